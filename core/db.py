@@ -1,0 +1,204 @@
+"""SQLite connection set-up and numbered migrations (version in ``PRAGMA user_version``)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from core.errors import DatabaseTooNew
+
+log = logging.getLogger(__name__)
+
+# Each migration is a tuple of statements, applied in one transaction. Never edit a
+# released migration: add a new one.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE tasks (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            details TEXT NOT NULL DEFAULT '',
+            priority INTEGER NOT NULL,
+            role TEXT,
+            capabilities TEXT NOT NULL DEFAULT '[]',
+            pinned_agent TEXT,
+            assignee TEXT,
+            status TEXT NOT NULL,
+            reason TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            max_attempts INTEGER NOT NULL DEFAULT 3,
+            created_by TEXT NOT NULL DEFAULT '',
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            assigned_at REAL,
+            started_at REAL,
+            finished_at REAL,
+            lease_expires_at REAL,
+            not_before REAL NOT NULL DEFAULT 0,
+            result_note TEXT,
+            plan_id TEXT
+        )""",
+        "CREATE INDEX tasks_by_status ON tasks(status, priority DESC, id)",
+        "CREATE INDEX tasks_by_assignee ON tasks(assignee, status)",
+        "CREATE INDEX tasks_by_lease ON tasks(lease_expires_at) WHERE lease_expires_at IS NOT NULL",
+        """CREATE TABLE task_deps (
+            task_id INTEGER NOT NULL REFERENCES tasks(id),
+            dep_id INTEGER NOT NULL REFERENCES tasks(id),
+            PRIMARY KEY (task_id, dep_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX task_deps_by_dep ON task_deps(dep_id, task_id)",
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            ts REAL NOT NULL,
+            kind TEXT NOT NULL,
+            text TEXT NOT NULL DEFAULT '',
+            task_id INTEGER,
+            agent_id TEXT,
+            actor TEXT,
+            data TEXT
+        )""",
+        "CREATE INDEX events_by_task ON events(task_id) WHERE task_id IS NOT NULL",
+    ),
+    (
+        """CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            sender TEXT NOT NULL,
+            target TEXT NOT NULL,
+            text TEXT NOT NULL,
+            task_id INTEGER REFERENCES tasks(id),
+            priority INTEGER NOT NULL DEFAULT 1,
+            created_at REAL NOT NULL
+        )""",
+        """CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages(id),
+            agent_id TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            reason TEXT,
+            method TEXT,
+            not_before REAL NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        "CREATE INDEX deliveries_by_state ON deliveries(state, not_before, id)",
+        "CREATE INDEX deliveries_by_message ON deliveries(message_id)",
+        """CREATE TABLE agent_state (
+            id TEXT PRIMARY KEY,
+            paused INTEGER NOT NULL DEFAULT 0,
+            score REAL NOT NULL DEFAULT 1.0,
+            done_count INTEGER NOT NULL DEFAULT 0,
+            fail_count INTEGER NOT NULL DEFAULT 0,
+            last_report_at REAL,
+            last_assigned_at REAL,
+            idle_since REAL NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE event_cursors (
+            consumer TEXT PRIMARY KEY,
+            last_id INTEGER NOT NULL
+        )""",
+    ),
+)
+
+LATEST = len(MIGRATIONS)
+
+T = TypeVar("T")
+
+
+class Database:
+    """One aiosqlite connection; each read or write runs whole in its worker thread.
+
+    Store functions are plain functions of a ``sqlite3.Connection``. ``write`` runs one of
+    them inside ``BEGIN IMMEDIATE`` ... ``COMMIT`` as a single hop to the connection's
+    thread, so a transaction never interleaves with another coroutine's statements and
+    costs one thread switch instead of one per statement.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path, busy_timeout_s: float = 30.0) -> Database:
+        """Open ``path`` in WAL mode with a busy timeout, migrated to the latest version."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout_s)
+        db = cls(conn, path)
+        try:
+            await db._call(_setup, busy_timeout_s)
+            await db._call(migrate)
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        """Close the connection (and its thread)."""
+        await self._conn.close()
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` outside any write transaction."""
+        return await self._call(fn, *args)
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` as one atomic write transaction."""
+        return await self._call(run_in_transaction, fn, *args)
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        # aiosqlite's documented methods cost one thread hop per statement; its internal
+        # ``_execute`` runs a whole function in the connection thread (stable since 0.11).
+        raw = self._conn
+        return await raw._execute(lambda: fn(raw._conn, *args))
+
+
+def _setup(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    if str(mode).lower() != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    """The schema version stored in the file."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, target: int = LATEST) -> int:
+    """Apply the migrations up to ``target`` in one transaction; refuse a newer file."""
+    if user_version(conn) > LATEST:
+        raise DatabaseTooNew(
+            f"database schema version {user_version(conn)} is newer than this swarm "
+            f"({LATEST}): upgrade swarm or point SWARM_HOME elsewhere"
+        )
+    if user_version(conn) >= target:
+        return user_version(conn)
+    return run_in_transaction(conn, _apply_migrations, target)
+
+
+def _apply_migrations(conn: sqlite3.Connection, target: int) -> int:
+    current = user_version(conn)  # another process may have migrated meanwhile
+    for version in range(current + 1, target + 1):
+        for statement in MIGRATIONS[version - 1]:
+            conn.execute(statement)
+        log.info("database migrated to version %d", version)
+    conn.execute(f"PRAGMA user_version = {max(current, target)}")
+    return max(current, target)
+
+
+def run_in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn(conn, *args)`` between BEGIN IMMEDIATE and COMMIT (ROLLBACK on error)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(conn, *args)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result

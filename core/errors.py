@@ -1,0 +1,37 @@
+"""Domain errors: every message is fit to show a user as it is."""
+
+from __future__ import annotations
+
+
+class SwarmError(Exception):
+    """Base of every error the user caused or can fix; the text is the whole message."""
+
+    exit_code = 2
+
+
+class ConfigError(SwarmError):
+    """The agents file or the settings are missing or invalid."""
+
+
+class NotFound(SwarmError):
+    """An agent, task, plan or schedule that does not exist."""
+
+
+class InvalidInput(SwarmError):
+    """A value the user gave is not acceptable (empty title, bad priority, too long...)."""
+
+
+class DependencyError(InvalidInput):
+    """A dependency on a missing task, or one that would close a cycle."""
+
+
+class InvalidState(SwarmError):
+    """The action does not fit the current state (done on a task that is not active...)."""
+
+
+class Unassignable(InvalidInput):
+    """No configured agent can take the task."""
+
+
+class DatabaseTooNew(SwarmError):
+    """The database was written by a newer version of swarm."""

@@ -1,0 +1,248 @@
+"""Domain types shared by every front end."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.errors import InvalidInput, NotFound
+
+
+class Priority(enum.IntEnum):
+    """Task priority; a higher value is served first."""
+
+    low = 0
+    normal = 1
+    high = 2
+    urgent = 3
+
+    @classmethod
+    def parse(cls, value: str | int | Priority) -> Priority:
+        """Read a priority name (any case) or number; raise InvalidInput otherwise."""
+        if isinstance(value, Priority):
+            return value
+        if isinstance(value, int):
+            try:
+                return cls(value)
+            except ValueError:
+                pass
+        else:
+            try:
+                return cls[value.strip().lower()]
+            except KeyError:
+                pass
+        names = ", ".join(p.name for p in cls)
+        raise InvalidInput(f"invalid priority {value!r}: use one of {names}")
+
+
+class TaskStatus(enum.StrEnum):
+    """Where a task stands in its lifecycle."""
+
+    blocked = "blocked"
+    ready = "ready"
+    assigned = "assigned"
+    in_progress = "in_progress"
+    done = "done"
+    failed = "failed"
+    cancelled = "cancelled"
+
+    @classmethod
+    def parse(cls, value: str) -> TaskStatus:
+        """Read a status name; raise InvalidInput otherwise."""
+        try:
+            return cls(value.strip().lower().replace("-", "_"))
+        except ValueError:
+            names = ", ".join(s.value for s in cls)
+            raise InvalidInput(f"invalid status {value!r}: use one of {names}") from None
+
+
+ACTIVE = (TaskStatus.assigned, TaskStatus.in_progress)
+FINISHED = (TaskStatus.done, TaskStatus.failed, TaskStatus.cancelled)
+
+
+class DeliveryState(enum.StrEnum):
+    """Where one delivery of a message to one agent stands."""
+
+    queued = "queued"
+    delivering = "delivering"
+    delivered = "delivered"
+    failed = "failed"
+
+
+def task_ref(task_id: int) -> str:
+    """The human-friendly id of a task, e.g. ``T-12``."""
+    return f"T-{task_id}"
+
+
+def parse_task_ref(ref: str | int) -> int:
+    """Read ``T-12``, ``t-12`` or ``12`` into 12; raise NotFound for anything else."""
+    if isinstance(ref, int):
+        return ref
+    text = ref.strip()
+    if text[:2].upper() == "T-":
+        text = text[2:]
+    if not text.isdigit():
+        raise NotFound(f"unknown task {ref!r}: task ids look like T-12")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class Agent:
+    """One configured agent: a chat window on the desktop."""
+
+    id: str
+    role: str
+    capabilities: tuple[str, ...] = ()
+    input: tuple[int, int] | None = None
+    watch: tuple[int, int, int, int] | None = None
+    capacity: int = 1
+    submit: str = "enter"
+    delivery: str = "gui"
+
+    def can_take(self, role: str | None, capabilities: tuple[str, ...]) -> bool:
+        """True when this agent has the role (if any) and every capability asked for."""
+        if role and role != self.role:
+            return False
+        return set(capabilities) <= set(self.capabilities)
+
+
+@dataclass
+class Task:
+    """A unit of work for one agent."""
+
+    id: int
+    title: str
+    details: str
+    priority: Priority
+    status: TaskStatus
+    role: str | None = None
+    capabilities: tuple[str, ...] = ()
+    pinned: str | None = None
+    agent: str | None = None
+    after: list[int] = field(default_factory=list)
+    attempts: int = 0
+    max_attempts: int = 3
+    reason: str | None = None
+    note: str | None = None
+    created_by: str = ""
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    assigned_at: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    lease_expires_at: float | None = None
+    plan_id: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """Human-friendly id, e.g. ``T-12``."""
+        return task_ref(self.id)
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict with the field names the CLI and the bot show."""
+        return {
+            "id": self.ref,
+            "title": self.title,
+            "details": self.details,
+            "status": self.status.value,
+            "priority": self.priority.name,
+            "role": self.role,
+            "capabilities": list(self.capabilities),
+            "pinned": self.pinned,
+            "agent": self.agent,
+            "after": [task_ref(d) for d in self.after],
+            "attempts": self.attempts,
+            "max_attempts": self.max_attempts,
+            "reason": self.reason,
+            "note": self.note,
+            "created_by": self.created_by,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "assigned_at": self.assigned_at,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "lease_expires_at": self.lease_expires_at,
+            "plan_id": self.plan_id,
+        }
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What a person asks for when creating a task; ``ref`` names it inside one batch."""
+
+    title: str
+    details: str = ""
+    priority: str | int | Priority = Priority.normal
+    role: str | None = None
+    capabilities: tuple[str, ...] = ()
+    agent: str | None = None
+    after: tuple[str | int, ...] = ()
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of the outbox: something that happened, in order."""
+
+    id: int
+    ts: float
+    kind: str
+    text: str
+    task_id: int | None = None
+    agent: str | None = None
+    actor: str | None = None
+    data: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for ``--json`` output and exports."""
+        return {
+            "id": self.id,
+            "ts": self.ts,
+            "kind": self.kind,
+            "text": self.text,
+            "task": task_ref(self.task_id) if self.task_id is not None else None,
+            "agent": self.agent,
+            "actor": self.actor,
+            "data": self.data,
+        }
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message on its way to one agent."""
+
+    id: int
+    message_id: int
+    agent: str
+    state: DeliveryState
+    text: str
+    sender: str
+    task_id: int | None
+    priority: Priority
+    attempts: int = 0
+    reason: str | None = None
+    is_retry: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for ``--json`` output."""
+        return {
+            "id": self.id,
+            "message": self.message_id,
+            "agent": self.agent,
+            "state": self.state.value,
+            "sender": self.sender,
+            "task": task_ref(self.task_id) if self.task_id is not None else None,
+            "attempts": self.attempts,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a deliverer says about one delivery."""
+
+    ok: bool
+    reason: str | None = None
+    method: str = ""
+    retryable: bool = True

@@ -1,0 +1,61 @@
+"""Interfaces that core defines and the other packages implement."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from core.models import Agent, Priority, Receipt
+
+
+@dataclass(frozen=True)
+class Parcel:
+    """One rendered message for one agent, as a deliverer receives it."""
+
+    delivery_id: int
+    agent: Agent
+    text: str
+    sender: str
+    task_id: int | None = None
+    priority: Priority = Priority.normal
+    is_retry: bool = False
+
+
+class Deliverer(Protocol):
+    """Puts a parcel in front of its agent (chat window, inbox file, ...)."""
+
+    async def deliver(self, parcel: Parcel) -> Receipt:
+        """Deliver once and say how it went; never raise for an expected failure."""
+        ...
+
+
+class Clock(Protocol):
+    """Wall-clock time in seconds since the epoch; injected so tests control time."""
+
+    def now(self) -> float:
+        """The current time."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> float:
+        """``time.time()``."""
+        return time.time()
+
+
+class ManualClock:
+    """A clock that moves only when told to (tests, burst runs)."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self._now = start
+
+    def now(self) -> float:
+        """The current simulated time."""
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self._now += seconds

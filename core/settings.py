@@ -1,0 +1,101 @@
+"""Typed settings read from the environment (and a ``.env`` file)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import ConfigError
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "agents.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the coordinator needs to know that is not in the agents file."""
+
+    home: Path
+    config_path: Path
+    max_text: int = 8000
+    max_title: int = 200
+    lease_s: float = 300.0
+    max_attempts: int = 3
+    retry_backoff_s: float = 5.0
+    retry_backoff_max_s: float = 300.0
+    delivery_attempts: int = 3
+    busy_timeout_s: float = 30.0
+    success_window: float = 0.2
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite file holding all state."""
+        return self.home / "swarm.db"
+
+    @property
+    def inbox_dir(self) -> Path:
+        """Folder of per-agent inbox folders (the fallback delivery)."""
+        return self.home / "inbox"
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, config: str | Path | None = None
+    ) -> Settings:
+        """Build settings from ``env`` (default: os.environ plus ``.env``)."""
+        if env is None:
+            _load_dotenv()
+            env = os.environ
+        home = Path(env.get("SWARM_HOME") or Path.home() / ".swarm").expanduser()
+        return cls(
+            home=home,
+            config_path=_config_path(env, home, config),
+            max_text=_int(env, "SWARM_MAX_TEXT", 8000),
+            lease_s=_seconds(env, "SWARM_LEASE", 300.0),
+            max_attempts=_int(env, "SWARM_MAX_ATTEMPTS", 3),
+            retry_backoff_s=_seconds(env, "SWARM_RETRY_BACKOFF", 5.0),
+            delivery_attempts=_int(env, "SWARM_DELIVERY_ATTEMPTS", 3),
+            busy_timeout_s=_seconds(env, "SWARM_BUSY_TIMEOUT", 30.0),
+        )
+
+
+def _load_dotenv() -> None:
+    if Path(".env").is_file():
+        from dotenv import load_dotenv
+
+        load_dotenv(".env", override=False)
+
+
+def _config_path(env: Mapping[str, str], home: Path, explicit: str | Path | None) -> Path:
+    if explicit:
+        return Path(explicit).expanduser()
+    if env.get("SWARM_CONFIG"):
+        return Path(env["SWARM_CONFIG"]).expanduser()
+    in_home = home / "agents.toml"
+    return in_home if in_home.is_file() else DEFAULT_CONFIG
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0 seconds, got {raw}")
+    return value
