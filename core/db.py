@@ -27,6 +27,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             capabilities TEXT NOT NULL DEFAULT '[]',
             pinned_agent TEXT,
             assignee TEXT,
+            prev_agent TEXT,
             status TEXT NOT NULL,
             reason TEXT,
             attempts INTEGER NOT NULL DEFAULT 0,

@@ -1,0 +1,67 @@
+"""The composition root: settings → store → scheduler → deliverer (→ bot, later)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from typing import Any
+
+from core.protocols import Deliverer
+from core.scheduler import BurstResult, Scheduler
+from core.service import SwarmService
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_deliverer(service: SwarmService) -> Any:
+    """The desktop driver, or inbox files where there is no display (imported lazily)."""
+    from automation.factory import build_deliverer as build
+
+    return build(service.settings, list(service.agents.values()), service.kill_switch)
+
+
+async def run_headless(
+    settings: Settings,
+    *,
+    burst: bool = False,
+    deliverer: Deliverer | None = None,
+    stop: asyncio.Event | None = None,
+) -> BurstResult | None:
+    """Run scheduler and delivery without Discord until SIGINT/SIGTERM (or idle, in burst)."""
+    service = await SwarmService.open(settings)
+    chosen = deliverer or build_deliverer(service)
+    scheduler = Scheduler(service, chosen)
+    started = time.monotonic()
+    log.info("coordinator started: %d agents, database %s", len(service.agents), settings.db_path)
+    try:
+        if burst:
+            return await scheduler.run_burst()
+        stop = stop or asyncio.Event()
+        with _stop_on_signals(stop):
+            await scheduler.run(stop)
+        return None
+    finally:
+        close = getattr(chosen, "close", None)
+        if callable(close):
+            close()
+        await service.close()
+        log.info("coordinator stopped after %.1f s", time.monotonic() - started)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: asyncio.Event):  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,230 @@
+"""The ``swarm`` subcommands: argument definitions and thin handlers."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from bot import cli_format as fmt
+from bot.cli import emit_json
+from core.models import Priority, TaskSpec, TaskStatus
+
+if TYPE_CHECKING:
+    from core.service import SwarmService
+
+PRIORITIES = [p.name for p in Priority]
+STATUSES = [s.value for s in TaskStatus]
+
+
+def register(sub: Any) -> None:
+    """Add every subcommand to the parser's subparsers."""
+    _agents(sub)
+    _task(sub)
+    p = sub.add_parser("send", help="message one agent")
+    p.add_argument("agent", help="agent id, e.g. Agent-3")
+    p.add_argument("text", help="the message (quote it)")
+    p.set_defaults(handler=cmd_send)
+    p = sub.add_parser("broadcast", help="message every agent (or one role)")
+    p.add_argument("text")
+    p.add_argument("--role", help="only agents with this role")
+    p.set_defaults(handler=cmd_broadcast)
+    p = sub.add_parser("status", help="overview of tasks, deliveries and agents")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_status)
+    p = sub.add_parser("events", help="what happened, oldest first")
+    p.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
+    p.add_argument("--limit", type=int, default=50, help="how many recent events (default 50)")
+    p.add_argument("--task", help="only events of this task")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(handler=cmd_events)
+    p = sub.add_parser("pause", help="kill switch: stop all desktop input now")
+    p.add_argument("reason", nargs="?", default="", help="why (shown to others)")
+    p.set_defaults(handler=cmd_pause)
+    p = sub.add_parser("resume", help="release the kill switch")
+    p.set_defaults(handler=cmd_resume)
+    from bot import cli_run
+
+    cli_run.register(sub)
+
+
+def _agents(sub: Any) -> None:
+    p = sub.add_parser("agents", help="list agents; pause or resume one")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_agents)
+    asub = p.add_subparsers(dest="agents_command", metavar="ACTION")
+    for name, paused in (("pause", True), ("resume", False)):
+        what = "no new tasks" if paused else "take tasks again"
+        q = asub.add_parser(name, help=f"{name} one agent ({what})")
+        q.add_argument("agent")
+        q.set_defaults(handler=cmd_agent_pause, paused=paused)
+
+
+def _task(sub: Any) -> None:
+    p = sub.add_parser("task", help="create, list and report on tasks")
+    tsub = p.add_subparsers(dest="task_command", metavar="ACTION", required=True)
+    q = tsub.add_parser("add", help="create a task")
+    q.add_argument("title")
+    q.add_argument("--details", default="", help="longer description")
+    q.add_argument("--priority", default="normal", help=f"one of {', '.join(PRIORITIES)}")
+    q.add_argument("--role", help="only agents with this role may take it")
+    q.add_argument("--capability", action="append", default=[], metavar="CAP",
+                   help="a capability the agent needs (repeatable)")
+    q.add_argument("--agent", help="pin to one agent")
+    q.add_argument("--after", nargs="+", default=[], metavar="ID", help="tasks to finish first")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_task_add)
+    q = tsub.add_parser("list", help="list tasks, newest first")
+    q.add_argument("--status", help=f"one of {', '.join(STATUSES)}")
+    q.add_argument("--agent")
+    q.add_argument("--limit", type=int, default=200)
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_task_list)
+    q = tsub.add_parser("show", help="one task with its history")
+    q.add_argument("id")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_task_show)
+    _task_reports(tsub)
+
+
+def _task_reports(tsub: Any) -> None:
+    for name, helptext in (("start", "you began the task (or report progress)"),
+                           ("done", "you finished the task")):
+        q = tsub.add_parser(name, help=helptext)
+        q.add_argument("id")
+        q.add_argument("--note", default="", help="what you did")
+        q.set_defaults(handler=cmd_task_report, action=name)
+    q = tsub.add_parser("fail", help="you could not do the task")
+    q.add_argument("id")
+    q.add_argument("--reason", required=True)
+    q.set_defaults(handler=cmd_task_report, action="fail")
+    for name, helptext in (("cancel", "stop a task"), ("retry", "retry a failed/cancelled task")):
+        q = tsub.add_parser(name, help=helptext)
+        q.add_argument("id")
+        q.set_defaults(handler=cmd_task_report, action=name)
+    q = tsub.add_parser("assign", help="give a task to one agent")
+    q.add_argument("id")
+    q.add_argument("agent")
+    q.set_defaults(handler=cmd_task_assign)
+    q = tsub.add_parser("depend", help="make a task wait for other tasks")
+    q.add_argument("id")
+    q.add_argument("after", nargs="+", metavar="DEP")
+    q.set_defaults(handler=cmd_task_depend)
+
+
+async def cmd_agents(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm agents``."""
+    rows = await service.agent_rows()
+    emit_json(rows) if args.json else print(fmt.agents_table(rows))
+
+
+async def cmd_agent_pause(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm agents pause|resume A``."""
+    changed = await service.set_agent_paused(args.agent, args.paused, args.actor)
+    word = "paused" if args.paused else "resumed"
+    agent = service.ctx(args.actor).agent(args.agent).id
+    print(f"{agent} {word}" if changed else f"{agent} was already {word}")
+
+
+async def cmd_task_add(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task add``."""
+    spec = TaskSpec(
+        title=args.title, details=args.details, priority=args.priority, role=args.role,
+        capabilities=tuple(args.capability), agent=args.agent, after=tuple(args.after),
+    )
+    task = await service.create_task(spec, args.actor)
+    emit_json(task.to_json()) if args.json else print(fmt.task_line(task))
+
+
+async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task list``."""
+    found = await service.list_tasks(args.status, args.agent, args.limit)
+    if args.json:
+        emit_json([t.to_json() for t in found])
+    else:
+        print(fmt.tasks_table(found))
+
+
+async def cmd_task_show(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task show``."""
+    task = await service.get_task(args.id)
+    history = await service.events(task=task.id, limit=1000)
+    if args.json:
+        emit_json({**task.to_json(), "events": [e.to_json() for e in history]})
+    else:
+        print(fmt.task_detail(task, history))
+
+
+async def cmd_task_report(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task start|done|fail|cancel|retry``."""
+    action = args.action
+    calls = {
+        "start": lambda: service.start_task(args.id, args.actor, args.note),
+        "done": lambda: service.complete_task(args.id, args.actor, args.note),
+        "fail": lambda: service.fail_task(args.id, args.actor, args.reason),
+        "cancel": lambda: service.cancel_task(args.id, args.actor),
+        "retry": lambda: service.retry_task(args.id, args.actor),
+    }
+    await calls[action]()
+    task = await service.get_task(args.id)
+    print(fmt.task_line(task))
+
+
+async def cmd_task_assign(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task assign ID AGENT``."""
+    await service.assign_task(args.id, args.agent, args.actor)
+    task = await service.get_task(args.id)
+    print(f"{fmt.task_line(task)} (given to {task.pinned})")
+
+
+async def cmd_task_depend(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task depend ID DEP...``."""
+    await service.add_dependencies(args.id, args.after, args.actor)
+    print(fmt.task_line(await service.get_task(args.id)))
+
+
+async def cmd_send(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm send AGENT TEXT``."""
+    message_id = await service.send(args.agent, args.text, args.actor)
+    print(f"message {message_id} queued for {service.ctx(args.actor).agent(args.agent).id}")
+
+
+async def cmd_broadcast(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm broadcast TEXT [--role R]``."""
+    message_id = await service.broadcast(args.text, args.actor, args.role)
+    count = len(await service.deliveries(message_id))
+    print(f"message {message_id} queued for {count} agent(s)")
+
+
+async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm status``."""
+    overview = await service.status()
+    emit_json(overview) if args.json else print(fmt.status_text(overview))
+
+
+async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm events [--follow]``."""
+    if args.task:
+        shown = (await service.events(task=args.task, limit=100_000))[-args.limit:]
+    else:
+        shown = await service.last_events(args.limit)
+    last = shown[-1].id if shown else 0
+    for event in shown:
+        print(fmt.event_json_line(event) if args.json else fmt.event_line(event))
+    while args.follow:
+        await asyncio.sleep(0.5)
+        for event in await service.events(after_id=last, limit=500, task=args.task):
+            last = event.id
+            print(fmt.event_json_line(event) if args.json else fmt.event_line(event), flush=True)
+
+
+async def cmd_pause(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm pause``: the kill switch."""
+    await service.pause_input(args.actor, args.reason)
+    print(f"desktop input paused (flag file {service.kill_switch.path}); swarm resume to undo")
+
+
+async def cmd_resume(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm resume``."""
+    released = await service.resume_input(args.actor)
+    print("desktop input resumed" if released else "desktop input was not paused")

@@ -1,0 +1,48 @@
+"""``swarm run`` and ``swarm demo``: the long-running commands."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: Any) -> None:
+    """Add ``run`` and ``demo``."""
+    p = sub.add_parser("run", help="run the coordinator (scheduler, delivery)")
+    p.add_argument("--no-discord", action="store_true",
+                   help="headless: scheduler and delivery only, no Discord bot")
+    p.add_argument("--burst", action="store_true",
+                   help="stop once nothing more can happen now (scripts, tests)")
+    p.set_defaults(handler=cmd_run, no_service=True)
+    p = sub.add_parser("demo", help="a scripted session on a throw-away SWARM_HOME")
+    p.add_argument("--keep", action="store_true", help="keep the demo's SWARM_HOME folder")
+    p.set_defaults(handler=cmd_demo, no_service=True)
+
+
+async def cmd_run(_service: None, args: argparse.Namespace) -> int:
+    """``swarm run``."""
+    from bot.app import run_headless
+    from core.errors import ConfigError
+    from core.settings import Settings
+
+    if not args.no_discord:
+        raise ConfigError(
+            "the Discord bot is not part of this version yet: run the coordinator "
+            "headless with 'swarm run --no-discord', or try 'swarm demo'"
+        )
+    logging.getLogger().setLevel(logging.INFO)
+    result = await run_headless(Settings.from_env(config=args.config), burst=args.burst)
+    if result is not None:
+        print(f"burst: {result.assigned} assigned, {result.delivered} deliveries, "
+              f"{result.expired} leases expired")
+    return 0
+
+
+async def cmd_demo(_service: None, args: argparse.Namespace) -> int:
+    """``swarm demo``."""
+    from bot.demo import run_demo
+
+    return await run_demo(keep=args.keep)

@@ -1,0 +1,33 @@
+"""The text an agent sees: who sends it, about which task, and how to report back."""
+
+from __future__ import annotations
+
+from core.models import Priority, task_ref
+
+
+def render(
+    text: str,
+    *,
+    sender: str,
+    agent: str,
+    task_id: int | None = None,
+    priority: Priority = Priority.normal,
+    is_retry: bool = False,
+) -> str:
+    """Wrap ``text`` in the swarm envelope."""
+    head = [f"[swarm] from {sender} to {agent}"]
+    if task_id is not None:
+        head.append(f"task {task_ref(task_id)}")
+    head.append(f"priority {priority.name}")
+    if is_retry:
+        head.append("RETRY (this may repeat an earlier message)")
+    lines = [" | ".join(head), "", text.rstrip()]
+    if task_id is not None:
+        ref = task_ref(task_id)
+        lines += [
+            "",
+            f"Report back from your terminal: swarm task start {ref}  (when you begin), "
+            f'swarm task done {ref} --note "what you did"  or  '
+            f'swarm task fail {ref} --reason "why"',
+        ]
+    return "\n".join(lines)

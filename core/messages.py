@@ -1,0 +1,165 @@
+"""Messages and their deliveries. Each function runs inside one write transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from core.context import Ctx
+from core.models import Delivery, DeliveryState, Priority, Receipt, task_ref
+from core.store import DELIVERY_SELECT, insert_event, row_to_delivery
+
+# Receipts with these reasons mean "not attempted": queue again without using up a try.
+DEFER_REASONS = frozenset({"paused", "human active"})
+DEFER_DELAY_S = 1.0
+
+
+def queue(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    recipients: list[str],
+    text: str,
+    *,
+    target: str,
+    task_id: int | None = None,
+    priority: Priority = Priority.normal,
+) -> int:
+    """Store one message and a queued delivery per recipient; return the message id."""
+    cur = conn.execute(
+        "INSERT INTO messages (sender, target, text, task_id, priority, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (ctx.actor, target, text, task_id, int(priority), ctx.now),
+    )
+    message_id = int(cur.lastrowid or 0)
+    conn.executemany(
+        "INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
+        "VALUES (?, ?, 'queued', ?, ?)",
+        [(message_id, agent, ctx.now, ctx.now) for agent in recipients],
+    )
+    if task_id is None:
+        preview = text if len(text) <= 80 else text[:77] + "..."
+        insert_event(conn, ctx.now, "message.queued",
+                     f"message from {ctx.actor} to {', '.join(recipients)}: {preview}",
+                     actor=ctx.actor, data={"message": message_id, "target": target})
+    return message_id
+
+
+def send(conn: sqlite3.Connection, ctx: Ctx, agent_id: str, text: str) -> int:
+    """A message to one agent."""
+    agent = ctx.agent(agent_id).id
+    text = ctx.check_text(text, "message")
+    return queue(conn, ctx, [agent], text, target=f"agent:{agent}")
+
+
+def broadcast(conn: sqlite3.Connection, ctx: Ctx, text: str, role: str | None = None) -> int:
+    """A message to every agent, or to every agent of a role."""
+    text = ctx.check_text(text, "message")
+    if role:
+        ctx.check_role(role)
+        recipients = [a.id for a in ctx.agents.values() if a.role == role]
+        return queue(conn, ctx, recipients, text, target=f"role:{role}")
+    return queue(conn, ctx, list(ctx.agents), text, target="all")
+
+
+def claim(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
+    """Take the oldest due queued delivery and mark it delivering (one more attempt)."""
+    row = conn.execute(
+        f"{DELIVERY_SELECT} WHERE d.state = 'queued' AND d.not_before <= ? "
+        "ORDER BY d.id LIMIT 1", (ctx.now,)
+    ).fetchone()
+    if row is None:
+        return None
+    conn.execute(
+        "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, updated_at = ? "
+        "WHERE id = ?", (ctx.now, row["id"]))
+    found = row_to_delivery(row)
+    return Delivery(**{**found.__dict__, "state": DeliveryState.delivering,
+                       "attempts": found.attempts + 1, "is_retry": found.attempts > 0})
+
+
+def finish(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
+    """Record a deliverer's receipt; retry with backoff, or give up. Return the new state."""
+    state = conn.execute(
+        "SELECT state FROM deliveries WHERE id = ?", (delivery.id,)
+    ).fetchone()[0]
+    if state != "delivering":  # superseded meanwhile (task cancelled or reassigned)
+        return str(state)
+    if receipt.ok:
+        return _delivered(conn, ctx, delivery, receipt)
+    if receipt.reason in DEFER_REASONS:
+        _requeue(conn, ctx, delivery.id, DEFER_DELAY_S, receipt.reason, counted=False)
+        return "queued"
+    if receipt.retryable and delivery.attempts < ctx.settings.delivery_attempts:
+        delay = min(ctx.settings.retry_backoff_s * 2 ** (delivery.attempts - 1),
+                    ctx.settings.retry_backoff_max_s)
+        _requeue(conn, ctx, delivery.id, delay, receipt.reason or "failed", counted=True)
+        insert_event(conn, ctx.now, "delivery.retrying",
+                     f"delivery to {delivery.agent} failed ({receipt.reason}); "
+                     f"retry {delivery.attempts + 1} in {delay:g} s",
+                     task_id=delivery.task_id, agent=delivery.agent, actor=ctx.actor)
+        return "queued"
+    return _failed(conn, ctx, delivery, receipt)
+
+
+def _delivered(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
+    conn.execute(
+        "UPDATE deliveries SET state = 'delivered', method = ?, reason = NULL, updated_at = ? "
+        "WHERE id = ?", (receipt.method, ctx.now, delivery.id))
+    what = f"{task_ref(delivery.task_id)} prompt" if delivery.task_id else "message"
+    insert_event(conn, ctx.now, "delivery.delivered",
+                 f"{what} delivered to {delivery.agent} ({receipt.method or 'delivered'}"
+                 f"{', retry' if delivery.is_retry else ''})",
+                 task_id=delivery.task_id, agent=delivery.agent, actor=ctx.actor,
+                 data={"delivery": delivery.id, "message": delivery.message_id})
+    if delivery.task_id is not None:
+        conn.execute(
+            "UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND status = 'assigned' "
+            "AND assignee = ?", (ctx.now + ctx.settings.lease_s, delivery.task_id, delivery.agent))
+    return "delivered"
+
+
+def _failed(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
+    reason = receipt.reason or "failed"
+    conn.execute("UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ? WHERE id = ?",
+                 (reason, ctx.now, delivery.id))
+    insert_event(conn, ctx.now, "delivery.failed",
+                 f"delivery to {delivery.agent} failed after {delivery.attempts} "
+                 f"attempt(s): {reason}", task_id=delivery.task_id, agent=delivery.agent,
+                 actor=ctx.actor, data={"delivery": delivery.id, "reason": reason})
+    return "failed"
+
+
+def _requeue(
+    conn: sqlite3.Connection, ctx: Ctx, delivery_id: int, delay: float, why: str, counted: bool
+) -> None:
+    conn.execute(
+        "UPDATE deliveries SET state = 'queued', reason = ?, not_before = ?, "
+        "attempts = attempts - ?, updated_at = ? WHERE id = ?",
+        (why, ctx.now + delay, 0 if counted else 1, ctx.now, delivery_id))
+
+
+def drop_pending(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str) -> None:
+    """Cancel prompts for a task that an agent has not received yet (it no longer holds it)."""
+    conn.execute(
+        "UPDATE deliveries SET state = 'failed', reason = 'superseded', updated_at = ? "
+        "WHERE agent_id = ? AND state IN ('queued', 'delivering') AND message_id IN "
+        "(SELECT id FROM messages WHERE task_id = ?)", (ctx.now, agent, task_id))
+
+
+def recover(conn: sqlite3.Connection, ctx: Ctx) -> int:
+    """After a crash: deliveries left 'delivering' go back to the queue, marked as retries."""
+    rows = conn.execute(
+        "SELECT d.id, d.agent_id, m.task_id FROM deliveries d JOIN messages m "
+        "ON m.id = d.message_id WHERE d.state = 'delivering'").fetchall()
+    for delivery_id, agent, task_id in rows:
+        conn.execute("UPDATE deliveries SET state = 'queued', reason = 'interrupted', "
+                     "updated_at = ? WHERE id = ?", (ctx.now, delivery_id))
+        insert_event(conn, ctx.now, "delivery.recovered",
+                     f"delivery to {agent} was interrupted; it will be retried",
+                     task_id=task_id, agent=agent, actor=ctx.actor)
+    return len(rows)
+
+
+def next_due(conn: sqlite3.Connection) -> float | None:
+    """When the earliest queued delivery becomes due."""
+    row = conn.execute("SELECT min(not_before) FROM deliveries WHERE state = 'queued'").fetchone()
+    return row[0]

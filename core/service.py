@@ -1,0 +1,268 @@
+"""The one service API that every front end (CLI, Discord bot, scheduler) calls."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from core import messages, scheduling, store, tasks
+from core.config import load_agents
+from core.context import Ctx
+from core.db import Database
+from core.killswitch import KillSwitch
+from core.models import (
+    Agent,
+    Delivery,
+    Event,
+    Receipt,
+    Task,
+    TaskSpec,
+    TaskStatus,
+    parse_task_ref,
+)
+from core.protocols import Clock, SystemClock
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class SwarmService:
+    """Tasks, messages, agents and events over one SQLite database."""
+
+    def __init__(self, settings: Settings, agents: list[Agent], db: Database, clock: Clock):
+        self.settings = settings
+        self.agents = {a.id: a for a in agents}
+        self.db = db
+        self.clock = clock
+        self.kill_switch = KillSwitch(settings.home)
+        self._listeners: list[Callable[[], None]] = []
+
+    @classmethod
+    async def open(cls, settings: Settings, clock: Clock | None = None) -> SwarmService:
+        """Load the agents file, open and migrate the database."""
+        agents = load_agents(settings.config_path)
+        db = await Database.open(settings.db_path, settings.busy_timeout_s)
+        service = cls(settings, agents, db, clock or SystemClock())
+        missing = await db.read(_missing_agents, list(service.agents))
+        if missing:
+            await service._write("swarm", scheduling.ensure_agents)
+        return service
+
+    async def close(self) -> None:
+        """Close the database."""
+        await self.db.close()
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after every write made through this service."""
+        self._listeners.append(callback)
+
+    def ctx(self, actor: str) -> Ctx:
+        """A context for a change made now by ``actor``."""
+        return Ctx(self.agents, self.settings, self.clock.now(), actor)
+
+    async def _write(self, actor: str, fn: Callable[..., T], *args: Any) -> T:
+        result, changed = await self.db.write(_counting_changes, fn, self.ctx(actor), *args)
+        if changed:
+            for listener in self._listeners:
+                listener()
+        return result
+
+    # -- tasks -------------------------------------------------------------------------
+
+    async def create_task(self, spec: TaskSpec, actor: str) -> Task:
+        """Create one task; refuse bad input with a SwarmError and write nothing."""
+        (task_id,) = await self._write(actor, tasks.create_tasks, [spec])
+        return await self.get_task(task_id)
+
+    async def create_tasks(
+        self, specs: Sequence[TaskSpec], actor: str, plan_id: str | None = None
+    ) -> list[int]:
+        """Create a batch of tasks atomically; ``after`` may name other specs' ``ref``."""
+        return await self._write(actor, tasks.create_tasks, list(specs), plan_id)
+
+    async def get_task(self, ref: str | int) -> Task:
+        """One task by id (``T-12`` or 12)."""
+        return await self.db.read(store.get_task, parse_task_ref(ref))
+
+    async def list_tasks(
+        self, status: str | None = None, agent: str | None = None, limit: int = 200
+    ) -> list[Task]:
+        """Tasks, newest first, filtered by status and agent."""
+        wanted = TaskStatus.parse(status) if status else None
+        agent_id = self.ctx("").agent(agent).id if agent else None
+        return await self.db.read(store.list_tasks, wanted, agent_id, limit)
+
+    async def add_dependencies(self, ref: str | int, after: Sequence[str | int], actor: str):
+        """Make a task wait for more tasks."""
+        ids = [parse_task_ref(a) for a in after]
+        await self._write(actor, tasks.add_dependencies, parse_task_ref(ref), ids)
+
+    async def start_task(self, ref: str | int, actor: str, note: str = "") -> None:
+        """The agent has begun (or reports progress)."""
+        await self._write(actor, tasks.start, parse_task_ref(ref), note)
+
+    async def complete_task(self, ref: str | int, actor: str, note: str = "") -> None:
+        """The agent finished the task."""
+        await self._write(actor, tasks.complete, parse_task_ref(ref), note)
+
+    async def fail_task(self, ref: str | int, actor: str, reason: str) -> None:
+        """The agent could not do the task."""
+        await self._write(actor, tasks.fail, parse_task_ref(ref), reason)
+
+    async def cancel_task(self, ref: str | int, actor: str) -> None:
+        """Stop a task that has not finished."""
+        await self._write(actor, tasks.cancel, parse_task_ref(ref))
+
+    async def retry_task(self, ref: str | int, actor: str) -> None:
+        """Give a failed or cancelled task new attempts."""
+        await self._write(actor, tasks.retry, parse_task_ref(ref))
+
+    async def assign_task(self, ref: str | int, agent: str, actor: str) -> None:
+        """Give a task to one agent (taken from another if needed)."""
+        await self._write(actor, tasks.pin, parse_task_ref(ref), agent)
+
+    # -- messages and agents -----------------------------------------------------------
+
+    async def send(self, agent: str, text: str, actor: str) -> int:
+        """Queue a message to one agent; return the message id."""
+        return await self._write(actor, messages.send, agent, text)
+
+    async def broadcast(self, text: str, actor: str, role: str | None = None) -> int:
+        """Queue a message to all agents (or one role's); return the message id."""
+        return await self._write(actor, messages.broadcast, text, role)
+
+    async def deliveries(self, message_id: int | None = None, limit: int = 100) -> list[Delivery]:
+        """Deliveries, newest first (or all of one message)."""
+        return await self.db.read(store.list_deliveries, message_id, limit)
+
+    async def set_agent_paused(self, agent: str, paused: bool, actor: str) -> bool:
+        """Pause or resume an agent; False when nothing changed."""
+        return await self._write(actor, scheduling.set_paused, agent, paused)
+
+    async def agent_rows(self) -> list[dict[str, Any]]:
+        """Each agent with its live state: paused, load, current tasks, last report."""
+        return await self.db.read(_agent_rows, list(self.agents.values()))
+
+    async def pause_input(self, actor: str, reason: str = "") -> None:
+        """Engage the kill switch for all desktop input."""
+        self.kill_switch.engage(f"{reason or 'paused'} (by {actor})")
+        await self._write(actor, _input_event, "input.paused", f"desktop input paused by {actor}")
+
+    async def resume_input(self, actor: str) -> bool:
+        """Release the kill switch; False when it was not engaged."""
+        released = self.kill_switch.release()
+        await self._write(actor, _input_event, "input.resumed", f"desktop input resumed by {actor}")
+        return released
+
+    # -- scheduling --------------------------------------------------------------------
+
+    async def assign_next(self, actor: str = "scheduler") -> scheduling.Assignment | None:
+        """One assignment decision."""
+        return await self._write(actor, scheduling.assign_next)
+
+    async def expire_leases(self, actor: str = "scheduler") -> int:
+        """Requeue or fail tasks whose lease ran out."""
+        return await self._write(actor, scheduling.expire_leases)
+
+    async def claim_delivery(self, actor: str = "delivery") -> Delivery | None:
+        """Take the next due delivery."""
+        return await self._write(actor, messages.claim)
+
+    async def record_receipt(
+        self, delivery: Delivery, receipt: Receipt, actor: str = "delivery"
+    ) -> str:
+        """Store how a delivery went."""
+        return await self._write(actor, scheduling.record_receipt, delivery, receipt)
+
+    async def recover(self, actor: str = "swarm") -> int:
+        """Put interrupted deliveries back in the queue (start-up after a crash)."""
+        return await self._write(actor, messages.recover)
+
+    async def next_deadline(self) -> float | None:
+        """When the next lease, backoff or delayed delivery falls due."""
+        return await self.db.read(scheduling.next_deadline, self.clock.now())
+
+    async def data_version(self) -> int:
+        """Changes when another connection (another process) commits."""
+        return await self.db.read(_data_version)
+
+    # -- reading -----------------------------------------------------------------------
+
+    async def events(
+        self, after_id: int = 0, limit: int = 100, task: str | int | None = None
+    ) -> list[Event]:
+        """Events after ``after_id``, oldest first (optionally of one task)."""
+        task_id = parse_task_ref(task) if task is not None else None
+        return await self.db.read(store.events_after, after_id, limit, task_id)
+
+    async def last_events(self, limit: int = 20) -> list[Event]:
+        """The newest events, oldest first."""
+        return await self.db.read(store.last_events, limit)
+
+    async def status(self) -> dict[str, Any]:
+        """Overview: tasks per status, deliveries per state, agents, input pause."""
+        tasks_by, deliveries_by = await self.db.read(_counts)
+        return {
+            "tasks": tasks_by,
+            "deliveries": deliveries_by,
+            "agents": await self.agent_rows(),
+            "input_paused": self.kill_switch.reason(),
+        }
+
+
+def _counting_changes(
+    conn: sqlite3.Connection, fn: Callable[..., T], *args: Any
+) -> tuple[T, bool]:
+    before = conn.total_changes
+    result = fn(conn, *args)
+    return result, conn.total_changes != before
+
+
+def _missing_agents(conn: sqlite3.Connection, ids: list[str]) -> bool:
+    known = {r[0] for r in conn.execute("SELECT id FROM agent_state")}
+    return not set(ids) <= known
+
+
+def _data_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+
+def _counts(conn: sqlite3.Connection) -> tuple[dict[str, int], dict[str, int]]:
+    return store.status_counts(conn), store.delivery_counts(conn)
+
+
+def _input_event(conn: sqlite3.Connection, ctx: Ctx, kind: str, text: str) -> None:
+    store.insert_event(conn, ctx.now, kind, text, actor=ctx.actor)
+
+
+def _agent_rows(conn: sqlite3.Connection, agents: list[Agent]) -> list[dict[str, Any]]:
+    state = {r["id"]: r for r in conn.execute("SELECT * FROM agent_state")}
+    holding: dict[str, list[str]] = {}
+    for task_id, agent in conn.execute(
+        "SELECT id, assignee FROM tasks WHERE status IN ('assigned', 'in_progress') ORDER BY id"
+    ):
+        holding.setdefault(agent, []).append(f"T-{task_id}")
+    rows = []
+    for agent in agents:
+        st = state.get(agent.id)
+        current = holding.get(agent.id, [])
+        paused = bool(st["paused"]) if st else False
+        rows.append({
+            "id": agent.id,
+            "role": agent.role,
+            "capabilities": list(agent.capabilities),
+            "state": "paused" if paused else ("working" if current else "idle"),
+            "paused": paused,
+            "tasks": current,
+            "capacity": agent.capacity,
+            "score": round(st["score"], 3) if st else 1.0,
+            "done": st["done_count"] if st else 0,
+            "failed": st["fail_count"] if st else 0,
+            "last_report_at": st["last_report_at"] if st else None,
+            "input": list(agent.input) if agent.input else None,
+            "delivery": agent.delivery,
+        })
+    return rows
