@@ -1,0 +1,77 @@
+"""Shared test helpers: a recording deliverer, the CLI in a child process, config files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.models import Receipt
+from core.protocols import Parcel
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class RecordingDeliverer:
+    """Implements the Deliverer protocol for tests: records parcels, fails on request."""
+
+    parcels: list[Parcel] = field(default_factory=list)
+    failing: dict[str, str] = field(default_factory=dict)
+
+    async def deliver(self, parcel: Parcel) -> Receipt:
+        """Record the parcel, or fail with the reason configured for its agent."""
+        reason = self.failing.get(parcel.agent.id)
+        if reason:
+            return Receipt(False, reason, "test")
+        self.parcels.append(parcel)
+        return Receipt(True, None, "test")
+
+    def for_agent(self, agent: str) -> list[Parcel]:
+        """Parcels delivered to one agent."""
+        return [p for p in self.parcels if p.agent.id == agent]
+
+
+@dataclass
+class CliResult:
+    """Outcome of one ``swarm`` run."""
+
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(home: Path, *args: str, config: Path | None = None, agent: str | None = None,
+            timeout: float = 30) -> CliResult:
+    """Run ``python -m bot.cli ARGS`` with SWARM_HOME=home."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
+    env["SWARM_HOME"] = str(home)
+    if config:
+        env["SWARM_CONFIG"] = str(config)
+    if agent:
+        env["SWARM_AGENT"] = agent
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], env=env, capture_output=True, text=True,
+        timeout=timeout, cwd=ROOT,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def write_agents(path: Path, agents: list[dict[str, object]]) -> Path:
+    """Write an agents TOML file from dicts of simple values."""
+    lines = []
+    for agent in agents:
+        lines.append("[[agent]]")
+        for key, value in agent.items():
+            if isinstance(value, str):
+                lines.append(f'{key} = "{value}"')
+            elif isinstance(value, list | tuple):
+                items = ", ".join(f'"{v}"' if isinstance(v, str) else str(v) for v in value)
+                lines.append(f"{key} = [{items}]")
+            else:
+                lines.append(f"{key} = {value}")
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

@@ -1,0 +1,116 @@
+"""The ``swarm`` CLI in real child processes over a real database file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import run_cli
+
+
+def rows(home: Path) -> tuple[int, int]:
+    """Tasks and events stored."""
+    db = home / "swarm.db"
+    if not db.exists():
+        return (0, 0)
+    with sqlite3.connect(db) as conn:
+        return (conn.execute("SELECT count(*) FROM tasks").fetchone()[0],
+                conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+def test_add_list_show_json_fields(home: Path) -> None:
+    first = run_cli(home, "task", "add", "Design API", "--priority", "high", "--role",
+                    "architecture", "--json")
+    assert first.code == 0, first.err
+    task = json.loads(first.out)
+    assert task["id"] == "T-1" and task["status"] == "ready" and task["priority"] == "high"
+    second = json.loads(run_cli(home, "task", "add", "Build it", "--after", "T-1",
+                                "--json").out)
+    assert second["after"] == ["T-1"] and second["status"] == "blocked"
+    listed = json.loads(run_cli(home, "task", "list", "--json").out)
+    assert [t["id"] for t in listed] == ["T-2", "T-1"]
+    assert {"id", "title", "status", "priority", "agent", "after", "attempts"} <= set(listed[0])
+    blocked = json.loads(run_cli(home, "task", "list", "--status", "blocked", "--json").out)
+    assert [t["id"] for t in blocked] == ["T-2"]
+    shown = json.loads(run_cli(home, "task", "show", "t-2", "--json").out)
+    assert shown["reason"] == "waiting for T-1"
+    assert [e["kind"] for e in shown["events"]] == ["task.created", "task.blocked"]
+    text = run_cli(home, "task", "show", "T-2").out
+    assert "waiting for T-1" in text and "history:" in text
+
+
+def test_agent_reports_back_through_the_cli(home: Path) -> None:
+    run_cli(home, "task", "add", "Fix the bug", "--role", "qa")
+    burst = run_cli(home, "run", "--no-discord", "--burst")
+    assert burst.code == 0, burst.err
+    assert "1 assigned" in burst.out
+    shown = json.loads(run_cli(home, "task", "show", "T-1", "--json").out)
+    assert shown["status"] == "assigned" and shown["agent"] == "Agent-4"
+    inbox = list((home / "inbox" / "Agent-4").iterdir())
+    assert len(inbox) == 1 and "swarm task done T-1" in inbox[0].read_text()
+    started = run_cli(home, "task", "start", "T-1", agent="Agent-4")
+    assert started.code == 0 and "[in_progress]" in started.out
+    done = run_cli(home, "task", "done", "T-1", "--note", "fixed in abc123", agent="Agent-4")
+    assert done.code == 0 and "[done]" in done.out
+    events = run_cli(home, "events", "--json").out.splitlines()
+    last = json.loads(events[-1])
+    assert last["kind"] == "task.done" and last["actor"] == "Agent-4"
+    agents = json.loads(run_cli(home, "agents", "--json").out)
+    assert next(a for a in agents if a["id"] == "Agent-4")["done"] == 1
+
+
+def test_messages_status_and_pause(home: Path) -> None:
+    assert "queued for Agent-2" in run_cli(home, "send", "agent-2", "hello there").out
+    assert "queued for 8 agent(s)" in run_cli(home, "broadcast", "all hands").out
+    assert "queued for 1 agent(s)" in run_cli(home, "broadcast", "web", "--role", "web").out
+    status = json.loads(run_cli(home, "status", "--json").out)
+    assert status["deliveries"]["queued"] == 10
+    assert len(status["agents"]) == 8 and status["input_paused"] is None
+    assert "paused" in run_cli(home, "pause", "lunch").out
+    assert (home / "PAUSED").exists()
+    assert "lunch" in json.loads(run_cli(home, "status", "--json").out)["input_paused"]
+    assert run_cli(home, "resume").out.strip() == "desktop input resumed"
+    assert not (home / "PAUSED").exists()
+    assert "Agent-3 paused" in run_cli(home, "agents", "pause", "Agent-3").out
+    assert "paused" in run_cli(home, "agents").out
+
+
+BAD = [
+    (["task", "add", ""], "title must not be empty"),
+    (["task", "add", "x", "--priority", "asap"], "invalid priority 'asap'"),
+    (["task", "add", "x", "--agent", "Agent-9"], "unknown agent 'Agent-9'"),
+    (["task", "add", "x", "--after", "T-5"], "dependency T-5 does not exist"),
+    (["task", "add", "x", "--role", "wizard"], "unknown role 'wizard'"),
+    (["task", "add", "x", "--details", "d" * 8001], "limit is 8000"),
+    (["task", "done", "T-1"], "T-1 is ready: only an assigned or in-progress task"),
+    (["task", "fail", "T-1", "--reason", "no"], "T-1 is ready"),
+    (["task", "show", "T-99"], "unknown task T-99"),
+    (["task", "depend", "T-1", "T-1"], "dependency cycle"),
+    (["task", "list", "--status", "sleeping"], "invalid status 'sleeping'"),
+    (["send", "Agent-0", "hi"], "unknown agent 'Agent-0'"),
+    (["send", "Agent-1", "x" * 8001], "limit is 8000"),
+    (["broadcast", "hi", "--role", "nobody"], "unknown role 'nobody'"),
+    (["agents", "pause", "Agent-77"], "unknown agent 'Agent-77'"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(
+    home: Path, args: list[str], message: str
+) -> None:
+    assert run_cli(home, "task", "add", "existing").code == 0
+    before = rows(home)
+    result = run_cli(home, *args)
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and result.err.startswith("swarm: error: ")
+    assert message in result.err
+    assert rows(home) == before
+
+
+def test_help_explains_itself(home: Path) -> None:
+    result = run_cli(home, "--help")
+    assert result.code == 0 and "swarm task done T-12" in result.out
+    assert "--after" in run_cli(home, "task", "add", "--help").out

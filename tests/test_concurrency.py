@@ -1,0 +1,61 @@
+"""Eight separate ``swarm`` processes writing at once lose nothing and never see a lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, run_cli, write_agents
+
+WORKERS = 8
+PER_WORKER = 6
+
+
+@pytest.mark.timeout(180)
+def test_eight_processes_add_and_complete_at_once(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    config = write_agents(tmp_path / "agents.toml", [
+        {"id": f"W-{i}", "role": "worker", "capacity": 50, "delivery": "inbox"}
+        for i in range(1, WORKERS + 1)])
+    for worker in range(1, WORKERS + 1):
+        for n in range(PER_WORKER):
+            assert run_cli(home, "task", "add", f"pre {worker}.{n}", "--agent", f"W-{worker}",
+                           config=config).code == 0
+    assert run_cli(home, "run", "--no-discord", "--burst", config=config).code == 0
+    mine = {w: [t["id"] for t in json.loads(run_cli(
+        home, "task", "list", "--agent", f"W-{w}", "--json", config=config).out)]
+        for w in range(1, WORKERS + 1)}
+    assert all(len(ids) == PER_WORKER for ids in mine.values())
+
+    env = {**os.environ, "SWARM_HOME": str(home), "SWARM_CONFIG": str(config)}
+    swarm = f"{shlex.quote(sys.executable)} -m bot.cli"
+    procs = []
+    for worker, ids in mine.items():
+        steps = []
+        for n, task_id in enumerate(ids):
+            steps.append(f"{swarm} task add 'new {worker}.{n}' --priority high")
+            steps.append(f"SWARM_AGENT=W-{worker} {swarm} task done {task_id} --note ok")
+        script = "set -e\n" + "\n".join(steps)
+        procs.append(subprocess.Popen(["bash", "-c", script], env=env, cwd=ROOT,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outputs = [p.communicate(timeout=150) for p in procs]
+    for proc, (_, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+        assert "locked" not in err
+    tasks = json.loads(run_cli(home, "task", "list", "--limit", "1000", "--json",
+                               config=config).out)
+    titles = sorted(t["title"] for t in tasks if t["title"].startswith("new "))
+    expected = sorted(f"new {w}.{n}" for w in range(1, WORKERS + 1) for n in range(PER_WORKER))
+    assert titles == expected
+    assert sorted(t["id"] for t in tasks) == sorted({t["id"] for t in tasks})
+    pre = [t for t in tasks if t["title"].startswith("pre ")]
+    assert len(pre) == WORKERS * PER_WORKER and all(t["status"] == "done" for t in pre)
+    events = [json.loads(line) for line in run_cli(
+        home, "events", "--limit", "100000", "--json", config=config).out.splitlines()]
+    assert sum(e["kind"] == "task.done" for e in events) == WORKERS * PER_WORKER

@@ -1,0 +1,85 @@
+"""The agents file: the bundled default, and clear errors for every broken file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.config import load_agents
+from core.errors import ConfigError
+from core.settings import DEFAULT_CONFIG, Settings
+from tests.helpers import run_cli, write_agents
+
+ROLES = ["integration", "architecture", "infrastructure", "qa", "data", "coordination", "web",
+         "operations"]
+
+
+def test_default_layout_is_eight_agents_in_a_4x2_grid() -> None:
+    agents = load_agents(DEFAULT_CONFIG)
+    assert [a.id for a in agents] == [f"Agent-{i}" for i in range(1, 9)]
+    assert [a.role for a in agents] == ROLES
+    points = [a.input for a in agents]
+    assert all(p is not None and 0 <= p[0] < 1920 and 0 <= p[1] < 1080 for p in points)
+    assert len({p[0] for p in points if p}) == 4 and len({p[1] for p in points if p}) == 2
+    assert all(a.watch is not None and a.capabilities for a in agents)
+
+
+BROKEN = [
+    ("[[agent]]\nid = 'A'\n", "role must be a non-empty string"),
+    ("nonsense = [", "is not valid TOML"),
+    ("title = 'no agents'\n", "defines no agents"),
+    ("[[agent]]\nid='A'\nrole='qa'\ninput=[1]\n", "input must be a list of 2 whole numbers"),
+    ("[[agent]]\nid='A'\nrole='qa'\nwatch=[0,0,0,5]\n", "width and height must be positive"),
+    ("[[agent]]\nid='A'\nrole='qa'\ncolour='red'\n", "unknown key(s) colour"),
+    ("[[agent]]\nid='A'\nrole='qa'\n[[agent]]\nid='A'\nrole='web'\n", "appears twice"),
+    ("[[agent]]\nid='A'\nrole='qa'\ndelivery='pigeon'\n", "delivery must be one of"),
+    ("[[agent]]\nid='A'\nrole='qa'\ncapacity=0\n", "capacity must be"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BROKEN)
+def test_invalid_file_names_the_file_and_the_problem(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "agents.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_agents(path)
+    assert str(path) in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_negative_coordinates_are_allowed(tmp_path: Path) -> None:
+    path = write_agents(tmp_path / "a.toml", [
+        {"id": "Left", "role": "qa", "input": [-1680, 300], "watch": [-1900, 0, 400, 300]}])
+    assert load_agents(path)[0].input == (-1680, 300)
+
+
+def test_missing_file_is_a_clear_cli_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.toml"
+    result = run_cli(tmp_path / "home", "agents", config=missing)
+    assert result.code == 2
+    assert result.err.strip() == (
+        f"swarm: error: agents file {missing} does not exist (set SWARM_CONFIG or --config)")
+
+
+def test_config_resolution_order(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert Settings.from_env({"SWARM_HOME": str(home)}).config_path == DEFAULT_CONFIG
+    home.mkdir()
+    (home / "agents.toml").write_text("")
+    assert Settings.from_env({"SWARM_HOME": str(home)}).config_path == home / "agents.toml"
+    env = {"SWARM_HOME": str(home), "SWARM_CONFIG": "/x.toml"}
+    assert Settings.from_env(env).config_path == Path("/x.toml")
+    assert Settings.from_env(env, config="/y.toml").config_path == Path("/y.toml")
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("SWARM_LEASE", "soon", "SWARM_LEASE must be a number of seconds"),
+    ("SWARM_LEASE", "-1", "must be more than 0"),
+    ("SWARM_MAX_ATTEMPTS", "2.5", "SWARM_MAX_ATTEMPTS must be a whole number"),
+])
+def test_bad_settings_are_refused(tmp_path: Path, name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"SWARM_HOME": str(tmp_path), name: value})

@@ -1,0 +1,147 @@
+"""The running coordinator: woken by changes (ours and other processes'), crash-safe."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from core.models import TaskSpec, TaskStatus
+from core.scheduler import Scheduler
+from core.service import SwarmService
+from core.settings import Settings
+from tests.helpers import ROOT, RecordingDeliverer, run_cli, write_agents
+
+
+@pytest.fixture
+async def live(home: Path) -> AsyncIterator[tuple[SwarmService, RecordingDeliverer]]:
+    """A service on the real clock with its scheduler running."""
+    service = await SwarmService.open(Settings.from_env({"SWARM_HOME": str(home)}))
+    deliverer = RecordingDeliverer()
+    stop = asyncio.Event()
+    runner = asyncio.create_task(Scheduler(service, deliverer).run(stop))
+    yield service, deliverer
+    stop.set()
+    await runner
+    await service.close()
+
+
+async def wait_for(predicate: Callable[[], Awaitable[bool]], limit_s: float = 5.0) -> float:
+    """Seconds until ``predicate()`` is true; fail after ``limit_s``."""
+    start = time.monotonic()
+    while not await predicate():
+        assert time.monotonic() - start < limit_s, "condition not met in time"
+        await asyncio.sleep(0.01)
+    return time.monotonic() - start
+
+
+async def test_own_change_wakes_the_scheduler(
+    live: tuple[SwarmService, RecordingDeliverer],
+) -> None:
+    service, deliverer = live
+    await service.create_task(TaskSpec("now"), "me")
+
+    async def delivered() -> bool:
+        return bool(deliverer.parcels)
+
+    await wait_for(delivered)
+    assert deliverer.parcels[0].task_id == 1
+
+
+async def test_change_by_another_process_is_noticed(
+    live: tuple[SwarmService, RecordingDeliverer], home: Path
+) -> None:
+    _, deliverer = live
+    result = await asyncio.to_thread(run_cli, home, "send", "Agent-5", "from another process")
+    assert result.code == 0, result.err
+
+    async def delivered() -> bool:
+        return bool(deliverer.for_agent("Agent-5"))
+
+    seconds = await wait_for(delivered)
+    print(f"noticed a change by another process after {seconds * 1000:.0f} ms")
+    assert "from another process" in deliverer.for_agent("Agent-5")[0].text
+
+
+def _start(home: Path, config: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    env.update(SWARM_HOME=str(home), SWARM_CONFIG=str(config))
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-discord"], env=env,
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+async def _complete_assigned(service: SwarmService, seconds: float, rng: random.Random) -> None:
+    """Act as the agents for a while: finish whatever is assigned."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for task in await service.list_tasks(status="assigned"):
+            if rng.random() < 0.3:
+                await service.start_task(task.id, task.agent or "")
+            await service.complete_task(task.id, task.agent or "")
+        await asyncio.sleep(0.02)
+
+
+@pytest.mark.timeout(120)
+async def test_killed_mid_run_loses_nothing_and_never_double_assigns(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    config = write_agents(tmp_path / "agents.toml", [
+        {"id": f"A{i}", "role": "dev", "delivery": "inbox"} for i in range(1, 9)])
+    service = await SwarmService.open(Settings.from_env(
+        {"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)}))
+    rng = random.Random(7)
+    try:
+        await service.create_tasks([
+            TaskSpec(f"t{i}", ref=str(i), priority=rng.randrange(4),
+                     after=tuple(str(j) for j in rng.sample(range(i), min(i, rng.randint(0, 2)))))
+            for i in range(60)], "test")
+        for _ in range(5):
+            proc = _start(home, config)
+            await _complete_assigned(service, rng.uniform(0.4, 1.2), rng)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
+            if proc.stderr:
+                proc.stderr.close()
+        proc = _start(home, config)
+        try:
+            assert proc.stderr is not None
+            started = await asyncio.to_thread(proc.stderr.readline)
+            assert b"coordinator started" in started, started
+            while len(await service.list_tasks(status="done")) < 60:
+                assert proc.poll() is None, "the coordinator died"
+                await _complete_assigned(service, 0.2, rng)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(10)
+            if proc.stderr:
+                proc.stderr.close()
+        assert code == 0
+        await _check_history(service, home)
+    finally:
+        await service.close()
+
+
+async def _check_history(service: SwarmService, home: Path) -> None:
+    tasks = await service.list_tasks()
+    assert len(tasks) == 60 and all(t.status is TaskStatus.done for t in tasks)
+    events = await service.events(limit=100_000)
+    holder: dict[int, str | None] = {}
+    for event in events:
+        if event.kind == "task.assigned":
+            assert holder.get(event.task_id or 0) is None, f"T-{event.task_id} held twice"
+            holder[event.task_id or 0] = event.agent
+        elif event.kind in ("task.requeued", "task.done"):
+            holder[event.task_id or 0] = None
+    done = [e.task_id for e in events if e.kind == "task.done"]
+    assert sorted(done) == sorted(t.id for t in tasks)
+    assert not [d for d in await service.deliveries(limit=10_000) if d.state.value == "delivering"]
+    prompts = [p.read_text() for p in (home / "inbox").glob("*/*")]
+    for task in tasks:
+        assert any(f"task {task.ref} |" in text for text in prompts), f"{task.ref} not delivered"

@@ -1,0 +1,214 @@
+"""Scheduling rules: order, matching, load, leases, reassignment, pauses."""
+
+from __future__ import annotations
+
+from core.models import TaskSpec, TaskStatus
+from core.protocols import ManualClock
+from core.scheduler import Scheduler
+from core.service import SwarmService
+from tests.helpers import RecordingDeliverer
+
+
+async def pause_all_but(service: SwarmService, keep: str) -> None:
+    """Leave only one agent taking tasks."""
+    for agent in service.agents:
+        if agent != keep:
+            await service.set_agent_paused(agent, True, "test")
+
+
+async def test_priority_order_then_first_come_first_served(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    await pause_all_but(service, "Agent-1")
+    for title, priority in [("low", "low"), ("n1", "normal"), ("urgent", "urgent"),
+                            ("n2", "normal"), ("high", "high")]:
+        await service.create_task(TaskSpec(title, priority=priority), "me")
+    scheduler = Scheduler(service, deliverer)
+    order = []
+    for _ in range(5):
+        await scheduler.run_burst()
+        (active,) = await service.list_tasks(status="assigned")
+        order.append(active.title)
+        await service.complete_task(active.id, "Agent-1")
+    assert order == ["urgent", "high", "n1", "n2", "low"]
+
+
+async def test_role_capabilities_and_pins_are_respected(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    qa = await service.create_task(TaskSpec("review", role="qa"), "me")
+    sql = await service.create_task(TaskSpec("query", capabilities=("sql",)), "me")
+    pinned = await service.create_task(TaskSpec("pinned", agent="Agent-8"), "me")
+    await Scheduler(service, deliverer).run_burst()
+    holders = {t.id: t.agent for t in await service.list_tasks()}
+    assert holders == {qa.id: "Agent-4", sql.id: "Agent-5", pinned.id: "Agent-8"}
+    assert [p.task_id for p in deliverer.for_agent("Agent-4")] == [qa.id]
+    assert "swarm task done T-1" in deliverer.for_agent("Agent-4")[0].text
+
+
+async def test_capacity_and_least_loaded_then_longest_idle(
+    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
+) -> None:
+    for i in range(12):
+        await service.create_task(TaskSpec(f"t{i}"), "me")
+    await Scheduler(service, deliverer).run_burst()
+    rows = await service.agent_rows()
+    assert all(len(r["tasks"]) == 1 for r in rows)
+    assert len(await service.list_tasks(status="ready")) == 4
+    clock.advance(10)
+    await service.complete_task("T-3", "Agent-3")
+    clock.advance(10)
+    await service.complete_task("T-1", "Agent-1")
+    await Scheduler(service, deliverer).run_burst()
+    assert (await service.get_task("T-9")).agent == "Agent-3"  # idle longest
+    assert (await service.get_task("T-10")).agent == "Agent-1"
+
+
+async def test_better_recent_success_rate_wins(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    await pause_all_but(service, "Agent-1")
+    await service.set_agent_paused("Agent-2", False, "me")
+    await service.create_task(TaskSpec("bad", agent="Agent-1"), "me")
+    await Scheduler(service, deliverer).run_burst()
+    await service.fail_task("T-1", "Agent-1", "oops")
+    await service.create_task(TaskSpec("next"), "me")
+    await Scheduler(service, deliverer).run_burst()
+    assert (await service.get_task("T-2")).agent == "Agent-2"
+
+
+async def test_paused_agent_gets_nothing_until_resumed(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    await service.set_agent_paused("Agent-4", True, "me")
+    await service.create_task(TaskSpec("review", role="qa"), "me")
+    await Scheduler(service, deliverer).run_burst()
+    assert (await service.get_task("T-1")).status is TaskStatus.ready
+    await service.set_agent_paused("Agent-4", False, "me")
+    await Scheduler(service, deliverer).run_burst()
+    assert (await service.get_task("T-1")).agent == "Agent-4"
+
+
+async def test_lease_expiry_reassigns_with_backoff_then_fails(
+    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
+) -> None:
+    await service.create_task(TaskSpec("api", capabilities=("python",)), "me")
+    scheduler = Scheduler(service, deliverer)
+    await scheduler.run_burst()
+    first = (await service.get_task("T-1")).agent
+    clock.advance(59)
+    await scheduler.run_burst()
+    assert (await service.get_task("T-1")).agent == first
+    clock.advance(2)
+    await scheduler.run_burst()
+    requeued = await service.get_task("T-1")
+    assert requeued.status is TaskStatus.ready
+    assert requeued.reason == f"no report from {first} within 60 s"
+    clock.advance(5)  # backoff of the first retry
+    await scheduler.run_burst()
+    second = await service.get_task("T-1")
+    assert second.status is TaskStatus.assigned and second.agent != first
+    assert second.attempts == 2
+    clock.advance(61)
+    await scheduler.run_burst()
+    clock.advance(10)
+    await scheduler.run_burst()
+    assert (await service.get_task("T-1")).attempts == 3
+    clock.advance(61)
+    await scheduler.run_burst()
+    failed = await service.get_task("T-1")
+    assert failed.status is TaskStatus.failed
+    assert "(3 attempts)" in (failed.reason or "")
+    kinds = [e.kind for e in await service.events(task="T-1")]
+    assert kinds.count("task.lease_expired") == 3
+
+
+async def test_start_report_stops_the_lease(
+    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
+) -> None:
+    await service.create_task(TaskSpec("long job"), "me")
+    await Scheduler(service, deliverer).run_burst()
+    await service.start_task("T-1", "Agent-1")
+    clock.advance(3600)
+    await Scheduler(service, deliverer).run_burst()
+    assert (await service.get_task("T-1")).status is TaskStatus.in_progress
+
+
+async def test_failed_delivery_is_retried_then_task_goes_to_another_agent(
+    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
+) -> None:
+    deliverer.failing["Agent-1"] = "paste not seen"
+    await service.create_task(TaskSpec("api", role="integration"), "me")
+    await service.create_task(TaskSpec("py", capabilities=("python",)), "me")
+    scheduler = Scheduler(service, deliverer)
+    await scheduler.run_burst()
+    assert (await service.get_task("T-1")).agent == "Agent-1"
+    for delay in (5, 10):  # delivery backoff doubles
+        clock.advance(delay)
+        await scheduler.run_burst()
+    deliveries = [d for d in await service.deliveries() if d.task_id == 1]
+    assert [(d.state.value, d.attempts) for d in deliveries] == [("failed", 3)]
+    t1 = await service.get_task("T-1")
+    assert t1.status is TaskStatus.ready and "could not deliver to Agent-1" in (t1.reason or "")
+    del deliverer.failing["Agent-1"]
+    clock.advance(5)
+    await scheduler.run_burst()
+    assert (await service.get_task("T-1")).agent == "Agent-1"  # the only integration agent
+    assert any(p.task_id == 1 for p in deliverer.for_agent("Agent-1"))
+
+
+async def test_deferred_delivery_does_not_use_up_attempts(
+    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
+) -> None:
+    deliverer.failing["Agent-2"] = "paused"
+    await service.send("Agent-2", "hello", "me")
+    scheduler = Scheduler(service, deliverer)
+    for _ in range(5):
+        await scheduler.run_burst()
+        clock.advance(1)
+    (queued,) = await service.deliveries()
+    assert queued.state.value == "queued" and queued.attempts == 0
+    del deliverer.failing["Agent-2"]
+    await scheduler.run_burst()
+    (done,) = await service.deliveries()
+    assert done.state.value == "delivered"
+
+
+async def test_manual_assign_moves_the_task(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    await service.create_task(TaskSpec("job"), "me")
+    scheduler = Scheduler(service, deliverer)
+    await scheduler.run_burst()
+    assert (await service.get_task("T-1")).agent == "Agent-1"
+    await service.assign_task("T-1", "agent-6", "boss")
+    await scheduler.run_burst()
+    moved = await service.get_task("T-1")
+    assert moved.agent == "Agent-6" and moved.pinned == "Agent-6"
+    assert [p.task_id for p in deliverer.for_agent("Agent-6")] == [1]
+    assert (await service.agent_rows())[0]["tasks"] == []
+
+
+async def test_retry_after_crash_marks_the_delivery(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    await service.send("Agent-1", "hello", "me")
+    claimed = await service.claim_delivery()  # the process dies while delivering
+    assert claimed is not None and not claimed.is_retry
+    await Scheduler(service, deliverer).run_burst()
+    (parcel,) = deliverer.parcels
+    assert parcel.is_retry and "RETRY" in parcel.text
+    kinds = [e.kind for e in await service.events()]
+    assert "delivery.recovered" in kinds
+
+
+async def test_no_agent_over_capacity_with_many_tasks(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    for i in range(40):
+        await service.create_task(TaskSpec(f"t{i}", priority=i % 4), "me")
+    await Scheduler(service, deliverer).run_burst()
+    load: dict[str, int] = {}
+    for task in await service.list_tasks(status="assigned"):
+        load[task.agent or ""] = load.get(task.agent or "", 0) + 1
+    assert max(load.values()) == 1 and len(load) == 8

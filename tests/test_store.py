@@ -1,0 +1,93 @@
+"""Database set-up: WAL, migrations, refusing a newer file, the outbox invariant."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from core import db as dbmod
+from core.db import LATEST, Database
+from core.errors import DatabaseTooNew
+from core.models import TaskSpec
+from core.service import SwarmService
+from core.settings import Settings
+from tests.helpers import run_cli
+
+
+async def test_database_is_wal_with_busy_timeout(service: SwarmService) -> None:
+    with sqlite3.connect(service.settings.db_path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
+    assert await service.db.read(lambda c: c.execute("PRAGMA busy_timeout").fetchone()[0]) > 0
+
+
+async def test_old_database_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.isolation_level = None
+        dbmod.migrate(conn, target=1)
+        conn.execute(
+            "INSERT INTO tasks (title, priority, status, created_at, updated_at) "
+            "VALUES ('kept', 1, 'ready', 0, 0)")
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert "deliveries" not in {r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'")}
+    db = await Database.open(path)
+    try:
+        assert await db.read(dbmod.user_version) == LATEST
+        titles = await db.read(lambda c: [r[0] for r in c.execute("SELECT title FROM tasks")])
+        assert titles == ["kept"]
+        tables = await db.read(lambda c: {r[0] for r in c.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'")})
+        assert {"deliveries", "messages", "agent_state"} <= tables
+    finally:
+        await db.close()
+
+
+async def test_newer_database_is_refused(tmp_path: Path, settings: Settings) -> None:
+    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(settings.db_path) as conn:
+        conn.execute(f"PRAGMA user_version = {LATEST + 1}")
+    with pytest.raises(DatabaseTooNew, match="newer than this swarm"):
+        await SwarmService.open(settings)
+    result = run_cli(settings.home, "task", "list")
+    assert result.code == 2
+    assert "newer than this swarm" in result.err
+    with sqlite3.connect(settings.db_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST + 1
+
+
+async def test_every_change_writes_its_event_in_the_same_transaction(
+    service: SwarmService,
+) -> None:
+    """Each state change adds events; a change that fails half-way adds neither."""
+    steps = [
+        lambda: service.create_task(TaskSpec("A"), "me"),
+        lambda: service.create_task(TaskSpec("B", after=("T-1",)), "me"),
+        lambda: service.assign_next(),
+        lambda: service.start_task("T-1", "Agent-1"),
+        lambda: service.complete_task("T-1", "Agent-1"),
+        lambda: service.send("Agent-2", "hi", "me"),
+        lambda: service.set_agent_paused("Agent-2", True, "me"),
+        lambda: service.cancel_task("T-2", "me"),
+        lambda: service.retry_task("T-2", "me"),
+    ]
+    for step in steps:
+        before = len(await service.events(limit=10_000))
+        await step()
+        assert len(await service.events(limit=10_000)) > before
+
+    def explode(conn: sqlite3.Connection) -> None:
+        from core import store
+
+        conn.execute("UPDATE tasks SET title = 'changed' WHERE id = 1")
+        store.insert_event(conn, 0, "test.half", "half-way")
+        raise RuntimeError("crash in the middle of a transaction")
+
+    with pytest.raises(RuntimeError):
+        await service.db.write(explode)
+    assert (await service.get_task("T-1")).title == "A"
+    assert all(e.kind != "test.half" for e in await service.events(limit=10_000))

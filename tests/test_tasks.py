@@ -1,0 +1,190 @@
+"""Domain rules of tasks: readiness, dependencies, lifecycle, bad input changes nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from core.errors import (
+    DependencyError,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    SwarmError,
+    Unassignable,
+)
+from core.models import TaskSpec, TaskStatus
+from core.service import SwarmService
+
+
+def counts(service: SwarmService) -> tuple[int, int, int]:
+    """Rows in tasks, task_deps and events, read through a separate connection."""
+    with sqlite3.connect(service.settings.db_path) as conn:
+        return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                     for t in ("tasks", "task_deps", "events"))  # type: ignore[return-value]
+
+
+async def test_new_task_is_ready_and_dependent_is_blocked(service: SwarmService) -> None:
+    first = await service.create_task(TaskSpec("Build", role="integration"), "me")
+    second = await service.create_task(TaskSpec("Test", role="qa", after=(first.ref,)), "me")
+    assert first.status is TaskStatus.ready
+    assert second.status is TaskStatus.blocked
+    assert second.reason == "waiting for T-1"
+    assert second.after == [first.id]
+
+
+async def test_done_releases_dependents(service: SwarmService) -> None:
+    a = await service.create_task(TaskSpec("A"), "me")
+    b = await service.create_task(TaskSpec("B"), "me")
+    c = await service.create_task(TaskSpec("C", after=(a.ref, b.ref)), "me")
+    for ref in (a.ref, b.ref):
+        assignment = await service.assign_next()
+        assert assignment is not None
+        await service.complete_task(assignment.task_id, "agent", note="ok")
+        if ref == a.ref:
+            assert (await service.get_task(c.ref)).reason == "waiting for T-2"
+    done = await service.get_task(c.ref)
+    assert done.status is TaskStatus.ready and done.reason is None
+
+
+async def test_failure_blocks_dependents_with_reason_and_retry_releases(
+    service: SwarmService,
+) -> None:
+    a = await service.create_task(TaskSpec("A"), "me")
+    b = await service.create_task(TaskSpec("B", after=(a.ref,)), "me")
+    await service.assign_next()
+    await service.fail_task(a.ref, "Agent-1", "compiler exploded")
+    assert (await service.get_task(a.ref)).reason == "compiler exploded"
+    blocked = await service.get_task(b.ref)
+    assert blocked.status is TaskStatus.blocked
+    assert blocked.reason == "dependency T-1 failed"
+    await service.retry_task(a.ref, "me")
+    assert (await service.get_task(b.ref)).reason == "waiting for T-1"
+    retried = await service.get_task(a.ref)
+    assert retried.status is TaskStatus.ready and retried.attempts == 0
+    await service.assign_next()
+    await service.complete_task(a.ref, "Agent-1")
+    assert (await service.get_task(b.ref)).status is TaskStatus.ready
+
+
+async def test_cancel_blocks_dependents_and_tells_the_agent(service: SwarmService) -> None:
+    a = await service.create_task(TaskSpec("A", role="web"), "me")
+    b = await service.create_task(TaskSpec("B", after=(a.ref,)), "me")
+    assignment = await service.assign_next()
+    assert assignment is not None and assignment.agent == "Agent-7"
+    await service.cancel_task(a.ref, "me")
+    assert (await service.get_task(b.ref)).reason == "dependency T-1 cancelled"
+    texts = [d.text for d in await service.deliveries()]
+    assert any("T-1 (A) was cancelled" in t for t in texts)
+    with pytest.raises(InvalidState, match="already cancelled"):
+        await service.cancel_task(a.ref, "me")
+
+
+async def test_start_then_done_records_note_and_times(service: SwarmService) -> None:
+    task = await service.create_task(TaskSpec("A"), "me")
+    await service.assign_next()
+    await service.start_task(task.ref, "Agent-1", note="on it")
+    assert (await service.get_task(task.ref)).status is TaskStatus.in_progress
+    await service.complete_task(task.ref, "Agent-1", note="shipped")
+    done = await service.get_task(task.ref)
+    assert done.status is TaskStatus.done and done.note == "shipped"
+    assert done.started_at is not None and done.finished_at is not None
+    kinds = [e.kind for e in await service.events(task=task.ref)]
+    assert kinds == ["task.created", "task.ready", "task.assigned", "task.started", "task.done"]
+
+
+async def test_batch_with_refs_is_created_in_dependency_order(service: SwarmService) -> None:
+    ids = await service.create_tasks([
+        TaskSpec("tests", ref="c", after=("a", "b")),
+        TaskSpec("api", ref="a"),
+        TaskSpec("schema", ref="b", after=("a",)),
+    ], "planner", plan_id="P-1")
+    tasks = {t.title: t for t in await service.list_tasks()}
+    assert tasks["tests"].after == sorted([tasks["api"].id, tasks["schema"].id])
+    assert tasks["schema"].after == [tasks["api"].id]
+    assert ids == [tasks["tests"].id, tasks["api"].id, tasks["schema"].id]
+    assert {t.plan_id for t in tasks.values()} == {"P-1"}
+
+
+async def test_add_dependency_refuses_a_cycle(service: SwarmService) -> None:
+    a = await service.create_task(TaskSpec("A"), "me")
+    b = await service.create_task(TaskSpec("B", after=(a.ref,)), "me")
+    c = await service.create_task(TaskSpec("C", after=(b.ref,)), "me")
+    before = counts(service)
+    with pytest.raises(DependencyError, match="cycle"):
+        await service.add_dependencies(a.ref, [c.ref], "me")
+    with pytest.raises(DependencyError, match="cycle"):
+        await service.add_dependencies(a.ref, [a.ref], "me")
+    assert counts(service) == before
+    await service.add_dependencies(c.ref, [a.ref], "me")
+    assert (await service.get_task(c.ref)).after == [a.id, b.id]
+
+
+BAD_SPECS = [
+    (TaskSpec(""), InvalidInput, "title must not be empty"),
+    (TaskSpec("   "), InvalidInput, "title must not be empty"),
+    (TaskSpec("x" * 201), InvalidInput, "limit is 200"),
+    (TaskSpec("two\nlines"), InvalidInput, "one line"),
+    (TaskSpec("t", details="d" * 8001), InvalidInput, "limit is 8000"),
+    (TaskSpec("t", priority="asap"), InvalidInput, "invalid priority 'asap'"),
+    (TaskSpec("t", role="wizard"), InvalidInput, "unknown role 'wizard'"),
+    (TaskSpec("t", agent="Agent-42"), NotFound, "unknown agent 'Agent-42'"),
+    (TaskSpec("t", role="qa", agent="Agent-1"), Unassignable, "cannot take"),
+    (TaskSpec("t", capabilities=("cobol",)), Unassignable, "no configured agent"),
+    (TaskSpec("t", after=("T-99",)), DependencyError, "T-99 does not exist"),
+    (TaskSpec("t", after=("banana",)), DependencyError, "'banana' does not exist"),
+]
+
+
+@pytest.mark.parametrize(("spec", "error", "message"), BAD_SPECS)
+async def test_bad_task_input_is_refused_and_writes_nothing(
+    service: SwarmService, spec: TaskSpec, error: type[SwarmError], message: str
+) -> None:
+    await service.create_task(TaskSpec("existing"), "me")
+    before = counts(service)
+    with pytest.raises(error, match=message):
+        await service.create_task(spec, "me")
+    assert counts(service) == before
+
+
+async def test_batch_cycle_writes_nothing(service: SwarmService) -> None:
+    before = counts(service)
+    with pytest.raises(DependencyError, match="cycle: a -> b -> a"):
+        await service.create_tasks([
+            TaskSpec("one", ref="a", after=("b",)), TaskSpec("two", ref="b", after=("a",)),
+        ], "me")
+    assert counts(service) == before
+
+
+async def test_reports_on_inactive_tasks_are_refused(service: SwarmService) -> None:
+    task = await service.create_task(TaskSpec("A"), "me")
+    before = counts(service)
+    with pytest.raises(InvalidState, match="T-1 is ready: only an assigned"):
+        await service.complete_task(task.ref, "me")
+    with pytest.raises(InvalidState, match="T-1 is ready"):
+        await service.fail_task(task.ref, "me", "nope")
+    with pytest.raises(InvalidInput, match="reason must not be empty"):
+        await service.fail_task(task.ref, "me", " ")
+    with pytest.raises(NotFound, match="unknown task T-7"):
+        await service.complete_task("T-7", "me")
+    with pytest.raises(InvalidState, match="only a failed or cancelled"):
+        await service.retry_task(task.ref, "me")
+    assert counts(service) == before
+
+
+async def test_messages_to_agent_role_and_all(service: SwarmService) -> None:
+    one = await service.send("agent-3", "hello", "me")
+    assert [d.agent for d in await service.deliveries(one)] == ["Agent-3"]
+    qa = await service.broadcast("qa only", "me", role="qa")
+    assert [d.agent for d in await service.deliveries(qa)] == ["Agent-4"]
+    everyone = await service.broadcast("all hands", "me")
+    assert len(await service.deliveries(everyone)) == 8
+    before = counts(service)
+    with pytest.raises(NotFound):
+        await service.send("Agent-9", "hi", "me")
+    with pytest.raises(InvalidInput, match="limit is 8000"):
+        await service.send("Agent-1", "x" * 8001, "me")
+    with pytest.raises(InvalidInput, match="unknown role"):
+        await service.broadcast("hi", "me", role="nobody")
+    assert counts(service) == before
