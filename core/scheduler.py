@@ -58,8 +58,8 @@ class Scheduler:
         """Expire due leases, then assign until nothing more fits; return both counts."""
         expired = await self.service.expire_leases()
         assigned = 0
-        while await self.service.assign_next() is not None:
-            assigned += 1
+        while made := await self.service.assign_batch():
+            assigned += len(made)
         return expired, assigned
 
     async def deliver_once(self) -> int:

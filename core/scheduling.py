@@ -15,8 +15,6 @@ from core.context import Ctx
 from core.models import Agent, Delivery, Priority, Receipt, task_ref
 from core.store import active_load, insert_event
 
-PAGE = 256
-
 
 @dataclass(frozen=True)
 class Assignment:
@@ -54,21 +52,26 @@ def assign_next(conn: sqlite3.Connection, ctx: Ctx) -> Assignment | None:
     free = free_agents(conn, ctx)
     if not free:
         return None
-    offset = 0
-    while True:
-        rows = conn.execute(
-            "SELECT id, role, capabilities, pinned_agent, prev_agent, not_before FROM tasks "
-            "WHERE status = 'ready' ORDER BY priority DESC, id LIMIT ? OFFSET ?",
-            (PAGE, offset)).fetchall()
-        for row in rows:
-            if row[5] > ctx.now:
-                continue
-            choice = _best_agent(free, row[1], tuple(json.loads(row[2])), row[3], row[4])
-            if choice is not None:
-                return _assign(conn, ctx, row[0], choice)
-        if len(rows) < PAGE:
-            return None
-        offset += PAGE
+    rows = conn.execute(
+        "SELECT id, role, capabilities, pinned_agent, prev_agent, not_before FROM tasks "
+        "WHERE status = 'ready' ORDER BY priority DESC, id")
+    for row in rows:  # the cursor steps lazily: usually only the first few rows are read
+        if row[5] > ctx.now:
+            continue
+        caps = tuple(json.loads(row[2])) if row[2] != "[]" else ()
+        choice = _best_agent(free, row[1], caps, row[3], row[4])
+        if choice is not None:
+            rows.close()
+            return _assign(conn, ctx, row[0], choice)
+    return None
+
+
+def assign_batch(conn: sqlite3.Connection, ctx: Ctx, limit: int = 64) -> list[Assignment]:
+    """Repeat ``assign_next`` in one transaction until nothing fits (at most ``limit``)."""
+    made: list[Assignment] = []
+    while len(made) < limit and (assignment := assign_next(conn, ctx)) is not None:
+        made.append(assignment)
+    return made
 
 
 def _best_agent(

@@ -163,6 +163,10 @@ class SwarmService:
         """One assignment decision."""
         return await self._write(actor, scheduling.assign_next)
 
+    async def assign_batch(self, actor: str = "scheduler") -> list[scheduling.Assignment]:
+        """Assignment decisions until nothing more fits, in one transaction."""
+        return await self._write(actor, scheduling.assign_batch)
+
     async def expire_leases(self, actor: str = "scheduler") -> int:
         """Requeue or fail tasks whose lease ran out."""
         return await self._write(actor, scheduling.expire_leases)
