@@ -124,6 +124,14 @@ class SwarmService:
         """Give a task to one agent (taken from another if needed)."""
         await self._write(actor, tasks.pin, parse_task_ref(ref), agent)
 
+    async def requeue_task(self, ref: str | int, actor: str) -> None:
+        """Take an active task from its agent and queue it for another one."""
+        await self._write(actor, tasks.requeue, parse_task_ref(ref))
+
+    async def open_tasks(self, prefix: str = "", limit: int = 25) -> list[Task]:
+        """Tasks not finished whose id or title starts with / contains ``prefix``."""
+        return await self.db.read(store.search_open_tasks, prefix, limit)
+
     # -- messages and agents -----------------------------------------------------------
 
     async def send(self, agent: str, text: str, actor: str) -> int:
@@ -201,6 +209,25 @@ class SwarmService:
         """Events after ``after_id``, oldest first (optionally of one task)."""
         task_id = parse_task_ref(task) if task is not None else None
         return await self.db.read(store.events_after, after_id, limit, task_id)
+
+    async def cursor(self, consumer: str) -> int:
+        """The last event id a consumer (e.g. the Discord notifier) has handled."""
+        return await self.db.read(store.get_cursor, consumer)
+
+    async def set_cursor(self, consumer: str, event_id: int) -> None:
+        """Remember that ``consumer`` has handled events up to ``event_id``."""
+        await self.db.write(store.set_cursor, consumer, event_id)
+
+    async def audit(
+        self, user_id: int | str, user_name: str, command: str, allowed: bool, outcome: str = ""
+    ) -> None:
+        """Record who ran what, allowed or refused."""
+        await self.db.write(store.insert_audit, self.clock.now(), str(user_id), user_name,
+                            command, allowed, outcome)
+
+    async def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest audit rows, newest first."""
+        return await self.db.read(store.audit_rows, limit)
 
     async def last_events(self, limit: int = 20) -> list[Event]:
         """The newest events, oldest first."""

@@ -220,3 +220,45 @@ def list_deliveries(
             f"{DELIVERY_SELECT} WHERE d.message_id = ? ORDER BY d.id", (message_id,)
         )
     return [row_to_delivery(r) for r in rows]
+
+
+def search_open_tasks(conn: sqlite3.Connection, prefix: str, limit: int) -> list[Task]:
+    """Unfinished tasks whose ``T-id`` starts with ``prefix`` or whose title contains it."""
+    text = prefix.strip()
+    digits = text[2:] if text[:2].upper() == "T-" else text
+    rows = conn.execute(
+        f"SELECT {TASK_COLUMNS} FROM tasks WHERE status NOT IN ('done', 'failed', 'cancelled') "
+        "AND (CAST(id AS TEXT) LIKE ? OR title LIKE ?) ORDER BY id DESC LIMIT ?",
+        (f"{digits}%" if digits.isdigit() or not digits else "-", f"%{text}%", limit),
+    ).fetchall()
+    deps = deps_of(conn, [r["id"] for r in rows])
+    return [row_to_task(r, deps[r["id"]]) for r in rows]
+
+
+def get_cursor(conn: sqlite3.Connection, consumer: str) -> int:
+    """Last handled event id of a consumer (0 when new)."""
+    row = conn.execute("SELECT last_id FROM event_cursors WHERE consumer = ?", (consumer,))
+    found = row.fetchone()
+    return int(found[0]) if found else 0
+
+
+def set_cursor(conn: sqlite3.Connection, consumer: str, event_id: int) -> None:
+    """Store a consumer's last handled event id."""
+    conn.execute(
+        "INSERT INTO event_cursors (consumer, last_id) VALUES (?, ?) "
+        "ON CONFLICT(consumer) DO UPDATE SET last_id = max(last_id, excluded.last_id)",
+        (consumer, event_id))
+
+
+def insert_audit(conn: sqlite3.Connection, ts: float, user_id: str, user_name: str,
+                 command: str, allowed: bool, outcome: str) -> None:
+    """One audit row."""
+    conn.execute(
+        "INSERT INTO audit (ts, user_id, user_name, command, allowed, outcome) "
+        "VALUES (?, ?, ?, ?, ?, ?)", (ts, user_id, user_name, command, int(allowed), outcome))
+
+
+def audit_rows(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
+    """Newest audit rows first."""
+    rows = conn.execute("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+    return [dict(r) for r in rows]

@@ -316,6 +316,17 @@ def pin(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent_id: str) -> None
         release(conn, ctx, task_id, f"reassigned to {agent} by {ctx.actor}", backoff=0.0)
 
 
+def requeue(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
+    """A person takes an active task back: it goes to another agent (no backoff)."""
+    task = get_task(conn, task_id)
+    if task.status not in ACTIVE:
+        raise InvalidState(f"{task.ref} is {task.status.value}: only an assigned or in-progress "
+                           "task can be reassigned")
+    if task.pinned:
+        conn.execute("UPDATE tasks SET pinned_agent = NULL WHERE id = ?", (task_id,))
+    release(conn, ctx, task_id, f"taken from {task.agent} by {ctx.actor}", backoff=0.0)
+
+
 def release(
     conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str, backoff: float
 ) -> None:

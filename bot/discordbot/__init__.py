@@ -1,0 +1,1 @@
+"""The Discord adapter: slash commands, buttons, the notifier (imports discord.py)."""

@@ -1,0 +1,45 @@
+"""Who may command the swarm, and the audit of every attempt."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Iterable
+
+from bot.discordbot.settings import DiscordSettings
+
+log = logging.getLogger(__name__)
+
+ADMIN_COMMANDS = frozenset({
+    "pause", "resume", "task assign", "agent pause", "agent resume", "button reassign",
+})
+
+
+class Access(enum.IntEnum):
+    """What a Discord user may do."""
+
+    refused = 0
+    user = 1
+    admin = 2
+
+
+def access_of(settings: DiscordSettings, user_id: int, role_ids: Iterable[int]) -> Access:
+    """The access level of a user given its id and role ids."""
+    roles = set(role_ids)
+    if user_id in settings.admin_ids or roles & settings.admin_role_ids:
+        return Access.admin
+    if user_id in settings.user_ids or roles & settings.user_role_ids:
+        return Access.user
+    return Access.refused
+
+
+def needed_for(command: str) -> Access:
+    """The access a command needs."""
+    return Access.admin if command in ADMIN_COMMANDS else Access.user
+
+
+def refusal(command: str, needed: Access) -> str:
+    """The short message a refused user sees."""
+    if needed is Access.admin:
+        return f"/{command} is for swarm admins only."
+    return "You are not allowed to command this swarm. Ask an admin to add your id or role."

@@ -1,0 +1,201 @@
+"""Slash commands: validate, one service call, format the reply."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.discordbot import embeds
+from bot.discordbot.render import code_block_chunks, parse_refs, task_line
+from core.models import Priority, TaskSpec, TaskStatus
+
+if TYPE_CHECKING:
+    from bot.discordbot.client import SwarmBot
+
+Choice = app_commands.Choice
+PRIORITY_CHOICES = [Choice(name=p.name, value=p.name) for p in Priority]
+STATUS_CHOICES = [Choice(name=s.value, value=s.value) for s in TaskStatus]
+
+
+def actor(interaction: discord.Interaction) -> str:
+    """How a Discord user is named in events."""
+    return f"discord:{interaction.user.name}"
+
+
+def register(bot: SwarmBot) -> None:
+    """Add every command to the bot's tree."""
+    tree = bot.tree
+    tree.add_command(_task_group(bot))
+    tree.add_command(_agent_group(bot))
+    roles = [Choice(name=r, value=r) for r in dict.fromkeys(a.role for a in
+                                                              bot.service.agents.values())][:25]
+
+    @tree.command(name="msg", description="Send a message to one agent")
+    @app_commands.describe(agent="the agent", text="the message")
+    async def msg(interaction: discord.Interaction, agent: str, text: str) -> None:
+        await bot.service.send(agent, text, actor(interaction))
+        await interaction.response.send_message(f"📨 queued for {_agent_id(bot, agent)}")
+
+    msg.autocomplete("agent")(_agent_choices(bot))
+
+    @tree.command(name="broadcast", description="Send a message to every agent (or one role)")
+    @app_commands.choices(role=roles)
+    async def broadcast(interaction: discord.Interaction, text: str,
+                        role: str | None = None) -> None:
+        message_id = await bot.service.broadcast(text, actor(interaction), role)
+        count = len(await bot.service.deliveries(message_id))
+        await interaction.response.send_message(f"📣 queued for {count} agent(s)")
+
+    @tree.command(name="agents", description="The agents: role, state, current task")
+    async def agents(interaction: discord.Interaction) -> None:
+        rows = await bot.service.agent_rows()
+        await interaction.response.send_message(embed=embeds.agents_embed(rows))
+
+    @tree.command(name="status", description="Swarm overview")
+    async def status(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(embed=embeds.status_embed(
+            await bot.service.status()))
+
+    @tree.command(name="pause", description="Kill switch: stop all desktop input now (admins)")
+    async def pause(interaction: discord.Interaction, reason: str = "") -> None:
+        await bot.service.pause_input(actor(interaction), reason)
+        await interaction.response.send_message("⏸️ desktop input paused")
+
+    @tree.command(name="resume", description="Release the kill switch (admins)")
+    async def resume(interaction: discord.Interaction) -> None:
+        released = await bot.service.resume_input(actor(interaction))
+        await interaction.response.send_message(
+            "▶️ desktop input resumed" if released else "desktop input was not paused")
+
+
+def _agent_id(bot: SwarmBot, agent: str) -> str:
+    return bot.service.ctx("").agent(agent).id
+
+
+def _agent_choices(bot: SwarmBot):  # type: ignore[no-untyped-def]
+    async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+        low = current.lower()
+        return [Choice(name=f"{a.id} ({a.role})", value=a.id)
+                for a in bot.service.agents.values()
+                if low in a.id.lower() or low in a.role.lower()][:25]
+    return complete
+
+
+def _task_choices(bot: SwarmBot):  # type: ignore[no-untyped-def]
+    async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+        *done, last = current.split(",") if current else [""]
+        head = ",".join(done) + ("," if done else "")
+        found = await bot.service.open_tasks(last.strip(), 25)
+        return [Choice(name=_cut(f"{head}{t.ref} {t.title}", 100), value=f"{head}{t.ref}")
+                for t in found]
+    return complete
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _task_group(bot: SwarmBot) -> app_commands.Group:
+    group = app_commands.Group(name="task", description="Tasks")
+    roles = [Choice(name=r, value=r) for r in dict.fromkeys(a.role for a in
+                                                              bot.service.agents.values())][:25]
+
+    @group.command(name="create", description="Create a task")
+    @app_commands.describe(after="tasks to finish first, e.g. T-1,T-2")
+    @app_commands.choices(priority=PRIORITY_CHOICES, role=roles)
+    async def create(interaction: discord.Interaction, title: str, details: str = "",
+                     priority: str = "normal", role: str | None = None,
+                     agent: str | None = None, after: str = "") -> None:
+        spec = TaskSpec(title=title, details=details, priority=priority, role=role,
+                        agent=agent, after=tuple(parse_refs(after)))
+        task = await bot.service.create_task(spec, actor(interaction))
+        await interaction.response.send_message(embed=embeds.task_embed(task))
+
+    create.autocomplete("agent")(_agent_choices(bot))
+    create.autocomplete("after")(_task_choices(bot))
+    _task_queries(bot, group)
+    _task_actions(bot, group)
+    return group
+
+
+def _task_queries(bot: SwarmBot, group: app_commands.Group) -> None:
+    @group.command(name="list", description="List tasks, newest first")
+    @app_commands.choices(status=STATUS_CHOICES)
+    async def list_(interaction: discord.Interaction, status: str | None = None,
+                    agent: str | None = None) -> None:
+        found = await bot.service.list_tasks(status, agent, limit=100)
+        text = "\n".join(task_line(t) for t in found) or "no tasks"
+        chunks = code_block_chunks(text)
+        await interaction.response.send_message(chunks[0])
+        for chunk in chunks[1:]:
+            await interaction.followup.send(chunk)
+
+    list_.autocomplete("agent")(_agent_choices(bot))
+
+    @group.command(name="show", description="One task with its history")
+    async def show(interaction: discord.Interaction, id: str) -> None:
+        task = await bot.service.get_task(id)
+        history = await bot.service.events(task=task.id, limit=20)
+        await interaction.response.send_message(embed=embeds.task_embed(task, history))
+
+    show.autocomplete("id")(_task_choices(bot))
+
+
+def _task_actions(bot: SwarmBot, group: app_commands.Group) -> None:
+    @group.command(name="done", description="Mark a task done")
+    async def done(interaction: discord.Interaction, id: str, note: str = "") -> None:
+        await bot.service.complete_task(id, actor(interaction), note)
+        await _answer(bot, interaction, id, "✅")
+
+    @group.command(name="fail", description="Mark a task failed")
+    async def fail(interaction: discord.Interaction, id: str, reason: str) -> None:
+        await bot.service.fail_task(id, actor(interaction), reason)
+        await _answer(bot, interaction, id, "❌")
+
+    @group.command(name="cancel", description="Cancel a task")
+    async def cancel(interaction: discord.Interaction, id: str) -> None:
+        await bot.service.cancel_task(id, actor(interaction))
+        await _answer(bot, interaction, id, "🛑")
+
+    @group.command(name="retry", description="Retry a failed or cancelled task")
+    async def retry(interaction: discord.Interaction, id: str) -> None:
+        await bot.service.retry_task(id, actor(interaction))
+        await _answer(bot, interaction, id, "🔁")
+
+    @group.command(name="assign", description="Give a task to one agent (admins)")
+    async def assign(interaction: discord.Interaction, id: str, agent: str) -> None:
+        await bot.service.assign_task(id, agent, actor(interaction))
+        await _answer(bot, interaction, id, "👉")
+
+    for command in (done, fail, cancel, retry, assign):
+        command.autocomplete("id")(_task_choices(bot))
+    assign.autocomplete("agent")(_agent_choices(bot))
+
+
+async def _answer(bot: SwarmBot, interaction: discord.Interaction, ref: str, icon: str) -> None:
+    task = await bot.service.get_task(ref)
+    await interaction.response.send_message(f"{icon} {task_line(task)}")
+
+
+def _agent_group(bot: SwarmBot) -> app_commands.Group:
+    group = app_commands.Group(name="agent", description="Pause or resume one agent")
+
+    @group.command(name="pause", description="No new tasks for this agent (admins)")
+    async def pause(interaction: discord.Interaction, agent: str) -> None:
+        changed = await bot.service.set_agent_paused(agent, True, actor(interaction))
+        name = _agent_id(bot, agent)
+        await interaction.response.send_message(
+            f"⏸️ {name} paused" if changed else f"{name} was already paused")
+
+    @group.command(name="resume", description="The agent takes tasks again (admins)")
+    async def resume(interaction: discord.Interaction, agent: str) -> None:
+        changed = await bot.service.set_agent_paused(agent, False, actor(interaction))
+        name = _agent_id(bot, agent)
+        await interaction.response.send_message(
+            f"▶️ {name} resumed" if changed else f"{name} was not paused")
+
+    pause.autocomplete("agent")(_agent_choices(bot))
+    resume.autocomplete("agent")(_agent_choices(bot))
+    return group

@@ -1,0 +1,120 @@
+"""Posts swarm events to the configured channel, resuming where it stopped.
+
+The cursor (last posted event id) is stored in the database after every message, so a crash
+or a lost connection re-posts at most the message in flight and never drops one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from bot.discordbot.render import MESSAGE_LIMIT, POSTED_KINDS, event_text, task_buttons_for
+from bot.discordbot.views import task_view
+from core.models import Event
+from core.service import SwarmService
+
+if TYPE_CHECKING:
+    from bot.discordbot.client import SwarmBot
+
+log = logging.getLogger(__name__)
+CONSUMER = "discord"
+MAX_BACKOFF_S = 30.0
+FIRST_START_BACKLOG = 200
+
+
+class Notifier:
+    """Tails the events table and posts what a person wants to know."""
+
+    def __init__(self, bot: SwarmBot, service: SwarmService, poll_s: float = 0.5) -> None:
+        self.bot = bot
+        self.service = service
+        self.poll_s = poll_s
+        self._wake = asyncio.Event()
+        self._stopping = False
+        service.on_change(self._wake.set)
+
+    def stop(self) -> None:
+        """Finish the message in flight, then return from ``run``."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Post events forever (until cancelled)."""
+        await self.bot.wait_until_ready()
+        channel = await self._channel()
+        cursor = await self._start_cursor()
+        backoff = 1.0
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                cursor, posted = await self.post_pending(channel, cursor)
+                backoff = 1.0
+            except Exception as exc:  # a lost connection must not end the notifier
+                log.warning("posting to Discord failed (%r); retrying in %.0f s", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                continue
+            if not posted and not self._stopping:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_s)
+
+    async def _channel(self) -> Any:
+        channel_id = self.bot.settings.channel_id or 0
+        return self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
+
+    async def _start_cursor(self) -> int:
+        cursor = await self.service.cursor(CONSUMER)
+        if cursor == 0:  # first start: post the recent history, not years of it
+            latest = await self.service.last_events(1)
+            cursor = max(0, (latest[-1].id if latest else 0) - FIRST_START_BACKLOG)
+            await self.service.set_cursor(CONSUMER, cursor)
+            log.info("notifier starts after event %d", cursor)
+        return cursor
+
+    async def post_pending(self, channel: Any, cursor: int) -> tuple[int, bool]:
+        """Post the events after ``cursor``; return the new cursor and whether any came."""
+        events = await self.service.events(after_id=cursor, limit=100)
+        if not events:
+            return cursor, False
+        for batch in batches(events):
+            if self._stopping:
+                break
+            await self._post(channel, batch)
+            cursor = batch[-1].id
+            await self.service.set_cursor(CONSUMER, cursor)
+        return cursor, True
+
+    async def _post(self, channel: Any, batch: list[Event]) -> None:
+        shown = [e for e in batch if e.kind in POSTED_KINDS]
+        if not shown:
+            return
+        text = "\n".join(event_text(e) for e in shown)
+        task_id = task_buttons_for(shown[-1]) if len(shown) == 1 else None
+        if task_id is not None:
+            await channel.send(text, view=task_view(task_id))
+        else:
+            await channel.send(text)
+
+
+def batches(events: list[Event]) -> list[list[Event]]:
+    """Group events into messages: a task event with buttons alone, others up to 2,000 chars."""
+    groups: list[list[Event]] = []
+    current: list[Event] = []
+    size = 0
+    for event in events:
+        line = len(event_text(event)) + 1 if event.kind in POSTED_KINDS else 0
+        alone = event.kind in POSTED_KINDS and task_buttons_for(event) is not None
+        if current and (alone or size + line > MESSAGE_LIMIT):
+            groups.append(current)
+            current, size = [], 0
+        current.append(event)
+        size += line
+        if alone:
+            groups.append(current)
+            current, size = [], 0
+    if current:
+        groups.append(current)
+    return groups

@@ -1,0 +1,84 @@
+"""Plain text for Discord: task lines, tables, splitting at Discord's limits (no discord import)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from core.models import Event, Task, task_ref
+
+MESSAGE_LIMIT = 2000
+POSTED_KINDS = frozenset({
+    "task.created", "task.assigned", "task.done", "task.failed", "task.blocked",
+    "task.cancelled", "task.requeued", "task.lease_expired", "delivery.delivered",
+    "delivery.failed", "input.paused", "input.resumed", "agent.paused", "agent.resumed",
+})
+TASK_BUTTON_KINDS = frozenset({"task.created", "task.assigned", "task.failed", "task.blocked"})
+ICONS = {"task.done": "✅", "task.failed": "❌", "task.blocked": "⛔", "delivery.failed": "⚠️",
+         "input.paused": "⏸️", "input.resumed": "▶️", "task.assigned": "📨"}
+
+
+def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split at line ends into chunks of at most ``limit`` characters (hard-cut long lines)."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line) > limit:
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:limit])
+            line = line[limit:]
+        if len(current) + len(line) > limit:
+            chunks.append(current)
+            current = ""
+        current += line
+    if current or not chunks:
+        chunks.append(current)
+    return [c.rstrip("\n") or "\u200b" for c in chunks]
+
+
+def code_block_chunks(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split ``text`` and wrap each chunk in a code block that fits the limit."""
+    return [f"```\n{chunk}\n```" for chunk in split_text(text, limit - 8)]
+
+
+def task_line(task: Task) -> str:
+    """``T-3 [ready] high · Title → Agent-2``."""
+    who = f" → {task.agent}" if task.agent else (f" (for {task.pinned})" if task.pinned else "")
+    why = f" — {task.reason}" if task.reason else ""
+    return f"{task.ref} [{task.status.value}] {task.priority.name} · {task.title}{who}{why}"
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """Monospace columns (for a code block)."""
+    cells = [[str(c) for c in headers]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                     for r in cells)
+
+
+def agents_text(rows: Sequence[dict[str, Any]]) -> str:
+    """The ``/agents`` table: role, state, current task, last report."""
+    return table(("AGENT", "ROLE", "STATE", "TASK", "DONE"),
+                 [(r["id"], r["role"], r["state"], ",".join(r["tasks"]) or "-", r["done"])
+                  for r in rows])
+
+
+def event_text(event: Event) -> str:
+    """One notification line for an event."""
+    icon = ICONS.get(event.kind, "•")
+    text = f"{icon} {event.text}"
+    return text if len(text) <= 1900 else text[:1899] + "…"
+
+
+def task_buttons_for(event: Event) -> int | None:
+    """The task whose buttons this event's message carries, if any."""
+    return event.task_id if event.kind in TASK_BUTTON_KINDS else None
+
+
+def parse_refs(text: str) -> list[str]:
+    """``"T-1, T-2 3"`` → ``["T-1", "T-2", "T-3"]`` (empty parts dropped)."""
+    parts = text.replace(",", " ").split()
+    return [p.upper() if p.upper().startswith("T-") else task_ref(int(p)) if p.isdigit() else p
+            for p in parts]

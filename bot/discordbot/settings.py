@@ -1,0 +1,73 @@
+"""Discord settings from the environment / ``.env``; the token is never printed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from core.errors import ConfigError
+
+HOW_TO_GET_A_TOKEN = (
+    "set DISCORD_TOKEN (create a bot at https://discord.com/developers/applications, "
+    "Bot > Reset Token, invite it with the applications.commands and bot scopes), "
+    "SWARM_GUILD_ID and SWARM_CHANNEL_ID in the environment or .env; "
+    "or try everything locally with 'swarm demo'"
+)
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    """Who the bot is, where it posts, and who may command it."""
+
+    token: str | None = field(default=None, repr=False)
+    guild_id: int | None = None
+    channel_id: int | None = None
+    alerts_channel_id: int | None = None
+    admin_ids: frozenset[int] = frozenset()
+    admin_role_ids: frozenset[int] = frozenset()
+    user_ids: frozenset[int] = frozenset()
+    user_role_ids: frozenset[int] = frozenset()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DiscordSettings:
+        """Read DISCORD_TOKEN, SWARM_GUILD_ID, SWARM_CHANNEL_ID and the access lists."""
+        env = os.environ if env is None else env
+        return cls(
+            token=(env.get("DISCORD_TOKEN") or "").strip() or None,
+            guild_id=_id(env, "SWARM_GUILD_ID"),
+            channel_id=_id(env, "SWARM_CHANNEL_ID"),
+            alerts_channel_id=_id(env, "SWARM_ALERTS_CHANNEL_ID"),
+            admin_ids=_ids(env, "SWARM_ADMIN_IDS"),
+            admin_role_ids=_ids(env, "SWARM_ADMIN_ROLE_IDS"),
+            user_ids=_ids(env, "SWARM_USER_IDS"),
+            user_role_ids=_ids(env, "SWARM_USER_ROLE_IDS"),
+        )
+
+    def require_connection(self) -> None:
+        """ConfigError saying what to set when the bot cannot connect."""
+        missing = [name for name, value in (("DISCORD_TOKEN", self.token),
+                                            ("SWARM_GUILD_ID", self.guild_id),
+                                            ("SWARM_CHANNEL_ID", self.channel_id)) if not value]
+        if missing:
+            raise ConfigError(f"{', '.join(missing)} not set: {HOW_TO_GET_A_TOKEN}")
+        if not (self.admin_ids or self.admin_role_ids):
+            raise ConfigError("no admin configured: set SWARM_ADMIN_IDS (your Discord user id) "
+                              "or SWARM_ADMIN_ROLE_IDS, or nobody could pause the swarm")
+
+
+def _id(env: Mapping[str, str], name: str) -> int | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a Discord id (a number), got {raw!r}")
+    return int(raw)
+
+
+def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
+    raw = (env.get(name) or "").replace(",", " ").split()
+    bad = [part for part in raw if not part.isdigit()]
+    if bad:
+        raise ConfigError(f"{name} must be Discord ids separated by commas, got {bad[0]!r}")
+    return frozenset(int(part) for part in raw)

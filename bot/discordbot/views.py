@@ -1,0 +1,70 @@
+"""Buttons on task notifications: Done, Retry, Reassign (persistent across restarts)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from core.errors import SwarmError
+from core.models import task_ref
+
+if TYPE_CHECKING:
+    from bot.discordbot.client import SwarmBot
+
+log = logging.getLogger(__name__)
+ACTIONS = {
+    "done": ("Done", discord.ButtonStyle.success),
+    "retry": ("Retry", discord.ButtonStyle.primary),
+    "reassign": ("Reassign", discord.ButtonStyle.secondary),
+}
+
+
+class TaskButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                 template=r"swarm:(?P<action>done|retry|reassign):(?P<task>\d+)"):
+    """One action on one task; the custom id carries both, so it survives restarts."""
+
+    def __init__(self, action: str, task_id: int) -> None:
+        label, style = ACTIONS[action]
+        super().__init__(discord.ui.Button(label=label, style=style,
+                                           custom_id=f"swarm:{action}:{task_id}"))
+        self.action = action
+        self.task_id = task_id
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> TaskButton:
+        """Rebuild the button from its custom id."""
+        return cls(match["action"], int(match["task"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        """Run the action through the same service as the slash commands."""
+        bot: SwarmBot = interaction.client  # type: ignore[assignment]
+        if not await bot.authorize(interaction, f"button {self.action}"):
+            return
+        ref = task_ref(self.task_id)
+        actor = f"discord:{interaction.user.name}"
+        try:
+            if self.action == "done":
+                await bot.service.complete_task(ref, actor, "marked done from Discord")
+            elif self.action == "retry":
+                await bot.service.retry_task(ref, actor)
+            else:
+                await bot.service.requeue_task(ref, actor)
+        except SwarmError as exc:
+            await interaction.response.send_message(str(exc), ephemeral=True)
+            return
+        task = await bot.service.get_task(ref)
+        await interaction.response.send_message(
+            f"{ref} is now {task.status.value}", ephemeral=True)
+
+
+def task_view(task_id: int) -> discord.ui.View:
+    """A view with the three task buttons."""
+    view = discord.ui.View(timeout=None)
+    for action in ACTIONS:
+        view.add_item(TaskButton(action, task_id))
+    return view

@@ -1,0 +1,79 @@
+"""Fixtures: the local Discord, the swarm service, and the real SwarmBot connected to it."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
+    import discord  # noqa: F401
+
+import pytest
+
+from bot.discordbot.client import SwarmBot
+from bot.discordbot.settings import DiscordSettings
+from bot.localdiscord import (
+    ChannelSpec,
+    LocalDiscordServer,
+    UserSpec,
+    local_client_options,
+    running_client,
+)
+from core.service import SwarmService
+from core.settings import Settings
+
+
+@dataclass
+class World:
+    """Everything a bot test needs."""
+
+    server: LocalDiscordServer
+    service: SwarmService
+    bot: SwarmBot
+    channel: ChannelSpec
+    admin: UserSpec
+    user: UserSpec
+    stranger: UserSpec
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[LocalDiscordServer]:
+    """A local Discord with a swarm channel, an operator role and three people."""
+    async with LocalDiscordServer(guild_name="swarm-test", heartbeat_interval_s=1.0) as srv:
+        srv.add_text_channel("swarm")
+        operators = srv.add_role("operators")
+        srv.add_user("boss")
+        srv.add_user("dev", roles=[operators])
+        srv.add_user("stranger")
+        yield srv
+
+
+def discord_settings(server: LocalDiscordServer) -> DiscordSettings:
+    """Settings naming the server's guild, channel, admin and operator role."""
+    boss = next(u for u in server.guild.users if u.name == "boss")
+    operators = next(r for r in server.guild.roles if r.name == "operators")
+    return DiscordSettings(
+        token=server.token, guild_id=server.guild.id, channel_id=server.guild.channels[0].id,
+        admin_ids=frozenset({boss.id}), user_role_ids=frozenset({operators.id}))
+
+
+@pytest.fixture
+async def service(home: Path) -> AsyncIterator[SwarmService]:
+    """The service on the real clock."""
+    svc = await SwarmService.open(Settings.from_env({"SWARM_HOME": str(home)}))
+    yield svc
+    await svc.close()
+
+
+@pytest.fixture
+async def world(server: LocalDiscordServer, service: SwarmService) -> AsyncIterator[World]:
+    """The bot connected and ready."""
+    bot = SwarmBot(service, discord_settings(server), **local_client_options())
+    users = {u.name: u for u in server.guild.users}
+    async with running_client(server, bot):
+        await server.wait_for_commands("task", "msg", "agents")
+        yield World(server, service, bot, server.guild.channels[0], users["boss"],
+                    users["dev"], users["stranger"])

@@ -1,0 +1,131 @@
+"""Slash commands through the real discord.py client and the local Discord."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.localdiscord import InteractionCallback
+from core.models import TaskStatus
+from tests.discord.conftest import World
+
+
+async def slash(world: World, user: Any, name: str,
+                options: dict[str, Any] | None = None) -> InteractionCallback:
+    """Invoke a command and wait for the bot's answer."""
+    return await (await world.server.invoke_slash(user, name, options)).wait_callback()
+
+
+async def test_task_create_replies_with_an_embed_and_stores_the_task(world: World) -> None:
+    handle = await world.server.invoke_slash(world.user, "task create", {
+        "title": "Write docs", "priority": "high", "role": "coordination"})
+    callback = await handle.wait_callback()
+    embed = callback.data["embeds"][0]
+    assert embed["title"] == "T-1: Write docs"
+    assert {"name": "priority", "value": "high", "inline": True} in embed["fields"]
+    task = await world.service.get_task("T-1")
+    assert task.priority.name == "high" and task.created_by == "discord:dev"
+
+
+async def test_task_create_with_dependencies_and_list_show(world: World) -> None:
+    await slash(world, world.user, "task create", {"title": "A"})
+    await slash(world, world.user, "task create", {"title": "B"})
+    handle = await world.server.invoke_slash(world.user, "task create", {
+        "title": "C", "after": "T-1, 2"})
+    await handle.wait_callback()
+    assert (await world.service.get_task("T-3")).after == [1, 2]
+    listed = await (await world.server.invoke_slash(world.user, "task list", {
+        "status": "blocked"})).wait_callback()
+    assert "T-3 [blocked]" in listed.data["content"] and "T-1 [" not in listed.data["content"]
+    shown = await (await world.server.invoke_slash(world.user, "task show", {
+        "id": "T-3"})).wait_callback()
+    fields = {f["name"]: f["value"] for f in shown.data["embeds"][0]["fields"]}
+    assert fields["after"] == "T-1, T-2" and "waiting for T-1, T-2" in fields["reason"]
+
+
+async def test_bad_inputs_get_short_ephemeral_errors_and_change_nothing(world: World) -> None:
+    cases = [
+        ("task create", {"title": "x", "agent": "Agent-99"}, "unknown agent 'Agent-99'"),
+        ("task create", {"title": "x", "after": "T-42"}, "dependency T-42 does not exist"),
+        ("task create", {"title": " "}, "title must not be empty"),
+        ("task show", {"id": "T-404"}, "unknown task T-404"),
+        ("task done", {"id": "T-404"}, "unknown task T-404"),
+        ("msg", {"agent": "nobody", "text": "hi"}, "unknown agent 'nobody'"),
+    ]
+    for name, options, message in cases:
+        handle = await world.server.invoke_slash(world.user, name, options)
+        callback = await handle.wait_callback()
+        assert callback.data["flags"] & 64, f"{name} reply is not ephemeral"
+        assert message in callback.data["content"]
+    assert await world.service.list_tasks() == []
+
+
+async def test_cycle_refused_through_the_service_is_reported(world: World) -> None:
+    await slash(world, world.user, "task create", {"title": "A"})
+    await slash(world, world.user, "task create", {"title": "B", "after": "T-1"})
+    handle = await world.server.invoke_slash(world.user, "task done", {"id": "T-2"})
+    callback = await handle.wait_callback()
+    assert "T-2 is blocked" in callback.data["content"] and callback.data["flags"] & 64
+
+
+async def test_messages_agents_status(world: World) -> None:
+    msg = await (await world.server.invoke_slash(world.user, "msg", {
+        "agent": "Agent-3", "text": "hello"})).wait_callback()
+    assert msg.data["content"] == "📨 queued for Agent-3"
+    everyone = await (await world.server.invoke_slash(world.user, "broadcast", {
+        "text": "all", "role": "qa"})).wait_callback()
+    assert everyone.data["content"] == "📣 queued for 1 agent(s)"
+    agents = await (await world.server.invoke_slash(world.user, "agents")).wait_callback()
+    assert "Agent-8" in agents.data["embeds"][0]["description"]
+    status = await (await world.server.invoke_slash(world.user, "status")).wait_callback()
+    assert status.data["embeds"][0]["title"] == "Swarm status"
+
+
+async def test_autocomplete_agents_and_open_tasks(world: World) -> None:
+    choices = await world.server.invoke_autocomplete(world.user, "msg", "agent", "qa")
+    assert [c["value"] for c in choices] == ["Agent-4"]
+    await slash(world, world.user, "task create", {"title": "Alpha"})
+    await slash(world, world.user, "task create", {"title": "Beta"})
+    choices = await world.server.invoke_autocomplete(
+        world.user, "task create", "after", "T-1,Be", {"title": "x"})
+    assert [c["value"] for c in choices] == ["T-1,T-2"]
+
+
+async def test_admin_commands(world: World) -> None:
+    paused = await (await world.server.invoke_slash(world.admin, "pause", {
+        "reason": "lunch"})).wait_callback()
+    assert "paused" in paused.data["content"] and world.service.kill_switch.engaged
+    await (await world.server.invoke_slash(world.admin, "resume")).wait_callback()
+    assert not world.service.kill_switch.engaged
+    await slash(world, world.user, "task create", {"title": "job"})
+    assigned = await (await world.server.invoke_slash(world.admin, "task assign", {
+        "id": "T-1", "agent": "Agent-6"})).wait_callback()
+    assert "T-1" in assigned.data["content"]
+    assert (await world.service.get_task("T-1")).pinned == "Agent-6"
+    await (await world.server.invoke_slash(world.admin, "agent pause", {
+        "agent": "Agent-2"})).wait_callback()
+    assert next(r for r in await world.service.agent_rows() if r["id"] == "Agent-2")["paused"]
+
+
+async def test_unauthorized_users_are_refused_and_audited(world: World) -> None:
+    refused = await (await world.server.invoke_slash(world.stranger, "task create", {
+        "title": "sneaky"})).wait_callback()
+    assert refused.data["flags"] & 64 and "not allowed" in refused.data["content"]
+    not_admin = await (await world.server.invoke_slash(world.user, "pause")).wait_callback()
+    assert "admins only" in not_admin.data["content"]
+    assert not world.service.kill_switch.engaged and await world.service.list_tasks() == []
+    allowed = await (await world.server.invoke_slash(world.user, "status")).wait_callback()
+    assert allowed.data["embeds"]
+    audit = await world.service.audit_rows()
+    summary = [(r["user_name"], r["command"].split()[0], bool(r["allowed"])) for r in audit]
+    assert summary[:3] == [("dev", "status", True), ("dev", "pause", False),
+                           ("stranger", "task", False)]
+    assert "title=sneaky" in audit[2]["command"]
+
+
+async def test_task_done_through_discord(world: World) -> None:
+    await slash(world, world.user, "task create", {"title": "job"})
+    await world.service.assign_next()
+    done = await (await world.server.invoke_slash(world.user, "task done", {
+        "id": "t-1", "note": "ok"})).wait_callback()
+    assert done.data["content"].startswith("✅ T-1 [done]")
+    assert (await world.service.get_task("T-1")).status is TaskStatus.done
