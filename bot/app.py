@@ -52,6 +52,56 @@ async def run_headless(
         log.info("coordinator stopped after %.1f s", time.monotonic() - started)
 
 
+async def run_with_discord(
+    settings: Settings,
+    discord_settings: Any,
+    *,
+    deliverer: Deliverer | None = None,
+    stop: asyncio.Event | None = None,
+    client_options: dict[str, Any] | None = None,
+) -> None:
+    """Bot, scheduler, delivery and notifier in one process, until SIGINT/SIGTERM."""
+    discord_settings.require_connection()
+    service = await SwarmService.open(settings)
+    chosen = deliverer or build_deliverer(service)
+    stop = stop or asyncio.Event()
+    try:
+        with _stop_on_signals(stop):
+            await _run_bot(service, chosen, discord_settings, stop, client_options or {})
+    finally:
+        close = getattr(chosen, "close", None)
+        if callable(close):
+            close()
+        await service.close()
+
+
+async def _run_bot(
+    service: SwarmService, deliverer: Deliverer, discord_settings: Any, stop: asyncio.Event,
+    client_options: dict[str, Any],
+) -> None:
+    import discord
+
+    from bot.discordbot.client import SwarmBot
+    from core.errors import ConfigError
+
+    logging.getLogger("discord").setLevel(logging.WARNING)
+    bot = SwarmBot(service, discord_settings, **client_options)
+    scheduler = asyncio.create_task(Scheduler(service, deliverer).run(stop))
+    connection = asyncio.create_task(bot.start(discord_settings.token))
+    stopped = asyncio.create_task(stop.wait())
+    log.info("coordinator started with Discord: %d agents", len(service.agents))
+    await asyncio.wait({scheduler, connection, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stop.set()
+    await bot.close()
+    await asyncio.gather(scheduler, stopped)
+    try:
+        await connection
+    except discord.LoginFailure:
+        raise ConfigError("Discord refused DISCORD_TOKEN: reset the token and set it again"
+                          ) from None
+    log.info("coordinator stopped")
+
+
 @contextlib.contextmanager
 def _stop_on_signals(stop: asyncio.Event):  # type: ignore[no-untyped-def]
     loop = asyncio.get_running_loop()

@@ -11,7 +11,7 @@ log = logging.getLogger(__name__)
 
 def register(sub: Any) -> None:
     """Add ``run`` and ``demo``."""
-    p = sub.add_parser("run", help="run the coordinator (scheduler, delivery)")
+    p = sub.add_parser("run", help="run the coordinator: Discord bot, scheduler, delivery")
     p.add_argument("--no-discord", action="store_true",
                    help="headless: scheduler and delivery only, no Discord bot")
     p.add_argument("--burst", action="store_true",
@@ -28,13 +28,17 @@ async def cmd_run(_service: None, args: argparse.Namespace) -> int:
     from core.errors import ConfigError
     from core.settings import Settings
 
-    if not args.no_discord:
-        raise ConfigError(
-            "the Discord bot is not part of this version yet: run the coordinator "
-            "headless with 'swarm run --no-discord', or try 'swarm demo'"
-        )
     logging.getLogger().setLevel(logging.INFO)
-    result = await run_headless(Settings.from_env(config=args.config), burst=args.burst)
+    settings = Settings.from_env(config=args.config)
+    if not args.no_discord:
+        if args.burst:
+            raise ConfigError("--burst needs --no-discord")
+        from bot.app import run_with_discord
+        from bot.discordbot.settings import DiscordSettings
+
+        await run_with_discord(settings, DiscordSettings.from_env())
+        return 0
+    result = await run_headless(settings, burst=args.burst)
     if result is not None:
         print(f"burst: {result.assigned} assigned, {result.delivered} deliveries, "
               f"{result.expired} leases expired")
