@@ -43,9 +43,10 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_pause)
     p = sub.add_parser("resume", help="release the kill switch")
     p.set_defaults(handler=cmd_resume)
-    from bot import cli_run
+    from bot import cli_ai, cli_run
 
     cli_run.register(sub)
+    cli_ai.register(sub)
 
 
 def _agents(sub: Any) -> None:

@@ -48,7 +48,7 @@ class SwarmService:
         service = cls(settings, agents, db, clock or SystemClock())
         missing = await db.read(_missing_agents, list(service.agents))
         if missing:
-            await service._write("swarm", scheduling.ensure_agents)
+            await service.write("swarm", scheduling.ensure_agents)
         return service
 
     async def close(self) -> None:
@@ -63,7 +63,8 @@ class SwarmService:
         """A context for a change made now by ``actor``."""
         return Ctx(self.agents, self.settings, self.clock.now(), actor)
 
-    async def _write(self, actor: str, fn: Callable[..., T], *args: Any) -> T:
+    async def write(self, actor: str, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, ctx, *args)`` as one transaction by ``actor``; wake listeners."""
         result, changed = await self.db.write(_counting_changes, fn, self.ctx(actor), *args)
         if changed:
             for listener in self._listeners:
@@ -74,14 +75,14 @@ class SwarmService:
 
     async def create_task(self, spec: TaskSpec, actor: str) -> Task:
         """Create one task; refuse bad input with a SwarmError and write nothing."""
-        (task_id,) = await self._write(actor, tasks.create_tasks, [spec])
+        (task_id,) = await self.write(actor, tasks.create_tasks, [spec])
         return await self.get_task(task_id)
 
     async def create_tasks(
         self, specs: Sequence[TaskSpec], actor: str, plan_id: str | None = None
     ) -> list[int]:
         """Create a batch of tasks atomically; ``after`` may name other specs' ``ref``."""
-        return await self._write(actor, tasks.create_tasks, list(specs), plan_id)
+        return await self.write(actor, tasks.create_tasks, list(specs), plan_id)
 
     async def get_task(self, ref: str | int) -> Task:
         """One task by id (``T-12`` or 12)."""
@@ -98,35 +99,35 @@ class SwarmService:
     async def add_dependencies(self, ref: str | int, after: Sequence[str | int], actor: str):
         """Make a task wait for more tasks."""
         ids = [parse_task_ref(a) for a in after]
-        await self._write(actor, tasks.add_dependencies, parse_task_ref(ref), ids)
+        await self.write(actor, tasks.add_dependencies, parse_task_ref(ref), ids)
 
     async def start_task(self, ref: str | int, actor: str, note: str = "") -> None:
         """The agent has begun (or reports progress)."""
-        await self._write(actor, tasks.start, parse_task_ref(ref), note)
+        await self.write(actor, tasks.start, parse_task_ref(ref), note)
 
     async def complete_task(self, ref: str | int, actor: str, note: str = "") -> None:
         """The agent finished the task."""
-        await self._write(actor, tasks.complete, parse_task_ref(ref), note)
+        await self.write(actor, tasks.complete, parse_task_ref(ref), note)
 
     async def fail_task(self, ref: str | int, actor: str, reason: str) -> None:
         """The agent could not do the task."""
-        await self._write(actor, tasks.fail, parse_task_ref(ref), reason)
+        await self.write(actor, tasks.fail, parse_task_ref(ref), reason)
 
     async def cancel_task(self, ref: str | int, actor: str) -> None:
         """Stop a task that has not finished."""
-        await self._write(actor, tasks.cancel, parse_task_ref(ref))
+        await self.write(actor, tasks.cancel, parse_task_ref(ref))
 
     async def retry_task(self, ref: str | int, actor: str) -> None:
         """Give a failed or cancelled task new attempts."""
-        await self._write(actor, tasks.retry, parse_task_ref(ref))
+        await self.write(actor, tasks.retry, parse_task_ref(ref))
 
     async def assign_task(self, ref: str | int, agent: str, actor: str) -> None:
         """Give a task to one agent (taken from another if needed)."""
-        await self._write(actor, tasks.pin, parse_task_ref(ref), agent)
+        await self.write(actor, tasks.pin, parse_task_ref(ref), agent)
 
     async def requeue_task(self, ref: str | int, actor: str) -> None:
         """Take an active task from its agent and queue it for another one."""
-        await self._write(actor, tasks.requeue, parse_task_ref(ref))
+        await self.write(actor, tasks.requeue, parse_task_ref(ref))
 
     async def open_tasks(self, prefix: str = "", limit: int = 25) -> list[Task]:
         """Tasks not finished whose id or title starts with / contains ``prefix``."""
@@ -136,11 +137,11 @@ class SwarmService:
 
     async def send(self, agent: str, text: str, actor: str) -> int:
         """Queue a message to one agent; return the message id."""
-        return await self._write(actor, messages.send, agent, text)
+        return await self.write(actor, messages.send, agent, text)
 
     async def broadcast(self, text: str, actor: str, role: str | None = None) -> int:
         """Queue a message to all agents (or one role's); return the message id."""
-        return await self._write(actor, messages.broadcast, text, role)
+        return await self.write(actor, messages.broadcast, text, role)
 
     async def deliveries(self, message_id: int | None = None, limit: int = 100) -> list[Delivery]:
         """Deliveries, newest first (or all of one message)."""
@@ -148,7 +149,7 @@ class SwarmService:
 
     async def set_agent_paused(self, agent: str, paused: bool, actor: str) -> bool:
         """Pause or resume an agent; False when nothing changed."""
-        return await self._write(actor, scheduling.set_paused, agent, paused)
+        return await self.write(actor, scheduling.set_paused, agent, paused)
 
     async def agent_rows(self) -> list[dict[str, Any]]:
         """Each agent with its live state: paused, load, current tasks, last report."""
@@ -157,41 +158,41 @@ class SwarmService:
     async def pause_input(self, actor: str, reason: str = "") -> None:
         """Engage the kill switch for all desktop input."""
         self.kill_switch.engage(f"{reason or 'paused'} (by {actor})")
-        await self._write(actor, _input_event, "input.paused", f"desktop input paused by {actor}")
+        await self.write(actor, _input_event, "input.paused", f"desktop input paused by {actor}")
 
     async def resume_input(self, actor: str) -> bool:
         """Release the kill switch; False when it was not engaged."""
         released = self.kill_switch.release()
-        await self._write(actor, _input_event, "input.resumed", f"desktop input resumed by {actor}")
+        await self.write(actor, _input_event, "input.resumed", f"desktop input resumed by {actor}")
         return released
 
     # -- scheduling --------------------------------------------------------------------
 
     async def assign_next(self, actor: str = "scheduler") -> scheduling.Assignment | None:
         """One assignment decision."""
-        return await self._write(actor, scheduling.assign_next)
+        return await self.write(actor, scheduling.assign_next)
 
     async def assign_batch(self, actor: str = "scheduler") -> list[scheduling.Assignment]:
         """Assignment decisions until nothing more fits, in one transaction."""
-        return await self._write(actor, scheduling.assign_batch)
+        return await self.write(actor, scheduling.assign_batch)
 
     async def expire_leases(self, actor: str = "scheduler") -> int:
         """Requeue or fail tasks whose lease ran out."""
-        return await self._write(actor, scheduling.expire_leases)
+        return await self.write(actor, scheduling.expire_leases)
 
     async def claim_delivery(self, actor: str = "delivery") -> Delivery | None:
         """Take the next due delivery."""
-        return await self._write(actor, messages.claim)
+        return await self.write(actor, messages.claim)
 
     async def record_receipt(
         self, delivery: Delivery, receipt: Receipt, actor: str = "delivery"
     ) -> str:
         """Store how a delivery went."""
-        return await self._write(actor, scheduling.record_receipt, delivery, receipt)
+        return await self.write(actor, scheduling.record_receipt, delivery, receipt)
 
     async def recover(self, actor: str = "swarm") -> int:
         """Put interrupted deliveries back in the queue (start-up after a crash)."""
-        return await self._write(actor, messages.recover)
+        return await self.write(actor, messages.recover)
 
     async def next_deadline(self) -> float | None:
         """When the next lease, backoff or delayed delivery falls due."""

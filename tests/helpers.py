@@ -44,9 +44,10 @@ class CliResult:
 
 
 def run_cli(home: Path, *args: str, config: Path | None = None, agent: str | None = None,
-            timeout: float = 30) -> CliResult:
-    """Run ``python -m bot.cli ARGS`` with SWARM_HOME=home."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
+            timeout: float = 30, env: dict[str, str] | None = None) -> CliResult:
+    """Run ``python -m bot.cli ARGS`` with SWARM_HOME=home (plus ``env``)."""
+    extra = env or {}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")} | extra
     env["SWARM_HOME"] = str(home)
     if config:
         env["SWARM_CONFIG"] = str(config)

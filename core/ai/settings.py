@@ -1,0 +1,193 @@
+"""Model settings from the environment: endpoint, models per purpose, prices, budget."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.ai.errors import ENABLE_HINT, AINotConfigured
+from core.errors import ConfigError
+
+DEFAULT_MODEL = "gpt-4o-mini"
+OPENAI_URL = "https://api.openai.com/v1"
+SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Price:
+    """US dollars per million prompt (input) and completion (output) tokens."""
+
+    input_per_m: float
+    output_per_m: float
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        """The cost of one call in US dollars."""
+        return (prompt_tokens * self.input_per_m + completion_tokens * self.output_per_m) / 1e6
+
+
+# A small default table (USD per 1M tokens); SWARM_AI_PRICES adds to or overrides it.
+DEFAULT_PRICES: Mapping[str, Price] = {
+    "gpt-4o-mini": Price(0.15, 0.60),
+    "gpt-4o": Price(2.50, 10.00),
+    "gpt-4.1": Price(2.00, 8.00),
+    "gpt-4.1-mini": Price(0.40, 1.60),
+    "gpt-4.1-nano": Price(0.10, 0.40),
+    "o4-mini": Price(1.10, 4.40),
+}
+
+
+@dataclass(frozen=True)
+class AISettings:
+    """Where the model is, which model does what, what it costs and how long to wait."""
+
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    model_plan: str = DEFAULT_MODEL
+    model_summary: str = DEFAULT_MODEL
+    timeout_s: float = 60.0
+    retries: int = 2
+    backoff_s: float = 1.0
+    backoff_max_s: float = 20.0
+    prices: Mapping[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))
+    budget_usd: float | None = None
+    plan_max_tasks: int = 20
+    plan_max_context: int = 24_000
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def enabled(self) -> bool:
+        """True when a key or a base URL is configured."""
+        return bool(self.api_key or self.base_url)
+
+    @property
+    def endpoint(self) -> str:
+        """The base URL calls go to."""
+        return self.base_url or OPENAI_URL
+
+    def require(self, feature: str) -> None:
+        """Raise AINotConfigured naming ``feature`` when no model is configured."""
+        if not self.enabled:
+            raise AINotConfigured(f"{feature} needs a model: {ENABLE_HINT}")
+
+    def model_for(self, purpose: str) -> str:
+        """The model configured for ``purpose`` (``plan`` or ``summary``)."""
+        return self.model_summary if purpose.startswith("summary") else self.model_plan
+
+    def price_for(self, model: str) -> Price | None:
+        """The price of ``model``: exact name, else the longest known prefix, else None."""
+        if model in self.prices:
+            return self.prices[model]
+        prefixes = [name for name in self.prices if model.startswith(name)]
+        return self.prices[max(prefixes, key=len)] if prefixes else None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> AISettings:
+        """Read the settings from ``env`` (default: os.environ plus ``.env``)."""
+        if env is None:
+            _load_dotenv()
+            env = os.environ
+        return cls(
+            api_key=env.get("OPENAI_API_KEY") or None,
+            base_url=(env.get("OPENAI_BASE_URL") or "").rstrip("/") or None,
+            model_plan=env.get("SWARM_MODEL_PLAN") or DEFAULT_MODEL,
+            model_summary=env.get("SWARM_MODEL_SUMMARY") or DEFAULT_MODEL,
+            timeout_s=_number(env, "SWARM_AI_TIMEOUT", 60.0, minimum=0.01),
+            retries=int(_number(env, "SWARM_AI_RETRIES", 2, minimum=0, whole=True)),
+            backoff_s=_number(env, "SWARM_AI_BACKOFF", 1.0, minimum=0.0),
+            prices={**DEFAULT_PRICES, **parse_prices(env.get("SWARM_AI_PRICES", ""))},
+            budget_usd=_budget(env.get("SWARM_AI_BUDGET", "")),
+            plan_max_tasks=int(_number(env, "SWARM_PLAN_MAX_TASKS", 20, minimum=1, whole=True)),
+            plan_max_context=int(
+                _number(env, "SWARM_PLAN_MAX_CONTEXT", 24_000, minimum=100, whole=True)),
+            secrets=_secrets(env),
+        )
+
+
+def parse_prices(raw: str) -> dict[str, Price]:
+    """Read ``SWARM_AI_PRICES``: JSON ``{"model": [in, out]}`` or ``model=in/out, ...``."""
+    raw = raw.strip()
+    if not raw:
+        return {}
+    pairs = _json_prices(raw) if raw.startswith("{") else _text_prices(raw)
+    prices = {}
+    for model, (cost_in, cost_out) in pairs:
+        try:
+            price = Price(float(cost_in), float(cost_out))
+        except (TypeError, ValueError):
+            raise ConfigError(f"SWARM_AI_PRICES: price of {model!r} must be numbers") from None
+        if price.input_per_m < 0 or price.output_per_m < 0:
+            raise ConfigError(f"SWARM_AI_PRICES: price of {model!r} must not be negative")
+        prices[model.strip()] = price
+    return prices
+
+
+def _json_prices(raw: str) -> list[tuple[str, tuple[object, object]]]:
+    try:
+        table = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"SWARM_AI_PRICES is not valid JSON: {exc.msg}") from None
+    pairs = []
+    for model, value in table.items():
+        if not isinstance(value, list) or len(value) != 2:
+            raise ConfigError(f"SWARM_AI_PRICES: {model!r} needs [input, output] per 1M tokens")
+        pairs.append((model, (value[0], value[1])))
+    return pairs
+
+
+def _text_prices(raw: str) -> list[tuple[str, tuple[object, object]]]:
+    pairs = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        model, _, costs = item.partition("=")
+        cost_in, slash, cost_out = costs.partition("/")
+        if not model.strip() or not slash:
+            raise ConfigError(
+                f"SWARM_AI_PRICES: {item!r} should look like model=input/output "
+                "(US dollars per 1M tokens), e.g. gpt-4o-mini=0.15/0.60")
+        pairs.append((model, (cost_in, cost_out)))
+    return pairs
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float,
+            whole: bool = False) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        kind = "a whole number" if whole else "a number"
+        raise ConfigError(f"{name} must be {kind}, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw}")
+    return value
+
+
+def _budget(raw: str) -> float | None:
+    raw = raw.strip().lstrip("$")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"SWARM_AI_BUDGET must be US dollars per month, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"SWARM_AI_BUDGET must not be negative, got {raw}")
+    return value
+
+
+def _secrets(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Values of secret-looking variables: never to be sent in a prompt."""
+    found = {v for k, v in env.items() if SECRET_NAME.search(k) and len(v) >= 8}
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+def _load_dotenv() -> None:
+    if Path(".env").is_file():
+        from dotenv import load_dotenv
+
+        load_dotenv(".env", override=False)
+

@@ -1,0 +1,118 @@
+"""The ``usage`` table: one row per model call, and the sums ``swarm usage`` shows."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+DAY_S = 86_400.0
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    """What one model call used (a failed call has no tokens)."""
+
+    purpose: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float | None
+    latency_s: float
+    attempts: int
+    ok: bool
+    error: str | None = None
+    actor: str = ""
+
+
+def record_usage(conn: sqlite3.Connection, ts: float, rec: UsageRecord) -> int:
+    """Insert one usage row; return its id."""
+    cur = conn.execute(
+        "INSERT INTO usage (ts, purpose, model, prompt_tokens, completion_tokens, cost, "
+        "latency_s, attempts, ok, error, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (ts, rec.purpose, rec.model, rec.prompt_tokens, rec.completion_tokens, rec.cost,
+         rec.latency_s, rec.attempts, int(rec.ok), rec.error, rec.actor),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def month_start(ts: float) -> float:
+    """Midnight UTC on the first day of the month holding ``ts``."""
+    when = datetime.fromtimestamp(ts, UTC)
+    return when.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def spent_since(conn: sqlite3.Connection, since: float) -> float:
+    """US dollars spent on priced calls since ``since``."""
+    row = conn.execute("SELECT COALESCE(SUM(cost), 0) FROM usage WHERE ts >= ?", (since,))
+    return float(row.fetchone()[0])
+
+
+_SUMS = (
+    "count(*) AS calls, SUM(ok = 0) AS failed, SUM(prompt_tokens) AS prompt_tokens, "
+    "SUM(completion_tokens) AS completion_tokens, COALESCE(SUM(cost), 0) AS cost, "
+    "SUM(cost IS NULL AND ok = 1) AS unpriced, AVG(latency_s) AS avg_latency_s"
+)
+
+
+def _group(conn: sqlite3.Connection, key: str, name: str, since: float
+           ) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        f"SELECT {key} AS key, {_SUMS} FROM usage WHERE ts >= ? GROUP BY key ORDER BY key",
+        (since,),
+    ).fetchall()
+    return [{name: row["key"], **_sums(row)} for row in rows]
+
+
+def _sums(row: sqlite3.Row) -> dict[str, Any]:
+    names = ("calls", "failed", "prompt_tokens", "completion_tokens", "unpriced")
+    result: dict[str, Any] = {k: int(row[k] or 0) for k in names}
+    result["cost"] = round(float(row["cost"] or 0), 6)
+    result["avg_latency_s"] = round(float(row["avg_latency_s"] or 0), 3)
+    return result
+
+
+def usage_report(
+    conn: sqlite3.Connection, now: float, budget: float | None, days: int = 30
+) -> dict[str, Any]:
+    """Totals of the last ``days`` days per purpose, model and day, and the month's spend."""
+    since = now - days * DAY_S
+    month = month_start(now)
+    spent = spent_since(conn, month)
+    total = conn.execute(f"SELECT {_SUMS} FROM usage WHERE ts >= ?", (since,)).fetchone()
+    return {
+        "days": days,
+        "month": datetime.fromtimestamp(month, UTC).strftime("%Y-%m"),
+        "month_cost": round(spent, 6),
+        "budget": budget,
+        "remaining": None if budget is None else round(max(0.0, budget - spent), 6),
+        "total": _sums(total),
+        "by_purpose": _group(conn, "purpose", "purpose", since),
+        "by_model": _group(conn, "model", "model", since),
+        "by_day": _group(conn, "date(ts, 'unixepoch')", "day", since),
+    }
+
+
+def render_usage(report: dict[str, Any]) -> str:
+    """The usage report as plain text (tables per purpose, model and day)."""
+    budget = report["budget"]
+    head = f"AI usage, last {report['days']} days (UTC). This month ({report['month']}): " \
+           f"${report['month_cost']:.4f}"
+    head += f" of ${budget:.2f} budget" if budget is not None else " (no budget set)"
+    total = report["total"]
+    if not total["calls"]:
+        return f"{head}\nno model calls yet"
+    lines = [head, f"total: {_line(total)}"]
+    for title, name in (("per purpose", "purpose"), ("per model", "model"), ("per day", "day")):
+        lines.append(f"{title}:")
+        lines += [f"  {row[name]:<14} {_line(row)}" for row in report[f"by_{name}"]]
+    return "\n".join(lines)
+
+
+def _line(row: dict[str, Any]) -> str:
+    calls = f"{row['calls']} call{'s' if row['calls'] != 1 else ''}"
+    text = (f"{calls} ({row['failed']} failed), {row['prompt_tokens']} prompt + "
+            f"{row['completion_tokens']} completion tokens, ${row['cost']:.4f}, "
+            f"avg {row['avg_latency_s']:.2f} s")
+    return text + (f", {row['unpriced']} without a price" if row["unpriced"] else "")

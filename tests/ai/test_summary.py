@@ -1,0 +1,109 @@
+"""Summaries: the period's numbers, a model's narrative, and the plain fallback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.localopenai import LocalOpenAI, Reply
+from core.ai import AISettings
+from core.ai.service import AIService
+from core.errors import InvalidInput
+from core.models import TaskSpec
+from core.protocols import ManualClock
+from core.service import SwarmService
+from core.summary import parse_period
+from tests.ai.conftest import RecordingSleep, ai_settings
+
+pytestmark = pytest.mark.timeout(30)
+
+
+async def busy_day(service: SwarmService, clock: ManualClock) -> None:
+    """Agent-4 finishes one task and fails one, Agent-1 stalls on one, one task is blocked."""
+    done = await service.create_task(TaskSpec("Write tests", role="qa"), "alice")
+    await service.assign_next()
+    clock.advance(600)
+    await service.complete_task(done.id, "Agent-4")
+    failing = await service.create_task(TaskSpec("Fix flaky CI", role="qa"), "alice")
+    await service.create_task(TaskSpec("Release", role="qa", after=(failing.id,)), "alice")
+    await service.assign_next()
+    await service.fail_task(failing.id, "Agent-4", "runner is down")
+    stalled = await service.create_task(TaskSpec("Build API", role="integration"), "alice")
+    await service.assign_next()
+    await service.start_task(stalled.id, "Agent-1")
+    clock.advance(7200)
+
+
+async def test_without_a_model_the_plain_numbers_are_posted_and_said(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    await busy_day(service, clock)
+    async with AIService(service, AISettings()) as ai:
+        summary = await ai.summaries.summarize("1d")
+    assert not summary.narrative and summary.note == "no model configured"
+    first, *rest = summary.text.splitlines()
+    assert first.startswith("No AI model is configured, so here are the plain numbers")
+    text = "\n".join(rest)
+    assert "tasks: 1 done, 1 failed, 4 created; 10 min from creation to done" in text
+    assert "per agent: Agent-4 1 done, 1 failed" in text
+    assert "stalled: T-4 Build API (Agent-1, 2.0 h without a report)" in text
+    assert "blocked (1): T-3 Release: dependency T-2 failed" in text
+    assert "needs attention: Agent-1 (T-4 without a report); Agent-4 (1 failed)" in text
+    stats = summary.stats
+    assert stats["per_agent"] == {"Agent-4": {"done": 1, "failed": 1}}
+    assert stats["avg_minutes_to_done"] == {"from_creation": 10.0, "from_start": 10.0}
+
+
+async def test_with_a_model_the_narrative_is_written_from_the_facts(
+    service: SwarmService, clock: ManualClock, server: LocalOpenAI, sleep: RecordingSleep
+) -> None:
+    await busy_day(service, clock)
+    server.script(Reply(content="  T-1 done. T-2 failed: runner is down. @everyone look  "))
+    async with AIService(service, ai_settings(server), sleep) as ai:
+        summary = await ai.summaries.summarize("12h", actor="daily")
+        usage = await ai.usage()
+    assert summary.narrative and summary.note is None
+    assert summary.text == "T-1 done. T-2 failed: runner is down. @\u200beveryone look"
+    (request,) = server.requests
+    assert request.messages[0]["role"] == "system" and "which agent needs" in request.text
+    facts = request.messages[1]["content"]
+    assert "Period: the last 12h" in facts
+    assert "task.failed: T-2 failed: runner is down" in facts
+    payload = json.loads(facts.split("Facts (JSON):\n")[1].split("\nNotable events")[0])
+    assert payload["attention"]["Agent-4"] == ["1 failed"]
+    assert usage["by_purpose"][0]["purpose"] == "summary"
+
+
+async def test_a_failing_model_falls_back_to_the_numbers(
+    service: SwarmService, clock: ManualClock, server: LocalOpenAI, sleep: RecordingSleep
+) -> None:
+    await busy_day(service, clock)
+    server.script(*(Reply.error(503) for _ in range(3)))
+    async with AIService(service, ai_settings(server), sleep) as ai:
+        summary = await ai.summaries.summarize()
+    assert not summary.narrative
+    assert summary.text.startswith("No written summary: the model server failed (HTTP 503, "
+                                   "3 tries): try again later.\n")
+    assert "per agent: Agent-4 1 done, 1 failed" in summary.text
+
+
+async def test_past_the_budget_the_numbers_are_posted(
+    service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep
+) -> None:
+    async with AIService(service, ai_settings(server, budget_usd=0.0), sleep) as ai:
+        summary = await ai.summaries.summarize("1w")
+    assert "budget of $0.00 is used up" in summary.text and server.requests == []
+    assert "tasks: 0 done, 0 failed, 0 created" in summary.text
+
+
+@pytest.mark.parametrize("text, seconds", [("30m", 1800), ("12h", 43_200), ("1d", 86_400),
+                                           ("2W", 1_209_600)])
+def test_periods(text: str, seconds: float) -> None:
+    assert parse_period(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "1y", "0d", "32d", "soon"])
+def test_bad_periods_are_refused(text: str) -> None:
+    with pytest.raises(InvalidInput, match="period"):
+        parse_period(text)
