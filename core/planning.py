@@ -23,10 +23,11 @@ from core.ai.plan_prompt import (
     system_prompt,
     user_prompt,
 )
-from core.ai.plan_view import render_preview, render_progress, split_text
+from core.ai.plan_view import render_preview, render_progress
 from core.context import Ctx
 from core.errors import InvalidState, NotFound, SwarmError
 from core.models import Task, TaskSpec, TaskStatus, task_ref
+from core.text import split_text
 
 if TYPE_CHECKING:
     from core.service import SwarmService

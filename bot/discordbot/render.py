@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from core.models import Event, Task, task_ref
+from core.text import split_text
 
 MESSAGE_LIMIT = 2000
 POSTED_KINDS = frozenset({
@@ -18,29 +19,9 @@ ICONS = {"task.done": "✅", "task.failed": "❌", "task.blocked": "⛔", "deliv
          "input.paused": "⏸️", "input.resumed": "▶️", "task.assigned": "📨"}
 
 
-def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split at line ends into chunks of at most ``limit`` characters (hard-cut long lines)."""
-    chunks: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while len(line) > limit:
-            if current:
-                chunks.append(current)
-                current = ""
-            chunks.append(line[:limit])
-            line = line[limit:]
-        if len(current) + len(line) > limit:
-            chunks.append(current)
-            current = ""
-        current += line
-    if current or not chunks:
-        chunks.append(current)
-    return [c.rstrip("\n") or "\u200b" for c in chunks]
-
-
 def code_block_chunks(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Split ``text`` and wrap each chunk in a code block that fits the limit."""
-    return [f"```\n{chunk}\n```" for chunk in split_text(text, limit - 8)]
+    return [f"```\n{chunk or ' '}\n```" for chunk in split_text(text, limit - 8)]
 
 
 def task_line(task: Task) -> str:

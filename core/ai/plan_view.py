@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from core.models import Task
     from core.planning import Plan, PlanProgress
 
-DISCORD_LIMIT = 2000
+
 
 
 class _Item(Protocol):
@@ -104,27 +104,6 @@ def _task_label(ref: str, task: Task) -> str:
     who = f" ({task.agent})" if task.agent else ""
     why = f": {task.reason}" if task.reason and task.status.value in ("blocked", "failed") else ""
     return f"{task.ref} [{task.status.value}] {ref}: {_cut(task.title, 80)}{who}{why}"
-
-
-def split_text(text: str, limit: int = DISCORD_LIMIT) -> list[str]:
-    """``text`` in pieces of at most ``limit`` characters, split at line ends if possible."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.splitlines():
-        while len(line) > limit:
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            pieces.append(current)
-            candidate = line
-        current = candidate
-    if current or not pieces:
-        pieces.append(current)
-    return pieces
 
 
 def _cut(text: str, width: int) -> str:
