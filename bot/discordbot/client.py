@@ -10,11 +10,12 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.discordbot import commands
+from bot.discordbot import ai_commands, commands
 from bot.discordbot.access import Access, access_of, needed_for, refusal
 from bot.discordbot.notifier import Notifier
 from bot.discordbot.settings import DiscordSettings
 from bot.discordbot.views import TaskButton
+from core.ai.service import AIService
 from core.errors import ConfigError, SwarmError
 from core.service import SwarmService
 
@@ -79,20 +80,25 @@ def _options(interaction: discord.Interaction) -> str:
 class SwarmBot(discord.Client):
     """The swarm's Discord bot."""
 
-    def __init__(self, service: SwarmService, settings: DiscordSettings, **options: Any) -> None:
+    def __init__(
+        self, service: SwarmService, settings: DiscordSettings, ai: AIService | None = None,
+        **options: Any,
+    ) -> None:
         options.setdefault("intents", default_intents())
         super().__init__(**options)
         self.service = service
         self.settings = settings
+        self.ai = ai or AIService(service)
         self.tree = SwarmTree(self)
         self.notifier = Notifier(self, service)
         self._notifier_task: asyncio.Task[None] | None = None
         commands.register(self)
+        ai_commands.register(self)
 
     async def setup_hook(self) -> None:
         """Check the configured guild and channels, sync commands, start the notifier."""
         await self._check_guild_and_channels()
-        self.add_dynamic_items(TaskButton)
+        self.add_dynamic_items(TaskButton, ai_commands.PlanButton)
         guild = discord.Object(self.settings.guild_id or 0)
         self.tree.copy_global_to(guild=guild)
         await self.tree.sync(guild=guild)
@@ -125,6 +131,7 @@ class SwarmBot(discord.Client):
                 self._notifier_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._notifier_task
+        await self.ai.close()
         await super().close()
 
     def access(self, interaction: discord.Interaction) -> Access:

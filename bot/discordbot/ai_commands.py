@@ -1,0 +1,122 @@
+"""/plan, /summary and /usage: the model-backed commands, with Approve / Discard buttons."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.discordbot.render import code_block_chunks
+from core.ai.usage import render_usage
+from core.errors import SwarmError
+from core.planning import parse_plan_ref, plan_ref, render_preview, render_progress
+from core.text import split_text
+
+if TYPE_CHECKING:
+    from bot.discordbot.client import SwarmBot
+
+log = logging.getLogger(__name__)
+PERIODS = ["12h", "1d", "7d", "30d"]
+
+
+def actor(interaction: discord.Interaction) -> str:
+    """How a Discord user is named in events."""
+    return f"discord:{interaction.user.name}"
+
+
+class PlanButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                 template=r"swarm:plan:(?P<action>approve|discard):(?P<plan>\d+)"):
+    """Approve or discard a draft plan; the custom id carries both, so it survives restarts."""
+
+    def __init__(self, action: str, plan_id: int) -> None:
+        style = discord.ButtonStyle.success if action == "approve" else discord.ButtonStyle.danger
+        super().__init__(discord.ui.Button(label=action.capitalize(), style=style,
+                                           custom_id=f"swarm:plan:{action}:{plan_id}"))
+        self.action = action
+        self.plan_id = plan_id
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> PlanButton:
+        """Rebuild the button from its custom id."""
+        return cls(match["action"], int(match["plan"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        """Approve (create every task at once) or discard the plan."""
+        bot: SwarmBot = interaction.client  # type: ignore[assignment]
+        if not await bot.authorize(interaction, f"button plan {self.action}"):
+            return
+        ref = plan_ref(self.plan_id)
+        try:
+            if self.action == "approve":
+                ids = await bot.ai.plans.approve(ref, actor(interaction))
+                text = f"✅ {ref} approved by {interaction.user.name}: {len(ids)} tasks created"
+            else:
+                await bot.ai.plans.discard(ref, actor(interaction))
+                text = f"🗑️ {ref} discarded by {interaction.user.name}"
+        except SwarmError as exc:
+            await interaction.response.send_message(f"⚠️ {exc}", ephemeral=True)
+            return
+        await interaction.response.edit_message(content=text, view=None)
+
+
+def plan_buttons(plan_id: int) -> discord.ui.View:
+    """Approve and Discard."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(PlanButton("approve", plan_id))
+    view.add_item(PlanButton("discard", plan_id))
+    return view
+
+
+def register(bot: SwarmBot) -> None:
+    """Add /plan new|show, /summary and /usage."""
+    bot.tree.add_command(_plan_group(bot))
+
+    @bot.tree.command(name="summary", description="What got done, what is stuck (AI if set)")
+    @app_commands.choices(period=[app_commands.Choice(name=p, value=p) for p in PERIODS])
+    async def summary(interaction: discord.Interaction, period: str = "1d") -> None:
+        await interaction.response.defer(thinking=True)
+        result = await bot.ai.summaries.summarize(period, actor(interaction))
+        await _followups(interaction, split_text(result.text))
+
+    @bot.tree.command(name="usage", description="Model calls, tokens and cost")
+    async def usage(interaction: discord.Interaction) -> None:
+        report = await bot.ai.usage()
+        await _followups(interaction, code_block_chunks(render_usage(report)), first=True)
+
+
+def _plan_group(bot: SwarmBot) -> app_commands.Group:
+    group = app_commands.Group(name="plan", description="Turn a goal into a reviewed task graph")
+
+    @group.command(name="new", description="Ask the model for a plan, then review it")
+    @app_commands.describe(goal="what should get done",
+                           context="a review or analysis whose findings become work items")
+    async def new(interaction: discord.Interaction, goal: str, context: str = "") -> None:
+        await interaction.response.defer(thinking=True)
+        plan = await bot.ai.plans.draft(goal, context, actor(interaction))
+        pieces = split_text(render_preview(plan))
+        for piece in pieces[:-1]:
+            await interaction.followup.send(piece)
+        await interaction.followup.send(pieces[-1], view=plan_buttons(plan.id))
+
+    @group.command(name="show", description="A plan's progress: done / total, what is blocked")
+    async def show(interaction: discord.Interaction, id: str) -> None:
+        progress = await bot.ai.plans.progress(parse_plan_ref(id))
+        await _followups(interaction, split_text(render_progress(progress)), first=True)
+
+    return group
+
+
+async def _followups(
+    interaction: discord.Interaction, pieces: list[str], first: bool = False
+) -> None:
+    """Send the pieces: the first as the response (unless deferred), the rest as followups."""
+    if first:
+        await interaction.response.send_message(pieces[0])
+        pieces = pieces[1:]
+    for piece in pieces:
+        await interaction.followup.send(piece)
