@@ -76,17 +76,18 @@ async def lifecycles(count: int, seed: int) -> dict[str, float]:
     """Create ``count`` tasks, then run them all to done through the real store."""
     with tempfile.TemporaryDirectory() as tmp:
         service = await open_service(Path(tmp))
-        specs = random_graph(count, random.Random(seed))
-        start = time.perf_counter()
-        for i in range(0, count, 500):
-            await service.create_tasks(specs[i:i + 500], "bench")
-        created = time.perf_counter() - start
-        agents = CompletingAgents(service)
-        run_start = time.perf_counter()
-        await Scheduler(service, agents).run_burst()
-        ran = time.perf_counter() - run_start
-        status = (await service.status())["tasks"]
-        await service.close()
+        try:
+            specs = random_graph(count, random.Random(seed))
+            start = time.perf_counter()
+            for i in range(0, count, 500):
+                await service.create_tasks(specs[i:i + 500], "bench")
+            created = time.perf_counter() - start
+            run_start = time.perf_counter()
+            await Scheduler(service, CompletingAgents(service)).run_burst()
+            ran = time.perf_counter() - run_start
+            status = (await service.status())["tasks"]
+        finally:
+            await service.close()
     assert status["done"] == count, status
     return {"tasks": count, "create_s": created, "run_s": ran,
             "per_s": count / (created + ran), "run_per_s": count / ran}
@@ -97,21 +98,29 @@ async def decision_times(stored: int, decisions: int, seed: int) -> dict[str, fl
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
         service = await open_service(Path(tmp))
-        await service.db.write(_bulk_done, stored - decisions)
-        await service.db.read(lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
-        specs = [TaskSpec(f"ready {i}", priority=rng.randrange(4), role=rng.choice([None, *ROLES]))
-                 for i in range(decisions)]
-        for i in range(0, decisions, 500):
-            await service.create_tasks(specs[i:i + 500], "bench")
-        calls, inside = [], []
-        for _ in range(decisions):
-            start = time.perf_counter()
-            assignment, seconds = await service.db.write(_timed_decision, service.ctx("bench"))
-            calls.append(time.perf_counter() - start)
-            inside.append(seconds)
-            assert assignment is not None
-            await service.complete_task(assignment.task_id, assignment.agent)
-        await service.close()
+        try:
+            return await _decisions(service, stored, decisions, rng)
+        finally:
+            await service.close()
+
+
+async def _decisions(
+    service: SwarmService, stored: int, decisions: int, rng: random.Random
+) -> dict[str, float]:
+    await service.db.write(_bulk_done, stored - decisions)
+    await service.db.read(lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
+    specs = [TaskSpec(f"ready {i}", priority=rng.randrange(4), role=rng.choice([None, *ROLES]))
+             for i in range(decisions)]
+    for i in range(0, decisions, 500):
+        await service.create_tasks(specs[i:i + 500], "bench")
+    calls, inside = [], []
+    for _ in range(decisions):
+        start = time.perf_counter()
+        assignment, seconds = await service.db.write(_timed_decision, service.ctx("bench"))
+        calls.append(time.perf_counter() - start)
+        inside.append(seconds)
+        assert assignment is not None
+        await service.complete_task(assignment.task_id, assignment.agent)
     return {"stored": stored, **_percentiles("call", calls), **_percentiles("sql", inside)}
 
 

@@ -46,9 +46,12 @@ class SwarmService:
         agents = load_agents(settings.config_path)
         db = await Database.open(settings.db_path, settings.busy_timeout_s)
         service = cls(settings, agents, db, clock or SystemClock())
-        missing = await db.read(_missing_agents, list(service.agents))
-        if missing:
-            await service.write("swarm", scheduling.ensure_agents)
+        try:
+            if await db.read(_missing_agents, list(service.agents)):
+                await service.write("swarm", scheduling.ensure_agents)
+        except BaseException:
+            await db.close()  # aiosqlite's thread is not a daemon: never leave it open
+            raise
         return service
 
     async def close(self) -> None:
