@@ -1,8 +1,11 @@
-"""``swarm demo``: a short scripted session on a throw-away SWARM_HOME.
+"""``swarm demo``: the whole swarm on this machine, with no token and no set-up.
 
-The coordinator runs in this process; the person and the agents use the real ``swarm``
-CLI in separate processes, as they would from their own terminals. Messages reach the
-agents as inbox files (the desktop and Discord parts of the demo come with those features).
+A local Discord server, the real bot, the coordinator and eight demo agents. A person's
+slash commands build a small task graph and a broadcast; the agents get their prompts (in
+windows on a virtual screen when Xvfb is installed, otherwise as inbox files) and report
+back with the real ``swarm task start`` / ``swarm task done`` CLI, as they would from their
+own terminals. The terminal shows what the person typed, what the bot answered and what it
+posted to the channel.
 """
 
 from __future__ import annotations
@@ -16,26 +19,28 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
+from typing import Any
 
-from bot.cli_format import event_line
-from core.protocols import Deliverer
-from core.scheduler import Scheduler
+from bot.demo_desk import DemoDesk, open_desk
 from core.service import SwarmService
 from core.settings import Settings
 
-SCRIPT: list[list[str]] = [
-    ["task", "add", "Design the REST API for the notes app", "--role", "architecture",
-     "--priority", "high"],
-    ["task", "add", "Implement the notes endpoints", "--role", "integration", "--after", "T-1"],
-    ["task", "add", "Create the database schema", "--role", "data", "--after", "T-1"],
-    ["task", "add", "Write the API tests", "--role", "qa", "--after", "T-2", "T-3"],
-    ["task", "add", "Set up CI for the repository", "--role", "infrastructure",
-     "--priority", "urgent"],
-    ["broadcast", "Demo kick-off: the notes app sprint has started. Watch your inbox."],
+SCENARIO: list[tuple[str, dict[str, str]]] = [
+    ("task create", {"title": "Design the REST API for the notes app", "role": "architecture",
+                     "priority": "high"}),
+    ("task create", {"title": "Implement the notes endpoints", "role": "integration",
+                     "after": "T-1"}),
+    ("task create", {"title": "Create the database schema", "role": "data", "after": "T-1"}),
+    ("task create", {"title": "Write the API tests", "role": "qa", "after": "T-2,T-3"}),
+    ("task create", {"title": "Set up CI for the repository", "role": "infrastructure",
+                     "priority": "urgent"}),
+    ("broadcast", {"text": "Demo kick-off: the notes app sprint has started."}),
 ]
+TASKS = sum(1 for name, _ in SCENARIO if name == "task create")
 TASK_IN_TEXT = re.compile(r"\btask (T-\d+)\b")
-TIMEOUT_S = 60.0
+TIMEOUT_S = 90.0
 
 
 async def swarm_cli(home: Path, *args: str, agent: str | None = None) -> str:
@@ -45,8 +50,7 @@ async def swarm_cli(home: Path, *args: str, agent: str | None = None) -> str:
         env["SWARM_AGENT"] = agent
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", *args, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await asyncio.wait_for(proc.communicate(), 30)
     if proc.returncode != 0:
         raise RuntimeError(f"swarm {shlex.join(args)} failed: {out.decode().strip()}")
@@ -57,81 +61,122 @@ async def run_demo(keep: bool = False) -> int:
     """Play the scenario; 0 when every task got done."""
     home = Path(tempfile.mkdtemp(prefix="swarm-demo-"))
     print(f"swarm demo: SWARM_HOME={home}")
-    print("delivery: inbox files (one per message, in SWARM_HOME/inbox/<agent>/)\n")
     settings = Settings.from_env({"SWARM_HOME": str(home)})
-    service = await SwarmService.open(settings)
     try:
-        return await _play(service, home)
+        async with open_desk(home) as desk:
+            print(f"agents: {desk.description}\n")
+            return await _with_discord(settings, desk, home)
     finally:
-        await service.close()
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
 
 
-async def _play(service: SwarmService, home: Path) -> int:
-    from automation.inbox import InboxDeliverer
+async def _with_discord(settings: Settings, desk: DemoDesk, home: Path) -> int:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
+        from bot.discordbot.client import SwarmBot
+    from bot.discordbot.settings import DiscordSettings
+    from bot.localdiscord import LocalDiscordServer, local_client_options, running_client
+    from core.scheduler import Scheduler
 
-    deliverer: Deliverer = InboxDeliverer(service.settings.inbox_dir)
-    stop = asyncio.Event()
+    async with LocalDiscordServer(guild_name="swarm-demo") as server:
+        channel = server.add_text_channel("swarm")
+        you = server.add_user("you")
+        service = await SwarmService.open(settings)
+        discord_settings = DiscordSettings(token=server.token, guild_id=server.guild.id,
+                                           channel_id=channel.id, admin_ids=frozenset({you.id}))
+        bot = SwarmBot(service, discord_settings, **local_client_options())
+        stop = asyncio.Event()
+        try:
+            async with running_client(server, bot):
+                await server.wait_for_commands("task", "broadcast")
+                print(f"local Discord at {server.url}: bot ready, slash commands synced\n")
+                runner = asyncio.create_task(
+                    Scheduler(service, desk.deliverer(service), poll_s=0.2).run(stop))
+                return await _play(server, channel, you, service, desk, home, stop, runner)
+        finally:
+            await service.close()
+
+
+async def _play(server: Any, channel: Any, you: Any, service: SwarmService, desk: DemoDesk,
+                home: Path, stop: asyncio.Event, runner: asyncio.Task[None]) -> int:
     started = time.monotonic()
-    runner = asyncio.create_task(Scheduler(service, deliverer, poll_s=0.2).run(stop))
-    printer = asyncio.create_task(_print_events(service, stop))
-    agents = asyncio.create_task(_demo_agents(service, home, stop))
+    helpers = [asyncio.create_task(_show_channel(server, channel, stop)),
+               asyncio.create_task(_demo_agents(desk, home, stop))]
     try:
-        for args in SCRIPT:
-            print(f"$ swarm {shlex.join(args)}\n  {await swarm_cli(home, *args)}")
+        for name, options in SCENARIO:
+            await _slash(server, you, name, options)
         finished = await _wait_all_done(service)
+        await _wait_posted(service)
     finally:
         stop.set()
-        for task in (runner, printer, agents):
+        for task in (*helpers, runner):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-    await _summary(service, time.monotonic() - started)
+    await _summary(service, server, channel, desk, home, time.monotonic() - started)
     return 0 if finished else 1
 
 
-async def _print_events(service: SwarmService, stop: asyncio.Event) -> None:
-    last = 0
+async def _slash(server: Any, user: Any, name: str, options: dict[str, str]) -> None:
+    shown = " ".join(f"{k}:{v}" for k, v in options.items())
+    print(f"you> /{name} {shown}")
+    callback = await (await server.invoke_slash(user, name, options)).wait_callback()
+    data = callback.data
+    text = data.get("content") or (data.get("embeds") or [{}])[0].get("title", "")
+    print(f"  bot ({callback.latency * 1000:.0f} ms)> {text}")
+
+
+async def _show_channel(server: Any, channel: Any, stop: asyncio.Event) -> None:
+    shown = 0
     while not stop.is_set():
-        for event in await service.events(after_id=last, limit=500):
-            last = event.id
-            print(f"  | {event_line(event)}", flush=True)
+        posted = server.messages(channel)
+        for message in posted[shown:]:
+            for line in message.content.splitlines():
+                print(f"  #swarm | {line}", flush=True)
+        shown = len(posted)
         await asyncio.sleep(0.1)
 
 
-async def _demo_agents(service: SwarmService, home: Path, stop: asyncio.Event) -> None:
-    """Each demo agent reads its inbox and reports through the CLI, like a real one."""
-    seen: set[Path] = set()
-    inbox = service.settings.inbox_dir
+async def _demo_agents(desk: DemoDesk, home: Path, stop: asyncio.Event) -> None:
+    """Each demo agent reads what it received and reports through the CLI, like a real one."""
     while not stop.is_set():
-        for path in sorted(inbox.glob("*/*")):
-            if path in seen or path.suffix == ".tmp":
-                continue
-            seen.add(path)
-            found = TASK_IN_TEXT.search(path.read_text(encoding="utf-8"))
+        for agent, text in desk.received():
+            found = TASK_IN_TEXT.search(text)
             if found:
-                await _work_on(home, path.parent.name, found.group(1))
+                ref = found.group(1)
+                await swarm_cli(home, "task", "start", ref, agent=agent)
+                await swarm_cli(home, "task", "done", ref, "--note",
+                                f"finished by demo {agent}", agent=agent)
         await asyncio.sleep(0.1)
-
-
-async def _work_on(home: Path, agent: str, ref: str) -> None:
-    await swarm_cli(home, "task", "start", ref, agent=agent)
-    await swarm_cli(home, "task", "done", ref, "--note", f"finished by demo {agent}", agent=agent)
 
 
 async def _wait_all_done(service: SwarmService) -> bool:
     deadline = time.monotonic() + TIMEOUT_S
     while time.monotonic() < deadline:
-        counts = (await service.status())["tasks"]
-        if counts["done"] == len([a for a in SCRIPT if a[0] == "task"]):
+        if (await service.status())["tasks"]["done"] == TASKS:
             return True
         await asyncio.sleep(0.1)
     return False
 
 
-async def _summary(service: SwarmService, seconds: float) -> None:
+async def _wait_posted(service: SwarmService) -> None:
+    """Until the notifier has posted every event (bounded)."""
+    from bot.discordbot.notifier import CONSUMER
+
+    last = (await service.last_events(1))[-1].id
+    deadline = time.monotonic() + 5
+    while await service.cursor(CONSUMER) < last and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)  # the cursor lives in the database: nothing to wait on
+    await asyncio.sleep(0.2)  # the printer shows what was posted
+
+
+async def _summary(service: SwarmService, server: Any, channel: Any, desk: DemoDesk,
+                   home: Path, seconds: float) -> None:
     overview = await service.status()
     tasks, deliveries = overview["tasks"], overview["deliveries"]
-    print(f"\nsummary: {tasks['done']} tasks done, {tasks['failed']} failed; "
-          f"{deliveries['delivered']} deliveries made, {deliveries['failed']} failed; "
-          f"{seconds:.1f} s")
+    print(f"\nsummary: {tasks['done']}/{TASKS} tasks done, {tasks['failed']} failed; "
+          f"{deliveries['delivered']} deliveries ({desk.method}), {deliveries['failed']} failed; "
+          f"{len(server.messages(channel))} channel posts; {seconds:.1f} s")
+    shot = desk.screenshot(Path.cwd() / "swarm-demo.png")
+    if shot is not None:
+        print(f"screenshot of the eight agent windows: {shot}")

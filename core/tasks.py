@@ -170,7 +170,10 @@ def settle(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     )
     ref = task_ref(task_id)
     text = f"{ref} is blocked: {why}" if why else f"{ref} is ready"
-    insert_event(conn, ctx.now, f"task.{new_status}", text, task_id=task_id, actor=ctx.actor)
+    # "waiting" is the normal state of a dependent task; "blocked" needs a person's attention
+    kind = "task.ready" if not why else "task.waiting" if why.startswith("waiting") else \
+        "task.blocked"
+    insert_event(conn, ctx.now, kind, text, task_id=task_id, actor=ctx.actor)
 
 
 def settle_dependents(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:

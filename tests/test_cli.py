@@ -37,7 +37,7 @@ def test_add_list_show_json_fields(home: Path) -> None:
     assert [t["id"] for t in blocked] == ["T-2"]
     shown = json.loads(run_cli(home, "task", "show", "t-2", "--json").out)
     assert shown["reason"] == "waiting for T-1"
-    assert [e["kind"] for e in shown["events"]] == ["task.created", "task.blocked"]
+    assert [e["kind"] for e in shown["events"]] == ["task.created", "task.waiting"]
     text = run_cli(home, "task", "show", "T-2").out
     assert "waiting for T-1" in text and "history:" in text
 
