@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from core.protocols import Deliverer
@@ -36,13 +37,15 @@ async def run_headless(
     chosen = deliverer or build_deliverer(service)
     scheduler = Scheduler(service, chosen)
     started = time.monotonic()
-    log.info("coordinator started: %d agents, database %s", len(service.agents), settings.db_path)
     try:
         if burst:
             return await scheduler.run_burst()
         stop = stop or asyncio.Event()
         with _stop_on_signals(stop):
-            await scheduler.run(stop)
+            async with _watching(service):
+                log.info("coordinator started: %d agents, database %s", len(service.agents),
+                         settings.db_path)
+                await scheduler.run(stop)
         return None
     finally:
         close = getattr(chosen, "close", None)
@@ -67,7 +70,8 @@ async def run_with_discord(
     stop = stop or asyncio.Event()
     try:
         with _stop_on_signals(stop):
-            await _run_bot(service, chosen, discord_settings, stop, client_options or {})
+            async with _watching(service):
+                await _run_bot(service, chosen, discord_settings, stop, client_options or {})
     finally:
         close = getattr(chosen, "close", None)
         if callable(close):
@@ -100,6 +104,19 @@ async def _run_bot(
         raise ConfigError("Discord refused DISCORD_TOKEN: reset the token and set it again"
                           ) from None
     log.info("coordinator stopped")
+
+
+@contextlib.asynccontextmanager
+async def _watching(service: SwarmService) -> AsyncIterator[None]:
+    """Watch ticks (stalls, alerts) and stored schedules run while the coordinator does."""
+    from automation.watch import build_jobs
+
+    jobs = build_jobs(service)
+    await jobs.start()
+    try:
+        yield
+    finally:
+        await jobs.shutdown()
 
 
 @contextlib.contextmanager

@@ -47,6 +47,9 @@ def register(sub: Any) -> None:
 
     cli_run.register(sub)
     cli_ai.register(sub)
+    from bot import cli_watch
+
+    cli_watch.register(sub)
 
 
 def _agents(sub: Any) -> None:

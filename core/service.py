@@ -274,7 +274,10 @@ def _input_event(conn: sqlite3.Connection, ctx: Ctx, kind: str, text: str) -> No
 
 
 def _agent_rows(conn: sqlite3.Connection, agents: list[Agent]) -> list[dict[str, Any]]:
+    from core.watch.alerts import open_kinds  # the watcher's alerts (a light import)
+
     state = {r["id"]: r for r in conn.execute("SELECT * FROM agent_state")}
+    alerts = open_kinds(conn)
     holding: dict[str, list[str]] = {}
     for task_id, agent in conn.execute(
         "SELECT id, assignee FROM tasks WHERE status IN ('assigned', 'in_progress') ORDER BY id"
@@ -285,11 +288,14 @@ def _agent_rows(conn: sqlite3.Connection, agents: list[Agent]) -> list[dict[str,
         st = state.get(agent.id)
         current = holding.get(agent.id, [])
         paused = bool(st["paused"]) if st else False
+        flags = [k for k in ("unreachable", "stalled") if k in alerts.get(agent.id, ())]
         rows.append({
             "id": agent.id,
             "role": agent.role,
             "capabilities": list(agent.capabilities),
-            "state": "paused" if paused else ("working" if current else "idle"),
+            "state": flags[0] if flags else "paused" if paused else (
+                "working" if current else "idle"),
+            "alerts": sorted(alerts.get(agent.id, ())),
             "paused": paused,
             "tasks": current,
             "capacity": agent.capacity,

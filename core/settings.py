@@ -44,7 +44,7 @@ class Settings:
     ) -> Settings:
         """Build settings from ``env`` (default: os.environ plus ``.env``)."""
         if env is None:
-            _load_dotenv()
+            load_dotenv_file()
             env = os.environ
         home = Path(env.get("SWARM_HOME") or Path.home() / ".swarm").expanduser()
         return cls(
@@ -59,7 +59,8 @@ class Settings:
         )
 
 
-def _load_dotenv() -> None:
+def load_dotenv_file() -> None:
+    """Read ``.env`` from the current folder into os.environ (never overriding)."""
     if Path(".env").is_file():
         from dotenv import load_dotenv
 

@@ -31,7 +31,8 @@ NARRATIVE_LIMIT = 1800
 LIST_LIMIT = 10
 NOISE = {"task.ready", "task.waiting", "task.blocked", "task.assigned", "task.created",
          "task.started", "task.dependencies", "delivery.delivered", "delivery.retrying",
-         "message.queued"}
+         "message.queued", "summary.posted", "schedule.ran", "schedule.created",
+         "schedule.removed", "schedule.updated"}
 NO_MODEL = f"No AI model is configured, so here are the plain numbers ({ENABLE_HINT})."
 SYSTEM = (
     "You write a short report for the person running a swarm of AI coding agents. Use only "

@@ -7,10 +7,10 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from core.ai.errors import ENABLE_HINT, AINotConfigured
 from core.errors import ConfigError
+from core.settings import load_dotenv_file
 
 DEFAULT_MODEL = "gpt-4o-mini"
 OPENAI_URL = "https://api.openai.com/v1"
@@ -88,7 +88,7 @@ class AISettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> AISettings:
         """Read the settings from ``env`` (default: os.environ plus ``.env``)."""
         if env is None:
-            _load_dotenv()
+            load_dotenv_file()
             env = os.environ
         return cls(
             api_key=env.get("OPENAI_API_KEY") or None,
@@ -184,10 +184,4 @@ def _secrets(env: Mapping[str, str]) -> tuple[str, ...]:
     found = {v for k, v in env.items() if SECRET_NAME.search(k) and len(v) >= 8}
     return tuple(sorted(found, key=len, reverse=True))
 
-
-def _load_dotenv() -> None:
-    if Path(".env").is_file():
-        from dotenv import load_dotenv
-
-        load_dotenv(".env", override=False)
 

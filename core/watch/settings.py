@@ -1,0 +1,85 @@
+"""Watcher settings from the environment (and ``.env``), in seconds unless said otherwise."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from core.errors import ConfigError
+from core.settings import load_dotenv_file
+
+OFF = {"off", "no", "none", "false", "0"}
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    """When an agent counts as stalled, how it is nudged, when its task is taken back."""
+
+    interval_s: float = 5.0
+    stall_after_s: float = 600.0
+    nudge_cooldown_s: float = 300.0
+    max_nudges: int = 2
+    reassign_after_s: float = 1800.0
+    grace_s: float = 120.0
+    unreachable_after: int = 3
+    daily_summary: str | None = "0 18 * * *"
+
+    @property
+    def echo_s(self) -> float:
+        """Screen changes this soon after a delivery to the agent are our own paste."""
+        return 2 * self.interval_s
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WatchSettings:
+        """Read ``SWARM_WATCH_INTERVAL``, ``SWARM_STALL_AFTER``... (default: os.environ)."""
+        if env is None:
+            load_dotenv_file()
+            env = os.environ
+        settings = cls(
+            interval_s=_number(env, "SWARM_WATCH_INTERVAL", 5.0, minimum=0.1),
+            stall_after_s=_number(env, "SWARM_STALL_AFTER", 600.0, minimum=1),
+            nudge_cooldown_s=_number(env, "SWARM_NUDGE_COOLDOWN", 300.0, minimum=0),
+            max_nudges=int(_number(env, "SWARM_MAX_NUDGES", 2, minimum=0, whole=True)),
+            reassign_after_s=_number(env, "SWARM_REASSIGN_AFTER", 1800.0, minimum=1),
+            grace_s=_number(env, "SWARM_GRACE", 120.0, minimum=0),
+            unreachable_after=int(_number(env, "SWARM_UNREACHABLE_AFTER", 3, minimum=1,
+                                          whole=True)),
+            daily_summary=_daily(env),
+        )
+        if settings.reassign_after_s < settings.stall_after_s:
+            raise ConfigError(
+                f"SWARM_REASSIGN_AFTER ({settings.reassign_after_s:g} s) must not be shorter "
+                f"than SWARM_STALL_AFTER ({settings.stall_after_s:g} s)")
+        return settings
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float,
+            whole: bool = False) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        kind = "a whole number" if whole else "a number of seconds"
+        raise ConfigError(f"{name} must be {kind}, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw}")
+    return value
+
+
+def _daily(env: Mapping[str, str]) -> str | None:
+    """``SWARM_DAILY_SUMMARY``: a cron expression (local time) or ``off``."""
+    raw = env.get("SWARM_DAILY_SUMMARY", "").strip()
+    if not raw:
+        return WatchSettings.daily_summary
+    if raw.lower() in OFF:
+        return None
+    from core.watch.timing import InvalidSchedule, cron_trigger
+
+    try:
+        cron_trigger(raw)
+    except InvalidSchedule as exc:
+        raise ConfigError(f"SWARM_DAILY_SUMMARY: {exc}") from None
+    return " ".join(raw.split())

@@ -1,0 +1,1 @@
+"""Tests of the watcher: stalls, nudges, alerts, schedules, stats and exports."""

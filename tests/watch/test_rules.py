@@ -1,0 +1,206 @@
+"""Stall rules on a manual clock with a scripted frame source (no screen needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import ConfigError
+from core.models import Delivery, Receipt, TaskStatus
+from core.protocols import ManualClock
+from core.service import SwarmService
+from core.watch.alerts import digest, list_alerts
+from core.watch.frames import frames_differ
+from core.watch.jobs import Watcher
+from core.watch.settings import WatchSettings
+from tests.watch.conftest import FakeFrames, assign, kinds, watch_settings
+
+
+async def run_ticks(watcher: Watcher, clock: ManualClock, seconds: float, step: float = 60.0,
+                    before_tick=None) -> list:
+    """Advance ``seconds`` in ``step`` s, one tick per step; the reports."""
+    reports = []
+    for _ in range(round(seconds / step)):
+        clock.advance(step)
+        if before_tick:
+            before_tick()
+        reports.append(await watcher.tick())
+    return reports
+
+
+async def state_of(service: SwarmService, agent: str) -> str:
+    return next(r["state"] for r in await service.agent_rows() if r["id"] == agent)
+
+
+async def test_frozen_agent_is_nudged_once_per_cooldown_then_its_task_is_reassigned(
+        service: SwarmService, clock: ManualClock, frames: FakeFrames) -> None:
+    start = clock.now()
+    task_id = await assign(service, "Agent-2")
+    frames.frames["Agent-2"] = bytes(64)
+    watcher = Watcher(service, watch_settings(), frames)
+    await watcher.tick()
+    await run_ticks(watcher, clock, 1800)
+    nudges = await kinds(service, "agent.nudged")
+    assert [e.ts - start for e in nudges] == [600, 900]
+    assert all(e.agent == "Agent-2" and e.task_id == task_id for e in nudges)
+    task = await service.get_task(task_id)
+    assert task.status is TaskStatus.ready and task.agent is None
+    assert task.reason == "Agent-2 stalled: no activity for 30 min"
+    opened, cleared = await kinds(service, "alert.opened"), await kinds(service, "alert.cleared")
+    assert [e.ts - start for e in opened] == [600] and [e.ts - start for e in cleared] == [1800]
+    assert await state_of(service, "Agent-2") == "idle"
+    assert await service.db.read(digest, start, clock.now()) == (
+        "watcher: 1 stall(s) (Agent-2 1), 2 nudge(s), 1 task(s) taken back, "
+        "0 unreachable alert(s)")
+    await watcher.close()
+    assert frames.closed
+
+
+async def test_an_idle_agent_is_never_nudged(service: SwarmService, clock: ManualClock,
+                                             frames: FakeFrames) -> None:
+    watcher = Watcher(service, watch_settings(), frames)
+    reports = await run_ticks(watcher, clock, 4 * 3600, step=300)
+    assert not any(r.stalled or r.nudged or r.opened for r in reports)
+    assert await kinds(service, "agent.nudged") == []
+    assert {r["state"] for r in await service.agent_rows()} == {"idle"}
+
+
+async def test_no_nudge_within_the_grace_period_after_an_assignment(
+        service: SwarmService, clock: ManualClock, frames: FakeFrames) -> None:
+    start = clock.now()
+    await assign(service, "Agent-3")
+    watcher = Watcher(service, watch_settings(stall_after_s=60, grace_s=300,
+                                              reassign_after_s=3600), frames)
+    await run_ticks(watcher, clock, 600, step=30)
+    nudges = await kinds(service, "agent.nudged")
+    assert nudges and nudges[0].ts - start == 300
+
+
+async def test_screen_changes_and_cli_reports_count_as_activity(
+        service: SwarmService, clock: ManualClock, frames: FakeFrames) -> None:
+    screen_task = await assign(service, "Agent-1")
+    cli_task = await assign(service, "Agent-5")
+    frames.frames["Agent-1"] = bytes(64)
+    watcher = Watcher(service, watch_settings(), frames)
+    await watcher.tick()
+    for _ in range(40):  # 40 min: far past stall_after and reassign_after
+        clock.advance(60)
+        frames.change("Agent-1")
+        if clock.now() % 300 == 0:
+            await service.start_task(cli_task, "Agent-5", "still on it")
+        report = await watcher.tick()
+        assert not report.stalled, report
+    assert await kinds(service, "agent.nudged") == []
+    for task_id, agent in ((screen_task, "Agent-1"), (cli_task, "Agent-5")):
+        assert (await service.get_task(task_id)).agent == agent
+        assert await state_of(service, agent) == "working"
+
+
+async def test_activity_ends_the_stall_and_clears_the_alert_once(
+        service: SwarmService, clock: ManualClock, frames: FakeFrames) -> None:
+    task_id = await assign(service, "Agent-4")
+    frames.frames["Agent-4"] = bytes(64)
+    watcher = Watcher(service, watch_settings(), frames)
+    await watcher.tick()
+    await run_ticks(watcher, clock, 660)
+    assert await state_of(service, "Agent-4") == "stalled"
+    frames.change("Agent-4")
+    await run_ticks(watcher, clock, 120)
+    assert await state_of(service, "Agent-4") == "working"
+    assert len(await kinds(service, "alert.opened")) == 1
+    cleared = await kinds(service, "alert.cleared")
+    assert [e.text for e in cleared] == ["Agent-4 is no longer stalled: activity seen"]
+    assert (await service.get_task(task_id)).agent == "Agent-4"
+    assert await service.db.read(list_alerts) == []
+
+
+async def test_max_nudges_count_per_task_not_per_stall(
+        service: SwarmService, clock: ManualClock, frames: FakeFrames) -> None:
+    await assign(service, "Agent-6")
+    frames.frames["Agent-6"] = bytes(64)
+    watcher = Watcher(service, watch_settings(max_nudges=1, nudge_cooldown_s=0), frames)
+    await watcher.tick()
+    await run_ticks(watcher, clock, 660)
+    frames.change("Agent-6")  # it answers the nudge, then freezes again
+    await run_ticks(watcher, clock, 1200)
+    assert len(await kinds(service, "agent.nudged")) == 1
+    assert len(await kinds(service, "alert.opened")) == 2
+
+
+async def test_our_own_delivery_is_not_activity(
+        service: SwarmService, clock: ManualClock, frames: FakeFrames) -> None:
+    await assign(service, "Agent-7")
+    frames.frames["Agent-7"] = bytes(64)
+    watcher = Watcher(service, watch_settings(), frames)
+    await watcher.tick()
+    clock.advance(700)
+    delivery = await service.claim_delivery()
+    assert delivery is not None and delivery.agent == "Agent-7"
+    await service.record_receipt(delivery, Receipt(True, None, "test"))
+    frames.change("Agent-7")  # the pasted prompt shows up in the window
+    report = await watcher.tick()
+    assert report.echoes == ["Agent-7"] and report.stalled == ["Agent-7"]
+
+
+async def test_a_stalled_task_out_of_attempts_fails(
+        service: SwarmService, clock: ManualClock, frames: FakeFrames) -> None:
+    task_id = await assign(service, "Agent-8")
+    await service.db.write(lambda conn: conn.execute("UPDATE tasks SET max_attempts = 1"))
+    watcher = Watcher(service, watch_settings(), frames)
+    await run_ticks(watcher, clock, 1800)
+    task = await service.get_task(task_id)
+    assert task.status is TaskStatus.failed and "stalled" in (task.reason or "")
+
+
+async def test_an_agent_whose_deliveries_keep_failing_is_unreachable(
+        service: SwarmService, clock: ManualClock) -> None:
+    watcher = Watcher(service, watch_settings(), None)
+
+    async def deliver(ok: bool) -> None:
+        await service.send("Agent-3", "hello", "test")
+        delivery: Delivery | None = await service.claim_delivery()
+        assert delivery is not None
+        await service.record_receipt(delivery, Receipt(ok, None if ok else "window gone",
+                                                       "test", retryable=False))
+        clock.advance(10)
+        await watcher.tick()
+
+    for _ in range(2):
+        await deliver(False)
+    assert await state_of(service, "Agent-3") == "idle"
+    for _ in range(3):
+        await deliver(False)
+    assert await state_of(service, "Agent-3") == "unreachable"
+    opened = await kinds(service, "alert.opened")
+    assert [e.text for e in opened] == [
+        "Agent-3 unreachable: its last 3 deliveries failed (window gone)"]
+    await deliver(True)
+    assert await state_of(service, "Agent-3") == "idle"
+    assert [e.agent for e in await kinds(service, "alert.cleared")] == ["Agent-3"]
+
+
+def test_frames_differ_ignores_noise_and_sees_change() -> None:
+    base = bytes(100)
+    one_pixel = bytes([200]) + bytes(99)
+    small = bytes([5] * 100)
+    two_pixels = bytes([200, 200]) + bytes(98)
+    assert not frames_differ(base, base)
+    assert not frames_differ(base, one_pixel)
+    assert not frames_differ(base, small)
+    assert frames_differ(base, two_pixels)
+    assert not frames_differ(base, bytes(50))  # another size: a new baseline
+
+
+def test_settings_defaults_and_errors() -> None:
+    assert WatchSettings.from_env({}) == WatchSettings()
+    assert WatchSettings() == WatchSettings(5, 600, 300, 2, 1800, 120, 3, "0 18 * * *")
+    custom = WatchSettings.from_env({"SWARM_WATCH_INTERVAL": "2", "SWARM_MAX_NUDGES": "0",
+                                     "SWARM_GRACE": "0", "SWARM_DAILY_SUMMARY": "off"})
+    assert (custom.interval_s, custom.max_nudges, custom.grace_s) == (2, 0, 0)
+    assert custom.daily_summary is None
+    bad = {"SWARM_STALL_AFTER": "soon", "SWARM_MAX_NUDGES": "1.5",
+           "SWARM_NUDGE_COOLDOWN": "-1", "SWARM_DAILY_SUMMARY": "0 25 * * *"}
+    for name, value in bad.items():
+        with pytest.raises(ConfigError, match=name):
+            WatchSettings.from_env({name: value})
+    with pytest.raises(ConfigError, match="SWARM_REASSIGN_AFTER"):
+        WatchSettings.from_env({"SWARM_STALL_AFTER": "900", "SWARM_REASSIGN_AFTER": "600"})

@@ -1,0 +1,135 @@
+"""Stats (numbers, text table, PNG chart) and exports (CSV and JSON round trips)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+
+import pytest
+from PIL import Image
+
+from core import export, stats
+from core.errors import InvalidInput
+from core.models import TaskSpec
+from core.protocols import ManualClock
+from core.service import SwarmService
+from core.watch.alerts import STALLED, open_alert
+
+DAY = 86_400.0
+
+
+async def work(service: SwarmService, clock: ManualClock, agent: str, minutes: float,
+               ok: bool = True) -> int:
+    """One task pinned to ``agent``: assigned now, finished ``minutes`` later."""
+    task = await service.create_task(TaskSpec(f"job for {agent}", agent=agent), "test")
+    await service.assign_batch()
+    clock.advance(minutes * 60)
+    if ok:
+        await service.complete_task(task.id, agent, "ok")
+    else:
+        await service.fail_task(task.id, agent, "broken")
+    return task.id
+
+
+@pytest.fixture
+async def history(service: SwarmService, clock: ManualClock) -> SwarmService:
+    """Seven days and a bit of work: the first task falls outside ``7d``."""
+    await work(service, clock, "Agent-1", 5)  # out of the window
+    clock.advance(6 * DAY)
+    for minutes in (10, 20, 60):
+        await work(service, clock, "Agent-1", minutes)
+    await work(service, clock, "Agent-2", 30)
+    await work(service, clock, "Agent-2", 5, ok=False)
+    await work(service, clock, "Agent-3", 1, ok=False)
+    await service.db.write(lambda conn: open_alert(conn, service.ctx("watch"), "Agent-2",
+                                                   STALLED, "Agent-2 stalled"))
+    clock.advance(DAY)
+    return service
+
+
+def expected(conn, since: float) -> dict[str, tuple[int, int, float | None]]:
+    """Per agent (done, failed, median minutes) straight from the tasks table."""
+    found: dict[str, tuple[int, int, float | None]] = {}
+    rows = conn.execute("SELECT assignee, status, finished_at - assigned_at FROM tasks "
+                        "WHERE finished_at >= ?", (since,)).fetchall()
+    for agent in {r[0] for r in rows}:
+        spans = [r[2] / 60 for r in rows if r[0] == agent and r[1] == "done"]
+        failed = sum(1 for r in rows if r[0] == agent and r[1] == "failed")
+        found[agent] = (len(spans), failed, round(statistics.median(spans), 1) if spans else None)
+    return found
+
+
+async def test_stats_match_the_database(history: SwarmService, clock: ManualClock) -> None:
+    found = await stats.collect(history, "7d")
+    truth = await history.db.read(expected, clock.now() - 7 * DAY)
+    assert truth == {"Agent-1": (3, 0, 20.0), "Agent-2": (1, 1, 30.0), "Agent-3": (0, 1, None)}
+    rows = {a.agent: a for a in found.agents}
+    assert list(rows) == [f"Agent-{i}" for i in range(1, 9)]
+    for agent, (done, failed, median) in truth.items():
+        assert (rows[agent].done, rows[agent].failed, rows[agent].median_minutes) == (
+            done, failed, median)
+    assert rows["Agent-2"].failure_rate == 0.5 and rows["Agent-2"].stalls == 1
+    assert rows["Agent-4"].failure_rate is None and found.done == 4 and found.failed == 2
+    table = stats.render_table(found).splitlines()
+    assert table[0].startswith("Swarm stats, last 7d (")
+    cells = {line.split()[0]: line.split()[1:] for line in table[2:-1]}
+    assert cells["Agent-1"] == ["3", "0", "0%", "20", "0"]
+    assert cells["Agent-2"] == ["1", "1", "50%", "30", "1"]
+    assert cells["Agent-3"] == ["0", "1", "100%", "-", "0"]
+    assert cells["total"] == ["4", "2", "33%", "1"]
+    assert table[-1].startswith("deliveries: ")
+    wider = await stats.collect(history, "2w")
+    assert {a.agent: a.done for a in wider.agents}["Agent-1"] == 4
+    with pytest.raises(InvalidInput, match="invalid period"):
+        await stats.collect(history, "yesterday")
+
+
+async def test_stats_chart_is_a_png_whose_bars_follow_the_numbers(history: SwarmService
+                                                                   ) -> None:
+    found = await stats.collect(history, "7d")
+    image = Image.open(io.BytesIO(stats.render_png(found)))
+    assert image.format == "PNG" and image.width == stats.WIDTH
+    image = image.convert("RGB")
+    lengths = {}
+    for row, agent in enumerate(found.agents):
+        y = stats._row_top(row) + stats.ROW // 2
+        green = [x for x in range(image.width) if image.getpixel((x, y)) == (87, 242, 135)]
+        red = [x for x in range(image.width) if image.getpixel((x, y)) == (237, 66, 69)]
+        lengths[agent.agent] = (len(green), len(red))
+    one, two, three = lengths["Agent-1"], lengths["Agent-2"], lengths["Agent-3"]
+    assert one[0] > 0 and abs(one[0] - 3 * two[0]) <= 3 and three[0] == 0
+    assert one[1] == 0 and abs(three[1] - 2 * two[1]) <= 3 and two[1] > 0
+    assert lengths["Agent-8"] == (0, 0)
+
+
+async def test_csv_and_json_exports_round_trip(history: SwarmService) -> None:
+    await history.create_task(TaskSpec("Quote \"this\", then, a comma", details="line 1\nline 2 é",
+                                       after=("T-1",)), "test")
+    tasks = sorted((t.to_json() for t in await history.list_tasks()), key=lambda t: t["id"])
+    events = [e.to_json() for e in await history.events(limit=100_000)]
+    assert json.loads(await export.export_bytes(history, "tasks", "json")) == tasks
+    assert json.loads(await export.export_bytes(history, "events", "json")) == events
+    assert tuple(tasks[0]) == export.TASK_FIELDS and tuple(events[0]) == export.EVENT_FIELDS
+    for what, rows in (("tasks", tasks), ("events", events)):
+        text = (await export.export_bytes(history, what, "csv")).decode()
+        parsed = list(csv.DictReader(io.StringIO(text)))
+        assert parsed == [{k: export._cell(v) for k, v in row.items()} for row in rows]
+        paged = "".join([c async for c in export.chunks(history, what, "csv", page=2)])
+        assert paged == text
+    last = list(csv.DictReader(io.StringIO(
+        (await export.export_bytes(history, "tasks", "csv")).decode())))[-1]
+    assert last["title"] == 'Quote "this", then, a comma' and last["details"] == "line 1\nline 2 é"
+    assert json.loads(last["after"]) == ["T-1"] and last["agent"] == ""
+
+
+async def test_exports_of_an_empty_database_and_bad_requests(service: SwarmService) -> None:
+    assert json.loads(await export.export_bytes(service, "tasks", "json")) == []
+    assert (await export.export_bytes(service, "tasks", "csv")).decode().splitlines() == [
+        ",".join(export.TASK_FIELDS)]
+    with pytest.raises(InvalidInput, match="choose tasks or events"):
+        await export.export_bytes(service, "plans", "csv")
+    with pytest.raises(InvalidInput, match="choose csv or json"):
+        await export.export_bytes(service, "tasks", "xml")
+    assert export.filename("tasks", "csv", 1_800_000_000) == "swarm-tasks-20270115-0800.csv"
