@@ -12,6 +12,7 @@ log = logging.getLogger(__name__)
 
 ADMIN_COMMANDS = frozenset({
     "pause", "resume", "task assign", "agent pause", "agent resume", "button reassign",
+    "screenshot",
 })
 
 

@@ -38,7 +38,7 @@ def register(bot: SwarmBot) -> None:
         await bot.service.send(agent, text, actor(interaction))
         await interaction.response.send_message(f"📨 queued for {_agent_id(bot, agent)}")
 
-    msg.autocomplete("agent")(_agent_choices(bot))
+    msg.autocomplete("agent")(agent_choices(bot))
 
     @tree.command(name="broadcast", description="Send a message to every agent (or one role)")
     @app_commands.choices(role=roles)
@@ -74,7 +74,7 @@ def _agent_id(bot: SwarmBot, agent: str) -> str:
     return bot.service.ctx("").agent(agent).id
 
 
-def _agent_choices(bot: SwarmBot):  # type: ignore[no-untyped-def]
+def agent_choices(bot: SwarmBot):  # type: ignore[no-untyped-def]
     async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         low = current.lower()
         return [Choice(name=f"{a.id} ({a.role})", value=a.id)
@@ -113,7 +113,7 @@ def _task_group(bot: SwarmBot) -> app_commands.Group:
         task = await bot.service.create_task(spec, actor(interaction))
         await interaction.response.send_message(embed=embeds.task_embed(task))
 
-    create.autocomplete("agent")(_agent_choices(bot))
+    create.autocomplete("agent")(agent_choices(bot))
     create.autocomplete("after")(_task_choices(bot))
     _task_queries(bot, group)
     _task_actions(bot, group)
@@ -132,7 +132,7 @@ def _task_queries(bot: SwarmBot, group: app_commands.Group) -> None:
         for chunk in chunks[1:]:
             await interaction.followup.send(chunk)
 
-    list_.autocomplete("agent")(_agent_choices(bot))
+    list_.autocomplete("agent")(agent_choices(bot))
 
     @group.command(name="show", description="One task with its history")
     async def show(interaction: discord.Interaction, id: str) -> None:
@@ -171,7 +171,7 @@ def _task_actions(bot: SwarmBot, group: app_commands.Group) -> None:
 
     for command in (done, fail, cancel, retry, assign):
         command.autocomplete("id")(_task_choices(bot))
-    assign.autocomplete("agent")(_agent_choices(bot))
+    assign.autocomplete("agent")(agent_choices(bot))
 
 
 async def _answer(bot: SwarmBot, interaction: discord.Interaction, ref: str, icon: str) -> None:
@@ -196,6 +196,6 @@ def _agent_group(bot: SwarmBot) -> app_commands.Group:
         await interaction.response.send_message(
             f"▶️ {name} resumed" if changed else f"{name} was not paused")
 
-    pause.autocomplete("agent")(_agent_choices(bot))
-    resume.autocomplete("agent")(_agent_choices(bot))
+    pause.autocomplete("agent")(agent_choices(bot))
+    resume.autocomplete("agent")(agent_choices(bot))
     return group

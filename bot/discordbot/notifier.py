@@ -11,10 +11,19 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.discordbot.render import MESSAGE_LIMIT, POSTED_KINDS, event_text, task_buttons_for
+from bot.discordbot.render import (
+    ALERT_KINDS,
+    ICONS,
+    LONG_KINDS,
+    MESSAGE_LIMIT,
+    POSTED_KINDS,
+    event_text,
+    task_buttons_for,
+)
 from bot.discordbot.views import task_view
 from core.models import Event
 from core.service import SwarmService
+from core.text import split_text
 
 if TYPE_CHECKING:
     from bot.discordbot.client import SwarmBot
@@ -61,8 +70,8 @@ class Notifier:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_s)
 
-    async def _channel(self) -> Any:
-        channel_id = self.bot.settings.channel_id or 0
+    async def _channel(self, channel_id: int | None = None) -> Any:
+        channel_id = channel_id or self.bot.settings.channel_id or 0
         return self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
 
     async def _start_cursor(self) -> int:
@@ -91,12 +100,25 @@ class Notifier:
         shown = [e for e in batch if e.kind in POSTED_KINDS]
         if not shown:
             return
-        text = "\n".join(event_text(e) for e in shown)
-        task_id = task_buttons_for(shown[-1]) if len(shown) == 1 else None
-        if task_id is not None:
-            await channel.send(text, view=task_view(task_id))
+        last = shown[-1]
+        if last.kind in ALERT_KINDS:
+            alerts = await self._channel(self.bot.settings.alerts_channel_id)
+            await alerts.send(event_text(last))
+        elif last.kind in LONG_KINDS:
+            for piece in split_text(f"{ICONS.get(last.kind, '•')} {last.text}"):
+                await channel.send(piece)
+        elif (task_id := task_buttons_for(last)) is not None and len(shown) == 1:
+            await channel.send(event_text(last), view=task_view(task_id))
         else:
-            await channel.send(text)
+            await channel.send("\n".join(event_text(e) for e in shown))
+
+
+def _alone(event: Event) -> bool:
+    """Events posted as a message of their own (buttons, another channel, long text)."""
+    if event.kind not in POSTED_KINDS:
+        return False
+    return (task_buttons_for(event) is not None or event.kind in ALERT_KINDS
+            or event.kind in LONG_KINDS)
 
 
 def batches(events: list[Event]) -> list[list[Event]]:
@@ -106,7 +128,7 @@ def batches(events: list[Event]) -> list[list[Event]]:
     size = 0
     for event in events:
         line = len(event_text(event)) + 1 if event.kind in POSTED_KINDS else 0
-        alone = event.kind in POSTED_KINDS and task_buttons_for(event) is not None
+        alone = _alone(event)
         if current and (alone or size + line > MESSAGE_LIMIT):
             groups.append(current)
             current, size = [], 0

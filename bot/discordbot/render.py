@@ -13,10 +13,16 @@ POSTED_KINDS = frozenset({
     "task.created", "task.assigned", "task.done", "task.failed", "task.blocked",
     "task.cancelled", "task.requeued", "task.lease_expired", "delivery.delivered",
     "delivery.failed", "input.paused", "input.resumed", "agent.paused", "agent.resumed",
+    "agent.nudged", "schedule.failed", "schedule.ran", "alert.opened", "alert.cleared",
+    "summary.posted", "plan.created", "plan.approved", "plan.discarded",
 })
+ALERT_KINDS = frozenset({"alert.opened", "alert.cleared"})
+LONG_KINDS = frozenset({"summary.posted"})
 TASK_BUTTON_KINDS = frozenset({"task.created", "task.assigned", "task.failed", "task.blocked"})
 ICONS = {"task.done": "✅", "task.failed": "❌", "task.blocked": "⛔", "delivery.failed": "⚠️",
-         "input.paused": "⏸️", "input.resumed": "▶️", "task.assigned": "📨"}
+         "input.paused": "⏸️", "input.resumed": "▶️", "task.assigned": "📨",
+         "alert.opened": "🚨", "alert.cleared": "🟢", "agent.nudged": "👉",
+         "summary.posted": "📋"}
 
 
 def code_block_chunks(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:

@@ -6,6 +6,7 @@ import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
@@ -17,6 +18,7 @@ from bot.discordbot.client import SwarmBot
 from bot.discordbot.settings import DiscordSettings
 from bot.localdiscord import (
     ChannelSpec,
+    InteractionCallback,
     LocalDiscordServer,
     UserSpec,
     local_client_options,
@@ -77,3 +79,9 @@ async def world(server: LocalDiscordServer, service: SwarmService) -> AsyncItera
         await server.wait_for_commands("task", "msg", "agents")
         yield World(server, service, bot, server.guild.channels[0], users["boss"],
                     users["dev"], users["stranger"])
+
+
+async def slash(world: World, user: Any, name: str,
+                options: dict[str, Any] | None = None) -> InteractionCallback:
+    """Invoke a command as ``user`` and wait for the bot's answer."""
+    return await (await world.server.invoke_slash(user, name, options)).wait_callback()

@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from bot.localdiscord import InteractionCallback
 from core.models import TaskStatus
-from tests.discord.conftest import World
-
-
-async def slash(world: World, user: Any, name: str,
-                options: dict[str, Any] | None = None) -> InteractionCallback:
-    """Invoke a command and wait for the bot's answer."""
-    return await (await world.server.invoke_slash(user, name, options)).wait_callback()
+from tests.discord.conftest import World, slash
 
 
 async def test_task_create_replies_with_an_embed_and_stores_the_task(world: World) -> None:

@@ -1,0 +1,115 @@
+"""/schedule, /stats, /screenshot and /export: watching the swarm from Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.discordbot.commands import agent_choices
+from bot.discordbot.render import code_block_chunks
+from core import export, stats
+from core.errors import InvalidInput
+from core.schedules import ScheduleSpec, add_schedule, list_schedules, remove_schedule
+from core.watch.timing import parse_every
+
+if TYPE_CHECKING:
+    from bot.discordbot.client import SwarmBot
+
+Choice = app_commands.Choice
+PERIODS = [Choice(name=p, value=p) for p in ("1d", "7d", "30d")]
+FORMATS = [Choice(name=f, value=f) for f in ("csv", "json")]
+
+
+def actor(interaction: discord.Interaction) -> str:
+    """How a Discord user is named in events."""
+    return f"discord:{interaction.user.name}"
+
+
+def register(bot: SwarmBot) -> None:
+    """Add the watching commands."""
+    bot.tree.add_command(_schedule_group(bot))
+
+    @bot.tree.command(name="stats", description="Per-agent tasks done, failure rate, time to done")
+    @app_commands.choices(period=PERIODS)
+    async def stats_(interaction: discord.Interaction, period: str = "7d") -> None:
+        found = await stats.collect(bot.service, period)
+        png = await asyncio.to_thread(stats.render_png, found)
+        table = code_block_chunks(stats.render_table(found))
+        await interaction.response.send_message(
+            table[0], file=discord.File(io.BytesIO(png), filename=f"stats-{period}.png"))
+        for chunk in table[1:]:
+            await interaction.followup.send(chunk)
+
+    @bot.tree.command(name="screenshot", description="An agent's watched region (admins)")
+    async def screenshot(interaction: discord.Interaction, agent: str) -> None:
+        from automation.watch import screenshot_png
+
+        found = bot.service.ctx("").agent(agent)
+        await interaction.response.defer(thinking=True)
+        png = await asyncio.to_thread(screenshot_png, found)
+        await interaction.followup.send(
+            f"{found.id}", file=discord.File(io.BytesIO(png), filename=f"{found.id}.png"))
+
+    @bot.tree.command(name="export", description="Tasks or events as CSV or JSON")
+    @app_commands.choices(what=[Choice(name=w, value=w) for w in ("tasks", "events")],
+                          format=FORMATS)
+    async def export_(interaction: discord.Interaction, what: str = "tasks",
+                      format: str = "csv") -> None:
+        await interaction.response.defer(thinking=True)
+        data = await export.export_bytes(bot.service, what, format)
+        name = export.filename(what, format, bot.service.clock.now())
+        await interaction.followup.send(f"{what}: {len(data)} bytes",
+                                        file=discord.File(io.BytesIO(data), filename=name))
+
+    screenshot.autocomplete("agent")(agent_choices(bot))
+
+
+def _schedule_group(bot: SwarmBot) -> app_commands.Group:
+    group = app_commands.Group(name="schedule", description="Recurring prompts and summaries")
+
+    @group.command(name="add", description="A prompt or a summary on a cron or an interval")
+    @app_commands.describe(
+        target="agent id, role:NAME, all, or summary", cron="e.g. 0 9 * * 1-5 (local time)",
+        every="e.g. 30m, 2h, 1d", text="the prompt (not for a summary)")
+    async def add(interaction: discord.Interaction, target: str, text: str = "",
+                  cron: str | None = None, every: str | None = None) -> None:
+        spec = _spec(bot, target, text, cron, every)
+        made = await add_schedule(bot.service, spec, actor(interaction))
+        await interaction.response.send_message(f"🗓️ {made.ref}: {made.what}, {made.when}")
+
+    @group.command(name="list", description="Every schedule")
+    async def list_(interaction: discord.Interaction) -> None:
+        found = await list_schedules(bot.service)
+        lines = [f"{s.ref}  {s.what}  {s.when}  runs {s.runs}" for s in found]
+        chunks = code_block_chunks("\n".join(lines) or "no schedules")
+        await interaction.response.send_message(chunks[0])
+        for chunk in chunks[1:]:
+            await interaction.followup.send(chunk)
+
+    @group.command(name="remove", description="Remove a schedule")
+    async def remove(interaction: discord.Interaction, id: str) -> None:
+        gone = await remove_schedule(bot.service, id, actor(interaction))
+        await interaction.response.send_message(f"🗑️ {gone.ref} removed ({gone.what})")
+
+    return group
+
+
+def _spec(bot: SwarmBot, target: str, text: str, cron: str | None,
+          every: str | None) -> ScheduleSpec:
+    if bool(cron) == bool(every):
+        raise InvalidInput("give exactly one of cron or every")
+    every_s = parse_every(every) if every else None
+    if target.strip().lower() == "summary":
+        return ScheduleSpec("summary", None, "", cron=cron, every_s=every_s, period="1d")
+    low = target.strip()
+    if low.lower() == "all":
+        where = "all"
+    elif low.lower().startswith("role:"):
+        where = f"role:{low[5:].strip()}"
+    else:
+        where = f"agent:{bot.service.ctx('').agent(low).id}"
+    return ScheduleSpec("prompt", where, text, cron=cron, every_s=every_s)
