@@ -31,8 +31,13 @@ from core.scheduler import Scheduler
 from core.service import SwarmService
 from core.settings import Settings
 
-COMMANDS = [("status", {}), ("agents", {}), ("task list", {}),
-            ("task create", {"title": "bench task"}), ("msg", {"agent": "Agent-2", "text": "hi"})]
+COMMANDS = [
+    ("status", {}),
+    ("agents", {}),
+    ("task list", {}),
+    ("task create", {"title": "bench task"}),
+    ("msg", {"agent": "Agent-2", "text": "hi"}),
+]
 
 
 class BusyAgents:
@@ -70,8 +75,12 @@ async def measure_acks(count: int, home: Path) -> dict[str, float]:
     async with LocalDiscordServer(heartbeat_interval_s=5.0) as server:
         channel = server.add_text_channel("swarm")
         boss = server.add_user("boss")
-        settings = DiscordSettings(token=server.token, guild_id=server.guild.id,
-                                   channel_id=channel.id, admin_ids=frozenset({boss.id}))
+        settings = DiscordSettings(
+            token=server.token,
+            guild_id=server.guild.id,
+            channel_id=channel.id,
+            admin_ids=frozenset({boss.id}),
+        )
         service = await SwarmService.open(Settings.from_env({"SWARM_HOME": str(home)}))
         stop = asyncio.Event()
         bot = SwarmBot(service, settings, **local_client_options())
@@ -87,8 +96,13 @@ async def measure_acks(count: int, home: Path) -> dict[str, float]:
                 done = (await service.status())["tasks"]["done"]
         finally:
             await service.close()
-    return {"p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
-            "max": max(latencies), "load_tasks": created, "load_done": done}
+    return {
+        "p50": percentile(latencies, 0.5),
+        "p99": percentile(latencies, 0.99),
+        "max": max(latencies),
+        "load_tasks": created,
+        "load_done": done,
+    }
 
 
 async def _interactions(server: LocalDiscordServer, user: object, count: int) -> list[float]:
@@ -111,11 +125,15 @@ async def main() -> None:
         started = time.perf_counter()
         acks = await measure_acks(args.interactions, Path(tmp))
         seconds = time.perf_counter() - started
-    print(f"{args.interactions} interactions through the local Discord in {seconds:.1f} s while "
-          f"the scheduler ran {acks['load_done']} tasks to done ({acks['load_tasks']} created)")
-    print(f"acknowledgement: p50 {acks['p50'] * 1000:.1f} ms, p99 {acks['p99'] * 1000:.1f} ms, "
-          f"max {acks['max'] * 1000:.1f} ms; Discord allows 3000 ms "
-          f"(p99 is {3 / acks['p99']:.0f}x inside it)")
+    print(
+        f"{args.interactions} interactions through the local Discord in {seconds:.1f} s while "
+        f"the scheduler ran {acks['load_done']} tasks to done ({acks['load_tasks']} created)"
+    )
+    print(
+        f"acknowledgement: p50 {acks['p50'] * 1000:.1f} ms, p99 {acks['p99'] * 1000:.1f} ms, "
+        f"max {acks['max'] * 1000:.1f} ms; Discord allows 3000 ms "
+        f"(p99 is {3 / acks['p99']:.0f}x inside it)"
+    )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,16 @@ from core.scheduler import Scheduler
 from core.service import SwarmService
 from core.settings import Settings
 
-ROLES = ["integration", "architecture", "infrastructure", "qa", "data", "coordination", "web",
-         "operations"]
+ROLES = [
+    "integration",
+    "architecture",
+    "infrastructure",
+    "qa",
+    "data",
+    "coordination",
+    "web",
+    "operations",
+]
 
 
 class CompletingAgents:
@@ -48,16 +56,20 @@ class CompletingAgents:
 def write_config(folder: Path) -> Path:
     """Eight agents, one per default role."""
     path = folder / "agents.toml"
-    path.write_text("\n".join(
-        f'[[agent]]\nid = "Agent-{i + 1}"\nrole = "{role}"\ndelivery = "inbox"\n'
-        for i, role in enumerate(ROLES)))
+    path.write_text(
+        "\n".join(
+            f'[[agent]]\nid = "Agent-{i + 1}"\nrole = "{role}"\ndelivery = "inbox"\n'
+            for i, role in enumerate(ROLES)
+        )
+    )
     return path
 
 
 async def open_service(folder: Path) -> SwarmService:
     """A service on a fresh database in ``folder``."""
-    conf = Settings.from_env({"SWARM_HOME": str(folder / "home"),
-                              "SWARM_CONFIG": str(write_config(folder))})
+    conf = Settings.from_env(
+        {"SWARM_HOME": str(folder / "home"), "SWARM_CONFIG": str(write_config(folder))}
+    )
     return await SwarmService.open(conf)
 
 
@@ -66,9 +78,15 @@ def random_graph(count: int, rng: random.Random) -> list[TaskSpec]:
     specs = []
     for i in range(count):
         deps = rng.sample(range(max(0, i - 200), i), min(i, rng.randint(0, 3)))
-        specs.append(TaskSpec(f"task {i}", priority=rng.randrange(4),
-                              role=rng.choice([None, *ROLES]),
-                              after=tuple(f"T-{d + 1}" for d in deps), ref=f"T-{i + 1}"))
+        specs.append(
+            TaskSpec(
+                f"task {i}",
+                priority=rng.randrange(4),
+                role=rng.choice([None, *ROLES]),
+                after=tuple(f"T-{d + 1}" for d in deps),
+                ref=f"T-{i + 1}",
+            )
+        )
     return specs
 
 
@@ -80,7 +98,7 @@ async def lifecycles(count: int, seed: int) -> dict[str, float]:
             specs = random_graph(count, random.Random(seed))
             start = time.perf_counter()
             for i in range(0, count, 500):
-                await service.create_tasks(specs[i:i + 500], "bench")
+                await service.create_tasks(specs[i : i + 500], "bench")
             created = time.perf_counter() - start
             run_start = time.perf_counter()
             await Scheduler(service, CompletingAgents(service)).run_burst()
@@ -89,8 +107,13 @@ async def lifecycles(count: int, seed: int) -> dict[str, float]:
         finally:
             await service.close()
     assert status["done"] == count, status
-    return {"tasks": count, "create_s": created, "run_s": ran,
-            "per_s": count / (created + ran), "run_per_s": count / ran}
+    return {
+        "tasks": count,
+        "create_s": created,
+        "run_s": ran,
+        "per_s": count / (created + ran),
+        "run_per_s": count / ran,
+    }
 
 
 async def decision_times(stored: int, decisions: int, seed: int) -> dict[str, float]:
@@ -109,10 +132,12 @@ async def _decisions(
 ) -> dict[str, float]:
     await service.db.write(_bulk_done, stored - decisions)
     await service.db.read(lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
-    specs = [TaskSpec(f"ready {i}", priority=rng.randrange(4), role=rng.choice([None, *ROLES]))
-             for i in range(decisions)]
+    specs = [
+        TaskSpec(f"ready {i}", priority=rng.randrange(4), role=rng.choice([None, *ROLES]))
+        for i in range(decisions)
+    ]
     for i in range(0, decisions, 500):
-        await service.create_tasks(specs[i:i + 500], "bench")
+        await service.create_tasks(specs[i : i + 500], "bench")
     calls, inside = [], []
     for _ in range(decisions):
         start = time.perf_counter()
@@ -133,17 +158,23 @@ def _timed_decision(conn, ctx):  # type: ignore[no-untyped-def]
 
 def _percentiles(name: str, seconds: list[float]) -> dict[str, float]:
     ordered = sorted(seconds)
-    return {f"{name}_p50_ms": statistics.median(ordered) * 1000,
-            f"{name}_p99_ms": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000}
+    return {
+        f"{name}_p50_ms": statistics.median(ordered) * 1000,
+        f"{name}_p99_ms": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000,
+    }
 
 
 def _bulk_done(conn, count: int) -> None:  # type: ignore[no-untyped-def]
     """Insert finished tasks quickly (history the hot queries must not scan)."""
-    rows = [(f"old {i}", i % 4, ROLES[i % 8], "done", "bench", 0.0, 0.0, f"Agent-{i % 8 + 1}")
-            for i in range(count)]
+    rows = [
+        (f"old {i}", i % 4, ROLES[i % 8], "done", "bench", 0.0, 0.0, f"Agent-{i % 8 + 1}")
+        for i in range(count)
+    ]
     conn.executemany(
         "INSERT INTO tasks (title, priority, role, status, created_by, created_at, updated_at, "
-        "assignee) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        "assignee) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 async def main() -> None:
@@ -155,21 +186,29 @@ async def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     life = await lifecycles(args.tasks, args.seed)
-    print(f"lifecycles: {life['tasks']} tasks (random DAG, up to 3 deps) created in "
-          f"{life['create_s']:.2f} s, run to done in {life['run_s']:.2f} s")
-    print(f"  {life['per_s']:.0f} task lifecycles/s overall "
-          f"(create+assign+deliver+done); {life['run_per_s']:.0f}/s assign+deliver+done")
+    print(
+        f"lifecycles: {life['tasks']} tasks (random DAG, up to 3 deps) created in "
+        f"{life['create_s']:.2f} s, run to done in {life['run_s']:.2f} s"
+    )
+    print(
+        f"  {life['per_s']:.0f} task lifecycles/s overall "
+        f"(create+assign+deliver+done); {life['run_per_s']:.0f}/s assign+deliver+done"
+    )
     decisions = []
     for stored in (100, 10_000, 100_000):
         result = await decision_times(stored, min(args.decisions, stored), args.seed)
         decisions.append(result)
-        print(f"assignment decision with {stored:>7} tasks stored: decision "
-              f"p50 {result['sql_p50_ms']:.3f} ms, p99 {result['sql_p99_ms']:.3f} ms; "
-              f"whole call incl. commit p50 {result['call_p50_ms']:.3f} ms, "
-              f"p99 {result['call_p99_ms']:.3f} ms")
+        print(
+            f"assignment decision with {stored:>7} tasks stored: decision "
+            f"p50 {result['sql_p50_ms']:.3f} ms, p99 {result['sql_p99_ms']:.3f} ms; "
+            f"whole call incl. commit p50 {result['call_p50_ms']:.3f} ms, "
+            f"p99 {result['call_p99_ms']:.3f} ms"
+        )
     first, last = decisions[0], decisions[-1]
-    print(f"  decision p99 ratio 100k/100 stored: "
-          f"{last['sql_p99_ms'] / first['sql_p99_ms']:.2f}x (1.0 = flat)")
+    print(
+        f"  decision p99 ratio 100k/100 stored: "
+        f"{last['sql_p99_ms'] / first['sql_p99_ms']:.2f}x (1.0 = flat)"
+    )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {rss:.0f} MiB")
     if args.json:

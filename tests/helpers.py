@@ -47,7 +47,9 @@ def run_cli(home: Path, *args: str, config: Path | None = None, agent: str | Non
             timeout: float = 30, env: dict[str, str] | None = None) -> CliResult:
     """Run ``python -m bot.cli ARGS`` with SWARM_HOME=home (plus ``env``)."""
     extra = env or {}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")} | extra
+    # no SWARM_* settings and no display from the caller: the CLI sees a clean machine
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("SWARM_") and k != "DISPLAY"} | extra
     env["SWARM_HOME"] = str(home)
     if config:
         env["SWARM_CONFIG"] = str(config)

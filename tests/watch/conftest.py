@@ -1,12 +1,10 @@
 """Fixtures: watcher settings, a scriptable frame source, and (for the desktop tests) a
-private Xvfb with the eight Tk agent windows of ``tests/automation``."""
+private Xvfb with the eight demo agent windows (automation/virtual_desktop.py)."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -20,15 +18,14 @@ from core.service import SwarmService
 from core.settings import Settings
 from core.watch.settings import WatchSettings
 
-AUTOMATION_TESTS = Path(__file__).resolve().parent.parent / "automation"
 REQUIRED_TOOLS = ("Xvfb", "xsel", "xdotool")
 
 
 def desktop_env() -> ModuleType:
-    """``tests/automation/desktop_env.py`` (imported as the automation tests import it)."""
-    if str(AUTOMATION_TESTS) not in sys.path:
-        sys.path.insert(0, str(AUTOMATION_TESTS))
-    return importlib.import_module("desktop_env")
+    """The virtual desktop module (Xvfb and the eight demo windows)."""
+    from automation import virtual_desktop
+
+    return virtual_desktop
 
 
 class FakeFrames:

@@ -1,0 +1,182 @@
+"""Rewrite the input points in the agents file, keeping everything else.
+
+The file is edited as text (comments, order and other keys stay as they were) and the result
+is checked by parsing it; when a table is written in a form the text edit does not know, the
+whole file is written anew from its parsed contents. Writes are atomic, with a backup.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from core.errors import ConfigError, NotFound
+
+AGENT_KEY_ORDER = ("id", "role", "capabilities", "input", "watch", "capacity", "submit", "delivery")
+_HEADER = re.compile(r"^\s*\[")
+_AGENT_HEADER = re.compile(r"^\s*\[\[\s*agent\s*\]\]\s*(#.*)?$")
+_ID_LINE = re.compile(r"^\s*id\s*=")
+_INPUT_LINE = re.compile(r"^(\s*input\s*=\s*)\[[^\]\n]*\](.*)$", re.DOTALL)
+
+Point = tuple[int, int]
+
+
+def write_input_points(path: Path, points: Mapping[str, Point]) -> Path:
+    """Set ``input = [x, y]`` of the named agents in ``path``; the backup's path."""
+    original = path.read_text(encoding="utf-8")
+    data = _parse(path, original)
+    expected = _with_points(path, data, points)
+    text = _edit_text(original, points)
+    if text is None or _parse(path, text) != expected:
+        text = dumps(expected)
+    backup = path.with_name(path.name + ".bak")
+    atomic_write(backup, original)
+    atomic_write(path, text)
+    return backup
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one step (temporary file, fsync, rename)."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with temp.open("w", encoding="utf-8", newline="") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, path)
+    if hasattr(os, "O_DIRECTORY"):
+        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _parse(path: Path, text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"agents file {path} is not valid TOML: {exc}") from None
+
+
+def _with_points(path: Path, data: dict[str, Any], points: Mapping[str, Point]) -> dict[str, Any]:
+    result = copy.deepcopy(data)
+    agents = result.get("agent")
+    if not isinstance(agents, list):
+        raise ConfigError(f"agents file {path} defines no agents: add [[agent]] tables")
+    by_id = {entry.get("id"): entry for entry in agents if isinstance(entry, dict)}
+    for agent_id, (x, y) in points.items():
+        if agent_id not in by_id:
+            raise NotFound(f"agent {agent_id} is not in {path}")
+        by_id[agent_id]["input"] = [int(x), int(y)]
+    return result
+
+
+def _edit_text(text: str, points: Mapping[str, Point]) -> str | None:
+    """The text with the points replaced or added; None when a table is too unusual."""
+    lines = text.splitlines(keepends=True)
+    for table in reversed(_agent_tables(lines)):
+        agent_id = _table_id(lines, table)
+        if agent_id in points and not _set_point(lines, table, points[agent_id]):
+            return None
+    return "".join(lines)
+
+
+def _agent_tables(lines: list[str]) -> list[range]:
+    starts = [i for i, line in enumerate(lines) if _AGENT_HEADER.match(line)]
+    tables = []
+    for start in starts:
+        end = next((j for j in range(start + 1, len(lines)) if _HEADER.match(lines[j])), len(lines))
+        tables.append(range(start + 1, end))
+    return tables
+
+
+def _table_id(lines: list[str], table: range) -> str | None:
+    for i in table:
+        if _ID_LINE.match(lines[i]):
+            try:
+                value = tomllib.loads(lines[i]).get("id")
+            except tomllib.TOMLDecodeError:
+                return None
+            return value if isinstance(value, str) else None
+    return None
+
+
+def _set_point(lines: list[str], table: range, point: Point) -> bool:
+    value = f"[{int(point[0])}, {int(point[1])}]"
+    for i in table:
+        match = _INPUT_LINE.match(lines[i])
+        if match:
+            lines[i] = f"{match.group(1)}{value}{match.group(2)}"
+            return True
+        if re.match(r"^\s*input\s*=", lines[i]):
+            return False  # a multi-line or odd value: let the caller rewrite the file
+    id_line = next(i for i in table if _ID_LINE.match(lines[i]))
+    newline = "\r\n" if lines[id_line].endswith("\r\n") else "\n"
+    if not lines[id_line].endswith(("\n", "\r")):
+        lines[id_line] += newline
+    lines.insert(id_line + 1, f"input = {value}{newline}")
+    return True
+
+
+def dumps(data: Mapping[str, Any]) -> str:
+    """TOML for an agents-file document (scalars, arrays, tables, arrays of tables)."""
+    out: list[str] = []
+    _dump_table(out, data, prefix="")
+    return "".join(out).lstrip("\n")
+
+
+def _dump_table(out: list[str], table: Mapping[str, Any], prefix: str) -> None:
+    keys = _ordered(table, prefix)
+    plain = [k for k in keys if not _is_table(table[k]) and not _is_table_array(table[k])]
+    for key in plain:
+        out.append(f"{_key(key)} = {_value(table[key])}\n")
+    for key in keys:
+        value, name = table[key], f"{prefix}{_key(key)}"
+        if _is_table(value):
+            out.append(f"\n[{name}]\n")
+            _dump_table(out, value, prefix=f"{name}.")
+        elif _is_table_array(value):
+            for entry in value:
+                out.append(f"\n[[{name}]]\n")
+                _dump_table(out, entry, prefix=f"{name}.")
+
+
+def _ordered(table: Mapping[str, Any], prefix: str) -> list[str]:
+    if prefix != "agent.":
+        return list(table)
+    known = [k for k in AGENT_KEY_ORDER if k in table]
+    return known + [k for k in table if k not in AGENT_KEY_ORDER]
+
+
+def _is_table(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + "}"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} values to TOML")

@@ -1,0 +1,249 @@
+"""Screens, coordinates and screenshots, without PyAutoGUI.
+
+On X11 everything goes through python-xlib (one connection per user, opened lazily);
+elsewhere Pillow's ``ImageGrab`` and PyAutoGUI's screen size are used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import sys
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+
+from core.models import Agent
+
+IS_X11 = sys.platform not in ("win32", "darwin")
+
+
+@dataclass(frozen=True)
+class Rect:
+    """A screen rectangle in virtual-screen coordinates."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+
+    @property
+    def right(self) -> int:
+        """One past the last column."""
+        return self.left + self.width
+
+    @property
+    def bottom(self) -> int:
+        """One past the last row."""
+        return self.top + self.height
+
+    @property
+    def bbox(self) -> tuple[int, int, int, int]:
+        """(left, top, right, bottom), as Pillow wants it."""
+        return self.left, self.top, self.right, self.bottom
+
+    def contains(self, x: int, y: int) -> bool:
+        """True when the point is inside."""
+        return self.left <= x < self.right and self.top <= y < self.bottom
+
+    def encloses(self, other: Rect) -> bool:
+        """True when ``other`` lies wholly inside."""
+        return (
+            self.left <= other.left
+            and self.top <= other.top
+            and other.right <= self.right
+            and other.bottom <= self.bottom
+        )
+
+    def clip(self, other: Rect) -> Rect | None:
+        """The part of ``other`` inside this rectangle, or None."""
+        left, top = max(self.left, other.left), max(self.top, other.top)
+        right, bottom = min(self.right, other.right), min(self.bottom, other.bottom)
+        if right <= left or bottom <= top:
+            return None
+        return Rect(left, top, right - left, bottom - top)
+
+
+class NoDisplay(Exception):
+    """No screen can be used (no DISPLAY, or it cannot be opened)."""
+
+
+def bounding_box(screens: Sequence[Rect]) -> Rect:
+    """The rectangle around every screen (the virtual screen)."""
+    left = min(s.left for s in screens)
+    top = min(s.top for s in screens)
+    right = max(s.right for s in screens)
+    bottom = max(s.bottom for s in screens)
+    return Rect(left, top, right - left, bottom - top)
+
+
+def screen_of(x: int, y: int, screens: Sequence[Rect]) -> Rect | None:
+    """The screen holding the point, or None when it is off every screen."""
+    return next((s for s in screens if s.contains(x, y)), None)
+
+
+def point_problems(point: tuple[int, int], screens: Sequence[Rect]) -> list[str]:
+    """Why an input point cannot be clicked (empty when it can)."""
+    x, y = point
+    if screen_of(x, y, screens) is None:
+        box = bounding_box(screens)
+        return [f"input point ({x}, {y}) is off screen (screen area {_describe(box)})"]
+    box = bounding_box(screens)
+    corners = {(box.left, box.top), (box.right - 1, box.top)}
+    corners |= {(box.left, box.bottom - 1), (box.right - 1, box.bottom - 1)}
+    if (x, y) in corners:
+        return [f"input point ({x}, {y}) is a screen corner (the PyAutoGUI failsafe)"]
+    return []
+
+
+def region_problems(region: tuple[int, int, int, int], screens: Sequence[Rect]) -> list[str]:
+    """Why a watch region cannot be captured whole (empty when it can)."""
+    rect = Rect(*region)
+    if any(s.encloses(rect) for s in screens):
+        return []
+    return [f"watch region {list(region)} is not wholly on one screen"]
+
+
+def agent_problems(agent: Agent, screens: Sequence[Rect]) -> list[str]:
+    """Every coordinate problem of one agent."""
+    problems: list[str] = []
+    if agent.input is None:
+        if agent.delivery == "gui":
+            problems.append("no input point (run: swarm agents calibrate)")
+    else:
+        problems += point_problems(agent.input, screens)
+    if agent.watch is not None:
+        problems += region_problems(agent.watch, screens)
+    return problems
+
+
+def validate_agents(agents: Iterable[Agent], screens: Sequence[Rect]) -> dict[str, list[str]]:
+    """Agent id -> list of coordinate problems (an empty list when all is well)."""
+    return {agent.id: agent_problems(agent, screens) for agent in agents}
+
+
+def _describe(rect: Rect) -> str:
+    return f"{rect.left},{rect.top} to {rect.right - 1},{rect.bottom - 1}"
+
+
+def display_available(env: Mapping[str, str] | None = None) -> tuple[bool, str]:
+    """Whether a screen can be driven, and if not, why (one short phrase)."""
+    if not IS_X11:
+        return True, "desktop"
+    name = (os.environ if env is None else env).get("DISPLAY", "")
+    if not name:
+        return False, "DISPLAY is not set"
+    try:
+        with x_display(name):
+            pass
+    except NoDisplay as exc:
+        return False, str(exc)
+    return True, f"display {name}"
+
+
+@contextlib.contextmanager
+def x_display(name: str | None = None) -> Iterator[Any]:
+    """An open python-xlib connection, closed afterwards; NoDisplay when it cannot open."""
+    display = open_x_display(name)
+    try:
+        yield display
+    finally:
+        display.close()
+
+
+def open_x_display(name: str | None = None) -> Any:
+    """Open a python-xlib connection; raise NoDisplay with the reason when impossible."""
+    name = name or os.environ.get("DISPLAY", "")
+    if not name:
+        raise NoDisplay("DISPLAY is not set")
+    error = None
+    with warnings.catch_warnings():
+        # python-xlib leaves the X authority file (and, on failure, its socket) open.
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            from Xlib.display import Display
+
+            return Display(name)
+        except Exception as exc:
+            error = f"cannot open display {name}: {type(exc).__name__}: {exc}"
+        gc.collect()  # free the failed connection's socket while its warning is ignored
+    raise NoDisplay(error)
+
+
+def detect_screens(display: Any = None) -> list[Rect]:
+    """The monitors of the desktop, in virtual-screen coordinates."""
+    if not IS_X11:
+        return [_desktop_bounds()]
+    if display is None:
+        with x_display() as opened:
+            return detect_screens(opened)
+    root = display.screen().root.get_geometry()
+    whole = [Rect(0, 0, root.width, root.height)]
+    try:
+        if display.has_extension("XINERAMA") and display.xinerama_is_active():
+            heads = display.xinerama_query_screens().screens
+            return [Rect(h.x, h.y, h.width, h.height) for h in heads] or whole
+    except Exception:  # an odd Xinerama is no reason to refuse the whole screen
+        return whole
+    return whole
+
+
+def _desktop_bounds() -> Rect:
+    if sys.platform == "win32":
+        import ctypes
+
+        metric = ctypes.windll.user32.GetSystemMetrics  # type: ignore[attr-defined]
+        return Rect(metric(76), metric(77), metric(78), metric(79))
+    import pyautogui
+
+    width, height = pyautogui.size()
+    return Rect(0, 0, width, height)
+
+
+class Grabber:
+    """Screenshots of screen regions (fast on X11: only the region crosses the wire).
+
+    ``display_name`` is the X display to use (default: ``$DISPLAY`` when first needed).
+    """
+
+    def __init__(self, display_name: str | None = None) -> None:
+        self.display_name = display_name
+        self._display: Any = None
+
+    def grab(self, rect: Rect) -> Image.Image:
+        """An RGB image of ``rect``."""
+        if not IS_X11:
+            from PIL import ImageGrab
+
+            return ImageGrab.grab(bbox=rect.bbox, all_screens=True)
+        if self._display is None:
+            self._display = open_x_display(self.display_name)
+        from Xlib import X
+
+        root = self._display.screen().root
+        raw = root.get_image(rect.left, rect.top, rect.width, rect.height, X.ZPixmap, 0xFFFFFFFF)
+        if len(raw.data) != rect.width * rect.height * 4:  # not a 24/32-bit visual
+            from PIL import ImageGrab
+
+            name = self.display_name or os.environ.get("DISPLAY")
+            return ImageGrab.grab(bbox=rect.bbox, xdisplay=name)
+        return Image.frombytes("RGB", (rect.width, rect.height), raw.data, "raw", "BGRX")
+
+    def screens(self) -> list[Rect]:
+        """The monitors, asked through this grabber's connection."""
+        if not IS_X11:
+            return detect_screens()
+        if self._display is None:
+            self._display = open_x_display(self.display_name)
+        return detect_screens(self._display)
+
+    def close(self) -> None:
+        """Close the X connection, if any."""
+        if self._display is not None:
+            with contextlib.suppress(Exception):
+                self._display.close()
+            self._display = None

@@ -1,0 +1,119 @@
+"""Fixtures for the desktop driver tests: a private Xvfb, the fake agent windows, a driver."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from automation import virtual_desktop as desktop_env
+from automation.gui import GuiDriver, GuiOptions
+from automation.virtual_desktop import AgentWindows, XServer
+from core.config import load_agents
+from core.killswitch import KillSwitch
+from core.models import Agent
+
+REQUIRED_TOOLS = ("Xvfb", "xsel", "xdotool")
+
+
+def _skip_or_fail(reason: str) -> None:
+    if os.environ.get("SWARM_REQUIRE_XVFB") == "1":
+        pytest.fail(f"{reason} (SWARM_REQUIRE_XVFB=1 makes this a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def private_xvfb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[XServer]:
+    """A private 1920x1080 Xvfb, started once for the session."""
+    missing = [tool for tool in REQUIRED_TOOLS if shutil.which(tool) is None]
+    if missing:
+        _skip_or_fail(f"{', '.join(missing)} not installed (apt-get install xvfb xsel xdotool)")
+    server = desktop_env.start_xvfb(tmp_path_factory.mktemp("xvfb"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def xserver(private_xvfb: XServer, monkeypatch: pytest.MonkeyPatch) -> XServer:
+    """The private Xvfb, with DISPLAY and XAUTHORITY pointing at it during the test only.
+
+    PyAutoGUI stays bound to the display it was first imported with: always this one here.
+    """
+    monkeypatch.setenv("DISPLAY", private_xvfb.display)
+    monkeypatch.setenv("XAUTHORITY", str(private_xvfb.xauthority))
+    return private_xvfb
+
+
+@pytest.fixture
+def open_windows(xserver: XServer, tmp_path: Path) -> Iterator[Callable[..., AgentWindows]]:
+    """Start the eight Tk windows (options: slow_paste={i: ms}, ctrl_enter=[i])."""
+    started: list[AgentWindows] = []
+
+    def start(slow_paste: dict[int, int] | None = None, ctrl_enter: Sequence[int] = ()):
+        workdir = tmp_path / f"windows-{len(started)}"
+        windows = desktop_env.open_windows(xserver, workdir, slow_paste, ctrl_enter)
+        xserver.xdotool("mousemove", "960", "540")  # away from a corner an earlier test used
+        started.append(windows)
+        return windows
+
+    yield start
+    for windows in started:
+        windows.stop()
+    desktop_env.kill_display_clients(xserver.display, "xsel")
+
+
+@pytest.fixture
+def windows(open_windows: Callable[..., AgentWindows]) -> AgentWindows:
+    """The eight Tk windows in their default mode."""
+    return open_windows()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A SWARM_HOME for one test."""
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def kill_switch(home: Path) -> KillSwitch:
+    """The kill switch of ``home``."""
+    return KillSwitch(home)
+
+
+@pytest.fixture
+def agents(tmp_path: Path) -> list[Agent]:
+    """The agents matching the Tk windows, read through core's loader."""
+    path = tmp_path / "agents.toml"
+    path.write_text(desktop_env.agents_toml(), encoding="utf-8")
+    return load_agents(path)
+
+
+@pytest.fixture
+def make_driver(
+    xserver: XServer, home: Path, kill_switch: KillSwitch
+) -> Iterator[Callable[..., GuiDriver]]:
+    """Build GUI drivers on ``home`` (fast human check unless told otherwise); closed after."""
+    drivers: list[GuiDriver] = []
+
+    def make(**options: object) -> GuiDriver:
+        settings = {"human_idle_s": 0.05, "human_wait_s": 5.0, **options}
+        driver = GuiDriver(home, kill_switch, GuiOptions(**settings))  # type: ignore[arg-type]
+        drivers.append(driver)
+        return driver
+
+    yield make
+    for driver in drivers:
+        driver.close()
+
+
+@pytest.fixture
+def driver(make_driver: Callable[..., GuiDriver]) -> GuiDriver:
+    """A GUI driver with the test options."""
+    return make_driver()

@@ -1,0 +1,146 @@
+"""The driver shares the desktop: with a human at the pointer and with other processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from messages import parcel
+
+from automation.gui import GuiDriver
+from automation.virtual_desktop import AgentWindows, XServer, input_point
+from core.models import Agent
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Human(threading.Thread):
+    """Moves the pointer around ``centre`` every 50 ms for ``seconds`` (via xdotool)."""
+
+    def __init__(self, xserver: XServer, seconds: float, centre: tuple[int, int]) -> None:
+        super().__init__(daemon=True)
+        self.xserver, self.seconds, self.centre = xserver, seconds, centre
+        self.last = centre
+        xserver.xdotool("mousemove", str(centre[0]), str(centre[1]))
+
+    def run(self) -> None:
+        deadline = time.monotonic() + self.seconds
+        step = 0
+        while time.monotonic() < deadline:
+            step += 1
+            self.last = (self.centre[0] + step % 7 * 10, self.centre[1] + step % 5 * 10)
+            self.xserver.xdotool("mousemove", str(self.last[0]), str(self.last[1]))
+            time.sleep(0.05)
+
+
+async def test_the_driver_waits_while_the_human_moves_the_pointer(
+    xserver: XServer,
+    windows: AgentWindows,
+    agents: list[Agent],
+    make_driver: Callable[..., GuiDriver],
+) -> None:
+    driver = make_driver(human_idle_s=0.3, human_wait_s=5.0)
+    assert (await driver.deliver(parcel(1, agents[0], "before the human"))).ok
+    human = Human(xserver, 1.0, (900, 300))
+    human.start()
+    started = time.monotonic()
+    receipt = await driver.deliver(parcel(2, agents[1], "after the human 🙂"))
+    elapsed = time.monotonic() - started
+    human.join(5)
+    assert receipt.ok, receipt.reason
+    assert elapsed >= 1.0
+    assert windows.wait_for(1, 1) == ["after the human 🙂"]
+    assert xserver.pointer() == human.last
+
+
+async def test_a_human_who_never_stops_gets_the_desktop(
+    xserver: XServer,
+    windows: AgentWindows,
+    agents: list[Agent],
+    make_driver: Callable[..., GuiDriver],
+) -> None:
+    driver = make_driver(human_idle_s=0.3, human_wait_s=0.8)
+    assert (await driver.deliver(parcel(1, agents[0], "before the human"))).ok
+    human = Human(xserver, 2.0, (900, 300))
+    human.start()
+    receipt = await driver.deliver(parcel(2, agents[1], "must wait for later"))
+    human.join(5)
+    assert (receipt.ok, receipt.reason, receipt.retryable) == (False, "human active", True)
+    await asyncio.sleep(0.2)
+    assert windows.texts(1) == []
+    assert xserver.pointer() == human.last  # the driver never took the pointer
+
+
+async def test_a_human_move_mid_delivery_makes_the_driver_wait_and_redo(
+    xserver: XServer,
+    open_windows: Callable[..., AgentWindows],
+    agents: list[Agent],
+    make_driver: Callable[..., GuiDriver],
+) -> None:
+    windows = open_windows(slow_paste={2: 600})
+    driver = make_driver(human_idle_s=0.3, human_wait_s=5.0)
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.25, xserver.xdotool, "mousemove", "50", "60")
+    receipt = await driver.deliver(parcel(1, agents[2], "exactly once, please"))
+    assert receipt.ok, receipt.reason
+    assert windows.wait_for(2, 1) == ["exactly once, please"]
+    await asyncio.sleep(0.3)
+    assert windows.texts(2) == ["exactly once, please"]
+    assert xserver.pointer() == (50, 60)
+
+
+OTHER_PROCESS = """
+import json, sys
+from pathlib import Path
+from automation.gui import GuiDriver, GuiOptions
+from core.killswitch import KillSwitch
+from core.models import Agent
+from core.protocols import Parcel
+
+home, jobs = Path(sys.argv[1]), json.loads(sys.argv[2])
+driver = GuiDriver(home, KillSwitch(home), GuiOptions(human_idle_s=0.05))
+failed = [n for n, (index, x, y, text) in enumerate(jobs)
+          if not driver.deliver_blocking(
+              Parcel(n, Agent(id=f"Agent-{index + 1}", role="r", input=(x, y)), text, "other")
+          ).ok]
+driver.close()
+print(json.dumps(failed))
+"""
+
+
+@pytest.mark.timeout(120)
+async def test_two_processes_take_turns_through_the_input_lock(
+    xserver: XServer,
+    windows: AgentWindows,
+    agents: list[Agent],
+    driver: GuiDriver,
+    home: Path,
+) -> None:
+    theirs = [
+        (4 + n % 4, *input_point(4 + n % 4), f"from the other process #{n}") for n in range(40)
+    ]
+    mine = [(n % 4, f"from this process #{n}\n✓") for n in range(40)]
+    other = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-c", OTHER_PROCESS, str(home), json.dumps(theirs)],
+        env=xserver.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        receipts = [await driver.deliver(parcel(n, agents[i], t)) for n, (i, t) in enumerate(mine)]
+        out, err = await asyncio.wait_for(other.communicate(), 90)
+    finally:
+        if other.returncode is None:
+            other.kill()
+            await other.wait()
+    assert other.returncode == 0, err.decode()
+    assert json.loads(out) == []
+    assert all(r.ok for r in receipts), [r.reason for r in receipts]
+    for i in range(8):
+        expected = [t for index, *_, t in theirs if index == i] + [t for k, t in mine if k == i]
+        assert windows.wait_for(i, 10) == expected

@@ -1,0 +1,90 @@
+"""Coordinate validation, screen detection and the marked screenshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from automation.calibrate import CROSS_COLOUR, WATCH_COLOUR, check_points
+from automation.screen import (
+    Rect,
+    detect_screens,
+    display_available,
+    point_problems,
+    validate_agents,
+)
+from automation.virtual_desktop import XServer, input_point
+from core.models import Agent
+
+SINGLE = [Rect(0, 0, 1920, 1080)]
+LEFT_OF_PRIMARY = [Rect(-1920, 0, 1920, 1080), Rect(0, 0, 2560, 1440)]
+
+
+def agent(point: tuple[int, int] | None, watch=None, delivery: str = "gui") -> Agent:
+    return Agent(id="A", role="r", input=point, watch=watch, delivery=delivery)
+
+
+def test_points_inside_any_screen_are_fine_even_negative_ones() -> None:
+    assert point_problems((240, 480), SINGLE) == []
+    assert point_problems((-1000, 500), LEFT_OF_PRIMARY) == []
+    assert point_problems((2000, 1300), LEFT_OF_PRIMARY) == []
+
+
+def test_points_outside_every_screen_are_reported() -> None:
+    assert "off screen" in point_problems((-1, 500), SINGLE)[0]
+    assert "off screen" in point_problems((1920, 10), SINGLE)[0]
+    assert "off screen" in point_problems((-1000, 1200), LEFT_OF_PRIMARY)[0]  # below the left one
+
+
+def test_a_failsafe_corner_is_reported() -> None:
+    assert "corner" in point_problems((1919, 1079), SINGLE)[0]
+    assert "corner" in point_problems((-1920, 0), LEFT_OF_PRIMARY)[0]
+
+
+def test_validate_agents_lists_problems_per_agent() -> None:
+    agents = [
+        Agent(id="good", role="r", input=(10, 10), watch=(0, 0, 100, 100)),
+        Agent(id="far", role="r", input=(5000, 10), watch=(1900, 0, 100, 100)),
+        Agent(id="unset", role="r"),
+        Agent(id="files", role="r", delivery="inbox"),
+    ]
+    problems = validate_agents(agents, SINGLE)
+    assert problems["good"] == [] and problems["files"] == []
+    assert len(problems["far"]) == 2
+    assert "watch region" in problems["far"][1]
+    assert "no input point" in problems["unset"][0]
+
+
+def test_the_virtual_screen_is_detected(xserver: XServer) -> None:
+    assert detect_screens() == SINGLE
+    assert display_available() == (True, f"display {xserver.display}")
+
+
+def test_no_display_is_detected() -> None:
+    assert display_available({}) == (False, "DISPLAY is not set")
+    usable, why = display_available({"DISPLAY": ":759"})
+    assert not usable and "cannot open display :759" in why
+
+
+def test_check_points_and_the_marked_screenshot(
+    xserver: XServer, windows: object, agents: list[Agent], tmp_path: Path
+) -> None:
+    stray = Agent(id="Agent-X", role="r", input=(2100, 50))
+    shot = tmp_path / "check" / "points.png"
+    checks = check_points([*agents, stray], screenshot_path=shot)
+    assert [c.ok for c in checks] == [True] * 8 + [False]
+    assert checks[0].reason == "on screen" and "off screen" in checks[8].reason
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(shot) as image:
+        assert image.format == "PNG" and image.size == (1920, 1080)
+        for i in range(8):
+            assert image.getpixel(input_point(i)) == CROSS_COLOUR
+        assert image.getpixel((21, 41)) == WATCH_COLOUR  # Agent-1's watch region outlined
+
+
+@pytest.mark.parametrize("point", [(0, 0), (1919, 0)])
+def test_check_points_flags_corners(point: tuple[int, int]) -> None:
+    (check,) = check_points([agent(point)], screens=SINGLE)
+    assert not check.ok and "corner" in check.reason
