@@ -226,12 +226,15 @@ class Grabber:
 
         root = self._display.screen().root
         raw = root.get_image(rect.left, rect.top, rect.width, rect.height, X.ZPixmap, 0xFFFFFFFF)
-        if len(raw.data) != rect.width * rect.height * 4:  # not a 24/32-bit visual
+        data = raw.data
+        if isinstance(data, str):  # python-xlib hands large replies back as latin-1 text
+            data = data.encode("latin-1")
+        if len(data) != rect.width * rect.height * 4:  # not a 24/32-bit visual
             from PIL import ImageGrab
 
             name = self.display_name or os.environ.get("DISPLAY")
             return ImageGrab.grab(bbox=rect.bbox, xdisplay=name)
-        return Image.frombytes("RGB", (rect.width, rect.height), raw.data, "raw", "BGRX")
+        return Image.frombytes("RGB", (rect.width, rect.height), data, "raw", "BGRX")
 
     def screens(self) -> list[Rect]:
         """The monitors, asked through this grabber's connection."""
