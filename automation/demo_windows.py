@@ -38,6 +38,9 @@ class AgentWindow:
         header.place(x=20, y=30)
         self.status = tk.Label(top, text="received: 0", fg="#b0b0b0", bg="#20242c")
         self.status.place(x=20, y=60)
+        self.last = tk.Label(top, text="", fg="#d8dee9", bg="#20242c", justify="left",
+                             anchor="nw", wraplength=430, font="TkFixedFont")
+        self.last.place(x=20, y=95, width=440, height=310)
         self.input = tk.Text(top, wrap="char", undo=False, font="TkFixedFont")
         self.input.place(x=10, y=420, width=460, height=110)
         self._bind(ctrl)
@@ -80,6 +83,7 @@ class AgentWindow:
         self.input.delete("1.0", "end")
         self.count += 1
         self.status.configure(text=f"received: {self.count}")
+        self.last.configure(text=text[:700])  # the chat "history": the latest message
         return "break"
 
 

@@ -177,6 +177,6 @@ async def _summary(service: SwarmService, server: Any, channel: Any, desk: DemoD
     print(f"\nsummary: {tasks['done']}/{TASKS} tasks done, {tasks['failed']} failed; "
           f"{deliveries['delivered']} deliveries ({desk.method}), {deliveries['failed']} failed; "
           f"{len(server.messages(channel))} channel posts; {seconds:.1f} s")
-    shot = desk.screenshot(Path.cwd() / "swarm-demo.png")
+    shot = desk.screenshot(Path(tempfile.gettempdir()) / f"swarm-demo-{int(time.time())}.png")
     if shot is not None:
         print(f"screenshot of the eight agent windows: {shot}")

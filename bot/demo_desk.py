@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from core.protocols import Deliverer
 from core.service import SwarmService
 
+log = logging.getLogger(__name__)
 
 class DemoDesk(Protocol):
     """The demo agents' side: how prompts reach them and what they received."""
@@ -61,7 +64,77 @@ class InboxDesk:
         return None
 
 
+class ScreenDesk:
+    """Eight real windows on a private virtual screen, typed into by the desktop driver."""
+
+    method = "desktop driver"
+
+    def __init__(self, home: Path, server: Any, windows: Any) -> None:
+        self.home = home
+        self.server = server
+        self.windows = windows
+        self.description = (f"eight windows on a virtual screen (Xvfb {server.display}), "
+                            "prompts pasted into each window's chat input")
+        self._seen = [0] * 8
+        self._driver: Any = None
+
+    def deliverer(self, service: SwarmService) -> Deliverer:
+        """The real desktop driver (PyAutoGUI) for the bundled 4x2 layout."""
+        from automation.factory import build_deliverer
+
+        self._driver = build_deliverer(service.settings, list(service.agents.values()),
+                                       service.kill_switch)
+        return self._driver
+
+    def received(self) -> list[tuple[str, str]]:
+        """What each window's chat input submitted since the last call."""
+        found = []
+        for index in range(8):
+            texts = self.windows.texts(index)
+            found += [(f"Agent-{index + 1}", text) for text in texts[self._seen[index]:]]
+            self._seen[index] = len(texts)
+        return found
+
+    def screenshot(self, path: Path) -> Path | None:
+        """The whole virtual screen as a PNG."""
+        from automation.screen import Grabber, Rect
+
+        grabber = Grabber(self.server.display)
+        try:
+            grabber.grab(Rect(0, 0, 1920, 1080)).save(path)
+        finally:
+            grabber.close()
+        return path
+
+    def close(self) -> None:
+        """Stop the driver's worker (blocking)."""
+        if self._driver is not None:
+            self._driver.close()
+
+
 @contextlib.asynccontextmanager
 async def open_desk(home: Path) -> AsyncIterator[DemoDesk]:
-    """The best desk this machine allows."""
-    yield InboxDesk(home)
+    """Windows on a virtual screen when Xvfb is installed, inbox files otherwise."""
+    from automation import virtual_desktop as vd
+
+    if vd.xvfb_path() is None:
+        yield InboxDesk(home)
+        return
+    try:
+        server = await asyncio.to_thread(vd.start_xvfb, home / "xvfb")
+    except Exception as exc:  # no usable virtual screen: say so and use the inbox
+        log.warning("could not start Xvfb (%s): using inbox files", exc)
+        yield InboxDesk(home)
+        return
+    try:
+        windows = await asyncio.to_thread(vd.open_windows, server, home / "windows")
+        desk = ScreenDesk(home, server, windows)
+        with vd.display_env(server):
+            try:
+                yield desk
+            finally:
+                await asyncio.to_thread(desk.close)
+                windows.stop()
+    finally:
+        vd.kill_display_clients(server.display, "xsel")
+        server.stop()
