@@ -16,6 +16,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 with warnings.catch_warnings():
@@ -116,10 +117,72 @@ async def _interactions(server: LocalDiscordServer, user: object, count: int) ->
     return latencies
 
 
+async def measure_msg_to_window(count: int, home: Path) -> list[float] | None:
+    """Seconds from invoking /msg to the text in the agent's window; None without Xvfb."""
+    from automation import virtual_desktop as vd
+
+    if vd.xvfb_path() is None:
+        return None
+    server = await asyncio.to_thread(vd.start_xvfb, home / "xvfb")
+    try:
+        windows = await asyncio.to_thread(vd.open_windows, server, home / "windows")
+        try:
+            with vd.display_env(server):
+                return await _to_windows(count, home, windows)
+        finally:
+            windows.stop()
+    finally:
+        vd.kill_display_clients(server.display, "xsel")
+        server.stop()
+
+
+async def _to_windows(count: int, home: Path, windows: Any) -> list[float]:
+    from automation.factory import build_deliverer
+
+    async with LocalDiscordServer(heartbeat_interval_s=5.0) as server:
+        channel = server.add_text_channel("swarm")
+        boss = server.add_user("boss")
+        settings = DiscordSettings(token=server.token, guild_id=server.guild.id,
+                                   channel_id=channel.id, admin_ids=frozenset({boss.id}))
+        service = await SwarmService.open(Settings.from_env({"SWARM_HOME": str(home / "s")}))
+        deliverer = build_deliverer(service.settings, list(service.agents.values()),
+                                    service.kill_switch)
+        stop = asyncio.Event()
+        try:
+            async with running_client(server, SwarmBot(service, settings,
+                                                       **local_client_options())):
+                await server.wait_for_commands("msg")
+                runner = asyncio.create_task(Scheduler(service, deliverer).run(stop))
+                await _one_message(server, boss, windows, 0)  # warm-up: the pointer settles
+                seconds = [await _one_message(server, boss, windows, i % 8)
+                           for i in range(1, count + 1)]
+                stop.set()
+                await runner
+        finally:
+            await asyncio.to_thread(deliverer.close)
+            await service.close()
+    return seconds
+
+
+async def _one_message(server: LocalDiscordServer, user: object, windows: Any,
+                       index: int) -> float:
+    before = len(windows.texts(index))
+    started = time.perf_counter()
+    handle = await server.invoke_slash(user, "msg", {"agent": f"Agent-{index + 1}",
+                                                     "text": f"ping {started}"})
+    await handle.wait_callback()
+    while len(windows.texts(index)) == before:
+        if time.perf_counter() - started > 10:
+            raise TimeoutError(f"Agent-{index + 1} received nothing in 10 s")
+        await asyncio.sleep(0.002)
+    return time.perf_counter() - started
+
+
 async def main() -> None:
     """Run the measurements and print them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interactions", type=int, default=500)
+    parser.add_argument("--messages", type=int, default=40, help="/msg to window samples")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
@@ -134,6 +197,14 @@ async def main() -> None:
         f"max {acks['max'] * 1000:.1f} ms; Discord allows 3000 ms "
         f"(p99 is {3 / acks['p99']:.0f}x inside it)"
     )
+    with tempfile.TemporaryDirectory() as tmp:
+        to_window = await measure_msg_to_window(args.messages, Path(tmp))
+    if to_window is None:
+        print("/msg to window: skipped (Xvfb is not installed)")
+        return
+    print(f"/msg to text in the agent's window ({len(to_window)} messages, desktop driver on "
+          f"Xvfb): p50 {percentile(to_window, 0.5) * 1000:.0f} ms, "
+          f"p99 {percentile(to_window, 0.99) * 1000:.0f} ms")
 
 
 if __name__ == "__main__":
