@@ -60,7 +60,8 @@ def build_deliverer(
         )
         return RoutingDeliverer(inbox, None)
     _log_coordinate_problems(gui_agents)
-    return RoutingDeliverer(inbox, GuiDriver(settings.home, kill_switch, gui_options))
+    options = gui_options or GuiOptions.from_env()
+    return RoutingDeliverer(inbox, GuiDriver(settings.home, kill_switch, options))
 
 
 def _log_coordinate_problems(agents: Sequence[Agent]) -> None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import time
 import warnings
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ from automation.screen import Grabber, NoDisplay, Rect, point_problems, screen_o
 from core.killswitch import KillSwitch
 from core.models import Receipt
 from core.protocols import Parcel
+from core.settings import env_seconds
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,20 @@ class GuiOptions:
     thin_px: int = 3  # changes at most this wide are a blinking cursor, not a paste
     restore_clipboard: bool = True
     restore_pointer: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> GuiOptions:
+        """The tunables people change, from ``SWARM_*`` variables (see the README)."""
+        env = os.environ if env is None else env
+        clear = tuple((env.get("SWARM_CLEAR_KEYS") or "ctrl+a,delete").replace(" ", "").split(","))
+        return cls(
+            lock_timeout_s=env_seconds(env, "SWARM_INPUT_LOCK_TIMEOUT", 30.0),
+            clear_keys=tuple(k for k in clear if k),
+            paste_timeout_s=env_seconds(env, "SWARM_PASTE_TIMEOUT", 2.0),
+            submit_timeout_s=env_seconds(env, "SWARM_SUBMIT_TIMEOUT", 2.0),
+            human_idle_s=env_seconds(env, "SWARM_HUMAN_IDLE", 2.0),
+            human_wait_s=env_seconds(env, "SWARM_HUMAN_WAIT", 10.0),
+        )
 
 
 class _Abort(Exception):

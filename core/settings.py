@@ -50,12 +50,12 @@ class Settings:
         return cls(
             home=home,
             config_path=_config_path(env, home, config),
-            max_text=_int(env, "SWARM_MAX_TEXT", 8000),
-            lease_s=_seconds(env, "SWARM_LEASE", 300.0),
-            max_attempts=_int(env, "SWARM_MAX_ATTEMPTS", 3),
-            retry_backoff_s=_seconds(env, "SWARM_RETRY_BACKOFF", 5.0),
-            delivery_attempts=_int(env, "SWARM_DELIVERY_ATTEMPTS", 3),
-            busy_timeout_s=_seconds(env, "SWARM_BUSY_TIMEOUT", 30.0),
+            max_text=env_int(env, "SWARM_MAX_TEXT", 8000),
+            lease_s=env_seconds(env, "SWARM_LEASE", 300.0),
+            max_attempts=env_int(env, "SWARM_MAX_ATTEMPTS", 3),
+            retry_backoff_s=env_seconds(env, "SWARM_RETRY_BACKOFF", 5.0),
+            delivery_attempts=env_int(env, "SWARM_DELIVERY_ATTEMPTS", 3),
+            busy_timeout_s=env_seconds(env, "SWARM_BUSY_TIMEOUT", 30.0),
         )
 
 
@@ -76,7 +76,8 @@ def _config_path(env: Mapping[str, str], home: Path, explicit: str | Path | None
     return in_home if in_home.is_file() else DEFAULT_CONFIG
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of at least 1 from ``env[name]``; ConfigError naming it otherwise."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -89,7 +90,8 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+def env_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number of seconds from ``env[name]``; ConfigError naming it otherwise."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default

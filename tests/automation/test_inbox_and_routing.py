@@ -148,3 +148,15 @@ def test_the_gui_driver_without_a_display_says_so(tmp_path: Path, display: str |
     assert done.stdout.split() == ["no", "display", "gui", "True"]
     assert "PyAutoGUI cannot use the display" in done.stderr
     assert "ResourceWarning" not in done.stderr
+
+
+def test_gui_options_from_the_environment() -> None:
+    from automation.gui import GuiOptions
+    from core.errors import ConfigError
+
+    options = GuiOptions.from_env({"SWARM_HUMAN_IDLE": "0.5",
+                                   "SWARM_CLEAR_KEYS": "ctrl+a, backspace"})
+    assert options.human_idle_s == 0.5 and options.clear_keys == ("ctrl+a", "backspace")
+    assert GuiOptions.from_env({}) == GuiOptions()
+    with pytest.raises(ConfigError, match="SWARM_PASTE_TIMEOUT"):
+        GuiOptions.from_env({"SWARM_PASTE_TIMEOUT": "soon"})
