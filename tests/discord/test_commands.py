@@ -120,3 +120,23 @@ async def test_task_done_through_discord(world: World) -> None:
         "id": "t-1", "note": "ok"})).wait_callback()
     assert done.data["content"].startswith("✅ T-1 [done]")
     assert (await world.service.get_task("T-1")).status is TaskStatus.done
+
+
+async def test_fail_retry_cancel_and_agent_resume(world: World) -> None:
+    await slash(world, world.user, "task create", {"title": "flaky"})
+    await slash(world, world.user, "task create", {"title": "next", "after": "T-1"})
+    await world.service.assign_next()
+    failed = await slash(world, world.user, "task fail", {"id": "T-1", "reason": "tests red"})
+    assert failed.data["content"].startswith("❌ T-1 [failed]")
+    assert (await world.service.get_task("T-2")).reason == "dependency T-1 failed"
+    retried = await slash(world, world.user, "task retry", {"id": "T-1"})
+    assert retried.data["content"].startswith("🔁 T-1 [ready]")
+    cancelled = await slash(world, world.user, "task cancel", {"id": "T-2"})
+    assert cancelled.data["content"].startswith("🛑 T-2 [cancelled]")
+    again = await slash(world, world.user, "task cancel", {"id": "T-2"})
+    assert again.data["flags"] & 64 and "already cancelled" in again.data["content"]
+    await slash(world, world.admin, "agent pause", {"agent": "Agent-5"})
+    resumed = await slash(world, world.admin, "agent resume", {"agent": "agent-5"})
+    assert resumed.data["content"] == "▶️ Agent-5 resumed"
+    kinds = [e.kind for e in await world.service.events(limit=1000)]
+    assert kinds.count("agent.paused") == 1 and kinds.count("agent.resumed") == 1
