@@ -102,3 +102,19 @@ def env_seconds(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigError(f"{name} must be more than 0 seconds, got {raw}")
     return value
+
+
+def env_number(env: Mapping[str, str], name: str, default: float, *, minimum: float,
+               whole: bool = False, what: str = "a number") -> float:
+    """``env[name]`` as a number of at least ``minimum``; ConfigError naming it otherwise."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        kind = "a whole number" if whole else what
+        raise ConfigError(f"{name} must be {kind}, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw}")
+    return value

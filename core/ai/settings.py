@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from core.ai.errors import ENABLE_HINT, AINotConfigured
 from core.errors import ConfigError
-from core.settings import load_dotenv_file
+from core.settings import env_number, load_dotenv_file
 
 DEFAULT_MODEL = "gpt-4o-mini"
 OPENAI_URL = "https://api.openai.com/v1"
@@ -95,14 +95,14 @@ class AISettings:
             base_url=(env.get("OPENAI_BASE_URL") or "").rstrip("/") or None,
             model_plan=env.get("SWARM_MODEL_PLAN") or DEFAULT_MODEL,
             model_summary=env.get("SWARM_MODEL_SUMMARY") or DEFAULT_MODEL,
-            timeout_s=_number(env, "SWARM_AI_TIMEOUT", 60.0, minimum=0.01),
-            retries=int(_number(env, "SWARM_AI_RETRIES", 2, minimum=0, whole=True)),
-            backoff_s=_number(env, "SWARM_AI_BACKOFF", 1.0, minimum=0.0),
+            timeout_s=env_number(env, "SWARM_AI_TIMEOUT", 60.0, minimum=0.01),
+            retries=int(env_number(env, "SWARM_AI_RETRIES", 2, minimum=0, whole=True)),
+            backoff_s=env_number(env, "SWARM_AI_BACKOFF", 1.0, minimum=0.0),
             prices={**DEFAULT_PRICES, **parse_prices(env.get("SWARM_AI_PRICES", ""))},
             budget_usd=_budget(env.get("SWARM_AI_BUDGET", "")),
-            plan_max_tasks=int(_number(env, "SWARM_PLAN_MAX_TASKS", 20, minimum=1, whole=True)),
+            plan_max_tasks=int(env_number(env, "SWARM_PLAN_MAX_TASKS", 20, minimum=1, whole=True)),
             plan_max_context=int(
-                _number(env, "SWARM_PLAN_MAX_CONTEXT", 24_000, minimum=100, whole=True)),
+                env_number(env, "SWARM_PLAN_MAX_CONTEXT", 24_000, minimum=100, whole=True)),
             secrets=_secrets(env),
         )
 
@@ -151,19 +151,6 @@ def _text_prices(raw: str) -> list[tuple[str, tuple[object, object]]]:
     return pairs
 
 
-def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float,
-            whole: bool = False) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw) if whole else float(raw)
-    except ValueError:
-        kind = "a whole number" if whole else "a number"
-        raise ConfigError(f"{name} must be {kind}, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw}")
-    return value
 
 
 def _budget(raw: str) -> float | None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.errors import ConfigError
-from core.settings import load_dotenv_file
+from core.settings import env_number, load_dotenv_file
 
 OFF = {"off", "no", "none", "false", "0"}
 
@@ -36,15 +37,16 @@ class WatchSettings:
         if env is None:
             load_dotenv_file()
             env = os.environ
+        seconds = functools.partial(env_number, env, what="a number of seconds")
+        count = functools.partial(env_number, env, whole=True)
         settings = cls(
-            interval_s=_number(env, "SWARM_WATCH_INTERVAL", 5.0, minimum=0.1),
-            stall_after_s=_number(env, "SWARM_STALL_AFTER", 600.0, minimum=1),
-            nudge_cooldown_s=_number(env, "SWARM_NUDGE_COOLDOWN", 300.0, minimum=0),
-            max_nudges=int(_number(env, "SWARM_MAX_NUDGES", 2, minimum=0, whole=True)),
-            reassign_after_s=_number(env, "SWARM_REASSIGN_AFTER", 1800.0, minimum=1),
-            grace_s=_number(env, "SWARM_GRACE", 120.0, minimum=0),
-            unreachable_after=int(_number(env, "SWARM_UNREACHABLE_AFTER", 3, minimum=1,
-                                          whole=True)),
+            interval_s=seconds("SWARM_WATCH_INTERVAL", 5.0, minimum=0.1),
+            stall_after_s=seconds("SWARM_STALL_AFTER", 600.0, minimum=1),
+            nudge_cooldown_s=seconds("SWARM_NUDGE_COOLDOWN", 300.0, minimum=0),
+            max_nudges=int(count("SWARM_MAX_NUDGES", 2, minimum=0)),
+            reassign_after_s=seconds("SWARM_REASSIGN_AFTER", 1800.0, minimum=1),
+            grace_s=seconds("SWARM_GRACE", 120.0, minimum=0),
+            unreachable_after=int(count("SWARM_UNREACHABLE_AFTER", 3, minimum=1)),
             daily_summary=_daily(env),
         )
         if settings.reassign_after_s < settings.stall_after_s:
@@ -54,19 +56,6 @@ class WatchSettings:
         return settings
 
 
-def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float,
-            whole: bool = False) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw) if whole else float(raw)
-    except ValueError:
-        kind = "a whole number" if whole else "a number of seconds"
-        raise ConfigError(f"{name} must be {kind}, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw}")
-    return value
 
 
 def _daily(env: Mapping[str, str]) -> str | None:

@@ -74,14 +74,6 @@ def windows(open_windows: Callable[..., AgentWindows]) -> AgentWindows:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
-    """A SWARM_HOME for one test."""
-    path = tmp_path / "home"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
 def kill_switch(home: Path) -> KillSwitch:
     """The kill switch of ``home``."""
     return KillSwitch(home)
