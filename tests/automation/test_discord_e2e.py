@@ -41,6 +41,7 @@ async def test_slash_command_reaches_the_agent_window_and_is_announced(
             finally:
                 stop.set()
                 await asyncio.wait_for(runner, 30)
+    assert runner.exception() is None  # a clean shutdown
 
 
 async def _create_and_message(server: LocalDiscordServer, boss: object,

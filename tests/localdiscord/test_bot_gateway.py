@@ -40,6 +40,7 @@ async def test_events_sent_while_disconnected_are_replayed_on_resume(scene: Scen
 async def test_aborted_tcp_connection_is_resumed(scene: Scene) -> None:
     await scene.server.drop_connection(abort=True)
     await eventually(scene.bot.resumed.is_set)
+    assert scene.server.stats.identifies == 1  # resumed, not a new session
     await _ping_works(scene)
 
 
