@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
 
 
 def _agents(sub: Any) -> None:
-    p = sub.add_parser("agents", help="list agents; pause or resume one")
+    p = sub.add_parser("agents", help="list agents; pause, resume, check or calibrate them")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_agents)
     asub = p.add_subparsers(dest="agents_command", metavar="ACTION")

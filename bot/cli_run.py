@@ -17,7 +17,7 @@ def register(sub: Any) -> None:
     p.add_argument("--burst", action="store_true",
                    help="stop once nothing more can happen now (scripts, tests)")
     p.set_defaults(handler=cmd_run, no_service=True)
-    p = sub.add_parser("demo", help="a scripted session on a throw-away SWARM_HOME")
+    p = sub.add_parser("demo", help="the whole swarm locally: Discord, windows, agents")
     p.add_argument("--keep", action="store_true", help="keep the demo's SWARM_HOME folder")
     p.set_defaults(handler=cmd_demo, no_service=True)
 

@@ -114,3 +114,30 @@ def test_help_explains_itself(home: Path) -> None:
     result = run_cli(home, "--help")
     assert result.code == 0 and "swarm task done T-12" in result.out
     assert "--after" in run_cli(home, "task", "add", "--help").out
+
+
+def test_events_follow_prints_new_events_as_they_happen(home: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.helpers import ROOT
+
+    assert run_cli(home, "task", "add", "before").code == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
+    env["SWARM_HOME"] = str(home)
+    follow = subprocess.Popen([sys.executable, "-m", "bot.cli", "events", "--follow", "--json"],
+                              env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert json.loads(follow.stdout.readline())["kind"] == "task.created"  # type: ignore[union-attr]
+        time.sleep(0.3)
+        assert run_cli(home, "task", "add", "after").code == 0
+        lines = [json.loads(follow.stdout.readline()) for _ in range(3)]  # type: ignore[union-attr]
+        assert [e["kind"] for e in lines[1:]] == ["task.created", "task.ready"]
+        assert "after" in lines[1]["text"]
+    finally:
+        follow.terminate()
+        follow.wait(10)
+        if follow.stdout:
+            follow.stdout.close()
