@@ -36,10 +36,11 @@ def register(bot: SwarmBot) -> None:
     @bot.tree.command(name="stats", description="Per-agent tasks done, failure rate, time to done")
     @app_commands.choices(period=PERIODS)
     async def stats_(interaction: discord.Interaction, period: str = "7d") -> None:
+        await interaction.response.defer(thinking=True)  # a long period can take a while
         found = await stats.collect(bot.service, period)
         png = await asyncio.to_thread(stats.render_png, found)
         table = code_block_chunks(stats.render_table(found))
-        await interaction.response.send_message(
+        await interaction.followup.send(
             table[0], file=discord.File(io.BytesIO(png), filename=f"stats-{period}.png"))
         for chunk in table[1:]:
             await interaction.followup.send(chunk)

@@ -41,11 +41,12 @@ async def test_stats_png_and_export_attachments(world: World) -> None:
     assert assignment is not None
     await world.service.complete_task(assignment.task_id, assignment.agent)
     handle = await world.server.invoke_slash(world.user, "stats", {"period": "7d"})
-    reply = await handle.wait_callback()
-    (png,) = reply.files
+    assert (await handle.wait_callback()).type == 5  # deferred
+    (reply,) = await handle.wait_followups(1)
+    (png,) = reply.attachments
     image = Image.open(io.BytesIO(png.data))
     assert image.format == "PNG" and image.width > 100
-    assert "Agent-1" in reply.data["content"]
+    assert "Agent-1" in reply.content
     handle = await world.server.invoke_slash(world.user, "export", {"what": "tasks",
                                                                      "format": "csv"})
     await handle.wait_callback()
