@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.models import Event, Task, task_ref
+from core.text import shorten
 
 
 def _when(ts: float | None) -> str:
@@ -49,7 +50,7 @@ def tasks_table(tasks: Sequence[Task]) -> str:
         return "no tasks"
     rows = [
         (t.ref, t.status.value, t.priority.name, t.agent or t.pinned or "-", t.role or "-",
-         ",".join(task_ref(d) for d in t.after) or "-", _cut(t.title, 50))
+         ",".join(task_ref(d) for d in t.after) or "-", shorten(t.title, 50))
         for t in tasks
     ]
     return table(("ID", "STATUS", "PRIORITY", "AGENT", "ROLE", "AFTER", "TITLE"), rows)
@@ -110,7 +111,3 @@ def status_text(overview: dict[str, Any]) -> str:
         agents_table(overview["agents"]),
     ]
     return "\n".join(lines)
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.cli import emit_json
+from core.text import shorten
 
 if TYPE_CHECKING:
     from core.service import SwarmService
@@ -112,7 +113,7 @@ async def cmd_schedule_list(service: SwarmService, args: argparse.Namespace) -> 
         return
     print(table(("ID", "WHAT", "WHEN", "NEXT", "LAST", "RUNS", "TEXT"), [
         (s.ref, s.what, s.when, _local(s.next_run_at) if s.enabled else "off",
-         _local(s.last_run_at), s.runs, _cut(s.text or "-", 40)) for s in found]))
+         _local(s.last_run_at), s.runs, shorten(s.text or "-", 40)) for s in found]))
 
 
 async def cmd_schedule_remove(service: SwarmService, args: argparse.Namespace) -> None:
@@ -165,7 +166,7 @@ async def cmd_alerts(service: SwarmService, args: argparse.Namespace) -> None:
         print("no open alerts" if not args.all else "no alerts")
         return
     print(table(("ID", "AGENT", "KIND", "OPENED", "CLEARED", "TEXT"), [
-        (a.id, a.agent, a.kind, _local(a.opened_at), _local(a.cleared_at), _cut(a.text, 60))
+        (a.id, a.agent, a.kind, _local(a.opened_at), _local(a.cleared_at), shorten(a.text, 60))
         for a in found]))
 
 
@@ -179,7 +180,3 @@ def _open_text(path: str) -> TextIO:
 
 def _local(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "-"
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

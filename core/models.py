@@ -75,16 +75,21 @@ def task_ref(task_id: int) -> str:
     return f"T-{task_id}"
 
 
-def parse_task_ref(ref: str | int) -> int:
-    """Read ``T-12``, ``t-12`` or ``12`` into 12; raise NotFound for anything else."""
+def parse_ref(ref: str | int, prefix: str, what: str, example: int = 12) -> int:
+    """Read ``T-12``, ``t-12`` or ``12`` (for ``prefix`` "T") into 12; NotFound otherwise."""
     if isinstance(ref, int):
         return ref
     text = ref.strip()
-    if text[:2].upper() == "T-":
+    if text[:2].upper() == f"{prefix}-":
         text = text[2:]
     if not text.isdigit():
-        raise NotFound(f"unknown task {ref!r}: task ids look like T-12")
+        raise NotFound(f"unknown {what} {ref!r}: {what} ids look like {prefix}-{example}")
     return int(text)
+
+
+def parse_task_ref(ref: str | int) -> int:
+    """Read ``T-12``, ``t-12`` or ``12`` into 12; raise NotFound for anything else."""
+    return parse_ref(ref, "T", "task")
 
 
 @dataclass(frozen=True)

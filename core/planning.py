@@ -26,7 +26,7 @@ from core.ai.plan_prompt import (
 from core.ai.plan_view import render_preview, render_progress
 from core.context import Ctx
 from core.errors import InvalidState, NotFound, SwarmError
-from core.models import Task, TaskSpec, TaskStatus, task_ref
+from core.models import Task, TaskSpec, TaskStatus, parse_ref, task_ref
 from core.text import split_text
 
 if TYPE_CHECKING:
@@ -45,14 +45,7 @@ def plan_ref(plan_id: int) -> str:
 
 def parse_plan_ref(ref: str | int) -> int:
     """Read ``P-3``, ``p-3`` or ``3`` into 3; raise NotFound for anything else."""
-    if isinstance(ref, int):
-        return ref
-    text = ref.strip()
-    if text[:2].upper() == "P-":
-        text = text[2:]
-    if not text.isdigit():
-        raise NotFound(f"unknown plan {ref!r}: plan ids look like P-3")
-    return int(text)
+    return parse_ref(ref, "P", "plan", 3)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from core import messages
 from core.context import Ctx
 from core.errors import NotFound, SwarmError
+from core.models import parse_ref
 from core.store import insert_event
 from core.watch.timing import InvalidSchedule, cron_trigger, local_zone, next_run, span
 
@@ -101,13 +102,7 @@ def schedule_ref(schedule_id: int) -> str:
 
 def parse_schedule_ref(ref: str | int) -> int:
     """Read ``S-3``, ``s-3`` or ``3``; NotFound for anything else."""
-    if isinstance(ref, int):
-        return ref
-    text = ref.strip()
-    digits = text[2:] if text[:2].upper() == "S-" else text
-    if not digits.isdigit():
-        raise NotFound(f"unknown schedule {ref!r}: schedule ids look like S-3")
-    return int(digits)
+    return parse_ref(ref, "S", "schedule", 3)
 
 
 # -- validation --------------------------------------------------------------------------

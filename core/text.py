@@ -24,3 +24,8 @@ def split_text(text: str, limit: int = DISCORD_LIMIT) -> list[str]:
     if current or not pieces:
         pieces.append(current)
     return pieces
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, ending in an ellipsis when it was longer."""
+    return text if len(text) <= width else text[: width - 1] + "…"

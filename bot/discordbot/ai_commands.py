@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from bot.discordbot.commands import actor
 from bot.discordbot.render import code_block_chunks
 from core.ai.usage import render_usage
 from core.errors import SwarmError
@@ -20,11 +21,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PERIODS = ["12h", "1d", "7d", "30d"]
-
-
-def actor(interaction: discord.Interaction) -> str:
-    """How a Discord user is named in events."""
-    return f"discord:{interaction.user.name}"
 
 
 class PlanButton(discord.ui.DynamicItem[discord.ui.Button[Any]],

@@ -10,6 +10,7 @@ from discord import app_commands
 from bot.discordbot import embeds
 from bot.discordbot.render import code_block_chunks, parse_refs, task_line
 from core.models import Priority, TaskSpec, TaskStatus
+from core.text import shorten
 
 if TYPE_CHECKING:
     from bot.discordbot.client import SwarmBot
@@ -24,13 +25,17 @@ def actor(interaction: discord.Interaction) -> str:
     return f"discord:{interaction.user.name}"
 
 
+def role_choices(bot: SwarmBot) -> list[Choice[str]]:
+    """Every configured role, once, as slash-command choices (Discord allows 25)."""
+    return [Choice(name=r, value=r) for r in bot.service.ctx("").roles()][:25]
+
+
 def register(bot: SwarmBot) -> None:
     """Add every command to the bot's tree."""
     tree = bot.tree
     tree.add_command(_task_group(bot))
     tree.add_command(_agent_group(bot))
-    roles = [Choice(name=r, value=r) for r in dict.fromkeys(a.role for a in
-                                                              bot.service.agents.values())][:25]
+    roles = role_choices(bot)
 
     @tree.command(name="msg", description="Send a message to one agent")
     @app_commands.describe(agent="the agent", text="the message")
@@ -88,19 +93,14 @@ def _task_choices(bot: SwarmBot):  # type: ignore[no-untyped-def]
         *done, last = current.split(",") if current else [""]
         head = ",".join(done) + ("," if done else "")
         found = await bot.service.open_tasks(last.strip(), 25)
-        return [Choice(name=_cut(f"{head}{t.ref} {t.title}", 100), value=f"{head}{t.ref}")
+        return [Choice(name=shorten(f"{head}{t.ref} {t.title}", 100), value=f"{head}{t.ref}")
                 for t in found]
     return complete
 
 
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _task_group(bot: SwarmBot) -> app_commands.Group:
     group = app_commands.Group(name="task", description="Tasks")
-    roles = [Choice(name=r, value=r) for r in dict.fromkeys(a.role for a in
-                                                              bot.service.agents.values())][:25]
+    roles = role_choices(bot)
 
     @group.command(name="create", description="Create a task")
     @app_commands.describe(after="tasks to finish first, e.g. T-1,T-2")

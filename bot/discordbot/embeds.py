@@ -9,6 +9,7 @@ import discord
 
 from bot.discordbot.render import agents_text, event_text
 from core.models import Event, Task, TaskStatus, task_ref
+from core.text import shorten
 
 COLOURS = {
     TaskStatus.done: discord.Colour.green(),
@@ -20,14 +21,10 @@ FIELD_LIMIT = 1024
 DESCRIPTION_LIMIT = 4096
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def task_embed(task: Task, history: Sequence[Event] = ()) -> discord.Embed:
     """One task: status, priority, agent, dependencies, reason, recent history."""
-    embed = discord.Embed(title=_cut(f"{task.ref}: {task.title}", 256),
-                          description=_cut(task.details, DESCRIPTION_LIMIT) or None,
+    embed = discord.Embed(title=shorten(f"{task.ref}: {task.title}", 256),
+                          description=shorten(task.details, DESCRIPTION_LIMIT) or None,
                           colour=COLOURS.get(task.status, discord.Colour.blurple()))
     embed.add_field(name="status", value=task.status.value)
     embed.add_field(name="priority", value=task.priority.name)
@@ -37,19 +34,19 @@ def task_embed(task: Task, history: Sequence[Event] = ()) -> discord.Embed:
     embed.add_field(name="after", value=", ".join(task_ref(d) for d in task.after) or "-")
     embed.add_field(name="attempts", value=f"{task.attempts}/{task.max_attempts}")
     if task.reason:
-        embed.add_field(name="reason", value=_cut(task.reason, FIELD_LIMIT), inline=False)
+        embed.add_field(name="reason", value=shorten(task.reason, FIELD_LIMIT), inline=False)
     if task.note:
-        embed.add_field(name="note", value=_cut(task.note, FIELD_LIMIT), inline=False)
+        embed.add_field(name="note", value=shorten(task.note, FIELD_LIMIT), inline=False)
     if history:
         lines = "\n".join(event_text(e) for e in history[-10:])
-        embed.add_field(name="history", value=_cut(lines, FIELD_LIMIT), inline=False)
+        embed.add_field(name="history", value=shorten(lines, FIELD_LIMIT), inline=False)
     return embed
 
 
 def agents_embed(rows: Sequence[dict[str, Any]]) -> discord.Embed:
     """The agents as a monospace table."""
     return discord.Embed(title="Agents",
-                         description=_cut(f"```\n{agents_text(rows)}\n```", DESCRIPTION_LIMIT))
+                         description=shorten(f"```\n{agents_text(rows)}\n```", DESCRIPTION_LIMIT))
 
 
 def status_embed(overview: dict[str, Any]) -> discord.Embed:
@@ -63,6 +60,6 @@ def status_embed(overview: dict[str, Any]) -> discord.Embed:
         f"{k} {v}" for k, v in overview["deliveries"].items() if v) or "none", inline=False)
     embed.add_field(name="desktop input", value=f"PAUSED: {paused}" if paused else "live",
                     inline=False)
-    embed.add_field(name="agents", value=_cut(f"```\n{agents_text(overview['agents'])}\n```",
+    embed.add_field(name="agents", value=shorten(f"```\n{agents_text(overview['agents'])}\n```",
                                               FIELD_LIMIT), inline=False)
     return embed

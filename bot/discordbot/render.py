@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from core.models import Event, Task, task_ref
-from core.text import split_text
+from core.text import shorten, split_text
 
 MESSAGE_LIMIT = 2000
 POSTED_KINDS = frozenset({
@@ -55,8 +55,7 @@ def agents_text(rows: Sequence[dict[str, Any]]) -> str:
 def event_text(event: Event) -> str:
     """One notification line for an event."""
     icon = ICONS.get(event.kind, "•")
-    text = f"{icon} {event.text}"
-    return text if len(text) <= 1900 else text[:1899] + "…"
+    return shorten(f"{icon} {event.text}", 1900)
 
 
 def task_buttons_for(event: Event) -> int | None:

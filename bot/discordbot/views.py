@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.discordbot import commands
 from core.errors import SwarmError
 from core.models import task_ref
 
@@ -46,7 +47,7 @@ class TaskButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         if not await bot.authorize(interaction, f"button {self.action}"):
             return
         ref = task_ref(self.task_id)
-        actor = f"discord:{interaction.user.name}"
+        actor = commands.actor(interaction)
         try:
             if self.action == "done":
                 await bot.service.complete_task(ref, actor, "marked done from Discord")

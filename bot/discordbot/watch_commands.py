@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.discordbot.commands import agent_choices
+from bot.discordbot.commands import actor, agent_choices
 from bot.discordbot.render import code_block_chunks
 from core import export, stats
 from core.errors import InvalidInput
@@ -22,11 +22,6 @@ if TYPE_CHECKING:
 Choice = app_commands.Choice
 PERIODS = [Choice(name=p, value=p) for p in ("1d", "7d", "30d")]
 FORMATS = [Choice(name=f, value=f) for f in ("csv", "json")]
-
-
-def actor(interaction: discord.Interaction) -> str:
-    """How a Discord user is named in events."""
-    return f"discord:{interaction.user.name}"
 
 
 def register(bot: SwarmBot) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from core.text import shorten
+
 if TYPE_CHECKING:
     from core.models import Task
     from core.planning import Plan, PlanProgress
@@ -65,14 +67,14 @@ def render_preview(plan: Plan, details: bool = True) -> str:
     """The plan for review: summary, goal, the graph with roles and priorities, notes."""
     count = len(plan.items)
     lines = [f"{plan.ref} ({plan.status}, {count} task{'s' if count != 1 else ''}): "
-             f"{plan.summary}", f"goal: {_cut(plan.goal, 300)}"]
+             f"{plan.summary}", f"goal: {_squeezed(plan.goal, 300)}"]
     for level, i, also in tree(plan.items):
         item, pad = plan.items[i], "  " * level
         lines.append(f"{pad}- {item.ref}  [{item.role or 'any role'}, {item.priority}] "
                      f"{item.title}{also}")
         first = item.details.strip().splitlines()[0] if item.details.strip() else ""
         if details and first:
-            lines.append(f"{pad}    {_cut(first, 110)}")
+            lines.append(f"{pad}    {_squeezed(first, 110)}")
     lines += [f"note: {note}" for note in plan.notes]
     return "\n".join(lines)
 
@@ -96,16 +98,16 @@ def render_progress(progress: PlanProgress) -> str:
     blocked = progress.blocked
     if blocked:
         lines.append("blocked:")
-        lines += [f"  {t.ref} {_cut(t.title, 60)}: {t.reason or t.status.value}" for t in blocked]
+        lines += [f"  {t.ref} {_squeezed(t.title, 60)}: {t.reason or t.status.value}"
+                  for t in blocked]
     return "\n".join(lines)
 
 
 def _task_label(ref: str, task: Task) -> str:
     who = f" ({task.agent})" if task.agent else ""
     why = f": {task.reason}" if task.reason and task.status.value in ("blocked", "failed") else ""
-    return f"{task.ref} [{task.status.value}] {ref}: {_cut(task.title, 80)}{who}{why}"
+    return f"{task.ref} [{task.status.value}] {ref}: {_squeezed(task.title, 80)}{who}{why}"
 
 
-def _cut(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _squeezed(text: str, width: int) -> str:
+    return shorten(" ".join(text.split()), width)
