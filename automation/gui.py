@@ -78,10 +78,11 @@ class GuiOptions:
 class _Abort(Exception):
     """Stop this delivery with a receipt reason."""
 
-    def __init__(self, reason: str, retryable: bool = True) -> None:
+    def __init__(self, reason: str, retryable: bool = True, deferred: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
+        self.deferred = deferred
 
 
 class _HumanMoved(Exception):
@@ -172,7 +173,7 @@ class GuiDriver:
     def _deliver(self, parcel: Parcel) -> Receipt:
         agent = parcel.agent
         if self._kill.engaged:
-            return _failed("paused")
+            return _failed("paused", deferred=True)
         if agent.input is None:
             return _failed("no input point", retryable=False)
         try:
@@ -188,7 +189,7 @@ class GuiDriver:
             with self._lock.acquire(timeout=self.options.lock_timeout_s, poll_interval=0.005):
                 return self._attempt(parcel)
         except Timeout:
-            return _failed("input busy")
+            return _failed("input busy", deferred=True)
 
     def _load(self) -> None:
         if self._pag is None:
@@ -214,7 +215,7 @@ class GuiDriver:
             self._check_paused()
             home = self._wait_for_human(force=False)
         except _Abort as abort:
-            return _failed(abort.reason, abort.retryable)
+            return _failed(abort.reason, abort.retryable, abort.deferred)
         saved = clipboard.read() if self.options.restore_clipboard else None
         receipt, back_to = self._type_twice(parcel, home)
         self._restore(back_to, saved, parcel)
@@ -233,8 +234,8 @@ class GuiDriver:
             try:
                 home = self._wait_for_human(force=True)
             except _Abort as abort:
-                return _failed(abort.reason, abort.retryable), None
-            receipt = self._type_once(parcel) or _failed("human active")
+                return _failed(abort.reason, abort.retryable, abort.deferred), None
+            receipt = self._type_once(parcel) or _failed("human active", deferred=True)
         if receipt.reason in ("failsafe", "human active"):
             return receipt, None
         return receipt, home
@@ -244,7 +245,7 @@ class GuiDriver:
         try:
             self._type(parcel)
         except _Abort as abort:
-            return _failed(abort.reason, abort.retryable)
+            return _failed(abort.reason, abort.retryable, abort.deferred)
         except self._pag.FailSafeException:
             self._engage_failsafe(parcel)
             return _failed("failsafe")
@@ -326,7 +327,7 @@ class GuiDriver:
 
     def _check_paused(self) -> None:
         if self._kill.engaged:
-            raise _Abort("paused")
+            raise _Abort("paused", deferred=True)
 
     def _wait_for_human(self, force: bool) -> tuple[int, int]:
         """Wait until the pointer has rested ``human_idle_s``; the position it rests at."""
@@ -338,7 +339,7 @@ class GuiDriver:
         still_since = time.monotonic()
         while time.monotonic() - still_since < opts.human_idle_s:
             if time.monotonic() >= deadline:
-                raise _Abort("human active")
+                raise _Abort("human active", deferred=True)
             time.sleep(opts.pointer_poll_s)
             self._check_paused()
             now = tuple(self._pag.position())
@@ -389,5 +390,5 @@ def _bound_display(pag: Any) -> str | None:
     return display.get_display_name() if display is not None else None
 
 
-def _failed(reason: str, retryable: bool = True) -> Receipt:
-    return Receipt(False, reason, METHOD, retryable)
+def _failed(reason: str, retryable: bool = True, deferred: bool = False) -> Receipt:
+    return Receipt(False, reason, METHOD, retryable, deferred)

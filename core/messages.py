@@ -8,9 +8,7 @@ from core.context import Ctx
 from core.models import Delivery, DeliveryState, Priority, Receipt, task_ref
 from core.store import DELIVERY_SELECT, insert_event, row_to_delivery
 
-# Receipts with these reasons mean "not attempted": queue again without using up a try.
-DEFER_REASONS = frozenset({"paused", "human active"})
-DEFER_DELAY_S = 1.0
+DEFER_DELAY_S = 1.0  # a deferred delivery (not attempted) is looked at again after this
 
 
 def queue(
@@ -85,8 +83,9 @@ def finish(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Rece
         return str(state)
     if receipt.ok:
         return _delivered(conn, ctx, delivery, receipt)
-    if receipt.reason in DEFER_REASONS:
-        _requeue(conn, ctx, delivery.id, DEFER_DELAY_S, receipt.reason, counted=False)
+    if receipt.deferred:
+        _requeue(conn, ctx, delivery.id, DEFER_DELAY_S, receipt.reason or "deferred",
+                 counted=False)
         return "queued"
     if receipt.retryable and delivery.attempts < ctx.settings.delivery_attempts:
         delay = min(ctx.settings.retry_backoff_s * 2 ** (delivery.attempts - 1),

@@ -251,3 +251,4 @@ class Receipt:
     reason: str | None = None
     method: str = ""
     retryable: bool = True
+    deferred: bool = False  # not attempted (paused, the human is busy): retry without a try

@@ -20,12 +20,15 @@ class RecordingDeliverer:
 
     parcels: list[Parcel] = field(default_factory=list)
     failing: dict[str, str] = field(default_factory=dict)
+    deferring: dict[str, str] = field(default_factory=dict)
 
     async def deliver(self, parcel: Parcel) -> Receipt:
-        """Record the parcel, or fail with the reason configured for its agent."""
+        """Record the parcel, or fail (or defer) with the reason configured for its agent."""
         reason = self.failing.get(parcel.agent.id)
         if reason:
             return Receipt(False, reason, "test")
+        if parcel.agent.id in self.deferring:
+            return Receipt(False, self.deferring[parcel.agent.id], "test", deferred=True)
         self.parcels.append(parcel)
         return Receipt(True, None, "test")
 

@@ -160,7 +160,7 @@ async def test_failed_delivery_is_retried_then_task_goes_to_another_agent(
 async def test_deferred_delivery_does_not_use_up_attempts(
     service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
 ) -> None:
-    deliverer.failing["Agent-2"] = "paused"
+    deliverer.deferring["Agent-2"] = "paused"
     await service.send("Agent-2", "hello", "me")
     scheduler = Scheduler(service, deliverer)
     for _ in range(5):
@@ -168,7 +168,7 @@ async def test_deferred_delivery_does_not_use_up_attempts(
         clock.advance(1)
     (queued,) = await service.deliveries()
     assert queued.state.value == "queued" and queued.attempts == 0
-    del deliverer.failing["Agent-2"]
+    del deliverer.deferring["Agent-2"]
     await scheduler.run_burst()
     (done,) = await service.deliveries()
     assert done.state.value == "delivered"

@@ -128,6 +128,7 @@ async def test_the_kill_switch_pauses_before_anything_is_typed(
     kill_switch.engage("maintenance")
     receipt = await driver.deliver(parcel(1, agents[1], "must not arrive"))
     assert (receipt.ok, receipt.reason, receipt.retryable) == (False, "paused", True)
+    assert receipt.deferred  # not attempted: core retries it without using up a try
     assert xserver.pointer() == (444, 333)
     assert xserver.clipboard() == "untouched"
     kill_switch.release()
