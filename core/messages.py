@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 
 from core.context import Ctx
@@ -69,9 +70,9 @@ def claim(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
     conn.execute(
         "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, updated_at = ? "
         "WHERE id = ?", (ctx.now, row["id"]))
-    found = row_to_delivery(row)
-    return Delivery(**{**found.__dict__, "state": DeliveryState.delivering,
-                       "attempts": found.attempts + 1, "is_retry": found.attempts > 0})
+    found = row_to_delivery(row)  # is_retry: an earlier attempt was made
+    return dataclasses.replace(found, state=DeliveryState.delivering,
+                               attempts=found.attempts + 1)
 
 
 def finish(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
