@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import time
+from dataclasses import dataclass
 
 from automation.screen import IS_X11
 
@@ -20,6 +21,15 @@ log = logging.getLogger(__name__)
 
 class ClipboardError(Exception):
     """The clipboard cannot be read or written."""
+
+
+@dataclass(frozen=True)
+class SavedSelections:
+    """The user's clipboard text and, when it was taken too, the PRIMARY selection."""
+
+    clipboard: str | None
+    primary: str | None = None
+    took_primary: bool = False
 
 
 class Clipboard:
@@ -35,9 +45,11 @@ class Clipboard:
         if IS_X11 and self._xsel is None:
             raise ClipboardError("xsel is not installed (apt-get install xsel)")
 
-    def read(self) -> str | None:
-        """The clipboard text; None when it cannot be read."""
+    def read(self, primary: bool = False) -> str | None:
+        """The clipboard (or PRIMARY selection) text; None when it cannot be read."""
         if self._xsel is None:
+            if primary:
+                return None
             import pyperclip
 
             try:
@@ -45,32 +57,60 @@ class Clipboard:
             except pyperclip.PyperclipException:
                 return None
         selection_ms = str(max(1, int(self.timeout_s * 500)))
-        done = self._run(["--clipboard", "--output", "--selectionTimeout", selection_ms])
+        done = self._run([_which(primary), "--output", "--selectionTimeout", selection_ms])
         if done is None or done.returncode != 0:
             return None
         return done.stdout.decode("utf-8", errors="replace")
 
-    def write(self, text: str) -> None:
+    def write(self, text: str, primary: bool = False) -> None:
         """Start putting ``text`` on the clipboard (see ``put`` for a checked write)."""
         if self._xsel is None:
+            if primary:
+                return  # no PRIMARY selection outside X11
             import pyperclip
 
             pyperclip.copy(text)
             return
-        args = ["--clipboard", "--clear"] if text == "" else ["--clipboard", "--input"]
+        args = [_which(primary), "--clear" if text == "" else "--input"]
         done = self._run(args, text.encode("utf-8"))
         if done is None or done.returncode != 0:
             raise ClipboardError("xsel could not set the clipboard")
 
-    def put(self, text: str, timeout_s: float, poll_s: float = 0.002) -> bool:
-        """Write ``text`` and wait until the clipboard holds exactly it; False at the timeout."""
-        self.write(text)
+    def put(self, text: str, timeout_s: float, poll_s: float = 0.002,
+            primary: bool = False) -> bool:
+        """Write ``text`` and wait until the clipboard holds exactly it; False at the timeout.
+
+        With ``primary`` the PRIMARY selection gets it too (Shift+Insert, middle click).
+        """
+        targets = [False, True] if primary and self._xsel is not None else [False]
+        for target in targets:
+            self.write(text, target)
         deadline = time.monotonic() + timeout_s
-        while self.read() != text:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(poll_s)
+        for target in targets:
+            while self.read(target) != text:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(poll_s)
         return True
+
+    def save(self, with_primary: bool) -> SavedSelections:
+        """What to give back after a delivery (PRIMARY only when the delivery takes it)."""
+        primary = self.read(primary=True) if with_primary else None
+        return SavedSelections(self.read(), primary, with_primary)
+
+    def restore(self, saved: SavedSelections, timeout_s: float) -> bool:
+        """Put the saved texts back; False when one could not be checked."""
+        ok = True
+        if saved.clipboard is not None:
+            ok = self.put(saved.clipboard, timeout_s)
+        if saved.took_primary and saved.primary is not None and self._xsel is not None:
+            self.write(saved.primary, primary=True)
+            deadline = time.monotonic() + timeout_s
+            while self.read(primary=True) != saved.primary:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.002)
+        return ok
 
     def _run(
         self, args: list[str], data: bytes | None = None
@@ -90,3 +130,7 @@ class Clipboard:
         except subprocess.TimeoutExpired:
             log.warning("xsel %s did not finish within %.1f s", " ".join(args), self.timeout_s)
             return None
+
+
+def _which(primary: bool) -> str:
+    return "--primary" if primary else "--clipboard"

@@ -5,8 +5,9 @@ Run as a program: ``python -m automation.demo_windows RECORDS_DIR [--slow-paste 
 Window ``i`` (0-based) covers the cell ``(i % 4) * 480, (i // 4) * 540`` (480x540) and has a
 multi-line input whose centre area holds the point ``(cell_x + 240, cell_y + 480)``.
 The submit key takes the whole input, appends ``{"text": ...}`` as one JSON line to
-``RECORDS_DIR/agent-<i+1>.jsonl`` and clears the input. Like a modern chat input, Ctrl+A
-selects all and a click focuses the input (a window manager's click-to-focus).
+``RECORDS_DIR/agent-<i+1>.jsonl`` and clears the input. Everything else is Tk's default
+``Text`` behaviour: Ctrl+A moves to the line start, Ctrl+/ selects all, and a click does not
+take the keyboard from another application when no window manager runs.
 ``--slow-paste I:MS`` makes window I show a paste only MS milliseconds after Ctrl+V.
 ``--ctrl-enter I`` makes window I submit on Ctrl+Enter (plain Enter adds a new line).
 When every window is drawn the program writes ``RECORDS_DIR/ready``.
@@ -46,18 +47,12 @@ class AgentWindow:
         self._bind(ctrl)
 
     def _bind(self, ctrl: bool) -> None:
-        self.input.bind("<Button-1>", lambda _e: self.input.focus_force())
-        self.input.bind("<Control-a>", self._select_all)
-        self.input.bind("<<Paste>>", self._paste)
+        if self.delay_ms:
+            self.input.bind("<<Paste>>", self._paste)
         if ctrl:
             self.input.bind("<Control-Return>", self._submit)
         else:
             self.input.bind("<Return>", self._submit)
-
-    def _select_all(self, _event: tk.Event) -> str:
-        self.input.tag_add("sel", "1.0", "end-1c")
-        self.input.mark_set("insert", "end-1c")
-        return "break"
 
     def _paste(self, _event: tk.Event) -> str:
         try:

@@ -15,6 +15,8 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
+INBOX_TIME_LIMIT_S = 30.0  # a file write that takes longer is failed by the scheduler
+
 
 class RoutingDeliverer:
     """A Deliverer that sends ``delivery = "inbox"`` agents (or all, without GUI) to the inbox."""
@@ -22,6 +24,11 @@ class RoutingDeliverer:
     def __init__(self, inbox: InboxDeliverer, gui: GuiDriver | None) -> None:
         self.inbox = inbox
         self.gui = gui
+
+    @property
+    def time_limit_s(self) -> float:
+        """The longest one delivery takes (the desktop driver's deadline; files are quick)."""
+        return self.gui.time_limit_s if self.gui is not None else INBOX_TIME_LIMIT_S
 
     def method_for(self, agent: Agent) -> str:
         """``"gui"`` or ``"inbox"``: how ``agent`` gets its messages."""

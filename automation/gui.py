@@ -23,10 +23,19 @@ from typing import Any
 from filelock import FileLock, Timeout
 from PIL import Image, ImageChops
 
-from automation.clipboard import Clipboard, ClipboardError
-from automation.screen import Grabber, NoDisplay, Rect, point_problems, screen_of
+from automation.clipboard import Clipboard, ClipboardError, SavedSelections
+from automation.focus import FocusLost, XFocus
+from automation.screen import (
+    IS_X11,
+    Grabber,
+    NoDisplay,
+    Rect,
+    allow_missing_xauthority,
+    point_problems,
+    screen_of,
+)
 from core.killswitch import KillSwitch
-from core.models import Receipt
+from core.models import Agent, Receipt
 from core.protocols import Parcel
 from core.settings import env_seconds
 
@@ -44,35 +53,50 @@ class GuiOptions:
     """Tunables of the desktop driver (seconds unless said otherwise)."""
 
     lock_timeout_s: float = 30.0  # wait for another process's delivery, then "input busy"
-    clear_keys: tuple[str, ...] = ("ctrl+a", "delete")  # empty the input before pasting
-    paste_keys: str = "ctrl+v"
     clipboard_timeout_s: float = 1.0  # until the clipboard holds exactly the text
+    focus_timeout_s: float = 1.0  # until the keyboard focus is in the window clicked
     paste_timeout_s: float = 2.0  # until the paste shows, else "paste not seen"
     submit_timeout_s: float = 2.0  # until the input changes after submit, else "submit not seen"
     quiet_s: float = 0.01  # the input must rest this long before paste and before submit
     quiet_timeout_s: float = 0.5  # ...but never wait longer than this for it to rest
+    clear_settle_s: float = 0.06  # a clear pass that shows no change within this changed nothing
+    clear_passes: int = 4  # clear passes before an input that keeps changing is "not empty"
     poll_s: float = 0.001  # pause between screenshots while waiting for a change
     human_idle_s: float = 2.0  # the pointer must rest this long after someone else moved it
     human_wait_s: float = 10.0  # ...within this time, else "human active"
     pointer_poll_s: float = 0.05
-    probe_size: tuple[int, int] = (460, 140)  # screenshot region around the input point (px)
+    steps_s: float = 15.0  # the typing steps' share of one delivery's deadline
+    probe_size: tuple[int, int] = (460, 140)  # input box around the point when none is set
     thin_px: int = 3  # changes at most this wide are a blinking cursor, not a paste
     restore_clipboard: bool = True
     restore_pointer: bool = True
+
+    @property
+    def time_limit_s(self) -> float:
+        """One delivery's deadline: lock wait, two human waits and the typing steps."""
+        return self.lock_timeout_s + 2 * self.human_wait_s + self.steps_s
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GuiOptions:
         """The tunables people change, from ``SWARM_*`` variables (see the README)."""
         env = os.environ if env is None else env
-        clear = tuple((env.get("SWARM_CLEAR_KEYS") or "ctrl+a,delete").replace(" ", "").split(","))
         return cls(
             lock_timeout_s=env_seconds(env, "SWARM_INPUT_LOCK_TIMEOUT", 30.0),
-            clear_keys=tuple(k for k in clear if k),
+            focus_timeout_s=env_seconds(env, "SWARM_FOCUS_TIMEOUT", 1.0),
             paste_timeout_s=env_seconds(env, "SWARM_PASTE_TIMEOUT", 2.0),
             submit_timeout_s=env_seconds(env, "SWARM_SUBMIT_TIMEOUT", 2.0),
             human_idle_s=env_seconds(env, "SWARM_HUMAN_IDLE", 2.0),
             human_wait_s=env_seconds(env, "SWARM_HUMAN_WAIT", 10.0),
         )
+
+
+@dataclass(frozen=True)
+class AgentKeys:
+    """One agent's key combinations, as PyAutoGUI key-name lists."""
+
+    clear: tuple[tuple[str, ...], ...]
+    paste: tuple[str, ...]
+    submit: tuple[str, ...]
 
 
 class _Abort(Exception):
@@ -96,6 +120,7 @@ def load_pyautogui() -> Any:
         # pyscreeze and python-xlib leave pipes and sockets open while importing.
         warnings.simplefilter("ignore", ResourceWarning)
         try:
+            allow_missing_xauthority()
             import pyautogui
         except Exception as exc:  # KeyError 'DISPLAY', DisplayConnectionError, XauthError...
             error = f"PyAutoGUI cannot use the display: {type(exc).__name__}: {exc}"
@@ -120,7 +145,12 @@ def changed(before: Image.Image, after: Image.Image, thin_px: int) -> bool:
 
 
 class GuiDriver:
-    """A Deliverer that clicks, clears, pastes and submits into each agent's chat input."""
+    """A Deliverer that clicks, clears, pastes and submits into each agent's chat input.
+
+    Per agent it remembers how the empty input looks (after a clear, and after a submit) and
+    whether text may be left in it by an attempt that did not end with a seen submit: such an
+    input must look empty again before anything more is pasted ("input not empty").
+    """
 
     def __init__(self, home: Path, kill_switch: KillSwitch, options: GuiOptions | None = None):
         self.options = options or GuiOptions()
@@ -131,38 +161,40 @@ class GuiDriver:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="swarm-gui")
         self._grabber = Grabber()
         self._clipboard: Clipboard | None = None
+        self._focus: XFocus | None = None
         self._pag: Any = None
         self._screens: list[Rect] = []
+        self._empty_look: dict[str, Image.Image] = {}
+        self._dirty: set[str] = set()
+        self._deadline = 0.0
+
+    @property
+    def time_limit_s(self) -> float:
+        """The longest one ``deliver`` call takes (the scheduler waits a little longer)."""
+        return self.options.time_limit_s
 
     async def deliver(self, parcel: Parcel) -> Receipt:
         """Deliver once in the driver's worker thread; never raises for a failed delivery."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.deliver_blocking, parcel)
+        deadline = time.monotonic() + self.options.time_limit_s
+        return await loop.run_in_executor(self._executor, self.deliver_blocking, parcel, deadline)
 
-    def deliver_blocking(self, parcel: Parcel) -> Receipt:
+    def deliver_blocking(self, parcel: Parcel, deadline: float | None = None) -> Receipt:
         """Deliver once from the calling thread (blocking; ``deliver`` is the async door)."""
         started = time.perf_counter()
+        self._deadline = deadline or time.monotonic() + self.options.time_limit_s
         log.debug("delivery %s to %s: start", parcel.delivery_id, parcel.agent.id)
         try:
             receipt = self._deliver(parcel)
         except Exception as exc:
             if type(exc).__name__ in X_CONNECTION_LOST:
                 log.warning("delivery %s: the X display went away: %s", parcel.delivery_id, exc)
+                self._focus = None
                 receipt = _failed("no display")
             else:
                 log.exception("delivery %s to %s: error", parcel.delivery_id, parcel.agent.id)
                 receipt = _failed("driver error")
-        ms = (time.perf_counter() - started) * 1000
-        if receipt.ok:
-            log.info("delivery %s to %s: done in %.0f ms", parcel.delivery_id, parcel.agent.id, ms)
-        else:
-            log.warning(
-                "delivery %s to %s: failed (%s) after %.0f ms",
-                parcel.delivery_id,
-                parcel.agent.id,
-                receipt.reason,
-                ms,
-            )
+        _log_receipt(parcel, receipt, (time.perf_counter() - started) * 1000)
         return receipt
 
     def close(self) -> None:
@@ -174,6 +206,8 @@ class GuiDriver:
         agent = parcel.agent
         if self._kill.engaged:
             return _failed("paused", deferred=True)
+        if time.monotonic() >= self._deadline:
+            return _failed("input busy", deferred=True)  # queued behind others too long
         if agent.input is None:
             return _failed("no input point", retryable=False)
         try:
@@ -186,8 +220,13 @@ class GuiDriver:
             log.warning("%s: %s", agent.id, "; ".join(problems))
             return _failed("off screen", retryable=False)
         try:
-            with self._lock.acquire(timeout=self.options.lock_timeout_s, poll_interval=0.005):
-                return self._attempt(parcel)
+            keys = self._agent_keys(agent.clear, agent.paste, agent.submit)
+        except _Abort as abort:
+            return _failed(abort.reason, abort.retryable)
+        wait = max(0.0, min(self.options.lock_timeout_s, self._remaining()))
+        try:
+            with self._lock.acquire(timeout=wait, poll_interval=0.005):
+                return self._attempt(parcel, keys)
         except Timeout:
             return _failed("input busy", deferred=True)
 
@@ -204,11 +243,14 @@ class GuiDriver:
                 raise NoDisplay(str(exc)) from None
         try:
             self._screens = self._grabber.screens()
+            if IS_X11 and self._focus is None:
+                self._focus = XFocus(self._grabber.connection())
         except Exception as exc:
             self._grabber.close()
+            self._focus = None
             raise NoDisplay(f"the display stopped answering: {exc}") from None
 
-    def _attempt(self, parcel: Parcel) -> Receipt:
+    def _attempt(self, parcel: Parcel, keys: AgentKeys) -> Receipt:
         clipboard = self._clipboard
         assert clipboard is not None
         try:
@@ -216,36 +258,41 @@ class GuiDriver:
             home = self._wait_for_human(force=False)
         except _Abort as abort:
             return _failed(abort.reason, abort.retryable, abort.deferred)
-        saved = clipboard.read() if self.options.restore_clipboard else None
-        receipt, back_to = self._type_twice(parcel, home)
-        self._restore(back_to, saved, parcel)
+        saved = clipboard.save(parcel.agent.set_primary) if self.options.restore_clipboard else None
+        try:
+            receipt, back_to = self._type_twice(parcel, keys, home)
+        finally:
+            self._restore_clipboard(saved)
+        self._restore_pointer(back_to, parcel)
         return receipt
 
     def _type_twice(
-        self, parcel: Parcel, home: tuple[int, int]
+        self, parcel: Parcel, keys: AgentKeys, home: tuple[int, int]
     ) -> tuple[Receipt, tuple[int, int] | None]:
         """Type the parcel; if the human takes the pointer meanwhile, wait and redo once.
 
         Also says where to put the pointer back: None when it is the human's now.
         """
-        receipt = self._type_once(parcel)
+        receipt = self._type_once(parcel, keys)
         if receipt is None:
             log.info("delivery %s: the pointer moved, waiting", parcel.delivery_id)
             try:
                 home = self._wait_for_human(force=True)
             except _Abort as abort:
                 return _failed(abort.reason, abort.retryable, abort.deferred), None
-            receipt = self._type_once(parcel) or _failed("human active", deferred=True)
+            receipt = self._type_once(parcel, keys) or _failed("human active", deferred=True)
         if receipt.reason in ("failsafe", "human active"):
             return receipt, None
         return receipt, home
 
-    def _type_once(self, parcel: Parcel) -> Receipt | None:
+    def _type_once(self, parcel: Parcel, keys: AgentKeys) -> Receipt | None:
         """One pass of typing as a receipt; None when the pointer moved meanwhile."""
         try:
-            self._type(parcel)
+            self._type(parcel, keys)
         except _Abort as abort:
             return _failed(abort.reason, abort.retryable, abort.deferred)
+        except FocusLost as lost:
+            return _failed(str(lost))
         except self._pag.FailSafeException:
             self._engage_failsafe(parcel)
             return _failed("failsafe")
@@ -253,81 +300,160 @@ class GuiDriver:
             return None
         return Receipt(True, None, METHOD, False)
 
-    def _type(self, parcel: Parcel) -> None:
-        pag, opts, clipboard = self._pag, self.options, self._clipboard
-        assert parcel.agent.input is not None and clipboard is not None
-        x, y = parcel.agent.input
-        clear = [self._keys(combo) for combo in opts.clear_keys]
-        paste, submit = self._keys(opts.paste_keys), self._keys(parcel.agent.submit)
-        region = self._probe(x, y)
-        pag.click(x, y)
-        for keys in clear:
-            pag.hotkey(*keys)
-        first, since = self._grabber.grab(region), time.monotonic()
-        if not clipboard.put(parcel.text, opts.clipboard_timeout_s):
+    def _type(self, parcel: Parcel, keys: AgentKeys) -> None:
+        pag, opts, agent = self._pag, self.options, parcel.agent
+        assert agent.input is not None and self._clipboard is not None
+        x, y = agent.input
+        box = self._input_box(agent)
+        if not self._clipboard.put(parcel.text, self._wait_s(opts.clipboard_timeout_s),
+                                   primary=agent.set_primary):
             raise _Abort("clipboard not ready")
-        before = self._wait_quiet(region, first, since)
-        self._check_step(x, y)
-        pag.hotkey(*paste)
-        pasted = self._wait_change(region, before, opts.paste_timeout_s)
+        before = self._grabber.grab(box)
+        self._check_paused()
+        pag.click(x, y)
+        window = self._take_focus(x, y)
+        empty = self._clear(agent.id, box, keys.clear, window)
+        self._check_step(x, y, window)
+        self._dirty.add(agent.id)  # from the paste on, text may be left in the input
+        pag.hotkey(*keys.paste)
+        pasted = self._wait_change(box, (empty, before), opts.paste_timeout_s)
         if pasted is None:
             raise _Abort("paste not seen")
-        pasted = self._wait_quiet(region, pasted, time.monotonic())
-        self._check_step(x, y)
-        pag.hotkey(*submit)
-        if self._wait_change(region, pasted, opts.submit_timeout_s) is None:
+        pasted = self._wait_quiet(box, pasted, opts.quiet_s)
+        self._check_step(x, y, window)
+        pag.hotkey(*keys.submit)
+        after = self._wait_change(box, (pasted,), opts.submit_timeout_s)
+        if after is None:
             raise _Abort("submit not seen")
+        self._dirty.discard(agent.id)
+        self._empty_look[agent.id] = self._wait_quiet(box, after, opts.quiet_s, limit_s=0.1)
 
-    def _keys(self, combo: str) -> list[str]:
+    def _take_focus(self, x: int, y: int) -> int | None:
+        """The top-level window under the point, once it has the keyboard (else FocusLost)."""
+        if self._focus is None:
+            return None  # not X11: the click gives the focus
+        window = self._focus.toplevel_at(x, y)
+        if window is None:
+            raise FocusLost("focus not taken")
+        self._focus.ensure(window, self._wait_s(self.options.focus_timeout_s),
+                           check=self._check_paused)
+        return window
+
+    def _clear(
+        self, agent_id: str, box: Rect, clear: tuple[tuple[str, ...], ...], window: int | None
+    ) -> Image.Image:
+        """Empty the input and return how it looks empty; ``input not empty`` when it cannot.
+
+        Fast path: one clear pass, and the input looks as it did when last seen empty. Else
+        pass again until a pass changes nothing (an input that keeps changing, like a
+        Ctrl+A that only moves to the line start, is not empty), and an input that may hold
+        an earlier attempt's paste must then look as it did when it was empty.
+        """
+        opts = self.options
+        self._press_each(clear)
+        image = self._wait_quiet(box, self._grabber.grab(box), opts.quiet_s)
+        known = self._empty_look.get(agent_id)
+        if known is not None and not changed(known, image, opts.thin_px):
+            return image
+        for _ in range(opts.clear_passes):
+            self._check_focus(window)
+            self._press_each(clear)
+            after = self._wait_change(box, (image,), opts.clear_settle_s)
+            if after is None:
+                break
+            image = self._wait_quiet(box, after, opts.clear_settle_s)
+        else:
+            raise _Abort("input not empty")
+        if agent_id in self._dirty and known is not None and changed(known, image, opts.thin_px):
+            raise _Abort("input not empty")
+        self._empty_look[agent_id] = image
+        return image
+
+    def _press_each(self, combos: tuple[tuple[str, ...], ...]) -> None:
+        for combo in combos:
+            self._pag.hotkey(*combo)
+
+    def _agent_keys(self, clear: tuple[str, ...], paste: str, submit: str) -> AgentKeys:
+        return AgentKeys(tuple(self._keys(c) for c in clear), self._keys(paste), self._keys(submit))
+
+    def _keys(self, combo: str) -> tuple[str, ...]:
         keys = parse_keys(combo)
         if not keys or not all(self._pag.isValidKey(key) for key in keys):
             log.warning("unknown key in %r", combo)
             raise _Abort("bad key", retryable=False)
-        return keys
+        return tuple(keys)
 
-    def _probe(self, x: int, y: int) -> Rect:
-        width, height = self.options.probe_size
+    def _input_box(self, agent: Agent) -> Rect:
+        """Where the agent's typed text shows: its input box, else a box around the point."""
+        assert agent.input is not None
+        x, y = agent.input
         screen = screen_of(x, y, self._screens)
         assert screen is not None
-        probe = screen.clip(Rect(x - width // 2, y - height // 2, width, height))
-        assert probe is not None
-        return probe
+        if agent.input_box is not None:
+            box = screen.clip(Rect(*agent.input_box))
+        else:
+            width, height = self.options.probe_size
+            box = screen.clip(Rect(x - width // 2, y - height // 2, width, height))
+        if box is None:
+            raise _Abort("off screen", retryable=False)
+        return box
 
     def _wait_change(
-        self, region: Rect, reference: Image.Image, timeout: float
+        self, region: Rect, references: tuple[Image.Image, ...], timeout: float
     ) -> Image.Image | None:
-        """The first grab that differs from ``reference``; None at the timeout."""
-        deadline = time.monotonic() + timeout
+        """The first grab that differs from every reference; None at the timeout."""
+        deadline = time.monotonic() + self._wait_s(timeout)
+        thin = self.options.thin_px
         while True:
             image = self._grabber.grab(region)
-            if changed(reference, image, self.options.thin_px):
+            if all(changed(reference, image, thin) for reference in references):
                 return image
             if time.monotonic() >= deadline:
                 return None
             self._check_paused()
             time.sleep(self.options.poll_s)
 
-    def _wait_quiet(self, region: Rect, last: Image.Image, since: float) -> Image.Image:
+    def _wait_quiet(
+        self, region: Rect, last: Image.Image, quiet_s: float, limit_s: float | None = None
+    ) -> Image.Image:
         """A grab once the region has not changed for ``quiet_s`` (bounded)."""
         opts = self.options
-        deadline = time.monotonic() + opts.quiet_timeout_s
+        limit = opts.quiet_timeout_s if limit_s is None else limit_s
+        deadline = time.monotonic() + self._wait_s(limit)
+        since = time.monotonic()
         while True:
             image = self._grabber.grab(region)
             now = time.monotonic()
             if changed(last, image, opts.thin_px):
                 last, since = image, now
-            if now - since >= opts.quiet_s or now >= deadline:
+            if now - since >= quiet_s or now >= deadline:
                 return image
-            time.sleep(max(opts.poll_s, min(opts.quiet_s / 2, since + opts.quiet_s - now)))
+            time.sleep(max(opts.poll_s, min(quiet_s / 2, since + quiet_s - now)))
 
-    def _check_step(self, x: int, y: int) -> None:
+    def _check_step(self, x: int, y: int, window: int | None = None) -> None:
+        """Before a keystroke: not paused, in time, pointer untouched, focus still there."""
         self._check_paused()
         if tuple(self._pag.position()) != (x, y):
             raise _HumanMoved()
+        self._check_focus(window)
+
+    def _check_focus(self, window: int | None) -> None:
+        focus = self._focus
+        if window is not None and focus is not None and not focus.focus_inside(window):
+            raise FocusLost("focus not taken")
 
     def _check_paused(self) -> None:
         if self._kill.engaged:
             raise _Abort("paused", deferred=True)
+        if time.monotonic() >= self._deadline:
+            raise _Abort("deadline passed")
+
+    def _remaining(self) -> float:
+        return self._deadline - time.monotonic()
+
+    def _wait_s(self, timeout: float) -> float:
+        """``timeout``, cut to what is left of this delivery's deadline."""
+        return max(0.0, min(timeout, self._remaining()))
 
     def _wait_for_human(self, force: bool) -> tuple[int, int]:
         """Wait until the pointer has rested ``human_idle_s``; the position it rests at."""
@@ -335,7 +461,7 @@ class GuiDriver:
         last = tuple(self._pag.position())
         if not force and last == self._left_at():
             return last  # type: ignore[return-value]
-        deadline = time.monotonic() + opts.human_wait_s
+        deadline = time.monotonic() + self._wait_s(opts.human_wait_s)
         still_since = time.monotonic()
         while time.monotonic() - still_since < opts.human_idle_s:
             if time.monotonic() >= deadline:
@@ -354,16 +480,19 @@ class GuiDriver:
         except (OSError, ValueError):
             return None
 
-    def _restore(self, home: tuple[int, int] | None, saved: str | None, parcel: Parcel) -> None:
-        """Give back the clipboard and, unless ``home`` is None, the pointer position."""
-        assert self._clipboard is not None
-        if saved is not None:
-            try:  # xsel takes the selection in the background: check that it did
-                restored = self._clipboard.put(saved, self.options.clipboard_timeout_s)
-            except ClipboardError:
-                restored = False
-            if not restored:
-                log.warning("could not give the user's clipboard back")
+    def _restore_clipboard(self, saved: SavedSelections | None) -> None:
+        """Give the user's clipboard (and PRIMARY selection, if we took it) back."""
+        if saved is None or self._clipboard is None:
+            return
+        try:
+            restored = self._clipboard.restore(saved, self.options.clipboard_timeout_s)
+        except ClipboardError:
+            restored = False
+        if not restored:
+            log.warning("could not give the user's clipboard back")
+
+    def _restore_pointer(self, home: tuple[int, int] | None, parcel: Parcel) -> None:
+        """Put the pointer back at ``home``; None means it is the human's now."""
         if home is None:
             return  # not our pointer now: remember nothing, so the next delivery waits
         if self.options.restore_pointer:
@@ -382,6 +511,14 @@ class GuiDriver:
         )
         log.warning("%s; input paused", reason)
         self._kill.engage(reason)
+
+
+def _log_receipt(parcel: Parcel, receipt: Receipt, ms: float) -> None:
+    if receipt.ok:
+        log.info("delivery %s to %s: done in %.0f ms", parcel.delivery_id, parcel.agent.id, ms)
+    else:
+        log.warning("delivery %s to %s: failed (%s) after %.0f ms", parcel.delivery_id,
+                    parcel.agent.id, receipt.reason, ms)
 
 
 def _bound_display(pag: Any) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import os
 import sys
 import warnings
@@ -18,6 +19,8 @@ from typing import Any
 from PIL import Image
 
 from core.models import Agent
+
+log = logging.getLogger(__name__)
 
 IS_X11 = sys.platform not in ("win32", "darwin")
 
@@ -155,11 +158,33 @@ def x_display(name: str | None = None) -> Iterator[Any]:
         display.close()
 
 
+def allow_missing_xauthority() -> None:
+    """Connect without a cookie when the X authority file does not exist.
+
+    python-xlib (and so PyAutoGUI) refuses to connect at all when ``$XAUTHORITY`` or
+    ``~/.Xauthority`` is missing, although servers without authentication (a plain ``Xvfb :1``,
+    many VNC desktops) accept such clients. Pointing ``XAUTHORITY`` at an empty file makes it
+    connect with no cookie, as libX11 does.
+    """
+    path = os.environ.get("XAUTHORITY") or os.path.join(os.path.expanduser("~"), ".Xauthority")
+    if os.path.exists(path):
+        return
+    os.environ["XAUTHORITY"] = os.devnull
+    global _XAUTH_NOTED
+    if not _XAUTH_NOTED:
+        log.debug("no X authority file at %s: connecting without a cookie", path)
+        _XAUTH_NOTED = True
+
+
+_XAUTH_NOTED = False
+
+
 def open_x_display(name: str | None = None) -> Any:
     """Open a python-xlib connection; raise NoDisplay with the reason when impossible."""
     name = name or os.environ.get("DISPLAY", "")
     if not name:
         raise NoDisplay("DISPLAY is not set")
+    allow_missing_xauthority()
     error = None
     with warnings.catch_warnings():
         # python-xlib leaves the X authority file (and, on failure, its socket) open.
@@ -220,11 +245,9 @@ class Grabber:
             from PIL import ImageGrab
 
             return ImageGrab.grab(bbox=rect.bbox, all_screens=True)
-        if self._display is None:
-            self._display = open_x_display(self.display_name)
         from Xlib import X
 
-        root = self._display.screen().root
+        root = self.connection().screen().root
         raw = root.get_image(rect.left, rect.top, rect.width, rect.height, X.ZPixmap, 0xFFFFFFFF)
         data = raw.data
         if isinstance(data, str):  # python-xlib hands large replies back as latin-1 text
@@ -240,9 +263,13 @@ class Grabber:
         """The monitors, asked through this grabber's connection."""
         if not IS_X11:
             return detect_screens()
+        return detect_screens(self.connection())
+
+    def connection(self) -> Any:
+        """This grabber's python-xlib connection (opened when first needed)."""
         if self._display is None:
             self._display = open_x_display(self.display_name)
-        return detect_screens(self._display)
+        return self._display
 
     def close(self) -> None:
         """Close the X connection, if any."""

@@ -39,6 +39,11 @@ def input_point(index: int) -> tuple[int, int]:
     return (index % COLUMNS) * CELL_W + 240, (index // COLUMNS) * CELL_H + 480
 
 
+def input_box(index: int) -> tuple[int, int, int, int]:
+    """The input box (x, y, width, height) of window ``index``: where typed text shows."""
+    return (index % COLUMNS) * CELL_W + 10, (index // COLUMNS) * CELL_H + 420, 460, 110
+
+
 def watch_region(index: int) -> tuple[int, int, int, int]:
     """The watch region (x, y, width, height) of window ``index``."""
     return (index % COLUMNS) * CELL_W + 20, (index // COLUMNS) * CELL_H + 40, 440, 360
@@ -240,10 +245,13 @@ def agents_toml(ctrl_enter: Sequence[int] = (), extra: str = "") -> str:
     for i in range(COUNT):
         x, y = input_point(i)
         wx, wy, ww, wh = watch_region(i)
+        bx, by, bw, bh = input_box(i)
         submit = 'submit = "ctrl+enter"\n' if i in ctrl_enter else ""
         parts.append(
             f'\n[[agent]]\nid = "Agent-{i + 1}"\nrole = "role{i + 1}"\n'
             f'capabilities = ["python"]\ninput = [{x}, {y}]\n'
+            f"input_box = [{bx}, {by}, {bw}, {bh}]\n"
+            f'clear = ["ctrl+/", "delete"]  # Tk: Ctrl+/ selects all\n'
             f"watch = [{wx}, {wy}, {ww}, {wh}]\n{submit}"
         )
     return "".join(parts) + extra

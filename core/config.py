@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError
+from core.keys import PRESETS, KeyComboError, parse_combo
 from core.models import Agent
 
-ALLOWED_KEYS = {"id", "role", "capabilities", "input", "watch", "capacity", "submit", "delivery"}
+ALLOWED_KEYS = {"id", "role", "capabilities", "input", "watch", "capacity", "submit", "delivery",
+                "app", "input_box", "paste", "clear"}
+TOP_LEVEL_KEYS = {"agent"}
 DELIVERY_METHODS = ("gui", "inbox")
+AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def load_agents(path: Path) -> list[Agent]:
@@ -25,6 +30,12 @@ def load_agents(path: Path) -> list[Agent]:
         raise ConfigError(f"agents file {path} cannot be read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"agents file {path} is not valid TOML: {exc}") from None
+    unknown = set(raw) - TOP_LEVEL_KEYS
+    if unknown:
+        raise ConfigError(
+            f"agents file {path}: unknown top-level key(s) {', '.join(sorted(unknown))} "
+            "(agents are [[agent]] tables)"
+        )
     entries = raw.get("agent")
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"agents file {path} defines no agents: add [[agent]] tables")
@@ -41,6 +52,11 @@ def _parse_agent(path: Path, index: int, entry: Any) -> Agent:
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     agent_id = _text(entry, "id", where)
+    if not AGENT_ID.fullmatch(agent_id):
+        raise ConfigError(
+            f"{where}: id {agent_id!r} must be 1-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
     where = f"agents file {path}, agent {agent_id}"
     caps = entry.get("capabilities", [])
     if not isinstance(caps, list) or not all(isinstance(c, str) and c for c in caps):
@@ -51,16 +67,55 @@ def _parse_agent(path: Path, index: int, entry: Any) -> Agent:
     capacity = entry.get("capacity", 1)
     if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
         raise ConfigError(f"{where}: capacity must be a whole number of at least 1")
+    app = entry.get("app", "chat")
+    if app not in PRESETS:
+        raise ConfigError(f"{where}: app must be one of {', '.join(PRESETS)}")
+    preset = PRESETS[app]
+    point = _ints(entry.get("input"), 2, "input", where)
+    watch = _region(entry.get("watch"), "watch", where)
     return Agent(
         id=agent_id,
         role=_text(entry, "role", where),
         capabilities=tuple(caps),
-        input=_ints(entry.get("input"), 2, "input", where),
-        watch=_region(entry.get("watch"), where),
+        input=point,
+        watch=watch,
         capacity=capacity,
-        submit=str(entry.get("submit", "enter")),
+        submit=_combo(entry.get("submit", preset.submit), "submit", where),
         delivery=delivery,
+        app=app,
+        input_box=_input_box(entry.get("input_box"), point, watch, where),
+        clear=_clear_keys(entry.get("clear", list(preset.clear)), where),
+        paste=_combo(entry.get("paste", preset.paste), "paste", where),
+        set_primary=preset.set_primary,
     )
+
+
+def _combo(value: Any, key: str, where: str) -> str:
+    try:
+        return "+".join(parse_combo(value))
+    except KeyComboError as exc:
+        raise ConfigError(f"{where}: {key}: {exc}") from None
+
+
+def _clear_keys(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: clear must be a list of key combinations")
+    return tuple(_combo(combo, "clear", where) for combo in value)
+
+
+def _input_box(
+    value: Any,
+    point: tuple[int, int] | None,
+    watch: tuple[int, int, int, int] | None,
+    where: str,
+) -> tuple[int, int, int, int] | None:
+    """The configured box; else the watch region when it holds the input point; else None."""
+    box = _region(value, "input_box", where)
+    if box is not None or point is None or watch is None:
+        return box
+    x, y, width, height = watch
+    inside = x <= point[0] < x + width and y <= point[1] < y + height
+    return watch if inside else None
 
 
 def _text(entry: dict[str, Any], key: str, where: str) -> str:
@@ -79,16 +134,21 @@ def _ints(value: Any, count: int, key: str, where: str) -> Any:
     return tuple(value)
 
 
-def _region(value: Any, where: str) -> tuple[int, int, int, int] | None:
-    region = _ints(value, 4, "watch", where)
+def _region(value: Any, key: str, where: str) -> tuple[int, int, int, int] | None:
+    region = _ints(value, 4, key, where)
     if region is not None and (region[2] <= 0 or region[3] <= 0):
-        raise ConfigError(f"{where}: watch width and height must be positive")
+        raise ConfigError(f"{where}: {key} width and height must be positive")
     return region
 
 
 def _check_unique(path: Path, agents: list[Agent]) -> None:
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for agent in agents:
-        if agent.id in seen:
+        other = seen.get(agent.id.lower())
+        if other == agent.id:
             raise ConfigError(f"agents file {path}: agent id {agent.id} appears twice")
-        seen.add(agent.id)
+        if other is not None:
+            raise ConfigError(
+                f"agents file {path}: agent ids {other} and {agent.id} differ only in case"
+            )
+        seen[agent.id.lower()] = agent.id

@@ -104,6 +104,11 @@ class Agent:
     capacity: int = 1
     submit: str = "enter"
     delivery: str = "gui"
+    app: str = "chat"  # the application preset the keys below came from
+    input_box: tuple[int, int, int, int] | None = None  # where typed text shows (x, y, w, h)
+    clear: tuple[str, ...] = ("ctrl+a", "delete")  # key combinations that empty the input
+    paste: str = "ctrl+v"
+    set_primary: bool = False  # also put the text in the PRIMARY selection
 
     def can_take(self, role: str | None, capabilities: tuple[str, ...]) -> bool:
         """True when this agent has the role (if any) and every capability asked for."""

@@ -23,7 +23,12 @@ class Parcel:
 
 
 class Deliverer(Protocol):
-    """Puts a parcel in front of its agent (chat window, inbox file, ...)."""
+    """Puts a parcel in front of its agent (chat window, inbox file, ...).
+
+    A deliverer that does blocking work may say how long one ``deliver`` can take at most
+    (a ``time_limit_s`` attribute, its own deadline); the scheduler then waits a little
+    longer than that, so that it never gives up on a delivery that can still land.
+    """
 
     async def deliver(self, parcel: Parcel) -> Receipt:
         """Deliver once and say how it went; never raise for an expected failure."""

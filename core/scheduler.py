@@ -19,6 +19,8 @@ from core.service import SwarmService
 
 log = logging.getLogger(__name__)
 
+DELIVERY_MARGIN_S = 10.0  # the scheduler outwaits a deliverer's own deadline by this much
+
 
 @dataclass
 class BurstResult:
@@ -129,6 +131,18 @@ class Scheduler:
             if version != seen or due:
                 return version
 
+    def delivery_timeout(self) -> float:
+        """How long to wait for one delivery: longer than the deliverer's own deadline.
+
+        ``wait_for`` cannot stop a deliverer's worker thread, so a deliverer that owns a
+        deadline (``time_limit_s``) must always answer first; otherwise a late paste could
+        land after its delivery was given up and sent again.
+        """
+        limit = getattr(self.deliverer, "time_limit_s", None)
+        if limit is None:
+            return self.delivery_timeout_s
+        return float(limit) + DELIVERY_MARGIN_S
+
     async def _deliver(self, delivery: Delivery) -> Receipt:
         agent = self.service.agents.get(delivery.agent)
         if agent is None:
@@ -138,10 +152,11 @@ class Scheduler:
                       is_retry=delivery.is_retry)
         parcel = Parcel(delivery.id, agent, text, delivery.sender, delivery.task_id,
                         delivery.priority, delivery.is_retry)
+        timeout = self.delivery_timeout()
         try:
-            return await asyncio.wait_for(self.deliverer.deliver(parcel), self.delivery_timeout_s)
+            return await asyncio.wait_for(self.deliverer.deliver(parcel), timeout)
         except TimeoutError:
-            return Receipt(False, f"no answer within {self.delivery_timeout_s:g} s")
+            return Receipt(False, f"no answer within {timeout:g} s")
         except Exception as exc:
             log.exception("deliverer failed on delivery %d", delivery.id)
             return Receipt(False, f"deliverer error: {exc}")

@@ -28,7 +28,23 @@ def test_default_layout_is_eight_agents_in_a_4x2_grid() -> None:
 BROKEN = [
     ("[[agent]]\nid = 'A'\n", "role must be a non-empty string"),
     ("nonsense = [", "is not valid TOML"),
-    ("title = 'no agents'\n", "defines no agents"),
+    ("# nothing but a comment\n", "defines no agents"),
+    ("title = 'no agents'\n", "unknown top-level key(s) title"),
+    ("[[agnet]]\nid='A'\nrole='qa'\n", "unknown top-level key(s) agnet"),
+    ("[[agent]]\nid='Agent-1'\nrole='qa'\n[[agent]]\nid='agent-1'\nrole='web'\n",
+     "agent ids Agent-1 and agent-1 differ only in case"),
+    ("[[agent]]\nid='a/b'\nrole='qa'\n", "id 'a/b' must be 1-64 letters"),
+    ('[[agent]]\nid="A\\nB"\nrole="qa"\n', "id 'A\\nB' must be"),
+    ("[[agent]]\nid='.hidden'\nrole='qa'\n", "must be 1-64 letters"),
+    ("[[agent]]\nid='A'\nrole='qa'\nsubmit='entr'\n", "agent A: submit: unknown key 'entr'"),
+    ("[[agent]]\nid='A'\nrole='qa'\nsubmit='ctrl+'\n", "submit: 'ctrl+' has an empty key"),
+    ("[[agent]]\nid='A'\nrole='qa'\nsubmit='ctrl'\n", "no key besides modifiers"),
+    ("[[agent]]\nid='A'\nrole='qa'\npaste='ctrl+shift+vv'\n", "paste: unknown key 'vv'"),
+    ("[[agent]]\nid='A'\nrole='qa'\nclear='ctrl+a'\n", "clear must be a list"),
+    ("[[agent]]\nid='A'\nrole='qa'\nclear=['ctrl+a', 'supr']\n", "clear: unknown key 'supr'"),
+    ("[[agent]]\nid='A'\nrole='qa'\napp='emacs'\n", "app must be one of chat, terminal"),
+    ("[[agent]]\nid='A'\nrole='qa'\ninput_box=[0,0,5]\n", "input_box must be a list of 4"),
+    ("[[agent]]\nid='A'\nrole='qa'\ninput_box=[0,0,5,0]\n", "input_box width and height"),
     ("[[agent]]\nid='A'\nrole='qa'\ninput=[1]\n", "input must be a list of 2 whole numbers"),
     ("[[agent]]\nid='A'\nrole='qa'\nwatch=[0,0,0,5]\n", "width and height must be positive"),
     ("[[agent]]\nid='A'\nrole='qa'\ncolour='red'\n", "unknown key(s) colour"),
@@ -48,6 +64,25 @@ def test_invalid_file_names_the_file_and_the_problem(
         load_agents(path)
     assert str(path) in str(caught.value)
     assert message in str(caught.value)
+
+
+def test_application_presets_and_overrides(tmp_path: Path) -> None:
+    path = write_agents(tmp_path / "a.toml", [
+        {"id": "Chat", "role": "qa", "input": [100, 100], "watch": [0, 0, 400, 300]},
+        {"id": "Term", "role": "qa", "app": "terminal", "input": [500, 500],
+         "input_box": [400, 400, 300, 200], "submit": "Ctrl+Return"},
+        {"id": "Mine", "role": "qa", "app": "terminal", "paste": "shift+insert",
+         "clear": ["escape", "ctrl+u"], "input": [10, 900], "watch": [0, 0, 400, 300]},
+    ])
+    chat, term, mine = load_agents(path)
+    assert (chat.clear, chat.paste, chat.submit, chat.set_primary) == (
+        ("ctrl+a", "delete"), "ctrl+v", "enter", False)
+    assert chat.input_box == (0, 0, 400, 300)  # the watch region holds the input point
+    assert (term.clear, term.paste, term.submit, term.set_primary) == (
+        ("ctrl+e", "ctrl+u"), "ctrl+shift+v", "ctrl+enter", True)
+    assert term.input_box == (400, 400, 300, 200)
+    assert (mine.clear, mine.paste) == (("escape", "ctrl+u"), "shift+insert")
+    assert mine.input_box is None  # the watch region is elsewhere: a box around the point
 
 
 def test_negative_coordinates_are_allowed(tmp_path: Path) -> None:

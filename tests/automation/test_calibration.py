@@ -15,7 +15,7 @@ from core.errors import NotFound
 from core.settings import DEFAULT_CONFIG
 
 ORIGINAL = """# My swarm: keep this comment.
-title = "four windows"  # a key swarm does not read
+# four windows, one comment line more
 
 [[agent]]
 id = "Agent-1"

@@ -154,9 +154,9 @@ def test_gui_options_from_the_environment() -> None:
     from automation.gui import GuiOptions
     from core.errors import ConfigError
 
-    options = GuiOptions.from_env({"SWARM_HUMAN_IDLE": "0.5",
-                                   "SWARM_CLEAR_KEYS": "ctrl+a, backspace"})
-    assert options.human_idle_s == 0.5 and options.clear_keys == ("ctrl+a", "backspace")
+    options = GuiOptions.from_env({"SWARM_HUMAN_IDLE": "0.5", "SWARM_FOCUS_TIMEOUT": "0.25"})
+    assert options.human_idle_s == 0.5 and options.focus_timeout_s == 0.25
+    assert options.time_limit_s == options.lock_timeout_s + 2 * 10.0 + options.steps_s
     assert GuiOptions.from_env({}) == GuiOptions()
     with pytest.raises(ConfigError, match="SWARM_PASTE_TIMEOUT"):
         GuiOptions.from_env({"SWARM_PASTE_TIMEOUT": "soon"})
