@@ -48,6 +48,7 @@ class Watcher:
         self.frames = frames
         self.since = service.clock.now()
         self._last: dict[str, bytes] = {}
+        self.first_frames: dict[str, float] = {}  # agent -> when its screen was first seen
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="watch") if frames else None
 
     async def sample(self) -> list[str]:
@@ -58,7 +59,9 @@ class Watcher:
         loop = asyncio.get_running_loop()
         grabbed = await loop.run_in_executor(self._executor, self._grab_all, watched)
         changed = []
+        now = self.service.clock.now()
         for agent, frame in grabbed.items():
+            self.first_frames.setdefault(agent, now)
             before = self._last.get(agent)
             self._last[agent] = frame
             if before is not None and frames_differ(before, frame):
@@ -73,7 +76,8 @@ class Watcher:
     async def tick(self) -> rules.TickReport:
         """Sample the screens, then judge every agent in one transaction."""
         changed = await self.sample()
-        report = await self.service.write("watch", rules.tick, self.settings, changed, self.since)
+        report = await self.service.write("watch", rules.tick, self.settings, changed, self.since,
+                                          self.first_frames)
         if report.nudged or report.reassigned or report.opened or report.cleared:
             log.info("watch: stalled %s, nudged %s, reassigned %s, opened %s, cleared %s",
                      report.stalled, report.nudged, report.reassigned, report.opened,

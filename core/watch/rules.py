@@ -6,13 +6,16 @@ done, fail) or an assignment. An agent with an active task and no activity for
 ``stall_after`` is stalled: an alert is opened and it is nudged, at most ``max_nudges`` times
 per set of tasks and ``nudge_cooldown`` apart; after ``reassign_after`` without activity its
 tasks go back to the queue. An agent without an active task, or within ``grace`` of an
-assignment, is never nudged. Agents whose last deliveries all failed are unreachable.
+assignment, is never nudged. The stall clock starts at the latest of: the last activity, the
+prompt's delivery plus ``grace``, and the first frame the watcher took of the agent, so an
+agent is judged stalled only after it was *observed* unchanged for ``stall_after``. Agents
+whose last deliveries all failed are unreachable.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from core import messages, tasks
@@ -64,11 +67,16 @@ class _View:
 
 
 def tick(conn: sqlite3.Connection, ctx: Ctx, settings: WatchSettings,
-         screen_changed: Iterable[str], since: float) -> TickReport:
-    """Record screen activity, then judge every agent; ``since``: when watching began."""
+         screen_changed: Iterable[str], since: float,
+         first_frames: Mapping[str, float] | None = None) -> TickReport:
+    """Record screen activity, then judge every agent.
+
+    ``since``: when watching began; ``first_frames``: agent -> when its screen was first
+    captured (agents watched on screen only).
+    """
     report = TickReport()
     _record_screen(conn, ctx, settings, screen_changed, report)
-    for view in _views(conn, ctx, since):
+    for view in _views(conn, ctx, settings, since, first_frames or {}):
         _judge(conn, ctx, settings, view, report)
     for agent in ctx.agents:
         _check_reachable(conn, ctx, settings, agent, report)
@@ -95,7 +103,8 @@ def _own_echo(conn: sqlite3.Connection, ctx: Ctx, settings: WatchSettings, agent
     return row is not None and (row[0] == "delivering" or ctx.now - row[1] <= settings.echo_s)
 
 
-def _views(conn: sqlite3.Connection, ctx: Ctx, since: float) -> Iterator[_View]:
+def _views(conn: sqlite3.Connection, ctx: Ctx, settings: WatchSettings, since: float,
+           first_frames: Mapping[str, float]) -> Iterator[_View]:
     held: dict[str, list[_Held]] = {}
     for task_id, agent, assigned_at, attempts, most in conn.execute(
             "SELECT id, assignee, assigned_at, attempts, max_attempts FROM tasks "
@@ -109,8 +118,17 @@ def _views(conn: sqlite3.Connection, ctx: Ctx, since: float) -> Iterator[_View]:
         row = watch.get(agent)
         times = [since, reports.get(agent) or 0.0, (row[1] or 0.0) if row else 0.0]
         times += [t.assigned_at for t in mine]
+        if mine:
+            times += [first_frames.get(agent, since), _delivered_at(conn, agent) + settings.grace_s]
         yield _View(agent, mine, max(times), row[2] if row else None, row[3] if row else 0,
                     row[4] if row else None)
+
+
+def _delivered_at(conn: sqlite3.Connection, agent: str) -> float:
+    """When the agent's latest message arrived (0 when none did)."""
+    row = conn.execute("SELECT updated_at FROM deliveries WHERE agent_id = ? AND state = "
+                       "'delivered' ORDER BY id DESC LIMIT 1", (agent,)).fetchone()
+    return float(row[0]) if row else 0.0
 
 
 def _judge(conn: sqlite3.Connection, ctx: Ctx, settings: WatchSettings, view: _View,

@@ -7,6 +7,7 @@ are frozen. Skips without Xvfb, fails instead when SWARM_REQUIRE_XVFB=1.
 
 from __future__ import annotations
 
+import time
 from io import BytesIO
 from typing import Any
 
@@ -16,15 +17,32 @@ from automation.watch import ScreenFrames, screenshot_png
 from core.models import TaskStatus
 from core.protocols import ManualClock
 from core.service import SwarmService
+from core.watch.frames import frames_differ
 from core.watch.jobs import Watcher
 from tests.watch.conftest import assign, desktop_env, kinds, watch_settings
 
 
 def type_into(server: Any, index: int, text: str) -> None:
-    """Click window ``index``'s chat input and type ``text`` (visible activity)."""
+    """Click window ``index``'s chat input, give it the keyboard and type ``text``.
+
+    There is no window manager, so a click alone does not move the keyboard focus: the
+    "person" focuses the window as their window manager would.
+    """
     x, y = desktop_env().input_point(index)
-    server.xdotool("mousemove", str(x), str(y), "click", "1")
-    server.xdotool("type", "--delay", "1", text)
+    where = server.xdotool("mousemove", str(x), str(y), "click", "1", "getmouselocation",
+                           "--shell")
+    window = dict(line.split("=") for line in where.split())["WINDOW"]
+    server.xdotool("windowfocus", "--sync", window, "type", "--delay", "1", text)
+
+
+def wait_until_shown(watcher: Watcher, agent: Any, timeout: float = 10.0) -> None:
+    """Wait (bounded) until the agent's watched region differs from the watcher's last frame."""
+    assert watcher.frames is not None
+    before = watcher._last[agent.id]
+    deadline = time.monotonic() + timeout
+    while not frames_differ(before, watcher.frames.grab(agent) or before):
+        assert time.monotonic() < deadline, f"{agent.id}'s window did not show the typing"
+        time.sleep(0.02)
 
 
 async def states(service: SwarmService) -> dict[str, str]:
@@ -46,6 +64,7 @@ async def test_changing_window_works_frozen_one_stalls_idle_ones_are_left_alone(
         for minute in range(1, 31):
             clock.advance(60)
             type_into(watch_xserver, 0, f"m{minute} ")
+            wait_until_shown(watcher, service.agents["Agent-1"])
             report = await watcher.tick()
             assert report.active == ["Agent-1"], (minute, report)
             seen[minute * 60] = await states(service)

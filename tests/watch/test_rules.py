@@ -138,7 +138,38 @@ async def test_our_own_delivery_is_not_activity(
     await service.record_receipt(delivery, Receipt(True, None, "test"))
     frames.change("Agent-7")  # the pasted prompt shows up in the window
     report = await watcher.tick()
-    assert report.echoes == ["Agent-7"] and report.stalled == ["Agent-7"]
+    # Not activity, and the stall clock starts again at the delivery plus the grace period.
+    assert report.echoes == ["Agent-7"] and report.active == [] and report.stalled == []
+    clock.advance(120 + 600 - 1)
+    assert (await watcher.tick()).stalled == []
+    clock.advance(1)
+    assert (await watcher.tick()).stalled == ["Agent-7"]
+
+
+async def test_a_busy_window_is_not_stalled_at_its_first_ticks(
+        service: SwarmService, clock: ManualClock, frames: FakeFrames) -> None:
+    """Short intervals, a window changing every 300 ms once its prompt is in: never stalled."""
+    settings = watch_settings(interval_s=1, stall_after_s=4, grace_s=2, nudge_cooldown_s=1)
+    frames.frames["Agent-3"] = bytes(64)
+    watcher = Watcher(service, settings, frames)
+    await watcher.tick()  # watching for a while already: the first frame is old
+    clock.advance(30)
+    await watcher.tick()
+    await assign(service, "Agent-3")
+    clock.advance(3)  # the prompt arrives 3 s after the assignment (others went first)
+    delivery = await service.claim_delivery()
+    assert delivery is not None and delivery.agent == "Agent-3"
+    await service.record_receipt(delivery, Receipt(True, None, "test"))
+    stalled = []
+    for _ in range(12):  # 12 s of 300 ms changes, a tick a second
+        for _ in range(3):
+            clock.advance(0.3)
+            frames.change("Agent-3")
+        clock.advance(0.1)
+        stalled += (await watcher.tick()).stalled
+    assert stalled == []
+    assert await kinds(service, "agent.nudged") == []
+    assert await kinds(service, "alert.opened") == []
 
 
 async def test_a_stalled_task_out_of_attempts_fails(
