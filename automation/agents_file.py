@@ -1,4 +1,4 @@
-"""Rewrite the input points in the agents file, keeping everything else.
+"""Rewrite the input points (and input boxes) in the agents file, keeping everything else.
 
 The file is edited as text (comments, order and other keys stay as they were) and the result
 is checked by parsing it; when a table is written in a form the text edit does not know, the
@@ -18,21 +18,27 @@ from typing import Any
 
 from core.errors import ConfigError, NotFound
 
-AGENT_KEY_ORDER = ("id", "role", "capabilities", "input", "watch", "capacity", "submit", "delivery")
+AGENT_KEY_ORDER = ("id", "role", "capabilities", "app", "input", "input_box", "watch", "capacity",
+                   "submit", "paste", "clear", "delivery")
 _HEADER = re.compile(r"^\s*\[")
 _AGENT_HEADER = re.compile(r"^\s*\[\[\s*agent\s*\]\]\s*(#.*)?$")
 _ID_LINE = re.compile(r"^\s*id\s*=")
-_INPUT_LINE = re.compile(r"^(\s*input\s*=\s*)\[[^\]\n]*\](.*)$", re.DOTALL)
-
 Point = tuple[int, int]
+AgentValues = Mapping[str, Mapping[str, list[int]]]  # agent id -> key -> list of numbers
 
 
 def write_input_points(path: Path, points: Mapping[str, Point]) -> Path:
     """Set ``input = [x, y]`` of the named agents in ``path``; the backup's path."""
+    return write_agent_values(path, {a: {"input": [int(x), int(y)]} for a, (x, y) in
+                                     points.items()})
+
+
+def write_agent_values(path: Path, values: AgentValues) -> Path:
+    """Set list-of-number keys (``input``, ``input_box``) of the named agents; the backup."""
     original = path.read_text(encoding="utf-8")
     data = _parse(path, original)
-    expected = _with_points(path, data, points)
-    text = _edit_text(original, points)
+    expected = _with_values(path, data, values)
+    text = _edit_text(original, values)
     if text is None or _parse(path, text) != expected:
         text = dumps(expected)
     backup = path.with_name(path.name + ".bak")
@@ -64,36 +70,43 @@ def _parse(path: Path, text: str) -> dict[str, Any]:
         raise ConfigError(f"agents file {path} is not valid TOML: {exc}") from None
 
 
-def _with_points(path: Path, data: dict[str, Any], points: Mapping[str, Point]) -> dict[str, Any]:
+def _with_values(path: Path, data: dict[str, Any], values: AgentValues) -> dict[str, Any]:
     result = copy.deepcopy(data)
     agents = result.get("agent")
     if not isinstance(agents, list):
         raise ConfigError(f"agents file {path} defines no agents: add [[agent]] tables")
     by_id = {entry.get("id"): entry for entry in agents if isinstance(entry, dict)}
-    for agent_id, (x, y) in points.items():
+    for agent_id, keys in values.items():
         if agent_id not in by_id:
             raise NotFound(f"agent {agent_id} is not in {path}")
-        by_id[agent_id]["input"] = [int(x), int(y)]
+        for key, numbers in keys.items():
+            by_id[agent_id][key] = [int(n) for n in numbers]
     return result
 
 
-def _edit_text(text: str, points: Mapping[str, Point]) -> str | None:
-    """The text with the points replaced or added; None when a table is too unusual."""
+def _edit_text(text: str, values: AgentValues) -> str | None:
+    """The text with the values replaced or added; None when a table is too unusual."""
     lines = text.splitlines(keepends=True)
     for table in reversed(_agent_tables(lines)):
         agent_id = _table_id(lines, table)
-        if agent_id in points and not _set_point(lines, table, points[agent_id]):
-            return None
+        if agent_id not in values:
+            continue
+        for key, numbers in reversed(list(values[agent_id].items())):
+            table = _table_range(lines, table.start - 1)
+            if not _set_value(lines, table, key, numbers):
+                return None
     return "".join(lines)
 
 
 def _agent_tables(lines: list[str]) -> list[range]:
     starts = [i for i, line in enumerate(lines) if _AGENT_HEADER.match(line)]
-    tables = []
-    for start in starts:
-        end = next((j for j in range(start + 1, len(lines)) if _HEADER.match(lines[j])), len(lines))
-        tables.append(range(start + 1, end))
-    return tables
+    return [_table_range(lines, start) for start in starts]
+
+
+def _table_range(lines: list[str], header: int) -> range:
+    """The lines of the table whose header is at ``header`` (after an insert, too)."""
+    end = next((j for j in range(header + 1, len(lines)) if _HEADER.match(lines[j])), len(lines))
+    return range(header + 1, end)
 
 
 def _table_id(lines: list[str], table: range) -> str | None:
@@ -107,20 +120,21 @@ def _table_id(lines: list[str], table: range) -> str | None:
     return None
 
 
-def _set_point(lines: list[str], table: range, point: Point) -> bool:
-    value = f"[{int(point[0])}, {int(point[1])}]"
+def _set_value(lines: list[str], table: range, key: str, numbers: list[int]) -> bool:
+    value = "[" + ", ".join(str(int(n)) for n in numbers) + "]"
+    one_line = re.compile(rf"^(\s*{key}\s*=\s*)\[[^\]\n]*\](.*)$", re.DOTALL)
     for i in table:
-        match = _INPUT_LINE.match(lines[i])
+        match = one_line.match(lines[i])
         if match:
             lines[i] = f"{match.group(1)}{value}{match.group(2)}"
             return True
-        if re.match(r"^\s*input\s*=", lines[i]):
+        if re.match(rf"^\s*{key}\s*=", lines[i]):
             return False  # a multi-line or odd value: let the caller rewrite the file
     id_line = next(i for i in table if _ID_LINE.match(lines[i]))
     newline = "\r\n" if lines[id_line].endswith("\r\n") else "\n"
     if not lines[id_line].endswith(("\n", "\r")):
         lines[id_line] += newline
-    lines.insert(id_line + 1, f"input = {value}{newline}")
+    lines.insert(id_line + 1, f"{key} = {value}{newline}")
     return True
 
 

@@ -9,14 +9,15 @@ from pathlib import Path
 
 from PIL import ImageDraw, ImageFont
 
-from automation.agents_file import write_input_points
-from automation.screen import Grabber, Rect, agent_problems, bounding_box, detect_screens
+from automation.agents_file import write_agent_values
+from automation.screen import Rect, agent_problems, bounding_box, detect_screens, grab_whole
 from core.config import load_agents
-from core.errors import NotFound
+from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import Agent
 
 CROSS_COLOUR = (255, 40, 40)
 WATCH_COLOUR = (255, 200, 0)
+BOX_COLOUR = (0, 200, 255)
 LABEL_COLOUR = (255, 255, 255)
 _Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
@@ -58,11 +59,7 @@ def check_points(
 def save_marked_screenshot(agents: Sequence[Agent], path: Path, screens: Sequence[Rect]) -> Path:
     """Save a PNG of the whole desktop with the agents' points and regions drawn on it."""
     box = bounding_box(screens)
-    grabber = Grabber()
-    try:
-        image = grabber.grab(box).convert("RGB")
-    finally:
-        grabber.close()
+    image = grab_whole(box)
     draw = ImageDraw.Draw(image)
     font = _font()
     for agent in agents:
@@ -84,6 +81,10 @@ def _mark(draw: ImageDraw.ImageDraw, font: _Font, agent: Agent, box: Rect) -> No
         x, y, w, h = agent.watch
         left, top = x - box.left, y - box.top
         draw.rectangle((left, top, left + w - 1, top + h - 1), outline=WATCH_COLOUR, width=2)
+    if agent.input_box is not None:
+        x, y, w, h = agent.input_box
+        left, top = x - box.left, y - box.top
+        draw.rectangle((left, top, left + w - 1, top + h - 1), outline=BOX_COLOUR, width=2)
     if agent.input is None:
         return
     x, y = agent.input[0] - box.left, agent.input[1] - box.top
@@ -115,21 +116,77 @@ def calibrate(
     countdown: float | None = None,
     say: Callable[[str], None] = print,
     position: Callable[[], tuple[int, int]] = pointer_position,
-) -> dict[str, tuple[int, int]]:
-    """Capture input points by pointing at them, then write them into the agents file.
+    with_box: bool = True,
+) -> dict[str, AgentCapture]:
+    """Capture input points (and input boxes) by pointing, then write them into the file.
 
     For each agent (all, or those named), the user hovers the pointer over its chat input and
-    presses Enter (``ask``), or waits ``countdown`` seconds when given. The file is rewritten
-    atomically, keeping every other key and agent, with the old one in ``<name>.bak``.
+    presses Enter (``ask``), or waits ``countdown`` seconds when given; then over two opposite
+    corners of the box where typed text shows. The file is rewritten atomically, keeping every
+    other key and agent, with the old one in ``<name>.bak``. Ctrl+C or a closed input stops
+    with nothing written; points shared by two agents or inside another agent's box are
+    flagged (and, when asking, must be confirmed).
     """
     agents = load_agents(config_path)
     targets = _select(agents, agent_ids, config_path)
-    points = {}
-    for agent in targets:
-        points[agent.id] = _capture(agent, ask, countdown, say, position)
-    backup = write_input_points(config_path, points)
-    say(f"Wrote {len(points)} point(s) to {config_path} (previous version: {backup})")
-    return points
+    captures: dict[str, AgentCapture] = {}
+    try:
+        for agent in targets:
+            captures[agent.id] = _capture_agent(agent, ask, countdown, say, position, with_box)
+        problems = overlap_problems(agents, captures)
+        for problem in problems:
+            say(f"warning: {problem}")
+        confirm = problems and ask is not None and countdown is None
+        if confirm and ask("Write the file anyway? [y/N] ").strip().lower() not in ("y", "yes"):
+            raise InvalidState("calibration not saved: nothing written")
+    except KeyboardInterrupt:
+        raise InvalidState("calibration stopped (Ctrl+C): nothing written") from None
+    except EOFError:
+        raise InvalidInput("standard input closed: nothing written "
+                           "(use --countdown S to capture without Enter)") from None
+    values = {agent_id: capture.values() for agent_id, capture in captures.items()}
+    backup = write_agent_values(config_path, values)
+    say(f"Wrote {len(captures)} agent(s) to {config_path} (previous version: {backup})")
+    return captures
+
+
+@dataclass(frozen=True)
+class AgentCapture:
+    """What calibration captured for one agent."""
+
+    input: tuple[int, int]
+    input_box: tuple[int, int, int, int] | None = None
+
+    def values(self) -> dict[str, list[int]]:
+        """The agents-file keys to write."""
+        out = {"input": list(self.input)}
+        if self.input_box is not None:
+            out["input_box"] = list(self.input_box)
+        return out
+
+
+def overlap_problems(agents: Sequence[Agent], captures: dict[str, AgentCapture]) -> list[str]:
+    """Points shared by two agents, or inside another agent's input box (after capture)."""
+    points: dict[str, tuple[int, int]] = {}
+    boxes: dict[str, tuple[int, int, int, int]] = {}
+    for agent in agents:
+        capture = captures.get(agent.id)
+        point = capture.input if capture else agent.input
+        box = capture.input_box if capture and capture.input_box else agent.input_box
+        if point is not None:
+            points[agent.id] = point
+        if box is not None:
+            boxes[agent.id] = box
+    problems = []
+    for agent_id, point in points.items():
+        same = [other for other, p in points.items() if p == point and other != agent_id]
+        if same and agent_id < min(same):
+            problems.append(f"{agent_id} and {', '.join(same)} share the input point {list(point)}")
+        for other, box in boxes.items():
+            if other != agent_id and Rect(*box).contains(*point):
+                problems.append(f"{agent_id}'s input point {list(point)} is inside "
+                                f"{other}'s input box {list(box)}")
+    return problems
 
 
 def _select(agents: list[Agent], ids: Sequence[str], path: Path) -> list[Agent]:
@@ -142,14 +199,38 @@ def _select(agents: list[Agent], ids: Sequence[str], path: Path) -> list[Agent]:
     return [by_id[i.lower()] for i in ids]
 
 
-def _capture(
+def _capture_agent(
     agent: Agent,
     ask: Callable[[str], str] | None,
     countdown: float | None,
     say: Callable[[str], None],
     position: Callable[[], tuple[int, int]],
+    with_box: bool,
+) -> AgentCapture:
+    def capture(where: str) -> tuple[int, int]:
+        return _capture(where, ask, countdown, say, position)
+
+    point = capture(f"the chat input of {agent.id} ({agent.role})")
+    say(f"{agent.id}: input = [{point[0]}, {point[1]}]")
+    if not with_box:
+        return AgentCapture(point)
+    first = capture(f"one corner of the box where typed text shows in {agent.id}'s input")
+    second = capture(f"the opposite corner of {agent.id}'s input box")
+    left, top = min(first[0], second[0]), min(first[1], second[1])
+    box = (left, top, abs(first[0] - second[0]) + 1, abs(first[1] - second[1]) + 1)
+    say(f"{agent.id}: input_box = [{', '.join(map(str, box))}]")
+    if not Rect(*box).contains(*point):
+        say(f"warning: {agent.id}'s input point is outside its input box")
+    return AgentCapture(point, box)
+
+
+def _capture(
+    where: str,
+    ask: Callable[[str], str] | None,
+    countdown: float | None,
+    say: Callable[[str], None],
+    position: Callable[[], tuple[int, int]],
 ) -> tuple[int, int]:
-    where = f"the chat input of {agent.id} ({agent.role})"
     if countdown is None and ask is not None:
         ask(f"Hover the pointer over {where}, then press Enter: ")
     else:
@@ -157,5 +238,4 @@ def _capture(
         say(f"Hover the pointer over {where}: reading it in {seconds:g} s")
         time.sleep(seconds)
     x, y = position()
-    say(f"{agent.id}: input = [{x}, {y}]")
     return x, y

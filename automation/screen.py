@@ -121,6 +121,9 @@ def agent_problems(agent: Agent, screens: Sequence[Rect]) -> list[str]:
         problems += point_problems(agent.input, screens)
     if agent.watch is not None:
         problems += region_problems(agent.watch, screens)
+    if agent.input_box is not None and agent.input_box != agent.watch:
+        problems += [p.replace("watch region", "input box")
+                     for p in region_problems(agent.input_box, screens)]
     return problems
 
 
@@ -227,6 +230,23 @@ def _desktop_bounds() -> Rect:
 
     width, height = pyautogui.size()
     return Rect(0, 0, width, height)
+
+
+def grab_whole(rect: Rect) -> Image.Image:
+    """A large region (the whole desktop) in one request: Pillow's XCB grab on X11.
+
+    python-xlib takes seconds for a full-screen image (it decodes the reply in Python);
+    ``ImageGrab`` takes about 0.1 s.
+    """
+    from PIL import ImageGrab
+
+    if not IS_X11:
+        return ImageGrab.grab(bbox=rect.bbox, all_screens=True).convert("RGB")
+    allow_missing_xauthority()
+    try:
+        return ImageGrab.grab(bbox=rect.bbox, xdisplay=os.environ.get("DISPLAY")).convert("RGB")
+    except OSError as exc:
+        raise NoDisplay(f"cannot grab the screen: {exc}") from None
 
 
 class Grabber:

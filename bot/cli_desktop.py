@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import shutil
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +19,15 @@ if TYPE_CHECKING:
     from core.service import SwarmService
 
 
+@contextlib.contextmanager
+def _plain_ctrl_c() -> Iterator[None]:
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def register(asub: Any) -> None:
     """Add ``check`` and ``calibrate`` under ``swarm agents``."""
     q = asub.add_parser("check", help="which input points and watch regions are on screen")
@@ -23,10 +35,12 @@ def register(asub: Any) -> None:
                    help="also save a screenshot with every point and region marked")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_check)
-    q = asub.add_parser("calibrate", help="capture input points: hover, then Enter")
+    q = asub.add_parser("calibrate", help="capture input points and boxes: hover, then Enter")
     q.add_argument("agents", nargs="*", metavar="AGENT", help="only these agents (default all)")
     q.add_argument("--countdown", type=float, metavar="S",
                    help="capture after S seconds instead of waiting for Enter")
+    q.add_argument("--points-only", action="store_true",
+                   help="capture only the input points, not the input boxes")
     q.set_defaults(handler=cmd_calibrate)
 
 
@@ -62,6 +76,9 @@ async def cmd_calibrate(service: SwarmService, args: argparse.Namespace) -> None
         shutil.copyfile(DEFAULT_CONFIG, path)
         print(f"calibrating a copy of the bundled layout: {path} (used from now on)")
     try:
-        await asyncio.to_thread(calibrate, path, args.agents, countdown=args.countdown)
+        # In this thread, with Python's own Ctrl+C handling, so that Ctrl+C stops the
+        # questions at once (asyncio's handler would only cancel after the next Enter).
+        with _plain_ctrl_c():
+            calibrate(path, args.agents, countdown=args.countdown, with_box=not args.points_only)
     except NoDisplay as exc:
         raise InvalidState(f"no display to calibrate on: {exc}") from None

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from automation.agents_file import dumps, write_input_points
-from automation.calibrate import calibrate
+from automation.calibrate import AgentCapture, calibrate, overlap_problems
 from automation.virtual_desktop import XServer
 from core.config import load_agents
-from core.errors import NotFound
+from core.errors import InvalidInput, InvalidState, NotFound
+from core.models import Agent
 from core.settings import DEFAULT_CONFIG
 
 ORIGINAL = """# My swarm: keep this comment.
@@ -66,8 +73,9 @@ def test_calibration_captures_hovered_points_and_keeps_the_rest(
         return ""
 
     inode = config.stat().st_ino
-    points = calibrate(config, ["Agent-1", "agent-2"], ask=hover_then_enter, say=lambda _: None)
-    assert points == {"Agent-1": (300, 400), "Agent-2": (1500, 900)}
+    points = calibrate(config, ["Agent-1", "agent-2"], ask=hover_then_enter, say=lambda _: None,
+                       with_box=False)
+    assert points == {"Agent-1": AgentCapture((300, 400)), "Agent-2": AgentCapture((1500, 900))}
     assert "Agent-1" in prompts[0] and "Agent-2" in prompts[1]
     text = config.read_text(encoding="utf-8")
     assert tomllib.loads(text) == expected({"Agent-1": [300, 400], "Agent-2": [1500, 900]})
@@ -82,11 +90,87 @@ def test_calibration_captures_hovered_points_and_keeps_the_rest(
 def test_calibration_by_countdown_adds_a_missing_point(xserver: XServer, config: Path) -> None:
     xserver.xdotool("mousemove", "700", "800")
     said: list[str] = []
-    points = calibrate(config, ["Agent-3"], ask=None, countdown=0.05, say=said.append)
-    assert points == {"Agent-3": (700, 800)}
+    points = calibrate(config, ["Agent-3"], ask=None, countdown=0.05, say=said.append,
+                       with_box=False)
+    assert points == {"Agent-3": AgentCapture((700, 800))}
     assert any("0.05 s" in line for line in said)
     assert tomllib.loads(config.read_text(encoding="utf-8")) == expected({"Agent-3": [700, 800]})
     assert load_agents(config)[2].input == (700, 800)
+
+
+def test_calibration_captures_the_input_box_from_two_corners(
+    xserver: XServer, config: Path
+) -> None:
+    targets = iter([(300, 400), (500, 450), (100, 300)])  # point, then corners in any order
+
+    def hover_then_enter(_prompt: str) -> str:
+        x, y = next(targets)
+        xserver.xdotool("mousemove", str(x), str(y))
+        return ""
+
+    points = calibrate(config, ["Agent-1"], ask=hover_then_enter, say=lambda _: None)
+    assert points == {"Agent-1": AgentCapture((300, 400), (100, 300, 401, 151))}
+    agent = load_agents(config)[0]
+    assert (agent.input, agent.input_box) == ((300, 400), (100, 300, 401, 151))
+    assert "# old point" in config.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("stop", "error"), [
+    (KeyboardInterrupt, "stopped (Ctrl+C): nothing written"),
+    (EOFError, "standard input closed: nothing written"),
+])
+def test_ctrl_c_or_closed_input_writes_nothing(
+    xserver: XServer, config: Path, stop: type[BaseException], error: str
+) -> None:
+    answers = iter(["", ""])
+
+    def ask(_prompt: str) -> str:
+        try:
+            return next(answers)  # the first agent's point and one corner, then the stop
+        except StopIteration:
+            raise stop() from None
+
+    with pytest.raises((InvalidState, InvalidInput), match=re.escape(error)):
+        calibrate(config, ["Agent-1", "Agent-2"], ask=ask, say=lambda _: None)
+    assert config.read_text(encoding="utf-8") == ORIGINAL
+    assert sorted(p.name for p in config.parent.iterdir()) == ["agents.toml"]
+
+
+def test_a_shared_point_is_flagged_and_must_be_confirmed(xserver: XServer, config: Path) -> None:
+    xserver.xdotool("mousemove", "640", "480")
+    said: list[str] = []
+    answers = iter(["", "", "n"])  # Enter for each agent's point, then "n" to the question
+    with pytest.raises(InvalidState, match="not saved"):
+        calibrate(config, ["Agent-1", "Agent-2"], ask=lambda _p: next(answers),
+                  say=said.append, with_box=False)
+    assert "warning: Agent-1 and Agent-2 share the input point [640, 480]" in said
+    assert config.read_text(encoding="utf-8") == ORIGINAL
+
+
+def test_a_point_inside_another_agents_box_is_flagged() -> None:
+    agents = [Agent(id="A", role="r", input=(10, 10), input_box=(0, 0, 100, 50)),
+              Agent(id="B", role="r", input=(500, 500))]
+    problems = overlap_problems(agents, {"B": AgentCapture((20, 20))})
+    assert problems == ["B's input point [20, 20] is inside A's input box [0, 0, 100, 50]"]
+
+
+def test_ctrl_c_stops_the_cli_at_once_with_nothing_written(tmp_path: Path, config: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
+    env |= {"SWARM_HOME": str(tmp_path / "home"), "SWARM_CONFIG": str(config)}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "agents", "calibrate"], env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=Path(__file__).resolve().parents[2])
+    assert proc.stdout is not None
+    line = ""
+    deadline = time.monotonic() + 20
+    while "Hover" not in line and time.monotonic() < deadline:  # waiting at the first question
+        line += os.read(proc.stdout.fileno(), 4096).decode()
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 2, err
+    assert err.strip().splitlines() == [
+        "swarm: error: calibration stopped (Ctrl+C): nothing written"]
+    assert config.read_text(encoding="utf-8") == ORIGINAL
 
 
 def test_an_unknown_agent_changes_nothing(config: Path) -> None:
