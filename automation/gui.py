@@ -59,7 +59,7 @@ class GuiOptions:
     submit_timeout_s: float = 2.0  # until the input changes after submit, else "submit not seen"
     quiet_s: float = 0.01  # the input must rest this long before paste and before submit
     quiet_timeout_s: float = 0.5  # ...but never wait longer than this for it to rest
-    clear_settle_s: float = 0.06  # a clear pass that shows no change within this changed nothing
+    clear_settle_s: float = 0.025  # a clear pass showing no change within this changed nothing
     clear_passes: int = 4  # clear passes before an input that keeps changing is "not empty"
     poll_s: float = 0.001  # pause between screenshots while waiting for a change
     human_idle_s: float = 2.0  # the pointer must rest this long after someone else moved it
@@ -67,6 +67,7 @@ class GuiOptions:
     pointer_poll_s: float = 0.05
     steps_s: float = 15.0  # the typing steps' share of one delivery's deadline
     probe_size: tuple[int, int] = (460, 140)  # input box around the point when none is set
+    band_px: int = 40  # rows around the input point compared with the empty input
     thin_px: int = 3  # changes at most this wide are a blinking cursor, not a paste
     restore_clipboard: bool = True
     restore_pointer: bool = True
@@ -139,9 +140,24 @@ def parse_keys(combo: str) -> list[str]:
 
 
 def changed(before: Image.Image, after: Image.Image, thin_px: int) -> bool:
-    """True when the images differ by more than a thin vertical bar (a blinking cursor)."""
-    box = ImageChops.difference(before, after).getbbox()
+    """True when the images differ by more than a thin vertical bar (a blinking cursor).
+
+    Differences of at most ``LEVEL_TOLERANCE`` per channel do not count: Chromium repaints
+    borders and text with such tiny variations between frames.
+    """
+    diff = ImageChops.difference(before, after)
+    if diff.getbbox() is None:
+        return False
+    bands = diff.split()
+    strongest = bands[0]
+    for band in bands[1:]:
+        strongest = ImageChops.lighter(strongest, band)
+    box = strongest.point(_SIGNIFICANT).getbbox()
     return box is not None and box[2] - box[0] > thin_px
+
+
+LEVEL_TOLERANCE = 8
+_SIGNIFICANT = [0] * (LEVEL_TOLERANCE + 1) + [255] * (255 - LEVEL_TOLERANCE)
 
 
 class GuiDriver:
@@ -167,6 +183,7 @@ class GuiDriver:
         self._empty_look: dict[str, Image.Image] = {}
         self._dirty: set[str] = set()
         self._deadline = 0.0
+        self._point = (0, 0)
 
     @property
     def time_limit_s(self) -> float:
@@ -304,6 +321,7 @@ class GuiDriver:
         pag, opts, agent = self._pag, self.options, parcel.agent
         assert agent.input is not None and self._clipboard is not None
         x, y = agent.input
+        self._point = (x, y)
         box = self._input_box(agent)
         if not self._clipboard.put(parcel.text, self._wait_s(opts.clipboard_timeout_s),
                                    primary=agent.set_primary):
@@ -322,11 +340,9 @@ class GuiDriver:
         pasted = self._wait_quiet(box, pasted, opts.quiet_s)
         self._check_step(x, y, window)
         pag.hotkey(*keys.submit)
-        after = self._wait_change(box, (pasted,), opts.submit_timeout_s)
-        if after is None:
+        if self._wait_change(box, (pasted,), opts.submit_timeout_s) is None:
             raise _Abort("submit not seen")
         self._dirty.discard(agent.id)
-        self._empty_look[agent.id] = self._wait_quiet(box, after, opts.quiet_s, limit_s=0.1)
 
     def _take_focus(self, x: int, y: int) -> int | None:
         """The top-level window under the point, once it has the keyboard (else FocusLost)."""
@@ -344,30 +360,46 @@ class GuiDriver:
     ) -> Image.Image:
         """Empty the input and return how it looks empty; ``input not empty`` when it cannot.
 
-        Fast path: one clear pass, and the input looks as it did when last seen empty. Else
-        pass again until a pass changes nothing (an input that keeps changing, like a
-        Ctrl+A that only moves to the line start, is not empty), and an input that may hold
-        an earlier attempt's paste must then look as it did when it was empty.
+        Fast path: one clear pass, and the input line looks as it did when last seen empty.
+        Else pass again until a pass changes nothing: an input that keeps changing (a Ctrl+A
+        that only moves to the line start, then Delete) is not empty. An input that may hold
+        an earlier attempt's paste, on which the clear keys changed nothing, must look as it
+        did when it was empty.
         """
         opts = self.options
+        start = self._grabber.grab(box)
         self._press_each(clear)
-        image = self._wait_quiet(box, self._grabber.grab(box), opts.quiet_s)
+        image = self._wait_quiet(box, start, opts.quiet_s)
         known = self._empty_look.get(agent_id)
-        if known is not None and not changed(known, image, opts.thin_px):
+        band = self._input_band(box)
+        if known is not None and not changed(_crop(known, band), _crop(image, band), opts.thin_px):
             return image
+        moved = changed(start, image, opts.thin_px)
         for _ in range(opts.clear_passes):
             self._check_focus(window)
             self._press_each(clear)
             after = self._wait_change(box, (image,), opts.clear_settle_s)
             if after is None:
                 break
-            image = self._wait_quiet(box, after, opts.clear_settle_s)
+            moved = True
+            image = self._wait_quiet(box, after, opts.quiet_s)
         else:
             raise _Abort("input not empty")
-        if agent_id in self._dirty and known is not None and changed(known, image, opts.thin_px):
+        dirty = agent_id in self._dirty and known is not None and not moved
+        if dirty and changed(known, image, opts.thin_px):
             raise _Abort("input not empty")
         self._empty_look[agent_id] = image
         return image
+
+    def _input_band(self, box: Rect) -> Rect:
+        """The rows of ``box`` around the input point (the input line), box-relative."""
+        y = self._point[1] - box.top
+        half = self.options.band_px // 2
+        top = max(0, min(box.height - 1, y - half))
+        bottom = max(top + 1, min(box.height, y + half))
+        if not 0 <= y < box.height:
+            return Rect(0, 0, box.width, box.height)
+        return Rect(0, top, box.width, bottom - top)
 
     def _press_each(self, combos: tuple[tuple[str, ...], ...]) -> None:
         for combo in combos:
@@ -413,13 +445,10 @@ class GuiDriver:
             self._check_paused()
             time.sleep(self.options.poll_s)
 
-    def _wait_quiet(
-        self, region: Rect, last: Image.Image, quiet_s: float, limit_s: float | None = None
-    ) -> Image.Image:
+    def _wait_quiet(self, region: Rect, last: Image.Image, quiet_s: float) -> Image.Image:
         """A grab once the region has not changed for ``quiet_s`` (bounded)."""
         opts = self.options
-        limit = opts.quiet_timeout_s if limit_s is None else limit_s
-        deadline = time.monotonic() + self._wait_s(limit)
+        deadline = time.monotonic() + self._wait_s(opts.quiet_timeout_s)
         since = time.monotonic()
         while True:
             image = self._grabber.grab(region)
@@ -511,6 +540,10 @@ class GuiDriver:
         )
         log.warning("%s; input paused", reason)
         self._kill.engage(reason)
+
+
+def _crop(image: Image.Image, rect: Rect) -> Image.Image:
+    return image.crop(rect.bbox)
 
 
 def _log_receipt(parcel: Parcel, receipt: Receipt, ms: float) -> None:
