@@ -326,7 +326,6 @@ class GuiDriver:
         if not self._clipboard.put(parcel.text, self._wait_s(opts.clipboard_timeout_s),
                                    primary=agent.set_primary):
             raise _Abort("clipboard not ready")
-        before = self._grabber.grab(box)
         self._check_paused()
         pag.click(x, y)
         window = self._take_focus(x, y)
@@ -334,7 +333,7 @@ class GuiDriver:
         self._check_step(x, y, window)
         self._dirty.add(agent.id)  # from the paste on, text may be left in the input
         pag.hotkey(*keys.paste)
-        pasted = self._wait_change(box, (empty, before), opts.paste_timeout_s)
+        pasted = self._wait_change(box, (empty,), opts.paste_timeout_s)
         if pasted is None:
             raise _Abort("paste not seen")
         pasted = self._wait_quiet(box, pasted, opts.quiet_s)
@@ -441,6 +440,7 @@ class GuiDriver:
             if all(changed(reference, image, thin) for reference in references):
                 return image
             if time.monotonic() >= deadline:
+                self._check_paused()  # cut short by the delivery's deadline: say so
                 return None
             self._check_paused()
             time.sleep(self.options.poll_s)

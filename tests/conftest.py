@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,3 +51,32 @@ async def service(settings: Settings, clock: ManualClock) -> AsyncIterator[Swarm
 def deliverer() -> RecordingDeliverer:
     """A deliverer that records what it was given."""
     return RecordingDeliverer()
+
+
+DESKTOP_TOOLS = ("Xvfb", "xsel", "xdotool")
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a desktop test, or fail it when ``SWARM_REQUIRE_XVFB=1`` (CI runs them all)."""
+    if os.environ.get("SWARM_REQUIRE_XVFB") == "1":
+        pytest.fail(f"{reason} (SWARM_REQUIRE_XVFB=1 makes this a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shared_xvfb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The one 1920x1080 Xvfb of the test session, shared by every desktop test.
+
+    PyAutoGUI binds to the display it is first imported with, so all desktop tests of one
+    session must use the same X server.
+    """
+    missing = [tool for tool in DESKTOP_TOOLS if shutil.which(tool) is None]
+    if missing:
+        skip_or_fail(f"{', '.join(missing)} not installed (apt-get install xvfb xsel xdotool)")
+    from automation import virtual_desktop
+
+    server = virtual_desktop.start_xvfb(tmp_path_factory.mktemp("xvfb"))
+    try:
+        yield server
+    finally:
+        server.stop()

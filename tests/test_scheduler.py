@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.models import TaskSpec, TaskStatus
 from core.protocols import ManualClock
-from core.scheduler import Scheduler
+from core.scheduler import DELIVERY_MARGIN_S, Scheduler
 from core.service import SwarmService
 from tests.helpers import RecordingDeliverer
 
@@ -212,3 +212,11 @@ async def test_no_agent_over_capacity_with_many_tasks(
     for task in await service.list_tasks(status="assigned"):
         load[task.agent or ""] = load.get(task.agent or "", 0) + 1
     assert max(load.values()) == 1 and len(load) == 8
+
+
+async def test_the_scheduler_outwaits_a_deliverers_own_deadline(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    assert Scheduler(service, deliverer).delivery_timeout() == 60.0  # no deadline of its own
+    deliverer.time_limit_s = 45.0  # type: ignore[attr-defined]
+    assert Scheduler(service, deliverer).delivery_timeout() == 45.0 + DELIVERY_MARGIN_S

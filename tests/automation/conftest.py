@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -16,26 +14,11 @@ from core.config import load_agents
 from core.killswitch import KillSwitch
 from core.models import Agent
 
-REQUIRED_TOOLS = ("Xvfb", "xsel", "xdotool")
-
-
-def _skip_or_fail(reason: str) -> None:
-    if os.environ.get("SWARM_REQUIRE_XVFB") == "1":
-        pytest.fail(f"{reason} (SWARM_REQUIRE_XVFB=1 makes this a failure)")
-    pytest.skip(reason)
-
 
 @pytest.fixture(scope="session")
-def private_xvfb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[XServer]:
-    """A private 1920x1080 Xvfb, started once for the session."""
-    missing = [tool for tool in REQUIRED_TOOLS if shutil.which(tool) is None]
-    if missing:
-        _skip_or_fail(f"{', '.join(missing)} not installed (apt-get install xvfb xsel xdotool)")
-    server = desktop_env.start_xvfb(tmp_path_factory.mktemp("xvfb"))
-    try:
-        yield server
-    finally:
-        server.stop()
+def private_xvfb(shared_xvfb: XServer) -> XServer:
+    """The session's Xvfb (tests/conftest.py): a private 1920x1080 screen."""
+    return shared_xvfb
 
 
 @pytest.fixture

@@ -16,11 +16,11 @@ from core.models import Agent
 
 
 @pytest.mark.timeout(420)
-async def test_a_thousand_prompts_arrive_exactly_once_in_the_right_window(
+async def test_320_prompts_arrive_exactly_once_in_the_right_window(
     windows: AgentWindows, agents: list[Agent], driver: GuiDriver
 ) -> None:
-    texts = make_texts(1000)
-    assert sum(len(t) == 2000 for t in texts) >= 10
+    texts = make_texts(320)
+    assert sum(len(t) == 2000 for t in texts) >= 3
     sent: dict[int, list[str]] = {i: [] for i in range(8)}
     failures = []
     for n, text in enumerate(texts):
@@ -32,7 +32,7 @@ async def test_a_thousand_prompts_arrive_exactly_once_in_the_right_window(
     assert failures == []
     for i in range(8):
         received = windows.wait_for(i, len(sent[i]))
-        assert len(received) == len(sent[i]) == 125
+        assert len(received) == len(sent[i]) == 40
         mismatched = [k for k, (a, b) in enumerate(zip(received, sent[i], strict=True)) if a != b]
         assert mismatched == [], f"window {i + 1} got different texts at {mismatched[:5]}"
 

@@ -3,8 +3,6 @@ private Xvfb with the eight demo agent windows (automation/virtual_desktop.py)."
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -78,21 +76,10 @@ def frames() -> FakeFrames:
 
 
 @pytest.fixture(scope="session")
-def watch_xserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A private Xvfb for this folder's desktop tests; DISPLAY points at it meanwhile."""
-    missing = [tool for tool in REQUIRED_TOOLS if shutil.which(tool) is None]
-    if missing:
-        reason = f"{', '.join(missing)} not installed (apt-get install xvfb xsel xdotool)"
-        if os.environ.get("SWARM_REQUIRE_XVFB") == "1":
-            pytest.fail(f"{reason} (SWARM_REQUIRE_XVFB=1 makes this a failure)")
-        pytest.skip(reason)
-    env = desktop_env()
-    server = env.start_xvfb(tmp_path_factory.mktemp("watch-xvfb"))
-    try:
-        with env.display_env(server):
-            yield server
-    finally:
-        server.stop()
+def watch_xserver(shared_xvfb: Any) -> Iterator[Any]:
+    """The session's Xvfb (tests/conftest.py), with DISPLAY pointing at it meanwhile."""
+    with desktop_env().display_env(shared_xvfb):
+        yield shared_xvfb
 
 
 @pytest.fixture
