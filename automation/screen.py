@@ -6,11 +6,14 @@ elsewhere Pillow's ``ImageGrab`` and PyAutoGUI's screen size are used.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import logging
 import os
+import struct
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -166,20 +169,32 @@ def allow_missing_xauthority() -> None:
 
     python-xlib (and so PyAutoGUI) refuses to connect at all when ``$XAUTHORITY`` or
     ``~/.Xauthority`` is missing, although servers without authentication (a plain ``Xvfb :1``,
-    many VNC desktops) accept such clients. Pointing ``XAUTHORITY`` at an empty file makes it
-    connect with no cookie, as libX11 does.
+    many VNC desktops) accept such clients. Pointing ``XAUTHORITY`` at a file whose only entry
+    matches no display makes it (and libX11, for xsel) connect with no cookie.
     """
     path = os.environ.get("XAUTHORITY") or os.path.join(os.path.expanduser("~"), ".Xauthority")
     if os.path.exists(path):
         return
-    os.environ["XAUTHORITY"] = os.devnull
-    global _XAUTH_NOTED
-    if not _XAUTH_NOTED:
-        log.debug("no X authority file at %s: connecting without a cookie", path)
-        _XAUTH_NOTED = True
+    os.environ["XAUTHORITY"] = _no_cookie_file()
+    log.debug("no X authority file at %s: connecting without a cookie", path)
 
 
-_XAUTH_NOTED = False
+def _no_cookie_file() -> str:
+    """A private X authority file with one entry that matches no display (removed at exit)."""
+    def field(value: bytes) -> bytes:
+        return struct.pack(">H", len(value)) + value
+
+    entry = struct.pack(">H", 256) + field(b"swarm-no-cookie") + field(b"-1")
+    fd, name = tempfile.mkstemp(prefix="swarm-no-xauth-")
+    with os.fdopen(fd, "wb") as out:
+        out.write(entry + field(b"") + field(b""))
+    atexit.register(_remove, name)
+    return name
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def open_x_display(name: str | None = None) -> Any:

@@ -100,8 +100,12 @@ class XServer:
         _stop(self.process)
 
 
-def start_xvfb(workdir: Path, timeout: float = 15.0) -> XServer:
-    """Start Xvfb on the first free display number from 60; wait until it accepts clients."""
+def start_xvfb(workdir: Path, timeout: float = 15.0, auth: bool = True) -> XServer:
+    """Start Xvfb on the first free display number from 60; wait until it accepts clients.
+
+    ``auth=False`` starts it as a plain ``Xvfb :N`` would run: no cookie, and the server's
+    ``xauthority`` names a file that does not exist (as on many VNC desktops).
+    """
     executable = xvfb_path()
     if executable is None:
         raise RuntimeError("Xvfb is not installed (apt-get install xvfb)")
@@ -109,19 +113,23 @@ def start_xvfb(workdir: Path, timeout: float = 15.0) -> XServer:
     for number in range(60, 160):
         if Path(f"/tmp/.X{number}-lock").exists() or Path(f"/tmp/.X11-unix/X{number}").exists():
             continue
-        server = _try_start(executable, number, workdir, timeout)
+        server = _try_start(executable, number, workdir, timeout, auth)
         if server is not None:
             return server
     raise RuntimeError("no free X display number between 60 and 159")
 
 
-def _try_start(executable: str, number: int, workdir: Path, timeout: float) -> XServer | None:
+def _try_start(
+    executable: str, number: int, workdir: Path, timeout: float, use_auth: bool
+) -> XServer | None:
     auth = workdir / f"xauthority-{number}"
-    _write_xauthority(auth, number, secrets.token_bytes(16))
     width, height = SCREEN
     log = (workdir / f"xvfb-{number}.log").open("wb")
     args = [executable, f":{number}", "-screen", "0", f"{width}x{height}x24"]
-    args += ["-nolisten", "tcp", "-noreset", "-auth", str(auth)]
+    args += ["-nolisten", "tcp", "-noreset"]
+    if use_auth:
+        _write_xauthority(auth, number, secrets.token_bytes(16))
+        args += ["-auth", str(auth)]
     with log:
         process = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + timeout

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from automation import virtual_desktop as desktop_env
 from automation.calibrate import CROSS_COLOUR, WATCH_COLOUR, check_points
 from automation.screen import (
     Rect,
@@ -88,3 +92,32 @@ def test_check_points_and_the_marked_screenshot(
 def test_check_points_flags_corners(point: tuple[int, int]) -> None:
     (check,) = check_points([agent(point)], screens=SINGLE)
     assert not check.ok and "corner" in check.reason
+
+
+ROOT = Path(__file__).resolve().parents[2]
+NO_XAUTH_PROBE = """
+import logging, sys
+logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+from automation.screen import display_available, Grabber, Rect
+from automation.gui import load_pyautogui
+print(display_available())
+print(load_pyautogui().size())
+print(Grabber().grab(Rect(0, 0, 10, 10)).size)
+"""
+
+
+def test_a_display_without_an_xauthority_file_is_used(tmp_path: Path) -> None:
+    """A plain ``Xvfb :N`` and no ~/.Xauthority: python-xlib alone would refuse to connect."""
+    server = desktop_env.start_xvfb(tmp_path / "plain", auth=False)
+    try:
+        assert not server.xauthority.exists()
+        env = {k: v for k, v in os.environ.items() if k not in ("XAUTHORITY", "DISPLAY")}
+        env |= {"DISPLAY": server.display, "HOME": str(tmp_path)}  # no ~/.Xauthority either
+        done = subprocess.run([sys.executable, "-c", NO_XAUTH_PROBE], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+    finally:
+        server.stop()
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == [f"(True, 'display {server.display}')",
+                                        "Size(width=1920, height=1080)", "(10, 10)"]
+    assert "connecting without a cookie" in done.stderr
