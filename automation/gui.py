@@ -88,6 +88,7 @@ class GuiOptions:
             submit_timeout_s=env_seconds(env, "SWARM_SUBMIT_TIMEOUT", 2.0),
             human_idle_s=env_seconds(env, "SWARM_HUMAN_IDLE", 2.0),
             human_wait_s=env_seconds(env, "SWARM_HUMAN_WAIT", 10.0),
+            steps_s=env_seconds(env, "SWARM_DELIVERY_STEPS", 15.0),
         )
 
 
