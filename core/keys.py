@@ -10,8 +10,8 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
-MODIFIERS = frozenset({"ctrl", "shift", "alt", "altleft", "altright", "super", "win",
-                       "command", "option", "ctrlleft", "ctrlright", "shiftleft", "shiftright"})
+MODIFIERS = frozenset({"ctrl", "shift", "alt", "altleft", "altright", "win", "winleft",
+                       "winright", "ctrlleft", "ctrlright", "shiftleft", "shiftright"})
 NAMED_KEYS = frozenset(
     {"enter", "return", "tab", "space", "backspace", "delete", "del", "escape", "esc",
      "insert", "home", "end", "pageup", "pagedown", "up", "down", "left", "right"}
