@@ -216,8 +216,10 @@ class GuiDriver:
         return receipt
 
     def close(self) -> None:
-        """Wait for the running delivery, cancel queued ones, release the X connection."""
+        """Wait for the running delivery, cancel queued ones, release the X connections."""
         self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._clipboard is not None:
+            self._clipboard.close()  # what we still serve goes to xsel, to outlive us
         self._grabber.close()
 
     def _deliver(self, parcel: Parcel) -> Receipt:
