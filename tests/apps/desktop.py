@@ -24,7 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from automation.virtual_desktop import XServer, kill_display_clients, start_xvfb
+from PIL import Image, ImageGrab
+
+from automation.virtual_desktop import XServer, display_env, kill_display_clients, start_xvfb
 from tests.apps import launchers
 from tests.apps.chat_server import ChatServer
 from tests.apps.launchers import Box, Launched
@@ -70,6 +72,22 @@ class AppWindow:
 def cell(index: int) -> Box:
     """The grid cell (x, y, width, height) of window ``index`` (0-based)."""
     return (index % COLUMNS) * CELL_W, (index // COLUMNS) * CELL_H, CELL_W, CELL_H
+
+
+def missing_reason() -> str | None:
+    """Why the applications cannot run here (a missing program), or None."""
+    missing = launchers.missing_programs()
+    if not missing:
+        return None
+    return f"{', '.join(missing)} not installed (apt-get install xvfb xdotool xsel x11-utils " \
+        "xterm chromium)"
+
+
+def grab(server: XServer, box: Box) -> Image.Image:
+    """A screenshot of ``box`` (x, y, width, height) on ``server``."""
+    x, y, width, height = box
+    with display_env(server):
+        return ImageGrab.grab(bbox=(x, y, x + width, y + height), xdisplay=server.display)
 
 
 def read_records(path: Path | None) -> list[str]:

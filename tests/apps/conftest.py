@@ -1,0 +1,78 @@
+"""Fixtures: one mixed desktop of real applications per test session, and a human at it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.apps.desktop import AppWindow, MixedDesktop, missing_reason
+
+SPEC = ("chrome", "chrome", "xterm", "xterm", "tk", "tk-slow")
+SLOW_PASTE_MS = 800
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip, or fail when ``SWARM_REQUIRE_XVFB=1`` (CI must run the desktop tests)."""
+    if os.environ.get("SWARM_REQUIRE_XVFB") == "1":
+        pytest.fail(f"{reason} (SWARM_REQUIRE_XVFB=1 makes this a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def apps_desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MixedDesktop]:
+    """Xvfb with two Chromium, two xterm and two Tk windows (one slow), no window manager."""
+    reason = missing_reason()
+    if reason:
+        skip_or_fail(reason)
+    workdir = tmp_path_factory.mktemp("apps-desktop")
+    desktop = MixedDesktop(SPEC, workdir, slow_paste_ms=SLOW_PASTE_MS).start()
+    try:
+        yield desktop
+    finally:
+        desktop.stop()
+
+
+class Person:
+    """Someone at the keyboard, acting through xdotool, who gives focus explicitly."""
+
+    def __init__(self, desktop: MixedDesktop) -> None:
+        self.desktop = desktop
+        self.server = desktop.xserver
+
+    def click_into(self, window: AppWindow) -> None:
+        """Click the input point, then give the window the keyboard (no window manager)."""
+        x, y = window.input
+        self.server.xdotool("mousemove", str(x), str(y), "click", "1")
+        self.server.xdotool("windowfocus", "--sync", str(window.window))
+
+    def keys(self, *keys: str) -> None:
+        """Press key combinations (xdotool names), one after the other."""
+        self.server.xdotool("key", "--clearmodifiers", *keys)
+
+    def type(self, text: str) -> None:
+        """Type ``text`` key by key."""
+        self.server.xdotool("type", "--delay", "5", text)
+
+    def set_primary(self, text: str) -> None:
+        """Select ``text`` (the PRIMARY selection), as a mouse selection elsewhere would."""
+        args = ["xsel", "--primary", "--input"]
+        subprocess.run(args, input=text.encode(), env=self.server.env, check=True, timeout=10,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        deadline = time.monotonic() + 5.0
+        while self._primary() != text and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def _primary(self) -> str:
+        done = subprocess.run(["xsel", "--primary", "--output"], env=self.server.env,
+                              capture_output=True, timeout=10)  # fmt: skip
+        return done.stdout.decode()
+
+
+@pytest.fixture
+def person(apps_desktop: MixedDesktop) -> Person:
+    """The human at the shared desktop."""
+    return Person(apps_desktop)
