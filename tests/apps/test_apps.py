@@ -6,14 +6,17 @@ keys, so that the driver's tests can trust them.
 
 from __future__ import annotations
 
+import shutil
 import time
 import tomllib
+from pathlib import Path
 
 import pytest
 from PIL import ImageChops
 
-from tests.apps.conftest import SLOW_PASTE_MS, Person
-from tests.apps.desktop import AppWindow, MixedDesktop, grab
+from tests.apps import launchers
+from tests.apps.conftest import SLOW_PASTE_MS, Person, skip_or_fail
+from tests.apps.desktop import AppWindow, MixedDesktop, grab, missing_reason
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -186,3 +189,35 @@ def test_agents_toml_describes_every_window(apps_desktop: MixedDesktop) -> None:
         assert bx <= x < bx + bw and by <= y < by + bh, agent
         assert min(bx, by) >= 0 and bx + bw <= 1920 and by + bh <= 1080, agent
     assert agents[4]["clear"] == ["ctrl+/", "delete"]
+
+
+def test_without_a_window_manager_a_click_leaves_the_keyboard_where_it_was(
+    apps_desktop: MixedDesktop, person: Person
+) -> None:
+    chrome, xterm = _of_kind(apps_desktop, "chrome"), _of_kind(apps_desktop, "xterm")
+    person.click_into(chrome)
+    chrome_before = len(apps_desktop.texts(chrome.name))
+    xterm_before = len(apps_desktop.texts(xterm.name))
+    x, y = xterm.input
+    apps_desktop.xserver.xdotool("mousemove", str(x), str(y), "click", "1")
+    person.type("meant for the terminal")
+    person.keys("Return")
+    assert _submitted(apps_desktop, chrome, chrome_before) == ["meant for the terminal"]
+    assert apps_desktop.texts(xterm.name)[xterm_before:] == []
+
+
+def test_under_openbox_a_click_gives_the_keyboard(tmp_path: Path) -> None:
+    reason = missing_reason() or (None if shutil.which("openbox") else "openbox not installed")
+    if reason:
+        skip_or_fail(reason)
+    desktop = MixedDesktop(["chrome", "xterm", "tk"], tmp_path, window_manager=True).start()
+    try:
+        for window in desktop.windows:
+            x, y, width, height = launchers.window_box(desktop.xserver, window.window)
+            assert x >= 0 and y >= 0 and x + width <= 1920 and y + height <= 1080, window
+            desktop.xserver.xdotool("mousemove", *map(str, window.input), "click", "1")
+            desktop.xserver.xdotool("type", "--delay", "5", f"to {window.name}")
+            desktop.xserver.xdotool("key", "Return")
+            assert desktop.wait_for(window.name, 1, timeout=10.0) == [f"to {window.name}"]
+    finally:
+        desktop.stop()
