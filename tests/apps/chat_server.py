@@ -42,7 +42,7 @@ class ChatServer:
 
     def start(self) -> ChatServer:
         """Listen on a free port and serve in a daemon thread; returns ``self``."""
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         httpd.daemon_threads = True
         self._httpd = httpd
         self._thread = threading.Thread(target=httpd.serve_forever, name="chat-server",
@@ -83,10 +83,10 @@ class ChatServer:
                 raise TimeoutError(f"the chat page of {name} did not load within {timeout:.0f} s")
             return dict(self._layouts[name])
 
-    def forget_layout(self, name: str) -> None:
-        """Drop ``name``'s reported layout (before reloading its page)."""
+    def loaded(self, name: str) -> bool:
+        """Whether ``name``'s page has reported its layout."""
         with self._changed:
-            self._layouts.pop(name, None)
+            return name in self._layouts
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
@@ -113,6 +113,13 @@ class ChatServer:
                 return False
             self._changed.notify_all()
         return True
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Logs a client that went away (a closed browser) instead of printing a traceback."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        log.debug("chat server: request from %s failed", client_address, exc_info=True)
 
 
 def _handler_for(server: ChatServer) -> type[BaseHTTPRequestHandler]:

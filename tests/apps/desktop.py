@@ -214,7 +214,9 @@ class MixedDesktop:
     def _ready(self, kind: str, launched: Launched, deadline: float) -> AppWindow:
         name, left = launched.name, max(0.1, deadline - time.monotonic())
         if kind == "chrome":
-            self.chat.layout(name, left)
+            launchers.wait_until(lambda: self.chat.loaded(name), left,
+                                 f"the chat page of {name} did not load: see {launched.log}",
+                                 launched.process)  # fmt: skip
         else:
             suffix = "term" if kind == "xterm" else "tk"
             ready = self.workdir / f"{name}-{suffix}.ready"

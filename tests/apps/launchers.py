@@ -95,7 +95,10 @@ def launch_chromium(server: XServer, name: str, url: str, cell: Box, workdir: Pa
     args = [CHROMIUM, f"--app={url}", f"--user-data-dir={profile}", *CHROMIUM_FLAGS,
             f"--window-position={x},{y}", f"--window-size={width},{height}"]  # fmt: skip
     log = workdir / f"{name}-chromium.log"
-    return Launched(name, _popen(args, server.env, log), log)
+    home = workdir / "chromium-home"  # crashpad's database and caches, kept out of ~/.config
+    env = {**server.env, "XDG_CONFIG_HOME": str(home / "config"),
+           "XDG_CACHE_HOME": str(home / "cache")}  # fmt: skip
+    return Launched(name, _popen(args, env, log), log)
 
 
 def xterm_size(cell: Box) -> tuple[int, int]:
@@ -140,7 +143,10 @@ def start_openbox(server: XServer, workdir: Path, timeout: float = 10.0) -> Laun
     rc.write_text(OPENBOX_RC, encoding="utf-8")
     args = ["openbox", "--sm-disable", "--config-file", str(rc)]
     log = workdir / "openbox.log"
-    launched = Launched("openbox", _popen(args, server.env, log), log)
+    home = workdir / "openbox-home"  # its session log and cache, kept out of ~/.cache
+    env = {**server.env, "XDG_CONFIG_HOME": str(home / "config"),
+           "XDG_CACHE_HOME": str(home / "cache")}  # fmt: skip
+    launched = Launched("openbox", _popen(args, env, log), log)
     wait_until(lambda: _root_property(server, "_NET_SUPPORTING_WM_CHECK"), timeout,
                f"openbox did not start: see {log}", launched.process)  # fmt: skip
     return launched
