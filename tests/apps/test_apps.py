@@ -105,8 +105,8 @@ def test_xterm_shift_insert_pastes_the_primary_selection(
     text = "from PRIMARY\nsecond line"
     before = len(apps_desktop.texts(window.name))
     apps_desktop.xserver.set_clipboard("not this one")
-    person.click_into(window)  # a click without a drag leaves the selection alone
     person.set_primary(text)
+    person.click_into(window)  # a click without a drag leaves the selection alone
     person.keys("shift+Insert")
     person.keys("Return")
     assert _submitted(apps_desktop, window, before) == [text]
@@ -175,6 +175,27 @@ def test_tk_slow_window_shows_a_paste_late_at_the_top_of_its_input(
     assert _submitted(apps_desktop, window, before + 1) == ["slow\npaste " + "x" * 40]
     left, top, right, bottom = shown.getbbox() or (0, 0, 0, 0)
     assert top < 10 and bottom < 60 and right - left > 200  # two lines at the input's top
+
+
+LONG_TEXT = "\n".join(
+    f"{n:03d} naïve café — ✓ 漢字 \t{'x' * (n % 50)}" for n in range(60)
+)[:2000]
+
+
+@pytest.mark.parametrize(("kind", "paste"), [("chrome", "ctrl+v"), ("xterm", "ctrl+shift+v"),
+                                             ("tk", "ctrl+v")])  # fmt: skip
+def test_a_long_multi_line_unicode_paste_arrives_whole(
+    apps_desktop: MixedDesktop, person: Person, kind: str, paste: str
+) -> None:
+    window = _of_kind(apps_desktop, kind)
+    before = len(apps_desktop.texts(window.name))
+    apps_desktop.xserver.set_clipboard(LONG_TEXT)
+    person.click_into(window)
+    person.keys(paste)
+    time.sleep(0.3)  # a person waits until the paste is on screen before pressing Enter
+    person.keys("Return")
+    assert len(LONG_TEXT) == 2000
+    assert _submitted(apps_desktop, window, before) == [LONG_TEXT]
 
 
 def test_agents_toml_describes_every_window(apps_desktop: MixedDesktop) -> None:
