@@ -57,18 +57,29 @@ class Person:
         """Type ``text`` key by key."""
         self.server.xdotool("type", "--delay", "5", text)
 
+    def set_clipboard(self, text: str) -> None:
+        """Copy ``text`` (the CLIPBOARD selection), as Ctrl+C elsewhere would."""
+        self._select("--clipboard", text)
+
     def set_primary(self, text: str) -> None:
         """Select ``text`` (the PRIMARY selection), as a mouse selection elsewhere would."""
-        args = ["xsel", "--primary", "--input"]
-        subprocess.run(args, input=text.encode(), env=self.server.env, check=True, timeout=10,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        deadline = time.monotonic() + 5.0
-        while self._primary() != text and time.monotonic() < deadline:
+        self._select("--primary", text)
+
+    def _select(self, selection: str, text: str, timeout: float = 5.0) -> None:
+        """Own ``selection`` with ``text`` through xsel; wait until it reads back."""
+        subprocess.run(["xsel", selection, "--input"], input=text.encode(), env=self.server.env,
+                       check=True, timeout=10, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while self._read(selection) != text:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"xsel did not take the {selection[2:]} selection")
             time.sleep(0.01)
 
-    def _primary(self) -> str:
-        done = subprocess.run(["xsel", "--primary", "--output"], env=self.server.env,
-                              capture_output=True, timeout=10)  # fmt: skip
+    def _read(self, selection: str) -> str:
+        """The selection's text; empty when its owner does not answer within 1 s."""
+        args = ["xsel", selection, "--output", "--selectionTimeout", "1000"]
+        done = subprocess.run(args, env=self.server.env, capture_output=True, timeout=10)
         return done.stdout.decode()
 
 

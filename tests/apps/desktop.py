@@ -148,6 +148,12 @@ class MixedDesktop:
         log.info("mixed desktop %s ready in %.2f s", self.spec, self.startup_s)
         return self
 
+    def __enter__(self) -> MixedDesktop:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
     def window(self, name: str) -> AppWindow:
         """The window called ``name``."""
         for window in self.windows:

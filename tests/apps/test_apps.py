@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import ImageChops
 
+from core.config import load_agents
 from tests.apps import launchers
 from tests.apps.conftest import SLOW_PASTE_MS, Person, skip_or_fail
 from tests.apps.desktop import AppWindow, MixedDesktop, grab, missing_reason
@@ -35,7 +36,7 @@ def test_chromium_shift_enter_adds_a_line_and_enter_sends(
 ) -> None:
     window = _of_kind(apps_desktop, "chrome")
     before = len(apps_desktop.texts(window.name))
-    apps_desktop.xserver.set_clipboard("ünïcödé ✓ 中文")
+    person.set_clipboard("ünïcödé ✓ 中文")
     person.click_into(window)
     person.type("first line")
     person.keys("shift+Return")
@@ -91,7 +92,7 @@ def test_xterm_clipboard_paste_keeps_a_multi_line_text_in_one_message(
     window = _of_kind(apps_desktop, "xterm")
     text = "Refactor the parser:\n  1. split tokens\n  2. keep “quotes” — and ✓ unicode\nDone."
     before = len(apps_desktop.texts(window.name))
-    apps_desktop.xserver.set_clipboard(text)
+    person.set_clipboard(text)
     person.click_into(window)
     person.keys("ctrl+shift+v")
     person.keys("Return")
@@ -104,7 +105,7 @@ def test_xterm_shift_insert_pastes_the_primary_selection(
     window = _of_kind(apps_desktop, "xterm", 1)
     text = "from PRIMARY\nsecond line"
     before = len(apps_desktop.texts(window.name))
-    apps_desktop.xserver.set_clipboard("not this one")
+    person.set_clipboard("not this one")
     person.set_primary(text)
     person.click_into(window)  # a click without a drag leaves the selection alone
     person.keys("shift+Insert")
@@ -147,7 +148,7 @@ def test_tk_ctrl_slash_selects_all_and_a_paste_does_not_replace_the_selection(
 ) -> None:
     window = _of_kind(apps_desktop, "tk")
     before = len(apps_desktop.texts(window.name))
-    apps_desktop.xserver.set_clipboard("pasted")
+    person.set_clipboard("pasted")
     person.click_into(window)
     person.type("old text")
     person.keys("ctrl+slash", "ctrl+v")  # X11 Tk: the paste goes in at the cursor
@@ -164,7 +165,7 @@ def test_tk_slow_window_shows_a_paste_late_at_the_top_of_its_input(
 ) -> None:
     window = _of_kind(apps_desktop, "tk-slow")
     before = len(apps_desktop.texts(window.name))
-    apps_desktop.xserver.set_clipboard("slow\npaste " + "x" * 40)
+    person.set_clipboard("slow\npaste " + "x" * 40)
     person.click_into(window)
     empty = grab(apps_desktop.xserver, window.input_box)
     person.keys("ctrl+v", "Return")  # Return comes before the paste shows: an empty message
@@ -189,7 +190,7 @@ def test_a_long_multi_line_unicode_paste_arrives_whole(
 ) -> None:
     window = _of_kind(apps_desktop, kind)
     before = len(apps_desktop.texts(window.name))
-    apps_desktop.xserver.set_clipboard(LONG_TEXT)
+    person.set_clipboard(LONG_TEXT)
     person.click_into(window)
     person.keys(paste)
     time.sleep(0.3)  # a person waits until the paste is on screen before pressing Enter
@@ -198,8 +199,9 @@ def test_a_long_multi_line_unicode_paste_arrives_whole(
     assert _submitted(apps_desktop, window, before) == [LONG_TEXT]
 
 
-def test_agents_toml_describes_every_window(apps_desktop: MixedDesktop) -> None:
-    agents = tomllib.loads(apps_desktop.agents_toml())["agent"]
+def test_agents_toml_describes_every_window(apps_desktop: MixedDesktop, tmp_path: Path) -> None:
+    text = apps_desktop.agents_toml()
+    agents = tomllib.loads(text)["agent"]
     assert [agent["id"] for agent in agents] == [w.name for w in apps_desktop.windows]
     assert [agent["app"] for agent in agents] == [
         "chat", "chat", "terminal", "terminal", "chat", "chat"
@@ -210,6 +212,10 @@ def test_agents_toml_describes_every_window(apps_desktop: MixedDesktop) -> None:
         assert bx <= x < bx + bw and by <= y < by + bh, agent
         assert min(bx, by) >= 0 and bx + bw <= 1920 and by + bh <= 1080, agent
     assert agents[4]["clear"] == ["ctrl+/", "delete"]
+    path = tmp_path / "agents.toml"
+    path.write_text(text, encoding="utf-8")
+    loaded = load_agents(path)  # the product's own loader and key validation
+    assert [agent.input_box for agent in loaded] == [w.input_box for w in apps_desktop.windows]
 
 
 def test_without_a_window_manager_a_click_leaves_the_keyboard_where_it_was(
