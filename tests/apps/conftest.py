@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from collections.abc import Iterator
 
 import pytest
 
+from automation.virtual_desktop import XServer
 from tests.apps.desktop import AppWindow, MixedDesktop, missing_reason
+from tests.conftest import skip_or_fail
 
 SPEC = ("chrome", "chrome", "xterm", "xterm", "tk", "tk-slow")
 SLOW_PASTE_MS = 800
 
 
-def skip_or_fail(reason: str) -> None:
-    """Skip, or fail when ``SWARM_REQUIRE_XVFB=1`` (CI must run the desktop tests)."""
-    if os.environ.get("SWARM_REQUIRE_XVFB") == "1":
-        pytest.fail(f"{reason} (SWARM_REQUIRE_XVFB=1 makes this a failure)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
-def apps_desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MixedDesktop]:
-    """Xvfb with two Chromium, two xterm and two Tk windows (one slow), no window manager."""
+def apps_desktop(
+    tmp_path_factory: pytest.TempPathFactory, shared_xvfb: XServer
+) -> Iterator[MixedDesktop]:
+    """Two Chromium, two xterm and two Tk windows (one slow) on the session's Xvfb, no WM."""
     reason = missing_reason()
     if reason:
         skip_or_fail(reason)
     workdir = tmp_path_factory.mktemp("apps-desktop")
-    desktop = MixedDesktop(SPEC, workdir, slow_paste_ms=SLOW_PASTE_MS).start()
+    desktop = MixedDesktop(SPEC, workdir, slow_paste_ms=SLOW_PASTE_MS, server=shared_xvfb)
+    desktop.start()
     try:
         yield desktop
     finally:

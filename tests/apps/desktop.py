@@ -107,7 +107,8 @@ class MixedDesktop:
     """Xvfb plus real application windows laid out from ``spec``; ``stop()`` ends them all."""
 
     def __init__(self, spec: Sequence[str], workdir: Path, window_manager: bool = False,
-                 slow_paste_ms: int = 400, timeout: float = 40.0) -> None:  # fmt: skip
+                 slow_paste_ms: int = 400, timeout: float = 40.0,
+                 server: XServer | None = None) -> None:  # fmt: skip
         unknown = sorted(set(spec) - set(KINDS))
         if unknown or not 0 < len(spec) <= MAX_WINDOWS:
             raise ValueError(f"spec must list 1-{MAX_WINDOWS} of {KINDS}; got {list(spec)}")
@@ -116,7 +117,8 @@ class MixedDesktop:
         self.window_manager = window_manager
         self.slow_paste_ms = slow_paste_ms
         self.timeout = timeout
-        self.server: XServer | None = None
+        self.server: XServer | None = server
+        self._own_server = server is None  # else a shared X server, left running at stop()
         self.chat = ChatServer()
         self.windows: list[AppWindow] = []
         self.startup_s = 0.0
@@ -134,7 +136,8 @@ class MixedDesktop:
         began = time.monotonic()
         self.workdir.mkdir(parents=True, exist_ok=True)
         try:
-            self.server = start_xvfb(self.workdir / "xvfb")
+            if self._own_server:
+                self.server = start_xvfb(self.workdir / "xvfb")
             if self.window_manager:
                 self._launched.append(launchers.start_openbox(self.xserver, self.workdir))
             self.chat.start()
@@ -193,8 +196,9 @@ class MixedDesktop:
         if self.server is not None:
             for leftover in ("chromium", "chrome_crashpad"):  # /proc's comm: 15 characters
                 kill_display_clients(self.server.display, leftover)
-            self.server.stop()
-            self.server = None
+            if self._own_server:
+                self.server.stop()
+                self.server = None
 
     def _cell(self, index: int) -> Box:
         x, y, width, height = cell(index)

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from PIL import ImageChops
+from PIL import Image, ImageChops
 
 from core.config import load_agents
 from tests.apps import launchers
@@ -167,7 +167,7 @@ def test_tk_slow_window_shows_a_paste_late_at_the_top_of_its_input(
     before = len(apps_desktop.texts(window.name))
     person.set_clipboard("slow\npaste " + "x" * 40)
     person.click_into(window)
-    empty = grab(apps_desktop.xserver, window.input_box)
+    empty = settled(apps_desktop, window.input_box)  # focus ring and caret drawn
     person.keys("ctrl+v", "Return")  # Return comes before the paste shows: an empty message
     assert _submitted(apps_desktop, window, before) == [""]
     time.sleep(SLOW_PASTE_MS / 1000 + 0.3)
@@ -176,6 +176,21 @@ def test_tk_slow_window_shows_a_paste_late_at_the_top_of_its_input(
     assert _submitted(apps_desktop, window, before + 1) == ["slow\npaste " + "x" * 40]
     left, top, right, bottom = shown.getbbox() or (0, 0, 0, 0)
     assert top < 10 and bottom < 60 and right - left > 200  # two lines at the input's top
+
+
+def settled(desktop: MixedDesktop, box: tuple[int, int, int, int], quiet: float = 0.15,
+            timeout: float = 5.0) -> Image.Image:
+    """A grab of ``box`` once it has not changed for ``quiet`` seconds (a blinking caret
+    aside: changes at most 3 pixels wide do not count)."""
+    last, since = grab(desktop.xserver, box), time.monotonic()
+    deadline = since + timeout
+    while time.monotonic() - since < quiet and time.monotonic() < deadline:
+        time.sleep(0.02)
+        image = grab(desktop.xserver, box)
+        diff = ImageChops.difference(last, image).getbbox()
+        if diff is not None and diff[2] - diff[0] > 3:
+            last, since = image, time.monotonic()
+    return last
 
 
 LONG_TEXT = "\n".join(
