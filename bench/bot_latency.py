@@ -23,9 +23,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
     import discord  # noqa: F401
 
+from localdiscord import LocalDiscordServer, local_client_options, running_client
+
 from bot.discordbot.client import SwarmBot
 from bot.discordbot.settings import DiscordSettings
-from bot.localdiscord import LocalDiscordServer, local_client_options, running_client
 from core.models import Receipt, TaskSpec
 from core.protocols import Parcel
 from core.scheduler import Scheduler

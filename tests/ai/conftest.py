@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from bot.localopenai import LocalOpenAI, Reply
 from core.ai import DEFAULT_PRICES, AISettings, Price
 from core.ai.service import AIService
 from core.service import SwarmService
+from tests.localopenai import LocalOpenAI, Reply
 
 MODEL = "test-model"
 KEY = "sk-test-0123456789abcdefghijklmnop"

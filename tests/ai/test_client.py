@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.localopenai import LocalOpenAI, Reply
 from core.ai import (
     DEFAULT_MODEL,
     AIClient,
@@ -25,6 +24,7 @@ from core.errors import ConfigError
 from core.protocols import ManualClock
 from core.service import SwarmService
 from tests.ai.conftest import KEY, RecordingSleep, ai_settings, count_rows
+from tests.localopenai import LocalOpenAI, Reply
 
 pytestmark = pytest.mark.timeout(30)
 HELLO = [{"role": "user", "content": "hello"}]

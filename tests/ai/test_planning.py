@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from bot.localopenai import LocalOpenAI, Reply
 from core.ai import AINotConfigured, AISettings, PlanRejected
 from core.ai.service import AIService
 from core.errors import InvalidState, NotFound
@@ -14,6 +13,7 @@ from core.models import TaskStatus
 from core.planning import render_preview, render_progress, split_text
 from core.service import SwarmService
 from tests.ai.conftest import VALID, ai_settings, count_rows, plan_reply, task
+from tests.localopenai import LocalOpenAI, Reply
 
 pytestmark = pytest.mark.timeout(30)
 

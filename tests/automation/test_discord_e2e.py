@@ -12,11 +12,11 @@ with warnings.catch_warnings():
     import discord  # noqa: F401
 
 import pytest
+from localdiscord import LocalDiscordServer, local_client_options, pointed_at
 
 from automation.virtual_desktop import AgentWindows
 from bot.app import run_with_discord
 from bot.discordbot.settings import DiscordSettings
-from bot.localdiscord import LocalDiscordServer, local_client_options, pointed_at
 from core.settings import Settings
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from localdiscord import LocalDiscordServer, local_client_options, running_client
+
 from bot.discordbot.client import SwarmBot
-from bot.localdiscord import LocalDiscordServer, local_client_options, running_client
 from core.models import TaskSpec, TaskStatus
 from core.service import SwarmService
 from tests.discord.conftest import World, discord_settings

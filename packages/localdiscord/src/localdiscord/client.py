@@ -14,7 +14,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 if TYPE_CHECKING:
-    from bot.localdiscord.server import LocalDiscordServer
+    from localdiscord.server import LocalDiscordServer
 
 log = logging.getLogger(__name__)
 ClientT = TypeVar("ClientT", bound=discord.Client)

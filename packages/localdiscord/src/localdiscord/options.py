@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.localdiscord.commands import SUB_COMMAND, SUB_COMMAND_GROUP
-from bot.localdiscord.payloads import (
+from localdiscord.commands import SUB_COMMAND, SUB_COMMAND_GROUP
+from localdiscord.payloads import (
     interaction_member_payload,
     resolved_channel_payload,
     role_payload,
     user_payload,
 )
-from bot.localdiscord.world import ChannelSpec, RoleSpec, UserSpec, World
+from localdiscord.world import ChannelSpec, RoleSpec, UserSpec, World
 
 Json = dict[str, Any]
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6, 7, 8, 9, 10

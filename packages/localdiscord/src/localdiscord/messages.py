@@ -9,11 +9,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.localdiscord.errors import EMPTY_MESSAGE, UNKNOWN_MESSAGE, ApiError, not_found
-from bot.localdiscord.limits import check_message
-from bot.localdiscord.payloads import member_payload, user_payload
-from bot.localdiscord.snowflake import iso_timestamp
-from bot.localdiscord.world import UserSpec, World
+from localdiscord.errors import EMPTY_MESSAGE, UNKNOWN_MESSAGE, ApiError, not_found
+from localdiscord.limits import check_message
+from localdiscord.payloads import member_payload, user_payload
+from localdiscord.snowflake import iso_timestamp
+from localdiscord.world import UserSpec, World
 
 Json = dict[str, Any]
 EPHEMERAL = 1 << 6

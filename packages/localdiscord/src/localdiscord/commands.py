@@ -6,8 +6,8 @@ import copy
 import re
 from typing import Any
 
-from bot.localdiscord.errors import UNKNOWN_APPLICATION_COMMAND, invalid_form, not_found
-from bot.localdiscord.world import World
+from localdiscord.errors import UNKNOWN_APPLICATION_COMMAND, invalid_form, not_found
+from localdiscord.world import World
 
 Json = dict[str, Any]
 SUB_COMMAND = 1

@@ -8,8 +8,8 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.localdiscord.errors import invalid_form
-from bot.localdiscord.messages import UploadedFile
+from localdiscord.errors import invalid_form
+from localdiscord.messages import UploadedFile
 
 Json = dict[str, Any]
 _FILE_FIELD = re.compile(r"^files\[(\d+)\]$|^file(\d*)$")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from bot.localdiscord import LocalDiscordServer, running_client
-
-from .conftest import Scene, eventually
-from .sample_bot import SampleBot
+from localdiscord import LocalDiscordServer, running_client
+from sample_bot import SampleBot
+from scene import Scene, eventually
 
 
 async def _ping_works(scene: Scene) -> None:

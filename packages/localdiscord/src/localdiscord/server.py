@@ -10,14 +10,14 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from bot.localdiscord.commands import CommandRegistry
-from bot.localdiscord.driver import InteractionDriver
-from bot.localdiscord.gateway import Gateway, GatewayStats
-from bot.localdiscord.interactions import DEFAULT_WAIT, InteractionHandle
-from bot.localdiscord.messages import MessageStore, RecordedMessage
-from bot.localdiscord.rest import build_app
-from bot.localdiscord.snowflake import SnowflakeGenerator
-from bot.localdiscord.world import (
+from localdiscord.commands import CommandRegistry
+from localdiscord.driver import InteractionDriver
+from localdiscord.gateway import Gateway, GatewayStats
+from localdiscord.interactions import DEFAULT_WAIT, InteractionHandle
+from localdiscord.messages import MessageStore, RecordedMessage
+from localdiscord.rest import build_app
+from localdiscord.snowflake import SnowflakeGenerator
+from localdiscord.world import (
     DEFAULT_EVERYONE_PERMISSIONS,
     ChannelRef,
     ChannelSpec,
@@ -49,7 +49,7 @@ class LocalDiscordServer(InteractionDriver):
     """A fake Discord (one guild, one bot) on 127.0.0.1 that records what the bot does.
 
     Configure channels, roles and users, ``await start()`` (or ``async with``), point discord.py
-    at it with :func:`bot.localdiscord.pointed_at`, then drive the bot with ``invoke_slash`` &co.
+    at it with :func:`localdiscord.pointed_at`, then drive the bot with ``invoke_slash`` &co.
     """
 
     def __init__(

@@ -5,10 +5,8 @@ from __future__ import annotations
 import aiohttp
 import discord
 import pytest
-
-from bot.localdiscord import LocalDiscordServer
-
-from .conftest import Scene, eventually
+from localdiscord import LocalDiscordServer
+from scene import Scene, eventually
 
 
 async def test_client_connects_and_sees_the_guild(scene: Scene) -> None:

@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.localdiscord.bodies import json_response, no_content, read_body, read_json_list
-from bot.localdiscord.errors import (
+from localdiscord.bodies import json_response, no_content, read_body, read_json_list
+from localdiscord.errors import (
     UNKNOWN_CHANNEL,
     UNKNOWN_GUILD,
     UNKNOWN_USER,
     ApiError,
     not_found,
 )
-from bot.localdiscord.messages import EPHEMERAL, RecordedMessage
-from bot.localdiscord.payloads import (
+from localdiscord.messages import EPHEMERAL, RecordedMessage
+from localdiscord.payloads import (
     application_payload,
     channel_payload,
     current_user_payload,
@@ -26,11 +26,11 @@ from bot.localdiscord.payloads import (
     role_payload,
     user_payload,
 )
-from bot.localdiscord.webhooks import InteractionResponder
-from bot.localdiscord.world import ChannelSpec
+from localdiscord.webhooks import InteractionResponder
+from localdiscord.world import ChannelSpec
 
 if TYPE_CHECKING:
-    from bot.localdiscord.server import LocalDiscordServer
+    from localdiscord.server import LocalDiscordServer
 
 log = logging.getLogger(__name__)
 API = "/api/v10"

@@ -9,8 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-
-from bot.localdiscord import LocalDiscordServer, SnowflakeGenerator, snowflake_time
+from localdiscord import LocalDiscordServer, SnowflakeGenerator, snowflake_time
 
 PING = {"name": "ping", "description": "Answer pong", "type": 1}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.localdiscord.errors import invalid_form
+from localdiscord.errors import invalid_form
 
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10

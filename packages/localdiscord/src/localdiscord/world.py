@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from bot.localdiscord.snowflake import SnowflakeGenerator
-from bot.localdiscord.waiting import Changes
+from localdiscord.snowflake import SnowflakeGenerator
+from localdiscord.waiting import Changes
 
 ADMINISTRATOR = 1 << 3
 ALL_PERMISSIONS = (1 << 51) - 1

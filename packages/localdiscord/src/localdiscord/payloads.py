@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.localdiscord.snowflake import iso_timestamp, snowflake_time
-from bot.localdiscord.world import ChannelSpec, GuildSpec, RoleSpec, UserSpec, World
+from localdiscord.snowflake import iso_timestamp, snowflake_time
+from localdiscord.world import ChannelSpec, GuildSpec, RoleSpec, UserSpec, World
 
 Json = dict[str, Any]
 

@@ -9,16 +9,21 @@ Typical use::
             handle = await server.invoke_slash(alice, "task create", {"title": "x"})
             callback = await handle.wait_callback()
 
-Only :mod:`bot.localdiscord.client` imports discord.py; the server itself needs only aiohttp.
+Only :mod:`localdiscord.client` imports discord.py; the server itself needs only aiohttp.
 """
 
 from __future__ import annotations
 
-from bot.localdiscord.interactions import InteractionCallback, InteractionHandle, MessageEdit
-from bot.localdiscord.messages import RecordedAttachment, RecordedMessage, UploadedFile
-from bot.localdiscord.server import LocalDiscordServer, RecordedRequest
-from bot.localdiscord.snowflake import SnowflakeGenerator, snowflake_time
-from bot.localdiscord.world import ChannelSpec, GuildSpec, RoleSpec, UserSpec
+from typing import TYPE_CHECKING
+
+from localdiscord.interactions import InteractionCallback, InteractionHandle, MessageEdit
+from localdiscord.messages import RecordedAttachment, RecordedMessage, UploadedFile
+from localdiscord.server import LocalDiscordServer, RecordedRequest
+from localdiscord.snowflake import SnowflakeGenerator, snowflake_time
+from localdiscord.world import ChannelSpec, GuildSpec, RoleSpec, UserSpec
+
+if TYPE_CHECKING:  # the real names, for type checkers; loaded lazily below
+    from localdiscord.client import local_client_options, pointed_at, running_client
 
 __all__ = [
     "ChannelSpec",
@@ -44,7 +49,7 @@ __all__ = [
 def __getattr__(name: str) -> object:
     """Lazy access to the discord.py-dependent helpers, so the server imports without it."""
     if name in ("pointed_at", "running_client", "local_client_options"):
-        from bot.localdiscord import client
+        from localdiscord import client
 
         return getattr(client, name)
     raise AttributeError(name)

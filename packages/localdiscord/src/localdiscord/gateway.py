@@ -13,8 +13,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bot.localdiscord.payloads import guild_create_payload, member_payload, ready_payload
-from bot.localdiscord.world import World
+from localdiscord.payloads import guild_create_payload, member_payload, ready_payload
+from localdiscord.world import World
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]

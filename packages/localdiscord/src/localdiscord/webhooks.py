@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.localdiscord.bodies import json_response, no_content, read_body
-from bot.localdiscord.errors import (
+from localdiscord.bodies import json_response, no_content, read_body
+from localdiscord.errors import (
     ALREADY_ACKNOWLEDGED,
     UNKNOWN_INTERACTION,
     UNKNOWN_MESSAGE,
@@ -18,7 +18,7 @@ from bot.localdiscord.errors import (
     invalid_form,
     not_found,
 )
-from bot.localdiscord.interactions import (
+from localdiscord.interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
     AUTOCOMPLETE_RESULT,
@@ -35,11 +35,11 @@ from bot.localdiscord.interactions import (
     MessageEdit,
     interaction_metadata,
 )
-from bot.localdiscord.limits import check_choices, check_modal
-from bot.localdiscord.messages import EPHEMERAL, LOADING, RecordedMessage, UploadedFile
+from localdiscord.limits import check_choices, check_modal
+from localdiscord.messages import EPHEMERAL, LOADING, RecordedMessage, UploadedFile
 
 if TYPE_CHECKING:
-    from bot.localdiscord.server import LocalDiscordServer
+    from localdiscord.server import LocalDiscordServer
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]

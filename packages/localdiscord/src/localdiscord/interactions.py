@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from bot.localdiscord.messages import RecordedMessage, UploadedFile
-from bot.localdiscord.payloads import channel_payload, interaction_member_payload
-from bot.localdiscord.waiting import Changes
-from bot.localdiscord.world import ALL_PERMISSIONS, ChannelSpec, UserSpec, World
+from localdiscord.messages import RecordedMessage, UploadedFile
+from localdiscord.payloads import channel_payload, interaction_member_payload
+from localdiscord.waiting import Changes
+from localdiscord.world import ALL_PERMISSIONS, ChannelSpec, UserSpec, World
 
 Json = dict[str, Any]
 T = TypeVar("T")

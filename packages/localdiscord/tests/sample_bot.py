@@ -8,8 +8,7 @@ import logging
 
 import discord
 from discord import app_commands
-
-from bot.localdiscord import local_client_options
+from localdiscord import local_client_options
 
 log = logging.getLogger(__name__)
 TASK_IDS = ["T-1", "T-2", "T-10", "T-11"]

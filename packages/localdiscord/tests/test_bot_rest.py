@@ -6,8 +6,7 @@ import io
 
 import discord
 import pytest
-
-from .conftest import Scene
+from scene import Scene
 
 
 def _text_channel(scene: Scene, channel_id: int) -> discord.TextChannel:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import warnings
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 
 with warnings.catch_warnings():
     # discord.py imports the deprecated audioop module (voice); the suite runs with -W error.
@@ -13,22 +11,9 @@ with warnings.catch_warnings():
     import discord  # noqa: F401
 
 import pytest
-
-from bot.localdiscord import ChannelSpec, LocalDiscordServer, UserSpec, running_client
-
-from .sample_bot import SampleBot
-
-
-@dataclass
-class Scene:
-    """The server, the bot and the configured guild objects."""
-
-    server: LocalDiscordServer
-    bot: SampleBot
-    general: ChannelSpec
-    reports: ChannelSpec
-    alice: UserSpec
-    bob: UserSpec
+from localdiscord import LocalDiscordServer, running_client
+from sample_bot import SampleBot
+from scene import Scene
 
 
 @pytest.fixture
@@ -51,10 +36,3 @@ async def scene(server: LocalDiscordServer) -> AsyncIterator[Scene]:
     sample = SampleBot(server.guild.id, reports.id)
     async with running_client(server, sample):
         yield Scene(server, sample, general, reports, alice, bob)
-
-
-async def eventually(probe: Callable[[], object], timeout_s: float = 5.0) -> None:
-    """Poll client-side state (which the server cannot signal) until ``probe()`` is truthy."""
-    async with asyncio.timeout(timeout_s):
-        while not probe():  # noqa: ASYNC110 - client state offers no event to wait on
-            await asyncio.sleep(0.01)

@@ -7,9 +7,9 @@ import logging
 import time
 from typing import Any
 
-from bot.localdiscord.commands import CommandRegistry
-from bot.localdiscord.gateway import Gateway
-from bot.localdiscord.interactions import (
+from localdiscord.commands import CommandRegistry
+from localdiscord.gateway import Gateway
+from localdiscord.interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
     DEFAULT_WAIT,
@@ -19,9 +19,9 @@ from bot.localdiscord.interactions import (
     InteractionHandle,
     interaction_payload,
 )
-from bot.localdiscord.messages import MessageStore, RecordedMessage
-from bot.localdiscord.options import OptionBuilder
-from bot.localdiscord.world import ChannelRef, ChannelSpec, UserRef, UserSpec, World
+from localdiscord.messages import MessageStore, RecordedMessage
+from localdiscord.options import OptionBuilder
+from localdiscord.world import ChannelRef, ChannelSpec, UserRef, UserSpec, World
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
