@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 
 from bot.discordbot import embeds
+from bot.discordbot.access import ADMIN_ONLY
 from bot.discordbot.render import code_block_chunks, parse_refs, task_line
 from core.models import Priority, TaskSpec, TaskStatus
 from core.text import shorten
@@ -63,12 +64,14 @@ def register(bot: SwarmBot) -> None:
         await interaction.response.send_message(embed=embeds.status_embed(
             await bot.service.status()))
 
-    @tree.command(name="pause", description="Kill switch: stop all desktop input now (admins)")
+    @tree.command(name="pause", description="Kill switch: stop all desktop input now (admins)",
+                  extras=ADMIN_ONLY)
     async def pause(interaction: discord.Interaction, reason: str = "") -> None:
         await bot.service.pause_input(actor(interaction), reason)
         await interaction.response.send_message("⏸️ desktop input paused")
 
-    @tree.command(name="resume", description="Release the kill switch (admins)")
+    @tree.command(name="resume", description="Release the kill switch (admins)",
+                  extras=ADMIN_ONLY)
     async def resume(interaction: discord.Interaction) -> None:
         released = await bot.service.resume_input(actor(interaction))
         await interaction.response.send_message(
@@ -164,7 +167,8 @@ def _task_actions(bot: SwarmBot, group: app_commands.Group) -> None:
         await bot.service.retry_task(id, actor(interaction))
         await _answer(bot, interaction, id, "🔁")
 
-    @group.command(name="assign", description="Give a task to one agent (admins)")
+    @group.command(name="assign", description="Give a task to one agent (admins)",
+                   extras=ADMIN_ONLY)
     async def assign(interaction: discord.Interaction, id: str, agent: str) -> None:
         await bot.service.assign_task(id, agent, actor(interaction))
         await _answer(bot, interaction, id, "👉")
@@ -182,14 +186,16 @@ async def _answer(bot: SwarmBot, interaction: discord.Interaction, ref: str, ico
 def _agent_group(bot: SwarmBot) -> app_commands.Group:
     group = app_commands.Group(name="agent", description="Pause or resume one agent")
 
-    @group.command(name="pause", description="No new tasks for this agent (admins)")
+    @group.command(name="pause", description="No new tasks for this agent (admins)",
+                   extras=ADMIN_ONLY)
     async def pause(interaction: discord.Interaction, agent: str) -> None:
         changed = await bot.service.set_agent_paused(agent, True, actor(interaction))
         name = _agent_id(bot, agent)
         await interaction.response.send_message(
             f"⏸️ {name} paused" if changed else f"{name} was already paused")
 
-    @group.command(name="resume", description="The agent takes tasks again (admins)")
+    @group.command(name="resume", description="The agent takes tasks again (admins)",
+                   extras=ADMIN_ONLY)
     async def resume(interaction: discord.Interaction, agent: str) -> None:
         changed = await bot.service.set_agent_paused(agent, False, actor(interaction))
         name = _agent_id(bot, agent)
