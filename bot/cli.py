@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.errors import SwarmError
 
@@ -80,13 +80,6 @@ async def _run(args: argparse.Namespace) -> int:
         return int(await handler(service, args) or 0)
     finally:
         await service.close()
-
-
-def emit_json(value: Any) -> None:
-    """Print ``value`` as indented JSON."""
-    import json
-
-    print(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

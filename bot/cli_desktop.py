@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli import emit_json
+from bot.cli_output import emit_json
 from core.errors import InvalidState
 from core.settings import bundled_agents_file
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.ai.plan_prompt import PlanLimits, check_answer, parse_answer
 from core.config import load_agents
 from core.context import Ctx
+from core.planning.prompt import PlanLimits, check_answer, parse_answer
 from core.settings import Settings, bundled_agents_file
 from tests.ai.conftest import task
 from tests.localopenai import LocalOpenAI, RecordedRequest, Reply

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from core.models import Task
+from core.planning.model import Plan, PlanProgress
 from core.text import shorten
-
-if TYPE_CHECKING:
-    from core.models import Task
-    from core.planning import Plan, PlanProgress
-
-
 
 
 class _Item(Protocol):
