@@ -27,6 +27,7 @@ from localdiscord import LocalDiscordServer, local_client_options, running_clien
 
 from bot.discordbot.client import SwarmBot
 from bot.discordbot.settings import DiscordSettings
+from core.errors import SwarmError
 from core.models import Receipt, TaskSpec
 from core.protocols import Parcel
 from core.scheduler import Scheduler
@@ -51,9 +52,9 @@ class BusyAgents:
     async def deliver(self, parcel: Parcel) -> Receipt:
         """Complete the parcel's task immediately."""
         if parcel.task_id is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(SwarmError):  # already done by an earlier prompt
                 await self.service.complete_task(parcel.task_id, parcel.agent.id)
-        return Receipt(True, None, "bench")
+        return Receipt.delivered("bench")
 
 
 async def background_load(service: SwarmService, stop: asyncio.Event) -> int:

@@ -50,7 +50,7 @@ class CompletingAgents:
         if parcel.task_id is not None:
             await self.service.complete_task(parcel.task_id, parcel.agent.id, "done")
             self.done += 1
-        return Receipt(True, None, "bench")
+        return Receipt.delivered("bench")
 
 
 def write_config(folder: Path) -> Path:

@@ -146,7 +146,7 @@ class Scheduler:
     async def _deliver(self, delivery: Delivery) -> Receipt:
         agent = self.service.agents.get(delivery.agent)
         if agent is None:
-            return Receipt(False, f"{delivery.agent} is no longer configured", retryable=False)
+            return Receipt.failed(f"{delivery.agent} is no longer configured", retryable=False)
         text = render(delivery.text, sender=delivery.sender, agent=agent.id,
                       task_id=delivery.task_id, priority=delivery.priority,
                       is_retry=delivery.is_retry)

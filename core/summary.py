@@ -17,6 +17,7 @@ from core.ai import AIClient, AIError, BudgetExceeded
 from core.ai.errors import ENABLE_HINT
 from core.errors import InvalidInput
 from core.models import task_ref
+from core.text import shorten
 
 if TYPE_CHECKING:
     from core.service import SwarmService
@@ -105,7 +106,7 @@ class SummaryService:
 def _clean(text: str) -> str:
     """The model's text, bounded, with mass mentions defused (it is data, not commands)."""
     text = text.strip().replace("@everyone", "@\u200beveryone").replace("@here", "@\u200bhere")
-    return text if len(text) <= NARRATIVE_LIMIT else text[: NARRATIVE_LIMIT - 1] + "…"
+    return shorten(text, NARRATIVE_LIMIT)
 
 
 def _messages(stats: dict[str, Any], period: str) -> list[dict[str, str]]:

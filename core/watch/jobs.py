@@ -214,8 +214,10 @@ class Jobs:
             if self._scheduler is None:
                 self._planned = planned
                 return
+            from apscheduler.jobstores.base import JobLookupError
+
             for sid in set(self._planned) - set(planned):
-                with contextlib.suppress(Exception):  # already fired or removed
+                with contextlib.suppress(JobLookupError):  # already fired or removed
                     self._scheduler.remove_job(schedules.schedule_ref(sid))
             for sid, at in planned.items():
                 if self._planned.get(sid) != at:
