@@ -23,7 +23,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
     import discord  # noqa: F401
 
-from localdiscord import LocalDiscordServer, local_client_options, running_client
+from localdiscord import LocalDiscordServer, UserSpec, local_client_options, running_client
 
 from bot.discordbot.client import SwarmBot
 from bot.discordbot.settings import DiscordSettings
@@ -108,7 +108,7 @@ async def measure_acks(count: int, home: Path) -> dict[str, float]:
     }
 
 
-async def _interactions(server: LocalDiscordServer, user: object, count: int) -> list[float]:
+async def _interactions(server: LocalDiscordServer, user: UserSpec, count: int) -> list[float]:
     rng = random.Random(1)
     latencies = []
     for _ in range(count):
@@ -166,7 +166,7 @@ async def _to_windows(count: int, home: Path, windows: Any) -> list[float]:
     return seconds
 
 
-async def _one_message(server: LocalDiscordServer, user: object, windows: Any,
+async def _one_message(server: LocalDiscordServer, user: UserSpec, windows: Any,
                        index: int) -> float:
     before = len(windows.texts(index))
     started = time.perf_counter()

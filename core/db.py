@@ -248,7 +248,7 @@ TESTED_AIOSQLITE = ">=0.20,<0.23"
 
 async def _in_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
     """Run ``fn(sqlite3_connection, *args)`` whole in ``conn``'s worker thread: one hop."""
-    return cast(T, await conn._execute(lambda: fn(conn._conn, *args)))
+    return cast(T, await conn._execute(lambda: fn(conn._conn, *args)))  # type: ignore[no-untyped-call]
 
 
 async def check_thread_access(conn: aiosqlite.Connection) -> None:

@@ -163,4 +163,5 @@ def recover(conn: sqlite3.Connection, ctx: Ctx) -> int:
 def next_due(conn: sqlite3.Connection) -> float | None:
     """When the earliest queued delivery becomes due."""
     row = conn.execute("SELECT min(not_before) FROM deliveries WHERE state = 'queued'").fetchone()
-    return row[0]
+    due: float | None = row[0]
+    return due

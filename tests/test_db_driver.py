@@ -56,9 +56,7 @@ class _RunsOnTheLoop(aiosqlite.Connection):
 class _Synchronous(aiosqlite.Connection):
     """As if a release made ``_execute`` a plain method."""
 
-    def _execute(  # type: ignore[override]
-        self, fn: Callable[..., Any], *args: Any, **kwargs: Any
-    ) -> Any:
+    def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return None
 
 

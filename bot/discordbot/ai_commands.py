@@ -44,7 +44,7 @@ class PlanButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         """Rebuild the button from its custom id."""
         return cls(match["action"], int(match["plan"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction) -> None:
         """Approve (create every task at once) or discard the plan."""
         bot: SwarmBot = interaction.client  # type: ignore[assignment]
         if not await bot.authorize(interaction, f"button plan {self.action}", self.needed):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from bot.discordbot.client import SwarmBot
 
 Choice = app_commands.Choice
+Completer = Callable[[discord.Interaction[Any], str], Coroutine[Any, Any, list[Choice[str]]]]
 PRIORITY_CHOICES = [Choice(name=p.name, value=p.name) for p in Priority]
 STATUS_CHOICES = [Choice(name=s.value, value=s.value) for s in TaskStatus]
 
@@ -82,7 +84,7 @@ def _agent_id(bot: SwarmBot, agent: str) -> str:
     return bot.service.ctx("").agent(agent).id
 
 
-def agent_choices(bot: SwarmBot):  # type: ignore[no-untyped-def]
+def agent_choices(bot: SwarmBot) -> Completer:
     async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         low = current.lower()
         return [Choice(name=f"{a.id} ({a.role})", value=a.id)
@@ -91,7 +93,7 @@ def agent_choices(bot: SwarmBot):  # type: ignore[no-untyped-def]
     return complete
 
 
-def _task_choices(bot: SwarmBot):  # type: ignore[no-untyped-def]
+def _task_choices(bot: SwarmBot) -> Completer:
     async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         *done, last = current.split(",") if current else [""]
         head = ",".join(done) + ("," if done else "")
@@ -173,7 +175,8 @@ def _task_actions(bot: SwarmBot, group: app_commands.Group) -> None:
         await bot.service.assign_task(id, agent, actor(interaction))
         await _answer(bot, interaction, id, "👉")
 
-    for command in (done, fail, cancel, retry, assign):
+    with_ids: list[app_commands.Command[Any, Any, None]] = [done, fail, cancel, retry, assign]
+    for command in with_ids:
         command.autocomplete("id")(_task_choices(bot))
     assign.autocomplete("agent")(agent_choices(bot))
 

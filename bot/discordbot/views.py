@@ -42,7 +42,7 @@ class TaskButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         """Rebuild the button from its custom id."""
         return cls(match["action"], int(match["task"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction) -> None:
         """Run the action through the same service as the slash commands."""
         bot: SwarmBot = interaction.client  # type: ignore[assignment]
         if not await bot.authorize(interaction, f"button {self.action}", self.needed):

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 from core.models import Task
-from core.planning.model import Plan, PlanProgress
+from core.planning.model import Plan, PlanItem, PlanProgress
 from core.text import shorten
 
 
-class _Item(Protocol):
-    ref: str
-    title: str
-    details: str
-    role: str | None
-    priority: str
-    after: tuple[str, ...]
-
-
-def tree(items: Sequence[_Item]) -> list[tuple[int, int, str]]:
+def tree(items: Sequence[PlanItem]) -> list[tuple[int, int, str]]:
     """``(level, index, "  (also after x)")`` per item: each under its deepest dependency."""
     index = {item.ref: i for i, item in enumerate(items)}
     depth: dict[int, int] = {}
@@ -52,7 +42,7 @@ def tree(items: Sequence[_Item]) -> list[tuple[int, int, str]]:
     return rows
 
 
-def _also_after(items: Sequence[_Item], i: int, parent: int | None) -> str:
+def _also_after(items: Sequence[PlanItem], i: int, parent: int | None) -> str:
     if parent is None:
         return ""
     others = [a for a in items[i].after if a != items[parent].ref]

@@ -26,6 +26,7 @@ from core.summary import parse_period
 from core.watch import alerts, rules
 from core.watch.frames import FrameSource, frames_differ
 from core.watch.settings import WatchSettings
+from core.watch.timing import local_zone
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -104,7 +105,7 @@ class Jobs:
         self.settings = settings
         self.watcher = watcher
         self.summarize = summarize or (lambda period: ai_summary(service, period))
-        self.zone = zone or schedules.local_zone()
+        self.zone = zone or local_zone()
         self._scheduler: AsyncIOScheduler | None = None
         self._planned: dict[int, float] = {}
         self._sync_lock = asyncio.Lock()

@@ -57,7 +57,7 @@ async def ai(service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep
         yield svc
 
 
-def task(ref: str, role: str = "qa", after: tuple[str, ...] = (), **extra: Any
+def task(ref: str, role: str | None = "qa", after: tuple[str, ...] = (), **extra: Any
          ) -> dict[str, Any]:
     """One task of a plan answer."""
     return {"ref": ref, "title": f"Task {ref}", "details": f"Do {ref} and check it.",

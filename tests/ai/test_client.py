@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,7 @@ def client(service: SwarmService, settings: AISettings, sleep: RecordingSleep) -
     return AIClient(settings, service.db, service.clock, sleep)
 
 
-async def usage_rows(service: SwarmService) -> list[dict[str, object]]:
+async def usage_rows(service: SwarmService) -> list[dict[str, Any]]:
     """Every usage row as a dict."""
     return await service.db.read(lambda c: [dict(r) for r in c.execute(
         "SELECT * FROM usage ORDER BY id")])

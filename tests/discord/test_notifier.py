@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from localdiscord import LocalDiscordServer, local_client_options, running_client
+from collections.abc import Callable
+
+from localdiscord import LocalDiscordServer, RecordedMessage, local_client_options, running_client
 
 from bot.discordbot.client import SwarmBot
 from core.models import TaskSpec, TaskStatus
@@ -10,7 +12,7 @@ from core.service import SwarmService
 from tests.discord.conftest import World, discord_settings
 
 
-def has(text: str):  # type: ignore[no-untyped-def]
+def has(text: str) -> Callable[[RecordedMessage], bool]:
     """A predicate: the message content contains ``text``."""
     return lambda message: text in message.content
 

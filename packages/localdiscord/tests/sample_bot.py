@@ -60,7 +60,7 @@ class SampleBot(discord.Client):
         self.errors: list[Exception] = []
         self.seen_messages: list[discord.Message] = []
         self.resumed = asyncio.Event()
-        self.tree.on_error = self._on_tree_error
+        self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         _add_commands(self)
 
     async def setup_hook(self) -> None:

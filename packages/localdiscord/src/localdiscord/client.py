@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 import yarl
@@ -35,7 +35,7 @@ def pointed_at(server: LocalDiscordServer) -> Iterator[None]:
         Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved_base, saved_gateway
 
 
-def local_client_options() -> dict[str, object]:
+def local_client_options() -> dict[str, Any]:
     """Client keyword arguments that suit the local server: no chunking, fast ready."""
     intents = discord.Intents.default()
     intents.members = False

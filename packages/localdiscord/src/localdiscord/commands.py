@@ -25,7 +25,7 @@ class CommandRegistry:
         self._world = world
         self._scopes: dict[int | None, dict[int, Json]] = {}
 
-    def list(self, scope: int | None) -> list[Json]:
+    def in_scope(self, scope: int | None) -> list[Json]:
         """The commands of one scope, as Discord returns them."""
         return [copy.deepcopy(command) for command in self._scopes.get(scope, {}).values()]
 
@@ -53,7 +53,7 @@ class CommandRegistry:
             stored[int(command["id"])] = command
         self._scopes[scope] = stored
         self._world.changes.notify()
-        return self.list(scope)
+        return self.in_scope(scope)
 
     def upsert(self, scope: int | None, payload: Json) -> Json:
         """Create or replace one command (``POST``), matched by name and type."""

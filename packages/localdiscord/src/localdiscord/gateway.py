@@ -204,7 +204,8 @@ class Gateway:
         log.debug("gateway connection closed (code %s)", connection.ws.close_code)
 
     async def _on_payload(self, connection: GatewayConnection, payload: Json) -> None:
-        op, data = payload.get("op"), payload.get("d")
+        op: int = payload.get("op", -1)
+        data: Json = payload.get("d") or {}
         self.stats.received_ops.append(op)
         if op == HEARTBEAT:
             self.stats.heartbeats += 1

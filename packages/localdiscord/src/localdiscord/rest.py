@@ -225,7 +225,7 @@ class RestApi:
 
     async def list_commands(self, request: web.Request) -> web.Response:
         """``GET .../commands``."""
-        return json_response(self._server.commands.list(self._scope(request)))
+        return json_response(self._server.commands.in_scope(self._scope(request)))
 
     async def overwrite_commands(self, request: web.Request) -> web.Response:
         """``PUT .../commands`` (what ``CommandTree.sync`` calls)."""

@@ -231,13 +231,13 @@ class LocalDiscordServer(InteractionDriver):
 
     def synced_commands(self, guild_id: int | None = None) -> list[Json]:
         """Commands synced for a guild, or global ones with ``guild_id=None``."""
-        return self.commands.list(guild_id)
+        return self.commands.in_scope(guild_id)
 
     async def wait_for_commands(self, *names: str, timeout_s: float = DEFAULT_WAIT) -> None:
         """Wait until commands with these top-level names are synced (guild or global)."""
 
         def probe() -> bool:
-            synced = self.commands.list(self.guild.id) + self.commands.list(None)
+            synced = self.commands.in_scope(self.guild.id) + self.commands.in_scope(None)
             return set(names) <= {command["name"] for command in synced}
 
         await self.wait_until(probe, timeout_s, f"commands {list(names)} to be synced")
