@@ -27,7 +27,7 @@ Coordinate a team of AI coding agents: tasks with priorities and dependencies,
 messages into the agents' chat windows, and reports back from their terminals.
 
 State lives in $SWARM_HOME (default ~/.swarm); agents are read from --config,
-$SWARM_CONFIG, $SWARM_HOME/agents.toml or the bundled config/agents.toml.
+$SWARM_CONFIG, $SWARM_HOME/agents.toml or the bundled agents file.
 Agents report back with: swarm task start T-12 / swarm task done T-12 --note "..."
 """
 
