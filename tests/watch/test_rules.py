@@ -159,7 +159,7 @@ async def test_a_busy_window_is_not_stalled_at_its_first_ticks(
     clock.advance(3)  # the prompt arrives 3 s after the assignment (others went first)
     delivery = await service.claim_delivery()
     assert delivery is not None and delivery.agent == "Agent-3"
-    await service.record_receipt(delivery, Receipt(True, None, "test"))
+    await service.record_receipt(delivery, Receipt.delivered("test"))
     stalled = []
     for _ in range(12):  # 12 s of 300 ms changes, a tick a second
         for _ in range(3):
