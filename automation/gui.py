@@ -398,7 +398,7 @@ class GuiDriver:
             image = self._wait_quiet(box, after, opts.quiet_s)
         else:
             raise _Abort("input not empty")
-        if dirty and not moved and changed(known, image, opts.thin_px):
+        if dirty and not moved and known is not None and changed(known, image, opts.thin_px):
             raise _Abort("input not empty")
         self._empty_look[agent_id] = image
         return image
@@ -510,7 +510,7 @@ class GuiDriver:
         opts = self.options
         last = tuple(self._pag.position())
         if not force and last == self._left_at():
-            return last  # type: ignore[return-value]
+            return last
         deadline = time.monotonic() + self._wait_s(opts.human_wait_s)
         still_since = time.monotonic()
         while time.monotonic() - still_since < opts.human_idle_s:
@@ -521,7 +521,7 @@ class GuiDriver:
             now = tuple(self._pag.position())
             if now != last:
                 last, still_since = now, time.monotonic()
-        return last  # type: ignore[return-value]
+        return last
 
     def _left_at(self) -> tuple[int, int] | None:
         try:

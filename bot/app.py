@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from core.protocols import Deliverer
@@ -120,7 +120,7 @@ async def _watching(service: SwarmService) -> AsyncIterator[None]:
 
 
 @contextlib.contextmanager
-def _stop_on_signals(stop: asyncio.Event):  # type: ignore[no-untyped-def]
+def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
     loop = asyncio.get_running_loop()
     installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.demo_desk import DemoDesk, open_desk
+from core.errors import ConfigError
 from core.service import SwarmService
 from core.settings import Settings
 
@@ -57,13 +58,24 @@ async def swarm_cli(home: Path, *args: str, agent: str | None = None) -> str:
     return out.decode().strip()
 
 
-async def run_demo(keep: bool = False) -> int:
+def require_localdiscord() -> None:
+    """Fail with one clear line when the local Discord (the ``demo`` extra) is missing."""
+    try:
+        import localdiscord  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            "swarm demo needs the localdiscord package (the swarm[demo] extra): in the swarm "
+            "repository run make, or pip install ./packages/localdiscord") from None
+
+
+async def run_demo(keep: bool = False, inbox: bool = False) -> int:
     """Play the scenario; 0 when every task got done."""
+    require_localdiscord()
     home = Path(tempfile.mkdtemp(prefix="swarm-demo-"))
     print(f"swarm demo: SWARM_HOME={home}")
     settings = Settings.from_env({"SWARM_HOME": str(home)})
     try:
-        async with open_desk(home) as desk:
+        async with open_desk(home, inbox=inbox) as desk:
             print(f"agents: {desk.description}\n")
             return await _with_discord(settings, desk, home)
     finally:
@@ -75,8 +87,9 @@ async def _with_discord(settings: Settings, desk: DemoDesk, home: Path) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
         from bot.discordbot.client import SwarmBot
+    from localdiscord import LocalDiscordServer, local_client_options, running_client
+
     from bot.discordbot.settings import DiscordSettings
-    from bot.localdiscord import LocalDiscordServer, local_client_options, running_client
     from core.scheduler import Scheduler
 
     async with LocalDiscordServer(guild_name="swarm-demo") as server:

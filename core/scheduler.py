@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from core.envelope import render
@@ -106,7 +107,8 @@ class Scheduler:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    async def _loop(self, stop: asyncio.Event, wake: asyncio.Event, work) -> None:
+    async def _loop(self, stop: asyncio.Event, wake: asyncio.Event,
+                    work: Callable[[], Awaitable[object]]) -> None:
         seen = await self.service.data_version()
         while not stop.is_set():
             wake.clear()
@@ -146,7 +148,7 @@ class Scheduler:
     async def _deliver(self, delivery: Delivery) -> Receipt:
         agent = self.service.agents.get(delivery.agent)
         if agent is None:
-            return Receipt(False, f"{delivery.agent} is no longer configured", retryable=False)
+            return Receipt.failed(f"{delivery.agent} is no longer configured", retryable=False)
         text = render(delivery.text, sender=delivery.sender, agent=agent.id,
                       task_id=delivery.task_id, priority=delivery.priority,
                       is_retry=delivery.is_retry)

@@ -141,7 +141,7 @@ async def _check_history(service: SwarmService, home: Path) -> None:
             holder[event.task_id or 0] = event.agent
         elif event.kind in ("task.requeued", "task.done"):
             holder[event.task_id or 0] = None
-    done = [e.task_id for e in events if e.kind == "task.done"]
+    done = [e.task_id for e in events if e.kind == "task.done" and e.task_id is not None]
     assert sorted(done) == sorted(t.id for t in tasks)
     assert not [d for d in await service.deliveries(limit=10_000) if d.state.value == "delivering"]
     prompts = [p.read_text() for p in (home / "inbox").glob("*/*")]

@@ -26,6 +26,7 @@ from core.summary import parse_period
 from core.watch import alerts, rules
 from core.watch.frames import FrameSource, frames_differ
 from core.watch.settings import WatchSettings
+from core.watch.timing import local_zone
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -104,7 +105,7 @@ class Jobs:
         self.settings = settings
         self.watcher = watcher
         self.summarize = summarize or (lambda period: ai_summary(service, period))
-        self.zone = zone or schedules.local_zone()
+        self.zone = zone or local_zone()
         self._scheduler: AsyncIOScheduler | None = None
         self._planned: dict[int, float] = {}
         self._sync_lock = asyncio.Lock()
@@ -214,8 +215,10 @@ class Jobs:
             if self._scheduler is None:
                 self._planned = planned
                 return
+            from apscheduler.jobstores.base import JobLookupError
+
             for sid in set(self._planned) - set(planned):
-                with contextlib.suppress(Exception):  # already fired or removed
+                with contextlib.suppress(JobLookupError):  # already fired or removed
                     self._scheduler.remove_job(schedules.schedule_ref(sid))
             for sid, at in planned.items():
                 if self._planned.get(sid) != at:

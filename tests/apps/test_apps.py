@@ -67,7 +67,7 @@ def test_chromium_textarea_grows_upwards_and_shrinks_after_sending(
     assert _settles_to(apps_desktop, above, empty)
 
 
-def _settles_to(desktop: MixedDesktop, box: tuple[int, int, int, int], image: object) -> bool:
+def _settles_to(desktop: MixedDesktop, box: tuple[int, int, int, int], image: Image.Image) -> bool:
     deadline = time.monotonic() + 5.0
     while time.monotonic() < deadline:
         if ImageChops.difference(grab(desktop.xserver, box), image).getbbox() is None:

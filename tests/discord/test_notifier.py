@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from localdiscord import LocalDiscordServer, RecordedMessage, local_client_options, running_client
+
 from bot.discordbot.client import SwarmBot
-from bot.localdiscord import LocalDiscordServer, local_client_options, running_client
 from core.models import TaskSpec, TaskStatus
 from core.service import SwarmService
 from tests.discord.conftest import World, discord_settings
 
 
-def has(text: str):  # type: ignore[no-untyped-def]
+def has(text: str) -> Callable[[RecordedMessage], bool]:
     """A predicate: the message content contains ``text``."""
     return lambda message: text in message.content
 

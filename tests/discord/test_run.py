@@ -7,9 +7,9 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from localdiscord import LocalDiscordServer, local_client_options, pointed_at
 
 from bot.app import run_with_discord
-from bot.localdiscord import LocalDiscordServer, local_client_options, pointed_at
 from core.errors import ConfigError
 from core.settings import Settings
 from tests.discord.conftest import discord_settings

@@ -9,10 +9,10 @@ import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
+from localdiscord import LocalDiscordServer, local_client_options, running_client
 from PIL import Image
 
 from bot.discordbot.client import SwarmBot
-from bot.localdiscord import LocalDiscordServer, local_client_options, running_client
 from core.models import TaskSpec
 from core.service import SwarmService
 from core.store import insert_event

@@ -11,18 +11,18 @@ from datetime import UTC, datetime
 import pytest
 
 from core.errors import InvalidInput, NotFound
+from core.models import Agent
 from core.protocols import ManualClock
 from core.schedules import (
-    InvalidSchedule,
     ScheduleSpec,
     add_schedule,
     list_schedules,
-    next_run,
     remove_schedule,
 )
 from core.service import SwarmService
 from core.settings import Settings
 from core.watch.jobs import Jobs, Watcher
+from core.watch.timing import InvalidSchedule, next_run
 from tests.watch.conftest import FakeFrames, kinds, watch_settings
 
 
@@ -196,7 +196,11 @@ async def test_the_real_scheduler_fires_the_tick_and_a_due_schedule(settings: Se
     frames = FakeFrames()
     grabs: list[str] = []
     grab = frames.grab
-    frames.grab = lambda agent: grabs.append(agent.id) or grab(agent)  # type: ignore[method-assign]
+    def recording_grab(agent: Agent) -> bytes | None:
+        grabs.append(agent.id)
+        return grab(agent)
+
+    frames.grab = recording_grab  # type: ignore[method-assign]
     watch = watch_settings(interval_s=0.05)
     jobs = Jobs(service, watch, Watcher(service, watch, frames), FakeSummary(), UTC)
     try:
