@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from core.errors import DatabaseTooNew
+from core.errors import DatabaseTooNew, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +209,11 @@ class Database:
     @classmethod
     async def open(cls, path: Path, busy_timeout_s: float = 30.0) -> Database:
         """Open ``path`` in WAL mode with a busy timeout, migrated to the latest version."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot use {path.parent} as the swarm's home (SWARM_HOME): "
+                               f"{exc.strerror}") from None
         conn = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout_s)
         db = cls(conn, path)
         try:

@@ -104,17 +104,23 @@ class SwarmService:
         ids = [parse_task_ref(a) for a in after]
         await self.write(actor, tasks.add_dependencies, parse_task_ref(ref), ids)
 
-    async def start_task(self, ref: str | int, actor: str, note: str = "") -> None:
+    async def start_task(
+        self, ref: str | int, actor: str, note: str = "", *, force: bool = False
+    ) -> None:
         """The agent has begun (or reports progress)."""
-        await self.write(actor, tasks.start, parse_task_ref(ref), note)
+        await self.write(actor, tasks.start, parse_task_ref(ref), note, force)
 
-    async def complete_task(self, ref: str | int, actor: str, note: str = "") -> None:
+    async def complete_task(
+        self, ref: str | int, actor: str, note: str = "", *, force: bool = False
+    ) -> None:
         """The agent finished the task."""
-        await self.write(actor, tasks.complete, parse_task_ref(ref), note)
+        await self.write(actor, tasks.complete, parse_task_ref(ref), note, force)
 
-    async def fail_task(self, ref: str | int, actor: str, reason: str) -> None:
+    async def fail_task(
+        self, ref: str | int, actor: str, reason: str, *, force: bool = False
+    ) -> None:
         """The agent could not do the task."""
-        await self.write(actor, tasks.fail, parse_task_ref(ref), reason)
+        await self.write(actor, tasks.fail, parse_task_ref(ref), reason, force)
 
     async def cancel_task(self, ref: str | int, actor: str) -> None:
         """Stop a task that has not finished."""
