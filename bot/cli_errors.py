@@ -18,7 +18,8 @@ _SQLITE_HINTS = (
     ("disk i/o error", "could not write the database (disk I/O error: is the disk full?): "
                        "nothing was written"),
     ("readonly", "cannot write to the database: SWARM_HOME is read-only"),
-    ("unable to open", "cannot open the database: is SWARM_HOME a folder you may write to?"),
+    ("unable to open", "cannot open the database: SWARM_HOME is read-only or not a folder "
+                       "you may write to"),
     ("not a database", "the database file is damaged or not a swarm database: restore it "
                        "from a backup or point SWARM_HOME elsewhere"),
     ("malformed", "the database file is damaged: restore it from a backup or point "
