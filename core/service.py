@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -27,6 +28,8 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+RECEIPT_RETRY_FIRST_S = 0.05  # then doubled per try, up to
+RECEIPT_RETRY_MAX_S = 5.0
 
 
 class SwarmService:
@@ -196,8 +199,18 @@ class SwarmService:
     async def record_receipt(
         self, delivery: Delivery, receipt: Receipt, actor: str = "delivery"
     ) -> str:
-        """Store how a delivery went."""
-        return await self.write(actor, scheduling.record_receipt, delivery, receipt)
+        """Store how a delivery went. A database that stays locked (or full) past the busy
+        timeout is retried with backoff until the receipt lands: a delivery this process
+        owns never stays ``delivering`` without an outcome."""
+        delay = RECEIPT_RETRY_FIRST_S
+        while True:
+            try:
+                return await self.write(actor, scheduling.record_receipt, delivery, receipt)
+            except sqlite3.OperationalError as exc:
+                log.warning("receipt of delivery %d not written (%s); retrying in %.2g s",
+                            delivery.id, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECEIPT_RETRY_MAX_S)
 
     async def recover(self, actor: str = "swarm") -> int:
         """Put interrupted deliveries back in the queue (start-up after a crash)."""

@@ -295,9 +295,11 @@ def cancel(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     insert_event(conn, ctx.now, "task.cancelled", f"{task.ref} cancelled by {ctx.actor}",
                  task_id=task_id, agent=task.agent, actor=ctx.actor)
     if task.agent and task.status in ACTIVE:
+        reached = messages.prompt_reached(conn, task_id, task.agent)
         messages.drop_pending(conn, ctx, task_id, task.agent)
-        messages.queue(conn, ctx, [task.agent], f"{task.ref} ({task.title}) was cancelled: "
-                       "stop working on it.", target=f"agent:{task.agent}", task_id=None)
+        if reached:  # never tell an agent to stop a task it was never told about
+            messages.queue(conn, ctx, [task.agent], f"{task.ref} ({task.title}) was "
+                           "cancelled: stop working on it.", target=f"agent:{task.agent}")
     settle_dependents(conn, ctx, task_id)
 
 

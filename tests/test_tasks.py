@@ -14,7 +14,7 @@ from core.errors import (
     SwarmError,
     Unassignable,
 )
-from core.models import TaskSpec, TaskStatus
+from core.models import Receipt, TaskSpec, TaskStatus
 from core.service import SwarmService
 
 
@@ -75,6 +75,9 @@ async def test_cancel_blocks_dependents_and_tells_the_agent(service: SwarmServic
     b = await service.create_task(TaskSpec("B", after=(a.ref,)), "me")
     assignment = await service.assign_next()
     assert assignment is not None and assignment.agent == "Agent-7"
+    prompt = await service.claim_delivery()
+    assert prompt is not None and prompt.task_id == a.id
+    await service.record_receipt(prompt, Receipt(True, None, "test"))  # the agent has it
     await service.cancel_task(a.ref, "me")
     assert (await service.get_task(b.ref)).reason == "dependency T-1 cancelled"
     texts = [d.text for d in await service.deliveries()]
