@@ -44,6 +44,11 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_pause)
     p = sub.add_parser("resume", help="release the kill switch")
     p.set_defaults(handler=cmd_resume)
+    p = sub.add_parser("gc", help="archive and delete old history and leftover files")
+    p.add_argument("--dry-run", action="store_true", help="only say what would be removed")
+    p.add_argument("--keep-days", type=count_arg(36_500), metavar="DAYS",
+                   help="keep this many days (default $SWARM_KEEP_DAYS or 90)")
+    p.set_defaults(handler=cmd_gc)
     from bot import cli_ai, cli_run
 
     cli_run.register(sub)
@@ -244,3 +249,11 @@ async def cmd_resume(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm resume``."""
     released = await service.resume_input(args.actor)
     print("desktop input resumed" if released else "desktop input was not paused")
+
+
+async def cmd_gc(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm gc [--dry-run]``."""
+    from core.retention import collect_garbage
+
+    report = await collect_garbage(service, days=args.keep_days, dry_run=args.dry_run)
+    print(report.summary(args.dry_run))

@@ -246,6 +246,7 @@ class Database:
 def _setup(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+    conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # new files only; see core/retention.py
     mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     if str(mode).lower() != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
