@@ -3,10 +3,12 @@ rotated, ``swarm gc``."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -150,3 +152,34 @@ def test_gc_command(home: Path) -> None:
     assert "archived to " in done.out and (home / "archive").is_dir()
     refused = run_cli(home, "gc", "--keep-days", "-1")
     assert refused.code == 2 and refused.err.count("\n") == 1
+
+
+async def test_the_running_coordinator_runs_a_pass_at_start(settings: Settings) -> None:
+    """Wired in bot/app.py: a leftover temp file and old history go while it runs."""
+    from bot.app import run_headless
+    from tests.helpers import RecordingDeliverer
+
+    leftover = settings.home / "inbox" / "Agent-1" / ".tmp-crashed"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_text("half a prompt")
+    os.utime(leftover, (time.time() - 3600,) * 2)
+    service = await SwarmService.open(settings)  # on the real clock
+    old = await service.create_task(TaskSpec("long ago"), "cli")
+    await service.cancel_task(old.ref, "cli")
+    await service.db.write(lambda c: c.execute("UPDATE events SET ts = ts - 100 * 86400"))
+    await service.db.write(lambda c: c.execute("UPDATE tasks SET finished_at = 1"))
+    stop = asyncio.Event()
+    runner = asyncio.create_task(run_headless(settings, deliverer=RecordingDeliverer(),
+                                              stop=stop))
+    try:
+        for _ in range(500):
+            if not leftover.exists() and not await service.events(task=old.ref):
+                break
+            assert not runner.done()
+            await asyncio.sleep(0.02)
+        assert not leftover.exists() and await service.events(task=old.ref) == []
+        assert list((settings.home / "archive").glob("*.jsonl.gz"))
+    finally:
+        stop.set()
+        await asyncio.gather(runner, return_exceptions=True)
+        await service.close()
