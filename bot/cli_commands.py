@@ -226,7 +226,8 @@ async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
 async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm events [--follow]``."""
     if args.task:
-        shown = (await service.events(task=args.task, limit=100_000))[-args.limit:]
+        found = await service.events(task=args.task, limit=100_000)
+        shown = found[len(found) - args.limit:] if args.limit else []
     else:
         shown = await service.last_events(args.limit)
     last = shown[-1].id if shown else 0
