@@ -27,14 +27,14 @@ COMMANDS = [
     ["task", "fail"], ["task", "cancel"], ["task", "retry"], ["task", "assign"],
     ["task", "depend"], ["send"], ["broadcast"], ["status"], ["events"], ["agents"],
     ["agents", "pause"], ["agents", "resume"], ["alerts"], ["schedule", "list"],
-    ["schedule", "remove"], ["export"], ["stats"], [],
+    ["schedule", "remove"], ["export"], ["stats"], ["gc", "--dry-run"], ["gc"], [],
 ]
 TOKENS = ["T-1", "T-2", "t-3", "1", "0", "-1", "Agent-1", "agent-2", "Agent-9", "--json",
           "--limit", "--note", "--reason", "--force", "--priority", "urgent", "--after",
           "--details", "--role", "qa", "--status", "done", "--agent", "--capability",
           "99999999999999999999", "1e400", "nan", "inf", "-0", "", " ", "\udcff", "\x1b[2J",
           "a\rb", "line\nbreak", "@everyone", "--as", "--period", "--what", "--format",
-          "٣", "T-٣", "--help"]
+          "--keep-days", "٣", "T-٣", "--help"]
 SETTINGS = ["SWARM_LEASE", "SWARM_MAX_ATTEMPTS", "SWARM_RETRY_BACKOFF", "SWARM_MAX_TEXT",
             "SWARM_DELIVERY_ATTEMPTS", "SWARM_BUSY_TIMEOUT", "SWARM_AGENT", "SWARM_KEEP_DAYS"]
 NUMBERS = st.one_of(
