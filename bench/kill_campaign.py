@@ -50,10 +50,11 @@ while True:
                       or "[]")
     for task in held:
         call("task", "done", task["id"], "--note", "ok")
-    open_ = json.loads(call("task", "list", "--agent", me, "--json", "--limit", "100000")
-                       or "[]")
-    if stopping and all(t["status"] == "done" for t in open_):
-        break
+    if stopping:
+        mine = json.loads(call("task", "list", "--agent", me, "--json", "--limit", "100000")
+                          or "[]")
+        if all(t["status"] == "done" for t in mine):
+            break
 """
 
 
@@ -64,9 +65,17 @@ def agents_file(folder: Path, writers: int) -> Path:
     return path
 
 
-def start_coordinator(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([*SWARM, "run", "--no-discord"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start_coordinator(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """``swarm run --no-discord``, returned once it says it has started (its log in ``log``)."""
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([*SWARM, "run", "--no-discord"], env=env, cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=out)
+    deadline = time.monotonic() + 60
+    while b"coordinator started" not in log.read_bytes():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the coordinator did not start: {log.read_text()[-500:]}")
+        time.sleep(0.02)
+    return proc
 
 
 def check(home: Path, created: set[str]) -> dict[str, object]:
@@ -77,6 +86,8 @@ def check(home: Path, created: set[str]) -> dict[str, object]:
         events = conn.execute("SELECT kind, task_id, agent_id FROM events ORDER BY id").fetchall()
         stuck = conn.execute("SELECT count(*) FROM deliveries WHERE state = 'delivering'"
                              ).fetchone()[0]
+        recovered = conn.execute("SELECT count(*) FROM events WHERE kind = "
+                                 "'delivery.recovered'").fetchone()[0]
         delivered = conn.execute(
             "SELECT m.task_id, count(*) FROM deliveries d JOIN messages m ON m.id = "
             "d.message_id WHERE d.state = 'delivered' AND m.task_id IS NOT NULL "
@@ -89,7 +100,8 @@ def check(home: Path, created: set[str]) -> dict[str, object]:
             holder[task_id] = agent
         elif kind in ("task.requeued", "task.done", "task.failed", "task.cancelled"):
             holder[task_id] = None
-    prompts = "\n".join(p.read_text() for p in (home / "inbox").glob("*/*.txt"))
+    files = [p.read_text() for p in (home / "inbox").glob("*/*.txt")]
+    prompts = "\n".join(files)
     return {
         "integrity": integrity,
         "tasks": len(tasks),
@@ -98,7 +110,10 @@ def check(home: Path, created: set[str]) -> dict[str, object]:
         "held_twice": doubled,
         "stuck_delivering": stuck,
         "prompts_missing": [t for t in tasks if f"task {t} |" not in prompts],
-        "prompts_resent": sum(n - 1 for _, n in delivered),
+        "prompt_files_twice": sum(sum(f"task {t} |" in f for f in files) > 1 for t in tasks),
+        "deliveries_delivered": sum(n for _, n in delivered),
+        "deliveries_recovered": recovered,
+        "events": len(events),
     }
 
 
@@ -116,13 +131,14 @@ def campaign(kills: int, writers: int, seed: int) -> dict[str, object]:
                                   stdout=subprocess.PIPE, text=True)
                  for i in range(1, writers + 1)]
         started = time.monotonic()
+        log = folder / "coordinator.log"
         for _ in range(kills):
-            coordinator = start_coordinator(env)
-            time.sleep(rng.uniform(0.3, 1.5))
+            coordinator = start_coordinator(env, log)
+            time.sleep(rng.uniform(0.1, 1.5))  # mid-run: it is assigning and delivering
             coordinator.send_signal(signal.SIGKILL)
             coordinator.wait()
         stop.touch()
-        coordinator = start_coordinator(env)
+        coordinator = start_coordinator(env, log)
         outputs = [p.communicate(timeout=600)[0] for p in procs]
         coordinator.send_signal(signal.SIGTERM)
         final = coordinator.wait(30)
