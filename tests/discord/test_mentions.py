@@ -63,3 +63,18 @@ async def test_alerts_ping_only_the_configured_role(
     assert opened.allowed_mentions == {"parse": [], "roles": [alerts_role.id]}
     assert opened.pings == {f"<@&{alerts_role.id}>"}
     assert cleared.allowed_mentions == NONE and cleared.pings == set()
+
+
+async def test_embeds_and_lines_escape_control_characters(service: SwarmService) -> None:
+    """Rows written before the input checks (or by another tool) still show escaped."""
+    from bot.discordbot.embeds import task_embed
+    from bot.discordbot.render import task_line
+
+    task = await service.create_task(TaskSpec("plain", details="ok"), "cli")
+    await service.db.write(lambda c: c.execute(
+        "UPDATE tasks SET title = 'a\x1b[2Jb', details = 'x\ty\n\x07z'"))
+    stored = await service.get_task(task.ref)
+    embed = task_embed(stored)
+    assert embed.title == f"{task.ref}: a\\x1b[2Jb"
+    assert embed.description == "x\ty\n\\x07z"
+    assert "\x1b" not in task_line(stored) and "a\\x1b[2Jb" in task_line(stored)
