@@ -110,19 +110,19 @@ class SwarmService:
     async def start_task(
         self, ref: str | int, actor: str, note: str = "", *, force: bool = False
     ) -> None:
-        """The agent has begun (or reports progress)."""
+        """The agent has begun (or reports progress); ``force``: another agent reports anyway."""
         await self.write(actor, tasks.start, parse_task_ref(ref), note, force)
 
     async def complete_task(
         self, ref: str | int, actor: str, note: str = "", *, force: bool = False
     ) -> None:
-        """The agent finished the task."""
+        """The agent finished the task; ``force``: another agent reports anyway."""
         await self.write(actor, tasks.complete, parse_task_ref(ref), note, force)
 
     async def fail_task(
         self, ref: str | int, actor: str, reason: str, *, force: bool = False
     ) -> None:
-        """The agent could not do the task."""
+        """The agent could not do the task; ``force``: another agent reports anyway."""
         await self.write(actor, tasks.fail, parse_task_ref(ref), reason, force)
 
     async def cancel_task(self, ref: str | int, actor: str) -> None:
