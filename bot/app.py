@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from core import retention
 from core.protocols import Deliverer
 from core.scheduler import BurstResult, Scheduler
 from core.service import SwarmService
@@ -113,9 +114,13 @@ async def _watching(service: SwarmService) -> AsyncIterator[None]:
 
     jobs = build_jobs(service)
     await jobs.start()
+    keeper = asyncio.create_task(retention.keep(service), name="retention")  # hourly pass
     try:
         yield
     finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
         await jobs.shutdown()
 
 

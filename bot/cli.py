@@ -12,9 +12,10 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from core.errors import SwarmError
+from core.errors import InvalidInput
+from core.text import one_line
 
 if TYPE_CHECKING:
     from core.service import SwarmService
@@ -32,11 +33,19 @@ Agents report back with: swarm task start T-12 / swarm task done T-12 --note "..
 """
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``swarm: error: ...``, exit 2), like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line and exit 2 (argparse prints its usage block otherwise)."""
+        self.exit(2, f"swarm: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
     from bot import cli_commands
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="swarm", description=DESCRIPTION, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--config", metavar="FILE", help="agents file (default: see above)")
@@ -51,21 +60,44 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``swarm`` console script; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    args.actor = args.actor or os.environ.get("SWARM_AGENT") or "cli"
+    """Entry point of the ``swarm`` console script; returns the exit status.
+
+    Every failure the user can do something about ends as one line ``swarm: error: ...`` and
+    exit 2 (see :func:`bot.cli_errors.describe`); a closed stdout (``| head``) ends quietly.
+    """
+    from bot.cli_errors import describe, quiet_broken_pipe
+
     try:
+        args = _parse(argv)
         return asyncio.run(_run(args))
-    except SwarmError as exc:
-        print(f"swarm: error: {exc}", file=sys.stderr)
-        return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return quiet_broken_pipe()
+    except Exception as exc:
+        message = describe(exc)
+        if message is None:
+            raise
+        print(f"swarm: error: {message}", file=sys.stderr)
+        return 2
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse ``argv``; set up logging and the actor. SwarmError on text that is not UTF-8."""
+    from core.context import check_chars
+    from core.logs import configure_logging
+
+    raw = list(sys.argv[1:] if argv is None else argv)
+    for index, arg in enumerate(raw, 1):
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in arg):  # undecodable bytes (surrogateescape)
+            raise InvalidInput(f"argument {index} is not valid UTF-8 text")
+    args = build_parser().parse_args(raw)
+    configure_logging(verbose=args.verbose)
+    args.actor = check_chars(
+        (args.actor or os.environ.get("SWARM_AGENT") or "cli").strip(), "--as / SWARM_AGENT")
+    if not args.actor or len(args.actor) > 100:
+        raise InvalidInput("--as / SWARM_AGENT must be a name of 1 to 100 characters")
+    return args
 
 
 async def _run(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from bot import cli_format as fmt
+from bot.cli_args import LIMIT_MAX, count_arg
 from bot.cli_output import emit_json
 from core.models import Priority, TaskSpec, TaskStatus
 
@@ -34,7 +35,8 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_status)
     p = sub.add_parser("events", help="what happened, oldest first")
     p.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
-    p.add_argument("--limit", type=int, default=50, help="how many recent events (default 50)")
+    p.add_argument("--limit", type=count_arg(LIMIT_MAX), default=50,
+                   help="how many recent events (default 50)")
     p.add_argument("--task", help="only events of this task")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(handler=cmd_events)
@@ -43,6 +45,11 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_pause)
     p = sub.add_parser("resume", help="release the kill switch")
     p.set_defaults(handler=cmd_resume)
+    p = sub.add_parser("gc", help="archive and delete old history and leftover files")
+    p.add_argument("--dry-run", action="store_true", help="only say what would be removed")
+    p.add_argument("--keep-days", type=count_arg(36_500), metavar="DAYS",
+                   help="keep this many days (default $SWARM_KEEP_DAYS or 90)")
+    p.set_defaults(handler=cmd_gc)
     from bot import cli_ai, cli_run
 
     cli_run.register(sub)
@@ -84,7 +91,8 @@ def _task(sub: Any) -> None:
     q = tsub.add_parser("list", help="list tasks, newest first")
     q.add_argument("--status", help=f"one of {', '.join(STATUSES)}")
     q.add_argument("--agent")
-    q.add_argument("--limit", type=int, default=200)
+    q.add_argument("--limit", type=count_arg(LIMIT_MAX), default=200,
+                   help="at most this many (default 200)")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_task_list)
     q = tsub.add_parser("show", help="one task with its history")
@@ -94,16 +102,23 @@ def _task(sub: Any) -> None:
     _task_reports(tsub)
 
 
+def _force_option(parser: Any) -> None:
+    parser.add_argument("--force", action="store_true",
+                        help="report on a task another agent holds (recorded as forced)")
+
+
 def _task_reports(tsub: Any) -> None:
     for name, helptext in (("start", "you began the task (or report progress)"),
                            ("done", "you finished the task")):
         q = tsub.add_parser(name, help=helptext)
         q.add_argument("id")
         q.add_argument("--note", default="", help="what you did")
+        _force_option(q)
         q.set_defaults(handler=cmd_task_report, action=name)
     q = tsub.add_parser("fail", help="you could not do the task")
     q.add_argument("id")
     q.add_argument("--reason", required=True)
+    _force_option(q)
     q.set_defaults(handler=cmd_task_report, action="fail")
     for name, helptext in (("cancel", "stop a task"), ("retry", "retry a failed/cancelled task")):
         q = tsub.add_parser(name, help=helptext)
@@ -166,9 +181,9 @@ async def cmd_task_report(service: SwarmService, args: argparse.Namespace) -> No
     """``swarm task start|done|fail|cancel|retry``."""
     action = args.action
     calls = {
-        "start": lambda: service.start_task(args.id, args.actor, args.note),
-        "done": lambda: service.complete_task(args.id, args.actor, args.note),
-        "fail": lambda: service.fail_task(args.id, args.actor, args.reason),
+        "start": lambda: service.start_task(args.id, args.actor, args.note, force=args.force),
+        "done": lambda: service.complete_task(args.id, args.actor, args.note, force=args.force),
+        "fail": lambda: service.fail_task(args.id, args.actor, args.reason, force=args.force),
         "cancel": lambda: service.cancel_task(args.id, args.actor),
         "retry": lambda: service.retry_task(args.id, args.actor),
     }
@@ -212,7 +227,8 @@ async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
 async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm events [--follow]``."""
     if args.task:
-        shown = (await service.events(task=args.task, limit=100_000))[-args.limit:]
+        found = await service.events(task=args.task, limit=100_000)
+        shown = found[len(found) - args.limit:] if args.limit else []
     else:
         shown = await service.last_events(args.limit)
     last = shown[-1].id if shown else 0
@@ -235,3 +251,11 @@ async def cmd_resume(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm resume``."""
     released = await service.resume_input(args.actor)
     print("desktop input resumed" if released else "desktop input was not paused")
+
+
+async def cmd_gc(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm gc [--dry-run]``."""
+    from core.retention import collect_garbage
+
+    report = await collect_garbage(service, days=args.keep_days, dry_run=args.dry_run)
+    print(report.summary(args.dry_run))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.models import Event, Task, task_ref
-from core.text import shorten
+from core.text import one_line, shorten
 
 
 def _when(ts: float | None) -> str:
@@ -30,7 +30,8 @@ def _ago(ts: float | None) -> str:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """Left-aligned columns separated by two spaces."""
-    cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
+    cells = [[one_line(str(c)) for c in headers]] + [[one_line(str(c)) for c in row]
+                                                     for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
              for row in cells]
@@ -41,7 +42,8 @@ def task_line(task: Task) -> str:
     """``T-3 [ready] high: Title (Agent-2)``."""
     who = f" ({task.agent})" if task.agent else ""
     why = f" - {task.reason}" if task.reason else ""
-    return f"{task.ref} [{task.status.value}] {task.priority.name}: {task.title}{who}{why}"
+    line = f"{task.ref} [{task.status.value}] {task.priority.name}: {task.title}{who}{why}"
+    return one_line(line)
 
 
 def tasks_table(tasks: Sequence[Task]) -> str:
@@ -73,8 +75,9 @@ def task_detail(task: Task, history: Sequence[Event]) -> str:
     ]
     if task.note:
         lines.append(f"  note:       {task.note}")
+    lines = [one_line(line) for line in lines]
     if task.details:
-        lines += ["", *("  " + line for line in task.details.splitlines())]
+        lines += ["", *("  " + one_line(line) for line in task.details.splitlines())]
     lines += ["", "history:", *("  " + event_line(e) for e in history)]
     return "\n".join(lines)
 
@@ -90,7 +93,7 @@ def agents_table(rows: Sequence[dict[str, Any]]) -> str:
 
 def event_line(event: Event) -> str:
     """``2026-11-21 12:00:00  task.done  T-3 done by Agent-2``."""
-    return f"{_when(event.ts)}  {event.kind:<20} {event.text}"
+    return one_line(f"{_when(event.ts)}  {event.kind:<20} {event.text}")
 
 
 def event_json_line(event: Event) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import Agent
 from core.settings import Settings
+from core.text import MULTI_LINE, control_chars, escape_controls
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,29 @@ class Ctx:
             raise NotFound(f"unknown agent {agent_id!r}: agents are {known}")
         return found
 
+    def as_agent(self) -> str | None:
+        """The configured agent acting (case-insensitive), or None for a person."""
+        lowered = {a.lower(): a for a in self.agents}
+        return lowered.get(self.actor.strip().lower())
+
+    def report_by(self, ref: str, holder: str | None, force: bool) -> tuple[str, dict | None]:
+        """Check who reports on a task held by ``holder``; return the event's suffix and data.
+
+        The holder reports freely. A person (an actor that is no configured agent: ``cli``,
+        ``discord:name``) may report for the holder, and is named. Another agent is refused
+        (InvalidState naming the holder) unless ``force``, which is recorded as such.
+        """
+        me = self.as_agent()
+        if holder is None or me == holder:
+            return "", None
+        if me is None:
+            return f" (reported by {self.actor})", {"reported_by": self.actor}
+        if not force:
+            raise InvalidState(f"{ref} is held by {holder}, not {me}: only its agent reports "
+                               "on it (--force reports anyway, and is recorded)")
+        return (f" (forced by {me}; held by {holder})",
+                {"forced": True, "reported_by": me, "holder": holder})
+
     def roles(self) -> list[str]:
         """Every configured role, in config order, once."""
         return list(dict.fromkeys(a.role for a in self.agents.values()))
@@ -40,12 +64,29 @@ class Ctx:
             raise InvalidInput(f"unknown role {role!r}: roles are {', '.join(self.roles())}")
         return role
 
-    def check_text(self, text: str, what: str, limit: int | None = None) -> str:
-        """Strip ``text``; refuse it when empty or over the configured limit."""
-        text = text.strip()
+    def check_text(
+        self, text: str, what: str, limit: int | None = None, *, one_line: bool = False
+    ) -> str:
+        """Strip ``text``; refuse it when empty, over the limit or holding control characters
+        (a ``one_line`` field allows none; other text keeps newlines and tabs)."""
+        text = check_chars(text.replace("\r\n", "\n").strip(), what, one_line=one_line)
         if not text:
             raise InvalidInput(f"{what} must not be empty")
         limit = limit or self.settings.max_text
         if len(text) > limit:
             raise InvalidInput(f"{what} is {len(text)} characters long: the limit is {limit}")
         return text
+
+
+def check_chars(text: str, what: str, *, one_line: bool = True) -> str:
+    """``text`` unchanged; InvalidInput when it holds control characters (``one_line``: any,
+    else all but newline and tab) or bytes that were not UTF-8."""
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        raise InvalidInput(f"{what} is not valid UTF-8 text")
+    found = control_chars(text, "" if one_line else MULTI_LINE)
+    if found:
+        shown = ", ".join(escape_controls(c) for c in found[:5])
+        kind = "one line without control characters" if one_line else \
+            "text without control characters (newlines and tabs are fine)"
+        raise InvalidInput(f"{what} must be {kind}, found {shown}")
+    return text

@@ -11,7 +11,7 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
-from core.errors import ConfigError, DatabaseTooNew
+from core.errors import ConfigError, DatabaseTooNew, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,11 @@ class Database:
     @classmethod
     async def open(cls, path: Path, busy_timeout_s: float = 30.0) -> Database:
         """Open ``path`` in WAL mode with a busy timeout, migrated to the latest version."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot use {path.parent} as the swarm's home (SWARM_HOME): "
+                               f"{exc.strerror}") from None
         conn = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout_s)
         db = cls(conn, path)
         try:
@@ -286,6 +290,7 @@ def _version(dist: str) -> str:
 def _setup(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+    conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # new files only; see core/retention.py
     mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     if str(mode).lower() != "wal":
         conn.execute("PRAGMA journal_mode = WAL")

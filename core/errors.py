@@ -35,3 +35,7 @@ class Unassignable(InvalidInput):
 
 class DatabaseTooNew(SwarmError):
     """The database was written by a newer version of swarm."""
+
+
+class StorageError(SwarmError):
+    """The state folder or database cannot be used (not a folder, read-only, damaged...)."""

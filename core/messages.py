@@ -11,6 +11,7 @@ from core.store import DELIVERY_SELECT, insert_event, row_to_delivery
 from core.text import shorten
 
 DEFER_DELAY_S = 1.0  # a deferred delivery (not attempted) is looked at again after this
+DEFERRED = "deferred: "  # the stored reason of a deferred delivery starts with this
 
 
 def queue(
@@ -72,6 +73,11 @@ def claim(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
         "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, updated_at = ? "
         "WHERE id = ?", (ctx.now, row["id"]))
     found = row_to_delivery(row)  # is_retry: an earlier attempt was made
+    if not (found.reason or "").startswith(DEFERRED):  # a deferral streak is recorded once
+        insert_event(conn, ctx.now, "delivery.claimed",
+                     f"{_what(found)} to {found.agent}: delivering (attempt {found.attempts + 1})",
+                     task_id=found.task_id, agent=found.agent, actor=ctx.actor,
+                     data={"delivery": found.id})
     return dataclasses.replace(found, state=DeliveryState.delivering,
                                attempts=found.attempts + 1)
 
@@ -86,8 +92,13 @@ def finish(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Rece
     if receipt.ok:
         return _delivered(conn, ctx, delivery, receipt)
     if receipt.deferred:
-        _requeue(conn, ctx, delivery.id, DEFER_DELAY_S, receipt.reason or "deferred",
-                 counted=False)
+        why = f"{DEFERRED}{receipt.reason or 'not attempted'}"
+        if delivery.reason != why:
+            insert_event(conn, ctx.now, "delivery.deferred",
+                         f"{_what(delivery)} to {delivery.agent} waits: {why}",
+                         task_id=delivery.task_id, agent=delivery.agent, actor=ctx.actor,
+                         data={"delivery": delivery.id})
+        _requeue(conn, ctx, delivery.id, DEFER_DELAY_S, why, counted=False)
         return "queued"
     if receipt.retryable and delivery.attempts < ctx.settings.delivery_attempts:
         delay = min(ctx.settings.retry_backoff_s * 2 ** (delivery.attempts - 1),
@@ -105,7 +116,7 @@ def _delivered(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: 
     conn.execute(
         "UPDATE deliveries SET state = 'delivered', method = ?, reason = NULL, updated_at = ? "
         "WHERE id = ?", (receipt.method, ctx.now, delivery.id))
-    what = f"{task_ref(delivery.task_id)} prompt" if delivery.task_id else "message"
+    what = _what(delivery)
     insert_event(conn, ctx.now, "delivery.delivered",
                  f"{what} delivered to {delivery.agent} ({receipt.method or 'delivered'}"
                  f"{', retry' if delivery.is_retry else ''})",
@@ -140,10 +151,31 @@ def _requeue(
 
 def drop_pending(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str) -> None:
     """Cancel prompts for a task that an agent has not received yet (it no longer holds it)."""
-    conn.execute(
-        "UPDATE deliveries SET state = 'failed', reason = 'superseded', updated_at = ? "
-        "WHERE agent_id = ? AND state IN ('queued', 'delivering') AND message_id IN "
-        "(SELECT id FROM messages WHERE task_id = ?)", (ctx.now, agent, task_id))
+    rows = conn.execute(
+        "SELECT d.id, d.state FROM deliveries d JOIN messages m ON m.id = d.message_id "
+        "WHERE d.agent_id = ? AND d.state IN ('queued', 'delivering') AND m.task_id = ?",
+        (agent, task_id)).fetchall()
+    for delivery_id, state in rows:
+        conn.execute("UPDATE deliveries SET state = 'failed', reason = 'superseded', "
+                     "updated_at = ? WHERE id = ?", (ctx.now, delivery_id))
+        insert_event(conn, ctx.now, "delivery.superseded",
+                     f"{task_ref(task_id)} prompt to {agent} superseded ({state}): "
+                     "the agent no longer holds the task", task_id=task_id, agent=agent,
+                     actor=ctx.actor, data={"delivery": delivery_id, "was": state})
+
+
+def prompt_reached(conn: sqlite3.Connection, task_id: int, agent: str) -> bool:
+    """True when a prompt of the task was delivered to the agent, or may be on its screen
+    (a delivery in flight)."""
+    row = conn.execute(
+        "SELECT 1 FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE "
+        "d.agent_id = ? AND m.task_id = ? AND d.state IN ('delivered', 'delivering') LIMIT 1",
+        (agent, task_id)).fetchone()
+    return row is not None
+
+
+def _what(delivery: Delivery) -> str:
+    return f"{task_ref(delivery.task_id)} prompt" if delivery.task_id else "message"
 
 
 def recover(conn: sqlite3.Connection, ctx: Ctx) -> int:

@@ -82,7 +82,7 @@ def parse_ref(ref: str | int, prefix: str, what: str, example: int = 12) -> int:
     text = ref.strip()
     if text[:2].upper() == f"{prefix}-":
         text = text[2:]
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:  # SQLite ids are 64-bit
         raise NotFound(f"unknown {what} {ref!r}: {what} ids look like {prefix}-{example}")
     return int(text)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -27,6 +28,8 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+RECEIPT_RETRY_FIRST_S = 0.05  # then doubled per try, up to
+RECEIPT_RETRY_MAX_S = 5.0
 
 
 class SwarmService:
@@ -107,17 +110,23 @@ class SwarmService:
         ids = [parse_task_ref(a) for a in after]
         await self.write(actor, tasks.add_dependencies, parse_task_ref(ref), ids)
 
-    async def start_task(self, ref: str | int, actor: str, note: str = "") -> None:
-        """The agent has begun (or reports progress)."""
-        await self.write(actor, tasks.start, parse_task_ref(ref), note)
+    async def start_task(
+        self, ref: str | int, actor: str, note: str = "", *, force: bool = False
+    ) -> None:
+        """The agent has begun (or reports progress); ``force``: another agent reports anyway."""
+        await self.write(actor, tasks.start, parse_task_ref(ref), note, force)
 
-    async def complete_task(self, ref: str | int, actor: str, note: str = "") -> None:
-        """The agent finished the task."""
-        await self.write(actor, tasks.complete, parse_task_ref(ref), note)
+    async def complete_task(
+        self, ref: str | int, actor: str, note: str = "", *, force: bool = False
+    ) -> None:
+        """The agent finished the task; ``force``: another agent reports anyway."""
+        await self.write(actor, tasks.complete, parse_task_ref(ref), note, force)
 
-    async def fail_task(self, ref: str | int, actor: str, reason: str) -> None:
-        """The agent could not do the task."""
-        await self.write(actor, tasks.fail, parse_task_ref(ref), reason)
+    async def fail_task(
+        self, ref: str | int, actor: str, reason: str, *, force: bool = False
+    ) -> None:
+        """The agent could not do the task; ``force``: another agent reports anyway."""
+        await self.write(actor, tasks.fail, parse_task_ref(ref), reason, force)
 
     async def cancel_task(self, ref: str | int, actor: str) -> None:
         """Stop a task that has not finished."""
@@ -193,8 +202,18 @@ class SwarmService:
     async def record_receipt(
         self, delivery: Delivery, receipt: Receipt, actor: str = "delivery"
     ) -> str:
-        """Store how a delivery went."""
-        return await self.write(actor, scheduling.record_receipt, delivery, receipt)
+        """Store how a delivery went. A database that stays locked (or full) past the busy
+        timeout is retried with backoff until the receipt lands: a delivery this process
+        owns never stays ``delivering`` without an outcome."""
+        delay = RECEIPT_RETRY_FIRST_S
+        while True:
+            try:
+                return await self.write(actor, scheduling.record_receipt, delivery, receipt)
+            except sqlite3.OperationalError as exc:
+                log.warning("receipt of delivery %d not written (%s); retrying in %.2g s",
+                            delivery.id, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECEIPT_RETRY_MAX_S)
 
     async def recover(self, actor: str = "swarm") -> int:
         """Put interrupted deliveries back in the queue (start-up after a crash)."""

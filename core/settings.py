@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -90,45 +91,67 @@ def bundled_agents_file() -> Path:
     return stack.enter_context(as_file(resource))
 
 
+# Ranges of the numeric settings (inclusive unless noted); anything else is refused with a
+# one-line error naming the variable. Seconds default to (0, 1 week], counts to [min, 10**6].
+SECONDS_MAX = 7 * 24 * 3600.0
+COUNT_MAX = 1_000_000
+RANGES: dict[str, tuple[float, float]] = {
+    "SWARM_MAX_TEXT": (1, 100_000),
+    "SWARM_MAX_ATTEMPTS": (1, 100),
+    "SWARM_DELIVERY_ATTEMPTS": (1, 100),
+    "SWARM_BUSY_TIMEOUT": (0, 3600),
+    "SWARM_RETRY_BACKOFF": (0, 3600),
+    "SWARM_KEEP_DAYS": (0, 36_500),
+    "SWARM_AI_RETRIES": (0, 10),
+    "SWARM_AI_TIMEOUT": (0.01, 3600),
+    "SWARM_AI_BACKOFF": (0, 600),
+    "SWARM_MAX_NUDGES": (0, 1000),
+    "SWARM_PLAN_MAX_TASKS": (1, 500),
+    "SWARM_LOG_MAX_BYTES": (10_000, 10**10),
+    "SWARM_LOG_BACKUPS": (1, 100),
+}
+
+
 def env_int(env: Mapping[str, str], name: str, default: int) -> int:
     """A whole number of at least 1 from ``env[name]``; ConfigError naming it otherwise."""
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < 1:
-        raise ConfigError(f"{name} must be at least 1, got {value}")
-    return value
+    return int(env_number(env, name, default, minimum=1, whole=True))
 
 
 def env_seconds(env: Mapping[str, str], name: str, default: float) -> float:
     """A positive number of seconds from ``env[name]``; ConfigError naming it otherwise."""
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value <= 0:
+    raw = env.get(name, "").strip()
+    if raw and _parse(name, raw, False, "a number of seconds") <= 0:
         raise ConfigError(f"{name} must be more than 0 seconds, got {raw}")
-    return value
+    return env_number(env, name, default, minimum=0, what="a number of seconds")
 
 
 def env_number(env: Mapping[str, str], name: str, default: float, *, minimum: float,
                whole: bool = False, what: str = "a number") -> float:
-    """``env[name]`` as a number of at least ``minimum``; ConfigError naming it otherwise."""
+    """``env[name]`` as a finite number in its range (``RANGES``, else ``minimum`` up to
+    ``SECONDS_MAX`` / ``COUNT_MAX``); ConfigError naming it otherwise."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
+    value = _parse(name, raw, whole, what)
+    low, high = RANGES.get(name, (minimum, COUNT_MAX if whole else SECONDS_MAX))
+    low = max(low, minimum)
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {_show(raw)}")
+    return value
+
+
+def _parse(name: str, raw: str, whole: bool, what: str) -> float:
+    """``raw`` as an int (``whole``) or a finite float; ConfigError naming ``name``."""
+    kind = "a whole number" if whole else what
     try:
         value = int(raw) if whole else float(raw)
     except ValueError:
-        kind = "a whole number" if whole else what
-        raise ConfigError(f"{name} must be {kind}, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw}")
+        raise ConfigError(f"{name} must be {kind}, got {_show(raw)}") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{name} must be {kind} (finite), got {_show(raw)}")
     return value
+
+
+def _show(raw: str) -> str:
+    """``raw`` quoted, shortened and with control characters escaped (for one-line errors)."""
+    return repr(raw if len(raw) <= 40 else raw[:37] + "...")

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from core import messages
-from core.context import Ctx
+from core.context import Ctx, check_chars
 from core.errors import DependencyError, InvalidInput, InvalidState, NotFound, Unassignable
 from core.models import ACTIVE, FINISHED, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
 from core.store import get_task, insert_event, task_exists
@@ -30,17 +30,19 @@ def create_tasks(
 
 
 def _check_spec(ctx: Ctx, spec: TaskSpec) -> tuple[TaskSpec, Priority]:
-    title = ctx.check_text(spec.title, "title", ctx.settings.max_title)
-    if "\n" in title:
+    if "\n" in spec.title.strip():
         raise InvalidInput("title must be one line: put the rest in details")
-    details = spec.details.strip()
+    title = ctx.check_text(spec.title, "title", ctx.settings.max_title, one_line=True)
+    details = check_chars(spec.details.replace("\r\n", "\n").strip(), "details",
+                          one_line=False)
     if len(details) > ctx.settings.max_text:
         raise InvalidInput(
             f"details are {len(details)} characters long: the limit is {ctx.settings.max_text}"
         )
     priority = Priority.parse(spec.priority)
     role = ctx.check_role(spec.role.strip()) if spec.role and spec.role.strip() else None
-    caps = tuple(sorted({c.strip() for c in spec.capabilities if c.strip()}))
+    caps = tuple(sorted({check_chars(c.strip(), "capability")
+                         for c in spec.capabilities if c.strip()}))
     agent = ctx.agent(spec.agent).id if spec.agent else None
     if agent is not None and not ctx.agents[agent].can_take(role, caps):
         raise Unassignable(
@@ -222,9 +224,12 @@ def _active(conn: sqlite3.Connection, task_id: int, action: str) -> tuple[str, s
     return row[0], row[1]
 
 
-def start(conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "") -> None:
+def start(
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "", force: bool = False
+) -> None:
     """The agent acknowledges the task or reports progress: it is now in progress."""
     status, agent = _active(conn, task_id, "started")
+    by, data = ctx.report_by(task_ref(task_id), agent, force)
     note = ctx.check_text(note, "note") if note.strip() else ""
     conn.execute(
         "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, ?), "
@@ -232,13 +237,16 @@ def start(conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "") -> N
     _touch_agent(conn, ctx, agent)
     kind = "task.started" if status == "assigned" else "task.progress"
     text = f"{task_ref(task_id)} {'started' if status == 'assigned' else 'progress'} by {agent}"
-    insert_event(conn, ctx.now, kind, f"{text}: {note}" if note else text,
-                 task_id=task_id, agent=agent, actor=ctx.actor)
+    insert_event(conn, ctx.now, kind, f"{text}{by}: {note}" if note else text + by,
+                 task_id=task_id, agent=agent, actor=ctx.actor, data=data)
 
 
-def complete(conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "") -> None:
+def complete(
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "", force: bool = False
+) -> None:
     """The task is done: record the note, credit the agent, release its dependents."""
     _, agent = _active(conn, task_id, "marked done")
+    by, data = ctx.report_by(task_ref(task_id), agent, force)
     note = ctx.check_text(note, "note") if note.strip() else ""
     conn.execute(
         "UPDATE tasks SET status = 'done', result_note = ?, reason = NULL, finished_at = ?, "
@@ -246,20 +254,24 @@ def complete(conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "") -
         (note or None, ctx.now, ctx.now, task_id))
     _credit(conn, ctx, agent, success=True)
     insert_event(conn, ctx.now, "task.done",
-                 f"{task_ref(task_id)} done by {agent}" + (f": {note}" if note else ""),
-                 task_id=task_id, agent=agent, actor=ctx.actor)
+                 f"{task_ref(task_id)} done by {agent}{by}" + (f": {note}" if note else ""),
+                 task_id=task_id, agent=agent, actor=ctx.actor, data=data)
     settle_dependents(conn, ctx, task_id)
 
 
-def fail(conn: sqlite3.Connection, ctx: Ctx, task_id: int, reason: str) -> None:
+def fail(
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, reason: str, force: bool = False
+) -> None:
     """The agent could not do the task; its dependents become blocked with the reason."""
-    reason = ctx.check_text(reason, "reason")
+    reason = ctx.check_text(reason, "reason", one_line=True)
     _, agent = _active(conn, task_id, "failed")
-    finish_failed(conn, ctx, task_id, agent, reason)
+    by, data = ctx.report_by(task_ref(task_id), agent, force)
+    finish_failed(conn, ctx, task_id, agent, reason, by=by, data=data)
 
 
 def finish_failed(
-    conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str | None, reason: str
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str | None, reason: str,
+    *, by: str = "", data: dict | None = None,
 ) -> None:
     """Mark a task failed for ``reason`` (by its agent, or by the scheduler)."""
     conn.execute(
@@ -267,8 +279,8 @@ def finish_failed(
         "updated_at = ? WHERE id = ?", (reason, ctx.now, ctx.now, task_id))
     if agent:
         _credit(conn, ctx, agent, success=False)
-    insert_event(conn, ctx.now, "task.failed", f"{task_ref(task_id)} failed: {reason}",
-                 task_id=task_id, agent=agent, actor=ctx.actor)
+    insert_event(conn, ctx.now, "task.failed", f"{task_ref(task_id)} failed{by}: {reason}",
+                 task_id=task_id, agent=agent, actor=ctx.actor, data=data)
     settle_dependents(conn, ctx, task_id)
 
 
@@ -283,9 +295,11 @@ def cancel(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     insert_event(conn, ctx.now, "task.cancelled", f"{task.ref} cancelled by {ctx.actor}",
                  task_id=task_id, agent=task.agent, actor=ctx.actor)
     if task.agent and task.status in ACTIVE:
+        reached = messages.prompt_reached(conn, task_id, task.agent)
         messages.drop_pending(conn, ctx, task_id, task.agent)
-        messages.queue(conn, ctx, [task.agent], f"{task.ref} ({task.title}) was cancelled: "
-                       "stop working on it.", target=f"agent:{task.agent}", task_id=None)
+        if reached:  # never tell an agent to stop a task it was never told about
+            messages.queue(conn, ctx, [task.agent], f"{task.ref} ({task.title}) was "
+                           "cancelled: stop working on it.", target=f"agent:{task.agent}")
     settle_dependents(conn, ctx, task_id)
 
 

@@ -29,3 +29,43 @@ def split_text(text: str, limit: int = DISCORD_LIMIT) -> list[str]:
 def shorten(text: str, width: int) -> str:
     """``text`` cut to ``width`` characters, ending in an ellipsis when it was longer."""
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _is_control(char: str, keep: str) -> bool:
+    """C0/C1 controls and DEL (``keep`` lists the ones allowed), bidi overrides and isolates."""
+    code = ord(char)
+    if char in keep:
+        return False
+    return code < 0x20 or 0x7F <= code <= 0x9F or char in _BIDI
+
+
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+MULTI_LINE = "\n\t"
+
+
+def control_chars(text: str, keep: str = "") -> list[str]:
+    """The control characters in ``text`` (other than those in ``keep``), in order, once."""
+    return list(dict.fromkeys(c for c in text if _is_control(c, keep)))
+
+
+def escape_controls(text: str, keep: str = "") -> str:
+    """``text`` with every control character (but those in ``keep``) shown as ``\\x1b``...
+
+    For output: a title or note never moves the cursor, clears a line or recolours the
+    terminal (or a Discord code block) of whoever reads it. Lone surrogates (bytes that
+    were not UTF-8) are escaped the same way, so printing never fails.
+    """
+    if text.isprintable() and text.isascii():
+        return text
+    out = []
+    for char in text:
+        if _is_control(char, keep) or 0xD800 <= ord(char) <= 0xDFFF:
+            out.append(f"\\x{ord(char):02x}" if ord(char) <= 0xFF else f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def one_line(text: str) -> str:
+    """``text`` escaped so that it prints as exactly one line (errors, table cells)."""
+    return escape_controls(text)

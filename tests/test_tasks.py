@@ -14,7 +14,7 @@ from core.errors import (
     SwarmError,
     Unassignable,
 )
-from core.models import TaskSpec, TaskStatus
+from core.models import Receipt, TaskSpec, TaskStatus
 from core.service import SwarmService
 
 
@@ -53,8 +53,9 @@ async def test_failure_blocks_dependents_with_reason_and_retry_releases(
 ) -> None:
     a = await service.create_task(TaskSpec("A"), "me")
     b = await service.create_task(TaskSpec("B", after=(a.ref,)), "me")
-    await service.assign_next()
-    await service.fail_task(a.ref, "Agent-1", "compiler exploded")
+    first = await service.assign_next()
+    assert first is not None
+    await service.fail_task(a.ref, first.agent, "compiler exploded")
     assert (await service.get_task(a.ref)).reason == "compiler exploded"
     blocked = await service.get_task(b.ref)
     assert blocked.status is TaskStatus.blocked
@@ -63,8 +64,9 @@ async def test_failure_blocks_dependents_with_reason_and_retry_releases(
     assert (await service.get_task(b.ref)).reason == "waiting for T-1"
     retried = await service.get_task(a.ref)
     assert retried.status is TaskStatus.ready and retried.attempts == 0
-    await service.assign_next()
-    await service.complete_task(a.ref, "Agent-1")
+    second = await service.assign_next()
+    assert second is not None
+    await service.complete_task(a.ref, second.agent)
     assert (await service.get_task(b.ref)).status is TaskStatus.ready
 
 
@@ -73,6 +75,9 @@ async def test_cancel_blocks_dependents_and_tells_the_agent(service: SwarmServic
     b = await service.create_task(TaskSpec("B", after=(a.ref,)), "me")
     assignment = await service.assign_next()
     assert assignment is not None and assignment.agent == "Agent-7"
+    prompt = await service.claim_delivery()
+    assert prompt is not None and prompt.task_id == a.id
+    await service.record_receipt(prompt, Receipt(True, None, "test"))  # the agent has it
     await service.cancel_task(a.ref, "me")
     assert (await service.get_task(b.ref)).reason == "dependency T-1 cancelled"
     texts = [d.text for d in await service.deliveries()]

@@ -17,6 +17,7 @@ from bot.discordbot.settings import DiscordSettings
 from bot.discordbot.views import TaskButton
 from core.ai.service import AIService
 from core.errors import ConfigError, SwarmError
+from core.redact import redact_urls
 from core.service import SwarmService
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class SwarmTree(app_commands.CommandTree["SwarmBot"]):
         """Known errors → their message; anything else → an apology and a log line."""
         original = getattr(error, "original", error)
         if isinstance(original, SwarmError):
-            await _reply(interaction, f"⚠️ {original}")
+            await _reply(interaction, f"⚠️ {redact_urls(str(original))}")
             return
         if isinstance(error, app_commands.CheckFailure):
             return  # already answered by authorize()
@@ -86,6 +87,9 @@ class SwarmBot(discord.Client):
         **options: Any,
     ) -> None:
         options.setdefault("intents", default_intents())
+        # Text from users (titles, notes, messages) is echoed: it must never ping anyone.
+        # The one mention the bot means (the alerts role) is allowed per message.
+        options["allowed_mentions"] = discord.AllowedMentions.none()
         super().__init__(**options)
         self.service = service
         self.settings = settings

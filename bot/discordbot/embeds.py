@@ -9,7 +9,7 @@ import discord
 
 from bot.discordbot.render import agents_text, event_text
 from core.models import Event, Task, TaskStatus, task_ref
-from core.text import shorten
+from core.text import MULTI_LINE, escape_controls, one_line, shorten
 
 COLOURS = {
     TaskStatus.done: discord.Colour.green(),
@@ -23,8 +23,9 @@ DESCRIPTION_LIMIT = 4096
 
 def task_embed(task: Task, history: Sequence[Event] = ()) -> discord.Embed:
     """One task: status, priority, agent, dependencies, reason, recent history."""
-    embed = discord.Embed(title=shorten(f"{task.ref}: {task.title}", 256),
-                          description=shorten(task.details, DESCRIPTION_LIMIT) or None,
+    details = escape_controls(task.details, MULTI_LINE)
+    embed = discord.Embed(title=shorten(one_line(f"{task.ref}: {task.title}"), 256),
+                          description=shorten(details, DESCRIPTION_LIMIT) or None,
                           colour=COLOURS.get(task.status, discord.Colour.blurple()))
     embed.add_field(name="status", value=task.status.value)
     embed.add_field(name="priority", value=task.priority.name)
@@ -34,9 +35,11 @@ def task_embed(task: Task, history: Sequence[Event] = ()) -> discord.Embed:
     embed.add_field(name="after", value=", ".join(task_ref(d) for d in task.after) or "-")
     embed.add_field(name="attempts", value=f"{task.attempts}/{task.max_attempts}")
     if task.reason:
-        embed.add_field(name="reason", value=shorten(task.reason, FIELD_LIMIT), inline=False)
+        embed.add_field(name="reason", value=shorten(one_line(task.reason), FIELD_LIMIT),
+                        inline=False)
     if task.note:
-        embed.add_field(name="note", value=shorten(task.note, FIELD_LIMIT), inline=False)
+        note = escape_controls(task.note, MULTI_LINE)
+        embed.add_field(name="note", value=shorten(note, FIELD_LIMIT), inline=False)
     if history:
         lines = "\n".join(event_text(e) for e in history[-10:])
         embed.add_field(name="history", value=shorten(lines, FIELD_LIMIT), inline=False)

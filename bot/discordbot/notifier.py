@@ -102,8 +102,7 @@ class Notifier:
             return
         last = shown[-1]
         if last.kind in ALERT_KINDS:
-            alerts = await self._channel(self.bot.settings.alerts_channel_id)
-            await alerts.send(event_text(last))
+            await self._alert(last)
         elif last.kind in LONG_KINDS:
             for piece in split_text(f"{ICONS.get(last.kind, '•')} {last.text}"):
                 await channel.send(piece)
@@ -111,6 +110,19 @@ class Notifier:
             await channel.send(event_text(last), view=task_view(task_id))
         else:
             await channel.send("\n".join(event_text(e) for e in shown))
+
+    async def _alert(self, event: Event) -> None:
+        """Alerts go to the alerts channel; an opened one pings ``SWARM_ALERTS_ROLE_ID``
+        (the only mention the bot ever allows)."""
+        import discord
+
+        alerts = await self._channel(self.bot.settings.alerts_channel_id)
+        role = self.bot.settings.alerts_role_id
+        if role is None or event.kind != "alert.opened":
+            await alerts.send(event_text(event))
+            return
+        await alerts.send(f"<@&{role}> {event_text(event)}",
+                          allowed_mentions=discord.AllowedMentions(roles=[discord.Object(role)]))
 
 
 def _alone(event: Event) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from core.models import Event, Task, task_ref
-from core.text import shorten, split_text
+from core.text import one_line, shorten, split_text
 
 MESSAGE_LIMIT = 2000
 POSTED_KINDS = frozenset({
@@ -34,12 +34,13 @@ def task_line(task: Task) -> str:
     """``T-3 [ready] high · Title → Agent-2``."""
     who = f" → {task.agent}" if task.agent else (f" (for {task.pinned})" if task.pinned else "")
     why = f" — {task.reason}" if task.reason else ""
-    return f"{task.ref} [{task.status.value}] {task.priority.name} · {task.title}{who}{why}"
+    line = f"{task.ref} [{task.status.value}] {task.priority.name} · {task.title}{who}{why}"
+    return one_line(line)
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """Monospace columns (for a code block)."""
-    cells = [[str(c) for c in headers]] + [[str(c) for c in r] for r in rows]
+    cells = [[one_line(str(c)) for c in headers]] + [[one_line(str(c)) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
                      for r in cells)
@@ -55,7 +56,7 @@ def agents_text(rows: Sequence[dict[str, Any]]) -> str:
 def event_text(event: Event) -> str:
     """One notification line for an event."""
     icon = ICONS.get(event.kind, "•")
-    return shorten(f"{icon} {event.text}", 1900)
+    return shorten(one_line(f"{icon} {event.text}"), 1900)
 
 
 def task_buttons_for(event: Event) -> int | None:

@@ -24,6 +24,7 @@ class DiscordSettings:
     guild_id: int | None = None
     channel_id: int | None = None
     alerts_channel_id: int | None = None
+    alerts_role_id: int | None = None
     admin_ids: frozenset[int] = frozenset()
     admin_role_ids: frozenset[int] = frozenset()
     user_ids: frozenset[int] = frozenset()
@@ -38,6 +39,7 @@ class DiscordSettings:
             guild_id=_id(env, "SWARM_GUILD_ID"),
             channel_id=_id(env, "SWARM_CHANNEL_ID"),
             alerts_channel_id=_id(env, "SWARM_ALERTS_CHANNEL_ID"),
+            alerts_role_id=_id(env, "SWARM_ALERTS_ROLE_ID"),
             admin_ids=_ids(env, "SWARM_ADMIN_IDS"),
             admin_role_ids=_ids(env, "SWARM_ADMIN_ROLE_IDS"),
             user_ids=_ids(env, "SWARM_USER_IDS"),

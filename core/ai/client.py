@@ -17,6 +17,7 @@ from core.ai.settings import AISettings
 from core.ai.usage import UsageRecord, month_start, record_usage, spent_since
 from core.db import Database
 from core.protocols import Clock
+from core.redact import redact_urls
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def redact(text: str, secrets: Sequence[str] = ()) -> str:
     """``text`` with configured secrets and token-like strings replaced by ``[redacted]``."""
     for secret in secrets:
         text = text.replace(secret, "[redacted]")
-    return TOKEN_LIKE.sub("[redacted]", text)
+    return redact_urls(TOKEN_LIKE.sub("[redacted]", text))
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,8 @@ class AIClient:
                 f"the model did not answer within {self.settings.timeout_s:g} s ({tries}): "
                 "try again later or raise SWARM_AI_TIMEOUT", True)
         if isinstance(exc, openai.APIConnectionError):
-            return _Failure(f"cannot reach the model server at {self.settings.endpoint} "
+            where = redact_urls(self.settings.endpoint)
+            return _Failure(f"cannot reach the model server at {where} "
                             f"({tries}): is it running? check OPENAI_BASE_URL", True)
         if isinstance(exc, openai.APIStatusError):
             return self._describe_status(exc, tries)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from core.redact import redact_urls
+
 DAY_S = 86_400.0
 
 
@@ -32,7 +34,8 @@ def record_usage(conn: sqlite3.Connection, ts: float, rec: UsageRecord) -> int:
         "INSERT INTO usage (ts, purpose, model, prompt_tokens, completion_tokens, cost, "
         "latency_s, attempts, ok, error, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (ts, rec.purpose, rec.model, rec.prompt_tokens, rec.completion_tokens, rec.cost,
-         rec.latency_s, rec.attempts, int(rec.ok), rec.error, rec.actor),
+         rec.latency_s, rec.attempts, int(rec.ok),
+         redact_urls(rec.error) if rec.error else None, rec.actor),
     )
     return int(cur.lastrowid or 0)
 

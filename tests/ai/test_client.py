@@ -216,7 +216,7 @@ def test_settings_from_the_environment() -> None:
 
 @pytest.mark.parametrize("env, message", [
     ({"SWARM_AI_TIMEOUT": "soon"}, "SWARM_AI_TIMEOUT must be a number"),
-    ({"SWARM_AI_RETRIES": "-1"}, "SWARM_AI_RETRIES must be at least 0"),
+    ({"SWARM_AI_RETRIES": "-1"}, "SWARM_AI_RETRIES must be between 0 and 10"),
     ({"SWARM_AI_BUDGET": "lots"}, "SWARM_AI_BUDGET must be US dollars per month"),
     ({"SWARM_AI_PRICES": "gpt-4o:3"}, "should look like model=input/output"),
     ({"SWARM_AI_PRICES": "{bad"}, "SWARM_AI_PRICES is not valid JSON"),

@@ -30,8 +30,9 @@ async def test_task_events_are_posted_with_buttons_and_done_works(world: World) 
     reply = await handle.wait_callback()
     assert reply.data["content"] == "T-1 is now done" and reply.data["flags"] & 64
     assert (await world.service.get_task("T-1")).status is TaskStatus.done
-    await world.server.wait_for_message(has("✅ T-1 done by Agent-1: marked done from Discord"),
-                                        channel=world.channel)
+    await world.server.wait_for_message(
+        has("✅ T-1 done by Agent-1 (reported by discord:dev): marked done from Discord"),
+        channel=world.channel)
 
 
 async def test_buttons_check_access_and_state(world: World) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import mimetypes
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,7 +79,25 @@ class RecordedMessage:
     interaction_id: int | None = None
     interaction_metadata: Json | None = None
     message_reference: Json | None = None
+    allowed_mentions: Json | None = None  # as the request sent it (None: not sent)
     history: list[Json] = field(default_factory=list)
+
+    @property
+    def pings(self) -> set[str]:
+        """The mentions in the content Discord would notify, given ``allowed_mentions``
+        (without it Discord notifies every mention): ``@everyone``, ``<@&id>``, ``<@id>``."""
+        allowed = self.allowed_mentions
+        parse = set(allowed.get("parse", [])) if allowed is not None else {
+            "everyone", "roles", "users"}
+        found = set()
+        if "everyone" in parse:
+            found |= {m for m in ("@everyone", "@here") if m in self.content}
+        for kind, pattern in (("roles", r"<@&(\d+)>"), ("users", r"<@!?(\d+)>")):
+            listed = {str(i) for i in (allowed or {}).get(kind, [])}
+            for ident in re.findall(pattern, self.content):
+                if kind in parse or ident in listed:
+                    found.add(f"<@&{ident}>" if kind == "roles" else f"<@{ident}>")
+        return found
 
     @property
     def ephemeral(self) -> bool:
@@ -207,6 +226,7 @@ class MessageStore:
             components=copy.deepcopy(body.get("components") or []),
             flags=int(body.get("flags") or 0),
             message_reference=body.get("message_reference"),
+            allowed_mentions=copy.deepcopy(body.get("allowed_mentions")),
             **extra,
         )
         message.attachments = self._new_attachments(message, body, files)
@@ -220,6 +240,8 @@ class MessageStore:
         message.history.append(message.to_payload(self._world))
         if "content" in body:
             message.content = body["content"] or ""
+        if "allowed_mentions" in body:
+            message.allowed_mentions = copy.deepcopy(body["allowed_mentions"])
         if "embeds" in body:
             message.embeds = [_normal_embed(embed) for embed in body["embeds"] or []]
         if "components" in body:

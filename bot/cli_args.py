@@ -1,0 +1,22 @@
+"""Argument types shared by the CLI's command groups."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+LIMIT_MAX = 1_000_000
+
+
+def count_arg(maximum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from 0 to ``maximum``."""
+
+    def parse(raw: str) -> int:
+        text = raw.strip()
+        if not (text.isascii() and text.isdigit()) or int(text) > maximum:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number from 0 to {maximum:,}, got {raw!r}")
+        return int(text)
+
+    parse.__name__ = "count"
+    return parse

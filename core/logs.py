@@ -1,0 +1,42 @@
+"""Logging set-up for every entry point: stderr, or a rotating file, always redacted."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from core.redact import install_log_redaction
+from core.settings import env_number
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(verbose: bool = False, env: Mapping[str, str] | None = None) -> None:
+    """Log to ``SWARM_LOG_FILE`` (rotated at ``SWARM_LOG_MAX_BYTES``, keeping
+    ``SWARM_LOG_BACKUPS`` old files) or to stderr; URL credentials are always redacted."""
+    env = os.environ if env is None else env
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    path = (env.get("SWARM_LOG_FILE") or "").strip()
+    if path:
+        _add_file_handler(root, Path(path).expanduser(), env)
+    elif not root.handlers:
+        logging.basicConfig(format=FORMAT)
+    install_log_redaction(root)
+
+
+def _add_file_handler(root: logging.Logger, path: Path, env: Mapping[str, str]) -> None:
+    max_bytes = int(env_number(env, "SWARM_LOG_MAX_BYTES", 10_000_000, minimum=10_000,
+                               whole=True))
+    backups = int(env_number(env, "SWARM_LOG_BACKUPS", 5, minimum=1, whole=True))
+    target = str(path.resolve())
+    for handler in root.handlers:
+        if getattr(handler, "baseFilename", None) == target:
+            return
+    handler = logging.handlers.RotatingFileHandler(
+        target, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(FORMAT))
+    root.addHandler(handler)

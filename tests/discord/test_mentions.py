@@ -1,0 +1,80 @@
+"""Text from users never pings anyone; the alerts role is the one mention the bot allows."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+
+import pytest
+
+from bot.discordbot.client import SwarmBot
+from bot.localdiscord import LocalDiscordServer, local_client_options, running_client
+from core.models import TaskSpec
+from core.service import SwarmService
+from core.store import insert_event
+from tests.discord.conftest import World, discord_settings, slash
+
+pytestmark = pytest.mark.timeout(60)
+NONE = {"parse": []}
+
+
+def _loud(server: LocalDiscordServer) -> str:
+    operators = next(r for r in server.guild.roles if r.name == "operators")
+    boss = next(u for u in server.guild.users if u.name == "boss")
+    return f"@everyone @here <@&{operators.id}> <@{boss.id}> urgent"
+
+
+async def test_slash_created_task_pings_nobody(world: World) -> None:
+    title = _loud(world.server)
+    reply = await slash(world, world.admin, "task create", {"title": title})
+    assert title in str(reply.data["embeds"])
+    assert reply.data["allowed_mentions"] == NONE  # the body the bot sent
+    posted = await world.server.wait_for_message(
+        lambda m: "created by discord:boss" in m.content, channel=world.channel)
+    assert title in posted.content
+    assert posted.allowed_mentions == NONE and posted.pings == set()
+
+
+async def test_cli_created_task_notification_pings_nobody(world: World) -> None:
+    title = _loud(world.server)
+    await world.service.create_task(TaskSpec(title), "cli")
+    posted = await world.server.wait_for_message(
+        lambda m: "created by cli" in m.content, channel=world.channel)
+    assert title in posted.content
+    assert posted.allowed_mentions == NONE and posted.pings == set()
+
+
+async def test_alerts_ping_only_the_configured_role(
+    server: LocalDiscordServer, service: SwarmService
+) -> None:
+    alerts_role = server.add_role("on-call")
+    settings = dataclasses.replace(discord_settings(server), alerts_role_id=alerts_role.id)
+    loud = _loud(server)
+
+    def alert(conn: sqlite3.Connection) -> None:
+        insert_event(conn, 0, "alert.opened", f"Agent-3 is stalled on {loud}", agent="Agent-3")
+        insert_event(conn, 0, "alert.cleared", f"Agent-3 is back {loud}", agent="Agent-3")
+
+    async with running_client(server, SwarmBot(service, settings, **local_client_options())):
+        await service.db.write(alert)
+        opened = await server.wait_for_message(lambda m: "stalled" in m.content)
+        cleared = await server.wait_for_message(lambda m: "is back" in m.content)
+    assert opened.content.startswith(f"<@&{alerts_role.id}> ")
+    assert opened.allowed_mentions == {"parse": [], "roles": [alerts_role.id]}
+    assert opened.pings == {f"<@&{alerts_role.id}>"}
+    assert cleared.allowed_mentions == NONE and cleared.pings == set()
+
+
+async def test_embeds_and_lines_escape_control_characters(service: SwarmService) -> None:
+    """Rows written before the input checks (or by another tool) still show escaped."""
+    from bot.discordbot.embeds import task_embed
+    from bot.discordbot.render import task_line
+
+    task = await service.create_task(TaskSpec("plain", details="ok"), "cli")
+    await service.db.write(lambda c: c.execute(
+        "UPDATE tasks SET title = 'a\x1b[2Jb', details = 'x\ty\n\x07z'"))
+    stored = await service.get_task(task.ref)
+    embed = task_embed(stored)
+    assert embed.title == f"{task.ref}: a\\x1b[2Jb"
+    assert embed.description == "x\ty\n\\x07z"
+    assert "\x1b" not in task_line(stored) and "a\\x1b[2Jb" in task_line(stored)
