@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sqlite3
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -94,12 +96,12 @@ async def run(tasks: int, per_day: int, keep_days: float | None) -> dict[str, ob
                 "archive_bytes": folder_bytes(home / "archive"), "rss_mib": memory}
 
 
-def _counts(conn) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _counts(conn: sqlite3.Connection) -> dict[str, int]:
     return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
             for t in ("tasks", "events", "messages", "deliveries")}
 
 
-def show(label: str, r: dict[str, object]) -> None:
+def show(label: str, r: dict[str, Any]) -> None:
     mib = 1024 * 1024
     print(f"{label}: {r['tasks']} tasks in {r['seconds']:.0f} s; database "
           f"{r['db_bytes'] / mib:.1f} MiB ({r['events']} events, {r['messages']} messages, "

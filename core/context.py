@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import Agent
@@ -36,7 +37,9 @@ class Ctx:
         lowered = {a.lower(): a for a in self.agents}
         return lowered.get(self.actor.strip().lower())
 
-    def report_by(self, ref: str, holder: str | None, force: bool) -> tuple[str, dict | None]:
+    def report_by(
+        self, ref: str, holder: str | None, force: bool
+    ) -> tuple[str, dict[str, Any] | None]:
         """Check who reports on a task held by ``holder``; return the event's suffix and data.
 
         The holder reports freely. A person (an actor that is no configured agent: ``cli``,

@@ -204,7 +204,7 @@ def give_back_space(conn: sqlite3.Connection, idle: bool) -> str:
 def _idle(conn: sqlite3.Connection) -> bool:
     row = conn.execute("SELECT count(*) FROM deliveries WHERE state IN ('queued', "
                        "'delivering')").fetchone()
-    return row[0] == 0
+    return bool(row[0] == 0)
 
 
 # -- one pass ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from core import messages
 from core.context import Ctx, check_chars
@@ -271,7 +272,7 @@ def fail(
 
 def finish_failed(
     conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str | None, reason: str,
-    *, by: str = "", data: dict | None = None,
+    *, by: str = "", data: dict[str, Any] | None = None,
 ) -> None:
     """Mark a task failed for ``reason`` (by its agent, or by the scheduler)."""
     conn.execute(

@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -46,7 +47,7 @@ async def impatient(settings: Settings, clock: ManualClock) -> AsyncIterator[Swa
     await svc.close()
 
 
-async def _until(condition, what: str, timeout_s: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+async def _until(condition: Any, what: str, timeout_s: float = 20.0) -> None:
     for _ in range(int(timeout_s / 0.02)):
         if condition():
             return

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.localopenai import LocalOpenAI
 from core.redact import redact_urls
 from tests.ai.conftest import KEY, VALID, plan_reply
 from tests.helpers import run_cli
+from tests.localopenai import LocalOpenAI
 
 pytestmark = pytest.mark.timeout(60)
 SECRET = "S3CRET"

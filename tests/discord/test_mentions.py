@@ -6,16 +6,16 @@ import dataclasses
 import sqlite3
 
 import pytest
+from localdiscord import LocalDiscordServer, local_client_options, running_client
 
 from bot.discordbot.client import SwarmBot
-from bot.localdiscord import LocalDiscordServer, local_client_options, running_client
 from core.models import TaskSpec
 from core.service import SwarmService
 from core.store import insert_event
 from tests.discord.conftest import World, discord_settings, slash
 
 pytestmark = pytest.mark.timeout(60)
-NONE = {"parse": []}
+NONE: dict[str, list[str]] = {"parse": []}
 
 
 def _loud(server: LocalDiscordServer) -> str:
