@@ -57,7 +57,7 @@ class GuiOptions:
     focus_timeout_s: float = 1.0  # until the keyboard focus is in the window clicked
     paste_timeout_s: float = 2.0  # until the paste shows, else "paste not seen"
     submit_timeout_s: float = 2.0  # until the input changes after submit, else "submit not seen"
-    quiet_s: float = 0.01  # the input must rest this long before paste and before submit
+    quiet_s: float = 0.005  # the input must rest this long before paste and before submit
     quiet_timeout_s: float = 0.5  # ...but never wait longer than this for it to rest
     clear_settle_s: float = 0.025  # a clear pass showing no change within this changed nothing
     clear_passes: int = 4  # clear passes before an input that keeps changing is "not empty"
