@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import SwarmError
 
 if TYPE_CHECKING:
+    from bot.config import Config
     from core.service import SwarmService
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    args.actor = args.actor or os.environ.get("SWARM_AGENT") or "cli"
     try:
+        args.configuration = _configuration(args)
+        args.actor = args.actor or args.configuration.actor
         return asyncio.run(_run(args))
     except SwarmError as exc:
         print(f"swarm: error: {exc}", file=sys.stderr)
@@ -72,14 +73,20 @@ async def _run(args: argparse.Namespace) -> int:
     handler: Handler = args.handler
     if getattr(args, "no_service", False):
         return int(await handler(None, args) or 0)  # type: ignore[arg-type]
-    from core.service import SwarmService
-    from core.settings import Settings
+    from bot.app import Builder
 
-    service = await SwarmService.open(Settings.from_env(config=args.config))
+    service = await Builder(args.configuration).service()
     try:
         return int(await handler(service, args) or 0)
     finally:
         await service.close()
+
+
+def _configuration(args: argparse.Namespace) -> Config:
+    """The environment and ``.env``, read once for the whole command."""
+    from bot.config import Config
+
+    return Config.load(args.config)
 
 
 def emit_json(value: Any) -> None:

@@ -1,8 +1,7 @@
-"""Typed settings read from the environment (and a ``.env`` file)."""
+"""Typed settings parsed from an environment mapping (``bot.config`` reads it once)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,13 +38,8 @@ class Settings:
         return self.home / "inbox"
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, config: str | Path | None = None
-    ) -> Settings:
-        """Build settings from ``env`` (default: os.environ plus ``.env``)."""
-        if env is None:
-            load_dotenv_file()
-            env = os.environ
+    def from_env(cls, env: Mapping[str, str], config: str | Path | None = None) -> Settings:
+        """Build settings from ``env`` (``SWARM_HOME``, ``SWARM_LEASE``...)."""
         home = Path(env.get("SWARM_HOME") or Path.home() / ".swarm").expanduser()
         return cls(
             home=home,
@@ -57,14 +51,6 @@ class Settings:
             delivery_attempts=env_int(env, "SWARM_DELIVERY_ATTEMPTS", 3),
             busy_timeout_s=env_seconds(env, "SWARM_BUSY_TIMEOUT", 30.0),
         )
-
-
-def load_dotenv_file() -> None:
-    """Read ``.env`` from the current folder into os.environ (never overriding)."""
-    if Path(".env").is_file():
-        from dotenv import load_dotenv
-
-        load_dotenv(".env", override=False)
 
 
 def _config_path(env: Mapping[str, str], home: Path, explicit: str | Path | None) -> Path:
