@@ -167,6 +167,7 @@ async def run_with_discord(builder: Builder, *, stop: asyncio.Event | None = Non
     from bot.discordbot.connection import keep_connected
 
     builder.config.discord.require_connection()
+    logging.getLogger("discord").setLevel(logging.WARNING)
     stop = stop or asyncio.Event()
     async with builder.coordinator() as parts:
         with _stop_on_signals(stop):

@@ -78,6 +78,7 @@ class Scheduler:
         self.delivery_timeout_s = delivery_timeout_s
         self._assign_wake = asyncio.Event()
         self._deliver_wake = asyncio.Event()
+        self._failing: dict[int, tuple[ErrorBackoff, float]] = {}  # timer -> backoff, retry at
         service.on_change(self.wake)
 
     def wake(self) -> None:
@@ -103,19 +104,39 @@ class Scheduler:
         return count
 
     async def fire_timers(self) -> int:
-        """Fire every timer that is due now; how many things ran."""
-        now = self.service.clock.now()
+        """Fire every timer that is due now; how many things ran.
+
+        A timer that fails is logged and left alone for its backoff (doubling per failure in
+        a row): it neither spins nor holds up assignments and deliveries.
+        """
         ran = 0
         for timer in self.timers:
-            due = await timer.next_due()
-            if due is not None and due <= now:
+            due = await self._timer_due(timer)
+            if due is None or due > self.service.clock.now():
+                continue
+            try:
                 ran += await timer.fire()
+            except Exception:
+                backoff, _ = self._failing.get(id(timer), (ErrorBackoff(self.poll_s), 0.0))
+                delay = backoff.failed()
+                self._failing[id(timer)] = (backoff, self.service.clock.now() + delay)
+                log.exception("%s failed (%d in a row); next try in %.1f s",
+                              type(timer).__name__, backoff.failures, delay)
+            else:
+                self._failing.pop(id(timer), None)
         return ran
+
+    async def _timer_due(self, timer: Timer) -> float | None:
+        due = await timer.next_due()
+        failing = self._failing.get(id(timer))
+        if due is None or failing is None:
+            return due
+        return max(due, failing[1])
 
     async def next_deadline(self) -> float | None:
         """The earliest deadline of tasks, deliveries and timers."""
         found = [await self.service.next_deadline()]
-        found += [await timer.next_due() for timer in self.timers]
+        found += [await self._timer_due(timer) for timer in self.timers]
         due = [d for d in found if d is not None]
         return min(due) if due else None
 
