@@ -74,7 +74,8 @@ async def service(home: Path) -> AsyncIterator[SwarmService]:
 
 def builder_for(server: LocalDiscordServer, service: SwarmService, **sections: Any) -> Builder:
     """The composition root for a bot against ``server`` (no model unless ``ai`` is given)."""
-    config = Config({}, core=service.settings, discord=discord_settings(server), **sections)
+    sections = {"discord": discord_settings(server)} | sections
+    config = Config({}, core=service.settings, **sections)
     return Builder(config, client_options=local_client_options())
 
 
