@@ -18,14 +18,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
-from core.coordinator_lock import CoordinatorLock
 from core.protocols import Clock, Deliverer
-from core.scheduler import BurstResult, Scheduler
 from core.service import SwarmService
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loads lazily
     from bot.discordbot.client import SwarmBot
     from core.ai.service import AIService
+    from core.scheduler import BurstResult, Scheduler
     from core.watch.frames import FrameSource
     from core.watch.jobs import Jobs, Summarizer
 
@@ -100,6 +99,8 @@ class Builder:
 
     def scheduler(self, service: SwarmService, deliverer: Deliverer, jobs: Jobs) -> Scheduler:
         """The one timer loop: tasks, deliveries, and the jobs as its timers."""
+        from core.scheduler import Scheduler
+
         return Scheduler(service, deliverer, timers=[jobs], poll_s=self.poll_s)
 
     def bot(self, service: SwarmService, ai: AIService) -> SwarmBot:
@@ -116,6 +117,8 @@ class Builder:
         before it opens the database: recovery of interrupted deliveries (``Scheduler.run``)
         only ever happens under the lock.
         """
+        from core.coordinator_lock import CoordinatorLock
+
         self.config.check()
         with CoordinatorLock(self.config.core.home):
             service = await self.service()

@@ -127,7 +127,7 @@ async def _play(server: Any, channel: Any, you: Any, service: SwarmService, desk
     try:
         for name, options in SCENARIO:
             await _slash(server, you, name, options)
-        finished = await _wait_all_done(service)
+        finished = await _wait_all_done(service, stop)
         await _wait_posted(service)
     finally:
         stop.set()
@@ -171,9 +171,10 @@ async def _demo_agents(desk: DemoDesk, home: Path, stop: asyncio.Event) -> None:
         await asyncio.sleep(0.1)
 
 
-async def _wait_all_done(service: SwarmService) -> bool:
+async def _wait_all_done(service: SwarmService, stop: asyncio.Event) -> bool:
+    """Until every task is done (True), or time is up or Ctrl+C stopped the coordinator."""
     deadline = time.monotonic() + TIMEOUT_S
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stop.is_set():
         if (await service.status())["tasks"]["done"] == TASKS:
             return True
         await asyncio.sleep(0.1)
