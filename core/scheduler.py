@@ -94,10 +94,11 @@ class Scheduler:
             assigned += len(made)
         return expired, assigned
 
-    async def deliver_once(self) -> int:
-        """Deliver every due delivery; return how many were attempted."""
+    async def deliver_once(self, stop: asyncio.Event | None = None) -> int:
+        """Deliver every due delivery (until ``stop``); return how many were attempted."""
         count = 0
-        while (delivery := await self.service.claim_delivery()) is not None:
+        while not (stop and stop.is_set()) and (
+                delivery := await self.service.claim_delivery()) is not None:
             receipt = await self._deliver(delivery)
             await self.service.record_receipt(delivery, receipt)
             count += 1
@@ -168,19 +169,30 @@ class Scheduler:
             for timer in self.timers:
                 await timer.start()
                 started.append(timer)
-            loops = [asyncio.create_task(self._timer_loop(stop), name="timer loop"),
-                     asyncio.create_task(self._delivery_worker(stop), name="delivery")]
+            loop = asyncio.create_task(self._timer_loop(stop), name="timer loop")
+            worker = asyncio.create_task(self._delivery_worker(stop), name="delivery")
             try:
                 await stop.wait()
             finally:
-                for task in loops:
-                    task.cancel()
-                for task in loops:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                loop.cancel()
+                await self._finish_worker(worker)
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop
         finally:
             for timer in reversed(started):
                 await timer.stop()
+
+    async def _finish_worker(self, worker: asyncio.Task[None]) -> None:
+        """Let the delivery in flight end with its receipt (bounded), then stop the worker."""
+        self._deliver_wake.set()
+        try:
+            await asyncio.wait_for(worker, self.delivery_timeout() + DELIVERY_MARGIN_S)
+        except TimeoutError:
+            log.warning("a delivery was still running at shutdown; it is retried at the next "
+                        "start")
+        except asyncio.CancelledError:
+            worker.cancel()
+            raise
 
     async def _step(self) -> bool:
         """Leases, assignments and timers; True when something happened."""
@@ -207,7 +219,8 @@ class Scheduler:
         backoff = ErrorBackoff(self.poll_s)
         while not stop.is_set():
             self._deliver_wake.clear()
-            if await self._guarded(stop, backoff, self.deliver_once, "delivery step") is None:
+            deliver = functools.partial(self.deliver_once, stop)
+            if await self._guarded(stop, backoff, deliver, "delivery step") is None:
                 continue
             backoff.succeeded()
             await self._deliver_wake.wait()

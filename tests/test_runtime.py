@@ -157,9 +157,10 @@ def _in_flight(conn, ctx):  # type: ignore[no-untyped-def]
 
 
 async def _until_started(proc: subprocess.Popen[bytes]) -> None:
+    """Until the coordinator's timers started (its start-up recovery is behind it)."""
     assert proc.stderr is not None
     lines = [await asyncio.to_thread(proc.stderr.readline)]
-    while b"coordinator started" not in lines[-1]:
+    while b"jobs started" not in lines[-1]:
         assert lines[-1] and len(lines) < 50, lines
         lines.append(await asyncio.to_thread(proc.stderr.readline))
 
