@@ -24,7 +24,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
     import discord  # noqa: F401
 
-from bot.app import Builder, DelivererFactory, run_with_discord
+from bot.app import Builder, Coordinator, DelivererFactory, run_with_discord, started_parts
 from bot.config import Config
 from bot.discordbot.settings import DiscordSettings
 from bot.localdiscord import LocalDiscordServer, local_client_options, pointed_at
@@ -75,8 +75,8 @@ def percentile(values: list[float], q: float) -> float:
 async def coordinator(server: LocalDiscordServer, home: Path,
                       deliverer: DelivererFactory | None = None
                       ) -> AsyncIterator[tuple[SwarmService, Any]]:
-    """``swarm run`` as the composition root builds it, against the local Discord; yields a
-    service on the same home and the admin user."""
+    """``swarm run`` as the composition root builds it, against the local Discord; yields its
+    service and the admin user."""
     channel = server.add_text_channel("swarm")
     boss = server.add_user("boss")
     settings = DiscordSettings(token=server.token, guild_id=server.guild.id,
@@ -85,15 +85,16 @@ async def coordinator(server: LocalDiscordServer, home: Path,
                       client_options=local_client_options())
     stop = asyncio.Event()
     with pointed_at(server):
-        runner = asyncio.create_task(run_with_discord(builder, stop=stop))
-        service = await builder.service()
+        started: asyncio.Future[Coordinator] = asyncio.get_running_loop().create_future()
+        runner = asyncio.create_task(run_with_discord(builder, stop=stop, started=started))
         try:
+            parts = await started_parts(runner, started)
             await server.wait_for_commands("task", "msg")
-            yield service, boss
+            await server.wait_for_bot_ready()
+            yield parts.service, boss
         finally:
             stop.set()
             await runner
-            await service.close()
 
 
 async def measure_acks(count: int, home: Path) -> dict[str, float]:

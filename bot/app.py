@@ -135,6 +135,16 @@ class Builder:
                 await service.close()
 
 
+async def started_parts(runner: asyncio.Task[Any], started: asyncio.Future[Coordinator]
+                        ) -> Coordinator:
+    """The parts ``run_with_discord`` built, or its error if it stopped before."""
+    await asyncio.wait({runner, started}, return_when=asyncio.FIRST_COMPLETED)
+    if not started.done():
+        runner.result()
+        raise RuntimeError("the coordinator stopped before it started")
+    return started.result()
+
+
 def _close_deliverer(deliverer: Deliverer) -> None:
     close = getattr(deliverer, "close", None)
     if callable(close):
@@ -161,11 +171,13 @@ async def run_headless(
             log.info("coordinator stopped after %.1f s", time.monotonic() - started)
 
 
-async def run_with_discord(builder: Builder, *, stop: asyncio.Event | None = None) -> None:
+async def run_with_discord(builder: Builder, *, stop: asyncio.Event | None = None,
+                           started: asyncio.Future[Coordinator] | None = None) -> None:
     """Bot, scheduler, delivery, watcher and notifier in one process, until SIGINT/SIGTERM.
 
     The scheduler does not depend on Discord: while Discord cannot be reached it keeps
-    assigning and delivering, and the bot tries again with backoff.
+    assigning and delivering, and the bot tries again with backoff. ``started`` receives the
+    coordinator's parts once they are built (the demo and the benchmark watch its service).
     """
     from bot.discordbot.connection import keep_connected
 
@@ -173,6 +185,8 @@ async def run_with_discord(builder: Builder, *, stop: asyncio.Event | None = Non
     logging.getLogger("discord").setLevel(logging.WARNING)
     stop = stop or asyncio.Event()
     async with builder.coordinator() as parts:
+        if started is not None:
+            started.set_result(parts)
         with _stop_on_signals(stop):
             scheduler = asyncio.create_task(parts.scheduler.run(stop), name="scheduler")
             bot = asyncio.create_task(keep_connected(

@@ -76,7 +76,7 @@ async def _with_discord(config: Config, desk: DemoDesk, home: Path) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
         import discord  # noqa: F401
-    from bot.app import Builder, run_with_discord
+    from bot.app import Builder, Coordinator, run_with_discord, started_parts
     from bot.discordbot.settings import DiscordSettings
     from bot.localdiscord import LocalDiscordServer, local_client_options, pointed_at
 
@@ -89,9 +89,11 @@ async def _with_discord(config: Config, desk: DemoDesk, home: Path) -> int:
                           poll_s=0.2, client_options=local_client_options())
         stop = asyncio.Event()
         with pointed_at(server):
-            runner = asyncio.create_task(run_with_discord(builder, stop=stop), name="coordinator")
-            service = await builder.service()  # the demo's own view of the state
+            started: asyncio.Future[Coordinator] = asyncio.get_running_loop().create_future()
+            runner = asyncio.create_task(run_with_discord(builder, stop=stop, started=started),
+                                         name="coordinator")
             try:
+                service = (await started_parts(runner, started)).service
                 await _until_ready(server, runner)
                 print(f"local Discord at {server.url}: bot ready, slash commands synced\n")
                 return await _play(server, channel, you, service, desk, home, stop, runner)
@@ -99,7 +101,6 @@ async def _with_discord(config: Config, desk: DemoDesk, home: Path) -> int:
                 stop.set()
                 with contextlib.suppress(asyncio.CancelledError):
                     await runner
-                await service.close()
 
 
 async def _until_ready(server: Any, runner: asyncio.Task[None]) -> None:
