@@ -1,13 +1,15 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LOCALDISCORD := packages/localdiscord
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint typecheck wheel-check bench clean
 
-$(STAMP): pyproject.toml
+# swarm and the local Discord (its `demo` extra), both editable, with the dev tools.
+$(STAMP): pyproject.toml $(LOCALDISCORD)/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '$(LOCALDISCORD)[test]' -e '.[dev,demo]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -15,13 +17,21 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(MAKE) --no-print-directory typecheck
 	$(PY) -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+# The wheel is the product: build it, install it in a fresh venv, run it from there.
+wheel-check: $(STAMP)
+	.ci/wheel-check
+
 bench: $(STAMP)
 	$(PY) bench/scheduler.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache build dist

@@ -89,7 +89,7 @@ def _edit_text(text: str, values: AgentValues) -> str | None:
     lines = text.splitlines(keepends=True)
     for table in reversed(_agent_tables(lines)):
         agent_id = _table_id(lines, table)
-        if agent_id not in values:
+        if agent_id is None or agent_id not in values:
             continue
         for key, numbers in reversed(list(values[agent_id].items())):
             table = _table_range(lines, table.start - 1)

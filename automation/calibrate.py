@@ -136,8 +136,9 @@ def calibrate(
         problems = overlap_problems(agents, captures)
         for problem in problems:
             say(f"warning: {problem}")
-        confirm = problems and ask is not None and countdown is None
-        if confirm and ask("Write the file anyway? [y/N] ").strip().lower() not in ("y", "yes"):
+        confirm = ask if problems and countdown is None else None
+        answer = confirm("Write the file anyway? [y/N] ") if confirm is not None else "y"
+        if answer.strip().lower() not in ("y", "yes"):
             raise InvalidState("calibration not saved: nothing written")
     except KeyboardInterrupt:
         raise InvalidState("calibration stopped (Ctrl+C): nothing written") from None

@@ -1,8 +1,10 @@
 """The text clipboard, with bounded waits.
 
-On X11 this runs ``xsel`` itself (what pyperclip's xsel backend runs), because pyperclip
-prefers ``xclip`` when both are installed (its background process inherits stdout and hangs
-captured runs) and waits on the helper without a timeout. Elsewhere it uses pyperclip.
+On X11 the selections are served and read in-process (``automation/selection.py``), with
+``xsel`` for what that cannot do (texts sent in pieces, keeping the clipboard alive after
+the process ends); ``xsel`` is run directly rather than through pyperclip, which prefers
+``xclip`` when both are installed (its background process inherits stdout and hangs captured
+runs) and waits on the helper without a timeout. Elsewhere it uses pyperclip.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from automation.screen import IS_X11
+from automation.screen import IS_X11, NoDisplay
+from automation.selection import SelectionError, XSelections
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +47,35 @@ class Clipboard:
         self._xsel = shutil.which("xsel") if IS_X11 else None
         if IS_X11 and self._xsel is None:
             raise ClipboardError("xsel is not installed (apt-get install xsel)")
+        self._x: XSelections | None = None
+        if IS_X11:
+            try:
+                self._x = XSelections(display_name, timeout_s)
+            except (NoDisplay, OSError) as exc:
+                log.warning("serving the clipboard through xsel only: %s", exc)
+
+    def close(self) -> None:
+        """Hand what this process still serves to xsel, so it outlives the process."""
+        if self._x is None:
+            return
+        owned = self._x.close()
+        self._x = None
+        for selection, text in owned.items():
+            primary = selection == "PRIMARY"
+            try:
+                kept = self.put(text, self.timeout_s, primary=primary, only_primary=primary)
+            except ClipboardError:
+                kept = False
+            if not kept:
+                log.warning("could not keep the %s text after closing", selection)
 
     def read(self, primary: bool = False) -> str | None:
         """The clipboard (or PRIMARY selection) text; None when it cannot be read."""
+        if self._x is not None:
+            try:
+                return self._x.read(_name(primary))
+            except SelectionError:
+                pass  # in pieces, or slow: xsel knows how
         if self._xsel is None:
             if primary:
                 return None
@@ -64,6 +93,12 @@ class Clipboard:
 
     def write(self, text: str, primary: bool = False) -> None:
         """Start putting ``text`` on the clipboard (see ``put`` for a checked write)."""
+        if self._x is not None:
+            try:
+                if self._x.own(_name(primary), text):
+                    return
+            except SelectionError:
+                pass
         if self._xsel is None:
             if primary:
                 return  # no PRIMARY selection outside X11
@@ -77,12 +112,15 @@ class Clipboard:
             raise ClipboardError("xsel could not set the clipboard")
 
     def put(self, text: str, timeout_s: float, poll_s: float = 0.002,
-            primary: bool = False) -> bool:
+            primary: bool = False, only_primary: bool = False) -> bool:
         """Write ``text`` and wait until the clipboard holds exactly it; False at the timeout.
 
-        With ``primary`` the PRIMARY selection gets it too (Shift+Insert, middle click).
+        With ``primary`` the PRIMARY selection gets it too (Shift+Insert, middle click);
+        with ``only_primary`` only PRIMARY does.
         """
         targets = [False, True] if primary and self._xsel is not None else [False]
+        if only_primary:
+            targets = [True]
         for target in targets:
             self.write(text, target)
         deadline = time.monotonic() + timeout_s
@@ -99,18 +137,21 @@ class Clipboard:
         return SavedSelections(self.read(), primary, with_primary)
 
     def restore(self, saved: SavedSelections, timeout_s: float) -> bool:
-        """Put the saved texts back; False when one could not be checked."""
-        ok = True
-        if saved.clipboard is not None:
-            ok = self.put(saved.clipboard, timeout_s)
-        if saved.took_primary and saved.primary is not None and self._xsel is not None:
-            self.write(saved.primary, primary=True)
-            deadline = time.monotonic() + timeout_s
-            while self.read(primary=True) != saved.primary:
-                if time.monotonic() >= deadline:
-                    return False
-                time.sleep(0.002)
+        """Put the saved texts back (an empty one stays empty); False when one failed."""
+        ok = self._give_back(saved.clipboard, False, timeout_s)
+        if saved.took_primary and self._xsel is not None:
+            ok = self._give_back(saved.primary, True, timeout_s) and ok
         return ok
+
+    def _give_back(self, text: str | None, primary: bool, timeout_s: float) -> bool:
+        if text is not None:
+            return self.put(text, timeout_s, primary=primary, only_primary=primary)
+        if self._x is not None:
+            try:
+                self._x.release(_name(primary))  # it was empty: leave it empty
+            except SelectionError:
+                return False
+        return True
 
     def _run(
         self, args: list[str], data: bytes | None = None
@@ -134,3 +175,7 @@ class Clipboard:
 
 def _which(primary: bool) -> str:
     return "--primary" if primary else "--clipboard"
+
+
+def _name(primary: bool) -> str:
+    return "PRIMARY" if primary else "CLIPBOARD"

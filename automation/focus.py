@@ -18,7 +18,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-ASK_AFTER_S = 0.005  # give the click this long to move the focus before asking for it
+ASK_AGAIN_S = 0.05  # ask again this often while the focus has not arrived
 
 
 class FocusLost(Exception):
@@ -57,17 +57,20 @@ class XFocus:
 
     def ensure(self, toplevel: int, timeout_s: float, poll_s: float = 0.001,
                check: Callable[[], None] | None = None) -> None:
-        """Wait until the focus is inside ``toplevel``, asking for it once; else FocusLost."""
-        started = time.monotonic()
-        deadline = started + timeout_s
-        asked = False
+        """Wait until the focus is inside ``toplevel``, asking for it; else FocusLost.
+
+        Asks at once (the click may never give it), and again every ``ASK_AGAIN_S`` in case
+        another application took it back meanwhile.
+        """
+        deadline = time.monotonic() + timeout_s
+        asked_at: float | None = None
         while not self.focus_inside(toplevel):
             now = time.monotonic()
             if now >= deadline:
                 raise FocusLost("focus not taken")
-            if not asked and now - started >= min(ASK_AFTER_S, timeout_s / 2):
+            if asked_at is None or now - asked_at >= ASK_AGAIN_S:
                 self.request(toplevel)
-                asked = True
+                asked_at = now
             if check is not None:
                 check()
             time.sleep(poll_s)

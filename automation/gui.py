@@ -61,6 +61,7 @@ class GuiOptions:
     quiet_timeout_s: float = 0.5  # ...but never wait longer than this for it to rest
     clear_settle_s: float = 0.025  # a clear pass showing no change within this changed nothing
     clear_passes: int = 4  # clear passes before an input that keeps changing is "not empty"
+    first_settle_s: float = 0.05  # first delivery to an agent: the input rests this long first
     poll_s: float = 0.001  # pause between screenshots while waiting for a change
     human_idle_s: float = 2.0  # the pointer must rest this long after someone else moved it
     human_wait_s: float = 10.0  # ...within this time, else "human active"
@@ -216,8 +217,10 @@ class GuiDriver:
         return receipt
 
     def close(self) -> None:
-        """Wait for the running delivery, cancel queued ones, release the X connection."""
+        """Wait for the running delivery, cancel queued ones, release the X connections."""
         self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._clipboard is not None:
+            self._clipboard.close()  # what we still serve goes to xsel, to outlive us
         self._grabber.close()
 
     def _deliver(self, parcel: Parcel) -> Receipt:
@@ -330,19 +333,25 @@ class GuiDriver:
         self._check_paused()
         pag.click(x, y)
         window = self._take_focus(x, y)
+        known = self._empty_look.get(agent.id)
+        if known is None:  # first contact: let the focus ring and caret be drawn first
+            self._wait_quiet(box, self._grabber.grab(box), opts.first_settle_s)
         empty = self._clear(agent.id, box, keys.clear, window)
         self._check_step(x, y, window)
         self._dirty.add(agent.id)  # from the paste on, text may be left in the input
         pag.hotkey(*keys.paste)
-        pasted = self._wait_change(box, (empty,), opts.paste_timeout_s)
+        # Not a paste: the focus ring or caret drawn late (the input as it looks empty).
+        pasted = self._wait_change(box, empty, opts.paste_timeout_s, sudden=True, also=known)
         if pasted is None:
             raise _Abort("paste not seen")
         pasted = self._wait_quiet(box, pasted, opts.quiet_s)
         self._check_step(x, y, window)
         pag.hotkey(*keys.submit)
-        if self._wait_change(box, (pasted,), opts.submit_timeout_s) is None:
+        after = self._wait_change(box, pasted, opts.submit_timeout_s, sudden=True)
+        if after is None:
             raise _Abort("submit not seen")
         self._dirty.discard(agent.id)
+        self._empty_look[agent.id] = after  # focused and empty again
 
     def _take_focus(self, x: int, y: int) -> int | None:
         """The top-level window under the point, once it has the keyboard (else FocusLost)."""
@@ -360,11 +369,11 @@ class GuiDriver:
     ) -> Image.Image:
         """Empty the input and return how it looks empty; ``input not empty`` when it cannot.
 
-        Fast path: one clear pass, and the input line looks as it did when last seen empty.
-        Else pass again until a pass changes nothing: an input that keeps changing (a Ctrl+A
-        that only moves to the line start, then Delete) is not empty. An input that may hold
-        an earlier attempt's paste, on which the clear keys changed nothing, must look as it
-        did when it was empty.
+        One clear pass; done when the input line looks as it did when last seen empty, or when
+        the pass changed nothing. When it changed something, pass again until a pass changes
+        nothing: an input that keeps changing (a Ctrl+A that only moves to the line start,
+        then Delete) is not empty. An input that may hold an earlier attempt's paste, on which
+        the clear keys changed nothing, must look as it did when it was empty.
         """
         opts = self.options
         start = self._grabber.grab(box)
@@ -375,18 +384,21 @@ class GuiDriver:
         if known is not None and not changed(_crop(known, band), _crop(image, band), opts.thin_px):
             return image
         moved = changed(start, image, opts.thin_px)
+        dirty = agent_id in self._dirty and known is not None
+        if not moved and not dirty:
+            self._empty_look.setdefault(agent_id, image)  # nothing there to clear: empty
+            return image
         for _ in range(opts.clear_passes):
             self._check_focus(window)
             self._press_each(clear)
-            after = self._wait_change(box, (image,), opts.clear_settle_s)
+            after = self._wait_change(box, image, opts.clear_settle_s)
             if after is None:
                 break
             moved = True
             image = self._wait_quiet(box, after, opts.quiet_s)
         else:
             raise _Abort("input not empty")
-        dirty = agent_id in self._dirty and known is not None and not moved
-        if dirty and changed(known, image, opts.thin_px):
+        if dirty and not moved and known is not None and changed(known, image, opts.thin_px):
             raise _Abort("input not empty")
         self._empty_look[agent_id] = image
         return image
@@ -431,15 +443,23 @@ class GuiDriver:
         return box
 
     def _wait_change(
-        self, region: Rect, references: tuple[Image.Image, ...], timeout: float
+        self, region: Rect, reference: Image.Image, timeout: float, sudden: bool = False,
+        also: Image.Image | None = None,
     ) -> Image.Image | None:
-        """The first grab that differs from every reference; None at the timeout."""
+        """The first grab that differs from ``reference`` (and ``also``); None at the timeout.
+
+        ``sudden``: the grab must also differ from the grab before it, so a slow animation (a
+        focus ring fading in, each frame a few levels from the last) is not taken for a paste.
+        """
         deadline = time.monotonic() + self._wait_s(timeout)
         thin = self.options.thin_px
+        previous = reference
         while True:
             image = self._grabber.grab(region)
-            if all(changed(reference, image, thin) for reference in references):
+            moved = changed(reference, image, thin) and (also is None or changed(also, image, thin))
+            if moved and (not sudden or changed(previous, image, thin)):
                 return image
+            previous = image
             if time.monotonic() >= deadline:
                 self._check_paused()  # cut short by the delivery's deadline: say so
                 return None
@@ -490,7 +510,7 @@ class GuiDriver:
         opts = self.options
         last = tuple(self._pag.position())
         if not force and last == self._left_at():
-            return last  # type: ignore[return-value]
+            return last
         deadline = time.monotonic() + self._wait_s(opts.human_wait_s)
         still_since = time.monotonic()
         while time.monotonic() - still_since < opts.human_idle_s:
@@ -501,7 +521,7 @@ class GuiDriver:
             now = tuple(self._pag.position())
             if now != last:
                 last, still_since = now, time.monotonic()
-        return last  # type: ignore[return-value]
+        return last
 
     def _left_at(self) -> tuple[int, int] | None:
         try:

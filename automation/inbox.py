@@ -48,9 +48,9 @@ class InboxDeliverer:
             log.warning(
                 "inbox delivery %s to %s failed: %s", parcel.delivery_id, parcel.agent.id, exc
             )
-            return Receipt(False, "inbox write failed", METHOD, True)
+            return Receipt.failed("inbox write failed", METHOD)
         log.info("delivery %s to %s: written to %s", parcel.delivery_id, parcel.agent.id, path)
-        return Receipt(True, None, METHOD, False)
+        return Receipt.delivered(METHOD)
 
     def write(self, parcel: Parcel) -> Path:
         """Write the parcel's file now; its path. Raises OSError when the disk refuses."""

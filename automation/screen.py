@@ -248,24 +248,22 @@ def _desktop_bounds() -> Rect:
 
 
 def grab_whole(rect: Rect) -> Image.Image:
-    """A large region (the whole desktop) in one request: Pillow's XCB grab on X11.
+    """A large region (the whole desktop) in one request.
 
-    python-xlib takes seconds for a full-screen image (it decodes the reply in Python);
-    ``ImageGrab`` takes about 0.1 s.
+    python-xlib takes seconds for a full-screen image (it decodes the reply in Python); mss
+    takes milliseconds.
     """
-    from PIL import ImageGrab
-
-    if not IS_X11:
-        return ImageGrab.grab(bbox=rect.bbox, all_screens=True).convert("RGB")
-    allow_missing_xauthority()
+    grabber = Grabber()
     try:
-        return ImageGrab.grab(bbox=rect.bbox, xdisplay=os.environ.get("DISPLAY")).convert("RGB")
-    except OSError as exc:
+        return grabber.grab(rect)
+    except Exception as exc:  # mss.ScreenShotError and the X errors beneath it
         raise NoDisplay(f"cannot grab the screen: {exc}") from None
+    finally:
+        grabber.close()
 
 
 class Grabber:
-    """Screenshots of screen regions (fast on X11: only the region crosses the wire).
+    """Screenshots of screen regions (only the region crosses the wire), and the screens.
 
     ``display_name`` is the X display to use (default: ``$DISPLAY`` when first needed).
     """
@@ -273,26 +271,27 @@ class Grabber:
     def __init__(self, display_name: str | None = None) -> None:
         self.display_name = display_name
         self._display: Any = None
+        self._mss: Any = None
 
     def grab(self, rect: Rect) -> Image.Image:
-        """An RGB image of ``rect``."""
-        if not IS_X11:
-            from PIL import ImageGrab
+        """An RGB image of ``rect`` (through mss: ~0.6 ms for 480x540, python-xlib takes 28)."""
+        if self._mss is None:
+            import mss
 
-            return ImageGrab.grab(bbox=rect.bbox, all_screens=True)
-        from Xlib import X
-
-        root = self.connection().screen().root
-        raw = root.get_image(rect.left, rect.top, rect.width, rect.height, X.ZPixmap, 0xFFFFFFFF)
-        data = raw.data
-        if isinstance(data, str):  # python-xlib hands large replies back as latin-1 text
-            data = data.encode("latin-1")
-        if len(data) != rect.width * rect.height * 4:  # not a 24/32-bit visual
-            from PIL import ImageGrab
-
-            name = self.display_name or os.environ.get("DISPLAY")
-            return ImageGrab.grab(bbox=rect.bbox, xdisplay=name)
-        return Image.frombytes("RGB", (rect.width, rect.height), data, "raw", "BGRX")
+            if IS_X11:
+                name = self.display_name or os.environ.get("DISPLAY")
+                if not name:
+                    raise NoDisplay("DISPLAY is not set")
+                allow_missing_xauthority()
+                try:
+                    self._mss = mss.MSS(display=name)
+                except mss.ScreenShotError as exc:
+                    raise NoDisplay(f"cannot open display {name}: {exc}") from None
+            else:
+                self._mss = mss.MSS()
+        box = {"left": rect.left, "top": rect.top, "width": rect.width, "height": rect.height}
+        shot = self._mss.grab(box)
+        return Image.frombytes("RGB", shot.size, shot.bgra, "raw", "BGRX")
 
     def screens(self) -> list[Rect]:
         """The monitors, asked through this grabber's connection."""
@@ -307,8 +306,12 @@ class Grabber:
         return self._display
 
     def close(self) -> None:
-        """Close the X connection, if any."""
+        """Close the X connections, if any."""
         if self._display is not None:
             with contextlib.suppress(Exception):
                 self._display.close()
             self._display = None
+        if self._mss is not None:
+            with contextlib.suppress(Exception):
+                self._mss.close()
+            self._mss = None

@@ -24,10 +24,12 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
     import discord  # noqa: F401
 
+from localdiscord import LocalDiscordServer, UserSpec, local_client_options, pointed_at
+
 from bot.app import Builder, Coordinator, DelivererFactory, run_with_discord, started_parts
 from bot.config import Config
 from bot.discordbot.settings import DiscordSettings
-from bot.localdiscord import LocalDiscordServer, local_client_options, pointed_at
+from core.errors import SwarmError
 from core.models import Receipt, TaskSpec
 from core.protocols import Parcel
 from core.service import SwarmService
@@ -50,9 +52,9 @@ class BusyAgents:
     async def deliver(self, parcel: Parcel) -> Receipt:
         """Complete the parcel's task immediately."""
         if parcel.task_id is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(SwarmError):  # already done by an earlier prompt
                 await self.service.complete_task(parcel.task_id, parcel.agent.id)
-        return Receipt(True, None, "bench")
+        return Receipt.delivered("bench")
 
 
 async def background_load(service: SwarmService, stop: asyncio.Event) -> int:
@@ -116,7 +118,7 @@ async def measure_acks(count: int, home: Path) -> dict[str, float]:
     }
 
 
-async def _interactions(server: LocalDiscordServer, user: object, count: int) -> list[float]:
+async def _interactions(server: LocalDiscordServer, user: UserSpec, count: int) -> list[float]:
     rng = random.Random(1)
     latencies = []
     for _ in range(count):
@@ -153,7 +155,7 @@ async def _to_windows(count: int, home: Path, windows: Any) -> list[float]:
         return [await _one_message(server, boss, windows, i % 8) for i in range(1, count + 1)]
 
 
-async def _one_message(server: LocalDiscordServer, user: object, windows: Any,
+async def _one_message(server: LocalDiscordServer, user: UserSpec, windows: Any,
                        index: int) -> float:
     before = len(windows.texts(index))
     started = time.perf_counter()

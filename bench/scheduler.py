@@ -11,6 +11,7 @@ import asyncio
 import json
 import random
 import resource
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -22,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.app import Builder
 from bot.config import Config
 from core import scheduling
+from core.context import Ctx
 from core.models import Receipt, TaskSpec
 from core.protocols import Parcel
 from core.service import SwarmService
@@ -50,7 +52,7 @@ class CompletingAgents:
         if parcel.task_id is not None:
             await self.service.complete_task(parcel.task_id, parcel.agent.id, "done")
             self.done += 1
-        return Receipt(True, None, "bench")
+        return Receipt.delivered("bench")
 
 
 def write_config(folder: Path) -> Path:
@@ -145,7 +147,8 @@ async def _decisions(
     return {"stored": stored, **_percentiles("call", calls), **_percentiles("sql", inside)}
 
 
-def _timed_decision(conn, ctx):  # type: ignore[no-untyped-def]
+def _timed_decision(conn: sqlite3.Connection, ctx: Ctx
+                    ) -> tuple[scheduling.Assignment | None, float]:
     """One decision, timed inside the database thread (queries and writes, no commit)."""
     start = time.perf_counter()
     assignment = scheduling.assign_next(conn, ctx)
@@ -160,7 +163,7 @@ def _percentiles(name: str, seconds: list[float]) -> dict[str, float]:
     }
 
 
-def _bulk_done(conn, count: int) -> None:  # type: ignore[no-untyped-def]
+def _bulk_done(conn: sqlite3.Connection, count: int) -> None:
     """Insert finished tasks quickly (history the hot queries must not scan)."""
     rows = [
         (f"old {i}", i % 4, ROLES[i % 8], "done", "bench", 0.0, 0.0, f"Agent-{i % 8 + 1}")

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -204,7 +204,7 @@ async def run_with_discord(builder: Builder, *, stop: asyncio.Event | None = Non
 
 
 @contextlib.contextmanager
-def _stop_on_signals(stop: asyncio.Event):  # type: ignore[no-untyped-def]
+def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
     loop = asyncio.get_running_loop()
     installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.errors import SwarmError
 
@@ -27,7 +27,7 @@ Coordinate a team of AI coding agents: tasks with priorities and dependencies,
 messages into the agents' chat windows, and reports back from their terminals.
 
 State lives in $SWARM_HOME (default ~/.swarm); agents are read from --config,
-$SWARM_CONFIG, $SWARM_HOME/agents.toml or the bundled config/agents.toml.
+$SWARM_CONFIG, $SWARM_HOME/agents.toml or the bundled agents file.
 Agents report back with: swarm task start T-12 / swarm task done T-12 --note "..."
 """
 
@@ -87,13 +87,6 @@ def _configuration(args: argparse.Namespace) -> Config:
     from bot.config import Config
 
     return Config.load(args.config)
-
-
-def emit_json(value: Any) -> None:
-    """Print ``value`` as indented JSON."""
-    import json
-
-    print(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

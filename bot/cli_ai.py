@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli import emit_json
+from bot.cli_output import emit_json
 
 if TYPE_CHECKING:
     from core.ai.service import AIService

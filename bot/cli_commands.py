@@ -7,7 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from bot import cli_format as fmt
-from bot.cli import emit_json
+from bot.cli_output import emit_json
 from core.models import Priority, TaskSpec, TaskStatus
 
 if TYPE_CHECKING:

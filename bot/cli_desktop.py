@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli import emit_json
+from bot.cli_output import emit_json
 from core.errors import InvalidState
-from core.settings import DEFAULT_CONFIG
+from core.settings import bundled_agents_file
 
 if TYPE_CHECKING:
     from core.service import SwarmService
@@ -70,10 +70,10 @@ async def cmd_calibrate(service: SwarmService, args: argparse.Namespace) -> None
     from automation.screen import NoDisplay
 
     path = service.settings.config_path
-    if path.resolve() == DEFAULT_CONFIG.resolve():
+    if path.resolve() == bundled_agents_file().resolve():
         path = service.settings.home / "agents.toml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(DEFAULT_CONFIG, path)
+        shutil.copyfile(bundled_agents_file(), path)
         print(f"calibrating a copy of the bundled layout: {path} (used from now on)")
     try:
         # In this thread, with Python's own Ctrl+C handling, so that Ctrl+C stops the

@@ -19,6 +19,8 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_run, no_service=True)
     p = sub.add_parser("demo", help="the whole swarm locally: Discord, windows, agents")
     p.add_argument("--keep", action="store_true", help="keep the demo's SWARM_HOME folder")
+    p.add_argument("--inbox", action="store_true",
+                   help="deliver to inbox files, even where Xvfb could show real windows")
     p.set_defaults(handler=cmd_demo, no_service=True)
 
 
@@ -45,4 +47,4 @@ async def cmd_demo(_service: None, args: argparse.Namespace) -> int:
     """``swarm demo``."""
     from bot.demo import run_demo
 
-    return await run_demo(keep=args.keep)
+    return await run_demo(keep=args.keep, inbox=args.inbox)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.cli import emit_json
+from bot.cli_output import emit_json
 from core.text import shorten
 
 if TYPE_CHECKING:

@@ -107,4 +107,4 @@ class Config:
     def _section(self, name: str, parse: Callable[[], T]) -> T:
         if name not in self._sections:
             self._sections[name] = parse()
-        return self._sections[name]  # type: ignore[no-any-return]
+        return self._sections[name]

@@ -25,6 +25,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.demo_desk import DemoDesk, open_desk
+from core.errors import ConfigError
 from core.service import SwarmService
 
 SCENARIO: list[tuple[str, dict[str, str]]] = [
@@ -57,13 +58,24 @@ async def swarm_cli(home: Path, *args: str, agent: str | None = None) -> str:
     return out.decode().strip()
 
 
-async def run_demo(keep: bool = False) -> int:
+def require_localdiscord() -> None:
+    """Fail with one clear line when the local Discord (the ``demo`` extra) is missing."""
+    try:
+        import localdiscord  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            "swarm demo needs the localdiscord package (the swarm[demo] extra): in the swarm "
+            "repository run make, or pip install ./packages/localdiscord") from None
+
+
+async def run_demo(keep: bool = False, inbox: bool = False) -> int:
     """Play the scenario; 0 when every task got done."""
+    require_localdiscord()
     home = Path(tempfile.mkdtemp(prefix="swarm-demo-"))
     print(f"swarm demo: SWARM_HOME={home}")
     config = Config({"SWARM_HOME": str(home)})  # the demo ignores the user's settings
     try:
-        async with open_desk(home) as desk:
+        async with open_desk(home, inbox=inbox) as desk:
             print(f"agents: {desk.description}\n")
             return await _with_discord(config, desk, home)
     finally:
@@ -76,9 +88,10 @@ async def _with_discord(config: Config, desk: DemoDesk, home: Path) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
         import discord  # noqa: F401
+    from localdiscord import LocalDiscordServer, local_client_options, pointed_at
+
     from bot.app import Builder, Coordinator, run_with_discord, started_parts
     from bot.discordbot.settings import DiscordSettings
-    from bot.localdiscord import LocalDiscordServer, local_client_options, pointed_at
 
     async with LocalDiscordServer(guild_name="swarm-demo") as server:
         channel = server.add_text_channel("swarm")

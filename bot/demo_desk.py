@@ -36,10 +36,12 @@ class DemoDesk(Protocol):
 class InboxDesk:
     """Agents that read one file per message from their inbox folder."""
 
-    description = "inbox files (no Xvfb here: install it to see real windows)"
     method = "inbox"
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path,
+                 description: str = "inbox files (no Xvfb here: install it to see real windows)"
+                 ) -> None:
+        self.description = description
         self.inbox = home / "inbox"
         self._seen: set[Path] = set()
 
@@ -113,10 +115,13 @@ class ScreenDesk:
 
 
 @contextlib.asynccontextmanager
-async def open_desk(home: Path) -> AsyncIterator[DemoDesk]:
-    """Windows on a virtual screen when Xvfb is installed, inbox files otherwise."""
+async def open_desk(home: Path, inbox: bool = False) -> AsyncIterator[DemoDesk]:
+    """Windows on a virtual screen when Xvfb is installed (and not ``inbox``), else inbox files."""
     from automation import virtual_desktop as vd
 
+    if inbox:
+        yield InboxDesk(home, "inbox files (--inbox)")
+        return
     if vd.xvfb_path() is None:
         yield InboxDesk(home)
         return

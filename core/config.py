@@ -135,7 +135,7 @@ def _ints(value: Any, count: int, key: str, where: str) -> Any:
 
 
 def _region(value: Any, key: str, where: str) -> tuple[int, int, int, int] | None:
-    region = _ints(value, 4, key, where)
+    region: tuple[int, int, int, int] | None = _ints(value, 4, key, where)
     if region is not None and (region[2] <= 0 or region[3] <= 0):
         raise ConfigError(f"{where}: {key} width and height must be positive")
     return region

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
-from core.errors import DatabaseTooNew
+from core.errors import ConfigError, DatabaseTooNew
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,7 @@ class Database:
     """
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        self._conn = conn
+        self._aio = conn
         self.path = path
 
     @classmethod
@@ -213,6 +214,7 @@ class Database:
         conn = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout_s)
         db = cls(conn, path)
         try:
+            await check_thread_access(conn)
             await db._call(_setup, busy_timeout_s)
             await db._call(migrate)
         except BaseException:
@@ -222,7 +224,7 @@ class Database:
 
     async def close(self) -> None:
         """Close the connection (and its thread)."""
-        await self._conn.close()
+        await self._aio.close()
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(conn, *args)`` outside any write transaction."""
@@ -233,10 +235,52 @@ class Database:
         return await self._call(run_in_transaction, fn, *args)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        # aiosqlite's documented methods cost one thread hop per statement; its internal
-        # ``_execute`` runs a whole function in the connection thread (stable since 0.11).
-        raw = self._conn
-        return await raw._execute(lambda: fn(raw._conn, *args))
+        return await _in_thread(self._aio, fn, *args)
+
+
+# aiosqlite's documented methods cost one thread hop per statement; its internal
+# ``Connection._execute`` runs a whole function in the connection's thread, on the
+# ``sqlite3.Connection`` it keeps as ``_conn`` (both unchanged since 0.11). They are used here
+# and nowhere else; the range in pyproject.toml is the one tested, and ``Database.open``
+# checks them so that a release that moved them fails at start-up with the remedy.
+TESTED_AIOSQLITE = ">=0.20,<0.23"
+
+
+async def _in_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn(sqlite3_connection, *args)`` whole in ``conn``'s worker thread: one hop."""
+    return cast(T, await conn._execute(lambda: fn(conn._conn, *args)))  # type: ignore[no-untyped-call]
+
+
+async def check_thread_access(conn: aiosqlite.Connection) -> None:
+    """Raise ConfigError with the remedy if aiosqlite's internals used above have moved."""
+    try:
+        raw, thread = await _in_thread(conn, _connection_and_thread)
+    except (AttributeError, TypeError) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    else:
+        if not isinstance(raw, sqlite3.Connection):
+            problem = f"_conn is a {type(raw).__name__}, not a sqlite3.Connection"
+        elif thread == threading.get_ident():
+            problem = "_execute no longer runs in the connection's thread"
+        else:
+            return
+    raise ConfigError(
+        f"aiosqlite {_version('aiosqlite')} changed Connection._execute/_conn, which swarm "
+        f"runs its transactions through ({problem}): install a tested release with "
+        f"pip install 'aiosqlite{TESTED_AIOSQLITE}'")
+
+
+def _connection_and_thread(conn: sqlite3.Connection) -> tuple[sqlite3.Connection, int]:
+    return conn, threading.get_ident()
+
+
+def _version(dist: str) -> str:
+    from importlib import metadata  # 30 ms: only on the way to an error
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "(version unknown)"
 
 
 def _setup(conn: sqlite3.Connection, busy_timeout_s: float) -> None:

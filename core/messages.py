@@ -8,6 +8,7 @@ import sqlite3
 from core.context import Ctx
 from core.models import Delivery, DeliveryState, Priority, Receipt, task_ref
 from core.store import DELIVERY_SELECT, insert_event, row_to_delivery
+from core.text import shorten
 
 DEFER_DELAY_S = 1.0  # a deferred delivery (not attempted) is looked at again after this
 
@@ -35,9 +36,9 @@ def queue(
         [(message_id, agent, ctx.now, ctx.now) for agent in recipients],
     )
     if task_id is None:
-        preview = text if len(text) <= 80 else text[:77] + "..."
         insert_event(conn, ctx.now, "message.queued",
-                     f"message from {ctx.actor} to {', '.join(recipients)}: {preview}",
+                     f"message from {ctx.actor} to {', '.join(recipients)}: "
+                     f"{shorten(text, 80)}",
                      actor=ctx.actor, data={"message": message_id, "target": target})
     return message_id
 
@@ -162,4 +163,5 @@ def recover(conn: sqlite3.Connection, ctx: Ctx) -> int:
 def next_due(conn: sqlite3.Connection) -> float | None:
     """When the earliest queued delivery becomes due."""
     row = conn.execute("SELECT min(not_before) FROM deliveries WHERE state = 'queued'").fetchone()
-    return row[0]
+    due: float | None = row[0]
+    return due

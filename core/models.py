@@ -257,3 +257,15 @@ class Receipt:
     method: str = ""
     retryable: bool = True
     deferred: bool = False  # not attempted (paused, the human is busy): retry without a try
+
+    @classmethod
+    def delivered(cls, method: str) -> Receipt:
+        """The text arrived."""
+        return cls(True, None, method, retryable=False)
+
+    @classmethod
+    def failed(cls, reason: str, method: str = "", *, retryable: bool = True,
+               deferred: bool = False) -> Receipt:
+        """It did not arrive, and why; ``retryable=False``: another try cannot help;
+        ``deferred``: it was not attempted (retried later without using up a try)."""
+        return cls(False, reason, method, retryable, deferred)

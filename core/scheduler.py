@@ -52,7 +52,7 @@ class ErrorBackoff:
     def failed(self) -> float:
         """Count one more failure in a row; the wait before the next try."""
         self.failures += 1
-        return min(self.max_s, self.first_s * 2 ** min(self.failures - 1, 30))
+        return min(self.max_s, self.first_s * 2.0 ** min(self.failures - 1, 30))
 
     def succeeded(self) -> None:
         """The streak is over."""
@@ -274,7 +274,7 @@ class Scheduler:
     async def _deliver(self, delivery: Delivery) -> Receipt:
         agent = self.service.agents.get(delivery.agent)
         if agent is None:
-            return Receipt(False, f"{delivery.agent} is no longer configured", retryable=False)
+            return Receipt.failed(f"{delivery.agent} is no longer configured", retryable=False)
         text = render(delivery.text, sender=delivery.sender, agent=agent.id,
                       task_id=delivery.task_id, priority=delivery.priority,
                       is_retry=delivery.is_retry)

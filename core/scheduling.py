@@ -37,13 +37,13 @@ def free_agents(conn: sqlite3.Connection, ctx: Ctx) -> list[_AgentView]:
     """Configured agents that are not paused and below their capacity."""
     load = active_load(conn)
     rows = conn.execute("SELECT id, paused, score, idle_since FROM agent_state").fetchall()
-    state = {r[0]: r for r in rows}
+    state = {r["id"]: r for r in rows}
     views = []
     for agent in ctx.agents.values():
         row = state.get(agent.id)
-        if row is None or row[1] or load.get(agent.id, 0) >= agent.capacity:
+        if row is None or row["paused"] or load.get(agent.id, 0) >= agent.capacity:
             continue
-        views.append(_AgentView(agent, load.get(agent.id, 0), row[2], row[3]))
+        views.append(_AgentView(agent, load.get(agent.id, 0), row["score"], row["idle_since"]))
     return views
 
 
@@ -56,13 +56,13 @@ def assign_next(conn: sqlite3.Connection, ctx: Ctx) -> Assignment | None:
         "SELECT id, role, capabilities, pinned_agent, prev_agent, not_before FROM tasks "
         "WHERE status = 'ready' ORDER BY priority DESC, id")
     for row in rows:  # the cursor steps lazily: usually only the first few rows are read
-        if row[5] > ctx.now:
+        if row["not_before"] > ctx.now:
             continue
-        caps = tuple(json.loads(row[2])) if row[2] != "[]" else ()
-        choice = _best_agent(free, row[1], caps, row[3], row[4])
+        caps = tuple(json.loads(row["capabilities"])) if row["capabilities"] != "[]" else ()
+        choice = _best_agent(free, row["role"], caps, row["pinned_agent"], row["prev_agent"])
         if choice is not None:
             rows.close()
-            return _assign(conn, ctx, row[0], choice)
+            return _assign(conn, ctx, row["id"], choice)
     return None
 
 
@@ -142,12 +142,14 @@ def record_receipt(
         row = conn.execute(
             "SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = ?",
             (delivery.task_id,)).fetchone()
-        if row is not None and row[0] == "assigned" and row[1] == delivery.agent:
+        if row is not None and row["status"] == "assigned" and row["assignee"] == delivery.agent:
             why = f"could not deliver to {delivery.agent}: {receipt.reason or 'failed'}"
-            if row[2] >= row[3]:
-                tasks.finish_failed(conn, ctx, delivery.task_id, None, f"{why} ({row[2]} attempts)")
+            attempts = row["attempts"]
+            if attempts >= row["max_attempts"]:
+                tasks.finish_failed(conn, ctx, delivery.task_id, None,
+                                    f"{why} ({attempts} attempts)")
             else:
-                tasks.release(conn, ctx, delivery.task_id, why, backoff=backoff(ctx, row[2]))
+                tasks.release(conn, ctx, delivery.task_id, why, backoff=backoff(ctx, attempts))
     return state
 
 
@@ -168,7 +170,7 @@ def set_paused(conn: sqlite3.Connection, ctx: Ctx, agent_id: str, paused: bool) 
     """Pause or resume one agent; return False when it already was so."""
     agent = ctx.agent(agent_id).id
     row = conn.execute("SELECT paused FROM agent_state WHERE id = ?", (agent,)).fetchone()
-    if bool(row[0]) == paused:
+    if bool(row["paused"]) == paused:
         return False
     conn.execute("UPDATE agent_state SET paused = ? WHERE id = ?", (int(paused), agent))
     word = "paused" if paused else "resumed"

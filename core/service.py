@@ -68,6 +68,7 @@ class SwarmService:
 
     async def write(self, actor: str, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(conn, ctx, *args)`` as one transaction by ``actor``; wake listeners."""
+        result: T
         result, changed = await self.db.write(_counting_changes, fn, self.ctx(actor), *args)
         if changed:
             for listener in self._listeners:
@@ -99,7 +100,9 @@ class SwarmService:
         agent_id = self.ctx("").agent(agent).id if agent else None
         return await self.db.read(store.list_tasks, wanted, agent_id, limit)
 
-    async def add_dependencies(self, ref: str | int, after: Sequence[str | int], actor: str):
+    async def add_dependencies(
+        self, ref: str | int, after: Sequence[str | int], actor: str
+    ) -> None:
         """Make a task wait for more tasks."""
         ids = [parse_task_ref(a) for a in after]
         await self.write(actor, tasks.add_dependencies, parse_task_ref(ref), ids)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import ConfigError
-
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "agents.toml"
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,20 @@ def _config_path(env: Mapping[str, str], home: Path, explicit: str | Path | None
     if env.get("SWARM_CONFIG"):
         return Path(env["SWARM_CONFIG"]).expanduser()
     in_home = home / "agents.toml"
-    return in_home if in_home.is_file() else DEFAULT_CONFIG
+    return in_home if in_home.is_file() else bundled_agents_file()
+
+
+@functools.cache
+def bundled_agents_file() -> Path:
+    """The agents file shipped with swarm (package data ``core/bundled/agents.toml``)."""
+    from importlib.resources import as_file, files  # ~10 ms: only when it is needed
+
+    resource = files("core") / "bundled" / "agents.toml"
+    if isinstance(resource, Path):
+        return resource
+    stack = contextlib.ExitStack()  # installed as a zip: a temporary copy for this process
+    atexit.register(stack.close)
+    return stack.enter_context(as_file(resource))
 
 
 def env_int(env: Mapping[str, str], name: str, default: int) -> int:

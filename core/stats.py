@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageDraw, ImageFont
-
 from core.summary import STALL_S, gather_stats, parse_period
 
 if TYPE_CHECKING:
+    from PIL import ImageDraw
+
     from core.service import SwarmService
 
 WIDTH, MARGIN, ROW, LABEL_W, TITLE_H = 1000, 20, 28, 110, 92
@@ -164,6 +164,8 @@ def _utc(ts: float) -> str:
 
 def render_png(stats: Stats) -> bytes:
     """A bar chart per agent: tasks done, failure rate, median time to done; PNG bytes."""
+    from PIL import Image, ImageDraw, ImageFont  # only when a chart is drawn
+
     height = TITLE_H + ROW * max(1, len(stats.agents)) + 2 * MARGIN + 10
     image = Image.new("RGB", (WIDTH, height), BACKGROUND)
     draw = ImageDraw.Draw(image)

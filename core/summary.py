@@ -17,6 +17,7 @@ from core.ai import AIClient, AIError, BudgetExceeded
 from core.ai.errors import ENABLE_HINT
 from core.errors import InvalidInput
 from core.models import task_ref
+from core.text import shorten
 
 if TYPE_CHECKING:
     from core.service import SwarmService
@@ -105,7 +106,7 @@ class SummaryService:
 def _clean(text: str) -> str:
     """The model's text, bounded, with mass mentions defused (it is data, not commands)."""
     text = text.strip().replace("@everyone", "@\u200beveryone").replace("@here", "@\u200bhere")
-    return text if len(text) <= NARRATIVE_LIMIT else text[: NARRATIVE_LIMIT - 1] + "…"
+    return shorten(text, NARRATIVE_LIMIT)
 
 
 def _messages(stats: dict[str, Any], period: str) -> list[dict[str, str]]:
@@ -147,7 +148,8 @@ def _count_events(conn: sqlite3.Connection, kind: str, window: tuple[float, floa
     return int(row[0])
 
 
-def _per_agent(conn: sqlite3.Connection, window: tuple[float, float]) -> dict[str, dict]:
+def _per_agent(conn: sqlite3.Connection, window: tuple[float, float]
+               ) -> dict[str, dict[str, Any]]:
     rows = conn.execute(
         "SELECT agent_id, SUM(kind = 'task.done'), SUM(kind = 'task.failed') FROM events "
         "WHERE kind IN ('task.done', 'task.failed') AND agent_id IS NOT NULL AND ts >= ? "

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from core import messages
 from core.context import Ctx
-from core.errors import DependencyError, InvalidInput, InvalidState, Unassignable
+from core.errors import DependencyError, InvalidInput, InvalidState, NotFound, Unassignable
 from core.models import ACTIVE, FINISHED, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
 from core.store import get_task, insert_event, task_exists
 
@@ -80,7 +80,7 @@ def _resolve_after(
 def _existing_dep(conn: sqlite3.Connection, dep: str | int) -> int:
     try:
         dep_id = parse_task_ref(dep)
-    except Exception:
+    except NotFound:
         raise DependencyError(f"dependency {dep!r} does not exist") from None
     if not task_exists(conn, dep_id):
         raise DependencyError(f"dependency {task_ref(dep_id)} does not exist")

@@ -26,11 +26,11 @@ class RecordingDeliverer:
         """Record the parcel, or fail (or defer) with the reason configured for its agent."""
         reason = self.failing.get(parcel.agent.id)
         if reason:
-            return Receipt(False, reason, "test")
+            return Receipt.failed(reason, "test")
         if parcel.agent.id in self.deferring:
-            return Receipt(False, self.deferring[parcel.agent.id], "test", deferred=True)
+            return Receipt.failed(self.deferring[parcel.agent.id], "test", deferred=True)
         self.parcels.append(parcel)
-        return Receipt(True, None, "test")
+        return Receipt.delivered("test")
 
     def for_agent(self, agent: str) -> list[Parcel]:
         """Parcels delivered to one agent."""

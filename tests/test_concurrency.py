@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shlex
@@ -11,10 +12,28 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, run_cli, write_agents
+from core.models import TaskSpec
+from core.scheduler import Scheduler
+from core.service import SwarmService
+from core.settings import Settings
+from tests.helpers import ROOT, RecordingDeliverer, run_cli, write_agents
 
 WORKERS = 8
 PER_WORKER = 6
+
+
+async def _assigned_tasks(home: Path, config: Path) -> dict[int, list[str]]:
+    """Set-up in-process (the CLI is not what is tested here): each worker's assigned tasks."""
+    service = await SwarmService.open(Settings(home=home, config_path=config))
+    try:
+        await service.create_tasks([TaskSpec(f"pre {w}.{n}", agent=f"W-{w}")
+                                    for w in range(1, WORKERS + 1) for n in range(PER_WORKER)],
+                                   "test")
+        await Scheduler(service, RecordingDeliverer()).run_burst()
+        return {w: [t.ref for t in await service.list_tasks("assigned", f"W-{w}")]
+                for w in range(1, WORKERS + 1)}
+    finally:
+        await service.close()
 
 
 @pytest.mark.timeout(180)
@@ -23,14 +42,7 @@ def test_eight_processes_add_and_complete_at_once(tmp_path: Path) -> None:
     config = write_agents(tmp_path / "agents.toml", [
         {"id": f"W-{i}", "role": "worker", "capacity": 50, "delivery": "inbox"}
         for i in range(1, WORKERS + 1)])
-    for worker in range(1, WORKERS + 1):
-        for n in range(PER_WORKER):
-            assert run_cli(home, "task", "add", f"pre {worker}.{n}", "--agent", f"W-{worker}",
-                           config=config).code == 0
-    assert run_cli(home, "run", "--no-discord", "--burst", config=config).code == 0
-    mine = {w: [t["id"] for t in json.loads(run_cli(
-        home, "task", "list", "--agent", f"W-{w}", "--json", config=config).out)]
-        for w in range(1, WORKERS + 1)}
+    mine = asyncio.run(_assigned_tasks(home, config))
     assert all(len(ids) == PER_WORKER for ids in mine.values())
 
     env = {**os.environ, "SWARM_HOME": str(home), "SWARM_CONFIG": str(config)}

@@ -8,7 +8,7 @@ import pytest
 
 from core.config import load_agents
 from core.errors import ConfigError
-from core.settings import DEFAULT_CONFIG, Settings
+from core.settings import Settings, bundled_agents_file
 from tests.helpers import run_cli, write_agents
 
 ROLES = ["integration", "architecture", "infrastructure", "qa", "data", "coordination", "web",
@@ -16,7 +16,7 @@ ROLES = ["integration", "architecture", "infrastructure", "qa", "data", "coordin
 
 
 def test_default_layout_is_eight_agents_in_a_4x2_grid() -> None:
-    agents = load_agents(DEFAULT_CONFIG)
+    agents = load_agents(bundled_agents_file())
     assert [a.id for a in agents] == [f"Agent-{i}" for i in range(1, 9)]
     assert [a.role for a in agents] == ROLES
     points = [a.input for a in agents]
@@ -101,7 +101,7 @@ def test_missing_file_is_a_clear_cli_error(tmp_path: Path) -> None:
 
 def test_config_resolution_order(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    assert Settings.from_env({"SWARM_HOME": str(home)}).config_path == DEFAULT_CONFIG
+    assert Settings.from_env({"SWARM_HOME": str(home)}).config_path == bundled_agents_file()
     home.mkdir()
     (home / "agents.toml").write_text("")
     assert Settings.from_env({"SWARM_HOME": str(home)}).config_path == home / "agents.toml"

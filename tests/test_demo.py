@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,3 +32,26 @@ def test_demo_runs_the_scenario_through_discord(tmp_path: Path) -> None:
         Path(shot.group(1)).unlink()
     else:
         assert "inbox files (no Xvfb here" in result.out
+
+
+@pytest.mark.timeout(120)
+def test_demo_inbox_uses_inbox_files_even_with_xvfb(tmp_path: Path) -> None:
+    result = run_cli(tmp_path / "unused-home", "demo", "--inbox", timeout=110)
+    assert result.code == 0, result.out + result.err
+    assert "agents: inbox files (--inbox)" in result.out
+    assert "summary: 5/5 tasks done, 0 failed" in result.out
+    assert "deliveries (inbox)" in result.out
+
+
+def test_demo_without_localdiscord_names_the_extra(tmp_path: Path) -> None:
+    hide = ("import sys; sys.modules['localdiscord'] = None; "  # as if it were not installed
+            "from bot.cli import main; sys.exit(main(['demo']))")
+    env = {**os.environ, "SWARM_HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", hide], env=env, capture_output=True, text=True,
+                          timeout=30)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("swarm: error: swarm demo needs the localdiscord package "
+                                  "(the swarm[demo] extra)")
+    assert len(proc.stderr.splitlines()) == 1
+    assert proc.stdout == ""
+    assert list(tmp_path.iterdir()) == []  # no demo folder, no SWARM_HOME

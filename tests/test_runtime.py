@@ -6,6 +6,7 @@ import asyncio
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from core import messages
-from core.models import TaskSpec, TaskStatus
+from core.context import Ctx
+from core.models import Delivery, TaskSpec, TaskStatus
 from core.scheduler import Scheduler
 from core.service import SwarmService
 from core.settings import Settings
@@ -142,7 +144,7 @@ async def _check_history(service: SwarmService, home: Path) -> None:
             holder[event.task_id or 0] = event.agent
         elif event.kind in ("task.requeued", "task.done"):
             holder[event.task_id or 0] = None
-    done = [e.task_id for e in events if e.kind == "task.done"]
+    done = [e.task_id for e in events if e.kind == "task.done" and e.task_id is not None]
     assert sorted(done) == sorted(t.id for t in tasks)
     assert not [d for d in await service.deliveries(limit=10_000) if d.state.value == "delivering"]
     prompts = [p.read_text() for p in (home / "inbox").glob("*/*")]
@@ -150,7 +152,7 @@ async def _check_history(service: SwarmService, home: Path) -> None:
         assert any(f"task {task.ref} |" in text for text in prompts), f"{task.ref} not delivered"
 
 
-def _in_flight(conn, ctx):  # type: ignore[no-untyped-def]
+def _in_flight(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
     """A message claimed for delivery in one transaction: a coordinator's delivery in flight."""
     messages.send(conn, ctx, "A1", "in flight")
     return messages.claim(conn, ctx)
@@ -178,6 +180,7 @@ async def test_a_second_coordinator_on_one_home_is_refused_and_recovers_nothing(
             {"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)}))
         try:
             flying = await service.write("test", _in_flight)
+            assert flying is not None
             for args in (("run", "--no-discord"), ("run", "--no-discord", "--burst")):
                 second = await asyncio.to_thread(run_cli, home, *args, config=config)
                 pid, started = (home / "coordinator.lock").read_text().split()

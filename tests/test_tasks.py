@@ -22,7 +22,7 @@ def counts(service: SwarmService) -> tuple[int, int, int]:
     """Rows in tasks, task_deps and events, read through a separate connection."""
     with sqlite3.connect(service.settings.db_path) as conn:
         return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                     for t in ("tasks", "task_deps", "events"))  # type: ignore[return-value]
+                     for t in ("tasks", "task_deps", "events"))
 
 
 async def test_new_task_is_ready_and_dependent_is_blocked(service: SwarmService) -> None:

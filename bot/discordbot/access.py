@@ -5,15 +5,16 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from bot.discordbot.settings import DiscordSettings
 
 log = logging.getLogger(__name__)
 
-ADMIN_COMMANDS = frozenset({
-    "pause", "resume", "task assign", "agent pause", "agent resume", "button reassign",
-    "screenshot",
-})
+# A command (or group) only swarm admins may use says so itself:
+# ``@tree.command(..., extras=ADMIN_ONLY)``; ``needed_for`` reads it, and the tree checks it
+# before every command. Buttons name the access of each action beside it.
+ADMIN_ONLY: dict[str, Any] = {"admin": True}
 
 
 class Access(enum.IntEnum):
@@ -34,9 +35,13 @@ def access_of(settings: DiscordSettings, user_id: int, role_ids: Iterable[int]) 
     return Access.refused
 
 
-def needed_for(command: str) -> Access:
-    """The access a command needs."""
-    return Access.admin if command in ADMIN_COMMANDS else Access.user
+def needed_for(command: Any) -> Access:
+    """The access an app command needs: admin if it or a parent group is marked ADMIN_ONLY."""
+    while command is not None:
+        if getattr(command, "extras", {}).get("admin"):
+            return Access.admin
+        command = getattr(command, "parent", None)
+    return Access.user
 
 
 def refusal(command: str, needed: Access) -> str:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from bot.discordbot.access import Access
 from bot.discordbot.commands import actor
 from bot.discordbot.render import code_block_chunks
 from core.ai.usage import render_usage
@@ -27,6 +28,8 @@ class PlanButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
                  template=r"swarm:plan:(?P<action>approve|discard):(?P<plan>\d+)"):
     """Approve or discard a draft plan; the custom id carries both, so it survives restarts."""
 
+    needed = Access.user  # everyone allowed to command the swarm may decide on a plan
+
     def __init__(self, action: str, plan_id: int) -> None:
         style = discord.ButtonStyle.success if action == "approve" else discord.ButtonStyle.danger
         super().__init__(discord.ui.Button(label=action.capitalize(), style=style,
@@ -41,10 +44,10 @@ class PlanButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         """Rebuild the button from its custom id."""
         return cls(match["action"], int(match["plan"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction) -> None:
         """Approve (create every task at once) or discard the plan."""
         bot: SwarmBot = interaction.client  # type: ignore[assignment]
-        if not await bot.authorize(interaction, f"button plan {self.action}"):
+        if not await bot.authorize(interaction, f"button plan {self.action}", self.needed):
             return
         ref = plan_ref(self.plan_id)
         try:

@@ -40,7 +40,8 @@ class SwarmTree(app_commands.CommandTree["SwarmBot"]):
         name = command.qualified_name if command else "unknown"
         if interaction.type is discord.InteractionType.autocomplete:
             return self.client.access(interaction) is not Access.refused
-        return await self.client.authorize(interaction, name, _options(interaction))
+        return await self.client.authorize(interaction, name, needed_for(command),
+                                           _options(interaction))
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -141,10 +142,9 @@ class SwarmBot(discord.Client):
         return access_of(self.settings, interaction.user.id, roles)
 
     async def authorize(
-        self, interaction: discord.Interaction, command: str, details: str = ""
+        self, interaction: discord.Interaction, command: str, needed: Access, details: str = ""
     ) -> bool:
-        """Allow or refuse (ephemerally); audit both."""
-        needed = needed_for(command)
+        """Allow or refuse (ephemerally) what needs ``needed``; audit both."""
         allowed = self.access(interaction) >= needed
         what = f"{command} {details}".strip()
         await self.service.audit(interaction.user.id, interaction.user.name, what, allowed,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 
 from bot.discordbot import embeds
+from bot.discordbot.access import ADMIN_ONLY
 from bot.discordbot.render import code_block_chunks, parse_refs, task_line
 from core.models import Priority, TaskSpec, TaskStatus
 from core.text import shorten
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
     from bot.discordbot.client import SwarmBot
 
 Choice = app_commands.Choice
+Completer = Callable[[discord.Interaction[Any], str], Coroutine[Any, Any, list[Choice[str]]]]
 PRIORITY_CHOICES = [Choice(name=p.name, value=p.name) for p in Priority]
 STATUS_CHOICES = [Choice(name=s.value, value=s.value) for s in TaskStatus]
 
@@ -63,12 +66,14 @@ def register(bot: SwarmBot) -> None:
         await interaction.response.send_message(embed=embeds.status_embed(
             await bot.service.status()))
 
-    @tree.command(name="pause", description="Kill switch: stop all desktop input now (admins)")
+    @tree.command(name="pause", description="Kill switch: stop all desktop input now (admins)",
+                  extras=ADMIN_ONLY)
     async def pause(interaction: discord.Interaction, reason: str = "") -> None:
         await bot.service.pause_input(actor(interaction), reason)
         await interaction.response.send_message("⏸️ desktop input paused")
 
-    @tree.command(name="resume", description="Release the kill switch (admins)")
+    @tree.command(name="resume", description="Release the kill switch (admins)",
+                  extras=ADMIN_ONLY)
     async def resume(interaction: discord.Interaction) -> None:
         released = await bot.service.resume_input(actor(interaction))
         await interaction.response.send_message(
@@ -79,7 +84,7 @@ def _agent_id(bot: SwarmBot, agent: str) -> str:
     return bot.service.ctx("").agent(agent).id
 
 
-def agent_choices(bot: SwarmBot):  # type: ignore[no-untyped-def]
+def agent_choices(bot: SwarmBot) -> Completer:
     async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         low = current.lower()
         return [Choice(name=f"{a.id} ({a.role})", value=a.id)
@@ -88,7 +93,7 @@ def agent_choices(bot: SwarmBot):  # type: ignore[no-untyped-def]
     return complete
 
 
-def _task_choices(bot: SwarmBot):  # type: ignore[no-untyped-def]
+def _task_choices(bot: SwarmBot) -> Completer:
     async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         *done, last = current.split(",") if current else [""]
         head = ",".join(done) + ("," if done else "")
@@ -164,12 +169,14 @@ def _task_actions(bot: SwarmBot, group: app_commands.Group) -> None:
         await bot.service.retry_task(id, actor(interaction))
         await _answer(bot, interaction, id, "🔁")
 
-    @group.command(name="assign", description="Give a task to one agent (admins)")
+    @group.command(name="assign", description="Give a task to one agent (admins)",
+                   extras=ADMIN_ONLY)
     async def assign(interaction: discord.Interaction, id: str, agent: str) -> None:
         await bot.service.assign_task(id, agent, actor(interaction))
         await _answer(bot, interaction, id, "👉")
 
-    for command in (done, fail, cancel, retry, assign):
+    with_ids: list[app_commands.Command[Any, Any, None]] = [done, fail, cancel, retry, assign]
+    for command in with_ids:
         command.autocomplete("id")(_task_choices(bot))
     assign.autocomplete("agent")(agent_choices(bot))
 
@@ -182,14 +189,16 @@ async def _answer(bot: SwarmBot, interaction: discord.Interaction, ref: str, ico
 def _agent_group(bot: SwarmBot) -> app_commands.Group:
     group = app_commands.Group(name="agent", description="Pause or resume one agent")
 
-    @group.command(name="pause", description="No new tasks for this agent (admins)")
+    @group.command(name="pause", description="No new tasks for this agent (admins)",
+                   extras=ADMIN_ONLY)
     async def pause(interaction: discord.Interaction, agent: str) -> None:
         changed = await bot.service.set_agent_paused(agent, True, actor(interaction))
         name = _agent_id(bot, agent)
         await interaction.response.send_message(
             f"⏸️ {name} paused" if changed else f"{name} was already paused")
 
-    @group.command(name="resume", description="The agent takes tasks again (admins)")
+    @group.command(name="resume", description="The agent takes tasks again (admins)",
+                   extras=ADMIN_ONLY)
     async def resume(interaction: discord.Interaction, agent: str) -> None:
         changed = await bot.service.set_agent_paused(agent, False, actor(interaction))
         name = _agent_id(bot, agent)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.discordbot import commands
+from bot.discordbot.access import Access
 from core.errors import SwarmError
 from core.models import task_ref
 
@@ -16,10 +17,10 @@ if TYPE_CHECKING:
     from bot.discordbot.client import SwarmBot
 
 log = logging.getLogger(__name__)
-ACTIONS = {
-    "done": ("Done", discord.ButtonStyle.success),
-    "retry": ("Retry", discord.ButtonStyle.primary),
-    "reassign": ("Reassign", discord.ButtonStyle.secondary),
+ACTIONS = {  # label, style, who may press it
+    "done": ("Done", discord.ButtonStyle.success, Access.user),
+    "retry": ("Retry", discord.ButtonStyle.primary, Access.user),
+    "reassign": ("Reassign", discord.ButtonStyle.secondary, Access.admin),
 }
 
 
@@ -28,7 +29,7 @@ class TaskButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
     """One action on one task; the custom id carries both, so it survives restarts."""
 
     def __init__(self, action: str, task_id: int) -> None:
-        label, style = ACTIONS[action]
+        label, style, self.needed = ACTIONS[action]
         super().__init__(discord.ui.Button(label=label, style=style,
                                            custom_id=f"swarm:{action}:{task_id}"))
         self.action = action
@@ -41,10 +42,10 @@ class TaskButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         """Rebuild the button from its custom id."""
         return cls(match["action"], int(match["task"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction) -> None:
         """Run the action through the same service as the slash commands."""
         bot: SwarmBot = interaction.client  # type: ignore[assignment]
-        if not await bot.authorize(interaction, f"button {self.action}"):
+        if not await bot.authorize(interaction, f"button {self.action}", self.needed):
             return
         ref = task_ref(self.task_id)
         actor = commands.actor(interaction)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
+from bot.discordbot.access import ADMIN_ONLY
 from bot.discordbot.commands import actor, agent_choices
 from bot.discordbot.render import code_block_chunks
 from core import export, stats
@@ -40,7 +41,8 @@ def register(bot: SwarmBot) -> None:
         for chunk in table[1:]:
             await interaction.followup.send(chunk)
 
-    @bot.tree.command(name="screenshot", description="An agent's watched region (admins)")
+    @bot.tree.command(name="screenshot", description="An agent's watched region (admins)",
+                      extras=ADMIN_ONLY)
     async def screenshot(interaction: discord.Interaction, agent: str) -> None:
         from automation.watch import screenshot_png
 

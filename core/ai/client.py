@@ -163,7 +163,7 @@ class AIClient:
 
     def _backoff(self, attempt: int, retry_after_s: float | None) -> float:
         cap = self.settings.backoff_max_s
-        delay = min(self.settings.backoff_s * 2 ** (attempt - 1), cap)
+        delay = min(self.settings.backoff_s * 2.0 ** (attempt - 1), cap)
         return min(max(delay, retry_after_s or 0.0), cap)
 
     def _describe(self, exc: Exception, attempt: int) -> _Failure:

@@ -112,7 +112,7 @@ def parse_prices(raw: str) -> dict[str, Price]:
     prices = {}
     for model, (cost_in, cost_out) in pairs:
         try:
-            price = Price(float(cost_in), float(cost_out))
+            price = Price(float(cost_in), float(cost_out))  # type: ignore[arg-type]
         except (TypeError, ValueError):
             raise ConfigError(f"SWARM_AI_PRICES: price of {model!r} must be numbers") from None
         if price.input_per_m < 0 or price.output_per_m < 0:
@@ -135,7 +135,7 @@ def _json_prices(raw: str) -> list[tuple[str, tuple[object, object]]]:
 
 
 def _text_prices(raw: str) -> list[tuple[str, tuple[object, object]]]:
-    pairs = []
+    pairs: list[tuple[str, tuple[object, object]]] = []
     for item in filter(None, (part.strip() for part in raw.split(","))):
         model, _, costs = item.partition("=")
         cost_in, slash, cost_out = costs.partition("/")

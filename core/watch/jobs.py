@@ -26,6 +26,7 @@ from core.summary import parse_period
 from core.watch import alerts, rules
 from core.watch.frames import FrameSource, frames_differ
 from core.watch.settings import WatchSettings
+from core.watch.timing import local_zone
 
 if TYPE_CHECKING:
     from core.ai.service import AIService
@@ -106,7 +107,7 @@ class Jobs:
         self.settings = settings
         self.watcher = watcher
         self.summarize = summarize
-        self.zone = zone or schedules.local_zone()
+        self.zone = zone or local_zone()
         self._next_tick: float | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 

@@ -84,4 +84,4 @@ def next_run(cron: str | None, every_s: float | None, after: float, zone: tzinfo
     fire = trigger.get_next_fire_time(None, start)
     if fire is None:
         raise InvalidSchedule(f"cron expression {cron!r} never fires again")
-    return fire.timestamp()
+    return float(fire.timestamp())

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from bot.localopenai import LocalOpenAI, Reply
 from core.ai import DEFAULT_PRICES, AISettings, Price
 from core.ai.service import AIService
 from core.service import SwarmService
+from tests.localopenai import LocalOpenAI, Reply
 
 MODEL = "test-model"
 KEY = "sk-test-0123456789abcdefghijklmnop"
@@ -57,7 +57,7 @@ async def ai(service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep
         yield svc
 
 
-def task(ref: str, role: str = "qa", after: tuple[str, ...] = (), **extra: Any
+def task(ref: str, role: str | None = "qa", after: tuple[str, ...] = (), **extra: Any
          ) -> dict[str, Any]:
     """One task of a plan answer."""
     return {"ref": ref, "title": f"Task {ref}", "details": f"Do {ref} and check it.",

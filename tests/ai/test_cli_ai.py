@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.localopenai import LocalOpenAI, Reply
 from tests.ai.conftest import KEY, VALID, plan_reply, task
 from tests.helpers import ROOT, CliResult, run_cli
+from tests.localopenai import LocalOpenAI, Reply
 
 pytestmark = pytest.mark.timeout(60)
 

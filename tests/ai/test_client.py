@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import socket
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from bot.localopenai import LocalOpenAI, Reply
 from core.ai import (
     DEFAULT_MODEL,
     AIClient,
@@ -25,6 +25,7 @@ from core.errors import ConfigError
 from core.protocols import ManualClock
 from core.service import SwarmService
 from tests.ai.conftest import KEY, RecordingSleep, ai_settings, count_rows
+from tests.localopenai import LocalOpenAI, Reply
 
 pytestmark = pytest.mark.timeout(30)
 HELLO = [{"role": "user", "content": "hello"}]
@@ -35,7 +36,7 @@ def client(service: SwarmService, settings: AISettings, sleep: RecordingSleep) -
     return AIClient(settings, service.db, service.clock, sleep)
 
 
-async def usage_rows(service: SwarmService) -> list[dict[str, object]]:
+async def usage_rows(service: SwarmService) -> list[dict[str, Any]]:
     """Every usage row as a dict."""
     return await service.db.read(lambda c: [dict(r) for r in c.execute(
         "SELECT * FROM usage ORDER BY id")])

@@ -10,16 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.localopenai import LocalOpenAI, RecordedRequest, Reply
-from core.ai.plan_prompt import PlanLimits, check_answer, parse_answer
 from core.config import load_agents
 from core.context import Ctx
-from core.settings import DEFAULT_CONFIG, Settings
+from core.planning.prompt import PlanLimits, check_answer, parse_answer
+from core.settings import Settings, bundled_agents_file
 from tests.ai.conftest import task
+from tests.localopenai import LocalOpenAI, RecordedRequest, Reply
 
 pytestmark = pytest.mark.timeout(60)
-CTX = Ctx({a.id: a for a in load_agents(DEFAULT_CONFIG)},
-          Settings(home=Path("/nonexistent"), config_path=DEFAULT_CONFIG), 0.0, "test")
+CTX = Ctx({a.id: a for a in load_agents(bundled_agents_file())},
+          Settings(home=Path("/nonexistent"), config_path=bundled_agents_file()), 0.0, "test")
 LIMITS = PlanLimits(max_tasks=5, max_title=200, max_text=8000, max_context=1000)
 
 json_values = st.recursive(

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from bot.localopenai import LocalOpenAI, Reply
 from core.ai import AISettings
 from core.ai.service import AIService
 from core.errors import InvalidInput
@@ -15,6 +14,7 @@ from core.protocols import ManualClock
 from core.service import SwarmService
 from core.summary import parse_period
 from tests.ai.conftest import RecordingSleep, ai_settings
+from tests.localopenai import LocalOpenAI, Reply
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -19,7 +19,7 @@ from automation.virtual_desktop import XServer
 from core.config import load_agents
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import Agent
-from core.settings import DEFAULT_CONFIG
+from core.settings import bundled_agents_file
 
 ORIGINAL = """# My swarm: keep this comment.
 # four windows, one comment line more
@@ -191,7 +191,7 @@ def test_an_unusual_layout_is_rewritten_whole(tmp_path: Path) -> None:
 
 
 def test_the_writer_round_trips_the_project_config() -> None:
-    data = tomllib.loads(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    data = tomllib.loads(bundled_agents_file().read_text(encoding="utf-8"))
     text = dumps({"name": 'quote " and \\ ✓', "nested": {"on": True, "ratio": 0.5}, **data})
     assert tomllib.loads(text) == {
         "name": 'quote " and \\ ✓',

@@ -12,12 +12,12 @@ with warnings.catch_warnings():
     import discord  # noqa: F401
 
 import pytest
+from localdiscord import LocalDiscordServer, UserSpec, local_client_options, pointed_at
 
 from automation.virtual_desktop import AgentWindows
 from bot.app import Builder, run_with_discord
 from bot.config import Config
 from bot.discordbot.settings import DiscordSettings
-from bot.localdiscord import LocalDiscordServer, local_client_options, pointed_at
 
 
 @pytest.mark.timeout(120)
@@ -44,7 +44,7 @@ async def test_slash_command_reaches_the_agent_window_and_is_announced(
     assert runner.exception() is None  # a clean shutdown
 
 
-async def _create_and_message(server: LocalDiscordServer, boss: object,
+async def _create_and_message(server: LocalDiscordServer, boss: UserSpec,
                               windows: AgentWindows) -> None:
     created = await server.invoke_slash(boss, "task create", {
         "title": "Ship the login page", "role": "web", "details": "Use the new form.\nBe quick."})

@@ -13,12 +13,7 @@ with warnings.catch_warnings():
     import discord  # noqa: F401
 
 import pytest
-
-from bot.app import Builder
-from bot.config import Config
-from bot.discordbot.client import SwarmBot
-from bot.discordbot.settings import DiscordSettings
-from bot.localdiscord import (
+from localdiscord import (
     ChannelSpec,
     InteractionCallback,
     LocalDiscordServer,
@@ -26,6 +21,11 @@ from bot.localdiscord import (
     local_client_options,
     running_client,
 )
+
+from bot.app import Builder
+from bot.config import Config
+from bot.discordbot.client import SwarmBot
+from bot.discordbot.settings import DiscordSettings
 from core.service import SwarmService
 from core.settings import Settings
 

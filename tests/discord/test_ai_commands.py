@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from localdiscord import LocalDiscordServer, running_client
 
-from bot.localdiscord import LocalDiscordServer, running_client
-from bot.localopenai import LocalOpenAI
 from core.service import SwarmService
 from tests.ai.conftest import VALID, ai_settings, plan_reply
 from tests.discord.conftest import World, builder_for
+from tests.localopenai import LocalOpenAI
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ async def test_plan_discard_and_refusals(ai_world: World, model: LocalOpenAI) ->
 
 
 async def test_summary_and_usage(ai_world: World, model: LocalOpenAI) -> None:
-    from bot.localopenai import Reply
+    from tests.localopenai import Reply
 
     model.script(Reply("All quiet: nothing done yet, nobody stuck."))
     handle = await ai_world.server.invoke_slash(ai_world.user, "summary", {"period": "1d"})

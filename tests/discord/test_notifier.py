@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from bot.localdiscord import LocalDiscordServer, running_client
+from collections.abc import Callable
+
+from localdiscord import LocalDiscordServer, RecordedMessage, running_client
+
 from core.models import TaskSpec, TaskStatus
 from core.service import SwarmService
 from tests.discord.conftest import World, builder_for
 
 
-def has(text: str):  # type: ignore[no-untyped-def]
+def has(text: str) -> Callable[[RecordedMessage], bool]:
     """A predicate: the message content contains ``text``."""
     return lambda message: text in message.content
 

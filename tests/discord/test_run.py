@@ -7,14 +7,15 @@ import asyncio
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from localdiscord import LocalDiscordServer, local_client_options, pointed_at
 
 from bot.app import Builder, run_with_discord
 from bot.config import Config
-from bot.localdiscord import LocalDiscordServer, local_client_options, pointed_at
 from core.errors import ConfigError
 from core.models import TaskSpec
 from tests.discord.conftest import discord_settings
@@ -87,7 +88,7 @@ def _attempts(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.getMessage().startswith("Discord unreachable")]
 
 
-async def _until(probe, runner: asyncio.Task[None], what: str) -> None:  # type: ignore[no-untyped-def]
+async def _until(probe: Callable[[], object], runner: asyncio.Task[None], what: str) -> None:
     deadline = time.monotonic() + 20
     while not probe():
         assert not runner.done(), f"the coordinator stopped: {runner}"

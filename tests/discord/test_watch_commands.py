@@ -9,9 +9,9 @@ import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
+from localdiscord import LocalDiscordServer, running_client
 from PIL import Image
 
-from bot.localdiscord import LocalDiscordServer, running_client
 from core.models import TaskSpec
 from core.service import SwarmService
 from core.store import insert_event

@@ -135,7 +135,7 @@ async def test_our_own_delivery_is_not_activity(
     clock.advance(700)
     delivery = await service.claim_delivery()
     assert delivery is not None and delivery.agent == "Agent-7"
-    await service.record_receipt(delivery, Receipt(True, None, "test"))
+    await service.record_receipt(delivery, Receipt.delivered("test"))
     frames.change("Agent-7")  # the pasted prompt shows up in the window
     report = await watcher.tick()
     # Not activity, and the stall clock starts again at the delivery plus the grace period.
@@ -159,7 +159,7 @@ async def test_a_busy_window_is_not_stalled_at_its_first_ticks(
     clock.advance(3)  # the prompt arrives 3 s after the assignment (others went first)
     delivery = await service.claim_delivery()
     assert delivery is not None and delivery.agent == "Agent-3"
-    await service.record_receipt(delivery, Receipt(True, None, "test"))
+    await service.record_receipt(delivery, Receipt.delivered("test"))
     stalled = []
     for _ in range(12):  # 12 s of 300 ms changes, a tick a second
         for _ in range(3):
@@ -190,8 +190,9 @@ async def test_an_agent_whose_deliveries_keep_failing_is_unreachable(
         await service.send("Agent-3", "hello", "test")
         delivery: Delivery | None = await service.claim_delivery()
         assert delivery is not None
-        await service.record_receipt(delivery, Receipt(ok, None if ok else "window gone",
-                                                       "test", retryable=False))
+        receipt = (Receipt.delivered("test") if ok
+                   else Receipt.failed("window gone", "test", retryable=False))
+        await service.record_receipt(delivery, receipt)
         clock.advance(10)
         await watcher.tick()
 

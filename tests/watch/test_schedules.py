@@ -13,19 +13,19 @@ import pytest
 from bot.app import Builder
 from bot.config import Config
 from core.errors import InvalidInput, NotFound
+from core.models import Agent
 from core.protocols import ManualClock
 from core.scheduler import Scheduler
 from core.schedules import (
-    InvalidSchedule,
     ScheduleSpec,
     add_schedule,
     list_schedules,
-    next_run,
     remove_schedule,
 )
 from core.service import SwarmService
 from core.settings import Settings
 from core.watch.jobs import Jobs, Watcher, summarizer
+from core.watch.timing import InvalidSchedule, next_run
 from tests.helpers import RecordingDeliverer
 from tests.watch.conftest import FakeFrames, kinds, watch_settings
 
@@ -128,7 +128,8 @@ async def test_schedules_survive_a_restart_and_overdue_ones_run_once_late(
     stored = {s.ref: s.next_run_at for s in await list_schedules(service)}
     assert stored == {hourly.ref: start + 3600, evening.ref: evening.next_run_at,
                       daily.ref: start + 86_400}
-    assert await jobs.next_due() == min(stored.values())  # the deadline the loop sleeps to
+    assert await jobs.next_due() == min(  # the deadline the loop sleeps to
+        at for at in stored.values() if at is not None)
     await jobs.stop()
     await service.close()
 
@@ -139,14 +140,14 @@ async def test_schedules_survive_a_restart_and_overdue_ones_run_once_late(
         jobs = jobs_for(service, summary)
         await jobs.start()
         await jobs.drain()
-        stored = {s.ref: s for s in await list_schedules(service)}
-        assert all(s.next_run_at and s.next_run_at > clock.now() for s in stored.values())
-        assert await jobs.next_due() == min(s.next_run_at or 0 for s in stored.values())
+        kept = {s.ref: s for s in await list_schedules(service)}
+        assert all(s.next_run_at and s.next_run_at > clock.now() for s in kept.values())
+        assert await jobs.next_due() == min(s.next_run_at or 0 for s in kept.values())
         assert summary.periods == ([] if restart else ["1d"])
         await jobs.stop()
         await service.close()
-    assert [s.runs for s in stored.values()] == [1, 1, 0]
-    assert stored[hourly.ref].next_run_at == clock.now() + 3600
+    assert [s.runs for s in kept.values()] == [1, 1, 0]
+    assert kept[hourly.ref].next_run_at == clock.now() + 3600
     service = await SwarmService.open(settings, clock)
     try:
         [ran] = await kinds(service, "schedule.ran")
@@ -200,7 +201,12 @@ async def test_the_timer_loop_fires_the_tick_and_a_schedule_changed_by_another_p
     frames = FakeFrames()
     grabs: list[str] = []
     grab = frames.grab
-    frames.grab = lambda agent: grabs.append(agent.id) or grab(agent)  # type: ignore[method-assign]
+
+    def recording_grab(agent: Agent) -> bytes | None:
+        grabs.append(agent.id)
+        return grab(agent)
+
+    frames.grab = recording_grab  # type: ignore[method-assign]
     watch = watch_settings(interval_s=0.05)
     jobs = Jobs(service, watch, FakeSummary(), Watcher(service, watch, frames), UTC)
     deliverer = RecordingDeliverer()

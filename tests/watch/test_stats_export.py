@@ -89,9 +89,9 @@ async def test_stats_match_the_database(history: SwarmService, clock: ManualCloc
 async def test_stats_chart_is_a_png_whose_bars_follow_the_numbers(history: SwarmService
                                                                    ) -> None:
     found = await stats.collect(history, "7d")
-    image = Image.open(io.BytesIO(stats.render_png(found)))
-    assert image.format == "PNG" and image.width == stats.WIDTH
-    image = image.convert("RGB")
+    png = Image.open(io.BytesIO(stats.render_png(found)))
+    assert png.format == "PNG" and png.width == stats.WIDTH
+    image = png.convert("RGB")
     lengths = {}
     for row, agent in enumerate(found.agents):
         y = stats._row_top(row) + stats.ROW // 2

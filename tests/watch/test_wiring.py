@@ -25,7 +25,12 @@ async def test_swarm_run_without_discord_runs_the_watch_jobs(settings: Settings)
     frames = FakeFrames()
     grabbed: list[str] = []
     grab = frames.grab
-    frames.grab = lambda agent: grabbed.append(agent.id) or grab(agent)  # type: ignore[method-assign]
+
+    def recording_grab(agent: Agent) -> bytes | None:
+        grabbed.append(agent.id)
+        return grab(agent)
+
+    frames.grab = recording_grab  # type: ignore[method-assign]
     deliverer = RecordingDeliverer()
     watch = watch_settings(interval_s=0.05, stall_after_s=0.3, reassign_after_s=600,
                            grace_s=0, nudge_cooldown_s=0, daily_summary="0 18 * * *")

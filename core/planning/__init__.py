@@ -1,0 +1,16 @@
+"""Plans: a goal turned by a model into a reviewed task graph, created in one transaction.
+
+A draft is validated before anyone sees it (roles, priorities, refs, cycles, bounds: the
+same checks core applies when tasks are created), stored, previewed, then approved (every
+task created at once, grouped under the plan id) or discarded. The model client itself is
+``core.ai``; this package holds what planning means.
+"""
+
+from __future__ import annotations
+
+from core.planning.model import Plan, PlanItem, PlanProgress, parse_plan_ref, plan_ref
+from core.planning.service import PlanService
+from core.planning.view import render_preview, render_progress
+
+__all__ = ["Plan", "PlanItem", "PlanProgress", "PlanService", "parse_plan_ref", "plan_ref",
+           "render_preview", "render_progress"]

@@ -1,0 +1,1 @@
+"""Real applications for the desktop driver's tests and benchmarks (see ``desktop.py``)."""

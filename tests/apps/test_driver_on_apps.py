@@ -1,0 +1,197 @@
+"""The desktop driver on real applications: Chromium chat composers, xterm terminal chat
+prompts and Tk windows with Tk's default bindings, on one Xvfb with no window manager
+(and, in a child process, once more under openbox)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from automation.gui import GuiDriver, GuiOptions
+from automation.virtual_desktop import display_env
+from core.config import load_agents
+from core.killswitch import KillSwitch
+from core.models import Agent
+from core.protocols import Parcel
+from tests.apps.conftest import Person
+from tests.apps.desktop import MixedDesktop
+from tests.automation.messages import make_texts
+
+ROOT = Path(__file__).resolve().parents[2]
+ROUND_ROBIN = ("Agent-1", "Agent-2", "Agent-3", "Agent-4", "Agent-5")  # chrome x2, xterm x2, tk
+SLOW_TK = "Agent-6"
+
+
+@pytest.fixture
+def agents(apps_desktop: MixedDesktop, tmp_path: Path) -> dict[str, Agent]:
+    """The desktop's agents, read through core's loader (presets and overrides applied)."""
+    path = tmp_path / "agents.toml"
+    path.write_text(apps_desktop.agents_toml(), encoding="utf-8")
+    return {agent.id: agent for agent in load_agents(path)}
+
+
+@pytest.fixture
+def make_driver(apps_desktop: MixedDesktop, home: Path) -> Iterator[type[GuiDriver]]:
+    """Build drivers bound to the desktop's display (fast human check); closed after."""
+    drivers: list[GuiDriver] = []
+
+    def make(**options: object) -> GuiDriver:
+        settings = {"human_idle_s": 0.05, "human_wait_s": 5.0, **options}
+        driver = GuiDriver(home, KillSwitch(home), GuiOptions(**settings))  # type: ignore[arg-type]
+        drivers.append(driver)
+        return driver
+
+    with display_env(apps_desktop.xserver):
+        apps_desktop.xserver.xdotool("mousemove", "960", "540")
+        yield make  # type: ignore[misc]
+    for driver in drivers:
+        driver.close()
+
+
+def parcel(n: int, agent: Agent, text: str) -> Parcel:
+    """A parcel from the tests."""
+    return Parcel(delivery_id=n, agent=agent, text=text, sender="test")
+
+
+def primary_selection(desktop: MixedDesktop) -> str:
+    """The PRIMARY selection's text."""
+    done = subprocess.run(["xsel", "--primary", "--output"], env=desktop.xserver.env,
+                          capture_output=True, timeout=10)
+    return done.stdout.decode()
+
+
+def received_since(desktop: MixedDesktop, name: str, before: int, count: int) -> list[str]:
+    """What window ``name`` received after its first ``before`` messages."""
+    return desktop.wait_for(name, before + count, timeout=10)[before:]
+
+
+@pytest.mark.timeout(600)
+async def test_500_prompts_round_robin_arrive_once_whole_and_in_their_window(
+    apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver
+) -> None:
+    driver = make_driver()
+    texts = make_texts(500, long_every=23)  # multi-line, unicode, 21 of 2,000 characters
+    assert sum(len(t) == 2000 for t in texts) >= 20
+    before = {name: len(apps_desktop.texts(name)) for name in ROUND_ROBIN}
+    sent: dict[str, list[str]] = {name: [] for name in ROUND_ROBIN}
+    failures = []
+    for n, text in enumerate(texts):
+        name = ROUND_ROBIN[n % len(ROUND_ROBIN)]  # the two Chromium windows one after the other
+        receipt = await driver.deliver(parcel(n, agents[name], text))
+        if receipt.ok:
+            sent[name].append(text)
+        else:
+            failures.append((n, name, receipt.reason))
+    assert failures == []
+    for name in ROUND_ROBIN:
+        got = received_since(apps_desktop, name, before[name], len(sent[name]))
+        assert len(got) == len(sent[name]) == 100, name  # no empty submit, nothing glued
+        wrong = [i for i, (a, b) in enumerate(zip(got, sent[name], strict=True)) if a != b]
+        assert wrong == [], f"{name} received other texts at {wrong[:5]}: {got[wrong[0]]!r}"
+
+
+async def test_a_window_slow_to_show_a_paste_is_waited_for(
+    apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver
+) -> None:
+    before = len(apps_desktop.texts(SLOW_TK))
+    receipt = await make_driver().deliver(parcel(1, agents[SLOW_TK], "slow but sure 🐢\nline 2"))
+    assert receipt.ok, receipt.reason
+    assert received_since(apps_desktop, SLOW_TK, before, 1) == ["slow but sure 🐢\nline 2"]
+
+
+async def test_a_late_paste_is_cleared_before_the_retry_never_glued(
+    apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver
+) -> None:
+    driver = make_driver(paste_timeout_s=0.2)  # the window shows a paste after 0.8 s
+    before = len(apps_desktop.texts(SLOW_TK))
+    first = await driver.deliver(parcel(1, agents[SLOW_TK], "retried prompt ✓\nsecond line"))
+    assert (first.ok, first.reason) == (False, "paste not seen")
+    await asyncio.sleep(1.0)  # the late paste lands in the input, unsubmitted
+    assert apps_desktop.texts(SLOW_TK)[before:] == []
+    driver.options = replace(driver.options, paste_timeout_s=3.0)
+    again = await driver.deliver(parcel(1, agents[SLOW_TK], "retried prompt ✓\nsecond line"))
+    assert again.ok, again.reason
+    assert received_since(apps_desktop, SLOW_TK, before, 1) == ["retried prompt ✓\nsecond line"]
+    await asyncio.sleep(0.3)
+    assert len(apps_desktop.texts(SLOW_TK)) == before + 1
+
+
+async def test_an_input_that_cannot_be_cleared_is_refused_and_nothing_is_submitted(
+    apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver, person: Person
+) -> None:
+    # The chat preset on a Tk window with Tk's default bindings: Ctrl+A moves to the line
+    # start and Delete removes one character, so a person's draft never goes away.
+    tk = replace(agents["Agent-5"], clear=("ctrl+a", "delete"))
+    window = apps_desktop.window("Agent-5")
+    before = len(apps_desktop.texts("Agent-5"))
+    person.click_into(window)
+    person.type("a draft the person was writing")
+    apps_desktop.xserver.xdotool("mousemove", "960", "540")
+    receipt = await make_driver().deliver(parcel(1, tk, "must not be glued to the draft"))
+    assert (receipt.ok, receipt.reason) == (False, "input not empty")
+    await asyncio.sleep(0.3)
+    assert apps_desktop.texts("Agent-5")[before:] == []  # nothing submitted
+    person.click_into(window)
+    person.keys("ctrl+slash", "Delete")  # the person clears it (Tk's select-all)
+    apps_desktop.xserver.xdotool("mousemove", "960", "540")
+    receipt = await make_driver().deliver(parcel(2, agents["Agent-5"], "after the cleanup"))
+    assert receipt.ok, receipt.reason
+    assert received_since(apps_desktop, "Agent-5", before, 1) == ["after the cleanup"]
+
+
+async def test_a_delivery_that_outlives_its_deadline_is_not_sent_twice(
+    apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver
+) -> None:
+    # A deadline shorter than the window's 0.8 s paste delay: the driver stops by itself.
+    hurried = make_driver(lock_timeout_s=0.1, human_wait_s=0.2, steps_s=0.1)
+    assert hurried.time_limit_s == pytest.approx(0.6)
+    before = len(apps_desktop.texts(SLOW_TK))
+    started = time.monotonic()
+    receipt = await hurried.deliver(parcel(1, agents[SLOW_TK], "only once, please"))
+    assert time.monotonic() - started < hurried.time_limit_s + 0.2
+    assert (receipt.ok, receipt.reason) == (False, "deadline passed")
+    await asyncio.sleep(1.0)  # the paste lands after the driver gave up: still not submitted
+    assert apps_desktop.texts(SLOW_TK)[before:] == []
+    receipt = await make_driver().deliver(parcel(1, agents[SLOW_TK], "only once, please"))
+    assert receipt.ok, receipt.reason
+    assert received_since(apps_desktop, SLOW_TK, before, 1) == ["only once, please"]
+
+
+async def test_terminal_preset_also_sets_primary_and_gives_both_selections_back(
+    apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver, person: Person
+) -> None:
+    server = apps_desktop.xserver
+    server.set_clipboard("the user's clipboard")
+    person.set_primary("the user's selection")
+    term = agents["Agent-3"]
+    assert (term.app, term.paste, term.set_primary) == ("terminal", "ctrl+shift+v", True)
+    shift_insert = replace(term, paste="shift+insert")  # PRIMARY, as xterm does by default
+    before = len(apps_desktop.texts("Agent-3"))
+    receipt = await make_driver().deliver(parcel(1, shift_insert, "via PRIMARY\nline 2"))
+    assert receipt.ok, receipt.reason
+    assert received_since(apps_desktop, "Agent-3", before, 1) == ["via PRIMARY\nline 2"]
+    assert server.clipboard() == "the user's clipboard"
+    assert primary_selection(apps_desktop) == "the user's selection"
+
+
+@pytest.mark.timeout(240)
+def test_mixed_desktop_under_openbox_in_a_child_process(tmp_path: Path) -> None:
+    """The same driver with a window manager: Chromium, xterm and Tk, 48 prompts."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "delivery.py"), "--apps", "chat,terminal,tk",
+         "--wm", "--count", "48", "--broadcasts", "1", "--json"],
+        capture_output=True, text=True, timeout=220, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["window_manager"] is True and result["ok"] == 48
+    assert set(result["kinds"]) == {"chrome", "xterm", "tk"}
+    assert not any(result["errors"].values()), result["errors"]
