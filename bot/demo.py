@@ -106,10 +106,14 @@ async def _with_discord(config: Config, desk: DemoDesk, home: Path) -> int:
             runner = asyncio.create_task(run_with_discord(builder, stop=stop, started=started),
                                          name="coordinator")
             try:
-                service = (await started_parts(runner, started)).service
-                await _until_ready(server, runner)
-                print(f"local Discord at {server.url}: bot ready, slash commands synced\n")
-                return await _play(server, channel, you, service, desk, home, stop, runner)
+                await started_parts(runner, started)  # built: the database is there
+                service = await builder.service()  # the demo's own view; it outlives the run
+                try:
+                    await _until_ready(server, runner)
+                    print(f"local Discord at {server.url}: bot ready, slash commands synced\n")
+                    return await _play(server, channel, you, service, desk, home, stop, runner)
+                finally:
+                    await service.close()
             finally:
                 stop.set()
                 with contextlib.suppress(asyncio.CancelledError):
