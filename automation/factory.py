@@ -52,7 +52,10 @@ def build_deliverer(
     kill_switch: KillSwitch,
     gui_options: GuiOptions | None = None,
 ) -> RoutingDeliverer:
-    """The deliverer for these agents; without a usable display everything goes to the inbox."""
+    """The deliverer for these agents; without a usable display everything goes to the inbox.
+
+    ``gui_options`` come from the composition root (``bot.config``); default: the defaults.
+    """
     inbox = InboxDeliverer(settings.inbox_dir)
     gui_agents = [agent for agent in agents if agent.delivery == "gui"]
     if not gui_agents:
@@ -67,7 +70,7 @@ def build_deliverer(
         )
         return RoutingDeliverer(inbox, None)
     _log_coordinate_problems(gui_agents)
-    options = gui_options or GuiOptions.from_env()
+    options = gui_options or GuiOptions()
     return RoutingDeliverer(inbox, GuiDriver(settings.home, kill_switch, options))
 
 

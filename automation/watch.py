@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PIL import Image
 
 from core.errors import InvalidInput, InvalidState
 from core.models import Agent
-
-if TYPE_CHECKING:
-    from core.service import SwarmService
-    from core.watch.jobs import Jobs
 
 log = logging.getLogger(__name__)
 THUMBNAIL = (128, 128)  # the largest thumbnail side: enough to see text move, cheap to compare
@@ -99,12 +95,3 @@ def screenshot_png(agent: Agent) -> bytes:
     out = io.BytesIO()
     image.save(out, "PNG", optimize=True)
     return out.getvalue()
-
-
-def build_jobs(service: SwarmService) -> Jobs:
-    """The coordinator's jobs (watch tick, schedules) over the real screen."""
-    from core.watch.jobs import Jobs, Watcher
-    from core.watch.settings import WatchSettings
-
-    settings = WatchSettings.from_env()
-    return Jobs(service, settings, Watcher(service, settings, ScreenFrames()))

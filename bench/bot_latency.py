@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +24,15 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
     import discord  # noqa: F401
 
-from localdiscord import LocalDiscordServer, UserSpec, local_client_options, running_client
+from localdiscord import LocalDiscordServer, UserSpec, local_client_options, pointed_at
 
-from bot.discordbot.client import SwarmBot
+from bot.app import Builder, Coordinator, DelivererFactory, run_with_discord, started_parts
+from bot.config import Config
 from bot.discordbot.settings import DiscordSettings
 from core.errors import SwarmError
 from core.models import Receipt, TaskSpec
 from core.protocols import Parcel
-from core.scheduler import Scheduler
 from core.service import SwarmService
-from core.settings import Settings
 
 COMMANDS = [
     ("status", {}),
@@ -73,32 +73,42 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
+@contextlib.asynccontextmanager
+async def coordinator(server: LocalDiscordServer, home: Path,
+                      deliverer: DelivererFactory | None = None
+                      ) -> AsyncIterator[tuple[SwarmService, Any]]:
+    """``swarm run`` as the composition root builds it, against the local Discord; yields its
+    service and the admin user."""
+    channel = server.add_text_channel("swarm")
+    boss = server.add_user("boss")
+    settings = DiscordSettings(token=server.token, guild_id=server.guild.id,
+                               channel_id=channel.id, admin_ids=frozenset({boss.id}))
+    builder = Builder(Config({"SWARM_HOME": str(home)}, discord=settings), deliverer=deliverer,
+                      client_options=local_client_options())
+    stop = asyncio.Event()
+    with pointed_at(server):
+        started: asyncio.Future[Coordinator] = asyncio.get_running_loop().create_future()
+        runner = asyncio.create_task(run_with_discord(builder, stop=stop, started=started))
+        try:
+            parts = await started_parts(runner, started)
+            await server.wait_for_commands("task", "msg")
+            await server.wait_for_bot_ready()
+            yield parts.service, boss
+        finally:
+            stop.set()
+            await runner
+
+
 async def measure_acks(count: int, home: Path) -> dict[str, float]:
     """Acknowledgement latency of ``count`` interactions under load."""
-    async with LocalDiscordServer(heartbeat_interval_s=5.0) as server:
-        channel = server.add_text_channel("swarm")
-        boss = server.add_user("boss")
-        settings = DiscordSettings(
-            token=server.token,
-            guild_id=server.guild.id,
-            channel_id=channel.id,
-            admin_ids=frozenset({boss.id}),
-        )
-        service = await SwarmService.open(Settings.from_env({"SWARM_HOME": str(home)}))
+    async with (LocalDiscordServer(heartbeat_interval_s=5.0) as server,
+                coordinator(server, home, BusyAgents) as (service, boss)):
         stop = asyncio.Event()
-        bot = SwarmBot(service, settings, **local_client_options())
-        try:
-            async with running_client(server, bot):
-                await server.wait_for_commands("task", "msg")
-                runner = asyncio.create_task(Scheduler(service, BusyAgents(service)).run(stop))
-                load = asyncio.create_task(background_load(service, stop))
-                latencies = await _interactions(server, boss, count)
-                stop.set()
-                await runner
-                created = await load
-                done = (await service.status())["tasks"]["done"]
-        finally:
-            await service.close()
+        load = asyncio.create_task(background_load(service, stop))
+        latencies = await _interactions(server, boss, count)
+        stop.set()
+        created = await load
+        done = (await service.status())["tasks"]["done"]
     return {
         "p50": percentile(latencies, 0.5),
         "p99": percentile(latencies, 0.99),
@@ -139,31 +149,10 @@ async def measure_msg_to_window(count: int, home: Path) -> list[float] | None:
 
 
 async def _to_windows(count: int, home: Path, windows: Any) -> list[float]:
-    from automation.factory import build_deliverer
-
-    async with LocalDiscordServer(heartbeat_interval_s=5.0) as server:
-        channel = server.add_text_channel("swarm")
-        boss = server.add_user("boss")
-        settings = DiscordSettings(token=server.token, guild_id=server.guild.id,
-                                   channel_id=channel.id, admin_ids=frozenset({boss.id}))
-        service = await SwarmService.open(Settings.from_env({"SWARM_HOME": str(home / "s")}))
-        deliverer = build_deliverer(service.settings, list(service.agents.values()),
-                                    service.kill_switch)
-        stop = asyncio.Event()
-        try:
-            async with running_client(server, SwarmBot(service, settings,
-                                                       **local_client_options())):
-                await server.wait_for_commands("msg")
-                runner = asyncio.create_task(Scheduler(service, deliverer).run(stop))
-                await _one_message(server, boss, windows, 0)  # warm-up: the pointer settles
-                seconds = [await _one_message(server, boss, windows, i % 8)
-                           for i in range(1, count + 1)]
-                stop.set()
-                await runner
-        finally:
-            await asyncio.to_thread(deliverer.close)
-            await service.close()
-    return seconds
+    async with (LocalDiscordServer(heartbeat_interval_s=5.0) as server,
+                coordinator(server, home / "s") as (_service, boss)):
+        await _one_message(server, boss, windows, 0)  # warm-up: the pointer settles
+        return [await _one_message(server, boss, windows, i % 8) for i in range(1, count + 1)]
 
 
 async def _one_message(server: LocalDiscordServer, user: UserSpec, windows: Any,

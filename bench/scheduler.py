@@ -20,13 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.app import Builder
+from bot.config import Config
 from core import scheduling
 from core.context import Ctx
 from core.models import Receipt, TaskSpec
 from core.protocols import Parcel
-from core.scheduler import Scheduler
 from core.service import SwarmService
-from core.settings import Settings
 
 ROLES = [
     "integration",
@@ -67,12 +67,10 @@ def write_config(folder: Path) -> Path:
     return path
 
 
-async def open_service(folder: Path) -> SwarmService:
-    """A service on a fresh database in ``folder``."""
-    conf = Settings.from_env(
-        {"SWARM_HOME": str(folder / "home"), "SWARM_CONFIG": str(write_config(folder))}
-    )
-    return await SwarmService.open(conf)
+def builder(folder: Path) -> Builder:
+    """The composition root over a fresh home in ``folder``, agents that finish at once."""
+    config = Config({"SWARM_HOME": str(folder / "home"), "SWARM_CONFIG": str(write_config(folder))})
+    return Builder(config, deliverer=CompletingAgents)
 
 
 def random_graph(count: int, rng: random.Random) -> list[TaskSpec]:
@@ -95,19 +93,17 @@ def random_graph(count: int, rng: random.Random) -> list[TaskSpec]:
 async def lifecycles(count: int, seed: int) -> dict[str, float]:
     """Create ``count`` tasks, then run them all to done through the real store."""
     with tempfile.TemporaryDirectory() as tmp:
-        service = await open_service(Path(tmp))
-        try:
+        async with builder(Path(tmp)).coordinator() as parts:
+            service = parts.service
             specs = random_graph(count, random.Random(seed))
             start = time.perf_counter()
             for i in range(0, count, 500):
                 await service.create_tasks(specs[i : i + 500], "bench")
             created = time.perf_counter() - start
             run_start = time.perf_counter()
-            await Scheduler(service, CompletingAgents(service)).run_burst()
+            await parts.scheduler.run_burst()
             ran = time.perf_counter() - run_start
             status = (await service.status())["tasks"]
-        finally:
-            await service.close()
     assert status["done"] == count, status
     return {
         "tasks": count,
@@ -122,7 +118,7 @@ async def decision_times(stored: int, decisions: int, seed: int) -> dict[str, fl
     """p50/p99 of one ``assign_next`` with ``stored`` tasks in the table."""
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
-        service = await open_service(Path(tmp))
+        service = await builder(Path(tmp)).service()
         try:
             return await _decisions(service, stored, decisions, rng)
         finally:

@@ -1,4 +1,10 @@
-"""The composition root: settings → store → scheduler → deliverer (→ bot, later)."""
+"""The composition root: one ``Config`` → one ``Builder`` → every object of the coordinator.
+
+``swarm run`` (with or without Discord), ``swarm demo``, the CLI, the benchmarks and the
+tests all build through ``Builder``; what differs (a deliverer, a clock, a frame source, a
+poll interval, discord.py options) is passed to it, never patched into the environment.
+``run_headless`` and ``run_with_discord`` run what it builds until SIGINT/SIGTERM.
+"""
 
 from __future__ import annotations
 
@@ -7,121 +13,196 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from core import retention
-from core.protocols import Deliverer
-from core.scheduler import BurstResult, Scheduler
+from bot.config import Config
+from core.protocols import Clock, Deliverer, Timer
 from core.service import SwarmService
-from core.settings import Settings
+
+if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loads lazily
+    from bot.discordbot.client import SwarmBot
+    from core.ai.service import AIService
+    from core.scheduler import BurstResult, Scheduler
+    from core.watch.frames import FrameSource
+    from core.watch.jobs import Jobs, Summarizer
 
 log = logging.getLogger(__name__)
+DelivererFactory = Callable[[SwarmService], Deliverer]
 
 
-def build_deliverer(service: SwarmService) -> Any:
-    """The desktop driver, or inbox files where there is no display (imported lazily)."""
-    from automation.factory import build_deliverer as build
+@dataclass
+class Coordinator:
+    """What one running coordinator is made of."""
 
-    return build(service.settings, list(service.agents.values()), service.kill_switch)
+    service: SwarmService
+    deliverer: Deliverer
+    ai: AIService
+    jobs: Jobs
+    scheduler: Scheduler
+
+
+class Builder:
+    """Builds the coordinator's objects from ``config``; the keyword arguments override parts."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        deliverer: DelivererFactory | None = None,
+        frames: FrameSource | None = None,
+        summarize: Summarizer | None = None,
+        poll_s: float = 0.5,
+        client_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self._deliverer = deliverer
+        self._frames = frames
+        self._summarize = summarize
+        self.poll_s = poll_s
+        self.client_options = client_options or {}
+
+    async def service(self) -> SwarmService:
+        """The service over the configured home and agents file."""
+        return await SwarmService.open(self.config.core, self.clock)
+
+    def deliverer(self, service: SwarmService) -> Deliverer:
+        """The given deliverer, else the desktop driver / inbox files (imported lazily)."""
+        if self._deliverer is not None:
+            return self._deliverer(service)
+        from automation.factory import build_deliverer
+
+        return build_deliverer(service.settings, list(service.agents.values()),
+                               service.kill_switch, self.config.gui)
+
+    def ai(self, service: SwarmService) -> AIService:
+        """Plans, summaries and usage over the configured model (close it)."""
+        from core.ai.service import AIService
+
+        return AIService(service, self.config.ai)
+
+    def jobs(self, service: SwarmService, ai: AIService) -> Jobs:
+        """The watch tick over the screen (or the given frames) and the stored schedules."""
+        from core.watch.jobs import Jobs, Watcher, summarizer
+
+        frames = self._frames
+        if frames is None:
+            from automation.watch import ScreenFrames
+
+            frames = ScreenFrames()
+        watch = self.config.watch
+        return Jobs(service, watch, self._summarize or summarizer(ai),
+                    Watcher(service, watch, frames))
+
+    def scheduler(self, service: SwarmService, deliverer: Deliverer, jobs: Jobs) -> Scheduler:
+        """The one timer loop: tasks, deliveries; the jobs and retention as its timers."""
+        from core.retention import RetentionTimer
+        from core.scheduler import Scheduler
+
+        timers: list[Timer] = [jobs, RetentionTimer(service)]
+        return Scheduler(service, deliverer, timers=timers, poll_s=self.poll_s)
+
+    def bot(self, service: SwarmService, ai: AIService) -> SwarmBot:
+        """A new Discord client (one per connection attempt)."""
+        from bot.discordbot.client import SwarmBot
+
+        return SwarmBot(service, self.config.discord, ai, **self.client_options)
+
+    @contextlib.asynccontextmanager
+    async def coordinator(self) -> AsyncIterator[Coordinator]:
+        """Lock SWARM_HOME, then build every part; close them in reverse order.
+
+        A second coordinator on the same home stops here with ``already running: pid ...``,
+        before it opens the database: recovery of interrupted deliveries (``Scheduler.run``)
+        only ever happens under the lock.
+        """
+        from core.coordinator_lock import CoordinatorLock
+
+        self.config.check()
+        with CoordinatorLock(self.config.core.home):
+            service = await self.service()
+            try:
+                async with contextlib.AsyncExitStack() as stack:
+                    deliverer = self.deliverer(service)
+                    stack.callback(_close_deliverer, deliverer)
+                    ai = self.ai(service)
+                    stack.push_async_callback(ai.close)
+                    jobs = self.jobs(service, ai)
+                    yield Coordinator(service, deliverer, ai, jobs,
+                                      self.scheduler(service, deliverer, jobs))
+            finally:
+                await service.close()
+
+
+async def started_parts(runner: asyncio.Task[Any], started: asyncio.Future[Coordinator]
+                        ) -> Coordinator:
+    """The parts ``run_with_discord`` built, or its error if it stopped before."""
+    await asyncio.wait({runner, started}, return_when=asyncio.FIRST_COMPLETED)
+    if not started.done():
+        runner.result()
+        raise RuntimeError("the coordinator stopped before it started")
+    return started.result()
+
+
+def _close_deliverer(deliverer: Deliverer) -> None:
+    close = getattr(deliverer, "close", None)
+    if callable(close):
+        close()
 
 
 async def run_headless(
-    settings: Settings,
-    *,
-    burst: bool = False,
-    deliverer: Deliverer | None = None,
-    stop: asyncio.Event | None = None,
+    builder: Builder, *, burst: bool = False, stop: asyncio.Event | None = None
 ) -> BurstResult | None:
-    """Run scheduler and delivery without Discord until SIGINT/SIGTERM (or idle, in burst)."""
-    service = await SwarmService.open(settings)
-    chosen = deliverer or build_deliverer(service)
-    scheduler = Scheduler(service, chosen)
+    """Scheduler, delivery, watcher and schedules without Discord, until SIGINT/SIGTERM (or
+    until nothing more can happen now, in ``burst``)."""
     started = time.monotonic()
-    try:
-        if burst:
-            return await scheduler.run_burst()
-        stop = stop or asyncio.Event()
-        with _stop_on_signals(stop):
-            async with _watching(service):
-                log.info("coordinator started: %d agents, database %s", len(service.agents),
-                         settings.db_path)
-                await scheduler.run(stop)
-        return None
-    finally:
-        close = getattr(chosen, "close", None)
-        if callable(close):
-            close()
-        await service.close()
-        log.info("coordinator stopped after %.1f s", time.monotonic() - started)
+    async with builder.coordinator() as parts:
+        try:
+            if burst:
+                return await parts.scheduler.run_burst()
+            stop = stop or asyncio.Event()
+            with _stop_on_signals(stop):
+                log.info("coordinator started: %d agents, database %s", len(parts.service.agents),
+                         parts.service.settings.db_path)
+                await parts.scheduler.run(stop)
+            return None
+        finally:
+            log.info("coordinator stopped after %.1f s", time.monotonic() - started)
 
 
-async def run_with_discord(
-    settings: Settings,
-    discord_settings: Any,
-    *,
-    deliverer: Deliverer | None = None,
-    stop: asyncio.Event | None = None,
-    client_options: dict[str, Any] | None = None,
-) -> None:
-    """Bot, scheduler, delivery and notifier in one process, until SIGINT/SIGTERM."""
-    discord_settings.require_connection()
-    service = await SwarmService.open(settings)
-    chosen = deliverer or build_deliverer(service)
-    stop = stop or asyncio.Event()
-    try:
-        with _stop_on_signals(stop):
-            async with _watching(service):
-                await _run_bot(service, chosen, discord_settings, stop, client_options or {})
-    finally:
-        close = getattr(chosen, "close", None)
-        if callable(close):
-            close()
-        await service.close()
+async def run_with_discord(builder: Builder, *, stop: asyncio.Event | None = None,
+                           started: asyncio.Future[Coordinator] | None = None) -> None:
+    """Bot, scheduler, delivery, watcher and notifier in one process, until SIGINT/SIGTERM.
 
+    The scheduler does not depend on Discord: while Discord cannot be reached it keeps
+    assigning and delivering, and the bot tries again with backoff. ``started`` receives the
+    coordinator's parts once they are built (the demo and the benchmark watch its service).
+    """
+    from bot.discordbot.connection import keep_connected
 
-async def _run_bot(
-    service: SwarmService, deliverer: Deliverer, discord_settings: Any, stop: asyncio.Event,
-    client_options: dict[str, Any],
-) -> None:
-    import discord
-
-    from bot.discordbot.client import SwarmBot
-    from core.errors import ConfigError
-
+    builder.config.discord.require_connection()
     logging.getLogger("discord").setLevel(logging.WARNING)
-    bot = SwarmBot(service, discord_settings, **client_options)
-    scheduler = asyncio.create_task(Scheduler(service, deliverer).run(stop))
-    connection = asyncio.create_task(bot.start(discord_settings.token))
-    stopped = asyncio.create_task(stop.wait())
-    log.info("coordinator started with Discord: %d agents", len(service.agents))
-    await asyncio.wait({scheduler, connection, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    stop.set()
-    await bot.close()
-    await asyncio.gather(scheduler, stopped)
-    try:
-        await connection
-    except discord.LoginFailure:
-        raise ConfigError("Discord refused DISCORD_TOKEN: reset the token and set it again"
-                          ) from None
+    stop = stop or asyncio.Event()
+    async with builder.coordinator() as parts:
+        if started is not None:
+            started.set_result(parts)
+        with _stop_on_signals(stop):
+            scheduler = asyncio.create_task(parts.scheduler.run(stop), name="scheduler")
+            bot = asyncio.create_task(keep_connected(
+                lambda: builder.bot(parts.service, parts.ai), builder.config.discord, stop),
+                name="discord")
+            log.info("coordinator started with Discord: %d agents", len(parts.service.agents))
+            try:
+                await asyncio.wait({scheduler, bot}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stop.set()
+                await asyncio.gather(scheduler, bot, return_exceptions=True)
+            bot.result()  # a fatal Discord error (bad token, missing channel) surfaces here
+            scheduler.result()
     log.info("coordinator stopped")
-
-
-@contextlib.asynccontextmanager
-async def _watching(service: SwarmService) -> AsyncIterator[None]:
-    """Watch ticks (stalls, alerts) and stored schedules run while the coordinator does."""
-    from automation.watch import build_jobs
-
-    jobs = build_jobs(service)
-    await jobs.start()
-    keeper = asyncio.create_task(retention.keep(service), name="retention")  # hourly pass
-    try:
-        yield
-    finally:
-        keeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await keeper
-        await jobs.shutdown()
 
 
 @contextlib.contextmanager

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
@@ -18,6 +17,7 @@ from core.errors import InvalidInput
 from core.text import one_line
 
 if TYPE_CHECKING:
+    from bot.config import Config
     from core.service import SwarmService
 
 log = logging.getLogger(__name__)
@@ -92,9 +92,10 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         if any(0xD800 <= ord(c) <= 0xDFFF for c in arg):  # undecodable bytes (surrogateescape)
             raise InvalidInput(f"argument {index} is not valid UTF-8 text")
     args = build_parser().parse_args(raw)
-    configure_logging(verbose=args.verbose)
+    args.configuration = _configuration(args)
+    configure_logging(args.configuration.env, verbose=args.verbose)
     args.actor = check_chars(
-        (args.actor or os.environ.get("SWARM_AGENT") or "cli").strip(), "--as / SWARM_AGENT")
+        (args.actor or args.configuration.actor).strip(), "--as / SWARM_AGENT")
     if not args.actor or len(args.actor) > 100:
         raise InvalidInput("--as / SWARM_AGENT must be a name of 1 to 100 characters")
     return args
@@ -104,14 +105,20 @@ async def _run(args: argparse.Namespace) -> int:
     handler: Handler = args.handler
     if getattr(args, "no_service", False):
         return int(await handler(None, args) or 0)  # type: ignore[arg-type]
-    from core.service import SwarmService
-    from core.settings import Settings
+    from bot.app import Builder
 
-    service = await SwarmService.open(Settings.from_env(config=args.config))
+    service = await Builder(args.configuration).service()
     try:
         return int(await handler(service, args) or 0)
     finally:
         await service.close()
+
+
+def _configuration(args: argparse.Namespace) -> Config:
+    """The environment and ``.env``, read once for the whole command."""
+    from bot.config import Config
+
+    return Config.load(args.config)
 
 
 if __name__ == "__main__":

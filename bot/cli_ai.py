@@ -49,16 +49,16 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_summary)
 
 
-def _open(service: SwarmService) -> AIService:
-    from core.ai.service import AIService
+def _open(service: SwarmService, args: argparse.Namespace) -> AIService:
+    from bot.app import Builder
 
-    return AIService(service)
+    return Builder(args.configuration).ai(service)
 
 
 async def cmd_plan(service: SwarmService, args: argparse.Namespace) -> int:
     """``swarm plan GOAL`` / ``swarm plan show|approve|discard P-3``."""
     words = args.words
-    async with _open(service) as ai:
+    async with _open(service, args) as ai:
         if len(words) == 2 and words[0] in ACTIONS and _looks_like_plan(words[1]):
             return await _plan_action(ai, words[0], words[1], args)
         return await _plan_draft(ai, " ".join(words), args)
@@ -135,7 +135,7 @@ async def cmd_usage(service: SwarmService, args: argparse.Namespace) -> None:
 
     if not 1 <= args.days <= 3660:
         raise InvalidInput("--days must be between 1 and 3660")
-    async with _open(service) as ai:
+    async with _open(service, args) as ai:
         report = await ai.usage(args.days)
     if args.json:
         emit_json(report)
@@ -147,6 +147,6 @@ async def cmd_usage(service: SwarmService, args: argparse.Namespace) -> None:
 
 async def cmd_summary(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm summary``."""
-    async with _open(service) as ai:
+    async with _open(service, args) as ai:
         summary = await ai.summaries.summarize(args.period, args.actor)
     emit_json(summary.to_json()) if args.json else print(summary.text)

@@ -26,21 +26,17 @@ def register(sub: Any) -> None:
 
 async def cmd_run(_service: None, args: argparse.Namespace) -> int:
     """``swarm run``."""
-    from bot.app import run_headless
+    from bot.app import Builder, run_headless, run_with_discord
     from core.errors import ConfigError
-    from core.settings import Settings
 
     logging.getLogger().setLevel(logging.INFO)
-    settings = Settings.from_env(config=args.config)
+    builder = Builder(args.configuration)
     if not args.no_discord:
         if args.burst:
             raise ConfigError("--burst needs --no-discord")
-        from bot.app import run_with_discord
-        from bot.discordbot.settings import DiscordSettings
-
-        await run_with_discord(settings, DiscordSettings.from_env())
+        await run_with_discord(builder)
         return 0
-    result = await run_headless(settings, burst=args.burst)
+    result = await run_headless(builder, burst=args.burst)
     if result is not None:
         print(f"burst: {result.assigned} assigned, {result.delivered} deliveries, "
               f"{result.expired} leases expired")

@@ -23,10 +23,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from bot.config import Config
 from bot.demo_desk import DemoDesk, open_desk
 from core.errors import ConfigError
 from core.service import SwarmService
-from core.settings import Settings
 
 SCENARIO: list[tuple[str, dict[str, str]]] = [
     ("task create", {"title": "Design the REST API for the notes app", "role": "architecture",
@@ -73,42 +73,68 @@ async def run_demo(keep: bool = False, inbox: bool = False) -> int:
     require_localdiscord()
     home = Path(tempfile.mkdtemp(prefix="swarm-demo-"))
     print(f"swarm demo: SWARM_HOME={home}")
-    settings = Settings.from_env({"SWARM_HOME": str(home)})
+    config = Config({"SWARM_HOME": str(home)})  # the demo ignores the user's settings
     try:
         async with open_desk(home, inbox=inbox) as desk:
             print(f"agents: {desk.description}\n")
-            return await _with_discord(settings, desk, home)
+            return await _with_discord(config, desk, home)
     finally:
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
 
 
-async def _with_discord(settings: Settings, desk: DemoDesk, home: Path) -> int:
+async def _with_discord(config: Config, desk: DemoDesk, home: Path) -> int:
+    """The coordinator exactly as ``swarm run`` builds it, against a local Discord."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
-        from bot.discordbot.client import SwarmBot
-    from localdiscord import LocalDiscordServer, local_client_options, running_client
+        import discord  # noqa: F401
+    from localdiscord import LocalDiscordServer, local_client_options, pointed_at
 
+    from bot.app import Builder, Coordinator, run_with_discord, started_parts
     from bot.discordbot.settings import DiscordSettings
-    from core.scheduler import Scheduler
 
     async with LocalDiscordServer(guild_name="swarm-demo") as server:
         channel = server.add_text_channel("swarm")
         you = server.add_user("you")
-        service = await SwarmService.open(settings)
         discord_settings = DiscordSettings(token=server.token, guild_id=server.guild.id,
                                            channel_id=channel.id, admin_ids=frozenset({you.id}))
-        bot = SwarmBot(service, discord_settings, **local_client_options())
+        builder = Builder(config.replace(discord=discord_settings), deliverer=desk.deliverer,
+                          poll_s=0.2, client_options=local_client_options())
         stop = asyncio.Event()
-        try:
-            async with running_client(server, bot):
-                await server.wait_for_commands("task", "broadcast")
-                print(f"local Discord at {server.url}: bot ready, slash commands synced\n")
-                runner = asyncio.create_task(
-                    Scheduler(service, desk.deliverer(service), poll_s=0.2).run(stop))
-                return await _play(server, channel, you, service, desk, home, stop, runner)
-        finally:
-            await service.close()
+        with pointed_at(server):
+            started: asyncio.Future[Coordinator] = asyncio.get_running_loop().create_future()
+            runner = asyncio.create_task(run_with_discord(builder, stop=stop, started=started),
+                                         name="coordinator")
+            try:
+                await started_parts(runner, started)  # built: the database is there
+                service = await builder.service()  # the demo's own view; it outlives the run
+                try:
+                    await _until_ready(server, runner)
+                    print(f"local Discord at {server.url}: bot ready, slash commands synced\n")
+                    return await _play(server, channel, you, service, desk, home, stop, runner)
+                finally:
+                    await service.close()
+            finally:
+                stop.set()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await runner
+
+
+async def _until_ready(server: Any, runner: asyncio.Task[None]) -> None:
+    """Until the bot is ready with its commands synced; the coordinator's error if it stops."""
+    async def synced() -> None:
+        await server.wait_for_commands("task", "broadcast")
+        await server.wait_for_bot_ready()
+
+    ready = asyncio.create_task(synced())
+    await asyncio.wait({ready, runner}, return_when=asyncio.FIRST_COMPLETED)
+    if not ready.done():
+        ready.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ready
+        runner.result()
+        raise RuntimeError("the coordinator stopped before the bot was ready")
+    ready.result()
 
 
 async def _play(server: Any, channel: Any, you: Any, service: SwarmService, desk: DemoDesk,
@@ -119,7 +145,7 @@ async def _play(server: Any, channel: Any, you: Any, service: SwarmService, desk
     try:
         for name, options in SCENARIO:
             await _slash(server, you, name, options)
-        finished = await _wait_all_done(service)
+        finished = await _wait_all_done(service, stop)
         await _wait_posted(service)
     finally:
         stop.set()
@@ -163,9 +189,10 @@ async def _demo_agents(desk: DemoDesk, home: Path, stop: asyncio.Event) -> None:
         await asyncio.sleep(0.1)
 
 
-async def _wait_all_done(service: SwarmService) -> bool:
+async def _wait_all_done(service: SwarmService, stop: asyncio.Event) -> bool:
+    """Until every task is done (True), or time is up or Ctrl+C stopped the coordinator."""
     deadline = time.monotonic() + TIMEOUT_S
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stop.is_set():
         if (await service.status())["tasks"]["done"] == TASKS:
             return True
         await asyncio.sleep(0.1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,10 +13,9 @@ from core.settings import env_number
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def configure_logging(verbose: bool = False, env: Mapping[str, str] | None = None) -> None:
+def configure_logging(env: Mapping[str, str], verbose: bool = False) -> None:
     """Log to ``SWARM_LOG_FILE`` (rotated at ``SWARM_LOG_MAX_BYTES``, keeping
     ``SWARM_LOG_BACKUPS`` old files) or to stderr; URL credentials are always redacted."""
-    env = os.environ if env is None else env
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
     path = (env.get("SWARM_LOG_FILE") or "").strip()

@@ -64,3 +64,27 @@ class ManualClock:
     def advance(self, seconds: float) -> None:
         """Move time forward."""
         self._now += seconds
+
+
+class Timer(Protocol):
+    """Timed work of the scheduler loop (watch ticks, stored schedules): deadlines, not threads.
+
+    The loop calls ``start`` once, sleeps until the earliest ``next_due`` of every timer (and
+    of leases, backoffs and deliveries), calls ``fire`` when it is due, ``stop`` at the end.
+    """
+
+    async def start(self) -> None:
+        """Prepare (e.g. run work that fell due while nothing ran, marked late)."""
+        ...
+
+    async def next_due(self) -> float | None:
+        """The next moment (epoch seconds) this timer has work, or None."""
+        ...
+
+    async def fire(self) -> int:
+        """Run whatever is due now; how many things ran."""
+        ...
+
+    async def stop(self) -> None:
+        """Finish work in flight (bounded) and release what was opened."""
+        ...

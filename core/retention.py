@@ -18,14 +18,13 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from core.service import SwarmService
-from core.settings import env_number
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +34,6 @@ TEMP_MAX_AGE_S = 60.0
 EVERY_S = 3600.0
 DAY_S = 86_400.0
 _FINISHED = "('done', 'failed', 'cancelled')"
-
-
-def keep_days(env: Mapping[str, str] | None = None) -> float:
-    """``SWARM_KEEP_DAYS`` (default 90; 1 to 36,500)."""
-    env = os.environ if env is None else env
-    return env_number(env, "SWARM_KEEP_DAYS", DEFAULT_KEEP_DAYS, minimum=1)
 
 
 @dataclass
@@ -215,7 +208,7 @@ async def collect_garbage(
 ) -> GcReport:
     """Archive and delete what is older than ``days`` (default SWARM_KEEP_DAYS)."""
     now = service.clock.now()
-    cutoff = now - DAY_S * (keep_days() if days is None else days)
+    cutoff = now - DAY_S * (service.settings.keep_days if days is None else days)
     home = service.settings.home
     report = GcReport(temp_files=sweep_temp_files(home, time.time(), dry_run))
     inbox = old_inbox_files(service.settings.inbox_dir, cutoff)
@@ -256,13 +249,33 @@ async def _message_batches(service: SwarmService, cutoff: float, out: Path) -> t
         await asyncio.sleep(0)
 
 
-async def keep(service: SwarmService, every_s: float = EVERY_S) -> None:
-    """The coordinator's retention: a pass at start, then every ``every_s`` (until
-    cancelled); a failed pass is logged and tried again at the next one."""
-    while True:
+class RetentionTimer:
+    """The coordinator's retention as a timer of the one scheduler loop (``core.protocols.Timer``):
+    a pass at start, then every ``every_s``; a failed pass is logged and tried at the next."""
+
+    def __init__(self, service: SwarmService, every_s: float = EVERY_S) -> None:
+        self.service = service
+        self.every_s = every_s
+        self._next: float | None = None
+
+    async def start(self) -> None:
+        """The first pass, at once (leftovers of a crash go before anything else)."""
+        await self.fire()
+
+    async def next_due(self) -> float | None:
+        """When the next pass is due."""
+        return self._next
+
+    async def fire(self) -> int:
+        """One pass; how many rows and files it removed."""
+        self._next = self.service.clock.now() + self.every_s
         try:
-            report = await collect_garbage(service)
-            log.info("retention: %s", report.summary(dry_run=False))
+            report = await collect_garbage(self.service)
         except Exception:  # never take the coordinator down; try again at the next pass
-            log.exception("retention pass failed; next one in %g s", every_s)
-        await asyncio.sleep(every_s)
+            log.exception("retention pass failed; next one in %g s", self.every_s)
+            return 0
+        log.info("retention: %s", report.summary(dry_run=False))
+        return report.events + report.messages + report.inbox_files + report.temp_files
+
+    async def stop(self) -> None:
+        """Nothing to release."""

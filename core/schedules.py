@@ -1,8 +1,9 @@
 """Recurring work: prompts to agents and summary posts, on a cron expression or an interval.
 
-The ``schedules`` table is the source of truth; the coordinator's job scheduler
-(``core.watch.jobs``) is rebuilt from it at start-up. Functions of a connection run inside
-one transaction; the ``async`` ones at the end are what the CLI and the bot call.
+The ``schedules`` table is the only store: the scheduler loop sleeps until the earliest
+``next_run_at`` (``next_due``) and ``core.watch.jobs`` runs what is due. Functions of a
+connection run inside one transaction; the ``async`` ones at the end are what the CLI and
+the bot call.
 """
 
 from __future__ import annotations
@@ -188,10 +189,17 @@ def list_all(conn: sqlite3.Connection) -> list[Schedule]:
 
 
 def planned(conn: sqlite3.Connection) -> dict[int, float]:
-    """Enabled schedule id -> next run (what the job scheduler mirrors)."""
+    """Enabled schedule id -> next run."""
     rows = conn.execute("SELECT id, next_run_at FROM schedules WHERE enabled = 1 AND "
                         "removed_at IS NULL AND next_run_at IS NOT NULL ORDER BY id")
     return {i: t for i, t in rows}
+
+
+def next_due(conn: sqlite3.Connection) -> float | None:
+    """The earliest next run of an enabled schedule (a deadline of the scheduler loop)."""
+    row = conn.execute("SELECT min(next_run_at) FROM schedules WHERE enabled = 1 AND "
+                       "removed_at IS NULL").fetchone()
+    return None if row[0] is None else float(row[0])
 
 
 def sync_builtin(conn: sqlite3.Connection, ctx: Ctx, name: str, spec: ScheduleSpec | None,

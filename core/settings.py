@@ -1,4 +1,4 @@
-"""Typed settings read from the environment (and a ``.env`` file)."""
+"""Typed settings parsed from an environment mapping (``bot.config`` reads it once)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import atexit
 import contextlib
 import functools
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ class Settings:
     delivery_attempts: int = 3
     busy_timeout_s: float = 30.0
     success_window: float = 0.2
+    keep_days: float = 90.0  # history and inbox files of finished work kept this long
 
     @property
     def db_path(self) -> Path:
@@ -41,13 +41,8 @@ class Settings:
         return self.home / "inbox"
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, config: str | Path | None = None
-    ) -> Settings:
-        """Build settings from ``env`` (default: os.environ plus ``.env``)."""
-        if env is None:
-            load_dotenv_file()
-            env = os.environ
+    def from_env(cls, env: Mapping[str, str], config: str | Path | None = None) -> Settings:
+        """Build settings from ``env`` (``SWARM_HOME``, ``SWARM_LEASE``...)."""
         home = Path(env.get("SWARM_HOME") or Path.home() / ".swarm").expanduser()
         return cls(
             home=home,
@@ -58,15 +53,8 @@ class Settings:
             retry_backoff_s=env_seconds(env, "SWARM_RETRY_BACKOFF", 5.0),
             delivery_attempts=env_int(env, "SWARM_DELIVERY_ATTEMPTS", 3),
             busy_timeout_s=env_seconds(env, "SWARM_BUSY_TIMEOUT", 30.0),
+            keep_days=env_number(env, "SWARM_KEEP_DAYS", 90.0, minimum=1),
         )
-
-
-def load_dotenv_file() -> None:
-    """Read ``.env`` from the current folder into os.environ (never overriding)."""
-    if Path(".env").is_file():
-        from dotenv import load_dotenv
-
-        load_dotenv(".env", override=False)
 
 
 def _config_path(env: Mapping[str, str], home: Path, explicit: str | Path | None) -> Path:

@@ -156,8 +156,10 @@ def test_gc_command(home: Path) -> None:
 
 async def test_the_running_coordinator_runs_a_pass_at_start(settings: Settings) -> None:
     """Wired in bot/app.py: a leftover temp file and old history go while it runs."""
-    from bot.app import run_headless
+    from bot.app import Builder, run_headless
+    from bot.config import Config
     from tests.helpers import RecordingDeliverer
+    from tests.watch.conftest import FakeFrames
 
     leftover = settings.home / "inbox" / "Agent-1" / ".tmp-crashed"
     leftover.parent.mkdir(parents=True)
@@ -169,8 +171,9 @@ async def test_the_running_coordinator_runs_a_pass_at_start(settings: Settings) 
     await service.db.write(lambda c: c.execute("UPDATE events SET ts = ts - 100 * 86400"))
     await service.db.write(lambda c: c.execute("UPDATE tasks SET finished_at = 1"))
     stop = asyncio.Event()
-    runner = asyncio.create_task(run_headless(settings, deliverer=RecordingDeliverer(),
-                                              stop=stop))
+    builder = Builder(Config({}, core=settings), deliverer=lambda _: RecordingDeliverer(),
+                      frames=FakeFrames())
+    runner = asyncio.create_task(run_headless(builder, stop=stop))
     try:
         for _ in range(500):
             if not leftover.exists() and not await service.events(task=old.ref):

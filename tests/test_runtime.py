@@ -6,6 +6,7 @@ import asyncio
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from core.models import TaskSpec, TaskStatus
+from core import messages
+from core.context import Ctx
+from core.models import Delivery, TaskSpec, TaskStatus
 from core.scheduler import Scheduler
 from core.service import SwarmService
 from core.settings import Settings
@@ -147,3 +150,57 @@ async def _check_history(service: SwarmService, home: Path) -> None:
     prompts = [p.read_text() for p in (home / "inbox").glob("*/*")]
     for task in tasks:
         assert any(f"task {task.ref} |" in text for text in prompts), f"{task.ref} not delivered"
+
+
+def _in_flight(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
+    """A message claimed for delivery in one transaction: a coordinator's delivery in flight."""
+    messages.send(conn, ctx, "A1", "in flight")
+    return messages.claim(conn, ctx)
+
+
+async def _until_started(proc: subprocess.Popen[bytes]) -> None:
+    """Until the coordinator's timers started (its start-up recovery is behind it)."""
+    assert proc.stderr is not None
+    lines = [await asyncio.to_thread(proc.stderr.readline)]
+    while b"jobs started" not in lines[-1]:
+        assert lines[-1] and len(lines) < 50, lines
+        lines.append(await asyncio.to_thread(proc.stderr.readline))
+
+
+@pytest.mark.timeout(90)
+async def test_a_second_coordinator_on_one_home_is_refused_and_recovers_nothing(
+        tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    config = write_agents(tmp_path / "agents.toml", [
+        {"id": f"A{i}", "role": "dev", "delivery": "inbox"} for i in range(1, 3)])
+    first = _start(home, config)
+    try:
+        await _until_started(first)
+        service = await SwarmService.open(Settings.from_env(
+            {"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)}))
+        try:
+            flying = await service.write("test", _in_flight)
+            assert flying is not None
+            for args in (("run", "--no-discord"), ("run", "--no-discord", "--burst")):
+                second = await asyncio.to_thread(run_cli, home, *args, config=config)
+                pid, started = (home / "coordinator.lock").read_text().split()
+                since = time.strftime("%H:%M", time.localtime(float(started)))
+                assert (second.code, int(pid)) == (2, first.pid)
+                assert second.err == (f"swarm: error: already running: pid {first.pid} since "
+                                      f"{since} (another coordinator holds "
+                                      f"{home / 'coordinator.lock'}; stop it first)\n")
+            [delivery] = await service.deliveries()
+            assert (delivery.id, delivery.state.value) == (flying.id, "delivering")  # untouched
+        finally:
+            await service.close()
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(10) == 0
+        if first.stderr:
+            first.stderr.close()
+    after = await asyncio.to_thread(run_cli, home, "run", "--no-discord", "--burst",
+                                    config=config)
+    assert after.code == 0, after.err  # the lock went with the first; this one recovers
+    assert "1 deliveries" in after.out
+    [prompt] = [p.read_text() for p in (home / "inbox" / "A1").glob("*")]
+    assert "in flight" in prompt and "RETRY" in prompt

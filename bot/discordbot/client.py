@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -15,10 +15,12 @@ from bot.discordbot.access import Access, access_of, needed_for, refusal
 from bot.discordbot.notifier import Notifier
 from bot.discordbot.settings import DiscordSettings
 from bot.discordbot.views import TaskButton
-from core.ai.service import AIService
 from core.errors import ConfigError, SwarmError
 from core.redact import redact_urls
 from core.service import SwarmService
+
+if TYPE_CHECKING:
+    from core.ai.service import AIService
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +85,7 @@ class SwarmBot(discord.Client):
     """The swarm's Discord bot."""
 
     def __init__(
-        self, service: SwarmService, settings: DiscordSettings, ai: AIService | None = None,
-        **options: Any,
+        self, service: SwarmService, settings: DiscordSettings, ai: AIService, **options: Any,
     ) -> None:
         options.setdefault("intents", default_intents())
         # Text from users (titles, notes, messages) is echoed: it must never ping anyone.
@@ -93,7 +94,7 @@ class SwarmBot(discord.Client):
         super().__init__(**options)
         self.service = service
         self.settings = settings
-        self.ai = ai or AIService(service)
+        self.ai = ai  # owned by the composition root, which closes it
         self.tree = SwarmTree(self)
         self.notifier = Notifier(self, service)
         self._notifier_task: asyncio.Task[None] | None = None
@@ -137,7 +138,6 @@ class SwarmBot(discord.Client):
                 self._notifier_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._notifier_task
-        await self.ai.close()
         await super().close()
 
     def access(self, interaction: discord.Interaction) -> Access:

@@ -1,8 +1,7 @@
-"""Discord settings from the environment / ``.env``; the token is never printed."""
+"""Discord settings from an environment mapping; the token is never printed."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -29,11 +28,12 @@ class DiscordSettings:
     admin_role_ids: frozenset[int] = frozenset()
     user_ids: frozenset[int] = frozenset()
     user_role_ids: frozenset[int] = frozenset()
+    reconnect_first_s: float = 1.0  # wait after a failed connection attempt, doubled per
+    reconnect_max_s: float = 60.0  # ...failure up to this (not settings: tests pass their own)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> DiscordSettings:
+    def from_env(cls, env: Mapping[str, str]) -> DiscordSettings:
         """Read DISCORD_TOKEN, SWARM_GUILD_ID, SWARM_CHANNEL_ID and the access lists."""
-        env = os.environ if env is None else env
         return cls(
             token=(env.get("DISCORD_TOKEN") or "").strip() or None,
             guild_id=_id(env, "SWARM_GUILD_ID"),

@@ -23,11 +23,11 @@ class AIService:
     def __init__(
         self,
         service: SwarmService,
-        settings: AISettings | None = None,
+        settings: AISettings,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.service = service
-        self.settings = settings if settings is not None else AISettings.from_env()
+        self.settings = settings
         self.client = AIClient(self.settings, service.db, service.clock, sleep)
         self.plans = PlanService(service, self.client)
         self.summaries = SummaryService(service, self.client)

@@ -1,16 +1,15 @@
-"""Model settings from the environment: endpoint, models per purpose, prices, budget."""
+"""Model settings from an environment mapping: endpoint, models per purpose, prices, budget."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from core.ai.errors import ENABLE_HINT, AINotConfigured
 from core.errors import ConfigError
-from core.settings import env_number, load_dotenv_file
+from core.settings import env_number
 
 DEFAULT_MODEL = "gpt-4o-mini"
 OPENAI_URL = "https://api.openai.com/v1"
@@ -85,11 +84,8 @@ class AISettings:
         return self.prices[max(prefixes, key=len)] if prefixes else None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> AISettings:
-        """Read the settings from ``env`` (default: os.environ plus ``.env``)."""
-        if env is None:
-            load_dotenv_file()
-            env = os.environ
+    def from_env(cls, env: Mapping[str, str]) -> AISettings:
+        """Read the settings from ``env`` (``OPENAI_API_KEY``, ``SWARM_MODEL_PLAN``...)."""
         return cls(
             api_key=env.get("OPENAI_API_KEY") or None,
             base_url=(env.get("OPENAI_BASE_URL") or "").rstrip("/") or None,

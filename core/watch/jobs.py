@@ -1,11 +1,11 @@
-"""The periodic work of a running coordinator, triggered by APScheduler.
+"""The periodic work of a running coordinator: deadlines of the scheduler's one loop.
 
-``Watcher`` samples the agents' screens and runs the stall rules (one tick); ``Jobs`` owns
-the ``AsyncIOScheduler``: the watch tick every ``SWARM_WATCH_INTERVAL`` seconds and one job
-per stored schedule at its ``next_run_at``. The ``schedules`` table stays the source of
-truth: the jobs are rebuilt from it at start-up and re-read every few seconds (changes made
-by the CLI in another process), and overdue schedules run once at start-up, marked late.
-Tests call ``Watcher.tick`` and ``Jobs.run_due`` directly on a ManualClock.
+``Watcher`` samples the agents' screens and runs the stall rules (one tick); ``Jobs`` is a
+``core.protocols.Timer``: the watch tick every ``SWARM_WATCH_INTERVAL`` seconds and each
+stored schedule at its ``next_run_at``. The ``schedules`` table is the only store: the loop
+reads the next run from it, and overdue schedules run once at start-up, marked late.
+APScheduler is used only for cron arithmetic (``core.watch.timing``). Tests call
+``Watcher.tick`` and ``Jobs.run_due`` directly on a ManualClock.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, tzinfo
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from core import schedules
@@ -29,13 +29,11 @@ from core.watch.settings import WatchSettings
 from core.watch.timing import local_zone
 
 if TYPE_CHECKING:
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
+    from core.ai.service import AIService
     from core.service import SwarmService
 
 log = logging.getLogger(__name__)
 Summarizer = Callable[[str], Awaitable[str]]
-SYNC_S = 5.0
 DRAIN_S = 10.0
 
 
@@ -96,52 +94,54 @@ class Watcher:
 
 
 class Jobs:
-    """Owns the AsyncIOScheduler: the watch tick and the stored schedules."""
+    """The watch tick and the stored schedules, as deadlines of the scheduler's one loop.
 
-    def __init__(self, service: SwarmService, settings: WatchSettings,
-                 watcher: Watcher | None = None, summarize: Summarizer | None = None,
-                 zone: tzinfo | None = None) -> None:
+    A ``core.protocols.Timer``: no thread, no job store of its own. The ``schedules`` table
+    is read for the next run each time the loop goes to sleep, so a schedule added by the
+    CLI in another process is seen as soon as the loop notices the write.
+    """
+
+    def __init__(self, service: SwarmService, settings: WatchSettings, summarize: Summarizer,
+                 watcher: Watcher | None = None, zone: tzinfo | None = None) -> None:
         self.service = service
         self.settings = settings
         self.watcher = watcher
-        self.summarize = summarize or (lambda period: ai_summary(service, period))
+        self.summarize = summarize
         self.zone = zone or local_zone()
-        self._scheduler: AsyncIOScheduler | None = None
-        self._planned: dict[int, float] = {}
-        self._sync_lock = asyncio.Lock()
+        self._next_tick: float | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    @property
-    def scheduler(self) -> AsyncIOScheduler | None:
-        """The running APScheduler (None before ``start``)."""
-        return self._scheduler
-
     async def start(self) -> None:
-        """Create the default schedules, run overdue ones (late), then start the jobs."""
-        from apscheduler.schedulers.asyncio import AsyncIOScheduler
-        from apscheduler.triggers.interval import IntervalTrigger
-
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # we log our own lines
+        """Create the default schedules and run overdue ones (late); plan the first tick."""
         await self.ensure_defaults()
         late = await self.run_overdue()
-        self._scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={
-            "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
-        if self.watcher is not None:
-            self._scheduler.add_job(self._tick, IntervalTrigger(
-                seconds=self.settings.interval_s), id="watch", name="watch tick")
-        self._scheduler.add_job(self.sync, IntervalTrigger(seconds=SYNC_S), id="sync",
-                                name="schedules sync")
-        await self.sync()
-        self._scheduler.start()
+        now = self.service.clock.now()
+        self._next_tick = now + self.settings.interval_s if self.watcher is not None else None
+        planned = await self.service.db.read(schedules.planned)
         log.info("jobs started: watch every %g s, %d schedule(s), %d run late at start-up",
-                 self.settings.interval_s, len(self._planned), len(late))
+                 self.settings.interval_s, len(planned), len(late))
 
-    async def shutdown(self) -> None:
-        """Stop the jobs, let runs in flight finish (bounded), close the screen."""
-        if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-            await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
-        self._scheduler = None
+    async def next_due(self) -> float | None:
+        """The next watch tick or stored schedule run, whichever comes first."""
+        due = await self.service.db.read(schedules.next_due)
+        if self._next_tick is None:
+            return due
+        return self._next_tick if due is None else min(due, self._next_tick)
+
+    async def fire(self) -> int:
+        """The watch tick if it is due, then every due schedule; how many ran."""
+        ran = 0
+        now = self.service.clock.now()
+        if self._next_tick is not None and self._next_tick <= now:
+            self._next_tick = now + self.settings.interval_s  # missed ticks are not repeated
+            assert self.watcher is not None
+            await self.watcher.tick()
+            ran += 1
+        return ran + len(await self.run_due())
+
+    async def stop(self) -> None:
+        """Let runs in flight finish (bounded), close the screen."""
+        self._next_tick = None
         await self.drain(DRAIN_S)
         if self.watcher is not None:
             await self.watcher.close()
@@ -172,7 +172,7 @@ class Jobs:
         return [made for sid in due if (made := await self.run_schedule(sid, late=True))]
 
     async def run_due(self) -> list[Claim]:
-        """Run every schedule due now (tests on a ManualClock; the jobs do it in production)."""
+        """Run every schedule due now."""
         planned = await self.service.db.read(schedules.planned)
         now = self.service.clock.now()
         due = [sid for sid, at in planned.items() if at <= now + schedules.DUE_TOLERANCE_S]
@@ -208,47 +208,6 @@ class Jobs:
                                  f"{head}{text}\n{watched}")
         log.info("%s summary posted in %.1f s", made.schedule.ref, time.monotonic() - started)
 
-    async def sync(self) -> None:
-        """Make the scheduler's schedule jobs match the table (one date job per schedule)."""
-        async with self._sync_lock:
-            planned = await self.service.db.read(schedules.planned)
-            if self._scheduler is None:
-                self._planned = planned
-                return
-            from apscheduler.jobstores.base import JobLookupError
-
-            for sid in set(self._planned) - set(planned):
-                with contextlib.suppress(JobLookupError):  # already fired or removed
-                    self._scheduler.remove_job(schedules.schedule_ref(sid))
-            for sid, at in planned.items():
-                if self._planned.get(sid) != at:
-                    self._add_date_job(sid, at)
-            self._planned = planned
-
-    def _add_date_job(self, schedule_id: int, at: float) -> None:
-        from apscheduler.triggers.date import DateTrigger
-
-        assert self._scheduler is not None
-        self._scheduler.add_job(self._fire, DateTrigger(datetime.fromtimestamp(at, UTC)),
-                                args=[schedule_id], id=schedules.schedule_ref(schedule_id),
-                                name=f"schedule {schedules.schedule_ref(schedule_id)}",
-                                replace_existing=True)
-
-    async def _fire(self, schedule_id: int) -> None:
-        self._planned.pop(schedule_id, None)  # the date job is spent: sync adds the next one
-        try:
-            await self.run_schedule(schedule_id)
-        except Exception:
-            log.exception("%s failed", schedules.schedule_ref(schedule_id))
-        await self.sync()
-
-    async def _tick(self) -> None:
-        assert self.watcher is not None
-        try:
-            await self.watcher.tick()
-        except Exception:
-            log.exception("watch tick failed; next one in %g s", self.settings.interval_s)
-
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
@@ -260,10 +219,12 @@ class Jobs:
             log.error("%s crashed", task.get_name(), exc_info=task.exception())
 
 
-async def ai_summary(service: SwarmService, period: str) -> str:
-    """The period's summary: a model's narrative when one is configured, else the numbers."""
-    from core.ai.service import AIService
+def summarizer(ai: AIService) -> Summarizer:
+    """The period's summary by ``ai``: a model's narrative when one is configured, else the
+    numbers."""
 
-    async with AIService(service) as ai:
+    async def summarize(period: str) -> str:
         summary = await ai.summaries.summarize(period, "scheduler")
-    return summary.text
+        return summary.text
+
+    return summarize

@@ -1,14 +1,13 @@
-"""Watcher settings from the environment (and ``.env``), in seconds unless said otherwise."""
+"""Watcher settings from an environment mapping, in seconds unless said otherwise."""
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.errors import ConfigError
-from core.settings import env_number, load_dotenv_file
+from core.settings import env_number
 
 OFF = {"off", "no", "none", "false", "0"}
 
@@ -32,11 +31,8 @@ class WatchSettings:
         return 2 * self.interval_s
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> WatchSettings:
-        """Read ``SWARM_WATCH_INTERVAL``, ``SWARM_STALL_AFTER``... (default: os.environ)."""
-        if env is None:
-            load_dotenv_file()
-            env = os.environ
+    def from_env(cls, env: Mapping[str, str]) -> WatchSettings:
+        """Read ``SWARM_WATCH_INTERVAL``, ``SWARM_STALL_AFTER``... from ``env``."""
         seconds = functools.partial(env_number, env, what="a number of seconds")
         count = functools.partial(env_number, env, whole=True)
         settings = cls(

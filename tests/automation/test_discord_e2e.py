@@ -15,9 +15,9 @@ import pytest
 from localdiscord import LocalDiscordServer, UserSpec, local_client_options, pointed_at
 
 from automation.virtual_desktop import AgentWindows
-from bot.app import run_with_discord
+from bot.app import Builder, run_with_discord
+from bot.config import Config
 from bot.discordbot.settings import DiscordSettings
-from core.settings import Settings
 
 
 @pytest.mark.timeout(120)
@@ -31,9 +31,9 @@ async def test_slash_command_reaches_the_agent_window_and_is_announced(
                                    channel_id=channel.id, admin_ids=frozenset({boss.id}))
         stop = asyncio.Event()
         with pointed_at(server):
-            runner = asyncio.create_task(run_with_discord(
-                Settings.from_env({"SWARM_HOME": str(home)}), settings, stop=stop,
-                client_options=local_client_options()))
+            builder = Builder(Config({"SWARM_HOME": str(home)}, discord=settings),
+                              client_options=local_client_options())
+            runner = asyncio.create_task(run_with_discord(builder, stop=stop))
             try:
                 await server.wait_for_bot_ready()
                 await server.wait_for_commands("task", "msg")

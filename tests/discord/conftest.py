@@ -22,6 +22,8 @@ from localdiscord import (
     running_client,
 )
 
+from bot.app import Builder
+from bot.config import Config
 from bot.discordbot.client import SwarmBot
 from bot.discordbot.settings import DiscordSettings
 from core.service import SwarmService
@@ -70,15 +72,24 @@ async def service(home: Path) -> AsyncIterator[SwarmService]:
     await svc.close()
 
 
+def builder_for(server: LocalDiscordServer, service: SwarmService, **sections: Any) -> Builder:
+    """The composition root for a bot against ``server`` (no model unless ``ai`` is given)."""
+    sections = {"discord": discord_settings(server)} | sections
+    config = Config({}, core=service.settings, **sections)
+    return Builder(config, client_options=local_client_options())
+
+
 @pytest.fixture
 async def world(server: LocalDiscordServer, service: SwarmService) -> AsyncIterator[World]:
     """The bot connected and ready."""
-    bot = SwarmBot(service, discord_settings(server), **local_client_options())
-    users = {u.name: u for u in server.guild.users}
-    async with running_client(server, bot):
-        await server.wait_for_commands("task", "msg", "agents")
-        yield World(server, service, bot, server.guild.channels[0], users["boss"],
-                    users["dev"], users["stranger"])
+    builder = builder_for(server, service)
+    async with builder.ai(service) as ai:
+        bot = builder.bot(service, ai)
+        users = {u.name: u for u in server.guild.users}
+        async with running_client(server, bot):
+            await server.wait_for_commands("task", "msg", "agents")
+            yield World(server, service, bot, server.guild.channels[0], users["boss"],
+                        users["dev"], users["stranger"])
 
 
 async def slash(world: World, user: Any, name: str,

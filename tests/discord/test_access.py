@@ -5,10 +5,11 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
+from bot.app import Builder
+from bot.config import Config
 from bot.discordbot import views
 from bot.discordbot.access import ADMIN_ONLY, Access, needed_for
 from bot.discordbot.ai_commands import PlanButton
-from bot.discordbot.client import SwarmBot
 from bot.discordbot.settings import DiscordSettings
 from core.service import SwarmService
 from tests.discord.conftest import World, slash
@@ -20,14 +21,17 @@ ADMIN_BUTTONS = {"reassign"}
 
 
 async def test_the_tree_declares_exactly_the_admin_commands(service: SwarmService) -> None:
-    bot = SwarmBot(service, DiscordSettings(token="unused"))
-    try:
-        commands = [c for c in bot.tree.walk_commands() if isinstance(c, app_commands.Command)]
-        admin = {c.qualified_name for c in commands if needed_for(c) is Access.admin}
-        assert admin == ADMIN_COMMANDS
-        assert len(commands) > len(ADMIN_COMMANDS)  # the everyday ones are there, for users
-    finally:
-        await bot.close()
+    builder = Builder(Config({}, core=service.settings, discord=DiscordSettings(token="unused")))
+    async with builder.ai(service) as ai:
+        bot = builder.bot(service, ai)
+        try:
+            commands = [c for c in bot.tree.walk_commands()
+                        if isinstance(c, app_commands.Command)]
+            admin = {c.qualified_name for c in commands if needed_for(c) is Access.admin}
+            assert admin == ADMIN_COMMANDS
+            assert len(commands) > len(ADMIN_COMMANDS)  # the everyday ones are there, for users
+        finally:
+            await bot.close()
 
 
 def test_buttons_declare_their_access() -> None:

@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from localdiscord import LocalDiscordServer, local_client_options, running_client
+from localdiscord import LocalDiscordServer, running_client
 
-from bot.discordbot.client import SwarmBot
-from core.ai.service import AIService
 from core.service import SwarmService
 from tests.ai.conftest import VALID, ai_settings, plan_reply
-from tests.discord.conftest import World, discord_settings
+from tests.discord.conftest import World, builder_for
 from tests.localopenai import LocalOpenAI
 
 
@@ -26,13 +24,14 @@ async def model() -> AsyncIterator[LocalOpenAI]:
 async def ai_world(server: LocalDiscordServer, service: SwarmService, model: LocalOpenAI
                    ) -> AsyncIterator[World]:
     """The bot with its AI service pointed at the local model."""
-    ai = AIService(service, ai_settings(model))
-    bot = SwarmBot(service, discord_settings(server), ai=ai, **local_client_options())
-    users = {u.name: u for u in server.guild.users}
-    async with running_client(server, bot):
-        await server.wait_for_commands("plan", "summary", "usage")
-        yield World(server, service, bot, server.guild.channels[0], users["boss"],
-                    users["dev"], users["stranger"])
+    builder = builder_for(server, service, ai=ai_settings(model))
+    async with builder.ai(service) as ai:
+        bot = builder.bot(service, ai)
+        users = {u.name: u for u in server.guild.users}
+        async with running_client(server, bot):
+            await server.wait_for_commands("plan", "summary", "usage")
+            yield World(server, service, bot, server.guild.channels[0], users["boss"],
+                        users["dev"], users["stranger"])
 
 
 async def test_plan_preview_then_approve_creates_the_graph(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from localdiscord import LocalDiscordServer, RecordedMessage, local_client_options, running_client
+from localdiscord import LocalDiscordServer, RecordedMessage, running_client
 
-from bot.discordbot.client import SwarmBot
 from core.models import TaskSpec, TaskStatus
 from core.service import SwarmService
-from tests.discord.conftest import World, discord_settings
+from tests.discord.conftest import World, builder_for
 
 
 def has(text: str) -> Callable[[RecordedMessage], bool]:
@@ -58,18 +57,21 @@ async def test_notifier_resumes_after_a_restart_without_loss_or_repeats(
     server: LocalDiscordServer, service: SwarmService
 ) -> None:
     channel = server.guild.channels[0]
-    first = SwarmBot(service, discord_settings(server), **local_client_options())
+    builder = builder_for(server, service)
+    ai = builder.ai(service)
+    first = builder.bot(service, ai)
     async with running_client(server, first):
         await service.create_task(TaskSpec("before"), "cli")
         await server.wait_for_message(has("T-1 created"), channel=channel)
     for title in ("while down 1", "while down 2"):
         await service.create_task(TaskSpec(title), "cli")
     await service.broadcast("hello all", "cli")
-    second = SwarmBot(service, discord_settings(server), **local_client_options())
+    second = builder.bot(service, ai)  # a restart: a new client, as after a lost connection
     async with running_client(server, second):
         await server.wait_for_message(has("T-3 created"), channel=channel)
         await service.create_task(TaskSpec("after"), "cli")
         await server.wait_for_message(has("T-4 created"), channel=channel)
+    await ai.close()
     contents = [m.content for m in server.messages(channel)]
     for ref in ("T-1", "T-2", "T-3", "T-4"):
         assert sum(f"{ref} created" in c for c in contents) == 1, contents

@@ -9,14 +9,13 @@ import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
-from localdiscord import LocalDiscordServer, local_client_options, running_client
+from localdiscord import LocalDiscordServer, running_client
 from PIL import Image
 
-from bot.discordbot.client import SwarmBot
 from core.models import TaskSpec
 from core.service import SwarmService
 from core.store import insert_event
-from tests.discord.conftest import World, discord_settings, slash
+from tests.discord.conftest import World, builder_for, discord_settings, slash
 
 
 async def test_schedule_add_list_remove(world: World) -> None:
@@ -67,7 +66,8 @@ async def two_channels(server: LocalDiscordServer, service: SwarmService
     """The bot with a separate alerts channel."""
     alerts = server.add_text_channel("alerts")
     settings = dataclasses.replace(discord_settings(server), alerts_channel_id=alerts.id)
-    async with running_client(server, SwarmBot(service, settings, **local_client_options())):
+    builder = builder_for(server, service, discord=settings)
+    async with builder.ai(service) as ai, running_client(server, builder.bot(service, ai)):
         yield server, service
 
 

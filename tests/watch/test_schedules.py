@@ -1,5 +1,5 @@
 """Schedules: validation, runs, restarts with overdue runs, the default daily summary, and
-the real APScheduler firing the jobs."""
+the scheduler's one timer loop firing the watch tick and a due schedule."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.app import Builder
+from bot.config import Config
 from core.errors import InvalidInput, NotFound
 from core.models import Agent
 from core.protocols import ManualClock
+from core.scheduler import Scheduler
 from core.schedules import (
     ScheduleSpec,
     add_schedule,
@@ -21,8 +24,9 @@ from core.schedules import (
 )
 from core.service import SwarmService
 from core.settings import Settings
-from core.watch.jobs import Jobs, Watcher
+from core.watch.jobs import Jobs, Watcher, summarizer
 from core.watch.timing import InvalidSchedule, next_run
+from tests.helpers import RecordingDeliverer
 from tests.watch.conftest import FakeFrames, kinds, watch_settings
 
 
@@ -121,11 +125,12 @@ async def test_schedules_survive_a_restart_and_overdue_ones_run_once_late(
                                "test", UTC)
     jobs = jobs_for(service)
     await jobs.start()
-    assert jobs.scheduler is not None
-    planned = {j.id: j.next_run_time.timestamp() for j in jobs.scheduler.get_jobs()}
-    assert planned == {"sync": planned["sync"], hourly.ref: start + 3600,
-                       evening.ref: evening.next_run_at, daily.ref: start + 86_400}
-    await jobs.shutdown()
+    stored = {s.ref: s.next_run_at for s in await list_schedules(service)}
+    assert stored == {hourly.ref: start + 3600, evening.ref: evening.next_run_at,
+                      daily.ref: start + 86_400}
+    assert await jobs.next_due() == min(  # the deadline the loop sleeps to
+        at for at in stored.values() if at is not None)
+    await jobs.stop()
     await service.close()
 
     clock.advance(12 * 3600)  # the coordinator was down for 12 hours
@@ -135,16 +140,14 @@ async def test_schedules_survive_a_restart_and_overdue_ones_run_once_late(
         jobs = jobs_for(service, summary)
         await jobs.start()
         await jobs.drain()
-        assert jobs.scheduler is not None
-        planned = {j.id: j.next_run_time.timestamp() for j in jobs.scheduler.get_jobs()}
-        stored = {s.ref: s for s in await list_schedules(service)}
-        assert {ref: planned[ref] for ref in stored} == {
-            ref: s.next_run_at for ref, s in stored.items()}
+        kept = {s.ref: s for s in await list_schedules(service)}
+        assert all(s.next_run_at and s.next_run_at > clock.now() for s in kept.values())
+        assert await jobs.next_due() == min(s.next_run_at or 0 for s in kept.values())
         assert summary.periods == ([] if restart else ["1d"])
-        await jobs.shutdown()
+        await jobs.stop()
         await service.close()
-    assert [s.runs for s in stored.values()] == [1, 1, 0]
-    assert stored[hourly.ref].next_run_at == clock.now() + 3600
+    assert [s.runs for s in kept.values()] == [1, 1, 0]
+    assert kept[hourly.ref].next_run_at == clock.now() + 3600
     service = await SwarmService.open(settings, clock)
     try:
         [ran] = await kinds(service, "schedule.ran")
@@ -191,51 +194,54 @@ async def test_the_daily_summary_is_created_once_and_follows_the_setting(
     assert await list_schedules(service) == []
 
 
-async def test_the_real_scheduler_fires_the_tick_and_a_due_schedule(settings: Settings) -> None:
+async def test_the_timer_loop_fires_the_tick_and_a_schedule_changed_by_another_process(
+        settings: Settings) -> None:
     service = await SwarmService.open(settings)  # the real clock
+    other = await SwarmService.open(settings)  # another process's connection (the CLI)
     frames = FakeFrames()
     grabs: list[str] = []
     grab = frames.grab
+
     def recording_grab(agent: Agent) -> bytes | None:
         grabs.append(agent.id)
         return grab(agent)
 
     frames.grab = recording_grab  # type: ignore[method-assign]
     watch = watch_settings(interval_s=0.05)
-    jobs = Jobs(service, watch, Watcher(service, watch, frames), FakeSummary(), UTC)
+    jobs = Jobs(service, watch, FakeSummary(), Watcher(service, watch, frames), UTC)
+    deliverer = RecordingDeliverer()
+    stop = asyncio.Event()
+    runner = asyncio.create_task(Scheduler(service, deliverer, timers=[jobs]).run(stop))
     try:
-        made = await add_schedule(service, ScheduleSpec("prompt", "all", "hi", every_s=60),
+        made = await add_schedule(other, ScheduleSpec("prompt", "all", "hi", every_s=60),
                                   "test", UTC)
-        await jobs.start()
-        await service.db.write(lambda conn: conn.execute(
+        await other.db.write(lambda conn: conn.execute(  # no wake-up: seen via data_version
             "UPDATE schedules SET next_run_at = ?", (time.time() + 0.2,)))
-        await jobs.sync()
         deadline = time.monotonic() + 10
-        while (await list_schedules(service))[0].runs == 0 or len(grabs) < 24:
+        while len(deliverer.parcels) < 8 or len(grabs) < 24:
             assert time.monotonic() < deadline, (grabs, await list_schedules(service))
             await asyncio.sleep(0.02)
-        assert len(await service.deliveries()) == 8
+        assert {p.agent.id for p in deliverer.parcels} == {f"Agent-{i}" for i in range(1, 9)}
         [stored] = await list_schedules(service)
-        await asyncio.sleep(0.1)  # the spent date job is replaced by the next one
-        assert jobs.scheduler is not None
-        job = jobs.scheduler.get_job(made.ref)
-        assert job is not None
-        assert job.next_run_time.timestamp() == pytest.approx(stored.next_run_at, abs=1e-3)
+        assert stored.ref == made.ref and stored.runs == 1
+        assert await jobs.next_due() is not None
     finally:
-        await jobs.shutdown()
+        stop.set()
+        await runner
+        await other.close()
         await service.close()
-    assert jobs.scheduler is None and frames.closed
+    assert frames.closed  # the loop stopped its timers
 
 
 async def test_the_default_summarizer_posts_the_plain_numbers_without_a_model(
-        service: SwarmService, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+        service: SwarmService, clock: ManualClock) -> None:
     made = await add_schedule(service, ScheduleSpec("summary", every_s=3600), "test", UTC)
-    jobs = Jobs(service, watch_settings(), zone=UTC)
+    ai = Builder(Config({}, core=service.settings)).ai(service)  # no model configured
+    jobs = Jobs(service, watch_settings(), summarizer(ai), zone=UTC)
     clock.advance(3600)
     await jobs.run_due()
     await jobs.drain()
+    await ai.close()
     [posted] = await kinds(service, "summary.posted")
     lines = posted.text.splitlines()
     assert lines[0] == f"Summary ({made.ref}):" and lines[1].startswith("No AI model")

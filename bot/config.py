@@ -1,0 +1,110 @@
+"""The configuration, read once: the environment and ``.env`` over the defaults.
+
+``Config.load()`` takes one snapshot of ``os.environ`` plus the ``.env`` file of the current
+folder (the environment wins) and nothing else reads the environment after it. Each section
+is parsed from that snapshot when first used, so ``swarm task done`` pays only for the core
+section and is not stopped by a bad Discord or watcher setting it never uses;
+``Config.check()`` parses them all (``swarm run`` calls it before it starts anything). A
+bad value is a one-line ConfigError naming the variable. Tests and the demo pass their own
+mapping, or whole sections, instead of patching the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from automation.gui import GuiOptions
+    from bot.discordbot.settings import DiscordSettings
+    from core.ai.settings import AISettings
+    from core.watch.settings import WatchSettings
+
+T = TypeVar("T")
+SECTIONS = ("core", "discord", "ai", "watch", "gui")
+
+
+def read_environment(dotenv: Path = Path(".env")) -> dict[str, str]:
+    """``os.environ`` over the values of ``dotenv`` (when the file exists)."""
+    values: dict[str, str] = {}
+    if dotenv.is_file():
+        from dotenv import dotenv_values
+
+        values = {k: v for k, v in dotenv_values(dotenv).items() if v is not None}
+    return {**values, **os.environ}
+
+
+class Config:
+    """Settings of every part, by section: core, discord, ai, watch, gui."""
+
+    def __init__(self, env: Mapping[str, str], *, agents_file: str | Path | None = None,
+                 **sections: Any) -> None:
+        unknown = set(sections) - set(SECTIONS)
+        if unknown:
+            raise TypeError(f"unknown config section(s): {', '.join(sorted(unknown))}")
+        self.env: Mapping[str, str] = dict(env)
+        self.agents_file = agents_file
+        self._sections: dict[str, Any] = dict(sections)
+
+    @classmethod
+    def load(cls, agents_file: str | Path | None = None) -> Config:
+        """The process's configuration: environment and ``.env`` (read here, once)."""
+        return cls(read_environment(), agents_file=agents_file)
+
+    def replace(self, **sections: Any) -> Config:
+        """The same configuration with some sections given (tests, the demo, benchmarks)."""
+        return Config(self.env, agents_file=self.agents_file,
+                      **{**self._sections, **sections})
+
+    def check(self) -> Config:
+        """Parse every section now, so a bad value stops a start-up before anything runs."""
+        for name in SECTIONS:
+            getattr(self, name)
+        return self
+
+    @property
+    def core(self) -> Settings:
+        """State folder, agents file, leases, retries, limits."""
+        return self._section("core", lambda: Settings.from_env(self.env, self.agents_file))
+
+    @property
+    def discord(self) -> DiscordSettings:
+        """Token, guild, channels, who may command the bot."""
+        from bot.discordbot.settings import DiscordSettings
+
+        return self._section("discord", lambda: DiscordSettings.from_env(self.env))
+
+    @property
+    def ai(self) -> AISettings:
+        """Model endpoint, models, prices, budget."""
+        from core.ai.settings import AISettings
+
+        return self._section("ai", lambda: AISettings.from_env(self.env))
+
+    @property
+    def watch(self) -> WatchSettings:
+        """Watch interval, stall and nudge rules, the daily summary."""
+        from core.watch.settings import WatchSettings
+
+        return self._section("watch", lambda: WatchSettings.from_env(self.env))
+
+    @property
+    def gui(self) -> GuiOptions:
+        """The desktop driver's tunables."""
+        from automation.gui import GuiOptions
+
+        return self._section("gui", lambda: GuiOptions.from_env(self.env))
+
+    @property
+    def actor(self) -> str:
+        """Who is acting when nobody says (``SWARM_AGENT``, else ``cli``)."""
+        return (self.env.get("SWARM_AGENT") or "").strip() or "cli"
+
+    def _section(self, name: str, parse: Callable[[], T]) -> T:
+        if name not in self._sections:
+            self._sections[name] = parse()
+        return self._sections[name]

@@ -1,0 +1,82 @@
+"""One coordinator per SWARM_HOME: an exclusive lock file held for the life of the process.
+
+``$SWARM_HOME/coordinator.lock`` is locked with ``flock`` (released by the kernel when the
+process ends, even on kill -9, so a stale file never blocks a restart) and holds the
+holder's pid and start time, which a refused second coordinator names. The file is never
+deleted: a new holder locks the same file and overwrites its contents.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from pathlib import Path
+from types import TracebackType
+
+from core.errors import InvalidState
+
+LOCK_NAME = "coordinator.lock"
+
+
+class AlreadyRunning(InvalidState):
+    """Another coordinator holds this SWARM_HOME."""
+
+
+class CoordinatorLock:
+    """Hold ``$SWARM_HOME/coordinator.lock`` from ``acquire`` to ``release``."""
+
+    def __init__(self, home: Path) -> None:
+        self.path = home / LOCK_NAME
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        """True while this process holds the lock."""
+        return self._fd is not None
+
+    def acquire(self) -> None:
+        """Take the lock or raise AlreadyRunning naming the holder (``pid 1234 since 08:15``)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _describe(fd)
+            os.close(fd)
+            raise AlreadyRunning(
+                f"already running: {holder} (another coordinator holds {self.path}; "
+                "stop it first)") from None
+        except BaseException:
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {time.time():.3f}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        """Let the next coordinator in (the file stays)."""
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        os.ftruncate(fd, 0)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+    def __enter__(self) -> CoordinatorLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()
+
+
+def _describe(fd: int) -> str:
+    """``pid 1234 since 08:15`` from the holder's lock file (local time)."""
+    raw = os.pread(fd, 100, 0).decode("ascii", errors="replace").split()
+    try:
+        pid, started = int(raw[0]), float(raw[1])
+    except (IndexError, ValueError):
+        return "pid unknown (the holder is starting)"
+    return f"pid {pid} since {time.strftime('%H:%M', time.localtime(started))}"

@@ -1,0 +1,108 @@
+"""The scheduler's one timer loop: failing work backs off for real and never spins."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from core.models import TaskSpec
+from core.scheduler import ErrorBackoff, Scheduler
+from core.service import SwarmService
+from core.settings import Settings
+from tests.helpers import RecordingDeliverer
+
+
+class FailingTimer:
+    """A timer that is always due and always fails (a broken watch tick, say)."""
+
+    def __init__(self) -> None:
+        self.fired = 0
+
+    async def start(self) -> None:
+        """Nothing to prepare."""
+
+    async def next_due(self) -> float:
+        """Always due."""
+        return 0.0
+
+    async def fire(self) -> int:
+        """Fail."""
+        self.fired += 1
+        raise RuntimeError("the screen is gone")
+
+    async def stop(self) -> None:
+        """Nothing to release."""
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[SwarmService]:
+    """A service on the real clock."""
+    service = await SwarmService.open(settings)
+    yield service
+    await service.close()
+
+
+async def _run(service: SwarmService, deliverer: RecordingDeliverer, timer: FailingTimer | None,
+               during: Callable[[], Awaitable[None]]) -> None:
+    stop = asyncio.Event()
+    timers = [timer] if timer else []
+    runner = asyncio.create_task(Scheduler(service, deliverer, timers=timers).run(stop))
+    try:
+        await during()
+    finally:
+        stop.set()
+        await asyncio.wait_for(runner, 10)
+
+
+async def _until(probe: Callable[[], bool], what: str, limit_s: float = 10.0) -> None:
+    deadline = time.monotonic() + limit_s
+    while not probe():
+        assert time.monotonic() < deadline, f"waited {limit_s} s for {what}"
+        await asyncio.sleep(0.02)
+
+
+def test_the_backoff_doubles_up_to_its_cap_and_starts_over_after_a_success() -> None:
+    backoff = ErrorBackoff(0.5, max_s=4)
+    assert [backoff.failed() for _ in range(6)] == [0.5, 1, 2, 4, 4, 4]
+    backoff.succeeded()
+    assert backoff.failed() == 0.5
+
+
+async def test_a_failing_timer_backs_off_and_does_not_hold_up_assignments(
+        live: SwarmService, caplog: pytest.LogCaptureFixture) -> None:
+    deliverer, timer = RecordingDeliverer(), FailingTimer()
+
+    async def during() -> None:
+        await asyncio.sleep(1.0)
+        await live.create_task(TaskSpec("still assigned"), "test")
+        await _until(lambda: bool(deliverer.parcels), "the task's prompt")
+        await asyncio.sleep(0.5)
+
+    with caplog.at_level(logging.ERROR, logger="core.scheduler"):
+        await _run(live, deliverer, timer, during)
+    failures = [r for r in caplog.records if "FailingTimer failed" in r.getMessage()]
+    assert 1 <= timer.fired <= 4, timer.fired  # 0.5 s, 1 s, 2 s apart; a spin makes thousands
+    assert len(failures) == timer.fired
+    assert "next try in 0.5 s" in failures[0].getMessage()
+
+
+async def test_a_failing_step_backs_off_then_the_loop_carries_on(
+        live: SwarmService, caplog: pytest.LogCaptureFixture) -> None:
+    deliverer = RecordingDeliverer()
+    await live.db.write(lambda conn: conn.execute("ALTER TABLE tasks RENAME TO tasks_away"))
+
+    async def during() -> None:
+        await asyncio.sleep(1.2)
+        await live.db.write(lambda conn: conn.execute("ALTER TABLE tasks_away RENAME TO tasks"))
+        await live.create_task(TaskSpec("after the repair"), "test")
+        await _until(lambda: bool(deliverer.parcels), "the task's prompt after the repair")
+
+    with caplog.at_level(logging.ERROR, logger="core.scheduler"):
+        await _run(live, deliverer, None, during)
+    failures = [r for r in caplog.records if r.name == "core.scheduler"]
+    assert 1 <= len(failures) <= 4, [r.getMessage() for r in failures]
+    assert "no such table: tasks" in (failures[0].exc_text or str(failures[0].exc_info))
