@@ -6,13 +6,12 @@ import dataclasses
 import sqlite3
 
 import pytest
-from localdiscord import LocalDiscordServer, local_client_options, running_client
+from localdiscord import LocalDiscordServer, running_client
 
-from bot.discordbot.client import SwarmBot
 from core.models import TaskSpec
 from core.service import SwarmService
 from core.store import insert_event
-from tests.discord.conftest import World, discord_settings, slash
+from tests.discord.conftest import World, builder_for, discord_settings, slash
 
 pytestmark = pytest.mark.timeout(60)
 NONE: dict[str, list[str]] = {"parse": []}
@@ -55,7 +54,8 @@ async def test_alerts_ping_only_the_configured_role(
         insert_event(conn, 0, "alert.opened", f"Agent-3 is stalled on {loud}", agent="Agent-3")
         insert_event(conn, 0, "alert.cleared", f"Agent-3 is back {loud}", agent="Agent-3")
 
-    async with running_client(server, SwarmBot(service, settings, **local_client_options())):
+    builder = builder_for(server, service, discord=settings)
+    async with builder.ai(service) as ai, running_client(server, builder.bot(service, ai)):
         await service.db.write(alert)
         opened = await server.wait_for_message(lambda m: "stalled" in m.content)
         cleared = await server.wait_for_message(lambda m: "is back" in m.content)
