@@ -11,20 +11,20 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
 import time
 import warnings
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
-from PIL import Image, ImageChops
+from PIL import Image
 
 from automation.clipboard import Clipboard, ClipboardError, SavedSelections
 from automation.focus import FocusLost, XFocus
+from automation.gui_options import GuiOptions
+from automation.input_clearing import InputClearer
 from automation.screen import (
     IS_X11,
     Grabber,
@@ -34,10 +34,11 @@ from automation.screen import (
     point_problems,
     screen_of,
 )
+from automation.screen_waits import Abort, ScreenWaits
+from core.keys import KeyComboError, parse_combo
 from core.killswitch import KillSwitch
 from core.models import Agent, Receipt
 from core.protocols import Parcel
-from core.settings import env_seconds
 
 log = logging.getLogger(__name__)
 
@@ -45,52 +46,6 @@ METHOD = "gui"
 LOCK_NAME = "input.lock"
 POINTER_NAME = "input.pointer"
 X_CONNECTION_LOST = {"ConnectionClosedError", "DisplayConnectionError"}
-KEY_ALIASES = {"control": "ctrl", "return": "enter", "del": "delete", "esc": "escape"}
-
-
-@dataclass(frozen=True)
-class GuiOptions:
-    """Tunables of the desktop driver (seconds unless said otherwise)."""
-
-    lock_timeout_s: float = 30.0  # wait for another process's delivery, then "input busy"
-    clipboard_timeout_s: float = 1.0  # until the clipboard holds exactly the text
-    focus_timeout_s: float = 1.0  # until the keyboard focus is in the window clicked
-    paste_timeout_s: float = 2.0  # until the paste shows, else "paste not seen"
-    submit_timeout_s: float = 2.0  # until the input changes after submit, else "submit not seen"
-    quiet_s: float = 0.005  # the input must rest this long before paste and before submit
-    quiet_timeout_s: float = 0.5  # ...but never wait longer than this for it to rest
-    clear_settle_s: float = 0.025  # a clear pass showing no change within this changed nothing
-    clear_passes: int = 4  # clear passes before an input that keeps changing is "not empty"
-    first_settle_s: float = 0.05  # first delivery to an agent: the input rests this long first
-    poll_s: float = 0.001  # pause between screenshots while waiting for a change
-    human_idle_s: float = 2.0  # the pointer must rest this long after someone else moved it
-    human_wait_s: float = 10.0  # ...within this time, else "human active"
-    pointer_poll_s: float = 0.05
-    steps_s: float = 15.0  # the typing steps' share of one delivery's deadline
-    probe_size: tuple[int, int] = (460, 140)  # input box around the point when none is set
-    band_px: int = 40  # rows around the input point compared with the empty input
-    thin_px: int = 3  # changes at most this wide are a blinking cursor, not a paste
-    restore_clipboard: bool = True
-    restore_pointer: bool = True
-
-    @property
-    def time_limit_s(self) -> float:
-        """One delivery's deadline: lock wait, two human waits and the typing steps."""
-        return self.lock_timeout_s + 2 * self.human_wait_s + self.steps_s
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> GuiOptions:
-        """The tunables people change, from ``SWARM_*`` variables (see the README)."""
-        env = os.environ if env is None else env
-        return cls(
-            lock_timeout_s=env_seconds(env, "SWARM_INPUT_LOCK_TIMEOUT", 30.0),
-            focus_timeout_s=env_seconds(env, "SWARM_FOCUS_TIMEOUT", 1.0),
-            paste_timeout_s=env_seconds(env, "SWARM_PASTE_TIMEOUT", 2.0),
-            submit_timeout_s=env_seconds(env, "SWARM_SUBMIT_TIMEOUT", 2.0),
-            human_idle_s=env_seconds(env, "SWARM_HUMAN_IDLE", 2.0),
-            human_wait_s=env_seconds(env, "SWARM_HUMAN_WAIT", 10.0),
-            steps_s=env_seconds(env, "SWARM_DELIVERY_STEPS", 15.0),
-        )
 
 
 @dataclass(frozen=True)
@@ -100,16 +55,6 @@ class AgentKeys:
     clear: tuple[tuple[str, ...], ...]
     paste: tuple[str, ...]
     submit: tuple[str, ...]
-
-
-class _Abort(Exception):
-    """Stop this delivery with a receipt reason."""
-
-    def __init__(self, reason: str, retryable: bool = True, deferred: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retryable = retryable
-        self.deferred = deferred
 
 
 class _HumanMoved(Exception):
@@ -136,30 +81,11 @@ def load_pyautogui() -> Any:
 
 
 def parse_keys(combo: str) -> list[str]:
-    """``"ctrl+Enter"`` -> ``["ctrl", "enter"]`` (PyAutoGUI key names)."""
-    keys = [part.strip().lower() for part in combo.split("+")]
-    return [KEY_ALIASES.get(key, key) for key in keys if key]
-
-
-def changed(before: Image.Image, after: Image.Image, thin_px: int) -> bool:
-    """True when the images differ by more than a thin vertical bar (a blinking cursor).
-
-    Differences of at most ``LEVEL_TOLERANCE`` per channel do not count: Chromium repaints
-    borders and text with such tiny variations between frames.
-    """
-    diff = ImageChops.difference(before, after)
-    if diff.getbbox() is None:
-        return False
-    bands = diff.split()
-    strongest = bands[0]
-    for band in bands[1:]:
-        strongest = ImageChops.lighter(strongest, band)
-    box = strongest.point(_SIGNIFICANT).getbbox()
-    return box is not None and box[2] - box[0] > thin_px
-
-
-LEVEL_TOLERANCE = 8
-_SIGNIFICANT = [0] * (LEVEL_TOLERANCE + 1) + [255] * (255 - LEVEL_TOLERANCE)
+    """``"ctrl+Enter"`` -> ``["ctrl", "enter"]`` (PyAutoGUI key names); [] when unknown."""
+    try:
+        return list(parse_combo(combo))
+    except KeyComboError:
+        return []
 
 
 class GuiDriver:
@@ -182,10 +108,10 @@ class GuiDriver:
         self._focus: XFocus | None = None
         self._pag: Any = None
         self._screens: list[Rect] = []
-        self._empty_look: dict[str, Image.Image] = {}
-        self._dirty: set[str] = set()
         self._deadline = 0.0
-        self._point = (0, 0)
+        self._waits = ScreenWaits(self._grab, lambda: self.options, self._check_paused,
+                                  self._wait_s)
+        self._inputs = InputClearer(self._grab, self._waits, lambda: self.options)
 
     @property
     def time_limit_s(self) -> float:
@@ -242,7 +168,7 @@ class GuiDriver:
             return _failed("off screen", retryable=False)
         try:
             keys = self._agent_keys(agent.clear, agent.paste, agent.submit)
-        except _Abort as abort:
+        except Abort as abort:
             return _failed(abort.reason, abort.retryable)
         wait = max(0.0, min(self.options.lock_timeout_s, self._remaining()))
         try:
@@ -277,7 +203,7 @@ class GuiDriver:
         try:
             self._check_paused()
             home = self._wait_for_human(force=False)
-        except _Abort as abort:
+        except Abort as abort:
             return _failed(abort.reason, abort.retryable, abort.deferred)
         saved = clipboard.save(parcel.agent.set_primary) if self.options.restore_clipboard else None
         try:
@@ -299,7 +225,7 @@ class GuiDriver:
             log.info("delivery %s: the pointer moved, waiting", parcel.delivery_id)
             try:
                 home = self._wait_for_human(force=True)
-            except _Abort as abort:
+            except Abort as abort:
                 return _failed(abort.reason, abort.retryable, abort.deferred), None
             receipt = self._type_once(parcel, keys) or _failed("human active", deferred=True)
         if receipt.reason in ("failsafe", "human active"):
@@ -310,7 +236,7 @@ class GuiDriver:
         """One pass of typing as a receipt; None when the pointer moved meanwhile."""
         try:
             self._type(parcel, keys)
-        except _Abort as abort:
+        except Abort as abort:
             return _failed(abort.reason, abort.retryable, abort.deferred)
         except FocusLost as lost:
             return _failed(str(lost))
@@ -319,39 +245,39 @@ class GuiDriver:
             return _failed("failsafe")
         except _HumanMoved:
             return None
-        return Receipt(True, None, METHOD, False)
+        return Receipt.delivered(METHOD)
 
     def _type(self, parcel: Parcel, keys: AgentKeys) -> None:
         pag, opts, agent = self._pag, self.options, parcel.agent
         assert agent.input is not None and self._clipboard is not None
         x, y = agent.input
-        self._point = (x, y)
         box = self._input_box(agent)
         if not self._clipboard.put(parcel.text, self._wait_s(opts.clipboard_timeout_s),
                                    primary=agent.set_primary):
-            raise _Abort("clipboard not ready")
+            raise Abort("clipboard not ready")
         self._check_paused()
         pag.click(x, y)
         window = self._take_focus(x, y)
-        known = self._empty_look.get(agent.id)
+        known = self._inputs.empty_look.get(agent.id)
         if known is None:  # first contact: let the focus ring and caret be drawn first
-            self._wait_quiet(box, self._grabber.grab(box), opts.first_settle_s)
-        empty = self._clear(agent.id, box, keys.clear, window)
+            self._waits.quiet(box, self._grabber.grab(box), opts.first_settle_s)
+        empty = self._inputs.clear(agent.id, box, (x, y), lambda: self._press_each(keys.clear),
+                                   lambda: self._check_focus(window))
         self._check_step(x, y, window)
-        self._dirty.add(agent.id)  # from the paste on, text may be left in the input
+        self._inputs.dirty.add(agent.id)  # from the paste on, text may be left in the input
         pag.hotkey(*keys.paste)
         # Not a paste: the focus ring or caret drawn late (the input as it looks empty).
-        pasted = self._wait_change(box, empty, opts.paste_timeout_s, sudden=True, also=known)
+        pasted = self._waits.change(box, empty, opts.paste_timeout_s, sudden=True, also=known)
         if pasted is None:
-            raise _Abort("paste not seen")
-        pasted = self._wait_quiet(box, pasted, opts.quiet_s)
+            raise Abort("paste not seen")
+        pasted = self._waits.quiet(box, pasted, opts.quiet_s)
         self._check_step(x, y, window)
         pag.hotkey(*keys.submit)
-        after = self._wait_change(box, pasted, opts.submit_timeout_s, sudden=True)
+        after = self._waits.change(box, pasted, opts.submit_timeout_s, sudden=True)
         if after is None:
-            raise _Abort("submit not seen")
-        self._dirty.discard(agent.id)
-        self._empty_look[agent.id] = after  # focused and empty again
+            raise Abort("submit not seen")
+        self._inputs.dirty.discard(agent.id)
+        self._inputs.empty_look[agent.id] = after  # focused and empty again
 
     def _take_focus(self, x: int, y: int) -> int | None:
         """The top-level window under the point, once it has the keyboard (else FocusLost)."""
@@ -364,54 +290,8 @@ class GuiDriver:
                            check=self._check_paused)
         return window
 
-    def _clear(
-        self, agent_id: str, box: Rect, clear: tuple[tuple[str, ...], ...], window: int | None
-    ) -> Image.Image:
-        """Empty the input and return how it looks empty; ``input not empty`` when it cannot.
-
-        One clear pass; done when the input line looks as it did when last seen empty, or when
-        the pass changed nothing. When it changed something, pass again until a pass changes
-        nothing: an input that keeps changing (a Ctrl+A that only moves to the line start,
-        then Delete) is not empty. An input that may hold an earlier attempt's paste, on which
-        the clear keys changed nothing, must look as it did when it was empty.
-        """
-        opts = self.options
-        start = self._grabber.grab(box)
-        self._press_each(clear)
-        image = self._wait_quiet(box, start, opts.quiet_s)
-        known = self._empty_look.get(agent_id)
-        band = self._input_band(box)
-        if known is not None and not changed(_crop(known, band), _crop(image, band), opts.thin_px):
-            return image
-        moved = changed(start, image, opts.thin_px)
-        dirty = agent_id in self._dirty and known is not None
-        if not moved and not dirty:
-            self._empty_look.setdefault(agent_id, image)  # nothing there to clear: empty
-            return image
-        for _ in range(opts.clear_passes):
-            self._check_focus(window)
-            self._press_each(clear)
-            after = self._wait_change(box, image, opts.clear_settle_s)
-            if after is None:
-                break
-            moved = True
-            image = self._wait_quiet(box, after, opts.quiet_s)
-        else:
-            raise _Abort("input not empty")
-        if dirty and not moved and known is not None and changed(known, image, opts.thin_px):
-            raise _Abort("input not empty")
-        self._empty_look[agent_id] = image
-        return image
-
-    def _input_band(self, box: Rect) -> Rect:
-        """The rows of ``box`` around the input point (the input line), box-relative."""
-        y = self._point[1] - box.top
-        half = self.options.band_px // 2
-        top = max(0, min(box.height - 1, y - half))
-        bottom = max(top + 1, min(box.height, y + half))
-        if not 0 <= y < box.height:
-            return Rect(0, 0, box.width, box.height)
-        return Rect(0, top, box.width, bottom - top)
+    def _grab(self, region: Rect) -> Image.Image:
+        return self._grabber.grab(region)
 
     def _press_each(self, combos: tuple[tuple[str, ...], ...]) -> None:
         for combo in combos:
@@ -424,7 +304,7 @@ class GuiDriver:
         keys = parse_keys(combo)
         if not keys or not all(self._pag.isValidKey(key) for key in keys):
             log.warning("unknown key in %r", combo)
-            raise _Abort("bad key", retryable=False)
+            raise Abort("bad key", retryable=False)
         return tuple(keys)
 
     def _input_box(self, agent: Agent) -> Rect:
@@ -439,46 +319,8 @@ class GuiDriver:
             width, height = self.options.probe_size
             box = screen.clip(Rect(x - width // 2, y - height // 2, width, height))
         if box is None:
-            raise _Abort("off screen", retryable=False)
+            raise Abort("off screen", retryable=False)
         return box
-
-    def _wait_change(
-        self, region: Rect, reference: Image.Image, timeout: float, sudden: bool = False,
-        also: Image.Image | None = None,
-    ) -> Image.Image | None:
-        """The first grab that differs from ``reference`` (and ``also``); None at the timeout.
-
-        ``sudden``: the grab must also differ from the grab before it, so a slow animation (a
-        focus ring fading in, each frame a few levels from the last) is not taken for a paste.
-        """
-        deadline = time.monotonic() + self._wait_s(timeout)
-        thin = self.options.thin_px
-        previous = reference
-        while True:
-            image = self._grabber.grab(region)
-            moved = changed(reference, image, thin) and (also is None or changed(also, image, thin))
-            if moved and (not sudden or changed(previous, image, thin)):
-                return image
-            previous = image
-            if time.monotonic() >= deadline:
-                self._check_paused()  # cut short by the delivery's deadline: say so
-                return None
-            self._check_paused()
-            time.sleep(self.options.poll_s)
-
-    def _wait_quiet(self, region: Rect, last: Image.Image, quiet_s: float) -> Image.Image:
-        """A grab once the region has not changed for ``quiet_s`` (bounded)."""
-        opts = self.options
-        deadline = time.monotonic() + self._wait_s(opts.quiet_timeout_s)
-        since = time.monotonic()
-        while True:
-            image = self._grabber.grab(region)
-            now = time.monotonic()
-            if changed(last, image, opts.thin_px):
-                last, since = image, now
-            if now - since >= quiet_s or now >= deadline:
-                return image
-            time.sleep(max(opts.poll_s, min(quiet_s / 2, since + quiet_s - now)))
 
     def _check_step(self, x: int, y: int, window: int | None = None) -> None:
         """Before a keystroke: not paused, in time, pointer untouched, focus still there."""
@@ -494,9 +336,9 @@ class GuiDriver:
 
     def _check_paused(self) -> None:
         if self._kill.engaged:
-            raise _Abort("paused", deferred=True)
+            raise Abort("paused", deferred=True)
         if time.monotonic() >= self._deadline:
-            raise _Abort("deadline passed")
+            raise Abort("deadline passed")
 
     def _remaining(self) -> float:
         return self._deadline - time.monotonic()
@@ -515,7 +357,7 @@ class GuiDriver:
         still_since = time.monotonic()
         while time.monotonic() - still_since < opts.human_idle_s:
             if time.monotonic() >= deadline:
-                raise _Abort("human active", deferred=True)
+                raise Abort("human active", deferred=True)
             time.sleep(opts.pointer_poll_s)
             self._check_paused()
             now = tuple(self._pag.position())
@@ -563,10 +405,6 @@ class GuiDriver:
         self._kill.engage(reason)
 
 
-def _crop(image: Image.Image, rect: Rect) -> Image.Image:
-    return image.crop(rect.bbox)
-
-
 def _log_receipt(parcel: Parcel, receipt: Receipt, ms: float) -> None:
     if receipt.ok:
         log.info("delivery %s to %s: done in %.0f ms", parcel.delivery_id, parcel.agent.id, ms)
@@ -582,4 +420,4 @@ def _bound_display(pag: Any) -> str | None:
 
 
 def _failed(reason: str, retryable: bool = True, deferred: bool = False) -> Receipt:
-    return Receipt(False, reason, METHOD, retryable, deferred)
+    return Receipt.failed(reason, METHOD, retryable=retryable, deferred=deferred)

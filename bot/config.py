@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from core.settings import Settings
 
 if TYPE_CHECKING:
-    from automation.gui import GuiOptions
+    from automation.gui_options import GuiOptions
     from bot.discordbot.settings import DiscordSettings
     from core.ai.settings import AISettings
     from core.watch.settings import WatchSettings
@@ -95,7 +95,7 @@ class Config:
     @property
     def gui(self) -> GuiOptions:
         """The desktop driver's tunables."""
-        from automation.gui import GuiOptions
+        from automation.gui_options import GuiOptions
 
         return self._section("gui", lambda: GuiOptions.from_env(self.env))
 

@@ -284,7 +284,7 @@ class Scheduler:
         try:
             return await asyncio.wait_for(self.deliverer.deliver(parcel), timeout)
         except TimeoutError:
-            return Receipt(False, f"no answer within {timeout:g} s")
+            return Receipt.failed(f"no answer within {timeout:g} s")
         except Exception as exc:
             log.exception("deliverer failed on delivery %d", delivery.id)
-            return Receipt(False, f"deliverer error: {exc}")
+            return Receipt.failed(f"deliverer error: {exc}")

@@ -13,7 +13,7 @@ import pytest
 from messages import make_texts, parcel
 
 from automation.factory import build_deliverer
-from automation.gui import GuiOptions
+from automation.gui_options import GuiOptions
 from automation.inbox import InboxDeliverer, agent_folder
 from automation.virtual_desktop import AgentWindows, XServer, agents_toml
 from core.config import load_agents
@@ -151,7 +151,7 @@ def test_the_gui_driver_without_a_display_says_so(tmp_path: Path, display: str |
 
 
 def test_gui_options_from_the_environment() -> None:
-    from automation.gui import GuiOptions
+    from automation.gui_options import GuiOptions
     from core.errors import ConfigError
 
     options = GuiOptions.from_env({"SWARM_HUMAN_IDLE": "0.5", "SWARM_FOCUS_TIMEOUT": "0.25"})

@@ -1,0 +1,80 @@
+"""Emptying an agent's input before a paste, and knowing when it is empty.
+
+Per agent it remembers how the empty input looks (after a clear, and after a submit) and
+whether text may be left in it by an attempt that did not end with a seen submit ("dirty"):
+such an input must look empty again before anything more is pasted ("input not empty").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PIL import Image
+
+from automation.gui_options import GuiOptions
+from automation.screen import Rect
+from automation.screen_waits import Abort, ScreenWaits, changed, crop
+
+
+class InputClearer:
+    """Clears inputs with an agent's clear keys and checks on screen that they emptied."""
+
+    def __init__(self, grab: Callable[[Rect], Image.Image], waits: ScreenWaits,
+                 options: Callable[[], GuiOptions]) -> None:
+        self._grab = grab
+        self._waits = waits
+        self._get_options = options
+        self.empty_look: dict[str, Image.Image] = {}  # agent -> its input, focused and empty
+        self.dirty: set[str] = set()  # agents whose input may hold an unsent paste
+
+    @property
+    def _options(self) -> GuiOptions:
+        return self._get_options()
+
+    def clear(self, agent_id: str, box: Rect, point: tuple[int, int],
+              press: Callable[[], None], check_focus: Callable[[], None]) -> Image.Image:
+        """Empty the input and return how it looks empty; ``input not empty`` when it cannot.
+
+        One clear pass; done when the input line looks as it did when last seen empty, or when
+        the pass changed nothing. When it changed something, pass again until a pass changes
+        nothing: an input that keeps changing (a Ctrl+A that only moves to the line start,
+        then Delete) is not empty. An input that may hold an earlier attempt's paste, on which
+        the clear keys changed nothing, must look as it did when it was empty.
+        """
+        opts = self._options
+        start = self._grab(box)
+        press()
+        image = self._waits.quiet(box, start, opts.quiet_s)
+        known = self.empty_look.get(agent_id)
+        band = self._input_band(box, point)
+        if known is not None and not changed(crop(known, band), crop(image, band), opts.thin_px):
+            return image
+        moved = changed(start, image, opts.thin_px)
+        dirty = agent_id in self.dirty and known is not None
+        if not moved and not dirty:
+            self.empty_look.setdefault(agent_id, image)  # nothing there to clear: empty
+            return image
+        for _ in range(opts.clear_passes):
+            check_focus()
+            press()
+            after = self._waits.change(box, image, opts.clear_settle_s)
+            if after is None:
+                break
+            moved = True
+            image = self._waits.quiet(box, after, opts.quiet_s)
+        else:
+            raise Abort("input not empty")
+        if dirty and not moved and known is not None and changed(known, image, opts.thin_px):
+            raise Abort("input not empty")
+        self.empty_look[agent_id] = image
+        return image
+
+    def _input_band(self, box: Rect, point: tuple[int, int]) -> Rect:
+        """The rows of ``box`` around the input point (the input line), box-relative."""
+        y = point[1] - box.top
+        half = self._options.band_px // 2
+        top = max(0, min(box.height - 1, y - half))
+        bottom = max(top + 1, min(box.height, y + half))
+        if not 0 <= y < box.height:
+            return Rect(0, 0, box.width, box.height)
+        return Rect(0, top, box.width, bottom - top)
