@@ -89,8 +89,8 @@ def role_payload(role: RoleSpec) -> Json:
 
 
 def channel_payload(guild: GuildSpec, channel: ChannelSpec) -> Json:
-    """A guild text channel object."""
-    return {
+    """A guild text channel or thread object."""
+    payload: Json = {
         "id": str(channel.id),
         "type": channel.type,
         "guild_id": str(guild.id),
@@ -101,11 +101,17 @@ def channel_payload(guild: GuildSpec, channel: ChannelSpec) -> Json:
         "topic": channel.topic,
         "last_message_id": None,
         "rate_limit_per_user": 0,
-        "parent_id": None,
+        "parent_id": str(channel.parent_id) if channel.parent_id else None,
         "last_pin_timestamp": None,
         "default_auto_archive_duration": 1440,
         "flags": 0,
     }
+    if channel.parent_id is not None:
+        payload.update(owner_id=str(channel.owner_id), message_count=0, member_count=1,
+                       thread_metadata={"archived": False, "auto_archive_duration": 1440,
+                                        "archive_timestamp": "2020-01-01T00:00:00+00:00",
+                                        "locked": False})
+    return payload
 
 
 def resolved_channel_payload(guild: GuildSpec, channel: ChannelSpec, user: UserSpec) -> Json:

@@ -27,7 +27,7 @@ from localdiscord.payloads import (
     user_payload,
 )
 from localdiscord.webhooks import InteractionResponder
-from localdiscord.world import ChannelSpec
+from localdiscord.world import PUBLIC_THREAD, ChannelSpec
 
 if TYPE_CHECKING:
     from localdiscord.server import LocalDiscordServer
@@ -126,6 +126,7 @@ class RestApi:
         router.add_get(one, self.get_message)
         router.add_patch(one, self.edit_message)
         router.add_delete(one, self.delete_message)
+        router.add_post(one + "/threads", self.start_thread)
 
     async def unknown_route(self, request: web.Request) -> web.Response:
         """Anything not implemented: logged loudly, answered with Discord's 404 shape."""
@@ -306,6 +307,27 @@ class RestApi:
         self._server.store.delete(message)
         await self._server.announce("MESSAGE_DELETE", message)
         return no_content()
+
+    async def start_thread(self, request: web.Request) -> web.Response:
+        """``POST /channels/{id}/messages/{id}/threads``: a public thread on a message (the
+        thread's id is the message's, as on Discord; one thread per message)."""
+        parent = self._channel(request)
+        message = self._message(request)
+        if parent.parent_id is not None:
+            raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        if any(thread.id == message.id for thread in self._world.guild.threads):
+            raise ApiError(400, 160004, "A thread has already been created for this message")
+        body, _ = await read_body(request)
+        name = str(body.get("name") or "").strip()
+        if not 1 <= len(name) <= 100:
+            raise ApiError(400, 50035, "Invalid Form Body: name must be 1-100 characters")
+        thread = ChannelSpec(message.id, name, type=PUBLIC_THREAD, parent_id=parent.id,
+                             owner_id=self._world.bot.id)
+        self._world.guild.threads.append(thread)
+        self._world.changes.notify()
+        payload = channel_payload(self._world.guild, thread)
+        await self._server.gateway.dispatch("THREAD_CREATE", {**payload, "newly_created": True})
+        return json_response(payload, 201)
 
     async def attachment(self, request: web.Request) -> web.Response:
         """Download a stored attachment (what ``Attachment.read()`` fetches)."""

@@ -255,6 +255,11 @@ class LocalDiscordServer(InteractionDriver):
             and (include_ephemeral or not message.ephemeral)
         ]
 
+    def threads(self, channel: ChannelRef | None = None) -> list[ChannelSpec]:
+        """Threads started in ``channel`` (or anywhere), oldest first."""
+        wanted = None if channel is None else self.guild.channel(channel).id
+        return [t for t in self.guild.threads if wanted is None or t.parent_id == wanted]
+
     async def wait_for_message(
         self,
         predicate: Callable[[RecordedMessage], bool] | None = None,

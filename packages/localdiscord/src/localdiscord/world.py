@@ -16,6 +16,7 @@ DEFAULT_EVERYONE_PERMISSIONS = (
     (1 << 6) | (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 31)
 )
 GUILD_TEXT = 0
+PUBLIC_THREAD = 11
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class ChannelSpec:
     topic: str | None = None
     position: int = 0
     type: int = GUILD_TEXT
+    parent_id: int | None = None  # set for threads: the channel they were started in
+    owner_id: int | None = None  # set for threads: who started it
 
 
 _Spec = TypeVar("_Spec", "ChannelSpec", "UserSpec", "RoleSpec")
@@ -66,11 +69,12 @@ class GuildSpec:
     channels: list[ChannelSpec] = field(default_factory=list)
     roles: list[RoleSpec] = field(default_factory=list)
     users: list[UserSpec] = field(default_factory=list)
+    threads: list[ChannelSpec] = field(default_factory=list)
 
     def channel(self, ref: ChannelRef) -> ChannelSpec:
-        """Return the channel with this id (or the spec itself); KeyError if unknown."""
+        """Return the channel or thread with this id (or the spec itself); KeyError if unknown."""
         wanted = ref.id if isinstance(ref, ChannelSpec) else int(ref)
-        return _find(self.channels, wanted, "channel")
+        return _find(self.channels + self.threads, wanted, "channel")
 
     def user(self, ref: UserRef) -> UserSpec:
         """Return the member with this id (or the spec itself); KeyError if unknown."""
