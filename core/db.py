@@ -187,6 +187,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX deliveries_by_agent ON deliveries(agent_id, id)",
     ),
+    (  # the Discord notifier: the live message (and thread) of each task or message
+        """CREATE TABLE posts (
+            key TEXT PRIMARY KEY,
+            message_id INTEGER NOT NULL,
+            thread_id INTEGER,
+            note TEXT,
+            shown TEXT
+        ) WITHOUT ROWID""",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

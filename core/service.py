@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from core import messages, scheduling, store, tasks
+from core import messages, posts, scheduling, store, tasks
 from core.config import load_agents
 from core.context import Ctx
 from core.db import Database
@@ -243,6 +243,18 @@ class SwarmService:
     async def set_cursor(self, consumer: str, event_id: int) -> None:
         """Remember that ``consumer`` has handled events up to ``event_id``."""
         await self.db.write(store.set_cursor, consumer, event_id)
+
+    async def post(self, key: str) -> posts.Post | None:
+        """The live post stored under ``key`` (``task:3``, ``message:5``), if any."""
+        return await self.db.read(posts.get_post, key)
+
+    async def save_post(self, post: posts.Post, consumer: str, cursor: int) -> None:
+        """Store a live post and advance ``consumer``'s cursor in one transaction."""
+        await self.db.write(posts.save_post, post, consumer, cursor)
+
+    async def message_progress(self, message_id: int) -> posts.Progress:
+        """How many of a message's deliveries were delivered or failed, of how many."""
+        return await self.db.read(posts.message_progress, message_id)
 
     async def audit(
         self, user_id: int | str, user_name: str, command: str, allowed: bool, outcome: str = ""

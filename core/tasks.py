@@ -239,7 +239,8 @@ def start(
     kind = "task.started" if status == "assigned" else "task.progress"
     text = f"{task_ref(task_id)} {'started' if status == 'assigned' else 'progress'} by {agent}"
     insert_event(conn, ctx.now, kind, f"{text}{by}: {note}" if note else text + by,
-                 task_id=task_id, agent=agent, actor=ctx.actor, data=data)
+                 task_id=task_id, agent=agent, actor=ctx.actor,
+                 data={**(data or {}), "note": note} if note else data)
 
 
 def complete(
@@ -256,7 +257,8 @@ def complete(
     _credit(conn, ctx, agent, success=True)
     insert_event(conn, ctx.now, "task.done",
                  f"{task_ref(task_id)} done by {agent}{by}" + (f": {note}" if note else ""),
-                 task_id=task_id, agent=agent, actor=ctx.actor, data=data)
+                 task_id=task_id, agent=agent, actor=ctx.actor,
+                 data={**(data or {}), "note": note} if note else data)
     settle_dependents(conn, ctx, task_id)
 
 

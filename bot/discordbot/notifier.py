@@ -1,7 +1,10 @@
 """Posts swarm events to the configured channel, resuming where it stopped.
 
-The cursor (last posted event id) is stored in the database after every message, so a crash
-or a lost connection re-posts at most the message in flight and never drops one.
+Each task has one live message, edited in place as its state changes, with a thread for its
+notes; each message to agents has one line updated to "delivered N/M". The message and
+thread ids live in the ``posts`` table, saved with the cursor (last handled event id) in one
+transaction after every post or edit, so a crash or a lost connection repeats at most the
+post in flight and never drops one.
 """
 
 from __future__ import annotations
@@ -11,6 +14,15 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from bot.discordbot.cards import (
+    FAILURE_KINDS,
+    NotifyLevel,
+    creates_card,
+    progress_line,
+    shown_key,
+    task_card,
+    thread_note,
+)
 from bot.discordbot.render import (
     ALERT_KINDS,
     ICONS,
@@ -18,10 +30,11 @@ from bot.discordbot.render import (
     MESSAGE_LIMIT,
     POSTED_KINDS,
     event_text,
-    task_buttons_for,
 )
-from bot.discordbot.views import task_view
+from bot.discordbot.views import card_view
+from core.errors import SwarmError
 from core.models import Event
+from core.posts import Post
 from core.service import SwarmService
 from core.text import split_text
 
@@ -32,21 +45,27 @@ log = logging.getLogger(__name__)
 CONSUMER = "discord"
 MAX_BACKOFF_S = 30.0
 FIRST_START_BACKLOG = 200
+TASK_LINE_KINDS = frozenset({"task.created", "task.assigned", "task.done", "task.failed",
+                             "task.blocked", "task.cancelled", "task.requeued",
+                             "task.lease_expired", "delivery.delivered", "delivery.failed"})
+QUIET_LINE_KINDS = frozenset({"schedule.failed", "input.paused", "input.resumed"})
 
 
 class Notifier:
-    """Tails the events table and posts what a person wants to know."""
+    """Tails the events table and shows what a person wants to know."""
 
     def __init__(self, bot: SwarmBot, service: SwarmService, poll_s: float = 0.5) -> None:
         self.bot = bot
         self.service = service
         self.poll_s = poll_s
+        self.level = NotifyLevel(bot.settings.notify)
         self._wake = asyncio.Event()
         self._stopping = False
+        self._lines: list[Event] = []
         service.on_change(self._wake.set)
 
     def stop(self) -> None:
-        """Finish the message in flight, then return from ``run``."""
+        """Finish the post in flight, then return from ``run``."""
         self._stopping = True
         self._wake.set()
 
@@ -63,6 +82,7 @@ class Notifier:
                 backoff = 1.0
             except Exception as exc:  # a lost connection must not end the notifier
                 log.warning("posting to Discord failed (%r); retrying in %.0f s", exc, backoff)
+                self._lines.clear()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
                 continue
@@ -84,32 +104,135 @@ class Notifier:
         return cursor
 
     async def post_pending(self, channel: Any, cursor: int) -> tuple[int, bool]:
-        """Post the events after ``cursor``; return the new cursor and whether any came."""
+        """Handle the events after ``cursor``; return the new cursor and whether any came."""
         events = await self.service.events(after_id=cursor, limit=100)
         if not events:
             return cursor, False
-        for batch in batches(events):
+        for event in events:
             if self._stopping:
                 break
-            await self._post(channel, batch)
-            cursor = batch[-1].id
-            await self.service.set_cursor(CONSUMER, cursor)
+            if await self._handle(channel, event):
+                await self._flush(channel)
+                cursor = event.id
+            elif self._wants_line(event):
+                if sum(len(event_text(e)) + 1 for e in self._lines) + \
+                        len(event_text(event)) > MESSAGE_LIMIT:
+                    await self._flush(channel)
+                self._lines.append(event)
+            elif not self._lines:
+                cursor = event.id  # nothing to show: skipped past
+        if self._lines:
+            cursor = self._lines[-1].id
+            await self._flush(channel)
+        await self.service.set_cursor(CONSUMER, cursor)
         return cursor, True
 
-    async def _post(self, channel: Any, batch: list[Event]) -> None:
-        shown = [e for e in batch if e.kind in POSTED_KINDS]
-        if not shown:
+    def _wants_line(self, event: Event) -> bool:
+        if event.kind not in POSTED_KINDS or event.kind in TASK_LINE_KINDS:
+            return False
+        return self.level is not NotifyLevel.quiet or event.kind in QUIET_LINE_KINDS
+
+    async def _flush(self, channel: Any) -> None:
+        """Post the plain lines gathered so far as one message."""
+        if not self._lines:
             return
-        last = shown[-1]
-        if last.kind in ALERT_KINDS:
-            await self._alert(last)
-        elif last.kind in LONG_KINDS:
-            for piece in split_text(f"{ICONS.get(last.kind, '•')} {last.text}"):
-                await channel.send(piece)
-        elif (task_id := task_buttons_for(last)) is not None and len(shown) == 1:
-            await channel.send(event_text(last), view=task_view(task_id))
-        else:
-            await channel.send("\n".join(event_text(e) for e in shown))
+        lines, self._lines = self._lines, []
+        await channel.send("\n".join(event_text(e) for e in lines))
+        await self.service.set_cursor(CONSUMER, lines[-1].id)
+
+    async def _handle(self, channel: Any, event: Event) -> bool:
+        """Post or edit what ``event`` changes; True when it was handled here (cursor saved)."""
+        if event.kind in ALERT_KINDS:
+            if self.level is not NotifyLevel.quiet or event.kind in FAILURE_KINDS:
+                await self._flush(channel)
+                await self._alert(event)
+            return True
+        if event.kind in LONG_KINDS:
+            if self.level is not NotifyLevel.quiet:
+                await self._flush(channel)
+                for piece in split_text(f"{ICONS.get(event.kind, '•')} {event.text}"):
+                    await channel.send(piece)
+            return True
+        if event.task_id is not None and event.kind in TASK_LINE_KINDS | {
+                "task.started", "task.progress", "task.retried", "task.pinned",
+                "task.ready", "task.waiting", "task.dependencies"}:
+            await self._flush(channel)
+            await self._task_event(channel, event)
+            return True
+        message_id = (event.data or {}).get("message")
+        if message_id is not None and event.kind in (
+                "message.queued", "delivery.delivered", "delivery.failed"):
+            await self._flush(channel)
+            await self._message_event(channel, event, int(message_id))
+            return True
+        return False
+
+    async def _task_event(self, channel: Any, event: Event) -> None:
+        """Create or edit the task's card; add the event's note to its thread."""
+        assert event.task_id is not None
+        key = f"task:{event.task_id}"
+        post = await self.service.post(key)
+        try:
+            task = await self.service.get_task(event.task_id)
+        except SwarmError:  # gone (archived): nothing left to show
+            await self.service.set_cursor(CONSUMER, event.id)
+            return
+        note = (event.data or {}).get("note") if event.kind in ("task.started", "task.progress") \
+            else (post.note if post and task.status.value == "in_progress" else None)
+        shown = shown_key(task, note)
+        if post is None:
+            if not creates_card(event, self.level):
+                await self.service.set_cursor(CONSUMER, event.id)
+                return
+            sent = await channel.send(task_card(task, note), view=card_view(task))
+            post = Post(key, sent.id, None, note, shown)
+            await self.service.save_post(post, CONSUMER, event.id)
+        elif shown != post.shown:
+            await channel.get_partial_message(post.message_id).edit(
+                content=task_card(task, note), view=card_view(task))
+            post = Post(key, post.message_id, post.thread_id, note, shown)
+            await self.service.save_post(post, CONSUMER, event.id)
+        line = thread_note(event, self.level)
+        if line is not None:
+            await self._thread_post(channel, post, task.ref, task.title, line, event.id)
+
+    async def _thread_post(self, channel: Any, post: Post, ref: str, title: str, line: str,
+                           event_id: int) -> None:
+        thread_id = post.thread_id
+        if thread_id is None:
+            thread = await channel.get_partial_message(post.message_id).create_thread(
+                name=f"{ref} {title}"[:100])
+            thread_id = thread.id
+            await self.service.save_post(
+                Post(post.key, post.message_id, thread_id, post.note, post.shown),
+                CONSUMER, event_id - 1)  # the thread exists; the note is still to post
+        await self.bot.get_partial_messageable(thread_id).send(line)
+        await self.service.set_cursor(CONSUMER, event_id)
+
+    async def _message_event(self, channel: Any, event: Event, message_id: int) -> None:
+        """A message to agents: one line, edited as its deliveries land."""
+        key = f"message:{message_id}"
+        post = await self.service.post(key)
+        if event.kind == "message.queued":
+            if post is not None or self.level is NotifyLevel.quiet:
+                await self.service.set_cursor(CONSUMER, event.id)
+                return
+            text = progress_line(event.text, await self.service.message_progress(message_id))
+            sent = await channel.send(text)
+            await self.service.save_post(Post(key, sent.id, None, event.text, text),
+                                         CONSUMER, event.id)
+            return
+        if post is None or post.note is None:  # a task's prompt, or quiet
+            if event.kind == "delivery.failed" and (
+                    self.level is NotifyLevel.quiet or event.task_id is None):
+                await channel.send(event_text(event))
+            await self.service.set_cursor(CONSUMER, event.id)
+            return
+        text = progress_line(post.note, await self.service.message_progress(message_id))
+        if text != post.shown:
+            await channel.get_partial_message(post.message_id).edit(content=text)
+        await self.service.save_post(Post(key, post.message_id, None, post.note, text),
+                                     CONSUMER, event.id)
 
     async def _alert(self, event: Event) -> None:
         """Alerts go to the alerts channel; an opened one pings ``SWARM_ALERTS_ROLE_ID``
@@ -123,32 +246,3 @@ class Notifier:
             return
         await alerts.send(f"<@&{role}> {event_text(event)}",
                           allowed_mentions=discord.AllowedMentions(roles=[discord.Object(role)]))
-
-
-def _alone(event: Event) -> bool:
-    """Events posted as a message of their own (buttons, another channel, long text)."""
-    if event.kind not in POSTED_KINDS:
-        return False
-    return (task_buttons_for(event) is not None or event.kind in ALERT_KINDS
-            or event.kind in LONG_KINDS)
-
-
-def batches(events: list[Event]) -> list[list[Event]]:
-    """Group events into messages: a task event with buttons alone, others up to 2,000 chars."""
-    groups: list[list[Event]] = []
-    current: list[Event] = []
-    size = 0
-    for event in events:
-        line = len(event_text(event)) + 1 if event.kind in POSTED_KINDS else 0
-        alone = _alone(event)
-        if current and (alone or size + line > MESSAGE_LIMIT):
-            groups.append(current)
-            current, size = [], 0
-        current.append(event)
-        size += line
-        if alone:
-            groups.append(current)
-            current, size = [], 0
-    if current:
-        groups.append(current)
-    return groups

@@ -18,7 +18,6 @@ POSTED_KINDS = frozenset({
 })
 ALERT_KINDS = frozenset({"alert.opened", "alert.cleared"})
 LONG_KINDS = frozenset({"summary.posted"})
-TASK_BUTTON_KINDS = frozenset({"task.created", "task.assigned", "task.failed", "task.blocked"})
 ICONS = {"task.done": "✅", "task.failed": "❌", "task.blocked": "⛔", "delivery.failed": "⚠️",
          "input.paused": "⏸️", "input.resumed": "▶️", "task.assigned": "📨",
          "alert.opened": "🚨", "alert.cleared": "🟢", "agent.nudged": "👉",
@@ -57,11 +56,6 @@ def event_text(event: Event) -> str:
     """One notification line for an event."""
     icon = ICONS.get(event.kind, "•")
     return shorten(one_line(f"{icon} {event.text}"), 1900)
-
-
-def task_buttons_for(event: Event) -> int | None:
-    """The task whose buttons this event's message carries, if any."""
-    return event.task_id if event.kind in TASK_BUTTON_KINDS else None
 
 
 def parse_refs(text: str) -> list[str]:

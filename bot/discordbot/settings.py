@@ -28,6 +28,7 @@ class DiscordSettings:
     admin_role_ids: frozenset[int] = frozenset()
     user_ids: frozenset[int] = frozenset()
     user_role_ids: frozenset[int] = frozenset()
+    notify: str = "normal"  # SWARM_NOTIFY: quiet, normal or verbose
     reconnect_first_s: float = 1.0  # wait after a failed connection attempt, doubled per
     reconnect_max_s: float = 60.0  # ...failure up to this (not settings: tests pass their own)
 
@@ -44,6 +45,7 @@ class DiscordSettings:
             admin_role_ids=_ids(env, "SWARM_ADMIN_ROLE_IDS"),
             user_ids=_ids(env, "SWARM_USER_IDS"),
             user_role_ids=_ids(env, "SWARM_USER_ROLE_IDS"),
+            notify=_notify(env),
         )
 
     def require_connection(self) -> None:
@@ -73,3 +75,13 @@ def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
     if bad:
         raise ConfigError(f"{name} must be Discord ids separated by commas, got {bad[0]!r}")
     return frozenset(int(part) for part in raw)
+
+
+NOTIFY_LEVELS = ("quiet", "normal", "verbose")
+
+
+def _notify(env: Mapping[str, str]) -> str:
+    raw = (env.get("SWARM_NOTIFY") or "normal").strip().lower()
+    if raw not in NOTIFY_LEVELS:
+        raise ConfigError(f"SWARM_NOTIFY must be one of {', '.join(NOTIFY_LEVELS)}, got {raw!r}")
+    return raw

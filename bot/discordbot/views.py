@@ -1,4 +1,5 @@
-"""Buttons on task notifications: Done, Retry, Reassign (persistent across restarts)."""
+"""Buttons on a task's card: Done and Reassign while active, Retry once failed or cancelled
+(persistent across restarts); a pressed button edits the card."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import discord
 
 from bot.discordbot import commands
 from bot.discordbot.access import Access
+from bot.discordbot.cards import card_actions, task_card
 from core.errors import SwarmError
-from core.models import task_ref
+from core.models import Task, TaskStatus, task_ref
 
 if TYPE_CHECKING:
     from bot.discordbot.client import SwarmBot
@@ -60,13 +62,19 @@ class TaskButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
         task = await bot.service.get_task(ref)
-        await interaction.response.send_message(
-            f"{ref} is now {task.status.value}", ephemeral=True)
+        post = await bot.service.post(f"task:{task.id}")
+        note = post.note if post and task.status is TaskStatus.in_progress else None
+        await interaction.response.edit_message(content=task_card(task, note),
+                                                view=card_view(task))
+        await interaction.followup.send(f"{ref} is now {task.status.value}", ephemeral=True)
 
 
-def task_view(task_id: int) -> discord.ui.View:
-    """A view with the three task buttons."""
+def card_view(task: Task) -> discord.ui.View | None:
+    """The buttons of a task's card in its state (None: no buttons)."""
+    actions = card_actions(task.status)
+    if not actions:
+        return None
     view = discord.ui.View(timeout=None)
-    for action in ACTIONS:
-        view.add_item(TaskButton(action, task_id))
+    for action in actions:
+        view.add_item(TaskButton(action, task.id))
     return view

@@ -1,14 +1,16 @@
-"""The notifier: events become channel messages with buttons; restarts lose nothing."""
+"""The notifier: one live message per task (edited as its state changes, a thread for its
+notes, buttons by state), one line per message to agents, restarts lose and repeat nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
-from localdiscord import LocalDiscordServer, RecordedMessage, running_client
+from localdiscord import ChannelSpec, LocalDiscordServer, RecordedMessage, running_client
 
-from core.models import TaskSpec, TaskStatus
+from core.models import Receipt, TaskSpec, TaskStatus
 from core.service import SwarmService
-from tests.discord.conftest import World, builder_for
+from tests.discord.conftest import World, builder_for, discord_settings
 
 
 def has(text: str) -> Callable[[RecordedMessage], bool]:
@@ -16,62 +18,135 @@ def has(text: str) -> Callable[[RecordedMessage], bool]:
     return lambda message: text in message.content
 
 
-async def test_task_events_are_posted_with_buttons_and_done_works(world: World) -> None:
+async def edited_to(server: LocalDiscordServer, message: RecordedMessage,
+                    text: str) -> RecordedMessage:
+    """Wait until ``message`` (edited in place) contains ``text``."""
+    return await server.wait_until(lambda: message if text in message.content else None, 5.0,
+                                   f"the message to read {text!r}")
+
+
+async def thread_of(server: LocalDiscordServer, card: RecordedMessage) -> ChannelSpec:
+    """Wait for the thread started on ``card``."""
+    return await server.wait_until(
+        lambda: next((t for t in server.threads() if t.id == card.id), None), 5.0, "a thread")
+
+
+def buttons(message: RecordedMessage) -> list[str]:
+    """The custom ids of the message's buttons."""
+    return message.custom_ids()
+
+
+async def test_a_task_has_one_message_edited_through_its_life_with_a_thread(
+    world: World,
+) -> None:
+    server, channel = world.server, world.channel
     await world.service.create_task(TaskSpec("ship it"), "cli")
-    created = await world.server.wait_for_message(has("T-1 created by cli"),
-                                                  channel=world.channel)
-    buttons = [c["custom_id"] for row in created.components for c in row["components"]]
-    assert buttons == ["swarm:done:1", "swarm:retry:1", "swarm:reassign:1"]
+    card = await server.wait_for_message(has("**T-1** · ship it — ready"), channel=channel)
+    assert buttons(card) == []  # nothing to press on a ready task
     await world.service.assign_next()
-    assigned = await world.server.wait_for_message(has("T-1 assigned to Agent-1"),
-                                                   channel=world.channel)
-    handle = await world.server.click_button(world.user, assigned, "swarm:done:1")
-    reply = await handle.wait_callback()
-    assert reply.data["content"] == "T-1 is now done" and reply.data["flags"] & 64
+    await edited_to(server, card, "assigned to Agent-1")
+    assert buttons(card) == ["swarm:done:1", "swarm:reassign:1"]
+    await world.service.start_task("T-1", "Agent-1", "halfway there")
+    await edited_to(server, card, "working (Agent-1): halfway there")
+    thread = await thread_of(server, card)
+    assert thread.id == card.id and thread.name == "T-1 ship it"
+    await server.wait_for_message(has("T-1 started by Agent-1: halfway there"), channel=thread)
+    pressed = await server.click_button(world.user, card, "swarm:done:1")
+    reply = await pressed.wait_callback()
+    assert reply.type == 7  # the press edits the card itself
+    (followup,) = await pressed.wait_followups(1)
+    assert followup.content == "T-1 is now done" and followup.ephemeral
+    await edited_to(server, card, "✅ **T-1** · ship it — done by Agent-1: marked done from")
+    assert buttons(card) == []
     assert (await world.service.get_task("T-1")).status is TaskStatus.done
-    await world.server.wait_for_message(
-        has("✅ T-1 done by Agent-1 (reported by discord:dev): marked done from Discord"),
-        channel=world.channel)
+    await server.wait_for_message(has("T-1 done by Agent-1 (reported by discord:dev)"),
+                                  channel=thread)
+    assert server.messages(channel) == [card]
 
 
-async def test_buttons_check_access_and_state(world: World) -> None:
+async def test_a_failed_task_offers_retry_only_and_retry_edits_the_card(world: World) -> None:
+    server = world.server
     await world.service.create_task(TaskSpec("job"), "cli")
-    created = await world.server.wait_for_message(has("T-1 created"), channel=world.channel)
-    refused = await (await world.server.click_button(
-        world.stranger, created, "swarm:done:1")).wait_callback()
-    assert "not allowed" in refused.data["content"]
-    wrong = await (await world.server.click_button(
-        world.user, created, "swarm:done:1")).wait_callback()
-    assert "T-1 is ready: only an assigned" in wrong.data["content"]
-    not_admin = await (await world.server.click_button(
-        world.user, created, "swarm:reassign:1")).wait_callback()
-    assert "admins only" in not_admin.data["content"]
+    card = await server.wait_for_message(has("**T-1** · job"), channel=world.channel)
     await world.service.assign_next()
-    moved = await (await world.server.click_button(
-        world.admin, created, "swarm:reassign:1")).wait_callback()
-    assert moved.data["content"] == "T-1 is now ready"
-    assert (await world.service.get_task("T-1")).reason == "taken from Agent-1 by discord:boss"
+    await world.service.fail_task("T-1", "Agent-1", "no disk space")
+    await edited_to(server, card, "❌ **T-1** · job — failed (Agent-1): no disk space")
+    assert buttons(card) == ["swarm:retry:1"]
+    thread = await thread_of(server, card)
+    await server.wait_for_message(has("T-1 failed: no disk space"), channel=thread)
+    refused = await (await server.click_button(world.stranger, card,
+                                               "swarm:retry:1")).wait_callback()
+    assert "not allowed" in refused.data["content"]
+    await (await server.click_button(world.user, card, "swarm:retry:1")).wait_callback()
+    await edited_to(server, card, "🆕 **T-1** · job — ready")
+    assert buttons(card) == []
+    assert len(server.messages(world.channel)) == 1
 
 
-async def test_notifier_resumes_after_a_restart_without_loss_or_repeats(
+async def test_reassign_is_for_admins_and_checks_the_state(world: World) -> None:
+    await world.service.create_task(TaskSpec("job"), "cli")
+    await world.service.assign_next()
+    card = await world.server.wait_for_message(has("assigned to Agent-1"), channel=world.channel)
+    not_admin = await (await world.server.click_button(
+        world.user, card, "swarm:reassign:1")).wait_callback()
+    assert "admins only" in not_admin.data["content"]
+    await world.service.requeue_task("T-1", "cli")  # the card's buttons are now stale
+    stale = await (await world.server.click_button(
+        world.user, card, "swarm:done:1")).wait_callback()
+    assert "T-1 is ready: only an assigned" in stale.data["content"]
+
+
+async def test_a_broadcast_is_one_line_counting_deliveries(world: World) -> None:
+    message_id = await world.service.broadcast("stand-up in 5", "cli")
+    line = await world.server.wait_for_message(has("stand-up in 5 — delivered 0/8"),
+                                               channel=world.channel)
+    for n in range(8):
+        delivery = await world.service.claim_delivery()
+        assert delivery is not None and delivery.message_id == message_id
+        receipt = Receipt.delivered("inbox") if n < 7 else Receipt.failed(
+            "window gone", "gui", retryable=False)
+        await world.service.record_receipt(delivery, receipt)
+    await edited_to(world.server, line, "delivered 7/8, 1 failed")
+    assert world.server.messages(world.channel) == [line]
+
+
+async def test_quiet_posts_failures_only(server: LocalDiscordServer,
+                                         service: SwarmService) -> None:
+    settings = replace(discord_settings(server), notify="quiet")
+    builder = builder_for(server, service, discord=settings)
+    async with builder.ai(service) as ai, running_client(server, builder.bot(service, ai)):
+        await service.create_task(TaskSpec("fine"), "cli")
+        await service.create_task(TaskSpec("doomed"), "cli")
+        await service.broadcast("hello", "cli")
+        await service.assign_batch()
+        await service.complete_task("T-1", "Agent-1")
+        await service.fail_task("T-2", "Agent-2", "broken")
+        await server.wait_for_message(has("**T-2** · doomed — failed"))
+        contents = [m.content for m in server.messages(server.guild.channels[0])]
+    assert len(contents) == 1, contents
+
+
+async def test_the_notifier_resumes_after_a_restart_without_loss_or_repeats(
     server: LocalDiscordServer, service: SwarmService
 ) -> None:
     channel = server.guild.channels[0]
     builder = builder_for(server, service)
     ai = builder.ai(service)
-    first = builder.bot(service, ai)
-    async with running_client(server, first):
+    async with running_client(server, builder.bot(service, ai)):
         await service.create_task(TaskSpec("before"), "cli")
-        await server.wait_for_message(has("T-1 created"), channel=channel)
+        first = await server.wait_for_message(has("**T-1** · before — ready"), channel=channel)
     for title in ("while down 1", "while down 2"):
         await service.create_task(TaskSpec(title), "cli")
+    await service.assign_next()  # T-1's card was posted before the restart: edited after it
     await service.broadcast("hello all", "cli")
-    second = builder.bot(service, ai)  # a restart: a new client, as after a lost connection
-    async with running_client(server, second):
-        await server.wait_for_message(has("T-3 created"), channel=channel)
+    async with running_client(server, builder.bot(service, ai)):  # a new client, as after
+        await edited_to(server, first, "assigned to Agent-1")      # a lost connection
+        await server.wait_for_message(has("**T-3**"), channel=channel)
         await service.create_task(TaskSpec("after"), "cli")
-        await server.wait_for_message(has("T-4 created"), channel=channel)
+        await server.wait_for_message(has("**T-4**"), channel=channel)
+        await server.wait_for_message(has("hello all — delivered 0/8"), channel=channel)
     await ai.close()
     contents = [m.content for m in server.messages(channel)]
     for ref in ("T-1", "T-2", "T-3", "T-4"):
-        assert sum(f"{ref} created" in c for c in contents) == 1, contents
+        assert sum(f"**{ref}**" in c for c in contents) == 1, contents
+    assert sum("hello all" in c for c in contents) == 1, contents

@@ -1,0 +1,94 @@
+"""What the notifier shows: a task's live card, a message's delivery line, thread notes by
+``SWARM_NOTIFY`` level (plain text, no discord import)."""
+
+from __future__ import annotations
+
+import enum
+
+from core.models import ACTIVE, Event, Task, TaskStatus
+from core.posts import Progress
+from core.text import one_line, shorten
+
+
+class NotifyLevel(enum.StrEnum):
+    """``SWARM_NOTIFY``: how much reaches the channel."""
+
+    quiet = "quiet"  # failures (tasks, deliveries, schedules) and alerts only
+    normal = "normal"  # one live message per task, notes in its thread, failed receipts
+    verbose = "verbose"  # also every task event and delivery receipt in the task's thread
+
+
+STATE_ICONS = {TaskStatus.blocked: "⛔", TaskStatus.ready: "🆕", TaskStatus.assigned: "📨",
+               TaskStatus.in_progress: "🔨", TaskStatus.done: "✅", TaskStatus.failed: "❌",
+               TaskStatus.cancelled: "🚫"}
+CARD_KINDS = frozenset({
+    "task.created", "task.ready", "task.waiting", "task.blocked", "task.assigned",
+    "task.started", "task.progress", "task.done", "task.failed", "task.cancelled",
+    "task.retried", "task.requeued", "task.lease_expired", "task.pinned", "task.dependencies",
+})
+FAILURE_KINDS = frozenset({"task.failed", "delivery.failed", "schedule.failed", "alert.opened"})
+NOTE_KINDS = frozenset({"task.started", "task.progress", "task.done"})  # posted when noted
+THREAD_KINDS = frozenset({"task.failed", "task.requeued", "task.lease_expired",
+                          "delivery.failed"})  # always posted in the thread (normal)
+
+
+def task_card(task: Task, note: str | None = None) -> str:
+    """``🔨 **T-3** · Title — working (Agent-2): last note``."""
+    state: str
+    if task.status is TaskStatus.assigned:
+        state = f"assigned to {task.agent}"
+    elif task.status is TaskStatus.in_progress:
+        state = f"working ({task.agent})" + (f": {note}" if note else "")
+    elif task.status is TaskStatus.done:
+        state = f"done by {task.agent}" + (f": {task.note}" if task.note else "")
+    elif task.status is TaskStatus.failed:
+        state = "failed" + (f" ({task.agent})" if task.agent else "") + f": {task.reason}"
+    else:
+        state = task.status.value + (f": {task.reason}" if task.reason else "")
+        if task.pinned and task.status is TaskStatus.ready:
+            state += f" (for {task.pinned})"
+    line = f"{STATE_ICONS[task.status]} **{task.ref}** · {task.title} — {state}"
+    return shorten(one_line(line), 1900)
+
+
+def card_actions(status: TaskStatus) -> tuple[str, ...]:
+    """The buttons a card carries in this state: Done/Reassign while active, Retry after."""
+    if status in ACTIVE:
+        return ("done", "reassign")
+    if status in (TaskStatus.failed, TaskStatus.cancelled):
+        return ("retry",)
+    return ()
+
+
+def shown_key(task: Task, note: str | None) -> str:
+    """What a card shows (text and buttons), to skip edits that change nothing."""
+    return task_card(task, note) + "|" + ",".join(card_actions(task.status))
+
+
+def creates_card(event: Event, level: NotifyLevel) -> bool:
+    """Whether this event may post a task's card when it has none yet."""
+    if event.kind not in CARD_KINDS and event.kind != "delivery.failed":
+        return False
+    return level is not NotifyLevel.quiet or event.kind in FAILURE_KINDS
+
+
+def thread_note(event: Event, level: NotifyLevel) -> str | None:
+    """The line this task event adds to the task's thread, if any at this level."""
+    if event.task_id is None:
+        return None
+    noted = event.kind in NOTE_KINDS and bool((event.data or {}).get("note"))
+    if level is NotifyLevel.verbose:
+        wanted = event.kind in CARD_KINDS or event.kind in ("delivery.delivered",
+                                                            "delivery.failed")
+    elif level is NotifyLevel.normal:
+        wanted = noted or event.kind in THREAD_KINDS
+    else:
+        wanted = event.kind in FAILURE_KINDS
+    return shorten(one_line(f"• {event.text}"), 1900) if wanted else None
+
+
+def progress_line(event_text: str, progress: Progress) -> str:
+    """``📣 message from cli to all: hello — delivered 7/8, 1 failed``."""
+    failed = f", {progress.failed} failed" if progress.failed else ""
+    line = f"📣 {event_text} — delivered {progress.delivered}/{progress.total}{failed}"
+    return shorten(one_line(line), 1900)

@@ -1,0 +1,57 @@
+"""Where a front end's live posts are: one message (and thread) per task or message.
+
+The Discord notifier edits a task's message in place as its state changes; the ids it needs
+after a restart live in the ``posts`` table, saved in the same transaction as its cursor.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from core.store import set_cursor
+
+
+@dataclass(frozen=True)
+class Post:
+    """A live post: ``key`` is ``task:3`` or ``message:5``; ``shown`` what it shows now."""
+
+    key: str
+    message_id: int
+    thread_id: int | None = None
+    note: str | None = None
+    shown: str | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a message's deliveries have got."""
+
+    delivered: int
+    failed: int
+    total: int
+
+
+def get_post(conn: sqlite3.Connection, key: str) -> Post | None:
+    """The post stored under ``key``, if any."""
+    row = conn.execute("SELECT key, message_id, thread_id, note, shown FROM posts WHERE key = ?",
+                       (key,)).fetchone()
+    return Post(row[0], int(row[1]), row[2], row[3], row[4]) if row else None
+
+
+def save_post(conn: sqlite3.Connection, post: Post, consumer: str, cursor: int) -> None:
+    """Store ``post`` and advance ``consumer``'s cursor (one transaction: the caller's)."""
+    conn.execute(
+        "INSERT INTO posts (key, message_id, thread_id, note, shown) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET message_id = excluded.message_id, "
+        "thread_id = excluded.thread_id, note = excluded.note, shown = excluded.shown",
+        (post.key, post.message_id, post.thread_id, post.note, post.shown))
+    set_cursor(conn, consumer, cursor)
+
+
+def message_progress(conn: sqlite3.Connection, message_id: int) -> Progress:
+    """Delivered, failed and total deliveries of one message."""
+    row = conn.execute(
+        "SELECT COALESCE(SUM(state = 'delivered'), 0), COALESCE(SUM(state = 'failed'), 0), "
+        "COUNT(*) FROM deliveries WHERE message_id = ?", (message_id,)).fetchone()
+    return Progress(int(row[0]), int(row[1]), int(row[2]))
