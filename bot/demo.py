@@ -166,13 +166,16 @@ async def _slash(server: Any, user: Any, name: str, options: dict[str, str]) -> 
 
 
 async def _show_channel(server: Any, channel: Any, stop: asyncio.Event) -> None:
-    shown = 0
+    """Print each channel post, and each post again when it is edited in place."""
+    shown: dict[int, str] = {}
     while not stop.is_set():
-        posted = server.messages(channel)
-        for message in posted[shown:]:
+        for message in server.messages(channel):
+            if shown.get(message.id) == message.content:
+                continue
+            mark = "#swarm (edited)" if message.id in shown else "#swarm"
             for line in message.content.splitlines():
-                print(f"  #swarm | {line}", flush=True)
-        shown = len(posted)
+                print(f"  {mark} | {line}", flush=True)
+            shown[message.id] = message.content
         await asyncio.sleep(0.1)
 
 

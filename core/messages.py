@@ -40,7 +40,8 @@ def queue(
         insert_event(conn, ctx.now, "message.queued",
                      f"message from {ctx.actor} to {', '.join(recipients)}: "
                      f"{shorten(text, 80)}",
-                     actor=ctx.actor, data={"message": message_id, "target": target})
+                     actor=ctx.actor,
+                     data={"message": message_id, "target": target, "text": shorten(text, 300)})
     return message_id
 
 

@@ -54,3 +54,11 @@ def test_nothing_below_the_root_reads_the_environment() -> None:
     found = [f"{path.relative_to(ROOT)}:{n}" for path in sorted((ROOT / "core").rglob("*.py"))
              for n, line in enumerate(path.read_text().splitlines(), 1) if reads.search(line)]
     assert found == []
+
+
+def test_notify_level_is_a_discord_setting_refused_when_unknown(tmp_path: Path) -> None:
+    assert Config({}).discord.notify == "normal"
+    assert Config({"SWARM_NOTIFY": " Quiet "}).discord.notify == "quiet"
+    with pytest.raises(ConfigError, match="SWARM_NOTIFY must be one of quiet, normal, verbose, "
+                                          "got 'loud'"):
+        Config({"SWARM_NOTIFY": "loud"}).discord  # noqa: B018 - parsing is the test

@@ -21,8 +21,10 @@ def test_demo_runs_the_scenario_through_discord(tmp_path: Path) -> None:
     assert result.code == 0, result.out + result.err
     assert "bot ready, slash commands synced" in result.out
     assert "you> /task create title:Write the API tests role:qa after:T-2,T-3" in result.out
-    assert "#swarm | ✅ T-4 done by Agent-4" in result.out
+    assert "#swarm (edited) | ✅ **T-4** · Write the API tests — done by Agent-4" in result.out
     assert "summary: 5/5 tasks done, 0 failed" in result.out
+    posts = re.search(r"(\d+) channel posts", result.out)
+    assert posts is not None and int(posts.group(1)) <= 12, result.out  # SWARM_NOTIFY=normal
     if shutil.which("Xvfb"):
         assert "(desktop driver)" in result.out
         shot = re.search(r"screenshot of the eight agent windows: (\S+)", result.out)

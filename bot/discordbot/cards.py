@@ -87,8 +87,17 @@ def thread_note(event: Event, level: NotifyLevel) -> str | None:
     return shorten(one_line(f"• {event.text}"), 1900) if wanted else None
 
 
-def progress_line(event_text: str, progress: Progress) -> str:
-    """``📣 message from cli to all: hello — delivered 7/8, 1 failed``."""
+def message_headline(event: Event) -> str:
+    """``cli → all: hello`` for a ``message.queued`` event."""
+    data = event.data or {}
+    if "text" not in data:  # written before the text was in the event
+        return event.text
+    target = str(data.get("target", "")).removeprefix("agent:")
+    return f"{event.actor} → {target}: {data['text']}"
+
+
+def progress_line(headline: str, progress: Progress) -> str:
+    """``📣 cli → all: hello — delivered 7/8, 1 failed``."""
     failed = f", {progress.failed} failed" if progress.failed else ""
-    line = f"📣 {event_text} — delivered {progress.delivered}/{progress.total}{failed}"
+    line = f"📣 {headline} — delivered {progress.delivered}/{progress.total}{failed}"
     return shorten(one_line(line), 1900)

@@ -18,6 +18,7 @@ from bot.discordbot.cards import (
     FAILURE_KINDS,
     NotifyLevel,
     creates_card,
+    message_headline,
     progress_line,
     shown_key,
     task_card,
@@ -217,9 +218,10 @@ class Notifier:
             if post is not None or self.level is NotifyLevel.quiet:
                 await self.service.set_cursor(CONSUMER, event.id)
                 return
-            text = progress_line(event.text, await self.service.message_progress(message_id))
+            headline = message_headline(event)
+            text = progress_line(headline, await self.service.message_progress(message_id))
             sent = await channel.send(text)
-            await self.service.save_post(Post(key, sent.id, None, event.text, text),
+            await self.service.save_post(Post(key, sent.id, None, headline, text),
                                          CONSUMER, event.id)
             return
         if post is None or post.note is None:  # a task's prompt, or quiet

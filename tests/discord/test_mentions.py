@@ -29,7 +29,7 @@ async def test_slash_created_task_pings_nobody(world: World) -> None:
     assert title in str(reply.data["embeds"])
     assert reply.data["allowed_mentions"] == NONE  # the body the bot sent
     posted = await world.server.wait_for_message(
-        lambda m: "created by discord:boss" in m.content, channel=world.channel)
+        lambda m: "**T-1**" in m.content, channel=world.channel)
     assert title in posted.content
     assert posted.allowed_mentions == NONE and posted.pings == set()
 
@@ -38,7 +38,7 @@ async def test_cli_created_task_notification_pings_nobody(world: World) -> None:
     title = _loud(world.server)
     await world.service.create_task(TaskSpec(title), "cli")
     posted = await world.server.wait_for_message(
-        lambda m: "created by cli" in m.content, channel=world.channel)
+        lambda m: "**T-1**" in m.content, channel=world.channel)
     assert title in posted.content
     assert posted.allowed_mentions == NONE and posted.pings == set()
 

@@ -98,7 +98,7 @@ async def test_reassign_is_for_admins_and_checks_the_state(world: World) -> None
 
 async def test_a_broadcast_is_one_line_counting_deliveries(world: World) -> None:
     message_id = await world.service.broadcast("stand-up in 5", "cli")
-    line = await world.server.wait_for_message(has("stand-up in 5 — delivered 0/8"),
+    line = await world.server.wait_for_message(has("📣 cli → all: stand-up in 5 — delivered 0/8"),
                                                channel=world.channel)
     for n in range(8):
         delivery = await world.service.claim_delivery()

@@ -35,8 +35,8 @@ async def test_run_end_to_end_then_clean_stop(server: LocalDiscordServer, home: 
     stop = asyncio.Event()
     dev = next(u for u in server.guild.users if u.name == "dev")
     with pointed_at(server):
-        runner = asyncio.create_task(run_with_discord(builder(home, server, deliverer),
-                                                      stop=stop))
+        made = builder(home, server, deliverer, notify="verbose")  # receipts in the thread
+        runner = asyncio.create_task(run_with_discord(made, stop=stop))
         await server.wait_for_bot_ready()
         await server.wait_for_commands("task")
         handle = await server.invoke_slash(dev, "task create", {"title": "ship", "role": "web"})
@@ -55,7 +55,8 @@ async def test_discord_down_the_coordinator_keeps_delivering_and_the_bot_connect
     stop = asyncio.Event()
     dev = next(u for u in server.guild.users if u.name == "dev")
     port = int(server.url.rsplit(":", 1)[1])
-    made = builder(home, server, deliverer, reconnect_first_s=0.05, reconnect_max_s=0.2)
+    made = builder(home, server, deliverer, reconnect_first_s=0.05, reconnect_max_s=0.2,
+                   notify="verbose")
     caplog.set_level(logging.INFO)
     with pointed_at(server):
         await server.close()  # Discord is unreachable
