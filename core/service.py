@@ -148,6 +148,13 @@ class SwarmService:
         """Tasks not finished whose id or title starts with / contains ``prefix``."""
         return await self.db.read(store.search_open_tasks, prefix, limit)
 
+    async def find_tasks(self, prefix: str = "", statuses: Sequence[TaskStatus] | None = None,
+                         limit: int = 25) -> list[Task]:
+        """Tasks in ``statuses`` (None: any) whose id or title starts with / contains
+        ``prefix``, newest first (what autocomplete offers)."""
+        wanted = [s.value for s in statuses] if statuses is not None else None
+        return await self.db.read(store.search_tasks, prefix, wanted, limit)
+
     # -- messages and agents -----------------------------------------------------------
 
     async def send(self, agent: str, text: str, actor: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from core.errors import NotFound
@@ -222,14 +222,26 @@ def list_deliveries(
     return [row_to_delivery(r) for r in rows]
 
 
+OPEN_STATUSES = ("blocked", "ready", "assigned", "in_progress")
+
+
 def search_open_tasks(conn: sqlite3.Connection, prefix: str, limit: int) -> list[Task]:
     """Unfinished tasks whose ``T-id`` starts with ``prefix`` or whose title contains it."""
+    return search_tasks(conn, prefix, OPEN_STATUSES, limit)
+
+
+def search_tasks(conn: sqlite3.Connection, prefix: str, statuses: Sequence[str] | None,
+                 limit: int) -> list[Task]:
+    """Tasks in ``statuses`` (None: any) whose ``T-id`` starts with ``prefix`` or whose title
+    contains it, newest first."""
     text = prefix.strip()
     digits = text[2:] if text[:2].upper() == "T-" else text
+    wanted = tuple(statuses) if statuses is not None else ()
+    in_status = f"status IN ({', '.join('?' * len(wanted))}) AND " if wanted else ""
     rows = conn.execute(
-        f"SELECT {TASK_COLUMNS} FROM tasks WHERE status NOT IN ('done', 'failed', 'cancelled') "
-        "AND (CAST(id AS TEXT) LIKE ? OR title LIKE ?) ORDER BY id DESC LIMIT ?",
-        (f"{digits}%" if digits.isdigit() or not digits else "-", f"%{text}%", limit),
+        f"SELECT {TASK_COLUMNS} FROM tasks WHERE {in_status}"
+        "(CAST(id AS TEXT) LIKE ? OR title LIKE ?) ORDER BY id DESC LIMIT ?",
+        (*wanted, f"{digits}%" if digits.isdigit() or not digits else "-", f"%{text}%", limit),
     ).fetchall()
     deps = deps_of(conn, [r["id"] for r in rows])
     return [row_to_task(r, deps[r["id"]]) for r in rows]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -40,13 +40,8 @@ def register(bot: SwarmBot) -> None:
     tree.add_command(_agent_group(bot))
     roles = role_choices(bot)
 
-    @tree.command(name="msg", description="Send a message to one agent")
-    @app_commands.describe(agent="the agent", text="the message")
-    async def msg(interaction: discord.Interaction, agent: str, text: str) -> None:
-        await bot.service.send(agent, text, actor(interaction))
-        await interaction.response.send_message(f"📨 queued for {_agent_id(bot, agent)}")
-
-    msg.autocomplete("agent")(agent_choices(bot))
+    for name in ("send", "msg"):  # /send, as `swarm send`; /msg kept as its alias
+        tree.add_command(_send_command(bot, name))
 
     @tree.command(name="broadcast", description="Send a message to every agent (or one role)")
     @app_commands.choices(role=roles)
@@ -80,6 +75,19 @@ def register(bot: SwarmBot) -> None:
             "▶️ desktop input resumed" if released else "desktop input was not paused")
 
 
+def _send_command(bot: SwarmBot, name: str) -> app_commands.Command[Any, Any, None]:
+    described = "Send a message to one agent" + (" (alias of /send)" if name == "msg" else "")
+
+    @app_commands.command(name=name, description=described)
+    @app_commands.describe(agent="the agent", text="the message")
+    async def send(interaction: discord.Interaction, agent: str, text: str) -> None:
+        await bot.service.send(agent, text, actor(interaction))
+        await interaction.response.send_message(f"📨 queued for {_agent_id(bot, agent)}")
+
+    send.autocomplete("agent")(agent_choices(bot))
+    return send
+
+
 def _agent_id(bot: SwarmBot, agent: str) -> str:
     return bot.service.ctx("").agent(agent).id
 
@@ -93,13 +101,19 @@ def agent_choices(bot: SwarmBot) -> Completer:
     return complete
 
 
-def _task_choices(bot: SwarmBot) -> Completer:
+OPEN = (TaskStatus.blocked, TaskStatus.ready, TaskStatus.assigned, TaskStatus.in_progress)
+ACTIVE_ONLY = (TaskStatus.assigned, TaskStatus.in_progress)
+RETRYABLE = (TaskStatus.failed, TaskStatus.cancelled)
+
+
+def _task_choices(bot: SwarmBot, statuses: Sequence[TaskStatus] | None = OPEN) -> Completer:
+    """Tasks in ``statuses`` (None: any), the last of a comma-separated list completed."""
     async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         *done, last = current.split(",") if current else [""]
         head = ",".join(done) + ("," if done else "")
-        found = await bot.service.open_tasks(last.strip(), 25)
-        return [Choice(name=shorten(f"{head}{t.ref} {t.title}", 100), value=f"{head}{t.ref}")
-                for t in found]
+        found = await bot.service.find_tasks(last.strip(), statuses, 25)
+        return [Choice(name=shorten(f"{head}{t.ref} {t.title} [{t.status.value}]", 100),
+                       value=f"{head}{t.ref}") for t in found]
     return complete
 
 
@@ -145,7 +159,7 @@ def _task_queries(bot: SwarmBot, group: app_commands.Group) -> None:
         history = await bot.service.events(task=task.id, limit=20)
         await interaction.response.send_message(embed=embeds.task_embed(task, history))
 
-    show.autocomplete("id")(_task_choices(bot))
+    show.autocomplete("id")(_task_choices(bot, None))
 
 
 def _task_actions(bot: SwarmBot, group: app_commands.Group) -> None:
@@ -175,9 +189,11 @@ def _task_actions(bot: SwarmBot, group: app_commands.Group) -> None:
         await bot.service.assign_task(id, agent, actor(interaction))
         await _answer(bot, interaction, id, "👉")
 
-    with_ids: list[app_commands.Command[Any, Any, None]] = [done, fail, cancel, retry, assign]
-    for command in with_ids:
-        command.autocomplete("id")(_task_choices(bot))
+    offered: list[tuple[app_commands.Command[Any, Any, None], Sequence[TaskStatus]]] = [
+        (done, ACTIVE_ONLY), (fail, ACTIVE_ONLY), (cancel, OPEN), (retry, RETRYABLE),
+        (assign, OPEN)]
+    for command, statuses in offered:
+        command.autocomplete("id")(_task_choices(bot, statuses))
     assign.autocomplete("agent")(agent_choices(bot))
 
 

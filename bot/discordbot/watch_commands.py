@@ -43,14 +43,18 @@ def register(bot: SwarmBot) -> None:
 
     @bot.tree.command(name="screenshot", description="An agent's watched region (admins)",
                       extras=ADMIN_ONLY)
-    async def screenshot(interaction: discord.Interaction, agent: str) -> None:
+    @app_commands.describe(public="show it in the channel (default: only to you, since "
+                                  "agent windows can show code)")
+    async def screenshot(interaction: discord.Interaction, agent: str,
+                         public: bool = False) -> None:
         from automation.watch import screenshot_png
 
         found = bot.service.ctx("").agent(agent)
-        await interaction.response.defer(thinking=True)
+        await interaction.response.defer(thinking=True, ephemeral=not public)
         png = await asyncio.to_thread(screenshot_png, found)
         await interaction.followup.send(
-            f"{found.id}", file=discord.File(io.BytesIO(png), filename=f"{found.id}.png"))
+            f"{found.id}", file=discord.File(io.BytesIO(png), filename=f"{found.id}.png"),
+            ephemeral=not public)
 
     @bot.tree.command(name="export", description="Tasks or events as CSV or JSON")
     @app_commands.choices(what=[Choice(name=w, value=w) for w in ("tasks", "events")],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.models import TaskStatus
+from core.models import TaskSpec, TaskStatus
 from tests.discord.conftest import World, slash
 
 
@@ -79,6 +79,34 @@ async def test_autocomplete_agents_and_open_tasks(world: World) -> None:
     choices = await world.server.invoke_autocomplete(
         world.user, "task create", "after", "T-1,Be", {"title": "x"})
     assert [c["value"] for c in choices] == ["T-1,T-2"]
+
+
+async def test_send_is_the_command_and_msg_its_alias(world: World) -> None:
+    for name in ("send", "msg"):
+        reply = await (await world.server.invoke_slash(world.user, name, {
+            "agent": "agent-3", "text": f"via /{name}"})).wait_callback()
+        assert reply.data["content"] == "📨 queued for Agent-3"
+    texts = [d.text for d in await world.service.deliveries()]
+    assert sorted(texts) == ["via /msg", "via /send"]
+
+
+async def test_autocomplete_offers_the_tasks_each_command_can_act_on(world: World) -> None:
+    for title in ("Alpha", "Beta", "Gamma", "Delta"):
+        await world.service.create_task(TaskSpec(title), "cli")
+    await world.service.assign_batch()  # T-1..T-4 assigned
+    await world.service.complete_task("T-1", "Agent-1")
+    await world.service.fail_task("T-2", "Agent-2", "broken")
+    await world.service.cancel_task("T-3", "cli")
+
+    async def offered(command: str, typed: str = "") -> list[str]:
+        found = await world.server.invoke_autocomplete(world.user, command, "id", typed)
+        return [c["value"] for c in found]
+
+    assert await offered("task retry") == ["T-3", "T-2"]  # failed and cancelled
+    assert await offered("task done") == ["T-4"]
+    assert await offered("task show", "Alph") == ["T-1"]  # done tasks too
+    assert await offered("task show") == ["T-4", "T-3", "T-2", "T-1"]
+    assert await offered("task cancel") == ["T-4"]
 
 
 async def test_admin_commands(world: World) -> None:

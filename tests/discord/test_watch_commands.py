@@ -16,6 +16,7 @@ from core.models import TaskSpec
 from core.service import SwarmService
 from core.store import insert_event
 from tests.discord.conftest import World, builder_for, discord_settings, slash
+from tests.watch.conftest import watch_xserver  # noqa: F401 - the session's Xvfb as DISPLAY
 
 
 async def test_schedule_add_list_remove(world: World) -> None:
@@ -58,6 +59,20 @@ async def test_stats_png_and_export_attachments(world: World) -> None:
 async def test_screenshot_is_for_admins(world: World) -> None:
     refused = await slash(world, world.user, "screenshot", {"agent": "Agent-1"})
     assert "admins only" in refused.data["content"]
+
+
+@pytest.mark.usefixtures("watch_xserver")
+async def test_screenshot_is_private_unless_asked_public(world: World) -> None:
+    private = await world.server.invoke_slash(world.admin, "screenshot", {"agent": "Agent-3"})
+    assert (await private.wait_callback()).data["flags"] & 64  # "thinking", for the admin only
+    (shot,) = await private.wait_followups(1)
+    assert shot.ephemeral and shot.attachments[0].filename == "Agent-3.png"
+    assert world.server.messages(world.channel) == []
+    public = await world.server.invoke_slash(world.admin, "screenshot",
+                                             {"agent": "Agent-3", "public": True})
+    await public.wait_callback()
+    (shown,) = await public.wait_followups(1)
+    assert not shown.ephemeral and shown.channel_id == world.channel.id
 
 
 @pytest.fixture
