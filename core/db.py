@@ -187,7 +187,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX deliveries_by_agent ON deliveries(agent_id, id)",
     ),
-    (  # the Discord notifier: the live message (and thread) of each task or message
+    (  # the live message (and thread) of each task or message; agents' questions
         """CREATE TABLE posts (
             key TEXT PRIMARY KEY,
             message_id INTEGER NOT NULL,
@@ -195,6 +195,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             note TEXT,
             shown TEXT
         ) WITHOUT ROWID""",
+        """CREATE TABLE questions (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id),
+            agent_id TEXT,
+            text TEXT NOT NULL,
+            asked_by TEXT NOT NULL,
+            asked_at REAL NOT NULL,
+            answer TEXT,
+            answered_by TEXT,
+            answered_at REAL
+        )""",
+        "CREATE INDEX questions_open ON questions(task_id, id) WHERE answered_at IS NULL",
     ),
 )
 

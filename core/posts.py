@@ -49,6 +49,13 @@ def save_post(conn: sqlite3.Connection, post: Post, consumer: str, cursor: int) 
     set_cursor(conn, consumer, cursor)
 
 
+def task_of_thread(conn: sqlite3.Connection, channel_id: int) -> int | None:
+    """The task whose thread (or message) has this id, if any."""
+    row = conn.execute("SELECT key FROM posts WHERE key LIKE 'task:%' AND (thread_id = ? OR "
+                       "message_id = ?)", (channel_id, channel_id)).fetchone()
+    return int(row[0].removeprefix("task:")) if row else None
+
+
 def message_progress(conn: sqlite3.Connection, message_id: int) -> Progress:
     """Delivered, failed and total deliveries of one message."""
     row = conn.execute(

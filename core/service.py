@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from core import messages, posts, scheduling, store, tasks
+from core import messages, posts, questions, scheduling, store, tasks
 from core.config import load_agents
 from core.context import Ctx
 from core.db import Database
@@ -155,6 +155,22 @@ class SwarmService:
         wanted = [s.value for s in statuses] if statuses is not None else None
         return await self.db.read(store.search_tasks, prefix, wanted, limit)
 
+    async def ask(self, ref: str | int, text: str, actor: str) -> questions.Question:
+        """The task's agent asks a question: the task waits for an answer."""
+        return await self.write(actor, questions.ask, parse_task_ref(ref), text)
+
+    async def reply(self, ref: str | int, text: str, actor: str) -> questions.Question:
+        """Answer the task's oldest open question; the answer goes to its agent."""
+        return await self.write(actor, questions.answer, parse_task_ref(ref), text)
+
+    async def open_question(self, ref: str | int) -> questions.Question | None:
+        """The task's oldest unanswered question, if any."""
+        return await self.db.read(questions.oldest_open, parse_task_ref(ref))
+
+    async def question(self, question_id: int) -> questions.Question:
+        """One question by id."""
+        return await self.db.read(questions.get_question, question_id)
+
     # -- messages and agents -----------------------------------------------------------
 
     async def send(self, agent: str, text: str, actor: str) -> int:
@@ -258,6 +274,10 @@ class SwarmService:
     async def save_post(self, post: posts.Post, consumer: str, cursor: int) -> None:
         """Store a live post and advance ``consumer``'s cursor in one transaction."""
         await self.db.write(posts.save_post, post, consumer, cursor)
+
+    async def task_of_thread(self, channel_id: int) -> int | None:
+        """The task whose Discord thread (or message) has this id, if any."""
+        return await self.db.read(posts.task_of_thread, channel_id)
 
     async def message_progress(self, message_id: int) -> posts.Progress:
         """How many of a message's deliveries were delivered or failed, of how many."""

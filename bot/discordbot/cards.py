@@ -7,6 +7,7 @@ import enum
 
 from core.models import ACTIVE, Event, Task, TaskStatus
 from core.posts import Progress
+from core.questions import Question
 from core.text import one_line, shorten
 
 
@@ -25,17 +26,24 @@ CARD_KINDS = frozenset({
     "task.created", "task.ready", "task.waiting", "task.blocked", "task.assigned",
     "task.started", "task.progress", "task.done", "task.failed", "task.cancelled",
     "task.retried", "task.requeued", "task.lease_expired", "task.pinned", "task.dependencies",
+    "task.asked", "task.answered",
 })
-FAILURE_KINDS = frozenset({"task.failed", "delivery.failed", "schedule.failed", "alert.opened"})
+FAILURE_KINDS = frozenset({"task.failed", "delivery.failed", "schedule.failed", "alert.opened",
+                           "task.asked", "task.answered"})  # shown even when quiet
 NOTE_KINDS = frozenset({"task.started", "task.progress", "task.done"})  # posted when noted
 THREAD_KINDS = frozenset({"task.failed", "task.requeued", "task.lease_expired",
-                          "delivery.failed"})  # always posted in the thread (normal)
+                          "delivery.failed", "task.asked", "task.answered"})  # (normal)
+THREAD_ICONS = {"task.asked": "❓", "task.answered": "💬", "task.failed": "❌",
+                "delivery.failed": "⚠️"}
 
 
-def task_card(task: Task, note: str | None = None) -> str:
+def task_card(task: Task, note: str | None = None, question: Question | None = None) -> str:
     """``🔨 **T-3** · Title — working (Agent-2): last note``."""
     state: str
-    if task.status is TaskStatus.assigned:
+    icon = STATE_ICONS[task.status]
+    if question is not None and task.status in ACTIVE:
+        icon, state = "❓", f"waiting for an answer ({task.agent}): {question.text}"
+    elif task.status is TaskStatus.assigned:
         state = f"assigned to {task.agent}"
     elif task.status is TaskStatus.in_progress:
         state = f"working ({task.agent})" + (f": {note}" if note else "")
@@ -47,7 +55,7 @@ def task_card(task: Task, note: str | None = None) -> str:
         state = task.status.value + (f": {task.reason}" if task.reason else "")
         if task.pinned and task.status is TaskStatus.ready:
             state += f" (for {task.pinned})"
-    line = f"{STATE_ICONS[task.status]} **{task.ref}** · {task.title} — {state}"
+    line = f"{icon} **{task.ref}** · {task.title} — {state}"
     return shorten(one_line(line), 1900)
 
 
@@ -60,9 +68,9 @@ def card_actions(status: TaskStatus) -> tuple[str, ...]:
     return ()
 
 
-def shown_key(task: Task, note: str | None) -> str:
+def shown_key(task: Task, note: str | None, question: Question | None = None) -> str:
     """What a card shows (text and buttons), to skip edits that change nothing."""
-    return task_card(task, note) + "|" + ",".join(card_actions(task.status))
+    return task_card(task, note, question) + "|" + ",".join(card_actions(task.status))
 
 
 def creates_card(event: Event, level: NotifyLevel) -> bool:
@@ -84,7 +92,8 @@ def thread_note(event: Event, level: NotifyLevel) -> str | None:
         wanted = noted or event.kind in THREAD_KINDS
     else:
         wanted = event.kind in FAILURE_KINDS
-    return shorten(one_line(f"• {event.text}"), 1900) if wanted else None
+    icon = THREAD_ICONS.get(event.kind, "•")
+    return shorten(one_line(f"{icon} {event.text}"), 1900) if wanted else None
 
 
 def message_headline(event: Event) -> str:

@@ -15,6 +15,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.discordbot.cards import (
+    CARD_KINDS,
     FAILURE_KINDS,
     NotifyLevel,
     creates_card,
@@ -154,9 +155,7 @@ class Notifier:
                 for piece in split_text(f"{ICONS.get(event.kind, '•')} {event.text}"):
                     await channel.send(piece)
             return True
-        if event.task_id is not None and event.kind in TASK_LINE_KINDS | {
-                "task.started", "task.progress", "task.retried", "task.pinned",
-                "task.ready", "task.waiting", "task.dependencies"}:
+        if event.task_id is not None and event.kind in TASK_LINE_KINDS | CARD_KINDS:
             await self._flush(channel)
             await self._task_event(channel, event)
             return True
@@ -180,17 +179,18 @@ class Notifier:
             return
         note = (event.data or {}).get("note") if event.kind in ("task.started", "task.progress") \
             else (post.note if post and task.status.value == "in_progress" else None)
-        shown = shown_key(task, note)
+        question = await self.service.open_question(task.id)
+        shown = shown_key(task, note, question)
         if post is None:
             if not creates_card(event, self.level):
                 await self.service.set_cursor(CONSUMER, event.id)
                 return
-            sent = await channel.send(task_card(task, note), view=card_view(task))
+            sent = await channel.send(task_card(task, note, question), view=card_view(task))
             post = Post(key, sent.id, None, note, shown)
             await self.service.save_post(post, CONSUMER, event.id)
         elif shown != post.shown:
             await channel.get_partial_message(post.message_id).edit(
-                content=task_card(task, note), view=card_view(task))
+                content=task_card(task, note, question), view=card_view(task))
             post = Post(key, post.message_id, post.thread_id, note, shown)
             await self.service.save_post(post, CONSUMER, event.id)
         line = thread_note(event, self.level)

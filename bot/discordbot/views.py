@@ -64,7 +64,8 @@ class TaskButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         task = await bot.service.get_task(ref)
         post = await bot.service.post(f"task:{task.id}")
         note = post.note if post and task.status is TaskStatus.in_progress else None
-        await interaction.response.edit_message(content=task_card(task, note),
+        question = await bot.service.open_question(task.id)
+        await interaction.response.edit_message(content=task_card(task, note, question),
                                                 view=card_view(task))
         await interaction.followup.send(f"{ref} is now {task.status.value}", ephemeral=True)
 

@@ -1,0 +1,69 @@
+"""``swarm ask`` / ``swarm reply``: the question waits on the task, the answer reaches the
+agent quoting it, and both are in the task's history."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.service import SwarmService
+from tests.helpers import ROOT, run_cli
+
+
+async def _assigned(service: SwarmService, title: str = "Pick a database") -> None:
+    from core.models import TaskSpec
+
+    await service.create_task(TaskSpec(title, agent="Agent-2"), "cli")
+    await service.assign_batch()
+
+
+@pytest.mark.timeout(60)
+async def test_ask_wait_blocks_until_reply_and_the_answer_reaches_the_agent(
+    home: Path, service: SwarmService
+) -> None:
+    await _assigned(service)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
+    env |= {"SWARM_HOME": str(home), "SWARM_AGENT": "Agent-2"}
+    asking = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "ask", "T-1", "Which database?\nWe need JSON.",
+        "--wait", env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    first = await asyncio.wait_for(asking.stdout.readline(), 20)  # type: ignore[union-attr]
+    assert first.decode().startswith("T-1: question 1 asked; waiting for the answer")
+    question = await service.open_question("T-1")
+    assert question is not None and question.agent == "Agent-2"
+    replied = await asyncio.to_thread(run_cli, home, "reply", "T-1", "Postgres")
+    assert (replied.code, replied.out) == (0, "T-1: answer queued to Agent-2 (question 1: "
+                                              "Which database?\nWe need JSON.)\n")
+    out, err = await asyncio.wait_for(asking.communicate(), 20)
+    assert asking.returncode == 0, err
+    assert out.decode() == "answer from cli: Postgres\n"
+    assert await service.open_question("T-1") is None
+    prompt, delivery = await service.claim_delivery(), await service.claim_delivery()
+    assert prompt is not None and prompt.text == "T-1: Pick a database"
+    assert delivery is not None and (delivery.agent, delivery.task_id) == ("Agent-2", 1)
+    assert delivery.text == ("Answer to your question on T-1:\n> Which database?\n"
+                             "> We need JSON.\n\nPostgres")
+    history = [(e.kind, e.text) for e in await service.events(task="T-1")]
+    assert ("task.asked", "T-1 question from Agent-2: Which database? We need JSON.") in history
+    assert ("task.answered", "T-1 answered by cli: Postgres") in history
+
+
+async def test_ask_returns_at_once_and_refusals_are_one_line(
+    home: Path, service: SwarmService
+) -> None:
+    await _assigned(service)
+    other = run_cli(home, "ask", "T-1", "mine?", agent="Agent-5")
+    assert other.code == 2 and other.err.startswith("swarm: error: T-1 is held by Agent-2")
+    nothing = run_cli(home, "reply", "T-1", "too early")
+    assert (nothing.code, nothing.err) == (2, "swarm: error: T-1 has no open question\n")
+    asked = run_cli(home, "ask", "T-1", "Which port?", agent="Agent-2")
+    assert asked.code == 0 and asked.out.startswith("T-1: question 1 asked; T-1 waits")
+    await service.complete_task("T-1", "Agent-2")
+    late = run_cli(home, "ask", "T-1", "again?", agent="Agent-2")
+    assert late.err == ("swarm: error: T-1 is done: only an assigned or in-progress task can "
+                        "have questions\n")
