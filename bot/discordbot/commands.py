@@ -11,6 +11,7 @@ from discord import app_commands
 from bot.discordbot import embeds
 from bot.discordbot.access import ADMIN_ONLY
 from bot.discordbot.render import code_block_chunks, parse_refs, task_line
+from core.errors import InvalidInput
 from core.models import Priority, TaskSpec, TaskStatus
 from core.text import shorten
 
@@ -42,6 +43,7 @@ def register(bot: SwarmBot) -> None:
 
     for name in ("send", "msg"):  # /send, as `swarm send`; /msg kept as its alias
         tree.add_command(_send_command(bot, name))
+    tree.add_command(_reply_command(bot))
 
     @tree.command(name="broadcast", description="Send a message to every agent (or one role)")
     @app_commands.choices(role=roles)
@@ -86,6 +88,23 @@ def _send_command(bot: SwarmBot, name: str) -> app_commands.Command[Any, Any, No
 
     send.autocomplete("agent")(agent_choices(bot))
     return send
+
+
+def _reply_command(bot: SwarmBot) -> app_commands.Command[Any, Any, None]:
+    @app_commands.command(name="reply", description="Answer a task's open question (in the "
+                                                    "task's thread, or name the task)")
+    @app_commands.describe(text="the answer", id="the task (default: this thread's task)")
+    async def reply(interaction: discord.Interaction, text: str, id: str | None = None) -> None:
+        ref = id or await bot.service.task_of_thread(interaction.channel_id or 0)
+        if ref is None:
+            raise InvalidInput("use /reply in a task's thread, or give the task: id:T-3")
+        question = await bot.service.reply(ref, text, actor(interaction))
+        await interaction.response.send_message(
+            f"💬 answer queued for {question.agent or 'nobody'} (T-{question.task_id})",
+            ephemeral=True)
+
+    reply.autocomplete("id")(_task_choices(bot, ACTIVE_ONLY))
+    return reply
 
 
 def _agent_id(bot: SwarmBot, agent: str) -> str:

@@ -1,0 +1,39 @@
+"""Questions in Discord: posted in the task's thread, the card waits, /reply answers."""
+
+from __future__ import annotations
+
+from core.models import TaskSpec
+from tests.discord.conftest import World, slash
+from tests.discord.test_notifier import edited_to, has, thread_of
+
+
+async def test_a_question_waits_in_the_thread_and_reply_there_answers_it(world: World) -> None:
+    server = world.server
+    await world.service.create_task(TaskSpec("Pick a database"), "cli")
+    await world.service.assign_next()
+    card = await server.wait_for_message(has("assigned to Agent-1"), channel=world.channel)
+    await world.service.ask("T-1", "Which database?", "Agent-1")
+    await edited_to(server, card, "❓ **T-1** · Pick a database — waiting for an answer "
+                                  "(Agent-1): Which database?")
+    thread = await thread_of(server, card)
+    await server.wait_for_message(has("❓ T-1 question from Agent-1: Which database?"),
+                                  channel=thread)
+    handle = await server.invoke_slash(world.user, "reply", {"text": "Postgres"},
+                                       channel=thread)
+    answered = await handle.wait_callback()
+    assert answered.data["content"] == "💬 answer queued for Agent-1 (T-1)"
+    assert answered.data["flags"] & 64
+    await edited_to(server, card, "📨 **T-1** · Pick a database — assigned to Agent-1")
+    await server.wait_for_message(has("💬 T-1 answered by discord:dev: Postgres"),
+                                  channel=thread)
+    (answer,) = [d for d in await world.service.deliveries() if "Postgres" in d.text]
+    assert answer.agent == "Agent-1" and "> Which database?" in answer.text
+    assert len(server.messages(world.channel)) == 1
+
+
+async def test_reply_outside_a_thread_needs_the_task(world: World) -> None:
+    refused = await slash(world, world.user, "reply", {"text": "Postgres"})
+    assert "use /reply in a task's thread, or give the task" in refused.data["content"]
+    await world.service.create_task(TaskSpec("job"), "cli")
+    none = await slash(world, world.user, "reply", {"text": "Postgres", "id": "T-1"})
+    assert "T-1 has no open question" in none.data["content"]
