@@ -33,12 +33,58 @@ Agents report back with: swarm task start T-12 / swarm task done T-12 --note "..
 """
 
 
+GLOBAL_VALUED = ("--as", "--config")  # global options that take a value
+GLOBAL_FLAGS = ("-v", "--verbose")
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with one-line errors (``swarm: error: ...``, exit 2), like every other error."""
 
     def error(self, message: str) -> NoReturn:
-        """Print one line and exit 2 (argparse prints its usage block otherwise)."""
-        self.exit(2, f"swarm: error: {one_line(message)} (see {self.prog} --help)\n")
+        """Print one line and exit 2 (argparse prints its usage block otherwise); a mistyped
+        command gets a "did you mean"."""
+        self.exit(2, f"swarm: error: {one_line(message)}{_suggestion(message)} "
+                     f"(see {self.prog} --help)\n")
+
+
+def _suggestion(message: str) -> str:
+    """``; did you mean 'status'?`` for argparse's "invalid choice: 'staus'" errors."""
+    import difflib
+    import re
+
+    found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if found is None:
+        return ""
+    choices = re.findall(r"'?([\w-]+)'?", found.group(2))
+    close = difflib.get_close_matches(found.group(1), choices, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move ``--as NAME``, ``--config FILE`` and ``-v`` given after the subcommand to the
+    front, where argparse reads global options (``swarm task done T-1 --as Agent-2``).
+    Arguments after ``--`` are left alone."""
+    front: list[str] = []
+    rest: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg == "--":
+            rest += [arg, *args]
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_VALUED and "=" in arg:
+            front.append(arg)
+        elif arg in GLOBAL_VALUED:
+            value = next(args, None)
+            if value is None:  # left in place: argparse says "expected one argument"
+                rest.append(arg)
+            else:
+                front += [arg, value]
+        elif arg in GLOBAL_FLAGS:
+            front.append(arg)
+        else:
+            rest.append(arg)
+    return front + rest
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,9 +100,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="who is acting, recorded in events (default: $SWARM_AGENT or 'cli')",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
+    parser.add_argument("--version", action="version", version=f"swarm {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     cli_commands.register(sub)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("swarm")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return "(not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,7 +147,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     for index, arg in enumerate(raw, 1):
         if any(0xD800 <= ord(c) <= 0xDFFF for c in arg):  # undecodable bytes (surrogateescape)
             raise InvalidInput(f"argument {index} is not valid UTF-8 text")
-    args = build_parser().parse_args(raw)
+    args = build_parser().parse_args(hoist_global_options(raw))
     args.configuration = _configuration(args)
     configure_logging(args.configuration.env, verbose=args.verbose)
     args.actor = check_chars(
@@ -106,10 +162,15 @@ async def _run(args: argparse.Namespace) -> int:
     if getattr(args, "no_service", False):
         return int(await handler(None, args) or 0)  # type: ignore[arg-type]
     from bot.app import Builder
+    from core.errors import NotFound
 
     service = await Builder(args.configuration).service()
     try:
         return int(await handler(service, args) or 0)
+    except NotFound as exc:
+        if str(exc).startswith("unknown task"):  # the wrong SWARM_HOME is the usual cause
+            raise NotFound(f"{exc} (in {service.settings.db_path})") from None
+        raise
     finally:
         await service.close()
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from typing import TYPE_CHECKING, Any
 
 from bot import cli_format as fmt
 from bot.cli_args import LIMIT_MAX, count_arg
 from bot.cli_output import emit_json
+from core.coordinator_lock import running_coordinator
 from core.models import Priority, TaskSpec, TaskStatus
 
 if TYPE_CHECKING:
@@ -89,8 +91,9 @@ def _task(sub: Any) -> None:
     q.add_argument("--after", nargs="+", default=[], metavar="ID", help="tasks to finish first")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_task_add)
-    q = tsub.add_parser("list", help="list tasks, newest first")
+    q = tsub.add_parser("list", help="list unfinished tasks, newest first (--all: every task)")
     q.add_argument("--status", help=f"one of {', '.join(STATUSES)}")
+    q.add_argument("--all", action="store_true", help="finished tasks too")
     q.add_argument("--agent")
     q.add_argument("--limit", type=count_arg(LIMIT_MAX), default=200,
                    help="at most this many (default 200)")
@@ -161,7 +164,8 @@ async def cmd_task_add(service: SwarmService, args: argparse.Namespace) -> None:
 
 async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task list``."""
-    found = await service.list_tasks(args.status, args.agent, args.limit)
+    found = await service.list_tasks(args.status, args.agent, args.limit,
+                                     open_only=not args.all)
     if args.json:
         emit_json([t.to_json() for t in found])
     else:
@@ -210,6 +214,10 @@ async def cmd_send(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm send AGENT TEXT``."""
     message_id = await service.send(args.agent, args.text, args.actor)
     print(f"message {message_id} queued for {service.ctx(args.actor).agent(args.agent).id}")
+    if running_coordinator(service.settings.home) is None:
+        print("swarm: warning: no coordinator is running for this SWARM_HOME "
+              f"({service.settings.home}): the message waits until 'swarm run' starts",
+              file=sys.stderr)
 
 
 async def cmd_broadcast(service: SwarmService, args: argparse.Namespace) -> None:
@@ -222,6 +230,9 @@ async def cmd_broadcast(service: SwarmService, args: argparse.Namespace) -> None
 async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm status``."""
     overview = await service.status()
+    running = running_coordinator(service.settings.home)
+    overview["coordinator"] = None if running is None else {
+        "pid": running[0], "since": fmt.iso_utc(running[1])}
     emit_json(overview) if args.json else print(fmt.status_text(overview))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Sequence
@@ -106,7 +107,10 @@ def status_text(overview: dict[str, Any]) -> str:
     tasks = overview["tasks"]
     deliveries = overview["deliveries"]
     paused = overview["input_paused"]
+    running = overview.get("coordinator")
     lines = [
+        "coordinator: " + (f"running, pid {running['pid']} since {running['since']}" if running
+                           else "not running (start it with 'swarm run')"),
         "tasks:      " + ", ".join(f"{k} {v}" for k, v in tasks.items()),
         "deliveries: " + ", ".join(f"{k} {v}" for k, v in deliveries.items()),
         f"input:      {'PAUSED - ' + paused if paused else 'live'}",
@@ -114,3 +118,8 @@ def status_text(overview: dict[str, Any]) -> str:
         agents_table(overview["agents"]),
     ]
     return "\n".join(lines)
+
+
+def iso_utc(ts: float) -> str:
+    """Epoch seconds as ISO-8601 UTC: ``2026-11-22T10:15:00Z``."""
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

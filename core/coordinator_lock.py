@@ -72,6 +72,27 @@ class CoordinatorLock:
         self.release()
 
 
+def running_coordinator(home: Path) -> tuple[int, float] | None:
+    """The pid and start time (epoch seconds) of the coordinator holding ``home``, if any.
+
+    Read without locking (a probe lock could make a starting coordinator fail): the holder
+    writes its pid when it takes the lock and empties the file when it lets go; a pid that
+    no longer runs (killed) is not running.
+    """
+    try:
+        raw = (home / LOCK_NAME).read_text(encoding="ascii", errors="replace").split()
+        pid, started = int(raw[0]), float(raw[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # runs, as another user
+    return pid, started
+
+
 def _describe(fd: int) -> str:
     """``pid 1234 since 08:15`` from the holder's lock file (local time)."""
     raw = os.pread(fd, 100, 0).decode("ascii", errors="replace").split()

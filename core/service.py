@@ -96,12 +96,13 @@ class SwarmService:
         return await self.db.read(store.get_task, parse_task_ref(ref))
 
     async def list_tasks(
-        self, status: str | None = None, agent: str | None = None, limit: int = 200
+        self, status: str | None = None, agent: str | None = None, limit: int = 200,
+        *, open_only: bool = False,
     ) -> list[Task]:
-        """Tasks, newest first, filtered by status and agent."""
+        """Tasks, newest first, filtered by status (or unfinished ones) and agent."""
         wanted = TaskStatus.parse(status) if status else None
         agent_id = self.ctx("").agent(agent).id if agent else None
-        return await self.db.read(store.list_tasks, wanted, agent_id, limit)
+        return await self.db.read(store.list_tasks, wanted, agent_id, limit, open_only)
 
     async def add_dependencies(
         self, ref: str | int, after: Sequence[str | int], actor: str

@@ -138,9 +138,12 @@ def list_tasks(
     status: TaskStatus | None = None,
     agent: str | None = None,
     limit: int = 200,
+    open_only: bool = False,
 ) -> list[Task]:
-    """Tasks filtered by status and/or assignee, newest first."""
+    """Tasks filtered by status (or unfinished ones) and/or assignee, newest first."""
     where, args = [], []
+    if open_only and status is None:
+        where.append("status NOT IN ('done', 'failed', 'cancelled')")
     if status is not None:
         where.append("status = ?")
         args.append(status.value)

@@ -1,0 +1,78 @@
+"""The CLI people expect: --version, "did you mean", global options after the subcommand,
+open tasks by default, errors naming the database, the coordinator in ``status``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from bot.cli import hoist_global_options
+from core.coordinator_lock import CoordinatorLock
+from core.models import TaskSpec
+from core.service import SwarmService
+from tests.helpers import run_cli
+
+
+def test_version_and_did_you_mean(tmp_path: Path) -> None:
+    version = run_cli(tmp_path, "--version")
+    assert version.code == 0 and version.out.startswith("swarm 0.")
+    typo = run_cli(tmp_path, "staus")
+    assert typo.code == 2 and typo.err.endswith("did you mean 'status'? (see swarm --help)\n")
+    nested = run_cli(tmp_path, "task", "lst")
+    assert "did you mean 'list'?" in nested.err and len(nested.err.splitlines()) == 1
+    far = run_cli(tmp_path, "xyzzy")
+    assert far.code == 2 and "did you mean" not in far.err
+
+
+def test_global_options_are_hoisted_unless_after_a_double_dash() -> None:
+    assert hoist_global_options(["task", "done", "T-1", "--as", "Agent-2", "-v"]) == [
+        "--as", "Agent-2", "-v", "task", "done", "T-1"]
+    assert hoist_global_options(["send", "Agent-1", "--config=a.toml", "hi"]) == [
+        "--config=a.toml", "send", "Agent-1", "hi"]
+    assert hoist_global_options(["send", "Agent-1", "--", "--as", "x"]) == [
+        "send", "Agent-1", "--", "--as", "x"]
+    assert hoist_global_options(["task", "add", "t", "--as"]) == ["task", "add", "t", "--as"]
+
+
+async def test_as_after_the_subcommand_reports_as_that_agent(
+    home: Path, service: SwarmService
+) -> None:
+    await service.create_task(TaskSpec("job", agent="Agent-2"), "cli")
+    await service.assign_batch()
+    started = run_cli(home, "task", "start", "T-1", "--as", "Agent-2", "--note", "on it")
+    assert started.code == 0, started.err
+    assert (await service.events(task="T-1"))[-1].actor == "Agent-2"
+
+
+async def test_task_list_shows_open_tasks_unless_all(home: Path, service: SwarmService) -> None:
+    for title in ("finished", "open"):
+        await service.create_task(TaskSpec(title), "cli")
+    await service.cancel_task("T-1", "cli")
+    shown = json.loads(run_cli(home, "task", "list", "--json").out)
+    assert [t["id"] for t in shown] == ["T-2"]
+    every = json.loads(run_cli(home, "task", "list", "--all", "--json").out)
+    assert [t["id"] for t in every] == ["T-2", "T-1"]
+    cancelled = json.loads(run_cli(home, "task", "list", "--status", "cancelled", "--json").out)
+    assert [t["id"] for t in cancelled] == ["T-1"]
+
+
+def test_unknown_task_names_the_database(home: Path) -> None:
+    result = run_cli(home, "task", "show", "T-9")
+    assert (result.code, result.err) == (
+        2, f"swarm: error: unknown task T-9 (in {home / 'swarm.db'})\n")
+
+
+def test_status_names_the_coordinator_and_send_warns_without_one(home: Path) -> None:
+    alone = run_cli(home, "send", "Agent-1", "hello")
+    assert alone.code == 0 and alone.err.startswith(
+        "swarm: warning: no coordinator is running for this SWARM_HOME")
+    assert run_cli(home, "status").out.startswith("coordinator: not running")
+    with CoordinatorLock(home):  # this test process is the coordinator
+        status = run_cli(home, "status")
+        assert status.out.startswith(f"coordinator: running, pid {os.getpid()} since 20")
+        overview = json.loads(run_cli(home, "status", "--json").out)
+        assert overview["coordinator"]["pid"] == os.getpid()
+        sent = run_cli(home, "send", "Agent-1", "hello")
+        assert (sent.code, sent.err) == (0, "")
+    assert json.loads(run_cli(home, "status", "--json").out)["coordinator"] is None
