@@ -148,6 +148,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         if any(0xD800 <= ord(c) <= 0xDFFF for c in arg):  # undecodable bytes (surrogateescape)
             raise InvalidInput(f"argument {index} is not valid UTF-8 text")
     args = build_parser().parse_args(hoist_global_options(raw))
+    args.actor_flag = args.actor is not None
     args.configuration = _configuration(args)
     configure_logging(args.configuration.env, verbose=args.verbose)
     args.actor = check_chars(

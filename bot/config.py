@@ -1,7 +1,9 @@
-"""The configuration, read once: the environment and ``.env`` over the defaults.
+"""The configuration, read once: the environment, ``.env`` and the user config file over the
+defaults.
 
-``Config.load()`` takes one snapshot of ``os.environ`` plus the ``.env`` file of the current
-folder (the environment wins) and nothing else reads the environment after it. Each section
+``Config.load()`` takes one snapshot of ``os.environ`` over the ``.env`` file of the current
+folder over the user config file (``bot/config_file.py``), remembers where each value came
+from, and nothing else reads the environment after it. Each section
 is parsed from that snapshot when first used, so ``swarm task done`` pays only for the core
 section and is not stopped by a bad Discord or watcher setting it never uses;
 ``Config.check()`` parses them all (``swarm run`` calls it before it starts anything). A
@@ -42,22 +44,28 @@ class Config:
     """Settings of every part, by section: core, discord, ai, watch, gui."""
 
     def __init__(self, env: Mapping[str, str], *, agents_file: str | Path | None = None,
-                 **sections: Any) -> None:
+                 sources: Mapping[str, str] | None = None, **sections: Any) -> None:
         unknown = set(sections) - set(SECTIONS)
         if unknown:
             raise TypeError(f"unknown config section(s): {', '.join(sorted(unknown))}")
         self.env: Mapping[str, str] = dict(env)
         self.agents_file = agents_file
+        self.sources: Mapping[str, str] = dict(sources or {})  # name → env, .env, user config
         self._sections: dict[str, Any] = dict(sections)
 
     @classmethod
-    def load(cls, agents_file: str | Path | None = None) -> Config:
-        """The process's configuration: environment and ``.env`` (read here, once)."""
-        return cls(read_environment(), agents_file=agents_file)
+    def load(cls, agents_file: str | Path | None = None,
+             user_file: Path | None = None) -> Config:
+        """The process's configuration: the environment over ``.env`` over the user config
+        file (``user_file``, default: ``user_config_path()``), read here, once."""
+        from bot.config_file import layered_environment, user_config_path
+
+        env, sources = layered_environment(Path(".env"), user_file or user_config_path())
+        return cls(env, agents_file=agents_file, sources=sources)
 
     def replace(self, **sections: Any) -> Config:
         """The same configuration with some sections given (tests, the demo, benchmarks)."""
-        return Config(self.env, agents_file=self.agents_file,
+        return Config(self.env, agents_file=self.agents_file, sources=self.sources,
                       **{**self._sections, **sections})
 
     def check(self) -> Config:

@@ -54,6 +54,8 @@ def run_cli(home: Path, *args: str, config: Path | None = None, agent: str | Non
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("SWARM_") and k != "DISPLAY"} | extra
     env["SWARM_HOME"] = str(home)
+    if "XDG_CONFIG_HOME" not in extra:  # no user config file unless the test writes one
+        env["XDG_CONFIG_HOME"] = f"{home}-no-user-config"
     if config:
         env["SWARM_CONFIG"] = str(config)
     if agent:

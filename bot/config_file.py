@@ -1,0 +1,107 @@
+"""Where each setting comes from: the environment, ``./.env``, the user config file, defaults.
+
+The user config file (``~/.config/swarm/config.toml`` on Linux, by ``platformdirs``) holds the
+settings an agent's terminal needs wherever it is opened; its keys are the environment names
+without ``SWARM_``, in lower case (``home = "~/agents/swarm"``, ``lease = 300``,
+``discord_token = "..."``). ``swarm config show`` prints each effective value and its source.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+from core.errors import ConfigError
+from core.redact import redact_urls
+
+ENV, DOTENV, USER, DEFAULT, FLAG = "env", ".env", "user config", "default", "flag"
+UNPREFIXED = ("DISCORD_TOKEN", "OPENAI_API_KEY", "OPENAI_BASE_URL")
+SECRETS = frozenset({"DISCORD_TOKEN", "OPENAI_API_KEY"})
+KNOWN_SETTINGS = (
+    "SWARM_HOME", "SWARM_CONFIG", "SWARM_AGENT", "SWARM_LOG_FILE", "SWARM_LOG_MAX_BYTES",
+    "SWARM_LOG_BACKUPS", "SWARM_MAX_TEXT", "SWARM_LEASE", "SWARM_MAX_ATTEMPTS",
+    "SWARM_RETRY_BACKOFF", "SWARM_DELIVERY_ATTEMPTS", "SWARM_BUSY_TIMEOUT", "SWARM_KEEP_DAYS",
+    "DISCORD_TOKEN", "SWARM_GUILD_ID", "SWARM_CHANNEL_ID", "SWARM_ALERTS_CHANNEL_ID",
+    "SWARM_ALERTS_ROLE_ID", "SWARM_ADMIN_IDS", "SWARM_ADMIN_ROLE_IDS", "SWARM_USER_IDS",
+    "SWARM_USER_ROLE_IDS", "SWARM_NOTIFY",
+    "OPENAI_API_KEY", "OPENAI_BASE_URL", "SWARM_MODEL_PLAN", "SWARM_MODEL_SUMMARY",
+    "SWARM_AI_TIMEOUT", "SWARM_AI_RETRIES", "SWARM_AI_BACKOFF", "SWARM_AI_BUDGET",
+    "SWARM_AI_PRICES", "SWARM_PLAN_MAX_TASKS", "SWARM_PLAN_MAX_CONTEXT",
+    "SWARM_WATCH_INTERVAL", "SWARM_STALL_AFTER", "SWARM_UNREACHABLE_AFTER",
+    "SWARM_NUDGE_COOLDOWN", "SWARM_MAX_NUDGES", "SWARM_REASSIGN_AFTER", "SWARM_DAILY_SUMMARY",
+    "SWARM_GRACE", "SWARM_HUMAN_IDLE", "SWARM_HUMAN_WAIT", "SWARM_INPUT_LOCK_TIMEOUT",
+    "SWARM_FOCUS_TIMEOUT", "SWARM_PASTE_TIMEOUT", "SWARM_SUBMIT_TIMEOUT",
+    "SWARM_DELIVERY_STEPS",
+)
+
+
+def user_config_path() -> Path:
+    """``config.toml`` in the user's config folder (``$XDG_CONFIG_HOME/swarm`` on Linux)."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("swarm", appauthor=False)) / "config.toml"
+
+
+def env_name(key: str) -> str:
+    """``lease`` → ``SWARM_LEASE``; ``discord_token`` → ``DISCORD_TOKEN``."""
+    upper = key.strip().upper()
+    return upper if upper in UNPREFIXED else f"SWARM_{upper}"
+
+
+def read_user_config(path: Path) -> dict[str, str]:
+    """The file's settings by environment name; ConfigError naming the file and the key."""
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    values: dict[str, str] = {}
+    for key, value in data.items():
+        name = env_name(key)
+        if name not in KNOWN_SETTINGS:
+            raise ConfigError(f"{path}: unknown setting {key!r} (keys are the SWARM_ "
+                              "environment names without SWARM_, in lower case)")
+        values[name] = _text(path, key, value)
+    return values
+
+
+def _text(path: Path, key: str, value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, str | int | float):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
+        return ",".join(str(v) for v in value)
+    raise ConfigError(f"{path}: {key} must be a string, a number or a list of them")
+
+
+def layered_environment(dotenv: Path, user_file: Path | None,
+                        environ: Mapping[str, str] | None = None
+                        ) -> tuple[dict[str, str], dict[str, str]]:
+    """The environment over ``dotenv`` over the user file; and each name's source."""
+    layers: list[tuple[str, Mapping[str, str]]] = []
+    if user_file is not None:
+        layers.append((USER, read_user_config(user_file)))
+    if dotenv.is_file():
+        from dotenv import dotenv_values
+
+        layers.append((DOTENV, {k: v for k, v in dotenv_values(dotenv).items()
+                                if v is not None}))
+    layers.append((ENV, os.environ if environ is None else environ))
+    values: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    for source, layer in layers:
+        for name, value in layer.items():
+            values[name] = value
+            sources[name] = source
+    return values, sources
+
+
+def shown_value(name: str, value: str) -> str:
+    """A value fit to print: secrets hidden, credentials in URLs removed."""
+    if name in SECRETS:
+        return "(set, hidden)" if value else "(empty)"
+    return redact_urls(value)
