@@ -60,7 +60,7 @@ def test_eight_processes_add_and_complete_at_once(tmp_path: Path) -> None:
     for proc, (_, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err
         assert "locked" not in err
-    tasks = json.loads(run_cli(home, "task", "list", "--limit", "1000", "--json",
+    tasks = json.loads(run_cli(home, "task", "list", "--all", "--limit", "1000", "--json",
                                config=config).out)
     titles = sorted(t["title"] for t in tasks if t["title"].startswith("new "))
     expected = sorted(f"new {w}.{n}" for w in range(1, WORKERS + 1) for n in range(PER_WORKER))

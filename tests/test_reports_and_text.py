@@ -46,7 +46,8 @@ async def test_forced_report_is_recorded_with_the_real_actor(service: SwarmServi
     last = (await service.events(task=ref))[-1]
     assert last.kind == "task.done" and last.actor == other.lower()
     assert last.text == f"{ref} done by {holder} (forced by {other}; held by {holder}): took over"
-    assert last.data == {"forced": True, "reported_by": other, "holder": holder}
+    assert last.data == {"forced": True, "reported_by": other, "holder": holder,
+                         "note": "took over"}
 
 
 async def test_a_person_may_report_and_is_named(service: SwarmService) -> None:
