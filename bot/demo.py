@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import re
 import shlex
@@ -42,6 +43,13 @@ SCENARIO: list[tuple[str, dict[str, str]]] = [
 TASKS = sum(1 for name, _ in SCENARIO if name == "task create")
 TASK_IN_TEXT = re.compile(r"\btask (T-\d+)\b")
 TIMEOUT_S = 90.0
+NEXT_STEPS = """
+next steps:
+  your own Discord bot:      docs/discord-setup.md, then: swarm doctor
+  your agents' windows:      swarm agents calibrate (writes the agents file)
+  the coordinator:           swarm run
+  from each agent terminal:  swarm task start T-1 / swarm task done T-1 --note "..."
+"""
 
 
 async def swarm_cli(home: Path, *args: str, agent: str | None = None) -> str:
@@ -68,22 +76,30 @@ def require_localdiscord() -> None:
             "repository run make, or pip install ./packages/localdiscord") from None
 
 
+class _NoVoiceWarnings(logging.Filter):
+    """discord.py's "PyNaCl is not installed, voice will NOT be supported": noise here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in record.getMessage()
+
+
 async def run_demo(keep: bool = False, inbox: bool = False) -> int:
     """Play the scenario; 0 when every task got done."""
     require_localdiscord()
+    logging.getLogger("discord.client").addFilter(_NoVoiceWarnings())
     home = Path(tempfile.mkdtemp(prefix="swarm-demo-"))
     print(f"swarm demo: SWARM_HOME={home}")
     config = Config({"SWARM_HOME": str(home)})  # the demo ignores the user's settings
     try:
         async with open_desk(home, inbox=inbox) as desk:
             print(f"agents: {desk.description}\n")
-            return await _with_discord(config, desk, home)
+            return await _with_discord(config, desk, home, keep)
     finally:
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
 
 
-async def _with_discord(config: Config, desk: DemoDesk, home: Path) -> int:
+async def _with_discord(config: Config, desk: DemoDesk, home: Path, keep: bool) -> int:
     """The coordinator exactly as ``swarm run`` builds it, against a local Discord."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
@@ -111,7 +127,8 @@ async def _with_discord(config: Config, desk: DemoDesk, home: Path) -> int:
                 try:
                     await _until_ready(server, runner)
                     print(f"local Discord at {server.url}: bot ready, slash commands synced\n")
-                    return await _play(server, channel, you, service, desk, home, stop, runner)
+                    return await _play(server, channel, you, service, desk, home, stop, runner,
+                                       keep)
                 finally:
                     await service.close()
             finally:
@@ -138,7 +155,7 @@ async def _until_ready(server: Any, runner: asyncio.Task[None]) -> None:
 
 
 async def _play(server: Any, channel: Any, you: Any, service: SwarmService, desk: DemoDesk,
-                home: Path, stop: asyncio.Event, runner: asyncio.Task[None]) -> int:
+                home: Path, stop: asyncio.Event, runner: asyncio.Task[None], keep: bool) -> int:
     started = time.monotonic()
     helpers = [asyncio.create_task(_show_channel(server, channel, stop)),
                asyncio.create_task(_demo_agents(desk, home, stop))]
@@ -152,7 +169,8 @@ async def _play(server: Any, channel: Any, you: Any, service: SwarmService, desk
         for task in (*helpers, runner):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-    await _summary(service, server, channel, desk, home, time.monotonic() - started)
+    await _summary(service, server, channel, desk, home, time.monotonic() - started,
+                   keep)
     return 0 if finished else 1
 
 
@@ -186,9 +204,10 @@ async def _demo_agents(desk: DemoDesk, home: Path, stop: asyncio.Event) -> None:
             found = TASK_IN_TEXT.search(text)
             if found:
                 ref = found.group(1)
-                await swarm_cli(home, "task", "start", ref, agent=agent)
-                await swarm_cli(home, "task", "done", ref, "--note",
-                                f"finished by demo {agent}", agent=agent)
+                for args in (("task", "start", ref),
+                             ("task", "done", ref, "--note", f"finished by demo {agent}")):
+                    print(f"  {agent}$ swarm {shlex.join(args)}", flush=True)
+                    await swarm_cli(home, *args, agent=agent)
         await asyncio.sleep(0.1)
 
 
@@ -214,12 +233,13 @@ async def _wait_posted(service: SwarmService) -> None:
 
 
 async def _summary(service: SwarmService, server: Any, channel: Any, desk: DemoDesk,
-                   home: Path, seconds: float) -> None:
+                   home: Path, seconds: float, keep: bool) -> None:
     overview = await service.status()
     tasks, deliveries = overview["tasks"], overview["deliveries"]
     print(f"\nsummary: {tasks['done']}/{TASKS} tasks done, {tasks['failed']} failed; "
           f"{deliveries['delivered']} deliveries ({desk.method}), {deliveries['failed']} failed; "
           f"{len(server.messages(channel))} channel posts; {seconds:.1f} s")
-    shot = desk.screenshot(Path(tempfile.gettempdir()) / f"swarm-demo-{int(time.time())}.png")
+    shot = desk.screenshot(home / "agents.png") if keep else None
     if shot is not None:
         print(f"screenshot of the eight agent windows: {shot}")
+    print(NEXT_STEPS)

@@ -17,9 +17,14 @@ from tests.helpers import run_cli
 
 @pytest.mark.timeout(180)
 def test_demo_runs_the_scenario_through_discord(tmp_path: Path) -> None:
-    result = run_cli(tmp_path / "unused-home", "demo", timeout=170)
+    result = run_cli(tmp_path / "unused-home", "demo", "--keep", timeout=170,
+                     env={"TMPDIR": str(tmp_path)})
     assert result.code == 0, result.out + result.err
     assert "bot ready, slash commands synced" in result.out
+    assert re.search(r"  Agent-\d\$ swarm task start T-1\n", result.out)
+    assert re.search(r"  Agent-\d\$ swarm task done T-5 --note 'finished by demo", result.out)
+    assert "voice will NOT be supported" not in result.out + result.err
+    assert "next steps:" in result.out and "docs/discord-setup.md" in result.out
     assert "you> /task create title:Write the API tests role:qa after:T-2,T-3" in result.out
     assert "#swarm (edited) | ✅ **T-4** · Write the API tests — done by Agent-4" in result.out
     assert "summary: 5/5 tasks done, 0 failed" in result.out
@@ -28,18 +33,21 @@ def test_demo_runs_the_scenario_through_discord(tmp_path: Path) -> None:
     if shutil.which("Xvfb"):
         assert "(desktop driver)" in result.out
         shot = re.search(r"screenshot of the eight agent windows: (\S+)", result.out)
-        assert shot is not None
-        with Image.open(shot.group(1)) as image:
+        assert shot is not None and Path(shot.group(1)).parent.parent == tmp_path  # in --keep's
+        with Image.open(shot.group(1)) as image:                                 # folder
             assert image.size == (1920, 1080)
-        Path(shot.group(1)).unlink()
     else:
         assert "inbox files (no Xvfb here" in result.out
 
 
 @pytest.mark.timeout(120)
 def test_demo_inbox_uses_inbox_files_even_with_xvfb(tmp_path: Path) -> None:
-    result = run_cli(tmp_path / "unused-home", "demo", "--inbox", timeout=110)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    result = run_cli(tmp_path / "unused-home", "demo", "--inbox", timeout=110,
+                     env={"TMPDIR": str(temp)})
     assert result.code == 0, result.out + result.err
+    assert list(temp.iterdir()) == []  # nothing left behind without --keep
     assert "agents: inbox files (--inbox)" in result.out
     assert "summary: 5/5 tasks done, 0 failed" in result.out
     assert "deliveries (inbox)" in result.out
