@@ -40,6 +40,10 @@ def register(sub: Any) -> None:
     p.add_argument("--limit", type=count_arg(LIMIT_MAX), default=50,
                    help="how many recent events (default 50)")
     p.add_argument("--task", help="only events of this task")
+    p.add_argument("--since", metavar="AGE", help="only the last AGE: 3600, 30m, 2h, 7d")
+    p.add_argument("--kind", action="append", metavar="KIND",
+                   help="only this kind (task.done) or family (task); repeatable")
+    p.add_argument("--grep", metavar="TEXT", help="only events whose text contains TEXT")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(handler=cmd_events)
     p = sub.add_parser("pause", help="kill switch: stop all desktop input now")
@@ -239,19 +243,23 @@ async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
 
 
 async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:
-    """``swarm events [--follow]``."""
-    if args.task:
-        found = await service.events(task=args.task, limit=100_000)
-        shown = found[len(found) - args.limit:] if args.limit else []
-    else:
-        shown = await service.last_events(args.limit)
-    last = shown[-1].id if shown else 0
+    """``swarm events [--since D] [--kind K] [--grep T] [--task T] [--follow]``."""
+    from core.event_query import EventFilter
+    from core.models import parse_task_ref
+    from core.watch.timing import parse_every
+
+    since = service.clock.now() - parse_every(args.since) if args.since else None
+    flt = EventFilter(since=since, kinds=tuple(args.kind or ()), grep=args.grep or "",
+                      task_id=parse_task_ref(args.task) if args.task else None)
+    latest = await service.last_events(1)  # --follow starts after it, whatever matched
+    shown = await service.find_events(flt, limit=args.limit, newest=True) if args.limit else []
+    last_id = max([e.id for e in latest + shown], default=0)
     for event in shown:
         print(fmt.event_json_line(event) if args.json else fmt.event_line(event))
     while args.follow:
         await asyncio.sleep(0.5)
-        for event in await service.events(after_id=last, limit=500, task=args.task):
-            last = event.id
+        for event in await service.find_events(flt, after_id=last_id, limit=500):
+            last_id = event.id
             print(fmt.event_json_line(event) if args.json else fmt.event_line(event), flush=True)
 
 

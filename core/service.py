@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from core import messages, posts, questions, scheduling, store, tasks
+from core import event_query, messages, posts, questions, scheduling, store, tasks
 from core.config import load_agents
 from core.context import Ctx
 from core.db import Database
@@ -259,6 +259,12 @@ class SwarmService:
         """Events after ``after_id``, oldest first (optionally of one task)."""
         task_id = parse_task_ref(task) if task is not None else None
         return await self.db.read(store.events_after, after_id, limit, task_id)
+
+    async def find_events(self, flt: event_query.EventFilter, after_id: int = 0,
+                          limit: int = 100, newest: bool = False) -> list[Event]:
+        """Events matching ``flt`` after ``after_id``, oldest first (``newest``: the last
+        ``limit`` of them)."""
+        return await self.db.read(event_query.find_events, flt, after_id, limit, newest)
 
     async def cursor(self, consumer: str) -> int:
         """The last event id a consumer (e.g. the Discord notifier) has handled."""

@@ -1,0 +1,55 @@
+"""``swarm events --since/--kind/--grep``: filtered in SQL, combined with ``--task``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from core.event_query import EventFilter
+from core.models import TaskSpec
+from core.protocols import ManualClock
+from core.service import SwarmService
+from tests.helpers import run_cli
+
+
+async def _history(service: SwarmService, clock: ManualClock) -> None:
+    await service.create_task(TaskSpec("Old work"), "cli")
+    clock.advance(7200)
+    await service.create_task(TaskSpec("New_work 100%"), "cli")
+    await service.broadcast("stand-up", "cli")
+
+
+async def test_since_kind_and_grep_combine(service: SwarmService, clock: ManualClock) -> None:
+    await _history(service, clock)
+
+    async def texts(**given: object) -> list[str]:
+        found = await service.find_events(EventFilter(**given), limit=100)  # type: ignore[arg-type]
+        return [e.text for e in found]
+
+    recent = await texts(since=clock.now() - 3600)
+    assert recent[0] == "T-2 created by cli: New_work 100% (normal)" and len(recent) == 3
+    assert await texts(kinds=("task.created",), grep="OLD") == [
+        "T-1 created by cli: Old work (normal)"]
+    assert len(await texts(kinds=("task",))) == 4  # created and ready, twice
+    assert await texts(kinds=("task_",)) == []  # LIKE wildcards are escaped
+    assert await texts(grep="100%") == ["T-2 created by cli: New_work 100% (normal)"]
+    assert await texts(kinds=("message",)) == ["message from cli to Agent-1, Agent-2, Agent-3, "
+                                                "Agent-4, Agent-5, Agent-6, Agent-7, Agent-8: "
+                                                "stand-up"]
+    newest = await service.find_events(EventFilter(kinds=("task",)), limit=1, newest=True)
+    assert [e.text for e in newest] == ["T-2 is ready"]
+
+
+async def test_the_cli_filters_and_refuses_a_bad_age(home: Path, service: SwarmService,
+                                                     clock: ManualClock) -> None:
+    await _history(service, clock)
+    result = run_cli(home, "events", "--kind", "task.created", "--grep", "work", "--task", "T-2",
+                     "--json")
+    assert [json.loads(line)["text"] for line in result.out.splitlines()] == [
+        "T-2 created by cli: New_work 100% (normal)"]
+    both = run_cli(home, "events", "--kind", "task.ready", "--kind", "message.queued")
+    assert len(both.out.splitlines()) == 3
+    bad = run_cli(home, "events", "--since", "soon")
+    assert (bad.code, bad.out) == (2, "")
+    assert bad.err == ("swarm: error: invalid period 'soon': use a number and m, h, d or w "
+                       "(e.g. 1d)\n")
