@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.discordbot import ai_commands, commands, watch_commands
+from bot.discordbot import ai_commands, commands, history_commands, watch_commands
 from bot.discordbot.access import Access, access_of, needed_for, refusal
 from bot.discordbot.notifier import Notifier
 from bot.discordbot.settings import DiscordSettings
@@ -101,6 +101,7 @@ class SwarmBot(discord.Client):
         commands.register(self)
         ai_commands.register(self)
         watch_commands.register(self)
+        history_commands.register(self)
 
     async def setup_hook(self) -> None:
         """Check the configured guild and channels, sync commands, start the notifier."""

@@ -208,7 +208,17 @@ def _task_actions(bot: SwarmBot, group: app_commands.Group) -> None:
         await bot.service.assign_task(id, agent, actor(interaction))
         await _answer(bot, interaction, id, "👉")
 
+    @group.command(name="depend", description="Make a task wait for others, e.g. T-1,T-2")
+    @app_commands.describe(id="the task that waits", after="tasks to finish first: T-1,T-2")
+    async def depend(interaction: discord.Interaction, id: str, after: str) -> None:
+        await bot.service.add_dependencies(id, parse_refs(after), actor(interaction))
+        task = await bot.service.get_task(id)
+        await interaction.response.send_message(
+            f"⏳ {task.ref} waits for {', '.join(f'T-{d}' for d in task.after)}")
+
+    depend.autocomplete("after")(_task_choices(bot))
     offered: list[tuple[app_commands.Command[Any, Any, None], Sequence[TaskStatus]]] = [
+        (depend, (TaskStatus.blocked, TaskStatus.ready)),
         (done, ACTIVE_ONLY), (fail, ACTIVE_ONLY), (cancel, OPEN), (retry, RETRYABLE),
         (assign, OPEN)]
     for command, statuses in offered:

@@ -168,3 +168,24 @@ async def test_fail_retry_cancel_and_agent_resume(world: World) -> None:
     assert resumed.data["content"] == "▶️ Agent-5 resumed"
     kinds = [e.kind for e in await world.service.events(limit=1000)]
     assert kinds.count("agent.paused") == 1 and kinds.count("agent.resumed") == 1
+
+
+async def test_task_depend_events_and_alerts(world: World) -> None:
+    for title in ("base", "top"):
+        await world.service.create_task(TaskSpec(title), "cli")
+    waits = await slash(world, world.user, "task depend", {"id": "T-2", "after": "T-1"})
+    assert waits.data["content"] == "⏳ T-2 waits for T-1"
+    assert (await world.service.get_task("T-2")).status is TaskStatus.blocked
+    cycle = await slash(world, world.user, "task depend", {"id": "T-1", "after": "T-2"})
+    assert cycle.data["flags"] & 64 and "cycle" in cycle.data["content"]
+    shown = await slash(world, world.user, "events", {"kind": "task.created", "grep": "top"})
+    assert shown.data["flags"] & 64 and "T-2 created by cli: top" in shown.data["content"]
+    assert "T-1 created" not in shown.data["content"]
+    none = await slash(world, world.user, "alerts")
+    assert "no open alerts" in none.data["content"]
+    from core.watch.alerts import open_alert
+
+    await world.service.write("watcher", open_alert, "Agent-3", "stalled", "no screen change")
+    listed = await slash(world, world.user, "alerts")
+    assert "Agent-3  stalled" in listed.data["content"]
+    assert "no screen change" in listed.data["content"]
