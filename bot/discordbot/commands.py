@@ -141,13 +141,20 @@ def _task_group(bot: SwarmBot) -> app_commands.Group:
     roles = role_choices(bot)
 
     @group.command(name="create", description="Create a task")
-    @app_commands.describe(after="tasks to finish first, e.g. T-1,T-2")
+    @app_commands.describe(after="tasks to finish first, e.g. T-1,T-2",
+                           details_form="open a form with a multi-line details field")
     @app_commands.choices(priority=PRIORITY_CHOICES, role=roles)
     async def create(interaction: discord.Interaction, title: str, details: str = "",
                      priority: str = "normal", role: str | None = None,
-                     agent: str | None = None, after: str = "") -> None:
+                     agent: str | None = None, after: str = "",
+                     details_form: bool = False) -> None:
         spec = TaskSpec(title=title, details=details, priority=priority, role=role,
                         agent=agent, after=tuple(parse_refs(after)))
+        if details_form:
+            from bot.discordbot.views import DetailsModal
+
+            await interaction.response.send_modal(DetailsModal(spec, actor(interaction)))
+            return
         task = await bot.service.create_task(spec, actor(interaction))
         await interaction.response.send_message(embed=embeds.task_embed(task))
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from bot.discordbot import commands
 from bot.discordbot.access import Access
 from bot.discordbot.cards import card_actions, task_card
 from core.errors import SwarmError
-from core.models import Task, TaskStatus, task_ref
+from core.models import Task, TaskSpec, TaskStatus, task_ref
 
 if TYPE_CHECKING:
     from bot.discordbot.client import SwarmBot
@@ -79,3 +80,28 @@ def card_view(task: Task) -> discord.ui.View | None:
     for action in actions:
         view.add_item(TaskButton(action, task.id))
     return view
+
+
+class DetailsModal(discord.ui.Modal, title="Task details"):
+    """``/task create ... details_form:True``: a multi-line field for the details."""
+
+    details: discord.ui.TextInput[DetailsModal] = discord.ui.TextInput(
+        label="Details", style=discord.TextStyle.paragraph, max_length=4000)
+
+    def __init__(self, spec: TaskSpec, created_by: str) -> None:
+        super().__init__(timeout=900)
+        self.spec = spec
+        self.created_by = created_by
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        """Create the task with the details typed."""
+        from bot.discordbot import embeds
+
+        bot: SwarmBot = interaction.client  # type: ignore[assignment]
+        spec = dataclasses.replace(self.spec, details=self.details.value)
+        try:
+            task = await bot.service.create_task(spec, self.created_by)
+        except SwarmError as exc:
+            await interaction.response.send_message(f"⚠️ {exc}", ephemeral=True)
+            return
+        await interaction.response.send_message(embed=embeds.task_embed(task))

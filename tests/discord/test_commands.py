@@ -189,3 +189,22 @@ async def test_task_depend_events_and_alerts(world: World) -> None:
     listed = await slash(world, world.user, "alerts")
     assert "Agent-3  stalled" in listed.data["content"]
     assert "no screen change" in listed.data["content"]
+
+
+async def test_task_create_details_form_opens_a_modal(world: World) -> None:
+    opened = await world.server.invoke_slash(world.user, "task create",
+                                             {"title": "Write docs", "details_form": True})
+    form = await opened.wait_callback()
+    assert form.type == 9 and form.data["title"] == "Task details"
+    submitted = await world.server.submit_modal(world.user, opened,
+                                                {"Details": "line one\nline two"})
+    reply = await submitted.wait_callback()
+    assert "Write docs" in str(reply.data["embeds"])
+    task = await world.service.get_task("T-1")
+    assert (task.details, task.created_by) == ("line one\nline two", "discord:dev")
+    wrong = await world.server.invoke_slash(world.user, "task create", {
+        "title": "x", "agent": "nobody", "details_form": True})
+    await wrong.wait_callback()
+    refused = await (await world.server.submit_modal(world.user, wrong,
+                                                     {"Details": "d"})).wait_callback()
+    assert "unknown agent 'nobody'" in refused.data["content"] and refused.data["flags"] & 64
