@@ -273,11 +273,9 @@ class GuiDriver:
         pasted = self._waits.quiet(box, pasted, opts.quiet_s)
         self._check_step(x, y, window)
         pag.hotkey(*keys.submit)
-        after = self._waits.change(box, pasted, opts.submit_timeout_s, sudden=True)
-        if after is None:
+        if self._waits.change(box, pasted, opts.submit_timeout_s, sudden=True) is None:
             raise Abort("submit not seen")
         self._inputs.dirty.discard(agent.id)
-        self._inputs.empty_look[agent.id] = after  # focused and empty again
 
     def _take_focus(self, x: int, y: int) -> int | None:
         """The top-level window under the point, once it has the keyboard (else FocusLost)."""
