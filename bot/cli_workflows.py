@@ -202,7 +202,8 @@ async def cmd_campaign_create(service: SwarmService, args: argparse.Namespace) -
 
     campaign_id = await WorkflowService(service).create_campaign(args.title, args.tasks,
                                                                  args.actor)
-    print(f"{campaign_ref(campaign_id)} created ({len(args.tasks)} tasks)")
+    count = len(args.tasks)
+    print(f"{campaign_ref(campaign_id)} created ({count} task{'' if count == 1 else 's'})")
 
 
 async def cmd_campaign_add(service: SwarmService, args: argparse.Namespace) -> None:
