@@ -165,7 +165,8 @@ async def cmd_workflow_run(service: SwarmService, args: argparse.Namespace) -> N
 
 def _planned_json(plan: RunPlan) -> list[dict[str, Any]]:
     return [{"ref": p.spec.ref, "step": p.step, "item": p.item, "kind": p.kind,
-             "title": p.spec.title, "role": p.spec.role, "priority": Priority.parse(p.spec.priority).name,
+             "title": p.spec.title, "role": p.spec.role,
+             "priority": Priority.parse(p.spec.priority).name,
              "needs": list(p.spec.after), "on_failure": list(p.spec.on_failure)}
             for p in plan.tasks]
 
@@ -211,7 +212,8 @@ async def cmd_campaign_add(service: SwarmService, args: argparse.Namespace) -> N
     from core.workflows import WorkflowService, campaign_ref, parse_campaign_ref
 
     ids = await WorkflowService(service).add_to_campaign(args.id, args.tasks, args.actor)
-    print(f"{campaign_ref(parse_campaign_ref(args.id))} now also follows {', '.join(task_ref(i) for i in ids)}")
+    shown = ", ".join(task_ref(i) for i in ids)
+    print(f"{campaign_ref(parse_campaign_ref(args.id))} now also follows {shown}")
 
 
 async def cmd_campaign_show(service: SwarmService, args: argparse.Namespace) -> None:
@@ -265,7 +267,8 @@ async def cmd_campaign_cancel(service: SwarmService, args: argparse.Namespace) -
     from core.workflows import WorkflowService, campaign_ref, parse_campaign_ref
 
     ids = await WorkflowService(service).cancel_campaign(args.id, args.actor)
-    print(f"{campaign_ref(parse_campaign_ref(args.id))} cancelled ({len(ids)} unfinished tasks cancelled)")
+    ref = campaign_ref(parse_campaign_ref(args.id))
+    print(f"{ref} cancelled ({len(ids)} unfinished tasks cancelled)")
 
 
 def _duration(seconds: float) -> str:

@@ -17,6 +17,7 @@ from core.workflows.model import ITEM, Step, VarValue, Workflow
 FALSE_WORDS = {"", "false", "0", "no", "off"}
 TRUE_WORDS = {"true", "1", "yes", "on"}
 MAX_ITEMS = 1000
+EMPTY: dict[str, Any] = {"string": "", "int": 0, "bool": False}  # an optional var unset
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,7 @@ def resolve_vars(flow: Workflow, given: Mapping[str, Any]) -> dict[str, VarValue
         elif var.required:
             raise flow.fail(f'variable "{var.name}" is required (--var {var.name}=...)')
         else:
-            values[var.name] = [] if var.type == "list" else \
-                {"string": "", "int": 0, "bool": False}[var.type]
+            values[var.name] = [] if var.type == "list" else EMPTY[var.type]
     return values
 
 
@@ -76,7 +76,7 @@ def _typed(flow: Workflow, name: str, kind: str, raw: Any) -> VarValue:
         return text.lower() in TRUE_WORDS
     if kind == "list":
         return [part.strip() for part in text.split(",") if part.strip()]
-    return raw
+    return str(raw)
 
 
 def as_text(value: VarValue) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -216,10 +216,10 @@ def _typed_default(flow: Workflow, where: str, type: str, value: Any) -> VarValu
     if not ok[type]:
         raise flow.fail(f"{where}: default {value!r} is not a {type}"
                         + (" of strings" if type == "list" else ""))
-    return list(value) if type == "list" else value  # type: ignore[no-any-return]
+    return list(value) if type == "list" else value
 
 
-def find_cycle(graph: dict[str, Sequence[str]]) -> list[str] | None:
+def find_cycle(graph: Mapping[str, Sequence[str]]) -> list[str] | None:
     """A dependency cycle as a path of names (first name repeated at the end), or None."""
     state: dict[str, int] = {}  # 1 on the path, 2 done
     for root in graph:

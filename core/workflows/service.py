@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -60,10 +61,8 @@ class WorkflowService:
         if not planned:
             raise flow.fail("this run would create no task (every for_each list is empty)")
         ctx = self.service.ctx("dry-run")
-        try:
+        with contextlib.suppress(_RolledBack):
             await self.service.db.write(_dry_run, ctx, [p.spec for p in planned])
-        except _RolledBack:
-            pass
         return RunPlan(flow, values, planned)
 
     async def run(self, plan: RunPlan, actor: str) -> runs.RunResult:

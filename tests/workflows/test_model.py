@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.workflows import Workflow, WorkflowError
-from core.workflows import loader
+from core.workflows import Workflow, WorkflowError, loader
 from core.workflows.expand import expand, resolve_vars
 from core.workflows.model import find_cycle
 

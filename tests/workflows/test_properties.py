@@ -8,7 +8,6 @@ import asyncio
 import random
 import sqlite3
 import tempfile
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

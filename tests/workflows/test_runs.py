@@ -17,7 +17,7 @@ from tests.helpers import RecordingDeliverer
 
 def _counts(service: SwarmService) -> tuple[int, int, int]:
     with sqlite3.connect(service.settings.db_path) as conn:
-        return tuple(conn.execute(  # type: ignore[return-value]
+        return tuple(conn.execute(
             "SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM campaigns), "
             "(SELECT count(*) FROM task_deps)").fetchone())
 
