@@ -12,10 +12,11 @@ from bot.cli_output import emit_json
 from core.errors import InvalidInput
 from core.models import Priority, parse_task_ref, task_ref
 from core.text import one_line
+from core.workflows.view import campaign_text, workflow_text
 
 if TYPE_CHECKING:
     from core.service import SwarmService
-    from core.workflows import Campaign, RunPlan, Workflow
+    from core.workflows import RunPlan
 
 
 def register(sub: Any) -> None:
@@ -104,26 +105,6 @@ async def cmd_workflow_show(_: None, args: argparse.Namespace) -> None:
         emit_json(flow.to_json())
     else:
         print(workflow_text(flow))
-
-
-def workflow_text(flow: Workflow) -> str:
-    """A workflow's variables and steps, for ``workflow show``."""
-    lines = [f"{flow.name}: {flow.description}" if flow.description else flow.name, "",
-             "variables:"]
-    for var in flow.vars.values():
-        state = "required" if var.required else f"default {var.default!r}"
-        lines.append(f"  {var.name} ({var.type}, {state})"
-                     + (f": {var.description}" if var.description else ""))
-    lines += ["" if flow.vars else "  (none)", "steps:"]
-    for step in flow.steps.values():
-        marks = [f"needs {', '.join(step.needs)}"] if step.needs else []
-        marks += [f"on failure of {', '.join(step.on_failure)}"] if step.on_failure else []
-        marks += [f"for each {step.for_each}"] if step.for_each else []
-        marks += [f"if {step.when}"] if step.when else []
-        marks += ["gate"] if step.gate else [f"role {step.role}"] if step.role else []
-        lines.append(f"  {step.id}: {step.title}" + (f"  [{'; '.join(marks)}]" if marks
-                                                       else ""))
-    return "\n".join(one_line(line) for line in lines)
 
 
 def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
@@ -228,23 +209,6 @@ async def cmd_campaign_show(service: SwarmService, args: argparse.Namespace) -> 
         print(campaign_text(campaign, now))
 
 
-def campaign_text(campaign: Campaign, now: float) -> str:
-    """Progress of one campaign, then its tasks."""
-    summary = campaign.to_json(now)
-    gates = ", ".join(summary["gates_waiting"]) or "none"
-    lines = [f"{campaign.ref}: {campaign.title} ({summary['state']})",
-             f"  progress:   {summary['done']}/{summary['total']} done or skipped, "
-             f"{summary['failed']} failed, {summary['blocked']} blocked",
-             f"  gates:      {gates} waiting for approval",
-             f"  time:       {_duration(summary['elapsed_s'])} so far"
-             if summary["state"] == "open" else
-             f"  time:       {_duration(summary['elapsed_s'])}", ""]
-    rows = [(t.ref, t.status.value, campaign.kinds.get(t.id, "work"), t.agent or "-",
-             one_line(t.title)) for t in campaign.tasks]
-    return "\n".join(one_line(line) for line in lines) + "\n" + table(
-        ("TASK", "STATUS", "KIND", "AGENT", "TITLE"), rows)
-
-
 async def cmd_campaign_list(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm campaign list``."""
     from core.workflows import WorkflowService
@@ -269,9 +233,3 @@ async def cmd_campaign_cancel(service: SwarmService, args: argparse.Namespace) -
     ids = await WorkflowService(service).cancel_campaign(args.id, args.actor)
     ref = campaign_ref(parse_campaign_ref(args.id))
     print(f"{ref} cancelled ({len(ids)} unfinished tasks cancelled)")
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
