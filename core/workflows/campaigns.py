@@ -73,12 +73,23 @@ class Campaign:
         end = (self.cancelled_at or now) if not self.tasks or not self.finished else max(ends)
         return max(0.0, end - self.created_at)
 
+    def remaining_s(self, now: float) -> float | None:
+        """Seconds to the end at the pace so far (tasks finished per second since the
+        start), or None before the first finish and once nothing is left."""
+        finished = self.count(*FINISHED)
+        left = len(self.tasks) - finished
+        elapsed = self.elapsed(now)
+        if self.state() != "open" or not finished or not left or elapsed <= 0:
+            return None
+        return left * elapsed / finished
+
     def to_json(self, now: float) -> dict[str, Any]:
         """Totals, counts per status, gates waiting, time so far, every task."""
         counts = {s.value: self.count(s) for s in TaskStatus}
         return {"id": self.ref, "title": self.title, "state": self.state(),
                 "workflow": self.workflow, "vars": self.vars, "created_by": self.created_by,
                 "created_at": self.created_at, "elapsed_s": round(self.elapsed(now), 3),
+                "remaining_s": _rounded(self.remaining_s(now)),
                 "done": counts["done"] + counts["skipped"], "total": len(self.tasks),
                 "failed": counts["failed"], "blocked": self._blocked_count(),
                 "gates_waiting": [t.ref for t in self.gates_waiting], "counts": counts,
@@ -89,6 +100,10 @@ class Campaign:
         gates = {t.id for t in self.gates_waiting}
         return sum(t.status is TaskStatus.blocked and t.id not in gates
                    and not (t.reason or "").startswith("waiting") for t in self.tasks)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 def insert_campaign(conn: sqlite3.Connection, ctx: Ctx, title: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from core.text import one_line
 from core.workflows.campaigns import Campaign
@@ -45,13 +46,18 @@ def campaign_text(campaign: Campaign, now: float) -> str:
              f"  progress:   {summary['done']}/{summary['total']} done or skipped, "
              f"{summary['failed']} failed, {summary['blocked']} blocked",
              f"  gates:      {gates} waiting for approval",
-             f"  time:       {_duration(summary['elapsed_s'])} so far"
-             if summary["state"] == "open" else
-             f"  time:       {_duration(summary['elapsed_s'])}", ""]
+             f"  time:       {_duration(summary['elapsed_s'])}" + _so_far(summary), ""]
     rows = [(t.ref, t.status.value, campaign.kinds.get(t.id, "work"), t.agent or "-",
              one_line(t.title)) for t in campaign.tasks]
     return "\n".join(one_line(line) for line in lines) + "\n" + table(
         ("TASK", "STATUS", "KIND", "AGENT", "TITLE"), rows)
+
+
+def _so_far(summary: dict[str, Any]) -> str:
+    if summary["state"] != "open":
+        return ""
+    left = summary["remaining_s"]
+    return " so far" + (f", about {_duration(left)} left at this pace" if left else "")
 
 
 def _duration(seconds: float) -> str:

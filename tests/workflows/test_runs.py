@@ -170,3 +170,29 @@ async def test_campaigns_by_hand_and_cancelled_mid_run(service: SwarmService) ->
     with pytest.raises(Unassignable):
         await flows.plan(Workflow("w").step("a", "A", role="qa",
                                             capabilities=["cobol"]).check(), {})
+
+
+async def test_campaign_progress_time_and_pace(service: SwarmService) -> None:
+    from core.protocols import ManualClock
+    from core.workflows.view import campaign_text
+
+    clock = service.clock
+    assert isinstance(clock, ManualClock)
+    flows = WorkflowService(service)
+    flow = (Workflow("w").var("mods", "list", default=["a", "b", "c", "d"])
+            .step("each", "Do ${item}", for_each="mods", role="qa").check())
+    run = await flows.run(await flows.plan(flow, {}), "cli")
+    start = clock.now()
+    assert (await flows.campaign(run.campaign)).remaining_s(start) is None  # nothing done yet
+    clock.advance(600)
+    await _finish(service, run.task_ids[0])
+    campaign = await flows.campaign(run.campaign)
+    assert campaign.remaining_s(clock.now()) == 1800  # 3 left at 10 minutes each
+    text = campaign_text(campaign, clock.now())
+    assert "1/4 done or skipped" in text and "10m 00s so far, about 30m 00s left" in text
+    for task_id in run.task_ids[1:]:
+        await _finish(service, task_id)
+    clock.advance(3600)
+    done = await flows.campaign(run.campaign)
+    assert done.state() == "finished" and done.remaining_s(clock.now()) is None
+    assert done.elapsed(clock.now()) == 600  # the time it took, not the time since
