@@ -31,7 +31,7 @@ def test_a_plan_becomes_a_workflow_that_loads_back(tmp_path: Path) -> None:
     assert [(p.spec.ref, p.spec.title, p.spec.after) for p in planned] == [
         ("a", "Design the $API", ()), ("t-2", "Build ${it}", ("a",))]
     assert planned[0].spec.details == "Write \\ a\n\tspec"
-    with pytest.raises(WorkflowError, match="ship.toml already exists"):
+    with pytest.raises(WorkflowError, match=r"ship\.toml already exists"):
         save(flow, tmp_path / "workflows")
     assert path.read_text(encoding="utf-8") == to_toml(flow)
 
