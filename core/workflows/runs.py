@@ -13,7 +13,7 @@ from typing import Any
 from core import store, tasks
 from core.context import Ctx
 from core.errors import InvalidState
-from core.models import FINISHED, TaskStatus, task_ref
+from core.models import FINISHED, Task, TaskStatus, task_ref
 from core.task_rules import AWAITING_APPROVAL
 from core.workflows.campaigns import campaign_ref, insert_campaign
 from core.workflows.expand import PlannedTask
@@ -79,7 +79,7 @@ def reject(conn: sqlite3.Connection, ctx: Ctx, task_id: int, reason: str = "") -
     return sorted(cancelled)
 
 
-def _gate(conn: sqlite3.Connection, task_id: int, action: str) -> Any:
+def _gate(conn: sqlite3.Connection, task_id: int, action: str) -> Task:
     task = store.get_task(conn, task_id)
     kind = conn.execute("SELECT kind FROM tasks WHERE id = ?", (task_id,)).fetchone()[0]
     if kind != "gate":
