@@ -17,7 +17,9 @@ from bot.discordbot.render import code_block_chunks
 from core.errors import InvalidInput, SwarmError
 from core.models import task_ref
 from core.text import one_line, shorten
-from core.workflows import WorkflowService
+from core.workflows import Workflow, WorkflowService
+from core.workflows.expand import as_text
+from core.workflows.model import Var
 from core.workflows.view import campaign_text
 
 if TYPE_CHECKING:
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_GATE_BUTTONS = 10  # two buttons each: within Discord's 25 components
+MODAL_FIELDS = 5  # Discord's limit of text inputs in a modal
 
 
 class GateButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
@@ -91,6 +94,55 @@ def parse_var_text(text: str) -> dict[str, str]:
     return values
 
 
+class VariablesModal(discord.ui.Modal):
+    """One text input per variable of a workflow (up to five), then the run."""
+
+    def __init__(self, flows: WorkflowService, flow: Workflow, dry_run: bool) -> None:
+        super().__init__(title=shorten(f"Run {flow.name}", 45), timeout=600)
+        self.flows = flows
+        self.flow = flow
+        self.dry_run = dry_run
+        self.fields: dict[str, discord.ui.TextInput[VariablesModal]] = {}
+        for var in list(flow.vars.values())[:MODAL_FIELDS]:
+            field: discord.ui.TextInput[VariablesModal] = discord.ui.TextInput(
+                label=shorten(var.name, 45), required=var.required, max_length=4000,
+                default=_default_text(var), placeholder=shorten(_hint(var), 100))
+            self.add_item(field)
+            self.fields[var.name] = field
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        """Run (or preview) the workflow with the values typed; errors answer ephemerally."""
+        given = {name: f.value for name, f in self.fields.items() if f.value.strip()}
+        try:
+            await _run_or_preview(interaction, self.flows, self.flow, given, self.dry_run)
+        except SwarmError as exc:
+            await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
+
+
+def _default_text(var: Var) -> str | None:
+    return None if var.default is None else shorten(as_text(var.default), 4000)
+
+
+def _hint(var: Var) -> str:
+    kind = "comma-separated list" if var.type == "list" else var.type
+    return f"{kind}: {var.description}" if var.description else kind
+
+
+async def _run_or_preview(interaction: discord.Interaction, flows: WorkflowService,
+                          flow: Workflow, given: dict[str, str], dry_run: bool) -> None:
+    plan = await flows.plan(flow, given)
+    if dry_run:
+        lines = [f"{p.spec.ref} [{p.kind}] {p.spec.title}"
+                 + (f" (after {', '.join(map(str, p.spec.after))})" if p.spec.after else "")
+                 for p in plan.tasks]
+        await _send(interaction, f"{flow.name}: {len(plan.tasks)} tasks would be created\n"
+                    + "\n".join(lines))
+        return
+    result = await flows.run(plan, actor(interaction))
+    await _send(interaction, f"{result.campaign} started: {len(result.task_ids)} tasks "
+                f"({task_ref(result.task_ids[0])}..{task_ref(result.task_ids[-1])})")
+
+
 def register(bot: SwarmBot) -> None:
     """Add /workflow list|run and /campaign show."""
     bot.tree.add_command(_workflow_group(bot))
@@ -107,21 +159,16 @@ def _workflow_group(bot: SwarmBot) -> app_commands.Group:
         await _send(interaction, "\n".join(lines) or "no workflows")
 
     @group.command(name="run", description="Create a workflow's tasks, grouped in a campaign")
-    @app_commands.describe(name="the workflow", variables="NAME=VALUE pairs, separated by ;",
+    @app_commands.describe(name="the workflow",
+                           variables="NAME=VALUE pairs separated by ; (without: a form asks)",
                            dry_run="only show the task graph; create nothing")
     async def run(interaction: discord.Interaction, name: str, variables: str = "",
                   dry_run: bool = False) -> None:
-        plan = await flows.plan(flows.find(name), parse_var_text(variables))
-        if dry_run:
-            lines = [f"{p.spec.ref} [{p.kind}] {p.spec.title}"
-                     + (f" (after {', '.join(map(str, p.spec.after))})" if p.spec.after else "")
-                     for p in plan.tasks]
-            await _send(interaction, f"{name}: {len(plan.tasks)} tasks would be created\n"
-                        + "\n".join(lines))
+        flow = flows.find(name)
+        if not variables.strip() and flow.vars and len(flow.vars) <= MODAL_FIELDS:
+            await interaction.response.send_modal(VariablesModal(flows, flow, dry_run))
             return
-        result = await flows.run(plan, actor(interaction))
-        await _send(interaction, f"{result.campaign} started: {len(result.task_ids)} tasks "
-                    f"({task_ref(result.task_ids[0])}..{task_ref(result.task_ids[-1])})")
+        await _run_or_preview(interaction, flows, flow, parse_var_text(variables), dry_run)
 
     @run.autocomplete("name")
     async def names(interaction: discord.Interaction, current: str) -> list[Choice[str]]:

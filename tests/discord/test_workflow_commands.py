@@ -13,7 +13,8 @@ async def test_workflow_list_and_run_from_discord(world: World) -> None:
     await world.server.wait_for_commands("workflow", "campaign")
     listed = await slash(world, world.user, "workflow list")
     assert "release:" in listed.data["content"] and "fix-until-green:" in listed.data["content"]
-    missing = await slash(world, world.user, "workflow run", {"name": "release"})
+    missing = await slash(world, world.user, "workflow run", {
+        "name": "release", "variables": "modules=api"})
     assert missing.data["flags"] & 64
     assert 'variable "version" is required' in missing.data["content"]
     dry = await slash(world, world.user, "workflow run", {
@@ -49,3 +50,26 @@ async def test_gate_buttons_are_for_admins(world: World) -> None:
         world.admin, message, f"swarm:gate:reject:{gate}")).wait_callback()
     assert twice.data["flags"] & 64 and "was already approved by discord:boss" in \
         twice.data["content"]
+
+
+async def test_workflow_run_asks_for_the_variables_in_a_form(world: World) -> None:
+    await world.server.wait_for_commands("workflow")
+    opened = await world.server.invoke_slash(world.user, "workflow run", {"name": "release"})
+    form = await opened.wait_callback()
+    assert form.type == 9  # a modal
+    fields = [row["components"][0] for row in form.data["components"]]
+    assert [(f["label"], f["required"], f.get("value")) for f in fields] == [
+        ("version", True, None), ("modules", False, "api, cli"), ("publish", False, "true")]
+    bad = await (await world.server.submit_modal(world.user, opened, {
+        "version": "1.4", "publish": "maybe"})).wait_callback()
+    assert bad.data["flags"] & 64 and 'variable "publish" must be true or false' in \
+        bad.data["content"]
+    assert await world.service.list_tasks() == []
+    again = await world.server.invoke_slash(world.user, "workflow run", {"name": "release"})
+    await again.wait_callback()
+    done = await (await world.server.submit_modal(world.user, again, {
+        "version": "2.0", "modules": "api, cli, web", "publish": "false"})).wait_callback()
+    assert "C-1 started: 8 tasks" in done.data["content"]
+    titles = {t.title: t.status for t in await world.service.list_tasks()}
+    assert titles["Review web for 2.0"] is TaskStatus.blocked
+    assert titles["Tag 2.0"] is TaskStatus.skipped
