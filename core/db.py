@@ -197,7 +197,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             created_by TEXT NOT NULL DEFAULT '',
             created_at REAL NOT NULL,
             updated_at REAL NOT NULL,
-            cancelled_at REAL
+            cancelled_at REAL,
+            finished_at REAL
         )""",
         "ALTER TABLE tasks ADD COLUMN campaign_id INTEGER REFERENCES campaigns(id)",
         "ALTER TABLE tasks ADD COLUMN kind TEXT NOT NULL DEFAULT 'work'",

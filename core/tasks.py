@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from core import messages, task_rules
+from core import campaign_end, messages, task_rules
 from core.context import Ctx, check_chars
 from core.errors import DependencyError, InvalidInput, InvalidState, NotFound, Unassignable
 from core.models import ACTIVE, FINISHED, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
@@ -195,6 +195,7 @@ def settle_dependents(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     rows = conn.execute("SELECT task_id FROM task_deps WHERE dep_id = ?", (task_id,)).fetchall()
     for (dependent,) in rows:
         settle(conn, ctx, dependent)
+    campaign_end.note_if_finished(conn, ctx, task_id)
 
 
 def add_dependencies(conn: sqlite3.Connection, ctx: Ctx, task_id: int, after: list[int]) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from core import store, tasks
+from core import campaign_end, store, tasks
 from core.context import Ctx
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import FINISHED, Task, TaskStatus, parse_ref, parse_task_ref, task_ref
@@ -148,6 +148,7 @@ def add(conn: sqlite3.Connection, ctx: Ctx, campaign_id: int, refs: Sequence[str
             raise InvalidState(f"{task_ref(task_id)} already belongs to {campaign_ref(row[0])}")
     conn.executemany("UPDATE tasks SET campaign_id = ? WHERE id = ?",
                      [(campaign_id, i) for i in ids])
+    campaign_end.note_if_finished(conn, ctx, ids[0])
     if announce:
         shown = ", ".join(task_ref(i) for i in ids)
         store.insert_event(conn, ctx.now, "campaign.changed",
@@ -166,10 +167,10 @@ def cancel(conn: sqlite3.Connection, ctx: Ctx, campaign_id: int) -> list[int]:
     open_ids = [r[0] for r in conn.execute(
         "SELECT id FROM tasks WHERE campaign_id = ? AND status NOT IN "
         "('done', 'failed', 'cancelled', 'skipped') ORDER BY id DESC", (campaign_id,))]
+    conn.execute("UPDATE campaigns SET status = 'cancelled', cancelled_at = ?, updated_at = ? "
+                 "WHERE id = ?", (ctx.now, ctx.now, campaign_id))  # first: it never "finishes"
     for task_id in open_ids:  # dependents first: nobody is released by a cancel mid-way
         tasks.cancel(conn, ctx, task_id)
-    conn.execute("UPDATE campaigns SET status = 'cancelled', cancelled_at = ?, updated_at = ? "
-                 "WHERE id = ?", (ctx.now, ctx.now, campaign_id))
     store.insert_event(conn, ctx.now, "campaign.cancelled",
                        f"{campaign_ref(campaign_id)} cancelled by {ctx.actor}: "
                        f"{len(open_ids)} unfinished tasks cancelled", actor=ctx.actor,

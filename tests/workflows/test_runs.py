@@ -158,6 +158,8 @@ async def test_campaigns_by_hand_and_cancelled_mid_run(service: SwarmService) ->
     assert await _status(service, b) is TaskStatus.assigned
     cancelled = await flows.cancel_campaign(f"C-{campaign_id}", "alice")
     assert sorted(cancelled) == [b, c]
+    kinds = [e.kind for e in await service.events(limit=1000)]
+    assert "campaign.cancelled" in kinds and "campaign.finished" not in kinds
     shown = await flows.campaign(f"C-{campaign_id}")
     assert shown.state() == "cancelled"
     assert shown.to_json(0)["counts"]["cancelled"] == 2
@@ -196,3 +198,27 @@ async def test_campaign_progress_time_and_pace(service: SwarmService) -> None:
     done = await flows.campaign(run.campaign)
     assert done.state() == "finished" and done.remaining_s(clock.now()) is None
     assert done.elapsed(clock.now()) == 600  # the time it took, not the time since
+
+
+async def test_campaign_finished_is_recorded_once_and_again_after_a_retry(
+    service: SwarmService
+) -> None:
+    flows = WorkflowService(service)
+    flow = (Workflow("w").var("mods", "list", default=["a", "b"])
+            .step("each", "Do ${item}", for_each="mods", role="qa")
+            .step("fix", "Fix", on_failure=["each"], role="integration").check())
+    run = await flows.run(await flows.plan(flow, {}), "cli")
+    first, second, fix = run.task_ids
+
+    async def finished() -> list[str]:
+        return [e.text for e in await service.events(limit=1000)
+                if e.kind == "campaign.finished"]
+
+    await _finish(service, first)
+    assert await finished() == []
+    await _finish(service, second, ok=False)
+    await _finish(service, fix)
+    assert await finished() == ["C-1 finished: w (2 done, 1 failed; took 0 min)"]
+    await service.retry_task(f"T-{second}", "cli")  # reopened, then finished again
+    await _finish(service, second)
+    assert (await finished())[1:] == ["C-1 finished: w (3 done; took 0 min)"]
