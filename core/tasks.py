@@ -156,8 +156,15 @@ def _insert_task(
     return task_id
 
 
-def dependency_states(conn: sqlite3.Connection, task_id: int) -> list[tuple[int, str, bool]]:
-    """Each dependency of a task: its id, its status and whether it is a failure trigger."""
+def dependency_states(
+    conn: sqlite3.Connection, task_id: int, triggers: bool = True
+) -> list[tuple[int, str, bool]]:
+    """Each dependency of a task: its id, its status and whether it is a failure trigger
+    (only an ``on_failure`` task has triggers: ``triggers=False`` skips the lookup)."""
+    if not triggers:
+        plain = conn.execute("SELECT t.id, t.status FROM task_deps d JOIN tasks t ON "
+                             "t.id = d.dep_id WHERE d.task_id = ? ORDER BY t.id", (task_id,))
+        return [(i, s, False) for i, s in plain]
     rows = conn.execute(
         "SELECT t.id, t.status, g.dep_id IS NOT NULL FROM task_deps d "
         "JOIN tasks t ON t.id = d.dep_id LEFT JOIN task_triggers g "
@@ -174,7 +181,8 @@ def settle(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     ).fetchone()
     if status not in ("blocked", "ready"):
         return
-    new_status, why = task_rules.decide(kind, dependency_states(conn, task_id))
+    deps = dependency_states(conn, task_id, triggers=kind == "on_failure")
+    new_status, why = task_rules.decide(kind, deps)
     if (new_status, why) == (status, reason):
         return
     conn.execute(
