@@ -57,6 +57,9 @@ def register(sub: Any) -> None:
     from bot import cli_watch
 
     cli_watch.register(sub)
+    from bot import cli_workflows
+
+    cli_workflows.register(sub)
 
 
 def _agents(sub: Any) -> None:

@@ -46,6 +46,7 @@ class TaskStatus(enum.StrEnum):
     done = "done"
     failed = "failed"
     cancelled = "cancelled"
+    skipped = "skipped"  # a workflow step whose condition was false, or an unneeded branch
 
     @classmethod
     def parse(cls, value: str) -> TaskStatus:
@@ -58,7 +59,7 @@ class TaskStatus(enum.StrEnum):
 
 
 ACTIVE = (TaskStatus.assigned, TaskStatus.in_progress)
-FINISHED = (TaskStatus.done, TaskStatus.failed, TaskStatus.cancelled)
+FINISHED = (TaskStatus.done, TaskStatus.failed, TaskStatus.cancelled, TaskStatus.skipped)
 
 
 class DeliveryState(enum.StrEnum):
@@ -189,6 +190,8 @@ class TaskSpec:
     agent: str | None = None
     after: tuple[str | int, ...] = ()
     ref: str | None = None
+    kind: str = "work"  # work | gate (a person decides) | on_failure | skip (see task_rules)
+    on_failure: tuple[str | int, ...] = ()  # runs only if one of these fails
 
 
 @dataclass(frozen=True)

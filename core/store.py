@@ -227,7 +227,8 @@ def search_open_tasks(conn: sqlite3.Connection, prefix: str, limit: int) -> list
     text = prefix.strip()
     digits = text[2:] if text[:2].upper() == "T-" else text
     rows = conn.execute(
-        f"SELECT {TASK_COLUMNS} FROM tasks WHERE status NOT IN ('done', 'failed', 'cancelled') "
+        f"SELECT {TASK_COLUMNS} FROM tasks "
+        "WHERE status NOT IN ('done', 'failed', 'cancelled', 'skipped') "
         "AND (CAST(id AS TEXT) LIKE ? OR title LIKE ?) ORDER BY id DESC LIMIT ?",
         (f"{digits}%" if digits.isdigit() or not digits else "-", f"%{text}%", limit),
     ).fetchall()
