@@ -54,9 +54,10 @@ def register(sub: Any) -> None:
 
     cli_run.register(sub)
     cli_ai.register(sub)
-    from bot import cli_watch
+    from bot import cli_watch, cli_workspaces
 
     cli_watch.register(sub)
+    cli_workspaces.register(sub)
 
 
 def _agents(sub: Any) -> None:

@@ -12,7 +12,7 @@ from core.keys import PRESETS, KeyComboError, parse_combo
 from core.models import Agent
 
 ALLOWED_KEYS = {"id", "role", "capabilities", "input", "watch", "capacity", "submit", "delivery",
-                "app", "input_box", "paste", "clear"}
+                "app", "input_box", "paste", "clear", "workspace"}
 TOP_LEVEL_KEYS = {"agent"}
 DELIVERY_METHODS = ("gui", "inbox")
 AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -87,7 +87,20 @@ def _parse_agent(path: Path, index: int, entry: Any) -> Agent:
         clear=_clear_keys(entry.get("clear", list(preset.clear)), where),
         paste=_combo(entry.get("paste", preset.paste), "paste", where),
         set_primary=preset.set_primary,
+        workspace=_workspace(entry.get("workspace"), where),
     )
+
+
+def _workspace(value: Any, where: str) -> str | None:
+    """An absolute folder path (``~`` expanded), or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: workspace must be a folder path")
+    path = Path(value.strip()).expanduser()
+    if not path.is_absolute():
+        raise ConfigError(f"{where}: workspace must be an absolute path, not {value!r}")
+    return str(path)
 
 
 def _combo(value: Any, key: str, where: str) -> str:

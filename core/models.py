@@ -109,6 +109,7 @@ class Agent:
     clear: tuple[str, ...] = ("ctrl+a", "delete")  # key combinations that empty the input
     paste: str = "ctrl+v"
     set_primary: bool = False  # also put the text in the PRIMARY selection
+    workspace: str | None = None  # the agent's own folder (agents file), else swarm's worktree
 
     def can_take(self, role: str | None, capabilities: tuple[str, ...]) -> bool:
         """True when this agent has the role (if any) and every capability asked for."""
