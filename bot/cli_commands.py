@@ -133,6 +133,9 @@ def _task_reports(tsub: Any) -> None:
     q.add_argument("id")
     q.add_argument("after", nargs="+", metavar="DEP")
     q.set_defaults(handler=cmd_task_depend)
+    from bot import cli_workspaces
+
+    cli_workspaces.register_task(tsub)
 
 
 async def cmd_agents(service: SwarmService, args: argparse.Namespace) -> None:

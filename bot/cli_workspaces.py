@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,27 @@ def register(sub: Any) -> None:
         if name == "remove":
             q.add_argument("--delete-branch", action="store_true",
                            help="also delete the branch (only when merged into the base)")
+
+
+def register_task(tsub: Any) -> None:
+    """Add ``task diff`` and ``task merge`` under ``swarm task``."""
+    q = tsub.add_parser("diff", help="the diff of a task's commits in its agent's workspace")
+    q.add_argument("id")
+    q.set_defaults(handler=cmd_task_diff)
+    q = tsub.add_parser("merge", help="merge a task's commits (fast-forward or merge commit)")
+    q.add_argument("id")
+    q.add_argument("--into", metavar="BRANCH", help="target branch (default: the base)")
+    q.set_defaults(handler=cmd_task_merge)
+
+
+async def cmd_task_diff(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task diff T-3``."""
+    sys.stdout.write(await service.workspaces.diff(args.id))
+
+
+async def cmd_task_merge(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task merge T-3 [--into BRANCH]``."""
+    print(await service.workspaces.merge(args.id, args.actor, args.into))
 
 
 async def cmd_init(service: SwarmService, args: argparse.Namespace) -> None:

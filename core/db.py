@@ -187,6 +187,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX deliveries_by_agent ON deliveries(agent_id, id)",
     ),
+    (  # workspaces: the agent branch's head when a task reached it, and its commits at done
+        """CREATE TABLE task_work (
+            task_id INTEGER NOT NULL REFERENCES tasks(id),
+            agent_id TEXT NOT NULL,
+            path TEXT NOT NULL,
+            branch TEXT,
+            base TEXT,
+            start_sha TEXT,
+            end_sha TEXT,
+            started_at REAL NOT NULL,
+            finished_at REAL,
+            PRIMARY KEY (task_id, agent_id)
+        )""",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

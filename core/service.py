@@ -25,6 +25,7 @@ from core.models import (
 )
 from core.protocols import Clock, SystemClock
 from core.settings import Settings
+from core.workspaces.tracker import WorkspaceTracker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -41,6 +42,7 @@ class SwarmService:
         self.db = db
         self.clock = clock
         self.kill_switch = KillSwitch(settings.home)
+        self.workspaces = WorkspaceTracker(self)
         self._listeners: list[Callable[[], None]] = []
 
     @classmethod
@@ -119,8 +121,12 @@ class SwarmService:
     async def complete_task(
         self, ref: str | int, actor: str, note: str = "", *, force: bool = False
     ) -> None:
-        """The agent finished the task; ``force``: another agent reports anyway."""
-        await self.write(actor, tasks.complete, parse_task_ref(ref), note, force)
+        """The agent finished the task (its commits, in a workspace, join the history)."""
+        task_id = parse_task_ref(ref)
+        await self.write(actor, tasks.complete, task_id, note, force)
+        agent = (await self.get_task(task_id)).agent
+        if agent:
+            await self.workspaces.after_done(task_id, agent, actor)
 
     async def fail_task(
         self, ref: str | int, actor: str, reason: str, *, force: bool = False

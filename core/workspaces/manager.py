@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +66,8 @@ def init(home: Path, agents: Mapping[str, Agent], request: InitRequest) -> RepoW
         if space.status != BROKEN:
             _copy_files(repo, space, copies)
     if request.setup:
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=SETUP_WORKERS) as pool:
             list(pool.map(lambda s: _run_setup(s, request.setup or "", logs,
                                                request.setup_timeout_s),
