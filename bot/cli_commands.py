@@ -116,6 +116,11 @@ def _task_reports(tsub: Any) -> None:
         q.add_argument("--note", default="", help="what you did")
         _force_option(q)
         q.set_defaults(handler=cmd_task_report, action=name)
+    q = tsub.add_parser("note", help="a progress note (handed to whoever takes the task over)")
+    q.add_argument("id")
+    q.add_argument("text", help="the note (quote it)")
+    _force_option(q)
+    q.set_defaults(handler=cmd_task_note)
     q = tsub.add_parser("fail", help="you could not do the task")
     q.add_argument("id")
     q.add_argument("--reason", required=True)
@@ -194,6 +199,12 @@ async def cmd_task_report(service: SwarmService, args: argparse.Namespace) -> No
     await calls[action]()
     task = await service.get_task(args.id)
     print(fmt.task_line(task))
+
+
+async def cmd_task_note(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task note ID TEXT``."""
+    await service.note_task(args.id, args.actor, args.text, force=args.force)
+    print(f"note added to {(await service.get_task(args.id)).ref}")
 
 
 async def cmd_task_assign(service: SwarmService, args: argparse.Namespace) -> None:

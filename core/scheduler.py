@@ -275,13 +275,15 @@ class Scheduler:
         agent = self.service.agents.get(delivery.agent)
         if agent is None:
             return Receipt.failed(f"{delivery.agent} is no longer configured", retryable=False)
-        place = None
+        place, handoff = None, None
         if delivery.task_id is not None:
             place = await self.service.workspaces.before_prompt(delivery.task_id, agent.id)
+            handoff = await self.service.workspaces.handoff(delivery.task_id, agent.id)
         text = render(delivery.text, sender=delivery.sender, agent=agent.id,
                       task_id=delivery.task_id, priority=delivery.priority,
                       is_retry=delivery.is_retry,
-                      workspace=(str(place.path), place.branch) if place else None)
+                      workspace=(str(place.path), place.branch) if place else None,
+                      handoff=handoff)
         parcel = Parcel(delivery.id, agent, text, delivery.sender, delivery.task_id,
                         delivery.priority, delivery.is_retry)
         timeout = self.delivery_timeout()

@@ -118,6 +118,12 @@ class SwarmService:
         """The agent has begun (or reports progress); ``force``: another agent reports anyway."""
         await self.write(actor, tasks.start, parse_task_ref(ref), note, force)
 
+    async def note_task(
+        self, ref: str | int, actor: str, note: str, *, force: bool = False
+    ) -> None:
+        """A progress note on an active task (the handoff carries it to a next agent)."""
+        await self.write(actor, tasks.add_note, parse_task_ref(ref), note, force)
+
     async def complete_task(
         self, ref: str | int, actor: str, note: str = "", *, force: bool = False
     ) -> None:

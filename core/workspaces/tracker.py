@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from core.errors import InvalidInput, InvalidState, NotFound, SwarmError
 from core.models import task_ref
-from core.workspaces import work
+from core.workspaces import handoff, work
 from core.workspaces.git import (
     GitFailed,
     changed_files,
@@ -59,6 +59,22 @@ class WorkspaceTracker:
                         self.service.clock.now(), None)
         await self.service.db.write(work.record_start, turn)
         return place
+
+    async def handoff(self, task_id: int, agent: str) -> str | None:
+        """The handoff section for ``agent``'s turn, None when nobody held the task before."""
+        found = await self.service.db.read(handoff.facts, task_id, agent)
+        if found is None:
+            return None
+        turn = found.turn
+        if turn is not None and turn.start_sha:
+            try:
+                end, commits, _ = await asyncio.to_thread(_commits_since, turn)
+            except (GitFailed, OSError) as exc:
+                log.warning("commits of %s's turn not read: %s", found.previous, exc)
+            else:
+                found.end_sha = end
+                found.commits = [(c["sha"], c["subject"]) for c in commits]
+        return found.text()
 
     async def turns(self, task_id: int) -> list[TaskWork]:
         """Every agent's turn on the task, oldest first."""

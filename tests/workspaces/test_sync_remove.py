@@ -12,8 +12,8 @@ from core.errors import InvalidState
 from core.models import TaskSpec
 from core.service import SwarmService
 from core.workspaces.manager import InitRequest, init
-from core.workspaces.ops import require, sync
 from core.workspaces.ops import remove as remove_workspace
+from core.workspaces.ops import require, sync
 from tests.workspaces.conftest import commit_file, sh
 from tests.workspaces.test_init import AGENTS
 
