@@ -35,7 +35,7 @@ from automation.screen import (
     screen_of,
 )
 from automation.screen_waits import Abort, ScreenWaits
-from core.keys import KeyComboError, parse_combo
+from core.keys import TEXT_STEP, KeyComboError, parse_combo
 from core.killswitch import KillSwitch
 from core.models import Agent, Receipt
 from core.protocols import Parcel
@@ -251,6 +251,9 @@ class GuiDriver:
         pag, opts, agent = self._pag, self.options, parcel.agent
         assert agent.input is not None and self._clipboard is not None
         x, y = agent.input
+        if parcel.reset:
+            self._reset(parcel, keys, x, y)
+            return
         box = self._input_box(agent)
         if not self._clipboard.put(parcel.text, self._wait_s(opts.clipboard_timeout_s),
                                    primary=agent.set_primary):
@@ -278,6 +281,21 @@ class GuiDriver:
             raise Abort("submit not seen")
         self._inputs.dirty.discard(agent.id)
         self._inputs.empty_look[agent.id] = after  # focused and empty again
+
+    def _reset(self, parcel: Parcel, keys: AgentKeys, x: int, y: int) -> None:
+        """The agent's reset action: the clear keys, then each step (keys, or ``text:...``
+        typed). Not checked on screen: what a reset clears differs by application."""
+        self._check_paused()
+        self._pag.click(x, y)
+        window = self._take_focus(x, y)
+        self._press_each(keys.clear)
+        for step in parcel.reset:
+            self._check_step(x, y, window)
+            if step.startswith(TEXT_STEP):
+                self._pag.write(step[len(TEXT_STEP):])
+            else:
+                self._pag.hotkey(*self._keys(step))
+        self._inputs.dirty.discard(parcel.agent.id)
 
     def _take_focus(self, x: int, y: int) -> int | None:
         """The top-level window under the point, once it has the keyboard (else FocusLost)."""

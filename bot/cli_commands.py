@@ -70,9 +70,10 @@ def _agents(sub: Any) -> None:
         q = asub.add_parser(name, help=f"{name} one agent ({what})")
         q.add_argument("agent")
         q.set_defaults(handler=cmd_agent_pause, paused=paused)
-    from bot import cli_desktop
+    from bot import cli_desktop, cli_workspaces
 
     cli_desktop.register(asub)
+    cli_workspaces.register_agents(asub)
 
 
 def _task(sub: Any) -> None:

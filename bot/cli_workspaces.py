@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import cli_format as fmt
 from bot.cli_output import emit_json
-from core.errors import InvalidState
+from core.errors import InvalidInput, InvalidState
 
 if TYPE_CHECKING:
     from core.service import SwarmService
@@ -47,6 +47,39 @@ def register(sub: Any) -> None:
         if name == "remove":
             q.add_argument("--delete-branch", action="store_true",
                            help="also delete the branch (only when merged into the base)")
+
+
+def register_agents(asub: Any) -> None:
+    """Add ``agents onboard`` and ``agents reset`` under ``swarm agents``."""
+    q = asub.add_parser("onboard", help="send the role template (who you are, how to report)")
+    q.add_argument("agent", nargs="?", help="one agent (or --all)")
+    q.add_argument("--all", action="store_true", help="every agent")
+    q.set_defaults(handler=cmd_onboard)
+    q = asub.add_parser("reset", help="clear an agent's conversation, then onboard it again")
+    q.add_argument("agent")
+    q.set_defaults(handler=cmd_reset)
+
+
+async def cmd_onboard(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm agents onboard AGENT|--all``."""
+    from core.onboarding import onboard
+
+    if bool(args.agent) == bool(args.all):
+        raise InvalidInput("name one agent or give --all")
+    chosen = list(service.agents) if args.all else [service.ctx(args.actor).agent(args.agent).id]
+    for agent in chosen:
+        message_id = await onboard(service, agent, args.actor)
+        print(f"onboarding of {agent} queued (message {message_id})")
+
+
+async def cmd_reset(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm agents reset AGENT``."""
+    from core.onboarding import reset
+
+    agent = service.ctx(args.actor).agent(args.agent)
+    message_id = await reset(service, agent.id, args.actor)
+    print(f"reset of {agent.id} queued (message {message_id}: {' then '.join(agent.reset)}), "
+          "then its onboarding")
 
 
 def register_task(tsub: Any) -> None:

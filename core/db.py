@@ -187,7 +187,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX deliveries_by_agent ON deliveries(agent_id, id)",
     ),
-    (  # workspaces: the agent branch's head when a task reached it, and its commits at done
+    (  # workspaces (task heads and commits), onboarding
         """CREATE TABLE task_work (
             task_id INTEGER NOT NULL REFERENCES tasks(id),
             agent_id TEXT NOT NULL,
@@ -200,6 +200,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             finished_at REAL,
             PRIMARY KEY (task_id, agent_id)
         )""",
+        "ALTER TABLE agent_state ADD COLUMN onboarded_at REAL",
     ),
 )
 

@@ -110,6 +110,9 @@ class Agent:
     paste: str = "ctrl+v"
     set_primary: bool = False  # also put the text in the PRIMARY selection
     workspace: str | None = None  # the agent's own folder (agents file), else swarm's worktree
+    captain: bool = False  # the agent the others ask (role templates name it)
+    reset_between_tasks: bool = False  # clear the agent's context before each new task
+    reset: tuple[str, ...] = ("ctrl+l",)  # the reset action: key combinations or "text:..."
 
     def can_take(self, role: str | None, capabilities: tuple[str, ...]) -> bool:
         """True when this agent has the role (if any) and every capability asked for."""
@@ -234,6 +237,7 @@ class Delivery:
     attempts: int = 0
     reason: str | None = None
     is_retry: bool = False
+    target: str = ""  # the message's target: agent:X, role:R, all, reset:X (a reset action)
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for ``--json`` output."""

@@ -19,9 +19,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from core.envelope import render
+from core import prompt
 from core.models import Delivery, Receipt
-from core.protocols import Deliverer, Parcel, Timer
+from core.protocols import Deliverer, Timer
 from core.service import SwarmService
 
 log = logging.getLogger(__name__)
@@ -275,22 +275,18 @@ class Scheduler:
         agent = self.service.agents.get(delivery.agent)
         if agent is None:
             return Receipt.failed(f"{delivery.agent} is no longer configured", retryable=False)
-        place, handoff = None, None
-        if delivery.task_id is not None:
-            place = await self.service.workspaces.before_prompt(delivery.task_id, agent.id)
-            handoff = await self.service.workspaces.handoff(delivery.task_id, agent.id)
-        text = render(delivery.text, sender=delivery.sender, agent=agent.id,
-                      task_id=delivery.task_id, priority=delivery.priority,
-                      is_retry=delivery.is_retry,
-                      workspace=(str(place.path), place.branch) if place else None,
-                      handoff=handoff)
-        parcel = Parcel(delivery.id, agent, text, delivery.sender, delivery.task_id,
-                        delivery.priority, delivery.is_retry)
+        steps = await prompt.plan(self.service, delivery, agent)
         timeout = self.delivery_timeout()
         try:
-            return await asyncio.wait_for(self.deliverer.deliver(parcel), timeout)
+            for parcel in steps.parcels:
+                receipt = await asyncio.wait_for(self.deliverer.deliver(parcel), timeout)
+                if not receipt.ok:
+                    return receipt
         except TimeoutError:
             return Receipt.failed(f"no answer within {timeout:g} s")
         except Exception as exc:
             log.exception("deliverer failed on delivery %d", delivery.id)
             return Receipt.failed(f"deliverer error: {exc}")
+        if steps.onboards:
+            await self.service.mark_onboarded(agent.id)
+        return receipt

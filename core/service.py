@@ -174,6 +174,12 @@ class SwarmService:
         """Deliveries, newest first (or all of one message)."""
         return await self.db.read(store.list_deliveries, message_id, limit)
 
+    async def mark_onboarded(self, agent: str) -> None:
+        """The agent's onboarding reached it (with its first task, or after a reset)."""
+        from core.onboarding import mark_onboarded
+
+        await self.write("swarm", mark_onboarded, agent)
+
     async def set_agent_paused(self, agent: str, paused: bool, actor: str) -> bool:
         """Pause or resume an agent; False when nothing changed."""
         return await self.write(actor, scheduling.set_paused, agent, paused)
