@@ -97,3 +97,15 @@ async def test_merge_refuses_without_a_workspace_or_with_a_dirty_target(
     with pytest.raises(InvalidState, match="branch nowhere is not checked out"):
         await service.workspaces.merge(other, "cli", into="nowhere")
     assert sh(repo, "rev-parse", "main") == before
+
+
+def test_cli_merge_without_a_workspace_is_one_line(tmp_path: Path) -> None:
+    from tests.helpers import run_cli
+
+    home = tmp_path / "home"
+    assert run_cli(home, "task", "add", "no workspace", "--agent", "Agent-4").code == 0
+    for action in ("merge", "diff"):
+        result = run_cli(home, "task", action, "T-1")
+        assert (result.code, result.out) == (2, "")
+        assert result.err == ("swarm: error: T-1 was not worked on in a workspace: nothing "
+                              f"to {action}\n")
