@@ -14,8 +14,8 @@ from bot.discordbot.settings import DiscordSettings
 from core.service import SwarmService
 from tests.discord.conftest import World, slash
 
-resume,$|resume,
-# /screenshot and the Reassign button.
+# The README: admins only may use /pause, /resume, /task assign, /agent pause|resume|reset,
+# /task merge, /screenshot and the Reassign and Merge buttons.
 ADMIN_COMMANDS = {"pause", "resume", "task assign", "agent pause", "agent resume", "screenshot",
                   "task merge", "agent reset"}
 ADMIN_BUTTONS = {"reassign"}
