@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +30,9 @@ class Commit:
 
 def git(cwd: Path, *args: str, timeout: float = GIT_TIMEOUT_S) -> str:
     """Run ``git ARGS`` in ``cwd``; its stdout, or GitFailed with its output."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-    try:
+    try:  # the environment is inherited (git's identity and config); stdin is closed
         proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                              timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+                              timeout=timeout, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         raise InvalidInput("git is not installed (or not on PATH)") from None
     if proc.returncode != 0:
