@@ -14,9 +14,9 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING
 
-from core import messages
+from core import messages, scheduling
 from core.context import Ctx
-from core.models import Agent
+from core.models import Agent, Delivery, Receipt
 from core.store import insert_event
 
 if TYPE_CHECKING:
@@ -77,11 +77,19 @@ def needs_onboarding(conn: sqlite3.Connection, agent: str) -> bool:
     return row is not None and row[0] is None
 
 
-def mark_onboarded(conn: sqlite3.Connection, ctx: Ctx, agent: str) -> None:
-    """Remember that the onboarding reached ``agent`` with a task prompt."""
-    conn.execute("UPDATE agent_state SET onboarded_at = ? WHERE id = ?", (ctx.now, agent))
-    insert_event(conn, ctx.now, "agent.onboarded", f"{agent} onboarded with its task prompt",
-                 agent=agent, actor=ctx.actor)
+def record_receipt_onboarded(
+    conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt
+) -> str:
+    """Store the receipt of a task prompt that carried the onboarding; once delivered, the
+    agent is onboarded (same transaction)."""
+    state = scheduling.record_receipt(conn, ctx, delivery, receipt)
+    if state == "delivered":
+        conn.execute("UPDATE agent_state SET onboarded_at = ? WHERE id = ?",
+                     (ctx.now, delivery.agent))
+        insert_event(conn, ctx.now, "agent.onboarded",
+                     f"{delivery.agent} onboarded with its task prompt",
+                     agent=delivery.agent, actor=ctx.actor)
+    return state
 
 
 def queue_reset(conn: sqlite3.Connection, ctx: Ctx, agent: str, text: str) -> int:

@@ -75,6 +75,7 @@ class Scheduler:
         self.deliverer = deliverer
         self.timers = list(timers)
         self.poll_s = poll_s
+        self._onboarding: set[int] = set()  # deliveries whose parcels onboarded their agent
         self.delivery_timeout_s = delivery_timeout_s
         self._assign_wake = asyncio.Event()
         self._deliver_wake = asyncio.Event()
@@ -100,7 +101,9 @@ class Scheduler:
         while not (stop and stop.is_set()) and (
                 delivery := await self.service.claim_delivery()) is not None:
             receipt = await self._deliver(delivery)
-            await self.service.record_receipt(delivery, receipt)
+            onboarded = delivery.id in self._onboarding
+            self._onboarding.discard(delivery.id)
+            await self.service.record_receipt(delivery, receipt, onboarded=onboarded)
             count += 1
         return count
 
@@ -287,6 +290,6 @@ class Scheduler:
         except Exception as exc:
             log.exception("deliverer failed on delivery %d", delivery.id)
             return Receipt.failed(f"deliverer error: {exc}")
-        if steps.onboards:
-            await self.service.mark_onboarded(agent.id)
+        if steps.onboards and receipt.ok:
+            self._onboarding.add(delivery.id)  # recorded with the receipt
         return receipt

@@ -174,12 +174,6 @@ class SwarmService:
         """Deliveries, newest first (or all of one message)."""
         return await self.db.read(store.list_deliveries, message_id, limit)
 
-    async def mark_onboarded(self, agent: str) -> None:
-        """The agent's onboarding reached it (with its first task, or after a reset)."""
-        from core.onboarding import mark_onboarded
-
-        await self.write("swarm", mark_onboarded, agent)
-
     async def set_agent_paused(self, agent: str, paused: bool, actor: str) -> bool:
         """Pause or resume an agent; False when nothing changed."""
         return await self.write(actor, scheduling.set_paused, agent, paused)
@@ -218,15 +212,20 @@ class SwarmService:
         return await self.write(actor, messages.claim)
 
     async def record_receipt(
-        self, delivery: Delivery, receipt: Receipt, actor: str = "delivery"
+        self, delivery: Delivery, receipt: Receipt, actor: str = "delivery",
+        *, onboarded: bool = False,
     ) -> str:
-        """Store how a delivery went. A database that stays locked (or full) past the busy
-        timeout is retried with backoff until the receipt lands: a delivery this process
-        owns never stays ``delivering`` without an outcome."""
+        """Store how a delivery went (``onboarded``: it carried its agent's onboarding). A
+        database that stays locked (or full) past the busy timeout is retried with backoff
+        until the receipt lands: a delivery this process owns never stays ``delivering``
+        without an outcome."""
+        from core.onboarding import record_receipt_onboarded
+
+        record = record_receipt_onboarded if onboarded else scheduling.record_receipt
         delay = RECEIPT_RETRY_FIRST_S
         while True:
             try:
-                return await self.write(actor, scheduling.record_receipt, delivery, receipt)
+                return await self.write(actor, record, delivery, receipt)
             except sqlite3.OperationalError as exc:
                 log.warning("receipt of delivery %d not written (%s); retrying in %.2g s",
                             delivery.id, exc, delay)
