@@ -5,6 +5,7 @@ its workspace, the handoff and (first task, or after a reset) the onboarding; a 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from core import onboarding
 from core.envelope import render
 from core.models import Agent, Delivery
 from core.protocols import Parcel
+from core.workspaces import handoff as handoff_facts
 
 if TYPE_CHECKING:
     from core.service import SwarmService
@@ -39,11 +41,11 @@ async def plan(service: SwarmService, delivery: Delivery, agent: Agent) -> Plan:
     onboards = False
     if delivery.task_id is not None:
         place = await service.workspaces.before_prompt(delivery.task_id, agent.id)
-        handoff = await service.workspaces.handoff(delivery.task_id, agent.id)
+        facts, new = await service.db.read(_facts, delivery.task_id, agent.id)
+        handoff = await service.workspaces.handoff_text(facts)
         if agent.reset_between_tasks and not delivery.is_retry:
             parcels.append(reset_parcel(delivery, agent))
-        onboards = bool(parcels) or await service.db.read(onboarding.needs_onboarding,
-                                                          agent.id)
+        onboards = bool(parcels) or new
     text = render(delivery.text, sender=delivery.sender, agent=agent.id,
                   task_id=delivery.task_id, priority=delivery.priority,
                   is_retry=delivery.is_retry,
@@ -55,6 +57,12 @@ async def plan(service: SwarmService, delivery: Delivery, agent: Agent) -> Plan:
     parcels.append(Parcel(delivery.id, agent, text, delivery.sender, delivery.task_id,
                           delivery.priority, delivery.is_retry))
     return Plan(tuple(parcels), onboards)
+
+
+def _facts(conn: sqlite3.Connection, task_id: int, agent: str
+           ) -> tuple[handoff_facts.Handoff | None, bool]:
+    """One read: the handoff facts and whether the agent still needs its onboarding."""
+    return handoff_facts.facts(conn, task_id, agent), onboarding.needs_onboarding(conn, agent)
 
 
 def reset_parcel(delivery: Delivery, agent: Agent) -> Parcel:

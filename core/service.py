@@ -130,9 +130,7 @@ class SwarmService:
         """The agent finished the task (its commits, in a workspace, join the history)."""
         task_id = parse_task_ref(ref)
         await self.write(actor, tasks.complete, task_id, note, force)
-        agent = (await self.get_task(task_id)).agent
-        if agent:
-            await self.workspaces.after_done(task_id, agent, actor)
+        await self.workspaces.after_done(task_id, actor)
 
     async def fail_task(
         self, ref: str | int, actor: str, reason: str, *, force: bool = False

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from core.errors import InvalidInput, InvalidState, NotFound, SwarmError
 from core.models import task_ref
-from core.workspaces import handoff, work
+from core.workspaces import handoff, manifest, work
 from core.workspaces.git import (
     GitFailed,
     changed_files,
@@ -21,6 +21,7 @@ from core.workspaces.git import (
     head,
     ok,
 )
+from core.workspaces.handoff import Handoff
 from core.workspaces.ops import Located, find
 from core.workspaces.work import TaskWork
 
@@ -41,8 +42,18 @@ class WorkspaceTracker:
         return await asyncio.to_thread(find, self.service.settings.home, self.service.agents,
                                        agent)
 
+    def may_have_workspace(self, agent: str) -> bool:
+        """False when the agent surely has none (no ``workspace =``, no worktrees at all):
+        one stat, so prompts of a swarm without workspaces pay nothing more."""
+        configured = self.service.agents.get(agent)
+        if configured is not None and configured.workspace:
+            return True
+        return manifest.root(self.service.settings.home).is_dir()
+
     async def before_prompt(self, task_id: int, agent: str) -> Located | None:
         """Record the branch head the first time the task's prompt goes to ``agent``."""
+        if not self.may_have_workspace(agent):
+            return None
         try:
             place = await self.locate(agent)
         except SwarmError as exc:  # e.g. workspaces in two repositories: none is named
@@ -62,7 +73,11 @@ class WorkspaceTracker:
 
     async def handoff(self, task_id: int, agent: str) -> str | None:
         """The handoff section for ``agent``'s turn, None when nobody held the task before."""
-        found = await self.service.db.read(handoff.facts, task_id, agent)
+        return await self.handoff_text(await self.service.db.read(handoff.facts, task_id,
+                                                                  agent))
+
+    async def handoff_text(self, found: Handoff | None) -> str | None:
+        """The section for facts read by :func:`handoff.facts` (commits read from git)."""
         if found is None:
             return None
         turn = found.turn
@@ -80,9 +95,9 @@ class WorkspaceTracker:
         """Every agent's turn on the task, oldest first."""
         return await self.service.db.read(work.turns, task_id)
 
-    async def after_done(self, task_id: int, agent: str, actor: str) -> None:
-        """Put the commits made on the agent's branch since its turn began in the history."""
-        turn = next((t for t in reversed(await self.turns(task_id)) if t.agent == agent), None)
+    async def after_done(self, task_id: int, actor: str) -> None:
+        """Put the commits made on the holder's branch since its turn began in the history."""
+        turn = await self.service.db.read(work.holder_turn, task_id)
         if turn is None or turn.start_sha is None:
             return
         try:

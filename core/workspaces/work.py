@@ -47,6 +47,15 @@ def turns(conn: sqlite3.Connection, task_id: int) -> list[TaskWork]:
     return [TaskWork(*row) for row in rows]
 
 
+def holder_turn(conn: sqlite3.Connection, task_id: int) -> TaskWork | None:
+    """The latest turn of the agent holding (or last holding) the task, or None."""
+    row = conn.execute(
+        "SELECT w.task_id, w.agent_id, w.path, w.branch, w.base, w.start_sha, w.end_sha, "
+        "w.started_at, w.finished_at FROM tasks t JOIN task_work w ON w.task_id = t.id AND "
+        "w.agent_id = t.assignee WHERE t.id = ?", (task_id,)).fetchone()
+    return TaskWork(*row) if row is not None else None
+
+
 def record_end(conn: sqlite3.Connection, ctx: Ctx, work: TaskWork, end_sha: str,
                commits: list[dict[str, str]], stat: str) -> None:
     """Store the head at done and put the commits made since the start in the history."""
