@@ -110,6 +110,10 @@ class Agent:
     clear: tuple[str, ...] = ("ctrl+a", "delete")  # key combinations that empty the input
     paste: str = "ctrl+v"
     set_primary: bool = False  # also put the text in the PRIMARY selection
+    workspace: str | None = None  # the agent's own folder (agents file), else swarm's worktree
+    captain: bool = False  # the agent the others ask (role templates name it)
+    reset_between_tasks: bool = False  # clear the agent's context before each new task
+    reset: tuple[str, ...] = ("ctrl+l",)  # the reset action: key combinations or "text:..."
 
     def can_take(self, role: str | None, capabilities: tuple[str, ...]) -> bool:
         """True when this agent has the role (if any) and every capability asked for."""
@@ -236,6 +240,7 @@ class Delivery:
     attempts: int = 0
     reason: str | None = None
     is_retry: bool = False
+    target: str = ""  # the message's target: agent:X, role:R, all, reset:X (a reset action)
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for ``--json`` output."""

@@ -199,12 +199,13 @@ def row_to_delivery(row: sqlite3.Row) -> Delivery:
         attempts=row["attempts"],
         reason=row["reason"],
         is_retry=row["attempts"] > 0,
+        target=row["target"],
     )
 
 
 DELIVERY_SELECT = (
     "SELECT d.id, d.message_id, d.agent_id, d.state, d.attempts, d.reason, "
-    "m.text, m.sender, m.task_id, m.priority FROM deliveries d "
+    "m.text, m.sender, m.task_id, m.priority, m.target FROM deliveries d "
     "JOIN messages m ON m.id = d.message_id"
 )
 

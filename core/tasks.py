@@ -259,7 +259,21 @@ def start(
     kind = "task.started" if status == "assigned" else "task.progress"
     text = f"{task_ref(task_id)} {'started' if status == 'assigned' else 'progress'} by {agent}"
     insert_event(conn, ctx.now, kind, f"{text}{by}: {note}" if note else text + by,
-                 task_id=task_id, agent=agent, actor=ctx.actor, data=data)
+                 task_id=task_id, agent=agent, actor=ctx.actor,
+                 data={**(data or {}), "note": note} if note else data)
+
+
+def add_note(
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str, force: bool = False
+) -> None:
+    """A progress note on an active task (kept for whoever takes the task over)."""
+    _, agent = _active(conn, task_id, "noted")
+    by, data = ctx.report_by(task_ref(task_id), agent, force)
+    note = ctx.check_text(note, "note")
+    _touch_agent(conn, ctx, agent)
+    insert_event(conn, ctx.now, "task.note", f"{task_ref(task_id)} note by {agent}{by}: {note}",
+                 task_id=task_id, agent=agent, actor=ctx.actor,
+                 data={**(data or {}), "note": note})
 
 
 def complete(
