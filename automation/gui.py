@@ -35,7 +35,7 @@ from automation.screen import (
     screen_of,
 )
 from automation.screen_waits import Abort, ScreenWaits
-from core.keys import KeyComboError, parse_combo
+from core.keys import TEXT_STEP, KeyComboError, parse_combo
 from core.killswitch import KillSwitch
 from core.models import Agent, Receipt
 from core.protocols import Parcel
@@ -251,6 +251,9 @@ class GuiDriver:
         pag, opts, agent = self._pag, self.options, parcel.agent
         assert agent.input is not None and self._clipboard is not None
         x, y = agent.input
+        if parcel.reset:
+            self._reset(parcel, keys, x, y)
+            return
         box = self._input_box(agent)
         if not self._clipboard.put(parcel.text, self._wait_s(opts.clipboard_timeout_s),
                                    primary=agent.set_primary):
@@ -273,11 +276,42 @@ class GuiDriver:
         pasted = self._waits.quiet(box, pasted, opts.quiet_s)
         self._check_step(x, y, window)
         pag.hotkey(*keys.submit)
-        after = self._waits.change(box, pasted, opts.submit_timeout_s, sudden=True)
-        if after is None:
+        if self._waits.change(box, pasted, opts.submit_timeout_s, sudden=True) is None:
             raise Abort("submit not seen")
         self._inputs.dirty.discard(agent.id)
-        self._inputs.empty_look[agent.id] = after  # focused and empty again
+
+    def _reset(self, parcel: Parcel, keys: AgentKeys, x: int, y: int) -> None:
+        """The agent's reset action: the clear keys, then each step (keys, or ``text:...``
+        pasted through the clipboard, never typed key by key). Not checked on screen: what a
+        reset clears differs by application."""
+        assert self._clipboard is not None
+        self._check_paused()
+        self._pag.click(x, y)
+        window = self._take_focus(x, y)
+        self._press_each(keys.clear)
+        for step in parcel.reset:
+            self._check_step(x, y, window)
+            if step.startswith(TEXT_STEP):
+                text = step[len(TEXT_STEP):]
+                self._paste_step(parcel, keys, text)
+            else:
+                self._pag.hotkey(*self._keys(step))
+        self._inputs.dirty.discard(parcel.agent.id)
+
+    def _paste_step(self, parcel: Parcel, keys: AgentKeys, text: str) -> None:
+        """Paste ``text`` and wait until it shows (the next key must not overtake it)."""
+        assert self._clipboard is not None
+        opts = self.options
+        if not self._clipboard.put(text, self._wait_s(opts.clipboard_timeout_s),
+                                   primary=parcel.agent.set_primary):
+            raise Abort("clipboard not ready")
+        box = self._input_box(parcel.agent)
+        before = self._grab(box)
+        self._pag.hotkey(*keys.paste)
+        shown = self._waits.change(box, before, opts.paste_timeout_s, sudden=True)
+        if shown is None:
+            raise Abort("paste not seen")
+        self._waits.quiet(box, shown, opts.quiet_s)
 
     def _take_focus(self, x: int, y: int) -> int | None:
         """The top-level window under the point, once it has the keyboard (else FocusLost)."""

@@ -51,8 +51,11 @@ class InputClearer:
             return image
         moved = changed(start, image, opts.thin_px)
         dirty = agent_id in self.dirty and known is not None
-        if not moved and not dirty:
-            self.empty_look.setdefault(agent_id, image)  # nothing there to clear: empty
+        if not moved and not dirty:  # nothing there to clear: empty, once the focus is drawn
+            later = self._waits.change(box, image, opts.clear_settle_s)  # a late focus ring
+            if later is not None:
+                image = self._waits.quiet(box, later, opts.quiet_s)
+            self.empty_look[agent_id] = image
             return image
         for _ in range(opts.clear_passes):
             check_focus()

@@ -15,6 +15,7 @@ from bot.cli_output import emit_json
 
 if TYPE_CHECKING:
     from core.ai.service import AIService
+    from core.planning import Plan
     from core.service import SwarmService
 
 ACTIONS = ("show", "approve", "discard")
@@ -22,6 +23,7 @@ MAX_CONTEXT_FILE = 2_000_000
 PLAN_HELP = """\
 swarm plan GOAL [--context-file F] [--yes] [--json]   ask the model for a task graph,
                                                      preview it, create it on approval
+     [--save-workflow NAME]                          and save it as a reusable workflow
 swarm plan show P-3 [--json]                         progress: done / total, what is blocked
 swarm plan approve P-3 | discard P-3                 decide on a draft (e.g. one from Discord)
 
@@ -37,6 +39,8 @@ def register(sub: Any) -> None:
     p.add_argument("--context-file", metavar="FILE",
                    help="a long text (a code review, an analysis) whose findings become tasks")
     p.add_argument("--yes", "-y", action="store_true", help="create the tasks without asking")
+    p.add_argument("--save-workflow", metavar="NAME",
+                   help="also save the plan as $SWARM_HOME/workflows/NAME.toml")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_plan)
     p = sub.add_parser("usage", help="AI calls, tokens and cost per purpose, model and day")
@@ -89,7 +93,13 @@ async def _plan_draft(ai: AIService, goal: str, args: argparse.Namespace) -> int
     if not args.yes and (args.context_file == "-" or not sys.stdin.isatty()):
         raise InvalidInput("no terminal to confirm in: add --yes to create the plan's tasks "
                            "without asking (nothing was created)")
+    if args.save_workflow:  # a bad name or a taken one stops before the model is asked
+        from core.workflows.writer import free_path
+
+        free_path(args.save_workflow, args.configuration.core.home / "workflows")
     plan = await ai.plans.draft(goal, _read_context(args.context_file), args.actor)
+    if args.save_workflow:
+        _save_workflow(plan, args)
     if not args.yes:
         print(render_preview(plan), file=sys.stderr if args.json else sys.stdout)
         question = f"Create these {len(plan.items)} tasks? [y/N] "
@@ -104,6 +114,15 @@ async def _plan_draft(ai: AIService, goal: str, args: argparse.Namespace) -> int
     else:
         print(render_progress(progress))
     return 0
+
+
+def _save_workflow(plan: Plan, args: argparse.Namespace) -> None:
+    from core.workflows import writer
+
+    flow = writer.from_plan(plan, args.save_workflow)
+    path = writer.save(flow, args.configuration.core.home / "workflows")
+    print(f"{plan.ref} saved as workflow {flow.name} ({path})",
+          file=sys.stderr if args.json else sys.stdout)
 
 
 def _read_context(path: str | None) -> str:

@@ -63,9 +63,13 @@ def register(sub: Any) -> None:
     cli_doctor.register(sub)
     cli_run.register(sub)
     cli_ai.register(sub)
-    from bot import cli_watch
+    from bot import cli_watch, cli_workspaces
 
     cli_watch.register(sub)
+    from bot import cli_workflows
+
+    cli_workflows.register(sub)
+    cli_workspaces.register(sub)
 
 
 def _agents(sub: Any) -> None:
@@ -78,9 +82,10 @@ def _agents(sub: Any) -> None:
         q = asub.add_parser(name, help=f"{name} one agent ({what})")
         q.add_argument("agent")
         q.set_defaults(handler=cmd_agent_pause, paused=paused)
-    from bot import cli_desktop
+    from bot import cli_desktop, cli_workspaces
 
     cli_desktop.register(asub)
+    cli_workspaces.register_agents(asub)
 
 
 def _task(sub: Any) -> None:
@@ -125,6 +130,11 @@ def _task_reports(tsub: Any) -> None:
         q.add_argument("--note", default="", help="what you did")
         _force_option(q)
         q.set_defaults(handler=cmd_task_report, action=name)
+    q = tsub.add_parser("note", help="a progress note (handed to whoever takes the task over)")
+    q.add_argument("id")
+    q.add_argument("text", help="the note (quote it)")
+    _force_option(q)
+    q.set_defaults(handler=cmd_task_note)
     q = tsub.add_parser("fail", help="you could not do the task")
     q.add_argument("id")
     q.add_argument("--reason", required=True)
@@ -142,6 +152,9 @@ def _task_reports(tsub: Any) -> None:
     q.add_argument("id")
     q.add_argument("after", nargs="+", metavar="DEP")
     q.set_defaults(handler=cmd_task_depend)
+    from bot import cli_workspaces
+
+    cli_workspaces.register_task(tsub)
 
 
 async def cmd_agents(service: SwarmService, args: argparse.Namespace) -> None:
@@ -201,6 +214,12 @@ async def cmd_task_report(service: SwarmService, args: argparse.Namespace) -> No
     await calls[action]()
     task = await service.get_task(args.id)
     print(fmt.task_line(task))
+
+
+async def cmd_task_note(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task note ID TEXT``."""
+    await service.note_task(args.id, args.actor, args.text, force=args.force)
+    print(f"note added to {(await service.get_task(args.id)).ref}")
 
 
 async def cmd_task_assign(service: SwarmService, args: argparse.Namespace) -> None:

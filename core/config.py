@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError
-from core.keys import PRESETS, KeyComboError, parse_combo
+from core.keys import PRESETS, TEXT_STEP, KeyComboError, parse_combo
 from core.models import Agent
 
 ALLOWED_KEYS = {"id", "role", "capabilities", "input", "watch", "capacity", "submit", "delivery",
-                "app", "input_box", "paste", "clear"}
+                "app", "input_box", "paste", "clear", "workspace", "captain",
+                "reset_between_tasks", "reset"}
 TOP_LEVEL_KEYS = {"agent"}
 DELIVERY_METHODS = ("gui", "inbox")
 AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -41,6 +42,9 @@ def load_agents(path: Path) -> list[Agent]:
         raise ConfigError(f"agents file {path} defines no agents: add [[agent]] tables")
     agents = [_parse_agent(path, i, entry) for i, entry in enumerate(entries, 1)]
     _check_unique(path, agents)
+    captains = [a.id for a in agents if a.captain]
+    if len(captains) > 1:
+        raise ConfigError(f"agents file {path}: only one captain, not {', '.join(captains)}")
     return agents
 
 
@@ -87,7 +91,30 @@ def _parse_agent(path: Path, index: int, entry: Any) -> Agent:
         clear=_clear_keys(entry.get("clear", list(preset.clear)), where),
         paste=_combo(entry.get("paste", preset.paste), "paste", where),
         set_primary=preset.set_primary,
+        workspace=_workspace(entry.get("workspace"), where),
+        captain=_flag(entry, "captain", where),
+        reset_between_tasks=_flag(entry, "reset_between_tasks", where),
+        reset=_reset_keys(entry.get("reset", list(preset.reset)), where),
     )
+
+
+def _flag(entry: dict[str, Any], key: str, where: str) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: {key} must be true or false")
+    return value
+
+
+def _workspace(value: Any, where: str) -> str | None:
+    """An absolute folder path (``~`` expanded), or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: workspace must be a folder path")
+    path = Path(value.strip()).expanduser()
+    if not path.is_absolute():
+        raise ConfigError(f"{where}: workspace must be an absolute path, not {value!r}")
+    return str(path)
 
 
 def _combo(value: Any, key: str, where: str) -> str:
@@ -95,6 +122,22 @@ def _combo(value: Any, key: str, where: str) -> str:
         return "+".join(parse_combo(value))
     except KeyComboError as exc:
         raise ConfigError(f"{where}: {key}: {exc}") from None
+
+
+def _reset_keys(value: Any, where: str) -> tuple[str, ...]:
+    """Steps of the reset action: key combinations, or ``text:...`` typed as it is."""
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{where}: reset must be a non-empty list of key combinations or "
+                          "\"text:...\" steps")
+    steps = []
+    for step in value:
+        if isinstance(step, str) and step.startswith(TEXT_STEP):
+            if not step[len(TEXT_STEP):].strip():
+                raise ConfigError(f"{where}: reset: {step!r} has no text")
+            steps.append(step)
+        else:
+            steps.append(_combo(step, "reset", where))
+    return tuple(steps)
 
 
 def _clear_keys(value: Any, where: str) -> tuple[str, ...]:

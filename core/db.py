@@ -187,6 +187,43 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX deliveries_by_agent ON deliveries(agent_id, id)",
     ),
+    (  # workflows and campaigns
+        """CREATE TABLE campaigns (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            workflow TEXT,
+            vars TEXT,
+            status TEXT NOT NULL DEFAULT 'open',
+            created_by TEXT NOT NULL DEFAULT '',
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            cancelled_at REAL,
+            finished_at REAL
+        )""",
+        "ALTER TABLE tasks ADD COLUMN campaign_id INTEGER REFERENCES campaigns(id)",
+        "ALTER TABLE tasks ADD COLUMN kind TEXT NOT NULL DEFAULT 'work'",
+        "CREATE INDEX tasks_by_campaign ON tasks(campaign_id) WHERE campaign_id IS NOT NULL",
+        """CREATE TABLE task_triggers (
+            task_id INTEGER NOT NULL REFERENCES tasks(id),
+            dep_id INTEGER NOT NULL REFERENCES tasks(id),
+            PRIMARY KEY (task_id, dep_id)
+        ) WITHOUT ROWID""",
+    ),
+    (  # workspaces (task heads and commits), onboarding
+        """CREATE TABLE task_work (
+            task_id INTEGER NOT NULL REFERENCES tasks(id),
+            agent_id TEXT NOT NULL,
+            path TEXT NOT NULL,
+            branch TEXT,
+            base TEXT,
+            start_sha TEXT,
+            end_sha TEXT,
+            started_at REAL NOT NULL,
+            finished_at REAL,
+            PRIMARY KEY (task_id, agent_id)
+        )""",
+        "ALTER TABLE agent_state ADD COLUMN onboarded_at REAL",
+    ),
     (  # the live message (and thread) of each task or message; agents' questions
         """CREATE TABLE posts (
             key TEXT PRIMARY KEY,

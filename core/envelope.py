@@ -13,8 +13,11 @@ def render(
     task_id: int | None = None,
     priority: Priority = Priority.normal,
     is_retry: bool = False,
+    workspace: tuple[str, str | None] | None = None,
+    handoff: str | None = None,
 ) -> str:
-    """Wrap ``text`` in the swarm envelope."""
+    """Wrap ``text`` in the swarm envelope; ``workspace``: the folder and branch to work in;
+    ``handoff``: what the previous agent left, when the task comes from another one."""
     head = [f"[swarm] from {sender} to {agent}"]
     if task_id is not None:
         head.append(f"task {task_ref(task_id)}")
@@ -22,11 +25,18 @@ def render(
     if is_retry:
         head.append("RETRY (this may repeat an earlier message)")
     lines = [" | ".join(head), "", text.rstrip()]
+    if handoff:
+        lines += ["", handoff.rstrip()]
+    if workspace is not None:
+        folder, branch = workspace
+        on = f" on branch {branch}" if branch else ""
+        lines += ["", f"Work in {folder}{on}: commit your changes there."]
     if task_id is not None:
         ref = task_ref(task_id)
         lines += [
             "",
             f"Report back from your terminal: swarm task start {ref}  (when you begin), "
+            f'swarm task note {ref} "progress so far"  (kept for whoever takes over), '
             f'swarm task done {ref} --note "what you did"  or  '
             f'swarm task fail {ref} --reason "why"',
         ]

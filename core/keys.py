@@ -19,6 +19,7 @@ NAMED_KEYS = frozenset(
 )
 ALIASES = {"control": "ctrl", "return": "enter", "del": "delete", "esc": "escape"}
 CHARACTERS = frozenset(string.ascii_lowercase + string.digits + "`-=[]\\;',./")
+TEXT_STEP = "text:"  # a reset step typed as text (``"text:/clear"``), not pressed as keys
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,16 @@ class AppPreset:
     paste: str
     submit: str
     set_primary: bool  # also put the text in the PRIMARY selection (Shift+Insert, middle click)
+    reset: tuple[str, ...]  # steps that clear the agent's conversation (keys or text:...)
 
 
 PRESETS = {
     # Cursor, VS Code, Windsurf: Electron/Chromium text inputs.
-    "chat": AppPreset(("ctrl+a", "delete"), "ctrl+v", "enter", set_primary=False),
+    "chat": AppPreset(("ctrl+a", "delete"), "ctrl+v", "enter", set_primary=False,
+                      reset=("ctrl+l",)),
     # Claude Code, Codex CLI, Aider, Gemini CLI in a terminal (readline-like line editing).
-    "terminal": AppPreset(("ctrl+e", "ctrl+u"), "ctrl+shift+v", "enter", set_primary=True),
+    "terminal": AppPreset(("ctrl+e", "ctrl+u"), "ctrl+shift+v", "enter", set_primary=True,
+                          reset=(f"{TEXT_STEP}/clear", "enter")),
 }
 
 

@@ -46,6 +46,7 @@ class TaskStatus(enum.StrEnum):
     done = "done"
     failed = "failed"
     cancelled = "cancelled"
+    skipped = "skipped"  # a workflow step whose condition was false, or an unneeded branch
 
     @classmethod
     def parse(cls, value: str) -> TaskStatus:
@@ -58,7 +59,7 @@ class TaskStatus(enum.StrEnum):
 
 
 ACTIVE = (TaskStatus.assigned, TaskStatus.in_progress)
-FINISHED = (TaskStatus.done, TaskStatus.failed, TaskStatus.cancelled)
+FINISHED = (TaskStatus.done, TaskStatus.failed, TaskStatus.cancelled, TaskStatus.skipped)
 
 
 class DeliveryState(enum.StrEnum):
@@ -109,6 +110,10 @@ class Agent:
     clear: tuple[str, ...] = ("ctrl+a", "delete")  # key combinations that empty the input
     paste: str = "ctrl+v"
     set_primary: bool = False  # also put the text in the PRIMARY selection
+    workspace: str | None = None  # the agent's own folder (agents file), else swarm's worktree
+    captain: bool = False  # the agent the others ask (role templates name it)
+    reset_between_tasks: bool = False  # clear the agent's context before each new task
+    reset: tuple[str, ...] = ("ctrl+l",)  # the reset action: key combinations or "text:..."
 
     def can_take(self, role: str | None, capabilities: tuple[str, ...]) -> bool:
         """True when this agent has the role (if any) and every capability asked for."""
@@ -189,6 +194,8 @@ class TaskSpec:
     agent: str | None = None
     after: tuple[str | int, ...] = ()
     ref: str | None = None
+    kind: str = "work"  # work | gate (a person decides) | on_failure | skip (see task_rules)
+    on_failure: tuple[str | int, ...] = ()  # runs only if one of these fails
 
 
 @dataclass(frozen=True)
@@ -233,6 +240,7 @@ class Delivery:
     attempts: int = 0
     reason: str | None = None
     is_retry: bool = False
+    target: str = ""  # the message's target: agent:X, role:R, all, reset:X (a reset action)
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for ``--json`` output."""

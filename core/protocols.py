@@ -20,6 +20,7 @@ class Parcel:
     task_id: int | None = None
     priority: Priority = Priority.normal
     is_retry: bool = False
+    reset: tuple[str, ...] = ()  # not a message: the agent's reset action (keys, "text:...")
 
 
 class Deliverer(Protocol):

@@ -33,7 +33,7 @@ BATCH = 2000
 TEMP_MAX_AGE_S = 60.0
 EVERY_S = 3600.0
 DAY_S = 86_400.0
-_FINISHED = "('done', 'failed', 'cancelled')"
+_FINISHED = "('done', 'failed', 'cancelled', 'skipped')"
 
 
 @dataclass

@@ -19,9 +19,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from core.envelope import render
+from core import prompt
 from core.models import Delivery, Receipt
-from core.protocols import Deliverer, Parcel, Timer
+from core.protocols import Deliverer, Timer
 from core.service import SwarmService
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ class Scheduler:
         self.deliverer = deliverer
         self.timers = list(timers)
         self.poll_s = poll_s
+        self._onboarding: set[int] = set()  # deliveries whose parcels onboarded their agent
         self.delivery_timeout_s = delivery_timeout_s
         self._assign_wake = asyncio.Event()
         self._deliver_wake = asyncio.Event()
@@ -100,7 +101,9 @@ class Scheduler:
         while not (stop and stop.is_set()) and (
                 delivery := await self.service.claim_delivery()) is not None:
             receipt = await self._deliver(delivery)
-            await self.service.record_receipt(delivery, receipt)
+            onboarded = delivery.id in self._onboarding
+            self._onboarding.discard(delivery.id)
+            await self.service.record_receipt(delivery, receipt, onboarded=onboarded)
             count += 1
         return count
 
@@ -275,16 +278,18 @@ class Scheduler:
         agent = self.service.agents.get(delivery.agent)
         if agent is None:
             return Receipt.failed(f"{delivery.agent} is no longer configured", retryable=False)
-        text = render(delivery.text, sender=delivery.sender, agent=agent.id,
-                      task_id=delivery.task_id, priority=delivery.priority,
-                      is_retry=delivery.is_retry)
-        parcel = Parcel(delivery.id, agent, text, delivery.sender, delivery.task_id,
-                        delivery.priority, delivery.is_retry)
+        steps = await prompt.plan(self.service, delivery, agent)
         timeout = self.delivery_timeout()
         try:
-            return await asyncio.wait_for(self.deliverer.deliver(parcel), timeout)
+            for parcel in steps.parcels:
+                receipt = await asyncio.wait_for(self.deliverer.deliver(parcel), timeout)
+                if not receipt.ok:
+                    return receipt
         except TimeoutError:
             return Receipt.failed(f"no answer within {timeout:g} s")
         except Exception as exc:
             log.exception("deliverer failed on delivery %d", delivery.id)
             return Receipt.failed(f"deliverer error: {exc}")
+        if steps.onboards and receipt.ok:
+            self._onboarding.add(delivery.id)  # recorded with the receipt
+        return receipt

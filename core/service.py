@@ -25,6 +25,7 @@ from core.models import (
 )
 from core.protocols import Clock, SystemClock
 from core.settings import Settings
+from core.workspaces.tracker import WorkspaceTracker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -41,6 +42,7 @@ class SwarmService:
         self.db = db
         self.clock = clock
         self.kill_switch = KillSwitch(settings.home)
+        self.workspaces = WorkspaceTracker(self)
         self._listeners: list[Callable[[], None]] = []
 
     @classmethod
@@ -117,11 +119,19 @@ class SwarmService:
         """The agent has begun (or reports progress); ``force``: another agent reports anyway."""
         await self.write(actor, tasks.start, parse_task_ref(ref), note, force)
 
+    async def note_task(
+        self, ref: str | int, actor: str, note: str, *, force: bool = False
+    ) -> None:
+        """A progress note on an active task (the handoff carries it to a next agent)."""
+        await self.write(actor, tasks.add_note, parse_task_ref(ref), note, force)
+
     async def complete_task(
         self, ref: str | int, actor: str, note: str = "", *, force: bool = False
     ) -> None:
-        """The agent finished the task; ``force``: another agent reports anyway."""
-        await self.write(actor, tasks.complete, parse_task_ref(ref), note, force)
+        """The agent finished the task (its commits, in a workspace, join the history)."""
+        task_id = parse_task_ref(ref)
+        await self.write(actor, tasks.complete, task_id, note, force)
+        await self.workspaces.after_done(task_id, actor)
 
     async def fail_task(
         self, ref: str | int, actor: str, reason: str, *, force: bool = False
@@ -224,15 +234,20 @@ class SwarmService:
         return await self.write(actor, messages.claim)
 
     async def record_receipt(
-        self, delivery: Delivery, receipt: Receipt, actor: str = "delivery"
+        self, delivery: Delivery, receipt: Receipt, actor: str = "delivery",
+        *, onboarded: bool = False,
     ) -> str:
-        """Store how a delivery went. A database that stays locked (or full) past the busy
-        timeout is retried with backoff until the receipt lands: a delivery this process
-        owns never stays ``delivering`` without an outcome."""
+        """Store how a delivery went (``onboarded``: it carried its agent's onboarding). A
+        database that stays locked (or full) past the busy timeout is retried with backoff
+        until the receipt lands: a delivery this process owns never stays ``delivering``
+        without an outcome."""
+        from core.onboarding import record_receipt_onboarded
+
+        record = record_receipt_onboarded if onboarded else scheduling.record_receipt
         delay = RECEIPT_RETRY_FIRST_S
         while True:
             try:
-                return await self.write(actor, scheduling.record_receipt, delivery, receipt)
+                return await self.write(actor, record, delivery, receipt)
             except sqlite3.OperationalError as exc:
                 log.warning("receipt of delivery %d not written (%s); retrying in %.2g s",
                             delivery.id, exc, delay)

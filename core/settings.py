@@ -66,12 +66,17 @@ def _config_path(env: Mapping[str, str], home: Path, explicit: str | Path | None
     return in_home if in_home.is_file() else bundled_agents_file()
 
 
-@functools.cache
 def bundled_agents_file() -> Path:
     """The agents file shipped with swarm (package data ``core/bundled/agents.toml``)."""
+    return bundled_file("agents.toml")
+
+
+@functools.cache
+def bundled_file(name: str) -> Path:
+    """A file or folder shipped with swarm under ``core/bundled/`` (package data)."""
     from importlib.resources import as_file, files  # ~10 ms: only when it is needed
 
-    resource = files("core") / "bundled" / "agents.toml"
+    resource = files("core") / "bundled" / name
     if isinstance(resource, Path):
         return resource
     stack = contextlib.ExitStack()  # installed as a zip: a temporary copy for this process

@@ -143,7 +143,7 @@ def list_tasks(
     """Tasks filtered by status (or unfinished ones) and/or assignee, newest first."""
     where, args = [], []
     if open_only and status is None:
-        where.append("status NOT IN ('done', 'failed', 'cancelled')")
+        where.append("status NOT IN ('done', 'failed', 'cancelled', 'skipped')")
     if status is not None:
         where.append("status = ?")
         args.append(status.value)
@@ -202,12 +202,13 @@ def row_to_delivery(row: sqlite3.Row) -> Delivery:
         attempts=row["attempts"],
         reason=row["reason"],
         is_retry=row["attempts"] > 0,
+        target=row["target"],
     )
 
 
 DELIVERY_SELECT = (
     "SELECT d.id, d.message_id, d.agent_id, d.state, d.attempts, d.reason, "
-    "m.text, m.sender, m.task_id, m.priority FROM deliveries d "
+    "m.text, m.sender, m.task_id, m.priority, m.target FROM deliveries d "
     "JOIN messages m ON m.id = d.message_id"
 )
 

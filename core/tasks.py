@@ -7,26 +7,33 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from core import messages
+from core import campaign_end, messages, task_rules
 from core.context import Ctx, check_chars
 from core.errors import DependencyError, InvalidInput, InvalidState, NotFound, Unassignable
 from core.models import ACTIVE, FINISHED, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
 from core.store import get_task, insert_event, task_exists
 
+KINDS = ("work", "gate", "on_failure", "skip")
+
 
 def create_tasks(
-    conn: sqlite3.Connection, ctx: Ctx, specs: Sequence[TaskSpec], plan_id: str | None = None
+    conn: sqlite3.Connection, ctx: Ctx, specs: Sequence[TaskSpec], plan_id: str | None = None,
+    campaign_id: int | None = None,
 ) -> list[int]:
     """Validate and insert a batch of tasks (refs may point at each other); return ids."""
     if not specs:
         raise InvalidInput("nothing to create")
     checked = [_check_spec(ctx, spec) for spec in specs]
     order, local, external = _resolve_after(conn, specs)
+    refs = {s.ref: i for i, s in enumerate(specs) if s.ref}
     ids: dict[int, int] = {}
     for index in order:
         spec, priority = checked[index]
         deps = sorted({*external[index], *(ids[j] for j in local[index])})
-        ids[index] = _insert_task(conn, ctx, spec, priority, deps, plan_id)
+        triggers = {ids[refs[d]] if isinstance(d, str) and d in refs else _existing_dep(conn, d)
+                    for d in spec.on_failure}
+        ids[index] = _insert_task(conn, ctx, spec, priority, deps, (plan_id, campaign_id),
+                                  sorted(triggers))
     return [ids[i] for i in range(len(specs))]
 
 
@@ -51,7 +58,10 @@ def _check_spec(ctx: Ctx, spec: TaskSpec) -> tuple[TaskSpec, Priority]:
         )
     if agent is None and not any(a.can_take(role, caps) for a in ctx.agents.values()):
         raise Unassignable(f"no configured agent can take a task for {_need(role, caps)}")
-    clean = TaskSpec(title, details, priority, role, caps, agent, spec.after, spec.ref)
+    if spec.kind not in KINDS:
+        raise InvalidInput(f"unknown task kind {spec.kind!r}: kinds are {', '.join(KINDS)}")
+    clean = TaskSpec(title, details, priority, role, caps, agent, spec.after, spec.ref,
+                     spec.kind, spec.on_failure)
     return clean, priority
 
 
@@ -70,7 +80,7 @@ def _resolve_after(
     external: list[list[int]] = []
     for spec in specs:
         mine_local, mine_ext = [], []
-        for dep in spec.after:
+        for dep in dict.fromkeys((*spec.after, *spec.on_failure)):
             if isinstance(dep, str) and dep in refs:
                 mine_local.append(refs[dep])
             else:
@@ -121,19 +131,22 @@ def _insert_task(
     spec: TaskSpec,
     priority: Priority,
     deps: list[int],
-    plan_id: str | None,
+    group: tuple[str | None, int | None],
+    triggers: list[int],
 ) -> int:
     cur = conn.execute(
         "INSERT INTO tasks (title, details, priority, role, capabilities, pinned_agent, status, "
-        "max_attempts, created_by, created_at, updated_at, plan_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, 'blocked', ?, ?, ?, ?, ?)",
+        "max_attempts, created_by, created_at, updated_at, plan_id, campaign_id, kind) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'blocked', ?, ?, ?, ?, ?, ?, ?)",
         (spec.title, spec.details, int(priority), spec.role, json.dumps(list(spec.capabilities)),
-         spec.agent, ctx.settings.max_attempts, ctx.actor, ctx.now, ctx.now, plan_id),
+         spec.agent, ctx.settings.max_attempts, ctx.actor, ctx.now, ctx.now, *group, spec.kind),
     )
     task_id = int(cur.lastrowid or 0)
     conn.executemany(
-        "INSERT INTO task_deps (task_id, dep_id) VALUES (?, ?)", [(task_id, d) for d in deps]
-    )
+        "INSERT INTO task_deps (task_id, dep_id) VALUES (?, ?)",
+        [(task_id, d) for d in sorted({*deps, *triggers})])
+    conn.executemany("INSERT INTO task_triggers (task_id, dep_id) VALUES (?, ?)",
+                     [(task_id, d) for d in triggers])
     after = f" after {', '.join(task_ref(d) for d in deps)}" if deps else ""
     insert_event(conn, ctx.now, "task.created",
                  f"{task_ref(task_id)} created by {ctx.actor}: {spec.title} "
@@ -143,40 +156,46 @@ def _insert_task(
     return task_id
 
 
-def blocking_reason(conn: sqlite3.Connection, task_id: int) -> str | None:
-    """Why a task cannot run yet, or None when every dependency is done."""
+def dependency_states(
+    conn: sqlite3.Connection, task_id: int, triggers: bool = True
+) -> list[tuple[int, str, bool]]:
+    """Each dependency of a task: its id, its status and whether it is a failure trigger
+    (only an ``on_failure`` task has triggers: ``triggers=False`` skips the lookup)."""
+    if not triggers:
+        plain = conn.execute("SELECT t.id, t.status FROM task_deps d JOIN tasks t ON "
+                             "t.id = d.dep_id WHERE d.task_id = ? ORDER BY t.id", (task_id,))
+        return [(i, s, False) for i, s in plain]
     rows = conn.execute(
-        "SELECT t.id, t.status FROM task_deps d JOIN tasks t ON t.id = d.dep_id "
-        "WHERE d.task_id = ? ORDER BY t.id", (task_id,)
-    ).fetchall()
-    broken = [f"{task_ref(i)} {s}" for i, s in rows if s in ("failed", "cancelled")]
-    if broken:
-        return f"dependency {', '.join(broken)}"
-    waiting = [task_ref(i) for i, s in rows if s != "done"]
-    return f"waiting for {', '.join(waiting)}" if waiting else None
+        "SELECT t.id, t.status, g.dep_id IS NOT NULL FROM task_deps d "
+        "JOIN tasks t ON t.id = d.dep_id LEFT JOIN task_triggers g "
+        "ON g.task_id = d.task_id AND g.dep_id = d.dep_id WHERE d.task_id = ? ORDER BY t.id",
+        (task_id,)).fetchall()
+    return [(i, s, bool(trigger)) for i, s, trigger in rows]
 
 
 def settle(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
-    """Put a not-yet-started task in ``ready`` or ``blocked`` (with its reason)."""
-    status, reason = conn.execute(
-        "SELECT status, reason FROM tasks WHERE id = ?", (task_id,)
+    """Put a not-yet-started task in ``ready``, ``blocked`` (with its reason) or ``skipped``,
+    by the rule of its kind (:mod:`core.task_rules`)."""
+    status, reason, kind = conn.execute(
+        "SELECT status, reason, kind FROM tasks WHERE id = ?", (task_id,)
     ).fetchone()
     if status not in ("blocked", "ready"):
         return
-    why = blocking_reason(conn, task_id)
-    new_status = "blocked" if why else "ready"
+    deps = dependency_states(conn, task_id, triggers=kind == "on_failure")
+    new_status, why = task_rules.decide(kind, deps)
     if (new_status, why) == (status, reason):
         return
     conn.execute(
-        "UPDATE tasks SET status = ?, reason = ?, updated_at = ? WHERE id = ?",
-        (new_status, why, ctx.now, task_id),
+        "UPDATE tasks SET status = ?, reason = ?, updated_at = ?, finished_at = ? WHERE id = ?",
+        (new_status, why, ctx.now, ctx.now if new_status == "skipped" else None, task_id),
     )
     ref = task_ref(task_id)
-    text = f"{ref} is blocked: {why}" if why else f"{ref} is ready"
-    # "waiting" is the normal state of a dependent task; "blocked" needs a person's attention
-    kind = "task.ready" if not why else "task.waiting" if why.startswith("waiting") else \
-        "task.blocked"
-    insert_event(conn, ctx.now, kind, text, task_id=task_id, actor=ctx.actor)
+    text = f"{ref} is ready" if new_status == "ready" else f"{ref} is {why}" \
+        if new_status == "skipped" else f"{ref} is blocked: {why}"
+    insert_event(conn, ctx.now, task_rules.event_kind(new_status, why), text, task_id=task_id,
+                 actor=ctx.actor)
+    if new_status == "skipped":
+        settle_dependents(conn, ctx, task_id)
 
 
 def settle_dependents(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
@@ -184,6 +203,7 @@ def settle_dependents(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     rows = conn.execute("SELECT task_id FROM task_deps WHERE dep_id = ?", (task_id,)).fetchall()
     for (dependent,) in rows:
         settle(conn, ctx, dependent)
+    campaign_end.note_if_finished(conn, ctx, task_id)
 
 
 def add_dependencies(conn: sqlite3.Connection, ctx: Ctx, task_id: int, after: list[int]) -> None:
@@ -241,6 +261,19 @@ def start(
     insert_event(conn, ctx.now, kind, f"{text}{by}: {note}" if note else text + by,
                  task_id=task_id, agent=agent, actor=ctx.actor,
                  data={**(data or {}), "note": note} if note else data)
+
+
+def add_note(
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str, force: bool = False
+) -> None:
+    """A progress note on an active task (kept for whoever takes the task over)."""
+    _, agent = _active(conn, task_id, "noted")
+    by, data = ctx.report_by(task_ref(task_id), agent, force)
+    note = ctx.check_text(note, "note")
+    _touch_agent(conn, ctx, agent)
+    insert_event(conn, ctx.now, "task.note", f"{task_ref(task_id)} note by {agent}{by}: {note}",
+                 task_id=task_id, agent=agent, actor=ctx.actor,
+                 data={**(data or {}), "note": note})
 
 
 def complete(

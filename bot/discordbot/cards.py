@@ -14,23 +14,24 @@ from core.text import one_line, shorten
 class NotifyLevel(enum.StrEnum):
     """``SWARM_NOTIFY``: how much reaches the channel."""
 
-    quiet = "quiet"  # failures (tasks, deliveries, schedules) and alerts only
+    quiet = "quiet"  # failures (tasks, deliveries, schedules), questions, campaign ends, alerts
     normal = "normal"  # one live message per task, notes in its thread, failed receipts
     verbose = "verbose"  # also every task event and delivery receipt in the task's thread
 
 
 STATE_ICONS = {TaskStatus.blocked: "⛔", TaskStatus.ready: "🆕", TaskStatus.assigned: "📨",
                TaskStatus.in_progress: "🔨", TaskStatus.done: "✅", TaskStatus.failed: "❌",
-               TaskStatus.cancelled: "🚫"}
+               TaskStatus.cancelled: "🚫", TaskStatus.skipped: "⏭️"}
 CARD_KINDS = frozenset({
     "task.created", "task.ready", "task.waiting", "task.blocked", "task.assigned",
     "task.started", "task.progress", "task.done", "task.failed", "task.cancelled",
     "task.retried", "task.requeued", "task.lease_expired", "task.pinned", "task.dependencies",
-    "task.asked", "task.answered",
+    "task.asked", "task.answered", "task.note",
 })
 FAILURE_KINDS = frozenset({"task.failed", "delivery.failed", "schedule.failed", "alert.opened",
                            "task.asked", "task.answered"})  # shown even when quiet
-NOTE_KINDS = frozenset({"task.started", "task.progress", "task.done"})  # posted when noted
+# posted in the thread when they carry a note:
+NOTE_KINDS = frozenset({"task.started", "task.progress", "task.done", "task.note"})
 THREAD_KINDS = frozenset({"task.failed", "task.requeued", "task.lease_expired",
                           "delivery.failed", "task.asked", "task.answered"})  # (normal)
 THREAD_ICONS = {"task.asked": "❓", "task.answered": "💬", "task.failed": "❌",

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.discordbot import ai_commands, commands, history_commands, watch_commands
+from bot.discordbot import (
+    ai_commands,
+    commands,
+    history_commands,
+    watch_commands,
+    workflow_commands,
+    workspace_commands,
+)
 from bot.discordbot.access import Access, access_of, needed_for, refusal
 from bot.discordbot.notifier import Notifier
 from bot.discordbot.settings import DiscordSettings
@@ -102,11 +109,15 @@ class SwarmBot(discord.Client):
         ai_commands.register(self)
         watch_commands.register(self)
         history_commands.register(self)
+        workflow_commands.register(self)
+        workspace_commands.register(self)
 
     async def setup_hook(self) -> None:
         """Check the configured guild and channels, sync commands, start the notifier."""
         await self._check_guild_and_channels()
-        self.add_dynamic_items(TaskButton, ai_commands.PlanButton)
+        self.add_dynamic_items(TaskButton, ai_commands.PlanButton,
+                               workflow_commands.GateButton,
+                               workspace_commands.MergeButton)
         guild = discord.Object(self.settings.guild_id or 0)
         self.tree.copy_global_to(guild=guild)
         await self.tree.sync(guild=guild)

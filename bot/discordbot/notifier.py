@@ -50,7 +50,8 @@ FIRST_START_BACKLOG = 200
 TASK_LINE_KINDS = frozenset({"task.created", "task.assigned", "task.done", "task.failed",
                              "task.blocked", "task.cancelled", "task.requeued",
                              "task.lease_expired", "delivery.delivered", "delivery.failed"})
-QUIET_LINE_KINDS = frozenset({"schedule.failed", "input.paused", "input.resumed"})
+QUIET_LINE_KINDS = frozenset({"schedule.failed", "input.paused", "input.resumed",
+                              "campaign.finished", "campaign.cancelled"})
 
 
 class Notifier:

@@ -15,6 +15,7 @@ POSTED_KINDS = frozenset({
     "delivery.failed", "input.paused", "input.resumed", "agent.paused", "agent.resumed",
     "agent.nudged", "schedule.failed", "schedule.ran", "alert.opened", "alert.cleared",
     "summary.posted", "plan.created", "plan.approved", "plan.discarded",
+    "campaign.finished", "campaign.cancelled",
 })
 ALERT_KINDS = frozenset({"alert.opened", "alert.cleared"})
 LONG_KINDS = frozenset({"summary.posted"})

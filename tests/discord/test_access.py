@@ -14,9 +14,10 @@ from bot.discordbot.settings import DiscordSettings
 from core.service import SwarmService
 from tests.discord.conftest import World, slash
 
-# The README: admins only may use /pause, /resume, /task assign, /agent pause|resume,
-# /screenshot and the Reassign button.
-ADMIN_COMMANDS = {"pause", "resume", "task assign", "agent pause", "agent resume", "screenshot"}
+# The README: admins only may use /pause, /resume, /task assign, /agent pause|resume|reset,
+# /task merge, /screenshot and the Reassign and Merge buttons.
+ADMIN_COMMANDS = {"pause", "resume", "task assign", "agent pause", "agent resume", "screenshot",
+                  "task merge", "agent reset"}
 ADMIN_BUTTONS = {"reassign"}
 
 

@@ -1,0 +1,203 @@
+"""/workflow list|run and /campaign show, with Approve / Reject buttons on waiting gates."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import Choice
+
+from bot.discordbot.access import Access
+from bot.discordbot.commands import actor
+from bot.discordbot.render import code_block_chunks
+from core.errors import InvalidInput, SwarmError
+from core.models import task_ref
+from core.text import one_line, shorten
+from core.workflows import Workflow, WorkflowService
+from core.workflows.expand import as_text
+from core.workflows.model import Var
+from core.workflows.view import campaign_text
+
+if TYPE_CHECKING:
+    from bot.discordbot.client import SwarmBot
+
+log = logging.getLogger(__name__)
+MAX_GATE_BUTTONS = 10  # two buttons each: within Discord's 25 components
+MODAL_FIELDS = 5  # Discord's limit of text inputs in a modal
+
+
+class GateButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                 template=r"swarm:gate:(?P<action>approve|reject):(?P<task>\d+)"):
+    """Approve or reject a gate step; the custom id carries both, so it survives restarts."""
+
+    needed = Access.admin
+
+    def __init__(self, action: str, task_id: int) -> None:
+        style = discord.ButtonStyle.success if action == "approve" else discord.ButtonStyle.danger
+        super().__init__(discord.ui.Button(
+            label=f"{action.capitalize()} {task_ref(task_id)}", style=style,
+            custom_id=f"swarm:gate:{action}:{task_id}"))
+        self.action = action
+        self.task_id = task_id
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> GateButton:
+        """Rebuild the button from its custom id."""
+        return cls(match["action"], int(match["task"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Approve the gate (its dependents are released) or reject it (they are cancelled)."""
+        bot: SwarmBot = interaction.client  # type: ignore[assignment]
+        if not await bot.authorize(interaction, f"button gate {self.action}", self.needed):
+            return
+        flows = WorkflowService(bot.service)
+        ref = task_ref(self.task_id)
+        try:
+            if self.action == "approve":
+                await flows.approve(ref, actor(interaction))
+                text = f"✅ {ref} approved by {interaction.user.name}"
+            else:
+                cancelled = await flows.reject(ref, actor(interaction))
+                text = (f"🛑 {ref} rejected by {interaction.user.name}; cancelled "
+                        f"{', '.join(task_ref(i) for i in cancelled) or 'nothing else'}")
+        except SwarmError as exc:
+            await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
+            return
+        await interaction.response.send_message(one_line(text))
+
+
+def gate_buttons(task_ids: list[int]) -> discord.ui.View | None:
+    """Approve and Reject for each waiting gate (at most ``MAX_GATE_BUTTONS``)."""
+    if not task_ids:
+        return None
+    view = discord.ui.View(timeout=None)
+    for task_id in task_ids[:MAX_GATE_BUTTONS]:
+        view.add_item(GateButton("approve", task_id))
+        view.add_item(GateButton("reject", task_id))
+    return view
+
+
+def parse_var_text(text: str) -> dict[str, str]:
+    """``"version=1.4; modules=api,cli"`` as a dict (``;`` or a new line between pairs)."""
+    values: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in re.split(r"[;\n]", text))):
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"variables: {pair!r} is not NAME=VALUE")
+        values[name.strip()] = value.strip()
+    return values
+
+
+class VariablesModal(discord.ui.Modal):
+    """One text input per variable of a workflow (up to five), then the run."""
+
+    def __init__(self, flows: WorkflowService, flow: Workflow, dry_run: bool) -> None:
+        super().__init__(title=shorten(f"Run {flow.name}", 45), timeout=600)
+        self.flows = flows
+        self.flow = flow
+        self.dry_run = dry_run
+        self.fields: dict[str, discord.ui.TextInput[VariablesModal]] = {}
+        for var in list(flow.vars.values())[:MODAL_FIELDS]:
+            field: discord.ui.TextInput[VariablesModal] = discord.ui.TextInput(
+                label=shorten(var.name, 45), required=var.required, max_length=4000,
+                default=_default_text(var), placeholder=shorten(_hint(var), 100))
+            self.add_item(field)
+            self.fields[var.name] = field
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        """Run (or preview) the workflow with the values typed; errors answer ephemerally."""
+        given = {name: f.value for name, f in self.fields.items() if f.value.strip()}
+        try:
+            await _run_or_preview(interaction, self.flows, self.flow, given, self.dry_run)
+        except SwarmError as exc:
+            await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
+
+
+def _default_text(var: Var) -> str | None:
+    return None if var.default is None else shorten(as_text(var.default), 4000)
+
+
+def _hint(var: Var) -> str:
+    kind = "comma-separated list" if var.type == "list" else var.type
+    return f"{kind}: {var.description}" if var.description else kind
+
+
+async def _run_or_preview(interaction: discord.Interaction, flows: WorkflowService,
+                          flow: Workflow, given: dict[str, str], dry_run: bool) -> None:
+    plan = await flows.plan(flow, given)
+    if dry_run:
+        lines = [f"{p.spec.ref} [{p.kind}] {p.spec.title}"
+                 + (f" (after {', '.join(map(str, p.spec.after))})" if p.spec.after else "")
+                 for p in plan.tasks]
+        await _send(interaction, f"{flow.name}: {len(plan.tasks)} tasks would be created\n"
+                    + "\n".join(lines))
+        return
+    result = await flows.run(plan, actor(interaction))
+    await _send(interaction, f"{result.campaign} started: {len(result.task_ids)} tasks "
+                f"({task_ref(result.task_ids[0])}..{task_ref(result.task_ids[-1])})")
+
+
+def register(bot: SwarmBot) -> None:
+    """Add /workflow list|run and /campaign show."""
+    bot.tree.add_command(_workflow_group(bot))
+    bot.tree.add_command(_campaign_group(bot))
+
+
+def _workflow_group(bot: SwarmBot) -> app_commands.Group:
+    group = app_commands.Group(name="workflow", description="Reusable task graphs")
+    flows = WorkflowService(bot.service)
+
+    @group.command(name="list", description="The workflows that can be run")
+    async def list_(interaction: discord.Interaction) -> None:
+        lines = [f"{name}: {flows.find(name).description}" for name, _ in flows.available()]
+        await _send(interaction, "\n".join(lines) or "no workflows")
+
+    @group.command(name="run", description="Create a workflow's tasks, grouped in a campaign")
+    @app_commands.describe(name="the workflow",
+                           variables="NAME=VALUE pairs separated by ; (without: a form asks)",
+                           dry_run="only show the task graph; create nothing")
+    async def run(interaction: discord.Interaction, name: str, variables: str = "",
+                  dry_run: bool = False) -> None:
+        flow = flows.find(name)
+        if not variables.strip() and flow.vars and len(flow.vars) <= MODAL_FIELDS:
+            await interaction.response.send_modal(VariablesModal(flows, flow, dry_run))
+            return
+        await _run_or_preview(interaction, flows, flow, parse_var_text(variables), dry_run)
+
+    @run.autocomplete("name")
+    async def names(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+        return [Choice(name=n, value=n) for n, _ in flows.available()
+                if current.lower() in n.lower()][:25]
+
+    return group
+
+
+def _campaign_group(bot: SwarmBot) -> app_commands.Group:
+    group = app_commands.Group(name="campaign", description="Groups of tasks followed to the end")
+
+    @group.command(name="show", description="Progress of a campaign; gates to approve")
+    async def show(interaction: discord.Interaction, id: str) -> None:
+        campaign = await WorkflowService(bot.service).campaign(id)
+        view = gate_buttons([t.id for t in campaign.gates_waiting])
+        await _send(interaction, campaign_text(campaign, time.time()), view)
+
+    return group
+
+
+async def _send(interaction: discord.Interaction, text: str,
+                view: discord.ui.View | None = None) -> None:
+    """The text in code blocks (split to fit); the view on the last piece."""
+    pieces = code_block_chunks(shorten(text, 20_000))
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        kwargs: dict[str, Any] = {"view": view} if last and view is not None else {}
+        if index == 0:
+            await interaction.response.send_message(piece, **kwargs)
+        else:
+            await interaction.followup.send(piece, **kwargs)

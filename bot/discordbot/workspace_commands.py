@@ -1,0 +1,100 @@
+"""/task diff, /task merge (admins, with a confirmation button) and /agent reset."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.discordbot.access import ADMIN_ONLY, Access
+from bot.discordbot.commands import actor, agent_choices
+from core.errors import InvalidInput, SwarmError
+from core.models import task_ref
+
+if TYPE_CHECKING:
+    from bot.discordbot.client import SwarmBot
+
+MAX_BRANCH = 60  # the button's custom id carries the target branch (Discord allows 100)
+
+
+class MergeButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                  template=r"swarm:merge:(?P<task>\d+)(?::(?P<into>.+))?"):
+    """Confirms a merge; the custom id carries the task and the target, so it survives
+    restarts."""
+
+    needed = Access.admin
+
+    def __init__(self, task_id: int, into: str | None) -> None:
+        custom_id = f"swarm:merge:{task_id}" + (f":{into}" if into else "")
+        super().__init__(discord.ui.Button(label="Merge", style=discord.ButtonStyle.danger,
+                                           custom_id=custom_id))
+        self.task_id = task_id
+        self.into = into
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> MergeButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["task"]), match["into"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Merge, then replace the confirmation by the outcome."""
+        bot: SwarmBot = interaction.client  # type: ignore[assignment]
+        ref = task_ref(self.task_id)
+        if not await bot.authorize(interaction, "button merge", self.needed, ref):
+            return
+        try:
+            said = await bot.service.workspaces.merge(ref, actor(interaction), self.into)
+        except SwarmError as exc:
+            await interaction.response.edit_message(content=f"⚠️ {exc}", view=None)
+            return
+        await interaction.response.edit_message(content=f"🔀 {said}", view=None)
+
+
+def register(bot: SwarmBot) -> None:
+    """Add /task diff, /task merge and /agent reset to the groups of ``commands``."""
+    task = bot.tree.get_command("task")
+    agent = bot.tree.get_command("agent")
+    assert isinstance(task, app_commands.Group) and isinstance(agent, app_commands.Group)
+
+    @task.command(name="diff", description="The diff of a task's commits, as a file")
+    async def diff(interaction: discord.Interaction, id: str) -> None:
+        found = await bot.service.get_task(id)
+        text = await bot.service.workspaces.diff(found.id)
+        if not text:
+            await interaction.response.send_message(f"{found.ref}: no changes")
+            return
+        await interaction.response.send_message(
+            f"{found.ref}: {text.count(chr(10))} diff lines",
+            file=discord.File(io.BytesIO(text.encode()), filename=f"{found.ref}.diff"))
+
+    @task.command(name="merge", description="Merge a task's commits (admins; asks first)",
+                  extras=ADMIN_ONLY)
+    @app_commands.describe(into="target branch (default: the workspace's base)")
+    async def merge(interaction: discord.Interaction, id: str, into: str | None = None) -> None:
+        found = await bot.service.get_task(id)
+        if into and len(into) > MAX_BRANCH:
+            raise InvalidInput(f"branch names up to {MAX_BRANCH} characters here")
+        turns = [t for t in await bot.service.workspaces.turns(found.id) if t.start_sha]
+        if not turns:
+            raise InvalidInput(f"{found.ref} was not worked on in a workspace: nothing to merge")
+        view = discord.ui.View(timeout=None)
+        view.add_item(MergeButton(found.id, into))
+        target = into or turns[-1].base or "?"
+        await interaction.response.send_message(
+            f"Merge {found.ref} ({turns[-1].branch}) into {target}?", view=view)
+
+    @agent.command(name="reset", description="Clear an agent's conversation, then onboard it "
+                   "(admins)", extras=ADMIN_ONLY)
+    async def reset(interaction: discord.Interaction, agent: str) -> None:
+        from core.onboarding import reset as queue_reset
+
+        name = bot.service.ctx("").agent(agent).id
+        await queue_reset(bot.service, name, actor(interaction))
+        await interaction.response.send_message(f"🧹 reset of {name} queued, then its onboarding")
+
+    reset.autocomplete("agent")(agent_choices(bot))

@@ -1,0 +1,71 @@
+"""What one delivery puts in front of an agent: the enveloped text, plus for a task prompt
+its workspace, the handoff and (first task, or after a reset) the onboarding; a reset
+(``target`` ``reset:<agent>``, or ``reset_between_tasks``) is its own parcel, sent first."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from core import onboarding
+from core.envelope import render
+from core.models import Agent, Delivery
+from core.protocols import Parcel
+from core.workspaces import handoff as handoff_facts
+
+if TYPE_CHECKING:
+    from core.service import SwarmService
+
+RESET_TARGET = "reset:"
+RESET_TEXT = ("[swarm] reset: clear your conversation now and forget earlier tasks; the next "
+              "message from swarm says who you are and what to do.")
+ONBOARDING_RULE = "\n\n---\n\n"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The parcels of one delivery, in order, and whether they onboard the agent."""
+
+    parcels: tuple[Parcel, ...]
+    onboards: bool
+
+
+async def plan(service: SwarmService, delivery: Delivery, agent: Agent) -> Plan:
+    """The parcels for ``delivery`` to ``agent``."""
+    if delivery.target.startswith(RESET_TARGET):
+        return Plan((reset_parcel(delivery, agent),), False)
+    place, handoff = None, None
+    parcels: list[Parcel] = []
+    onboards = False
+    if delivery.task_id is not None:
+        place = await service.workspaces.before_prompt(delivery.task_id, agent.id)
+        facts, new = await service.db.read(_facts, delivery.task_id, agent.id)
+        handoff = await service.workspaces.handoff_text(facts)
+        if agent.reset_between_tasks and not delivery.is_retry:
+            parcels.append(reset_parcel(delivery, agent))
+        onboards = bool(parcels) or new
+    text = render(delivery.text, sender=delivery.sender, agent=agent.id,
+                  task_id=delivery.task_id, priority=delivery.priority,
+                  is_retry=delivery.is_retry,
+                  workspace=(str(place.path), place.branch) if place else None,
+                  handoff=handoff)
+    if onboards:
+        intro = await asyncio.to_thread(onboarding.text_for, service, agent)
+        text = intro.rstrip() + ONBOARDING_RULE + text
+    parcels.append(Parcel(delivery.id, agent, text, delivery.sender, delivery.task_id,
+                          delivery.priority, delivery.is_retry))
+    return Plan(tuple(parcels), onboards)
+
+
+def _facts(conn: sqlite3.Connection, task_id: int, agent: str
+           ) -> tuple[handoff_facts.Handoff | None, bool]:
+    """One read: the handoff facts and whether the agent still needs its onboarding."""
+    return handoff_facts.facts(conn, task_id, agent), onboarding.needs_onboarding(conn, agent)
+
+
+def reset_parcel(delivery: Delivery, agent: Agent) -> Parcel:
+    """The reset action for ``agent`` (the driver presses its keys; an inbox gets the text)."""
+    return Parcel(delivery.id, agent, RESET_TEXT, delivery.sender, None,
+                  delivery.priority, delivery.is_retry, reset=agent.reset)

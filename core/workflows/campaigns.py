@@ -1,0 +1,211 @@
+"""Campaigns: a group of tasks followed to the end. Store functions run in the caller's
+transaction (``conn, ctx, ...``), like :mod:`core.tasks`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from core import campaign_end, store, tasks
+from core.context import Ctx
+from core.errors import InvalidInput, InvalidState, NotFound
+from core.models import FINISHED, Task, TaskStatus, parse_ref, parse_task_ref, task_ref
+from core.task_rules import AWAITING_APPROVAL
+
+
+def campaign_ref(campaign_id: int) -> str:
+    """The human-friendly id of a campaign, e.g. ``C-3``."""
+    return f"C-{campaign_id}"
+
+
+def parse_campaign_ref(ref: str | int) -> int:
+    """Read ``C-3``, ``c-3`` or ``3`` into 3; NotFound for anything else."""
+    return parse_ref(ref, "C", "campaign", 3)
+
+
+@dataclass
+class Campaign:
+    """A campaign and its tasks, with what a person wants to know about its progress."""
+
+    id: int
+    title: str
+    status: str
+    workflow: str | None
+    vars: dict[str, Any]
+    created_by: str
+    created_at: float
+    cancelled_at: float | None
+    tasks: list[Task] = field(default_factory=list)
+    kinds: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def ref(self) -> str:
+        """Human-friendly id, e.g. ``C-3``."""
+        return campaign_ref(self.id)
+
+    def count(self, *statuses: TaskStatus) -> int:
+        """Tasks in any of ``statuses``."""
+        return sum(t.status in statuses for t in self.tasks)
+
+    @property
+    def gates_waiting(self) -> list[Task]:
+        """Gates whose dependencies are through: a person must approve or reject them."""
+        return [t for t in self.tasks if t.reason == AWAITING_APPROVAL
+                and t.status is TaskStatus.blocked and self.kinds.get(t.id) == "gate"]
+
+    @property
+    def finished(self) -> bool:
+        """True when every task is final (done, skipped, failed or cancelled)."""
+        return all(t.status in FINISHED for t in self.tasks)
+
+    def state(self) -> str:
+        """``open``, ``finished`` or ``cancelled``."""
+        if self.status == "cancelled":
+            return "cancelled"
+        return "finished" if self.tasks and self.finished else "open"
+
+    def elapsed(self, now: float) -> float:
+        """Seconds from creation to now, or to the last finish once everything is final."""
+        ends = [t.finished_at or 0.0 for t in self.tasks]
+        end = (self.cancelled_at or now) if not self.tasks or not self.finished else max(ends)
+        return max(0.0, end - self.created_at)
+
+    def remaining_s(self, now: float) -> float | None:
+        """Seconds to the end at the pace so far (tasks finished per second since the
+        start), or None before the first finish and once nothing is left."""
+        finished = self.count(*FINISHED)
+        left = len(self.tasks) - finished
+        elapsed = self.elapsed(now)
+        if self.state() != "open" or not finished or not left or elapsed <= 0:
+            return None
+        return left * elapsed / finished
+
+    def to_json(self, now: float) -> dict[str, Any]:
+        """Totals, counts per status, gates waiting, time so far, every task."""
+        counts = {s.value: self.count(s) for s in TaskStatus}
+        return {"id": self.ref, "title": self.title, "state": self.state(),
+                "workflow": self.workflow, "vars": self.vars, "created_by": self.created_by,
+                "created_at": self.created_at, "elapsed_s": round(self.elapsed(now), 3),
+                "remaining_s": _rounded(self.remaining_s(now)),
+                "done": counts["done"] + counts["skipped"], "total": len(self.tasks),
+                "failed": counts["failed"], "blocked": self._blocked_count(),
+                "gates_waiting": [t.ref for t in self.gates_waiting], "counts": counts,
+                "tasks": [{**t.to_json(), "kind": self.kinds.get(t.id, "work")}
+                          for t in self.tasks]}
+
+    def _blocked_count(self) -> int:
+        gates = {t.id for t in self.gates_waiting}
+        return sum(t.status is TaskStatus.blocked and t.id not in gates
+                   and not (t.reason or "").startswith("waiting") for t in self.tasks)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def insert_campaign(conn: sqlite3.Connection, ctx: Ctx, title: str,
+                    workflow: str | None = None, values: dict[str, Any] | None = None) -> int:
+    """Store a new open campaign; return its id."""
+    title = ctx.check_text(title, "campaign title", ctx.settings.max_title, one_line=True)
+    cur = conn.execute(
+        "INSERT INTO campaigns (title, workflow, vars, created_by, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (title, workflow, json.dumps(values) if values is not None else None, ctx.actor,
+         ctx.now, ctx.now))
+    return int(cur.lastrowid or 0)
+
+
+def create(conn: sqlite3.Connection, ctx: Ctx, title: str, refs: Sequence[str | int]) -> int:
+    """A campaign made by hand over existing tasks; return its id."""
+    campaign_id = insert_campaign(conn, ctx, title)
+    if refs:
+        add(conn, ctx, campaign_id, refs, announce=False)
+    count = len(refs)
+    store.insert_event(conn, ctx.now, "campaign.created",
+                       f"{campaign_ref(campaign_id)} created by {ctx.actor}: {title} "
+                       f"({count} tasks)", actor=ctx.actor,
+                       data={"campaign": campaign_ref(campaign_id), "tasks": count})
+    return campaign_id
+
+
+def add(conn: sqlite3.Connection, ctx: Ctx, campaign_id: int, refs: Sequence[str | int],
+        *, announce: bool = True) -> list[int]:
+    """Put existing tasks in an open campaign (a task belongs to one campaign at most)."""
+    campaign = _row(conn, campaign_id)
+    if campaign["status"] != "open":
+        raise InvalidState(f"{campaign_ref(campaign_id)} is {campaign['status']}")
+    ids = list(dict.fromkeys(parse_task_ref(r) for r in refs))
+    if not ids:
+        raise InvalidInput("name at least one task, e.g. T-12")
+    for task_id in ids:
+        row = conn.execute("SELECT campaign_id FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"unknown task {task_ref(task_id)}")
+        if row[0] is not None and row[0] != campaign_id:
+            raise InvalidState(f"{task_ref(task_id)} already belongs to {campaign_ref(row[0])}")
+    conn.executemany("UPDATE tasks SET campaign_id = ? WHERE id = ?",
+                     [(campaign_id, i) for i in ids])
+    campaign_end.note_if_finished(conn, ctx, ids[0])
+    if announce:
+        shown = ", ".join(task_ref(i) for i in ids)
+        store.insert_event(conn, ctx.now, "campaign.changed",
+                           f"{campaign_ref(campaign_id)} now also follows {shown} "
+                           f"(by {ctx.actor})", actor=ctx.actor,
+                           data={"campaign": campaign_ref(campaign_id),
+                                 "tasks": [task_ref(i) for i in ids]})
+    return ids
+
+
+def cancel(conn: sqlite3.Connection, ctx: Ctx, campaign_id: int) -> list[int]:
+    """Cancel a campaign and every task of it not finished; the ids cancelled."""
+    campaign = _row(conn, campaign_id)
+    if campaign["status"] != "open":
+        raise InvalidState(f"{campaign_ref(campaign_id)} is already {campaign['status']}")
+    open_ids = [r[0] for r in conn.execute(
+        "SELECT id FROM tasks WHERE campaign_id = ? AND status NOT IN "
+        "('done', 'failed', 'cancelled', 'skipped') ORDER BY id DESC", (campaign_id,))]
+    conn.execute("UPDATE campaigns SET status = 'cancelled', cancelled_at = ?, updated_at = ? "
+                 "WHERE id = ?", (ctx.now, ctx.now, campaign_id))  # first: it never "finishes"
+    for task_id in open_ids:  # dependents first: nobody is released by a cancel mid-way
+        tasks.cancel(conn, ctx, task_id)
+    store.insert_event(conn, ctx.now, "campaign.cancelled",
+                       f"{campaign_ref(campaign_id)} cancelled by {ctx.actor}: "
+                       f"{len(open_ids)} unfinished tasks cancelled", actor=ctx.actor,
+                       data={"campaign": campaign_ref(campaign_id),
+                             "tasks": [task_ref(i) for i in open_ids]})
+    return open_ids
+
+
+def get(conn: sqlite3.Connection, campaign_id: int) -> Campaign:
+    """A campaign with its tasks in creation order; NotFound when there is none."""
+    row = _row(conn, campaign_id)
+    rows = conn.execute(f"SELECT {store.TASK_COLUMNS}, kind FROM tasks WHERE campaign_id = ? "
+                        "ORDER BY id", (campaign_id,)).fetchall()
+    deps = store.deps_of(conn, [r["id"] for r in rows])
+    found = _campaign(row)
+    found.tasks = [store.row_to_task(r, deps[r["id"]]) for r in rows]
+    found.kinds = {r["id"]: r["kind"] for r in rows}
+    return found
+
+
+def list_all(conn: sqlite3.Connection, limit: int = 50) -> list[Campaign]:
+    """Campaigns, newest first, each with its tasks."""
+    ids = [r[0] for r in conn.execute("SELECT id FROM campaigns ORDER BY id DESC LIMIT ?",
+                                      (limit,))]
+    return [get(conn, i) for i in ids]
+
+
+def _row(conn: sqlite3.Connection, campaign_id: int) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"unknown campaign {campaign_ref(campaign_id)}")
+    return row  # type: ignore[no-any-return]
+
+
+def _campaign(row: sqlite3.Row) -> Campaign:
+    return Campaign(row["id"], row["title"], row["status"], row["workflow"],
+                    json.loads(row["vars"]) if row["vars"] else {}, row["created_by"],
+                    row["created_at"], row["cancelled_at"])

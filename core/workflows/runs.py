@@ -1,0 +1,101 @@
+"""Runs of a workflow (its tasks and campaign, in one transaction) and the gates' decisions.
+
+Store functions: each runs inside the caller's transaction (``conn, ctx, ...``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core import store, tasks
+from core.context import Ctx
+from core.errors import InvalidState
+from core.models import FINISHED, Task, TaskStatus, task_ref
+from core.task_rules import AWAITING_APPROVAL
+from core.workflows.campaigns import campaign_ref, insert_campaign
+from core.workflows.expand import PlannedTask
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run created: its campaign and one task id per planned task."""
+
+    campaign_id: int
+    task_ids: tuple[int, ...]
+
+    @property
+    def campaign(self) -> str:
+        """``C-3``."""
+        return campaign_ref(self.campaign_id)
+
+
+def create_run(conn: sqlite3.Connection, ctx: Ctx, title: str, workflow: str,
+               values: dict[str, Any], planned: Sequence[PlannedTask]) -> RunResult:
+    """The campaign and every task of a run, dependencies wired (one transaction)."""
+    campaign_id = insert_campaign(conn, ctx, title, workflow, values)
+    ids = tasks.create_tasks(conn, ctx, [p.spec for p in planned], None, campaign_id)
+    refs = [task_ref(i) for i in ids]
+    store.insert_event(conn, ctx.now, "campaign.created",
+                       f"{campaign_ref(campaign_id)} started by {ctx.actor}: {title} "
+                       f"(workflow {workflow}, {len(ids)} tasks)", actor=ctx.actor,
+                       data={"campaign": campaign_ref(campaign_id), "workflow": workflow,
+                             "tasks": refs})
+    return RunResult(campaign_id, tuple(ids))
+
+
+def approve(conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "") -> None:
+    """A person approves a waiting gate: it is done and its dependents are released."""
+    task = _gate(conn, task_id, "approved")
+    note = ctx.check_text(note, "note") if note.strip() else ""
+    conn.execute("UPDATE tasks SET status = 'done', reason = NULL, result_note = ?, "
+                 "finished_at = ?, updated_at = ? WHERE id = ?",
+                 (f"approved by {ctx.actor}" + (f": {note}" if note else ""), ctx.now,
+                  ctx.now, task_id))
+    store.insert_event(conn, ctx.now, "gate.approved",
+                       f"{task.ref} approved by {ctx.actor}" + (f": {note}" if note else ""),
+                       task_id=task_id, actor=ctx.actor)
+    tasks.settle_dependents(conn, ctx, task_id)
+
+
+def reject(conn: sqlite3.Connection, ctx: Ctx, task_id: int, reason: str = "") -> list[int]:
+    """A person rejects a gate: it and every unfinished task depending on it are cancelled."""
+    task = _gate(conn, task_id, "rejected")
+    reason = ctx.check_text(reason, "reason", one_line=True) if reason.strip() else ""
+    downstream = _downstream(conn, task_id)
+    conn.execute("UPDATE tasks SET result_note = ? WHERE id = ?",
+                 (f"rejected by {ctx.actor}" + (f": {reason}" if reason else ""), task_id))
+    store.insert_event(conn, ctx.now, "gate.rejected",
+                       f"{task.ref} rejected by {ctx.actor}" + (f": {reason}" if reason else ""),
+                       task_id=task_id, actor=ctx.actor)
+    cancelled = []
+    for dependent in sorted(downstream, reverse=True):  # the farthest first: none is released
+        if store.get_task(conn, dependent).status not in FINISHED:
+            tasks.cancel(conn, ctx, dependent)
+            cancelled.append(dependent)
+    tasks.cancel(conn, ctx, task_id)
+    return sorted(cancelled)
+
+
+def _gate(conn: sqlite3.Connection, task_id: int, action: str) -> Task:
+    task = store.get_task(conn, task_id)
+    kind = conn.execute("SELECT kind FROM tasks WHERE id = ?", (task_id,)).fetchone()[0]
+    if kind != "gate":
+        raise InvalidState(f"{task.ref} is not a gate: only a gate step is approved or rejected")
+    if task.status is TaskStatus.done:
+        raise InvalidState(f"{task.ref} was already {task.note or 'approved'}")
+    if task.status is TaskStatus.cancelled:
+        raise InvalidState(f"{task.ref} was already {task.note or 'cancelled'}")
+    if task.reason != AWAITING_APPROVAL and action == "approved":
+        raise InvalidState(f"{task.ref} cannot be approved yet: {task.reason}")
+    return task
+
+
+def _downstream(conn: sqlite3.Connection, task_id: int) -> set[int]:
+    rows = conn.execute(
+        "WITH RECURSIVE down(id) AS (SELECT task_id FROM task_deps WHERE dep_id = ? UNION "
+        "SELECT d.task_id FROM task_deps d JOIN down ON d.dep_id = down.id) SELECT id FROM down",
+        (task_id,)).fetchall()
+    return {r[0] for r in rows}

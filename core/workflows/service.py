@@ -1,0 +1,114 @@
+"""WorkflowService: what the CLI and the bot call for workflows, runs, gates and campaigns."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from core import tasks
+from core.context import Ctx
+from core.models import TaskSpec, parse_task_ref
+from core.text import shorten
+from core.workflows import campaigns, loader, runs
+from core.workflows.campaigns import Campaign, parse_campaign_ref
+from core.workflows.expand import PlannedTask, as_text, expand, resolve_vars
+from core.workflows.model import VarValue, Workflow
+
+if TYPE_CHECKING:
+    from core.service import SwarmService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A workflow with its variables decided and the tasks a run would create."""
+
+    workflow: Workflow
+    values: dict[str, VarValue]
+    tasks: list[PlannedTask]
+
+    def title(self, limit: int) -> str:
+        """The campaign's title: the workflow's name and the variables given."""
+        shown = ", ".join(f"{k}={as_text(v)}" for k, v in self.values.items()
+                          if not isinstance(v, list))
+        return shorten(f"{self.workflow.name}" + (f" ({shown})" if shown else ""), limit)
+
+
+class WorkflowService:
+    """Find, check and run workflows; decide gates; follow campaigns."""
+
+    def __init__(self, service: SwarmService) -> None:
+        self.service = service
+
+    def available(self) -> list[tuple[str, str]]:
+        """(name, where it comes from) of every workflow, home folder first."""
+        return [(name, str(path)) for name, path in loader.available(self.service.settings.home)]
+
+    def find(self, name_or_file: str) -> Workflow:
+        """A checked workflow by name or file path."""
+        return loader.find(self.service.settings.home, name_or_file)
+
+    async def plan(self, flow: Workflow, given: Mapping[str, Any]) -> RunPlan:
+        """Decide the variables and expand the steps; check the tasks in a rolled-back
+        transaction (roles, agents, sizes): nothing is written."""
+        values = resolve_vars(flow, given)
+        planned = expand(flow, values)
+        if not planned:
+            raise flow.fail("this run would create no task (every for_each list is empty)")
+        ctx = self.service.ctx("dry-run")
+        with contextlib.suppress(_RolledBack):
+            await self.service.db.write(_dry_run, ctx, [p.spec for p in planned])
+        return RunPlan(flow, values, planned)
+
+    async def run(self, plan: RunPlan, actor: str) -> runs.RunResult:
+        """Create the campaign and every task of a planned run in one transaction."""
+        title = plan.title(self.service.settings.max_title)
+        result = await self.service.write(actor, runs.create_run, title, plan.workflow.name,
+                                          dict(plan.values), plan.tasks)
+        log.info("workflow %s run by %s: %s, %d tasks", plan.workflow.name, actor,
+                 result.campaign, len(result.task_ids))
+        return result
+
+    async def approve(self, ref: str | int, actor: str, note: str = "") -> None:
+        """Approve a waiting gate."""
+        await self.service.write(actor, runs.approve, parse_task_ref(ref), note)
+
+    async def reject(self, ref: str | int, actor: str, reason: str = "") -> list[int]:
+        """Reject a gate: it and what depends on it are cancelled; the dependents' ids."""
+        return await self.service.write(actor, runs.reject, parse_task_ref(ref), reason)
+
+    async def create_campaign(self, title: str, refs: Sequence[str], actor: str) -> int:
+        """A campaign over existing tasks."""
+        return await self.service.write(actor, campaigns.create, title, list(refs))
+
+    async def add_to_campaign(self, ref: str | int, task_refs: Sequence[str],
+                              actor: str) -> list[int]:
+        """Put more tasks in a campaign."""
+        return await self.service.write(actor, campaigns.add, parse_campaign_ref(ref),
+                                        list(task_refs))
+
+    async def cancel_campaign(self, ref: str | int, actor: str) -> list[int]:
+        """Cancel a campaign and its unfinished tasks."""
+        return await self.service.write(actor, campaigns.cancel, parse_campaign_ref(ref))
+
+    async def campaign(self, ref: str | int) -> Campaign:
+        """One campaign with its tasks."""
+        return await self.service.db.read(campaigns.get, parse_campaign_ref(ref))
+
+    async def campaigns(self, limit: int = 50) -> list[Campaign]:
+        """Campaigns, newest first."""
+        return await self.service.db.read(campaigns.list_all, limit)
+
+
+class _RolledBack(Exception):
+    """Raised after a dry run so its transaction is rolled back."""
+
+
+def _dry_run(conn: sqlite3.Connection, ctx: Ctx, specs: Sequence[TaskSpec]) -> None:
+    tasks.create_tasks(conn, ctx, specs, None)
+    raise _RolledBack

@@ -1,0 +1,5 @@
+"""Agent workspaces: one git worktree per agent on its own branch (``swarm/<agent>``).
+
+``git`` runs the git command line; ``manifest`` stores what ``init`` made per repository
+under ``$SWARM_HOME/workspaces/<repo>/``; ``manager`` creates, lists, syncs and removes.
+"""

@@ -1,0 +1,104 @@
+"""Running the git command line (no library: git itself decides, and says why it refuses)."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import InvalidInput
+
+GIT_TIMEOUT_S = 120.0
+
+
+class GitFailed(Exception):
+    """A git command exited non-zero; ``output`` holds what it printed."""
+
+    def __init__(self, args: tuple[str, ...], code: int, output: str) -> None:
+        super().__init__(f"git {' '.join(args)} exited with status {code}: {output.strip()}")
+        self.code = code
+        self.output = output
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One commit: its hash and subject."""
+
+    sha: str
+    subject: str
+
+
+def git(cwd: Path, *args: str, timeout: float = GIT_TIMEOUT_S) -> str:
+    """Run ``git ARGS`` in ``cwd``; its stdout, or GitFailed with its output."""
+    try:  # the environment is inherited (git's identity and config); stdin is closed
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+    except FileNotFoundError:
+        raise InvalidInput("git is not installed (or not on PATH)") from None
+    if proc.returncode != 0:
+        raise GitFailed(args, proc.returncode, proc.stderr or proc.stdout)
+    return proc.stdout
+
+
+def ok(cwd: Path, *args: str) -> bool:
+    """True when ``git ARGS`` exits 0."""
+    try:
+        git(cwd, *args)
+    except GitFailed:
+        return False
+    return True
+
+
+def toplevel(path: Path) -> Path:
+    """The top folder of the repository holding ``path``; InvalidInput when there is none."""
+    if not path.is_dir():
+        raise InvalidInput(f"{path} is not a folder")
+    try:
+        return Path(git(path, "rev-parse", "--show-toplevel").strip()).resolve()
+    except GitFailed:
+        raise InvalidInput(f"{path} is not a git repository") from None
+
+
+def branch_exists(repo: Path, branch: str) -> bool:
+    """True when ``refs/heads/<branch>`` exists."""
+    return ok(repo, "show-ref", "--verify", "--quiet", f"refs/heads/{branch}")
+
+
+def current_branch(repo: Path) -> str | None:
+    """The branch checked out in ``repo``, None when HEAD is detached."""
+    try:
+        return git(repo, "symbolic-ref", "--quiet", "--short", "HEAD").strip()
+    except GitFailed:
+        return None
+
+
+def head(repo: Path, rev: str = "HEAD") -> str:
+    """The full hash ``rev`` names."""
+    return git(repo, "rev-parse", "--verify", f"{rev}^{{commit}}").strip()
+
+
+def changed_files(repo: Path) -> list[str]:
+    """Tracked files with uncommitted changes (staged or not); untracked files are not counted."""
+    out = git(repo, "status", "--porcelain", "--untracked-files=no")
+    return [line[3:] for line in out.splitlines() if line.strip()]
+
+
+def conflicted_files(repo: Path) -> list[str]:
+    """Files left unmerged by a stopped rebase or merge."""
+    return git(repo, "diff", "--name-only", "--diff-filter=U").split()
+
+
+def commits_between(repo: Path, since: str, until: str) -> list[Commit]:
+    """Commits reachable from ``until`` and not from ``since``, oldest first."""
+    out = git(repo, "log", "--reverse", "--format=%H%x09%s", f"{since}..{until}")
+    found = []
+    for line in out.splitlines():
+        sha, _, subject = line.partition("\t")
+        found.append(Commit(sha, subject))
+    return found
+
+
+def ahead_behind(repo: Path, base: str, branch: str) -> tuple[int, int]:
+    """How many commits ``branch`` has that ``base`` lacks, and the other way round."""
+    out = git(repo, "rev-list", "--left-right", "--count", f"{branch}...{base}").split()
+    return int(out[0]), int(out[1])

@@ -1,0 +1,188 @@
+"""Create, find, sync and remove agent worktrees. Blocking (git subprocesses): front ends
+call these from a worker thread."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import InvalidInput, InvalidState, NotFound
+from core.models import Agent
+from core.workspaces import manifest
+from core.workspaces.git import (
+    GitFailed,
+    branch_exists,
+    changed_files,
+    current_branch,
+    git,
+    toplevel,
+)
+from core.workspaces.manifest import BROKEN, RepoWorkspaces, Workspace
+
+log = logging.getLogger(__name__)
+BRANCH_PREFIX = "swarm/"
+SETUP_TIMEOUT_S = 1800.0
+SETUP_WORKERS = 4
+
+
+@dataclass(frozen=True)
+class InitRequest:
+    """What ``swarm workspaces init`` was asked for."""
+
+    repo: Path
+    agents: Sequence[str] = ()  # empty: every configured agent
+    base: str | None = None  # None: the branch checked out in the repository
+    setup: str | None = None  # a shell command run in each new worktree
+    copy: Sequence[str] = ()  # untracked files copied from the repository (e.g. .env)
+    setup_timeout_s: float = SETUP_TIMEOUT_S
+
+
+def branch_of(agent: str) -> str:
+    """The agent's branch name."""
+    return f"{BRANCH_PREFIX}{agent}"
+
+
+def init(home: Path, agents: Mapping[str, Agent], request: InitRequest) -> RepoWorkspaces:
+    """Check everything first (nothing is made when a check fails), then add one worktree per
+    agent, copy the files and run the setup command in each (a failure marks that workspace
+    broken; the others go on)."""
+    repo = toplevel(request.repo)
+    base = _check_base(repo, request.base)
+    chosen = _check_agents(home, agents, request.agents)
+    copies = _check_copies(repo, request.copy)
+    record = _repo_record(home, repo, base)
+    for agent in chosen:
+        _check_free(repo, record, agent)
+    now = time.time()
+    logs = Path(record.folder) / ".logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    made = [_add_worktree(repo, record, agent, base, now) for agent in chosen]
+    for space in made:
+        if space.status != BROKEN:
+            _copy_files(repo, space, copies)
+    if request.setup:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=SETUP_WORKERS) as pool:
+            list(pool.map(lambda s: _run_setup(s, request.setup or "", logs,
+                                               request.setup_timeout_s),
+                          [s for s in made if s.status != BROKEN]))
+    for space in made:
+        record.workspaces[space.agent] = space
+    manifest.save(record)
+    return record
+
+
+def _check_base(repo: Path, base: str | None) -> str:
+    wanted = base or current_branch(repo)
+    if not wanted:
+        raise InvalidInput(f"{repo} has a detached HEAD: name the base branch with --base")
+    if not branch_exists(repo, wanted):
+        raise InvalidInput(f"{repo} has no branch {wanted!r} (--base)")
+    dirty = changed_files(repo)
+    if dirty:
+        shown = ", ".join(dirty[:5]) + (" ..." if len(dirty) > 5 else "")
+        raise InvalidState(f"{repo} has uncommitted changes ({shown}): commit or stash them "
+                           "first, so every workspace starts from the same commit")
+    return wanted
+
+
+def resolve_agent(agents: Mapping[str, Agent], name: str) -> Agent:
+    """The configured agent ``name`` (case-insensitive); NotFound otherwise."""
+    lowered = {a.lower(): a for a in agents}
+    key = lowered.get(name.strip().lower())
+    if key is None:
+        raise NotFound(f"unknown agent {name!r}: agents are {', '.join(agents)}")
+    return agents[key]
+
+
+def _check_agents(home: Path, agents: Mapping[str, Agent], names: Sequence[str]) -> list[str]:
+    chosen = [resolve_agent(agents, n) for n in names] if names else list(agents.values())
+    ids = list(dict.fromkeys(a.id for a in chosen))
+    for agent in chosen:
+        if agent.workspace:
+            raise InvalidInput(f"{agent.id} already has workspace = {agent.workspace!r} in "
+                               "the agents file: leave it out of --agents")
+    return ids
+
+
+def _check_copies(repo: Path, names: Sequence[str]) -> list[Path]:
+    found = []
+    for name in names:
+        relative = Path(name)
+        if relative.is_absolute() or ".." in relative.parts:
+            raise InvalidInput(f"--copy {name}: give a path inside the repository")
+        if not (repo / relative).is_file():
+            raise InvalidInput(f"--copy {name}: {repo / relative} is not a file")
+        found.append(relative)
+    return found
+
+
+def _repo_record(home: Path, repo: Path, base: str) -> RepoWorkspaces:
+    """The repository's manifest (new or existing: same base required)."""
+    name = repo.name
+    for number in range(1, 1000):
+        folder = manifest.root(home) / (name if number == 1 else f"{name}-{number}")
+        record = manifest.load(folder)
+        if record is None and not folder.exists():
+            return RepoWorkspaces(str(repo), base, str(folder))
+        if record is not None and Path(record.repo) == repo:
+            if record.base != base:
+                raise InvalidInput(f"the workspaces of {repo} are based on {record.base!r}, "
+                                   f"not {base!r}")
+            return record
+    raise InvalidState(f"too many repositories named {name} under {manifest.root(home)}")
+
+
+def _check_free(repo: Path, record: RepoWorkspaces, agent: str) -> None:
+    if agent in record.workspaces:
+        raise InvalidState(f"{agent} already has a workspace of {repo}: "
+                           f"{record.workspaces[agent].path}")
+    if branch_exists(repo, branch_of(agent)):
+        raise InvalidState(f"branch {branch_of(agent)} already exists in {repo}: remove it "
+                           "or pick other agents")
+    if (Path(record.folder) / agent).exists():
+        raise InvalidState(f"{Path(record.folder) / agent} already exists")
+
+
+def _add_worktree(repo: Path, record: RepoWorkspaces, agent: str, base: str,
+                  now: float) -> Workspace:
+    path = Path(record.folder) / agent
+    space = Workspace(agent, str(path), branch_of(agent), created_at=now)
+    try:
+        git(repo, "worktree", "add", "--quiet", "-b", space.branch, str(path), base)
+    except GitFailed as exc:
+        space.status, space.reason = BROKEN, f"git worktree add failed: {exc.output.strip()}"
+        log.warning("workspace of %s not made: %s", agent, space.reason)
+    return space
+
+
+def _copy_files(repo: Path, space: Workspace, copies: Sequence[Path]) -> None:
+    for relative in copies:
+        target = Path(space.path) / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(repo / relative, target)
+
+
+def _run_setup(space: Workspace, command: str, logs: Path, timeout: float) -> None:
+    """Run the setup command in the worktree, its output in the log; mark failures."""
+    log_path = logs / f"{space.agent}.setup.log"
+    space.log = str(log_path)
+    with log_path.open("w", encoding="utf-8") as out:
+        out.write(f"$ {command}\n")
+        out.flush()
+        try:
+            proc = subprocess.run(command, shell=True, cwd=space.path, stdout=out,
+                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            space.status, space.reason = BROKEN, f"setup ran over {timeout:g} s"
+            return
+    if proc.returncode != 0:
+        space.status = BROKEN
+        space.reason = f"setup exited with status {proc.returncode} (log: {log_path})"

@@ -1,0 +1,92 @@
+"""What ``swarm workspaces init`` made for one repository, kept beside the worktrees.
+
+``$SWARM_HOME/workspaces/<repo>/.swarm-workspaces.json`` (an agent id never starts with a
+dot, so the file cannot collide with an agent's folder) and ``.logs/<agent>.setup.log``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import StorageError
+
+MANIFEST = ".swarm-workspaces.json"
+READY = "ready"
+BROKEN = "broken"
+
+
+@dataclass
+class Workspace:
+    """One agent's worktree."""
+
+    agent: str
+    path: str
+    branch: str
+    status: str = READY  # ready | broken
+    reason: str | None = None  # why it is broken
+    log: str | None = None  # the setup command's output
+    created_at: float = 0.0
+
+
+@dataclass
+class RepoWorkspaces:
+    """The worktrees made for one repository."""
+
+    repo: str  # the main checkout
+    base: str  # the branch the agent branches start from and sync onto
+    folder: str  # $SWARM_HOME/workspaces/<repo>
+    workspaces: dict[str, Workspace] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The folder's name (the repository's, made unique)."""
+        return Path(self.folder).name
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for the manifest file and ``--json``."""
+        return {"repo": self.repo, "base": self.base, "folder": self.folder,
+                "workspaces": {a: asdict(w) for a, w in self.workspaces.items()}}
+
+
+def root(home: Path) -> Path:
+    """Where every repository's workspaces live."""
+    return home / "workspaces"
+
+
+def load(folder: Path) -> RepoWorkspaces | None:
+    """The manifest in ``folder``, or None when there is none."""
+    path = folder / MANIFEST
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise StorageError(f"workspace manifest {path} cannot be read: {exc}") from None
+    spaces = {a: Workspace(**w) for a, w in raw.get("workspaces", {}).items()}
+    return RepoWorkspaces(raw["repo"], raw["base"], str(folder), spaces)
+
+
+def load_all(home: Path) -> list[RepoWorkspaces]:
+    """Every repository's manifest under ``$SWARM_HOME/workspaces``, by name."""
+    base = root(home)
+    if not base.is_dir():
+        return []
+    found = (load(p) for p in sorted(base.iterdir()) if p.is_dir())
+    return [r for r in found if r is not None]
+
+
+def save(repo: RepoWorkspaces) -> None:
+    """Write the manifest atomically (a temporary file renamed over it)."""
+    folder = Path(repo.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".manifest-", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(repo.to_json(), handle, indent=2)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, folder / MANIFEST)

@@ -1,0 +1,193 @@
+"""Task work in workspaces: the branch head when a prompt goes out, the commits at done,
+the diff and the merge. Git runs in a worker thread; a git failure never stops a delivery
+or a report (it is logged)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from core.errors import InvalidInput, InvalidState, NotFound, SwarmError
+from core.models import task_ref
+from core.workspaces import handoff, manifest, work
+from core.workspaces.git import (
+    GitFailed,
+    changed_files,
+    commits_between,
+    conflicted_files,
+    git,
+    head,
+    ok,
+)
+from core.workspaces.handoff import Handoff
+from core.workspaces.ops import Located, find
+from core.workspaces.work import TaskWork
+
+if TYPE_CHECKING:
+    from core.service import SwarmService
+
+log = logging.getLogger(__name__)
+
+
+class WorkspaceTracker:
+    """What the service and the scheduler ask about tasks done in workspaces."""
+
+    def __init__(self, service: SwarmService) -> None:
+        self.service = service
+
+    async def locate(self, agent: str) -> Located | None:
+        """The agent's workspace, or None."""
+        return await asyncio.to_thread(find, self.service.settings.home, self.service.agents,
+                                       agent)
+
+    def may_have_workspace(self, agent: str) -> bool:
+        """False when the agent surely has none (no ``workspace =``, no worktrees at all):
+        one stat, so prompts of a swarm without workspaces pay nothing more."""
+        configured = self.service.agents.get(agent)
+        if configured is not None and configured.workspace:
+            return True
+        return manifest.root(self.service.settings.home).is_dir()
+
+    async def before_prompt(self, task_id: int, agent: str) -> Located | None:
+        """Record the branch head the first time the task's prompt goes to ``agent``."""
+        if not self.may_have_workspace(agent):
+            return None
+        try:
+            place = await self.locate(agent)
+        except SwarmError as exc:  # e.g. workspaces in two repositories: none is named
+            log.warning("workspace of %s not used: %s", agent, exc)
+            return None
+        if place is None:
+            return None
+        try:
+            sha: str | None = await asyncio.to_thread(head, place.path, place.branch or "HEAD")
+        except (GitFailed, OSError) as exc:
+            log.warning("head of %s's workspace not read: %s", agent, exc)
+            sha = None
+        turn = TaskWork(task_id, agent, str(place.path), place.branch, place.base, sha, None,
+                        self.service.clock.now(), None)
+        await self.service.db.write(work.record_start, turn)
+        return place
+
+    async def handoff(self, task_id: int, agent: str) -> str | None:
+        """The handoff section for ``agent``'s turn, None when nobody held the task before."""
+        return await self.handoff_text(await self.service.db.read(handoff.facts, task_id,
+                                                                  agent))
+
+    async def handoff_text(self, found: Handoff | None) -> str | None:
+        """The section for facts read by :func:`handoff.facts` (commits read from git)."""
+        if found is None:
+            return None
+        turn = found.turn
+        if turn is not None and turn.start_sha:
+            try:
+                end, commits, _ = await asyncio.to_thread(_commits_since, turn)
+            except (GitFailed, OSError) as exc:
+                log.warning("commits of %s's turn not read: %s", found.previous, exc)
+            else:
+                found.end_sha = end
+                found.commits = [(c["sha"], c["subject"]) for c in commits]
+        return found.text()
+
+    async def turns(self, task_id: int) -> list[TaskWork]:
+        """Every agent's turn on the task, oldest first."""
+        return await self.service.db.read(work.turns, task_id)
+
+    async def after_done(self, task_id: int, actor: str) -> None:
+        """Put the commits made on the holder's branch since its turn began in the history."""
+        turn = await self.service.db.read(work.holder_turn, task_id)
+        if turn is None or turn.start_sha is None:
+            return
+        try:
+            end, commits, stat = await asyncio.to_thread(_commits_since, turn)
+        except (GitFailed, OSError) as exc:
+            log.warning("commits of %s not read: %s", task_ref(task_id), exc)
+            return
+        await self.service.write(actor, work.record_end, turn, end, commits, stat)
+
+    async def diff(self, ref: str | int) -> str:
+        """The diff of the task's commits (its last turn, up to now when not done)."""
+        turn = await self._last_turn(ref, "diff")
+        return await asyncio.to_thread(_diff, turn)
+
+    async def merge(self, ref: str | int, actor: str, into: str | None = None) -> str:
+        """Merge the task's commits into ``into`` (default the base): a fast-forward or a
+        merge commit; a conflict is aborted and its files listed."""
+        task = await self.service.get_task(ref)
+        turn = await self._last_turn(task.id, "merge")
+        target = into or turn.base
+        if not target:
+            raise InvalidInput(f"{turn.path} is not a swarm worktree: say where with --into")
+        said, data = await asyncio.to_thread(_merge, turn, target, f"{task.ref}: {task.title}")
+        await self.service.write(actor, work.record_merge, task.id, said, data)
+        return said
+
+    async def _last_turn(self, ref: str | int, what: str) -> TaskWork:
+        task = await self.service.get_task(ref)
+        found = [t for t in await self.turns(task.id) if t.start_sha]
+        if not found:
+            holder = f" ({task.agent} has none)" if task.agent else ""
+            raise NotFound(f"{task.ref} was not worked on in a workspace{holder}: "
+                           f"nothing to {what}")
+        return found[-1]
+
+
+def _end(turn: TaskWork) -> str:
+    return turn.end_sha or head(Path(turn.path), turn.branch or "HEAD")
+
+
+def _commits_since(turn: TaskWork) -> tuple[str, list[dict[str, str]], str]:
+    path = Path(turn.path)
+    end = head(path, turn.branch or "HEAD")
+    start = turn.start_sha or end
+    found = [{"sha": c.sha, "subject": c.subject} for c in commits_between(path, start, end)]
+    return end, found, git(path, "diff", "--stat", start, end).rstrip()
+
+
+def _diff(turn: TaskWork) -> str:
+    return git(Path(turn.path), "diff", turn.start_sha or "HEAD", _end(turn))
+
+
+def checkout_of(path: Path, branch: str) -> Path | None:
+    """The worktree (of the repository holding ``path``) where ``branch`` is checked out."""
+    current: Path | None = None
+    for line in git(path, "worktree", "list", "--porcelain").splitlines():
+        if line.startswith("worktree "):
+            current = Path(line[len("worktree "):])
+        elif line == f"branch refs/heads/{branch}":
+            return current
+    return None
+
+
+def _merge(turn: TaskWork, target: str, title: str) -> tuple[str, dict[str, object]]:
+    path = Path(turn.path)
+    end = _end(turn)
+    where = checkout_of(path, target)
+    if where is None:
+        raise InvalidState(f"branch {target} is not checked out in any worktree of "
+                           f"{path}: check it out, then merge (nothing changed)")
+    dirty = changed_files(where)
+    if dirty:
+        raise InvalidState(f"{where} ({target}) has uncommitted changes "
+                           f"({', '.join(dirty[:5])}): nothing merged")
+    data: dict[str, object] = {"into": target, "commit": end, "branch": turn.branch}
+    if ok(where, "merge-base", "--is-ancestor", end, target):
+        return f"{title} is already in {target} ({end[:10]})", {**data, "how": "none"}
+    fast = ok(where, "merge-base", "--is-ancestor", target, end)
+    try:
+        git(where, "merge", "--no-edit", "-m", f"Merge {title} ({turn.branch})", end)
+    except GitFailed as exc:
+        files = conflicted_files(where)
+        if files:
+            git(where, "merge", "--abort")
+            raise InvalidState(f"merging {turn.branch} into {target} conflicts in "
+                               f"{', '.join(files)}: nothing changed") from None
+        raise InvalidState(f"merge into {target} failed: {exc.output.strip()}") from None
+    how = "fast-forward" if fast else "merge commit"
+    now = head(where)
+    return (f"{title} merged into {target} ({how}, now {now[:10]})",
+            {**data, "how": how, "head": now})
+
+

@@ -1,0 +1,75 @@
+"""/workflow list|run, /campaign show and the gates' Approve / Reject buttons (admins)."""
+
+from __future__ import annotations
+
+from bot.discordbot.access import Access
+from bot.discordbot.workflow_commands import GateButton
+from core.models import TaskStatus
+from core.workflows import Workflow, WorkflowService
+from tests.discord.conftest import World, slash
+
+
+async def test_workflow_list_and_run_from_discord(world: World) -> None:
+    await world.server.wait_for_commands("workflow", "campaign")
+    listed = await slash(world, world.user, "workflow list")
+    assert "release:" in listed.data["content"] and "fix-until-green:" in listed.data["content"]
+    missing = await slash(world, world.user, "workflow run", {
+        "name": "release", "variables": "modules=api"})
+    assert missing.data["flags"] & 64
+    assert 'variable "version" is required' in missing.data["content"]
+    dry = await slash(world, world.user, "workflow run", {
+        "name": "release", "variables": "version=1.4; modules=api,cli,web", "dry_run": True})
+    assert "8 tasks would be created" in dry.data["content"]
+    assert await world.service.list_tasks() == []
+    run = await slash(world, world.user, "workflow run", {
+        "name": "review-each", "variables": "modules=api,cli"})
+    assert run.data["content"].startswith("```\nC-1 started: 3 tasks (T-1..T-3)")
+    assert len(await world.service.list_tasks()) == 3
+
+
+async def test_gate_buttons_are_for_admins(world: World) -> None:
+    assert GateButton.needed is Access.admin
+    flows = WorkflowService(world.service)
+    flow = (Workflow("ship").step("ok", "Approve shipping", gate=True)
+            .step("ship", "Ship", needs=["ok"]).check())
+    gate, ship = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
+    await world.server.wait_for_commands("campaign")
+    handle = await world.server.invoke_slash(world.user, "campaign show", {"id": "C-1"})
+    shown = await handle.wait_callback()
+    assert f"T-{gate} waiting for approval" in shown.data["content"]
+    message = await world.server.wait_for_message(lambda m: "waiting for approval" in m.content)
+    refused = await (await world.server.click_button(
+        world.user, message, f"swarm:gate:approve:{gate}")).wait_callback()
+    assert "admins only" in refused.data["content"]
+    assert (await world.service.get_task(gate)).status is TaskStatus.blocked
+    approved = await (await world.server.click_button(
+        world.admin, message, f"swarm:gate:approve:{gate}")).wait_callback()
+    assert f"T-{gate} approved by boss" in approved.data["content"]
+    assert (await world.service.get_task(ship)).status is TaskStatus.ready
+    twice = await (await world.server.click_button(
+        world.admin, message, f"swarm:gate:reject:{gate}")).wait_callback()
+    assert twice.data["flags"] & 64 and "was already approved by discord:boss" in \
+        twice.data["content"]
+
+
+async def test_workflow_run_asks_for_the_variables_in_a_form(world: World) -> None:
+    await world.server.wait_for_commands("workflow")
+    opened = await world.server.invoke_slash(world.user, "workflow run", {"name": "release"})
+    form = await opened.wait_callback()
+    assert form.type == 9  # a modal
+    fields = [row["components"][0] for row in form.data["components"]]
+    assert [(f["label"], f["required"], f.get("value")) for f in fields] == [
+        ("version", True, None), ("modules", False, "api, cli"), ("publish", False, "true")]
+    bad = await (await world.server.submit_modal(world.user, opened, {
+        "version": "1.4", "publish": "maybe"})).wait_callback()
+    assert bad.data["flags"] & 64 and 'variable "publish" must be true or false' in \
+        bad.data["content"]
+    assert await world.service.list_tasks() == []
+    again = await world.server.invoke_slash(world.user, "workflow run", {"name": "release"})
+    await again.wait_callback()
+    done = await (await world.server.submit_modal(world.user, again, {
+        "version": "2.0", "modules": "api, cli, web", "publish": "false"})).wait_callback()
+    assert "C-1 started: 8 tasks" in done.data["content"]
+    titles = {t.title: t.status for t in await world.service.list_tasks()}
+    assert titles["Review web for 2.0"] is TaskStatus.blocked
+    assert titles["Tag 2.0"] is TaskStatus.skipped

@@ -1,0 +1,62 @@
+"""``swarm workflow`` and ``swarm campaign`` in real child processes over a real database."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.helpers import run_cli
+
+
+def _tasks(home: Path) -> int:
+    db = home / "swarm.db"
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT count(*) FROM tasks").fetchone()[0])
+
+
+def test_run_show_approve_and_one_line_errors(home: Path, tmp_path: Path) -> None:
+    listed = json.loads(run_cli(home, "workflow", "list", "--json").out)
+    assert {"release", "review-each", "fix-until-green"} <= {w["name"] for w in listed}
+    dry = run_cli(home, "workflow", "run", "release", "--var", "version=1.4", "--dry-run")
+    assert dry.code == 0, dry.err
+    assert "review#2" in dry.out and "Approve release 1.4" in dry.out
+    assert _tasks(home) == 0, "a dry run writes nothing"
+    missing = run_cli(home, "workflow", "run", "release")
+    assert (missing.code, missing.err) == (
+        2, 'swarm: error: release.toml: variable "version" is required (--var version=...)\n')
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[steps]]\nid = "tag"\ntitle = "Tag"\nneeds = ["tests"]\n')
+    checked = run_cli(home, "workflow", "validate", str(bad))
+    assert (checked.code, checked.err) == (
+        2, 'swarm: error: bad.toml: step "tag": needs unknown step "tests"\n')
+    run = run_cli(home, "workflow", "run", "release", "--var", "version=1.4", "--var",
+                  "publish=no", "--json")
+    assert run.code == 0, run.err
+    started = json.loads(run.out)
+    assert started["campaign"] == "C-1" and len(started["tasks"]) == 7
+    early = run_cli(home, "workflow", "approve", "T-5")
+    assert early.code == 2 and early.err.startswith("swarm: error: T-5 cannot be approved yet")
+    shown = json.loads(run_cli(home, "campaign", "show", "C-1", "--json").out)
+    assert (shown["done"], shown["total"], shown["state"]) == (1, 7, "open")  # tag skipped
+    text = run_cli(home, "campaign", "show", "c-1").out
+    assert "1/7 done or skipped" in text and "T-6   skipped" in text
+    cancelled = run_cli(home, "campaign", "cancel", "C-1")
+    assert cancelled.out == "C-1 cancelled (6 unfinished tasks cancelled)\n", cancelled.err
+    again = run_cli(home, "campaign", "cancel", "C-1")
+    assert again.err == "swarm: error: C-1 is already cancelled\n"
+
+
+def test_campaign_by_hand(home: Path) -> None:
+    assert run_cli(home, "task", "add", "One").code == 0
+    assert run_cli(home, "task", "add", "Two").code == 0
+    made = run_cli(home, "campaign", "create", "Notes app MVP", "T-1")
+    assert made.out == "C-1 created (1 task)\n", made.err
+    assert run_cli(home, "campaign", "add", "C-1", "T-2").out == \
+        "C-1 now also follows T-2\n"
+    listed = run_cli(home, "campaign", "list").out
+    assert "C-1" in listed and "0/2" in listed
+    unknown = run_cli(home, "campaign", "show", "C-9")
+    assert (unknown.code, unknown.err) == (2, "swarm: error: unknown campaign C-9\n")

@@ -1,0 +1,107 @@
+"""Property: any valid workflow yields an acyclic task graph whose tasks all reach a final
+state (or wait on a failed or cancelled dependency for a person) when agents finish or fail
+them and people approve or reject the gates."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+import tempfile
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.models import FINISHED, Task, TaskStatus
+from core.protocols import ManualClock
+from core.scheduler import Scheduler
+from core.service import SwarmService
+from core.settings import Settings
+from core.workflows import Workflow, WorkflowService
+from core.workflows.model import find_cycle
+from tests.helpers import RecordingDeliverer
+
+
+@st.composite
+def workflows(draw: st.DrawFn) -> tuple[Workflow, dict[str, str]]:
+    """Up to 8 steps; each may need, or branch on the failure of, earlier steps."""
+    flow = (Workflow("prop").var("items", "list", default=["x"])
+            .var("flag", "bool", default=True))
+    count = draw(st.integers(1, 8))
+    for i in range(count):
+        earlier = [f"s{j}" for j in range(i)]
+        needs = draw(st.lists(st.sampled_from(earlier), max_size=3, unique=True)) if i else []
+        on_failure = draw(st.lists(st.sampled_from(earlier), max_size=2, unique=True)) \
+            if i and draw(st.booleans()) else []
+        gate = not on_failure and draw(st.integers(0, 4)) == 0
+        flow.step(f"s{i}", f"step {i}" + (" ${item}" if i % 3 == 1 else ""), needs=needs,
+                  on_failure=on_failure, gate=gate,
+                  for_each="items" if i % 3 == 1 else None,
+                  when=draw(st.sampled_from([None, "${flag}", "not ${flag}"])))
+    items = draw(st.lists(st.sampled_from("abcd"), min_size=1, max_size=3, unique=True))
+    return flow.check(), {"items": ",".join(items), "flag": str(draw(st.booleans()))}
+
+
+async def _run(flow: Workflow, given: dict[str, str], seed: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = Settings.from_env({"SWARM_HOME": tmp, "SWARM_MAX_ATTEMPTS": "1"})
+        service = await SwarmService.open(conf, ManualClock())
+        try:
+            await _drive(service, flow, given, random.Random(seed))
+        finally:
+            await service.close()
+
+
+async def _drive(service: SwarmService, flow: Workflow, given: dict[str, str],
+                 rng: random.Random) -> None:
+    flows = WorkflowService(service)
+    run = await flows.run(await flows.plan(flow, given), "prop")
+    with sqlite3.connect(service.settings.db_path) as conn:
+        edges: dict[str, list[str]] = {str(i): [] for i in run.task_ids}
+        for task_id, dep in conn.execute("SELECT task_id, dep_id FROM task_deps"):
+            edges[str(task_id)].append(str(dep))
+    assert find_cycle(edges) is None
+    scheduler = Scheduler(service, RecordingDeliverer())
+    for _ in range(10 * len(run.task_ids) + 10):
+        await scheduler.run_burst()
+        campaign = await flows.campaign(run.campaign)
+        active = [t for t in campaign.tasks if t.status is TaskStatus.assigned]
+        gates = campaign.gates_waiting
+        if not active and not gates:
+            break
+        for task in active:
+            if rng.random() < 0.7:
+                await service.complete_task(task.id, task.agent or "")
+            else:
+                await service.fail_task(task.id, task.agent or "", "it broke")
+        for gate in gates:
+            if rng.random() < 0.7:
+                await flows.approve(gate.ref, "person")
+            else:
+                await flows.reject(gate.ref, "person")
+    campaign = await flows.campaign(run.campaign)
+    stuck = _stuck(campaign.tasks)
+    for task in campaign.tasks:
+        assert task.status in FINISHED or task.id in stuck, (task.ref, task.status, task.reason)
+
+
+def _stuck(tasks: list[Task]) -> set[int]:
+    """Blocked tasks that wait, directly or not, on a failed or cancelled task: they are
+    left for a person (retry or cancel), as any task after a failed one is."""
+    broken = {t.id for t in tasks if t.status in (TaskStatus.failed, TaskStatus.cancelled)}
+    blocked = [t for t in tasks if t.status is TaskStatus.blocked]
+    stuck: set[int] = set()
+    grew = True
+    while grew:
+        before = len(stuck)
+        stuck |= {t.id for t in blocked if set(t.after) & (broken | stuck)}
+        grew = len(stuck) != before
+    return stuck
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(workflows(), st.integers(0, 2**16))
+def test_any_workflow_runs_to_a_final_state(
+    flow_and_vars: tuple[Workflow, dict[str, str]], seed: int
+) -> None:
+    asyncio.run(_run(*flow_and_vars, seed))

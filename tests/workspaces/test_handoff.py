@@ -1,0 +1,74 @@
+"""A task that moves to another agent carries a handoff: read in the delivered inbox file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from automation.inbox import InboxDeliverer
+from core.models import TaskSpec
+from core.protocols import ManualClock
+from core.scheduler import Scheduler
+from core.service import SwarmService
+from core.workspaces.manager import InitRequest, init
+from tests.workspaces.conftest import commit_file, sh
+
+
+def _delivered(home: Path, agent: str) -> list[str]:
+    folder = home / "inbox" / agent
+    return [p.read_text() for p in sorted(folder.iterdir()) if not p.name.startswith(".")]
+
+
+async def test_reassigned_task_hands_notes_and_commits_over(repo: Path, service: SwarmService
+                                                            ) -> None:
+    home = service.settings.home
+    init(home, service.agents, InitRequest(repo, agents=("Agent-1", "Agent-2")))
+    tree1 = home / "workspaces" / "project" / "Agent-1"
+    tree2 = home / "workspaces" / "project" / "Agent-2"
+    scheduler = Scheduler(service, InboxDeliverer(home / "inbox"))
+    task = await service.create_task(TaskSpec("write the parser", agent="Agent-1"), "cli")
+    await scheduler.run_burst()
+    await service.start_task(task.id, "Agent-1", "parser done, tests next")
+    sha = commit_file(tree1, "parser.py", "def parse(): ...\n", "parser: first version")
+    await service.note_task(task.id, "Agent-1", "tests half written")
+    assert not (home / "inbox" / "Agent-2").exists()
+    await service.assign_task(task.id, "Agent-2", "cli")
+    await scheduler.run_burst()
+    (prompt,) = _delivered(home, "Agent-2")
+    assert "HANDOFF: T-1 comes to you from Agent-1 (reassigned to Agent-2 by cli)" in prompt
+    assert "Notes from Agent-1:\n- parser done, tests next\n- tests half written" in prompt
+    assert "Last report from Agent-1: T-1 note by Agent-1: tests half written" in prompt
+    assert f"Agent-1's commits on branch swarm/Agent-1 ({tree1}) so far:" in prompt
+    assert f"- {sha[:10]} parser: first version" in prompt
+    assert "What remains:" in prompt
+    assert f"Work in {tree2} on branch swarm/Agent-2" in prompt
+    (first,) = _delivered(home, "Agent-1")
+    assert "HANDOFF" not in first
+    command = next(line for line in prompt.splitlines() if "git cherry-pick" in line)
+    pick = command.split(": ", 1)[1].split(" (")[0]
+    assert pick.startswith("git cherry-pick ")
+    sh(tree2, *pick.split()[1:])
+    assert (tree2 / "parser.py").read_text() == "def parse(): ...\n"
+    assert sh(tree2, "log", "-1", "--format=%s").strip() == "parser: first version"
+
+
+async def test_lease_expiry_hands_over_without_commits(repo: Path, service: SwarmService,
+                                                       clock: ManualClock) -> None:
+    home = service.settings.home
+    init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
+    scheduler = Scheduler(service, InboxDeliverer(home / "inbox", clock))
+    task = await service.create_task(TaskSpec("silent work", agent="Agent-1"), "cli")
+    await scheduler.run_burst()
+    await service.write("cli", lambda conn, ctx: conn.execute(
+        "UPDATE tasks SET pinned_agent = NULL WHERE id = ?", (task.id,)))
+    clock.advance(61)
+    await service.expire_leases()
+    clock.advance(10)
+    await scheduler.run_burst()
+    holder = (await service.get_task(task.id)).agent
+    assert holder not in (None, "Agent-1")
+    (prompt,) = _delivered(home, holder or "")
+    assert "HANDOFF: T-1 comes to you from Agent-1 (no report from Agent-1 within 60 s)" \
+        in prompt
+    assert f"Agent-1 made no commits on branch swarm/Agent-1 ({home}/workspaces/project/" \
+        "Agent-1) for this task." in prompt
+    assert "Notes from" not in prompt and "Work in" not in prompt

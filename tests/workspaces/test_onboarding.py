@@ -1,0 +1,149 @@
+"""Onboarding and resets through the inbox deliverer: role templates, the first task,
+``agents onboard``, ``agents reset`` and ``reset_between_tasks``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from automation.inbox import InboxDeliverer
+from core.config import load_agents
+from core.errors import ConfigError
+from core.models import TaskSpec
+from core.onboarding import onboard, reset
+from core.prompt import RESET_TEXT
+from core.protocols import ManualClock
+from core.scheduler import Scheduler
+from core.service import SwarmService
+from core.settings import Settings
+from core.workspaces.manager import InitRequest, init
+from tests.helpers import run_cli
+
+ROLES = ("integration", "architecture", "infrastructure", "qa", "data", "coordination", "web",
+         "operations")
+
+
+def _delivered(home: Path, agent: str) -> list[str]:
+    folder = home / "inbox" / agent
+    if not folder.exists():
+        return []
+    return [p.read_text() for p in sorted(folder.iterdir()) if not p.name.startswith(".")]
+
+
+async def test_first_task_starts_with_the_role_template(repo: Path, service: SwarmService
+                                                        ) -> None:
+    home = service.settings.home
+    init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
+    scheduler = Scheduler(service, InboxDeliverer(home / "inbox"))
+    for title in ("first", "second"):
+        task = await service.create_task(TaskSpec(title, agent="Agent-1"), "cli")
+        await scheduler.run_burst()
+        await service.complete_task(task.id, "Agent-1")
+    first, second = _delivered(home, "Agent-1")
+    intro, _, prompt = first.partition("\n\n---\n\n")
+    assert intro.startswith("# Agent-1: Integration\n")
+    assert "Your role is\n**integration**. The captain is Agent-4" in intro
+    tree = home / "workspaces" / "project" / "Agent-1"
+    assert f"Your workspace is {tree} on branch swarm/Agent-1." in intro
+    assert "${" not in intro
+    assert prompt.startswith("[swarm] from scheduler to Agent-1 | task T-1")
+    assert second.startswith("[swarm] from scheduler to Agent-1 | task T-2")
+    kinds = [e.kind for e in await service.last_events(100)]
+    assert kinds.count("agent.onboarded") == 1
+
+
+async def test_onboard_every_agent_with_an_override(service: SwarmService) -> None:
+    home = service.settings.home
+    (home / "roles").mkdir()
+    (home / "roles" / "web.md").write_text("Hello ${agent} (${role}); ask ${captain}. "
+                                           "Folder: ${workspace}, ${branch}.\n")
+    for name in service.agents:
+        await onboard(service, name, "cli")
+    await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
+    texts = {a: _delivered(home, a) for a in service.agents}
+    assert all(len(t) == 1 for t in texts.values())
+    assert texts["Agent-7"][0].endswith(
+        "Hello Agent-7 (web); ask Agent-4. Folder: your current folder (no swarm workspace), "
+        "your current branch.")
+    for agent in service.agents.values():
+        if agent.role != "web":
+            assert f"Your role is\n**{agent.role}**" in texts[agent.id][0]
+    task = await service.create_task(TaskSpec("after onboarding", agent="Agent-2"), "cli")
+    await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
+    assert _delivered(home, "Agent-2")[1].startswith(f"[swarm] from scheduler to Agent-2 | task "
+                                                      f"{task.ref}")
+
+
+def test_bundled_templates_cover_the_eight_roles() -> None:
+    from importlib.resources import files
+
+    folder = files("core") / "bundled" / "roles"
+    for role in ROLES:
+        text = (folder / f"{role}.md").read_text(encoding="utf-8")
+        assert all(f"${{{key}}}" in text for key in ("agent", "role", "workspace", "branch",
+                                                      "captain"))
+
+
+async def test_reset_then_onboarding_in_order(service: SwarmService) -> None:
+    home = service.settings.home
+    await reset(service, "agent-3", "cli")
+    await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
+    cleared, intro = _delivered(home, "Agent-3")
+    assert cleared.endswith(RESET_TEXT)
+    assert "# Agent-3: Infrastructure" in intro
+
+
+@pytest.fixture
+async def resetting(home: Path, tmp_path: Path) -> AsyncIterator[SwarmService]:
+    """A service whose Agent-1 has reset_between_tasks = true."""
+    config = tmp_path / "agents.toml"
+    config.write_text('[[agent]]\nid = "Agent-1"\nrole = "web"\nreset_between_tasks = true\n'
+                      'app = "terminal"\ndelivery = "inbox"\n'
+                      '[[agent]]\nid = "Agent-2"\nrole = "qa"\ncaptain = true\n')
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+    service = await SwarmService.open(settings, ManualClock())
+    yield service
+    await service.close()
+
+
+async def test_reset_between_tasks(resetting: SwarmService) -> None:
+    home = resetting.settings.home
+    scheduler = Scheduler(resetting, InboxDeliverer(home / "inbox"))
+    for title in ("one", "two"):
+        task = await resetting.create_task(TaskSpec(title, agent="Agent-1"), "cli")
+        await scheduler.run_burst()
+        await resetting.complete_task(task.id, "Agent-1")
+    reset1, prompt1, reset2, prompt2 = _delivered(home, "Agent-1")
+    assert reset1 == reset2 == RESET_TEXT
+    for prompt, ref in ((prompt1, "T-1"), (prompt2, "T-2")):
+        intro, _, rest = prompt.partition("\n\n---\n\n")
+        assert intro.startswith("# Agent-1: Web") and "The captain is Agent-2" in intro
+        assert rest.startswith(f"[swarm] from scheduler to Agent-1 | task {ref}")
+    assert resetting.agents["Agent-1"].reset == ("text:/clear", "enter")
+
+
+@pytest.mark.parametrize(("line", "error"), [
+    ("reset = []", "reset must be a non-empty list"),
+    ('reset = ["text:"]', "has no text"),
+    ('reset = ["ctrl+nope"]', "unknown key"),
+    ("reset_between_tasks = 1", "reset_between_tasks must be true or false"),
+    ("captain = true\n[[agent]]\nid = \"B\"\nrole = \"r\"\ncaptain = true", "only one captain"),
+])
+def test_bad_reset_and_captain_settings(tmp_path: Path, line: str, error: str) -> None:
+    config = tmp_path / "agents.toml"
+    config.write_text(f'[[agent]]\nid = "A"\nrole = "r"\n{line}\n')
+    with pytest.raises(ConfigError, match=error):
+        load_agents(config)
+
+
+def test_cli_onboard_and_reset(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    result = run_cli(home, "agents", "onboard")
+    assert (result.code, result.err) == (2, "swarm: error: name one agent or give --all\n")
+    result = run_cli(home, "agents", "reset", "Agent-3")
+    assert result.code == 0, result.err
+    assert result.out == ("reset of Agent-3 queued (message 1: ctrl+l), then its onboarding\n")
+    result = run_cli(home, "agents", "onboard", "--all")
+    assert result.out.count("onboarding of") == 8
