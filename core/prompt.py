@@ -32,8 +32,25 @@ class Plan:
     onboards: bool
 
 
-async def plan(service: SwarmService, delivery: Delivery, agent: Agent) -> Plan:
-    """The parcels for ``delivery`` to ``agent``."""
+@dataclass(frozen=True)
+class PromptFacts:
+    """What a task prompt needs from the database: the handoff and the onboarding flag."""
+
+    handoff: handoff_facts.Handoff | None
+    needs_onboarding: bool
+
+
+def read_facts(conn: sqlite3.Connection, delivery: Delivery) -> PromptFacts | None:
+    """The facts of a task prompt (None for other messages); one read, any transaction."""
+    if delivery.task_id is None or delivery.target.startswith(RESET_TARGET):
+        return None
+    return PromptFacts(handoff_facts.facts(conn, delivery.task_id, delivery.agent),
+                       onboarding.needs_onboarding(conn, delivery.agent))
+
+
+async def plan(service: SwarmService, delivery: Delivery, agent: Agent,
+               facts: PromptFacts | None = None) -> Plan:
+    """The parcels for ``delivery`` to ``agent`` (``facts``: read with the claim, if so)."""
     if delivery.target.startswith(RESET_TARGET):
         return Plan((reset_parcel(delivery, agent),), False)
     place, handoff = None, None
@@ -41,8 +58,11 @@ async def plan(service: SwarmService, delivery: Delivery, agent: Agent) -> Plan:
     onboards = False
     if delivery.task_id is not None:
         place = await service.workspaces.before_prompt(delivery.task_id, agent.id)
-        facts, new = await service.db.read(_facts, delivery.task_id, agent.id)
-        handoff = await service.workspaces.handoff_text(facts)
+        if facts is None:
+            facts = await service.db.read(read_facts, delivery)
+        assert facts is not None
+        new = facts.needs_onboarding
+        handoff = await service.workspaces.handoff_text(facts.handoff)
         if agent.reset_between_tasks and not delivery.is_retry:
             parcels.append(reset_parcel(delivery, agent))
         onboards = bool(parcels) or new
@@ -57,12 +77,6 @@ async def plan(service: SwarmService, delivery: Delivery, agent: Agent) -> Plan:
     parcels.append(Parcel(delivery.id, agent, text, delivery.sender, delivery.task_id,
                           delivery.priority, delivery.is_retry))
     return Plan(tuple(parcels), onboards)
-
-
-def _facts(conn: sqlite3.Connection, task_id: int, agent: str
-           ) -> tuple[handoff_facts.Handoff | None, bool]:
-    """One read: the handoff facts and whether the agent still needs its onboarding."""
-    return handoff_facts.facts(conn, task_id, agent), onboarding.needs_onboarding(conn, agent)
 
 
 def reset_parcel(delivery: Delivery, agent: Agent) -> Parcel:

@@ -99,8 +99,9 @@ class Scheduler:
         """Deliver every due delivery (until ``stop``); return how many were attempted."""
         count = 0
         while not (stop and stop.is_set()) and (
-                delivery := await self.service.claim_delivery()) is not None:
-            receipt = await self._deliver(delivery)
+                claimed := await self.service.claim_prompt()) is not None:
+            delivery, facts = claimed
+            receipt = await self._deliver(delivery, facts)
             onboarded = delivery.id in self._onboarding
             self._onboarding.discard(delivery.id)
             await self.service.record_receipt(delivery, receipt, onboarded=onboarded)
@@ -274,11 +275,13 @@ class Scheduler:
             return self.delivery_timeout_s
         return float(limit) + DELIVERY_MARGIN_S
 
-    async def _deliver(self, delivery: Delivery) -> Receipt:
+    async def _deliver(
+        self, delivery: Delivery, facts: prompt.PromptFacts | None = None
+    ) -> Receipt:
         agent = self.service.agents.get(delivery.agent)
         if agent is None:
             return Receipt.failed(f"{delivery.agent} is no longer configured", retryable=False)
-        steps = await prompt.plan(self.service, delivery, agent)
+        steps = await prompt.plan(self.service, delivery, agent, facts)
         timeout = self.delivery_timeout()
         try:
             for parcel in steps.parcels:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core import event_query, messages, posts, questions, scheduling, store, tasks
 from core.config import load_agents
@@ -26,6 +26,9 @@ from core.models import (
 from core.protocols import Clock, SystemClock
 from core.settings import Settings
 from core.workspaces.tracker import WorkspaceTracker
+
+if TYPE_CHECKING:
+    from core.prompt import PromptFacts
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -233,6 +236,12 @@ class SwarmService:
         """Take the next due delivery."""
         return await self.write(actor, messages.claim)
 
+    async def claim_prompt(
+        self, actor: str = "delivery"
+    ) -> tuple[Delivery, PromptFacts | None] | None:
+        """Take the next due delivery with what its prompt needs (one trip to the database)."""
+        return await self.write(actor, _claim_with_facts)
+
     async def record_receipt(
         self, delivery: Delivery, receipt: Receipt, actor: str = "delivery",
         *, onboarded: bool = False,
@@ -390,3 +399,12 @@ def _agent_rows(conn: sqlite3.Connection, agents: list[Agent]) -> list[dict[str,
             "delivery": agent.delivery,
         })
     return rows
+
+
+def _claim_with_facts(
+    conn: sqlite3.Connection, ctx: Ctx
+) -> tuple[Delivery, PromptFacts | None] | None:
+    from core.prompt import read_facts
+
+    delivery = messages.claim(conn, ctx)
+    return None if delivery is None else (delivery, read_facts(conn, delivery))

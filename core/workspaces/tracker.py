@@ -50,6 +50,12 @@ class WorkspaceTracker:
             return True
         return manifest.root(self.service.settings.home).is_dir()
 
+    def any_workspaces(self) -> bool:
+        """False when no agent can have a workspace (none configured, no worktrees made)."""
+        if any(agent.workspace for agent in self.service.agents.values()):
+            return True
+        return manifest.root(self.service.settings.home).is_dir()
+
     async def before_prompt(self, task_id: int, agent: str) -> Located | None:
         """Record the branch head the first time the task's prompt goes to ``agent``."""
         if not self.may_have_workspace(agent):
@@ -97,6 +103,8 @@ class WorkspaceTracker:
 
     async def after_done(self, task_id: int, actor: str) -> None:
         """Put the commits made on the holder's branch since its turn began in the history."""
+        if not self.any_workspaces():
+            return  # a swarm without workspaces pays one stat, not a database read
         turn = await self.service.db.read(work.holder_turn, task_id)
         if turn is None or turn.start_sha is None:
             return
