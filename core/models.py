@@ -60,6 +60,7 @@ class TaskStatus(enum.StrEnum):
 
 ACTIVE = (TaskStatus.assigned, TaskStatus.in_progress)
 FINISHED = (TaskStatus.done, TaskStatus.failed, TaskStatus.cancelled, TaskStatus.skipped)
+FINISHED_SQL = "(" + ", ".join(f"'{status.value}'" for status in FINISHED) + ")"  # status IN ...
 
 
 class DeliveryState(enum.StrEnum):

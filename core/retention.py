@@ -24,16 +24,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from core.models import FINISHED_SQL
 from core.service import SwarmService
 
 log = logging.getLogger(__name__)
 
-DEFAULT_KEEP_DAYS = 90.0
 BATCH = 2000
 TEMP_MAX_AGE_S = 60.0
 EVERY_S = 3600.0
 DAY_S = 86_400.0
-_FINISHED = "('done', 'failed', 'cancelled', 'skipped')"
+_FINISHED = FINISHED_SQL
 
 
 @dataclass

@@ -9,6 +9,7 @@ from typing import Any
 
 from core.errors import NotFound
 from core.models import (
+    FINISHED_SQL,
     Delivery,
     DeliveryState,
     Event,
@@ -143,7 +144,7 @@ def list_tasks(
     """Tasks filtered by status (or unfinished ones) and/or assignee, newest first."""
     where, args = [], []
     if open_only and status is None:
-        where.append("status NOT IN ('done', 'failed', 'cancelled', 'skipped')")
+        where.append(f"status NOT IN {FINISHED_SQL}")
     if status is not None:
         where.append("status = ?")
         args.append(status.value)

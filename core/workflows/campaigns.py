@@ -12,7 +12,15 @@ from typing import Any
 from core import campaign_end, store, tasks
 from core.context import Ctx
 from core.errors import InvalidInput, InvalidState, NotFound
-from core.models import FINISHED, Task, TaskStatus, parse_ref, parse_task_ref, task_ref
+from core.models import (
+    FINISHED,
+    FINISHED_SQL,
+    Task,
+    TaskStatus,
+    parse_ref,
+    parse_task_ref,
+    task_ref,
+)
 from core.task_rules import AWAITING_APPROVAL
 
 
@@ -165,8 +173,8 @@ def cancel(conn: sqlite3.Connection, ctx: Ctx, campaign_id: int) -> list[int]:
     if campaign["status"] != "open":
         raise InvalidState(f"{campaign_ref(campaign_id)} is already {campaign['status']}")
     open_ids = [r[0] for r in conn.execute(
-        "SELECT id FROM tasks WHERE campaign_id = ? AND status NOT IN "
-        "('done', 'failed', 'cancelled', 'skipped') ORDER BY id DESC", (campaign_id,))]
+        f"SELECT id FROM tasks WHERE campaign_id = ? AND status NOT IN {FINISHED_SQL} "
+        "ORDER BY id DESC", (campaign_id,))]
     conn.execute("UPDATE campaigns SET status = 'cancelled', cancelled_at = ?, updated_at = ? "
                  "WHERE id = ?", (ctx.now, ctx.now, campaign_id))  # first: it never "finishes"
     for task_id in open_ids:  # dependents first: nobody is released by a cancel mid-way
