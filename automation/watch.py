@@ -15,16 +15,16 @@ from PIL import Image
 
 from core.errors import InvalidInput, InvalidState
 from core.models import Agent
+from core.watch.frames import THUMBNAIL_BOX, thumbnail_size
 
 log = logging.getLogger(__name__)
-THUMBNAIL = (128, 128)  # the largest thumbnail side: enough to see text move, cheap to compare
+THUMBNAIL = THUMBNAIL_BOX
 
 
 def thumbnail(image: Image.Image, box: tuple[int, int] = THUMBNAIL) -> bytes:
     """The image reduced to a grayscale thumbnail (averaging, so noise fades), as raw bytes."""
     gray = image.convert("L")
-    scale = min(1.0, box[0] / gray.width, box[1] / gray.height)
-    size = (max(1, round(gray.width * scale)), max(1, round(gray.height * scale)))
+    size = thumbnail_size(gray.width, gray.height, box)
     return gray.resize(size, Image.Resampling.BOX).tobytes()
 
 

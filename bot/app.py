@@ -23,6 +23,7 @@ from core.service import SwarmService
 
 if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loads lazily
     from bot.discordbot.client import SwarmBot
+    from bot.web.server import WebServer
     from core.ai.service import AIService
     from core.scheduler import BurstResult, Scheduler
     from core.watch.frames import FrameSource
@@ -56,8 +57,10 @@ class Builder:
         summarize: Summarizer | None = None,
         poll_s: float = 0.5,
         client_options: dict[str, Any] | None = None,
+        serve_web: bool = False,
     ) -> None:
         self.config = config
+        self.serve_web = serve_web  # `swarm run` serves the dashboard (SWARM_WEB=off: not)
         self.clock = clock
         self._deliverer = deliverer
         self._frames = frames
@@ -110,6 +113,16 @@ class Builder:
         from bot.discordbot.client import SwarmBot
 
         return SwarmBot(service, self.config.discord, ai, **self.client_options)
+
+    def web(self, service: SwarmService) -> contextlib.AbstractAsyncContextManager[
+            WebServer | None]:
+        """The dashboard and REST API while a block runs (``serve_web`` off or
+        ``SWARM_WEB=off``: nothing)."""
+        if not (self.serve_web and self.config.web.enabled):
+            return contextlib.nullcontext(None)
+        from bot.web.server import running
+
+        return running(service, self.config.web)
 
     @contextlib.asynccontextmanager
     async def coordinator(self) -> AsyncIterator[Coordinator]:
@@ -164,10 +177,11 @@ async def run_headless(
             if burst:
                 return await parts.scheduler.run_burst()
             stop = stop or asyncio.Event()
-            with _stop_on_signals(stop):
-                log.info("coordinator started: %d agents, database %s", len(parts.service.agents),
-                         parts.service.settings.db_path)
-                await parts.scheduler.run(stop)
+            with stop_on_signals(stop):
+                async with builder.web(parts.service):
+                    log.info("coordinator started: %d agents, database %s",
+                             len(parts.service.agents), parts.service.settings.db_path)
+                    await parts.scheduler.run(stop)
             return None
         finally:
             log.info("coordinator stopped after %.1f s", time.monotonic() - started)
@@ -189,24 +203,26 @@ async def run_with_discord(builder: Builder, *, stop: asyncio.Event | None = Non
     async with builder.coordinator() as parts:
         if started is not None:
             started.set_result(parts)
-        with _stop_on_signals(stop):
-            scheduler = asyncio.create_task(parts.scheduler.run(stop), name="scheduler")
-            bot = asyncio.create_task(keep_connected(
-                lambda: builder.bot(parts.service, parts.ai), builder.config.discord, stop),
-                name="discord")
-            log.info("coordinator started with Discord: %d agents", len(parts.service.agents))
-            try:
-                await asyncio.wait({scheduler, bot}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stop.set()
-                await asyncio.gather(scheduler, bot, return_exceptions=True)
-            bot.result()  # a fatal Discord error (bad token, missing channel) surfaces here
-            scheduler.result()
+        with stop_on_signals(stop):
+            async with builder.web(parts.service):
+                scheduler = asyncio.create_task(parts.scheduler.run(stop), name="scheduler")
+                bot = asyncio.create_task(keep_connected(
+                    lambda: builder.bot(parts.service, parts.ai), builder.config.discord, stop),
+                    name="discord")
+                log.info("coordinator started with Discord: %d agents", len(parts.service.agents))
+                try:
+                    await asyncio.wait({scheduler, bot}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    stop.set()
+                    await asyncio.gather(scheduler, bot, return_exceptions=True)
+                bot.result()  # a fatal Discord error (bad token, missing channel) surfaces here
+                scheduler.result()
     log.info("coordinator stopped")
 
 
 @contextlib.contextmanager
-def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
+def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    """Set ``stop`` on SIGINT/SIGTERM while the block runs."""
     loop = asyncio.get_running_loop()
     installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):

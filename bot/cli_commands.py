@@ -66,8 +66,9 @@ def register(sub: Any) -> None:
     from bot import cli_watch, cli_workspaces
 
     cli_watch.register(sub)
-    from bot import cli_workflows
+    from bot import cli_web, cli_workflows
 
+    cli_web.register(sub)
     cli_workflows.register(sub)
     cli_workspaces.register(sub)
 

@@ -30,7 +30,7 @@ async def cmd_run(_service: None, args: argparse.Namespace) -> int:
     from core.errors import ConfigError
 
     logging.getLogger().setLevel(logging.INFO)
-    builder = Builder(args.configuration)
+    builder = Builder(args.configuration, serve_web=not args.burst)
     if not args.no_discord:
         if args.burst:
             raise ConfigError("--burst needs --no-discord")

@@ -23,11 +23,12 @@ from core.settings import Settings
 if TYPE_CHECKING:
     from automation.gui_options import GuiOptions
     from bot.discordbot.settings import DiscordSettings
+    from bot.web.settings import WebSettings
     from core.ai.settings import AISettings
     from core.watch.settings import WatchSettings
 
 T = TypeVar("T")
-SECTIONS = ("core", "discord", "ai", "watch", "gui")
+SECTIONS = ("core", "discord", "ai", "watch", "gui", "web")
 
 
 def read_environment(dotenv: Path = Path(".env")) -> dict[str, str]:
@@ -41,7 +42,7 @@ def read_environment(dotenv: Path = Path(".env")) -> dict[str, str]:
 
 
 class Config:
-    """Settings of every part, by section: core, discord, ai, watch, gui."""
+    """Settings of every part, by section: core, discord, ai, watch, gui, web."""
 
     def __init__(self, env: Mapping[str, str], *, agents_file: str | Path | None = None,
                  sources: Mapping[str, str] | None = None, **sections: Any) -> None:
@@ -106,6 +107,13 @@ class Config:
         from automation.gui_options import GuiOptions
 
         return self._section("gui", lambda: GuiOptions.from_env(self.env))
+
+    @property
+    def web(self) -> WebSettings:
+        """The dashboard's address, switch and ``/metrics`` access."""
+        from bot.web.settings import WebSettings
+
+        return self._section("web", lambda: WebSettings.from_env(self.env))
 
     @property
     def actor(self) -> str:

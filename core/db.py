@@ -245,6 +245,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX questions_open ON questions(task_id, id) WHERE answered_at IS NULL",
     ),
+    (  # the dashboard's bearer tokens: only a hash is kept
+        """CREATE TABLE web_tokens (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at REAL NOT NULL,
+            expires_at REAL,
+            revoked_at REAL
+        )""",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

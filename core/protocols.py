@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -88,4 +89,14 @@ class Timer(Protocol):
 
     async def stop(self) -> None:
         """Finish work in flight (bounded) and release what was opened."""
+        ...
+
+
+class Observer(Protocol):
+    """Told of timed work as it happens (metrics): ``delivery`` (seconds; labels agent,
+    method, result), ``assignment`` (seconds of one round), ``discord_ack`` (seconds).
+    Must be quick and must not raise."""
+
+    def observe(self, name: str, value: float, labels: Mapping[str, str]) -> None:
+        """Record one observation."""
         ...

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -91,9 +92,13 @@ class Scheduler:
         """Expire due leases, then assign until nothing more fits; return both counts."""
         expired = await self.service.expire_leases()
         assigned = 0
-        while made := await self.service.assign_batch():
+        while True:
+            started = time.perf_counter()
+            made = await self.service.assign_batch()
+            self.service.observe("assignment", time.perf_counter() - started)
+            if not made:
+                return expired, assigned
             assigned += len(made)
-        return expired, assigned
 
     async def deliver_once(self, stop: asyncio.Event | None = None) -> int:
         """Deliver every due delivery (until ``stop``); return how many were attempted."""
@@ -101,7 +106,11 @@ class Scheduler:
         while not (stop and stop.is_set()) and (
                 claimed := await self.service.claim_prompt()) is not None:
             delivery, facts = claimed
+            started = time.perf_counter()
             receipt = await self._deliver(delivery, facts)
+            self.service.observe("delivery", time.perf_counter() - started,
+                                 agent=delivery.agent, method=receipt.method,
+                                 result=_result(receipt))
             onboarded = delivery.id in self._onboarding
             self._onboarding.discard(delivery.id)
             await self.service.record_receipt(delivery, receipt, onboarded=onboarded)
@@ -296,3 +305,8 @@ class Scheduler:
         if steps.onboards and receipt.ok:
             self._onboarding.add(delivery.id)  # recorded with the receipt
         return receipt
+
+
+def _result(receipt: Receipt) -> str:
+    """``delivered``, ``deferred`` or ``failed`` (the metrics' label)."""
+    return "delivered" if receipt.ok else "deferred" if receipt.deferred else "failed"

@@ -23,7 +23,7 @@ from core.models import (
     TaskStatus,
     parse_task_ref,
 )
-from core.protocols import Clock, SystemClock
+from core.protocols import Clock, Observer, SystemClock
 from core.settings import Settings
 from core.workspaces.tracker import WorkspaceTracker
 
@@ -47,6 +47,7 @@ class SwarmService:
         self.kill_switch = KillSwitch(settings.home)
         self.workspaces = WorkspaceTracker(self)
         self._listeners: list[Callable[[], None]] = []
+        self.observers: list[Observer] = []  # metrics (bot/web/metrics.py)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock | None = None) -> SwarmService:
@@ -69,6 +70,14 @@ class SwarmService:
     def on_change(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` after every write made through this service."""
         self._listeners.append(callback)
+
+    def observe(self, name: str, value: float, **labels: str) -> None:
+        """Tell every observer (metrics); an observer's failure is logged, never raised."""
+        for observer in self.observers:
+            try:
+                observer.observe(name, value, labels)
+            except Exception:
+                log.exception("observer %r failed on %s", observer, name)
 
     def ctx(self, actor: str) -> Ctx:
         """A context for a change made now by ``actor``."""

@@ -35,7 +35,7 @@ def test_sections_are_parsed_once_on_first_use_and_check_parses_them_all(tmp_pat
     given = config.replace(watch=WatchSettings(interval_s=1))  # sections can be passed in
     assert given.check().watch.interval_s == 1 and given.core.home == tmp_path
     with pytest.raises(TypeError, match="unknown config section"):
-        Config({}, web=1)
+        Config({}, dashboard=1)
 
 
 def test_a_bad_watcher_setting_stops_run_not_the_agents_report(tmp_path: Path) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Protocol
 
 from core.models import Agent
 
 PIXEL_DELTA = 12  # grey levels (of 255) a thumbnail pixel must move to count
 MIN_PIXELS = 2  # changed thumbnail pixels that make a change (one is noise)
+THUMBNAIL_BOX = (128, 128)  # the largest thumbnail side: enough to see text move, cheap
+FRAMES_DIR = "frames"  # $SWARM_HOME/frames/<agent>.pgm: each agent's latest frame
 
 
 class FrameSource(Protocol):
@@ -35,3 +39,31 @@ def frames_differ(before: bytes, after: bytes, pixel_delta: int = PIXEL_DELTA,
             if changed >= min_pixels:
                 return True
     return False
+
+
+def thumbnail_size(width: int, height: int,
+                   box: tuple[int, int] = THUMBNAIL_BOX) -> tuple[int, int]:
+    """The size of the thumbnail of a ``width`` x ``height`` region (never enlarged)."""
+    scale = min(1.0, box[0] / width, box[1] / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def frame_path(home: Path, agent_id: str) -> Path:
+    """Where the watcher keeps ``agent_id``'s latest frame (a binary PGM image)."""
+    return home / FRAMES_DIR / f"{agent_id}.pgm"
+
+
+def save_frame(home: Path, agent: Agent, frame: bytes) -> Path | None:
+    """Write ``frame`` (a grayscale thumbnail of the agent's watch region) as a PGM image,
+    atomically, for the dashboard; None when it has no region or another size."""
+    if agent.watch is None:
+        return None
+    width, height = thumbnail_size(agent.watch[2], agent.watch[3])
+    if len(frame) != width * height:
+        return None
+    path = frame_path(home, agent.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(b"P5\n%d %d\n255\n" % (width, height) + frame)
+    os.replace(tmp, path)
+    return path

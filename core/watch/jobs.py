@@ -24,7 +24,7 @@ from core.models import Agent
 from core.schedules import DAILY_SUMMARY, Claim, ScheduleSpec
 from core.summary import parse_period
 from core.watch import alerts, rules
-from core.watch.frames import FrameSource, frames_differ
+from core.watch.frames import FrameSource, frames_differ, save_frame
 from core.watch.settings import WatchSettings
 from core.watch.timing import local_zone
 
@@ -70,6 +70,14 @@ class Watcher:
     def _grab_all(self, agents: list[Agent]) -> dict[str, bytes]:
         assert self.frames is not None
         frames = {agent.id: self.frames.grab(agent) for agent in agents}
+        home = self.service.settings.home
+        for agent in agents:  # the latest frame, for the dashboard's thumbnails
+            frame = frames[agent.id]
+            if frame is not None and frame != self._last.get(agent.id):
+                try:
+                    save_frame(home, agent, frame)
+                except OSError as exc:
+                    log.debug("frame of %s not saved: %s", agent.id, exc)
         return {agent: frame for agent, frame in frames.items() if frame is not None}
 
     async def tick(self) -> rules.TickReport:

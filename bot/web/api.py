@@ -1,0 +1,242 @@
+"""The REST API under ``/api/v1``: thin routes over ``SwarmService``, like the CLI's commands.
+
+Reads need any token; actions need an admin token and are audited. Errors are the CLI's
+texts as ``{"error": "..."}`` (see ``bot.web.errors``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from bot.web.auth import acting, require_admin, require_viewer
+from bot.web.context import web_context
+from bot.web.events import sse_stream
+from bot.web.queries import PAGE_MAX, TaskFilter, find_tasks
+from bot.web.tokens import Principal
+from core.errors import InvalidInput
+from core.models import TaskSpec, TaskStatus, parse_task_ref
+
+router = APIRouter(prefix="/api/v1", tags=["swarm"])
+Viewer = Annotated[Principal, Depends(require_viewer)]
+Admin = Annotated[Principal, Depends(require_admin)]
+
+
+class TaskIn(BaseModel):
+    """A new task: the fields of ``swarm task add``."""
+
+    title: str
+    details: str = ""
+    priority: str = "normal"
+    role: str | None = None
+    capabilities: list[str] = Field(default_factory=list)
+    agent: str | None = None
+    after: list[str] = Field(default_factory=list)
+
+
+class ReportIn(BaseModel):
+    """A report on a task: a note (start, done), a reason (fail), ``force``."""
+
+    note: str = ""
+    reason: str = ""
+    force: bool = False
+
+
+class AssignIn(BaseModel):
+    """The agent a task is given to."""
+
+    agent: str
+
+
+class MessageIn(BaseModel):
+    """A message to one agent, or (without ``agent``) to all agents or one role's."""
+
+    text: str
+    agent: str | None = None
+    role: str | None = None
+
+
+class PauseIn(BaseModel):
+    """Why desktop input is paused."""
+
+    reason: str = ""
+
+
+@router.get("/status")
+async def status(request: Request, _: Viewer) -> dict[str, Any]:
+    """Tasks per status, deliveries per state, agents, the input pause."""
+    return await web_context(request).service.status()
+
+
+@router.get("/tasks")
+async def list_tasks(
+    request: Request, _: Viewer, status: str | None = None, agent: str | None = None,
+    campaign: int | None = None, q: str | None = None, cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 100,
+) -> dict[str, Any]:
+    """Tasks newest first, filtered; ``next_cursor`` gives the next page."""
+    service = web_context(request).service
+    flt = TaskFilter(status=TaskStatus.parse(status) if status else None,
+                     agent=service.ctx("").agent(agent).id if agent else None,
+                     campaign=campaign, text=q or None)
+    before = parse_task_ref(cursor) if cursor else None
+    found = await service.db.read(find_tasks, flt, before, limit)
+    more = len(found) == limit
+    return {"tasks": [t.to_json() for t in found],
+            "next_cursor": found[-1].ref if more and found else None}
+
+
+@router.get("/tasks/{ref}")
+async def get_task(request: Request, ref: str, _: Viewer) -> dict[str, Any]:
+    """One task with its history."""
+    service = web_context(request).service
+    task = await service.get_task(ref)
+    history = await service.events(task=task.id, limit=1000)
+    return {**task.to_json(), "events": [e.to_json() for e in history]}
+
+
+@router.post("/tasks", status_code=201)
+async def create_task(request: Request, body: TaskIn, who: Admin) -> dict[str, Any]:
+    """Create a task (as ``swarm task add``)."""
+    service = web_context(request).service
+    spec = TaskSpec(title=body.title, details=body.details, priority=body.priority,
+                    role=body.role, capabilities=tuple(body.capabilities), agent=body.agent,
+                    after=tuple(body.after))
+    task = await acting(request, who, service.create_task(spec, who.actor))
+    return task.to_json()
+
+
+@router.post("/tasks/{ref}/start")
+async def start_task(request: Request, ref: str, who: Admin,
+                     body: ReportIn | None = None) -> dict[str, Any]:
+    """Report that the holder has begun (a person reports for the holder)."""
+    body = body or ReportIn()
+    service = web_context(request).service
+    await acting(request, who, service.start_task(ref, who.actor, body.note, force=body.force))
+    return await _task_json(request, ref)
+
+
+@router.post("/tasks/{ref}/done")
+async def done_task(request: Request, ref: str, who: Admin,
+                    body: ReportIn | None = None) -> dict[str, Any]:
+    """Report the task done."""
+    body = body or ReportIn()
+    service = web_context(request).service
+    await acting(request, who, service.complete_task(ref, who.actor, body.note,
+                                                     force=body.force))
+    return await _task_json(request, ref)
+
+
+@router.post("/tasks/{ref}/fail")
+async def fail_task(request: Request, ref: str, body: ReportIn, who: Admin) -> dict[str, Any]:
+    """Report the task failed, with a reason."""
+    if not body.reason.strip():
+        raise InvalidInput("a failure needs a reason")
+    service = web_context(request).service
+    await acting(request, who, service.fail_task(ref, who.actor, body.reason, force=body.force))
+    return await _task_json(request, ref)
+
+
+@router.post("/tasks/{ref}/cancel")
+async def cancel_task(request: Request, ref: str, who: Admin) -> dict[str, Any]:
+    """Stop a task that has not finished."""
+    await acting(request, who, web_context(request).service.cancel_task(ref, who.actor))
+    return await _task_json(request, ref)
+
+
+@router.post("/tasks/{ref}/retry")
+async def retry_task(request: Request, ref: str, who: Admin) -> dict[str, Any]:
+    """Give a failed or cancelled task new attempts."""
+    await acting(request, who, web_context(request).service.retry_task(ref, who.actor))
+    return await _task_json(request, ref)
+
+
+@router.post("/tasks/{ref}/assign")
+async def assign_task(request: Request, ref: str, body: AssignIn, who: Admin) -> dict[str, Any]:
+    """Give the task to one agent."""
+    service = web_context(request).service
+    await acting(request, who, service.assign_task(ref, body.agent, who.actor))
+    return await _task_json(request, ref)
+
+
+@router.get("/agents")
+async def agents(request: Request, _: Viewer) -> list[dict[str, Any]]:
+    """Each agent with its state, load and current tasks."""
+    return await web_context(request).service.agent_rows()
+
+
+@router.post("/agents/{agent}/pause")
+async def pause_agent(request: Request, agent: str, who: Admin) -> dict[str, Any]:
+    """The agent gets nothing new until resumed."""
+    service = web_context(request).service
+    changed = await acting(request, who, service.set_agent_paused(agent, True, who.actor))
+    return {"agent": service.ctx("").agent(agent).id, "paused": True, "changed": changed}
+
+
+@router.post("/agents/{agent}/resume")
+async def resume_agent(request: Request, agent: str, who: Admin) -> dict[str, Any]:
+    """The agent takes tasks again."""
+    service = web_context(request).service
+    changed = await acting(request, who, service.set_agent_paused(agent, False, who.actor))
+    return {"agent": service.ctx("").agent(agent).id, "paused": False, "changed": changed}
+
+
+@router.post("/messages", status_code=201)
+async def send_message(request: Request, body: MessageIn, who: Admin) -> dict[str, Any]:
+    """Queue a message for one agent, or for all (``role``: one role's)."""
+    service = web_context(request).service
+    if body.agent:
+        call = service.send(body.agent, body.text, who.actor)
+    else:
+        call = service.broadcast(body.text, who.actor, body.role)
+    message_id = await acting(request, who, call)
+    deliveries = await service.deliveries(message_id)
+    return {"message": message_id, "agents": sorted(d.agent for d in deliveries)}
+
+
+@router.post("/input/pause")
+async def pause_input(request: Request, who: Admin, body: PauseIn | None = None
+                      ) -> dict[str, Any]:
+    """Engage the kill switch: no desktop input until resumed."""
+    service = web_context(request).service
+    await acting(request, who, service.pause_input(who.actor, (body or PauseIn()).reason))
+    return {"input_paused": service.kill_switch.reason()}
+
+
+@router.post("/input/resume")
+async def resume_input(request: Request, who: Admin) -> dict[str, Any]:
+    """Release the kill switch."""
+    service = web_context(request).service
+    released = await acting(request, who, service.resume_input(who.actor))
+    return {"input_paused": service.kill_switch.reason(), "released": released}
+
+
+@router.get("/events")
+async def events(request: Request, _: Viewer, after: Annotated[int, Query(ge=0)] = 0,
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                 task: str | None = None) -> dict[str, Any]:
+    """Events after ``after``, oldest first; ``last_id`` is the cursor of the next call."""
+    found = await web_context(request).service.events(after, limit, task)
+    return {"events": [e.to_json() for e in found],
+            "last_id": found[-1].id if found else after}
+
+
+@router.get("/events/stream")
+async def event_stream(request: Request, _: Viewer,
+                       after: Annotated[int | None, Query(ge=0)] = None) -> StreamingResponse:
+    """Server-sent events: each new event (``Last-Event-ID`` or ``after`` resumes)."""
+    last = request.headers.get("last-event-id", "")
+    start = int(last) if last.isdigit() else after
+    return StreamingResponse(sse_stream(web_context(request).hub, start),
+                             media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+async def _task_json(request: Request, ref: str) -> dict[str, Any]:
+    task = await web_context(request).service.get_task(ref)
+    return task.to_json()
+
+

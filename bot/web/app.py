@@ -1,0 +1,54 @@
+"""The FastAPI application: REST API, dashboard pages, ``/metrics``, static files."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from bot.web import api, errors, pages
+from bot.web.auth import require_viewer
+from bot.web.context import WebContext, web_context
+from bot.web.events import EventHub
+from bot.web.metrics import CONTENT_TYPE, Metrics
+from bot.web.settings import WebSettings
+from core.service import SwarmService
+
+
+def create_app(service: SwarmService, settings: WebSettings,
+               metrics: Metrics | None = None, poll_s: float | None = None) -> FastAPI:
+    """The application over ``service``; ``metrics`` observes the service when given."""
+    hub = EventHub(service, **({"poll_s": poll_s} if poll_s is not None else {}))
+    metrics = metrics or Metrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await hub.stop()
+
+    app = FastAPI(title="swarm", summary="Tasks, agents and events of one swarm",
+                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+                  lifespan=lifespan)
+    app.state.web = WebContext(service, settings, hub, metrics)
+    errors.install(app)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.add_api_route("/metrics", scrape, methods=["GET"], include_in_schema=False)
+    static = Path(str(files("bot.web").joinpath("static")))
+    app.mount("/static", StaticFiles(directory=static), name="static")
+    return app
+
+
+async def scrape(request: Request) -> Response:
+    """Prometheus text; a token is needed unless ``SWARM_WEB_METRICS`` opens it."""
+    ctx = web_context(request)
+    if not ctx.settings.metrics_open:
+        await require_viewer(request)
+    return Response(await ctx.metrics.render(ctx.service), media_type=CONTENT_TYPE)

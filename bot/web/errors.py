@@ -1,0 +1,73 @@
+"""Errors as JSON ``{"error": "..."}`` with the CLI's texts and a 4xx (or 503) status."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from bot.cli_errors import describe
+from bot.web.auth import LoginNeeded
+from core.errors import (
+    ConfigError,
+    DatabaseTooNew,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    StorageError,
+    SwarmError,
+)
+from core.text import one_line
+
+STATUS = ((NotFound, 404), (InvalidState, 409), (InvalidInput, 400), (ConfigError, 400),
+          (DatabaseTooNew, 503), (StorageError, 503))
+
+
+def status_of(exc: SwarmError) -> int:
+    """The HTTP status of a domain error."""
+    return next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(SwarmError, _swarm_error)
+    app.add_exception_handler(sqlite3.DatabaseError, _database_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(LoginNeeded, _to_login)
+
+
+def error(status: int, text: str) -> JSONResponse:
+    """The JSON error response."""
+    return JSONResponse({"error": one_line(text)}, status_code=status)
+
+
+async def _swarm_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SwarmError)
+    return error(status_of(exc), describe(exc) or str(exc))
+
+
+async def _database_error(_: Request, exc: Exception) -> Response:
+    return error(503, describe(exc) or "database error")
+
+
+async def _http_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return error(exc.status_code, str(exc.detail))
+
+
+async def _invalid_request(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for item in exc.errors():
+        where = ".".join(str(p) for p in item.get("loc", ()) if p != "body")
+        problems.append(f"{where}: {item.get('msg', 'invalid')}" if where else
+                        str(item.get("msg", "invalid")))
+    return error(422, "invalid request: " + "; ".join(problems))
+
+
+async def _to_login(request: Request, _: Exception) -> Response:
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)

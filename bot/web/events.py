@@ -1,0 +1,143 @@
+"""One poller of the events table shared by every live client (SSE).
+
+A CLI in another process writes to the same SQLite file, so new rows must be noticed without
+a wake-up from this process: while at least one client listens, one task reads the events
+after the last id seen every ``poll_s`` (or at once when this process writes), and hands
+each new event to every subscriber's queue. No query per client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from bot.discordbot.render import event_text
+from core.models import Event
+from core.service import SwarmService
+
+log = logging.getLogger(__name__)
+POLL_S = 0.15
+BATCH = 500
+QUEUE_MAX = 1000  # a client this far behind is dropped (it reconnects with Last-Event-ID)
+HEARTBEAT_S = 15.0
+
+
+class EventHub:
+    """Fans the events table out to subscribers; polls only while someone listens."""
+
+    def __init__(self, service: SwarmService, poll_s: float = POLL_S) -> None:
+        self.service = service
+        self.poll_s = poll_s
+        self._subscribers: set[asyncio.Queue[Event | None]] = set()
+        self._wake = asyncio.Event()
+        self._last_id: int | None = None
+        self._task: asyncio.Task[None] | None = None
+        service.on_change(self._wake.set)
+
+    @property
+    def listeners(self) -> int:
+        """How many clients listen now."""
+        return len(self._subscribers)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, after_id: int | None = None) -> AsyncIterator[
+            asyncio.Queue[Event | None]]:
+        """A queue of the events after ``after_id`` (None: from now on); None in it means
+        the client fell too far behind."""
+        queue: asyncio.Queue[Event | None] = asyncio.Queue(QUEUE_MAX)
+        if self._last_id is None:
+            self._last_id = await self._newest_id()
+        if after_id is not None:
+            for event in await self.service.events(after_id, BATCH):
+                if event.id <= self._last_id:
+                    queue.put_nowait(event)
+        self._subscribers.add(queue)
+        self._ensure_running()
+        try:
+            yield queue
+        finally:
+            self._subscribers.discard(queue)
+
+    def _ensure_running(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="web-events")
+            self._task.add_done_callback(_log_failure)
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while self._subscribers:
+            try:
+                await self.poll_once()
+            except Exception:
+                log.exception("reading new events failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_s)
+            self._wake.clear()
+
+    async def poll_once(self) -> int:
+        """Hand the events written since the last poll to every subscriber; how many."""
+        after = self._last_id if self._last_id is not None else await self._newest_id()
+        events = await self.service.events(after, BATCH)
+        for event in events:
+            for queue in list(self._subscribers):
+                _offer(queue, event)
+        if events:
+            self._last_id = events[-1].id
+        else:
+            self._last_id = after
+        return len(events)
+
+    async def stop(self) -> None:
+        """End the poller and tell every subscriber to go."""
+        for queue in list(self._subscribers):
+            _offer(queue, None, force=True)
+        self._subscribers.clear()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _newest_id(self) -> int:
+        newest = await self.service.last_events(1)
+        return newest[-1].id if newest else 0
+
+
+def sse_message(event: Event) -> str:
+    """One server-sent event: the event as JSON with the notifier's wording as ``line``."""
+    body = {**event.to_json(), "line": event_text(event)}
+    return f"id: {event.id}\nevent: swarm\ndata: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+
+async def sse_stream(hub: EventHub, after_id: int | None,
+                     heartbeat_s: float = HEARTBEAT_S) -> AsyncIterator[str]:
+    """The text of an ``text/event-stream`` response, until the client goes."""
+    async with hub.subscribe(after_id) as queue:
+        yield "retry: 1000\n\n"
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), heartbeat_s)
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            if event is None:
+                return
+            yield sse_message(event)
+
+
+def _offer(queue: asyncio.Queue[Event | None], item: Event | None, force: bool = False) -> None:
+    try:
+        queue.put_nowait(item)
+    except asyncio.QueueFull:
+        if force:
+            return
+        while not queue.empty():  # drop its backlog: the client reconnects and catches up
+            queue.get_nowait()
+        queue.put_nowait(None)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("event poller stopped", exc_info=task.exception())

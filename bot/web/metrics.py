@@ -1,0 +1,132 @@
+"""``GET /metrics``: Prometheus text from the swarm's own registry (never the global one).
+
+Two kinds of figures. What lives in the database (tasks by status, agents by state, stalls,
+nudges, AI tokens and cost) is read at each scrape, so ``swarm web`` in its own process
+shows it too. What happens in-process (each delivery's result and latency, each assignment
+decision, each Discord interaction's acknowledgement) reaches ``Metrics.observe`` through
+``SwarmService.observers``: those are counted by the process that does the work
+(``swarm run``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from core.models import TaskStatus
+from core.service import SwarmService
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3)
+AGENT_STATES = ("idle", "working", "stalled", "unreachable", "paused")
+
+
+class Metrics:
+    """The in-process counters and histograms; an observer of ``SwarmService``."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.deliveries = Counter(
+            "swarm_deliveries", "Delivery attempts by agent, method and result",
+            ["agent", "method", "result"], registry=self.registry)
+        self.delivery_seconds = Histogram(
+            "swarm_delivery_seconds", "Time to deliver one prompt, by agent", ["agent"],
+            buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.assignment_seconds = Histogram(
+            "swarm_assignment_decision_seconds", "Time of one round of assignment decisions",
+            buckets=FAST_BUCKETS, registry=self.registry)
+        self.discord_ack_seconds = Histogram(
+            "swarm_discord_ack_seconds", "From a Discord interaction's creation to its answer",
+            buckets=LATENCY_BUCKETS, registry=self.registry)
+
+    def observe(self, name: str, value: float, labels: Mapping[str, str]) -> None:
+        """Record one observation reported by core (``core.protocols.Observer``)."""
+        if name == "delivery":
+            agent = labels.get("agent", "")
+            self.deliveries.labels(agent, labels.get("method", ""),
+                                   labels.get("result", "")).inc()
+            self.delivery_seconds.labels(agent).observe(value)
+        elif name == "assignment":
+            self.assignment_seconds.observe(value)
+        elif name == "discord_ack":
+            self.discord_ack_seconds.observe(value)
+
+    async def render(self, service: SwarmService) -> bytes:
+        """The whole exposition: the in-process registry, then the database's figures."""
+        snapshot = await service.db.read(read_snapshot)
+        agents = await service.agent_rows()
+        scrape = CollectorRegistry(auto_describe=True)
+        scrape.register(_SnapshotCollector(snapshot, agents))
+        return generate_latest(self.registry) + generate_latest(scrape)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The database's figures at one scrape."""
+
+    tasks: dict[str, int]
+    stalls: dict[str, int]
+    nudges: dict[str, int]
+    usage: list[tuple[str, int, int, float]]  # model, prompt, completion tokens, cost
+
+
+def read_snapshot(conn: sqlite3.Connection) -> Snapshot:
+    """Read every database figure in one trip."""
+    tasks = {s.value: 0 for s in TaskStatus}
+    tasks.update(conn.execute("SELECT status, count(*) FROM tasks GROUP BY status").fetchall())
+    stalls = dict(conn.execute(
+        "SELECT agent_id, count(*) FROM alerts WHERE kind = 'stalled' GROUP BY agent_id"))
+    nudges = dict(conn.execute(
+        "SELECT agent_id, count(*) FROM events WHERE kind = 'agent.nudged' "
+        "AND agent_id IS NOT NULL GROUP BY agent_id"))
+    usage = [(r[0], int(r[1] or 0), int(r[2] or 0), float(r[3] or 0.0)) for r in conn.execute(
+        "SELECT model, sum(prompt_tokens), sum(completion_tokens), sum(cost) FROM usage "
+        "GROUP BY model")]
+    return Snapshot(tasks, stalls, nudges, usage)
+
+
+class _SnapshotCollector(Collector):
+    def __init__(self, snapshot: Snapshot, agents: list[dict[str, Any]]) -> None:
+        self.snapshot = snapshot
+        self.agents = agents
+
+    def collect(self) -> Iterator[Metric]:
+        snap = self.snapshot
+        yield _gauge("swarm_tasks", "Tasks by status", "status", snap.tasks)
+        states = {state: 0 for state in AGENT_STATES}
+        for row in self.agents:
+            states[row["state"]] = states.get(row["state"], 0) + 1
+        yield _gauge("swarm_agents", "Agents by state", "state", states)
+        yield _counter("swarm_stalls", "Stall alerts opened, by agent", "agent", snap.stalls)
+        yield _counter("swarm_nudges", "Nudges sent to agents, by agent", "agent", snap.nudges)
+        tokens = CounterMetricFamily("swarm_ai_tokens", "AI tokens used, by model and kind",
+                                     labels=["model", "kind"])
+        cost = CounterMetricFamily("swarm_ai_cost", "AI cost (configured prices), by model",
+                                   labels=["model"])
+        for model, prompt, completion, spent in snap.usage:
+            tokens.add_metric([model, "prompt"], prompt)
+            tokens.add_metric([model, "completion"], completion)
+            cost.add_metric([model], spent)
+        yield tokens
+        yield cost
+
+
+def _gauge(name: str, doc: str, label: str, values: Mapping[str, int]) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, doc, labels=[label])
+    for key, value in sorted(values.items()):
+        family.add_metric([key], value)
+    return family
+
+
+def _counter(name: str, doc: str, label: str, values: Mapping[str, int]) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, doc, labels=[label])
+    for key, value in sorted(values.items()):
+        family.add_metric([key], value)
+    return family

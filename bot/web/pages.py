@@ -1,0 +1,204 @@
+"""The dashboard's pages (Jinja2, rendered on the server): login, board, task, agents,
+activity, charts. Actions are buttons that call the REST API (``static/app.js``)."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import time
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from bot.discordbot.render import event_text
+from bot.web import charts, queries
+from bot.web.auth import COOKIE, page_viewer, principal_of
+from bot.web.context import web_context
+from bot.web.tokens import Principal
+from core.errors import NotFound
+from core.models import Event, Priority, Task, TaskStatus
+from core.watch.frames import frame_path
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(str(files("bot.web").joinpath("templates"))))
+templates.env.filters["when"] = lambda ts: time.strftime("%Y-%m-%d %H:%M:%S",
+                                                         time.localtime(ts)) if ts else "-"
+templates.env.filters["line"] = event_text
+Page = Annotated[Principal, Depends(page_viewer)]
+PER_COLUMN = 50  # cards per board column: the count says how many match in all
+COLUMN_MAX = 500
+COOKIE_DAYS = 30
+
+
+def render(request: Request, name: str, who: Principal | None, **values: Any) -> HTMLResponse:
+    """A page with what every page shows (who is logged in, the input pause)."""
+    ctx = web_context(request)
+    return templates.TemplateResponse(request, name, {
+        "who": who, "paused": ctx.service.kill_switch.reason(), **values})
+
+
+@router.get("/login")
+async def login_page(request: Request, next: str = "/", error: str = "") -> HTMLResponse:
+    """The token form."""
+    return render(request, "login.html", None, next=_safe_next(next), error=error)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    """Check the token; keep it in an HTTP-only cookie."""
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    token = (form.get("token") or [""])[0].strip()
+    target = _safe_next((form.get("next") or ["/"])[0])
+    if not token or await principal_of(web_context(request), token) is None:
+        return RedirectResponse(f"/login?error=unknown+token&next={target}", status_code=303)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(COOKIE, token, max_age=COOKIE_DAYS * 86400, httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https")
+    return response
+
+
+@router.post("/logout")
+async def logout() -> Response:
+    """Forget the cookie."""
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/")
+async def board_page(request: Request, who: Page, agent: str = "", role: str = "",
+                     priority: str = "", q: str = "", status: str = "") -> HTMLResponse:
+    """Tasks in columns by status, filtered."""
+    service = web_context(request).service
+    flt = queries.TaskFilter(
+        status=TaskStatus.parse(status) if status else None,
+        agent=service.ctx("").agent(agent).id if agent else None, role=role or None,
+        priority=Priority.parse(priority) if priority else None, text=q or None)
+    per_column = COLUMN_MAX if status else PER_COLUMN  # one column asked for: show more
+    columns = await service.db.read(queries.board, flt, per_column)
+    return render(request, "board.html", who, columns=columns, per_column=per_column,
+                  agents=list(service.agents.values()), priorities=[p.name for p in Priority],
+                  filters={"agent": agent, "role": role, "priority": priority, "q": q,
+                           "status": status})
+
+
+@router.get("/board/card/{ref}")
+async def card(request: Request, ref: str, who: Page) -> HTMLResponse:
+    """One task's card (the board replaces a card with it when the task changes)."""
+    task = await web_context(request).service.get_task(ref)
+    return render(request, "card.html", who, task=task)
+
+
+@router.get("/tasks/{ref}")
+async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
+    """A task with its history, notes, handoff and diff stat."""
+    service = web_context(request).service
+    task = await service.get_task(ref)
+    history = await service.events(task=task.id, limit=1000)
+    handoff = await service.db.read(_handoff_text, task)
+    return render(request, "task.html", who, task=task, history=history,
+                  notes=[e for e in history if e.kind in ("task.note", "task.started")],
+                  diffstat=_diffstat(history), handoff=handoff,
+                  agents=list(service.agents))
+
+
+@router.get("/agents")
+async def agents_page(request: Request, who: Page) -> HTMLResponse:
+    """The agents as cards."""
+    ctx = web_context(request)
+    rows = await ctx.service.agent_rows()
+    home = ctx.service.settings.home
+    for row in rows:
+        agent = ctx.service.agents[row["id"]]
+        finished = row["done"] + row["failed"]
+        row["success"] = f"{row['done'] / finished:.0%}" if finished else "-"
+        row["thumbnail"] = agent.delivery != "inbox" and frame_path(home, agent.id).is_file()
+    return render(request, "agents.html", who, agents=rows)
+
+
+@router.get("/agents/{agent}/frame.png")
+async def agent_frame(request: Request, agent: str, _: Page) -> Response:
+    """The watcher's latest frame of the agent's window, as a PNG."""
+    service = web_context(request).service
+    agent_id = service.ctx("").agent(agent).id
+    path = frame_path(service.settings.home, agent_id)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise NotFound(f"no frame of {agent_id} yet (the watcher writes {path})") from None
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.open(io.BytesIO(data)).save(out, "PNG")
+    return Response(out.getvalue(), media_type="image/png",
+                    headers={"Cache-Control": "no-store"})
+
+
+@router.get("/activity")
+async def activity_page(request: Request, who: Page) -> HTMLResponse:
+    """The newest events first, in the Discord notifier's words."""
+    events = await web_context(request).service.last_events(200)
+    return render(request, "activity.html", who, events=list(reversed(events)))
+
+
+@router.get("/charts")
+async def charts_page(request: Request, who: Page, hours: int = 24) -> HTMLResponse:
+    """Done/failed per hour and per agent, delivery latency percentiles."""
+    service = web_context(request).service
+    hours = max(1, min(hours, 24 * 14))
+    now = service.clock.now()
+    since = now - hours * queries.HOUR
+    per_hour = await service.db.read(queries.finished_per_hour, since)
+    per_agent = await service.db.read(queries.finished_per_agent, since)
+    latency = await service.db.read(queries.delivery_latency, since)
+    return render(request, "charts.html", who, hours=hours, latency=latency,
+                  hourly=_hourly_chart(per_hour, since, now),
+                  by_agent=_agent_chart(per_agent, list(service.agents)),
+                  latency_chart=_latency_chart(latency))
+
+
+def _hourly_chart(per_hour: dict[int, dict[str, int]], since: float, now: float) -> str:
+    start = int(since // queries.HOUR) * int(queries.HOUR)
+    hours = list(range(start, int(now) + 1, int(queries.HOUR)))
+    labels = [time.strftime("%H", time.localtime(h)) for h in hours]
+    return charts.bar_chart("Tasks done and failed per hour", labels, [
+        charts.Series(name, [per_hour.get(h, {}).get(name, 0) for h in hours])
+        for name in ("done", "failed")])
+
+
+def _agent_chart(per_agent: dict[str, dict[str, int]], agents: list[str]) -> str:
+    return charts.bar_chart("Tasks done and failed per agent", agents, [
+        charts.Series(name, [per_agent.get(a, {}).get(name, 0) for a in agents])
+        for name in ("done", "failed")])
+
+
+def _latency_chart(latency: dict[str, dict[str, float]]) -> str:
+    agents = list(latency)
+    return charts.bar_chart("Delivery latency per agent (s)", agents, [
+        charts.Series(p, [latency[a][p] for a in agents]) for p in ("p50", "p90", "p99")],
+        unit="s")
+
+
+def _handoff_text(conn: sqlite3.Connection, task: Task) -> str | None:
+    from core.workspaces.handoff import facts
+
+    if not task.agent:
+        return None
+    found = facts(conn, task.id, task.agent)
+    return found.text() if found is not None else None
+
+
+def _diffstat(history: list[Event]) -> str | None:
+    commits = [e for e in history if e.kind == "task.commits" and e.data]
+    return str(commits[-1].data.get("stat") or "") or None if commits and commits[-1].data \
+        else None
+
+
+def _safe_next(target: str) -> str:
+    """Only a path of this site (never ``//host`` or a full URL)."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"

@@ -1,0 +1,136 @@
+"""The dashboard's reads: filtered task pages, the board's columns, chart series.
+
+Store functions of a ``sqlite3.Connection`` (run with ``Database.read``); the writes all go
+through ``SwarmService``, like every other front end.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.models import Priority, Task, TaskStatus
+from core.store import TASK_COLUMNS, deps_of, row_to_task
+
+BOARD_COLUMNS = tuple(TaskStatus)
+PAGE_MAX = 500
+HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """What a task list or the board shows: each field narrows it (None: any)."""
+
+    status: TaskStatus | None = None
+    agent: str | None = None
+    role: str | None = None
+    priority: Priority | None = None
+    campaign: int | None = None
+    text: str | None = None
+
+    def where(self) -> tuple[list[str], list[Any]]:
+        """SQL conditions and their arguments."""
+        where: list[str] = []
+        args: list[Any] = []
+        for column, value in (("status", self.status and self.status.value),
+                              ("role", self.role), ("campaign_id", self.campaign),
+                              ("priority", None if self.priority is None else int(self.priority))):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if self.agent:
+            where.append("(assignee = ? OR pinned_agent = ?)")
+            args += [self.agent, self.agent]
+        if self.text:
+            digits = self.text.upper().removeprefix("T-")
+            where.append("(title LIKE ? ESCAPE '\\' OR details LIKE ? ESCAPE '\\' OR id = ?)")
+            pattern = "%" + _escape_like(self.text) + "%"
+            args += [pattern, pattern, int(digits) if digits.isdigit() and len(digits) < 18
+                     else -1]
+        return where, args
+
+
+def find_tasks(conn: sqlite3.Connection, flt: TaskFilter, before_id: int | None,
+               limit: int) -> list[Task]:
+    """Tasks matching ``flt`` with an id below ``before_id``, newest first."""
+    where, args = flt.where()
+    if before_id is not None:
+        where.append("id < ?")
+        args.append(before_id)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    rows = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks {clause} ORDER BY id DESC LIMIT ?",
+                        (*args, min(limit, PAGE_MAX))).fetchall()
+    return _tasks(conn, rows)
+
+
+def board(conn: sqlite3.Connection, flt: TaskFilter, per_column: int
+          ) -> list[tuple[TaskStatus, int, list[Task]]]:
+    """Each status column: how many tasks match, and the first ``per_column`` of them in
+    queue order (priority, then oldest first: what the scheduler takes next)."""
+    where, args = flt.where()
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    counts = dict(conn.execute(f"SELECT status, count(*) FROM tasks {clause} GROUP BY status",
+                               args).fetchall())
+    columns = []
+    for status in BOARD_COLUMNS:
+        if flt.status not in (None, status):
+            continue
+        shown: list[Task] = []
+        if counts.get(status.value):
+            sql = (f"SELECT {TASK_COLUMNS} FROM tasks WHERE {' AND '.join([*where, 'status = ?'])}"
+                   " ORDER BY priority DESC, id LIMIT ?")
+            shown = _tasks(conn, conn.execute(sql, (*args, status.value, per_column)).fetchall())
+        columns.append((status, int(counts.get(status.value, 0)), shown))
+    return columns
+
+
+def finished_per_hour(conn: sqlite3.Connection, since: float) -> dict[int, dict[str, int]]:
+    """Done and failed tasks per hour (hour start, epoch seconds) since ``since``."""
+    out: dict[int, dict[str, int]] = {}
+    for hour, status, n in conn.execute(
+            "SELECT CAST(finished_at / 3600 AS INTEGER), status, count(*) FROM tasks "
+            "WHERE finished_at >= ? AND status IN ('done', 'failed') GROUP BY 1, 2", (since,)):
+        out.setdefault(int(hour) * int(HOUR), {})[status] = n
+    return out
+
+
+def finished_per_agent(conn: sqlite3.Connection, since: float) -> dict[str, dict[str, int]]:
+    """Done and failed tasks per agent since ``since``."""
+    out: dict[str, dict[str, int]] = {}
+    for agent, status, n in conn.execute(
+            "SELECT assignee, status, count(*) FROM tasks WHERE finished_at >= ? AND "
+            "status IN ('done', 'failed') AND assignee IS NOT NULL GROUP BY 1, 2", (since,)):
+        out.setdefault(agent, {})[status] = n
+    return out
+
+
+def delivery_latency(conn: sqlite3.Connection, since: float, limit: int = 5000
+                     ) -> dict[str, dict[str, float]]:
+    """Per agent: p50/p90/p99 seconds from queued to delivered, over the newest ``limit``
+    deliveries delivered since ``since`` (and ``n``, how many)."""
+    samples: dict[str, list[float]] = {}
+    for agent, seconds in conn.execute(
+            "SELECT agent_id, updated_at - created_at FROM deliveries WHERE state = 'delivered' "
+            "AND updated_at >= ? ORDER BY id DESC LIMIT ?", (since, limit)):
+        samples.setdefault(agent, []).append(max(0.0, float(seconds)))
+    return {agent: percentiles(values) for agent, values in sorted(samples.items())}
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    """``n``, ``p50``, ``p90``, ``p99`` of ``values`` (at least one)."""
+    if len(values) == 1:
+        return {"n": 1, "p50": values[0], "p90": values[0], "p99": values[0]}
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {"n": len(values), "p50": cuts[49], "p90": cuts[89], "p99": cuts[98]}
+
+
+def _tasks(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Task]:
+    deps = deps_of(conn, [r["id"] for r in rows])
+    return [row_to_task(r, deps[r["id"]]) for r in rows]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

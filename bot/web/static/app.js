@@ -1,0 +1,91 @@
+// swarm dashboard: live updates over server-sent events, confirmed admin actions.
+"use strict";
+
+const TASK_KINDS = /^task\.|^delivery\.(delivered|failed)$/;
+
+function toast(text, bad) {
+  const box = document.getElementById("toast");
+  box.textContent = text;
+  box.className = bad ? "bad" : "";
+  box.hidden = false;
+  clearTimeout(box.timer);
+  box.timer = setTimeout(() => { box.hidden = true; }, 5000);
+}
+
+async function act(button) {
+  if (!window.confirm(button.dataset.confirm || "Are you sure?")) return;
+  const body = {};
+  if (button.dataset.agentFrom) body.agent = document.getElementById(button.dataset.agentFrom).value;
+  const response = await fetch(button.dataset.action, {
+    method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json", "X-Swarm-CSRF": "1"},
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) { toast(answer.error || response.statusText, true); return; }
+  toast("done: " + button.textContent.trim());
+  if (document.body.dataset.page !== "board") setTimeout(() => location.reload(), 300);
+}
+
+function setCount(status, delta) {
+  const count = document.getElementById("count-" + status);
+  if (count) count.textContent = String(Math.max(0, Number(count.textContent) + delta));
+}
+
+async function refreshCard(ref) {
+  const response = await fetch("/board/card/" + ref + location.search, {credentials: "same-origin"});
+  if (!response.ok) return;
+  const holder = document.createElement("div");
+  holder.innerHTML = (await response.text()).trim();
+  const fresh = holder.firstElementChild;
+  const old = document.getElementById("task-" + ref);
+  const column = document.querySelector("#col-" + fresh.dataset.status + " .cards");
+  if (old) { setCount(old.dataset.status, -1); old.remove(); }
+  if (column) { column.prepend(fresh); setCount(fresh.dataset.status, +1); }
+}
+
+function showInput(kind) {
+  const state = document.getElementById("input-state");
+  const paused = kind === "input.paused";
+  if (state) { state.textContent = paused ? "input paused" : "input running"; state.className = paused ? "paused" : "running"; }
+  const pause = document.getElementById("pause-input"), resume = document.getElementById("resume-input");
+  if (pause) pause.hidden = paused;
+  if (resume) resume.hidden = !paused;
+}
+
+function onEvent(message) {
+  const event = JSON.parse(message.data);
+  const page = document.body.dataset.page;
+  if (event.kind === "input.paused" || event.kind === "input.resumed") showInput(event.kind);
+  if (page === "board" && event.task && TASK_KINDS.test(event.kind)) refreshCard(event.task);
+  if (page === "activity") {
+    const item = document.createElement("li");
+    item.dataset.id = event.id;
+    const when = document.createElement("time");
+    when.textContent = new Date(event.ts * 1000).toLocaleString();
+    item.append(when, " " + event.line);
+    document.getElementById("activity").prepend(item);
+  }
+  if (page === "task" && event.task === document.querySelector("[data-task]").dataset.task) {
+    setTimeout(() => location.reload(), 200);
+  }
+}
+
+function refreshThumbnails() {
+  for (const img of document.querySelectorAll("img[data-refresh]")) {
+    const every = Number(img.dataset.refresh) * 1000;
+    setInterval(() => { img.src = img.src.split("?")[0] + "?t=" + Date.now(); }, every);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const button of document.querySelectorAll("button[data-action]")) {
+    button.addEventListener("click", () => act(button));
+  }
+  refreshThumbnails();
+  if (document.body.dataset.page && document.body.dataset.page !== "login") {
+    const stream = new EventSource("/api/v1/events/stream");
+    stream.addEventListener("swarm", onEvent);
+    document.body.dataset.live = "yes";
+  }
+});

@@ -1,0 +1,108 @@
+"""Bearer tokens of the dashboard and the REST API: created once, only their hash kept.
+
+Store functions of a ``sqlite3.Connection`` (run with ``Database.read``/``write``), like the
+rest of the store. A token is ``swt_`` and 43 random URL-safe characters; its SHA-256 is
+what the ``web_tokens`` table holds, so the database never holds a usable token.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from core.errors import InvalidInput, NotFound
+from core.text import one_line
+
+PREFIX = "swt_"
+NAME_MAX = 60
+
+
+class Role(enum.StrEnum):
+    """What a token may do: viewers read, admins also act."""
+
+    viewer = "viewer"
+    admin = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request comes from: a live token's id, name and role."""
+
+    token_id: int
+    name: str
+    role: Role
+
+    @property
+    def actor(self) -> str:
+        """The actor recorded in events (``web:laptop``)."""
+        return f"web:{self.name}"
+
+    @property
+    def is_admin(self) -> bool:
+        """True for an admin token."""
+        return self.role is Role.admin
+
+
+def new_token() -> str:
+    """A fresh random token (shown once, never stored)."""
+    return PREFIX + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 hex digest stored for ``token``."""
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def check_name(name: str) -> str:
+    """A token name: one line, 1-60 characters."""
+    clean = name.strip()
+    if not clean or len(clean) > NAME_MAX or clean != one_line(clean):
+        raise InvalidInput(f"a token name is one line of 1 to {NAME_MAX} characters")
+    return clean
+
+
+def create(conn: sqlite3.Connection, token: str, name: str, role: Role, now: float,
+           expires_at: float | None = None) -> int:
+    """Store the hash of ``token``; return its id."""
+    cur = conn.execute(
+        "INSERT INTO web_tokens (name, role, token_hash, created_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?)", (check_name(name), role.value, token_hash(token), now,
+                                   expires_at))
+    return int(cur.lastrowid or 0)
+
+
+def lookup(conn: sqlite3.Connection, token: str, now: float) -> Principal | None:
+    """The principal of a live token (not revoked, not expired), else None."""
+    row = conn.execute(
+        "SELECT id, name, role, expires_at, revoked_at FROM web_tokens WHERE token_hash = ?",
+        (token_hash(token),)).fetchone()
+    if row is None or row["revoked_at"] is not None:
+        return None
+    if row["expires_at"] is not None and row["expires_at"] <= now:
+        return None
+    return Principal(row["id"], row["name"], Role(row["role"]))
+
+
+def revoke(conn: sqlite3.Connection, token_id: int, now: float) -> None:
+    """Stop a token from working; NotFound when no live token has this id."""
+    cur = conn.execute("UPDATE web_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                       (now, token_id))
+    if cur.rowcount == 0:
+        raise NotFound(f"no live web token with id {token_id} (see swarm web token list)")
+
+
+def rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every token, oldest first, without its hash."""
+    return [dict(r) for r in conn.execute(
+        "SELECT id, name, role, created_at, expires_at, revoked_at FROM web_tokens ORDER BY id")]
+
+
+def any_live(conn: sqlite3.Connection, now: float) -> bool:
+    """True when at least one token works."""
+    return conn.execute(
+        "SELECT 1 FROM web_tokens WHERE revoked_at IS NULL AND (expires_at IS NULL "
+        "OR expires_at > ?) LIMIT 1", (now,)).fetchone() is not None
