@@ -87,22 +87,22 @@ async def test_the_stream_sees_a_cli_write_from_another_process_with_one_poller(
     await server.start()
     try:
         base = f"http://127.0.0.1:{server.port}"
-        async with httpx.AsyncClient(base_url=base, headers=bearer(token), timeout=10) as http:
-            async with http.stream("GET", "/api/v1/events/stream") as one, \
-                    http.stream("GET", "/api/v1/events/stream") as two:
-                lines_one, lines_two = one.aiter_lines(), two.aiter_lines()
-                assert await anext(lines_one) == "retry: 1000"
-                assert await anext(lines_two) == "retry: 1000"
-                hub = server.app.state.web.hub
-                assert hub.listeners == 2
-                pollers = [t for t in asyncio.all_tasks() if t.get_name() == "web-events"]
-                assert len(pollers) == 1  # one poller for both clients
-                added = await asyncio.to_thread(run_cli, service.settings.home, "task", "add",
-                                                "from another process")
-                assert added.code == 0, added.err
-                for lines in (lines_one, lines_two):
-                    event = await asyncio.wait_for(_next_data(lines), 10)
-                    assert '"kind": "task.created"' in event and "from another process" in event
+        async with (httpx.AsyncClient(base_url=base, headers=bearer(token), timeout=10) as http,
+                    http.stream("GET", "/api/v1/events/stream") as one,
+                    http.stream("GET", "/api/v1/events/stream") as two):
+            lines_one, lines_two = one.aiter_lines(), two.aiter_lines()
+            assert await anext(lines_one) == "retry: 1000"
+            assert await anext(lines_two) == "retry: 1000"
+            hub = server.app.state.web.hub
+            assert hub.listeners == 2
+            pollers = [t for t in asyncio.all_tasks() if t.get_name() == "web-events"]
+            assert len(pollers) == 1  # one poller for both clients
+            added = await asyncio.to_thread(run_cli, service.settings.home, "task", "add",
+                                            "from another process")
+            assert added.code == 0, added.err
+            for lines in (lines_one, lines_two):
+                event = await asyncio.wait_for(_next_data(lines), 10)
+                assert '"kind": "task.created"' in event and "from another process" in event
     finally:
         await server.stop()
 
