@@ -35,17 +35,21 @@ COLUMN_MAX = 500
 COOKIE_DAYS = 30
 
 
-def render(request: Request, name: str, who: Principal | None, **values: Any) -> HTMLResponse:
-    """A page with what every page shows (who is logged in, the input pause)."""
+async def render(request: Request, name: str, who: Principal | None,
+                 **values: Any) -> HTMLResponse:
+    """A page with what every page shows (who is logged in, the input pause, the newest
+    event id: the page's live stream starts after it, so nothing written since is missed)."""
     ctx = web_context(request)
+    newest = await ctx.service.last_events(1) if who is not None else []
     return templates.TemplateResponse(request, name, {
-        "who": who, "paused": ctx.service.kill_switch.reason(), **values})
+        "who": who, "paused": ctx.service.kill_switch.reason(),
+        "last_event": newest[-1].id if newest else 0, **values})
 
 
 @router.get("/login")
 async def login_page(request: Request, next: str = "/", error: str = "") -> HTMLResponse:
     """The token form."""
-    return render(request, "login.html", None, next=_safe_next(next), error=error)
+    return await render(request, "login.html", None, next=_safe_next(next), error=error)
 
 
 @router.post("/login")
@@ -81,7 +85,7 @@ async def board_page(request: Request, who: Page, agent: str = "", role: str = "
         priority=Priority.parse(priority) if priority else None, text=q or None)
     per_column = COLUMN_MAX if status else PER_COLUMN  # one column asked for: show more
     columns = await service.db.read(queries.board, flt, per_column)
-    return render(request, "board.html", who, columns=columns, per_column=per_column,
+    return await render(request, "board.html", who, columns=columns, per_column=per_column,
                   agents=list(service.agents.values()), priorities=[p.name for p in Priority],
                   filters={"agent": agent, "role": role, "priority": priority, "q": q,
                            "status": status})
@@ -91,7 +95,7 @@ async def board_page(request: Request, who: Page, agent: str = "", role: str = "
 async def card(request: Request, ref: str, who: Page) -> HTMLResponse:
     """One task's card (the board replaces a card with it when the task changes)."""
     task = await web_context(request).service.get_task(ref)
-    return render(request, "card.html", who, task=task)
+    return await render(request, "card.html", who, task=task)
 
 
 @router.get("/tasks/{ref}")
@@ -101,7 +105,7 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
     task = await service.get_task(ref)
     history = await service.events(task=task.id, limit=1000)
     handoff = await service.db.read(_handoff_text, task)
-    return render(request, "task.html", who, task=task, history=history,
+    return await render(request, "task.html", who, task=task, history=history,
                   notes=[e for e in history if e.kind in ("task.note", "task.started")],
                   diffstat=_diffstat(history), handoff=handoff,
                   agents=list(service.agents))
@@ -118,7 +122,7 @@ async def agents_page(request: Request, who: Page) -> HTMLResponse:
         finished = row["done"] + row["failed"]
         row["success"] = f"{row['done'] / finished:.0%}" if finished else "-"
         row["thumbnail"] = agent.delivery != "inbox" and frame_path(home, agent.id).is_file()
-    return render(request, "agents.html", who, agents=rows)
+    return await render(request, "agents.html", who, agents=rows)
 
 
 @router.get("/agents/{agent}/frame.png")
@@ -143,7 +147,7 @@ async def agent_frame(request: Request, agent: str, _: Page) -> Response:
 async def activity_page(request: Request, who: Page) -> HTMLResponse:
     """The newest events first, in the Discord notifier's words."""
     events = await web_context(request).service.last_events(200)
-    return render(request, "activity.html", who, events=list(reversed(events)))
+    return await render(request, "activity.html", who, events=list(reversed(events)))
 
 
 @router.get("/charts")
@@ -156,7 +160,7 @@ async def charts_page(request: Request, who: Page, hours: int = 24) -> HTMLRespo
     per_hour = await service.db.read(queries.finished_per_hour, since)
     per_agent = await service.db.read(queries.finished_per_agent, since)
     latency = await service.db.read(queries.delivery_latency, since)
-    return render(request, "charts.html", who, hours=hours, latency=latency,
+    return await render(request, "charts.html", who, hours=hours, latency=latency,
                   hourly=_hourly_chart(per_hour, since, now),
                   by_agent=_agent_chart(per_agent, list(service.agents)),
                   latency_chart=_latency_chart(latency))

@@ -84,7 +84,8 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   refreshThumbnails();
   if (document.body.dataset.page && document.body.dataset.page !== "login") {
-    const stream = new EventSource("/api/v1/events/stream");
+    const after = document.body.dataset.lastEvent || "0";
+    const stream = new EventSource("/api/v1/events/stream?after=" + after);
     stream.addEventListener("swarm", onEvent);
     document.body.dataset.live = "yes";
   }
