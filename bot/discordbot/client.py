@@ -19,6 +19,7 @@ from bot.discordbot import (
     workspace_commands,
 )
 from bot.discordbot.access import Access, access_of, needed_for, refusal
+from bot.discordbot.ack import AckWatch
 from bot.discordbot.notifier import Notifier
 from bot.discordbot.settings import DiscordSettings
 from bot.discordbot.views import TaskButton
@@ -48,6 +49,7 @@ class SwarmTree(app_commands.CommandTree["SwarmBot"]):
         name = command.qualified_name if command else "unknown"
         if interaction.type is discord.InteractionType.autocomplete:
             return self.client.access(interaction) is not Access.refused
+        self.client.acks.watch(interaction)  # the ack latency, for /metrics
         return await self.client.authorize(interaction, name, needed_for(command),
                                            _options(interaction))
 
@@ -103,6 +105,7 @@ class SwarmBot(discord.Client):
         self.settings = settings
         self.ai = ai  # owned by the composition root, which closes it
         self.tree = SwarmTree(self)
+        self.acks = AckWatch(service)
         self.notifier = Notifier(self, service)
         self._notifier_task: asyncio.Task[None] | None = None
         commands.register(self)
@@ -142,6 +145,7 @@ class SwarmBot(discord.Client):
 
     async def close(self) -> None:
         """Let the notifier finish its message in flight (bounded), then disconnect."""
+        self.acks.close()
         if self._notifier_task is not None:
             self.notifier.stop()
             try:
