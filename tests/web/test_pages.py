@@ -1,0 +1,106 @@
+"""The dashboard's pages through the real app: login, board, task, agents, activity, charts."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import httpx
+
+from bot.discordbot.render import event_text
+from core.models import TaskSpec
+from core.scheduler import Scheduler
+from core.service import SwarmService
+from core.store import insert_event
+from tests.helpers import RecordingDeliverer
+
+
+async def login(client: httpx.AsyncClient, token: str) -> None:
+    """Log in through the form; the cookie stays in the client."""
+    answer = await client.post("/login", content=f"token={token}&next=/agents",
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/agents"
+    cookie = answer.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+
+
+async def test_pages_need_the_login_cookie_and_logout_drops_it(
+        client: httpx.AsyncClient, viewer_token: str) -> None:
+    bare = await client.get("/charts")
+    assert bare.status_code == 303 and bare.headers["location"] == "/login?next=/charts"
+    wrong = await client.post("/login", content="token=swt_nope&next=//evil.example/",
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert wrong.headers["location"] == "/login?error=unknown+token&next=/"
+    await login(client, viewer_token)
+    board = await client.get("/")
+    assert board.status_code == 200 and "wall (viewer)" in board.text
+    assert "pause-input" not in board.text  # a viewer gets no action buttons
+    out = await client.post("/logout")
+    assert out.status_code == 303 and 'swarm_token=""' in out.headers["set-cookie"]
+
+
+async def test_the_board_counts_every_task_shows_a_column_page_and_filters(
+        client: httpx.AsyncClient, service: SwarmService, admin_token: str) -> None:
+    specs = [TaskSpec(title=f"chore {n}") for n in range(60)]
+    specs.append(TaskSpec(title="urgent fix", priority="urgent", role="qa"))
+    await service.create_tasks(specs, "cli")
+    await login(client, admin_token)
+    board = (await client.get("/")).text
+    assert re.search(r'id="count-ready">61<', board)
+    assert board.count('data-status="ready"') == 1 + 50  # the column, its first 50 cards
+    assert board.index("T-61") < board.index("T-1<")  # queue order: urgent first
+    assert "11 more not shown" in board and 'id="pause-input"' in board
+    column = (await client.get("/?status=ready")).text
+    assert column.count('<article class="card') == 61
+    found = (await client.get("/", params={"q": "urgent", "role": "qa"})).text
+    assert re.search(r'id="count-ready">1<', found) and "urgent fix" in found
+    card = (await client.get("/board/card/T-61")).text
+    assert card.startswith('<article class="card prio-urgent" id="task-T-61"')
+
+
+async def test_task_page_shows_history_notes_and_diff_stat(
+        client: httpx.AsyncClient, service: SwarmService, admin_token: str) -> None:
+    await service.create_task(TaskSpec(title="Parser", details="parse <b>it</b>"), "cli")
+    await Scheduler(service, RecordingDeliverer()).run_burst()
+    holder = (await service.get_task("T-1")).agent
+    assert holder is not None
+    await service.start_task("T-1", holder, "reading the grammar")
+    await service.db.write(_commits_event, service.clock.now(), holder)
+    await login(client, admin_token)
+    page = (await client.get("/tasks/T-1")).text
+    assert "parse &lt;b&gt;it&lt;/b&gt;" in page  # escaped
+    assert "reading the grammar" in page and "parser.py | 12 +++" in page
+    assert 'data-action="/api/v1/tasks/T-1/cancel"' in page
+    missing = await client.get("/tasks/T-9")
+    assert missing.status_code == 404 and missing.json() == {"error": "unknown task T-9"}
+
+
+async def test_activity_uses_the_notifiers_words_and_charts_are_svg(
+        client: httpx.AsyncClient, service: SwarmService, admin_token: str) -> None:
+    await service.create_tasks([TaskSpec(title="a"), TaskSpec(title="b")], "cli")
+    await Scheduler(service, RecordingDeliverer()).run_burst()
+    await service.complete_task("T-1", "cli", "shipped")
+    await login(client, admin_token)
+    activity = (await client.get("/activity")).text
+    newest = (await service.last_events(1))[0]
+    assert event_text(newest).replace("'", "&#39;") in activity
+    assert activity.index(f'data-id="{newest.id}"') < activity.index('data-id="1"')
+    charts = (await client.get("/charts")).text
+    assert charts.count("<svg") == 3 and "Tasks done and failed per agent" in charts
+    assert re.search(r"<td>Agent-\d</td><td>1</td>", charts)  # one delivery per agent shown
+
+
+async def test_agents_page_and_a_missing_frame(
+        client: httpx.AsyncClient, service: SwarmService, admin_token: str) -> None:
+    await service.set_agent_paused("Agent-5", True, "cli")
+    await login(client, admin_token)
+    page = (await client.get("/agents")).text
+    assert page.count('class="agent ') == 8 and "state-paused" in page
+    assert 'data-action="/api/v1/agents/Agent-5/resume"' in page
+    frame = await client.get("/agents/Agent-1/frame.png")
+    assert frame.status_code == 404 and "no frame of Agent-1 yet" in frame.json()["error"]
+
+
+def _commits_event(conn: sqlite3.Connection, now: float, agent: str) -> None:
+    insert_event(conn, now, "task.commits", "T-1: 1 commit(s)", task_id=1, agent=agent,
+                 data={"stat": " parser.py | 12 +++\n 1 file changed"})
