@@ -1,0 +1,1 @@
+"""The dashboard, REST API and Prometheus metrics (FastAPI): see docs/dashboard.md."""
