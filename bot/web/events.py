@@ -34,8 +34,9 @@ class EventHub:
         self.service = service
         self.poll_s = poll_s
         self._subscribers: set[asyncio.Queue[str | None]] = set()
-        self._last_id: int | None = None
+        self._last_id: int | None = None  # None while nobody listens
         self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()  # a poll and a subscriber's catching up never interleave
 
     @property
     def listeners(self) -> int:
@@ -48,19 +49,22 @@ class EventHub:
         """A queue of chunks of server-sent events after ``after_id`` (None: from now on);
         None in it means the client fell too far behind."""
         queue: asyncio.Queue[str | None] = asyncio.Queue(QUEUE_MAX)
-        if self._last_id is None:
-            self._last_id = await self._newest_id()
-        if after_id is not None:
-            missed = [e for e in await self.service.events(after_id, BATCH)
-                      if e.id <= self._last_id]
-            if missed:
-                queue.put_nowait(sse_chunk(missed))
-        self._subscribers.add(queue)
+        async with self._lock:
+            if self._last_id is None:
+                self._last_id = await self._newest_id()
+            if after_id is not None and after_id < self._last_id:
+                missed = [e for e in await self.service.events(after_id, BATCH)
+                          if e.id <= self._last_id]
+                if missed:
+                    queue.put_nowait(sse_chunk(missed))
+            self._subscribers.add(queue)
         self._ensure_running()
         try:
             yield queue
         finally:
             self._subscribers.discard(queue)
+            if not self._subscribers:
+                self._last_id = None  # the next listener starts from the newest event
 
     def _ensure_running(self) -> None:
         if self._task is None or self._task.done():
@@ -77,14 +81,15 @@ class EventHub:
 
     async def poll_once(self) -> int:
         """Hand the events written since the last poll to every subscriber; how many."""
-        after = self._last_id if self._last_id is not None else await self._newest_id()
-        events = await self.service.events(after, BATCH)
-        self._last_id = events[-1].id if events else after
-        if events:
-            chunk = sse_chunk(events)
-            for queue in list(self._subscribers):
-                _offer(queue, chunk)
-        return len(events)
+        async with self._lock:
+            after = self._last_id if self._last_id is not None else await self._newest_id()
+            events = await self.service.events(after, BATCH)
+            self._last_id = events[-1].id if events else after
+            if events:
+                chunk = sse_chunk(events)
+                for queue in list(self._subscribers):
+                    _offer(queue, chunk)
+            return len(events)
 
     async def stop(self) -> None:
         """End the poller and tell every subscriber to go."""

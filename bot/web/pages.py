@@ -9,7 +9,7 @@ import time
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -59,7 +59,8 @@ async def login(request: Request) -> Response:
     token = (form.get("token") or [""])[0].strip()
     target = _safe_next((form.get("next") or ["/"])[0])
     if not token or await principal_of(web_context(request), token) is None:
-        return RedirectResponse(f"/login?error=unknown+token&next={target}", status_code=303)
+        return RedirectResponse(f"/login?error=unknown+token&next={quote(target)}",
+                                status_code=303)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(COOKIE, token, max_age=COOKIE_DAYS * 86400, httponly=True,
                         samesite="strict", secure=request.url.scheme == "https")

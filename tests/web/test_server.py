@@ -107,6 +107,26 @@ async def test_the_stream_sees_a_cli_write_from_another_process_with_one_poller(
         await server.stop()
 
 
+async def test_a_listener_gets_what_it_missed_once_then_each_poll_as_one_chunk(
+        service: SwarmService) -> None:
+    from bot.web.events import EventHub
+
+    hub = EventHub(service, poll_s=0.05)
+    await service.create_task(TaskSpec(title="before"), "cli")  # events 1 and 2
+    try:
+        async with hub.subscribe(after_id=1) as caught_up, hub.subscribe() as fresh:
+            replay = caught_up.get_nowait()
+            assert replay is not None and "id: 2\n" in replay and "id: 1\n" not in replay
+            assert fresh.empty()
+            await service.create_task(TaskSpec(title="after"), "cli")  # events 3 and 4
+            for queue in (caught_up, fresh):
+                chunk = await asyncio.wait_for(queue.get(), 10)
+                assert chunk is not None and chunk.count("event: swarm") == 2
+                assert chunk.index("id: 3\n") < chunk.index("id: 4\n")
+    finally:
+        await hub.stop()
+
+
 async def test_metrics_from_the_database_and_from_the_scheduler(
         service: SwarmService) -> None:
     metrics = Metrics()

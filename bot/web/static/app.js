@@ -53,8 +53,12 @@ function showInput(kind) {
   if (resume) resume.hidden = !paused;
 }
 
+let lastSeen = 0;
+
 function onEvent(message) {
   const event = JSON.parse(message.data);
+  if (event.id <= lastSeen) return;  // already on the page (rendered, or sent twice)
+  lastSeen = event.id;
   const page = document.body.dataset.page;
   if (event.kind === "input.paused" || event.kind === "input.resumed") showInput(event.kind);
   if (page === "board" && event.task && TASK_KINDS.test(event.kind)) refreshCard(event.task);
@@ -85,6 +89,7 @@ document.addEventListener("DOMContentLoaded", () => {
   refreshThumbnails();
   if (document.body.dataset.page && document.body.dataset.page !== "login") {
     const after = document.body.dataset.lastEvent || "0";
+    lastSeen = Number(after);
     const stream = new EventSource("/api/v1/events/stream?after=" + after);
     stream.addEventListener("swarm", onEvent);
     document.body.dataset.live = "yes";
