@@ -199,9 +199,11 @@ def _handoff_text(conn: sqlite3.Connection, task: Task) -> str | None:
 
 
 def _diffstat(history: list[Event]) -> str | None:
-    commits = [e for e in history if e.kind == "task.commits" and e.data]
-    return str(commits[-1].data.get("stat") or "") or None if commits and commits[-1].data \
-        else None
+    """The ``--stat`` of the task's last recorded commits, if any."""
+    for event in reversed(history):
+        if event.kind == "task.commits" and event.data and event.data.get("stat"):
+            return str(event.data["stat"])
+    return None
 
 
 def _safe_next(target: str) -> str:

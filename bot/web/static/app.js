@@ -33,7 +33,7 @@ function setCount(status, delta) {
 }
 
 async function refreshCard(ref) {
-  const response = await fetch("/board/card/" + ref + location.search, {credentials: "same-origin"});
+  const response = await fetch("/board/card/" + ref, {credentials: "same-origin"});
   if (!response.ok) return;
   const holder = document.createElement("div");
   holder.innerHTML = (await response.text()).trim();
