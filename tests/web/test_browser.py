@@ -98,6 +98,12 @@ async def test_the_board_live_the_kill_switch_and_an_agent_thumbnail(
     await page.screenshot(path=str(tmp_path / "board.png"), full_page=True)
     assert (tmp_path / "board.png").stat().st_size > 0
 
+    await page.click(f"#task-{ref} a.ref")  # the task's page: its history
+    history = await page.wait_for_selector(".history", timeout=5000)
+    assert history is not None and f"{ref} created by cli" in await history.inner_text()
+    await page.go_back()
+    await page.wait_for_selector("body[data-live=yes]", timeout=5000)
+
     page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
     await page.click("#pause-input")
     await page.wait_for_selector("#input-state.paused", timeout=5000)
