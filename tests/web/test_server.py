@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
 import sqlite3
+import subprocess
+import sys
+import urllib.request
 from pathlib import Path
 
 import httpx
@@ -18,7 +23,7 @@ from core.errors import ConfigError
 from core.models import TaskSpec
 from core.scheduler import Scheduler
 from core.service import SwarmService
-from tests.helpers import RecordingDeliverer, run_cli
+from tests.helpers import ROOT, RecordingDeliverer, run_cli
 from tests.web.conftest import bearer, make_token
 
 
@@ -166,3 +171,23 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_swarm_web_serves_alone_and_stops_on_sigint(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
+    env |= {"SWARM_HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    web = subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--port", str(port)],
+                           env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    try:
+        assert web.stdout is not None
+        assert web.stdout.readline().startswith(f"dashboard on http://127.0.0.1:{port}/")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as page:
+            assert page.status == 200 and 'name="token"' in page.read().decode()
+        web.send_signal(signal.SIGINT)
+        assert web.wait(15) == 0
+    finally:
+        if web.poll() is None:
+            web.kill()
+        web.communicate()
