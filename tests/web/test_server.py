@@ -25,6 +25,7 @@ from core.scheduler import Scheduler
 from core.service import SwarmService
 from tests.helpers import ROOT, RecordingDeliverer, run_cli
 from tests.web.conftest import bearer, make_token
+from tests.web.live import free_port
 
 
 def test_settings_parse_and_refuse_bad_values() -> None:
@@ -165,12 +166,6 @@ async def _next_data(lines: object) -> str:
             return str(line)
     raise AssertionError("the stream ended")
 
-
-def free_port() -> int:
-    """A port nobody listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_swarm_web_serves_alone_and_stops_on_sigint(tmp_path: Path) -> None:
