@@ -35,7 +35,7 @@ from bot.web.app import create_app  # noqa: E402
 from bot.web.settings import WebSettings  # noqa: E402
 from core.service import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from tests.web.live import LiveDashboard  # noqa: E402
+from tests.web.live import LiveDashboard, free_port  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -158,7 +158,7 @@ async def _deliveries(folder: Path, messages: int, clients: int) -> dict[str, fl
         token = await _admin_token(service)
         scheduler = Scheduler(service, InboxDeliverer(service.settings.inbox_dir))
         runner = asyncio.create_task(scheduler.run(stop))
-        async with running(service, WebSettings(port=_free_port())) as server:
+        async with running(service, WebSettings(port=free_port())) as server:
             assert server is not None
             listeners = _start_clients(server.port, token, clients)
             try:
@@ -205,12 +205,6 @@ def _start_clients(port: int, token: str, clients: int) -> subprocess.Popen[byte
         return None
     return subprocess.Popen([sys.executable, str(ROOT / "bench" / "sse_clients.py"),
                              str(port), token, str(clients)])
-
-
-def _free_port() -> int:
-    from tests.web.live import free_port
-
-    return free_port()
 
 
 async def main() -> None:
