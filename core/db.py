@@ -7,11 +7,14 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import aiosqlite
 
 from core.errors import ConfigError, DatabaseTooNew, StorageError
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -261,6 +264,32 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 LATEST = len(MIGRATIONS)
 
 T = TypeVar("T")
+
+
+class Store(Protocol):
+    """What the service needs of a database: SQLite (``Database``) or PostgreSQL
+    (``core.pg.PgDatabase``), chosen by ``open_store``."""
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` outside any write transaction."""
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` as one atomic write transaction."""
+
+    async def close(self) -> None:
+        """Close the connection."""
+
+
+async def open_store(settings: Settings) -> Store:
+    """PostgreSQL when ``settings.database_url`` is set, else the SQLite file in the home."""
+    if settings.database_url:
+        try:
+            from core.pg import PgDatabase  # psycopg: only for a PostgreSQL store
+        except ImportError as exc:
+            raise ConfigError(f"SWARM_DATABASE_URL needs psycopg ({exc.name} is missing): "
+                              "pip install 'swarm[postgresql]'") from None
+        return await PgDatabase.open(settings.database_url)
+    return await Database.open(settings.db_path, settings.busy_timeout_s)
 
 
 class Database:

@@ -21,7 +21,7 @@ class EventFilter:
 
     def where(self) -> tuple[str, list[object]]:
         """The SQL condition and its parameters."""
-        parts: list[str] = ["1"]
+        parts: list[str] = ["TRUE"]
         params: list[object] = []
         if self.since is not None:
             parts.append("ts >= ?")

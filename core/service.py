@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from core import event_query, messages, posts, questions, scheduling, store, tasks
 from core.config import load_agents
 from core.context import Ctx
-from core.db import Database
+from core.db import Store, open_store
 from core.killswitch import KillSwitch
 from core.models import (
     Agent,
@@ -39,7 +39,7 @@ RECEIPT_RETRY_MAX_S = 5.0
 class SwarmService:
     """Tasks, messages, agents and events over one SQLite database."""
 
-    def __init__(self, settings: Settings, agents: list[Agent], db: Database, clock: Clock):
+    def __init__(self, settings: Settings, agents: list[Agent], db: Store, clock: Clock):
         self.settings = settings
         self.agents = {a.id: a for a in agents}
         self.db = db
@@ -53,13 +53,13 @@ class SwarmService:
     async def open(cls, settings: Settings, clock: Clock | None = None) -> SwarmService:
         """Load the agents file, open and migrate the database."""
         agents = load_agents(settings.config_path)
-        db = await Database.open(settings.db_path, settings.busy_timeout_s)
+        db = await open_store(settings)
         service = cls(settings, agents, db, clock or SystemClock())
         try:
             if await db.read(_missing_agents, list(service.agents)):
                 await service.write("swarm", scheduling.ensure_agents)
         except BaseException:
-            await db.close()  # aiosqlite's thread is not a daemon: never leave it open
+            await db.close()  # the database's thread is not a daemon: never leave it open
             raise
         return service
 

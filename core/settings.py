@@ -7,7 +7,7 @@ import contextlib
 import functools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import ConfigError
@@ -29,6 +29,9 @@ class Settings:
     busy_timeout_s: float = 30.0
     success_window: float = 0.2
     keep_days: float = 90.0  # history and inbox files of finished work kept this long
+    # PostgreSQL instead of the SQLite file (may hold a password: never in a repr or a log)
+    database_url: str | None = field(default=None, repr=False)
+    failover_s: float = 5.0  # a dead scheduler's successor takes over within this
 
     @property
     def db_path(self) -> Path:
@@ -54,7 +57,23 @@ class Settings:
             delivery_attempts=env_int(env, "SWARM_DELIVERY_ATTEMPTS", 3),
             busy_timeout_s=env_seconds(env, "SWARM_BUSY_TIMEOUT", 30.0),
             keep_days=env_number(env, "SWARM_KEEP_DAYS", 90.0, minimum=1),
+            database_url=database_url(env),
+            failover_s=env_seconds(env, "SWARM_FAILOVER", 5.0),
         )
+
+
+def database_url(env: Mapping[str, str]) -> str | None:
+    """``SWARM_DATABASE_URL`` when set: a ``postgresql://`` URL; ConfigError otherwise."""
+    raw = env.get("SWARM_DATABASE_URL", "").strip()
+    if not raw:
+        return None
+    scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
+    if scheme not in {"postgresql", "postgres"}:
+        from core.redact import redact_urls
+
+        raise ConfigError("SWARM_DATABASE_URL must be a postgresql:// URL, got "
+                          f"{_show(redact_urls(raw))}")
+    return raw
 
 
 def _config_path(env: Mapping[str, str], home: Path, explicit: str | Path | None) -> Path:
@@ -95,6 +114,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "SWARM_BUSY_TIMEOUT": (0, 3600),
     "SWARM_RETRY_BACKOFF": (0, 3600),
     "SWARM_KEEP_DAYS": (0, 36_500),
+    "SWARM_FAILOVER": (0, 600),
     "SWARM_AI_RETRIES": (0, 10),
     "SWARM_AI_TIMEOUT": (0.01, 3600),
     "SWARM_AI_BACKOFF": (0, 600),

@@ -1,4 +1,5 @@
-"""Fixtures: a real SQLite file under tmp_path, a manual clock, the service."""
+"""Fixtures: a real SQLite file under tmp_path (or a fresh database of a throwaway PostgreSQL
+cluster, for modules marked ``both_databases``), a manual clock, the service."""
 
 from __future__ import annotations
 
@@ -14,6 +15,86 @@ from core.protocols import ManualClock
 from core.service import SwarmService
 from core.settings import Settings
 from tests.helpers import RecordingDeliverer
+from tests.pgcluster import Cluster, cluster, pg_bin_dir
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests of a module marked ``both_databases`` run once per store: SQLite, PostgreSQL."""
+    if ("database_url" in metafunc.fixturenames
+            and metafunc.definition.get_closest_marker("both_databases")):
+        metafunc.parametrize("database_url", BACKENDS, indirect=True)
+
+
+class PgServer:
+    """The session's PostgreSQL cluster: a migrated template and a fresh database per test."""
+
+    def __init__(self, server: Cluster) -> None:
+        self.cluster = server
+        self._made = 0
+
+    def make_template(self) -> None:
+        """``swarm_template``: an empty database at the latest schema, copied per test."""
+        import psycopg
+
+        from core.db import MIGRATIONS
+        from core.pg import connect, migrate
+
+        with psycopg.connect(self.cluster.url(), autocommit=True) as admin:
+            admin.execute("CREATE DATABASE swarm_template")
+        conn = connect(self.cluster.url("swarm_template"))
+        try:
+            migrate(conn, MIGRATIONS)
+        finally:
+            conn.raw.close()
+
+    def fresh_database(self) -> str:
+        """The URL of a new database copied from the template."""
+        import psycopg
+
+        self._made += 1
+        name = f"swarm_test_{self._made}"
+        with psycopg.connect(self.cluster.url(), autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name} TEMPLATE swarm_template STRATEGY FILE_COPY")
+        return self.cluster.url(name)
+
+    def drop(self, url: str) -> None:
+        """Drop the database of ``url`` (connections left open are ended)."""
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(self.cluster.url(), autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A throwaway PostgreSQL cluster for the session (started on first use)."""
+    bin_dir = pg_bin_dir()
+    if bin_dir is None:
+        skip_or_fail("PostgreSQL is not installed (apt-get install postgresql)")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        skip_or_fail("psycopg is not installed (pip install 'swarm[postgresql]')")
+    assert bin_dir is not None
+    with cluster(bin_dir) as running:
+        server = PgServer(running)
+        server.make_template()
+        yield server
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None (the SQLite file in the home) or the URL of a fresh PostgreSQL database."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield None
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    url = server.fresh_database()
+    yield url
+    server.drop(url)
 
 
 @pytest.fixture
@@ -25,11 +106,11 @@ def home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(home: Path) -> Settings:
+def settings(home: Path, database_url: str | None) -> Settings:
     """Settings on the bundled agents file with short leases and backoff."""
     return Settings.from_env({
         "SWARM_HOME": str(home), "SWARM_LEASE": "60", "SWARM_RETRY_BACKOFF": "5",
-        "SWARM_MAX_ATTEMPTS": "3",
+        "SWARM_MAX_ATTEMPTS": "3", "SWARM_DATABASE_URL": database_url or "",
     })
 
 
@@ -57,9 +138,11 @@ DESKTOP_TOOLS = ("Xvfb", "xsel", "xdotool")
 
 
 def skip_or_fail(reason: str) -> None:
-    """Skip a desktop test, or fail it when ``SWARM_REQUIRE_XVFB=1`` (CI runs them all)."""
-    if os.environ.get("SWARM_REQUIRE_XVFB") == "1":
-        pytest.fail(f"{reason} (SWARM_REQUIRE_XVFB=1 makes this a failure)")
+    """Skip a test that needs a missing tool (Xvfb, PostgreSQL), or fail it when
+    ``SWARM_REQUIRE_XVFB=1`` or ``SWARM_REQUIRE_PG=1`` (CI runs them all)."""
+    for flag in ("SWARM_REQUIRE_XVFB", "SWARM_REQUIRE_PG"):
+        if os.environ.get(flag) == "1":
+            pytest.fail(f"{reason} ({flag}=1 makes this a failure)")
     pytest.skip(reason)
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.models import Receipt
 from core.protocols import Parcel
+from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,6 +69,25 @@ def run_cli(home: Path, *args: str, config: Path | None = None, agent: str | Non
         timeout=timeout, cwd=ROOT,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def table_counts(settings: Settings, *tables: str) -> tuple[int, ...]:
+    """Rows in each of ``tables``, read through a separate connection (SQLite or PostgreSQL)."""
+    return tuple(row[0] for row in query(settings, " UNION ALL ".join(
+        f"SELECT count(*) FROM {t}" for t in tables)))
+
+
+def query(settings: Settings, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` (``?`` placeholders) over a separate connection to the store."""
+    if settings.database_url:
+        import psycopg
+
+        from core.pg_dialect import translate
+
+        with psycopg.connect(settings.database_url) as conn:
+            return [tuple(r) for r in conn.execute(translate(sql).sql, params).fetchall()]
+    with contextlib.closing(sqlite3.connect(settings.db_path)) as lite:
+        return [tuple(r) for r in lite.execute(sql, params).fetchall()]
 
 
 def write_agents(path: Path, agents: list[dict[str, object]]) -> Path:

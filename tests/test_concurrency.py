@@ -22,9 +22,12 @@ WORKERS = 8
 PER_WORKER = 6
 
 
-async def _assigned_tasks(home: Path, config: Path) -> dict[int, list[str]]:
+pytestmark = pytest.mark.both_databases
+
+
+async def _assigned_tasks(home: Path, config: Path, url: str | None) -> dict[int, list[str]]:
     """Set-up in-process (the CLI is not what is tested here): each worker's assigned tasks."""
-    service = await SwarmService.open(Settings(home=home, config_path=config))
+    service = await SwarmService.open(Settings(home=home, config_path=config, database_url=url))
     try:
         await service.create_tasks([TaskSpec(f"pre {w}.{n}", agent=f"W-{w}")
                                     for w in range(1, WORKERS + 1) for n in range(PER_WORKER)],
@@ -37,15 +40,17 @@ async def _assigned_tasks(home: Path, config: Path) -> dict[int, list[str]]:
 
 
 @pytest.mark.timeout(180)
-def test_eight_processes_add_and_complete_at_once(tmp_path: Path) -> None:
+def test_eight_processes_add_and_complete_at_once(tmp_path: Path,
+                                                  database_url: str | None) -> None:
     home = tmp_path / "home"
     config = write_agents(tmp_path / "agents.toml", [
         {"id": f"W-{i}", "role": "worker", "capacity": 50, "delivery": "inbox"}
         for i in range(1, WORKERS + 1)])
-    mine = asyncio.run(_assigned_tasks(home, config))
+    mine = asyncio.run(_assigned_tasks(home, config, database_url))
     assert all(len(ids) == PER_WORKER for ids in mine.values())
 
-    env = {**os.environ, "SWARM_HOME": str(home), "SWARM_CONFIG": str(config)}
+    url = {"SWARM_DATABASE_URL": database_url} if database_url else {}
+    env = {**os.environ, "SWARM_HOME": str(home), "SWARM_CONFIG": str(config), **url}
     swarm = f"{shlex.quote(sys.executable)} -m bot.cli"
     procs = []
     for worker, ids in mine.items():
@@ -61,7 +66,7 @@ def test_eight_processes_add_and_complete_at_once(tmp_path: Path) -> None:
         assert proc.returncode == 0, err
         assert "locked" not in err
     tasks = json.loads(run_cli(home, "task", "list", "--all", "--limit", "1000", "--json",
-                               config=config).out)
+                               config=config, env=url).out)
     titles = sorted(t["title"] for t in tasks if t["title"].startswith("new "))
     expected = sorted(f"new {w}.{n}" for w in range(1, WORKERS + 1) for n in range(PER_WORKER))
     assert titles == expected
@@ -69,5 +74,5 @@ def test_eight_processes_add_and_complete_at_once(tmp_path: Path) -> None:
     pre = [t for t in tasks if t["title"].startswith("pre ")]
     assert len(pre) == WORKERS * PER_WORKER and all(t["status"] == "done" for t in pre)
     events = [json.loads(line) for line in run_cli(
-        home, "events", "--limit", "100000", "--json", config=config).out.splitlines()]
+        home, "events", "--limit", "100000", "--json", config=config, env=url).out.splitlines()]
     assert sum(e["kind"] == "task.done" for e in events) == WORKERS * PER_WORKER

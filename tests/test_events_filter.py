@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from core.event_query import EventFilter
 from core.models import TaskSpec
 from core.protocols import ManualClock
@@ -19,6 +21,7 @@ async def _history(service: SwarmService, clock: ManualClock) -> None:
     await service.broadcast("stand-up", "cli")
 
 
+@pytest.mark.both_databases
 async def test_since_kind_and_grep_combine(service: SwarmService, clock: ManualClock) -> None:
     await _history(service, clock)
 

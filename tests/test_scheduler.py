@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from core.models import TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.scheduler import DELIVERY_MARGIN_S, Scheduler
 from core.service import SwarmService
 from tests.helpers import RecordingDeliverer
+
+pytestmark = pytest.mark.both_databases
 
 
 async def pause_all_but(service: SwarmService, keep: str) -> None:

@@ -77,6 +77,7 @@ async def test_receipt_is_retried_until_the_lock_is_released(
     assert kinds[-3:] == ["task.assigned", "delivery.claimed", "delivery.delivered"]
 
 
+@pytest.mark.both_databases
 async def test_claim_and_deferral_have_events_a_streak_once(
     service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
 ) -> None:
@@ -92,6 +93,7 @@ async def test_claim_and_deferral_have_events_a_streak_once(
     assert kinds == ["delivery.claimed", "delivery.deferred", "delivery.delivered"]
 
 
+@pytest.mark.both_databases
 async def test_cancel_before_delivery_supersedes_the_prompt_and_sends_no_stop(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
@@ -108,6 +110,7 @@ async def test_cancel_before_delivery_supersedes_the_prompt_and_sends_no_stop(
                                "the agent no longer holds the task")
 
 
+@pytest.mark.both_databases
 async def test_cancel_after_delivery_tells_the_agent(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:

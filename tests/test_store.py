@@ -60,6 +60,7 @@ async def test_newer_database_is_refused(tmp_path: Path, settings: Settings) -> 
         assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST + 1
 
 
+@pytest.mark.both_databases
 async def test_every_change_writes_its_event_in_the_same_transaction(
     service: SwarmService,
 ) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from core.errors import (
@@ -16,13 +14,14 @@ from core.errors import (
 )
 from core.models import Receipt, TaskSpec, TaskStatus
 from core.service import SwarmService
+from tests.helpers import table_counts
+
+pytestmark = pytest.mark.both_databases
 
 
-def counts(service: SwarmService) -> tuple[int, int, int]:
+def counts(service: SwarmService) -> tuple[int, ...]:
     """Rows in tasks, task_deps and events, read through a separate connection."""
-    with sqlite3.connect(service.settings.db_path) as conn:
-        return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                     for t in ("tasks", "task_deps", "events"))
+    return table_counts(service.settings, "tasks", "task_deps", "events")
 
 
 async def test_new_task_is_ready_and_dependent_is_blocked(service: SwarmService) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from core.ai.errors import AIError, BudgetExceeded
 from core.ai.settings import AISettings
 from core.ai.usage import UsageRecord, month_start, record_usage, spent_since
-from core.db import Database
+from core.db import Store
 from core.protocols import Clock
 from core.redact import redact_urls
 
@@ -70,7 +70,7 @@ class AIClient:
     def __init__(
         self,
         settings: AISettings,
-        db: Database,
+        db: Store,
         clock: Clock,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:

@@ -1,0 +1,362 @@
+"""The store over PostgreSQL: a sqlite3-shaped connection over psycopg 3, and ``PgDatabase``.
+
+Store functions are synchronous functions of a ``sqlite3.Connection``. ``PgConnection``
+offers the part of that API they use (``execute``/``executemany`` returning a cursor with
+``fetchone``/``fetchall``/iteration/``lastrowid``/``rowcount``, rows by name and by index,
+``total_changes``) over one synchronous psycopg connection; SQL is rewritten by
+``core.pg_dialect``. ``PgDatabase`` runs each read or write whole in one worker thread, as
+``core.db.Database`` does with aiosqlite's, and keeps SQLite's one-writer semantics: a
+write transaction starts by taking a transaction-scoped advisory lock, so the store's
+read-then-write functions behave as under ``BEGIN IMMEDIATE``. Driver errors leave as
+``sqlite3`` errors of the same family (the store's error contract stays one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg.rows import RowMaker
+
+from core.db import MIGRATIONS
+from core.errors import StorageError
+from core.pg_dialect import register_id_tables, translate, translate_ddl
+from core.redact import redact_urls
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+register_id_tables(MIGRATIONS)
+
+WRITE_LOCK = 0x5357_0001  # advisory lock key: the one writer (SQLite's BEGIN IMMEDIATE)
+SCHEDULER_LOCK = 0x5357_0002  # advisory lock key: the one scheduler (core/pg_failover.py)
+CHANGES_CHANNEL = "swarm_changes"  # NOTIFY channel: a write transaction changed rows
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS swarm_schema (id INTEGER PRIMARY KEY, version INTEGER NOT NULL)",
+    "INSERT INTO swarm_schema VALUES (1, 0) ON CONFLICT DO NOTHING",
+    "CREATE TABLE IF NOT EXISTS swarm_clock (id INTEGER PRIMARY KEY, version BIGINT NOT NULL)",
+    "INSERT INTO swarm_clock VALUES (1, 0) ON CONFLICT DO NOTHING",
+)
+
+
+class PgRow:
+    """One row, by column name (case-blind) or index, like ``sqlite3.Row``."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, index: dict[str, int], values: Sequence[Any]) -> None:
+        self._index = index
+        self._values = values
+
+    def __getitem__(self, key: int | str | slice) -> Any:
+        if isinstance(key, str):
+            return self._values[self._index[key.lower()]]
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PgRow) and tuple(self._values) == tuple(other._values)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._values))
+
+    def keys(self) -> list[str]:
+        """The column names, in order."""
+        return list(self._index)
+
+    def __repr__(self) -> str:
+        return f"PgRow({dict(zip(self._index, self._values, strict=True))!r})"
+
+
+def _row_factory(cursor: psycopg.Cursor[Any]) -> RowMaker[PgRow]:
+    names = [c.name.lower() for c in cursor.description or ()]
+    index = {name: i for i, name in enumerate(names)}
+    return lambda values: PgRow(index, values)
+
+
+class PgCursor:
+    """The result of one statement: rows, ``rowcount`` and ``lastrowid``."""
+
+    def __init__(self, rows: list[PgRow], rowcount: int, lastrowid: int | None) -> None:
+        self._rows = rows
+        self._next = 0
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+
+    def fetchone(self) -> PgRow | None:
+        """The next row, or None."""
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    def fetchall(self) -> list[PgRow]:
+        """The rows not yet fetched."""
+        rows, self._next = self._rows[self._next:], len(self._rows)
+        return rows
+
+    def __iter__(self) -> Iterator[PgRow]:
+        while (row := self.fetchone()) is not None:
+            yield row
+
+    def close(self) -> None:
+        """Drop the rows not yet fetched."""
+        self._next = len(self._rows)
+
+
+class PgConnection:
+    """The subset of ``sqlite3.Connection`` the store uses, over a psycopg connection."""
+
+    def __init__(self, raw: psycopg.Connection[PgRow]) -> None:
+        self.raw = raw
+        self.total_changes = 0
+        self.row_factory: object = None  # set by sqlite3-minded code; rows are PgRow anyway
+        self.own_bumps = 0  # how many times this connection advanced swarm_clock
+
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> PgCursor:
+        """Run one statement (SQLite dialect) and return its cursor."""
+        special = self._pragma(sql)
+        if special is not None:
+            return special
+        named = isinstance(params, Mapping)
+        stmt = translate(sql, named)
+        args: Any = dict(params) if named else _plain(params)  # type: ignore[arg-type]
+        with _errors():
+            cur = self.raw.execute(stmt.sql, args)
+            rows = cur.fetchall() if cur.description is not None else []
+        changed = max(cur.rowcount, 0) if cur.description is None or stmt.returns_id else 0
+        self.total_changes += changed
+        if stmt.returns_id:
+            return PgCursor([], changed, int(rows[0][0]) if rows else None)
+        return PgCursor(rows, cur.rowcount, None)
+
+    def executemany(self, sql: str, seq: Sequence[Sequence[Any]]) -> PgCursor:
+        """Run one statement once per parameter tuple."""
+        stmt = translate(sql)
+        rows = [_plain(p) for p in seq]
+        if not rows:
+            return PgCursor([], 0, None)
+        with _errors(), self.raw.cursor() as cur:
+            cur.executemany(stmt.sql, rows)
+            count = max(cur.rowcount, 0)
+        self.total_changes += count
+        return PgCursor([], count, None)
+
+    def _pragma(self, sql: str) -> PgCursor | None:
+        head = sql.strip().lower()
+        if not head.startswith("pragma"):
+            return None
+        name = head.split()[1]
+        value: int | None
+        if name == "data_version":  # changes when another connection commits a change
+            version = self.raw.execute("SELECT version FROM swarm_clock").fetchone()
+            value = (int(version[0]) if version else 0) - self.own_bumps
+        elif name == "user_version":
+            value = schema_version(self)
+        elif name in {"auto_vacuum"}:
+            value = 2  # incremental: PostgreSQL's autovacuum frees space itself
+        elif name in {"freelist_count"}:
+            value = 0
+        else:
+            value = None  # incremental_vacuum, journal_mode...: nothing to do here
+        rows = [] if value is None else [PgRow({name: 0}, (value,))]
+        return PgCursor(rows, -1, None)
+
+
+def _plain(params: Sequence[Any]) -> tuple[Any, ...]:
+    """Parameters as PostgreSQL takes them: booleans as 0/1, like SQLite stores them."""
+    return tuple(int(p) if isinstance(p, bool) else p for p in params)
+
+
+class _errors:
+    """Driver errors as the ``sqlite3`` errors the store and the front ends handle."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> None:
+        if exc is None or not isinstance(exc, psycopg.Error):
+            return
+        message = f"postgresql: {_summary(exc)}"
+        if isinstance(exc, psycopg.IntegrityError):
+            raise sqlite3.IntegrityError(message) from exc
+        if isinstance(exc, psycopg.OperationalError):
+            raise sqlite3.OperationalError(message) from exc
+        raise sqlite3.DatabaseError(message) from exc
+
+
+def schema_version(conn: PgConnection) -> int:
+    """The schema version stored in the database (SQLite's ``user_version``)."""
+    row = conn.raw.execute("SELECT version FROM swarm_schema WHERE id = 1").fetchone()
+    return int(row[0]) if row else 0
+
+
+def connect(url: str) -> PgConnection:
+    """A ``PgConnection`` to ``url`` (autocommit: every statement outside ``write`` is its own
+    transaction, like SQLite's ``isolation_level=None``); StorageError when it cannot."""
+    try:
+        raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory)
+    except psycopg.Error as exc:
+        raise StorageError(f"cannot connect to PostgreSQL at {redact_urls(url)}: "
+                           f"{_summary(exc)}") from None
+    _numeric_as_number(raw)
+    return PgConnection(raw)
+
+
+def _summary(exc: BaseException) -> str:
+    """The first line of a driver error, credentials removed."""
+    text = str(exc).strip()
+    return redact_urls(text.splitlines()[0] if text else type(exc).__name__)
+
+
+def _numeric_as_number(raw: psycopg.Connection[Any]) -> None:
+    """``numeric`` (what ``sum()`` of integers gives) as an int or a float, as in SQLite;
+    every Python int sent as ``bigint`` (SQLite's one integer type)."""
+    from psycopg.types.numeric import Int8BinaryDumper, Int8Dumper, NumericLoader
+
+    class Loader(NumericLoader):
+        def load(self, data: Any) -> Any:
+            value = super().load(data)
+            return int(value) if value == value.to_integral_value() else float(value)
+
+    raw.adapters.register_loader("numeric", Loader)
+    raw.adapters.register_dumper(int, Int8Dumper)
+    raw.adapters.register_dumper(int, Int8BinaryDumper)
+
+
+def run_in_transaction(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(conn, *args)`` in one transaction holding the write lock; a commit that changed
+    rows advances ``swarm_clock`` and notifies ``swarm_changes``."""
+    before = conn.total_changes
+    with _errors():
+        conn.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+    try:
+        result = fn(conn, *args)
+    except BaseException:
+        _rollback(conn)
+        raise
+    with _errors():
+        if conn.total_changes != before:
+            conn.raw.execute("UPDATE swarm_clock SET version = version + 1; "
+                             f"NOTIFY {CHANGES_CHANNEL}; COMMIT")
+            conn.own_bumps += 1
+        else:
+            conn.raw.execute("COMMIT")
+    return result
+
+
+def run_unlocked(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(conn, *args)`` in one transaction without the write lock: for functions written
+    for concurrent writers (row locks, ``SKIP LOCKED``), such as a node's claims."""
+    with _errors():
+        conn.raw.execute("BEGIN")
+    try:
+        result = fn(conn, *args)
+    except BaseException:
+        _rollback(conn)
+        raise
+    with _errors():
+        conn.raw.execute(f"NOTIFY {CHANGES_CHANNEL}; COMMIT")
+    return result
+
+
+def _rollback(conn: PgConnection) -> None:
+    if not conn.raw.broken and not conn.raw.closed:
+        try:
+            conn.raw.execute("ROLLBACK")
+        except psycopg.Error:
+            log.warning("rollback failed; the connection will be replaced")
+
+
+def migrate(conn: PgConnection, migrations: tuple[tuple[str, ...], ...]) -> int:
+    """Apply ``migrations`` not yet applied, in one locked transaction; the version."""
+    for statement in _SCHEMA:
+        with _errors():
+            conn.raw.execute(statement)
+    return run_in_transaction(conn, _apply, migrations)
+
+
+def _apply(conn: PgConnection, migrations: tuple[tuple[str, ...], ...]) -> int:
+    from core.errors import DatabaseTooNew
+
+    current = schema_version(conn)
+    if current > len(migrations):
+        raise DatabaseTooNew(
+            f"database schema version {current} is newer than this swarm "
+            f"({len(migrations)}): upgrade swarm or point SWARM_DATABASE_URL elsewhere")
+    for version in range(current + 1, len(migrations) + 1):
+        for statement in migrations[version - 1]:
+            conn.raw.execute(translate_ddl(statement))
+        log.info("database migrated to version %d", version)
+    if current < len(migrations):
+        conn.raw.execute("UPDATE swarm_schema SET version = %s WHERE id = 1", (len(migrations),))
+        conn.total_changes += 1
+    return max(current, len(migrations))
+
+
+class PgDatabase:
+    """One PostgreSQL connection used from one worker thread, like ``core.db.Database``."""
+
+    def __init__(self, url: str, conn: PgConnection, pool: ThreadPoolExecutor) -> None:
+        self.url = url
+        self._conn = conn
+        self._pool = pool
+
+    @property
+    def path(self) -> str:
+        """Where the data lives, fit to show (credentials removed)."""
+        return redact_urls(self.url)
+
+    @classmethod
+    async def open(cls, url: str) -> PgDatabase:
+        """Connect to ``url`` and migrate to the latest schema."""
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="swarm-pg")
+        loop = asyncio.get_running_loop()
+        try:
+            conn = await loop.run_in_executor(pool, connect, url)
+            db = cls(url, conn, pool)
+            await db._call(migrate, MIGRATIONS)
+        except BaseException:
+            pool.shutdown(wait=False)
+            raise
+        return db
+
+    async def close(self) -> None:
+        """Close the connection and its thread."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._pool, self._conn.raw.close)
+        self._pool.shutdown(wait=True)
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` outside any write transaction."""
+        return await self._call(fn, *args)
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` as one atomic write transaction (the one writer)."""
+        return await self._call(run_in_transaction, fn, *args)
+
+    async def write_concurrent(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` as one transaction beside other writers (row locks)."""
+        return await self._call(run_unlocked, fn, *args)
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._run, fn, args)
+
+    def _run(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        if self._conn.raw.closed or self._conn.raw.broken:
+            log.warning("the PostgreSQL connection was lost; reconnecting")
+            bumps = self._conn.own_bumps
+            self._conn = connect(self.url)
+            self._conn.own_bumps = bumps
+        return fn(self._conn, *args)

@@ -1,0 +1,85 @@
+"""A throwaway PostgreSQL cluster for the tests and benchmarks: ``initdb`` + ``pg_ctl``.
+
+The cluster lives in a temporary folder, listens on a free local port with its socket in
+that folder, and is stopped and deleted afterwards: no system service is used. ``initdb``
+refuses to run as root, so as root the server runs as the ``postgres`` system user
+(``runuser``). It runs with ``fsync=off``, ``synchronous_commit=off`` and
+``full_page_writes=off``: fast and unsafe on a crash of the machine, which is what a test
+cluster wants (never a production setting).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+PG_BIN_DIRS = ("/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin",
+               "/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/14/bin")
+FAST = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        "-c max_connections=300 -c shared_buffers=64MB")
+
+
+def pg_bin_dir() -> Path | None:
+    """The folder holding ``initdb`` and ``pg_ctl``, if PostgreSQL is installed."""
+    for folder in PG_BIN_DIRS:
+        if (Path(folder) / "initdb").is_file():
+            return Path(folder)
+    found = shutil.which("initdb")
+    return Path(found).parent if found else None
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A running throwaway cluster: its folder, port and superuser."""
+
+    folder: Path
+    port: int
+    user: str
+
+    def url(self, dbname: str = "postgres") -> str:
+        """A ``postgresql://`` URL of database ``dbname`` over TCP (no password: trust)."""
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{dbname}"
+
+
+def _as_server_user(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@contextlib.contextmanager
+def cluster(bin_dir: Path) -> Iterator[Cluster]:
+    """Start a cluster in a fresh temporary folder; stop it and delete the folder after."""
+    folder = Path(tempfile.mkdtemp(prefix="swarm-pg-"))
+    user = "postgres" if os.geteuid() == 0 else os.environ.get("USER", "postgres")
+    data = folder / "data"
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    port = free_port()
+    try:
+        subprocess.run(_as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", user,
+                                        "--auth=trust", "-E", "UTF8", "--no-sync"]),
+                       check=True, capture_output=True, timeout=120)
+        opts = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 {FAST}"
+        subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-w",
+                                        "-l", str(folder / "log"), "-o", opts, "start"]),
+                       check=True, capture_output=True, timeout=120)
+        yield Cluster(folder, port, user)
+    finally:
+        if (data / "postmaster.pid").exists():
+            subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m",
+                                            "immediate", "stop"]),
+                           capture_output=True, timeout=60, check=False)
+        shutil.rmtree(folder, ignore_errors=True)
