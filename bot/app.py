@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from bot.config import Config
 from core.protocols import Clock, Deliverer, Timer
 from core.service import SwarmService
+from core.settings import Settings
 
 if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loads lazily
     from bot.discordbot.client import SwarmBot
@@ -125,17 +126,17 @@ class Builder:
         return running(service, self.config.web)
 
     @contextlib.asynccontextmanager
-    async def coordinator(self) -> AsyncIterator[Coordinator]:
-        """Lock SWARM_HOME, then build every part; close them in reverse order.
+    async def coordinator(self, wait: bool = True) -> AsyncIterator[Coordinator]:
+        """Take the coordinator lock, then build every part; close them in reverse order.
 
-        A second coordinator on the same home stops here with ``already running: pid ...``,
-        before it opens the database: recovery of interrupted deliveries (``Scheduler.run``)
-        only ever happens under the lock.
+        On SQLite a second coordinator on the same home stops here with ``already running:
+        pid ...``; on PostgreSQL it waits in standby until the scheduler lock is free
+        (``wait``; without it, it stops like on SQLite). Either way it stops before it opens
+        the database: recovery of interrupted deliveries (``Scheduler.run``) only ever
+        happens under the lock.
         """
-        from core.coordinator_lock import CoordinatorLock
-
         self.config.check()
-        with CoordinatorLock(self.config.core.home):
+        async with _coordinator_lock(self.config.core, wait):
             service = await self.service()
             try:
                 async with contextlib.AsyncExitStack() as stack:
@@ -148,6 +149,21 @@ class Builder:
                                       self.scheduler(service, deliverer, jobs))
             finally:
                 await service.close()
+
+
+@contextlib.asynccontextmanager
+async def _coordinator_lock(settings: Settings, wait: bool) -> AsyncIterator[None]:
+    """The PostgreSQL scheduler lock (``core/pg_failover.py``) or the home's lock file."""
+    if settings.database_url:
+        from core.pg_failover import scheduler_lock
+
+        async with scheduler_lock(settings.database_url, settings.failover_s, wait):
+            yield
+        return
+    from core.coordinator_lock import CoordinatorLock
+
+    with CoordinatorLock(settings.home):
+        yield
 
 
 async def started_parts(runner: asyncio.Task[Any], started: asyncio.Future[Coordinator]
@@ -172,7 +188,7 @@ async def run_headless(
     """Scheduler, delivery, watcher and schedules without Discord, until SIGINT/SIGTERM (or
     until nothing more can happen now, in ``burst``)."""
     started = time.monotonic()
-    async with builder.coordinator() as parts:
+    async with builder.coordinator(wait=not burst) as parts:
         try:
             if burst:
                 return await parts.scheduler.run_burst()
@@ -180,7 +196,7 @@ async def run_headless(
             with stop_on_signals(stop):
                 async with builder.web(parts.service):
                     log.info("coordinator started: %d agents, database %s",
-                             len(parts.service.agents), parts.service.settings.db_path)
+                             len(parts.service.agents), parts.service.settings.database_shown)
                     await parts.scheduler.run(stop)
             return None
         finally:

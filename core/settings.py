@@ -39,6 +39,15 @@ class Settings:
         return self.home / "swarm.db"
 
     @property
+    def database_shown(self) -> str:
+        """Where the state lives, fit to log or print: the URL without credentials."""
+        if self.database_url:
+            from core.redact import redact_urls
+
+            return redact_urls(self.database_url)
+        return str(self.db_path)
+
+    @property
     def inbox_dir(self) -> Path:
         """Folder of per-agent inbox folders (the fallback delivery)."""
         return self.home / "inbox"

@@ -1,0 +1,85 @@
+"""Exactly one scheduler over PostgreSQL: a standby takes over after kill -9 of the holder."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from core.models import DeliveryState, TaskSpec
+from core.service import SwarmService
+from core.settings import Settings
+from tests.helpers import write_agents
+from tests.pg.procs import Proc, start
+
+AGENTS = [{"id": f"Agent-{i}", "role": "worker", "delivery": "inbox"} for i in range(1, 9)]
+
+
+def _env(tmp_path: Path, name: str, url: str, config: Path) -> dict[str, str]:
+    return {"SWARM_HOME": str(tmp_path / name), "SWARM_CONFIG": str(config),
+            "SWARM_DATABASE_URL": url, "SWARM_FAILOVER": "2"}
+
+
+async def _delivered(settings: Settings, count: int, timeout_s: float = 30.0) -> None:
+    service = await SwarmService.open(settings)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            done = [d for d in await service.deliveries()
+                    if d.state is DeliveryState.delivered]
+            if len(done) >= count:
+                return
+            assert time.monotonic() < deadline, f"{len(done)} of {count} delivered"
+            await asyncio.sleep(0.1)
+    finally:
+        await service.close()
+
+
+async def _add(settings: Settings, titles: list[str]) -> None:
+    service = await SwarmService.open(settings)
+    try:
+        await service.create_tasks([TaskSpec(t) for t in titles], "test")
+    finally:
+        await service.close()
+
+
+def _inbox_files(*homes: Path) -> list[str]:
+    return sorted(p.read_text() for h in homes for p in (h / "inbox").rglob("*.txt"))
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_standby_takes_over_after_kill_9_of_the_scheduler(
+        tmp_path: Path, database_url: str) -> None:
+    config = write_agents(tmp_path / "agents.toml", AGENTS)
+    env_a, env_b = (_env(tmp_path, n, database_url, config) for n in ("a", "b"))
+    settings = Settings.from_env(_env(tmp_path, "cli", database_url, config))
+    first = start("first", tmp_path, env_a, "run", "--no-discord")
+    procs: list[Proc] = [first]
+    try:
+        first.wait_for("coordinator started")
+        second = start("second", tmp_path, env_b, "run", "--no-discord")
+        procs.append(second)
+        second.wait_for("standby: scheduler")
+        burst = start("burst", tmp_path, env_b, "run", "--no-discord", "--burst")
+        assert burst.popen.wait(30) == 2
+        assert "already running: scheduler" in burst.text()
+        await _add(settings, [f"before {i}" for i in range(4)])
+        await _delivered(settings, 4)
+        assert "took over" not in second.text()
+
+        first.kill9()
+        await _add(settings, [f"after {i}" for i in range(4)])
+        second.wait_for("took over as the scheduler", timeout_s=20)
+        await _delivered(settings, 8)
+    finally:
+        for proc in procs:
+            proc.stop()
+    texts = _inbox_files(tmp_path / "a", tmp_path / "b")
+    for i in range(4):
+        assert sum(f"before {i}" in t for t in texts) == 1
+        assert sum(f"after {i}" in t for t in texts) == 1
+    assert not any(f"after {i}" in t for i in range(4)
+                   for t in _inbox_files(tmp_path / "a"))
