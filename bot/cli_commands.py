@@ -56,12 +56,13 @@ def register(sub: Any) -> None:
     p.add_argument("--keep-days", type=count_arg(36_500), metavar="DAYS",
                    help="keep this many days (default $SWARM_KEEP_DAYS or 90)")
     p.set_defaults(handler=cmd_gc)
-    from bot import cli_ai, cli_ask, cli_config, cli_doctor, cli_run
+    from bot import cli_ai, cli_ask, cli_config, cli_doctor, cli_node, cli_run
 
     cli_ask.register(sub)
     cli_config.register(sub)
     cli_doctor.register(sub)
     cli_run.register(sub)
+    cli_node.register(sub)
     cli_ai.register(sub)
     from bot import cli_watch, cli_workspaces
 
@@ -260,6 +261,10 @@ async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
     overview["coordinator"] = None if running is None else {
         "pid": running[0], "since": fmt.iso_utc(running[1])}
     emit_json(overview) if args.json else print(fmt.status_text(overview))
+    if overview.get("nodes") and not args.json:
+        from bot import cli_node
+
+        print(cli_node.nodes_text(overview["nodes"], service.clock.now()))
 
 
 async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:

@@ -13,7 +13,7 @@ from core.models import Agent
 
 ALLOWED_KEYS = {"id", "role", "capabilities", "input", "watch", "capacity", "submit", "delivery",
                 "app", "input_box", "paste", "clear", "workspace", "captain",
-                "reset_between_tasks", "reset"}
+                "reset_between_tasks", "reset", "node"}
 TOP_LEVEL_KEYS = {"agent"}
 DELIVERY_METHODS = ("gui", "inbox")
 AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -95,6 +95,7 @@ def _parse_agent(path: Path, index: int, entry: Any) -> Agent:
         captain=_flag(entry, "captain", where),
         reset_between_tasks=_flag(entry, "reset_between_tasks", where),
         reset=_reset_keys(entry.get("reset", list(preset.reset)), where),
+        node=_node(entry.get("node"), where),
     )
 
 
@@ -102,6 +103,16 @@ def _flag(entry: dict[str, Any], key: str, where: str) -> bool:
     value = entry.get(key, False)
     if not isinstance(value, bool):
         raise ConfigError(f"{where}: {key} must be true or false")
+    return value
+
+
+def _node(value: Any, where: str) -> str | None:
+    """A delivery node's name (``swarm node --name``), or None: delivered by the coordinator."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not AGENT_ID.fullmatch(value):
+        raise ConfigError(f"{where}: node must be 1-64 letters, digits, '.', '_' or '-', "
+                          f"starting with a letter or digit, not {value!r}")
     return value
 
 

@@ -259,6 +259,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             revoked_at REAL
         )""",
     ),
+    (  # delivery nodes (PostgreSQL): who claimed a delivery and until when; heartbeats
+        "ALTER TABLE deliveries ADD COLUMN node TEXT",
+        "ALTER TABLE deliveries ADD COLUMN claim_until REAL",
+        """CREATE TABLE nodes (
+            name TEXT PRIMARY KEY,
+            agents TEXT NOT NULL DEFAULT '[]',
+            host TEXT NOT NULL DEFAULT '',
+            pid INTEGER,
+            started_at REAL NOT NULL,
+            heartbeat_at REAL NOT NULL
+        )""",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

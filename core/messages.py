@@ -63,10 +63,13 @@ def broadcast(conn: sqlite3.Connection, ctx: Ctx, text: str, role: str | None = 
 
 
 def claim(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
-    """Take the oldest due queued delivery and mark it delivering (one more attempt)."""
+    """Take the oldest due queued delivery and mark it delivering (one more attempt); on
+    PostgreSQL, not one of an agent that a delivery node serves (``core/nodes.py``)."""
+    skip = [a.id for a in ctx.agents.values() if a.node] if ctx.settings.database_url else []
+    others = f" AND d.agent_id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
     row = conn.execute(
-        f"{DELIVERY_SELECT} WHERE d.state = 'queued' AND d.not_before <= ? "
-        "ORDER BY d.id LIMIT 1", (ctx.now,)
+        f"{DELIVERY_SELECT} WHERE d.state = 'queued' AND d.not_before <= ?{others} "
+        "ORDER BY d.id LIMIT 1", (ctx.now, *skip)
     ).fetchone()
     if row is None:
         return None
@@ -180,10 +183,11 @@ def _what(delivery: Delivery) -> str:
 
 
 def recover(conn: sqlite3.Connection, ctx: Ctx) -> int:
-    """After a crash: deliveries left 'delivering' go back to the queue, marked as retries."""
+    """After a crash: deliveries left 'delivering' go back to the queue, marked as retries
+    (not a node's claim: it comes back when its lease ends, ``core/nodes.py``)."""
     rows = conn.execute(
         "SELECT d.id, d.agent_id, m.task_id FROM deliveries d JOIN messages m "
-        "ON m.id = d.message_id WHERE d.state = 'delivering'").fetchall()
+        "ON m.id = d.message_id WHERE d.state = 'delivering' AND d.node IS NULL").fetchall()
     for delivery_id, agent, task_id in rows:
         conn.execute("UPDATE deliveries SET state = 'queued', reason = 'interrupted', "
                      "updated_at = ? WHERE id = ?", (ctx.now, delivery_id))

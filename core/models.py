@@ -115,6 +115,7 @@ class Agent:
     captain: bool = False  # the agent the others ask (role templates name it)
     reset_between_tasks: bool = False  # clear the agent's context before each new task
     reset: tuple[str, ...] = ("ctrl+l",)  # the reset action: key combinations or "text:..."
+    node: str | None = None  # the delivery node (desktop) that delivers to it (PostgreSQL)
 
     def can_take(self, role: str | None, capabilities: tuple[str, ...]) -> bool:
         """True when this agent has the role (if any) and every capability asked for."""

@@ -34,12 +34,22 @@ register_id_tables(MIGRATIONS)
 
 WRITE_LOCK = 0x5357_0001  # advisory lock key: the one writer (SQLite's BEGIN IMMEDIATE)
 SCHEDULER_LOCK = 0x5357_0002  # advisory lock key: the one scheduler (core/pg_failover.py)
-CHANGES_CHANNEL = "swarm_changes"  # NOTIFY channel: a write transaction changed rows
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS swarm_schema (id INTEGER PRIMARY KEY, version INTEGER NOT NULL)",
     "INSERT INTO swarm_schema VALUES (1, 0) ON CONFLICT DO NOTHING",
     "CREATE TABLE IF NOT EXISTS swarm_clock (id INTEGER PRIMARY KEY, version BIGINT NOT NULL)",
     "INSERT INTO swarm_clock VALUES (1, 0) ON CONFLICT DO NOTHING",
+)
+
+
+# A queued delivery wakes the node of its agent: NOTIFY swarm_delivery with the agent's id
+# (PostgreSQL folds identical notifications of one transaction into one).
+DELIVERY_CHANNEL = "swarm_delivery"
+_NODE_WAKE = (
+    "CREATE OR REPLACE FUNCTION swarm_delivery_queued() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN PERFORM pg_notify('{DELIVERY_CHANNEL}', NEW.agent_id); RETURN NULL; END $$",
+    "CREATE TRIGGER deliveries_queued AFTER INSERT OR UPDATE OF state ON deliveries "
+    "FOR EACH ROW WHEN (NEW.state = 'queued') EXECUTE FUNCTION swarm_delivery_queued()",
 )
 
 
@@ -236,7 +246,7 @@ def _numeric_as_number(raw: psycopg.Connection[Any]) -> None:
 
 def run_in_transaction(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
     """``fn(conn, *args)`` in one transaction holding the write lock; a commit that changed
-    rows advances ``swarm_clock`` and notifies ``swarm_changes``."""
+    rows advances ``swarm_clock`` (what ``PRAGMA data_version`` reads here)."""
     before = conn.total_changes
     with _errors():
         conn.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
@@ -247,8 +257,7 @@ def run_in_transaction(conn: PgConnection, fn: Callable[..., T], *args: Any) -> 
         raise
     with _errors():
         if conn.total_changes != before:
-            conn.raw.execute("UPDATE swarm_clock SET version = version + 1; "
-                             f"NOTIFY {CHANGES_CHANNEL}; COMMIT")
+            conn.raw.execute("UPDATE swarm_clock SET version = version + 1; COMMIT")
             conn.own_bumps += 1
         else:
             conn.raw.execute("COMMIT")
@@ -266,7 +275,7 @@ def run_unlocked(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
         _rollback(conn)
         raise
     with _errors():
-        conn.raw.execute(f"NOTIFY {CHANGES_CHANNEL}; COMMIT")
+        conn.raw.execute("COMMIT")
     return result
 
 
@@ -301,6 +310,10 @@ def _apply(conn: PgConnection, migrations: tuple[tuple[str, ...], ...]) -> int:
     if current < len(migrations):
         conn.raw.execute("UPDATE swarm_schema SET version = %s WHERE id = 1", (len(migrations),))
         conn.total_changes += 1
+    if conn.raw.execute("SELECT 1 FROM pg_trigger WHERE tgname = 'deliveries_queued'"
+                        ).fetchone() is None:
+        for statement in _NODE_WAKE:
+            conn.raw.execute(statement)
     return max(current, len(migrations))
 
 

@@ -284,6 +284,16 @@ class Scheduler:
             return self.delivery_timeout_s
         return float(limit) + DELIVERY_MARGIN_S
 
+    async def deliver_one(
+        self, delivery: Delivery, facts: prompt.PromptFacts | None = None
+    ) -> tuple[Receipt, bool]:
+        """Deliver one claimed delivery's parcels (a delivery node's step): the receipt, and
+        whether the parcels onboarded the agent."""
+        receipt = await self._deliver(delivery, facts)
+        onboarded = delivery.id in self._onboarding
+        self._onboarding.discard(delivery.id)
+        return receipt, onboarded
+
     async def _deliver(
         self, delivery: Delivery, facts: prompt.PromptFacts | None = None
     ) -> Receipt:

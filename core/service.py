@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from core import event_query, messages, posts, questions, scheduling, store, tasks
+from core import event_query, messages, nodes, posts, questions, scheduling, store, tasks
 from core.config import load_agents
 from core.context import Ctx
 from core.db import Store, open_store
@@ -341,12 +341,16 @@ class SwarmService:
     async def status(self) -> dict[str, Any]:
         """Overview: tasks per status, deliveries per state, agents, input pause."""
         tasks_by, deliveries_by = await self.db.read(_counts)
-        return {
+        overview = {
             "tasks": tasks_by,
             "deliveries": deliveries_by,
             "agents": await self.agent_rows(),
             "input_paused": self.kill_switch.reason(),
         }
+        found = await self.db.read(nodes.node_rows)
+        if found:  # delivery nodes (PostgreSQL)
+            overview["nodes"] = found
+        return overview
 
 
 def _counting_changes(
@@ -406,6 +410,7 @@ def _agent_rows(conn: sqlite3.Connection, agents: list[Agent]) -> list[dict[str,
             "last_report_at": st["last_report_at"] if st else None,
             "input": list(agent.input) if agent.input else None,
             "delivery": agent.delivery,
+            "node": agent.node,
         })
     return rows
 

@@ -14,7 +14,8 @@ from core.settings import Settings
 from tests.helpers import write_agents
 from tests.pg.procs import Proc, start
 
-AGENTS: list[dict[str, object]] = [{"id": f"Agent-{i}", "role": "worker", "delivery": "inbox"} for i in range(1, 9)]
+AGENTS: list[dict[str, object]] = [
+    {"id": f"Agent-{i}", "role": "worker", "delivery": "inbox"} for i in range(1, 9)]
 
 
 def _env(tmp_path: Path, name: str, url: str, config: Path) -> dict[str, str]:

@@ -1,0 +1,168 @@
+"""``swarm node``: a delivery node, the part of the swarm one desktop runs (PostgreSQL).
+
+A node serves the agents whose ``node`` (agents file) is its name: it claims their due
+deliveries (``core/nodes.py``: ``SKIP LOCKED``, a lease), puts each in front of its agent
+with the normal deliverer (desktop driver or inbox, through ``Scheduler.deliver_one``, so
+prompts, onboarding and resets are the coordinator's), and stores the receipts in one
+transaction per batch. It sleeps until PostgreSQL notifies ``swarm_delivery`` with one of its
+agents (a trigger on ``deliveries`` sends it when a delivery is queued), the next delayed
+delivery or lease end of its agents falls due, or ``SAFETY_S`` passes (a notification lost
+while the listener reconnected); it says it is alive every ``heartbeat_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from typing import Any
+
+from core import nodes, prompt
+from core.errors import ConfigError
+from core.models import Receipt
+from core.protocols import Deliverer
+from core.scheduler import Scheduler
+from core.service import SwarmService
+
+log = logging.getLogger(__name__)
+SAFETY_S = 5.0  # the longest sleep without a notification
+
+
+class DeliveryNode:
+    """Claims, delivers and records the deliveries of one node's agents."""
+
+    def __init__(self, service: SwarmService, deliverer: Deliverer, name: str, *,
+                 lease_s: float = 60.0, batch: int = 8, heartbeat_s: float = 1.0) -> None:
+        if not service.settings.database_url:
+            raise ConfigError("swarm node needs SWARM_DATABASE_URL: the PostgreSQL database "
+                              "that swarm run uses")
+        self.service = service
+        self.name = name
+        self.agents = sorted(a.id for a in service.agents.values() if a.node == name)
+        if not self.agents:
+            raise ConfigError(f"no agent has node = {name!r} in {service.settings.config_path}")
+        self.claimer = f"{name}:{uuid.uuid4().hex[:8]}"  # this run of the node (fencing)
+        self.lease_s = lease_s
+        self.batch = batch
+        self.heartbeat_s = heartbeat_s
+        self.worker = Scheduler(service, deliverer)  # its delivery step only
+        self.delivered = 0
+        self.lost = 0
+        self._wake = asyncio.Event()
+        self._started = service.clock.now()
+
+    @property
+    def _db(self) -> Any:
+        return self.service.db  # a core.pg.PgDatabase (checked by database_url above)
+
+    async def step(self) -> int:
+        """Claim what is due, deliver it, store the receipts; how many were claimed."""
+        self._wake.clear()
+        claimed = await self.claim()
+        await self.deliver(claimed)
+        return len(claimed)
+
+    async def claim(self) -> list[tuple[nodes.Claim, prompt.PromptFacts | None]]:
+        """Claim this node's due deliveries (and what their prompts need)."""
+        return await self._db.write_concurrent(  # type: ignore[no-any-return]
+            _claim_with_facts, self.claimer, self.agents, self.service.clock.now(),
+            self.lease_s, self.batch)
+
+    async def deliver(self, claimed: list[tuple[nodes.Claim, prompt.PromptFacts | None]]
+                      ) -> list[str]:
+        """Deliver what is still this node's; store the receipts (one transaction)."""
+        done: list[tuple[nodes.Claim, Receipt, bool]] = []
+        for held, facts in claimed:
+            if self.service.clock.now() >= held.until and not await self._db.read(
+                    nodes.holds, self.claimer, held.delivery.id):
+                self.lost += 1  # another node took it after the lease: never deliver it
+                continue
+            receipt, onboarded = await self.worker.deliver_one(held.delivery, facts)
+            done.append((held, receipt, onboarded))
+        if not done:
+            return []
+        states: list[str] = await self.service.write(self.name, nodes.finish, self.claimer,
+                                                     done)
+        self.delivered += sum(s == "delivered" for s in states)
+        self.lost += states.count("lost")
+        return states
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve until ``stop`` is set: listen, heartbeat, claim and deliver."""
+        log.info("node %s serves %s", self.name, ", ".join(self.agents))
+        helpers = [asyncio.create_task(self._listen(), name="node-listen"),
+                   asyncio.create_task(self._heartbeats(stop), name="node-heartbeat")]
+        try:
+            while not stop.is_set():
+                try:
+                    if await self.step():
+                        continue
+                except Exception:
+                    log.exception("node %s: step failed; next try in 1 s", self.name)
+                    await _wait(stop, 1.0)
+                    continue
+                await self._sleep(stop)
+        finally:
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+
+    async def _sleep(self, stop: asyncio.Event) -> None:
+        due = await self._db.read(nodes.next_due, self.agents)
+        timeout = SAFETY_S
+        if due is not None:
+            timeout = min(timeout, max(0.0, due - self.service.clock.now()) + 0.01)
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _listen(self) -> None:
+        """LISTEN swarm_delivery; wake on a notification naming one of this node's agents."""
+        import psycopg
+
+        from core.pg import DELIVERY_CHANNEL
+
+        mine = set(self.agents)
+        url = self.service.settings.database_url
+        assert url is not None
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
+                async with conn:
+                    await conn.execute(f"LISTEN {DELIVERY_CHANNEL}")
+                    self._wake.set()  # catch up with what was queued while not listening
+                    async for note in conn.notifies():
+                        if note.payload in mine:
+                            self._wake.set()
+            except psycopg.Error as exc:
+                log.warning("node %s: listening failed (%s); again in 1 s", self.name,
+                            str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                await asyncio.sleep(1.0)
+
+    async def _heartbeats(self, stop: asyncio.Event) -> None:
+        host, pid = socket.gethostname(), os.getpid()
+        while not stop.is_set():
+            try:
+                await self._db.write_concurrent(nodes.heartbeat, self.name, self.agents, host,
+                                                pid, self._started, self.service.clock.now())
+            except Exception:
+                log.exception("node %s: heartbeat failed", self.name)
+            await _wait(stop, self.heartbeat_s)
+
+
+def _claim_with_facts(conn: Any, node: str, agents: list[str], now: float, lease_s: float,
+                      limit: int) -> list[tuple[nodes.Claim, prompt.PromptFacts | None]]:
+    """The claims and, in the same transaction, what each task prompt needs."""
+    return [(held, prompt.read_facts(conn, held.delivery))
+            for held in nodes.claim(conn, node, agents, now, lease_s, limit)]
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

@@ -1,0 +1,107 @@
+"""Delivery nodes in-process: claims by node, leases, retries, fencing, status."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from core.errors import ConfigError
+from core.models import DeliveryState
+from core.node import DeliveryNode
+from core.protocols import ManualClock
+from core.scheduler import Scheduler
+from core.service import SwarmService
+from core.settings import Settings
+from tests.helpers import RecordingDeliverer, write_agents
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+LEASE_S = 30.0
+
+
+@pytest.fixture
+def node_settings(tmp_path: Path, database_url: str) -> Settings:
+    """Agents A-1, A-2 on desk-1, B-1 on desk-2, C-1 on the coordinator."""
+    config = write_agents(tmp_path / "agents.toml", [
+        {"id": "A-1", "role": "w", "delivery": "inbox", "node": "desk-1"},
+        {"id": "A-2", "role": "w", "delivery": "inbox", "node": "desk-1"},
+        {"id": "B-1", "role": "w", "delivery": "inbox", "node": "desk-2"},
+        {"id": "C-1", "role": "w", "delivery": "inbox"}])
+    return Settings.from_env({"SWARM_HOME": str(tmp_path / "home"),
+                              "SWARM_CONFIG": str(config), "SWARM_DATABASE_URL": database_url})
+
+
+@pytest.fixture
+async def svc(node_settings: Settings, clock: ManualClock) -> AsyncIterator[SwarmService]:
+    """The service on the manual clock."""
+    service = await SwarmService.open(node_settings, clock)
+    yield service
+    await service.close()
+
+
+async def test_each_node_delivers_only_its_agents_and_the_coordinator_the_rest(
+        svc: SwarmService) -> None:
+    await svc.broadcast("hello all", "test")
+    desk1, desk2 = RecordingDeliverer(), RecordingDeliverer()
+    coordinator = RecordingDeliverer()
+    assert await Scheduler(svc, coordinator).deliver_once() == 1
+    assert [p.agent.id for p in coordinator.parcels] == ["C-1"]
+    assert await DeliveryNode(svc, desk1, "desk-1", lease_s=LEASE_S).step() == 2
+    assert await DeliveryNode(svc, desk2, "desk-2", lease_s=LEASE_S).step() == 1
+    assert sorted(p.agent.id for p in desk1.parcels) == ["A-1", "A-2"]
+    assert [p.agent.id for p in desk2.parcels] == ["B-1"]
+    assert all(d.state is DeliveryState.delivered for d in await svc.deliveries())
+    claimed = [e.text for e in await svc.events() if e.kind == "delivery.claimed"]
+    assert sum("delivering by desk-1" in t for t in claimed) == 2
+    status = await svc.status()
+    assert [(n["name"], n["in_flight"]) for n in status.get("nodes", [])] == []  # no heartbeat
+    assert {a["id"]: a["node"] for a in status["agents"]} == {
+        "A-1": "desk-1", "A-2": "desk-1", "B-1": "desk-2", "C-1": None}
+
+
+async def test_a_dead_nodes_claim_goes_out_again_as_a_retry_and_the_dead_node_never_sends_it(
+        svc: SwarmService, clock: ManualClock) -> None:
+    await svc.send("A-1", "only once please", "test")
+    dead_deliverer, next_deliverer = RecordingDeliverer(), RecordingDeliverer()
+    dead = DeliveryNode(svc, dead_deliverer, "desk-1", lease_s=LEASE_S)
+    held = await dead.claim()  # ... and the node freezes before delivering
+    assert len(held) == 1
+    restarted = DeliveryNode(svc, next_deliverer, "desk-1", lease_s=LEASE_S)
+    assert await restarted.step() == 0  # the claim's lease still runs: skipped
+    clock.advance(LEASE_S + 1)
+    assert await restarted.step() == 1
+    (parcel,) = next_deliverer.parcels
+    assert parcel.text.startswith("RETRY") or "RETRY" in parcel.text.splitlines()[0]
+    assert await dead.deliver(held) == []  # it comes back: nothing sent, nothing stored
+    assert dead_deliverer.parcels == [] and dead.lost == 1
+    (delivery,) = await svc.deliveries()
+    assert delivery.state is DeliveryState.delivered and delivery.attempts == 2
+    taken = [e for e in await svc.events() if e.kind == "delivery.claimed"]
+    assert len(taken) == 1 and "taken over from desk-1:" in taken[0].text
+
+
+async def test_a_late_receipt_of_a_claim_taken_over_is_dropped(
+        svc: SwarmService, clock: ManualClock) -> None:
+    await svc.send("A-2", "late", "test")
+    slow_deliverer = RecordingDeliverer()
+    slow = DeliveryNode(svc, slow_deliverer, "desk-1", lease_s=LEASE_S)
+    held = await slow.claim()
+    clock.advance(LEASE_S + 1)
+    other = DeliveryNode(svc, RecordingDeliverer(), "desk-1", lease_s=LEASE_S)
+    assert await other.step() == 1
+    clock.advance(-LEASE_S)  # the slow node still believes its lease runs
+    assert await slow.deliver(held) == ["lost"]  # sent (at least once), but not recorded
+    assert len(slow_deliverer.parcels) == 1
+    delivered = [e for e in await svc.events() if e.kind == "delivery.delivered"]
+    assert len(delivered) == 1
+
+
+async def test_a_node_needs_agents_and_postgresql(svc: SwarmService, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no agent has node = 'desk-9'"):
+        DeliveryNode(svc, RecordingDeliverer(), "desk-9")
+    bad = write_agents(tmp_path / "bad.toml", [{"id": "X", "role": "w", "node": "no way"}])
+    with pytest.raises(ConfigError, match="node must be 1-64 letters"):
+        from core.config import load_agents
+
+        load_agents(bad)
