@@ -56,13 +56,14 @@ def register(sub: Any) -> None:
     p.add_argument("--keep-days", type=count_arg(36_500), metavar="DAYS",
                    help="keep this many days (default $SWARM_KEEP_DAYS or 90)")
     p.set_defaults(handler=cmd_gc)
-    from bot import cli_ai, cli_ask, cli_config, cli_doctor, cli_node, cli_run
+    from bot import cli_ai, cli_ask, cli_config, cli_db, cli_doctor, cli_node, cli_run
 
     cli_ask.register(sub)
     cli_config.register(sub)
     cli_doctor.register(sub)
     cli_run.register(sub)
     cli_node.register(sub)
+    cli_db.register(sub)
     cli_ai.register(sub)
     from bot import cli_watch, cli_workspaces
 
