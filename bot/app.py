@@ -107,6 +107,14 @@ class Builder:
         from core.scheduler import Scheduler
 
         timers: list[Timer] = [jobs, RetentionTimer(service)]
+        if service.settings.database_url:  # other processes' writes wake the loop at once
+            from core.pg_listen import ChangeListener
+
+            listener = ChangeListener(service)
+            scheduler = Scheduler(service, deliverer, timers=[*timers, listener],
+                                  poll_s=self.poll_s)
+            listener.on_change = scheduler.wake
+            return scheduler
         return Scheduler(service, deliverer, timers=timers, poll_s=self.poll_s)
 
     def bot(self, service: SwarmService, ai: AIService) -> SwarmBot:

@@ -42,6 +42,7 @@ _SCHEMA = (
 )
 
 
+CHANGES_CHANNEL = "swarm_changes"  # NOTIFY at each commit that changed rows (wakes the scheduler)
 # A queued delivery wakes the node of its agent: NOTIFY swarm_delivery with the agent's id
 # (PostgreSQL folds identical notifications of one transaction into one).
 DELIVERY_CHANNEL = "swarm_delivery"
@@ -94,25 +95,28 @@ def _row_factory(cursor: psycopg.Cursor[Any]) -> RowMaker[PgRow]:
 
 
 class PgCursor:
-    """The result of one statement: rows, ``rowcount`` and ``lastrowid``."""
+    """The result of one statement: rows (converted as they are fetched), ``rowcount`` and
+    ``lastrowid``."""
 
-    def __init__(self, rows: list[PgRow], rowcount: int, lastrowid: int | None) -> None:
+    def __init__(self, cur: psycopg.Cursor[PgRow] | None, rowcount: int,
+                 lastrowid: int | None, rows: list[PgRow] | None = None) -> None:
+        self._cur = cur if cur is not None and cur.description is not None else None
         self._rows = rows
-        self._next = 0
         self.rowcount = rowcount
         self.lastrowid = lastrowid
 
     def fetchone(self) -> PgRow | None:
         """The next row, or None."""
-        if self._next >= len(self._rows):
-            return None
-        self._next += 1
-        return self._rows[self._next - 1]
+        if self._rows is not None:
+            return self._rows.pop(0) if self._rows else None
+        return None if self._cur is None else self._cur.fetchone()
 
     def fetchall(self) -> list[PgRow]:
         """The rows not yet fetched."""
-        rows, self._next = self._rows[self._next:], len(self._rows)
-        return rows
+        if self._rows is not None:
+            rows, self._rows = self._rows, []
+            return rows
+        return [] if self._cur is None else self._cur.fetchall()
 
     def __iter__(self) -> Iterator[PgRow]:
         while (row := self.fetchone()) is not None:
@@ -120,7 +124,7 @@ class PgCursor:
 
     def close(self) -> None:
         """Drop the rows not yet fetched."""
-        self._next = len(self._rows)
+        self._cur, self._rows = None, []
 
 
 class PgConnection:
@@ -142,24 +146,25 @@ class PgConnection:
         args: Any = dict(params) if named else _plain(params)  # type: ignore[arg-type]
         with _errors():
             cur = self.raw.execute(stmt.sql, args)
-            rows = cur.fetchall() if cur.description is not None else []
-        changed = max(cur.rowcount, 0) if cur.description is None or stmt.returns_id else 0
-        self.total_changes += changed
-        if stmt.returns_id:
-            return PgCursor([], changed, int(rows[0][0]) if rows else None)
-        return PgCursor(rows, cur.rowcount, None)
+            if stmt.returns_id:
+                row = cur.fetchone()
+                self.total_changes += max(cur.rowcount, 0)
+                return PgCursor(None, cur.rowcount, int(row[0]) if row else None)
+        if cur.description is None:
+            self.total_changes += max(cur.rowcount, 0)
+        return PgCursor(cur, cur.rowcount, None)
 
     def executemany(self, sql: str, seq: Sequence[Sequence[Any]]) -> PgCursor:
         """Run one statement once per parameter tuple."""
         stmt = translate(sql)
         rows = [_plain(p) for p in seq]
         if not rows:
-            return PgCursor([], 0, None)
+            return PgCursor(None, 0, None)
         with _errors(), self.raw.cursor() as cur:
             cur.executemany(stmt.sql, rows)
             count = max(cur.rowcount, 0)
         self.total_changes += count
-        return PgCursor([], count, None)
+        return PgCursor(None, count, None)
 
     def _pragma(self, sql: str) -> PgCursor | None:
         head = sql.strip().lower()
@@ -179,7 +184,7 @@ class PgConnection:
         else:
             value = None  # incremental_vacuum, journal_mode...: nothing to do here
         rows = [] if value is None else [PgRow({name: 0}, (value,))]
-        return PgCursor(rows, -1, None)
+        return PgCursor(None, -1, None, rows)
 
 
 def _plain(params: Sequence[Any]) -> tuple[Any, ...]:
@@ -246,7 +251,8 @@ def _numeric_as_number(raw: psycopg.Connection[Any]) -> None:
 
 def run_in_transaction(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
     """``fn(conn, *args)`` in one transaction holding the write lock; a commit that changed
-    rows advances ``swarm_clock`` (what ``PRAGMA data_version`` reads here)."""
+    rows advances ``swarm_clock`` (what ``PRAGMA data_version`` reads here) and notifies
+    ``swarm_changes``."""
     before = conn.total_changes
     with _errors():
         conn.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
@@ -257,7 +263,8 @@ def run_in_transaction(conn: PgConnection, fn: Callable[..., T], *args: Any) -> 
         raise
     with _errors():
         if conn.total_changes != before:
-            conn.raw.execute("UPDATE swarm_clock SET version = version + 1; COMMIT")
+            conn.raw.execute("UPDATE swarm_clock SET version = version + 1; "
+                             f"NOTIFY {CHANGES_CHANNEL}; COMMIT")
             conn.own_bumps += 1
         else:
             conn.raw.execute("COMMIT")
@@ -361,6 +368,10 @@ class PgDatabase:
     async def write_concurrent(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(conn, *args)`` as one transaction beside other writers (row locks)."""
         return await self._call(run_unlocked, fn, *args)
+
+    def backend_pid(self) -> int:
+        """The server process of this connection (its own notifications carry it)."""
+        return int(self._conn.raw.info.backend_pid)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()

@@ -54,6 +54,10 @@ class Cluster:
         """A ``postgresql://`` URL of database ``dbname`` over TCP (no password: trust)."""
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{dbname}"
 
+    def socket_url(self, dbname: str = "postgres") -> str:
+        """The same over the Unix socket in the cluster's folder (no TCP)."""
+        return f"postgresql://{self.user}@/{dbname}?host={self.folder}&port={self.port}"
+
 
 def _as_server_user(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd

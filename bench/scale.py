@@ -1,0 +1,310 @@
+"""Scale benchmark: SQLite against PostgreSQL with delivery nodes, failover, a large fleet.
+
+Run: ``.venv/bin/python bench/scale.py [--tasks 2000] [--fleet-nodes 100] [--skip-failover]``.
+Starts a throwaway PostgreSQL cluster (``tests/pgcluster.py``: fsync off, a test setting),
+then measures in one run, each on a fresh database:
+
+- lifecycles/s (create → assign → deliver → done; agents report done as soon as the prompt
+  arrives) on SQLite (24 agents, the coordinator delivers), on PostgreSQL without nodes (the
+  same 24 agents) and on PostgreSQL with 3 in-process nodes x 8 agents;
+- claim latency (the delivery queued at assignment → claimed by its node) p50/p99;
+- the drivers: one claim round trip (BEGIN; SELECT ... FOR UPDATE SKIP LOCKED; UPDATE;
+  COMMIT) with psycopg 3 (sync, from a worker thread: what swarm uses), psycopg 3 async,
+  and asyncpg;
+- failover: kill -9 of a real ``swarm run`` holding the scheduler lock → the standby's
+  ``took over`` (SWARM_FAILOVER=5);
+- a simulated fleet: ``--fleet-nodes`` in-process nodes x 8 agents: throughput, claim p99.
+Prints JSON lines; asserts nothing. Figures are recorded in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg
+
+from core.models import Receipt, TaskSpec
+from core.node import DeliveryNode
+from core.pg_listen import ChangeListener
+from core.protocols import Parcel, Timer
+from core.scheduler import Scheduler
+from core.service import SwarmService
+from core.settings import Settings
+from tests.pgcluster import Cluster, cluster, pg_bin_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+SOCKET = "--tcp" not in sys.argv  # the Unix socket unless --tcp
+
+
+class CompletingAgents:
+    """Simulated agents: each task prompt is finished as soon as it arrives."""
+
+    def __init__(self, service: SwarmService) -> None:
+        self.service = service
+
+    async def deliver(self, parcel: Parcel) -> Receipt:
+        """Report the parcel's task done straight away."""
+        if parcel.task_id is not None:
+            await self.service.complete_task(parcel.task_id, parcel.agent.id, "done")
+        return Receipt.delivered("bench")
+
+
+def write_agents(folder: Path, nodes: int, per_node: int, with_nodes: bool) -> Path:
+    """``nodes`` x ``per_node`` inbox agents (``node = "n<k>"`` when ``with_nodes``)."""
+    lines = []
+    for n in range(nodes):
+        for i in range(per_node):
+            lines += ["[[agent]]", f'id = "n{n}-a{i}"', 'role = "worker"',
+                      'delivery = "inbox"'] + ([f'node = "n{n}"'] if with_nodes else []) + [""]
+    path = folder / f"agents-{nodes}x{per_node}-{with_nodes}.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def new_database(server: Cluster, name: str) -> str:
+    """A fresh empty database's URL."""
+    with psycopg.connect(server.url(), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    return server.socket_url(name) if SOCKET else server.url(name)
+
+
+async def lifecycles(folder: Path, url: str | None, nodes: int, per_node: int, tasks: int,
+                     with_nodes: bool) -> dict[str, Any]:
+    """Run ``tasks`` independent tasks to done; lifecycles/s and claim latency."""
+    config = write_agents(folder, nodes, per_node, with_nodes)
+    settings = Settings.from_env({"SWARM_HOME": str(folder / f"home-{time.time_ns()}"),
+                                  "SWARM_CONFIG": str(config),
+                                  "SWARM_DATABASE_URL": url or ""})
+    coordinator = await SwarmService.open(settings)
+    node_services = [await SwarmService.open(settings) for _ in range(nodes if with_nodes else 0)]
+    timers: list[Timer] = []
+    listener = None
+    if url:
+        listener = ChangeListener(coordinator)
+        timers.append(listener)
+    scheduler = Scheduler(coordinator, CompletingAgents(coordinator), timers=timers)
+    if listener is not None:
+        listener.on_change = scheduler.wake
+    fleet = [DeliveryNode(s, CompletingAgents(s), f"n{k}", lease_s=60)
+             for k, s in enumerate(node_services)]
+    stop = asyncio.Event()
+    try:
+        runners = [asyncio.create_task(scheduler.run(stop))]
+        runners += [asyncio.create_task(node.run(stop)) for node in fleet]
+        start = time.perf_counter()
+        for i in range(0, tasks, 500):
+            await coordinator.create_tasks(
+                [TaskSpec(f"t{k}") for k in range(i, min(tasks, i + 500))], "bench")
+        while (await coordinator.status())["tasks"]["done"] < tasks:  # noqa: ASYNC110 (polls the store)
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - start
+        stop.set()
+        await asyncio.gather(*runners)
+        latency = await coordinator.db.read(_claim_latencies)
+    finally:
+        for service in [coordinator, *node_services]:
+            await service.close()
+    return {"store": "postgresql" if url else "sqlite", "agents": nodes * per_node,
+            "nodes": len(fleet), "tasks": tasks, "seconds": round(elapsed, 2),
+            "lifecycles_per_s": round(tasks / elapsed, 1), **_percentiles("claim", latency)}
+
+
+def _claim_latencies(conn: Any) -> list[float]:
+    """Per task prompt: its ``task.assigned`` event (the delivery is queued) → the first
+    ``delivery.claimed`` of that task."""
+    assigned: dict[int, float] = {}
+    latency = []
+    for kind, task_id, ts in conn.execute(
+            "SELECT kind, task_id, ts FROM events WHERE kind IN ('task.assigned', "
+            "'delivery.claimed') AND task_id IS NOT NULL ORDER BY id"):
+        if kind == "task.assigned":
+            assigned[task_id] = ts
+        elif task_id in assigned:
+            latency.append(ts - assigned.pop(task_id))
+    return latency
+
+
+def _percentiles(name: str, seconds: list[float]) -> dict[str, float]:
+    if not seconds:
+        return {}
+    ordered = sorted(seconds)
+    return {f"{name}_p50_ms": round(statistics.median(ordered) * 1000, 2),
+            f"{name}_p99_ms": round(ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000, 2)}
+
+
+CLAIM_SQL = ("SELECT id FROM deliveries WHERE state = 'queued' ORDER BY id LIMIT 1 "
+             "FOR UPDATE SKIP LOCKED")
+MARK_SQL = "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1 WHERE id = {}"
+
+
+async def drivers(url: str, claims: int) -> list[dict[str, Any]]:
+    """One claim round trip per driver, ``claims`` times each, on the same table."""
+    settings = Settings.from_env({"SWARM_HOME": tempfile.mkdtemp(),
+                                  "SWARM_DATABASE_URL": url})
+    service = await SwarmService.open(settings)  # migrates; queues the rows to claim
+    try:
+        for _ in range(3):
+            await service.broadcast("x" * 50, "bench", None)
+        per_round = len(service.agents)
+        for _ in range(claims * 3 // per_round):
+            await service.broadcast("x" * 50, "bench", None)
+    finally:
+        await service.close()
+    results = []
+    for name, run in (("psycopg (sync, worker thread)", _psycopg_sync),
+                      ("psycopg (async)", _psycopg_async), ("asyncpg", _asyncpg)):
+        times = await run(url, claims)
+        results.append({"driver": name, "claims": claims,
+                        "claims_per_s": round(claims / sum(times), 1),
+                        **_percentiles("round_trip", times)})
+    return results
+
+
+async def _psycopg_sync(url: str, claims: int) -> list[float]:
+    conn = psycopg.connect(url, autocommit=True)
+
+    def one() -> float:
+        start = time.perf_counter()
+        conn.execute("BEGIN")
+        row = conn.execute(CLAIM_SQL).fetchone()
+        assert row is not None
+        conn.execute(MARK_SQL.format(int(row[0])))
+        conn.execute("COMMIT")
+        return time.perf_counter() - start
+
+    loop = asyncio.get_running_loop()
+    try:
+        return [await loop.run_in_executor(None, one) for _ in range(claims)]
+    finally:
+        conn.close()
+
+
+async def _psycopg_async(url: str, claims: int) -> list[float]:
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        times = []
+        for _ in range(claims):
+            start = time.perf_counter()
+            async with conn.transaction():
+                row = await (await conn.execute(CLAIM_SQL)).fetchone()
+                assert row is not None
+                await conn.execute(MARK_SQL.format(int(row[0])))
+            times.append(time.perf_counter() - start)
+        return times
+
+
+async def _asyncpg(url: str, claims: int) -> list[float]:
+    import asyncpg  # type: ignore[import-untyped]
+
+    conn = await asyncpg.connect(url)
+    try:
+        times = []
+        for _ in range(claims):
+            start = time.perf_counter()
+            async with conn.transaction():
+                row = await conn.fetchrow(CLAIM_SQL)
+                await conn.execute(MARK_SQL.format(int(row["id"])))
+            times.append(time.perf_counter() - start)
+        return times
+    finally:
+        await conn.close()
+
+
+def failover(folder: Path, url: str, rounds: int) -> dict[str, Any]:
+    """kill -9 of the scheduler holder → the standby logs ``took over``, ``rounds`` times."""
+    config = write_agents(folder, 1, 8, False)
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
+    env = {**base, "SWARM_CONFIG": str(config), "SWARM_DATABASE_URL": url,
+           "SWARM_FAILOVER": "5", "XDG_CONFIG_HOME": str(folder / "xdg")}
+    times = []
+    procs: list[tuple[subprocess.Popen[bytes], Path]] = []
+
+    def launch(k: int) -> tuple[subprocess.Popen[bytes], Path]:
+        log = folder / f"failover-{k}.log"
+        with log.open("wb") as err:
+            proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-discord"],
+                                    cwd=ROOT, env={**env, "SWARM_HOME": str(folder / f"f{k}")},
+                                    stdout=subprocess.DEVNULL, stderr=err)
+        procs.append((proc, log))
+        return proc, log
+
+    def wait_log(log: Path, needle: str, limit: float = 60) -> float:
+        deadline = time.monotonic() + limit
+        while needle not in log.read_text(errors="replace"):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"no {needle!r} in {log}")
+            time.sleep(0.01)
+        return time.monotonic()
+
+    try:
+        holder, log = launch(0)
+        wait_log(log, "coordinator started")
+        for k in range(1, rounds + 1):
+            standby, standby_log = launch(k)
+            wait_log(standby_log, "standby:")
+            killed = time.monotonic()
+            holder.kill()
+            holder.wait()
+            times.append(wait_log(standby_log, "took over") - killed)
+            holder = standby
+    finally:
+        for proc, _ in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return {"failover_rounds": rounds, "failover_s": [round(t, 2) for t in times],
+            "failover_max_s": round(max(times), 2)}
+
+
+def emit(result: dict[str, Any]) -> None:
+    """One JSON line."""
+    print(json.dumps(result), flush=True)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--claims", type=int, default=2000)
+    parser.add_argument("--fleet-nodes", type=int, default=100)
+    parser.add_argument("--fleet-tasks", type=int, default=4000)
+    parser.add_argument("--failover-rounds", type=int, default=3)
+    parser.add_argument("--skip-failover", action="store_true")
+    parser.add_argument("--tcp", action="store_true", help="TCP to 127.0.0.1, not the socket")
+    args = parser.parse_args()
+    bin_dir = pg_bin_dir()
+    if bin_dir is None:
+        raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
+    emit({"cpus": os.cpu_count(), "load_1m": round(os.getloadavg()[0], 2)})
+    with tempfile.TemporaryDirectory() as tmp, cluster(bin_dir) as server:
+        folder = Path(tmp)
+        runs: list[Callable[[], Awaitable[dict[str, Any]]]] = [
+            lambda: lifecycles(folder, None, 3, 8, args.tasks, False),
+            lambda: lifecycles(folder, new_database(server, "plain"), 3, 8, args.tasks, False),
+            lambda: lifecycles(folder, new_database(server, "nodes"), 3, 8, args.tasks, True),
+        ]
+        for run in runs:
+            emit(await run())
+        for row in await drivers(new_database(server, "drivers"), args.claims):
+            emit(row)
+        if not args.skip_failover:
+            emit(failover(folder, new_database(server, "failover"), args.failover_rounds))
+        if args.fleet_nodes:
+            emit(await lifecycles(folder, new_database(server, "fleet"), args.fleet_nodes, 8,
+                                  args.fleet_tasks, True))
+    emit({"load_1m_after": round(os.getloadavg()[0], 2)})
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

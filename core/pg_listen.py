@@ -1,0 +1,70 @@
+"""The scheduler hears other processes' writes on PostgreSQL at once: LISTEN swarm_changes.
+
+On SQLite the loop notices another process's commit through ``PRAGMA data_version``, polled
+twice a second. On PostgreSQL every write transaction that changed rows also sends ``NOTIFY
+swarm_changes`` (``core.pg.run_in_transaction``); ``ChangeListener`` listens on a connection
+of its own and wakes the loop when the notification comes from another connection (a node's
+receipt, ``swarm task done`` in an agent's terminal), so a finished task frees its agent for
+the next assignment without waiting for the poll. It is a ``Timer`` of the loop with no
+deadline of its own: started and stopped with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from core.service import SwarmService
+
+log = logging.getLogger(__name__)
+
+
+class ChangeListener:
+    """Calls ``on_change`` for each change committed by another connection."""
+
+    def __init__(self, service: SwarmService) -> None:
+        self.service = service
+        self.on_change: Callable[[], None] = lambda: None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start listening."""
+        self._task = asyncio.create_task(self._listen(), name="pg-changes")
+
+    async def next_due(self) -> float | None:
+        """Never due: it only wakes the loop."""
+        return None
+
+    async def fire(self) -> int:
+        """Nothing to run."""
+        return 0
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _listen(self) -> None:
+        import psycopg
+
+        from core.pg import CHANGES_CHANNEL
+
+        url = self.service.settings.database_url
+        assert url is not None
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
+                async with conn:
+                    await conn.execute(f"LISTEN {CHANGES_CHANNEL}")
+                    own = getattr(self.service.db, "backend_pid", lambda: 0)()
+                    async for note in conn.notifies():
+                        if note.pid != own:
+                            self.on_change()
+            except psycopg.Error as exc:
+                log.warning("listening for changes failed (%s); again in 1 s",
+                            str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                await asyncio.sleep(1.0)
