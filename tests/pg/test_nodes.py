@@ -105,3 +105,36 @@ async def test_a_node_needs_agents_and_postgresql(svc: SwarmService, tmp_path: P
         from core.config import load_agents
 
         load_agents(bad)
+
+
+@pytest.mark.timeout(60)
+async def test_the_coordinator_hears_another_processes_write_without_polling(
+        node_settings: Settings) -> None:
+    """The loop polls every 30 s here: only LISTEN swarm_changes can wake it in time."""
+    import asyncio
+
+    from bot.app import Builder, run_headless
+    from bot.config import Config
+    from core.models import TaskSpec
+    from tests.watch.conftest import FakeFrames
+
+    recorded = RecordingDeliverer()
+    builder = Builder(Config({"SWARM_WATCH_INTERVAL": "3600"}, core=node_settings),
+                      deliverer=lambda _: recorded,
+                      frames=FakeFrames(), poll_s=30)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(run_headless(builder, stop=stop))
+    other = await SwarmService.open(node_settings)  # another process, as far as PG knows
+    try:
+        await asyncio.sleep(1.0)  # the loop is asleep for its 30 s poll by now
+        await other.create_task(TaskSpec("wake up", agent="C-1"), "cli")
+        for _ in range(200):
+            if recorded.parcels or runner.done():
+                break
+            await asyncio.sleep(0.05)
+        assert not runner.done()
+        assert [p.agent.id for p in recorded.parcels] == ["C-1"]
+    finally:
+        stop.set()
+        await asyncio.gather(runner, return_exceptions=True)
+        await other.close()
