@@ -295,16 +295,18 @@ def _rollback(conn: PgConnection) -> None:
 
 
 def migrate(conn: PgConnection, migrations: tuple[tuple[str, ...], ...]) -> int:
-    """Apply ``migrations`` not yet applied, in one locked transaction; the version."""
-    for statement in _SCHEMA:
-        with _errors():
-            conn.raw.execute(statement)
+    """Apply ``migrations`` not yet applied, in one locked transaction (so processes that
+    start together on an empty database create the schema once); the version."""
     return run_in_transaction(conn, _apply, migrations)
 
 
 def _apply(conn: PgConnection, migrations: tuple[tuple[str, ...], ...]) -> int:
     from core.errors import DatabaseTooNew
 
+    exists = conn.raw.execute("SELECT to_regclass('swarm_schema')").fetchone()
+    if exists is None or exists[0] is None:
+        for statement in _SCHEMA:
+            conn.raw.execute(statement)
     current = schema_version(conn)
     if current > len(migrations):
         raise DatabaseTooNew(
