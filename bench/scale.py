@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,7 @@ from tests.pgcluster import Cluster, cluster, pg_bin_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 SOCKET = "--tcp" not in sys.argv  # the Unix socket unless --tcp
+PARTS = ("lifecycles", "drivers", "failover", "fleet")
 
 
 class CompletingAgents:
@@ -150,27 +150,29 @@ CLAIM_SQL = ("SELECT id FROM deliveries WHERE state = 'queued' ORDER BY id LIMIT
 MARK_SQL = "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1 WHERE id = {}"
 
 
-async def drivers(url: str, claims: int) -> list[dict[str, Any]]:
-    """One claim round trip per driver, ``claims`` times each, on the same table."""
+async def drivers(server: Cluster, claims: int) -> list[dict[str, Any]]:
+    """One claim round trip per driver, ``claims`` times, each driver on a fresh database
+    holding the same queued rows; the drivers run in the order A B C, then C B A."""
+    order = [("psycopg (sync, worker thread)", _psycopg_sync),
+             ("psycopg (async)", _psycopg_async), ("asyncpg", _asyncpg)]
+    times: dict[str, list[float]] = {name: [] for name, _ in order}
+    for turn, (name, run) in enumerate(order + order[::-1]):
+        url = new_database(server, f"drivers_{turn}")
+        await _queue_rows(url, claims)
+        times[name] += await run(url, claims)
+    return [{"driver": name, "claims": len(t), "claims_per_s": round(len(t) / sum(t), 1),
+             **_percentiles("round_trip", t)} for name, t in times.items()]
+
+
+async def _queue_rows(url: str, claims: int) -> None:
     settings = Settings.from_env({"SWARM_HOME": tempfile.mkdtemp(),
                                   "SWARM_DATABASE_URL": url})
     service = await SwarmService.open(settings)  # migrates; queues the rows to claim
     try:
-        for _ in range(3):
-            await service.broadcast("x" * 50, "bench", None)
-        per_round = len(service.agents)
-        for _ in range(claims * 3 // per_round):
+        for _ in range(claims // len(service.agents) + 1):
             await service.broadcast("x" * 50, "bench", None)
     finally:
         await service.close()
-    results = []
-    for name, run in (("psycopg (sync, worker thread)", _psycopg_sync),
-                      ("psycopg (async)", _psycopg_async), ("asyncpg", _asyncpg)):
-        times = await run(url, claims)
-        results.append({"driver": name, "claims": claims,
-                        "claims_per_s": round(claims / sum(times), 1),
-                        **_percentiles("round_trip", times)})
-    return results
 
 
 async def _psycopg_sync(url: str, claims: int) -> list[float]:
@@ -282,25 +284,29 @@ async def main() -> None:
     parser.add_argument("--failover-rounds", type=int, default=3)
     parser.add_argument("--skip-failover", action="store_true")
     parser.add_argument("--tcp", action="store_true", help="TCP to 127.0.0.1, not the socket")
+    parser.add_argument("--only", choices=PARTS, action="append",
+                        help="run only these parts (repeatable; default: all)")
     args = parser.parse_args()
     bin_dir = pg_bin_dir()
     if bin_dir is None:
         raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
     emit({"cpus": os.cpu_count(), "load_1m": round(os.getloadavg()[0], 2)})
+    parts = set(args.only or PARTS) - ({"failover"} if args.skip_failover else set())
+    parts -= set() if args.fleet_nodes else {"fleet"}
     with tempfile.TemporaryDirectory() as tmp, cluster(bin_dir) as server:
         folder = Path(tmp)
-        runs: list[Callable[[], Awaitable[dict[str, Any]]]] = [
-            lambda: lifecycles(folder, None, 3, 8, args.tasks, False),
-            lambda: lifecycles(folder, new_database(server, "plain"), 3, 8, args.tasks, False),
-            lambda: lifecycles(folder, new_database(server, "nodes"), 3, 8, args.tasks, True),
-        ]
-        for run in runs:
-            emit(await run())
-        for row in await drivers(new_database(server, "drivers"), args.claims):
-            emit(row)
-        if not args.skip_failover:
+        if "lifecycles" in parts:
+            emit(await lifecycles(folder, None, 3, 8, args.tasks, False))
+            emit(await lifecycles(folder, new_database(server, "plain"), 3, 8, args.tasks,
+                                  False))
+            emit(await lifecycles(folder, new_database(server, "nodes"), 3, 8, args.tasks,
+                                  True))
+        if "drivers" in parts:
+            for row in await drivers(server, args.claims):
+                emit(row)
+        if "failover" in parts:
             emit(failover(folder, new_database(server, "failover"), args.failover_rounds))
-        if args.fleet_nodes:
+        if "fleet" in parts:
             emit(await lifecycles(folder, new_database(server, "fleet"), args.fleet_nodes, 8,
                                   args.fleet_tasks, True))
     emit({"load_1m_after": round(os.getloadavg()[0], 2)})
