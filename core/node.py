@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import socket
+import sqlite3
 import uuid
 from typing import Any
 
@@ -25,7 +26,7 @@ from core.errors import ConfigError
 from core.models import Receipt
 from core.protocols import Deliverer
 from core.scheduler import Scheduler
-from core.service import SwarmService
+from core.service import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S, SwarmService
 
 log = logging.getLogger(__name__)
 SAFETY_S = 5.0  # the longest sleep without a notification
@@ -44,6 +45,11 @@ class DeliveryNode:
         self.agents = sorted(a.id for a in service.agents.values() if a.node == name)
         if not self.agents:
             raise ConfigError(f"no agent has node = {name!r} in {service.settings.config_path}")
+        limit = getattr(deliverer, "time_limit_s", None)  # the desktop driver's deadline
+        on_desktop = any(service.agents[a].delivery == "gui" for a in self.agents)
+        if on_desktop and limit is not None and lease_s <= float(limit):
+            raise ConfigError(f"the lease ({lease_s:g} s) must be longer than one delivery's "
+                              f"time limit ({float(limit):g} s): raise --lease")
         self.claimer = f"{name}:{uuid.uuid4().hex[:8]}"  # this run of the node (fencing)
         self.lease_s = lease_s
         self.batch = batch
@@ -84,11 +90,27 @@ class DeliveryNode:
             done.append((held, receipt, onboarded))
         if not done:
             return []
-        states: list[str] = await self.service.write(self.name, nodes.finish, self.claimer,
-                                                     done)
+        states = await self._store(done)
         self.delivered += sum(s == "delivered" for s in states)
         self.lost += states.count("lost")
         return states
+
+    async def _store(self, done: list[tuple[nodes.Claim, Receipt, bool]]) -> list[str]:
+        """The receipts in one transaction, retried with backoff while the database refuses
+        (until the claims' lease ends: after it they may go out again anyway)."""
+        delay, until = RECEIPT_RETRY_FIRST_S, min(held.until for held, _, _ in done)
+        while True:
+            try:
+                states: list[str] = await self.service.write(self.name, nodes.finish,
+                                                             self.claimer, done)
+                return states
+            except sqlite3.OperationalError as exc:
+                if self.service.clock.now() + delay >= until:
+                    raise
+                log.warning("node %s: receipts not written (%s); retrying in %.2g s",
+                            self.name, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECEIPT_RETRY_MAX_S)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set: listen, heartbeat, claim and deliver."""
@@ -126,7 +148,7 @@ class DeliveryNode:
         """LISTEN swarm_delivery; wake on a notification naming one of this node's agents."""
         import psycopg
 
-        from core.pg import DELIVERY_CHANNEL
+        from core.pg import DELIVERY_CHANNEL, error_line
 
         mine = set(self.agents)
         url = self.service.settings.database_url
@@ -142,7 +164,7 @@ class DeliveryNode:
                             self._wake.set()
             except psycopg.Error as exc:
                 log.warning("node %s: listening failed (%s); again in 1 s", self.name,
-                            str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                            error_line(exc))
                 await asyncio.sleep(1.0)
 
     async def _heartbeats(self, stop: asyncio.Event) -> None:

@@ -202,7 +202,7 @@ class _errors:
                  tb: object) -> None:
         if exc is None or not isinstance(exc, psycopg.Error):
             return
-        message = f"postgresql: {_summary(exc)}"
+        message = f"postgresql: {error_line(exc)}"
         if isinstance(exc, psycopg.IntegrityError):
             raise sqlite3.IntegrityError(message) from exc
         if isinstance(exc, psycopg.OperationalError):
@@ -223,13 +223,13 @@ def connect(url: str) -> PgConnection:
         raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory)
     except psycopg.Error as exc:
         raise StorageError(f"cannot connect to PostgreSQL at {redact_urls(url)}: "
-                           f"{_summary(exc)}") from None
+                           f"{error_line(exc)}") from None
     _numeric_as_number(raw)
     return PgConnection(raw)
 
 
-def _summary(exc: BaseException) -> str:
-    """The first line of a driver error, credentials removed."""
+def error_line(exc: BaseException) -> str:
+    """The first line of a driver error, credentials removed (fit to log)."""
     text = str(exc).strip()
     return redact_urls(text.splitlines()[0] if text else type(exc).__name__)
 

@@ -51,7 +51,7 @@ class ChangeListener:
     async def _listen(self) -> None:
         import psycopg
 
-        from core.pg import CHANGES_CHANNEL
+        from core.pg import CHANGES_CHANNEL, error_line
 
         url = self.service.settings.database_url
         assert url is not None
@@ -66,5 +66,5 @@ class ChangeListener:
                             self.on_change()
             except psycopg.Error as exc:
                 log.warning("listening for changes failed (%s); again in 1 s",
-                            str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                            error_line(exc))
                 await asyncio.sleep(1.0)
