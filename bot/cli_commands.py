@@ -258,7 +258,12 @@ async def cmd_broadcast(service: SwarmService, args: argparse.Namespace) -> None
 async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm status``."""
     overview = await service.status()
-    running = running_coordinator(service.settings.home)
+    if service.settings.database_url:  # the scheduler lock's holder, on any machine
+        from core.pg_failover import scheduler_holder
+
+        running = await service.db.read(scheduler_holder)
+    else:
+        running = running_coordinator(service.settings.home)
     overview["coordinator"] = None if running is None else {
         "pid": running[0], "since": fmt.iso_utc(running[1])}
     emit_json(overview) if args.json else print(fmt.status_text(overview))

@@ -11,7 +11,7 @@ import pytest
 from core.models import DeliveryState, TaskSpec
 from core.service import SwarmService
 from core.settings import Settings
-from tests.helpers import write_agents
+from tests.helpers import run_cli, write_agents
 from tests.pg.procs import Proc, start
 
 AGENTS: list[dict[str, object]] = [
@@ -70,6 +70,9 @@ async def test_a_standby_takes_over_after_kill_9_of_the_scheduler(
         await _add(settings, [f"before {i}" for i in range(4)])
         await _delivered(settings, 4)
         assert "took over" not in second.text()
+        status = run_cli(tmp_path / "cli", "status", config=config,
+                         env={"SWARM_DATABASE_URL": database_url})
+        assert f"coordinator: running, pid {first.popen.pid} since" in status.out, status
 
         first.kill9()
         await _add(settings, [f"after {i}" for i in range(4)])
