@@ -92,14 +92,17 @@ class Builder:
         """The watch tick over the screen (or the given frames) and the stored schedules."""
         from core.watch.jobs import Jobs, Watcher, summarizer
 
-        frames = self._frames
-        if frames is None:
-            from automation.watch import ScreenFrames
-
-            frames = ScreenFrames()
         watch = self.config.watch
         return Jobs(service, watch, self._summarize or summarizer(ai),
-                    Watcher(service, watch, frames))
+                    Watcher(service, watch, self.frames()))
+
+    def frames(self) -> FrameSource:
+        """The given frame source, else this desktop's screen (the watch's frames)."""
+        if self._frames is not None:
+            return self._frames
+        from automation.watch import ScreenFrames
+
+        return ScreenFrames()
 
     def scheduler(self, service: SwarmService, deliverer: Deliverer, jobs: Jobs) -> Scheduler:
         """The one timer loop: tasks, deliveries; the jobs and retention as its timers."""

@@ -27,6 +27,7 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
     from bot.app import Builder, _close_deliverer, stop_on_signals
     from core.errors import ConfigError
     from core.node import DeliveryNode
+    from core.watch.jobs import Watcher
 
     if not 0 < args.lease <= 3600:
         raise ConfigError(f"--lease must be between 0 and 3600 seconds, got {args.lease:g}")
@@ -39,8 +40,10 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
     service = await builder.service()
     try:
         deliverer = builder.deliverer(service)
+        watcher = Watcher(service, builder.config.watch, builder.frames(), node=args.name)
         try:
-            node = DeliveryNode(service, deliverer, args.name, lease_s=args.lease)
+            node = DeliveryNode(service, deliverer, args.name, lease_s=args.lease,
+                                watcher=watcher)
             stop = asyncio.Event()
             started = time.monotonic()
             with stop_on_signals(stop):
@@ -49,6 +52,7 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
             log.info("node %s stopped after %.1f s: %d delivered", args.name,
                      time.monotonic() - started, node.delivered)
         finally:
+            await watcher.close()
             _close_deliverer(deliverer)
     finally:
         await service.close()

@@ -271,6 +271,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             heartbeat_at REAL NOT NULL
         )""",
     ),
+    (  # the screen watch of a node's agents: when its node first captured the screen
+        "ALTER TABLE agent_watch ADD COLUMN screen_seen_at REAL",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

@@ -19,7 +19,7 @@ import os
 import socket
 import sqlite3
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import nodes, prompt
 from core.errors import ConfigError
@@ -27,6 +27,9 @@ from core.models import Receipt
 from core.protocols import Deliverer
 from core.scheduler import Scheduler
 from core.service import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S, SwarmService
+
+if TYPE_CHECKING:
+    from core.watch.jobs import Watcher
 
 log = logging.getLogger(__name__)
 SAFETY_S = 5.0  # the longest sleep without a notification
@@ -36,7 +39,8 @@ class DeliveryNode:
     """Claims, delivers and records the deliveries of one node's agents."""
 
     def __init__(self, service: SwarmService, deliverer: Deliverer, name: str, *,
-                 lease_s: float = 60.0, batch: int = 8, heartbeat_s: float = 1.0) -> None:
+                 lease_s: float = 60.0, batch: int = 8, heartbeat_s: float = 1.0,
+                 watcher: Watcher | None = None) -> None:
         if not service.settings.database_url:
             raise ConfigError("swarm node needs SWARM_DATABASE_URL: the PostgreSQL database "
                               "that swarm run uses")
@@ -55,6 +59,9 @@ class DeliveryNode:
         self.batch = batch
         self.heartbeat_s = heartbeat_s
         self.worker = Scheduler(service, deliverer)  # its delivery step only
+        self.watcher = watcher
+        if watcher is not None and watcher.node != name:
+            raise ValueError(f"the watcher of node {watcher.node!r} given to node {name!r}")
         self.delivered = 0
         self.lost = 0
         self._wake = asyncio.Event()
@@ -117,6 +124,8 @@ class DeliveryNode:
         log.info("node %s serves %s", self.name, ", ".join(self.agents))
         helpers = [asyncio.create_task(self._listen(), name="node-listen"),
                    asyncio.create_task(self._heartbeats(stop), name="node-heartbeat")]
+        if self.watcher is not None:
+            helpers.append(asyncio.create_task(self._watch(stop), name="node-watch"))
         try:
             while not stop.is_set():
                 try:
@@ -176,6 +185,17 @@ class DeliveryNode:
             except Exception:
                 log.exception("node %s: heartbeat failed", self.name)
             await _wait(stop, self.heartbeat_s)
+
+
+    async def _watch(self, stop: asyncio.Event) -> None:
+        """Sample the agents' screens and store their activity, every watch interval."""
+        assert self.watcher is not None
+        while not stop.is_set():
+            try:
+                await self.watcher.record()
+            except Exception:
+                log.exception("node %s: screen watch failed", self.name)
+            await _wait(stop, self.watcher.settings.interval_s)
 
 
 def _claim_with_facts(conn: Any, node: str, agents: list[str], now: float, lease_s: float,

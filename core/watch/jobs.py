@@ -38,13 +38,20 @@ DRAIN_S = 10.0
 
 
 class Watcher:
-    """Grabs each watched region, compares it with the last frame, runs one rules tick."""
+    """Grabs each watched region, compares it with the last frame, runs one rules tick.
+
+    ``node``: watch the agents of that delivery node (``swarm node``, which only records
+    screen activity: ``record``); None, the coordinator's: every agent no node serves (on
+    PostgreSQL, agents with a ``node`` are watched by their node, on its desktop).
+    """
 
     def __init__(self, service: SwarmService, settings: WatchSettings,
-                 frames: FrameSource | None = None) -> None:
+                 frames: FrameSource | None = None, node: str | None = None) -> None:
         self.service = service
         self.settings = settings
         self.frames = frames
+        self.node = node
+        self._stored_first: set[str] = set()  # first frames a node already recorded
         self.since = service.clock.now()
         self._last: dict[str, bytes] = {}
         self.first_frames: dict[str, float] = {}  # agent -> when its screen was first seen
@@ -54,7 +61,8 @@ class Watcher:
         """Agents whose watched region changed since the previous sample."""
         if self.frames is None or self._executor is None:
             return []
-        watched = [a for a in self.service.agents.values() if a.watch is not None]
+        watched = [a for a in self.service.agents.values()
+                   if a.watch is not None and self._served_here(a)]
         loop = asyncio.get_running_loop()
         grabbed = await loop.run_in_executor(self._executor, self._grab_all, watched)
         changed = []
@@ -66,6 +74,10 @@ class Watcher:
             if before is not None and frames_differ(before, frame):
                 changed.append(agent)
         return changed
+
+    def _served_here(self, agent: Agent) -> bool:
+        served_by = agent.node if self.service.settings.database_url else None
+        return served_by == self.node
 
     def _grab_all(self, agents: list[Agent]) -> dict[str, bytes]:
         assert self.frames is not None
@@ -90,6 +102,16 @@ class Watcher:
                      report.stalled, report.nudged, report.reassigned, report.opened,
                      report.cleared)
         return report
+
+    async def record(self) -> list[str]:
+        """A node's tick: sample its agents' screens and store their activity (and the first
+        frame of each) for the coordinator's stall rules; the agents found active."""
+        changed = await self.sample()
+        first = {a: t for a, t in self.first_frames.items() if a not in self._stored_first}
+        active: list[str] = await self.service.write(f"node {self.node}", rules.record_screen,
+                                                     self.settings, changed, first)
+        self._stored_first.update(first)
+        return active
 
     async def close(self) -> None:
         """Close the screen connection (in the thread that used it)."""

@@ -83,6 +83,19 @@ def tick(conn: sqlite3.Connection, ctx: Ctx, settings: WatchSettings,
     return report
 
 
+def record_screen(conn: sqlite3.Connection, ctx: Ctx, settings: WatchSettings,
+                  changed: Iterable[str], first_seen: Mapping[str, float]) -> list[str]:
+    """A delivery node's part of the tick: the screen activity of its agents (``changed``,
+    less our own pastes) and when it first captured each (``first_seen``); the active ones."""
+    for agent, seen in first_seen.items():
+        conn.execute("INSERT INTO agent_watch (agent_id, screen_seen_at) VALUES (?, ?) "
+                     "ON CONFLICT(agent_id) DO UPDATE SET screen_seen_at = "
+                     "excluded.screen_seen_at", (agent, seen))
+    report = TickReport()
+    _record_screen(conn, ctx, settings, changed, report)
+    return report.active
+
+
 def _record_screen(conn: sqlite3.Connection, ctx: Ctx, settings: WatchSettings,
                    changed: Iterable[str], report: TickReport) -> None:
     for agent in changed:
@@ -111,7 +124,8 @@ def _views(conn: sqlite3.Connection, ctx: Ctx, settings: WatchSettings, since: f
             "WHERE status IN ('assigned', 'in_progress') ORDER BY id"):
         held.setdefault(agent, []).append(_Held(task_id, assigned_at or 0.0, attempts, most))
     watch = {r[0]: r for r in conn.execute("SELECT agent_id, screen_active_at, watched_tasks, "
-                                           "nudges, last_nudge_at FROM agent_watch")}
+                                           "nudges, last_nudge_at, screen_seen_at "
+                                           "FROM agent_watch")}
     reports = dict(conn.execute("SELECT id, last_report_at FROM agent_state").fetchall())
     for agent in ctx.agents:
         mine = held.get(agent, [])
@@ -119,7 +133,8 @@ def _views(conn: sqlite3.Connection, ctx: Ctx, settings: WatchSettings, since: f
         times = [since, reports.get(agent) or 0.0, (row[1] or 0.0) if row else 0.0]
         times += [t.assigned_at for t in mine]
         if mine:
-            times += [first_frames.get(agent, since), _delivered_at(conn, agent) + settings.grace_s]
+            seen = first_frames.get(agent, (row[5] or since) if row else since)  # node: row
+            times += [seen, _delivered_at(conn, agent) + settings.grace_s]
         yield _View(agent, mine, max(times), row[2] if row else None, row[3] if row else 0,
                     row[4] if row else None)
 
