@@ -263,7 +263,8 @@ def set_cursor(conn: sqlite3.Connection, consumer: str, event_id: int) -> None:
     """Store a consumer's last handled event id."""
     conn.execute(
         "INSERT INTO event_cursors (consumer, last_id) VALUES (?, ?) "
-        "ON CONFLICT(consumer) DO UPDATE SET last_id = max(last_id, excluded.last_id)",
+        "ON CONFLICT(consumer) DO UPDATE SET "
+        "last_id = max(event_cursors.last_id, excluded.last_id)",  # qualified: PostgreSQL
         (consumer, event_id))
 
 

@@ -47,7 +47,12 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def agents_text(rows: Sequence[dict[str, Any]]) -> str:
-    """The ``/agents`` table: role, state, current task, last report."""
+    """The ``/agents`` table: role, state, current task, done; the node (PostgreSQL) when
+    some agent has one."""
+    if any(r.get("node") for r in rows):
+        return table(("AGENT", "ROLE", "NODE", "STATE", "TASK", "DONE"),
+                     [(r["id"], r["role"], r["node"] or "-", r["state"],
+                       ",".join(r["tasks"]) or "-", r["done"]) for r in rows])
     return table(("AGENT", "ROLE", "STATE", "TASK", "DONE"),
                  [(r["id"], r["role"], r["state"], ",".join(r["tasks"]) or "-", r["done"])
                   for r in rows])

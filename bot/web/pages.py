@@ -123,7 +123,11 @@ async def agents_page(request: Request, who: Page) -> HTMLResponse:
         finished = row["done"] + row["failed"]
         row["success"] = f"{row['done'] / finished:.0%}" if finished else "-"
         row["thumbnail"] = agent.delivery != "inbox" and frame_path(home, agent.id).is_file()
-    return await render(request, "agents.html", who, agents=rows)
+    nodes = (await ctx.service.status()).get("nodes", [])  # what `swarm status` lists
+    now = ctx.service.clock.now()
+    for node in nodes:
+        node["ago"] = f"{max(0.0, now - float(node['heartbeat_at'])):.0f}"
+    return await render(request, "agents.html", who, agents=rows, nodes=nodes)
 
 
 @router.get("/agents/{agent}/frame.png")

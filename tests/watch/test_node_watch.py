@@ -49,7 +49,7 @@ async def node_service(tmp_path: Path, database_url: str, clock: ManualClock
                        ) -> AsyncIterator[SwarmService]:
     """Agent-1, Agent-2 on node desk-1 and Agent-3 on the coordinator, over windows 1-3."""
     env = desktop_env()
-    agents = []
+    agents: list[dict[str, object]] = []
     for i in range(3):
         left, top = (i % 4) * 480 + 10, (i // 4) * 540 + 40
         agents.append({"id": f"Agent-{i + 1}", "role": "w", "delivery": "inbox",
@@ -69,9 +69,9 @@ async def screen_active_at(service: SwarmService, agent: str) -> float | None:
     return None if row is None else row[0]
 
 
-async def recorded(service: SwarmService, agent: str, at: float, timeout: float = 10.0) -> None:
+async def recorded(service: SwarmService, agent: str, at: float) -> None:
     """Wait until the running node stored ``agent``'s screen activity at clock time ``at``."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + 10
     while await screen_active_at(service, agent) != at:
         assert time.monotonic() < deadline, f"the node did not record {agent}'s activity"
         await asyncio.sleep(0.05)
