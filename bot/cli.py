@@ -170,7 +170,7 @@ async def _run(args: argparse.Namespace) -> int:
         return int(await handler(service, args) or 0)
     except NotFound as exc:
         if str(exc).startswith("unknown task"):  # the wrong SWARM_HOME is the usual cause
-            raise NotFound(f"{exc} (in {service.settings.db_path})") from None
+            raise NotFound(f"{exc} (in {service.settings.database_shown})") from None
         raise
     finally:
         await service.close()

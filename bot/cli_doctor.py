@@ -99,6 +99,10 @@ def _clipboard(config: Config) -> list[Finding]:
 
 
 def _database(config: Config) -> list[Finding]:
+    if config.core.database_url:
+        from bot import cli_doctor_pg
+
+        return cli_doctor_pg.database(config)
     db = config.core.db_path
     if not db.exists():
         parent = next(p for p in (db.parent, *db.parent.parents) if p.exists())
@@ -118,6 +122,10 @@ def _database(config: Config) -> list[Finding]:
 
 
 def _coordinator(config: Config) -> list[Finding]:
+    if config.core.database_url:
+        from bot import cli_doctor_pg
+
+        return cli_doctor_pg.coordinator(config)
     from bot.cli_format import iso_utc
     from core.coordinator_lock import running_coordinator
 

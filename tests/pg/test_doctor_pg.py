@@ -1,0 +1,35 @@
+"""``swarm doctor`` and the CLI's errors on PostgreSQL name the database without the URL's
+password; the doctor finds the scheduler lock's holder through the database."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from core.pg_failover import scheduler_lock
+from core.redact import redact_urls
+from core.service import SwarmService
+from tests.helpers import run_cli
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+PASSWORD = "s3cret-pw"
+
+
+async def test_doctor_names_the_database_without_its_password(
+        service: SwarmService, database_url: str) -> None:
+    url = database_url.replace("@", f":{PASSWORD}@", 1)  # trust: any password is accepted
+    shown = redact_urls(url)
+    assert PASSWORD not in shown and shown != url
+    env = {"SWARM_DATABASE_URL": url}
+    home = service.settings.home
+    idle = await asyncio.to_thread(run_cli, home, "doctor", "--timeout", "1", env=env)
+    async with scheduler_lock(url, 5.0):
+        held = await asyncio.to_thread(run_cli, home, "doctor", "--timeout", "1", env=env)
+    missing = await asyncio.to_thread(run_cli, home, "task", "show", "T-99", env=env)
+    for result in (idle, held, missing):
+        assert PASSWORD not in result.out + result.err
+    assert f"ok       database     {shown} (reachable, schema v" in idle.out
+    assert "PROBLEM  coordinator  no 'swarm run' holds the scheduler lock" in idle.out
+    assert "ok       coordinator  scheduler pid " in held.out
+    assert missing.code == 2 and missing.err == f"swarm: error: unknown task T-99 (in {shown})\n"
