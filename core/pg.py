@@ -220,7 +220,8 @@ def connect(url: str, timeout_s: float | None = None) -> PgConnection:
     """A ``PgConnection`` to ``url`` (autocommit: every statement outside ``write`` is its own
     transaction, like SQLite's ``isolation_level=None``); StorageError when it cannot
     (``timeout_s``: give up connecting after that many seconds)."""
-    extra = {} if timeout_s is None else {"connect_timeout": max(1, round(timeout_s))}
+    extra: dict[str, Any] = {} if timeout_s is None else {
+        "connect_timeout": max(1, round(timeout_s))}
     try:
         raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory, **extra)
     except psycopg.Error as exc:
