@@ -8,9 +8,10 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.cli_output import emit_json
 from core.errors import SwarmError
 
 if TYPE_CHECKING:
@@ -34,17 +35,21 @@ def register(sub: Any) -> None:
     p = sub.add_parser("doctor", help="check display, clipboard, database, coordinator, "
                                       "Discord and AI settings; exit 1 on any problem")
     p.add_argument("--timeout", type=float, default=5.0, metavar="S",
-                   help="seconds to wait for the AI endpoint (default 5)")
+                   help="seconds to wait for the AI endpoint and Discord (default 5)")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_doctor, no_service=True)
 
 
 async def cmd_doctor(_: SwarmService | None, args: argparse.Namespace) -> int:
     """``swarm doctor``: print every finding; 1 when one is a problem."""
     findings = await diagnose(args.configuration, args.timeout)
+    problems = sum(f.status == PROBLEM for f in findings)
+    if args.json:
+        emit_json([asdict(f) for f in findings])
+        return 1 if problems else 0
     width = max(len(f.check) for f in findings)
     for finding in findings:
         print(f"{finding.status:<8} {finding.check.ljust(width)}  {finding.detail}")
-    problems = sum(f.status == PROBLEM for f in findings)
     print(f"\n{problems} problem(s)" if problems else "\nno problems found")
     return 1 if problems else 0
 
@@ -118,8 +123,8 @@ def _database(config: Config) -> list[Finding]:
 
 
 def _coordinator(config: Config) -> list[Finding]:
-    from bot.cli_format import iso_utc
     from core.coordinator_lock import running_coordinator
+    from core.jsonshape import iso_utc
 
     running = running_coordinator(config.core.home)
     if running is None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -97,11 +95,6 @@ def event_line(event: Event) -> str:
     return one_line(f"{_when(event.ts)}  {event.kind:<20} {event.text}")
 
 
-def event_json_line(event: Event) -> str:
-    """One event as one line of JSON."""
-    return json.dumps(event.to_json(), ensure_ascii=False)
-
-
 def status_text(overview: dict[str, Any]) -> str:
     """The swarm overview for ``swarm status``."""
     tasks = overview["tasks"]
@@ -118,8 +111,3 @@ def status_text(overview: dict[str, Any]) -> str:
         agents_table(overview["agents"]),
     ]
     return "\n".join(lines)
-
-
-def iso_utc(ts: float) -> str:
-    """Epoch seconds as ISO-8601 UTC: ``2026-11-22T10:15:00Z``."""
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

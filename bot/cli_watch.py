@@ -68,6 +68,7 @@ def _schedule(sub: Any) -> None:
     q.set_defaults(handler=cmd_schedule_list)
     q = ssub.add_parser("remove", help="stop a schedule")
     q.add_argument("id", help="e.g. S-3")
+    q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_schedule_remove)
 
 
@@ -121,6 +122,9 @@ async def cmd_schedule_remove(service: SwarmService, args: argparse.Namespace) -
     from core.schedules import remove_schedule
 
     schedule = await remove_schedule(service, args.id, args.actor)
+    if args.json:
+        emit_json(schedule.to_json())
+        return
     print(f"{schedule.ref} removed ({schedule.what}, {schedule.when})")
 
 

@@ -55,8 +55,7 @@ def test_agent_reports_back_through_the_cli(home: Path) -> None:
     assert started.code == 0 and "[in_progress]" in started.out
     done = run_cli(home, "task", "done", "T-1", "--note", "fixed in abc123", agent="Agent-4")
     assert done.code == 0 and "[done]" in done.out
-    events = run_cli(home, "events", "--json").out.splitlines()
-    last = json.loads(events[-1])
+    last = json.loads(run_cli(home, "events", "--json").out)[-1]
     assert last["kind"] == "task.done" and last["actor"] == "Agent-4"
     agents = json.loads(run_cli(home, "agents", "--json").out)
     assert next(a for a in agents if a["id"] == "Agent-4")["done"] == 1
