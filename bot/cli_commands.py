@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bot import cli_format as fmt
 from bot.cli_args import LIMIT_MAX, count_arg
 from bot.cli_output import emit_json, json_line
+from bot.cli_style import painter
 from core.coordinator_lock import running_coordinator
 from core.jsonshape import iso_utc
 from core.models import Event, Priority, Task, TaskSpec, TaskStatus
@@ -178,7 +179,7 @@ def _task_reports(tsub: Any) -> None:
 async def cmd_agents(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents``."""
     rows = await service.agent_rows()
-    emit_json(rows) if args.json else print(fmt.agents_table(rows))
+    emit_json(rows) if args.json else print(fmt.agents_table(rows, painter()))
 
 
 async def cmd_agent_pause(service: SwarmService, args: argparse.Namespace) -> None:
@@ -196,7 +197,7 @@ async def cmd_task_add(service: SwarmService, args: argparse.Namespace) -> None:
         capabilities=tuple(args.capability), agent=args.agent, after=tuple(args.after),
     )
     task = await service.create_task(spec, args.actor)
-    emit_json(task.to_json()) if args.json else print(fmt.task_line(task))
+    emit_json(task.to_json()) if args.json else print(fmt.task_line(task, painter()))
 
 
 async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None:
@@ -206,7 +207,7 @@ async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None
     if args.json:
         emit_json([t.to_json() for t in found])
     else:
-        print(fmt.tasks_table(found))
+        print(fmt.tasks_table(found, painter()))
 
 
 async def cmd_task_show(service: SwarmService, args: argparse.Namespace) -> None:
@@ -216,7 +217,7 @@ async def cmd_task_show(service: SwarmService, args: argparse.Namespace) -> None
     if args.json:
         emit_json({**task.to_json(), "events": [e.to_json() for e in history]})
     else:
-        print(fmt.task_detail(task, history))
+        print(fmt.task_detail(task, history, painter()))
 
 
 async def cmd_task_report(service: SwarmService, args: argparse.Namespace) -> None:
@@ -244,7 +245,7 @@ async def cmd_task_assign(service: SwarmService, args: argparse.Namespace) -> No
     """``swarm task assign ID AGENT``."""
     await service.assign_task(args.id, args.agent, args.actor)
     task = await service.get_task(args.id)
-    _print_task(task, args, f"{fmt.task_line(task)} (given to {task.pinned})")
+    _print_task(task, args, f"{fmt.task_line(task, painter())} (given to {task.pinned})")
 
 
 async def cmd_task_depend(service: SwarmService, args: argparse.Namespace) -> None:
@@ -255,7 +256,7 @@ async def cmd_task_depend(service: SwarmService, args: argparse.Namespace) -> No
 
 def _print_task(task: Task, args: argparse.Namespace, text: str | None = None) -> None:
     """The task as JSON with ``--json``, else ``text`` (default: its one-line form)."""
-    emit_json(task.to_json()) if args.json else print(text or fmt.task_line(task))
+    emit_json(task.to_json()) if args.json else print(text or fmt.task_line(task, painter()))
 
 
 async def cmd_send(service: SwarmService, args: argparse.Namespace) -> None:
@@ -293,7 +294,7 @@ async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
         running = running_coordinator(service.settings.home)
     overview["coordinator"] = None if running is None else {
         "pid": running[0], "since": iso_utc(running[1])}
-    emit_json(overview) if args.json else print(fmt.status_text(overview))
+    emit_json(overview) if args.json else print(fmt.status_text(overview, painter()))
     if overview.get("nodes") and not args.json:
         from bot import cli_node
 

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.cli_output import emit_json
+from bot.cli_style import painter
 from core.errors import SwarmError
 
 if TYPE_CHECKING:
@@ -48,8 +49,10 @@ async def cmd_doctor(_: SwarmService | None, args: argparse.Namespace) -> int:
         emit_json([asdict(f) for f in findings])
         return 1 if problems else 0
     width = max(len(f.check) for f in findings)
+    paint = painter()
     for finding in findings:
-        print(f"{finding.status:<8} {finding.check.ljust(width)}  {finding.detail}")
+        print(f"{paint.word(finding.status)}{' ' * (8 - len(finding.status))} "
+              f"{finding.check.ljust(width)}  {finding.detail}")
     print(f"\n{problems} problem(s)" if problems else "\nno problems found")
     return 1 if problems else 0
 

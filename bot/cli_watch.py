@@ -103,6 +103,7 @@ async def cmd_schedule_add(service: SwarmService, args: argparse.Namespace) -> N
 async def cmd_schedule_list(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm schedule list``."""
     from bot.cli_format import table
+    from bot.cli_style import painter
     from core.schedules import list_schedules
 
     found = await list_schedules(service)
@@ -114,7 +115,7 @@ async def cmd_schedule_list(service: SwarmService, args: argparse.Namespace) -> 
         return
     print(table(("ID", "WHAT", "WHEN", "NEXT", "LAST", "RUNS", "TEXT"), [
         (s.ref, s.what, s.when, _local(s.next_run_at) if s.enabled else "off",
-         _local(s.last_run_at), s.runs, shorten(s.text or "-", 40)) for s in found]))
+         _local(s.last_run_at), s.runs, shorten(s.text or "-", 40)) for s in found], painter()))
 
 
 async def cmd_schedule_remove(service: SwarmService, args: argparse.Namespace) -> None:
@@ -160,6 +161,7 @@ async def cmd_export(service: SwarmService, args: argparse.Namespace) -> None:
 async def cmd_alerts(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm alerts``."""
     from bot.cli_format import table
+    from bot.cli_style import painter
     from core.watch.alerts import list_alerts
 
     found = await service.db.read(list_alerts, args.all, 200)
@@ -171,7 +173,7 @@ async def cmd_alerts(service: SwarmService, args: argparse.Namespace) -> None:
         return
     print(table(("ID", "AGENT", "KIND", "OPENED", "CLEARED", "TEXT"), [
         (a.id, a.agent, a.kind, _local(a.opened_at), _local(a.cleared_at), shorten(a.text, 60))
-        for a in found]))
+        for a in found], painter(), coloured=(2,)))
 
 
 def _write(path: str, data: bytes) -> None:
