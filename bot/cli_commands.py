@@ -79,6 +79,9 @@ def register(sub: Any) -> None:
     cli_web.register(sub)
     cli_workflows.register(sub)
     cli_workspaces.register(sub)
+    from bot import cli_completion
+
+    cli_completion.register(sub)
 
 
 def _agents(sub: Any) -> None:
