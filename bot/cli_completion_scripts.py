@@ -13,12 +13,13 @@ if TYPE_CHECKING:
 SAFE_WORD = re.compile(r"^[\w.|=-]*$")
 
 POSIX_LOGIC = r"""
+# printf, not echo: zsh's echo prints nothing for "-"
 _swarm_has() { case " $1 " in *" $2 "*) return 0 ;; esac; return 1; }
 
 _swarm_valued_kind() {  # what option $2 of command $1 takes; nothing for a flag
     local pair
     for pair in $(_swarm_node "$1" valued); do
-        if [ "${pair%%=*}" = "$2" ]; then echo "${pair#*=}"; return; fi
+        if [ "${pair%%=*}" = "$2" ]; then printf '%s\n' "${pair#*=}"; return; fi
     done
 }
 
@@ -26,31 +27,31 @@ _swarm_nth() {  # the kind of positional $1 (from 0); $2 is 1 when the last one 
     local index="$1" repeats="$2" kind last=""
     shift 2
     for kind in "$@"; do
-        if [ "$index" -eq 0 ]; then echo "$kind"; return; fi
+        if [ "$index" -eq 0 ]; then printf '%s\n' "$kind"; return; fi
         index=$((index - 1)); last="$kind"
     done
-    if [ -n "$repeats" ]; then echo "$last"; fi
+    if [ -n "$repeats" ]; then printf '%s\n' "$last"; fi
 }
 
 _swarm_words() {  # the candidates of one kind of argument
     case "$1" in
         ""|-) ;;
-        files) echo __files__ ;;
+        files) printf '%s\n' __files__ ;;
         tasks|agents) command swarm __complete "$1" 2>/dev/null ;;
-        *) echo "$1" | tr '|' ' ' ;;
+        *) printf '%s\n' "$1" | tr '|' ' ' ;;
     esac
 }
 
 _swarm_candidates() {  # $1: the word being completed; then the words between swarm and it
-    local cur="$1" path="" n=0 expect="" word kind=""
+    local cur="$1" at="" n=0 expect="" word kind=""
     shift
     for word in "$@"; do
         if [ -n "$expect" ]; then expect=""; continue; fi
         case "$word" in
-            -*) expect="$(_swarm_valued_kind "$path" "$word")"; continue ;;
+            -*) expect="$(_swarm_valued_kind "$at" "$word")"; continue ;;
         esac
-        if [ "$n" -eq 0 ] && _swarm_has "$(_swarm_node "$path" subs)" "$word"; then
-            path="${path:+$path }$word"
+        if [ "$n" -eq 0 ] && _swarm_has "$(_swarm_node "$at" subs)" "$word"; then
+            at="${at:+$at }$word"  # not "path": zsh ties it to PATH
         else
             n=$((n + 1))
         fi
@@ -58,11 +59,11 @@ _swarm_candidates() {  # $1: the word being completed; then the words between sw
     if [ -n "$expect" ]; then
         kind="$expect"
     else
-        case "$cur" in -*) _swarm_node "$path" opts; return ;; esac
-        if [ "$n" -eq 0 ] && [ -n "$(_swarm_node "$path" subs)" ]; then
-            _swarm_node "$path" subs; return
+        case "$cur" in -*) _swarm_node "$at" opts; return ;; esac
+        if [ "$n" -eq 0 ] && [ -n "$(_swarm_node "$at" subs)" ]; then
+            _swarm_node "$at" subs; return
         fi
-        kind="$(_swarm_nth "$n" "$(_swarm_node "$path" repeats)" $(_swarm_node "$path" args))"
+        kind="$(_swarm_nth "$n" "$(_swarm_node "$at" repeats)" $(_swarm_node "$at" args))"
     fi
     _swarm_words "$kind"
 }
@@ -184,7 +185,7 @@ def _posix_table(tree: dict[str, Node]) -> str:
     lines = ["_swarm_node() {  # $1: a command path, $2: subs|opts|valued|args|repeats",
              '    case "$1/$2" in']
     for path, node in tree.items():
-        lines += [f"        {shlex.quote(f'{path}/{name}')}) echo {shlex.quote(text)} ;;"
+        lines += [f"        {shlex.quote(f'{path}/{name}')}) printf '%s\\n' {shlex.quote(text)} ;;"
                   for name, text in _fields(node).items() if text]
     return "\n".join([*lines, "    esac", "}", ""])
 

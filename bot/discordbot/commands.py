@@ -136,19 +136,33 @@ def _task_choices(bot: SwarmBot, statuses: Sequence[TaskStatus] | None = OPEN) -
     return complete
 
 
+def _capability_choices(bot: SwarmBot) -> Completer:
+    """The agents' capabilities, the last of a comma-separated list completed."""
+    known = sorted({c for a in bot.service.agents.values() for c in a.capabilities})
+
+    async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+        *done, last = current.split(",") if current else [""]
+        head = ",".join(p.strip() for p in done) + ("," if done else "")
+        return [Choice(name=f"{head}{c}", value=f"{head}{c}") for c in known
+                if c.lower().startswith(last.strip().lower())][:25]
+    return complete
+
+
 def _task_group(bot: SwarmBot) -> app_commands.Group:
     group = app_commands.Group(name="task", description="Tasks")
     roles = role_choices(bot)
 
     @group.command(name="create", description="Create a task")
     @app_commands.describe(after="tasks to finish first, e.g. T-1,T-2",
+                           capabilities="what the agent must have, e.g. python,sql",
                            details_form="open a form with a multi-line details field")
     @app_commands.choices(priority=PRIORITY_CHOICES, role=roles)
     async def create(interaction: discord.Interaction, title: str, details: str = "",
                      priority: str = "normal", role: str | None = None,
-                     agent: str | None = None, after: str = "",
+                     agent: str | None = None, after: str = "", capabilities: str = "",
                      details_form: bool = False) -> None:
         spec = TaskSpec(title=title, details=details, priority=priority, role=role,
+                        capabilities=tuple(capabilities.replace(",", " ").split()),
                         agent=agent, after=tuple(parse_refs(after)))
         if details_form:
             from bot.discordbot.views import DetailsModal
@@ -160,6 +174,7 @@ def _task_group(bot: SwarmBot) -> app_commands.Group:
 
     create.autocomplete("agent")(agent_choices(bot))
     create.autocomplete("after")(_task_choices(bot))
+    create.autocomplete("capabilities")(_capability_choices(bot))
     _task_queries(bot, group)
     _task_actions(bot, group)
     return group
