@@ -33,6 +33,9 @@ Agents report back with: swarm task start T-12 / swarm task done T-12 --note "..
 """
 
 
+# errors about something looked up in the database: they name the database
+LOOKED_UP = ("unknown task", "unknown plan", "unknown schedule", "unknown campaign",
+             "unknown question", "dependency T-")
 GLOBAL_VALUED = ("--as", "--config")  # global options that take a value
 GLOBAL_FLAGS = ("-v", "--verbose")
 
@@ -163,14 +166,14 @@ async def _run(args: argparse.Namespace) -> int:
     if getattr(args, "no_service", False):
         return int(await handler(None, args) or 0)  # type: ignore[arg-type]
     from bot.app import Builder
-    from core.errors import NotFound
+    from core.errors import DependencyError, NotFound
 
     service = await Builder(args.configuration).service()
     try:
         return int(await handler(service, args) or 0)
-    except NotFound as exc:
-        if str(exc).startswith("unknown task"):  # the wrong SWARM_HOME is the usual cause
-            raise NotFound(f"{exc} (in {service.settings.db_path})") from None
+    except (NotFound, DependencyError) as exc:
+        if str(exc).startswith(LOOKED_UP):  # the wrong SWARM_HOME is the usual cause
+            raise type(exc)(f"{exc} (in {service.settings.database_shown})") from None
         raise
     finally:
         await service.close()

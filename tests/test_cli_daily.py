@@ -7,10 +7,14 @@ import json
 import os
 from pathlib import Path
 
-from bot.cli import hoist_global_options
+import pytest
+
+from bot.cli import hoist_global_options, main
 from core.coordinator_lock import CoordinatorLock
+from core.envelope import render
 from core.models import TaskSpec
 from core.service import SwarmService
+from core.settings import Settings
 from tests.helpers import run_cli
 
 
@@ -63,6 +67,24 @@ def test_unknown_task_names_the_database(home: Path) -> None:
         2, f"swarm: error: unknown task T-9 (in {home / 'swarm.db'})\n")
 
 
+LOOKUPS = [["task", "done", "T-9"], ["task", "note", "T-9", "x"], ["task", "depend", "T-9", "T-8"],
+           ["task", "add", "x", "--after", "T-9"], ["ask", "T-9", "why?"], ["reply", "T-9", "y"],
+           ["task", "diff", "T-9"], ["workflow", "approve", "T-9"], ["plan", "show", "P-9"],
+           ["schedule", "remove", "S-9"], ["campaign", "show", "C-9"]]
+
+
+def test_every_lookup_names_the_database(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SWARM_HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "no-user-config"))
+    for argv in LOOKUPS:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith("swarm: error: ") and err.endswith(
+            f" (in {home / 'swarm.db'})\n"), (argv, err)
+
+
 def test_status_names_the_coordinator_and_send_warns_without_one(home: Path) -> None:
     alone = run_cli(home, "send", "Agent-1", "hello")
     assert alone.code == 0 and alone.err.startswith(
@@ -76,3 +98,14 @@ def test_status_names_the_coordinator_and_send_warns_without_one(home: Path) -> 
         sent = run_cli(home, "send", "Agent-1", "hello")
         assert (sent.code, sent.err) == (0, "")
     assert json.loads(run_cli(home, "status", "--json").out)["coordinator"] is None
+
+
+def test_prompts_name_the_home_only_when_it_is_not_the_default(tmp_path: Path) -> None:
+    assert Settings.from_env({}).custom_home is None
+    assert Settings.from_env({"SWARM_HOME": "~/.swarm"}).custom_home is None
+    odd = tmp_path / "my swarm"
+    assert Settings.from_env({"SWARM_HOME": str(odd)}).custom_home == odd
+    text = render("do it", sender="cli", agent="Agent-1", task_id=3, home=odd)
+    assert f"SWARM_HOME='{odd}' swarm task done T-3 --note" in text  # one shell word
+    assert text.count(f"SWARM_HOME='{odd}' swarm task") == 4
+    assert "SWARM_HOME" not in render("do it", sender="cli", agent="Agent-1", task_id=3)
