@@ -62,6 +62,8 @@ async def diagnose(config: Config, timeout_s: float) -> list[Finding]:
     checks: list[Callable[[Config], list[Finding]]] = [
         _settings, _desktop, _clipboard, _database, _coordinator, _discord]
     findings = [f for check in checks for f in await asyncio.to_thread(_safely, check, config)]
+    if any(f.check == "discord" and f.status == OK for f in findings):
+        findings += await _discord_reach(config, timeout_s)
     return findings + await _ai(config, timeout_s)
 
 
@@ -148,6 +150,14 @@ def _discord(config: Config) -> list[Finding]:
                                             "(see docs/discord-setup.md)")]
     return [Finding("discord", OK, f"guild {settings.guild_id}, channel {settings.channel_id}, "
                                    f"notify {settings.notify}")]
+
+
+async def _discord_reach(config: Config, timeout_s: float) -> list[Finding]:
+    """A real login with the token at DISCORD_API_BASE, then the guild and the channel."""
+    from bot.discordbot.reach import reach
+
+    found = await reach(config.discord, timeout_s)
+    return [Finding("Discord API", OK if found.ok else PROBLEM, found.detail)]
 
 
 async def _ai(config: Config, timeout_s: float) -> list[Finding]:
