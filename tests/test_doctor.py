@@ -69,8 +69,8 @@ async def test_discord_reach_says_what_failed(tmp_path: Path) -> None:
         assert await reach(good, 5) == Reach(True, f"logged in as {server.world.bot.name}; "
                                                    "guild 'team', channel #swarm")
         for wrong, said in [
-            ({"guild_id": 123}, "but guild 123 is not visible (404): invite the bot"),
-            ({"channel_id": 456}, "but channel 456 is not visible (404): check"),
+            (dataclasses.replace(good, guild_id=123), "guild 123 is not visible (404): invite"),
+            (dataclasses.replace(good, channel_id=456), "channel 456 is not visible (404): check"),
         ]:
-            found = await reach(dataclasses.replace(good, **wrong), 5)
+            found = await reach(wrong, 5)
             assert not found.ok and said in found.detail, found
