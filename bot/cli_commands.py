@@ -103,7 +103,8 @@ def _agents(sub: Any) -> None:
 def _task(sub: Any) -> None:
     p = sub.add_parser("task", help="create, list and report on tasks")
     tsub = p.add_subparsers(dest="task_command", metavar="ACTION", required=True)
-    q = tsub.add_parser("add", help="create a task")
+    q = tsub.add_parser("add", aliases=["create"], help="create a task (alias: create, "
+                                                       "as /task create)")
     q.add_argument("title")
     q.add_argument("--details", default="", help="longer description")
     q.add_argument("--priority", default="normal", help=f"one of {', '.join(PRIORITIES)}")

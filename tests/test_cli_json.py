@@ -29,15 +29,16 @@ ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 ARRAY, OBJECT = list, dict  # the expected top-level type
 
 # (command, more arguments, actor, expected type), in the order they run (later ones use
-# what earlier ones made: T-5, S-2, C-1).
+# what earlier ones made: T-5, T-6, S-2, C-1).
 CASES: list[tuple[str, list[str], str, type]] = [
     ("task add", ["Another", "--capability", "sql"], "cli", OBJECT),
+    ("task create", ["And one more"], "cli", OBJECT),  # the alias, as /task create
     ("task list", ["--all"], "cli", ARRAY),
     ("task show", ["T-1"], "cli", OBJECT),
     ("task start", ["T-1", "--note", "half way"], "Agent-1", OBJECT),
     ("task note", ["T-1", "the schema is in"], "Agent-1", OBJECT),
-    ("task depend", ["T-5", "T-2"], "cli", OBJECT),
-    ("task assign", ["T-5", "Agent-2"], "cli", OBJECT),
+    ("task depend", ["T-6", "T-2"], "cli", OBJECT),
+    ("task assign", ["T-6", "Agent-2"], "cli", OBJECT),
     ("reply", ["T-1", "Postgres"], "cli", OBJECT),
     ("ask", ["T-1", "Which port?"], "Agent-1", OBJECT),
     ("task done", ["T-1", "--note", "shipped"], "Agent-1", OBJECT),
