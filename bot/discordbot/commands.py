@@ -44,6 +44,7 @@ def register(bot: SwarmBot) -> None:
     for name in ("send", "msg"):  # /send, as `swarm send`; /msg kept as its alias
         tree.add_command(_send_command(bot, name))
     tree.add_command(_reply_command(bot))
+    tree.add_command(_ask_command(bot))
 
     @tree.command(name="broadcast", description="Send a message to every agent (or one role)")
     @app_commands.choices(role=roles)
@@ -105,6 +106,23 @@ def _reply_command(bot: SwarmBot) -> app_commands.Command[Any, Any, None]:
 
     reply.autocomplete("id")(_task_choices(bot, ACTIVE_ONLY))
     return reply
+
+
+def _ask_command(bot: SwarmBot) -> app_commands.Command[Any, Any, None]:
+    @app_commands.command(name="ask", description="Ask a question on an active task for its "
+                                                  "agent (as swarm ask); /reply answers it")
+    @app_commands.describe(text="the question", id="the task (default: this thread's task)")
+    async def ask(interaction: discord.Interaction, text: str, id: str | None = None) -> None:
+        ref = id or await bot.service.task_of_thread(interaction.channel_id or 0)
+        if ref is None:
+            raise InvalidInput("use /ask in a task's thread, or give the task: id:T-3")
+        question = await bot.service.ask(ref, text, actor(interaction))
+        await interaction.response.send_message(
+            f"❓ question {question.id} on T-{question.task_id} waits for an answer (/reply)",
+            ephemeral=True)
+
+    ask.autocomplete("id")(_task_choices(bot, ACTIVE_ONLY))
+    return ask
 
 
 def _agent_id(bot: SwarmBot, agent: str) -> str:
