@@ -33,9 +33,8 @@ Agents report back with: swarm task start T-12 / swarm task done T-12 --note "..
 """
 
 
-# errors about something looked up in the database: they name the database
-LOOKED_UP = ("unknown task", "unknown plan", "unknown schedule", "unknown campaign",
-             "unknown question", "dependency T-")
+# errors about a task looked up in the database: they name the database
+LOOKED_UP = ("unknown task", "dependency T-")
 GLOBAL_VALUED = ("--as", "--config")  # global options that take a value
 GLOBAL_FLAGS = ("-v", "--verbose")
 
