@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from bot.cli_style import PLAIN, Painter
+from core.jsonshape import iso_utc as iso_utc  # re-exported: bot/cli_web.py uses fmt.iso_utc
 from core.models import Event, Task, task_ref
 from core.text import one_line, shorten
 

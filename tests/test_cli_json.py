@@ -69,6 +69,7 @@ CASES: list[tuple[str, list[str], str, type]] = [
     ("campaign list", [], "cli", ARRAY),
     ("workspaces list", [], "cli", ARRAY),
     ("workspaces show", ["Agent-1"], "cli", OBJECT),
+    ("web token list", [], "cli", ARRAY),
 ]
 NEEDS_A_DISPLAY = {"agents check"}
 
