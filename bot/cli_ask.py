@@ -7,6 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from bot.cli_output import emit_json
+from bot.cli_style import spinner
 
 if TYPE_CHECKING:
     from core.questions import Question
@@ -49,9 +50,10 @@ async def cmd_ask(service: SwarmService, args: argparse.Namespace) -> None:
 
 
 async def _answered(service: SwarmService, question: Question) -> Question:
-    while question.open:
-        await asyncio.sleep(POLL_S)  # another process answers: the database is all we share
-        question = await service.question(question.id)
+    async with spinner(f"waiting for an answer to question {question.id}"):
+        while question.open:
+            await asyncio.sleep(POLL_S)  # another process answers: the database is shared
+            question = await service.question(question.id)
     return question
 
 

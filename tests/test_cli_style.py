@@ -1,10 +1,13 @@
-"""Colour only on a terminal (a real pty): never when piped, with NO_COLOR or TERM=dumb."""
+"""Colour and the spinner only on a terminal (a real pty): never when piped, with NO_COLOR
+(colour) or TERM=dumb."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pty
 import re
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -46,3 +49,40 @@ async def test_colour_on_a_terminal_only(home: Path, service: SwarmService) -> N
     assert ANSI.sub("", coloured) == piped  # the same table, columns still aligned
     for plain in ({"NO_COLOR": "1", "TERM": "xterm"}, {"TERM": "dumb"}):
         assert on_a_terminal(home, "task", "list", "--all", env=plain) == piped
+
+
+def read_until(leader: int, marker: bytes, timeout_s: float = 20) -> bytes:
+    """What the terminal shows until ``marker`` appears (or its other end closes)."""
+    seen = b""
+    while marker not in seen:
+        ready, _, _ = select.select([leader], [], [], timeout_s)
+        assert ready, f"nothing more within {timeout_s} s: {seen!r}"
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    return seen
+
+
+async def test_a_spinner_while_ask_waits_on_a_terminal(home: Path, service: SwarmService) -> None:
+    await service.create_task(TaskSpec("Open a port", agent="Agent-2"), "cli")
+    await service.assign_batch()
+    leader, follower = pty.openpty()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "ask", "T-1", "Which port?", "--wait",
+        stdout=follower, stderr=follower, cwd=ROOT,
+        env=cli_env(home, agent="Agent-2", env={"TERM": "xterm", "NO_COLOR": "1"}))
+    os.close(follower)
+    try:
+        shown = read_until(leader, b"waiting for an answer to question 1 (0 s)")
+        await service.reply("T-1", "8080", "cli")
+        shown += read_until(leader, b"\x00")  # to the end
+    finally:
+        os.close(leader)
+    assert await asyncio.wait_for(proc.wait(), 30) == 0
+    text = shown.decode()
+    assert "\r\u280b waiting for an answer to question 1 (0 s)" in text
+    assert text.endswith("\r\x1b[Kanswer from cli: 8080\r\n")  # erased, then the answer
