@@ -11,7 +11,7 @@ from bot import cli_format as fmt
 from bot.cli_args import LIMIT_MAX, count_arg
 from bot.cli_output import emit_json, json_line
 from bot.cli_style import painter
-from core.coordinator_lock import running_coordinator
+from core.coordinator_lock import last_heartbeat, running_coordinator
 from core.jsonshape import iso_utc
 from core.models import Event, Priority, Task, TaskSpec, TaskStatus
 
@@ -297,12 +297,19 @@ async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
     else:
         running = running_coordinator(service.settings.home)
     overview["coordinator"] = None if running is None else {
-        "pid": running[0], "since": iso_utc(running[1])}
+        "pid": running[0], "since": iso_utc(running[1]),
+        "heartbeat": _heartbeat(service, running[0])}
     emit_json(overview) if args.json else print(fmt.status_text(overview, painter()))
     if overview.get("nodes") and not args.json:
         from bot import cli_node
 
         print(cli_node.nodes_text(overview["nodes"], service.clock.now()))
+
+
+def _heartbeat(service: SwarmService, pid: int) -> str | None:
+    """When the local coordinator ``pid``'s loop last beat (ISO-8601 UTC), if known here."""
+    beat = last_heartbeat(service.settings.home, pid)
+    return None if beat is None else iso_utc(beat)
 
 
 async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:

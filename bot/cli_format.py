@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.cli_style import PLAIN, Painter
+from core.coordinator_lock import HEARTBEAT_S
 from core.jsonshape import iso_utc as iso_utc  # re-exported: bot/cli_web.py uses fmt.iso_utc
 from core.models import Event, Task, task_ref
 from core.text import one_line, shorten
@@ -101,6 +103,18 @@ def event_line(event: Event) -> str:
     return one_line(f"{_when(event.ts)}  {event.kind:<20} {event.text}")
 
 
+def _coordinator_text(running: dict[str, Any], paint: Painter) -> str:
+    """``running, pid 12 since ..., last heartbeat 3 s ago`` (yellow when the loop is late)."""
+    text = paint(f"running, pid {running['pid']} since {running['since']}", "green")
+    beat = running.get("heartbeat")
+    if not beat:
+        return text
+    age = max(0.0, time.time() - datetime.fromisoformat(beat).timestamp())
+    late = age > 3 * HEARTBEAT_S
+    note = f"last heartbeat {age:.0f} s ago" + (" (the loop is not responding)" if late else "")
+    return f"{text}, {paint(note, 'yellow') if late else note}"
+
+
 def status_text(overview: dict[str, Any], paint: Painter = PLAIN) -> str:
     """The swarm overview for ``swarm status``."""
     tasks = overview["tasks"]
@@ -108,8 +122,7 @@ def status_text(overview: dict[str, Any], paint: Painter = PLAIN) -> str:
     paused = overview["input_paused"]
     running = overview.get("coordinator")
     lines = [
-        "coordinator: " + (paint(f"running, pid {running['pid']} since {running['since']}",
-                                 "green") if running
+        "coordinator: " + (_coordinator_text(running, paint) if running
                            else paint("not running (start it with 'swarm run')", "yellow")),
         "tasks:      " + ", ".join(f"{k} {v}" for k, v in tasks.items()),
         "deliveries: " + ", ".join(f"{k} {v}" for k, v in deliveries.items()),

@@ -108,3 +108,40 @@ def test_prompts_name_the_home_only_when_it_is_not_the_default(tmp_path: Path) -
     assert f"SWARM_HOME='{odd}' swarm task done T-3 --note" in text  # one shell word
     assert text.count(f"SWARM_HOME='{odd}' swarm task") == 4
     assert "SWARM_HOME" not in render("do it", sender="cli", agent="Agent-1", task_id=3)
+
+
+async def test_status_shows_the_loops_heartbeat(settings: Settings) -> None:
+    """`swarm run`'s loop beats (bot/app.py wires the timer); a beat too old is called out."""
+    import asyncio
+    import re
+    import time
+
+    from bot.app import Builder, run_headless
+    from bot.config import Config
+    from core.coordinator_lock import HEARTBEAT_NAME, Heartbeat
+    from core.protocols import ManualClock
+    from tests.helpers import RecordingDeliverer
+    from tests.watch.conftest import FakeFrames
+
+    home = settings.home
+    stop = asyncio.Event()
+    builder = Builder(Config({}, core=settings), deliverer=lambda _: RecordingDeliverer(),
+                      frames=FakeFrames())
+    runner = asyncio.create_task(run_headless(builder, stop=stop))
+    try:
+        for _ in range(500):
+            if (home / HEARTBEAT_NAME).exists() or runner.done():
+                break
+            await asyncio.sleep(0.02)
+        status = await asyncio.to_thread(run_cli, home, "status")
+        assert status.out.startswith(f"coordinator: running, pid {os.getpid()} since 20")
+        first = status.out.splitlines()[0]
+        assert re.search(r", last heartbeat \d+ s ago$", first), first  # not "not responding"
+        overview = json.loads((await asyncio.to_thread(run_cli, home, "status", "--json")).out)
+        assert overview["coordinator"]["heartbeat"].endswith("Z")
+        await Heartbeat(home, ManualClock(time.time() - 600)).fire()  # the loop stopped beating
+        late = (await asyncio.to_thread(run_cli, home, "status")).out.splitlines()[0]
+        assert re.search(r", last heartbeat 60\d s ago \(the loop is not responding\)$", late)
+    finally:
+        stop.set()
+        await asyncio.gather(runner, return_exceptions=True)
