@@ -64,15 +64,21 @@ def _suggestion(message: str) -> str:
 
 def hoist_global_options(argv: list[str]) -> list[str]:
     """Move ``--as NAME``, ``--config FILE`` and ``-v`` given after the subcommand to the
-    front, where argparse reads global options (``swarm task done T-1 --as Agent-2``).
+    front, where argparse reads global options (``swarm task done T-1 --as Agent-2``), and
+    ``--json`` given before it to the subcommand, which reads it (``swarm --json status``).
     Arguments after ``--`` are left alone."""
     front: list[str] = []
     rest: list[str] = []
+    late: list[str] = []  # --json before the subcommand: it belongs to the subcommand
     args = iter(argv)
     for arg in args:
         if arg == "--":
-            rest += [arg, *args]
+            rest += [*late, arg, *args]
+            late = []
             break
+        if arg == "--json" and not any(not a.startswith("-") for a in rest):
+            late.append(arg)
+            continue
         name = arg.split("=", 1)[0]
         if name in GLOBAL_VALUED and "=" in arg:
             front.append(arg)
@@ -86,7 +92,7 @@ def hoist_global_options(argv: list[str]) -> list[str]:
             front.append(arg)
         else:
             rest.append(arg)
-    return front + rest
+    return front + rest + late
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -37,6 +37,17 @@ def test_global_options_are_hoisted_unless_after_a_double_dash() -> None:
     assert hoist_global_options(["send", "Agent-1", "--", "--as", "x"]) == [
         "send", "Agent-1", "--", "--as", "x"]
     assert hoist_global_options(["task", "add", "t", "--as"]) == ["task", "add", "t", "--as"]
+    assert hoist_global_options(["--json", "--as", "x", "task", "list", "--all"]) == [
+        "--as", "x", "task", "list", "--all", "--json"]
+    assert hoist_global_options(["send", "A", "--json", "--", "--json"]) == [
+        "send", "A", "--json", "--", "--json"]
+
+
+def test_json_before_the_subcommand(home: Path) -> None:
+    assert json.loads(run_cli(home, "--json", "status").out)["coordinator"] is None
+    assert json.loads(run_cli(home, "--json", "task", "list").out) == []
+    refused = run_cli(home, "--json", "calibrate")
+    assert refused.code == 2 and refused.err.count("\n") == 1
 
 
 async def test_as_after_the_subcommand_reports_as_that_agent(
