@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -132,11 +134,20 @@ async def _one_write(page: Any, live: LiveDashboard, env: dict[str, str], n: int
     cli = [sys.executable, "-m", "bot.cli", "task", "add", f"stream probe {n}", "--json"]
     done = await asyncio.to_thread(subprocess.run, cli, env=env, capture_output=True,
                                    text=True, check=True, cwd=ROOT)
-    task = json.loads(done.stdout)
-    key = f"task-{task['id']}"
+    ref = json.loads(done.stdout)["id"]
+    key = f"task-{ref}"
     await page.wait_for_function(f"() => window.seen['{key}'] !== undefined", timeout=10000)
     seen_ms = await page.evaluate(f"() => window.seen['{key}']")
-    return max(0.0, seen_ms / 1000 - task["created_at"])
+    return max(0.0, seen_ms / 1000 - _created_at(Path(env["SWARM_HOME"]), ref))
+
+
+def _created_at(home: Path, ref: str) -> float:
+    """The commit time (epoch seconds, full precision) the store gave task ``ref``; the
+    CLI's --json shows it to the second only."""
+    with contextlib.closing(sqlite3.connect(home / "swarm.db")) as conn:
+        row = conn.execute("SELECT created_at FROM tasks WHERE id = ?",
+                           (int(ref.removeprefix("T-")),)).fetchone()
+    return float(row[0])
 
 
 async def delivery_latency(folder: Path, messages: int, clients: int) -> dict[str, Any]:

@@ -106,10 +106,12 @@ class Builder:
 
     def scheduler(self, service: SwarmService, deliverer: Deliverer, jobs: Jobs) -> Scheduler:
         """The one timer loop: tasks, deliveries; the jobs and retention as its timers."""
+        from core.coordinator_lock import Heartbeat
         from core.retention import RetentionTimer
         from core.scheduler import Scheduler
 
-        timers: list[Timer] = [jobs, RetentionTimer(service)]
+        timers: list[Timer] = [jobs, RetentionTimer(service),
+                               Heartbeat(service.settings.home, service.clock)]
         if service.settings.database_url:  # other processes' writes wake the loop at once
             from core.pg_listen import ChangeListener
 

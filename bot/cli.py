@@ -33,6 +33,8 @@ Agents report back with: swarm task start T-12 / swarm task done T-12 --note "..
 """
 
 
+# errors about a task looked up in the database: they name the database
+LOOKED_UP = ("unknown task", "dependency T-")
 GLOBAL_VALUED = ("--as", "--config")  # global options that take a value
 GLOBAL_FLAGS = ("-v", "--verbose")
 
@@ -62,15 +64,21 @@ def _suggestion(message: str) -> str:
 
 def hoist_global_options(argv: list[str]) -> list[str]:
     """Move ``--as NAME``, ``--config FILE`` and ``-v`` given after the subcommand to the
-    front, where argparse reads global options (``swarm task done T-1 --as Agent-2``).
+    front, where argparse reads global options (``swarm task done T-1 --as Agent-2``), and
+    ``--json`` given before it to the subcommand, which reads it (``swarm --json status``).
     Arguments after ``--`` are left alone."""
     front: list[str] = []
     rest: list[str] = []
+    late: list[str] = []  # --json before the subcommand: it belongs to the subcommand
     args = iter(argv)
     for arg in args:
         if arg == "--":
-            rest += [arg, *args]
+            rest += [*late, arg, *args]
+            late = []
             break
+        if arg == "--json" and not any(not a.startswith("-") for a in rest):
+            late.append(arg)
+            continue
         name = arg.split("=", 1)[0]
         if name in GLOBAL_VALUED and "=" in arg:
             front.append(arg)
@@ -84,7 +92,7 @@ def hoist_global_options(argv: list[str]) -> list[str]:
             front.append(arg)
         else:
             rest.append(arg)
-    return front + rest
+    return front + rest + late
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,14 +171,14 @@ async def _run(args: argparse.Namespace) -> int:
     if getattr(args, "no_service", False):
         return int(await handler(None, args) or 0)  # type: ignore[arg-type]
     from bot.app import Builder
-    from core.errors import NotFound
+    from core.errors import DependencyError, NotFound
 
     service = await Builder(args.configuration).service()
     try:
         return int(await handler(service, args) or 0)
-    except NotFound as exc:
-        if str(exc).startswith("unknown task"):  # the wrong SWARM_HOME is the usual cause
-            raise NotFound(f"{exc} (in {service.settings.database_shown})") from None
+    except (NotFound, DependencyError) as exc:
+        if str(exc).startswith(LOOKED_UP):  # the wrong SWARM_HOME is the usual cause
+            raise type(exc)(f"{exc} (in {service.settings.database_shown})") from None
         raise
     finally:
         await service.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.cli_output import emit_json
+from bot.cli_style import spinner
 
 if TYPE_CHECKING:
     from core.ai.service import AIService
@@ -97,7 +98,8 @@ async def _plan_draft(ai: AIService, goal: str, args: argparse.Namespace) -> int
         from core.workflows.writer import free_path
 
         free_path(args.save_workflow, args.configuration.core.home / "workflows")
-    plan = await ai.plans.draft(goal, _read_context(args.context_file), args.actor)
+    async with spinner("asking the model for a plan"):
+        plan = await ai.plans.draft(goal, _read_context(args.context_file), args.actor)
     if args.save_workflow:
         _save_workflow(plan, args)
     if not args.yes:
@@ -166,6 +168,6 @@ async def cmd_usage(service: SwarmService, args: argparse.Namespace) -> None:
 
 async def cmd_summary(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm summary``."""
-    async with _open(service, args) as ai:
+    async with _open(service, args) as ai, spinner("writing the summary"):
         summary = await ai.summaries.summarize(args.period, args.actor)
     emit_json(summary.to_json()) if args.json else print(summary.text)

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot import cli_format as fmt
 from bot.cli_args import LIMIT_MAX, count_arg
-from bot.cli_output import emit_json
-from core.coordinator_lock import running_coordinator
-from core.models import Priority, TaskSpec, TaskStatus
+from bot.cli_output import emit_json, json_line
+from bot.cli_style import painter
+from core.coordinator_lock import last_heartbeat, running_coordinator
+from core.jsonshape import iso_utc
+from core.models import Event, Priority, Task, TaskSpec, TaskStatus
 
 if TYPE_CHECKING:
     from core.service import SwarmService
@@ -27,10 +29,12 @@ def register(sub: Any) -> None:
     p = sub.add_parser("send", help="message one agent")
     p.add_argument("agent", help="agent id, e.g. Agent-3")
     p.add_argument("text", help="the message (quote it)")
+    _json_option(p)
     p.set_defaults(handler=cmd_send)
     p = sub.add_parser("broadcast", help="message every agent (or one role)")
     p.add_argument("text")
     p.add_argument("--role", help="only agents with this role")
+    _json_option(p)
     p.set_defaults(handler=cmd_broadcast)
     p = sub.add_parser("status", help="overview of tasks, deliveries and agents")
     p.add_argument("--json", action="store_true")
@@ -44,7 +48,8 @@ def register(sub: Any) -> None:
     p.add_argument("--kind", action="append", metavar="KIND",
                    help="only this kind (task.done) or family (task); repeatable")
     p.add_argument("--grep", metavar="TEXT", help="only events whose text contains TEXT")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--json", action="store_true",
+                   help="a JSON array (with --follow: one JSON object per line)")
     p.set_defaults(handler=cmd_events)
     p = sub.add_parser("pause", help="kill switch: stop all desktop input now")
     p.add_argument("reason", nargs="?", default="", help="why (shown to others)")
@@ -55,6 +60,7 @@ def register(sub: Any) -> None:
     p.add_argument("--dry-run", action="store_true", help="only say what would be removed")
     p.add_argument("--keep-days", type=count_arg(36_500), metavar="DAYS",
                    help="keep this many days (default $SWARM_KEEP_DAYS or 90)")
+    _json_option(p)
     p.set_defaults(handler=cmd_gc)
     from bot import cli_ai, cli_ask, cli_config, cli_db, cli_doctor, cli_node, cli_run
 
@@ -73,6 +79,9 @@ def register(sub: Any) -> None:
     cli_web.register(sub)
     cli_workflows.register(sub)
     cli_workspaces.register(sub)
+    from bot import cli_completion
+
+    cli_completion.register(sub)
 
 
 def _agents(sub: Any) -> None:
@@ -94,7 +103,8 @@ def _agents(sub: Any) -> None:
 def _task(sub: Any) -> None:
     p = sub.add_parser("task", help="create, list and report on tasks")
     tsub = p.add_subparsers(dest="task_command", metavar="ACTION", required=True)
-    q = tsub.add_parser("add", help="create a task")
+    q = tsub.add_parser("add", aliases=["create"], help="create a task (alias: create, "
+                                                       "as /task create)")
     q.add_argument("title")
     q.add_argument("--details", default="", help="longer description")
     q.add_argument("--priority", default="normal", help=f"one of {', '.join(PRIORITIES)}")
@@ -120,6 +130,10 @@ def _task(sub: Any) -> None:
     _task_reports(tsub)
 
 
+def _json_option(parser: Any) -> None:
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
 def _force_option(parser: Any) -> None:
     parser.add_argument("--force", action="store_true",
                         help="report on a task another agent holds (recorded as forced)")
@@ -132,28 +146,34 @@ def _task_reports(tsub: Any) -> None:
         q.add_argument("id")
         q.add_argument("--note", default="", help="what you did")
         _force_option(q)
+        _json_option(q)
         q.set_defaults(handler=cmd_task_report, action=name)
     q = tsub.add_parser("note", help="a progress note (handed to whoever takes the task over)")
     q.add_argument("id")
     q.add_argument("text", help="the note (quote it)")
     _force_option(q)
+    _json_option(q)
     q.set_defaults(handler=cmd_task_note)
     q = tsub.add_parser("fail", help="you could not do the task")
     q.add_argument("id")
     q.add_argument("--reason", required=True)
     _force_option(q)
+    _json_option(q)
     q.set_defaults(handler=cmd_task_report, action="fail")
     for name, helptext in (("cancel", "stop a task"), ("retry", "retry a failed/cancelled task")):
         q = tsub.add_parser(name, help=helptext)
         q.add_argument("id")
+        _json_option(q)
         q.set_defaults(handler=cmd_task_report, action=name)
     q = tsub.add_parser("assign", help="give a task to one agent")
     q.add_argument("id")
     q.add_argument("agent")
+    _json_option(q)
     q.set_defaults(handler=cmd_task_assign)
     q = tsub.add_parser("depend", help="make a task wait for other tasks")
     q.add_argument("id")
     q.add_argument("after", nargs="+", metavar="DEP")
+    _json_option(q)
     q.set_defaults(handler=cmd_task_depend)
     from bot import cli_workspaces
 
@@ -163,7 +183,7 @@ def _task_reports(tsub: Any) -> None:
 async def cmd_agents(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents``."""
     rows = await service.agent_rows()
-    emit_json(rows) if args.json else print(fmt.agents_table(rows))
+    emit_json(rows) if args.json else print(fmt.agents_table(rows, painter()))
 
 
 async def cmd_agent_pause(service: SwarmService, args: argparse.Namespace) -> None:
@@ -181,7 +201,7 @@ async def cmd_task_add(service: SwarmService, args: argparse.Namespace) -> None:
         capabilities=tuple(args.capability), agent=args.agent, after=tuple(args.after),
     )
     task = await service.create_task(spec, args.actor)
-    emit_json(task.to_json()) if args.json else print(fmt.task_line(task))
+    emit_json(task.to_json()) if args.json else print(fmt.task_line(task, painter()))
 
 
 async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None:
@@ -191,7 +211,7 @@ async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None
     if args.json:
         emit_json([t.to_json() for t in found])
     else:
-        print(fmt.tasks_table(found))
+        print(fmt.tasks_table(found, painter()))
 
 
 async def cmd_task_show(service: SwarmService, args: argparse.Namespace) -> None:
@@ -201,7 +221,7 @@ async def cmd_task_show(service: SwarmService, args: argparse.Namespace) -> None
     if args.json:
         emit_json({**task.to_json(), "events": [e.to_json() for e in history]})
     else:
-        print(fmt.task_detail(task, history))
+        print(fmt.task_detail(task, history, painter()))
 
 
 async def cmd_task_report(service: SwarmService, args: argparse.Namespace) -> None:
@@ -215,33 +235,42 @@ async def cmd_task_report(service: SwarmService, args: argparse.Namespace) -> No
         "retry": lambda: service.retry_task(args.id, args.actor),
     }
     await calls[action]()
-    task = await service.get_task(args.id)
-    print(fmt.task_line(task))
+    _print_task(await service.get_task(args.id), args)
 
 
 async def cmd_task_note(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task note ID TEXT``."""
     await service.note_task(args.id, args.actor, args.text, force=args.force)
-    print(f"note added to {(await service.get_task(args.id)).ref}")
+    task = await service.get_task(args.id)
+    _print_task(task, args, f"note added to {task.ref}")
 
 
 async def cmd_task_assign(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task assign ID AGENT``."""
     await service.assign_task(args.id, args.agent, args.actor)
     task = await service.get_task(args.id)
-    print(f"{fmt.task_line(task)} (given to {task.pinned})")
+    _print_task(task, args, f"{fmt.task_line(task, painter())} (given to {task.pinned})")
 
 
 async def cmd_task_depend(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task depend ID DEP...``."""
     await service.add_dependencies(args.id, args.after, args.actor)
-    print(fmt.task_line(await service.get_task(args.id)))
+    _print_task(await service.get_task(args.id), args)
+
+
+def _print_task(task: Task, args: argparse.Namespace, text: str | None = None) -> None:
+    """The task as JSON with ``--json``, else ``text`` (default: its one-line form)."""
+    emit_json(task.to_json()) if args.json else print(text or fmt.task_line(task, painter()))
 
 
 async def cmd_send(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm send AGENT TEXT``."""
     message_id = await service.send(args.agent, args.text, args.actor)
-    print(f"message {message_id} queued for {service.ctx(args.actor).agent(args.agent).id}")
+    agent = service.ctx(args.actor).agent(args.agent).id
+    if args.json:
+        emit_json({"message": message_id, "agents": [agent]})
+    else:
+        print(f"message {message_id} queued for {agent}")
     if running_coordinator(service.settings.home) is None:
         print("swarm: warning: no coordinator is running for this SWARM_HOME "
               f"({service.settings.home}): the message waits until 'swarm run' starts",
@@ -251,8 +280,11 @@ async def cmd_send(service: SwarmService, args: argparse.Namespace) -> None:
 async def cmd_broadcast(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm broadcast TEXT [--role R]``."""
     message_id = await service.broadcast(args.text, args.actor, args.role)
-    count = len(await service.deliveries(message_id))
-    print(f"message {message_id} queued for {count} agent(s)")
+    agents = [d.agent for d in await service.deliveries(message_id)]
+    if args.json:
+        emit_json({"message": message_id, "agents": agents})
+    else:
+        print(f"message {message_id} queued for {len(agents)} agent(s)")
 
 
 async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
@@ -265,12 +297,19 @@ async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
     else:
         running = running_coordinator(service.settings.home)
     overview["coordinator"] = None if running is None else {
-        "pid": running[0], "since": fmt.iso_utc(running[1])}
-    emit_json(overview) if args.json else print(fmt.status_text(overview))
+        "pid": running[0], "since": iso_utc(running[1]),
+        "heartbeat": _heartbeat(service, running[0])}
+    emit_json(overview) if args.json else print(fmt.status_text(overview, painter()))
     if overview.get("nodes") and not args.json:
         from bot import cli_node
 
         print(cli_node.nodes_text(overview["nodes"], service.clock.now()))
+
+
+def _heartbeat(service: SwarmService, pid: int) -> str | None:
+    """When the local coordinator ``pid``'s loop last beat (ISO-8601 UTC), if known here."""
+    beat = last_heartbeat(service.settings.home, pid)
+    return None if beat is None else iso_utc(beat)
 
 
 async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:
@@ -285,13 +324,20 @@ async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:
     latest = await service.last_events(1)  # --follow starts after it, whatever matched
     shown = await service.find_events(flt, limit=args.limit, newest=True) if args.limit else []
     last_id = max([e.id for e in latest + shown], default=0)
+    if args.json and not args.follow:
+        emit_json([e.to_json() for e in shown])
+        return
     for event in shown:
-        print(fmt.event_json_line(event) if args.json else fmt.event_line(event))
+        print(_event_out(event, args.json))
     while args.follow:
         await asyncio.sleep(0.5)
         for event in await service.find_events(flt, after_id=last_id, limit=500):
             last_id = event.id
-            print(fmt.event_json_line(event) if args.json else fmt.event_line(event), flush=True)
+            print(_event_out(event, args.json), flush=True)
+
+
+def _event_out(event: Event, as_json: bool) -> str:
+    return json_line(event.to_json()) if as_json else fmt.event_line(event)
 
 
 async def cmd_pause(service: SwarmService, args: argparse.Namespace) -> None:
@@ -311,4 +357,8 @@ async def cmd_gc(service: SwarmService, args: argparse.Namespace) -> None:
     from core.retention import collect_garbage
 
     report = await collect_garbage(service, days=args.keep_days, dry_run=args.dry_run)
-    print(report.summary(args.dry_run))
+    if args.json:
+        emit_json({**vars(report), "archive": str(report.archive) if report.archive else None,
+                   "dry_run": args.dry_run})
+    else:
+        print(report.summary(args.dry_run))

@@ -8,9 +8,11 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.cli_output import emit_json
+from bot.cli_style import painter
 from core.errors import SwarmError
 
 if TYPE_CHECKING:
@@ -34,17 +36,23 @@ def register(sub: Any) -> None:
     p = sub.add_parser("doctor", help="check display, clipboard, database, coordinator, "
                                       "Discord and AI settings; exit 1 on any problem")
     p.add_argument("--timeout", type=float, default=5.0, metavar="S",
-                   help="seconds to wait for the AI endpoint (default 5)")
+                   help="seconds to wait for the AI endpoint and Discord (default 5)")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_doctor, no_service=True)
 
 
 async def cmd_doctor(_: SwarmService | None, args: argparse.Namespace) -> int:
     """``swarm doctor``: print every finding; 1 when one is a problem."""
     findings = await diagnose(args.configuration, args.timeout)
-    width = max(len(f.check) for f in findings)
-    for finding in findings:
-        print(f"{finding.status:<8} {finding.check.ljust(width)}  {finding.detail}")
     problems = sum(f.status == PROBLEM for f in findings)
+    if args.json:
+        emit_json([asdict(f) for f in findings])
+        return 1 if problems else 0
+    width = max(len(f.check) for f in findings)
+    paint = painter()
+    for finding in findings:
+        print(f"{paint.word(finding.status)}{' ' * (8 - len(finding.status))} "
+              f"{finding.check.ljust(width)}  {finding.detail}")
     print(f"\n{problems} problem(s)" if problems else "\nno problems found")
     return 1 if problems else 0
 
@@ -54,6 +62,8 @@ async def diagnose(config: Config, timeout_s: float) -> list[Finding]:
     checks: list[Callable[[Config], list[Finding]]] = [
         _settings, _desktop, _clipboard, _database, _coordinator, _discord]
     findings = [f for check in checks for f in await asyncio.to_thread(_safely, check, config)]
+    if any(f.check == "discord" and f.status == OK for f in findings):
+        findings += await _discord_reach(config, timeout_s)
     return findings + await _ai(config, timeout_s)
 
 
@@ -126,8 +136,8 @@ def _coordinator(config: Config) -> list[Finding]:
         from bot import cli_doctor_pg
 
         return cli_doctor_pg.coordinator(config)
-    from bot.cli_format import iso_utc
     from core.coordinator_lock import running_coordinator
+    from core.jsonshape import iso_utc
 
     running = running_coordinator(config.core.home)
     if running is None:
@@ -148,6 +158,14 @@ def _discord(config: Config) -> list[Finding]:
                                             "(see docs/discord-setup.md)")]
     return [Finding("discord", OK, f"guild {settings.guild_id}, channel {settings.channel_id}, "
                                    f"notify {settings.notify}")]
+
+
+async def _discord_reach(config: Config, timeout_s: float) -> list[Finding]:
+    """A real login with the token at DISCORD_API_BASE, then the guild and the channel."""
+    from bot.discordbot.reach import reach
+
+    found = await reach(config.discord, timeout_s)
+    return [Finding("Discord API", OK if found.ok else PROBLEM, found.detail)]
 
 
 async def _ai(config: Config, timeout_s: float) -> list[Finding]:

@@ -68,6 +68,7 @@ def _schedule(sub: Any) -> None:
     q.set_defaults(handler=cmd_schedule_list)
     q = ssub.add_parser("remove", help="stop a schedule")
     q.add_argument("id", help="e.g. S-3")
+    q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_schedule_remove)
 
 
@@ -102,6 +103,7 @@ async def cmd_schedule_add(service: SwarmService, args: argparse.Namespace) -> N
 async def cmd_schedule_list(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm schedule list``."""
     from bot.cli_format import table
+    from bot.cli_style import painter
     from core.schedules import list_schedules
 
     found = await list_schedules(service)
@@ -113,7 +115,7 @@ async def cmd_schedule_list(service: SwarmService, args: argparse.Namespace) -> 
         return
     print(table(("ID", "WHAT", "WHEN", "NEXT", "LAST", "RUNS", "TEXT"), [
         (s.ref, s.what, s.when, _local(s.next_run_at) if s.enabled else "off",
-         _local(s.last_run_at), s.runs, shorten(s.text or "-", 40)) for s in found]))
+         _local(s.last_run_at), s.runs, shorten(s.text or "-", 40)) for s in found], painter()))
 
 
 async def cmd_schedule_remove(service: SwarmService, args: argparse.Namespace) -> None:
@@ -121,6 +123,9 @@ async def cmd_schedule_remove(service: SwarmService, args: argparse.Namespace) -
     from core.schedules import remove_schedule
 
     schedule = await remove_schedule(service, args.id, args.actor)
+    if args.json:
+        emit_json(schedule.to_json())
+        return
     print(f"{schedule.ref} removed ({schedule.what}, {schedule.when})")
 
 
@@ -156,6 +161,7 @@ async def cmd_export(service: SwarmService, args: argparse.Namespace) -> None:
 async def cmd_alerts(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm alerts``."""
     from bot.cli_format import table
+    from bot.cli_style import painter
     from core.watch.alerts import list_alerts
 
     found = await service.db.read(list_alerts, args.all, 200)
@@ -167,7 +173,7 @@ async def cmd_alerts(service: SwarmService, args: argparse.Namespace) -> None:
         return
     print(table(("ID", "AGENT", "KIND", "OPENED", "CLEARED", "TEXT"), [
         (a.id, a.agent, a.kind, _local(a.opened_at), _local(a.cleared_at), shorten(a.text, 60))
-        for a in found]))
+        for a in found], painter(), coloured=(2,)))
 
 
 def _write(path: str, data: bytes) -> None:

@@ -9,14 +9,20 @@ deleted: a new holder locks the same file and overwrites its contents.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import time
 from pathlib import Path
 from types import TracebackType
 
 from core.errors import InvalidState
+from core.protocols import Clock
+
+log = logging.getLogger(__name__)
 
 LOCK_NAME = "coordinator.lock"
+HEARTBEAT_NAME = "coordinator.heartbeat"
+HEARTBEAT_S = 10.0  # how often the scheduler loop says it is alive
 
 
 class AlreadyRunning(InvalidState):
@@ -91,6 +97,52 @@ def running_coordinator(home: Path) -> tuple[int, float] | None:
     except PermissionError:
         pass  # runs, as another user
     return pid, started
+
+
+class Heartbeat:
+    """A timer of the scheduler loop (``core.protocols.Timer``) that writes ``pid time`` to
+    ``$SWARM_HOME/coordinator.heartbeat`` every ``every_s``: proof that the loop itself runs,
+    not only the process (a blocked loop stops beating)."""
+
+    def __init__(self, home: Path, clock: Clock, every_s: float = HEARTBEAT_S) -> None:
+        self.path = home / HEARTBEAT_NAME
+        self.clock = clock
+        self.every_s = every_s
+        self._next: float | None = None
+
+    async def start(self) -> None:
+        """The first beat, at once."""
+        await self.fire()
+
+    async def next_due(self) -> float | None:
+        """When the next beat is due."""
+        return self._next
+
+    async def fire(self) -> int:
+        """Write one beat (atomically: a reader never sees half a line); 1 if written."""
+        now = self.clock.now()
+        self._next = now + self.every_s
+        temp = self.path.with_name(f".{HEARTBEAT_NAME}.{os.getpid()}")
+        try:
+            temp.write_text(f"{os.getpid()} {now:.3f}\n", encoding="ascii")
+            os.replace(temp, self.path)
+        except OSError as exc:  # a full disk must not stop the coordinator
+            log.warning("heartbeat not written to %s: %s", self.path, exc)
+            return 0
+        return 1
+
+    async def stop(self) -> None:
+        """Nothing to release (the last beat stays: it says when the loop last ran)."""
+
+
+def last_heartbeat(home: Path, pid: int) -> float | None:
+    """When the coordinator ``pid`` of ``home`` last beat (epoch seconds), if it has."""
+    try:
+        raw = (home / HEARTBEAT_NAME).read_text(encoding="ascii", errors="replace").split()
+        beat_pid, beat = int(raw[0]), float(raw[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return beat if beat_pid == pid else None
 
 
 def _describe(fd: int) -> str:

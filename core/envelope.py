@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
+
 from core.models import Priority, task_ref
 
 
@@ -15,9 +18,11 @@ def render(
     is_retry: bool = False,
     workspace: tuple[str, str | None] | None = None,
     handoff: str | None = None,
+    home: Path | None = None,
 ) -> str:
     """Wrap ``text`` in the swarm envelope; ``workspace``: the folder and branch to work in;
-    ``handoff``: what the previous agent left, when the task comes from another one."""
+    ``handoff``: what the previous agent left, when the task comes from another one;
+    ``home``: the SWARM_HOME the report commands must name (None: the default)."""
     head = [f"[swarm] from {sender} to {agent}"]
     if task_id is not None:
         head.append(f"task {task_ref(task_id)}")
@@ -33,11 +38,12 @@ def render(
         lines += ["", f"Work in {folder}{on}: commit your changes there."]
     if task_id is not None:
         ref = task_ref(task_id)
+        swarm = f"SWARM_HOME={shlex.quote(str(home))} swarm" if home else "swarm"
         lines += [
             "",
-            f"Report back from your terminal: swarm task start {ref}  (when you begin), "
-            f'swarm task note {ref} "progress so far"  (kept for whoever takes over), '
-            f'swarm task done {ref} --note "what you did"  or  '
-            f'swarm task fail {ref} --reason "why"',
+            f"Report back from your terminal: {swarm} task start {ref}  (when you begin), "
+            f'{swarm} task note {ref} "progress so far"  (kept for whoever takes over), '
+            f'{swarm} task done {ref} --note "what you did"  or  '
+            f'{swarm} task fail {ref} --reason "why"',
         ]
     return "\n".join(lines)

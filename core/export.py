@@ -2,7 +2,7 @@
 
 ``chunks`` yields text pieces for a file or stdout; ``export_bytes`` joins them for a
 Discord attachment. CSV cells hold lists and objects as JSON and nothing for None; the JSON
-form is one array of the same objects that ``--json`` prints.
+form is one array of the same objects that ``--json`` prints (times as ISO-8601 UTC in both).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from core.errors import InvalidInput
+from core.jsonshape import shaped
 from core.models import Event
 from core.store import TASK_COLUMNS, deps_of, events_after, row_to_task
 
@@ -78,10 +79,10 @@ async def chunks(service: SwarmService, what: str = "tasks", fmt: str = "csv",
     first = True
     async for rows in pages(service, what, page):
         if fmt == "csv":
-            yield "".join(_csv_row([_cell(r.get(f)) for f in fields]) for r in rows)
+            yield "".join(_csv_row([_cell(shaped(r).get(f)) for f in fields]) for r in rows)
         else:
             yield ("\n" if first else ",\n") + ",\n".join(
-                json.dumps(r, ensure_ascii=False) for r in rows)
+                json.dumps(shaped(r), ensure_ascii=False) for r in rows)
         first = False
     if fmt == "json":
         yield "\n]\n"

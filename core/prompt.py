@@ -70,7 +70,7 @@ async def plan(service: SwarmService, delivery: Delivery, agent: Agent,
                   task_id=delivery.task_id, priority=delivery.priority,
                   is_retry=delivery.is_retry,
                   workspace=(str(place.path), place.branch) if place else None,
-                  handoff=handoff)
+                  handoff=handoff, home=service.settings.custom_home)
     if onboards:
         intro = await asyncio.to_thread(onboarding.text_for, service, agent)
         text = intro.rstrip() + ONBOARDING_RULE + text

@@ -48,6 +48,13 @@ class Settings:
         return str(self.db_path)
 
     @property
+    def custom_home(self) -> Path | None:
+        """The home as an absolute path when it is not the default ``~/.swarm``: prompts name
+        it, so that an agent's terminal reports to this database."""
+        home = self.home.absolute()
+        return None if home == (Path.home() / ".swarm").absolute() else home
+
+    @property
     def inbox_dir(self) -> Path:
         """Folder of per-agent inbox folders (the fallback delivery)."""
         return self.home / "inbox"

@@ -53,22 +53,28 @@ class CliResult:
 def run_cli(home: Path, *args: str, config: Path | None = None, agent: str | None = None,
             timeout: float = 30, env: dict[str, str] | None = None) -> CliResult:
     """Run ``python -m bot.cli ARGS`` with SWARM_HOME=home (plus ``env``)."""
-    extra = env or {}
-    # no SWARM_* settings and no display from the caller: the CLI sees a clean machine
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("SWARM_") and k != "DISPLAY"} | extra
-    env["SWARM_HOME"] = str(home)
-    if "XDG_CONFIG_HOME" not in extra:  # no user config file unless the test writes one
-        env["XDG_CONFIG_HOME"] = f"{home}-no-user-config"
-    if config:
-        env["SWARM_CONFIG"] = str(config)
-    if agent:
-        env["SWARM_AGENT"] = agent
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], env=env, capture_output=True, text=True,
-        timeout=timeout, cwd=ROOT,
+        [sys.executable, "-m", "bot.cli", *args], env=cli_env(home, config, agent, env),
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def cli_env(home: Path, config: Path | None = None, agent: str | None = None,
+            env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a CLI run: SWARM_HOME=home plus ``env``, nothing else of swarm's."""
+    extra = env or {}
+    # no SWARM_* settings and no display from the caller: the CLI sees a clean machine
+    found = {k: v for k, v in os.environ.items()
+             if not k.startswith("SWARM_") and k != "DISPLAY"} | extra
+    found["SWARM_HOME"] = str(home)
+    if "XDG_CONFIG_HOME" not in extra:  # no user config file unless the test writes one
+        found["XDG_CONFIG_HOME"] = f"{home}-no-user-config"
+    if config:
+        found["SWARM_CONFIG"] = str(config)
+    if agent:
+        found["SWARM_AGENT"] = agent
+    return found
 
 
 def table_counts(settings: Settings, *tables: str) -> tuple[int, ...]:

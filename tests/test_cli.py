@@ -50,13 +50,13 @@ def test_agent_reports_back_through_the_cli(home: Path) -> None:
     shown = json.loads(run_cli(home, "task", "show", "T-1", "--json").out)
     assert shown["status"] == "assigned" and shown["agent"] == "Agent-4"
     inbox = list((home / "inbox" / "Agent-4").iterdir())
-    assert len(inbox) == 1 and "swarm task done T-1" in inbox[0].read_text()
+    assert len(inbox) == 1  # the prompt names this (not default) home in every command
+    assert f"SWARM_HOME={home} swarm task done T-1" in inbox[0].read_text()
     started = run_cli(home, "task", "start", "T-1", agent="Agent-4")
     assert started.code == 0 and "[in_progress]" in started.out
     done = run_cli(home, "task", "done", "T-1", "--note", "fixed in abc123", agent="Agent-4")
     assert done.code == 0 and "[done]" in done.out
-    events = run_cli(home, "events", "--json").out.splitlines()
-    last = json.loads(events[-1])
+    last = json.loads(run_cli(home, "events", "--json").out)[-1]
     assert last["kind"] == "task.done" and last["actor"] == "Agent-4"
     agents = json.loads(run_cli(home, "agents", "--json").out)
     assert next(a for a in agents if a["id"] == "Agent-4")["done"] == 1

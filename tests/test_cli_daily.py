@@ -7,10 +7,14 @@ import json
 import os
 from pathlib import Path
 
-from bot.cli import hoist_global_options
+import pytest
+
+from bot.cli import hoist_global_options, main
 from core.coordinator_lock import CoordinatorLock
+from core.envelope import render
 from core.models import TaskSpec
 from core.service import SwarmService
+from core.settings import Settings
 from tests.helpers import run_cli
 
 
@@ -33,6 +37,17 @@ def test_global_options_are_hoisted_unless_after_a_double_dash() -> None:
     assert hoist_global_options(["send", "Agent-1", "--", "--as", "x"]) == [
         "send", "Agent-1", "--", "--as", "x"]
     assert hoist_global_options(["task", "add", "t", "--as"]) == ["task", "add", "t", "--as"]
+    assert hoist_global_options(["--json", "--as", "x", "task", "list", "--all"]) == [
+        "--as", "x", "task", "list", "--all", "--json"]
+    assert hoist_global_options(["send", "A", "--json", "--", "--json"]) == [
+        "send", "A", "--json", "--", "--json"]
+
+
+def test_json_before_the_subcommand(home: Path) -> None:
+    assert json.loads(run_cli(home, "--json", "status").out)["coordinator"] is None
+    assert json.loads(run_cli(home, "--json", "task", "list").out) == []
+    refused = run_cli(home, "--json", "calibrate")
+    assert refused.code == 2 and refused.err.count("\n") == 1
 
 
 async def test_as_after_the_subcommand_reports_as_that_agent(
@@ -63,6 +78,23 @@ def test_unknown_task_names_the_database(home: Path) -> None:
         2, f"swarm: error: unknown task T-9 (in {home / 'swarm.db'})\n")
 
 
+LOOKUPS = [["task", "done", "T-9"], ["task", "note", "T-9", "x"], ["task", "depend", "T-9", "T-8"],
+           ["task", "add", "x", "--after", "T-9"], ["ask", "T-9", "why?"], ["reply", "T-9", "y"],
+           ["task", "diff", "T-9"], ["workflow", "approve", "T-9"], ["events", "--task", "x"]]
+
+
+def test_every_unknown_task_names_the_database(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SWARM_HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "no-user-config"))
+    for argv in LOOKUPS:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith("swarm: error: ") and err.endswith(
+            f" (in {home / 'swarm.db'})\n"), (argv, err)
+
+
 def test_status_names_the_coordinator_and_send_warns_without_one(home: Path) -> None:
     alone = run_cli(home, "send", "Agent-1", "hello")
     assert alone.code == 0 and alone.err.startswith(
@@ -76,3 +108,51 @@ def test_status_names_the_coordinator_and_send_warns_without_one(home: Path) -> 
         sent = run_cli(home, "send", "Agent-1", "hello")
         assert (sent.code, sent.err) == (0, "")
     assert json.loads(run_cli(home, "status", "--json").out)["coordinator"] is None
+
+
+def test_prompts_name_the_home_only_when_it_is_not_the_default(tmp_path: Path) -> None:
+    assert Settings.from_env({}).custom_home is None
+    assert Settings.from_env({"SWARM_HOME": "~/.swarm"}).custom_home is None
+    odd = tmp_path / "my swarm"
+    assert Settings.from_env({"SWARM_HOME": str(odd)}).custom_home == odd
+    text = render("do it", sender="cli", agent="Agent-1", task_id=3, home=odd)
+    assert f"SWARM_HOME='{odd}' swarm task done T-3 --note" in text  # one shell word
+    assert text.count(f"SWARM_HOME='{odd}' swarm task") == 4
+    assert "SWARM_HOME" not in render("do it", sender="cli", agent="Agent-1", task_id=3)
+
+
+async def test_status_shows_the_loops_heartbeat(settings: Settings) -> None:
+    """`swarm run`'s loop beats (bot/app.py wires the timer); a beat too old is called out."""
+    import asyncio
+    import re
+    import time
+
+    from bot.app import Builder, run_headless
+    from bot.config import Config
+    from core.coordinator_lock import HEARTBEAT_NAME, Heartbeat
+    from core.protocols import ManualClock
+    from tests.helpers import RecordingDeliverer
+    from tests.watch.conftest import FakeFrames
+
+    home = settings.home
+    stop = asyncio.Event()
+    builder = Builder(Config({}, core=settings), deliverer=lambda _: RecordingDeliverer(),
+                      frames=FakeFrames())
+    runner = asyncio.create_task(run_headless(builder, stop=stop))
+    try:
+        for _ in range(500):
+            if (home / HEARTBEAT_NAME).exists() or runner.done():
+                break
+            await asyncio.sleep(0.02)
+        status = await asyncio.to_thread(run_cli, home, "status")
+        assert status.out.startswith(f"coordinator: running, pid {os.getpid()} since 20")
+        first = status.out.splitlines()[0]
+        assert re.search(r", last heartbeat \d+ s ago$", first), first  # not "not responding"
+        overview = json.loads((await asyncio.to_thread(run_cli, home, "status", "--json")).out)
+        assert overview["coordinator"]["heartbeat"].endswith("Z")
+        await Heartbeat(home, ManualClock(time.time() - 600)).fire()  # the loop stopped beating
+        late = (await asyncio.to_thread(run_cli, home, "status")).out.splitlines()[0]
+        assert re.search(r", last heartbeat 60\d s ago \(the loop is not responding\)$", late)
+    finally:
+        stop.set()
+        await asyncio.gather(runner, return_exceptions=True)

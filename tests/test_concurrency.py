@@ -73,6 +73,6 @@ def test_eight_processes_add_and_complete_at_once(tmp_path: Path,
     assert sorted(t["id"] for t in tasks) == sorted({t["id"] for t in tasks})
     pre = [t for t in tasks if t["title"].startswith("pre ")]
     assert len(pre) == WORKERS * PER_WORKER and all(t["status"] == "done" for t in pre)
-    events = [json.loads(line) for line in run_cli(
-        home, "events", "--limit", "100000", "--json", config=config, env=url).out.splitlines()]
+    events = json.loads(run_cli(home, "events", "--limit", "100000", "--json",
+                                config=config, env=url).out)
     assert sum(e["kind"] == "task.done" for e in events) == WORKERS * PER_WORKER

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 from typing import Any
 
+from localdiscord import LocalDiscordServer
+
+from bot.discordbot.reach import Reach, reach
+from bot.discordbot.settings import DiscordSettings
 from core.coordinator_lock import CoordinatorLock
 from tests.helpers import run_cli
 from tests.localopenai import LocalOpenAI
@@ -31,18 +36,40 @@ async def test_a_healthy_setup_passes_and_a_dead_endpoint_does_not(
 ) -> None:
     home = tmp_path / "home"
     env = {"DISPLAY": watch_xserver.display, "XAUTHORITY": str(watch_xserver.xauthority),
-           "DISCORD_TOKEN": "t", "SWARM_GUILD_ID": "1", "SWARM_CHANNEL_ID": "2",
            "SWARM_ADMIN_IDS": "3"}
     assert run_cli(home, "task", "add", "make the database", config=desktop_agents).code == 0
-    async with LocalOpenAI() as ai:
-        env["OPENAI_BASE_URL"] = ai.url
+    async with LocalOpenAI() as ai, LocalDiscordServer(guild_name="team") as discord:
+        channel = discord.add_text_channel("swarm")
+        env |= {"OPENAI_BASE_URL": ai.url, "DISCORD_API_BASE": discord.api_base,
+                "DISCORD_TOKEN": discord.token, "SWARM_GUILD_ID": str(discord.guild.id),
+                "SWARM_CHANNEL_ID": str(channel.id)}
         with CoordinatorLock(home):
             result = await asyncio.to_thread(run_cli, home, "doctor", config=desktop_agents,
                                              env=env)
     assert result.code == 0, result.out + result.err
     assert "ok       points on screen  8 agents inside the screen" in result.out
     assert "ok       AI endpoint" in result.out and "(1 model(s))" in result.out
+    assert "ok       Discord API" in result.out and "guild 'team', channel #swarm" in result.out
     assert result.out.endswith("\nno problems found\n")
+    assert discord.token not in result.out + result.err
     dead = run_cli(home, "doctor", "--timeout", "2", config=desktop_agents, env=env)
     assert dead.code == 1 and "PROBLEM  AI endpoint" in dead.out
+    assert f"PROBLEM  Discord API       cannot reach {discord.api_base}: " in dead.out
     assert "PROBLEM  coordinator" in dead.out
+
+
+async def test_discord_reach_says_what_failed(tmp_path: Path) -> None:
+    async with LocalDiscordServer(guild_name="team") as server:
+        channel = server.add_text_channel("swarm")
+        good = DiscordSettings(token=server.token, guild_id=server.guild.id,
+                               channel_id=channel.id, api_base=server.api_base)
+        assert await reach(good, 5) == Reach(True, f"logged in as {server.world.bot.name}; "
+                                                   "guild 'team', channel #swarm")
+        for wrong, said in [
+            (dataclasses.replace(good, token="sekrit-42"), "refused DISCORD_TOKEN (401): reset"),
+            (dataclasses.replace(good, guild_id=123), "guild 123 is not visible (404): invite"),
+            (dataclasses.replace(good, channel_id=456), "channel 456 is not visible (404): check"),
+        ]:
+            found = await reach(wrong, 5)
+            assert not found.ok and said in found.detail, found
+            assert "sekrit" not in found.detail and server.token not in found.detail

@@ -48,7 +48,7 @@ async def test_the_cli_filters_and_refuses_a_bad_age(home: Path, service: SwarmS
     await _history(service, clock)
     result = run_cli(home, "events", "--kind", "task.created", "--grep", "work", "--task", "T-2",
                      "--json")
-    assert [json.loads(line)["text"] for line in result.out.splitlines()] == [
+    assert [event["text"] for event in json.loads(result.out)] == [
         "T-2 created by cli: New_work 100% (normal)"]
     both = run_cli(home, "events", "--kind", "task.ready", "--kind", "message.queued")
     assert len(both.out.splitlines()) == 3

@@ -44,6 +44,7 @@ def register(bot: SwarmBot) -> None:
     for name in ("send", "msg"):  # /send, as `swarm send`; /msg kept as its alias
         tree.add_command(_send_command(bot, name))
     tree.add_command(_reply_command(bot))
+    tree.add_command(_ask_command(bot))
 
     @tree.command(name="broadcast", description="Send a message to every agent (or one role)")
     @app_commands.choices(role=roles)
@@ -107,6 +108,23 @@ def _reply_command(bot: SwarmBot) -> app_commands.Command[Any, Any, None]:
     return reply
 
 
+def _ask_command(bot: SwarmBot) -> app_commands.Command[Any, Any, None]:
+    @app_commands.command(name="ask", description="Ask a question on an active task for its "
+                                                  "agent (as swarm ask); /reply answers it")
+    @app_commands.describe(text="the question", id="the task (default: this thread's task)")
+    async def ask(interaction: discord.Interaction, text: str, id: str | None = None) -> None:
+        ref = id or await bot.service.task_of_thread(interaction.channel_id or 0)
+        if ref is None:
+            raise InvalidInput("use /ask in a task's thread, or give the task: id:T-3")
+        question = await bot.service.ask(ref, text, actor(interaction))
+        await interaction.response.send_message(
+            f"❓ question {question.id} on T-{question.task_id} waits for an answer (/reply)",
+            ephemeral=True)
+
+    ask.autocomplete("id")(_task_choices(bot, ACTIVE_ONLY))
+    return ask
+
+
 def _agent_id(bot: SwarmBot, agent: str) -> str:
     return bot.service.ctx("").agent(agent).id
 
@@ -136,19 +154,33 @@ def _task_choices(bot: SwarmBot, statuses: Sequence[TaskStatus] | None = OPEN) -
     return complete
 
 
+def _capability_choices(bot: SwarmBot) -> Completer:
+    """The agents' capabilities, the last of a comma-separated list completed."""
+    known = sorted({c for a in bot.service.agents.values() for c in a.capabilities})
+
+    async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+        *done, last = current.split(",") if current else [""]
+        head = ",".join(p.strip() for p in done) + ("," if done else "")
+        return [Choice(name=f"{head}{c}", value=f"{head}{c}") for c in known
+                if c.lower().startswith(last.strip().lower())][:25]
+    return complete
+
+
 def _task_group(bot: SwarmBot) -> app_commands.Group:
     group = app_commands.Group(name="task", description="Tasks")
     roles = role_choices(bot)
 
     @group.command(name="create", description="Create a task")
     @app_commands.describe(after="tasks to finish first, e.g. T-1,T-2",
+                           capabilities="what the agent must have, e.g. python,sql",
                            details_form="open a form with a multi-line details field")
     @app_commands.choices(priority=PRIORITY_CHOICES, role=roles)
     async def create(interaction: discord.Interaction, title: str, details: str = "",
                      priority: str = "normal", role: str | None = None,
-                     agent: str | None = None, after: str = "",
+                     agent: str | None = None, after: str = "", capabilities: str = "",
                      details_form: bool = False) -> None:
         spec = TaskSpec(title=title, details=details, priority=priority, role=role,
+                        capabilities=tuple(capabilities.replace(",", " ").split()),
                         agent=agent, after=tuple(parse_refs(after)))
         if details_form:
             from bot.discordbot.views import DetailsModal
@@ -160,6 +192,7 @@ def _task_group(bot: SwarmBot) -> app_commands.Group:
 
     create.autocomplete("agent")(agent_choices(bot))
     create.autocomplete("after")(_task_choices(bot))
+    create.autocomplete("capabilities")(_capability_choices(bot))
     _task_queries(bot, group)
     _task_actions(bot, group)
     return group

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from core.errors import ConfigError
 
+DISCORD_API = "https://discord.com/api/v10"
 HOW_TO_GET_A_TOKEN = (
     "set DISCORD_TOKEN (create a bot at https://discord.com/developers/applications, "
     "Bot > Reset Token, invite it with the applications.commands and bot scopes), "
@@ -29,6 +30,7 @@ class DiscordSettings:
     user_ids: frozenset[int] = frozenset()
     user_role_ids: frozenset[int] = frozenset()
     notify: str = "normal"  # SWARM_NOTIFY: quiet, normal or verbose
+    api_base: str = DISCORD_API  # DISCORD_API_BASE: the REST API swarm doctor checks
     reconnect_first_s: float = 1.0  # wait after a failed connection attempt, doubled per
     reconnect_max_s: float = 60.0  # ...failure up to this (not settings: tests pass their own)
 
@@ -46,6 +48,7 @@ class DiscordSettings:
             user_ids=_ids(env, "SWARM_USER_IDS"),
             user_role_ids=_ids(env, "SWARM_USER_ROLE_IDS"),
             notify=_notify(env),
+            api_base=_api_base(env),
         )
 
     def require_connection(self) -> None:
@@ -75,6 +78,13 @@ def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
     if bad:
         raise ConfigError(f"{name} must be Discord ids separated by commas, got {bad[0]!r}")
     return frozenset(int(part) for part in raw)
+
+
+def _api_base(env: Mapping[str, str]) -> str:
+    raw = (env.get("DISCORD_API_BASE") or DISCORD_API).strip().rstrip("/")
+    if not raw.startswith(("https://", "http://")):
+        raise ConfigError(f"DISCORD_API_BASE must be an http(s) URL, got {raw!r}")
+    return raw
 
 
 NOTIFY_LEVELS = ("quiet", "normal", "verbose")

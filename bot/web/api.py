@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from bot.web.auth import acting, require_admin, require_viewer
@@ -18,9 +18,18 @@ from bot.web.events import sse_stream
 from bot.web.queries import PAGE_MAX, TaskFilter, find_tasks
 from bot.web.tokens import Principal
 from core.errors import InvalidInput
+from core.jsonshape import shaped
 from core.models import TaskSpec, TaskStatus, parse_task_ref
 
-router = APIRouter(prefix="/api/v1", tags=["swarm"])
+
+class ShapedJSON(JSONResponse):
+    """The CLI's ``--json`` shape (core/jsonshape.py): times as ISO-8601 UTC text."""
+
+    def render(self, content: Any) -> bytes:
+        return super().render(shaped(content))
+
+
+router = APIRouter(prefix="/api/v1", tags=["swarm"], default_response_class=ShapedJSON)
 Viewer = Annotated[Principal, Depends(require_viewer)]
 Admin = Annotated[Principal, Depends(require_admin)]
 

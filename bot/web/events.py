@@ -17,6 +17,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from bot.discordbot.render import event_text
+from core.jsonshape import shaped
 from core.models import Event
 from core.service import SwarmService
 
@@ -108,7 +109,7 @@ class EventHub:
 
 def sse_message(event: Event) -> str:
     """One server-sent event: the event as JSON with the notifier's wording as ``line``."""
-    body = {**event.to_json(), "line": event_text(event)}
+    body = shaped({**event.to_json(), "line": event_text(event)})
     return f"id: {event.id}\nevent: swarm\ndata: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 

@@ -17,6 +17,22 @@ async def test_task_create_replies_with_an_embed_and_stores_the_task(world: Worl
     assert task.priority.name == "high" and task.created_by == "discord:dev"
 
 
+async def test_task_create_with_capabilities(world: World) -> None:
+    choices = await world.server.invoke_autocomplete(
+        world.user, "task create", "capabilities", "python, s", {"title": "x"})
+    assert [c["value"] for c in choices] == ["python,shell", "python,sql"]
+    created = await slash(world, world.user, "task create", {
+        "title": "Load the data", "capabilities": "sql, etl"})
+    assert created.data["embeds"][0]["title"] == "T-1: Load the data"
+    assert (await world.service.get_task("T-1")).capabilities == ("etl", "sql")
+    refused = await slash(world, world.user, "task create", {
+        "title": "x", "capabilities": "cobol"})
+    assert refused.data["flags"] & 64
+    assert "no configured agent can take a task for capabilities cobol" in \
+        refused.data["content"]
+    assert len(await world.service.list_tasks()) == 1
+
+
 async def test_task_create_with_dependencies_and_list_show(world: World) -> None:
     await slash(world, world.user, "task create", {"title": "A"})
     await slash(world, world.user, "task create", {"title": "B"})

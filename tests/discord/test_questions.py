@@ -37,3 +37,19 @@ async def test_reply_outside_a_thread_needs_the_task(world: World) -> None:
     await world.service.create_task(TaskSpec("job"), "cli")
     none = await slash(world, world.user, "reply", {"text": "Postgres", "id": "T-1"})
     assert "T-1 has no open question" in none.data["content"]
+
+
+async def test_ask_from_discord_makes_the_task_wait_and_reply_answers(world: World) -> None:
+    refused = await slash(world, world.user, "ask", {"text": "Which port?"})
+    assert "use /ask in a task's thread, or give the task" in refused.data["content"]
+    await world.service.create_task(TaskSpec("Open a port"), "cli")
+    idle = await slash(world, world.user, "ask", {"text": "Which port?", "id": "T-1"})
+    assert "only an assigned or in-progress task can have questions" in idle.data["content"]
+    await world.service.assign_next()
+    asked = await slash(world, world.user, "ask", {"text": "Which port?", "id": "T-1"})
+    assert asked.data["content"] == "❓ question 1 on T-1 waits for an answer (/reply)"
+    question = await world.service.question(1)
+    assert (question.agent, question.asked_by, question.open) == (
+        "Agent-1", "discord:dev", True)
+    await slash(world, world.user, "reply", {"text": "8080", "id": "T-1"})
+    assert (await world.service.question(1)).answer == "8080"

@@ -12,6 +12,7 @@ from PIL import Image
 
 from core import export, stats
 from core.errors import InvalidInput
+from core.jsonshape import shaped
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service import SwarmService
@@ -107,8 +108,9 @@ async def test_stats_chart_is_a_png_whose_bars_follow_the_numbers(history: Swarm
 async def test_csv_and_json_exports_round_trip(history: SwarmService) -> None:
     await history.create_task(TaskSpec("Quote \"this\", then, a comma", details="line 1\nline 2 é",
                                        after=("T-1",)), "test")
-    tasks = sorted((t.to_json() for t in await history.list_tasks()), key=lambda t: t["id"])
-    events = [e.to_json() for e in await history.events(limit=100_000)]
+    tasks = shaped(sorted((t.to_json() for t in await history.list_tasks()),
+                          key=lambda t: t["id"]))  # times as ISO text, like --json
+    events = shaped([e.to_json() for e in await history.events(limit=100_000)])
     assert json.loads(await export.export_bytes(history, "tasks", "json")) == tasks
     assert json.loads(await export.export_bytes(history, "events", "json")) == events
     assert tuple(tasks[0]) == export.TASK_FIELDS and tuple(events[0]) == export.EVENT_FIELDS

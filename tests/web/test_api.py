@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from core.protocols import ManualClock
@@ -58,6 +60,8 @@ async def test_an_admin_acts_through_the_service_and_each_action_is_audited(
     assert sent.status_code == 201 and sent.json()["agents"] == ["Agent-4"]
     history = (await client.get(f"/api/v1/tasks/{ref}", headers=auth)).json()["events"]
     assert history[0]["actor"] == "web:laptop"
+    iso = re.compile(r"^20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ$")  # the CLI's --json shape
+    assert iso.match(made.json()["created_at"]) and iso.match(history[0]["ts"])
     rows = await service.audit_rows()
     assert len(rows) == 8 and {r["user_name"] for r in rows} == {"laptop"}
     assert all(r["allowed"] == 1 and r["outcome"] == "ok" for r in rows)

@@ -66,7 +66,7 @@ function onEvent(message) {
     const item = document.createElement("li");
     item.dataset.id = event.id;
     const when = document.createElement("time");
-    when.textContent = new Date(event.ts * 1000).toLocaleString();
+    when.textContent = new Date(event.ts).toLocaleString();
     item.append(when, " " + event.line);
     document.getElementById("activity").prepend(item);
   }
