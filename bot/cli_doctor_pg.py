@@ -38,7 +38,7 @@ def database(config: Config) -> list[Finding]:
 
 def coordinator(config: Config) -> list[Finding]:
     """Who holds the scheduler lock of the database, on any machine."""
-    from bot.cli_format import iso_utc
+    from core.jsonshape import iso_utc
     from core.pg import connect
     from core.pg_failover import scheduler_holder
 
