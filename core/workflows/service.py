@@ -97,8 +97,9 @@ class WorkflowService:
         return await self.service.write(actor, campaigns.cancel, parse_campaign_ref(ref))
 
     async def campaign(self, ref: str | int) -> Campaign:
-        """One campaign with its tasks."""
-        return await self.service.db.read(campaigns.get, parse_campaign_ref(ref))
+        """One campaign with its tasks and its agents' recent pace."""
+        return await self.service.db.read(campaigns.get_with_pace, parse_campaign_ref(ref),
+                                          self.service.clock.now())
 
     async def campaigns(self, limit: int = 50) -> list[Campaign]:
         """Campaigns, newest first."""
