@@ -40,8 +40,9 @@ class Pace:
         """What the estimate stands on, in words."""
         hours = self.window_s / 3600
         count = len(self.agents)
-        return (f"at the recent pace of {self.whose}: median {duration_text(self.median_s)} per task "
-                f"over {len(self.durations)} tasks done in the last {hours:.0f} h, "
+        median = duration_text(self.median_s)
+        return (f"at the recent pace of {self.whose}: median {median} per task over "
+                f"{len(self.durations)} tasks done in the last {hours:.0f} h, "
                 f"{count} agent{'' if count == 1 else 's'}")
 
 
