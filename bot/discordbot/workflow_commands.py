@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.app_commands import Choice
 
 from bot.discordbot.access import Access
+from bot.discordbot.campaign_posts import CampaignPosts, campaign_message
 from bot.discordbot.commands import actor
 from bot.discordbot.render import code_block_chunks
 from core.errors import InvalidInput, SwarmError
@@ -20,7 +21,6 @@ from core.text import one_line, shorten
 from core.workflows import Workflow, WorkflowService
 from core.workflows.expand import as_text
 from core.workflows.model import Var
-from core.workflows.view import campaign_text
 
 if TYPE_CHECKING:
     from bot.discordbot.client import SwarmBot
@@ -181,11 +181,16 @@ def _workflow_group(bot: SwarmBot) -> app_commands.Group:
 def _campaign_group(bot: SwarmBot) -> app_commands.Group:
     group = app_commands.Group(name="campaign", description="Groups of tasks followed to the end")
 
-    @group.command(name="show", description="Progress of a campaign; gates to approve")
+    @group.command(name="show", description="Progress of a campaign, kept up to date; gates "
+                   "to approve")
     async def show(interaction: discord.Interaction, id: str) -> None:
         campaign = await WorkflowService(bot.service).campaign(id)
-        view = gate_buttons([t.id for t in campaign.gates_waiting])
-        await _send(interaction, campaign_text(campaign, time.time()), view)
+        embed, view, shown = campaign_message(campaign, time.time())
+        kwargs: dict[str, Any] = {"view": view} if view is not None else {}
+        await interaction.response.send_message(embed=embed, **kwargs)
+        if campaign.state() == "open":  # the notifier edits it from now on
+            message = await interaction.original_response()
+            await CampaignPosts(bot).follow(campaign, message, shown)
 
     return group
 

@@ -224,6 +224,17 @@ def get_with_pace(conn: sqlite3.Connection, campaign_id: int, now: float) -> Cam
     return found
 
 
+def campaign_of_task(conn: sqlite3.Connection, task_id: int,
+                     live_only: bool = False) -> int | None:
+    """The campaign a task belongs to (``live_only``: only when it has a live post)."""
+    if live_only:
+        row = conn.execute("SELECT t.campaign_id FROM tasks t JOIN posts p ON p.key = "
+                           "'campaign:' || t.campaign_id WHERE t.id = ?", (task_id,)).fetchone()
+    else:
+        row = conn.execute("SELECT campaign_id FROM tasks WHERE id = ?", (task_id,)).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
 def list_all(conn: sqlite3.Connection, limit: int = 50) -> list[Campaign]:
     """Campaigns, newest first, each with its tasks."""
     ids = [r[0] for r in conn.execute("SELECT id FROM campaigns ORDER BY id DESC LIMIT ?",

@@ -36,8 +36,10 @@ async def test_gate_buttons_are_for_admins(world: World) -> None:
     await world.server.wait_for_commands("campaign")
     handle = await world.server.invoke_slash(world.user, "campaign show", {"id": "C-1"})
     shown = await handle.wait_callback()
-    assert f"T-{gate} waiting for approval" in shown.data["content"]
-    message = await world.server.wait_for_message(lambda m: "waiting for approval" in m.content)
+    (embed,) = shown.data["embeds"]
+    assert {"name": "gates waiting", "value": f"T-{gate}", "inline": True} in embed["fields"]
+    message = await world.server.wait_for_message(
+        lambda m: bool(m.embeds) and m.embeds[0]["title"].startswith("C-1"))
     refused = await (await world.server.click_button(
         world.user, message, f"swarm:gate:approve:{gate}")).wait_callback()
     assert "admins only" in refused.data["content"]
