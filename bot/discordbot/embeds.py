@@ -21,11 +21,14 @@ COLOURS = {
     TaskStatus.cancelled: discord.Colour.dark_grey(),
 }
 FIELD_LIMIT = 1024
+MAX_COMMIT_LINES = 10
 DESCRIPTION_LIMIT = 4096
 
 
-def task_embed(task: Task, history: Sequence[Event] = ()) -> discord.Embed:
-    """One task: status, priority, agent, dependencies, reason, recent history."""
+def task_embed(task: Task, history: Sequence[Event] = (),
+               commits: Sequence[Event] = ()) -> discord.Embed:
+    """One task: status, priority, agent, dependencies, reason, recent history, and the
+    commits of each turn done in a workspace with the last one's diff stat."""
     details = escape_controls(task.details, MULTI_LINE)
     embed = discord.Embed(title=shorten(one_line(f"{task.ref}: {task.title}"), 256),
                           description=shorten(details, DESCRIPTION_LIMIT) or None,
@@ -46,7 +49,33 @@ def task_embed(task: Task, history: Sequence[Event] = ()) -> discord.Embed:
     if history:
         lines = "\n".join(event_text(e) for e in history[-10:])
         embed.add_field(name="history", value=shorten(lines, FIELD_LIMIT), inline=False)
+    for event in commits:
+        _add_commits(embed, event)
+    if commits and (commits[-1].data or {}).get("stat"):
+        stat = escape_controls(str((commits[-1].data or {})["stat"]), MULTI_LINE)
+        embed.add_field(name="diff stat", value=_code(stat, FIELD_LIMIT), inline=False)
     return embed
+
+
+def _add_commits(embed: discord.Embed, event: Event) -> None:
+    """``commits by Agent-2 on swarm/Agent-2``: ``abc1234567 subject`` per commit."""
+    data = event.data or {}
+    found = [c for c in data.get("commits") or [] if isinstance(c, dict)]
+    lines = [one_line(f"`{str(c.get('sha', ''))[:10]}` {c.get('subject', '')}")
+             for c in found[-MAX_COMMIT_LINES:]]
+    if len(found) > MAX_COMMIT_LINES:
+        lines.insert(0, f"… {len(found) - MAX_COMMIT_LINES} earlier")
+    name = one_line(f"commits by {event.agent or '?'} on {data.get('branch') or '?'}")
+    embed.add_field(name=shorten(name, 256), value=shorten("\n".join(lines) or "none",
+                                                           FIELD_LIMIT), inline=False)
+
+
+def _code(text: str, limit: int) -> str:
+    """``text`` in a code block of at most ``limit`` characters (its end kept: git's stat
+    ends with the totals)."""
+    room = limit - 8
+    body = text if len(text) <= room else "…" + text[-(room - 1):]
+    return f"```\n{body}\n```"
 
 
 def agents_embed(rows: Sequence[dict[str, Any]]) -> discord.Embed:
