@@ -105,8 +105,8 @@ async def test_swarm_agents_reset_reaches_the_windows_through_the_queue(
     assert len(chat) == 1 and f"You are {CHAT}" in chat[0], chat  # the keys sent no text
 
 
-async def _until(check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
+async def _until(check: Callable[[], bool], what: str, limit_s: float = 10.0) -> None:
+    deadline = time.monotonic() + limit_s
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.05)
