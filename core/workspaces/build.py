@@ -86,9 +86,18 @@ def _checkout(space: Workspace) -> bool:
     try:
         git(path, "reset", "--hard", "--quiet")
         head = git(path, "rev-parse", "HEAD").strip()
-        git(path, "hook", "run", "--ignore-missing", "post-checkout", "--", NULL_SHA, head, "1")
     except GitFailed as exc:
         _broken(space, f"checkout failed: {exc.output.strip()}")
+        return False
+    try:
+        git(path, "hook", "run", "--ignore-missing", "post-checkout", "--", NULL_SHA, head, "1")
+    except GitFailed as exc:
+        if "not a git command" in exc.output:  # git before 2.36 has no `git hook`
+            log.debug("post-checkout hook not run in %s: %s", path, exc.output.strip())
+            return True
+        said = exc.output.strip()
+        _broken(space, f"post-checkout hook exited with status {exc.code}"
+                + (f": {said}" if said else ""))
         return False
     return True
 
