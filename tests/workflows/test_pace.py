@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from core.models import TaskSpec
+from core.posts import Post
 from core.protocols import ManualClock
 from core.service import SwarmService
 from core.workflows import Workflow, WorkflowService
@@ -19,6 +22,7 @@ async def _done_after(service: SwarmService, clock: ManualClock, agent: str,
     await service.complete_task(task.id, agent)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 async def test_estimate_uses_the_agents_recent_pace_then_falls_back(
     service: SwarmService, clock: ManualClock
 ) -> None:
@@ -55,3 +59,19 @@ async def test_estimate_uses_the_agents_recent_pace_then_falls_back(
     own = await flows.campaign(run.campaign)
     elapsed = own.elapsed(clock.now())
     assert own.estimate(clock.now()) == (4 * elapsed, "at the campaign's own pace so far")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+async def test_a_campaign_live_post_is_found_from_its_tasks(service: SwarmService) -> None:
+    flows = WorkflowService(service)
+    flow = Workflow("w").step("a", "A").step("b", "B", needs=["a"]).check()
+    first, second = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
+    loose = await service.create_task(TaskSpec("not in a campaign"), "cli")
+    assert await flows.campaign_of_task(first) == 1
+    assert await flows.campaign_of_task(first, live_only=True) is None
+    await flows.keep_live_post(Post("campaign:1", 2**62, shown="x", channel_id=2**61))
+    assert await flows.campaign_of_task(second, live_only=True) == 1
+    assert await flows.campaign_of_task(loose.id, live_only=True) is None
+    assert await flows.live_post(1) == Post("campaign:1", 2**62, None, None, "x", 2**61)
+    await flows.drop_live_post(1)
+    assert await flows.live_post(1) is None
