@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,9 @@ def register(sub: Any) -> None:
     q.add_argument("--copy", nargs="+", default=[], metavar="FILE",
                    help="untracked files copied into each worktree (e.g. .env)")
     q.set_defaults(handler=cmd_init)
+    q = wsub.add_parser("repair", help="clean what an interrupted init left; prune "
+                        "worktrees whose folder is gone")
+    q.set_defaults(handler=cmd_repair)
     q = wsub.add_parser("list", help="every workspace with its branch and state")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_list)
@@ -109,7 +113,13 @@ async def cmd_init(service: SwarmService, args: argparse.Namespace) -> None:
 
     request = InitRequest(args.repo, tuple(args.agents), args.base, args.setup,
                           tuple(args.copy))
-    record = await asyncio.to_thread(init, service.settings.home, service.agents, request)
+    stop = threading.Event()
+    try:
+        record = await asyncio.to_thread(init, service.settings.home, service.agents, request,
+                                         stop)
+    except asyncio.CancelledError:  # Ctrl+C: the thread removes what it made, then we exit
+        stop.set()
+        raise
     made = [record.workspaces[a] for a in _chosen(service, args.agents, record.workspaces)]
     for space in made:
         state = f"broken: {space.reason}" if space.reason else "ready"
@@ -123,6 +133,14 @@ def _chosen(service: SwarmService, names: list[str], made: dict[str, Any]) -> li
 
     ids = [resolve_agent(service.agents, n).id for n in names] if names else list(service.agents)
     return [a for a in dict.fromkeys(ids) if a in made]
+
+
+async def cmd_repair(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm workspaces repair``."""
+    from core.workspaces.repair import repair_all
+
+    done = await asyncio.to_thread(repair_all, service.settings.home)
+    print("\n".join(done) if done else "nothing to repair")
 
 
 async def cmd_list(service: SwarmService, args: argparse.Namespace) -> None:

@@ -271,6 +271,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             heartbeat_at REAL NOT NULL
         )""",
     ),
+    (  # a live post outside the notifier's channel (a campaign's, where it was asked for)
+        "ALTER TABLE posts ADD COLUMN channel_id INTEGER",
+    ),
     (  # the screen watch of a node's agents: when its node first captured the screen
         "ALTER TABLE agent_watch ADD COLUMN screen_seen_at REAL",
     ),

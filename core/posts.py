@@ -14,13 +14,15 @@ from core.store import set_cursor
 
 @dataclass(frozen=True)
 class Post:
-    """A live post: ``key`` is ``task:3`` or ``message:5``; ``shown`` what it shows now."""
+    """A live post: ``key`` is ``task:3``, ``message:5`` or ``campaign:2``; ``shown`` what
+    it shows now; ``channel_id`` where it is when not in the notifier's channel."""
 
     key: str
     message_id: int
     thread_id: int | None = None
     note: str | None = None
     shown: str | None = None
+    channel_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -34,18 +36,29 @@ class Progress:
 
 def get_post(conn: sqlite3.Connection, key: str) -> Post | None:
     """The post stored under ``key``, if any."""
-    row = conn.execute("SELECT key, message_id, thread_id, note, shown FROM posts WHERE key = ?",
-                       (key,)).fetchone()
-    return Post(row[0], int(row[1]), row[2], row[3], row[4]) if row else None
+    row = conn.execute("SELECT key, message_id, thread_id, note, shown, channel_id FROM posts "
+                       "WHERE key = ?", (key,)).fetchone()
+    return Post(row[0], int(row[1]), row[2], row[3], row[4], row[5]) if row else None
+
+
+def keep_post(conn: sqlite3.Connection, post: Post) -> None:
+    """Store ``post`` (replacing the one under its key)."""
+    conn.execute(
+        "INSERT INTO posts (key, message_id, thread_id, note, shown, channel_id) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+        "message_id = excluded.message_id, thread_id = excluded.thread_id, "
+        "note = excluded.note, shown = excluded.shown, channel_id = excluded.channel_id",
+        (post.key, post.message_id, post.thread_id, post.note, post.shown, post.channel_id))
+
+
+def drop_post(conn: sqlite3.Connection, key: str) -> None:
+    """Forget the post under ``key`` (its message is gone)."""
+    conn.execute("DELETE FROM posts WHERE key = ?", (key,))
 
 
 def save_post(conn: sqlite3.Connection, post: Post, consumer: str, cursor: int) -> None:
     """Store ``post`` and advance ``consumer``'s cursor (one transaction: the caller's)."""
-    conn.execute(
-        "INSERT INTO posts (key, message_id, thread_id, note, shown) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET message_id = excluded.message_id, "
-        "thread_id = excluded.thread_id, note = excluded.note, shown = excluded.shown",
-        (post.key, post.message_id, post.thread_id, post.note, post.shown))
+    keep_post(conn, post)
     set_cursor(conn, consumer, cursor)
 
 

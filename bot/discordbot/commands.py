@@ -216,7 +216,9 @@ def _task_queries(bot: SwarmBot, group: app_commands.Group) -> None:
     async def show(interaction: discord.Interaction, id: str) -> None:
         task = await bot.service.get_task(id)
         history = await bot.service.events(task=task.id, limit=20)
-        await interaction.response.send_message(embed=embeds.task_embed(task, history))
+        commits = await bot.service.workspaces.commit_events(task.id)
+        await interaction.response.send_message(embed=embeds.task_embed(task, history,
+                                                                        commits))
 
     show.autocomplete("id")(_task_choices(bot, None))
 

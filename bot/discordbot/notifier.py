@@ -1,7 +1,9 @@
 """Posts swarm events to the configured channel, resuming where it stopped.
 
 Each task has one live message, edited in place as its state changes, with a thread for its
-notes; each message to agents has one line updated to "delivered N/M". The message and
+notes; each message to agents has one line updated to "delivered N/M"; a campaign shown with
+``/campaign show`` has its message edited as its tasks change, and a gate that starts waiting
+gets one post with its buttons (:mod:`bot.discordbot.campaign_posts`). The message and
 thread ids live in the ``posts`` table, saved with the cursor (last handled event id) in one
 transaction after every post or edit, so a crash or a lost connection repeats at most the
 post in flight and never drops one.
@@ -14,6 +16,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from bot.discordbot.campaign_posts import CampaignPosts
 from bot.discordbot.cards import (
     CARD_KINDS,
     FAILURE_KINDS,
@@ -65,6 +68,7 @@ class Notifier:
         self._wake = asyncio.Event()
         self._stopping = False
         self._lines: list[Event] = []
+        self.campaigns = CampaignPosts(bot)
         service.on_change(self._wake.set)
 
     def stop(self) -> None:
@@ -124,6 +128,8 @@ class Notifier:
                 self._lines.append(event)
             elif not self._lines:
                 cursor = event.id  # nothing to show: skipped past
+            await self.campaigns.note(event)
+        await self.campaigns.refresh()  # rendered from the current state: no cursor needed
         if self._lines:
             cursor = self._lines[-1].id
             await self._flush(channel)
@@ -149,6 +155,11 @@ class Notifier:
             if self.level is not NotifyLevel.quiet or event.kind in FAILURE_KINDS:
                 await self._flush(channel)
                 await self._alert(event)
+            return True
+        if event.kind == "gate.waiting" and event.task_id is not None:
+            await self._flush(channel)  # a person must act: posted at every level
+            await self.campaigns.gate_waiting(channel, event)
+            await self.service.set_cursor(CONSUMER, event.id)
             return True
         if event.kind in LONG_KINDS:
             if self.level is not NotifyLevel.quiet:

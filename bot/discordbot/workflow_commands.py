@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.app_commands import Choice
 
 from bot.discordbot.access import Access
+from bot.discordbot.campaign_posts import CampaignPosts, campaign_message
 from bot.discordbot.commands import actor
 from bot.discordbot.render import code_block_chunks
 from core.errors import InvalidInput, SwarmError
@@ -20,7 +21,6 @@ from core.text import one_line, shorten
 from core.workflows import Workflow, WorkflowService
 from core.workflows.expand import as_text
 from core.workflows.model import Var
-from core.workflows.view import campaign_text
 
 if TYPE_CHECKING:
     from bot.discordbot.client import SwarmBot
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAX_GATE_BUTTONS = 10  # two buttons each: within Discord's 25 components
 MODAL_FIELDS = 5  # Discord's limit of text inputs in a modal
+MORE_LABEL = "other variables (NAME=VALUE lines)"
 
 
 class GateButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
@@ -95,7 +96,9 @@ def parse_var_text(text: str) -> dict[str, str]:
 
 
 class VariablesModal(discord.ui.Modal):
-    """One text input per variable of a workflow (up to five), then the run."""
+    """One text input per variable, then the run. A workflow with more variables than a
+    modal holds gets four inputs and a fifth, multi-line one with ``NAME=VALUE`` lines for
+    the others (defaults filled in), parsed like the ``variables`` option."""
 
     def __init__(self, flows: WorkflowService, flow: Workflow, dry_run: bool) -> None:
         super().__init__(title=shorten(f"Run {flow.name}", 45), timeout=600)
@@ -103,20 +106,56 @@ class VariablesModal(discord.ui.Modal):
         self.flow = flow
         self.dry_run = dry_run
         self.fields: dict[str, discord.ui.TextInput[VariablesModal]] = {}
-        for var in list(flow.vars.values())[:MODAL_FIELDS]:
+        variables = list(flow.vars.values())
+        own = variables if len(variables) <= MODAL_FIELDS else variables[:MODAL_FIELDS - 1]
+        for var in own:
             field: discord.ui.TextInput[VariablesModal] = discord.ui.TextInput(
                 label=shorten(var.name, 45), required=var.required, max_length=4000,
                 default=_default_text(var), placeholder=shorten(_hint(var), 100))
             self.add_item(field)
             self.fields[var.name] = field
+        self.others = variables[len(own):]
+        self.more: discord.ui.TextInput[VariablesModal] | None = None
+        if self.others:
+            self.more = discord.ui.TextInput(
+                label=MORE_LABEL, style=discord.TextStyle.paragraph, required=False,
+                max_length=4000, default=_more_text(self.others),
+                placeholder=shorten(f"one NAME=VALUE per line: {_names(self.others)}", 100))
+            self.add_item(self.more)
+
+    def given(self) -> dict[str, str]:
+        """The values typed (empty ones left out); InvalidInput for a line of the last
+        input that is not ``NAME=VALUE`` or names a variable not listed there."""
+        given = {name: f.value for name, f in self.fields.items() if f.value.strip()}
+        if self.more is None:
+            return given
+        allowed = {var.name for var in self.others}
+        for name, value in parse_var_text(self.more.value).items():
+            if name not in allowed:
+                where = "has its own field" if name in self.fields else "is not a variable"
+                raise InvalidInput(f"{MORE_LABEL}: {name!r} {where} (listed there: "
+                                   f"{_names(self.others)})")
+            if value:
+                given[name] = value
+        return given
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         """Run (or preview) the workflow with the values typed; errors answer ephemerally."""
-        given = {name: f.value for name, f in self.fields.items() if f.value.strip()}
         try:
-            await _run_or_preview(interaction, self.flows, self.flow, given, self.dry_run)
+            await _run_or_preview(interaction, self.flows, self.flow, self.given(),
+                                  self.dry_run)
         except SwarmError as exc:
             await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
+
+
+def _more_text(variables: list[Var]) -> str:
+    lines = [f"{var.name}={as_text(var.default) if var.default is not None else ''}"
+             for var in variables]
+    return shorten("\n".join(lines), 4000)
+
+
+def _names(variables: list[Var]) -> str:
+    return ", ".join(var.name + ("*" if var.required else "") for var in variables)
 
 
 def _default_text(var: Var) -> str | None:
@@ -165,7 +204,7 @@ def _workflow_group(bot: SwarmBot) -> app_commands.Group:
     async def run(interaction: discord.Interaction, name: str, variables: str = "",
                   dry_run: bool = False) -> None:
         flow = flows.find(name)
-        if not variables.strip() and flow.vars and len(flow.vars) <= MODAL_FIELDS:
+        if not variables.strip() and flow.vars:
             await interaction.response.send_modal(VariablesModal(flows, flow, dry_run))
             return
         await _run_or_preview(interaction, flows, flow, parse_var_text(variables), dry_run)
@@ -181,11 +220,16 @@ def _workflow_group(bot: SwarmBot) -> app_commands.Group:
 def _campaign_group(bot: SwarmBot) -> app_commands.Group:
     group = app_commands.Group(name="campaign", description="Groups of tasks followed to the end")
 
-    @group.command(name="show", description="Progress of a campaign; gates to approve")
+    @group.command(name="show", description="Progress of a campaign, kept up to date; gates "
+                   "to approve")
     async def show(interaction: discord.Interaction, id: str) -> None:
         campaign = await WorkflowService(bot.service).campaign(id)
-        view = gate_buttons([t.id for t in campaign.gates_waiting])
-        await _send(interaction, campaign_text(campaign, time.time()), view)
+        embed, view, shown = campaign_message(campaign, time.time())
+        kwargs: dict[str, Any] = {"view": view} if view is not None else {}
+        await interaction.response.send_message(embed=embed, **kwargs)
+        if campaign.state() == "open":  # the notifier edits it from now on
+            message = await interaction.original_response()
+            await CampaignPosts(bot).follow(campaign, message, shown)
 
     return group
 

@@ -22,6 +22,7 @@ from core.models import (
     task_ref,
 )
 from core.task_rules import AWAITING_APPROVAL
+from core.workflows.pace import Pace, recent_pace
 
 
 def campaign_ref(campaign_id: int) -> str:
@@ -48,6 +49,7 @@ class Campaign:
     cancelled_at: float | None
     tasks: list[Task] = field(default_factory=list)
     kinds: dict[int, str] = field(default_factory=dict)
+    pace: Pace | None = None  # the agents' recent pace, when read with it
 
     @property
     def ref(self) -> str:
@@ -82,22 +84,37 @@ class Campaign:
         return max(0.0, end - self.created_at)
 
     def remaining_s(self, now: float) -> float | None:
-        """Seconds to the end at the pace so far (tasks finished per second since the
-        start), or None before the first finish and once nothing is left."""
+        """Seconds to the end (see :meth:`estimate`), or None."""
+        return self.estimate(now)[0]
+
+    def estimate(self, now: float) -> tuple[float | None, str]:
+        """Seconds to the end and what the figure stands on: the agents' recent pace (the
+        median task of the campaign's agents, shared among them) when they finished enough
+        tasks lately; else the campaign's pace so far (tasks finished per second since it
+        started); None before the first finish, with only gates left, or once nothing is."""
         finished = self.count(*FINISHED)
         left = len(self.tasks) - finished
+        if self.state() != "open" or not left:
+            return None, ""
+        work_left = sum(t.status not in FINISHED and self.kinds.get(t.id) != "gate"
+                        for t in self.tasks)
+        if not work_left:
+            return None, "only gates left: a person decides"
+        if self.pace is not None and self.pace.usable:
+            return self.pace.remaining_s(work_left), self.pace.basis()
         elapsed = self.elapsed(now)
-        if self.state() != "open" or not finished or not left or elapsed <= 0:
-            return None
-        return left * elapsed / finished
+        if not finished or elapsed <= 0:
+            return None, "no estimate before the first task is finished"
+        return left * elapsed / finished, "at the campaign's own pace so far"
 
     def to_json(self, now: float) -> dict[str, Any]:
         """Totals, counts per status, gates waiting, time so far, every task."""
         counts = {s.value: self.count(s) for s in TaskStatus}
+        remaining, basis = self.estimate(now)
         return {"id": self.ref, "title": self.title, "state": self.state(),
                 "workflow": self.workflow, "vars": self.vars, "created_by": self.created_by,
                 "created_at": self.created_at, "elapsed_s": round(self.elapsed(now), 3),
-                "remaining_s": _rounded(self.remaining_s(now)),
+                "remaining_s": _rounded(remaining), "estimate_basis": basis or None,
                 "done": counts["done"] + counts["skipped"], "total": len(self.tasks),
                 "failed": counts["failed"], "blocked": self._blocked_count(),
                 "gates_waiting": [t.ref for t in self.gates_waiting], "counts": counts,
@@ -197,6 +214,25 @@ def get(conn: sqlite3.Connection, campaign_id: int) -> Campaign:
     found.tasks = [store.row_to_task(r, deps[r["id"]]) for r in rows]
     found.kinds = {r["id"]: r["kind"] for r in rows}
     return found
+
+
+def get_with_pace(conn: sqlite3.Connection, campaign_id: int, now: float) -> Campaign:
+    """A campaign with the recent pace of its agents (of the swarm's when none of its tasks
+    went to an agent yet)."""
+    found = get(conn, campaign_id)
+    found.pace = recent_pace(conn, {t.agent for t in found.tasks if t.agent}, now)
+    return found
+
+
+def campaign_of_task(conn: sqlite3.Connection, task_id: int,
+                     live_only: bool = False) -> int | None:
+    """The campaign a task belongs to (``live_only``: only when it has a live post)."""
+    if live_only:
+        row = conn.execute("SELECT t.campaign_id FROM tasks t JOIN posts p ON p.key = "
+                           "'campaign:' || t.campaign_id WHERE t.id = ?", (task_id,)).fetchone()
+    else:
+        row = conn.execute("SELECT campaign_id FROM tasks WHERE id = ?", (task_id,)).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
 
 
 def list_all(conn: sqlite3.Connection, limit: int = 50) -> list[Campaign]:

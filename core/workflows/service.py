@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core import tasks
+from core import posts, tasks
 from core.context import Ctx
 from core.models import TaskSpec, parse_task_ref
 from core.text import shorten
@@ -97,12 +97,35 @@ class WorkflowService:
         return await self.service.write(actor, campaigns.cancel, parse_campaign_ref(ref))
 
     async def campaign(self, ref: str | int) -> Campaign:
-        """One campaign with its tasks."""
-        return await self.service.db.read(campaigns.get, parse_campaign_ref(ref))
+        """One campaign with its tasks and its agents' recent pace."""
+        return await self.service.db.read(campaigns.get_with_pace, parse_campaign_ref(ref),
+                                          self.service.clock.now())
 
     async def campaigns(self, limit: int = 50) -> list[Campaign]:
         """Campaigns, newest first."""
         return await self.service.db.read(campaigns.list_all, limit)
+
+
+    async def campaign_of_task(self, task_id: int, live_only: bool = False) -> int | None:
+        """The campaign of a task (``live_only``: only one with a live post)."""
+        return await self.service.db.read(campaigns.campaign_of_task, task_id, live_only)
+
+    async def live_post(self, campaign_id: int) -> posts.Post | None:
+        """The campaign's live message, if someone asked for one."""
+        return await self.service.db.read(posts.get_post, live_key(campaign_id))
+
+    async def keep_live_post(self, post: posts.Post) -> None:
+        """Store (or move) a campaign's live message."""
+        await self.service.db.write(posts.keep_post, post)
+
+    async def drop_live_post(self, campaign_id: int) -> None:
+        """Forget a campaign's live message (it was deleted)."""
+        await self.service.db.write(posts.drop_post, live_key(campaign_id))
+
+
+def live_key(campaign_id: int) -> str:
+    """The ``posts`` key of a campaign's live message."""
+    return f"campaign:{campaign_id}"
 
 
 class _RolledBack(Exception):

@@ -8,6 +8,7 @@ from typing import Any
 from core.text import one_line
 from core.workflows.campaigns import Campaign
 from core.workflows.model import Workflow
+from core.workflows.pace import duration_text as _duration
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -56,11 +57,7 @@ def campaign_text(campaign: Campaign, now: float) -> str:
 def _so_far(summary: dict[str, Any]) -> str:
     if summary["state"] != "open":
         return ""
-    left = summary["remaining_s"]
-    return " so far" + (f", about {_duration(left)} left at this pace" if left else "")
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+    left, basis = summary["remaining_s"], summary["estimate_basis"]
+    if left is None:
+        return " so far" + (f" ({basis})" if basis else "")
+    return f" so far, about {_duration(left)} left ({basis})"

@@ -4,8 +4,8 @@ call these from a worker thread."""
 from __future__ import annotations
 
 import logging
-import shutil
-import subprocess
+import os
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -13,21 +13,18 @@ from pathlib import Path
 
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import Agent
-from core.workspaces import manifest
+from core.workspaces import build, manifest, repair
 from core.workspaces.git import (
-    GitFailed,
     branch_exists,
     changed_files,
     current_branch,
-    git,
     toplevel,
 )
-from core.workspaces.manifest import BROKEN, RepoWorkspaces, Workspace
+from core.workspaces.manifest import MAKING, READY, RepoWorkspaces, Workspace
 
 log = logging.getLogger(__name__)
 BRANCH_PREFIX = "swarm/"
 SETUP_TIMEOUT_S = 1800.0
-SETUP_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -47,35 +44,57 @@ def branch_of(agent: str) -> str:
     return f"{BRANCH_PREFIX}{agent}"
 
 
-def init(home: Path, agents: Mapping[str, Agent], request: InitRequest) -> RepoWorkspaces:
+def init(home: Path, agents: Mapping[str, Agent], request: InitRequest,
+         stop: threading.Event | None = None) -> RepoWorkspaces:
     """Check everything first (nothing is made when a check fails), then add one worktree per
     agent, copy the files and run the setup command in each (a failure marks that workspace
-    broken; the others go on)."""
+    broken; the others go on). What an interrupted init left is cleaned first; ``stop`` set
+    (Ctrl+C) ends this one early, removing what it made (:class:`build.InitInterrupted`)."""
     repo = toplevel(request.repo)
     base = _check_base(repo, request.base)
     chosen = _check_agents(home, agents, request.agents)
     copies = _check_copies(repo, request.copy)
     record = _repo_record(home, repo, base)
-    for agent in chosen:
-        _check_free(repo, record, agent)
+    if not repair.leftovers(record):  # refuse before writing anything
+        for agent in chosen:
+            _check_free(repo, record, agent)
+    with repair.locked(record):
+        record = _repo_record(home, repo, base)  # again, under the lock
+        repair.discard_leftovers(record)
+        for agent in chosen:
+            _check_free(repo, record, agent)
+        return _make(repo, record, chosen, copies, request, stop)
+
+
+def _make(repo: Path, record: RepoWorkspaces, chosen: Sequence[str], copies: Sequence[Path],
+          request: InitRequest, stop: threading.Event | None) -> RepoWorkspaces:
     now = time.time()
     logs = Path(record.folder) / ".logs"
     logs.mkdir(parents=True, exist_ok=True)
-    made = [_add_worktree(repo, record, agent, base, now) for agent in chosen]
-    for space in made:
-        if space.status != BROKEN:
-            _copy_files(repo, space, copies)
-    if request.setup:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=SETUP_WORKERS) as pool:
-            list(pool.map(lambda s: _run_setup(s, request.setup or "", logs,
-                                               request.setup_timeout_s),
-                          [s for s in made if s.status != BROKEN]))
-    for space in made:
-        record.workspaces[space.agent] = space
+    spaces = [Workspace(agent, str(Path(record.folder) / agent), branch_of(agent), MAKING,
+                        f"being made by swarm workspaces init (pid {os.getpid()}); if that "
+                        "stopped: swarm workspaces repair", created_at=now) for agent in chosen]
+    record.workspaces.update((s.agent, s) for s in spaces)
+    manifest.save(record)  # the journal: written before git is touched
+    try:
+        build.make_all(repo, spaces, record.base, copies, request.setup, logs,
+                       request.setup_timeout_s, stop)
+    except BaseException:
+        _undo(record, spaces)
+        raise
+    for space in spaces:
+        if space.status == MAKING:
+            space.status, space.reason = READY, None
     manifest.save(record)
     return record
+
+
+def _undo(record: RepoWorkspaces, spaces: Sequence[Workspace]) -> None:
+    try:
+        repair.discard(record, [s.agent for s in spaces])
+    except Exception as exc:  # the journal stays: the next init or repair cleans up
+        log.warning("what the interrupted init made is not removed (%s): run swarm "
+                    "workspaces repair", exc)
 
 
 def _check_base(repo: Path, base: str | None) -> str:
@@ -129,7 +148,7 @@ def _repo_record(home: Path, repo: Path, base: str) -> RepoWorkspaces:
     for number in range(1, 1000):
         folder = manifest.root(home) / (name if number == 1 else f"{name}-{number}")
         record = manifest.load(folder)
-        if record is None and not folder.exists():
+        if record is None and (not folder.exists() or _only_logs(folder)):
             return RepoWorkspaces(str(repo), base, str(folder))
         if record is not None and Path(record.repo) == repo:
             if record.base != base:
@@ -137,6 +156,11 @@ def _repo_record(home: Path, repo: Path, base: str) -> RepoWorkspaces:
                                    f"not {base!r}")
             return record
     raise InvalidState(f"too many repositories named {name} under {manifest.root(home)}")
+
+
+def _only_logs(folder: Path) -> bool:
+    """True for a folder an init made and left before its manifest was written."""
+    return folder.is_dir() and all(p.name == ".logs" for p in folder.iterdir())
 
 
 def _check_free(repo: Path, record: RepoWorkspaces, agent: str) -> None:
@@ -148,41 +172,3 @@ def _check_free(repo: Path, record: RepoWorkspaces, agent: str) -> None:
                            "or pick other agents")
     if (Path(record.folder) / agent).exists():
         raise InvalidState(f"{Path(record.folder) / agent} already exists")
-
-
-def _add_worktree(repo: Path, record: RepoWorkspaces, agent: str, base: str,
-                  now: float) -> Workspace:
-    path = Path(record.folder) / agent
-    space = Workspace(agent, str(path), branch_of(agent), created_at=now)
-    try:
-        git(repo, "worktree", "add", "--quiet", "-b", space.branch, str(path), base)
-    except GitFailed as exc:
-        space.status, space.reason = BROKEN, f"git worktree add failed: {exc.output.strip()}"
-        log.warning("workspace of %s not made: %s", agent, space.reason)
-    return space
-
-
-def _copy_files(repo: Path, space: Workspace, copies: Sequence[Path]) -> None:
-    for relative in copies:
-        target = Path(space.path) / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(repo / relative, target)
-
-
-def _run_setup(space: Workspace, command: str, logs: Path, timeout: float) -> None:
-    """Run the setup command in the worktree, its output in the log; mark failures."""
-    log_path = logs / f"{space.agent}.setup.log"
-    space.log = str(log_path)
-    with log_path.open("w", encoding="utf-8") as out:
-        out.write(f"$ {command}\n")
-        out.flush()
-        try:
-            proc = subprocess.run(command, shell=True, cwd=space.path, stdout=out,
-                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                  timeout=timeout)
-        except subprocess.TimeoutExpired:
-            space.status, space.reason = BROKEN, f"setup ran over {timeout:g} s"
-            return
-    if proc.returncode != 0:
-        space.status = BROKEN
-        space.reason = f"setup exited with status {proc.returncode} (log: {log_path})"

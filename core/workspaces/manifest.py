@@ -18,6 +18,7 @@ from core.errors import StorageError
 MANIFEST = ".swarm-workspaces.json"
 READY = "ready"
 BROKEN = "broken"
+MAKING = "making"  # written before init touches git: found after a crash, then cleaned
 
 
 @dataclass
@@ -27,7 +28,7 @@ class Workspace:
     agent: str
     path: str
     branch: str
-    status: str = READY  # ready | broken
+    status: str = READY  # ready | broken | making
     reason: str | None = None  # why it is broken
     log: str | None = None  # the setup command's output
     created_at: float = 0.0

@@ -9,7 +9,7 @@ from typing import Any
 
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import Agent
-from core.workspaces import manifest
+from core.workspaces import manifest, repair
 from core.workspaces.git import (
     GitFailed,
     ahead_behind,
@@ -127,13 +127,18 @@ def sync(place: Located, *, merge: bool = False) -> str:
 
 def remove(home: Path, place: Located, *, delete_branch: bool = False) -> str:
     """Remove swarm's worktree (git refuses one with changes); optionally its branch, when
-    it is merged into the base."""
+    it is merged into the base. A workspace an interrupted init left half-made is removed
+    with its folder and fresh branch."""
     if place.repo is None or place.base is None or place.branch is None:
         raise InvalidInput(f"{place.agent}'s workspace {place.path} comes from the agents "
                            "file: remove it there")
     record = manifest.load(manifest.root(home) / place.repo)
     if record is None:
         raise NotFound(f"no workspaces of {place.repo}")
+    if place.status == manifest.MAKING:  # left by an interrupted init (or being made)
+        with repair.locked(record):
+            fresh = manifest.load(Path(record.folder)) or record
+            return repair.discard(fresh, [place.agent])[0]
     repo = Path(record.repo)
     if delete_branch and not ok(repo, "merge-base", "--is-ancestor", place.branch, place.base):
         raise InvalidState(f"{place.branch} has commits not in {place.base}: merge them first "

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import InvalidInput, InvalidState, NotFound, SwarmError
-from core.models import task_ref
+from core.event_query import EventFilter
+from core.models import Event, task_ref
 from core.workspaces import handoff, manifest, work
 from core.workspaces.git import (
     GitFailed,
@@ -100,6 +101,11 @@ class WorkspaceTracker:
     async def turns(self, task_id: int) -> list[TaskWork]:
         """Every agent's turn on the task, oldest first."""
         return await self.service.db.read(work.turns, task_id)
+
+    async def commit_events(self, task_id: int, limit: int = 3) -> list[Event]:
+        """The task's last ``task.commits`` events (one per turn done), oldest first."""
+        found = EventFilter(kinds=("task.commits",), task_id=task_id)
+        return await self.service.find_events(found, limit=limit, newest=True)
 
     async def after_done(self, task_id: int, actor: str) -> None:
         """Put the commits made on the holder's branch since its turn began in the history."""

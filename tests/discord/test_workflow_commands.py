@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.discordbot.access import Access
-from bot.discordbot.workflow_commands import GateButton
+from bot.discordbot.workflow_commands import MORE_LABEL, GateButton
 from core.models import TaskStatus
 from core.workflows import Workflow, WorkflowService
 from tests.discord.conftest import World, slash
@@ -36,8 +36,10 @@ async def test_gate_buttons_are_for_admins(world: World) -> None:
     await world.server.wait_for_commands("campaign")
     handle = await world.server.invoke_slash(world.user, "campaign show", {"id": "C-1"})
     shown = await handle.wait_callback()
-    assert f"T-{gate} waiting for approval" in shown.data["content"]
-    message = await world.server.wait_for_message(lambda m: "waiting for approval" in m.content)
+    (embed,) = shown.data["embeds"]
+    assert {"name": "gates waiting", "value": f"T-{gate}", "inline": True} in embed["fields"]
+    message = await world.server.wait_for_message(
+        lambda m: bool(m.embeds) and m.embeds[0]["title"].startswith("C-1"))
     refused = await (await world.server.click_button(
         world.user, message, f"swarm:gate:approve:{gate}")).wait_callback()
     assert "admins only" in refused.data["content"]
@@ -73,3 +75,56 @@ async def test_workflow_run_asks_for_the_variables_in_a_form(world: World) -> No
     titles = {t.title: t.status for t in await world.service.list_tasks()}
     assert titles["Review web for 2.0"] is TaskStatus.blocked
     assert titles["Tag 2.0"] is TaskStatus.skipped
+
+
+BIG_FLOW = """
+name = "big"
+[vars.a]
+required = true
+[vars.b]
+[vars.c]
+[vars.d]
+[vars.e]
+required = true
+[vars.f]
+type = "int"
+default = 3
+[vars.g]
+type = "list"
+default = ["x", "y"]
+[[steps]]
+id = "s"
+title = "${a} ${e} ${f} ${g}"
+"""
+
+
+async def test_a_workflow_with_more_variables_than_a_form_holds(world: World) -> None:
+    (world.service.settings.home / "workflows").mkdir()
+    (world.service.settings.home / "workflows" / "big.toml").write_text(BIG_FLOW)
+    await world.server.wait_for_commands("workflow")
+    opened = await world.server.invoke_slash(world.user, "workflow run", {"name": "big"})
+    form = await opened.wait_callback()
+    fields = [row["components"][0] for row in form.data["components"]]
+    assert [f["label"] for f in fields] == ["a", "b", "c", "d", MORE_LABEL]
+    assert fields[4]["style"] == 2 and fields[4]["value"] == "e=\nf=3\ng=x, y"
+    for text, error in (
+        ("e=1\nf=three", 'variable "f" must be a whole number'),
+        ("e=1\nb=2", f"{MORE_LABEL}: 'b' has its own field (listed there: e*, f, g)"),
+        ("e=1\nzz=2", "'zz' is not a variable"),
+        ("e 1", "'e 1' is not NAME=VALUE"),
+        ("e=\nf=3", 'variable "e" is required'),
+    ):
+        opened = await world.server.invoke_slash(world.user, "workflow run", {"name": "big"})
+        await opened.wait_callback()  # a form is answered once
+        bad = await (await world.server.submit_modal(world.user, opened, {
+            "a": "A", MORE_LABEL: text})).wait_callback()
+        assert bad.data["flags"] & 64 and error in bad.data["content"], bad.data
+        assert "\n" not in bad.data["content"]
+        assert await world.service.list_tasks() == []
+    again = await world.server.invoke_slash(world.user, "workflow run", {"name": "big"})
+    await again.wait_callback()
+    done = await (await world.server.submit_modal(world.user, again, {
+        "a": "A", MORE_LABEL: "e=E\nf=7\ng=p,q"})).wait_callback()
+    assert "C-1 started: 1 tasks" in done.data["content"]
+    (task,) = await world.service.list_tasks()
+    assert task.title == "A E 7 p, q"

@@ -37,8 +37,16 @@ async def test_diff_merge_and_reset(world: World, tmp_path: Path) -> None:
     tree = service.settings.home / "workspaces" / "project" / "Agent-1"
     task = await service.create_task(TaskSpec("feature", agent="Agent-1"), "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    head = commit_file(tree, "feature.py", "FEATURE = 1\n", "feature")
+    first = commit_file(tree, "feature.py", "FEATURE = 1\n", "feature")
+    head = commit_file(tree, "tests.py", "assert True\n", "tests for the feature")
     await service.complete_task(task.id, "Agent-1")
+    shown = await slash(world, world.user, "task show", {"id": "T-1"})
+    fields = {f["name"]: f["value"] for f in shown.data["embeds"][0]["fields"]}
+    assert fields["commits by Agent-1 on swarm/Agent-1"] == (
+        f"`{first[:10]}` feature\n`{head[:10]}` tests for the feature")
+    stat = fields["diff stat"]
+    assert stat.startswith("```\n") and " feature.py | 1 +" in stat and " tests.py   | 1 +" in stat
+    assert stat.endswith("2 files changed, 2 insertions(+)\n```")
     handle = await world.server.invoke_slash(world.user, "task diff", {"id": "T-1"})
     await handle.wait_callback()
     message = await handle.wait_original()
@@ -68,3 +76,22 @@ async def test_merge_of_a_task_without_a_workspace(world: World) -> None:
     await world.service.create_task(TaskSpec("elsewhere", agent="Agent-4"), "cli")
     reply = await slash(world, world.admin, "task merge", {"id": "T-1"})
     assert "T-1 was not worked on in a workspace: nothing to merge" in reply.data["content"]
+
+
+def test_task_embed_keeps_the_last_commits_and_the_stat_totals_within_limits() -> None:
+    from bot.discordbot.embeds import task_embed
+    from core.models import Event, Priority, Task, TaskStatus
+
+    commits = [{"sha": f"{n:02d}" + "a" * 38, "subject": f"step {n}"} for n in range(15)]
+    stat = "\n".join(f" file{n}.py | 3 ++-" for n in range(200)) + \
+        "\n 200 files changed, 400 insertions(+), 200 deletions(-)"
+    event = Event(1, 0.0, "task.commits", "", task_id=1, agent="Agent-2",
+                  data={"branch": "swarm/Agent-2", "commits": commits, "stat": stat})
+    embed = task_embed(Task(1, "t", "", Priority.normal, TaskStatus.done), (), [event])
+    fields = {f.name: f.value or "" for f in embed.fields}
+    listed = fields["commits by Agent-2 on swarm/Agent-2"].splitlines()
+    assert listed[0] == "… 5 earlier" and listed[-1] == "`14aaaaaaaa` step 14"
+    assert len(listed) == 11
+    assert len(fields["diff stat"]) <= 1024
+    assert fields["diff stat"].endswith("200 files changed, 400 insertions(+), "
+                                        "200 deletions(-)\n```")

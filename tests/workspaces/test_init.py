@@ -135,3 +135,15 @@ def test_agents_file_refuses_a_bad_workspace(tmp_path: Path, value: str) -> None
     config.write_text(f'[[agent]]\nid = "Agent-1"\nrole = "dev"\nworkspace = {value}\n')
     with pytest.raises(ConfigError, match="agent Agent-1: workspace must be"):
         load_agents(config)
+
+
+def test_a_post_checkout_hook_runs_in_each_new_worktree(repo: Path, tmp_path: Path) -> None:
+    hook = repo / ".git" / "hooks" / "post-checkout"
+    hook.write_text('#!/bin/sh\necho "$1 $3" > hooked.txt\n'
+                    'test "$(basename "$PWD")" != Agent-2\n', encoding="utf-8")
+    hook.chmod(0o755)
+    record = init(tmp_path / "home", AGENTS, InitRequest(repo, agents=("Agent-1", "Agent-2")))
+    ready, failed = record.workspaces["Agent-1"], record.workspaces["Agent-2"]
+    assert ready.status == "ready"
+    assert (Path(ready.path) / "hooked.txt").read_text() == f"{'0' * 40} 1\n"
+    assert failed.status == "broken" and failed.reason == "post-checkout hook exited with status 1"

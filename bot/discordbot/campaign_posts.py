@@ -1,0 +1,116 @@
+"""A campaign's live message and its gates' posts.
+
+``/campaign show`` answers with the campaign's embed and makes that message the campaign's
+live message (``posts`` key ``campaign:N``, with its channel, so a restart keeps editing the
+same message). The notifier tells :class:`CampaignPosts` about every event; after each batch
+the live messages of the campaigns touched are rendered from the campaign as it is then and
+edited only when what they show changed. A gate that starts waiting gets one post with its
+Approve / Reject buttons.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.discordbot.embeds import campaign_embed
+from core.errors import NotFound
+from core.models import Event, TaskStatus
+from core.posts import Post
+from core.task_rules import AWAITING_APPROVAL
+from core.text import one_line, shorten
+from core.workflows import WorkflowService
+from core.workflows.campaigns import Campaign, campaign_ref, parse_campaign_ref
+from core.workflows.service import live_key
+
+if TYPE_CHECKING:
+    from bot.discordbot.client import SwarmBot
+
+log = logging.getLogger(__name__)
+
+
+def campaign_message(campaign: Campaign, now: float) -> tuple[discord.Embed,
+                                                               discord.ui.View | None, str]:
+    """The embed, the gates' buttons and the key of what they show."""
+    from bot.discordbot.workflow_commands import gate_buttons
+
+    embed = campaign_embed(campaign, now)
+    view = gate_buttons([t.id for t in campaign.gates_waiting])
+    ids = [getattr(item, "custom_id", "") for item in view.children] if view else []
+    shown = json.dumps(embed.to_dict(), sort_keys=True) + "|" + ",".join(ids)
+    return embed, view, shown
+
+
+class CampaignPosts:
+    """Keeps each campaign's live message up to date; posts the gates that wait."""
+
+    def __init__(self, bot: SwarmBot) -> None:
+        self.bot = bot
+        self.flows = WorkflowService(bot.service)
+        self.touched: set[int] = set()
+
+    async def follow(self, campaign: Campaign, message: Any, shown: str) -> None:
+        """Make ``message`` (just posted) the campaign's live message; catch up at once with
+        what changed while it was being posted."""
+        await self.flows.keep_live_post(Post(live_key(campaign.id), message.id, shown=shown,
+                                             channel_id=message.channel.id))
+        await self._refresh(campaign.id)
+
+    async def note(self, event: Event) -> None:
+        """Remember the campaign ``event`` changes, when it has a live message."""
+        ref = (event.data or {}).get("campaign")
+        campaign_id: int | None = None
+        if isinstance(ref, str) and event.kind.startswith("campaign."):
+            try:
+                campaign_id = parse_campaign_ref(ref)
+            except NotFound:
+                return
+        elif event.task_id is not None:
+            campaign_id = await self.flows.campaign_of_task(event.task_id, live_only=True)
+        if campaign_id is not None:
+            self.touched.add(campaign_id)
+
+    async def refresh(self) -> None:
+        """Edit the live messages of the campaigns touched since the last refresh."""
+        for campaign_id in sorted(self.touched):
+            await self._refresh(campaign_id)
+            self.touched.discard(campaign_id)
+
+    async def _refresh(self, campaign_id: int) -> None:
+        post = await self.flows.live_post(campaign_id)
+        if post is None or post.channel_id is None:
+            return
+        campaign = await self.flows.campaign(campaign_id)
+        embed, view, shown = campaign_message(campaign, time.time())
+        if shown == post.shown:
+            return
+        channel = self.bot.get_partial_messageable(post.channel_id)
+        try:
+            await channel.get_partial_message(post.message_id).edit(embed=embed, view=view)
+        except discord.NotFound:
+            log.info("the live message of %s is gone: no longer edited", campaign.ref)
+            await self.flows.drop_live_post(campaign_id)
+            return
+        await self.flows.keep_live_post(replace(post, shown=shown))
+
+    async def gate_waiting(self, channel: Any, event: Event) -> None:
+        """One post for a gate that waits for a person, with Approve / Reject; nothing when
+        it was decided before the event got here (a replay)."""
+        from bot.discordbot.workflow_commands import gate_buttons
+
+        assert event.task_id is not None
+        try:
+            task = await self.bot.service.get_task(event.task_id)
+        except NotFound:
+            return
+        if task.status is not TaskStatus.blocked or task.reason != AWAITING_APPROVAL:
+            return
+        campaign_id = await self.flows.campaign_of_task(task.id)
+        where = f" ({campaign_ref(campaign_id)})" if campaign_id is not None else ""
+        text = shorten(one_line(f"✋ {task.ref} waits for approval{where}: {task.title}"), 1900)
+        await channel.send(text, view=gate_buttons([task.id]))
