@@ -135,7 +135,6 @@ class PgConnection:
         self.total_changes = 0
         self.row_factory: object = None  # set by sqlite3-minded code; rows are PgRow anyway
         self.own_bumps = 0  # how many times this connection advanced swarm_clock
-        self.notify_changes = True  # NOTIFY swarm_changes at each commit that changed rows
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> PgCursor:
         """Run one statement (SQLite dialect) and return its cursor."""
@@ -267,8 +266,8 @@ def run_in_transaction(conn: PgConnection, fn: Callable[..., T], *args: Any) -> 
         raise
     with _errors():
         if conn.total_changes != before:
-            notify = f"NOTIFY {CHANGES_CHANNEL}; " if conn.notify_changes else ""
-            conn.raw.execute(f"UPDATE swarm_clock SET version = version + 1; {notify}COMMIT")
+            conn.raw.execute("UPDATE swarm_clock SET version = version + 1; "
+                             f"NOTIFY {CHANGES_CHANNEL}; COMMIT")
             conn.own_bumps += 1
         else:
             conn.raw.execute("COMMIT")
@@ -337,7 +336,6 @@ class PgDatabase:
         self.url = url
         self._conn = conn
         self._pool = pool
-        self._notify = True
 
     @property
     def path(self) -> str:
@@ -376,12 +374,6 @@ class PgDatabase:
         """Run ``fn(conn, *args)`` as one transaction beside other writers (row locks)."""
         return await self._call(run_unlocked, fn, *args)
 
-    def notify_changes(self, on: bool) -> None:
-        """Whether this connection's commits NOTIFY ``swarm_changes``: off in the process
-        that runs the scheduler (the only listener, woken by its own writes directly)."""
-        self._notify = on
-        self._conn.notify_changes = on
-
     def backend_pid(self) -> int:
         """The server process of this connection (its own notifications carry it)."""
         return int(self._conn.raw.info.backend_pid)
@@ -396,5 +388,4 @@ class PgDatabase:
             bumps = self._conn.own_bumps
             self._conn = connect(self.url)
             self._conn.own_bumps = bumps
-            self._conn.notify_changes = self._notify
         return fn(self._conn, *args)
