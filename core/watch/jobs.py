@@ -108,6 +108,8 @@ class Watcher:
         frame of each) for the coordinator's stall rules; the agents found active."""
         changed = await self.sample()
         first = {a: t for a, t in self.first_frames.items() if a not in self._stored_first}
+        if not changed and not first:
+            return []  # nothing to store: no transaction (inbox agents have no screen)
         active: list[str] = await self.service.write(f"node {self.node}", rules.record_screen,
                                                      self.settings, changed, first)
         self._stored_first.update(first)
