@@ -82,10 +82,15 @@ def _start(home: Path, config: Path) -> subprocess.Popen[bytes]:
 
 
 async def _complete_assigned(service: SwarmService, seconds: float, rng: random.Random) -> None:
-    """Act as the agents for a while: finish whatever is assigned."""
+    """Act as the agents for a while: finish each assigned task whose prompt has reached its
+    agent's inbox (an agent knows of a task only from its prompt)."""
     end = time.monotonic() + seconds
+    inbox = service.settings.home / "inbox"
     while time.monotonic() < end:
+        prompts = "".join(p.read_text() for p in inbox.glob("*/[!.]*"))  # not .tmp- files
         for task in await service.list_tasks(status="assigned"):
+            if f"task {task.ref} |" not in prompts:
+                continue
             if rng.random() < 0.3:
                 await service.start_task(task.id, task.agent or "")
             await service.complete_task(task.id, task.agent or "")
