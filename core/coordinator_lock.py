@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 
 from core.errors import InvalidState
-from core.protocols import Clock
+from core.protocols import Clock, PeriodicTimer
 
 log = logging.getLogger(__name__)
 
@@ -99,40 +99,26 @@ def running_coordinator(home: Path) -> tuple[int, float] | None:
     return pid, started
 
 
-class Heartbeat:
-    """A timer of the scheduler loop (``core.protocols.Timer``) that writes ``pid time`` to
-    ``$SWARM_HOME/coordinator.heartbeat`` every ``every_s``: proof that the loop itself runs,
-    not only the process (a blocked loop stops beating)."""
+class Heartbeat(PeriodicTimer):
+    """A timer of the scheduler loop that writes ``pid time`` to
+    ``$SWARM_HOME/coordinator.heartbeat`` at start and every ``every_s``: proof that the
+    loop itself runs, not only the process (a blocked loop stops beating). The last beat
+    stays when the coordinator stops: it says when the loop last ran."""
 
     def __init__(self, home: Path, clock: Clock, every_s: float = HEARTBEAT_S) -> None:
+        super().__init__(clock, every_s)
         self.path = home / HEARTBEAT_NAME
-        self.clock = clock
-        self.every_s = every_s
-        self._next: float | None = None
 
-    async def start(self) -> None:
-        """The first beat, at once."""
-        await self.fire()
-
-    async def next_due(self) -> float | None:
-        """When the next beat is due."""
-        return self._next
-
-    async def fire(self) -> int:
+    async def run(self) -> int:
         """Write one beat (atomically: a reader never sees half a line); 1 if written."""
-        now = self.clock.now()
-        self._next = now + self.every_s
         temp = self.path.with_name(f".{HEARTBEAT_NAME}.{os.getpid()}")
         try:
-            temp.write_text(f"{os.getpid()} {now:.3f}\n", encoding="ascii")
+            temp.write_text(f"{os.getpid()} {self.clock.now():.3f}\n", encoding="ascii")
             os.replace(temp, self.path)
         except OSError as exc:  # a full disk must not stop the coordinator
             log.warning("heartbeat not written to %s: %s", self.path, exc)
             return 0
         return 1
-
-    async def stop(self) -> None:
-        """Nothing to release (the last beat stays: it says when the loop last ran)."""
 
 
 def last_heartbeat(home: Path, pid: int) -> float | None:

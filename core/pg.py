@@ -256,36 +256,34 @@ def run_in_transaction(conn: PgConnection, fn: Callable[..., T], *args: Any) -> 
     """``fn(conn, *args)`` in one transaction holding the write lock; a commit that changed
     rows advances ``swarm_clock`` (what ``PRAGMA data_version`` reads here) and notifies
     ``swarm_changes``."""
-    before = conn.total_changes
-    with _errors():
-        conn.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
-    try:
-        result = fn(conn, *args)
-    except BaseException:
-        _rollback(conn)
-        raise
-    with _errors():
-        if conn.total_changes != before:
-            conn.raw.execute("UPDATE swarm_clock SET version = version + 1; "
-                             f"NOTIFY {CHANGES_CHANNEL}; COMMIT")
-            conn.own_bumps += 1
-        else:
-            conn.raw.execute("COMMIT")
-    return result
+    return _transaction(conn, f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})",
+                        f"UPDATE swarm_clock SET version = version + 1; NOTIFY {CHANGES_CHANNEL}",
+                        fn, *args)
 
 
 def run_unlocked(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
     """``fn(conn, *args)`` in one transaction without the write lock: for functions written
     for concurrent writers (row locks, ``SKIP LOCKED``), such as a node's claims."""
+    return _transaction(conn, "BEGIN", None, fn, *args)
+
+
+def _transaction(conn: PgConnection, begin: str, on_change: str | None,
+                 fn: Callable[..., T], *args: Any) -> T:
+    """``begin``, ``fn``, then ``on_change`` (when rows changed) and COMMIT in one round
+    trip; ROLLBACK if ``fn`` raises."""
+    before = conn.total_changes
     with _errors():
-        conn.raw.execute("BEGIN")
+        conn.raw.execute(begin)
     try:
         result = fn(conn, *args)
     except BaseException:
         _rollback(conn)
         raise
+    bump = on_change is not None and conn.total_changes != before
     with _errors():
-        conn.raw.execute("COMMIT")
+        conn.raw.execute(f"{on_change}; COMMIT" if bump else "COMMIT")
+    if bump:
+        conn.own_bumps += 1
     return result
 
 

@@ -92,6 +92,35 @@ class Timer(Protocol):
         ...
 
 
+class PeriodicTimer:
+    """A ``Timer`` that runs ``run`` at start and then every ``every_s`` of ``clock``."""
+
+    def __init__(self, clock: Clock, every_s: float) -> None:
+        self.clock = clock
+        self.every_s = every_s
+        self._next: float | None = None
+
+    async def start(self) -> None:
+        """The first run, at once."""
+        await self.fire()
+
+    async def next_due(self) -> float | None:
+        """When the next run is due."""
+        return self._next
+
+    async def fire(self) -> int:
+        """Run now and set the next run; what ``run`` counted."""
+        self._next = self.clock.now() + self.every_s
+        return await self.run()
+
+    async def run(self) -> int:
+        """The periodic work; how many things it did."""
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        """Nothing to release."""
+
+
 class Observer(Protocol):
     """Told of timed work as it happens (metrics): ``delivery`` (seconds; labels agent,
     method, result), ``assignment`` (seconds of one round), ``discord_ack`` (seconds).

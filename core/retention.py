@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from core.models import FINISHED_SQL
+from core.protocols import PeriodicTimer
 from core.service import SwarmService
 
 log = logging.getLogger(__name__)
@@ -249,26 +250,17 @@ async def _message_batches(service: SwarmService, cutoff: float, out: Path) -> t
         await asyncio.sleep(0)
 
 
-class RetentionTimer:
-    """The coordinator's retention as a timer of the one scheduler loop (``core.protocols.Timer``):
-    a pass at start, then every ``every_s``; a failed pass is logged and tried at the next."""
+class RetentionTimer(PeriodicTimer):
+    """The coordinator's retention as a timer of the one scheduler loop: a pass at start
+    (leftovers of a crash go before anything else), then every ``every_s``; a failed pass
+    is logged and tried at the next."""
 
     def __init__(self, service: SwarmService, every_s: float = EVERY_S) -> None:
+        super().__init__(service.clock, every_s)
         self.service = service
-        self.every_s = every_s
-        self._next: float | None = None
 
-    async def start(self) -> None:
-        """The first pass, at once (leftovers of a crash go before anything else)."""
-        await self.fire()
-
-    async def next_due(self) -> float | None:
-        """When the next pass is due."""
-        return self._next
-
-    async def fire(self) -> int:
+    async def run(self) -> int:
         """One pass; how many rows and files it removed."""
-        self._next = self.service.clock.now() + self.every_s
         try:
             report = await collect_garbage(self.service)
         except Exception:  # never take the coordinator down; try again at the next pass
@@ -276,6 +268,3 @@ class RetentionTimer:
             return 0
         log.info("retention: %s", report.summary(dry_run=False))
         return report.events + report.messages + report.inbox_files + report.temp_files
-
-    async def stop(self) -> None:
-        """Nothing to release."""
