@@ -73,11 +73,13 @@ def pg_server() -> Iterator[PgServer]:
     """A throwaway PostgreSQL cluster for the session (started on first use)."""
     bin_dir = pg_bin_dir()
     if bin_dir is None:
-        skip_or_fail("PostgreSQL is not installed (apt-get install postgresql)")
+        skip_or_fail("PostgreSQL is not installed (apt-get install postgresql)",
+                     "SWARM_REQUIRE_PG")
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        skip_or_fail("psycopg is not installed (pip install 'swarm[postgresql]')")
+        skip_or_fail("psycopg is not installed (pip install 'swarm[postgresql]')",
+                     "SWARM_REQUIRE_PG")
     assert bin_dir is not None
     with cluster(bin_dir) as running:
         server = PgServer(running)
@@ -137,12 +139,12 @@ def deliverer() -> RecordingDeliverer:
 DESKTOP_TOOLS = ("Xvfb", "xsel", "xdotool")
 
 
-def skip_or_fail(reason: str) -> None:
-    """Skip a test that needs a missing tool (Xvfb, PostgreSQL), or fail it when
-    ``SWARM_REQUIRE_XVFB=1`` or ``SWARM_REQUIRE_PG=1`` (CI runs them all)."""
-    for flag in ("SWARM_REQUIRE_XVFB", "SWARM_REQUIRE_PG"):
-        if os.environ.get(flag) == "1":
-            pytest.fail(f"{reason} ({flag}=1 makes this a failure)")
+def skip_or_fail(reason: str, flag: str = "SWARM_REQUIRE_XVFB") -> None:
+    """Skip a test that needs a missing tool, or fail it when ``flag`` is 1 (CI sets
+    ``SWARM_REQUIRE_XVFB=1`` for the desktop, browser and shell tools and
+    ``SWARM_REQUIRE_PG=1`` for PostgreSQL: it runs them all)."""
+    if os.environ.get(flag) == "1":
+        pytest.fail(f"{reason} ({flag}=1 makes this a failure)")
     pytest.skip(reason)
 
 
