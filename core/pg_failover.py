@@ -128,7 +128,11 @@ class SchedulerLock:
         while True:
             await asyncio.sleep(self.poll_s)
             try:
-                await asyncio.wait_for(self._conn.execute("SELECT 1"), self.failover_s)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
+                # cancellation that comes as the query answers, and this loop would outlive
+                # release(), which waits for it, holding the lock (no standby takes over)
+                async with asyncio.timeout(self.failover_s):
+                    await self._conn.execute("SELECT 1")
             except (psycopg.Error, TimeoutError) as exc:
                 log.error("lost the scheduler lock (%s): stopping",
                           redact_urls(str(exc).splitlines()[0] if str(exc) else "timeout"))

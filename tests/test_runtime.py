@@ -76,7 +76,8 @@ async def test_change_by_another_process_is_noticed(
 
 def _start(home: Path, config: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    env.update(SWARM_HOME=str(home), SWARM_CONFIG=str(config))
+    # no dashboard: its default port may be held by another swarm run on this machine
+    env.update(SWARM_HOME=str(home), SWARM_CONFIG=str(config), SWARM_WEB="off")
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-discord"], env=env,
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

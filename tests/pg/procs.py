@@ -53,12 +53,18 @@ class Proc:
 
 
 def start(name: str, folder: Path, env: dict[str, str], *args: str) -> Proc:
-    """``python -m bot.cli ARGS`` with ``env`` over a clean environment; stderr to a file."""
+    """``python -m bot.cli ARGS`` with ``env`` over a clean environment; stderr to a file.
+
+    No dashboard (``SWARM_WEB=off`` unless ``env`` says otherwise): a ``swarm run`` would
+    bind the default port, 127.0.0.1:8765, which any other ``swarm run`` on the machine (a
+    test run beside this one) may hold; a standby that takes over then stops on "cannot
+    listen", and nothing schedules any more."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")
             and k != "DISPLAY"}
     log = folder / f"{name}.log"
     with log.open("wb") as err:
         popen = subprocess.Popen([sys.executable, "-m", "bot.cli", *args], cwd=ROOT,
-                                 env={**base, "XDG_CONFIG_HOME": str(folder / "xdg"), **env},
+                                 env={**base, "XDG_CONFIG_HOME": str(folder / "xdg"),
+                                      "SWARM_WEB": "off", **env},
                                  stdout=subprocess.DEVNULL, stderr=err)
     return Proc(name, popen, log)
