@@ -13,7 +13,6 @@ while the listener reconnected); it says it is alive every ``heartbeat_s``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -27,6 +26,7 @@ from core.models import Receipt
 from core.protocols import Deliverer
 from core.scheduler import Scheduler
 from core.service import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S, SwarmService
+from core.waits import wait_set
 
 if TYPE_CHECKING:
     from core.watch.jobs import Watcher
@@ -206,5 +206,4 @@ def _claim_with_facts(conn: Any, node: str, agents: list[str], now: float, lease
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
+    await wait_set(stop, seconds)

@@ -24,6 +24,7 @@ from core import prompt
 from core.models import Delivery, Receipt
 from core.protocols import Deliverer, Timer
 from core.service import SwarmService
+from core.waits import wait_set
 
 log = logging.getLogger(__name__)
 MAX_ERROR_BACKOFF_S = 60.0
@@ -248,8 +249,7 @@ class Scheduler:
             delay = backoff.failed()
             log.exception("%s failed (%d in a row); next try in %.1f s", what,
                           backoff.failures, delay)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
+            await wait_set(stop, delay)
             return None
 
     async def _sleep(self, seen: int, stale: bool) -> int:
@@ -264,8 +264,7 @@ class Scheduler:
             timeout = self.poll_s
             if deadline is not None and not (stale and deadline <= now):
                 timeout = max(0.0, min(timeout, deadline - now))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._assign_wake.wait(), timeout)
+            if await wait_set(self._assign_wake, timeout):
                 return seen
             version = await self.service.data_version()
             due = deadline is not None and deadline <= self.service.clock.now()

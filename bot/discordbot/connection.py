@@ -10,7 +10,6 @@ token or a missing guild or channel is a configuration error and stops the coord
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -18,6 +17,7 @@ import discord
 
 from bot.discordbot.settings import DiscordSettings
 from core.errors import ConfigError
+from core.waits import wait_set
 
 log = logging.getLogger(__name__)
 FATAL = (ConfigError, discord.LoginFailure, discord.PrivilegedIntentsRequired)
@@ -48,8 +48,7 @@ async def keep_connected(make_bot: Callable[[], discord.Client], settings: Disco
         delay = min(settings.reconnect_max_s, settings.reconnect_first_s * 2 ** (failures - 1))
         log.warning("Discord unreachable (%s): attempt %d failed, next in %.1f s; the "
                     "coordinator keeps scheduling", reason, failures, delay)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), delay)
+        await wait_set(stop, delay)
 
 
 async def _session(bot: discord.Client, settings: DiscordSettings, stop: asyncio.Event,

@@ -12,7 +12,6 @@ post in flight and never drops one.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +41,7 @@ from core.models import Event
 from core.posts import Post
 from core.service import SwarmService
 from core.text import split_text
+from core.waits import wait_set
 
 if TYPE_CHECKING:
     from bot.discordbot.client import SwarmBot
@@ -94,8 +94,7 @@ class Notifier:
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
                 continue
             if not posted and not self._stopping:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_s)
+                await wait_set(self._wake, self.poll_s)
 
     async def _channel(self, channel_id: int | None = None) -> Any:
         channel_id = channel_id or self.bot.settings.channel_id or 0

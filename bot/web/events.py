@@ -125,7 +125,8 @@ async def sse_stream(hub: EventHub, after_id: int | None,
         yield "retry: 1000\n\n"
         while True:
             try:
-                chunk = await asyncio.wait_for(queue.get(), heartbeat_s)
+                async with asyncio.timeout(heartbeat_s):  # not wait_for: see core/waits.py
+                    chunk = await queue.get()
             except TimeoutError:
                 yield ": keep-alive\n\n"
                 continue
