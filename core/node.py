@@ -154,27 +154,21 @@ class DeliveryNode:
                 waiter.cancel()
 
     async def _listen(self) -> None:
-        """LISTEN swarm_delivery; wake on a notification naming one of this node's agents."""
-        import psycopg
-
-        from core.pg import DELIVERY_CHANNEL, error_line
+        """LISTEN swarm_delivery; wake on a notification naming one of this node's agents
+        (and each time it listens anew: catch up with what was queued meanwhile)."""
+        from core.pg import DELIVERY_CHANNEL
+        from core.pg_listen import listen
 
         mine = set(self.agents)
         url = self.service.settings.database_url
         assert url is not None
-        while True:
-            try:
-                conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
-                async with conn:
-                    await conn.execute(f"LISTEN {DELIVERY_CHANNEL}")
-                    self._wake.set()  # catch up with what was queued while not listening
-                    async for note in conn.notifies():
-                        if note.payload in mine:
-                            self._wake.set()
-            except psycopg.Error as exc:
-                log.warning("node %s: listening failed (%s); again in 1 s", self.name,
-                            error_line(exc))
-                await asyncio.sleep(1.0)
+
+        def heard(_pid: int, payload: str) -> None:
+            if payload in mine:
+                self._wake.set()
+
+        await listen(url, DELIVERY_CHANNEL, heard, self._wake.set,
+                     f"node {self.name}: listening")
 
     async def _heartbeats(self, stop: asyncio.Event) -> None:
         host, pid = socket.gethostname(), os.getpid()

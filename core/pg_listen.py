@@ -49,22 +49,36 @@ class ChangeListener:
                 await self._task
 
     async def _listen(self) -> None:
-        import psycopg
-
-        from core.pg import CHANGES_CHANNEL, error_line
+        from core.pg import CHANGES_CHANNEL
 
         url = self.service.settings.database_url
         assert url is not None
-        while True:
-            try:
-                conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
-                async with conn:
-                    await conn.execute(f"LISTEN {CHANGES_CHANNEL}")
-                    own = getattr(self.service.db, "backend_pid", lambda: 0)()
-                    async for note in conn.notifies():
-                        if note.pid != own:
-                            self.on_change()
-            except psycopg.Error as exc:
-                log.warning("listening for changes failed (%s); again in 1 s",
-                            error_line(exc))
-                await asyncio.sleep(1.0)
+        own = getattr(self.service.db, "backend_pid", lambda: 0)
+
+        def heard(pid: int, _payload: str) -> None:
+            if pid != own():
+                self.on_change()
+
+        await listen(url, CHANGES_CHANNEL, heard, lambda: None, "listening for changes")
+
+
+async def listen(url: str, channel: str, heard: Callable[[int, str], None],
+                 ready: Callable[[], None], what: str) -> None:
+    """LISTEN ``channel`` on a connection of its own until cancelled: ``ready()`` each time
+    it listens (anew after a lost connection: catch up then), ``heard(pid, payload)`` for
+    each notification; a failed connection is logged and tried again every second."""
+    import psycopg
+
+    from core.pg import error_line
+
+    while True:
+        try:
+            conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
+            async with conn:
+                await conn.execute(f"LISTEN {channel}")
+                ready()
+                async for note in conn.notifies():
+                    heard(note.pid, note.payload)
+        except psycopg.Error as exc:
+            log.warning("%s failed (%s); again in 1 s", what, error_line(exc))
+            await asyncio.sleep(1.0)
