@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -128,15 +129,31 @@ class Builder:
 
         return SwarmBot(service, self.config.discord, ai, **self.client_options)
 
-    def web(self, service: SwarmService) -> contextlib.AbstractAsyncContextManager[
-            WebServer | None]:
+    def web(self, service: SwarmService, sock: socket.socket | None = None
+            ) -> contextlib.AbstractAsyncContextManager[WebServer | None]:
         """The dashboard and REST API while a block runs (``serve_web`` off or
-        ``SWARM_WEB=off``: nothing)."""
+        ``SWARM_WEB=off``: nothing), on ``sock`` if ``web_socket`` bound it already."""
         if not (self.serve_web and self.config.web.enabled):
             return contextlib.nullcontext(None)
         from bot.web.server import running
 
-        return running(service, self.config.web)
+        return running(service, self.config.web, sock=sock)
+
+    @contextlib.contextmanager
+    def web_socket(self) -> Iterator[socket.socket | None]:
+        """The dashboard's listening socket, bound now: a busy port stops ``swarm run`` at
+        once, before it waits for the coordinator lock (a standby that took over could not
+        serve it, and would stop then, leaving no scheduler). None when not served."""
+        if not (self.serve_web and self.config.web.enabled):
+            yield None
+            return
+        from bot.web.server import bind
+
+        sock = bind(self.config.web.host, self.config.web.port)
+        try:
+            yield sock
+        finally:
+            sock.close()
 
     @contextlib.asynccontextmanager
     async def coordinator(self, wait: bool = True) -> AsyncIterator[Coordinator]:
@@ -201,13 +218,19 @@ async def run_headless(
     """Scheduler, delivery, watcher and schedules without Discord, until SIGINT/SIGTERM (or
     until nothing more can happen now, in ``burst``)."""
     started = time.monotonic()
+    with contextlib.nullcontext(None) if burst else builder.web_socket() as sock:
+        return await _run_headless(builder, burst, stop, sock, started)
+
+
+async def _run_headless(builder: Builder, burst: bool, stop: asyncio.Event | None,
+                        sock: socket.socket | None, started: float) -> BurstResult | None:
     async with builder.coordinator(wait=not burst) as parts:
         try:
             if burst:
                 return await parts.scheduler.run_burst()
             stop = stop or asyncio.Event()
             with stop_on_signals(stop):
-                async with builder.web(parts.service):
+                async with builder.web(parts.service, sock):
                     log.info("coordinator started: %d agents, database %s",
                              len(parts.service.agents), parts.service.settings.database_shown)
                     await parts.scheduler.run(stop)
@@ -224,16 +247,23 @@ async def run_with_discord(builder: Builder, *, stop: asyncio.Event | None = Non
     assigning and delivering, and the bot tries again with backoff. ``started`` receives the
     coordinator's parts once they are built (the demo and the benchmark watch its service).
     """
-    from bot.discordbot.connection import keep_connected
-
     builder.config.discord.require_connection()
     logging.getLogger("discord").setLevel(logging.WARNING)
     stop = stop or asyncio.Event()
+    with builder.web_socket() as sock:
+        await _run_with_discord(builder, stop, started, sock)
+
+
+async def _run_with_discord(builder: Builder, stop: asyncio.Event,
+                            started: asyncio.Future[Coordinator] | None,
+                            sock: socket.socket | None) -> None:
+    from bot.discordbot.connection import keep_connected
+
     async with builder.coordinator() as parts:
         if started is not None:
             started.set_result(parts)
         with stop_on_signals(stop):
-            async with builder.web(parts.service):
+            async with builder.web(parts.service, sock):
                 scheduler = asyncio.create_task(parts.scheduler.run(stop), name="scheduler")
                 bot = asyncio.create_task(keep_connected(
                     lambda: builder.bot(parts.service, parts.ai), builder.config.discord, stop),

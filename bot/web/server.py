@@ -34,9 +34,11 @@ class WebServer:
     """One running dashboard: ``start`` binds and serves, ``stop`` ends every stream."""
 
     def __init__(self, service: SwarmService, settings: WebSettings,
-                 metrics: Metrics | None = None, poll_s: float | None = None) -> None:
+                 metrics: Metrics | None = None, poll_s: float | None = None,
+                 sock: socket.socket | None = None) -> None:
         self.service = service
         self.settings = settings
+        self._sock = sock  # bound earlier (``swarm run`` binds before it waits for its lock)
         self.app = create_app(service, settings, metrics, poll_s)
         self._server: _EmbeddedServer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -45,7 +47,7 @@ class WebServer:
     async def start(self) -> None:
         """Refuse an open address without tokens, bind, serve until ``stop``."""
         await check_access(self.service, self.settings)
-        sock = bind(self.settings.host, self.settings.port)
+        sock = self._sock or bind(self.settings.host, self.settings.port)
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(self.app, log_config=None, access_log=False, lifespan="on",
                                 timeout_graceful_shutdown=2, log_level="warning")
@@ -72,14 +74,16 @@ class WebServer:
 
 @contextlib.asynccontextmanager
 async def running(service: SwarmService, settings: WebSettings,
-                  metrics: Metrics | None = None) -> AsyncIterator[WebServer | None]:
-    """The dashboard while the block runs (None when ``SWARM_WEB`` turns it off)."""
+                  metrics: Metrics | None = None, sock: socket.socket | None = None
+                  ) -> AsyncIterator[WebServer | None]:
+    """The dashboard while the block runs (None when ``SWARM_WEB`` turns it off), on
+    ``sock`` when it was bound already."""
     if not settings.enabled:
         yield None
         return
     metrics = metrics or Metrics()
     service.observers.append(metrics)
-    server = WebServer(service, settings, metrics)
+    server = WebServer(service, settings, metrics, sock=sock)
     await server.start()
     try:
         yield server

@@ -79,3 +79,19 @@ async def test_off_or_not_asked_serves_nothing(settings: Settings,
     with pytest.raises(ConfigError):
         async with builder_for(settings, asked_not).web(service):
             pass
+
+
+async def test_a_busy_port_stops_the_coordinator_before_it_waits_for_its_lock(
+        settings: Settings) -> None:
+    """Bound first: a standby that took over could not serve the dashboard and would stop
+    then, leaving no scheduler; now it stops at once, naming the port."""
+    import socket
+
+    from core.coordinator_lock import CoordinatorLock
+
+    with socket.socket() as taken, CoordinatorLock(settings.home):  # another coordinator
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        web = WebSettings(port=taken.getsockname()[1])
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{web.port}"):
+            await run_headless(builder_for(settings, web), stop=asyncio.Event())
