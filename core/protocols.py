@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -92,7 +93,7 @@ class Timer(Protocol):
         ...
 
 
-class PeriodicTimer:
+class PeriodicTimer(ABC):
     """A ``Timer`` that runs ``run`` at start and then every ``every_s`` of ``clock``."""
 
     def __init__(self, clock: Clock, every_s: float) -> None:
@@ -113,12 +114,12 @@ class PeriodicTimer:
         self._next = self.clock.now() + self.every_s
         return await self.run()
 
+    @abstractmethod
     async def run(self) -> int:
         """The periodic work; how many things it did."""
-        raise NotImplementedError
 
-    async def stop(self) -> None:
-        """Nothing to release."""
+    async def stop(self) -> None:  # noqa: B027 - a hook; most periodic timers hold nothing
+        """Nothing to release (a subclass that holds something overrides it)."""
 
 
 class Observer(Protocol):

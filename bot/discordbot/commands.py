@@ -91,14 +91,21 @@ def _send_command(bot: SwarmBot, name: str) -> app_commands.Command[Any, Any, No
     return send
 
 
+async def _task_here(bot: SwarmBot, interaction: discord.Interaction, ref: str | None,
+                     command: str) -> str | int:
+    """The task named, or the one whose thread the command was used in."""
+    found = ref or await bot.service.task_of_thread(interaction.channel_id or 0)
+    if found is None:
+        raise InvalidInput(f"use /{command} in a task's thread, or give the task: id:T-3")
+    return found
+
+
 def _reply_command(bot: SwarmBot) -> app_commands.Command[Any, Any, None]:
     @app_commands.command(name="reply", description="Answer a task's open question (in the "
                                                     "task's thread, or name the task)")
     @app_commands.describe(text="the answer", id="the task (default: this thread's task)")
     async def reply(interaction: discord.Interaction, text: str, id: str | None = None) -> None:
-        ref = id or await bot.service.task_of_thread(interaction.channel_id or 0)
-        if ref is None:
-            raise InvalidInput("use /reply in a task's thread, or give the task: id:T-3")
+        ref = await _task_here(bot, interaction, id, "reply")
         question = await bot.service.reply(ref, text, actor(interaction))
         await interaction.response.send_message(
             f"💬 answer queued for {question.agent or 'nobody'} (T-{question.task_id})",
@@ -113,9 +120,7 @@ def _ask_command(bot: SwarmBot) -> app_commands.Command[Any, Any, None]:
                                                   "agent (as swarm ask); /reply answers it")
     @app_commands.describe(text="the question", id="the task (default: this thread's task)")
     async def ask(interaction: discord.Interaction, text: str, id: str | None = None) -> None:
-        ref = id or await bot.service.task_of_thread(interaction.channel_id or 0)
-        if ref is None:
-            raise InvalidInput("use /ask in a task's thread, or give the task: id:T-3")
+        ref = await _task_here(bot, interaction, id, "ask")
         question = await bot.service.ask(ref, text, actor(interaction))
         await interaction.response.send_message(
             f"❓ question {question.id} on T-{question.task_id} waits for an answer (/reply)",
