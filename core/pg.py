@@ -135,6 +135,7 @@ class PgConnection:
         self.total_changes = 0
         self.row_factory: object = None  # set by sqlite3-minded code; rows are PgRow anyway
         self.own_bumps = 0  # how many times this connection advanced swarm_clock
+        self.notify_changes = True  # NOTIFY swarm_changes at each commit that changed rows
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> PgCursor:
         """Run one statement (SQLite dialect) and return its cursor."""
@@ -255,10 +256,10 @@ def _numeric_as_number(raw: psycopg.Connection[Any]) -> None:
 def run_in_transaction(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
     """``fn(conn, *args)`` in one transaction holding the write lock; a commit that changed
     rows advances ``swarm_clock`` (what ``PRAGMA data_version`` reads here) and notifies
-    ``swarm_changes``."""
+    ``swarm_changes`` (unless ``notify_changes`` is off: in the scheduler's process)."""
+    notify = f"; NOTIFY {CHANGES_CHANNEL}" if conn.notify_changes else ""
     return _transaction(conn, f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})",
-                        f"UPDATE swarm_clock SET version = version + 1; NOTIFY {CHANGES_CHANNEL}",
-                        fn, *args)
+                        f"UPDATE swarm_clock SET version = version + 1{notify}", fn, *args)
 
 
 def run_unlocked(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
@@ -334,6 +335,7 @@ class PgDatabase:
         self.url = url
         self._conn = conn
         self._pool = pool
+        self._notify = True
 
     @property
     def path(self) -> str:
@@ -372,6 +374,12 @@ class PgDatabase:
         """Run ``fn(conn, *args)`` as one transaction beside other writers (row locks)."""
         return await self._call(run_unlocked, fn, *args)
 
+    def notify_changes(self, on: bool) -> None:
+        """Whether this connection's commits NOTIFY ``swarm_changes``: off in the process
+        that runs the scheduler (the only listener, woken by its own writes directly)."""
+        self._notify = on
+        self._conn.notify_changes = on
+
     def backend_pid(self) -> int:
         """The server process of this connection (its own notifications carry it)."""
         return int(self._conn.raw.info.backend_pid)
@@ -386,4 +394,5 @@ class PgDatabase:
             bumps = self._conn.own_bumps
             self._conn = connect(self.url)
             self._conn.own_bumps = bumps
+            self._conn.notify_changes = self._notify
         return fn(self._conn, *args)
