@@ -64,13 +64,16 @@ class CompletingAgents:
 
 class StatementCounter:
     """Counts the store's statements on PostgreSQL (``PgConnection.execute``, and each row of
-    ``executemany``; not the BEGIN/COMMIT around them) while it is entered."""
+    ``executemany``; not the BEGIN/COMMIT around them) while it is entered; ``events``: how
+    many of them were event rows (sent with the commit, no round trip of their own)."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.events = 0
 
     def __enter__(self) -> StatementCounter:
         from core.pg import PgConnection
+        from core.store import EVENT_INSERT
 
         self._saved = PgConnection.execute, PgConnection.executemany
         execute, executemany = self._saved
@@ -78,6 +81,7 @@ class StatementCounter:
 
         def counted(conn: PgConnection, sql: str, params: Any = ()) -> Any:
             counter.count += 1
+            counter.events += sql == EVENT_INSERT
             return execute(conn, sql, params)
 
         def counted_many(conn: PgConnection, sql: str, seq: Any) -> Any:
@@ -154,7 +158,8 @@ async def lifecycles(folder: Path, url: str | None, nodes: int, per_node: int, t
     return {"store": "postgresql" if url else "sqlite", "agents": nodes * per_node,
             "nodes": len(fleet), "tasks": tasks, "seconds": round(elapsed, 2),
             "lifecycles_per_s": round(tasks / elapsed, 1), **_percentiles("claim", latency),
-            **({"statements_per_lifecycle": round(counter.count / tasks, 1)} if url else {})}
+            **({"statements_per_lifecycle": round(counter.count / tasks, 1),
+                "of_them_events": round(counter.events / tasks, 1)} if url else {})}
 
 
 def _claim_latencies(conn: Any) -> list[float]:
