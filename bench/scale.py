@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -46,7 +47,7 @@ from tests.pgcluster import Cluster, cluster, pg_bin_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 SOCKET = "--tcp" not in sys.argv  # the Unix socket unless --tcp
-PARTS = ("lifecycles", "drivers", "failover", "fleet")
+PARTS = ("lifecycles", "drivers", "failover", "failover-network", "fleet")
 
 
 class CompletingAgents:
@@ -270,6 +271,73 @@ def failover(folder: Path, url: str, rounds: int) -> dict[str, Any]:
             "failover_max_s": round(max(times), 2)}
 
 
+def failover_network(folder: Path, bin_dir: Path, rounds: int) -> dict[str, Any]:
+    """The holder's machine dies: a ``swarm run`` in a network namespace holds the lock, its
+    link is cut silently (``tests/netcut.py``) → the standby on the host logs ``took over``;
+    then the link comes back and the old holder's fate is read from its log."""
+    from tests.netcut import namespace_link, unavailable
+
+    reason = unavailable()
+    if reason is not None:
+        return {"part": "failover-network", "skipped": reason}
+    config = write_agents(folder, 1, 8, False)
+    rows = []
+    with namespace_link("swnet", 7) as link, cluster(
+            bin_dir, also_listen=link.host_ip, trust=link.network) as server:
+        new_database(server, "netdeath")
+        url = server.url("netdeath").replace("127.0.0.1", link.host_ip)  # TCP over the veth
+        for k in range(rounds):
+            rows.append(_network_round(folder / f"net{k}", link, url, config))
+    times = [r["took_over_s"] for r in rows]
+    return {"part": "failover-network", "failover_s": 5, "rounds": rows,
+            "took_over_s": times, "took_over_max_s": max(times)}
+
+
+def _network_round(folder: Path, link: Any, url: str, config: Path) -> dict[str, Any]:
+    """One cut: cut → the standby's ``took over`` (s); cut → the old holder's ``lost the
+    scheduler lock`` and its exit, the link restored 10 s after the cut."""
+    from tests.pg.procs import start
+
+    folder.mkdir()
+    env = {"SWARM_CONFIG": str(config), "SWARM_DATABASE_URL": url, "SWARM_FAILOVER": "5"}
+    holder = start("holder", folder, {**env, "SWARM_HOME": str(folder / "a")},
+                   "run", "--no-discord", prefix=link.inside())
+    procs = [holder]
+    try:
+        holder.wait_for("coordinator started", 60)
+        standby = start("standby", folder, {**env, "SWARM_HOME": str(folder / "b")},
+                        "run", "--no-discord")
+        procs.append(standby)
+        standby.wait_for("is the scheduler", 60)
+        cut = time.monotonic()
+        link.cut()
+        standby.wait_for("took over", 30)
+        took_over = time.monotonic() - cut
+        lost = _seen(holder, "lost the scheduler lock", cut + 10)
+        link.restore()
+        restored = time.monotonic()
+        lost = lost or _seen(holder, "lost the scheduler lock", restored + 10)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            holder.popen.wait(max(0.1, restored + 10 - time.monotonic()))
+        return {"took_over_s": round(took_over, 2),
+                "holder_lost_lock_s": None if lost is None else round(lost - cut, 2),
+                "holder_exit": holder.popen.poll(), "holder_exit_after_restore_s":
+                None if holder.popen.poll() is None else round(time.monotonic() - restored, 2)}
+    finally:
+        link.restore()
+        for proc in procs:
+            proc.stop()
+
+
+def _seen(proc: Any, needle: str, until: float) -> float | None:
+    """When ``needle`` showed in ``proc``'s log (polled until ``until``), or None."""
+    while time.monotonic() < until:
+        if needle in proc.text():
+            return time.monotonic()
+        time.sleep(0.01)
+    return None
+
+
 def emit(result: dict[str, Any]) -> None:
     """One JSON line."""
     print(json.dumps(result), flush=True)
@@ -291,7 +359,8 @@ async def main() -> None:
     if bin_dir is None:
         raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
     emit({"cpus": os.cpu_count(), "load_1m": round(os.getloadavg()[0], 2)})
-    parts = set(args.only or PARTS) - ({"failover"} if args.skip_failover else set())
+    parts = set(args.only or PARTS) - (
+        {"failover", "failover-network"} if args.skip_failover else set())
     parts -= set() if args.fleet_nodes else {"fleet"}
     with tempfile.TemporaryDirectory() as tmp, cluster(bin_dir) as server:
         folder = Path(tmp)
@@ -306,6 +375,8 @@ async def main() -> None:
                 emit(row)
         if "failover" in parts:
             emit(failover(folder, new_database(server, "failover"), args.failover_rounds))
+        if "failover-network" in parts:
+            emit(failover_network(folder, bin_dir, args.failover_rounds))
         if "fleet" in parts:
             emit(await lifecycles(folder, new_database(server, "fleet"), args.fleet_nodes, 8,
                                   args.fleet_tasks, True))

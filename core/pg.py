@@ -26,6 +26,7 @@ from psycopg.rows import RowMaker
 from core.db import MIGRATIONS
 from core.errors import StorageError
 from core.pg_dialect import register_id_tables, translate, translate_ddl
+from core.pg_net import DATA_DEAD_S, client_timeouts, server_timeouts_sql
 from core.redact import redact_urls
 
 log = logging.getLogger(__name__)
@@ -223,7 +224,9 @@ def connect(url: str, timeout_s: float | None = None) -> PgConnection:
     extra: dict[str, Any] = {} if timeout_s is None else {
         "connect_timeout": max(1, round(timeout_s))}
     try:
-        raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory, **extra)
+        raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory, **extra,
+                              **client_timeouts(DATA_DEAD_S))
+        raw.execute(server_timeouts_sql(DATA_DEAD_S))  # a dead client's locks go: pg_net.py
     except psycopg.Error as exc:
         raise StorageError(f"cannot connect to PostgreSQL at {redact_urls(url)}: "
                            f"{error_line(exc)}") from None

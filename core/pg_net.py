@@ -1,0 +1,33 @@
+"""How both ends of a PostgreSQL connection find the other gone when no FIN or RST ever comes.
+
+When a machine or its network dies, its peers get no word of it: the server keeps the dead
+client's sessions (their advisory and row locks, an open transaction holding the write lock)
+for the kernel's keepalive time, two hours by default, and a client waiting for an answer
+retransmits for about fifteen minutes. Each connection therefore asks for TCP keepalives
+every second (an idle connection) and ``TCP_USER_TIMEOUT`` (data sent and not acknowledged),
+on the client side (libpq parameters) and on the server side (settings of its session), so
+that either end drops a silent peer after about ``dead_s`` seconds (measured in
+docs/reliability.md). Over a Unix socket both are ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+DATA_DEAD_S = 3.0  # a store connection's silent peer is dropped after about this long
+
+
+def client_timeouts(dead_s: float) -> dict[str, Any]:
+    """libpq parameters: this end drops the connection after ``dead_s`` of silence."""
+    return {"keepalives": 1, "keepalives_idle": 1, "keepalives_interval": 1,
+            "keepalives_count": max(1, math.ceil(dead_s)),
+            "tcp_user_timeout": max(1000, round(dead_s * 1000))}
+
+
+def server_timeouts_sql(dead_s: float) -> str:
+    """The statements that make the server end this session after ``dead_s`` of silence from
+    the client (what frees its locks when its machine dies)."""
+    return (f"SET tcp_keepalives_idle = 1; SET tcp_keepalives_interval = 1; "
+            f"SET tcp_keepalives_count = {max(1, math.ceil(dead_s))}; "
+            f"SET tcp_user_timeout = {max(1000, round(dead_s * 1000))}")
