@@ -14,7 +14,10 @@ read-then-write functions behave as under ``BEGIN IMMEDIATE``. Driver errors lea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import socket
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -337,6 +340,7 @@ class PgDatabase:
         self.url = url
         self._conn = conn
         self._pool = pool
+        self._fenced: str | None = None
 
     @property
     def path(self) -> str:
@@ -383,7 +387,19 @@ class PgDatabase:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._run, fn, args)
 
+    def fence(self, reason: str) -> None:
+        """Refuse all work from now on, and cut the connection under a statement in flight
+        (this process lost the scheduler lock: nothing it started may commit later, when
+        its network comes back; ``core/pg_failover.py``)."""
+        self._fenced = reason
+        with contextlib.suppress(OSError, psycopg.Error):
+            fd = self._conn.raw.pgconn.socket
+            with socket.socket(fileno=os.dup(fd)) as cable:
+                cable.shutdown(socket.SHUT_RDWR)  # the worker thread's call fails at once
+
     def _run(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        if self._fenced is not None:
+            raise StorageError(self._fenced)
         if self._conn.raw.closed or self._conn.raw.broken:
             log.warning("the PostgreSQL connection was lost; reconnecting")
             bumps = self._conn.own_bumps

@@ -24,7 +24,7 @@ import logging
 import os
 import socket
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 
@@ -45,6 +45,13 @@ class LockLost(StorageError):
     """The scheduler could no longer prove it holds the lock; it stopped."""
 
 
+class Fenced(Protocol):
+    """What must stop at once when the lock is lost (the store: ``PgDatabase.fence``)."""
+
+    def fence(self, reason: str) -> None:
+        """Refuse all work from now on."""
+
+
 class SchedulerLock:
     """The scheduler's advisory lock on a dedicated connection."""
 
@@ -59,6 +66,7 @@ class SchedulerLock:
         self._watch: asyncio.Task[None] | None = None
         self._query: asyncio.Future[Any] | None = None
         self._asked = time.monotonic()  # when the lock was last asked for
+        self._fenced: list[Fenced] = []
 
     async def acquire(self, wait: bool = True) -> None:
         """Take the lock; in standby until it is free (``wait``), else SchedulerHeld."""
@@ -123,6 +131,11 @@ class SchedulerLock:
                 return str(row[0]).removeprefix("swarm ")
         return "another scheduler"
 
+    def fence(self, store: Fenced) -> None:
+        """Fence ``store`` when the lock is lost (before the body is cancelled): what the
+        scheduler has in flight on it can then never commit."""
+        self._fenced.append(store)
+
     def watch(self, on_lost: asyncio.Task[Any]) -> None:
         """Prove the lock every ``poll_s``; cancel ``on_lost`` when no proof came for
         ``fence_s``."""
@@ -139,6 +152,8 @@ class SchedulerLock:
                 continue
             log.error("lost the scheduler lock (%s): stopping", failure)
             self.lost = True
+            for store in self._fenced:
+                store.fence(f"lost the scheduler lock ({failure}): stopped")
             on_lost.cancel()
             return
 
