@@ -26,7 +26,7 @@ from psycopg.rows import RowMaker
 from core.db import MIGRATIONS
 from core.errors import StorageError
 from core.pg_dialect import register_id_tables, translate, translate_ddl
-from core.pg_net import DATA_DEAD_S, client_timeouts, server_timeouts_sql, shut_down
+from core.pg_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql, shut_down
 from core.redact import redact_urls
 from core.store import EVENT_INSERT
 
@@ -263,8 +263,8 @@ def connect(url: str, timeout_s: float | None = None) -> PgConnection:
         "connect_timeout": max(1, round(timeout_s))}
     try:
         raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory, **extra,
-                              **client_timeouts(DATA_DEAD_S))
-        raw.execute(server_timeouts_sql(DATA_DEAD_S))  # a dead client's locks go: pg_net.py
+                              **client_timeouts(DATA_TIMEOUT_S))
+        raw.execute(server_timeouts_sql(DATA_TIMEOUT_S))  # a dead client's locks go: pg_net.py
     except psycopg.Error as exc:
         raise StorageError(f"cannot connect to PostgreSQL at {redact_urls(url)}: "
                            f"{error_line(exc)}") from None

@@ -3,14 +3,15 @@
 ``swarm run`` with ``SWARM_DATABASE_URL`` takes ``pg_try_advisory_lock(SCHEDULER_LOCK)`` on a
 connection of its own, held for the life of the process. The server drops a session's
 advisory locks when the session ends: at once when the holder's process dies (``kill -9``
-closes its socket), and after ``dead_s`` of silence when its machine or network dies (the
-lock connection asks the server for TCP keepalives and ``TCP_USER_TIMEOUT``, see
-``core/pg_net.py``). A second ``swarm run`` waits in standby and tries again every
-``SWARM_FAILOVER / 5`` seconds (``poll_s``); when it gets the lock it becomes the scheduler and
-carries on from the database, within about ``dead_s + poll_s`` < ``SWARM_FAILOVER``.
+closes its socket), and at the first check after ``drop_s`` of silence when its machine or
+network dies (the lock connection asks the server for TCP keepalives and
+``TCP_USER_TIMEOUT``, see ``core/pg_net.py``: 3 s for ``SWARM_FAILOVER=5``). A second
+``swarm run`` waits in standby and tries again every ``SWARM_FAILOVER / 5`` seconds
+(``poll_s``); when it gets the lock it becomes the scheduler and carries on from the
+database: within about 3-4 s of a dead machine for ``SWARM_FAILOVER=5``.
 
 The holder proves it still holds the lock every ``poll_s`` (``SELECT 1`` on the lock
-connection). When no proof came for ``fence_s`` (shorter than ``dead_s``, counted from when
+connection). When no proof came for ``fence_s`` (shorter than ``drop_s``, counted from when
 the last answered check was sent) it stops at once (``LockLost``), without waiting for the
 network: a holder cut off from the database has stopped before the server can free its lock,
 so two schedulers never run together, and when its network comes back it does not resume.
@@ -59,8 +60,8 @@ class SchedulerLock:
         self.url = url
         self.failover_s = failover_s
         self.poll_s = max(0.05, failover_s / 5)
-        self.dead_s = max(1.0, failover_s - 2 * self.poll_s)  # the server frees the lock
-        self.fence_s = self.dead_s - self.poll_s / 2  # the holder stops before that
+        self.drop_s = max(1.0, failover_s - 2.5 * self.poll_s)  # the server frees the lock
+        self.fence_s = self.drop_s - self.poll_s / 2  # the holder stops before that
         self.lost = False
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._watch: asyncio.Task[None] | None = None
@@ -111,8 +112,8 @@ class SchedulerLock:
         try:
             conn = await psycopg.AsyncConnection.connect(
                 self.url, autocommit=True, application_name=name,
-                connect_timeout=max(2, int(self.failover_s)), **client_timeouts(self.dead_s))
-            await conn.execute(server_timeouts_sql(self.dead_s))
+                connect_timeout=max(2, int(self.failover_s)), **client_timeouts(self.drop_s))
+            await conn.execute(server_timeouts_sql(self.drop_s))
             return conn
         except psycopg.Error as exc:
             raise StorageError(f"cannot connect to PostgreSQL at {redact_urls(self.url)}: "
