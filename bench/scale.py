@@ -328,9 +328,41 @@ def failover_network(folder: Path, bin_dir: Path, rounds: int) -> dict[str, Any]
         url = server.url("netdeath").replace("127.0.0.1", link.host_ip)  # TCP over the veth
         for k in range(rounds):
             rows.append(_network_round(folder / f"net{k}", link, url, config))
+        freed = [_write_lock_freed(link, url, server.url("netdeath")) for _ in range(rounds)]
     times = [r["took_over_s"] for r in rows]
     return {"part": "failover-network", "failover_s": 5, "load_1m": round(os.getloadavg()[0], 2),
-            "rounds": rows, "took_over_s": times, "took_over_max_s": max(times)}
+            "rounds": rows, "took_over_s": times, "took_over_max_s": max(times),
+            "write_lock_freed_s": freed}
+
+
+HOLD_WRITE_LOCK = """
+import sys, time
+from core.pg import WRITE_LOCK, connect
+conn = connect(sys.argv[1])
+conn.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+def _write_lock_freed(link: Any, url: str, host_url: str) -> float:
+    """A store connection on the dead machine holds the write lock in an open transaction
+    (a scheduler cut mid-write): cut → a writer on the host gets the lock (s)."""
+    from core.pg import WRITE_LOCK
+
+    holder = subprocess.Popen(link.inside(sys.executable, "-c", HOLD_WRITE_LOCK, url),
+                              cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with psycopg.connect(host_url, autocommit=True) as conn:
+            link.cut()
+            cut = time.monotonic()
+            conn.execute(f"SELECT pg_advisory_lock({WRITE_LOCK})")
+            return round(time.monotonic() - cut, 2)
+    finally:
+        link.restore()
+        holder.kill()
+        holder.wait()
 
 
 def _network_round(folder: Path, link: Any, url: str, config: Path) -> dict[str, Any]:
