@@ -13,6 +13,10 @@ then measures in one run, each on a fresh database:
   and asyncpg;
 - failover: kill -9 of a real ``swarm run`` holding the scheduler lock → the standby's
   ``took over`` (SWARM_FAILOVER=5);
+- failover-network: the holder's machine dies (``swarm run`` in a network namespace, its
+  veth link cut silently: ``tests/netcut.py``) → the standby's ``took over``, the old
+  holder's ``lost the scheduler lock``; and how long a dead machine's open transaction keeps
+  the write lock (root only; skipped with a reason elsewhere);
 - a simulated fleet: ``--fleet-nodes`` in-process nodes x 8 agents: throughput, claim p99.
 Prints JSON lines; asserts nothing. Figures are recorded in docs/performance.md.
 """
@@ -322,7 +326,7 @@ def failover_network(folder: Path, bin_dir: Path, rounds: int) -> dict[str, Any]
         return {"part": "failover-network", "skipped": reason}
     config = write_agents(folder, 1, 8, False)
     rows = []
-    with namespace_link("swnet", 7) as link, cluster(
+    with namespace_link("swnet") as link, cluster(
             bin_dir, also_listen=link.host_ip, trust=link.network) as server:
         new_database(server, "netdeath")
         url = server.url("netdeath").replace("127.0.0.1", link.host_ip)  # TCP over the veth

@@ -70,7 +70,7 @@ def unavailable() -> str | None:
     if shutil.which("ip") is None or shutil.which("tc") is None:
         return "ip and tc (iproute2) are not installed"
     try:
-        with namespace_link(_PROBE, 254) as link:
+        with namespace_link(_PROBE) as link:
             link.cut()
             link.restore()
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
@@ -78,11 +78,21 @@ def unavailable() -> str | None:
     return None
 
 
+def _free_subnet() -> int:
+    """A third octet for 10.251.N.0/30 that no interface of the host uses (test runs of
+    other worktrees may hold a pair at the same time)."""
+    used = _ip("-4", "-br", "addr").stdout
+    start = os.getpid() % 250
+    return next((n for n in (1 + (start + k) % 250 for k in range(250))
+                 if f" 10.251.{n}." not in used), 1 + start)
+
+
 @contextlib.contextmanager
-def namespace_link(name: str, subnet: int) -> Iterator[Link]:
-    """Namespace ``name`` joined to the host by a veth pair on 10.251.``subnet``.0/30;
+def namespace_link(name: str) -> Iterator[Link]:
+    """Namespace ``name`` joined to the host by a veth pair on a free 10.251.N.0/30;
     deleted afterwards (with the pair), whatever happens."""
     tag = f"{name[:6]}{os.getpid() % 10000}"
+    subnet = _free_subnet()
     link = Link(f"{name}-{os.getpid()}", f"{tag}h", f"{tag}n", f"10.251.{subnet}.1",
                 f"10.251.{subnet}.2")
     try:

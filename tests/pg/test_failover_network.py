@@ -33,7 +33,7 @@ def cut_off_machine() -> Iterator[tuple[Link, Cluster]]:
         skip_or_fail("PostgreSQL is not installed (apt-get install postgresql)",
                      "SWARM_REQUIRE_PG")
     assert bin_dir is not None
-    with namespace_link("swtest", 8) as link, cluster(
+    with namespace_link("swtest") as link, cluster(
             bin_dir, also_listen=link.host_ip, trust=link.network) as server:
         with psycopg.connect(server.url(), autocommit=True) as admin:
             admin.execute("CREATE DATABASE netdeath")
