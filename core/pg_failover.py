@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import psycopg
 
-from core.errors import InvalidState, StorageError
+from core.errors import InvalidState, LockLost, StorageError
 from core.pg import SCHEDULER_LOCK
 from core.pg_net import client_timeouts, server_timeouts_sql
 from core.redact import redact_urls
@@ -40,10 +40,6 @@ APP_NAME = "swarm scheduler"
 
 class SchedulerHeld(InvalidState):
     """Another scheduler holds the lock (``--burst`` does not wait)."""
-
-
-class LockLost(StorageError):
-    """The scheduler could no longer prove it holds the lock; it stopped."""
 
 
 class Fenced(Protocol):
