@@ -9,7 +9,9 @@ it measures two bounds beside ``bench/scale.py``'s lifecycles/s:
   transaction (create, assign, claim, done, receipt: 15 statements, as the store writes
   them), with 1 client and with 4 (a coordinator and three nodes); and the same 15
   statements as one transaction (the bound if the steps could merge, which they cannot:
-  they happen in different processes at different times);
+  they happen in different processes at different times); and the steps a scheduler or a
+  node does for many tasks at once as set-based statements (one per table for a batch of 8
+  tasks), each task's done still its own transaction as an agent reports it;
 - the client's own cost of one statement from Python (psycopg 3, the driver swarm uses): an
   INSERT into ``events`` repeated in transactions of 10, sent one by one and pipelined.
 Prints JSON lines; asserts nothing. Figures are recorded in docs/performance.md.
@@ -84,9 +86,58 @@ def pgbench_script(one_transaction: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_pgbench(bin_dir: Path, url: str, script: str, clients: int, seconds: int
-                ) -> dict[str, Any]:
-    """lifecycles/s (pgbench's tps: one script run is one lifecycle)."""
+BATCH = 8  # lifecycles per run of the set-based script (one node's 8 agents)
+
+
+def set_based_script() -> str:
+    """``BATCH`` lifecycles per run with the batched steps as set-based statements (create,
+    assign, claim and receipts: one statement per table for the whole batch) and each
+    task's done as its own transaction, as an agent reports it (5 statements)."""
+    tasks = "generate_series(:lo::bigint, :hi::bigint) g"
+    lines = [
+        "BEGIN;",
+        "WITH made AS (INSERT INTO tasks (title, priority, status, created_at, updated_at) "
+        f"SELECT 't', 1, 'ready', 0, 0 FROM generate_series(1, {BATCH}) RETURNING id) "
+        "SELECT min(id) AS lo, max(id) AS hi FROM made \\gset",
+        "INSERT INTO events (ts, kind, text, task_id, actor) "
+        f"SELECT 0, 'task.created', 'T created', g, 'bench' FROM {tasks};",
+        "COMMIT;", "BEGIN;",
+        "UPDATE tasks SET status = 'assigned', assignee = 'n0-a' || (id % 8), "
+        "attempts = attempts + 1, assigned_at = 1, lease_expires_at = 2, updated_at = 1 "
+        "WHERE id BETWEEN :lo AND :hi AND status = 'ready';",
+        "UPDATE agent_state SET last_assigned_at = 1 WHERE id LIKE 'n0-a%';",
+        "WITH m AS (INSERT INTO messages (sender, target, text, task_id, priority, created_at) "
+        f"SELECT 'scheduler', 'agent-x', 'T: t', g, 1, 0 FROM {tasks} RETURNING id, task_id) "
+        "INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
+        "SELECT id, 'n0-a' || (task_id % 8), 'queued', 0, 0 FROM m;",
+        "INSERT INTO events (ts, kind, text, task_id, agent_id, actor) "
+        f"SELECT 0, 'task.assigned', 'T assigned', g, 'x', 'scheduler' FROM {tasks};",
+        "COMMIT;", "BEGIN;",
+        "UPDATE deliveries SET state = 'delivering', node = 'n0', claim_until = 5, "
+        "attempts = attempts + 1, updated_at = 1 WHERE id IN (SELECT d.id FROM deliveries d "
+        "JOIN messages m ON m.id = d.message_id WHERE m.task_id BETWEEN :lo AND :hi "
+        "FOR UPDATE OF d SKIP LOCKED);",
+        "COMMIT;",
+    ]
+    for k in range(BATCH):
+        lines += [f"\\set t :lo + {k}", "BEGIN;", *(f"{s.replace(':tid', ':t')};"
+                                                     for s in STEPS[3]), "COMMIT;"]
+    lines += [
+        "BEGIN;",
+        "UPDATE deliveries SET state = 'delivered', method = 'inbox', reason = NULL, "
+        "claim_until = NULL, updated_at = 1 WHERE message_id IN (SELECT id FROM messages "
+        "WHERE task_id BETWEEN :lo AND :hi);",
+        "INSERT INTO events (ts, kind, text, task_id, agent_id, actor) SELECT 0, k, 'T', g, "
+        f"'x', 'n0' FROM {tasks} CROSS JOIN (VALUES ('delivery.claimed'), "
+        "('delivery.delivered')) AS e(k);",
+        "COMMIT;",
+    ]
+    return "\n".join(["\\set a random(0, 7)", *lines]) + "\n"
+
+
+def run_pgbench(bin_dir: Path, url: str, script: str, clients: int, seconds: int,
+                per_run: int = 1) -> dict[str, Any]:
+    """lifecycles/s (pgbench's tps times the lifecycles of one script run)."""
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(script)
     try:
@@ -99,7 +150,7 @@ def run_pgbench(bin_dir: Path, url: str, script: str, clients: int, seconds: int
     tps = re.search(r"tps = ([\d.]+)", out.stdout)
     if out.returncode or tps is None:
         raise SystemExit(f"pgbench failed: {(out.stderr or out.stdout).strip()[-300:]}")
-    return {"clients": clients, "lifecycles_per_s": round(float(tps.group(1)), 1)}
+    return {"clients": clients, "lifecycles_per_s": round(float(tps.group(1)) * per_run, 1)}
 
 
 def statement_cost(url: str, transactions: int = 400, per_txn: int = 10) -> dict[str, Any]:
@@ -160,6 +211,12 @@ def main() -> None:
                 row = run_pgbench(bin_dir, url, pgbench_script(one), clients, args.seconds)
                 emit({"pgbench": "one transaction" if one else "a transaction per step",
                       **row})
+        for clients in (1, 4):
+            url = new_database(server, f"ceiling_set_{clients}")
+            asyncio.run(_migrated(Path(tmp), url))
+            row = run_pgbench(bin_dir, url, set_based_script(), clients, args.seconds, BATCH)
+            emit({"pgbench": f"set-based steps for {BATCH} tasks, each done its own "
+                             "transaction", **row})
         url = new_database(server, "cost")
         asyncio.run(_migrated(Path(tmp), url))
         emit({"python_psycopg": True, **statement_cost(url)})
