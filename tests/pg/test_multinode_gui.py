@@ -61,7 +61,7 @@ def _tasks() -> list[TaskSpec]:
 
 
 class Kills:
-    """kill -9 at random moments: the GUI node first, within 1 s of the first prompt a window
+    """kill -9 at random moments: the GUI node first, within 0.5 s of the first prompt a window
     records, then the scheduler's holder, then any process; ``MAX_KILLS`` in all at most,
     ``MAX_GUI_KILLS`` of the GUI node."""
 
@@ -73,7 +73,7 @@ class Kills:
         kills = self.fleet.kills
         if self.next_at is None:
             if typed:
-                self.next_at = time.monotonic() + self.rng.uniform(0.0, 1.0)
+                self.next_at = time.monotonic() + self.rng.uniform(0.0, 0.5)
             return
         if time.monotonic() < self.next_at or len(kills) >= MAX_KILLS:
             return
