@@ -62,6 +62,42 @@ class CompletingAgents:
         return Receipt.delivered("bench")
 
 
+class StatementCounter:
+    """Counts the store's statements on PostgreSQL (``PgConnection.execute``, and each row of
+    ``executemany``; not the BEGIN/COMMIT around them) while it is entered; ``events``: how
+    many of them were event rows (sent with the commit, no round trip of their own)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.events = 0
+
+    def __enter__(self) -> StatementCounter:
+        from core.pg import PgConnection
+        from core.store import EVENT_INSERT
+
+        self._saved = PgConnection.execute, PgConnection.executemany
+        execute, executemany = self._saved
+        counter = self
+
+        def counted(conn: PgConnection, sql: str, params: Any = ()) -> Any:
+            counter.count += 1
+            counter.events += sql == EVENT_INSERT
+            return execute(conn, sql, params)
+
+        def counted_many(conn: PgConnection, sql: str, seq: Any) -> Any:
+            counter.count += len(seq)
+            return executemany(conn, sql, seq)
+
+        PgConnection.execute = counted  # type: ignore[method-assign,assignment]
+        PgConnection.executemany = counted_many  # type: ignore[method-assign,assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from core.pg import PgConnection
+
+        PgConnection.execute, PgConnection.executemany = self._saved  # type: ignore[method-assign]
+
+
 def write_agents(folder: Path, nodes: int, per_node: int, with_nodes: bool) -> Path:
     """``nodes`` x ``per_node`` inbox agents (``node = "n<k>"`` when ``with_nodes``)."""
     lines = []
@@ -101,25 +137,29 @@ async def lifecycles(folder: Path, url: str | None, nodes: int, per_node: int, t
     fleet = [DeliveryNode(s, CompletingAgents(s), f"n{k}", lease_s=60)
              for k, s in enumerate(node_services)]
     stop = asyncio.Event()
+    counter = StatementCounter()  # the bench's own status polls are counted too
     try:
-        runners = [asyncio.create_task(scheduler.run(stop))]
-        runners += [asyncio.create_task(node.run(stop)) for node in fleet]
-        start = time.perf_counter()
-        for i in range(0, tasks, 500):
-            await coordinator.create_tasks(
-                [TaskSpec(f"t{k}") for k in range(i, min(tasks, i + 500))], "bench")
-        while (await coordinator.status())["tasks"]["done"] < tasks:  # noqa: ASYNC110 (polls the store)
-            await asyncio.sleep(0.05)
-        elapsed = time.perf_counter() - start
-        stop.set()
-        await asyncio.gather(*runners)
+        with counter:
+            runners = [asyncio.create_task(scheduler.run(stop))]
+            runners += [asyncio.create_task(node.run(stop)) for node in fleet]
+            start = time.perf_counter()
+            for i in range(0, tasks, 500):
+                await coordinator.create_tasks(
+                    [TaskSpec(f"t{k}") for k in range(i, min(tasks, i + 500))], "bench")
+            while (await coordinator.status())["tasks"]["done"] < tasks:  # noqa: ASYNC110 (polls the store)
+                await asyncio.sleep(0.05)
+            elapsed = time.perf_counter() - start
+            stop.set()
+            await asyncio.gather(*runners)
         latency = await coordinator.db.read(_claim_latencies)
     finally:
         for service in [coordinator, *node_services]:
             await service.close()
     return {"store": "postgresql" if url else "sqlite", "agents": nodes * per_node,
             "nodes": len(fleet), "tasks": tasks, "seconds": round(elapsed, 2),
-            "lifecycles_per_s": round(tasks / elapsed, 1), **_percentiles("claim", latency)}
+            "lifecycles_per_s": round(tasks / elapsed, 1), **_percentiles("claim", latency),
+            **({"statements_per_lifecycle": round(counter.count / tasks, 1),
+                "of_them_events": round(counter.events / tasks, 1)} if url else {})}
 
 
 def _claim_latencies(conn: Any) -> list[float]:

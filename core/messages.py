@@ -87,7 +87,8 @@ def claim(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
 
 
 def finish(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
-    """Record a deliverer's receipt; retry with backoff, or give up. Return the new state."""
+    """Record a deliverer's receipt; retry with backoff, or give up. Return the new state
+    (a node's claim, ``claim_until``, ends with it)."""
     state = conn.execute(
         "SELECT state FROM deliveries WHERE id = ?", (delivery.id,)
     ).fetchone()[0]
@@ -118,8 +119,8 @@ def finish(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Rece
 
 def _delivered(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
     conn.execute(
-        "UPDATE deliveries SET state = 'delivered', method = ?, reason = NULL, updated_at = ? "
-        "WHERE id = ?", (receipt.method, ctx.now, delivery.id))
+        "UPDATE deliveries SET state = 'delivered', method = ?, reason = NULL, updated_at = ?, "
+        "claim_until = NULL WHERE id = ?", (receipt.method, ctx.now, delivery.id))
     what = _what(delivery)
     insert_event(conn, ctx.now, "delivery.delivered",
                  f"{what} delivered to {delivery.agent} ({receipt.method or 'delivered'}"
@@ -135,8 +136,8 @@ def _delivered(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: 
 
 def _failed(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
     reason = receipt.reason or "failed"
-    conn.execute("UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ? WHERE id = ?",
-                 (reason, ctx.now, delivery.id))
+    conn.execute("UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ?, "
+                 "claim_until = NULL WHERE id = ?", (reason, ctx.now, delivery.id))
     insert_event(conn, ctx.now, "delivery.failed",
                  f"delivery to {delivery.agent} failed after {delivery.attempts} "
                  f"attempt(s): {reason}", task_id=delivery.task_id, agent=delivery.agent,
@@ -149,7 +150,7 @@ def _requeue(
 ) -> None:
     conn.execute(
         "UPDATE deliveries SET state = 'queued', reason = ?, not_before = ?, "
-        "attempts = attempts - ?, updated_at = ? WHERE id = ?",
+        "attempts = attempts - ?, updated_at = ?, claim_until = NULL WHERE id = ?",
         (why, ctx.now + delay, 0 if counted else 1, ctx.now, delivery_id))
 
 

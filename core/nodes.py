@@ -89,8 +89,7 @@ def finish(conn: sqlite3.Connection, ctx: Ctx, claimer: str,
             continue
         _claimed_event(conn, ctx, claimer, held)
         record = record_receipt_onboarded if onboarded else scheduling.record_receipt
-        states.append(record(conn, ctx, delivery, receipt))
-        conn.execute("UPDATE deliveries SET claim_until = NULL WHERE id = ?", (delivery.id,))
+        states.append(record(conn, ctx, delivery, receipt))  # it ends the claim too
     return states
 
 

@@ -27,6 +27,7 @@ from core.db import MIGRATIONS
 from core.errors import StorageError
 from core.pg_dialect import register_id_tables, translate, translate_ddl
 from core.redact import redact_urls
+from core.store import EVENT_INSERT
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -135,12 +136,21 @@ class PgConnection:
         self.total_changes = 0
         self.row_factory: object = None  # set by sqlite3-minded code; rows are PgRow anyway
         self.own_bumps = 0  # how many times this connection advanced swarm_clock
+        self._events: list[tuple[Any, ...]] | None = None  # held for the commit (in a write)
+        self.notify_changes = True  # NOTIFY swarm_changes at each commit that changed rows
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> PgCursor:
         """Run one statement (SQLite dialect) and return its cursor."""
         special = self._pragma(sql)
         if special is not None:
             return special
+        if self._events is not None:
+            if sql == EVENT_INSERT:  # nobody reads its id: it goes with the commit
+                self._events.append(_plain(params))  # type: ignore[arg-type]
+                self.total_changes += 1
+                return PgCursor(None, 1, None)
+            if "events" in sql:  # a statement on the events sees those held so far
+                self._send_events()
         named = isinstance(params, Mapping)
         stmt = translate(sql, named)
         args: Any = dict(params) if named else _plain(params)  # type: ignore[arg-type]
@@ -156,6 +166,8 @@ class PgConnection:
 
     def executemany(self, sql: str, seq: Sequence[Sequence[Any]]) -> PgCursor:
         """Run one statement once per parameter tuple."""
+        if self._events and "events" in sql:
+            self._send_events()
         stmt = translate(sql)
         rows = [_plain(p) for p in seq]
         if not rows:
@@ -165,6 +177,26 @@ class PgConnection:
             count = max(cur.rowcount, 0)
         self.total_changes += count
         return PgCursor(None, count, None)
+
+    def hold_events(self, on: bool) -> None:
+        """Hold event rows from now on (a write transaction starts), or drop what is held."""
+        self._events = [] if on else None
+
+    def held_events_sql(self) -> str:
+        """The held event rows as one INSERT statement, ``;``-ended, to send with the commit
+        (values bound here, by the driver's own quoting); '' when none. Stops holding."""
+        rows, self._events = self._events, None
+        if not rows:
+            return ""
+        sql = _events_insert(len(rows))
+        return psycopg.ClientCursor(self.raw).mogrify(sql, [v for r in rows for v in r]) + "; "
+
+    def _send_events(self) -> None:
+        """Insert the held event rows now (one statement), and go on holding."""
+        rows, self._events = self._events or [], []
+        if rows:
+            with _errors():
+                self.raw.execute(_events_insert(len(rows)), [v for r in rows for v in r])
 
     def _pragma(self, sql: str) -> PgCursor | None:
         head = sql.strip().lower()
@@ -185,6 +217,12 @@ class PgConnection:
             value = None  # incremental_vacuum, journal_mode...: nothing to do here
         rows = [] if value is None else [PgRow({name: 0}, (value,))]
         return PgCursor(None, -1, None, rows)
+
+
+def _events_insert(rows: int) -> str:
+    """INSERT of ``rows`` event rows (``%s`` placeholders)."""
+    head = translate(EVENT_INSERT).sql.split(" VALUES ")[0]
+    return f"{head} VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * rows)
 
 
 def _plain(params: Sequence[Any]) -> tuple[Any, ...]:
@@ -255,10 +293,10 @@ def _numeric_as_number(raw: psycopg.Connection[Any]) -> None:
 def run_in_transaction(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
     """``fn(conn, *args)`` in one transaction holding the write lock; a commit that changed
     rows advances ``swarm_clock`` (what ``PRAGMA data_version`` reads here) and notifies
-    ``swarm_changes``."""
+    ``swarm_changes`` (unless ``notify_changes`` is off: in the scheduler's process)."""
+    notify = f"; NOTIFY {CHANGES_CHANNEL}" if conn.notify_changes else ""
     return _transaction(conn, f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})",
-                        f"UPDATE swarm_clock SET version = version + 1; NOTIFY {CHANGES_CHANNEL}",
-                        fn, *args)
+                        f"UPDATE swarm_clock SET version = version + 1{notify}", fn, *args)
 
 
 def run_unlocked(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
@@ -269,19 +307,22 @@ def run_unlocked(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
 
 def _transaction(conn: PgConnection, begin: str, on_change: str | None,
                  fn: Callable[..., T], *args: Any) -> T:
-    """``begin``, ``fn``, then ``on_change`` (when rows changed) and COMMIT in one round
-    trip; ROLLBACK if ``fn`` raises."""
+    """``begin``, ``fn``, then the events ``fn`` wrote (held until now), ``on_change`` (when
+    rows changed) and COMMIT in one round trip; ROLLBACK if any of it fails."""
     before = conn.total_changes
     with _errors():
         conn.raw.execute(begin)
+    conn.hold_events(True)
     try:
         result = fn(conn, *args)
+        events = conn.held_events_sql()
+        bump = on_change is not None and conn.total_changes != before
+        with _errors():
+            conn.raw.execute(f"{events}{on_change}; COMMIT" if bump else f"{events}COMMIT")
     except BaseException:
+        conn.hold_events(False)
         _rollback(conn)
         raise
-    bump = on_change is not None and conn.total_changes != before
-    with _errors():
-        conn.raw.execute(f"{on_change}; COMMIT" if bump else "COMMIT")
     if bump:
         conn.own_bumps += 1
     return result
@@ -334,6 +375,7 @@ class PgDatabase:
         self.url = url
         self._conn = conn
         self._pool = pool
+        self._notify = True
 
     @property
     def path(self) -> str:
@@ -372,6 +414,12 @@ class PgDatabase:
         """Run ``fn(conn, *args)`` as one transaction beside other writers (row locks)."""
         return await self._call(run_unlocked, fn, *args)
 
+    def notify_changes(self, on: bool) -> None:
+        """Whether this connection's commits NOTIFY ``swarm_changes``: off in the process
+        that runs the scheduler (the only listener, woken by its own writes directly)."""
+        self._notify = on
+        self._conn.notify_changes = on
+
     def backend_pid(self) -> int:
         """The server process of this connection (its own notifications carry it)."""
         return int(self._conn.raw.info.backend_pid)
@@ -386,4 +434,5 @@ class PgDatabase:
             bumps = self._conn.own_bumps
             self._conn = connect(self.url)
             self._conn.own_bumps = bumps
+            self._conn.notify_changes = self._notify
         return fn(self._conn, *args)

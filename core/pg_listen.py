@@ -30,8 +30,15 @@ class ChangeListener:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Start listening."""
+        """Start listening; this process's own commits stop notifying (nobody else
+        listens: the one scheduler is here, and its own writes wake it directly)."""
+        self._quiet(True)
         self._task = asyncio.create_task(self._listen(), name="pg-changes")
+
+    def _quiet(self, quiet: bool) -> None:
+        switch = getattr(self.service.db, "notify_changes", None)
+        if switch is not None:
+            switch(not quiet)
 
     async def next_due(self) -> float | None:
         """Never due: it only wakes the loop."""
@@ -42,7 +49,8 @@ class ChangeListener:
         return 0
 
     async def stop(self) -> None:
-        """Stop listening."""
+        """Stop listening; this process's commits notify again."""
+        self._quiet(False)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

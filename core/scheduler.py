@@ -200,7 +200,8 @@ class Scheduler:
         """Let the delivery in flight end with its receipt (bounded), then stop the worker."""
         self._deliver_wake.set()
         try:
-            await asyncio.wait_for(worker, self.delivery_timeout() + DELIVERY_MARGIN_S)
+            async with asyncio.timeout(self.delivery_timeout() + DELIVERY_MARGIN_S):
+                await worker  # cancelled with this wait when the time is up
         except TimeoutError:
             log.warning("a delivery was still running at shutdown; it is retried at the next "
                         "start")
@@ -274,7 +275,7 @@ class Scheduler:
     def delivery_timeout(self) -> float:
         """How long to wait for one delivery: longer than the deliverer's own deadline.
 
-        ``wait_for`` cannot stop a deliverer's worker thread, so a deliverer that owns a
+        A time limit cannot stop a deliverer's worker thread, so a deliverer that owns a
         deadline (``time_limit_s``) must always answer first; otherwise a late paste could
         land after its delivery was given up and sent again.
         """
@@ -303,7 +304,8 @@ class Scheduler:
         timeout = self.delivery_timeout()
         try:
             for parcel in steps.parcels:
-                receipt = await asyncio.wait_for(self.deliverer.deliver(parcel), timeout)
+                async with asyncio.timeout(timeout):  # not wait_for: see core/waits.py
+                    receipt = await self.deliverer.deliver(parcel)
                 if not receipt.ok:
                     return receipt
         except TimeoutError:

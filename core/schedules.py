@@ -284,9 +284,9 @@ def _send(conn: sqlite3.Connection, ctx: Ctx, made: Claim) -> None:
                  actor=ctx.actor, data=_data(made, message=message_id))
 
 
-def record_summary(conn: sqlite3.Connection, ctx: Ctx, made: Claim, text: str) -> int:
+def record_summary(conn: sqlite3.Connection, ctx: Ctx, made: Claim, text: str) -> None:
     """The ``summary.posted`` event that the notifier posts to the channel."""
-    return insert_event(conn, ctx.now, "summary.posted", text, actor=ctx.actor,
+    insert_event(conn, ctx.now, "summary.posted", text, actor=ctx.actor,
                         data=_data(made, period=made.schedule.period))
 
 

@@ -6,8 +6,10 @@ and a CLI ``task assign``) can never hand one task to two agents.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from core import messages, tasks
@@ -47,31 +49,55 @@ def free_agents(conn: sqlite3.Connection, ctx: Ctx) -> list[_AgentView]:
     return views
 
 
+_READY = ("SELECT id, role, capabilities, pinned_agent, prev_agent, not_before, title, details, "
+          "priority, attempts FROM tasks WHERE status = 'ready'")
+_PAGE = 128  # ready tasks read per query (most batches need one page)
+
+
 def assign_next(conn: sqlite3.Connection, ctx: Ctx) -> Assignment | None:
     """Hand the first ready task (by priority, then age) that a free agent can take."""
-    free = free_agents(conn, ctx)
-    if not free:
-        return None
-    rows = conn.execute(
-        "SELECT id, role, capabilities, pinned_agent, prev_agent, not_before FROM tasks "
-        "WHERE status = 'ready' ORDER BY priority DESC, id")
-    for row in rows:  # the cursor steps lazily: usually only the first few rows are read
-        if row["not_before"] > ctx.now:
-            continue
-        caps = tuple(json.loads(row["capabilities"])) if row["capabilities"] != "[]" else ()
-        choice = _best_agent(free, row["role"], caps, row["pinned_agent"], row["prev_agent"])
-        if choice is not None:
-            rows.close()
-            return _assign(conn, ctx, row["id"], choice)
-    return None
+    made = assign_batch(conn, ctx, limit=1)
+    return made[0] if made else None
 
 
 def assign_batch(conn: sqlite3.Connection, ctx: Ctx, limit: int = 64) -> list[Assignment]:
-    """Repeat ``assign_next`` in one transaction until nothing fits (at most ``limit``)."""
+    """Hand ready tasks (by priority, then age) to free agents in one pass, at most ``limit``.
+
+    The free agents are read once and kept up to date as tasks go out: a task that no free
+    agent could take stays untakeable for the rest of the pass (agents only fill up), so one
+    pass decides what repeating "the first task that fits" would.
+    """
+    free = free_agents(conn, ctx)
     made: list[Assignment] = []
-    while len(made) < limit and (assignment := assign_next(conn, ctx)) is not None:
-        made.append(assignment)
+    for row in _ready_rows(conn, ctx):
+        if not free or len(made) >= limit:
+            break
+        caps = tuple(json.loads(row["capabilities"])) if row["capabilities"] != "[]" else ()
+        choice = _best_agent(free, row["role"], caps, row["pinned_agent"], row["prev_agent"])
+        if choice is None:
+            continue
+        made.append(_assign(conn, ctx, row, choice))
+        at = free.index(choice)  # in place: ties keep the agents file's order
+        if choice.load + 1 < choice.agent.capacity:
+            free[at] = dataclasses.replace(choice, load=choice.load + 1)
+        else:
+            del free[at]
     return made
+
+
+def _ready_rows(conn: sqlite3.Connection, ctx: Ctx) -> Iterator[sqlite3.Row]:
+    """Ready tasks due now, by priority then age, a page at a time (keyset paging: the
+    pass changes the rows it has read, so an offset would shift)."""
+    rows = conn.execute(f"{_READY} ORDER BY priority DESC, id LIMIT ?", (_PAGE,)).fetchall()
+    while rows:
+        yield from (row for row in rows if row["not_before"] <= ctx.now)
+        if len(rows) < _PAGE:
+            return
+        last = rows[-1]
+        rows = conn.execute(
+            f"{_READY} AND (priority < ? OR (priority = ? AND id > ?)) "
+            "ORDER BY priority DESC, id LIMIT ?",
+            (last["priority"], last["priority"], last["id"], _PAGE)).fetchall()
 
 
 def _best_agent(
@@ -88,20 +114,20 @@ def _best_agent(
     return min(eligible, key=lambda v: (v.agent.id == prev, v.load, -v.score, v.idle_since))
 
 
-def _assign(conn: sqlite3.Connection, ctx: Ctx, task_id: int, view: _AgentView) -> Assignment:
-    agent = view.agent.id
+def _assign(conn: sqlite3.Connection, ctx: Ctx, row: sqlite3.Row, view: _AgentView
+            ) -> Assignment:
+    """Hand the ready task of ``row`` to ``view``'s agent and queue its prompt."""
+    agent, task_id, attempts = view.agent.id, row["id"], row["attempts"] + 1
     conn.execute(
         "UPDATE tasks SET status = 'assigned', assignee = ?, attempts = attempts + 1, "
         "assigned_at = ?, lease_expires_at = ?, reason = NULL, updated_at = ? "
         "WHERE id = ? AND status = 'ready'",
         (agent, ctx.now, ctx.now + ctx.settings.lease_s, ctx.now, task_id))
     conn.execute("UPDATE agent_state SET last_assigned_at = ? WHERE id = ?", (ctx.now, agent))
-    title, details, priority, attempts = conn.execute(
-        "SELECT title, details, priority, attempts FROM tasks WHERE id = ?", (task_id,)
-    ).fetchone()
-    text = f"{task_ref(task_id)}: {title}" + (f"\n\n{details}" if details else "")
+    details = row["details"]
+    text = f"{task_ref(task_id)}: {row['title']}" + (f"\n\n{details}" if details else "")
     message_id = messages.queue(conn, ctx, [agent], text, target=f"agent:{agent}",
-                                task_id=task_id, priority=Priority(priority))
+                                task_id=task_id, priority=Priority(row["priority"]))
     why = f"load {view.load}/{view.agent.capacity}, success {view.score:.2f}"
     insert_event(conn, ctx.now, "task.assigned",
                  f"{task_ref(task_id)} assigned to {agent} (attempt {attempts}; {why})",

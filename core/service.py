@@ -252,7 +252,10 @@ class SwarmService:
     async def claim_prompt(
         self, actor: str = "delivery"
     ) -> tuple[Delivery, PromptFacts | None] | None:
-        """Take the next due delivery with what its prompt needs (one trip to the database)."""
+        """Take the next due delivery with what its prompt needs (one trip to the database);
+        None at once when delivery nodes serve every agent (nothing is this process's)."""
+        if self.settings.database_url and all(a.node for a in self.agents.values()):
+            return None
         return await self.write(actor, _claim_with_facts)
 
     async def record_receipt(

@@ -26,6 +26,10 @@ TASK_COLUMNS = (
 )
 
 
+EVENT_INSERT = ("INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
 def insert_event(
     conn: sqlite3.Connection,
     ts: float,
@@ -36,14 +40,11 @@ def insert_event(
     agent: str | None = None,
     actor: str | None = None,
     data: dict[str, Any] | None = None,
-) -> int:
-    """Append one event to the outbox; call it in the transaction of the change."""
-    cur = conn.execute(
-        "INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (ts, kind, text, task_id, agent, actor, json.dumps(data) if data else None),
-    )
-    return int(cur.lastrowid or 0)
+) -> None:
+    """Append one event to the outbox; call it in the transaction of the change (on
+    PostgreSQL the row may be sent with the commit: ``core.pg``)."""
+    conn.execute(EVENT_INSERT,
+                 (ts, kind, text, task_id, agent, actor, json.dumps(data) if data else None))
 
 
 def row_to_event(row: sqlite3.Row) -> Event:

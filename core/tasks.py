@@ -152,7 +152,10 @@ def _insert_task(
                  f"{task_ref(task_id)} created by {ctx.actor}: {spec.title} "
                  f"({priority.name}{', ' + spec.role if spec.role else ''}){after}",
                  task_id=task_id, agent=spec.agent, actor=ctx.actor)
-    settle(conn, ctx, task_id)
+    if deps or triggers:
+        settle(conn, ctx, task_id)
+    else:  # nothing to wait for: the rule needs no lookup
+        _apply_rule(conn, ctx, task_id, ("blocked", None), task_rules.decide(spec.kind, []))
     return task_id
 
 
@@ -182,8 +185,15 @@ def settle(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     if status not in ("blocked", "ready"):
         return
     deps = dependency_states(conn, task_id, triggers=kind == "on_failure")
-    new_status, why = task_rules.decide(kind, deps)
-    if (new_status, why) == (status, reason):
+    _apply_rule(conn, ctx, task_id, (status, reason), task_rules.decide(kind, deps))
+
+
+def _apply_rule(conn: sqlite3.Connection, ctx: Ctx, task_id: int, was: tuple[str, str | None],
+                now: tuple[str, str | None]) -> None:
+    """Store a not-yet-started task's new status ``now`` (status, reason) when it differs
+    from what it ``was``, with its event."""
+    new_status, why = now
+    if now == was:
         return
     conn.execute(
         "UPDATE tasks SET status = ?, reason = ?, updated_at = ?, finished_at = ? WHERE id = ?",
