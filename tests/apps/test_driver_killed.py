@@ -1,11 +1,16 @@
-"""A driver killed inside its paste hotkey leaves keys held down on the X server: the next
-delivery releases them before it types, and every window then receives its prompt once.
+"""What a driver killed mid-delivery leaves behind, and the next driver's delivery.
 
-The killed driver is a real process that presses through PyAutoGUI (XTEST) what
-``pyautogui.hotkey`` presses first and is killed with SIGKILL before the releases, as
-``kill -9`` of ``swarm node`` inside a paste does. Without the release the held Ctrl (and
-Shift, V) turn the next click and paste into other commands: "paste not seen", and a Shift
-that no delivery releases.
+Keys held down on the X server: the killed driver is a real process that presses through
+PyAutoGUI (XTEST) what ``pyautogui.hotkey`` presses first and is killed with SIGKILL before
+the releases, as ``kill -9`` of ``swarm node`` inside a paste does. Without the release the
+held Ctrl (and Shift, V) turn the next click and paste into other commands: "paste not
+seen", and a Shift that no delivery releases.
+
+A pasted prompt never sent: killed between the paste and the submit, the driver leaves the
+whole prompt in a terminal chat's multi-line input. The next driver (a new process: it has
+never seen that input empty) must clear it or refuse; the terminal's clear keys remove a
+line at a time and the terminal redraws a long input tens of milliseconds late, which the
+driver took for "nothing changed": the retry was submitted glued to the leftover.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from automation.held_keys import held_keys, release_held
 from automation.screen import x_display
 from automation.virtual_desktop import XServer, display_env
 from core.models import Agent
+from tests.apps.conftest import Person
 from tests.apps.desktop import MixedDesktop
 from tests.apps.test_driver_on_apps import agents, make_driver, parcel  # noqa: F401 (fixtures)
 
@@ -71,3 +77,32 @@ async def test_keys_a_killed_driver_held_are_released_and_each_window_gets_its_p
         got = apps_desktop.wait_for(name, before[name] + 1, timeout=5)[before[name]:]
         assert got == [sent[name]], name
     assert keys_down(server) == []
+
+
+LEFT_IN_THE_INPUT = ("[swarm] from scheduler to Agent-3 | task T-2 | priority normal\n\n"
+                     "T-2: job 001\n\nReport back from your terminal: swarm task start T-2  "
+                     "(when you begin), swarm task done T-2 --note \"what you did\"")
+
+
+@pytest.mark.timeout(60)
+async def test_a_prompt_a_killed_driver_pasted_into_a_terminal_is_never_glued_to_the_retry(
+        apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver,  # noqa: F811
+        person: Person) -> None:
+    window = apps_desktop.window("Agent-3")  # the prompt_toolkit chat in an xterm
+    before = len(apps_desktop.texts("Agent-3"))
+    person.set_clipboard(LEFT_IN_THE_INPUT)
+    person.click_into(window)
+    person.keys("ctrl+shift+v")  # the paste the killed driver made; no Enter followed
+    apps_desktop.xserver.xdotool("mousemove", "960", "540")
+    retry = "[swarm] ... | RETRY (this may repeat an earlier message)\n\nT-2: job 001"
+    driver = make_driver()  # a new process's driver: it never saw this input empty
+    reasons = []
+    for n in range(1, 11):
+        receipt = await driver.deliver(parcel(n, agents["Agent-3"], retry))
+        reasons.append(receipt.reason)
+        if receipt.ok:
+            break
+        assert receipt.reason == "input not empty", reasons  # refused: nothing pasted
+        assert apps_desktop.texts("Agent-3")[before:] == [], reasons
+    assert reasons[-1] is None, reasons
+    assert apps_desktop.wait_for("Agent-3", before + 1)[before:] == [retry], reasons
