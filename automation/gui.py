@@ -275,7 +275,7 @@ class GuiDriver:
         if known is None:  # first contact: let the focus ring and caret be drawn first
             self._waits.quiet(box, self._grabber.grab(box), opts.first_settle_s)
         empty = self._inputs.clear(agent.id, box, (x, y), lambda: self._press_each(keys.clear),
-                                   lambda: self._check_focus(window))
+                                   lambda: self._check_focus(window), agent.app == "terminal")
         self._check_step(x, y, window)
         self._inputs.dirty.add(agent.id)  # from the paste on, text may be left in the input
         pag.hotkey(*keys.paste)

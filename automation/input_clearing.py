@@ -32,7 +32,8 @@ class InputClearer:
         return self._get_options()
 
     def clear(self, agent_id: str, box: Rect, point: tuple[int, int],
-              press: Callable[[], None], check_focus: Callable[[], None]) -> Image.Image:
+              press: Callable[[], None], check_focus: Callable[[], None],
+              terminal: bool = False) -> Image.Image:
         """Empty the input and return how it looks empty; ``input not empty`` when it cannot.
 
         One clear pass; done when the input line looks as it did when last seen empty, or when
@@ -40,29 +41,32 @@ class InputClearer:
         something, even late, pass again until a pass changes nothing: an input that keeps
         changing (a Ctrl+A that only moves to the line start, then Delete) is not empty. An
         input that may hold an earlier attempt's paste, on which the clear keys changed
-        nothing, must look as it did when it was empty.
+        nothing, must look as it did when it was empty. ``terminal``: the application redraws
+        its input after its program handled the keys, a long input tens of ms late, so a
+        change after the pass is its effect (not a late focus ring), and an input this
+        process never saw empty (a first delivery, or a restart after a kill that may have
+        left a paste) gets ``first_clear_settle_s`` to show it.
         """
         opts = self._options
         start = self._grab(box)
         press()
         image = self._waits.quiet(box, start, opts.quiet_s)
         known = self.empty_look.get(agent_id)
-        # Never seen empty by this process (a first delivery, or a restart after a kill that
-        # may have left a paste): a terminal redrawing a long input takes tens of ms.
-        settle = opts.clear_settle_s if known is not None else opts.first_clear_settle_s
+        late = terminal and known is None
+        settle = opts.first_clear_settle_s if late else opts.clear_settle_s
         band = self._input_band(box, point)
         if known is not None and not changed(crop(known, band), crop(image, band), opts.thin_px):
             return image
         moved = changed(start, image, opts.thin_px)
         dirty = agent_id in self.dirty and known is not None
-        if not moved and not dirty:  # nothing there to clear, or the pass shows late
-            later = self._waits.change(box, image, settle)
-            if later is None:
+        if not moved and not dirty:  # nothing there to clear: empty, once the focus is drawn
+            later = self._waits.change(box, image, settle)  # a late focus ring
+            if later is not None:
+                image = self._waits.quiet(box, later, opts.quiet_s)
+            if later is None or not terminal:
                 self.empty_look[agent_id] = image
                 return image
-            # A late focus ring, or the pass's effect drawn late (a terminal redraws after
-            # its program handled the keys): pass again until a pass changes nothing.
-            image, moved = self._waits.quiet(box, later, opts.quiet_s), True
+            moved = True  # a terminal's pass shown late: pass again until one changes nothing
         for _ in range(opts.clear_passes):
             check_focus()
             press()
