@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 METHOD = "gui"
 LOCK_NAME = "input.lock"
 POINTER_NAME = "input.pointer"
+UNSENT_NAME = "input.unsent"  # the agents whose input may hold an unsent paste
 X_CONNECTION_LOST = {"ConnectionClosedError", "DisplayConnectionError"}
 
 
@@ -112,7 +113,8 @@ class GuiDriver:
         self._deadline = 0.0
         self._waits = ScreenWaits(self._grab, lambda: self.options, self._check_paused,
                                   self._wait_s)
-        self._inputs = InputClearer(self._grab, self._waits, lambda: self.options)
+        self._inputs = InputClearer(self._grab, self._waits, lambda: self.options,
+                                    home / UNSENT_NAME)
 
     @property
     def time_limit_s(self) -> float:

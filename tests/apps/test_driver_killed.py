@@ -10,7 +10,9 @@ A pasted prompt never sent: killed between the paste and the submit, the driver 
 whole prompt in a terminal chat's multi-line input. The next driver (a new process: it has
 never seen that input empty) must clear it or refuse; the terminal's clear keys remove a
 line at a time and the terminal redraws a long input tens of milliseconds late, which the
-driver took for "nothing changed": the retry was submitted glued to the leftover.
+driver took for "nothing changed": the retry was submitted glued to the leftover. The
+driver marks an input before it pastes (a file in the home), so the next driver knows the
+text is its own prompt and clears it all; text it does not know it refuses to paste after.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from automation.gui import UNSENT_NAME
 from automation.held_keys import held_keys, release_held
+from automation.input_clearing import UnsentPastes
 from automation.screen import x_display
 from automation.virtual_desktop import XServer, display_env
 from core.models import Agent
@@ -79,20 +84,27 @@ async def test_keys_a_killed_driver_held_are_released_and_each_window_gets_its_p
     assert keys_down(server) == []
 
 
-LEFT_IN_THE_INPUT = ("[swarm] from scheduler to Agent-3 | task T-2 | priority normal\n\n"
-                     "T-2: job 001\n\nReport back from your terminal: swarm task start T-2  "
-                     "(when you begin), swarm task done T-2 --note \"what you did\"")
+LEFT_IN_THE_INPUT = "\n".join([
+    "# Agent-3: terminal-3", "", "You are Agent-3, one of a team of AI coding agents.", "",
+    "## How to report back (from your terminal)", "- `swarm task start T-N` when you begin",
+    "- `swarm task done T-N --note \"what you did\"` when it is finished", "", "---", "",
+    "[swarm] from scheduler to Agent-3 | task T-2 | priority normal", "", "T-2: job 001", "",
+    "Report back from your terminal: swarm task start T-2  (when you begin), swarm task "
+    "done T-2 --note \"what you did\"  or  swarm task fail T-2 --reason \"why\""])
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize("marked", [True, False], ids=["the-drivers-paste", "unmarked-text"])
 async def test_a_prompt_a_killed_driver_pasted_into_a_terminal_is_never_glued_to_the_retry(
         apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver,  # noqa: F811
-        person: Person) -> None:
+        person: Person, home: Path, marked: bool) -> None:
     window = apps_desktop.window("Agent-3")  # the prompt_toolkit chat in an xterm
     before = len(apps_desktop.texts("Agent-3"))
     person.set_clipboard(LEFT_IN_THE_INPUT)
     person.click_into(window)
     person.keys("ctrl+shift+v")  # the paste the killed driver made; no Enter followed
+    if marked:  # as the killed driver marked it before its paste
+        UnsentPastes(home / UNSENT_NAME).add("Agent-3")
     apps_desktop.xserver.xdotool("mousemove", "960", "540")
     retry = "[swarm] ... | RETRY (this may repeat an earlier message)\n\nT-2: job 001"
     driver = make_driver()  # a new process's driver: it never saw this input empty
@@ -102,7 +114,9 @@ async def test_a_prompt_a_killed_driver_pasted_into_a_terminal_is_never_glued_to
         reasons.append(receipt.reason)
         if receipt.ok:
             break
-        assert receipt.reason == "input not empty", reasons  # refused: nothing pasted
-        assert apps_desktop.texts("Agent-3")[before:] == [], reasons
+        # not its own paste for sure: a few clear passes per attempt, then refused
+        assert not marked and receipt.reason == "input not empty", reasons
+        assert apps_desktop.texts("Agent-3")[before:] == [], reasons  # nothing pasted
     assert reasons[-1] is None, reasons
     assert apps_desktop.wait_for("Agent-3", before + 1)[before:] == [retry], reasons
+    assert "Agent-3" not in UnsentPastes(home / UNSENT_NAME)
