@@ -13,6 +13,10 @@ then measures in one run, each on a fresh database:
   and asyncpg;
 - failover: kill -9 of a real ``swarm run`` holding the scheduler lock → the standby's
   ``took over`` (SWARM_FAILOVER=5);
+- failover-network: the holder's machine dies (``swarm run`` in a network namespace, its
+  veth link cut silently: ``tests/netcut.py``) → the standby's ``took over``, the old
+  holder's ``lost the scheduler lock``; and how long a dead machine's open transaction keeps
+  the write lock (root only; skipped with a reason elsewhere);
 - a simulated fleet: ``--fleet-nodes`` in-process nodes x 8 agents: throughput, claim p99.
 Prints JSON lines; asserts nothing. Figures are recorded in docs/performance.md.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -46,7 +51,7 @@ from tests.pgcluster import Cluster, cluster, pg_bin_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 SOCKET = "--tcp" not in sys.argv  # the Unix socket unless --tcp
-PARTS = ("lifecycles", "drivers", "failover", "fleet")
+PARTS = ("lifecycles", "drivers", "failover", "failover-network", "fleet")
 
 
 class CompletingAgents:
@@ -310,6 +315,103 @@ def failover(folder: Path, url: str, rounds: int) -> dict[str, Any]:
             "failover_max_s": round(max(times), 2)}
 
 
+def failover_network(folder: Path, bin_dir: Path, rounds: int) -> dict[str, Any]:
+    """The holder's machine dies: a ``swarm run`` in a network namespace holds the lock, its
+    link is cut silently (``tests/netcut.py``) → the standby on the host logs ``took over``;
+    then the link comes back and the old holder's fate is read from its log."""
+    from tests.netcut import namespace_link, unavailable
+
+    reason = unavailable()
+    if reason is not None:
+        return {"part": "failover-network", "skipped": reason}
+    config = write_agents(folder, 1, 8, False)
+    rows = []
+    with namespace_link("swnet") as link, cluster(
+            bin_dir, also_listen=link.host_ip, trust=link.network) as server:
+        new_database(server, "netdeath")
+        url = server.url("netdeath").replace("127.0.0.1", link.host_ip)  # TCP over the veth
+        for k in range(rounds):
+            rows.append(_network_round(folder / f"net{k}", link, url, config))
+        freed = [_write_lock_freed(link, url, server.url("netdeath")) for _ in range(rounds)]
+    times = [r["took_over_s"] for r in rows]
+    return {"part": "failover-network", "failover_s": 5, "load_1m": round(os.getloadavg()[0], 2),
+            "rounds": rows, "took_over_s": times, "took_over_max_s": max(times),
+            "write_lock_freed_s": freed}
+
+
+HOLD_WRITE_LOCK = """
+import sys, time
+from core.pg import WRITE_LOCK, connect
+conn = connect(sys.argv[1])
+conn.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+def _write_lock_freed(link: Any, url: str, host_url: str) -> float:
+    """A store connection on the dead machine holds the write lock in an open transaction
+    (a scheduler cut mid-write): cut → a writer on the host gets the lock (s)."""
+    from core.pg import WRITE_LOCK
+
+    holder = subprocess.Popen(link.inside(sys.executable, "-c", HOLD_WRITE_LOCK, url),
+                              cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with psycopg.connect(host_url, autocommit=True) as conn:
+            link.cut()
+            cut = time.monotonic()
+            conn.execute(f"SELECT pg_advisory_lock({WRITE_LOCK})")
+            return round(time.monotonic() - cut, 2)
+    finally:
+        link.restore()
+        holder.kill()
+        holder.wait()
+
+
+def _network_round(folder: Path, link: Any, url: str, config: Path) -> dict[str, Any]:
+    """One cut, timed from the processes' own log lines: cut → the standby's ``took over``,
+    cut → the old holder's ``lost the scheduler lock``; then its exit status (it must have
+    stopped before the link comes back, 10 s after the cut at the latest)."""
+    from tests.pg.procs import start
+
+    folder.mkdir()
+    env = {"SWARM_CONFIG": str(config), "SWARM_DATABASE_URL": url, "SWARM_FAILOVER": "5"}
+    holder = start("holder", folder, {**env, "SWARM_HOME": str(folder / "a")},
+                   "run", "--no-discord", prefix=link.inside())
+    procs = [holder]
+    try:
+        holder.wait_for("coordinator started", 60)
+        standby = start("standby", folder, {**env, "SWARM_HOME": str(folder / "b")},
+                        "run", "--no-discord")
+        procs.append(standby)
+        standby.wait_for("is the scheduler", 60)
+        cut = time.time()
+        link.cut()
+        standby.wait_for("took over", 60)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            holder.popen.wait(max(0.1, cut + 10 - time.time()))
+        running = holder.popen.poll() is None
+        link.restore()
+        return {"took_over_s": round(_logged_at(standby, "took over") - cut, 2),
+                "holder_stopped_s": round(_logged_at(holder, "lost the scheduler lock") - cut,
+                                          2) if "lost the scheduler" in holder.text() else None,
+                "holder_exit": "still running at the restore" if running
+                else holder.popen.returncode}
+    finally:
+        link.restore()
+        for proc in procs:
+            proc.stop()
+
+
+def _logged_at(proc: Any, needle: str) -> float:
+    """The time (epoch seconds) of ``proc``'s first log line holding ``needle``."""
+    from datetime import datetime
+
+    line = next(line for line in proc.text().splitlines() if needle in line)
+    return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+
+
 def emit(result: dict[str, Any]) -> None:
     """One JSON line."""
     print(json.dumps(result), flush=True)
@@ -331,7 +433,8 @@ async def main() -> None:
     if bin_dir is None:
         raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
     emit({"cpus": os.cpu_count(), "load_1m": round(os.getloadavg()[0], 2)})
-    parts = set(args.only or PARTS) - ({"failover"} if args.skip_failover else set())
+    parts = set(args.only or PARTS) - (
+        {"failover", "failover-network"} if args.skip_failover else set())
     parts -= set() if args.fleet_nodes else {"fleet"}
     with tempfile.TemporaryDirectory() as tmp, cluster(bin_dir) as server:
         folder = Path(tmp)
@@ -346,6 +449,8 @@ async def main() -> None:
                 emit(row)
         if "failover" in parts:
             emit(failover(folder, new_database(server, "failover"), args.failover_rounds))
+        if "failover-network" in parts:
+            emit(failover_network(folder, bin_dir, args.failover_rounds))
         if "fleet" in parts:
             emit(await lifecycles(folder, new_database(server, "fleet"), args.fleet_nodes, 8,
                                   args.fleet_tasks, True))

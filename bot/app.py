@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loa
     from bot.discordbot.client import SwarmBot
     from bot.web.server import WebServer
     from core.ai.service import AIService
+    from core.pg_failover import SchedulerLock
     from core.scheduler import BurstResult, Scheduler
     from core.watch.frames import FrameSource
     from core.watch.jobs import Jobs, Summarizer
@@ -166,8 +167,10 @@ class Builder:
         happens under the lock.
         """
         self.config.check()
-        async with _coordinator_lock(self.config.core, wait):
+        async with _coordinator_lock(self.config.core, wait) as lock:
             service = await self.service()
+            if lock is not None:
+                lock.fence(service.db)  # type: ignore[arg-type]  # PgDatabase on PostgreSQL
             try:
                 async with contextlib.AsyncExitStack() as stack:
                     deliverer = self.deliverer(service)
@@ -182,18 +185,20 @@ class Builder:
 
 
 @contextlib.asynccontextmanager
-async def _coordinator_lock(settings: Settings, wait: bool) -> AsyncIterator[None]:
-    """The PostgreSQL scheduler lock (``core/pg_failover.py``) or the home's lock file."""
+async def _coordinator_lock(settings: Settings, wait: bool
+                            ) -> AsyncIterator[SchedulerLock | None]:
+    """The PostgreSQL scheduler lock (``core/pg_failover.py``, yielded: the store is fenced
+    when it is lost) or the home's lock file."""
     if settings.database_url:
         from core.pg_failover import scheduler_lock
 
-        async with scheduler_lock(settings.database_url, settings.failover_s, wait):
-            yield
+        async with scheduler_lock(settings.database_url, settings.failover_s, wait) as lock:
+            yield lock
         return
     from core.coordinator_lock import CoordinatorLock
 
     with CoordinatorLock(settings.home):
-        yield
+        yield None
 
 
 async def started_parts(runner: asyncio.Task[Any], started: asyncio.Future[Coordinator]

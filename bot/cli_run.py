@@ -25,15 +25,29 @@ def register(sub: Any) -> None:
 
 
 async def cmd_run(_service: None, args: argparse.Namespace) -> int:
-    """``swarm run``."""
-    from bot.app import Builder, run_headless, run_with_discord
-    from core.errors import ConfigError
+    """``swarm run``; on PostgreSQL, a coordinator that lost the scheduler lock goes back to
+    standby (it takes the lock again when it is free: a holder only slow to answer, or alone,
+    carries on by itself)."""
+    from bot.app import Builder
+    from core.errors import ConfigError, LockLost
 
     logging.getLogger().setLevel(logging.INFO)
     builder = Builder(args.configuration, serve_web=not args.burst)
+    if args.burst and not args.no_discord:
+        raise ConfigError("--burst needs --no-discord")
+    while True:
+        try:
+            return await _run_once(builder, args)
+        except LockLost as lost:
+            if args.burst:
+                raise
+            log.warning("%s; back to standby", lost)
+
+
+async def _run_once(builder: Any, args: argparse.Namespace) -> int:
+    from bot.app import run_headless, run_with_discord
+
     if not args.no_discord:
-        if args.burst:
-            raise ConfigError("--burst needs --no-discord")
         await run_with_discord(builder)
         return 0
     result = await run_headless(builder, burst=args.burst)

@@ -112,7 +112,8 @@ class Heartbeat(PeriodicTimer):
     async def run(self) -> int:
         """Write one beat (atomically: a reader never sees half a line); 1 if written."""
         temp = self.path.with_name(f".{HEARTBEAT_NAME}.{os.getpid()}")
-        try:
+        try:  # on PostgreSQL nothing else may have made the home folder yet
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             temp.write_text(f"{os.getpid()} {self.clock.now():.3f}\n", encoding="ascii")
             os.replace(temp, self.path)
         except OSError as exc:  # a full disk must not stop the coordinator

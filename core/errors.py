@@ -39,3 +39,7 @@ class DatabaseTooNew(SwarmError):
 
 class StorageError(SwarmError):
     """The state folder or database cannot be used (not a folder, read-only, damaged...)."""
+
+
+class LockLost(StorageError):
+    """The scheduler could no longer prove it holds its PostgreSQL lock; it stopped."""

@@ -26,6 +26,7 @@ from psycopg.rows import RowMaker
 from core.db import MIGRATIONS
 from core.errors import StorageError
 from core.pg_dialect import register_id_tables, translate, translate_ddl
+from core.pg_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql, shut_down
 from core.redact import redact_urls
 from core.store import EVENT_INSERT
 
@@ -261,7 +262,9 @@ def connect(url: str, timeout_s: float | None = None) -> PgConnection:
     extra: dict[str, Any] = {} if timeout_s is None else {
         "connect_timeout": max(1, round(timeout_s))}
     try:
-        raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory, **extra)
+        raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory, **extra,
+                              **client_timeouts(DATA_TIMEOUT_S))
+        raw.execute(server_timeouts_sql(DATA_TIMEOUT_S))  # a dead client's locks go: pg_net.py
     except psycopg.Error as exc:
         raise StorageError(f"cannot connect to PostgreSQL at {redact_urls(url)}: "
                            f"{error_line(exc)}") from None
@@ -376,6 +379,7 @@ class PgDatabase:
         self._conn = conn
         self._pool = pool
         self._notify = True
+        self._fenced: str | None = None
 
     @property
     def path(self) -> str:
@@ -428,7 +432,16 @@ class PgDatabase:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._run, fn, args)
 
+    def fence(self, reason: str) -> None:
+        """Refuse all work from now on, and cut the connection under a statement in flight
+        (this process lost the scheduler lock: nothing it started may commit later, when
+        its network comes back; ``core/pg_failover.py``)."""
+        self._fenced = reason
+        shut_down(self._conn.raw)  # the worker thread's statement in flight fails at once
+
     def _run(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        if self._fenced is not None:
+            raise StorageError(self._fenced)
         if self._conn.raw.closed or self._conn.raw.broken:
             log.warning("the PostgreSQL connection was lost; reconnecting")
             bumps = self._conn.own_bumps

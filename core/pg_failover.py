@@ -3,13 +3,18 @@
 ``swarm run`` with ``SWARM_DATABASE_URL`` takes ``pg_try_advisory_lock(SCHEDULER_LOCK)`` on a
 connection of its own, held for the life of the process. The server drops a session's
 advisory locks when the session ends: at once when the holder's process dies (``kill -9``
-closes its socket), and within the TCP keepalive time when its machine or network dies
-(the lock connection asks the server for keepalives of 1 s, so a dead peer is found within
-about ``SWARM_FAILOVER`` seconds). A second ``swarm run`` waits in standby and tries again
-every ``SWARM_FAILOVER / 5`` seconds; when it gets the lock it becomes the scheduler and
-carries on from the database. The holder checks its lock connection as often: when it
-cannot prove it still holds the lock it stops at once (``LockLost``), so two schedulers never
-run together.
+closes its socket), and at the first check after ``drop_s`` of silence when its machine or
+network dies (the lock connection asks the server for TCP keepalives and
+``TCP_USER_TIMEOUT``, see ``core/pg_net.py``: 3 s for ``SWARM_FAILOVER=5``). A second
+``swarm run`` waits in standby and tries again every ``SWARM_FAILOVER / 5`` seconds
+(``poll_s``); when it gets the lock it becomes the scheduler and carries on from the
+database: within about 3-4 s of a dead machine for ``SWARM_FAILOVER=5``.
+
+The holder proves it still holds the lock every ``poll_s`` (``SELECT 1`` on the lock
+connection). When no proof came for ``fence_s`` (shorter than ``drop_s``, counted from when
+the last answered check was sent) it stops at once (``LockLost``), without waiting for the
+network: a holder cut off from the database has stopped before the server can free its lock,
+so two schedulers never run together, and when its network comes back it does not resume.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ import contextlib
 import logging
 import os
 import socket
-from typing import Any
+import time
+from typing import Any, Protocol
 
 import psycopg
 
-from core.errors import InvalidState, StorageError
+from core.errors import InvalidState, LockLost, StorageError
 from core.pg import SCHEDULER_LOCK
+from core.pg_net import client_timeouts, server_timeouts_sql
 from core.redact import redact_urls
 
 log = logging.getLogger(__name__)
@@ -35,17 +42,11 @@ class SchedulerHeld(InvalidState):
     """Another scheduler holds the lock (``--burst`` does not wait)."""
 
 
-class LockLost(StorageError):
-    """The scheduler could no longer prove it holds the lock; it stopped."""
+class Fenced(Protocol):
+    """What must stop at once when the lock is lost (the store: ``PgDatabase.fence``)."""
 
-
-def _keepalives(failover_s: float) -> dict[str, Any]:
-    """Client and server keepalives that find a dead peer within about ``failover_s``."""
-    count = max(1, int(failover_s / 2))
-    return {"keepalives": 1, "keepalives_idle": 1, "keepalives_interval": 1,
-            "keepalives_count": count,
-            "options": f"-c tcp_keepalives_idle=1 -c tcp_keepalives_interval=1 "
-                       f"-c tcp_keepalives_count={count}"}
+    def fence(self, reason: str) -> None:
+        """Refuse all work from now on."""
 
 
 class SchedulerLock:
@@ -55,9 +56,14 @@ class SchedulerLock:
         self.url = url
         self.failover_s = failover_s
         self.poll_s = max(0.05, failover_s / 5)
+        self.drop_s = max(1.0, failover_s - 2.5 * self.poll_s)  # the server frees the lock
+        self.fence_s = self.drop_s - self.poll_s / 2  # the holder stops before that
         self.lost = False
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._watch: asyncio.Task[None] | None = None
+        self._query: asyncio.Future[Any] | None = None
+        self._asked = time.monotonic()  # when the lock was last asked for
+        self._fenced: list[Fenced] = []
 
     async def acquire(self, wait: bool = True) -> None:
         """Take the lock; in standby until it is free (``wait``), else SchedulerHeld."""
@@ -87,6 +93,7 @@ class SchedulerLock:
     async def _try(self) -> bool:
         if self._conn is None or self._conn.closed or self._conn.broken:
             self._conn = await self._connect()
+        self._asked = time.monotonic()
         try:
             row = await (await self._conn.execute(
                 "SELECT pg_try_advisory_lock(%s)", (SCHEDULER_LOCK,))).fetchone()
@@ -99,9 +106,11 @@ class SchedulerLock:
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         name = f"{APP_NAME} {socket.gethostname()} pid {os.getpid()}"[:63]
         try:
-            return await psycopg.AsyncConnection.connect(
+            conn = await psycopg.AsyncConnection.connect(
                 self.url, autocommit=True, application_name=name,
-                connect_timeout=max(2, int(self.failover_s)), **_keepalives(self.failover_s))
+                connect_timeout=max(2, int(self.failover_s)), **client_timeouts(self.drop_s))
+            await conn.execute(server_timeouts_sql(self.drop_s))
+            return conn
         except psycopg.Error as exc:
             raise StorageError(f"cannot connect to PostgreSQL at {redact_urls(self.url)}: "
                                f"{redact_urls(str(exc).splitlines()[0])}") from None
@@ -119,26 +128,48 @@ class SchedulerLock:
                 return str(row[0]).removeprefix("swarm ")
         return "another scheduler"
 
+    def fence(self, store: Fenced) -> None:
+        """Fence ``store`` when the lock is lost (before the body is cancelled): what the
+        scheduler has in flight on it can then never commit."""
+        self._fenced.append(store)
+
     def watch(self, on_lost: asyncio.Task[Any]) -> None:
-        """Check the lock every ``poll_s``; cancel ``on_lost`` when it cannot be proven."""
+        """Prove the lock every ``poll_s``; cancel ``on_lost`` when no proof came for
+        ``fence_s``."""
         self._watch = asyncio.create_task(self._check(on_lost), name="scheduler-lock")
 
     async def _check(self, on_lost: asyncio.Task[Any]) -> None:
-        assert self._conn is not None
+        proven = self._asked  # the lock was held from when it was asked for
         while True:
             await asyncio.sleep(self.poll_s)
-            try:
-                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
-                # cancellation that comes as the query answers, and this loop would outlive
-                # release(), which waits for it, holding the lock (no standby takes over)
-                async with asyncio.timeout(self.failover_s):
-                    await self._conn.execute("SELECT 1")
-            except (psycopg.Error, TimeoutError) as exc:
-                log.error("lost the scheduler lock (%s): stopping",
-                          redact_urls(str(exc).splitlines()[0] if str(exc) else "timeout"))
-                self.lost = True
-                on_lost.cancel()
-                return
+            sent = time.monotonic()
+            failure = await self._prove(proven + self.fence_s - sent)
+            if failure is None:
+                proven = sent  # the lock was held when this check was sent
+                continue
+            log.error("lost the scheduler lock (%s): stopping", failure)
+            self.lost = True
+            for store in self._fenced:
+                store.fence(f"lost the scheduler lock ({failure}): stopped")
+            on_lost.cancel()
+            return
+
+    async def _prove(self, within_s: float) -> str | None:
+        """None when the lock connection answers within ``within_s``, else why not. A check
+        left unanswered is cancelled in the background (psycopg then tries to cancel it on
+        the server); ``release`` waits for that before it closes the connection."""
+        assert self._conn is not None
+        query = self._query = asyncio.ensure_future(self._conn.execute("SELECT 1"))
+        # asyncio.wait, not wait_for: on Python 3.11 wait_for swallows a cancellation that
+        # comes as the query answers, and this loop would outlive release() (no takeover)
+        done, _ = await asyncio.wait({query}, timeout=max(0.0, within_s))
+        if not done:
+            query.cancel()
+            return f"no answer for {self.fence_s:.1f} s"
+        error = query.exception()
+        if error is None:
+            return None
+        return redact_urls(str(error).splitlines()[0] if str(error) else type(error).__name__)
 
     async def release(self) -> None:
         """Let a standby take over (closing the session drops the lock)."""
@@ -146,6 +177,11 @@ class SchedulerLock:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
+        if self._query is not None:
+            self._query.cancel()
+            await asyncio.wait({self._query})
+            if not self._query.cancelled():
+                self._query.exception()  # retrieved: it was logged as the loss
         if self._conn is not None:
             with contextlib.suppress(psycopg.Error):
                 await self._conn.close()

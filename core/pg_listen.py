@@ -78,11 +78,14 @@ async def listen(url: str, channel: str, heard: Callable[[int, str], None],
     import psycopg
 
     from core.pg import error_line
+    from core.pg_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql
 
     while True:
-        try:
-            conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
+        try:  # keepalives: a listener cut off silently notices, reconnects and catches up
+            conn = await psycopg.AsyncConnection.connect(url, autocommit=True,
+                                                         **client_timeouts(DATA_TIMEOUT_S))
             async with conn:
+                await conn.execute(server_timeouts_sql(DATA_TIMEOUT_S))
                 await conn.execute(f"LISTEN {channel}")
                 ready()
                 async for note in conn.notifies():

@@ -188,6 +188,7 @@ class Scheduler:
             try:
                 await stop.wait()
             finally:
+                stop.set()  # also when cancelled (lost lock): the worker ends its delivery, stops
                 loop.cancel()
                 await self._finish_worker(worker)
                 with contextlib.suppress(asyncio.CancelledError):

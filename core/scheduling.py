@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from core import messages, tasks
 from core.context import Ctx
 from core.models import Agent, Delivery, Priority, Receipt, task_ref
-from core.store import active_load, insert_event
+from core.store import insert_event
 
 
 @dataclass(frozen=True)
@@ -37,15 +37,17 @@ class _AgentView:
 
 def free_agents(conn: sqlite3.Connection, ctx: Ctx) -> list[_AgentView]:
     """Configured agents that are not paused and below their capacity."""
-    load = active_load(conn)
-    rows = conn.execute("SELECT id, paused, score, idle_since FROM agent_state").fetchall()
+    rows = conn.execute(
+        "SELECT s.id, s.paused, s.score, s.idle_since, (SELECT count(*) FROM tasks t WHERE "
+        "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load "
+        "FROM agent_state s").fetchall()
     state = {r["id"]: r for r in rows}
     views = []
     for agent in ctx.agents.values():
         row = state.get(agent.id)
-        if row is None or row["paused"] or load.get(agent.id, 0) >= agent.capacity:
+        if row is None or row["paused"] or row["load"] >= agent.capacity:
             continue
-        views.append(_AgentView(agent, load.get(agent.id, 0), row["score"], row["idle_since"]))
+        views.append(_AgentView(agent, row["load"], row["score"], row["idle_since"]))
     return views
 
 

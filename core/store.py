@@ -181,15 +181,6 @@ def delivery_counts(conn: sqlite3.Connection) -> dict[str, int]:
     return counts
 
 
-def active_load(conn: sqlite3.Connection) -> dict[str, int]:
-    """Active (assigned or in progress) tasks per agent."""
-    rows = conn.execute(
-        "SELECT assignee, count(*) FROM tasks WHERE status IN ('assigned', 'in_progress') "
-        "GROUP BY assignee"
-    )
-    return {agent: n for agent, n in rows}
-
-
 def row_to_delivery(row: sqlite3.Row) -> Delivery:
     """Build a Delivery from a deliveries-join-messages row."""
     return Delivery(

@@ -64,8 +64,11 @@ def _as_server_user(cmd: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def cluster(bin_dir: Path) -> Iterator[Cluster]:
-    """Start a cluster in a fresh temporary folder; stop it and delete the folder after."""
+def cluster(bin_dir: Path, also_listen: str = "", trust: str = "") -> Iterator[Cluster]:
+    """Start a cluster in a fresh temporary folder; stop it and delete the folder after.
+
+    ``also_listen``: one more address to listen on besides 127.0.0.1; ``trust``: a client
+    network (``10.0.0.2/32``) let in without a password, besides this machine's own."""
     folder = Path(tempfile.mkdtemp(prefix="swarm-pg-"))
     user = "postgres" if os.geteuid() == 0 else os.environ.get("USER", "postgres")
     data = folder / "data"
@@ -76,7 +79,11 @@ def cluster(bin_dir: Path) -> Iterator[Cluster]:
         subprocess.run(_as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", user,
                                         "--auth=trust", "-E", "UTF8", "--no-sync"]),
                        check=True, capture_output=True, timeout=120)
-        opts = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 {FAST}"
+        if trust:
+            with (data / "pg_hba.conf").open("a", encoding="utf-8") as hba:
+                hba.write(f"host all all {trust} trust\n")
+        listen = ",".join(a for a in ("127.0.0.1", also_listen) if a)
+        opts = f"-p {port} -k {folder} -c listen_addresses={listen} {FAST}"
         subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-w",
                                         "-l", str(folder / "log"), "-o", opts, "start"]),
                        check=True, capture_output=True, timeout=120)

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import hoist_global_options, main
-from core.coordinator_lock import CoordinatorLock
+from core.coordinator_lock import CoordinatorLock, Heartbeat, last_heartbeat
 from core.envelope import render
 from core.models import TaskSpec
+from core.protocols import ManualClock
 from core.service import SwarmService
 from core.settings import Settings
 from tests.helpers import run_cli
@@ -129,8 +130,7 @@ async def test_status_shows_the_loops_heartbeat(settings: Settings) -> None:
 
     from bot.app import Builder, run_headless
     from bot.config import Config
-    from core.coordinator_lock import HEARTBEAT_NAME, Heartbeat
-    from core.protocols import ManualClock
+    from core.coordinator_lock import HEARTBEAT_NAME
     from tests.helpers import RecordingDeliverer
     from tests.watch.conftest import FakeFrames
 
@@ -156,3 +156,10 @@ async def test_status_shows_the_loops_heartbeat(settings: Settings) -> None:
     finally:
         stop.set()
         await asyncio.gather(runner, return_exceptions=True)
+
+
+async def test_the_heartbeat_makes_its_home_folder(tmp_path: Path) -> None:
+    """A coordinator on PostgreSQL may start before anything made ``$SWARM_HOME``."""
+    home = tmp_path / "new" / "home"
+    assert await Heartbeat(home, ManualClock(1000.0)).fire() == 1
+    assert last_heartbeat(home, os.getpid()) == 1000.0

@@ -224,3 +224,19 @@ async def test_the_scheduler_outwaits_a_deliverers_own_deadline(
     assert Scheduler(service, deliverer).delivery_timeout() == 60.0  # no deadline of its own
     deliverer.time_limit_s = 45.0  # type: ignore[attr-defined]
     assert Scheduler(service, deliverer).delivery_timeout() == 45.0 + DELIVERY_MARGIN_S
+
+
+async def test_a_takeable_task_behind_pages_of_untakeable_ones_is_found_in_the_same_pass(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    """Ready tasks are read a page at a time (``scheduling._PAGE``): 300 urgent ``qa`` tasks
+    whose only agent is paused come first; one normal task behind them still goes out, and
+    the pass assigns every free agent once."""
+    await service.set_agent_paused("Agent-4", True, "test")  # the only qa agent
+    await service.create_tasks([TaskSpec(f"qa {i}", role="qa", priority="urgent")
+                                for i in range(300)], "me")
+    later = await service.create_tasks([TaskSpec(f"any {i}") for i in range(9)], "me")
+    made = await service.assign_batch()
+    assert sorted(a.task_id for a in made) == later[:7]  # 7 free agents, oldest tasks first
+    assert len({a.agent for a in made}) == 7 and "Agent-4" not in {a.agent for a in made}
+    assert len(await service.list_tasks(status="ready", limit=1000)) == 302

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +53,10 @@ class Proc:
                 self.kill9()
 
 
-def start(name: str, folder: Path, env: dict[str, str], *args: str) -> Proc:
-    """``python -m bot.cli ARGS`` with ``env`` over a clean environment; stderr to a file.
+def start(name: str, folder: Path, env: dict[str, str], *args: str,
+          prefix: Sequence[str] = ()) -> Proc:
+    """``python -m bot.cli ARGS`` with ``env`` over a clean environment; stderr to a file
+    (``prefix``: a command that runs it, such as ``ip netns exec NAME``).
 
     No dashboard (``SWARM_WEB=off`` unless ``env`` says otherwise): a ``swarm run`` would
     bind the default port, 127.0.0.1:8765, which any other ``swarm run`` on the machine (a
@@ -63,7 +66,7 @@ def start(name: str, folder: Path, env: dict[str, str], *args: str) -> Proc:
             and k != "DISPLAY"}
     log = folder / f"{name}.log"
     with log.open("wb") as err:
-        popen = subprocess.Popen([sys.executable, "-m", "bot.cli", *args], cwd=ROOT,
+        popen = subprocess.Popen([*prefix, sys.executable, "-m", "bot.cli", *args], cwd=ROOT,
                                  env={**base, "XDG_CONFIG_HOME": str(folder / "xdg"),
                                       "SWARM_WEB": "off", **env},
                                  stdout=subprocess.DEVNULL, stderr=err)

@@ -87,3 +87,34 @@ async def test_a_standby_takes_over_after_kill_9_of_the_scheduler(
         assert sum(f"after {i}" in t for t in texts) == 1
     assert not any(f"after {i}" in t for i in range(4)
                    for t in _inbox_files(tmp_path / "a"))
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_lone_holder_stalled_past_its_fence_stops_then_takes_the_lock_again(
+        tmp_path: Path, database_url: str) -> None:
+    """SIGSTOP for 3 s (a loop that cannot prove its lock in time, the server still holding
+    it): the holder fences its store and goes back to standby, then, nobody else holding the
+    lock, becomes the scheduler again by itself and delivers."""
+    import signal
+
+    config = write_agents(tmp_path / "agents.toml", AGENTS)
+    settings = Settings.from_env(_env(tmp_path, "cli", database_url, config))
+    holder = start("holder", tmp_path, _env(tmp_path, "a", database_url, config), "run",
+                   "--no-discord")
+    try:
+        holder.wait_for("coordinator started")
+        holder.popen.send_signal(signal.SIGSTOP)
+        await asyncio.sleep(3)
+        holder.popen.send_signal(signal.SIGCONT)
+        holder.wait_for("back to standby", timeout_s=15)
+        deadline = time.monotonic() + 15
+        while holder.text().count("coordinator started") < 2:  # the lock at its first try
+            assert time.monotonic() < deadline, holder.text()
+            await asyncio.sleep(0.1)
+        await _add(settings, ["after the stall"])
+        await _delivered(settings, 1)
+        assert holder.popen.poll() is None, holder.text()
+    finally:
+        holder.stop()
+    assert holder.text().count("coordinator started") == 2, holder.text()
