@@ -24,6 +24,7 @@ from PIL import Image
 from automation.clipboard import Clipboard, ClipboardError, SavedSelections
 from automation.focus import FocusLost, XFocus
 from automation.gui_options import GuiOptions
+from automation.held_keys import release_held
 from automation.input_clearing import InputClearer
 from automation.screen import (
     IS_X11,
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 METHOD = "gui"
 LOCK_NAME = "input.lock"
 POINTER_NAME = "input.pointer"
+UNSENT_NAME = "input.unsent"  # the agents whose input may hold an unsent paste
 X_CONNECTION_LOST = {"ConnectionClosedError", "DisplayConnectionError"}
 
 
@@ -111,7 +113,8 @@ class GuiDriver:
         self._deadline = 0.0
         self._waits = ScreenWaits(self._grab, lambda: self.options, self._check_paused,
                                   self._wait_s)
-        self._inputs = InputClearer(self._grab, self._waits, lambda: self.options)
+        self._inputs = InputClearer(self._grab, self._waits, lambda: self.options,
+                                    home / UNSENT_NAME)
 
     @property
     def time_limit_s(self) -> float:
@@ -202,6 +205,7 @@ class GuiDriver:
         assert clipboard is not None
         try:
             self._check_paused()
+            self._release_held(parcel)
             home = self._wait_for_human(force=False)
         except Abort as abort:
             return _failed(abort.reason, abort.retryable, abort.deferred)
@@ -212,6 +216,14 @@ class GuiDriver:
             self._restore_clipboard(saved)
         self._restore_pointer(back_to, parcel)
         return receipt
+
+    def _release_held(self, parcel: Parcel) -> None:
+        """Release the keys and buttons a killed delivery left held down (held_keys.py)."""
+        display = _x_display(self._pag)
+        released = release_held(display) if display is not None else []
+        if released:
+            log.warning("delivery %s: released what was left held down: %s",
+                        parcel.delivery_id, ", ".join(released))
 
     def _type_twice(
         self, parcel: Parcel, keys: AgentKeys, home: tuple[int, int]
@@ -265,7 +277,7 @@ class GuiDriver:
         if known is None:  # first contact: let the focus ring and caret be drawn first
             self._waits.quiet(box, self._grabber.grab(box), opts.first_settle_s)
         empty = self._inputs.clear(agent.id, box, (x, y), lambda: self._press_each(keys.clear),
-                                   lambda: self._check_focus(window))
+                                   lambda: self._check_focus(window), agent.app == "terminal")
         self._check_step(x, y, window)
         self._inputs.dirty.add(agent.id)  # from the paste on, text may be left in the input
         pag.hotkey(*keys.paste)
@@ -447,9 +459,14 @@ def _log_receipt(parcel: Parcel, receipt: Receipt, ms: float) -> None:
                     parcel.agent.id, receipt.reason, ms)
 
 
+def _x_display(pag: Any) -> Any:
+    """PyAutoGUI's python-xlib connection (None when not on X11)."""
+    return getattr(getattr(pag, "_pyautogui_x11", None), "_display", None)
+
+
 def _bound_display(pag: Any) -> str | None:
     """The X display PyAutoGUI opened at import (it never changes afterwards)."""
-    display = getattr(getattr(pag, "_pyautogui_x11", None), "_display", None)
+    display = _x_display(pag)
     return display.get_display_name() if display is not None else None
 
 

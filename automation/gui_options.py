@@ -21,6 +21,7 @@ class GuiOptions:
     quiet_s: float = 0.005  # the input must rest this long before paste and before submit
     quiet_timeout_s: float = 0.5  # ...but never wait longer than this for it to rest
     clear_settle_s: float = 0.025  # a clear pass showing no change within this changed nothing
+    first_clear_settle_s: float = 0.3  # ...in a terminal never seen empty (redrawn late)
     clear_passes: int = 4  # clear passes before an input that keeps changing is "not empty"
     first_settle_s: float = 0.05  # first delivery to an agent: the input rests this long first
     poll_s: float = 0.001  # pause between screenshots while waiting for a change

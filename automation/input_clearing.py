@@ -3,11 +3,15 @@
 Per agent it remembers how the empty input looks (after a clear, and after a submit) and
 whether text may be left in it by an attempt that did not end with a seen submit ("dirty"):
 such an input must look empty again before anything more is pasted ("input not empty").
+The dirty marks are files (``$SWARM_HOME/input.unsent/<agent>``), so a driver started after
+one was killed between its paste and its submit knows that the text left there is its own
+prompt and clears it all, not just the few passes that spare a person's draft.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PIL import Image
 
@@ -15,52 +19,94 @@ from automation.gui_options import GuiOptions
 from automation.screen import Rect
 from automation.screen_waits import Abort, ScreenWaits, changed, crop
 
+OWN_PASTE_PASSES = 25  # times clear_passes, for an input known to hold our own unsent paste
+
+
+class UnsentPastes:
+    """The agents whose input may hold a paste not followed by a seen submit: files in
+    ``folder`` (shared by the processes of one home, kept across a kill), else in memory."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self._folder = folder
+        self._agents: set[str] = set()
+
+    def add(self, agent_id: str) -> None:
+        """Mark ``agent_id`` (before its paste)."""
+        if self._folder is None:
+            self._agents.add(agent_id)
+            return
+        self._folder.mkdir(parents=True, exist_ok=True)
+        (self._folder / agent_id).touch()
+
+    def discard(self, agent_id: str) -> None:
+        """Unmark ``agent_id`` (its submit was seen, or its input was reset)."""
+        if self._folder is None:
+            self._agents.discard(agent_id)
+        else:
+            (self._folder / agent_id).unlink(missing_ok=True)
+
+    def __contains__(self, agent_id: object) -> bool:
+        if self._folder is None:
+            return agent_id in self._agents
+        return isinstance(agent_id, str) and (self._folder / agent_id).exists()
+
 
 class InputClearer:
     """Clears inputs with an agent's clear keys and checks on screen that they emptied."""
 
     def __init__(self, grab: Callable[[Rect], Image.Image], waits: ScreenWaits,
-                 options: Callable[[], GuiOptions]) -> None:
+                 options: Callable[[], GuiOptions], unsent: Path | None = None) -> None:
         self._grab = grab
         self._waits = waits
         self._get_options = options
         self.empty_look: dict[str, Image.Image] = {}  # agent -> its input, focused and empty
-        self.dirty: set[str] = set()  # agents whose input may hold an unsent paste
+        self.dirty = UnsentPastes(unsent)  # agents whose input may hold an unsent paste
 
     @property
     def _options(self) -> GuiOptions:
         return self._get_options()
 
     def clear(self, agent_id: str, box: Rect, point: tuple[int, int],
-              press: Callable[[], None], check_focus: Callable[[], None]) -> Image.Image:
+              press: Callable[[], None], check_focus: Callable[[], None],
+              terminal: bool = False) -> Image.Image:
         """Empty the input and return how it looks empty; ``input not empty`` when it cannot.
 
         One clear pass; done when the input line looks as it did when last seen empty, or when
-        the pass changed nothing. When it changed something, pass again until a pass changes
-        nothing: an input that keeps changing (a Ctrl+A that only moves to the line start,
-        then Delete) is not empty. An input that may hold an earlier attempt's paste, on which
-        the clear keys changed nothing, must look as it did when it was empty.
+        the pass changed nothing (no change shows within the settle time). When it changed
+        something, even late, pass again until a pass changes nothing: an input that keeps
+        changing (a Ctrl+A that only moves to the line start, then Delete) is not empty. An
+        input that may hold an earlier attempt's paste, on which the clear keys changed
+        nothing, must look as it did when it was empty. ``terminal``: the application redraws
+        its input after its program handled the keys, a long input tens of ms late, so a
+        change after the pass is its effect (not a late focus ring), and an input this
+        process never saw empty (a first delivery, or a restart after a kill that may have
+        left a paste) gets ``first_clear_settle_s`` to show it.
         """
         opts = self._options
         start = self._grab(box)
         press()
         image = self._waits.quiet(box, start, opts.quiet_s)
         known = self.empty_look.get(agent_id)
+        late = terminal and known is None
+        settle = opts.first_clear_settle_s if late else opts.clear_settle_s
         band = self._input_band(box, point)
         if known is not None and not changed(crop(known, band), crop(image, band), opts.thin_px):
             return image
         moved = changed(start, image, opts.thin_px)
-        dirty = agent_id in self.dirty and known is not None
+        ours = agent_id in self.dirty  # our own paste may be there, even a killed driver's
+        dirty = ours and known is not None
         if not moved and not dirty:  # nothing there to clear: empty, once the focus is drawn
-            later = self._waits.change(box, image, opts.clear_settle_s)  # a late focus ring
+            later = self._waits.change(box, image, settle)  # a late focus ring
             if later is not None:
                 image = self._waits.quiet(box, later, opts.quiet_s)
-            self.empty_look[agent_id] = image
-            return image
-        for _ in range(opts.clear_passes):
+            if later is None or not terminal:
+                self.empty_look[agent_id] = image
+                return image
+            moved = True  # a terminal's pass shown late: pass again until one changes nothing
+        for _ in range(opts.clear_passes * (OWN_PASTE_PASSES if ours else 1)):
             check_focus()
             press()
-            after = self._waits.change(box, image, opts.clear_settle_s)
+            after = self._waits.change(box, image, settle)
             if after is None:
                 break
             moved = True

@@ -165,3 +165,21 @@ def shared_xvfb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def apps_desktop(tmp_path_factory: pytest.TempPathFactory, shared_xvfb: Any) -> Iterator[Any]:
+    """The session's mixed desktop on the shared Xvfb, no window manager (tests/apps/desktop.py):
+    Agent-1, 2 Chromium, 3, 4 xterm, 5 Tk, 6 Tk with a slow paste."""
+    from tests.apps.desktop import SESSION_SPEC, SLOW_PASTE_MS, MixedDesktop, missing_reason
+
+    reason = missing_reason()
+    if reason:
+        skip_or_fail(reason)
+    workdir = tmp_path_factory.mktemp("apps-desktop")
+    desktop = MixedDesktop(SESSION_SPEC, workdir, slow_paste_ms=SLOW_PASTE_MS, server=shared_xvfb)
+    desktop.start()
+    try:
+        yield desktop
+    finally:
+        desktop.stop()

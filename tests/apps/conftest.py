@@ -1,36 +1,13 @@
-"""Fixtures: one mixed desktop of real applications per test session, and a human at it."""
+"""Fixtures: a human at the session's mixed desktop (``apps_desktop``, tests/conftest.py)."""
 
 from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
 
 import pytest
 
-from automation.virtual_desktop import XServer
-from tests.apps.desktop import AppWindow, MixedDesktop, missing_reason
-from tests.conftest import skip_or_fail
-
-SPEC = ("chrome", "chrome", "xterm", "xterm", "tk", "tk-slow")
-SLOW_PASTE_MS = 800
-
-
-@pytest.fixture(scope="session")
-def apps_desktop(
-    tmp_path_factory: pytest.TempPathFactory, shared_xvfb: XServer
-) -> Iterator[MixedDesktop]:
-    """Two Chromium, two xterm and two Tk windows (one slow) on the session's Xvfb, no WM."""
-    reason = missing_reason()
-    if reason:
-        skip_or_fail(reason)
-    workdir = tmp_path_factory.mktemp("apps-desktop")
-    desktop = MixedDesktop(SPEC, workdir, slow_paste_ms=SLOW_PASTE_MS, server=shared_xvfb)
-    desktop.start()
-    try:
-        yield desktop
-    finally:
-        desktop.stop()
+from tests.apps.desktop import AppWindow, MixedDesktop
 
 
 class Person:

@@ -39,6 +39,8 @@ CELL_W, CELL_H, COLUMNS, MAX_WINDOWS = 480, 540, 4, 8
 KINDS = ("chrome", "xterm", "tk", "tk-slow")
 FRAME_ALLOWANCE = (4, 26)  # width, height left for openbox's frame inside a cell
 TK_CLEAR = ("ctrl+/", "delete")
+SESSION_SPEC = ("chrome", "chrome", "xterm", "xterm", "tk", "tk-slow")  # the apps_desktop fixture
+SLOW_PASTE_MS = 800  # its tk-slow window's paste delay
 
 
 @dataclass

@@ -16,8 +16,9 @@ from PIL import Image, ImageChops
 
 from core.config import load_agents
 from tests.apps import launchers
-from tests.apps.conftest import SLOW_PASTE_MS, Person, skip_or_fail
-from tests.apps.desktop import AppWindow, MixedDesktop, grab, missing_reason
+from tests.apps.conftest import Person
+from tests.apps.desktop import SLOW_PASTE_MS, AppWindow, MixedDesktop, grab, missing_reason
+from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.timeout(120)
 

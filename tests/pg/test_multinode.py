@@ -13,7 +13,7 @@ from core.models import DeliveryState, TaskSpec, TaskStatus
 from core.service import SwarmService
 from core.settings import Settings
 from tests.helpers import run_cli, write_agents
-from tests.pg.procs import Proc, start
+from tests.pg.fleet import Fleet, inbox_texts, play_agents
 
 NODES = ("desk-1", "desk-2", "desk-3")
 PER_NODE = 8
@@ -23,50 +23,6 @@ TASKS = 120
 def _agents() -> list[dict[str, object]]:
     return [{"id": f"{node}-a{i}", "role": "worker", "delivery": "inbox", "node": node}
             for node in NODES for i in range(1, PER_NODE + 1)]
-
-
-class Fleet:
-    """The processes, each on its own home (so its inbox files are its own)."""
-
-    def __init__(self, tmp_path: Path, url: str, config: Path) -> None:
-        self.tmp_path, self.url, self.config = tmp_path, url, config
-        self.procs: dict[str, Proc] = {}
-        self.starts = 0
-        self.kills: list[str] = []
-
-    def home(self, name: str) -> Path:
-        return self.tmp_path / name
-
-    def launch(self, name: str) -> None:
-        self.starts += 1
-        env = {"SWARM_HOME": str(self.home(name)), "SWARM_CONFIG": str(self.config),
-               "SWARM_DATABASE_URL": self.url, "SWARM_FAILOVER": "1"}
-        args = (("run", "--no-discord") if name.startswith("coord")
-                else ("node", "--name", name, "--lease", "2"))
-        self.procs[name] = start(f"{name}.{self.starts}", self.tmp_path, env, *args)
-
-    def kill_and_restart(self, name: str) -> None:
-        self.procs[name].kill9()
-        self.kills.append(name)
-        self.launch(name)
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            proc.stop()
-
-
-async def _play_agents(service: SwarmService, done: set[int]) -> None:
-    """Agents report done once their prompt was delivered to them."""
-    delivered = {(d.task_id, d.agent) for d in await service.deliveries(limit=10_000)
-                 if d.state is DeliveryState.delivered and d.task_id is not None}
-    for task in await service.list_tasks(status="assigned", limit=1000):
-        if (task.id, task.agent) in delivered and task.id not in done:
-            await service.complete_task(task.id, task.agent or "", "ok")
-            done.add(task.id)
-
-
-def _inbox_texts(folder: Path) -> list[str]:
-    return [p.read_text() for p in folder.rglob("inbox/*/*.txt")]
 
 
 @pytest.mark.timeout(240)
@@ -90,7 +46,7 @@ async def test_three_nodes_two_coordinators_kill_9_at_random_nothing_lost(
         next_kill = time.monotonic() + rng.uniform(0.3, 1.0)
         while len(done) < TASKS or len(fleet.kills) < 2:  # at least two kills, even if fast
             assert time.monotonic() < deadline, f"{len(done)} of {TASKS} done"
-            await _play_agents(service, done)
+            await play_agents(service, done)
             if time.monotonic() >= next_kill and len(fleet.kills) < 8:
                 fleet.kill_and_restart(rng.choice(["coord-1", "coord-2", *NODES]))
                 next_kill = time.monotonic() + rng.uniform(0.3, 1.0)
@@ -102,7 +58,7 @@ async def test_three_nodes_two_coordinators_kill_9_at_random_nothing_lost(
         fleet.stop()
     assert len(tasks) == TASKS and all(t.status is TaskStatus.done for t in tasks)
     assert all(d.state is DeliveryState.delivered for d in deliveries), fleet.kills
-    files = _inbox_texts(tmp_path)
+    files = inbox_texts(tmp_path)
     for k in range(TASKS):
         copies = [text for text in files if f"job {k:03d}" in text]
         assert copies, f"job {k:03d} never reached its agent (kills: {fleet.kills})"

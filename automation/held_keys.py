@@ -1,0 +1,53 @@
+"""Keys and pointer buttons that a killed delivery left held down on the X server.
+
+PyAutoGUI presses through the XTEST extension. A driver killed between a key's press and its
+release (``kill -9`` of ``swarm node`` or ``swarm run`` inside the paste hotkey) leaves that
+key down on the server's XTEST device, and nobody releases it: the server repeats a held
+letter or Enter into the focused window, and a held Ctrl or Shift turns the next delivery's
+click and paste into other commands (a paste that never shows), for the person at the desktop
+as well. So the driver releases whatever is held before it types, under the input lock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+BUTTONS = range(1, 6)  # left, middle, right, wheel up, wheel down
+
+
+def held_keys(display: Any) -> list[int]:
+    """The key codes the server has down, on any keyboard."""
+    keymap = display.query_keymap()
+    return [i * 8 + bit for i, byte in enumerate(keymap) for bit in range(8) if byte >> bit & 1]
+
+
+def held_buttons(display: Any) -> list[int]:
+    """The pointer buttons the server has down."""
+    from Xlib import X
+
+    mask = display.screen().root.query_pointer().mask
+    return [n for n in BUTTONS if mask & (X.Button1Mask << (n - 1))]
+
+
+def release_held(display: Any) -> list[str]:
+    """Release through XTEST every key and button the server has down; what that released
+    (``"key 37"``, ``"button 1"``).
+
+    The server drops a release of a key or button that is not down on the XTEST device
+    itself (``UpdateDeviceState``), so what a person holds on a real keyboard or mouse stays
+    held; only the presses of XTEST clients, such as a killed driver's, end here. Call it
+    holding the input lock: other drivers press through the same XTEST device."""
+    from Xlib import X
+    from Xlib.ext import xtest
+
+    keys, buttons = held_keys(display), held_buttons(display)
+    if not keys and not buttons:
+        return []
+    for code in keys:
+        xtest.fake_input(display, X.KeyRelease, code)
+    for button in buttons:
+        xtest.fake_input(display, X.ButtonRelease, button)
+    display.sync()
+    keys_left, buttons_left = set(held_keys(display)), set(held_buttons(display))
+    return ([f"key {code}" for code in keys if code not in keys_left]
+            + [f"button {n}" for n in buttons if n not in buttons_left])

@@ -1,0 +1,122 @@
+"""What a driver killed mid-delivery leaves behind, and the next driver's delivery.
+
+Keys held down on the X server: the killed driver is a real process that presses through
+PyAutoGUI (XTEST) what ``pyautogui.hotkey`` presses first and is killed with SIGKILL before
+the releases, as ``kill -9`` of ``swarm node`` inside a paste does. Without the release the
+held Ctrl (and Shift, V) turn the next click and paste into other commands: "paste not
+seen", and a Shift that no delivery releases.
+
+A pasted prompt never sent: killed between the paste and the submit, the driver leaves the
+whole prompt in a terminal chat's multi-line input. The next driver (a new process: it has
+never seen that input empty) must clear it or refuse; the terminal's clear keys remove a
+line at a time and the terminal redraws a long input tens of milliseconds late, which the
+driver took for "nothing changed": the retry was submitted glued to the leftover. The
+driver marks an input before it pastes (a file in the home), so the next driver knows the
+text is its own prompt and clears it all; text it does not know it refuses to paste after.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from automation.gui import UNSENT_NAME
+from automation.held_keys import held_keys, release_held
+from automation.input_clearing import UnsentPastes
+from automation.screen import x_display
+from automation.virtual_desktop import XServer, display_env
+from core.models import Agent
+from tests.apps.conftest import Person
+from tests.apps.desktop import MixedDesktop
+from tests.apps.test_driver_on_apps import agents, make_driver, parcel  # noqa: F401 (fixtures)
+
+WINDOWS = ("Agent-3", "Agent-1", "Agent-5")  # xterm, Chromium, Tk: the first gets it first
+KILLED_INSIDE = r"""
+import os, signal, sys
+import pyautogui
+pyautogui.PAUSE = 0
+for key in sys.argv[1:]:
+    pyautogui.keyDown(key)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def killed_inside_hotkey(server: XServer, keys: tuple[str, ...]) -> None:
+    """A PyAutoGUI process presses ``keys`` and is killed before it releases them."""
+    done = subprocess.run([sys.executable, "-c", KILLED_INSIDE, *keys], env=server.env,
+                          timeout=30, capture_output=True)  # fmt: skip
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+
+
+def keys_down(server: XServer) -> list[int]:
+    """The key codes the server has down, asked on a connection of our own."""
+    with display_env(server), x_display(server.display) as connection:
+        return held_keys(connection)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("keys", [("ctrl", "shift", "v"), ("ctrl", "v")],
+                         ids=["terminal-paste", "chat-paste"])
+async def test_keys_a_killed_driver_held_are_released_and_each_window_gets_its_prompt_once(
+        apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver,  # noqa: F811
+        keys: tuple[str, ...]) -> None:
+    server = apps_desktop.xserver
+    before = {name: len(apps_desktop.texts(name)) for name in WINDOWS}
+    killed_inside_hotkey(server, keys)
+    try:
+        assert len(keys_down(server)) == len(keys)  # held, with nobody left to release them
+        driver = make_driver()
+        sent = {name: f"after the kill ({'+'.join(keys)}) to {name}\nsecond line"
+                for name in WINDOWS}
+        for n, name in enumerate(WINDOWS, 1):
+            receipt = await driver.deliver(parcel(n, agents[name], sent[name]))
+            assert receipt.ok, (name, receipt)
+    finally:  # whatever happened, the next tests of the shared desktop get a free keyboard
+        with display_env(server), x_display(server.display) as connection:
+            release_held(connection)
+    for name in WINDOWS:
+        got = apps_desktop.wait_for(name, before[name] + 1, timeout=5)[before[name]:]
+        assert got == [sent[name]], name
+    assert keys_down(server) == []
+
+
+LEFT_IN_THE_INPUT = "\n".join([
+    "# Agent-3: terminal-3", "", "You are Agent-3, one of a team of AI coding agents.", "",
+    "## How to report back (from your terminal)", "- `swarm task start T-N` when you begin",
+    "- `swarm task done T-N --note \"what you did\"` when it is finished", "", "---", "",
+    "[swarm] from scheduler to Agent-3 | task T-2 | priority normal", "", "T-2: job 001", "",
+    "Report back from your terminal: swarm task start T-2  (when you begin), swarm task "
+    "done T-2 --note \"what you did\"  or  swarm task fail T-2 --reason \"why\""])
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("marked", [True, False], ids=["the-drivers-paste", "unmarked-text"])
+async def test_a_prompt_a_killed_driver_pasted_into_a_terminal_is_never_glued_to_the_retry(
+        apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver,  # noqa: F811
+        person: Person, home: Path, marked: bool) -> None:
+    window = apps_desktop.window("Agent-3")  # the prompt_toolkit chat in an xterm
+    before = len(apps_desktop.texts("Agent-3"))
+    person.set_clipboard(LEFT_IN_THE_INPUT)
+    person.click_into(window)
+    person.keys("ctrl+shift+v")  # the paste the killed driver made; no Enter followed
+    if marked:  # as the killed driver marked it before its paste
+        UnsentPastes(home / UNSENT_NAME).add("Agent-3")
+    apps_desktop.xserver.xdotool("mousemove", "960", "540")
+    retry = "[swarm] ... | RETRY (this may repeat an earlier message)\n\nT-2: job 001"
+    driver = make_driver()  # a new process's driver: it never saw this input empty
+    reasons = []
+    for n in range(1, 11):
+        receipt = await driver.deliver(parcel(n, agents["Agent-3"], retry))
+        reasons.append(receipt.reason)
+        if receipt.ok:
+            break
+        # not its own paste for sure: a few clear passes per attempt, then refused
+        assert not marked and receipt.reason == "input not empty", reasons
+        assert apps_desktop.texts("Agent-3")[before:] == [], reasons  # nothing pasted
+    assert reasons[-1] is None, reasons
+    assert apps_desktop.wait_for("Agent-3", before + 1)[before:] == [retry], reasons
+    assert "Agent-3" not in UnsentPastes(home / UNSENT_NAME)
