@@ -93,18 +93,19 @@ def set_based_script() -> str:
     """``BATCH`` lifecycles per run with the batched steps as set-based statements (create,
     assign, claim and receipts: one statement per table for the whole batch) and each
     task's done as its own transaction, as an agent reports it (5 statements)."""
-    tasks = "generate_series(:lo::bigint, :hi::bigint) g"
+    tasks = "unnest(:ids::bigint[]) g"  # this run's own ids (other clients' interleave)
+    mine = "= ANY(:ids::bigint[])"
     lines = [
         "BEGIN;",
         "WITH made AS (INSERT INTO tasks (title, priority, status, created_at, updated_at) "
         f"SELECT 't', 1, 'ready', 0, 0 FROM generate_series(1, {BATCH}) RETURNING id) "
-        "SELECT min(id) AS lo, max(id) AS hi FROM made \\gset",
+        "SELECT array_agg(id)::text AS ids FROM made \\gset",
         "INSERT INTO events (ts, kind, text, task_id, actor) "
         f"SELECT 0, 'task.created', 'T created', g, 'bench' FROM {tasks};",
         "COMMIT;", "BEGIN;",
         "UPDATE tasks SET status = 'assigned', assignee = 'n0-a' || (id % 8), "
         "attempts = attempts + 1, assigned_at = 1, lease_expires_at = 2, updated_at = 1 "
-        "WHERE id BETWEEN :lo AND :hi AND status = 'ready';",
+        f"WHERE id {mine} AND status = 'ready';",
         "UPDATE agent_state SET last_assigned_at = 1 WHERE id LIKE 'n0-a%';",
         "WITH m AS (INSERT INTO messages (sender, target, text, task_id, priority, created_at) "
         f"SELECT 'scheduler', 'agent-x', 'T: t', g, 1, 0 FROM {tasks} RETURNING id, task_id) "
@@ -115,18 +116,18 @@ def set_based_script() -> str:
         "COMMIT;", "BEGIN;",
         "UPDATE deliveries SET state = 'delivering', node = 'n0', claim_until = 5, "
         "attempts = attempts + 1, updated_at = 1 WHERE id IN (SELECT d.id FROM deliveries d "
-        "JOIN messages m ON m.id = d.message_id WHERE m.task_id BETWEEN :lo AND :hi "
+        f"JOIN messages m ON m.id = d.message_id WHERE m.task_id {mine} "
         "FOR UPDATE OF d SKIP LOCKED);",
         "COMMIT;",
     ]
     for k in range(BATCH):
-        lines += [f"\\set t :lo + {k}", "BEGIN;", *(f"{s.replace(':tid', ':t')};"
-                                                     for s in STEPS[3]), "COMMIT;"]
+        task = f"(:ids::bigint[])[{k + 1}]"
+        lines += ["BEGIN;", *(f"{s.replace(':tid', task)};" for s in STEPS[3]), "COMMIT;"]
     lines += [
         "BEGIN;",
         "UPDATE deliveries SET state = 'delivered', method = 'inbox', reason = NULL, "
         "claim_until = NULL, updated_at = 1 WHERE message_id IN (SELECT id FROM messages "
-        "WHERE task_id BETWEEN :lo AND :hi);",
+        f"WHERE task_id {mine});",
         "INSERT INTO events (ts, kind, text, task_id, agent_id, actor) SELECT 0, k, 'T', g, "
         f"'x', 'n0' FROM {tasks} CROSS JOIN (VALUES ('delivery.claimed'), "
         "('delivery.delivered')) AS e(k);",
