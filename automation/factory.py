@@ -71,7 +71,9 @@ def build_deliverer(
         return RoutingDeliverer(inbox, None)
     _log_coordinate_problems(gui_agents)
     options = gui_options or GuiOptions()
-    return RoutingDeliverer(inbox, GuiDriver(settings.home, kill_switch, options))
+    driver = GuiDriver(settings.home, kill_switch, options)
+    driver.release_left_held()  # a killed driver's keys must not repeat until a delivery
+    return RoutingDeliverer(inbox, driver)
 
 
 def _log_coordinate_problems(agents: Sequence[Agent]) -> None:

@@ -34,6 +34,7 @@ from automation.screen import (
     allow_missing_xauthority,
     point_problems,
     screen_of,
+    x_display,
 )
 from automation.screen_waits import Abort, ScreenWaits
 from core.keys import TEXT_STEP, KeyComboError, parse_combo
@@ -115,6 +116,25 @@ class GuiDriver:
                                   self._wait_s)
         self._inputs = InputClearer(self._grab, self._waits, lambda: self.options,
                                     home / UNSENT_NAME)
+
+    def release_left_held(self, wait_s: float = 5.0) -> list[str]:
+        """At start: release the keys and buttons a killed driver left held down on this
+        display (held_keys.py), under the input lock (a driver of another process in the
+        middle of its hotkey keeps its keys); what it released. Without waiting for a
+        delivery: until then the server would repeat them into the focused window."""
+        if not IS_X11:
+            return []
+        try:
+            with self._lock.acquire(timeout=wait_s, poll_interval=0.005), \
+                    x_display() as display:
+                released = release_held(display)
+        except (Timeout, NoDisplay) as exc:
+            log.warning("keys left held down not checked at start: %s", exc)
+            return []
+        if released:
+            log.warning("released what a stopped driver left held down: %s",
+                        ", ".join(released))
+        return released
 
     @property
     def time_limit_s(self) -> float:

@@ -84,6 +84,29 @@ async def test_keys_a_killed_driver_held_are_released_and_each_window_gets_its_p
     assert keys_down(server) == []
 
 
+
+@pytest.mark.timeout(60)
+def test_a_deliverer_starting_releases_what_a_killed_driver_left_held(
+        apps_desktop: MixedDesktop, agents: dict[str, Agent], home: Path) -> None:  # noqa: F811
+    """``swarm run`` / ``swarm node`` restarted after a kill: the keys go at once, not at
+    the next delivery (until then the server repeats them into the focused window)."""
+    from automation.factory import build_deliverer
+    from core.killswitch import KillSwitch
+    from core.settings import Settings
+
+    server = apps_desktop.xserver
+    killed_inside_hotkey(server, ("ctrl", "shift", "v"))
+    try:
+        assert len(keys_down(server)) == 3
+        with display_env(server):
+            deliverer = build_deliverer(Settings.from_env({"SWARM_HOME": str(home)}),
+                                        list(agents.values()), KillSwitch(home))
+        deliverer.close()
+        assert keys_down(server) == []
+    finally:
+        with display_env(server), x_display(server.display) as connection:
+            release_held(connection)
+
 LEFT_IN_THE_INPUT = "\n".join([
     "# Agent-3: terminal-3", "", "You are Agent-3, one of a team of AI coding agents.", "",
     "## How to report back (from your terminal)", "- `swarm task start T-N` when you begin",
