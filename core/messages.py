@@ -86,10 +86,12 @@ def claim(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
                                attempts=found.attempts + 1)
 
 
-def finish(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
+def finish(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt,
+           *, delivering: bool = False) -> str:
     """Record a deliverer's receipt; retry with backoff, or give up. Return the new state
-    (a node's claim, ``claim_until``, ends with it)."""
-    state = conn.execute(
+    (a node's claim, ``claim_until``, ends with it). ``delivering``: the caller has just read
+    the row as ``delivering`` in this transaction (a node's fenced receipt), no need to look."""
+    state = "delivering" if delivering else conn.execute(
         "SELECT state FROM deliveries WHERE id = ?", (delivery.id,)
     ).fetchone()[0]
     if state != "delivering":  # superseded meanwhile (task cancelled or reassigned)

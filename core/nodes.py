@@ -89,7 +89,7 @@ def finish(conn: sqlite3.Connection, ctx: Ctx, claimer: str,
             continue
         _claimed_event(conn, ctx, claimer, held)
         record = record_receipt_onboarded if onboarded else scheduling.record_receipt
-        states.append(record(conn, ctx, delivery, receipt))  # it ends the claim too
+        states.append(record(conn, ctx, delivery, receipt, delivering=True))  # ends the claim
     return states
 
 

@@ -78,11 +78,12 @@ def needs_onboarding(conn: sqlite3.Connection, agent: str) -> bool:
 
 
 def record_receipt_onboarded(
-    conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt
+    conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt,
+    *, delivering: bool = False,
 ) -> str:
     """Store the receipt of a task prompt that carried the onboarding; once delivered, the
     agent is onboarded (same transaction)."""
-    state = scheduling.record_receipt(conn, ctx, delivery, receipt)
+    state = scheduling.record_receipt(conn, ctx, delivery, receipt, delivering=delivering)
     if state == "delivered":
         conn.execute("UPDATE agent_state SET onboarded_at = ? WHERE id = ?",
                      (ctx.now, delivery.agent))

@@ -162,10 +162,12 @@ def backoff(ctx: Ctx, attempts: int) -> float:
 
 
 def record_receipt(
-    conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt
+    conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt,
+    *, delivering: bool = False,
 ) -> str:
-    """Store a delivery's outcome; a task prompt that could not be delivered is requeued."""
-    state = messages.finish(conn, ctx, delivery, receipt)
+    """Store a delivery's outcome; a task prompt that could not be delivered is requeued
+    (``delivering``: as in ``messages.finish``)."""
+    state = messages.finish(conn, ctx, delivery, receipt, delivering=delivering)
     if state == "failed" and delivery.task_id is not None:
         row = conn.execute(
             "SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = ?",
