@@ -189,15 +189,14 @@ class PgConnection:
         rows, self._events = self._events, None
         if not rows:
             return ""
-        sql = _events_insert(len(rows))
-        return psycopg.ClientCursor(self.raw).mogrify(sql, [v for r in rows for v in r]) + "; "
+        return psycopg.ClientCursor(self.raw).mogrify(*_events_insert(rows)) + "; "
 
     def _send_events(self) -> None:
         """Insert the held event rows now (one statement), and go on holding."""
         rows, self._events = self._events or [], []
         if rows:
             with _errors():
-                self.raw.execute(_events_insert(len(rows)), [v for r in rows for v in r])
+                self.raw.execute(*_events_insert(rows))
 
     def _pragma(self, sql: str) -> PgCursor | None:
         head = sql.strip().lower()
@@ -220,10 +219,11 @@ class PgConnection:
         return PgCursor(None, -1, None, rows)
 
 
-def _events_insert(rows: int) -> str:
-    """INSERT of ``rows`` event rows (``%s`` placeholders)."""
-    head = translate(EVENT_INSERT).sql.split(" VALUES ")[0]
-    return f"{head} VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * rows)
+def _events_insert(rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
+    """One INSERT of the held event rows (``%s`` placeholders), and its parameters."""
+    head, values = EVENT_INSERT.split(" VALUES ")
+    group = values.replace("?", "%s")
+    return f"{head} VALUES " + ", ".join([group] * len(rows)), [v for r in rows for v in r]
 
 
 def _plain(params: Sequence[Any]) -> tuple[Any, ...]:
