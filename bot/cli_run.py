@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.app import Builder
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,7 @@ async def cmd_run(_service: None, args: argparse.Namespace) -> int:
             log.warning("%s; back to standby", lost)
 
 
-async def _run_once(builder: Any, args: argparse.Namespace) -> int:
+async def _run_once(builder: Builder, args: argparse.Namespace) -> int:
     from bot.app import run_headless, run_with_discord
 
     if not args.no_discord:
