@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,3 +114,28 @@ def write_agents(path: Path, agents: list[dict[str, object]]) -> Path:
         lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def recording_builder(settings: Settings) -> Any:
+    """The composition root on ``settings`` with a recording deliverer and fake frames."""
+    from bot.app import Builder
+    from bot.config import Config
+    from tests.watch.conftest import FakeFrames
+
+    return Builder(Config({}, core=settings), deliverer=lambda _: RecordingDeliverer(),
+                   frames=FakeFrames())
+
+
+@contextlib.asynccontextmanager
+async def headless_run(builder: Any) -> AsyncIterator[asyncio.Task[Any]]:
+    """``run_headless(builder)`` (``swarm run --no-discord`` in this process) as a task for
+    the block; stopped and awaited after it, whatever happened."""
+    from bot.app import run_headless
+
+    stop = asyncio.Event()
+    runner = asyncio.create_task(run_headless(builder, stop=stop))
+    try:
+        yield runner
+    finally:
+        stop.set()
+        await asyncio.gather(runner, return_exceptions=True)

@@ -128,18 +128,11 @@ async def test_status_shows_the_loops_heartbeat(settings: Settings) -> None:
     import re
     import time
 
-    from bot.app import Builder, run_headless
-    from bot.config import Config
     from core.coordinator_lock import HEARTBEAT_NAME
-    from tests.helpers import RecordingDeliverer
-    from tests.watch.conftest import FakeFrames
+    from tests.helpers import headless_run, recording_builder
 
     home = settings.home
-    stop = asyncio.Event()
-    builder = Builder(Config({}, core=settings), deliverer=lambda _: RecordingDeliverer(),
-                      frames=FakeFrames())
-    runner = asyncio.create_task(run_headless(builder, stop=stop))
-    try:
+    async with headless_run(recording_builder(settings)) as runner:
         for _ in range(500):
             if (home / HEARTBEAT_NAME).exists() or runner.done():
                 break
@@ -153,9 +146,6 @@ async def test_status_shows_the_loops_heartbeat(settings: Settings) -> None:
         await Heartbeat(home, ManualClock(time.time() - 600)).fire()  # the loop stopped beating
         late = (await asyncio.to_thread(run_cli, home, "status")).out.splitlines()[0]
         assert re.search(r", last heartbeat 60\d s ago \(the loop is not responding\)$", late)
-    finally:
-        stop.set()
-        await asyncio.gather(runner, return_exceptions=True)
 
 
 async def test_the_heartbeat_makes_its_home_folder(tmp_path: Path) -> None:

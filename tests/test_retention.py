@@ -156,10 +156,7 @@ def test_gc_command(home: Path) -> None:
 
 async def test_the_running_coordinator_runs_a_pass_at_start(settings: Settings) -> None:
     """Wired in bot/app.py: a leftover temp file and old history go while it runs."""
-    from bot.app import Builder, run_headless
-    from bot.config import Config
-    from tests.helpers import RecordingDeliverer
-    from tests.watch.conftest import FakeFrames
+    from tests.helpers import headless_run, recording_builder
 
     leftover = settings.home / "inbox" / "Agent-1" / ".tmp-crashed"
     leftover.parent.mkdir(parents=True)
@@ -170,19 +167,14 @@ async def test_the_running_coordinator_runs_a_pass_at_start(settings: Settings) 
     await service.cancel_task(old.ref, "cli")
     await service.db.write(lambda c: c.execute("UPDATE events SET ts = ts - 100 * 86400"))
     await service.db.write(lambda c: c.execute("UPDATE tasks SET finished_at = 1"))
-    stop = asyncio.Event()
-    builder = Builder(Config({}, core=settings), deliverer=lambda _: RecordingDeliverer(),
-                      frames=FakeFrames())
-    runner = asyncio.create_task(run_headless(builder, stop=stop))
     try:
-        for _ in range(500):
-            if not leftover.exists() and not await service.events(task=old.ref):
-                break
-            assert not runner.done()
-            await asyncio.sleep(0.02)
-        assert not leftover.exists() and await service.events(task=old.ref) == []
-        assert list((settings.home / "archive").glob("*.jsonl.gz"))
+        async with headless_run(recording_builder(settings)) as runner:
+            for _ in range(500):
+                if not leftover.exists() and not await service.events(task=old.ref):
+                    break
+                assert not runner.done()
+                await asyncio.sleep(0.02)
+            assert not leftover.exists() and await service.events(task=old.ref) == []
+            assert list((settings.home / "archive").glob("*.jsonl.gz"))
     finally:
-        stop.set()
-        await asyncio.gather(runner, return_exceptions=True)
         await service.close()

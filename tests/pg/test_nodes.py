@@ -14,7 +14,7 @@ from core.protocols import ManualClock
 from core.scheduler import Scheduler
 from core.service import SwarmService
 from core.settings import Settings
-from tests.helpers import RecordingDeliverer, write_agents
+from tests.helpers import RecordingDeliverer, headless_run, write_agents
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 LEASE_S = 30.0
@@ -113,7 +113,7 @@ async def test_the_coordinator_hears_another_processes_write_without_polling(
     """The loop polls every 30 s here: only LISTEN swarm_changes can wake it in time."""
     import asyncio
 
-    from bot.app import Builder, run_headless
+    from bot.app import Builder
     from bot.config import Config
     from core.models import TaskSpec
     from tests.watch.conftest import FakeFrames
@@ -122,21 +122,18 @@ async def test_the_coordinator_hears_another_processes_write_without_polling(
     builder = Builder(Config({"SWARM_WATCH_INTERVAL": "3600"}, core=node_settings),
                       deliverer=lambda _: recorded,
                       frames=FakeFrames(), poll_s=30)
-    stop = asyncio.Event()
-    runner = asyncio.create_task(run_headless(builder, stop=stop))
     other = await SwarmService.open(node_settings)  # another process, as far as PG knows
     try:
-        await asyncio.sleep(1.0)  # the loop is asleep for its 30 s poll by now
-        await other.create_task(TaskSpec("wake up", agent="C-1"), "cli")
-        for _ in range(200):
-            if recorded.parcels or runner.done():
-                break
-            await asyncio.sleep(0.05)
-        assert not runner.done()
-        assert [p.agent.id for p in recorded.parcels] == ["C-1"]
+        async with headless_run(builder) as runner:
+            await asyncio.sleep(1.0)  # the loop is asleep for its 30 s poll by now
+            await other.create_task(TaskSpec("wake up", agent="C-1"), "cli")
+            for _ in range(200):
+                if recorded.parcels or runner.done():
+                    break
+                await asyncio.sleep(0.05)
+            assert not runner.done()
+            assert [p.agent.id for p in recorded.parcels] == ["C-1"]
     finally:
-        stop.set()
-        await asyncio.gather(runner, return_exceptions=True)
         await other.close()
 
 
