@@ -9,9 +9,9 @@ from pathlib import Path
 
 from PIL import ImageDraw, ImageFont
 
-from automation.agents_file import write_agent_values
+from automation.agents_file_writer import write_agent_values
 from automation.screen import Rect, agent_problems, bounding_box, detect_screens, grab_whole
-from core.config import load_agents
+from core.agents_file import load_agents
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import Agent
 

@@ -32,7 +32,7 @@ from bot.discordbot.settings import DiscordSettings
 from core.errors import SwarmError
 from core.models import Receipt, TaskSpec
 from core.protocols import Parcel
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 
 COMMANDS = [
     ("status", {}),

@@ -27,12 +27,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SWARM = [sys.executable, "-m", "bot.cli"]
+SWARM = [sys.executable, "-m", "bot.cli.main"]
 
 WRITER = r"""
 import json, pathlib, subprocess, sys
 me, stop = sys.argv[1], pathlib.Path(sys.argv[2])
-swarm = [sys.executable, "-m", "bot.cli"]
+swarm = [sys.executable, "-m", "bot.cli.main"]
 def call(*args):
     out = subprocess.run(swarm + list(args), capture_output=True, text=True)
     if out.returncode:

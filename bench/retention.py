@@ -24,12 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from automation.inbox import InboxDeliverer
 from bench.scheduler import write_config
+from core.coordinator.scheduler import Scheduler
 from core.models import Receipt, TaskSpec
 from core.protocols import ManualClock, Parcel
-from core.retention import DAY_S, collect_garbage
-from core.scheduler import Scheduler
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.store.retention import DAY_S, collect_garbage
 
 
 class InboxAgents:

@@ -40,12 +40,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 
+from core.coordinator.changes import ChangeListener
+from core.coordinator.node import DeliveryNode
+from core.coordinator.scheduler import Scheduler
 from core.models import Receipt, TaskSpec
-from core.node import DeliveryNode
-from core.pg_listen import ChangeListener
 from core.protocols import Parcel, Timer
-from core.scheduler import Scheduler
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.pgcluster import Cluster, cluster, pg_bin_dir
 
@@ -77,8 +77,8 @@ class StatementCounter:
         self.events = 0
 
     def __enter__(self) -> StatementCounter:
-        from core.pg import PgConnection
-        from core.store import EVENT_INSERT
+        from core.store.postgres import PgConnection
+        from core.store.tables import EVENT_INSERT
 
         self._saved = PgConnection.execute, PgConnection.executemany
         execute, executemany = self._saved
@@ -98,7 +98,7 @@ class StatementCounter:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        from core.pg import PgConnection
+        from core.store.postgres import PgConnection
 
         PgConnection.execute, PgConnection.executemany = self._saved  # type: ignore[method-assign]
 
@@ -282,7 +282,7 @@ def failover(folder: Path, url: str, rounds: int) -> dict[str, Any]:
     def launch(k: int) -> tuple[subprocess.Popen[bytes], Path]:
         log = folder / f"failover-{k}.log"
         with log.open("wb") as err:
-            proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-discord"],
+            proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "run", "--no-discord"],
                                     cwd=ROOT, env={**env, "SWARM_HOME": str(folder / f"f{k}")},
                                     stdout=subprocess.DEVNULL, stderr=err)
         procs.append((proc, log))
@@ -342,7 +342,7 @@ def failover_network(folder: Path, bin_dir: Path, rounds: int) -> dict[str, Any]
 
 HOLD_WRITE_LOCK = """
 import sys, time
-from core.pg import WRITE_LOCK, connect
+from core.store.postgres import WRITE_LOCK, connect
 conn = connect(sys.argv[1])
 conn.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
 print("held", flush=True)
@@ -353,7 +353,7 @@ time.sleep(600)
 def _write_lock_freed(link: Any, url: str, host_url: str) -> float:
     """A store connection on the dead machine holds the write lock in an open transaction
     (a scheduler cut mid-write): cut → a writer on the host gets the lock (s)."""
-    from core.pg import WRITE_LOCK
+    from core.store.postgres import WRITE_LOCK
 
     holder = subprocess.Popen(link.inside(sys.executable, "-c", HOLD_WRITE_LOCK, url),
                               cwd=ROOT, stdout=subprocess.PIPE, text=True)

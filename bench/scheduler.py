@@ -22,11 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import Builder
 from bot.config import Config
-from core import scheduling
 from core.context import Ctx
+from core.delivery import assignment
 from core.models import Receipt, TaskSpec
 from core.protocols import Parcel
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 
 ROLES = [
     "integration",
@@ -148,11 +148,11 @@ async def _decisions(
 
 
 def _timed_decision(conn: sqlite3.Connection, ctx: Ctx
-                    ) -> tuple[scheduling.Assignment | None, float]:
+                    ) -> tuple[assignment.Assignment | None, float]:
     """One decision, timed inside the database thread (queries and writes, no commit)."""
     start = time.perf_counter()
-    assignment = scheduling.assign_next(conn, ctx)
-    return assignment, time.perf_counter() - start
+    chosen = assignment.assign_next(conn, ctx)
+    return chosen, time.perf_counter() - start
 
 
 def _percentiles(name: str, seconds: list[float]) -> dict[str, float]:

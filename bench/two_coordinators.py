@@ -25,7 +25,7 @@ AGENTS = "\n".join(f'[[agent]]\nid = "Agent-{i}"\nrole = "r{i}"\ndelivery = "inb
 
 def swarm(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """One CLI call in a child process."""
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "bot.cli.main", *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -44,7 +44,7 @@ def run(attempts: int, home: Path) -> int:
     (home / "agents.toml").write_text(AGENTS, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
     env |= {"SWARM_HOME": str(home), "SWARM_CONFIG": str(home / "agents.toml")}
-    first = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-discord"], env=env,
+    first = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "run", "--no-discord"], env=env,
                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_running(home)

@@ -35,7 +35,7 @@ import httpx  # noqa: E402
 from bench.web_data import demo_board, many_tasks, write_agents  # noqa: E402
 from bot.web.app import create_app  # noqa: E402
 from bot.web.settings import WebSettings  # noqa: E402
-from core.service import SwarmService  # noqa: E402
+from core.service.swarm import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from tests.web.live import LiveDashboard, free_port  # noqa: E402
 
@@ -131,7 +131,7 @@ _OBSERVER = """() => {
 
 
 async def _one_write(page: Any, live: LiveDashboard, env: dict[str, str], n: int) -> float:
-    cli = [sys.executable, "-m", "bot.cli", "task", "add", f"stream probe {n}", "--json"]
+    cli = [sys.executable, "-m", "bot.cli.main", "task", "add", f"stream probe {n}", "--json"]
     done = await asyncio.to_thread(subprocess.run, cli, env=env, capture_output=True,
                                    text=True, check=True, cwd=ROOT)
     ref = json.loads(done.stdout)["id"]
@@ -161,7 +161,7 @@ async def delivery_latency(folder: Path, messages: int, clients: int) -> dict[st
 async def _deliveries(folder: Path, messages: int, clients: int) -> dict[str, float]:
     from automation.inbox import InboxDeliverer
     from bot.web.server import running
-    from core.scheduler import Scheduler
+    from core.coordinator.scheduler import Scheduler
 
     service = await SwarmService.open(Settings.from_env(env_for(folder)))
     stop = asyncio.Event()

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from core.models import TaskSpec
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 
 ROLES = ("integration", "architecture", "infrastructure", "qa", "data", "coordination", "web",
          "operations")

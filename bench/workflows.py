@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.workflows import Workflow, WorkflowService
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.config import load_agents
+from core.agents_file import load_agents
 from core.models import Agent
 from core.settings import bundled_agents_file
 from core.workspaces.build import CHECKOUT_WORKERS

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
 from core.protocols import Clock, Deliverer, Timer
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 
 if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loads lazily
     from bot.discordbot.client import SwarmBot
     from bot.web.server import WebServer
-    from core.ai.service import AIService
-    from core.pg_failover import SchedulerLock
-    from core.scheduler import BurstResult, Scheduler
+    from core.coordinator.scheduler import BurstResult, Scheduler
+    from core.service.ai import AIService
+    from core.store.postgres_failover import SchedulerLock
     from core.watch.frames import FrameSource
     from core.watch.jobs import Jobs, Summarizer
 
@@ -86,7 +86,7 @@ class Builder:
 
     def ai(self, service: SwarmService) -> AIService:
         """Plans, summaries and usage over the configured model (close it)."""
-        from core.ai.service import AIService
+        from core.service.ai import AIService
 
         return AIService(service, self.config.ai)
 
@@ -108,14 +108,14 @@ class Builder:
 
     def scheduler(self, service: SwarmService, deliverer: Deliverer, jobs: Jobs) -> Scheduler:
         """The one timer loop: tasks, deliveries; the jobs and retention as its timers."""
-        from core.coordinator_lock import Heartbeat
-        from core.retention import RetentionTimer
-        from core.scheduler import Scheduler
+        from core.coordinator.home_lock import Heartbeat
+        from core.coordinator.scheduler import Scheduler
+        from core.store.retention import RetentionTimer
 
         timers: list[Timer] = [jobs, RetentionTimer(service),
                                Heartbeat(service.settings.home, service.clock)]
         if service.settings.database_url:  # other processes' writes wake the loop at once
-            from core.pg_listen import ChangeListener
+            from core.coordinator.changes import ChangeListener
 
             listener = ChangeListener(service)
             scheduler = Scheduler(service, deliverer, timers=[*timers, listener],
@@ -187,15 +187,16 @@ class Builder:
 @contextlib.asynccontextmanager
 async def _coordinator_lock(settings: Settings, wait: bool
                             ) -> AsyncIterator[SchedulerLock | None]:
-    """The PostgreSQL scheduler lock (``core/pg_failover.py``, yielded: the store is fenced
+    """The PostgreSQL scheduler lock (``core/store/postgres_failover.py``, yielded: the store
+    is fenced
     when it is lost) or the home's lock file."""
     if settings.database_url:
-        from core.pg_failover import scheduler_lock
+        from core.store.postgres_failover import scheduler_lock
 
         async with scheduler_lock(settings.database_url, settings.failover_s, wait) as lock:
             yield lock
         return
-    from core.coordinator_lock import CoordinatorLock
+    from core.coordinator.home_lock import CoordinatorLock
 
     with CoordinatorLock(settings.home):
         yield None

@@ -27,7 +27,7 @@ from typing import Any
 from bot.config import Config
 from bot.demo_desk import DemoDesk, open_desk
 from core.errors import ConfigError
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 
 SCENARIO: list[tuple[str, dict[str, str]]] = [
     ("task create", {"title": "Design the REST API for the notes app", "role": "architecture",
@@ -58,7 +58,7 @@ async def swarm_cli(home: Path, *args: str, agent: str | None = None) -> str:
     if agent:
         env["SWARM_AGENT"] = agent
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, env=env,
+        sys.executable, "-m", "bot.cli.main", *args, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await asyncio.wait_for(proc.communicate(), 30)
     if proc.returncode != 0:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from core.protocols import Deliverer
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from core.protocols import ManualClock
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import RecordingDeliverer
 from tests.pgcluster import Cluster, cluster, pg_bin_dir
@@ -38,8 +38,8 @@ class PgServer:
         """``swarm_template``: an empty database at the latest schema, copied per test."""
         import psycopg
 
-        from core.db import MIGRATIONS
-        from core.pg import connect, migrate
+        from core.store.database import MIGRATIONS
+        from core.store.postgres import connect, migrate
 
         with psycopg.connect(self.cluster.url(), autocommit=True) as admin:
             admin.execute("CREATE DATABASE swarm_template")

@@ -54,9 +54,9 @@ class CliResult:
 
 def run_cli(home: Path, *args: str, config: Path | None = None, agent: str | None = None,
             timeout: float = 30, env: dict[str, str] | None = None) -> CliResult:
-    """Run ``python -m bot.cli ARGS`` with SWARM_HOME=home (plus ``env``)."""
+    """Run ``python -m bot.cli.main ARGS`` with SWARM_HOME=home (plus ``env``)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], env=cli_env(home, config, agent, env),
+        [sys.executable, "-m", "bot.cli.main", *args], env=cli_env(home, config, agent, env),
         capture_output=True, text=True, timeout=timeout, cwd=ROOT,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
@@ -90,7 +90,7 @@ def query(settings: Settings, sql: str, params: tuple[object, ...] = ()) -> list
     if settings.database_url:
         import psycopg
 
-        from core.pg_dialect import translate
+        from core.store.postgres_dialect import translate
 
         with psycopg.connect(settings.database_url) as conn:
             return [tuple(r) for r in conn.execute(translate(sql).sql, params).fetchall()]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser
+from bot.cli.main import build_parser
 from core.models import TaskSpec
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from tests.conftest import skip_or_fail
 from tests.helpers import cli_env, run_cli
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import hoist_global_options, main
-from core.coordinator_lock import CoordinatorLock, Heartbeat, last_heartbeat
-from core.envelope import render
+from bot.cli.main import hoist_global_options, main
+from core.coordinator.home_lock import CoordinatorLock, Heartbeat, last_heartbeat
+from core.delivery.envelope import render
 from core.models import TaskSpec
 from core.protocols import ManualClock
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import run_cli
 
@@ -128,7 +128,7 @@ async def test_status_shows_the_loops_heartbeat(settings: Settings) -> None:
     import re
     import time
 
-    from core.coordinator_lock import HEARTBEAT_NAME
+    from core.coordinator.home_lock import HEARTBEAT_NAME
     from tests.helpers import headless_run, recording_builder
 
     home = settings.home

@@ -85,7 +85,7 @@ def _run_raw(home: Path, *args: str | bytes, program: list[str] | None = None,
              env_extra: dict[str, str] | None = None, **kwargs: object) -> CliResult:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
     env |= {"SWARM_HOME": str(home), **(env_extra or {})}
-    command = program or [sys.executable, "-m", "bot.cli"]
+    command = program or [sys.executable, "-m", "bot.cli.main"]
     proc = subprocess.run([*command, *args], env=env, cwd=ROOT,
                           capture_output=True, timeout=30, **kwargs)  # type: ignore[call-overload]
     return CliResult(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
@@ -129,7 +129,7 @@ def test_read_only_home(filled: Path) -> None:
         if shutil.which("unshare") is None:
             pytest.skip("running as root without unshare: cannot make a read-only home")
         script = (f'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" "$0" && '
-                  f'exec "{sys.executable}" -m bot.cli task add x')
+                  f'exec "{sys.executable}" -m bot.cli.main task add x')
         result = _run_raw(filled, "-m", "--propagation", "private", "sh", "-c", script,
                           str(filled), program=["unshare"])
     else:
@@ -162,7 +162,7 @@ def test_full_disk_writes_nothing(filled: Path) -> None:
 def test_closed_stdout_ends_quietly(filled: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
     env["SWARM_HOME"] = str(filled)
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "agents", "--json"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "agents", "--json"], env=env,
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # like `| head -1` having read its line and gone

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.cli import main
+from bot.cli.main import main
 
 pytestmark = pytest.mark.timeout(300)
 EXAMPLES = int(os.environ.get("SWARM_FUZZ_EXAMPLES", "250"))

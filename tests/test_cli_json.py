@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from bot.cli import build_parser, main
+from bot.cli.main import build_parser, main
 from core.models import TaskSpec
 from core.planning.store import insert_plan
-from core.schedules import ScheduleSpec, add_schedule
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.watch.alerts import STALLED, open_alert
+from core.watch.schedules import ScheduleSpec, add_schedule
 from tests.conftest import skip_or_fail
 from tests.helpers import run_cli
 

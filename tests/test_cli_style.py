@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from core.models import TaskSpec
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from tests.helpers import ROOT, cli_env, run_cli
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -22,7 +22,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def on_a_terminal(home: Path, *args: str, env: dict[str, str] | None = None) -> str:
     """What ``swarm ARGS`` prints when its stdout is a pseudo-terminal."""
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", *args], stdout=follower,
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", *args], stdout=follower,
                             stderr=subprocess.DEVNULL, env=cli_env(home, env=env), cwd=ROOT)
     os.close(follower)
     chunks = []
@@ -72,7 +72,7 @@ async def test_a_spinner_while_ask_waits_on_a_terminal(home: Path, service: Swar
     await service.assign_batch()
     leader, follower = pty.openpty()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "ask", "T-1", "Which port?", "--wait",
+        sys.executable, "-m", "bot.cli.main", "ask", "T-1", "Which port?", "--wait",
         stdout=follower, stderr=follower, cwd=ROOT,
         env=cli_env(home, agent="Agent-2", env={"TERM": "xterm", "NO_COLOR": "1"}))
     os.close(follower)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
-from core.scheduler import Scheduler
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import ROOT, RecordingDeliverer, run_cli, write_agents
 
@@ -51,7 +51,7 @@ def test_eight_processes_add_and_complete_at_once(tmp_path: Path,
 
     url = {"SWARM_DATABASE_URL": database_url} if database_url else {}
     env = {**os.environ, "SWARM_HOME": str(home), "SWARM_CONFIG": str(config), **url}
-    swarm = f"{shlex.quote(sys.executable)} -m bot.cli"
+    swarm = f"{shlex.quote(sys.executable)} -m bot.cli.main"
     procs = []
     for worker, ids in mine.items():
         steps = []

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import load_agents
+from core.agents_file import load_agents
 from core.errors import ConfigError
 from core.settings import Settings, bundled_agents_file
 from tests.helpers import run_cli, write_agents

@@ -82,7 +82,7 @@ def test_the_user_file_points_an_agent_terminal_at_the_right_home(tmp_path: Path
     home = tmp_path / "agents-home"
     env = _user_config(tmp_path, f'home = "{home}"\n')
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "task", "add", "from anywhere"],
+    proc = subprocess.run([sys.executable, "-m", "bot.cli.main", "task", "add", "from anywhere"],
                           env=clean | env, capture_output=True, text=True, timeout=30,
                           cwd=tmp_path)  # no SWARM_HOME, no .env: an agent's project folder
     assert proc.returncode == 0, proc.stderr

@@ -1,4 +1,5 @@
-"""aiosqlite's internals that core/db.py runs whole transactions through, checked at start-up."""
+"""aiosqlite's internals that core/store/database.py runs whole transactions through, checked at
+start-up."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import aiosqlite
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from core.db import TESTED_AIOSQLITE, Database, check_thread_access
 from core.errors import ConfigError
+from core.store.database import TESTED_AIOSQLITE, Database, check_thread_access
 from tests.helpers import ROOT
 
 

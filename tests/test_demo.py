@@ -55,7 +55,7 @@ def test_demo_inbox_uses_inbox_files_even_with_xvfb(tmp_path: Path) -> None:
 
 def test_demo_without_localdiscord_names_the_extra(tmp_path: Path) -> None:
     hide = ("import sys; sys.modules['localdiscord'] = None; "  # as if it were not installed
-            "from bot.cli import main; sys.exit(main(['demo']))")
+            "from bot.cli.main import main; sys.exit(main(['demo']))")
     env = {**os.environ, "SWARM_HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-c", hide], env=env, capture_output=True, text=True,
                           timeout=30)

@@ -11,7 +11,7 @@ from localdiscord import LocalDiscordServer
 
 from bot.discordbot.reach import Reach, reach
 from bot.discordbot.settings import DiscordSettings
-from core.coordinator_lock import CoordinatorLock
+from core.coordinator.home_lock import CoordinatorLock
 from tests.helpers import run_cli
 from tests.localopenai import LocalOpenAI
 from tests.watch.conftest import desktop_agents, watch_xserver  # noqa: F401 - fixtures

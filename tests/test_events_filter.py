@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from core.event_query import EventFilter
 from core.models import TaskSpec
 from core.protocols import ManualClock
-from core.service import SwarmService
+from core.service.swarm import SwarmService
+from core.store.event_query import EventFilter
 from tests.helpers import run_cli
 
 

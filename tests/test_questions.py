@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from tests.helpers import ROOT, run_cli
 
 
@@ -29,7 +29,7 @@ async def test_ask_wait_blocks_until_reply_and_the_answer_reaches_the_agent(
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
     env |= {"SWARM_HOME": str(home), "SWARM_AGENT": "Agent-2"}
     asking = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "ask", "T-1", "Which database?\nWe need JSON.",
+        sys.executable, "-m", "bot.cli.main", "ask", "T-1", "Which database?\nWe need JSON.",
         "--wait", env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE)
     first = await asyncio.wait_for(asking.stdout.readline(), 20)  # type: ignore[union-attr]

@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import InvalidInput, InvalidState
 from core.models import TaskSpec, TaskStatus
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.text import escape_controls
 from tests.helpers import run_cli
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from automation.inbox import InboxDeliverer
+from core.coordinator.scheduler import Scheduler
 from core.logs import configure_logging
 from core.models import TaskSpec
 from core.protocols import ManualClock
-from core.retention import DAY_S, collect_garbage, read_archive
-from core.scheduler import Scheduler
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.store.retention import DAY_S, collect_garbage, read_archive
 from tests.helpers import run_cli
 
 pytestmark = pytest.mark.timeout(60)

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from core import messages
 from core.context import Ctx
+from core.coordinator.scheduler import Scheduler
 from core.models import Delivery, TaskSpec, TaskStatus
-from core.scheduler import Scheduler
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.tasks import messages
 from tests.helpers import ROOT, RecordingDeliverer, run_cli, write_agents
 
 
@@ -78,7 +78,7 @@ def _start(home: Path, config: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     # no dashboard: its default port may be held by another swarm run on this machine
     env.update(SWARM_HOME=str(home), SWARM_CONFIG=str(config), SWARM_WEB="off")
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-discord"], env=env,
+    return subprocess.Popen([sys.executable, "-m", "bot.cli.main", "run", "--no-discord"], env=env,
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 

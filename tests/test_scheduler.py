@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from core.coordinator.scheduler import DELIVERY_MARGIN_S, Scheduler
 from core.models import TaskSpec, TaskStatus
 from core.protocols import ManualClock
-from core.scheduler import DELIVERY_MARGIN_S, Scheduler
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from tests.helpers import RecordingDeliverer
 
 pytestmark = pytest.mark.both_databases

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from core.coordinator.scheduler import Scheduler
 from core.models import Receipt, TaskSpec
 from core.protocols import ManualClock, Parcel
-from core.scheduler import Scheduler
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import RecordingDeliverer
 
@@ -62,7 +62,7 @@ async def test_receipt_is_retried_until_the_lock_is_released(
     deliverer = LockingDeliverer(str(impatient.settings.db_path))
     scheduler = Scheduler(impatient, deliverer)
     await impatient.assign_batch()
-    with caplog.at_level(logging.WARNING, logger="core.service"):
+    with caplog.at_level(logging.WARNING, logger="core.service.swarm"):
         running = asyncio.create_task(scheduler.deliver_once())
         await _until(lambda: sum("not written (database is locked)" in r.getMessage()
                                  for r in caplog.records) >= 3, "three failed receipt writes")

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from core import db as dbmod
-from core.db import LATEST, Database
 from core.errors import DatabaseTooNew
 from core.models import TaskSpec
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.store import database as dbmod
+from core.store.database import LATEST, Database
 from tests.helpers import run_cli
 
 
@@ -82,10 +82,10 @@ async def test_every_change_writes_its_event_in_the_same_transaction(
         assert len(await service.events(limit=10_000)) > before
 
     def explode(conn: sqlite3.Connection) -> None:
-        from core import store
+        from core.store import tables
 
         conn.execute("UPDATE tasks SET title = 'changed' WHERE id = 1")
-        store.insert_event(conn, 0, "test.half", "half-way")
+        tables.insert_event(conn, 0, "test.half", "half-way")
         raise RuntimeError("crash in the middle of a transaction")
 
     with pytest.raises(RuntimeError):

@@ -17,15 +17,16 @@ def _python(code: str, *args: str) -> str:
 def test_python_m_bot_cli_loads_the_cli_module_once() -> None:
     code = ("import runpy, sys\n"
             "try:\n"
-            "    runpy.run_module('bot.cli', run_name='__main__', alter_sys=True)\n"
+            "    runpy.run_module('bot.cli.main', run_name='__main__', alter_sys=True)\n"
             "except SystemExit:\n"
             "    pass\n"
-            "print('bot.cli' in sys.modules, 'bot.cli_commands' in sys.modules)")
-    # as `python -m bot.cli --help`: the subcommands are built, bot.cli is never imported again
+            "print('bot.cli.main' in sys.modules, 'bot.cli.commands' in sys.modules)")
+    # as `python -m bot.cli --help`: the subcommands are built, bot.cli.main is never imported
+    # again
     assert _python(code, "--help").splitlines()[-1] == "False True"
 
 
 def test_stats_and_planning_import_without_pil_or_a_model_client() -> None:
-    code = ("import sys, core.stats, core.planning, core.summary\n"
+    code = ("import sys, core.reports.stats, core.planning, core.reports.summary\n"
             "print(sorted(m for m in ('PIL', 'openai') if m in sys.modules))")
     assert _python(code) == "[]"

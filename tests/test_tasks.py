@@ -13,7 +13,7 @@ from core.errors import (
     Unassignable,
 )
 from core.models import Receipt, TaskSpec, TaskStatus
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from tests.helpers import table_counts
 
 pytestmark = pytest.mark.both_databases

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from core.coordinator.scheduler import ErrorBackoff, Scheduler
 from core.models import TaskSpec
-from core.scheduler import ErrorBackoff, Scheduler
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import RecordingDeliverer
 
@@ -85,7 +85,7 @@ async def test_a_failing_timer_backs_off_and_does_not_hold_up_assignments(
         await _until(lambda: bool(deliverer.parcels), "the task's prompt")
         await asyncio.sleep(0.5)
 
-    with caplog.at_level(logging.ERROR, logger="core.scheduler"):
+    with caplog.at_level(logging.ERROR, logger="core.coordinator.scheduler"):
         await _run(live, deliverer, timer, during)
     failures = [r for r in caplog.records if "FailingTimer failed" in r.getMessage()]
     assert 1 <= timer.fired <= 4, timer.fired  # 0.5 s, 1 s, 2 s apart; a spin makes thousands
@@ -104,9 +104,9 @@ async def test_a_failing_step_backs_off_then_the_loop_carries_on(
         await live.create_task(TaskSpec("after the repair"), "test")
         await _until(lambda: bool(deliverer.parcels), "the task's prompt after the repair")
 
-    with caplog.at_level(logging.ERROR, logger="core.scheduler"):
+    with caplog.at_level(logging.ERROR, logger="core.coordinator.scheduler"):
         await _run(live, deliverer, None, during)
-    failures = [r for r in caplog.records if r.name == "core.scheduler"]
+    failures = [r for r in caplog.records if r.name == "core.coordinator.scheduler"]
     assert 1 <= len(failures) <= 4, [r.getMessage() for r in failures]
     failure = failures[0].exc_text or str(failures[0].exc_info)
     assert "no such table: tasks" in failure or 'relation "tasks" does not exist' in failure

@@ -14,7 +14,7 @@ import time
 
 import discord
 
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 
 POLL_S = 0.005
 LIMIT_S = 3.0

@@ -21,8 +21,8 @@ import discord
 from bot.discordbot.embeds import campaign_embed
 from core.errors import NotFound
 from core.models import Event, TaskStatus
-from core.posts import Post
-from core.task_rules import AWAITING_APPROVAL
+from core.store.posts import Post
+from core.tasks.rules import AWAITING_APPROVAL
 from core.text import one_line, shorten
 from core.workflows import WorkflowService
 from core.workflows.campaigns import Campaign, campaign_ref, parse_campaign_ref

@@ -6,8 +6,8 @@ from __future__ import annotations
 import enum
 
 from core.models import ACTIVE, Event, Task, TaskStatus
-from core.posts import Progress
-from core.questions import Question
+from core.store.posts import Progress
+from core.tasks.questions import Question
 from core.text import one_line, shorten
 
 

@@ -25,10 +25,10 @@ from bot.discordbot.settings import DiscordSettings
 from bot.discordbot.views import TaskButton
 from core.errors import ConfigError, SwarmError
 from core.redact import redact_urls
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 
 if TYPE_CHECKING:
-    from core.ai.service import AIService
+    from core.service.ai import AIService
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import discord
 from discord import app_commands
 
 from bot.discordbot.render import code_block_chunks, table
-from core.event_query import EventFilter
 from core.models import parse_task_ref
+from core.store.event_query import EventFilter
 from core.text import one_line, shorten
 from core.watch.timing import parse_every
 

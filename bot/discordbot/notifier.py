@@ -38,8 +38,8 @@ from bot.discordbot.render import (
 from bot.discordbot.views import card_view
 from core.errors import SwarmError
 from core.models import Event
-from core.posts import Post
-from core.service import SwarmService
+from core.service.swarm import SwarmService
+from core.store.posts import Post
 from core.text import split_text
 from core.waits import wait_set
 

@@ -12,9 +12,9 @@ from discord import app_commands
 from bot.discordbot.access import ADMIN_ONLY
 from bot.discordbot.commands import actor, agent_choices
 from bot.discordbot.render import code_block_chunks
-from core import export, stats
 from core.errors import InvalidInput
-from core.schedules import ScheduleSpec, add_schedule, list_schedules, remove_schedule
+from core.reports import export, stats
+from core.watch.schedules import ScheduleSpec, add_schedule, list_schedules, remove_schedule
 from core.watch.timing import parse_every
 
 if TYPE_CHECKING:

@@ -91,7 +91,7 @@ def register(bot: SwarmBot) -> None:
     @agent.command(name="reset", description="Clear an agent's conversation, then onboard it "
                    "(admins)", extras=ADMIN_ONLY)
     async def reset(interaction: discord.Interaction, agent: str) -> None:
-        from core.onboarding import reset as queue_reset
+        from core.delivery.onboarding import reset as queue_reset
 
         name = bot.service.ctx("").agent(agent).id
         await queue_reset(bot.service, name, actor(interaction))

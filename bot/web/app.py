@@ -17,7 +17,7 @@ from bot.web.context import WebContext, web_context
 from bot.web.events import EventHub
 from bot.web.metrics import CONTENT_TYPE, Metrics
 from bot.web.settings import WebSettings
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 
 
 def create_app(service: SwarmService, settings: WebSettings,

@@ -9,7 +9,7 @@ from fastapi import Request
 
 from bot.web.events import EventHub
 from bot.web.settings import WebSettings
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 
 if TYPE_CHECKING:
     from bot.web.metrics import Metrics

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from bot.discordbot.render import event_text
 from core.jsonshape import shaped
 from core.models import Event
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 
 log = logging.getLogger(__name__)
 POLL_S = 0.1

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.models import Priority, Task, TaskStatus
-from core.store import TASK_COLUMNS, deps_of, row_to_task
+from core.store.tables import TASK_COLUMNS, deps_of, row_to_task
 
 BOARD_COLUMNS = tuple(TaskStatus)
 PAGE_MAX = 500

@@ -16,7 +16,7 @@ from bot.web.app import create_app
 from bot.web.metrics import Metrics
 from bot.web.settings import WebSettings
 from core.errors import ConfigError
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 
 log = logging.getLogger(__name__)
 START_TIMEOUT_S = 10.0

@@ -7,7 +7,6 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from core import tasks
 from core.ai import AIClient, PlanRejected
 from core.context import Ctx
 from core.errors import SwarmError
@@ -28,9 +27,10 @@ from core.planning.store import (
     list_plans,
     plan_progress,
 )
+from core.tasks import lifecycle
 
 if TYPE_CHECKING:
-    from core.service import SwarmService
+    from core.service.swarm import SwarmService
 
 log = logging.getLogger(__name__)
 
@@ -122,5 +122,5 @@ class _RolledBack(Exception):
 
 
 def _dry_run(conn: sqlite3.Connection, ctx: Ctx, specs: Sequence[TaskSpec]) -> None:
-    tasks.create_tasks(conn, ctx, specs, None)
+    lifecycle.create_tasks(conn, ctx, specs, None)
     raise _RolledBack

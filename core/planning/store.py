@@ -7,11 +7,12 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from core import store, tasks
 from core.context import Ctx
 from core.errors import InvalidState, NotFound
 from core.models import task_ref
 from core.planning.model import Plan, PlanProgress, item_from_json, plan_ref
+from core.store import tables
+from core.tasks import lifecycle
 
 
 def insert_plan(conn: sqlite3.Connection, ctx: Ctx, goal: str, document: dict[str, Any],
@@ -24,7 +25,7 @@ def insert_plan(conn: sqlite3.Connection, ctx: Ctx, goal: str, document: dict[st
          ctx.actor, ctx.now, ctx.now))
     plan_id = int(cur.lastrowid or 0)
     count = len(document["tasks"])
-    store.insert_event(conn, ctx.now, "plan.created",
+    tables.insert_event(conn, ctx.now, "plan.created",
                        f"{plan_ref(plan_id)} drafted for {ctx.actor}: {document['summary']} "
                        f"({count} tasks, waiting for approval)", actor=ctx.actor,
                        data={"plan": plan_ref(plan_id), "tasks": count})
@@ -68,10 +69,10 @@ def _decide(conn: sqlite3.Connection, ctx: Ctx, plan_id: int, status: str) -> Pl
 def approve_plan(conn: sqlite3.Connection, ctx: Ctx, plan_id: int) -> list[int]:
     """Create every task of a draft (one transaction, under the plan id); their ids."""
     plan = _decide(conn, ctx, plan_id, "approved")
-    ids = tasks.create_tasks(conn, ctx, [i.spec() for i in plan.items], plan.ref)
+    ids = lifecycle.create_tasks(conn, ctx, [i.spec() for i in plan.items], plan.ref)
     conn.execute("UPDATE plans SET task_ids = ? WHERE id = ?", (json.dumps(ids), plan_id))
     refs = [task_ref(i) for i in ids]
-    store.insert_event(conn, ctx.now, "plan.approved",
+    tables.insert_event(conn, ctx.now, "plan.approved",
                        f"{plan.ref} approved by {ctx.actor}: {len(ids)} tasks "
                        f"({', '.join(refs)})", actor=ctx.actor,
                        data={"plan": plan.ref, "tasks": refs})
@@ -81,7 +82,7 @@ def approve_plan(conn: sqlite3.Connection, ctx: Ctx, plan_id: int) -> list[int]:
 def discard_plan(conn: sqlite3.Connection, ctx: Ctx, plan_id: int) -> None:
     """Mark a draft discarded; nothing is created."""
     plan = _decide(conn, ctx, plan_id, "discarded")
-    store.insert_event(conn, ctx.now, "plan.discarded",
+    tables.insert_event(conn, ctx.now, "plan.discarded",
                        f"{plan.ref} discarded by {ctx.actor}: {plan.summary}", actor=ctx.actor,
                        data={"plan": plan.ref})
 
@@ -89,7 +90,7 @@ def discard_plan(conn: sqlite3.Connection, ctx: Ctx, plan_id: int) -> None:
 def plan_progress(conn: sqlite3.Connection, plan_id: int) -> PlanProgress:
     """The plan and its tasks, in creation order."""
     plan = get_plan(conn, plan_id)
-    rows = conn.execute(f"SELECT {store.TASK_COLUMNS} FROM tasks WHERE plan_id = ? ORDER BY id",
+    rows = conn.execute(f"SELECT {tables.TASK_COLUMNS} FROM tasks WHERE plan_id = ? ORDER BY id",
                         (plan.ref,)).fetchall()
-    deps = store.deps_of(conn, [r["id"] for r in rows])
-    return PlanProgress(plan, [store.row_to_task(r, deps[r["id"]]) for r in rows])
+    deps = tables.deps_of(conn, [r["id"] for r in rows])
+    return PlanProgress(plan, [tables.row_to_task(r, deps[r["id"]]) for r in rows])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx
-from core.store import insert_event
+from core.store.tables import insert_event
 
 STALLED = "stalled"
 UNREACHABLE = "unreachable"

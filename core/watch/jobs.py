@@ -19,18 +19,17 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
-from core import schedules
 from core.models import Agent
-from core.schedules import DAILY_SUMMARY, Claim, ScheduleSpec
-from core.summary import parse_period
-from core.watch import alerts, rules
+from core.reports.summary import parse_period
+from core.watch import alerts, rules, schedules
 from core.watch.frames import FrameSource, frames_differ, save_frame
+from core.watch.schedules import DAILY_SUMMARY, Claim, ScheduleSpec
 from core.watch.settings import WatchSettings
 from core.watch.timing import local_zone
 
 if TYPE_CHECKING:
-    from core.ai.service import AIService
-    from core.service import SwarmService
+    from core.service.ai import AIService
+    from core.service.swarm import SwarmService
 
 log = logging.getLogger(__name__)
 Summarizer = Callable[[str], Awaitable[str]]

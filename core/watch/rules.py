@@ -18,10 +18,10 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from core import messages, tasks
 from core.context import Ctx
 from core.models import task_ref
-from core.store import insert_event
+from core.store.tables import insert_event
+from core.tasks import lifecycle, messages
 from core.watch.alerts import STALLED, UNREACHABLE, clear_alert, open_alert
 from core.watch.settings import WatchSettings
 
@@ -202,10 +202,10 @@ def _reassign(conn: sqlite3.Connection, ctx: Ctx, view: _View, quiet: float,
     for held in view.tasks:
         if held.attempts >= held.max_attempts:
             messages.drop_pending(conn, ctx, held.id, view.agent)
-            tasks.finish_failed(conn, ctx, held.id, view.agent, f"{why} ({held.attempts} "
+            lifecycle.finish_failed(conn, ctx, held.id, view.agent, f"{why} ({held.attempts} "
                                 "attempts)")
         else:
-            tasks.release(conn, ctx, held.id, why, backoff=0.0)
+            lifecycle.release(conn, ctx, held.id, why, backoff=0.0)
         report.reassigned.append(held.id)
     _clear(conn, ctx, view.agent, STALLED,
            f"{view.agent}: {view.refs} taken back after {minutes(quiet)} without activity",

@@ -29,7 +29,7 @@ def parse_every(text: str) -> float:
     """An interval: seconds (``3600``) or a number and m, h, d or w (``30m``, ``2h``)."""
     if text.strip().replace(".", "", 1).isdigit():
         return float(text)
-    from core.summary import parse_period
+    from core.reports.summary import parse_period
 
     return parse_period(text)
 

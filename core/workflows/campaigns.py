@@ -1,5 +1,5 @@
 """Campaigns: a group of tasks followed to the end. Store functions run in the caller's
-transaction (``conn, ctx, ...``), like :mod:`core.tasks`."""
+transaction (``conn, ctx, ...``), like :mod:`core.tasks.lifecycle`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from core import campaign_end, store, tasks
 from core.context import Ctx
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import (
@@ -21,7 +20,9 @@ from core.models import (
     parse_task_ref,
     task_ref,
 )
-from core.task_rules import AWAITING_APPROVAL
+from core.store import tables
+from core.tasks import campaign_end, lifecycle
+from core.tasks.rules import AWAITING_APPROVAL
 from core.workflows.pace import Pace, recent_pace
 
 
@@ -149,7 +150,7 @@ def create(conn: sqlite3.Connection, ctx: Ctx, title: str, refs: Sequence[str | 
     if refs:
         add(conn, ctx, campaign_id, refs, announce=False)
     count = len(refs)
-    store.insert_event(conn, ctx.now, "campaign.created",
+    tables.insert_event(conn, ctx.now, "campaign.created",
                        f"{campaign_ref(campaign_id)} created by {ctx.actor}: {title} "
                        f"({count} tasks)", actor=ctx.actor,
                        data={"campaign": campaign_ref(campaign_id), "tasks": count})
@@ -176,7 +177,7 @@ def add(conn: sqlite3.Connection, ctx: Ctx, campaign_id: int, refs: Sequence[str
     campaign_end.note_if_finished(conn, ctx, ids[0])
     if announce:
         shown = ", ".join(task_ref(i) for i in ids)
-        store.insert_event(conn, ctx.now, "campaign.changed",
+        tables.insert_event(conn, ctx.now, "campaign.changed",
                            f"{campaign_ref(campaign_id)} now also follows {shown} "
                            f"(by {ctx.actor})", actor=ctx.actor,
                            data={"campaign": campaign_ref(campaign_id),
@@ -195,8 +196,8 @@ def cancel(conn: sqlite3.Connection, ctx: Ctx, campaign_id: int) -> list[int]:
     conn.execute("UPDATE campaigns SET status = 'cancelled', cancelled_at = ?, updated_at = ? "
                  "WHERE id = ?", (ctx.now, ctx.now, campaign_id))  # first: it never "finishes"
     for task_id in open_ids:  # dependents first: nobody is released by a cancel mid-way
-        tasks.cancel(conn, ctx, task_id)
-    store.insert_event(conn, ctx.now, "campaign.cancelled",
+        lifecycle.cancel(conn, ctx, task_id)
+    tables.insert_event(conn, ctx.now, "campaign.cancelled",
                        f"{campaign_ref(campaign_id)} cancelled by {ctx.actor}: "
                        f"{len(open_ids)} unfinished tasks cancelled", actor=ctx.actor,
                        data={"campaign": campaign_ref(campaign_id),
@@ -207,11 +208,11 @@ def cancel(conn: sqlite3.Connection, ctx: Ctx, campaign_id: int) -> list[int]:
 def get(conn: sqlite3.Connection, campaign_id: int) -> Campaign:
     """A campaign with its tasks in creation order; NotFound when there is none."""
     row = _row(conn, campaign_id)
-    rows = conn.execute(f"SELECT {store.TASK_COLUMNS}, kind FROM tasks WHERE campaign_id = ? "
+    rows = conn.execute(f"SELECT {tables.TASK_COLUMNS}, kind FROM tasks WHERE campaign_id = ? "
                         "ORDER BY id", (campaign_id,)).fetchall()
-    deps = store.deps_of(conn, [r["id"] for r in rows])
+    deps = tables.deps_of(conn, [r["id"] for r in rows])
     found = _campaign(row)
-    found.tasks = [store.row_to_task(r, deps[r["id"]]) for r in rows]
+    found.tasks = [tables.row_to_task(r, deps[r["id"]]) for r in rows]
     found.kinds = {r["id"]: r["kind"] for r in rows}
     return found
 

@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core import store, tasks
 from core.context import Ctx
 from core.errors import InvalidState
 from core.models import FINISHED, Task, TaskStatus, task_ref
-from core.task_rules import AWAITING_APPROVAL
+from core.store import tables
+from core.tasks import lifecycle
+from core.tasks.rules import AWAITING_APPROVAL
 from core.workflows.campaigns import campaign_ref, insert_campaign
 from core.workflows.expand import PlannedTask
 
@@ -36,9 +37,9 @@ def create_run(conn: sqlite3.Connection, ctx: Ctx, title: str, workflow: str,
                values: dict[str, Any], planned: Sequence[PlannedTask]) -> RunResult:
     """The campaign and every task of a run, dependencies wired (one transaction)."""
     campaign_id = insert_campaign(conn, ctx, title, workflow, values)
-    ids = tasks.create_tasks(conn, ctx, [p.spec for p in planned], None, campaign_id)
+    ids = lifecycle.create_tasks(conn, ctx, [p.spec for p in planned], None, campaign_id)
     refs = [task_ref(i) for i in ids]
-    store.insert_event(conn, ctx.now, "campaign.created",
+    tables.insert_event(conn, ctx.now, "campaign.created",
                        f"{campaign_ref(campaign_id)} started by {ctx.actor}: {title} "
                        f"(workflow {workflow}, {len(ids)} tasks)", actor=ctx.actor,
                        data={"campaign": campaign_ref(campaign_id), "workflow": workflow,
@@ -54,10 +55,10 @@ def approve(conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "") ->
                  "finished_at = ?, updated_at = ? WHERE id = ?",
                  (f"approved by {ctx.actor}" + (f": {note}" if note else ""), ctx.now,
                   ctx.now, task_id))
-    store.insert_event(conn, ctx.now, "gate.approved",
+    tables.insert_event(conn, ctx.now, "gate.approved",
                        f"{task.ref} approved by {ctx.actor}" + (f": {note}" if note else ""),
                        task_id=task_id, actor=ctx.actor)
-    tasks.settle_dependents(conn, ctx, task_id)
+    lifecycle.settle_dependents(conn, ctx, task_id)
 
 
 def reject(conn: sqlite3.Connection, ctx: Ctx, task_id: int, reason: str = "") -> list[int]:
@@ -67,20 +68,20 @@ def reject(conn: sqlite3.Connection, ctx: Ctx, task_id: int, reason: str = "") -
     downstream = _downstream(conn, task_id)
     conn.execute("UPDATE tasks SET result_note = ? WHERE id = ?",
                  (f"rejected by {ctx.actor}" + (f": {reason}" if reason else ""), task_id))
-    store.insert_event(conn, ctx.now, "gate.rejected",
+    tables.insert_event(conn, ctx.now, "gate.rejected",
                        f"{task.ref} rejected by {ctx.actor}" + (f": {reason}" if reason else ""),
                        task_id=task_id, actor=ctx.actor)
     cancelled = []
     for dependent in sorted(downstream, reverse=True):  # the farthest first: none is released
-        if store.get_task(conn, dependent).status not in FINISHED:
-            tasks.cancel(conn, ctx, dependent)
+        if tables.get_task(conn, dependent).status not in FINISHED:
+            lifecycle.cancel(conn, ctx, dependent)
             cancelled.append(dependent)
-    tasks.cancel(conn, ctx, task_id)
+    lifecycle.cancel(conn, ctx, task_id)
     return sorted(cancelled)
 
 
 def _gate(conn: sqlite3.Connection, task_id: int, action: str) -> Task:
-    task = store.get_task(conn, task_id)
+    task = tables.get_task(conn, task_id)
     kind = conn.execute("SELECT kind FROM tasks WHERE id = ?", (task_id,)).fetchone()[0]
     if kind != "gate":
         raise InvalidState(f"{task.ref} is not a gate: only a gate step is approved or rejected")

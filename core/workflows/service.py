@@ -9,9 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core import posts, tasks
 from core.context import Ctx
 from core.models import TaskSpec, parse_task_ref
+from core.store import posts
+from core.tasks import lifecycle
 from core.text import shorten
 from core.workflows import campaigns, loader, runs
 from core.workflows.campaigns import Campaign, parse_campaign_ref
@@ -19,7 +20,7 @@ from core.workflows.expand import PlannedTask, as_text, expand, resolve_vars
 from core.workflows.model import VarValue, Workflow
 
 if TYPE_CHECKING:
-    from core.service import SwarmService
+    from core.service.swarm import SwarmService
 
 log = logging.getLogger(__name__)
 
@@ -133,5 +134,5 @@ class _RolledBack(Exception):
 
 
 def _dry_run(conn: sqlite3.Connection, ctx: Ctx, specs: Sequence[TaskSpec]) -> None:
-    tasks.create_tasks(conn, ctx, specs, None)
+    lifecycle.create_tasks(conn, ctx, specs, None)
     raise _RolledBack

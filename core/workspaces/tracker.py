@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import InvalidInput, InvalidState, NotFound, SwarmError
-from core.event_query import EventFilter
 from core.models import Event, task_ref
+from core.store.event_query import EventFilter
 from core.workspaces import handoff, manifest, work
 from core.workspaces.git import (
     GitFailed,
@@ -27,7 +27,7 @@ from core.workspaces.ops import Located, find
 from core.workspaces.work import TaskWork
 
 if TYPE_CHECKING:
-    from core.service import SwarmService
+    from core.service.swarm import SwarmService
 
 log = logging.getLogger(__name__)
 

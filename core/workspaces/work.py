@@ -11,7 +11,7 @@ from typing import Any
 
 from core.context import Ctx
 from core.models import task_ref
-from core.store import insert_event
+from core.store.tables import insert_event
 
 
 @dataclass(frozen=True)

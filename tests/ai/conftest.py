@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from core.ai import DEFAULT_PRICES, AISettings, Price
-from core.ai.service import AIService
-from core.service import SwarmService
+from core.service.ai import AIService
+from core.service.swarm import SwarmService
 from tests.localopenai import LocalOpenAI, Reply
 
 MODEL = "test-model"

@@ -111,7 +111,7 @@ def run_in_terminal(home: Path, env: dict[str, str], answer: bytes, *args: str
     child_env |= env | {"SWARM_HOME": str(home)}
     leader, follower = pty.openpty()
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", *args], stdin=follower,
+        proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", *args], stdin=follower,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
                                 env=child_env)
         os.write(leader, answer)

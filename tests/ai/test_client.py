@@ -18,12 +18,12 @@ from core.ai import (
     BudgetExceeded,
     Price,
 )
-from core.ai.service import AIService
 from core.ai.settings import parse_prices
 from core.ai.usage import month_start, render_usage
 from core.errors import ConfigError
 from core.protocols import ManualClock
-from core.service import SwarmService
+from core.service.ai import AIService
+from core.service.swarm import SwarmService
 from tests.ai.conftest import KEY, RecordingSleep, ai_settings, count_rows
 from tests.localopenai import LocalOpenAI, Reply
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.config import load_agents
+from core.agents_file import load_agents
 from core.context import Ctx
 from core.planning.prompt import PlanLimits, check_answer, parse_answer
 from core.settings import Settings, bundled_agents_file

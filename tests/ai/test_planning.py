@@ -7,11 +7,11 @@ import json
 import pytest
 
 from core.ai import AINotConfigured, AISettings, PlanRejected
-from core.ai.service import AIService
 from core.errors import InvalidState, NotFound
 from core.models import TaskStatus
 from core.planning import render_preview, render_progress
-from core.service import SwarmService
+from core.service.ai import AIService
+from core.service.swarm import SwarmService
 from core.text import split_text
 from tests.ai.conftest import VALID, ai_settings, count_rows, plan_reply, task
 from tests.localopenai import LocalOpenAI, Reply

@@ -7,12 +7,12 @@ import json
 import pytest
 
 from core.ai import AISettings
-from core.ai.service import AIService
 from core.errors import InvalidInput
 from core.models import TaskSpec
 from core.protocols import ManualClock
-from core.service import SwarmService
-from core.summary import parse_period
+from core.reports.summary import parse_period
+from core.service.ai import AIService
+from core.service.swarm import SwarmService
 from tests.ai.conftest import RecordingSleep, ai_settings
 from tests.localopenai import LocalOpenAI, Reply
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from core.config import load_agents
+from core.agents_file import load_agents
 from tests.apps import launchers
 from tests.apps.conftest import Person
 from tests.apps.desktop import SLOW_PASTE_MS, AppWindow, MixedDesktop, grab, missing_reason

@@ -17,7 +17,7 @@ import pytest
 
 from automation.gui import GuiDriver, GuiOptions
 from automation.virtual_desktop import display_env
-from core.config import load_agents
+from core.agents_file import load_agents
 from core.killswitch import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel

@@ -13,10 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from automation.gui import GuiDriver
+from core.coordinator.scheduler import Scheduler
 from core.models import Agent
 from core.protocols import Parcel
-from core.scheduler import Scheduler
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.apps.desktop import MixedDesktop, grab
 from tests.apps.test_driver_on_apps import agents, make_driver  # noqa: F401 (fixtures)

@@ -10,7 +10,7 @@ import pytest
 from automation import virtual_desktop as desktop_env
 from automation.gui import GuiDriver, GuiOptions
 from automation.virtual_desktop import AgentWindows, XServer
-from core.config import load_agents
+from core.agents_file import load_agents
 from core.killswitch import KillSwitch
 from core.models import Agent
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from automation.agents_file import dumps, write_input_points
+from automation.agents_file_writer import dumps, write_input_points
 from automation.calibrate import AgentCapture, calibrate, overlap_problems
 from automation.virtual_desktop import XServer
-from core.config import load_agents
+from core.agents_file import load_agents
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import Agent
 from core.settings import bundled_agents_file
@@ -157,7 +157,7 @@ def test_a_point_inside_another_agents_box_is_flagged() -> None:
 def test_ctrl_c_stops_the_cli_at_once_with_nothing_written(tmp_path: Path, config: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
     env |= {"SWARM_HOME": str(tmp_path / "home"), "SWARM_CONFIG": str(config)}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "agents", "calibrate"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "agents", "calibrate"], env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, cwd=Path(__file__).resolve().parents[2])
     assert proc.stdout is not None

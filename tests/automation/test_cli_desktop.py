@@ -8,7 +8,7 @@ from pathlib import Path
 from PIL import Image
 
 from automation.virtual_desktop import XServer
-from core.config import load_agents
+from core.agents_file import load_agents
 from tests.helpers import run_cli, write_agents
 
 

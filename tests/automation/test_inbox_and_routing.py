@@ -16,7 +16,7 @@ from automation.factory import build_deliverer
 from automation.gui_options import GuiOptions
 from automation.inbox import InboxDeliverer, agent_folder
 from automation.virtual_desktop import AgentWindows, XServer, agents_toml
-from core.config import load_agents
+from core.agents_file import load_agents
 from core.killswitch import KillSwitch
 from core.models import Agent, Receipt
 from core.protocols import ManualClock

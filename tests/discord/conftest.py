@@ -26,7 +26,7 @@ from bot.app import Builder
 from bot.config import Config
 from bot.discordbot.client import SwarmBot
 from bot.discordbot.settings import DiscordSettings
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 
 

@@ -11,7 +11,7 @@ from bot.discordbot import views
 from bot.discordbot.access import ADMIN_ONLY, Access, needed_for
 from bot.discordbot.ai_commands import PlanButton
 from bot.discordbot.settings import DiscordSettings
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from tests.discord.conftest import World, slash
 
 # The README: admins only may use /pause, /resume, /task assign, /agent pause|resume|reset,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.discord.conftest import World
 from tests.helpers import write_agents

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from localdiscord import LocalDiscordServer, running_client
 
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from tests.ai.conftest import VALID, ai_settings, plan_reply
 from tests.discord.conftest import World, builder_for
 from tests.localopenai import LocalOpenAI

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from localdiscord import LocalDiscordServer, RecordedMessage, running_client
 
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.workflows import Workflow, WorkflowService
 from tests.discord.conftest import builder_for
 

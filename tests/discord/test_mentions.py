@@ -9,8 +9,8 @@ import pytest
 from localdiscord import LocalDiscordServer, running_client
 
 from core.models import TaskSpec
-from core.service import SwarmService
-from core.store import insert_event
+from core.service.swarm import SwarmService
+from core.store.tables import insert_event
 from tests.discord.conftest import World, builder_for, discord_settings, slash
 
 pytestmark = pytest.mark.timeout(60)

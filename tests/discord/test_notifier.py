@@ -9,7 +9,7 @@ from dataclasses import replace
 from localdiscord import ChannelSpec, LocalDiscordServer, RecordedMessage, running_client
 
 from core.models import Receipt, TaskSpec, TaskStatus
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from tests.discord.conftest import World, builder_for, discord_settings
 
 

@@ -13,8 +13,8 @@ from localdiscord import LocalDiscordServer, running_client
 from PIL import Image
 
 from core.models import TaskSpec
-from core.service import SwarmService
-from core.store import insert_event
+from core.service.swarm import SwarmService
+from core.store.tables import insert_event
 from tests.discord.conftest import World, builder_for, discord_settings, slash
 from tests.watch.conftest import watch_xserver  # noqa: F401 - the session's Xvfb as DISPLAY
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
-from core.scheduler import Scheduler
 from core.workspaces.manager import InitRequest, init
 from tests.discord.conftest import World, slash
 from tests.helpers import RecordingDeliverer

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.models import DeliveryState
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from tests.pg.procs import Proc, start
 
 

@@ -55,7 +55,7 @@ class Proc:
 
 def start(name: str, folder: Path, env: dict[str, str], *args: str,
           prefix: Sequence[str] = ()) -> Proc:
-    """``python -m bot.cli ARGS`` with ``env`` over a clean environment; stderr to a file
+    """``python -m bot.cli.main ARGS`` with ``env`` over a clean environment; stderr to a file
     (``prefix``: a command that runs it, such as ``ip netns exec NAME``).
 
     No dashboard (``SWARM_WEB=off`` unless ``env`` says otherwise): a ``swarm run`` would
@@ -66,7 +66,7 @@ def start(name: str, folder: Path, env: dict[str, str], *args: str,
             and k != "DISPLAY"}
     log = folder / f"{name}.log"
     with log.open("wb") as err:
-        popen = subprocess.Popen([*prefix, sys.executable, "-m", "bot.cli", *args], cwd=ROOT,
+        popen = subprocess.Popen([*prefix, sys.executable, "-m", "bot.cli.main", *args], cwd=ROOT,
                                  env={**base, "XDG_CONFIG_HOME": str(folder / "xdg"),
                                       "SWARM_WEB": "off", **env},
                                  stdout=subprocess.DEVNULL, stderr=err)

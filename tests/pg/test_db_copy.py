@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
-from core.scheduler import Scheduler
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import RecordingDeliverer, run_cli, table_counts
 

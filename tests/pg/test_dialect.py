@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError
-from core.pg_dialect import UnsupportedSql, translate, translate_ddl
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.store.postgres_dialect import UnsupportedSql, translate, translate_ddl
 from tests.helpers import run_cli
 
 
@@ -30,7 +30,7 @@ from tests.helpers import run_cli
      "SELECT * FROM task_work ORDER BY started_at, ctid"),
 ])
 def test_statements_are_translated(sqlite: str, postgresql: str) -> None:
-    import core.pg  # noqa: F401  (registers the tables whose inserts return their id)
+    import core.store.postgres  # noqa: F401  (registers the tables whose inserts return their id)
 
     assert translate(sqlite).sql == postgresql
 

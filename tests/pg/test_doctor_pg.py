@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
-from core.pg_failover import scheduler_lock
 from core.redact import redact_urls
-from core.service import SwarmService
+from core.service.swarm import SwarmService
+from core.store.postgres_failover import scheduler_lock
 from tests.helpers import run_cli
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

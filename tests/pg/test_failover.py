@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.models import DeliveryState, TaskSpec
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import run_cli, write_agents
 from tests.pg.procs import Proc, start

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from core.errors import StorageError
-from core.pg import PgConnection, PgDatabase
+from core.store.postgres import PgConnection, PgDatabase
 
 
 def _sleep_then_write(conn: PgConnection) -> None:

@@ -1,5 +1,6 @@
 """On PostgreSQL a write transaction's event rows go to the server with its COMMIT
-(``core.pg``): same rows, same order, same text, all or nothing, seen by the transaction."""
+(``core.store.postgres``): same rows, same order, same text, all or nothing, seen by the
+transaction."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Any
 import pytest
 
 from core.context import Ctx
-from core.service import SwarmService
-from core.store import insert_event
+from core.service.swarm import SwarmService
+from core.store.tables import insert_event
 
 pytestmark = [pytest.mark.both_databases]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.models import DeliveryState, TaskSpec, TaskStatus
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import run_cli, write_agents
 from tests.pg.fleet import Fleet, inbox_texts, play_agents

@@ -20,7 +20,7 @@ import pytest
 
 from automation.virtual_desktop import kill_display_clients
 from core.models import DeliveryState, TaskSpec, TaskStatus
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import write_agents
 from tests.pg.fleet import Fleet, inbox_texts, play_agents

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from core.coordinator.node import DeliveryNode
+from core.coordinator.scheduler import Scheduler
 from core.errors import ConfigError
 from core.models import DeliveryState
-from core.node import DeliveryNode
 from core.protocols import ManualClock
-from core.scheduler import Scheduler
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import RecordingDeliverer, headless_run, write_agents
 
@@ -102,7 +102,7 @@ async def test_a_node_needs_agents_and_postgresql(svc: SwarmService, tmp_path: P
         DeliveryNode(svc, RecordingDeliverer(), "desk-9")
     bad = write_agents(tmp_path / "bad.toml", [{"id": "X", "role": "w", "node": "no way"}])
     with pytest.raises(ConfigError, match="node must be 1-64 letters"):
-        from core.config import load_agents
+        from core.agents_file import load_agents
 
         load_agents(bad)
 

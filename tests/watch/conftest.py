@@ -12,7 +12,7 @@ import pytest
 
 from core.models import Agent, TaskSpec
 from core.protocols import ManualClock
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.watch.settings import WatchSettings
 

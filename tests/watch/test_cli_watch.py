@@ -12,7 +12,7 @@ from pathlib import Path
 from PIL import Image
 
 from core.protocols import ManualClock
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.watch.jobs import Watcher
 from tests.helpers import run_cli

@@ -16,7 +16,7 @@ from PIL import Image
 from automation.watch import ScreenFrames, screenshot_png
 from core.models import TaskStatus
 from core.protocols import ManualClock
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.watch.frames import frames_differ
 from core.watch.jobs import Watcher
 from tests.watch.conftest import assign, desktop_env, kinds, watch_settings

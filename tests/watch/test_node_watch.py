@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from automation.watch import ScreenFrames
+from core.coordinator.node import DeliveryNode
 from core.models import Agent
-from core.node import DeliveryNode
 from core.protocols import ManualClock
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.watch.jobs import Watcher
 from tests.helpers import RecordingDeliverer, write_agents

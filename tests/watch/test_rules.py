@@ -7,7 +7,7 @@ import pytest
 from core.errors import ConfigError
 from core.models import Delivery, Receipt, TaskStatus
 from core.protocols import ManualClock
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.watch.alerts import digest, list_alerts
 from core.watch.frames import frames_differ
 from core.watch.jobs import Watcher

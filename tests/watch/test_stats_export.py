@@ -10,12 +10,12 @@ import statistics
 import pytest
 from PIL import Image
 
-from core import export, stats
 from core.errors import InvalidInput
 from core.jsonshape import shaped
 from core.models import TaskSpec
 from core.protocols import ManualClock
-from core.service import SwarmService
+from core.reports import export, stats
+from core.service.swarm import SwarmService
 from core.watch.alerts import STALLED, open_alert
 
 DAY = 86_400.0

@@ -10,7 +10,7 @@ import pytest
 from bot.web import tokens
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 
 
 async def make_token(service: SwarmService, role: str, name: str,

@@ -12,7 +12,7 @@ from typing import Any
 from bot.web import tokens
 from bot.web.server import WebServer
 from bot.web.settings import WebSettings
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 
 START_TIMEOUT_S = 20.0

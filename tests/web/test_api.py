@@ -7,7 +7,7 @@ import re
 import httpx
 
 from core.protocols import ManualClock
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from tests.web.conftest import bearer, make_token
 
 

@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 from PIL import Image, ImageDraw
 
-from core.config import load_agents
+from core.agents_file import load_agents
 from core.watch.frames import save_frame
 from tests.conftest import skip_or_fail
 from tests.helpers import run_cli, write_agents

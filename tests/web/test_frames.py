@@ -6,7 +6,7 @@ from PIL import Image, ImageDraw
 
 from automation.watch import thumbnail
 from core.models import Agent
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.watch.frames import frame_path, thumbnail_size
 from core.watch.jobs import Watcher
 from core.watch.settings import WatchSettings

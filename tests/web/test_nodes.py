@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from core import nodes
-from core.node import DeliveryNode
-from core.service import SwarmService
+from core.coordinator.node import DeliveryNode
+from core.delivery import node_claims
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import RecordingDeliverer, write_agents
 from tests.web.conftest import bearer
@@ -36,8 +36,8 @@ async def running_node(service: SwarmService) -> None:
     await service.send("A-1", "hello", "test")
     assert len(await DeliveryNode(service, RecordingDeliverer(), "desk-1").claim()) == 1
     now = service.clock.now()
-    database: Any = service.db  # a core.pg.PgDatabase
-    await database.write_concurrent(nodes.heartbeat, "desk-1", ["A-1", "A-2"], "desk-host",
+    database: Any = service.db  # a core.store.postgres.PgDatabase
+    await database.write_concurrent(node_claims.heartbeat, "desk-1", ["A-1", "A-2"], "desk-host",
                                     4242, now - 60, now - 7)
 
 

@@ -8,10 +8,10 @@ import sqlite3
 import httpx
 
 from bot.discordbot.render import event_text
+from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
-from core.scheduler import Scheduler
-from core.service import SwarmService
-from core.store import insert_event
+from core.service.swarm import SwarmService
+from core.store.tables import insert_event
 from tests.helpers import RecordingDeliverer
 
 

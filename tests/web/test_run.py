@@ -12,7 +12,7 @@ from bot.config import Config
 from bot.web.settings import WebSettings
 from core.errors import ConfigError
 from core.models import TaskSpec
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import RecordingDeliverer
 from tests.watch.conftest import FakeFrames
@@ -87,7 +87,7 @@ async def test_a_busy_port_stops_the_coordinator_before_it_waits_for_its_lock(
     then, leaving no scheduler; now it stops at once, naming the port."""
     import socket
 
-    from core.coordinator_lock import CoordinatorLock
+    from core.coordinator.home_lock import CoordinatorLock
 
     with socket.socket() as taken, CoordinatorLock(settings.home):  # another coordinator
         taken.bind(("127.0.0.1", 0))

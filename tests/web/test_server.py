@@ -19,10 +19,10 @@ from bot.web import tokens
 from bot.web.metrics import Metrics
 from bot.web.server import WebServer, check_access, running
 from bot.web.settings import WebSettings
+from core.coordinator.scheduler import Scheduler
 from core.errors import ConfigError
 from core.models import TaskSpec
-from core.scheduler import Scheduler
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from tests.helpers import ROOT, RecordingDeliverer, run_cli
 from tests.web.conftest import bearer, make_token
 from tests.web.live import free_port
@@ -172,7 +172,7 @@ def test_swarm_web_serves_alone_and_stops_on_sigint(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
     env |= {"SWARM_HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
-    web = subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--port", str(port)],
+    web = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "web", "--port", str(port)],
                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True)
     try:

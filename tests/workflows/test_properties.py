@@ -12,10 +12,10 @@ import tempfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.coordinator.scheduler import Scheduler
 from core.models import FINISHED, Task, TaskStatus
 from core.protocols import ManualClock
-from core.scheduler import Scheduler
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.workflows import Workflow, WorkflowService
 from core.workflows.model import find_cycle

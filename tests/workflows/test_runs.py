@@ -7,10 +7,10 @@ import sqlite3
 
 import pytest
 
+from core.coordinator.scheduler import Scheduler
 from core.errors import InvalidState, NotFound, SwarmError, Unassignable
 from core.models import TaskStatus
-from core.scheduler import Scheduler
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.workflows import Workflow, WorkflowError, WorkflowService
 from tests.helpers import RecordingDeliverer
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from automation.inbox import InboxDeliverer
+from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from core.protocols import ManualClock
-from core.scheduler import Scheduler
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init
 from tests.workspaces.conftest import commit_file, sh
 

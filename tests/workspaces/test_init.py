@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import load_agents
+from core.agents_file import load_agents
 from core.errors import InvalidInput, InvalidState, NotFound, SwarmError
 from core.settings import bundled_agents_file
 from core.workspaces import manifest

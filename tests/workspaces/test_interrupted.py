@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import load_agents
+from core.agents_file import load_agents
 from core.errors import InvalidState
 from core.settings import bundled_agents_file
 from core.workspaces import manifest, repair
@@ -80,7 +80,7 @@ def test_ctrl_c_removes_what_init_made(repo: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")} | GIT_ENV
     env |= {"SWARM_HOME": str(home), "XDG_CONFIG_HOME": f"{home}-no-user-config"}
     setup = "touch started && sleep 31.7"
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "workspaces", "init", str(repo),
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "workspaces", "init", str(repo),
                              "--setup", setup], env=env, cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     folder = home / "workspaces" / "project"

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from automation.inbox import InboxDeliverer
-from core.config import load_agents
+from core.agents_file import load_agents
+from core.coordinator.scheduler import Scheduler
+from core.delivery.onboarding import onboard, reset
+from core.delivery.prompt import RESET_TEXT
 from core.errors import ConfigError
 from core.models import TaskSpec
-from core.onboarding import onboard, reset
-from core.prompt import RESET_TEXT
 from core.protocols import ManualClock
-from core.scheduler import Scheduler
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.workspaces.manager import InitRequest, init
 from tests.helpers import run_cli

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli_workspaces import cmd_sync
+from bot.cli.workspaces import cmd_sync
 from core.errors import InvalidState
 from core.models import TaskSpec
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init
 from core.workspaces.ops import remove as remove_workspace
 from core.workspaces.ops import require, sync

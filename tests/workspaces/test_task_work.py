@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from automation.inbox import InboxDeliverer
+from core.coordinator.scheduler import Scheduler
 from core.errors import InvalidState, NotFound
 from core.models import TaskSpec
-from core.scheduler import Scheduler
-from core.service import SwarmService
+from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init
 from tests.workspaces.conftest import commit_file, sh
 

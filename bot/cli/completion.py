@@ -1,0 +1,117 @@
+"""``swarm completion bash|zsh|fish``: shell completion generated from the real argparse tree.
+
+The script holds the tree as tables (subcommands, options, what each argument takes); task
+and agent ids come from the hidden ``swarm __complete tasks|agents`` when Tab is pressed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.cli.completion_scripts import render
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
+
+SHELLS = ("bash", "zsh", "fish")
+ID_KINDS = ("tasks", "agents")
+TASK_DESTS = frozenset({"task", "tasks", "after"})
+AGENT_DESTS = frozenset({"agent", "agents"})
+NOT_TASK_IDS = ("schedule", "campaign")  # their ``id`` is S-3 / C-3
+FILE_METAVARS = frozenset({"FILE", "PNG"})
+
+
+@dataclass
+class Node:
+    """One command of the tree: what may follow it."""
+
+    subcommands: list[str] = field(default_factory=list)
+    options: list[str] = field(default_factory=list)
+    valued: dict[str, str] = field(default_factory=dict)  # option -> kind of its value
+    arguments: list[str] = field(default_factory=list)  # kind of each positional
+    repeats: bool = False  # the last positional takes several values
+
+
+def register(sub: Any) -> None:
+    """Add ``completion`` and the hidden ``__complete``."""
+    p = sub.add_parser("completion", help="print a shell completion script: "
+                                          "eval \"$(swarm completion bash)\"")
+    p.add_argument("shell", choices=SHELLS)
+    p.set_defaults(handler=cmd_completion, no_service=True)
+    p = sub.add_parser("__complete")  # no help: not listed
+    p.add_argument("kind", choices=ID_KINDS)
+    p.set_defaults(handler=cmd_complete, no_service=True)
+
+
+def command_tree(parser: argparse.ArgumentParser) -> dict[str, Node]:
+    """Every command path (``""``, ``"task"``, ``"task add"`` ...) with its node; the global
+    options are valid everywhere (they may follow the subcommand)."""
+    nodes: dict[str, Node] = {}
+    _walk(parser, "", nodes)
+    root = nodes[""]
+    for path, node in nodes.items():
+        if path:
+            node.options += [o for o in root.options if o not in ("--version", "-h", "--help")]
+            node.valued |= root.valued
+    return nodes
+
+
+def _walk(parser: argparse.ArgumentParser, path: str, nodes: dict[str, Node]) -> None:
+    node = nodes[path] = Node()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                if not name.startswith("_"):
+                    node.subcommands.append(name)
+                    _walk(sub, f"{path} {name}".strip(), nodes)
+        elif action.option_strings:
+            node.options += action.option_strings
+            if action.nargs != 0:
+                node.valued |= dict.fromkeys(action.option_strings, _kind(action, path))
+        else:
+            node.arguments.append(_kind(action, path))
+            node.repeats = action.nargs in ("+", "*")
+
+
+def _kind(action: argparse.Action, path: str) -> str:
+    """What an argument takes: ``tasks``, ``agents``, ``files``, ``a|b`` (choices) or ``-``."""
+    if action.choices:
+        return "|".join(str(c) for c in action.choices)
+    dest = action.dest
+    if dest in AGENT_DESTS:
+        return "agents"
+    if dest in TASK_DESTS or (dest == "id" and not path.startswith(NOT_TASK_IDS)):
+        return "tasks"
+    if action.type is Path or action.metavar in FILE_METAVARS or dest == "config":
+        return "files"
+    return "-"
+
+
+async def cmd_completion(_: SwarmService | None, args: argparse.Namespace) -> None:
+    """``swarm completion bash|zsh|fish``."""
+    from bot.cli.main import build_parser
+
+    print(render(args.shell, command_tree(build_parser())), end="")
+
+
+async def cmd_complete(_: SwarmService | None, args: argparse.Namespace) -> None:
+    """``swarm __complete tasks|agents``: ids, one a line; nothing when there is no database
+    (Tab never creates one)."""
+    config = args.configuration
+    if args.kind == "agents":
+        from core.agents_file import load_agents
+
+        print("\n".join(a.id for a in load_agents(config.core.config_path)))
+        return
+    if not config.core.db_path.exists():
+        return
+    from bot.app import Builder
+
+    service = await Builder(config).service()
+    try:
+        print("\n".join(t.ref for t in await service.list_tasks(limit=200)))
+    finally:
+        await service.close()

@@ -1,0 +1,84 @@
+"""``swarm agents check`` and ``swarm agents calibrate``: the agents' screen points."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import shutil
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.cli.output import emit_json
+from core.errors import InvalidState
+from core.settings import bundled_agents_file
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
+
+
+@contextlib.contextmanager
+def _plain_ctrl_c() -> Iterator[None]:
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def register(asub: Any) -> None:
+    """Add ``check`` and ``calibrate`` under ``swarm agents``."""
+    q = asub.add_parser("check", help="which input points and watch regions are on screen")
+    q.add_argument("--screenshot", metavar="PNG", type=Path,
+                   help="also save a screenshot with every point and region marked")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_check)
+    q = asub.add_parser("calibrate", help="capture input points and boxes: hover, then Enter")
+    q.add_argument("agents", nargs="*", metavar="AGENT", help="only these agents (default all)")
+    q.add_argument("--countdown", type=float, metavar="S",
+                   help="capture after S seconds instead of waiting for Enter")
+    q.add_argument("--points-only", action="store_true",
+                   help="capture only the input points, not the input boxes")
+    q.set_defaults(handler=cmd_calibrate)
+
+
+async def cmd_check(service: SwarmService, args: argparse.Namespace) -> int:
+    """``swarm agents check [--screenshot PNG]``."""
+    from automation.calibrate import check_points
+    from automation.screen import NoDisplay
+
+    try:
+        checks = await asyncio.to_thread(check_points, list(service.agents.values()),
+                                         args.screenshot)
+    except NoDisplay as exc:
+        raise InvalidState(f"no display to check against: {exc}") from None
+    if args.json:
+        emit_json([{"agent": c.agent, "ok": c.ok, "problems": list(c.problems)} for c in checks])
+    else:
+        for check in checks:
+            print(f"{check.agent:<12} {check.reason}")
+        if args.screenshot:
+            print(f"screenshot with the points marked: {args.screenshot}")
+    return 0 if all(c.ok for c in checks) else 1
+
+
+async def cmd_calibrate(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm agents calibrate [AGENT...]``: writes the agents file atomically, with a backup."""
+    from automation.calibrate import calibrate
+    from automation.screen import NoDisplay
+
+    path = service.settings.config_path
+    if path.resolve() == bundled_agents_file().resolve():
+        path = service.settings.home / "agents.toml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(bundled_agents_file(), path)
+        print(f"calibrating a copy of the bundled layout: {path} (used from now on)")
+    try:
+        # In this thread, with Python's own Ctrl+C handling, so that Ctrl+C stops the
+        # questions at once (asyncio's handler would only cancel after the next Enter).
+        with _plain_ctrl_c():
+            calibrate(path, args.agents, countdown=args.countdown, with_box=not args.points_only)
+    except NoDisplay as exc:
+        raise InvalidState(f"no display to calibrate on: {exc}") from None

@@ -1,0 +1,195 @@
+"""``swarm doctor``: every problem of this machine's set-up, listed at once (exit 1 if any)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.cli.output import emit_json
+from bot.cli.style import painter
+from core.errors import SwarmError
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from core.service.swarm import SwarmService
+
+OK, PROBLEM, SKIPPED = "ok", "PROBLEM", "skipped"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One check's outcome."""
+
+    check: str
+    status: str  # ok, PROBLEM, skipped
+    detail: str
+
+
+def register(sub: Any) -> None:
+    """Add ``doctor``."""
+    p = sub.add_parser("doctor", help="check display, clipboard, database, coordinator, "
+                                      "Discord and AI settings; exit 1 on any problem")
+    p.add_argument("--timeout", type=float, default=5.0, metavar="S",
+                   help="seconds to wait for the AI endpoint and Discord (default 5)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_doctor, no_service=True)
+
+
+async def cmd_doctor(_: SwarmService | None, args: argparse.Namespace) -> int:
+    """``swarm doctor``: print every finding; 1 when one is a problem."""
+    findings = await diagnose(args.configuration, args.timeout)
+    problems = sum(f.status == PROBLEM for f in findings)
+    if args.json:
+        emit_json([asdict(f) for f in findings])
+        return 1 if problems else 0
+    width = max(len(f.check) for f in findings)
+    paint = painter()
+    for finding in findings:
+        print(f"{paint.word(finding.status)}{' ' * (8 - len(finding.status))} "
+              f"{finding.check.ljust(width)}  {finding.detail}")
+    print(f"\n{problems} problem(s)" if problems else "\nno problems found")
+    return 1 if problems else 0
+
+
+async def diagnose(config: Config, timeout_s: float) -> list[Finding]:
+    """Run every check; a failing check never stops the others."""
+    checks: list[Callable[[Config], list[Finding]]] = [
+        _settings, _desktop, _clipboard, _database, _coordinator, _discord]
+    findings = [f for check in checks for f in await asyncio.to_thread(_safely, check, config)]
+    if any(f.check == "discord" and f.status == OK for f in findings):
+        findings += await _discord_reach(config, timeout_s)
+    return findings + await _ai(config, timeout_s)
+
+
+def _safely(check: Callable[[Config], list[Finding]], config: Config) -> list[Finding]:
+    try:
+        return check(config)
+    except SwarmError as exc:
+        return [Finding(check.__name__.strip("_"), PROBLEM, str(exc))]
+
+
+def _settings(config: Config) -> list[Finding]:
+    found = []
+    for name in ("core", "watch", "gui"):
+        try:
+            getattr(config, name)
+        except SwarmError as exc:
+            found.append(Finding(f"settings ({name})", PROBLEM, str(exc)))
+    return found or [Finding("settings", OK, "every value parses")]
+
+
+def _desktop(config: Config) -> list[Finding]:
+    from automation.screen import detect_screens, display_available, validate_agents
+    from core.agents_file import load_agents
+
+    available, why = display_available(config.env)
+    if not available:
+        return [Finding("display", PROBLEM, f"{why}: deliveries go to inbox files")]
+    screens = detect_screens()
+    found = [Finding("display", OK, f"{why}, {len(screens)} screen(s)")]
+    agents = load_agents(config.core.config_path)
+    problems = validate_agents(agents, screens)
+    bad = [f"{agent}: {'; '.join(p)}" for agent, p in problems.items() if p]
+    found += [Finding("points on screen", PROBLEM, line) for line in bad] or [
+        Finding("points on screen", OK, f"{len(agents)} agents inside the screen")]
+    return found
+
+
+def _clipboard(config: Config) -> list[Finding]:
+    tool = shutil.which("xsel")
+    if tool is None:
+        return [Finding("clipboard", PROBLEM, "xsel is not installed (apt-get install xsel)")]
+    return [Finding("clipboard", OK, tool)]
+
+
+def _database(config: Config) -> list[Finding]:
+    if config.core.database_url:
+        from bot.cli import doctor_pg
+
+        return doctor_pg.database(config)
+    db = config.core.db_path
+    if not db.exists():
+        parent = next(p for p in (db.parent, *db.parent.parents) if p.exists())
+        if os.access(parent, os.W_OK):
+            return [Finding("database", OK, f"{db} (created on first use)")]
+        return [Finding("database", PROBLEM, f"{db}: cannot create it ({parent} is read-only)")]
+    try:
+        conn = sqlite3.connect(db, timeout=config.core.busy_timeout_s)
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # takes the write lock, writes nothing
+            conn.rollback()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return [Finding("database", PROBLEM, f"{db}: not writable ({exc})")]
+    return [Finding("database", OK, f"{db} (writable)")]
+
+
+def _coordinator(config: Config) -> list[Finding]:
+    if config.core.database_url:
+        from bot.cli import doctor_pg
+
+        return doctor_pg.coordinator(config)
+    from core.coordinator.home_lock import running_coordinator
+    from core.jsonshape import iso_utc
+
+    running = running_coordinator(config.core.home)
+    if running is None:
+        return [Finding("coordinator", PROBLEM, "not running for this SWARM_HOME: start "
+                                                "'swarm run' (nothing is assigned or delivered)")]
+    return [Finding("coordinator", OK, f"pid {running[0]} since {iso_utc(running[1])}")]
+
+
+def _discord(config: Config) -> list[Finding]:
+    settings = config.discord
+    missing = [name for name, value in (
+        ("DISCORD_TOKEN", settings.token), ("SWARM_GUILD_ID", settings.guild_id),
+        ("SWARM_CHANNEL_ID", settings.channel_id),
+        ("SWARM_ADMIN_IDS or SWARM_ADMIN_ROLE_IDS",
+         settings.admin_ids or settings.admin_role_ids)) if not value]
+    if missing:
+        return [Finding("discord", PROBLEM, f"not set: {', '.join(missing)} "
+                                            "(see docs/discord-setup.md)")]
+    return [Finding("discord", OK, f"guild {settings.guild_id}, channel {settings.channel_id}, "
+                                   f"notify {settings.notify}")]
+
+
+async def _discord_reach(config: Config, timeout_s: float) -> list[Finding]:
+    """A real login with the token at DISCORD_API_BASE, then the guild and the channel."""
+    from bot.discordbot.reach import reach
+
+    found = await reach(config.discord, timeout_s)
+    return [Finding("Discord API", OK if found.ok else PROBLEM, found.detail)]
+
+
+async def _ai(config: Config, timeout_s: float) -> list[Finding]:
+    try:
+        settings = config.ai
+    except SwarmError as exc:
+        return [Finding("AI endpoint", PROBLEM, str(exc))]
+    if not settings.enabled:
+        return [Finding("AI endpoint", SKIPPED, "no model configured (optional: "
+                                                "OPENAI_API_KEY or OPENAI_BASE_URL)")]
+    from openai import AsyncOpenAI, OpenAIError
+
+    from core.redact import redact_urls
+
+    client = AsyncOpenAI(api_key=settings.api_key or "none", base_url=settings.endpoint,
+                         timeout=timeout_s, max_retries=0)
+    try:
+        models = await client.models.list()
+    except OpenAIError as exc:
+        return [Finding("AI endpoint", PROBLEM, f"{redact_urls(settings.endpoint)} does not "
+                                                f"answer: {type(exc).__name__}")]
+    finally:
+        await client.close()
+    return [Finding("AI endpoint", OK, f"{redact_urls(settings.endpoint)} answers "
+                                       f"({len(models.data)} model(s))")]
+
+

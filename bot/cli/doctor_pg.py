@@ -1,0 +1,58 @@
+"""``swarm doctor`` on PostgreSQL: the database (reachable, its schema) and the scheduler
+lock's holder, named without the URL's credentials."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.cli.doctor import OK, PROBLEM, Finding
+from core.errors import StorageError
+
+if TYPE_CHECKING:
+    from bot.config import Config
+
+CONNECT_S = 5.0
+
+
+def database(config: Config) -> list[Finding]:
+    """Connect; report the schema version (writes nothing)."""
+    from core.store.database import LATEST
+    from core.store.postgres import connect, schema_version
+
+    shown = config.core.database_shown
+    assert config.core.database_url is not None
+    try:
+        conn = connect(config.core.database_url, CONNECT_S)
+    except StorageError as exc:
+        return [Finding("database", PROBLEM, str(exc))]
+    try:
+        version = schema_version(conn)
+    finally:
+        conn.raw.close()
+    if version > LATEST:
+        return [Finding("database", PROBLEM, f"{shown}: schema v{version} is newer than this "
+                                             f"swarm (v{LATEST}): upgrade swarm")]
+    state = f"schema v{version}" if version else "empty: created on first use"
+    return [Finding("database", OK, f"{shown} (reachable, {state})")]
+
+
+def coordinator(config: Config) -> list[Finding]:
+    """Who holds the scheduler lock of the database, on any machine."""
+    from core.jsonshape import iso_utc
+    from core.store.postgres import connect
+    from core.store.postgres_failover import scheduler_holder
+
+    assert config.core.database_url is not None
+    try:
+        conn = connect(config.core.database_url, CONNECT_S)
+    except StorageError as exc:
+        return [Finding("coordinator", PROBLEM, f"unknown: {exc}")]
+    try:
+        running = scheduler_holder(conn)
+    finally:
+        conn.raw.close()
+    if running is None:
+        return [Finding("coordinator", PROBLEM, "no 'swarm run' holds the scheduler lock of "
+                                                "this database (nothing is assigned)")]
+    return [Finding("coordinator", OK, f"scheduler pid {running[0]} since "
+                                       f"{iso_utc(running[1])}")]

@@ -1,0 +1,133 @@
+"""Plain-text rendering of tasks, agents, events and status for the terminal."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.cli.style import PLAIN, Painter
+from core.coordinator.home_lock import HEARTBEAT_S
+from core.jsonshape import iso_utc as iso_utc  # re-exported: bot/cli/web.py uses fmt.iso_utc
+from core.models import Event, Task, task_ref
+from core.text import one_line, shorten
+
+
+def _when(ts: float | None) -> str:
+    if not ts:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def _ago(ts: float | None) -> str:
+    if not ts:
+        return "never"
+    seconds = max(0, int(time.time() - ts))
+    if seconds < 90:
+        return f"{seconds}s ago"
+    if seconds < 5400:
+        return f"{seconds // 60}m ago"
+    return f"{seconds // 3600}h ago"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], paint: Painter = PLAIN,
+          coloured: Collection[int] = ()) -> str:
+    """Left-aligned columns separated by two spaces; with a painter that is on, the header
+    in bold and the status words of the ``coloured`` columns in their colours."""
+    cells = [[one_line(str(c)) for c in headers]] + [[one_line(str(c)) for c in row]
+                                                     for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = []
+    for number, row in enumerate(cells):
+        shown = [(paint(c, "bold") if number == 0 else paint.word(c) if i in coloured else c)
+                 + " " * (w - len(c)) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        lines.append("  ".join(shown).rstrip())
+    return "\n".join(lines)
+
+
+def task_line(task: Task, paint: Painter = PLAIN) -> str:
+    """``T-3 [ready] high: Title (Agent-2)``."""
+    who = f" ({task.agent})" if task.agent else ""
+    why = one_line(f" - {task.reason}") if task.reason else ""
+    return (f"{paint(task.ref, 'bold')} [{paint.word(task.status.value)}] "
+            f"{task.priority.name}: {one_line(task.title)}{who}{why}")
+
+
+def tasks_table(tasks: Sequence[Task], paint: Painter = PLAIN) -> str:
+    """A table of tasks, or a friendly line when there are none."""
+    if not tasks:
+        return "no tasks"
+    rows = [
+        (t.ref, t.status.value, t.priority.name, t.agent or t.pinned or "-", t.role or "-",
+         ",".join(task_ref(d) for d in t.after) or "-", shorten(t.title, 50))
+        for t in tasks
+    ]
+    return table(("ID", "STATUS", "PRIORITY", "AGENT", "ROLE", "AFTER", "TITLE"), rows, paint,
+                 coloured=(1, 2))
+
+
+def task_detail(task: Task, history: Sequence[Event], paint: Painter = PLAIN) -> str:
+    """Every field of a task, then its events."""
+    fields = [
+        ("status", paint.word(task.status.value)
+         + (f" ({one_line(task.reason)})" if task.reason else "")),
+        ("priority", task.priority.name),
+        ("role", one_line(f"{task.role or 'any'}" + (
+            f"; capabilities {', '.join(task.capabilities)}" if task.capabilities else ""))),
+        ("agent", f"{task.agent or '-'}" + (f" (pinned to {task.pinned})" if task.pinned else "")),
+        ("after", ", ".join(task_ref(d) for d in task.after) or "-"),
+        ("attempts", f"{task.attempts}/{task.max_attempts}"),
+        ("created", f"{_when(task.created_at)} by {one_line(task.created_by)}"),
+        ("finished", _when(task.finished_at)),
+    ] + ([("note", one_line(task.note))] if task.note else [])
+    lines = [f"{paint(task.ref, 'bold')}: {one_line(task.title)}",
+             *(f"  {name + ':':<11} {value}" for name, value in fields)]
+    if task.details:
+        lines += ["", *("  " + one_line(line) for line in task.details.splitlines())]
+    lines += ["", "history:", *("  " + event_line(e) for e in history)]
+    return "\n".join(lines)
+
+
+def agents_table(rows: Sequence[dict[str, Any]], paint: Painter = PLAIN) -> str:
+    """Agents with role, state, current task and last report."""
+    return table(
+        ("AGENT", "ROLE", "STATE", "TASK", "DONE", "FAILED", "LAST REPORT"),
+        [(r["id"], r["role"], r["state"], ",".join(r["tasks"]) or "-", r["done"], r["failed"],
+          _ago(r["last_report_at"])) for r in rows], paint, coloured=(2,),
+    )
+
+
+def event_line(event: Event) -> str:
+    """``2026-11-21 12:00:00  task.done  T-3 done by Agent-2``."""
+    return one_line(f"{_when(event.ts)}  {event.kind:<20} {event.text}")
+
+
+def _coordinator_text(running: dict[str, Any], paint: Painter) -> str:
+    """``running, pid 12 since ..., last heartbeat 3 s ago`` (yellow when the loop is late)."""
+    text = paint(f"running, pid {running['pid']} since {running['since']}", "green")
+    beat = running.get("heartbeat")
+    if not beat:
+        return text
+    age = max(0.0, time.time() - datetime.fromisoformat(beat).timestamp())
+    late = age > 3 * HEARTBEAT_S
+    note = f"last heartbeat {age:.0f} s ago" + (" (the loop is not responding)" if late else "")
+    return f"{text}, {paint(note, 'yellow') if late else note}"
+
+
+def status_text(overview: dict[str, Any], paint: Painter = PLAIN) -> str:
+    """The swarm overview for ``swarm status``."""
+    tasks = overview["tasks"]
+    deliveries = overview["deliveries"]
+    paused = overview["input_paused"]
+    running = overview.get("coordinator")
+    lines = [
+        "coordinator: " + (_coordinator_text(running, paint) if running
+                           else paint("not running (start it with 'swarm run')", "yellow")),
+        "tasks:      " + ", ".join(f"{k} {v}" for k, v in tasks.items()),
+        "deliveries: " + ", ".join(f"{k} {v}" for k, v in deliveries.items()),
+        f"input:      {paint('PAUSED - ' + one_line(paused), 'bold red') if paused else 'live'}",
+        "",
+        agents_table(overview["agents"], paint),
+    ]
+    return "\n".join(lines)

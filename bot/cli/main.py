@@ -1,0 +1,195 @@
+"""The ``swarm`` command line: what people and agents type in a terminal.
+
+Kept light to start: heavy packages (discord, pyautogui) are imported only by the
+commands that need them, so ``swarm task done`` answers quickly from an agent's terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, NoReturn
+
+from core.errors import InvalidInput
+from core.text import one_line
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from core.service.swarm import SwarmService
+
+log = logging.getLogger(__name__)
+Handler = Callable[["SwarmService", argparse.Namespace], Awaitable[int | None]]
+
+DESCRIPTION = """\
+Coordinate a team of AI coding agents: tasks with priorities and dependencies,
+messages into the agents' chat windows, and reports back from their terminals.
+
+State lives in $SWARM_HOME (default ~/.swarm); agents are read from --config,
+$SWARM_CONFIG, $SWARM_HOME/agents.toml or the bundled agents file.
+Agents report back with: swarm task start T-12 / swarm task done T-12 --note "..."
+"""
+
+
+# errors about a task looked up in the database: they name the database
+LOOKED_UP = ("unknown task", "dependency T-")
+GLOBAL_VALUED = ("--as", "--config")  # global options that take a value
+GLOBAL_FLAGS = ("-v", "--verbose")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``swarm: error: ...``, exit 2), like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line and exit 2 (argparse prints its usage block otherwise); a mistyped
+        command gets a "did you mean"."""
+        self.exit(2, f"swarm: error: {one_line(message)}{_suggestion(message)} "
+                     f"(see {self.prog} --help)\n")
+
+
+def _suggestion(message: str) -> str:
+    """``; did you mean 'status'?`` for argparse's "invalid choice: 'staus'" errors."""
+    import difflib
+    import re
+
+    found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if found is None:
+        return ""
+    choices = re.findall(r"'?([\w-]+)'?", found.group(2))
+    close = difflib.get_close_matches(found.group(1), choices, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move ``--as NAME``, ``--config FILE`` and ``-v`` given after the subcommand to the
+    front, where argparse reads global options (``swarm task done T-1 --as Agent-2``), and
+    ``--json`` given before it to the subcommand, which reads it (``swarm --json status``).
+    Arguments after ``--`` are left alone."""
+    front: list[str] = []
+    rest: list[str] = []
+    late: list[str] = []  # --json before the subcommand: it belongs to the subcommand
+    args = iter(argv)
+    for arg in args:
+        if arg == "--":
+            rest += [*late, arg, *args]
+            late = []
+            break
+        if arg == "--json" and not any(not a.startswith("-") for a in rest):
+            late.append(arg)
+            continue
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_VALUED and "=" in arg:
+            front.append(arg)
+        elif arg in GLOBAL_VALUED:
+            value = next(args, None)
+            if value is None:  # left in place: argparse says "expected one argument"
+                rest.append(arg)
+            else:
+                front += [arg, value]
+        elif arg in GLOBAL_FLAGS:
+            front.append(arg)
+        else:
+            rest.append(arg)
+    return front + rest + late
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree."""
+    from bot.cli import commands
+
+    parser = Parser(
+        prog="swarm", description=DESCRIPTION, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--config", metavar="FILE", help="agents file (default: see above)")
+    parser.add_argument(
+        "--as", dest="actor", metavar="NAME",
+        help="who is acting, recorded in events (default: $SWARM_AGENT or 'cli')",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
+    parser.add_argument("--version", action="version", version=f"swarm {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands.register(sub)
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("swarm")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return "(not installed)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``swarm`` console script; returns the exit status.
+
+    Every failure the user can do something about ends as one line ``swarm: error: ...`` and
+    exit 2 (see :func:`bot.cli.errors.describe`); a closed stdout (``| head``) ends quietly.
+    """
+    from bot.cli.errors import describe, quiet_broken_pipe
+
+    try:
+        args = _parse(argv)
+        return asyncio.run(_run(args))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return quiet_broken_pipe()
+    except Exception as exc:
+        message = describe(exc)
+        if message is None:
+            raise
+        print(f"swarm: error: {message}", file=sys.stderr)
+        return 2
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse ``argv``; set up logging and the actor. SwarmError on text that is not UTF-8."""
+    from core.context import check_chars
+    from core.logs import configure_logging
+
+    raw = list(sys.argv[1:] if argv is None else argv)
+    for index, arg in enumerate(raw, 1):
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in arg):  # undecodable bytes (surrogateescape)
+            raise InvalidInput(f"argument {index} is not valid UTF-8 text")
+    args = build_parser().parse_args(hoist_global_options(raw))
+    args.actor_flag = args.actor is not None
+    args.configuration = _configuration(args)
+    configure_logging(args.configuration.env, verbose=args.verbose)
+    args.actor = check_chars(
+        (args.actor or args.configuration.actor).strip(), "--as / SWARM_AGENT")
+    if not args.actor or len(args.actor) > 100:
+        raise InvalidInput("--as / SWARM_AGENT must be a name of 1 to 100 characters")
+    return args
+
+
+async def _run(args: argparse.Namespace) -> int:
+    handler: Handler = args.handler
+    if getattr(args, "no_service", False):
+        return int(await handler(None, args) or 0)  # type: ignore[arg-type]
+    from bot.app import Builder
+    from core.errors import DependencyError, NotFound
+
+    service = await Builder(args.configuration).service()
+    try:
+        return int(await handler(service, args) or 0)
+    except (NotFound, DependencyError) as exc:
+        if str(exc).startswith(LOOKED_UP):  # the wrong SWARM_HOME is the usual cause
+            raise type(exc)(f"{exc} (in {service.settings.database_shown})") from None
+        raise
+    finally:
+        await service.close()
+
+
+def _configuration(args: argparse.Namespace) -> Config:
+    """The environment and ``.env``, read once for the whole command."""
+    from bot.config import Config
+
+    return Config.load(args.config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

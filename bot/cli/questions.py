@@ -1,0 +1,77 @@
+"""``swarm ask`` and ``swarm reply``: an agent asks about its task, a person answers."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from bot.cli.output import emit_json
+from bot.cli.style import spinner
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
+    from core.tasks.questions import Question
+
+POLL_S = 0.5
+
+
+def register(sub: Any) -> None:
+    """Add ``ask`` and ``reply``."""
+    p = sub.add_parser("ask", help="ask a question about your task (posted in its thread)")
+    p.add_argument("task", help="task id, e.g. T-3")
+    p.add_argument("question", help="the question (quote it)")
+    p.add_argument("--wait", action="store_true",
+                   help="wait until it is answered and print the answer")
+    p.add_argument("--json", action="store_true", help="print the question as JSON")
+    p.set_defaults(handler=cmd_ask)
+    p = sub.add_parser("reply", help="answer a task's open question (sent to its agent)")
+    p.add_argument("task", help="task id, e.g. T-3")
+    p.add_argument("answer", help="the answer (quote it)")
+    p.add_argument("--json", action="store_true", help="print the question as JSON")
+    p.set_defaults(handler=cmd_reply)
+
+
+async def cmd_ask(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm ask T-3 "question" [--wait] [--json]``."""
+    question = await service.ask(args.task, args.question, args.actor)
+    ref = f"T-{question.task_id}"
+    if args.json:  # with --wait: the question once answered
+        emit_json(question_json(await _answered(service, question) if args.wait else question))
+        return
+    if not args.wait:
+        print(f"{ref}: question {question.id} asked; {ref} waits for an answer "
+              f"(the answer comes to {question.agent or 'you'} like any message)")
+        return
+    print(f"{ref}: question {question.id} asked; waiting for the answer (Ctrl+C stops)",
+          flush=True)
+    question = await _answered(service, question)
+    print(f"answer from {question.answered_by}: {question.answer}")
+
+
+async def _answered(service: SwarmService, question: Question) -> Question:
+    async with spinner(f"waiting for an answer to question {question.id}"):
+        while question.open:
+            await asyncio.sleep(POLL_S)  # another process answers: the database is shared
+            question = await service.question(question.id)
+    return question
+
+
+async def cmd_reply(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm reply T-3 "answer"``."""
+    question = await service.reply(args.task, args.answer, args.actor)
+    if args.json:
+        emit_json(question_json(question))
+        return
+    to = f" to {question.agent}" if question.agent else ""
+    print(f"T-{question.task_id}: answer queued{to} (question {question.id}: "
+          f"{question.text[:60]})")
+
+
+def question_json(question: Question) -> dict[str, Any]:
+    """A question in the ``--json`` vocabulary (``task``: ``T-3``)."""
+    return {"id": question.id, "task": f"T-{question.task_id}", "agent": question.agent,
+            "text": question.text, "asked_by": question.asked_by,
+            "asked_at": question.asked_at, "answer": question.answer,
+            "answered_by": question.answered_by, "answered_at": question.answered_at,
+            "open": question.open}

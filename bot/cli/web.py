@@ -1,0 +1,109 @@
+"""``swarm web``: the dashboard on its own, and ``swarm web token create|list|revoke``.
+
+Light at import (the parser imports it for every command): FastAPI and uvicorn load only
+when the dashboard starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TYPE_CHECKING, Any
+
+from bot.cli.args import count_arg
+from bot.cli.output import emit_json
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
+
+ROLES = ("admin", "viewer")
+
+
+def register(sub: Any) -> None:
+    """Add ``web`` and its ``token`` group."""
+    p = sub.add_parser("web", help="the dashboard and REST API on their own (swarm run serves "
+                                   "them too)")
+    p.add_argument("--host", help="address to listen on (default $SWARM_WEB_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=count_arg(65535), help="port (default $SWARM_WEB_PORT or 8765)")
+    p.set_defaults(handler=cmd_web)
+    wsub = p.add_subparsers(dest="web_command", metavar="COMMAND")
+    token = wsub.add_parser("token", help="bearer tokens of the dashboard and the API")
+    tsub = token.add_subparsers(dest="token_command", metavar="COMMAND", required=True)
+    t = tsub.add_parser("create", help="make a token; it is printed once, only its hash kept")
+    t.add_argument("--role", choices=ROLES, required=True, help="viewer: read; admin: also act")
+    t.add_argument("--name", default="", help="who or what uses it, kept in the audit "
+                                              "(default: the role)")
+    t.add_argument("--expires", type=count_arg(3650), metavar="DAYS",
+                   help="stop working after DAYS days (default: never)")
+    t.set_defaults(handler=cmd_token_create)
+    t = tsub.add_parser("list", help="every token (never the token itself)")
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(handler=cmd_token_list)
+    t = tsub.add_parser("revoke", help="stop a token from working")
+    t.add_argument("id", type=count_arg(2**62), help="the token's id (see swarm web token list)")
+    t.set_defaults(handler=cmd_token_revoke)
+
+
+async def cmd_web(service: SwarmService, args: argparse.Namespace) -> int:
+    """``swarm web``: serve until SIGINT/SIGTERM."""
+    import dataclasses
+    import logging
+
+    from bot.app import stop_on_signals
+    from bot.web.server import running
+
+    settings = args.configuration.web
+    settings = dataclasses.replace(
+        settings, host=args.host or settings.host,
+        port=settings.port if args.port is None else args.port, enabled=True)
+    logging.getLogger().setLevel(logging.INFO)
+    stop = asyncio.Event()
+    with stop_on_signals(stop):
+        async with running(service, settings) as server:
+            assert server is not None
+            print(f"dashboard on http://{settings.host}:{server.port}/ (Ctrl+C stops it)",
+                  flush=True)
+            await stop.wait()
+    return 0
+
+
+async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm web token create``: print the token once."""
+    from bot.web import tokens
+
+    name = tokens.check_name(args.name or args.role)
+    token = tokens.new_token()
+    now = service.clock.now()
+    expires = now + args.expires * 86400 if args.expires else None
+    token_id = await service.db.write(tokens.create, token, name, tokens.Role(args.role), now,
+                                      expires)
+    print(token)
+    print(f"token {token_id} ({args.role}, {name!r}): shown once, only its hash is kept",
+          file=sys.stderr)
+
+
+async def cmd_token_list(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm web token list``."""
+    from bot.cli import format as fmt
+    from bot.web import tokens
+
+    rows = await service.db.read(tokens.rows)
+    if args.json:
+        emit_json(rows)
+        return
+    if not rows:
+        print("no web tokens (swarm web token create --role admin)")
+    for row in rows:
+        state = ("revoked " + fmt.iso_utc(row["revoked_at"]) if row["revoked_at"] else
+                 "expires " + fmt.iso_utc(row["expires_at"]) if row["expires_at"] else "live")
+        print(f"{row['id']:>4}  {row['role']:<6}  {row['name']:<20}  "
+              f"created {fmt.iso_utc(row['created_at'])}  {state}")
+
+
+async def cmd_token_revoke(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm web token revoke ID``."""
+    from bot.web import tokens
+
+    await service.db.write(tokens.revoke, args.id, service.clock.now())
+    print(f"token {args.id} revoked")

@@ -1,0 +1,235 @@
+"""``swarm workflow ...`` and ``swarm campaign ...``: reusable task graphs and their runs."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from bot.cli.format import table
+from bot.cli.output import emit_json
+from core.errors import InvalidInput
+from core.models import Priority, parse_task_ref, task_ref
+from core.text import one_line
+from core.workflows.view import campaign_text, workflow_text
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
+    from core.workflows import RunPlan
+
+
+def register(sub: Any) -> None:
+    """Add the ``workflow`` and ``campaign`` groups."""
+    _workflow(sub)
+    _campaign(sub)
+
+
+def _workflow(sub: Any) -> None:
+    p = sub.add_parser("workflow", help="reusable task graphs: list, show, validate, run")
+    wsub = p.add_subparsers(dest="workflow_command", metavar="ACTION", required=True)
+    q = wsub.add_parser("list", help="the workflows of $SWARM_HOME/workflows and the bundled")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_workflow_list, no_service=True)
+    q = wsub.add_parser("show", help="one workflow: variables and steps")
+    q.add_argument("name", help="a workflow name or a .toml file")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_workflow_show, no_service=True)
+    q = wsub.add_parser("validate", help="check a workflow file (exit 2 with the problem)")
+    q.add_argument("name", metavar="FILE", help="a .toml file (or a workflow name)")
+    q.set_defaults(handler=cmd_workflow_show, no_service=True, brief=True, json=False)
+    q = wsub.add_parser("run", help="create a workflow's tasks, grouped in a campaign")
+    q.add_argument("name", help="a workflow name or a .toml file")
+    q.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                   help="a variable (repeatable); a list is comma-separated")
+    q.add_argument("--dry-run", action="store_true",
+                   help="print the task graph that would be created; write nothing")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_workflow_run)
+    for name, helptext in (("approve", "approve a gate step waiting for a person"),
+                           ("reject", "reject a gate: it and what depends on it are cancelled")):
+        q = wsub.add_parser(name, help=helptext)
+        q.add_argument("id", help="the gate's task id, e.g. T-12")
+        q.add_argument("--note", default="", help="why (recorded)")
+        q.set_defaults(handler=cmd_gate, decision=name)
+
+
+def _campaign(sub: Any) -> None:
+    p = sub.add_parser("campaign", help="groups of tasks followed to the end")
+    csub = p.add_subparsers(dest="campaign_command", metavar="ACTION", required=True)
+    q = csub.add_parser("create", help="a campaign over existing tasks")
+    q.add_argument("title")
+    q.add_argument("tasks", nargs="*", metavar="TASK", help="task ids, e.g. T-1 T-2")
+    q.set_defaults(handler=cmd_campaign_create)
+    q = csub.add_parser("add", help="put more tasks in a campaign")
+    q.add_argument("id", help="e.g. C-3")
+    q.add_argument("tasks", nargs="+", metavar="TASK")
+    q.set_defaults(handler=cmd_campaign_add)
+    q = csub.add_parser("show", help="progress: done/total, failed, blocked, gates, time")
+    q.add_argument("id")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_campaign_show)
+    q = csub.add_parser("list", help="campaigns, newest first")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_campaign_list)
+    q = csub.add_parser("cancel", help="cancel a campaign and its unfinished tasks")
+    q.add_argument("id")
+    q.set_defaults(handler=cmd_campaign_cancel)
+
+
+def _home(args: argparse.Namespace) -> Any:
+    return args.configuration.core.home
+
+
+async def cmd_workflow_list(_: None, args: argparse.Namespace) -> None:
+    """``swarm workflow list``."""
+    from core.workflows import loader
+
+    found = [(name, path, loader.load_file(path)) for name, path in loader.available(_home(args))]
+    if args.json:
+        emit_json([{"name": n, "file": str(p), "description": f.description}
+                   for n, p, f in found])
+        return
+    print(table(("WORKFLOW", "STEPS", "DESCRIPTION"),
+                [(n, len(f.steps), one_line(f.description)) for n, _, f in found]))
+
+
+async def cmd_workflow_show(_: None, args: argparse.Namespace) -> None:
+    """``swarm workflow show NAME`` / ``validate FILE``."""
+    from core.workflows import loader
+
+    flow = loader.find(_home(args), args.name)
+    if getattr(args, "brief", False):
+        print(f"{flow.source}: valid ({len(flow.vars)} variables, {len(flow.steps)} steps)")
+    elif args.json:
+        emit_json(flow.to_json())
+    else:
+        print(workflow_text(flow))
+
+
+def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
+    """``["a=1", "b=x,y"]`` as a dict; InvalidInput for a pair without ``=``."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"--var {pair!r}: write NAME=VALUE")
+        if name.strip() in values:
+            raise InvalidInput(f"--var {name.strip()} is given twice")
+        values[name.strip()] = value
+    return values
+
+
+async def cmd_workflow_run(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm workflow run NAME --var k=v [--dry-run] [--json]``."""
+    from core.workflows import WorkflowService
+
+    flows = WorkflowService(service)
+    given = parse_vars(args.var)
+    plan = await flows.plan(flows.find(args.name), given)
+    if args.dry_run:
+        if args.json:
+            emit_json({"workflow": plan.workflow.name, "vars": plan.values, "dry_run": True,
+                       "tasks": _planned_json(plan)})
+        else:
+            print(graph_text(plan))
+        return
+    result = await flows.run(plan, args.actor)
+    if args.json:
+        emit_json({"campaign": result.campaign, "workflow": plan.workflow.name,
+                   "vars": plan.values, "tasks": [task_ref(i) for i in result.task_ids]})
+        return
+    print(f"{result.campaign} started: {len(result.task_ids)} tasks "
+          f"({task_ref(result.task_ids[0])}..{task_ref(result.task_ids[-1])}); "
+          f"follow it with: swarm campaign show {result.campaign}")
+
+
+def _planned_json(plan: RunPlan) -> list[dict[str, Any]]:
+    return [{"ref": p.spec.ref, "step": p.step, "item": p.item, "kind": p.kind,
+             "title": p.spec.title, "role": p.spec.role,
+             "priority": Priority.parse(p.spec.priority).name,
+             "needs": list(p.spec.after), "on_failure": list(p.spec.on_failure)}
+            for p in plan.tasks]
+
+
+def graph_text(plan: RunPlan) -> str:
+    """The tasks a run would create, with roles and dependencies (``--dry-run``)."""
+    rows = []
+    for p in plan.tasks:
+        waits = list(p.spec.after) + [f"fails:{r}" for r in p.spec.on_failure]
+        kind = {"skip": "skipped (if)", "on_failure": "on failure"}.get(p.kind, p.kind)
+        rows.append((p.spec.ref, kind, p.spec.role or "-", ", ".join(map(str, waits)) or "-",
+                     one_line(p.spec.title)))
+    head = f"{plan.workflow.name}: {len(plan.tasks)} tasks would be created (dry run)"
+    return head + "\n" + table(("REF", "KIND", "ROLE", "AFTER", "TITLE"), rows)
+
+
+async def cmd_gate(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm workflow approve|reject T-12``."""
+    from core.workflows import WorkflowService
+
+    flows = WorkflowService(service)
+    if args.decision == "approve":
+        await flows.approve(args.id, args.actor, args.note)
+        print(f"{task_ref(parse_task_ref(args.id))} approved")
+        return
+    cancelled = await flows.reject(args.id, args.actor, args.note)
+    shown = ", ".join(task_ref(i) for i in cancelled) or "nothing else"
+    print(f"{task_ref(parse_task_ref(args.id))} rejected; cancelled {shown}")
+
+
+async def cmd_campaign_create(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm campaign create TITLE T-1 T-2``."""
+    from core.workflows import WorkflowService, campaign_ref
+
+    campaign_id = await WorkflowService(service).create_campaign(args.title, args.tasks,
+                                                                 args.actor)
+    count = len(args.tasks)
+    print(f"{campaign_ref(campaign_id)} created ({count} task{'' if count == 1 else 's'})")
+
+
+async def cmd_campaign_add(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm campaign add C-3 T-9``."""
+    from core.workflows import WorkflowService, campaign_ref, parse_campaign_ref
+
+    ids = await WorkflowService(service).add_to_campaign(args.id, args.tasks, args.actor)
+    shown = ", ".join(task_ref(i) for i in ids)
+    print(f"{campaign_ref(parse_campaign_ref(args.id))} now also follows {shown}")
+
+
+async def cmd_campaign_show(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm campaign show C-3``."""
+    from core.workflows import WorkflowService
+
+    campaign = await WorkflowService(service).campaign(args.id)
+    now = time.time()
+    if args.json:
+        emit_json(campaign.to_json(now))
+    else:
+        print(campaign_text(campaign, now))
+
+
+async def cmd_campaign_list(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm campaign list``."""
+    from core.workflows import WorkflowService
+
+    found = await WorkflowService(service).campaigns()
+    now = time.time()
+    if args.json:
+        emit_json([{k: v for k, v in c.to_json(now).items() if k != "tasks"} for c in found])
+        return
+    rows = []
+    for c in found:
+        s = c.to_json(now)
+        rows.append((c.ref, s["state"], f"{s['done']}/{s['total']}", s["failed"],
+                     len(s["gates_waiting"]), one_line(c.title)))
+    print(table(("CAMPAIGN", "STATE", "DONE", "FAILED", "GATES", "TITLE"), rows))
+
+
+async def cmd_campaign_cancel(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm campaign cancel C-3``."""
+    from core.workflows import WorkflowService, campaign_ref, parse_campaign_ref
+
+    ids = await WorkflowService(service).cancel_campaign(args.id, args.actor)
+    ref = campaign_ref(parse_campaign_ref(args.id))
+    print(f"{ref} cancelled ({len(ids)} unfinished tasks cancelled)")

@@ -1,0 +1,96 @@
+"""The scheduler hears other processes' writes on PostgreSQL at once: LISTEN swarm_changes.
+
+On SQLite the loop notices another process's commit through ``PRAGMA data_version``, polled
+twice a second. On PostgreSQL every write transaction that changed rows also sends ``NOTIFY
+swarm_changes`` (``core.store.postgres.run_in_transaction``); ``ChangeListener`` listens on a
+connection
+of its own and wakes the loop when the notification comes from another connection (a node's
+receipt, ``swarm task done`` in an agent's terminal), so a finished task frees its agent for
+the next assignment without waiting for the poll. It is a ``Timer`` of the loop with no
+deadline of its own: started and stopped with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from core.service.swarm import SwarmService
+
+log = logging.getLogger(__name__)
+
+
+class ChangeListener:
+    """Calls ``on_change`` for each change committed by another connection."""
+
+    def __init__(self, service: SwarmService) -> None:
+        self.service = service
+        self.on_change: Callable[[], None] = lambda: None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start listening; this process's own commits stop notifying (nobody else
+        listens: the one scheduler is here, and its own writes wake it directly)."""
+        self._quiet(True)
+        self._task = asyncio.create_task(self._listen(), name="pg-changes")
+
+    def _quiet(self, quiet: bool) -> None:
+        switch = getattr(self.service.db, "notify_changes", None)
+        if switch is not None:
+            switch(not quiet)
+
+    async def next_due(self) -> float | None:
+        """Never due: it only wakes the loop."""
+        return None
+
+    async def fire(self) -> int:
+        """Nothing to run."""
+        return 0
+
+    async def stop(self) -> None:
+        """Stop listening; this process's commits notify again."""
+        self._quiet(False)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _listen(self) -> None:
+        from core.store.postgres import CHANGES_CHANNEL
+
+        url = self.service.settings.database_url
+        assert url is not None
+        own = getattr(self.service.db, "backend_pid", lambda: 0)
+
+        def heard(pid: int, _payload: str) -> None:
+            if pid != own():
+                self.on_change()
+
+        await listen(url, CHANGES_CHANNEL, heard, lambda: None, "listening for changes")
+
+
+async def listen(url: str, channel: str, heard: Callable[[int, str], None],
+                 ready: Callable[[], None], what: str) -> None:
+    """LISTEN ``channel`` on a connection of its own until cancelled: ``ready()`` each time
+    it listens (anew after a lost connection: catch up then), ``heard(pid, payload)`` for
+    each notification; a failed connection is logged and tried again every second."""
+    import psycopg
+
+    from core.store.postgres import error_line
+    from core.store.postgres_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql
+
+    while True:
+        try:  # keepalives: a listener cut off silently notices, reconnects and catches up
+            conn = await psycopg.AsyncConnection.connect(url, autocommit=True,
+                                                         **client_timeouts(DATA_TIMEOUT_S))
+            async with conn:
+                await conn.execute(server_timeouts_sql(DATA_TIMEOUT_S))
+                await conn.execute(f"LISTEN {channel}")
+                ready()
+                async for note in conn.notifies():
+                    heard(note.pid, note.payload)
+        except psycopg.Error as exc:
+            log.warning("%s failed (%s); again in 1 s", what, error_line(exc))
+            await asyncio.sleep(1.0)

@@ -1,0 +1,204 @@
+"""``swarm node``: a delivery node, the part of the swarm one desktop runs (PostgreSQL).
+
+A node serves the agents whose ``node`` (agents file) is its name: it claims their due
+deliveries (``core/delivery/node_claims.py``: ``SKIP LOCKED``, a lease), puts each in front of its
+agent
+with the normal deliverer (desktop driver or inbox, through ``Scheduler.deliver_one``, so
+prompts, onboarding and resets are the coordinator's), and stores the receipts in one
+transaction per batch. It sleeps until PostgreSQL notifies ``swarm_delivery`` with one of its
+agents (a trigger on ``deliveries`` sends it when a delivery is queued), the next delayed
+delivery or lease end of its agents falls due, or ``SAFETY_S`` passes (a notification lost
+while the listener reconnected); it says it is alive every ``heartbeat_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import sqlite3
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from core.coordinator.scheduler import Scheduler
+from core.delivery import node_claims, prompt
+from core.errors import ConfigError
+from core.models import Receipt
+from core.protocols import Deliverer
+from core.service.swarm import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S, SwarmService
+from core.waits import wait_set
+
+if TYPE_CHECKING:
+    from core.watch.jobs import Watcher
+
+log = logging.getLogger(__name__)
+SAFETY_S = 5.0  # the longest sleep without a notification
+
+
+class DeliveryNode:
+    """Claims, delivers and records the deliveries of one node's agents."""
+
+    def __init__(self, service: SwarmService, deliverer: Deliverer, name: str, *,
+                 lease_s: float = 60.0, batch: int = 8, heartbeat_s: float = 1.0,
+                 watcher: Watcher | None = None) -> None:
+        if not service.settings.database_url:
+            raise ConfigError("swarm node needs SWARM_DATABASE_URL: the PostgreSQL database "
+                              "that swarm run uses")
+        self.service = service
+        self.name = name
+        self.agents = sorted(a.id for a in service.agents.values() if a.node == name)
+        if not self.agents:
+            raise ConfigError(f"no agent has node = {name!r} in {service.settings.config_path}")
+        limit = getattr(deliverer, "time_limit_s", None)  # the desktop driver's deadline
+        on_desktop = any(service.agents[a].delivery == "gui" for a in self.agents)
+        if on_desktop and limit is not None and lease_s <= float(limit):
+            raise ConfigError(f"the lease ({lease_s:g} s) must be longer than one delivery's "
+                              f"time limit ({float(limit):g} s): raise --lease")
+        self.claimer = f"{name}:{uuid.uuid4().hex[:8]}"  # this run of the node (fencing)
+        self.lease_s = lease_s
+        self.batch = batch
+        self.heartbeat_s = heartbeat_s
+        self.worker = Scheduler(service, deliverer)  # its delivery step only
+        self.watcher = watcher
+        if watcher is not None and watcher.node != name:
+            raise ValueError(f"the watcher of node {watcher.node!r} given to node {name!r}")
+        self.delivered = 0
+        self.lost = 0
+        self._wake = asyncio.Event()
+        self._started = service.clock.now()
+
+    @property
+    def _db(self) -> Any:
+        return self.service.db  # a core.store.postgres.PgDatabase (checked by database_url above)
+
+    async def step(self) -> int:
+        """Claim what is due, deliver it, store the receipts; how many were claimed."""
+        self._wake.clear()
+        claimed = await self.claim()
+        await self.deliver(claimed)
+        return len(claimed)
+
+    async def claim(self) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
+        """Claim this node's due deliveries (and what their prompts need)."""
+        return await self._db.write_concurrent(  # type: ignore[no-any-return]
+            _claim_with_facts, self.claimer, self.agents, self.service.clock.now(),
+            self.lease_s, self.batch)
+
+    async def deliver(self, claimed: list[tuple[node_claims.Claim, prompt.PromptFacts | None]]
+                      ) -> list[str]:
+        """Deliver what is still this node's; store the receipts (one transaction)."""
+        done: list[tuple[node_claims.Claim, Receipt, bool]] = []
+        for held, facts in claimed:
+            if self.service.clock.now() >= held.until and not await self._db.read(
+                    node_claims.holds, self.claimer, held.delivery.id):
+                self.lost += 1  # another node took it after the lease: never deliver it
+                continue
+            receipt, onboarded = await self.worker.deliver_one(held.delivery, facts)
+            done.append((held, receipt, onboarded))
+        if not done:
+            return []
+        states = await self._store(done)
+        self.delivered += sum(s == "delivered" for s in states)
+        self.lost += states.count("lost")
+        return states
+
+    async def _store(self, done: list[tuple[node_claims.Claim, Receipt, bool]]) -> list[str]:
+        """The receipts in one transaction, retried with backoff while the database refuses
+        (until the claims' lease ends: after it they may go out again anyway)."""
+        delay, until = RECEIPT_RETRY_FIRST_S, min(held.until for held, _, _ in done)
+        while True:
+            try:
+                states: list[str] = await self.service.write(self.name, node_claims.finish,
+                                                             self.claimer, done)
+                return states
+            except sqlite3.OperationalError as exc:
+                if self.service.clock.now() + delay >= until:
+                    raise
+                log.warning("node %s: receipts not written (%s); retrying in %.2g s",
+                            self.name, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECEIPT_RETRY_MAX_S)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve until ``stop`` is set: listen, heartbeat, claim and deliver."""
+        log.info("node %s serves %s", self.name, ", ".join(self.agents))
+        helpers = [asyncio.create_task(self._listen(), name="node-listen"),
+                   asyncio.create_task(self._heartbeats(stop), name="node-heartbeat")]
+        if self.watcher is not None:
+            helpers.append(asyncio.create_task(self._watch(stop), name="node-watch"))
+        try:
+            while not stop.is_set():
+                try:
+                    if await self.step():
+                        continue
+                except Exception:
+                    log.exception("node %s: step failed; next try in 1 s", self.name)
+                    await _wait(stop, 1.0)
+                    continue
+                await self._sleep(stop)
+        finally:
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+
+    async def _sleep(self, stop: asyncio.Event) -> None:
+        due = await self._db.read(node_claims.next_due, self.agents)
+        timeout = SAFETY_S
+        if due is not None:
+            timeout = min(timeout, max(0.0, due - self.service.clock.now()) + 0.01)
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _listen(self) -> None:
+        """LISTEN swarm_delivery; wake on a notification naming one of this node's agents
+        (and each time it listens anew: catch up with what was queued meanwhile)."""
+        from core.coordinator.changes import listen
+        from core.store.postgres import DELIVERY_CHANNEL
+
+        mine = set(self.agents)
+        url = self.service.settings.database_url
+        assert url is not None
+
+        def heard(_pid: int, payload: str) -> None:
+            if payload in mine:
+                self._wake.set()
+
+        await listen(url, DELIVERY_CHANNEL, heard, self._wake.set,
+                     f"node {self.name}: listening")
+
+    async def _heartbeats(self, stop: asyncio.Event) -> None:
+        host, pid = socket.gethostname(), os.getpid()
+        while not stop.is_set():
+            try:
+                await self._db.write_concurrent(node_claims.heartbeat, self.name, self.agents, host,
+                                                pid, self._started, self.service.clock.now())
+            except Exception:
+                log.exception("node %s: heartbeat failed", self.name)
+            await _wait(stop, self.heartbeat_s)
+
+
+    async def _watch(self, stop: asyncio.Event) -> None:
+        """Sample the agents' screens and store their activity, every watch interval."""
+        assert self.watcher is not None
+        while not stop.is_set():
+            try:
+                await self.watcher.record()
+            except Exception:
+                log.exception("node %s: screen watch failed", self.name)
+            await _wait(stop, self.watcher.settings.interval_s)
+
+
+def _claim_with_facts(conn: Any, node: str, agents: list[str], now: float, lease_s: float,
+                      limit: int) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
+    """The claims and, in the same transaction, what each task prompt needs."""
+    return [(held, prompt.read_facts(conn, held.delivery))
+            for held in node_claims.claim(conn, node, agents, now, lease_s, limit)]
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    await wait_set(stop, seconds)

@@ -1,0 +1,324 @@
+"""The scheduler: one timer loop over every deadline, and a delivery worker.
+
+The loop sleeps until the earliest deadline (a lease, a backoff, a queued delivery, a watch
+tick, a stored schedule) or until something changes: a write through this process's service
+wakes it at once; a write by another process (the CLI) is seen through ``PRAGMA
+data_version``, checked twice a second. Timed work other than tasks (``core.protocols.Timer``:
+the watcher and the stored schedules) is fired by the same loop; there is no second timer.
+The delivery worker sends prompts, woken by the loop, so a slow desktop never holds up
+assignments. A failing step backs off (doubling up to ``MAX_ERROR_BACKOFF_S``): it never spins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from core.delivery import prompt
+from core.models import Delivery, Receipt
+from core.protocols import Deliverer, Timer
+from core.service.swarm import SwarmService
+from core.waits import wait_set
+
+log = logging.getLogger(__name__)
+MAX_ERROR_BACKOFF_S = 60.0
+R = TypeVar("R")
+
+DELIVERY_MARGIN_S = 10.0  # the scheduler outwaits a deliverer's own deadline by this much
+
+
+@dataclass
+class BurstResult:
+    """What one burst did."""
+
+    rounds: int = 0
+    assigned: int = 0
+    delivered: int = 0
+    expired: int = 0
+
+
+class ErrorBackoff:
+    """How long a failing step waits before its next try: ``first_s`` doubled per failure."""
+
+    def __init__(self, first_s: float, max_s: float = MAX_ERROR_BACKOFF_S) -> None:
+        self.first_s = first_s
+        self.max_s = max_s
+        self.failures = 0
+
+    def failed(self) -> float:
+        """Count one more failure in a row; the wait before the next try."""
+        self.failures += 1
+        return min(self.max_s, self.first_s * 2.0 ** min(self.failures - 1, 30))
+
+    def succeeded(self) -> None:
+        """The streak is over."""
+        self.failures = 0
+
+
+class Scheduler:
+    """Hands ready tasks to agents, their prompts to a deliverer, and fires the timers."""
+
+    def __init__(
+        self,
+        service: SwarmService,
+        deliverer: Deliverer,
+        *,
+        timers: Sequence[Timer] = (),
+        poll_s: float = 0.5,
+        delivery_timeout_s: float = 60.0,
+    ) -> None:
+        self.service = service
+        self.deliverer = deliverer
+        self.timers = list(timers)
+        self.poll_s = poll_s
+        self._onboarding: set[int] = set()  # deliveries whose parcels onboarded their agent
+        self.delivery_timeout_s = delivery_timeout_s
+        self._assign_wake = asyncio.Event()
+        self._deliver_wake = asyncio.Event()
+        self._failing: dict[int, tuple[ErrorBackoff, float]] = {}  # timer -> backoff, retry at
+        service.on_change(self.wake)
+
+    def wake(self) -> None:
+        """Something changed: look again now."""
+        self._assign_wake.set()
+        self._deliver_wake.set()
+
+    async def schedule_once(self) -> tuple[int, int]:
+        """Expire due leases, then assign until nothing more fits; return both counts."""
+        expired = await self.service.expire_leases()
+        assigned = 0
+        while True:
+            started = time.perf_counter()
+            made = await self.service.assign_batch()
+            self.service.observe("assignment", time.perf_counter() - started)
+            if not made:
+                return expired, assigned
+            assigned += len(made)
+
+    async def deliver_once(self, stop: asyncio.Event | None = None) -> int:
+        """Deliver every due delivery (until ``stop``); return how many were attempted."""
+        count = 0
+        while not (stop and stop.is_set()) and (
+                claimed := await self.service.claim_prompt()) is not None:
+            delivery, facts = claimed
+            started = time.perf_counter()
+            receipt = await self._deliver(delivery, facts)
+            self.service.observe("delivery", time.perf_counter() - started,
+                                 agent=delivery.agent, method=receipt.method,
+                                 result=_result(receipt))
+            onboarded = delivery.id in self._onboarding
+            self._onboarding.discard(delivery.id)
+            await self.service.record_receipt(delivery, receipt, onboarded=onboarded)
+            count += 1
+        return count
+
+    async def fire_timers(self) -> int:
+        """Fire every timer that is due now; how many things ran.
+
+        A timer that fails is logged and left alone for its backoff (doubling per failure in
+        a row): it neither spins nor holds up assignments and deliveries.
+        """
+        ran = 0
+        for timer in self.timers:
+            due = await self._timer_due(timer)
+            if due is None or due > self.service.clock.now():
+                continue
+            try:
+                ran += await timer.fire()
+            except Exception:
+                backoff, _ = self._failing.get(id(timer), (ErrorBackoff(self.poll_s), 0.0))
+                delay = backoff.failed()
+                self._failing[id(timer)] = (backoff, self.service.clock.now() + delay)
+                log.exception("%s failed (%d in a row); next try in %.1f s",
+                              type(timer).__name__, backoff.failures, delay)
+            else:
+                self._failing.pop(id(timer), None)
+        return ran
+
+    async def _timer_due(self, timer: Timer) -> float | None:
+        due = await timer.next_due()
+        failing = self._failing.get(id(timer))
+        if due is None or failing is None:
+            return due
+        return max(due, failing[1])
+
+    async def next_deadline(self) -> float | None:
+        """The earliest deadline of tasks, deliveries and timers."""
+        found = [await self.service.next_deadline()]
+        found += [await self._timer_due(timer) for timer in self.timers]
+        due = [d for d in found if d is not None]
+        return min(due) if due else None
+
+    async def run_burst(self, max_rounds: int = 1_000_000) -> BurstResult:
+        """Run tasks and deliveries until nothing more can happen now (tests, benchmarks).
+
+        Timers are not fired: a burst is about tasks and prompts.
+        """
+        result = BurstResult()
+        await self.service.recover()
+        while result.rounds < max_rounds:
+            result.rounds += 1
+            expired, assigned = await self.schedule_once()
+            delivered = await self.deliver_once()
+            result.expired += expired
+            result.assigned += assigned
+            result.delivered += delivered
+            if not (expired or assigned or delivered):
+                break
+        return result
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until ``stop`` is set: recover, start the timers, loop; stop the timers."""
+        recovered = await self.service.recover()
+        if recovered:
+            log.warning("%d interrupted deliveries will be retried", recovered)
+        started: list[Timer] = []
+        try:
+            for timer in self.timers:
+                await timer.start()
+                started.append(timer)
+            loop = asyncio.create_task(self._timer_loop(stop), name="timer loop")
+            worker = asyncio.create_task(self._delivery_worker(stop), name="delivery")
+            try:
+                await stop.wait()
+            finally:
+                stop.set()  # also when cancelled (lost lock): the worker ends its delivery, stops
+                loop.cancel()
+                await self._finish_worker(worker)
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop
+        finally:
+            for timer in reversed(started):
+                await timer.stop()
+
+    async def _finish_worker(self, worker: asyncio.Task[None]) -> None:
+        """Let the delivery in flight end with its receipt (bounded), then stop the worker."""
+        self._deliver_wake.set()
+        try:
+            async with asyncio.timeout(self.delivery_timeout() + DELIVERY_MARGIN_S):
+                await worker  # cancelled with this wait when the time is up
+        except TimeoutError:
+            log.warning("a delivery was still running at shutdown; it is retried at the next "
+                        "start")
+        except asyncio.CancelledError:
+            worker.cancel()
+            raise
+
+    async def _step(self) -> bool:
+        """Leases, assignments and timers; True when something happened."""
+        expired, assigned = await self.schedule_once()
+        fired = await self.fire_timers()
+        return bool(expired or assigned or fired)
+
+    async def _timer_loop(self, stop: asyncio.Event) -> None:
+        seen = await self.service.data_version()
+        backoff = ErrorBackoff(self.poll_s)
+        while not stop.is_set():
+            self._assign_wake.clear()
+            worked = await self._guarded(stop, backoff, self._step, "scheduler step")
+            if worked is None:
+                continue
+            self._deliver_wake.set()
+            wait = functools.partial(self._sleep, seen, stale=not worked)
+            version = await self._guarded(stop, backoff, wait, "scheduler wait")
+            if version is not None:
+                seen = version
+                backoff.succeeded()
+
+    async def _delivery_worker(self, stop: asyncio.Event) -> None:
+        backoff = ErrorBackoff(self.poll_s)
+        while not stop.is_set():
+            self._deliver_wake.clear()
+            deliver = functools.partial(self.deliver_once, stop)
+            if await self._guarded(stop, backoff, deliver, "delivery step") is None:
+                continue
+            backoff.succeeded()
+            await self._deliver_wake.wait()
+
+    async def _guarded(self, stop: asyncio.Event, backoff: ErrorBackoff,
+                       step: Callable[[], Awaitable[R]], what: str) -> R | None:
+        """``step()``; on an error log it, wait out the backoff (only ``stop`` cuts it short)
+        and return None."""
+        try:
+            return await step()
+        except Exception:
+            delay = backoff.failed()
+            log.exception("%s failed (%d in a row); next try in %.1f s", what,
+                          backoff.failures, delay)
+            await wait_set(stop, delay)
+            return None
+
+    async def _sleep(self, seen: int, stale: bool) -> int:
+        """Wait for a wake-up, a due deadline, or a change by another process.
+
+        ``stale``: the last step did nothing, so a deadline already past is not a reason to
+        run again at once (it waits for the delivery worker, or a poll): no busy loop.
+        """
+        while True:
+            deadline = await self.next_deadline()
+            now = self.service.clock.now()
+            timeout = self.poll_s
+            if deadline is not None and not (stale and deadline <= now):
+                timeout = max(0.0, min(timeout, deadline - now))
+            if await wait_set(self._assign_wake, timeout):
+                return seen
+            version = await self.service.data_version()
+            due = deadline is not None and deadline <= self.service.clock.now()
+            if version != seen or due:
+                return version
+
+    def delivery_timeout(self) -> float:
+        """How long to wait for one delivery: longer than the deliverer's own deadline.
+
+        A time limit cannot stop a deliverer's worker thread, so a deliverer that owns a
+        deadline (``time_limit_s``) must always answer first; otherwise a late paste could
+        land after its delivery was given up and sent again.
+        """
+        limit = getattr(self.deliverer, "time_limit_s", None)
+        if limit is None:
+            return self.delivery_timeout_s
+        return float(limit) + DELIVERY_MARGIN_S
+
+    async def deliver_one(
+        self, delivery: Delivery, facts: prompt.PromptFacts | None = None
+    ) -> tuple[Receipt, bool]:
+        """Deliver one claimed delivery's parcels (a delivery node's step): the receipt, and
+        whether the parcels onboarded the agent."""
+        receipt = await self._deliver(delivery, facts)
+        onboarded = delivery.id in self._onboarding
+        self._onboarding.discard(delivery.id)
+        return receipt, onboarded
+
+    async def _deliver(
+        self, delivery: Delivery, facts: prompt.PromptFacts | None = None
+    ) -> Receipt:
+        agent = self.service.agents.get(delivery.agent)
+        if agent is None:
+            return Receipt.failed(f"{delivery.agent} is no longer configured", retryable=False)
+        steps = await prompt.plan(self.service, delivery, agent, facts)
+        timeout = self.delivery_timeout()
+        try:
+            for parcel in steps.parcels:
+                async with asyncio.timeout(timeout):  # not wait_for: see core/waits.py
+                    receipt = await self.deliverer.deliver(parcel)
+                if not receipt.ok:
+                    return receipt
+        except TimeoutError:
+            return Receipt.failed(f"no answer within {timeout:g} s")
+        except Exception as exc:
+            log.exception("deliverer failed on delivery %d", delivery.id)
+            return Receipt.failed(f"deliverer error: {exc}")
+        if steps.onboards and receipt.ok:
+            self._onboarding.add(delivery.id)  # recorded with the receipt
+        return receipt
+
+
+def _result(receipt: Receipt) -> str:
+    """``delivered``, ``deferred`` or ``failed`` (the metrics' label)."""
+    return "delivered" if receipt.ok else "deferred" if receipt.deferred else "failed"

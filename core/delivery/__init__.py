@@ -1,0 +1,8 @@
+"""What to send to whom: the decisions between a ready task and a prompt on a screen.
+
+``assignment`` (ready tasks to the best free agent, leases, backoff), ``prompt`` (the parcels
+of one delivery: a reset when due, the onboarding on a first task, the envelope),
+``envelope`` (the text an agent sees), ``onboarding`` (role templates), ``node_claims``
+(a delivery node's claims and fenced receipts). Imports ``workspaces``, ``tasks``, ``store``
+and the foundations; the loops that run these live in ``core.coordinator``.
+"""

@@ -1,0 +1,215 @@
+"""Scheduling decisions: which ready task goes to which agent, and expired leases.
+
+Each function runs inside one write transaction, so two coordinators (or a coordinator
+and a CLI ``task assign``) can never hand one task to two agents.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from core.context import Ctx
+from core.models import Agent, Delivery, Priority, Receipt, task_ref
+from core.store.tables import insert_event
+from core.tasks import lifecycle, messages
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One decision: a task handed to an agent, with the delivery of its prompt."""
+
+    task_id: int
+    agent: str
+    message_id: int
+
+
+@dataclass(frozen=True)
+class _AgentView:
+    agent: Agent
+    load: int
+    score: float
+    idle_since: float
+
+
+def free_agents(conn: sqlite3.Connection, ctx: Ctx) -> list[_AgentView]:
+    """Configured agents that are not paused and below their capacity."""
+    rows = conn.execute(
+        "SELECT s.id, s.paused, s.score, s.idle_since, (SELECT count(*) FROM tasks t WHERE "
+        "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load "
+        "FROM agent_state s").fetchall()
+    state = {r["id"]: r for r in rows}
+    views = []
+    for agent in ctx.agents.values():
+        row = state.get(agent.id)
+        if row is None or row["paused"] or row["load"] >= agent.capacity:
+            continue
+        views.append(_AgentView(agent, row["load"], row["score"], row["idle_since"]))
+    return views
+
+
+_READY = ("SELECT id, role, capabilities, pinned_agent, prev_agent, not_before, title, details, "
+          "priority, attempts FROM tasks WHERE status = 'ready'")
+_PAGE = 128  # ready tasks read per query (most batches need one page)
+
+
+def assign_next(conn: sqlite3.Connection, ctx: Ctx) -> Assignment | None:
+    """Hand the first ready task (by priority, then age) that a free agent can take."""
+    made = assign_batch(conn, ctx, limit=1)
+    return made[0] if made else None
+
+
+def assign_batch(conn: sqlite3.Connection, ctx: Ctx, limit: int = 64) -> list[Assignment]:
+    """Hand ready tasks (by priority, then age) to free agents in one pass, at most ``limit``.
+
+    The free agents are read once and kept up to date as tasks go out: a task that no free
+    agent could take stays untakeable for the rest of the pass (agents only fill up), so one
+    pass decides what repeating "the first task that fits" would.
+    """
+    free = free_agents(conn, ctx)
+    made: list[Assignment] = []
+    for row in _ready_rows(conn, ctx):
+        if not free or len(made) >= limit:
+            break
+        caps = tuple(json.loads(row["capabilities"])) if row["capabilities"] != "[]" else ()
+        choice = _best_agent(free, row["role"], caps, row["pinned_agent"], row["prev_agent"])
+        if choice is None:
+            continue
+        made.append(_assign(conn, ctx, row, choice))
+        at = free.index(choice)  # in place: ties keep the agents file's order
+        if choice.load + 1 < choice.agent.capacity:
+            free[at] = dataclasses.replace(choice, load=choice.load + 1)
+        else:
+            del free[at]
+    return made
+
+
+def _ready_rows(conn: sqlite3.Connection, ctx: Ctx) -> Iterator[sqlite3.Row]:
+    """Ready tasks due now, by priority then age, a page at a time (keyset paging: the
+    pass changes the rows it has read, so an offset would shift)."""
+    rows = conn.execute(f"{_READY} ORDER BY priority DESC, id LIMIT ?", (_PAGE,)).fetchall()
+    while rows:
+        yield from (row for row in rows if row["not_before"] <= ctx.now)
+        if len(rows) < _PAGE:
+            return
+        last = rows[-1]
+        rows = conn.execute(
+            f"{_READY} AND (priority < ? OR (priority = ? AND id > ?)) "
+            "ORDER BY priority DESC, id LIMIT ?",
+            (last["priority"], last["priority"], last["id"], _PAGE)).fetchall()
+
+
+def _best_agent(
+    free: list[_AgentView], role: str | None, caps: tuple[str, ...], pinned: str | None,
+    prev: str | None,
+) -> _AgentView | None:
+    """Least loaded, then best recent success rate, then longest idle; avoid the last holder."""
+    if pinned:
+        eligible = [v for v in free if v.agent.id == pinned]
+    else:
+        eligible = [v for v in free if v.agent.can_take(role, caps)]
+    if not eligible:
+        return None
+    return min(eligible, key=lambda v: (v.agent.id == prev, v.load, -v.score, v.idle_since))
+
+
+def _assign(conn: sqlite3.Connection, ctx: Ctx, row: sqlite3.Row, view: _AgentView
+            ) -> Assignment:
+    """Hand the ready task of ``row`` to ``view``'s agent and queue its prompt."""
+    agent, task_id, attempts = view.agent.id, row["id"], row["attempts"] + 1
+    conn.execute(
+        "UPDATE tasks SET status = 'assigned', assignee = ?, attempts = attempts + 1, "
+        "assigned_at = ?, lease_expires_at = ?, reason = NULL, updated_at = ? "
+        "WHERE id = ? AND status = 'ready'",
+        (agent, ctx.now, ctx.now + ctx.settings.lease_s, ctx.now, task_id))
+    conn.execute("UPDATE agent_state SET last_assigned_at = ? WHERE id = ?", (ctx.now, agent))
+    details = row["details"]
+    text = f"{task_ref(task_id)}: {row['title']}" + (f"\n\n{details}" if details else "")
+    message_id = messages.queue(conn, ctx, [agent], text, target=f"agent:{agent}",
+                                task_id=task_id, priority=Priority(row["priority"]))
+    why = f"load {view.load}/{view.agent.capacity}, success {view.score:.2f}"
+    insert_event(conn, ctx.now, "task.assigned",
+                 f"{task_ref(task_id)} assigned to {agent} (attempt {attempts}; {why})",
+                 task_id=task_id, agent=agent, actor=ctx.actor,
+                 data={"attempt": attempts, "load": view.load, "score": round(view.score, 3)})
+    return Assignment(task_id, agent, message_id)
+
+
+def expire_leases(conn: sqlite3.Connection, ctx: Ctx) -> int:
+    """Requeue (with backoff) or fail every assigned task whose lease has run out."""
+    rows = conn.execute(
+        "SELECT id, assignee, attempts, max_attempts FROM tasks WHERE lease_expires_at <= ? "
+        "AND status = 'assigned'", (ctx.now,)).fetchall()
+    for task_id, agent, attempts, max_attempts in rows:
+        why = f"no report from {agent} within {ctx.settings.lease_s:g} s"
+        insert_event(conn, ctx.now, "task.lease_expired", f"{task_ref(task_id)}: {why}",
+                     task_id=task_id, agent=agent, actor=ctx.actor)
+        if attempts >= max_attempts:
+            messages.drop_pending(conn, ctx, task_id, agent)
+            lifecycle.finish_failed(conn, ctx, task_id, agent, f"{why} ({attempts} attempts)")
+        else:
+            lifecycle.release(conn, ctx, task_id, why, backoff=backoff(ctx, attempts))
+    return len(rows)
+
+
+def backoff(ctx: Ctx, attempts: int) -> float:
+    """Delay before the next attempt: doubles each time, capped."""
+    base = ctx.settings.retry_backoff_s * 2 ** max(attempts - 1, 0)
+    return float(min(base, ctx.settings.retry_backoff_max_s))
+
+
+def record_receipt(
+    conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt,
+    *, delivering: bool = False,
+) -> str:
+    """Store a delivery's outcome; a task prompt that could not be delivered is requeued
+    (``delivering``: as in ``messages.finish``)."""
+    state = messages.finish(conn, ctx, delivery, receipt, delivering=delivering)
+    if state == "failed" and delivery.task_id is not None:
+        row = conn.execute(
+            "SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = ?",
+            (delivery.task_id,)).fetchone()
+        if row is not None and row["status"] == "assigned" and row["assignee"] == delivery.agent:
+            why = f"could not deliver to {delivery.agent}: {receipt.reason or 'failed'}"
+            attempts = row["attempts"]
+            if attempts >= row["max_attempts"]:
+                lifecycle.finish_failed(conn, ctx, delivery.task_id, None,
+                                    f"{why} ({attempts} attempts)")
+            else:
+                lifecycle.release(conn, ctx, delivery.task_id, why, backoff=backoff(ctx, attempts))
+    return state
+
+
+def next_deadline(conn: sqlite3.Connection, now: float) -> float | None:
+    """The earliest future moment when something becomes due (lease, backoff, delivery)."""
+    candidates = [
+        conn.execute("SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned'"
+                     ).fetchone()[0],
+        conn.execute("SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > ?",
+                     (now,)).fetchone()[0],
+        messages.next_due(conn),
+    ]
+    due = [c for c in candidates if c is not None]
+    return min(due) if due else None
+
+
+def set_paused(conn: sqlite3.Connection, ctx: Ctx, agent_id: str, paused: bool) -> bool:
+    """Pause or resume one agent; return False when it already was so."""
+    agent = ctx.agent(agent_id).id
+    row = conn.execute("SELECT paused FROM agent_state WHERE id = ?", (agent,)).fetchone()
+    if bool(row["paused"]) == paused:
+        return False
+    conn.execute("UPDATE agent_state SET paused = ? WHERE id = ?", (int(paused), agent))
+    word = "paused" if paused else "resumed"
+    insert_event(conn, ctx.now, f"agent.{word}", f"{agent} {word} by {ctx.actor}",
+                 agent=agent, actor=ctx.actor)
+    return True
+
+
+def ensure_agents(conn: sqlite3.Connection, ctx: Ctx) -> None:
+    """Give every configured agent its state row."""
+    conn.executemany("INSERT OR IGNORE INTO agent_state (id, idle_since) VALUES (?, ?)",
+                     [(a, ctx.now) for a in ctx.agents])

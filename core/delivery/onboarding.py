@@ -1,0 +1,113 @@
+"""Onboarding: the role template an agent reads before its first task.
+
+Templates are ``$SWARM_HOME/roles/<role>.md`` when present, else the bundled
+``core/bundled/roles/<role>.md`` (``config/roles`` links to it), else the bundled
+``default.md``; ``${agent}``, ``${role}``, ``${workspace}``, ``${branch}`` and ``${captain}``
+are filled in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from string import Template
+from typing import TYPE_CHECKING
+
+from core.context import Ctx
+from core.delivery import assignment
+from core.models import Agent, Delivery, Receipt
+from core.store.tables import insert_event
+from core.tasks import messages
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
+
+NO_WORKSPACE = "your current folder (no swarm workspace)"
+NO_BRANCH = "your current branch"
+
+
+def template(home: Path, role: str) -> str:
+    """The role's template text: the user's override, the bundled one, or the default."""
+    own = home / "roles" / f"{role}.md"
+    if own.is_file():
+        return own.read_text(encoding="utf-8")
+    from importlib.resources import files
+
+    bundled = files("core") / "bundled" / "roles"
+    named = bundled / f"{role}.md"
+    chosen = named if named.is_file() else bundled / "default.md"
+    return chosen.read_text(encoding="utf-8")
+
+
+def captain_of(agents: dict[str, Agent]) -> str:
+    """The captain's id (``captain = true``), or who runs swarm when no agent is captain."""
+    return next((a.id for a in agents.values() if a.captain), "the person running swarm")
+
+
+def text_for(service: SwarmService, agent: Agent) -> str:
+    """The filled-in template for ``agent`` (blocking: reads files and the workspace)."""
+    from core.workspaces.ops import find
+
+    place = find(service.settings.home, service.agents, agent.id)
+    values = {"agent": agent.id, "role": agent.role, "captain": captain_of(service.agents),
+              "workspace": str(place.path) if place else NO_WORKSPACE,
+              "branch": (place.branch if place and place.branch else NO_BRANCH)}
+    return Template(template(service.settings.home, agent.role)).safe_substitute(values)
+
+
+async def onboard(service: SwarmService, agent_id: str, actor: str) -> int:
+    """Queue the agent's onboarding message and mark it onboarded; the message id."""
+    agent = service.ctx(actor).agent(agent_id)
+    text = await asyncio.to_thread(text_for, service, agent)
+    return await service.write(actor, queue_onboarding, agent.id, text)
+
+
+def queue_onboarding(conn: sqlite3.Connection, ctx: Ctx, agent: str, text: str) -> int:
+    """Store the onboarding message for ``agent`` and remember that it was onboarded."""
+    message_id = messages.queue(conn, ctx, [agent], text, target=f"agent:{agent}")
+    conn.execute("UPDATE agent_state SET onboarded_at = ? WHERE id = ?", (ctx.now, agent))
+    insert_event(conn, ctx.now, "agent.onboarded", f"{agent} onboarded by {ctx.actor}",
+                 agent=agent, actor=ctx.actor, data={"message": message_id})
+    return message_id
+
+
+def needs_onboarding(conn: sqlite3.Connection, agent: str) -> bool:
+    """True when the agent was never onboarded."""
+    row = conn.execute("SELECT onboarded_at FROM agent_state WHERE id = ?", (agent,)).fetchone()
+    return row is not None and row[0] is None
+
+
+def record_receipt_onboarded(
+    conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt,
+    *, delivering: bool = False,
+) -> str:
+    """Store the receipt of a task prompt that carried the onboarding; once delivered, the
+    agent is onboarded (same transaction)."""
+    state = assignment.record_receipt(conn, ctx, delivery, receipt, delivering=delivering)
+    if state == "delivered":
+        conn.execute("UPDATE agent_state SET onboarded_at = ? WHERE id = ?",
+                     (ctx.now, delivery.agent))
+        insert_event(conn, ctx.now, "agent.onboarded",
+                     f"{delivery.agent} onboarded with its task prompt",
+                     agent=delivery.agent, actor=ctx.actor)
+    return state
+
+
+def queue_reset(conn: sqlite3.Connection, ctx: Ctx, agent: str, text: str) -> int:
+    """Queue the agent's reset action, then its onboarding; the reset's message id."""
+    from core.delivery.prompt import RESET_TARGET, RESET_TEXT
+
+    message_id = messages.queue(conn, ctx, [agent], RESET_TEXT,
+                                target=f"{RESET_TARGET}{agent}")
+    insert_event(conn, ctx.now, "agent.reset", f"{agent} reset by {ctx.actor}", agent=agent,
+                 actor=ctx.actor, data={"message": message_id})
+    queue_onboarding(conn, ctx, agent, text)
+    return message_id
+
+
+async def reset(service: SwarmService, agent_id: str, actor: str) -> int:
+    """Queue the agent's reset action followed by its onboarding message."""
+    agent = service.ctx(actor).agent(agent_id)
+    text = await asyncio.to_thread(text_for, service, agent)
+    return await service.write(actor, queue_reset, agent.id, text)

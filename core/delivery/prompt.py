@@ -1,0 +1,85 @@
+"""What one delivery puts in front of an agent: the enveloped text, plus for a task prompt
+its workspace, the handoff and (first task, or after a reset) the onboarding; a reset
+(``target`` ``reset:<agent>``, or ``reset_between_tasks``) is its own parcel, sent first."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from core.delivery import onboarding
+from core.delivery.envelope import render
+from core.models import Agent, Delivery
+from core.protocols import Parcel
+from core.workspaces import handoff as handoff_facts
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
+
+RESET_TARGET = "reset:"
+RESET_TEXT = ("[swarm] reset: clear your conversation now and forget earlier tasks; the next "
+              "message from swarm says who you are and what to do.")
+ONBOARDING_RULE = "\n\n---\n\n"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The parcels of one delivery, in order, and whether they onboard the agent."""
+
+    parcels: tuple[Parcel, ...]
+    onboards: bool
+
+
+@dataclass(frozen=True)
+class PromptFacts:
+    """What a task prompt needs from the database: the handoff and the onboarding flag."""
+
+    handoff: handoff_facts.Handoff | None
+    needs_onboarding: bool
+
+
+def read_facts(conn: sqlite3.Connection, delivery: Delivery) -> PromptFacts | None:
+    """The facts of a task prompt (None for other messages); one read, any transaction."""
+    if delivery.task_id is None or delivery.target.startswith(RESET_TARGET):
+        return None
+    return PromptFacts(handoff_facts.facts(conn, delivery.task_id, delivery.agent),
+                       onboarding.needs_onboarding(conn, delivery.agent))
+
+
+async def plan(service: SwarmService, delivery: Delivery, agent: Agent,
+               facts: PromptFacts | None = None) -> Plan:
+    """The parcels for ``delivery`` to ``agent`` (``facts``: read with the claim, if so)."""
+    if delivery.target.startswith(RESET_TARGET):
+        return Plan((reset_parcel(delivery, agent),), False)
+    place, handoff = None, None
+    parcels: list[Parcel] = []
+    onboards = False
+    if delivery.task_id is not None:
+        place = await service.workspaces.before_prompt(delivery.task_id, agent.id)
+        if facts is None:
+            facts = await service.db.read(read_facts, delivery)
+        assert facts is not None
+        new = facts.needs_onboarding
+        handoff = await service.workspaces.handoff_text(facts.handoff)
+        if agent.reset_between_tasks and not delivery.is_retry:
+            parcels.append(reset_parcel(delivery, agent))
+        onboards = bool(parcels) or new
+    text = render(delivery.text, sender=delivery.sender, agent=agent.id,
+                  task_id=delivery.task_id, priority=delivery.priority,
+                  is_retry=delivery.is_retry,
+                  workspace=(str(place.path), place.branch) if place else None,
+                  handoff=handoff, home=service.settings.custom_home)
+    if onboards:
+        intro = await asyncio.to_thread(onboarding.text_for, service, agent)
+        text = intro.rstrip() + ONBOARDING_RULE + text
+    parcels.append(Parcel(delivery.id, agent, text, delivery.sender, delivery.task_id,
+                          delivery.priority, delivery.is_retry))
+    return Plan(tuple(parcels), onboards)
+
+
+def reset_parcel(delivery: Delivery, agent: Agent) -> Parcel:
+    """The reset action for ``agent`` (the driver presses its keys; an inbox gets the text)."""
+    return Parcel(delivery.id, agent, RESET_TEXT, delivery.sender, None,
+                  delivery.priority, delivery.is_retry, reset=agent.reset)

@@ -1,0 +1,113 @@
+"""Tasks and events as CSV or JSON, streamed page by page (big tables never sit in memory).
+
+``chunks`` yields text pieces for a file or stdout; ``export_bytes`` joins them for a
+Discord attachment. CSV cells hold lists and objects as JSON and nothing for None; the JSON
+form is one array of the same objects that ``--json`` prints (times as ISO-8601 UTC in both).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from core.errors import InvalidInput
+from core.jsonshape import shaped
+from core.models import Event
+from core.store.tables import TASK_COLUMNS, deps_of, events_after, row_to_task
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
+
+WHATS = ("tasks", "events")
+FORMATS = ("csv", "json")
+PAGE = 1000
+TASK_FIELDS = ("id", "title", "details", "status", "priority", "role", "capabilities", "pinned",
+               "agent", "after", "attempts", "max_attempts", "reason", "note", "created_by",
+               "created_at", "updated_at", "assigned_at", "started_at", "finished_at",
+               "lease_expires_at", "plan_id")
+EVENT_FIELDS = ("id", "ts", "kind", "text", "task", "agent", "actor", "data")
+
+
+def check(what: str, fmt: str) -> None:
+    """InvalidInput for an unknown table or format."""
+    if what not in WHATS:
+        raise InvalidInput(f"cannot export {what!r}: choose {' or '.join(WHATS)}")
+    if fmt not in FORMATS:
+        raise InvalidInput(f"unknown format {fmt!r}: choose {' or '.join(FORMATS)}")
+
+
+def tasks_page(conn: sqlite3.Connection, after_id: int, limit: int) -> list[dict[str, Any]]:
+    """Tasks with an id above ``after_id``, in id order, as ``--json`` objects."""
+    rows = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id > ? ORDER BY id LIMIT ?",
+                        (after_id, limit)).fetchall()
+    deps = deps_of(conn, [r["id"] for r in rows])
+    return [row_to_task(r, deps[r["id"]]).to_json() | {"_id": r["id"]} for r in rows]
+
+
+def events_page(conn: sqlite3.Connection, after_id: int, limit: int) -> list[dict[str, Any]]:
+    """Events with an id above ``after_id``, oldest first, as ``--json`` objects."""
+    return [_event(e) for e in events_after(conn, after_id, limit)]
+
+
+def _event(event: Event) -> dict[str, Any]:
+    return event.to_json() | {"_id": event.id}
+
+
+async def pages(service: SwarmService, what: str, page: int = PAGE
+                ) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every task or event as objects, ``page`` rows per read transaction, in id order."""
+    reader = tasks_page if what == "tasks" else events_page
+    after = 0
+    while rows := await service.db.read(reader, after, page):
+        after = rows[-1].pop("_id")
+        for row in rows:
+            row.pop("_id", None)
+        yield rows
+
+
+async def chunks(service: SwarmService, what: str = "tasks", fmt: str = "csv",
+                 page: int = PAGE) -> AsyncIterator[str]:
+    """The export as text pieces: a header, one piece per page of rows, a footer."""
+    check(what, fmt)
+    fields = TASK_FIELDS if what == "tasks" else EVENT_FIELDS
+    yield _csv_row(fields) if fmt == "csv" else "["
+    first = True
+    async for rows in pages(service, what, page):
+        if fmt == "csv":
+            yield "".join(_csv_row([_cell(shaped(r).get(f)) for f in fields]) for r in rows)
+        else:
+            yield ("\n" if first else ",\n") + ",\n".join(
+                json.dumps(shaped(r), ensure_ascii=False) for r in rows)
+        first = False
+    if fmt == "json":
+        yield "\n]\n"
+
+
+def _csv_row(cells: Iterable[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(cells)
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+async def export_bytes(service: SwarmService, what: str = "tasks", fmt: str = "csv") -> bytes:
+    """The whole export in memory (a Discord attachment), UTF-8."""
+    return "".join([piece async for piece in chunks(service, what, fmt)]).encode("utf-8")
+
+
+def filename(what: str, fmt: str, now: float) -> str:
+    """``swarm-tasks-20261121-1200.csv``."""
+    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y%m%d-%H%M")
+    return f"swarm-{what}-{stamp}.{fmt}"

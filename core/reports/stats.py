@@ -1,0 +1,214 @@
+"""Per-agent numbers over a period, as a text table and as a PNG chart (Pillow).
+
+Done and failed counts, deliveries and the period come from ``core.reports.summary`` (the numbers
+the
+daily summary posts); this module adds the failure rate, the median time from assignment to
+done, and the stalls seen by the watcher.
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from core.reports.summary import STALL_S, gather_stats, parse_period
+
+if TYPE_CHECKING:
+    from PIL import ImageDraw
+
+    from core.service.swarm import SwarmService
+
+WIDTH, MARGIN, ROW, LABEL_W, TITLE_H = 1000, 20, 28, 110, 92
+BACKGROUND, INK, MUTED, GRID = "#2b2d31", "#f2f3f5", "#b5bac1", "#3f4147"
+# (title, colour, full-length value: None = the largest value shown)
+PANELS = (("Tasks done", "#57f287", None), ("Failure rate", "#ed4245", 1.0),
+          ("Median time to done (min)", "#5865f2", None))
+
+
+@dataclass(frozen=True)
+class AgentStats:
+    """One agent's numbers over the period."""
+
+    agent: str
+    done: int
+    failed: int
+    median_minutes: float | None
+    stalls: int
+
+    @property
+    def failure_rate(self) -> float | None:
+        """Failed / (done + failed); None without finished tasks."""
+        finished = self.done + self.failed
+        return self.failed / finished if finished else None
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict."""
+        rate = self.failure_rate
+        return {"agent": self.agent, "done": self.done, "failed": self.failed,
+                "failure_rate": None if rate is None else round(rate, 4),
+                "median_minutes_to_done": self.median_minutes, "stalls": self.stalls}
+
+
+@dataclass(frozen=True)
+class Stats:
+    """A period's per-agent numbers."""
+
+    period: str
+    since: float
+    until: float
+    agents: tuple[AgentStats, ...]
+    deliveries: dict[str, int]
+
+    @property
+    def done(self) -> int:
+        """Tasks done by anyone."""
+        return sum(a.done for a in self.agents)
+
+    @property
+    def failed(self) -> int:
+        """Tasks failed by anyone."""
+        return sum(a.failed for a in self.agents)
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for ``--json`` output and the bot."""
+        return {"period": self.period, "since": self.since, "until": self.until,
+                "done": self.done, "failed": self.failed, "deliveries": self.deliveries,
+                "agents": [a.to_json() for a in self.agents]}
+
+
+def gather(conn: sqlite3.Connection, agent_ids: Iterable[str], period: str, since: float,
+           until: float) -> Stats:
+    """The numbers of ``[since, until]`` for the configured agents (and any other that
+    finished work in the period)."""
+    base = gather_stats(conn, since, until, STALL_S)
+    per_agent: dict[str, dict[str, int]] = base["per_agent"]
+    medians = _median_minutes(conn, since, until)
+    stalls = _stalls(conn, since, until)
+    names = list(agent_ids)
+    names += sorted((set(per_agent) | set(medians)) - set(names))
+    rows = tuple(
+        AgentStats(name, per_agent.get(name, {}).get("done", 0),
+                   per_agent.get(name, {}).get("failed", 0), medians.get(name),
+                   stalls.get(name, 0))
+        for name in names)
+    return Stats(period, since, until, rows, base["deliveries"])
+
+
+def _median_minutes(conn: sqlite3.Connection, since: float, until: float) -> dict[str, float]:
+    """Per agent: median minutes from (last) assignment to done, of tasks done in the window."""
+    spans: dict[str, list[float]] = {}
+    for agent, span in conn.execute(
+            "SELECT assignee, finished_at - COALESCE(assigned_at, created_at) FROM tasks "
+            "WHERE status = 'done' AND assignee IS NOT NULL AND finished_at >= ? AND "
+            "finished_at <= ?", (since, until)):
+        spans.setdefault(agent, []).append(max(0.0, span))
+    return {agent: round(statistics.median(v) / 60, 1) for agent, v in spans.items()}
+
+
+def _stalls(conn: sqlite3.Connection, since: float, until: float) -> dict[str, int]:
+    rows = conn.execute("SELECT agent_id, count(*) FROM alerts WHERE kind = 'stalled' AND "
+                        "opened_at >= ? AND opened_at <= ? GROUP BY agent_id", (since, until))
+    return {agent: int(n) for agent, n in rows}
+
+
+async def collect(service: SwarmService, period: str = "7d") -> Stats:
+    """The last ``period`` (``30m``, ``12h``, ``7d``, ``1w``; at most 31 days) until now."""
+    seconds = parse_period(period)
+    until = service.clock.now()
+    return await service.db.read(gather, list(service.agents), period.strip(),
+                                 until - seconds, until)
+
+
+# -- text ------------------------------------------------------------------------------
+
+
+def heading(stats: Stats) -> str:
+    """``Swarm stats, last 7d (2026-11-14 12:00 to 2026-11-21 12:00 UTC)``."""
+    return f"Swarm stats, last {stats.period} ({_utc(stats.since)} to {_utc(stats.until)} UTC)"
+
+
+def render_table(stats: Stats) -> str:
+    """The numbers as a plain-text table (fits a Discord code block)."""
+    header = ("AGENT", "DONE", "FAILED", "FAIL%", "MEDIAN MIN", "STALLS")
+    rows = [(a.agent, str(a.done), str(a.failed), _percent(a.failure_rate),
+             _number(a.median_minutes), str(a.stalls)) for a in stats.agents]
+    total_rate = stats.failed / (stats.done + stats.failed) if stats.done + stats.failed else None
+    rows.append(("total", str(stats.done), str(stats.failed), _percent(total_rate), "",
+                 str(sum(a.stalls for a in stats.agents))))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                       for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+             for row in [header, *rows]]
+    deliveries = ", ".join(f"{n} {s}" for s, n in stats.deliveries.items()) or "none"
+    return "\n".join([heading(stats), *lines, f"deliveries: {deliveries}"])
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate * 100:.0f}%"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _utc(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+# -- chart -----------------------------------------------------------------------------
+
+
+def render_png(stats: Stats) -> bytes:
+    """A bar chart per agent: tasks done, failure rate, median time to done; PNG bytes."""
+    from PIL import Image, ImageDraw, ImageFont  # only when a chart is drawn
+
+    height = TITLE_H + ROW * max(1, len(stats.agents)) + 2 * MARGIN + 10
+    image = Image.new("RGB", (WIDTH, height), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=15)
+    draw.text((MARGIN, MARGIN), heading(stats), fill=INK, font=font)
+    draw.text((MARGIN, MARGIN + 22), f"{stats.done} done, {stats.failed} failed", fill=MUTED,
+              font=font)
+    panel_w = (WIDTH - 2 * MARGIN - LABEL_W) // len(PANELS)
+    columns = _columns(stats)
+    for index, ((title, colour, full), values) in enumerate(zip(PANELS, columns, strict=True)):
+        left = MARGIN + LABEL_W + index * panel_w
+        draw.text((left, TITLE_H - 22), title, fill=MUTED, font=font)
+        _bars(draw, font, (left, panel_w - 16), values, colour, full)
+    for row, agent in enumerate(stats.agents):
+        draw.text((MARGIN, _row_top(row) + 5), agent.agent, fill=INK, font=font)
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def _columns(stats: Stats) -> list[list[tuple[float | None, str]]]:
+    """Per panel, per agent: (bar value, label)."""
+    return [
+        [(a.done, str(a.done)) for a in stats.agents],
+        [(a.failure_rate, _percent(a.failure_rate)) for a in stats.agents],
+        [(a.median_minutes, _number(a.median_minutes)) for a in stats.agents],
+    ]
+
+
+def _bars(draw: ImageDraw.ImageDraw, font: Any, span: tuple[int, int],
+          values: list[tuple[float | None, str]], colour: str, full: float | None) -> None:
+    left, width = span
+    top_value = full or max((v for v, _ in values if v), default=0) or 1
+    room = width - 56  # space for the label after the bar
+    for row, (value, label) in enumerate(values):
+        top = _row_top(row)
+        draw.line((left, top + ROW - 2, left + width, top + ROW - 2), fill=GRID)
+        length = round(room * (value or 0) / top_value)
+        if length:
+            draw.rectangle((left, top + 5, left + length, top + ROW - 7), fill=colour)
+        draw.text((left + length + 6, top + 5), label, fill=INK, font=font)
+
+
+def _row_top(row: int) -> int:
+    return TITLE_H + MARGIN + row * ROW - 10

@@ -1,0 +1,56 @@
+"""The AI features for a front end (CLI, Discord): plans, summaries, usage, one client."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from core.ai.client import AIClient
+from core.ai.settings import AISettings
+from core.ai.usage import usage_report
+from core.planning import PlanService
+from core.reports.summary import SummaryService
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
+
+
+class AIService:
+    """Plans, summaries and usage over a SwarmService; close it (or use ``async with``)."""
+
+    def __init__(
+        self,
+        service: SwarmService,
+        settings: AISettings,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.client = AIClient(self.settings, service.db, service.clock, sleep)
+        self.plans = PlanService(service, self.client)
+        self.summaries = SummaryService(service, self.client)
+
+    async def usage(self, days: int = 30) -> dict[str, Any]:
+        """Calls, tokens and cost per purpose, model and day; the month's spend and budget."""
+        report = await self.service.db.read(
+            usage_report, self.service.clock.now(), self.settings.budget_usd, days)
+        return {**report, "configured": self.settings.enabled,
+                "models": {"plan": self.settings.model_plan,
+                           "summary": self.settings.model_summary}}
+
+    async def close(self) -> None:
+        """Close the model client."""
+        await self.client.close()
+
+    async def __aenter__(self) -> AIService:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

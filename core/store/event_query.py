@@ -1,0 +1,53 @@
+"""Events matching a filter (``swarm events --since/--kind/--grep/--task``), in SQL."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from core.models import Event
+from core.store.tables import row_to_event
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events: at or after ``since`` (epoch s), of ``kinds`` (``task`` matches every
+    ``task.*``), whose text contains ``grep`` (ASCII case ignored), of one task."""
+
+    since: float | None = None
+    kinds: tuple[str, ...] = ()
+    grep: str = ""
+    task_id: int | None = None
+
+    def where(self) -> tuple[str, list[object]]:
+        """The SQL condition and its parameters."""
+        parts: list[str] = ["TRUE"]
+        params: list[object] = []
+        if self.since is not None:
+            parts.append("ts >= ?")
+            params.append(self.since)
+        if self.kinds:
+            parts.append("(" + " OR ".join("kind = ? OR kind LIKE ? ESCAPE '\\'"
+                                           for _ in self.kinds) + ")")
+            for kind in self.kinds:
+                escaped = kind.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                params += [kind, f"{escaped}.%"]
+        if self.grep:
+            parts.append("instr(lower(text), lower(?)) > 0")
+            params.append(self.grep)
+        if self.task_id is not None:
+            parts.append("task_id = ?")
+            params.append(self.task_id)
+        return " AND ".join(parts), params
+
+
+def find_events(conn: sqlite3.Connection, flt: EventFilter, after_id: int = 0,
+                limit: int = 100, newest: bool = False) -> list[Event]:
+    """Matching events after ``after_id``, oldest first: the first ``limit`` of them, or
+    the last ``limit`` when ``newest``."""
+    where, params = flt.where()
+    order = "DESC" if newest else "ASC"
+    rows = conn.execute(f"SELECT * FROM events WHERE id > ? AND {where} ORDER BY id {order} "
+                        "LIMIT ?", (after_id, *params, limit)).fetchall()
+    found = [row_to_event(r) for r in rows]
+    return found[::-1] if newest else found

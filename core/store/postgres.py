@@ -1,0 +1,453 @@
+"""The store over PostgreSQL: a sqlite3-shaped connection over psycopg 3, and ``PgDatabase``.
+
+Store functions are synchronous functions of a ``sqlite3.Connection``. ``PgConnection``
+offers the part of that API they use (``execute``/``executemany`` returning a cursor with
+``fetchone``/``fetchall``/iteration/``lastrowid``/``rowcount``, rows by name and by index,
+``total_changes``) over one synchronous psycopg connection; SQL is rewritten by
+``core.store.postgres_dialect``. ``PgDatabase`` runs each read or write whole in one worker thread,
+as
+``core.store.database.Database`` does with aiosqlite's, and keeps SQLite's one-writer semantics: a
+write transaction starts by taking a transaction-scoped advisory lock, so the store's
+read-then-write functions behave as under ``BEGIN IMMEDIATE``. Driver errors leave as
+``sqlite3`` errors of the same family (the store's error contract stays one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg.rows import RowMaker
+
+from core.errors import StorageError
+from core.redact import redact_urls
+from core.store.database import MIGRATIONS
+from core.store.postgres_dialect import register_id_tables, translate, translate_ddl
+from core.store.postgres_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql, shut_down
+from core.store.tables import EVENT_INSERT
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+register_id_tables(MIGRATIONS)
+
+WRITE_LOCK = 0x5357_0001  # advisory lock key: the one writer (SQLite's BEGIN IMMEDIATE)
+SCHEDULER_LOCK = 0x5357_0002  # advisory lock key: the one scheduler (postgres_failover.py)
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS swarm_schema (id INTEGER PRIMARY KEY, version INTEGER NOT NULL)",
+    "INSERT INTO swarm_schema VALUES (1, 0) ON CONFLICT DO NOTHING",
+    "CREATE TABLE IF NOT EXISTS swarm_clock (id INTEGER PRIMARY KEY, version BIGINT NOT NULL)",
+    "INSERT INTO swarm_clock VALUES (1, 0) ON CONFLICT DO NOTHING",
+)
+
+
+CHANGES_CHANNEL = "swarm_changes"  # NOTIFY at each commit that changed rows (wakes the scheduler)
+# A queued delivery wakes the node of its agent: NOTIFY swarm_delivery with the agent's id
+# (PostgreSQL folds identical notifications of one transaction into one).
+DELIVERY_CHANNEL = "swarm_delivery"
+_NODE_WAKE = (
+    "CREATE OR REPLACE FUNCTION swarm_delivery_queued() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN PERFORM pg_notify('{DELIVERY_CHANNEL}', NEW.agent_id); RETURN NULL; END $$",
+    "CREATE TRIGGER deliveries_queued AFTER INSERT OR UPDATE OF state ON deliveries "
+    "FOR EACH ROW WHEN (NEW.state = 'queued') EXECUTE FUNCTION swarm_delivery_queued()",
+)
+
+
+class PgRow:
+    """One row, by column name (case-blind) or index, like ``sqlite3.Row``."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, index: dict[str, int], values: Sequence[Any]) -> None:
+        self._index = index
+        self._values = values
+
+    def __getitem__(self, key: int | str | slice) -> Any:
+        if isinstance(key, str):
+            return self._values[self._index[key.lower()]]
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PgRow) and tuple(self._values) == tuple(other._values)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._values))
+
+    def keys(self) -> list[str]:
+        """The column names, in order."""
+        return list(self._index)
+
+    def __repr__(self) -> str:
+        return f"PgRow({dict(zip(self._index, self._values, strict=True))!r})"
+
+
+def _row_factory(cursor: psycopg.Cursor[Any]) -> RowMaker[PgRow]:
+    names = [c.name.lower() for c in cursor.description or ()]
+    index = {name: i for i, name in enumerate(names)}
+    return lambda values: PgRow(index, values)
+
+
+class PgCursor:
+    """The result of one statement: rows (converted as they are fetched), ``rowcount`` and
+    ``lastrowid``."""
+
+    def __init__(self, cur: psycopg.Cursor[PgRow] | None, rowcount: int,
+                 lastrowid: int | None, rows: list[PgRow] | None = None) -> None:
+        self._cur = cur if cur is not None and cur.description is not None else None
+        self._rows = rows
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+
+    def fetchone(self) -> PgRow | None:
+        """The next row, or None."""
+        if self._rows is not None:
+            return self._rows.pop(0) if self._rows else None
+        return None if self._cur is None else self._cur.fetchone()
+
+    def fetchall(self) -> list[PgRow]:
+        """The rows not yet fetched."""
+        if self._rows is not None:
+            rows, self._rows = self._rows, []
+            return rows
+        return [] if self._cur is None else self._cur.fetchall()
+
+    def __iter__(self) -> Iterator[PgRow]:
+        while (row := self.fetchone()) is not None:
+            yield row
+
+    def close(self) -> None:
+        """Drop the rows not yet fetched."""
+        self._cur, self._rows = None, []
+
+
+class PgConnection:
+    """The subset of ``sqlite3.Connection`` the store uses, over a psycopg connection."""
+
+    def __init__(self, raw: psycopg.Connection[PgRow]) -> None:
+        self.raw = raw
+        self.total_changes = 0
+        self.row_factory: object = None  # set by sqlite3-minded code; rows are PgRow anyway
+        self.own_bumps = 0  # how many times this connection advanced swarm_clock
+        self._events: list[tuple[Any, ...]] | None = None  # held for the commit (in a write)
+        self.notify_changes = True  # NOTIFY swarm_changes at each commit that changed rows
+
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> PgCursor:
+        """Run one statement (SQLite dialect) and return its cursor."""
+        special = self._pragma(sql)
+        if special is not None:
+            return special
+        if self._events is not None:
+            if sql == EVENT_INSERT:  # nobody reads its id: it goes with the commit
+                self._events.append(_plain(params))  # type: ignore[arg-type]
+                self.total_changes += 1
+                return PgCursor(None, 1, None)
+            if "events" in sql:  # a statement on the events sees those held so far
+                self._send_events()
+        named = isinstance(params, Mapping)
+        stmt = translate(sql, named)
+        args: Any = dict(params) if named else _plain(params)  # type: ignore[arg-type]
+        with _errors():
+            cur = self.raw.execute(stmt.sql, args)
+            if stmt.returns_id:
+                row = cur.fetchone()
+                self.total_changes += max(cur.rowcount, 0)
+                return PgCursor(None, cur.rowcount, int(row[0]) if row else None)
+        if cur.description is None:
+            self.total_changes += max(cur.rowcount, 0)
+        return PgCursor(cur, cur.rowcount, None)
+
+    def executemany(self, sql: str, seq: Sequence[Sequence[Any]]) -> PgCursor:
+        """Run one statement once per parameter tuple."""
+        if self._events and "events" in sql:
+            self._send_events()
+        stmt = translate(sql)
+        rows = [_plain(p) for p in seq]
+        if not rows:
+            return PgCursor(None, 0, None)
+        with _errors(), self.raw.cursor() as cur:
+            cur.executemany(stmt.sql, rows)
+            count = max(cur.rowcount, 0)
+        self.total_changes += count
+        return PgCursor(None, count, None)
+
+    def hold_events(self, on: bool) -> None:
+        """Hold event rows from now on (a write transaction starts), or drop what is held."""
+        self._events = [] if on else None
+
+    def held_events_sql(self) -> str:
+        """The held event rows as one INSERT statement, ``;``-ended, to send with the commit
+        (values bound here, by the driver's own quoting); '' when none. Stops holding."""
+        rows, self._events = self._events, None
+        if not rows:
+            return ""
+        return psycopg.ClientCursor(self.raw).mogrify(*_events_insert(rows)) + "; "
+
+    def _send_events(self) -> None:
+        """Insert the held event rows now (one statement), and go on holding."""
+        rows, self._events = self._events or [], []
+        if rows:
+            with _errors():
+                self.raw.execute(*_events_insert(rows))
+
+    def _pragma(self, sql: str) -> PgCursor | None:
+        head = sql.strip().lower()
+        if not head.startswith("pragma"):
+            return None
+        name = head.split()[1]
+        value: int | None
+        if name == "data_version":  # changes when another connection commits a change
+            version = self.raw.execute("SELECT version FROM swarm_clock").fetchone()
+            value = (int(version[0]) if version else 0) - self.own_bumps
+        elif name == "user_version":
+            value = schema_version(self)
+        elif name in {"auto_vacuum"}:
+            value = 2  # incremental: PostgreSQL's autovacuum frees space itself
+        elif name in {"freelist_count"}:
+            value = 0
+        else:
+            value = None  # incremental_vacuum, journal_mode...: nothing to do here
+        rows = [] if value is None else [PgRow({name: 0}, (value,))]
+        return PgCursor(None, -1, None, rows)
+
+
+def _events_insert(rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
+    """One INSERT of the held event rows (``%s`` placeholders), and its parameters."""
+    head, values = EVENT_INSERT.split(" VALUES ")
+    group = values.replace("?", "%s")
+    return f"{head} VALUES " + ", ".join([group] * len(rows)), [v for r in rows for v in r]
+
+
+def _plain(params: Sequence[Any]) -> tuple[Any, ...]:
+    """Parameters as PostgreSQL takes them: booleans as 0/1, like SQLite stores them."""
+    return tuple(int(p) if isinstance(p, bool) else p for p in params)
+
+
+class _errors:
+    """Driver errors as the ``sqlite3`` errors the store and the front ends handle."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> None:
+        if exc is None or not isinstance(exc, psycopg.Error):
+            return
+        message = f"postgresql: {error_line(exc)}"
+        if isinstance(exc, psycopg.IntegrityError):
+            raise sqlite3.IntegrityError(message) from exc
+        if isinstance(exc, psycopg.OperationalError):
+            raise sqlite3.OperationalError(message) from exc
+        raise sqlite3.DatabaseError(message) from exc
+
+
+def schema_version(conn: PgConnection) -> int:
+    """The schema version stored in the database (SQLite's ``user_version``)."""
+    row = conn.raw.execute("SELECT version FROM swarm_schema WHERE id = 1").fetchone()
+    return int(row[0]) if row else 0
+
+
+def connect(url: str, timeout_s: float | None = None) -> PgConnection:
+    """A ``PgConnection`` to ``url`` (autocommit: every statement outside ``write`` is its own
+    transaction, like SQLite's ``isolation_level=None``); StorageError when it cannot
+    (``timeout_s``: give up connecting after that many seconds)."""
+    extra: dict[str, Any] = {} if timeout_s is None else {
+        "connect_timeout": max(1, round(timeout_s))}
+    try:
+        raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory, **extra,
+                              **client_timeouts(DATA_TIMEOUT_S))
+        raw.execute(server_timeouts_sql(DATA_TIMEOUT_S))  # a dead client's locks go: pg_net.py
+    except psycopg.Error as exc:
+        raise StorageError(f"cannot connect to PostgreSQL at {redact_urls(url)}: "
+                           f"{error_line(exc)}") from None
+    _numeric_as_number(raw)
+    return PgConnection(raw)
+
+
+def error_line(exc: BaseException) -> str:
+    """The first line of a driver error, credentials removed (fit to log)."""
+    text = str(exc).strip()
+    return redact_urls(text.splitlines()[0] if text else type(exc).__name__)
+
+
+def _numeric_as_number(raw: psycopg.Connection[Any]) -> None:
+    """``numeric`` (what ``sum()`` of integers gives) as an int or a float, as in SQLite;
+    every Python int sent as ``bigint`` (SQLite's one integer type)."""
+    from psycopg.types.numeric import Int8BinaryDumper, Int8Dumper, NumericLoader
+
+    class Loader(NumericLoader):
+        def load(self, data: Any) -> Any:
+            value = super().load(data)
+            return int(value) if value == value.to_integral_value() else float(value)
+
+    raw.adapters.register_loader("numeric", Loader)
+    raw.adapters.register_dumper(int, Int8Dumper)
+    raw.adapters.register_dumper(int, Int8BinaryDumper)
+
+
+def run_in_transaction(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(conn, *args)`` in one transaction holding the write lock; a commit that changed
+    rows advances ``swarm_clock`` (what ``PRAGMA data_version`` reads here) and notifies
+    ``swarm_changes`` (unless ``notify_changes`` is off: in the scheduler's process)."""
+    notify = f"; NOTIFY {CHANGES_CHANNEL}" if conn.notify_changes else ""
+    return _transaction(conn, f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})",
+                        f"UPDATE swarm_clock SET version = version + 1{notify}", fn, *args)
+
+
+def run_unlocked(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(conn, *args)`` in one transaction without the write lock: for functions written
+    for concurrent writers (row locks, ``SKIP LOCKED``), such as a node's claims."""
+    return _transaction(conn, "BEGIN", None, fn, *args)
+
+
+def _transaction(conn: PgConnection, begin: str, on_change: str | None,
+                 fn: Callable[..., T], *args: Any) -> T:
+    """``begin``, ``fn``, then the events ``fn`` wrote (held until now), ``on_change`` (when
+    rows changed) and COMMIT in one round trip; ROLLBACK if any of it fails."""
+    before = conn.total_changes
+    with _errors():
+        conn.raw.execute(begin)
+    conn.hold_events(True)
+    try:
+        result = fn(conn, *args)
+        events = conn.held_events_sql()
+        bump = on_change is not None and conn.total_changes != before
+        with _errors():
+            conn.raw.execute(f"{events}{on_change}; COMMIT" if bump else f"{events}COMMIT")
+    except BaseException:
+        conn.hold_events(False)
+        _rollback(conn)
+        raise
+    if bump:
+        conn.own_bumps += 1
+    return result
+
+
+def _rollback(conn: PgConnection) -> None:
+    if not conn.raw.broken and not conn.raw.closed:
+        try:
+            conn.raw.execute("ROLLBACK")
+        except psycopg.Error:
+            log.warning("rollback failed; the connection will be replaced")
+
+
+def migrate(conn: PgConnection, migrations: tuple[tuple[str, ...], ...]) -> int:
+    """Apply ``migrations`` not yet applied, in one locked transaction (so processes that
+    start together on an empty database create the schema once); the version."""
+    return run_in_transaction(conn, _apply, migrations)
+
+
+def _apply(conn: PgConnection, migrations: tuple[tuple[str, ...], ...]) -> int:
+    from core.errors import DatabaseTooNew
+
+    exists = conn.raw.execute("SELECT to_regclass('swarm_schema')").fetchone()
+    if exists is None or exists[0] is None:
+        for statement in _SCHEMA:
+            conn.raw.execute(statement)
+    current = schema_version(conn)
+    if current > len(migrations):
+        raise DatabaseTooNew(
+            f"database schema version {current} is newer than this swarm "
+            f"({len(migrations)}): upgrade swarm or point SWARM_DATABASE_URL elsewhere")
+    for version in range(current + 1, len(migrations) + 1):
+        for statement in migrations[version - 1]:
+            conn.raw.execute(translate_ddl(statement))
+        log.info("database migrated to version %d", version)
+    if current < len(migrations):
+        conn.raw.execute("UPDATE swarm_schema SET version = %s WHERE id = 1", (len(migrations),))
+        conn.total_changes += 1
+    if conn.raw.execute("SELECT 1 FROM pg_trigger WHERE tgname = 'deliveries_queued'"
+                        ).fetchone() is None:
+        for statement in _NODE_WAKE:
+            conn.raw.execute(statement)
+    return max(current, len(migrations))
+
+
+class PgDatabase:
+    """One PostgreSQL connection used from one worker thread, like
+    ``core.store.database.Database``."""
+
+    def __init__(self, url: str, conn: PgConnection, pool: ThreadPoolExecutor) -> None:
+        self.url = url
+        self._conn = conn
+        self._pool = pool
+        self._notify = True
+        self._fenced: str | None = None
+
+    @property
+    def path(self) -> str:
+        """Where the data lives, fit to show (credentials removed)."""
+        return redact_urls(self.url)
+
+    @classmethod
+    async def open(cls, url: str) -> PgDatabase:
+        """Connect to ``url`` and migrate to the latest schema."""
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="swarm-pg")
+        loop = asyncio.get_running_loop()
+        try:
+            conn = await loop.run_in_executor(pool, connect, url)
+            db = cls(url, conn, pool)
+            await db._call(migrate, MIGRATIONS)
+        except BaseException:
+            pool.shutdown(wait=False)
+            raise
+        return db
+
+    async def close(self) -> None:
+        """Close the connection and its thread."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._pool, self._conn.raw.close)
+        self._pool.shutdown(wait=True)
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` outside any write transaction."""
+        return await self._call(fn, *args)
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` as one atomic write transaction (the one writer)."""
+        return await self._call(run_in_transaction, fn, *args)
+
+    async def write_concurrent(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` as one transaction beside other writers (row locks)."""
+        return await self._call(run_unlocked, fn, *args)
+
+    def notify_changes(self, on: bool) -> None:
+        """Whether this connection's commits NOTIFY ``swarm_changes``: off in the process
+        that runs the scheduler (the only listener, woken by its own writes directly)."""
+        self._notify = on
+        self._conn.notify_changes = on
+
+    def backend_pid(self) -> int:
+        """The server process of this connection (its own notifications carry it)."""
+        return int(self._conn.raw.info.backend_pid)
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._run, fn, args)
+
+    def fence(self, reason: str) -> None:
+        """Refuse all work from now on, and cut the connection under a statement in flight
+        (this process lost the scheduler lock: nothing it started may commit later, when
+        its network comes back; ``core/store/postgres_failover.py``)."""
+        self._fenced = reason
+        shut_down(self._conn.raw)  # the worker thread's statement in flight fails at once
+
+    def _run(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        if self._fenced is not None:
+            raise StorageError(self._fenced)
+        if self._conn.raw.closed or self._conn.raw.broken:
+            log.warning("the PostgreSQL connection was lost; reconnecting")
+            bumps = self._conn.own_bumps
+            self._conn = connect(self.url)
+            self._conn.own_bumps = bumps
+            self._conn.notify_changes = self._notify
+        return fn(self._conn, *args)

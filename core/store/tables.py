@@ -1,0 +1,274 @@
+"""Row-level reads and writes. Every function takes the connection it runs in."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from core.errors import NotFound
+from core.models import (
+    FINISHED_SQL,
+    Delivery,
+    DeliveryState,
+    Event,
+    Priority,
+    Task,
+    TaskStatus,
+    task_ref,
+)
+
+TASK_COLUMNS = (
+    "id, title, details, priority, role, capabilities, pinned_agent, assignee, status, reason, "
+    "attempts, max_attempts, created_by, created_at, updated_at, assigned_at, started_at, "
+    "finished_at, lease_expires_at, result_note, plan_id"
+)
+
+
+EVENT_INSERT = ("INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
+def insert_event(
+    conn: sqlite3.Connection,
+    ts: float,
+    kind: str,
+    text: str,
+    *,
+    task_id: int | None = None,
+    agent: str | None = None,
+    actor: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Append one event to the outbox; call it in the transaction of the change (on
+    PostgreSQL the row may be sent with the commit: ``core.store.postgres``)."""
+    conn.execute(EVENT_INSERT,
+                 (ts, kind, text, task_id, agent, actor, json.dumps(data) if data else None))
+
+
+def row_to_event(row: sqlite3.Row) -> Event:
+    """Build an Event from an ``events`` row."""
+    return Event(
+        id=row["id"],
+        ts=row["ts"],
+        kind=row["kind"],
+        text=row["text"],
+        task_id=row["task_id"],
+        agent=row["agent_id"],
+        actor=row["actor"],
+        data=json.loads(row["data"]) if row["data"] else None,
+    )
+
+
+def events_after(
+    conn: sqlite3.Connection, after_id: int = 0, limit: int = 100, task_id: int | None = None
+) -> list[Event]:
+    """Events with an id above ``after_id``, oldest first."""
+    if task_id is None:
+        rows = conn.execute(
+            "SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)
+        )
+    else:
+        rows = conn.execute(
+            "SELECT * FROM events WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (task_id, after_id, limit),
+        )
+    return [row_to_event(r) for r in rows]
+
+
+def last_events(conn: sqlite3.Connection, limit: int) -> list[Event]:
+    """The newest ``limit`` events, oldest first."""
+    rows = conn.execute("SELECT * FROM events ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+    return [row_to_event(r) for r in reversed(rows)]
+
+
+def row_to_task(row: sqlite3.Row, after: list[int]) -> Task:
+    """Build a Task from a ``tasks`` row and its dependency ids."""
+    return Task(
+        id=row["id"],
+        title=row["title"],
+        details=row["details"],
+        priority=Priority(row["priority"]),
+        status=TaskStatus(row["status"]),
+        role=row["role"],
+        capabilities=tuple(json.loads(row["capabilities"])),
+        pinned=row["pinned_agent"],
+        agent=row["assignee"],
+        after=after,
+        attempts=row["attempts"],
+        max_attempts=row["max_attempts"],
+        reason=row["reason"],
+        note=row["result_note"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        assigned_at=row["assigned_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        lease_expires_at=row["lease_expires_at"],
+        plan_id=row["plan_id"],
+    )
+
+
+def deps_of(conn: sqlite3.Connection, task_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Dependency ids of each given task."""
+    ids = list(task_ids)
+    result: dict[int, list[int]] = {i: [] for i in ids}
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start : chunk_start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(
+            f"SELECT task_id, dep_id FROM task_deps WHERE task_id IN ({marks}) "
+            "ORDER BY task_id, dep_id",
+            chunk,
+        ):
+            result[row[0]].append(row[1])
+    return result
+
+
+def get_task(conn: sqlite3.Connection, task_id: int) -> Task:
+    """One task; NotFound when there is none."""
+    row = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?", (task_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"unknown task {task_ref(task_id)}")
+    return row_to_task(row, deps_of(conn, [task_id])[task_id])
+
+
+def list_tasks(
+    conn: sqlite3.Connection,
+    status: TaskStatus | None = None,
+    agent: str | None = None,
+    limit: int = 200,
+    open_only: bool = False,
+) -> list[Task]:
+    """Tasks filtered by status (or unfinished ones) and/or assignee, newest first."""
+    where, args = [], []
+    if open_only and status is None:
+        where.append(f"status NOT IN {FINISHED_SQL}")
+    if status is not None:
+        where.append("status = ?")
+        args.append(status.value)
+    if agent is not None:
+        where.append("(assignee = ? OR pinned_agent = ?)")
+        args += [agent, agent]
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    rows = conn.execute(
+        f"SELECT {TASK_COLUMNS} FROM tasks {clause} ORDER BY id DESC LIMIT ?", (*args, limit)
+    ).fetchall()
+    deps = deps_of(conn, [r["id"] for r in rows])
+    return [row_to_task(r, deps[r["id"]]) for r in rows]
+
+
+def task_exists(conn: sqlite3.Connection, task_id: int) -> bool:
+    """True when the task id is stored."""
+    return conn.execute("SELECT 1 FROM tasks WHERE id = ?", (task_id,)).fetchone() is not None
+
+
+def status_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Number of tasks in each status."""
+    counts = {s.value: 0 for s in TaskStatus}
+    for status, n in conn.execute("SELECT status, count(*) FROM tasks GROUP BY status"):
+        counts[status] = n
+    return counts
+
+
+def delivery_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Number of deliveries in each state."""
+    counts = {s.value: 0 for s in DeliveryState}
+    for state, n in conn.execute("SELECT state, count(*) FROM deliveries GROUP BY state"):
+        counts[state] = n
+    return counts
+
+
+def row_to_delivery(row: sqlite3.Row) -> Delivery:
+    """Build a Delivery from a deliveries-join-messages row."""
+    return Delivery(
+        id=row["id"],
+        message_id=row["message_id"],
+        agent=row["agent_id"],
+        state=DeliveryState(row["state"]),
+        text=row["text"],
+        sender=row["sender"],
+        task_id=row["task_id"],
+        priority=Priority(row["priority"]),
+        attempts=row["attempts"],
+        reason=row["reason"],
+        is_retry=row["attempts"] > 0,
+        target=row["target"],
+    )
+
+
+DELIVERY_SELECT = (
+    "SELECT d.id, d.message_id, d.agent_id, d.state, d.attempts, d.reason, "
+    "m.text, m.sender, m.task_id, m.priority, m.target FROM deliveries d "
+    "JOIN messages m ON m.id = d.message_id"
+)
+
+
+def list_deliveries(
+    conn: sqlite3.Connection, message_id: int | None = None, limit: int = 100
+) -> list[Delivery]:
+    """Deliveries, newest first, optionally of one message."""
+    if message_id is None:
+        rows = conn.execute(f"{DELIVERY_SELECT} ORDER BY d.id DESC LIMIT ?", (limit,))
+    else:
+        rows = conn.execute(
+            f"{DELIVERY_SELECT} WHERE d.message_id = ? ORDER BY d.id", (message_id,)
+        )
+    return [row_to_delivery(r) for r in rows]
+
+
+OPEN_STATUSES = ("blocked", "ready", "assigned", "in_progress")
+
+
+def search_open_tasks(conn: sqlite3.Connection, prefix: str, limit: int) -> list[Task]:
+    """Unfinished tasks whose ``T-id`` starts with ``prefix`` or whose title contains it."""
+    return search_tasks(conn, prefix, OPEN_STATUSES, limit)
+
+
+def search_tasks(conn: sqlite3.Connection, prefix: str, statuses: Sequence[str] | None,
+                 limit: int) -> list[Task]:
+    """Tasks in ``statuses`` (None: any) whose ``T-id`` starts with ``prefix`` or whose title
+    contains it, newest first."""
+    text = prefix.strip()
+    digits = text[2:] if text[:2].upper() == "T-" else text
+    wanted = tuple(statuses) if statuses is not None else ()
+    in_status = f"status IN ({', '.join('?' * len(wanted))}) AND " if wanted else ""
+    rows = conn.execute(
+        f"SELECT {TASK_COLUMNS} FROM tasks WHERE {in_status}"
+        "(CAST(id AS TEXT) LIKE ? OR title LIKE ?) ORDER BY id DESC LIMIT ?",
+        (*wanted, f"{digits}%" if digits.isdigit() or not digits else "-", f"%{text}%", limit),
+    ).fetchall()
+    deps = deps_of(conn, [r["id"] for r in rows])
+    return [row_to_task(r, deps[r["id"]]) for r in rows]
+
+
+def get_cursor(conn: sqlite3.Connection, consumer: str) -> int:
+    """Last handled event id of a consumer (0 when new)."""
+    row = conn.execute("SELECT last_id FROM event_cursors WHERE consumer = ?", (consumer,))
+    found = row.fetchone()
+    return int(found[0]) if found else 0
+
+
+def set_cursor(conn: sqlite3.Connection, consumer: str, event_id: int) -> None:
+    """Store a consumer's last handled event id."""
+    conn.execute(
+        "INSERT INTO event_cursors (consumer, last_id) VALUES (?, ?) "
+        "ON CONFLICT(consumer) DO UPDATE SET "
+        "last_id = max(event_cursors.last_id, excluded.last_id)",  # qualified: PostgreSQL
+        (consumer, event_id))
+
+
+def insert_audit(conn: sqlite3.Connection, ts: float, user_id: str, user_name: str,
+                 command: str, allowed: bool, outcome: str) -> None:
+    """One audit row."""
+    conn.execute(
+        "INSERT INTO audit (ts, user_id, user_name, command, allowed, outcome) "
+        "VALUES (?, ?, ?, ?, ?, ?)", (ts, user_id, user_name, command, int(allowed), outcome))
+
+
+def audit_rows(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
+    """Newest audit rows first."""
+    rows = conn.execute("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+    return [dict(r) for r in rows]

@@ -1,0 +1,420 @@
+"""Task lifecycle rules. Each function runs inside one write transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from core.context import Ctx, check_chars
+from core.errors import DependencyError, InvalidInput, InvalidState, NotFound, Unassignable
+from core.models import ACTIVE, FINISHED, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
+from core.store.tables import get_task, insert_event, task_exists
+from core.tasks import campaign_end, messages, rules
+
+KINDS = ("work", "gate", "on_failure", "skip")
+
+
+def create_tasks(
+    conn: sqlite3.Connection, ctx: Ctx, specs: Sequence[TaskSpec], plan_id: str | None = None,
+    campaign_id: int | None = None,
+) -> list[int]:
+    """Validate and insert a batch of tasks (refs may point at each other); return ids."""
+    if not specs:
+        raise InvalidInput("nothing to create")
+    checked = [_check_spec(ctx, spec) for spec in specs]
+    order, local, external = _resolve_after(conn, specs)
+    refs = {s.ref: i for i, s in enumerate(specs) if s.ref}
+    ids: dict[int, int] = {}
+    for index in order:
+        spec, priority = checked[index]
+        deps = sorted({*external[index], *(ids[j] for j in local[index])})
+        triggers = {ids[refs[d]] if isinstance(d, str) and d in refs else _existing_dep(conn, d)
+                    for d in spec.on_failure}
+        ids[index] = _insert_task(conn, ctx, spec, priority, deps, (plan_id, campaign_id),
+                                  sorted(triggers))
+    return [ids[i] for i in range(len(specs))]
+
+
+def _check_spec(ctx: Ctx, spec: TaskSpec) -> tuple[TaskSpec, Priority]:
+    if "\n" in spec.title.strip():
+        raise InvalidInput("title must be one line: put the rest in details")
+    title = ctx.check_text(spec.title, "title", ctx.settings.max_title, one_line=True)
+    details = check_chars(spec.details.replace("\r\n", "\n").strip(), "details",
+                          one_line=False)
+    if len(details) > ctx.settings.max_text:
+        raise InvalidInput(
+            f"details are {len(details)} characters long: the limit is {ctx.settings.max_text}"
+        )
+    priority = Priority.parse(spec.priority)
+    role = ctx.check_role(spec.role.strip()) if spec.role and spec.role.strip() else None
+    caps = tuple(sorted({check_chars(c.strip(), "capability")
+                         for c in spec.capabilities if c.strip()}))
+    agent = ctx.agent(spec.agent).id if spec.agent else None
+    if agent is not None and not ctx.agents[agent].can_take(role, caps):
+        raise Unassignable(
+            f"{agent} ({ctx.agents[agent].role}) cannot take a task for {_need(role, caps)}"
+        )
+    if agent is None and not any(a.can_take(role, caps) for a in ctx.agents.values()):
+        raise Unassignable(f"no configured agent can take a task for {_need(role, caps)}")
+    if spec.kind not in KINDS:
+        raise InvalidInput(f"unknown task kind {spec.kind!r}: kinds are {', '.join(KINDS)}")
+    clean = TaskSpec(title, details, priority, role, caps, agent, spec.after, spec.ref,
+                     spec.kind, spec.on_failure)
+    return clean, priority
+
+
+def _need(role: str | None, caps: tuple[str, ...]) -> str:
+    parts = [f"role {role}"] if role else []
+    parts += [f"capabilities {', '.join(caps)}"] if caps else []
+    return " and ".join(parts) or "anyone"
+
+
+def _resolve_after(
+    conn: sqlite3.Connection, specs: Sequence[TaskSpec]
+) -> tuple[list[int], list[list[int]], list[list[int]]]:
+    """Split each spec's ``after`` into batch-local indexes and stored task ids; order them."""
+    refs = {s.ref: i for i, s in enumerate(specs) if s.ref}
+    local: list[list[int]] = []
+    external: list[list[int]] = []
+    for spec in specs:
+        mine_local, mine_ext = [], []
+        for dep in dict.fromkeys((*spec.after, *spec.on_failure)):
+            if isinstance(dep, str) and dep in refs:
+                mine_local.append(refs[dep])
+            else:
+                mine_ext.append(_existing_dep(conn, dep))
+        local.append(mine_local)
+        external.append(mine_ext)
+    return _topological(specs, local), local, external
+
+
+def _existing_dep(conn: sqlite3.Connection, dep: str | int) -> int:
+    try:
+        dep_id = parse_task_ref(dep)
+    except NotFound:
+        raise DependencyError(f"dependency {dep!r} does not exist") from None
+    if not task_exists(conn, dep_id):
+        raise DependencyError(f"dependency {task_ref(dep_id)} does not exist")
+    return dep_id
+
+
+def _topological(specs: Sequence[TaskSpec], local: list[list[int]]) -> list[int]:
+    """Indexes in an order where dependencies come first; DependencyError on a cycle."""
+    order: list[int] = []
+    state = [0] * len(specs)  # 0 new, 1 on the path, 2 placed
+    for root in range(len(specs)):
+        stack = [(root, iter(local[root]))]
+        if state[root]:
+            continue
+        state[root] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                state[node] = 2
+                order.append(node)
+            elif state[child] == 1:
+                path = [specs[n].ref or str(n) for n, _ in stack] + [specs[child].ref or ""]
+                raise DependencyError(f"dependency cycle: {' -> '.join(path)}")
+            elif state[child] == 0:
+                state[child] = 1
+                stack.append((child, iter(local[child])))
+    return order
+
+
+def _insert_task(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    spec: TaskSpec,
+    priority: Priority,
+    deps: list[int],
+    group: tuple[str | None, int | None],
+    triggers: list[int],
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO tasks (title, details, priority, role, capabilities, pinned_agent, status, "
+        "max_attempts, created_by, created_at, updated_at, plan_id, campaign_id, kind) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'blocked', ?, ?, ?, ?, ?, ?, ?)",
+        (spec.title, spec.details, int(priority), spec.role, json.dumps(list(spec.capabilities)),
+         spec.agent, ctx.settings.max_attempts, ctx.actor, ctx.now, ctx.now, *group, spec.kind),
+    )
+    task_id = int(cur.lastrowid or 0)
+    conn.executemany(
+        "INSERT INTO task_deps (task_id, dep_id) VALUES (?, ?)",
+        [(task_id, d) for d in sorted({*deps, *triggers})])
+    conn.executemany("INSERT INTO task_triggers (task_id, dep_id) VALUES (?, ?)",
+                     [(task_id, d) for d in triggers])
+    after = f" after {', '.join(task_ref(d) for d in deps)}" if deps else ""
+    insert_event(conn, ctx.now, "task.created",
+                 f"{task_ref(task_id)} created by {ctx.actor}: {spec.title} "
+                 f"({priority.name}{', ' + spec.role if spec.role else ''}){after}",
+                 task_id=task_id, agent=spec.agent, actor=ctx.actor)
+    if deps or triggers:
+        settle(conn, ctx, task_id)
+    else:  # nothing to wait for: the rule needs no lookup
+        _apply_rule(conn, ctx, task_id, ("blocked", None), rules.decide(spec.kind, []))
+    return task_id
+
+
+def dependency_states(
+    conn: sqlite3.Connection, task_id: int, triggers: bool = True
+) -> list[tuple[int, str, bool]]:
+    """Each dependency of a task: its id, its status and whether it is a failure trigger
+    (only an ``on_failure`` task has triggers: ``triggers=False`` skips the lookup)."""
+    if not triggers:
+        plain = conn.execute("SELECT t.id, t.status FROM task_deps d JOIN tasks t ON "
+                             "t.id = d.dep_id WHERE d.task_id = ? ORDER BY t.id", (task_id,))
+        return [(i, s, False) for i, s in plain]
+    rows = conn.execute(
+        "SELECT t.id, t.status, g.dep_id IS NOT NULL FROM task_deps d "
+        "JOIN tasks t ON t.id = d.dep_id LEFT JOIN task_triggers g "
+        "ON g.task_id = d.task_id AND g.dep_id = d.dep_id WHERE d.task_id = ? ORDER BY t.id",
+        (task_id,)).fetchall()
+    return [(i, s, bool(trigger)) for i, s, trigger in rows]
+
+
+def settle(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
+    """Put a not-yet-started task in ``ready``, ``blocked`` (with its reason) or ``skipped``,
+    by the rule of its kind (:mod:`core.tasks.rules`)."""
+    status, reason, kind = conn.execute(
+        "SELECT status, reason, kind FROM tasks WHERE id = ?", (task_id,)
+    ).fetchone()
+    if status not in ("blocked", "ready"):
+        return
+    deps = dependency_states(conn, task_id, triggers=kind == "on_failure")
+    _apply_rule(conn, ctx, task_id, (status, reason), rules.decide(kind, deps))
+
+
+def _apply_rule(conn: sqlite3.Connection, ctx: Ctx, task_id: int, was: tuple[str, str | None],
+                now: tuple[str, str | None]) -> None:
+    """Store a not-yet-started task's new status ``now`` (status, reason) when it differs
+    from what it ``was``, with its event."""
+    new_status, why = now
+    if now == was:
+        return
+    conn.execute(
+        "UPDATE tasks SET status = ?, reason = ?, updated_at = ?, finished_at = ? WHERE id = ?",
+        (new_status, why, ctx.now, ctx.now if new_status == "skipped" else None, task_id),
+    )
+    ref = task_ref(task_id)
+    text = f"{ref} is ready" if new_status == "ready" else f"{ref} is {why}" \
+        if new_status == "skipped" else f"{ref} is blocked: {why}"
+    insert_event(conn, ctx.now, rules.event_kind(new_status, why), text, task_id=task_id,
+                 actor=ctx.actor)
+    if new_status == "skipped":
+        settle_dependents(conn, ctx, task_id)
+
+
+def settle_dependents(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
+    """Re-evaluate every task that depends directly on ``task_id``."""
+    rows = conn.execute("SELECT task_id FROM task_deps WHERE dep_id = ?", (task_id,)).fetchall()
+    for (dependent,) in rows:
+        settle(conn, ctx, dependent)
+    campaign_end.note_if_finished(conn, ctx, task_id)
+
+
+def add_dependencies(conn: sqlite3.Connection, ctx: Ctx, task_id: int, after: list[int]) -> None:
+    """Make a not-yet-started task wait for more tasks; refuse cycles."""
+    task = get_task(conn, task_id)
+    if task.status not in (TaskStatus.blocked, TaskStatus.ready):
+        raise InvalidState(f"{task.ref} is {task.status.value}: only a task not yet started "
+                           "can get new dependencies")
+    for dep in after:
+        _existing_dep(conn, dep)
+        if dep == task_id or _reaches(conn, dep, task_id):
+            raise DependencyError(f"{task_ref(dep)} already depends on {task.ref}: "
+                                  "that would make a dependency cycle")
+    conn.executemany("INSERT OR IGNORE INTO task_deps (task_id, dep_id) VALUES (?, ?)",
+                     [(task_id, d) for d in after])
+    insert_event(conn, ctx.now, "task.dependencies",
+                 f"{task.ref} now waits for {', '.join(task_ref(d) for d in after)}",
+                 task_id=task_id, actor=ctx.actor)
+    settle(conn, ctx, task_id)
+
+
+def _reaches(conn: sqlite3.Connection, start: int, target: int) -> bool:
+    """True when ``start`` depends, directly or not, on ``target``."""
+    row = conn.execute(
+        "WITH RECURSIVE up(id) AS (SELECT ? UNION SELECT d.dep_id FROM task_deps d "
+        "JOIN up ON d.task_id = up.id) SELECT 1 FROM up WHERE id = ? LIMIT 1",
+        (start, target),
+    ).fetchone()
+    return row is not None
+
+
+def _active(conn: sqlite3.Connection, task_id: int, action: str) -> tuple[str, str]:
+    row = conn.execute("SELECT status, assignee FROM tasks WHERE id = ?", (task_id,)).fetchone()
+    if row is None:
+        get_task(conn, task_id)  # raises NotFound
+    if row[0] not in {s.value for s in ACTIVE}:
+        raise InvalidState(f"{task_ref(task_id)} is {row[0]}: only an assigned or in-progress "
+                           f"task can be {action}")
+    return row[0], row[1]
+
+
+def start(
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "", force: bool = False
+) -> None:
+    """The agent acknowledges the task or reports progress: it is now in progress."""
+    status, agent = _active(conn, task_id, "started")
+    by, data = ctx.report_by(task_ref(task_id), agent, force)
+    note = ctx.check_text(note, "note") if note.strip() else ""
+    conn.execute(
+        "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, ?), "
+        "lease_expires_at = NULL, updated_at = ? WHERE id = ?", (ctx.now, ctx.now, task_id))
+    _touch_agent(conn, ctx, agent)
+    kind = "task.started" if status == "assigned" else "task.progress"
+    text = f"{task_ref(task_id)} {'started' if status == 'assigned' else 'progress'} by {agent}"
+    insert_event(conn, ctx.now, kind, f"{text}{by}: {note}" if note else text + by,
+                 task_id=task_id, agent=agent, actor=ctx.actor,
+                 data={**(data or {}), "note": note} if note else data)
+
+
+def add_note(
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str, force: bool = False
+) -> None:
+    """A progress note on an active task (kept for whoever takes the task over)."""
+    _, agent = _active(conn, task_id, "noted")
+    by, data = ctx.report_by(task_ref(task_id), agent, force)
+    note = ctx.check_text(note, "note")
+    _touch_agent(conn, ctx, agent)
+    insert_event(conn, ctx.now, "task.note", f"{task_ref(task_id)} note by {agent}{by}: {note}",
+                 task_id=task_id, agent=agent, actor=ctx.actor,
+                 data={**(data or {}), "note": note})
+
+
+def complete(
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "", force: bool = False
+) -> None:
+    """The task is done: record the note, credit the agent, release its dependents."""
+    _, agent = _active(conn, task_id, "marked done")
+    by, data = ctx.report_by(task_ref(task_id), agent, force)
+    note = ctx.check_text(note, "note") if note.strip() else ""
+    conn.execute(
+        "UPDATE tasks SET status = 'done', result_note = ?, reason = NULL, finished_at = ?, "
+        "lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+        (note or None, ctx.now, ctx.now, task_id))
+    _credit(conn, ctx, agent, success=True)
+    insert_event(conn, ctx.now, "task.done",
+                 f"{task_ref(task_id)} done by {agent}{by}" + (f": {note}" if note else ""),
+                 task_id=task_id, agent=agent, actor=ctx.actor,
+                 data={**(data or {}), "note": note} if note else data)
+    settle_dependents(conn, ctx, task_id)
+
+
+def fail(
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, reason: str, force: bool = False
+) -> None:
+    """The agent could not do the task; its dependents become blocked with the reason."""
+    reason = ctx.check_text(reason, "reason", one_line=True)
+    _, agent = _active(conn, task_id, "failed")
+    by, data = ctx.report_by(task_ref(task_id), agent, force)
+    finish_failed(conn, ctx, task_id, agent, reason, by=by, data=data)
+
+
+def finish_failed(
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str | None, reason: str,
+    *, by: str = "", data: dict[str, Any] | None = None,
+) -> None:
+    """Mark a task failed for ``reason`` (by its agent, or by the scheduler)."""
+    conn.execute(
+        "UPDATE tasks SET status = 'failed', reason = ?, finished_at = ?, lease_expires_at = NULL, "
+        "updated_at = ? WHERE id = ?", (reason, ctx.now, ctx.now, task_id))
+    if agent:
+        _credit(conn, ctx, agent, success=False)
+    insert_event(conn, ctx.now, "task.failed", f"{task_ref(task_id)} failed{by}: {reason}",
+                 task_id=task_id, agent=agent, actor=ctx.actor, data=data)
+    settle_dependents(conn, ctx, task_id)
+
+
+def cancel(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
+    """Stop a task that has not finished; tell its agent if one holds it."""
+    task = get_task(conn, task_id)
+    if task.status in FINISHED:
+        raise InvalidState(f"{task.ref} is already {task.status.value}")
+    conn.execute(
+        "UPDATE tasks SET status = 'cancelled', finished_at = ?, lease_expires_at = NULL, "
+        "updated_at = ? WHERE id = ?", (ctx.now, ctx.now, task_id))
+    insert_event(conn, ctx.now, "task.cancelled", f"{task.ref} cancelled by {ctx.actor}",
+                 task_id=task_id, agent=task.agent, actor=ctx.actor)
+    if task.agent and task.status in ACTIVE:
+        reached = messages.prompt_reached(conn, task_id, task.agent)
+        messages.drop_pending(conn, ctx, task_id, task.agent)
+        if reached:  # never tell an agent to stop a task it was never told about
+            messages.queue(conn, ctx, [task.agent], f"{task.ref} ({task.title}) was "
+                           "cancelled: stop working on it.", target=f"agent:{task.agent}")
+    settle_dependents(conn, ctx, task_id)
+
+
+def retry(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
+    """Give a failed or cancelled task a fresh set of attempts."""
+    task = get_task(conn, task_id)
+    if task.status not in (TaskStatus.failed, TaskStatus.cancelled):
+        raise InvalidState(f"{task.ref} is {task.status.value}: only a failed or cancelled "
+                           "task can be retried")
+    conn.execute(
+        "UPDATE tasks SET status = 'blocked', reason = NULL, attempts = 0, prev_agent = assignee, "
+        "assignee = NULL, finished_at = NULL, not_before = 0, updated_at = ? WHERE id = ?",
+        (ctx.now, task_id))
+    insert_event(conn, ctx.now, "task.retried", f"{task.ref} retried by {ctx.actor}",
+                 task_id=task_id, actor=ctx.actor)
+    settle(conn, ctx, task_id)
+    settle_dependents(conn, ctx, task_id)
+
+
+def pin(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent_id: str) -> None:
+    """Give a task to one agent: it is taken from its current agent if another holds it."""
+    agent = ctx.agent(agent_id).id
+    task = get_task(conn, task_id)
+    if task.status in FINISHED:
+        raise InvalidState(f"{task.ref} is {task.status.value}: retry it first")
+    conn.execute("UPDATE tasks SET pinned_agent = ?, updated_at = ? WHERE id = ?",
+                 (agent, ctx.now, task_id))
+    insert_event(conn, ctx.now, "task.pinned", f"{task.ref} given to {agent} by {ctx.actor}",
+                 task_id=task_id, agent=agent, actor=ctx.actor)
+    if task.agent and task.agent != agent and task.status in ACTIVE:
+        release(conn, ctx, task_id, f"reassigned to {agent} by {ctx.actor}", backoff=0.0)
+
+
+def requeue(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
+    """A person takes an active task back: it goes to another agent (no backoff)."""
+    task = get_task(conn, task_id)
+    if task.status not in ACTIVE:
+        raise InvalidState(f"{task.ref} is {task.status.value}: only an assigned or in-progress "
+                           "task can be reassigned")
+    if task.pinned:
+        conn.execute("UPDATE tasks SET pinned_agent = NULL WHERE id = ?", (task_id,))
+    release(conn, ctx, task_id, f"taken from {task.agent} by {ctx.actor}", backoff=0.0)
+
+
+def release(
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str, backoff: float
+) -> None:
+    """Take an active task back from its agent and queue it again after ``backoff`` s."""
+    agent = conn.execute("SELECT assignee FROM tasks WHERE id = ?", (task_id,)).fetchone()[0]
+    conn.execute(
+        "UPDATE tasks SET status = 'ready', prev_agent = assignee, assignee = NULL, "
+        "lease_expires_at = NULL, not_before = ?, reason = ?, updated_at = ? WHERE id = ?",
+        (ctx.now + backoff, why, ctx.now, task_id))
+    if agent:
+        messages.drop_pending(conn, ctx, task_id, agent)
+    insert_event(conn, ctx.now, "task.requeued", f"{task_ref(task_id)} back in the queue: {why}",
+                 task_id=task_id, agent=agent, actor=ctx.actor)
+
+
+def _touch_agent(conn: sqlite3.Connection, ctx: Ctx, agent: str | None) -> None:
+    if agent:
+        conn.execute("UPDATE agent_state SET last_report_at = ? WHERE id = ?", (ctx.now, agent))
+
+
+def _credit(conn: sqlite3.Connection, ctx: Ctx, agent: str | None, success: bool) -> None:
+    if not agent:
+        return
+    w = ctx.settings.success_window
+    conn.execute(
+        "UPDATE agent_state SET score = score * ? + ?, done_count = done_count + ?, "
+        "fail_count = fail_count + ?, last_report_at = ?, idle_since = ? WHERE id = ?",
+        (1 - w, w if success else 0.0, int(success), int(not success), ctx.now, ctx.now, agent))

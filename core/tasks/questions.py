@@ -1,0 +1,108 @@
+"""Agents ask about their task and people answer: ``swarm ask``, ``swarm reply``, ``/reply``.
+
+A question marks its task "waiting for an answer" until it is answered; the answer goes to
+the agent like any message (its window or inbox), quoting the question. Both are events of
+the task (``task.asked``, ``task.answered``), so they are in its history and its thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from core.context import Ctx
+from core.errors import InvalidState, NotFound
+from core.models import ACTIVE, task_ref
+from core.store.tables import get_task, insert_event
+from core.tasks import messages
+from core.text import shorten
+
+COLUMNS = "id, task_id, agent_id, text, asked_by, asked_at, answer, answered_by, answered_at"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question about a task, answered or not."""
+
+    id: int
+    task_id: int
+    agent: str | None
+    text: str
+    asked_by: str
+    asked_at: float
+    answer: str | None = None
+    answered_by: str | None = None
+    answered_at: float | None = None
+
+    @property
+    def open(self) -> bool:
+        """Still waiting for an answer."""
+        return self.answered_at is None
+
+
+def _row(row: sqlite3.Row) -> Question:
+    return Question(id=int(row[0]), task_id=int(row[1]), agent=row[2], text=row[3],
+                    asked_by=row[4], asked_at=float(row[5]), answer=row[6],
+                    answered_by=row[7], answered_at=row[8])
+
+
+def ask(conn: sqlite3.Connection, ctx: Ctx, task_id: int, text: str) -> Question:
+    """Record a question on an active task (by its agent, or a person for it)."""
+    task = get_task(conn, task_id)
+    if task.status not in ACTIVE:
+        raise InvalidState(f"{task.ref} is {task.status.value}: only an assigned or "
+                           "in-progress task can have questions")
+    text = ctx.check_text(text, "question")
+    by, data = ctx.report_by(task.ref, task.agent, False)
+    cur = conn.execute(
+        "INSERT INTO questions (task_id, agent_id, text, asked_by, asked_at) "
+        "VALUES (?, ?, ?, ?, ?)", (task_id, task.agent, text, ctx.actor, ctx.now))
+    question_id = int(cur.lastrowid or 0)
+    insert_event(conn, ctx.now, "task.asked",
+                 f"{task.ref} question from {task.agent}{by}: {_brief(text)}",
+                 task_id=task_id, agent=task.agent, actor=ctx.actor,
+                 data={**(data or {}), "question": question_id})
+    return get_question(conn, question_id)
+
+
+def answer(conn: sqlite3.Connection, ctx: Ctx, task_id: int, text: str) -> Question:
+    """Answer the task's oldest open question and send the answer to its agent."""
+    question = oldest_open(conn, task_id)
+    if question is None:
+        raise InvalidState(f"{task_ref(task_id)} has no open question")
+    text = ctx.check_text(text, "answer")
+    conn.execute("UPDATE questions SET answer = ?, answered_by = ?, answered_at = ? WHERE id = ?",
+                 (text, ctx.actor, ctx.now, question.id))
+    ref = task_ref(task_id)
+    if question.agent:
+        quoted = "\n".join(f"> {line}" for line in question.text.splitlines())
+        messages.queue(conn, ctx, [question.agent],
+                       f"Answer to your question on {ref}:\n{quoted}\n\n{text}",
+                       target=f"agent:{question.agent}", task_id=task_id)
+    insert_event(conn, ctx.now, "task.answered",
+                 f"{ref} answered by {ctx.actor}: {_brief(text)}",
+                 task_id=task_id, agent=question.agent, actor=ctx.actor,
+                 data={"question": question.id})
+    return get_question(conn, question.id)
+
+
+def _brief(text: str) -> str:
+    """Text for an event line: one line, at most 300 characters."""
+    return shorten(" ".join(text.split()), 300)
+
+
+def get_question(conn: sqlite3.Connection, question_id: int) -> Question:
+    """A question by id; NotFound otherwise."""
+    row = conn.execute(f"SELECT {COLUMNS} FROM questions WHERE id = ?", (question_id,))
+    found = row.fetchone()
+    if found is None:
+        raise NotFound(f"unknown question {question_id}")
+    return _row(found)
+
+
+def oldest_open(conn: sqlite3.Connection, task_id: int) -> Question | None:
+    """The task's oldest unanswered question, if any."""
+    get_task(conn, task_id)  # NotFound for an unknown task
+    row = conn.execute(f"SELECT {COLUMNS} FROM questions WHERE task_id = ? AND answered_at IS "
+                       "NULL ORDER BY id LIMIT 1", (task_id,)).fetchone()
+    return _row(row) if row else None
