@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 
 from automation.gui import GuiDriver, GuiOptions
-from automation.inbox import InboxDeliverer
+from automation.inbox import INBOX_TIME_LIMIT_S, InboxDeliverer
 from automation.screen import NoDisplay, detect_screens, display_available, validate_agents
 from core.killswitch import KillSwitch
 from core.models import Agent, Receipt
@@ -14,9 +14,6 @@ from core.protocols import Parcel
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
-
-INBOX_TIME_LIMIT_S = 30.0  # a file write that takes longer is failed by the scheduler
-
 
 class RoutingDeliverer:
     """A Deliverer that sends ``delivery = "inbox"`` agents (or all, without GUI) to the inbox."""

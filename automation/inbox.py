@@ -33,12 +33,23 @@ def agent_folder(inbox_dir: Path, agent_id: str) -> Path:
     return inbox_dir / name
 
 
+INBOX_TIME_LIMIT_S = 30.0  # a file write that takes longer is failed by the scheduler
+
+
 class InboxDeliverer:
     """A Deliverer that writes one file per message into the agent's inbox folder."""
 
     def __init__(self, inbox_dir: Path, clock: Clock | None = None) -> None:
         self.inbox_dir = inbox_dir
         self._clock = clock or SystemClock()
+
+    @property
+    def time_limit_s(self) -> float:
+        """A file write that takes longer than this is failed by the scheduler."""
+        return INBOX_TIME_LIMIT_S
+
+    def close(self) -> None:
+        """Nothing to release: each delivery opens and closes its own file."""
 
     async def deliver(self, parcel: Parcel) -> Receipt:
         """Write the parcel's file (in a worker thread); never raises for a failed write."""

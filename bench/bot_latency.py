@@ -46,6 +46,11 @@ COMMANDS = [
 class BusyAgents:
     """Agents that finish every task at once, keeping the scheduler busy."""
 
+    time_limit_s = None  # no deadline of its own
+
+    def close(self) -> None:
+        """Nothing to release."""
+
     def __init__(self, service: SwarmService) -> None:
         self.service = service
 

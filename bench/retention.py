@@ -36,6 +36,11 @@ class InboxAgents:
     """Writes each prompt to the agent's inbox (file time on the simulated clock), then the
     agent reports the task done."""
 
+    time_limit_s = None  # no deadline of its own
+
+    def close(self) -> None:
+        """Nothing to release."""
+
     def __init__(self, service: SwarmService, clock: ManualClock) -> None:
         self.service = service
         self.clock = clock

@@ -57,6 +57,11 @@ PARTS = ("lifecycles", "drivers", "failover", "failover-network", "fleet")
 class CompletingAgents:
     """Simulated agents: each task prompt is finished as soon as it arrives."""
 
+    time_limit_s = None  # no deadline of its own
+
+    def close(self) -> None:
+        """Nothing to release."""
+
     def __init__(self, service: SwarmService) -> None:
         self.service = service
 

@@ -43,6 +43,11 @@ ROLES = [
 class CompletingAgents:
     """Eight simulated agents: each prompt is acknowledged and finished at once."""
 
+    time_limit_s = None  # no deadline of its own
+
+    def close(self) -> None:
+        """Nothing to release."""
+
     def __init__(self, service: SwarmService) -> None:
         self.service = service
         self.done = 0

@@ -213,9 +213,7 @@ async def started_parts(runner: asyncio.Task[Any], started: asyncio.Future[Coord
 
 
 def _close_deliverer(deliverer: Deliverer) -> None:
-    close = getattr(deliverer, "close", None)
-    if callable(close):
-        close()
+    deliverer.close()
 
 
 async def run_headless(

@@ -28,13 +28,22 @@ class Parcel:
 class Deliverer(Protocol):
     """Puts a parcel in front of its agent (chat window, inbox file, ...).
 
-    A deliverer that does blocking work may say how long one ``deliver`` can take at most
-    (a ``time_limit_s`` attribute, its own deadline); the scheduler then waits a little
-    longer than that, so that it never gives up on a delivery that can still land.
+    ``time_limit_s`` is how long one ``deliver`` can take at most (the deliverer's own
+    deadline), or None when it has none; the scheduler then waits a little longer than that,
+    so that it never gives up on a delivery that can still land.
     """
+
+    @property
+    def time_limit_s(self) -> float | None:
+        """The deliverer's own deadline for one delivery, in seconds (None: none)."""
+        ...
 
     async def deliver(self, parcel: Parcel) -> Receipt:
         """Deliver once and say how it went; never raise for an expected failure."""
+        ...
+
+    def close(self) -> None:
+        """Release what the deliverer holds (worker threads, X connections)."""
         ...
 
 

@@ -38,7 +38,7 @@ class PgServer:
         """``swarm_template``: an empty database at the latest schema, copied per test."""
         import psycopg
 
-        from core.store.database import MIGRATIONS
+        from core.store.migrations import MIGRATIONS
         from core.store.postgres import connect, migrate
 
         with psycopg.connect(self.cluster.url(), autocommit=True) as admin:

@@ -24,9 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 class RecordingDeliverer:
     """Implements the Deliverer protocol for tests: records parcels, fails on request."""
 
+    time_limit_s: float | None = field(default=None, kw_only=True)  # no deadline of its own
     parcels: list[Parcel] = field(default_factory=list)
     failing: dict[str, str] = field(default_factory=dict)
     deferring: dict[str, str] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     async def deliver(self, parcel: Parcel) -> Receipt:
         """Record the parcel, or fail (or defer) with the reason configured for its agent."""

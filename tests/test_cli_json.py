@@ -20,7 +20,7 @@ from core.models import TaskSpec
 from core.planning.store import insert_plan
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch.alerts import STALLED, open_alert
+from core.store.alerts import STALLED, open_alert
 from core.watch.schedules import ScheduleSpec, add_schedule
 from tests.conftest import skip_or_fail
 from tests.helpers import run_cli

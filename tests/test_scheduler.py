@@ -222,7 +222,7 @@ async def test_the_scheduler_outwaits_a_deliverers_own_deadline(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
     assert Scheduler(service, deliverer).delivery_timeout() == 60.0  # no deadline of its own
-    deliverer.time_limit_s = 45.0  # type: ignore[attr-defined]
+    deliverer.time_limit_s = 45.0
     assert Scheduler(service, deliverer).delivery_timeout() == 45.0 + DELIVERY_MARGIN_S
 
 

@@ -25,6 +25,11 @@ class LockingDeliverer:
     """Delivers, then another connection (another process, as far as SQLite can tell) takes
     the write lock and keeps it until the test lets go."""
 
+    time_limit_s: float | None = None  # no deadline of its own
+
+    def close(self) -> None:
+        """Nothing to release."""
+
     def __init__(self, db: str) -> None:
         self.other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
         self.parcels: list[Parcel] = []

@@ -12,7 +12,8 @@ from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store import database as dbmod
-from core.store.database import LATEST, Database
+from core.store.database import Database
+from core.store.migrations import LATEST
 from tests.helpers import run_cli
 
 

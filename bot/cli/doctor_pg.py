@@ -16,7 +16,7 @@ CONNECT_S = 5.0
 
 def database(config: Config) -> list[Finding]:
     """Connect; report the schema version (writes nothing)."""
-    from core.store.database import LATEST
+    from core.store.migrations import LATEST
     from core.store.postgres import connect, schema_version
 
     shown = config.core.database_shown

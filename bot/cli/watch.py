@@ -162,7 +162,7 @@ async def cmd_alerts(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm alerts``."""
     from bot.cli.format import table
     from bot.cli.style import painter
-    from core.watch.alerts import list_alerts
+    from core.store.alerts import list_alerts
 
     found = await service.db.read(list_alerts, args.all, 200)
     if args.json:

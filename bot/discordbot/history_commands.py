@@ -47,7 +47,7 @@ def register(bot: SwarmBot) -> None:
 
     @bot.tree.command(name="alerts", description="Open alerts (all: cleared ones too)")
     async def alerts(interaction: discord.Interaction, all: bool = False) -> None:
-        from core.watch.alerts import list_alerts
+        from core.store.alerts import list_alerts
 
         found = await bot.service.db.read(list_alerts, all, 50)
         text = table(("AGENT", "KIND", "OPENED", "CLEARED", "TEXT"), [

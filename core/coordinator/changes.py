@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 
 from core.service.swarm import SwarmService
+from core.store.postgres_listen import listen
 
 log = logging.getLogger(__name__)
 
@@ -69,28 +70,3 @@ class ChangeListener:
                 self.on_change()
 
         await listen(url, CHANGES_CHANNEL, heard, lambda: None, "listening for changes")
-
-
-async def listen(url: str, channel: str, heard: Callable[[int, str], None],
-                 ready: Callable[[], None], what: str) -> None:
-    """LISTEN ``channel`` on a connection of its own until cancelled: ``ready()`` each time
-    it listens (anew after a lost connection: catch up then), ``heard(pid, payload)`` for
-    each notification; a failed connection is logged and tried again every second."""
-    import psycopg
-
-    from core.store.postgres import error_line
-    from core.store.postgres_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql
-
-    while True:
-        try:  # keepalives: a listener cut off silently notices, reconnects and catches up
-            conn = await psycopg.AsyncConnection.connect(url, autocommit=True,
-                                                         **client_timeouts(DATA_TIMEOUT_S))
-            async with conn:
-                await conn.execute(server_timeouts_sql(DATA_TIMEOUT_S))
-                await conn.execute(f"LISTEN {channel}")
-                ready()
-                async for note in conn.notifies():
-                    heard(note.pid, note.payload)
-        except psycopg.Error as exc:
-            log.warning("%s failed (%s); again in 1 s", what, error_line(exc))
-            await asyncio.sleep(1.0)

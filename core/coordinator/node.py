@@ -50,11 +50,11 @@ class DeliveryNode:
         self.agents = sorted(a.id for a in service.agents.values() if a.node == name)
         if not self.agents:
             raise ConfigError(f"no agent has node = {name!r} in {service.settings.config_path}")
-        limit = getattr(deliverer, "time_limit_s", None)  # the desktop driver's deadline
+        limit = deliverer.time_limit_s  # the desktop driver's deadline
         on_desktop = any(service.agents[a].delivery == "gui" for a in self.agents)
-        if on_desktop and limit is not None and lease_s <= float(limit):
+        if on_desktop and limit is not None and lease_s <= limit:
             raise ConfigError(f"the lease ({lease_s:g} s) must be longer than one delivery's "
-                              f"time limit ({float(limit):g} s): raise --lease")
+                              f"time limit ({limit:g} s): raise --lease")
         self.claimer = f"{name}:{uuid.uuid4().hex[:8]}"  # this run of the node (fencing)
         self.lease_s = lease_s
         self.batch = batch
@@ -157,8 +157,8 @@ class DeliveryNode:
     async def _listen(self) -> None:
         """LISTEN swarm_delivery; wake on a notification naming one of this node's agents
         (and each time it listens anew: catch up with what was queued meanwhile)."""
-        from core.coordinator.changes import listen
         from core.store.postgres import DELIVERY_CHANNEL
+        from core.store.postgres_listen import listen
 
         mine = set(self.agents)
         url = self.service.settings.database_url

@@ -280,10 +280,10 @@ class Scheduler:
         deadline (``time_limit_s``) must always answer first; otherwise a late paste could
         land after its delivery was given up and sent again.
         """
-        limit = getattr(self.deliverer, "time_limit_s", None)
+        limit = self.deliverer.time_limit_s
         if limit is None:
             return self.delivery_timeout_s
-        return float(limit) + DELIVERY_MARGIN_S
+        return limit + DELIVERY_MARGIN_S
 
     async def deliver_one(
         self, delivery: Delivery, facts: prompt.PromptFacts | None = None
@@ -301,7 +301,8 @@ class Scheduler:
         agent = self.service.agents.get(delivery.agent)
         if agent is None:
             return Receipt.failed(f"{delivery.agent} is no longer configured", retryable=False)
-        steps = await prompt.plan(self.service, delivery, agent, facts)
+        steps = await prompt.plan(self.service, self.service.workspaces, delivery, agent,
+                                  facts)
         timeout = self.delivery_timeout()
         try:
             for parcel in steps.parcels:

@@ -21,11 +21,15 @@ from core.store.tables import insert_event
 from core.tasks import messages
 
 if TYPE_CHECKING:
-    from core.service.swarm import SwarmService
+    from core.store.access import StoreAccess
 
 NO_WORKSPACE = "your current folder (no swarm workspace)"
 NO_BRANCH = "your current branch"
 
+
+RESET_TARGET = "reset:"
+RESET_TEXT = ("[swarm] reset: clear your conversation now and forget earlier tasks; the next "
+              "message from swarm says who you are and what to do.")
 
 def template(home: Path, role: str) -> str:
     """The role's template text: the user's override, the bundled one, or the default."""
@@ -45,7 +49,7 @@ def captain_of(agents: dict[str, Agent]) -> str:
     return next((a.id for a in agents.values() if a.captain), "the person running swarm")
 
 
-def text_for(service: SwarmService, agent: Agent) -> str:
+def text_for(service: StoreAccess, agent: Agent) -> str:
     """The filled-in template for ``agent`` (blocking: reads files and the workspace)."""
     from core.workspaces.ops import find
 
@@ -56,7 +60,7 @@ def text_for(service: SwarmService, agent: Agent) -> str:
     return Template(template(service.settings.home, agent.role)).safe_substitute(values)
 
 
-async def onboard(service: SwarmService, agent_id: str, actor: str) -> int:
+async def onboard(service: StoreAccess, agent_id: str, actor: str) -> int:
     """Queue the agent's onboarding message and mark it onboarded; the message id."""
     agent = service.ctx(actor).agent(agent_id)
     text = await asyncio.to_thread(text_for, service, agent)
@@ -96,8 +100,6 @@ def record_receipt_onboarded(
 
 def queue_reset(conn: sqlite3.Connection, ctx: Ctx, agent: str, text: str) -> int:
     """Queue the agent's reset action, then its onboarding; the reset's message id."""
-    from core.delivery.prompt import RESET_TARGET, RESET_TEXT
-
     message_id = messages.queue(conn, ctx, [agent], RESET_TEXT,
                                 target=f"{RESET_TARGET}{agent}")
     insert_event(conn, ctx.now, "agent.reset", f"{agent} reset by {ctx.actor}", agent=agent,
@@ -106,7 +108,7 @@ def queue_reset(conn: sqlite3.Connection, ctx: Ctx, agent: str, text: str) -> in
     return message_id
 
 
-async def reset(service: SwarmService, agent_id: str, actor: str) -> int:
+async def reset(service: StoreAccess, agent_id: str, actor: str) -> int:
     """Queue the agent's reset action followed by its onboarding message."""
     agent = service.ctx(actor).agent(agent_id)
     text = await asyncio.to_thread(text_for, service, agent)

@@ -11,16 +11,15 @@ from typing import TYPE_CHECKING
 
 from core.delivery import onboarding
 from core.delivery.envelope import render
+from core.delivery.onboarding import RESET_TARGET, RESET_TEXT
 from core.models import Agent, Delivery
 from core.protocols import Parcel
 from core.workspaces import handoff as handoff_facts
 
 if TYPE_CHECKING:
-    from core.service.swarm import SwarmService
+    from core.store.access import StoreAccess
+    from core.workspaces.tracker import WorkspaceTracker
 
-RESET_TARGET = "reset:"
-RESET_TEXT = ("[swarm] reset: clear your conversation now and forget earlier tasks; the next "
-              "message from swarm says who you are and what to do.")
 ONBOARDING_RULE = "\n\n---\n\n"
 
 
@@ -48,8 +47,8 @@ def read_facts(conn: sqlite3.Connection, delivery: Delivery) -> PromptFacts | No
                        onboarding.needs_onboarding(conn, delivery.agent))
 
 
-async def plan(service: SwarmService, delivery: Delivery, agent: Agent,
-               facts: PromptFacts | None = None) -> Plan:
+async def plan(service: StoreAccess, workspaces: WorkspaceTracker, delivery: Delivery,
+               agent: Agent, facts: PromptFacts | None = None) -> Plan:
     """The parcels for ``delivery`` to ``agent`` (``facts``: read with the claim, if so)."""
     if delivery.target.startswith(RESET_TARGET):
         return Plan((reset_parcel(delivery, agent),), False)
@@ -57,12 +56,12 @@ async def plan(service: SwarmService, delivery: Delivery, agent: Agent,
     parcels: list[Parcel] = []
     onboards = False
     if delivery.task_id is not None:
-        place = await service.workspaces.before_prompt(delivery.task_id, agent.id)
+        place = await workspaces.before_prompt(delivery.task_id, agent.id)
         if facts is None:
             facts = await service.db.read(read_facts, delivery)
         assert facts is not None
         new = facts.needs_onboarding
-        handoff = await service.workspaces.handoff_text(facts.handoff)
+        handoff = await workspaces.handoff_text(facts.handoff)
         if agent.reset_between_tasks and not delivery.is_retry:
             parcels.append(reset_parcel(delivery, agent))
         onboards = bool(parcels) or new

@@ -30,15 +30,15 @@ from core.planning.store import (
 from core.tasks import lifecycle
 
 if TYPE_CHECKING:
-    from core.service.swarm import SwarmService
+    from core.store.access import StoreAccess
 
 log = logging.getLogger(__name__)
 
 
 class PlanService:
-    """Draft, approve, discard and follow plans; wraps a SwarmService and an AIClient."""
+    """Draft, approve, discard and follow plans; wraps a StoreAccess and an AIClient."""
 
-    def __init__(self, service: SwarmService, ai: AIClient) -> None:
+    def __init__(self, service: StoreAccess, ai: AIClient) -> None:
         self.service = service
         self.ai = ai
 

@@ -21,7 +21,7 @@ from core.models import Event
 from core.store.tables import TASK_COLUMNS, deps_of, events_after, row_to_task
 
 if TYPE_CHECKING:
-    from core.service.swarm import SwarmService
+    from core.store.access import StoreAccess
 
 WHATS = ("tasks", "events")
 FORMATS = ("csv", "json")
@@ -58,7 +58,7 @@ def _event(event: Event) -> dict[str, Any]:
     return event.to_json() | {"_id": event.id}
 
 
-async def pages(service: SwarmService, what: str, page: int = PAGE
+async def pages(service: StoreAccess, what: str, page: int = PAGE
                 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Every task or event as objects, ``page`` rows per read transaction, in id order."""
     reader = tasks_page if what == "tasks" else events_page
@@ -70,7 +70,7 @@ async def pages(service: SwarmService, what: str, page: int = PAGE
         yield rows
 
 
-async def chunks(service: SwarmService, what: str = "tasks", fmt: str = "csv",
+async def chunks(service: StoreAccess, what: str = "tasks", fmt: str = "csv",
                  page: int = PAGE) -> AsyncIterator[str]:
     """The export as text pieces: a header, one piece per page of rows, a footer."""
     check(what, fmt)
@@ -102,7 +102,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-async def export_bytes(service: SwarmService, what: str = "tasks", fmt: str = "csv") -> bytes:
+async def export_bytes(service: StoreAccess, what: str = "tasks", fmt: str = "csv") -> bytes:
     """The whole export in memory (a Discord attachment), UTF-8."""
     return "".join([piece async for piece in chunks(service, what, fmt)]).encode("utf-8")
 

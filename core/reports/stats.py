@@ -21,7 +21,7 @@ from core.reports.summary import STALL_S, gather_stats, parse_period
 if TYPE_CHECKING:
     from PIL import ImageDraw
 
-    from core.service.swarm import SwarmService
+    from core.store.access import StoreAccess
 
 WIDTH, MARGIN, ROW, LABEL_W, TITLE_H = 1000, 20, 28, 110, 92
 BACKGROUND, INK, MUTED, GRID = "#2b2d31", "#f2f3f5", "#b5bac1", "#3f4147"
@@ -116,7 +116,7 @@ def _stalls(conn: sqlite3.Connection, since: float, until: float) -> dict[str, i
     return {agent: int(n) for agent, n in rows}
 
 
-async def collect(service: SwarmService, period: str = "7d") -> Stats:
+async def collect(service: StoreAccess, period: str = "7d") -> Stats:
     """The last ``period`` (``30m``, ``12h``, ``7d``, ``1w``; at most 31 days) until now."""
     seconds = parse_period(period)
     until = service.clock.now()

@@ -20,7 +20,7 @@ from core.models import task_ref
 from core.text import shorten
 
 if TYPE_CHECKING:
-    from core.service.swarm import SwarmService
+    from core.store.access import StoreAccess
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +75,9 @@ class Summary:
 
 
 class SummaryService:
-    """Builds summaries over a SwarmService's database, with a model when one is set."""
+    """Builds summaries over a StoreAccess's database, with a model when one is set."""
 
-    def __init__(self, service: SwarmService, ai: AIClient) -> None:
+    def __init__(self, service: StoreAccess, ai: AIClient) -> None:
         self.service = service
         self.ai = ai
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.agents_file import load_agents
@@ -22,9 +22,10 @@ from core.models import (
     TaskStatus,
     parse_task_ref,
 )
-from core.protocols import Clock, Observer, SystemClock
+from core.protocols import Clock, SystemClock
 from core.settings import Settings
 from core.store import event_query, posts, tables
+from core.store.access import StoreAccess
 from core.store.database import Store, open_store
 from core.tasks import lifecycle, messages, questions
 from core.workspaces.tracker import WorkspaceTracker
@@ -38,18 +39,13 @@ RECEIPT_RETRY_FIRST_S = 0.05  # then doubled per try, up to
 RECEIPT_RETRY_MAX_S = 5.0
 
 
-class SwarmService:
-    """Tasks, messages, agents and events over one SQLite database."""
+class SwarmService(StoreAccess):
+    """Tasks, messages, agents and events over one database: the front ends' API."""
 
     def __init__(self, settings: Settings, agents: list[Agent], db: Store, clock: Clock):
-        self.settings = settings
-        self.agents = {a.id: a for a in agents}
-        self.db = db
-        self.clock = clock
+        super().__init__(settings, agents, db, clock)
         self.kill_switch = KillSwitch(settings.home)
         self.workspaces = WorkspaceTracker(self)
-        self._listeners: list[Callable[[], None]] = []
-        self.observers: list[Observer] = []  # metrics (bot/web/metrics.py)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock | None = None) -> SwarmService:
@@ -68,31 +64,6 @@ class SwarmService:
     async def close(self) -> None:
         """Close the database."""
         await self.db.close()
-
-    def on_change(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` after every write made through this service."""
-        self._listeners.append(callback)
-
-    def observe(self, name: str, value: float, **labels: str) -> None:
-        """Tell every observer (metrics); an observer's failure is logged, never raised."""
-        for observer in self.observers:
-            try:
-                observer.observe(name, value, labels)
-            except Exception:
-                log.exception("observer %r failed on %s", observer, name)
-
-    def ctx(self, actor: str) -> Ctx:
-        """A context for a change made now by ``actor``."""
-        return Ctx(self.agents, self.settings, self.clock.now(), actor)
-
-    async def write(self, actor: str, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(conn, ctx, *args)`` as one transaction by ``actor``; wake listeners."""
-        result: T
-        result, changed = await self.db.write(_counting_changes, fn, self.ctx(actor), *args)
-        if changed:
-            for listener in self._listeners:
-                listener()
-        return result
 
     # -- tasks -------------------------------------------------------------------------
 
@@ -362,14 +333,6 @@ class SwarmService:
         return overview
 
 
-def _counting_changes(
-    conn: sqlite3.Connection, fn: Callable[..., T], *args: Any
-) -> tuple[T, bool]:
-    before = conn.total_changes
-    result = fn(conn, *args)
-    return result, conn.total_changes != before
-
-
 def _missing_agents(conn: sqlite3.Connection, ids: list[str]) -> bool:
     known = {r[0] for r in conn.execute("SELECT id FROM agent_state")}
     return not set(ids) <= known
@@ -388,7 +351,7 @@ def _input_event(conn: sqlite3.Connection, ctx: Ctx, kind: str, text: str) -> No
 
 
 def _agent_rows(conn: sqlite3.Connection, agents: list[Agent]) -> list[dict[str, Any]]:
-    from core.watch.alerts import open_kinds  # the watcher's alerts (a light import)
+    from core.store.alerts import open_kinds  # the watcher's alerts (a light import)
 
     state = {r["id"]: r for r in conn.execute("SELECT * FROM agent_state")}
     alerts = open_kinds(conn)

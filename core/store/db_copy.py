@@ -18,7 +18,8 @@ from pathlib import Path
 
 from core.errors import ConfigError, InvalidState, StorageError
 from core.redact import redact_urls
-from core.store.database import LATEST, user_version
+from core.store.database import user_version
+from core.store.migrations import LATEST
 
 SKIP_TABLES = {"swarm_schema", "swarm_clock"}
 
@@ -47,7 +48,7 @@ def sqlite_path(url: str) -> Path:
 
 def copy(source: Path, url: str) -> CopyReport:
     """Copy every table of the SQLite file ``source`` into the PostgreSQL database ``url``."""
-    from core.store.database import MIGRATIONS
+    from core.store.migrations import MIGRATIONS
     from core.store.postgres import connect, migrate, run_in_transaction
 
     with _snapshot(source) as lite:

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 from core.models import FINISHED_SQL
 from core.protocols import PeriodicTimer
-from core.service.swarm import SwarmService
+from core.store.access import StoreAccess
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +205,7 @@ def _idle(conn: sqlite3.Connection) -> bool:
 
 
 async def collect_garbage(
-    service: SwarmService, *, days: float | None = None, dry_run: bool = False
+    service: StoreAccess, *, days: float | None = None, dry_run: bool = False
 ) -> GcReport:
     """Archive and delete what is older than ``days`` (default SWARM_KEEP_DAYS)."""
     now = service.clock.now()
@@ -232,7 +232,7 @@ def _vacuum(conn: sqlite3.Connection) -> str:
     return give_back_space(conn, _idle(conn))
 
 
-async def _batches(service: SwarmService, step: Callable[[sqlite3.Connection], int]) -> int:
+async def _batches(service: StoreAccess, step: Callable[[sqlite3.Connection], int]) -> int:
     total = 0
     while count := await service.db.write(step):
         total += count
@@ -240,7 +240,7 @@ async def _batches(service: SwarmService, step: Callable[[sqlite3.Connection], i
     return total
 
 
-async def _message_batches(service: SwarmService, cutoff: float, out: Path) -> tuple[int, int]:
+async def _message_batches(service: StoreAccess, cutoff: float, out: Path) -> tuple[int, int]:
     messages = deliveries = 0
     while True:
         made = await service.db.write(archive_messages, cutoff, out)
@@ -255,7 +255,7 @@ class RetentionTimer(PeriodicTimer):
     (leftovers of a crash go before anything else), then every ``every_s``; a failed pass
     is logged and tried at the next."""
 
-    def __init__(self, service: SwarmService, every_s: float = EVERY_S) -> None:
+    def __init__(self, service: StoreAccess, every_s: float = EVERY_S) -> None:
         super().__init__(service.clock, every_s)
         self.service = service
 

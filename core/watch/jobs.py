@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from core.models import Agent
 from core.reports.summary import parse_period
-from core.watch import alerts, rules, schedules
+from core.store import alerts
+from core.watch import rules, schedules
 from core.watch.frames import FrameSource, frames_differ, save_frame
 from core.watch.schedules import DAILY_SUMMARY, Claim, ScheduleSpec
 from core.watch.settings import WatchSettings

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 from core.context import Ctx
 from core.models import task_ref
+from core.store.alerts import STALLED, UNREACHABLE, clear_alert, open_alert
 from core.store.tables import insert_event
 from core.tasks import lifecycle, messages
-from core.watch.alerts import STALLED, UNREACHABLE, clear_alert, open_alert
 from core.watch.settings import WatchSettings
 
 

@@ -20,7 +20,7 @@ from core.workflows.expand import PlannedTask, as_text, expand, resolve_vars
 from core.workflows.model import VarValue, Workflow
 
 if TYPE_CHECKING:
-    from core.service.swarm import SwarmService
+    from core.store.access import StoreAccess
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class RunPlan:
 class WorkflowService:
     """Find, check and run workflows; decide gates; follow campaigns."""
 
-    def __init__(self, service: SwarmService) -> None:
+    def __init__(self, service: StoreAccess) -> None:
         self.service = service
 
     def available(self) -> list[tuple[str, str]]:

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import InvalidInput, InvalidState, NotFound, SwarmError
-from core.models import Event, task_ref
-from core.store.event_query import EventFilter
+from core.models import Event, parse_task_ref, task_ref
+from core.store.event_query import EventFilter, find_events
+from core.store.tables import get_task
 from core.workspaces import handoff, manifest, work
 from core.workspaces.git import (
     GitFailed,
@@ -27,7 +28,7 @@ from core.workspaces.ops import Located, find
 from core.workspaces.work import TaskWork
 
 if TYPE_CHECKING:
-    from core.service.swarm import SwarmService
+    from core.store.access import StoreAccess
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 class WorkspaceTracker:
     """What the service and the scheduler ask about tasks done in workspaces."""
 
-    def __init__(self, service: SwarmService) -> None:
+    def __init__(self, service: StoreAccess) -> None:
         self.service = service
 
     async def locate(self, agent: str) -> Located | None:
@@ -105,7 +106,7 @@ class WorkspaceTracker:
     async def commit_events(self, task_id: int, limit: int = 3) -> list[Event]:
         """The task's last ``task.commits`` events (one per turn done), oldest first."""
         found = EventFilter(kinds=("task.commits",), task_id=task_id)
-        return await self.service.find_events(found, limit=limit, newest=True)
+        return await self.service.db.read(find_events, found, 0, limit, True)
 
     async def after_done(self, task_id: int, actor: str) -> None:
         """Put the commits made on the holder's branch since its turn began in the history."""
@@ -129,7 +130,7 @@ class WorkspaceTracker:
     async def merge(self, ref: str | int, actor: str, into: str | None = None) -> str:
         """Merge the task's commits into ``into`` (default the base): a fast-forward or a
         merge commit; a conflict is aborted and its files listed."""
-        task = await self.service.get_task(ref)
+        task = await self.service.db.read(get_task, parse_task_ref(ref))
         turn = await self._last_turn(task.id, "merge")
         target = into or turn.base
         if not target:
@@ -139,7 +140,7 @@ class WorkspaceTracker:
         return said
 
     async def _last_turn(self, ref: str | int, what: str) -> TaskWork:
-        task = await self.service.get_task(ref)
+        task = await self.service.db.read(get_task, parse_task_ref(ref))
         found = [t for t in await self.turns(task.id) if t.start_sha]
         if not found:
             holder = f" ({task.agent} has none)" if task.agent else ""

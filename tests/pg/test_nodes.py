@@ -137,12 +137,6 @@ async def test_the_coordinator_hears_another_processes_write_without_polling(
         await other.close()
 
 
-class SlowDriver(RecordingDeliverer):
-    """A deliverer with the desktop driver's deadline."""
-
-    time_limit_s = 30.0
-
-
 async def test_a_desktop_nodes_lease_must_outlast_one_delivery(
         node_settings: Settings, tmp_path: Path) -> None:
     config = write_agents(tmp_path / "gui.toml", [
@@ -152,8 +146,9 @@ async def test_a_desktop_nodes_lease_must_outlast_one_delivery(
                                   "SWARM_DATABASE_URL": node_settings.database_url or ""})
     service = await SwarmService.open(settings)
     try:
+        slow = RecordingDeliverer(time_limit_s=30.0)  # the desktop driver's deadline
         with pytest.raises(ConfigError, match=r"lease \(10 s\) must be longer"):
-            DeliveryNode(service, SlowDriver(), "desk-9", lease_s=10)
-        assert DeliveryNode(service, SlowDriver(), "desk-9", lease_s=45).lease_s == 45
+            DeliveryNode(service, slow, "desk-9", lease_s=10)
+        assert DeliveryNode(service, slow, "desk-9", lease_s=45).lease_s == 45
     finally:
         await service.close()

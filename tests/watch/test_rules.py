@@ -8,7 +8,7 @@ from core.errors import ConfigError
 from core.models import Delivery, Receipt, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.watch.alerts import digest, list_alerts
+from core.store.alerts import digest, list_alerts
 from core.watch.frames import frames_differ
 from core.watch.jobs import Watcher
 from core.watch.settings import WatchSettings

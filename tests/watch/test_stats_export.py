@@ -16,7 +16,7 @@ from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.reports import export, stats
 from core.service.swarm import SwarmService
-from core.watch.alerts import STALLED, open_alert
+from core.store.alerts import STALLED, open_alert
 
 DAY = 86_400.0
 

@@ -11,8 +11,7 @@ import pytest
 from automation.inbox import InboxDeliverer
 from core.agents_file import load_agents
 from core.coordinator.scheduler import Scheduler
-from core.delivery.onboarding import onboard, reset
-from core.delivery.prompt import RESET_TEXT
+from core.delivery.onboarding import RESET_TEXT, onboard, reset
 from core.errors import ConfigError
 from core.models import TaskSpec
 from core.protocols import ManualClock

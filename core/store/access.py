@@ -1,0 +1,75 @@
+"""``StoreAccess``: a store with the settings, agents and clock a change is made with.
+
+What every service writes through (``SwarmService``, the workflow, plan, summary and
+workspace services, the watcher, retention): one transaction per ``write``, listeners woken
+after a write that changed rows, observers told of timed work.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from core.context import Ctx
+from core.models import Agent
+from core.protocols import Clock, Observer
+from core.settings import Settings
+from core.store.database import Store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class StoreAccess:
+    """One store, its settings, the configured agents and the clock."""
+
+    def __init__(self, settings: Settings, agents: list[Agent], db: Store, clock: Clock):
+        self.settings = settings
+        self.agents = {a.id: a for a in agents}
+        self.db = db
+        self.clock = clock
+        self._listeners: list[Callable[[], None]] = []
+        self.observers: list[Observer] = []  # metrics (bot/web/metrics.py)
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after every write made through this access."""
+        self._listeners.append(callback)
+
+    def observe(self, name: str, value: float, **labels: str) -> None:
+        """Tell every observer (metrics); an observer's failure is logged, never raised."""
+        for observer in self.observers:
+            try:
+                observer.observe(name, value, labels)
+            except Exception:
+                log.exception("observer %r failed on %s", observer, name)
+
+    def ctx(self, actor: str) -> Ctx:
+        """A context for a change made now by ``actor``."""
+        return Ctx(self.agents, self.settings, self.clock.now(), actor)
+
+    def resolve_agent(self, agent_id: str) -> Agent:
+        """The configured agent ``agent_id`` (case-insensitive); NotFound naming the agents."""
+        return self.ctx("").agent(agent_id)
+
+    async def write(self, actor: str, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, ctx, *args)`` as one transaction by ``actor``; wake listeners."""
+        result: T
+        result, changed = await self.db.write(_counting_changes, fn, self.ctx(actor), *args)
+        if changed:
+            for listener in self._listeners:
+                listener()
+        return result
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` as one read."""
+        return await self.db.read(fn, *args)
+
+
+def _counting_changes(
+    conn: sqlite3.Connection, fn: Callable[..., T], *args: Any
+) -> tuple[T, bool]:
+    before = conn.total_changes
+    result = fn(conn, *args)
+    return result, conn.total_changes != before
