@@ -27,12 +27,6 @@ Point = tuple[int, int]
 AgentValues = Mapping[str, Mapping[str, list[int]]]  # agent id -> key -> list of numbers
 
 
-def write_input_points(path: Path, points: Mapping[str, Point]) -> Path:
-    """Set ``input = [x, y]`` of the named agents in ``path``; the backup's path."""
-    return write_agent_values(path, {a: {"input": [int(x), int(y)]} for a, (x, y) in
-                                     points.items()})
-
-
 def write_agent_values(path: Path, values: AgentValues) -> Path:
     """Set list-of-number keys (``input``, ``input_box``) of the named agents; the backup."""
     original = path.read_text(encoding="utf-8")

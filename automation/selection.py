@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 MAX_SERVED_BYTES = 200_000  # one ChangeProperty request, well under the 256 KiB limit
 TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "STRING", "TEXT", "text/plain")
-SELECTIONS = ("CLIPBOARD", "PRIMARY")
 INCR: Any = object()  # a read answered with INCR (the text comes in pieces)
 
 

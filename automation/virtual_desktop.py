@@ -247,24 +247,6 @@ def open_windows(
     return windows
 
 
-def agents_toml(ctrl_enter: Sequence[int] = (), extra: str = "") -> str:
-    """An agents file matching the windows (``extra`` is appended, e.g. more agents)."""
-    parts = ["# agents of the test desktop\n"]
-    for i in range(COUNT):
-        x, y = input_point(i)
-        wx, wy, ww, wh = watch_region(i)
-        bx, by, bw, bh = input_box(i)
-        submit = 'submit = "ctrl+enter"\n' if i in ctrl_enter else ""
-        parts.append(
-            f'\n[[agent]]\nid = "Agent-{i + 1}"\nrole = "role{i + 1}"\n'
-            f'capabilities = ["python"]\ninput = [{x}, {y}]\n'
-            f"input_box = [{bx}, {by}, {bw}, {bh}]\n"
-            f'clear = ["ctrl+/", "delete"]  # Tk: Ctrl+/ selects all\n'
-            f"watch = [{wx}, {wy}, {ww}, {wh}]\n{submit}"
-        )
-    return "".join(parts) + extra
-
-
 @contextlib.contextmanager
 def display_env(server: XServer) -> Iterator[None]:
     """Point this process (DISPLAY, XAUTHORITY) at ``server`` for the duration."""

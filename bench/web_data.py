@@ -74,7 +74,7 @@ async def demo_board(service: SwarmService) -> None:
                       after=tuple(str(d) for d in deps))
              for i, (title, prio, role, deps) in enumerate(DEMO)]
     await service.create_tasks(specs, "boss")
-    assigned = await service.assign_batch()
+    assigned = await service.queue.assign_batch()
     for step, made in enumerate(assigned):
         ref = f"T-{made.task_id}"
         if step % 4 == 0:
@@ -83,4 +83,4 @@ async def demo_board(service: SwarmService) -> None:
             await service.start_task(ref, made.agent, "on it")
         elif step % 4 == 2 and step > 4:
             await service.fail_task(ref, made.agent, "tests fail on CI")
-    await service.assign_batch()
+    await service.queue.assign_batch()

@@ -13,7 +13,6 @@ mapping, or whole sections, instead of patching the environment.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,16 +28,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 SECTIONS = ("core", "discord", "ai", "watch", "gui", "web")
-
-
-def read_environment(dotenv: Path = Path(".env")) -> dict[str, str]:
-    """``os.environ`` over the values of ``dotenv`` (when the file exists)."""
-    values: dict[str, str] = {}
-    if dotenv.is_file():
-        from dotenv import dotenv_values
-
-        values = {k: v for k, v in dotenv_values(dotenv).items() if v is not None}
-    return {**values, **os.environ}
 
 
 class Config:

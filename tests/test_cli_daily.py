@@ -55,7 +55,7 @@ async def test_as_after_the_subcommand_reports_as_that_agent(
     home: Path, service: SwarmService
 ) -> None:
     await service.create_task(TaskSpec("job", agent="Agent-2"), "cli")
-    await service.assign_batch()
+    await service.queue.assign_batch()
     started = run_cli(home, "task", "start", "T-1", "--as", "Agent-2", "--note", "on it")
     assert started.code == 0, started.err
     assert (await service.events(task="T-1"))[-1].actor == "Agent-2"

@@ -69,7 +69,7 @@ def read_until(leader: int, marker: bytes, timeout_s: float = 20) -> bytes:
 
 async def test_a_spinner_while_ask_waits_on_a_terminal(home: Path, service: SwarmService) -> None:
     await service.create_task(TaskSpec("Open a port", agent="Agent-2"), "cli")
-    await service.assign_batch()
+    await service.queue.assign_batch()
     leader, follower = pty.openpty()
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli.main", "ask", "T-1", "Which port?", "--wait",

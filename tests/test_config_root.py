@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config, read_environment
+from bot.config import Config
 from core.errors import ConfigError
 from core.watch.settings import WatchSettings
 from tests.helpers import ROOT, run_cli
@@ -62,3 +62,13 @@ def test_notify_level_is_a_discord_setting_refused_when_unknown(tmp_path: Path) 
     with pytest.raises(ConfigError, match="SWARM_NOTIFY must be one of quiet, normal, verbose, "
                                           "got 'loud'"):
         Config({"SWARM_NOTIFY": "loud"}).discord  # noqa: B018 - parsing is the test
+
+
+def read_environment(dotenv: Path = Path(".env")) -> dict[str, str]:
+    """``os.environ`` over the values of ``dotenv`` (when the file exists)."""
+    values: dict[str, str] = {}
+    if dotenv.is_file():
+        from dotenv import dotenv_values
+
+        values = {k: v for k, v in dotenv_values(dotenv).items() if v is not None}
+    return {**values, **os.environ}

@@ -18,7 +18,7 @@ async def _assigned(service: SwarmService, title: str = "Pick a database") -> No
     from core.models import TaskSpec
 
     await service.create_task(TaskSpec(title, agent="Agent-2"), "cli")
-    await service.assign_batch()
+    await service.queue.assign_batch()
 
 
 @pytest.mark.timeout(60)
@@ -43,7 +43,7 @@ async def test_ask_wait_blocks_until_reply_and_the_answer_reaches_the_agent(
     assert asking.returncode == 0, err
     assert (out.decode(), err) == ("answer from cli: Postgres\n", b"")  # no spinner in a pipe
     assert await service.open_question("T-1") is None
-    prompt, delivery = await service.claim_delivery(), await service.claim_delivery()
+    prompt, delivery = await service.queue.claim_delivery(), await service.queue.claim_delivery()
     assert prompt is not None and prompt.text == "T-1: Pick a database"
     assert delivery is not None and (delivery.agent, delivery.task_id) == ("Agent-2", 1)
     assert delivery.text == ("Answer to your question on T-1:\n> Which database?\n"

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.timeout(60)
 
 async def _held(service: SwarmService, title: str = "job") -> tuple[str, str]:
     task = await service.create_task(TaskSpec(title), "cli")
-    assignment = await service.assign_next()
+    assignment = await service.queue.assign_next()
     assert assignment is not None and assignment.task_id == task.id
     return task.ref, assignment.agent
 

@@ -197,7 +197,7 @@ async def test_retry_after_crash_marks_the_delivery(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
     await service.send("Agent-1", "hello", "me")
-    claimed = await service.claim_delivery()  # the process dies while delivering
+    claimed = await service.queue.claim_delivery()  # the process dies while delivering
     assert claimed is not None and not claimed.is_retry
     await Scheduler(service, deliverer).run_burst()
     (parcel,) = deliverer.parcels
@@ -236,7 +236,7 @@ async def test_a_takeable_task_behind_pages_of_untakeable_ones_is_found_in_the_s
     await service.create_tasks([TaskSpec(f"qa {i}", role="qa", priority="urgent")
                                 for i in range(300)], "me")
     later = await service.create_tasks([TaskSpec(f"any {i}") for i in range(9)], "me")
-    made = await service.assign_batch()
+    made = await service.queue.assign_batch()
     assert sorted(a.task_id for a in made) == later[:7]  # 7 free agents, oldest tasks first
     assert len({a.agent for a in made}) == 7 and "Agent-4" not in {a.agent for a in made}
     assert len(await service.list_tasks(status="ready", limit=1000)) == 302

@@ -66,7 +66,7 @@ async def test_receipt_is_retried_until_the_lock_is_released(
     task = await impatient.create_task(TaskSpec("locked out"), "cli")
     deliverer = LockingDeliverer(str(impatient.settings.db_path))
     scheduler = Scheduler(impatient, deliverer)
-    await impatient.assign_batch()
+    await impatient.queue.assign_batch()
     with caplog.at_level(logging.WARNING, logger="core.service.swarm"):
         running = asyncio.create_task(scheduler.deliver_once())
         await _until(lambda: sum("not written (database is locked)" in r.getMessage()
@@ -103,7 +103,7 @@ async def test_cancel_before_delivery_supersedes_the_prompt_and_sends_no_stop(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
     task = await service.create_task(TaskSpec("never seen"), "cli")
-    (assignment,) = await service.assign_batch()
+    (assignment,) = await service.queue.assign_batch()
     await service.cancel_task(task.ref, "cli")
     await Scheduler(service, deliverer).deliver_once()
     assert deliverer.parcels == []  # neither the prompt nor "stop working on it"
@@ -120,7 +120,7 @@ async def test_cancel_after_delivery_tells_the_agent(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
     task = await service.create_task(TaskSpec("seen"), "cli")
-    (assignment,) = await service.assign_batch()
+    (assignment,) = await service.queue.assign_batch()
     scheduler = Scheduler(service, deliverer)
     await scheduler.deliver_once()
     await service.cancel_task(task.ref, "cli")

@@ -69,7 +69,7 @@ async def test_every_change_writes_its_event_in_the_same_transaction(
     steps = [
         lambda: service.create_task(TaskSpec("A"), "me"),
         lambda: service.create_task(TaskSpec("B", after=("T-1",)), "me"),
-        lambda: service.assign_next(),
+        lambda: service.queue.assign_next(),
         lambda: service.start_task("T-1", "Agent-1"),
         lambda: service.complete_task("T-1", "Agent-1"),
         lambda: service.send("Agent-2", "hi", "me"),

@@ -38,7 +38,7 @@ async def test_done_releases_dependents(service: SwarmService) -> None:
     b = await service.create_task(TaskSpec("B"), "me")
     c = await service.create_task(TaskSpec("C", after=(a.ref, b.ref)), "me")
     for ref in (a.ref, b.ref):
-        assignment = await service.assign_next()
+        assignment = await service.queue.assign_next()
         assert assignment is not None
         await service.complete_task(assignment.task_id, "agent", note="ok")
         if ref == a.ref:
@@ -52,7 +52,7 @@ async def test_failure_blocks_dependents_with_reason_and_retry_releases(
 ) -> None:
     a = await service.create_task(TaskSpec("A"), "me")
     b = await service.create_task(TaskSpec("B", after=(a.ref,)), "me")
-    first = await service.assign_next()
+    first = await service.queue.assign_next()
     assert first is not None
     await service.fail_task(a.ref, first.agent, "compiler exploded")
     assert (await service.get_task(a.ref)).reason == "compiler exploded"
@@ -63,7 +63,7 @@ async def test_failure_blocks_dependents_with_reason_and_retry_releases(
     assert (await service.get_task(b.ref)).reason == "waiting for T-1"
     retried = await service.get_task(a.ref)
     assert retried.status is TaskStatus.ready and retried.attempts == 0
-    second = await service.assign_next()
+    second = await service.queue.assign_next()
     assert second is not None
     await service.complete_task(a.ref, second.agent)
     assert (await service.get_task(b.ref)).status is TaskStatus.ready
@@ -72,11 +72,11 @@ async def test_failure_blocks_dependents_with_reason_and_retry_releases(
 async def test_cancel_blocks_dependents_and_tells_the_agent(service: SwarmService) -> None:
     a = await service.create_task(TaskSpec("A", role="web"), "me")
     b = await service.create_task(TaskSpec("B", after=(a.ref,)), "me")
-    assignment = await service.assign_next()
+    assignment = await service.queue.assign_next()
     assert assignment is not None and assignment.agent == "Agent-7"
-    prompt = await service.claim_delivery()
+    prompt = await service.queue.claim_delivery()
     assert prompt is not None and prompt.task_id == a.id
-    await service.record_receipt(prompt, Receipt(True, None, "test"))  # the agent has it
+    await service.queue.record_receipt(prompt, Receipt(True, None, "test"))  # the agent has it
     await service.cancel_task(a.ref, "me")
     assert (await service.get_task(b.ref)).reason == "dependency T-1 cancelled"
     texts = [d.text for d in await service.deliveries()]
@@ -87,7 +87,7 @@ async def test_cancel_blocks_dependents_and_tells_the_agent(service: SwarmServic
 
 async def test_start_then_done_records_note_and_times(service: SwarmService) -> None:
     task = await service.create_task(TaskSpec("A"), "me")
-    await service.assign_next()
+    await service.queue.assign_next()
     await service.start_task(task.ref, "Agent-1", note="on it")
     assert (await service.get_task(task.ref)).status is TaskStatus.in_progress
     await service.complete_task(task.ref, "Agent-1", note="shipped")

@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from core.coordinator.scheduler import Scheduler
 from core.delivery import node_claims, prompt
+from core.delivery.queue import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S
 from core.errors import ConfigError
 from core.models import Receipt
 from core.protocols import Deliverer
-from core.service.swarm import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S, SwarmService
+from core.service.swarm import SwarmService
 from core.waits import wait_set
 
 if TYPE_CHECKING:

@@ -91,11 +91,11 @@ class Scheduler:
 
     async def schedule_once(self) -> tuple[int, int]:
         """Expire due leases, then assign until nothing more fits; return both counts."""
-        expired = await self.service.expire_leases()
+        expired = await self.service.queue.expire_leases()
         assigned = 0
         while True:
             started = time.perf_counter()
-            made = await self.service.assign_batch()
+            made = await self.service.queue.assign_batch()
             self.service.observe("assignment", time.perf_counter() - started)
             if not made:
                 return expired, assigned
@@ -105,7 +105,7 @@ class Scheduler:
         """Deliver every due delivery (until ``stop``); return how many were attempted."""
         count = 0
         while not (stop and stop.is_set()) and (
-                claimed := await self.service.claim_prompt()) is not None:
+                claimed := await self.service.queue.claim_prompt()) is not None:
             delivery, facts = claimed
             started = time.perf_counter()
             receipt = await self._deliver(delivery, facts)
@@ -114,7 +114,7 @@ class Scheduler:
                                  result=_result(receipt))
             onboarded = delivery.id in self._onboarding
             self._onboarding.discard(delivery.id)
-            await self.service.record_receipt(delivery, receipt, onboarded=onboarded)
+            await self.service.queue.record_receipt(delivery, receipt, onboarded=onboarded)
             count += 1
         return count
 
@@ -150,7 +150,7 @@ class Scheduler:
 
     async def next_deadline(self) -> float | None:
         """The earliest deadline of tasks, deliveries and timers."""
-        found = [await self.service.next_deadline()]
+        found = [await self.service.queue.next_deadline()]
         found += [await self._timer_due(timer) for timer in self.timers]
         due = [d for d in found if d is not None]
         return min(due) if due else None
@@ -161,7 +161,7 @@ class Scheduler:
         Timers are not fired: a burst is about tasks and prompts.
         """
         result = BurstResult()
-        await self.service.recover()
+        await self.service.queue.recover()
         while result.rounds < max_rounds:
             result.rounds += 1
             expired, assigned = await self.schedule_once()
@@ -175,7 +175,7 @@ class Scheduler:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set: recover, start the timers, loop; stop the timers."""
-        recovered = await self.service.recover()
+        recovered = await self.service.queue.recover()
         if recovered:
             log.warning("%d interrupted deliveries will be retried", recovered)
         started: list[Timer] = []
@@ -217,7 +217,7 @@ class Scheduler:
         return bool(expired or assigned or fired)
 
     async def _timer_loop(self, stop: asyncio.Event) -> None:
-        seen = await self.service.data_version()
+        seen = await self.service.queue.data_version()
         backoff = ErrorBackoff(self.poll_s)
         while not stop.is_set():
             self._assign_wake.clear()
@@ -268,7 +268,7 @@ class Scheduler:
                 timeout = max(0.0, min(timeout, deadline - now))
             if await wait_set(self._assign_wake, timeout):
                 return seen
-            version = await self.service.data_version()
+            version = await self.service.queue.data_version()
             due = deadline is not None and deadline <= self.service.clock.now()
             if version != seen or due:
                 return version

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 from collections.abc import Sequence
@@ -11,12 +10,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from core.agents_file import load_agents
 from core.context import Ctx
 from core.delivery import assignment, node_claims
+from core.delivery.queue import DeliveryQueue
 from core.killswitch import KillSwitch
 from core.models import (
     Agent,
     Delivery,
     Event,
-    Receipt,
     Task,
     TaskSpec,
     TaskStatus,
@@ -31,12 +30,10 @@ from core.tasks import lifecycle, messages, questions
 from core.workspaces.tracker import WorkspaceTracker
 
 if TYPE_CHECKING:
-    from core.delivery.prompt import PromptFacts
+    pass
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-RECEIPT_RETRY_FIRST_S = 0.05  # then doubled per try, up to
-RECEIPT_RETRY_MAX_S = 5.0
 
 
 class SwarmService(StoreAccess):
@@ -46,6 +43,7 @@ class SwarmService(StoreAccess):
         super().__init__(settings, agents, db, clock)
         self.kill_switch = KillSwitch(settings.home)
         self.workspaces = WorkspaceTracker(self)
+        self.queue = DeliveryQueue(self)  # what the scheduler and delivery nodes call
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock | None = None) -> SwarmService:
@@ -140,10 +138,6 @@ class SwarmService(StoreAccess):
         """Take an active task from its agent and queue it for another one."""
         await self.write(actor, lifecycle.requeue, parse_task_ref(ref))
 
-    async def open_tasks(self, prefix: str = "", limit: int = 25) -> list[Task]:
-        """Tasks not finished whose id or title starts with / contains ``prefix``."""
-        return await self.db.read(tables.search_open_tasks, prefix, limit)
-
     async def find_tasks(self, prefix: str = "", statuses: Sequence[TaskStatus] | None = None,
                          limit: int = 25) -> list[Task]:
         """Tasks in ``statuses`` (None: any) whose id or title starts with / contains
@@ -203,66 +197,6 @@ class SwarmService(StoreAccess):
         released = self.kill_switch.release()
         await self.write(actor, _input_event, "input.resumed", f"desktop input resumed by {actor}")
         return released
-
-    # -- scheduling --------------------------------------------------------------------
-
-    async def assign_next(self, actor: str = "scheduler") -> assignment.Assignment | None:
-        """One assignment decision."""
-        return await self.write(actor, assignment.assign_next)
-
-    async def assign_batch(self, actor: str = "scheduler") -> list[assignment.Assignment]:
-        """Assignment decisions until nothing more fits, in one transaction."""
-        return await self.write(actor, assignment.assign_batch)
-
-    async def expire_leases(self, actor: str = "scheduler") -> int:
-        """Requeue or fail tasks whose lease ran out."""
-        return await self.write(actor, assignment.expire_leases)
-
-    async def claim_delivery(self, actor: str = "delivery") -> Delivery | None:
-        """Take the next due delivery."""
-        return await self.write(actor, messages.claim)
-
-    async def claim_prompt(
-        self, actor: str = "delivery"
-    ) -> tuple[Delivery, PromptFacts | None] | None:
-        """Take the next due delivery with what its prompt needs (one trip to the database);
-        None at once when delivery nodes serve every agent (nothing is this process's)."""
-        if self.settings.database_url and all(a.node for a in self.agents.values()):
-            return None
-        return await self.write(actor, _claim_with_facts)
-
-    async def record_receipt(
-        self, delivery: Delivery, receipt: Receipt, actor: str = "delivery",
-        *, onboarded: bool = False,
-    ) -> str:
-        """Store how a delivery went (``onboarded``: it carried its agent's onboarding). A
-        database that stays locked (or full) past the busy timeout is retried with backoff
-        until the receipt lands: a delivery this process owns never stays ``delivering``
-        without an outcome."""
-        from core.delivery.onboarding import record_receipt_onboarded
-
-        record = record_receipt_onboarded if onboarded else assignment.record_receipt
-        delay = RECEIPT_RETRY_FIRST_S
-        while True:
-            try:
-                return await self.write(actor, record, delivery, receipt)
-            except sqlite3.OperationalError as exc:
-                log.warning("receipt of delivery %d not written (%s); retrying in %.2g s",
-                            delivery.id, exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RECEIPT_RETRY_MAX_S)
-
-    async def recover(self, actor: str = "swarm") -> int:
-        """Put interrupted deliveries back in the queue (start-up after a crash)."""
-        return await self.write(actor, messages.recover)
-
-    async def next_deadline(self) -> float | None:
-        """When the next lease, backoff or delayed delivery falls due."""
-        return await self.db.read(assignment.next_deadline, self.clock.now())
-
-    async def data_version(self) -> int:
-        """Changes when another connection (another process) commits."""
-        return await self.db.read(_data_version)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -338,10 +272,6 @@ def _missing_agents(conn: sqlite3.Connection, ids: list[str]) -> bool:
     return not set(ids) <= known
 
 
-def _data_version(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA data_version").fetchone()[0])
-
-
 def _counts(conn: sqlite3.Connection) -> tuple[dict[str, int], dict[str, int]]:
     return tables.status_counts(conn), tables.delivery_counts(conn)
 
@@ -385,12 +315,3 @@ def _agent_rows(conn: sqlite3.Connection, agents: list[Agent]) -> list[dict[str,
             "node": agent.node,
         })
     return rows
-
-
-def _claim_with_facts(
-    conn: sqlite3.Connection, ctx: Ctx
-) -> tuple[Delivery, PromptFacts | None] | None:
-    from core.delivery.prompt import read_facts
-
-    delivery = messages.claim(conn, ctx)
-    return None if delivery is None else (delivery, read_facts(conn, delivery))

@@ -133,12 +133,6 @@ def _write_member(raw: BinaryIO, lines: Iterator[dict[str, Any]]) -> None:
     os.fsync(raw.fileno())
 
 
-def read_archive(path: Path) -> list[dict[str, Any]]:
-    """Every line of an archive (all members)."""
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines]
-
-
 # -- files ---------------------------------------------------------------------------------
 
 

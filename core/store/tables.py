@@ -222,11 +222,6 @@ def list_deliveries(
 OPEN_STATUSES = ("blocked", "ready", "assigned", "in_progress")
 
 
-def search_open_tasks(conn: sqlite3.Connection, prefix: str, limit: int) -> list[Task]:
-    """Unfinished tasks whose ``T-id`` starts with ``prefix`` or whose title contains it."""
-    return search_tasks(conn, prefix, OPEN_STATUSES, limit)
-
-
 def search_tasks(conn: sqlite3.Connection, prefix: str, statuses: Sequence[str] | None,
                  limit: int) -> list[Task]:
     """Tasks in ``statuses`` (None: any) whose ``T-id`` starts with ``prefix`` or whose title

@@ -60,12 +60,12 @@ async def test_progress_says_done_total_and_why_tasks_are_blocked(
     draft_view = render_progress(await ai.plans.progress(plan.id))
     assert draft_view.endswith("waiting for approval")
     a_id, b_id = await ai.plans.approve(plan.ref, "alice")
-    await service.assign_next()
+    await service.queue.assign_next()
     await service.complete_task(a_id, "Agent-4")
     progress = await ai.plans.progress("p-1")
     assert (progress.done, progress.total) == (1, 2)
     assert progress.blocked == []
-    await service.assign_next()
+    await service.queue.assign_next()
     await service.fail_task(b_id, "Agent-4", "flaky fixture")
     progress = await ai.plans.progress(1)
     assert [t.id for t in progress.blocked] == [b_id]

@@ -13,6 +13,7 @@ from automation.virtual_desktop import AgentWindows, XServer
 from core.agents_file import load_agents
 from core.killswitch import KillSwitch
 from core.models import Agent
+from tests.automation.desktop_agents import agents_toml
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +67,7 @@ def kill_switch(home: Path) -> KillSwitch:
 def agents(tmp_path: Path) -> list[Agent]:
     """The agents matching the Tk windows, read through core's loader."""
     path = tmp_path / "agents.toml"
-    path.write_text(desktop_env.agents_toml(), encoding="utf-8")
+    path.write_text(agents_toml(), encoding="utf-8")
     return load_agents(path)
 
 

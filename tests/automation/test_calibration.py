@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from automation.agents_file_writer import dumps, write_input_points
+from automation.agents_file_writer import dumps, write_agent_values
 from automation.calibrate import AgentCapture, calibrate, overlap_problems
 from automation.virtual_desktop import XServer
 from core.agents_file import load_agents
@@ -198,3 +198,9 @@ def test_the_writer_round_trips_the_project_config() -> None:
         "nested": {"on": True, "ratio": 0.5},
         **data,
     }
+
+
+def write_input_points(path: Path, points: dict[str, tuple[int, int]]) -> Path:
+    """Set ``input = [x, y]`` of the named agents in ``path``; the backup's path."""
+    return write_agent_values(path, {a: {"input": [int(x), int(y)]} for a, (x, y) in
+                                     points.items()})

@@ -15,12 +15,13 @@ from messages import make_texts, parcel
 from automation.factory import build_deliverer
 from automation.gui_options import GuiOptions
 from automation.inbox import InboxDeliverer, agent_folder
-from automation.virtual_desktop import AgentWindows, XServer, agents_toml
+from automation.virtual_desktop import AgentWindows, XServer
 from core.agents_file import load_agents
 from core.killswitch import KillSwitch
 from core.models import Agent, Receipt
 from core.protocols import ManualClock
 from core.settings import Settings
+from tests.automation.desktop_agents import agents_toml
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = Agent(id="Agent-1", role="r")

@@ -37,7 +37,7 @@ async def test_campaign_show_is_one_live_message_kept_across_a_restart(
         assert "▱▱▱ 0/4` done or skipped" in answer.data["embeds"][0]["description"]
         live = await server.wait_for_message(
             lambda m: bool(m.embeds) and m.embeds[0]["title"] == "C-1: ship", channel=channel)
-        await service.assign_batch()
+        await service.queue.assign_batch()
         await service.complete_task(a, (await service.get_task(a)).agent or "")
         await _reads(server, live, "1/4` done")
         assert live.custom_ids() == []
@@ -52,7 +52,7 @@ async def test_campaign_show_is_one_live_message_kept_across_a_restart(
         await flows.approve(f"T-{ok}", "cli")
         await _reads(server, live, "3/4` done")
         assert live.custom_ids() == []
-        await service.assign_batch()
+        await service.queue.assign_batch()
         await service.complete_task(go, (await service.get_task(go)).agent or "")
         await _reads(server, live, "'value': 'finished'")
     await ai.close()

@@ -109,7 +109,7 @@ async def test_send_is_the_command_and_msg_its_alias(world: World) -> None:
 async def test_autocomplete_offers_the_tasks_each_command_can_act_on(world: World) -> None:
     for title in ("Alpha", "Beta", "Gamma", "Delta"):
         await world.service.create_task(TaskSpec(title), "cli")
-    await world.service.assign_batch()  # T-1..T-4 assigned
+    await world.service.queue.assign_batch()  # T-1..T-4 assigned
     await world.service.complete_task("T-1", "Agent-1")
     await world.service.fail_task("T-2", "Agent-2", "broken")
     await world.service.cancel_task("T-3", "cli")
@@ -159,7 +159,7 @@ async def test_unauthorized_users_are_refused_and_audited(world: World) -> None:
 
 async def test_task_done_through_discord(world: World) -> None:
     await slash(world, world.user, "task create", {"title": "job"})
-    await world.service.assign_next()
+    await world.service.queue.assign_next()
     done = await (await world.server.invoke_slash(world.user, "task done", {
         "id": "t-1", "note": "ok"})).wait_callback()
     assert done.data["content"].startswith("✅ T-1 [done]")
@@ -169,7 +169,7 @@ async def test_task_done_through_discord(world: World) -> None:
 async def test_fail_retry_cancel_and_agent_resume(world: World) -> None:
     await slash(world, world.user, "task create", {"title": "flaky"})
     await slash(world, world.user, "task create", {"title": "next", "after": "T-1"})
-    await world.service.assign_next()
+    await world.service.queue.assign_next()
     failed = await slash(world, world.user, "task fail", {"id": "T-1", "reason": "tests red"})
     assert failed.data["content"].startswith("❌ T-1 [failed]")
     assert (await world.service.get_task("T-2")).reason == "dependency T-1 failed"

@@ -43,7 +43,7 @@ async def test_a_task_has_one_message_edited_through_its_life_with_a_thread(
     await world.service.create_task(TaskSpec("ship it"), "cli")
     card = await server.wait_for_message(has("**T-1** · ship it — ready"), channel=channel)
     assert buttons(card) == []  # nothing to press on a ready task
-    await world.service.assign_next()
+    await world.service.queue.assign_next()
     await edited_to(server, card, "assigned to Agent-1")
     assert buttons(card) == ["swarm:done:1", "swarm:reassign:1"]
     await world.service.start_task("T-1", "Agent-1", "halfway there")
@@ -68,7 +68,7 @@ async def test_a_failed_task_offers_retry_only_and_retry_edits_the_card(world: W
     server = world.server
     await world.service.create_task(TaskSpec("job"), "cli")
     card = await server.wait_for_message(has("**T-1** · job"), channel=world.channel)
-    await world.service.assign_next()
+    await world.service.queue.assign_next()
     await world.service.fail_task("T-1", "Agent-1", "no disk space")
     await edited_to(server, card, "❌ **T-1** · job — failed (Agent-1): no disk space")
     assert buttons(card) == ["swarm:retry:1"]
@@ -85,7 +85,7 @@ async def test_a_failed_task_offers_retry_only_and_retry_edits_the_card(world: W
 
 async def test_reassign_is_for_admins_and_checks_the_state(world: World) -> None:
     await world.service.create_task(TaskSpec("job"), "cli")
-    await world.service.assign_next()
+    await world.service.queue.assign_next()
     card = await world.server.wait_for_message(has("assigned to Agent-1"), channel=world.channel)
     not_admin = await (await world.server.click_button(
         world.user, card, "swarm:reassign:1")).wait_callback()
@@ -101,11 +101,11 @@ async def test_a_broadcast_is_one_line_counting_deliveries(world: World) -> None
     line = await world.server.wait_for_message(has("📣 cli → all: stand-up in 5 — delivered 0/8"),
                                                channel=world.channel)
     for n in range(8):
-        delivery = await world.service.claim_delivery()
+        delivery = await world.service.queue.claim_delivery()
         assert delivery is not None and delivery.message_id == message_id
         receipt = Receipt.delivered("inbox") if n < 7 else Receipt.failed(
             "window gone", "gui", retryable=False)
-        await world.service.record_receipt(delivery, receipt)
+        await world.service.queue.record_receipt(delivery, receipt)
     await edited_to(world.server, line, "delivered 7/8, 1 failed")
     assert world.server.messages(world.channel) == [line]
 
@@ -118,7 +118,7 @@ async def test_quiet_posts_failures_only(server: LocalDiscordServer,
         await service.create_task(TaskSpec("fine"), "cli")
         await service.create_task(TaskSpec("doomed"), "cli")
         await service.broadcast("hello", "cli")
-        await service.assign_batch()
+        await service.queue.assign_batch()
         await service.complete_task("T-1", "Agent-1")
         await service.fail_task("T-2", "Agent-2", "broken")
         await server.wait_for_message(has("**T-2** · doomed — failed"))
@@ -137,7 +137,7 @@ async def test_the_notifier_resumes_after_a_restart_without_loss_or_repeats(
         first = await server.wait_for_message(has("**T-1** · before — ready"), channel=channel)
     for title in ("while down 1", "while down 2"):
         await service.create_task(TaskSpec(title), "cli")
-    await service.assign_next()  # T-1's card was posted before the restart: edited after it
+    await service.queue.assign_next()  # T-1's card was posted before the restart: edited after it
     await service.broadcast("hello all", "cli")
     async with running_client(server, builder.bot(service, ai)):  # a new client, as after
         await edited_to(server, first, "assigned to Agent-1")      # a lost connection

@@ -10,7 +10,7 @@ from tests.discord.test_notifier import edited_to, has, thread_of
 async def test_a_question_waits_in_the_thread_and_reply_there_answers_it(world: World) -> None:
     server = world.server
     await world.service.create_task(TaskSpec("Pick a database"), "cli")
-    await world.service.assign_next()
+    await world.service.queue.assign_next()
     card = await server.wait_for_message(has("assigned to Agent-1"), channel=world.channel)
     await world.service.ask("T-1", "Which database?", "Agent-1")
     await edited_to(server, card, "❓ **T-1** · Pick a database — waiting for an answer "
@@ -45,7 +45,7 @@ async def test_ask_from_discord_makes_the_task_wait_and_reply_answers(world: Wor
     await world.service.create_task(TaskSpec("Open a port"), "cli")
     idle = await slash(world, world.user, "ask", {"text": "Which port?", "id": "T-1"})
     assert "only an assigned or in-progress task can have questions" in idle.data["content"]
-    await world.service.assign_next()
+    await world.service.queue.assign_next()
     asked = await slash(world, world.user, "ask", {"text": "Which port?", "id": "T-1"})
     assert asked.data["content"] == "❓ question 1 on T-1 waits for an answer (/reply)"
     question = await world.service.question(1)

@@ -37,7 +37,7 @@ async def test_schedule_add_list_remove(world: World) -> None:
 
 async def test_stats_png_and_export_attachments(world: World) -> None:
     await world.service.create_task(TaskSpec("one"), "cli")
-    assignment = await world.service.assign_next()
+    assignment = await world.service.queue.assign_next()
     assert assignment is not None
     await world.service.complete_task(assignment.task_id, assignment.agent)
     handle = await world.server.invoke_slash(world.user, "stats", {"period": "7d"})

@@ -76,11 +76,11 @@ async def test_data_version_moves_on_another_connections_commit_only(
         settings: Settings) -> None:
     mine, other = await SwarmService.open(settings), await SwarmService.open(settings)
     try:
-        before = await mine.data_version()
+        before = await mine.queue.data_version()
         await mine.send("Agent-1", "own write", "test")
-        assert await mine.data_version() == before
+        assert await mine.queue.data_version() == before
         await other.send("Agent-1", "another process", "test")
-        assert await mine.data_version() != before
+        assert await mine.queue.data_version() != before
     finally:
         await mine.close()
         await other.close()

@@ -59,7 +59,7 @@ def watch_settings(**overrides: Any) -> WatchSettings:
 async def assign(service: SwarmService, agent: str, title: str = "work") -> int:
     """Create a task pinned to ``agent`` and assign it now; its id."""
     task = await service.create_task(TaskSpec(title, agent=agent), "test")
-    await service.assign_batch()
+    await service.queue.assign_batch()
     assert (await service.get_task(task.id)).agent == agent
     return task.id
 

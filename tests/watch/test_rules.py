@@ -133,9 +133,9 @@ async def test_our_own_delivery_is_not_activity(
     watcher = Watcher(service, watch_settings(), frames)
     await watcher.tick()
     clock.advance(700)
-    delivery = await service.claim_delivery()
+    delivery = await service.queue.claim_delivery()
     assert delivery is not None and delivery.agent == "Agent-7"
-    await service.record_receipt(delivery, Receipt.delivered("test"))
+    await service.queue.record_receipt(delivery, Receipt.delivered("test"))
     frames.change("Agent-7")  # the pasted prompt shows up in the window
     report = await watcher.tick()
     # Not activity, and the stall clock starts again at the delivery plus the grace period.
@@ -157,9 +157,9 @@ async def test_a_busy_window_is_not_stalled_at_its_first_ticks(
     await watcher.tick()
     await assign(service, "Agent-3")
     clock.advance(3)  # the prompt arrives 3 s after the assignment (others went first)
-    delivery = await service.claim_delivery()
+    delivery = await service.queue.claim_delivery()
     assert delivery is not None and delivery.agent == "Agent-3"
-    await service.record_receipt(delivery, Receipt.delivered("test"))
+    await service.queue.record_receipt(delivery, Receipt.delivered("test"))
     stalled = []
     for _ in range(12):  # 12 s of 300 ms changes, a tick a second
         for _ in range(3):
@@ -188,11 +188,11 @@ async def test_an_agent_whose_deliveries_keep_failing_is_unreachable(
 
     async def deliver(ok: bool) -> None:
         await service.send("Agent-3", "hello", "test")
-        delivery: Delivery | None = await service.claim_delivery()
+        delivery: Delivery | None = await service.queue.claim_delivery()
         assert delivery is not None
         receipt = (Receipt.delivered("test") if ok
                    else Receipt.failed("window gone", "test", retryable=False))
-        await service.record_receipt(delivery, receipt)
+        await service.queue.record_receipt(delivery, receipt)
         clock.advance(10)
         await watcher.tick()
 

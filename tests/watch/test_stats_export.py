@@ -25,7 +25,7 @@ async def work(service: SwarmService, clock: ManualClock, agent: str, minutes: f
                ok: bool = True) -> int:
     """One task pinned to ``agent``: assigned now, finished ``minutes`` later."""
     task = await service.create_task(TaskSpec(f"job for {agent}", agent=agent), "test")
-    await service.assign_batch()
+    await service.queue.assign_batch()
     clock.advance(minutes * 60)
     if ok:
         await service.complete_task(task.id, agent, "ok")

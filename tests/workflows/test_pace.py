@@ -16,7 +16,7 @@ async def _done_after(service: SwarmService, clock: ManualClock, agent: str,
                       seconds: float) -> None:
     """A task outside the campaign that ``agent`` finishes ``seconds`` after assignment."""
     task = await service.create_task(TaskSpec(f"warm-up for {agent}", agent=agent), "cli")
-    assignment = await service.assign_next()
+    assignment = await service.queue.assign_next()
     assert assignment is not None and assignment.agent == agent
     clock.advance(seconds)
     await service.complete_task(task.id, agent)
@@ -41,7 +41,7 @@ async def test_estimate_uses_the_agents_recent_pace_then_falls_back(
     assert fresh.estimate(clock.now()) == (1500, (
         "at the recent pace of the swarm's agents: median 12m 30s per task over 4 tasks "
         "done in the last 24 h, 3 agents"))
-    await service.assign_batch()  # Agent-1 and Agent-2 each take one
+    await service.queue.assign_batch()  # Agent-1 and Agent-2 each take one
     working = await flows.campaign(run.campaign)
     remaining, basis = working.estimate(clock.now())
     assert remaining == 2 * 900  # 4 tasks (the gate is a person's) over 2 agents, median 900

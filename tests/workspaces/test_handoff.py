@@ -61,7 +61,7 @@ async def test_lease_expiry_hands_over_without_commits(repo: Path, service: Swar
     await service.write("cli", lambda conn, ctx: conn.execute(
         "UPDATE tasks SET pinned_agent = NULL WHERE id = ?", (task.id,)))
     clock.advance(61)
-    await service.expire_leases()
+    await service.queue.expire_leases()
     clock.advance(10)
     await scheduler.run_burst()
     holder = (await service.get_task(task.id)).agent

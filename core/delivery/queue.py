@@ -1,0 +1,95 @@
+"""The delivery queue as the scheduler and delivery nodes use it: assignment decisions,
+lease expiry, claims, receipts, recovery and the next deadline, each one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+
+from core.context import Ctx
+from core.delivery import assignment
+from core.delivery.prompt import PromptFacts, read_facts
+from core.models import Delivery, Receipt
+from core.store.access import StoreAccess
+from core.tasks import messages
+
+log = logging.getLogger(__name__)
+RECEIPT_RETRY_FIRST_S = 0.05  # then doubled per try, up to
+RECEIPT_RETRY_MAX_S = 5.0
+
+
+class DeliveryQueue:
+    """Ready tasks to agents, and deliveries from queued to their receipt."""
+
+    def __init__(self, access: StoreAccess) -> None:
+        self.access = access
+
+    async def assign_next(self, actor: str = "scheduler") -> assignment.Assignment | None:
+        """One assignment decision."""
+        return await self.access.write(actor, assignment.assign_next)
+
+    async def assign_batch(self, actor: str = "scheduler") -> list[assignment.Assignment]:
+        """Assignment decisions until nothing more fits, in one transaction."""
+        return await self.access.write(actor, assignment.assign_batch)
+
+    async def expire_leases(self, actor: str = "scheduler") -> int:
+        """Requeue or fail tasks whose lease ran out."""
+        return await self.access.write(actor, assignment.expire_leases)
+
+    async def claim_delivery(self, actor: str = "delivery") -> Delivery | None:
+        """Take the next due delivery."""
+        return await self.access.write(actor, messages.claim)
+
+    async def claim_prompt(
+        self, actor: str = "delivery"
+    ) -> tuple[Delivery, PromptFacts | None] | None:
+        """Take the next due delivery with what its prompt needs (one trip to the database);
+        None at once when delivery nodes serve every agent (nothing is this process's)."""
+        if self.access.settings.database_url and all(a.node for a in self.access.agents.values()):
+            return None
+        return await self.access.write(actor, _claim_with_facts)
+
+    async def record_receipt(
+        self, delivery: Delivery, receipt: Receipt, actor: str = "delivery",
+        *, onboarded: bool = False,
+    ) -> str:
+        """Store how a delivery went (``onboarded``: it carried its agent's onboarding). A
+        database that stays locked (or full) past the busy timeout is retried with backoff
+        until the receipt lands: a delivery this process owns never stays ``delivering``
+        without an outcome."""
+        from core.delivery.onboarding import record_receipt_onboarded
+
+        record = record_receipt_onboarded if onboarded else assignment.record_receipt
+        delay = RECEIPT_RETRY_FIRST_S
+        while True:
+            try:
+                return await self.access.write(actor, record, delivery, receipt)
+            except sqlite3.OperationalError as exc:
+                log.warning("receipt of delivery %d not written (%s); retrying in %.2g s",
+                            delivery.id, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECEIPT_RETRY_MAX_S)
+
+    async def recover(self, actor: str = "swarm") -> int:
+        """Put interrupted deliveries back in the queue (start-up after a crash)."""
+        return await self.access.write(actor, messages.recover)
+
+    async def next_deadline(self) -> float | None:
+        """When the next lease, backoff or delayed delivery falls due."""
+        return await self.access.db.read(assignment.next_deadline, self.access.clock.now())
+
+    async def data_version(self) -> int:
+        """Changes when another connection (another process) commits."""
+        return await self.access.db.read(_data_version)
+
+
+def _data_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+
+def _claim_with_facts(
+    conn: sqlite3.Connection, ctx: Ctx
+) -> tuple[Delivery, PromptFacts | None] | None:
+    delivery = messages.claim(conn, ctx)
+    return None if delivery is None else (delivery, read_facts(conn, delivery))
