@@ -227,7 +227,7 @@ async def _wait_posted(service: SwarmService) -> None:
 
     last = (await service.last_events(1))[-1].id
     deadline = time.monotonic() + 5
-    while await service.cursor(CONSUMER) < last and time.monotonic() < deadline:  # noqa: ASYNC110
+    while await service.posts.cursor(CONSUMER) < last and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)  # the cursor lives in the database: nothing to wait on
     await asyncio.sleep(0.2)  # the printer shows what was posted
 

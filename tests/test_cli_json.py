@@ -112,7 +112,7 @@ async def _history(home: Path) -> None:
         await service.create_task(TaskSpec("Write docs"), "cli")
         await service.create_task(TaskSpec("Fill the disk", agent="Agent-3"), "cli")
         await service.queue.assign_batch()
-        await service.ask("T-1", "Which database?", "Agent-1")
+        await service.questions.ask("T-1", "Which database?", "Agent-1")
         document = {"summary": "an API", "tasks": [{"ref": "api", "title": "Build it"}]}
         await service.write("cli", insert_plan, "an API", document, "test-model", [])
         await service.write("cli", open_alert, "Agent-2", STALLED, "no activity for 10m")

@@ -78,7 +78,7 @@ async def test_a_spinner_while_ask_waits_on_a_terminal(home: Path, service: Swar
     os.close(follower)
     try:
         shown = read_until(leader, b"waiting for an answer to question 1 (0 s)")
-        await service.reply("T-1", "8080", "cli")
+        await service.questions.reply("T-1", "8080", "cli")
         shown += read_until(leader, b"\x00")  # to the end
     finally:
         os.close(leader)

@@ -34,7 +34,7 @@ async def test_ask_wait_blocks_until_reply_and_the_answer_reaches_the_agent(
         stderr=asyncio.subprocess.PIPE)
     first = await asyncio.wait_for(asking.stdout.readline(), 20)  # type: ignore[union-attr]
     assert first.decode().startswith("T-1: question 1 asked; waiting for the answer")
-    question = await service.open_question("T-1")
+    question = await service.questions.open_question("T-1")
     assert question is not None and question.agent == "Agent-2"
     replied = await asyncio.to_thread(run_cli, home, "reply", "T-1", "Postgres")
     assert (replied.code, replied.out) == (0, "T-1: answer queued to Agent-2 (question 1: "
@@ -42,7 +42,7 @@ async def test_ask_wait_blocks_until_reply_and_the_answer_reaches_the_agent(
     out, err = await asyncio.wait_for(asking.communicate(), 20)
     assert asking.returncode == 0, err
     assert (out.decode(), err) == ("answer from cli: Postgres\n", b"")  # no spinner in a pipe
-    assert await service.open_question("T-1") is None
+    assert await service.questions.open_question("T-1") is None
     prompt, delivery = await service.queue.claim_delivery(), await service.queue.claim_delivery()
     assert prompt is not None and prompt.text == "T-1: Pick a database"
     assert delivery is not None and (delivery.agent, delivery.task_id) == ("Agent-2", 1)

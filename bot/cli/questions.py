@@ -34,7 +34,7 @@ def register(sub: Any) -> None:
 
 async def cmd_ask(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm ask T-3 "question" [--wait] [--json]``."""
-    question = await service.ask(args.task, args.question, args.actor)
+    question = await service.questions.ask(args.task, args.question, args.actor)
     ref = f"T-{question.task_id}"
     if args.json:  # with --wait: the question once answered
         emit_json(question_json(await _answered(service, question) if args.wait else question))
@@ -53,13 +53,13 @@ async def _answered(service: SwarmService, question: Question) -> Question:
     async with spinner(f"waiting for an answer to question {question.id}"):
         while question.open:
             await asyncio.sleep(POLL_S)  # another process answers: the database is shared
-            question = await service.question(question.id)
+            question = await service.questions.question(question.id)
     return question
 
 
 async def cmd_reply(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm reply T-3 "answer"``."""
-    question = await service.reply(args.task, args.answer, args.actor)
+    question = await service.questions.reply(args.task, args.answer, args.actor)
     if args.json:
         emit_json(question_json(question))
         return

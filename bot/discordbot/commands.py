@@ -94,7 +94,7 @@ def _send_command(bot: SwarmBot, name: str) -> app_commands.Command[Any, Any, No
 async def _task_here(bot: SwarmBot, interaction: discord.Interaction, ref: str | None,
                      command: str) -> str | int:
     """The task named, or the one whose thread the command was used in."""
-    found = ref or await bot.service.task_of_thread(interaction.channel_id or 0)
+    found = ref or await bot.service.posts.task_of_thread(interaction.channel_id or 0)
     if found is None:
         raise InvalidInput(f"use /{command} in a task's thread, or give the task: id:T-3")
     return found
@@ -106,7 +106,7 @@ def _reply_command(bot: SwarmBot) -> app_commands.Command[Any, Any, None]:
     @app_commands.describe(text="the answer", id="the task (default: this thread's task)")
     async def reply(interaction: discord.Interaction, text: str, id: str | None = None) -> None:
         ref = await _task_here(bot, interaction, id, "reply")
-        question = await bot.service.reply(ref, text, actor(interaction))
+        question = await bot.service.questions.reply(ref, text, actor(interaction))
         await interaction.response.send_message(
             f"💬 answer queued for {question.agent or 'nobody'} (T-{question.task_id})",
             ephemeral=True)
@@ -121,7 +121,7 @@ def _ask_command(bot: SwarmBot) -> app_commands.Command[Any, Any, None]:
     @app_commands.describe(text="the question", id="the task (default: this thread's task)")
     async def ask(interaction: discord.Interaction, text: str, id: str | None = None) -> None:
         ref = await _task_here(bot, interaction, id, "ask")
-        question = await bot.service.ask(ref, text, actor(interaction))
+        question = await bot.service.questions.ask(ref, text, actor(interaction))
         await interaction.response.send_message(
             f"❓ question {question.id} on T-{question.task_id} waits for an answer (/reply)",
             ephemeral=True)

@@ -101,11 +101,11 @@ class Notifier:
         return self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
 
     async def _start_cursor(self) -> int:
-        cursor = await self.service.cursor(CONSUMER)
+        cursor = await self.service.posts.cursor(CONSUMER)
         if cursor == 0:  # first start: post the recent history, not years of it
             latest = await self.service.last_events(1)
             cursor = max(0, (latest[-1].id if latest else 0) - FIRST_START_BACKLOG)
-            await self.service.set_cursor(CONSUMER, cursor)
+            await self.service.posts.set_cursor(CONSUMER, cursor)
             log.info("notifier starts after event %d", cursor)
         return cursor
 
@@ -132,7 +132,7 @@ class Notifier:
         if self._lines:
             cursor = self._lines[-1].id
             await self._flush(channel)
-        await self.service.set_cursor(CONSUMER, cursor)
+        await self.service.posts.set_cursor(CONSUMER, cursor)
         return cursor, True
 
     def _wants_line(self, event: Event) -> bool:
@@ -146,7 +146,7 @@ class Notifier:
             return
         lines, self._lines = self._lines, []
         await channel.send("\n".join(event_text(e) for e in lines))
-        await self.service.set_cursor(CONSUMER, lines[-1].id)
+        await self.service.posts.set_cursor(CONSUMER, lines[-1].id)
 
     async def _handle(self, channel: Any, event: Event) -> bool:
         """Post or edit what ``event`` changes; True when it was handled here (cursor saved)."""
@@ -158,7 +158,7 @@ class Notifier:
         if event.kind == "gate.waiting" and event.task_id is not None:
             await self._flush(channel)  # a person must act: posted at every level
             await self.campaigns.gate_waiting(channel, event)
-            await self.service.set_cursor(CONSUMER, event.id)
+            await self.service.posts.set_cursor(CONSUMER, event.id)
             return True
         if event.kind in LONG_KINDS:
             if self.level is not NotifyLevel.quiet:
@@ -182,28 +182,28 @@ class Notifier:
         """Create or edit the task's card; add the event's note to its thread."""
         assert event.task_id is not None
         key = f"task:{event.task_id}"
-        post = await self.service.post(key)
+        post = await self.service.posts.post(key)
         try:
             task = await self.service.get_task(event.task_id)
         except SwarmError:  # gone (archived): nothing left to show
-            await self.service.set_cursor(CONSUMER, event.id)
+            await self.service.posts.set_cursor(CONSUMER, event.id)
             return
         note = (event.data or {}).get("note") if event.kind in ("task.started", "task.progress") \
             else (post.note if post and task.status.value == "in_progress" else None)
-        question = await self.service.open_question(task.id)
+        question = await self.service.questions.open_question(task.id)
         shown = shown_key(task, note, question)
         if post is None:
             if not creates_card(event, self.level):
-                await self.service.set_cursor(CONSUMER, event.id)
+                await self.service.posts.set_cursor(CONSUMER, event.id)
                 return
             sent = await channel.send(task_card(task, note, question), view=card_view(task))
             post = Post(key, sent.id, None, note, shown)
-            await self.service.save_post(post, CONSUMER, event.id)
+            await self.service.posts.save_post(post, CONSUMER, event.id)
         elif shown != post.shown:
             await channel.get_partial_message(post.message_id).edit(
                 content=task_card(task, note, question), view=card_view(task))
             post = Post(key, post.message_id, post.thread_id, note, shown)
-            await self.service.save_post(post, CONSUMER, event.id)
+            await self.service.posts.save_post(post, CONSUMER, event.id)
         line = thread_note(event, self.level)
         if line is not None:
             await self._thread_post(channel, post, task.ref, task.title, line, event.id)
@@ -215,36 +215,36 @@ class Notifier:
             thread = await channel.get_partial_message(post.message_id).create_thread(
                 name=f"{ref} {title}"[:100])
             thread_id = thread.id
-            await self.service.save_post(
+            await self.service.posts.save_post(
                 Post(post.key, post.message_id, thread_id, post.note, post.shown),
                 CONSUMER, event_id - 1)  # the thread exists; the note is still to post
         await self.bot.get_partial_messageable(thread_id).send(line)
-        await self.service.set_cursor(CONSUMER, event_id)
+        await self.service.posts.set_cursor(CONSUMER, event_id)
 
     async def _message_event(self, channel: Any, event: Event, message_id: int) -> None:
         """A message to agents: one line, edited as its deliveries land."""
         key = f"message:{message_id}"
-        post = await self.service.post(key)
+        post = await self.service.posts.post(key)
         if event.kind == "message.queued":
             if post is not None or self.level is NotifyLevel.quiet:
-                await self.service.set_cursor(CONSUMER, event.id)
+                await self.service.posts.set_cursor(CONSUMER, event.id)
                 return
             headline = message_headline(event)
-            text = progress_line(headline, await self.service.message_progress(message_id))
+            text = progress_line(headline, await self.service.posts.message_progress(message_id))
             sent = await channel.send(text)
-            await self.service.save_post(Post(key, sent.id, None, headline, text),
+            await self.service.posts.save_post(Post(key, sent.id, None, headline, text),
                                          CONSUMER, event.id)
             return
         if post is None or post.note is None:  # a task's prompt, or quiet
             if event.kind == "delivery.failed" and (
                     self.level is NotifyLevel.quiet or event.task_id is None):
                 await channel.send(event_text(event))
-            await self.service.set_cursor(CONSUMER, event.id)
+            await self.service.posts.set_cursor(CONSUMER, event.id)
             return
-        text = progress_line(post.note, await self.service.message_progress(message_id))
+        text = progress_line(post.note, await self.service.posts.message_progress(message_id))
         if text != post.shown:
             await channel.get_partial_message(post.message_id).edit(content=text)
-        await self.service.save_post(Post(key, post.message_id, None, post.note, text),
+        await self.service.posts.save_post(Post(key, post.message_id, None, post.note, text),
                                      CONSUMER, event.id)
 
     async def _alert(self, event: Event) -> None:

@@ -63,9 +63,9 @@ class TaskButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
         task = await bot.service.get_task(ref)
-        post = await bot.service.post(f"task:{task.id}")
+        post = await bot.service.posts.post(f"task:{task.id}")
         note = post.note if post and task.status is TaskStatus.in_progress else None
-        question = await bot.service.open_question(task.id)
+        question = await bot.service.questions.open_question(task.id)
         await interaction.response.edit_message(content=task_card(task, note, question),
                                                 view=card_view(task))
         await interaction.followup.send(f"{ref} is now {task.status.value}", ephemeral=True)

@@ -22,11 +22,13 @@ from core.models import (
     parse_task_ref,
 )
 from core.protocols import Clock, SystemClock
+from core.service.posts import PostBook
+from core.service.questions import QuestionBook
 from core.settings import Settings
-from core.store import event_query, posts, tables
+from core.store import event_query, tables
 from core.store.access import StoreAccess
 from core.store.database import Store, open_store
-from core.tasks import lifecycle, messages, questions
+from core.tasks import lifecycle, messages
 from core.workspaces.tracker import WorkspaceTracker
 
 if TYPE_CHECKING:
@@ -44,6 +46,8 @@ class SwarmService(StoreAccess):
         self.kill_switch = KillSwitch(settings.home)
         self.workspaces = WorkspaceTracker(self)
         self.queue = DeliveryQueue(self)  # what the scheduler and delivery nodes call
+        self.questions = QuestionBook(self)
+        self.posts = PostBook(self)  # the Discord notifier's live posts and cursors
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock | None = None) -> SwarmService:
@@ -145,22 +149,6 @@ class SwarmService(StoreAccess):
         wanted = [s.value for s in statuses] if statuses is not None else None
         return await self.db.read(tables.search_tasks, prefix, wanted, limit)
 
-    async def ask(self, ref: str | int, text: str, actor: str) -> questions.Question:
-        """The task's agent asks a question: the task waits for an answer."""
-        return await self.write(actor, questions.ask, parse_task_ref(ref), text)
-
-    async def reply(self, ref: str | int, text: str, actor: str) -> questions.Question:
-        """Answer the task's oldest open question; the answer goes to its agent."""
-        return await self.write(actor, questions.answer, parse_task_ref(ref), text)
-
-    async def open_question(self, ref: str | int) -> questions.Question | None:
-        """The task's oldest unanswered question, if any."""
-        return await self.db.read(questions.oldest_open, parse_task_ref(ref))
-
-    async def question(self, question_id: int) -> questions.Question:
-        """One question by id."""
-        return await self.db.read(questions.get_question, question_id)
-
     # -- messages and agents -----------------------------------------------------------
 
     async def send(self, agent: str, text: str, actor: str) -> int:
@@ -212,30 +200,6 @@ class SwarmService(StoreAccess):
         """Events matching ``flt`` after ``after_id``, oldest first (``newest``: the last
         ``limit`` of them)."""
         return await self.db.read(event_query.find_events, flt, after_id, limit, newest)
-
-    async def cursor(self, consumer: str) -> int:
-        """The last event id a consumer (e.g. the Discord notifier) has handled."""
-        return await self.db.read(tables.get_cursor, consumer)
-
-    async def set_cursor(self, consumer: str, event_id: int) -> None:
-        """Remember that ``consumer`` has handled events up to ``event_id``."""
-        await self.db.write(tables.set_cursor, consumer, event_id)
-
-    async def post(self, key: str) -> posts.Post | None:
-        """The live post stored under ``key`` (``task:3``, ``message:5``), if any."""
-        return await self.db.read(posts.get_post, key)
-
-    async def save_post(self, post: posts.Post, consumer: str, cursor: int) -> None:
-        """Store a live post and advance ``consumer``'s cursor in one transaction."""
-        await self.db.write(posts.save_post, post, consumer, cursor)
-
-    async def task_of_thread(self, channel_id: int) -> int | None:
-        """The task whose Discord thread (or message) has this id, if any."""
-        return await self.db.read(posts.task_of_thread, channel_id)
-
-    async def message_progress(self, message_id: int) -> posts.Progress:
-        """How many of a message's deliveries were delivered or failed, of how many."""
-        return await self.db.read(posts.message_progress, message_id)
 
     async def audit(
         self, user_id: int | str, user_name: str, command: str, allowed: bool, outcome: str = ""

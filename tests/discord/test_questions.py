@@ -12,7 +12,7 @@ async def test_a_question_waits_in_the_thread_and_reply_there_answers_it(world: 
     await world.service.create_task(TaskSpec("Pick a database"), "cli")
     await world.service.queue.assign_next()
     card = await server.wait_for_message(has("assigned to Agent-1"), channel=world.channel)
-    await world.service.ask("T-1", "Which database?", "Agent-1")
+    await world.service.questions.ask("T-1", "Which database?", "Agent-1")
     await edited_to(server, card, "❓ **T-1** · Pick a database — waiting for an answer "
                                   "(Agent-1): Which database?")
     thread = await thread_of(server, card)
@@ -48,8 +48,8 @@ async def test_ask_from_discord_makes_the_task_wait_and_reply_answers(world: Wor
     await world.service.queue.assign_next()
     asked = await slash(world, world.user, "ask", {"text": "Which port?", "id": "T-1"})
     assert asked.data["content"] == "❓ question 1 on T-1 waits for an answer (/reply)"
-    question = await world.service.question(1)
+    question = await world.service.questions.question(1)
     assert (question.agent, question.asked_by, question.open) == (
         "Agent-1", "discord:dev", True)
     await slash(world, world.user, "reply", {"text": "8080", "id": "T-1"})
-    assert (await world.service.question(1)).answer == "8080"
+    assert (await world.service.questions.question(1)).answer == "8080"
