@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from core.errors import InvalidState
-from core.workspaces import manifest
+from core.workspaces import manifest, procs
 from core.workspaces.git import GitFailed, branch_exists, git, ok
 from core.workspaces.manifest import MAKING, RepoWorkspaces, Workspace
 
@@ -67,6 +67,7 @@ def discard(record: RepoWorkspaces, agents: Sequence[str]) -> list[str]:
 def discard_leftovers(record: RepoWorkspaces) -> list[str]:
     """:func:`discard` every workspace an interrupted init left (the caller holds the lock,
     so none is being made now)."""
+    manifest.drop_stale_temporaries(Path(record.folder))
     found = [s.agent for s in leftovers(record)]
     if found:
         log.info("cleaning what an interrupted init left in %s: %s", record.folder,
@@ -92,6 +93,7 @@ def repair_all(home: Path) -> list[str]:
 
 def _discard_one(repo: Path, base: str, space: Workspace, registered: set[str]) -> str:
     path = Path(space.path)
+    stopped = _stop_setup(space)  # first: a running setup would write into the folder
     if str(path.resolve()) in registered or str(path) in registered:
         ok(repo, "worktree", "unlock", str(path))  # a worktree add killed mid-way is locked
         try:
@@ -101,6 +103,8 @@ def _discard_one(repo: Path, base: str, space: Workspace, registered: set[str]) 
     if path.exists():
         shutil.rmtree(path)
     said = f"removed the half-made workspace {path}"
+    if stopped:
+        said += f" (its setup command was still running: stopped {stopped} process(es))"
     if branch_exists(repo, space.branch):
         if ok(repo, "merge-base", "--is-ancestor", space.branch, base):
             git(repo, "branch", "-D", space.branch)
@@ -108,6 +112,13 @@ def _discard_one(repo: Path, base: str, space: Workspace, registered: set[str]) 
         else:
             said += f" (branch {space.branch} kept: it has commits not in {base})"
     return said
+
+
+def _stop_setup(space: Workspace) -> int:
+    """Stop the setup command a killed init left running in ``space`` (its session)."""
+    if space.setup_pid is None or space.setup_started is None:
+        return 0
+    return len(procs.stop_session(procs.Proc(space.setup_pid, space.setup_started)))
 
 
 def _worktrees(repo: Path) -> set[str]:
