@@ -33,6 +33,10 @@ CHECKOUT_WORKERS = max(1, min(4, os.cpu_count() or 1))  # checkouts are kernel-b
 SETUP_WORKERS = 4
 NULL_SHA = "0" * 40
 POLL_S = 0.1
+# the setup shell waits for "go" on stdin (written once its session is journaled, so no
+# kill -9 of swarm can leave it running unrecorded); at EOF (swarm gone) it runs nothing.
+# Then the command runs (its stdin at EOF, as /dev/null would be), in the same process.
+GATE = 'IFS= read -r go && [ "$go" = go ] && exec /bin/sh -c "$1"'
 
 
 class InitInterrupted(InvalidState):
@@ -124,11 +128,20 @@ def _run_setup(space: Workspace, command: str, logs: Path, timeout: float,
     with log_path.open("w", encoding="utf-8") as out:
         out.write(f"$ {command}\n")
         out.flush()
-        proc = subprocess.Popen(command, shell=True, cwd=space.path, stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(["/bin/sh", "-c", GATE, "swarm-setup", command],
+                                cwd=space.path, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.PIPE, start_new_session=True)
+        assert proc.stdin is not None
         space.setup_pid, space.setup_started = proc.pid, procs.start_time(proc.pid)
-        journal()
+        try:
+            journal()
+        except BaseException:
+            proc.stdin.close()  # EOF: the gate runs nothing
+            _kill_group(proc)
+            raise
+        with contextlib.suppress(BrokenPipeError):  # the command starts: it is journaled
+            proc.stdin.write(b"go\n")
+            proc.stdin.close()
         deadline = time.monotonic() + timeout
         while not _exited(proc):
             if stop.is_set() or time.monotonic() > deadline:

@@ -123,9 +123,9 @@ def orphans() -> Iterator[list[int]]:
             os.killpg(sid, signal.SIGKILL)
 
 
-def _orphaned_setup(repo: Path, home: Path, tmp_path: Path, orphans: list[int]) -> Path:
+def _orphaned_setup(repo: Path, home: Path, tmp_path: Path, orphans: list[int]) -> None:
     """An init killed (-9) by Agent-2's setup while Agent-1's setup sleeps, then would write
-    a file: that setup runs on in its own session, an orphan. The file it would write."""
+    a file: that setup runs on in its own session, an orphan (its session in ``orphans``)."""
     late = tmp_path / "late"
     setup = ('if [ "$(basename "$PWD")" = Agent-2 ]; then '
              "until [ -e ../Agent-1/started ]; do sleep 0.05; done; kill -9 $PPID; "
@@ -137,7 +137,6 @@ def _orphaned_setup(repo: Path, home: Path, tmp_path: Path, orphans: list[int]) 
     assert record is not None
     orphans += [s.setup_pid for s in record.workspaces.values() if s.setup_pid]
     assert _running(str(late))  # the orphan
-    return late
 
 
 def _running(text: str) -> list[str]:
@@ -146,28 +145,36 @@ def _running(text: str) -> list[str]:
     return [line for line in shown.splitlines() if text in line]
 
 
+def _in_sessions(sids: list[int]) -> list[str]:
+    """Live processes (not zombies) of the sessions ``sids``."""
+    shown = subprocess.run(["ps", "-ww", "-eo", "sid=,stat=,args="], capture_output=True,
+                           text=True).stdout
+    return [line for line in shown.splitlines()
+            if int(line.split()[0]) in sids and not line.split()[1].startswith("Z")]
+
+
 def test_repair_stops_the_setup_commands_of_a_killed_init(repo: Path, tmp_path: Path,
                                                            orphans: list[int]) -> None:
     home = tmp_path / "home"
-    late = _orphaned_setup(repo, home, tmp_path, orphans)
+    _orphaned_setup(repo, home, tmp_path, orphans)
     result = run_cli(home, "workspaces", "repair", env=GIT_ENV)
     assert result.code == 0, result.err
     folder = home / "workspaces" / "project"
     assert (f"removed the half-made workspace {folder / 'Agent-1'} (its setup command was "
             "still running: stopped 2 process(es)) and branch swarm/Agent-1\n") in result.out
-    assert not _running(str(late)) and not _running("sleep 47.3")
+    assert orphans and not _in_sessions(orphans)
     _only_main(repo)
 
 
 def test_the_next_init_stops_the_setup_commands_of_a_killed_init(
         repo: Path, tmp_path: Path, orphans: list[int]) -> None:
     home = tmp_path / "home"
-    late = _orphaned_setup(repo, home, tmp_path, orphans)
+    _orphaned_setup(repo, home, tmp_path, orphans)
     again = run_cli(home, "workspaces", "init", str(repo), "--agents", "Agent-1", "Agent-2",
                     "--setup", "true", env=GIT_ENV, timeout=120)
     assert again.code == 0, again.err
     assert "2 workspace(s) ready, 0 broken" in again.out
-    assert not _running(str(late)) and not _running("sleep 47.3")
+    assert orphans and not _in_sessions(orphans)
     record = manifest.load(home / "workspaces" / "project")
     assert record is not None
     assert all(s.setup_pid is None for s in record.workspaces.values())
