@@ -20,7 +20,7 @@ from pathlib import Path
 
 from core.errors import InvalidState
 from core.workspaces import manifest, procs
-from core.workspaces.git import GitFailed, branch_exists, git, ok
+from core.workspaces.git import GitFailed, branch_exists, git, ok, worktrees
 from core.workspaces.manifest import MAKING, RepoWorkspaces, Workspace
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,4 @@ def _stop_setup(space: Workspace) -> int:
 
 
 def _worktrees(repo: Path) -> set[str]:
-    return {line[len("worktree "):] for line in
-            git(repo, "worktree", "list", "--porcelain").splitlines()
-            if line.startswith("worktree ")}
+    return {str(tree.path) for tree in worktrees(repo)}

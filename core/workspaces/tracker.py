@@ -14,6 +14,7 @@ from core.event_query import EventFilter
 from core.models import Event, task_ref
 from core.workspaces import handoff, manifest, work
 from core.workspaces.git import (
+    FolderMissing,
     GitFailed,
     changed_files,
     commits_between,
@@ -21,6 +22,7 @@ from core.workspaces.git import (
     git,
     head,
     ok,
+    worktrees,
 )
 from core.workspaces.handoff import Handoff
 from core.workspaces.ops import Located, find
@@ -70,6 +72,9 @@ class WorkspaceTracker:
             return None
         try:
             sha: str | None = await asyncio.to_thread(head, place.path, place.branch or "HEAD")
+        except FolderMissing as exc:  # deleted by hand: the prompt names no workspace
+            log.warning("workspace of %s not used: %s", agent, exc)
+            return None
         except (GitFailed, OSError) as exc:
             log.warning("head of %s's workspace not read: %s", agent, exc)
             sha = None
@@ -91,7 +96,7 @@ class WorkspaceTracker:
         if turn is not None and turn.start_sha:
             try:
                 end, commits, _ = await asyncio.to_thread(_commits_since, turn)
-            except (GitFailed, OSError) as exc:
+            except (GitFailed, OSError, FolderMissing) as exc:
                 log.warning("commits of %s's turn not read: %s", found.previous, exc)
             else:
                 found.end_sha = end
@@ -116,7 +121,7 @@ class WorkspaceTracker:
             return
         try:
             end, commits, stat = await asyncio.to_thread(_commits_since, turn)
-        except (GitFailed, OSError) as exc:
+        except (GitFailed, OSError, FolderMissing) as exc:
             log.warning("commits of %s not read: %s", task_ref(task_id), exc)
             return
         await self.service.write(actor, work.record_end, turn, end, commits, stat)
@@ -166,13 +171,7 @@ def _diff(turn: TaskWork) -> str:
 
 def checkout_of(path: Path, branch: str) -> Path | None:
     """The worktree (of the repository holding ``path``) where ``branch`` is checked out."""
-    current: Path | None = None
-    for line in git(path, "worktree", "list", "--porcelain").splitlines():
-        if line.startswith("worktree "):
-            current = Path(line[len("worktree "):])
-        elif line == f"branch refs/heads/{branch}":
-            return current
-    return None
+    return next((tree.path for tree in worktrees(path) if tree.branch == branch), None)
 
 
 def _merge(turn: TaskWork, target: str, title: str) -> tuple[str, dict[str, object]]:
