@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from core.errors import InvalidState
-from core.workspaces import manifest, procs
+from core.workspaces import manifest, merging, procs
 from core.workspaces.git import GitFailed, branch_exists, git, ok, worktrees
 from core.workspaces.manifest import MAKING, RepoWorkspaces, Workspace
 
@@ -75,11 +75,14 @@ def discard_leftovers(record: RepoWorkspaces) -> list[str]:
     return discard(record, found) if found else []
 
 
-def repair_all(home: Path) -> list[str]:
-    """Every repository's leftovers cleaned and its registered worktrees that point nowhere
-    pruned; what was done, one line each."""
+def repair_all(home: Path, folders: Sequence[Path] = ()) -> list[str]:
+    """Every repository's leftovers cleaned, its registered worktrees that point nowhere
+    pruned and the merges a stopped ``task merge`` left in its checkouts aborted (also in
+    the repositories of ``folders``, the agents file's workspaces); what was done, one line
+    each."""
     done = []
-    for record in manifest.load_all(home):
+    records = manifest.load_all(home)
+    for record in records:
         with locked(record):
             fresh = manifest.load(Path(record.folder)) or record
             done += discard_leftovers(fresh)
@@ -88,6 +91,31 @@ def repair_all(home: Path) -> list[str]:
             gone = before - _worktrees(Path(fresh.repo))
             done += [f"pruned {path} from git's worktree list (its folder is gone)"
                      for path in sorted(gone)]
+    repos = [Path(r.repo) for r in records] + [f for f in folders if f.is_dir()]
+    return done + settle_merges(repos)
+
+
+def settle_merges(repos: Sequence[Path]) -> list[str]:
+    """Abort what a stopped ``task merge`` left in any checkout of ``repos`` (a merge still
+    running is named, not touched; one begun by hand is left alone)."""
+    done: list[str] = []
+    seen: set[Path] = set()
+    for repo in repos:
+        if not ok(repo, "rev-parse", "--git-dir"):
+            continue
+        for tree in worktrees(repo):
+            if tree.path in seen or not tree.path.is_dir():
+                continue
+            seen.add(tree.path)
+            try:
+                said = merging.settle(tree.path)
+            except merging.MergeBusy as exc:
+                said = str(exc)
+            except GitFailed as exc:
+                said = (f"what a stopped task merge left in {tree.path} is not undone: "
+                        f"{exc.output.strip()} (git merge --abort there)")
+            if said:
+                done.append(said)
     return done
 
 

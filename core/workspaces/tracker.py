@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING
 from core.errors import InvalidInput, InvalidState, NotFound, SwarmError
 from core.event_query import EventFilter
 from core.models import Event, task_ref
-from core.workspaces import handoff, manifest, work
+from core.workspaces import handoff, manifest, merging, work
 from core.workspaces.git import (
     FolderMissing,
     GitFailed,
     changed_files,
     commits_between,
-    conflicted_files,
     git,
     head,
     ok,
@@ -139,7 +138,8 @@ class WorkspaceTracker:
         target = into or turn.base
         if not target:
             raise InvalidInput(f"{turn.path} is not a swarm worktree: say where with --into")
-        said, data = await asyncio.to_thread(_merge, turn, target, f"{task.ref}: {task.title}")
+        said, data = await asyncio.to_thread(_merge, turn, target, task.ref,
+                                             f"{task.ref}: {task.title}")
         await self.service.write(actor, work.record_merge, task.id, said, data)
         return said
 
@@ -174,33 +174,33 @@ def checkout_of(path: Path, branch: str) -> Path | None:
     return next((tree.path for tree in worktrees(path) if tree.branch == branch), None)
 
 
-def _merge(turn: TaskWork, target: str, title: str) -> tuple[str, dict[str, object]]:
+def _merge(turn: TaskWork, target: str, ref: str, title: str
+           ) -> tuple[str, dict[str, object]]:
     path = Path(turn.path)
     end = _end(turn)
     where = checkout_of(path, target)
     if where is None:
         raise InvalidState(f"branch {target} is not checked out in any worktree of "
                            f"{path}: check it out, then merge (nothing changed)")
+    settled = merging.settle(where)  # what a stopped task merge left: aborted (or noted)
+    merging.refuse_foreign(where, target)
     dirty = changed_files(where)
     if dirty:
         raise InvalidState(f"{where} ({target}) has uncommitted changes "
                            f"({', '.join(dirty[:5])}): nothing merged")
     data: dict[str, object] = {"into": target, "commit": end, "branch": turn.branch}
+    before = f"{settled}; " if settled else ""
+    if settled:
+        data["settled"] = settled
     if ok(where, "merge-base", "--is-ancestor", end, target):
-        return f"{title} is already in {target} ({end[:10]})", {**data, "how": "none"}
+        return (f"{before}{title} is already in {target} ({end[:10]})",
+                {**data, "how": "none"})
     fast = ok(where, "merge-base", "--is-ancestor", target, end)
-    try:
-        git(where, "merge", "--no-edit", "-m", f"Merge {title} ({turn.branch})", end)
-    except GitFailed as exc:
-        files = conflicted_files(where)
-        if files:
-            git(where, "merge", "--abort")
-            raise InvalidState(f"merging {turn.branch} into {target} conflicts in "
-                               f"{', '.join(files)}: nothing changed") from None
-        raise InvalidState(f"merge into {target} failed: {exc.output.strip()}") from None
+    merging.run(where, merging.Job(ref, turn.branch, end, target, head(where),
+                                   f"Merge {title} ({turn.branch})"))
     how = "fast-forward" if fast else "merge commit"
     now = head(where)
-    return (f"{title} merged into {target} ({how}, now {now[:10]})",
+    return (f"{before}{title} merged into {target} ({how}, now {now[:10]})",
             {**data, "how": how, "head": now})
 
 
