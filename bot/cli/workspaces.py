@@ -30,8 +30,8 @@ def register(sub: Any) -> None:
     q.add_argument("--copy", nargs="+", default=[], metavar="FILE",
                    help="untracked files copied into each worktree (e.g. .env)")
     q.set_defaults(handler=cmd_init)
-    q = wsub.add_parser("repair", help="clean what an interrupted init left; prune "
-                        "worktrees whose folder is gone")
+    q = wsub.add_parser("repair", help="clean what an interrupted init or task merge left; "
+                        "prune worktrees whose folder is gone")
     q.set_defaults(handler=cmd_repair)
     q = wsub.add_parser("list", help="every workspace with its branch and state")
     q.add_argument("--json", action="store_true")
@@ -139,7 +139,8 @@ async def cmd_repair(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm workspaces repair``."""
     from core.workspaces.repair import repair_all
 
-    done = await asyncio.to_thread(repair_all, service.settings.home)
+    folders = [Path(a.workspace) for a in service.agents.values() if a.workspace]
+    done = await asyncio.to_thread(repair_all, service.settings.home, folders)
     print("\n".join(done) if done else "nothing to repair")
 
 

@@ -19,11 +19,12 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from core.errors import InvalidState
+from core.workspaces import procs
 from core.workspaces.git import GitFailed, git
 from core.workspaces.manifest import BROKEN, MAKING, Workspace
 
@@ -32,6 +33,10 @@ CHECKOUT_WORKERS = max(1, min(4, os.cpu_count() or 1))  # checkouts are kernel-b
 SETUP_WORKERS = 4
 NULL_SHA = "0" * 40
 POLL_S = 0.1
+# the setup shell waits for "go" on stdin (written once its session is journaled, so no
+# kill -9 of swarm can leave it running unrecorded); at EOF (swarm gone) it runs nothing.
+# Then the command runs (its stdin at EOF, as /dev/null would be), in the same process.
+GATE = 'IFS= read -r go && [ "$go" = go ] && exec /bin/sh -c "$1"'
 
 
 class InitInterrupted(InvalidState):
@@ -40,10 +45,13 @@ class InitInterrupted(InvalidState):
 
 def make_all(repo: Path, spaces: Sequence[Workspace], base: str, copies: Sequence[Path],
              setup: str | None, logs: Path, timeout: float,
-             stop: threading.Event | None = None) -> None:
+             stop: threading.Event | None = None,
+             journal: Callable[[], None] | None = None) -> None:
     """Add, check out, copy into and set up every workspace (statuses set on them: broken
-    with the reason, or left ``making`` for the caller to mark ready)."""
+    with the reason, or left ``making`` for the caller to mark ready). ``journal`` saves
+    the spaces: called as each setup command starts, with its session recorded."""
     stop = stop or threading.Event()
+    save = journal or (lambda: None)
     for space in spaces:  # one at a time: git's worktree bookkeeping is not safe in parallel
         _check(stop)
         try:
@@ -60,7 +68,7 @@ def make_all(repo: Path, spaces: Sequence[Workspace], base: str, copies: Sequenc
             _copy_files(repo, space, copies)
             if setup is None:
                 return None
-            return setups.submit(_run_setup, space, setup, logs, timeout, stop)
+            return setups.submit(_run_setup, space, setup, logs, timeout, stop, save)
 
         started = [checkouts.submit(prepare, s) for s in spaces if s.status == MAKING]
         for future in started:
@@ -110,17 +118,30 @@ def _copy_files(repo: Path, space: Workspace, copies: Sequence[Path]) -> None:
 
 
 def _run_setup(space: Workspace, command: str, logs: Path, timeout: float,
-               stop: threading.Event) -> None:
+               stop: threading.Event, journal: Callable[[], None]) -> None:
     """Run the setup command in the worktree, its output in the log; mark failures. It runs
-    in its own session: a Ctrl+C reaches swarm, which stops it (and its children)."""
+    in its own session: a Ctrl+C reaches swarm, which stops it (and its children). The
+    session (pid and start time) goes into the journal at once: after a kill -9 of swarm
+    nobody else stops it, so ``repair`` and the next init do before removing the folder."""
     log_path = logs / f"{space.agent}.setup.log"
     space.log = str(log_path)
     with log_path.open("w", encoding="utf-8") as out:
         out.write(f"$ {command}\n")
         out.flush()
-        proc = subprocess.Popen(command, shell=True, cwd=space.path, stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(["/bin/sh", "-c", GATE, "swarm-setup", command],
+                                cwd=space.path, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.PIPE, start_new_session=True)
+        assert proc.stdin is not None
+        space.setup_pid, space.setup_started = proc.pid, procs.start_time(proc.pid)
+        try:
+            journal()
+        except BaseException:
+            proc.stdin.close()  # EOF: the gate runs nothing
+            _kill_group(proc)
+            raise
+        with contextlib.suppress(BrokenPipeError):  # the command starts: it is journaled
+            proc.stdin.write(b"go\n")
+            proc.stdin.close()
         deadline = time.monotonic() + timeout
         while not _exited(proc):
             if stop.is_set() or time.monotonic() > deadline:

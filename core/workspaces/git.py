@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, InvalidState
 
 GIT_TIMEOUT_S = 120.0
 
@@ -33,11 +34,25 @@ def git(cwd: Path, *args: str, timeout: float = GIT_TIMEOUT_S) -> str:
     try:  # the environment is inherited (git's identity and config); stdin is closed
         proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
                               timeout=timeout, stdin=subprocess.DEVNULL)
-    except FileNotFoundError:
-        raise InvalidInput("git is not installed (or not on PATH)") from None
+    except (FileNotFoundError, NotADirectoryError):
+        raise _missing(cwd) from None
     if proc.returncode != 0:
         raise GitFailed(args, proc.returncode, proc.stderr or proc.stdout)
     return proc.stdout
+
+
+class FolderMissing(InvalidState):
+    """The folder git was to run in does not exist (e.g. a worktree deleted by hand)."""
+
+
+def _missing(cwd: Path) -> InvalidInput | InvalidState:
+    """What is missing when git could not be started: its folder, or git itself."""
+    if not Path(cwd).is_dir():
+        return FolderMissing(f"{cwd} does not exist (deleted?): git cannot run in it; "
+                             "swarm workspaces repair prunes a worktree whose folder is gone")
+    if shutil.which("git") is None:
+        return InvalidInput("git is not installed (or not on PATH)")
+    return InvalidState(f"git could not be started in {cwd}")
 
 
 def ok(cwd: Path, *args: str) -> bool:
@@ -57,6 +72,28 @@ def toplevel(path: Path) -> Path:
         return Path(git(path, "rev-parse", "--show-toplevel").strip()).resolve()
     except GitFailed:
         raise InvalidInput(f"{path} is not a git repository") from None
+
+
+@dataclass(frozen=True)
+class Worktree:
+    """One entry of ``git worktree list``: its folder and the branch checked out there."""
+
+    path: Path
+    branch: str | None  # None when detached (or bare)
+
+
+def worktrees(repo: Path) -> list[Worktree]:
+    """Every worktree of the repository holding ``repo``, the main one first. Read with
+    ``-z`` (NUL-separated): a folder name may hold a newline."""
+    found: list[Worktree] = []
+    for record in git(repo, "worktree", "list", "--porcelain", "-z").split("\0\0"):
+        fields = [f for f in record.split("\0") if f]
+        if not fields or not fields[0].startswith("worktree "):
+            continue
+        branch = next((f[len("branch refs/heads/"):] for f in fields
+                       if f.startswith("branch refs/heads/")), None)
+        found.append(Worktree(Path(fields[0][len("worktree "):]), branch))
+    return found
 
 
 def branch_exists(repo: Path, branch: str) -> bool:

@@ -76,15 +76,22 @@ def _make(repo: Path, record: RepoWorkspaces, chosen: Sequence[str], copies: Seq
                         "stopped: swarm workspaces repair", created_at=now) for agent in chosen]
     record.workspaces.update((s.agent, s) for s in spaces)
     manifest.save(record)  # the journal: written before git is touched
+    saving = threading.Lock()
+
+    def journal() -> None:  # from the setup threads, as each setup command starts
+        with saving:
+            manifest.save(record)
+
     try:
         build.make_all(repo, spaces, record.base, copies, request.setup, logs,
-                       request.setup_timeout_s, stop)
+                       request.setup_timeout_s, stop, journal)
     except BaseException:
         _undo(record, spaces)
         raise
     for space in spaces:
         if space.status == MAKING:
             space.status, space.reason = READY, None
+        space.setup_pid = space.setup_started = None  # ended: nothing left to stop
     manifest.save(record)
     return record
 

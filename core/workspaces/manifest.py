@@ -6,6 +6,7 @@ dot, so the file cannot collide with an agent's folder) and ``.logs/<agent>.setu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -16,6 +17,7 @@ from typing import Any
 from core.errors import StorageError
 
 MANIFEST = ".swarm-workspaces.json"
+TMP_PREFIX = ".manifest-"  # + the writer's pid: a kill -9 mid-save leaves one behind
 READY = "ready"
 BROKEN = "broken"
 MAKING = "making"  # written before init touches git: found after a crash, then cleaned
@@ -32,6 +34,8 @@ class Workspace:
     reason: str | None = None  # why it is broken
     log: str | None = None  # the setup command's output
     created_at: float = 0.0
+    setup_pid: int | None = None  # the setup command's session while init runs it
+    setup_started: str | None = None  # its start time (a reused pid is never stopped)
 
 
 @dataclass
@@ -85,9 +89,30 @@ def save(repo: RepoWorkspaces) -> None:
     """Write the manifest atomically (a temporary file renamed over it)."""
     folder = Path(repo.folder)
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".manifest-", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{TMP_PREFIX}{os.getpid()}-",
+                               suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(repo.to_json(), handle, indent=2)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, folder / MANIFEST)
+
+
+def drop_stale_temporaries(folder: Path) -> None:
+    """Remove the temporary files of saves whose process is gone (killed mid-save)."""
+    for path in folder.glob(f"{TMP_PREFIX}*.tmp"):
+        pid = path.name[len(TMP_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

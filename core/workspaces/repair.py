@@ -19,8 +19,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from core.errors import InvalidState
-from core.workspaces import manifest
-from core.workspaces.git import GitFailed, branch_exists, git, ok
+from core.workspaces import manifest, merging, procs
+from core.workspaces.git import GitFailed, branch_exists, git, ok, worktrees
 from core.workspaces.manifest import MAKING, RepoWorkspaces, Workspace
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ def discard(record: RepoWorkspaces, agents: Sequence[str]) -> list[str]:
 def discard_leftovers(record: RepoWorkspaces) -> list[str]:
     """:func:`discard` every workspace an interrupted init left (the caller holds the lock,
     so none is being made now)."""
+    manifest.drop_stale_temporaries(Path(record.folder))
     found = [s.agent for s in leftovers(record)]
     if found:
         log.info("cleaning what an interrupted init left in %s: %s", record.folder,
@@ -74,11 +75,14 @@ def discard_leftovers(record: RepoWorkspaces) -> list[str]:
     return discard(record, found) if found else []
 
 
-def repair_all(home: Path) -> list[str]:
-    """Every repository's leftovers cleaned and its registered worktrees that point nowhere
-    pruned; what was done, one line each."""
+def repair_all(home: Path, folders: Sequence[Path] = ()) -> list[str]:
+    """Every repository's leftovers cleaned, its registered worktrees that point nowhere
+    pruned and the merges a stopped ``task merge`` left in its checkouts aborted (also in
+    the repositories of ``folders``, the agents file's workspaces); what was done, one line
+    each."""
     done = []
-    for record in manifest.load_all(home):
+    records = manifest.load_all(home)
+    for record in records:
         with locked(record):
             fresh = manifest.load(Path(record.folder)) or record
             done += discard_leftovers(fresh)
@@ -87,11 +91,37 @@ def repair_all(home: Path) -> list[str]:
             gone = before - _worktrees(Path(fresh.repo))
             done += [f"pruned {path} from git's worktree list (its folder is gone)"
                      for path in sorted(gone)]
+    repos = [Path(r.repo) for r in records] + [f for f in folders if f.is_dir()]
+    return done + settle_merges(repos)
+
+
+def settle_merges(repos: Sequence[Path]) -> list[str]:
+    """Abort what a stopped ``task merge`` left in any checkout of ``repos`` (a merge still
+    running is named, not touched; one begun by hand is left alone)."""
+    done: list[str] = []
+    seen: set[Path] = set()
+    for repo in repos:
+        if not ok(repo, "rev-parse", "--git-dir"):
+            continue
+        for tree in worktrees(repo):
+            if tree.path in seen or not tree.path.is_dir():
+                continue
+            seen.add(tree.path)
+            try:
+                said = merging.settle(tree.path)
+            except merging.MergeBusy as exc:
+                said = str(exc)
+            except GitFailed as exc:
+                said = (f"what a stopped task merge left in {tree.path} is not undone: "
+                        f"{exc.output.strip()} (git merge --abort there)")
+            if said:
+                done.append(said)
     return done
 
 
 def _discard_one(repo: Path, base: str, space: Workspace, registered: set[str]) -> str:
     path = Path(space.path)
+    stopped = _stop_setup(space)  # first: a running setup would write into the folder
     if str(path.resolve()) in registered or str(path) in registered:
         ok(repo, "worktree", "unlock", str(path))  # a worktree add killed mid-way is locked
         try:
@@ -101,6 +131,8 @@ def _discard_one(repo: Path, base: str, space: Workspace, registered: set[str]) 
     if path.exists():
         shutil.rmtree(path)
     said = f"removed the half-made workspace {path}"
+    if stopped:
+        said += f" (its setup command was still running: stopped {stopped} process(es))"
     if branch_exists(repo, space.branch):
         if ok(repo, "merge-base", "--is-ancestor", space.branch, base):
             git(repo, "branch", "-D", space.branch)
@@ -110,7 +142,12 @@ def _discard_one(repo: Path, base: str, space: Workspace, registered: set[str]) 
     return said
 
 
+def _stop_setup(space: Workspace) -> int:
+    """Stop the setup command a killed init left running in ``space`` (its session)."""
+    if space.setup_pid is None or space.setup_started is None:
+        return 0
+    return len(procs.stop_session(procs.Proc(space.setup_pid, space.setup_started)))
+
+
 def _worktrees(repo: Path) -> set[str]:
-    return {line[len("worktree "):] for line in
-            git(repo, "worktree", "list", "--porcelain").splitlines()
-            if line.startswith("worktree ")}
+    return {str(tree.path) for tree in worktrees(repo)}

@@ -13,15 +13,16 @@ from core.errors import InvalidInput, InvalidState, NotFound, SwarmError
 from core.models import Event, parse_task_ref, task_ref
 from core.store.event_query import EventFilter, find_events
 from core.store.tables import get_task
-from core.workspaces import handoff, manifest, work
+from core.workspaces import handoff, manifest, merging, work
 from core.workspaces.git import (
+    FolderMissing,
     GitFailed,
     changed_files,
     commits_between,
-    conflicted_files,
     git,
     head,
     ok,
+    worktrees,
 )
 from core.workspaces.handoff import Handoff
 from core.workspaces.ops import Located, find
@@ -71,6 +72,9 @@ class WorkspaceTracker:
             return None
         try:
             sha: str | None = await asyncio.to_thread(head, place.path, place.branch or "HEAD")
+        except FolderMissing as exc:  # deleted by hand: the prompt names no workspace
+            log.warning("workspace of %s not used: %s", agent, exc)
+            return None
         except (GitFailed, OSError) as exc:
             log.warning("head of %s's workspace not read: %s", agent, exc)
             sha = None
@@ -92,7 +96,7 @@ class WorkspaceTracker:
         if turn is not None and turn.start_sha:
             try:
                 end, commits, _ = await asyncio.to_thread(_commits_since, turn)
-            except (GitFailed, OSError) as exc:
+            except (GitFailed, OSError, FolderMissing) as exc:
                 log.warning("commits of %s's turn not read: %s", found.previous, exc)
             else:
                 found.end_sha = end
@@ -117,7 +121,7 @@ class WorkspaceTracker:
             return
         try:
             end, commits, stat = await asyncio.to_thread(_commits_since, turn)
-        except (GitFailed, OSError) as exc:
+        except (GitFailed, OSError, FolderMissing) as exc:
             log.warning("commits of %s not read: %s", task_ref(task_id), exc)
             return
         await self.service.write(actor, work.record_end, turn, end, commits, stat)
@@ -135,7 +139,8 @@ class WorkspaceTracker:
         target = into or turn.base
         if not target:
             raise InvalidInput(f"{turn.path} is not a swarm worktree: say where with --into")
-        said, data = await asyncio.to_thread(_merge, turn, target, f"{task.ref}: {task.title}")
+        said, data = await asyncio.to_thread(_merge, turn, target, task.ref,
+                                             f"{task.ref}: {task.title}")
         await self.service.write(actor, work.record_merge, task.id, said, data)
         return said
 
@@ -167,42 +172,36 @@ def _diff(turn: TaskWork) -> str:
 
 def checkout_of(path: Path, branch: str) -> Path | None:
     """The worktree (of the repository holding ``path``) where ``branch`` is checked out."""
-    current: Path | None = None
-    for line in git(path, "worktree", "list", "--porcelain").splitlines():
-        if line.startswith("worktree "):
-            current = Path(line[len("worktree "):])
-        elif line == f"branch refs/heads/{branch}":
-            return current
-    return None
+    return next((tree.path for tree in worktrees(path) if tree.branch == branch), None)
 
 
-def _merge(turn: TaskWork, target: str, title: str) -> tuple[str, dict[str, object]]:
+def _merge(turn: TaskWork, target: str, ref: str, title: str
+           ) -> tuple[str, dict[str, object]]:
     path = Path(turn.path)
     end = _end(turn)
     where = checkout_of(path, target)
     if where is None:
         raise InvalidState(f"branch {target} is not checked out in any worktree of "
                            f"{path}: check it out, then merge (nothing changed)")
+    settled = merging.settle(where)  # what a stopped task merge left: aborted (or noted)
+    merging.refuse_foreign(where, target)
     dirty = changed_files(where)
     if dirty:
         raise InvalidState(f"{where} ({target}) has uncommitted changes "
                            f"({', '.join(dirty[:5])}): nothing merged")
     data: dict[str, object] = {"into": target, "commit": end, "branch": turn.branch}
+    before = f"{settled}; " if settled else ""
+    if settled:
+        data["settled"] = settled
     if ok(where, "merge-base", "--is-ancestor", end, target):
-        return f"{title} is already in {target} ({end[:10]})", {**data, "how": "none"}
+        return (f"{before}{title} is already in {target} ({end[:10]})",
+                {**data, "how": "none"})
     fast = ok(where, "merge-base", "--is-ancestor", target, end)
-    try:
-        git(where, "merge", "--no-edit", "-m", f"Merge {title} ({turn.branch})", end)
-    except GitFailed as exc:
-        files = conflicted_files(where)
-        if files:
-            git(where, "merge", "--abort")
-            raise InvalidState(f"merging {turn.branch} into {target} conflicts in "
-                               f"{', '.join(files)}: nothing changed") from None
-        raise InvalidState(f"merge into {target} failed: {exc.output.strip()}") from None
+    merging.run(where, merging.Job(ref, turn.branch, end, target, head(where),
+                                   f"Merge {title} ({turn.branch})"))
     how = "fast-forward" if fast else "merge commit"
     now = head(where)
-    return (f"{title} merged into {target} ({how}, now {now[:10]})",
+    return (f"{before}{title} merged into {target} ({how}, now {now[:10]})",
             {**data, "how": how, "head": now})
 
 

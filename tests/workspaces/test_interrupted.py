@@ -4,11 +4,13 @@ made before the command ends. Real git, the real CLI in a subprocess, real signa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,70 @@ def test_an_init_is_refused_while_another_holds_the_repository(repo: Path,
                                               r"init or repair of .* is running"):
         init(home, AGENTS, InitRequest(repo, agents=("Agent-2",)))
     assert not (home / "workspaces" / "project" / "Agent-2").exists()
+
+
+@pytest.fixture
+def orphans() -> Iterator[list[int]]:
+    """Sessions of setup commands left running; killed at the end if a test failed."""
+    found: list[int] = []
+    yield found
+    for sid in found:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(sid, signal.SIGKILL)
+
+
+def _orphaned_setup(repo: Path, home: Path, tmp_path: Path, orphans: list[int]) -> None:
+    """An init killed (-9) by Agent-2's setup while Agent-1's setup sleeps, then would write
+    a file: that setup runs on in its own session, an orphan (its session in ``orphans``)."""
+    late = tmp_path / "late"
+    setup = ('if [ "$(basename "$PWD")" = Agent-2 ]; then '
+             "until [ -e ../Agent-1/started ]; do sleep 0.05; done; kill -9 $PPID; "
+             f'else touch started; sleep 47.3; touch "{late}"; fi')
+    result = run_cli(home, "workspaces", "init", str(repo), "--agents", "Agent-1", "Agent-2",
+                     "--setup", setup, env=GIT_ENV, timeout=120)
+    assert result.code == -signal.SIGKILL, result
+    record = manifest.load(home / "workspaces" / "project")
+    assert record is not None
+    orphans += [s.setup_pid for s in record.workspaces.values() if s.setup_pid]
+    assert _running(str(late))  # the orphan
+
+
+def _running(text: str) -> list[str]:
+    shown = subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True,
+                           text=True).stdout  # -ww: whole lines, whatever COLUMNS says
+    return [line for line in shown.splitlines() if text in line]
+
+
+def _in_sessions(sids: list[int]) -> list[str]:
+    """Live processes (not zombies) of the sessions ``sids``."""
+    shown = subprocess.run(["ps", "-ww", "-eo", "sid=,stat=,args="], capture_output=True,
+                           text=True).stdout
+    return [line for line in shown.splitlines()
+            if int(line.split()[0]) in sids and not line.split()[1].startswith("Z")]
+
+
+def test_repair_stops_the_setup_commands_of_a_killed_init(repo: Path, tmp_path: Path,
+                                                           orphans: list[int]) -> None:
+    home = tmp_path / "home"
+    _orphaned_setup(repo, home, tmp_path, orphans)
+    result = run_cli(home, "workspaces", "repair", env=GIT_ENV)
+    assert result.code == 0, result.err
+    folder = home / "workspaces" / "project"
+    assert (f"removed the half-made workspace {folder / 'Agent-1'} (its setup command was "
+            "still running: stopped 2 process(es)) and branch swarm/Agent-1\n") in result.out
+    assert orphans and not _in_sessions(orphans)
+    _only_main(repo)
+
+
+def test_the_next_init_stops_the_setup_commands_of_a_killed_init(
+        repo: Path, tmp_path: Path, orphans: list[int]) -> None:
+    home = tmp_path / "home"
+    _orphaned_setup(repo, home, tmp_path, orphans)
+    again = run_cli(home, "workspaces", "init", str(repo), "--agents", "Agent-1", "Agent-2",
+                    "--setup", "true", env=GIT_ENV, timeout=120)
+    assert again.code == 0, again.err
+    assert "2 workspace(s) ready, 0 broken" in again.out
+    assert orphans and not _in_sessions(orphans)
+    record = manifest.load(home / "workspaces" / "project")
+    assert record is not None
+    assert all(s.setup_pid is None for s in record.workspaces.values())

@@ -1,0 +1,113 @@
+"""Processes swarm started and may have to stop after it was killed: a process is named by
+its pid and its start time (so a pid the kernel has given to another process is never
+touched). Linux (``/proc``); elsewhere ``ps`` gives the start time and sessions are stopped
+through their process group only."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+PROC = Path("/proc")
+GONE_WAIT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Proc:
+    """A process as recorded: its pid and start time (opaque, compared for equality)."""
+
+    pid: int
+    started: str
+
+    def alive(self) -> bool:
+        """True while this very process (not a later one with its pid) runs."""
+        now = start_time(self.pid)
+        return now is not None and now == self.started and not _zombie(self.pid)
+
+
+def me() -> Proc:
+    """The running process."""
+    return Proc(os.getpid(), start_time(os.getpid()) or "")
+
+
+def start_time(pid: int) -> str | None:
+    """When ``pid`` started (clock ticks since boot on Linux), None when no such process."""
+    stat = _stat(pid)
+    if stat is not None:
+        return stat[19]
+    if PROC.is_dir():
+        return None
+    try:  # no /proc (macOS, BSD)
+        out = subprocess.run(["ps", "-o", "lstart=", "-p", str(pid)], capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out or None
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (field 3 is index 0)."""
+    try:
+        raw = (PROC / str(pid) / "stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    return raw[raw.rindex(")") + 2:].split()
+
+
+def _zombie(pid: int) -> bool:
+    stat = _stat(pid)
+    return stat is not None and stat[0] in ("Z", "X")
+
+
+def session_members(sid: int) -> list[int]:
+    """Live processes whose session id is ``sid`` (Linux; empty elsewhere)."""
+    found = []
+    for entry in PROC.iterdir() if PROC.is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        stat = _stat(int(entry.name))
+        if stat is not None and stat[0] not in ("Z", "X") and int(stat[3]) == sid:
+            found.append(int(entry.name))
+    return found
+
+
+def stop_session(leader: Proc) -> list[int]:
+    """SIGKILL every process of the session ``leader`` started with ``setsid`` (the leader
+    and whatever it left running), then wait (bounded) until they are gone; the pids
+    killed. Nothing is killed when the leader's pid now belongs to another process: the
+    kernel never reuses a pid while a session of that id has members, so a live pid with
+    another start time means the recorded session is empty. (When the leader has exited,
+    its session's members are killed: only a process that took the pid, called ``setsid``
+    and exited in the meantime could have left others in a session of that id.)"""
+    now = start_time(leader.pid)
+    if now is not None and now != leader.started:
+        return []
+    members = session_members(leader.pid)
+    if now is not None:  # the leader itself still runs: its whole group goes too
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(leader.pid, signal.SIGKILL)
+    for pid in members:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    _wait_gone(members)
+    if members:
+        log.info("stopped session %d left by a killed swarm: pids %s", leader.pid, members)
+    return members
+
+
+def _wait_gone(pids: list[int]) -> None:
+    """Wait until the killed processes have exited (a SIGKILL is delivered asynchronously:
+    one may still finish the write it was in)."""
+    deadline = time.monotonic() + GONE_WAIT_S
+    while time.monotonic() < deadline:
+        if not [p for p in pids if _stat(p) is not None and not _zombie(p)]:
+            return
+        time.sleep(0.02)
+    log.warning("processes %s still running %g s after SIGKILL", pids, GONE_WAIT_S)
