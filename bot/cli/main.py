@@ -127,9 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``swarm`` console script; returns the exit status.
 
     Every failure the user can do something about ends as one line ``swarm: error: ...`` and
-    exit 2 (see :func:`bot.cli.errors.describe`); a closed stdout (``| head``) ends quietly.
+    exit 2 (see :func:`bot.errors.describe`); a closed stdout (``| head``) ends quietly.
     """
-    from bot.cli.errors import describe, quiet_broken_pipe
+    from bot.cli.errors import quiet_broken_pipe
+    from bot.errors import describe
 
     try:
         args = _parse(argv)
