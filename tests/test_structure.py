@@ -20,8 +20,8 @@ def test_python_m_bot_cli_loads_the_cli_module_once() -> None:
             "    runpy.run_module('bot.cli.main', run_name='__main__', alter_sys=True)\n"
             "except SystemExit:\n"
             "    pass\n"
-            "print('bot.cli.main' in sys.modules, 'bot.cli.commands' in sys.modules)")
-    # as `python -m bot.cli --help`: the subcommands are built, bot.cli.main is never imported
+            "print('bot.cli.main' in sys.modules, 'bot.cli.tasks' in sys.modules)")
+    # as `python -m bot.cli --help`: the groups are imported, bot.cli.main is never imported
     # again
     assert _python(code, "--help").splitlines()[-1] == "False True"
 

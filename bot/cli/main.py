@@ -1,7 +1,8 @@
 """The ``swarm`` command line: what people and agents type in a terminal.
 
-Kept light to start: heavy packages (discord, pyautogui) are imported only by the
-commands that need them, so ``swarm task done`` answers quickly from an agent's terminal.
+:data:`GROUPS` lists the command groups, one module each with ``register(sub)``; none of them
+imports this module. Kept light to start: heavy packages (discord, pyautogui) are imported only
+by the commands that need them, so ``swarm task done`` answers quickly from an agent's terminal.
 """
 
 from __future__ import annotations
@@ -11,8 +12,29 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING, NoReturn
 
+from bot.cli import (
+    agents,
+    ai,
+    completion,
+    config_show,
+    db,
+    doctor,
+    gc,
+    kill_switch,
+    messages,
+    node,
+    questions,
+    run,
+    status,
+    tasks,
+    watch,
+    web,
+    workflows,
+    workspaces,
+)
 from core.errors import InvalidInput
 from core.text import one_line
 
@@ -35,6 +57,11 @@ Agents report back with: swarm task start T-12 / swarm task done T-12 --note "..
 
 # errors about a task looked up in the database: they name the database
 LOOKED_UP = ("unknown task", "dependency T-")
+# the command groups, in the order ``swarm --help`` lists their commands
+GROUPS: tuple[ModuleType, ...] = (
+    agents, tasks, messages, status, kill_switch, gc, questions, config_show, doctor, run, node,
+    db, ai, watch, web, workflows, workspaces, completion,
+)
 GLOBAL_VALUED = ("--as", "--config")  # global options that take a value
 GLOBAL_FLAGS = ("-v", "--verbose")
 
@@ -96,9 +123,8 @@ def hoist_global_options(argv: list[str]) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The whole command tree."""
-    from bot.cli import commands
-
+    """The whole command tree; ``args.parser`` is the parser itself (``swarm completion``
+    describes it)."""
     parser = Parser(
         prog="swarm", description=DESCRIPTION, formatter_class=argparse.RawTextHelpFormatter
     )
@@ -109,8 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
     parser.add_argument("--version", action="version", version=f"swarm {_version()}")
+    parser.set_defaults(parser=parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    commands.register(sub)
+    for group in GROUPS:
+        group.register(sub)
     return parser
 
 
