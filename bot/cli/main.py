@@ -55,8 +55,6 @@ Agents report back with: swarm task start T-12 / swarm task done T-12 --note "..
 """
 
 
-# errors about a task looked up in the database: they name the database
-LOOKED_UP = ("unknown task", "dependency T-")
 # the command groups, in the order ``swarm --help`` lists their commands
 GROUPS: tuple[ModuleType, ...] = (
     agents, tasks, messages, status, kill_switch, gc, questions, config_show, doctor, run, node,
@@ -200,15 +198,13 @@ async def _run(args: argparse.Namespace) -> int:
     if getattr(args, "no_service", False):
         return int(await handler(None, args) or 0)  # type: ignore[arg-type]
     from bot.app import Builder
-    from core.errors import DependencyError, NotFound
+    from core.errors import MissingDependency, UnknownTask
 
     service = await Builder(args.configuration).service()
     try:
         return int(await handler(service, args) or 0)
-    except (NotFound, DependencyError) as exc:
-        if str(exc).startswith(LOOKED_UP):  # the wrong SWARM_HOME is the usual cause
-            raise type(exc)(f"{exc} (in {service.settings.database_shown})") from None
-        raise
+    except (UnknownTask, MissingDependency) as exc:  # the wrong SWARM_HOME is the usual cause
+        raise type(exc)(f"{exc} (in {service.settings.database_shown})") from None
     finally:
         await service.close()
 
