@@ -17,12 +17,21 @@ class NotFound(SwarmError):
     """An agent, task, plan or schedule that does not exist."""
 
 
+class UnknownTask(NotFound):
+    """A task id that is malformed or names no task in the database (the CLI names the
+    database: the wrong SWARM_HOME is the usual cause)."""
+
+
 class InvalidInput(SwarmError):
     """A value the user gave is not acceptable (empty title, bad priority, too long...)."""
 
 
 class DependencyError(InvalidInput):
     """A dependency on a missing task, or one that would close a cycle."""
+
+
+class MissingDependency(DependencyError):
+    """A dependency on a task id that names no task in the database."""
 
 
 class InvalidState(SwarmError):

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound, UnknownTask
 
 
 class Priority(enum.IntEnum):
@@ -77,21 +77,22 @@ def task_ref(task_id: int) -> str:
     return f"T-{task_id}"
 
 
-def parse_ref(ref: str | int, prefix: str, what: str, example: int = 12) -> int:
-    """Read ``T-12``, ``t-12`` or ``12`` (for ``prefix`` "T") into 12; NotFound otherwise."""
+def parse_ref(ref: str | int, prefix: str, what: str, example: int = 12,
+              error: type[NotFound] = NotFound) -> int:
+    """Read ``T-12``, ``t-12`` or ``12`` (for ``prefix`` "T") into 12; ``error`` otherwise."""
     if isinstance(ref, int):
         return ref
     text = ref.strip()
     if text[:2].upper() == f"{prefix}-":
         text = text[2:]
     if not (text.isascii() and text.isdigit()) or len(text) > 18:  # SQLite ids are 64-bit
-        raise NotFound(f"unknown {what} {ref!r}: {what} ids look like {prefix}-{example}")
+        raise error(f"unknown {what} {ref!r}: {what} ids look like {prefix}-{example}")
     return int(text)
 
 
 def parse_task_ref(ref: str | int) -> int:
-    """Read ``T-12``, ``t-12`` or ``12`` into 12; raise NotFound for anything else."""
-    return parse_ref(ref, "T", "task")
+    """Read ``T-12``, ``t-12`` or ``12`` into 12; raise UnknownTask for anything else."""
+    return parse_ref(ref, "T", "task", error=UnknownTask)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import pytest
 from bot.cli.main import hoist_global_options, main
 from core.coordinator.home_lock import CoordinatorLock, Heartbeat, last_heartbeat
 from core.delivery.envelope import render
+from core.errors import MissingDependency, UnknownTask
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -94,6 +95,15 @@ def test_every_unknown_task_names_the_database(
         err = capsys.readouterr().err
         assert err.startswith("swarm: error: ") and err.endswith(
             f" (in {home / 'swarm.db'})\n"), (argv, err)
+
+
+async def test_an_unknown_task_is_told_apart_by_its_type(service: SwarmService) -> None:
+    # the CLI names the database for these two error types (never by matching their text)
+    for ref in ("T-9", "x"):
+        with pytest.raises(UnknownTask, match=r"^unknown task"):
+            await service.get_task(ref)
+    with pytest.raises(MissingDependency, match=r"^dependency T-9 does not exist$"):
+        await service.create_task(TaskSpec("t", after=("T-9",)), "cli")
 
 
 def test_status_names_the_coordinator_and_send_warns_without_one(home: Path) -> None:

@@ -1,9 +1,10 @@
-"""Argument types shared by the CLI's command groups."""
+"""Arguments shared by the CLI's command groups."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import Any
 
 LIMIT_MAX = 1_000_000
 
@@ -20,3 +21,8 @@ def count_arg(maximum: int) -> Callable[[str], int]:
 
     parse.__name__ = "count"
     return parse
+
+
+def json_option(parser: Any) -> None:
+    """Add ``--json``: print the result as JSON."""
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -7,11 +7,10 @@ and agent ids come from the hidden ``swarm __complete tasks|agents`` when Tab is
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.completion_scripts import render
+from bot.cli.completion_scripts import Node, render
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
@@ -22,17 +21,6 @@ TASK_DESTS = frozenset({"task", "tasks", "after"})
 AGENT_DESTS = frozenset({"agent", "agents"})
 NOT_TASK_IDS = ("schedule", "campaign")  # their ``id`` is S-3 / C-3
 FILE_METAVARS = frozenset({"FILE", "PNG"})
-
-
-@dataclass
-class Node:
-    """One command of the tree: what may follow it."""
-
-    subcommands: list[str] = field(default_factory=list)
-    options: list[str] = field(default_factory=list)
-    valued: dict[str, str] = field(default_factory=dict)  # option -> kind of its value
-    arguments: list[str] = field(default_factory=list)  # kind of each positional
-    repeats: bool = False  # the last positional takes several values
 
 
 def register(sub: Any) -> None:
@@ -91,10 +79,9 @@ def _kind(action: argparse.Action, path: str) -> str:
 
 
 async def cmd_completion(_: SwarmService | None, args: argparse.Namespace) -> None:
-    """``swarm completion bash|zsh|fish``."""
-    from bot.cli.main import build_parser
-
-    print(render(args.shell, command_tree(build_parser())), end="")
+    """``swarm completion bash|zsh|fish``: the tree of ``args.parser``, the whole command's
+    parser (set by :func:`bot.cli.main.build_parser`, which imports this module)."""
+    print(render(args.shell, command_tree(args.parser)), end="")
 
 
 async def cmd_complete(_: SwarmService | None, args: argparse.Namespace) -> None:

@@ -1,16 +1,26 @@
-"""The text of the completion scripts: the command tree as a table, and the logic that walks
-the words typed so far (POSIX shell for bash and zsh, fish for fish)."""
+"""The text of the completion scripts: the command tree (:class:`Node` per command) as a
+table, and the logic that walks the words typed so far (POSIX shell for bash and zsh, fish for
+fish)."""
 
 from __future__ import annotations
 
 import re
 import shlex
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bot.cli.completion import Node
+from dataclasses import dataclass, field
 
 SAFE_WORD = re.compile(r"^[\w.|=-]*$")
+
+
+@dataclass
+class Node:
+    """One command of the tree: what may follow it."""
+
+    subcommands: list[str] = field(default_factory=list)
+    options: list[str] = field(default_factory=list)
+    valued: dict[str, str] = field(default_factory=dict)  # option -> kind of its value
+    arguments: list[str] = field(default_factory=list)  # kind of each positional
+    repeats: bool = False  # the last positional takes several values
+
 
 POSIX_LOGIC = r"""
 # printf, not echo: zsh's echo prints nothing for "-"

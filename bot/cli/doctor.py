@@ -8,9 +8,10 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from bot.cli.findings import OK, PROBLEM, SKIPPED, Finding
 from bot.cli.output import emit_json
 from bot.cli.style import painter
 from core.errors import SwarmError
@@ -18,18 +19,6 @@ from core.errors import SwarmError
 if TYPE_CHECKING:
     from bot.config import Config
     from core.service.swarm import SwarmService
-
-OK, PROBLEM, SKIPPED = "ok", "PROBLEM", "skipped"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One check's outcome."""
-
-    check: str
-    status: str  # ok, PROBLEM, skipped
-    detail: str
-
 
 def register(sub: Any) -> None:
     """Add ``doctor``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.cli.doctor import OK, PROBLEM, Finding
+from bot.cli.findings import OK, PROBLEM, Finding
 from core.errors import StorageError
 
 if TYPE_CHECKING:

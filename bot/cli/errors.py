@@ -1,60 +1,10 @@
-"""What the ``swarm`` command prints when something goes wrong: one line, no traceback."""
+"""How the ``swarm`` command ends on an error it does not print (the error texts are
+:func:`bot.errors.describe`'s, shared with the dashboard)."""
 
 from __future__ import annotations
 
-import errno
 import os
-import sqlite3
 import sys
-
-from core.errors import SwarmError
-from core.redact import redact_urls
-from core.text import one_line
-
-_SQLITE_HINTS = (
-    ("database is locked", "the database stayed busy longer than SWARM_BUSY_TIMEOUT: "
-                           "try again"),
-    ("disk is full", "the disk is full: nothing was written; free some space and try again"),
-    ("disk i/o error", "could not write the database (disk I/O error: is the disk full?): "
-                       "nothing was written"),
-    ("readonly", "cannot write to the database: SWARM_HOME is read-only"),
-    ("unable to open", "cannot open the database: SWARM_HOME is read-only or not a folder "
-                       "you may write to"),
-    ("not a database", "the database file is damaged or not a swarm database: restore it "
-                       "from a backup or point SWARM_HOME elsewhere"),
-    ("malformed", "the database file is damaged: restore it from a backup or point "
-                  "SWARM_HOME elsewhere"),
-)
-
-
-def describe(exc: BaseException) -> str | None:
-    """The one-line message for an error the user can act on; None for a bug."""
-    text = _text(exc)
-    return None if text is None else one_line(redact_urls(text))
-
-
-def _text(exc: BaseException) -> str | None:
-    if isinstance(exc, SwarmError):
-        return str(exc)
-    if isinstance(exc, sqlite3.DatabaseError):
-        detail = str(exc)
-        hint = next((h for key, h in _SQLITE_HINTS if key in detail.lower()), None)
-        return f"{hint} ({detail})" if hint else f"database error: {detail}"
-    if isinstance(exc, OSError):
-        return _os_error(exc)
-    if isinstance(exc, OverflowError):
-        return f"a number is too large ({exc})"
-    if isinstance(exc, UnicodeError):
-        return "text that is not valid UTF-8 cannot be stored or shown"
-    return None
-
-
-def _os_error(exc: OSError) -> str:
-    what = exc.strerror or str(exc)
-    where = f": {exc.filename}" if exc.filename else ""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return f"the disk is full ({what}{where}): nothing was written"
-    return f"{what}{where}"
 
 
 def quiet_broken_pipe() -> int:

@@ -1,7 +1,8 @@
 """The ``swarm`` command line: what people and agents type in a terminal.
 
-Kept light to start: heavy packages (discord, pyautogui) are imported only by the
-commands that need them, so ``swarm task done`` answers quickly from an agent's terminal.
+:data:`GROUPS` lists the command groups, one module each with ``register(sub)``; none of them
+imports this module. Kept light to start: heavy packages (discord, pyautogui) are imported only
+by the commands that need them, so ``swarm task done`` answers quickly from an agent's terminal.
 """
 
 from __future__ import annotations
@@ -11,8 +12,29 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING, NoReturn
 
+from bot.cli import (
+    agents,
+    ai,
+    completion,
+    config_show,
+    db,
+    doctor,
+    gc,
+    kill_switch,
+    messages,
+    node,
+    questions,
+    run,
+    status,
+    tasks,
+    watch,
+    web,
+    workflows,
+    workspaces,
+)
 from core.errors import InvalidInput
 from core.text import one_line
 
@@ -33,8 +55,11 @@ Agents report back with: swarm task start T-12 / swarm task done T-12 --note "..
 """
 
 
-# errors about a task looked up in the database: they name the database
-LOOKED_UP = ("unknown task", "dependency T-")
+# the command groups, in the order ``swarm --help`` lists their commands
+GROUPS: tuple[ModuleType, ...] = (
+    agents, tasks, messages, status, kill_switch, gc, questions, config_show, doctor, run, node,
+    db, ai, watch, web, workflows, workspaces, completion,
+)
 GLOBAL_VALUED = ("--as", "--config")  # global options that take a value
 GLOBAL_FLAGS = ("-v", "--verbose")
 
@@ -96,9 +121,8 @@ def hoist_global_options(argv: list[str]) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The whole command tree."""
-    from bot.cli import commands
-
+    """The whole command tree; ``args.parser`` is the parser itself (``swarm completion``
+    describes it)."""
     parser = Parser(
         prog="swarm", description=DESCRIPTION, formatter_class=argparse.RawTextHelpFormatter
     )
@@ -109,8 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
     parser.add_argument("--version", action="version", version=f"swarm {_version()}")
+    parser.set_defaults(parser=parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    commands.register(sub)
+    for group in GROUPS:
+        group.register(sub)
     return parser
 
 
@@ -127,9 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``swarm`` console script; returns the exit status.
 
     Every failure the user can do something about ends as one line ``swarm: error: ...`` and
-    exit 2 (see :func:`bot.cli.errors.describe`); a closed stdout (``| head``) ends quietly.
+    exit 2 (see :func:`bot.errors.describe`); a closed stdout (``| head``) ends quietly.
     """
-    from bot.cli.errors import describe, quiet_broken_pipe
+    from bot.cli.errors import quiet_broken_pipe
+    from bot.errors import describe
 
     try:
         args = _parse(argv)
@@ -171,15 +198,13 @@ async def _run(args: argparse.Namespace) -> int:
     if getattr(args, "no_service", False):
         return int(await handler(None, args) or 0)  # type: ignore[arg-type]
     from bot.app import Builder
-    from core.errors import DependencyError, NotFound
+    from core.errors import MissingDependency, UnknownTask
 
     service = await Builder(args.configuration).service()
     try:
         return int(await handler(service, args) or 0)
-    except (NotFound, DependencyError) as exc:
-        if str(exc).startswith(LOOKED_UP):  # the wrong SWARM_HOME is the usual cause
-            raise type(exc)(f"{exc} (in {service.settings.database_shown})") from None
-        raise
+    except (UnknownTask, MissingDependency) as exc:  # the wrong SWARM_HOME is the usual cause
+        raise type(exc)(f"{exc} (in {service.settings.database_shown})") from None
     finally:
         await service.close()
 

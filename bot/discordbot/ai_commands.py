@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 
 from bot.discordbot.access import Access
-from bot.discordbot.commands import actor
+from bot.discordbot.context import Bot, actor
 from bot.discordbot.render import code_block_chunks
 from core.ai.usage import render_usage
 from core.errors import SwarmError
 from core.planning import parse_plan_ref, plan_ref, render_preview, render_progress
 from core.text import split_text
-
-if TYPE_CHECKING:
-    from bot.discordbot.client import SwarmBot
 
 log = logging.getLogger(__name__)
 PERIODS = ["12h", "1d", "7d", "30d"]
@@ -46,7 +43,7 @@ class PlanButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Approve (create every task at once) or discard the plan."""
-        bot: SwarmBot = interaction.client  # type: ignore[assignment]
+        bot: Bot = interaction.client  # type: ignore[assignment]
         if not await bot.authorize(interaction, f"button plan {self.action}", self.needed):
             return
         ref = plan_ref(self.plan_id)
@@ -71,7 +68,7 @@ def plan_buttons(plan_id: int) -> discord.ui.View:
     return view
 
 
-def register(bot: SwarmBot) -> None:
+def register(bot: Bot) -> None:
     """Add /plan new|show, /summary and /usage."""
     bot.tree.add_command(_plan_group(bot))
 
@@ -88,7 +85,7 @@ def register(bot: SwarmBot) -> None:
         await _followups(interaction, code_block_chunks(render_usage(report)), first=True)
 
 
-def _plan_group(bot: SwarmBot) -> app_commands.Group:
+def _plan_group(bot: Bot) -> app_commands.Group:
     group = app_commands.Group(name="plan", description="Turn a goal into a reviewed task graph")
 
     @group.command(name="new", description="Ask the model for a plan, then review it")

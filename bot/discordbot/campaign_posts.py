@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.discordbot.embeds import campaign_embed
+from bot.discordbot.gates import gate_buttons
 from core.errors import NotFound
 from core.models import Event, TaskStatus
 from core.store.posts import Post
@@ -29,7 +30,7 @@ from core.workflows.campaigns import Campaign, campaign_ref, parse_campaign_ref
 from core.workflows.service import live_key
 
 if TYPE_CHECKING:
-    from bot.discordbot.client import SwarmBot
+    from bot.discordbot.context import Bot
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,6 @@ log = logging.getLogger(__name__)
 def campaign_message(campaign: Campaign, now: float) -> tuple[discord.Embed,
                                                                discord.ui.View | None, str]:
     """The embed, the gates' buttons and the key of what they show."""
-    from bot.discordbot.workflow_commands import gate_buttons
-
     embed = campaign_embed(campaign, now)
     view = gate_buttons([t.id for t in campaign.gates_waiting])
     ids = [getattr(item, "custom_id", "") for item in view.children] if view else []
@@ -49,7 +48,7 @@ def campaign_message(campaign: Campaign, now: float) -> tuple[discord.Embed,
 class CampaignPosts:
     """Keeps each campaign's live message up to date; posts the gates that wait."""
 
-    def __init__(self, bot: SwarmBot) -> None:
+    def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self.flows = WorkflowService(bot.service)
         self.touched: set[int] = set()
@@ -101,8 +100,6 @@ class CampaignPosts:
     async def gate_waiting(self, channel: Any, event: Event) -> None:
         """One post for a gate that waits for a person, with Approve / Reject; nothing when
         it was decided before the event got here (a replay)."""
-        from bot.discordbot.workflow_commands import gate_buttons
-
         assert event.task_id is not None
         try:
             task = await self.bot.service.get_task(event.task_id)

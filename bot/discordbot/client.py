@@ -20,6 +20,7 @@ from bot.discordbot import (
 )
 from bot.discordbot.access import Access, access_of, needed_for, refusal
 from bot.discordbot.ack import AckWatch
+from bot.discordbot.gates import GateButton
 from bot.discordbot.notifier import Notifier
 from bot.discordbot.settings import DiscordSettings
 from bot.discordbot.views import TaskButton
@@ -118,8 +119,7 @@ class SwarmBot(discord.Client):
     async def setup_hook(self) -> None:
         """Check the configured guild and channels, sync commands, start the notifier."""
         await self._check_guild_and_channels()
-        self.add_dynamic_items(TaskButton, ai_commands.PlanButton,
-                               workflow_commands.GateButton,
+        self.add_dynamic_items(TaskButton, ai_commands.PlanButton, GateButton,
                                workspace_commands.MergeButton)
         guild = discord.Object(self.settings.guild_id or 0)
         self.tree.copy_global_to(guild=guild)

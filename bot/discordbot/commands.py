@@ -2,39 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 import discord
 from discord import app_commands
 
 from bot.discordbot import embeds
 from bot.discordbot.access import ADMIN_ONLY
+from bot.discordbot.context import Bot, Choice, Completer, actor, agent_choices
 from bot.discordbot.render import code_block_chunks, parse_refs, task_line
 from core.errors import InvalidInput
 from core.models import Priority, TaskSpec, TaskStatus
 from core.text import shorten
 
-if TYPE_CHECKING:
-    from bot.discordbot.client import SwarmBot
-
-Choice = app_commands.Choice
-Completer = Callable[[discord.Interaction[Any], str], Coroutine[Any, Any, list[Choice[str]]]]
 PRIORITY_CHOICES = [Choice(name=p.name, value=p.name) for p in Priority]
 STATUS_CHOICES = [Choice(name=s.value, value=s.value) for s in TaskStatus]
 
 
-def actor(interaction: discord.Interaction) -> str:
-    """How a Discord user is named in events."""
-    return f"discord:{interaction.user.name}"
-
-
-def role_choices(bot: SwarmBot) -> list[Choice[str]]:
+def role_choices(bot: Bot) -> list[Choice[str]]:
     """Every configured role, once, as slash-command choices (Discord allows 25)."""
     return [Choice(name=r, value=r) for r in bot.service.ctx("").roles()][:25]
 
 
-def register(bot: SwarmBot) -> None:
+def register(bot: Bot) -> None:
     """Add every command to the bot's tree."""
     tree = bot.tree
     tree.add_command(_task_group(bot))
@@ -78,7 +69,7 @@ def register(bot: SwarmBot) -> None:
             "▶️ desktop input resumed" if released else "desktop input was not paused")
 
 
-def _send_command(bot: SwarmBot, name: str) -> app_commands.Command[Any, Any, None]:
+def _send_command(bot: Bot, name: str) -> app_commands.Command[Any, Any, None]:
     described = "Send a message to one agent" + (" (alias of /send)" if name == "msg" else "")
 
     @app_commands.command(name=name, description=described)
@@ -91,7 +82,7 @@ def _send_command(bot: SwarmBot, name: str) -> app_commands.Command[Any, Any, No
     return send
 
 
-async def _task_here(bot: SwarmBot, interaction: discord.Interaction, ref: str | None,
+async def _task_here(bot: Bot, interaction: discord.Interaction, ref: str | None,
                      command: str) -> str | int:
     """The task named, or the one whose thread the command was used in."""
     found = ref or await bot.service.posts.task_of_thread(interaction.channel_id or 0)
@@ -100,7 +91,7 @@ async def _task_here(bot: SwarmBot, interaction: discord.Interaction, ref: str |
     return found
 
 
-def _reply_command(bot: SwarmBot) -> app_commands.Command[Any, Any, None]:
+def _reply_command(bot: Bot) -> app_commands.Command[Any, Any, None]:
     @app_commands.command(name="reply", description="Answer a task's open question (in the "
                                                     "task's thread, or name the task)")
     @app_commands.describe(text="the answer", id="the task (default: this thread's task)")
@@ -115,7 +106,7 @@ def _reply_command(bot: SwarmBot) -> app_commands.Command[Any, Any, None]:
     return reply
 
 
-def _ask_command(bot: SwarmBot) -> app_commands.Command[Any, Any, None]:
+def _ask_command(bot: Bot) -> app_commands.Command[Any, Any, None]:
     @app_commands.command(name="ask", description="Ask a question on an active task for its "
                                                   "agent (as swarm ask); /reply answers it")
     @app_commands.describe(text="the question", id="the task (default: this thread's task)")
@@ -130,17 +121,8 @@ def _ask_command(bot: SwarmBot) -> app_commands.Command[Any, Any, None]:
     return ask
 
 
-def _agent_id(bot: SwarmBot, agent: str) -> str:
+def _agent_id(bot: Bot, agent: str) -> str:
     return bot.service.ctx("").agent(agent).id
-
-
-def agent_choices(bot: SwarmBot) -> Completer:
-    async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
-        low = current.lower()
-        return [Choice(name=f"{a.id} ({a.role})", value=a.id)
-                for a in bot.service.agents.values()
-                if low in a.id.lower() or low in a.role.lower()][:25]
-    return complete
 
 
 OPEN = (TaskStatus.blocked, TaskStatus.ready, TaskStatus.assigned, TaskStatus.in_progress)
@@ -148,7 +130,7 @@ ACTIVE_ONLY = (TaskStatus.assigned, TaskStatus.in_progress)
 RETRYABLE = (TaskStatus.failed, TaskStatus.cancelled)
 
 
-def _task_choices(bot: SwarmBot, statuses: Sequence[TaskStatus] | None = OPEN) -> Completer:
+def _task_choices(bot: Bot, statuses: Sequence[TaskStatus] | None = OPEN) -> Completer:
     """Tasks in ``statuses`` (None: any), the last of a comma-separated list completed."""
     async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         *done, last = current.split(",") if current else [""]
@@ -159,7 +141,7 @@ def _task_choices(bot: SwarmBot, statuses: Sequence[TaskStatus] | None = OPEN) -
     return complete
 
 
-def _capability_choices(bot: SwarmBot) -> Completer:
+def _capability_choices(bot: Bot) -> Completer:
     """The agents' capabilities, the last of a comma-separated list completed."""
     known = sorted({c for a in bot.service.agents.values() for c in a.capabilities})
 
@@ -171,7 +153,7 @@ def _capability_choices(bot: SwarmBot) -> Completer:
     return complete
 
 
-def _task_group(bot: SwarmBot) -> app_commands.Group:
+def _task_group(bot: Bot) -> app_commands.Group:
     group = app_commands.Group(name="task", description="Tasks")
     roles = role_choices(bot)
 
@@ -203,7 +185,7 @@ def _task_group(bot: SwarmBot) -> app_commands.Group:
     return group
 
 
-def _task_queries(bot: SwarmBot, group: app_commands.Group) -> None:
+def _task_queries(bot: Bot, group: app_commands.Group) -> None:
     @group.command(name="list", description="List tasks, newest first")
     @app_commands.choices(status=STATUS_CHOICES)
     async def list_(interaction: discord.Interaction, status: str | None = None,
@@ -228,7 +210,7 @@ def _task_queries(bot: SwarmBot, group: app_commands.Group) -> None:
     show.autocomplete("id")(_task_choices(bot, None))
 
 
-def _task_actions(bot: SwarmBot, group: app_commands.Group) -> None:
+def _task_actions(bot: Bot, group: app_commands.Group) -> None:
     @group.command(name="done", description="Mark a task done")
     async def done(interaction: discord.Interaction, id: str, note: str = "") -> None:
         await bot.service.complete_task(id, actor(interaction), note)
@@ -273,12 +255,12 @@ def _task_actions(bot: SwarmBot, group: app_commands.Group) -> None:
     assign.autocomplete("agent")(agent_choices(bot))
 
 
-async def _answer(bot: SwarmBot, interaction: discord.Interaction, ref: str, icon: str) -> None:
+async def _answer(bot: Bot, interaction: discord.Interaction, ref: str, icon: str) -> None:
     task = await bot.service.get_task(ref)
     await interaction.response.send_message(f"{icon} {task_line(task)}")
 
 
-def _agent_group(bot: SwarmBot) -> app_commands.Group:
+def _agent_group(bot: Bot) -> app_commands.Group:
     group = app_commands.Group(name="agent", description="Pause or resume one agent")
 
     @group.command(name="pause", description="No new tasks for this agent (admins)",

@@ -15,14 +15,14 @@ from core.text import one_line, shorten
 from core.watch.timing import parse_every
 
 if TYPE_CHECKING:
-    from bot.discordbot.client import SwarmBot
+    from bot.discordbot.context import Bot
 
 
 def _when(ts: float) -> str:
     return time.strftime("%m-%d %H:%M", time.localtime(ts))
 
 
-def register(bot: SwarmBot) -> None:
+def register(bot: Bot) -> None:
     """Add /events and /alerts."""
 
     @bot.tree.command(name="events", description="Recent events, filtered (only you see them)")

@@ -44,7 +44,7 @@ from core.text import split_text
 from core.waits import wait_set
 
 if TYPE_CHECKING:
-    from bot.discordbot.client import SwarmBot
+    from bot.discordbot.context import Bot
 
 log = logging.getLogger(__name__)
 CONSUMER = "discord"
@@ -60,7 +60,7 @@ QUIET_LINE_KINDS = frozenset({"schedule.failed", "input.paused", "input.resumed"
 class Notifier:
     """Tails the events table and shows what a person wants to know."""
 
-    def __init__(self, bot: SwarmBot, service: SwarmService, poll_s: float = 0.5) -> None:
+    def __init__(self, bot: Bot, service: SwarmService, poll_s: float = 0.5) -> None:
         self.bot = bot
         self.service = service
         self.poll_s = poll_s

@@ -6,18 +6,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
-from bot.discordbot import commands
 from bot.discordbot.access import Access
 from bot.discordbot.cards import card_actions, task_card
+from bot.discordbot.context import Bot
+from bot.discordbot.context import actor as actor_of
 from core.errors import SwarmError
 from core.models import Task, TaskSpec, TaskStatus, task_ref
-
-if TYPE_CHECKING:
-    from bot.discordbot.client import SwarmBot
 
 log = logging.getLogger(__name__)
 ACTIONS = {  # label, style, who may press it
@@ -47,11 +45,11 @@ class TaskButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Run the action through the same service as the slash commands."""
-        bot: SwarmBot = interaction.client  # type: ignore[assignment]
+        bot: Bot = interaction.client  # type: ignore[assignment]
         if not await bot.authorize(interaction, f"button {self.action}", self.needed):
             return
         ref = task_ref(self.task_id)
-        actor = commands.actor(interaction)
+        actor = actor_of(interaction)
         try:
             if self.action == "done":
                 await bot.service.complete_task(ref, actor, "marked done from Discord")
@@ -97,7 +95,7 @@ class DetailsModal(discord.ui.Modal, title="Task details"):
         """Create the task with the details typed."""
         from bot.discordbot import embeds
 
-        bot: SwarmBot = interaction.client  # type: ignore[assignment]
+        bot: Bot = interaction.client  # type: ignore[assignment]
         spec = dataclasses.replace(self.spec, details=self.details.value)
         try:
             task = await bot.service.create_task(spec, self.created_by)

@@ -4,28 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import io
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
 from bot.discordbot.access import ADMIN_ONLY
-from bot.discordbot.commands import actor, agent_choices
+from bot.discordbot.context import Bot, actor, agent_choices
 from bot.discordbot.render import code_block_chunks
 from core.errors import InvalidInput
 from core.reports import export, stats
 from core.watch.schedules import ScheduleSpec, add_schedule, list_schedules, remove_schedule
 from core.watch.timing import parse_every
 
-if TYPE_CHECKING:
-    from bot.discordbot.client import SwarmBot
-
 Choice = app_commands.Choice
 PERIODS = [Choice(name=p, value=p) for p in ("1d", "7d", "30d")]
 FORMATS = [Choice(name=f, value=f) for f in ("csv", "json")]
 
 
-def register(bot: SwarmBot) -> None:
+def register(bot: Bot) -> None:
     """Add the watching commands."""
     bot.tree.add_command(_schedule_group(bot))
 
@@ -70,7 +66,7 @@ def register(bot: SwarmBot) -> None:
     screenshot.autocomplete("agent")(agent_choices(bot))
 
 
-def _schedule_group(bot: SwarmBot) -> app_commands.Group:
+def _schedule_group(bot: Bot) -> app_commands.Group:
     group = app_commands.Group(name="schedule", description="Recurring prompts and summaries")
 
     @group.command(name="add", description="A prompt or a summary on a cron or an interval")
@@ -100,7 +96,7 @@ def _schedule_group(bot: SwarmBot) -> app_commands.Group:
     return group
 
 
-def _spec(bot: SwarmBot, target: str, text: str, cron: str | None,
+def _spec(bot: Bot, target: str, text: str, cron: str | None,
           every: str | None) -> ScheduleSpec:
     if bool(cron) == bool(every):
         raise InvalidInput("give exactly one of cron or every")

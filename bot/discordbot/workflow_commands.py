@@ -1,19 +1,19 @@
-"""/workflow list|run and /campaign show, with Approve / Reject buttons on waiting gates."""
+"""/workflow list|run and /campaign show (the Approve / Reject buttons on its waiting gates are
+:mod:`bot.discordbot.gates`')."""
 
 from __future__ import annotations
 
 import logging
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.app_commands import Choice
 
-from bot.discordbot.access import Access
 from bot.discordbot.campaign_posts import CampaignPosts, campaign_message
-from bot.discordbot.commands import actor
+from bot.discordbot.context import Bot, actor
 from bot.discordbot.render import code_block_chunks
 from core.errors import InvalidInput, SwarmError
 from core.models import task_ref
@@ -22,66 +22,9 @@ from core.workflows import Workflow, WorkflowService
 from core.workflows.expand import as_text
 from core.workflows.model import Var
 
-if TYPE_CHECKING:
-    from bot.discordbot.client import SwarmBot
-
 log = logging.getLogger(__name__)
-MAX_GATE_BUTTONS = 10  # two buttons each: within Discord's 25 components
 MODAL_FIELDS = 5  # Discord's limit of text inputs in a modal
 MORE_LABEL = "other variables (NAME=VALUE lines)"
-
-
-class GateButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                 template=r"swarm:gate:(?P<action>approve|reject):(?P<task>\d+)"):
-    """Approve or reject a gate step; the custom id carries both, so it survives restarts."""
-
-    needed = Access.admin
-
-    def __init__(self, action: str, task_id: int) -> None:
-        style = discord.ButtonStyle.success if action == "approve" else discord.ButtonStyle.danger
-        super().__init__(discord.ui.Button(
-            label=f"{action.capitalize()} {task_ref(task_id)}", style=style,
-            custom_id=f"swarm:gate:{action}:{task_id}"))
-        self.action = action
-        self.task_id = task_id
-
-    @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
-    ) -> GateButton:
-        """Rebuild the button from its custom id."""
-        return cls(match["action"], int(match["task"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        """Approve the gate (its dependents are released) or reject it (they are cancelled)."""
-        bot: SwarmBot = interaction.client  # type: ignore[assignment]
-        if not await bot.authorize(interaction, f"button gate {self.action}", self.needed):
-            return
-        flows = WorkflowService(bot.service)
-        ref = task_ref(self.task_id)
-        try:
-            if self.action == "approve":
-                await flows.approve(ref, actor(interaction))
-                text = f"✅ {ref} approved by {interaction.user.name}"
-            else:
-                cancelled = await flows.reject(ref, actor(interaction))
-                text = (f"🛑 {ref} rejected by {interaction.user.name}; cancelled "
-                        f"{', '.join(task_ref(i) for i in cancelled) or 'nothing else'}")
-        except SwarmError as exc:
-            await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
-            return
-        await interaction.response.send_message(one_line(text))
-
-
-def gate_buttons(task_ids: list[int]) -> discord.ui.View | None:
-    """Approve and Reject for each waiting gate (at most ``MAX_GATE_BUTTONS``)."""
-    if not task_ids:
-        return None
-    view = discord.ui.View(timeout=None)
-    for task_id in task_ids[:MAX_GATE_BUTTONS]:
-        view.add_item(GateButton("approve", task_id))
-        view.add_item(GateButton("reject", task_id))
-    return view
 
 
 def parse_var_text(text: str) -> dict[str, str]:
@@ -182,13 +125,13 @@ async def _run_or_preview(interaction: discord.Interaction, flows: WorkflowServi
                 f"({task_ref(result.task_ids[0])}..{task_ref(result.task_ids[-1])})")
 
 
-def register(bot: SwarmBot) -> None:
+def register(bot: Bot) -> None:
     """Add /workflow list|run and /campaign show."""
     bot.tree.add_command(_workflow_group(bot))
     bot.tree.add_command(_campaign_group(bot))
 
 
-def _workflow_group(bot: SwarmBot) -> app_commands.Group:
+def _workflow_group(bot: Bot) -> app_commands.Group:
     group = app_commands.Group(name="workflow", description="Reusable task graphs")
     flows = WorkflowService(bot.service)
 
@@ -217,7 +160,7 @@ def _workflow_group(bot: SwarmBot) -> app_commands.Group:
     return group
 
 
-def _campaign_group(bot: SwarmBot) -> app_commands.Group:
+def _campaign_group(bot: Bot) -> app_commands.Group:
     group = app_commands.Group(name="campaign", description="Groups of tasks followed to the end")
 
     @group.command(name="show", description="Progress of a campaign, kept up to date; gates "

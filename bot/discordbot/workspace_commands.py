@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import io
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 
 from bot.discordbot.access import ADMIN_ONLY, Access
-from bot.discordbot.commands import actor, agent_choices
+from bot.discordbot.context import Bot, actor, agent_choices
 from core.errors import InvalidInput, SwarmError
 from core.models import task_ref
-
-if TYPE_CHECKING:
-    from bot.discordbot.client import SwarmBot
 
 MAX_BRANCH = 60  # the button's custom id carries the target branch (Discord allows 100)
 
@@ -43,7 +40,7 @@ class MergeButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Merge, then replace the confirmation by the outcome."""
-        bot: SwarmBot = interaction.client  # type: ignore[assignment]
+        bot: Bot = interaction.client  # type: ignore[assignment]
         ref = task_ref(self.task_id)
         if not await bot.authorize(interaction, "button merge", self.needed, ref):
             return
@@ -55,7 +52,7 @@ class MergeButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         await interaction.response.edit_message(content=f"🔀 {said}", view=None)
 
 
-def register(bot: SwarmBot) -> None:
+def register(bot: Bot) -> None:
     """Add /task diff, /task merge and /agent reset to the groups of ``commands``."""
     task = bot.tree.get_command("task")
     agent = bot.tree.get_command("agent")

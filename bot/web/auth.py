@@ -89,7 +89,7 @@ async def acting(request: Request, principal: Principal, call: Awaitable[T]) -> 
     try:
         result = await call
     except Exception as exc:
-        from bot.cli.errors import describe
+        from bot.errors import describe
 
         await audit(request, principal, allowed=True, outcome=f"error: {describe(exc) or exc}")
         raise

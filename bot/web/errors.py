@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from bot.cli.errors import describe
+from bot.errors import describe
 from bot.web.auth import LoginNeeded
 from core.errors import (
     ConfigError,

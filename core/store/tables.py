@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from core.errors import NotFound
+from core.errors import UnknownTask
 from core.models import (
     FINISHED_SQL,
     Delivery,
@@ -128,10 +128,10 @@ def deps_of(conn: sqlite3.Connection, task_ids: Iterable[int]) -> dict[int, list
 
 
 def get_task(conn: sqlite3.Connection, task_id: int) -> Task:
-    """One task; NotFound when there is none."""
+    """One task; UnknownTask (a NotFound) when there is none."""
     row = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?", (task_id,)).fetchone()
     if row is None:
-        raise NotFound(f"unknown task {task_ref(task_id)}")
+        raise UnknownTask(f"unknown task {task_ref(task_id)}")
     return row_to_task(row, deps_of(conn, [task_id])[task_id])
 
 

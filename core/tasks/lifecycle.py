@@ -8,7 +8,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.context import Ctx, check_chars
-from core.errors import DependencyError, InvalidInput, InvalidState, NotFound, Unassignable
+from core.errors import (
+    DependencyError,
+    InvalidInput,
+    InvalidState,
+    MissingDependency,
+    NotFound,
+    Unassignable,
+)
 from core.models import ACTIVE, FINISHED, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
 from core.store.tables import get_task, insert_event, task_exists
 from core.tasks import campaign_end, messages, rules
@@ -96,7 +103,7 @@ def _existing_dep(conn: sqlite3.Connection, dep: str | int) -> int:
     except NotFound:
         raise DependencyError(f"dependency {dep!r} does not exist") from None
     if not task_exists(conn, dep_id):
-        raise DependencyError(f"dependency {task_ref(dep_id)} does not exist")
+        raise MissingDependency(f"dependency {task_ref(dep_id)} does not exist")
     return dep_id
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.context import Ctx
-from core.errors import InvalidInput, InvalidState, NotFound
+from core.errors import InvalidInput, InvalidState, NotFound, UnknownTask
 from core.models import (
     FINISHED,
     FINISHED_SQL,
@@ -169,7 +169,7 @@ def add(conn: sqlite3.Connection, ctx: Ctx, campaign_id: int, refs: Sequence[str
     for task_id in ids:
         row = conn.execute("SELECT campaign_id FROM tasks WHERE id = ?", (task_id,)).fetchone()
         if row is None:
-            raise NotFound(f"unknown task {task_ref(task_id)}")
+            raise UnknownTask(f"unknown task {task_ref(task_id)}")
         if row[0] is not None and row[0] != campaign_id:
             raise InvalidState(f"{task_ref(task_id)} already belongs to {campaign_ref(row[0])}")
     conn.executemany("UPDATE tasks SET campaign_id = ? WHERE id = ?",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.discordbot.access import Access
-from bot.discordbot.workflow_commands import MORE_LABEL, GateButton
+from bot.discordbot.gates import GateButton
+from bot.discordbot.workflow_commands import MORE_LABEL
 from core.models import TaskStatus
 from core.workflows import Workflow, WorkflowService
 from tests.discord.conftest import World, slash

@@ -1,0 +1,164 @@
+"""``swarm task ...``: create, list and show tasks; the reports agents make on them (start,
+done, note, fail) and a person's actions (cancel, retry, assign, depend)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from bot.cli import format as fmt
+from bot.cli import workspaces
+from bot.cli.args import LIMIT_MAX, count_arg, json_option
+from bot.cli.output import emit_json
+from bot.cli.style import painter
+from core.models import Priority, Task, TaskSpec, TaskStatus
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
+
+PRIORITIES = [p.name for p in Priority]
+STATUSES = [s.value for s in TaskStatus]
+
+
+def register(sub: Any) -> None:
+    """Add ``task`` and its actions."""
+    p = sub.add_parser("task", help="create, list and report on tasks")
+    tsub = p.add_subparsers(dest="task_command", metavar="ACTION", required=True)
+    q = tsub.add_parser("add", aliases=["create"], help="create a task (alias: create, "
+                                                       "as /task create)")
+    q.add_argument("title")
+    q.add_argument("--details", default="", help="longer description")
+    q.add_argument("--priority", default="normal", help=f"one of {', '.join(PRIORITIES)}")
+    q.add_argument("--role", help="only agents with this role may take it")
+    q.add_argument("--capability", action="append", default=[], metavar="CAP",
+                   help="a capability the agent needs (repeatable)")
+    q.add_argument("--agent", help="pin to one agent")
+    q.add_argument("--after", nargs="+", default=[], metavar="ID", help="tasks to finish first")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_task_add)
+    q = tsub.add_parser("list", help="list unfinished tasks, newest first (--all: every task)")
+    q.add_argument("--status", help=f"one of {', '.join(STATUSES)}")
+    q.add_argument("--all", action="store_true", help="finished tasks too")
+    q.add_argument("--agent")
+    q.add_argument("--limit", type=count_arg(LIMIT_MAX), default=200,
+                   help="at most this many (default 200)")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_task_list)
+    q = tsub.add_parser("show", help="one task with its history")
+    q.add_argument("id")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_task_show)
+    _task_reports(tsub)
+    workspaces.register_task(tsub)
+
+
+def _force_option(parser: Any) -> None:
+    parser.add_argument("--force", action="store_true",
+                        help="report on a task another agent holds (recorded as forced)")
+
+
+def _task_reports(tsub: Any) -> None:
+    for name, helptext in (("start", "you began the task (or report progress)"),
+                           ("done", "you finished the task")):
+        q = tsub.add_parser(name, help=helptext)
+        q.add_argument("id")
+        q.add_argument("--note", default="", help="what you did")
+        _force_option(q)
+        json_option(q)
+        q.set_defaults(handler=cmd_task_report, action=name)
+    q = tsub.add_parser("note", help="a progress note (handed to whoever takes the task over)")
+    q.add_argument("id")
+    q.add_argument("text", help="the note (quote it)")
+    _force_option(q)
+    json_option(q)
+    q.set_defaults(handler=cmd_task_note)
+    q = tsub.add_parser("fail", help="you could not do the task")
+    q.add_argument("id")
+    q.add_argument("--reason", required=True)
+    _force_option(q)
+    json_option(q)
+    q.set_defaults(handler=cmd_task_report, action="fail")
+    for name, helptext in (("cancel", "stop a task"), ("retry", "retry a failed/cancelled task")):
+        q = tsub.add_parser(name, help=helptext)
+        q.add_argument("id")
+        json_option(q)
+        q.set_defaults(handler=cmd_task_report, action=name)
+    q = tsub.add_parser("assign", help="give a task to one agent")
+    q.add_argument("id")
+    q.add_argument("agent")
+    json_option(q)
+    q.set_defaults(handler=cmd_task_assign)
+    q = tsub.add_parser("depend", help="make a task wait for other tasks")
+    q.add_argument("id")
+    q.add_argument("after", nargs="+", metavar="DEP")
+    json_option(q)
+    q.set_defaults(handler=cmd_task_depend)
+
+
+async def cmd_task_add(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task add``."""
+    spec = TaskSpec(
+        title=args.title, details=args.details, priority=args.priority, role=args.role,
+        capabilities=tuple(args.capability), agent=args.agent, after=tuple(args.after),
+    )
+    task = await service.create_task(spec, args.actor)
+    emit_json(task.to_json()) if args.json else print(fmt.task_line(task, painter()))
+
+
+async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task list``."""
+    found = await service.list_tasks(args.status, args.agent, args.limit,
+                                     open_only=not args.all)
+    if args.json:
+        emit_json([t.to_json() for t in found])
+    else:
+        print(fmt.tasks_table(found, painter()))
+
+
+async def cmd_task_show(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task show``."""
+    task = await service.get_task(args.id)
+    history = await service.events(task=task.id, limit=1000)
+    if args.json:
+        emit_json({**task.to_json(), "events": [e.to_json() for e in history]})
+    else:
+        print(fmt.task_detail(task, history, painter()))
+
+
+async def cmd_task_report(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task start|done|fail|cancel|retry``."""
+    action = args.action
+    calls = {
+        "start": lambda: service.start_task(args.id, args.actor, args.note, force=args.force),
+        "done": lambda: service.complete_task(args.id, args.actor, args.note, force=args.force),
+        "fail": lambda: service.fail_task(args.id, args.actor, args.reason, force=args.force),
+        "cancel": lambda: service.cancel_task(args.id, args.actor),
+        "retry": lambda: service.retry_task(args.id, args.actor),
+    }
+    await calls[action]()
+    _print_task(await service.get_task(args.id), args)
+
+
+async def cmd_task_note(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task note ID TEXT``."""
+    await service.note_task(args.id, args.actor, args.text, force=args.force)
+    task = await service.get_task(args.id)
+    _print_task(task, args, f"note added to {task.ref}")
+
+
+async def cmd_task_assign(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task assign ID AGENT``."""
+    await service.assign_task(args.id, args.agent, args.actor)
+    task = await service.get_task(args.id)
+    _print_task(task, args, f"{fmt.task_line(task, painter())} (given to {task.pinned})")
+
+
+async def cmd_task_depend(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task depend ID DEP...``."""
+    await service.add_dependencies(args.id, args.after, args.actor)
+    _print_task(await service.get_task(args.id), args)
+
+
+def _print_task(task: Task, args: argparse.Namespace, text: str | None = None) -> None:
+    """The task as JSON with ``--json``, else ``text`` (default: its one-line form)."""
+    emit_json(task.to_json()) if args.json else print(text or fmt.task_line(task, painter()))

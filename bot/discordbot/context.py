@@ -1,0 +1,81 @@
+"""What the command modules, buttons, notifier and campaign posts share: :class:`Bot`, the part
+of :class:`bot.discordbot.client.SwarmBot` they use (so none of them imports ``client.py``,
+which imports them), who acts (:func:`actor`) and the agent autocompletion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Protocol
+
+import discord
+from discord import app_commands
+
+if TYPE_CHECKING:
+    from bot.discordbot.access import Access
+    from bot.discordbot.settings import DiscordSettings
+    from core.service.ai import AIService
+    from core.service.swarm import SwarmService
+
+Choice = app_commands.Choice
+Completer = Callable[[discord.Interaction[Any], str], Coroutine[Any, Any, list[Choice[str]]]]
+
+
+class Bot(Protocol):
+    """The Discord bot as its commands, buttons and notifier see it (``SwarmBot``)."""
+
+    @property
+    def service(self) -> SwarmService:
+        """The swarm's service: every command is one call to it."""
+        ...
+
+    @property
+    def settings(self) -> DiscordSettings:
+        """The guild, channels, admins and notify level."""
+        ...
+
+    @property
+    def ai(self) -> AIService:
+        """Plans, summaries and usage (``/plan``, ``/summary``, ``/usage``)."""
+        ...
+
+    @property
+    def tree(self) -> app_commands.CommandTree[Any]:
+        """The slash-command tree the command modules add to."""
+        ...
+
+    async def authorize(
+        self, interaction: discord.Interaction, command: str, needed: Access, details: str = ""
+    ) -> bool:
+        """Allow or refuse (ephemerally) what needs ``needed``; audit both."""
+        ...
+
+    async def wait_until_ready(self) -> None:
+        """Return once the bot is logged in with its cache filled."""
+        ...
+
+    def get_channel(self, id: int, /) -> Any:
+        """A channel from the cache; None when it is not there."""
+        ...
+
+    async def fetch_channel(self, channel_id: int, /) -> Any:
+        """A channel from Discord."""
+        ...
+
+    def get_partial_messageable(self, id: int) -> discord.PartialMessageable:
+        """A channel or thread to send to or edit in, by id, without a request."""
+        ...
+
+
+def actor(interaction: discord.Interaction) -> str:
+    """How a Discord user is named in events."""
+    return f"discord:{interaction.user.name}"
+
+
+def agent_choices(bot: Bot) -> Completer:
+    """Autocompletion of an agent option: the agents whose id or role holds what was typed."""
+    async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+        low = current.lower()
+        return [Choice(name=f"{a.id} ({a.role})", value=a.id)
+                for a in bot.service.agents.values()
+                if low in a.id.lower() or low in a.role.lower()][:25]
+    return complete
