@@ -34,6 +34,8 @@ def git(cwd: Path, *args: str, timeout: float = GIT_TIMEOUT_S) -> str:
         proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
                               timeout=timeout, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
+        if not Path(cwd).is_dir():  # also FileNotFoundError: a deleted worktree, not git
+            raise InvalidInput(f"folder {cwd} does not exist") from None
         raise InvalidInput("git is not installed (or not on PATH)") from None
     if proc.returncode != 0:
         raise GitFailed(args, proc.returncode, proc.stderr or proc.stdout)
