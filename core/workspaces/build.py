@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from core.errors import InvalidState
+from core.private import open_file
 from core.workspaces.git import GitFailed, git
 from core.workspaces.manifest import BROKEN, MAKING, Workspace
 
@@ -115,7 +116,7 @@ def _run_setup(space: Workspace, command: str, logs: Path, timeout: float,
     in its own session: a Ctrl+C reaches swarm, which stops it (and its children)."""
     log_path = logs / f"{space.agent}.setup.log"
     space.log = str(log_path)
-    with log_path.open("w", encoding="utf-8") as out:
+    with open(open_file(log_path), "w", encoding="utf-8") as out:
         out.write(f"$ {command}\n")
         out.flush()
         proc = subprocess.Popen(command, shell=True, cwd=space.path, stdout=out,
