@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TextIO
 
 from core.private import open_file
 from core.redact import install_log_redaction
@@ -46,6 +46,6 @@ def _add_file_handler(root: logging.Logger, path: Path, env: Mapping[str, str]) 
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating log whose files are created 0600 (the log repeats prompts and notes)."""
 
-    def _open(self) -> TextIO:
+    def _open(self) -> io.TextIOWrapper:
         fd = open_file(Path(self.baseFilename), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)  # rotating: always "a"

@@ -138,5 +138,5 @@ async def test_no_file_descriptor_left_fails_the_delivery_at_once(
         attempted = await scheduler.deliver_once()
     assert attempted == 1 and deliverer.parcels == []
     state, reason = task_delivery(service.settings, task.id)
-    assert state == "failed" and reason.startswith("prompt not built: Too many open files"
+    assert state == "failed" and (reason or "").startswith("prompt not built: Too many open files"
                                                    ), reason
