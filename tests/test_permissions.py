@@ -86,6 +86,12 @@ async def test_the_home_and_its_files_are_private_under_umask_022(
         KillSwitch(home).engage("checking modes")
     finally:
         await service.close()
+    assert_private(tmp_path, home, log_file)
+
+
+def assert_private(tmp_path: Path, home: Path, log_file: Path) -> None:
+    """Folders 0700 and files 0600 after the run (the log rotated once more first)."""
+    inbox = home / "inbox" / "Agent-1"
     logging.getLogger("swarm.test").warning("a line for the log file")
     handler = next(h for h in logging.getLogger().handlers
                    if getattr(h, "baseFilename", None) == str(log_file.resolve()))
@@ -94,9 +100,9 @@ async def test_the_home_and_its_files_are_private_under_umask_022(
     logging.getLogger("swarm.test").warning("another line")
     folders = [tmp_path / "state", home, home / "inbox", inbox, home / "archive",
                frame_path(home, "Agent-1").parent]
-    files = [home / "swarm.db", *inbox.glob("*.txt"), *(home / "archive").glob("*.gz"), frame_path(home, "Agent-1"),
-             home / LOCK_NAME, home / HEARTBEAT_NAME, home / "PAUSED", log_file,
-             log_file.with_name(log_file.name + ".1")]
+    files = [home / "swarm.db", *inbox.glob("*.txt"), *(home / "archive").glob("*.gz"),
+             frame_path(home, "Agent-1"), home / LOCK_NAME, home / HEARTBEAT_NAME,
+             home / "PAUSED", log_file, log_file.with_name(log_file.name + ".1")]
     assert len(files) == 9 and all(f.exists() for f in files), [f.name for f in files]
     assert {str(f): oct(mode(f)) for f in folders} == {str(f): "0o700" for f in folders}
     assert {str(f): oct(mode(f)) for f in files} == {str(f): "0o600" for f in files}
@@ -124,3 +130,13 @@ def test_make_dirs_keeps_existing_folders_and_refuses_a_file(tmp_path: Path,
         make_dirs(tmp_path / "file")
     with pytest.raises(OSError):
         make_dirs(tmp_path / "file" / "below")
+
+
+def test_a_saved_workflow_makes_the_home_private(tmp_path: Path, umask_022: None) -> None:
+    """``swarm plan --save`` may be the first thing written in a new SWARM_HOME."""
+    from core.workflows import Workflow
+    from core.workflows.writer import save
+
+    home = tmp_path / "home"
+    saved = save(Workflow("mine", "", "mine.toml").step("a", "A").check(), home / "workflows")
+    assert (mode(home), mode(saved.parent)) == (0o700, 0o700)
