@@ -40,6 +40,7 @@ from automation.screen_waits import Abort, ScreenWaits
 from core.keys import TEXT_STEP, KeyComboError, parse_combo
 from core.killswitch import KillSwitch
 from core.models import Agent, Receipt
+from core.private import make_dirs
 from core.protocols import Parcel
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class GuiDriver:
     def __init__(self, home: Path, kill_switch: KillSwitch, options: GuiOptions | None = None):
         self.options = options or GuiOptions()
         self._kill = kill_switch
-        home.mkdir(parents=True, exist_ok=True)
+        make_dirs(home)
         self._lock = FileLock(home / LOCK_NAME)
         self._pointer_file = home / POINTER_NAME
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="swarm-gui")

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from core.models import Receipt
+from core.private import make_dirs, open_file
 from core.protocols import Clock, Parcel, SystemClock
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class InboxDeliverer:
     def write(self, parcel: Parcel) -> Path:
         """Write the parcel's file now; its path. Raises OSError when the disk refuses."""
         folder = agent_folder(self.inbox_dir, parcel.agent.id)
-        folder.mkdir(parents=True, exist_ok=True)
+        make_dirs(folder)
         stamp = datetime.fromtimestamp(self._clock.now(), UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         stem = f"{stamp}-d{parcel.delivery_id:09d}"
         temp = folder / f".tmp-{uuid.uuid4().hex}"
@@ -78,7 +79,7 @@ class InboxDeliverer:
 
 
 def _write_new(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    fd = open_file(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     try:
         view = memoryview(data)
         while view:

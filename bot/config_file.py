@@ -9,12 +9,12 @@ without ``SWARM_``, in lower case (``home = "~/agents/swarm"``, ``lease = 300``,
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
 from core.errors import ConfigError
 from core.redact import redact_urls
+from core.tomltext import TomlError, loads
 
 ENV, DOTENV, USER, DEFAULT, FLAG = "env", ".env", "user config", "default", "flag"
 UNPREFIXED = ("DISCORD_TOKEN", "DISCORD_API_BASE", "OPENAI_API_KEY", "OPENAI_BASE_URL")
@@ -56,8 +56,8 @@ def read_user_config(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeError) as exc:
+        data = loads(path.read_text(encoding="utf-8"))
+    except (TomlError, UnicodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     values: dict[str, str] = {}
     for key, value in data.items():

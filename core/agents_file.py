@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError
 from core.keys import PRESETS, TEXT_STEP, KeyComboError, parse_combo
 from core.models import Agent
+from core.tomltext import TomlError, loads
 
 ALLOWED_KEYS = {"id", "role", "capabilities", "input", "watch", "capacity", "submit", "delivery",
                 "app", "input_box", "paste", "clear", "workspace", "captain",
@@ -22,14 +22,14 @@ AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 def load_agents(path: Path) -> list[Agent]:
     """Read the agents file; raise ConfigError naming the file and the problem."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(
             f"agents file {path} does not exist (set SWARM_CONFIG or --config)"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"agents file {path} cannot be read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except TomlError as exc:
         raise ConfigError(f"agents file {path} is not valid TOML: {exc}") from None
     unknown = set(raw) - TOP_LEVEL_KEYS
     if unknown:

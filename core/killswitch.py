@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from core.private import make_dirs, write_file
+
 FLAG_NAME = "PAUSED"
 
 
@@ -20,9 +22,9 @@ class KillSwitch:
 
     def engage(self, reason: str) -> None:
         """Stop all desktop input until released; ``reason`` is kept in the file."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(self.path.parent)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(reason.strip() or "paused", encoding="utf-8")
+        write_file(tmp, (reason.strip() or "paused").encode("utf-8"))
         os.replace(tmp, self.path)
 
     def release(self) -> bool:

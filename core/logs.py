@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from core.private import open_file
 from core.redact import install_log_redaction
 from core.settings import env_number
 
@@ -34,7 +37,15 @@ def _add_file_handler(root: logging.Logger, path: Path, env: Mapping[str, str]) 
     for handler in root.handlers:
         if getattr(handler, "baseFilename", None) == target:
             return
-    handler = logging.handlers.RotatingFileHandler(
+    handler = PrivateRotatingFileHandler(
         target, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
     handler.setFormatter(logging.Formatter(FORMAT))
     root.addHandler(handler)
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files are created 0600 (the log repeats prompts and notes)."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = open_file(Path(self.baseFilename), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)  # rotating: always "a"

@@ -73,3 +73,45 @@ async def test_discord_reach_says_what_failed(tmp_path: Path) -> None:
             found = await reach(wrong, 5)
             assert not found.ok and said in found.detail, found
             assert "sekrit" not in found.detail and server.token not in found.detail
+
+
+def test_a_readable_settings_file_with_a_secret_and_an_open_home_are_warned_about(
+        tmp_path: Path) -> None:
+    """Issue 23, item 13: the secret's name, never its value; chmod says the fix."""
+    user = tmp_path / "xdg" / "swarm" / "config.toml"
+    user.parent.mkdir(parents=True)
+    user.write_text('lease = 300\ndiscord_token = "hush-123"\n')
+    user.chmod(0o644)
+    home = tmp_path / "home"
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    found = run_cli(home, "doctor", env=env)
+    assert (f"warning  permissions  {user} holds discord_token and is readable by others "
+            f"(mode 644): chmod 600 {user}\n") in found.out, found.out
+    assert "hush-123" not in found.out + found.err
+    assert found.out.endswith(" problem(s), 1 warning(s)\n")
+    user.chmod(0o600)
+    fixed = run_cli(home, "doctor", env=env)
+    assert "ok       permissions  the home and settings files with secrets are private\n" \
+        in fixed.out and "warning" not in fixed.out
+    user.write_text('lease = 300\n')  # no secret: its mode is its owner's business
+    user.chmod(0o644)
+    home.mkdir(mode=0o755)
+    home.chmod(0o755)
+    opened = run_cli(home, "doctor", env=env)
+    assert opened.out.count("warning  permissions") == 1
+    assert f"warning  permissions  {home} is open to others (mode 755): chmod 700 {home}\n" \
+        in opened.out
+
+
+def test_the_secrets_a_settings_file_holds_are_named_not_shown(tmp_path: Path) -> None:
+    from bot.cli.doctor import _secrets_in
+
+    user = tmp_path / "config.toml"
+    user.write_text('openai_api_key = "sk-1"\ndatabase_url = "postgresql://me:pw@db/swarm"\n'
+                    'discord_token = ""\n')
+    assert _secrets_in(user) == ["openai_api_key", "database_url"]
+    user.write_text('database_url = "postgresql://me@db/swarm"\n')  # no password in it
+    assert _secrets_in(user) == []
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("DISCORD_TOKEN=abc\nSWARM_DATABASE_URL=postgresql://me:pw@db/x\n")
+    assert _secrets_in(dotenv) == ["DISCORD_TOKEN", "SWARM_DATABASE_URL"]

@@ -67,3 +67,36 @@ async def test_ask_returns_at_once_and_refusals_are_one_line(
     late = run_cli(home, "ask", "T-1", "again?", agent="Agent-2")
     assert late.err == ("swarm: error: T-1 is done: only an assigned or in-progress task can "
                         "have questions\n")
+
+
+async def test_an_open_question_shows_in_task_show_and_task_list(
+    home: Path, service: SwarmService
+) -> None:
+    """Who asked, since when, what (issue 23, item 11); gone once it is answered."""
+    import json
+    import re
+
+    await _assigned(service)
+    from core.models import TaskSpec
+
+    await service.create_task(TaskSpec("Other job"), "cli")
+    asked = run_cli(home, "ask", "T-1", "Which database?", agent="Agent-2")
+    assert asked.code == 0, asked
+    shown = run_cli(home, "task", "show", "T-1").out
+    assert re.search(r"\n  status: +assigned, waiting for an answer \(swarm reply T-1 TEXT\)\n",
+                     shown), shown
+    assert re.search(r"\n  question: +Agent-2 asked \d+s ago \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\): "
+                     r"Which database\?\n", shown), shown
+    listed = run_cli(home, "task", "list").out
+    assert re.search(r"\n\nwaiting for an answer:\n  T-1  Agent-2 asked \d+s ago \(.+\): "
+                     r"Which database\?\n$", listed), listed
+    as_json = json.loads(run_cli(home, "task", "show", "T-1", "--json").out)["question"]
+    assert (as_json["text"], as_json["asked_by"], as_json["task"]) == (
+        "Which database?", "Agent-2", "T-1")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", as_json["asked_at"])
+    rows = json.loads(run_cli(home, "task", "list", "--json").out)
+    assert [(r["id"], (r["question"] or {}).get("text")) for r in rows] == [
+        ("T-2", None), ("T-1", "Which database?")]
+    assert run_cli(home, "reply", "T-1", "Postgres").code == 0
+    assert "question" not in run_cli(home, "task", "show", "T-1").out.split("history:")[0]
+    assert "waiting for an answer" not in run_cli(home, "task", "list").out

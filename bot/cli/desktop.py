@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.output import emit_json
 from core.errors import InvalidState
+from core.private import make_dirs
 from core.settings import bundled_agents_file
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ async def cmd_calibrate(service: SwarmService, args: argparse.Namespace) -> None
     path = service.settings.config_path
     if path.resolve() == bundled_agents_file().resolve():
         path = service.settings.home / "agents.toml"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(path.parent)
         shutil.copyfile(bundled_agents_file(), path)
         print(f"calibrating a copy of the bundled layout: {path} (used from now on)")
     try:

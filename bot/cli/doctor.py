@@ -9,9 +9,10 @@ import shutil
 import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.findings import OK, PROBLEM, SKIPPED, Finding
+from bot.cli.findings import OK, PROBLEM, SKIPPED, WARNING, Finding
 from bot.cli.output import emit_json
 from bot.cli.style import painter
 from core.errors import SwarmError
@@ -19,6 +20,10 @@ from core.errors import SwarmError
 if TYPE_CHECKING:
     from bot.config import Config
     from core.service.swarm import SwarmService
+
+OPEN_BITS = 0o077  # group and others: any of their permissions
+READ_BITS = 0o044  # group and others may read
+PERMISSIONS = "permissions"
 
 def register(sub: Any) -> None:
     """Add ``doctor``."""
@@ -42,14 +47,16 @@ async def cmd_doctor(_: SwarmService | None, args: argparse.Namespace) -> int:
     for finding in findings:
         print(f"{paint.word(finding.status)}{' ' * (8 - len(finding.status))} "
               f"{finding.check.ljust(width)}  {finding.detail}")
-    print(f"\n{problems} problem(s)" if problems else "\nno problems found")
+    warnings = sum(f.status == WARNING for f in findings)
+    print((f"\n{problems} problem(s)" if problems else "\nno problems found")
+          + (f", {warnings} warning(s)" if warnings else ""))
     return 1 if problems else 0
 
 
 async def diagnose(config: Config, timeout_s: float) -> list[Finding]:
     """Run every check; a failing check never stops the others."""
     checks: list[Callable[[Config], list[Finding]]] = [
-        _settings, _desktop, _clipboard, _database, _coordinator, _discord]
+        _settings, _private, _desktop, _clipboard, _database, _coordinator, _discord]
     findings = [f for check in checks for f in await asyncio.to_thread(_safely, check, config)]
     if any(f.check == "discord" and f.status == OK for f in findings):
         findings += await _discord_reach(config, timeout_s)
@@ -71,6 +78,76 @@ def _settings(config: Config) -> list[Finding]:
         except SwarmError as exc:
             found.append(Finding(f"settings ({name})", PROBLEM, str(exc)))
     return found or [Finding("settings", OK, "every value parses")]
+
+
+def _private(config: Config) -> list[Finding]:
+    """Files others can read: a settings file holding a secret, the home and its database."""
+    from bot.config_file import user_config_path
+
+    found = [_open_secret(path) for path in (user_config_path(), Path(".env").resolve())]
+    try:
+        core = config.core
+    except SwarmError:  # the settings check reports it
+        core = None
+    if core is not None:
+        found += [_open_state(path) for path in (core.home, core.db_path)
+                  if not core.database_url or path == core.home]
+    warned = [f for f in found if f is not None]
+    return warned or [Finding(PERMISSIONS, OK, "the home and settings files with secrets "
+                                               "are private")]
+
+
+def _open_secret(path: Path) -> Finding | None:
+    """A warning when ``path`` holds a secret and group or others may read it."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return None
+    if not mode & READ_BITS:
+        return None
+    names = _secrets_in(path)
+    if not names:
+        return None
+    return Finding(PERMISSIONS, WARNING,
+                   f"{path} holds {', '.join(names)} and is readable by others (mode "
+                   f"{mode:03o}): chmod 600 {path}")
+
+
+def _secrets_in(path: Path) -> list[str]:
+    """The secrets a settings file sets, by the names it uses (never their values): the
+    token, the API key, a database URL with a password."""
+    from urllib.parse import urlsplit
+
+    from bot.config_file import SECRETS, read_user_config
+
+    dotenv = path.name == ".env"
+    if dotenv:
+        from dotenv import dotenv_values
+
+        values = {k: v or "" for k, v in dotenv_values(path).items()}
+    else:
+        values = read_user_config(path)
+    names = [name for name in sorted(SECRETS) if values.get(name)]
+    try:
+        if urlsplit(values.get("SWARM_DATABASE_URL", "")).password:
+            names.append("SWARM_DATABASE_URL")
+    except ValueError:  # not a URL: nothing to hide in it
+        pass
+    return names if dotenv else [n.removeprefix("SWARM_").lower() for n in names]
+
+
+def _open_state(path: Path) -> Finding | None:
+    """A warning when the home folder or the database can be read by others (made by an
+    older swarm, or by hand: swarm makes them 0700 and 0600)."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return None
+    if not mode & OPEN_BITS:
+        return None
+    return Finding(PERMISSIONS, WARNING,
+                   f"{path} is open to others (mode {mode:03o}): chmod "
+                   f"{'700' if path.is_dir() else '600'} {path}")
 
 
 def _desktop(config: Config) -> list[Finding]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-OK, PROBLEM, SKIPPED = "ok", "PROBLEM", "skipped"
+OK, PROBLEM, SKIPPED, WARNING = "ok", "PROBLEM", "skipped", "warning"
 
 
 @dataclass(frozen=True)
@@ -13,5 +13,5 @@ class Finding:
     """One check's outcome."""
 
     check: str
-    status: str  # ok, PROBLEM, skipped
+    status: str  # ok, PROBLEM, warning (exit 0), skipped
     detail: str

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.style import PLAIN, Painter
 from core.coordinator.home_lock import HEARTBEAT_S
 from core.jsonshape import iso_utc as iso_utc  # re-exported: bot/cli/web.py uses fmt.iso_utc
 from core.models import Event, Task, task_ref
 from core.text import one_line, shorten
+
+if TYPE_CHECKING:
+    from core.tasks.questions import Question
 
 
 def _when(ts: float | None) -> str:
@@ -54,8 +57,10 @@ def task_line(task: Task, paint: Painter = PLAIN) -> str:
             f"{task.priority.name}: {one_line(task.title)}{who}{why}")
 
 
-def tasks_table(tasks: Sequence[Task], paint: Painter = PLAIN) -> str:
-    """A table of tasks, or a friendly line when there are none."""
+def tasks_table(tasks: Sequence[Task], paint: Painter = PLAIN,
+                questions: Mapping[int, Question] | None = None) -> str:
+    """A table of tasks, or a friendly line when there are none; then the listed tasks that
+    wait for an answer (``questions``: open questions by task id)."""
     if not tasks:
         return "no tasks"
     rows = [
@@ -63,15 +68,31 @@ def tasks_table(tasks: Sequence[Task], paint: Painter = PLAIN) -> str:
          ",".join(task_ref(d) for d in t.after) or "-", shorten(t.title, 50))
         for t in tasks
     ]
-    return table(("ID", "STATUS", "PRIORITY", "AGENT", "ROLE", "AFTER", "TITLE"), rows, paint,
+    text = table(("ID", "STATUS", "PRIORITY", "AGENT", "ROLE", "AFTER", "TITLE"), rows, paint,
                  coloured=(1, 2))
+    waiting = [(t.ref, (questions or {})[t.id]) for t in tasks if t.id in (questions or {})]
+    if waiting:
+        text += "\n\n" + paint("waiting for an answer:", "yellow") + "".join(
+            f"\n  {ref}  {question_line(q)}" for ref, q in waiting)
+    return text
 
 
-def task_detail(task: Task, history: Sequence[Event], paint: Painter = PLAIN) -> str:
-    """Every field of a task, then its events."""
+def question_line(question: Question) -> str:
+    """``Agent-1 asked 3m ago (2026-11-23 10:00:00): Which database?`` on one line."""
+    text = shorten(" ".join(question.text.split()), 100)
+    return one_line(f"{question.asked_by} asked {_ago(question.asked_at)} "
+                    f"({_when(question.asked_at)}): {text}")
+
+
+def task_detail(task: Task, history: Sequence[Event], paint: Painter = PLAIN,
+                question: Question | None = None) -> str:
+    """Every field of a task (and its open question), then its events."""
+    waits = paint("waiting for an answer", "yellow") if question else ""
     fields = [
         ("status", paint.word(task.status.value)
-         + (f" ({one_line(task.reason)})" if task.reason else "")),
+         + (f" ({one_line(task.reason)})" if task.reason else "")
+         + (f", {waits} (swarm reply {task.ref} TEXT)" if question else "")),
+        *([("question", question_line(question))] if question else []),
         ("priority", task.priority.name),
         ("role", one_line(f"{task.role or 'any'}" + (
             f"; capabilities {', '.join(task.capabilities)}" if task.capabilities else ""))),

@@ -24,7 +24,8 @@ WORD_STYLES = {
     "in_progress": "cyan", "assigned": "blue", "ready": "yellow", "blocked": "magenta",
     "idle": "green", "working": "cyan", "paused": "yellow", "stalled": "red",
     "unreachable": "red",
-    "ok": "green", "PROBLEM": "bold red", "urgent": "bold red", "high": "yellow",
+    "ok": "green", "PROBLEM": "bold red", "warning": "yellow", "urgent": "bold red",
+    "high": "yellow",
 }
 
 

@@ -15,6 +15,7 @@ from core.models import Priority, Task, TaskSpec, TaskStatus
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
+    from core.tasks.questions import Question
 
 PRIORITIES = [p.name for p in Priority]
 STATUSES = [s.value for s in TaskStatus]
@@ -109,20 +110,27 @@ async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None
     """``swarm task list``."""
     found = await service.list_tasks(args.status, args.agent, args.limit,
                                      open_only=not args.all)
+    waiting = await service.questions.open_questions()
     if args.json:
-        emit_json([t.to_json() for t in found])
+        emit_json([_task_json(t, waiting.get(t.id)) for t in found])
     else:
-        print(fmt.tasks_table(found, painter()))
+        print(fmt.tasks_table(found, painter(), waiting))
 
 
 async def cmd_task_show(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task show``."""
     task = await service.get_task(args.id)
     history = await service.events(task=task.id, limit=1000)
+    question = (await service.questions.open_questions()).get(task.id)
     if args.json:
-        emit_json({**task.to_json(), "events": [e.to_json() for e in history]})
+        emit_json({**_task_json(task, question), "events": [e.to_json() for e in history]})
     else:
-        print(fmt.task_detail(task, history, painter()))
+        print(fmt.task_detail(task, history, painter(), question))
+
+
+def _task_json(task: Task, question: Question | None) -> dict[str, Any]:
+    """The task's JSON with its open question (``null`` when it waits for none)."""
+    return {**task.to_json(), "question": question.to_json() if question else None}
 
 
 async def cmd_task_report(service: SwarmService, args: argparse.Namespace) -> None:

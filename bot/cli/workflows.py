@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -85,13 +86,19 @@ async def cmd_workflow_list(_: None, args: argparse.Namespace) -> None:
     """``swarm workflow list``."""
     from core.workflows import loader
 
-    found = [(name, path, loader.load_file(path)) for name, path in loader.available(_home(args))]
-    if args.json:
-        emit_json([{"name": n, "file": str(p), "description": f.description}
+    found = loader.catalog(_home(args))
+    if args.json:  # a file that does not load: its error, no description
+        emit_json([{"name": n, "file": str(p), "description": getattr(f, "description", None),
+                    "error": str(f) if isinstance(f, Exception) else None}
                    for n, p, f in found])
-        return
-    print(table(("WORKFLOW", "STEPS", "DESCRIPTION"),
-                [(n, len(f.steps), one_line(f.description)) for n, _, f in found]))
+    else:
+        print(table(("WORKFLOW", "STEPS", "DESCRIPTION"), [
+            (n, "-", f"INVALID: {f}") if isinstance(f, Exception)
+            else (n, len(f.steps), one_line(f.description)) for n, _, f in found]))
+    bad = sum(isinstance(f, Exception) for _, _, f in found)
+    if bad:
+        print(f"swarm: warning: {bad} workflow file(s) do not load (swarm workflow validate "
+              "FILE says why)", file=sys.stderr)
 
 
 async def cmd_workflow_show(_: None, args: argparse.Namespace) -> None:

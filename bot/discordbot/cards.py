@@ -39,11 +39,13 @@ THREAD_ICONS = {"task.asked": "❓", "task.answered": "💬", "task.failed": "�
 
 
 def task_card(task: Task, note: str | None = None, question: Question | None = None) -> str:
-    """``🔨 **T-3** · Title — working (Agent-2): last note``."""
+    """``🔨 **T-3** · Title — working (Agent-2): last note``; an open question shows who
+    asked it and when (a Discord timestamp: "5 minutes ago", kept current by the client)."""
     state: str
     icon = STATE_ICONS[task.status]
     if question is not None and task.status in ACTIVE:
-        icon, state = "❓", f"waiting for an answer ({task.agent}): {question.text}"
+        icon, state = "❓", (f"waiting for an answer: {question.asked_by} asked "
+                             f"<t:{int(question.asked_at)}:R>: {question.text}")
     elif task.status is TaskStatus.assigned:
         state = f"assigned to {task.agent}"
     elif task.status is TaskStatus.in_progress:

@@ -137,7 +137,8 @@ def _workflow_group(bot: Bot) -> app_commands.Group:
 
     @group.command(name="list", description="The workflows that can be run")
     async def list_(interaction: discord.Interaction) -> None:
-        lines = [f"{name}: {flows.find(name).description}" for name, _ in flows.available()]
+        lines = [f"{name}: " + (f"INVALID: {flow}" if isinstance(flow, Exception)
+                                else flow.description) for name, flow in flows.catalog()]
         await _send(interaction, "\n".join(lines) or "no workflows")
 
     @group.command(name="run", description="Create a workflow's tasks, grouped in a campaign")

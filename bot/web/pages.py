@@ -21,6 +21,7 @@ from bot.web.auth import COOKIE, page_viewer, principal_of
 from bot.web.context import web_context
 from bot.web.tokens import Principal
 from core.errors import NotFound
+from core.jsonshape import iso_utc
 from core.models import Event, Priority, Task, TaskStatus
 from core.watch.frames import frame_path
 
@@ -29,10 +30,21 @@ templates = Jinja2Templates(directory=Path(str(files("bot.web").joinpath("templa
 templates.env.filters["when"] = lambda ts: time.strftime("%Y-%m-%d %H:%M:%S",
                                                          time.localtime(ts)) if ts else "-"
 templates.env.filters["line"] = event_text
+templates.env.filters["iso"] = iso_utc
+templates.env.filters["ago"] = lambda ts, now: _ago(now - ts)
 Page = Annotated[Principal, Depends(page_viewer)]
 PER_COLUMN = 50  # cards per board column: the count says how many match in all
 COLUMN_MAX = 500
 COOKIE_DAYS = 30
+
+
+def _ago(seconds: float) -> str:
+    """``40 s ago``, ``5 min ago``, ``3 h ago``, ``2 d ago``."""
+    whole = max(0, int(seconds))
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if whole >= 2 * size:
+            return f"{whole // size} {unit} ago"
+    return f"{whole} s ago"
 
 
 async def render(request: Request, name: str, who: Principal | None,
@@ -87,6 +99,7 @@ async def board_page(request: Request, who: Page, agent: str = "", role: str = "
     per_column = COLUMN_MAX if status else PER_COLUMN  # one column asked for: show more
     columns = await service.db.read(queries.board, flt, per_column)
     return await render(request, "board.html", who, columns=columns, per_column=per_column,
+                  questions=await service.questions.open_questions(), now=service.clock.now(),
                   agents=list(service.agents.values()), priorities=[p.name for p in Priority],
                   filters={"agent": agent, "role": role, "priority": priority, "q": q,
                            "status": status})
@@ -95,8 +108,10 @@ async def board_page(request: Request, who: Page, agent: str = "", role: str = "
 @router.get("/board/card/{ref}")
 async def card(request: Request, ref: str, who: Page) -> HTMLResponse:
     """One task's card (the board replaces a card with it when the task changes)."""
-    task = await web_context(request).service.get_task(ref)
-    return await render(request, "card.html", who, task=task)
+    service = web_context(request).service
+    task = await service.get_task(ref)
+    return await render(request, "card.html", who, task=task,
+                        questions=await service.questions.open_questions(), now=service.clock.now())
 
 
 @router.get("/tasks/{ref}")
@@ -107,6 +122,8 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
     history = await service.events(task=task.id, limit=1000)
     handoff = await service.db.read(_handoff_text, task)
     return await render(request, "task.html", who, task=task, history=history,
+                  question=(await service.questions.open_questions()).get(task.id),
+                  now=service.clock.now(),
                   notes=[e for e in history if e.kind in ("task.note", "task.started")],
                   diffstat=_diffstat(history), handoff=handoff,
                   agents=list(service.agents))

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 
 from core.errors import InvalidState
+from core.private import make_dirs, open_file, write_file
 from core.protocols import Clock, PeriodicTimer
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,8 @@ class CoordinatorLock:
 
     def acquire(self) -> None:
         """Take the lock or raise AlreadyRunning naming the holder (``pid 1234 since 08:15``)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        make_dirs(self.path.parent)
+        fd = open_file(self.path, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -113,8 +114,8 @@ class Heartbeat(PeriodicTimer):
         """Write one beat (atomically: a reader never sees half a line); 1 if written."""
         temp = self.path.with_name(f".{HEARTBEAT_NAME}.{os.getpid()}")
         try:  # on PostgreSQL nothing else may have made the home folder yet
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temp.write_text(f"{os.getpid()} {self.clock.now():.3f}\n", encoding="ascii")
+            make_dirs(self.path.parent)
+            write_file(temp, f"{os.getpid()} {self.clock.now():.3f}\n".encode("ascii"))
             os.replace(temp, self.path)
         except OSError as exc:  # a full disk must not stop the coordinator
             log.warning("heartbeat not written to %s: %s", self.path, exc)

@@ -301,8 +301,12 @@ class Scheduler:
         agent = self.service.agents.get(delivery.agent)
         if agent is None:
             return Receipt.failed(f"{delivery.agent} is no longer configured", retryable=False)
-        steps = await prompt.plan(self.service, self.service.workspaces, delivery, agent,
-                                  facts)
+        try:
+            steps = await prompt.plan(self.service, self.service.workspaces, delivery, agent,
+                                      facts)
+        except Exception as exc:  # a role template, a workspace, no file descriptor left...
+            log.exception("prompt of delivery %d not built", delivery.id)
+            return Receipt.failed(f"prompt not built: {prompt.why(exc)}", retryable=False)
         timeout = self.delivery_timeout()
         try:
             for parcel in steps.parcels:

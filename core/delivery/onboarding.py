@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from core.context import Ctx
 from core.delivery import assignment
+from core.errors import ConfigError
 from core.models import Agent, Delivery, Receipt
 from core.store.tables import insert_event
 from core.tasks import messages
@@ -35,7 +36,11 @@ def template(home: Path, role: str) -> str:
     """The role's template text: the user's override, the bundled one, or the default."""
     own = home / "roles" / f"{role}.md"
     if own.is_file():
-        return own.read_text(encoding="utf-8")
+        try:
+            return own.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"role template {own} is not UTF-8 text (byte {exc.start})"
+                              ) from None
     from importlib.resources import files
 
     bundled = files("core") / "bundled" / "roles"

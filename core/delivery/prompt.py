@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 from core.delivery import onboarding
 from core.delivery.envelope import render
 from core.delivery.onboarding import RESET_TARGET, RESET_TEXT
+from core.errors import SwarmError
 from core.models import Agent, Delivery
 from core.protocols import Parcel
+from core.text import shorten
 from core.workspaces import handoff as handoff_facts
 
 if TYPE_CHECKING:
@@ -82,3 +84,14 @@ def reset_parcel(delivery: Delivery, agent: Agent) -> Parcel:
     """The reset action for ``agent`` (the driver presses its keys; an inbox gets the text)."""
     return Parcel(delivery.id, agent, RESET_TEXT, delivery.sender, None,
                   delivery.priority, delivery.is_retry, reset=agent.reset)
+
+
+def why(exc: BaseException) -> str:
+    """One line saying why a prompt could not be built (a delivery's failure reason)."""
+    if isinstance(exc, SwarmError):
+        text = str(exc)
+    elif isinstance(exc, OSError) and exc.strerror:
+        text = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return shorten(" ".join(text.split()), 300)

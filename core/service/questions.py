@@ -25,6 +25,10 @@ class QuestionBook:
         """The task's oldest unanswered question, if any."""
         return await self.access.db.read(questions.oldest_open, parse_task_ref(ref))
 
+    async def open_questions(self) -> dict[int, questions.Question]:
+        """The oldest unanswered question of each active task, by task id."""
+        return await self.access.db.read(questions.open_on_active)
+
     async def question(self, question_id: int) -> questions.Question:
         """One question by id."""
         return await self.access.db.read(questions.get_question, question_id)

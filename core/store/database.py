@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 import aiosqlite
 
 from core.errors import ConfigError, DatabaseTooNew, StorageError
+from core.private import create_empty, make_dirs
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -67,7 +68,8 @@ class Database:
     async def open(cls, path: Path, busy_timeout_s: float = 30.0) -> Database:
         """Open ``path`` in WAL mode with a busy timeout, migrated to the latest version."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(path.parent)
+            create_empty(path)  # 0600 before SQLite makes it: its -wal and -shm copy the mode
         except OSError as exc:
             raise StorageError(f"cannot use {path.parent} as the swarm's home (SWARM_HOME): "
                                f"{exc.strerror}") from None

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from core.models import FINISHED_SQL
+from core.private import make_dirs, open_file
 from core.protocols import PeriodicTimer
 from core.store.access import StoreAccess
 
@@ -115,8 +116,8 @@ def archive_messages(conn: sqlite3.Connection, cutoff: float, out: Path) -> tupl
 def append_archive(out: Path, lines: Iterator[dict[str, Any]]) -> None:
     """Append one gzip member of JSON lines to ``out`` and fsync it; on failure the file is
     cut back to where it was (so it never ends in half a member)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "ab") as raw:
+    make_dirs(out.parent)
+    with os.fdopen(open_file(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND), "ab") as raw:
         start = raw.tell()
         try:
             _write_member(raw, lines)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from core.context import Ctx
 from core.errors import InvalidState, NotFound
@@ -38,6 +39,13 @@ class Question:
     def open(self) -> bool:
         """Still waiting for an answer."""
         return self.answered_at is None
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict (``task show --json``, ``task list --json``)."""
+        return {"id": self.id, "task": task_ref(self.task_id), "agent": self.agent,
+                "text": self.text, "asked_by": self.asked_by, "asked_at": self.asked_at,
+                "answer": self.answer, "answered_by": self.answered_by,
+                "answered_at": self.answered_at}
 
 
 def _row(row: sqlite3.Row) -> Question:
@@ -106,3 +114,17 @@ def oldest_open(conn: sqlite3.Connection, task_id: int) -> Question | None:
     row = conn.execute(f"SELECT {COLUMNS} FROM questions WHERE task_id = ? AND answered_at IS "
                        "NULL ORDER BY id LIMIT 1", (task_id,)).fetchone()
     return _row(row) if row else None
+
+
+def open_on_active(conn: sqlite3.Connection) -> dict[int, Question]:
+    """The oldest unanswered question of every assigned or in-progress task, by task id
+    (what the task lists, cards and boards show as "waiting for an answer")."""
+    rows = conn.execute(
+        f"SELECT {', '.join('q.' + c for c in COLUMNS.split(', '))} FROM questions q "
+        "JOIN tasks t ON t.id = q.task_id WHERE q.answered_at IS NULL "
+        "AND t.status IN ('assigned', 'in_progress') ORDER BY q.id").fetchall()
+    found: dict[int, Question] = {}
+    for row in rows:
+        question = _row(row)
+        found.setdefault(question.task_id, question)
+    return found

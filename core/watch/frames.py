@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from core.models import Agent
+from core.private import make_dirs, write_file
 
 PIXEL_DELTA = 12  # grey levels (of 255) a thumbnail pixel must move to count
 MIN_PIXELS = 2  # changed thumbnail pixels that make a change (one is noise)
@@ -62,8 +63,8 @@ def save_frame(home: Path, agent: Agent, frame: bytes) -> Path | None:
     if len(frame) != width * height:
         return None
     path = frame_path(home, agent.id)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(b"P5\n%d %d\n255\n" % (width, height) + frame)
+    write_file(tmp, b"P5\n%d %d\n255\n" % (width, height) + frame)
     os.replace(tmp, path)
     return path

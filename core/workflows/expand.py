@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.models import TaskSpec
-from core.workflows.model import ITEM, Step, VarValue, Workflow
+from core.workflows.model import ITEM, MAX_ITEMS, Step, VarValue, Workflow
 
 FALSE_WORDS = {"", "false", "0", "no", "off"}
 TRUE_WORDS = {"true", "1", "yes", "on"}
-MAX_ITEMS = 1000
 EMPTY: dict[str, Any] = {"string": "", "int": 0, "bool": False}  # an optional var unset
 
 

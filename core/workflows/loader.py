@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from core.tomltext import TomlError, loads
 from core.workflows.model import Workflow, WorkflowError
 
 TOP_KEYS = {"name", "description", "vars", "steps"}
@@ -27,10 +27,10 @@ def load_file(path: Path) -> Workflow:
     if len(raw) > MAX_FILE_BYTES:
         raise WorkflowError(f"{source}: larger than {MAX_FILE_BYTES:,} bytes")
     try:
-        document = tomllib.loads(raw.decode("utf-8"))
+        document = loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise WorkflowError(f"{source}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
+    except TomlError as exc:
         raise WorkflowError(f"{source}: not valid TOML ({exc})") from None
     return from_document(document, source, default_name=path.stem)
 
@@ -114,6 +114,18 @@ def available(home: Path) -> Iterator[tuple[str, Path]]:
             if path.stem not in seen:
                 seen.add(path.stem)
                 yield path.stem, path
+
+
+def catalog(home: Path) -> list[tuple[str, Path, Workflow | WorkflowError]]:
+    """Every available workflow, loaded, or the error of a file that does not load (one bad
+    file does not hide the others)."""
+    found: list[tuple[str, Path, Workflow | WorkflowError]] = []
+    for name, path in available(home):
+        try:
+            found.append((name, path, load_file(path)))
+        except WorkflowError as exc:
+            found.append((name, path, exc))
+    return found
 
 
 def find(home: Path, name_or_file: str) -> Workflow:

@@ -15,6 +15,7 @@ from core.models import Priority
 
 VAR_TYPES = ("string", "int", "bool", "list")
 ITEM = "item"  # the variable a fanned-out step sees for its current item
+MAX_ITEMS = 1000  # items of one for_each (checked when loaded, for the default, and at run)
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 VarValue = str | int | bool | list[str]
@@ -158,6 +159,9 @@ class Workflow:
         if var.type != "list":
             raise self.fail(f'for_each needs a list variable: "{var.name}" is {var.type}',
                             step.id)
+        if isinstance(var.default, list) and len(var.default) > MAX_ITEMS:
+            raise self.fail(f'for_each "{var.name}" has {len(var.default)} items by default: '
+                            f"the limit is {MAX_ITEMS}", step.id)
 
     def _check_templates(self, step: Step) -> None:
         known = set(self.vars) | ({ITEM} if step.for_each else set())

@@ -17,7 +17,7 @@ from core.text import shorten
 from core.workflows import campaigns, loader, runs
 from core.workflows.campaigns import Campaign, parse_campaign_ref
 from core.workflows.expand import PlannedTask, as_text, expand, resolve_vars
-from core.workflows.model import VarValue, Workflow
+from core.workflows.model import VarValue, Workflow, WorkflowError
 
 if TYPE_CHECKING:
     from core.store.access import StoreAccess
@@ -45,6 +45,10 @@ class WorkflowService:
 
     def __init__(self, service: StoreAccess) -> None:
         self.service = service
+
+    def catalog(self) -> list[tuple[str, Workflow | WorkflowError]]:
+        """Every workflow by name, or the error of a file that does not load."""
+        return [(n, f) for n, _, f in loader.catalog(self.service.settings.home)]
 
     def available(self) -> list[tuple[str, str]]:
         """(name, where it comes from) of every workflow, home folder first."""

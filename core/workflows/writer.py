@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.private import make_dirs
 from core.workflows.loader import from_document
 from core.workflows.model import Step, Workflow, WorkflowError
 
@@ -53,7 +54,7 @@ def save(flow: Workflow, folder: Path) -> Path:
     except tomllib.TOMLDecodeError as exc:
         raise WorkflowError(f"{flow.name}.toml: cannot be written as TOML ({exc})") from None
     path = free_path(flow.name, folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    make_dirs(folder)  # may be the first thing made in SWARM_HOME
     temporary = path.with_suffix(".toml.tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)

@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from core.errors import InvalidState
+from core.private import open_file
 from core.workspaces import procs
 from core.workspaces.git import GitFailed, git
 from core.workspaces.manifest import BROKEN, MAKING, Workspace
@@ -125,7 +126,7 @@ def _run_setup(space: Workspace, command: str, logs: Path, timeout: float,
     nobody else stops it, so ``repair`` and the next init do before removing the folder."""
     log_path = logs / f"{space.agent}.setup.log"
     space.log = str(log_path)
-    with log_path.open("w", encoding="utf-8") as out:
+    with open(open_file(log_path), "w", encoding="utf-8") as out:
         out.write(f"$ {command}\n")
         out.flush()
         proc = subprocess.Popen(["/bin/sh", "-c", GATE, "swarm-setup", command],

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import Agent
+from core.private import make_dirs
 from core.workspaces import build, manifest, repair
 from core.workspaces.git import (
     branch_exists,
@@ -70,7 +71,7 @@ def _make(repo: Path, record: RepoWorkspaces, chosen: Sequence[str], copies: Seq
           request: InitRequest, stop: threading.Event | None) -> RepoWorkspaces:
     now = time.time()
     logs = Path(record.folder) / ".logs"
-    logs.mkdir(parents=True, exist_ok=True)
+    make_dirs(logs)
     spaces = [Workspace(agent, str(Path(record.folder) / agent), branch_of(agent), MAKING,
                         f"being made by swarm workspaces init (pid {os.getpid()}); if that "
                         "stopped: swarm workspaces repair", created_at=now) for agent in chosen]

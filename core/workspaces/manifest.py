@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import StorageError
+from core.private import make_dirs
 
 MANIFEST = ".swarm-workspaces.json"
 TMP_PREFIX = ".manifest-"  # + the writer's pid: a kill -9 mid-save leaves one behind
@@ -88,7 +89,7 @@ def load_all(home: Path) -> list[RepoWorkspaces]:
 def save(repo: RepoWorkspaces) -> None:
     """Write the manifest atomically (a temporary file renamed over it)."""
     folder = Path(repo.folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    make_dirs(folder)  # 0700: worktrees get copies of untracked files such as .env
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{TMP_PREFIX}{os.getpid()}-",
                                suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

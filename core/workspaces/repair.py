@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from core.errors import InvalidState
+from core.private import make_dirs
 from core.workspaces import manifest, merging, procs
 from core.workspaces.git import GitFailed, branch_exists, git, ok, worktrees
 from core.workspaces.manifest import MAKING, RepoWorkspaces, Workspace
@@ -36,7 +37,7 @@ def locked(record: RepoWorkspaces) -> Iterator[None]:
     """Hold the repository's workspaces folder (``flock`` on the folder itself, released by
     the kernel on any exit); InvalidState when another init or repair holds it."""
     folder = Path(record.folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    make_dirs(folder)
     fd = os.open(folder, os.O_RDONLY)
     try:
         try:

@@ -72,9 +72,8 @@ class WorkspaceTracker:
             return None
         try:
             sha: str | None = await asyncio.to_thread(head, place.path, place.branch or "HEAD")
-        except FolderMissing as exc:  # deleted by hand: the prompt names no workspace
-            log.warning("workspace of %s not used: %s", agent, exc)
-            return None
+        except FolderMissing:
+            raise  # deleted by hand: the delivery fails saying so (no prompt without its place)
         except (GitFailed, OSError) as exc:
             log.warning("head of %s's workspace not read: %s", agent, exc)
             sha = None

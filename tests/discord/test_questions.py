@@ -1,4 +1,5 @@
-"""Questions in Discord: posted in the task's thread, the card waits, /reply answers."""
+"""Questions in Discord: posted in the task's thread, the card waits (who asked, since
+when), /reply answers."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ async def test_a_question_waits_in_the_thread_and_reply_there_answers_it(world: 
     await world.service.create_task(TaskSpec("Pick a database"), "cli")
     await world.service.queue.assign_next()
     card = await server.wait_for_message(has("assigned to Agent-1"), channel=world.channel)
-    await world.service.questions.ask("T-1", "Which database?", "Agent-1")
-    await edited_to(server, card, "❓ **T-1** · Pick a database — waiting for an answer "
-                                  "(Agent-1): Which database?")
+    asked = await world.service.questions.ask("T-1", "Which database?", "Agent-1")
+    await edited_to(server, card, "❓ **T-1** · Pick a database — waiting for an answer: "
+                                  f"Agent-1 asked <t:{int(asked.asked_at)}:R>: Which database?")
     thread = await thread_of(server, card)
     await server.wait_for_message(has("❓ T-1 question from Agent-1: Which database?"),
                                   channel=thread)
@@ -51,5 +52,8 @@ async def test_ask_from_discord_makes_the_task_wait_and_reply_answers(world: Wor
     question = await world.service.questions.question(1)
     assert (question.agent, question.asked_by, question.open) == (
         "Agent-1", "discord:dev", True)
+    await world.server.wait_for_message(  # the card names who asked (a person, for Agent-1)
+        has(f"waiting for an answer: discord:dev asked <t:{int(question.asked_at)}:R>: "
+            "Which port?"), channel=world.channel)
     await slash(world, world.user, "reply", {"text": "8080", "id": "T-1"})
     assert (await world.service.questions.question(1)).answer == "8080"

@@ -12,8 +12,13 @@ from tests.discord.conftest import World, slash
 
 async def test_workflow_list_and_run_from_discord(world: World) -> None:
     await world.server.wait_for_commands("workflow", "campaign")
+    folder = world.service.settings.home / "workflows"
+    folder.mkdir()
+    (folder / "deep.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
     listed = await slash(world, world.user, "workflow list")
     assert "release:" in listed.data["content"] and "fix-until-green:" in listed.data["content"]
+    assert "deep: INVALID: deep.toml: not valid TOML (nested more than 32 levels deep)" in \
+        listed.data["content"]  # one bad file does not hide the others
     missing = await slash(world, world.user, "workflow run", {
         "name": "release", "variables": "modules=api"})
     assert missing.data["flags"] & 64

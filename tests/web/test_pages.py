@@ -9,7 +9,9 @@ import httpx
 
 from bot.discordbot.render import event_text
 from core.coordinator.scheduler import Scheduler
+from core.jsonshape import iso_utc
 from core.models import TaskSpec
+from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.store.tables import insert_event
 from tests.helpers import RecordingDeliverer
@@ -104,3 +106,27 @@ async def test_agents_page_and_a_missing_frame(
 def _commits_event(conn: sqlite3.Connection, now: float, agent: str) -> None:
     insert_event(conn, now, "task.commits", "T-1: 1 commit(s)", task_id=1, agent=agent,
                  data={"stat": " parser.py | 12 +++\n 1 file changed"})
+
+
+async def test_a_card_shows_the_open_question_who_asked_and_since_when(
+        client: httpx.AsyncClient, service: SwarmService, viewer_token: str,
+        clock: ManualClock) -> None:
+    """Issue 23, item 11: the board, the card the board refreshes and the task page."""
+    await service.create_task(TaskSpec(title="Pick a database", agent="Agent-1"), "cli")
+    await service.create_task(TaskSpec(title="Other"), "cli")
+    await Scheduler(service, RecordingDeliverer()).run_burst()
+    asked = await service.questions.ask("T-1", "Which <b>database</b>?", "Agent-1")
+    clock.advance(300)
+    await login(client, viewer_token)
+    waiting = ('❓ waiting for an answer: <b>Agent-1</b> asked <time datetime="'
+               f'{iso_utc(asked.asked_at)}">5 min ago</time>: '
+               "Which &lt;b&gt;database&lt;/b&gt;?")
+    card = (await client.get("/board/card/T-1")).text
+    assert waiting in card
+    board = (await client.get("/")).text
+    assert board.count(waiting) == 1 and board.count('class="question"') == 1
+    page = (await client.get("/tasks/T-1")).text
+    assert "❓ waiting for an answer: <b>Agent-1</b> asked at <time" in page
+    assert "(5 min ago): Which &lt;b&gt;database&lt;/b&gt;?" in page
+    await service.questions.reply("T-1", "Postgres", "cli")
+    assert 'class="question"' not in (await client.get("/board/card/T-1")).text

@@ -7,14 +7,11 @@ import shutil
 import sys
 from pathlib import Path
 
-from automation.inbox import InboxDeliverer
-from core.coordinator.scheduler import Scheduler
-from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init
 from tests.helpers import run_cli
 from tests.workspaces.conftest import GIT_ENV, commit_file, sh
-from tests.workspaces.test_task_work import _inbox, _run_task
+from tests.workspaces.test_task_work import _run_task
 
 
 async def _worked(service: SwarmService, repo: Path) -> Path:
@@ -49,17 +46,6 @@ async def test_without_git_on_path_says_so(repo: Path, service: SwarmService,
                      env=GIT_ENV | {"PATH": str(bare)})
     assert (result.code, result.out) == (2, "")
     assert result.err == "swarm: error: git is not installed (or not on PATH)\n"
-
-
-async def test_a_prompt_still_goes_to_an_agent_whose_worktree_is_gone(
-        repo: Path, service: SwarmService) -> None:
-    home = service.settings.home
-    init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
-    shutil.rmtree(home / "workspaces" / "project" / "Agent-1")
-    await service.create_task(TaskSpec("after the folder went", agent="Agent-1"), "cli")
-    await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
-    (prompt,) = _inbox(home, "Agent-1")
-    assert "after the folder went" in prompt
 
 
 async def test_merge_in_a_repository_whose_path_holds_a_newline(
