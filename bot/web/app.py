@@ -15,6 +15,7 @@ from bot.web import api, errors, pages
 from bot.web.auth import require_viewer
 from bot.web.context import WebContext, web_context
 from bot.web.events import EventHub
+from bot.web.guard import PortGuard
 from bot.web.metrics import CONTENT_TYPE, Metrics
 from bot.web.settings import WebSettings
 from core.service import SwarmService
@@ -38,6 +39,7 @@ def create_app(service: SwarmService, settings: WebSettings,
                   lifespan=lifespan)
     app.state.web = WebContext(service, settings, hub, metrics)
     errors.install(app)
+    app.add_middleware(PortGuard, settings=settings)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.add_api_route("/metrics", scrape, methods=["GET"], include_in_schema=False)

@@ -154,7 +154,7 @@ async def test_metrics_need_a_token_beyond_localhost(service: SwarmService) -> N
     for host, needs in (("127.0.0.1", False), ("0.0.0.0", True)):
         app = create_app(service, WebSettings(host=host))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://x") as http:
+                                     base_url="http://127.0.0.1") as http:
             bare = await http.get("/metrics")
             assert bare.status_code == (401 if needs else 200)
             assert (await http.get("/metrics", headers=bearer(token))).status_code == 200
