@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from bot.web.auth import acting, require_admin, require_viewer
+from bot.web.auth import acting, presented_token, principal_of, require_admin, require_viewer
 from bot.web.context import web_context
 from bot.web.events import sse_stream
 from bot.web.queries import PAGE_MAX, TaskFilter, find_tasks
@@ -238,8 +238,14 @@ async def event_stream(request: Request, _: Viewer,
                        after: Annotated[int | None, Query(ge=0)] = None) -> StreamingResponse:
     """Server-sent events: each new event (``Last-Event-ID`` or ``after`` resumes)."""
     last = request.headers.get("last-event-id", "")
-    start = int(last) if last.isdigit() else after
-    return StreamingResponse(sse_stream(web_context(request).hub, start),
+    start = int(last) if last.isdigit() and len(last) < 19 else after
+    ctx = web_context(request)
+    token, _ = presented_token(request)
+
+    async def allowed() -> bool:  # a revoked or expired token ends the stream
+        return token is not None and await principal_of(ctx, token) is not None
+
+    return StreamingResponse(sse_stream(ctx.hub, start, allowed),
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
