@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 COOKIE = "swarm_token"
 CSRF_HEADER = "X-Swarm-CSRF"
 T = TypeVar("T")
+REFUSALS_BURST = 10  # audit rows of refused actions per token per window
+REFUSALS_WINDOW_S = 60.0
 NO_TOKEN = "no token: send 'Authorization: Bearer <token>' (make one with: swarm web token create)"
 
 
@@ -62,10 +64,42 @@ async def require_admin(request: Request) -> Principal:
     """An admin token; a viewer's acting request is refused (403) and audited."""
     principal = await require_viewer(request)
     if not principal.is_admin:
-        await audit(request, principal, allowed=False, outcome="refused: viewer token")
+        ctx = web_context(request)
+        left_out = ctx.refusals.admit(principal.token_id, ctx.service.clock.now())
+        if left_out is not None:  # else: this token's refusals are written too often
+            more = (f" (and {left_out} more refused since the previous row, not written)"
+                    if left_out else "")
+            await audit(request, principal, allowed=False,
+                        outcome=f"refused: viewer token{more}")
         raise HTTPException(403, f"token {principal.name!r} is a viewer token: "
                                  "only admin tokens may act")
     return principal
+
+
+class RefusalAudit:
+    """At most ``burst`` audit rows of refused actions per token per ``window_s``: a viewer
+    token hammering an action cannot fill the audit table. The rest are counted; the next
+    row written for that token says how many were left out."""
+
+    def __init__(self, burst: int = REFUSALS_BURST, window_s: float = REFUSALS_WINDOW_S
+                 ) -> None:
+        self.burst = burst
+        self.window_s = window_s
+        self._tokens: dict[int, list[float]] = {}  # token id: [window start, written, left out]
+
+    def admit(self, token_id: int, now: float) -> int | None:
+        """None: write no row for this refusal; else how many were left out before it."""
+        state = self._tokens.get(token_id)
+        if state is None or now - state[0] >= self.window_s:
+            left_out = int(state[2]) if state is not None else 0
+            self._tokens[token_id] = [now, 1, 0]
+            return left_out
+        if state[1] < self.burst:
+            state[1] += 1
+            left_out, state[2] = int(state[2]), 0
+            return left_out
+        state[2] += 1
+        return None
 
 
 async def page_viewer(request: Request) -> Principal:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fastapi import Request
@@ -12,6 +12,7 @@ from bot.web.settings import WebSettings
 from core.service import SwarmService
 
 if TYPE_CHECKING:
+    from bot.web.auth import RefusalAudit
     from bot.web.metrics import Metrics
 
 
@@ -23,9 +24,16 @@ class WebContext:
     settings: WebSettings
     hub: EventHub
     metrics: Metrics
+    refusals: RefusalAudit = field(default_factory=lambda: _refusal_audit())
 
 
 def web_context(request: Request) -> WebContext:
     """The context of the app serving ``request``."""
     ctx: WebContext = request.app.state.web
     return ctx
+
+
+def _refusal_audit() -> RefusalAudit:
+    from bot.web.auth import RefusalAudit  # auth imports this module
+
+    return RefusalAudit()
