@@ -243,7 +243,7 @@ async def event_stream(request: Request, _: Viewer,
     last = request.headers.get("last-event-id", "")
     start = int(last) if last.isdigit() and len(last) < 19 else after
     ctx = web_context(request)
-    token, _ = presented_token(request)
+    token = presented_token(request)[0]
 
     async def allowed() -> bool:  # a revoked or expired token ends the stream
         return token is not None and await principal_of(ctx, token) is not None

@@ -146,13 +146,13 @@ async def sse_stream(hub: EventHub, after_id: int | None,
         yield "retry: 1000\n\n"
         checked = time.monotonic()
         if after_id is not None:
-            async for chunk in hub.missed(after_id, subscription.upto):
+            async for page in hub.missed(after_id, subscription.upto):
                 if time.monotonic() - checked >= recheck_s:
                     if not await allowed():
                         yield REVOKED
                         return
                     checked = time.monotonic()
-                yield chunk
+                yield page
         written = time.monotonic()
         while True:
             try:

@@ -165,7 +165,7 @@ def guarded_protocol(settings: WebSettings, cap: int) -> type[H11Protocol]:
         _refused = False
         _started: object = None  # the request whose headers came last
 
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
             if len(self.server_state.connections) >= cap:
                 self._refused = True
                 assert isinstance(transport, asyncio.WriteTransport)
