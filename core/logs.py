@@ -9,6 +9,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from core.logfold import install_folding
 from core.private import open_file
 from core.redact import install_log_redaction
 from core.settings import env_number
@@ -18,7 +19,8 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def configure_logging(env: Mapping[str, str], verbose: bool = False) -> None:
     """Log to ``SWARM_LOG_FILE`` (rotated at ``SWARM_LOG_MAX_BYTES``, keeping
-    ``SWARM_LOG_BACKUPS`` old files) or to stderr; URL credentials are always redacted."""
+    ``SWARM_LOG_BACKUPS`` old files) or to stderr; URL credentials are always redacted and
+    a message repeated in a flood is folded (``core/logfold.py``)."""
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
     path = (env.get("SWARM_LOG_FILE") or "").strip()
@@ -27,6 +29,7 @@ def configure_logging(env: Mapping[str, str], verbose: bool = False) -> None:
     elif not root.handlers:
         logging.basicConfig(format=FORMAT)
     install_log_redaction(root)
+    install_folding(root)
 
 
 def _add_file_handler(root: logging.Logger, path: Path, env: Mapping[str, str]) -> None:

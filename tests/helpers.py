@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
+import json
 import os
 import sqlite3
 import subprocess
@@ -143,3 +145,9 @@ async def headless_run(builder: Any) -> AsyncIterator[asyncio.Task[Any]]:
     finally:
         stop.set()
         await asyncio.gather(runner, return_exceptions=True)
+
+
+def read_archive(path: Path) -> list[dict[str, Any]]:
+    """Every line of an archive (all members)."""
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]

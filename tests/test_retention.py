@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gzip
-import json
 import logging
 import os
 import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,7 +22,7 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.retention import DAY_S, collect_garbage
-from tests.helpers import run_cli
+from tests.helpers import read_archive, run_cli
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -181,9 +178,3 @@ async def test_the_running_coordinator_runs_a_pass_at_start(settings: Settings) 
             assert list((settings.home / "archive").glob("*.jsonl.gz"))
     finally:
         await service.close()
-
-
-def read_archive(path: Path) -> list[dict[str, Any]]:
-    """Every line of an archive (all members)."""
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines]

@@ -34,8 +34,8 @@ def register(sub: Any) -> None:
     t.add_argument("--role", choices=ROLES, required=True, help="viewer: read; admin: also act")
     t.add_argument("--name", default="", help="who or what uses it, kept in the audit "
                                               "(default: the role)")
-    t.add_argument("--expires", type=count_arg(3650), metavar="DAYS",
-                   help="stop working after DAYS days (default: never)")
+    t.add_argument("--expires", type=_days, metavar="DAYS",
+                   help="stop working after DAYS days, 1-3650 (default: never)")
     t.set_defaults(handler=cmd_token_create)
     t = tsub.add_parser("list", help="every token (never the token itself)")
     t.add_argument("--json", action="store_true")
@@ -43,6 +43,14 @@ def register(sub: Any) -> None:
     t = tsub.add_parser("revoke", help="stop a token from working")
     t.add_argument("id", type=count_arg(2**62), help="the token's id (see swarm web token list)")
     t.set_defaults(handler=cmd_token_revoke)
+
+
+def _days(raw: str) -> int:
+    """``--expires``: a whole number of days from 1 to 3650 (0 would never expire)."""
+    days = count_arg(3650)(raw)
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of days from 1 to 3,650, got {raw!r}")
+    return days
 
 
 async def cmd_web(service: SwarmService, args: argparse.Namespace) -> int:
@@ -75,7 +83,7 @@ async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> N
     name = tokens.check_name(args.name or args.role)
     token = tokens.new_token()
     now = service.clock.now()
-    expires = now + args.expires * 86400 if args.expires else None
+    expires = now + args.expires * 86400 if args.expires is not None else None
     token_id = await service.db.write(tokens.create, token, name, tokens.Role(args.role), now,
                                       expires)
     print(token)
@@ -89,14 +97,17 @@ async def cmd_token_list(service: SwarmService, args: argparse.Namespace) -> Non
     from bot.web import tokens
 
     rows = await service.db.read(tokens.rows)
+    for row in rows:
+        row["state"] = tokens.state(row, service.clock.now())
     if args.json:
         emit_json(rows)
         return
     if not rows:
         print("no web tokens (swarm web token create --role admin)")
     for row in rows:
-        state = ("revoked " + fmt.iso_utc(row["revoked_at"]) if row["revoked_at"] else
-                 "expires " + fmt.iso_utc(row["expires_at"]) if row["expires_at"] else "live")
+        when = row["revoked_at"] if row["state"] == "revoked" else row["expires_at"]
+        word = {"revoked": "revoked", "expired": "expired"}.get(row["state"], "expires")
+        state = "live" if when is None else f"{word} {fmt.iso_utc(when)}"
         print(f"{row['id']:>4}  {row['role']:<6}  {row['name']:<20}  "
               f"created {fmt.iso_utc(row['created_at'])}  {state}")
 

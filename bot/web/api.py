@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from bot.web.auth import acting, require_admin, require_viewer
+from bot.web.auth import acting, presented_token, principal_of, require_admin, require_viewer
 from bot.web.context import web_context
 from bot.web.events import sse_stream
 from bot.web.queries import PAGE_MAX, TaskFilter, find_tasks
@@ -29,6 +29,8 @@ class ShapedJSON(JSONResponse):
         return super().render(shaped(content))
 
 
+MAX_ID = 2**63 - 1  # the largest id the database holds: a larger number is a 422, not a 500
+Id = Query(ge=0, le=MAX_ID)
 router = APIRouter(prefix="/api/v1", tags=["swarm"], default_response_class=ShapedJSON)
 Viewer = Annotated[Principal, Depends(require_viewer)]
 Admin = Annotated[Principal, Depends(require_admin)]
@@ -83,7 +85,8 @@ async def status(request: Request, _: Viewer) -> dict[str, Any]:
 @router.get("/tasks")
 async def list_tasks(
     request: Request, _: Viewer, status: str | None = None, agent: str | None = None,
-    campaign: int | None = None, q: str | None = None, cursor: str | None = None,
+    campaign: Annotated[int | None, Id] = None, q: str | None = None,
+    cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 100,
 ) -> dict[str, Any]:
     """Tasks newest first, filtered; ``next_cursor`` gives the next page."""
@@ -224,7 +227,7 @@ async def resume_input(request: Request, who: Admin) -> dict[str, Any]:
 
 
 @router.get("/events")
-async def events(request: Request, _: Viewer, after: Annotated[int, Query(ge=0)] = 0,
+async def events(request: Request, _: Viewer, after: Annotated[int, Id] = 0,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                  task: str | None = None) -> dict[str, Any]:
     """Events after ``after``, oldest first; ``last_id`` is the cursor of the next call."""
@@ -235,11 +238,17 @@ async def events(request: Request, _: Viewer, after: Annotated[int, Query(ge=0)]
 
 @router.get("/events/stream")
 async def event_stream(request: Request, _: Viewer,
-                       after: Annotated[int | None, Query(ge=0)] = None) -> StreamingResponse:
+                       after: Annotated[int | None, Id] = None) -> StreamingResponse:
     """Server-sent events: each new event (``Last-Event-ID`` or ``after`` resumes)."""
     last = request.headers.get("last-event-id", "")
-    start = int(last) if last.isdigit() else after
-    return StreamingResponse(sse_stream(web_context(request).hub, start),
+    start = int(last) if last.isdigit() and len(last) < 19 else after
+    ctx = web_context(request)
+    token = presented_token(request)[0]
+
+    async def allowed() -> bool:  # a revoked or expired token ends the stream
+        return token is not None and await principal_of(ctx, token) is not None
+
+    return StreamingResponse(sse_stream(ctx.hub, start, allowed),
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 

@@ -6,17 +6,20 @@ import contextlib
 from collections.abc import AsyncIterator
 from importlib.resources import files
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from bot.web import api, errors, pages
 from bot.web.auth import require_viewer
 from bot.web.context import WebContext, web_context
 from bot.web.events import EventHub
+from bot.web.guard import PortGuard
 from bot.web.metrics import CONTENT_TYPE, Metrics
 from bot.web.settings import WebSettings
+from bot.web.tokens import Principal
 from core.service.swarm import SwarmService
 
 
@@ -33,14 +36,16 @@ def create_app(service: SwarmService, settings: WebSettings,
         finally:
             await hub.stop()
 
+    # no Swagger UI (it loads from a CDN): /api/docs is a page of ours, both need a token
     app = FastAPI(title="swarm", summary="Tasks, agents and events of one swarm",
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
-                  lifespan=lifespan)
+                  docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.web = WebContext(service, settings, hub, metrics)
     errors.install(app)
+    app.add_middleware(PortGuard, settings=settings)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.add_api_route("/metrics", scrape, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/api/openapi.json", openapi, methods=["GET"], include_in_schema=False)
     static = Path(str(files("bot.web").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static), name="static")
     return app
@@ -52,3 +57,9 @@ async def scrape(request: Request) -> Response:
     if not ctx.settings.metrics_open:
         await require_viewer(request)
     return Response(await ctx.metrics.render(ctx.service), media_type=CONTENT_TYPE)
+
+
+async def openapi(request: Request,
+                  _: Annotated[Principal, Depends(require_viewer)]) -> JSONResponse:
+    """The OpenAPI description of ``/api/v1`` (a token is needed, like every read)."""
+    return JSONResponse(request.app.openapi())

@@ -62,7 +62,13 @@ async def require_admin(request: Request) -> Principal:
     """An admin token; a viewer's acting request is refused (403) and audited."""
     principal = await require_viewer(request)
     if not principal.is_admin:
-        await audit(request, principal, allowed=False, outcome="refused: viewer token")
+        ctx = web_context(request)
+        left_out = ctx.refusals.admit(principal.token_id, ctx.service.clock.now())
+        if left_out is not None:  # else: this token's refusals are written too often
+            more = (f" (and {left_out} more refused since the previous row, not written)"
+                    if left_out else "")
+            await audit(request, principal, allowed=False,
+                        outcome=f"refused: viewer token{more}")
         raise HTTPException(403, f"token {principal.name!r} is a viewer token: "
                                  "only admin tokens may act")
     return principal

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fastapi import Request
 
 from bot.web.events import EventHub
+from bot.web.refusals import RefusalAudit
 from bot.web.settings import WebSettings
 from core.service.swarm import SwarmService
 
@@ -23,6 +24,7 @@ class WebContext:
     settings: WebSettings
     hub: EventHub
     metrics: Metrics
+    refusals: RefusalAudit = field(default_factory=RefusalAudit)
 
 
 def web_context(request: Request) -> WebContext:

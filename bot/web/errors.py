@@ -39,6 +39,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(LoginNeeded, _to_login)
+    app.add_exception_handler(Exception, _unexpected)
 
 
 def error(status: int, text: str) -> JSONResponse:
@@ -68,6 +69,11 @@ async def _invalid_request(_: Request, exc: Exception) -> Response:
         problems.append(f"{where}: {item.get('msg', 'invalid')}" if where else
                         str(item.get("msg", "invalid")))
     return error(422, "invalid request: " + "; ".join(problems))
+
+
+async def _unexpected(_: Request, exc: Exception) -> Response:
+    """Anything else: logged with its traceback (by the server), answered in the same shape."""
+    return error(500, f"internal error ({type(exc).__name__}): see the coordinator's log")
 
 
 async def _to_login(request: Request, _: Exception) -> Response:

@@ -14,7 +14,9 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
 from bot.discordbot.render import event_text
 from core.jsonshape import shaped
@@ -26,6 +28,16 @@ POLL_S = 0.1
 BATCH = 500
 QUEUE_MAX = 100  # chunks: a client this far behind is dropped (it reconnects: Last-Event-ID)
 HEARTBEAT_S = 15.0
+RECHECK_S = 2.0  # an open stream asks again whether its token still works
+REVOKED = ('event: revoked\ndata: {"error": "unknown, revoked or expired token"}\n\n')
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A listener's queue and the newest event id when it began listening."""
+
+    queue: asyncio.Queue[str | None]
+    upto: int
 
 
 class EventHub:
@@ -45,27 +57,32 @@ class EventHub:
         return len(self._subscribers)
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, after_id: int | None = None) -> AsyncIterator[
-            asyncio.Queue[str | None]]:
-        """A queue of chunks of server-sent events after ``after_id`` (None: from now on);
-        None in it means the client fell too far behind."""
+    async def subscribe(self) -> AsyncIterator[Subscription]:
+        """A queue of chunks of server-sent events written after ``upto`` (the newest
+        event when it starts); None in it means the client fell too far behind."""
         queue: asyncio.Queue[str | None] = asyncio.Queue(QUEUE_MAX)
         async with self._lock:
             if self._last_id is None:
                 self._last_id = await self._newest_id()
-            if after_id is not None and after_id < self._last_id:
-                missed = [e for e in await self.service.events(after_id, BATCH)
-                          if e.id <= self._last_id]
-                if missed:
-                    queue.put_nowait(sse_chunk(missed))
+            upto = self._last_id
             self._subscribers.add(queue)
         self._ensure_running()
         try:
-            yield queue
+            yield Subscription(queue, upto)
         finally:
             self._subscribers.discard(queue)
             if not self._subscribers:
                 self._last_id = None  # the next listener starts from the newest event
+
+    async def missed(self, after_id: int, upto: int) -> AsyncIterator[str]:
+        """Every event after ``after_id`` up to ``upto``, one chunk per page of ``BATCH``
+        (read as the client takes them: a long absence costs no memory)."""
+        while after_id < upto:
+            page = [e for e in await self.service.events(after_id, BATCH) if e.id <= upto]
+            if not page:
+                return
+            yield sse_chunk(page)
+            after_id = page[-1].id
 
     def _ensure_running(self) -> None:
         if self._task is None or self._task.done():
@@ -119,20 +136,44 @@ def sse_chunk(events: list[Event]) -> str:
 
 
 async def sse_stream(hub: EventHub, after_id: int | None,
-                     heartbeat_s: float = HEARTBEAT_S) -> AsyncIterator[str]:
-    """The text of an ``text/event-stream`` response, until the client goes."""
-    async with hub.subscribe(after_id) as queue:
+                     allowed: Callable[[], Awaitable[bool]],
+                     heartbeat_s: float = HEARTBEAT_S,
+                     recheck_s: float = RECHECK_S) -> AsyncIterator[str]:
+    """The text of an ``text/event-stream`` response: what the client missed after
+    ``after_id``, then each new event, until the client goes or ``allowed()`` (asked at
+    least every ``recheck_s``) says its token no longer works."""
+    async with hub.subscribe() as subscription:
         yield "retry: 1000\n\n"
+        checked = time.monotonic()
+        if after_id is not None:
+            async for page in hub.missed(after_id, subscription.upto):
+                if time.monotonic() - checked >= recheck_s:
+                    if not await allowed():
+                        yield REVOKED
+                        return
+                    checked = time.monotonic()
+                yield page
+        written = time.monotonic()
         while True:
             try:
-                async with asyncio.timeout(heartbeat_s):  # not wait_for: see core/waits.py
-                    chunk = await queue.get()
+                async with asyncio.timeout(min(recheck_s, heartbeat_s)):  # see core/waits.py
+                    chunk = await subscription.queue.get()
             except TimeoutError:
-                yield ": keep-alive\n\n"
-                continue
+                chunk = ""
+            now = time.monotonic()
+            if now - checked >= recheck_s:
+                if not await allowed():
+                    yield REVOKED
+                    return
+                checked = now
             if chunk is None:
                 return
-            yield chunk
+            if chunk:
+                yield chunk
+                written = now
+            elif now - written >= heartbeat_s:
+                yield ": keep-alive\n\n"
+                written = now
 
 
 def _offer(queue: asyncio.Queue[str | None], item: str | None, force: bool = False) -> None:

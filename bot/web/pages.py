@@ -58,10 +58,17 @@ async def render(request: Request, name: str, who: Principal | None,
         "last_event": newest[-1].id if newest else 0, **values})
 
 
+LOGIN_ERRORS = {  # ?error= names one of these; any other text is never shown
+    "unknown-token": "Unknown, revoked or expired token.",
+    "expired": "Your token was revoked or has expired: log in again.",
+}
+
+
 @router.get("/login")
 async def login_page(request: Request, next: str = "/", error: str = "") -> HTMLResponse:
     """The token form."""
-    return await render(request, "login.html", None, next=_safe_next(next), error=error)
+    return await render(request, "login.html", None, next=_safe_next(next),
+                        error=LOGIN_ERRORS.get(error, ""))
 
 
 @router.post("/login")
@@ -71,7 +78,7 @@ async def login(request: Request) -> Response:
     token = (form.get("token") or [""])[0].strip()
     target = _safe_next((form.get("next") or ["/"])[0])
     if not token or await principal_of(web_context(request), token) is None:
-        return RedirectResponse(f"/login?error=unknown+token&next={quote(target)}",
+        return RedirectResponse(f"/login?error=unknown-token&next={quote(target)}",
                                 status_code=303)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(COOKIE, token, max_age=COOKIE_DAYS * 86400, httponly=True,
@@ -145,6 +152,32 @@ async def agents_page(request: Request, who: Page) -> HTMLResponse:
     for node in nodes:
         node["ago"] = f"{max(0.0, now - float(node['heartbeat_at'])):.0f}"
     return await render(request, "agents.html", who, agents=rows, nodes=nodes)
+
+
+@router.get("/api/docs")
+async def api_docs(request: Request, who: Page) -> HTMLResponse:
+    """The REST API's operations, from its OpenAPI description (no script, no CDN)."""
+    spec = request.app.openapi()
+    operations = [
+        {"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+         "doc": op.get("description", ""),
+         "params": [(p["name"], p["in"], p.get("required", False))
+                    for p in op.get("parameters", [])],
+         "body": _body_fields(spec, op)}
+        for path, methods in spec.get("paths", {}).items() for method, op in methods.items()]
+    return await render(request, "apidocs.html", who, operations=operations)
+
+
+def _body_fields(spec: dict[str, Any], op: dict[str, Any]) -> list[str]:
+    """The fields of an operation's JSON body (from its schema's ``properties``)."""
+    schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get(
+        "schema", {})
+    refs = [schema, *schema.get("anyOf", [])]
+    for ref in (r.get("$ref", "") for r in refs):
+        if ref:
+            found = spec["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+            return list(found.get("properties", {}))
+    return []
 
 
 @router.get("/agents/{agent}/frame.png")

@@ -13,6 +13,7 @@ import uvicorn
 
 from bot.web import tokens
 from bot.web.app import create_app
+from bot.web.guard import connection_cap, guarded_protocol
 from bot.web.metrics import Metrics
 from bot.web.settings import WebSettings
 from core.errors import ConfigError
@@ -49,8 +50,13 @@ class WebServer:
         await check_access(self.service, self.settings)
         sock = self._sock or bind(self.settings.host, self.settings.port)
         self.port = sock.getsockname()[1]
+        cap = connection_cap(self.settings)
         config = uvicorn.Config(self.app, log_config=None, access_log=False, lifespan="on",
-                                timeout_graceful_shutdown=2, log_level="warning")
+                                timeout_graceful_shutdown=2, log_level="warning",
+                                http=guarded_protocol(self.settings, cap), ws="none",
+                                backlog=cap,
+                                timeout_keep_alive=max(1, round(self.settings.idle_timeout)),
+                                h11_max_incomplete_event_size=64 * 1024)
         self._server = _EmbeddedServer(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="web")
         async with asyncio.timeout(START_TIMEOUT_S):

@@ -101,6 +101,14 @@ def rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         "SELECT id, name, role, created_at, expires_at, revoked_at FROM web_tokens ORDER BY id")]
 
 
+def state(row: dict[str, Any], now: float) -> str:
+    """``live``, ``expired`` or ``revoked``: what ``rows`` gives, at ``now``."""
+    if row["revoked_at"] is not None:
+        return "revoked"
+    expires = row["expires_at"]
+    return "expired" if expires is not None and expires <= now else "live"
+
+
 def any_live(conn: sqlite3.Connection, now: float) -> bool:
     """True when at least one token works."""
     return conn.execute(

@@ -6,7 +6,8 @@ appended to ``$SWARM_HOME/archive/YYYY-MM.jsonl.gz`` as one gzip member, fsynced
 then deleted in one transaction (a crash in between archives a batch twice, never loses
 it). Freed pages go back to the file system with ``PRAGMA incremental_vacuum``; a database
 made before auto-vacuum is converted by one ``VACUUM`` when the swarm is idle. Temporary
-files (``.tmp-*``) older than a minute are crash leftovers and are removed.
+files (``.tmp-*``) older than a minute are crash leftovers and are removed. Audit rows
+(who ran what) older than ``SWARM_KEEP_DAYS`` are archived and deleted the same way.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class GcReport:
     deliveries: int = 0
     inbox_files: int = 0
     temp_files: int = 0
+    audit: int = 0
     archive: Path | None = None
     vacuumed: str = ""
     notes: list[str] = field(default_factory=list)
@@ -56,8 +58,8 @@ class GcReport:
         verb = "would remove" if dry_run else "removed"
         where = f"; archived to {self.archive}" if self.archive and not dry_run else ""
         return (f"{verb} {self.events} events, {self.messages} messages ({self.deliveries} "
-                f"deliveries), {self.inbox_files} inbox files, {self.temp_files} temp files"
-                f"{where}{'; ' + self.vacuumed if self.vacuumed else ''}")
+                f"deliveries), {self.inbox_files} inbox files, {self.temp_files} temp files, "
+                f"{self.audit} audit rows{where}{'; ' + self.vacuumed if self.vacuumed else ''}")
 
 
 # -- which rows are old --------------------------------------------------------------------
@@ -72,6 +74,24 @@ _OLD_MESSAGES = (
     " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND (d.state IN "
     "('queued', 'delivering') OR d.updated_at >= :cutoff))"
 )
+
+
+_OLD_AUDIT = "SELECT * FROM audit WHERE ts < :cutoff"
+
+
+def count_old_audit(conn: sqlite3.Connection, cutoff: float) -> int:
+    """Audit rows a pass would remove."""
+    return int(conn.execute(f"SELECT count(*) FROM ({_OLD_AUDIT})", {"cutoff": cutoff}
+                            ).fetchone()[0])
+
+
+def archive_audit(conn: sqlite3.Connection, cutoff: float, out: Path) -> int:
+    """Archive and delete one batch of old audit rows (who ran what, allowed or refused)."""
+    rows = conn.execute(f"{_OLD_AUDIT} ORDER BY id LIMIT {BATCH}", {"cutoff": cutoff}).fetchall()
+    if rows:
+        append_archive(out, ({"table": "audit", **dict(r)} for r in rows))
+        conn.executemany("DELETE FROM audit WHERE id = ?", [(r["id"],) for r in rows])
+    return len(rows)
 
 
 def count_old(conn: sqlite3.Connection, cutoff: float) -> tuple[int, int, int]:
@@ -212,12 +232,14 @@ async def collect_garbage(
         report.events, report.messages, report.deliveries = await service.db.read(
             count_old, cutoff)
         report.inbox_files = len(inbox)
+        report.audit = await service.db.read(count_old_audit, cutoff)
         return report
     out = home / "archive" / f"{datetime.fromtimestamp(now, UTC):%Y-%m}.jsonl.gz"
     report.events = await _batches(service, lambda c: archive_events(c, cutoff, out))
     report.messages, report.deliveries = await _message_batches(service, cutoff, out)
     report.inbox_files = await asyncio.to_thread(archive_inbox, inbox, out)
-    if report.events or report.messages or report.inbox_files:
+    report.audit = await _batches(service, lambda c: archive_audit(c, cutoff, out))
+    if report.events or report.messages or report.inbox_files or report.audit:
         report.archive = out
     report.vacuumed = await service.db.read(_vacuum)
     return report
@@ -262,4 +284,5 @@ class RetentionTimer(PeriodicTimer):
             log.exception("retention pass failed; next one in %g s", self.every_s)
             return 0
         log.info("retention: %s", report.summary(dry_run=False))
-        return report.events + report.messages + report.inbox_files + report.temp_files
+        return (report.events + report.messages + report.inbox_files + report.temp_files
+                + report.audit)

@@ -32,7 +32,7 @@ async def test_pages_need_the_login_cookie_and_logout_drops_it(
     assert bare.status_code == 303 and bare.headers["location"] == "/login?next=/charts"
     wrong = await client.post("/login", content="token=swt_nope&next=//evil.example/",
                               headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert wrong.headers["location"] == "/login?error=unknown+token&next=/"
+    assert wrong.headers["location"] == "/login?error=unknown-token&next=/"
     await login(client, viewer_token)
     board = await client.get("/")
     assert board.status_code == 200 and "wall (viewer)" in board.text

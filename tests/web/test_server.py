@@ -120,12 +120,13 @@ async def test_a_listener_gets_what_it_missed_once_then_each_poll_as_one_chunk(
     hub = EventHub(service, poll_s=0.05)
     await service.create_task(TaskSpec(title="before"), "cli")  # events 1 and 2
     try:
-        async with hub.subscribe(after_id=1) as caught_up, hub.subscribe() as fresh:
-            replay = caught_up.get_nowait()
-            assert replay is not None and "id: 2\n" in replay and "id: 1\n" not in replay
-            assert fresh.empty()
+        async with hub.subscribe() as caught_up, hub.subscribe() as fresh:
+            assert caught_up.upto == 2
+            replay = [chunk async for chunk in hub.missed(1, caught_up.upto)]
+            assert len(replay) == 1 and "id: 2\n" in replay[0] and "id: 1\n" not in replay[0]
+            assert fresh.queue.empty()
             await service.create_task(TaskSpec(title="after"), "cli")  # events 3 and 4
-            for queue in (caught_up, fresh):
+            for queue in (caught_up.queue, fresh.queue):
                 chunk = await asyncio.wait_for(queue.get(), 10)
                 assert chunk is not None and chunk.count("event: swarm") == 2
                 assert chunk.index("id: 3\n") < chunk.index("id: 4\n")
@@ -154,7 +155,7 @@ async def test_metrics_need_a_token_beyond_localhost(service: SwarmService) -> N
     for host, needs in (("127.0.0.1", False), ("0.0.0.0", True)):
         app = create_app(service, WebSettings(host=host))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://x") as http:
+                                     base_url="http://127.0.0.1") as http:
             bare = await http.get("/metrics")
             assert bare.status_code == (401 if needs else 200)
             assert (await http.get("/metrics", headers=bearer(token))).status_code == 200

@@ -92,6 +92,11 @@ document.addEventListener("DOMContentLoaded", () => {
     lastSeen = Number(after);
     const stream = new EventSource("/api/v1/events/stream?after=" + after);
     stream.addEventListener("swarm", onEvent);
+    stream.addEventListener("revoked", () => {  // the token was revoked or expired
+      stream.close();
+      window.location = "/login?error=expired&next=" +
+        encodeURIComponent(window.location.pathname + window.location.search);
+    });
     document.body.dataset.live = "yes";
   }
 });

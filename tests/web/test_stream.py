@@ -1,0 +1,89 @@
+"""The live stream over the real server: a revoked or expired token ends it, and a client
+that comes back gets every event it missed, however many."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from bot.web import tokens
+from bot.web.server import WebServer
+from bot.web.settings import WebSettings
+from core.models import TaskSpec
+from core.protocols import ManualClock
+from core.service.swarm import SwarmService
+from tests.helpers import run_cli
+from tests.web.conftest import bearer, make_token
+from tests.web.live import free_port
+
+pytestmark = pytest.mark.timeout(90)
+
+
+@contextlib.asynccontextmanager
+async def streaming(service: SwarmService, token: str,
+                    path: str = "/api/v1/events/stream") -> AsyncIterator[AsyncIterator[str]]:
+    """The lines of one real SSE response from a real server."""
+    server = WebServer(service, WebSettings(port=free_port()), poll_s=0.05)
+    await server.start()
+    try:
+        async with (httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}",
+                                      headers=bearer(token), timeout=30) as http,
+                    http.stream("GET", path) as response):
+            assert response.status_code == 200
+            yield response.aiter_lines()
+    finally:
+        await server.stop()
+
+
+async def _until_end(lines: AsyncIterator[str]) -> list[str]:
+    return [line async for line in lines]
+
+
+async def test_revoking_a_token_through_the_cli_ends_its_open_stream(
+        service: SwarmService) -> None:
+    token = await make_token(service, "viewer", "wall")
+    token_id = (await service.db.read(tokens.rows))[-1]["id"]
+    async with streaming(service, token) as lines:
+        assert await anext(lines) == "retry: 1000"
+        revoked = await asyncio.to_thread(run_cli, service.settings.home, "web", "token",
+                                          "revoke", str(token_id))
+        assert revoked.code == 0, revoked.err
+        rest = await asyncio.wait_for(_until_end(lines), 30)  # it ends: no hang
+    assert rest[-2:] == ['data: {"error": "unknown, revoked or expired token"}', ""]
+    assert "event: revoked" in rest
+
+
+async def test_an_expiring_token_ends_its_open_stream(service: SwarmService,
+                                                      clock: ManualClock) -> None:
+    token = await make_token(service, "viewer", "wall", expires_at=clock.now() + 60)
+    async with streaming(service, token) as lines:
+        assert await anext(lines) == "retry: 1000"
+        clock.advance(61)
+        rest = await asyncio.wait_for(_until_end(lines), 30)
+    assert "event: revoked" in rest
+
+
+async def test_a_client_far_behind_gets_every_event_it_missed_then_live_ones(
+        service: SwarmService) -> None:
+    await service.create_tasks([TaskSpec(title=f"missed {n}") for n in range(1200)], "cli")
+    newest = (await service.last_events(1))[-1].id
+    assert newest >= 1200
+    token = await make_token(service, "viewer", "wall")
+    seen: list[int] = []
+    async with streaming(service, token, "/api/v1/events/stream?after=0") as lines:
+        async for line in lines:
+            if line.startswith("id: "):
+                seen.append(int(line[4:]))
+                if seen[-1] == newest:
+                    break
+        await service.create_task(TaskSpec(title="live"), "cli")
+        async for line in lines:
+            if line.startswith("data: ") and json.loads(line[6:])["kind"] == "task.created":
+                assert "live" in line
+                break
+    assert seen == list(range(1, newest + 1))
