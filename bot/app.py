@@ -144,7 +144,9 @@ class Builder:
     def web_socket(self) -> Iterator[socket.socket | None]:
         """The dashboard's listening socket, bound now: a busy port stops ``swarm run`` at
         once, before it waits for the coordinator lock (a standby that took over could not
-        serve it, and would stop then, leaving no scheduler). None when not served."""
+        serve it, and would stop then, leaving no scheduler). None when not served. A bad
+        setting is reported first: nothing is bound for a configuration that cannot start."""
+        self.config.check()
         if not (self.serve_web and self.config.web.enabled):
             yield None
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,11 @@ def test_a_bad_watcher_setting_stops_run_not_the_agents_report(tmp_path: Path) -
     home = tmp_path / "home"
     env = {"SWARM_STALL_AFTER": "ten minutes"}
     assert run_cli(home, "task", "list", env=env).code == 0
-    result = run_cli(home, "run", "--no-discord", env=env)
+    with socket.socket() as taken:  # the dashboard's port is busy: the setting is named first
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = run_cli(home, "run", "--no-discord",
+                         env=env | {"SWARM_WEB_PORT": str(taken.getsockname()[1])})
     assert (result.code, result.out) == (2, "")
     assert result.err == ("swarm: error: SWARM_STALL_AFTER must be a number of seconds, got "
                           "'ten minutes'\n")

@@ -22,6 +22,7 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.tasks import messages
 from tests.helpers import ROOT, RecordingDeliverer, run_cli, write_agents
+from tests.pgcluster import free_port
 
 
 @pytest.fixture
@@ -187,8 +188,10 @@ async def test_a_second_coordinator_on_one_home_is_refused_and_recovers_nothing(
         try:
             flying = await service.write("test", _in_flight)
             assert flying is not None
+            # a dashboard port of its own: the default one may be held by a swarm on this machine
+            web = {"SWARM_WEB_PORT": str(free_port())}
             for args in (("run", "--no-discord"), ("run", "--no-discord", "--burst")):
-                second = await asyncio.to_thread(run_cli, home, *args, config=config)
+                second = await asyncio.to_thread(run_cli, home, *args, config=config, env=web)
                 pid, started = (home / "coordinator.lock").read_text().split()
                 since = time.strftime("%H:%M", time.localtime(float(started)))
                 assert (second.code, int(pid)) == (2, first.pid)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from localdiscord.interactions import InteractionCallback, InteractionHandle, MessageEdit
 from localdiscord.messages import RecordedAttachment, RecordedMessage, UploadedFile
+from localdiscord.ratelimits import DISCORD_BUCKETS, DISCORD_RATE_LIMITS, Limit, RateLimits
 from localdiscord.server import LocalDiscordServer, RecordedRequest
 from localdiscord.snowflake import SnowflakeGenerator, snowflake_time
 from localdiscord.world import ChannelSpec, GuildSpec, RoleSpec, UserSpec
@@ -26,12 +27,16 @@ if TYPE_CHECKING:  # the real names, for type checkers; loaded lazily below
     from localdiscord.client import local_client_options, pointed_at, running_client
 
 __all__ = [
+    "DISCORD_BUCKETS",
+    "DISCORD_RATE_LIMITS",
     "ChannelSpec",
     "GuildSpec",
     "InteractionCallback",
     "InteractionHandle",
+    "Limit",
     "LocalDiscordServer",
     "MessageEdit",
+    "RateLimits",
     "RecordedAttachment",
     "RecordedMessage",
     "RecordedRequest",

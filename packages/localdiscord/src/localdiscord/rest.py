@@ -26,6 +26,7 @@ from localdiscord.payloads import (
     role_payload,
     user_payload,
 )
+from localdiscord.ratelimits import Admission
 from localdiscord.webhooks import InteractionResponder
 from localdiscord.world import PUBLIC_THREAD, ChannelSpec
 
@@ -54,20 +55,42 @@ def _middleware(server: LocalDiscordServer) -> Callable[..., Awaitable[web.Strea
     @web.middleware
     async def discord_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         response: web.StreamResponse
+        admission = Admission({})
         try:
             _authorize(server, request)
-            response = await handler(request)
+            admission = _admit(server, request)
+            if admission.refused is not None:
+                response = json_response(admission.refused, status=429)
+            else:
+                response = await handler(request)
         except ApiError as error:
             log.info("%s %s -> %s %s", request.method, request.path, error.status, error.message)
             response = json_response(error.payload(), status=error.status)
         except Exception:
             log.exception("localdiscord failed on %s %s", request.method, request.path)
             response = json_response({"code": 0, "message": "500: Internal Server Error"}, 500)
+        if request.path.startswith(API) and not response.prepared:
+            response.headers.update(admission.headers)
+            response.headers["Via"] = "1.1 google"  # as Discord's; discord.py wants it on a 429
         if not request.path.startswith("/gateway/"):
             server.record_request(request.method, request.path, response.status)
         return response
 
     return discord_errors
+
+
+def _admit(server: LocalDiscordServer, request: web.Request) -> Admission:
+    """Count the request against the server's rate limits (none: always admitted)."""
+    limiter = server.rate_limiter
+    if limiter is None or not request.path.startswith(API + "/"):
+        return Admission({})
+    route = request.match_info.route.resource
+    template = route.canonical if route is not None else request.path
+    admission = limiter.admit(request.method, template.removeprefix(API), request.match_info)
+    if admission.refused is not None:
+        log.info("%s %s -> 429 (%s)", request.method, request.path,
+                 admission.headers.get("X-RateLimit-Scope"))
+    return admission
 
 
 def _authorize(server: LocalDiscordServer, request: web.Request) -> None:

@@ -15,6 +15,7 @@ from localdiscord.driver import InteractionDriver
 from localdiscord.gateway import Gateway, GatewayStats
 from localdiscord.interactions import DEFAULT_WAIT, InteractionHandle
 from localdiscord.messages import MessageStore, RecordedMessage
+from localdiscord.ratelimits import DISCORD_RATE_LIMITS, RateLimiter, RateLimits
 from localdiscord.rest import build_app
 from localdiscord.snowflake import SnowflakeGenerator
 from localdiscord.world import (
@@ -50,6 +51,8 @@ class LocalDiscordServer(InteractionDriver):
 
     Configure channels, roles and users, ``await start()`` (or ``async with``), point discord.py
     at it with :func:`localdiscord.pointed_at`, then drive the bot with ``invoke_slash`` &co.
+    ``rate_limits``: Discord's limits, enforced with its headers and 429s (default: Discord's
+    values; ``RateLimits().scaled(0.1)`` for shorter windows; None: no limits).
     """
 
     def __init__(
@@ -63,6 +66,7 @@ class LocalDiscordServer(InteractionDriver):
         ack_deadline_s: float | None = 3.0,
         component_settle_s: float = 0.05,
         host: str = "127.0.0.1",
+        rate_limits: RateLimits | None = DISCORD_RATE_LIMITS,
     ) -> None:
         snowflakes = SnowflakeGenerator()
         bot = UserSpec(id=snowflakes.next(), name=bot_name, bot=True)
@@ -79,6 +83,8 @@ class LocalDiscordServer(InteractionDriver):
         self.ack_deadline_s = ack_deadline_s
         self.component_settle_s = component_settle_s
         self._host = host
+        self.rate_limiter: RateLimiter | None = None
+        self.set_rate_limits(rate_limits)
         self._runner: web.AppRunner | None = None
 
     # -- configuration -------------------------------------------------------------------
@@ -298,6 +304,14 @@ class LocalDiscordServer(InteractionDriver):
         if message.author.id != self.bot.id and not self.gateway.wants(MESSAGE_CONTENT):
             payload.update(content="", embeds=[], attachments=[], components=[])
         await self.gateway.dispatch(event, payload)
+
+    def set_rate_limits(self, limits: RateLimits | None) -> None:
+        """Enforce these limits from now on, with fresh buckets (None: none)."""
+        self.rate_limiter = None if limits is None else RateLimiter(limits)
+
+    def rate_limited(self) -> list[RecordedRequest]:
+        """The requests refused with a 429 so far."""
+        return [request for request in self.requests if request.status == 429]
 
     def record_request(self, method: str, path: str, status: int) -> None:
         """Remember a REST request (used by the logging middleware)."""

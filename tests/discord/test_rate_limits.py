@@ -1,0 +1,115 @@
+"""The notifier under Discord's rate limits: a burst of tasks, each card posted once and
+edited to its final state, through discord.py's pacing and its retries after 429s."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from localdiscord import LocalDiscordServer, RecordedMessage
+
+from bot.discordbot.cards import task_card
+from core.models import TaskSpec
+from core.service.swarm import SwarmService
+from tests.discord.conftest import World
+from tests.discord.test_notifier import has, thread_of
+
+BURST = 300
+NEIGHBOUR = "from another client"
+
+
+async def final_cards(service: SwarmService) -> dict[str, str]:
+    """What each task's card must read once the notifier has caught up, by task ref."""
+    tasks = await service.list_tasks(limit=10_000)
+    return {task.ref: task_card(task, None, await service.questions.open_question(task.id))
+            for task in tasks}
+
+
+def is_card(message: RecordedMessage) -> bool:
+    """A task's card (not another client's message)."""
+    return message.content.count("**") >= 2 and "**T-" in message.content
+
+
+def card_counts(server: LocalDiscordServer, world: World) -> dict[str, int]:
+    """How many messages (live or deleted) the bot ever posted for each task ref."""
+    counts: dict[str, int] = {}
+    for message in server.store.all():
+        if message.channel_id == world.channel.id and is_card(message):
+            ref = message.content.split("**")[1]
+            counts[ref] = counts.get(ref, 0) + 1
+    return counts
+
+
+async def neighbour_posts(server: LocalDiscordServer, channel_id: int, count: int) -> None:
+    """Another client on the bot's token posting in the channel (a second process, a script):
+    it takes from the same bucket, so discord.py's count is off and Discord answers it 429.
+    It posts as fast as its own 429s let it."""
+    headers = {"Authorization": f"Bot {server.token}"}
+    async with aiohttp.ClientSession(base_url=server.url, headers=headers) as http:
+        for n in range(count):
+            while True:
+                async with http.post(f"/api/v10/channels/{channel_id}/messages",
+                                     json={"content": f"{NEIGHBOUR} {n}"}) as response:
+                    if response.status != 429:
+                        assert response.status == 200
+                        break
+                    await asyncio.sleep((await response.json())["retry_after"])
+
+
+@contextlib.asynccontextmanager
+async def neighbour(server: LocalDiscordServer, channel_id: int,
+                    count: int) -> AsyncIterator[None]:
+    """``neighbour_posts`` running beside the block."""
+    task = asyncio.create_task(neighbour_posts(server, channel_id, count))
+    try:
+        yield
+    finally:
+        await task
+
+
+@pytest.mark.timeout(240)
+async def test_a_burst_of_300_tasks_gets_one_card_each_edited_to_its_final_state(
+    world: World, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="discord.http")
+    async with neighbour(world.server, world.channel.id, 40):
+        await burst(world, BURST)
+    hit = [r for r in caplog.records if r.getMessage().startswith("We are being rate limited")]
+    assert hit  # the bot's own requests were refused and retried, by discord.py
+    assert len([m for m in world.server.messages(world.channel) if NEIGHBOUR in m.content]) == 40
+
+
+async def burst(world: World, size: int, timeout_s: float = 200.0) -> None:
+    """Create ``size`` tasks at once, cancel a third, finish or fail a few; check that every
+    task ends with exactly one card, showing its final state, and each failure one note."""
+    server, service = world.server, world.service
+    await service.create_task(TaskSpec("warm-up"), "cli")  # the notifier has its cursor
+    await server.wait_for_message(has("**T-1** · warm-up"), channel=world.channel)
+    refs = [(await service.create_task(TaskSpec(f"burst {n}"), "cli")).ref
+            for n in range(size)]
+    for ref in refs[::3]:  # while the notifier is still posting: some cards edited, some
+        await service.cancel_task(ref, "cli")  # first posted already cancelled
+    assigned = await service.queue.assign_batch()
+    for n, assignment in enumerate(assigned):
+        if n % 2:
+            await service.fail_task(assignment.task_id, assignment.agent, "burst failure")
+        else:
+            await service.complete_task(assignment.task_id, assignment.agent)
+    expected = sorted((await final_cards(service)).values())
+    assert len(expected) == size + 1 and len(assigned) >= 2
+
+    def converged() -> bool:
+        return sorted(m.content for m in server.messages(world.channel) if is_card(m)) == expected
+
+    await server.wait_until(converged, timeout_s, "every card to show its task's final state")
+    assert set(card_counts(server, world).values()) == {1}  # none twice (none lost: above)
+    for assignment in assigned[1::2]:  # the failed ones: a thread each, with its note once
+        ref = f"**T-{assignment.task_id}**"
+        card = next(m for m in server.messages(world.channel) if ref in m.content)
+        thread = await thread_of(server, card)
+        await server.wait_for_message(has("burst failure"), channel=thread)
+        assert len(server.messages(thread)) == 1
