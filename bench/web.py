@@ -83,7 +83,7 @@ async def board_time(folder: Path, tasks: int, runs: int) -> dict[str, Any]:
 
 
 async def _admin_token(service: SwarmService) -> str:
-    from bot.web import tokens
+    from core.store import web_tokens as tokens
 
     token = tokens.new_token()
     await service.db.write(tokens.create, token, "bench", tokens.Role.admin,

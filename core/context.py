@@ -22,15 +22,7 @@ class Ctx:
 
     def agent(self, agent_id: str) -> Agent:
         """The configured agent ``agent_id`` (case-insensitive); NotFound otherwise."""
-        found = self.agents.get(agent_id)
-        if found is None:
-            lowered = {a.lower(): a for a in self.agents}
-            key = lowered.get(agent_id.strip().lower())
-            found = self.agents.get(key) if key else None
-        if found is None:
-            known = ", ".join(self.agents)
-            raise NotFound(f"unknown agent {agent_id!r}: agents are {known}")
-        return found
+        return find_agent(self.agents, agent_id)
 
     def as_agent(self) -> str | None:
         """The configured agent acting (case-insensitive), or None for a person."""
@@ -93,3 +85,16 @@ def check_chars(text: str, what: str, *, one_line: bool = True) -> str:
             "text without control characters (newlines and tabs are fine)"
         raise InvalidInput(f"{what} must be {kind}, found {shown}")
     return text
+
+
+def find_agent(agents: dict[str, Agent], agent_id: str) -> Agent:
+    """The configured agent ``agent_id`` (case-insensitive); NotFound naming the agents."""
+    found = agents.get(agent_id)
+    if found is None:
+        lowered = {a.lower(): a for a in agents}
+        key = lowered.get(agent_id.strip().lower())
+        found = agents.get(key) if key else None
+    if found is None:
+        known = ", ".join(agents)
+        raise NotFound(f"unknown agent {agent_id!r}: agents are {known}")
+    return found

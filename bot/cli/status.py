@@ -43,7 +43,7 @@ async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
     if service.settings.database_url:  # the scheduler lock's holder, on any machine
         from core.store.postgres_failover import scheduler_holder
 
-        running = await service.db.read(scheduler_holder)
+        running = await service.read(scheduler_holder)
     else:
         running = running_coordinator(service.settings.home)
     overview["coordinator"] = None if running is None else {

@@ -164,7 +164,7 @@ async def cmd_alerts(service: SwarmService, args: argparse.Namespace) -> None:
     from bot.cli.style import painter
     from core.store.alerts import list_alerts
 
-    found = await service.db.read(list_alerts, args.all, 200)
+    found = await service.read(list_alerts, args.all, 200)
     if args.json:
         emit_json([a.to_json() for a in found])
         return

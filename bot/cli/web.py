@@ -78,13 +78,13 @@ async def cmd_web(service: SwarmService, args: argparse.Namespace) -> int:
 
 async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm web token create``: print the token once."""
-    from bot.web import tokens
+    from core.store import web_tokens as tokens
 
     name = tokens.check_name(args.name or args.role)
     token = tokens.new_token()
     now = service.clock.now()
     expires = now + args.expires * 86400 if args.expires is not None else None
-    token_id = await service.db.write(tokens.create, token, name, tokens.Role(args.role), now,
+    token_id = await service.update(tokens.create, token, name, tokens.Role(args.role), now,
                                       expires)
     print(token)
     print(f"token {token_id} ({args.role}, {name!r}): shown once, only its hash is kept",
@@ -94,9 +94,9 @@ async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> N
 async def cmd_token_list(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm web token list``."""
     from bot.cli import format as fmt
-    from bot.web import tokens
+    from core.store import web_tokens as tokens
 
-    rows = await service.db.read(tokens.rows)
+    rows = await service.read(tokens.rows)
     for row in rows:
         row["state"] = tokens.state(row, service.clock.now())
     if args.json:
@@ -114,7 +114,7 @@ async def cmd_token_list(service: SwarmService, args: argparse.Namespace) -> Non
 
 async def cmd_token_revoke(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm web token revoke ID``."""
-    from bot.web import tokens
+    from core.store import web_tokens as tokens
 
-    await service.db.write(tokens.revoke, args.id, service.clock.now())
+    await service.update(tokens.revoke, args.id, service.clock.now())
     print(f"token {args.id} revoked")

@@ -22,7 +22,7 @@ STATUS_CHOICES = [Choice(name=s.value, value=s.value) for s in TaskStatus]
 
 def role_choices(bot: Bot) -> list[Choice[str]]:
     """Every configured role, once, as slash-command choices (Discord allows 25)."""
-    return [Choice(name=r, value=r) for r in bot.service.ctx("").roles()][:25]
+    return [Choice(name=r, value=r) for r in bot.service.roles()][:25]
 
 
 def register(bot: Bot) -> None:
@@ -122,7 +122,7 @@ def _ask_command(bot: Bot) -> app_commands.Command[Any, Any, None]:
 
 
 def _agent_id(bot: Bot, agent: str) -> str:
-    return bot.service.ctx("").agent(agent).id
+    return bot.service.resolve_agent(agent).id
 
 
 OPEN = (TaskStatus.blocked, TaskStatus.ready, TaskStatus.assigned, TaskStatus.in_progress)

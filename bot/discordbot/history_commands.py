@@ -49,7 +49,7 @@ def register(bot: Bot) -> None:
     async def alerts(interaction: discord.Interaction, all: bool = False) -> None:
         from core.store.alerts import list_alerts
 
-        found = await bot.service.db.read(list_alerts, all, 50)
+        found = await bot.service.read(list_alerts, all, 50)
         text = table(("AGENT", "KIND", "OPENED", "CLEARED", "TEXT"), [
             (a.agent, a.kind, _when(a.opened_at), _when(a.cleared_at) if a.cleared_at else "-",
              shorten(a.text, 60)) for a in found]) if found else (

@@ -45,7 +45,7 @@ def register(bot: Bot) -> None:
                          public: bool = False) -> None:
         from automation.watch import screenshot_png
 
-        found = bot.service.ctx("").agent(agent)
+        found = bot.service.resolve_agent(agent)
         await interaction.response.defer(thinking=True, ephemeral=not public)
         png = await asyncio.to_thread(screenshot_png, found)
         await interaction.followup.send(

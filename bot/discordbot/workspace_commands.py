@@ -90,7 +90,7 @@ def register(bot: Bot) -> None:
     async def reset(interaction: discord.Interaction, agent: str) -> None:
         from core.delivery.onboarding import reset as queue_reset
 
-        name = bot.service.ctx("").agent(agent).id
+        name = bot.service.resolve_agent(agent).id
         await queue_reset(bot.service, name, actor(interaction))
         await interaction.response.send_message(f"🧹 reset of {name} queued, then its onboarding")
 

@@ -15,11 +15,11 @@ from pydantic import BaseModel, Field
 from bot.web.auth import acting, presented_token, principal_of, require_admin, require_viewer
 from bot.web.context import web_context
 from bot.web.events import sse_stream
-from bot.web.queries import PAGE_MAX, TaskFilter, find_tasks
-from bot.web.tokens import Principal
 from core.errors import InvalidInput
 from core.jsonshape import shaped
 from core.models import TaskSpec, TaskStatus, parse_task_ref
+from core.store.dashboard import PAGE_MAX, TaskFilter, find_tasks
+from core.store.web_tokens import Principal
 
 
 class ShapedJSON(JSONResponse):
@@ -92,10 +92,10 @@ async def list_tasks(
     """Tasks newest first, filtered; ``next_cursor`` gives the next page."""
     service = web_context(request).service
     flt = TaskFilter(status=TaskStatus.parse(status) if status else None,
-                     agent=service.ctx("").agent(agent).id if agent else None,
+                     agent=service.resolve_agent(agent).id if agent else None,
                      campaign=campaign, text=q or None)
     before = parse_task_ref(cursor) if cursor else None
-    found = await service.db.read(find_tasks, flt, before, limit)
+    found = await service.read(find_tasks, flt, before, limit)
     more = len(found) == limit
     return {"tasks": [t.to_json() for t in found],
             "next_cursor": found[-1].ref if more and found else None}
@@ -185,7 +185,7 @@ async def pause_agent(request: Request, agent: str, who: Admin) -> dict[str, Any
     """The agent gets nothing new until resumed."""
     service = web_context(request).service
     changed = await acting(request, who, service.set_agent_paused(agent, True, who.actor))
-    return {"agent": service.ctx("").agent(agent).id, "paused": True, "changed": changed}
+    return {"agent": service.resolve_agent(agent).id, "paused": True, "changed": changed}
 
 
 @router.post("/agents/{agent}/resume")
@@ -193,7 +193,7 @@ async def resume_agent(request: Request, agent: str, who: Admin) -> dict[str, An
     """The agent takes tasks again."""
     service = web_context(request).service
     changed = await acting(request, who, service.set_agent_paused(agent, False, who.actor))
-    return {"agent": service.ctx("").agent(agent).id, "paused": False, "changed": changed}
+    return {"agent": service.resolve_agent(agent).id, "paused": False, "changed": changed}
 
 
 @router.post("/messages", status_code=201)

@@ -19,8 +19,8 @@ from bot.web.events import EventHub
 from bot.web.guard import PortGuard
 from bot.web.metrics import CONTENT_TYPE, Metrics
 from bot.web.settings import WebSettings
-from bot.web.tokens import Principal
 from core.service.swarm import SwarmService
+from core.store.web_tokens import Principal
 
 
 def create_app(service: SwarmService, settings: WebSettings,

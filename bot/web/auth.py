@@ -13,9 +13,9 @@ from typing import TypeVar
 
 from fastapi import HTTPException, Request
 
-from bot.web import tokens
 from bot.web.context import WebContext, web_context
-from bot.web.tokens import Principal
+from core.store import web_tokens as tokens
+from core.store.web_tokens import Principal
 
 log = logging.getLogger(__name__)
 COOKIE = "swarm_token"
@@ -41,7 +41,7 @@ def presented_token(request: Request) -> tuple[str | None, bool]:
 async def principal_of(ctx: WebContext, token: str) -> Principal | None:
     """The live token's principal, else None."""
     now = ctx.service.clock.now()
-    return await ctx.service.db.read(tokens.lookup, token, now)
+    return await ctx.service.read(tokens.lookup, token, now)
 
 
 async def require_viewer(request: Request) -> Principal:

@@ -10,17 +10,15 @@ decision, each Discord interaction's acknowledgement) reaches ``Metrics.observe`
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from core.models import TaskStatus
 from core.service.swarm import SwarmService
+from core.store.dashboard import Snapshot, read_snapshot
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
@@ -60,36 +58,11 @@ class Metrics:
 
     async def render(self, service: SwarmService) -> bytes:
         """The whole exposition: the in-process registry, then the database's figures."""
-        snapshot = await service.db.read(read_snapshot)
+        snapshot = await service.read(read_snapshot)
         agents = await service.agent_rows()
         scrape = CollectorRegistry(auto_describe=True)
         scrape.register(_SnapshotCollector(snapshot, agents))
         return generate_latest(self.registry) + generate_latest(scrape)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The database's figures at one scrape."""
-
-    tasks: dict[str, int]
-    stalls: dict[str, int]
-    nudges: dict[str, int]
-    usage: list[tuple[str, int, int, float]]  # model, prompt, completion tokens, cost
-
-
-def read_snapshot(conn: sqlite3.Connection) -> Snapshot:
-    """Read every database figure in one trip."""
-    tasks = {s.value: 0 for s in TaskStatus}
-    tasks.update(conn.execute("SELECT status, count(*) FROM tasks GROUP BY status").fetchall())
-    stalls = dict(conn.execute(
-        "SELECT agent_id, count(*) FROM alerts WHERE kind = 'stalled' GROUP BY agent_id"))
-    nudges = dict(conn.execute(
-        "SELECT agent_id, count(*) FROM events WHERE kind = 'agent.nudged' "
-        "AND agent_id IS NOT NULL GROUP BY agent_id"))
-    usage = [(r[0], int(r[1] or 0), int(r[2] or 0), float(r[3] or 0.0)) for r in conn.execute(
-        "SELECT model, sum(prompt_tokens), sum(completion_tokens), sum(cost) FROM usage "
-        "GROUP BY model")]
-    return Snapshot(tasks, stalls, nudges, usage)
 
 
 class _SnapshotCollector(Collector):

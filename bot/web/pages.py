@@ -16,13 +16,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from bot.discordbot.render import event_text
-from bot.web import charts, queries
+from bot.web import charts
 from bot.web.auth import COOKIE, page_viewer, principal_of
 from bot.web.context import web_context
-from bot.web.tokens import Principal
 from core.errors import NotFound
 from core.jsonshape import iso_utc
 from core.models import Event, Priority, Task, TaskStatus
+from core.store import dashboard as queries
+from core.store.web_tokens import Principal
 from core.watch.frames import frame_path
 
 router = APIRouter(include_in_schema=False)
@@ -101,10 +102,10 @@ async def board_page(request: Request, who: Page, agent: str = "", role: str = "
     service = web_context(request).service
     flt = queries.TaskFilter(
         status=TaskStatus.parse(status) if status else None,
-        agent=service.ctx("").agent(agent).id if agent else None, role=role or None,
+        agent=service.resolve_agent(agent).id if agent else None, role=role or None,
         priority=Priority.parse(priority) if priority else None, text=q or None)
     per_column = COLUMN_MAX if status else PER_COLUMN  # one column asked for: show more
-    columns = await service.db.read(queries.board, flt, per_column)
+    columns = await service.read(queries.board, flt, per_column)
     return await render(request, "board.html", who, columns=columns, per_column=per_column,
                   questions=await service.questions.open_questions(), now=service.clock.now(),
                   agents=list(service.agents.values()), priorities=[p.name for p in Priority],
@@ -127,7 +128,7 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
     service = web_context(request).service
     task = await service.get_task(ref)
     history = await service.events(task=task.id, limit=1000)
-    handoff = await service.db.read(_handoff_text, task)
+    handoff = await service.read(_handoff_text, task)
     return await render(request, "task.html", who, task=task, history=history,
                   question=(await service.questions.open_questions()).get(task.id),
                   now=service.clock.now(),
@@ -184,7 +185,7 @@ def _body_fields(spec: dict[str, Any], op: dict[str, Any]) -> list[str]:
 async def agent_frame(request: Request, agent: str, _: Page) -> Response:
     """The watcher's latest frame of the agent's window, as a PNG."""
     service = web_context(request).service
-    agent_id = service.ctx("").agent(agent).id
+    agent_id = service.resolve_agent(agent).id
     path = frame_path(service.settings.home, agent_id)
     try:
         data = path.read_bytes()
@@ -212,9 +213,9 @@ async def charts_page(request: Request, who: Page, hours: int = 24) -> HTMLRespo
     hours = max(1, min(hours, 24 * 14))
     now = service.clock.now()
     since = now - hours * queries.HOUR
-    per_hour = await service.db.read(queries.finished_per_hour, since)
-    per_agent = await service.db.read(queries.finished_per_agent, since)
-    latency = await service.db.read(queries.delivery_latency, since)
+    per_hour = await service.read(queries.finished_per_hour, since)
+    per_agent = await service.read(queries.finished_per_agent, since)
+    latency = await service.read(queries.delivery_latency, since)
     return await render(request, "charts.html", who, hours=hours, latency=latency,
                   hourly=_hourly_chart(per_hour, since, now),
                   by_agent=_agent_chart(per_agent, list(service.agents)),

@@ -11,13 +11,13 @@ from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
 
-from bot.web import tokens
 from bot.web.app import create_app
 from bot.web.guard import connection_cap, guarded_protocol
 from bot.web.metrics import Metrics
 from bot.web.settings import WebSettings
 from core.errors import ConfigError
 from core.service.swarm import SwarmService
+from core.store import web_tokens as tokens
 
 log = logging.getLogger(__name__)
 START_TIMEOUT_S = 10.0
@@ -102,7 +102,7 @@ async def check_access(service: SwarmService, settings: WebSettings) -> None:
     """ConfigError when bound beyond localhost while no token exists."""
     if settings.local:
         return
-    if not await service.db.read(tokens.any_live, service.clock.now()):
+    if not await service.read(tokens.any_live, service.clock.now()):
         raise ConfigError(
             f"SWARM_WEB_HOST={settings.host} opens the dashboard beyond this machine and no "
             "web token exists: create one first (swarm web token create --role admin) or "

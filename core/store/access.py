@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from core.context import Ctx
+from core.context import Ctx, find_agent
 from core.models import Agent
 from core.protocols import Clock, Observer
 from core.settings import Settings
@@ -51,7 +51,11 @@ class StoreAccess:
 
     def resolve_agent(self, agent_id: str) -> Agent:
         """The configured agent ``agent_id`` (case-insensitive); NotFound naming the agents."""
-        return self.ctx("").agent(agent_id)
+        return find_agent(self.agents, agent_id)
+
+    def roles(self) -> list[str]:
+        """The configured agents' roles, each once, in the agents file's order."""
+        return list(dict.fromkeys(a.role for a in self.agents.values()))
 
     async def write(self, actor: str, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(conn, ctx, *args)`` as one transaction by ``actor``; wake listeners."""
@@ -65,6 +69,11 @@ class StoreAccess:
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(conn, *args)`` as one read."""
         return await self.db.read(fn, *args)
+
+    async def update(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` as one write transaction made by nobody in particular
+        (bookkeeping with no event: web tokens); listeners are not woken."""
+        return await self.db.write(fn, *args)
 
 
 def _counting_changes(

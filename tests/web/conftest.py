@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.web import tokens
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
 from core.service.swarm import SwarmService
+from core.store import web_tokens as tokens
 
 
 async def make_token(service: SwarmService, role: str, name: str,

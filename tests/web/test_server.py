@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.web import tokens
 from bot.web.metrics import Metrics
 from bot.web.server import WebServer, check_access, running
 from bot.web.settings import WebSettings
@@ -23,6 +22,7 @@ from core.coordinator.scheduler import Scheduler
 from core.errors import ConfigError
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
+from core.store import web_tokens as tokens
 from tests.helpers import ROOT, RecordingDeliverer, run_cli
 from tests.web.conftest import bearer, make_token
 from tests.web.live import free_port

@@ -11,12 +11,12 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.web import tokens
 from bot.web.server import WebServer
 from bot.web.settings import WebSettings
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
+from core.store import web_tokens as tokens
 from tests.helpers import run_cli
 from tests.web.conftest import bearer, make_token
 from tests.web.live import free_port

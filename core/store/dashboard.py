@@ -134,3 +134,28 @@ def _tasks(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Task]:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The database's figures at one scrape."""
+
+    tasks: dict[str, int]
+    stalls: dict[str, int]
+    nudges: dict[str, int]
+    usage: list[tuple[str, int, int, float]]  # model, prompt, completion tokens, cost
+
+
+def read_snapshot(conn: sqlite3.Connection) -> Snapshot:
+    """Read every database figure in one trip."""
+    tasks = {s.value: 0 for s in TaskStatus}
+    tasks.update(conn.execute("SELECT status, count(*) FROM tasks GROUP BY status").fetchall())
+    stalls = dict(conn.execute(
+        "SELECT agent_id, count(*) FROM alerts WHERE kind = 'stalled' GROUP BY agent_id"))
+    nudges = dict(conn.execute(
+        "SELECT agent_id, count(*) FROM events WHERE kind = 'agent.nudged' "
+        "AND agent_id IS NOT NULL GROUP BY agent_id"))
+    usage = [(r[0], int(r[1] or 0), int(r[2] or 0), float(r[3] or 0.0)) for r in conn.execute(
+        "SELECT model, sum(prompt_tokens), sum(completion_tokens), sum(cost) FROM usage "
+        "GROUP BY model")]
+    return Snapshot(tasks, stalls, nudges, usage)
