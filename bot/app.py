@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 from bot.config import Config
 from core.protocols import Clock, Deliverer, Timer
 from core.service.swarm import SwarmService
-from core.settings import Settings
 
 if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loads lazily
     from bot.discordbot.client import SwarmBot
     from bot.web.server import WebServer
+    from core.coordinator.home_lock import CoordinatorLock
     from core.coordinator.scheduler import BurstResult, Scheduler
     from core.service.ai import AIService
     from core.store.postgres_failover import SchedulerLock
@@ -70,6 +70,7 @@ class Builder:
         self._summarize = summarize
         self.poll_s = poll_s
         self.client_options = client_options or {}
+        self._home_lock: CoordinatorLock | None = None
 
     async def service(self) -> SwarmService:
         """The service over the configured home and agents file."""
@@ -141,6 +142,27 @@ class Builder:
         return running(service, self.config.web, sock=sock)
 
     @contextlib.contextmanager
+    def home_lock(self) -> Iterator[None]:
+        """On SQLite, the home's lock (``core/coordinator/home_lock.py``) held for the block
+        (already held: nothing more): ``swarm run`` takes it before it binds the dashboard's
+        port, so a second coordinator on the home stops naming the first (``already
+        running: pid ...``), not the port. On PostgreSQL nothing: the scheduler lock is
+        waited for after the port is bound (``coordinator``). The settings are checked
+        first: a bad one stops ``swarm run`` before it takes anything."""
+        self.config.check()
+        if self.config.core.database_url or self._home_lock is not None:
+            yield
+            return
+        from core.coordinator.home_lock import CoordinatorLock
+
+        with CoordinatorLock(self.config.core.home) as lock:
+            self._home_lock = lock
+            try:
+                yield
+            finally:
+                self._home_lock = None
+
+    @contextlib.contextmanager
     def web_socket(self) -> Iterator[socket.socket | None]:
         """The dashboard's listening socket, bound now: a busy port stops ``swarm run`` at
         once, before it waits for the coordinator lock (a standby that took over could not
@@ -169,7 +191,7 @@ class Builder:
         happens under the lock.
         """
         self.config.check()
-        async with _coordinator_lock(self.config.core, wait) as lock:
+        async with _coordinator_lock(self, wait) as lock:
             service = await self.service()
             if lock is not None:
                 lock.fence(service.db)  # type: ignore[arg-type]  # PgDatabase on PostgreSQL
@@ -187,20 +209,18 @@ class Builder:
 
 
 @contextlib.asynccontextmanager
-async def _coordinator_lock(settings: Settings, wait: bool
+async def _coordinator_lock(builder: Builder, wait: bool
                             ) -> AsyncIterator[SchedulerLock | None]:
     """The PostgreSQL scheduler lock (``core/store/postgres_failover.py``, yielded: the store
-    is fenced
-    when it is lost) or the home's lock file."""
+    is fenced when it is lost) or the home's lock file (``Builder.home_lock``)."""
+    settings = builder.config.core
     if settings.database_url:
         from core.store.postgres_failover import scheduler_lock
 
         async with scheduler_lock(settings.database_url, settings.failover_s, wait) as lock:
             yield lock
         return
-    from core.coordinator.home_lock import CoordinatorLock
-
-    with CoordinatorLock(settings.home):
+    with builder.home_lock():
         yield None
 
 
@@ -224,7 +244,9 @@ async def run_headless(
     """Scheduler, delivery, watcher and schedules without Discord, until SIGINT/SIGTERM (or
     until nothing more can happen now, in ``burst``)."""
     started = time.monotonic()
-    with contextlib.nullcontext(None) if burst else builder.web_socket() as sock:
+    if burst:
+        return await _run_headless(builder, burst, stop, None, started)
+    with builder.home_lock(), builder.web_socket() as sock:
         return await _run_headless(builder, burst, stop, sock, started)
 
 
@@ -256,7 +278,7 @@ async def run_with_discord(builder: Builder, *, stop: asyncio.Event | None = Non
     builder.config.discord.require_connection()
     logging.getLogger("discord").setLevel(logging.WARNING)
     stop = stop or asyncio.Event()
-    with builder.web_socket() as sock:
+    with builder.home_lock(), builder.web_socket() as sock:
         await _run_with_discord(builder, stop, started, sock)
 
 

@@ -1,25 +1,112 @@
-"""Credentials never leave the process: URLs lose their ``user:password@`` before any text is
-logged, printed or stored (one function, :func:`redact_urls`, used everywhere)."""
+"""Credentials never leave the process: one function, :func:`redact_urls`, removes them from
+any text before it is logged, printed or stored.
+
+It covers every form in which libpq (and so ``SWARM_DATABASE_URL``) takes a password:
+
+* a URL's userinfo, ``scheme://user:password@host`` (the whole ``user:password`` goes);
+* a URL's query parameters ``password``, ``sslpassword`` and ``oauth_client_secret``, in any
+  position, repeated, with a percent-encoded name (``?pass%77ord=...``: libpq decodes it);
+* the same keywords in a ``key=value`` connection string (``host=db password=secret``),
+  with spaces around ``=``, a quoted value (``'a b\\' c'``) or backslash escapes.
+
+A ``passfile`` (a path) and ``PGPASSWORD`` (never in the text) are left alone. Redacting
+twice gives the same text.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote
 
 REDACTED = "[redacted]"
-# scheme://user[:password]@ up to the host; the userinfo may hold anything but / and @.
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
+SECRET_KEYS = frozenset({"password", "sslpassword", "oauth_client_secret"})
+_KEYS = "|".join(sorted(SECRET_KEYS))
+_QUOTES = "'\""
+
+
+def _encoded(name: str) -> str:
+    """A pattern of ``name`` with any of its characters percent-encoded (as libpq decodes)."""
+    return "".join(f"(?:{re.escape(c)}|%{ord(c):02x})" for c in name)
+
+
+_SECRETS = re.compile(
+    # scheme://userinfo@: libpq ends the userinfo only at '/' (a space in it is an error it
+    # quotes: hidden too); up to the authority's last '@' on the line
+    r"(?i)(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<userinfo>[^/\n]*)@"
+    # ?name=value or &name=value (the name may be percent-encoded): value up to & or a space
+    rf"|(?<=[?&])(?P<qkey>(?i:{'|'.join(_encoded(k) for k in sorted(SECRET_KEYS))}))="
+    r"(?P<qvalue>\[redacted\]|[^&\s]*)"
+    # name = value in a key/value connection string: quoted, or up to an unescaped space
+    rf"|(?<![\w%.&?-])(?P<kkey>(?i:{_KEYS}))[ \t]*=[ \t]*"
+    r"(?P<kvalue>\[redacted\]|'(?:[^'\\]|\\.)*'?|(?:[^\s\\]|\\.?)+)?")
 
 
 def redact_urls(text: str) -> str:
-    """``text`` with the credentials of every URL in it replaced by ``[redacted]``."""
-    if "@" not in text:
+    """``text`` with every credential in it (URLs and connection strings) replaced by
+    ``[redacted]``."""
+    if "@" not in text and "=" not in text:
         return text
-    return _USERINFO.sub(rf"\1{REDACTED}@", text)
+    return _SECRETS.sub(lambda m: _replace(m, text), text)
+
+
+def secrets_in(text: str) -> list[str]:
+    """The credentials :func:`redact_urls` removes from ``text``, as written and decoded."""
+    found: list[str] = []
+    for match in _SECRETS.finditer(text):
+        value = _secret(match, text)
+        if value != REDACTED:
+            password = value.split(":", 1)[1] if match["userinfo"] and ":" in value else value
+            found += [password, unquote(password), password.strip("'")]
+    return [s for s in dict.fromkeys(found) if s]
+
+
+def redact_quoted(message: str, source: str) -> str:
+    """``message`` (a driver error about the connection string ``source``) redacted, and each
+    ``"..."`` it quotes from ``source`` hidden when it holds one of its credentials (libpq
+    quotes the token it could not parse: ``invalid percent-encoded token: "pa%zz"``)."""
+    secrets = secrets_in(source)
+
+    def hide(match: re.Match[str]) -> str:
+        token = match[1]
+        if any(s in token or (token and token in s) for s in secrets):
+            return f'"{REDACTED}"'
+        return match[0]
+
+    return redact_urls(re.sub(r'"([^"]*)"', hide, message))
+
+
+def _replace(match: re.Match[str], text: str) -> str:
+    if match["scheme"] is not None:
+        return f"{match['scheme']}{REDACTED}@"
+    value = _secret(match, text)
+    if not value:  # `password=` (empty): no password; nothing to hide
+        return match[0]
+    start = match.start("qvalue" if match["qkey"] is not None else "kvalue")
+    return f"{text[match.start():start]}{REDACTED}{text[start + len(value):match.end()]}"
+
+
+def _secret(match: re.Match[str], text: str) -> str:
+    """The credential a match holds (a closing quote of the text around it left out)."""
+    if match["scheme"] is not None:
+        return match["userinfo"]
+    group = "qvalue" if match["qkey"] is not None else "kvalue"
+    value = match[group] or ""
+    if not value or value.startswith("'"):
+        return value
+    return _before_closing_quote(value, text[:match.start(group)])
+
+
+def _before_closing_quote(value: str, before: str) -> str:
+    """``value`` up to a quote that closes one opened before it (``got 'password=x'.``)."""
+    for index in range(len(value) - 1, -1, -1):
+        if value[index] in _QUOTES and before.count(value[index]) % 2 == 1:
+            return value[:index]
+    return value
 
 
 class RedactingFilter(logging.Filter):
-    """A handler filter that redacts URL credentials from each record's final message."""
+    """A handler filter that redacts credentials from each record's final message."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Render the message once, redacted (and the traceback text, if any)."""

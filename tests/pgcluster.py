@@ -49,6 +49,7 @@ class Cluster:
     folder: Path
     port: int
     user: str
+    listen: str = "127.0.0.1"
 
     def url(self, dbname: str = "postgres") -> str:
         """A ``postgresql://`` URL of database ``dbname`` over TCP (no password: trust)."""
@@ -57,6 +58,23 @@ class Cluster:
     def socket_url(self, dbname: str = "postgres") -> str:
         """The same over the Unix socket in the cluster's folder (no TCP)."""
         return f"postgresql://{self.user}@/{dbname}?host={self.folder}&port={self.port}"
+
+
+def server_stop(bin_dir: Path, running: Cluster) -> None:
+    """Stop the server of ``running`` (``pg_ctl stop -m fast``: sessions are ended)."""
+    subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(running.folder / "data"),
+                                    "-m", "fast", "-w", "stop"]),
+                   check=True, capture_output=True, timeout=120)
+
+
+def server_start(bin_dir: Path, running: Cluster) -> None:
+    """Start the server of ``running`` again, on the same port and socket folder."""
+    opts = (f"-p {running.port} -k {running.folder} -c listen_addresses={running.listen} "
+            f"{FAST}")
+    subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(running.folder / "data"),
+                                    "-w", "-l", str(running.folder / "log"), "-o", opts,
+                                    "start"]),
+                   check=True, capture_output=True, timeout=120)
 
 
 def _as_server_user(cmd: list[str]) -> list[str]:
@@ -82,12 +100,10 @@ def cluster(bin_dir: Path, also_listen: str = "", trust: str = "") -> Iterator[C
         if trust:
             with (data / "pg_hba.conf").open("a", encoding="utf-8") as hba:
                 hba.write(f"host all all {trust} trust\n")
-        listen = ",".join(a for a in ("127.0.0.1", also_listen) if a)
-        opts = f"-p {port} -k {folder} -c listen_addresses={listen} {FAST}"
-        subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-w",
-                                        "-l", str(folder / "log"), "-o", opts, "start"]),
-                       check=True, capture_output=True, timeout=120)
-        yield Cluster(folder, port, user)
+        running = Cluster(folder, port, user,
+                          ",".join(a for a in ("127.0.0.1", also_listen) if a))
+        server_start(bin_dir, running)
+        yield running
     finally:
         if (data / "postmaster.pid").exists():
             subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m",

@@ -75,11 +75,13 @@ async def test_change_by_another_process_is_noticed(
     assert "from another process" in deliverer.for_agent("Agent-5")[0].text
 
 
-def _start(home: Path, config: Path) -> subprocess.Popen[bytes]:
+def _start(home: Path, config: Path, web_port: int | None = None) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    # no dashboard: its default port may be held by another swarm run on this machine
+    # no dashboard unless on a free port: the default one may be held by another swarm run
     env.update(SWARM_HOME=str(home), SWARM_CONFIG=str(config), SWARM_WEB="off")
-    return subprocess.Popen([sys.executable, "-m", "bot.cli.main", "run", "--no-discord"], env=env,
+    if web_port is not None:
+        env.update(SWARM_WEB="on", SWARM_WEB_PORT=str(web_port))
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-discord"], env=env,
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -213,3 +215,36 @@ async def test_a_second_coordinator_on_one_home_is_refused_and_recovers_nothing(
     assert "1 deliveries" in after.out
     [prompt] = [p.read_text() for p in (home / "inbox" / "A1").glob("*")]
     assert "in flight" in prompt and "RETRY" in prompt
+
+
+@pytest.mark.timeout(90)
+async def test_a_second_coordinator_with_the_dashboard_on_names_the_first_not_the_port(
+        tmp_path: Path) -> None:
+    """The home's lock is checked before the dashboard's port is bound: the second ``swarm
+    run`` says who holds the home, not that the port is in use."""
+    import socket
+
+    from tests.pgcluster import free_port
+
+    home, port = tmp_path / "home", free_port()
+    config = write_agents(tmp_path / "agents.toml", [{"id": "A1", "role": "dev",
+                                                      "delivery": "inbox"}])
+    first = _start(home, config, web_port=port)
+    try:
+        await _until_started(first)
+        second = await asyncio.to_thread(run_cli, home, "run", "--no-discord", config=config,
+                                         env={"SWARM_WEB_PORT": str(port)})
+        pid, started = (home / "coordinator.lock").read_text().split()
+        since = time.strftime("%H:%M", time.localtime(float(started)))
+        assert (second.code, int(pid)) == (2, first.pid)
+        assert second.err == (f"swarm: error: already running: pid {first.pid} since {since} "
+                              f"(another coordinator holds {home / 'coordinator.lock'}; stop "
+                              "it first)\n")
+        assert first.poll() is None
+        with socket.create_connection(("127.0.0.1", port), timeout=10):
+            pass  # the first one's dashboard still listens
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(10) == 0
+        if first.stderr:
+            first.stderr.close()

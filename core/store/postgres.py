@@ -25,7 +25,7 @@ import psycopg
 from psycopg.rows import RowMaker
 
 from core.errors import StorageError
-from core.redact import redact_urls
+from core.redact import redact_quoted, redact_urls
 from core.store.migrations import MIGRATIONS
 from core.store.postgres_dialect import register_id_tables, translate, translate_ddl
 from core.store.postgres_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql, shut_down
@@ -267,10 +267,48 @@ def connect(url: str, timeout_s: float | None = None) -> PgConnection:
                               **client_timeouts(DATA_TIMEOUT_S))
         raw.execute(server_timeouts_sql(DATA_TIMEOUT_S))  # a dead client's locks go: pg_net.py
     except psycopg.Error as exc:
-        raise StorageError(f"cannot connect to PostgreSQL at {redact_urls(url)}: "
-                           f"{error_line(exc)}") from None
+        raise connect_error(url, exc) from None
     _numeric_as_number(raw)
     return PgConnection(raw)
+
+
+class CannotConnect(StorageError):
+    """PostgreSQL refused the connection for a reason that trying again cannot fix: wrong
+    password, no such role or database, unknown host, a malformed URL."""
+
+
+# SQLSTATEs of a refusal for good: invalid_password, invalid_authorization_specification
+# (no such role, no pg_hba.conf entry), invalid_catalog_name (no such database),
+# insufficient_privilege (no CONNECT right)
+PERMANENT_STATES = frozenset({"28P01", "28000", "3D000", "42501"})
+# libpq and psycopg do not give the server's SQLSTATE of a failed connection: its text then
+PERMANENT_TEXTS = ("authentication failed", "no password supplied", "pg_hba.conf",
+                   "does not exist", "permission denied", "failed to resolve host",
+                   "could not translate host name", "connection is bad: invalid")
+TRANSIENT_TEXTS = ("temporary failure in name resolution",)  # DNS down, not an unknown name
+
+
+def is_permanent(exc: psycopg.Error) -> bool:
+    """True when a failed connection will fail the same way however often it is tried
+    (``swarm run`` stops then); False for what passes (refused while the server restarts,
+    starting up, shutting down, too many clients, a timeout)."""
+    if isinstance(exc, psycopg.ProgrammingError):  # the URL itself does not parse
+        return True
+    if exc.sqlstate in PERMANENT_STATES:
+        return True
+    text = str(exc).lower()
+    if any(t in text for t in TRANSIENT_TEXTS):
+        return False
+    return any(t in text for t in PERMANENT_TEXTS)
+
+
+def connect_error(url: str, exc: psycopg.Error) -> StorageError:
+    """The one-line error of a failed connection to ``url``, credentials removed (also from
+    the parts of the URL the driver quotes): CannotConnect when it is for good."""
+    text = str(exc).strip()
+    line = redact_quoted(text.splitlines()[0] if text else type(exc).__name__, url)
+    kind = CannotConnect if is_permanent(exc) else StorageError
+    return kind(f"cannot connect to PostgreSQL at {redact_urls(url)}: {line}")
 
 
 def error_line(exc: BaseException) -> str:

@@ -31,7 +31,7 @@ import psycopg
 
 from core.errors import InvalidState, LockLost, StorageError
 from core.redact import redact_urls
-from core.store.postgres import SCHEDULER_LOCK
+from core.store.postgres import SCHEDULER_LOCK, CannotConnect, connect_error, error_line
 from core.store.postgres_net import client_timeouts, server_timeouts_sql
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ class SchedulerLock:
         self.poll_s = max(0.05, failover_s / 5)
         self.drop_s = max(1.0, failover_s - 2.5 * self.poll_s)  # the server frees the lock
         self.fence_s = self.drop_s - self.poll_s / 2  # the holder stops before that
+        self.retry_max_s = max(self.poll_s, failover_s)  # backoff of an unreachable database
         self.lost = False
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._watch: asyncio.Task[None] | None = None
@@ -66,17 +67,29 @@ class SchedulerLock:
         self._fenced: list[Fenced] = []
 
     async def acquire(self, wait: bool = True) -> None:
-        """Take the lock; in standby until it is free (``wait``), else SchedulerHeld."""
+        """Take the lock; in standby until it is free (``wait``), else SchedulerHeld.
+
+        A database that cannot be reached for now (refused while it restarts, starting up)
+        is tried again with backoff, one log line per attempt; CannotConnect (wrong
+        password, no such database, unknown host) is raised at once: waiting cannot fix it.
+        """
         announced = False
+        attempt, delay = 0, self.poll_s
         while True:
             try:
                 taken = await self._try()
+            except CannotConnect:
+                raise
             except StorageError as exc:
                 if not wait:
                     raise
-                log.warning("standby: %s", exc)
-                await asyncio.sleep(self.poll_s)
+                attempt += 1
+                log.warning("standby: %s; trying again in %.1f s (attempt %d)",
+                            exc, delay, attempt)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.retry_max_s)
                 continue
+            attempt, delay = 0, self.poll_s
             if taken:
                 if announced:
                     log.warning("took over as the scheduler")
@@ -91,6 +104,7 @@ class SchedulerLock:
             await asyncio.sleep(self.poll_s)
 
     async def _try(self) -> bool:
+        """One try for the lock; StorageError when the database cannot be asked."""
         if self._conn is None or self._conn.closed or self._conn.broken:
             self._conn = await self._connect()
         self._asked = time.monotonic()
@@ -98,9 +112,8 @@ class SchedulerLock:
             row = await (await self._conn.execute(
                 "SELECT pg_try_advisory_lock(%s)", (SCHEDULER_LOCK,))).fetchone()
         except psycopg.OperationalError as exc:
-            log.warning("scheduler lock: %s", redact_urls(str(exc).splitlines()[0]))
             await self._conn.close()
-            return False
+            raise StorageError(f"scheduler lock: {error_line(exc)}") from None
         return bool(row and row[0])
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
@@ -112,8 +125,7 @@ class SchedulerLock:
             await conn.execute(server_timeouts_sql(self.drop_s))
             return conn
         except psycopg.Error as exc:
-            raise StorageError(f"cannot connect to PostgreSQL at {redact_urls(self.url)}: "
-                               f"{redact_urls(str(exc).splitlines()[0])}") from None
+            raise connect_error(self.url, exc) from None
 
     async def holder(self) -> str:
         """Who holds the lock (``swarm scheduler host pid 123``), as far as the server says."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import httpx
 import pytest
@@ -81,17 +82,35 @@ async def test_off_or_not_asked_serves_nothing(settings: Settings,
             pass
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_busy_port_stops_the_coordinator_before_it_waits_for_its_lock(
         settings: Settings) -> None:
     """Bound first: a standby that took over could not serve the dashboard and would stop
-    then, leaving no scheduler; now it stops at once, naming the port."""
+    then, leaving no scheduler; now it stops at once, naming the port (on SQLite the home's
+    lock comes first: a second coordinator on one home is named, see test_runtime.py)."""
     import socket
 
-    from core.coordinator.home_lock import CoordinatorLock
+    from core.store.postgres_failover import scheduler_lock
+
+    assert settings.database_url is not None
+    async with scheduler_lock(settings.database_url, 5.0):  # another coordinator
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            web = WebSettings(port=taken.getsockname()[1])
+            with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{web.port}"):
+                await asyncio.wait_for(run_headless(builder_for(settings, web),
+                                                    stop=asyncio.Event()), 60)
+
+
+async def test_on_sqlite_the_homes_lock_is_checked_before_the_port(settings: Settings) -> None:
+    import socket
+
+    from core.coordinator.home_lock import AlreadyRunning, CoordinatorLock
 
     with socket.socket() as taken, CoordinatorLock(settings.home):  # another coordinator
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         web = WebSettings(port=taken.getsockname()[1])
-        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{web.port}"):
+        with pytest.raises(AlreadyRunning, match=f"already running: pid {os.getpid()} "):
             await run_headless(builder_for(settings, web), stop=asyncio.Event())
