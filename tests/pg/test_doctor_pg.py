@@ -4,12 +4,14 @@ password; the doctor finds the scheduler lock's holder through the database."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
 from core.redact import redact_urls
 from core.service.swarm import SwarmService
 from core.store.postgres_failover import scheduler_lock
+from tests.conftest import PgServer
 from tests.helpers import run_cli
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -33,3 +35,22 @@ async def test_doctor_names_the_database_without_its_password(
     assert "PROBLEM  coordinator  no 'swarm run' holds the scheduler lock" in idle.out
     assert "ok       coordinator  scheduler pid " in held.out
     assert missing.code == 2 and missing.err == f"swarm: error: unknown task T-99 (in {shown})\n"
+
+
+async def test_doctor_on_a_database_swarm_has_not_used_yet(
+        pg_server: PgServer, database_url: str, tmp_path: Path) -> None:
+    import psycopg
+
+    url = pg_server.cluster.url()
+    empty = "swarm_never_used"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {empty}")
+    try:
+        home = tmp_path / "home"
+        result = await asyncio.to_thread(run_cli, home, "doctor", "--timeout", "1",
+                                         env={"SWARM_DATABASE_URL": pg_server.cluster.url(empty)})
+        assert "Traceback" not in result.err, result.err
+        assert "(reachable, empty: created on first use)" in result.out
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {empty} WITH (FORCE)")
