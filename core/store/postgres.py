@@ -253,7 +253,8 @@ class _errors:
 def schema_version(conn: PgConnection) -> int:
     """The schema version stored in the database (SQLite's ``user_version``); 0 for a
     database swarm has not used yet (no ``swarm_schema`` table)."""
-    if conn.raw.execute("SELECT to_regclass('swarm_schema')").fetchone()[0] is None:
+    found = conn.raw.execute("SELECT to_regclass('swarm_schema')").fetchone()
+    if found is None or found[0] is None:
         return 0
     row = conn.raw.execute("SELECT version FROM swarm_schema WHERE id = 1").fetchone()
     return int(row[0]) if row else 0
