@@ -7,6 +7,12 @@ So after the click the driver finds the top-level window under the point, waits 
 until the X input focus is inside it, asks for it when the click did not give it
 (``_NET_ACTIVE_WINDOW`` with a window manager, ``XSetInputFocus`` without), and checks again
 before the paste and before the submit.
+
+An application may also give the keyboard up after the driver got it: Tk without a window
+manager takes it for the window the pointer enters while nobody holds it, and hands it to
+PointerRoot when the pointer leaves, when it gets to that event. The driver's own click moves
+the pointer, so on a first contact that hand-over can land after the driver's request
+(``FocusDropped``); the driver then types again from the click.
 """
 
 from __future__ import annotations
@@ -25,6 +31,10 @@ class FocusLost(Exception):
     """The keyboard focus is not (or no longer) in the target window."""
 
 
+class FocusDropped(FocusLost):
+    """The focus left the target window for nobody (PointerRoot, None or the root window)."""
+
+
 class XFocus:
     """Focus queries and requests on one python-xlib connection (used from one thread)."""
 
@@ -41,7 +51,22 @@ class XFocus:
 
     def focus_inside(self, toplevel: int) -> bool:
         """True when the X input focus is ``toplevel`` or one of its descendants."""
+        return self._inside(self._display.get_input_focus().focus, toplevel)
+
+    def verify(self, toplevel: int) -> None:
+        """Before a keystroke: FocusLost unless the focus is inside ``toplevel`` (FocusDropped
+        when nobody holds it: an application gave it up, no other window took it)."""
         focus = self._display.get_input_focus().focus
+        if self._inside(focus, toplevel):
+            return
+        if not hasattr(focus, "id") or focus.id == self._root.id:
+            log.info("the keyboard went to nobody after it was taken: %s",
+                     self.describe(toplevel))
+            raise FocusDropped("focus not taken")
+        log.warning("focus lost after it was taken: %s", self.describe(toplevel))
+        raise FocusLost("focus not taken")
+
+    def _inside(self, focus: Any, toplevel: int) -> bool:
         if not hasattr(focus, "id"):  # None or PointerRoot: nobody holds the keyboard
             return False
         window = focus
@@ -62,18 +87,55 @@ class XFocus:
         Asks at once (the click may never give it), and again every ``ASK_AGAIN_S`` in case
         another application took it back meanwhile.
         """
-        deadline = time.monotonic() + timeout_s
+        started = time.monotonic()
+        deadline = started + timeout_s
         asked_at: float | None = None
+        asks = 0
         while not self.focus_inside(toplevel):
             now = time.monotonic()
             if now >= deadline:
+                log.warning("focus not taken in %.0f ms (%d asks): %s",
+                            (now - started) * 1000, asks, self.describe(toplevel))
                 raise FocusLost("focus not taken")
             if asked_at is None or now - asked_at >= ASK_AGAIN_S:
                 self.request(toplevel)
                 asked_at = now
+                asks += 1
             if check is not None:
                 check()
             time.sleep(poll_s)
+        log.debug("focus in window 0x%x after %.1f ms (%d asks)", toplevel,
+                  (time.monotonic() - started) * 1000, asks)
+
+    def describe(self, toplevel: int) -> str:
+        """Who holds the focus and how ``toplevel`` stands (for the log of a failure)."""
+        try:
+            focus = self._display.get_input_focus().focus
+            holder = (f"0x{focus.id:x} in top-level {self._describe_window(self._top_of(focus))}"
+                      if hasattr(focus, "id") else {0: "None", 1: "PointerRoot"}.get(focus, "?"))
+            window_manager = self._has_window_manager()
+            target = self._describe_window(toplevel)
+        except Exception as exc:  # a window gone meanwhile: say so, never fail the report
+            return f"(not described: {type(exc).__name__})"
+        return f"focus on {holder}; wanted {target}; window manager: {window_manager}"
+
+    def _top_of(self, window: Any) -> int:
+        root_id = self._root.id
+        for _ in range(64):
+            parent = window.query_tree().parent
+            if not parent or parent.id == root_id:
+                break
+            window = parent
+        return int(window.id)
+
+    def _describe_window(self, window_id: int) -> str:
+        if window_id == self._root.id:
+            return "the root window"
+        window = self._display.create_resource_object("window", window_id)
+        states = {0: "unmapped", 1: "unviewable", 2: "viewable"}
+        state = states.get(window.get_attributes().map_state, "?")
+        name = self._display.create_resource_object("window", self._client_of(window_id))
+        return f"0x{window_id:x} {name.get_wm_name()!r} {state}"
 
     def request(self, toplevel: int) -> None:
         """Ask for the keyboard for ``toplevel``: through the window manager when one runs."""

@@ -39,7 +39,7 @@ class Person:
         """Select ``text`` (the PRIMARY selection), as a mouse selection elsewhere would."""
         self._select("--primary", text)
 
-    def _select(self, selection: str, text: str, timeout: float = 5.0) -> None:
+    def _select(self, selection: str, text: str, timeout: float = 10.0) -> None:
         """Own ``selection`` with ``text`` through xsel; wait until it reads back."""
         subprocess.run(["xsel", selection, "--input"], input=text.encode(), env=self.server.env,
                        check=True, timeout=10, stdout=subprocess.DEVNULL,
@@ -51,9 +51,13 @@ class Person:
             time.sleep(0.01)
 
     def _read(self, selection: str) -> str:
-        """The selection's text; empty when its owner does not answer within 1 s."""
+        """The selection's text; empty when its owner does not answer within 1 s (xsel can
+        hang past its ``--selectionTimeout`` while the owner changes: then it is killed)."""
         args = ["xsel", selection, "--output", "--selectionTimeout", "1000"]
-        done = subprocess.run(args, env=self.server.env, capture_output=True, timeout=10)
+        try:
+            done = subprocess.run(args, env=self.server.env, capture_output=True, timeout=2)
+        except subprocess.TimeoutExpired:
+            return ""
         return done.stdout.decode()
 
 

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from messages import parcel
 
 from automation.gui import GuiDriver
+from automation.screen import x_display
 from automation.virtual_desktop import AgentWindows, XServer, input_point
 from core.models import Agent
 
@@ -94,6 +98,48 @@ async def test_a_human_move_mid_delivery_makes_the_driver_wait_and_redo(
     await asyncio.sleep(0.3)
     assert windows.texts(2) == ["exactly once, please"]
     assert xserver.pointer() == (50, 60)
+
+
+def _wait_for_focus_on(display: Any, point: tuple[int, int], timeout: float = 10.0) -> bool:
+    """Wait until the X focus is the top-level window under ``point``; False at the timeout."""
+    root = display.screen().root
+    target = root.translate_coords(root, *point).child.id
+    deadline = time.monotonic() + timeout
+    while getattr(display.get_input_focus().focus, "id", None) != target:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.002)
+    return True
+
+
+async def test_a_keyboard_the_application_gives_up_late_is_taken_again(
+    xserver: XServer,
+    windows: AgentWindows,
+    agents: list[Agent],
+    driver: GuiDriver,
+) -> None:
+    """Tk without a window manager takes the keyboard for the window the pointer enters while
+    nobody holds it, and hands it to PointerRoot when the pointer leaves: late, after the
+    driver's own click moved the pointer away and the driver had asked for the focus (the
+    first delivery after the desktop's focused window closed, issue 23 item 20)."""
+    from Xlib import X
+
+    with x_display(xserver.display) as display:
+        display.set_input_focus(X.PointerRoot, X.RevertToPointerRoot, X.CurrentTime)
+        display.sync()  # nobody holds the keyboard
+        xserver.xdotool("mousemove", *map(str, input_point(1)))  # Tk takes it for Agent-2
+        os.kill(windows.process.pid, signal.SIGSTOP)  # Tk sees the pointer leave only later
+        try:
+            delivery = asyncio.create_task(driver.deliver(parcel(1, agents[0], "taken again")))
+            asked = await asyncio.to_thread(_wait_for_focus_on, display, input_point(0))
+        finally:
+            os.kill(windows.process.pid, signal.SIGCONT)
+    receipt = await delivery
+    assert asked
+    assert receipt.ok, receipt.reason
+    assert windows.wait_for(0, 1) == ["taken again"]
+    await asyncio.sleep(0.3)
+    assert windows.texts(0) == ["taken again"]
 
 
 OTHER_PROCESS = """
