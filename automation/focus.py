@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from automation.failures import Failure
+
 log = logging.getLogger(__name__)
 
 ASK_AGAIN_S = 0.05  # ask again this often while the focus has not arrived
@@ -62,9 +64,9 @@ class XFocus:
         if not hasattr(focus, "id") or focus.id == self._root.id:
             log.info("the keyboard went to nobody after it was taken: %s",
                      self.describe(toplevel))
-            raise FocusDropped("focus not taken")
+            raise FocusDropped(Failure.FOCUS_NOT_TAKEN)
         log.warning("focus lost after it was taken: %s", self.describe(toplevel))
-        raise FocusLost("focus not taken")
+        raise FocusLost(Failure.FOCUS_NOT_TAKEN)
 
     def _inside(self, focus: Any, toplevel: int) -> bool:
         if not hasattr(focus, "id"):  # None or PointerRoot: nobody holds the keyboard
@@ -96,7 +98,7 @@ class XFocus:
             if now >= deadline:
                 log.warning("focus not taken in %.0f ms (%d asks): %s",
                             (now - started) * 1000, asks, self.describe(toplevel))
-                raise FocusLost("focus not taken")
+                raise FocusLost(Failure.FOCUS_NOT_TAKEN)
             if asked_at is None or now - asked_at >= ASK_AGAIN_S:
                 self.request(toplevel)
                 asked_at = now

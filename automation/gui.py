@@ -22,6 +22,7 @@ from filelock import FileLock, Timeout
 from PIL import Image
 
 from automation.clipboard import Clipboard, ClipboardError, SavedSelections
+from automation.failures import Failure
 from automation.focus import FocusDropped, FocusLost, XFocus
 from automation.gui_options import GuiOptions
 from automation.held_keys import release_held
@@ -49,7 +50,6 @@ METHOD = "gui"
 LOCK_NAME = "input.lock"
 POINTER_NAME = "input.pointer"
 UNSENT_NAME = "input.unsent"  # the agents whose input may hold an unsent paste
-X_CONNECTION_LOST = {"ConnectionClosedError", "DisplayConnectionError"}
 
 
 @dataclass(frozen=True)
@@ -156,13 +156,13 @@ class GuiDriver:
         try:
             receipt = self._deliver(parcel)
         except Exception as exc:
-            if type(exc).__name__ in X_CONNECTION_LOST:
+            if isinstance(exc, x_connection_errors()):
                 log.warning("delivery %s: the X display went away: %s", parcel.delivery_id, exc)
                 self._focus = None
-                receipt = _failed("no display")
+                receipt = _failed(Failure.NO_DISPLAY)
             else:
                 log.exception("delivery %s to %s: error", parcel.delivery_id, parcel.agent.id)
-                receipt = _failed("driver error")
+                receipt = _failed(Failure.DRIVER_ERROR)
         _log_receipt(parcel, receipt, (time.perf_counter() - started) * 1000)
         return receipt
 
@@ -176,20 +176,20 @@ class GuiDriver:
     def _deliver(self, parcel: Parcel) -> Receipt:
         agent = parcel.agent
         if self._kill.engaged:
-            return _failed("paused", deferred=True)
+            return _failed(Failure.PAUSED, deferred=True)
         if time.monotonic() >= self._deadline:
-            return _failed("input busy", deferred=True)  # queued behind others too long
+            return _failed(Failure.INPUT_BUSY, deferred=True)  # queued behind others too long
         if agent.input is None:
-            return _failed("no input point", retryable=False)
+            return _failed(Failure.NO_INPUT_POINT, retryable=False)
         try:
             self._load()
         except NoDisplay as exc:
             log.warning("no display for delivery %s: %s", parcel.delivery_id, exc)
-            return _failed("no display")
+            return _failed(Failure.NO_DISPLAY)
         problems = point_problems(agent.input, self._screens)
         if problems:
             log.warning("%s: %s", agent.id, "; ".join(problems))
-            return _failed("off screen", retryable=False)
+            return _failed(Failure.OFF_SCREEN, retryable=False)
         try:
             keys = self._agent_keys(agent.clear, agent.paste, agent.submit)
         except Abort as abort:
@@ -199,7 +199,7 @@ class GuiDriver:
             with self._lock.acquire(timeout=wait, poll_interval=0.005):
                 return self._attempt(parcel, keys)
         except Timeout:
-            return _failed("input busy", deferred=True)
+            return _failed(Failure.INPUT_BUSY, deferred=True)
 
     def _load(self) -> None:
         if self._pag is None:
@@ -260,8 +260,8 @@ class GuiDriver:
                 home = self._wait_for_human(force=True)
             except Abort as abort:
                 return _failed(abort.reason, abort.retryable, abort.deferred), None
-            receipt = self._type_once(parcel, keys) or _failed("human active", deferred=True)
-        if receipt.reason in ("failsafe", "human active"):
+            receipt = self._type_once(parcel, keys) or _failed(Failure.HUMAN_ACTIVE, deferred=True)
+        if receipt.reason in (Failure.FAILSAFE, Failure.HUMAN_ACTIVE):
             return receipt, None
         return receipt, home
 
@@ -271,11 +271,11 @@ class GuiDriver:
             self._type_refocused(parcel, keys)
         except Abort as abort:
             return _failed(abort.reason, abort.retryable, abort.deferred)
-        except FocusLost as lost:
-            return _failed(str(lost))
+        except FocusLost:
+            return _failed(Failure.FOCUS_NOT_TAKEN)
         except self._pag.FailSafeException:
             self._engage_failsafe(parcel)
-            return _failed("failsafe")
+            return _failed(Failure.FAILSAFE)
         except _HumanMoved:
             return None
         return Receipt.delivered(METHOD)
@@ -304,7 +304,7 @@ class GuiDriver:
         box = self._input_box(agent)
         if not self._clipboard.put(parcel.text, self._wait_s(opts.clipboard_timeout_s),
                                    primary=agent.set_primary):
-            raise Abort("clipboard not ready")
+            raise Abort(Failure.CLIPBOARD_NOT_READY)
         self._check_paused()
         pag.click(x, y)
         window = self._take_focus(x, y)
@@ -319,12 +319,12 @@ class GuiDriver:
         # Not a paste: the focus ring or caret drawn late (the input as it looks empty).
         pasted = self._waits.change(box, empty, opts.paste_timeout_s, sudden=True, also=known)
         if pasted is None:
-            raise Abort("paste not seen")
+            raise Abort(Failure.PASTE_NOT_SEEN)
         pasted = self._waits.quiet(box, pasted, opts.quiet_s)
         self._check_step(x, y, window)
         pag.hotkey(*keys.submit)
         if self._waits.change(box, pasted, opts.submit_timeout_s, sudden=True) is None:
-            raise Abort("submit not seen")
+            raise Abort(Failure.SUBMIT_NOT_SEEN)
         self._inputs.dirty.discard(agent.id)
 
     def _reset(self, parcel: Parcel, keys: AgentKeys, x: int, y: int) -> None:
@@ -351,13 +351,13 @@ class GuiDriver:
         opts = self.options
         if not self._clipboard.put(text, self._wait_s(opts.clipboard_timeout_s),
                                    primary=parcel.agent.set_primary):
-            raise Abort("clipboard not ready")
+            raise Abort(Failure.CLIPBOARD_NOT_READY)
         box = self._input_box(parcel.agent)
         before = self._grab(box)
         self._pag.hotkey(*keys.paste)
         shown = self._waits.change(box, before, opts.paste_timeout_s, sudden=True)
         if shown is None:
-            raise Abort("paste not seen")
+            raise Abort(Failure.PASTE_NOT_SEEN)
         self._waits.quiet(box, shown, opts.quiet_s)
 
     def _take_focus(self, x: int, y: int) -> int | None:
@@ -366,7 +366,7 @@ class GuiDriver:
             return None  # not X11: the click gives the focus
         window = self._focus.toplevel_at(x, y)
         if window is None:
-            raise FocusLost("focus not taken")
+            raise FocusLost(Failure.FOCUS_NOT_TAKEN)
         self._focus.ensure(window, self._wait_s(self.options.focus_timeout_s),
                            check=self._check_paused)
         return window
@@ -385,7 +385,7 @@ class GuiDriver:
         keys = parse_keys(combo)
         if not keys or not all(self._pag.isValidKey(key) for key in keys):
             log.warning("unknown key in %r", combo)
-            raise Abort("bad key", retryable=False)
+            raise Abort(Failure.BAD_KEY, retryable=False)
         return tuple(keys)
 
     def _input_box(self, agent: Agent) -> Rect:
@@ -400,7 +400,7 @@ class GuiDriver:
             width, height = self.options.probe_size
             box = screen.clip(Rect(x - width // 2, y - height // 2, width, height))
         if box is None:
-            raise Abort("off screen", retryable=False)
+            raise Abort(Failure.OFF_SCREEN, retryable=False)
         return box
 
     def _check_step(self, x: int, y: int, window: int | None = None) -> None:
@@ -417,9 +417,9 @@ class GuiDriver:
 
     def _check_paused(self) -> None:
         if self._kill.engaged:
-            raise Abort("paused", deferred=True)
+            raise Abort(Failure.PAUSED, deferred=True)
         if time.monotonic() >= self._deadline:
-            raise Abort("deadline passed")
+            raise Abort(Failure.DEADLINE_PASSED)
 
     def _remaining(self) -> float:
         return self._deadline - time.monotonic()
@@ -438,7 +438,7 @@ class GuiDriver:
         still_since = time.monotonic()
         while time.monotonic() - still_since < opts.human_idle_s:
             if time.monotonic() >= deadline:
-                raise Abort("human active", deferred=True)
+                raise Abort(Failure.HUMAN_ACTIVE, deferred=True)
             time.sleep(opts.pointer_poll_s)
             self._check_paused()
             now = tuple(self._pag.position())
@@ -505,5 +505,14 @@ def _bound_display(pag: Any) -> str | None:
     return display.get_display_name() if display is not None else None
 
 
-def _failed(reason: str, retryable: bool = True, deferred: bool = False) -> Receipt:
+def _failed(reason: Failure, retryable: bool = True, deferred: bool = False) -> Receipt:
     return Receipt.failed(reason, METHOD, retryable=retryable, deferred=deferred)
+
+
+def x_connection_errors() -> tuple[type[Exception], ...]:
+    """python-xlib's errors for a display connection that went away (none without it)."""
+    try:
+        from Xlib.error import ConnectionClosedError, DisplayConnectionError
+    except ImportError:  # not on X11
+        return ()
+    return (ConnectionClosedError, DisplayConnectionError)

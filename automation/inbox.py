@@ -15,6 +15,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from automation.failures import Failure
 from core.models import Receipt
 from core.private import make_dirs, open_file
 from core.protocols import Clock, Parcel, SystemClock
@@ -60,7 +61,7 @@ class InboxDeliverer:
             log.warning(
                 "inbox delivery %s to %s failed: %s", parcel.delivery_id, parcel.agent.id, exc
             )
-            return Receipt.failed("inbox write failed", METHOD)
+            return Receipt.failed(Failure.INBOX_WRITE_FAILED, METHOD)
         log.info("delivery %s to %s: written to %s", parcel.delivery_id, parcel.agent.id, path)
         return Receipt.delivered(METHOD)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from automation.failures import Failure
 from automation.gui_options import GuiOptions
 from automation.screen import Rect
 from automation.screen_waits import Abort, ScreenWaits, changed, crop
@@ -112,9 +113,9 @@ class InputClearer:
             moved = True
             image = self._waits.quiet(box, after, opts.quiet_s)
         else:
-            raise Abort("input not empty")
+            raise Abort(Failure.INPUT_NOT_EMPTY)
         if dirty and not moved and known is not None and changed(known, image, opts.thin_px):
-            raise Abort("input not empty")
+            raise Abort(Failure.INPUT_NOT_EMPTY)
         self.empty_look[agent_id] = image
         return image
 

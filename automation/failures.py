@@ -1,0 +1,30 @@
+"""Why the desktop driver (or the inbox) did not deliver: the reasons a receipt carries.
+
+A ``StrEnum``, so a reason is stored and shown as its text ("focus not taken") while the code
+compares members, never strings.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Failure(StrEnum):
+    """A delivery's failure reason."""
+
+    PAUSED = "paused"  # the kill switch
+    INPUT_BUSY = "input busy"  # another process held the input lock too long
+    HUMAN_ACTIVE = "human active"  # the person kept using the pointer
+    NO_INPUT_POINT = "no input point"
+    NO_DISPLAY = "no display"
+    OFF_SCREEN = "off screen"
+    BAD_KEY = "bad key"
+    FOCUS_NOT_TAKEN = "focus not taken"
+    INPUT_NOT_EMPTY = "input not empty"
+    CLIPBOARD_NOT_READY = "clipboard not ready"
+    PASTE_NOT_SEEN = "paste not seen"
+    SUBMIT_NOT_SEEN = "submit not seen"
+    DEADLINE_PASSED = "deadline passed"
+    FAILSAFE = "failsafe"  # PyAutoGUI's fail-safe corner
+    DRIVER_ERROR = "driver error"
+    INBOX_WRITE_FAILED = "inbox write failed"
