@@ -18,8 +18,20 @@ from typing import Any
 
 from core.errors import ConfigError, NotFound
 
-AGENT_KEY_ORDER = ("id", "role", "capabilities", "app", "input", "input_box", "watch", "capacity",
-                   "submit", "paste", "clear", "delivery")
+AGENT_KEY_ORDER = (
+    "id",
+    "role",
+    "capabilities",
+    "app",
+    "input",
+    "input_box",
+    "watch",
+    "capacity",
+    "submit",
+    "paste",
+    "clear",
+    "delivery",
+)
 _HEADER = re.compile(r"^\s*\[")
 _AGENT_HEADER = re.compile(r"^\s*\[\[\s*agent\s*\]\]\s*(#.*)?$")
 _ID_LINE = re.compile(r"^\s*id\s*=")

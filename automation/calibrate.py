@@ -143,8 +143,9 @@ def calibrate(
     except KeyboardInterrupt:
         raise InvalidState("calibration stopped (Ctrl+C): nothing written") from None
     except EOFError:
-        raise InvalidInput("standard input closed: nothing written "
-                           "(use --countdown S to capture without Enter)") from None
+        raise InvalidInput(
+            "standard input closed: nothing written (use --countdown S to capture without Enter)"
+        ) from None
     values = {agent_id: capture.values() for agent_id, capture in captures.items()}
     backup = write_agent_values(config_path, values)
     say(f"Wrote {len(captures)} agent(s) to {config_path} (previous version: {backup})")
@@ -185,8 +186,10 @@ def overlap_problems(agents: Sequence[Agent], captures: dict[str, AgentCapture])
             problems.append(f"{agent_id} and {', '.join(same)} share the input point {list(point)}")
         for other, box in boxes.items():
             if other != agent_id and Rect(*box).contains(*point):
-                problems.append(f"{agent_id}'s input point {list(point)} is inside "
-                                f"{other}'s input box {list(box)}")
+                problems.append(
+                    f"{agent_id}'s input point {list(point)} is inside "
+                    f"{other}'s input box {list(box)}"
+                )
     return problems
 
 

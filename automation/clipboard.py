@@ -111,8 +111,14 @@ class Clipboard:
         if done is None or done.returncode != 0:
             raise ClipboardError("xsel could not set the clipboard")
 
-    def put(self, text: str, timeout_s: float, poll_s: float = 0.002,
-            primary: bool = False, only_primary: bool = False) -> bool:
+    def put(
+        self,
+        text: str,
+        timeout_s: float,
+        poll_s: float = 0.002,
+        primary: bool = False,
+        only_primary: bool = False,
+    ) -> bool:
         """Write ``text`` and wait until the clipboard holds exactly it; False at the timeout.
 
         With ``primary`` the PRIMARY selection gets it too (Shift+Insert, middle click);

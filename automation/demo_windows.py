@@ -39,8 +39,16 @@ class AgentWindow:
         header.place(x=20, y=30)
         self.status = tk.Label(top, text="received: 0", fg="#b0b0b0", bg="#20242c")
         self.status.place(x=20, y=60)
-        self.last = tk.Label(top, text="", fg="#d8dee9", bg="#20242c", justify="left",
-                             anchor="nw", wraplength=430, font="TkFixedFont")
+        self.last = tk.Label(
+            top,
+            text="",
+            fg="#d8dee9",
+            bg="#20242c",
+            justify="left",
+            anchor="nw",
+            wraplength=430,
+            font="TkFixedFont",
+        )
         self.last.place(x=20, y=95, width=440, height=310)
         self.input = tk.Text(top, wrap="char", undo=False, font="TkFixedFont")
         self.input.place(x=10, y=420, width=460, height=110)

@@ -15,6 +15,7 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
+
 class RoutingDeliverer:
     """A Deliverer that sends ``delivery = "inbox"`` agents (or all, without GUI) to the inbox."""
 

@@ -62,8 +62,7 @@ class XFocus:
         if self._inside(focus, toplevel):
             return
         if not hasattr(focus, "id") or focus.id == self._root.id:
-            log.info("the keyboard went to nobody after it was taken: %s",
-                     self.describe(toplevel))
+            log.info("the keyboard went to nobody after it was taken: %s", self.describe(toplevel))
             raise FocusDropped(Failure.FOCUS_NOT_TAKEN)
         log.warning("focus lost after it was taken: %s", self.describe(toplevel))
         raise FocusLost(Failure.FOCUS_NOT_TAKEN)
@@ -82,8 +81,13 @@ class XFocus:
             window = parent
         return False
 
-    def ensure(self, toplevel: int, timeout_s: float, poll_s: float = 0.001,
-               check: Callable[[], None] | None = None) -> None:
+    def ensure(
+        self,
+        toplevel: int,
+        timeout_s: float,
+        poll_s: float = 0.001,
+        check: Callable[[], None] | None = None,
+    ) -> None:
         """Wait until the focus is inside ``toplevel``, asking for it; else FocusLost.
 
         Asks at once (the click may never give it), and again every ``ASK_AGAIN_S`` in case
@@ -96,8 +100,12 @@ class XFocus:
         while not self.focus_inside(toplevel):
             now = time.monotonic()
             if now >= deadline:
-                log.warning("focus not taken in %.0f ms (%d asks): %s",
-                            (now - started) * 1000, asks, self.describe(toplevel))
+                log.warning(
+                    "focus not taken in %.0f ms (%d asks): %s",
+                    (now - started) * 1000,
+                    asks,
+                    self.describe(toplevel),
+                )
                 raise FocusLost(Failure.FOCUS_NOT_TAKEN)
             if asked_at is None or now - asked_at >= ASK_AGAIN_S:
                 self.request(toplevel)
@@ -106,15 +114,22 @@ class XFocus:
             if check is not None:
                 check()
             time.sleep(poll_s)
-        log.debug("focus in window 0x%x after %.1f ms (%d asks)", toplevel,
-                  (time.monotonic() - started) * 1000, asks)
+        log.debug(
+            "focus in window 0x%x after %.1f ms (%d asks)",
+            toplevel,
+            (time.monotonic() - started) * 1000,
+            asks,
+        )
 
     def describe(self, toplevel: int) -> str:
         """Who holds the focus and how ``toplevel`` stands (for the log of a failure)."""
         try:
             focus = self._display.get_input_focus().focus
-            holder = (f"0x{focus.id:x} in top-level {self._describe_window(self._top_of(focus))}"
-                      if hasattr(focus, "id") else {0: "None", 1: "PointerRoot"}.get(focus, "?"))
+            holder = (
+                f"0x{focus.id:x} in top-level {self._describe_window(self._top_of(focus))}"
+                if hasattr(focus, "id")
+                else {0: "None", 1: "PointerRoot"}.get(focus, "?")
+            )
             window_manager = self._has_window_manager()
             target = self._describe_window(toplevel)
         except Exception as exc:  # a window gone meanwhile: say so, never fail the report
@@ -155,8 +170,9 @@ class XFocus:
     def _has_window_manager(self) -> bool:
         from Xlib import X
 
-        check = self._root.get_full_property(self._atom("_NET_SUPPORTING_WM_CHECK"),
-                                             X.AnyPropertyType)
+        check = self._root.get_full_property(
+            self._atom("_NET_SUPPORTING_WM_CHECK"), X.AnyPropertyType
+        )
         return bool(check and check.value)
 
     def _client_of(self, toplevel: int) -> int:

@@ -113,10 +113,12 @@ class GuiDriver:
         self._pag: Any = None
         self._screens: list[Rect] = []
         self._deadline = 0.0
-        self._waits = ScreenWaits(self._grab, lambda: self.options, self._check_paused,
-                                  self._wait_s)
-        self._inputs = InputClearer(self._grab, self._waits, lambda: self.options,
-                                    home / UNSENT_NAME)
+        self._waits = ScreenWaits(
+            self._grab, lambda: self.options, self._check_paused, self._wait_s
+        )
+        self._inputs = InputClearer(
+            self._grab, self._waits, lambda: self.options, home / UNSENT_NAME
+        )
 
     def release_left_held(self, wait_s: float = 5.0) -> list[str]:
         """At start: release the keys and buttons a killed driver left held down on this
@@ -126,15 +128,13 @@ class GuiDriver:
         if not IS_X11:
             return []
         try:
-            with self._lock.acquire(timeout=wait_s, poll_interval=0.005), \
-                    x_display() as display:
+            with self._lock.acquire(timeout=wait_s, poll_interval=0.005), x_display() as display:
                 released = release_held(display)
         except (Timeout, NoDisplay) as exc:
             log.warning("keys left held down not checked at start: %s", exc)
             return []
         if released:
-            log.warning("released what a stopped driver left held down: %s",
-                        ", ".join(released))
+            log.warning("released what a stopped driver left held down: %s", ", ".join(released))
         return released
 
     @property
@@ -243,8 +243,11 @@ class GuiDriver:
         display = _x_display(self._pag)
         released = release_held(display) if display is not None else []
         if released:
-            log.warning("delivery %s: released what was left held down: %s",
-                        parcel.delivery_id, ", ".join(released))
+            log.warning(
+                "delivery %s: released what was left held down: %s",
+                parcel.delivery_id,
+                ", ".join(released),
+            )
 
     def _type_twice(
         self, parcel: Parcel, keys: AgentKeys, home: tuple[int, int]
@@ -290,8 +293,10 @@ class GuiDriver:
         except FocusDropped:
             if parcel.reset:
                 raise
-            log.info("delivery %s: the keyboard went to nobody; typing again from the click",
-                     parcel.delivery_id)
+            log.info(
+                "delivery %s: the keyboard went to nobody; typing again from the click",
+                parcel.delivery_id,
+            )
             self._type(parcel, keys)
 
     def _type(self, parcel: Parcel, keys: AgentKeys) -> None:
@@ -302,8 +307,9 @@ class GuiDriver:
             self._reset(parcel, keys, x, y)
             return
         box = self._input_box(agent)
-        if not self._clipboard.put(parcel.text, self._wait_s(opts.clipboard_timeout_s),
-                                   primary=agent.set_primary):
+        if not self._clipboard.put(
+            parcel.text, self._wait_s(opts.clipboard_timeout_s), primary=agent.set_primary
+        ):
             raise Abort(Failure.CLIPBOARD_NOT_READY)
         self._check_paused()
         pag.click(x, y)
@@ -311,8 +317,14 @@ class GuiDriver:
         known = self._inputs.empty_look.get(agent.id)
         if known is None:  # first contact: let the focus ring and caret be drawn first
             self._waits.quiet(box, self._grabber.grab(box), opts.first_settle_s)
-        empty = self._inputs.clear(agent.id, box, (x, y), lambda: self._press_each(keys.clear),
-                                   lambda: self._check_focus(window), agent.app == "terminal")
+        empty = self._inputs.clear(
+            agent.id,
+            box,
+            (x, y),
+            lambda: self._press_each(keys.clear),
+            lambda: self._check_focus(window),
+            agent.app == "terminal",
+        )
         self._check_step(x, y, window)
         self._inputs.dirty.add(agent.id)  # from the paste on, text may be left in the input
         pag.hotkey(*keys.paste)
@@ -339,7 +351,7 @@ class GuiDriver:
         for step in parcel.reset:
             self._check_step(x, y, window)
             if step.startswith(TEXT_STEP):
-                text = step[len(TEXT_STEP):]
+                text = step[len(TEXT_STEP) :]
                 self._paste_step(parcel, keys, text)
             else:
                 self._pag.hotkey(*self._keys(step))
@@ -349,8 +361,9 @@ class GuiDriver:
         """Paste ``text`` and wait until it shows (the next key must not overtake it)."""
         assert self._clipboard is not None
         opts = self.options
-        if not self._clipboard.put(text, self._wait_s(opts.clipboard_timeout_s),
-                                   primary=parcel.agent.set_primary):
+        if not self._clipboard.put(
+            text, self._wait_s(opts.clipboard_timeout_s), primary=parcel.agent.set_primary
+        ):
             raise Abort(Failure.CLIPBOARD_NOT_READY)
         box = self._input_box(parcel.agent)
         before = self._grab(box)
@@ -367,8 +380,9 @@ class GuiDriver:
         window = self._focus.toplevel_at(x, y)
         if window is None:
             raise FocusLost(Failure.FOCUS_NOT_TAKEN)
-        self._focus.ensure(window, self._wait_s(self.options.focus_timeout_s),
-                           check=self._check_paused)
+        self._focus.ensure(
+            window, self._wait_s(self.options.focus_timeout_s), check=self._check_paused
+        )
         return window
 
     def _grab(self, region: Rect) -> Image.Image:
@@ -490,8 +504,13 @@ def _log_receipt(parcel: Parcel, receipt: Receipt, ms: float) -> None:
     if receipt.ok:
         log.info("delivery %s to %s: done in %.0f ms", parcel.delivery_id, parcel.agent.id, ms)
     else:
-        log.warning("delivery %s to %s: failed (%s) after %.0f ms", parcel.delivery_id,
-                    parcel.agent.id, receipt.reason, ms)
+        log.warning(
+            "delivery %s to %s: failed (%s) after %.0f ms",
+            parcel.delivery_id,
+            parcel.agent.id,
+            receipt.reason,
+            ms,
+        )
 
 
 def _x_display(pag: Any) -> Any:

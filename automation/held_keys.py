@@ -49,5 +49,6 @@ def release_held(display: Any) -> list[str]:
         xtest.fake_input(display, X.ButtonRelease, button)
     display.sync()
     keys_left, buttons_left = set(held_keys(display)), set(held_buttons(display))
-    return ([f"key {code}" for code in keys if code not in keys_left]
-            + [f"button {n}" for n in buttons if n not in buttons_left])
+    return [f"key {code}" for code in keys if code not in keys_left] + [
+        f"button {n}" for n in buttons if n not in buttons_left
+    ]

@@ -55,8 +55,13 @@ class UnsentPastes:
 class InputClearer:
     """Clears inputs with an agent's clear keys and checks on screen that they emptied."""
 
-    def __init__(self, grab: Callable[[Rect], Image.Image], waits: ScreenWaits,
-                 options: Callable[[], GuiOptions], unsent: Path | None = None) -> None:
+    def __init__(
+        self,
+        grab: Callable[[Rect], Image.Image],
+        waits: ScreenWaits,
+        options: Callable[[], GuiOptions],
+        unsent: Path | None = None,
+    ) -> None:
         self._grab = grab
         self._waits = waits
         self._get_options = options
@@ -67,9 +72,15 @@ class InputClearer:
     def _options(self) -> GuiOptions:
         return self._get_options()
 
-    def clear(self, agent_id: str, box: Rect, point: tuple[int, int],
-              press: Callable[[], None], check_focus: Callable[[], None],
-              terminal: bool = False) -> Image.Image:
+    def clear(
+        self,
+        agent_id: str,
+        box: Rect,
+        point: tuple[int, int],
+        press: Callable[[], None],
+        check_focus: Callable[[], None],
+        terminal: bool = False,
+    ) -> Image.Image:
         """Empty the input and return how it looks empty; ``input not empty`` when it cannot.
 
         One clear pass; done when the input line looks as it did when last seen empty, or when

@@ -125,8 +125,10 @@ def agent_problems(agent: Agent, screens: Sequence[Rect]) -> list[str]:
     if agent.watch is not None:
         problems += region_problems(agent.watch, screens)
     if agent.input_box is not None and agent.input_box != agent.watch:
-        problems += [p.replace("watch region", "input box")
-                     for p in region_problems(agent.input_box, screens)]
+        problems += [
+            p.replace("watch region", "input box")
+            for p in region_problems(agent.input_box, screens)
+        ]
     return problems
 
 
@@ -181,6 +183,7 @@ def allow_missing_xauthority() -> None:
 
 def _no_cookie_file() -> str:
     """A private X authority file with one entry that matches no display (removed at exit)."""
+
     def field(value: bytes) -> bytes:
         return struct.pack(">H", len(value)) + value
 

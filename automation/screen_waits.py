@@ -55,8 +55,13 @@ def crop(image: Image.Image, rect: Rect) -> Image.Image:
 class ScreenWaits:
     """Bounded waits on screen regions for one delivery at a time."""
 
-    def __init__(self, grab: Callable[[Rect], Image.Image], options: Callable[[], GuiOptions],
-                 check: Callable[[], None], budget: Callable[[float], float]) -> None:
+    def __init__(
+        self,
+        grab: Callable[[Rect], Image.Image],
+        options: Callable[[], GuiOptions],
+        check: Callable[[], None],
+        budget: Callable[[float], float],
+    ) -> None:
         self._grab = grab
         self._get_options = options
         self._check = check
@@ -67,7 +72,11 @@ class ScreenWaits:
         return self._get_options()
 
     def change(
-        self, region: Rect, reference: Image.Image, timeout: float, sudden: bool = False,
+        self,
+        region: Rect,
+        reference: Image.Image,
+        timeout: float,
+        sudden: bool = False,
         also: Image.Image | None = None,
     ) -> Image.Image | None:
         """The first grab that differs from ``reference`` (and ``also``); None at the timeout.

@@ -46,8 +46,17 @@ class XSelections:
         from Xlib import X
 
         root = self._display.screen().root
-        self._window = root.create_window(-10, -10, 1, 1, 0, X.CopyFromParent, X.InputOnly,
-                                          X.CopyFromParent, event_mask=X.PropertyChangeMask)
+        self._window = root.create_window(
+            -10,
+            -10,
+            1,
+            1,
+            0,
+            X.CopyFromParent,
+            X.InputOnly,
+            X.CopyFromParent,
+            event_mask=X.PropertyChangeMask,
+        )
         self._owned: dict[str, bytes] = {}  # selection -> UTF-8 text we serve
         self._reads: dict[int, Callable[[Any], None]] = {}  # property atom -> waiter
         self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
@@ -97,8 +106,9 @@ class XSelections:
         """Stop the thread; the texts still owned (for the caller to hand to xsel)."""
         if not self._running:
             return {}
-        owned = self._call(lambda: {s: d.decode("utf-8") for s, d in self._owned.items()
-                                    if self._owner_is_us(s)})
+        owned = self._call(
+            lambda: {s: d.decode("utf-8") for s, d in self._owned.items() if self._owner_is_us(s)}
+        )
         self._running = False
         os.write(self._wake_w, b"x")
         self._thread.join(timeout=2.0)
@@ -172,8 +182,9 @@ class XSelections:
         elif event.type == X.SelectionNotify:
             waiter = self._reads.pop(event.property, None) if event.property else None
             if waiter is None and not event.property:
-                waiter = self._reads.pop(self._atom("SWARM_" + self._display.get_atom_name(
-                    event.selection)), None)
+                waiter = self._reads.pop(
+                    self._atom("SWARM_" + self._display.get_atom_name(event.selection)), None
+                )
             if waiter is not None:
                 waiter(event)
 
@@ -190,8 +201,12 @@ class XSelections:
         if self._owner_is_us(selection):
             from Xlib.protocol import request
 
-            request.SetSelectionOwner(display=self._display.display, window=X.NONE,
-                                      selection=self._atom(selection), time=X.CurrentTime)
+            request.SetSelectionOwner(
+                display=self._display.display,
+                window=X.NONE,
+                selection=self._atom(selection),
+                time=X.CurrentTime,
+            )
         self._owned.pop(selection, None)
 
     def _owner_is_us(self, selection: str) -> bool:
@@ -227,8 +242,9 @@ class XSelections:
                 finish(None)
 
         self._reads[prop] = arrived
-        self._window.convert_selection(self._atom(selection), self._atom(targets[0]), prop,
-                                       X.CurrentTime)
+        self._window.convert_selection(
+            self._atom(selection), self._atom(targets[0]), prop, X.CurrentTime
+        )
 
     def _take_property(self, prop: int) -> Any:
         from Xlib import X
@@ -269,9 +285,13 @@ class XSelections:
             elif target in TEXT_TARGETS:  # UTF-8 for STRING too, as xsel serves it
                 request.requestor.change_property(prop, request.target, 8, data)
                 answered = prop
-        notify = event.SelectionNotify(time=request.time, requestor=request.requestor,
-                                       selection=request.selection, target=request.target,
-                                       property=answered)
+        notify = event.SelectionNotify(
+            time=request.time,
+            requestor=request.requestor,
+            selection=request.selection,
+            target=request.target,
+            property=answered,
+        )
         request.requestor.send_event(notify, event_mask=0)
 
     def _atom(self, name: str) -> int:

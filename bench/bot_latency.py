@@ -79,17 +79,24 @@ def percentile(values: list[float], q: float) -> float:
 
 
 @contextlib.asynccontextmanager
-async def coordinator(server: LocalDiscordServer, home: Path,
-                      deliverer: DelivererFactory | None = None
-                      ) -> AsyncIterator[tuple[SwarmService, Any]]:
+async def coordinator(
+    server: LocalDiscordServer, home: Path, deliverer: DelivererFactory | None = None
+) -> AsyncIterator[tuple[SwarmService, Any]]:
     """``swarm run`` as the composition root builds it, against the local Discord; yields its
     service and the admin user."""
     channel = server.add_text_channel("swarm")
     boss = server.add_user("boss")
-    settings = DiscordSettings(token=server.token, guild_id=server.guild.id,
-                               channel_id=channel.id, admin_ids=frozenset({boss.id}))
-    builder = Builder(Config({"SWARM_HOME": str(home)}, discord=settings), deliverer=deliverer,
-                      client_options=local_client_options())
+    settings = DiscordSettings(
+        token=server.token,
+        guild_id=server.guild.id,
+        channel_id=channel.id,
+        admin_ids=frozenset({boss.id}),
+    )
+    builder = Builder(
+        Config({"SWARM_HOME": str(home)}, discord=settings),
+        deliverer=deliverer,
+        client_options=local_client_options(),
+    )
     stop = asyncio.Event()
     with pointed_at(server):
         started: asyncio.Future[Coordinator] = asyncio.get_running_loop().create_future()
@@ -106,8 +113,10 @@ async def coordinator(server: LocalDiscordServer, home: Path,
 
 async def measure_acks(count: int, home: Path) -> dict[str, float]:
     """Acknowledgement latency of ``count`` interactions under load."""
-    async with (LocalDiscordServer(heartbeat_interval_s=5.0) as server,
-                coordinator(server, home, BusyAgents) as (service, boss)):
+    async with (
+        LocalDiscordServer(heartbeat_interval_s=5.0) as server,
+        coordinator(server, home, BusyAgents) as (service, boss),
+    ):
         stop = asyncio.Event()
         load = asyncio.create_task(background_load(service, stop))
         latencies = await _interactions(server, boss, count)
@@ -154,18 +163,22 @@ async def measure_msg_to_window(count: int, home: Path) -> list[float] | None:
 
 
 async def _to_windows(count: int, home: Path, windows: Any) -> list[float]:
-    async with (LocalDiscordServer(heartbeat_interval_s=5.0) as server,
-                coordinator(server, home / "s") as (_service, boss)):
+    async with (
+        LocalDiscordServer(heartbeat_interval_s=5.0) as server,
+        coordinator(server, home / "s") as (_service, boss),
+    ):
         await _one_message(server, boss, windows, 0)  # warm-up: the pointer settles
         return [await _one_message(server, boss, windows, i % 8) for i in range(1, count + 1)]
 
 
-async def _one_message(server: LocalDiscordServer, user: UserSpec, windows: Any,
-                       index: int) -> float:
+async def _one_message(
+    server: LocalDiscordServer, user: UserSpec, windows: Any, index: int
+) -> float:
     before = len(windows.texts(index))
     started = time.perf_counter()
-    handle = await server.invoke_slash(user, "msg", {"agent": f"Agent-{index + 1}",
-                                                     "text": f"ping {started}"})
+    handle = await server.invoke_slash(
+        user, "msg", {"agent": f"Agent-{index + 1}", "text": f"ping {started}"}
+    )
     await handle.wait_callback()
     while len(windows.texts(index)) == before:
         if time.perf_counter() - started > 10:
@@ -198,9 +211,11 @@ async def main() -> None:
     if to_window is None:
         print("/msg to window: skipped (Xvfb is not installed)")
         return
-    print(f"/msg to text in the agent's window ({len(to_window)} messages, desktop driver on "
-          f"Xvfb): p50 {percentile(to_window, 0.5) * 1000:.0f} ms, "
-          f"p99 {percentile(to_window, 0.99) * 1000:.0f} ms")
+    print(
+        f"/msg to text in the agent's window ({len(to_window)} messages, desktop driver on "
+        f"Xvfb): p50 {percentile(to_window, 0.5) * 1000:.0f} ms, "
+        f"p99 {percentile(to_window, 0.99) * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

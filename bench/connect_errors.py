@@ -44,11 +44,18 @@ def swarm_env(home: Path, **extra: str) -> dict[str, str]:
     return env | {"SWARM_HOME": str(home), "XDG_CONFIG_HOME": f"{home}-xdg"} | extra
 
 
-def swarm(root: Path, env: dict[str, str], *args: str, timeout: float = 60
-          ) -> subprocess.CompletedProcess[str]:
+def swarm(
+    root: Path, env: dict[str, str], *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """One CLI call of the tree ``root``."""
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env, cwd=root,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def run_for(root: Path, env: dict[str, str], seconds: float) -> tuple[int | None, float, str]:
@@ -56,8 +63,13 @@ def run_for(root: Path, env: dict[str, str], seconds: float) -> tuple[int | None
     status (None: still running), seconds and stderr."""
     with tempfile.TemporaryFile() as err:
         started = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-discord"],
-                                env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run", "--no-discord"],
+            env=env,
+            cwd=root,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
         try:
             code: int | None = proc.wait(seconds)
         except subprocess.TimeoutExpired:
@@ -83,14 +95,24 @@ def leaks(root: Path, port: int, watch: float, tmp: Path) -> dict[str, dict[str,
     table: dict[str, dict[str, bool]] = {}
     for n, (name, url) in enumerate(forms.items()):
         env = swarm_env(tmp / f"leak{n}", SWARM_DATABASE_URL=url, SWARM_WEB="off")
-        outputs = {name: swarm(root, env, *args) for name, args in (
-            ("task show T-99", ("task", "show", "T-99")), ("config show", ("config", "show")),
-            ("config show --json", ("config", "show", "--json")),
-            ("doctor", ("doctor", "--timeout", "1")))}
-        row = {k: PASSWORD in r.stdout + r.stderr or ENCODED in r.stdout + r.stderr
-               for k, r in outputs.items()}
-        down = swarm_env(tmp / f"leak{n}", SWARM_WEB="off",
-                         SWARM_DATABASE_URL=url.replace(str(port), str(refused)))
+        outputs = {
+            name: swarm(root, env, *args)
+            for name, args in (
+                ("task show T-99", ("task", "show", "T-99")),
+                ("config show", ("config", "show")),
+                ("config show --json", ("config", "show", "--json")),
+                ("doctor", ("doctor", "--timeout", "1")),
+            )
+        }
+        row = {
+            k: PASSWORD in r.stdout + r.stderr or ENCODED in r.stdout + r.stderr
+            for k, r in outputs.items()
+        }
+        down = swarm_env(
+            tmp / f"leak{n}",
+            SWARM_WEB="off",
+            SWARM_DATABASE_URL=url.replace(str(port), str(refused)),
+        )
         log = run_for(root, down, watch)[2]
         row["swarm run log"] = PASSWORD in log or ENCODED in log
         table[name] = row
@@ -109,8 +131,12 @@ def give_up(root: Path, port: int, watch: float, tmp: Path) -> dict[str, object]
     for n, (name, url) in enumerate(cases.items()):
         env = swarm_env(tmp / f"run{n}", SWARM_DATABASE_URL=url, SWARM_WEB="off")
         code, seconds, err = run_for(root, env, watch)
-        found[name] = {"exit": code, "seconds": round(seconds, 2),
-                       "lines": len(err.splitlines()), "last": err.strip().splitlines()[-1:]}
+        found[name] = {
+            "exit": code,
+            "seconds": round(seconds, 2),
+            "lines": len(err.splitlines()),
+            "last": err.strip().splitlines()[-1:],
+        }
     return found
 
 
@@ -118,9 +144,13 @@ def second_run(root: Path, tmp: Path) -> dict[str, object]:
     """A second ``swarm run`` on one home, dashboard on: its exit status and message."""
     home, port = tmp / "two", free_port()
     env = swarm_env(home, SWARM_WEB_PORT=str(port))
-    first = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-discord"],
-                             env=env, cwd=root, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--no-discord"],
+        env=env,
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         lock = home / "coordinator.lock"
@@ -130,8 +160,7 @@ def second_run(root: Path, tmp: Path) -> dict[str, object]:
             time.sleep(0.05)
         time.sleep(1)  # its dashboard is listening by now
         second = swarm(root, env, "run", "--no-discord")
-        return {"first pid": first.pid, "exit": second.returncode,
-                "said": second.stderr.strip()}
+        return {"first pid": first.pid, "exit": second.returncode, "said": second.stderr.strip()}
     finally:
         first.terminate()
         first.wait(30)
@@ -158,10 +187,13 @@ def main() -> int:
             admin.execute("SELECT pg_reload_conf()")
         time.sleep(1)
         tmp = Path(folder)
-        report = {"root": str(args.root), "watch_s": args.watch,
-                  "password shown": leaks(args.root, running.port, args.watch, tmp),
-                  "swarm run": give_up(args.root, running.port, args.watch, tmp),
-                  "second run on one home": second_run(args.root, tmp)}
+        report = {
+            "root": str(args.root),
+            "watch_s": args.watch,
+            "password shown": leaks(args.root, running.port, args.watch, tmp),
+            "swarm run": give_up(args.root, running.port, args.watch, tmp),
+            "second run on one home": second_run(args.root, tmp),
+        }
     print(json.dumps(report, indent=1))
     return 0
 

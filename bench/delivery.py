@@ -79,8 +79,9 @@ async def broadcasts(
     for run in range(runs):
         texts = [f"broadcast {run} to {a.id} 📣\nplease pull main and rebase" for a in agents]
         started = time.perf_counter()
-        jobs = [driver.deliver(parcel(10_000 + run * 8 + i, a, texts[i]))
-                for i, a in enumerate(agents)]
+        jobs = [
+            driver.deliver(parcel(10_000 + run * 8 + i, a, texts[i])) for i, a in enumerate(agents)
+        ]
         receipts = await asyncio.gather(*jobs)
         times.append(time.perf_counter() - started)
         sent.append([t if r.ok else "" for t, r in zip(texts, receipts, strict=True)])
@@ -90,19 +91,23 @@ async def broadcasts(
 def audit(desktop: MixedDesktop, expected: dict[str, list[str]]) -> dict[str, int]:
     """Count lost, misrouted, corrupted, duplicated and empty messages in what arrived."""
     owner = {text: name for name, texts in expected.items() for text in texts}
-    received = {name: desktop.wait_for(name, len(texts), timeout=10)
-                for name, texts in expected.items()}
+    received = {
+        name: desktop.wait_for(name, len(texts), timeout=10) for name, texts in expected.items()
+    }
     counts = Counter(text for texts in received.values() for text in texts)
     return {
         "lost": sum(1 for text in owner if counts[text] == 0),
-        "misrouted": sum(1 for name, texts in received.items() for t in texts
-                         if owner.get(t, name) != name),
-        "corrupted": sum(1 for texts in received.values() for t in texts
-                         if t and t not in owner),
+        "misrouted": sum(
+            1 for name, texts in received.items() for t in texts if owner.get(t, name) != name
+        ),
+        "corrupted": sum(1 for texts in received.values() for t in texts if t and t not in owner),
         "duplicated": sum(n - 1 for text, n in counts.items() if n > 1 and text),
         "empty": counts[""],
-        "out_of_order": sum(1 for name, texts in received.items()
-                            if [t for t in texts if t in owner] != expected[name][:len(texts)]),
+        "out_of_order": sum(
+            1
+            for name, texts in received.items()
+            if [t for t in texts if t in owner] != expected[name][: len(texts)]
+        ),
     }
 
 
@@ -120,7 +125,7 @@ async def measure(desktop: MixedDesktop, count: int, runs: int, home: Path) -> d
         broadcast_times, broadcast_sent = await broadcasts(driver, agents, runs)
     finally:
         driver.close()
-    expected = {a.id: [warm[i], *texts[i::len(agents)]] for i, a in enumerate(agents)}
+    expected = {a.id: [warm[i], *texts[i :: len(agents)]] for i, a in enumerate(agents)}
     for sent in broadcast_sent:
         for agent, text in zip(agents, sent, strict=True):
             if text:
@@ -129,42 +134,68 @@ async def measure(desktop: MixedDesktop, count: int, runs: int, home: Path) -> d
     return figures(desktop, agents, times, failures, broadcast_times, errors, count)
 
 
-def figures(desktop: MixedDesktop, agents: list[Agent], times: dict[str, list[float]],
-            failures: list[str], broadcast: list[float], errors: dict[str, int],
-            count: int) -> dict:
+def figures(
+    desktop: MixedDesktop,
+    agents: list[Agent],
+    times: dict[str, list[float]],
+    failures: list[str],
+    broadcast: list[float],
+    errors: dict[str, int],
+    count: int,
+) -> dict:
     """The results as one JSON-able dict."""
     by_kind: dict[str, list[float]] = {}
     for agent, window in zip(agents, desktop.windows, strict=True):
         by_kind.setdefault(window.kind, []).extend(times[agent.id])
-    kinds = {kind: {"deliveries": len(values),
-                    "p50_ms": round(percentile(values, 0.5) * 1000, 1),
-                    "p99_ms": round(percentile(values, 0.99) * 1000, 1)}
-             for kind, values in by_kind.items() if values}
-    return {"spec": desktop.spec, "window_manager": desktop.window_manager, "count": count,
-            "ok": sum(len(v) for v in times.values()), "failures": failures, "kinds": kinds,
-            "broadcast_p50_s": round(statistics.median(broadcast), 3) if broadcast else None,
-            "broadcast_max_s": round(max(broadcast), 3) if broadcast else None,
-            "broadcasts": len(broadcast), "errors": errors,
-            "startup_s": round(desktop.startup_s, 2)}
+    kinds = {
+        kind: {
+            "deliveries": len(values),
+            "p50_ms": round(percentile(values, 0.5) * 1000, 1),
+            "p99_ms": round(percentile(values, 0.99) * 1000, 1),
+        }
+        for kind, values in by_kind.items()
+        if values
+    }
+    return {
+        "spec": desktop.spec,
+        "window_manager": desktop.window_manager,
+        "count": count,
+        "ok": sum(len(v) for v in times.values()),
+        "failures": failures,
+        "kinds": kinds,
+        "broadcast_p50_s": round(statistics.median(broadcast), 3) if broadcast else None,
+        "broadcast_max_s": round(max(broadcast), 3) if broadcast else None,
+        "broadcasts": len(broadcast),
+        "errors": errors,
+        "startup_s": round(desktop.startup_s, 2),
+    }
 
 
 def report(result: dict) -> None:
     """Print the figures for a person."""
     wm = "openbox" if result["window_manager"] else "no window manager"
-    print(f"desktop delivery benchmark: Xvfb 1920x1080, {', '.join(result['spec'])} ({wm}), "
-          f"{result['count']} messages round-robin; desktop up in {result['startup_s']} s")
+    print(
+        f"desktop delivery benchmark: Xvfb 1920x1080, {', '.join(result['spec'])} ({wm}), "
+        f"{result['count']} messages round-robin; desktop up in {result['startup_s']} s"
+    )
     for kind, k in result["kinds"].items():
         ratio = PREDECESSOR_S_PER_AGENT * 1000 / k["p50_ms"]
-        print(f"  {kind:<7} per verified delivery: p50 {k['p50_ms']:.1f} ms, "
-              f"p99 {k['p99_ms']:.1f} ms over {k['deliveries']} ({ratio:.0f}x the predecessors' "
-              f"{PREDECESSOR_S_PER_AGENT} s)")
+        print(
+            f"  {kind:<7} per verified delivery: p50 {k['p50_ms']:.1f} ms, "
+            f"p99 {k['p99_ms']:.1f} ms over {k['deliveries']} ({ratio:.0f}x the predecessors' "
+            f"{PREDECESSOR_S_PER_AGENT} s)"
+        )
     if result["broadcast_p50_s"] is not None:
         old8 = PREDECESSOR_S_PER_AGENT * 8
-        print(f"  broadcast to 8 agents: p50 {result['broadcast_p50_s']:.3f} s over "
-              f"{result['broadcasts']} runs (max {result['broadcast_max_s']:.3f} s; "
-              f"predecessors {old8:.1f} s -> {old8 / result['broadcast_p50_s']:.0f}x)")
-    print(f"  {result['ok']}/{result['count']} ok; " +
-          ", ".join(f"{name} {value}" for name, value in result["errors"].items()))
+        print(
+            f"  broadcast to 8 agents: p50 {result['broadcast_p50_s']:.3f} s over "
+            f"{result['broadcasts']} runs (max {result['broadcast_max_s']:.3f} s; "
+            f"predecessors {old8:.1f} s -> {old8 / result['broadcast_p50_s']:.0f}x)"
+        )
+    print(
+        f"  {result['ok']}/{result['count']} ok; "
+        + ", ".join(f"{name} {value}" for name, value in result["errors"].items())
+    )
     for failure in result["failures"][:10]:
         print(f"  failed: {failure}")
 
@@ -189,9 +220,12 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
 def main() -> None:
     """Parse the options and run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--apps", default="chat,terminal,tk",
-                        type=lambda v: [a.strip() for a in v.split(",") if a.strip()],
-                        help="application kinds: chat, terminal, tk (default all three)")
+    parser.add_argument(
+        "--apps",
+        default="chat,terminal,tk",
+        type=lambda v: [a.strip() for a in v.split(",") if a.strip()],
+        help="application kinds: chat, terminal, tk (default all three)",
+    )
     parser.add_argument("--count", type=int, default=400, help="messages one by one")
     parser.add_argument("--broadcasts", type=int, default=10, help="broadcasts to all 8")
     parser.add_argument("--wm", action="store_true", help="run openbox as window manager")

@@ -60,16 +60,25 @@ while True:
 
 def agents_file(folder: Path, writers: int) -> Path:
     path = folder / "agents.toml"
-    path.write_text("".join(f'[[agent]]\nid = "W-{i}"\nrole = "dev"\ncapacity = 2\n'
-                            'delivery = "inbox"\n\n' for i in range(1, writers + 1)))
+    path.write_text(
+        "".join(
+            f'[[agent]]\nid = "W-{i}"\nrole = "dev"\ncapacity = 2\ndelivery = "inbox"\n\n'
+            for i in range(1, writers + 1)
+        )
+    )
     return path
 
 
 def start_coordinator(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """``swarm run --no-discord``, returned once it says it has started (its log in ``log``)."""
     with open(log, "wb") as out:
-        proc = subprocess.Popen([*SWARM, "run", "--no-discord"], env=env, cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=out)
+        proc = subprocess.Popen(
+            [*SWARM, "run", "--no-discord"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+        )
     deadline = time.monotonic() + 60
     while b"coordinator started" not in log.read_bytes():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -84,14 +93,17 @@ def check(home: Path, created: set[str]) -> dict[str, object]:
         integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
         tasks = dict(conn.execute("SELECT 'T-' || id, status FROM tasks").fetchall())
         events = conn.execute("SELECT kind, task_id, agent_id FROM events ORDER BY id").fetchall()
-        stuck = conn.execute("SELECT count(*) FROM deliveries WHERE state = 'delivering'"
-                             ).fetchone()[0]
-        recovered = conn.execute("SELECT count(*) FROM events WHERE kind = "
-                                 "'delivery.recovered'").fetchone()[0]
+        stuck = conn.execute(
+            "SELECT count(*) FROM deliveries WHERE state = 'delivering'"
+        ).fetchone()[0]
+        recovered = conn.execute(
+            "SELECT count(*) FROM events WHERE kind = 'delivery.recovered'"
+        ).fetchone()[0]
         delivered = conn.execute(
             "SELECT m.task_id, count(*) FROM deliveries d JOIN messages m ON m.id = "
             "d.message_id WHERE d.state = 'delivered' AND m.task_id IS NOT NULL "
-            "GROUP BY m.task_id").fetchall()
+            "GROUP BY m.task_id"
+        ).fetchall()
     holder: dict[int, str | None] = {}
     doubled = 0
     for kind, task_id, agent in events:
@@ -124,12 +136,17 @@ def campaign(kills: int, writers: int, seed: int) -> dict[str, object]:
         home, stop = folder / "home", folder / "stop"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
         env |= {"SWARM_HOME": str(home), "SWARM_CONFIG": str(agents_file(folder, writers))}
-        subprocess.run([*SWARM, "status"], env=env, cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-        procs = [subprocess.Popen([sys.executable, "-c", WRITER, f"W-{i}", str(stop)],
-                                  env=env | {"SWARM_AGENT": f"W-{i}"}, cwd=ROOT,
-                                  stdout=subprocess.PIPE, text=True)
-                 for i in range(1, writers + 1)]
+        subprocess.run([*SWARM, "status"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", WRITER, f"W-{i}", str(stop)],
+                env=env | {"SWARM_AGENT": f"W-{i}"},
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(1, writers + 1)
+        ]
         started = time.monotonic()
         log = folder / "coordinator.log"
         for _ in range(kills):
@@ -145,9 +162,15 @@ def campaign(kills: int, writers: int, seed: int) -> dict[str, object]:
         lines = "\n".join(outputs).splitlines()
         created = {line.split()[1] for line in lines if line.startswith("CREATED")}
         result = check(home, created)
-    return {"kills": kills, "writers": writers, "seconds": round(time.monotonic() - started),
-            "created": len(created), "writer_errors": [x for x in lines if x.startswith("ERROR")],
-            "final_exit": final, **result}
+    return {
+        "kills": kills,
+        "writers": writers,
+        "seconds": round(time.monotonic() - started),
+        "created": len(created),
+        "writer_errors": [x for x in lines if x.startswith("ERROR")],
+        "final_exit": final,
+        **result,
+    }
 
 
 def main() -> int:
@@ -158,9 +181,16 @@ def main() -> int:
     args = parser.parse_args()
     result = campaign(args.kills, args.writers, args.seed)
     print(json.dumps(result, indent=2))
-    bad = (result["lost"] or result["not_done"] or result["held_twice"]
-           or result["stuck_delivering"] or result["prompts_missing"]
-           or result["writer_errors"] or result["integrity"] != "ok" or result["final_exit"])
+    bad = (
+        result["lost"]
+        or result["not_done"]
+        or result["held_twice"]
+        or result["stuck_delivering"]
+        or result["prompts_missing"]
+        or result["writer_errors"]
+        or result["integrity"] != "ok"
+        or result["final_exit"]
+    )
     return 1 if bad else 0
 
 

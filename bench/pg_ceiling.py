@@ -42,36 +42,46 @@ from tests.pgcluster import cluster, pg_bin_dir
 
 # One lifecycle, as the store's five steps write it (agents n0-a0 .. n0-a7).
 STEPS = (
-    ("INSERT INTO tasks (title, priority, status, created_at, updated_at) "
-     "VALUES ('t', 1, 'ready', 0, 0) RETURNING id AS tid \\gset",
-     "INSERT INTO events (ts, kind, text, task_id, actor) "
-     "VALUES (0, 'task.created', 'T created by bench', :tid, 'bench')"),
-    ("UPDATE tasks SET status = 'assigned', assignee = 'n0-a' || :a::int, "
-     "attempts = attempts + 1, assigned_at = 1, lease_expires_at = 2, updated_at = 1 "
-     "WHERE id = :tid AND status = 'ready'",
-     "UPDATE agent_state SET last_assigned_at = 1 WHERE id = 'n0-a' || :a::int",
-     "INSERT INTO messages (sender, target, text, task_id, priority, created_at) "
-     "VALUES ('scheduler', 'agent-x', 'T: t', :tid, 1, 0) RETURNING id AS mid \\gset",
-     "INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
-     "VALUES (:mid, 'n0-a' || :a::int, 'queued', 0, 0) RETURNING id AS did \\gset",
-     "INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) VALUES "
-     "(0, 'task.assigned', 'T assigned', :tid, 'x', 'scheduler', '{\"attempt\": 1}')"),
-    ("UPDATE deliveries SET state = 'delivering', node = 'n0', claim_until = 5, "
-     "attempts = attempts + 1, updated_at = 1 WHERE id = :did",
-     "INSERT INTO events (ts, kind, text, task_id, agent_id, actor) "
-     "VALUES (0, 'delivery.claimed', 'T prompt claimed', :tid, 'x', 'n0')"),
-    ("SELECT status, assignee FROM tasks WHERE id = :tid",
-     "UPDATE tasks SET status = 'done', finished_at = 1, lease_expires_at = NULL, "
-     "updated_at = 1 WHERE id = :tid",
-     "UPDATE agent_state SET score = score * 0.9 + 0.1, done_count = done_count + 1 "
-     "WHERE id = 'n0-a' || :a::int",
-     "INSERT INTO events (ts, kind, text, task_id, agent_id, actor) "
-     "VALUES (0, 'task.done', 'T done', :tid, 'x', 'x')",
-     "SELECT task_id FROM task_deps WHERE dep_id = :tid"),
-    ("UPDATE deliveries SET state = 'delivered', method = 'inbox', reason = NULL, "
-     "claim_until = NULL, updated_at = 1 WHERE id = :did",
-     "INSERT INTO events (ts, kind, text, task_id, agent_id, actor) "
-     "VALUES (0, 'delivery.delivered', 'T prompt delivered', :tid, 'x', 'n0')"),
+    (
+        "INSERT INTO tasks (title, priority, status, created_at, updated_at) "
+        "VALUES ('t', 1, 'ready', 0, 0) RETURNING id AS tid \\gset",
+        "INSERT INTO events (ts, kind, text, task_id, actor) "
+        "VALUES (0, 'task.created', 'T created by bench', :tid, 'bench')",
+    ),
+    (
+        "UPDATE tasks SET status = 'assigned', assignee = 'n0-a' || :a::int, "
+        "attempts = attempts + 1, assigned_at = 1, lease_expires_at = 2, updated_at = 1 "
+        "WHERE id = :tid AND status = 'ready'",
+        "UPDATE agent_state SET last_assigned_at = 1 WHERE id = 'n0-a' || :a::int",
+        "INSERT INTO messages (sender, target, text, task_id, priority, created_at) "
+        "VALUES ('scheduler', 'agent-x', 'T: t', :tid, 1, 0) RETURNING id AS mid \\gset",
+        "INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
+        "VALUES (:mid, 'n0-a' || :a::int, 'queued', 0, 0) RETURNING id AS did \\gset",
+        "INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) VALUES "
+        "(0, 'task.assigned', 'T assigned', :tid, 'x', 'scheduler', '{\"attempt\": 1}')",
+    ),
+    (
+        "UPDATE deliveries SET state = 'delivering', node = 'n0', claim_until = 5, "
+        "attempts = attempts + 1, updated_at = 1 WHERE id = :did",
+        "INSERT INTO events (ts, kind, text, task_id, agent_id, actor) "
+        "VALUES (0, 'delivery.claimed', 'T prompt claimed', :tid, 'x', 'n0')",
+    ),
+    (
+        "SELECT status, assignee FROM tasks WHERE id = :tid",
+        "UPDATE tasks SET status = 'done', finished_at = 1, lease_expires_at = NULL, "
+        "updated_at = 1 WHERE id = :tid",
+        "UPDATE agent_state SET score = score * 0.9 + 0.1, done_count = done_count + 1 "
+        "WHERE id = 'n0-a' || :a::int",
+        "INSERT INTO events (ts, kind, text, task_id, agent_id, actor) "
+        "VALUES (0, 'task.done', 'T done', :tid, 'x', 'x')",
+        "SELECT task_id FROM task_deps WHERE dep_id = :tid",
+    ),
+    (
+        "UPDATE deliveries SET state = 'delivered', method = 'inbox', reason = NULL, "
+        "claim_until = NULL, updated_at = 1 WHERE id = :did",
+        "INSERT INTO events (ts, kind, text, task_id, agent_id, actor) "
+        "VALUES (0, 'delivery.delivered', 'T prompt delivered', :tid, 'x', 'n0')",
+    ),
 )
 
 
@@ -79,8 +89,14 @@ def pgbench_script(one_transaction: bool) -> str:
     """The lifecycle as a pgbench script: a transaction per step, or one for all."""
     lines = ["\\set a random(0, 7)"]
     if one_transaction:
-        return "\n".join([*lines, "BEGIN;", *(f"{s};" if "\\gset" not in s else s
-                                               for step in STEPS for s in step), "COMMIT;"])
+        return "\n".join(
+            [
+                *lines,
+                "BEGIN;",
+                *(f"{s};" if "\\gset" not in s else s for step in STEPS for s in step),
+                "COMMIT;",
+            ]
+        )
     for step in STEPS:
         lines += ["BEGIN;", *(f"{s};" if "\\gset" not in s else s for s in step), "COMMIT;"]
     return "\n".join(lines) + "\n"
@@ -102,7 +118,8 @@ def set_based_script() -> str:
         "SELECT array_agg(id)::text AS ids FROM made \\gset",
         "INSERT INTO events (ts, kind, text, task_id, actor) "
         f"SELECT 0, 'task.created', 'T created', g, 'bench' FROM {tasks};",
-        "COMMIT;", "BEGIN;",
+        "COMMIT;",
+        "BEGIN;",
         "UPDATE tasks SET status = 'assigned', assignee = 'n0-a' || (id % 8), "
         "attempts = attempts + 1, assigned_at = 1, lease_expires_at = 2, updated_at = 1 "
         f"WHERE id {mine} AND status = 'ready';",
@@ -113,7 +130,8 @@ def set_based_script() -> str:
         "SELECT id, 'n0-a' || (task_id % 8), 'queued', 0, 0 FROM m;",
         "INSERT INTO events (ts, kind, text, task_id, agent_id, actor) "
         f"SELECT 0, 'task.assigned', 'T assigned', g, 'x', 'scheduler' FROM {tasks};",
-        "COMMIT;", "BEGIN;",
+        "COMMIT;",
+        "BEGIN;",
         "UPDATE deliveries SET state = 'delivering', node = 'n0', claim_until = 5, "
         "attempts = attempts + 1, updated_at = 1 WHERE id IN (SELECT d.id FROM deliveries d "
         f"JOIN messages m ON m.id = d.message_id WHERE m.task_id {mine} "
@@ -136,16 +154,33 @@ def set_based_script() -> str:
     return "\n".join(["\\set a random(0, 7)", *lines]) + "\n"
 
 
-def run_pgbench(bin_dir: Path, url: str, script: str, clients: int, seconds: int,
-                per_run: int = 1) -> dict[str, Any]:
+def run_pgbench(
+    bin_dir: Path, url: str, script: str, clients: int, seconds: int, per_run: int = 1
+) -> dict[str, Any]:
     """lifecycles/s (pgbench's tps times the lifecycles of one script run)."""
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(script)
     try:
-        out = subprocess.run([str(bin_dir / "pgbench"), "-n", "-M", "prepared", "-f", f.name,
-                              "-c", str(clients), "-j", str(min(clients, 2)),
-                              "-T", str(seconds), url], capture_output=True, text=True,
-                             check=False)
+        out = subprocess.run(
+            [
+                str(bin_dir / "pgbench"),
+                "-n",
+                "-M",
+                "prepared",
+                "-f",
+                f.name,
+                "-c",
+                str(clients),
+                "-j",
+                str(min(clients, 2)),
+                "-T",
+                str(seconds),
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     finally:
         os.unlink(f.name)
     tps = re.search(r"tps = ([\d.]+)", out.stdout)
@@ -156,8 +191,10 @@ def run_pgbench(bin_dir: Path, url: str, script: str, clients: int, seconds: int
 
 def statement_cost(url: str, transactions: int = 400, per_txn: int = 10) -> dict[str, Any]:
     """Microseconds of one INSERT from Python (psycopg 3, sync), one by one and pipelined."""
-    sql = ("INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) "
-           "VALUES (%s, %s, %s, %s, %s, %s, %s)")
+    sql = (
+        "INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    )
     args = (1.0, "bench", "a line of text", 1, "n0-a0", "bench", None)
     result: dict[str, Any] = {}
     with psycopg.connect(url, autocommit=True) as conn:
@@ -171,7 +208,8 @@ def statement_cost(url: str, transactions: int = 400, per_txn: int = 10) -> dict
                     _transaction(conn, sql, args, per_txn)
             elapsed = time.perf_counter() - start
             result[f"{label}_us_per_statement"] = round(
-                elapsed / (transactions * (per_txn + 2)) * 1e6, 1)
+                elapsed / (transactions * (per_txn + 2)) * 1e6, 1
+            )
     return result
 
 
@@ -185,9 +223,15 @@ def _transaction(conn: psycopg.Connection[Any], sql: str, args: tuple[Any, ...],
 async def _migrated(folder: Path, url: str) -> None:
     """swarm's schema and 8 agents' rows (n0-a0 .. n0-a7) in the database at ``url``."""
     config = write_agents(folder, 1, 8, True)
-    service = await SwarmService.open(Settings.from_env({
-        "SWARM_HOME": str(folder / f"home-{time.time_ns()}"), "SWARM_CONFIG": str(config),
-        "SWARM_DATABASE_URL": url}))
+    service = await SwarmService.open(
+        Settings.from_env(
+            {
+                "SWARM_HOME": str(folder / f"home-{time.time_ns()}"),
+                "SWARM_CONFIG": str(config),
+                "SWARM_DATABASE_URL": url,
+            }
+        )
+    )
     await service.close()
 
 
@@ -210,14 +254,17 @@ def main() -> None:
                 url = new_database(server, f"ceiling_{int(one)}_{clients}")
                 asyncio.run(_migrated(Path(tmp), url))
                 row = run_pgbench(bin_dir, url, pgbench_script(one), clients, args.seconds)
-                emit({"pgbench": "one transaction" if one else "a transaction per step",
-                      **row})
+                emit({"pgbench": "one transaction" if one else "a transaction per step", **row})
         for clients in (1, 4):
             url = new_database(server, f"ceiling_set_{clients}")
             asyncio.run(_migrated(Path(tmp), url))
             row = run_pgbench(bin_dir, url, set_based_script(), clients, args.seconds, BATCH)
-            emit({"pgbench": f"set-based steps for {BATCH} tasks, each done its own "
-                             "transaction", **row})
+            emit(
+                {
+                    "pgbench": f"set-based steps for {BATCH} tasks, each done its own transaction",
+                    **row,
+                }
+            )
         url = new_database(server, "cost")
         asyncio.run(_migrated(Path(tmp), url))
         emit({"python_psycopg": True, **statement_cost(url)})

@@ -71,15 +71,18 @@ async def run(tasks: int, per_day: int, keep_days: float | None) -> dict[str, ob
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         clock = ManualClock(time.time() - (tasks / per_day + 1) * DAY_S)
-        settings = Settings.from_env({"SWARM_HOME": str(folder / "home"),
-                                      "SWARM_CONFIG": str(write_config(folder))})
+        settings = Settings.from_env(
+            {"SWARM_HOME": str(folder / "home"), "SWARM_CONFIG": str(write_config(folder))}
+        )
         service = await SwarmService.open(settings, clock)
         scheduler = Scheduler(service, InboxAgents(service, clock))
         memory, started = [], time.perf_counter()
         try:
             for day in range(tasks // per_day):
-                specs = [TaskSpec(f"day {day} task {n}", details="do the thing " * 20)
-                         for n in range(per_day)]
+                specs = [
+                    TaskSpec(f"day {day} task {n}", details="do the thing " * 20)
+                    for n in range(per_day)
+                ]
                 await service.create_tasks(specs, "bench")
                 await scheduler.run_burst()
                 clock.advance(DAY_S)
@@ -88,30 +91,39 @@ async def run(tasks: int, per_day: int, keep_days: float | None) -> dict[str, ob
                 if (day + 1) * per_day % 2000 == 0:
                     memory.append(((day + 1) * per_day, round(rss_mib(), 1)))
             counts = await service.db.read(_counts)
-            await service.db.read(lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)"
-                                                      ).fetchall())
+            await service.db.read(lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
         finally:
             await service.close()
         home = settings.home
-        return {"tasks": tasks, "seconds": time.perf_counter() - started, **counts,
-                "db_bytes": folder_bytes(home) - folder_bytes(home / "inbox")
-                - folder_bytes(home / "archive"),
-                "inbox_bytes": folder_bytes(home / "inbox"),
-                "inbox_files": sum(1 for p in (home / "inbox").rglob("*.txt")),
-                "archive_bytes": folder_bytes(home / "archive"), "rss_mib": memory}
+        return {
+            "tasks": tasks,
+            "seconds": time.perf_counter() - started,
+            **counts,
+            "db_bytes": folder_bytes(home)
+            - folder_bytes(home / "inbox")
+            - folder_bytes(home / "archive"),
+            "inbox_bytes": folder_bytes(home / "inbox"),
+            "inbox_files": sum(1 for p in (home / "inbox").rglob("*.txt")),
+            "archive_bytes": folder_bytes(home / "archive"),
+            "rss_mib": memory,
+        }
 
 
 def _counts(conn: sqlite3.Connection) -> dict[str, int]:
-    return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("tasks", "events", "messages", "deliveries")}
+    return {
+        t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("tasks", "events", "messages", "deliveries")
+    }
 
 
 def show(label: str, r: dict[str, Any]) -> None:
     mib = 1024 * 1024
-    print(f"{label}: {r['tasks']} tasks in {r['seconds']:.0f} s; database "
-          f"{r['db_bytes'] / mib:.1f} MiB ({r['events']} events, {r['messages']} messages, "
-          f"{r['deliveries']} deliveries, {r['tasks']} task rows); inbox {r['inbox_files']} "
-          f"files, {r['inbox_bytes'] / mib:.1f} MiB; archive {r['archive_bytes'] / mib:.1f} MiB")
+    print(
+        f"{label}: {r['tasks']} tasks in {r['seconds']:.0f} s; database "
+        f"{r['db_bytes'] / mib:.1f} MiB ({r['events']} events, {r['messages']} messages, "
+        f"{r['deliveries']} deliveries, {r['tasks']} task rows); inbox {r['inbox_files']} "
+        f"files, {r['inbox_bytes'] / mib:.1f} MiB; archive {r['archive_bytes'] / mib:.1f} MiB"
+    )
     print(f"  RSS (MiB) by tasks played: {r['rss_mib']}")
 
 
@@ -122,8 +134,10 @@ async def main() -> None:
     parser.add_argument("--keep-days", type=float, default=90.0)
     args = parser.parse_args()
     show("retention off", await run(args.tasks, args.per_day, None))
-    show(f"retention on (keep {args.keep_days:g} days)",
-         await run(args.tasks, args.per_day, args.keep_days))
+    show(
+        f"retention on (keep {args.keep_days:g} days)",
+        await run(args.tasks, args.per_day, args.keep_days),
+    )
 
 
 if __name__ == "__main__":

@@ -113,8 +113,11 @@ def write_agents(folder: Path, nodes: int, per_node: int, with_nodes: bool) -> P
     lines = []
     for n in range(nodes):
         for i in range(per_node):
-            lines += ["[[agent]]", f'id = "n{n}-a{i}"', 'role = "worker"',
-                      'delivery = "inbox"'] + ([f'node = "n{n}"'] if with_nodes else []) + [""]
+            lines += (
+                ["[[agent]]", f'id = "n{n}-a{i}"', 'role = "worker"', 'delivery = "inbox"']
+                + ([f'node = "n{n}"'] if with_nodes else [])
+                + [""]
+            )
     path = folder / f"agents-{nodes}x{per_node}-{with_nodes}.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
@@ -127,13 +130,18 @@ def new_database(server: Cluster, name: str) -> str:
     return server.socket_url(name) if SOCKET else server.url(name)
 
 
-async def lifecycles(folder: Path, url: str | None, nodes: int, per_node: int, tasks: int,
-                     with_nodes: bool) -> dict[str, Any]:
+async def lifecycles(
+    folder: Path, url: str | None, nodes: int, per_node: int, tasks: int, with_nodes: bool
+) -> dict[str, Any]:
     """Run ``tasks`` independent tasks to done; lifecycles/s and claim latency."""
     config = write_agents(folder, nodes, per_node, with_nodes)
-    settings = Settings.from_env({"SWARM_HOME": str(folder / f"home-{time.time_ns()}"),
-                                  "SWARM_CONFIG": str(config),
-                                  "SWARM_DATABASE_URL": url or ""})
+    settings = Settings.from_env(
+        {
+            "SWARM_HOME": str(folder / f"home-{time.time_ns()}"),
+            "SWARM_CONFIG": str(config),
+            "SWARM_DATABASE_URL": url or "",
+        }
+    )
     coordinator = await SwarmService.open(settings)
     node_services = [await SwarmService.open(settings) for _ in range(nodes if with_nodes else 0)]
     timers: list[Timer] = []
@@ -144,8 +152,10 @@ async def lifecycles(folder: Path, url: str | None, nodes: int, per_node: int, t
     scheduler = Scheduler(coordinator, CompletingAgents(coordinator), timers=timers)
     if listener is not None:
         listener.on_change = scheduler.wake
-    fleet = [DeliveryNode(s, CompletingAgents(s), f"n{k}", lease_s=60)
-             for k, s in enumerate(node_services)]
+    fleet = [
+        DeliveryNode(s, CompletingAgents(s), f"n{k}", lease_s=60)
+        for k, s in enumerate(node_services)
+    ]
     stop = asyncio.Event()
     counter = StatementCounter()  # the bench's own status polls are counted too
     try:
@@ -155,7 +165,8 @@ async def lifecycles(folder: Path, url: str | None, nodes: int, per_node: int, t
             start = time.perf_counter()
             for i in range(0, tasks, 500):
                 await coordinator.create_tasks(
-                    [TaskSpec(f"t{k}") for k in range(i, min(tasks, i + 500))], "bench")
+                    [TaskSpec(f"t{k}") for k in range(i, min(tasks, i + 500))], "bench"
+                )
             while (await coordinator.status())["tasks"]["done"] < tasks:  # noqa: ASYNC110 (polls the store)
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - start
@@ -165,11 +176,23 @@ async def lifecycles(folder: Path, url: str | None, nodes: int, per_node: int, t
     finally:
         for service in [coordinator, *node_services]:
             await service.close()
-    return {"store": "postgresql" if url else "sqlite", "agents": nodes * per_node,
-            "nodes": len(fleet), "tasks": tasks, "seconds": round(elapsed, 2),
-            "lifecycles_per_s": round(tasks / elapsed, 1), **_percentiles("claim", latency),
-            **({"statements_per_lifecycle": round(counter.count / tasks, 1),
-                "of_them_events": round(counter.events / tasks, 1)} if url else {})}
+    return {
+        "store": "postgresql" if url else "sqlite",
+        "agents": nodes * per_node,
+        "nodes": len(fleet),
+        "tasks": tasks,
+        "seconds": round(elapsed, 2),
+        "lifecycles_per_s": round(tasks / elapsed, 1),
+        **_percentiles("claim", latency),
+        **(
+            {
+                "statements_per_lifecycle": round(counter.count / tasks, 1),
+                "of_them_events": round(counter.events / tasks, 1),
+            }
+            if url
+            else {}
+        ),
+    }
 
 
 def _claim_latencies(conn: Any) -> list[float]:
@@ -178,8 +201,9 @@ def _claim_latencies(conn: Any) -> list[float]:
     assigned: dict[int, float] = {}
     latency = []
     for kind, task_id, ts in conn.execute(
-            "SELECT kind, task_id, ts FROM events WHERE kind IN ('task.assigned', "
-            "'delivery.claimed') AND task_id IS NOT NULL ORDER BY id"):
+        "SELECT kind, task_id, ts FROM events WHERE kind IN ('task.assigned', "
+        "'delivery.claimed') AND task_id IS NOT NULL ORDER BY id"
+    ):
         if kind == "task.assigned":
             assigned[task_id] = ts
         elif task_id in assigned:
@@ -191,32 +215,44 @@ def _percentiles(name: str, seconds: list[float]) -> dict[str, float]:
     if not seconds:
         return {}
     ordered = sorted(seconds)
-    return {f"{name}_p50_ms": round(statistics.median(ordered) * 1000, 2),
-            f"{name}_p99_ms": round(ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000, 2)}
+    return {
+        f"{name}_p50_ms": round(statistics.median(ordered) * 1000, 2),
+        f"{name}_p99_ms": round(ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000, 2),
+    }
 
 
-CLAIM_SQL = ("SELECT id FROM deliveries WHERE state = 'queued' ORDER BY id LIMIT 1 "
-             "FOR UPDATE SKIP LOCKED")
+CLAIM_SQL = (
+    "SELECT id FROM deliveries WHERE state = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
+)
 MARK_SQL = "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1 WHERE id = {}"
 
 
 async def drivers(server: Cluster, claims: int) -> list[dict[str, Any]]:
     """One claim round trip per driver, ``claims`` times, each driver on a fresh database
     holding the same queued rows; the drivers run in the order A B C, then C B A."""
-    order = [("psycopg (sync, worker thread)", _psycopg_sync),
-             ("psycopg (async)", _psycopg_async), ("asyncpg", _asyncpg)]
+    order = [
+        ("psycopg (sync, worker thread)", _psycopg_sync),
+        ("psycopg (async)", _psycopg_async),
+        ("asyncpg", _asyncpg),
+    ]
     times: dict[str, list[float]] = {name: [] for name, _ in order}
     for turn, (name, run) in enumerate(order + order[::-1]):
         url = new_database(server, f"drivers_{turn}")
         await _queue_rows(url, claims)
         times[name] += await run(url, claims)
-    return [{"driver": name, "claims": len(t), "claims_per_s": round(len(t) / sum(t), 1),
-             **_percentiles("round_trip", t)} for name, t in times.items()]
+    return [
+        {
+            "driver": name,
+            "claims": len(t),
+            "claims_per_s": round(len(t) / sum(t), 1),
+            **_percentiles("round_trip", t),
+        }
+        for name, t in times.items()
+    ]
 
 
 async def _queue_rows(url: str, claims: int) -> None:
-    settings = Settings.from_env({"SWARM_HOME": tempfile.mkdtemp(),
-                                  "SWARM_DATABASE_URL": url})
+    settings = Settings.from_env({"SWARM_HOME": tempfile.mkdtemp(), "SWARM_DATABASE_URL": url})
     service = await SwarmService.open(settings)  # migrates; queues the rows to claim
     try:
         for _ in range(claims // len(service.agents) + 1):
@@ -278,18 +314,27 @@ def failover(folder: Path, url: str, rounds: int) -> dict[str, Any]:
     """kill -9 of the scheduler holder → the standby logs ``took over``, ``rounds`` times."""
     config = write_agents(folder, 1, 8, False)
     base = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
-    env = {**base, "SWARM_CONFIG": str(config), "SWARM_DATABASE_URL": url,
-           "SWARM_FAILOVER": "5", "XDG_CONFIG_HOME": str(folder / "xdg"),
-           "SWARM_WEB": "off"}  # two coordinators on one machine: no dashboard port to share
+    env = {
+        **base,
+        "SWARM_CONFIG": str(config),
+        "SWARM_DATABASE_URL": url,
+        "SWARM_FAILOVER": "5",
+        "XDG_CONFIG_HOME": str(folder / "xdg"),
+        "SWARM_WEB": "off",
+    }  # two coordinators on one machine: no dashboard port to share
     times = []
     procs: list[tuple[subprocess.Popen[bytes], Path]] = []
 
     def launch(k: int) -> tuple[subprocess.Popen[bytes], Path]:
         log = folder / f"failover-{k}.log"
         with log.open("wb") as err:
-            proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "run", "--no-discord"],
-                                    cwd=ROOT, env={**env, "SWARM_HOME": str(folder / f"f{k}")},
-                                    stdout=subprocess.DEVNULL, stderr=err)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli.main", "run", "--no-discord"],
+                cwd=ROOT,
+                env={**env, "SWARM_HOME": str(folder / f"f{k}")},
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
         procs.append((proc, log))
         return proc, log
 
@@ -317,8 +362,11 @@ def failover(folder: Path, url: str, rounds: int) -> dict[str, Any]:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-    return {"failover_rounds": rounds, "failover_s": [round(t, 2) for t in times],
-            "failover_max_s": round(max(times), 2)}
+    return {
+        "failover_rounds": rounds,
+        "failover_s": [round(t, 2) for t in times],
+        "failover_max_s": round(max(times), 2),
+    }
 
 
 def failover_network(folder: Path, bin_dir: Path, rounds: int) -> dict[str, Any]:
@@ -332,17 +380,25 @@ def failover_network(folder: Path, bin_dir: Path, rounds: int) -> dict[str, Any]
         return {"part": "failover-network", "skipped": reason}
     config = write_agents(folder, 1, 8, False)
     rows = []
-    with namespace_link("swnet") as link, cluster(
-            bin_dir, also_listen=link.host_ip, trust=link.network) as server:
+    with (
+        namespace_link("swnet") as link,
+        cluster(bin_dir, also_listen=link.host_ip, trust=link.network) as server,
+    ):
         new_database(server, "netdeath")
         url = server.url("netdeath").replace("127.0.0.1", link.host_ip)  # TCP over the veth
         for k in range(rounds):
             rows.append(_network_round(folder / f"net{k}", link, url, config))
         freed = [_write_lock_freed(link, url, server.url("netdeath")) for _ in range(rounds)]
     times = [r["took_over_s"] for r in rows]
-    return {"part": "failover-network", "failover_s": 5, "load_1m": round(os.getloadavg()[0], 2),
-            "rounds": rows, "took_over_s": times, "took_over_max_s": max(times),
-            "write_lock_freed_s": freed}
+    return {
+        "part": "failover-network",
+        "failover_s": 5,
+        "load_1m": round(os.getloadavg()[0], 2),
+        "rounds": rows,
+        "took_over_s": times,
+        "took_over_max_s": max(times),
+        "write_lock_freed_s": freed,
+    }
 
 
 HOLD_WRITE_LOCK = """
@@ -360,8 +416,12 @@ def _write_lock_freed(link: Any, url: str, host_url: str) -> float:
     (a scheduler cut mid-write): cut → a writer on the host gets the lock (s)."""
     from core.store.postgres import WRITE_LOCK
 
-    holder = subprocess.Popen(link.inside(sys.executable, "-c", HOLD_WRITE_LOCK, url),
-                              cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        link.inside(sys.executable, "-c", HOLD_WRITE_LOCK, url),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with psycopg.connect(host_url, autocommit=True) as conn:
@@ -383,13 +443,20 @@ def _network_round(folder: Path, link: Any, url: str, config: Path) -> dict[str,
 
     folder.mkdir()
     env = {"SWARM_CONFIG": str(config), "SWARM_DATABASE_URL": url, "SWARM_FAILOVER": "5"}
-    holder = start("holder", folder, {**env, "SWARM_HOME": str(folder / "a")},
-                   "run", "--no-discord", prefix=link.inside())
+    holder = start(
+        "holder",
+        folder,
+        {**env, "SWARM_HOME": str(folder / "a")},
+        "run",
+        "--no-discord",
+        prefix=link.inside(),
+    )
     procs = [holder]
     try:
         holder.wait_for("coordinator started", 60)
-        standby = start("standby", folder, {**env, "SWARM_HOME": str(folder / "b")},
-                        "run", "--no-discord")
+        standby = start(
+            "standby", folder, {**env, "SWARM_HOME": str(folder / "b")}, "run", "--no-discord"
+        )
         procs.append(standby)
         standby.wait_for("is the scheduler", 60)
         cut = time.time()
@@ -399,10 +466,13 @@ def _network_round(folder: Path, link: Any, url: str, config: Path) -> dict[str,
             holder.wait_for("back to standby", max(0.1, cut + 10 - time.time()))
         in_standby = "back to standby" in holder.text()
         link.restore()
-        return {"took_over_s": round(_logged_at(standby, "took over") - cut, 2),
-                "holder_stopped_s": round(_logged_at(holder, "lost the scheduler lock") - cut,
-                                          2) if "lost the scheduler" in holder.text() else None,
-                "holder_in_standby_before_restore": in_standby}
+        return {
+            "took_over_s": round(_logged_at(standby, "took over") - cut, 2),
+            "holder_stopped_s": round(_logged_at(holder, "lost the scheduler lock") - cut, 2)
+            if "lost the scheduler" in holder.text()
+            else None,
+            "holder_in_standby_before_restore": in_standby,
+        }
     finally:
         link.restore()
         for proc in procs:
@@ -431,24 +501,27 @@ async def main() -> None:
     parser.add_argument("--failover-rounds", type=int, default=3)
     parser.add_argument("--skip-failover", action="store_true")
     parser.add_argument("--tcp", action="store_true", help="TCP to 127.0.0.1, not the socket")
-    parser.add_argument("--only", choices=PARTS, action="append",
-                        help="run only these parts (repeatable; default: all)")
+    parser.add_argument(
+        "--only",
+        choices=PARTS,
+        action="append",
+        help="run only these parts (repeatable; default: all)",
+    )
     args = parser.parse_args()
     bin_dir = pg_bin_dir()
     if bin_dir is None:
         raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
     emit({"cpus": os.cpu_count(), "load_1m": round(os.getloadavg()[0], 2)})
     parts = set(args.only or PARTS) - (
-        {"failover", "failover-network"} if args.skip_failover else set())
+        {"failover", "failover-network"} if args.skip_failover else set()
+    )
     parts -= set() if args.fleet_nodes else {"fleet"}
     with tempfile.TemporaryDirectory() as tmp, cluster(bin_dir) as server:
         folder = Path(tmp)
         if "lifecycles" in parts:
             emit(await lifecycles(folder, None, 3, 8, args.tasks, False))
-            emit(await lifecycles(folder, new_database(server, "plain"), 3, 8, args.tasks,
-                                  False))
-            emit(await lifecycles(folder, new_database(server, "nodes"), 3, 8, args.tasks,
-                                  True))
+            emit(await lifecycles(folder, new_database(server, "plain"), 3, 8, args.tasks, False))
+            emit(await lifecycles(folder, new_database(server, "nodes"), 3, 8, args.tasks, True))
         if "drivers" in parts:
             for row in await drivers(server, args.claims):
                 emit(row)
@@ -457,8 +530,16 @@ async def main() -> None:
         if "failover-network" in parts:
             emit(failover_network(folder, bin_dir, args.failover_rounds))
         if "fleet" in parts:
-            emit(await lifecycles(folder, new_database(server, "fleet"), args.fleet_nodes, 8,
-                                  args.fleet_tasks, True))
+            emit(
+                await lifecycles(
+                    folder,
+                    new_database(server, "fleet"),
+                    args.fleet_nodes,
+                    8,
+                    args.fleet_tasks,
+                    True,
+                )
+            )
     emit({"load_1m_after": round(os.getloadavg()[0], 2)})
 
 

@@ -152,8 +152,9 @@ async def _decisions(
     return {"stored": stored, **_percentiles("call", calls), **_percentiles("sql", inside)}
 
 
-def _timed_decision(conn: sqlite3.Connection, ctx: Ctx
-                    ) -> tuple[assignment.Assignment | None, float]:
+def _timed_decision(
+    conn: sqlite3.Connection, ctx: Ctx
+) -> tuple[assignment.Assignment | None, float]:
     """One decision, timed inside the database thread (queries and writes, no commit)."""
     start = time.perf_counter()
     chosen = assignment.assign_next(conn, ctx)

@@ -19,9 +19,12 @@ async def listen(http: httpx.AsyncClient) -> None:
 async def main(port: int, token: str, count: int) -> None:
     """Open ``count`` streams at once."""
     limits = httpx.Limits(max_connections=count + 5)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=None,
-                                 headers={"Authorization": f"Bearer {token}"},
-                                 limits=limits) as http:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}",
+        timeout=None,
+        headers={"Authorization": f"Bearer {token}"},
+        limits=limits,
+    ) as http:
         await asyncio.gather(*(listen(http) for _ in range(count)))
 
 

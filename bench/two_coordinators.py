@@ -19,14 +19,21 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-AGENTS = "\n".join(f'[[agent]]\nid = "Agent-{i}"\nrole = "r{i}"\ndelivery = "inbox"\n'
-                   for i in range(1, 9))
+AGENTS = "\n".join(
+    f'[[agent]]\nid = "Agent-{i}"\nrole = "r{i}"\ndelivery = "inbox"\n' for i in range(1, 9)
+)
 
 
 def swarm(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """One CLI call in a child process."""
-    return subprocess.run([sys.executable, "-m", "bot.cli.main", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def wait_running(home: Path, timeout: float = 30.0) -> None:
@@ -44,8 +51,13 @@ def run(attempts: int, home: Path) -> int:
     (home / "agents.toml").write_text(AGENTS, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
     env |= {"SWARM_HOME": str(home), "SWARM_CONFIG": str(home / "agents.toml")}
-    first = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "run", "--no-discord"], env=env,
-                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli.main", "run", "--no-discord"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_running(home)
         swarm(env, "task", "add", "benchmark task")
@@ -63,10 +75,12 @@ def run(attempts: int, home: Path) -> int:
     with sqlite3.connect(home / "swarm.db") as conn:
         delivered = conn.execute("SELECT count(*) FROM deliveries WHERE state = 'delivered'")
         count = delivered.fetchone()[0]
-    print(f"second coordinators on one home while the first ran: {attempts} attempts, "
-          f"{refused} refused with exit 2, {named} naming the first's pid "
-          f"({seconds / max(attempts, 1) * 1000:.0f} ms each); deliveries made: {count} "
-          f"(all by the first); first exit {first.returncode}")
+    print(
+        f"second coordinators on one home while the first ran: {attempts} attempts, "
+        f"{refused} refused with exit 2, {named} naming the first's pid "
+        f"({seconds / max(attempts, 1) * 1000:.0f} ms each); deliveries made: {count} "
+        f"(all by the first); first exit {first.returncode}"
+    )
     return 0 if refused == named == attempts else 1
 
 

@@ -40,21 +40,32 @@ from core.settings import Settings  # noqa: E402
 from tests.web.live import LiveDashboard, free_port  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def summary(samples: list[float]) -> dict[str, float]:
     """p50 and p95 in milliseconds."""
     cuts = statistics.quantiles(samples, n=20, method="inclusive")
-    return {"n": len(samples), "p50_ms": round(statistics.median(samples) * 1000, 1),
-            "p95_ms": round(cuts[18] * 1000, 1)}
+    return {
+        "n": len(samples),
+        "p50_ms": round(statistics.median(samples) * 1000, 1),
+        "p95_ms": round(cuts[18] * 1000, 1),
+    }
 
 
 def env_for(folder: Path) -> dict[str, str]:
     """SWARM_HOME and an agents file of eight inbox agents under ``folder``."""
-    return {"SWARM_HOME": str(folder / "home"),
-            "SWARM_CONFIG": str(write_agents(folder / "agents.toml"))}
+    return {
+        "SWARM_HOME": str(folder / "home"),
+        "SWARM_CONFIG": str(write_agents(folder / "agents.toml")),
+    }
 
 
 async def board_time(folder: Path, tasks: int, runs: int) -> dict[str, Any]:
@@ -64,12 +75,17 @@ async def board_time(folder: Path, tasks: int, runs: int) -> dict[str, Any]:
         await many_tasks(service, tasks)
         token = await _admin_token(service)
         app = create_app(service, WebSettings())
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://127.0.0.1",
-                                     cookies={"swarm_token": token}) as http:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://127.0.0.1",
+            cookies={"swarm_token": token},
+        ) as http:
             result: dict[str, Any] = {"tasks": tasks}
-            for name, path in (("board", "/"), ("board_filtered", "/?q=parser&role=qa"),
-                               ("column_500", "/?status=done")):
+            for name, path in (
+                ("board", "/"),
+                ("board_filtered", "/?q=parser&role=qa"),
+                ("column_500", "/?status=done"),
+            ):
                 samples = []
                 for _ in range(runs):
                     started = time.perf_counter()
@@ -86,8 +102,7 @@ async def _admin_token(service: SwarmService) -> str:
     from core.store import web_tokens as tokens
 
     token = tokens.new_token()
-    await service.db.write(tokens.create, token, "bench", tokens.Role.admin,
-                           service.clock.now())
+    await service.db.write(tokens.create, token, "bench", tokens.Role.admin, service.clock.now())
     return token
 
 
@@ -104,8 +119,12 @@ async def stream_latency(folder: Path, runs: int, screenshot: Path | None) -> di
             await asyncio.to_thread(live.call, demo_board)
         async with async_playwright() as pw:
             browser = await pw.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                viewport={"width": 1680, "height": 860})
+                profile,
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": 1680, "height": 860},
+            )
             page = await browser.new_page()
             await page.goto(live.url + "/login")
             await page.fill("#token", live.admin_token)
@@ -132,8 +151,9 @@ _OBSERVER = """() => {
 
 async def _one_write(page: Any, live: LiveDashboard, env: dict[str, str], n: int) -> float:
     cli = [sys.executable, "-m", "bot.cli.main", "task", "add", f"stream probe {n}", "--json"]
-    done = await asyncio.to_thread(subprocess.run, cli, env=env, capture_output=True,
-                                   text=True, check=True, cwd=ROOT)
+    done = await asyncio.to_thread(
+        subprocess.run, cli, env=env, capture_output=True, text=True, check=True, cwd=ROOT
+    )
     ref = json.loads(done.stdout)["id"]
     key = f"task-{ref}"
     await page.wait_for_function(f"() => window.seen['{key}'] !== undefined", timeout=10000)
@@ -145,8 +165,9 @@ def _created_at(home: Path, ref: str) -> float:
     """The commit time (epoch seconds, full precision) the store gave task ``ref``; the
     CLI's --json shows it to the second only."""
     with contextlib.closing(sqlite3.connect(home / "swarm.db")) as conn:
-        row = conn.execute("SELECT created_at FROM tasks WHERE id = ?",
-                           (int(ref.removeprefix("T-")),)).fetchone()
+        row = conn.execute(
+            "SELECT created_at FROM tasks WHERE id = ?", (int(ref.removeprefix("T-")),)
+        ).fetchone()
     return float(row[0])
 
 
@@ -154,8 +175,13 @@ async def delivery_latency(folder: Path, messages: int, clients: int) -> dict[st
     """Delivery p50 without and with ``clients`` live SSE clients (another process)."""
     quiet = await _deliveries(folder / "quiet", messages, 0)
     busy = await _deliveries(folder / "busy", messages, clients)
-    return {"messages": messages, "clients": clients, "without": quiet, "with": busy,
-            "ratio_p50": round(busy["p50_ms"] / quiet["p50_ms"], 2) if quiet["p50_ms"] else None}
+    return {
+        "messages": messages,
+        "clients": clients,
+        "without": quiet,
+        "with": busy,
+        "ratio_p50": round(busy["p50_ms"] / quiet["p50_ms"], 2) if quiet["p50_ms"] else None,
+    }
 
 
 async def _deliveries(folder: Path, messages: int, clients: int) -> dict[str, float]:
@@ -207,15 +233,20 @@ async def _until_delivered(service: SwarmService, count: int, limit_s: float = 1
 
 
 def _latencies(conn: Any) -> list[float]:
-    return [float(r[0]) for r in conn.execute(
-        "SELECT updated_at - created_at FROM deliveries WHERE state = 'delivered'")]
+    return [
+        float(r[0])
+        for r in conn.execute(
+            "SELECT updated_at - created_at FROM deliveries WHERE state = 'delivered'"
+        )
+    ]
 
 
 def _start_clients(port: int, token: str, clients: int) -> subprocess.Popen[bytes] | None:
     if not clients:
         return None
-    return subprocess.Popen([sys.executable, str(ROOT / "bench" / "sse_clients.py"),
-                             str(port), token, str(clients)])
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "sse_clients.py"), str(port), token, str(clients)]
+    )
 
 
 async def main() -> None:
@@ -235,24 +266,30 @@ async def main() -> None:
             (folder / part).mkdir(parents=True)
         result = {
             "board": await board_time(folder / "board", args.tasks, args.runs),
-            "stream": await stream_latency(folder / "stream", args.stream_runs,
-                                           args.screenshot),
-            "deliveries": await delivery_latency(folder / "deliveries", args.messages,
-                                                 args.clients),
+            "stream": await stream_latency(folder / "stream", args.stream_runs, args.screenshot),
+            "deliveries": await delivery_latency(
+                folder / "deliveries", args.messages, args.clients
+            ),
         }
     if args.json:
         print(json.dumps(result, indent=2))
         return
     board, stream, deliveries = result["board"], result["stream"], result["deliveries"]
-    print(f"board, {board['tasks']} tasks: p50 {board['board']['p50_ms']} ms, "
-          f"p95 {board['board']['p95_ms']} ms (filtered p50 {board['board_filtered']['p50_ms']}"
-          f" ms, one 500-card column p50 {board['column_500']['p50_ms']} ms)")
-    print(f"CLI write -> browser DOM: p50 {stream['p50_ms']} ms, p95 {stream['p95_ms']} ms "
-          f"({stream['n']} writes)")
-    print(f"delivery p50 without clients {deliveries['without']['p50_ms']} ms, with "
-          f"{deliveries['clients']} SSE clients {deliveries['with']['p50_ms']} ms "
-          f"(ratio {deliveries['ratio_p50']}; p95 {deliveries['without']['p95_ms']} / "
-          f"{deliveries['with']['p95_ms']} ms; {deliveries['messages']} messages each)")
+    print(
+        f"board, {board['tasks']} tasks: p50 {board['board']['p50_ms']} ms, "
+        f"p95 {board['board']['p95_ms']} ms (filtered p50 {board['board_filtered']['p50_ms']}"
+        f" ms, one 500-card column p50 {board['column_500']['p50_ms']} ms)"
+    )
+    print(
+        f"CLI write -> browser DOM: p50 {stream['p50_ms']} ms, p95 {stream['p95_ms']} ms "
+        f"({stream['n']} writes)"
+    )
+    print(
+        f"delivery p50 without clients {deliveries['without']['p50_ms']} ms, with "
+        f"{deliveries['clients']} SSE clients {deliveries['with']['p50_ms']} ms "
+        f"(ratio {deliveries['ratio_p50']}; p95 {deliveries['without']['p95_ms']} / "
+        f"{deliveries['with']['p95_ms']} ms; {deliveries['messages']} messages each)"
+    )
 
 
 if __name__ == "__main__":

@@ -10,18 +10,42 @@ from pathlib import Path
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 
-ROLES = ("integration", "architecture", "infrastructure", "qa", "data", "coordination", "web",
-         "operations")
+ROLES = (
+    "integration",
+    "architecture",
+    "infrastructure",
+    "qa",
+    "data",
+    "coordination",
+    "web",
+    "operations",
+)
 # share of 10,000 tasks per final status (the rest stay ready): a swarm some weeks old
 MIX = (("done", 0.80), ("failed", 0.04), ("cancelled", 0.02), ("blocked", 0.05))
-WORDS = ("parser", "login", "cache", "schema", "retry", "export", "metrics", "docs", "CI",
-         "migration", "search", "upload")
+WORDS = (
+    "parser",
+    "login",
+    "cache",
+    "schema",
+    "retry",
+    "export",
+    "metrics",
+    "docs",
+    "CI",
+    "migration",
+    "search",
+    "upload",
+)
 
 
 def write_agents(path: Path) -> Path:
     """Eight inbox agents, one per role."""
-    path.write_text("\n".join(f'[[agent]]\nid = "Agent-{i + 1}"\nrole = "{role}"\n'
-                              f'delivery = "inbox"\n' for i, role in enumerate(ROLES)))
+    path.write_text(
+        "\n".join(
+            f'[[agent]]\nid = "Agent-{i + 1}"\nrole = "{role}"\ndelivery = "inbox"\n'
+            for i, role in enumerate(ROLES)
+        )
+    )
     return path
 
 
@@ -30,9 +54,14 @@ async def many_tasks(service: SwarmService, count: int, seed: int = 7) -> None:
     final state in one UPDATE per state (the lifecycle itself is not what is measured)."""
     rng = random.Random(seed)
     for start in range(0, count, 500):
-        specs = [TaskSpec(title=f"{rng.choice(WORDS)} task {n}", role=rng.choice(ROLES),
-                          priority=rng.choice(("low", "normal", "normal", "high", "urgent")))
-                 for n in range(start, min(count, start + 500))]
+        specs = [
+            TaskSpec(
+                title=f"{rng.choice(WORDS)} task {n}",
+                role=rng.choice(ROLES),
+                priority=rng.choice(("low", "normal", "normal", "high", "urgent")),
+            )
+            for n in range(start, min(count, start + 500))
+        ]
         await service.create_tasks(specs, "bench")
     await service.db.write(_finish_most, count, rng.random())
 
@@ -41,8 +70,11 @@ def _finish_most(conn: sqlite3.Connection, count: int, salt: float) -> None:
     first = 1
     for status, share in MIX:
         last = first + int(count * share)
-        conn.execute("UPDATE tasks SET status = ?, assignee = 'Agent-' || (1 + id % 8), "
-                     "finished_at = updated_at WHERE id >= ? AND id < ?", (status, first, last))
+        conn.execute(
+            "UPDATE tasks SET status = ?, assignee = 'Agent-' || (1 + id % 8), "
+            "finished_at = updated_at WHERE id >= ? AND id < ?",
+            (status, first, last),
+        )
         first = last
 
 
@@ -70,9 +102,12 @@ DEMO = (
 
 async def demo_board(service: SwarmService) -> None:
     """A small board with work in every column, made through the service."""
-    specs = [TaskSpec(title=title, priority=prio, role=role, ref=str(i),
-                      after=tuple(str(d) for d in deps))
-             for i, (title, prio, role, deps) in enumerate(DEMO)]
+    specs = [
+        TaskSpec(
+            title=title, priority=prio, role=role, ref=str(i), after=tuple(str(d) for d in deps)
+        )
+        for i, (title, prio, role, deps) in enumerate(DEMO)
+    ]
     await service.create_tasks(specs, "boss")
     assigned = await service.queue.assign_batch()
     for step, made in enumerate(assigned):

@@ -45,8 +45,9 @@ def get(port: int, path: str, timeout: float = 30) -> tuple[int, float]:
     start = time.perf_counter()
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-                         .encode())
+            sock.sendall(
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+            )
             head = sock.recv(64)
             while sock.recv(65536):
                 pass
@@ -59,9 +60,11 @@ def big_post(port: int, megabytes: int, result: list[str]) -> None:
     """POST ``megabytes`` MB to /api/v1/tasks without a token; the status line in ``result``."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=120) as sock:
-            sock.sendall(f"POST /api/v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                         f"Content-Type: application/json\r\n"
-                         f"Content-Length: {megabytes * len(CHUNK)}\r\n\r\n".encode())
+            sock.sendall(
+                f"POST /api/v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Content-Type: application/json\r\n"
+                f"Content-Length: {megabytes * len(CHUNK)}\r\n\r\n".encode()
+            )
             try:
                 for _ in range(megabytes):
                     sock.sendall(CHUNK)
@@ -75,17 +78,24 @@ def big_post(port: int, megabytes: int, result: list[str]) -> None:
 def start(home: Path, port: int, nofile: int | None) -> subprocess.Popen[bytes]:
     """``swarm web`` on ``port`` (under ``ulimit -n nofile`` when given)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
-    env |= {"SWARM_HOME": str(home), "XDG_CONFIG_HOME": str(home / "cfg"),
-            "SWARM_LOG_FILE": str(home / "swarm.log")}
+    env |= {
+        "SWARM_HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "cfg"),
+        "SWARM_LOG_FILE": str(home / "swarm.log"),
+    }
 
     def limit() -> None:
         if nofile:
             hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
             resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, hard))
 
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--port", str(port)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            preexec_fn=limit)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "web", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=limit,
+    )
     assert proc.stdout is not None
     proc.stdout.readline()
     return proc
@@ -97,22 +107,29 @@ def bodies(megabytes: int, parallel: int) -> dict[str, object]:
         port = free_port()
         proc = start(Path(tmp), port, None)
         try:
-            out: dict[str, object] = {"rss_idle_mb": round(rss_mb(proc.pid), 1),
-                                      "metrics_idle_ms": round(get(port, "/metrics")[1] * 1000)}
+            out: dict[str, object] = {
+                "rss_idle_mb": round(rss_mb(proc.pid), 1),
+                "metrics_idle_ms": round(get(port, "/metrics")[1] * 1000),
+            }
             for count in (1, parallel):
                 results: list[str] = []
                 peak = 0.0
                 slowest = 0.0
-                threads = [threading.Thread(target=big_post, args=(port, megabytes, results))
-                           for _ in range(count)]
+                threads = [
+                    threading.Thread(target=big_post, args=(port, megabytes, results))
+                    for _ in range(count)
+                ]
                 for thread in threads:
                     thread.start()
                 while any(t.is_alive() for t in threads):
                     peak = max(peak, rss_mb(proc.pid))
                     slowest = max(slowest, get(port, "/metrics")[1])
                     time.sleep(0.05)
-                out[f"posts_{count}"] = {"answers": results, "rss_peak_mb": round(peak, 1),
-                                         "metrics_slowest_ms": round(slowest * 1000)}
+                out[f"posts_{count}"] = {
+                    "answers": results,
+                    "rss_peak_mb": round(peak, 1),
+                    "metrics_slowest_ms": round(slowest * 1000),
+                }
             return out
         finally:
             proc.terminate()
@@ -139,12 +156,18 @@ def bare(connections: int, nofile: int) -> dict[str, object]:
             status, seconds = get(port, "/login", timeout=10)
             log = Path(tmp) / "swarm.log"
             fds = len(os.listdir(f"/proc/{proc.pid}/fd"))
-            return {"connections": connections, "nofile": nofile, "server_fds_after_1s": fds_1s,
-                    "server_fds_after_10s": fds, "login_status": status,
-                    "login_ms": round(seconds * 1000),
-                    "log_bytes": log.stat().st_size if log.exists() else 0,
-                    "accept_errors_logged": log.read_text().count("out of system resource")
-                    if log.exists() else 0}
+            return {
+                "connections": connections,
+                "nofile": nofile,
+                "server_fds_after_1s": fds_1s,
+                "server_fds_after_10s": fds,
+                "login_status": status,
+                "login_ms": round(seconds * 1000),
+                "log_bytes": log.stat().st_size if log.exists() else 0,
+                "accept_errors_logged": log.read_text().count("out of system resource")
+                if log.exists()
+                else 0,
+            }
         finally:
             for sock in held:
                 sock.close()
@@ -160,8 +183,12 @@ def main() -> None:
     parser.add_argument("--bare", type=int, default=300)
     parser.add_argument("--nofile", type=int, default=256)
     args = parser.parse_args()
-    print(json.dumps({"bodies": bodies(args.body_mb, args.parallel),
-                      "bare": bare(args.bare, args.nofile)}, indent=1))
+    print(
+        json.dumps(
+            {"bodies": bodies(args.body_mb, args.parallel), "bare": bare(args.bare, args.nofile)},
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

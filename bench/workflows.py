@@ -25,11 +25,14 @@ from core.workflows import Workflow, WorkflowService
 
 def fan_out() -> Workflow:
     """One step per item, a review of each, and a summary after all of them."""
-    return (Workflow("bench").var("items", "list", required=True)
-            .step("prepare", "Prepare the batch", role="integration")
-            .step("each", "Handle ${item}", for_each="items", needs=["prepare"])
-            .step("summary", "Sum up", needs=["each"], role="coordination")
-            .check())
+    return (
+        Workflow("bench")
+        .var("items", "list", required=True)
+        .step("prepare", "Prepare the batch", role="integration")
+        .step("each", "Handle ${item}", for_each="items", needs=["prepare"])
+        .step("summary", "Sum up", needs=["each"], role="coordination")
+        .check()
+    )
 
 
 async def measure(items: int, runs: int) -> tuple[list[float], list[float]]:
@@ -61,12 +64,18 @@ def main() -> None:
     args = parser.parse_args()
     plans, writes = asyncio.run(measure(args.items, args.runs))
     tasks = args.items + 2
-    print(f"workflow run with {args.items} fanned-out items ({tasks} tasks, "
-          f"{2 * args.items} dependencies), {args.runs} runs:")
-    print(f"  create (one transaction): median {statistics.median(writes):.1f} ms, "
-          f"max {max(writes):.1f} ms")
-    print(f"  plan (vars, expansion, rolled-back check): median "
-          f"{statistics.median(plans):.1f} ms, max {max(plans):.1f} ms")
+    print(
+        f"workflow run with {args.items} fanned-out items ({tasks} tasks, "
+        f"{2 * args.items} dependencies), {args.runs} runs:"
+    )
+    print(
+        f"  create (one transaction): median {statistics.median(writes):.1f} ms, "
+        f"max {max(writes):.1f} ms"
+    )
+    print(
+        f"  plan (vars, expansion, rolled-back check): median "
+        f"{statistics.median(plans):.1f} ms, max {max(plans):.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -31,9 +31,14 @@ from core.settings import bundled_agents_file
 from core.workspaces.build import CHECKOUT_WORKERS
 from core.workspaces.manager import InitRequest, init
 
-IDENTITY = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-            "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid",
-            "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.invalid",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
 
 
 def make_repo(path: Path, files: int) -> None:
@@ -60,17 +65,33 @@ def sequential_init(home: Path, repo: Path, agents: list[str]) -> None:
     folder = home / "workspaces" / repo.name
     folder.mkdir(parents=True)
     for agent in agents:
-        subprocess.run(["git", "worktree", "add", "--quiet", "-b", f"swarm/{agent}",
-                        str(folder / agent), "main"], cwd=repo, check=True)
+        subprocess.run(
+            [
+                "git",
+                "worktree",
+                "add",
+                "--quiet",
+                "-b",
+                f"swarm/{agent}",
+                str(folder / agent),
+                "main",
+            ],
+            cwd=repo,
+            check=True,
+        )
     for agent in agents:
         shutil.copy2(repo / ".env", folder / agent / ".env")
     with ThreadPoolExecutor(4) as pool:
-        list(pool.map(lambda a: subprocess.run("true", shell=True, cwd=folder / a, check=True),
-                      agents))
+        list(
+            pool.map(
+                lambda a: subprocess.run("true", shell=True, cwd=folder / a, check=True), agents
+            )
+        )
 
 
-def timed_run(strategy: str, home: Path, repo: Path,
-              agents: dict[str, Agent]) -> tuple[float, float]:
+def timed_run(
+    strategy: str, home: Path, repo: Path, agents: dict[str, Agent]
+) -> tuple[float, float]:
     """Wall seconds and the CPU seconds (user + system) of the git and setup processes for
     one init by ``strategy``; then its worktrees and branches are removed."""
     cpu = _children_cpu()
@@ -83,10 +104,14 @@ def timed_run(strategy: str, home: Path, repo: Path,
         sequential_init(home, repo, list(agents))
     took = time.perf_counter() - started, _children_cpu() - cpu
     for agent in agents:  # the next run makes the same branches again
-        subprocess.run(["git", "worktree", "remove", "--force",
-                        str(home / "workspaces" / repo.name / agent)], cwd=repo, check=True)
-        subprocess.run(["git", "branch", "-D", f"swarm/{agent}"], cwd=repo, check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["git", "worktree", "remove", "--force", str(home / "workspaces" / repo.name / agent)],
+            cwd=repo,
+            check=True,
+        )
+        subprocess.run(
+            ["git", "branch", "-D", f"swarm/{agent}"], cwd=repo, check=True, capture_output=True
+        )
     return took
 
 
@@ -100,12 +125,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--dir", type=Path, default=None,
-                        help="where the repository and SWARM_HOME go (default: the temp folder)")
-    parser.add_argument("--packed", action="store_true",
-                        help="pack the repository's objects first (as a clone has them)")
-    parser.add_argument("--compare", action="store_true",
-                        help="alternate with the previous init (worktree add one at a time)")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="where the repository and SWARM_HOME go (default: the temp folder)",
+    )
+    parser.add_argument(
+        "--packed",
+        action="store_true",
+        help="pack the repository's objects first (as a clone has them)",
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="alternate with the previous init (worktree add one at a time)",
+    )
     args = parser.parse_args()
     os.environ.update(IDENTITY)
     agents = {a.id: a for a in load_agents(bundled_agents_file())}
@@ -124,13 +159,17 @@ def main() -> None:
         checkout = du(repo) - du(repo / ".git")
         for strategy, found in times.items():
             walls, cpus = [w for w, _ in found], [c for _, c in found]
-            print(f"{strategy}: init of {len(agents)} worktrees, {args.files} files each: "
-                  f"median {statistics.median(walls):.2f} s (runs "
-                  + ", ".join(f"{t:.2f}" for t in walls)
-                  + f"), git and setup CPU median {statistics.median(cpus):.2f} s")
-        print(f"object store {objects / 1e6:.1f} MB, shared by every worktree (each "
-              f"worktree's .git is a one-line file); one checkout {checkout / 1e6:.1f} MB; "
-              f"checkout workers {CHECKOUT_WORKERS}; load average {os.getloadavg()[0]:.1f}")
+            print(
+                f"{strategy}: init of {len(agents)} worktrees, {args.files} files each: "
+                f"median {statistics.median(walls):.2f} s (runs "
+                + ", ".join(f"{t:.2f}" for t in walls)
+                + f"), git and setup CPU median {statistics.median(cpus):.2f} s"
+            )
+        print(
+            f"object store {objects / 1e6:.1f} MB, shared by every worktree (each "
+            f"worktree's .git is a one-line file); one checkout {checkout / 1e6:.1f} MB; "
+            f"checkout workers {CHECKOUT_WORKERS}; load average {os.getloadavg()[0]:.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -82,8 +82,9 @@ class Builder:
             return self._deliverer(service)
         from automation.factory import build_deliverer
 
-        return build_deliverer(service.settings, list(service.agents.values()),
-                               service.kill_switch, self.config.gui)
+        return build_deliverer(
+            service.settings, list(service.agents.values()), service.kill_switch, self.config.gui
+        )
 
     def ai(self, service: SwarmService) -> AIService:
         """Plans, summaries and usage over the configured model (close it)."""
@@ -96,8 +97,12 @@ class Builder:
         from core.watch.jobs import Jobs, Watcher, summarizer
 
         watch = self.config.watch
-        return Jobs(service, watch, self._summarize or summarizer(ai),
-                    Watcher(service, watch, self.frames()))
+        return Jobs(
+            service,
+            watch,
+            self._summarize or summarizer(ai),
+            Watcher(service, watch, self.frames()),
+        )
 
     def frames(self) -> FrameSource:
         """The given frame source, else this desktop's screen (the watch's frames)."""
@@ -113,14 +118,18 @@ class Builder:
         from core.coordinator.scheduler import Scheduler
         from core.store.retention import RetentionTimer
 
-        timers: list[Timer] = [jobs, RetentionTimer(service),
-                               Heartbeat(service.settings.home, service.clock)]
+        timers: list[Timer] = [
+            jobs,
+            RetentionTimer(service),
+            Heartbeat(service.settings.home, service.clock),
+        ]
         if service.settings.database_url:  # other processes' writes wake the loop at once
             from core.coordinator.changes import ChangeListener
 
             listener = ChangeListener(service)
-            scheduler = Scheduler(service, deliverer, timers=[*timers, listener],
-                                  poll_s=self.poll_s)
+            scheduler = Scheduler(
+                service, deliverer, timers=[*timers, listener], poll_s=self.poll_s
+            )
             listener.on_change = scheduler.wake
             return scheduler
         return Scheduler(service, deliverer, timers=timers, poll_s=self.poll_s)
@@ -131,8 +140,9 @@ class Builder:
 
         return SwarmBot(service, self.config.discord, ai, **self.client_options)
 
-    def web(self, service: SwarmService, sock: socket.socket | None = None
-            ) -> contextlib.AbstractAsyncContextManager[WebServer | None]:
+    def web(
+        self, service: SwarmService, sock: socket.socket | None = None
+    ) -> contextlib.AbstractAsyncContextManager[WebServer | None]:
         """The dashboard and REST API while a block runs (``serve_web`` off or
         ``SWARM_WEB=off``: nothing), on ``sock`` if ``web_socket`` bound it already."""
         if not (self.serve_web and self.config.web.enabled):
@@ -202,15 +212,15 @@ class Builder:
                     ai = self.ai(service)
                     stack.push_async_callback(ai.close)
                     jobs = self.jobs(service, ai)
-                    yield Coordinator(service, deliverer, ai, jobs,
-                                      self.scheduler(service, deliverer, jobs))
+                    yield Coordinator(
+                        service, deliverer, ai, jobs, self.scheduler(service, deliverer, jobs)
+                    )
             finally:
                 await service.close()
 
 
 @contextlib.asynccontextmanager
-async def _coordinator_lock(builder: Builder, wait: bool
-                            ) -> AsyncIterator[SchedulerLock | None]:
+async def _coordinator_lock(builder: Builder, wait: bool) -> AsyncIterator[SchedulerLock | None]:
     """The PostgreSQL scheduler lock (``core/store/postgres_failover.py``, yielded: the store
     is fenced when it is lost) or the home's lock file (``Builder.home_lock``)."""
     settings = builder.config.core
@@ -224,8 +234,9 @@ async def _coordinator_lock(builder: Builder, wait: bool
         yield None
 
 
-async def started_parts(runner: asyncio.Task[Any], started: asyncio.Future[Coordinator]
-                        ) -> Coordinator:
+async def started_parts(
+    runner: asyncio.Task[Any], started: asyncio.Future[Coordinator]
+) -> Coordinator:
     """The parts ``run_with_discord`` built, or its error if it stopped before."""
     await asyncio.wait({runner, started}, return_when=asyncio.FIRST_COMPLETED)
     if not started.done():
@@ -250,8 +261,13 @@ async def run_headless(
         return await _run_headless(builder, burst, stop, sock, started)
 
 
-async def _run_headless(builder: Builder, burst: bool, stop: asyncio.Event | None,
-                        sock: socket.socket | None, started: float) -> BurstResult | None:
+async def _run_headless(
+    builder: Builder,
+    burst: bool,
+    stop: asyncio.Event | None,
+    sock: socket.socket | None,
+    started: float,
+) -> BurstResult | None:
     async with builder.coordinator(wait=not burst) as parts:
         try:
             if burst:
@@ -259,16 +275,23 @@ async def _run_headless(builder: Builder, burst: bool, stop: asyncio.Event | Non
             stop = stop or asyncio.Event()
             with stop_on_signals(stop):
                 async with builder.web(parts.service, sock):
-                    log.info("coordinator started: %d agents, database %s",
-                             len(parts.service.agents), parts.service.settings.database_shown)
+                    log.info(
+                        "coordinator started: %d agents, database %s",
+                        len(parts.service.agents),
+                        parts.service.settings.database_shown,
+                    )
                     await parts.scheduler.run(stop)
             return None
         finally:
             log.info("coordinator stopped after %.1f s", time.monotonic() - started)
 
 
-async def run_with_discord(builder: Builder, *, stop: asyncio.Event | None = None,
-                           started: asyncio.Future[Coordinator] | None = None) -> None:
+async def run_with_discord(
+    builder: Builder,
+    *,
+    stop: asyncio.Event | None = None,
+    started: asyncio.Future[Coordinator] | None = None,
+) -> None:
     """Bot, scheduler, delivery, watcher and notifier in one process, until SIGINT/SIGTERM.
 
     The scheduler does not depend on Discord: while Discord cannot be reached it keeps
@@ -282,9 +305,12 @@ async def run_with_discord(builder: Builder, *, stop: asyncio.Event | None = Non
         await _run_with_discord(builder, stop, started, sock)
 
 
-async def _run_with_discord(builder: Builder, stop: asyncio.Event,
-                            started: asyncio.Future[Coordinator] | None,
-                            sock: socket.socket | None) -> None:
+async def _run_with_discord(
+    builder: Builder,
+    stop: asyncio.Event,
+    started: asyncio.Future[Coordinator] | None,
+    sock: socket.socket | None,
+) -> None:
     from bot.discordbot.connection import keep_connected
 
     async with builder.coordinator() as parts:
@@ -293,9 +319,12 @@ async def _run_with_discord(builder: Builder, stop: asyncio.Event,
         with stop_on_signals(stop):
             async with builder.web(parts.service, sock):
                 scheduler = asyncio.create_task(parts.scheduler.run(stop), name="scheduler")
-                bot = asyncio.create_task(keep_connected(
-                    lambda: builder.bot(parts.service, parts.ai), builder.config.discord, stop),
-                    name="discord")
+                bot = asyncio.create_task(
+                    keep_connected(
+                        lambda: builder.bot(parts.service, parts.ai), builder.config.discord, stop
+                    ),
+                    name="discord",
+                )
                 log.info("coordinator started with Discord: %d agents", len(parts.service.agents))
                 try:
                     await asyncio.wait({scheduler, bot}, return_when=asyncio.FIRST_COMPLETED)

@@ -33,8 +33,14 @@ SECTIONS = ("core", "discord", "ai", "watch", "gui", "web")
 class Config:
     """Settings of every part, by section: core, discord, ai, watch, gui, web."""
 
-    def __init__(self, env: Mapping[str, str], *, agents_file: str | Path | None = None,
-                 sources: Mapping[str, str] | None = None, **sections: Any) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *,
+        agents_file: str | Path | None = None,
+        sources: Mapping[str, str] | None = None,
+        **sections: Any,
+    ) -> None:
         unknown = set(sections) - set(SECTIONS)
         if unknown:
             raise TypeError(f"unknown config section(s): {', '.join(sorted(unknown))}")
@@ -44,8 +50,7 @@ class Config:
         self._sections: dict[str, Any] = dict(sections)
 
     @classmethod
-    def load(cls, agents_file: str | Path | None = None,
-             user_file: Path | None = None) -> Config:
+    def load(cls, agents_file: str | Path | None = None, user_file: Path | None = None) -> Config:
         """The process's configuration: the environment over ``.env`` over the user config
         file (``user_file``, default: ``user_config_path()``), read here, once."""
         from bot.config_file import layered_environment, user_config_path
@@ -55,8 +60,12 @@ class Config:
 
     def replace(self, **sections: Any) -> Config:
         """The same configuration with some sections given (tests, the demo, benchmarks)."""
-        return Config(self.env, agents_file=self.agents_file, sources=self.sources,
-                      **{**self._sections, **sections})
+        return Config(
+            self.env,
+            agents_file=self.agents_file,
+            sources=self.sources,
+            **{**self._sections, **sections},
+        )
 
     def check(self) -> Config:
         """Parse every section now, so a bad value stops a start-up before anything runs."""

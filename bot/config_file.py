@@ -20,22 +20,66 @@ ENV, DOTENV, USER, DEFAULT, FLAG = "env", ".env", "user config", "default", "fla
 UNPREFIXED = ("DISCORD_TOKEN", "DISCORD_API_BASE", "OPENAI_API_KEY", "OPENAI_BASE_URL")
 SECRETS = frozenset({"DISCORD_TOKEN", "OPENAI_API_KEY"})
 KNOWN_SETTINGS = (
-    "SWARM_HOME", "SWARM_CONFIG", "SWARM_AGENT", "SWARM_LOG_FILE", "SWARM_LOG_MAX_BYTES",
-    "SWARM_LOG_BACKUPS", "SWARM_MAX_TEXT", "SWARM_LEASE", "SWARM_MAX_ATTEMPTS",
-    "SWARM_RETRY_BACKOFF", "SWARM_DELIVERY_ATTEMPTS", "SWARM_BUSY_TIMEOUT", "SWARM_KEEP_DAYS",
-    "SWARM_DATABASE_URL", "SWARM_FAILOVER",
-    "DISCORD_TOKEN", "SWARM_GUILD_ID", "SWARM_CHANNEL_ID", "SWARM_ALERTS_CHANNEL_ID",
-    "SWARM_ALERTS_ROLE_ID", "SWARM_ADMIN_IDS", "SWARM_ADMIN_ROLE_IDS", "SWARM_USER_IDS",
-    "SWARM_USER_ROLE_IDS", "SWARM_NOTIFY", "DISCORD_API_BASE",
-    "OPENAI_API_KEY", "OPENAI_BASE_URL", "SWARM_MODEL_PLAN", "SWARM_MODEL_SUMMARY",
-    "SWARM_AI_TIMEOUT", "SWARM_AI_RETRIES", "SWARM_AI_BACKOFF", "SWARM_AI_BUDGET",
-    "SWARM_AI_PRICES", "SWARM_PLAN_MAX_TASKS", "SWARM_PLAN_MAX_CONTEXT",
-    "SWARM_WATCH_INTERVAL", "SWARM_STALL_AFTER", "SWARM_UNREACHABLE_AFTER",
-    "SWARM_NUDGE_COOLDOWN", "SWARM_MAX_NUDGES", "SWARM_REASSIGN_AFTER", "SWARM_DAILY_SUMMARY",
-    "SWARM_GRACE", "SWARM_HUMAN_IDLE", "SWARM_HUMAN_WAIT", "SWARM_INPUT_LOCK_TIMEOUT",
-    "SWARM_FOCUS_TIMEOUT", "SWARM_PASTE_TIMEOUT", "SWARM_SUBMIT_TIMEOUT",
-    "SWARM_DELIVERY_STEPS", "SWARM_WEB", "SWARM_WEB_HOST", "SWARM_WEB_PORT", "SWARM_WEB_METRICS",
-    "SWARM_WEB_HOSTS", "SWARM_WEB_BODY_MAX", "SWARM_WEB_MAX_CONNECTIONS", "SWARM_WEB_IDLE_TIMEOUT",
+    "SWARM_HOME",
+    "SWARM_CONFIG",
+    "SWARM_AGENT",
+    "SWARM_LOG_FILE",
+    "SWARM_LOG_MAX_BYTES",
+    "SWARM_LOG_BACKUPS",
+    "SWARM_MAX_TEXT",
+    "SWARM_LEASE",
+    "SWARM_MAX_ATTEMPTS",
+    "SWARM_RETRY_BACKOFF",
+    "SWARM_DELIVERY_ATTEMPTS",
+    "SWARM_BUSY_TIMEOUT",
+    "SWARM_KEEP_DAYS",
+    "SWARM_DATABASE_URL",
+    "SWARM_FAILOVER",
+    "DISCORD_TOKEN",
+    "SWARM_GUILD_ID",
+    "SWARM_CHANNEL_ID",
+    "SWARM_ALERTS_CHANNEL_ID",
+    "SWARM_ALERTS_ROLE_ID",
+    "SWARM_ADMIN_IDS",
+    "SWARM_ADMIN_ROLE_IDS",
+    "SWARM_USER_IDS",
+    "SWARM_USER_ROLE_IDS",
+    "SWARM_NOTIFY",
+    "DISCORD_API_BASE",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "SWARM_MODEL_PLAN",
+    "SWARM_MODEL_SUMMARY",
+    "SWARM_AI_TIMEOUT",
+    "SWARM_AI_RETRIES",
+    "SWARM_AI_BACKOFF",
+    "SWARM_AI_BUDGET",
+    "SWARM_AI_PRICES",
+    "SWARM_PLAN_MAX_TASKS",
+    "SWARM_PLAN_MAX_CONTEXT",
+    "SWARM_WATCH_INTERVAL",
+    "SWARM_STALL_AFTER",
+    "SWARM_UNREACHABLE_AFTER",
+    "SWARM_NUDGE_COOLDOWN",
+    "SWARM_MAX_NUDGES",
+    "SWARM_REASSIGN_AFTER",
+    "SWARM_DAILY_SUMMARY",
+    "SWARM_GRACE",
+    "SWARM_HUMAN_IDLE",
+    "SWARM_HUMAN_WAIT",
+    "SWARM_INPUT_LOCK_TIMEOUT",
+    "SWARM_FOCUS_TIMEOUT",
+    "SWARM_PASTE_TIMEOUT",
+    "SWARM_SUBMIT_TIMEOUT",
+    "SWARM_DELIVERY_STEPS",
+    "SWARM_WEB",
+    "SWARM_WEB_HOST",
+    "SWARM_WEB_PORT",
+    "SWARM_WEB_METRICS",
+    "SWARM_WEB_HOSTS",
+    "SWARM_WEB_BODY_MAX",
+    "SWARM_WEB_MAX_CONNECTIONS",
+    "SWARM_WEB_IDLE_TIMEOUT",
 )
 
 
@@ -64,8 +108,10 @@ def read_user_config(path: Path) -> dict[str, str]:
     for key, value in data.items():
         name = env_name(key)
         if name not in KNOWN_SETTINGS:
-            raise ConfigError(f"{path}: unknown setting {key!r} (keys are the SWARM_ "
-                              "environment names without SWARM_, in lower case)")
+            raise ConfigError(
+                f"{path}: unknown setting {key!r} (keys are the SWARM_ "
+                "environment names without SWARM_, in lower case)"
+            )
         values[name] = _text(path, key, value)
     return values
 
@@ -80,9 +126,9 @@ def _text(path: Path, key: str, value: object) -> str:
     raise ConfigError(f"{path}: {key} must be a string, a number or a list of them")
 
 
-def layered_environment(dotenv: Path, user_file: Path | None,
-                        environ: Mapping[str, str] | None = None
-                        ) -> tuple[dict[str, str], dict[str, str]]:
+def layered_environment(
+    dotenv: Path, user_file: Path | None, environ: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
     """The environment over ``dotenv`` over the user file; and each name's source."""
     layers: list[tuple[str, Mapping[str, str]]] = []
     if user_file is not None:
@@ -90,8 +136,7 @@ def layered_environment(dotenv: Path, user_file: Path | None,
     if dotenv.is_file():
         from dotenv import dotenv_values
 
-        layers.append((DOTENV, {k: v for k, v in dotenv_values(dotenv).items()
-                                if v is not None}))
+        layers.append((DOTENV, {k: v for k, v in dotenv_values(dotenv).items() if v is not None}))
     layers.append((ENV, os.environ if environ is None else environ))
     values: dict[str, str] = {}
     sources: dict[str, str] = {}

@@ -30,14 +30,24 @@ from core.errors import ConfigError
 from core.service.swarm import SwarmService
 
 SCENARIO: list[tuple[str, dict[str, str]]] = [
-    ("task create", {"title": "Design the REST API for the notes app", "role": "architecture",
-                     "priority": "high"}),
-    ("task create", {"title": "Implement the notes endpoints", "role": "integration",
-                     "after": "T-1"}),
+    (
+        "task create",
+        {
+            "title": "Design the REST API for the notes app",
+            "role": "architecture",
+            "priority": "high",
+        },
+    ),
+    (
+        "task create",
+        {"title": "Implement the notes endpoints", "role": "integration", "after": "T-1"},
+    ),
     ("task create", {"title": "Create the database schema", "role": "data", "after": "T-1"}),
     ("task create", {"title": "Write the API tests", "role": "qa", "after": "T-2,T-3"}),
-    ("task create", {"title": "Set up CI for the repository", "role": "infrastructure",
-                     "priority": "urgent"}),
+    (
+        "task create",
+        {"title": "Set up CI for the repository", "role": "infrastructure", "priority": "urgent"},
+    ),
     ("broadcast", {"text": "Demo kick-off: the notes app sprint has started."}),
 ]
 TASKS = sum(1 for name, _ in SCENARIO if name == "task create")
@@ -58,8 +68,14 @@ async def swarm_cli(home: Path, *args: str, agent: str | None = None) -> str:
     if agent:
         env["SWARM_AGENT"] = agent
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli.main", *args, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        "-m",
+        "bot.cli.main",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out, _ = await asyncio.wait_for(proc.communicate(), 30)
     if proc.returncode != 0:
         raise RuntimeError(f"swarm {shlex.join(args)} failed: {out.decode().strip()}")
@@ -73,7 +89,8 @@ def require_localdiscord() -> None:
     except ImportError:
         raise ConfigError(
             "swarm demo needs the localdiscord package (the swarm[demo] extra): in the swarm "
-            "repository run make, or pip install ./packages/localdiscord") from None
+            "repository run make, or pip install ./packages/localdiscord"
+        ) from None
 
 
 class _NoVoiceWarnings(logging.Filter):
@@ -114,23 +131,33 @@ async def _with_discord(config: Config, desk: DemoDesk, home: Path, keep: bool) 
     async with LocalDiscordServer(guild_name="swarm-demo", rate_limits=None) as server:
         channel = server.add_text_channel("swarm")
         you = server.add_user("you")
-        discord_settings = DiscordSettings(token=server.token, guild_id=server.guild.id,
-                                           channel_id=channel.id, admin_ids=frozenset({you.id}))
-        builder = Builder(config.replace(discord=discord_settings), deliverer=desk.deliverer,
-                          poll_s=0.2, client_options=local_client_options())
+        discord_settings = DiscordSettings(
+            token=server.token,
+            guild_id=server.guild.id,
+            channel_id=channel.id,
+            admin_ids=frozenset({you.id}),
+        )
+        builder = Builder(
+            config.replace(discord=discord_settings),
+            deliverer=desk.deliverer,
+            poll_s=0.2,
+            client_options=local_client_options(),
+        )
         stop = asyncio.Event()
         with pointed_at(server):
             started: asyncio.Future[Coordinator] = asyncio.get_running_loop().create_future()
-            runner = asyncio.create_task(run_with_discord(builder, stop=stop, started=started),
-                                         name="coordinator")
+            runner = asyncio.create_task(
+                run_with_discord(builder, stop=stop, started=started), name="coordinator"
+            )
             try:
                 await started_parts(runner, started)  # built: the database is there
                 service = await builder.service()  # the demo's own view; it outlives the run
                 try:
                     await _until_ready(server, runner)
                     print(f"local Discord at {server.url}: bot ready, slash commands synced\n")
-                    return await _play(server, channel, you, service, desk, home, stop, runner,
-                                       keep)
+                    return await _play(
+                        server, channel, you, service, desk, home, stop, runner, keep
+                    )
                 finally:
                     await service.close()
             finally:
@@ -141,6 +168,7 @@ async def _with_discord(config: Config, desk: DemoDesk, home: Path, keep: bool) 
 
 async def _until_ready(server: Any, runner: asyncio.Task[None]) -> None:
     """Until the bot is ready with its commands synced; the coordinator's error if it stops."""
+
     async def synced() -> None:
         await server.wait_for_commands("task", "broadcast")
         await server.wait_for_bot_ready()
@@ -156,11 +184,22 @@ async def _until_ready(server: Any, runner: asyncio.Task[None]) -> None:
     ready.result()
 
 
-async def _play(server: Any, channel: Any, you: Any, service: SwarmService, desk: DemoDesk,
-                home: Path, stop: asyncio.Event, runner: asyncio.Task[None], keep: bool) -> int:
+async def _play(
+    server: Any,
+    channel: Any,
+    you: Any,
+    service: SwarmService,
+    desk: DemoDesk,
+    home: Path,
+    stop: asyncio.Event,
+    runner: asyncio.Task[None],
+    keep: bool,
+) -> int:
     started = time.monotonic()
-    helpers = [asyncio.create_task(_show_channel(server, channel, stop)),
-               asyncio.create_task(_demo_agents(desk, home, stop))]
+    helpers = [
+        asyncio.create_task(_show_channel(server, channel, stop)),
+        asyncio.create_task(_demo_agents(desk, home, stop)),
+    ]
     try:
         for name, options in SCENARIO:
             await _slash(server, you, name, options)
@@ -171,8 +210,7 @@ async def _play(server: Any, channel: Any, you: Any, service: SwarmService, desk
         for task in (*helpers, runner):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-    await _summary(service, server, channel, desk, home, time.monotonic() - started,
-                   keep)
+    await _summary(service, server, channel, desk, home, time.monotonic() - started, keep)
     return 0 if finished else 1
 
 
@@ -206,8 +244,10 @@ async def _demo_agents(desk: DemoDesk, home: Path, stop: asyncio.Event) -> None:
             found = TASK_IN_TEXT.search(text)
             if found:
                 ref = found.group(1)
-                for args in (("task", "start", ref),
-                             ("task", "done", ref, "--note", f"finished by demo {agent}")):
+                for args in (
+                    ("task", "start", ref),
+                    ("task", "done", ref, "--note", f"finished by demo {agent}"),
+                ):
                     print(f"  {agent}$ swarm {shlex.join(args)}", flush=True)
                     await swarm_cli(home, *args, agent=agent)
         await asyncio.sleep(0.1)
@@ -234,13 +274,22 @@ async def _wait_posted(service: SwarmService) -> None:
     await asyncio.sleep(0.2)  # the printer shows what was posted
 
 
-async def _summary(service: SwarmService, server: Any, channel: Any, desk: DemoDesk,
-                   home: Path, seconds: float, keep: bool) -> None:
+async def _summary(
+    service: SwarmService,
+    server: Any,
+    channel: Any,
+    desk: DemoDesk,
+    home: Path,
+    seconds: float,
+    keep: bool,
+) -> None:
     overview = await service.status()
     tasks, deliveries = overview["tasks"], overview["deliveries"]
-    print(f"\nsummary: {tasks['done']}/{TASKS} tasks done, {tasks['failed']} failed; "
-          f"{deliveries['delivered']} deliveries ({desk.method}), {deliveries['failed']} failed; "
-          f"{len(server.messages(channel))} channel posts; {seconds:.1f} s")
+    print(
+        f"\nsummary: {tasks['done']}/{TASKS} tasks done, {tasks['failed']} failed; "
+        f"{deliveries['delivered']} deliveries ({desk.method}), {deliveries['failed']} failed; "
+        f"{len(server.messages(channel))} channel posts; {seconds:.1f} s"
+    )
     shot = desk.screenshot(home / "agents.png") if keep else None
     if shot is not None:
         print(f"screenshot of the eight agent windows: {shot}")

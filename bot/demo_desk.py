@@ -14,6 +14,7 @@ from core.service.swarm import SwarmService
 
 log = logging.getLogger(__name__)
 
+
 class DemoDesk(Protocol):
     """The demo agents' side: how prompts reach them and what they received."""
 
@@ -38,9 +39,11 @@ class InboxDesk:
 
     method = "inbox"
 
-    def __init__(self, home: Path,
-                 description: str = "inbox files (no Xvfb here: install it to see real windows)"
-                 ) -> None:
+    def __init__(
+        self,
+        home: Path,
+        description: str = "inbox files (no Xvfb here: install it to see real windows)",
+    ) -> None:
         self.description = description
         self.inbox = home / "inbox"
         self._seen: set[Path] = set()
@@ -75,8 +78,10 @@ class ScreenDesk:
         self.home = home
         self.server = server
         self.windows = windows
-        self.description = (f"eight windows on a virtual screen (Xvfb {server.display}), "
-                            "prompts pasted into each window's chat input")
+        self.description = (
+            f"eight windows on a virtual screen (Xvfb {server.display}), "
+            "prompts pasted into each window's chat input"
+        )
         self._seen = [0] * 8
         self._driver: Any = None
 
@@ -84,8 +89,9 @@ class ScreenDesk:
         """The real desktop driver (PyAutoGUI) for the bundled 4x2 layout."""
         from automation.factory import build_deliverer
 
-        self._driver = build_deliverer(service.settings, list(service.agents.values()),
-                                       service.kill_switch)
+        self._driver = build_deliverer(
+            service.settings, list(service.agents.values()), service.kill_switch
+        )
         return self._driver
 
     def received(self) -> list[tuple[str, str]]:
@@ -93,7 +99,7 @@ class ScreenDesk:
         found = []
         for index in range(8):
             texts = self.windows.texts(index)
-            found += [(f"Agent-{index + 1}", text) for text in texts[self._seen[index]:]]
+            found += [(f"Agent-{index + 1}", text) for text in texts[self._seen[index] :]]
             self._seen[index] = len(texts)
         return found
 

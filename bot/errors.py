@@ -11,18 +11,26 @@ from core.redact import redact_urls
 from core.text import one_line
 
 _SQLITE_HINTS = (
-    ("database is locked", "the database stayed busy longer than SWARM_BUSY_TIMEOUT: "
-                           "try again"),
+    ("database is locked", "the database stayed busy longer than SWARM_BUSY_TIMEOUT: try again"),
     ("disk is full", "the disk is full: nothing was written; free some space and try again"),
-    ("disk i/o error", "could not write the database (disk I/O error: is the disk full?): "
-                       "nothing was written"),
+    (
+        "disk i/o error",
+        "could not write the database (disk I/O error: is the disk full?): nothing was written",
+    ),
     ("readonly", "cannot write to the database: SWARM_HOME is read-only"),
-    ("unable to open", "cannot open the database: SWARM_HOME is read-only or not a folder "
-                       "you may write to"),
-    ("not a database", "the database file is damaged or not a swarm database: restore it "
-                       "from a backup or point SWARM_HOME elsewhere"),
-    ("malformed", "the database file is damaged: restore it from a backup or point "
-                  "SWARM_HOME elsewhere"),
+    (
+        "unable to open",
+        "cannot open the database: SWARM_HOME is read-only or not a folder you may write to",
+    ),
+    (
+        "not a database",
+        "the database file is damaged or not a swarm database: restore it "
+        "from a backup or point SWARM_HOME elsewhere",
+    ),
+    (
+        "malformed",
+        "the database file is damaged: restore it from a backup or point SWARM_HOME elsewhere",
+    ),
 )
 
 

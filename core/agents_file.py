@@ -11,9 +11,25 @@ from core.keys import PRESETS, TEXT_STEP, KeyComboError, parse_combo
 from core.models import Agent
 from core.tomltext import TomlError, loads
 
-ALLOWED_KEYS = {"id", "role", "capabilities", "input", "watch", "capacity", "submit", "delivery",
-                "app", "input_box", "paste", "clear", "workspace", "captain",
-                "reset_between_tasks", "reset", "node"}
+ALLOWED_KEYS = {
+    "id",
+    "role",
+    "capabilities",
+    "input",
+    "watch",
+    "capacity",
+    "submit",
+    "delivery",
+    "app",
+    "input_box",
+    "paste",
+    "clear",
+    "workspace",
+    "captain",
+    "reset_between_tasks",
+    "reset",
+    "node",
+}
 TOP_LEVEL_KEYS = {"agent"}
 DELIVERY_METHODS = ("gui", "inbox")
 AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -111,8 +127,10 @@ def _node(value: Any, where: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not AGENT_ID.fullmatch(value):
-        raise ConfigError(f"{where}: node must be 1-64 letters, digits, '.', '_' or '-', "
-                          f"starting with a letter or digit, not {value!r}")
+        raise ConfigError(
+            f"{where}: node must be 1-64 letters, digits, '.', '_' or '-', "
+            f"starting with a letter or digit, not {value!r}"
+        )
     return value
 
 
@@ -138,12 +156,13 @@ def _combo(value: Any, key: str, where: str) -> str:
 def _reset_keys(value: Any, where: str) -> tuple[str, ...]:
     """Steps of the reset action: key combinations, or ``text:...`` typed as it is."""
     if not isinstance(value, list) or not value:
-        raise ConfigError(f"{where}: reset must be a non-empty list of key combinations or "
-                          "\"text:...\" steps")
+        raise ConfigError(
+            f'{where}: reset must be a non-empty list of key combinations or "text:..." steps'
+        )
     steps = []
     for step in value:
         if isinstance(step, str) and step.startswith(TEXT_STEP):
-            if not step[len(TEXT_STEP):].strip():
+            if not step[len(TEXT_STEP) :].strip():
                 raise ConfigError(f"{where}: reset: {step!r} has no text")
             steps.append(step)
         else:

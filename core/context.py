@@ -44,10 +44,14 @@ class Ctx:
         if me is None:
             return f" (reported by {self.actor})", {"reported_by": self.actor}
         if not force:
-            raise InvalidState(f"{ref} is held by {holder}, not {me}: only its agent reports "
-                               "on it (--force reports anyway, and is recorded)")
-        return (f" (forced by {me}; held by {holder})",
-                {"forced": True, "reported_by": me, "holder": holder})
+            raise InvalidState(
+                f"{ref} is held by {holder}, not {me}: only its agent reports "
+                "on it (--force reports anyway, and is recorded)"
+            )
+        return (
+            f" (forced by {me}; held by {holder})",
+            {"forced": True, "reported_by": me, "holder": holder},
+        )
 
     def roles(self) -> list[str]:
         """Every configured role, in config order, once."""
@@ -81,8 +85,11 @@ def check_chars(text: str, what: str, *, one_line: bool = True) -> str:
     found = control_chars(text, "" if one_line else MULTI_LINE)
     if found:
         shown = ", ".join(escape_controls(c) for c in found[:5])
-        kind = "one line without control characters" if one_line else \
-            "text without control characters (newlines and tabs are fine)"
+        kind = (
+            "one line without control characters"
+            if one_line
+            else "text without control characters (newlines and tabs are fine)"
+        )
         raise InvalidInput(f"{what} must be {kind}, found {shown}")
     return text
 

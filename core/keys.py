@@ -10,11 +10,43 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
-MODIFIERS = frozenset({"ctrl", "shift", "alt", "altleft", "altright", "win", "winleft",
-                       "winright", "ctrlleft", "ctrlright", "shiftleft", "shiftright"})
+MODIFIERS = frozenset(
+    {
+        "ctrl",
+        "shift",
+        "alt",
+        "altleft",
+        "altright",
+        "win",
+        "winleft",
+        "winright",
+        "ctrlleft",
+        "ctrlright",
+        "shiftleft",
+        "shiftright",
+    }
+)
 NAMED_KEYS = frozenset(
-    {"enter", "return", "tab", "space", "backspace", "delete", "del", "escape", "esc",
-     "insert", "home", "end", "pageup", "pagedown", "up", "down", "left", "right"}
+    {
+        "enter",
+        "return",
+        "tab",
+        "space",
+        "backspace",
+        "delete",
+        "del",
+        "escape",
+        "esc",
+        "insert",
+        "home",
+        "end",
+        "pageup",
+        "pagedown",
+        "up",
+        "down",
+        "left",
+        "right",
+    }
     | {f"f{n}" for n in range(1, 25)}
 )
 ALIASES = {"control": "ctrl", "return": "enter", "del": "delete", "esc": "escape"}
@@ -35,11 +67,17 @@ class AppPreset:
 
 PRESETS = {
     # Cursor, VS Code, Windsurf: Electron/Chromium text inputs.
-    "chat": AppPreset(("ctrl+a", "delete"), "ctrl+v", "enter", set_primary=False,
-                      reset=("ctrl+l",)),
+    "chat": AppPreset(
+        ("ctrl+a", "delete"), "ctrl+v", "enter", set_primary=False, reset=("ctrl+l",)
+    ),
     # Claude Code, Codex CLI, Aider, Gemini CLI in a terminal (readline-like line editing).
-    "terminal": AppPreset(("ctrl+e", "ctrl+u"), "ctrl+shift+v", "enter", set_primary=True,
-                          reset=(f"{TEXT_STEP}/clear", "enter")),
+    "terminal": AppPreset(
+        ("ctrl+e", "ctrl+u"),
+        "ctrl+shift+v",
+        "enter",
+        set_primary=True,
+        reset=(f"{TEXT_STEP}/clear", "enter"),
+    ),
 }
 
 

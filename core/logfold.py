@@ -22,8 +22,12 @@ KEYS_MAX = 1000  # distinct messages remembered (the oldest are forgotten)
 class FoldRepeats(logging.Filter):
     """Pass at most ``burst`` copies of one message per ``window_s``; count the rest."""
 
-    def __init__(self, burst: int = BURST, window_s: float = WINDOW_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        burst: int = BURST,
+        window_s: float = WINDOW_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__()
         self.burst = burst
         self.window_s = window_s
@@ -43,8 +47,10 @@ class FoldRepeats(logging.Filter):
             while len(self._seen) > KEYS_MAX:
                 self._seen.popitem(last=False)
             if dropped:
-                record.msg = f"{record.getMessage()} [repeated {dropped} more times in the " \
-                             f"previous {self.window_s:g} s, not logged]"
+                record.msg = (
+                    f"{record.getMessage()} [repeated {dropped} more times in the "
+                    f"previous {self.window_s:g} s, not logged]"
+                )
                 record.args = None
             return True
         if state[1] < self.burst:

@@ -33,15 +33,15 @@ def configure_logging(env: Mapping[str, str], verbose: bool = False) -> None:
 
 
 def _add_file_handler(root: logging.Logger, path: Path, env: Mapping[str, str]) -> None:
-    max_bytes = int(env_number(env, "SWARM_LOG_MAX_BYTES", 10_000_000, minimum=10_000,
-                               whole=True))
+    max_bytes = int(env_number(env, "SWARM_LOG_MAX_BYTES", 10_000_000, minimum=10_000, whole=True))
     backups = int(env_number(env, "SWARM_LOG_BACKUPS", 5, minimum=1, whole=True))
     target = str(path.resolve())
     for handler in root.handlers:
         if getattr(handler, "baseFilename", None) == target:
             return
     handler = PrivateRotatingFileHandler(
-        target, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+        target, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+    )
     handler.setFormatter(logging.Formatter(FORMAT))
     root.addHandler(handler)
 

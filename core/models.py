@@ -77,8 +77,9 @@ def task_ref(task_id: int) -> str:
     return f"T-{task_id}"
 
 
-def parse_ref(ref: str | int, prefix: str, what: str, example: int = 12,
-              error: type[NotFound] = NotFound) -> int:
+def parse_ref(
+    ref: str | int, prefix: str, what: str, example: int = 12, error: type[NotFound] = NotFound
+) -> int:
     """Read ``T-12``, ``t-12`` or ``12`` (for ``prefix`` "T") into 12; ``error`` otherwise."""
     if isinstance(ref, int):
         return ref
@@ -275,8 +276,9 @@ class Receipt:
         return cls(True, None, method, retryable=False)
 
     @classmethod
-    def failed(cls, reason: str, method: str = "", *, retryable: bool = True,
-               deferred: bool = False) -> Receipt:
+    def failed(
+        cls, reason: str, method: str = "", *, retryable: bool = True, deferred: bool = False
+    ) -> Receipt:
         """It did not arrive, and why; ``retryable=False``: another try cannot help;
         ``deferred``: it was not attempted (retried later without using up a try)."""
         return cls(False, reason, method, retryable, deferred)

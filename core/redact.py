@@ -39,7 +39,8 @@ _SECRETS = re.compile(
     r"(?P<qvalue>\[redacted\]|[^&\s]*)"
     # name = value in a key/value connection string: quoted, or up to an unescaped space
     rf"|(?<![\w%.&?-])(?P<kkey>(?i:{_KEYS}))[ \t]*=[ \t]*"
-    r"(?P<kvalue>\[redacted\]|'(?:[^'\\]|\\.)*'?|(?:[^\s\\]|\\.?)+)?")
+    r"(?P<kvalue>\[redacted\]|'(?:[^'\\]|\\.)*'?|(?:[^\s\\]|\\.?)+)?"
+)
 
 
 def redact_urls(text: str) -> str:
@@ -83,7 +84,7 @@ def _replace(match: re.Match[str], text: str) -> str:
     if not value:  # `password=` (empty): no password; nothing to hide
         return match[0]
     start = match.start("qvalue" if match["qkey"] is not None else "kvalue")
-    return f"{text[match.start():start]}{REDACTED}{text[start + len(value):match.end()]}"
+    return f"{text[match.start() : start]}{REDACTED}{text[start + len(value) : match.end()]}"
 
 
 def _secret(match: re.Match[str], text: str) -> str:
@@ -94,7 +95,7 @@ def _secret(match: re.Match[str], text: str) -> str:
     value = match[group] or ""
     if not value or value.startswith("'"):
         return value
-    return _before_closing_quote(value, text[:match.start(group)])
+    return _before_closing_quote(value, text[: match.start(group)])
 
 
 def _before_closing_quote(value: str, before: str) -> str:

@@ -87,8 +87,9 @@ def database_url(env: Mapping[str, str]) -> str | None:
     if scheme not in {"postgresql", "postgres"}:
         from core.redact import redact_urls
 
-        raise ConfigError("SWARM_DATABASE_URL must be a postgresql:// URL, got "
-                          f"{_show(redact_urls(raw))}")
+        raise ConfigError(
+            f"SWARM_DATABASE_URL must be a postgresql:// URL, got {_show(redact_urls(raw))}"
+        )
     return raw
 
 
@@ -154,8 +155,15 @@ def env_seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return env_number(env, name, default, minimum=0, what="a number of seconds")
 
 
-def env_number(env: Mapping[str, str], name: str, default: float, *, minimum: float,
-               whole: bool = False, what: str = "a number") -> float:
+def env_number(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    *,
+    minimum: float,
+    whole: bool = False,
+    what: str = "a number",
+) -> float:
     """``env[name]`` as a finite number in its range (``RANGES``, else ``minimum`` up to
     ``SECONDS_MAX`` / ``COUNT_MAX``); ConfigError naming it otherwise."""
     raw = env.get(name, "").strip()

@@ -22,8 +22,9 @@ BACKENDS = ("sqlite", "postgresql")
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests of a module marked ``both_databases`` run once per store: SQLite, PostgreSQL."""
-    if ("database_url" in metafunc.fixturenames
-            and metafunc.definition.get_closest_marker("both_databases")):
+    if "database_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "both_databases"
+    ):
         metafunc.parametrize("database_url", BACKENDS, indirect=True)
 
 
@@ -73,13 +74,13 @@ def pg_server() -> Iterator[PgServer]:
     """A throwaway PostgreSQL cluster for the session (started on first use)."""
     bin_dir = pg_bin_dir()
     if bin_dir is None:
-        skip_or_fail("PostgreSQL is not installed (apt-get install postgresql)",
-                     "SWARM_REQUIRE_PG")
+        skip_or_fail("PostgreSQL is not installed (apt-get install postgresql)", "SWARM_REQUIRE_PG")
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        skip_or_fail("psycopg is not installed (pip install 'swarm[postgresql]')",
-                     "SWARM_REQUIRE_PG")
+        skip_or_fail(
+            "psycopg is not installed (pip install 'swarm[postgresql]')", "SWARM_REQUIRE_PG"
+        )
     assert bin_dir is not None
     with cluster(bin_dir) as running:
         server = PgServer(running)
@@ -110,10 +111,15 @@ def home(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(home: Path, database_url: str | None) -> Settings:
     """Settings on the bundled agents file with short leases and backoff."""
-    return Settings.from_env({
-        "SWARM_HOME": str(home), "SWARM_LEASE": "60", "SWARM_RETRY_BACKOFF": "5",
-        "SWARM_MAX_ATTEMPTS": "3", "SWARM_DATABASE_URL": database_url or "",
-    })
+    return Settings.from_env(
+        {
+            "SWARM_HOME": str(home),
+            "SWARM_LEASE": "60",
+            "SWARM_RETRY_BACKOFF": "5",
+            "SWARM_MAX_ATTEMPTS": "3",
+            "SWARM_DATABASE_URL": database_url or "",
+        }
+    )
 
 
 @pytest.fixture

@@ -58,23 +58,38 @@ class CliResult:
     err: str
 
 
-def run_cli(home: Path, *args: str, config: Path | None = None, agent: str | None = None,
-            timeout: float = 30, env: dict[str, str] | None = None) -> CliResult:
+def run_cli(
+    home: Path,
+    *args: str,
+    config: Path | None = None,
+    agent: str | None = None,
+    timeout: float = 30,
+    env: dict[str, str] | None = None,
+) -> CliResult:
     """Run ``python -m bot.cli.main ARGS`` with SWARM_HOME=home (plus ``env``)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", *args], env=cli_env(home, config, agent, env),
-        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+        [sys.executable, "-m", "bot.cli.main", *args],
+        env=cli_env(home, config, agent, env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
-def cli_env(home: Path, config: Path | None = None, agent: str | None = None,
-            env: dict[str, str] | None = None) -> dict[str, str]:
+def cli_env(
+    home: Path,
+    config: Path | None = None,
+    agent: str | None = None,
+    env: dict[str, str] | None = None,
+) -> dict[str, str]:
     """The environment of a CLI run: SWARM_HOME=home plus ``env``, nothing else of swarm's."""
     extra = env or {}
     # no SWARM_* settings and no display from the caller: the CLI sees a clean machine
-    found = {k: v for k, v in os.environ.items()
-             if not k.startswith("SWARM_") and k != "DISPLAY"} | extra
+    found = {
+        k: v for k, v in os.environ.items() if not k.startswith("SWARM_") and k != "DISPLAY"
+    } | extra
     found["SWARM_HOME"] = str(home)
     if "XDG_CONFIG_HOME" not in extra:  # no user config file unless the test writes one
         found["XDG_CONFIG_HOME"] = f"{home}-no-user-config"
@@ -87,8 +102,10 @@ def cli_env(home: Path, config: Path | None = None, agent: str | None = None,
 
 def table_counts(settings: Settings, *tables: str) -> tuple[int, ...]:
     """Rows in each of ``tables``, read through a separate connection (SQLite or PostgreSQL)."""
-    return tuple(row[0] for row in query(settings, " UNION ALL ".join(
-        f"SELECT count(*) FROM {t}" for t in tables)))
+    return tuple(
+        row[0]
+        for row in query(settings, " UNION ALL ".join(f"SELECT count(*) FROM {t}" for t in tables))
+    )
 
 
 def query(settings: Settings, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
@@ -128,8 +145,9 @@ def recording_builder(settings: Settings) -> Any:
     from bot.config import Config
     from tests.watch.conftest import FakeFrames
 
-    return Builder(Config({}, core=settings), deliverer=lambda _: RecordingDeliverer(),
-                   frames=FakeFrames())
+    return Builder(
+        Config({}, core=settings), deliverer=lambda _: RecordingDeliverer(), frames=FakeFrames()
+    )
 
 
 @contextlib.asynccontextmanager

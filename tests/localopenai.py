@@ -102,8 +102,13 @@ class LocalOpenAI:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._models)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None,
-                               handler_cancellation=True, shutdown_timeout=1.0)
+        runner = web.AppRunner(
+            app,
+            handle_signals=False,
+            access_log=None,
+            handler_cancellation=True,
+            shutdown_timeout=1.0,
+        )
         await runner.setup()
         await web.TCPSite(runner, self._host, port).start()
         self._runner = runner
@@ -158,8 +163,9 @@ class LocalOpenAI:
             return False
         return True
 
-    def _completion(self, body: dict[str, Any], request: RecordedRequest, reply: Reply
-                    ) -> dict[str, Any]:
+    def _completion(
+        self, body: dict[str, Any], request: RecordedRequest, reply: Reply
+    ) -> dict[str, Any]:
         prompt = reply.prompt_tokens
         prompt = max(1, len(request.text) // 4) if prompt is None else prompt
         completion = reply.completion_tokens
@@ -169,18 +175,29 @@ class LocalOpenAI:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": str(body.get("model", "local")),
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": reply.content},
-                "finish_reason": "stop",
-            }],
-            "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                      "total_tokens": prompt + completion},
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": reply.content},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            },
         }
 
     async def _models(self, _request: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [
-            {"id": "local", "object": "model", "created": 0, "owned_by": "localopenai"}]})
+        return web.json_response(
+            {
+                "object": "list",
+                "data": [
+                    {"id": "local", "object": "model", "created": 0, "owned_by": "localopenai"}
+                ],
+            }
+        )
 
 
 def _error_response(reply: Reply) -> web.Response:

@@ -22,8 +22,7 @@ _PROBE = "swarm-probe"
 
 
 def _ip(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["ip", *args], capture_output=True, text=True, timeout=10,
-                          check=False)
+    return subprocess.run(["ip", *args], capture_output=True, text=True, timeout=10, check=False)
 
 
 @dataclass(frozen=True)
@@ -52,8 +51,10 @@ class Link:
 
     def restore(self) -> None:
         """Let packets through again."""
-        for cmd in (["tc", "qdisc", "del", "dev", self.host_if, "root"],
-                    self.inside("tc", "qdisc", "del", "dev", self.ns_if, "root")):
+        for cmd in (
+            ["tc", "qdisc", "del", "dev", self.host_if, "root"],
+            self.inside("tc", "qdisc", "del", "dev", self.ns_if, "root"),
+        ):
             subprocess.run(cmd, capture_output=True, timeout=10, check=False)
 
 
@@ -83,8 +84,10 @@ def _free_subnet() -> int:
     other worktrees may hold a pair at the same time)."""
     used = _ip("-4", "-br", "addr").stdout
     start = os.getpid() % 250
-    return next((n for n in (1 + (start + k) % 250 for k in range(250))
-                 if f" 10.251.{n}." not in used), 1 + start)
+    return next(
+        (n for n in (1 + (start + k) % 250 for k in range(250)) if f" 10.251.{n}." not in used),
+        1 + start,
+    )
 
 
 @contextlib.contextmanager
@@ -93,8 +96,9 @@ def namespace_link(name: str) -> Iterator[Link]:
     deleted afterwards (with the pair), whatever happens."""
     tag = f"{name[:6]}{os.getpid() % 10000}"
     subnet = _free_subnet()
-    link = Link(f"{name}-{os.getpid()}", f"{tag}h", f"{tag}n", f"10.251.{subnet}.1",
-                f"10.251.{subnet}.2")
+    link = Link(
+        f"{name}-{os.getpid()}", f"{tag}h", f"{tag}n", f"10.251.{subnet}.1", f"10.251.{subnet}.2"
+    )
     try:
         _run("ip", "netns", "add", link.ns)
         _run("ip", "link", "add", link.host_if, "type", "veth", "peer", "name", link.ns_if)

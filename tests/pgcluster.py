@@ -20,10 +20,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-PG_BIN_DIRS = ("/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin",
-               "/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/14/bin")
-FAST = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-        "-c max_connections=300 -c shared_buffers=64MB")
+PG_BIN_DIRS = (
+    "/usr/lib/postgresql/17/bin",
+    "/usr/lib/postgresql/16/bin",
+    "/usr/lib/postgresql/15/bin",
+    "/usr/lib/postgresql/14/bin",
+)
+FAST = (
+    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+    "-c max_connections=300 -c shared_buffers=64MB"
+)
 
 
 def pg_bin_dir() -> Path | None:
@@ -62,19 +68,45 @@ class Cluster:
 
 def server_stop(bin_dir: Path, running: Cluster) -> None:
     """Stop the server of ``running`` (``pg_ctl stop -m fast``: sessions are ended)."""
-    subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(running.folder / "data"),
-                                    "-m", "fast", "-w", "stop"]),
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        _as_server_user(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(running.folder / "data"),
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def server_start(bin_dir: Path, running: Cluster) -> None:
     """Start the server of ``running`` again, on the same port and socket folder."""
-    opts = (f"-p {running.port} -k {running.folder} -c listen_addresses={running.listen} "
-            f"{FAST}")
-    subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(running.folder / "data"),
-                                    "-w", "-l", str(running.folder / "log"), "-o", opts,
-                                    "start"]),
-                   check=True, capture_output=True, timeout=120)
+    opts = f"-p {running.port} -k {running.folder} -c listen_addresses={running.listen} {FAST}"
+    subprocess.run(
+        _as_server_user(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(running.folder / "data"),
+                "-w",
+                "-l",
+                str(running.folder / "log"),
+                "-o",
+                opts,
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def _as_server_user(cmd: list[str]) -> list[str]:
@@ -94,19 +126,38 @@ def cluster(bin_dir: Path, also_listen: str = "", trust: str = "") -> Iterator[C
         shutil.chown(folder, "postgres", "postgres")
     port = free_port()
     try:
-        subprocess.run(_as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", user,
-                                        "--auth=trust", "-E", "UTF8", "--no-sync"]),
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            _as_server_user(
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    user,
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         if trust:
             with (data / "pg_hba.conf").open("a", encoding="utf-8") as hba:
                 hba.write(f"host all all {trust} trust\n")
-        running = Cluster(folder, port, user,
-                          ",".join(a for a in ("127.0.0.1", also_listen) if a))
+        running = Cluster(folder, port, user, ",".join(a for a in ("127.0.0.1", also_listen) if a))
         server_start(bin_dir, running)
         yield running
     finally:
         if (data / "postmaster.pid").exists():
-            subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m",
-                                            "immediate", "stop"]),
-                           capture_output=True, timeout=60, check=False)
+            subprocess.run(
+                _as_server_user(
+                    [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]
+                ),
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
         shutil.rmtree(folder, ignore_errors=True)

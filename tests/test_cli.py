@@ -17,18 +17,20 @@ def rows(home: Path) -> tuple[int, int]:
     if not db.exists():
         return (0, 0)
     with sqlite3.connect(db) as conn:
-        return (conn.execute("SELECT count(*) FROM tasks").fetchone()[0],
-                conn.execute("SELECT count(*) FROM events").fetchone()[0])
+        return (
+            conn.execute("SELECT count(*) FROM tasks").fetchone()[0],
+            conn.execute("SELECT count(*) FROM events").fetchone()[0],
+        )
 
 
 def test_add_list_show_json_fields(home: Path) -> None:
-    first = run_cli(home, "task", "add", "Design API", "--priority", "high", "--role",
-                    "architecture", "--json")
+    first = run_cli(
+        home, "task", "add", "Design API", "--priority", "high", "--role", "architecture", "--json"
+    )
     assert first.code == 0, first.err
     task = json.loads(first.out)
     assert task["id"] == "T-1" and task["status"] == "ready" and task["priority"] == "high"
-    second = json.loads(run_cli(home, "task", "add", "Build it", "--after", "T-1",
-                                "--json").out)
+    second = json.loads(run_cli(home, "task", "add", "Build it", "--after", "T-1", "--json").out)
     assert second["after"] == ["T-1"] and second["status"] == "blocked"
     listed = json.loads(run_cli(home, "task", "list", "--json").out)
     assert [t["id"] for t in listed] == ["T-2", "T-1"]
@@ -127,8 +129,13 @@ def test_events_follow_prints_new_events_as_they_happen(home: Path) -> None:
     assert run_cli(home, "task", "add", "before").code == 0
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
     env["SWARM_HOME"] = str(home)
-    follow = subprocess.Popen([sys.executable, "-m", "bot.cli", "events", "--follow", "--json"],
-                              env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    follow = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "events", "--follow", "--json"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert json.loads(follow.stdout.readline())["kind"] == "task.created"  # type: ignore[union-attr]
         time.sleep(0.3)

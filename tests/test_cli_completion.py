@@ -38,18 +38,28 @@ def complete(shell: str, script: Path, words: list[str], env: dict[str, str]) ->
     COMPREPLY from the completion function, fish's ``complete -C``, and for zsh the
     candidates its ``_swarm`` hands to ``compadd`` (which keeps those with the prefix)."""
     programs = {
-        "bash": (f"source {script}; COMP_WORDS=(swarm \"$@\"); COMP_CWORD={len(words)}; "
-                 "_swarm; printf '%s\\n' \"${COMPREPLY[@]}\""),
+        "bash": (
+            f'source {script}; COMP_WORDS=(swarm "$@"); COMP_CWORD={len(words)}; '
+            "_swarm; printf '%s\\n' \"${COMPREPLY[@]}\""
+        ),
         "zsh": f"compdef() {{ :; }}; source {script}; "
-               "for w in $(_swarm_candidates \"${@[-1]}\" \"${(@)@[1,-2]}\"); do echo $w; done",
-        "fish": f"source {script}; complete -C \"$SWARM_TEST_LINE\"",
+        'for w in $(_swarm_candidates "${@[-1]}" "${(@)@[1,-2]}"); do echo $w; done',
+        "fish": f'source {script}; complete -C "$SWARM_TEST_LINE"',
     }
-    command = {"bash": ["bash", "--norc", "-c", programs["bash"], "bash"],
-               "zsh": ["zsh", "-f", "-c", programs["zsh"], "zsh"],
-               "fish": ["fish", "--no-config", "-c", programs["fish"]]}[shell]
+    command = {
+        "bash": ["bash", "--norc", "-c", programs["bash"], "bash"],
+        "zsh": ["zsh", "-f", "-c", programs["zsh"], "zsh"],
+        "fish": ["fish", "--no-config", "-c", programs["fish"]],
+    }[shell]
     line = {"SWARM_TEST_LINE": " ".join(["swarm", *words])}  # fish reads it, not arguments
-    out = subprocess.run([*command, *(words if shell != "fish" else [])], env=env | line,
-                         capture_output=True, text=True, timeout=60, check=True).stdout
+    out = subprocess.run(
+        [*command, *(words if shell != "fish" else [])],
+        env=env | line,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     found = [line.split("\t")[0] for line in out.splitlines() if line]
     if shell == "zsh":
         found = [w for w in found if w.startswith(words[-1])]

@@ -33,16 +33,42 @@ def test_version_and_did_you_mean(tmp_path: Path) -> None:
 
 def test_global_options_are_hoisted_unless_after_a_double_dash() -> None:
     assert hoist_global_options(["task", "done", "T-1", "--as", "Agent-2", "-v"]) == [
-        "--as", "Agent-2", "-v", "task", "done", "T-1"]
+        "--as",
+        "Agent-2",
+        "-v",
+        "task",
+        "done",
+        "T-1",
+    ]
     assert hoist_global_options(["send", "Agent-1", "--config=a.toml", "hi"]) == [
-        "--config=a.toml", "send", "Agent-1", "hi"]
+        "--config=a.toml",
+        "send",
+        "Agent-1",
+        "hi",
+    ]
     assert hoist_global_options(["send", "Agent-1", "--", "--as", "x"]) == [
-        "send", "Agent-1", "--", "--as", "x"]
+        "send",
+        "Agent-1",
+        "--",
+        "--as",
+        "x",
+    ]
     assert hoist_global_options(["task", "add", "t", "--as"]) == ["task", "add", "t", "--as"]
     assert hoist_global_options(["--json", "--as", "x", "task", "list", "--all"]) == [
-        "--as", "x", "task", "list", "--all", "--json"]
+        "--as",
+        "x",
+        "task",
+        "list",
+        "--all",
+        "--json",
+    ]
     assert hoist_global_options(["send", "A", "--json", "--", "--json"]) == [
-        "send", "A", "--json", "--", "--json"]
+        "send",
+        "A",
+        "--json",
+        "--",
+        "--json",
+    ]
 
 
 def test_json_before_the_subcommand(home: Path) -> None:
@@ -77,12 +103,22 @@ async def test_task_list_shows_open_tasks_unless_all(home: Path, service: SwarmS
 def test_unknown_task_names_the_database(home: Path) -> None:
     result = run_cli(home, "task", "show", "T-9")
     assert (result.code, result.err) == (
-        2, f"swarm: error: unknown task T-9 (in {home / 'swarm.db'})\n")
+        2,
+        f"swarm: error: unknown task T-9 (in {home / 'swarm.db'})\n",
+    )
 
 
-LOOKUPS = [["task", "done", "T-9"], ["task", "note", "T-9", "x"], ["task", "depend", "T-9", "T-8"],
-           ["task", "add", "x", "--after", "T-9"], ["ask", "T-9", "why?"], ["reply", "T-9", "y"],
-           ["task", "diff", "T-9"], ["workflow", "approve", "T-9"], ["events", "--task", "x"]]
+LOOKUPS = [
+    ["task", "done", "T-9"],
+    ["task", "note", "T-9", "x"],
+    ["task", "depend", "T-9", "T-8"],
+    ["task", "add", "x", "--after", "T-9"],
+    ["ask", "T-9", "why?"],
+    ["reply", "T-9", "y"],
+    ["task", "diff", "T-9"],
+    ["workflow", "approve", "T-9"],
+    ["events", "--task", "x"],
+]
 
 
 def test_every_unknown_task_names_the_database(
@@ -93,8 +129,10 @@ def test_every_unknown_task_names_the_database(
     for argv in LOOKUPS:
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
-        assert err.startswith("swarm: error: ") and err.endswith(
-            f" (in {home / 'swarm.db'})\n"), (argv, err)
+        assert err.startswith("swarm: error: ") and err.endswith(f" (in {home / 'swarm.db'})\n"), (
+            argv,
+            err,
+        )
 
 
 async def test_an_unknown_task_is_told_apart_by_its_type(service: SwarmService) -> None:
@@ -109,7 +147,8 @@ async def test_an_unknown_task_is_told_apart_by_its_type(service: SwarmService) 
 def test_status_names_the_coordinator_and_send_warns_without_one(home: Path) -> None:
     alone = run_cli(home, "send", "Agent-1", "hello")
     assert alone.code == 0 and alone.err.startswith(
-        "swarm: warning: no coordinator is running for this SWARM_HOME")
+        "swarm: warning: no coordinator is running for this SWARM_HOME"
+    )
     assert run_cli(home, "status").out.startswith("coordinator: not running")
     with CoordinatorLock(home):  # this test process is the coordinator
         status = run_cli(home, "status")

@@ -23,20 +23,88 @@ pytestmark = pytest.mark.timeout(300)
 EXAMPLES = int(os.environ.get("SWARM_FUZZ_EXAMPLES", "250"))
 
 COMMANDS = [
-    ["task", "add"], ["task", "list"], ["task", "show"], ["task", "start"], ["task", "done"],
-    ["task", "fail"], ["task", "cancel"], ["task", "retry"], ["task", "assign"],
-    ["task", "depend"], ["send"], ["broadcast"], ["status"], ["events"], ["agents"],
-    ["agents", "pause"], ["agents", "resume"], ["alerts"], ["schedule", "list"],
-    ["schedule", "remove"], ["export"], ["stats"], ["gc", "--dry-run"], ["gc"], [],
+    ["task", "add"],
+    ["task", "list"],
+    ["task", "show"],
+    ["task", "start"],
+    ["task", "done"],
+    ["task", "fail"],
+    ["task", "cancel"],
+    ["task", "retry"],
+    ["task", "assign"],
+    ["task", "depend"],
+    ["send"],
+    ["broadcast"],
+    ["status"],
+    ["events"],
+    ["agents"],
+    ["agents", "pause"],
+    ["agents", "resume"],
+    ["alerts"],
+    ["schedule", "list"],
+    ["schedule", "remove"],
+    ["export"],
+    ["stats"],
+    ["gc", "--dry-run"],
+    ["gc"],
+    [],
 ]
-TOKENS = ["T-1", "T-2", "t-3", "1", "0", "-1", "Agent-1", "agent-2", "Agent-9", "--json",
-          "--limit", "--note", "--reason", "--force", "--priority", "urgent", "--after",
-          "--details", "--role", "qa", "--status", "done", "--agent", "--capability",
-          "99999999999999999999", "1e400", "nan", "inf", "-0", "", " ", "\udcff", "\x1b[2J",
-          "a\rb", "line\nbreak", "@everyone", "--as", "--period", "--what", "--format",
-          "--keep-days", "٣", "T-٣", "--help"]
-SETTINGS = ["SWARM_LEASE", "SWARM_MAX_ATTEMPTS", "SWARM_RETRY_BACKOFF", "SWARM_MAX_TEXT",
-            "SWARM_DELIVERY_ATTEMPTS", "SWARM_BUSY_TIMEOUT", "SWARM_AGENT", "SWARM_KEEP_DAYS"]
+TOKENS = [
+    "T-1",
+    "T-2",
+    "t-3",
+    "1",
+    "0",
+    "-1",
+    "Agent-1",
+    "agent-2",
+    "Agent-9",
+    "--json",
+    "--limit",
+    "--note",
+    "--reason",
+    "--force",
+    "--priority",
+    "urgent",
+    "--after",
+    "--details",
+    "--role",
+    "qa",
+    "--status",
+    "done",
+    "--agent",
+    "--capability",
+    "99999999999999999999",
+    "1e400",
+    "nan",
+    "inf",
+    "-0",
+    "",
+    " ",
+    "\udcff",
+    "\x1b[2J",
+    "a\rb",
+    "line\nbreak",
+    "@everyone",
+    "--as",
+    "--period",
+    "--what",
+    "--format",
+    "--keep-days",
+    "٣",
+    "T-٣",
+    "--help",
+]
+SETTINGS = [
+    "SWARM_LEASE",
+    "SWARM_MAX_ATTEMPTS",
+    "SWARM_RETRY_BACKOFF",
+    "SWARM_MAX_TEXT",
+    "SWARM_DELIVERY_ATTEMPTS",
+    "SWARM_BUSY_TIMEOUT",
+    "SWARM_AGENT",
+    "SWARM_KEEP_DAYS",
+]
 NUMBERS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.integers(min_value=-(10**30), max_value=10**30).map(str),
@@ -49,8 +117,9 @@ ARG = st.one_of(st.sampled_from(TOKENS), TEXT)
 def _digest(db: Path) -> str:
     found = hashlib.sha256()
     with contextlib.closing(sqlite3.connect(db)) as conn:
-        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                     "ORDER BY name").fetchall():
+        for (table,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        ).fetchall():
             found.update(repr(conn.execute(f"SELECT * FROM {table}").fetchall()).encode())
     return found.hexdigest()
 
@@ -64,8 +133,9 @@ def _run(argv: list[str]) -> int:
 
 def _allowed(argv: list[str]) -> bool:
     """Leave out what never returns (``events --follow``) or waits for a person."""
-    return not any(a.startswith(("--fo", "-f", "--co")) or a in ("-f", "calibrate", "check")
-                   for a in argv)
+    return not any(
+        a.startswith(("--fo", "-f", "--co")) or a in ("-f", "calibrate", "check") for a in argv
+    )
 
 
 def test_cli_exits_0_or_2_with_one_line_and_no_traceback(
@@ -80,11 +150,17 @@ def test_cli_exits_0_or_2_with_one_line_and_no_traceback(
     db = home / "swarm.db"
     tried: list[int] = []
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-    @given(command=st.sampled_from(COMMANDS), tail=st.lists(ARG, max_size=5),
-           env=st.dictionaries(st.sampled_from(SETTINGS), st.one_of(NUMBERS, TEXT),
-                               max_size=2))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    @given(
+        command=st.sampled_from(COMMANDS),
+        tail=st.lists(ARG, max_size=5),
+        env=st.dictionaries(st.sampled_from(SETTINGS), st.one_of(NUMBERS, TEXT), max_size=2),
+    )
     def check(command: list[str], tail: list[str], env: dict[str, str]) -> None:
         argv = command + tail
         if not _allowed(argv):

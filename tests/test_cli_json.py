@@ -124,8 +124,9 @@ async def _history(home: Path) -> None:
 def _repository(folder: Path) -> Path:
     folder.mkdir()
     for command in (["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "x"]):
-        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *command],
-                       cwd=folder, check=True)
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *command], cwd=folder, check=True
+        )
     return folder
 
 

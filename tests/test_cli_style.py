@@ -22,8 +22,13 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def on_a_terminal(home: Path, *args: str, env: dict[str, str] | None = None) -> str:
     """What ``swarm ARGS`` prints when its stdout is a pseudo-terminal."""
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", *args], stdout=follower,
-                            stderr=subprocess.DEVNULL, env=cli_env(home, env=env), cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli.main", *args],
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+        env=cli_env(home, env=env),
+        cwd=ROOT,
+    )
     os.close(follower)
     chunks = []
     try:
@@ -72,9 +77,18 @@ async def test_a_spinner_while_ask_waits_on_a_terminal(home: Path, service: Swar
     await service.queue.assign_batch()
     leader, follower = pty.openpty()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli.main", "ask", "T-1", "Which port?", "--wait",
-        stdout=follower, stderr=follower, cwd=ROOT,
-        env=cli_env(home, agent="Agent-2", env={"TERM": "xterm", "NO_COLOR": "1"}))
+        sys.executable,
+        "-m",
+        "bot.cli.main",
+        "ask",
+        "T-1",
+        "Which port?",
+        "--wait",
+        stdout=follower,
+        stderr=follower,
+        cwd=ROOT,
+        env=cli_env(home, agent="Agent-2", env={"TERM": "xterm", "NO_COLOR": "1"}),
+    )
     os.close(follower)
     try:
         shown = read_until(leader, b"waiting for an answer to question 1 (0 s)")

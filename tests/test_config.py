@@ -11,8 +11,16 @@ from core.errors import ConfigError
 from core.settings import Settings, bundled_agents_file
 from tests.helpers import run_cli, write_agents
 
-ROLES = ["integration", "architecture", "infrastructure", "qa", "data", "coordination", "web",
-         "operations"]
+ROLES = [
+    "integration",
+    "architecture",
+    "infrastructure",
+    "qa",
+    "data",
+    "coordination",
+    "web",
+    "operations",
+]
 
 
 def test_default_layout_is_eight_agents_in_a_4x2_grid() -> None:
@@ -31,8 +39,10 @@ BROKEN = [
     ("# nothing but a comment\n", "defines no agents"),
     ("title = 'no agents'\n", "unknown top-level key(s) title"),
     ("[[agnet]]\nid='A'\nrole='qa'\n", "unknown top-level key(s) agnet"),
-    ("[[agent]]\nid='Agent-1'\nrole='qa'\n[[agent]]\nid='agent-1'\nrole='web'\n",
-     "agent ids Agent-1 and agent-1 differ only in case"),
+    (
+        "[[agent]]\nid='Agent-1'\nrole='qa'\n[[agent]]\nid='agent-1'\nrole='web'\n",
+        "agent ids Agent-1 and agent-1 differ only in case",
+    ),
     ("[[agent]]\nid='a/b'\nrole='qa'\n", "id 'a/b' must be 1-64 letters"),
     ('[[agent]]\nid="A\\nB"\nrole="qa"\n', "id 'A\\nB' must be"),
     ("[[agent]]\nid='.hidden'\nrole='qa'\n", "must be 1-64 letters"),
@@ -67,27 +77,53 @@ def test_invalid_file_names_the_file_and_the_problem(
 
 
 def test_application_presets_and_overrides(tmp_path: Path) -> None:
-    path = write_agents(tmp_path / "a.toml", [
-        {"id": "Chat", "role": "qa", "input": [100, 100], "watch": [0, 0, 400, 300]},
-        {"id": "Term", "role": "qa", "app": "terminal", "input": [500, 500],
-         "input_box": [400, 400, 300, 200], "submit": "Ctrl+Return"},
-        {"id": "Mine", "role": "qa", "app": "terminal", "paste": "shift+insert",
-         "clear": ["escape", "ctrl+u"], "input": [10, 900], "watch": [0, 0, 400, 300]},
-    ])
+    path = write_agents(
+        tmp_path / "a.toml",
+        [
+            {"id": "Chat", "role": "qa", "input": [100, 100], "watch": [0, 0, 400, 300]},
+            {
+                "id": "Term",
+                "role": "qa",
+                "app": "terminal",
+                "input": [500, 500],
+                "input_box": [400, 400, 300, 200],
+                "submit": "Ctrl+Return",
+            },
+            {
+                "id": "Mine",
+                "role": "qa",
+                "app": "terminal",
+                "paste": "shift+insert",
+                "clear": ["escape", "ctrl+u"],
+                "input": [10, 900],
+                "watch": [0, 0, 400, 300],
+            },
+        ],
+    )
     chat, term, mine = load_agents(path)
     assert (chat.clear, chat.paste, chat.submit, chat.set_primary) == (
-        ("ctrl+a", "delete"), "ctrl+v", "enter", False)
+        ("ctrl+a", "delete"),
+        "ctrl+v",
+        "enter",
+        False,
+    )
     assert chat.input_box == (0, 0, 400, 300)  # the watch region holds the input point
     assert (term.clear, term.paste, term.submit, term.set_primary) == (
-        ("ctrl+e", "ctrl+u"), "ctrl+shift+v", "ctrl+enter", True)
+        ("ctrl+e", "ctrl+u"),
+        "ctrl+shift+v",
+        "ctrl+enter",
+        True,
+    )
     assert term.input_box == (400, 400, 300, 200)
     assert (mine.clear, mine.paste) == (("escape", "ctrl+u"), "shift+insert")
     assert mine.input_box is None  # the watch region is elsewhere: a box around the point
 
 
 def test_negative_coordinates_are_allowed(tmp_path: Path) -> None:
-    path = write_agents(tmp_path / "a.toml", [
-        {"id": "Left", "role": "qa", "input": [-1680, 300], "watch": [-1900, 0, 400, 300]}])
+    path = write_agents(
+        tmp_path / "a.toml",
+        [{"id": "Left", "role": "qa", "input": [-1680, 300], "watch": [-1900, 0, 400, 300]}],
+    )
     assert load_agents(path)[0].input == (-1680, 300)
 
 
@@ -96,7 +132,8 @@ def test_missing_file_is_a_clear_cli_error(tmp_path: Path) -> None:
     result = run_cli(tmp_path / "home", "agents", config=missing)
     assert result.code == 2
     assert result.err.strip() == (
-        f"swarm: error: agents file {missing} does not exist (set SWARM_CONFIG or --config)")
+        f"swarm: error: agents file {missing} does not exist (set SWARM_CONFIG or --config)"
+    )
 
 
 def test_config_resolution_order(tmp_path: Path) -> None:
@@ -110,11 +147,14 @@ def test_config_resolution_order(tmp_path: Path) -> None:
     assert Settings.from_env(env, config="/y.toml").config_path == Path("/y.toml")
 
 
-@pytest.mark.parametrize(("name", "value", "message"), [
-    ("SWARM_LEASE", "soon", "SWARM_LEASE must be a number of seconds"),
-    ("SWARM_LEASE", "-1", "must be more than 0"),
-    ("SWARM_MAX_ATTEMPTS", "2.5", "SWARM_MAX_ATTEMPTS must be a whole number"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SWARM_LEASE", "soon", "SWARM_LEASE must be a number of seconds"),
+        ("SWARM_LEASE", "-1", "must be more than 0"),
+        ("SWARM_MAX_ATTEMPTS", "2.5", "SWARM_MAX_ATTEMPTS must be a whole number"),
+    ],
+)
 def test_bad_settings_are_refused(tmp_path: Path, name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_env({"SWARM_HOME": str(tmp_path), name: value})

@@ -26,8 +26,10 @@ def _user_config(tmp_path: Path, text: str) -> dict[str, str]:
 
 def test_layers_env_over_dotenv_over_user_file(tmp_path: Path) -> None:
     user = tmp_path / "config.toml"
-    user.write_text('home = "~/agents/swarm"\nlease = 300\nnotify = "quiet"\n'
-                    'admin_ids = [1, 2]\ndiscord_token = "from-file"\n')
+    user.write_text(
+        'home = "~/agents/swarm"\nlease = 300\nnotify = "quiet"\n'
+        'admin_ids = [1, 2]\ndiscord_token = "from-file"\n'
+    )
     dotenv = tmp_path / ".env"
     dotenv.write_text("SWARM_LEASE=120\n")
     env, sources = layered_environment(dotenv, user, {"SWARM_NOTIFY": "verbose"})
@@ -39,11 +41,14 @@ def test_layers_env_over_dotenv_over_user_file(tmp_path: Path) -> None:
     assert config.discord.token == "from-file"
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("leese = 3\n", "unknown setting 'leese'"),
-    ("lease = {a = 1}\n", "lease must be a string, a number or a list"),
-    ("lease = \n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("leese = 3\n", "unknown setting 'leese'"),
+        ("lease = {a = 1}\n", "lease must be a string, a number or a list"),
+        ("lease = \n", "not valid TOML"),
+    ],
+)
 def test_a_bad_user_file_is_named(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "config.toml"
     path.write_text(text)
@@ -53,15 +58,19 @@ def test_a_bad_user_file_is_named(tmp_path: Path, text: str, message: str) -> No
 
 def test_every_setting_the_code_reads_is_known() -> None:
     names = re.compile(r'"((?:SWARM|DISCORD|OPENAI)_[A-Z_0-9]+)"')
-    read = {name for folder in ("bot", "core", "automation")
-            for path in (ROOT / folder).rglob("*.py")
-            for name in names.findall(path.read_text())}
+    read = {
+        name
+        for folder in ("bot", "core", "automation")
+        for path in (ROOT / folder).rglob("*.py")
+        for name in names.findall(path.read_text())
+    }
     assert read - {"SWARM_REQUIRE_XVFB"} == set(KNOWN_SETTINGS)
 
 
 def test_config_show_names_each_source_and_hides_secrets(tmp_path: Path) -> None:
-    env = _user_config(tmp_path, f'home = "{tmp_path / "from-file"}"\nlease = 300\n'
-                                 'discord_token = "hush-123"\n')
+    env = _user_config(
+        tmp_path, f'home = "{tmp_path / "from-file"}"\nlease = 300\ndiscord_token = "hush-123"\n'
+    )
     env |= {"SWARM_NOTIFY": "quiet", "OPENAI_BASE_URL": "http://user:pw@models.local/v1"}
     result = run_cli(tmp_path / "ignored", "config", "show", "--as", "Agent-2", env=env)
     assert result.code == 0, result.err
@@ -82,8 +91,13 @@ def test_the_user_file_points_an_agent_terminal_at_the_right_home(tmp_path: Path
     home = tmp_path / "agents-home"
     env = _user_config(tmp_path, f'home = "{home}"\n')
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
-    proc = subprocess.run([sys.executable, "-m", "bot.cli.main", "task", "add", "from anywhere"],
-                          env=clean | env, capture_output=True, text=True, timeout=30,
-                          cwd=tmp_path)  # no SWARM_HOME, no .env: an agent's project folder
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", "task", "add", "from anywhere"],
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+    )  # no SWARM_HOME, no .env: an agent's project folder
     assert proc.returncode == 0, proc.stderr
     assert (home / "swarm.db").is_file()

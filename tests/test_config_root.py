@@ -16,7 +16,8 @@ from tests.helpers import ROOT, run_cli
 
 
 def test_dotenv_is_read_without_touching_the_environment_and_the_environment_wins(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     dotenv = tmp_path / ".env"
     dotenv.write_text("DISCORD_TOKEN=from-dotenv\nSWARM_GUILD_ID=42\nSWARM_LEASE=90\n")
     monkeypatch.setenv("SWARM_LEASE", "120")  # the real environment, as a user would set it
@@ -46,26 +47,33 @@ def test_a_bad_watcher_setting_stops_run_not_the_agents_report(tmp_path: Path) -
     with socket.socket() as taken:  # the dashboard's port is busy: the setting is named first
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        result = run_cli(home, "run", "--no-discord",
-                         env=env | {"SWARM_WEB_PORT": str(taken.getsockname()[1])})
+        result = run_cli(
+            home, "run", "--no-discord", env=env | {"SWARM_WEB_PORT": str(taken.getsockname()[1])}
+        )
     assert (result.code, result.out) == (2, "")
-    assert result.err == ("swarm: error: SWARM_STALL_AFTER must be a number of seconds, got "
-                          "'ten minutes'\n")
+    assert result.err == (
+        "swarm: error: SWARM_STALL_AFTER must be a number of seconds, got 'ten minutes'\n"
+    )
     assert not (home / "coordinator.lock").exists()  # stopped before it took anything
 
 
 def test_nothing_below_the_root_reads_the_environment() -> None:
     reads = re.compile(r"os\.environ|os\.getenv|load_dotenv")
-    found = [f"{path.relative_to(ROOT)}:{n}" for path in sorted((ROOT / "core").rglob("*.py"))
-             for n, line in enumerate(path.read_text().splitlines(), 1) if reads.search(line)]
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted((ROOT / "core").rglob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if reads.search(line)
+    ]
     assert found == []
 
 
 def test_notify_level_is_a_discord_setting_refused_when_unknown(tmp_path: Path) -> None:
     assert Config({}).discord.notify == "normal"
     assert Config({"SWARM_NOTIFY": " Quiet "}).discord.notify == "quiet"
-    with pytest.raises(ConfigError, match="SWARM_NOTIFY must be one of quiet, normal, verbose, "
-                                          "got 'loud'"):
+    with pytest.raises(
+        ConfigError, match="SWARM_NOTIFY must be one of quiet, normal, verbose, got 'loud'"
+    ):
         Config({"SWARM_NOTIFY": "loud"}).discord  # noqa: B018 - parsing is the test
 
 

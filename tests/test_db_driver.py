@@ -69,11 +69,14 @@ class _RenamedConn(aiosqlite.Connection):
         raise AttributeError("'Connection' object has no attribute '_conn'")
 
 
-@pytest.mark.parametrize(("cls", "problem"), [
-    (_RunsOnTheLoop, "no longer runs in the connection's thread"),
-    (_Synchronous, "TypeError"),
-    (_RenamedConn, "AttributeError"),
-])
+@pytest.mark.parametrize(
+    ("cls", "problem"),
+    [
+        (_RunsOnTheLoop, "no longer runs in the connection's thread"),
+        (_Synchronous, "TypeError"),
+        (_RenamedConn, "AttributeError"),
+    ],
+)
 async def test_moved_internals_fail_with_the_remedy(
     tmp_path: Path, cls: type[aiosqlite.Connection], problem: str
 ) -> None:

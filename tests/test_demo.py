@@ -17,8 +17,9 @@ from tests.helpers import run_cli
 
 @pytest.mark.timeout(180)
 def test_demo_runs_the_scenario_through_discord(tmp_path: Path) -> None:
-    result = run_cli(tmp_path / "unused-home", "demo", "--keep", timeout=170,
-                     env={"TMPDIR": str(tmp_path)})
+    result = run_cli(
+        tmp_path / "unused-home", "demo", "--keep", timeout=170, env={"TMPDIR": str(tmp_path)}
+    )
     assert result.code == 0, result.out + result.err
     assert "bot ready, slash commands synced" in result.out
     assert re.search(r"  Agent-\d\$ swarm task start T-1\n", result.out)
@@ -34,7 +35,7 @@ def test_demo_runs_the_scenario_through_discord(tmp_path: Path) -> None:
         assert "(desktop driver)" in result.out
         shot = re.search(r"screenshot of the eight agent windows: (\S+)", result.out)
         assert shot is not None and Path(shot.group(1)).parent.parent == tmp_path  # in --keep's
-        with Image.open(shot.group(1)) as image:                                 # folder
+        with Image.open(shot.group(1)) as image:  # folder
             assert image.size == (1920, 1080)
     else:
         assert "inbox files (no Xvfb here" in result.out
@@ -44,8 +45,9 @@ def test_demo_runs_the_scenario_through_discord(tmp_path: Path) -> None:
 def test_demo_inbox_uses_inbox_files_even_with_xvfb(tmp_path: Path) -> None:
     temp = tmp_path / "tmp"
     temp.mkdir()
-    result = run_cli(tmp_path / "unused-home", "demo", "--inbox", timeout=110,
-                     env={"TMPDIR": str(temp)})
+    result = run_cli(
+        tmp_path / "unused-home", "demo", "--inbox", timeout=110, env={"TMPDIR": str(temp)}
+    )
     assert result.code == 0, result.out + result.err
     assert list(temp.iterdir()) == []  # nothing left behind without --keep
     assert "agents: inbox files (--inbox)" in result.out
@@ -54,14 +56,18 @@ def test_demo_inbox_uses_inbox_files_even_with_xvfb(tmp_path: Path) -> None:
 
 
 def test_demo_without_localdiscord_names_the_extra(tmp_path: Path) -> None:
-    hide = ("import sys; sys.modules['localdiscord'] = None; "  # as if it were not installed
-            "from bot.cli.main import main; sys.exit(main(['demo']))")
+    hide = (
+        "import sys; sys.modules['localdiscord'] = None; "  # as if it were not installed
+        "from bot.cli.main import main; sys.exit(main(['demo']))"
+    )
     env = {**os.environ, "SWARM_HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-c", hide], env=env, capture_output=True, text=True,
-                          timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-c", hide], env=env, capture_output=True, text=True, timeout=30
+    )
     assert proc.returncode == 2
-    assert proc.stderr.startswith("swarm: error: swarm demo needs the localdiscord package "
-                                  "(the swarm[demo] extra)")
+    assert proc.stderr.startswith(
+        "swarm: error: swarm demo needs the localdiscord package (the swarm[demo] extra)"
+    )
     assert len(proc.stderr.splitlines()) == 1
     assert proc.stdout == ""
     assert list(tmp_path.iterdir()) == []  # no demo folder, no SWARM_HOME

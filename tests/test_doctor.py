@@ -22,30 +22,43 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
     assert result.code == 1, result.out + result.err
     assert "PROBLEM  display      DISPLAY is not set" in result.out
     assert "PROBLEM  coordinator  not running" in result.out
-    assert ("not set: DISCORD_TOKEN, SWARM_CHANNEL_ID, SWARM_ADMIN_IDS or "
-            "SWARM_ADMIN_ROLE_IDS") in result.out
-    assert f"ok       database     {tmp_path / 'home' / 'swarm.db'} (created on first use)" \
+    assert (
+        "not set: DISCORD_TOKEN, SWARM_CHANNEL_ID, SWARM_ADMIN_IDS or SWARM_ADMIN_ROLE_IDS"
+    ) in result.out
+    assert (
+        f"ok       database     {tmp_path / 'home' / 'swarm.db'} (created on first use)"
         in result.out
+    )
     assert "skipped  AI endpoint" in result.out
     assert result.out.endswith("\n3 problem(s)\n")
     assert not (tmp_path / "home").exists()  # the doctor writes nothing
 
 
 async def test_a_healthy_setup_passes_and_a_dead_endpoint_does_not(
-    tmp_path: Path, watch_xserver: Any, desktop_agents: Path  # noqa: F811
+    tmp_path: Path,
+    watch_xserver: Any,  # noqa: F811
+    desktop_agents: Path,  # noqa: F811
 ) -> None:
     home = tmp_path / "home"
-    env = {"DISPLAY": watch_xserver.display, "XAUTHORITY": str(watch_xserver.xauthority),
-           "SWARM_ADMIN_IDS": "3"}
+    env = {
+        "DISPLAY": watch_xserver.display,
+        "XAUTHORITY": str(watch_xserver.xauthority),
+        "SWARM_ADMIN_IDS": "3",
+    }
     assert run_cli(home, "task", "add", "make the database", config=desktop_agents).code == 0
     async with LocalOpenAI() as ai, LocalDiscordServer(guild_name="team") as discord:
         channel = discord.add_text_channel("swarm")
-        env |= {"OPENAI_BASE_URL": ai.url, "DISCORD_API_BASE": discord.api_base,
-                "DISCORD_TOKEN": discord.token, "SWARM_GUILD_ID": str(discord.guild.id),
-                "SWARM_CHANNEL_ID": str(channel.id)}
+        env |= {
+            "OPENAI_BASE_URL": ai.url,
+            "DISCORD_API_BASE": discord.api_base,
+            "DISCORD_TOKEN": discord.token,
+            "SWARM_GUILD_ID": str(discord.guild.id),
+            "SWARM_CHANNEL_ID": str(channel.id),
+        }
         with CoordinatorLock(home):
-            result = await asyncio.to_thread(run_cli, home, "doctor", config=desktop_agents,
-                                             env=env)
+            result = await asyncio.to_thread(
+                run_cli, home, "doctor", config=desktop_agents, env=env
+            )
     assert result.code == 0, result.out + result.err
     assert "ok       points on screen  8 agents inside the screen" in result.out
     assert "ok       AI endpoint" in result.out and "(1 model(s))" in result.out
@@ -61,10 +74,15 @@ async def test_a_healthy_setup_passes_and_a_dead_endpoint_does_not(
 async def test_discord_reach_says_what_failed(tmp_path: Path) -> None:
     async with LocalDiscordServer(guild_name="team") as server:
         channel = server.add_text_channel("swarm")
-        good = DiscordSettings(token=server.token, guild_id=server.guild.id,
-                               channel_id=channel.id, api_base=server.api_base)
-        assert await reach(good, 5) == Reach(True, f"logged in as {server.world.bot.name}; "
-                                                   "guild 'team', channel #swarm")
+        good = DiscordSettings(
+            token=server.token,
+            guild_id=server.guild.id,
+            channel_id=channel.id,
+            api_base=server.api_base,
+        )
+        assert await reach(good, 5) == Reach(
+            True, f"logged in as {server.world.bot.name}; guild 'team', channel #swarm"
+        )
         for wrong, said in [
             (dataclasses.replace(good, token="sekrit-42"), "refused DISCORD_TOKEN (401): reset"),
             (dataclasses.replace(good, guild_id=123), "guild 123 is not visible (404): invite"),
@@ -76,7 +94,8 @@ async def test_discord_reach_says_what_failed(tmp_path: Path) -> None:
 
 
 def test_a_readable_settings_file_with_a_secret_and_an_open_home_are_warned_about(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """Issue 23, item 13: the secret's name, never its value; chmod says the fix."""
     user = tmp_path / "xdg" / "swarm" / "config.toml"
     user.parent.mkdir(parents=True)
@@ -85,30 +104,38 @@ def test_a_readable_settings_file_with_a_secret_and_an_open_home_are_warned_abou
     home = tmp_path / "home"
     env = {"XDG_CONFIG_HOME": str(tmp_path / "xdg")}
     found = run_cli(home, "doctor", env=env)
-    assert (f"warning  permissions  {user} holds discord_token and is readable by others "
-            f"(mode 644): chmod 600 {user}\n") in found.out, found.out
+    assert (
+        f"warning  permissions  {user} holds discord_token and is readable by others "
+        f"(mode 644): chmod 600 {user}\n"
+    ) in found.out, found.out
     assert "hush-123" not in found.out + found.err
     assert found.out.endswith(" problem(s), 1 warning(s)\n")
     user.chmod(0o600)
     fixed = run_cli(home, "doctor", env=env)
-    assert "ok       permissions  the home and settings files with secrets are private\n" \
-        in fixed.out and "warning" not in fixed.out
-    user.write_text('lease = 300\n')  # no secret: its mode is its owner's business
+    assert (
+        "ok       permissions  the home and settings files with secrets are private\n" in fixed.out
+        and "warning" not in fixed.out
+    )
+    user.write_text("lease = 300\n")  # no secret: its mode is its owner's business
     user.chmod(0o644)
     home.mkdir(mode=0o755)
     home.chmod(0o755)
     opened = run_cli(home, "doctor", env=env)
     assert opened.out.count("warning  permissions") == 1
-    assert f"warning  permissions  {home} is open to others (mode 755): chmod 700 {home}\n" \
+    assert (
+        f"warning  permissions  {home} is open to others (mode 755): chmod 700 {home}\n"
         in opened.out
+    )
 
 
 def test_the_secrets_a_settings_file_holds_are_named_not_shown(tmp_path: Path) -> None:
     from bot.cli.doctor import _secrets_in
 
     user = tmp_path / "config.toml"
-    user.write_text('openai_api_key = "sk-1"\ndatabase_url = "postgresql://me:pw@db/swarm"\n'
-                    'discord_token = ""\n')
+    user.write_text(
+        'openai_api_key = "sk-1"\ndatabase_url = "postgresql://me:pw@db/swarm"\n'
+        'discord_token = ""\n'
+    )
     assert _secrets_in(user) == ["openai_api_key", "database_url"]
     user.write_text('database_url = "postgresql://me@db/swarm"\n')  # no password in it
     assert _secrets_in(user) == []

@@ -32,27 +32,34 @@ async def test_since_kind_and_grep_combine(service: SwarmService, clock: ManualC
     recent = await texts(since=clock.now() - 3600)
     assert recent[0] == "T-2 created by cli: New_work 100% (normal)" and len(recent) == 3
     assert await texts(kinds=("task.created",), grep="OLD") == [
-        "T-1 created by cli: Old work (normal)"]
+        "T-1 created by cli: Old work (normal)"
+    ]
     assert len(await texts(kinds=("task",))) == 4  # created and ready, twice
     assert await texts(kinds=("task_",)) == []  # LIKE wildcards are escaped
     assert await texts(grep="100%") == ["T-2 created by cli: New_work 100% (normal)"]
-    assert await texts(kinds=("message",)) == ["message from cli to Agent-1, Agent-2, Agent-3, "
-                                                "Agent-4, Agent-5, Agent-6, Agent-7, Agent-8: "
-                                                "stand-up"]
+    assert await texts(kinds=("message",)) == [
+        "message from cli to Agent-1, Agent-2, Agent-3, "
+        "Agent-4, Agent-5, Agent-6, Agent-7, Agent-8: "
+        "stand-up"
+    ]
     newest = await service.find_events(EventFilter(kinds=("task",)), limit=1, newest=True)
     assert [e.text for e in newest] == ["T-2 is ready"]
 
 
-async def test_the_cli_filters_and_refuses_a_bad_age(home: Path, service: SwarmService,
-                                                     clock: ManualClock) -> None:
+async def test_the_cli_filters_and_refuses_a_bad_age(
+    home: Path, service: SwarmService, clock: ManualClock
+) -> None:
     await _history(service, clock)
-    result = run_cli(home, "events", "--kind", "task.created", "--grep", "work", "--task", "T-2",
-                     "--json")
+    result = run_cli(
+        home, "events", "--kind", "task.created", "--grep", "work", "--task", "T-2", "--json"
+    )
     assert [event["text"] for event in json.loads(result.out)] == [
-        "T-2 created by cli: New_work 100% (normal)"]
+        "T-2 created by cli: New_work 100% (normal)"
+    ]
     both = run_cli(home, "events", "--kind", "task.ready", "--kind", "message.queued")
     assert len(both.out.splitlines()) == 3
     bad = run_cli(home, "events", "--since", "soon")
     assert (bad.code, bad.out) == (2, "")
-    assert bad.err == ("swarm: error: invalid period 'soon': use a number and m, h, d or w "
-                       "(e.g. 1d)\n")
+    assert bad.err == (
+        "swarm: error: invalid period 'soon': use a number and m, h, d or w (e.g. 1d)\n"
+    )

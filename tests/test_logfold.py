@@ -30,19 +30,24 @@ def root_logging() -> Iterator[None]:
 
 
 def test_a_flood_of_accept_errors_does_not_rotate_the_log_away(
-        tmp_path: Path, root_logging: None) -> None:
+    tmp_path: Path, root_logging: None
+) -> None:
     log = tmp_path / "swarm.log"
-    configure_logging(env={"SWARM_LOG_FILE": str(log), "SWARM_LOG_MAX_BYTES": "100000",
-                           "SWARM_LOG_BACKUPS": "1"})
+    configure_logging(
+        env={"SWARM_LOG_FILE": str(log), "SWARM_LOG_MAX_BYTES": "100000", "SWARM_LOG_BACKUPS": "1"}
+    )
     logging.getLogger("core.coordinator.scheduler").warning("an earlier line worth keeping")
     loop = asyncio.new_event_loop()
     try:
         with socket.socket() as listening:
             for _ in range(20_000):  # what asyncio logs for each refused accept (EMFILE)
-                loop.call_exception_handler({
-                    "message": "socket.accept() out of system resource",
-                    "exception": OSError(errno.EMFILE, "Too many open files"),
-                    "socket": listening})
+                loop.call_exception_handler(
+                    {
+                        "message": "socket.accept() out of system resource",
+                        "exception": OSError(errno.EMFILE, "Too many open files"),
+                        "socket": listening,
+                    }
+                )
     finally:
         loop.close()
     logging.getLogger("core.coordinator.scheduler").warning("a later, different line")
@@ -65,7 +70,8 @@ def test_the_first_line_after_the_window_counts_what_was_left_out() -> None:
     now[0] = 61.0
     later = record("inbox write failed")
     assert fold.filter(later)
-    assert later.getMessage() == ("inbox write failed [repeated 8 more times in the previous "
-                                  "60 s, not logged]")
+    assert later.getMessage() == (
+        "inbox write failed [repeated 8 more times in the previous 60 s, not logged]"
+    )
     quiet = record("inbox write failed")
     assert fold.filter(quiet) and "repeated" not in quiet.getMessage()

@@ -52,8 +52,10 @@ def undeclared(folders: list[Path], first_party: set[str], pyproject: Path) -> l
             continue
         dists = {_normalized(d) for d in providers.get(module, [])}
         if not dists & wanted:
-            missing.append(f"{module} (imported by {_shown(path)}; "
-                           f"provided by {sorted(dists) or 'nothing installed'})")
+            missing.append(
+                f"{module} (imported by {_shown(path)}; "
+                f"provided by {sorted(dists) or 'nothing installed'})"
+            )
     return missing
 
 
@@ -82,9 +84,11 @@ def test_an_undeclared_import_is_found(tmp_path: Path) -> None:
     assert len(found) == 1 and found[0].startswith("yarl (imported by")
 
 
-@pytest.mark.parametrize("requirement", ["aiohttp>=3.9", "aiohttp [speedups] >=3",
-                                         "aiohttp; sys_platform == 'linux'"])
+@pytest.mark.parametrize(
+    "requirement", ["aiohttp>=3.9", "aiohttp [speedups] >=3", "aiohttp; sys_platform == 'linux'"]
+)
 def test_requirement_names_are_read(tmp_path: Path, requirement: str) -> None:
     (tmp_path / "pyproject.toml").write_text(
-        f'[project]\nname = "x"\ndependencies = ["{requirement}"]\n')
+        f'[project]\nname = "x"\ndependencies = ["{requirement}"]\n'
+    )
     assert declared(tmp_path / "pyproject.toml") == {"aiohttp"}

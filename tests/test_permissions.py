@@ -58,7 +58,8 @@ def log_file(tmp_path: Path) -> Iterator[Path]:
 
 
 async def test_the_home_and_its_files_are_private_under_umask_022(
-        tmp_path: Path, umask_022: None, log_file: Path) -> None:
+    tmp_path: Path, umask_022: None, log_file: Path
+) -> None:
     home = tmp_path / "state" / "home"  # neither folder exists yet
     settings = Settings.from_env({"SWARM_HOME": str(home)})
     service = await SwarmService.open(settings)  # on the real clock
@@ -71,14 +72,18 @@ async def test_the_home_and_its_files_are_private_under_umask_022(
         inbox = home / "inbox" / "Agent-1"
         async with headless_run(_inbox_builder(settings)) as runner:
             for _ in range(1000):
-                if list(inbox.glob("*.txt")) and list((home / "archive").glob("*.gz")) \
-                        and (home / HEARTBEAT_NAME).exists():
+                if (
+                    list(inbox.glob("*.txt"))
+                    and list((home / "archive").glob("*.gz"))
+                    and (home / HEARTBEAT_NAME).exists()
+                ):
                     break
                 assert not runner.done()
                 await asyncio.sleep(0.02)
             while_open = [home / LOCK_NAME, home / "swarm.db-wal", home / "swarm.db-shm"]
             assert {str(f): oct(mode(f)) for f in while_open} == {
-                str(f): "0o600" for f in while_open}  # SQLite removes the WAL at the close
+                str(f): "0o600" for f in while_open
+            }  # SQLite removes the WAL at the close
         agent = service.agents["Agent-1"]
         assert agent.watch is not None
         width, height = thumbnail_size(agent.watch[2], agent.watch[3])
@@ -93,16 +98,33 @@ def assert_private(tmp_path: Path, home: Path, log_file: Path) -> None:
     """Folders 0700 and files 0600 after the run (the log rotated once more first)."""
     inbox = home / "inbox" / "Agent-1"
     logging.getLogger("swarm.test").warning("a line for the log file")
-    handler = next(h for h in logging.getLogger().handlers
-                   if getattr(h, "baseFilename", None) == str(log_file.resolve()))
+    handler = next(
+        h
+        for h in logging.getLogger().handlers
+        if getattr(h, "baseFilename", None) == str(log_file.resolve())
+    )
     assert isinstance(handler, logging.handlers.RotatingFileHandler)
     handler.doRollover()  # the rotated file and the new one
     logging.getLogger("swarm.test").warning("another line")
-    folders = [tmp_path / "state", home, home / "inbox", inbox, home / "archive",
-               frame_path(home, "Agent-1").parent]
-    files = [home / "swarm.db", *inbox.glob("*.txt"), *(home / "archive").glob("*.gz"),
-             frame_path(home, "Agent-1"), home / LOCK_NAME, home / HEARTBEAT_NAME,
-             home / "PAUSED", log_file, log_file.with_name(log_file.name + ".1")]
+    folders = [
+        tmp_path / "state",
+        home,
+        home / "inbox",
+        inbox,
+        home / "archive",
+        frame_path(home, "Agent-1").parent,
+    ]
+    files = [
+        home / "swarm.db",
+        *inbox.glob("*.txt"),
+        *(home / "archive").glob("*.gz"),
+        frame_path(home, "Agent-1"),
+        home / LOCK_NAME,
+        home / HEARTBEAT_NAME,
+        home / "PAUSED",
+        log_file,
+        log_file.with_name(log_file.name + ".1"),
+    ]
     assert len(files) == 9 and all(f.exists() for f in files), [f.name for f in files]
     assert {str(f): oct(mode(f)) for f in folders} == {str(f): "0o700" for f in folders}
     assert {str(f): oct(mode(f)) for f in files} == {str(f): "0o600" for f in files}
@@ -114,12 +136,16 @@ def _inbox_builder(settings: Settings) -> object:
     from bot.config import Config
     from tests.watch.conftest import FakeFrames
 
-    return Builder(Config({}, core=settings), deliverer=lambda _: InboxDeliverer(
-        settings.home / "inbox"), frames=FakeFrames())
+    return Builder(
+        Config({}, core=settings),
+        deliverer=lambda _: InboxDeliverer(settings.home / "inbox"),
+        frames=FakeFrames(),
+    )
 
 
-def test_make_dirs_keeps_existing_folders_and_refuses_a_file(tmp_path: Path,
-                                                            umask_022: None) -> None:
+def test_make_dirs_keeps_existing_folders_and_refuses_a_file(
+    tmp_path: Path, umask_022: None
+) -> None:
     mine = tmp_path / "mine"
     mine.mkdir(mode=0o755)
     make_dirs(mine / "a" / "b")

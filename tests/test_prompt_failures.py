@@ -35,8 +35,11 @@ def slow_lease(home: Path) -> Settings:
 def task_delivery(settings: Settings, task_id: int) -> tuple[str, str | None]:
     """State and reason of the task's first prompt."""
     ((state, reason),) = query(
-        settings, "SELECT d.state, d.reason FROM deliveries d JOIN messages m "
-        "ON m.id = d.message_id WHERE m.task_id = ? ORDER BY d.id LIMIT 1", (task_id,))
+        settings,
+        "SELECT d.state, d.reason FROM deliveries d JOIN messages m "
+        "ON m.id = d.message_id WHERE m.task_id = ? ORDER BY d.id LIMIT 1",
+        (task_id,),
+    )
     return str(state), reason
 
 
@@ -46,8 +49,12 @@ async def run_until_failed(settings: Settings, task_id: int) -> str:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + WAIT_S
         while loop.time() < deadline and not runner.done():
-            rows = query(settings, "SELECT d.state, d.reason FROM deliveries d JOIN messages m "
-                         "ON m.id = d.message_id WHERE m.task_id = ?", (task_id,))
+            rows = query(
+                settings,
+                "SELECT d.state, d.reason FROM deliveries d JOIN messages m "
+                "ON m.id = d.message_id WHERE m.task_id = ?",
+                (task_id,),
+            )
             if rows and rows[0][0] == "failed":
                 return str(rows[0][1])
             await asyncio.sleep(0.05)
@@ -66,12 +73,12 @@ async def pinned_task(settings: Settings) -> int:
 async def assert_shown(settings: Settings, task_id: int, reason: str) -> None:
     """The reason is in the delivery.failed event and in ``swarm task show``; the task went
     the failed-delivery way (released for another try), not the lease's."""
-    events = query(settings, "SELECT kind, text FROM events WHERE task_id = ? ORDER BY id",
-                   (task_id,))
+    events = query(
+        settings, "SELECT kind, text FROM events WHERE task_id = ? ORDER BY id", (task_id,)
+    )
     failed = [text for kind, text in events if kind == "delivery.failed"]
     assert len(failed) == 1 and failed[0].endswith(f"failed after 1 attempt(s): {reason}")
-    ((status, why),) = query(settings, "SELECT status, reason FROM tasks WHERE id = ?",
-                             (task_id,))
+    ((status, why),) = query(settings, "SELECT status, reason FROM tasks WHERE id = ?", (task_id,))
     assert status == "ready" and why == f"could not deliver to Agent-1: {reason}"
     shown = await asyncio.to_thread(run_cli, settings.home, "task", "show", f"T-{task_id}")
     assert shown.code == 0 and reason in shown.out, shown
@@ -79,7 +86,8 @@ async def assert_shown(settings: Settings, task_id: int, reason: str) -> None:
 
 
 async def test_a_role_template_that_is_not_utf8_fails_the_delivery_at_once(
-        slow_lease: Settings) -> None:
+    slow_lease: Settings,
+) -> None:
     template = slow_lease.home / "roles" / "integration.md"
     template.parent.mkdir()
     template.write_bytes(b"# R\xf4le\n")  # Latin-1
@@ -90,7 +98,8 @@ async def test_a_role_template_that_is_not_utf8_fails_the_delivery_at_once(
 
 
 async def test_a_deleted_worktree_fails_the_delivery_at_once(
-        slow_lease: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    slow_lease: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)
     repo = tmp_path / "project"
@@ -106,8 +115,10 @@ async def test_a_deleted_worktree_fails_the_delivery_at_once(
     shutil.rmtree(tree)
     task_id = await pinned_task(slow_lease)
     reason = await run_until_failed(slow_lease, task_id)
-    assert reason == (f"prompt not built: {tree} does not exist (deleted?): git cannot run in "
-                      "it; swarm workspaces repair prunes a worktree whose folder is gone")
+    assert reason == (
+        f"prompt not built: {tree} does not exist (deleted?): git cannot run in "
+        "it; swarm workspaces repair prunes a worktree whose folder is gone"
+    )
     await assert_shown(slow_lease, task_id, reason)
 
 
@@ -129,7 +140,8 @@ def no_file_descriptor_left() -> Iterator[None]:
 
 
 async def test_no_file_descriptor_left_fails_the_delivery_at_once(
-        service: SwarmService, deliverer: RecordingDeliverer) -> None:
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
     """The role template cannot be opened (EMFILE): failed with the reason, not stuck."""
     task = await service.create_task(TaskSpec("pinned", agent="Agent-1"), "cli")
     scheduler = Scheduler(service, deliverer)
@@ -139,5 +151,6 @@ async def test_no_file_descriptor_left_fails_the_delivery_at_once(
         attempted = await scheduler.deliver_once()
     assert attempted == 1 and deliverer.parcels == []
     state, reason = task_delivery(service.settings, task.id)
-    assert state == "failed" and (reason or "").startswith("prompt not built: Too many open files"
-                                                   ), reason
+    assert state == "failed" and (reason or "").startswith(
+        "prompt not built: Too many open files"
+    ), reason

@@ -29,16 +29,27 @@ async def test_ask_wait_blocks_until_reply_and_the_answer_reaches_the_agent(
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
     env |= {"SWARM_HOME": str(home), "SWARM_AGENT": "Agent-2"}
     asking = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli.main", "ask", "T-1", "Which database?\nWe need JSON.",
-        "--wait", env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot.cli.main",
+        "ask",
+        "T-1",
+        "Which database?\nWe need JSON.",
+        "--wait",
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     first = await asyncio.wait_for(asking.stdout.readline(), 20)  # type: ignore[union-attr]
     assert first.decode().startswith("T-1: question 1 asked; waiting for the answer")
     question = await service.questions.open_question("T-1")
     assert question is not None and question.agent == "Agent-2"
     replied = await asyncio.to_thread(run_cli, home, "reply", "T-1", "Postgres")
-    assert (replied.code, replied.out) == (0, "T-1: answer queued to Agent-2 (question 1: "
-                                              "Which database?\nWe need JSON.)\n")
+    assert (replied.code, replied.out) == (
+        0,
+        "T-1: answer queued to Agent-2 (question 1: Which database?\nWe need JSON.)\n",
+    )
     out, err = await asyncio.wait_for(asking.communicate(), 20)
     assert asking.returncode == 0, err
     assert (out.decode(), err) == ("answer from cli: Postgres\n", b"")  # no spinner in a pipe
@@ -46,8 +57,9 @@ async def test_ask_wait_blocks_until_reply_and_the_answer_reaches_the_agent(
     prompt, delivery = await service.queue.claim_delivery(), await service.queue.claim_delivery()
     assert prompt is not None and prompt.text == "T-1: Pick a database"
     assert delivery is not None and (delivery.agent, delivery.task_id) == ("Agent-2", 1)
-    assert delivery.text == ("Answer to your question on T-1:\n> Which database?\n"
-                             "> We need JSON.\n\nPostgres")
+    assert delivery.text == (
+        "Answer to your question on T-1:\n> Which database?\n> We need JSON.\n\nPostgres"
+    )
     history = [(e.kind, e.text) for e in await service.events(task="T-1")]
     assert ("task.asked", "T-1 question from Agent-2: Which database? We need JSON.") in history
     assert ("task.answered", "T-1 answered by cli: Postgres") in history
@@ -65,8 +77,9 @@ async def test_ask_returns_at_once_and_refusals_are_one_line(
     assert asked.code == 0 and asked.out.startswith("T-1: question 1 asked; T-1 waits")
     await service.complete_task("T-1", "Agent-2")
     late = run_cli(home, "ask", "T-1", "again?", agent="Agent-2")
-    assert late.err == ("swarm: error: T-1 is done: only an assigned or in-progress task can "
-                        "have questions\n")
+    assert late.err == (
+        "swarm: error: T-1 is done: only an assigned or in-progress task can have questions\n"
+    )
 
 
 async def test_an_open_question_shows_in_task_show_and_task_list(
@@ -83,20 +96,32 @@ async def test_an_open_question_shows_in_task_show_and_task_list(
     asked = run_cli(home, "ask", "T-1", "Which database?", agent="Agent-2")
     assert asked.code == 0, asked
     shown = run_cli(home, "task", "show", "T-1").out
-    assert re.search(r"\n  status: +assigned, waiting for an answer \(swarm reply T-1 TEXT\)\n",
-                     shown), shown
-    assert re.search(r"\n  question: +Agent-2 asked \d+s ago \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\): "
-                     r"Which database\?\n", shown), shown
+    assert re.search(
+        r"\n  status: +assigned, waiting for an answer \(swarm reply T-1 TEXT\)\n", shown
+    ), shown
+    assert re.search(
+        r"\n  question: +Agent-2 asked \d+s ago \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\): "
+        r"Which database\?\n",
+        shown,
+    ), shown
     listed = run_cli(home, "task", "list").out
-    assert re.search(r"\n\nwaiting for an answer:\n  T-1  Agent-2 asked \d+s ago \(.+\): "
-                     r"Which database\?\n$", listed), listed
+    assert re.search(
+        r"\n\nwaiting for an answer:\n  T-1  Agent-2 asked \d+s ago \(.+\): "
+        r"Which database\?\n$",
+        listed,
+    ), listed
     as_json = json.loads(run_cli(home, "task", "show", "T-1", "--json").out)["question"]
     assert (as_json["text"], as_json["asked_by"], as_json["task"]) == (
-        "Which database?", "Agent-2", "T-1")
+        "Which database?",
+        "Agent-2",
+        "T-1",
+    )
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", as_json["asked_at"])
     rows = json.loads(run_cli(home, "task", "list", "--json").out)
     assert [(r["id"], (r["question"] or {}).get("text")) for r in rows] == [
-        ("T-2", None), ("T-1", "Which database?")]
+        ("T-2", None),
+        ("T-1", "Which database?"),
+    ]
     assert run_cli(home, "reply", "T-1", "Postgres").code == 0
     assert "question" not in run_cli(home, "task", "show", "T-1").out.split("history:")[0]
     assert "waiting for an answer" not in run_cli(home, "task", "list").out

@@ -29,9 +29,11 @@ async def test_another_agent_is_refused_naming_the_holder(
 ) -> None:
     ref, holder = await _held(service)
     other = "Agent-5" if holder != "Agent-5" else "Agent-6"
-    calls = {"start": lambda: service.start_task(ref, other, "on it"),
-             "done": lambda: service.complete_task(ref, other, "did it"),
-             "fail": lambda: service.fail_task(ref, other, "cannot")}
+    calls = {
+        "start": lambda: service.start_task(ref, other, "on it"),
+        "done": lambda: service.complete_task(ref, other, "did it"),
+        "fail": lambda: service.fail_task(ref, other, "cannot"),
+    }
     with pytest.raises(InvalidState, match=f"{ref} is held by {holder}, not {other}"):
         await calls[action]()
     task = await service.get_task(ref)
@@ -46,8 +48,12 @@ async def test_forced_report_is_recorded_with_the_real_actor(service: SwarmServi
     last = (await service.events(task=ref))[-1]
     assert last.kind == "task.done" and last.actor == other.lower()
     assert last.text == f"{ref} done by {holder} (forced by {other}; held by {holder}): took over"
-    assert last.data == {"forced": True, "reported_by": other, "holder": holder,
-                         "note": "took over"}
+    assert last.data == {
+        "forced": True,
+        "reported_by": other,
+        "holder": holder,
+        "note": "took over",
+    }
 
 
 async def test_a_person_may_report_and_is_named(service: SwarmService) -> None:
@@ -73,16 +79,20 @@ def test_cli_refuses_then_force_goes_through(home: Path) -> None:
     other = "Agent-8" if holder != "Agent-8" else "Agent-7"
     refused = run_cli(home, "task", "done", "T-1", agent=other)
     assert refused.code == 2 and refused.out == ""
-    assert refused.err == (f"swarm: error: T-1 is held by {holder}, not {other}: only its "
-                           "agent reports on it (--force reports anyway, and is recorded)\n")
+    assert refused.err == (
+        f"swarm: error: T-1 is held by {holder}, not {other}: only its "
+        "agent reports on it (--force reports anyway, and is recorded)\n"
+    )
     forced = run_cli(home, "task", "done", "T-1", "--force", agent=other)
     assert forced.code == 0, forced.err
     history = run_cli(home, "task", "show", "T-1").out
     assert f"done by {holder} (forced by {other}; held by {holder})" in history
 
 
-@pytest.mark.parametrize("title", ["red \x1b[31m", "a\rb", "bell\x07", "nul\x00", "\x9bcsi",
-                                   "rtl \u202e", "tab\tin title"])
+@pytest.mark.parametrize(
+    "title",
+    ["red \x1b[31m", "a\rb", "bell\x07", "nul\x00", "\x9bcsi", "rtl \u202e", "tab\tin title"],
+)
 async def test_control_characters_in_one_line_fields_are_refused(
     service: SwarmService, title: str
 ) -> None:
@@ -97,8 +107,11 @@ async def test_multi_line_text_keeps_newlines_and_tabs_refuses_the_rest(
     ref, holder = await _held(service, "other")
     task = await service.create_task(TaskSpec("ok", details="line 1\r\n\tline 2"), "cli")
     assert task.details == "line 1\n\tline 2"
-    with pytest.raises(InvalidInput, match=r"details must be text without control characters "
-                                           r"\(newlines and tabs are fine\), found \\x1b"):
+    with pytest.raises(
+        InvalidInput,
+        match=r"details must be text without control characters "
+        r"\(newlines and tabs are fine\), found \\x1b",
+    ):
         await service.create_task(TaskSpec("ok", details="\x1b[2J wipe"), "cli")
     with pytest.raises(InvalidInput, match="reason must be one line"):
         await service.fail_task(ref, holder, "two\nlines")
@@ -124,5 +137,7 @@ def test_escape_on_output_anyway(home: Path) -> None:
 def test_actor_with_control_characters_is_refused(home: Path) -> None:
     result = run_cli(home, "task", "add", "x", agent="Agent-1\x1b[31m")
     assert result.code == 2
-    assert result.err == ("swarm: error: --as / SWARM_AGENT must be one line without control "
-                          "characters, found \\x1b\n")
+    assert result.err == (
+        "swarm: error: --as / SWARM_AGENT must be one line without control "
+        "characters, found \\x1b\n"
+    )

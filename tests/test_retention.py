@@ -62,14 +62,20 @@ async def test_old_history_is_archived_then_deleted(
     assert _rows(service.settings.db_path, "events") == events_before
     report = await collect_garbage(service)
     assert (report.events, report.messages, report.deliveries, report.inbox_files) == (
-        dry.events, dry.messages, dry.deliveries, dry.inbox_files)
+        dry.events,
+        dry.messages,
+        dry.deliveries,
+        dry.inbox_files,
+    )
     assert report.events > 10 and report.messages == 3 and report.inbox_files == 3
     kept = await service.events()
     assert kept and all(e.task_id in (None, 3) for e in kept)  # the active task keeps all
     assert not any(e.task_id is None and e.ts < clock.now() - DAY_S for e in kept)
     archived = read_archive(report.archive)  # type: ignore[arg-type]
-    by_table = {t: [r for r in archived if r["table"] == t] for t in
-                ("events", "messages", "deliveries", "inbox")}
+    by_table = {
+        t: [r for r in archived if r["table"] == t]
+        for t in ("events", "messages", "deliveries", "inbox")
+    }
     gone = [r for r in events_before if r[0] not in {e.id for e in kept}]
     assert [r["id"] for r in by_table["events"]] == [r[0] for r in gone]
     assert [r["text"] for r in by_table["events"]] == [r[3] for r in gone]
@@ -101,8 +107,9 @@ async def test_an_old_database_is_converted_once_then_vacuumed_incrementally(
 ) -> None:
     service = await SwarmService.open(settings, clock)
     try:
-        await service.db.read(lambda c: c.executescript(
-            "PRAGMA auto_vacuum = NONE; VACUUM;"))  # as files made before retention were
+        await service.db.read(
+            lambda c: c.executescript("PRAGMA auto_vacuum = NONE; VACUUM;")
+        )  # as files made before retention were
         for n in range(300):
             await service.create_task(TaskSpec(f"task {n}", details="x" * 2000), "cli")
         for task in await service.list_tasks(limit=1000):
@@ -110,8 +117,7 @@ async def test_an_old_database_is_converted_once_then_vacuumed_incrementally(
         clock.advance(100 * DAY_S)
         first = await collect_garbage(service)
         assert first.vacuumed == "database converted to incremental auto-vacuum (VACUUM)"
-        assert await service.db.read(lambda c: c.execute("PRAGMA auto_vacuum").fetchone()[0]
-                                     ) == 2
+        assert await service.db.read(lambda c: c.execute("PRAGMA auto_vacuum").fetchone()[0]) == 2
         second = await collect_garbage(service)
         assert "converted" not in second.vacuumed
     finally:
@@ -132,8 +138,9 @@ def root_logging() -> Iterator[None]:
 
 def test_log_file_is_rotated(tmp_path: Path, root_logging: None) -> None:
     log = tmp_path / "swarm.log"
-    configure_logging(env={"SWARM_LOG_FILE": str(log), "SWARM_LOG_MAX_BYTES": "10000",
-                           "SWARM_LOG_BACKUPS": "2"})
+    configure_logging(
+        env={"SWARM_LOG_FILE": str(log), "SWARM_LOG_MAX_BYTES": "10000", "SWARM_LOG_BACKUPS": "2"}
+    )
     for n in range(500):
         logging.getLogger("tests.rotation").warning("line %d to fill the log %s", n, "x" * 40)
     files = sorted(p.name for p in tmp_path.iterdir())

@@ -81,8 +81,13 @@ def _start(home: Path, config: Path, web_port: int | None = None) -> subprocess.
     env.update(SWARM_HOME=str(home), SWARM_CONFIG=str(config), SWARM_WEB="off")
     if web_port is not None:
         env.update(SWARM_WEB="on", SWARM_WEB_PORT=str(web_port))
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-discord"], env=env,
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--no-discord"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 async def _complete_assigned(service: SwarmService, seconds: float, rng: random.Random) -> None:
@@ -104,16 +109,27 @@ async def _complete_assigned(service: SwarmService, seconds: float, rng: random.
 @pytest.mark.timeout(120)
 async def test_killed_mid_run_loses_nothing_and_never_double_assigns(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    config = write_agents(tmp_path / "agents.toml", [
-        {"id": f"A{i}", "role": "dev", "delivery": "inbox"} for i in range(1, 9)])
-    service = await SwarmService.open(Settings.from_env(
-        {"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)}))
+    config = write_agents(
+        tmp_path / "agents.toml",
+        [{"id": f"A{i}", "role": "dev", "delivery": "inbox"} for i in range(1, 9)],
+    )
+    service = await SwarmService.open(
+        Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+    )
     rng = random.Random(7)
     try:
-        await service.create_tasks([
-            TaskSpec(f"t{i}", ref=str(i), priority=rng.randrange(4),
-                     after=tuple(str(j) for j in rng.sample(range(i), min(i, rng.randint(0, 2)))))
-            for i in range(60)], "test")
+        await service.create_tasks(
+            [
+                TaskSpec(
+                    f"t{i}",
+                    ref=str(i),
+                    priority=rng.randrange(4),
+                    after=tuple(str(j) for j in rng.sample(range(i), min(i, rng.randint(0, 2)))),
+                )
+                for i in range(60)
+            ],
+            "test",
+        )
         for _ in range(5):
             proc = _start(home, config)
             await _complete_assigned(service, rng.uniform(0.4, 1.2), rng)
@@ -178,15 +194,19 @@ async def _until_started(proc: subprocess.Popen[bytes]) -> None:
 
 @pytest.mark.timeout(90)
 async def test_a_second_coordinator_on_one_home_is_refused_and_recovers_nothing(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     home = tmp_path / "home"
-    config = write_agents(tmp_path / "agents.toml", [
-        {"id": f"A{i}", "role": "dev", "delivery": "inbox"} for i in range(1, 3)])
+    config = write_agents(
+        tmp_path / "agents.toml",
+        [{"id": f"A{i}", "role": "dev", "delivery": "inbox"} for i in range(1, 3)],
+    )
     first = _start(home, config)
     try:
         await _until_started(first)
-        service = await SwarmService.open(Settings.from_env(
-            {"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)}))
+        service = await SwarmService.open(
+            Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+        )
         try:
             flying = await service.write("test", _in_flight)
             assert flying is not None
@@ -197,9 +217,11 @@ async def test_a_second_coordinator_on_one_home_is_refused_and_recovers_nothing(
                 pid, started = (home / "coordinator.lock").read_text().split()
                 since = time.strftime("%H:%M", time.localtime(float(started)))
                 assert (second.code, int(pid)) == (2, first.pid)
-                assert second.err == (f"swarm: error: already running: pid {first.pid} since "
-                                      f"{since} (another coordinator holds "
-                                      f"{home / 'coordinator.lock'}; stop it first)\n")
+                assert second.err == (
+                    f"swarm: error: already running: pid {first.pid} since "
+                    f"{since} (another coordinator holds "
+                    f"{home / 'coordinator.lock'}; stop it first)\n"
+                )
             [delivery] = await service.deliveries()
             assert (delivery.id, delivery.state.value) == (flying.id, "delivering")  # untouched
         finally:
@@ -209,8 +231,7 @@ async def test_a_second_coordinator_on_one_home_is_refused_and_recovers_nothing(
         assert first.wait(10) == 0
         if first.stderr:
             first.stderr.close()
-    after = await asyncio.to_thread(run_cli, home, "run", "--no-discord", "--burst",
-                                    config=config)
+    after = await asyncio.to_thread(run_cli, home, "run", "--no-discord", "--burst", config=config)
     assert after.code == 0, after.err  # the lock went with the first; this one recovers
     assert "1 deliveries" in after.out
     [prompt] = [p.read_text() for p in (home / "inbox" / "A1").glob("*")]
@@ -219,7 +240,8 @@ async def test_a_second_coordinator_on_one_home_is_refused_and_recovers_nothing(
 
 @pytest.mark.timeout(90)
 async def test_a_second_coordinator_with_the_dashboard_on_names_the_first_not_the_port(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """The home's lock is checked before the dashboard's port is bound: the second ``swarm
     run`` says who holds the home, not that the port is in use."""
     import socket
@@ -227,19 +249,23 @@ async def test_a_second_coordinator_with_the_dashboard_on_names_the_first_not_th
     from tests.pgcluster import free_port
 
     home, port = tmp_path / "home", free_port()
-    config = write_agents(tmp_path / "agents.toml", [{"id": "A1", "role": "dev",
-                                                      "delivery": "inbox"}])
+    config = write_agents(
+        tmp_path / "agents.toml", [{"id": "A1", "role": "dev", "delivery": "inbox"}]
+    )
     first = _start(home, config, web_port=port)
     try:
         await _until_started(first)
-        second = await asyncio.to_thread(run_cli, home, "run", "--no-discord", config=config,
-                                         env={"SWARM_WEB_PORT": str(port)})
+        second = await asyncio.to_thread(
+            run_cli, home, "run", "--no-discord", config=config, env={"SWARM_WEB_PORT": str(port)}
+        )
         pid, started = (home / "coordinator.lock").read_text().split()
         since = time.strftime("%H:%M", time.localtime(float(started)))
         assert (second.code, int(pid)) == (2, first.pid)
-        assert second.err == (f"swarm: error: already running: pid {first.pid} since {since} "
-                              f"(another coordinator holds {home / 'coordinator.lock'}; stop "
-                              "it first)\n")
+        assert second.err == (
+            f"swarm: error: already running: pid {first.pid} since {since} "
+            f"(another coordinator holds {home / 'coordinator.lock'}; stop "
+            "it first)\n"
+        )
         assert first.poll() is None
         with socket.create_connection(("127.0.0.1", port), timeout=10):
             pass  # the first one's dashboard still listens

@@ -24,8 +24,13 @@ async def test_priority_order_then_first_come_first_served(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
     await pause_all_but(service, "Agent-1")
-    for title, priority in [("low", "low"), ("n1", "normal"), ("urgent", "urgent"),
-                            ("n2", "normal"), ("high", "high")]:
+    for title, priority in [
+        ("low", "low"),
+        ("n1", "normal"),
+        ("urgent", "urgent"),
+        ("n2", "normal"),
+        ("high", "high"),
+    ]:
         await service.create_task(TaskSpec(title, priority=priority), "me")
     scheduler = Scheduler(service, deliverer)
     order = []
@@ -233,8 +238,9 @@ async def test_a_takeable_task_behind_pages_of_untakeable_ones_is_found_in_the_s
     whose only agent is paused come first; one normal task behind them still goes out, and
     the pass assigns every free agent once."""
     await service.set_agent_paused("Agent-4", True, "test")  # the only qa agent
-    await service.create_tasks([TaskSpec(f"qa {i}", role="qa", priority="urgent")
-                                for i in range(300)], "me")
+    await service.create_tasks(
+        [TaskSpec(f"qa {i}", role="qa", priority="urgent") for i in range(300)], "me"
+    )
     later = await service.create_tasks([TaskSpec(f"any {i}") for i in range(9)], "me")
     made = await service.queue.assign_batch()
     assert sorted(a.task_id for a in made) == later[:7]  # 7 free agents, oldest tasks first

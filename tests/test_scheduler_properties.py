@@ -27,19 +27,27 @@ def dags(draw: st.DrawFn) -> list[TaskSpec]:
     specs = []
     for i in range(count):
         after = draw(st.lists(st.integers(0, i - 1), max_size=3, unique=True)) if i else []
-        specs.append(TaskSpec(
-            title=f"t{i}", ref=f"r{i}", priority=draw(st.sampled_from(range(4))),
-            role=draw(st.sampled_from([None, *ROLES])),
-            after=tuple(f"r{j}" for j in after),
-        ))
+        specs.append(
+            TaskSpec(
+                title=f"t{i}",
+                ref=f"r{i}",
+                priority=draw(st.sampled_from(range(4))),
+                role=draw(st.sampled_from([None, *ROLES])),
+                after=tuple(f"r{j}" for j in after),
+            )
+        )
     return specs
 
 
 async def _run(specs: list[TaskSpec], capacities: list[int], seed: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        config = write_agents(Path(tmp) / "agents.toml", [
-            {"id": f"A{i}", "role": ROLES[i % 3], "capacity": cap}
-            for i, cap in enumerate(capacities)])
+        config = write_agents(
+            Path(tmp) / "agents.toml",
+            [
+                {"id": f"A{i}", "role": ROLES[i % 3], "capacity": cap}
+                for i, cap in enumerate(capacities)
+            ],
+        )
         conf = Settings.from_env({"SWARM_HOME": tmp, "SWARM_CONFIG": str(config)})
         service = await SwarmService.open(conf, ManualClock())
         try:

@@ -69,8 +69,13 @@ async def test_receipt_is_retried_until_the_lock_is_released(
     await impatient.queue.assign_batch()
     with caplog.at_level(logging.WARNING, logger="core.service.swarm"):
         running = asyncio.create_task(scheduler.deliver_once())
-        await _until(lambda: sum("not written (database is locked)" in r.getMessage()
-                                 for r in caplog.records) >= 3, "three failed receipt writes")
+        await _until(
+            lambda: (
+                sum("not written (database is locked)" in r.getMessage() for r in caplog.records)
+                >= 3
+            ),
+            "three failed receipt writes",
+        )
         assert not running.done()
         (stuck,) = await impatient.deliveries()
         assert stuck.state.value == "delivering"  # held by the other connection...
@@ -111,8 +116,10 @@ async def test_cancel_before_delivery_supersedes_the_prompt_and_sends_no_stop(
     assert (prompt.state.value, prompt.reason) == ("failed", "superseded")
     events = await service.events(task=task.ref)
     assert [e.kind for e in events][-2:] == ["task.cancelled", "delivery.superseded"]
-    assert events[-1].text == (f"{task.ref} prompt to {assignment.agent} superseded (queued): "
-                               "the agent no longer holds the task")
+    assert events[-1].text == (
+        f"{task.ref} prompt to {assignment.agent} superseded (queued): "
+        "the agent no longer holds the task"
+    )
 
 
 @pytest.mark.both_databases

@@ -31,18 +31,21 @@ async def test_old_database_is_migrated_and_keeps_its_rows(tmp_path: Path) -> No
         dbmod.migrate(conn, target=1)
         conn.execute(
             "INSERT INTO tasks (title, priority, status, created_at, updated_at) "
-            "VALUES ('kept', 1, 'ready', 0, 0)")
+            "VALUES ('kept', 1, 'ready', 0, 0)"
+        )
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
-        assert "deliveries" not in {r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table'")}
+        assert "deliveries" not in {
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
     db = await Database.open(path)
     try:
         assert await db.read(dbmod.user_version) == LATEST
         titles = await db.read(lambda c: [r[0] for r in c.execute("SELECT title FROM tasks")])
         assert titles == ["kept"]
-        tables = await db.read(lambda c: {r[0] for r in c.execute(
-            "SELECT name FROM sqlite_master WHERE type='table'")})
+        tables = await db.read(
+            lambda c: {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        )
         assert {"deliveries", "messages", "agent_state"} <= tables
     finally:
         await db.close()

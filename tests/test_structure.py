@@ -11,26 +11,36 @@ from tests.helpers import ROOT
 
 
 def _python(code: str, *args: str) -> str:
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          timeout=30, cwd=ROOT, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+        check=True,
+    )
     return proc.stdout.strip()
 
 
 def test_python_m_bot_cli_loads_the_cli_module_once() -> None:
-    code = ("import runpy, sys\n"
-            "try:\n"
-            "    runpy.run_module('bot.cli.main', run_name='__main__', alter_sys=True)\n"
-            "except SystemExit:\n"
-            "    pass\n"
-            "print('bot.cli.main' in sys.modules, 'bot.cli.tasks' in sys.modules)")
+    code = (
+        "import runpy, sys\n"
+        "try:\n"
+        "    runpy.run_module('bot.cli.main', run_name='__main__', alter_sys=True)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('bot.cli.main' in sys.modules, 'bot.cli.tasks' in sys.modules)"
+    )
     # as `python -m bot.cli --help`: the groups are imported, bot.cli.main is never imported
     # again
     assert _python(code, "--help").splitlines()[-1] == "False True"
 
 
 def test_stats_and_planning_import_without_pil_or_a_model_client() -> None:
-    code = ("import sys, core.reports.stats, core.planning, core.reports.summary\n"
-            "print(sorted(m for m in ('PIL', 'openai') if m in sys.modules))")
+    code = (
+        "import sys, core.reports.stats, core.planning, core.reports.summary\n"
+        "print(sorted(m for m in ('PIL', 'openai') if m in sys.modules))"
+    )
     assert _python(code) == "[]"
 
 
@@ -72,7 +82,8 @@ def _cycles(root: str) -> dict[str, list[set[str]]]:
         for source, targets in edges.items():
             if (mine := child(source)) is not None:
                 graph.setdefault(mine, set()).update(
-                    t for t in map(child, targets) if t is not None and t != mine)
+                    t for t in map(child, targets) if t is not None and t != mine
+                )
         circles = [group for group in _strongly_connected(graph) if len(group) > 1]
         if circles:
             found[package] = circles

@@ -99,11 +99,15 @@ async def test_start_then_done_records_note_and_times(service: SwarmService) -> 
 
 
 async def test_batch_with_refs_is_created_in_dependency_order(service: SwarmService) -> None:
-    ids = await service.create_tasks([
-        TaskSpec("tests", ref="c", after=("a", "b")),
-        TaskSpec("api", ref="a"),
-        TaskSpec("schema", ref="b", after=("a",)),
-    ], "planner", plan_id="P-1")
+    ids = await service.create_tasks(
+        [
+            TaskSpec("tests", ref="c", after=("a", "b")),
+            TaskSpec("api", ref="a"),
+            TaskSpec("schema", ref="b", after=("a",)),
+        ],
+        "planner",
+        plan_id="P-1",
+    )
     tasks = {t.title: t for t in await service.list_tasks()}
     assert tasks["tests"].after == sorted([tasks["api"].id, tasks["schema"].id])
     assert tasks["schema"].after == [tasks["api"].id]
@@ -155,9 +159,13 @@ async def test_bad_task_input_is_refused_and_writes_nothing(
 async def test_batch_cycle_writes_nothing(service: SwarmService) -> None:
     before = counts(service)
     with pytest.raises(DependencyError, match="cycle: a -> b -> a"):
-        await service.create_tasks([
-            TaskSpec("one", ref="a", after=("b",)), TaskSpec("two", ref="b", after=("a",)),
-        ], "me")
+        await service.create_tasks(
+            [
+                TaskSpec("one", ref="a", after=("b",)),
+                TaskSpec("two", ref="b", after=("a",)),
+            ],
+            "me",
+        )
     assert counts(service) == before
 
 

@@ -49,8 +49,12 @@ async def live(settings: Settings) -> AsyncIterator[SwarmService]:
     await service.close()
 
 
-async def _run(service: SwarmService, deliverer: RecordingDeliverer, timer: FailingTimer | None,
-               during: Callable[[], Awaitable[None]]) -> None:
+async def _run(
+    service: SwarmService,
+    deliverer: RecordingDeliverer,
+    timer: FailingTimer | None,
+    during: Callable[[], Awaitable[None]],
+) -> None:
     stop = asyncio.Event()
     timers = [timer] if timer else []
     runner = asyncio.create_task(Scheduler(service, deliverer, timers=timers).run(stop))
@@ -76,7 +80,8 @@ def test_the_backoff_doubles_up_to_its_cap_and_starts_over_after_a_success() -> 
 
 
 async def test_a_failing_timer_backs_off_and_does_not_hold_up_assignments(
-        live: SwarmService, caplog: pytest.LogCaptureFixture) -> None:
+    live: SwarmService, caplog: pytest.LogCaptureFixture
+) -> None:
     deliverer, timer = RecordingDeliverer(), FailingTimer()
 
     async def during() -> None:
@@ -94,7 +99,8 @@ async def test_a_failing_timer_backs_off_and_does_not_hold_up_assignments(
 
 
 async def test_a_failing_step_backs_off_then_the_loop_carries_on(
-        live: SwarmService, caplog: pytest.LogCaptureFixture) -> None:
+    live: SwarmService, caplog: pytest.LogCaptureFixture
+) -> None:
     deliverer = RecordingDeliverer()
     await live.db.write(lambda conn: conn.execute("ALTER TABLE tasks RENAME TO tasks_away"))
 

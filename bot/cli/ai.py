@@ -33,15 +33,26 @@ Needs OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a local OpenAI-compatible serv
 
 def register(sub: Any) -> None:
     """Add ``plan``, ``usage`` and ``summary``."""
-    p = sub.add_parser("plan", help="turn a goal into a reviewed task graph (AI)",
-                       description=PLAN_HELP, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("words", nargs="+", metavar="GOAL",
-                   help="the goal (quote it), or: show|approve|discard P-3")
-    p.add_argument("--context-file", metavar="FILE",
-                   help="a long text (a code review, an analysis) whose findings become tasks")
+    p = sub.add_parser(
+        "plan",
+        help="turn a goal into a reviewed task graph (AI)",
+        description=PLAN_HELP,
+        formatter_class=argparse.RawTextHelpFormatter,
+    )
+    p.add_argument(
+        "words", nargs="+", metavar="GOAL", help="the goal (quote it), or: show|approve|discard P-3"
+    )
+    p.add_argument(
+        "--context-file",
+        metavar="FILE",
+        help="a long text (a code review, an analysis) whose findings become tasks",
+    )
     p.add_argument("--yes", "-y", action="store_true", help="create the tasks without asking")
-    p.add_argument("--save-workflow", metavar="NAME",
-                   help="also save the plan as $SWARM_HOME/workflows/NAME.toml")
+    p.add_argument(
+        "--save-workflow",
+        metavar="NAME",
+        help="also save the plan as $SWARM_HOME/workflows/NAME.toml",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_plan)
     p = sub.add_parser("usage", help="AI calls, tokens and cost per purpose, model and day")
@@ -92,8 +103,10 @@ async def _plan_draft(ai: AIService, goal: str, args: argparse.Namespace) -> int
 
     ai.settings.require("planning")
     if not args.yes and (args.context_file == "-" or not sys.stdin.isatty()):
-        raise InvalidInput("no terminal to confirm in: add --yes to create the plan's tasks "
-                           "without asking (nothing was created)")
+        raise InvalidInput(
+            "no terminal to confirm in: add --yes to create the plan's tasks "
+            "without asking (nothing was created)"
+        )
     if args.save_workflow:  # a bad name or a taken one stops before the model is asked
         from core.workflows.writer import free_path
 
@@ -123,8 +136,10 @@ def _save_workflow(plan: Plan, args: argparse.Namespace) -> None:
 
     flow = writer.from_plan(plan, args.save_workflow)
     path = writer.save(flow, args.configuration.core.home / "workflows")
-    print(f"{plan.ref} saved as workflow {flow.name} ({path})",
-          file=sys.stderr if args.json else sys.stdout)
+    print(
+        f"{plan.ref} saved as workflow {flow.name} ({path})",
+        file=sys.stderr if args.json else sys.stdout,
+    )
 
 
 def _read_context(path: str | None) -> str:

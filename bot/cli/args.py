@@ -16,7 +16,8 @@ def count_arg(maximum: int) -> Callable[[str], int]:
         text = raw.strip()
         if not (text.isascii() and text.isdigit()) or int(text) > maximum:
             raise argparse.ArgumentTypeError(
-                f"expected a whole number from 0 to {maximum:,}, got {raw!r}")
+                f"expected a whole number from 0 to {maximum:,}, got {raw!r}"
+            )
         return int(text)
 
     parse.__name__ = "count"

@@ -25,8 +25,9 @@ FILE_METAVARS = frozenset({"FILE", "PNG"})
 
 def register(sub: Any) -> None:
     """Add ``completion`` and the hidden ``__complete``."""
-    p = sub.add_parser("completion", help="print a shell completion script: "
-                                          "eval \"$(swarm completion bash)\"")
+    p = sub.add_parser(
+        "completion", help='print a shell completion script: eval "$(swarm completion bash)"'
+    )
     p.add_argument("shell", choices=SHELLS)
     p.set_defaults(handler=cmd_completion, no_service=True)
     p = sub.add_parser("__complete")  # no help: not listed

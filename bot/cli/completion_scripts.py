@@ -192,11 +192,16 @@ def _fields(node: Node) -> dict[str, str]:
 
 
 def _posix_table(tree: dict[str, Node]) -> str:
-    lines = ["_swarm_node() {  # $1: a command path, $2: subs|opts|valued|args|repeats",
-             '    case "$1/$2" in']
+    lines = [
+        "_swarm_node() {  # $1: a command path, $2: subs|opts|valued|args|repeats",
+        '    case "$1/$2" in',
+    ]
     for path, node in tree.items():
-        lines += [f"        {shlex.quote(f'{path}/{name}')}) printf '%s\\n' {shlex.quote(text)} ;;"
-                  for name, text in _fields(node).items() if text]
+        lines += [
+            f"        {shlex.quote(f'{path}/{name}')}) printf '%s\\n' {shlex.quote(text)} ;;"
+            for name, text in _fields(node).items()
+            if text
+        ]
     return "\n".join([*lines, "    esac", "}", ""])
 
 
@@ -205,6 +210,8 @@ def _fish_table(tree: dict[str, Node]) -> str:
     for path, node in tree.items():
         for name, text in _fields(node).items():
             if text:
-                lines += [f"        case {shlex.quote(f'{path}/{name}')}",
-                          f"            echo {shlex.quote(text)}"]
+                lines += [
+                    f"        case {shlex.quote(f'{path}/{name}')}",
+                    f"            echo {shlex.quote(text)}",
+                ]
     return "\n".join([*lines, "    end", "end", ""])

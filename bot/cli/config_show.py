@@ -19,8 +19,11 @@ def register(sub: Any) -> None:
     """Add ``config show``."""
     p = sub.add_parser("config", help="the settings in effect and where each came from")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    q = csub.add_parser("show", help="each setting: value and source (flag, env, .env, "
-                                     "user config, default); secrets are never printed")
+    q = csub.add_parser(
+        "show",
+        help="each setting: value and source (flag, env, .env, "
+        "user config, default); secrets are never printed",
+    )
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_config_show, no_service=True)
 
@@ -35,8 +38,7 @@ def settings_table(config: Config, args: argparse.Namespace) -> list[dict[str, s
         elif name == "SWARM_AGENT" and args.actor_flag:
             value, source = args.actor, FLAG
         shown = _default(config, name) if value is None else shown_value(name, value)
-        rows.append({"name": name, "value": shown, "source": DEFAULT if value is None
-                     else source})
+        rows.append({"name": name, "value": shown, "source": DEFAULT if value is None else source})
     return rows
 
 
@@ -54,8 +56,12 @@ def _default(config: Config, name: str) -> str:
 
 def _files() -> dict[str, Any]:
     user_file = user_config_path()
-    return {"user_config": str(user_file), "user_config_found": user_file.is_file(),
-            "dotenv": str(Path(".env").resolve()), "dotenv_found": Path(".env").is_file()}
+    return {
+        "user_config": str(user_file),
+        "user_config_found": user_file.is_file(),
+        "dotenv": str(Path(".env").resolve()),
+        "dotenv_found": Path(".env").is_file(),
+    }
 
 
 async def cmd_config_show(_: SwarmService | None, args: argparse.Namespace) -> None:
@@ -69,6 +75,8 @@ async def cmd_config_show(_: SwarmService | None, args: argparse.Namespace) -> N
     width = max(len(r["name"]) for r in rows)
     for row in rows:
         print(f"{row['name'].ljust(width)}  {row['value']}  ({row['source']})")
-    print(f"\nuser config: {files['user_config']} "
-          f"({'found' if files['user_config_found'] else 'none'})")
+    print(
+        f"\nuser config: {files['user_config']} "
+        f"({'found' if files['user_config_found'] else 'none'})"
+    )
     print(f".env: {files['dotenv']} ({'found' if files['dotenv_found'] else 'none'})")

@@ -32,16 +32,27 @@ def _plain_ctrl_c() -> Iterator[None]:
 def register(asub: Any) -> None:
     """Add ``check`` and ``calibrate`` under ``swarm agents``."""
     q = asub.add_parser("check", help="which input points and watch regions are on screen")
-    q.add_argument("--screenshot", metavar="PNG", type=Path,
-                   help="also save a screenshot with every point and region marked")
+    q.add_argument(
+        "--screenshot",
+        metavar="PNG",
+        type=Path,
+        help="also save a screenshot with every point and region marked",
+    )
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_check)
     q = asub.add_parser("calibrate", help="capture input points and boxes: hover, then Enter")
     q.add_argument("agents", nargs="*", metavar="AGENT", help="only these agents (default all)")
-    q.add_argument("--countdown", type=float, metavar="S",
-                   help="capture after S seconds instead of waiting for Enter")
-    q.add_argument("--points-only", action="store_true",
-                   help="capture only the input points, not the input boxes")
+    q.add_argument(
+        "--countdown",
+        type=float,
+        metavar="S",
+        help="capture after S seconds instead of waiting for Enter",
+    )
+    q.add_argument(
+        "--points-only",
+        action="store_true",
+        help="capture only the input points, not the input boxes",
+    )
     q.set_defaults(handler=cmd_calibrate)
 
 
@@ -51,8 +62,9 @@ async def cmd_check(service: SwarmService, args: argparse.Namespace) -> int:
     from automation.screen import NoDisplay
 
     try:
-        checks = await asyncio.to_thread(check_points, list(service.agents.values()),
-                                         args.screenshot)
+        checks = await asyncio.to_thread(
+            check_points, list(service.agents.values()), args.screenshot
+        )
     except NoDisplay as exc:
         raise InvalidState(f"no display to check against: {exc}") from None
     if args.json:

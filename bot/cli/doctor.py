@@ -25,12 +25,21 @@ OPEN_BITS = 0o077  # group and others: any of their permissions
 READ_BITS = 0o044  # group and others may read
 PERMISSIONS = "permissions"
 
+
 def register(sub: Any) -> None:
     """Add ``doctor``."""
-    p = sub.add_parser("doctor", help="check display, clipboard, database, coordinator, "
-                                      "Discord and AI settings; exit 1 on any problem")
-    p.add_argument("--timeout", type=float, default=5.0, metavar="S",
-                   help="seconds to wait for the AI endpoint and Discord (default 5)")
+    p = sub.add_parser(
+        "doctor",
+        help="check display, clipboard, database, coordinator, "
+        "Discord and AI settings; exit 1 on any problem",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="seconds to wait for the AI endpoint and Discord (default 5)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_doctor, no_service=True)
 
@@ -45,18 +54,29 @@ async def cmd_doctor(_: SwarmService | None, args: argparse.Namespace) -> int:
     width = max(len(f.check) for f in findings)
     paint = painter()
     for finding in findings:
-        print(f"{paint.word(finding.status)}{' ' * (8 - len(finding.status))} "
-              f"{finding.check.ljust(width)}  {finding.detail}")
+        print(
+            f"{paint.word(finding.status)}{' ' * (8 - len(finding.status))} "
+            f"{finding.check.ljust(width)}  {finding.detail}"
+        )
     warnings = sum(f.status == WARNING for f in findings)
-    print((f"\n{problems} problem(s)" if problems else "\nno problems found")
-          + (f", {warnings} warning(s)" if warnings else ""))
+    print(
+        (f"\n{problems} problem(s)" if problems else "\nno problems found")
+        + (f", {warnings} warning(s)" if warnings else "")
+    )
     return 1 if problems else 0
 
 
 async def diagnose(config: Config, timeout_s: float) -> list[Finding]:
     """Run every check; a failing check never stops the others."""
     checks: list[Callable[[Config], list[Finding]]] = [
-        _settings, _private, _desktop, _clipboard, _database, _coordinator, _discord]
+        _settings,
+        _private,
+        _desktop,
+        _clipboard,
+        _database,
+        _coordinator,
+        _discord,
+    ]
     findings = [f for check in checks for f in await asyncio.to_thread(_safely, check, config)]
     if any(f.check == "discord" and f.status == OK for f in findings):
         findings += await _discord_reach(config, timeout_s)
@@ -90,11 +110,15 @@ def _private(config: Config) -> list[Finding]:
     except SwarmError:  # the settings check reports it
         core = None
     if core is not None:
-        found += [_open_state(path) for path in (core.home, core.db_path)
-                  if not core.database_url or path == core.home]
+        found += [
+            _open_state(path)
+            for path in (core.home, core.db_path)
+            if not core.database_url or path == core.home
+        ]
     warned = [f for f in found if f is not None]
-    return warned or [Finding(PERMISSIONS, OK, "the home and settings files with secrets "
-                                               "are private")]
+    return warned or [
+        Finding(PERMISSIONS, OK, "the home and settings files with secrets are private")
+    ]
 
 
 def _open_secret(path: Path) -> Finding | None:
@@ -108,9 +132,12 @@ def _open_secret(path: Path) -> Finding | None:
     names = _secrets_in(path)
     if not names:
         return None
-    return Finding(PERMISSIONS, WARNING,
-                   f"{path} holds {', '.join(names)} and is readable by others (mode "
-                   f"{mode:03o}): chmod 600 {path}")
+    return Finding(
+        PERMISSIONS,
+        WARNING,
+        f"{path} holds {', '.join(names)} and is readable by others (mode "
+        f"{mode:03o}): chmod 600 {path}",
+    )
 
 
 def _secrets_in(path: Path) -> list[str]:
@@ -145,9 +172,12 @@ def _open_state(path: Path) -> Finding | None:
         return None
     if not mode & OPEN_BITS:
         return None
-    return Finding(PERMISSIONS, WARNING,
-                   f"{path} is open to others (mode {mode:03o}): chmod "
-                   f"{'700' if path.is_dir() else '600'} {path}")
+    return Finding(
+        PERMISSIONS,
+        WARNING,
+        f"{path} is open to others (mode {mode:03o}): chmod "
+        f"{'700' if path.is_dir() else '600'} {path}",
+    )
 
 
 def _desktop(config: Config) -> list[Finding]:
@@ -163,7 +193,8 @@ def _desktop(config: Config) -> list[Finding]:
     problems = validate_agents(agents, screens)
     bad = [f"{agent}: {'; '.join(p)}" for agent, p in problems.items() if p]
     found += [Finding("points on screen", PROBLEM, line) for line in bad] or [
-        Finding("points on screen", OK, f"{len(agents)} agents inside the screen")]
+        Finding("points on screen", OK, f"{len(agents)} agents inside the screen")
+    ]
     return found
 
 
@@ -207,23 +238,45 @@ def _coordinator(config: Config) -> list[Finding]:
 
     running = running_coordinator(config.core.home)
     if running is None:
-        return [Finding("coordinator", PROBLEM, "not running for this SWARM_HOME: start "
-                                                "'swarm run' (nothing is assigned or delivered)")]
+        return [
+            Finding(
+                "coordinator",
+                PROBLEM,
+                "not running for this SWARM_HOME: start "
+                "'swarm run' (nothing is assigned or delivered)",
+            )
+        ]
     return [Finding("coordinator", OK, f"pid {running[0]} since {iso_utc(running[1])}")]
 
 
 def _discord(config: Config) -> list[Finding]:
     settings = config.discord
-    missing = [name for name, value in (
-        ("DISCORD_TOKEN", settings.token), ("SWARM_GUILD_ID", settings.guild_id),
-        ("SWARM_CHANNEL_ID", settings.channel_id),
-        ("SWARM_ADMIN_IDS or SWARM_ADMIN_ROLE_IDS",
-         settings.admin_ids or settings.admin_role_ids)) if not value]
+    missing = [
+        name
+        for name, value in (
+            ("DISCORD_TOKEN", settings.token),
+            ("SWARM_GUILD_ID", settings.guild_id),
+            ("SWARM_CHANNEL_ID", settings.channel_id),
+            (
+                "SWARM_ADMIN_IDS or SWARM_ADMIN_ROLE_IDS",
+                settings.admin_ids or settings.admin_role_ids,
+            ),
+        )
+        if not value
+    ]
     if missing:
-        return [Finding("discord", PROBLEM, f"not set: {', '.join(missing)} "
-                                            "(see docs/discord-setup.md)")]
-    return [Finding("discord", OK, f"guild {settings.guild_id}, channel {settings.channel_id}, "
-                                   f"notify {settings.notify}")]
+        return [
+            Finding(
+                "discord", PROBLEM, f"not set: {', '.join(missing)} (see docs/discord-setup.md)"
+            )
+        ]
+    return [
+        Finding(
+            "discord",
+            OK,
+            f"guild {settings.guild_id}, channel {settings.channel_id}, notify {settings.notify}",
+        )
+    ]
 
 
 async def _discord_reach(config: Config, timeout_s: float) -> list[Finding]:
@@ -240,22 +293,39 @@ async def _ai(config: Config, timeout_s: float) -> list[Finding]:
     except SwarmError as exc:
         return [Finding("AI endpoint", PROBLEM, str(exc))]
     if not settings.enabled:
-        return [Finding("AI endpoint", SKIPPED, "no model configured (optional: "
-                                                "OPENAI_API_KEY or OPENAI_BASE_URL)")]
+        return [
+            Finding(
+                "AI endpoint",
+                SKIPPED,
+                "no model configured (optional: OPENAI_API_KEY or OPENAI_BASE_URL)",
+            )
+        ]
     from openai import AsyncOpenAI, OpenAIError
 
     from core.redact import redact_urls
 
-    client = AsyncOpenAI(api_key=settings.api_key or "none", base_url=settings.endpoint,
-                         timeout=timeout_s, max_retries=0)
+    client = AsyncOpenAI(
+        api_key=settings.api_key or "none",
+        base_url=settings.endpoint,
+        timeout=timeout_s,
+        max_retries=0,
+    )
     try:
         models = await client.models.list()
     except OpenAIError as exc:
-        return [Finding("AI endpoint", PROBLEM, f"{redact_urls(settings.endpoint)} does not "
-                                                f"answer: {type(exc).__name__}")]
+        return [
+            Finding(
+                "AI endpoint",
+                PROBLEM,
+                f"{redact_urls(settings.endpoint)} does not answer: {type(exc).__name__}",
+            )
+        ]
     finally:
         await client.close()
-    return [Finding("AI endpoint", OK, f"{redact_urls(settings.endpoint)} answers "
-                                       f"({len(models.data)} model(s))")]
-
-
+    return [
+        Finding(
+            "AI endpoint",
+            OK,
+            f"{redact_urls(settings.endpoint)} answers ({len(models.data)} model(s))",
+        )
+    ]

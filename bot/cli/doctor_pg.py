@@ -30,8 +30,13 @@ def database(config: Config) -> list[Finding]:
     finally:
         conn.raw.close()
     if version > LATEST:
-        return [Finding("database", PROBLEM, f"{shown}: schema v{version} is newer than this "
-                                             f"swarm (v{LATEST}): upgrade swarm")]
+        return [
+            Finding(
+                "database",
+                PROBLEM,
+                f"{shown}: schema v{version} is newer than this swarm (v{LATEST}): upgrade swarm",
+            )
+        ]
     state = f"schema v{version}" if version else "empty: created on first use"
     return [Finding("database", OK, f"{shown} (reachable, {state})")]
 
@@ -52,7 +57,11 @@ def coordinator(config: Config) -> list[Finding]:
     finally:
         conn.raw.close()
     if running is None:
-        return [Finding("coordinator", PROBLEM, "no 'swarm run' holds the scheduler lock of "
-                                                "this database (nothing is assigned)")]
-    return [Finding("coordinator", OK, f"scheduler pid {running[0]} since "
-                                       f"{iso_utc(running[1])}")]
+        return [
+            Finding(
+                "coordinator",
+                PROBLEM,
+                "no 'swarm run' holds the scheduler lock of this database (nothing is assigned)",
+            )
+        ]
+    return [Finding("coordinator", OK, f"scheduler pid {running[0]} since {iso_utc(running[1])}")]

@@ -34,17 +34,25 @@ def _ago(ts: float | None) -> str:
     return f"{seconds // 3600}h ago"
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], paint: Painter = PLAIN,
-          coloured: Collection[int] = ()) -> str:
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    paint: Painter = PLAIN,
+    coloured: Collection[int] = (),
+) -> str:
     """Left-aligned columns separated by two spaces; with a painter that is on, the header
     in bold and the status words of the ``coloured`` columns in their colours."""
-    cells = [[one_line(str(c)) for c in headers]] + [[one_line(str(c)) for c in row]
-                                                     for row in rows]
+    cells = [[one_line(str(c)) for c in headers]] + [
+        [one_line(str(c)) for c in row] for row in rows
+    ]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = []
     for number, row in enumerate(cells):
-        shown = [(paint(c, "bold") if number == 0 else paint.word(c) if i in coloured else c)
-                 + " " * (w - len(c)) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        shown = [
+            (paint(c, "bold") if number == 0 else paint.word(c) if i in coloured else c)
+            + " " * (w - len(c))
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
         lines.append("  ".join(shown).rstrip())
     return "\n".join(lines)
 
@@ -53,57 +61,86 @@ def task_line(task: Task, paint: Painter = PLAIN) -> str:
     """``T-3 [ready] high: Title (Agent-2)``."""
     who = f" ({task.agent})" if task.agent else ""
     why = one_line(f" - {task.reason}") if task.reason else ""
-    return (f"{paint(task.ref, 'bold')} [{paint.word(task.status.value)}] "
-            f"{task.priority.name}: {one_line(task.title)}{who}{why}")
+    return (
+        f"{paint(task.ref, 'bold')} [{paint.word(task.status.value)}] "
+        f"{task.priority.name}: {one_line(task.title)}{who}{why}"
+    )
 
 
-def tasks_table(tasks: Sequence[Task], paint: Painter = PLAIN,
-                questions: Mapping[int, Question] | None = None) -> str:
+def tasks_table(
+    tasks: Sequence[Task], paint: Painter = PLAIN, questions: Mapping[int, Question] | None = None
+) -> str:
     """A table of tasks, or a friendly line when there are none; then the listed tasks that
     wait for an answer (``questions``: open questions by task id)."""
     if not tasks:
         return "no tasks"
     rows = [
-        (t.ref, t.status.value, t.priority.name, t.agent or t.pinned or "-", t.role or "-",
-         ",".join(task_ref(d) for d in t.after) or "-", shorten(t.title, 50))
+        (
+            t.ref,
+            t.status.value,
+            t.priority.name,
+            t.agent or t.pinned or "-",
+            t.role or "-",
+            ",".join(task_ref(d) for d in t.after) or "-",
+            shorten(t.title, 50),
+        )
         for t in tasks
     ]
-    text = table(("ID", "STATUS", "PRIORITY", "AGENT", "ROLE", "AFTER", "TITLE"), rows, paint,
-                 coloured=(1, 2))
+    text = table(
+        ("ID", "STATUS", "PRIORITY", "AGENT", "ROLE", "AFTER", "TITLE"),
+        rows,
+        paint,
+        coloured=(1, 2),
+    )
     waiting = [(t.ref, (questions or {})[t.id]) for t in tasks if t.id in (questions or {})]
     if waiting:
-        text += "\n\n" + paint("waiting for an answer:", "yellow") + "".join(
-            f"\n  {ref}  {question_line(q)}" for ref, q in waiting)
+        text += (
+            "\n\n"
+            + paint("waiting for an answer:", "yellow")
+            + "".join(f"\n  {ref}  {question_line(q)}" for ref, q in waiting)
+        )
     return text
 
 
 def question_line(question: Question) -> str:
     """``Agent-1 asked 3m ago (2026-11-23 10:00:00): Which database?`` on one line."""
     text = shorten(" ".join(question.text.split()), 100)
-    return one_line(f"{question.asked_by} asked {_ago(question.asked_at)} "
-                    f"({_when(question.asked_at)}): {text}")
+    return one_line(
+        f"{question.asked_by} asked {_ago(question.asked_at)} ({_when(question.asked_at)}): {text}"
+    )
 
 
-def task_detail(task: Task, history: Sequence[Event], paint: Painter = PLAIN,
-                question: Question | None = None) -> str:
+def task_detail(
+    task: Task, history: Sequence[Event], paint: Painter = PLAIN, question: Question | None = None
+) -> str:
     """Every field of a task (and its open question), then its events."""
     waits = paint("waiting for an answer", "yellow") if question else ""
     fields = [
-        ("status", paint.word(task.status.value)
-         + (f" ({one_line(task.reason)})" if task.reason else "")
-         + (f", {waits} (swarm reply {task.ref} TEXT)" if question else "")),
+        (
+            "status",
+            paint.word(task.status.value)
+            + (f" ({one_line(task.reason)})" if task.reason else "")
+            + (f", {waits} (swarm reply {task.ref} TEXT)" if question else ""),
+        ),
         *([("question", question_line(question))] if question else []),
         ("priority", task.priority.name),
-        ("role", one_line(f"{task.role or 'any'}" + (
-            f"; capabilities {', '.join(task.capabilities)}" if task.capabilities else ""))),
+        (
+            "role",
+            one_line(
+                f"{task.role or 'any'}"
+                + (f"; capabilities {', '.join(task.capabilities)}" if task.capabilities else "")
+            ),
+        ),
         ("agent", f"{task.agent or '-'}" + (f" (pinned to {task.pinned})" if task.pinned else "")),
         ("after", ", ".join(task_ref(d) for d in task.after) or "-"),
         ("attempts", f"{task.attempts}/{task.max_attempts}"),
         ("created", f"{_when(task.created_at)} by {one_line(task.created_by)}"),
         ("finished", _when(task.finished_at)),
     ] + ([("note", one_line(task.note))] if task.note else [])
-    lines = [f"{paint(task.ref, 'bold')}: {one_line(task.title)}",
-             *(f"  {name + ':':<11} {value}" for name, value in fields)]
+    lines = [
+        f"{paint(task.ref, 'bold')}: {one_line(task.title)}",
+        *(f"  {name + ':':<11} {value}" for name, value in fields),
+    ]
     if task.details:
         lines += ["", *("  " + one_line(line) for line in task.details.splitlines())]
     lines += ["", "history:", *("  " + event_line(e) for e in history)]
@@ -114,8 +151,20 @@ def agents_table(rows: Sequence[dict[str, Any]], paint: Painter = PLAIN) -> str:
     """Agents with role, state, current task and last report."""
     return table(
         ("AGENT", "ROLE", "STATE", "TASK", "DONE", "FAILED", "LAST REPORT"),
-        [(r["id"], r["role"], r["state"], ",".join(r["tasks"]) or "-", r["done"], r["failed"],
-          _ago(r["last_report_at"])) for r in rows], paint, coloured=(2,),
+        [
+            (
+                r["id"],
+                r["role"],
+                r["state"],
+                ",".join(r["tasks"]) or "-",
+                r["done"],
+                r["failed"],
+                _ago(r["last_report_at"]),
+            )
+            for r in rows
+        ],
+        paint,
+        coloured=(2,),
     )
 
 
@@ -143,8 +192,12 @@ def status_text(overview: dict[str, Any], paint: Painter = PLAIN) -> str:
     paused = overview["input_paused"]
     running = overview.get("coordinator")
     lines = [
-        "coordinator: " + (_coordinator_text(running, paint) if running
-                           else paint("not running (start it with 'swarm run')", "yellow")),
+        "coordinator: "
+        + (
+            _coordinator_text(running, paint)
+            if running
+            else paint("not running (start it with 'swarm run')", "yellow")
+        ),
         "tasks:      " + ", ".join(f"{k} {v}" for k, v in tasks.items()),
         "deliveries: " + ", ".join(f"{k} {v}" for k, v in deliveries.items()),
         f"input:      {paint('PAUSED - ' + one_line(paused), 'bold red') if paused else 'live'}",

@@ -57,8 +57,24 @@ Agents report back with: swarm task start T-12 / swarm task done T-12 --note "..
 
 # the command groups, in the order ``swarm --help`` lists their commands
 GROUPS: tuple[ModuleType, ...] = (
-    agents, tasks, messages, status, kill_switch, gc, questions, config_show, doctor, run, node,
-    db, ai, watch, web, workflows, workspaces, completion,
+    agents,
+    tasks,
+    messages,
+    status,
+    kill_switch,
+    gc,
+    questions,
+    config_show,
+    doctor,
+    run,
+    node,
+    db,
+    ai,
+    watch,
+    web,
+    workflows,
+    workspaces,
+    completion,
 )
 GLOBAL_VALUED = ("--as", "--config")  # global options that take a value
 GLOBAL_FLAGS = ("-v", "--verbose")
@@ -70,8 +86,9 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """Print one line and exit 2 (argparse prints its usage block otherwise); a mistyped
         command gets a "did you mean"."""
-        self.exit(2, f"swarm: error: {one_line(message)}{_suggestion(message)} "
-                     f"(see {self.prog} --help)\n")
+        self.exit(
+            2, f"swarm: error: {one_line(message)}{_suggestion(message)} (see {self.prog} --help)\n"
+        )
 
 
 def _suggestion(message: str) -> str:
@@ -128,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", metavar="FILE", help="agents file (default: see above)")
     parser.add_argument(
-        "--as", dest="actor", metavar="NAME",
+        "--as",
+        dest="actor",
+        metavar="NAME",
         help="who is acting, recorded in events (default: $SWARM_AGENT or 'cli')",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
@@ -186,8 +205,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     args.actor_flag = args.actor is not None
     args.configuration = _configuration(args)
     configure_logging(args.configuration.env, verbose=args.verbose)
-    args.actor = check_chars(
-        (args.actor or args.configuration.actor).strip(), "--as / SWARM_AGENT")
+    args.actor = check_chars((args.actor or args.configuration.actor).strip(), "--as / SWARM_AGENT")
     if not args.actor or len(args.actor) > 100:
         raise InvalidInput("--as / SWARM_AGENT must be a name of 1 to 100 characters")
     return args

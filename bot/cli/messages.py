@@ -37,9 +37,11 @@ async def cmd_send(service: SwarmService, args: argparse.Namespace) -> None:
     else:
         print(f"message {message_id} queued for {agent}")
     if running_coordinator(service.settings.home) is None:
-        print("swarm: warning: no coordinator is running for this SWARM_HOME "
-              f"({service.settings.home}): the message waits until 'swarm run' starts",
-              file=sys.stderr)
+        print(
+            "swarm: warning: no coordinator is running for this SWARM_HOME "
+            f"({service.settings.home}): the message waits until 'swarm run' starts",
+            file=sys.stderr,
+        )
 
 
 async def cmd_broadcast(service: SwarmService, args: argparse.Namespace) -> None:

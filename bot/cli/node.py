@@ -13,12 +13,19 @@ log = logging.getLogger(__name__)
 
 def register(sub: Any) -> None:
     """Add ``node``."""
-    p = sub.add_parser("node", help="deliver to this desktop's agents (their node = NAME); "
-                                    "needs SWARM_DATABASE_URL")
+    p = sub.add_parser(
+        "node",
+        help="deliver to this desktop's agents (their node = NAME); needs SWARM_DATABASE_URL",
+    )
     p.add_argument("--name", required=True, help="the node's name, as in the agents file")
-    p.add_argument("--lease", type=float, default=60.0, metavar="S",
-                   help="seconds a claimed delivery stays this node's (default 60); after "
-                        "that another node may send it again, marked as a retry")
+    p.add_argument(
+        "--lease",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds a claimed delivery stays this node's (default 60); after "
+        "that another node may send it again, marked as a retry",
+    )
     p.set_defaults(handler=cmd_node, no_service=True)
 
 
@@ -35,22 +42,26 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
     builder = Builder(args.configuration)
     settings = builder.config.core
     if not settings.database_url:
-        raise ConfigError("swarm node needs SWARM_DATABASE_URL: the PostgreSQL database that "
-                          "swarm run uses")
+        raise ConfigError(
+            "swarm node needs SWARM_DATABASE_URL: the PostgreSQL database that swarm run uses"
+        )
     service = await builder.service()
     try:
         deliverer = builder.deliverer(service)
         watcher = Watcher(service, builder.config.watch, builder.frames(), node=args.name)
         try:
-            node = DeliveryNode(service, deliverer, args.name, lease_s=args.lease,
-                                watcher=watcher)
+            node = DeliveryNode(service, deliverer, args.name, lease_s=args.lease, watcher=watcher)
             stop = asyncio.Event()
             started = time.monotonic()
             with stop_on_signals(stop):
                 log.info("node %s started on %s", args.name, settings.database_shown)
                 await node.run(stop)
-            log.info("node %s stopped after %.1f s: %d delivered", args.name,
-                     time.monotonic() - started, node.delivered)
+            log.info(
+                "node %s stopped after %.1f s: %d delivered",
+                args.name,
+                time.monotonic() - started,
+                node.delivered,
+            )
         finally:
             await watcher.close()
             _close_deliverer(deliverer)
@@ -64,7 +75,9 @@ def nodes_text(rows: list[dict[str, Any]], now: float) -> str:
     lines = ["nodes:"]
     for row in rows:
         ago = now - float(row["heartbeat_at"])
-        lines.append(f"  {row['name']:<12} {len(row['agents'])} agents "
-                     f"({', '.join(row['agents'])}); heartbeat {ago:.0f} s ago on "
-                     f"{row['host']} pid {row['pid']}; {row['in_flight']} in flight")
+        lines.append(
+            f"  {row['name']:<12} {len(row['agents'])} agents "
+            f"({', '.join(row['agents'])}); heartbeat {ago:.0f} s ago on "
+            f"{row['host']} pid {row['pid']}; {row['in_flight']} in flight"
+        )
     return "\n".join(lines)

@@ -21,8 +21,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser("ask", help="ask a question about your task (posted in its thread)")
     p.add_argument("task", help="task id, e.g. T-3")
     p.add_argument("question", help="the question (quote it)")
-    p.add_argument("--wait", action="store_true",
-                   help="wait until it is answered and print the answer")
+    p.add_argument(
+        "--wait", action="store_true", help="wait until it is answered and print the answer"
+    )
     p.add_argument("--json", action="store_true", help="print the question as JSON")
     p.set_defaults(handler=cmd_ask)
     p = sub.add_parser("reply", help="answer a task's open question (sent to its agent)")
@@ -40,11 +41,12 @@ async def cmd_ask(service: SwarmService, args: argparse.Namespace) -> None:
         emit_json(question_json(await _answered(service, question) if args.wait else question))
         return
     if not args.wait:
-        print(f"{ref}: question {question.id} asked; {ref} waits for an answer "
-              f"(the answer comes to {question.agent or 'you'} like any message)")
+        print(
+            f"{ref}: question {question.id} asked; {ref} waits for an answer "
+            f"(the answer comes to {question.agent or 'you'} like any message)"
+        )
         return
-    print(f"{ref}: question {question.id} asked; waiting for the answer (Ctrl+C stops)",
-          flush=True)
+    print(f"{ref}: question {question.id} asked; waiting for the answer (Ctrl+C stops)", flush=True)
     question = await _answered(service, question)
     print(f"answer from {question.answered_by}: {question.answer}")
 
@@ -64,14 +66,20 @@ async def cmd_reply(service: SwarmService, args: argparse.Namespace) -> None:
         emit_json(question_json(question))
         return
     to = f" to {question.agent}" if question.agent else ""
-    print(f"T-{question.task_id}: answer queued{to} (question {question.id}: "
-          f"{question.text[:60]})")
+    print(f"T-{question.task_id}: answer queued{to} (question {question.id}: {question.text[:60]})")
 
 
 def question_json(question: Question) -> dict[str, Any]:
     """A question in the ``--json`` vocabulary (``task``: ``T-3``)."""
-    return {"id": question.id, "task": f"T-{question.task_id}", "agent": question.agent,
-            "text": question.text, "asked_by": question.asked_by,
-            "asked_at": question.asked_at, "answer": question.answer,
-            "answered_by": question.answered_by, "answered_at": question.answered_at,
-            "open": question.open}
+    return {
+        "id": question.id,
+        "task": f"T-{question.task_id}",
+        "agent": question.agent,
+        "text": question.text,
+        "asked_by": question.asked_by,
+        "asked_at": question.asked_at,
+        "answer": question.answer,
+        "answered_by": question.answered_by,
+        "answered_at": question.answered_at,
+        "open": question.open,
+    }

@@ -15,15 +15,24 @@ log = logging.getLogger(__name__)
 def register(sub: Any) -> None:
     """Add ``run`` and ``demo``."""
     p = sub.add_parser("run", help="run the coordinator: Discord bot, scheduler, delivery")
-    p.add_argument("--no-discord", action="store_true",
-                   help="headless: scheduler and delivery only, no Discord bot")
-    p.add_argument("--burst", action="store_true",
-                   help="stop once nothing more can happen now (scripts, tests)")
+    p.add_argument(
+        "--no-discord",
+        action="store_true",
+        help="headless: scheduler and delivery only, no Discord bot",
+    )
+    p.add_argument(
+        "--burst",
+        action="store_true",
+        help="stop once nothing more can happen now (scripts, tests)",
+    )
     p.set_defaults(handler=cmd_run, no_service=True)
     p = sub.add_parser("demo", help="the whole swarm locally: Discord, windows, agents")
     p.add_argument("--keep", action="store_true", help="keep the demo's SWARM_HOME folder")
-    p.add_argument("--inbox", action="store_true",
-                   help="deliver to inbox files, even where Xvfb could show real windows")
+    p.add_argument(
+        "--inbox",
+        action="store_true",
+        help="deliver to inbox files, even where Xvfb could show real windows",
+    )
     p.set_defaults(handler=cmd_demo, no_service=True)
 
 
@@ -55,8 +64,10 @@ async def _run_once(builder: Builder, args: argparse.Namespace) -> int:
         return 0
     result = await run_headless(builder, burst=args.burst)
     if result is not None:
-        print(f"burst: {result.assigned} assigned, {result.delivered} deliveries, "
-              f"{result.expired} leases expired")
+        print(
+            f"burst: {result.assigned} assigned, {result.delivered} deliveries, "
+            f"{result.expired} leases expired"
+        )
     return 0
 
 

@@ -25,15 +25,21 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_status)
     p = sub.add_parser("events", help="what happened, oldest first")
     p.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
-    p.add_argument("--limit", type=count_arg(LIMIT_MAX), default=50,
-                   help="how many recent events (default 50)")
+    p.add_argument(
+        "--limit", type=count_arg(LIMIT_MAX), default=50, help="how many recent events (default 50)"
+    )
     p.add_argument("--task", help="only events of this task")
     p.add_argument("--since", metavar="AGE", help="only the last AGE: 3600, 30m, 2h, 7d")
-    p.add_argument("--kind", action="append", metavar="KIND",
-                   help="only this kind (task.done) or family (task); repeatable")
+    p.add_argument(
+        "--kind",
+        action="append",
+        metavar="KIND",
+        help="only this kind (task.done) or family (task); repeatable",
+    )
     p.add_argument("--grep", metavar="TEXT", help="only events whose text contains TEXT")
-    p.add_argument("--json", action="store_true",
-                   help="a JSON array (with --follow: one JSON object per line)")
+    p.add_argument(
+        "--json", action="store_true", help="a JSON array (with --follow: one JSON object per line)"
+    )
     p.set_defaults(handler=cmd_events)
 
 
@@ -46,9 +52,15 @@ async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
         running = await service.read(scheduler_holder)
     else:
         running = running_coordinator(service.settings.home)
-    overview["coordinator"] = None if running is None else {
-        "pid": running[0], "since": iso_utc(running[1]),
-        "heartbeat": _heartbeat(service, running[0])}
+    overview["coordinator"] = (
+        None
+        if running is None
+        else {
+            "pid": running[0],
+            "since": iso_utc(running[1]),
+            "heartbeat": _heartbeat(service, running[0]),
+        }
+    )
     emit_json(overview) if args.json else print(fmt.status_text(overview, painter()))
     if overview.get("nodes") and not args.json:
         from bot.cli import node
@@ -69,8 +81,12 @@ async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:
     from core.watch.timing import parse_every
 
     since = service.clock.now() - parse_every(args.since) if args.since else None
-    flt = EventFilter(since=since, kinds=tuple(args.kind or ()), grep=args.grep or "",
-                      task_id=parse_task_ref(args.task) if args.task else None)
+    flt = EventFilter(
+        since=since,
+        kinds=tuple(args.kind or ()),
+        grep=args.grep or "",
+        task_id=parse_task_ref(args.task) if args.task else None,
+    )
     latest = await service.last_events(1)  # --follow starts after it, whatever matched
     shown = await service.find_events(flt, limit=args.limit, newest=True) if args.limit else []
     last_id = max([e.id for e in latest + shown], default=0)

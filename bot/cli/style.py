@@ -16,15 +16,35 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from typing import TextIO
 
-CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34",
-         "magenta": "35", "cyan": "36"}
+CODES = {
+    "bold": "1",
+    "dim": "2",
+    "red": "31",
+    "green": "32",
+    "yellow": "33",
+    "blue": "34",
+    "magenta": "35",
+    "cyan": "36",
+}
 # task statuses, agent states, doctor findings: the words the tables colour
 WORD_STYLES = {
-    "done": "green", "failed": "red", "cancelled": "dim", "skipped": "dim",
-    "in_progress": "cyan", "assigned": "blue", "ready": "yellow", "blocked": "magenta",
-    "idle": "green", "working": "cyan", "paused": "yellow", "stalled": "red",
+    "done": "green",
+    "failed": "red",
+    "cancelled": "dim",
+    "skipped": "dim",
+    "in_progress": "cyan",
+    "assigned": "blue",
+    "ready": "yellow",
+    "blocked": "magenta",
+    "idle": "green",
+    "working": "cyan",
+    "paused": "yellow",
+    "stalled": "red",
     "unreachable": "red",
-    "ok": "green", "PROBLEM": "bold red", "warning": "yellow", "urgent": "bold red",
+    "ok": "green",
+    "PROBLEM": "bold red",
+    "warning": "yellow",
+    "urgent": "bold red",
     "high": "yellow",
 }
 

@@ -25,14 +25,20 @@ def register(sub: Any) -> None:
     """Add ``task`` and its actions."""
     p = sub.add_parser("task", help="create, list and report on tasks")
     tsub = p.add_subparsers(dest="task_command", metavar="ACTION", required=True)
-    q = tsub.add_parser("add", aliases=["create"], help="create a task (alias: create, "
-                                                       "as /task create)")
+    q = tsub.add_parser(
+        "add", aliases=["create"], help="create a task (alias: create, as /task create)"
+    )
     q.add_argument("title")
     q.add_argument("--details", default="", help="longer description")
     q.add_argument("--priority", default="normal", help=f"one of {', '.join(PRIORITIES)}")
     q.add_argument("--role", help="only agents with this role may take it")
-    q.add_argument("--capability", action="append", default=[], metavar="CAP",
-                   help="a capability the agent needs (repeatable)")
+    q.add_argument(
+        "--capability",
+        action="append",
+        default=[],
+        metavar="CAP",
+        help="a capability the agent needs (repeatable)",
+    )
     q.add_argument("--agent", help="pin to one agent")
     q.add_argument("--after", nargs="+", default=[], metavar="ID", help="tasks to finish first")
     q.add_argument("--json", action="store_true")
@@ -41,8 +47,9 @@ def register(sub: Any) -> None:
     q.add_argument("--status", help=f"one of {', '.join(STATUSES)}")
     q.add_argument("--all", action="store_true", help="finished tasks too")
     q.add_argument("--agent")
-    q.add_argument("--limit", type=count_arg(LIMIT_MAX), default=200,
-                   help="at most this many (default 200)")
+    q.add_argument(
+        "--limit", type=count_arg(LIMIT_MAX), default=200, help="at most this many (default 200)"
+    )
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_task_list)
     q = tsub.add_parser("show", help="one task with its history")
@@ -54,13 +61,18 @@ def register(sub: Any) -> None:
 
 
 def _force_option(parser: Any) -> None:
-    parser.add_argument("--force", action="store_true",
-                        help="report on a task another agent holds (recorded as forced)")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="report on a task another agent holds (recorded as forced)",
+    )
 
 
 def _task_reports(tsub: Any) -> None:
-    for name, helptext in (("start", "you began the task (or report progress)"),
-                           ("done", "you finished the task")):
+    for name, helptext in (
+        ("start", "you began the task (or report progress)"),
+        ("done", "you finished the task"),
+    ):
         q = tsub.add_parser(name, help=helptext)
         q.add_argument("id")
         q.add_argument("--note", default="", help="what you did")
@@ -99,8 +111,13 @@ def _task_reports(tsub: Any) -> None:
 async def cmd_task_add(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task add``."""
     spec = TaskSpec(
-        title=args.title, details=args.details, priority=args.priority, role=args.role,
-        capabilities=tuple(args.capability), agent=args.agent, after=tuple(args.after),
+        title=args.title,
+        details=args.details,
+        priority=args.priority,
+        role=args.role,
+        capabilities=tuple(args.capability),
+        agent=args.agent,
+        after=tuple(args.after),
     )
     task = await service.create_task(spec, args.actor)
     emit_json(task.to_json()) if args.json else print(fmt.task_line(task, painter()))
@@ -108,8 +125,7 @@ async def cmd_task_add(service: SwarmService, args: argparse.Namespace) -> None:
 
 async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task list``."""
-    found = await service.list_tasks(args.status, args.agent, args.limit,
-                                     open_only=not args.all)
+    found = await service.list_tasks(args.status, args.agent, args.limit, open_only=not args.all)
     waiting = await service.questions.open_questions()
     if args.json:
         emit_json([_task_json(t, waiting.get(t.id)) for t in found])

@@ -47,8 +47,12 @@ def register(sub: Any) -> None:
 
 
 def _schedule(sub: Any) -> None:
-    p = sub.add_parser("schedule", help="recurring prompts and summary posts",
-                       description=SCHEDULE_HELP, formatter_class=argparse.RawTextHelpFormatter)
+    p = sub.add_parser(
+        "schedule",
+        help="recurring prompts and summary posts",
+        description=SCHEDULE_HELP,
+        formatter_class=argparse.RawTextHelpFormatter,
+    )
     ssub = p.add_subparsers(dest="schedule_command", metavar="ACTION", required=True)
     q = ssub.add_parser("add", help="a prompt (to an agent, a role or all) or a summary")
     target = q.add_mutually_exclusive_group(required=True)
@@ -90,14 +94,22 @@ async def cmd_schedule_add(service: SwarmService, args: argparse.Namespace) -> N
         raise InvalidInput("a summary schedule takes no text (use --period for its span)")
     if args.period and not args.summary:
         raise InvalidInput("--period is for --summary schedules")
-    spec = ScheduleSpec("summary" if args.summary else "prompt", _target(args), args.text,
-                        args.cron, parse_every(args.every) if args.every else None, args.period)
+    spec = ScheduleSpec(
+        "summary" if args.summary else "prompt",
+        _target(args),
+        args.text,
+        args.cron,
+        parse_every(args.every) if args.every else None,
+        args.period,
+    )
     schedule = await add_schedule(service, spec, args.actor)
     if args.json:
         emit_json(schedule.to_json())
     else:
-        print(f"{schedule.ref}: {schedule.what}, {schedule.when} "
-              f"(next {_local(schedule.next_run_at)})")
+        print(
+            f"{schedule.ref}: {schedule.what}, {schedule.when} "
+            f"(next {_local(schedule.next_run_at)})"
+        )
 
 
 async def cmd_schedule_list(service: SwarmService, args: argparse.Namespace) -> None:
@@ -113,9 +125,24 @@ async def cmd_schedule_list(service: SwarmService, args: argparse.Namespace) -> 
     if not found:
         print("no schedules")
         return
-    print(table(("ID", "WHAT", "WHEN", "NEXT", "LAST", "RUNS", "TEXT"), [
-        (s.ref, s.what, s.when, _local(s.next_run_at) if s.enabled else "off",
-         _local(s.last_run_at), s.runs, shorten(s.text or "-", 40)) for s in found], painter()))
+    print(
+        table(
+            ("ID", "WHAT", "WHEN", "NEXT", "LAST", "RUNS", "TEXT"),
+            [
+                (
+                    s.ref,
+                    s.what,
+                    s.when,
+                    _local(s.next_run_at) if s.enabled else "off",
+                    _local(s.last_run_at),
+                    s.runs,
+                    shorten(s.text or "-", 40),
+                )
+                for s in found
+            ],
+            painter(),
+        )
+    )
 
 
 async def cmd_schedule_remove(service: SwarmService, args: argparse.Namespace) -> None:
@@ -171,9 +198,24 @@ async def cmd_alerts(service: SwarmService, args: argparse.Namespace) -> None:
     if not found:
         print("no open alerts" if not args.all else "no alerts")
         return
-    print(table(("ID", "AGENT", "KIND", "OPENED", "CLEARED", "TEXT"), [
-        (a.id, a.agent, a.kind, _local(a.opened_at), _local(a.cleared_at), shorten(a.text, 60))
-        for a in found], painter(), coloured=(2,)))
+    print(
+        table(
+            ("ID", "AGENT", "KIND", "OPENED", "CLEARED", "TEXT"),
+            [
+                (
+                    a.id,
+                    a.agent,
+                    a.kind,
+                    _local(a.opened_at),
+                    _local(a.cleared_at),
+                    shorten(a.text, 60),
+                )
+                for a in found
+            ],
+            painter(),
+            coloured=(2,),
+        )
+    )
 
 
 def _write(path: str, data: bytes) -> None:

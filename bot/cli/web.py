@@ -22,8 +22,9 @@ ROLES = ("admin", "viewer")
 
 def register(sub: Any) -> None:
     """Add ``web`` and its ``token`` group."""
-    p = sub.add_parser("web", help="the dashboard and REST API on their own (swarm run serves "
-                                   "them too)")
+    p = sub.add_parser(
+        "web", help="the dashboard and REST API on their own (swarm run serves them too)"
+    )
     p.add_argument("--host", help="address to listen on (default $SWARM_WEB_HOST or 127.0.0.1)")
     p.add_argument("--port", type=count_arg(65535), help="port (default $SWARM_WEB_PORT or 8765)")
     p.set_defaults(handler=cmd_web)
@@ -32,10 +33,15 @@ def register(sub: Any) -> None:
     tsub = token.add_subparsers(dest="token_command", metavar="COMMAND", required=True)
     t = tsub.add_parser("create", help="make a token; it is printed once, only its hash kept")
     t.add_argument("--role", choices=ROLES, required=True, help="viewer: read; admin: also act")
-    t.add_argument("--name", default="", help="who or what uses it, kept in the audit "
-                                              "(default: the role)")
-    t.add_argument("--expires", type=_days, metavar="DAYS",
-                   help="stop working after DAYS days, 1-3650 (default: never)")
+    t.add_argument(
+        "--name", default="", help="who or what uses it, kept in the audit (default: the role)"
+    )
+    t.add_argument(
+        "--expires",
+        type=_days,
+        metavar="DAYS",
+        help="stop working after DAYS days, 1-3650 (default: never)",
+    )
     t.set_defaults(handler=cmd_token_create)
     t = tsub.add_parser("list", help="every token (never the token itself)")
     t.add_argument("--json", action="store_true")
@@ -63,15 +69,19 @@ async def cmd_web(service: SwarmService, args: argparse.Namespace) -> int:
 
     settings = args.configuration.web
     settings = dataclasses.replace(
-        settings, host=args.host or settings.host,
-        port=settings.port if args.port is None else args.port, enabled=True)
+        settings,
+        host=args.host or settings.host,
+        port=settings.port if args.port is None else args.port,
+        enabled=True,
+    )
     logging.getLogger().setLevel(logging.INFO)
     stop = asyncio.Event()
     with stop_on_signals(stop):
         async with running(service, settings) as server:
             assert server is not None
-            print(f"dashboard on http://{settings.host}:{server.port}/ (Ctrl+C stops it)",
-                  flush=True)
+            print(
+                f"dashboard on http://{settings.host}:{server.port}/ (Ctrl+C stops it)", flush=True
+            )
             await stop.wait()
     return 0
 
@@ -84,11 +94,14 @@ async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> N
     token = tokens.new_token()
     now = service.clock.now()
     expires = now + args.expires * 86400 if args.expires is not None else None
-    token_id = await service.update(tokens.create, token, name, tokens.Role(args.role), now,
-                                      expires)
+    token_id = await service.update(
+        tokens.create, token, name, tokens.Role(args.role), now, expires
+    )
     print(token)
-    print(f"token {token_id} ({args.role}, {name!r}): shown once, only its hash is kept",
-          file=sys.stderr)
+    print(
+        f"token {token_id} ({args.role}, {name!r}): shown once, only its hash is kept",
+        file=sys.stderr,
+    )
 
 
 async def cmd_token_list(service: SwarmService, args: argparse.Namespace) -> None:
@@ -108,8 +121,10 @@ async def cmd_token_list(service: SwarmService, args: argparse.Namespace) -> Non
         when = row["revoked_at"] if row["state"] == "revoked" else row["expires_at"]
         word = {"revoked": "revoked", "expired": "expired"}.get(row["state"], "expires")
         state = "live" if when is None else f"{word} {fmt.iso_utc(when)}"
-        print(f"{row['id']:>4}  {row['role']:<6}  {row['name']:<20}  "
-              f"created {fmt.iso_utc(row['created_at'])}  {state}")
+        print(
+            f"{row['id']:>4}  {row['role']:<6}  {row['name']:<20}  "
+            f"created {fmt.iso_utc(row['created_at'])}  {state}"
+        )
 
 
 async def cmd_token_revoke(service: SwarmService, args: argparse.Namespace) -> None:

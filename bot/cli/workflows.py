@@ -41,14 +41,24 @@ def _workflow(sub: Any) -> None:
     q.set_defaults(handler=cmd_workflow_show, no_service=True, brief=True, json=False)
     q = wsub.add_parser("run", help="create a workflow's tasks, grouped in a campaign")
     q.add_argument("name", help="a workflow name or a .toml file")
-    q.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                   help="a variable (repeatable); a list is comma-separated")
-    q.add_argument("--dry-run", action="store_true",
-                   help="print the task graph that would be created; write nothing")
+    q.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a variable (repeatable); a list is comma-separated",
+    )
+    q.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the task graph that would be created; write nothing",
+    )
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_workflow_run)
-    for name, helptext in (("approve", "approve a gate step waiting for a person"),
-                           ("reject", "reject a gate: it and what depends on it are cancelled")):
+    for name, helptext in (
+        ("approve", "approve a gate step waiting for a person"),
+        ("reject", "reject a gate: it and what depends on it are cancelled"),
+    ):
         q = wsub.add_parser(name, help=helptext)
         q.add_argument("id", help="the gate's task id, e.g. T-12")
         q.add_argument("--note", default="", help="why (recorded)")
@@ -88,17 +98,36 @@ async def cmd_workflow_list(_: None, args: argparse.Namespace) -> None:
 
     found = loader.catalog(_home(args))
     if args.json:  # a file that does not load: its error, no description
-        emit_json([{"name": n, "file": str(p), "description": getattr(f, "description", None),
-                    "error": str(f) if isinstance(f, Exception) else None}
-                   for n, p, f in found])
+        emit_json(
+            [
+                {
+                    "name": n,
+                    "file": str(p),
+                    "description": getattr(f, "description", None),
+                    "error": str(f) if isinstance(f, Exception) else None,
+                }
+                for n, p, f in found
+            ]
+        )
     else:
-        print(table(("WORKFLOW", "STEPS", "DESCRIPTION"), [
-            (n, "-", f"INVALID: {f}") if isinstance(f, Exception)
-            else (n, len(f.steps), one_line(f.description)) for n, _, f in found]))
+        print(
+            table(
+                ("WORKFLOW", "STEPS", "DESCRIPTION"),
+                [
+                    (n, "-", f"INVALID: {f}")
+                    if isinstance(f, Exception)
+                    else (n, len(f.steps), one_line(f.description))
+                    for n, _, f in found
+                ],
+            )
+        )
     bad = sum(isinstance(f, Exception) for _, _, f in found)
     if bad:
-        print(f"swarm: warning: {bad} workflow file(s) do not load (swarm workflow validate "
-              "FILE says why)", file=sys.stderr)
+        print(
+            f"swarm: warning: {bad} workflow file(s) do not load (swarm workflow validate "
+            "FILE says why)",
+            file=sys.stderr,
+        )
 
 
 async def cmd_workflow_show(_: None, args: argparse.Namespace) -> None:
@@ -136,27 +165,50 @@ async def cmd_workflow_run(service: SwarmService, args: argparse.Namespace) -> N
     plan = await flows.plan(flows.find(args.name), given)
     if args.dry_run:
         if args.json:
-            emit_json({"workflow": plan.workflow.name, "vars": plan.values, "dry_run": True,
-                       "tasks": _planned_json(plan)})
+            emit_json(
+                {
+                    "workflow": plan.workflow.name,
+                    "vars": plan.values,
+                    "dry_run": True,
+                    "tasks": _planned_json(plan),
+                }
+            )
         else:
             print(graph_text(plan))
         return
     result = await flows.run(plan, args.actor)
     if args.json:
-        emit_json({"campaign": result.campaign, "workflow": plan.workflow.name,
-                   "vars": plan.values, "tasks": [task_ref(i) for i in result.task_ids]})
+        emit_json(
+            {
+                "campaign": result.campaign,
+                "workflow": plan.workflow.name,
+                "vars": plan.values,
+                "tasks": [task_ref(i) for i in result.task_ids],
+            }
+        )
         return
-    print(f"{result.campaign} started: {len(result.task_ids)} tasks "
-          f"({task_ref(result.task_ids[0])}..{task_ref(result.task_ids[-1])}); "
-          f"follow it with: swarm campaign show {result.campaign}")
+    print(
+        f"{result.campaign} started: {len(result.task_ids)} tasks "
+        f"({task_ref(result.task_ids[0])}..{task_ref(result.task_ids[-1])}); "
+        f"follow it with: swarm campaign show {result.campaign}"
+    )
 
 
 def _planned_json(plan: RunPlan) -> list[dict[str, Any]]:
-    return [{"ref": p.spec.ref, "step": p.step, "item": p.item, "kind": p.kind,
-             "title": p.spec.title, "role": p.spec.role,
-             "priority": Priority.parse(p.spec.priority).name,
-             "needs": list(p.spec.after), "on_failure": list(p.spec.on_failure)}
-            for p in plan.tasks]
+    return [
+        {
+            "ref": p.spec.ref,
+            "step": p.step,
+            "item": p.item,
+            "kind": p.kind,
+            "title": p.spec.title,
+            "role": p.spec.role,
+            "priority": Priority.parse(p.spec.priority).name,
+            "needs": list(p.spec.after),
+            "on_failure": list(p.spec.on_failure),
+        }
+        for p in plan.tasks
+    ]
 
 
 def graph_text(plan: RunPlan) -> str:
@@ -165,8 +217,15 @@ def graph_text(plan: RunPlan) -> str:
     for p in plan.tasks:
         waits = list(p.spec.after) + [f"fails:{r}" for r in p.spec.on_failure]
         kind = {"skip": "skipped (if)", "on_failure": "on failure"}.get(p.kind, p.kind)
-        rows.append((p.spec.ref, kind, p.spec.role or "-", ", ".join(map(str, waits)) or "-",
-                     one_line(p.spec.title)))
+        rows.append(
+            (
+                p.spec.ref,
+                kind,
+                p.spec.role or "-",
+                ", ".join(map(str, waits)) or "-",
+                one_line(p.spec.title),
+            )
+        )
     head = f"{plan.workflow.name}: {len(plan.tasks)} tasks would be created (dry run)"
     return head + "\n" + table(("REF", "KIND", "ROLE", "AFTER", "TITLE"), rows)
 
@@ -189,8 +248,7 @@ async def cmd_campaign_create(service: SwarmService, args: argparse.Namespace) -
     """``swarm campaign create TITLE T-1 T-2``."""
     from core.workflows import WorkflowService, campaign_ref
 
-    campaign_id = await WorkflowService(service).create_campaign(args.title, args.tasks,
-                                                                 args.actor)
+    campaign_id = await WorkflowService(service).create_campaign(args.title, args.tasks, args.actor)
     count = len(args.tasks)
     print(f"{campaign_ref(campaign_id)} created ({count} task{'' if count == 1 else 's'})")
 
@@ -228,8 +286,16 @@ async def cmd_campaign_list(service: SwarmService, args: argparse.Namespace) -> 
     rows = []
     for c in found:
         s = c.to_json(now)
-        rows.append((c.ref, s["state"], f"{s['done']}/{s['total']}", s["failed"],
-                     len(s["gates_waiting"]), one_line(c.title)))
+        rows.append(
+            (
+                c.ref,
+                s["state"],
+                f"{s['done']}/{s['total']}",
+                s["failed"],
+                len(s["gates_waiting"]),
+                one_line(c.title),
+            )
+        )
     print(table(("CAMPAIGN", "STATE", "DONE", "FAILED", "GATES", "TITLE"), rows))
 
 

@@ -24,21 +24,32 @@ def register(sub: Any) -> None:
     q = wsub.add_parser("init", help="a worktree and branch swarm/<agent> per agent")
     q.add_argument("repo", type=Path, help="the git repository")
     q.add_argument("--base", help="branch to start from (default: the one checked out)")
-    q.add_argument("--agents", nargs="+", default=[], metavar="AGENT",
-                   help="only these agents (default all)")
+    q.add_argument(
+        "--agents", nargs="+", default=[], metavar="AGENT", help="only these agents (default all)"
+    )
     q.add_argument("--setup", metavar="CMD", help="shell command run in each new worktree")
-    q.add_argument("--copy", nargs="+", default=[], metavar="FILE",
-                   help="untracked files copied into each worktree (e.g. .env)")
+    q.add_argument(
+        "--copy",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="untracked files copied into each worktree (e.g. .env)",
+    )
     q.set_defaults(handler=cmd_init)
-    q = wsub.add_parser("repair", help="clean what an interrupted init or task merge left; "
-                        "prune worktrees whose folder is gone")
+    q = wsub.add_parser(
+        "repair",
+        help="clean what an interrupted init or task merge left; "
+        "prune worktrees whose folder is gone",
+    )
     q.set_defaults(handler=cmd_repair)
     q = wsub.add_parser("list", help="every workspace with its branch and state")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_list)
-    for name, helptext in (("show", "one agent's workspace"),
-                           ("sync", "rebase the agent branch onto the base (agent idle)"),
-                           ("remove", "remove the agent's worktree (its branch is kept)")):
+    for name, helptext in (
+        ("show", "one agent's workspace"),
+        ("sync", "rebase the agent branch onto the base (agent idle)"),
+        ("remove", "remove the agent's worktree (its branch is kept)"),
+    ):
         q = wsub.add_parser(name, help=helptext)
         q.add_argument("agent")
         q.add_argument("--repo", help="which repository, when the agent has several")
@@ -46,11 +57,15 @@ def register(sub: Any) -> None:
         if name == "show":
             q.add_argument("--json", action="store_true")
         if name == "sync":
-            q.add_argument("--merge", action="store_true",
-                           help="merge the base in instead of rebasing")
+            q.add_argument(
+                "--merge", action="store_true", help="merge the base in instead of rebasing"
+            )
         if name == "remove":
-            q.add_argument("--delete-branch", action="store_true",
-                           help="also delete the branch (only when merged into the base)")
+            q.add_argument(
+                "--delete-branch",
+                action="store_true",
+                help="also delete the branch (only when merged into the base)",
+            )
 
 
 def register_agents(asub: Any) -> None:
@@ -82,8 +97,10 @@ async def cmd_reset(service: SwarmService, args: argparse.Namespace) -> None:
 
     agent = service.ctx(args.actor).agent(args.agent)
     message_id = await reset(service, agent.id, args.actor)
-    print(f"reset of {agent.id} queued (message {message_id}: {' then '.join(agent.reset)}), "
-          "then its onboarding")
+    print(
+        f"reset of {agent.id} queued (message {message_id}: {' then '.join(agent.reset)}), "
+        "then its onboarding"
+    )
 
 
 def register_task(tsub: Any) -> None:
@@ -111,12 +128,10 @@ async def cmd_init(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm workspaces init REPO``."""
     from core.workspaces.manager import InitRequest, init
 
-    request = InitRequest(args.repo, tuple(args.agents), args.base, args.setup,
-                          tuple(args.copy))
+    request = InitRequest(args.repo, tuple(args.agents), args.base, args.setup, tuple(args.copy))
     stop = threading.Event()
     try:
-        record = await asyncio.to_thread(init, service.settings.home, service.agents, request,
-                                         stop)
+        record = await asyncio.to_thread(init, service.settings.home, service.agents, request, stop)
     except asyncio.CancelledError:  # Ctrl+C: the thread removes what it made, then we exit
         stop.set()
         raise
@@ -152,10 +167,26 @@ async def cmd_list(service: SwarmService, args: argparse.Namespace) -> None:
     if args.json:
         emit_json(rows)
         return
-    print(fmt.table(("agent", "repo", "branch", "state", "ahead", "behind", "changed", "path"),
-                    [(r["agent"], r["repo"] or "-", r["branch"] or "-", r["status"],
-                      _num(r["ahead"]), _num(r["behind"]), _num(r["changed"]), r["path"])
-                     for r in rows]) if rows else "no workspaces: swarm workspaces init REPO")
+    print(
+        fmt.table(
+            ("agent", "repo", "branch", "state", "ahead", "behind", "changed", "path"),
+            [
+                (
+                    r["agent"],
+                    r["repo"] or "-",
+                    r["branch"] or "-",
+                    r["status"],
+                    _num(r["ahead"]),
+                    _num(r["behind"]),
+                    _num(r["changed"]),
+                    r["path"],
+                )
+                for r in rows
+            ],
+        )
+        if rows
+        else "no workspaces: swarm workspaces init REPO"
+    )
 
 
 def _num(value: int | None) -> str:
@@ -171,8 +202,19 @@ async def cmd_show(service: SwarmService, args: argparse.Namespace) -> None:
     if args.json:
         emit_json(row)
         return
-    for key in ("agent", "repo", "path", "branch", "base", "status", "reason", "ahead",
-                "behind", "changed", "log"):
+    for key in (
+        "agent",
+        "repo",
+        "path",
+        "branch",
+        "base",
+        "status",
+        "reason",
+        "ahead",
+        "behind",
+        "changed",
+        "log",
+    ):
         if row[key] is not None:
             print(f"{key + ':':9}{row[key]}")
 
@@ -184,8 +226,10 @@ async def cmd_sync(service: SwarmService, args: argparse.Namespace) -> None:
     place = require(service.settings.home, service.agents, args.agent, args.repo)
     row = next(r for r in await service.agent_rows() if r["id"] == place.agent)
     if row["tasks"]:
-        raise InvalidState(f"{place.agent} is working on {', '.join(row['tasks'])}: sync when "
-                           "it is idle (nothing changed)")
+        raise InvalidState(
+            f"{place.agent} is working on {', '.join(row['tasks'])}: sync when "
+            "it is idle (nothing changed)"
+        )
     print(await asyncio.to_thread(lambda: sync(place, merge=args.merge)))
 
 
@@ -195,5 +239,4 @@ async def cmd_remove(service: SwarmService, args: argparse.Namespace) -> None:
 
     home = service.settings.home
     place = require(home, service.agents, args.agent, args.repo)
-    print(await asyncio.to_thread(
-        lambda: remove(home, place, delete_branch=args.delete_branch)))
+    print(await asyncio.to_thread(lambda: remove(home, place, delete_branch=args.delete_branch)))

@@ -21,16 +21,21 @@ log = logging.getLogger(__name__)
 PERIODS = ["12h", "1d", "7d", "30d"]
 
 
-class PlanButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                 template=r"swarm:plan:(?P<action>approve|discard):(?P<plan>\d+)"):
+class PlanButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"swarm:plan:(?P<action>approve|discard):(?P<plan>\d+)",
+):
     """Approve or discard a draft plan; the custom id carries both, so it survives restarts."""
 
     needed = Access.user  # everyone allowed to command the swarm may decide on a plan
 
     def __init__(self, action: str, plan_id: int) -> None:
         style = discord.ButtonStyle.success if action == "approve" else discord.ButtonStyle.danger
-        super().__init__(discord.ui.Button(label=action.capitalize(), style=style,
-                                           custom_id=f"swarm:plan:{action}:{plan_id}"))
+        super().__init__(
+            discord.ui.Button(
+                label=action.capitalize(), style=style, custom_id=f"swarm:plan:{action}:{plan_id}"
+            )
+        )
         self.action = action
         self.plan_id = plan_id
 
@@ -89,8 +94,9 @@ def _plan_group(bot: Bot) -> app_commands.Group:
     group = app_commands.Group(name="plan", description="Turn a goal into a reviewed task graph")
 
     @group.command(name="new", description="Ask the model for a plan, then review it")
-    @app_commands.describe(goal="what should get done",
-                           context="a review or analysis whose findings become work items")
+    @app_commands.describe(
+        goal="what should get done", context="a review or analysis whose findings become work items"
+    )
     async def new(interaction: discord.Interaction, goal: str, context: str = "") -> None:
         await interaction.response.defer(thinking=True)
         plan = await bot.ai.plans.draft(goal, context, actor(interaction))

@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def campaign_message(campaign: Campaign, now: float) -> tuple[discord.Embed,
-                                                               discord.ui.View | None, str]:
+def campaign_message(
+    campaign: Campaign, now: float
+) -> tuple[discord.Embed, discord.ui.View | None, str]:
     """The embed, the gates' buttons and the key of what they show."""
     embed = campaign_embed(campaign, now)
     view = gate_buttons([t.id for t in campaign.gates_waiting])
@@ -56,8 +57,9 @@ class CampaignPosts:
     async def follow(self, campaign: Campaign, message: Any, shown: str) -> None:
         """Make ``message`` (just posted) the campaign's live message; catch up at once with
         what changed while it was being posted."""
-        await self.flows.keep_live_post(Post(live_key(campaign.id), message.id, shown=shown,
-                                             channel_id=message.channel.id))
+        await self.flows.keep_live_post(
+            Post(live_key(campaign.id), message.id, shown=shown, channel_id=message.channel.id)
+        )
         await self._refresh(campaign.id)
 
     async def note(self, event: Event) -> None:

@@ -19,23 +19,66 @@ class NotifyLevel(enum.StrEnum):
     verbose = "verbose"  # also every task event and delivery receipt in the task's thread
 
 
-STATE_ICONS = {TaskStatus.blocked: "⛔", TaskStatus.ready: "🆕", TaskStatus.assigned: "📨",
-               TaskStatus.in_progress: "🔨", TaskStatus.done: "✅", TaskStatus.failed: "❌",
-               TaskStatus.cancelled: "🚫", TaskStatus.skipped: "⏭️"}
-CARD_KINDS = frozenset({
-    "task.created", "task.ready", "task.waiting", "task.blocked", "task.assigned",
-    "task.started", "task.progress", "task.done", "task.failed", "task.cancelled",
-    "task.retried", "task.requeued", "task.lease_expired", "task.pinned", "task.dependencies",
-    "task.asked", "task.answered", "task.note",
-})
-FAILURE_KINDS = frozenset({"task.failed", "delivery.failed", "schedule.failed", "alert.opened",
-                           "task.asked", "task.answered"})  # shown even when quiet
+STATE_ICONS = {
+    TaskStatus.blocked: "⛔",
+    TaskStatus.ready: "🆕",
+    TaskStatus.assigned: "📨",
+    TaskStatus.in_progress: "🔨",
+    TaskStatus.done: "✅",
+    TaskStatus.failed: "❌",
+    TaskStatus.cancelled: "🚫",
+    TaskStatus.skipped: "⏭️",
+}
+CARD_KINDS = frozenset(
+    {
+        "task.created",
+        "task.ready",
+        "task.waiting",
+        "task.blocked",
+        "task.assigned",
+        "task.started",
+        "task.progress",
+        "task.done",
+        "task.failed",
+        "task.cancelled",
+        "task.retried",
+        "task.requeued",
+        "task.lease_expired",
+        "task.pinned",
+        "task.dependencies",
+        "task.asked",
+        "task.answered",
+        "task.note",
+    }
+)
+FAILURE_KINDS = frozenset(
+    {
+        "task.failed",
+        "delivery.failed",
+        "schedule.failed",
+        "alert.opened",
+        "task.asked",
+        "task.answered",
+    }
+)  # shown even when quiet
 # posted in the thread when they carry a note:
 NOTE_KINDS = frozenset({"task.started", "task.progress", "task.done", "task.note"})
-THREAD_KINDS = frozenset({"task.failed", "task.requeued", "task.lease_expired",
-                          "delivery.failed", "task.asked", "task.answered"})  # (normal)
-THREAD_ICONS = {"task.asked": "❓", "task.answered": "💬", "task.failed": "❌",
-                "delivery.failed": "⚠️"}
+THREAD_KINDS = frozenset(
+    {
+        "task.failed",
+        "task.requeued",
+        "task.lease_expired",
+        "delivery.failed",
+        "task.asked",
+        "task.answered",
+    }
+)  # (normal)
+THREAD_ICONS = {
+    "task.asked": "❓",
+    "task.answered": "💬",
+    "task.failed": "❌",
+    "delivery.failed": "⚠️",
+}
 
 
 def task_card(task: Task, note: str | None = None, question: Question | None = None) -> str:
@@ -44,8 +87,13 @@ def task_card(task: Task, note: str | None = None, question: Question | None = N
     state: str
     icon = STATE_ICONS[task.status]
     if question is not None and task.status in ACTIVE:
-        icon, state = "❓", (f"waiting for an answer: {question.asked_by} asked "
-                             f"<t:{int(question.asked_at)}:R>: {question.text}")
+        icon, state = (
+            "❓",
+            (
+                f"waiting for an answer: {question.asked_by} asked "
+                f"<t:{int(question.asked_at)}:R>: {question.text}"
+            ),
+        )
     elif task.status is TaskStatus.assigned:
         state = f"assigned to {task.agent}"
     elif task.status is TaskStatus.in_progress:
@@ -89,8 +137,7 @@ def thread_note(event: Event, level: NotifyLevel) -> str | None:
         return None
     noted = event.kind in NOTE_KINDS and bool((event.data or {}).get("note"))
     if level is NotifyLevel.verbose:
-        wanted = event.kind in CARD_KINDS or event.kind in ("delivery.delivered",
-                                                            "delivery.failed")
+        wanted = event.kind in CARD_KINDS or event.kind in ("delivery.delivered", "delivery.failed")
     elif level is NotifyLevel.normal:
         wanted = noted or event.kind in THREAD_KINDS
     else:

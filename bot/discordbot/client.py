@@ -51,8 +51,9 @@ class SwarmTree(app_commands.CommandTree["SwarmBot"]):
         if interaction.type is discord.InteractionType.autocomplete:
             return self.client.access(interaction) is not Access.refused
         self.client.acks.watch(interaction)  # the ack latency, for /metrics
-        return await self.client.authorize(interaction, name, needed_for(command),
-                                           _options(interaction))
+        return await self.client.authorize(
+            interaction, name, needed_for(command), _options(interaction)
+        )
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -64,8 +65,11 @@ class SwarmTree(app_commands.CommandTree["SwarmBot"]):
             return
         if isinstance(error, app_commands.CheckFailure):
             return  # already answered by authorize()
-        log.error("command %s failed", interaction.command and interaction.command.qualified_name,
-                  exc_info=original)
+        log.error(
+            "command %s failed",
+            interaction.command and interaction.command.qualified_name,
+            exc_info=original,
+        )
         await _reply(interaction, "Sorry, something went wrong; it has been logged.")
 
 
@@ -95,7 +99,11 @@ class SwarmBot(discord.Client):
     """The swarm's Discord bot."""
 
     def __init__(
-        self, service: SwarmService, settings: DiscordSettings, ai: AIService, **options: Any,
+        self,
+        service: SwarmService,
+        settings: DiscordSettings,
+        ai: AIService,
+        **options: Any,
     ) -> None:
         options.setdefault("intents", default_intents())
         # Text from users (titles, notes, messages) is echoed: it must never ping anyone.
@@ -119,8 +127,9 @@ class SwarmBot(discord.Client):
     async def setup_hook(self) -> None:
         """Check the configured guild and channels, sync commands, start the notifier."""
         await self._check_guild_and_channels()
-        self.add_dynamic_items(TaskButton, ai_commands.PlanButton, GateButton,
-                               workspace_commands.MergeButton)
+        self.add_dynamic_items(
+            TaskButton, ai_commands.PlanButton, GateButton, workspace_commands.MergeButton
+        )
         guild = discord.Object(self.settings.guild_id or 0)
         self.tree.copy_global_to(guild=guild)
         await self.tree.sync(guild=guild)
@@ -131,17 +140,19 @@ class SwarmBot(discord.Client):
         try:
             await self.fetch_guild(self.settings.guild_id or 0)
         except (discord.NotFound, discord.Forbidden):
-            raise ConfigError(f"SWARM_GUILD_ID {self.settings.guild_id}: no such guild, or the "
-                              "bot is not in it") from None
-        for name, channel_id in (("SWARM_CHANNEL_ID", self.settings.channel_id),
-                                 ("SWARM_ALERTS_CHANNEL_ID", self.settings.alerts_channel_id)):
+            raise ConfigError(
+                f"SWARM_GUILD_ID {self.settings.guild_id}: no such guild, or the bot is not in it"
+            ) from None
+        for name, channel_id in (
+            ("SWARM_CHANNEL_ID", self.settings.channel_id),
+            ("SWARM_ALERTS_CHANNEL_ID", self.settings.alerts_channel_id),
+        ):
             if channel_id is None:
                 continue
             try:
                 await self.fetch_channel(channel_id)
             except (discord.NotFound, discord.Forbidden):
-                raise ConfigError(f"{name} {channel_id}: no such channel the bot can see"
-                                  ) from None
+                raise ConfigError(f"{name} {channel_id}: no such channel the bot can see") from None
 
     async def close(self) -> None:
         """Let the notifier finish its message in flight (bounded), then disconnect."""
@@ -167,11 +178,13 @@ class SwarmBot(discord.Client):
         """Allow or refuse (ephemerally) what needs ``needed``; audit both."""
         allowed = self.access(interaction) >= needed
         what = f"{command} {details}".strip()
-        await self.service.audit(interaction.user.id, interaction.user.name, what, allowed,
-                                 "" if allowed else "refused")
+        await self.service.audit(
+            interaction.user.id, interaction.user.name, what, allowed, "" if allowed else "refused"
+        )
         if not allowed:
-            log.warning("refused /%s for %s (%s)", command, interaction.user.name,
-                        interaction.user.id)
+            log.warning(
+                "refused /%s for %s (%s)", command, interaction.user.name, interaction.user.id
+            )
             await interaction.response.send_message(refusal(command, needed), ephemeral=True)
         return allowed
 

@@ -39,8 +39,9 @@ def register(bot: Bot) -> None:
 
     @tree.command(name="broadcast", description="Send a message to every agent (or one role)")
     @app_commands.choices(role=roles)
-    async def broadcast(interaction: discord.Interaction, text: str,
-                        role: str | None = None) -> None:
+    async def broadcast(
+        interaction: discord.Interaction, text: str, role: str | None = None
+    ) -> None:
         message_id = await bot.service.broadcast(text, actor(interaction), role)
         count = len(await bot.service.deliveries(message_id))
         await interaction.response.send_message(f"📣 queued for {count} agent(s)")
@@ -52,21 +53,25 @@ def register(bot: Bot) -> None:
 
     @tree.command(name="status", description="Swarm overview")
     async def status(interaction: discord.Interaction) -> None:
-        await interaction.response.send_message(embed=embeds.status_embed(
-            await bot.service.status()))
+        await interaction.response.send_message(
+            embed=embeds.status_embed(await bot.service.status())
+        )
 
-    @tree.command(name="pause", description="Kill switch: stop all desktop input now (admins)",
-                  extras=ADMIN_ONLY)
+    @tree.command(
+        name="pause",
+        description="Kill switch: stop all desktop input now (admins)",
+        extras=ADMIN_ONLY,
+    )
     async def pause(interaction: discord.Interaction, reason: str = "") -> None:
         await bot.service.pause_input(actor(interaction), reason)
         await interaction.response.send_message("⏸️ desktop input paused")
 
-    @tree.command(name="resume", description="Release the kill switch (admins)",
-                  extras=ADMIN_ONLY)
+    @tree.command(name="resume", description="Release the kill switch (admins)", extras=ADMIN_ONLY)
     async def resume(interaction: discord.Interaction) -> None:
         released = await bot.service.resume_input(actor(interaction))
         await interaction.response.send_message(
-            "▶️ desktop input resumed" if released else "desktop input was not paused")
+            "▶️ desktop input resumed" if released else "desktop input was not paused"
+        )
 
 
 def _send_command(bot: Bot, name: str) -> app_commands.Command[Any, Any, None]:
@@ -82,8 +87,9 @@ def _send_command(bot: Bot, name: str) -> app_commands.Command[Any, Any, None]:
     return send
 
 
-async def _task_here(bot: Bot, interaction: discord.Interaction, ref: str | None,
-                     command: str) -> str | int:
+async def _task_here(
+    bot: Bot, interaction: discord.Interaction, ref: str | None, command: str
+) -> str | int:
     """The task named, or the one whose thread the command was used in."""
     found = ref or await bot.service.posts.task_of_thread(interaction.channel_id or 0)
     if found is None:
@@ -92,30 +98,37 @@ async def _task_here(bot: Bot, interaction: discord.Interaction, ref: str | None
 
 
 def _reply_command(bot: Bot) -> app_commands.Command[Any, Any, None]:
-    @app_commands.command(name="reply", description="Answer a task's open question (in the "
-                                                    "task's thread, or name the task)")
+    @app_commands.command(
+        name="reply",
+        description="Answer a task's open question (in the task's thread, or name the task)",
+    )
     @app_commands.describe(text="the answer", id="the task (default: this thread's task)")
     async def reply(interaction: discord.Interaction, text: str, id: str | None = None) -> None:
         ref = await _task_here(bot, interaction, id, "reply")
         question = await bot.service.questions.reply(ref, text, actor(interaction))
         await interaction.response.send_message(
             f"💬 answer queued for {question.agent or 'nobody'} (T-{question.task_id})",
-            ephemeral=True)
+            ephemeral=True,
+        )
 
     reply.autocomplete("id")(_task_choices(bot, ACTIVE_ONLY))
     return reply
 
 
 def _ask_command(bot: Bot) -> app_commands.Command[Any, Any, None]:
-    @app_commands.command(name="ask", description="Ask a question on an active task for its "
-                                                  "agent (as swarm ask); /reply answers it")
+    @app_commands.command(
+        name="ask",
+        description="Ask a question on an active task for its "
+        "agent (as swarm ask); /reply answers it",
+    )
     @app_commands.describe(text="the question", id="the task (default: this thread's task)")
     async def ask(interaction: discord.Interaction, text: str, id: str | None = None) -> None:
         ref = await _task_here(bot, interaction, id, "ask")
         question = await bot.service.questions.ask(ref, text, actor(interaction))
         await interaction.response.send_message(
             f"❓ question {question.id} on T-{question.task_id} waits for an answer (/reply)",
-            ephemeral=True)
+            ephemeral=True,
+        )
 
     ask.autocomplete("id")(_task_choices(bot, ACTIVE_ONLY))
     return ask
@@ -132,12 +145,19 @@ RETRYABLE = (TaskStatus.failed, TaskStatus.cancelled)
 
 def _task_choices(bot: Bot, statuses: Sequence[TaskStatus] | None = OPEN) -> Completer:
     """Tasks in ``statuses`` (None: any), the last of a comma-separated list completed."""
+
     async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         *done, last = current.split(",") if current else [""]
         head = ",".join(done) + ("," if done else "")
         found = await bot.service.find_tasks(last.strip(), statuses, 25)
-        return [Choice(name=shorten(f"{head}{t.ref} {t.title} [{t.status.value}]", 100),
-                       value=f"{head}{t.ref}") for t in found]
+        return [
+            Choice(
+                name=shorten(f"{head}{t.ref} {t.title} [{t.status.value}]", 100),
+                value=f"{head}{t.ref}",
+            )
+            for t in found
+        ]
+
     return complete
 
 
@@ -148,8 +168,12 @@ def _capability_choices(bot: Bot) -> Completer:
     async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         *done, last = current.split(",") if current else [""]
         head = ",".join(p.strip() for p in done) + ("," if done else "")
-        return [Choice(name=f"{head}{c}", value=f"{head}{c}") for c in known
-                if c.lower().startswith(last.strip().lower())][:25]
+        return [
+            Choice(name=f"{head}{c}", value=f"{head}{c}")
+            for c in known
+            if c.lower().startswith(last.strip().lower())
+        ][:25]
+
     return complete
 
 
@@ -158,17 +182,32 @@ def _task_group(bot: Bot) -> app_commands.Group:
     roles = role_choices(bot)
 
     @group.command(name="create", description="Create a task")
-    @app_commands.describe(after="tasks to finish first, e.g. T-1,T-2",
-                           capabilities="what the agent must have, e.g. python,sql",
-                           details_form="open a form with a multi-line details field")
+    @app_commands.describe(
+        after="tasks to finish first, e.g. T-1,T-2",
+        capabilities="what the agent must have, e.g. python,sql",
+        details_form="open a form with a multi-line details field",
+    )
     @app_commands.choices(priority=PRIORITY_CHOICES, role=roles)
-    async def create(interaction: discord.Interaction, title: str, details: str = "",
-                     priority: str = "normal", role: str | None = None,
-                     agent: str | None = None, after: str = "", capabilities: str = "",
-                     details_form: bool = False) -> None:
-        spec = TaskSpec(title=title, details=details, priority=priority, role=role,
-                        capabilities=tuple(capabilities.replace(",", " ").split()),
-                        agent=agent, after=tuple(parse_refs(after)))
+    async def create(
+        interaction: discord.Interaction,
+        title: str,
+        details: str = "",
+        priority: str = "normal",
+        role: str | None = None,
+        agent: str | None = None,
+        after: str = "",
+        capabilities: str = "",
+        details_form: bool = False,
+    ) -> None:
+        spec = TaskSpec(
+            title=title,
+            details=details,
+            priority=priority,
+            role=role,
+            capabilities=tuple(capabilities.replace(",", " ").split()),
+            agent=agent,
+            after=tuple(parse_refs(after)),
+        )
         if details_form:
             from bot.discordbot.views import DetailsModal
 
@@ -188,8 +227,9 @@ def _task_group(bot: Bot) -> app_commands.Group:
 def _task_queries(bot: Bot, group: app_commands.Group) -> None:
     @group.command(name="list", description="List tasks, newest first")
     @app_commands.choices(status=STATUS_CHOICES)
-    async def list_(interaction: discord.Interaction, status: str | None = None,
-                    agent: str | None = None) -> None:
+    async def list_(
+        interaction: discord.Interaction, status: str | None = None, agent: str | None = None
+    ) -> None:
         found = await bot.service.list_tasks(status, agent, limit=100)
         text = "\n".join(task_line(t) for t in found) or "no tasks"
         chunks = code_block_chunks(text)
@@ -204,8 +244,7 @@ def _task_queries(bot: Bot, group: app_commands.Group) -> None:
         task = await bot.service.get_task(id)
         history = await bot.service.events(task=task.id, limit=20)
         commits = await bot.service.workspaces.commit_events(task.id)
-        await interaction.response.send_message(embed=embeds.task_embed(task, history,
-                                                                        commits))
+        await interaction.response.send_message(embed=embeds.task_embed(task, history, commits))
 
     show.autocomplete("id")(_task_choices(bot, None))
 
@@ -231,8 +270,9 @@ def _task_actions(bot: Bot, group: app_commands.Group) -> None:
         await bot.service.retry_task(id, actor(interaction))
         await _answer(bot, interaction, id, "🔁")
 
-    @group.command(name="assign", description="Give a task to one agent (admins)",
-                   extras=ADMIN_ONLY)
+    @group.command(
+        name="assign", description="Give a task to one agent (admins)", extras=ADMIN_ONLY
+    )
     async def assign(interaction: discord.Interaction, id: str, agent: str) -> None:
         await bot.service.assign_task(id, agent, actor(interaction))
         await _answer(bot, interaction, id, "👉")
@@ -243,13 +283,18 @@ def _task_actions(bot: Bot, group: app_commands.Group) -> None:
         await bot.service.add_dependencies(id, parse_refs(after), actor(interaction))
         task = await bot.service.get_task(id)
         await interaction.response.send_message(
-            f"⏳ {task.ref} waits for {', '.join(f'T-{d}' for d in task.after)}")
+            f"⏳ {task.ref} waits for {', '.join(f'T-{d}' for d in task.after)}"
+        )
 
     depend.autocomplete("after")(_task_choices(bot))
     offered: list[tuple[app_commands.Command[Any, Any, None], Sequence[TaskStatus]]] = [
         (depend, (TaskStatus.blocked, TaskStatus.ready)),
-        (done, ACTIVE_ONLY), (fail, ACTIVE_ONLY), (cancel, OPEN), (retry, RETRYABLE),
-        (assign, OPEN)]
+        (done, ACTIVE_ONLY),
+        (fail, ACTIVE_ONLY),
+        (cancel, OPEN),
+        (retry, RETRYABLE),
+        (assign, OPEN),
+    ]
     for command, statuses in offered:
         command.autocomplete("id")(_task_choices(bot, statuses))
     assign.autocomplete("agent")(agent_choices(bot))
@@ -263,21 +308,25 @@ async def _answer(bot: Bot, interaction: discord.Interaction, ref: str, icon: st
 def _agent_group(bot: Bot) -> app_commands.Group:
     group = app_commands.Group(name="agent", description="Pause or resume one agent")
 
-    @group.command(name="pause", description="No new tasks for this agent (admins)",
-                   extras=ADMIN_ONLY)
+    @group.command(
+        name="pause", description="No new tasks for this agent (admins)", extras=ADMIN_ONLY
+    )
     async def pause(interaction: discord.Interaction, agent: str) -> None:
         changed = await bot.service.set_agent_paused(agent, True, actor(interaction))
         name = _agent_id(bot, agent)
         await interaction.response.send_message(
-            f"⏸️ {name} paused" if changed else f"{name} was already paused")
+            f"⏸️ {name} paused" if changed else f"{name} was already paused"
+        )
 
-    @group.command(name="resume", description="The agent takes tasks again (admins)",
-                   extras=ADMIN_ONLY)
+    @group.command(
+        name="resume", description="The agent takes tasks again (admins)", extras=ADMIN_ONLY
+    )
     async def resume(interaction: discord.Interaction, agent: str) -> None:
         changed = await bot.service.set_agent_paused(agent, False, actor(interaction))
         name = _agent_id(bot, agent)
         await interaction.response.send_message(
-            f"▶️ {name} resumed" if changed else f"{name} was not paused")
+            f"▶️ {name} resumed" if changed else f"{name} was not paused"
+        )
 
     pause.autocomplete("agent")(agent_choices(bot))
     resume.autocomplete("agent")(agent_choices(bot))

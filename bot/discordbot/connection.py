@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 FATAL = (ConfigError, discord.LoginFailure, discord.PrivilegedIntentsRequired)
 
 
-async def keep_connected(make_bot: Callable[[], discord.Client], settings: DiscordSettings,
-                         stop: asyncio.Event) -> None:
+async def keep_connected(
+    make_bot: Callable[[], discord.Client], settings: DiscordSettings, stop: asyncio.Event
+) -> None:
     """Run the bot until ``stop`` is set, reconnecting with backoff; ConfigError when fatal."""
     _one_line_reconnects()
     failures = 0
@@ -34,8 +35,9 @@ async def keep_connected(make_bot: Callable[[], discord.Client], settings: Disco
         try:
             reason = await _session(bot, settings, stop, ready)
         except discord.LoginFailure:
-            raise ConfigError("Discord refused DISCORD_TOKEN: reset the token and set it "
-                              "again") from None
+            raise ConfigError(
+                "Discord refused DISCORD_TOKEN: reset the token and set it again"
+            ) from None
         except FATAL:
             raise
         except Exception as exc:
@@ -46,13 +48,19 @@ async def keep_connected(make_bot: Callable[[], discord.Client], settings: Disco
             return
         failures = 1 if ready[0] else failures + 1  # a session that got ready starts over
         delay = min(settings.reconnect_max_s, settings.reconnect_first_s * 2 ** (failures - 1))
-        log.warning("Discord unreachable (%s): attempt %d failed, next in %.1f s; the "
-                    "coordinator keeps scheduling", reason, failures, delay)
+        log.warning(
+            "Discord unreachable (%s): attempt %d failed, next in %.1f s; the "
+            "coordinator keeps scheduling",
+            reason,
+            failures,
+            delay,
+        )
         await wait_set(stop, delay)
 
 
-async def _session(bot: discord.Client, settings: DiscordSettings, stop: asyncio.Event,
-                   ready: list[bool]) -> str:
+async def _session(
+    bot: discord.Client, settings: DiscordSettings, stop: asyncio.Event, ready: list[bool]
+) -> str:
     """One connection until ``stop`` (returns "") or until it ends (returns why); ``ready[0]``
     says whether it got ready on the way."""
     session = asyncio.create_task(bot.start(settings.token or ""), name="discord-session")

@@ -73,9 +73,13 @@ def actor(interaction: discord.Interaction) -> str:
 
 def agent_choices(bot: Bot) -> Completer:
     """Autocompletion of an agent option: the agents whose id or role holds what was typed."""
+
     async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         low = current.lower()
-        return [Choice(name=f"{a.id} ({a.role})", value=a.id)
-                for a in bot.service.agents.values()
-                if low in a.id.lower() or low in a.role.lower()][:25]
+        return [
+            Choice(name=f"{a.id} ({a.role})", value=a.id)
+            for a in bot.service.agents.values()
+            if low in a.id.lower() or low in a.role.lower()
+        ][:25]
+
     return complete

@@ -25,24 +25,29 @@ MAX_COMMIT_LINES = 10
 DESCRIPTION_LIMIT = 4096
 
 
-def task_embed(task: Task, history: Sequence[Event] = (),
-               commits: Sequence[Event] = ()) -> discord.Embed:
+def task_embed(
+    task: Task, history: Sequence[Event] = (), commits: Sequence[Event] = ()
+) -> discord.Embed:
     """One task: status, priority, agent, dependencies, reason, recent history, and the
     commits of each turn done in a workspace with the last one's diff stat."""
     details = escape_controls(task.details, MULTI_LINE)
-    embed = discord.Embed(title=shorten(one_line(f"{task.ref}: {task.title}"), 256),
-                          description=shorten(details, DESCRIPTION_LIMIT) or None,
-                          colour=COLOURS.get(task.status, discord.Colour.blurple()))
+    embed = discord.Embed(
+        title=shorten(one_line(f"{task.ref}: {task.title}"), 256),
+        description=shorten(details, DESCRIPTION_LIMIT) or None,
+        colour=COLOURS.get(task.status, discord.Colour.blurple()),
+    )
     embed.add_field(name="status", value=task.status.value)
     embed.add_field(name="priority", value=task.priority.name)
-    embed.add_field(name="agent", value=task.agent or (f"for {task.pinned}" if task.pinned
-                                                       else "-"))
+    embed.add_field(
+        name="agent", value=task.agent or (f"for {task.pinned}" if task.pinned else "-")
+    )
     embed.add_field(name="role", value=task.role or "any")
     embed.add_field(name="after", value=", ".join(task_ref(d) for d in task.after) or "-")
     embed.add_field(name="attempts", value=f"{task.attempts}/{task.max_attempts}")
     if task.reason:
-        embed.add_field(name="reason", value=shorten(one_line(task.reason), FIELD_LIMIT),
-                        inline=False)
+        embed.add_field(
+            name="reason", value=shorten(one_line(task.reason), FIELD_LIMIT), inline=False
+        )
     if task.note:
         note = escape_controls(task.note, MULTI_LINE)
         embed.add_field(name="note", value=shorten(note, FIELD_LIMIT), inline=False)
@@ -61,42 +66,59 @@ def _add_commits(embed: discord.Embed, event: Event) -> None:
     """``commits by Agent-2 on swarm/Agent-2``: ``abc1234567 subject`` per commit."""
     data = event.data or {}
     found = [c for c in data.get("commits") or [] if isinstance(c, dict)]
-    lines = [one_line(f"`{str(c.get('sha', ''))[:10]}` {c.get('subject', '')}")
-             for c in found[-MAX_COMMIT_LINES:]]
+    lines = [
+        one_line(f"`{str(c.get('sha', ''))[:10]}` {c.get('subject', '')}")
+        for c in found[-MAX_COMMIT_LINES:]
+    ]
     if len(found) > MAX_COMMIT_LINES:
         lines.insert(0, f"… {len(found) - MAX_COMMIT_LINES} earlier")
     name = one_line(f"commits by {event.agent or '?'} on {data.get('branch') or '?'}")
-    embed.add_field(name=shorten(name, 256), value=shorten("\n".join(lines) or "none",
-                                                           FIELD_LIMIT), inline=False)
+    embed.add_field(
+        name=shorten(name, 256),
+        value=shorten("\n".join(lines) or "none", FIELD_LIMIT),
+        inline=False,
+    )
 
 
 def _code(text: str, limit: int) -> str:
     """``text`` in a code block of at most ``limit`` characters (its end kept: git's stat
     ends with the totals)."""
     room = limit - 8
-    body = text if len(text) <= room else "…" + text[-(room - 1):]
+    body = text if len(text) <= room else "…" + text[-(room - 1) :]
     return f"```\n{body}\n```"
 
 
 def agents_embed(rows: Sequence[dict[str, Any]]) -> discord.Embed:
     """The agents as a monospace table."""
-    return discord.Embed(title="Agents",
-                         description=shorten(f"```\n{agents_text(rows)}\n```", DESCRIPTION_LIMIT))
+    return discord.Embed(
+        title="Agents", description=shorten(f"```\n{agents_text(rows)}\n```", DESCRIPTION_LIMIT)
+    )
 
 
 def status_embed(overview: dict[str, Any]) -> discord.Embed:
     """Tasks per status, deliveries per state, agents, the kill switch."""
     paused = overview["input_paused"]
-    embed = discord.Embed(title="Swarm status",
-                          colour=discord.Colour.red() if paused else discord.Colour.green())
-    embed.add_field(name="tasks", value=", ".join(
-        f"{k} {v}" for k, v in overview["tasks"].items() if v) or "none", inline=False)
-    embed.add_field(name="deliveries", value=", ".join(
-        f"{k} {v}" for k, v in overview["deliveries"].items() if v) or "none", inline=False)
-    embed.add_field(name="desktop input", value=f"PAUSED: {paused}" if paused else "live",
-                    inline=False)
-    embed.add_field(name="agents", value=shorten(f"```\n{agents_text(overview['agents'])}\n```",
-                                              FIELD_LIMIT), inline=False)
+    embed = discord.Embed(
+        title="Swarm status", colour=discord.Colour.red() if paused else discord.Colour.green()
+    )
+    embed.add_field(
+        name="tasks",
+        value=", ".join(f"{k} {v}" for k, v in overview["tasks"].items() if v) or "none",
+        inline=False,
+    )
+    embed.add_field(
+        name="deliveries",
+        value=", ".join(f"{k} {v}" for k, v in overview["deliveries"].items() if v) or "none",
+        inline=False,
+    )
+    embed.add_field(
+        name="desktop input", value=f"PAUSED: {paused}" if paused else "live", inline=False
+    )
+    embed.add_field(
+        name="agents",
+        value=shorten(f"```\n{agents_text(overview['agents'])}\n```", FIELD_LIMIT),
+        inline=False,
+    )
     return embed
 
 
@@ -116,17 +138,19 @@ def campaign_embed(campaign: Campaign, now: float) -> discord.Embed:
     tasks; only the estimate moves with the clock (to the minute), so a replay of events
     seldom edits an unchanged campaign."""
     summary = campaign.to_json(now)
-    embed = discord.Embed(title=shorten(one_line(f"{campaign.ref}: {campaign.title}"), 256),
-                          description=_campaign_description(campaign, summary),
-                          colour=CAMPAIGN_COLOURS.get(summary["state"],
-                                                      discord.Colour.blurple()))
+    embed = discord.Embed(
+        title=shorten(one_line(f"{campaign.ref}: {campaign.title}"), 256),
+        description=_campaign_description(campaign, summary),
+        colour=CAMPAIGN_COLOURS.get(summary["state"], discord.Colour.blurple()),
+    )
     embed.add_field(name="state", value=summary["state"])
     embed.add_field(name="failed", value=str(summary["failed"]))
     embed.add_field(name="blocked", value=str(summary["blocked"]))
     embed.add_field(name="gates waiting", value=", ".join(summary["gates_waiting"]) or "none")
     embed.add_field(name="started", value=f"<t:{int(campaign.created_at)}:R>")
-    embed.add_field(name="finish", value=shorten(_finish_text(summary, now), FIELD_LIMIT),
-                    inline=False)
+    embed.add_field(
+        name="finish", value=shorten(_finish_text(summary, now), FIELD_LIMIT), inline=False
+    )
     return embed
 
 

@@ -18,17 +18,23 @@ from core.workflows import WorkflowService
 MAX_GATE_BUTTONS = 10  # two buttons each: within Discord's 25 components
 
 
-class GateButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                 template=r"swarm:gate:(?P<action>approve|reject):(?P<task>\d+)"):
+class GateButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"swarm:gate:(?P<action>approve|reject):(?P<task>\d+)",
+):
     """Approve or reject a gate step; the custom id carries both, so it survives restarts."""
 
     needed = Access.admin
 
     def __init__(self, action: str, task_id: int) -> None:
         style = discord.ButtonStyle.success if action == "approve" else discord.ButtonStyle.danger
-        super().__init__(discord.ui.Button(
-            label=f"{action.capitalize()} {task_ref(task_id)}", style=style,
-            custom_id=f"swarm:gate:{action}:{task_id}"))
+        super().__init__(
+            discord.ui.Button(
+                label=f"{action.capitalize()} {task_ref(task_id)}",
+                style=style,
+                custom_id=f"swarm:gate:{action}:{task_id}",
+            )
+        )
         self.action = action
         self.task_id = task_id
 
@@ -52,8 +58,10 @@ class GateButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
                 text = f"✅ {ref} approved by {interaction.user.name}"
             else:
                 cancelled = await flows.reject(ref, actor(interaction))
-                text = (f"🛑 {ref} rejected by {interaction.user.name}; cancelled "
-                        f"{', '.join(task_ref(i) for i in cancelled) or 'nothing else'}")
+                text = (
+                    f"🛑 {ref} rejected by {interaction.user.name}; cancelled "
+                    f"{', '.join(task_ref(i) for i in cancelled) or 'nothing else'}"
+                )
         except SwarmError as exc:
             await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
             return

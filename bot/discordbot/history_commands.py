@@ -26,20 +26,34 @@ def register(bot: Bot) -> None:
     """Add /events and /alerts."""
 
     @bot.tree.command(name="events", description="Recent events, filtered (only you see them)")
-    @app_commands.describe(kind="a kind (task.done) or family (task)", task="one task, e.g. T-3",
-                           grep="text the event contains", since="how far back: 30m, 2h, 1d",
-                           limit="how many (default 20, at most 100)")
-    async def events(interaction: discord.Interaction, kind: str | None = None,
-                     task: str | None = None, grep: str | None = None,
-                     since: str | None = None,
-                     limit: app_commands.Range[int, 1, 100] = 20) -> None:
+    @app_commands.describe(
+        kind="a kind (task.done) or family (task)",
+        task="one task, e.g. T-3",
+        grep="text the event contains",
+        since="how far back: 30m, 2h, 1d",
+        limit="how many (default 20, at most 100)",
+    )
+    async def events(
+        interaction: discord.Interaction,
+        kind: str | None = None,
+        task: str | None = None,
+        grep: str | None = None,
+        since: str | None = None,
+        limit: app_commands.Range[int, 1, 100] = 20,
+    ) -> None:
         flt = EventFilter(
             since=bot.service.clock.now() - parse_every(since) if since else None,
-            kinds=(kind,) if kind else (), grep=grep or "",
-            task_id=parse_task_ref(task) if task else None)
+            kinds=(kind,) if kind else (),
+            grep=grep or "",
+            task_id=parse_task_ref(task) if task else None,
+        )
         found = await bot.service.find_events(flt, limit=limit, newest=True)
-        text = "\n".join(one_line(f"{_when(e.ts)}  {e.kind:<16} {shorten(e.text, 120)}")
-                         for e in found) or "no matching events"
+        text = (
+            "\n".join(
+                one_line(f"{_when(e.ts)}  {e.kind:<16} {shorten(e.text, 120)}") for e in found
+            )
+            or "no matching events"
+        )
         chunks = code_block_chunks(text)
         await interaction.response.send_message(chunks[0], ephemeral=True)
         for chunk in chunks[1:]:
@@ -50,8 +64,21 @@ def register(bot: Bot) -> None:
         from core.store.alerts import list_alerts
 
         found = await bot.service.read(list_alerts, all, 50)
-        text = table(("AGENT", "KIND", "OPENED", "CLEARED", "TEXT"), [
-            (a.agent, a.kind, _when(a.opened_at), _when(a.cleared_at) if a.cleared_at else "-",
-             shorten(a.text, 60)) for a in found]) if found else (
-            "no alerts" if all else "no open alerts")
+        text = (
+            table(
+                ("AGENT", "KIND", "OPENED", "CLEARED", "TEXT"),
+                [
+                    (
+                        a.agent,
+                        a.kind,
+                        _when(a.opened_at),
+                        _when(a.cleared_at) if a.cleared_at else "-",
+                        shorten(a.text, 60),
+                    )
+                    for a in found
+                ],
+            )
+            if found
+            else ("no alerts" if all else "no open alerts")
+        )
         await interaction.response.send_message(code_block_chunks(text)[0])

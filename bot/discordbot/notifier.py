@@ -50,11 +50,23 @@ log = logging.getLogger(__name__)
 CONSUMER = "discord"
 MAX_BACKOFF_S = 30.0
 FIRST_START_BACKLOG = 200
-TASK_LINE_KINDS = frozenset({"task.created", "task.assigned", "task.done", "task.failed",
-                             "task.blocked", "task.cancelled", "task.requeued",
-                             "task.lease_expired", "delivery.delivered", "delivery.failed"})
-QUIET_LINE_KINDS = frozenset({"schedule.failed", "input.paused", "input.resumed",
-                              "campaign.finished", "campaign.cancelled"})
+TASK_LINE_KINDS = frozenset(
+    {
+        "task.created",
+        "task.assigned",
+        "task.done",
+        "task.failed",
+        "task.blocked",
+        "task.cancelled",
+        "task.requeued",
+        "task.lease_expired",
+        "delivery.delivered",
+        "delivery.failed",
+    }
+)
+QUIET_LINE_KINDS = frozenset(
+    {"schedule.failed", "input.paused", "input.resumed", "campaign.finished", "campaign.cancelled"}
+)
 
 
 class Notifier:
@@ -121,8 +133,10 @@ class Notifier:
                 await self._flush(channel)
                 cursor = event.id
             elif self._wants_line(event):
-                if sum(len(event_text(e)) + 1 for e in self._lines) + \
-                        len(event_text(event)) > MESSAGE_LIMIT:
+                if (
+                    sum(len(event_text(e)) + 1 for e in self._lines) + len(event_text(event))
+                    > MESSAGE_LIMIT
+                ):
                     await self._flush(channel)
                 self._lines.append(event)
             elif not self._lines:
@@ -172,7 +186,10 @@ class Notifier:
             return True
         message_id = (event.data or {}).get("message")
         if message_id is not None and event.kind in (
-                "message.queued", "delivery.delivered", "delivery.failed"):
+            "message.queued",
+            "delivery.delivered",
+            "delivery.failed",
+        ):
             await self._flush(channel)
             await self._message_event(channel, event, int(message_id))
             return True
@@ -188,8 +205,11 @@ class Notifier:
         except SwarmError:  # gone (archived): nothing left to show
             await self.service.posts.set_cursor(CONSUMER, event.id)
             return
-        note = (event.data or {}).get("note") if event.kind in ("task.started", "task.progress") \
+        note = (
+            (event.data or {}).get("note")
+            if event.kind in ("task.started", "task.progress")
             else (post.note if post and task.status.value == "in_progress" else None)
+        )
         question = await self.service.questions.open_question(task.id)
         shown = shown_key(task, note, question)
         if post is None:
@@ -201,23 +221,28 @@ class Notifier:
             await self.service.posts.save_post(post, CONSUMER, event.id)
         elif shown != post.shown:
             await channel.get_partial_message(post.message_id).edit(
-                content=task_card(task, note, question), view=card_view(task))
+                content=task_card(task, note, question), view=card_view(task)
+            )
             post = Post(key, post.message_id, post.thread_id, note, shown)
             await self.service.posts.save_post(post, CONSUMER, event.id)
         line = thread_note(event, self.level)
         if line is not None:
             await self._thread_post(channel, post, task.ref, task.title, line, event.id)
 
-    async def _thread_post(self, channel: Any, post: Post, ref: str, title: str, line: str,
-                           event_id: int) -> None:
+    async def _thread_post(
+        self, channel: Any, post: Post, ref: str, title: str, line: str, event_id: int
+    ) -> None:
         thread_id = post.thread_id
         if thread_id is None:
             thread = await channel.get_partial_message(post.message_id).create_thread(
-                name=f"{ref} {title}"[:100])
+                name=f"{ref} {title}"[:100]
+            )
             thread_id = thread.id
             await self.service.posts.save_post(
                 Post(post.key, post.message_id, thread_id, post.note, post.shown),
-                CONSUMER, event_id - 1)  # the thread exists; the note is still to post
+                CONSUMER,
+                event_id - 1,
+            )  # the thread exists; the note is still to post
         await self.bot.get_partial_messageable(thread_id).send(line)
         await self.service.posts.set_cursor(CONSUMER, event_id)
 
@@ -232,20 +257,23 @@ class Notifier:
             headline = message_headline(event)
             text = progress_line(headline, await self.service.posts.message_progress(message_id))
             sent = await channel.send(text)
-            await self.service.posts.save_post(Post(key, sent.id, None, headline, text),
-                                         CONSUMER, event.id)
+            await self.service.posts.save_post(
+                Post(key, sent.id, None, headline, text), CONSUMER, event.id
+            )
             return
         if post is None or post.note is None:  # a task's prompt, or quiet
             if event.kind == "delivery.failed" and (
-                    self.level is NotifyLevel.quiet or event.task_id is None):
+                self.level is NotifyLevel.quiet or event.task_id is None
+            ):
                 await channel.send(event_text(event))
             await self.service.posts.set_cursor(CONSUMER, event.id)
             return
         text = progress_line(post.note, await self.service.posts.message_progress(message_id))
         if text != post.shown:
             await channel.get_partial_message(post.message_id).edit(content=text)
-        await self.service.posts.save_post(Post(key, post.message_id, None, post.note, text),
-                                     CONSUMER, event.id)
+        await self.service.posts.save_post(
+            Post(key, post.message_id, None, post.note, text), CONSUMER, event.id
+        )
 
     async def _alert(self, event: Event) -> None:
         """Alerts go to the alerts channel; an opened one pings ``SWARM_ALERTS_ROLE_ID``
@@ -257,5 +285,7 @@ class Notifier:
         if role is None or event.kind != "alert.opened":
             await alerts.send(event_text(event))
             return
-        await alerts.send(f"<@&{role}> {event_text(event)}",
-                          allowed_mentions=discord.AllowedMentions(roles=[discord.Object(role)]))
+        await alerts.send(
+            f"<@&{role}> {event_text(event)}",
+            allowed_mentions=discord.AllowedMentions(roles=[discord.Object(role)]),
+        )

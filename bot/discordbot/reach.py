@@ -37,8 +37,11 @@ async def reach(settings: DiscordSettings, timeout_s: float) -> Reach:
         async with asyncio.timeout(timeout_s):
             return await _look_up(http, settings)
     except discord.LoginFailure:
-        return Reach(False, f"{where} refused DISCORD_TOKEN (401): reset the token in the "
-                            "developer portal and set it again")
+        return Reach(
+            False,
+            f"{where} refused DISCORD_TOKEN (401): reset the token in the "
+            "developer portal and set it again",
+        )
     except TimeoutError:
         return Reach(False, f"{where} did not answer within {timeout_s:g} s")
     except (aiohttp.ClientError, OSError) as exc:
@@ -56,15 +59,21 @@ async def _look_up(http: HTTPClient, settings: DiscordSettings) -> Reach:
     try:
         guild = await http.get_guild(settings.guild_id or 0, with_counts=False)
     except (discord.NotFound, discord.Forbidden) as exc:
-        return Reach(False, f"{bot}, but guild {settings.guild_id} is not visible ({exc.status}"
-                            "): invite the bot to it (see docs/discord-setup.md)")
+        return Reach(
+            False,
+            f"{bot}, but guild {settings.guild_id} is not visible ({exc.status}"
+            "): invite the bot to it (see docs/discord-setup.md)",
+        )
     try:
         channel = await http.get_channel(settings.channel_id or 0)
     except (discord.NotFound, discord.Forbidden) as exc:
-        return Reach(False, f"{bot}, but channel {settings.channel_id} is not visible "
-                            f"({exc.status}): check SWARM_CHANNEL_ID and the bot's permissions")
+        return Reach(
+            False,
+            f"{bot}, but channel {settings.channel_id} is not visible "
+            f"({exc.status}): check SWARM_CHANNEL_ID and the bot's permissions",
+        )
     if str(channel.get("guild_id")) != str(settings.guild_id):
-        return Reach(False, f"{bot}, but channel {settings.channel_id} is not in guild "
-                            f"{settings.guild_id}")
-    return Reach(True, one_line(f"{bot}; guild {guild['name']!r}, channel "
-                                f"#{channel.get('name')}"))
+        return Reach(
+            False, f"{bot}, but channel {settings.channel_id} is not in guild {settings.guild_id}"
+        )
+    return Reach(True, one_line(f"{bot}; guild {guild['name']!r}, channel #{channel.get('name')}"))

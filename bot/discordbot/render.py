@@ -9,20 +9,50 @@ from core.models import Event, Task, task_ref
 from core.text import one_line, shorten, split_text
 
 MESSAGE_LIMIT = 2000
-POSTED_KINDS = frozenset({
-    "task.created", "task.assigned", "task.done", "task.failed", "task.blocked",
-    "task.cancelled", "task.requeued", "task.lease_expired", "delivery.delivered",
-    "delivery.failed", "input.paused", "input.resumed", "agent.paused", "agent.resumed",
-    "agent.nudged", "schedule.failed", "schedule.ran", "alert.opened", "alert.cleared",
-    "summary.posted", "plan.created", "plan.approved", "plan.discarded",
-    "campaign.finished", "campaign.cancelled",
-})
+POSTED_KINDS = frozenset(
+    {
+        "task.created",
+        "task.assigned",
+        "task.done",
+        "task.failed",
+        "task.blocked",
+        "task.cancelled",
+        "task.requeued",
+        "task.lease_expired",
+        "delivery.delivered",
+        "delivery.failed",
+        "input.paused",
+        "input.resumed",
+        "agent.paused",
+        "agent.resumed",
+        "agent.nudged",
+        "schedule.failed",
+        "schedule.ran",
+        "alert.opened",
+        "alert.cleared",
+        "summary.posted",
+        "plan.created",
+        "plan.approved",
+        "plan.discarded",
+        "campaign.finished",
+        "campaign.cancelled",
+    }
+)
 ALERT_KINDS = frozenset({"alert.opened", "alert.cleared"})
 LONG_KINDS = frozenset({"summary.posted"})
-ICONS = {"task.done": "✅", "task.failed": "❌", "task.blocked": "⛔", "delivery.failed": "⚠️",
-         "input.paused": "⏸️", "input.resumed": "▶️", "task.assigned": "📨",
-         "alert.opened": "🚨", "alert.cleared": "🟢", "agent.nudged": "👉",
-         "summary.posted": "📋"}
+ICONS = {
+    "task.done": "✅",
+    "task.failed": "❌",
+    "task.blocked": "⛔",
+    "delivery.failed": "⚠️",
+    "input.paused": "⏸️",
+    "input.resumed": "▶️",
+    "task.assigned": "📨",
+    "alert.opened": "🚨",
+    "alert.cleared": "🟢",
+    "agent.nudged": "👉",
+    "summary.posted": "📋",
+}
 
 
 def code_block_chunks(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
@@ -42,20 +72,33 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """Monospace columns (for a code block)."""
     cells = [[one_line(str(c)) for c in headers]] + [[one_line(str(c)) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                     for r in cells)
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells
+    )
 
 
 def agents_text(rows: Sequence[dict[str, Any]]) -> str:
     """The ``/agents`` table: role, state, current task, done; the node (PostgreSQL) when
     some agent has one."""
     if any(r.get("node") for r in rows):
-        return table(("AGENT", "ROLE", "NODE", "STATE", "TASK", "DONE"),
-                     [(r["id"], r["role"], r["node"] or "-", r["state"],
-                       ",".join(r["tasks"]) or "-", r["done"]) for r in rows])
-    return table(("AGENT", "ROLE", "STATE", "TASK", "DONE"),
-                 [(r["id"], r["role"], r["state"], ",".join(r["tasks"]) or "-", r["done"])
-                  for r in rows])
+        return table(
+            ("AGENT", "ROLE", "NODE", "STATE", "TASK", "DONE"),
+            [
+                (
+                    r["id"],
+                    r["role"],
+                    r["node"] or "-",
+                    r["state"],
+                    ",".join(r["tasks"]) or "-",
+                    r["done"],
+                )
+                for r in rows
+            ],
+        )
+    return table(
+        ("AGENT", "ROLE", "STATE", "TASK", "DONE"),
+        [(r["id"], r["role"], r["state"], ",".join(r["tasks"]) or "-", r["done"]) for r in rows],
+    )
 
 
 def event_text(event: Event) -> str:
@@ -67,5 +110,7 @@ def event_text(event: Event) -> str:
 def parse_refs(text: str) -> list[str]:
     """``"T-1, T-2 3"`` → ``["T-1", "T-2", "T-3"]`` (empty parts dropped)."""
     parts = text.replace(",", " ").split()
-    return [p.upper() if p.upper().startswith("T-") else task_ref(int(p)) if p.isdigit() else p
-            for p in parts]
+    return [
+        p.upper() if p.upper().startswith("T-") else task_ref(int(p)) if p.isdigit() else p
+        for p in parts
+    ]

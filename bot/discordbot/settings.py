@@ -53,14 +53,22 @@ class DiscordSettings:
 
     def require_connection(self) -> None:
         """ConfigError saying what to set when the bot cannot connect."""
-        missing = [name for name, value in (("DISCORD_TOKEN", self.token),
-                                            ("SWARM_GUILD_ID", self.guild_id),
-                                            ("SWARM_CHANNEL_ID", self.channel_id)) if not value]
+        missing = [
+            name
+            for name, value in (
+                ("DISCORD_TOKEN", self.token),
+                ("SWARM_GUILD_ID", self.guild_id),
+                ("SWARM_CHANNEL_ID", self.channel_id),
+            )
+            if not value
+        ]
         if missing:
             raise ConfigError(f"{', '.join(missing)} not set: {HOW_TO_GET_A_TOKEN}")
         if not (self.admin_ids or self.admin_role_ids):
-            raise ConfigError("no admin configured: set SWARM_ADMIN_IDS (your Discord user id) "
-                              "or SWARM_ADMIN_ROLE_IDS, or nobody could pause the swarm")
+            raise ConfigError(
+                "no admin configured: set SWARM_ADMIN_IDS (your Discord user id) "
+                "or SWARM_ADMIN_ROLE_IDS, or nobody could pause the swarm"
+            )
 
 
 def _id(env: Mapping[str, str], name: str) -> int | None:

@@ -25,14 +25,17 @@ ACTIONS = {  # label, style, who may press it
 }
 
 
-class TaskButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                 template=r"swarm:(?P<action>done|retry|reassign):(?P<task>\d+)"):
+class TaskButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"swarm:(?P<action>done|retry|reassign):(?P<task>\d+)",
+):
     """One action on one task; the custom id carries both, so it survives restarts."""
 
     def __init__(self, action: str, task_id: int) -> None:
         label, style, self.needed = ACTIONS[action]
-        super().__init__(discord.ui.Button(label=label, style=style,
-                                           custom_id=f"swarm:{action}:{task_id}"))
+        super().__init__(
+            discord.ui.Button(label=label, style=style, custom_id=f"swarm:{action}:{task_id}")
+        )
         self.action = action
         self.task_id = task_id
 
@@ -64,8 +67,9 @@ class TaskButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         post = await bot.service.posts.post(f"task:{task.id}")
         note = post.note if post and task.status is TaskStatus.in_progress else None
         question = await bot.service.questions.open_question(task.id)
-        await interaction.response.edit_message(content=task_card(task, note, question),
-                                                view=card_view(task))
+        await interaction.response.edit_message(
+            content=task_card(task, note, question), view=card_view(task)
+        )
         await interaction.followup.send(f"{ref} is now {task.status.value}", ephemeral=True)
 
 
@@ -84,7 +88,8 @@ class DetailsModal(discord.ui.Modal, title="Task details"):
     """``/task create ... details_form:True``: a multi-line field for the details."""
 
     details: discord.ui.TextInput[DetailsModal] = discord.ui.TextInput(
-        label="Details", style=discord.TextStyle.paragraph, max_length=4000)
+        label="Details", style=discord.TextStyle.paragraph, max_length=4000
+    )
 
     def __init__(self, spec: TaskSpec, created_by: str) -> None:
         super().__init__(timeout=900)

@@ -33,35 +33,44 @@ def register(bot: Bot) -> None:
         png = await asyncio.to_thread(stats.render_png, found)
         table = code_block_chunks(stats.render_table(found))
         await interaction.followup.send(
-            table[0], file=discord.File(io.BytesIO(png), filename=f"stats-{period}.png"))
+            table[0], file=discord.File(io.BytesIO(png), filename=f"stats-{period}.png")
+        )
         for chunk in table[1:]:
             await interaction.followup.send(chunk)
 
-    @bot.tree.command(name="screenshot", description="An agent's watched region (admins)",
-                      extras=ADMIN_ONLY)
-    @app_commands.describe(public="show it in the channel (default: only to you, since "
-                                  "agent windows can show code)")
-    async def screenshot(interaction: discord.Interaction, agent: str,
-                         public: bool = False) -> None:
+    @bot.tree.command(
+        name="screenshot", description="An agent's watched region (admins)", extras=ADMIN_ONLY
+    )
+    @app_commands.describe(
+        public="show it in the channel (default: only to you, since agent windows can show code)"
+    )
+    async def screenshot(
+        interaction: discord.Interaction, agent: str, public: bool = False
+    ) -> None:
         from automation.watch import screenshot_png
 
         found = bot.service.resolve_agent(agent)
         await interaction.response.defer(thinking=True, ephemeral=not public)
         png = await asyncio.to_thread(screenshot_png, found)
         await interaction.followup.send(
-            f"{found.id}", file=discord.File(io.BytesIO(png), filename=f"{found.id}.png"),
-            ephemeral=not public)
+            f"{found.id}",
+            file=discord.File(io.BytesIO(png), filename=f"{found.id}.png"),
+            ephemeral=not public,
+        )
 
     @bot.tree.command(name="export", description="Tasks or events as CSV or JSON")
-    @app_commands.choices(what=[Choice(name=w, value=w) for w in ("tasks", "events")],
-                          format=FORMATS)
-    async def export_(interaction: discord.Interaction, what: str = "tasks",
-                      format: str = "csv") -> None:
+    @app_commands.choices(
+        what=[Choice(name=w, value=w) for w in ("tasks", "events")], format=FORMATS
+    )
+    async def export_(
+        interaction: discord.Interaction, what: str = "tasks", format: str = "csv"
+    ) -> None:
         await interaction.response.defer(thinking=True)
         data = await export.export_bytes(bot.service, what, format)
         name = export.filename(what, format, bot.service.clock.now())
-        await interaction.followup.send(f"{what}: {len(data)} bytes",
-                                        file=discord.File(io.BytesIO(data), filename=name))
+        await interaction.followup.send(
+            f"{what}: {len(data)} bytes", file=discord.File(io.BytesIO(data), filename=name)
+        )
 
     screenshot.autocomplete("agent")(agent_choices(bot))
 
@@ -71,10 +80,18 @@ def _schedule_group(bot: Bot) -> app_commands.Group:
 
     @group.command(name="add", description="A prompt or a summary on a cron or an interval")
     @app_commands.describe(
-        target="agent id, role:NAME, all, or summary", cron="e.g. 0 9 * * 1-5 (local time)",
-        every="e.g. 30m, 2h, 1d", text="the prompt (not for a summary)")
-    async def add(interaction: discord.Interaction, target: str, text: str = "",
-                  cron: str | None = None, every: str | None = None) -> None:
+        target="agent id, role:NAME, all, or summary",
+        cron="e.g. 0 9 * * 1-5 (local time)",
+        every="e.g. 30m, 2h, 1d",
+        text="the prompt (not for a summary)",
+    )
+    async def add(
+        interaction: discord.Interaction,
+        target: str,
+        text: str = "",
+        cron: str | None = None,
+        every: str | None = None,
+    ) -> None:
         spec = _spec(bot, target, text, cron, every)
         made = await add_schedule(bot.service, spec, actor(interaction))
         await interaction.response.send_message(f"🗓️ {made.ref}: {made.what}, {made.when}")
@@ -96,8 +113,7 @@ def _schedule_group(bot: Bot) -> app_commands.Group:
     return group
 
 
-def _spec(bot: Bot, target: str, text: str, cron: str | None,
-          every: str | None) -> ScheduleSpec:
+def _spec(bot: Bot, target: str, text: str, cron: str | None, every: str | None) -> ScheduleSpec:
     if bool(cron) == bool(every):
         raise InvalidInput("give exactly one of cron or every")
     every_s = parse_every(every) if every else None

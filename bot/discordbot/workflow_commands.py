@@ -50,20 +50,28 @@ class VariablesModal(discord.ui.Modal):
         self.dry_run = dry_run
         self.fields: dict[str, discord.ui.TextInput[VariablesModal]] = {}
         variables = list(flow.vars.values())
-        own = variables if len(variables) <= MODAL_FIELDS else variables[:MODAL_FIELDS - 1]
+        own = variables if len(variables) <= MODAL_FIELDS else variables[: MODAL_FIELDS - 1]
         for var in own:
             field: discord.ui.TextInput[VariablesModal] = discord.ui.TextInput(
-                label=shorten(var.name, 45), required=var.required, max_length=4000,
-                default=_default_text(var), placeholder=shorten(_hint(var), 100))
+                label=shorten(var.name, 45),
+                required=var.required,
+                max_length=4000,
+                default=_default_text(var),
+                placeholder=shorten(_hint(var), 100),
+            )
             self.add_item(field)
             self.fields[var.name] = field
-        self.others = variables[len(own):]
+        self.others = variables[len(own) :]
         self.more: discord.ui.TextInput[VariablesModal] | None = None
         if self.others:
             self.more = discord.ui.TextInput(
-                label=MORE_LABEL, style=discord.TextStyle.paragraph, required=False,
-                max_length=4000, default=_more_text(self.others),
-                placeholder=shorten(f"one NAME=VALUE per line: {_names(self.others)}", 100))
+                label=MORE_LABEL,
+                style=discord.TextStyle.paragraph,
+                required=False,
+                max_length=4000,
+                default=_more_text(self.others),
+                placeholder=shorten(f"one NAME=VALUE per line: {_names(self.others)}", 100),
+            )
             self.add_item(self.more)
 
     def given(self) -> dict[str, str]:
@@ -76,8 +84,9 @@ class VariablesModal(discord.ui.Modal):
         for name, value in parse_var_text(self.more.value).items():
             if name not in allowed:
                 where = "has its own field" if name in self.fields else "is not a variable"
-                raise InvalidInput(f"{MORE_LABEL}: {name!r} {where} (listed there: "
-                                   f"{_names(self.others)})")
+                raise InvalidInput(
+                    f"{MORE_LABEL}: {name!r} {where} (listed there: {_names(self.others)})"
+                )
             if value:
                 given[name] = value
         return given
@@ -85,15 +94,15 @@ class VariablesModal(discord.ui.Modal):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         """Run (or preview) the workflow with the values typed; errors answer ephemerally."""
         try:
-            await _run_or_preview(interaction, self.flows, self.flow, self.given(),
-                                  self.dry_run)
+            await _run_or_preview(interaction, self.flows, self.flow, self.given(), self.dry_run)
         except SwarmError as exc:
             await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
 
 
 def _more_text(variables: list[Var]) -> str:
-    lines = [f"{var.name}={as_text(var.default) if var.default is not None else ''}"
-             for var in variables]
+    lines = [
+        f"{var.name}={as_text(var.default) if var.default is not None else ''}" for var in variables
+    ]
     return shorten("\n".join(lines), 4000)
 
 
@@ -110,19 +119,31 @@ def _hint(var: Var) -> str:
     return f"{kind}: {var.description}" if var.description else kind
 
 
-async def _run_or_preview(interaction: discord.Interaction, flows: WorkflowService,
-                          flow: Workflow, given: dict[str, str], dry_run: bool) -> None:
+async def _run_or_preview(
+    interaction: discord.Interaction,
+    flows: WorkflowService,
+    flow: Workflow,
+    given: dict[str, str],
+    dry_run: bool,
+) -> None:
     plan = await flows.plan(flow, given)
     if dry_run:
-        lines = [f"{p.spec.ref} [{p.kind}] {p.spec.title}"
-                 + (f" (after {', '.join(map(str, p.spec.after))})" if p.spec.after else "")
-                 for p in plan.tasks]
-        await _send(interaction, f"{flow.name}: {len(plan.tasks)} tasks would be created\n"
-                    + "\n".join(lines))
+        lines = [
+            f"{p.spec.ref} [{p.kind}] {p.spec.title}"
+            + (f" (after {', '.join(map(str, p.spec.after))})" if p.spec.after else "")
+            for p in plan.tasks
+        ]
+        await _send(
+            interaction,
+            f"{flow.name}: {len(plan.tasks)} tasks would be created\n" + "\n".join(lines),
+        )
         return
     result = await flows.run(plan, actor(interaction))
-    await _send(interaction, f"{result.campaign} started: {len(result.task_ids)} tasks "
-                f"({task_ref(result.task_ids[0])}..{task_ref(result.task_ids[-1])})")
+    await _send(
+        interaction,
+        f"{result.campaign} started: {len(result.task_ids)} tasks "
+        f"({task_ref(result.task_ids[0])}..{task_ref(result.task_ids[-1])})",
+    )
 
 
 def register(bot: Bot) -> None:
@@ -137,16 +158,21 @@ def _workflow_group(bot: Bot) -> app_commands.Group:
 
     @group.command(name="list", description="The workflows that can be run")
     async def list_(interaction: discord.Interaction) -> None:
-        lines = [f"{name}: " + (f"INVALID: {flow}" if isinstance(flow, Exception)
-                                else flow.description) for name, flow in flows.catalog()]
+        lines = [
+            f"{name}: " + (f"INVALID: {flow}" if isinstance(flow, Exception) else flow.description)
+            for name, flow in flows.catalog()
+        ]
         await _send(interaction, "\n".join(lines) or "no workflows")
 
     @group.command(name="run", description="Create a workflow's tasks, grouped in a campaign")
-    @app_commands.describe(name="the workflow",
-                           variables="NAME=VALUE pairs separated by ; (without: a form asks)",
-                           dry_run="only show the task graph; create nothing")
-    async def run(interaction: discord.Interaction, name: str, variables: str = "",
-                  dry_run: bool = False) -> None:
+    @app_commands.describe(
+        name="the workflow",
+        variables="NAME=VALUE pairs separated by ; (without: a form asks)",
+        dry_run="only show the task graph; create nothing",
+    )
+    async def run(
+        interaction: discord.Interaction, name: str, variables: str = "", dry_run: bool = False
+    ) -> None:
         flow = flows.find(name)
         if not variables.strip() and flow.vars:
             await interaction.response.send_modal(VariablesModal(flows, flow, dry_run))
@@ -155,8 +181,9 @@ def _workflow_group(bot: Bot) -> app_commands.Group:
 
     @run.autocomplete("name")
     async def names(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
-        return [Choice(name=n, value=n) for n, _ in flows.available()
-                if current.lower() in n.lower()][:25]
+        return [
+            Choice(name=n, value=n) for n, _ in flows.available() if current.lower() in n.lower()
+        ][:25]
 
     return group
 
@@ -164,8 +191,9 @@ def _workflow_group(bot: Bot) -> app_commands.Group:
 def _campaign_group(bot: Bot) -> app_commands.Group:
     group = app_commands.Group(name="campaign", description="Groups of tasks followed to the end")
 
-    @group.command(name="show", description="Progress of a campaign, kept up to date; gates "
-                   "to approve")
+    @group.command(
+        name="show", description="Progress of a campaign, kept up to date; gates to approve"
+    )
     async def show(interaction: discord.Interaction, id: str) -> None:
         campaign = await WorkflowService(bot.service).campaign(id)
         embed, view, shown = campaign_message(campaign, time.time())
@@ -178,8 +206,9 @@ def _campaign_group(bot: Bot) -> app_commands.Group:
     return group
 
 
-async def _send(interaction: discord.Interaction, text: str,
-                view: discord.ui.View | None = None) -> None:
+async def _send(
+    interaction: discord.Interaction, text: str, view: discord.ui.View | None = None
+) -> None:
     """The text in code blocks (split to fit); the view on the last piece."""
     pieces = code_block_chunks(shorten(text, 20_000))
     for index, piece in enumerate(pieces):

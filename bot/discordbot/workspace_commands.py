@@ -17,8 +17,10 @@ from core.models import task_ref
 MAX_BRANCH = 60  # the button's custom id carries the target branch (Discord allows 100)
 
 
-class MergeButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                  template=r"swarm:merge:(?P<task>\d+)(?::(?P<into>.+))?"):
+class MergeButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"swarm:merge:(?P<task>\d+)(?::(?P<into>.+))?",
+):
     """Confirms a merge; the custom id carries the task and the target, so it survives
     restarts."""
 
@@ -26,8 +28,9 @@ class MergeButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     def __init__(self, task_id: int, into: str | None) -> None:
         custom_id = f"swarm:merge:{task_id}" + (f":{into}" if into else "")
-        super().__init__(discord.ui.Button(label="Merge", style=discord.ButtonStyle.danger,
-                                           custom_id=custom_id))
+        super().__init__(
+            discord.ui.Button(label="Merge", style=discord.ButtonStyle.danger, custom_id=custom_id)
+        )
         self.task_id = task_id
         self.into = into
 
@@ -67,10 +70,12 @@ def register(bot: Bot) -> None:
             return
         await interaction.response.send_message(
             f"{found.ref}: {text.count(chr(10))} diff lines",
-            file=discord.File(io.BytesIO(text.encode()), filename=f"{found.ref}.diff"))
+            file=discord.File(io.BytesIO(text.encode()), filename=f"{found.ref}.diff"),
+        )
 
-    @task.command(name="merge", description="Merge a task's commits (admins; asks first)",
-                  extras=ADMIN_ONLY)
+    @task.command(
+        name="merge", description="Merge a task's commits (admins; asks first)", extras=ADMIN_ONLY
+    )
     @app_commands.describe(into="target branch (default: the workspace's base)")
     async def merge(interaction: discord.Interaction, id: str, into: str | None = None) -> None:
         found = await bot.service.get_task(id)
@@ -83,10 +88,14 @@ def register(bot: Bot) -> None:
         view.add_item(MergeButton(found.id, into))
         target = into or turns[-1].base or "?"
         await interaction.response.send_message(
-            f"Merge {found.ref} ({turns[-1].branch}) into {target}?", view=view)
+            f"Merge {found.ref} ({turns[-1].branch}) into {target}?", view=view
+        )
 
-    @agent.command(name="reset", description="Clear an agent's conversation, then onboard it "
-                   "(admins)", extras=ADMIN_ONLY)
+    @agent.command(
+        name="reset",
+        description="Clear an agent's conversation, then onboard it (admins)",
+        extras=ADMIN_ONLY,
+    )
     async def reset(interaction: discord.Interaction, agent: str) -> None:
         from core.delivery.onboarding import reset as queue_reset
 

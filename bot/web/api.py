@@ -84,21 +84,30 @@ async def status(request: Request, _: Viewer) -> dict[str, Any]:
 
 @router.get("/tasks")
 async def list_tasks(
-    request: Request, _: Viewer, status: str | None = None, agent: str | None = None,
-    campaign: Annotated[int | None, Id] = None, q: str | None = None,
+    request: Request,
+    _: Viewer,
+    status: str | None = None,
+    agent: str | None = None,
+    campaign: Annotated[int | None, Id] = None,
+    q: str | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 100,
 ) -> dict[str, Any]:
     """Tasks newest first, filtered; ``next_cursor`` gives the next page."""
     service = web_context(request).service
-    flt = TaskFilter(status=TaskStatus.parse(status) if status else None,
-                     agent=service.resolve_agent(agent).id if agent else None,
-                     campaign=campaign, text=q or None)
+    flt = TaskFilter(
+        status=TaskStatus.parse(status) if status else None,
+        agent=service.resolve_agent(agent).id if agent else None,
+        campaign=campaign,
+        text=q or None,
+    )
     before = parse_task_ref(cursor) if cursor else None
     found = await service.read(find_tasks, flt, before, limit)
     more = len(found) == limit
-    return {"tasks": [t.to_json() for t in found],
-            "next_cursor": found[-1].ref if more and found else None}
+    return {
+        "tasks": [t.to_json() for t in found],
+        "next_cursor": found[-1].ref if more and found else None,
+    }
 
 
 @router.get("/tasks/{ref}")
@@ -114,16 +123,23 @@ async def get_task(request: Request, ref: str, _: Viewer) -> dict[str, Any]:
 async def create_task(request: Request, body: TaskIn, who: Admin) -> dict[str, Any]:
     """Create a task (as ``swarm task add``)."""
     service = web_context(request).service
-    spec = TaskSpec(title=body.title, details=body.details, priority=body.priority,
-                    role=body.role, capabilities=tuple(body.capabilities), agent=body.agent,
-                    after=tuple(body.after))
+    spec = TaskSpec(
+        title=body.title,
+        details=body.details,
+        priority=body.priority,
+        role=body.role,
+        capabilities=tuple(body.capabilities),
+        agent=body.agent,
+        after=tuple(body.after),
+    )
     task = await acting(request, who, service.create_task(spec, who.actor))
     return task.to_json()
 
 
 @router.post("/tasks/{ref}/start")
-async def start_task(request: Request, ref: str, who: Admin,
-                     body: ReportIn | None = None) -> dict[str, Any]:
+async def start_task(
+    request: Request, ref: str, who: Admin, body: ReportIn | None = None
+) -> dict[str, Any]:
     """Report that the holder has begun (a person reports for the holder)."""
     body = body or ReportIn()
     service = web_context(request).service
@@ -132,13 +148,13 @@ async def start_task(request: Request, ref: str, who: Admin,
 
 
 @router.post("/tasks/{ref}/done")
-async def done_task(request: Request, ref: str, who: Admin,
-                    body: ReportIn | None = None) -> dict[str, Any]:
+async def done_task(
+    request: Request, ref: str, who: Admin, body: ReportIn | None = None
+) -> dict[str, Any]:
     """Report the task done."""
     body = body or ReportIn()
     service = web_context(request).service
-    await acting(request, who, service.complete_task(ref, who.actor, body.note,
-                                                     force=body.force))
+    await acting(request, who, service.complete_task(ref, who.actor, body.note, force=body.force))
     return await _task_json(request, ref)
 
 
@@ -210,8 +226,7 @@ async def send_message(request: Request, body: MessageIn, who: Admin) -> dict[st
 
 
 @router.post("/input/pause")
-async def pause_input(request: Request, who: Admin, body: PauseIn | None = None
-                      ) -> dict[str, Any]:
+async def pause_input(request: Request, who: Admin, body: PauseIn | None = None) -> dict[str, Any]:
     """Engage the kill switch: no desktop input until resumed."""
     service = web_context(request).service
     await acting(request, who, service.pause_input(who.actor, (body or PauseIn()).reason))
@@ -227,18 +242,22 @@ async def resume_input(request: Request, who: Admin) -> dict[str, Any]:
 
 
 @router.get("/events")
-async def events(request: Request, _: Viewer, after: Annotated[int, Id] = 0,
-                 limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                 task: str | None = None) -> dict[str, Any]:
+async def events(
+    request: Request,
+    _: Viewer,
+    after: Annotated[int, Id] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    task: str | None = None,
+) -> dict[str, Any]:
     """Events after ``after``, oldest first; ``last_id`` is the cursor of the next call."""
     found = await web_context(request).service.events(after, limit, task)
-    return {"events": [e.to_json() for e in found],
-            "last_id": found[-1].id if found else after}
+    return {"events": [e.to_json() for e in found], "last_id": found[-1].id if found else after}
 
 
 @router.get("/events/stream")
-async def event_stream(request: Request, _: Viewer,
-                       after: Annotated[int | None, Id] = None) -> StreamingResponse:
+async def event_stream(
+    request: Request, _: Viewer, after: Annotated[int | None, Id] = None
+) -> StreamingResponse:
     """Server-sent events: each new event (``Last-Event-ID`` or ``after`` resumes)."""
     last = request.headers.get("last-event-id", "")
     start = int(last) if last.isdigit() and len(last) < 19 else after
@@ -248,13 +267,13 @@ async def event_stream(request: Request, _: Viewer,
     async def allowed() -> bool:  # a revoked or expired token ends the stream
         return token is not None and await principal_of(ctx, token) is not None
 
-    return StreamingResponse(sse_stream(ctx.hub, start, allowed),
-                             media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        sse_stream(ctx.hub, start, allowed),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
 async def _task_json(request: Request, ref: str) -> dict[str, Any]:
     task = await web_context(request).service.get_task(ref)
     return task.to_json()
-
-

@@ -23,8 +23,12 @@ from core.service.swarm import SwarmService
 from core.store.web_tokens import Principal
 
 
-def create_app(service: SwarmService, settings: WebSettings,
-               metrics: Metrics | None = None, poll_s: float | None = None) -> FastAPI:
+def create_app(
+    service: SwarmService,
+    settings: WebSettings,
+    metrics: Metrics | None = None,
+    poll_s: float | None = None,
+) -> FastAPI:
     """The application over ``service``; ``metrics`` observes the service when given."""
     hub = EventHub(service, **({"poll_s": poll_s} if poll_s is not None else {}))
     metrics = metrics or Metrics()
@@ -37,8 +41,14 @@ def create_app(service: SwarmService, settings: WebSettings,
             await hub.stop()
 
     # no Swagger UI (it loads from a CDN): /api/docs is a page of ours, both need a token
-    app = FastAPI(title="swarm", summary="Tasks, agents and events of one swarm",
-                  docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app = FastAPI(
+        title="swarm",
+        summary="Tasks, agents and events of one swarm",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
     app.state.web = WebContext(service, settings, hub, metrics)
     errors.install(app)
     app.add_middleware(PortGuard, settings=settings)
@@ -59,7 +69,8 @@ async def scrape(request: Request) -> Response:
     return Response(await ctx.metrics.render(ctx.service), media_type=CONTENT_TYPE)
 
 
-async def openapi(request: Request,
-                  _: Annotated[Principal, Depends(require_viewer)]) -> JSONResponse:
+async def openapi(
+    request: Request, _: Annotated[Principal, Depends(require_viewer)]
+) -> JSONResponse:
     """The OpenAPI description of ``/api/v1`` (a token is needed, like every read)."""
     return JSONResponse(request.app.openapi())

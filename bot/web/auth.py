@@ -65,12 +65,15 @@ async def require_admin(request: Request) -> Principal:
         ctx = web_context(request)
         left_out = ctx.refusals.admit(principal.token_id, ctx.service.clock.now())
         if left_out is not None:  # else: this token's refusals are written too often
-            more = (f" (and {left_out} more refused since the previous row, not written)"
-                    if left_out else "")
-            await audit(request, principal, allowed=False,
-                        outcome=f"refused: viewer token{more}")
-        raise HTTPException(403, f"token {principal.name!r} is a viewer token: "
-                                 "only admin tokens may act")
+            more = (
+                f" (and {left_out} more refused since the previous row, not written)"
+                if left_out
+                else ""
+            )
+            await audit(request, principal, allowed=False, outcome=f"refused: viewer token{more}")
+        raise HTTPException(
+            403, f"token {principal.name!r} is a viewer token: only admin tokens may act"
+        )
     return principal
 
 
@@ -86,8 +89,9 @@ async def page_viewer(request: Request) -> Principal:
 async def audit(request: Request, principal: Principal, *, allowed: bool, outcome: str) -> None:
     """One audit row for an acting request: the token's name, the method and path."""
     command = f"{request.method} {request.url.path}"
-    await web_context(request).service.audit(f"web-token:{principal.token_id}", principal.name,
-                                             command, allowed, outcome)
+    await web_context(request).service.audit(
+        f"web-token:{principal.token_id}", principal.name, command, allowed, outcome
+    )
 
 
 async def acting(request: Request, principal: Principal, call: Awaitable[T]) -> T:

@@ -23,8 +23,14 @@ from core.errors import (
 )
 from core.text import one_line
 
-STATUS = ((NotFound, 404), (InvalidState, 409), (InvalidInput, 400), (ConfigError, 400),
-          (DatabaseTooNew, 503), (StorageError, 503))
+STATUS = (
+    (NotFound, 404),
+    (InvalidState, 409),
+    (InvalidInput, 400),
+    (ConfigError, 400),
+    (DatabaseTooNew, 503),
+    (StorageError, 503),
+)
 
 
 def status_of(exc: SwarmError) -> int:
@@ -66,8 +72,9 @@ async def _invalid_request(_: Request, exc: Exception) -> Response:
     problems = []
     for item in exc.errors():
         where = ".".join(str(p) for p in item.get("loc", ()) if p != "body")
-        problems.append(f"{where}: {item.get('msg', 'invalid')}" if where else
-                        str(item.get("msg", "invalid")))
+        problems.append(
+            f"{where}: {item.get('msg', 'invalid')}" if where else str(item.get("msg", "invalid"))
+        )
     return error(422, "invalid request: " + "; ".join(problems))
 
 

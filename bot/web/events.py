@@ -29,7 +29,7 @@ BATCH = 500
 QUEUE_MAX = 100  # chunks: a client this far behind is dropped (it reconnects: Last-Event-ID)
 HEARTBEAT_S = 15.0
 RECHECK_S = 2.0  # an open stream asks again whether its token still works
-REVOKED = ('event: revoked\ndata: {"error": "unknown, revoked or expired token"}\n\n')
+REVOKED = 'event: revoked\ndata: {"error": "unknown, revoked or expired token"}\n\n'
 
 
 @dataclass(frozen=True)
@@ -135,10 +135,13 @@ def sse_chunk(events: list[Event]) -> str:
     return "".join(sse_message(e) for e in events)
 
 
-async def sse_stream(hub: EventHub, after_id: int | None,
-                     allowed: Callable[[], Awaitable[bool]],
-                     heartbeat_s: float = HEARTBEAT_S,
-                     recheck_s: float = RECHECK_S) -> AsyncIterator[str]:
+async def sse_stream(
+    hub: EventHub,
+    after_id: int | None,
+    allowed: Callable[[], Awaitable[bool]],
+    heartbeat_s: float = HEARTBEAT_S,
+    recheck_s: float = RECHECK_S,
+) -> AsyncIterator[str]:
     """The text of an ``text/event-stream`` response: what the client missed after
     ``after_id``, then each new event, until the client goes or ``allowed()`` (asked at
     least every ``recheck_s``) says its token no longer works."""

@@ -36,16 +36,21 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 FD_RESERVE = 64  # descriptors the web port never takes: delivery, the database, logs
 SECURITY_HEADERS = (
-    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; "
-                                 b"object-src 'none'; base-uri 'none'; form-action 'self'; "
-                                 b"frame-ancestors 'none'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; "
+        b"object-src 'none'; base-uri 'none'; form-action 'self'; "
+        b"frame-ancestors 'none'",
+    ),
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
 )
-BUSY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
-        b"connection: close\r\ncontent-length: 51\r\n\r\n"
-        b'{"error": "too many connections: try again later"}\n')
+BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
+    b"connection: close\r\ncontent-length: 51\r\n\r\n"
+    b'{"error": "too many connections: try again later"}\n'
+)
 
 
 class PortGuard:
@@ -62,15 +67,19 @@ class PortGuard:
         headers = _headers(scope)
         host = headers.get("host")
         if host is not None and not self.settings.serves_host(_host_name(host)):
-            await _refuse(send, 421, f"host {_host_name(host)[:80]!r} is not served here "
-                                     "(add it to SWARM_WEB_HOSTS)")
+            await _refuse(
+                send,
+                421,
+                f"host {_host_name(host)[:80]!r} is not served here (add it to SWARM_WEB_HOSTS)",
+            )
             return
         receive_body = await self._read_body(headers, receive, send)
         if receive_body is not None:
             await self.app(scope, receive_body, _secured(send))
 
-    async def _read_body(self, headers: dict[str, str], receive: Receive,
-                         send: Send) -> Receive | None:
+    async def _read_body(
+        self, headers: dict[str, str], receive: Receive, send: Send
+    ) -> Receive | None:
         """The app's ``receive``, with the whole body already read; None when a refusal
         was sent (or the client went)."""
         limit = self.settings.body_max
@@ -91,15 +100,19 @@ class PortGuard:
                     chunk = message.get("body", b"")
                     size += len(chunk)
                     if size > limit:
-                        await _refuse(send, 413, f"request body over {limit} bytes "
-                                                 "(SWARM_WEB_BODY_MAX)")
+                        await _refuse(
+                            send, 413, f"request body over {limit} bytes (SWARM_WEB_BODY_MAX)"
+                        )
                         return None
                     parts.append(chunk)
                     if not message.get("more_body", False):
                         return _replay(b"".join(parts), receive)
         except TimeoutError:
-            await _refuse(send, 408, "the request body did not arrive within "
-                                     f"{self.settings.idle_timeout:g} s")
+            await _refuse(
+                send,
+                408,
+                f"the request body did not arrive within {self.settings.idle_timeout:g} s",
+            )
             return None
 
 
@@ -137,9 +150,18 @@ def _secured(send: Send) -> Send:
 async def _refuse(send: Send, status: int, text: str) -> None:
     """A JSON error that closes the connection (the rest of the body is never read)."""
     body = json.dumps({"error": text}).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"), *SECURITY_HEADERS]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+                *SECURITY_HEADERS,
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -205,8 +227,11 @@ def guarded_protocol(settings: WebSettings, cap: int) -> type[H11Protocol]:
 
         def _expire(self) -> None:
             self._deadline = None
-            if self.cycle is self._started and self.cycle is not None \
-                    and not self.cycle.response_complete:
+            if (
+                self.cycle is self._started
+                and self.cycle is not None
+                and not self.cycle.response_complete
+            ):
                 return  # a request is being served (a live stream, a body being read)
             if not self.transport.is_closing():
                 self.transport.close()

@@ -32,24 +32,36 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.deliveries = Counter(
-            "swarm_deliveries", "Delivery attempts by agent, method and result",
-            ["agent", "method", "result"], registry=self.registry)
+            "swarm_deliveries",
+            "Delivery attempts by agent, method and result",
+            ["agent", "method", "result"],
+            registry=self.registry,
+        )
         self.delivery_seconds = Histogram(
-            "swarm_delivery_seconds", "Time to deliver one prompt, by agent", ["agent"],
-            buckets=LATENCY_BUCKETS, registry=self.registry)
+            "swarm_delivery_seconds",
+            "Time to deliver one prompt, by agent",
+            ["agent"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         self.assignment_seconds = Histogram(
-            "swarm_assignment_decision_seconds", "Time of one round of assignment decisions",
-            buckets=FAST_BUCKETS, registry=self.registry)
+            "swarm_assignment_decision_seconds",
+            "Time of one round of assignment decisions",
+            buckets=FAST_BUCKETS,
+            registry=self.registry,
+        )
         self.discord_ack_seconds = Histogram(
-            "swarm_discord_ack_seconds", "From a Discord interaction's creation to its answer",
-            buckets=LATENCY_BUCKETS, registry=self.registry)
+            "swarm_discord_ack_seconds",
+            "From a Discord interaction's creation to its answer",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
 
     def observe(self, name: str, value: float, labels: Mapping[str, str]) -> None:
         """Record one observation reported by core (``core.protocols.Observer``)."""
         if name == "delivery":
             agent = labels.get("agent", "")
-            self.deliveries.labels(agent, labels.get("method", ""),
-                                   labels.get("result", "")).inc()
+            self.deliveries.labels(agent, labels.get("method", ""), labels.get("result", "")).inc()
             self.delivery_seconds.labels(agent).observe(value)
         elif name == "assignment":
             self.assignment_seconds.observe(value)
@@ -79,10 +91,12 @@ class _SnapshotCollector(Collector):
         yield _gauge("swarm_agents", "Agents by state", "state", states)
         yield _counter("swarm_stalls", "Stall alerts opened, by agent", "agent", snap.stalls)
         yield _counter("swarm_nudges", "Nudges sent to agents, by agent", "agent", snap.nudges)
-        tokens = CounterMetricFamily("swarm_ai_tokens", "AI tokens used, by model and kind",
-                                     labels=["model", "kind"])
-        cost = CounterMetricFamily("swarm_ai_cost", "AI cost (configured prices), by model",
-                                   labels=["model"])
+        tokens = CounterMetricFamily(
+            "swarm_ai_tokens", "AI tokens used, by model and kind", labels=["model", "kind"]
+        )
+        cost = CounterMetricFamily(
+            "swarm_ai_cost", "AI cost (configured prices), by model", labels=["model"]
+        )
         for model, prompt, completion, spent in snap.usage:
             tokens.add_metric([model, "prompt"], prompt)
             tokens.add_metric([model, "completion"], completion)

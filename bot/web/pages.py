@@ -28,8 +28,9 @@ from core.watch.frames import frame_path
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(str(files("bot.web").joinpath("templates"))))
-templates.env.filters["when"] = lambda ts: time.strftime("%Y-%m-%d %H:%M:%S",
-                                                         time.localtime(ts)) if ts else "-"
+templates.env.filters["when"] = lambda ts: (
+    time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+)
 templates.env.filters["line"] = event_text
 templates.env.filters["iso"] = iso_utc
 templates.env.filters["ago"] = lambda ts, now: _ago(now - ts)
@@ -48,15 +49,21 @@ def _ago(seconds: float) -> str:
     return f"{whole} s ago"
 
 
-async def render(request: Request, name: str, who: Principal | None,
-                 **values: Any) -> HTMLResponse:
+async def render(request: Request, name: str, who: Principal | None, **values: Any) -> HTMLResponse:
     """A page with what every page shows (who is logged in, the input pause, the newest
     event id: the page's live stream starts after it, so nothing written since is missed)."""
     ctx = web_context(request)
     newest = await ctx.service.last_events(1) if who is not None else []
-    return templates.TemplateResponse(request, name, {
-        "who": who, "paused": ctx.service.kill_switch.reason(),
-        "last_event": newest[-1].id if newest else 0, **values})
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "who": who,
+            "paused": ctx.service.kill_switch.reason(),
+            "last_event": newest[-1].id if newest else 0,
+            **values,
+        },
+    )
 
 
 LOGIN_ERRORS = {  # ?error= names one of these; any other text is never shown
@@ -68,8 +75,9 @@ LOGIN_ERRORS = {  # ?error= names one of these; any other text is never shown
 @router.get("/login")
 async def login_page(request: Request, next: str = "/", error: str = "") -> HTMLResponse:
     """The token form."""
-    return await render(request, "login.html", None, next=_safe_next(next),
-                        error=LOGIN_ERRORS.get(error, ""))
+    return await render(
+        request, "login.html", None, next=_safe_next(next), error=LOGIN_ERRORS.get(error, "")
+    )
 
 
 @router.post("/login")
@@ -79,11 +87,16 @@ async def login(request: Request) -> Response:
     token = (form.get("token") or [""])[0].strip()
     target = _safe_next((form.get("next") or ["/"])[0])
     if not token or await principal_of(web_context(request), token) is None:
-        return RedirectResponse(f"/login?error=unknown-token&next={quote(target)}",
-                                status_code=303)
+        return RedirectResponse(f"/login?error=unknown-token&next={quote(target)}", status_code=303)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(COOKIE, token, max_age=COOKIE_DAYS * 86400, httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https")
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=COOKIE_DAYS * 86400,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
     return response
 
 
@@ -96,21 +109,38 @@ async def logout() -> Response:
 
 
 @router.get("/")
-async def board_page(request: Request, who: Page, agent: str = "", role: str = "",
-                     priority: str = "", q: str = "", status: str = "") -> HTMLResponse:
+async def board_page(
+    request: Request,
+    who: Page,
+    agent: str = "",
+    role: str = "",
+    priority: str = "",
+    q: str = "",
+    status: str = "",
+) -> HTMLResponse:
     """Tasks in columns by status, filtered."""
     service = web_context(request).service
     flt = queries.TaskFilter(
         status=TaskStatus.parse(status) if status else None,
-        agent=service.resolve_agent(agent).id if agent else None, role=role or None,
-        priority=Priority.parse(priority) if priority else None, text=q or None)
+        agent=service.resolve_agent(agent).id if agent else None,
+        role=role or None,
+        priority=Priority.parse(priority) if priority else None,
+        text=q or None,
+    )
     per_column = COLUMN_MAX if status else PER_COLUMN  # one column asked for: show more
     columns = await service.read(queries.board, flt, per_column)
-    return await render(request, "board.html", who, columns=columns, per_column=per_column,
-                  questions=await service.questions.open_questions(), now=service.clock.now(),
-                  agents=list(service.agents.values()), priorities=[p.name for p in Priority],
-                  filters={"agent": agent, "role": role, "priority": priority, "q": q,
-                           "status": status})
+    return await render(
+        request,
+        "board.html",
+        who,
+        columns=columns,
+        per_column=per_column,
+        questions=await service.questions.open_questions(),
+        now=service.clock.now(),
+        agents=list(service.agents.values()),
+        priorities=[p.name for p in Priority],
+        filters={"agent": agent, "role": role, "priority": priority, "q": q, "status": status},
+    )
 
 
 @router.get("/board/card/{ref}")
@@ -118,8 +148,14 @@ async def card(request: Request, ref: str, who: Page) -> HTMLResponse:
     """One task's card (the board replaces a card with it when the task changes)."""
     service = web_context(request).service
     task = await service.get_task(ref)
-    return await render(request, "card.html", who, task=task,
-                        questions=await service.questions.open_questions(), now=service.clock.now())
+    return await render(
+        request,
+        "card.html",
+        who,
+        task=task,
+        questions=await service.questions.open_questions(),
+        now=service.clock.now(),
+    )
 
 
 @router.get("/tasks/{ref}")
@@ -129,12 +165,19 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
     task = await service.get_task(ref)
     history = await service.events(task=task.id, limit=1000)
     handoff = await service.read(_handoff_text, task)
-    return await render(request, "task.html", who, task=task, history=history,
-                  question=(await service.questions.open_questions()).get(task.id),
-                  now=service.clock.now(),
-                  notes=[e for e in history if e.kind in ("task.note", "task.started")],
-                  diffstat=_diffstat(history), handoff=handoff,
-                  agents=list(service.agents))
+    return await render(
+        request,
+        "task.html",
+        who,
+        task=task,
+        history=history,
+        question=(await service.questions.open_questions()).get(task.id),
+        now=service.clock.now(),
+        notes=[e for e in history if e.kind in ("task.note", "task.started")],
+        diffstat=_diffstat(history),
+        handoff=handoff,
+        agents=list(service.agents),
+    )
 
 
 @router.get("/agents")
@@ -160,19 +203,27 @@ async def api_docs(request: Request, who: Page) -> HTMLResponse:
     """The REST API's operations, from its OpenAPI description (no script, no CDN)."""
     spec = request.app.openapi()
     operations = [
-        {"method": method.upper(), "path": path, "summary": op.get("summary", ""),
-         "doc": op.get("description", ""),
-         "params": [(p["name"], p["in"], p.get("required", False))
-                    for p in op.get("parameters", [])],
-         "body": _body_fields(spec, op)}
-        for path, methods in spec.get("paths", {}).items() for method, op in methods.items()]
+        {
+            "method": method.upper(),
+            "path": path,
+            "summary": op.get("summary", ""),
+            "doc": op.get("description", ""),
+            "params": [
+                (p["name"], p["in"], p.get("required", False)) for p in op.get("parameters", [])
+            ],
+            "body": _body_fields(spec, op),
+        }
+        for path, methods in spec.get("paths", {}).items()
+        for method, op in methods.items()
+    ]
     return await render(request, "apidocs.html", who, operations=operations)
 
 
 def _body_fields(spec: dict[str, Any], op: dict[str, Any]) -> list[str]:
     """The fields of an operation's JSON body (from its schema's ``properties``)."""
-    schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get(
-        "schema", {})
+    schema = (
+        op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    )
     refs = [schema, *schema.get("anyOf", [])]
     for ref in (r.get("$ref", "") for r in refs):
         if ref:
@@ -195,8 +246,7 @@ async def agent_frame(request: Request, agent: str, _: Page) -> Response:
 
     out = io.BytesIO()
     Image.open(io.BytesIO(data)).save(out, "PNG")
-    return Response(out.getvalue(), media_type="image/png",
-                    headers={"Cache-Control": "no-store"})
+    return Response(out.getvalue(), media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/activity")
@@ -216,32 +266,51 @@ async def charts_page(request: Request, who: Page, hours: int = 24) -> HTMLRespo
     per_hour = await service.read(queries.finished_per_hour, since)
     per_agent = await service.read(queries.finished_per_agent, since)
     latency = await service.read(queries.delivery_latency, since)
-    return await render(request, "charts.html", who, hours=hours, latency=latency,
-                  hourly=_hourly_chart(per_hour, since, now),
-                  by_agent=_agent_chart(per_agent, list(service.agents)),
-                  latency_chart=_latency_chart(latency))
+    return await render(
+        request,
+        "charts.html",
+        who,
+        hours=hours,
+        latency=latency,
+        hourly=_hourly_chart(per_hour, since, now),
+        by_agent=_agent_chart(per_agent, list(service.agents)),
+        latency_chart=_latency_chart(latency),
+    )
 
 
 def _hourly_chart(per_hour: dict[int, dict[str, int]], since: float, now: float) -> str:
     start = int(since // queries.HOUR) * int(queries.HOUR)
     hours = list(range(start, int(now) + 1, int(queries.HOUR)))
     labels = [time.strftime("%H", time.localtime(h)) for h in hours]
-    return charts.bar_chart("Tasks done and failed per hour", labels, [
-        charts.Series(name, [per_hour.get(h, {}).get(name, 0) for h in hours])
-        for name in ("done", "failed")])
+    return charts.bar_chart(
+        "Tasks done and failed per hour",
+        labels,
+        [
+            charts.Series(name, [per_hour.get(h, {}).get(name, 0) for h in hours])
+            for name in ("done", "failed")
+        ],
+    )
 
 
 def _agent_chart(per_agent: dict[str, dict[str, int]], agents: list[str]) -> str:
-    return charts.bar_chart("Tasks done and failed per agent", agents, [
-        charts.Series(name, [per_agent.get(a, {}).get(name, 0) for a in agents])
-        for name in ("done", "failed")])
+    return charts.bar_chart(
+        "Tasks done and failed per agent",
+        agents,
+        [
+            charts.Series(name, [per_agent.get(a, {}).get(name, 0) for a in agents])
+            for name in ("done", "failed")
+        ],
+    )
 
 
 def _latency_chart(latency: dict[str, dict[str, float]]) -> str:
     agents = list(latency)
-    return charts.bar_chart("Delivery latency per agent (s)", agents, [
-        charts.Series(p, [latency[a][p] for a in agents]) for p in ("p50", "p90", "p99")],
-        unit="s")
+    return charts.bar_chart(
+        "Delivery latency per agent (s)",
+        agents,
+        [charts.Series(p, [latency[a][p] for a in agents]) for p in ("p50", "p90", "p99")],
+        unit="s",
+    )
 
 
 def _handoff_text(conn: sqlite3.Connection, task: Task) -> str | None:

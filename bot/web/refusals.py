@@ -11,8 +11,7 @@ class RefusalAudit:
     token hammering an action cannot fill the audit table. The rest are counted; the next
     row written for that token says how many were left out."""
 
-    def __init__(self, burst: int = REFUSALS_BURST, window_s: float = REFUSALS_WINDOW_S
-                 ) -> None:
+    def __init__(self, burst: int = REFUSALS_BURST, window_s: float = REFUSALS_WINDOW_S) -> None:
         self.burst = burst
         self.window_s = window_s
         self._tokens: dict[int, list[float]] = {}  # token id: [window start, written, left out]

@@ -34,9 +34,14 @@ class _EmbeddedServer(uvicorn.Server):
 class WebServer:
     """One running dashboard: ``start`` binds and serves, ``stop`` ends every stream."""
 
-    def __init__(self, service: SwarmService, settings: WebSettings,
-                 metrics: Metrics | None = None, poll_s: float | None = None,
-                 sock: socket.socket | None = None) -> None:
+    def __init__(
+        self,
+        service: SwarmService,
+        settings: WebSettings,
+        metrics: Metrics | None = None,
+        poll_s: float | None = None,
+        sock: socket.socket | None = None,
+    ) -> None:
         self.service = service
         self.settings = settings
         self._sock = sock  # bound earlier (``swarm run`` binds before it waits for its lock)
@@ -51,12 +56,19 @@ class WebServer:
         sock = self._sock or bind(self.settings.host, self.settings.port)
         self.port = sock.getsockname()[1]
         cap = connection_cap(self.settings)
-        config = uvicorn.Config(self.app, log_config=None, access_log=False, lifespan="on",
-                                timeout_graceful_shutdown=2, log_level="warning",
-                                http=guarded_protocol(self.settings, cap), ws="none",
-                                backlog=cap,
-                                timeout_keep_alive=max(1, round(self.settings.idle_timeout)),
-                                h11_max_incomplete_event_size=64 * 1024)
+        config = uvicorn.Config(
+            self.app,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+            log_level="warning",
+            http=guarded_protocol(self.settings, cap),
+            ws="none",
+            backlog=cap,
+            timeout_keep_alive=max(1, round(self.settings.idle_timeout)),
+            h11_max_incomplete_event_size=64 * 1024,
+        )
         self._server = _EmbeddedServer(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="web")
         async with asyncio.timeout(START_TIMEOUT_S):
@@ -65,8 +77,10 @@ class WebServer:
                     self._task.result()
                     raise ConfigError("the dashboard stopped while starting")
                 await asyncio.sleep(0.01)
-        log.info("dashboard on %s", self.settings.url.replace(f":{self.settings.port}/",
-                                                              f":{self.port}/"))
+        log.info(
+            "dashboard on %s",
+            self.settings.url.replace(f":{self.settings.port}/", f":{self.port}/"),
+        )
 
     async def stop(self) -> None:
         """End the live streams, then the server."""
@@ -79,9 +93,12 @@ class WebServer:
 
 
 @contextlib.asynccontextmanager
-async def running(service: SwarmService, settings: WebSettings,
-                  metrics: Metrics | None = None, sock: socket.socket | None = None
-                  ) -> AsyncIterator[WebServer | None]:
+async def running(
+    service: SwarmService,
+    settings: WebSettings,
+    metrics: Metrics | None = None,
+    sock: socket.socket | None = None,
+) -> AsyncIterator[WebServer | None]:
     """The dashboard while the block runs (None when ``SWARM_WEB`` turns it off), on
     ``sock`` when it was bound already."""
     if not settings.enabled:
@@ -106,7 +123,8 @@ async def check_access(service: SwarmService, settings: WebSettings) -> None:
         raise ConfigError(
             f"SWARM_WEB_HOST={settings.host} opens the dashboard beyond this machine and no "
             "web token exists: create one first (swarm web token create --role admin) or "
-            "keep SWARM_WEB_HOST=127.0.0.1")
+            "keep SWARM_WEB_HOST=127.0.0.1"
+        )
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -123,7 +141,9 @@ def bind(host: str, port: int) -> socket.socket:
         sock.listen(128)
     except OSError as exc:
         sock.close()
-        raise ConfigError(f"cannot listen on {host}:{port} for the dashboard: {exc.strerror} "
-                          "(set SWARM_WEB_PORT, or SWARM_WEB=off)") from None
+        raise ConfigError(
+            f"cannot listen on {host}:{port} for the dashboard: {exc.strerror} "
+            "(set SWARM_WEB_PORT, or SWARM_WEB=off)"
+        ) from None
     sock.setblocking(False)
     return sock

@@ -55,19 +55,28 @@ class WebSettings:
         host = (env.get("SWARM_WEB_HOST") or "").strip() or DEFAULT_HOST
         metrics = (env.get("SWARM_WEB_METRICS") or "").strip().lower() or "local"
         if metrics not in METRICS_MODES:
-            raise ConfigError(f"SWARM_WEB_METRICS must be one of {', '.join(METRICS_MODES)}, "
-                              f"not {metrics!r}")
+            raise ConfigError(
+                f"SWARM_WEB_METRICS must be one of {', '.join(METRICS_MODES)}, not {metrics!r}"
+            )
         port = _port(env.get("SWARM_WEB_PORT"))
-        hosts = tuple(h.strip().lower() for h in (env.get("SWARM_WEB_HOSTS") or "").split(",")
-                      if h.strip())
+        hosts = tuple(
+            h.strip().lower() for h in (env.get("SWARM_WEB_HOSTS") or "").split(",") if h.strip()
+        )
         bad = [h for h in hosts if not _HOST_NAME.fullmatch(h)]
         if bad:
-            raise ConfigError(f"SWARM_WEB_HOSTS must be host names separated by commas, not "
-                              f"{bad[0]!r}")
-        return cls(host=host, port=port, enabled=switch not in OFF_WORDS and port != 0,
-                   metrics=metrics, body_max=int(_limit(env, "SWARM_WEB_BODY_MAX")),
-                   max_connections=int(_limit(env, "SWARM_WEB_MAX_CONNECTIONS")),
-                   idle_timeout=_limit(env, "SWARM_WEB_IDLE_TIMEOUT"), hosts=hosts)
+            raise ConfigError(
+                f"SWARM_WEB_HOSTS must be host names separated by commas, not {bad[0]!r}"
+            )
+        return cls(
+            host=host,
+            port=port,
+            enabled=switch not in OFF_WORDS and port != 0,
+            metrics=metrics,
+            body_max=int(_limit(env, "SWARM_WEB_BODY_MAX")),
+            max_connections=int(_limit(env, "SWARM_WEB_MAX_CONNECTIONS")),
+            idle_timeout=_limit(env, "SWARM_WEB_IDLE_TIMEOUT"),
+            hosts=hosts,
+        )
 
     @property
     def local(self) -> bool:

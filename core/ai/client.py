@@ -98,7 +98,11 @@ class AIClient:
         await self.close()
 
     async def chat(
-        self, purpose: str, messages: Sequence[Message], *, json_mode: bool = False,
+        self,
+        purpose: str,
+        messages: Sequence[Message],
+        *,
+        json_mode: bool = False,
         actor: str = "swarm",
     ) -> ChatResult:
         """One chat completion for ``purpose``; AIError after the bounded retries."""
@@ -110,8 +114,18 @@ class AIClient:
         try:
             response, attempts = await self._call(model, clean, json_mode)
         except _CallFailed as exc:
-            rec = UsageRecord(purpose, model, 0, 0, None, time.monotonic() - started,
-                              exc.attempts, ok=False, error=str(exc), actor=actor)
+            rec = UsageRecord(
+                purpose,
+                model,
+                0,
+                0,
+                None,
+                time.monotonic() - started,
+                exc.attempts,
+                ok=False,
+                error=str(exc),
+                actor=actor,
+            )
             await self._db.write(record_usage, self._clock.now(), rec)
             log.warning("model call %s (%s) failed: %s", purpose, model, exc)
             raise AIError(str(exc)) from None
@@ -130,19 +144,22 @@ class AIClient:
             raise BudgetExceeded(
                 f"the monthly AI budget of ${budget:.2f} is used up (${spent:.4f} spent since "
                 f"{month} UTC): model calls are refused until next month; raise "
-                "SWARM_AI_BUDGET to continue")
+                "SWARM_AI_BUDGET to continue"
+            )
 
     def _openai(self) -> Any:
         if self._client is None:
             import openai
 
             self._client = openai.AsyncOpenAI(
-                api_key=self.settings.api_key or "not-needed", base_url=self.settings.endpoint,
-                timeout=self.settings.timeout_s, max_retries=0)
+                api_key=self.settings.api_key or "not-needed",
+                base_url=self.settings.endpoint,
+                timeout=self.settings.timeout_s,
+                max_retries=0,
+            )
         return self._client
 
-    async def _call(self, model: str, messages: list[Message], json_mode: bool
-                    ) -> tuple[Any, int]:
+    async def _call(self, model: str, messages: list[Message], json_mode: bool) -> tuple[Any, int]:
         import openai
 
         kwargs: dict[str, Any] = {"model": model, "messages": messages}
@@ -157,8 +174,14 @@ class AIClient:
                 if not failure.retryable or attempt == tries:
                     raise _CallFailed(failure.message, attempt) from None
                 delay = self._backoff(attempt, failure.retry_after_s)
-                log.warning("model call to %s failed (%s); retry %d of %d in %.2f s",
-                            model, type(exc).__name__, attempt, tries - 1, delay)
+                log.warning(
+                    "model call to %s failed (%s); retry %d of %d in %.2f s",
+                    model,
+                    type(exc).__name__,
+                    attempt,
+                    tries - 1,
+                    delay,
+                )
                 await self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -174,11 +197,16 @@ class AIClient:
         if isinstance(exc, openai.APITimeoutError):
             return _Failure(
                 f"the model did not answer within {self.settings.timeout_s:g} s ({tries}): "
-                "try again later or raise SWARM_AI_TIMEOUT", True)
+                "try again later or raise SWARM_AI_TIMEOUT",
+                True,
+            )
         if isinstance(exc, openai.APIConnectionError):
             where = redact_urls(self.settings.endpoint)
-            return _Failure(f"cannot reach the model server at {where} "
-                            f"({tries}): is it running? check OPENAI_BASE_URL", True)
+            return _Failure(
+                f"cannot reach the model server at {where} "
+                f"({tries}): is it running? check OPENAI_BASE_URL",
+                True,
+            )
         if isinstance(exc, openai.APIStatusError):
             return self._describe_status(exc, tries)
         return _Failure("the model server sent something that is not a chat completion", False)
@@ -186,19 +214,27 @@ class AIClient:
     def _describe_status(self, exc: Any, tries: str) -> _Failure:
         status = int(exc.status_code)
         if status == 429:
-            return _Failure(f"the model server is rate limiting requests (HTTP 429, {tries}): "
-                            "try again in a minute", True, _retry_after(exc.response.headers))
+            return _Failure(
+                f"the model server is rate limiting requests (HTTP 429, {tries}): "
+                "try again in a minute",
+                True,
+                _retry_after(exc.response.headers),
+            )
         if status in (408, 409) or status >= 500:
-            return _Failure(f"the model server failed (HTTP {status}, {tries}): "
-                            "try again later", True)
+            return _Failure(
+                f"the model server failed (HTTP {status}, {tries}): try again later", True
+            )
         if status in (401, 403):
-            return _Failure(f"the model server refused the credentials (HTTP {status}): "
-                            "check OPENAI_API_KEY", False)
+            return _Failure(
+                f"the model server refused the credentials (HTTP {status}): check OPENAI_API_KEY",
+                False,
+            )
         body = exc.body if isinstance(exc.body, dict) else {}
         detail = redact(str(body.get("message") or exc.message), self.settings.secrets)[:160]
         hint = ": check SWARM_MODEL_PLAN / SWARM_MODEL_SUMMARY" if status == 404 else ""
-        return _Failure(f"the model server refused the request (HTTP {status}){hint}: "
-                        f"{detail}", False)
+        return _Failure(
+            f"the model server refused the request (HTTP {status}){hint}: {detail}", False
+        )
 
     async def _record_success(
         self, purpose: str, model: str, response: Any, started: float, attempts: int, actor: str
@@ -213,11 +249,20 @@ class AIClient:
         price = self.settings.price_for(model) or self.settings.price_for(response.model or "")
         cost = price.cost(prompt, completion) if price else None
         latency = time.monotonic() - started
-        rec = UsageRecord(purpose, model, prompt, completion, cost, latency, attempts, True,
-                          actor=actor)
+        rec = UsageRecord(
+            purpose, model, prompt, completion, cost, latency, attempts, True, actor=actor
+        )
         await self._db.write(record_usage, self._clock.now(), rec)
-        log.info("model call %s (%s): %d + %d tokens, $%.6f, %.2f s, %d tries", purpose, model,
-                 prompt, completion, cost or 0.0, latency, attempts)
+        log.info(
+            "model call %s (%s): %d + %d tokens, $%.6f, %.2f s, %d tries",
+            purpose,
+            model,
+            prompt,
+            completion,
+            cost or 0.0,
+            latency,
+            attempts,
+        )
         return ChatResult(content, model, prompt, completion, cost, latency, attempts)
 
 

@@ -98,7 +98,8 @@ class AISettings:
             budget_usd=_budget(env.get("SWARM_AI_BUDGET", "")),
             plan_max_tasks=int(env_number(env, "SWARM_PLAN_MAX_TASKS", 20, minimum=1, whole=True)),
             plan_max_context=int(
-                env_number(env, "SWARM_PLAN_MAX_CONTEXT", 24_000, minimum=100, whole=True)),
+                env_number(env, "SWARM_PLAN_MAX_CONTEXT", 24_000, minimum=100, whole=True)
+            ),
             secrets=_secrets(env),
         )
 
@@ -142,11 +143,10 @@ def _text_prices(raw: str) -> list[tuple[str, tuple[object, object]]]:
         if not model.strip() or not slash:
             raise ConfigError(
                 f"SWARM_AI_PRICES: {item!r} should look like model=input/output "
-                "(US dollars per 1M tokens), e.g. gpt-4o-mini=0.15/0.60")
+                "(US dollars per 1M tokens), e.g. gpt-4o-mini=0.15/0.60"
+            )
         pairs.append((model, (cost_in, cost_out)))
     return pairs
-
-
 
 
 def _budget(raw: str) -> float | None:
@@ -166,5 +166,3 @@ def _secrets(env: Mapping[str, str]) -> tuple[str, ...]:
     """Values of secret-looking variables: never to be sent in a prompt."""
     found = {v for k, v in env.items() if SECRET_NAME.search(k) and len(v) >= 8}
     return tuple(sorted(found, key=len, reverse=True))
-
-

@@ -33,9 +33,19 @@ def record_usage(conn: sqlite3.Connection, ts: float, rec: UsageRecord) -> int:
     cur = conn.execute(
         "INSERT INTO usage (ts, purpose, model, prompt_tokens, completion_tokens, cost, "
         "latency_s, attempts, ok, error, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (ts, rec.purpose, rec.model, rec.prompt_tokens, rec.completion_tokens, rec.cost,
-         rec.latency_s, rec.attempts, int(rec.ok),
-         redact_urls(rec.error) if rec.error else None, rec.actor),
+        (
+            ts,
+            rec.purpose,
+            rec.model,
+            rec.prompt_tokens,
+            rec.completion_tokens,
+            rec.cost,
+            rec.latency_s,
+            rec.attempts,
+            int(rec.ok),
+            redact_urls(rec.error) if rec.error else None,
+            rec.actor,
+        ),
     )
     return int(cur.lastrowid or 0)
 
@@ -59,8 +69,7 @@ _SUMS = (
 )
 
 
-def _group(conn: sqlite3.Connection, key: str, name: str, since: float
-           ) -> list[dict[str, Any]]:
+def _group(conn: sqlite3.Connection, key: str, name: str, since: float) -> list[dict[str, Any]]:
     rows = conn.execute(
         f"SELECT {key} AS key, {_SUMS} FROM usage WHERE ts >= ? GROUP BY key ORDER BY key",
         (since,),
@@ -100,8 +109,10 @@ def usage_report(
 def render_usage(report: dict[str, Any]) -> str:
     """The usage report as plain text (tables per purpose, model and day)."""
     budget = report["budget"]
-    head = f"AI usage, last {report['days']} days (UTC). This month ({report['month']}): " \
-           f"${report['month_cost']:.4f}"
+    head = (
+        f"AI usage, last {report['days']} days (UTC). This month ({report['month']}): "
+        f"${report['month_cost']:.4f}"
+    )
     head += f" of ${budget:.2f} budget" if budget is not None else " (no budget set)"
     total = report["total"]
     if not total["calls"]:
@@ -115,7 +126,9 @@ def render_usage(report: dict[str, Any]) -> str:
 
 def _line(row: dict[str, Any]) -> str:
     calls = f"{row['calls']} call{'s' if row['calls'] != 1 else ''}"
-    text = (f"{calls} ({row['failed']} failed), {row['prompt_tokens']} prompt + "
-            f"{row['completion_tokens']} completion tokens, ${row['cost']:.4f}, "
-            f"avg {row['avg_latency_s']:.2f} s")
+    text = (
+        f"{calls} ({row['failed']} failed), {row['prompt_tokens']} prompt + "
+        f"{row['completion_tokens']} completion tokens, ${row['cost']:.4f}, "
+        f"avg {row['avg_latency_s']:.2f} s"
+    )
     return text + (f", {row['unpriced']} without a price" if row["unpriced"] else "")

@@ -52,8 +52,8 @@ class CoordinatorLock:
             holder = _describe(fd)
             os.close(fd)
             raise AlreadyRunning(
-                f"already running: {holder} (another coordinator holds {self.path}; "
-                "stop it first)") from None
+                f"already running: {holder} (another coordinator holds {self.path}; stop it first)"
+            ) from None
         except BaseException:
             os.close(fd)
             raise
@@ -74,8 +74,12 @@ class CoordinatorLock:
         self.acquire()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.release()
 
 

@@ -40,12 +40,21 @@ SAFETY_S = 5.0  # the longest sleep without a notification
 class DeliveryNode:
     """Claims, delivers and records the deliveries of one node's agents."""
 
-    def __init__(self, service: SwarmService, deliverer: Deliverer, name: str, *,
-                 lease_s: float = 60.0, batch: int = 8, heartbeat_s: float = 1.0,
-                 watcher: Watcher | None = None) -> None:
+    def __init__(
+        self,
+        service: SwarmService,
+        deliverer: Deliverer,
+        name: str,
+        *,
+        lease_s: float = 60.0,
+        batch: int = 8,
+        heartbeat_s: float = 1.0,
+        watcher: Watcher | None = None,
+    ) -> None:
         if not service.settings.database_url:
-            raise ConfigError("swarm node needs SWARM_DATABASE_URL: the PostgreSQL database "
-                              "that swarm run uses")
+            raise ConfigError(
+                "swarm node needs SWARM_DATABASE_URL: the PostgreSQL database that swarm run uses"
+            )
         self.service = service
         self.name = name
         self.agents = sorted(a.id for a in service.agents.values() if a.node == name)
@@ -54,8 +63,10 @@ class DeliveryNode:
         limit = deliverer.time_limit_s  # the desktop driver's deadline
         on_desktop = any(service.agents[a].delivery == "gui" for a in self.agents)
         if on_desktop and limit is not None and lease_s <= limit:
-            raise ConfigError(f"the lease ({lease_s:g} s) must be longer than one delivery's "
-                              f"time limit ({limit:g} s): raise --lease")
+            raise ConfigError(
+                f"the lease ({lease_s:g} s) must be longer than one delivery's "
+                f"time limit ({limit:g} s): raise --lease"
+            )
         self.claimer = f"{name}:{uuid.uuid4().hex[:8]}"  # this run of the node (fencing)
         self.lease_s = lease_s
         self.batch = batch
@@ -83,16 +94,23 @@ class DeliveryNode:
     async def claim(self) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
         """Claim this node's due deliveries (and what their prompts need)."""
         return await self._db.write_concurrent(  # type: ignore[no-any-return]
-            _claim_with_facts, self.claimer, self.agents, self.service.clock.now(),
-            self.lease_s, self.batch)
+            _claim_with_facts,
+            self.claimer,
+            self.agents,
+            self.service.clock.now(),
+            self.lease_s,
+            self.batch,
+        )
 
-    async def deliver(self, claimed: list[tuple[node_claims.Claim, prompt.PromptFacts | None]]
-                      ) -> list[str]:
+    async def deliver(
+        self, claimed: list[tuple[node_claims.Claim, prompt.PromptFacts | None]]
+    ) -> list[str]:
         """Deliver what is still this node's; store the receipts (one transaction)."""
         done: list[tuple[node_claims.Claim, Receipt, bool]] = []
         for held, facts in claimed:
             if self.service.clock.now() >= held.until and not await self._db.read(
-                    node_claims.holds, self.claimer, held.delivery.id):
+                node_claims.holds, self.claimer, held.delivery.id
+            ):
                 self.lost += 1  # another node took it after the lease: never deliver it
                 continue
             receipt, onboarded = await self.worker.deliver_one(held.delivery, facts)
@@ -110,22 +128,26 @@ class DeliveryNode:
         delay, until = RECEIPT_RETRY_FIRST_S, min(held.until for held, _, _ in done)
         while True:
             try:
-                states: list[str] = await self.service.write(self.name, node_claims.finish,
-                                                             self.claimer, done)
+                states: list[str] = await self.service.write(
+                    self.name, node_claims.finish, self.claimer, done
+                )
                 return states
             except sqlite3.OperationalError as exc:
                 if self.service.clock.now() + delay >= until:
                     raise
-                log.warning("node %s: receipts not written (%s); retrying in %.2g s",
-                            self.name, exc, delay)
+                log.warning(
+                    "node %s: receipts not written (%s); retrying in %.2g s", self.name, exc, delay
+                )
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECEIPT_RETRY_MAX_S)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set: listen, heartbeat, claim and deliver."""
         log.info("node %s serves %s", self.name, ", ".join(self.agents))
-        helpers = [asyncio.create_task(self._listen(), name="node-listen"),
-                   asyncio.create_task(self._heartbeats(stop), name="node-heartbeat")]
+        helpers = [
+            asyncio.create_task(self._listen(), name="node-listen"),
+            asyncio.create_task(self._heartbeats(stop), name="node-heartbeat"),
+        ]
         if self.watcher is not None:
             helpers.append(asyncio.create_task(self._watch(stop), name="node-watch"))
         try:
@@ -169,19 +191,24 @@ class DeliveryNode:
             if payload in mine:
                 self._wake.set()
 
-        await listen(url, DELIVERY_CHANNEL, heard, self._wake.set,
-                     f"node {self.name}: listening")
+        await listen(url, DELIVERY_CHANNEL, heard, self._wake.set, f"node {self.name}: listening")
 
     async def _heartbeats(self, stop: asyncio.Event) -> None:
         host, pid = socket.gethostname(), os.getpid()
         while not stop.is_set():
             try:
-                await self._db.write_concurrent(node_claims.heartbeat, self.name, self.agents, host,
-                                                pid, self._started, self.service.clock.now())
+                await self._db.write_concurrent(
+                    node_claims.heartbeat,
+                    self.name,
+                    self.agents,
+                    host,
+                    pid,
+                    self._started,
+                    self.service.clock.now(),
+                )
             except Exception:
                 log.exception("node %s: heartbeat failed", self.name)
             await _wait(stop, self.heartbeat_s)
-
 
     async def _watch(self, stop: asyncio.Event) -> None:
         """Sample the agents' screens and store their activity, every watch interval."""
@@ -194,11 +221,14 @@ class DeliveryNode:
             await _wait(stop, self.watcher.settings.interval_s)
 
 
-def _claim_with_facts(conn: Any, node: str, agents: list[str], now: float, lease_s: float,
-                      limit: int) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
+def _claim_with_facts(
+    conn: Any, node: str, agents: list[str], now: float, lease_s: float, limit: int
+) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
     """The claims and, in the same transaction, what each task prompt needs."""
-    return [(held, prompt.read_facts(conn, held.delivery))
-            for held in node_claims.claim(conn, node, agents, now, lease_s, limit)]
+    return [
+        (held, prompt.read_facts(conn, held.delivery))
+        for held in node_claims.claim(conn, node, agents, now, lease_s, limit)
+    ]
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

@@ -104,14 +104,20 @@ class Scheduler:
     async def deliver_once(self, stop: asyncio.Event | None = None) -> int:
         """Deliver every due delivery (until ``stop``); return how many were attempted."""
         count = 0
-        while not (stop and stop.is_set()) and (
-                claimed := await self.service.queue.claim_prompt()) is not None:
+        while (
+            not (stop and stop.is_set())
+            and (claimed := await self.service.queue.claim_prompt()) is not None
+        ):
             delivery, facts = claimed
             started = time.perf_counter()
             receipt = await self._deliver(delivery, facts)
-            self.service.observe("delivery", time.perf_counter() - started,
-                                 agent=delivery.agent, method=receipt.method,
-                                 result=_result(receipt))
+            self.service.observe(
+                "delivery",
+                time.perf_counter() - started,
+                agent=delivery.agent,
+                method=receipt.method,
+                result=_result(receipt),
+            )
             onboarded = delivery.id in self._onboarding
             self._onboarding.discard(delivery.id)
             await self.service.queue.record_receipt(delivery, receipt, onboarded=onboarded)
@@ -135,8 +141,12 @@ class Scheduler:
                 backoff, _ = self._failing.get(id(timer), (ErrorBackoff(self.poll_s), 0.0))
                 delay = backoff.failed()
                 self._failing[id(timer)] = (backoff, self.service.clock.now() + delay)
-                log.exception("%s failed (%d in a row); next try in %.1f s",
-                              type(timer).__name__, backoff.failures, delay)
+                log.exception(
+                    "%s failed (%d in a row); next try in %.1f s",
+                    type(timer).__name__,
+                    backoff.failures,
+                    delay,
+                )
             else:
                 self._failing.pop(id(timer), None)
         return ran
@@ -204,8 +214,7 @@ class Scheduler:
             async with asyncio.timeout(self.delivery_timeout() + DELIVERY_MARGIN_S):
                 await worker  # cancelled with this wait when the time is up
         except TimeoutError:
-            log.warning("a delivery was still running at shutdown; it is retried at the next "
-                        "start")
+            log.warning("a delivery was still running at shutdown; it is retried at the next start")
         except asyncio.CancelledError:
             worker.cancel()
             raise
@@ -241,16 +250,22 @@ class Scheduler:
             backoff.succeeded()
             await self._deliver_wake.wait()
 
-    async def _guarded(self, stop: asyncio.Event, backoff: ErrorBackoff,
-                       step: Callable[[], Awaitable[R]], what: str) -> R | None:
+    async def _guarded(
+        self,
+        stop: asyncio.Event,
+        backoff: ErrorBackoff,
+        step: Callable[[], Awaitable[R]],
+        what: str,
+    ) -> R | None:
         """``step()``; on an error log it, wait out the backoff (only ``stop`` cuts it short)
         and return None."""
         try:
             return await step()
         except Exception:
             delay = backoff.failed()
-            log.exception("%s failed (%d in a row); next try in %.1f s", what,
-                          backoff.failures, delay)
+            log.exception(
+                "%s failed (%d in a row); next try in %.1f s", what, backoff.failures, delay
+            )
             await wait_set(stop, delay)
             return None
 
@@ -302,8 +317,7 @@ class Scheduler:
         if agent is None:
             return Receipt.failed(f"{delivery.agent} is no longer configured", retryable=False)
         try:
-            steps = await prompt.plan(self.service, self.service.workspaces, delivery, agent,
-                                      facts)
+            steps = await prompt.plan(self.service, self.service.workspaces, delivery, agent, facts)
         except Exception as exc:  # a role template, a workspace, no file descriptor left...
             log.exception("prompt of delivery %d not built", delivery.id)
             return Receipt.failed(f"prompt not built: {prompt.why(exc)}", retryable=False)

@@ -40,7 +40,8 @@ def free_agents(conn: sqlite3.Connection, ctx: Ctx) -> list[_AgentView]:
     rows = conn.execute(
         "SELECT s.id, s.paused, s.score, s.idle_since, (SELECT count(*) FROM tasks t WHERE "
         "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load "
-        "FROM agent_state s").fetchall()
+        "FROM agent_state s"
+    ).fetchall()
     state = {r["id"]: r for r in rows}
     views = []
     for agent in ctx.agents.values():
@@ -51,8 +52,10 @@ def free_agents(conn: sqlite3.Connection, ctx: Ctx) -> list[_AgentView]:
     return views
 
 
-_READY = ("SELECT id, role, capabilities, pinned_agent, prev_agent, not_before, title, details, "
-          "priority, attempts FROM tasks WHERE status = 'ready'")
+_READY = (
+    "SELECT id, role, capabilities, pinned_agent, prev_agent, not_before, title, details, "
+    "priority, attempts FROM tasks WHERE status = 'ready'"
+)
 _PAGE = 128  # ready tasks read per query (most batches need one page)
 
 
@@ -99,11 +102,15 @@ def _ready_rows(conn: sqlite3.Connection, ctx: Ctx) -> Iterator[sqlite3.Row]:
         rows = conn.execute(
             f"{_READY} AND (priority < ? OR (priority = ? AND id > ?)) "
             "ORDER BY priority DESC, id LIMIT ?",
-            (last["priority"], last["priority"], last["id"], _PAGE)).fetchall()
+            (last["priority"], last["priority"], last["id"], _PAGE),
+        ).fetchall()
 
 
 def _best_agent(
-    free: list[_AgentView], role: str | None, caps: tuple[str, ...], pinned: str | None,
+    free: list[_AgentView],
+    role: str | None,
+    caps: tuple[str, ...],
+    pinned: str | None,
     prev: str | None,
 ) -> _AgentView | None:
     """Least loaded, then best recent success rate, then longest idle; avoid the last holder."""
@@ -116,25 +123,38 @@ def _best_agent(
     return min(eligible, key=lambda v: (v.agent.id == prev, v.load, -v.score, v.idle_since))
 
 
-def _assign(conn: sqlite3.Connection, ctx: Ctx, row: sqlite3.Row, view: _AgentView
-            ) -> Assignment:
+def _assign(conn: sqlite3.Connection, ctx: Ctx, row: sqlite3.Row, view: _AgentView) -> Assignment:
     """Hand the ready task of ``row`` to ``view``'s agent and queue its prompt."""
     agent, task_id, attempts = view.agent.id, row["id"], row["attempts"] + 1
     conn.execute(
         "UPDATE tasks SET status = 'assigned', assignee = ?, attempts = attempts + 1, "
         "assigned_at = ?, lease_expires_at = ?, reason = NULL, updated_at = ? "
         "WHERE id = ? AND status = 'ready'",
-        (agent, ctx.now, ctx.now + ctx.settings.lease_s, ctx.now, task_id))
+        (agent, ctx.now, ctx.now + ctx.settings.lease_s, ctx.now, task_id),
+    )
     conn.execute("UPDATE agent_state SET last_assigned_at = ? WHERE id = ?", (ctx.now, agent))
     details = row["details"]
     text = f"{task_ref(task_id)}: {row['title']}" + (f"\n\n{details}" if details else "")
-    message_id = messages.queue(conn, ctx, [agent], text, target=f"agent:{agent}",
-                                task_id=task_id, priority=Priority(row["priority"]))
+    message_id = messages.queue(
+        conn,
+        ctx,
+        [agent],
+        text,
+        target=f"agent:{agent}",
+        task_id=task_id,
+        priority=Priority(row["priority"]),
+    )
     why = f"load {view.load}/{view.agent.capacity}, success {view.score:.2f}"
-    insert_event(conn, ctx.now, "task.assigned",
-                 f"{task_ref(task_id)} assigned to {agent} (attempt {attempts}; {why})",
-                 task_id=task_id, agent=agent, actor=ctx.actor,
-                 data={"attempt": attempts, "load": view.load, "score": round(view.score, 3)})
+    insert_event(
+        conn,
+        ctx.now,
+        "task.assigned",
+        f"{task_ref(task_id)} assigned to {agent} (attempt {attempts}; {why})",
+        task_id=task_id,
+        agent=agent,
+        actor=ctx.actor,
+        data={"attempt": attempts, "load": view.load, "score": round(view.score, 3)},
+    )
     return Assignment(task_id, agent, message_id)
 
 
@@ -142,11 +162,20 @@ def expire_leases(conn: sqlite3.Connection, ctx: Ctx) -> int:
     """Requeue (with backoff) or fail every assigned task whose lease has run out."""
     rows = conn.execute(
         "SELECT id, assignee, attempts, max_attempts FROM tasks WHERE lease_expires_at <= ? "
-        "AND status = 'assigned'", (ctx.now,)).fetchall()
+        "AND status = 'assigned'",
+        (ctx.now,),
+    ).fetchall()
     for task_id, agent, attempts, max_attempts in rows:
         why = f"no report from {agent} within {ctx.settings.lease_s:g} s"
-        insert_event(conn, ctx.now, "task.lease_expired", f"{task_ref(task_id)}: {why}",
-                     task_id=task_id, agent=agent, actor=ctx.actor)
+        insert_event(
+            conn,
+            ctx.now,
+            "task.lease_expired",
+            f"{task_ref(task_id)}: {why}",
+            task_id=task_id,
+            agent=agent,
+            actor=ctx.actor,
+        )
         if attempts >= max_attempts:
             messages.drop_pending(conn, ctx, task_id, agent)
             lifecycle.finish_failed(conn, ctx, task_id, agent, f"{why} ({attempts} attempts)")
@@ -162,8 +191,12 @@ def backoff(ctx: Ctx, attempts: int) -> float:
 
 
 def record_receipt(
-    conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt,
-    *, delivering: bool = False,
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    delivery: Delivery,
+    receipt: Receipt,
+    *,
+    delivering: bool = False,
 ) -> str:
     """Store a delivery's outcome; a task prompt that could not be delivered is requeued
     (``delivering``: as in ``messages.finish``)."""
@@ -171,13 +204,15 @@ def record_receipt(
     if state == "failed" and delivery.task_id is not None:
         row = conn.execute(
             "SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = ?",
-            (delivery.task_id,)).fetchone()
+            (delivery.task_id,),
+        ).fetchone()
         if row is not None and row["status"] == "assigned" and row["assignee"] == delivery.agent:
             why = f"could not deliver to {delivery.agent}: {receipt.reason or 'failed'}"
             attempts = row["attempts"]
             if attempts >= row["max_attempts"]:
-                lifecycle.finish_failed(conn, ctx, delivery.task_id, None,
-                                    f"{why} ({attempts} attempts)")
+                lifecycle.finish_failed(
+                    conn, ctx, delivery.task_id, None, f"{why} ({attempts} attempts)"
+                )
             else:
                 lifecycle.release(conn, ctx, delivery.task_id, why, backoff=backoff(ctx, attempts))
     return state
@@ -186,10 +221,12 @@ def record_receipt(
 def next_deadline(conn: sqlite3.Connection, now: float) -> float | None:
     """The earliest future moment when something becomes due (lease, backoff, delivery)."""
     candidates = [
-        conn.execute("SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned'"
-                     ).fetchone()[0],
-        conn.execute("SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > ?",
-                     (now,)).fetchone()[0],
+        conn.execute(
+            "SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned'"
+        ).fetchone()[0],
+        conn.execute(
+            "SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > ?", (now,)
+        ).fetchone()[0],
         messages.next_due(conn),
     ]
     due = [c for c in candidates if c is not None]
@@ -204,12 +241,20 @@ def set_paused(conn: sqlite3.Connection, ctx: Ctx, agent_id: str, paused: bool) 
         return False
     conn.execute("UPDATE agent_state SET paused = ? WHERE id = ?", (int(paused), agent))
     word = "paused" if paused else "resumed"
-    insert_event(conn, ctx.now, f"agent.{word}", f"{agent} {word} by {ctx.actor}",
-                 agent=agent, actor=ctx.actor)
+    insert_event(
+        conn,
+        ctx.now,
+        f"agent.{word}",
+        f"{agent} {word} by {ctx.actor}",
+        agent=agent,
+        actor=ctx.actor,
+    )
     return True
 
 
 def ensure_agents(conn: sqlite3.Connection, ctx: Ctx) -> None:
     """Give every configured agent its state row."""
-    conn.executemany("INSERT OR IGNORE INTO agent_state (id, idle_since) VALUES (?, ?)",
-                     [(a, ctx.now) for a in ctx.agents])
+    conn.executemany(
+        "INSERT OR IGNORE INTO agent_state (id, idle_since) VALUES (?, ?)",
+        [(a, ctx.now) for a in ctx.agents],
+    )

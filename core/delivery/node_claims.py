@@ -40,41 +40,59 @@ class Claim:
     taken_from: str | None = None
 
 
-def claim(conn: sqlite3.Connection, claimer: str, agents: list[str], now: float, lease_s: float,
-          limit: int) -> list[Claim]:
+def claim(
+    conn: sqlite3.Connection,
+    claimer: str,
+    agents: list[str],
+    now: float,
+    lease_s: float,
+    limit: int,
+) -> list[Claim]:
     """Take up to ``limit`` due deliveries of ``agents`` (queued, or claimed by a node whose
     lease ran out), oldest first, skipping rows another node is claiming right now."""
     rows = conn.execute(
         f"{_CLAIMABLE} WHERE d.agent_id = ANY(?) AND ((d.state = 'queued' AND "
         "d.not_before <= ?) OR (d.state = 'delivering' AND d.claim_until < ?)) "
         "ORDER BY d.id LIMIT ? FOR UPDATE OF d SKIP LOCKED",
-        (agents, now, now, limit)).fetchall()
+        (agents, now, now, limit),
+    ).fetchall()
     if not rows:
         return []
     ids = [row["id"] for row in rows]
-    conn.execute("UPDATE deliveries SET state = 'delivering', node = ?, claim_until = ?, "
-                 "attempts = attempts + 1, updated_at = ? WHERE id = ANY(?)",
-                 (claimer, now + lease_s, now, ids))
+    conn.execute(
+        "UPDATE deliveries SET state = 'delivering', node = ?, claim_until = ?, "
+        "attempts = attempts + 1, updated_at = ? WHERE id = ANY(?)",
+        (claimer, now + lease_s, now, ids),
+    )
     claims = []
     for row in rows:
         found = row_to_delivery(row)
         taken = row["held_by"] if row["state"] == "delivering" else None
-        claims.append(Claim(dataclasses.replace(found, state=DeliveryState.delivering,
-                                                attempts=found.attempts + 1,
-                                                is_retry=found.is_retry or taken is not None),
-                            now, now + lease_s, taken))
+        claims.append(
+            Claim(
+                dataclasses.replace(
+                    found,
+                    state=DeliveryState.delivering,
+                    attempts=found.attempts + 1,
+                    is_retry=found.is_retry or taken is not None,
+                ),
+                now,
+                now + lease_s,
+                taken,
+            )
+        )
     return claims
 
 
 def holds(conn: sqlite3.Connection, claimer: str, delivery_id: int) -> bool:
     """True while ``claimer``'s claim on the delivery stands (checked before delivering)."""
-    row = conn.execute("SELECT node, state FROM deliveries WHERE id = ?",
-                       (delivery_id,)).fetchone()
+    row = conn.execute("SELECT node, state FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
     return row is not None and row["node"] == claimer and row["state"] == "delivering"
 
 
-def finish(conn: sqlite3.Connection, ctx: Ctx, claimer: str,
-           done: list[tuple[Claim, Receipt, bool]]) -> list[str]:
+def finish(
+    conn: sqlite3.Connection, ctx: Ctx, claimer: str, done: list[tuple[Claim, Receipt, bool]]
+) -> list[str]:
     """Store the receipts of ``done`` (claim, receipt, onboarded) whose claims are still
     ``claimer``'s; ``lost`` for the others (another node took them after the lease)."""
     from core.delivery.onboarding import record_receipt_onboarded
@@ -82,8 +100,9 @@ def finish(conn: sqlite3.Connection, ctx: Ctx, claimer: str,
     states = []
     for held, receipt, onboarded in done:
         delivery = held.delivery
-        row = conn.execute("SELECT node, state FROM deliveries WHERE id = ? FOR UPDATE",
-                           (delivery.id,)).fetchone()
+        row = conn.execute(
+            "SELECT node, state FROM deliveries WHERE id = ? FOR UPDATE", (delivery.id,)
+        ).fetchone()
         if row is None or row["node"] != claimer or row["state"] != "delivering":
             states.append("lost")
             continue
@@ -100,12 +119,21 @@ def _claimed_event(conn: sqlite3.Connection, ctx: Ctx, claimer: str, held: Claim
     what = f"{task_ref(delivery.task_id)} prompt" if delivery.task_id else "message"
     after = f"; taken over from {held.taken_from} after its lease" if held.taken_from else ""
     node = claimer.rsplit(":", 1)[0]
-    insert_event(conn, held.claimed_at, "delivery.claimed",
-                 f"{what} to {delivery.agent}: delivering by {node} "
-                 f"(attempt {delivery.attempts}{after})",
-                 task_id=delivery.task_id, agent=delivery.agent, actor=ctx.actor,
-                 data={"delivery": delivery.id, "node": node, "claimer": claimer,
-                       **({"taken_from": held.taken_from} if held.taken_from else {})})
+    insert_event(
+        conn,
+        held.claimed_at,
+        "delivery.claimed",
+        f"{what} to {delivery.agent}: delivering by {node} (attempt {delivery.attempts}{after})",
+        task_id=delivery.task_id,
+        agent=delivery.agent,
+        actor=ctx.actor,
+        data={
+            "delivery": delivery.id,
+            "node": node,
+            "claimer": claimer,
+            **({"taken_from": held.taken_from} if held.taken_from else {}),
+        },
+    )
 
 
 def next_due(conn: sqlite3.Connection, agents: list[str]) -> float | None:
@@ -113,20 +141,30 @@ def next_due(conn: sqlite3.Connection, agents: list[str]) -> float | None:
     row = conn.execute(
         "SELECT min(CASE WHEN state = 'queued' THEN not_before ELSE claim_until END) "
         "FROM deliveries WHERE agent_id = ANY(?) AND (state = 'queued' OR "
-        "(state = 'delivering' AND claim_until IS NOT NULL))", (agents,)).fetchone()
+        "(state = 'delivering' AND claim_until IS NOT NULL))",
+        (agents,),
+    ).fetchone()
     due: float | None = row[0]
     return due
 
 
-def heartbeat(conn: sqlite3.Connection, node: str, agents: list[str], host: str, pid: int,
-              started_at: float, now: float) -> None:
+def heartbeat(
+    conn: sqlite3.Connection,
+    node: str,
+    agents: list[str],
+    host: str,
+    pid: int,
+    started_at: float,
+    now: float,
+) -> None:
     """Say that ``node`` is alive and which agents it serves."""
     conn.execute(
         "INSERT INTO nodes (name, agents, host, pid, started_at, heartbeat_at) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET agents = excluded.agents, "
         "host = excluded.host, pid = excluded.pid, started_at = excluded.started_at, "
         "heartbeat_at = excluded.heartbeat_at",
-        (node, json.dumps(agents), host, pid, started_at, now))
+        (node, json.dumps(agents), host, pid, started_at, now),
+    )
 
 
 def node_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
@@ -136,7 +174,16 @@ def node_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         "SELECT n.name, n.agents, n.host, n.pid, n.heartbeat_at, (SELECT count(*) FROM "
         "deliveries d WHERE substr(d.node, 1, length(n.name) + 1) = n.name || ':' "
         "AND d.state = 'delivering') AS in_flight "
-        "FROM nodes n ORDER BY n.name").fetchall()
-    return [{"name": r["name"], "agents": json.loads(r["agents"]), "host": r["host"],
-             "pid": r["pid"], "heartbeat_at": r["heartbeat_at"], "in_flight": r["in_flight"]}
-            for r in rows]
+        "FROM nodes n ORDER BY n.name"
+    ).fetchall()
+    return [
+        {
+            "name": r["name"],
+            "agents": json.loads(r["agents"]),
+            "host": r["host"],
+            "pid": r["pid"],
+            "heartbeat_at": r["heartbeat_at"],
+            "in_flight": r["in_flight"],
+        }
+        for r in rows
+    ]

@@ -29,8 +29,11 @@ NO_BRANCH = "your current branch"
 
 
 RESET_TARGET = "reset:"
-RESET_TEXT = ("[swarm] reset: clear your conversation now and forget earlier tasks; the next "
-              "message from swarm says who you are and what to do.")
+RESET_TEXT = (
+    "[swarm] reset: clear your conversation now and forget earlier tasks; the next "
+    "message from swarm says who you are and what to do."
+)
+
 
 def template(home: Path, role: str) -> str:
     """The role's template text: the user's override, the bundled one, or the default."""
@@ -39,8 +42,7 @@ def template(home: Path, role: str) -> str:
         try:
             return own.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
-            raise ConfigError(f"role template {own} is not UTF-8 text (byte {exc.start})"
-                              ) from None
+            raise ConfigError(f"role template {own} is not UTF-8 text (byte {exc.start})") from None
     from importlib.resources import files
 
     bundled = files("core") / "bundled" / "roles"
@@ -59,9 +61,13 @@ def text_for(service: StoreAccess, agent: Agent) -> str:
     from core.workspaces.ops import find
 
     place = find(service.settings.home, service.agents, agent.id)
-    values = {"agent": agent.id, "role": agent.role, "captain": captain_of(service.agents),
-              "workspace": str(place.path) if place else NO_WORKSPACE,
-              "branch": (place.branch if place and place.branch else NO_BRANCH)}
+    values = {
+        "agent": agent.id,
+        "role": agent.role,
+        "captain": captain_of(service.agents),
+        "workspace": str(place.path) if place else NO_WORKSPACE,
+        "branch": (place.branch if place and place.branch else NO_BRANCH),
+    }
     return Template(template(service.settings.home, agent.role)).safe_substitute(values)
 
 
@@ -76,8 +82,15 @@ def queue_onboarding(conn: sqlite3.Connection, ctx: Ctx, agent: str, text: str) 
     """Store the onboarding message for ``agent`` and remember that it was onboarded."""
     message_id = messages.queue(conn, ctx, [agent], text, target=f"agent:{agent}")
     conn.execute("UPDATE agent_state SET onboarded_at = ? WHERE id = ?", (ctx.now, agent))
-    insert_event(conn, ctx.now, "agent.onboarded", f"{agent} onboarded by {ctx.actor}",
-                 agent=agent, actor=ctx.actor, data={"message": message_id})
+    insert_event(
+        conn,
+        ctx.now,
+        "agent.onboarded",
+        f"{agent} onboarded by {ctx.actor}",
+        agent=agent,
+        actor=ctx.actor,
+        data={"message": message_id},
+    )
     return message_id
 
 
@@ -88,27 +101,43 @@ def needs_onboarding(conn: sqlite3.Connection, agent: str) -> bool:
 
 
 def record_receipt_onboarded(
-    conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt,
-    *, delivering: bool = False,
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    delivery: Delivery,
+    receipt: Receipt,
+    *,
+    delivering: bool = False,
 ) -> str:
     """Store the receipt of a task prompt that carried the onboarding; once delivered, the
     agent is onboarded (same transaction)."""
     state = assignment.record_receipt(conn, ctx, delivery, receipt, delivering=delivering)
     if state == "delivered":
-        conn.execute("UPDATE agent_state SET onboarded_at = ? WHERE id = ?",
-                     (ctx.now, delivery.agent))
-        insert_event(conn, ctx.now, "agent.onboarded",
-                     f"{delivery.agent} onboarded with its task prompt",
-                     agent=delivery.agent, actor=ctx.actor)
+        conn.execute(
+            "UPDATE agent_state SET onboarded_at = ? WHERE id = ?", (ctx.now, delivery.agent)
+        )
+        insert_event(
+            conn,
+            ctx.now,
+            "agent.onboarded",
+            f"{delivery.agent} onboarded with its task prompt",
+            agent=delivery.agent,
+            actor=ctx.actor,
+        )
     return state
 
 
 def queue_reset(conn: sqlite3.Connection, ctx: Ctx, agent: str, text: str) -> int:
     """Queue the agent's reset action, then its onboarding; the reset's message id."""
-    message_id = messages.queue(conn, ctx, [agent], RESET_TEXT,
-                                target=f"{RESET_TARGET}{agent}")
-    insert_event(conn, ctx.now, "agent.reset", f"{agent} reset by {ctx.actor}", agent=agent,
-                 actor=ctx.actor, data={"message": message_id})
+    message_id = messages.queue(conn, ctx, [agent], RESET_TEXT, target=f"{RESET_TARGET}{agent}")
+    insert_event(
+        conn,
+        ctx.now,
+        "agent.reset",
+        f"{agent} reset by {ctx.actor}",
+        agent=agent,
+        actor=ctx.actor,
+        data={"message": message_id},
+    )
     queue_onboarding(conn, ctx, agent, text)
     return message_id
 

@@ -45,12 +45,19 @@ def read_facts(conn: sqlite3.Connection, delivery: Delivery) -> PromptFacts | No
     """The facts of a task prompt (None for other messages); one read, any transaction."""
     if delivery.task_id is None or delivery.target.startswith(RESET_TARGET):
         return None
-    return PromptFacts(handoff_facts.facts(conn, delivery.task_id, delivery.agent),
-                       onboarding.needs_onboarding(conn, delivery.agent))
+    return PromptFacts(
+        handoff_facts.facts(conn, delivery.task_id, delivery.agent),
+        onboarding.needs_onboarding(conn, delivery.agent),
+    )
 
 
-async def plan(service: StoreAccess, workspaces: WorkspaceTracker, delivery: Delivery,
-               agent: Agent, facts: PromptFacts | None = None) -> Plan:
+async def plan(
+    service: StoreAccess,
+    workspaces: WorkspaceTracker,
+    delivery: Delivery,
+    agent: Agent,
+    facts: PromptFacts | None = None,
+) -> Plan:
     """The parcels for ``delivery`` to ``agent`` (``facts``: read with the claim, if so)."""
     if delivery.target.startswith(RESET_TARGET):
         return Plan((reset_parcel(delivery, agent),), False)
@@ -67,23 +74,46 @@ async def plan(service: StoreAccess, workspaces: WorkspaceTracker, delivery: Del
         if agent.reset_between_tasks and not delivery.is_retry:
             parcels.append(reset_parcel(delivery, agent))
         onboards = bool(parcels) or new
-    text = render(delivery.text, sender=delivery.sender, agent=agent.id,
-                  task_id=delivery.task_id, priority=delivery.priority,
-                  is_retry=delivery.is_retry,
-                  workspace=(str(place.path), place.branch) if place else None,
-                  handoff=handoff, home=service.settings.custom_home)
+    text = render(
+        delivery.text,
+        sender=delivery.sender,
+        agent=agent.id,
+        task_id=delivery.task_id,
+        priority=delivery.priority,
+        is_retry=delivery.is_retry,
+        workspace=(str(place.path), place.branch) if place else None,
+        handoff=handoff,
+        home=service.settings.custom_home,
+    )
     if onboards:
         intro = await asyncio.to_thread(onboarding.text_for, service, agent)
         text = intro.rstrip() + ONBOARDING_RULE + text
-    parcels.append(Parcel(delivery.id, agent, text, delivery.sender, delivery.task_id,
-                          delivery.priority, delivery.is_retry))
+    parcels.append(
+        Parcel(
+            delivery.id,
+            agent,
+            text,
+            delivery.sender,
+            delivery.task_id,
+            delivery.priority,
+            delivery.is_retry,
+        )
+    )
     return Plan(tuple(parcels), onboards)
 
 
 def reset_parcel(delivery: Delivery, agent: Agent) -> Parcel:
     """The reset action for ``agent`` (the driver presses its keys; an inbox gets the text)."""
-    return Parcel(delivery.id, agent, RESET_TEXT, delivery.sender, None,
-                  delivery.priority, delivery.is_retry, reset=agent.reset)
+    return Parcel(
+        delivery.id,
+        agent,
+        RESET_TEXT,
+        delivery.sender,
+        None,
+        delivery.priority,
+        delivery.is_retry,
+        reset=agent.reset,
+    )
 
 
 def why(exc: BaseException) -> str:

@@ -51,8 +51,12 @@ class DeliveryQueue:
         return await self.access.write(actor, _claim_with_facts)
 
     async def record_receipt(
-        self, delivery: Delivery, receipt: Receipt, actor: str = "delivery",
-        *, onboarded: bool = False,
+        self,
+        delivery: Delivery,
+        receipt: Receipt,
+        actor: str = "delivery",
+        *,
+        onboarded: bool = False,
     ) -> str:
         """Store how a delivery went (``onboarded``: it carried its agent's onboarding). A
         database that stays locked (or full) past the busy timeout is retried with backoff
@@ -66,8 +70,12 @@ class DeliveryQueue:
             try:
                 return await self.access.write(actor, record, delivery, receipt)
             except sqlite3.OperationalError as exc:
-                log.warning("receipt of delivery %d not written (%s); retrying in %.2g s",
-                            delivery.id, exc, delay)
+                log.warning(
+                    "receipt of delivery %d not written (%s); retrying in %.2g s",
+                    delivery.id,
+                    exc,
+                    delay,
+                )
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECEIPT_RETRY_MAX_S)
 

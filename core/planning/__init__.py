@@ -12,5 +12,13 @@ from core.planning.model import Plan, PlanItem, PlanProgress, parse_plan_ref, pl
 from core.planning.service import PlanService
 from core.planning.view import render_preview, render_progress
 
-__all__ = ["Plan", "PlanItem", "PlanProgress", "PlanService", "parse_plan_ref", "plan_ref",
-           "render_preview", "render_progress"]
+__all__ = [
+    "Plan",
+    "PlanItem",
+    "PlanProgress",
+    "PlanService",
+    "parse_plan_ref",
+    "plan_ref",
+    "render_preview",
+    "render_progress",
+]

@@ -31,13 +31,20 @@ class PlanItem:
 
     def to_json(self) -> dict[str, Any]:
         """The portable shape: ref, title, details, role, priority, after."""
-        return {"ref": self.ref, "title": self.title, "details": self.details,
-                "role": self.role, "priority": self.priority, "after": list(self.after)}
+        return {
+            "ref": self.ref,
+            "title": self.title,
+            "details": self.details,
+            "role": self.role,
+            "priority": self.priority,
+            "after": list(self.after),
+        }
 
     def spec(self) -> TaskSpec:
         """The task to create for this item."""
-        return TaskSpec(self.title, self.details, self.priority, self.role,
-                        after=self.after, ref=self.ref)
+        return TaskSpec(
+            self.title, self.details, self.priority, self.role, after=self.after, ref=self.ref
+        )
 
 
 @dataclass(frozen=True)
@@ -68,11 +75,19 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         """Every field, for ``--json`` output."""
-        return {"id": self.ref, "goal": self.goal, "status": self.status, **self.document(),
-                "model": self.model, "notes": list(self.notes),
-                "task_ids": [task_ref(t) for t in self.task_ids],
-                "created_by": self.created_by, "created_at": self.created_at,
-                "decided_by": self.decided_by, "decided_at": self.decided_at}
+        return {
+            "id": self.ref,
+            "goal": self.goal,
+            "status": self.status,
+            **self.document(),
+            "model": self.model,
+            "notes": list(self.notes),
+            "task_ids": [task_ref(t) for t in self.task_ids],
+            "created_by": self.created_by,
+            "created_at": self.created_at,
+            "decided_by": self.decided_by,
+            "decided_at": self.decided_at,
+        }
 
 
 @dataclass
@@ -107,14 +122,26 @@ class PlanProgress:
 
     def to_json(self) -> dict[str, Any]:
         """Totals, counts per status, the blocked tasks with reasons, every task."""
-        return {**self.plan.to_json(), "done": self.done, "total": self.total,
-                "counts": self.counts,
-                "blocked": [{"id": t.ref, "title": t.title, "status": t.status.value,
-                             "reason": t.reason} for t in self.blocked],
-                "tasks": [t.to_json() for t in self.tasks]}
+        return {
+            **self.plan.to_json(),
+            "done": self.done,
+            "total": self.total,
+            "counts": self.counts,
+            "blocked": [
+                {"id": t.ref, "title": t.title, "status": t.status.value, "reason": t.reason}
+                for t in self.blocked
+            ],
+            "tasks": [t.to_json() for t in self.tasks],
+        }
 
 
 def item_from_json(raw: dict[str, Any]) -> PlanItem:
     """A validated ``{"ref", "title", ...}`` object of a plan document."""
-    return PlanItem(raw["ref"], raw["title"], raw.get("details") or "", raw.get("role"),
-                    raw.get("priority") or "normal", tuple(raw.get("after") or ()))
+    return PlanItem(
+        raw["ref"],
+        raw["title"],
+        raw.get("details") or "",
+        raw.get("role"),
+        raw.get("priority") or "normal",
+        tuple(raw.get("after") or ()),
+    )

@@ -14,8 +14,10 @@ from core.models import Agent, Priority
 
 MAX_REF = 32
 REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-SHAPE = ('{"summary": "one line", "tasks": [{"ref": "a", "title": "...", "details": "...", '
-         '"role": "qa", "priority": "high", "after": ["b"]}]}')
+SHAPE = (
+    '{"summary": "one line", "tasks": [{"ref": "a", "title": "...", "details": "...", '
+    '"role": "qa", "priority": "high", "after": ["b"]}]}'
+)
 DETAILS_HINT = 1500
 FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 
@@ -35,8 +37,9 @@ def system_prompt(agents: Sequence[Agent], limits: PlanLimits) -> str:
     roles: dict[str, list[str]] = {}
     for agent in agents:
         roles.setdefault(agent.role, []).extend(agent.capabilities)
-    team = "\n".join(f"- {role}: {', '.join(dict.fromkeys(caps)) or '-'}"
-                     for role, caps in roles.items())
+    team = "\n".join(
+        f"- {role}: {', '.join(dict.fromkeys(caps)) or '-'}" for role, caps in roles.items()
+    )
     priorities = ", ".join(p.name for p in Priority)
     return (
         "You plan work for a swarm of AI coding agents. Each task goes to one agent that has "
@@ -65,8 +68,9 @@ def user_prompt(goal: str, context: str, limits: PlanLimits) -> tuple[str, list[
     context = context.strip()
     if context:
         if len(context) > limits.max_context:
-            notes.append(f"the context was cut from {len(context):,} to "
-                         f"{limits.max_context:,} characters")
+            notes.append(
+                f"the context was cut from {len(context):,} to {limits.max_context:,} characters"
+            )
             context = context[: limits.max_context]
         text += f"\n\nContext:\n<context>\n{context}\n</context>"
     return text, notes
@@ -75,9 +79,11 @@ def user_prompt(goal: str, context: str, limits: PlanLimits) -> tuple[str, list[
 def correction_prompt(errors: Sequence[str]) -> str:
     """The message sending an invalid answer back with what is wrong."""
     listed = "\n".join(f"- {e}" for e in errors)
-    return (f"Your answer is not a valid plan:\n{listed}\n"
-            "Send the whole corrected plan again: one JSON object of the same shape, "
-            "nothing else.")
+    return (
+        f"Your answer is not a valid plan:\n{listed}\n"
+        "Send the whole corrected plan again: one JSON object of the same shape, "
+        "nothing else."
+    )
 
 
 def parse_answer(content: str) -> tuple[Any, list[str]]:
@@ -91,8 +97,9 @@ def parse_answer(content: str) -> tuple[Any, list[str]]:
     try:
         return json.loads(text), []
     except json.JSONDecodeError as exc:
-        return None, [f"the answer is not valid JSON ({exc.msg} at line {exc.lineno} "
-                      f"column {exc.colno})"]
+        return None, [
+            f"the answer is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ]
 
 
 def check_answer(content: str, ctx: Ctx, limits: PlanLimits) -> tuple[dict[str, Any], list[str]]:
@@ -101,11 +108,11 @@ def check_answer(content: str, ctx: Ctx, limits: PlanLimits) -> tuple[dict[str, 
     if errors:
         return {}, errors
     if not isinstance(value, dict):
-        return {}, ["the answer must be a JSON object with \"summary\" and \"tasks\""]
+        return {}, ['the answer must be a JSON object with "summary" and "tasks"']
     summary = _summary(value.get("summary"), ctx, errors)
     items = value.get("tasks")
     if not isinstance(items, list) or not items:
-        return {}, [*errors, "\"tasks\" must be a non-empty list of task objects"]
+        return {}, [*errors, '"tasks" must be a non-empty list of task objects']
     if len(items) > limits.max_tasks:
         errors.append(f"{len(items)} tasks is too many: at most {limits.max_tasks}")
     tasks = [_task(i, item, ctx, errors) for i, item in enumerate(items, 1)]
@@ -115,22 +122,28 @@ def check_answer(content: str, ctx: Ctx, limits: PlanLimits) -> tuple[dict[str, 
 
 def _summary(value: Any, ctx: Ctx, errors: list[str]) -> str:
     if not isinstance(value, str) or not value.strip():
-        errors.append("\"summary\" must be a non-empty string (one line)")
+        errors.append('"summary" must be a non-empty string (one line)')
         return ""
     summary = " ".join(value.split())
     if len(summary) > ctx.settings.max_title:
-        errors.append(f"\"summary\" is {len(summary)} characters long: at most "
-                      f"{ctx.settings.max_title}")
+        errors.append(
+            f'"summary" is {len(summary)} characters long: at most {ctx.settings.max_title}'
+        )
     return summary
 
 
 def _task(index: int, item: Any, ctx: Ctx, errors: list[str]) -> dict[str, Any]:
     where = f"task {index}"
     if not isinstance(item, dict):
-        errors.append(f"{where} must be an object with ref, title, details, role, priority, "
-                      "after")
-        return {"ref": "", "title": "", "details": "", "role": None, "priority": "normal",
-                "after": []}
+        errors.append(f"{where} must be an object with ref, title, details, role, priority, after")
+        return {
+            "ref": "",
+            "title": "",
+            "details": "",
+            "role": None,
+            "priority": "normal",
+            "after": [],
+        }
     ref = item.get("ref")
     if isinstance(ref, str) and ref.strip():
         where = f"task {index} (ref {ref.strip()!r})"
@@ -147,18 +160,19 @@ def _task(index: int, item: Any, ctx: Ctx, errors: list[str]) -> dict[str, Any]:
 
 def _ref(value: Any, where: str, errors: list[str]) -> str:
     if not isinstance(value, str | int) or not str(value).strip():
-        errors.append(f"{where}: \"ref\" must be a short non-empty string")
+        errors.append(f'{where}: "ref" must be a short non-empty string')
         return ""
     ref = str(value).strip()
     if len(ref) > MAX_REF or not REF_PATTERN.match(ref):
-        errors.append(f"{where}: \"ref\" must be at most {MAX_REF} letters, digits, '-', '_' "
-                      "or '.'")
+        errors.append(
+            f"{where}: \"ref\" must be at most {MAX_REF} letters, digits, '-', '_' or '.'"
+        )
     return ref
 
 
 def _text(value: Any, where: str, what: str, ctx: Ctx, limit: int, errors: list[str]) -> str:
     if not isinstance(value, str):
-        errors.append(f"{where}: \"{what}\" must be a string")
+        errors.append(f'{where}: "{what}" must be a string')
         return ""
     try:
         text = ctx.check_text(value, what, limit)
@@ -174,11 +188,13 @@ def _details(value: Any, where: str, ctx: Ctx, errors: list[str]) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        errors.append(f"{where}: \"details\" must be a string")
+        errors.append(f'{where}: "details" must be a string')
         return ""
     if len(value.strip()) > ctx.settings.max_text:
-        errors.append(f"{where}: \"details\" are {len(value.strip())} characters long: at "
-                      f"most {ctx.settings.max_text}")
+        errors.append(
+            f'{where}: "details" are {len(value.strip())} characters long: at '
+            f"most {ctx.settings.max_text}"
+        )
     return value.strip()
 
 
@@ -186,7 +202,7 @@ def _role(value: Any, where: str, ctx: Ctx, errors: list[str]) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
-        errors.append(f"{where}: \"role\" must be a string")
+        errors.append(f'{where}: "role" must be a string')
         return None
     try:
         return ctx.check_role(value.strip())
@@ -199,8 +215,7 @@ def _priority(value: Any, where: str, errors: list[str]) -> str:
     if value is None:
         return Priority.normal.name
     if not isinstance(value, str):
-        errors.append(f"{where}: \"priority\" must be one of "
-                      f"{', '.join(p.name for p in Priority)}")
+        errors.append(f'{where}: "priority" must be one of {", ".join(p.name for p in Priority)}')
         return Priority.normal.name
     try:
         return Priority.parse(value).name
@@ -213,7 +228,7 @@ def _after(value: Any, where: str, errors: list[str]) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
-        errors.append(f"{where}: \"after\" must be a list of refs of this plan")
+        errors.append(f'{where}: "after" must be a list of refs of this plan')
         return []
     return list(dict.fromkeys(str(v).strip() for v in value))
 
@@ -229,5 +244,7 @@ def _check_refs(tasks: list[dict[str, Any]], errors: list[str]) -> None:
             errors.append(f"task {task['ref']!r} cannot come after itself")
         unknown = [a for a in task["after"] if a not in known]
         if unknown:
-            errors.append(f"task {task['ref']!r}: \"after\" names {', '.join(unknown)}, "
-                          "which is not a ref of this plan")
+            errors.append(
+                f'task {task["ref"]!r}: "after" names {", ".join(unknown)}, '
+                "which is not a ref of this plan"
+            )

@@ -45,8 +45,12 @@ class PlanService:
     def limits(self) -> PlanLimits:
         """The bounds a plan must respect."""
         s = self.service.settings
-        return PlanLimits(self.ai.settings.plan_max_tasks, s.max_title, s.max_text,
-                          self.ai.settings.plan_max_context)
+        return PlanLimits(
+            self.ai.settings.plan_max_tasks,
+            s.max_title,
+            s.max_text,
+            self.ai.settings.plan_max_context,
+        )
 
     async def draft(self, goal: str, context: str, actor: str) -> Plan:
         """Ask the model for a plan, validate it (one corrective round-trip), store a draft."""
@@ -55,27 +59,32 @@ class PlanService:
         goal = ctx.check_text(goal, "goal")
         limits = self.limits()
         prompt, notes = user_prompt(goal, context, limits)
-        messages = [{"role": "system", "content": system_prompt(list(ctx.agents.values()),
-                                                                 limits)},
-                    {"role": "user", "content": prompt}]
+        messages = [
+            {"role": "system", "content": system_prompt(list(ctx.agents.values()), limits)},
+            {"role": "user", "content": prompt},
+        ]
         document, model = await self._ask(messages, actor)
         plan_id = await self.service.write(actor, insert_plan, goal, document, model, notes)
-        log.info("plan %s drafted by %s: %d tasks", plan_ref(plan_id), actor,
-                 len(document["tasks"]))
+        log.info(
+            "plan %s drafted by %s: %d tasks", plan_ref(plan_id), actor, len(document["tasks"])
+        )
         return await self.get(plan_id)
 
-    async def _ask(self, messages: list[dict[str, str]], actor: str) -> tuple[dict[str, Any],
-                                                                                 str]:
+    async def _ask(self, messages: list[dict[str, str]], actor: str) -> tuple[dict[str, Any], str]:
         for round_trip in (1, 2):
             result = await self.ai.chat("plan", messages, json_mode=True, actor=actor)
             document, errors = await self.check(result.content, actor)
             if not errors:
                 return document, result.model
             log.info("plan answer %d invalid: %s", round_trip, "; ".join(errors))
-            messages = [*messages, {"role": "assistant", "content": result.content[:20_000]},
-                        {"role": "user", "content": correction_prompt(errors)}]
-        shown = "; ".join(errors[:4]) + (f" (and {len(errors) - 4} more)" if len(errors) > 4
-                                          else "")
+            messages = [
+                *messages,
+                {"role": "assistant", "content": result.content[:20_000]},
+                {"role": "user", "content": correction_prompt(errors)},
+            ]
+        shown = "; ".join(errors[:4]) + (
+            f" (and {len(errors) - 4} more)" if len(errors) > 4 else ""
+        )
         raise PlanRejected(f"the model's plan was invalid twice, nothing was created: {shown}")
 
     async def check(self, content: str, actor: str) -> tuple[dict[str, Any], list[str]]:
@@ -96,8 +105,7 @@ class PlanService:
     async def approve(self, ref: str | int, actor: str) -> list[int]:
         """Create every task of a draft in one transaction, under the plan id; their ids."""
         ids = await self.service.write(actor, approve_plan, parse_plan_ref(ref))
-        log.info("plan %s approved by %s: %d tasks", plan_ref(parse_plan_ref(ref)), actor,
-                 len(ids))
+        log.info("plan %s approved by %s: %d tasks", plan_ref(parse_plan_ref(ref)), actor, len(ids))
         return ids
 
     async def discard(self, ref: str | int, actor: str) -> None:

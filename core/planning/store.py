@@ -15,20 +15,40 @@ from core.store import tables
 from core.tasks import lifecycle
 
 
-def insert_plan(conn: sqlite3.Connection, ctx: Ctx, goal: str, document: dict[str, Any],
-                model: str | None, notes: Sequence[str]) -> int:
+def insert_plan(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    goal: str,
+    document: dict[str, Any],
+    model: str | None,
+    notes: Sequence[str],
+) -> int:
     """Store a validated draft and its ``plan.created`` event; return the plan id."""
     cur = conn.execute(
         "INSERT INTO plans (goal, summary, status, plan, model, notes, created_by, created_at, "
         "updated_at) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?, ?)",
-        (goal, document["summary"], json.dumps(document), model, json.dumps(list(notes)),
-         ctx.actor, ctx.now, ctx.now))
+        (
+            goal,
+            document["summary"],
+            json.dumps(document),
+            model,
+            json.dumps(list(notes)),
+            ctx.actor,
+            ctx.now,
+            ctx.now,
+        ),
+    )
     plan_id = int(cur.lastrowid or 0)
     count = len(document["tasks"])
-    tables.insert_event(conn, ctx.now, "plan.created",
-                       f"{plan_ref(plan_id)} drafted for {ctx.actor}: {document['summary']} "
-                       f"({count} tasks, waiting for approval)", actor=ctx.actor,
-                       data={"plan": plan_ref(plan_id), "tasks": count})
+    tables.insert_event(
+        conn,
+        ctx.now,
+        "plan.created",
+        f"{plan_ref(plan_id)} drafted for {ctx.actor}: {document['summary']} "
+        f"({count} tasks, waiting for approval)",
+        actor=ctx.actor,
+        data={"plan": plan_ref(plan_id), "tasks": count},
+    )
     return plan_id
 
 
@@ -50,19 +70,29 @@ def list_plans(conn: sqlite3.Connection, status: str | None, limit: int) -> list
 def _row_to_plan(row: sqlite3.Row) -> Plan:
     document = json.loads(row["plan"])
     return Plan(
-        id=row["id"], goal=row["goal"], summary=row["summary"], status=row["status"],
-        items=tuple(item_from_json(t) for t in document["tasks"]), model=row["model"],
-        notes=tuple(json.loads(row["notes"])), task_ids=tuple(json.loads(row["task_ids"])),
-        created_by=row["created_by"], created_at=row["created_at"],
-        decided_by=row["decided_by"], decided_at=row["decided_at"])
+        id=row["id"],
+        goal=row["goal"],
+        summary=row["summary"],
+        status=row["status"],
+        items=tuple(item_from_json(t) for t in document["tasks"]),
+        model=row["model"],
+        notes=tuple(json.loads(row["notes"])),
+        task_ids=tuple(json.loads(row["task_ids"])),
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        decided_by=row["decided_by"],
+        decided_at=row["decided_at"],
+    )
 
 
 def _decide(conn: sqlite3.Connection, ctx: Ctx, plan_id: int, status: str) -> Plan:
     plan = get_plan(conn, plan_id)
     if plan.status != "draft":
         raise InvalidState(f"{plan.ref} is already {plan.status}")
-    conn.execute("UPDATE plans SET status = ?, decided_by = ?, decided_at = ?, updated_at = ? "
-                 "WHERE id = ?", (status, ctx.actor, ctx.now, ctx.now, plan_id))
+    conn.execute(
+        "UPDATE plans SET status = ?, decided_by = ?, decided_at = ?, updated_at = ? WHERE id = ?",
+        (status, ctx.actor, ctx.now, ctx.now, plan_id),
+    )
     return plan
 
 
@@ -72,25 +102,35 @@ def approve_plan(conn: sqlite3.Connection, ctx: Ctx, plan_id: int) -> list[int]:
     ids = lifecycle.create_tasks(conn, ctx, [i.spec() for i in plan.items], plan.ref)
     conn.execute("UPDATE plans SET task_ids = ? WHERE id = ?", (json.dumps(ids), plan_id))
     refs = [task_ref(i) for i in ids]
-    tables.insert_event(conn, ctx.now, "plan.approved",
-                       f"{plan.ref} approved by {ctx.actor}: {len(ids)} tasks "
-                       f"({', '.join(refs)})", actor=ctx.actor,
-                       data={"plan": plan.ref, "tasks": refs})
+    tables.insert_event(
+        conn,
+        ctx.now,
+        "plan.approved",
+        f"{plan.ref} approved by {ctx.actor}: {len(ids)} tasks ({', '.join(refs)})",
+        actor=ctx.actor,
+        data={"plan": plan.ref, "tasks": refs},
+    )
     return ids
 
 
 def discard_plan(conn: sqlite3.Connection, ctx: Ctx, plan_id: int) -> None:
     """Mark a draft discarded; nothing is created."""
     plan = _decide(conn, ctx, plan_id, "discarded")
-    tables.insert_event(conn, ctx.now, "plan.discarded",
-                       f"{plan.ref} discarded by {ctx.actor}: {plan.summary}", actor=ctx.actor,
-                       data={"plan": plan.ref})
+    tables.insert_event(
+        conn,
+        ctx.now,
+        "plan.discarded",
+        f"{plan.ref} discarded by {ctx.actor}: {plan.summary}",
+        actor=ctx.actor,
+        data={"plan": plan.ref},
+    )
 
 
 def plan_progress(conn: sqlite3.Connection, plan_id: int) -> PlanProgress:
     """The plan and its tasks, in creation order."""
     plan = get_plan(conn, plan_id)
-    rows = conn.execute(f"SELECT {tables.TASK_COLUMNS} FROM tasks WHERE plan_id = ? ORDER BY id",
-                        (plan.ref,)).fetchall()
+    rows = conn.execute(
+        f"SELECT {tables.TASK_COLUMNS} FROM tasks WHERE plan_id = ? ORDER BY id", (plan.ref,)
+    ).fetchall()
     deps = tables.deps_of(conn, [r["id"] for r in rows])
     return PlanProgress(plan, [tables.row_to_task(r, deps[r["id"]]) for r in rows])

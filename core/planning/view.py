@@ -52,12 +52,15 @@ def _also_after(items: Sequence[PlanItem], i: int, parent: int | None) -> str:
 def render_preview(plan: Plan, details: bool = True) -> str:
     """The plan for review: summary, goal, the graph with roles and priorities, notes."""
     count = len(plan.items)
-    lines = [f"{plan.ref} ({plan.status}, {count} task{'s' if count != 1 else ''}): "
-             f"{plan.summary}", f"goal: {_squeezed(plan.goal, 300)}"]
+    lines = [
+        f"{plan.ref} ({plan.status}, {count} task{'s' if count != 1 else ''}): {plan.summary}",
+        f"goal: {_squeezed(plan.goal, 300)}",
+    ]
     for level, i, also in tree(plan.items):
         item, pad = plan.items[i], "  " * level
-        lines.append(f"{pad}- {item.ref}  [{item.role or 'any role'}, {item.priority}] "
-                     f"{item.title}{also}")
+        lines.append(
+            f"{pad}- {item.ref}  [{item.role or 'any role'}, {item.priority}] {item.title}{also}"
+        )
         first = item.details.strip().splitlines()[0] if item.details.strip() else ""
         if details and first:
             lines.append(f"{pad}    {_squeezed(first, 110)}")
@@ -74,8 +77,9 @@ def render_progress(progress: PlanProgress) -> str:
         return f"{render_preview(plan, details=False)}\n{state}"
     by_id = {t.id: t for t in progress.tasks}
     total, done = progress.total, progress.done
-    lines = [f"{plan.ref} approved: {done}/{total} done ({100 * done // max(total, 1)}%): "
-             f"{plan.summary}"]
+    lines = [
+        f"{plan.ref} approved: {done}/{total} done ({100 * done // max(total, 1)}%): {plan.summary}"
+    ]
 
     for level, i, _also in tree(plan.items):  # the reasons name every dependency
         task = by_id.get(plan.task_ids[i]) if i < len(plan.task_ids) else None
@@ -84,8 +88,9 @@ def render_progress(progress: PlanProgress) -> str:
     blocked = progress.blocked
     if blocked:
         lines.append("blocked:")
-        lines += [f"  {t.ref} {_squeezed(t.title, 60)}: {t.reason or t.status.value}"
-                  for t in blocked]
+        lines += [
+            f"  {t.ref} {_squeezed(t.title, 60)}: {t.reason or t.status.value}" for t in blocked
+        ]
     return "\n".join(lines)
 
 

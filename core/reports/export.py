@@ -26,10 +26,30 @@ if TYPE_CHECKING:
 WHATS = ("tasks", "events")
 FORMATS = ("csv", "json")
 PAGE = 1000
-TASK_FIELDS = ("id", "title", "details", "status", "priority", "role", "capabilities", "pinned",
-               "agent", "after", "attempts", "max_attempts", "reason", "note", "created_by",
-               "created_at", "updated_at", "assigned_at", "started_at", "finished_at",
-               "lease_expires_at", "plan_id")
+TASK_FIELDS = (
+    "id",
+    "title",
+    "details",
+    "status",
+    "priority",
+    "role",
+    "capabilities",
+    "pinned",
+    "agent",
+    "after",
+    "attempts",
+    "max_attempts",
+    "reason",
+    "note",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "assigned_at",
+    "started_at",
+    "finished_at",
+    "lease_expires_at",
+    "plan_id",
+)
 EVENT_FIELDS = ("id", "ts", "kind", "text", "task", "agent", "actor", "data")
 
 
@@ -43,8 +63,9 @@ def check(what: str, fmt: str) -> None:
 
 def tasks_page(conn: sqlite3.Connection, after_id: int, limit: int) -> list[dict[str, Any]]:
     """Tasks with an id above ``after_id``, in id order, as ``--json`` objects."""
-    rows = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id > ? ORDER BY id LIMIT ?",
-                        (after_id, limit)).fetchall()
+    rows = conn.execute(
+        f"SELECT {TASK_COLUMNS} FROM tasks WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)
+    ).fetchall()
     deps = deps_of(conn, [r["id"] for r in rows])
     return [row_to_task(r, deps[r["id"]]).to_json() | {"_id": r["id"]} for r in rows]
 
@@ -58,8 +79,9 @@ def _event(event: Event) -> dict[str, Any]:
     return event.to_json() | {"_id": event.id}
 
 
-async def pages(service: StoreAccess, what: str, page: int = PAGE
-                ) -> AsyncIterator[list[dict[str, Any]]]:
+async def pages(
+    service: StoreAccess, what: str, page: int = PAGE
+) -> AsyncIterator[list[dict[str, Any]]]:
     """Every task or event as objects, ``page`` rows per read transaction, in id order."""
     reader = tasks_page if what == "tasks" else events_page
     after = 0
@@ -70,8 +92,9 @@ async def pages(service: StoreAccess, what: str, page: int = PAGE
         yield rows
 
 
-async def chunks(service: StoreAccess, what: str = "tasks", fmt: str = "csv",
-                 page: int = PAGE) -> AsyncIterator[str]:
+async def chunks(
+    service: StoreAccess, what: str = "tasks", fmt: str = "csv", page: int = PAGE
+) -> AsyncIterator[str]:
     """The export as text pieces: a header, one piece per page of rows, a footer."""
     check(what, fmt)
     fields = TASK_FIELDS if what == "tasks" else EVENT_FIELDS
@@ -82,7 +105,8 @@ async def chunks(service: StoreAccess, what: str = "tasks", fmt: str = "csv",
             yield "".join(_csv_row([_cell(shaped(r).get(f)) for f in fields]) for r in rows)
         else:
             yield ("\n" if first else ",\n") + ",\n".join(
-                json.dumps(shaped(r), ensure_ascii=False) for r in rows)
+                json.dumps(shaped(r), ensure_ascii=False) for r in rows
+            )
         first = False
     if fmt == "json":
         yield "\n]\n"

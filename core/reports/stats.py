@@ -26,8 +26,11 @@ if TYPE_CHECKING:
 WIDTH, MARGIN, ROW, LABEL_W, TITLE_H = 1000, 20, 28, 110, 92
 BACKGROUND, INK, MUTED, GRID = "#2b2d31", "#f2f3f5", "#b5bac1", "#3f4147"
 # (title, colour, full-length value: None = the largest value shown)
-PANELS = (("Tasks done", "#57f287", None), ("Failure rate", "#ed4245", 1.0),
-          ("Median time to done (min)", "#5865f2", None))
+PANELS = (
+    ("Tasks done", "#57f287", None),
+    ("Failure rate", "#ed4245", 1.0),
+    ("Median time to done (min)", "#5865f2", None),
+)
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,14 @@ class AgentStats:
     def to_json(self) -> dict[str, Any]:
         """A plain dict."""
         rate = self.failure_rate
-        return {"agent": self.agent, "done": self.done, "failed": self.failed,
-                "failure_rate": None if rate is None else round(rate, 4),
-                "median_minutes_to_done": self.median_minutes, "stalls": self.stalls}
+        return {
+            "agent": self.agent,
+            "done": self.done,
+            "failed": self.failed,
+            "failure_rate": None if rate is None else round(rate, 4),
+            "median_minutes_to_done": self.median_minutes,
+            "stalls": self.stalls,
+        }
 
 
 @dataclass(frozen=True)
@@ -76,13 +84,20 @@ class Stats:
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for ``--json`` output and the bot."""
-        return {"period": self.period, "since": self.since, "until": self.until,
-                "done": self.done, "failed": self.failed, "deliveries": self.deliveries,
-                "agents": [a.to_json() for a in self.agents]}
+        return {
+            "period": self.period,
+            "since": self.since,
+            "until": self.until,
+            "done": self.done,
+            "failed": self.failed,
+            "deliveries": self.deliveries,
+            "agents": [a.to_json() for a in self.agents],
+        }
 
 
-def gather(conn: sqlite3.Connection, agent_ids: Iterable[str], period: str, since: float,
-           until: float) -> Stats:
+def gather(
+    conn: sqlite3.Connection, agent_ids: Iterable[str], period: str, since: float, until: float
+) -> Stats:
     """The numbers of ``[since, until]`` for the configured agents (and any other that
     finished work in the period)."""
     base = gather_stats(conn, since, until, STALL_S)
@@ -92,10 +107,15 @@ def gather(conn: sqlite3.Connection, agent_ids: Iterable[str], period: str, sinc
     names = list(agent_ids)
     names += sorted((set(per_agent) | set(medians)) - set(names))
     rows = tuple(
-        AgentStats(name, per_agent.get(name, {}).get("done", 0),
-                   per_agent.get(name, {}).get("failed", 0), medians.get(name),
-                   stalls.get(name, 0))
-        for name in names)
+        AgentStats(
+            name,
+            per_agent.get(name, {}).get("done", 0),
+            per_agent.get(name, {}).get("failed", 0),
+            medians.get(name),
+            stalls.get(name, 0),
+        )
+        for name in names
+    )
     return Stats(period, since, until, rows, base["deliveries"])
 
 
@@ -103,16 +123,21 @@ def _median_minutes(conn: sqlite3.Connection, since: float, until: float) -> dic
     """Per agent: median minutes from (last) assignment to done, of tasks done in the window."""
     spans: dict[str, list[float]] = {}
     for agent, span in conn.execute(
-            "SELECT assignee, finished_at - COALESCE(assigned_at, created_at) FROM tasks "
-            "WHERE status = 'done' AND assignee IS NOT NULL AND finished_at >= ? AND "
-            "finished_at <= ?", (since, until)):
+        "SELECT assignee, finished_at - COALESCE(assigned_at, created_at) FROM tasks "
+        "WHERE status = 'done' AND assignee IS NOT NULL AND finished_at >= ? AND "
+        "finished_at <= ?",
+        (since, until),
+    ):
         spans.setdefault(agent, []).append(max(0.0, span))
     return {agent: round(statistics.median(v) / 60, 1) for agent, v in spans.items()}
 
 
 def _stalls(conn: sqlite3.Connection, since: float, until: float) -> dict[str, int]:
-    rows = conn.execute("SELECT agent_id, count(*) FROM alerts WHERE kind = 'stalled' AND "
-                        "opened_at >= ? AND opened_at <= ? GROUP BY agent_id", (since, until))
+    rows = conn.execute(
+        "SELECT agent_id, count(*) FROM alerts WHERE kind = 'stalled' AND "
+        "opened_at >= ? AND opened_at <= ? GROUP BY agent_id",
+        (since, until),
+    )
     return {agent: int(n) for agent, n in rows}
 
 
@@ -120,8 +145,9 @@ async def collect(service: StoreAccess, period: str = "7d") -> Stats:
     """The last ``period`` (``30m``, ``12h``, ``7d``, ``1w``; at most 31 days) until now."""
     seconds = parse_period(period)
     until = service.clock.now()
-    return await service.db.read(gather, list(service.agents), period.strip(),
-                                 until - seconds, until)
+    return await service.db.read(
+        gather, list(service.agents), period.strip(), until - seconds, until
+    )
 
 
 # -- text ------------------------------------------------------------------------------
@@ -135,15 +161,36 @@ def heading(stats: Stats) -> str:
 def render_table(stats: Stats) -> str:
     """The numbers as a plain-text table (fits a Discord code block)."""
     header = ("AGENT", "DONE", "FAILED", "FAIL%", "MEDIAN MIN", "STALLS")
-    rows = [(a.agent, str(a.done), str(a.failed), _percent(a.failure_rate),
-             _number(a.median_minutes), str(a.stalls)) for a in stats.agents]
+    rows = [
+        (
+            a.agent,
+            str(a.done),
+            str(a.failed),
+            _percent(a.failure_rate),
+            _number(a.median_minutes),
+            str(a.stalls),
+        )
+        for a in stats.agents
+    ]
     total_rate = stats.failed / (stats.done + stats.failed) if stats.done + stats.failed else None
-    rows.append(("total", str(stats.done), str(stats.failed), _percent(total_rate), "",
-                 str(sum(a.stalls for a in stats.agents))))
+    rows.append(
+        (
+            "total",
+            str(stats.done),
+            str(stats.failed),
+            _percent(total_rate),
+            "",
+            str(sum(a.stalls for a in stats.agents)),
+        )
+    )
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                       for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
-             for row in [header, *rows]]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in [header, *rows]
+    ]
     deliveries = ", ".join(f"{n} {s}" for s, n in stats.deliveries.items()) or "none"
     return "\n".join([heading(stats), *lines, f"deliveries: {deliveries}"])
 
@@ -172,8 +219,9 @@ def render_png(stats: Stats) -> bytes:
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=15)
     draw.text((MARGIN, MARGIN), heading(stats), fill=INK, font=font)
-    draw.text((MARGIN, MARGIN + 22), f"{stats.done} done, {stats.failed} failed", fill=MUTED,
-              font=font)
+    draw.text(
+        (MARGIN, MARGIN + 22), f"{stats.done} done, {stats.failed} failed", fill=MUTED, font=font
+    )
     panel_w = (WIDTH - 2 * MARGIN - LABEL_W) // len(PANELS)
     columns = _columns(stats)
     for index, ((title, colour, full), values) in enumerate(zip(PANELS, columns, strict=True)):
@@ -196,8 +244,14 @@ def _columns(stats: Stats) -> list[list[tuple[float | None, str]]]:
     ]
 
 
-def _bars(draw: ImageDraw.ImageDraw, font: Any, span: tuple[int, int],
-          values: list[tuple[float | None, str]], colour: str, full: float | None) -> None:
+def _bars(
+    draw: ImageDraw.ImageDraw,
+    font: Any,
+    span: tuple[int, int],
+    values: list[tuple[float | None, str]],
+    colour: str,
+    full: float | None,
+) -> None:
     left, width = span
     top_value = full or max((v for v, _ in values if v), default=0) or 1
     room = width - 56  # space for the label after the bar

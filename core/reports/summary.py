@@ -30,10 +30,23 @@ MAX_PERIOD_S = 31 * 86_400
 STALL_S = 3600.0
 NARRATIVE_LIMIT = 1800
 LIST_LIMIT = 10
-NOISE = {"task.ready", "task.waiting", "task.blocked", "task.assigned", "task.created",
-         "task.started", "task.dependencies", "delivery.delivered", "delivery.retrying",
-         "message.queued", "summary.posted", "schedule.ran", "schedule.created",
-         "schedule.removed", "schedule.updated"}
+NOISE = {
+    "task.ready",
+    "task.waiting",
+    "task.blocked",
+    "task.assigned",
+    "task.created",
+    "task.started",
+    "task.dependencies",
+    "delivery.delivered",
+    "delivery.retrying",
+    "message.queued",
+    "summary.posted",
+    "schedule.ran",
+    "schedule.created",
+    "schedule.removed",
+    "schedule.updated",
+}
 NO_MODEL = f"No AI model is configured, so here are the plain numbers ({ENABLE_HINT})."
 SYSTEM = (
     "You write a short report for the person running a swarm of AI coding agents. Use only "
@@ -69,9 +82,15 @@ class Summary:
 
     def to_json(self) -> dict[str, Any]:
         """Every field, for ``--json`` output."""
-        return {"period": self.period, "since": self.since, "until": self.until,
-                "narrative": self.narrative, "note": self.note, "text": self.text,
-                "stats": self.stats}
+        return {
+            "period": self.period,
+            "since": self.since,
+            "until": self.until,
+            "narrative": self.narrative,
+            "note": self.note,
+            "text": self.text,
+            "stats": self.stats,
+        }
 
 
 class SummaryService:
@@ -88,18 +107,38 @@ class SummaryService:
         stats = await self.service.db.read(gather_stats, until - seconds, until, STALL_S)
         plain = render_stats(stats, period)
         if not self.ai.settings.enabled:
-            return Summary(period, until - seconds, until, stats, f"{NO_MODEL}\n{plain}", False,
-                           "no model configured")
+            return Summary(
+                period,
+                until - seconds,
+                until,
+                stats,
+                f"{NO_MODEL}\n{plain}",
+                False,
+                "no model configured",
+            )
         try:
             result = await self.ai.chat("summary", _messages(stats, period), actor=actor)
         except (AIError, BudgetExceeded) as exc:
-            return Summary(period, until - seconds, until, stats,
-                           f"No written summary: {exc}.\n{plain}", False, str(exc))
+            return Summary(
+                period,
+                until - seconds,
+                until,
+                stats,
+                f"No written summary: {exc}.\n{plain}",
+                False,
+                str(exc),
+            )
         narrative = _clean(result.content)
         if not narrative:
-            return Summary(period, until - seconds, until, stats,
-                           f"The model sent an empty summary; the plain numbers:\n{plain}",
-                           False, "empty answer")
+            return Summary(
+                period,
+                until - seconds,
+                until,
+                stats,
+                f"The model sent an empty summary; the plain numbers:\n{plain}",
+                False,
+                "empty answer",
+            )
         return Summary(period, until - seconds, until, stats, narrative, True)
 
 
@@ -112,17 +151,20 @@ def _clean(text: str) -> str:
 def _messages(stats: dict[str, Any], period: str) -> list[dict[str, str]]:
     events = "\n".join(stats["events"]) or "(none)"
     facts = {k: v for k, v in stats.items() if k != "events"}
-    user = (f"Period: the last {period}, {_utc(stats['since'])} to {_utc(stats['until'])} UTC."
-            f"\nFacts (JSON):\n{json.dumps(facts, ensure_ascii=False)}\n"
-            f"Notable events, oldest first:\n{events}")
+    user = (
+        f"Period: the last {period}, {_utc(stats['since'])} to {_utc(stats['until'])} UTC."
+        f"\nFacts (JSON):\n{json.dumps(facts, ensure_ascii=False)}\n"
+        f"Notable events, oldest first:\n{events}"
+    )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
 # -- gathering (one read) ----------------------------------------------------------------
 
 
-def gather_stats(conn: sqlite3.Connection, since: float, until: float, stall_s: float
-                 ) -> dict[str, Any]:
+def gather_stats(
+    conn: sqlite3.Connection, since: float, until: float, stall_s: float
+) -> dict[str, Any]:
     """Tasks done/failed per agent, times to done, deliveries, blocked and stalled tasks."""
     window = (since, until)
     return {
@@ -143,17 +185,19 @@ def gather_stats(conn: sqlite3.Connection, since: float, until: float, stall_s: 
 
 
 def _count_events(conn: sqlite3.Connection, kind: str, window: tuple[float, float]) -> int:
-    row = conn.execute("SELECT count(*) FROM events WHERE kind = ? AND ts >= ? AND ts <= ?",
-                       (kind, *window)).fetchone()
+    row = conn.execute(
+        "SELECT count(*) FROM events WHERE kind = ? AND ts >= ? AND ts <= ?", (kind, *window)
+    ).fetchone()
     return int(row[0])
 
 
-def _per_agent(conn: sqlite3.Connection, window: tuple[float, float]
-               ) -> dict[str, dict[str, Any]]:
+def _per_agent(conn: sqlite3.Connection, window: tuple[float, float]) -> dict[str, dict[str, Any]]:
     rows = conn.execute(
         "SELECT agent_id, SUM(kind = 'task.done'), SUM(kind = 'task.failed') FROM events "
         "WHERE kind IN ('task.done', 'task.failed') AND agent_id IS NOT NULL AND ts >= ? "
-        "AND ts <= ? GROUP BY agent_id ORDER BY agent_id", window)
+        "AND ts <= ? GROUP BY agent_id ORDER BY agent_id",
+        window,
+    )
     return {agent: {"done": int(done), "failed": int(failed)} for agent, done, failed in rows}
 
 
@@ -161,65 +205,94 @@ def _avg_minutes(conn: sqlite3.Connection, window: tuple[float, float]) -> dict[
     row = conn.execute(
         "SELECT AVG(finished_at - created_at), AVG(finished_at - COALESCE(started_at, "
         "assigned_at, created_at)) FROM tasks WHERE status = 'done' AND finished_at >= ? "
-        "AND finished_at <= ?", window).fetchone()
+        "AND finished_at <= ?",
+        window,
+    ).fetchone()
     total, work = row
-    return {"from_creation": None if total is None else round(total / 60, 1),
-            "from_start": None if work is None else round(work / 60, 1)}
+    return {
+        "from_creation": None if total is None else round(total / 60, 1),
+        "from_start": None if work is None else round(work / 60, 1),
+    }
 
 
 def _deliveries(conn: sqlite3.Connection, window: tuple[float, float]) -> dict[str, int]:
-    rows = conn.execute("SELECT state, count(*) FROM deliveries WHERE updated_at >= ? AND "
-                        "updated_at <= ? GROUP BY state ORDER BY state", window)
+    rows = conn.execute(
+        "SELECT state, count(*) FROM deliveries WHERE updated_at >= ? AND "
+        "updated_at <= ? GROUP BY state ORDER BY state",
+        window,
+    )
     return {state: int(n) for state, n in rows}
 
 
 def _blocked(conn: sqlite3.Connection) -> dict[str, Any]:
     total = conn.execute("SELECT count(*) FROM tasks WHERE status = 'blocked'").fetchone()[0]
-    rows = conn.execute("SELECT id, title, reason FROM tasks WHERE status = 'blocked' "
-                        "ORDER BY priority DESC, id LIMIT ?", (LIST_LIMIT,))
-    return {"total": int(total), "tasks": [
-        {"id": task_ref(i), "title": title[:80], "reason": reason} for i, title, reason in rows]}
+    rows = conn.execute(
+        "SELECT id, title, reason FROM tasks WHERE status = 'blocked' "
+        "ORDER BY priority DESC, id LIMIT ?",
+        (LIST_LIMIT,),
+    )
+    return {
+        "total": int(total),
+        "tasks": [
+            {"id": task_ref(i), "title": title[:80], "reason": reason} for i, title, reason in rows
+        ],
+    }
 
 
 def _stalled(conn: sqlite3.Connection, before: float, now: float) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT id, title, assignee, updated_at FROM tasks WHERE status = 'in_progress' AND "
-        "updated_at < ? ORDER BY updated_at LIMIT ?", (before, LIST_LIMIT))
-    return [{"id": task_ref(i), "title": title[:80], "agent": agent,
-             "minutes_without_report": round((now - ts) / 60)} for i, title, agent, ts in rows]
+        "updated_at < ? ORDER BY updated_at LIMIT ?",
+        (before, LIST_LIMIT),
+    )
+    return [
+        {
+            "id": task_ref(i),
+            "title": title[:80],
+            "agent": agent,
+            "minutes_without_report": round((now - ts) / 60),
+        }
+        for i, title, agent, ts in rows
+    ]
 
 
-def _attention(conn: sqlite3.Connection, window: tuple[float, float], stall_before: float
-               ) -> dict[str, list[str]]:
+def _attention(
+    conn: sqlite3.Connection, window: tuple[float, float], stall_before: float
+) -> dict[str, list[str]]:
     reasons: dict[str, list[str]] = {}
     for agent, data in _per_agent(conn, window).items():
         if data["failed"]:
             reasons.setdefault(agent, []).append(f"{data['failed']} failed")
-    for agent, paused, score in conn.execute("SELECT id, paused, score FROM agent_state "
-                                             "ORDER BY id"):
+    for agent, paused, score in conn.execute(
+        "SELECT id, paused, score FROM agent_state ORDER BY id"
+    ):
         if paused:
             reasons.setdefault(agent, []).append("paused")
         if score < 0.5:
             reasons.setdefault(agent, []).append(f"success rate {score:.2f}")
     for agent, task_id in conn.execute(
-            "SELECT assignee, id FROM tasks WHERE status = 'in_progress' AND updated_at < ? "
-            "ORDER BY id", (stall_before,)):
+        "SELECT assignee, id FROM tasks WHERE status = 'in_progress' AND updated_at < ? "
+        "ORDER BY id",
+        (stall_before,),
+    ):
         reasons.setdefault(agent, []).append(f"{task_ref(task_id)} without a report")
     return dict(sorted(reasons.items()))
 
 
 def _ai_cost(conn: sqlite3.Connection, window: tuple[float, float]) -> float:
-    row = conn.execute("SELECT COALESCE(SUM(cost), 0) FROM usage WHERE ts >= ? AND ts <= ?",
-                       window).fetchone()
+    row = conn.execute(
+        "SELECT COALESCE(SUM(cost), 0) FROM usage WHERE ts >= ? AND ts <= ?", window
+    ).fetchone()
     return round(float(row[0]), 6)
 
 
-def _events(conn: sqlite3.Connection, window: tuple[float, float], limit: int = 60
-            ) -> list[str]:
+def _events(conn: sqlite3.Connection, window: tuple[float, float], limit: int = 60) -> list[str]:
     marks = ",".join("?" * len(NOISE))
     rows = conn.execute(
         f"SELECT kind, text FROM events WHERE ts >= ? AND ts <= ? AND kind NOT IN ({marks}) "
-        "ORDER BY id DESC LIMIT ?", (*window, *sorted(NOISE), limit)).fetchall()
+        "ORDER BY id DESC LIMIT ?",
+        (*window, *sorted(NOISE), limit),
+    ).fetchall()
     return [f"{kind}: {text[:200]}" for kind, text in reversed(rows)]
 
 
@@ -229,24 +302,35 @@ def _events(conn: sqlite3.Connection, window: tuple[float, float], limit: int = 
 def render_stats(stats: dict[str, Any], period: str) -> str:
     """The numbers as a few plain lines."""
     avg = stats["avg_minutes_to_done"]
-    lines = [f"Swarm, last {period} ({_utc(stats['since'])} to {_utc(stats['until'])} UTC):",
-             f"tasks: {stats['done']} done, {stats['failed']} failed, {stats['created']} "
-             "created" + (f"; {_minutes(avg['from_creation'])} from creation to done on "
-                          f"average ({_minutes(avg['from_start'])} of work)"
-                          if avg["from_creation"] is not None else "")]
+    lines = [
+        f"Swarm, last {period} ({_utc(stats['since'])} to {_utc(stats['until'])} UTC):",
+        f"tasks: {stats['done']} done, {stats['failed']} failed, {stats['created']} "
+        "created"
+        + (
+            f"; {_minutes(avg['from_creation'])} from creation to done on "
+            f"average ({_minutes(avg['from_start'])} of work)"
+            if avg["from_creation"] is not None
+            else ""
+        ),
+    ]
     deliveries = ", ".join(f"{n} {s}" for s, n in stats["deliveries"].items()) or "none"
     lines.append(f"deliveries: {deliveries}")
-    per_agent = "; ".join(f"{a} {d['done']} done" + (f", {d['failed']} failed"
-                                                     if d["failed"] else "")
-                          for a, d in stats["per_agent"].items())
+    per_agent = "; ".join(
+        f"{a} {d['done']} done" + (f", {d['failed']} failed" if d["failed"] else "")
+        for a, d in stats["per_agent"].items()
+    )
     lines.append(f"per agent: {per_agent or 'no reports'}")
-    lines += [f"stalled: {s['id']} {s['title']} ({s['agent']}, "
-              f"{_minutes(s['minutes_without_report'])} without a report)"
-              for s in stats["stalled"]]
+    lines += [
+        f"stalled: {s['id']} {s['title']} ({s['agent']}, "
+        f"{_minutes(s['minutes_without_report'])} without a report)"
+        for s in stats["stalled"]
+    ]
     blocked = stats["blocked"]
     if blocked["total"]:
-        lines.append(f"blocked ({blocked['total']}): " + "; ".join(
-            f"{t['id']} {t['title']}: {t['reason']}" for t in blocked["tasks"]))
+        lines.append(
+            f"blocked ({blocked['total']}): "
+            + "; ".join(f"{t['id']} {t['title']}: {t['reason']}" for t in blocked["tasks"])
+        )
     attention = "; ".join(f"{a} ({', '.join(r)})" for a, r in stats["attention"].items())
     lines.append(f"needs attention: {attention or 'nobody'}")
     if stats["ai_cost_usd"]:

@@ -35,10 +35,13 @@ class AIService:
     async def usage(self, days: int = 30) -> dict[str, Any]:
         """Calls, tokens and cost per purpose, model and day; the month's spend and budget."""
         report = await self.service.db.read(
-            usage_report, self.service.clock.now(), self.settings.budget_usd, days)
-        return {**report, "configured": self.settings.enabled,
-                "models": {"plan": self.settings.model_plan,
-                           "summary": self.settings.model_summary}}
+            usage_report, self.service.clock.now(), self.settings.budget_usd, days
+        )
+        return {
+            **report,
+            "configured": self.settings.enabled,
+            "models": {"plan": self.settings.model_plan, "summary": self.settings.model_summary},
+        }
 
     async def close(self) -> None:
         """Close the model client."""

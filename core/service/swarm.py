@@ -85,8 +85,12 @@ class SwarmService(StoreAccess):
         return await self.db.read(tables.get_task, parse_task_ref(ref))
 
     async def list_tasks(
-        self, status: str | None = None, agent: str | None = None, limit: int = 200,
-        *, open_only: bool = False,
+        self,
+        status: str | None = None,
+        agent: str | None = None,
+        limit: int = 200,
+        *,
+        open_only: bool = False,
     ) -> list[Task]:
         """Tasks, newest first, filtered by status (or unfinished ones) and agent."""
         wanted = TaskStatus.parse(status) if status else None
@@ -142,8 +146,9 @@ class SwarmService(StoreAccess):
         """Take an active task from its agent and queue it for another one."""
         await self.write(actor, lifecycle.requeue, parse_task_ref(ref))
 
-    async def find_tasks(self, prefix: str = "", statuses: Sequence[TaskStatus] | None = None,
-                         limit: int = 25) -> list[Task]:
+    async def find_tasks(
+        self, prefix: str = "", statuses: Sequence[TaskStatus] | None = None, limit: int = 25
+    ) -> list[Task]:
         """Tasks in ``statuses`` (None: any) whose id or title starts with / contains
         ``prefix``, newest first (what autocomplete offers)."""
         wanted = [s.value for s in statuses] if statuses is not None else None
@@ -195,8 +200,13 @@ class SwarmService(StoreAccess):
         task_id = parse_task_ref(task) if task is not None else None
         return await self.db.read(tables.events_after, after_id, limit, task_id)
 
-    async def find_events(self, flt: event_query.EventFilter, after_id: int = 0,
-                          limit: int = 100, newest: bool = False) -> list[Event]:
+    async def find_events(
+        self,
+        flt: event_query.EventFilter,
+        after_id: int = 0,
+        limit: int = 100,
+        newest: bool = False,
+    ) -> list[Event]:
         """Events matching ``flt`` after ``after_id``, oldest first (``newest``: the last
         ``limit`` of them)."""
         return await self.db.read(event_query.find_events, flt, after_id, limit, newest)
@@ -205,8 +215,15 @@ class SwarmService(StoreAccess):
         self, user_id: int | str, user_name: str, command: str, allowed: bool, outcome: str = ""
     ) -> None:
         """Record who ran what, allowed or refused."""
-        await self.db.write(tables.insert_audit, self.clock.now(), str(user_id), user_name,
-                            command, allowed, outcome)
+        await self.db.write(
+            tables.insert_audit,
+            self.clock.now(),
+            str(user_id),
+            user_name,
+            command,
+            allowed,
+            outcome,
+        )
 
     async def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
         """The newest audit rows, newest first."""
@@ -260,22 +277,27 @@ def _agent_rows(conn: sqlite3.Connection, agents: list[Agent]) -> list[dict[str,
         current = holding.get(agent.id, [])
         paused = bool(st["paused"]) if st else False
         flags = [k for k in ("unreachable", "stalled") if k in alerts.get(agent.id, ())]
-        rows.append({
-            "id": agent.id,
-            "role": agent.role,
-            "capabilities": list(agent.capabilities),
-            "state": flags[0] if flags else "paused" if paused else (
-                "working" if current else "idle"),
-            "alerts": sorted(alerts.get(agent.id, ())),
-            "paused": paused,
-            "tasks": current,
-            "capacity": agent.capacity,
-            "score": round(st["score"], 3) if st else 1.0,
-            "done": st["done_count"] if st else 0,
-            "failed": st["fail_count"] if st else 0,
-            "last_report_at": st["last_report_at"] if st else None,
-            "input": list(agent.input) if agent.input else None,
-            "delivery": agent.delivery,
-            "node": agent.node,
-        })
+        rows.append(
+            {
+                "id": agent.id,
+                "role": agent.role,
+                "capabilities": list(agent.capabilities),
+                "state": flags[0]
+                if flags
+                else "paused"
+                if paused
+                else ("working" if current else "idle"),
+                "alerts": sorted(alerts.get(agent.id, ())),
+                "paused": paused,
+                "tasks": current,
+                "capacity": agent.capacity,
+                "score": round(st["score"], 3) if st else 1.0,
+                "done": st["done_count"] if st else 0,
+                "failed": st["fail_count"] if st else 0,
+                "last_report_at": st["last_report_at"] if st else None,
+                "input": list(agent.input) if agent.input else None,
+                "delivery": agent.delivery,
+                "node": agent.node,
+            }
+        )
     return rows

@@ -76,9 +76,7 @@ class StoreAccess:
         return await self.db.write(fn, *args)
 
 
-def _counting_changes(
-    conn: sqlite3.Connection, fn: Callable[..., T], *args: Any
-) -> tuple[T, bool]:
+def _counting_changes(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> tuple[T, bool]:
     before = conn.total_changes
     result = fn(conn, *args)
     return result, conn.total_changes != before

@@ -31,34 +31,61 @@ class Alert:
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for ``--json`` output and the bot."""
-        return {"id": self.id, "agent": self.agent, "kind": self.kind, "text": self.text,
-                "opened_at": self.opened_at, "cleared_at": self.cleared_at,
-                "cleared_text": self.cleared_text}
+        return {
+            "id": self.id,
+            "agent": self.agent,
+            "kind": self.kind,
+            "text": self.text,
+            "opened_at": self.opened_at,
+            "cleared_at": self.cleared_at,
+            "cleared_text": self.cleared_text,
+        }
 
 
-def open_alert(conn: sqlite3.Connection, ctx: Ctx, agent: str, kind: str, text: str,
-               task_id: int | None = None) -> bool:
+def open_alert(
+    conn: sqlite3.Connection, ctx: Ctx, agent: str, kind: str, text: str, task_id: int | None = None
+) -> bool:
     """Open the alert unless it is already open; True when it was opened now."""
     cur = conn.execute(
         "INSERT INTO alerts (agent_id, kind, text, opened_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT DO NOTHING", (agent, kind, text, ctx.now))
+        "ON CONFLICT DO NOTHING",
+        (agent, kind, text, ctx.now),
+    )
     if not cur.rowcount:
         return False
-    insert_event(conn, ctx.now, "alert.opened", text, task_id=task_id, agent=agent,
-                 actor=ctx.actor, data={"alert": cur.lastrowid, "kind": kind})
+    insert_event(
+        conn,
+        ctx.now,
+        "alert.opened",
+        text,
+        task_id=task_id,
+        agent=agent,
+        actor=ctx.actor,
+        data={"alert": cur.lastrowid, "kind": kind},
+    )
     return True
 
 
 def clear_alert(conn: sqlite3.Connection, ctx: Ctx, agent: str, kind: str, text: str) -> bool:
     """Clear the open alert, if any; True when one was cleared now."""
-    row = conn.execute("SELECT id, opened_at FROM alerts WHERE agent_id = ? AND kind = ? AND "
-                       "cleared_at IS NULL", (agent, kind)).fetchone()
+    row = conn.execute(
+        "SELECT id, opened_at FROM alerts WHERE agent_id = ? AND kind = ? AND cleared_at IS NULL",
+        (agent, kind),
+    ).fetchone()
     if row is None:
         return False
-    conn.execute("UPDATE alerts SET cleared_at = ?, cleared_text = ? WHERE id = ?",
-                 (ctx.now, text, row[0]))
-    insert_event(conn, ctx.now, "alert.cleared", text, agent=agent, actor=ctx.actor,
-                 data={"alert": row[0], "kind": kind, "open_s": round(ctx.now - row[1], 1)})
+    conn.execute(
+        "UPDATE alerts SET cleared_at = ?, cleared_text = ? WHERE id = ?", (ctx.now, text, row[0])
+    )
+    insert_event(
+        conn,
+        ctx.now,
+        "alert.cleared",
+        text,
+        agent=agent,
+        actor=ctx.actor,
+        data={"alert": row[0], "kind": kind, "open_s": round(ctx.now - row[1], 1)},
+    )
     return True
 
 
@@ -70,13 +97,24 @@ def open_kinds(conn: sqlite3.Connection) -> dict[str, set[str]]:
     return found
 
 
-def list_alerts(conn: sqlite3.Connection, include_cleared: bool = False,
-                limit: int = 100) -> list[Alert]:
+def list_alerts(
+    conn: sqlite3.Connection, include_cleared: bool = False, limit: int = 100
+) -> list[Alert]:
     """Open alerts (or all, newest first) as rows."""
     where = "" if include_cleared else "WHERE cleared_at IS NULL "
     rows = conn.execute(f"SELECT * FROM alerts {where}ORDER BY id DESC LIMIT ?", (limit,))
-    return [Alert(r["id"], r["agent_id"], r["kind"], r["text"], r["opened_at"],
-                  r["cleared_at"], r["cleared_text"]) for r in rows]
+    return [
+        Alert(
+            r["id"],
+            r["agent_id"],
+            r["kind"],
+            r["text"],
+            r["opened_at"],
+            r["cleared_at"],
+            r["cleared_text"],
+        )
+        for r in rows
+    ]
 
 
 def digest(conn: sqlite3.Connection, since: float, until: float) -> str:
@@ -84,14 +122,22 @@ def digest(conn: sqlite3.Connection, since: float, until: float) -> str:
     window = (since, until)
     stalls = conn.execute(
         "SELECT agent_id, count(*) FROM alerts WHERE kind = ? AND opened_at >= ? AND "
-        "opened_at <= ? GROUP BY agent_id ORDER BY agent_id", (STALLED, *window)).fetchall()
-    unreachable = conn.execute("SELECT count(*) FROM alerts WHERE kind = ? AND opened_at >= ? "
-                               "AND opened_at <= ?", (UNREACHABLE, *window)).fetchone()[0]
+        "opened_at <= ? GROUP BY agent_id ORDER BY agent_id",
+        (STALLED, *window),
+    ).fetchall()
+    unreachable = conn.execute(
+        "SELECT count(*) FROM alerts WHERE kind = ? AND opened_at >= ? AND opened_at <= ?",
+        (UNREACHABLE, *window),
+    ).fetchone()[0]
     nudges, taken = conn.execute(
         "SELECT SUM(kind = 'agent.nudged'), SUM(kind IN ('task.requeued', 'task.failed')) "
-        "FROM events WHERE actor = 'watch' AND ts >= ? AND ts <= ?", window).fetchone()
+        "FROM events WHERE actor = 'watch' AND ts >= ? AND ts <= ?",
+        window,
+    ).fetchone()
     per_agent = ", ".join(f"{agent} {n}" for agent, n in stalls)
-    return (f"watcher: {sum(n for _, n in stalls)} stall(s)"
-            + (f" ({per_agent})" if per_agent else "")
-            + f", {nudges or 0} nudge(s), {taken or 0} task(s) taken back, "
-              f"{unreachable} unreachable alert(s)")
+    return (
+        f"watcher: {sum(n for _, n in stalls)} stall(s)"
+        + (f" ({per_agent})" if per_agent else "")
+        + f", {nudges or 0} nudge(s), {taken or 0} task(s) taken back, "
+        f"{unreachable} unreachable alert(s)"
+    )

@@ -35,9 +35,12 @@ class TaskFilter:
         """SQL conditions and their arguments."""
         where: list[str] = []
         args: list[Any] = []
-        for column, value in (("status", self.status and self.status.value),
-                              ("role", self.role), ("campaign_id", self.campaign),
-                              ("priority", None if self.priority is None else int(self.priority))):
+        for column, value in (
+            ("status", self.status and self.status.value),
+            ("role", self.role),
+            ("campaign_id", self.campaign),
+            ("priority", None if self.priority is None else int(self.priority)),
+        ):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
@@ -48,40 +51,48 @@ class TaskFilter:
             digits = self.text.upper().removeprefix("T-")
             where.append("(title LIKE ? ESCAPE '\\' OR details LIKE ? ESCAPE '\\' OR id = ?)")
             pattern = "%" + _escape_like(self.text) + "%"
-            args += [pattern, pattern, int(digits) if digits.isdigit() and len(digits) < 18
-                     else -1]
+            args += [pattern, pattern, int(digits) if digits.isdigit() and len(digits) < 18 else -1]
         return where, args
 
 
-def find_tasks(conn: sqlite3.Connection, flt: TaskFilter, before_id: int | None,
-               limit: int) -> list[Task]:
+def find_tasks(
+    conn: sqlite3.Connection, flt: TaskFilter, before_id: int | None, limit: int
+) -> list[Task]:
     """Tasks matching ``flt`` with an id below ``before_id``, newest first."""
     where, args = flt.where()
     if before_id is not None:
         where.append("id < ?")
         args.append(before_id)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    rows = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks {clause} ORDER BY id DESC LIMIT ?",
-                        (*args, min(limit, PAGE_MAX))).fetchall()
+    rows = conn.execute(
+        f"SELECT {TASK_COLUMNS} FROM tasks {clause} ORDER BY id DESC LIMIT ?",
+        (*args, min(limit, PAGE_MAX)),
+    ).fetchall()
     return _tasks(conn, rows)
 
 
-def board(conn: sqlite3.Connection, flt: TaskFilter, per_column: int
-          ) -> list[tuple[TaskStatus, int, list[Task]]]:
+def board(
+    conn: sqlite3.Connection, flt: TaskFilter, per_column: int
+) -> list[tuple[TaskStatus, int, list[Task]]]:
     """Each status column: how many tasks match, and the first ``per_column`` of them in
     queue order (priority, then oldest first: what the scheduler takes next)."""
     where, args = flt.where()
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    counts = dict(conn.execute(f"SELECT status, count(*) FROM tasks {clause} GROUP BY status",
-                               args).fetchall())
+    counts = dict(
+        conn.execute(
+            f"SELECT status, count(*) FROM tasks {clause} GROUP BY status", args
+        ).fetchall()
+    )
     columns = []
     for status in BOARD_COLUMNS:
         if flt.status not in (None, status):
             continue
         shown: list[Task] = []
         if counts.get(status.value):
-            sql = (f"SELECT {TASK_COLUMNS} FROM tasks WHERE {' AND '.join([*where, 'status = ?'])}"
-                   " ORDER BY priority DESC, id LIMIT ?")
+            sql = (
+                f"SELECT {TASK_COLUMNS} FROM tasks WHERE {' AND '.join([*where, 'status = ?'])}"
+                " ORDER BY priority DESC, id LIMIT ?"
+            )
             shown = _tasks(conn, conn.execute(sql, (*args, status.value, per_column)).fetchall())
         columns.append((status, int(counts.get(status.value, 0)), shown))
     return columns
@@ -91,8 +102,10 @@ def finished_per_hour(conn: sqlite3.Connection, since: float) -> dict[int, dict[
     """Done and failed tasks per hour (hour start, epoch seconds) since ``since``."""
     out: dict[int, dict[str, int]] = {}
     for hour, status, n in conn.execute(
-            "SELECT CAST(finished_at / 3600 AS INTEGER), status, count(*) FROM tasks "
-            "WHERE finished_at >= ? AND status IN ('done', 'failed') GROUP BY 1, 2", (since,)):
+        "SELECT CAST(finished_at / 3600 AS INTEGER), status, count(*) FROM tasks "
+        "WHERE finished_at >= ? AND status IN ('done', 'failed') GROUP BY 1, 2",
+        (since,),
+    ):
         out.setdefault(int(hour) * int(HOUR), {})[status] = n
     return out
 
@@ -101,20 +114,25 @@ def finished_per_agent(conn: sqlite3.Connection, since: float) -> dict[str, dict
     """Done and failed tasks per agent since ``since``."""
     out: dict[str, dict[str, int]] = {}
     for agent, status, n in conn.execute(
-            "SELECT assignee, status, count(*) FROM tasks WHERE finished_at >= ? AND "
-            "status IN ('done', 'failed') AND assignee IS NOT NULL GROUP BY 1, 2", (since,)):
+        "SELECT assignee, status, count(*) FROM tasks WHERE finished_at >= ? AND "
+        "status IN ('done', 'failed') AND assignee IS NOT NULL GROUP BY 1, 2",
+        (since,),
+    ):
         out.setdefault(agent, {})[status] = n
     return out
 
 
-def delivery_latency(conn: sqlite3.Connection, since: float, limit: int = 5000
-                     ) -> dict[str, dict[str, float]]:
+def delivery_latency(
+    conn: sqlite3.Connection, since: float, limit: int = 5000
+) -> dict[str, dict[str, float]]:
     """Per agent: p50/p90/p99 seconds from queued to delivered, over the newest ``limit``
     deliveries delivered since ``since`` (and ``n``, how many)."""
     samples: dict[str, list[float]] = {}
     for agent, seconds in conn.execute(
-            "SELECT agent_id, updated_at - created_at FROM deliveries WHERE state = 'delivered' "
-            "AND updated_at >= ? ORDER BY id DESC LIMIT ?", (since, limit)):
+        "SELECT agent_id, updated_at - created_at FROM deliveries WHERE state = 'delivered' "
+        "AND updated_at >= ? ORDER BY id DESC LIMIT ?",
+        (since, limit),
+    ):
         samples.setdefault(agent, []).append(max(0.0, float(seconds)))
     return {agent: percentiles(values) for agent, values in sorted(samples.items())}
 
@@ -150,12 +168,22 @@ def read_snapshot(conn: sqlite3.Connection) -> Snapshot:
     """Read every database figure in one trip."""
     tasks = {s.value: 0 for s in TaskStatus}
     tasks.update(conn.execute("SELECT status, count(*) FROM tasks GROUP BY status").fetchall())
-    stalls = dict(conn.execute(
-        "SELECT agent_id, count(*) FROM alerts WHERE kind = 'stalled' GROUP BY agent_id"))
-    nudges = dict(conn.execute(
-        "SELECT agent_id, count(*) FROM events WHERE kind = 'agent.nudged' "
-        "AND agent_id IS NOT NULL GROUP BY agent_id"))
-    usage = [(r[0], int(r[1] or 0), int(r[2] or 0), float(r[3] or 0.0)) for r in conn.execute(
-        "SELECT model, sum(prompt_tokens), sum(completion_tokens), sum(cost) FROM usage "
-        "GROUP BY model")]
+    stalls = dict(
+        conn.execute(
+            "SELECT agent_id, count(*) FROM alerts WHERE kind = 'stalled' GROUP BY agent_id"
+        )
+    )
+    nudges = dict(
+        conn.execute(
+            "SELECT agent_id, count(*) FROM events WHERE kind = 'agent.nudged' "
+            "AND agent_id IS NOT NULL GROUP BY agent_id"
+        )
+    )
+    usage = [
+        (r[0], int(r[1] or 0), int(r[2] or 0), float(r[3] or 0.0))
+        for r in conn.execute(
+            "SELECT model, sum(prompt_tokens), sum(completion_tokens), sum(cost) FROM usage "
+            "GROUP BY model"
+        )
+    ]
     return Snapshot(tasks, stalls, nudges, usage)

@@ -45,8 +45,10 @@ async def open_store(settings: Settings) -> Store:
         try:
             from core.store.postgres import PgDatabase  # psycopg: only for a PostgreSQL store
         except ImportError as exc:
-            raise ConfigError(f"SWARM_DATABASE_URL needs psycopg ({exc.name} is missing): "
-                              "pip install 'swarm[postgresql]'") from None
+            raise ConfigError(
+                f"SWARM_DATABASE_URL needs psycopg ({exc.name} is missing): "
+                "pip install 'swarm[postgresql]'"
+            ) from None
         return await PgDatabase.open(settings.database_url)
     return await Database.open(settings.db_path, settings.busy_timeout_s)
 
@@ -71,8 +73,9 @@ class Database:
             make_dirs(path.parent)
             create_empty(path)  # 0600 before SQLite makes it: its -wal and -shm copy the mode
         except OSError as exc:
-            raise StorageError(f"cannot use {path.parent} as the swarm's home (SWARM_HOME): "
-                               f"{exc.strerror}") from None
+            raise StorageError(
+                f"cannot use {path.parent} as the swarm's home (SWARM_HOME): {exc.strerror}"
+            ) from None
         conn = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout_s)
         db = cls(conn, path)
         try:
@@ -129,7 +132,8 @@ async def check_thread_access(conn: aiosqlite.Connection) -> None:
     raise ConfigError(
         f"aiosqlite {_version('aiosqlite')} changed Connection._execute/_conn, which swarm "
         f"runs its transactions through ({problem}): install a tested release with "
-        f"pip install 'aiosqlite{TESTED_AIOSQLITE}'")
+        f"pip install 'aiosqlite{TESTED_AIOSQLITE}'"
+    )
 
 
 def _connection_and_thread(conn: sqlite3.Connection) -> tuple[sqlite3.Connection, int]:

@@ -40,7 +40,7 @@ def sqlite_path(url: str) -> Path:
     """``sqlite:///path/to/swarm.db`` → the file; ConfigError for anything else."""
     if not url.startswith("sqlite:///"):
         raise ConfigError(f"--from must be a sqlite:///path URL, got {redact_urls(url)!r}")
-    path = Path(url[len("sqlite://"):]).expanduser()
+    path = Path(url[len("sqlite://") :]).expanduser()
     if not path.is_file():
         raise ConfigError(f"--from: no database file at {path}")
     return path
@@ -54,8 +54,10 @@ def copy(source: Path, url: str) -> CopyReport:
     with _snapshot(source) as lite:
         version = user_version(lite)
         if version != LATEST:
-            raise InvalidState(f"{source} is at schema version {version}, this swarm at "
-                               f"{LATEST}: run any swarm command on it first (it migrates)")
+            raise InvalidState(
+                f"{source} is at schema version {version}, this swarm at "
+                f"{LATEST}: run any swarm command on it first (it migrates)"
+            )
         tables = _ordered_tables(lite)
         pg = connect(url)
         try:
@@ -80,11 +82,17 @@ def _snapshot(path: Path) -> Iterator[sqlite3.Connection]:
 
 def _ordered_tables(lite: sqlite3.Connection) -> list[str]:
     """The source's tables, each after the tables its foreign keys point to."""
-    names = [r[0] for r in lite.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "ORDER BY name")]
-    parents = {name: {r[2] for r in lite.execute(f'PRAGMA foreign_key_list("{name}")')}
-               - {name} for name in names}
+    names = [
+        r[0]
+        for r in lite.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name"
+        )
+    ]
+    parents = {
+        name: {r[2] for r in lite.execute(f'PRAGMA foreign_key_list("{name}")')} - {name}
+        for name in names
+    }
     ordered: list[str] = []
     while len(ordered) < len(names):
         ready = [n for n in names if n not in ordered and parents[n] <= set(ordered)]
@@ -99,16 +107,21 @@ def _copy_all(pg: object, lite: sqlite3.Connection, tables: list[str]) -> CopyRe
     from core.store.postgres_dialect import ID_TABLES
 
     assert isinstance(pg, PgConnection)
-    known = {r[0] for r in pg.raw.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-        "current_schema()")}
+    known = {
+        r[0]
+        for r in pg.raw.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+    }
     missing = [t for t in tables if t not in known]
     if missing:
         raise InvalidState(f"the destination has no table {', '.join(missing)}")
     filled = [t for t in tables if pg.raw.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone()]
     if filled:
-        raise InvalidState(f"the destination is not empty ({', '.join(filled)} have rows): "
-                           "copy into a new database")
+        raise InvalidState(
+            f"the destination is not empty ({', '.join(filled)} have rows): "
+            "copy into a new database"
+        )
     counts: dict[str, int] = {}
     for table in tables:
         columns = [r[1] for r in lite.execute(f'PRAGMA table_info("{table}")')]
@@ -116,8 +129,10 @@ def _copy_all(pg: object, lite: sqlite3.Connection, tables: list[str]) -> CopyRe
             for row in lite.execute(f'SELECT * FROM "{table}"'):
                 out.write_row(row)
         if table in ID_TABLES:
-            pg.raw.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                           f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)")
+            pg.raw.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+            )
         counts[table] = _checked_count(pg, lite, table)
     pg.total_changes += sum(counts.values())
     return CopyReport(counts)

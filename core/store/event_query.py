@@ -27,8 +27,9 @@ class EventFilter:
             parts.append("ts >= ?")
             params.append(self.since)
         if self.kinds:
-            parts.append("(" + " OR ".join("kind = ? OR kind LIKE ? ESCAPE '\\'"
-                                           for _ in self.kinds) + ")")
+            parts.append(
+                "(" + " OR ".join("kind = ? OR kind LIKE ? ESCAPE '\\'" for _ in self.kinds) + ")"
+            )
             for kind in self.kinds:
                 escaped = kind.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 params += [kind, f"{escaped}.%"]
@@ -41,13 +42,20 @@ class EventFilter:
         return " AND ".join(parts), params
 
 
-def find_events(conn: sqlite3.Connection, flt: EventFilter, after_id: int = 0,
-                limit: int = 100, newest: bool = False) -> list[Event]:
+def find_events(
+    conn: sqlite3.Connection,
+    flt: EventFilter,
+    after_id: int = 0,
+    limit: int = 100,
+    newest: bool = False,
+) -> list[Event]:
     """Matching events after ``after_id``, oldest first: the first ``limit`` of them, or
     the last ``limit`` when ``newest``."""
     where, params = flt.where()
     order = "DESC" if newest else "ASC"
-    rows = conn.execute(f"SELECT * FROM events WHERE id > ? AND {where} ORDER BY id {order} "
-                        "LIMIT ?", (after_id, *params, limit)).fetchall()
+    rows = conn.execute(
+        f"SELECT * FROM events WHERE id > ? AND {where} ORDER BY id {order} LIMIT ?",
+        (after_id, *params, limit),
+    ).fetchall()
     found = [row_to_event(r) for r in rows]
     return found[::-1] if newest else found

@@ -101,8 +101,13 @@ class PgCursor:
     """The result of one statement: rows (converted as they are fetched), ``rowcount`` and
     ``lastrowid``."""
 
-    def __init__(self, cur: psycopg.Cursor[PgRow] | None, rowcount: int,
-                 lastrowid: int | None, rows: list[PgRow] | None = None) -> None:
+    def __init__(
+        self,
+        cur: psycopg.Cursor[PgRow] | None,
+        rowcount: int,
+        lastrowid: int | None,
+        rows: list[PgRow] | None = None,
+    ) -> None:
         self._cur = cur if cur is not None and cur.description is not None else None
         self._rows = rows
         self.rowcount = rowcount
@@ -238,8 +243,9 @@ class _errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: object) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
         if exc is None or not isinstance(exc, psycopg.Error):
             return
         message = f"postgresql: {error_line(exc)}"
@@ -264,11 +270,17 @@ def connect(url: str, timeout_s: float | None = None) -> PgConnection:
     """A ``PgConnection`` to ``url`` (autocommit: every statement outside ``write`` is its own
     transaction, like SQLite's ``isolation_level=None``); StorageError when it cannot
     (``timeout_s``: give up connecting after that many seconds)."""
-    extra: dict[str, Any] = {} if timeout_s is None else {
-        "connect_timeout": max(1, round(timeout_s))}
+    extra: dict[str, Any] = (
+        {} if timeout_s is None else {"connect_timeout": max(1, round(timeout_s))}
+    )
     try:
-        raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory, **extra,
-                              **client_timeouts(DATA_TIMEOUT_S))
+        raw = psycopg.connect(
+            url,
+            autocommit=True,
+            row_factory=_row_factory,
+            **extra,
+            **client_timeouts(DATA_TIMEOUT_S),
+        )
         raw.execute(server_timeouts_sql(DATA_TIMEOUT_S))  # a dead client's locks go: pg_net.py
     except psycopg.Error as exc:
         raise connect_error(url, exc) from None
@@ -286,9 +298,16 @@ class CannotConnect(StorageError):
 # insufficient_privilege (no CONNECT right)
 PERMANENT_STATES = frozenset({"28P01", "28000", "3D000", "42501"})
 # libpq and psycopg do not give the server's SQLSTATE of a failed connection: its text then
-PERMANENT_TEXTS = ("authentication failed", "no password supplied", "pg_hba.conf",
-                   "does not exist", "permission denied", "failed to resolve host",
-                   "could not translate host name", "connection is bad: invalid")
+PERMANENT_TEXTS = (
+    "authentication failed",
+    "no password supplied",
+    "pg_hba.conf",
+    "does not exist",
+    "permission denied",
+    "failed to resolve host",
+    "could not translate host name",
+    "connection is bad: invalid",
+)
 TRANSIENT_TEXTS = ("temporary failure in name resolution",)  # DNS down, not an unknown name
 
 
@@ -341,8 +360,13 @@ def run_in_transaction(conn: PgConnection, fn: Callable[..., T], *args: Any) -> 
     rows advances ``swarm_clock`` (what ``PRAGMA data_version`` reads here) and notifies
     ``swarm_changes`` (unless ``notify_changes`` is off: in the scheduler's process)."""
     notify = f"; NOTIFY {CHANGES_CHANNEL}" if conn.notify_changes else ""
-    return _transaction(conn, f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})",
-                        f"UPDATE swarm_clock SET version = version + 1{notify}", fn, *args)
+    return _transaction(
+        conn,
+        f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})",
+        f"UPDATE swarm_clock SET version = version + 1{notify}",
+        fn,
+        *args,
+    )
 
 
 def run_unlocked(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
@@ -351,8 +375,9 @@ def run_unlocked(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
     return _transaction(conn, "BEGIN", None, fn, *args)
 
 
-def _transaction(conn: PgConnection, begin: str, on_change: str | None,
-                 fn: Callable[..., T], *args: Any) -> T:
+def _transaction(
+    conn: PgConnection, begin: str, on_change: str | None, fn: Callable[..., T], *args: Any
+) -> T:
     """``begin``, ``fn``, then the events ``fn`` wrote (held until now), ``on_change`` (when
     rows changed) and COMMIT in one round trip; ROLLBACK if any of it fails."""
     before = conn.total_changes
@@ -399,7 +424,8 @@ def _apply(conn: PgConnection, migrations: tuple[tuple[str, ...], ...]) -> int:
     if current > len(migrations):
         raise DatabaseTooNew(
             f"database schema version {current} is newer than this swarm "
-            f"({len(migrations)}): upgrade swarm or point SWARM_DATABASE_URL elsewhere")
+            f"({len(migrations)}): upgrade swarm or point SWARM_DATABASE_URL elsewhere"
+        )
     for version in range(current + 1, len(migrations) + 1):
         for statement in migrations[version - 1]:
             conn.raw.execute(translate_ddl(statement))
@@ -407,8 +433,10 @@ def _apply(conn: PgConnection, migrations: tuple[tuple[str, ...], ...]) -> int:
     if current < len(migrations):
         conn.raw.execute("UPDATE swarm_schema SET version = %s WHERE id = 1", (len(migrations),))
         conn.total_changes += 1
-    if conn.raw.execute("SELECT 1 FROM pg_trigger WHERE tgname = 'deliveries_queued'"
-                        ).fetchone() is None:
+    if (
+        conn.raw.execute("SELECT 1 FROM pg_trigger WHERE tgname = 'deliveries_queued'").fetchone()
+        is None
+    ):
         for statement in _NODE_WAKE:
             conn.raw.execute(statement)
     return max(current, len(migrations))

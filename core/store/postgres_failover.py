@@ -84,8 +84,7 @@ class SchedulerLock:
                 if not wait:
                     raise
                 attempt += 1
-                log.warning("standby: %s; trying again in %.1f s (attempt %d)",
-                            exc, delay, attempt)
+                log.warning("standby: %s; trying again in %.1f s (attempt %d)", exc, delay, attempt)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.retry_max_s)
                 continue
@@ -95,11 +94,14 @@ class SchedulerLock:
                     log.warning("took over as the scheduler")
                 return
             if not wait:
-                raise SchedulerHeld(f"already running: {await self.holder()} holds the "
-                                    "scheduler lock of this database; stop it first")
+                raise SchedulerHeld(
+                    f"already running: {await self.holder()} holds the "
+                    "scheduler lock of this database; stop it first"
+                )
             if not announced:
-                log.warning("standby: %s is the scheduler; taking over when it stops",
-                            await self.holder())
+                log.warning(
+                    "standby: %s is the scheduler; taking over when it stops", await self.holder()
+                )
                 announced = True
             await asyncio.sleep(self.poll_s)
 
@@ -109,8 +111,9 @@ class SchedulerLock:
             self._conn = await self._connect()
         self._asked = time.monotonic()
         try:
-            row = await (await self._conn.execute(
-                "SELECT pg_try_advisory_lock(%s)", (SCHEDULER_LOCK,))).fetchone()
+            row = await (
+                await self._conn.execute("SELECT pg_try_advisory_lock(%s)", (SCHEDULER_LOCK,))
+            ).fetchone()
         except psycopg.OperationalError as exc:
             await self._conn.close()
             raise StorageError(f"scheduler lock: {error_line(exc)}") from None
@@ -120,8 +123,12 @@ class SchedulerLock:
         name = f"{APP_NAME} {socket.gethostname()} pid {os.getpid()}"[:63]
         try:
             conn = await psycopg.AsyncConnection.connect(
-                self.url, autocommit=True, application_name=name,
-                connect_timeout=max(2, int(self.failover_s)), **client_timeouts(self.drop_s))
+                self.url,
+                autocommit=True,
+                application_name=name,
+                connect_timeout=max(2, int(self.failover_s)),
+                **client_timeouts(self.drop_s),
+            )
             await conn.execute(server_timeouts_sql(self.drop_s))
             return conn
         except psycopg.Error as exc:
@@ -131,11 +138,15 @@ class SchedulerLock:
         """Who holds the lock (``swarm scheduler host pid 123``), as far as the server says."""
         assert self._conn is not None
         with contextlib.suppress(psycopg.Error):
-            row = await (await self._conn.execute(
-                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
-                "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
-                "AND l.objid = %s AND l.database = (SELECT oid FROM pg_database WHERE "
-                "datname = current_database())", (SCHEDULER_LOCK & 0xFFFFFFFF,))).fetchone()
+            row = await (
+                await self._conn.execute(
+                    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
+                    "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+                    "AND l.objid = %s AND l.database = (SELECT oid FROM pg_database WHERE "
+                    "datname = current_database())",
+                    (SCHEDULER_LOCK & 0xFFFFFFFF,),
+                )
+            ).fetchone()
             if row and row[0]:
                 return str(row[0]).removeprefix("swarm ")
         return "another scheduler"
@@ -207,7 +218,9 @@ def scheduler_holder(conn: Any) -> tuple[int, float] | None:
         "SELECT a.application_name, extract(epoch FROM a.backend_start) FROM pg_locks l "
         "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND "
         "l.granted AND l.objid = ? AND l.database = (SELECT oid FROM pg_database WHERE "
-        "datname = current_database())", (SCHEDULER_LOCK & 0xFFFFFFFF,)).fetchone()
+        "datname = current_database())",
+        (SCHEDULER_LOCK & 0xFFFFFFFF,),
+    ).fetchone()
     if row is None:
         return None
     name = str(row[0] or "")
@@ -216,8 +229,7 @@ def scheduler_holder(conn: Any) -> tuple[int, float] | None:
 
 
 @contextlib.asynccontextmanager
-async def scheduler_lock(url: str, failover_s: float, wait: bool = True
-                         ) -> Any:
+async def scheduler_lock(url: str, failover_s: float, wait: bool = True) -> Any:
     """Hold the scheduler lock around the body; LockLost if it is lost meanwhile."""
     lock = SchedulerLock(url, failover_s)
     await lock.acquire(wait)
@@ -229,8 +241,10 @@ async def scheduler_lock(url: str, failover_s: float, wait: bool = True
     except asyncio.CancelledError:
         if lock.lost:
             task.uncancel()
-            raise LockLost("lost the scheduler lock (the database connection failed); "
-                           "stopped so that the standby takes over") from None
+            raise LockLost(
+                "lost the scheduler lock (the database connection failed); "
+                "stopped so that the standby takes over"
+            ) from None
         raise
     finally:
         await lock.release()

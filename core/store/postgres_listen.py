@@ -9,8 +9,9 @@ from collections.abc import Callable
 log = logging.getLogger(__name__)
 
 
-async def listen(url: str, channel: str, heard: Callable[[int, str], None],
-                 ready: Callable[[], None], what: str) -> None:
+async def listen(
+    url: str, channel: str, heard: Callable[[int, str], None], ready: Callable[[], None], what: str
+) -> None:
     """LISTEN ``channel`` on a connection of its own until cancelled: ``ready()`` each time
     it listens (anew after a lost connection: catch up then), ``heard(pid, payload)`` for
     each notification; a failed connection is logged and tried again every second."""
@@ -21,8 +22,9 @@ async def listen(url: str, channel: str, heard: Callable[[int, str], None],
 
     while True:
         try:  # keepalives: a listener cut off silently notices, reconnects and catches up
-            conn = await psycopg.AsyncConnection.connect(url, autocommit=True,
-                                                         **client_timeouts(DATA_TIMEOUT_S))
+            conn = await psycopg.AsyncConnection.connect(
+                url, autocommit=True, **client_timeouts(DATA_TIMEOUT_S)
+            )
             async with conn:
                 await conn.execute(server_timeouts_sql(DATA_TIMEOUT_S))
                 await conn.execute(f"LISTEN {channel}")

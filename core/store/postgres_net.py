@@ -27,22 +27,30 @@ DATA_TIMEOUT_S = 2.5  # a store connection's silent peer is dropped after about 
 
 def client_timeouts(timeout_s: float) -> dict[str, Any]:
     """libpq parameters: this end drops the connection after ``timeout_s`` of silence."""
-    return {"keepalives": 1, "keepalives_idle": 1, "keepalives_interval": 1,
-            "keepalives_count": max(1, math.ceil(timeout_s)),
-            "tcp_user_timeout": max(1000, round(timeout_s * 1000))}
+    return {
+        "keepalives": 1,
+        "keepalives_idle": 1,
+        "keepalives_interval": 1,
+        "keepalives_count": max(1, math.ceil(timeout_s)),
+        "tcp_user_timeout": max(1000, round(timeout_s * 1000)),
+    }
 
 
 def server_timeouts_sql(timeout_s: float) -> str:
     """The statements that make the server end this session after ``timeout_s`` of silence
     from the client (what frees its locks when its machine dies)."""
-    return (f"SET tcp_keepalives_idle = 1; SET tcp_keepalives_interval = 1; "
-            f"SET tcp_keepalives_count = {max(1, math.ceil(timeout_s))}; "
-            f"SET tcp_user_timeout = {max(1000, round(timeout_s * 1000))}")
+    return (
+        f"SET tcp_keepalives_idle = 1; SET tcp_keepalives_interval = 1; "
+        f"SET tcp_keepalives_count = {max(1, math.ceil(timeout_s))}; "
+        f"SET tcp_user_timeout = {max(1000, round(timeout_s * 1000))}"
+    )
 
 
 def shut_down(conn: psycopg.Connection[Any]) -> None:
     """Shut ``conn``'s socket down under whatever thread is using it: its call in flight fails
     at once, and nothing more goes to the server (thread-safe, unlike closing it)."""
-    with (contextlib.suppress(OSError, psycopg.Error),
-          socket.socket(fileno=os.dup(conn.pgconn.socket)) as cable):
+    with (
+        contextlib.suppress(OSError, psycopg.Error),
+        socket.socket(fileno=os.dup(conn.pgconn.socket)) as cable,
+    ):
         cable.shutdown(socket.SHUT_RDWR)

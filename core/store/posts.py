@@ -36,8 +36,10 @@ class Progress:
 
 def get_post(conn: sqlite3.Connection, key: str) -> Post | None:
     """The post stored under ``key``, if any."""
-    row = conn.execute("SELECT key, message_id, thread_id, note, shown, channel_id FROM posts "
-                       "WHERE key = ?", (key,)).fetchone()
+    row = conn.execute(
+        "SELECT key, message_id, thread_id, note, shown, channel_id FROM posts WHERE key = ?",
+        (key,),
+    ).fetchone()
     return Post(row[0], int(row[1]), row[2], row[3], row[4], row[5]) if row else None
 
 
@@ -48,7 +50,8 @@ def keep_post(conn: sqlite3.Connection, post: Post) -> None:
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
         "message_id = excluded.message_id, thread_id = excluded.thread_id, "
         "note = excluded.note, shown = excluded.shown, channel_id = excluded.channel_id",
-        (post.key, post.message_id, post.thread_id, post.note, post.shown, post.channel_id))
+        (post.key, post.message_id, post.thread_id, post.note, post.shown, post.channel_id),
+    )
 
 
 def drop_post(conn: sqlite3.Connection, key: str) -> None:
@@ -64,8 +67,10 @@ def save_post(conn: sqlite3.Connection, post: Post, consumer: str, cursor: int) 
 
 def task_of_thread(conn: sqlite3.Connection, channel_id: int) -> int | None:
     """The task whose thread (or message) has this id, if any."""
-    row = conn.execute("SELECT key FROM posts WHERE key LIKE 'task:%' AND (thread_id = ? OR "
-                       "message_id = ?)", (channel_id, channel_id)).fetchone()
+    row = conn.execute(
+        "SELECT key FROM posts WHERE key LIKE 'task:%' AND (thread_id = ? OR message_id = ?)",
+        (channel_id, channel_id),
+    ).fetchone()
     return int(row[0].removeprefix("task:")) if row else None
 
 
@@ -73,5 +78,7 @@ def message_progress(conn: sqlite3.Connection, message_id: int) -> Progress:
     """Delivered, failed and total deliveries of one message."""
     row = conn.execute(
         "SELECT COALESCE(SUM(state = 'delivered'), 0), COALESCE(SUM(state = 'failed'), 0), "
-        "COUNT(*) FROM deliveries WHERE message_id = ?", (message_id,)).fetchone()
+        "COUNT(*) FROM deliveries WHERE message_id = ?",
+        (message_id,),
+    ).fetchone()
     return Progress(int(row[0]), int(row[1]), int(row[2]))

@@ -57,9 +57,11 @@ class GcReport:
         """One line for people."""
         verb = "would remove" if dry_run else "removed"
         where = f"; archived to {self.archive}" if self.archive and not dry_run else ""
-        return (f"{verb} {self.events} events, {self.messages} messages ({self.deliveries} "
-                f"deliveries), {self.inbox_files} inbox files, {self.temp_files} temp files, "
-                f"{self.audit} audit rows{where}{'; ' + self.vacuumed if self.vacuumed else ''}")
+        return (
+            f"{verb} {self.events} events, {self.messages} messages ({self.deliveries} "
+            f"deliveries), {self.inbox_files} inbox files, {self.temp_files} temp files, "
+            f"{self.audit} audit rows{where}{'; ' + self.vacuumed if self.vacuumed else ''}"
+        )
 
 
 # -- which rows are old --------------------------------------------------------------------
@@ -81,8 +83,9 @@ _OLD_AUDIT = "SELECT * FROM audit WHERE ts < :cutoff"
 
 def count_old_audit(conn: sqlite3.Connection, cutoff: float) -> int:
     """Audit rows a pass would remove."""
-    return int(conn.execute(f"SELECT count(*) FROM ({_OLD_AUDIT})", {"cutoff": cutoff}
-                            ).fetchone()[0])
+    return int(
+        conn.execute(f"SELECT count(*) FROM ({_OLD_AUDIT})", {"cutoff": cutoff}).fetchone()[0]
+    )
 
 
 def archive_audit(conn: sqlite3.Connection, cutoff: float, out: Path) -> int:
@@ -101,14 +104,14 @@ def count_old(conn: sqlite3.Connection, cutoff: float) -> tuple[int, int, int]:
     messages = conn.execute(f"SELECT count(*) FROM ({_OLD_MESSAGES})", args).fetchone()[0]
     deliveries = conn.execute(
         f"SELECT count(*) FROM deliveries WHERE message_id IN (SELECT id FROM ({_OLD_MESSAGES}))",
-        args).fetchone()[0]
+        args,
+    ).fetchone()[0]
     return int(events), int(messages), int(deliveries)
 
 
 def archive_events(conn: sqlite3.Connection, cutoff: float, out: Path) -> int:
     """Archive and delete one batch of old events (in the caller's transaction)."""
-    rows = conn.execute(f"{_OLD_EVENTS} ORDER BY e.id LIMIT {BATCH}", {"cutoff": cutoff}
-                        ).fetchall()
+    rows = conn.execute(f"{_OLD_EVENTS} ORDER BY e.id LIMIT {BATCH}", {"cutoff": cutoff}).fetchall()
     if rows:
         append_archive(out, ({"table": "events", **dict(r)} for r in rows))
         conn.executemany("DELETE FROM events WHERE id = ?", [(r["id"],) for r in rows])
@@ -117,14 +120,16 @@ def archive_events(conn: sqlite3.Connection, cutoff: float, out: Path) -> int:
 
 def archive_messages(conn: sqlite3.Connection, cutoff: float, out: Path) -> tuple[int, int]:
     """Archive and delete one batch of old messages with their deliveries."""
-    rows = conn.execute(f"{_OLD_MESSAGES} ORDER BY m.id LIMIT {BATCH}", {"cutoff": cutoff}
-                        ).fetchall()
+    rows = conn.execute(
+        f"{_OLD_MESSAGES} ORDER BY m.id LIMIT {BATCH}", {"cutoff": cutoff}
+    ).fetchall()
     if not rows:
         return 0, 0
     ids = [(r["id"],) for r in rows]
     marks = ",".join("?" * len(ids))
-    sent = conn.execute(f"SELECT * FROM deliveries WHERE message_id IN ({marks})",
-                        [i for (i,) in ids]).fetchall()
+    sent = conn.execute(
+        f"SELECT * FROM deliveries WHERE message_id IN ({marks})", [i for (i,) in ids]
+    ).fetchall()
     lines = [{"table": "messages", **dict(r)} for r in rows]
     lines += [{"table": "deliveries", **dict(r)} for r in sent]
     append_archive(out, iter(lines))
@@ -161,18 +166,30 @@ def old_inbox_files(inbox: Path, cutoff: float) -> list[Path]:
     """Delivered inbox files last changed before ``cutoff``, oldest first."""
     if not inbox.is_dir():
         return []
-    found = [p for p in inbox.glob("*/*") if p.is_file() and not p.name.startswith(".tmp-")
-             and p.stat().st_mtime < cutoff]
+    found = [
+        p
+        for p in inbox.glob("*/*")
+        if p.is_file() and not p.name.startswith(".tmp-") and p.stat().st_mtime < cutoff
+    ]
     return sorted(found, key=lambda p: p.stat().st_mtime)
 
 
 def archive_inbox(files: list[Path], out: Path) -> int:
     """Archive the files' text (with agent folder and name), then delete them."""
     for start in range(0, len(files), BATCH):
-        chunk = files[start:start + BATCH]
-        append_archive(out, ({"table": "inbox", "agent": p.parent.name, "name": p.name,
-                              "text": p.read_text(encoding="utf-8", errors="replace")}
-                             for p in chunk))
+        chunk = files[start : start + BATCH]
+        append_archive(
+            out,
+            (
+                {
+                    "table": "inbox",
+                    "agent": p.parent.name,
+                    "name": p.name,
+                    "text": p.read_text(encoding="utf-8", errors="replace"),
+                }
+                for p in chunk
+            ),
+        )
         for path in chunk:
             path.unlink(missing_ok=True)
     return len(files)
@@ -211,8 +228,9 @@ def give_back_space(conn: sqlite3.Connection, idle: bool) -> str:
 
 
 def _idle(conn: sqlite3.Connection) -> bool:
-    row = conn.execute("SELECT count(*) FROM deliveries WHERE state IN ('queued', "
-                       "'delivering')").fetchone()
+    row = conn.execute(
+        "SELECT count(*) FROM deliveries WHERE state IN ('queued', 'delivering')"
+    ).fetchone()
     return bool(row[0] == 0)
 
 
@@ -229,8 +247,7 @@ async def collect_garbage(
     report = GcReport(temp_files=sweep_temp_files(home, time.time(), dry_run))
     inbox = old_inbox_files(service.settings.inbox_dir, cutoff)
     if dry_run:
-        report.events, report.messages, report.deliveries = await service.db.read(
-            count_old, cutoff)
+        report.events, report.messages, report.deliveries = await service.db.read(count_old, cutoff)
         report.inbox_files = len(inbox)
         report.audit = await service.db.read(count_old_audit, cutoff)
         return report
@@ -284,5 +301,6 @@ class RetentionTimer(PeriodicTimer):
             log.exception("retention pass failed; next one in %g s", self.every_s)
             return 0
         log.info("retention: %s", report.summary(dry_run=False))
-        return (report.events + report.messages + report.inbox_files + report.temp_files
-                + report.audit)
+        return (
+            report.events + report.messages + report.inbox_files + report.temp_files + report.audit
+        )

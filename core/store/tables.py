@@ -26,8 +26,10 @@ TASK_COLUMNS = (
 )
 
 
-EVENT_INSERT = ("INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)")
+EVENT_INSERT = (
+    "INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def insert_event(
@@ -43,8 +45,9 @@ def insert_event(
 ) -> None:
     """Append one event to the outbox; call it in the transaction of the change (on
     PostgreSQL the row may be sent with the commit: ``core.store.postgres``)."""
-    conn.execute(EVENT_INSERT,
-                 (ts, kind, text, task_id, agent, actor, json.dumps(data) if data else None))
+    conn.execute(
+        EVENT_INSERT, (ts, kind, text, task_id, agent, actor, json.dumps(data) if data else None)
+    )
 
 
 def row_to_event(row: sqlite3.Row) -> Event:
@@ -222,8 +225,9 @@ def list_deliveries(
 OPEN_STATUSES = ("blocked", "ready", "assigned", "in_progress")
 
 
-def search_tasks(conn: sqlite3.Connection, prefix: str, statuses: Sequence[str] | None,
-                 limit: int) -> list[Task]:
+def search_tasks(
+    conn: sqlite3.Connection, prefix: str, statuses: Sequence[str] | None, limit: int
+) -> list[Task]:
     """Tasks in ``statuses`` (None: any) whose ``T-id`` starts with ``prefix`` or whose title
     contains it, newest first."""
     text = prefix.strip()
@@ -252,15 +256,25 @@ def set_cursor(conn: sqlite3.Connection, consumer: str, event_id: int) -> None:
         "INSERT INTO event_cursors (consumer, last_id) VALUES (?, ?) "
         "ON CONFLICT(consumer) DO UPDATE SET "
         "last_id = max(event_cursors.last_id, excluded.last_id)",  # qualified: PostgreSQL
-        (consumer, event_id))
+        (consumer, event_id),
+    )
 
 
-def insert_audit(conn: sqlite3.Connection, ts: float, user_id: str, user_name: str,
-                 command: str, allowed: bool, outcome: str) -> None:
+def insert_audit(
+    conn: sqlite3.Connection,
+    ts: float,
+    user_id: str,
+    user_name: str,
+    command: str,
+    allowed: bool,
+    outcome: str,
+) -> None:
     """One audit row."""
     conn.execute(
         "INSERT INTO audit (ts, user_id, user_name, command, allowed, outcome) "
-        "VALUES (?, ?, ?, ?, ?, ?)", (ts, user_id, user_name, command, int(allowed), outcome))
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (ts, user_id, user_name, command, int(allowed), outcome),
+    )
 
 
 def audit_rows(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:

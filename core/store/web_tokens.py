@@ -65,13 +65,20 @@ def check_name(name: str) -> str:
     return clean
 
 
-def create(conn: sqlite3.Connection, token: str, name: str, role: Role, now: float,
-           expires_at: float | None = None) -> int:
+def create(
+    conn: sqlite3.Connection,
+    token: str,
+    name: str,
+    role: Role,
+    now: float,
+    expires_at: float | None = None,
+) -> int:
     """Store the hash of ``token``; return its id."""
     cur = conn.execute(
         "INSERT INTO web_tokens (name, role, token_hash, created_at, expires_at) "
-        "VALUES (?, ?, ?, ?, ?)", (check_name(name), role.value, token_hash(token), now,
-                                   expires_at))
+        "VALUES (?, ?, ?, ?, ?)",
+        (check_name(name), role.value, token_hash(token), now, expires_at),
+    )
     return int(cur.lastrowid or 0)
 
 
@@ -79,7 +86,8 @@ def lookup(conn: sqlite3.Connection, token: str, now: float) -> Principal | None
     """The principal of a live token (not revoked, not expired), else None."""
     row = conn.execute(
         "SELECT id, name, role, expires_at, revoked_at FROM web_tokens WHERE token_hash = ?",
-        (token_hash(token),)).fetchone()
+        (token_hash(token),),
+    ).fetchone()
     if row is None or row["revoked_at"] is not None:
         return None
     if row["expires_at"] is not None and row["expires_at"] <= now:
@@ -89,16 +97,21 @@ def lookup(conn: sqlite3.Connection, token: str, now: float) -> Principal | None
 
 def revoke(conn: sqlite3.Connection, token_id: int, now: float) -> None:
     """Stop a token from working; NotFound when no live token has this id."""
-    cur = conn.execute("UPDATE web_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                       (now, token_id))
+    cur = conn.execute(
+        "UPDATE web_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now, token_id)
+    )
     if cur.rowcount == 0:
         raise NotFound(f"no live web token with id {token_id} (see swarm web token list)")
 
 
 def rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Every token, oldest first, without its hash."""
-    return [dict(r) for r in conn.execute(
-        "SELECT id, name, role, created_at, expires_at, revoked_at FROM web_tokens ORDER BY id")]
+    return [
+        dict(r)
+        for r in conn.execute(
+            "SELECT id, name, role, created_at, expires_at, revoked_at FROM web_tokens ORDER BY id"
+        )
+    ]
 
 
 def state(row: dict[str, Any], now: float) -> str:
@@ -111,6 +124,11 @@ def state(row: dict[str, Any], now: float) -> str:
 
 def any_live(conn: sqlite3.Connection, now: float) -> bool:
     """True when at least one token works."""
-    return conn.execute(
-        "SELECT 1 FROM web_tokens WHERE revoked_at IS NULL AND (expires_at IS NULL "
-        "OR expires_at > ?) LIMIT 1", (now,)).fetchone() is not None
+    return (
+        conn.execute(
+            "SELECT 1 FROM web_tokens WHERE revoked_at IS NULL AND (expires_at IS NULL "
+            "OR expires_at > ?) LIMIT 1",
+            (now,),
+        ).fetchone()
+        is not None
+    )

@@ -17,21 +17,33 @@ def note_if_finished(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     task of it is final, or not finished any more when one is not."""
     row = conn.execute(
         "SELECT c.id, c.title, c.created_at, c.finished_at FROM tasks t JOIN campaigns c "
-        "ON c.id = t.campaign_id WHERE t.id = ? AND c.status = 'open'", (task_id,)).fetchone()
+        "ON c.id = t.campaign_id WHERE t.id = ? AND c.status = 'open'",
+        (task_id,),
+    ).fetchone()
     if row is None:
         return
     campaign_id, title, created_at, finished_at = row[0], row[1], row[2], row[3]
-    counts = dict(conn.execute("SELECT status, count(*) FROM tasks WHERE campaign_id = ? "
-                               "GROUP BY status", (campaign_id,)).fetchall())
+    counts = dict(
+        conn.execute(
+            "SELECT status, count(*) FROM tasks WHERE campaign_id = ? GROUP BY status",
+            (campaign_id,),
+        ).fetchall()
+    )
     final = not set(counts) - set(FINAL)
     if final == (finished_at is not None):
         return
-    conn.execute("UPDATE campaigns SET finished_at = ?, updated_at = ? WHERE id = ?",
-                 (ctx.now if final else None, ctx.now, campaign_id))
+    conn.execute(
+        "UPDATE campaigns SET finished_at = ?, updated_at = ? WHERE id = ?",
+        (ctx.now if final else None, ctx.now, campaign_id),
+    )
     if final:
         took = max(0.0, ctx.now - created_at)
         shown = ", ".join(f"{counts[s]} {s}" for s in FINAL if counts.get(s))
-        insert_event(conn, ctx.now, "campaign.finished",
-                     f"C-{campaign_id} finished: {title} ({shown}; took {took / 60:.0f} min)",
-                     actor=ctx.actor, data={"campaign": f"C-{campaign_id}", "counts": counts,
-                                            "took_s": round(took, 3)})
+        insert_event(
+            conn,
+            ctx.now,
+            "campaign.finished",
+            f"C-{campaign_id} finished: {title} ({shown}; took {took / 60:.0f} min)",
+            actor=ctx.actor,
+            data={"campaign": f"C-{campaign_id}", "counts": counts, "took_s": round(took, 3)},
+        )

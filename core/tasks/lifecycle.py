@@ -24,7 +24,10 @@ KINDS = ("work", "gate", "on_failure", "skip")
 
 
 def create_tasks(
-    conn: sqlite3.Connection, ctx: Ctx, specs: Sequence[TaskSpec], plan_id: str | None = None,
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    specs: Sequence[TaskSpec],
+    plan_id: str | None = None,
     campaign_id: int | None = None,
 ) -> list[int]:
     """Validate and insert a batch of tasks (refs may point at each other); return ids."""
@@ -37,10 +40,13 @@ def create_tasks(
     for index in order:
         spec, priority = checked[index]
         deps = sorted({*external[index], *(ids[j] for j in local[index])})
-        triggers = {ids[refs[d]] if isinstance(d, str) and d in refs else _existing_dep(conn, d)
-                    for d in spec.on_failure}
-        ids[index] = _insert_task(conn, ctx, spec, priority, deps, (plan_id, campaign_id),
-                                  sorted(triggers))
+        triggers = {
+            ids[refs[d]] if isinstance(d, str) and d in refs else _existing_dep(conn, d)
+            for d in spec.on_failure
+        }
+        ids[index] = _insert_task(
+            conn, ctx, spec, priority, deps, (plan_id, campaign_id), sorted(triggers)
+        )
     return [ids[i] for i in range(len(specs))]
 
 
@@ -48,16 +54,16 @@ def _check_spec(ctx: Ctx, spec: TaskSpec) -> tuple[TaskSpec, Priority]:
     if "\n" in spec.title.strip():
         raise InvalidInput("title must be one line: put the rest in details")
     title = ctx.check_text(spec.title, "title", ctx.settings.max_title, one_line=True)
-    details = check_chars(spec.details.replace("\r\n", "\n").strip(), "details",
-                          one_line=False)
+    details = check_chars(spec.details.replace("\r\n", "\n").strip(), "details", one_line=False)
     if len(details) > ctx.settings.max_text:
         raise InvalidInput(
             f"details are {len(details)} characters long: the limit is {ctx.settings.max_text}"
         )
     priority = Priority.parse(spec.priority)
     role = ctx.check_role(spec.role.strip()) if spec.role and spec.role.strip() else None
-    caps = tuple(sorted({check_chars(c.strip(), "capability")
-                         for c in spec.capabilities if c.strip()}))
+    caps = tuple(
+        sorted({check_chars(c.strip(), "capability") for c in spec.capabilities if c.strip()})
+    )
     agent = ctx.agent(spec.agent).id if spec.agent else None
     if agent is not None and not ctx.agents[agent].can_take(role, caps):
         raise Unassignable(
@@ -67,8 +73,18 @@ def _check_spec(ctx: Ctx, spec: TaskSpec) -> tuple[TaskSpec, Priority]:
         raise Unassignable(f"no configured agent can take a task for {_need(role, caps)}")
     if spec.kind not in KINDS:
         raise InvalidInput(f"unknown task kind {spec.kind!r}: kinds are {', '.join(KINDS)}")
-    clean = TaskSpec(title, details, priority, role, caps, agent, spec.after, spec.ref,
-                     spec.kind, spec.on_failure)
+    clean = TaskSpec(
+        title,
+        details,
+        priority,
+        role,
+        caps,
+        agent,
+        spec.after,
+        spec.ref,
+        spec.kind,
+        spec.on_failure,
+    )
     return clean, priority
 
 
@@ -145,20 +161,41 @@ def _insert_task(
         "INSERT INTO tasks (title, details, priority, role, capabilities, pinned_agent, status, "
         "max_attempts, created_by, created_at, updated_at, plan_id, campaign_id, kind) "
         "VALUES (?, ?, ?, ?, ?, ?, 'blocked', ?, ?, ?, ?, ?, ?, ?)",
-        (spec.title, spec.details, int(priority), spec.role, json.dumps(list(spec.capabilities)),
-         spec.agent, ctx.settings.max_attempts, ctx.actor, ctx.now, ctx.now, *group, spec.kind),
+        (
+            spec.title,
+            spec.details,
+            int(priority),
+            spec.role,
+            json.dumps(list(spec.capabilities)),
+            spec.agent,
+            ctx.settings.max_attempts,
+            ctx.actor,
+            ctx.now,
+            ctx.now,
+            *group,
+            spec.kind,
+        ),
     )
     task_id = int(cur.lastrowid or 0)
     conn.executemany(
         "INSERT INTO task_deps (task_id, dep_id) VALUES (?, ?)",
-        [(task_id, d) for d in sorted({*deps, *triggers})])
-    conn.executemany("INSERT INTO task_triggers (task_id, dep_id) VALUES (?, ?)",
-                     [(task_id, d) for d in triggers])
+        [(task_id, d) for d in sorted({*deps, *triggers})],
+    )
+    conn.executemany(
+        "INSERT INTO task_triggers (task_id, dep_id) VALUES (?, ?)",
+        [(task_id, d) for d in triggers],
+    )
     after = f" after {', '.join(task_ref(d) for d in deps)}" if deps else ""
-    insert_event(conn, ctx.now, "task.created",
-                 f"{task_ref(task_id)} created by {ctx.actor}: {spec.title} "
-                 f"({priority.name}{', ' + spec.role if spec.role else ''}){after}",
-                 task_id=task_id, agent=spec.agent, actor=ctx.actor)
+    insert_event(
+        conn,
+        ctx.now,
+        "task.created",
+        f"{task_ref(task_id)} created by {ctx.actor}: {spec.title} "
+        f"({priority.name}{', ' + spec.role if spec.role else ''}){after}",
+        task_id=task_id,
+        agent=spec.agent,
+        actor=ctx.actor,
+    )
     if deps or triggers:
         settle(conn, ctx, task_id)
     else:  # nothing to wait for: the rule needs no lookup
@@ -172,14 +209,18 @@ def dependency_states(
     """Each dependency of a task: its id, its status and whether it is a failure trigger
     (only an ``on_failure`` task has triggers: ``triggers=False`` skips the lookup)."""
     if not triggers:
-        plain = conn.execute("SELECT t.id, t.status FROM task_deps d JOIN tasks t ON "
-                             "t.id = d.dep_id WHERE d.task_id = ? ORDER BY t.id", (task_id,))
+        plain = conn.execute(
+            "SELECT t.id, t.status FROM task_deps d JOIN tasks t ON "
+            "t.id = d.dep_id WHERE d.task_id = ? ORDER BY t.id",
+            (task_id,),
+        )
         return [(i, s, False) for i, s in plain]
     rows = conn.execute(
         "SELECT t.id, t.status, g.dep_id IS NOT NULL FROM task_deps d "
         "JOIN tasks t ON t.id = d.dep_id LEFT JOIN task_triggers g "
         "ON g.task_id = d.task_id AND g.dep_id = d.dep_id WHERE d.task_id = ? ORDER BY t.id",
-        (task_id,)).fetchall()
+        (task_id,),
+    ).fetchall()
     return [(i, s, bool(trigger)) for i, s, trigger in rows]
 
 
@@ -195,8 +236,13 @@ def settle(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     _apply_rule(conn, ctx, task_id, (status, reason), rules.decide(kind, deps))
 
 
-def _apply_rule(conn: sqlite3.Connection, ctx: Ctx, task_id: int, was: tuple[str, str | None],
-                now: tuple[str, str | None]) -> None:
+def _apply_rule(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    task_id: int,
+    was: tuple[str, str | None],
+    now: tuple[str, str | None],
+) -> None:
     """Store a not-yet-started task's new status ``now`` (status, reason) when it differs
     from what it ``was``, with its event."""
     new_status, why = now
@@ -207,10 +253,16 @@ def _apply_rule(conn: sqlite3.Connection, ctx: Ctx, task_id: int, was: tuple[str
         (new_status, why, ctx.now, ctx.now if new_status == "skipped" else None, task_id),
     )
     ref = task_ref(task_id)
-    text = f"{ref} is ready" if new_status == "ready" else f"{ref} is {why}" \
-        if new_status == "skipped" else f"{ref} is blocked: {why}"
-    insert_event(conn, ctx.now, rules.event_kind(new_status, why), text, task_id=task_id,
-                 actor=ctx.actor)
+    text = (
+        f"{ref} is ready"
+        if new_status == "ready"
+        else f"{ref} is {why}"
+        if new_status == "skipped"
+        else f"{ref} is blocked: {why}"
+    )
+    insert_event(
+        conn, ctx.now, rules.event_kind(new_status, why), text, task_id=task_id, actor=ctx.actor
+    )
     if new_status == "skipped":
         settle_dependents(conn, ctx, task_id)
 
@@ -227,18 +279,28 @@ def add_dependencies(conn: sqlite3.Connection, ctx: Ctx, task_id: int, after: li
     """Make a not-yet-started task wait for more tasks; refuse cycles."""
     task = get_task(conn, task_id)
     if task.status not in (TaskStatus.blocked, TaskStatus.ready):
-        raise InvalidState(f"{task.ref} is {task.status.value}: only a task not yet started "
-                           "can get new dependencies")
+        raise InvalidState(
+            f"{task.ref} is {task.status.value}: only a task not yet started "
+            "can get new dependencies"
+        )
     for dep in after:
         _existing_dep(conn, dep)
         if dep == task_id or _reaches(conn, dep, task_id):
-            raise DependencyError(f"{task_ref(dep)} already depends on {task.ref}: "
-                                  "that would make a dependency cycle")
-    conn.executemany("INSERT OR IGNORE INTO task_deps (task_id, dep_id) VALUES (?, ?)",
-                     [(task_id, d) for d in after])
-    insert_event(conn, ctx.now, "task.dependencies",
-                 f"{task.ref} now waits for {', '.join(task_ref(d) for d in after)}",
-                 task_id=task_id, actor=ctx.actor)
+            raise DependencyError(
+                f"{task_ref(dep)} already depends on {task.ref}: that would make a dependency cycle"
+            )
+    conn.executemany(
+        "INSERT OR IGNORE INTO task_deps (task_id, dep_id) VALUES (?, ?)",
+        [(task_id, d) for d in after],
+    )
+    insert_event(
+        conn,
+        ctx.now,
+        "task.dependencies",
+        f"{task.ref} now waits for {', '.join(task_ref(d) for d in after)}",
+        task_id=task_id,
+        actor=ctx.actor,
+    )
     settle(conn, ctx, task_id)
 
 
@@ -257,8 +319,9 @@ def _active(conn: sqlite3.Connection, task_id: int, action: str) -> tuple[str, s
     if row is None:
         get_task(conn, task_id)  # raises NotFound
     if row[0] not in {s.value for s in ACTIVE}:
-        raise InvalidState(f"{task_ref(task_id)} is {row[0]}: only an assigned or in-progress "
-                           f"task can be {action}")
+        raise InvalidState(
+            f"{task_ref(task_id)} is {row[0]}: only an assigned or in-progress task can be {action}"
+        )
     return row[0], row[1]
 
 
@@ -271,13 +334,22 @@ def start(
     note = ctx.check_text(note, "note") if note.strip() else ""
     conn.execute(
         "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, ?), "
-        "lease_expires_at = NULL, updated_at = ? WHERE id = ?", (ctx.now, ctx.now, task_id))
+        "lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+        (ctx.now, ctx.now, task_id),
+    )
     _touch_agent(conn, ctx, agent)
     kind = "task.started" if status == "assigned" else "task.progress"
     text = f"{task_ref(task_id)} {'started' if status == 'assigned' else 'progress'} by {agent}"
-    insert_event(conn, ctx.now, kind, f"{text}{by}: {note}" if note else text + by,
-                 task_id=task_id, agent=agent, actor=ctx.actor,
-                 data={**(data or {}), "note": note} if note else data)
+    insert_event(
+        conn,
+        ctx.now,
+        kind,
+        f"{text}{by}: {note}" if note else text + by,
+        task_id=task_id,
+        agent=agent,
+        actor=ctx.actor,
+        data={**(data or {}), "note": note} if note else data,
+    )
 
 
 def add_note(
@@ -288,9 +360,16 @@ def add_note(
     by, data = ctx.report_by(task_ref(task_id), agent, force)
     note = ctx.check_text(note, "note")
     _touch_agent(conn, ctx, agent)
-    insert_event(conn, ctx.now, "task.note", f"{task_ref(task_id)} note by {agent}{by}: {note}",
-                 task_id=task_id, agent=agent, actor=ctx.actor,
-                 data={**(data or {}), "note": note})
+    insert_event(
+        conn,
+        ctx.now,
+        "task.note",
+        f"{task_ref(task_id)} note by {agent}{by}: {note}",
+        task_id=task_id,
+        agent=agent,
+        actor=ctx.actor,
+        data={**(data or {}), "note": note},
+    )
 
 
 def complete(
@@ -303,12 +382,19 @@ def complete(
     conn.execute(
         "UPDATE tasks SET status = 'done', result_note = ?, reason = NULL, finished_at = ?, "
         "lease_expires_at = NULL, updated_at = ? WHERE id = ?",
-        (note or None, ctx.now, ctx.now, task_id))
+        (note or None, ctx.now, ctx.now, task_id),
+    )
     _credit(conn, ctx, agent, success=True)
-    insert_event(conn, ctx.now, "task.done",
-                 f"{task_ref(task_id)} done by {agent}{by}" + (f": {note}" if note else ""),
-                 task_id=task_id, agent=agent, actor=ctx.actor,
-                 data={**(data or {}), "note": note} if note else data)
+    insert_event(
+        conn,
+        ctx.now,
+        "task.done",
+        f"{task_ref(task_id)} done by {agent}{by}" + (f": {note}" if note else ""),
+        task_id=task_id,
+        agent=agent,
+        actor=ctx.actor,
+        data={**(data or {}), "note": note} if note else data,
+    )
     settle_dependents(conn, ctx, task_id)
 
 
@@ -323,17 +409,33 @@ def fail(
 
 
 def finish_failed(
-    conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str | None, reason: str,
-    *, by: str = "", data: dict[str, Any] | None = None,
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    task_id: int,
+    agent: str | None,
+    reason: str,
+    *,
+    by: str = "",
+    data: dict[str, Any] | None = None,
 ) -> None:
     """Mark a task failed for ``reason`` (by its agent, or by the scheduler)."""
     conn.execute(
         "UPDATE tasks SET status = 'failed', reason = ?, finished_at = ?, lease_expires_at = NULL, "
-        "updated_at = ? WHERE id = ?", (reason, ctx.now, ctx.now, task_id))
+        "updated_at = ? WHERE id = ?",
+        (reason, ctx.now, ctx.now, task_id),
+    )
     if agent:
         _credit(conn, ctx, agent, success=False)
-    insert_event(conn, ctx.now, "task.failed", f"{task_ref(task_id)} failed{by}: {reason}",
-                 task_id=task_id, agent=agent, actor=ctx.actor, data=data)
+    insert_event(
+        conn,
+        ctx.now,
+        "task.failed",
+        f"{task_ref(task_id)} failed{by}: {reason}",
+        task_id=task_id,
+        agent=agent,
+        actor=ctx.actor,
+        data=data,
+    )
     settle_dependents(conn, ctx, task_id)
 
 
@@ -344,15 +446,29 @@ def cancel(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
         raise InvalidState(f"{task.ref} is already {task.status.value}")
     conn.execute(
         "UPDATE tasks SET status = 'cancelled', finished_at = ?, lease_expires_at = NULL, "
-        "updated_at = ? WHERE id = ?", (ctx.now, ctx.now, task_id))
-    insert_event(conn, ctx.now, "task.cancelled", f"{task.ref} cancelled by {ctx.actor}",
-                 task_id=task_id, agent=task.agent, actor=ctx.actor)
+        "updated_at = ? WHERE id = ?",
+        (ctx.now, ctx.now, task_id),
+    )
+    insert_event(
+        conn,
+        ctx.now,
+        "task.cancelled",
+        f"{task.ref} cancelled by {ctx.actor}",
+        task_id=task_id,
+        agent=task.agent,
+        actor=ctx.actor,
+    )
     if task.agent and task.status in ACTIVE:
         reached = messages.prompt_reached(conn, task_id, task.agent)
         messages.drop_pending(conn, ctx, task_id, task.agent)
         if reached:  # never tell an agent to stop a task it was never told about
-            messages.queue(conn, ctx, [task.agent], f"{task.ref} ({task.title}) was "
-                           "cancelled: stop working on it.", target=f"agent:{task.agent}")
+            messages.queue(
+                conn,
+                ctx,
+                [task.agent],
+                f"{task.ref} ({task.title}) was cancelled: stop working on it.",
+                target=f"agent:{task.agent}",
+            )
     settle_dependents(conn, ctx, task_id)
 
 
@@ -360,14 +476,22 @@ def retry(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     """Give a failed or cancelled task a fresh set of attempts."""
     task = get_task(conn, task_id)
     if task.status not in (TaskStatus.failed, TaskStatus.cancelled):
-        raise InvalidState(f"{task.ref} is {task.status.value}: only a failed or cancelled "
-                           "task can be retried")
+        raise InvalidState(
+            f"{task.ref} is {task.status.value}: only a failed or cancelled task can be retried"
+        )
     conn.execute(
         "UPDATE tasks SET status = 'blocked', reason = NULL, attempts = 0, prev_agent = assignee, "
         "assignee = NULL, finished_at = NULL, not_before = 0, updated_at = ? WHERE id = ?",
-        (ctx.now, task_id))
-    insert_event(conn, ctx.now, "task.retried", f"{task.ref} retried by {ctx.actor}",
-                 task_id=task_id, actor=ctx.actor)
+        (ctx.now, task_id),
+    )
+    insert_event(
+        conn,
+        ctx.now,
+        "task.retried",
+        f"{task.ref} retried by {ctx.actor}",
+        task_id=task_id,
+        actor=ctx.actor,
+    )
     settle(conn, ctx, task_id)
     settle_dependents(conn, ctx, task_id)
 
@@ -378,10 +502,18 @@ def pin(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent_id: str) -> None
     task = get_task(conn, task_id)
     if task.status in FINISHED:
         raise InvalidState(f"{task.ref} is {task.status.value}: retry it first")
-    conn.execute("UPDATE tasks SET pinned_agent = ?, updated_at = ? WHERE id = ?",
-                 (agent, ctx.now, task_id))
-    insert_event(conn, ctx.now, "task.pinned", f"{task.ref} given to {agent} by {ctx.actor}",
-                 task_id=task_id, agent=agent, actor=ctx.actor)
+    conn.execute(
+        "UPDATE tasks SET pinned_agent = ?, updated_at = ? WHERE id = ?", (agent, ctx.now, task_id)
+    )
+    insert_event(
+        conn,
+        ctx.now,
+        "task.pinned",
+        f"{task.ref} given to {agent} by {ctx.actor}",
+        task_id=task_id,
+        agent=agent,
+        actor=ctx.actor,
+    )
     if task.agent and task.agent != agent and task.status in ACTIVE:
         release(conn, ctx, task_id, f"reassigned to {agent} by {ctx.actor}", backoff=0.0)
 
@@ -390,26 +522,34 @@ def requeue(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     """A person takes an active task back: it goes to another agent (no backoff)."""
     task = get_task(conn, task_id)
     if task.status not in ACTIVE:
-        raise InvalidState(f"{task.ref} is {task.status.value}: only an assigned or in-progress "
-                           "task can be reassigned")
+        raise InvalidState(
+            f"{task.ref} is {task.status.value}: only an assigned or in-progress "
+            "task can be reassigned"
+        )
     if task.pinned:
         conn.execute("UPDATE tasks SET pinned_agent = NULL WHERE id = ?", (task_id,))
     release(conn, ctx, task_id, f"taken from {task.agent} by {ctx.actor}", backoff=0.0)
 
 
-def release(
-    conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str, backoff: float
-) -> None:
+def release(conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str, backoff: float) -> None:
     """Take an active task back from its agent and queue it again after ``backoff`` s."""
     agent = conn.execute("SELECT assignee FROM tasks WHERE id = ?", (task_id,)).fetchone()[0]
     conn.execute(
         "UPDATE tasks SET status = 'ready', prev_agent = assignee, assignee = NULL, "
         "lease_expires_at = NULL, not_before = ?, reason = ?, updated_at = ? WHERE id = ?",
-        (ctx.now + backoff, why, ctx.now, task_id))
+        (ctx.now + backoff, why, ctx.now, task_id),
+    )
     if agent:
         messages.drop_pending(conn, ctx, task_id, agent)
-    insert_event(conn, ctx.now, "task.requeued", f"{task_ref(task_id)} back in the queue: {why}",
-                 task_id=task_id, agent=agent, actor=ctx.actor)
+    insert_event(
+        conn,
+        ctx.now,
+        "task.requeued",
+        f"{task_ref(task_id)} back in the queue: {why}",
+        task_id=task_id,
+        agent=agent,
+        actor=ctx.actor,
+    )
 
 
 def _touch_agent(conn: sqlite3.Connection, ctx: Ctx, agent: str | None) -> None:
@@ -424,4 +564,5 @@ def _credit(conn: sqlite3.Connection, ctx: Ctx, agent: str | None, success: bool
     conn.execute(
         "UPDATE agent_state SET score = score * ? + ?, done_count = done_count + ?, "
         "fail_count = fail_count + ?, last_report_at = ?, idle_since = ? WHERE id = ?",
-        (1 - w, w if success else 0.0, int(success), int(not success), ctx.now, ctx.now, agent))
+        (1 - w, w if success else 0.0, int(success), int(not success), ctx.now, ctx.now, agent),
+    )

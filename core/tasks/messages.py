@@ -37,11 +37,14 @@ def queue(
         [(message_id, agent, ctx.now, ctx.now) for agent in recipients],
     )
     if task_id is None:
-        insert_event(conn, ctx.now, "message.queued",
-                     f"message from {ctx.actor} to {', '.join(recipients)}: "
-                     f"{shorten(text, 80)}",
-                     actor=ctx.actor,
-                     data={"message": message_id, "target": target, "text": shorten(text, 300)})
+        insert_event(
+            conn,
+            ctx.now,
+            "message.queued",
+            f"message from {ctx.actor} to {', '.join(recipients)}: {shorten(text, 80)}",
+            actor=ctx.actor,
+            data={"message": message_id, "target": target, "text": shorten(text, 300)},
+        )
     return message_id
 
 
@@ -70,31 +73,47 @@ def claim(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
     others = f" AND d.agent_id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
     row = conn.execute(
         f"{DELIVERY_SELECT} WHERE d.state = 'queued' AND d.not_before <= ?{others} "
-        "ORDER BY d.id LIMIT 1", (ctx.now, *skip)
+        "ORDER BY d.id LIMIT 1",
+        (ctx.now, *skip),
     ).fetchone()
     if row is None:
         return None
     conn.execute(
         "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, updated_at = ? "
-        "WHERE id = ?", (ctx.now, row["id"]))
+        "WHERE id = ?",
+        (ctx.now, row["id"]),
+    )
     found = row_to_delivery(row)  # is_retry: an earlier attempt was made
     if not (found.reason or "").startswith(DEFERRED):  # a deferral streak is recorded once
-        insert_event(conn, ctx.now, "delivery.claimed",
-                     f"{_what(found)} to {found.agent}: delivering (attempt {found.attempts + 1})",
-                     task_id=found.task_id, agent=found.agent, actor=ctx.actor,
-                     data={"delivery": found.id})
-    return dataclasses.replace(found, state=DeliveryState.delivering,
-                               attempts=found.attempts + 1)
+        insert_event(
+            conn,
+            ctx.now,
+            "delivery.claimed",
+            f"{_what(found)} to {found.agent}: delivering (attempt {found.attempts + 1})",
+            task_id=found.task_id,
+            agent=found.agent,
+            actor=ctx.actor,
+            data={"delivery": found.id},
+        )
+    return dataclasses.replace(found, state=DeliveryState.delivering, attempts=found.attempts + 1)
 
 
-def finish(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt,
-           *, delivering: bool = False) -> str:
+def finish(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    delivery: Delivery,
+    receipt: Receipt,
+    *,
+    delivering: bool = False,
+) -> str:
     """Record a deliverer's receipt; retry with backoff, or give up. Return the new state
     (a node's claim, ``claim_until``, ends with it). ``delivering``: the caller has just read
     the row as ``delivering`` in this transaction (a node's fenced receipt), no need to look."""
-    state = "delivering" if delivering else conn.execute(
-        "SELECT state FROM deliveries WHERE id = ?", (delivery.id,)
-    ).fetchone()[0]
+    state = (
+        "delivering"
+        if delivering
+        else conn.execute("SELECT state FROM deliveries WHERE id = ?", (delivery.id,)).fetchone()[0]
+    )
     if state != "delivering":  # superseded meanwhile (task cancelled or reassigned)
         return str(state)
     if receipt.ok:
@@ -102,20 +121,34 @@ def finish(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Rece
     if receipt.deferred:
         why = f"{DEFERRED}{receipt.reason or 'not attempted'}"
         if delivery.reason != why:
-            insert_event(conn, ctx.now, "delivery.deferred",
-                         f"{_what(delivery)} to {delivery.agent} waits: {why}",
-                         task_id=delivery.task_id, agent=delivery.agent, actor=ctx.actor,
-                         data={"delivery": delivery.id})
+            insert_event(
+                conn,
+                ctx.now,
+                "delivery.deferred",
+                f"{_what(delivery)} to {delivery.agent} waits: {why}",
+                task_id=delivery.task_id,
+                agent=delivery.agent,
+                actor=ctx.actor,
+                data={"delivery": delivery.id},
+            )
         _requeue(conn, ctx, delivery.id, DEFER_DELAY_S, why, counted=False)
         return "queued"
     if receipt.retryable and delivery.attempts < ctx.settings.delivery_attempts:
-        delay = min(ctx.settings.retry_backoff_s * 2 ** (delivery.attempts - 1),
-                    ctx.settings.retry_backoff_max_s)
+        delay = min(
+            ctx.settings.retry_backoff_s * 2 ** (delivery.attempts - 1),
+            ctx.settings.retry_backoff_max_s,
+        )
         _requeue(conn, ctx, delivery.id, delay, receipt.reason or "failed", counted=True)
-        insert_event(conn, ctx.now, "delivery.retrying",
-                     f"delivery to {delivery.agent} failed ({receipt.reason}); "
-                     f"retry {delivery.attempts + 1} in {delay:g} s",
-                     task_id=delivery.task_id, agent=delivery.agent, actor=ctx.actor)
+        insert_event(
+            conn,
+            ctx.now,
+            "delivery.retrying",
+            f"delivery to {delivery.agent} failed ({receipt.reason}); "
+            f"retry {delivery.attempts + 1} in {delay:g} s",
+            task_id=delivery.task_id,
+            agent=delivery.agent,
+            actor=ctx.actor,
+        )
         return "queued"
     return _failed(conn, ctx, delivery, receipt)
 
@@ -123,28 +156,47 @@ def finish(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Rece
 def _delivered(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
     conn.execute(
         "UPDATE deliveries SET state = 'delivered', method = ?, reason = NULL, updated_at = ?, "
-        "claim_until = NULL WHERE id = ?", (receipt.method, ctx.now, delivery.id))
+        "claim_until = NULL WHERE id = ?",
+        (receipt.method, ctx.now, delivery.id),
+    )
     what = _what(delivery)
-    insert_event(conn, ctx.now, "delivery.delivered",
-                 f"{what} delivered to {delivery.agent} ({receipt.method or 'delivered'}"
-                 f"{', retry' if delivery.is_retry else ''})",
-                 task_id=delivery.task_id, agent=delivery.agent, actor=ctx.actor,
-                 data={"delivery": delivery.id, "message": delivery.message_id})
+    insert_event(
+        conn,
+        ctx.now,
+        "delivery.delivered",
+        f"{what} delivered to {delivery.agent} ({receipt.method or 'delivered'}"
+        f"{', retry' if delivery.is_retry else ''})",
+        task_id=delivery.task_id,
+        agent=delivery.agent,
+        actor=ctx.actor,
+        data={"delivery": delivery.id, "message": delivery.message_id},
+    )
     if delivery.task_id is not None:
         conn.execute(
             "UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND status = 'assigned' "
-            "AND assignee = ?", (ctx.now + ctx.settings.lease_s, delivery.task_id, delivery.agent))
+            "AND assignee = ?",
+            (ctx.now + ctx.settings.lease_s, delivery.task_id, delivery.agent),
+        )
     return "delivered"
 
 
 def _failed(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
     reason = receipt.reason or "failed"
-    conn.execute("UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ?, "
-                 "claim_until = NULL WHERE id = ?", (reason, ctx.now, delivery.id))
-    insert_event(conn, ctx.now, "delivery.failed",
-                 f"delivery to {delivery.agent} failed after {delivery.attempts} "
-                 f"attempt(s): {reason}", task_id=delivery.task_id, agent=delivery.agent,
-                 actor=ctx.actor, data={"delivery": delivery.id, "reason": reason})
+    conn.execute(
+        "UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ?, "
+        "claim_until = NULL WHERE id = ?",
+        (reason, ctx.now, delivery.id),
+    )
+    insert_event(
+        conn,
+        ctx.now,
+        "delivery.failed",
+        f"delivery to {delivery.agent} failed after {delivery.attempts} attempt(s): {reason}",
+        task_id=delivery.task_id,
+        agent=delivery.agent,
+        actor=ctx.actor,
+        data={"delivery": delivery.id, "reason": reason},
+    )
     return "failed"
 
 
@@ -154,7 +206,8 @@ def _requeue(
     conn.execute(
         "UPDATE deliveries SET state = 'queued', reason = ?, not_before = ?, "
         "attempts = attempts - ?, updated_at = ?, claim_until = NULL WHERE id = ?",
-        (why, ctx.now + delay, 0 if counted else 1, ctx.now, delivery_id))
+        (why, ctx.now + delay, 0 if counted else 1, ctx.now, delivery_id),
+    )
 
 
 def drop_pending(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str) -> None:
@@ -162,14 +215,25 @@ def drop_pending(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str) -
     rows = conn.execute(
         "SELECT d.id, d.state FROM deliveries d JOIN messages m ON m.id = d.message_id "
         "WHERE d.agent_id = ? AND d.state IN ('queued', 'delivering') AND m.task_id = ?",
-        (agent, task_id)).fetchall()
+        (agent, task_id),
+    ).fetchall()
     for delivery_id, state in rows:
-        conn.execute("UPDATE deliveries SET state = 'failed', reason = 'superseded', "
-                     "updated_at = ? WHERE id = ?", (ctx.now, delivery_id))
-        insert_event(conn, ctx.now, "delivery.superseded",
-                     f"{task_ref(task_id)} prompt to {agent} superseded ({state}): "
-                     "the agent no longer holds the task", task_id=task_id, agent=agent,
-                     actor=ctx.actor, data={"delivery": delivery_id, "was": state})
+        conn.execute(
+            "UPDATE deliveries SET state = 'failed', reason = 'superseded', "
+            "updated_at = ? WHERE id = ?",
+            (ctx.now, delivery_id),
+        )
+        insert_event(
+            conn,
+            ctx.now,
+            "delivery.superseded",
+            f"{task_ref(task_id)} prompt to {agent} superseded ({state}): "
+            "the agent no longer holds the task",
+            task_id=task_id,
+            agent=agent,
+            actor=ctx.actor,
+            data={"delivery": delivery_id, "was": state},
+        )
 
 
 def prompt_reached(conn: sqlite3.Connection, task_id: int, agent: str) -> bool:
@@ -178,7 +242,8 @@ def prompt_reached(conn: sqlite3.Connection, task_id: int, agent: str) -> bool:
     row = conn.execute(
         "SELECT 1 FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE "
         "d.agent_id = ? AND m.task_id = ? AND d.state IN ('delivered', 'delivering') LIMIT 1",
-        (agent, task_id)).fetchone()
+        (agent, task_id),
+    ).fetchone()
     return row is not None
 
 
@@ -191,13 +256,23 @@ def recover(conn: sqlite3.Connection, ctx: Ctx) -> int:
     (not a node's claim: it comes back when its lease ends, ``core/delivery/node_claims.py``)."""
     rows = conn.execute(
         "SELECT d.id, d.agent_id, m.task_id FROM deliveries d JOIN messages m "
-        "ON m.id = d.message_id WHERE d.state = 'delivering' AND d.node IS NULL").fetchall()
+        "ON m.id = d.message_id WHERE d.state = 'delivering' AND d.node IS NULL"
+    ).fetchall()
     for delivery_id, agent, task_id in rows:
-        conn.execute("UPDATE deliveries SET state = 'queued', reason = 'interrupted', "
-                     "updated_at = ? WHERE id = ?", (ctx.now, delivery_id))
-        insert_event(conn, ctx.now, "delivery.recovered",
-                     f"delivery to {agent} was interrupted; it will be retried",
-                     task_id=task_id, agent=agent, actor=ctx.actor)
+        conn.execute(
+            "UPDATE deliveries SET state = 'queued', reason = 'interrupted', "
+            "updated_at = ? WHERE id = ?",
+            (ctx.now, delivery_id),
+        )
+        insert_event(
+            conn,
+            ctx.now,
+            "delivery.recovered",
+            f"delivery to {agent} was interrupted; it will be retried",
+            task_id=task_id,
+            agent=agent,
+            actor=ctx.actor,
+        )
     return len(rows)
 
 

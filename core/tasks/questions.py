@@ -42,34 +42,59 @@ class Question:
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict (``task show --json``, ``task list --json``)."""
-        return {"id": self.id, "task": task_ref(self.task_id), "agent": self.agent,
-                "text": self.text, "asked_by": self.asked_by, "asked_at": self.asked_at,
-                "answer": self.answer, "answered_by": self.answered_by,
-                "answered_at": self.answered_at}
+        return {
+            "id": self.id,
+            "task": task_ref(self.task_id),
+            "agent": self.agent,
+            "text": self.text,
+            "asked_by": self.asked_by,
+            "asked_at": self.asked_at,
+            "answer": self.answer,
+            "answered_by": self.answered_by,
+            "answered_at": self.answered_at,
+        }
 
 
 def _row(row: sqlite3.Row) -> Question:
-    return Question(id=int(row[0]), task_id=int(row[1]), agent=row[2], text=row[3],
-                    asked_by=row[4], asked_at=float(row[5]), answer=row[6],
-                    answered_by=row[7], answered_at=row[8])
+    return Question(
+        id=int(row[0]),
+        task_id=int(row[1]),
+        agent=row[2],
+        text=row[3],
+        asked_by=row[4],
+        asked_at=float(row[5]),
+        answer=row[6],
+        answered_by=row[7],
+        answered_at=row[8],
+    )
 
 
 def ask(conn: sqlite3.Connection, ctx: Ctx, task_id: int, text: str) -> Question:
     """Record a question on an active task (by its agent, or a person for it)."""
     task = get_task(conn, task_id)
     if task.status not in ACTIVE:
-        raise InvalidState(f"{task.ref} is {task.status.value}: only an assigned or "
-                           "in-progress task can have questions")
+        raise InvalidState(
+            f"{task.ref} is {task.status.value}: only an assigned or "
+            "in-progress task can have questions"
+        )
     text = ctx.check_text(text, "question")
     by, data = ctx.report_by(task.ref, task.agent, False)
     cur = conn.execute(
         "INSERT INTO questions (task_id, agent_id, text, asked_by, asked_at) "
-        "VALUES (?, ?, ?, ?, ?)", (task_id, task.agent, text, ctx.actor, ctx.now))
+        "VALUES (?, ?, ?, ?, ?)",
+        (task_id, task.agent, text, ctx.actor, ctx.now),
+    )
     question_id = int(cur.lastrowid or 0)
-    insert_event(conn, ctx.now, "task.asked",
-                 f"{task.ref} question from {task.agent}{by}: {_brief(text)}",
-                 task_id=task_id, agent=task.agent, actor=ctx.actor,
-                 data={**(data or {}), "question": question_id})
+    insert_event(
+        conn,
+        ctx.now,
+        "task.asked",
+        f"{task.ref} question from {task.agent}{by}: {_brief(text)}",
+        task_id=task_id,
+        agent=task.agent,
+        actor=ctx.actor,
+        data={**(data or {}), "question": question_id},
+    )
     return get_question(conn, question_id)
 
 
@@ -79,18 +104,31 @@ def answer(conn: sqlite3.Connection, ctx: Ctx, task_id: int, text: str) -> Quest
     if question is None:
         raise InvalidState(f"{task_ref(task_id)} has no open question")
     text = ctx.check_text(text, "answer")
-    conn.execute("UPDATE questions SET answer = ?, answered_by = ?, answered_at = ? WHERE id = ?",
-                 (text, ctx.actor, ctx.now, question.id))
+    conn.execute(
+        "UPDATE questions SET answer = ?, answered_by = ?, answered_at = ? WHERE id = ?",
+        (text, ctx.actor, ctx.now, question.id),
+    )
     ref = task_ref(task_id)
     if question.agent:
         quoted = "\n".join(f"> {line}" for line in question.text.splitlines())
-        messages.queue(conn, ctx, [question.agent],
-                       f"Answer to your question on {ref}:\n{quoted}\n\n{text}",
-                       target=f"agent:{question.agent}", task_id=task_id)
-    insert_event(conn, ctx.now, "task.answered",
-                 f"{ref} answered by {ctx.actor}: {_brief(text)}",
-                 task_id=task_id, agent=question.agent, actor=ctx.actor,
-                 data={"question": question.id})
+        messages.queue(
+            conn,
+            ctx,
+            [question.agent],
+            f"Answer to your question on {ref}:\n{quoted}\n\n{text}",
+            target=f"agent:{question.agent}",
+            task_id=task_id,
+        )
+    insert_event(
+        conn,
+        ctx.now,
+        "task.answered",
+        f"{ref} answered by {ctx.actor}: {_brief(text)}",
+        task_id=task_id,
+        agent=question.agent,
+        actor=ctx.actor,
+        data={"question": question.id},
+    )
     return get_question(conn, question.id)
 
 
@@ -111,8 +149,11 @@ def get_question(conn: sqlite3.Connection, question_id: int) -> Question:
 def oldest_open(conn: sqlite3.Connection, task_id: int) -> Question | None:
     """The task's oldest unanswered question, if any."""
     get_task(conn, task_id)  # NotFound for an unknown task
-    row = conn.execute(f"SELECT {COLUMNS} FROM questions WHERE task_id = ? AND answered_at IS "
-                       "NULL ORDER BY id LIMIT 1", (task_id,)).fetchone()
+    row = conn.execute(
+        f"SELECT {COLUMNS} FROM questions WHERE task_id = ? AND answered_at IS "
+        "NULL ORDER BY id LIMIT 1",
+        (task_id,),
+    ).fetchone()
     return _row(row) if row else None
 
 
@@ -122,7 +163,8 @@ def open_on_active(conn: sqlite3.Connection) -> dict[int, Question]:
     rows = conn.execute(
         f"SELECT {', '.join('q.' + c for c in COLUMNS.split(', '))} FROM questions q "
         "JOIN tasks t ON t.id = q.task_id WHERE q.answered_at IS NULL "
-        "AND t.status IN ('assigned', 'in_progress') ORDER BY q.id").fetchall()
+        "AND t.status IN ('assigned', 'in_progress') ORDER BY q.id"
+    ).fetchall()
     found: dict[int, Question] = {}
     for row in rows:
         question = _row(row)

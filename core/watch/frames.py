@@ -28,8 +28,9 @@ class FrameSource(Protocol):
         ...
 
 
-def frames_differ(before: bytes, after: bytes, pixel_delta: int = PIXEL_DELTA,
-                  min_pixels: int = MIN_PIXELS) -> bool:
+def frames_differ(
+    before: bytes, after: bytes, pixel_delta: int = PIXEL_DELTA, min_pixels: int = MIN_PIXELS
+) -> bool:
     """True when enough thumbnail pixels changed; frames of another size are a new baseline."""
     if len(before) != len(after) or before == after:
         return False
@@ -42,8 +43,9 @@ def frames_differ(before: bytes, after: bytes, pixel_delta: int = PIXEL_DELTA,
     return False
 
 
-def thumbnail_size(width: int, height: int,
-                   box: tuple[int, int] = THUMBNAIL_BOX) -> tuple[int, int]:
+def thumbnail_size(
+    width: int, height: int, box: tuple[int, int] = THUMBNAIL_BOX
+) -> tuple[int, int]:
     """The size of the thumbnail of a ``width`` x ``height`` region (never enlarged)."""
     scale = min(1.0, box[0] / width, box[1] / height)
     return max(1, round(width * scale)), max(1, round(height * scale))

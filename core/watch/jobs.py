@@ -45,8 +45,13 @@ class Watcher:
     PostgreSQL, agents with a ``node`` are watched by their node, on its desktop).
     """
 
-    def __init__(self, service: SwarmService, settings: WatchSettings,
-                 frames: FrameSource | None = None, node: str | None = None) -> None:
+    def __init__(
+        self,
+        service: SwarmService,
+        settings: WatchSettings,
+        frames: FrameSource | None = None,
+        node: str | None = None,
+    ) -> None:
         self.service = service
         self.settings = settings
         self.frames = frames
@@ -61,8 +66,9 @@ class Watcher:
         """Agents whose watched region changed since the previous sample."""
         if self.frames is None or self._executor is None:
             return []
-        watched = [a for a in self.service.agents.values()
-                   if a.watch is not None and self._served_here(a)]
+        watched = [
+            a for a in self.service.agents.values() if a.watch is not None and self._served_here(a)
+        ]
         loop = asyncio.get_running_loop()
         grabbed = await loop.run_in_executor(self._executor, self._grab_all, watched)
         changed = []
@@ -95,12 +101,18 @@ class Watcher:
     async def tick(self) -> rules.TickReport:
         """Sample the screens, then judge every agent in one transaction."""
         changed = await self.sample()
-        report = await self.service.write("watch", rules.tick, self.settings, changed, self.since,
-                                          self.first_frames)
+        report = await self.service.write(
+            "watch", rules.tick, self.settings, changed, self.since, self.first_frames
+        )
         if report.nudged or report.reassigned or report.opened or report.cleared:
-            log.info("watch: stalled %s, nudged %s, reassigned %s, opened %s, cleared %s",
-                     report.stalled, report.nudged, report.reassigned, report.opened,
-                     report.cleared)
+            log.info(
+                "watch: stalled %s, nudged %s, reassigned %s, opened %s, cleared %s",
+                report.stalled,
+                report.nudged,
+                report.reassigned,
+                report.opened,
+                report.cleared,
+            )
         return report
 
     async def record(self) -> list[str]:
@@ -110,8 +122,9 @@ class Watcher:
         first = {a: t for a, t in self.first_frames.items() if a not in self._stored_first}
         if not changed and not first:
             return []  # nothing to store: no transaction (inbox agents have no screen)
-        active: list[str] = await self.service.write(f"node {self.node}", rules.record_screen,
-                                                     self.settings, changed, first)
+        active: list[str] = await self.service.write(
+            f"node {self.node}", rules.record_screen, self.settings, changed, first
+        )
         self._stored_first.update(first)
         return active
 
@@ -133,8 +146,14 @@ class Jobs:
     CLI in another process is seen as soon as the loop notices the write.
     """
 
-    def __init__(self, service: SwarmService, settings: WatchSettings, summarize: Summarizer,
-                 watcher: Watcher | None = None, zone: tzinfo | None = None) -> None:
+    def __init__(
+        self,
+        service: SwarmService,
+        settings: WatchSettings,
+        summarize: Summarizer,
+        watcher: Watcher | None = None,
+        zone: tzinfo | None = None,
+    ) -> None:
         self.service = service
         self.settings = settings
         self.watcher = watcher
@@ -150,8 +169,12 @@ class Jobs:
         now = self.service.clock.now()
         self._next_tick = now + self.settings.interval_s if self.watcher is not None else None
         planned = await self.service.db.read(schedules.planned)
-        log.info("jobs started: watch every %g s, %d schedule(s), %d run late at start-up",
-                 self.settings.interval_s, len(planned), len(late))
+        log.info(
+            "jobs started: watch every %g s, %d schedule(s), %d run late at start-up",
+            self.settings.interval_s,
+            len(planned),
+            len(late),
+        )
 
     async def next_due(self) -> float | None:
         """The next watch tick or stored schedule run, whichever comes first."""
@@ -213,14 +236,18 @@ class Jobs:
     async def run_schedule(self, schedule_id: int, late: bool = False) -> Claim | None:
         """One run if it is due: a prompt is queued at once, a summary is made in background."""
         started = time.monotonic()
-        made = await self.service.write("scheduler", schedules.claim, schedule_id, self.zone,
-                                        late)
+        made = await self.service.write("scheduler", schedules.claim, schedule_id, self.zone, late)
         if made is None:
             return None
         if made.schedule.kind == "summary":
             self._spawn(self._post_summary(made), f"summary {made.schedule.ref}")
-        log.info("%s ran (%s)%s in %.3f s", made.schedule.ref, made.schedule.what,
-                 schedules.late_note(made), time.monotonic() - started)
+        log.info(
+            "%s ran (%s)%s in %.3f s",
+            made.schedule.ref,
+            made.schedule.what,
+            schedules.late_note(made),
+            time.monotonic() - started,
+        )
         return made
 
     async def _post_summary(self, made: Claim) -> None:
@@ -229,15 +256,17 @@ class Jobs:
             text = await self.summarize(made.schedule.period or "1d")
         except Exception as exc:
             log.exception("%s: the summary failed", made.schedule.ref)
-            await self.service.write("scheduler", schedules.record_failure, made,
-                                     f"summary failed: {exc}")
+            await self.service.write(
+                "scheduler", schedules.record_failure, made, f"summary failed: {exc}"
+            )
             return
         head = f"Summary ({made.schedule.ref}{schedules.late_note(made)}):\n"
         until = self.service.clock.now()
         since = until - parse_period(made.schedule.period or "1d")
         watched = await self.service.db.read(alerts.digest, since, until)
-        await self.service.write("scheduler", schedules.record_summary, made,
-                                 f"{head}{text}\n{watched}")
+        await self.service.write(
+            "scheduler", schedules.record_summary, made, f"{head}{text}\n{watched}"
+        )
         log.info("%s summary posted in %.1f s", made.schedule.ref, time.monotonic() - started)
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:

@@ -80,11 +80,22 @@ class Schedule:
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for ``--json`` output and the bot."""
-        return {"id": self.ref, "kind": self.kind, "target": self.target, "text": self.text,
-                "period": self.period, "cron": self.cron, "every_s": self.every_s,
-                "next_run_at": self.next_run_at, "last_run_at": self.last_run_at,
-                "runs": self.runs, "enabled": self.enabled, "builtin": self.builtin,
-                "created_by": self.created_by, "created_at": self.created_at}
+        return {
+            "id": self.ref,
+            "kind": self.kind,
+            "target": self.target,
+            "text": self.text,
+            "period": self.period,
+            "cron": self.cron,
+            "every_s": self.every_s,
+            "next_run_at": self.next_run_at,
+            "last_run_at": self.last_run_at,
+            "runs": self.runs,
+            "enabled": self.enabled,
+            "builtin": self.builtin,
+            "created_by": self.created_by,
+            "created_at": self.created_at,
+        }
 
 
 @dataclass(frozen=True)
@@ -144,39 +155,63 @@ def _check_target(ctx: Ctx, target: str | None) -> str:
 # -- rows ------------------------------------------------------------------------------
 
 
-def add(conn: sqlite3.Connection, ctx: Ctx, spec: ScheduleSpec, zone: tzinfo,
-        builtin: str | None = None) -> int:
+def add(
+    conn: sqlite3.Connection, ctx: Ctx, spec: ScheduleSpec, zone: tzinfo, builtin: str | None = None
+) -> int:
     """Validate and store a schedule; return its id."""
     clean = check_spec(ctx, spec, zone)
     first = next_run(clean.cron, clean.every_s, ctx.now, zone)
     cur = conn.execute(
         "INSERT INTO schedules (kind, target, text, period, cron, every_s, next_run_at, "
         "builtin, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (clean.kind, clean.target, clean.text, clean.period, clean.cron, clean.every_s, first,
-         builtin, ctx.actor, ctx.now))
+        (
+            clean.kind,
+            clean.target,
+            clean.text,
+            clean.period,
+            clean.cron,
+            clean.every_s,
+            first,
+            builtin,
+            ctx.actor,
+            ctx.now,
+        ),
+    )
     schedule = get(conn, int(cur.lastrowid or 0))
-    insert_event(conn, ctx.now, "schedule.created",
-                 f"{schedule.ref} created by {ctx.actor}: {schedule.what}, {schedule.when} "
-                 f"(next {_utc(first)} UTC)", actor=ctx.actor,
-                 data={"schedule": schedule.ref, "next_run_at": first})
+    insert_event(
+        conn,
+        ctx.now,
+        "schedule.created",
+        f"{schedule.ref} created by {ctx.actor}: {schedule.what}, {schedule.when} "
+        f"(next {_utc(first)} UTC)",
+        actor=ctx.actor,
+        data={"schedule": schedule.ref, "next_run_at": first},
+    )
     return schedule.id
 
 
 def remove(conn: sqlite3.Connection, ctx: Ctx, schedule_id: int) -> Schedule:
     """Stop a schedule for good (the row stays, marked removed)."""
     schedule = get(conn, schedule_id)
-    conn.execute("UPDATE schedules SET enabled = 0, removed_at = ? WHERE id = ?",
-                 (ctx.now, schedule_id))
-    insert_event(conn, ctx.now, "schedule.removed",
-                 f"{schedule.ref} removed by {ctx.actor}: {schedule.what}, {schedule.when}",
-                 actor=ctx.actor, data={"schedule": schedule.ref})
+    conn.execute(
+        "UPDATE schedules SET enabled = 0, removed_at = ? WHERE id = ?", (ctx.now, schedule_id)
+    )
+    insert_event(
+        conn,
+        ctx.now,
+        "schedule.removed",
+        f"{schedule.ref} removed by {ctx.actor}: {schedule.what}, {schedule.when}",
+        actor=ctx.actor,
+        data={"schedule": schedule.ref},
+    )
     return schedule
 
 
 def get(conn: sqlite3.Connection, schedule_id: int) -> Schedule:
     """One schedule that was not removed; NotFound otherwise."""
-    row = conn.execute("SELECT * FROM schedules WHERE id = ? AND removed_at IS NULL",
-                       (schedule_id,)).fetchone()
+    row = conn.execute(
+        "SELECT * FROM schedules WHERE id = ? AND removed_at IS NULL", (schedule_id,)
+    ).fetchone()
     if row is None:
         raise NotFound(f"unknown schedule {schedule_ref(schedule_id)}")
     return _row(row)
@@ -190,20 +225,24 @@ def list_all(conn: sqlite3.Connection) -> list[Schedule]:
 
 def planned(conn: sqlite3.Connection) -> dict[int, float]:
     """Enabled schedule id -> next run."""
-    rows = conn.execute("SELECT id, next_run_at FROM schedules WHERE enabled = 1 AND "
-                        "removed_at IS NULL AND next_run_at IS NOT NULL ORDER BY id")
+    rows = conn.execute(
+        "SELECT id, next_run_at FROM schedules WHERE enabled = 1 AND "
+        "removed_at IS NULL AND next_run_at IS NOT NULL ORDER BY id"
+    )
     return {i: t for i, t in rows}
 
 
 def next_due(conn: sqlite3.Connection) -> float | None:
     """The earliest next run of an enabled schedule (a deadline of the scheduler loop)."""
-    row = conn.execute("SELECT min(next_run_at) FROM schedules WHERE enabled = 1 AND "
-                       "removed_at IS NULL").fetchone()
+    row = conn.execute(
+        "SELECT min(next_run_at) FROM schedules WHERE enabled = 1 AND removed_at IS NULL"
+    ).fetchone()
     return None if row[0] is None else float(row[0])
 
 
-def sync_builtin(conn: sqlite3.Connection, ctx: Ctx, name: str, spec: ScheduleSpec | None,
-                 zone: tzinfo) -> int | None:
+def sync_builtin(
+    conn: sqlite3.Connection, ctx: Ctx, name: str, spec: ScheduleSpec | None, zone: tzinfo
+) -> int | None:
     """Keep a built-in schedule as the settings say: created once (a removed one stays
     removed), its cron updated, disabled when ``spec`` is None. Its id, if it exists."""
     row = conn.execute("SELECT * FROM schedules WHERE builtin = ?", (name,)).fetchone()
@@ -221,48 +260,69 @@ def sync_builtin(conn: sqlite3.Connection, ctx: Ctx, name: str, spec: ScheduleSp
         return schedule.id
     check_spec(ctx, spec, zone)
     first = next_run(spec.cron, spec.every_s, ctx.now, zone)
-    conn.execute("UPDATE schedules SET cron = ?, every_s = ?, enabled = 1, next_run_at = ? "
-                 "WHERE id = ?", (spec.cron, spec.every_s, first, schedule.id))
+    conn.execute(
+        "UPDATE schedules SET cron = ?, every_s = ?, enabled = 1, next_run_at = ? WHERE id = ?",
+        (spec.cron, spec.every_s, first, schedule.id),
+    )
     _changed(conn, ctx, get(conn, schedule.id), f"set by the settings (next {_utc(first)} UTC)")
     return schedule.id
 
 
 def _changed(conn: sqlite3.Connection, ctx: Ctx, schedule: Schedule, how: str) -> None:
-    insert_event(conn, ctx.now, "schedule.updated",
-                 f"{schedule.ref} ({schedule.what}, {schedule.when}) {how}", actor=ctx.actor,
-                 data={"schedule": schedule.ref})
+    insert_event(
+        conn,
+        ctx.now,
+        "schedule.updated",
+        f"{schedule.ref} ({schedule.what}, {schedule.when}) {how}",
+        actor=ctx.actor,
+        data={"schedule": schedule.ref},
+    )
 
 
 def _row(row: sqlite3.Row) -> Schedule:
     return Schedule(
-        id=row["id"], kind=row["kind"], target=row["target"], text=row["text"],
-        period=row["period"], cron=row["cron"], every_s=row["every_s"],
-        next_run_at=row["next_run_at"], last_run_at=row["last_run_at"], runs=row["runs"],
-        enabled=bool(row["enabled"]), builtin=row["builtin"], created_by=row["created_by"],
-        created_at=row["created_at"])
+        id=row["id"],
+        kind=row["kind"],
+        target=row["target"],
+        text=row["text"],
+        period=row["period"],
+        cron=row["cron"],
+        every_s=row["every_s"],
+        next_run_at=row["next_run_at"],
+        last_run_at=row["last_run_at"],
+        runs=row["runs"],
+        enabled=bool(row["enabled"]),
+        builtin=row["builtin"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+    )
 
 
 # -- running -----------------------------------------------------------------------------
 
 
-def claim(conn: sqlite3.Connection, ctx: Ctx, schedule_id: int, zone: tzinfo,
-          late: bool = False) -> Claim | None:
+def claim(
+    conn: sqlite3.Connection, ctx: Ctx, schedule_id: int, zone: tzinfo, late: bool = False
+) -> Claim | None:
     """Take a due schedule for one run and plan the next; a prompt is queued right here.
 
     None when it is not due (another process ran it, or it was removed). Missed runs are
     not repeated: one late run stands for all of them.
     """
-    row = conn.execute("SELECT * FROM schedules WHERE id = ? AND enabled = 1 AND "
-                       "removed_at IS NULL", (schedule_id,)).fetchone()
-    if row is None or row["next_run_at"] is None or row["next_run_at"] > ctx.now + \
-            DUE_TOLERANCE_S:
+    row = conn.execute(
+        "SELECT * FROM schedules WHERE id = ? AND enabled = 1 AND removed_at IS NULL",
+        (schedule_id,),
+    ).fetchone()
+    if row is None or row["next_run_at"] is None or row["next_run_at"] > ctx.now + DUE_TOLERANCE_S:
         return None
     schedule = _row(row)
     due = float(row["next_run_at"])
     made = Claim(schedule, due, late or ctx.now - due > LATE_AFTER_S)
     following = next_run(schedule.cron, schedule.every_s, max(ctx.now, due), zone)
-    conn.execute("UPDATE schedules SET last_run_at = ?, next_run_at = ?, runs = runs + 1 "
-                 "WHERE id = ?", (ctx.now, following, schedule_id))
+    conn.execute(
+        "UPDATE schedules SET last_run_at = ?, next_run_at = ?, runs = runs + 1 WHERE id = ?",
+        (ctx.now, following, schedule_id),
+    )
     if schedule.kind == "prompt":
         _send(conn, ctx, made)
     return made
@@ -279,22 +339,38 @@ def _send(conn: sqlite3.Connection, ctx: Ctx, made: Claim) -> None:
     except SwarmError as exc:  # raised before anything was queued
         record_failure(conn, ctx, made, str(exc))
         return
-    insert_event(conn, ctx.now, "schedule.ran",
-                 f"{schedule.ref} sent its prompt to {schedule.target}{late_note(made)}",
-                 actor=ctx.actor, data=_data(made, message=message_id))
+    insert_event(
+        conn,
+        ctx.now,
+        "schedule.ran",
+        f"{schedule.ref} sent its prompt to {schedule.target}{late_note(made)}",
+        actor=ctx.actor,
+        data=_data(made, message=message_id),
+    )
 
 
 def record_summary(conn: sqlite3.Connection, ctx: Ctx, made: Claim, text: str) -> None:
     """The ``summary.posted`` event that the notifier posts to the channel."""
-    insert_event(conn, ctx.now, "summary.posted", text, actor=ctx.actor,
-                        data=_data(made, period=made.schedule.period))
+    insert_event(
+        conn,
+        ctx.now,
+        "summary.posted",
+        text,
+        actor=ctx.actor,
+        data=_data(made, period=made.schedule.period),
+    )
 
 
 def record_failure(conn: sqlite3.Connection, ctx: Ctx, made: Claim, reason: str) -> None:
     """A run that could not be done, with the reason."""
-    insert_event(conn, ctx.now, "schedule.failed",
-                 f"{made.schedule.ref} could not run: {reason}{late_note(made)}",
-                 actor=ctx.actor, data=_data(made, reason=reason))
+    insert_event(
+        conn,
+        ctx.now,
+        "schedule.failed",
+        f"{made.schedule.ref} could not run: {reason}{late_note(made)}",
+        actor=ctx.actor,
+        data=_data(made, reason=reason),
+    )
 
 
 def late_note(made: Claim) -> str:
@@ -313,8 +389,9 @@ def _utc(ts: float) -> str:
 # -- for the front ends ------------------------------------------------------------------
 
 
-async def add_schedule(service: SwarmService, spec: ScheduleSpec, actor: str,
-                       zone: tzinfo | None = None) -> Schedule:
+async def add_schedule(
+    service: SwarmService, spec: ScheduleSpec, actor: str, zone: tzinfo | None = None
+) -> Schedule:
     """Create a schedule (InvalidSchedule with the reason when it cannot be kept)."""
     schedule_id = await service.write(actor, add, spec, zone or local_zone())
     return await service.db.read(get, schedule_id)

@@ -48,10 +48,9 @@ class WatchSettings:
         if settings.reassign_after_s < settings.stall_after_s:
             raise ConfigError(
                 f"SWARM_REASSIGN_AFTER ({settings.reassign_after_s:g} s) must not be shorter "
-                f"than SWARM_STALL_AFTER ({settings.stall_after_s:g} s)")
+                f"than SWARM_STALL_AFTER ({settings.stall_after_s:g} s)"
+            )
         return settings
-
-
 
 
 def _daily(env: Mapping[str, str]) -> str | None:

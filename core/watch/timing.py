@@ -48,8 +48,10 @@ def cron_trigger(expr: str, zone: tzinfo | None = None) -> CronTrigger:
     fields = (expr or "").split()
     try:
         if len(fields) != 5:
-            raise ValueError(f"wrong number of fields: got {len(fields)}, expected 5 "
-                             "(minute hour day month weekday)")
+            raise ValueError(
+                f"wrong number of fields: got {len(fields)}, expected 5 "
+                "(minute hour day month weekday)"
+            )
         fields[4] = _weekdays(fields[4])
         return CronTrigger.from_crontab(" ".join(fields), timezone=zone or local_zone())
     except ValueError as exc:

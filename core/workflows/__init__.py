@@ -12,5 +12,14 @@ from core.workflows.campaigns import Campaign, campaign_ref, parse_campaign_ref
 from core.workflows.model import Step, Var, Workflow, WorkflowError
 from core.workflows.service import RunPlan, WorkflowService
 
-__all__ = ["Campaign", "RunPlan", "Step", "Var", "Workflow", "WorkflowError",
-           "WorkflowService", "campaign_ref", "parse_campaign_ref"]
+__all__ = [
+    "Campaign",
+    "RunPlan",
+    "Step",
+    "Var",
+    "Workflow",
+    "WorkflowError",
+    "WorkflowService",
+    "campaign_ref",
+    "parse_campaign_ref",
+]

@@ -64,8 +64,13 @@ class Campaign:
     @property
     def gates_waiting(self) -> list[Task]:
         """Gates whose dependencies are through: a person must approve or reject them."""
-        return [t for t in self.tasks if t.reason == AWAITING_APPROVAL
-                and t.status is TaskStatus.blocked and self.kinds.get(t.id) == "gate"]
+        return [
+            t
+            for t in self.tasks
+            if t.reason == AWAITING_APPROVAL
+            and t.status is TaskStatus.blocked
+            and self.kinds.get(t.id) == "gate"
+        ]
 
     @property
     def finished(self) -> bool:
@@ -97,8 +102,9 @@ class Campaign:
         left = len(self.tasks) - finished
         if self.state() != "open" or not left:
             return None, ""
-        work_left = sum(t.status not in FINISHED and self.kinds.get(t.id) != "gate"
-                        for t in self.tasks)
+        work_left = sum(
+            t.status not in FINISHED and self.kinds.get(t.id) != "gate" for t in self.tasks
+        )
         if not work_left:
             return None, "only gates left: a person decides"
         if self.pace is not None and self.pace.usable:
@@ -112,35 +118,61 @@ class Campaign:
         """Totals, counts per status, gates waiting, time so far, every task."""
         counts = {s.value: self.count(s) for s in TaskStatus}
         remaining, basis = self.estimate(now)
-        return {"id": self.ref, "title": self.title, "state": self.state(),
-                "workflow": self.workflow, "vars": self.vars, "created_by": self.created_by,
-                "created_at": self.created_at, "elapsed_s": round(self.elapsed(now), 3),
-                "remaining_s": _rounded(remaining), "estimate_basis": basis or None,
-                "done": counts["done"] + counts["skipped"], "total": len(self.tasks),
-                "failed": counts["failed"], "blocked": self._blocked_count(),
-                "gates_waiting": [t.ref for t in self.gates_waiting], "counts": counts,
-                "tasks": [{**t.to_json(), "kind": self.kinds.get(t.id, "work")}
-                          for t in self.tasks]}
+        return {
+            "id": self.ref,
+            "title": self.title,
+            "state": self.state(),
+            "workflow": self.workflow,
+            "vars": self.vars,
+            "created_by": self.created_by,
+            "created_at": self.created_at,
+            "elapsed_s": round(self.elapsed(now), 3),
+            "remaining_s": _rounded(remaining),
+            "estimate_basis": basis or None,
+            "done": counts["done"] + counts["skipped"],
+            "total": len(self.tasks),
+            "failed": counts["failed"],
+            "blocked": self._blocked_count(),
+            "gates_waiting": [t.ref for t in self.gates_waiting],
+            "counts": counts,
+            "tasks": [{**t.to_json(), "kind": self.kinds.get(t.id, "work")} for t in self.tasks],
+        }
 
     def _blocked_count(self) -> int:
         gates = {t.id for t in self.gates_waiting}
-        return sum(t.status is TaskStatus.blocked and t.id not in gates
-                   and not (t.reason or "").startswith("waiting") for t in self.tasks)
+        return sum(
+            t.status is TaskStatus.blocked
+            and t.id not in gates
+            and not (t.reason or "").startswith("waiting")
+            for t in self.tasks
+        )
 
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def insert_campaign(conn: sqlite3.Connection, ctx: Ctx, title: str,
-                    workflow: str | None = None, values: dict[str, Any] | None = None) -> int:
+def insert_campaign(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    title: str,
+    workflow: str | None = None,
+    values: dict[str, Any] | None = None,
+) -> int:
     """Store a new open campaign; return its id."""
     title = ctx.check_text(title, "campaign title", ctx.settings.max_title, one_line=True)
     cur = conn.execute(
         "INSERT INTO campaigns (title, workflow, vars, created_by, created_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (title, workflow, json.dumps(values) if values is not None else None, ctx.actor,
-         ctx.now, ctx.now))
+        (
+            title,
+            workflow,
+            json.dumps(values) if values is not None else None,
+            ctx.actor,
+            ctx.now,
+            ctx.now,
+        ),
+    )
     return int(cur.lastrowid or 0)
 
 
@@ -150,15 +182,25 @@ def create(conn: sqlite3.Connection, ctx: Ctx, title: str, refs: Sequence[str | 
     if refs:
         add(conn, ctx, campaign_id, refs, announce=False)
     count = len(refs)
-    tables.insert_event(conn, ctx.now, "campaign.created",
-                       f"{campaign_ref(campaign_id)} created by {ctx.actor}: {title} "
-                       f"({count} tasks)", actor=ctx.actor,
-                       data={"campaign": campaign_ref(campaign_id), "tasks": count})
+    tables.insert_event(
+        conn,
+        ctx.now,
+        "campaign.created",
+        f"{campaign_ref(campaign_id)} created by {ctx.actor}: {title} ({count} tasks)",
+        actor=ctx.actor,
+        data={"campaign": campaign_ref(campaign_id), "tasks": count},
+    )
     return campaign_id
 
 
-def add(conn: sqlite3.Connection, ctx: Ctx, campaign_id: int, refs: Sequence[str | int],
-        *, announce: bool = True) -> list[int]:
+def add(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    campaign_id: int,
+    refs: Sequence[str | int],
+    *,
+    announce: bool = True,
+) -> list[int]:
     """Put existing tasks in an open campaign (a task belongs to one campaign at most)."""
     campaign = _row(conn, campaign_id)
     if campaign["status"] != "open":
@@ -172,16 +214,20 @@ def add(conn: sqlite3.Connection, ctx: Ctx, campaign_id: int, refs: Sequence[str
             raise UnknownTask(f"unknown task {task_ref(task_id)}")
         if row[0] is not None and row[0] != campaign_id:
             raise InvalidState(f"{task_ref(task_id)} already belongs to {campaign_ref(row[0])}")
-    conn.executemany("UPDATE tasks SET campaign_id = ? WHERE id = ?",
-                     [(campaign_id, i) for i in ids])
+    conn.executemany(
+        "UPDATE tasks SET campaign_id = ? WHERE id = ?", [(campaign_id, i) for i in ids]
+    )
     campaign_end.note_if_finished(conn, ctx, ids[0])
     if announce:
         shown = ", ".join(task_ref(i) for i in ids)
-        tables.insert_event(conn, ctx.now, "campaign.changed",
-                           f"{campaign_ref(campaign_id)} now also follows {shown} "
-                           f"(by {ctx.actor})", actor=ctx.actor,
-                           data={"campaign": campaign_ref(campaign_id),
-                                 "tasks": [task_ref(i) for i in ids]})
+        tables.insert_event(
+            conn,
+            ctx.now,
+            "campaign.changed",
+            f"{campaign_ref(campaign_id)} now also follows {shown} (by {ctx.actor})",
+            actor=ctx.actor,
+            data={"campaign": campaign_ref(campaign_id), "tasks": [task_ref(i) for i in ids]},
+        )
     return ids
 
 
@@ -190,26 +236,39 @@ def cancel(conn: sqlite3.Connection, ctx: Ctx, campaign_id: int) -> list[int]:
     campaign = _row(conn, campaign_id)
     if campaign["status"] != "open":
         raise InvalidState(f"{campaign_ref(campaign_id)} is already {campaign['status']}")
-    open_ids = [r[0] for r in conn.execute(
-        f"SELECT id FROM tasks WHERE campaign_id = ? AND status NOT IN {FINISHED_SQL} "
-        "ORDER BY id DESC", (campaign_id,))]
-    conn.execute("UPDATE campaigns SET status = 'cancelled', cancelled_at = ?, updated_at = ? "
-                 "WHERE id = ?", (ctx.now, ctx.now, campaign_id))  # first: it never "finishes"
+    open_ids = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT id FROM tasks WHERE campaign_id = ? AND status NOT IN {FINISHED_SQL} "
+            "ORDER BY id DESC",
+            (campaign_id,),
+        )
+    ]
+    conn.execute(
+        "UPDATE campaigns SET status = 'cancelled', cancelled_at = ?, updated_at = ? WHERE id = ?",
+        (ctx.now, ctx.now, campaign_id),
+    )  # first: it never "finishes"
     for task_id in open_ids:  # dependents first: nobody is released by a cancel mid-way
         lifecycle.cancel(conn, ctx, task_id)
-    tables.insert_event(conn, ctx.now, "campaign.cancelled",
-                       f"{campaign_ref(campaign_id)} cancelled by {ctx.actor}: "
-                       f"{len(open_ids)} unfinished tasks cancelled", actor=ctx.actor,
-                       data={"campaign": campaign_ref(campaign_id),
-                             "tasks": [task_ref(i) for i in open_ids]})
+    tables.insert_event(
+        conn,
+        ctx.now,
+        "campaign.cancelled",
+        f"{campaign_ref(campaign_id)} cancelled by {ctx.actor}: "
+        f"{len(open_ids)} unfinished tasks cancelled",
+        actor=ctx.actor,
+        data={"campaign": campaign_ref(campaign_id), "tasks": [task_ref(i) for i in open_ids]},
+    )
     return open_ids
 
 
 def get(conn: sqlite3.Connection, campaign_id: int) -> Campaign:
     """A campaign with its tasks in creation order; NotFound when there is none."""
     row = _row(conn, campaign_id)
-    rows = conn.execute(f"SELECT {tables.TASK_COLUMNS}, kind FROM tasks WHERE campaign_id = ? "
-                        "ORDER BY id", (campaign_id,)).fetchall()
+    rows = conn.execute(
+        f"SELECT {tables.TASK_COLUMNS}, kind FROM tasks WHERE campaign_id = ? ORDER BY id",
+        (campaign_id,),
+    ).fetchall()
     deps = tables.deps_of(conn, [r["id"] for r in rows])
     found = _campaign(row)
     found.tasks = [tables.row_to_task(r, deps[r["id"]]) for r in rows]
@@ -225,12 +284,14 @@ def get_with_pace(conn: sqlite3.Connection, campaign_id: int, now: float) -> Cam
     return found
 
 
-def campaign_of_task(conn: sqlite3.Connection, task_id: int,
-                     live_only: bool = False) -> int | None:
+def campaign_of_task(conn: sqlite3.Connection, task_id: int, live_only: bool = False) -> int | None:
     """The campaign a task belongs to (``live_only``: only when it has a live post)."""
     if live_only:
-        row = conn.execute("SELECT t.campaign_id FROM tasks t JOIN posts p ON p.key = "
-                           "'campaign:' || t.campaign_id WHERE t.id = ?", (task_id,)).fetchone()
+        row = conn.execute(
+            "SELECT t.campaign_id FROM tasks t JOIN posts p ON p.key = "
+            "'campaign:' || t.campaign_id WHERE t.id = ?",
+            (task_id,),
+        ).fetchone()
     else:
         row = conn.execute("SELECT campaign_id FROM tasks WHERE id = ?", (task_id,)).fetchone()
     return int(row[0]) if row and row[0] is not None else None
@@ -238,8 +299,9 @@ def campaign_of_task(conn: sqlite3.Connection, task_id: int,
 
 def list_all(conn: sqlite3.Connection, limit: int = 50) -> list[Campaign]:
     """Campaigns, newest first, each with its tasks."""
-    ids = [r[0] for r in conn.execute("SELECT id FROM campaigns ORDER BY id DESC LIMIT ?",
-                                      (limit,))]
+    ids = [
+        r[0] for r in conn.execute("SELECT id FROM campaigns ORDER BY id DESC LIMIT ?", (limit,))
+    ]
     return [get(conn, i) for i in ids]
 
 
@@ -251,6 +313,13 @@ def _row(conn: sqlite3.Connection, campaign_id: int) -> sqlite3.Row:
 
 
 def _campaign(row: sqlite3.Row) -> Campaign:
-    return Campaign(row["id"], row["title"], row["status"], row["workflow"],
-                    json.loads(row["vars"]) if row["vars"] else {}, row["created_by"],
-                    row["created_at"], row["cancelled_at"])
+    return Campaign(
+        row["id"],
+        row["title"],
+        row["status"],
+        row["workflow"],
+        json.loads(row["vars"]) if row["vars"] else {},
+        row["created_by"],
+        row["created_at"],
+        row["cancelled_at"],
+    )

@@ -120,8 +120,9 @@ def _items(flow: Workflow, step: Step, values: Mapping[str, VarValue]) -> list[s
     items = values[step.for_each]
     assert isinstance(items, list)
     if len(items) > MAX_ITEMS:
-        raise flow.fail(f'for_each "{step.for_each}" has {len(items)} items: the limit is '
-                        f"{MAX_ITEMS}", step.id)
+        raise flow.fail(
+            f'for_each "{step.for_each}" has {len(items)} items: the limit is {MAX_ITEMS}', step.id
+        )
     return list(items)
 
 
@@ -132,24 +133,39 @@ def _decide(flow: Workflow, step: Step, texts: Mapping[str, str]) -> bool:
     return decided not in FALSE_WORDS
 
 
-def _substitute(flow: Workflow, step: Step, what: str, text: str,
-                mapping: Mapping[str, str]) -> str:
+def _substitute(
+    flow: Workflow, step: Step, what: str, text: str, mapping: Mapping[str, str]
+) -> str:
     try:
         return string.Template(text).substitute(mapping)
     except KeyError as exc:
         raise flow.fail(f"{what} uses unknown variable ${{{exc.args[0]}}}", step.id) from None
     except ValueError:
-        raise flow.fail(f"{what} has a bad placeholder: write $$ for a dollar sign",
-                        step.id) from None
+        raise flow.fail(
+            f"{what} has a bad placeholder: write $$ for a dollar sign", step.id
+        ) from None
 
 
-def _spec(flow: Workflow, step: Step, ref: str, mapping: Mapping[str, str],
-          refs: Mapping[str, list[str]], skip: bool) -> TaskSpec:
+def _spec(
+    flow: Workflow,
+    step: Step,
+    ref: str,
+    mapping: Mapping[str, str],
+    refs: Mapping[str, list[str]],
+    skip: bool,
+) -> TaskSpec:
     needs = tuple(r for dep in step.needs for r in refs[dep])
     triggers = tuple(r for dep in step.on_failure for r in refs[dep])
-    kind = "skip" if skip else "gate" if step.gate else \
-        "on_failure" if step.on_failure else "work"
-    return TaskSpec(_substitute(flow, step, "title", step.title, mapping),
-                    _substitute(flow, step, "details", step.details, mapping),
-                    step.priority, step.role, step.capabilities, step.agent,
-                    after=needs, ref=ref, kind=kind, on_failure=triggers)
+    kind = "skip" if skip else "gate" if step.gate else "on_failure" if step.on_failure else "work"
+    return TaskSpec(
+        _substitute(flow, step, "title", step.title, mapping),
+        _substitute(flow, step, "details", step.details, mapping),
+        step.priority,
+        step.role,
+        step.capabilities,
+        step.agent,
+        after=needs,
+        ref=ref,
+        kind=kind,
+        on_failure=triggers,
+    )

@@ -12,8 +12,20 @@ from core.workflows.model import Workflow, WorkflowError
 
 TOP_KEYS = {"name", "description", "vars", "steps"}
 VAR_KEYS = {"type", "required", "default", "description"}
-STEP_KEYS = {"id", "title", "details", "needs", "on_failure", "for_each", "gate", "if", "role",
-             "capabilities", "agent", "priority"}
+STEP_KEYS = {
+    "id",
+    "title",
+    "details",
+    "needs",
+    "on_failure",
+    "for_each",
+    "gate",
+    "if",
+    "role",
+    "capabilities",
+    "agent",
+    "priority",
+}
 MAX_FILE_BYTES = 1_000_000
 
 
@@ -39,8 +51,9 @@ def from_document(document: dict[str, Any], source: str, default_name: str = "")
     """Build a checked Workflow from a parsed TOML document."""
     unknown = sorted(set(document) - TOP_KEYS)
     if unknown:
-        raise WorkflowError(f"{source}: unknown key {unknown[0]!r} (keys are "
-                            f"{', '.join(sorted(TOP_KEYS))})")
+        raise WorkflowError(
+            f"{source}: unknown key {unknown[0]!r} (keys are {', '.join(sorted(TOP_KEYS))})"
+        )
     name = document.get("name", default_name)
     description = document.get("description", "")
     if not isinstance(name, str) or not isinstance(description, str):
@@ -64,14 +77,21 @@ def _add_var(flow: Workflow, name: str, spec: Any) -> None:
         raise flow.fail(f'variable "{name}" must be a table ([vars.{name}])')
     unknown = sorted(set(spec) - VAR_KEYS)
     if unknown:
-        raise flow.fail(f'variable "{name}": unknown key {unknown[0]!r} (keys are '
-                        f"{', '.join(sorted(VAR_KEYS))})")
+        raise flow.fail(
+            f'variable "{name}": unknown key {unknown[0]!r} (keys are '
+            f"{', '.join(sorted(VAR_KEYS))})"
+        )
     required = spec.get("required", False)
     if not isinstance(required, bool):
         raise flow.fail(f'variable "{name}": required must be true or false')
     kind = spec.get("type", "string")
-    flow.var(name, kind if isinstance(kind, str) else repr(kind), required=required,
-             default=spec.get("default"), description=str(spec.get("description", "")))
+    flow.var(
+        name,
+        kind if isinstance(kind, str) else repr(kind),
+        required=required,
+        default=spec.get("default"),
+        description=str(spec.get("description", "")),
+    )
 
 
 def _add_step(flow: Workflow, index: int, spec: Any) -> None:
@@ -82,16 +102,26 @@ def _add_step(flow: Workflow, index: int, spec: Any) -> None:
         raise flow.fail(f"steps[{index}] has no id (a string)")
     unknown = sorted(set(spec) - STEP_KEYS)
     if unknown:
-        raise flow.fail(f"unknown key {unknown[0]!r} (keys are {', '.join(sorted(STEP_KEYS))})",
-                        step_id)
+        raise flow.fail(
+            f"unknown key {unknown[0]!r} (keys are {', '.join(sorted(STEP_KEYS))})", step_id
+        )
     gate = spec.get("gate", False)
     if not isinstance(gate, bool):
         raise flow.fail("gate must be true or false", step_id)
-    flow.step(step_id, spec.get("title", ""), details=spec.get("details", ""),
-              needs=spec.get("needs", ()), on_failure=spec.get("on_failure", ()),
-              for_each=spec.get("for_each"), gate=gate, when=spec.get("if"),
-              role=spec.get("role"), capabilities=spec.get("capabilities", ()),
-              agent=spec.get("agent"), priority=spec.get("priority", "normal"))
+    flow.step(
+        step_id,
+        spec.get("title", ""),
+        details=spec.get("details", ""),
+        needs=spec.get("needs", ()),
+        on_failure=spec.get("on_failure", ()),
+        for_each=spec.get("for_each"),
+        gate=gate,
+        when=spec.get("if"),
+        role=spec.get("role"),
+        capabilities=spec.get("capabilities", ()),
+        agent=spec.get("agent"),
+        priority=spec.get("priority", "normal"),
+    )
 
 
 def bundled_folder() -> Path:

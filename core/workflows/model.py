@@ -80,26 +80,32 @@ class Workflow:
         if not self.source:
             self.source = f'workflow "{self.name}"'
         if not isinstance(self.name, str) or not _NAME.match(self.name):
-            raise WorkflowError(f"{self.source}: name must be 1-64 letters, digits, - or _ "
-                                "starting with a letter")
+            raise WorkflowError(
+                f"{self.source}: name must be 1-64 letters, digits, - or _ starting with a letter"
+            )
 
     def fail(self, problem: str, step: str | None = None) -> WorkflowError:
         """An error naming this workflow's source (and the step)."""
         where = f'{self.source}: step "{step}": ' if step else f"{self.source}: "
         return WorkflowError(where + problem)
 
-    def var(self, name: str, type: str = "string", *, required: bool = False,
-            default: VarValue | None = None, description: str = "") -> Workflow:
+    def var(
+        self,
+        name: str,
+        type: str = "string",
+        *,
+        required: bool = False,
+        default: VarValue | None = None,
+        description: str = "",
+    ) -> Workflow:
         """Declare a typed variable; return the workflow (chainable)."""
         where = f'variable "{name}"'
         if not isinstance(name, str) or not _VAR_NAME.match(name) or name == ITEM:
-            raise self.fail(f"{where}: a variable name is letters, digits and _ "
-                            f"(and not {ITEM!r})")
+            raise self.fail(f"{where}: a variable name is letters, digits and _ (and not {ITEM!r})")
         if name in self.vars:
             raise self.fail(f"{where} is declared twice")
         if type not in VAR_TYPES:
-            raise self.fail(f"{where}: type must be one of {', '.join(VAR_TYPES)}, "
-                            f"not {type!r}")
+            raise self.fail(f"{where}: type must be one of {', '.join(VAR_TYPES)}, not {type!r}")
         if required and default is not None:
             raise self.fail(f"{where}: a required variable has no default")
         if default is not None:
@@ -107,15 +113,27 @@ class Workflow:
         self.vars[name] = Var(name, type, bool(required), default, str(description))
         return self
 
-    def step(self, id: str, title: str, *, details: str = "", needs: Sequence[str] = (),
-             on_failure: Sequence[str] = (), for_each: str | None = None, gate: bool = False,
-             when: str | None = None, role: str | None = None,
-             capabilities: Sequence[str] = (), agent: str | None = None,
-             priority: str | int | Priority = Priority.normal) -> Workflow:
+    def step(
+        self,
+        id: str,
+        title: str,
+        *,
+        details: str = "",
+        needs: Sequence[str] = (),
+        on_failure: Sequence[str] = (),
+        for_each: str | None = None,
+        gate: bool = False,
+        when: str | None = None,
+        role: str | None = None,
+        capabilities: Sequence[str] = (),
+        agent: str | None = None,
+        priority: str | int | Priority = Priority.normal,
+    ) -> Workflow:
         """Add a step (``when`` is the file's ``if``); return the workflow (chainable)."""
         if not isinstance(id, str) or not _NAME.match(id):
-            raise self.fail("a step id is 1-64 letters, digits, - or _ starting with a letter"
-                            f", not {id!r}")
+            raise self.fail(
+                f"a step id is 1-64 letters, digits, - or _ starting with a letter, not {id!r}"
+            )
         if id in self.steps:
             raise self.fail("is declared twice", id)
         if not isinstance(title, str) or not title.strip():
@@ -124,10 +142,20 @@ class Workflow:
             level = Priority.parse(priority)
         except InvalidInput as exc:
             raise self.fail(str(exc), id) from None
-        made = Step(id, title.strip(), details, _names(self, id, "needs", needs),
-                    _names(self, id, "on_failure", on_failure), for_each, bool(gate), when,
-                    role or None, _names(self, id, "capabilities", capabilities),
-                    agent or None, level)
+        made = Step(
+            id,
+            title.strip(),
+            details,
+            _names(self, id, "needs", needs),
+            _names(self, id, "on_failure", on_failure),
+            for_each,
+            bool(gate),
+            when,
+            role or None,
+            _names(self, id, "capabilities", capabilities),
+            agent or None,
+            level,
+        )
         _check_step_fields(self, made)
         self.steps[id] = made
         return self
@@ -157,19 +185,22 @@ class Workflow:
         if var is None:
             raise self.fail(f'for_each names unknown variable "{step.for_each}"', step.id)
         if var.type != "list":
-            raise self.fail(f'for_each needs a list variable: "{var.name}" is {var.type}',
-                            step.id)
+            raise self.fail(f'for_each needs a list variable: "{var.name}" is {var.type}', step.id)
         if isinstance(var.default, list) and len(var.default) > MAX_ITEMS:
-            raise self.fail(f'for_each "{var.name}" has {len(var.default)} items by default: '
-                            f"the limit is {MAX_ITEMS}", step.id)
+            raise self.fail(
+                f'for_each "{var.name}" has {len(var.default)} items by default: '
+                f"the limit is {MAX_ITEMS}",
+                step.id,
+            )
 
     def _check_templates(self, step: Step) -> None:
         known = set(self.vars) | ({ITEM} if step.for_each else set())
         for what, text in step.texts().items():
             template = string.Template(text)
             if not template.is_valid():
-                raise self.fail(f"{what} has a bad placeholder: write $$ for a dollar sign",
-                                step.id)
+                raise self.fail(
+                    f"{what} has a bad placeholder: write $$ for a dollar sign", step.id
+                )
             for name in template.get_identifiers():
                 if name not in known:
                     hint = " (only a for_each step has ${item})" if name == ITEM else ""
@@ -177,19 +208,37 @@ class Workflow:
 
     def to_json(self) -> dict[str, Any]:
         """The definition in the file's shape (``if`` for ``when``)."""
-        return {"name": self.name, "description": self.description,
-                "vars": {v.name: {"type": v.type, "required": v.required,
-                                  "default": v.default, "description": v.description}
-                         for v in self.vars.values()},
-                "steps": [_step_json(s) for s in self.steps.values()]}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "vars": {
+                v.name: {
+                    "type": v.type,
+                    "required": v.required,
+                    "default": v.default,
+                    "description": v.description,
+                }
+                for v in self.vars.values()
+            },
+            "steps": [_step_json(s) for s in self.steps.values()],
+        }
 
 
 def _step_json(step: Step) -> dict[str, Any]:
-    raw: dict[str, Any] = {"id": step.id, "title": step.title, "details": step.details,
-                           "needs": list(step.needs), "on_failure": list(step.on_failure),
-                           "for_each": step.for_each, "gate": step.gate, "if": step.when,
-                           "role": step.role, "capabilities": list(step.capabilities),
-                           "agent": step.agent, "priority": step.priority.name}
+    raw: dict[str, Any] = {
+        "id": step.id,
+        "title": step.title,
+        "details": step.details,
+        "needs": list(step.needs),
+        "on_failure": list(step.on_failure),
+        "for_each": step.for_each,
+        "gate": step.gate,
+        "if": step.when,
+        "role": step.role,
+        "capabilities": list(step.capabilities),
+        "agent": step.agent,
+        "priority": step.priority.name,
+    }
     return raw
 
 
@@ -206,20 +255,25 @@ def _check_step_fields(flow: Workflow, step: Step) -> None:
             name = "if" if what == "when" else what
             raise flow.fail(f"{name} must be a string", step.id)
     if step.gate and (step.role or step.agent or step.capabilities):
-        raise flow.fail("a gate is approved by a person: role, agent and capabilities do not "
-                        "apply", step.id)
+        raise flow.fail(
+            "a gate is approved by a person: role, agent and capabilities do not apply", step.id
+        )
     if step.gate and step.on_failure:
         raise flow.fail("a gate cannot be a failure branch (on_failure)", step.id)
 
 
 def _typed_default(flow: Workflow, where: str, type: str, value: Any) -> VarValue:
-    ok = {"string": isinstance(value, str),
-          "int": isinstance(value, int) and not isinstance(value, bool),
-          "bool": isinstance(value, bool),
-          "list": isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)}
+    ok = {
+        "string": isinstance(value, str),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+        "list": isinstance(value, list | tuple) and all(isinstance(v, str) for v in value),
+    }
     if not ok[type]:
-        raise flow.fail(f"{where}: default {value!r} is not a {type}"
-                        + (" of strings" if type == "list" else ""))
+        raise flow.fail(
+            f"{where}: default {value!r} is not a {type}"
+            + (" of strings" if type == "list" else "")
+        )
     return list(value) if type == "list" else value
 
 
@@ -238,7 +292,7 @@ def find_cycle(graph: Mapping[str, Sequence[str]]) -> list[str] | None:
                 stack.pop()
                 state[path.pop()] = 2
             elif state.get(child) == 1:
-                return [*path[path.index(child):], child]
+                return [*path[path.index(child) :], child]
             elif child not in state and child in graph:
                 state[child] = 1
                 path.append(child)

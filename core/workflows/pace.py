@@ -41,25 +41,34 @@ class Pace:
         hours = self.window_s / 3600
         count = len(self.agents)
         median = duration_text(self.median_s)
-        return (f"at the recent pace of {self.whose}: median {median} per task over "
-                f"{len(self.durations)} tasks done in the last {hours:.0f} h, "
-                f"{count} agent{'' if count == 1 else 's'}")
+        return (
+            f"at the recent pace of {self.whose}: median {median} per task over "
+            f"{len(self.durations)} tasks done in the last {hours:.0f} h, "
+            f"{count} agent{'' if count == 1 else 's'}"
+        )
 
 
-def recent_pace(conn: sqlite3.Connection, agents: Collection[str], now: float,
-                window_s: float = WINDOW_S) -> Pace:
+def recent_pace(
+    conn: sqlite3.Connection, agents: Collection[str], now: float, window_s: float = WINDOW_S
+) -> Pace:
     """The pace of ``agents`` (of every agent that finished a task lately when empty)."""
     rows = conn.execute(
         "SELECT assignee, finished_at - COALESCE(started_at, assigned_at) FROM tasks "
         "WHERE status = 'done' AND finished_at >= ? AND assignee IS NOT NULL "
         "AND COALESCE(started_at, assigned_at) IS NOT NULL "
-        "ORDER BY finished_at DESC LIMIT ?", (now - window_s, MAX_SAMPLES)).fetchall()
+        "ORDER BY finished_at DESC LIMIT ?",
+        (now - window_s, MAX_SAMPLES),
+    ).fetchall()
     wanted = set(agents)
     picked = [(a, max(0.0, float(d))) for a, d in rows if not wanted or a in wanted]
     if wanted:
         return Pace(tuple(d for _, d in picked), tuple(sorted(wanted)), "its agents", window_s)
-    return Pace(tuple(d for _, d in picked), tuple(sorted({a for a, _ in picked})),
-                "the swarm's agents", window_s)
+    return Pace(
+        tuple(d for _, d in picked),
+        tuple(sorted({a for a, _ in picked})),
+        "the swarm's agents",
+        window_s,
+    )
 
 
 def duration_text(seconds: float) -> str:

@@ -33,17 +33,27 @@ class RunResult:
         return campaign_ref(self.campaign_id)
 
 
-def create_run(conn: sqlite3.Connection, ctx: Ctx, title: str, workflow: str,
-               values: dict[str, Any], planned: Sequence[PlannedTask]) -> RunResult:
+def create_run(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    title: str,
+    workflow: str,
+    values: dict[str, Any],
+    planned: Sequence[PlannedTask],
+) -> RunResult:
     """The campaign and every task of a run, dependencies wired (one transaction)."""
     campaign_id = insert_campaign(conn, ctx, title, workflow, values)
     ids = lifecycle.create_tasks(conn, ctx, [p.spec for p in planned], None, campaign_id)
     refs = [task_ref(i) for i in ids]
-    tables.insert_event(conn, ctx.now, "campaign.created",
-                       f"{campaign_ref(campaign_id)} started by {ctx.actor}: {title} "
-                       f"(workflow {workflow}, {len(ids)} tasks)", actor=ctx.actor,
-                       data={"campaign": campaign_ref(campaign_id), "workflow": workflow,
-                             "tasks": refs})
+    tables.insert_event(
+        conn,
+        ctx.now,
+        "campaign.created",
+        f"{campaign_ref(campaign_id)} started by {ctx.actor}: {title} "
+        f"(workflow {workflow}, {len(ids)} tasks)",
+        actor=ctx.actor,
+        data={"campaign": campaign_ref(campaign_id), "workflow": workflow, "tasks": refs},
+    )
     return RunResult(campaign_id, tuple(ids))
 
 
@@ -51,13 +61,19 @@ def approve(conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "") ->
     """A person approves a waiting gate: it is done and its dependents are released."""
     task = _gate(conn, task_id, "approved")
     note = ctx.check_text(note, "note") if note.strip() else ""
-    conn.execute("UPDATE tasks SET status = 'done', reason = NULL, result_note = ?, "
-                 "finished_at = ?, updated_at = ? WHERE id = ?",
-                 (f"approved by {ctx.actor}" + (f": {note}" if note else ""), ctx.now,
-                  ctx.now, task_id))
-    tables.insert_event(conn, ctx.now, "gate.approved",
-                       f"{task.ref} approved by {ctx.actor}" + (f": {note}" if note else ""),
-                       task_id=task_id, actor=ctx.actor)
+    conn.execute(
+        "UPDATE tasks SET status = 'done', reason = NULL, result_note = ?, "
+        "finished_at = ?, updated_at = ? WHERE id = ?",
+        (f"approved by {ctx.actor}" + (f": {note}" if note else ""), ctx.now, ctx.now, task_id),
+    )
+    tables.insert_event(
+        conn,
+        ctx.now,
+        "gate.approved",
+        f"{task.ref} approved by {ctx.actor}" + (f": {note}" if note else ""),
+        task_id=task_id,
+        actor=ctx.actor,
+    )
     lifecycle.settle_dependents(conn, ctx, task_id)
 
 
@@ -66,11 +82,18 @@ def reject(conn: sqlite3.Connection, ctx: Ctx, task_id: int, reason: str = "") -
     task = _gate(conn, task_id, "rejected")
     reason = ctx.check_text(reason, "reason", one_line=True) if reason.strip() else ""
     downstream = _downstream(conn, task_id)
-    conn.execute("UPDATE tasks SET result_note = ? WHERE id = ?",
-                 (f"rejected by {ctx.actor}" + (f": {reason}" if reason else ""), task_id))
-    tables.insert_event(conn, ctx.now, "gate.rejected",
-                       f"{task.ref} rejected by {ctx.actor}" + (f": {reason}" if reason else ""),
-                       task_id=task_id, actor=ctx.actor)
+    conn.execute(
+        "UPDATE tasks SET result_note = ? WHERE id = ?",
+        (f"rejected by {ctx.actor}" + (f": {reason}" if reason else ""), task_id),
+    )
+    tables.insert_event(
+        conn,
+        ctx.now,
+        "gate.rejected",
+        f"{task.ref} rejected by {ctx.actor}" + (f": {reason}" if reason else ""),
+        task_id=task_id,
+        actor=ctx.actor,
+    )
     cancelled = []
     for dependent in sorted(downstream, reverse=True):  # the farthest first: none is released
         if tables.get_task(conn, dependent).status not in FINISHED:
@@ -98,5 +121,6 @@ def _downstream(conn: sqlite3.Connection, task_id: int) -> set[int]:
     rows = conn.execute(
         "WITH RECURSIVE down(id) AS (SELECT task_id FROM task_deps WHERE dep_id = ? UNION "
         "SELECT d.task_id FROM task_deps d JOIN down ON d.dep_id = down.id) SELECT id FROM down",
-        (task_id,)).fetchall()
+        (task_id,),
+    ).fetchall()
     return {r[0] for r in rows}

@@ -35,8 +35,9 @@ class RunPlan:
 
     def title(self, limit: int) -> str:
         """The campaign's title: the workflow's name and the variables given."""
-        shown = ", ".join(f"{k}={as_text(v)}" for k, v in self.values.items()
-                          if not isinstance(v, list))
+        shown = ", ".join(
+            f"{k}={as_text(v)}" for k, v in self.values.items() if not isinstance(v, list)
+        )
         return shorten(f"{self.workflow.name}" + (f" ({shown})" if shown else ""), limit)
 
 
@@ -73,10 +74,16 @@ class WorkflowService:
     async def run(self, plan: RunPlan, actor: str) -> runs.RunResult:
         """Create the campaign and every task of a planned run in one transaction."""
         title = plan.title(self.service.settings.max_title)
-        result = await self.service.write(actor, runs.create_run, title, plan.workflow.name,
-                                          dict(plan.values), plan.tasks)
-        log.info("workflow %s run by %s: %s, %d tasks", plan.workflow.name, actor,
-                 result.campaign, len(result.task_ids))
+        result = await self.service.write(
+            actor, runs.create_run, title, plan.workflow.name, dict(plan.values), plan.tasks
+        )
+        log.info(
+            "workflow %s run by %s: %s, %d tasks",
+            plan.workflow.name,
+            actor,
+            result.campaign,
+            len(result.task_ids),
+        )
         return result
 
     async def approve(self, ref: str | int, actor: str, note: str = "") -> None:
@@ -91,11 +98,13 @@ class WorkflowService:
         """A campaign over existing tasks."""
         return await self.service.write(actor, campaigns.create, title, list(refs))
 
-    async def add_to_campaign(self, ref: str | int, task_refs: Sequence[str],
-                              actor: str) -> list[int]:
+    async def add_to_campaign(
+        self, ref: str | int, task_refs: Sequence[str], actor: str
+    ) -> list[int]:
         """Put more tasks in a campaign."""
-        return await self.service.write(actor, campaigns.add, parse_campaign_ref(ref),
-                                        list(task_refs))
+        return await self.service.write(
+            actor, campaigns.add, parse_campaign_ref(ref), list(task_refs)
+        )
 
     async def cancel_campaign(self, ref: str | int, actor: str) -> list[int]:
         """Cancel a campaign and its unfinished tasks."""
@@ -103,13 +112,13 @@ class WorkflowService:
 
     async def campaign(self, ref: str | int) -> Campaign:
         """One campaign with its tasks and its agents' recent pace."""
-        return await self.service.db.read(campaigns.get_with_pace, parse_campaign_ref(ref),
-                                          self.service.clock.now())
+        return await self.service.db.read(
+            campaigns.get_with_pace, parse_campaign_ref(ref), self.service.clock.now()
+        )
 
     async def campaigns(self, limit: int = 50) -> list[Campaign]:
         """Campaigns, newest first."""
         return await self.service.db.read(campaigns.list_all, limit)
-
 
     async def campaign_of_task(self, task_id: int, live_only: bool = False) -> int | None:
         """The campaign of a task (``live_only``: only one with a live post)."""

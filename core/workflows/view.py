@@ -15,18 +15,24 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """Left-aligned columns, two spaces apart, each cell on one line (like the CLI's)."""
     cells = [[one_line(str(c)) for c in headers], *([one_line(str(c)) for c in r] for r in rows)]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                     for r in cells)
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells
+    )
 
 
 def workflow_text(flow: Workflow) -> str:
     """A workflow's variables and steps, for ``workflow show``."""
-    lines = [f"{flow.name}: {flow.description}" if flow.description else flow.name, "",
-             "variables:"]
+    lines = [
+        f"{flow.name}: {flow.description}" if flow.description else flow.name,
+        "",
+        "variables:",
+    ]
     for var in flow.vars.values():
         state = "required" if var.required else f"default {var.default!r}"
-        lines.append(f"  {var.name} ({var.type}, {state})"
-                     + (f": {var.description}" if var.description else ""))
+        lines.append(
+            f"  {var.name} ({var.type}, {state})"
+            + (f": {var.description}" if var.description else "")
+        )
     lines += ["" if flow.vars else "  (none)", "steps:"]
     for step in flow.steps.values():
         marks = [f"needs {', '.join(step.needs)}"] if step.needs else []
@@ -34,8 +40,7 @@ def workflow_text(flow: Workflow) -> str:
         marks += [f"for each {step.for_each}"] if step.for_each else []
         marks += [f"if {step.when}"] if step.when else []
         marks += ["gate"] if step.gate else [f"role {step.role}"] if step.role else []
-        lines.append(f"  {step.id}: {step.title}" + (f"  [{'; '.join(marks)}]" if marks
-                                                       else ""))
+        lines.append(f"  {step.id}: {step.title}" + (f"  [{'; '.join(marks)}]" if marks else ""))
     return "\n".join(one_line(line) for line in lines)
 
 
@@ -43,15 +48,23 @@ def campaign_text(campaign: Campaign, now: float) -> str:
     """Progress of one campaign, then its tasks."""
     summary = campaign.to_json(now)
     gates = ", ".join(summary["gates_waiting"]) or "none"
-    lines = [f"{campaign.ref}: {campaign.title} ({summary['state']})",
-             f"  progress:   {summary['done']}/{summary['total']} done or skipped, "
-             f"{summary['failed']} failed, {summary['blocked']} blocked",
-             f"  gates:      {gates} waiting for approval",
-             f"  time:       {_duration(summary['elapsed_s'])}" + _so_far(summary), ""]
-    rows = [(t.ref, t.status.value, campaign.kinds.get(t.id, "work"), t.agent or "-",
-             one_line(t.title)) for t in campaign.tasks]
-    return "\n".join(one_line(line) for line in lines) + "\n" + table(
-        ("TASK", "STATUS", "KIND", "AGENT", "TITLE"), rows)
+    lines = [
+        f"{campaign.ref}: {campaign.title} ({summary['state']})",
+        f"  progress:   {summary['done']}/{summary['total']} done or skipped, "
+        f"{summary['failed']} failed, {summary['blocked']} blocked",
+        f"  gates:      {gates} waiting for approval",
+        f"  time:       {_duration(summary['elapsed_s'])}" + _so_far(summary),
+        "",
+    ]
+    rows = [
+        (t.ref, t.status.value, campaign.kinds.get(t.id, "work"), t.agent or "-", one_line(t.title))
+        for t in campaign.tasks
+    ]
+    return (
+        "\n".join(one_line(line) for line in lines)
+        + "\n"
+        + table(("TASK", "STATUS", "KIND", "AGENT", "TITLE"), rows)
+    )
 
 
 def _so_far(summary: dict[str, Any]) -> str:

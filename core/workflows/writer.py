@@ -25,8 +25,14 @@ def from_plan(plan: Plan, name: str) -> Workflow:
     ids = {item.ref: _step_id(item.ref) for item in plan.items}
     flow = Workflow(name, _literal(plan.summary) if plan.summary else "", f"{name}.toml")
     for item in plan.items:
-        flow.step(ids[item.ref], _literal(item.title), details=_literal(item.details),
-                  needs=[ids[r] for r in item.after], role=item.role, priority=item.priority)
+        flow.step(
+            ids[item.ref],
+            _literal(item.title),
+            details=_literal(item.details),
+            needs=[ids[r] for r in item.after],
+            role=item.role,
+            priority=item.priority,
+        )
     return flow.check()
 
 
@@ -81,8 +87,7 @@ def _step_lines(step: Step) -> list[str]:
     lines += [f"role = {_quote(step.role)}"] if step.role else []
     lines += [f"capabilities = {_names(step.capabilities)}"] if step.capabilities else []
     lines += [f"agent = {_quote(step.agent)}"] if step.agent else []
-    lines += [f"priority = {_quote(step.priority.name)}"] if step.priority.name != "normal" \
-        else []
+    lines += [f"priority = {_quote(step.priority.name)}"] if step.priority.name != "normal" else []
     return lines
 
 

@@ -44,10 +44,17 @@ class InitInterrupted(InvalidState):
     """The init was stopped (Ctrl+C) before it finished: what it had made is removed."""
 
 
-def make_all(repo: Path, spaces: Sequence[Workspace], base: str, copies: Sequence[Path],
-             setup: str | None, logs: Path, timeout: float,
-             stop: threading.Event | None = None,
-             journal: Callable[[], None] | None = None) -> None:
+def make_all(
+    repo: Path,
+    spaces: Sequence[Workspace],
+    base: str,
+    copies: Sequence[Path],
+    setup: str | None,
+    logs: Path,
+    timeout: float,
+    stop: threading.Event | None = None,
+    journal: Callable[[], None] | None = None,
+) -> None:
     """Add, check out, copy into and set up every workspace (statuses set on them: broken
     with the reason, or left ``making`` for the caller to mark ready). ``journal`` saves
     the spaces: called as each setup command starts, with its session recorded."""
@@ -56,12 +63,24 @@ def make_all(repo: Path, spaces: Sequence[Workspace], base: str, copies: Sequenc
     for space in spaces:  # one at a time: git's worktree bookkeeping is not safe in parallel
         _check(stop)
         try:
-            git(repo, "worktree", "add", "--quiet", "--no-checkout", "-b", space.branch,
-                space.path, base)
+            git(
+                repo,
+                "worktree",
+                "add",
+                "--quiet",
+                "--no-checkout",
+                "-b",
+                space.branch,
+                space.path,
+                base,
+            )
         except GitFailed as exc:
             _broken(space, f"git worktree add failed: {exc.output.strip()}")
-    with ThreadPoolExecutor(CHECKOUT_WORKERS) as checkouts, \
-            ThreadPoolExecutor(SETUP_WORKERS) as setups:
+    with (
+        ThreadPoolExecutor(CHECKOUT_WORKERS) as checkouts,
+        ThreadPoolExecutor(SETUP_WORKERS) as setups,
+    ):
+
         def prepare(space: Workspace) -> Future[None] | None:
             _check(stop)
             if not _checkout(space):
@@ -105,8 +124,10 @@ def _checkout(space: Workspace) -> bool:
             log.debug("post-checkout hook not run in %s: %s", path, exc.output.strip())
             return True
         said = exc.output.strip()
-        _broken(space, f"post-checkout hook exited with status {exc.code}"
-                + (f": {said}" if said else ""))
+        _broken(
+            space,
+            f"post-checkout hook exited with status {exc.code}" + (f": {said}" if said else ""),
+        )
         return False
     return True
 
@@ -118,8 +139,14 @@ def _copy_files(repo: Path, space: Workspace, copies: Sequence[Path]) -> None:
         shutil.copy2(repo / relative, target)
 
 
-def _run_setup(space: Workspace, command: str, logs: Path, timeout: float,
-               stop: threading.Event, journal: Callable[[], None]) -> None:
+def _run_setup(
+    space: Workspace,
+    command: str,
+    logs: Path,
+    timeout: float,
+    stop: threading.Event,
+    journal: Callable[[], None],
+) -> None:
     """Run the setup command in the worktree, its output in the log; mark failures. It runs
     in its own session: a Ctrl+C reaches swarm, which stops it (and its children). The
     session (pid and start time) goes into the journal at once: after a kill -9 of swarm
@@ -129,9 +156,14 @@ def _run_setup(space: Workspace, command: str, logs: Path, timeout: float,
     with open(open_file(log_path), "w", encoding="utf-8") as out:
         out.write(f"$ {command}\n")
         out.flush()
-        proc = subprocess.Popen(["/bin/sh", "-c", GATE, "swarm-setup", command],
-                                cwd=space.path, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.PIPE, start_new_session=True)
+        proc = subprocess.Popen(
+            ["/bin/sh", "-c", GATE, "swarm-setup", command],
+            cwd=space.path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.PIPE,
+            start_new_session=True,
+        )
         assert proc.stdin is not None
         space.setup_pid, space.setup_started = proc.pid, procs.start_time(proc.pid)
         try:

@@ -32,8 +32,14 @@ class Commit:
 def git(cwd: Path, *args: str, timeout: float = GIT_TIMEOUT_S) -> str:
     """Run ``git ARGS`` in ``cwd``; its stdout, or GitFailed with its output."""
     try:  # the environment is inherited (git's identity and config); stdin is closed
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
     except (FileNotFoundError, NotADirectoryError):
         raise _missing(cwd) from None
     if proc.returncode != 0:
@@ -48,8 +54,10 @@ class FolderMissing(InvalidState):
 def _missing(cwd: Path) -> InvalidInput | InvalidState:
     """What is missing when git could not be started: its folder, or git itself."""
     if not Path(cwd).is_dir():
-        return FolderMissing(f"{cwd} does not exist (deleted?): git cannot run in it; "
-                             "swarm workspaces repair prunes a worktree whose folder is gone")
+        return FolderMissing(
+            f"{cwd} does not exist (deleted?): git cannot run in it; "
+            "swarm workspaces repair prunes a worktree whose folder is gone"
+        )
     if shutil.which("git") is None:
         return InvalidInput("git is not installed (or not on PATH)")
     return InvalidState(f"git could not be started in {cwd}")
@@ -90,9 +98,11 @@ def worktrees(repo: Path) -> list[Worktree]:
         fields = [f for f in record.split("\0") if f]
         if not fields or not fields[0].startswith("worktree "):
             continue
-        branch = next((f[len("branch refs/heads/"):] for f in fields
-                       if f.startswith("branch refs/heads/")), None)
-        found.append(Worktree(Path(fields[0][len("worktree "):]), branch))
+        branch = next(
+            (f[len("branch refs/heads/") :] for f in fields if f.startswith("branch refs/heads/")),
+            None,
+        )
+        found.append(Worktree(Path(fields[0][len("worktree ") :]), branch))
     return found
 
 

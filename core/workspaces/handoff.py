@@ -29,15 +29,19 @@ class Handoff:
 
     def text(self) -> str:
         """The section as the agent reads it."""
-        lines = [f"HANDOFF: {task_ref(self.task_id)} comes to you from {self.previous} "
-                 f"({self.why}). Continue its work; do not start over."]
+        lines = [
+            f"HANDOFF: {task_ref(self.task_id)} comes to you from {self.previous} "
+            f"({self.why}). Continue its work; do not start over."
+        ]
         if self.notes:
             lines += [f"Notes from {self.previous}:", *(f"- {n}" for n in self.notes)]
         if self.last_report:
             lines.append(f"Last report from {self.previous}: {self.last_report}")
         lines += self._work_lines()
-        lines.append("What remains: everything the task asks that these notes and commits "
-                     "do not already cover.")
+        lines.append(
+            "What remains: everything the task asks that these notes and commits "
+            "do not already cover."
+        )
         return "\n".join(lines)
 
     def _work_lines(self) -> list[str]:
@@ -47,20 +51,24 @@ class Handoff:
         where = f"branch {turn.branch} ({turn.path})" if turn.branch else turn.path
         if not self.commits:
             return [f"{self.previous} made no commits on {where} for this task."]
-        lines = [f"{self.previous}'s commits on {where} so far:",
-                 *(f"- {sha[:10]} {subject}" for sha, subject in self.commits)]
+        lines = [
+            f"{self.previous}'s commits on {where} so far:",
+            *(f"- {sha[:10]} {subject}" for sha, subject in self.commits),
+        ]
         if turn.start_sha and self.end_sha:
-            lines.append(f"Take them over in your workspace: git cherry-pick "
-                         f"{turn.start_sha[:10]}..{self.end_sha[:10]} (one repository, "
-                         "every branch is visible)")
+            lines.append(
+                f"Take them over in your workspace: git cherry-pick "
+                f"{turn.start_sha[:10]}..{self.end_sha[:10]} (one repository, "
+                "every branch is visible)"
+            )
         return lines
 
 
 def facts(conn: sqlite3.Connection, task_id: int, agent: str) -> Handoff | None:
     """The handoff for ``agent``'s current turn, or None when nobody held the task before."""
     rows = conn.execute(
-        "SELECT kind, text, agent_id AS agent, data FROM events WHERE task_id = ? "
-        "ORDER BY id", (task_id,)
+        "SELECT kind, text, agent_id AS agent, data FROM events WHERE task_id = ? ORDER BY id",
+        (task_id,),
     ).fetchall()
     assigned = [i for i, r in enumerate(rows) if r["kind"] == "task.assigned"]
     mine = [i for i in assigned if rows[i]["agent"] == agent]
@@ -70,11 +78,11 @@ def facts(conn: sqlite3.Connection, task_id: int, agent: str) -> Handoff | None:
     if not before:
         return None
     previous = rows[before[-1]]["agent"]
-    span = rows[before[-1]:mine[-1]]
+    span = rows[before[-1] : mine[-1]]
     moves = [r["text"] for r in span if r["kind"] in MOVES]
     why = moves[-1].split(": ", 1)[-1] if moves else "reassigned"
     found = Handoff(task_id, previous, why)
-    for row in rows[:mine[-1]]:
+    for row in rows[: mine[-1]]:
         if row["agent"] != previous or row["kind"] not in REPORTS:
             continue
         note = json.loads(row["data"]).get("note") if row["data"] else None

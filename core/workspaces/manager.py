@@ -45,8 +45,12 @@ def branch_of(agent: str) -> str:
     return f"{BRANCH_PREFIX}{agent}"
 
 
-def init(home: Path, agents: Mapping[str, Agent], request: InitRequest,
-         stop: threading.Event | None = None) -> RepoWorkspaces:
+def init(
+    home: Path,
+    agents: Mapping[str, Agent],
+    request: InitRequest,
+    stop: threading.Event | None = None,
+) -> RepoWorkspaces:
     """Check everything first (nothing is made when a check fails), then add one worktree per
     agent, copy the files and run the setup command in each (a failure marks that workspace
     broken; the others go on). What an interrupted init left is cleaned first; ``stop`` set
@@ -67,14 +71,29 @@ def init(home: Path, agents: Mapping[str, Agent], request: InitRequest,
         return _make(repo, record, chosen, copies, request, stop)
 
 
-def _make(repo: Path, record: RepoWorkspaces, chosen: Sequence[str], copies: Sequence[Path],
-          request: InitRequest, stop: threading.Event | None) -> RepoWorkspaces:
+def _make(
+    repo: Path,
+    record: RepoWorkspaces,
+    chosen: Sequence[str],
+    copies: Sequence[Path],
+    request: InitRequest,
+    stop: threading.Event | None,
+) -> RepoWorkspaces:
     now = time.time()
     logs = Path(record.folder) / ".logs"
     make_dirs(logs)
-    spaces = [Workspace(agent, str(Path(record.folder) / agent), branch_of(agent), MAKING,
-                        f"being made by swarm workspaces init (pid {os.getpid()}); if that "
-                        "stopped: swarm workspaces repair", created_at=now) for agent in chosen]
+    spaces = [
+        Workspace(
+            agent,
+            str(Path(record.folder) / agent),
+            branch_of(agent),
+            MAKING,
+            f"being made by swarm workspaces init (pid {os.getpid()}); if that "
+            "stopped: swarm workspaces repair",
+            created_at=now,
+        )
+        for agent in chosen
+    ]
     record.workspaces.update((s.agent, s) for s in spaces)
     manifest.save(record)  # the journal: written before git is touched
     saving = threading.Lock()
@@ -84,8 +103,17 @@ def _make(repo: Path, record: RepoWorkspaces, chosen: Sequence[str], copies: Seq
             manifest.save(record)
 
     try:
-        build.make_all(repo, spaces, record.base, copies, request.setup, logs,
-                       request.setup_timeout_s, stop, journal)
+        build.make_all(
+            repo,
+            spaces,
+            record.base,
+            copies,
+            request.setup,
+            logs,
+            request.setup_timeout_s,
+            stop,
+            journal,
+        )
     except BaseException:
         _undo(record, spaces)
         raise
@@ -101,8 +129,9 @@ def _undo(record: RepoWorkspaces, spaces: Sequence[Workspace]) -> None:
     try:
         repair.discard(record, [s.agent for s in spaces])
     except Exception as exc:  # the journal stays: the next init or repair cleans up
-        log.warning("what the interrupted init made is not removed (%s): run swarm "
-                    "workspaces repair", exc)
+        log.warning(
+            "what the interrupted init made is not removed (%s): run swarm workspaces repair", exc
+        )
 
 
 def _check_base(repo: Path, base: str | None) -> str:
@@ -114,8 +143,10 @@ def _check_base(repo: Path, base: str | None) -> str:
     dirty = changed_files(repo)
     if dirty:
         shown = ", ".join(dirty[:5]) + (" ..." if len(dirty) > 5 else "")
-        raise InvalidState(f"{repo} has uncommitted changes ({shown}): commit or stash them "
-                           "first, so every workspace starts from the same commit")
+        raise InvalidState(
+            f"{repo} has uncommitted changes ({shown}): commit or stash them "
+            "first, so every workspace starts from the same commit"
+        )
     return wanted
 
 
@@ -133,8 +164,10 @@ def _check_agents(home: Path, agents: Mapping[str, Agent], names: Sequence[str])
     ids = list(dict.fromkeys(a.id for a in chosen))
     for agent in chosen:
         if agent.workspace:
-            raise InvalidInput(f"{agent.id} already has workspace = {agent.workspace!r} in "
-                               "the agents file: leave it out of --agents")
+            raise InvalidInput(
+                f"{agent.id} already has workspace = {agent.workspace!r} in "
+                "the agents file: leave it out of --agents"
+            )
     return ids
 
 
@@ -160,8 +193,9 @@ def _repo_record(home: Path, repo: Path, base: str) -> RepoWorkspaces:
             return RepoWorkspaces(str(repo), base, str(folder))
         if record is not None and Path(record.repo) == repo:
             if record.base != base:
-                raise InvalidInput(f"the workspaces of {repo} are based on {record.base!r}, "
-                                   f"not {base!r}")
+                raise InvalidInput(
+                    f"the workspaces of {repo} are based on {record.base!r}, not {base!r}"
+                )
             return record
     raise InvalidState(f"too many repositories named {name} under {manifest.root(home)}")
 
@@ -173,10 +207,12 @@ def _only_logs(folder: Path) -> bool:
 
 def _check_free(repo: Path, record: RepoWorkspaces, agent: str) -> None:
     if agent in record.workspaces:
-        raise InvalidState(f"{agent} already has a workspace of {repo}: "
-                           f"{record.workspaces[agent].path}")
+        raise InvalidState(
+            f"{agent} already has a workspace of {repo}: {record.workspaces[agent].path}"
+        )
     if branch_exists(repo, branch_of(agent)):
-        raise InvalidState(f"branch {branch_of(agent)} already exists in {repo}: remove it "
-                           "or pick other agents")
+        raise InvalidState(
+            f"branch {branch_of(agent)} already exists in {repo}: remove it or pick other agents"
+        )
     if (Path(record.folder) / agent).exists():
         raise InvalidState(f"{Path(record.folder) / agent} already exists")

@@ -55,8 +55,12 @@ class RepoWorkspaces:
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for the manifest file and ``--json``."""
-        return {"repo": self.repo, "base": self.base, "folder": self.folder,
-                "workspaces": {a: asdict(w) for a, w in self.workspaces.items()}}
+        return {
+            "repo": self.repo,
+            "base": self.base,
+            "folder": self.folder,
+            "workspaces": {a: asdict(w) for a, w in self.workspaces.items()},
+        }
 
 
 def root(home: Path) -> Path:
@@ -90,8 +94,7 @@ def save(repo: RepoWorkspaces) -> None:
     """Write the manifest atomically (a temporary file renamed over it)."""
     folder = Path(repo.folder)
     make_dirs(folder)  # 0700: worktrees get copies of untracked files such as .env
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{TMP_PREFIX}{os.getpid()}-",
-                               suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(repo.to_json(), handle, indent=2)
         handle.flush()
@@ -102,7 +105,7 @@ def save(repo: RepoWorkspaces) -> None:
 def drop_stale_temporaries(folder: Path) -> None:
     """Remove the temporary files of saves whose process is gone (killed mid-save)."""
     for path in folder.glob(f"{TMP_PREFIX}*.tmp"):
-        pid = path.name[len(TMP_PREFIX):].split("-", 1)[0]
+        pid = path.name[len(TMP_PREFIX) :].split("-", 1)[0]
         if pid.isdigit() and _alive(int(pid)):
             continue
         with contextlib.suppress(FileNotFoundError):

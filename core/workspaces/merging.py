@@ -71,13 +71,20 @@ def settle(where: Path) -> str | None:
     if job is None:
         return None
     if procs.Proc(job.pid, job.started).alive():
-        raise MergeBusy(f"another task merge into {job.into} is running in {where} (pid "
-                        f"{job.pid}): try again when it is done")
-    if job.git_pid is not None and job.git_started is not None and \
-            procs.Proc(job.git_pid, job.git_started).alive():
-        raise MergeBusy(f"git is still running {job.what} in {where} (pid {job.git_pid}, "
-                        "started by a task merge that was stopped; a slow hook?): try "
-                        "again when it ends")
+        raise MergeBusy(
+            f"another task merge into {job.into} is running in {where} (pid "
+            f"{job.pid}): try again when it is done"
+        )
+    if (
+        job.git_pid is not None
+        and job.git_started is not None
+        and procs.Proc(job.git_pid, job.git_started).alive()
+    ):
+        raise MergeBusy(
+            f"git is still running {job.what} in {where} (pid {job.git_pid}, "
+            "started by a task merge that was stopped; a slow hook?): try "
+            "again when it ends"
+        )
     said = _undo(where, job)
     marker.unlink(missing_ok=True)
     return said
@@ -86,9 +93,11 @@ def settle(where: Path) -> str | None:
 def refuse_foreign(where: Path, target: str) -> None:
     """InvalidState when ``where`` is in the middle of a merge swarm did not start."""
     if _merge_head(where) is not None:
-        raise InvalidState(f"{where} ({target}) is in the middle of a merge swarm did not "
-                           "start (MERGE_HEAD exists): finish it (git commit) or abort it "
-                           "(git merge --abort) first; nothing merged")
+        raise InvalidState(
+            f"{where} ({target}) is in the middle of a merge swarm did not "
+            "start (MERGE_HEAD exists): finish it (git commit) or abort it "
+            "(git merge --abort) first; nothing merged"
+        )
 
 
 def run(where: Path, job: Job) -> None:
@@ -110,12 +119,18 @@ def run(where: Path, job: Job) -> None:
     files = _conflicts(where)
     _undo_failed(where, job, marker)
     if files:
-        raise InvalidState(f"merging {job.branch} into {job.into} conflicts in "
-                           f"{', '.join(files)}: nothing changed")
-    said = "; ".join(line.strip() for line in output.splitlines()
-                     if line.strip() and not line.startswith("Not committing merge"))
-    raise InvalidState(f"merge of {job.branch} into {job.into} refused (git exited with "
-                       f"status {code}): {said or 'no output'}: aborted, nothing changed")
+        raise InvalidState(
+            f"merging {job.branch} into {job.into} conflicts in {', '.join(files)}: nothing changed"
+        )
+    said = "; ".join(
+        line.strip()
+        for line in output.splitlines()
+        if line.strip() and not line.startswith("Not committing merge")
+    )
+    raise InvalidState(
+        f"merge of {job.branch} into {job.into} refused (git exited with "
+        f"status {code}): {said or 'no output'}: aborted, nothing changed"
+    )
 
 
 def _git_merge(where: Path, job: Job, marker: Path) -> tuple[int, str]:
@@ -123,9 +138,13 @@ def _git_merge(where: Path, job: Job, marker: Path) -> tuple[int, str]:
     goes to a file, not a pipe: if swarm is killed, git is not killed by SIGPIPE half-way
     (after making the merge commit, before moving the branch) but finishes."""
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as out:
-        proc = subprocess.Popen(["git", "merge", "--no-edit", "-m", job.message, job.commit],
-                                cwd=where, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            ["git", "merge", "--no-edit", "-m", job.message, job.commit],
+            cwd=where,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         try:
             job.git_pid, job.git_started = proc.pid, procs.start_time(proc.pid)
             _write(marker, job)
@@ -148,9 +167,11 @@ def _undo_failed(where: Path, job: Job, marker: Path) -> None:
     try:
         _undo(where, job, ours=True)
     except GitFailed as exc:
-        raise InvalidState(f"{job.what} failed and could not be undone in {where} "
-                           f"({exc.output.strip()}): run git merge --abort there, or swarm "
-                           "workspaces repair") from None
+        raise InvalidState(
+            f"{job.what} failed and could not be undone in {where} "
+            f"({exc.output.strip()}): run git merge --abort there, or swarm "
+            "workspaces repair"
+        ) from None
     marker.unlink(missing_ok=True)
 
 
@@ -162,22 +183,24 @@ def _undo(where: Path, job: Job, *, ours: bool = False) -> str | None:
     if pending is not None:
         if pending == job.commit and now == job.head and (ours or _our_message(where, job)):
             git(where, "merge", "--abort")
-            return (f"aborted {job.what} that a stopped task merge left in {where}: "
-                    "nothing merged")
+            return f"aborted {job.what} that a stopped task merge left in {where}: nothing merged"
         return None  # a merge begun since, by someone else: not ours to touch
     if now == job.head:
         # a fast-forward stopped after writing the files (a kill, or a reference-transaction
         # hook refusing the ref update): the index is exactly the commit's tree. Switch the
         # files back from it to HEAD (two-tree read-tree: no ref is updated, so the hook
         # that refused is not asked again; edits made since are kept)
-        if changed_files(where) and ok(where, "diff-index", "--cached", "--quiet",
-                                       job.commit, "--"):
+        if changed_files(where) and ok(
+            where, "diff-index", "--cached", "--quiet", job.commit, "--"
+        ):
             git(where, "read-tree", "-m", "-u", job.commit, "HEAD")
             return f"undid the half-done fast-forward of {job.what} in {where}"
         return None
     if ok(where, "merge-base", "--is-ancestor", job.commit, now):
-        return (f"{job.what} was completed by git after the task merge that started it "
-                f"stopped (now {now[:10]})")
+        return (
+            f"{job.what} was completed by git after the task merge that started it "
+            f"stopped (now {now[:10]})"
+        )
     return None
 
 
@@ -205,8 +228,10 @@ def _claim(marker: Path, job: Job) -> None:
     try:
         fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
-        raise MergeBusy(f"another task merge into {job.into} is starting in "
-                        f"{marker.parent}: try again when it is done") from None
+        raise MergeBusy(
+            f"another task merge into {job.into} is starting in "
+            f"{marker.parent}: try again when it is done"
+        ) from None
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(asdict(job), handle)
         handle.flush()

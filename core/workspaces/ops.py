@@ -36,8 +36,9 @@ class Located:
     log: str | None = None
 
 
-def find(home: Path, agents: Mapping[str, Agent], name: str,
-         repo: str | None = None) -> Located | None:
+def find(
+    home: Path, agents: Mapping[str, Agent], name: str, repo: str | None = None
+) -> Located | None:
     """The agent's workspace: ``workspace =`` in the agents file, else the one worktree swarm
     made for it (``repo`` picks one when it has several); None when it has none."""
     agent = resolve_agent(agents, name)
@@ -45,35 +46,56 @@ def find(home: Path, agents: Mapping[str, Agent], name: str,
         path = Path(agent.workspace)
         branch = current_branch(path) if path.is_dir() and ok(path, "rev-parse") else None
         return Located(agent.id, path, branch, None, None)
-    found = [(r, r.workspaces[agent.id]) for r in manifest.load_all(home)
-             if agent.id in r.workspaces and (repo is None or r.name == repo)]
+    found = [
+        (r, r.workspaces[agent.id])
+        for r in manifest.load_all(home)
+        if agent.id in r.workspaces and (repo is None or r.name == repo)
+    ]
     if not found:
         return None
     if len(found) > 1:
         names = ", ".join(r.name for r, _ in found)
         raise InvalidInput(f"{agent.id} has workspaces in {names}: say which with --repo")
     record, space = found[0]
-    return Located(agent.id, Path(space.path), space.branch, record.base, record.name,
-                   space.status, space.reason, space.log)
+    return Located(
+        agent.id,
+        Path(space.path),
+        space.branch,
+        record.base,
+        record.name,
+        space.status,
+        space.reason,
+        space.log,
+    )
 
 
-def require(home: Path, agents: Mapping[str, Agent], name: str,
-            repo: str | None = None) -> Located:
+def require(home: Path, agents: Mapping[str, Agent], name: str, repo: str | None = None) -> Located:
     """Like :func:`find`, NotFound when the agent has no workspace."""
     found = find(home, agents, name, repo)
     if found is None:
         agent = resolve_agent(agents, name).id
-        raise NotFound(f"{agent} has no workspace: swarm workspaces init REPO --agents {agent}"
-                       " (or workspace = \"/path\" in the agents file)")
+        raise NotFound(
+            f"{agent} has no workspace: swarm workspaces init REPO --agents {agent}"
+            ' (or workspace = "/path" in the agents file)'
+        )
     return found
 
 
 def describe(place: Located) -> dict[str, Any]:
     """The workspace's state: branch, commits ahead of and behind the base, changed files."""
-    row: dict[str, Any] = {"agent": place.agent, "repo": place.repo, "path": str(place.path),
-                           "branch": place.branch, "base": place.base, "status": place.status,
-                           "reason": place.reason, "log": place.log, "ahead": None,
-                           "behind": None, "changed": None}
+    row: dict[str, Any] = {
+        "agent": place.agent,
+        "repo": place.repo,
+        "path": str(place.path),
+        "branch": place.branch,
+        "base": place.base,
+        "status": place.status,
+        "reason": place.reason,
+        "log": place.log,
+        "ahead": None,
+        "behind": None,
+        "changed": None,
+    }
     if not place.path.is_dir():
         row.update(status=manifest.BROKEN, reason=f"{place.path} does not exist")
         return row
@@ -88,11 +110,20 @@ def describe(place: Located) -> dict[str, Any]:
 
 def list_all(home: Path, agents: Mapping[str, Agent]) -> list[dict[str, Any]]:
     """Every workspace: swarm's worktrees, then the folders of the agents file."""
-    rows = [describe(Located(s.agent, Path(s.path), s.branch, r.base, r.name, s.status,
-                             s.reason, s.log))
-            for r in manifest.load_all(home) for s in r.workspaces.values()]
-    rows += [describe(place) for a in agents.values() if a.workspace
-             for place in [find(home, agents, a.id)] if place is not None]
+    rows = [
+        describe(
+            Located(s.agent, Path(s.path), s.branch, r.base, r.name, s.status, s.reason, s.log)
+        )
+        for r in manifest.load_all(home)
+        for s in r.workspaces.values()
+    ]
+    rows += [
+        describe(place)
+        for a in agents.values()
+        if a.workspace
+        for place in [find(home, agents, a.id)]
+        if place is not None
+    ]
     return rows
 
 
@@ -100,14 +131,18 @@ def sync(place: Located, *, merge: bool = False) -> str:
     """Bring the agent branch up to the base: rebase (or merge). A conflict is aborted and
     reported with its files; nothing is ever forced. Returns what happened."""
     if place.base is None or place.branch is None:
-        raise InvalidInput(f"{place.agent}'s workspace {place.path} is not one swarm made: "
-                           "it has no base to sync onto")
+        raise InvalidInput(
+            f"{place.agent}'s workspace {place.path} is not one swarm made: "
+            "it has no base to sync onto"
+        )
     if current_branch(place.path) != place.branch:
         raise InvalidState(f"{place.path} is not on {place.branch}: nothing synced")
     dirty = changed_files(place.path)
     if dirty:
-        raise InvalidState(f"{place.agent}'s workspace has uncommitted changes "
-                           f"({', '.join(dirty[:5])}): nothing synced")
+        raise InvalidState(
+            f"{place.agent}'s workspace has uncommitted changes "
+            f"({', '.join(dirty[:5])}): nothing synced"
+        )
     ahead, behind = ahead_behind(place.path, place.base, place.branch)
     if behind == 0:
         return f"{place.branch} is up to date with {place.base}"
@@ -119,8 +154,10 @@ def sync(place: Located, *, merge: bool = False) -> str:
         git(place.path, "merge" if merge else "rebase", "--abort")
         if not files:
             raise InvalidState(f"sync of {place.branch} failed: {exc.output.strip()}") from None
-        raise InvalidState(f"sync of {place.branch} onto {place.base} stopped on conflicts in "
-                           f"{', '.join(files)}: nothing changed (resolve by hand)") from None
+        raise InvalidState(
+            f"sync of {place.branch} onto {place.base} stopped on conflicts in "
+            f"{', '.join(files)}: nothing changed (resolve by hand)"
+        ) from None
     how = "merged" if merge else f"rebased ({ahead} commit(s) replayed)"
     return f"{place.branch} {how} onto {place.base} ({behind} new commit(s))"
 
@@ -130,8 +167,9 @@ def remove(home: Path, place: Located, *, delete_branch: bool = False) -> str:
     it is merged into the base. A workspace an interrupted init left half-made is removed
     with its folder and fresh branch."""
     if place.repo is None or place.base is None or place.branch is None:
-        raise InvalidInput(f"{place.agent}'s workspace {place.path} comes from the agents "
-                           "file: remove it there")
+        raise InvalidInput(
+            f"{place.agent}'s workspace {place.path} comes from the agents file: remove it there"
+        )
     record = manifest.load(manifest.root(home) / place.repo)
     if record is None:
         raise NotFound(f"no workspaces of {place.repo}")
@@ -141,8 +179,9 @@ def remove(home: Path, place: Located, *, delete_branch: bool = False) -> str:
             return repair.discard(fresh, [place.agent])[0]
     repo = Path(record.repo)
     if delete_branch and not ok(repo, "merge-base", "--is-ancestor", place.branch, place.base):
-        raise InvalidState(f"{place.branch} has commits not in {place.base}: merge them first "
-                           "or keep the branch")
+        raise InvalidState(
+            f"{place.branch} has commits not in {place.base}: merge them first or keep the branch"
+        )
     if place.path.exists():
         try:
             git(repo, "worktree", "remove", str(place.path))

@@ -45,8 +45,9 @@ def start_time(pid: int) -> str | None:
     if PROC.is_dir():
         return None
     try:  # no /proc (macOS, BSD)
-        out = subprocess.run(["ps", "-o", "lstart=", "-p", str(pid)], capture_output=True,
-                             text=True, timeout=10).stdout.strip()
+        out = subprocess.run(
+            ["ps", "-o", "lstart=", "-p", str(pid)], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return out or None
@@ -58,7 +59,7 @@ def _stat(pid: int) -> list[str] | None:
         raw = (PROC / str(pid) / "stat").read_text(encoding="ascii", errors="replace")
     except OSError:
         return None
-    return raw[raw.rindex(")") + 2:].split()
+    return raw[raw.rindex(")") + 2 :].split()
 
 
 def _zombie(pid: int) -> bool:

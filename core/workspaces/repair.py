@@ -43,8 +43,10 @@ def locked(record: RepoWorkspaces) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise InvalidState(f"another swarm workspaces init or repair of {record.repo} is "
-                               "running: try again when it is done") from None
+            raise InvalidState(
+                f"another swarm workspaces init or repair of {record.repo} is "
+                "running: try again when it is done"
+            ) from None
         yield
     finally:
         os.close(fd)
@@ -71,8 +73,9 @@ def discard_leftovers(record: RepoWorkspaces) -> list[str]:
     manifest.drop_stale_temporaries(Path(record.folder))
     found = [s.agent for s in leftovers(record)]
     if found:
-        log.info("cleaning what an interrupted init left in %s: %s", record.folder,
-                 ", ".join(found))
+        log.info(
+            "cleaning what an interrupted init left in %s: %s", record.folder, ", ".join(found)
+        )
     return discard(record, found) if found else []
 
 
@@ -90,8 +93,10 @@ def repair_all(home: Path, folders: Sequence[Path] = ()) -> list[str]:
             before = _worktrees(Path(fresh.repo))
             git(Path(fresh.repo), "worktree", "prune")
             gone = before - _worktrees(Path(fresh.repo))
-            done += [f"pruned {path} from git's worktree list (its folder is gone)"
-                     for path in sorted(gone)]
+            done += [
+                f"pruned {path} from git's worktree list (its folder is gone)"
+                for path in sorted(gone)
+            ]
     repos = [Path(r.repo) for r in records] + [f for f in folders if f.is_dir()]
     return done + settle_merges(repos)
 
@@ -113,8 +118,10 @@ def settle_merges(repos: Sequence[Path]) -> list[str]:
             except merging.MergeBusy as exc:
                 said = str(exc)
             except GitFailed as exc:
-                said = (f"what a stopped task merge left in {tree.path} is not undone: "
-                        f"{exc.output.strip()} (git merge --abort there)")
+                said = (
+                    f"what a stopped task merge left in {tree.path} is not undone: "
+                    f"{exc.output.strip()} (git merge --abort there)"
+                )
             if said:
                 done.append(said)
     return done

@@ -42,8 +42,7 @@ class WorkspaceTracker:
 
     async def locate(self, agent: str) -> Located | None:
         """The agent's workspace, or None."""
-        return await asyncio.to_thread(find, self.service.settings.home, self.service.agents,
-                                       agent)
+        return await asyncio.to_thread(find, self.service.settings.home, self.service.agents, agent)
 
     def may_have_workspace(self, agent: str) -> bool:
         """False when the agent surely has none (no ``workspace =``, no worktrees at all):
@@ -77,15 +76,23 @@ class WorkspaceTracker:
         except (GitFailed, OSError) as exc:
             log.warning("head of %s's workspace not read: %s", agent, exc)
             sha = None
-        turn = TaskWork(task_id, agent, str(place.path), place.branch, place.base, sha, None,
-                        self.service.clock.now(), None)
+        turn = TaskWork(
+            task_id,
+            agent,
+            str(place.path),
+            place.branch,
+            place.base,
+            sha,
+            None,
+            self.service.clock.now(),
+            None,
+        )
         await self.service.db.write(work.record_start, turn)
         return place
 
     async def handoff(self, task_id: int, agent: str) -> str | None:
         """The handoff section for ``agent``'s turn, None when nobody held the task before."""
-        return await self.handoff_text(await self.service.db.read(handoff.facts, task_id,
-                                                                  agent))
+        return await self.handoff_text(await self.service.db.read(handoff.facts, task_id, agent))
 
     async def handoff_text(self, found: Handoff | None) -> str | None:
         """The section for facts read by :func:`handoff.facts` (commits read from git)."""
@@ -138,8 +145,9 @@ class WorkspaceTracker:
         target = into or turn.base
         if not target:
             raise InvalidInput(f"{turn.path} is not a swarm worktree: say where with --into")
-        said, data = await asyncio.to_thread(_merge, turn, target, task.ref,
-                                             f"{task.ref}: {task.title}")
+        said, data = await asyncio.to_thread(
+            _merge, turn, target, task.ref, f"{task.ref}: {task.title}"
+        )
         await self.service.write(actor, work.record_merge, task.id, said, data)
         return said
 
@@ -148,8 +156,9 @@ class WorkspaceTracker:
         found = [t for t in await self.turns(task.id) if t.start_sha]
         if not found:
             holder = f" ({task.agent} has none)" if task.agent else ""
-            raise NotFound(f"{task.ref} was not worked on in a workspace{holder}: "
-                           f"nothing to {what}")
+            raise NotFound(
+                f"{task.ref} was not worked on in a workspace{holder}: nothing to {what}"
+            )
         return found[-1]
 
 
@@ -174,33 +183,36 @@ def checkout_of(path: Path, branch: str) -> Path | None:
     return next((tree.path for tree in worktrees(path) if tree.branch == branch), None)
 
 
-def _merge(turn: TaskWork, target: str, ref: str, title: str
-           ) -> tuple[str, dict[str, object]]:
+def _merge(turn: TaskWork, target: str, ref: str, title: str) -> tuple[str, dict[str, object]]:
     path = Path(turn.path)
     end = _end(turn)
     where = checkout_of(path, target)
     if where is None:
-        raise InvalidState(f"branch {target} is not checked out in any worktree of "
-                           f"{path}: check it out, then merge (nothing changed)")
+        raise InvalidState(
+            f"branch {target} is not checked out in any worktree of "
+            f"{path}: check it out, then merge (nothing changed)"
+        )
     settled = merging.settle(where)  # what a stopped task merge left: aborted (or noted)
     merging.refuse_foreign(where, target)
     dirty = changed_files(where)
     if dirty:
-        raise InvalidState(f"{where} ({target}) has uncommitted changes "
-                           f"({', '.join(dirty[:5])}): nothing merged")
+        raise InvalidState(
+            f"{where} ({target}) has uncommitted changes ({', '.join(dirty[:5])}): nothing merged"
+        )
     data: dict[str, object] = {"into": target, "commit": end, "branch": turn.branch}
     before = f"{settled}; " if settled else ""
     if settled:
         data["settled"] = settled
     if ok(where, "merge-base", "--is-ancestor", end, target):
-        return (f"{before}{title} is already in {target} ({end[:10]})",
-                {**data, "how": "none"})
+        return (f"{before}{title} is already in {target} ({end[:10]})", {**data, "how": "none"})
     fast = ok(where, "merge-base", "--is-ancestor", target, end)
-    merging.run(where, merging.Job(ref, turn.branch, end, target, head(where),
-                                   f"Merge {title} ({turn.branch})"))
+    merging.run(
+        where,
+        merging.Job(ref, turn.branch, end, target, head(where), f"Merge {title} ({turn.branch})"),
+    )
     how = "fast-forward" if fast else "merge commit"
     now = head(where)
-    return (f"{before}{title} merged into {target} ({how}, now {now[:10]})",
-            {**data, "how": how, "head": now})
-
-
+    return (
+        f"{before}{title} merged into {target} ({how}, now {now[:10]})",
+        {**data, "how": how, "head": now},
+    )

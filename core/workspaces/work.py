@@ -34,8 +34,16 @@ def record_start(conn: sqlite3.Connection, work: TaskWork) -> bool:
     cur = conn.execute(
         "INSERT OR IGNORE INTO task_work (task_id, agent_id, path, branch, base, start_sha, "
         "started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (work.task_id, work.agent, work.path, work.branch, work.base, work.start_sha,
-         work.started_at))
+        (
+            work.task_id,
+            work.agent,
+            work.path,
+            work.branch,
+            work.base,
+            work.start_sha,
+            work.started_at,
+        ),
+    )
     return cur.rowcount == 1
 
 
@@ -43,7 +51,9 @@ def turns(conn: sqlite3.Connection, task_id: int) -> list[TaskWork]:
     """Every agent's turn on the task, oldest first."""
     rows = conn.execute(
         "SELECT task_id, agent_id, path, branch, base, start_sha, end_sha, started_at, "
-        "finished_at FROM task_work WHERE task_id = ? ORDER BY started_at, rowid", (task_id,))
+        "finished_at FROM task_work WHERE task_id = ? ORDER BY started_at, rowid",
+        (task_id,),
+    )
     return [TaskWork(*row) for row in rows]
 
 
@@ -52,26 +62,51 @@ def holder_turn(conn: sqlite3.Connection, task_id: int) -> TaskWork | None:
     row = conn.execute(
         "SELECT w.task_id, w.agent_id, w.path, w.branch, w.base, w.start_sha, w.end_sha, "
         "w.started_at, w.finished_at FROM tasks t JOIN task_work w ON w.task_id = t.id AND "
-        "w.agent_id = t.assignee WHERE t.id = ?", (task_id,)).fetchone()
+        "w.agent_id = t.assignee WHERE t.id = ?",
+        (task_id,),
+    ).fetchone()
     return TaskWork(*row) if row is not None else None
 
 
-def record_end(conn: sqlite3.Connection, ctx: Ctx, work: TaskWork, end_sha: str,
-               commits: list[dict[str, str]], stat: str) -> None:
+def record_end(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    work: TaskWork,
+    end_sha: str,
+    commits: list[dict[str, str]],
+    stat: str,
+) -> None:
     """Store the head at done and put the commits made since the start in the history."""
-    conn.execute("UPDATE task_work SET end_sha = ?, finished_at = ? WHERE task_id = ? AND "
-                 "agent_id = ?", (end_sha, ctx.now, work.task_id, work.agent))
+    conn.execute(
+        "UPDATE task_work SET end_sha = ?, finished_at = ? WHERE task_id = ? AND agent_id = ?",
+        (end_sha, ctx.now, work.task_id, work.agent),
+    )
     listed = "; ".join(f"{c['sha'][:10]} {c['subject']}" for c in commits) or "none"
-    text = (f"{task_ref(work.task_id)}: {len(commits)} commit(s) on {work.branch} by "
-            f"{work.agent}: {listed}")
-    data: dict[str, Any] = {"branch": work.branch, "start": work.start_sha, "end": end_sha,
-                            "commits": commits, "stat": stat}
-    insert_event(conn, ctx.now, "task.commits", text, task_id=work.task_id, agent=work.agent,
-                 actor=ctx.actor, data=data)
+    text = (
+        f"{task_ref(work.task_id)}: {len(commits)} commit(s) on {work.branch} by "
+        f"{work.agent}: {listed}"
+    )
+    data: dict[str, Any] = {
+        "branch": work.branch,
+        "start": work.start_sha,
+        "end": end_sha,
+        "commits": commits,
+        "stat": stat,
+    }
+    insert_event(
+        conn,
+        ctx.now,
+        "task.commits",
+        text,
+        task_id=work.task_id,
+        agent=work.agent,
+        actor=ctx.actor,
+        data=data,
+    )
 
 
-def record_merge(conn: sqlite3.Connection, ctx: Ctx, task_id: int, text: str,
-                 data: dict[str, Any]) -> None:
+def record_merge(
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, text: str, data: dict[str, Any]
+) -> None:
     """Put a merge of the task's commits in its history."""
-    insert_event(conn, ctx.now, "task.merged", text, task_id=task_id, actor=ctx.actor,
-                 data=data)
+    insert_event(conn, ctx.now, "task.merged", text, task_id=task_id, actor=ctx.actor, data=data)

@@ -36,9 +36,16 @@ async def server() -> AsyncIterator[LocalOpenAI]:
 def ai_settings(server: LocalOpenAI, **overrides: Any) -> AISettings:
     """Settings on the local server: 1 $/1M prompt and 2 $/1M completion tokens."""
     values: dict[str, Any] = {
-        "api_key": KEY, "base_url": server.url, "model_plan": MODEL, "model_summary": MODEL,
-        "timeout_s": 5.0, "retries": 2, "backoff_s": 0.5, "backoff_max_s": 4.0,
-        "prices": {**DEFAULT_PRICES, MODEL: Price(1.0, 2.0)}, "secrets": (KEY,),
+        "api_key": KEY,
+        "base_url": server.url,
+        "model_plan": MODEL,
+        "model_summary": MODEL,
+        "timeout_s": 5.0,
+        "retries": 2,
+        "backoff_s": 0.5,
+        "backoff_max_s": 4.0,
+        "prices": {**DEFAULT_PRICES, MODEL: Price(1.0, 2.0)},
+        "secrets": (KEY,),
     }
     return AISettings(**(values | overrides))
 
@@ -50,22 +57,32 @@ def sleep() -> RecordingSleep:
 
 
 @pytest.fixture
-async def ai(service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep
-             ) -> AsyncIterator[AIService]:
+async def ai(
+    service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep
+) -> AsyncIterator[AIService]:
     """The AI service over the test database and the local server."""
     async with AIService(service, ai_settings(server), sleep) as svc:
         yield svc
 
 
-def task(ref: str, role: str | None = "qa", after: tuple[str, ...] = (), **extra: Any
-         ) -> dict[str, Any]:
+def task(
+    ref: str, role: str | None = "qa", after: tuple[str, ...] = (), **extra: Any
+) -> dict[str, Any]:
     """One task of a plan answer."""
-    return {"ref": ref, "title": f"Task {ref}", "details": f"Do {ref} and check it.",
-            "role": role, "priority": "normal", "after": list(after), **extra}
+    return {
+        "ref": ref,
+        "title": f"Task {ref}",
+        "details": f"Do {ref} and check it.",
+        "role": role,
+        "priority": "normal",
+        "after": list(after),
+        **extra,
+    }
 
 
-def plan_reply(*tasks: dict[str, Any], summary: str = "Harden the login flow",
-               **kwargs: Any) -> Reply:
+def plan_reply(
+    *tasks: dict[str, Any], summary: str = "Harden the login flow", **kwargs: Any
+) -> Reply:
     """A chat answer holding a plan."""
     return Reply.json({"summary": summary, "tasks": list(tasks)}, **kwargs)
 
@@ -80,5 +97,4 @@ VALID = (
 
 async def count_rows(service: SwarmService, table: str) -> int:
     """Rows in one table."""
-    return await service.db.read(
-        lambda c: c.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    return await service.db.read(lambda c: c.execute(f"SELECT count(*) FROM {table}").fetchone()[0])

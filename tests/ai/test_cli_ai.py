@@ -21,9 +21,14 @@ pytestmark = pytest.mark.timeout(60)
 
 def model_env(server: LocalOpenAI, **extra: str) -> dict[str, str]:
     """Environment pointing the CLI at the local server, with a price and fast retries."""
-    return {"OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": KEY,
-            "SWARM_MODEL_PLAN": "test-model", "SWARM_AI_PRICES": "test-model=1/2",
-            "SWARM_AI_BACKOFF": "0.01", **extra}
+    return {
+        "OPENAI_BASE_URL": server.url,
+        "OPENAI_API_KEY": KEY,
+        "SWARM_MODEL_PLAN": "test-model",
+        "SWARM_AI_PRICES": "test-model=1/2",
+        "SWARM_AI_BACKOFF": "0.01",
+        **extra,
+    }
 
 
 async def swarm(home: Path, *args: str, env: dict[str, str]) -> CliResult:
@@ -36,11 +41,13 @@ async def test_plan_yes_json_creates_the_graph_then_show_and_usage(
 ) -> None:
     review = tmp_path / "review.md"
     review.write_text("## Findings\n1. login has no tests\n2. token refresh races\n")
-    server.script(Reply(content="{oops"), plan_reply(*VALID, prompt_tokens=2000,
-                                                    completion_tokens=500))
+    server.script(
+        Reply(content="{oops"), plan_reply(*VALID, prompt_tokens=2000, completion_tokens=500)
+    )
     env = model_env(server)
-    result = await swarm(home, "plan", "Harden", "login", "--context-file", str(review),
-                         "--yes", "--json", env=env)
+    result = await swarm(
+        home, "plan", "Harden", "login", "--context-file", str(review), "--yes", "--json", env=env
+    )
     assert result.code == 0, result.err
     shown = json.loads(result.out)
     assert (shown["id"], shown["status"], shown["goal"]) == ("P-1", "approved", "Harden login")
@@ -62,7 +69,8 @@ async def test_plan_yes_json_creates_the_graph_then_show_and_usage(
     (plan,) = usage["by_purpose"]
     assert plan["purpose"] == "plan" and plan["completion_tokens"] >= 500
     assert plan["cost"] == pytest.approx(
-        (plan["prompt_tokens"] * 1 + plan["completion_tokens"] * 2) / 1e6)
+        (plan["prompt_tokens"] * 1 + plan["completion_tokens"] * 2) / 1e6
+    )
     result = await swarm(home, "usage", env=env)
     assert "per purpose:\n  plan           2 calls (0 failed)" in result.out
 
@@ -84,7 +92,8 @@ async def test_without_a_model_the_commands_say_how_to_enable_them(home: Path) -
     assert result.code == 2
     assert result.err.strip() == (
         "swarm: error: planning needs a model: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL "
-        "(a local OpenAI-compatible server such as Ollama, vLLM or LM Studio) to enable it")
+        "(a local OpenAI-compatible server such as Ollama, vLLM or LM Studio) to enable it"
+    )
     result = await swarm(home, "summary", env=env)
     assert result.code == 0
     assert result.out.startswith("No AI model is configured, so here are the plain numbers")
@@ -92,8 +101,7 @@ async def test_without_a_model_the_commands_say_how_to_enable_them(home: Path) -
     assert "no model calls yet" in result.out and "AI is off: set OPENAI_API_KEY" in result.out
 
 
-async def test_a_rejected_plan_and_unknown_plans_exit_2(home: Path, server: LocalOpenAI
-                                                         ) -> None:
+async def test_a_rejected_plan_and_unknown_plans_exit_2(home: Path, server: LocalOpenAI) -> None:
     server.script(plan_reply(task("a", "wizard")), plan_reply(task("a", "wizard")))
     env = model_env(server)
     result = await swarm(home, "plan", "Harden login", "--yes", env=env)
@@ -104,16 +112,20 @@ async def test_a_rejected_plan_and_unknown_plans_exit_2(home: Path, server: Loca
     assert result.code == 2 and "invalid period '1y'" in result.err
 
 
-def run_in_terminal(home: Path, env: dict[str, str], answer: bytes, *args: str
-                    ) -> tuple[int, str]:
+def run_in_terminal(home: Path, env: dict[str, str], answer: bytes, *args: str) -> tuple[int, str]:
     """Run the CLI with a pseudo-terminal as stdin; type ``answer`` when asked."""
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
     child_env |= env | {"SWARM_HOME": str(home)}
     leader, follower = pty.openpty()
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", *args], stdin=follower,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
-                                env=child_env)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli.main", *args],
+            stdin=follower,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            env=child_env,
+        )
         os.write(leader, answer)
         out, err = proc.communicate(timeout=30)
     finally:

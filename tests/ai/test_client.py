@@ -38,15 +38,19 @@ def client(service: SwarmService, settings: AISettings, sleep: RecordingSleep) -
 
 async def usage_rows(service: SwarmService) -> list[dict[str, Any]]:
     """Every usage row as a dict."""
-    return await service.db.read(lambda c: [dict(r) for r in c.execute(
-        "SELECT * FROM usage ORDER BY id")])
+    return await service.db.read(
+        lambda c: [dict(r) for r in c.execute("SELECT * FROM usage ORDER BY id")]
+    )
 
 
 async def test_429_then_success_backs_off_and_records_one_call(
     service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep
 ) -> None:
-    server.script(Reply.error(429), Reply.error(429, headers={"Retry-After": "3"}),
-                  Reply(content="fine", prompt_tokens=1000, completion_tokens=500))
+    server.script(
+        Reply.error(429),
+        Reply.error(429, headers={"Retry-After": "3"}),
+        Reply(content="fine", prompt_tokens=1000, completion_tokens=500),
+    )
     async with client(service, ai_settings(server), sleep) as ai:
         result = await ai.chat("plan", HELLO)
     assert (result.content, result.attempts) == ("fine", 3)
@@ -54,8 +58,12 @@ async def test_429_then_success_backs_off_and_records_one_call(
     assert len(server.requests) == 3
     assert result.cost == pytest.approx((1000 * 1.0 + 500 * 2.0) / 1e6)
     (row,) = await usage_rows(service)
-    assert (row["purpose"], row["model"], row["ok"], row["attempts"]) == ("plan", "test-model",
-                                                                         1, 3)
+    assert (row["purpose"], row["model"], row["ok"], row["attempts"]) == (
+        "plan",
+        "test-model",
+        1,
+        3,
+    )
     assert (row["prompt_tokens"], row["completion_tokens"]) == (1000, 500)
     assert row["cost"] == pytest.approx(0.002)
     assert row["latency_s"] > 0
@@ -81,8 +89,11 @@ async def test_a_timeout_is_a_clear_error_after_bounded_retries(
     server.script(*(Reply(content="late", delay_s=5) for _ in range(3)))
     settings = ai_settings(server, timeout_s=0.2, retries=1)
     async with client(service, settings, sleep) as ai:
-        with pytest.raises(AIError, match=r"did not answer within 0.2 s \(2 tries\).*"
-                                          "SWARM_AI_TIMEOUT"):
+        with pytest.raises(
+            AIError,
+            match=r"did not answer within 0.2 s \(2 tries\).*"
+            "SWARM_AI_TIMEOUT",
+        ):
             await ai.chat("plan", HELLO)
     assert len(server.requests) == 2 and sleep.delays == [0.5]
 
@@ -92,21 +103,25 @@ async def test_refused_credentials_are_not_retried(
 ) -> None:
     server.script(Reply.error(401, f"Incorrect API key provided: {KEY}"))
     async with client(service, ai_settings(server), sleep) as ai:
-        with pytest.raises(AIError, match=r"refused the credentials \(HTTP 401\): check "
-                                          "OPENAI_API_KEY"):
+        with pytest.raises(
+            AIError,
+            match=r"refused the credentials \(HTTP 401\): check "
+            "OPENAI_API_KEY",
+        ):
             await ai.chat("plan", HELLO)
     assert len(server.requests) == 1 and sleep.delays == []
 
 
-async def test_an_unreachable_server_is_named(service: SwarmService, sleep: RecordingSleep
-                                              ) -> None:
+async def test_an_unreachable_server_is_named(service: SwarmService, sleep: RecordingSleep) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     settings = AISettings(base_url=f"http://127.0.0.1:{port}/v1", retries=1, backoff_s=0.01)
     async with client(service, settings, sleep) as ai:
-        with pytest.raises(AIError, match=f"cannot reach the model server at "
-                                          f"http://127.0.0.1:{port}/v1 \\(2 tries\\)"):
+        with pytest.raises(
+            AIError,
+            match=f"cannot reach the model server at http://127.0.0.1:{port}/v1 \\(2 tries\\)",
+        ):
             await ai.chat("plan", HELLO)
 
 
@@ -114,10 +129,12 @@ async def test_usage_and_cost_are_summed_per_purpose_model_and_day(
     service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep, clock: ManualClock
 ) -> None:
     settings = ai_settings(server, model_summary="gpt-4o-mini")
-    server.script(Reply(content="p1", prompt_tokens=100, completion_tokens=10),
-                  Reply(content="p2", prompt_tokens=300, completion_tokens=30),
-                  Reply(content="s1", prompt_tokens=1_000_000, completion_tokens=0),
-                  Reply.error(400, "bad request"))
+    server.script(
+        Reply(content="p1", prompt_tokens=100, completion_tokens=10),
+        Reply(content="p2", prompt_tokens=300, completion_tokens=30),
+        Reply(content="s1", prompt_tokens=1_000_000, completion_tokens=0),
+        Reply.error(400, "bad request"),
+    )
     async with AIService(service, settings, sleep) as ai:
         await ai.client.chat("plan", HELLO)
         clock.advance(86_400)
@@ -129,8 +146,12 @@ async def test_usage_and_cost_are_summed_per_purpose_model_and_day(
     assert report["total"]["calls"] == 4 and report["total"]["failed"] == 1
     assert report["total"]["prompt_tokens"] == 1_000_400
     plan, summary = report["by_purpose"]
-    assert (plan["purpose"], plan["calls"], plan["prompt_tokens"], plan["completion_tokens"]) \
-        == ("plan", 3, 400, 40)
+    assert (plan["purpose"], plan["calls"], plan["prompt_tokens"], plan["completion_tokens"]) == (
+        "plan",
+        3,
+        400,
+        40,
+    )
     assert plan["cost"] == pytest.approx((400 * 1.0 + 40 * 2.0) / 1e6)
     assert summary["cost"] == pytest.approx(0.15)  # default price of gpt-4o-mini
     assert [m["model"] for m in report["by_model"]] == ["gpt-4o-mini", "test-model"]
@@ -160,31 +181,40 @@ async def test_the_monthly_budget_is_enforced(
     service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep, clock: ManualClock
 ) -> None:
     settings = ai_settings(server, budget_usd=0.01)
-    server.script(Reply(content="one", prompt_tokens=6000, completion_tokens=0),
-                  Reply(content="two", prompt_tokens=6000, completion_tokens=0),
-                  Reply(content="three", prompt_tokens=10, completion_tokens=0))
+    server.script(
+        Reply(content="one", prompt_tokens=6000, completion_tokens=0),
+        Reply(content="two", prompt_tokens=6000, completion_tokens=0),
+        Reply(content="three", prompt_tokens=10, completion_tokens=0),
+    )
     async with client(service, settings, sleep) as ai:
         await ai.chat("plan", HELLO)
         await ai.chat("plan", HELLO)  # $0.006 spent: still under the budget
-        with pytest.raises(BudgetExceeded, match=r"budget of \$0.01 is used up \(\$0.0120 "
-                                                 "spent since .* raise SWARM_AI_BUDGET"):
+        with pytest.raises(
+            BudgetExceeded,
+            match=r"budget of \$0.01 is used up \(\$0.0120 "
+            "spent since .* raise SWARM_AI_BUDGET",
+        ):
             await ai.chat("summary", HELLO)
         assert len(server.requests) == 2 and await count_rows(service, "usage") == 2
         clock.advance(month_start(clock.now()) + 32 * 86_400 - clock.now())  # next month
         assert (await ai.chat("plan", HELLO)).content == "three"
 
 
-async def test_no_key_and_no_url_says_how_to_enable(service: SwarmService,
-                                                     sleep: RecordingSleep) -> None:
+async def test_no_key_and_no_url_says_how_to_enable(
+    service: SwarmService, sleep: RecordingSleep
+) -> None:
     async with client(service, AISettings.from_env({}), sleep) as ai:
-        with pytest.raises(AINotConfigured, match="a written summary needs a model: set "
-                                                  "OPENAI_API_KEY"):
+        with pytest.raises(
+            AINotConfigured, match="a written summary needs a model: set OPENAI_API_KEY"
+        ):
             await ai.chat("summary", HELLO)
 
 
 async def test_the_key_is_sent_only_as_the_credential_and_never_logged(
-    service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep,
-    caplog: pytest.LogCaptureFixture
+    service: SwarmService,
+    server: LocalOpenAI,
+    sleep: RecordingSleep,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     server.script(Reply.error(429), Reply(content="ok"))
@@ -197,11 +227,17 @@ async def test_the_key_is_sent_only_as_the_credential_and_never_logged(
 
 
 def test_settings_from_the_environment() -> None:
-    settings = AISettings.from_env({
-        "OPENAI_BASE_URL": "http://localhost:11434/v1/", "SWARM_MODEL_PLAN": "llama3.1",
-        "SWARM_AI_TIMEOUT": "12.5", "SWARM_AI_RETRIES": "0", "SWARM_AI_BUDGET": "$5",
-        "SWARM_AI_PRICES": "llama3.1=0/0, gpt-4o=3/12", "DISCORD_TOKEN": "discord-secret-x",
-    })
+    settings = AISettings.from_env(
+        {
+            "OPENAI_BASE_URL": "http://localhost:11434/v1/",
+            "SWARM_MODEL_PLAN": "llama3.1",
+            "SWARM_AI_TIMEOUT": "12.5",
+            "SWARM_AI_RETRIES": "0",
+            "SWARM_AI_BUDGET": "$5",
+            "SWARM_AI_PRICES": "llama3.1=0/0, gpt-4o=3/12",
+            "DISCORD_TOKEN": "discord-secret-x",
+        }
+    )
     assert settings.enabled and settings.base_url == "http://localhost:11434/v1"
     assert (settings.model_plan, settings.model_summary) == ("llama3.1", DEFAULT_MODEL)
     assert (settings.timeout_s, settings.retries, settings.budget_usd) == (12.5, 0, 5.0)
@@ -214,15 +250,18 @@ def test_settings_from_the_environment() -> None:
     assert parse_prices('{"m": [1, 2.5]}') == {"m": Price(1, 2.5)}
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"SWARM_AI_TIMEOUT": "soon"}, "SWARM_AI_TIMEOUT must be a number"),
-    ({"SWARM_AI_RETRIES": "-1"}, "SWARM_AI_RETRIES must be between 0 and 10"),
-    ({"SWARM_AI_BUDGET": "lots"}, "SWARM_AI_BUDGET must be US dollars per month"),
-    ({"SWARM_AI_PRICES": "gpt-4o:3"}, "should look like model=input/output"),
-    ({"SWARM_AI_PRICES": "{bad"}, "SWARM_AI_PRICES is not valid JSON"),
-    ({"SWARM_AI_PRICES": '{"m": 3}'}, "needs \\[input, output\\]"),
-    ({"SWARM_AI_PRICES": "m=a/b"}, "price of 'm' must be numbers"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"SWARM_AI_TIMEOUT": "soon"}, "SWARM_AI_TIMEOUT must be a number"),
+        ({"SWARM_AI_RETRIES": "-1"}, "SWARM_AI_RETRIES must be between 0 and 10"),
+        ({"SWARM_AI_BUDGET": "lots"}, "SWARM_AI_BUDGET must be US dollars per month"),
+        ({"SWARM_AI_PRICES": "gpt-4o:3"}, "should look like model=input/output"),
+        ({"SWARM_AI_PRICES": "{bad"}, "SWARM_AI_PRICES is not valid JSON"),
+        ({"SWARM_AI_PRICES": '{"m": 3}'}, "needs \\[input, output\\]"),
+        ({"SWARM_AI_PRICES": "m=a/b"}, "price of 'm' must be numbers"),
+    ],
+)
 def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         AISettings.from_env(env)

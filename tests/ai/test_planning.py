@@ -42,8 +42,12 @@ async def test_valid_plan_is_previewed_then_approved_in_one_batch(
     created = {t.id: t for t in await service.list_tasks()}
     assert sorted(created) == sorted(ids)
     a, b, c, d = (created[i] for i in ids)
-    assert (a.title, a.role, a.priority.name, a.status) == ("Task a", "qa", "high",
-                                                             TaskStatus.ready)
+    assert (a.title, a.role, a.priority.name, a.status) == (
+        "Task a",
+        "qa",
+        "high",
+        TaskStatus.ready,
+    )
     assert b.after == [a.id] and sorted(c.after) == [a.id, b.id] and d.after == []
     assert {t.plan_id for t in created.values()} == {"P-1"}
     assert b.status is TaskStatus.blocked and b.reason == f"waiting for {a.ref}"
@@ -103,14 +107,17 @@ async def test_two_invalid_answers_create_nothing(
         assert await count_rows(service, table) == 0, table
 
 
-@pytest.mark.parametrize("answer, reason", [
-    (plan_reply(task("a", "qa", ("b",)), task("b", "qa", ("a",))), "dependency cycle: a -> b"),
-    (plan_reply(task("a", "dev")), "unknown role 'dev'"),
-    (plan_reply(*(task(str(i)) for i in range(30))), "30 tasks is too many: at most 20"),
-    (plan_reply(task("a"), task("a")), "refs must be unique: a"),
-    (plan_reply(task("a", title="two\nlines")), "title must be one line"),
-    (Reply.json({"tasks": []}), "\"tasks\" must be a non-empty list"),
-])
+@pytest.mark.parametrize(
+    "answer, reason",
+    [
+        (plan_reply(task("a", "qa", ("b",)), task("b", "qa", ("a",))), "dependency cycle: a -> b"),
+        (plan_reply(task("a", "dev")), "unknown role 'dev'"),
+        (plan_reply(*(task(str(i)) for i in range(30))), "30 tasks is too many: at most 20"),
+        (plan_reply(task("a"), task("a")), "refs must be unique: a"),
+        (plan_reply(task("a", title="two\nlines")), "title must be one line"),
+        (Reply.json({"tasks": []}), '"tasks" must be a non-empty list'),
+    ],
+)
 async def test_invalid_plans_are_refused_and_nothing_is_created(
     ai: AIService, server: LocalOpenAI, service: SwarmService, answer: Reply, reason: str
 ) -> None:
@@ -142,9 +149,7 @@ async def test_a_draft_is_approved_once_and_a_discarded_one_never(
         await ai.plans.get("T-1")
 
 
-async def test_long_context_is_bounded_and_said(
-    service: SwarmService, server: LocalOpenAI
-) -> None:
+async def test_long_context_is_bounded_and_said(service: SwarmService, server: LocalOpenAI) -> None:
     settings = ai_settings(server, plan_max_context=1000)
     server.script(plan_reply(task("a")))
     context = "finding: the cache is never invalidated\n" + "x" * 5000 + "TAIL-MARKER"

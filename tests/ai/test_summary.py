@@ -83,8 +83,9 @@ async def test_a_failing_model_falls_back_to_the_numbers(
     async with AIService(service, ai_settings(server), sleep) as ai:
         summary = await ai.summaries.summarize()
     assert not summary.narrative
-    assert summary.text.startswith("No written summary: the model server failed (HTTP 503, "
-                                   "3 tries): try again later.\n")
+    assert summary.text.startswith(
+        "No written summary: the model server failed (HTTP 503, 3 tries): try again later.\n"
+    )
     assert "per agent: Agent-4 1 done, 1 failed" in summary.text
 
 
@@ -97,8 +98,9 @@ async def test_past_the_budget_the_numbers_are_posted(
     assert "tasks: 0 done, 0 failed, 0 created" in summary.text
 
 
-@pytest.mark.parametrize("text, seconds", [("30m", 1800), ("12h", 43_200), ("1d", 86_400),
-                                           ("2W", 1_209_600)])
+@pytest.mark.parametrize(
+    "text, seconds", [("30m", 1800), ("12h", 43_200), ("1d", 86_400), ("2W", 1_209_600)]
+)
 def test_periods(text: str, seconds: float) -> None:
     assert parse_period(text) == seconds
 

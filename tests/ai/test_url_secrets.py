@@ -39,12 +39,17 @@ def test_unreachable_server_error_log_and_usage_row_are_redacted(
     home: Path, tmp_path: Path
 ) -> None:
     log = tmp_path / "swarm.log"
-    env = {"OPENAI_BASE_URL": f"http://admin:{SECRET}@127.0.0.1:{_closed_port()}/v1",
-           "SWARM_AI_RETRIES": "1", "SWARM_AI_BACKOFF": "0", "SWARM_LOG_FILE": str(log)}
+    env = {
+        "OPENAI_BASE_URL": f"http://admin:{SECRET}@127.0.0.1:{_closed_port()}/v1",
+        "SWARM_AI_RETRIES": "1",
+        "SWARM_AI_BACKOFF": "0",
+        "SWARM_LOG_FILE": str(log),
+    }
     result = run_cli(home, "-v", "plan", "Ship", "it", "--yes", env=env)
     assert result.code == 2
-    assert result.err.startswith("swarm: error: cannot reach the model server at "
-                                 "http://[redacted]@127.0.0.1:")
+    assert result.err.startswith(
+        "swarm: error: cannot reach the model server at http://[redacted]@127.0.0.1:"
+    )
     assert result.err.count("\n") == 1
     written = log.read_text()
     assert "model call plan" in written and "[redacted]@127.0.0.1" in written
@@ -53,27 +58,32 @@ def test_unreachable_server_error_log_and_usage_row_are_redacted(
     assert SECRET not in result.err + result.out + written + stored
 
 
-async def test_working_server_with_credentials_logs_no_password(
-    home: Path, tmp_path: Path
-) -> None:
+async def test_working_server_with_credentials_logs_no_password(home: Path, tmp_path: Path) -> None:
     log = tmp_path / "swarm.log"
     async with LocalOpenAI() as server:
         server.script(plan_reply(*VALID))
-        env = {"OPENAI_BASE_URL": _with_credentials(server.url), "OPENAI_API_KEY": KEY,
-               "SWARM_LOG_FILE": str(log)}
-        result = await asyncio.to_thread(run_cli, home, "-v", "plan", "Ship", "--yes",
-                                         env=env)
+        env = {
+            "OPENAI_BASE_URL": _with_credentials(server.url),
+            "OPENAI_API_KEY": KEY,
+            "SWARM_LOG_FILE": str(log),
+        }
+        result = await asyncio.to_thread(run_cli, home, "-v", "plan", "Ship", "--yes", env=env)
     assert result.code == 0, result.err
     written = log.read_text()
     assert "HTTP Request: POST http://[redacted]@127.0.0.1" in written  # httpx's own line
     assert SECRET not in written + result.err + result.out + _stored(home)
 
 
-@pytest.mark.parametrize("text, clean", [
-    ("http://admin:S3CRET@host/v1", "http://[redacted]@host/v1"),
-    ("at HTTPS://u:p%40ss@h:1/x and ftp://tok@h/", "at HTTPS://[redacted]@h:1/x and "
-                                                   "ftp://[redacted]@h/"),
-    ("mail me@example.com, http://host/a@b", "mail me@example.com, http://host/a@b"),
-])
+@pytest.mark.parametrize(
+    "text, clean",
+    [
+        ("http://admin:S3CRET@host/v1", "http://[redacted]@host/v1"),
+        (
+            "at HTTPS://u:p%40ss@h:1/x and ftp://tok@h/",
+            "at HTTPS://[redacted]@h:1/x and ftp://[redacted]@h/",
+        ),
+        ("mail me@example.com, http://host/a@b", "mail me@example.com, http://host/a@b"),
+    ],
+)
 def test_redact_urls(text: str, clean: str) -> None:
     assert redact_urls(text) == clean

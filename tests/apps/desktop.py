@@ -81,8 +81,10 @@ def missing_reason() -> str | None:
     missing = launchers.missing_programs()
     if not missing:
         return None
-    return f"{', '.join(missing)} not installed (apt-get install xvfb xdotool xsel x11-utils " \
+    return (
+        f"{', '.join(missing)} not installed (apt-get install xvfb xdotool xsel x11-utils "
         "xterm chromium)"
+    )
 
 
 def grab(server: XServer, box: Box) -> Image.Image:

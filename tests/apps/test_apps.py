@@ -179,8 +179,9 @@ def test_tk_slow_window_shows_a_paste_late_at_the_top_of_its_input(
     assert top < 10 and bottom < 60 and right - left > 200  # two lines at the input's top
 
 
-def settled(desktop: MixedDesktop, box: tuple[int, int, int, int], quiet: float = 0.15,
-            timeout: float = 5.0) -> Image.Image:
+def settled(
+    desktop: MixedDesktop, box: tuple[int, int, int, int], quiet: float = 0.15, timeout: float = 5.0
+) -> Image.Image:
     """A grab of ``box`` once it has not changed for ``quiet`` seconds (a blinking caret
     aside: changes at most 3 pixels wide do not count)."""
     last, since = grab(desktop.xserver, box), time.monotonic()
@@ -194,9 +195,7 @@ def settled(desktop: MixedDesktop, box: tuple[int, int, int, int], quiet: float 
     return last
 
 
-LONG_TEXT = "\n".join(
-    f"{n:03d} naïve café — ✓ 漢字 \t{'x' * (n % 50)}" for n in range(60)
-)[:2000]
+LONG_TEXT = "\n".join(f"{n:03d} naïve café — ✓ 漢字 \t{'x' * (n % 50)}" for n in range(60))[:2000]
 
 
 @pytest.mark.parametrize(("kind", "paste"), [("chrome", "ctrl+v"), ("xterm", "ctrl+shift+v"),

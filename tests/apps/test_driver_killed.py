@@ -59,19 +59,24 @@ def keys_down(server: XServer) -> list[int]:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("keys", [("ctrl", "shift", "v"), ("ctrl", "v")],
-                         ids=["terminal-paste", "chat-paste"])
+@pytest.mark.parametrize(
+    "keys", [("ctrl", "shift", "v"), ("ctrl", "v")], ids=["terminal-paste", "chat-paste"]
+)
 async def test_keys_a_killed_driver_held_are_released_and_each_window_gets_its_prompt_once(
-        apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver,  # noqa: F811
-        keys: tuple[str, ...]) -> None:
+    apps_desktop: MixedDesktop,
+    agents: dict[str, Agent],  # noqa: F811
+    make_driver,  # noqa: F811
+    keys: tuple[str, ...],
+) -> None:
     server = apps_desktop.xserver
     before = {name: len(apps_desktop.texts(name)) for name in WINDOWS}
     killed_inside_hotkey(server, keys)
     try:
         assert len(keys_down(server)) == len(keys)  # held, with nobody left to release them
         driver = make_driver()
-        sent = {name: f"after the kill ({'+'.join(keys)}) to {name}\nsecond line"
-                for name in WINDOWS}
+        sent = {
+            name: f"after the kill ({'+'.join(keys)}) to {name}\nsecond line" for name in WINDOWS
+        }
         for n, name in enumerate(WINDOWS, 1):
             receipt = await driver.deliver(parcel(n, agents[name], sent[name]))
             assert receipt.ok, (name, receipt)
@@ -79,15 +84,17 @@ async def test_keys_a_killed_driver_held_are_released_and_each_window_gets_its_p
         with display_env(server), x_display(server.display) as connection:
             release_held(connection)
     for name in WINDOWS:
-        got = apps_desktop.wait_for(name, before[name] + 1, timeout=5)[before[name]:]
+        got = apps_desktop.wait_for(name, before[name] + 1, timeout=5)[before[name] :]
         assert got == [sent[name]], name
     assert keys_down(server) == []
 
 
-
 @pytest.mark.timeout(60)
 def test_a_deliverer_starting_releases_what_a_killed_driver_left_held(
-        apps_desktop: MixedDesktop, agents: dict[str, Agent], home: Path) -> None:  # noqa: F811
+    apps_desktop: MixedDesktop,
+    agents: dict[str, Agent],  # noqa: F811
+    home: Path,
+) -> None:
     """``swarm run`` / ``swarm node`` restarted after a kill: the keys go at once, not at
     the next delivery (until then the server repeats them into the focused window)."""
     from automation.factory import build_deliverer
@@ -99,28 +106,50 @@ def test_a_deliverer_starting_releases_what_a_killed_driver_left_held(
     try:
         assert len(keys_down(server)) == 3
         with display_env(server):
-            deliverer = build_deliverer(Settings.from_env({"SWARM_HOME": str(home)}),
-                                        list(agents.values()), KillSwitch(home))
+            deliverer = build_deliverer(
+                Settings.from_env({"SWARM_HOME": str(home)}),
+                list(agents.values()),
+                KillSwitch(home),
+            )
         deliverer.close()
         assert keys_down(server) == []
     finally:
         with display_env(server), x_display(server.display) as connection:
             release_held(connection)
 
-LEFT_IN_THE_INPUT = "\n".join([
-    "# Agent-3: terminal-3", "", "You are Agent-3, one of a team of AI coding agents.", "",
-    "## How to report back (from your terminal)", "- `swarm task start T-N` when you begin",
-    "- `swarm task done T-N --note \"what you did\"` when it is finished", "", "---", "",
-    "[swarm] from scheduler to Agent-3 | task T-2 | priority normal", "", "T-2: job 001", "",
-    "Report back from your terminal: swarm task start T-2  (when you begin), swarm task "
-    "done T-2 --note \"what you did\"  or  swarm task fail T-2 --reason \"why\""])
+
+LEFT_IN_THE_INPUT = "\n".join(
+    [
+        "# Agent-3: terminal-3",
+        "",
+        "You are Agent-3, one of a team of AI coding agents.",
+        "",
+        "## How to report back (from your terminal)",
+        "- `swarm task start T-N` when you begin",
+        '- `swarm task done T-N --note "what you did"` when it is finished',
+        "",
+        "---",
+        "",
+        "[swarm] from scheduler to Agent-3 | task T-2 | priority normal",
+        "",
+        "T-2: job 001",
+        "",
+        "Report back from your terminal: swarm task start T-2  (when you begin), swarm task "
+        'done T-2 --note "what you did"  or  swarm task fail T-2 --reason "why"',
+    ]
+)
 
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("marked", [True, False], ids=["the-drivers-paste", "unmarked-text"])
 async def test_a_prompt_a_killed_driver_pasted_into_a_terminal_is_never_glued_to_the_retry(
-        apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver,  # noqa: F811
-        person: Person, home: Path, marked: bool) -> None:
+    apps_desktop: MixedDesktop,
+    agents: dict[str, Agent],  # noqa: F811
+    make_driver,  # noqa: F811
+    person: Person,
+    home: Path,
+    marked: bool,
+) -> None:
     window = apps_desktop.window("Agent-3")  # the prompt_toolkit chat in an xterm
     before = len(apps_desktop.texts("Agent-3"))
     person.set_clipboard(LEFT_IN_THE_INPUT)

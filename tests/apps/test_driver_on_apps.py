@@ -63,8 +63,9 @@ def parcel(n: int, agent: Agent, text: str) -> Parcel:
 
 def primary_selection(desktop: MixedDesktop) -> str:
     """The PRIMARY selection's text."""
-    done = subprocess.run(["xsel", "--primary", "--output"], env=desktop.xserver.env,
-                          capture_output=True, timeout=10)
+    done = subprocess.run(
+        ["xsel", "--primary", "--output"], env=desktop.xserver.env, capture_output=True, timeout=10
+    )
     return done.stdout.decode()
 
 
@@ -186,9 +187,22 @@ async def test_terminal_preset_also_sets_primary_and_gives_both_selections_back(
 def test_mixed_desktop_under_openbox_in_a_child_process(tmp_path: Path) -> None:
     """The same driver with a window manager: Chromium, xterm and Tk, 48 prompts."""
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "delivery.py"), "--apps", "chat,terminal,tk",
-         "--wm", "--count", "48", "--broadcasts", "1", "--json"],
-        capture_output=True, text=True, timeout=220, cwd=ROOT,
+        [
+            sys.executable,
+            str(ROOT / "bench" / "delivery.py"),
+            "--apps",
+            "chat,terminal,tk",
+            "--wm",
+            "--count",
+            "48",
+            "--broadcasts",
+            "1",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=220,
+        cwd=ROOT,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])

@@ -35,7 +35,9 @@ def history_colours(desktop: MixedDesktop, name: str) -> int:
 
 
 async def test_reset_types_clear_in_a_terminal_agent(
-    apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver  # noqa: F811
+    apps_desktop: MixedDesktop,
+    agents: dict[str, Agent],  # noqa: F811
+    make_driver,  # noqa: F811
 ) -> None:
     agent = agents[TERMINAL]
     assert agent.app == "terminal" and agent.reset == ("text:/clear", "enter")
@@ -50,11 +52,16 @@ async def test_reset_types_clear_in_a_terminal_agent(
     prompt = await driver.deliver(Parcel(3, agent, "you are Agent-3\nrole: infra", "test"))
     assert prompt.ok, prompt.reason
     assert apps_desktop.wait_for(TERMINAL, before + 3)[before:] == [
-        "/clear", "/reset now", "you are Agent-3\nrole: infra"]
+        "/clear",
+        "/reset now",
+        "you are Agent-3\nrole: infra",
+    ]
 
 
 async def test_the_chat_page_ignores_ctrl_l_and_honours_a_reload(
-    apps_desktop: MixedDesktop, agents: dict[str, Agent], make_driver  # noqa: F811
+    apps_desktop: MixedDesktop,
+    agents: dict[str, Agent],  # noqa: F811
+    make_driver,  # noqa: F811
 ) -> None:
     agent = agents[CHAT]
     assert agent.app == "chat" and agent.reset == ("ctrl+l",)
@@ -72,26 +79,35 @@ async def test_the_chat_page_ignores_ctrl_l_and_honours_a_reload(
     done = await driver.deliver(Parcel(3, reload, "reset", "test", reset=reload.reset))
     assert done.ok, done.reason
     await _until(  # the page reloads: its history is empty on screen
-        lambda: history_colours(apps_desktop, CHAT) == 1, "the history to empty")
+        lambda: history_colours(apps_desktop, CHAT) == 1, "the history to empty"
+    )
     after = await driver.deliver(Parcel(4, agent, "first after the reset", "test"))
     assert after.ok, after.reason
     assert apps_desktop.wait_for(CHAT, before + 2)[before:] == [
-        "a message to clear", "first after the reset"]
+        "a message to clear",
+        "first after the reset",
+    ]
     assert history_colours(apps_desktop, CHAT) > 1
 
 
 async def test_swarm_agents_reset_reaches_the_windows_through_the_queue(
-    apps_desktop: MixedDesktop, make_driver, home: Path, tmp_path: Path  # noqa: F811
+    apps_desktop: MixedDesktop,
+    make_driver,  # noqa: F811
+    home: Path,
+    tmp_path: Path,
 ) -> None:
     config = tmp_path / "agents.toml"
-    config.write_text(apps_desktop.agents_toml().replace(
-        f'id = "{CHAT}"\n', f'id = "{CHAT}"\nreset = ["f5"]\n'), encoding="utf-8")
+    config.write_text(
+        apps_desktop.agents_toml().replace(f'id = "{CHAT}"\n', f'id = "{CHAT}"\nreset = ["f5"]\n'),
+        encoding="utf-8",
+    )
     for name in (TERMINAL, CHAT):
         queued = run_cli(home, "agents", "reset", name, config=config)
         assert queued.code == 0 and f"reset of {name} queued" in queued.out, queued.err
     before = {name: len(apps_desktop.texts(name)) for name in (TERMINAL, CHAT)}
-    service = await SwarmService.open(Settings.from_env({"SWARM_HOME": str(home),
-                                                         "SWARM_CONFIG": str(config)}))
+    service = await SwarmService.open(
+        Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+    )
     try:
         driver: GuiDriver = make_driver()
         await Scheduler(service, driver).run_burst()
@@ -99,9 +115,9 @@ async def test_swarm_agents_reset_reaches_the_windows_through_the_queue(
     finally:
         await service.close()
     assert sorted(states) == sorted([(TERMINAL, "delivered")] * 2 + [(CHAT, "delivered")] * 2)
-    terminal = apps_desktop.wait_for(TERMINAL, before[TERMINAL] + 2)[before[TERMINAL]:]
+    terminal = apps_desktop.wait_for(TERMINAL, before[TERMINAL] + 2)[before[TERMINAL] :]
     assert terminal[0] == "/clear" and f"You are {TERMINAL}" in terminal[1], terminal
-    chat = apps_desktop.wait_for(CHAT, before[CHAT] + 1)[before[CHAT]:]
+    chat = apps_desktop.wait_for(CHAT, before[CHAT] + 1)[before[CHAT] :]
     assert len(chat) == 1 and f"You are {CHAT}" in chat[0], chat  # the keys sent no text
 
 

@@ -73,8 +73,9 @@ def test_calibration_captures_hovered_points_and_keeps_the_rest(
         return ""
 
     inode = config.stat().st_ino
-    points = calibrate(config, ["Agent-1", "agent-2"], ask=hover_then_enter, say=lambda _: None,
-                       with_box=False)
+    points = calibrate(
+        config, ["Agent-1", "agent-2"], ask=hover_then_enter, say=lambda _: None, with_box=False
+    )
     assert points == {"Agent-1": AgentCapture((300, 400)), "Agent-2": AgentCapture((1500, 900))}
     assert "Agent-1" in prompts[0] and "Agent-2" in prompts[1]
     text = config.read_text(encoding="utf-8")
@@ -90,8 +91,9 @@ def test_calibration_captures_hovered_points_and_keeps_the_rest(
 def test_calibration_by_countdown_adds_a_missing_point(xserver: XServer, config: Path) -> None:
     xserver.xdotool("mousemove", "700", "800")
     said: list[str] = []
-    points = calibrate(config, ["Agent-3"], ask=None, countdown=0.05, say=said.append,
-                       with_box=False)
+    points = calibrate(
+        config, ["Agent-3"], ask=None, countdown=0.05, say=said.append, with_box=False
+    )
     assert points == {"Agent-3": AgentCapture((700, 800))}
     assert any("0.05 s" in line for line in said)
     assert tomllib.loads(config.read_text(encoding="utf-8")) == expected({"Agent-3": [700, 800]})
@@ -115,10 +117,13 @@ def test_calibration_captures_the_input_box_from_two_corners(
     assert "# old point" in config.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("stop", "error"), [
-    (KeyboardInterrupt, "stopped (Ctrl+C): nothing written"),
-    (EOFError, "standard input closed: nothing written"),
-])
+@pytest.mark.parametrize(
+    ("stop", "error"),
+    [
+        (KeyboardInterrupt, "stopped (Ctrl+C): nothing written"),
+        (EOFError, "standard input closed: nothing written"),
+    ],
+)
 def test_ctrl_c_or_closed_input_writes_nothing(
     xserver: XServer, config: Path, stop: type[BaseException], error: str
 ) -> None:
@@ -141,15 +146,22 @@ def test_a_shared_point_is_flagged_and_must_be_confirmed(xserver: XServer, confi
     said: list[str] = []
     answers = iter(["", "", "n"])  # Enter for each agent's point, then "n" to the question
     with pytest.raises(InvalidState, match="not saved"):
-        calibrate(config, ["Agent-1", "Agent-2"], ask=lambda _p: next(answers),
-                  say=said.append, with_box=False)
+        calibrate(
+            config,
+            ["Agent-1", "Agent-2"],
+            ask=lambda _p: next(answers),
+            say=said.append,
+            with_box=False,
+        )
     assert "warning: Agent-1 and Agent-2 share the input point [640, 480]" in said
     assert config.read_text(encoding="utf-8") == ORIGINAL
 
 
 def test_a_point_inside_another_agents_box_is_flagged() -> None:
-    agents = [Agent(id="A", role="r", input=(10, 10), input_box=(0, 0, 100, 50)),
-              Agent(id="B", role="r", input=(500, 500))]
+    agents = [
+        Agent(id="A", role="r", input=(10, 10), input_box=(0, 0, 100, 50)),
+        Agent(id="B", role="r", input=(500, 500)),
+    ]
     problems = overlap_problems(agents, {"B": AgentCapture((20, 20))})
     assert problems == ["B's input point [20, 20] is inside A's input box [0, 0, 100, 50]"]
 
@@ -157,9 +169,15 @@ def test_a_point_inside_another_agents_box_is_flagged() -> None:
 def test_ctrl_c_stops_the_cli_at_once_with_nothing_written(tmp_path: Path, config: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
     env |= {"SWARM_HOME": str(tmp_path / "home"), "SWARM_CONFIG": str(config)}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "agents", "calibrate"], env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=Path(__file__).resolve().parents[2])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli.main", "agents", "calibrate"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert proc.stdout is not None
     line = ""
     deadline = time.monotonic() + 20
@@ -169,7 +187,8 @@ def test_ctrl_c_stops_the_cli_at_once_with_nothing_written(tmp_path: Path, confi
     _out, err = proc.communicate(timeout=20)
     assert proc.returncode == 2, err
     assert err.strip().splitlines() == [
-        "swarm: error: calibration stopped (Ctrl+C): nothing written"]
+        "swarm: error: calibration stopped (Ctrl+C): nothing written"
+    ]
     assert config.read_text(encoding="utf-8") == ORIGINAL
 
 
@@ -202,5 +221,6 @@ def test_the_writer_round_trips_the_project_config() -> None:
 
 def write_input_points(path: Path, points: dict[str, tuple[int, int]]) -> Path:
     """Set ``input = [x, y]`` of the named agents in ``path``; the backup's path."""
-    return write_agent_values(path, {a: {"input": [int(x), int(y)]} for a, (x, y) in
-                                     points.items()})
+    return write_agent_values(
+        path, {a: {"input": [int(x), int(y)]} for a, (x, y) in points.items()}
+    )

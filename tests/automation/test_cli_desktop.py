@@ -20,30 +20,54 @@ def screen_env(xserver: XServer) -> dict[str, str]:
 def test_check_reports_points_and_saves_a_marked_screenshot(
     xserver: XServer, tmp_path: Path
 ) -> None:
-    config = write_agents(tmp_path / "agents.toml", [
-        {"id": "On", "role": "qa", "input": [240, 480], "watch": [20, 40, 440, 380]},
-        {"id": "Off", "role": "qa", "input": [2500, 300]}])
+    config = write_agents(
+        tmp_path / "agents.toml",
+        [
+            {"id": "On", "role": "qa", "input": [240, 480], "watch": [20, 40, 440, 380]},
+            {"id": "Off", "role": "qa", "input": [2500, 300]},
+        ],
+    )
     shot = tmp_path / "points.png"
-    result = run_cli(tmp_path / "home", "agents", "check", "--screenshot", str(shot),
-                     config=config, env=screen_env(xserver))
+    result = run_cli(
+        tmp_path / "home",
+        "agents",
+        "check",
+        "--screenshot",
+        str(shot),
+        config=config,
+        env=screen_env(xserver),
+    )
     assert result.code == 1, result.err  # one point is off screen
     lines = dict(line.split(None, 1) for line in result.out.splitlines()[:2])
     assert lines["On"] == "on screen" and "2500" in lines["Off"]
     with Image.open(shot) as image:
         assert image.format == "PNG" and image.size == (1920, 1080)
-    as_json = json.loads(run_cli(tmp_path / "home", "agents", "check", "--json", config=config,
-                                 env=screen_env(xserver)).out)
+    as_json = json.loads(
+        run_cli(
+            tmp_path / "home", "agents", "check", "--json", config=config, env=screen_env(xserver)
+        ).out
+    )
     assert [(c["agent"], c["ok"]) for c in as_json] == [("On", True), ("Off", False)]
 
 
 def test_calibrate_with_a_countdown_writes_the_pointer_position(
     xserver: XServer, tmp_path: Path
 ) -> None:
-    config = write_agents(tmp_path / "agents.toml", [
-        {"id": "A", "role": "qa", "input": [1, 1]}, {"id": "B", "role": "web", "input": [2, 2]}])
+    config = write_agents(
+        tmp_path / "agents.toml",
+        [{"id": "A", "role": "qa", "input": [1, 1]}, {"id": "B", "role": "web", "input": [2, 2]}],
+    )
     xserver.xdotool("mousemove", "700", "333")
-    result = run_cli(tmp_path / "home", "agents", "calibrate", "B", "--countdown", "0",
-                     config=config, env=screen_env(xserver))
+    result = run_cli(
+        tmp_path / "home",
+        "agents",
+        "calibrate",
+        "B",
+        "--countdown",
+        "0",
+        config=config,
+        env=screen_env(xserver),
+    )
     assert result.code == 0, result.err
     points = {a.id: a.input for a in load_agents(config)}
     assert points == {"A": (1, 1), "B": (700, 333)}

@@ -21,18 +21,30 @@ def test_presets_and_their_keys_parse_the_same_in_core_and_the_driver() -> None:
             assert list(parse_combo(combo)) == parse_keys(combo)
 
 
-@pytest.mark.parametrize(("combo", "keys"), [
-    ("Ctrl+Shift+V", ("ctrl", "shift", "v")), ("control+return", ("ctrl", "enter")),
-    ("shift+insert", ("shift", "insert")), ("ctrl+/", ("ctrl", "/")), ("F5", ("f5",)),
-])
+@pytest.mark.parametrize(
+    ("combo", "keys"),
+    [
+        ("Ctrl+Shift+V", ("ctrl", "shift", "v")),
+        ("control+return", ("ctrl", "enter")),
+        ("shift+insert", ("shift", "insert")),
+        ("ctrl+/", ("ctrl", "/")),
+        ("F5", ("f5",)),
+    ],
+)
 def test_combinations_are_read_in_any_case_with_aliases(combo: str, keys: tuple[str, ...]) -> None:
     assert parse_combo(combo) == keys
 
 
-@pytest.mark.parametrize(("combo", "problem"), [
-    ("", "non-empty"), ("ctrl+", "empty key name"), ("shift", "no key besides modifiers"),
-    ("ctrl+enterr", "unknown key 'enterr'"), ("ctrl+V+", "empty key name"),
-])
+@pytest.mark.parametrize(
+    ("combo", "problem"),
+    [
+        ("", "non-empty"),
+        ("ctrl+", "empty key name"),
+        ("shift", "no key besides modifiers"),
+        ("ctrl+enterr", "unknown key 'enterr'"),
+        ("ctrl+V+", "empty key name"),
+    ],
+)
 def test_bad_combinations_say_what_is_wrong(combo: str, problem: str) -> None:
     with pytest.raises(KeyComboError, match=problem):
         parse_combo(combo)

@@ -113,11 +113,20 @@ def test_a_display_without_an_xauthority_file_is_used(tmp_path: Path) -> None:
         assert not server.xauthority.exists()
         env = {k: v for k, v in os.environ.items() if k not in ("XAUTHORITY", "DISPLAY")}
         env |= {"DISPLAY": server.display, "HOME": str(tmp_path)}  # no ~/.Xauthority either
-        done = subprocess.run([sys.executable, "-c", NO_XAUTH_PROBE], env=env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", NO_XAUTH_PROBE],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         server.stop()
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.splitlines() == [f"(True, 'display {server.display}')",
-                                        "Size(width=1920, height=1080)", "(10, 10)"]
+    assert done.stdout.splitlines() == [
+        f"(True, 'display {server.display}')",
+        "Size(width=1920, height=1080)",
+        "(10, 10)",
+    ]
     assert "connecting without a cookie" in done.stderr

@@ -12,9 +12,13 @@ from automation.virtual_desktop import XServer
 
 
 def xsel(server: XServer, *args: str, data: str | None = None) -> str:
-    done = subprocess.run(["xsel", *args], input=data.encode() if data is not None else None,
-                          env=server.env, capture_output=True,
-                          timeout=10)
+    done = subprocess.run(
+        ["xsel", *args],
+        input=data.encode() if data is not None else None,
+        env=server.env,
+        capture_output=True,
+        timeout=10,
+    )
     return done.stdout.decode()
 
 

@@ -51,8 +51,9 @@ class World:
 @pytest.fixture
 async def server() -> AsyncIterator[LocalDiscordServer]:
     """A local Discord with a swarm channel, an operator role and three people."""
-    async with LocalDiscordServer(guild_name="swarm-test", heartbeat_interval_s=1.0,
-                                  rate_limits=TEST_RATE_LIMITS) as srv:
+    async with LocalDiscordServer(
+        guild_name="swarm-test", heartbeat_interval_s=1.0, rate_limits=TEST_RATE_LIMITS
+    ) as srv:
         srv.add_text_channel("swarm")
         operators = srv.add_role("operators")
         srv.add_user("boss")
@@ -66,8 +67,12 @@ def discord_settings(server: LocalDiscordServer) -> DiscordSettings:
     boss = next(u for u in server.guild.users if u.name == "boss")
     operators = next(r for r in server.guild.roles if r.name == "operators")
     return DiscordSettings(
-        token=server.token, guild_id=server.guild.id, channel_id=server.guild.channels[0].id,
-        admin_ids=frozenset({boss.id}), user_role_ids=frozenset({operators.id}))
+        token=server.token,
+        guild_id=server.guild.id,
+        channel_id=server.guild.channels[0].id,
+        admin_ids=frozenset({boss.id}),
+        user_role_ids=frozenset({operators.id}),
+    )
 
 
 @pytest.fixture
@@ -94,11 +99,19 @@ async def world(server: LocalDiscordServer, service: SwarmService) -> AsyncItera
         users = {u.name: u for u in server.guild.users}
         async with running_client(server, bot):
             await server.wait_for_commands("task", "msg", "agents")
-            yield World(server, service, bot, server.guild.channels[0], users["boss"],
-                        users["dev"], users["stranger"])
+            yield World(
+                server,
+                service,
+                bot,
+                server.guild.channels[0],
+                users["boss"],
+                users["dev"],
+                users["stranger"],
+            )
 
 
-async def slash(world: World, user: Any, name: str,
-                options: dict[str, Any] | None = None) -> InteractionCallback:
+async def slash(
+    world: World, user: Any, name: str, options: dict[str, Any] | None = None
+) -> InteractionCallback:
     """Invoke a command as ``user`` and wait for the bot's answer."""
     return await (await world.server.invoke_slash(user, name, options)).wait_callback()

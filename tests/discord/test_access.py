@@ -16,8 +16,16 @@ from tests.discord.conftest import World, slash
 
 # The README: admins only may use /pause, /resume, /task assign, /agent pause|resume|reset,
 # /task merge, /screenshot and the Reassign and Merge buttons.
-ADMIN_COMMANDS = {"pause", "resume", "task assign", "agent pause", "agent resume", "screenshot",
-                  "task merge", "agent reset"}
+ADMIN_COMMANDS = {
+    "pause",
+    "resume",
+    "task assign",
+    "agent pause",
+    "agent resume",
+    "screenshot",
+    "task merge",
+    "agent reset",
+}
 ADMIN_BUTTONS = {"reassign"}
 
 
@@ -26,8 +34,7 @@ async def test_the_tree_declares_exactly_the_admin_commands(service: SwarmServic
     async with builder.ai(service) as ai:
         bot = builder.bot(service, ai)
         try:
-            commands = [c for c in bot.tree.walk_commands()
-                        if isinstance(c, app_commands.Command)]
+            commands = [c for c in bot.tree.walk_commands() if isinstance(c, app_commands.Command)]
             admin = {c.qualified_name for c in commands if needed_for(c) is Access.admin}
             assert admin == ADMIN_COMMANDS
             assert len(commands) > len(ADMIN_COMMANDS)  # the everyday ones are there, for users
@@ -53,8 +60,12 @@ def test_a_group_marked_admin_covers_its_subcommands() -> None:
 
 
 async def test_a_new_admin_command_is_checked_by_its_declaration(world: World) -> None:
-    @world.bot.tree.command(name="halt", description="a command no list names",
-                            extras=ADMIN_ONLY, guild=discord.Object(world.server.guild.id))
+    @world.bot.tree.command(
+        name="halt",
+        description="a command no list names",
+        extras=ADMIN_ONLY,
+        guild=discord.Object(world.server.guild.id),
+    )
     async def halt(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("halted")
 

@@ -18,12 +18,22 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 @pytest.fixture
 async def service(home: Path, database_url: str) -> AsyncIterator[SwarmService]:
     """A-1 on node desk-1, C-1 on the coordinator; the real clock."""
-    config = write_agents(home.parent / "agents.toml", [
-        {"id": "A-1", "role": "builder", "delivery": "inbox", "node": "desk-1"},
-        {"id": "C-1", "role": "builder", "delivery": "inbox"}])
-    svc = await SwarmService.open(Settings.from_env({
-        "SWARM_HOME": str(home), "SWARM_CONFIG": str(config),
-        "SWARM_DATABASE_URL": database_url}))
+    config = write_agents(
+        home.parent / "agents.toml",
+        [
+            {"id": "A-1", "role": "builder", "delivery": "inbox", "node": "desk-1"},
+            {"id": "C-1", "role": "builder", "delivery": "inbox"},
+        ],
+    )
+    svc = await SwarmService.open(
+        Settings.from_env(
+            {
+                "SWARM_HOME": str(home),
+                "SWARM_CONFIG": str(config),
+                "SWARM_DATABASE_URL": database_url,
+            }
+        )
+    )
     yield svc
     await svc.close()
 
@@ -32,5 +42,7 @@ async def test_agents_shows_each_agents_node(world: World) -> None:
     reply = await (await world.server.invoke_slash(world.user, "agents")).wait_callback()
     lines = reply.data["embeds"][0]["description"].strip("`\n").splitlines()
     assert lines[0].split() == ["AGENT", "ROLE", "NODE", "STATE", "TASK", "DONE"]
-    assert [line.split()[:3] for line in lines[-2:]] == [["A-1", "builder", "desk-1"],
-                                                       ["C-1", "builder", "-"]]
+    assert [line.split()[:3] for line in lines[-2:]] == [
+        ["A-1", "builder", "desk-1"],
+        ["C-1", "builder", "-"],
+    ]

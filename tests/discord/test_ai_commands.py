@@ -21,8 +21,9 @@ async def model() -> AsyncIterator[LocalOpenAI]:
 
 
 @pytest.fixture
-async def ai_world(server: LocalDiscordServer, service: SwarmService, model: LocalOpenAI
-                   ) -> AsyncIterator[World]:
+async def ai_world(
+    server: LocalDiscordServer, service: SwarmService, model: LocalOpenAI
+) -> AsyncIterator[World]:
     """The bot with its AI service pointed at the local model."""
     builder = builder_for(server, service, ai=ai_settings(model))
     async with builder.ai(service) as ai:
@@ -30,16 +31,26 @@ async def ai_world(server: LocalDiscordServer, service: SwarmService, model: Loc
         users = {u.name: u for u in server.guild.users}
         async with running_client(server, bot):
             await server.wait_for_commands("plan", "summary", "usage")
-            yield World(server, service, bot, server.guild.channels[0], users["boss"],
-                        users["dev"], users["stranger"])
+            yield World(
+                server,
+                service,
+                bot,
+                server.guild.channels[0],
+                users["boss"],
+                users["dev"],
+                users["stranger"],
+            )
 
 
 async def test_plan_preview_then_approve_creates_the_graph(
     ai_world: World, model: LocalOpenAI
 ) -> None:
     model.script(plan_reply(*VALID))
-    handle = await ai_world.server.invoke_slash(ai_world.user, "plan new", {
-        "goal": "Harden the login flow", "context": "review: tokens never expire"})
+    handle = await ai_world.server.invoke_slash(
+        ai_world.user,
+        "plan new",
+        {"goal": "Harden the login flow", "context": "review: tokens never expire"},
+    )
     callback = await handle.wait_callback()
     assert callback.type == 5  # deferred: the model may take longer than 3 s
     (preview,) = await handle.wait_followups(1)
@@ -51,8 +62,9 @@ async def test_plan_preview_then_approve_creates_the_graph(
     tasks = {t.title: t for t in await ai_world.service.list_tasks()}
     assert len(tasks) == 4 and {t.plan_id for t in tasks.values()} == {"P-1"}
     assert sorted(tasks["Task c"].after) == sorted([tasks["Task a"].id, tasks["Task b"].id])
-    shown = await (await ai_world.server.invoke_slash(ai_world.user, "plan show", {
-        "id": "P-1"})).wait_callback()
+    shown = await (
+        await ai_world.server.invoke_slash(ai_world.user, "plan show", {"id": "P-1"})
+    ).wait_callback()
     assert "0/4" in shown.data["content"] or "0 / 4" in shown.data["content"]
 
 
@@ -60,11 +72,13 @@ async def test_plan_discard_and_refusals(ai_world: World, model: LocalOpenAI) ->
     model.script(plan_reply(*VALID))
     handle = await ai_world.server.invoke_slash(ai_world.user, "plan new", {"goal": "x"})
     (preview,) = await handle.wait_followups(1)
-    refused = await (await ai_world.server.click_button(
-        ai_world.stranger, preview, "swarm:plan:approve:1")).wait_callback()
+    refused = await (
+        await ai_world.server.click_button(ai_world.stranger, preview, "swarm:plan:approve:1")
+    ).wait_callback()
     assert "not allowed" in refused.data["content"]
-    gone = await (await ai_world.server.click_button(
-        ai_world.user, preview, "swarm:plan:discard:1")).wait_callback()
+    gone = await (
+        await ai_world.server.click_button(ai_world.user, preview, "swarm:plan:discard:1")
+    ).wait_callback()
     assert "P-1 discarded" in gone.data["content"]
     assert await ai_world.service.list_tasks() == []
 

@@ -12,9 +12,11 @@ from tests.discord.conftest import builder_for
 
 async def _reads(server: LocalDiscordServer, message: RecordedMessage, text: str) -> None:
     """Wait until the message's embed (edited in place) shows ``text``."""
+
     def shows() -> bool:
         embed = message.embeds[0]
         return text in embed.get("description", "") + str(embed.get("fields"))
+
     await server.wait_until(lambda: message if shows() else None, 5.0, f"the embed to show {text}")
 
 
@@ -24,29 +26,37 @@ async def test_campaign_show_is_one_live_message_kept_across_a_restart(
     channel = server.guild.channels[0]
     dev = next(u for u in server.guild.users if u.name == "dev")
     flows = WorkflowService(service)
-    flow = (Workflow("ship").step("a", "Build A").step("b", "Build B")
-            .step("ok", "Approve shipping", gate=True, needs=["a", "b"])
-            .step("go", "Ship", needs=["ok"]).check())
+    flow = (
+        Workflow("ship")
+        .step("a", "Build A")
+        .step("b", "Build B")
+        .step("ok", "Approve shipping", gate=True, needs=["a", "b"])
+        .step("go", "Ship", needs=["ok"])
+        .check()
+    )
     a, b, ok, go = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
     builder = builder_for(server, service)
     ai = builder.ai(service)
     async with running_client(server, builder.bot(service, ai)):
         await server.wait_for_commands("campaign")
-        answer = await (await server.invoke_slash(dev, "campaign show", {"id": "C-1"})
-                        ).wait_callback()
+        answer = await (
+            await server.invoke_slash(dev, "campaign show", {"id": "C-1"})
+        ).wait_callback()
         assert "▱▱▱ 0/4` done or skipped" in answer.data["embeds"][0]["description"]
         live = await server.wait_for_message(
-            lambda m: bool(m.embeds) and m.embeds[0]["title"] == "C-1: ship", channel=channel)
+            lambda m: bool(m.embeds) and m.embeds[0]["title"] == "C-1: ship", channel=channel
+        )
         await service.queue.assign_batch()
         await service.complete_task(a, (await service.get_task(a)).agent or "")
         await _reads(server, live, "1/4` done")
         assert live.custom_ids() == []
     await service.complete_task(b, (await service.get_task(b)).agent or "")  # while down
     async with running_client(server, builder.bot(service, ai)):  # a new client: the same
-        await _reads(server, live, "2/4` done")                   # message is edited
+        await _reads(server, live, "2/4` done")  # message is edited
         assert live.custom_ids() == [f"swarm:gate:approve:{ok}", f"swarm:gate:reject:{ok}"]
         gate_post = await server.wait_for_message(
-            lambda m: "waits for approval" in m.content, channel=channel)
+            lambda m: "waits for approval" in m.content, channel=channel
+        )
         assert gate_post.content == f"✋ T-{ok} waits for approval (C-1): Approve shipping"
         assert gate_post.custom_ids() == live.custom_ids()
         await flows.approve(f"T-{ok}", "cli")

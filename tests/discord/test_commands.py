@@ -7,8 +7,11 @@ from tests.discord.conftest import World, slash
 
 
 async def test_task_create_replies_with_an_embed_and_stores_the_task(world: World) -> None:
-    handle = await world.server.invoke_slash(world.user, "task create", {
-        "title": "Write docs", "priority": "high", "role": "coordination"})
+    handle = await world.server.invoke_slash(
+        world.user,
+        "task create",
+        {"title": "Write docs", "priority": "high", "role": "coordination"},
+    )
     callback = await handle.wait_callback()
     embed = callback.data["embeds"][0]
     assert embed["title"] == "T-1: Write docs"
@@ -19,32 +22,35 @@ async def test_task_create_replies_with_an_embed_and_stores_the_task(world: Worl
 
 async def test_task_create_with_capabilities(world: World) -> None:
     choices = await world.server.invoke_autocomplete(
-        world.user, "task create", "capabilities", "python, s", {"title": "x"})
+        world.user, "task create", "capabilities", "python, s", {"title": "x"}
+    )
     assert [c["value"] for c in choices] == ["python,shell", "python,sql"]
-    created = await slash(world, world.user, "task create", {
-        "title": "Load the data", "capabilities": "sql, etl"})
+    created = await slash(
+        world, world.user, "task create", {"title": "Load the data", "capabilities": "sql, etl"}
+    )
     assert created.data["embeds"][0]["title"] == "T-1: Load the data"
     assert (await world.service.get_task("T-1")).capabilities == ("etl", "sql")
-    refused = await slash(world, world.user, "task create", {
-        "title": "x", "capabilities": "cobol"})
+    refused = await slash(world, world.user, "task create", {"title": "x", "capabilities": "cobol"})
     assert refused.data["flags"] & 64
-    assert "no configured agent can take a task for capabilities cobol" in \
-        refused.data["content"]
+    assert "no configured agent can take a task for capabilities cobol" in refused.data["content"]
     assert len(await world.service.list_tasks()) == 1
 
 
 async def test_task_create_with_dependencies_and_list_show(world: World) -> None:
     await slash(world, world.user, "task create", {"title": "A"})
     await slash(world, world.user, "task create", {"title": "B"})
-    handle = await world.server.invoke_slash(world.user, "task create", {
-        "title": "C", "after": "T-1, 2"})
+    handle = await world.server.invoke_slash(
+        world.user, "task create", {"title": "C", "after": "T-1, 2"}
+    )
     await handle.wait_callback()
     assert (await world.service.get_task("T-3")).after == [1, 2]
-    listed = await (await world.server.invoke_slash(world.user, "task list", {
-        "status": "blocked"})).wait_callback()
+    listed = await (
+        await world.server.invoke_slash(world.user, "task list", {"status": "blocked"})
+    ).wait_callback()
     assert "T-3 [blocked]" in listed.data["content"] and "T-1 [" not in listed.data["content"]
-    shown = await (await world.server.invoke_slash(world.user, "task show", {
-        "id": "T-3"})).wait_callback()
+    shown = await (
+        await world.server.invoke_slash(world.user, "task show", {"id": "T-3"})
+    ).wait_callback()
     fields = {f["name"]: f["value"] for f in shown.data["embeds"][0]["fields"]}
     assert fields["after"] == "T-1, T-2" and "waiting for T-1, T-2" in fields["reason"]
 
@@ -75,11 +81,13 @@ async def test_cycle_refused_through_the_service_is_reported(world: World) -> No
 
 
 async def test_messages_agents_status(world: World) -> None:
-    msg = await (await world.server.invoke_slash(world.user, "msg", {
-        "agent": "Agent-3", "text": "hello"})).wait_callback()
+    msg = await (
+        await world.server.invoke_slash(world.user, "msg", {"agent": "Agent-3", "text": "hello"})
+    ).wait_callback()
     assert msg.data["content"] == "📨 queued for Agent-3"
-    everyone = await (await world.server.invoke_slash(world.user, "broadcast", {
-        "text": "all", "role": "qa"})).wait_callback()
+    everyone = await (
+        await world.server.invoke_slash(world.user, "broadcast", {"text": "all", "role": "qa"})
+    ).wait_callback()
     assert everyone.data["content"] == "📣 queued for 1 agent(s)"
     agents = await (await world.server.invoke_slash(world.user, "agents")).wait_callback()
     assert "Agent-8" in agents.data["embeds"][0]["description"]
@@ -93,14 +101,18 @@ async def test_autocomplete_agents_and_open_tasks(world: World) -> None:
     await slash(world, world.user, "task create", {"title": "Alpha"})
     await slash(world, world.user, "task create", {"title": "Beta"})
     choices = await world.server.invoke_autocomplete(
-        world.user, "task create", "after", "T-1,Be", {"title": "x"})
+        world.user, "task create", "after", "T-1,Be", {"title": "x"}
+    )
     assert [c["value"] for c in choices] == ["T-1,T-2"]
 
 
 async def test_send_is_the_command_and_msg_its_alias(world: World) -> None:
     for name in ("send", "msg"):
-        reply = await (await world.server.invoke_slash(world.user, name, {
-            "agent": "agent-3", "text": f"via /{name}"})).wait_callback()
+        reply = await (
+            await world.server.invoke_slash(
+                world.user, name, {"agent": "agent-3", "text": f"via /{name}"}
+            )
+        ).wait_callback()
         assert reply.data["content"] == "📨 queued for Agent-3"
     texts = [d.text for d in await world.service.deliveries()]
     assert sorted(texts) == ["via /msg", "via /send"]
@@ -126,24 +138,30 @@ async def test_autocomplete_offers_the_tasks_each_command_can_act_on(world: Worl
 
 
 async def test_admin_commands(world: World) -> None:
-    paused = await (await world.server.invoke_slash(world.admin, "pause", {
-        "reason": "lunch"})).wait_callback()
+    paused = await (
+        await world.server.invoke_slash(world.admin, "pause", {"reason": "lunch"})
+    ).wait_callback()
     assert "paused" in paused.data["content"] and world.service.kill_switch.engaged
     await (await world.server.invoke_slash(world.admin, "resume")).wait_callback()
     assert not world.service.kill_switch.engaged
     await slash(world, world.user, "task create", {"title": "job"})
-    assigned = await (await world.server.invoke_slash(world.admin, "task assign", {
-        "id": "T-1", "agent": "Agent-6"})).wait_callback()
+    assigned = await (
+        await world.server.invoke_slash(
+            world.admin, "task assign", {"id": "T-1", "agent": "Agent-6"}
+        )
+    ).wait_callback()
     assert "T-1" in assigned.data["content"]
     assert (await world.service.get_task("T-1")).pinned == "Agent-6"
-    await (await world.server.invoke_slash(world.admin, "agent pause", {
-        "agent": "Agent-2"})).wait_callback()
+    await (
+        await world.server.invoke_slash(world.admin, "agent pause", {"agent": "Agent-2"})
+    ).wait_callback()
     assert next(r for r in await world.service.agent_rows() if r["id"] == "Agent-2")["paused"]
 
 
 async def test_unauthorized_users_are_refused_and_audited(world: World) -> None:
-    refused = await (await world.server.invoke_slash(world.stranger, "task create", {
-        "title": "sneaky"})).wait_callback()
+    refused = await (
+        await world.server.invoke_slash(world.stranger, "task create", {"title": "sneaky"})
+    ).wait_callback()
     assert refused.data["flags"] & 64 and "not allowed" in refused.data["content"]
     not_admin = await (await world.server.invoke_slash(world.user, "pause")).wait_callback()
     assert "admins only" in not_admin.data["content"]
@@ -152,16 +170,20 @@ async def test_unauthorized_users_are_refused_and_audited(world: World) -> None:
     assert allowed.data["embeds"]
     audit = await world.service.audit_rows()
     summary = [(r["user_name"], r["command"].split()[0], bool(r["allowed"])) for r in audit]
-    assert summary[:3] == [("dev", "status", True), ("dev", "pause", False),
-                           ("stranger", "task", False)]
+    assert summary[:3] == [
+        ("dev", "status", True),
+        ("dev", "pause", False),
+        ("stranger", "task", False),
+    ]
     assert "title=sneaky" in audit[2]["command"]
 
 
 async def test_task_done_through_discord(world: World) -> None:
     await slash(world, world.user, "task create", {"title": "job"})
     await world.service.queue.assign_next()
-    done = await (await world.server.invoke_slash(world.user, "task done", {
-        "id": "t-1", "note": "ok"})).wait_callback()
+    done = await (
+        await world.server.invoke_slash(world.user, "task done", {"id": "t-1", "note": "ok"})
+    ).wait_callback()
     assert done.data["content"].startswith("✅ T-1 [done]")
     assert (await world.service.get_task("T-1")).status is TaskStatus.done
 
@@ -208,19 +230,23 @@ async def test_task_depend_events_and_alerts(world: World) -> None:
 
 
 async def test_task_create_details_form_opens_a_modal(world: World) -> None:
-    opened = await world.server.invoke_slash(world.user, "task create",
-                                             {"title": "Write docs", "details_form": True})
+    opened = await world.server.invoke_slash(
+        world.user, "task create", {"title": "Write docs", "details_form": True}
+    )
     form = await opened.wait_callback()
     assert form.type == 9 and form.data["title"] == "Task details"
-    submitted = await world.server.submit_modal(world.user, opened,
-                                                {"Details": "line one\nline two"})
+    submitted = await world.server.submit_modal(
+        world.user, opened, {"Details": "line one\nline two"}
+    )
     reply = await submitted.wait_callback()
     assert "Write docs" in str(reply.data["embeds"])
     task = await world.service.get_task("T-1")
     assert (task.details, task.created_by) == ("line one\nline two", "discord:dev")
-    wrong = await world.server.invoke_slash(world.user, "task create", {
-        "title": "x", "agent": "nobody", "details_form": True})
+    wrong = await world.server.invoke_slash(
+        world.user, "task create", {"title": "x", "agent": "nobody", "details_form": True}
+    )
     await wrong.wait_callback()
-    refused = await (await world.server.submit_modal(world.user, wrong,
-                                                     {"Details": "d"})).wait_callback()
+    refused = await (
+        await world.server.submit_modal(world.user, wrong, {"Details": "d"})
+    ).wait_callback()
     assert "unknown agent 'nobody'" in refused.data["content"] and refused.data["flags"] & 64

@@ -29,7 +29,8 @@ async def test_slash_created_task_pings_nobody(world: World) -> None:
     assert title in str(reply.data["embeds"])
     assert reply.data["allowed_mentions"] == NONE  # the body the bot sent
     posted = await world.server.wait_for_message(
-        lambda m: "**T-1**" in m.content, channel=world.channel)
+        lambda m: "**T-1**" in m.content, channel=world.channel
+    )
     assert title in posted.content
     assert posted.allowed_mentions == NONE and posted.pings == set()
 
@@ -38,7 +39,8 @@ async def test_cli_created_task_notification_pings_nobody(world: World) -> None:
     title = _loud(world.server)
     await world.service.create_task(TaskSpec(title), "cli")
     posted = await world.server.wait_for_message(
-        lambda m: "**T-1**" in m.content, channel=world.channel)
+        lambda m: "**T-1**" in m.content, channel=world.channel
+    )
     assert title in posted.content
     assert posted.allowed_mentions == NONE and posted.pings == set()
 
@@ -71,8 +73,9 @@ async def test_embeds_and_lines_escape_control_characters(service: SwarmService)
     from bot.discordbot.render import task_line
 
     task = await service.create_task(TaskSpec("plain", details="ok"), "cli")
-    await service.db.write(lambda c: c.execute(
-        "UPDATE tasks SET title = 'a\x1b[2Jb', details = 'x\ty\n\x07z'"))
+    await service.db.write(
+        lambda c: c.execute("UPDATE tasks SET title = 'a\x1b[2Jb', details = 'x\ty\n\x07z'")
+    )
     stored = await service.get_task(task.ref)
     embed = task_embed(stored)
     assert embed.title == f"{task.ref}: a\\x1b[2Jb"

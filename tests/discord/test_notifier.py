@@ -18,17 +18,20 @@ def has(text: str) -> Callable[[RecordedMessage], bool]:
     return lambda message: text in message.content
 
 
-async def edited_to(server: LocalDiscordServer, message: RecordedMessage,
-                    text: str) -> RecordedMessage:
+async def edited_to(
+    server: LocalDiscordServer, message: RecordedMessage, text: str
+) -> RecordedMessage:
     """Wait until ``message`` (edited in place) contains ``text``."""
-    return await server.wait_until(lambda: message if text in message.content else None, 5.0,
-                                   f"the message to read {text!r}")
+    return await server.wait_until(
+        lambda: message if text in message.content else None, 5.0, f"the message to read {text!r}"
+    )
 
 
 async def thread_of(server: LocalDiscordServer, card: RecordedMessage) -> ChannelSpec:
     """Wait for the thread started on ``card``."""
     return await server.wait_until(
-        lambda: next((t for t in server.threads() if t.id == card.id), None), 5.0, "a thread")
+        lambda: next((t for t in server.threads() if t.id == card.id), None), 5.0, "a thread"
+    )
 
 
 def buttons(message: RecordedMessage) -> list[str]:
@@ -59,8 +62,9 @@ async def test_a_task_has_one_message_edited_through_its_life_with_a_thread(
     await edited_to(server, card, "✅ **T-1** · ship it — done by Agent-1: marked done from")
     assert buttons(card) == []
     assert (await world.service.get_task("T-1")).status is TaskStatus.done
-    await server.wait_for_message(has("T-1 done by Agent-1 (reported by discord:dev)"),
-                                  channel=thread)
+    await server.wait_for_message(
+        has("T-1 done by Agent-1 (reported by discord:dev)"), channel=thread
+    )
     assert server.messages(channel) == [card]
 
 
@@ -74,8 +78,9 @@ async def test_a_failed_task_offers_retry_only_and_retry_edits_the_card(world: W
     assert buttons(card) == ["swarm:retry:1"]
     thread = await thread_of(server, card)
     await server.wait_for_message(has("T-1 failed: no disk space"), channel=thread)
-    refused = await (await server.click_button(world.stranger, card,
-                                               "swarm:retry:1")).wait_callback()
+    refused = await (
+        await server.click_button(world.stranger, card, "swarm:retry:1")
+    ).wait_callback()
     assert "not allowed" in refused.data["content"]
     await (await server.click_button(world.user, card, "swarm:retry:1")).wait_callback()
     await edited_to(server, card, "🆕 **T-1** · job — ready")
@@ -87,31 +92,36 @@ async def test_reassign_is_for_admins_and_checks_the_state(world: World) -> None
     await world.service.create_task(TaskSpec("job"), "cli")
     await world.service.queue.assign_next()
     card = await world.server.wait_for_message(has("assigned to Agent-1"), channel=world.channel)
-    not_admin = await (await world.server.click_button(
-        world.user, card, "swarm:reassign:1")).wait_callback()
+    not_admin = await (
+        await world.server.click_button(world.user, card, "swarm:reassign:1")
+    ).wait_callback()
     assert "admins only" in not_admin.data["content"]
     await world.service.requeue_task("T-1", "cli")  # the card's buttons are now stale
-    stale = await (await world.server.click_button(
-        world.user, card, "swarm:done:1")).wait_callback()
+    stale = await (
+        await world.server.click_button(world.user, card, "swarm:done:1")
+    ).wait_callback()
     assert "T-1 is ready: only an assigned" in stale.data["content"]
 
 
 async def test_a_broadcast_is_one_line_counting_deliveries(world: World) -> None:
     message_id = await world.service.broadcast("stand-up in 5", "cli")
-    line = await world.server.wait_for_message(has("📣 cli → all: stand-up in 5 — delivered 0/8"),
-                                               channel=world.channel)
+    line = await world.server.wait_for_message(
+        has("📣 cli → all: stand-up in 5 — delivered 0/8"), channel=world.channel
+    )
     for n in range(8):
         delivery = await world.service.queue.claim_delivery()
         assert delivery is not None and delivery.message_id == message_id
-        receipt = Receipt.delivered("inbox") if n < 7 else Receipt.failed(
-            "window gone", "gui", retryable=False)
+        receipt = (
+            Receipt.delivered("inbox")
+            if n < 7
+            else Receipt.failed("window gone", "gui", retryable=False)
+        )
         await world.service.queue.record_receipt(delivery, receipt)
     await edited_to(world.server, line, "delivered 7/8, 1 failed")
     assert world.server.messages(world.channel) == [line]
 
 
-async def test_quiet_posts_failures_only(server: LocalDiscordServer,
-                                         service: SwarmService) -> None:
+async def test_quiet_posts_failures_only(server: LocalDiscordServer, service: SwarmService) -> None:
     settings = replace(discord_settings(server), notify="quiet")
     builder = builder_for(server, service, discord=settings)
     async with builder.ai(service) as ai, running_client(server, builder.bot(service, ai)):
@@ -140,7 +150,7 @@ async def test_the_notifier_resumes_after_a_restart_without_loss_or_repeats(
     await service.queue.assign_next()  # T-1's card was posted before the restart: edited after it
     await service.broadcast("hello all", "cli")
     async with running_client(server, builder.bot(service, ai)):  # a new client, as after
-        await edited_to(server, first, "assigned to Agent-1")      # a lost connection
+        await edited_to(server, first, "assigned to Agent-1")  # a lost connection
         await server.wait_for_message(has("**T-3**"), channel=channel)
         await service.create_task(TaskSpec("after"), "cli")
         await server.wait_for_message(has("**T-4**"), channel=channel)

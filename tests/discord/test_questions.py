@@ -14,19 +14,22 @@ async def test_a_question_waits_in_the_thread_and_reply_there_answers_it(world: 
     await world.service.queue.assign_next()
     card = await server.wait_for_message(has("assigned to Agent-1"), channel=world.channel)
     asked = await world.service.questions.ask("T-1", "Which database?", "Agent-1")
-    await edited_to(server, card, "❓ **T-1** · Pick a database — waiting for an answer: "
-                                  f"Agent-1 asked <t:{int(asked.asked_at)}:R>: Which database?")
+    await edited_to(
+        server,
+        card,
+        "❓ **T-1** · Pick a database — waiting for an answer: "
+        f"Agent-1 asked <t:{int(asked.asked_at)}:R>: Which database?",
+    )
     thread = await thread_of(server, card)
-    await server.wait_for_message(has("❓ T-1 question from Agent-1: Which database?"),
-                                  channel=thread)
-    handle = await server.invoke_slash(world.user, "reply", {"text": "Postgres"},
-                                       channel=thread)
+    await server.wait_for_message(
+        has("❓ T-1 question from Agent-1: Which database?"), channel=thread
+    )
+    handle = await server.invoke_slash(world.user, "reply", {"text": "Postgres"}, channel=thread)
     answered = await handle.wait_callback()
     assert answered.data["content"] == "💬 answer queued for Agent-1 (T-1)"
     assert answered.data["flags"] & 64
     await edited_to(server, card, "📨 **T-1** · Pick a database — assigned to Agent-1")
-    await server.wait_for_message(has("💬 T-1 answered by discord:dev: Postgres"),
-                                  channel=thread)
+    await server.wait_for_message(has("💬 T-1 answered by discord:dev: Postgres"), channel=thread)
     (answer,) = [d for d in await world.service.deliveries() if "Postgres" in d.text]
     assert answer.agent == "Agent-1" and "> Which database?" in answer.text
     assert len(server.messages(world.channel)) == 1
@@ -50,10 +53,12 @@ async def test_ask_from_discord_makes_the_task_wait_and_reply_answers(world: Wor
     asked = await slash(world, world.user, "ask", {"text": "Which port?", "id": "T-1"})
     assert asked.data["content"] == "❓ question 1 on T-1 waits for an answer (/reply)"
     question = await world.service.questions.question(1)
-    assert (question.agent, question.asked_by, question.open) == (
-        "Agent-1", "discord:dev", True)
+    assert (question.agent, question.asked_by, question.open) == ("Agent-1", "discord:dev", True)
     await world.server.wait_for_message(  # the card names who asked (a person, for Agent-1)
-        has(f"waiting for an answer: discord:dev asked <t:{int(question.asked_at)}:R>: "
-            "Which port?"), channel=world.channel)
+        has(
+            f"waiting for an answer: discord:dev asked <t:{int(question.asked_at)}:R>: Which port?"
+        ),
+        channel=world.channel,
+    )
     await slash(world, world.user, "reply", {"text": "8080", "id": "T-1"})
     assert (await world.service.questions.question(1)).answer == "8080"

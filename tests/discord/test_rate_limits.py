@@ -25,8 +25,10 @@ NEIGHBOUR = "from another client"
 async def final_cards(service: SwarmService) -> dict[str, str]:
     """What each task's card must read once the notifier has caught up, by task ref."""
     tasks = await service.list_tasks(limit=10_000)
-    return {task.ref: task_card(task, None, await service.questions.open_question(task.id))
-            for task in tasks}
+    return {
+        task.ref: task_card(task, None, await service.questions.open_question(task.id))
+        for task in tasks
+    }
 
 
 def is_card(message: RecordedMessage) -> bool:
@@ -52,8 +54,9 @@ async def neighbour_posts(server: LocalDiscordServer, channel_id: int, count: in
     async with aiohttp.ClientSession(base_url=server.url, headers=headers) as http:
         for n in range(count):
             while True:
-                async with http.post(f"/api/v10/channels/{channel_id}/messages",
-                                     json={"content": f"{NEIGHBOUR} {n}"}) as response:
+                async with http.post(
+                    f"/api/v10/channels/{channel_id}/messages", json={"content": f"{NEIGHBOUR} {n}"}
+                ) as response:
                     if response.status != 429:
                         assert response.status == 200
                         break
@@ -61,8 +64,7 @@ async def neighbour_posts(server: LocalDiscordServer, channel_id: int, count: in
 
 
 @contextlib.asynccontextmanager
-async def neighbour(server: LocalDiscordServer, channel_id: int,
-                    count: int) -> AsyncIterator[None]:
+async def neighbour(server: LocalDiscordServer, channel_id: int, count: int) -> AsyncIterator[None]:
     """``neighbour_posts`` running beside the block."""
     task = asyncio.create_task(neighbour_posts(server, channel_id, count))
     try:
@@ -73,7 +75,8 @@ async def neighbour(server: LocalDiscordServer, channel_id: int,
 
 @pytest.mark.timeout(240)
 async def test_a_burst_of_300_tasks_gets_one_card_each_edited_to_its_final_state(
-    world: World, caplog: pytest.LogCaptureFixture,
+    world: World,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING, logger="discord.http")
     async with neighbour(world.server, world.channel.id, 40):
@@ -89,8 +92,7 @@ async def burst(world: World, size: int, timeout_s: float = 200.0) -> None:
     server, service = world.server, world.service
     await service.create_task(TaskSpec("warm-up"), "cli")  # the notifier has its cursor
     await server.wait_for_message(has("**T-1** · warm-up"), channel=world.channel)
-    refs = [(await service.create_task(TaskSpec(f"burst {n}"), "cli")).ref
-            for n in range(size)]
+    refs = [(await service.create_task(TaskSpec(f"burst {n}"), "cli")).ref for n in range(size)]
     for ref in refs[::3]:  # while the notifier is still posting: some cards edited, some
         await service.cancel_task(ref, "cli")  # first posted already cancelled
     assigned = await service.queue.assign_batch()

@@ -22,12 +22,16 @@ from tests.discord.conftest import discord_settings
 from tests.helpers import RecordingDeliverer, run_cli
 
 
-def builder(home: Path, server: LocalDiscordServer, deliverer: RecordingDeliverer,
-            **discord: Any) -> Builder:
+def builder(
+    home: Path, server: LocalDiscordServer, deliverer: RecordingDeliverer, **discord: Any
+) -> Builder:
     """``swarm run`` as the composition root builds it, against the local Discord."""
     settings = dataclasses.replace(discord_settings(server), **discord)
-    return Builder(Config({"SWARM_HOME": str(home)}, discord=settings),
-                   deliverer=lambda _: deliverer, client_options=local_client_options())
+    return Builder(
+        Config({"SWARM_HOME": str(home)}, discord=settings),
+        deliverer=lambda _: deliverer,
+        client_options=local_client_options(),
+    )
 
 
 async def test_run_end_to_end_then_clean_stop(server: LocalDiscordServer, home: Path) -> None:
@@ -55,8 +59,9 @@ async def test_discord_down_the_coordinator_keeps_delivering_and_the_bot_connect
     stop = asyncio.Event()
     dev = next(u for u in server.guild.users if u.name == "dev")
     port = int(server.url.rsplit(":", 1)[1])
-    made = builder(home, server, deliverer, reconnect_first_s=0.05, reconnect_max_s=0.2,
-                   notify="verbose")
+    made = builder(
+        home, server, deliverer, reconnect_first_s=0.05, reconnect_max_s=0.2, notify="verbose"
+    )
     caplog.set_level(logging.INFO)
     with pointed_at(server):
         await server.close()  # Discord is unreachable
@@ -64,8 +69,11 @@ async def test_discord_down_the_coordinator_keeps_delivering_and_the_bot_connect
         service = await made.service()
         try:
             await service.create_task(TaskSpec("while Discord is down", role="web"), "cli")
-            await _until(lambda: deliverer.for_agent("Agent-7") and len(_attempts(caplog)) >= 3,
-                         runner, "a delivery and three connection attempts")
+            await _until(
+                lambda: deliverer.for_agent("Agent-7") and len(_attempts(caplog)) >= 3,
+                runner,
+                "a delivery and three connection attempts",
+            )
             await server.start(port)  # Discord is back
             await server.wait_for_bot_ready()
             await server.wait_for_commands("task")

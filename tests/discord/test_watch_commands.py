@@ -20,13 +20,21 @@ from tests.watch.conftest import watch_xserver  # noqa: F401 - the session's Xvf
 
 
 async def test_schedule_add_list_remove(world: World) -> None:
-    bad = await slash(world, world.user, "schedule add", {
-        "target": "role:qa", "text": "run tests", "cron": "61 * * * *"})
+    bad = await slash(
+        world,
+        world.user,
+        "schedule add",
+        {"target": "role:qa", "text": "run tests", "cron": "61 * * * *"},
+    )
     assert bad.data["flags"] & 64 and "61" in bad.data["content"]
     both = await slash(world, world.user, "schedule add", {"target": "all", "text": "x"})
     assert "exactly one of cron or every" in both.data["content"]
-    made = await slash(world, world.user, "schedule add", {
-        "target": "role:qa", "text": "run tests", "cron": "0 9 * * 1-5"})
+    made = await slash(
+        world,
+        world.user,
+        "schedule add",
+        {"target": "role:qa", "text": "run tests", "cron": "0 9 * * 1-5"},
+    )
     assert made.data["content"].startswith("🗓️ S-") and "prompt to role:qa" in made.data["content"]
     ref = made.data["content"].split()[1].rstrip(":")
     listed = await slash(world, world.user, "schedule list")
@@ -47,8 +55,9 @@ async def test_stats_png_and_export_attachments(world: World) -> None:
     image = Image.open(io.BytesIO(png.data))
     assert image.format == "PNG" and image.width > 100
     assert "Agent-1" in reply.content
-    handle = await world.server.invoke_slash(world.user, "export", {"what": "tasks",
-                                                                     "format": "csv"})
+    handle = await world.server.invoke_slash(
+        world.user, "export", {"what": "tasks", "format": "csv"}
+    )
     await handle.wait_callback()
     (followup,) = await handle.wait_followups(1)
     (attachment,) = followup.attachments
@@ -68,16 +77,18 @@ async def test_screenshot_is_private_unless_asked_public(world: World) -> None:
     (shot,) = await private.wait_followups(1)
     assert shot.ephemeral and shot.attachments[0].filename == "Agent-3.png"
     assert world.server.messages(world.channel) == []
-    public = await world.server.invoke_slash(world.admin, "screenshot",
-                                             {"agent": "Agent-3", "public": True})
+    public = await world.server.invoke_slash(
+        world.admin, "screenshot", {"agent": "Agent-3", "public": True}
+    )
     await public.wait_callback()
     (shown,) = await public.wait_followups(1)
     assert not shown.ephemeral and shown.channel_id == world.channel.id
 
 
 @pytest.fixture
-async def two_channels(server: LocalDiscordServer, service: SwarmService
-                       ) -> AsyncIterator[tuple[LocalDiscordServer, SwarmService]]:
+async def two_channels(
+    server: LocalDiscordServer, service: SwarmService
+) -> AsyncIterator[tuple[LocalDiscordServer, SwarmService]]:
     """The bot with a separate alerts channel."""
     alerts = server.add_text_channel("alerts")
     settings = dataclasses.replace(discord_settings(server), alerts_channel_id=alerts.id)
@@ -94,8 +105,9 @@ async def test_alerts_go_to_the_alerts_channel_and_summaries_are_split(
 
     def events(conn: sqlite3.Connection) -> None:
         insert_event(conn, 0, "alert.opened", "Agent-3 is stalled on T-9", agent="Agent-3")
-        insert_event(conn, 0, "summary.posted", "\n".join(f"line {i} " + "x" * 90
-                                                          for i in range(40)))
+        insert_event(
+            conn, 0, "summary.posted", "\n".join(f"line {i} " + "x" * 90 for i in range(40))
+        )
 
     await service.db.write(events)
     await server.wait_for_message(lambda m: "Agent-3 is stalled" in m.content, channel=alerts)

@@ -43,7 +43,8 @@ async def test_diff_merge_and_reset(world: World, tmp_path: Path) -> None:
     shown = await slash(world, world.user, "task show", {"id": "T-1"})
     fields = {f["name"]: f["value"] for f in shown.data["embeds"][0]["fields"]}
     assert fields["commits by Agent-1 on swarm/Agent-1"] == (
-        f"`{first[:10]}` feature\n`{head[:10]}` tests for the feature")
+        f"`{first[:10]}` feature\n`{head[:10]}` tests for the feature"
+    )
     stat = fields["diff stat"]
     assert stat.startswith("```\n") and " feature.py | 1 +" in stat and " tests.py   | 1 +" in stat
     assert stat.endswith("2 files changed, 2 insertions(+)\n```")
@@ -59,11 +60,13 @@ async def test_diff_merge_and_reset(world: World, tmp_path: Path) -> None:
     ask = await handle.wait_original()
     assert ask.content == "Merge T-1 (swarm/Agent-1) into main?"
     assert sh(repo, "rev-parse", "main").strip() != head
-    not_admin = await (await world.server.click_button(
-        world.user, ask, "swarm:merge:1")).wait_callback()
+    not_admin = await (
+        await world.server.click_button(world.user, ask, "swarm:merge:1")
+    ).wait_callback()
     assert "admins" in not_admin.data["content"] or "not allowed" in not_admin.data["content"]
-    done = await (await world.server.click_button(world.admin, ask, "swarm:merge:1")
-                  ).wait_callback()
+    done = await (
+        await world.server.click_button(world.admin, ask, "swarm:merge:1")
+    ).wait_callback()
     assert done.type == 7 and "merged into main (fast-forward" in done.data["content"]
     assert sh(repo, "rev-parse", "main").strip() == head
     reset = await slash(world, world.admin, "agent reset", {"agent": "agent-3"})
@@ -83,15 +86,25 @@ def test_task_embed_keeps_the_last_commits_and_the_stat_totals_within_limits() -
     from core.models import Event, Priority, Task, TaskStatus
 
     commits = [{"sha": f"{n:02d}" + "a" * 38, "subject": f"step {n}"} for n in range(15)]
-    stat = "\n".join(f" file{n}.py | 3 ++-" for n in range(200)) + \
-        "\n 200 files changed, 400 insertions(+), 200 deletions(-)"
-    event = Event(1, 0.0, "task.commits", "", task_id=1, agent="Agent-2",
-                  data={"branch": "swarm/Agent-2", "commits": commits, "stat": stat})
+    stat = (
+        "\n".join(f" file{n}.py | 3 ++-" for n in range(200))
+        + "\n 200 files changed, 400 insertions(+), 200 deletions(-)"
+    )
+    event = Event(
+        1,
+        0.0,
+        "task.commits",
+        "",
+        task_id=1,
+        agent="Agent-2",
+        data={"branch": "swarm/Agent-2", "commits": commits, "stat": stat},
+    )
     embed = task_embed(Task(1, "t", "", Priority.normal, TaskStatus.done), (), [event])
     fields = {f.name: f.value or "" for f in embed.fields}
     listed = fields["commits by Agent-2 on swarm/Agent-2"].splitlines()
     assert listed[0] == "… 5 earlier" and listed[-1] == "`14aaaaaaaa` step 14"
     assert len(listed) == 11
     assert len(fields["diff stat"]) <= 1024
-    assert fields["diff stat"].endswith("200 files changed, 400 insertions(+), "
-                                        "200 deletions(-)\n```")
+    assert fields["diff stat"].endswith(
+        "200 files changed, 400 insertions(+), 200 deletions(-)\n```"
+    )

@@ -17,9 +17,14 @@ class Fleet:
     of that name; ``extra_env`` adds variables to a process by name (a display, driver
     tunables) and ``leases`` sets a node's ``--lease`` (default 2 s)."""
 
-    def __init__(self, tmp_path: Path, url: str, config: Path,
-                 extra_env: dict[str, dict[str, str]] | None = None,
-                 leases: dict[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        url: str,
+        config: Path,
+        extra_env: dict[str, dict[str, str]] | None = None,
+        leases: dict[str, float] | None = None,
+    ) -> None:
         self.tmp_path, self.url, self.config = tmp_path, url, config
         self.extra_env = extra_env or {}
         self.leases = leases or {}
@@ -32,11 +37,18 @@ class Fleet:
 
     def launch(self, name: str) -> None:
         self.starts += 1
-        env = {"SWARM_HOME": str(self.home(name)), "SWARM_CONFIG": str(self.config),
-               "SWARM_DATABASE_URL": self.url, "SWARM_FAILOVER": "1",
-               **self.extra_env.get(name, {})}
-        args = (("run", "--no-discord") if name.startswith("coord")
-                else ("node", "--name", name, "--lease", f"{self.leases.get(name, 2):g}"))
+        env = {
+            "SWARM_HOME": str(self.home(name)),
+            "SWARM_CONFIG": str(self.config),
+            "SWARM_DATABASE_URL": self.url,
+            "SWARM_FAILOVER": "1",
+            **self.extra_env.get(name, {}),
+        }
+        args = (
+            ("run", "--no-discord")
+            if name.startswith("coord")
+            else ("node", "--name", name, "--lease", f"{self.leases.get(name, 2):g}")
+        )
         self.procs[name] = start(f"{name}.{self.starts}", self.tmp_path, env, *args)
 
     def kill_and_restart(self, name: str) -> None:
@@ -51,8 +63,11 @@ class Fleet:
 
 async def play_agents(service: SwarmService, done: set[int]) -> None:
     """Agents report done once their prompt was delivered to them."""
-    delivered = {(d.task_id, d.agent) for d in await service.deliveries(limit=10_000)
-                 if d.state is DeliveryState.delivered and d.task_id is not None}
+    delivered = {
+        (d.task_id, d.agent)
+        for d in await service.deliveries(limit=10_000)
+        if d.state is DeliveryState.delivered and d.task_id is not None
+    }
     for task in await service.list_tasks(status="assigned", limit=1000):
         if (task.id, task.agent) in delivered and task.id not in done:
             await service.complete_task(task.id, task.agent or "", "ok")

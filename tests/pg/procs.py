@@ -31,11 +31,11 @@ class Proc:
         deadline = time.monotonic() + timeout_s
         while needle not in self.text():
             if self.popen.poll() is not None:
-                raise AssertionError(f"{self.name} exited {self.popen.returncode} before "
-                                     f"{needle!r}:\n{self.text()}")
+                raise AssertionError(
+                    f"{self.name} exited {self.popen.returncode} before {needle!r}:\n{self.text()}"
+                )
             if time.monotonic() > deadline:
-                raise AssertionError(f"{self.name}: no {needle!r} in {timeout_s} s:\n"
-                                     f"{self.text()}")
+                raise AssertionError(f"{self.name}: no {needle!r} in {timeout_s} s:\n{self.text()}")
             time.sleep(0.05)
 
     def kill9(self) -> None:
@@ -53,8 +53,9 @@ class Proc:
                 self.kill9()
 
 
-def start(name: str, folder: Path, env: dict[str, str], *args: str,
-          prefix: Sequence[str] = ()) -> Proc:
+def start(
+    name: str, folder: Path, env: dict[str, str], *args: str, prefix: Sequence[str] = ()
+) -> Proc:
     """``python -m bot.cli.main ARGS`` with ``env`` over a clean environment; stderr to a file
     (``prefix``: a command that runs it, such as ``ip netns exec NAME``).
 
@@ -62,12 +63,14 @@ def start(name: str, folder: Path, env: dict[str, str], *args: str,
     bind the default port, 127.0.0.1:8765, which any other ``swarm run`` on the machine (a
     test run beside this one) may hold; a standby that takes over then stops on "cannot
     listen", and nothing schedules any more."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")
-            and k != "DISPLAY"}
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_") and k != "DISPLAY"}
     log = folder / f"{name}.log"
     with log.open("wb") as err:
-        popen = subprocess.Popen([*prefix, sys.executable, "-m", "bot.cli.main", *args], cwd=ROOT,
-                                 env={**base, "XDG_CONFIG_HOME": str(folder / "xdg"),
-                                      "SWARM_WEB": "off", **env},
-                                 stdout=subprocess.DEVNULL, stderr=err)
+        popen = subprocess.Popen(
+            [*prefix, sys.executable, "-m", "bot.cli.main", *args],
+            cwd=ROOT,
+            env={**base, "XDG_CONFIG_HOME": str(folder / "xdg"), "SWARM_WEB": "off", **env},
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     return Proc(name, popen, log)

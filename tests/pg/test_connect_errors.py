@@ -39,8 +39,9 @@ def pw_cluster() -> Iterator[tuple[Path, Cluster]]:
 
     with cluster(bin_dir) as running:
         with psycopg.connect(running.url(), autocommit=True) as admin:
-            admin.execute(f"CREATE ROLE {ROLE} LOGIN PASSWORD "
-                          f"'{PASSWORD.replace(chr(39), chr(39) * 2)}'")
+            admin.execute(
+                f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD.replace(chr(39), chr(39) * 2)}'"
+            )
             admin.execute(f"CREATE DATABASE swarm OWNER {ROLE}")
         hba = running.folder / "data" / "pg_hba.conf"
         hba.write_text(f"host all {ROLE} 127.0.0.1/32 scram-sha-256\n{hba.read_text()}")
@@ -75,29 +76,39 @@ def _clean(text: str) -> None:
 def _forms(running: Cluster) -> dict[str, str]:
     """The right password in each form, and what the output must show instead."""
     return {
-        f"postgresql://{ROLE}:{ENCODED}@127.0.0.1:{running.port}/swarm":
-            f"postgresql://[redacted]@127.0.0.1:{running.port}/swarm",
-        _url(running, f"?user={ROLE}&password={ENCODED}"):
-            _url(running, f"?user={ROLE}&password=[redacted]"),
-        _url(running, f"?password={ENCODED}&user={ROLE}&sslmode=disable"):
-            _url(running, f"?password=[redacted]&user={ROLE}&sslmode=disable"),
+        f"postgresql://{ROLE}:{ENCODED}@127.0.0.1:{running.port}/swarm": f"postgresql://[redacted]@127.0.0.1:{running.port}/swarm",
+        _url(running, f"?user={ROLE}&password={ENCODED}"): _url(
+            running, f"?user={ROLE}&password=[redacted]"
+        ),
+        _url(running, f"?password={ENCODED}&user={ROLE}&sslmode=disable"): _url(
+            running, f"?password=[redacted]&user={ROLE}&sslmode=disable"
+        ),
         # repeated, the name percent-encoded: libpq takes the last one
-        _url(running, f"?user={ROLE}&password={WRONG}&pass%77ord={ENCODED}"):
-            _url(running, f"?user={ROLE}&password=[redacted]&pass%77ord=[redacted]"),
+        _url(running, f"?user={ROLE}&password={WRONG}&pass%77ord={ENCODED}"): _url(
+            running, f"?user={ROLE}&password=[redacted]&pass%77ord=[redacted]"
+        ),
     }
 
 
 @pytest.mark.timeout(240)
 async def test_config_show_doctor_and_errors_never_print_the_password(
-        tmp_path: Path, pw_cluster: tuple[Path, Cluster]) -> None:
+    tmp_path: Path, pw_cluster: tuple[Path, Cluster]
+) -> None:
     _, running = pw_cluster
     for index, (url, shown) in enumerate(_forms(running).items()):
         home, env = tmp_path / f"home{index}", {"SWARM_DATABASE_URL": url}
         # first: it creates the schema (the doctor reads it)
         missing = await asyncio.to_thread(run_cli, home, "task", "show", "T-99", env=env)
-        show, as_json, doctor = await asyncio.gather(*(
-            asyncio.to_thread(run_cli, home, *args, env=env, timeout=60) for args in (
-                ("config", "show"), ("config", "show", "--json"), ("doctor", "--timeout", "1"))))
+        show, as_json, doctor = await asyncio.gather(
+            *(
+                asyncio.to_thread(run_cli, home, *args, env=env, timeout=60)
+                for args in (
+                    ("config", "show"),
+                    ("config", "show", "--json"),
+                    ("doctor", "--timeout", "1"),
+                )
+            )
+        )
         for result in (show, as_json, doctor, missing):
             _clean(result.out + result.err)
         assert re.search(rf"SWARM_DATABASE_URL +{re.escape(shown)}  \(env\)", show.out), show.out
@@ -110,7 +121,8 @@ async def test_config_show_doctor_and_errors_never_print_the_password(
 
 @pytest.mark.timeout(120)
 def test_a_key_value_connection_string_is_refused_without_its_password(
-        tmp_path: Path, pw_cluster: tuple[Path, Cluster]) -> None:
+    tmp_path: Path, pw_cluster: tuple[Path, Cluster]
+) -> None:
     _, running = pw_cluster
     quoted = PASSWORD.replace("\\", "\\\\").replace("'", "\\'")
     dsn = f"host=127.0.0.1 port={running.port} user={ROLE} password='{quoted}' dbname=swarm"
@@ -122,8 +134,9 @@ def test_a_key_value_connection_string_is_refused_without_its_password(
     shown = f"host=127.0.0.1 port={running.port} user={ROLE} password=[redacted] dbname=swarm"
     assert re.search(rf"SWARM_DATABASE_URL +{re.escape(shown)}  \(env\)", show.out), show.out
     assert listed.code == 2
-    assert listed.err.startswith("swarm: error: SWARM_DATABASE_URL must be a postgresql:// "
-                                 "URL, got 'host=127.0.0.1 port=")
+    assert listed.err.startswith(
+        "swarm: error: SWARM_DATABASE_URL must be a postgresql:// URL, got 'host=127.0.0.1 port="
+    )
 
 
 def _resolver_says_unknown(host: str) -> bool:
@@ -137,22 +150,33 @@ def _resolver_says_unknown(host: str) -> bool:
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("case", ["wrong password", "no password", "missing database",
-                                  "missing role", "unknown host"])
+@pytest.mark.parametrize(
+    "case", ["wrong password", "no password", "missing database", "missing role", "unknown host"]
+)
 def test_swarm_run_gives_up_at_once_on_a_refusal_for_good(
-        tmp_path: Path, pw_cluster: tuple[Path, Cluster], case: str) -> None:
+    tmp_path: Path, pw_cluster: tuple[Path, Cluster], case: str
+) -> None:
     _, running = pw_cluster
     url, reason = {
-        "wrong password": (_url(running, f"?user={ROLE}&password={WRONG}"),
-                           f'password authentication failed for user "{ROLE}"'),
+        "wrong password": (
+            _url(running, f"?user={ROLE}&password={WRONG}"),
+            f'password authentication failed for user "{ROLE}"',
+        ),
         "no password": (_url(running, f"?user={ROLE}"), "no password supplied"),
-        "missing database": (_url(running, f"?user={ROLE}&password={ENCODED}", db="nodb"),
-                             'database "nodb" does not exist'),
-        "missing role": (_url(running, f"?user=nobody&password={ENCODED}"),
-                         'role "nobody" does not exist'),
-        "unknown host": (_url(running, f"?user={ROLE}&password={ENCODED}",
-                              host="no-such-host.swarm-test.invalid"),
-                         "failed to resolve host"),
+        "missing database": (
+            _url(running, f"?user={ROLE}&password={ENCODED}", db="nodb"),
+            'database "nodb" does not exist',
+        ),
+        "missing role": (
+            _url(running, f"?user=nobody&password={ENCODED}"),
+            'role "nobody" does not exist',
+        ),
+        "unknown host": (
+            _url(
+                running, f"?user={ROLE}&password={ENCODED}", host="no-such-host.swarm-test.invalid"
+            ),
+            "failed to resolve host",
+        ),
     }[case]
     if case == "unknown host" and not _resolver_says_unknown("no-such-host.swarm-test.invalid"):
         pytest.skip("this machine's resolver cannot say that a name does not exist")
@@ -167,11 +191,15 @@ def test_swarm_run_gives_up_at_once_on_a_refusal_for_good(
 
 @pytest.mark.timeout(180)
 async def test_swarm_run_waits_through_a_server_restart_with_backoff(
-        tmp_path: Path, pw_cluster: tuple[Path, Cluster]) -> None:
+    tmp_path: Path, pw_cluster: tuple[Path, Cluster]
+) -> None:
     bin_dir, running = pw_cluster
     url = _url(running, f"?user={ROLE}&password={ENCODED}")
-    env = {"SWARM_HOME": str(tmp_path / "home"), "SWARM_DATABASE_URL": url,
-           "SWARM_FAILOVER": "1"}  # tries 0.2 s apart at first, doubling up to 1 s
+    env = {
+        "SWARM_HOME": str(tmp_path / "home"),
+        "SWARM_DATABASE_URL": url,
+        "SWARM_FAILOVER": "1",
+    }  # tries 0.2 s apart at first, doubling up to 1 s
     server_stop(bin_dir, running)
     proc = None
     try:
@@ -192,8 +220,9 @@ async def test_swarm_run_waits_through_a_server_restart_with_backoff(
     tries = [line for line in text.splitlines() if "standby:" in line]
     assert len(tries) >= 4
     shown = _url(running, f"?user={ROLE}&password=[redacted]")
-    for attempt, (line, delay) in enumerate(zip(tries, ("0.2", "0.4", "0.8", "1.0"),
-                                                strict=False), 1):
+    for attempt, (line, delay) in enumerate(
+        zip(tries, ("0.2", "0.4", "0.8", "1.0"), strict=False), 1
+    ):
         assert f"standby: cannot connect to PostgreSQL at {shown}: " in line, line
         assert "Connection refused" in line, line
         assert line.endswith(f"; trying again in {delay} s (attempt {attempt})"), line

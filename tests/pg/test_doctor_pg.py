@@ -19,7 +19,8 @@ PASSWORD = "s3cret-pw"
 
 
 async def test_doctor_names_the_database_without_its_password(
-        service: SwarmService, database_url: str) -> None:
+    service: SwarmService, database_url: str
+) -> None:
     url = database_url.replace("@", f":{PASSWORD}@", 1)  # trust: any password is accepted
     shown = redact_urls(url)
     assert PASSWORD not in shown and shown != url
@@ -38,7 +39,8 @@ async def test_doctor_names_the_database_without_its_password(
 
 
 async def test_doctor_on_a_database_swarm_has_not_used_yet(
-        pg_server: PgServer, database_url: str, tmp_path: Path) -> None:
+    pg_server: PgServer, database_url: str, tmp_path: Path
+) -> None:
     import psycopg
 
     url = pg_server.cluster.url()
@@ -47,8 +49,14 @@ async def test_doctor_on_a_database_swarm_has_not_used_yet(
         admin.execute(f"CREATE DATABASE {empty}")
     try:
         home = tmp_path / "home"
-        result = await asyncio.to_thread(run_cli, home, "doctor", "--timeout", "1",
-                                         env={"SWARM_DATABASE_URL": pg_server.cluster.url(empty)})
+        result = await asyncio.to_thread(
+            run_cli,
+            home,
+            "doctor",
+            "--timeout",
+            "1",
+            env={"SWARM_DATABASE_URL": pg_server.cluster.url(empty)},
+        )
         assert "Traceback" not in result.err, result.err
         assert "(reachable, empty: created on first use)" in result.out
     finally:

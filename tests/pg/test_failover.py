@@ -15,12 +15,17 @@ from tests.helpers import run_cli, write_agents
 from tests.pg.procs import Proc, start
 
 AGENTS: list[dict[str, object]] = [
-    {"id": f"Agent-{i}", "role": "worker", "delivery": "inbox"} for i in range(1, 9)]
+    {"id": f"Agent-{i}", "role": "worker", "delivery": "inbox"} for i in range(1, 9)
+]
 
 
 def _env(tmp_path: Path, name: str, url: str, config: Path) -> dict[str, str]:
-    return {"SWARM_HOME": str(tmp_path / name), "SWARM_CONFIG": str(config),
-            "SWARM_DATABASE_URL": url, "SWARM_FAILOVER": "2"}
+    return {
+        "SWARM_HOME": str(tmp_path / name),
+        "SWARM_CONFIG": str(config),
+        "SWARM_DATABASE_URL": url,
+        "SWARM_FAILOVER": "2",
+    }
 
 
 async def _delivered(settings: Settings, count: int, timeout_s: float = 30.0) -> None:
@@ -28,8 +33,7 @@ async def _delivered(settings: Settings, count: int, timeout_s: float = 30.0) ->
     try:
         deadline = time.monotonic() + timeout_s
         while True:
-            done = [d for d in await service.deliveries()
-                    if d.state is DeliveryState.delivered]
+            done = [d for d in await service.deliveries() if d.state is DeliveryState.delivered]
             if len(done) >= count:
                 return
             assert time.monotonic() < deadline, f"{len(done)} of {count} delivered"
@@ -53,7 +57,8 @@ def _inbox_files(*homes: Path) -> list[str]:
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_standby_takes_over_after_kill_9_of_the_scheduler(
-        tmp_path: Path, database_url: str) -> None:
+    tmp_path: Path, database_url: str
+) -> None:
     config = write_agents(tmp_path / "agents.toml", AGENTS)
     env_a, env_b = (_env(tmp_path, n, database_url, config) for n in ("a", "b"))
     settings = Settings.from_env(_env(tmp_path, "cli", database_url, config))
@@ -70,8 +75,9 @@ async def test_a_standby_takes_over_after_kill_9_of_the_scheduler(
         await _add(settings, [f"before {i}" for i in range(4)])
         await _delivered(settings, 4)
         assert "took over" not in second.text()
-        status = run_cli(tmp_path / "cli", "status", config=config,
-                         env={"SWARM_DATABASE_URL": database_url})
+        status = run_cli(
+            tmp_path / "cli", "status", config=config, env={"SWARM_DATABASE_URL": database_url}
+        )
         assert f"coordinator: running, pid {first.popen.pid} since" in status.out, status
 
         first.kill9()
@@ -85,14 +91,14 @@ async def test_a_standby_takes_over_after_kill_9_of_the_scheduler(
     for i in range(4):
         assert sum(f"before {i}" in t for t in texts) == 1
         assert sum(f"after {i}" in t for t in texts) == 1
-    assert not any(f"after {i}" in t for i in range(4)
-                   for t in _inbox_files(tmp_path / "a"))
+    assert not any(f"after {i}" in t for i in range(4) for t in _inbox_files(tmp_path / "a"))
 
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_lone_holder_stalled_past_its_fence_stops_then_takes_the_lock_again(
-        tmp_path: Path, database_url: str) -> None:
+    tmp_path: Path, database_url: str
+) -> None:
     """SIGSTOP for 3 s (a loop that cannot prove its lock in time, the server still holding
     it): the holder fences its store and goes back to standby, then, nobody else holding the
     lock, becomes the scheduler again by itself and delivers."""
@@ -100,8 +106,9 @@ async def test_a_lone_holder_stalled_past_its_fence_stops_then_takes_the_lock_ag
 
     config = write_agents(tmp_path / "agents.toml", AGENTS)
     settings = Settings.from_env(_env(tmp_path, "cli", database_url, config))
-    holder = start("holder", tmp_path, _env(tmp_path, "a", database_url, config), "run",
-                   "--no-discord")
+    holder = start(
+        "holder", tmp_path, _env(tmp_path, "a", database_url, config), "run", "--no-discord"
+    )
     try:
         holder.wait_for("coordinator started")
         holder.popen.send_signal(signal.SIGSTOP)

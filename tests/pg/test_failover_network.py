@@ -30,11 +30,12 @@ def cut_off_machine() -> Iterator[tuple[Link, Cluster]]:
         pytest.skip(reason)
     bin_dir = pg_bin_dir()
     if bin_dir is None:
-        skip_or_fail("PostgreSQL is not installed (apt-get install postgresql)",
-                     "SWARM_REQUIRE_PG")
+        skip_or_fail("PostgreSQL is not installed (apt-get install postgresql)", "SWARM_REQUIRE_PG")
     assert bin_dir is not None
-    with namespace_link("swtest") as link, cluster(
-            bin_dir, also_listen=link.host_ip, trust=link.network) as server:
+    with (
+        namespace_link("swtest") as link,
+        cluster(bin_dir, also_listen=link.host_ip, trust=link.network) as server,
+    ):
         with psycopg.connect(server.url(), autocommit=True) as admin:
             admin.execute("CREATE DATABASE netdeath")
         yield link, server
@@ -42,19 +43,27 @@ def cut_off_machine() -> Iterator[tuple[Link, Cluster]]:
 
 @pytest.mark.timeout(90)
 async def test_the_standby_takes_over_when_the_holders_link_is_cut_and_it_comes_back_as_standby(
-        tmp_path: Path, cut_off_machine: tuple[Link, Cluster]) -> None:
+    tmp_path: Path, cut_off_machine: tuple[Link, Cluster]
+) -> None:
     link, server = cut_off_machine
     on_host = server.url("netdeath")
     over_veth = on_host.replace("127.0.0.1", link.host_ip)
     config = write_agents(tmp_path / "agents.toml", AGENTS)
     settings = Settings.from_env(_env(tmp_path, "cli", on_host, config))
-    holder = start("holder", tmp_path, _env(tmp_path, "a", over_veth, config), "run",
-                   "--no-discord", prefix=link.inside())
+    holder = start(
+        "holder",
+        tmp_path,
+        _env(tmp_path, "a", over_veth, config),
+        "run",
+        "--no-discord",
+        prefix=link.inside(),
+    )
     procs: list[Proc] = [holder]
     try:
         holder.wait_for("coordinator started")
-        standby = start("standby", tmp_path, _env(tmp_path, "b", on_host, config), "run",
-                        "--no-discord")
+        standby = start(
+            "standby", tmp_path, _env(tmp_path, "b", on_host, config), "run", "--no-discord"
+        )
         procs.append(standby)
         standby.wait_for("is the scheduler")
         await _add(settings, [f"before {i}" for i in range(2)])
@@ -80,7 +89,8 @@ async def test_the_standby_takes_over_when_the_holders_link_is_cut_and_it_comes_
     assert holder.text().count("took over as the scheduler") == 0, holder.text()
     texts = _inbox_files(tmp_path / "a", tmp_path / "b")
     titles = [f"before {i}" for i in range(2)] + [
-        f"{when} {i}" for when in ("during", "after") for i in range(3)]
+        f"{when} {i}" for when in ("during", "after") for i in range(3)
+    ]
     for title in titles:
         assert sum(title in t for t in texts) == 1, title
     assert not any(title in t for title in titles[2:] for t in _inbox_files(tmp_path / "a"))

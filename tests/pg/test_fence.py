@@ -19,7 +19,8 @@ def _sleep_then_write(conn: PgConnection) -> None:
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_fencing_fails_the_statement_in_flight_and_refuses_the_rest(
-        database_url: str) -> None:
+    database_url: str,
+) -> None:
     db = await PgDatabase.open(database_url)
     try:
         in_flight = asyncio.create_task(db.write(_sleep_then_write))
@@ -34,8 +35,9 @@ async def test_fencing_fails_the_statement_in_flight_and_refuses_the_rest(
         await db.close()
     check = await PgDatabase.open(database_url)
     try:
-        rows = await check.read(lambda conn: conn.execute(
-            "SELECT count(*) FROM swarm_clock").fetchone()[0])
+        rows = await check.read(
+            lambda conn: conn.execute("SELECT count(*) FROM swarm_clock").fetchone()[0]
+        )
     finally:
         await check.close()
     assert rows == 1  # the write after the sleep never ran

@@ -16,8 +16,15 @@ from core.store.tables import insert_event
 
 pytestmark = [pytest.mark.both_databases]
 
-AWKWARD = ("it's done'); DROP TABLE tasks; --", "100% %s %(x)s ?", "back\\slash \\x00",
-           "line one\nline two\ttab", "ünïcödé ✓ 漢字", "$$ dollar $tag$ quoting $$", "")
+AWKWARD = (
+    "it's done'); DROP TABLE tasks; --",
+    "100% %s %(x)s ?",
+    "back\\slash \\x00",
+    "line one\nline two\ttab",
+    "ünïcödé ✓ 漢字",
+    "$$ dollar $tag$ quoting $$",
+    "",
+)
 
 
 def _write(conn: sqlite3.Connection, ctx: Ctx, texts: tuple[str, ...]) -> list[str]:
@@ -25,27 +32,32 @@ def _write(conn: sqlite3.Connection, ctx: Ctx, texts: tuple[str, ...]) -> list[s
     half = len(texts) // 2
     for text in texts[:half]:
         insert_event(conn, ctx.now, "test.held", text, actor=ctx.actor, data={"text": text})
-    seen = [r[0] for r in conn.execute(
-        "SELECT text FROM events WHERE kind = 'test.held' ORDER BY id")]
+    seen = [
+        r[0] for r in conn.execute("SELECT text FROM events WHERE kind = 'test.held' ORDER BY id")
+    ]
     for text in texts[half:]:
         insert_event(conn, ctx.now, "test.held", text, actor=ctx.actor, data={"text": text})
     return seen
 
 
 def _held(conn: sqlite3.Connection) -> list[Any]:
-    return [(r[0], r[1]) for r in conn.execute(
-        "SELECT text, data FROM events WHERE kind = 'test.held' ORDER BY id")]
+    return [
+        (r[0], r[1])
+        for r in conn.execute("SELECT text, data FROM events WHERE kind = 'test.held' ORDER BY id")
+    ]
 
 
 async def test_events_keep_their_text_and_order_and_the_transaction_sees_its_own(
-        service: SwarmService) -> None:
+    service: SwarmService,
+) -> None:
     seen = await service.write("test", _write, AWKWARD)
-    assert seen == list(AWKWARD[:len(AWKWARD) // 2])
+    assert seen == list(AWKWARD[: len(AWKWARD) // 2])
     rows = await service.db.read(_held)
     assert [text for text, _ in rows] == list(AWKWARD)
     assert [json.loads(data)["text"] for _, data in rows] == list(AWKWARD)
-    assert await service.db.read(lambda c: c.execute("SELECT count(*) FROM tasks").fetchone()[0]
-                                 ) == 0  # the table the quoting test aims at is still there
+    assert (
+        await service.db.read(lambda c: c.execute("SELECT count(*) FROM tasks").fetchone()[0]) == 0
+    )  # the table the quoting test aims at is still there
 
 
 def _events_then_fail(conn: sqlite3.Connection, ctx: Ctx) -> None:

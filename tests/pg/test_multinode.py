@@ -21,17 +21,26 @@ TASKS = 120
 
 
 def _agents() -> list[dict[str, object]]:
-    return [{"id": f"{node}-a{i}", "role": "worker", "delivery": "inbox", "node": node}
-            for node in NODES for i in range(1, PER_NODE + 1)]
+    return [
+        {"id": f"{node}-a{i}", "role": "worker", "delivery": "inbox", "node": node}
+        for node in NODES
+        for i in range(1, PER_NODE + 1)
+    ]
 
 
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_three_nodes_two_coordinators_kill_9_at_random_nothing_lost(
-        tmp_path: Path, database_url: str) -> None:
+    tmp_path: Path, database_url: str
+) -> None:
     config = write_agents(tmp_path / "agents.toml", _agents())
-    settings = Settings.from_env({"SWARM_HOME": str(tmp_path / "cli"),
-                                  "SWARM_CONFIG": str(config), "SWARM_DATABASE_URL": database_url})
+    settings = Settings.from_env(
+        {
+            "SWARM_HOME": str(tmp_path / "cli"),
+            "SWARM_CONFIG": str(config),
+            "SWARM_DATABASE_URL": database_url,
+        }
+    )
     fleet = Fleet(tmp_path, database_url, config)
     rng = random.Random()
     service = await SwarmService.open(settings)
@@ -65,8 +74,9 @@ async def test_three_nodes_two_coordinators_kill_9_at_random_nothing_lost(
         # one first copy at most; any other is a marked retry (a node died mid-delivery)
         assert sum("RETRY" not in text for text in copies) <= 1, (k, copies, fleet.kills)
     assert len(fleet.kills) >= 2
-    status = run_cli(tmp_path / "cli", "status", config=config,
-                     env={"SWARM_DATABASE_URL": database_url})
+    status = run_cli(
+        tmp_path / "cli", "status", config=config, env={"SWARM_DATABASE_URL": database_url}
+    )
     assert status.code == 0, status.err
     for node in NODES:
         assert f"  {node}" in status.out and f"({node}-a1, " in status.out

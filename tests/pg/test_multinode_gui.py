@@ -34,8 +34,12 @@ PER_WINDOW = 4
 INBOX_TASKS = 24
 # The driver's deadline (1 + 2 * 1 + 5 = 8 s) under the node's lease, so a killed node's
 # claims go out again within seconds; the pointer the killed driver left rests 0.2 s.
-GUI_TUNING = {"SWARM_INPUT_LOCK_TIMEOUT": "1", "SWARM_HUMAN_WAIT": "1",
-              "SWARM_HUMAN_IDLE": "0.2", "SWARM_DELIVERY_STEPS": "5"}
+GUI_TUNING = {
+    "SWARM_INPUT_LOCK_TIMEOUT": "1",
+    "SWARM_HUMAN_WAIT": "1",
+    "SWARM_HUMAN_IDLE": "0.2",
+    "SWARM_DELIVERY_STEPS": "5",
+}
 GUI_LEASE_S = 9.0
 MIN_KILLS, MAX_KILLS, MAX_GUI_KILLS = 3, 5, 2  # the first two: the GUI node, the scheduler
 JOB = re.compile(r"\bjob \d{3}\b")
@@ -43,21 +47,32 @@ JOB = re.compile(r"\bjob \d{3}\b")
 
 def _agents_file(path: Path, desktop: Any) -> Path:
     """Inbox agents on desk-1 and desk-2 (role worker), the windows on desk-gui."""
-    write_agents(path, [{"id": f"{node}-a{i}", "role": "worker", "delivery": "inbox",
-                         "node": node}
-                        for node in INBOX_NODES for i in range(1, PER_NODE + 1)])
-    windows = "".join(f"\n{desktop.window(name).toml()}node = \"{GUI_NODE}\"\n"
-                      'delivery = "gui"\n' for name in WINDOWS)
+    write_agents(
+        path,
+        [
+            {"id": f"{node}-a{i}", "role": "worker", "delivery": "inbox", "node": node}
+            for node in INBOX_NODES
+            for i in range(1, PER_NODE + 1)
+        ],
+    )
+    windows = "".join(
+        f'\n{desktop.window(name).toml()}node = "{GUI_NODE}"\ndelivery = "gui"\n'
+        for name in WINDOWS
+    )
     path.write_text(path.read_text(encoding="utf-8") + windows, encoding="utf-8")
     return path
 
 
 def _tasks() -> list[TaskSpec]:
     """Jobs 000-011 pinned to the windows, 012-035 for the inbox agents' role."""
-    pinned = [TaskSpec(f"job {k:03d}", agent=WINDOWS[k % len(WINDOWS)])
-              for k in range(PER_WINDOW * len(WINDOWS))]
-    return pinned + [TaskSpec(f"job {k:03d}", role="worker")
-                     for k in range(len(pinned), len(pinned) + INBOX_TASKS)]
+    pinned = [
+        TaskSpec(f"job {k:03d}", agent=WINDOWS[k % len(WINDOWS)])
+        for k in range(PER_WINDOW * len(WINDOWS))
+    ]
+    return pinned + [
+        TaskSpec(f"job {k:03d}", role="worker")
+        for k in range(len(pinned), len(pinned) + INBOX_TASKS)
+    ]
 
 
 class Kills:
@@ -85,8 +100,11 @@ class Kills:
         if not kills:
             return GUI_NODE
         if len(kills) == 1:
-            holders = [name for name in COORDINATORS
-                       if "coordinator started" in self.fleet.procs[name].text()]
+            holders = [
+                name
+                for name in COORDINATORS
+                if "coordinator started" in self.fleet.procs[name].text()
+            ]
             return self.rng.choice(holders or list(COORDINATORS))
         names = [*COORDINATORS, *INBOX_NODES]
         if kills.count(GUI_NODE) < MAX_GUI_KILLS:
@@ -96,20 +114,31 @@ class Kills:
 
 def _typed(desktop: Any, before: dict[str, int]) -> dict[str, list[str]]:
     """What each window received since the test began."""
-    return {name: desktop.texts(name)[before[name]:] for name in WINDOWS}
+    return {name: desktop.texts(name)[before[name] :] for name in WINDOWS}
 
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_gui_node_beside_inbox_nodes_kill_9_at_random_nothing_lost_or_doubled(
-        tmp_path: Path, database_url: str, apps_desktop: Any) -> None:
+    tmp_path: Path, database_url: str, apps_desktop: Any
+) -> None:
     config = _agents_file(tmp_path / "agents.toml", apps_desktop)
     server = apps_desktop.xserver
     display = {"DISPLAY": server.display, "XAUTHORITY": str(server.xauthority)}
-    fleet = Fleet(tmp_path, database_url, config, extra_env={GUI_NODE: display | GUI_TUNING},
-                  leases={GUI_NODE: GUI_LEASE_S})
-    settings = Settings.from_env({"SWARM_HOME": str(tmp_path / "cli"),
-                                  "SWARM_CONFIG": str(config), "SWARM_DATABASE_URL": database_url})
+    fleet = Fleet(
+        tmp_path,
+        database_url,
+        config,
+        extra_env={GUI_NODE: display | GUI_TUNING},
+        leases={GUI_NODE: GUI_LEASE_S},
+    )
+    settings = Settings.from_env(
+        {
+            "SWARM_HOME": str(tmp_path / "cli"),
+            "SWARM_CONFIG": str(config),
+            "SWARM_DATABASE_URL": database_url,
+        }
+    )
     before = {name: len(apps_desktop.texts(name)) for name in WINDOWS}
     tasks = _tasks()
     kills = Kills(fleet, random.Random())
@@ -125,7 +154,8 @@ async def test_a_gui_node_beside_inbox_nodes_kill_9_at_random_nothing_lost_or_do
         while len(done) < len(tasks) or len(fleet.kills) < MIN_KILLS:
             assert time.monotonic() < deadline, (
                 f"{len(done)} of {len(tasks)} done; kills {fleet.kills}; "
-                f"windows got {_typed(apps_desktop, before)}")
+                f"windows got {_typed(apps_desktop, before)}"
+            )
             await play_agents(service, done)
             kills.step(sum(map(len, _typed(apps_desktop, before).values())))
             await asyncio.sleep(0.1)
@@ -153,15 +183,19 @@ def _check_windows(typed: dict[str, list[str]], kills: list[str]) -> None:
             assert len(JOB.findall(text)) == 1, (name, text, kills)
 
 
-def _check_copies(tasks: list[TaskSpec], typed: dict[str, list[str]], files: list[str],
-                  kills: list[str]) -> None:
+def _check_copies(
+    tasks: list[TaskSpec], typed: dict[str, list[str]], files: list[str], kills: list[str]
+) -> None:
     """Every job reached its agent: one first copy at most, any other marked as a retry."""
     received = [text for texts in typed.values() for text in texts] + files
     for spec in tasks:
         copies = [text for text in received if spec.title in text]
         assert copies, f"{spec.title} never reached its agent (kills: {kills})"
         assert sum("RETRY" not in _header(text) for text in copies) <= 1, (
-            spec.title, copies, kills)
+            spec.title,
+            copies,
+            kills,
+        )
         if spec.agent is not None:
             assert any(spec.title in text for text in typed[spec.agent]), (spec.title, kills)
 

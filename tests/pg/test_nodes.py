@@ -23,13 +23,22 @@ LEASE_S = 30.0
 @pytest.fixture
 def node_settings(tmp_path: Path, database_url: str) -> Settings:
     """Agents A-1, A-2 on desk-1, B-1 on desk-2, C-1 on the coordinator."""
-    config = write_agents(tmp_path / "agents.toml", [
-        {"id": "A-1", "role": "w", "delivery": "inbox", "node": "desk-1"},
-        {"id": "A-2", "role": "w", "delivery": "inbox", "node": "desk-1"},
-        {"id": "B-1", "role": "w", "delivery": "inbox", "node": "desk-2"},
-        {"id": "C-1", "role": "w", "delivery": "inbox"}])
-    return Settings.from_env({"SWARM_HOME": str(tmp_path / "home"),
-                              "SWARM_CONFIG": str(config), "SWARM_DATABASE_URL": database_url})
+    config = write_agents(
+        tmp_path / "agents.toml",
+        [
+            {"id": "A-1", "role": "w", "delivery": "inbox", "node": "desk-1"},
+            {"id": "A-2", "role": "w", "delivery": "inbox", "node": "desk-1"},
+            {"id": "B-1", "role": "w", "delivery": "inbox", "node": "desk-2"},
+            {"id": "C-1", "role": "w", "delivery": "inbox"},
+        ],
+    )
+    return Settings.from_env(
+        {
+            "SWARM_HOME": str(tmp_path / "home"),
+            "SWARM_CONFIG": str(config),
+            "SWARM_DATABASE_URL": database_url,
+        }
+    )
 
 
 @pytest.fixture
@@ -41,7 +50,8 @@ async def svc(node_settings: Settings, clock: ManualClock) -> AsyncIterator[Swar
 
 
 async def test_each_node_delivers_only_its_agents_and_the_coordinator_the_rest(
-        svc: SwarmService) -> None:
+    svc: SwarmService,
+) -> None:
     await svc.broadcast("hello all", "test")
     desk1, desk2 = RecordingDeliverer(), RecordingDeliverer()
     coordinator = RecordingDeliverer()
@@ -57,11 +67,16 @@ async def test_each_node_delivers_only_its_agents_and_the_coordinator_the_rest(
     status = await svc.status()
     assert [(n["name"], n["in_flight"]) for n in status.get("nodes", [])] == []  # no heartbeat
     assert {a["id"]: a["node"] for a in status["agents"]} == {
-        "A-1": "desk-1", "A-2": "desk-1", "B-1": "desk-2", "C-1": None}
+        "A-1": "desk-1",
+        "A-2": "desk-1",
+        "B-1": "desk-2",
+        "C-1": None,
+    }
 
 
 async def test_a_dead_nodes_claim_goes_out_again_as_a_retry_and_the_dead_node_never_sends_it(
-        svc: SwarmService, clock: ManualClock) -> None:
+    svc: SwarmService, clock: ManualClock
+) -> None:
     await svc.send("A-1", "only once please", "test")
     dead_deliverer, next_deliverer = RecordingDeliverer(), RecordingDeliverer()
     dead = DeliveryNode(svc, dead_deliverer, "desk-1", lease_s=LEASE_S)
@@ -82,7 +97,8 @@ async def test_a_dead_nodes_claim_goes_out_again_as_a_retry_and_the_dead_node_ne
 
 
 async def test_a_late_receipt_of_a_claim_taken_over_is_dropped(
-        svc: SwarmService, clock: ManualClock) -> None:
+    svc: SwarmService, clock: ManualClock
+) -> None:
     await svc.send("A-2", "late", "test")
     slow_deliverer = RecordingDeliverer()
     slow = DeliveryNode(svc, slow_deliverer, "desk-1", lease_s=LEASE_S)
@@ -109,7 +125,8 @@ async def test_a_node_needs_agents_and_postgresql(svc: SwarmService, tmp_path: P
 
 @pytest.mark.timeout(60)
 async def test_the_coordinator_hears_another_processes_write_without_polling(
-        node_settings: Settings) -> None:
+    node_settings: Settings,
+) -> None:
     """The loop polls every 30 s here: only LISTEN swarm_changes can wake it in time."""
     import asyncio
 
@@ -119,9 +136,12 @@ async def test_the_coordinator_hears_another_processes_write_without_polling(
     from tests.watch.conftest import FakeFrames
 
     recorded = RecordingDeliverer()
-    builder = Builder(Config({"SWARM_WATCH_INTERVAL": "3600"}, core=node_settings),
-                      deliverer=lambda _: recorded,
-                      frames=FakeFrames(), poll_s=30)
+    builder = Builder(
+        Config({"SWARM_WATCH_INTERVAL": "3600"}, core=node_settings),
+        deliverer=lambda _: recorded,
+        frames=FakeFrames(),
+        poll_s=30,
+    )
     other = await SwarmService.open(node_settings)  # another process, as far as PG knows
     try:
         async with headless_run(builder) as runner:
@@ -138,12 +158,19 @@ async def test_the_coordinator_hears_another_processes_write_without_polling(
 
 
 async def test_a_desktop_nodes_lease_must_outlast_one_delivery(
-        node_settings: Settings, tmp_path: Path) -> None:
-    config = write_agents(tmp_path / "gui.toml", [
-        {"id": "G-1", "role": "w", "delivery": "gui", "input": [10, 10], "node": "desk-9"}])
-    settings = Settings.from_env({"SWARM_HOME": str(tmp_path / "gui"),
-                                  "SWARM_CONFIG": str(config),
-                                  "SWARM_DATABASE_URL": node_settings.database_url or ""})
+    node_settings: Settings, tmp_path: Path
+) -> None:
+    config = write_agents(
+        tmp_path / "gui.toml",
+        [{"id": "G-1", "role": "w", "delivery": "gui", "input": [10, 10], "node": "desk-9"}],
+    )
+    settings = Settings.from_env(
+        {
+            "SWARM_HOME": str(tmp_path / "gui"),
+            "SWARM_CONFIG": str(config),
+            "SWARM_DATABASE_URL": node_settings.database_url or "",
+        }
+    )
     service = await SwarmService.open(settings)
     try:
         slow = RecordingDeliverer(time_limit_s=30.0)  # the desktop driver's deadline

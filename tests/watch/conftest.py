@@ -49,10 +49,16 @@ class FakeFrames:
 
 def watch_settings(**overrides: Any) -> WatchSettings:
     """The defaults of the issue (10 min stall, 5 min cooldown, 2 nudges, 30 min, 2 min)."""
-    values: dict[str, Any] = {"interval_s": 5.0, "stall_after_s": 600.0,
-                              "nudge_cooldown_s": 300.0, "max_nudges": 2,
-                              "reassign_after_s": 1800.0, "grace_s": 120.0,
-                              "unreachable_after": 3, "daily_summary": None}
+    values: dict[str, Any] = {
+        "interval_s": 5.0,
+        "stall_after_s": 600.0,
+        "nudge_cooldown_s": 300.0,
+        "max_nudges": 2,
+        "reassign_after_s": 1800.0,
+        "grace_s": 120.0,
+        "unreachable_after": 3,
+        "daily_summary": None,
+    }
     return WatchSettings(**(values | overrides))
 
 
@@ -101,17 +107,20 @@ def desktop_agents(tmp_path: Path) -> Path:
     for i in range(8):
         x, y = env.input_point(i)
         left, top = (i % 4) * 480 + 10, (i // 4) * 540 + 40
-        parts.append(f'[[agent]]\nid = "Agent-{i + 1}"\nrole = "role{i + 1}"\n'
-                     f'capabilities = ["python"]\ninput = [{x}, {y}]\n'
-                     f"watch = [{left}, {top}, 460, 490]\n")
+        parts.append(
+            f'[[agent]]\nid = "Agent-{i + 1}"\nrole = "role{i + 1}"\n'
+            f'capabilities = ["python"]\ninput = [{x}, {y}]\n'
+            f"watch = [{left}, {top}, 460, 490]\n"
+        )
     path = tmp_path / "agents.toml"
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
 
 
 @pytest.fixture
-async def desktop_service(home: Path, desktop_agents: Path, clock: ManualClock
-                          ) -> AsyncIterator[SwarmService]:
+async def desktop_service(
+    home: Path, desktop_agents: Path, clock: ManualClock
+) -> AsyncIterator[SwarmService]:
     """The service over the desktop agents file, on the manual clock."""
     settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(desktop_agents)})
     service = await SwarmService.open(settings, clock)

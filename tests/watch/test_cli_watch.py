@@ -25,8 +25,17 @@ def count(home: Path, table: str) -> int:
 
 
 def test_schedule_add_list_remove(home: Path) -> None:
-    added = run_cli(home, "schedule", "add", "--role", "qa", "--cron", "0 9 * * 1-5",
-                    "Run the test suite", "--json")
+    added = run_cli(
+        home,
+        "schedule",
+        "add",
+        "--role",
+        "qa",
+        "--cron",
+        "0 9 * * 1-5",
+        "Run the test suite",
+        "--json",
+    )
     assert added.code == 0, added.err
     prompt = json.loads(added.out)
     assert (prompt["id"], prompt["target"], prompt["cron"]) == ("S-1", "role:qa", "0 9 * * 1-5")
@@ -37,8 +46,7 @@ def test_schedule_add_list_remove(home: Path) -> None:
     assert [line.split()[0] for line in listed.out.splitlines()] == ["ID", "S-1", "S-2"]
     removed = run_cli(home, "schedule", "remove", "s-1")
     assert removed.code == 0 and removed.out.startswith("S-1 removed")
-    assert [s["id"] for s in json.loads(run_cli(home, "schedule", "list", "--json").out)] == [
-        "S-2"]
+    assert [s["id"] for s in json.loads(run_cli(home, "schedule", "list", "--json").out)] == ["S-2"]
     again = run_cli(home, "schedule", "remove", "S-1")
     assert again.code == 2 and again.err == "swarm: error: unknown schedule S-1\n"
 
@@ -46,12 +54,16 @@ def test_schedule_add_list_remove(home: Path) -> None:
 def test_schedule_add_refuses_bad_input_with_one_line_and_writes_nothing(home: Path) -> None:
     bad = run_cli(home, "schedule", "add", "--all", "--cron", "0 24 * * *", "hello")
     assert bad.code == 2 and bad.out == ""
-    assert bad.err == ("swarm: error: invalid cron expression '0 24 * * *': Error validating "
-                       "expression '24': the last value (24) is higher than the maximum value "
-                       "(23)\n")
-    for args in (("--agent", "Agent-3", "--every", "30", "hi"),
-                 ("--summary", "--every", "1h", "some text"),
-                 ("--agent", "Agent-3", "--every", "1h")):
+    assert bad.err == (
+        "swarm: error: invalid cron expression '0 24 * * *': Error validating "
+        "expression '24': the last value (24) is higher than the maximum value "
+        "(23)\n"
+    )
+    for args in (
+        ("--agent", "Agent-3", "--every", "30", "hi"),
+        ("--summary", "--every", "1h", "some text"),
+        ("--agent", "Agent-3", "--every", "1h"),
+    ):
         refused = run_cli(home, "schedule", "add", *args)
         assert refused.code == 2 and len(refused.err.splitlines()) == 1, refused.err
     no_target = run_cli(home, "schedule", "add", "--cron", "0 9 * * *", "hi")
@@ -59,8 +71,7 @@ def test_schedule_add_refuses_bad_input_with_one_line_and_writes_nothing(home: P
     assert count(home, "schedules") == 0 and count(home, "events") == 0
 
 
-async def test_stats_and_export_commands(home: Path, settings: Settings, tmp_path: Path
-                                         ) -> None:
+async def test_stats_and_export_commands(home: Path, settings: Settings, tmp_path: Path) -> None:
     clock = ManualClock(time.time() - 3600)  # the CLI counts back from the real time
     service = await SwarmService.open(settings, clock)
     try:
@@ -73,13 +84,25 @@ async def test_stats_and_export_commands(home: Path, settings: Settings, tmp_pat
     shown = run_cli(home, "stats", "--period", "31d", "--png", str(png), "--json")
     assert shown.code == 0, shown.err
     agents = {a["agent"]: a for a in json.loads(shown.out)["agents"]}
-    assert agents["Agent-2"] == {"agent": "Agent-2", "done": 1, "failed": 0, "failure_rate": 0.0,
-                                 "median_minutes_to_done": 10.0, "stalls": 0}
+    assert agents["Agent-2"] == {
+        "agent": "Agent-2",
+        "done": 1,
+        "failed": 0,
+        "failure_rate": 0.0,
+        "median_minutes_to_done": 10.0,
+        "stalls": 0,
+    }
     with Image.open(png) as chart:
         assert chart.format == "PNG"
     table = run_cli(home, "stats", "--period", "31d").out.splitlines()
     assert next(line for line in table if line.startswith("Agent-2")).split() == [
-        "Agent-2", "1", "0", "0%", "10", "0"]
+        "Agent-2",
+        "1",
+        "0",
+        "0%",
+        "10",
+        "0",
+    ]
     out = tmp_path / "events.json"
     written = run_cli(home, "export", "--what", "events", "--format", "json", "-o", str(out))
     assert written.code == 0 and written.out == ""
@@ -90,8 +113,9 @@ async def test_stats_and_export_commands(home: Path, settings: Settings, tmp_pat
     assert run_cli(home, "stats", "--period", "1y").code == 2
 
 
-async def test_agents_and_alerts_show_a_stalled_agent(home: Path, settings: Settings,
-                                                     clock: ManualClock) -> None:
+async def test_agents_and_alerts_show_a_stalled_agent(
+    home: Path, settings: Settings, clock: ManualClock
+) -> None:
     service = await SwarmService.open(settings, clock)
     try:
         await assign(service, "Agent-3")
@@ -104,8 +128,9 @@ async def test_agents_and_alerts_show_a_stalled_agent(home: Path, settings: Sett
     assert (agents["Agent-3"]["state"], agents["Agent-3"]["alerts"]) == ("stalled", ["stalled"])
     assert agents["Agent-4"]["state"] == "idle"
     status = run_cli(home, "status").out
-    assert any(line.split()[:3] == ["Agent-3", "infrastructure", "stalled"]
-               for line in status.splitlines())
+    assert any(
+        line.split()[:3] == ["Agent-3", "infrastructure", "stalled"] for line in status.splitlines()
+    )
     alerts = json.loads(run_cli(home, "alerts", "--json").out)
     assert [(a["agent"], a["kind"]) for a in alerts] == [("Agent-3", "stalled")]
     assert "Agent-3 stalled: no activity for 12 min on T-1" in run_cli(home, "alerts").out

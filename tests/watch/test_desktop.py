@@ -29,8 +29,7 @@ def type_into(server: Any, index: int, text: str) -> None:
     "person" focuses the window as their window manager would.
     """
     x, y = desktop_env().input_point(index)
-    where = server.xdotool("mousemove", str(x), str(y), "click", "1", "getmouselocation",
-                           "--shell")
+    where = server.xdotool("mousemove", str(x), str(y), "click", "1", "getmouselocation", "--shell")
     window = dict(line.split("=") for line in where.split())["WINDOW"]
     server.xdotool("windowfocus", "--sync", window, "type", "--delay", "1", text)
 
@@ -50,8 +49,8 @@ async def states(service: SwarmService) -> dict[str, str]:
 
 
 async def test_changing_window_works_frozen_one_stalls_idle_ones_are_left_alone(
-        desktop_service: SwarmService, clock: ManualClock, windows: Any,
-        watch_xserver: Any) -> None:
+    desktop_service: SwarmService, clock: ManualClock, windows: Any, watch_xserver: Any
+) -> None:
     service = desktop_service
     start = clock.now()
     busy = await assign(service, "Agent-1", "busy work")
@@ -85,12 +84,16 @@ async def test_changing_window_works_frozen_one_stalls_idle_ones_are_left_alone(
 
 
 async def test_grace_period_on_a_frozen_window(
-        desktop_service: SwarmService, clock: ManualClock, windows: Any) -> None:
+    desktop_service: SwarmService, clock: ManualClock, windows: Any
+) -> None:
     service = desktop_service
     start = clock.now()
     await assign(service, "Agent-5")
-    watcher = Watcher(service, watch_settings(stall_after_s=60, grace_s=300,
-                                              reassign_after_s=3600), ScreenFrames())
+    watcher = Watcher(
+        service,
+        watch_settings(stall_after_s=60, grace_s=300, reassign_after_s=3600),
+        ScreenFrames(),
+    )
     try:
         for _ in range(12):
             clock.advance(30)
@@ -102,8 +105,9 @@ async def test_grace_period_on_a_frozen_window(
     assert [e.ts - start for e in nudges] == [300]
 
 
-async def test_screenshot_is_the_watched_region(windows: Any,
-                                               desktop_service: SwarmService) -> None:
+async def test_screenshot_is_the_watched_region(
+    windows: Any, desktop_service: SwarmService
+) -> None:
     agent = desktop_service.agents["Agent-3"]
     image = Image.open(BytesIO(screenshot_png(agent)))
     assert image.format == "PNG" and image.size == (460, 490)

@@ -45,27 +45,43 @@ class LoggedFrames(ScreenFrames):
 
 
 @pytest.fixture
-async def node_service(tmp_path: Path, database_url: str, clock: ManualClock
-                       ) -> AsyncIterator[SwarmService]:
+async def node_service(
+    tmp_path: Path, database_url: str, clock: ManualClock
+) -> AsyncIterator[SwarmService]:
     """Agent-1, Agent-2 on node desk-1 and Agent-3 on the coordinator, over windows 1-3."""
     env = desktop_env()
     agents: list[dict[str, object]] = []
     for i in range(3):
         left, top = (i % 4) * 480 + 10, (i // 4) * 540 + 40
-        agents.append({"id": f"Agent-{i + 1}", "role": "w", "delivery": "inbox",
-                       "input": list(env.input_point(i)), "watch": [left, top, 460, 490],
-                       **({"node": "desk-1"} if i < 2 else {})})
+        agents.append(
+            {
+                "id": f"Agent-{i + 1}",
+                "role": "w",
+                "delivery": "inbox",
+                "input": list(env.input_point(i)),
+                "watch": [left, top, 460, 490],
+                **({"node": "desk-1"} if i < 2 else {}),
+            }
+        )
     config = write_agents(tmp_path / "agents.toml", agents)
-    settings = Settings.from_env({"SWARM_HOME": str(tmp_path / "home"),
-                                  "SWARM_CONFIG": str(config), "SWARM_DATABASE_URL": database_url})
+    settings = Settings.from_env(
+        {
+            "SWARM_HOME": str(tmp_path / "home"),
+            "SWARM_CONFIG": str(config),
+            "SWARM_DATABASE_URL": database_url,
+        }
+    )
     service = await SwarmService.open(settings, clock)
     yield service
     await service.close()
 
 
 async def screen_active_at(service: SwarmService, agent: str) -> float | None:
-    row = await service.db.read(lambda conn: conn.execute(
-        "SELECT screen_active_at FROM agent_watch WHERE agent_id = ?", (agent,)).fetchone())
+    row = await service.db.read(
+        lambda conn: conn.execute(
+            "SELECT screen_active_at FROM agent_watch WHERE agent_id = ?", (agent,)
+        ).fetchone()
+    )
     return None if row is None else row[0]
 
 
@@ -78,8 +94,8 @@ async def recorded(service: SwarmService, agent: str, at: float) -> None:
 
 
 async def test_the_node_watches_its_agents_and_the_coordinator_judges_from_the_database(
-        node_service: SwarmService, clock: ManualClock, windows: Any,
-        watch_xserver: Any) -> None:
+    node_service: SwarmService, clock: ManualClock, windows: Any, watch_xserver: Any
+) -> None:
     service = node_service
     start = clock.now()
     for agent in ("Agent-1", "Agent-2", "Agent-3"):

@@ -15,8 +15,9 @@ from core.watch.settings import WatchSettings
 from tests.watch.conftest import FakeFrames, assign, kinds, watch_settings
 
 
-async def run_ticks(watcher: Watcher, clock: ManualClock, seconds: float, step: float = 60.0,
-                    before_tick=None) -> list:
+async def run_ticks(
+    watcher: Watcher, clock: ManualClock, seconds: float, step: float = 60.0, before_tick=None
+) -> list:
     """Advance ``seconds`` in ``step`` s, one tick per step; the reports."""
     reports = []
     for _ in range(round(seconds / step)):
@@ -32,7 +33,8 @@ async def state_of(service: SwarmService, agent: str) -> str:
 
 
 async def test_frozen_agent_is_nudged_once_per_cooldown_then_its_task_is_reassigned(
-        service: SwarmService, clock: ManualClock, frames: FakeFrames) -> None:
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
     start = clock.now()
     task_id = await assign(service, "Agent-2")
     frames.frames["Agent-2"] = bytes(64)
@@ -49,14 +51,15 @@ async def test_frozen_agent_is_nudged_once_per_cooldown_then_its_task_is_reassig
     assert [e.ts - start for e in opened] == [600] and [e.ts - start for e in cleared] == [1800]
     assert await state_of(service, "Agent-2") == "idle"
     assert await service.db.read(digest, start, clock.now()) == (
-        "watcher: 1 stall(s) (Agent-2 1), 2 nudge(s), 1 task(s) taken back, "
-        "0 unreachable alert(s)")
+        "watcher: 1 stall(s) (Agent-2 1), 2 nudge(s), 1 task(s) taken back, 0 unreachable alert(s)"
+    )
     await watcher.close()
     assert frames.closed
 
 
-async def test_an_idle_agent_is_never_nudged(service: SwarmService, clock: ManualClock,
-                                             frames: FakeFrames) -> None:
+async def test_an_idle_agent_is_never_nudged(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
     watcher = Watcher(service, watch_settings(), frames)
     reports = await run_ticks(watcher, clock, 4 * 3600, step=300)
     assert not any(r.stalled or r.nudged or r.opened for r in reports)
@@ -65,18 +68,21 @@ async def test_an_idle_agent_is_never_nudged(service: SwarmService, clock: Manua
 
 
 async def test_no_nudge_within_the_grace_period_after_an_assignment(
-        service: SwarmService, clock: ManualClock, frames: FakeFrames) -> None:
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
     start = clock.now()
     await assign(service, "Agent-3")
-    watcher = Watcher(service, watch_settings(stall_after_s=60, grace_s=300,
-                                              reassign_after_s=3600), frames)
+    watcher = Watcher(
+        service, watch_settings(stall_after_s=60, grace_s=300, reassign_after_s=3600), frames
+    )
     await run_ticks(watcher, clock, 600, step=30)
     nudges = await kinds(service, "agent.nudged")
     assert nudges and nudges[0].ts - start == 300
 
 
 async def test_screen_changes_and_cli_reports_count_as_activity(
-        service: SwarmService, clock: ManualClock, frames: FakeFrames) -> None:
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
     screen_task = await assign(service, "Agent-1")
     cli_task = await assign(service, "Agent-5")
     frames.frames["Agent-1"] = bytes(64)
@@ -96,7 +102,8 @@ async def test_screen_changes_and_cli_reports_count_as_activity(
 
 
 async def test_activity_ends_the_stall_and_clears_the_alert_once(
-        service: SwarmService, clock: ManualClock, frames: FakeFrames) -> None:
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
     task_id = await assign(service, "Agent-4")
     frames.frames["Agent-4"] = bytes(64)
     watcher = Watcher(service, watch_settings(), frames)
@@ -114,7 +121,8 @@ async def test_activity_ends_the_stall_and_clears_the_alert_once(
 
 
 async def test_max_nudges_count_per_task_not_per_stall(
-        service: SwarmService, clock: ManualClock, frames: FakeFrames) -> None:
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
     await assign(service, "Agent-6")
     frames.frames["Agent-6"] = bytes(64)
     watcher = Watcher(service, watch_settings(max_nudges=1, nudge_cooldown_s=0), frames)
@@ -127,7 +135,8 @@ async def test_max_nudges_count_per_task_not_per_stall(
 
 
 async def test_our_own_delivery_is_not_activity(
-        service: SwarmService, clock: ManualClock, frames: FakeFrames) -> None:
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
     await assign(service, "Agent-7")
     frames.frames["Agent-7"] = bytes(64)
     watcher = Watcher(service, watch_settings(), frames)
@@ -147,7 +156,8 @@ async def test_our_own_delivery_is_not_activity(
 
 
 async def test_a_busy_window_is_not_stalled_at_its_first_ticks(
-        service: SwarmService, clock: ManualClock, frames: FakeFrames) -> None:
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
     """Short intervals, a window changing every 300 ms once its prompt is in: never stalled."""
     settings = watch_settings(interval_s=1, stall_after_s=4, grace_s=2, nudge_cooldown_s=1)
     frames.frames["Agent-3"] = bytes(64)
@@ -173,7 +183,8 @@ async def test_a_busy_window_is_not_stalled_at_its_first_ticks(
 
 
 async def test_a_stalled_task_out_of_attempts_fails(
-        service: SwarmService, clock: ManualClock, frames: FakeFrames) -> None:
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
     task_id = await assign(service, "Agent-8")
     await service.db.write(lambda conn: conn.execute("UPDATE tasks SET max_attempts = 1"))
     watcher = Watcher(service, watch_settings(), frames)
@@ -183,15 +194,19 @@ async def test_a_stalled_task_out_of_attempts_fails(
 
 
 async def test_an_agent_whose_deliveries_keep_failing_is_unreachable(
-        service: SwarmService, clock: ManualClock) -> None:
+    service: SwarmService, clock: ManualClock
+) -> None:
     watcher = Watcher(service, watch_settings(), None)
 
     async def deliver(ok: bool) -> None:
         await service.send("Agent-3", "hello", "test")
         delivery: Delivery | None = await service.queue.claim_delivery()
         assert delivery is not None
-        receipt = (Receipt.delivered("test") if ok
-                   else Receipt.failed("window gone", "test", retryable=False))
+        receipt = (
+            Receipt.delivered("test")
+            if ok
+            else Receipt.failed("window gone", "test", retryable=False)
+        )
         await service.queue.record_receipt(delivery, receipt)
         clock.advance(10)
         await watcher.tick()
@@ -204,7 +219,8 @@ async def test_an_agent_whose_deliveries_keep_failing_is_unreachable(
     assert await state_of(service, "Agent-3") == "unreachable"
     opened = await kinds(service, "alert.opened")
     assert [e.text for e in opened] == [
-        "Agent-3 unreachable: its last 3 deliveries failed (window gone)"]
+        "Agent-3 unreachable: its last 3 deliveries failed (window gone)"
+    ]
     await deliver(True)
     assert await state_of(service, "Agent-3") == "idle"
     assert [e.agent for e in await kinds(service, "alert.cleared")] == ["Agent-3"]
@@ -225,12 +241,22 @@ def test_frames_differ_ignores_noise_and_sees_change() -> None:
 def test_settings_defaults_and_errors() -> None:
     assert WatchSettings.from_env({}) == WatchSettings()
     assert WatchSettings() == WatchSettings(5, 600, 300, 2, 1800, 120, 3, "0 18 * * *")
-    custom = WatchSettings.from_env({"SWARM_WATCH_INTERVAL": "2", "SWARM_MAX_NUDGES": "0",
-                                     "SWARM_GRACE": "0", "SWARM_DAILY_SUMMARY": "off"})
+    custom = WatchSettings.from_env(
+        {
+            "SWARM_WATCH_INTERVAL": "2",
+            "SWARM_MAX_NUDGES": "0",
+            "SWARM_GRACE": "0",
+            "SWARM_DAILY_SUMMARY": "off",
+        }
+    )
     assert (custom.interval_s, custom.max_nudges, custom.grace_s) == (2, 0, 0)
     assert custom.daily_summary is None
-    bad = {"SWARM_STALL_AFTER": "soon", "SWARM_MAX_NUDGES": "1.5",
-           "SWARM_NUDGE_COOLDOWN": "-1", "SWARM_DAILY_SUMMARY": "0 25 * * *"}
+    bad = {
+        "SWARM_STALL_AFTER": "soon",
+        "SWARM_MAX_NUDGES": "1.5",
+        "SWARM_NUDGE_COOLDOWN": "-1",
+        "SWARM_DAILY_SUMMARY": "0 25 * * *",
+    }
     for name, value in bad.items():
         with pytest.raises(ConfigError, match=name):
             WatchSettings.from_env({name: value})

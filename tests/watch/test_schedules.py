@@ -42,8 +42,7 @@ class FakeSummary:
 
 
 def jobs_for(service: SwarmService, summary: FakeSummary | None = None, **settings) -> Jobs:
-    return Jobs(service, watch_settings(**settings), summarize=summary or FakeSummary(),
-                zone=UTC)
+    return Jobs(service, watch_settings(**settings), summarize=summary or FakeSummary(), zone=UTC)
 
 
 def weekday(ts: float) -> str:
@@ -51,7 +50,8 @@ def weekday(ts: float) -> str:
 
 
 async def test_invalid_schedules_are_refused_with_the_reason_and_nothing_is_written(
-        service: SwarmService) -> None:
+    service: SwarmService,
+) -> None:
     cases = {
         ScheduleSpec("prompt", "all", "hi", cron="61 * * * *"): "invalid cron expression "
         "'61 * * * *': Error validating expression '61'",
@@ -67,8 +67,9 @@ async def test_invalid_schedules_are_refused_with_the_reason_and_nothing_is_writ
             await add_schedule(service, spec, "test", UTC)
         assert isinstance(refused.value, InvalidSchedule) or "period" in reason
     with pytest.raises(NotFound, match="Agent-9"):
-        await add_schedule(service, ScheduleSpec("prompt", "agent:Agent-9", "hi", every_s=60),
-                           "test", UTC)
+        await add_schedule(
+            service, ScheduleSpec("prompt", "agent:Agent-9", "hi", every_s=60), "test", UTC
+        )
     assert await list_schedules(service) == []
     assert await service.events() == []
 
@@ -85,14 +86,17 @@ def test_cron_weekdays_count_from_sunday_like_crontab() -> None:
 
 
 async def test_prompt_and_summary_run_when_due_and_plan_the_next_run(
-        service: SwarmService, clock: ManualClock) -> None:
+    service: SwarmService, clock: ManualClock
+) -> None:
     summary = FakeSummary()
     jobs = jobs_for(service, summary)
     start = clock.now()
-    prompt = await add_schedule(service, ScheduleSpec("prompt", "role:qa", "Run the tests",
-                                                      every_s=3600), "test", UTC)
-    post = await add_schedule(service, ScheduleSpec("summary", every_s=7200, period="12h"),
-                              "test", UTC)
+    prompt = await add_schedule(
+        service, ScheduleSpec("prompt", "role:qa", "Run the tests", every_s=3600), "test", UTC
+    )
+    post = await add_schedule(
+        service, ScheduleSpec("summary", every_s=7200, period="12h"), "test", UTC
+    )
     assert await jobs.run_due() == []
     clock.advance(3600)
     ran = await jobs.run_due()
@@ -104,32 +108,44 @@ async def test_prompt_and_summary_run_when_due_and_plan_the_next_run(
     await jobs.drain()
     assert summary.periods == ["12h"]
     [posted] = await kinds(service, "summary.posted")
-    assert posted.text == (f"Summary ({post.ref}):\nnumbers of 12h\nwatcher: 0 stall(s), "
-                           "0 nudge(s), 0 task(s) taken back, 0 unreachable alert(s)")
-    assert posted.data == {"schedule": post.ref, "late": False, "due_at": start + 7200,
-                           "period": "12h"}
+    assert posted.text == (
+        f"Summary ({post.ref}):\nnumbers of 12h\nwatcher: 0 stall(s), "
+        "0 nudge(s), 0 task(s) taken back, 0 unreachable alert(s)"
+    )
+    assert posted.data == {
+        "schedule": post.ref,
+        "late": False,
+        "due_at": start + 7200,
+        "period": "12h",
+    }
     stored = {s.ref: s for s in await list_schedules(service)}
     assert stored[prompt.ref].runs == 2 and stored[prompt.ref].next_run_at == start + 3 * 3600
     assert stored[post.ref].next_run_at == start + 4 * 3600
 
 
 async def test_schedules_survive_a_restart_and_overdue_ones_run_once_late(
-        settings: Settings, clock: ManualClock) -> None:
+    settings: Settings, clock: ManualClock
+) -> None:
     service = await SwarmService.open(settings, clock)
     start = clock.now()
-    hourly = await add_schedule(service, ScheduleSpec("prompt", "agent:Agent-1", "hourly",
-                                                      every_s=3600), "test", UTC)
-    evening = await add_schedule(service, ScheduleSpec("summary", cron="0 18 * * *"),
-                                 "test", UTC)
-    daily = await add_schedule(service, ScheduleSpec("prompt", "all", "daily", every_s=86_400),
-                               "test", UTC)
+    hourly = await add_schedule(
+        service, ScheduleSpec("prompt", "agent:Agent-1", "hourly", every_s=3600), "test", UTC
+    )
+    evening = await add_schedule(service, ScheduleSpec("summary", cron="0 18 * * *"), "test", UTC)
+    daily = await add_schedule(
+        service, ScheduleSpec("prompt", "all", "daily", every_s=86_400), "test", UTC
+    )
     jobs = jobs_for(service)
     await jobs.start()
     stored = {s.ref: s.next_run_at for s in await list_schedules(service)}
-    assert stored == {hourly.ref: start + 3600, evening.ref: evening.next_run_at,
-                      daily.ref: start + 86_400}
+    assert stored == {
+        hourly.ref: start + 3600,
+        evening.ref: evening.next_run_at,
+        daily.ref: start + 86_400,
+    }
     assert await jobs.next_due() == min(  # the deadline the loop sleeps to
-        at for at in stored.values() if at is not None)
+        at for at in stored.values() if at is not None
+    )
     await jobs.stop()
     await service.close()
 
@@ -160,9 +176,11 @@ async def test_schedules_survive_a_restart_and_overdue_ones_run_once_late(
 
 
 async def test_a_schedule_that_cannot_run_says_why_and_moves_on(
-        service: SwarmService, clock: ManualClock) -> None:
-    made = await add_schedule(service, ScheduleSpec("prompt", "role:qa", "hi", every_s=600),
-                              "test", UTC)
+    service: SwarmService, clock: ManualClock
+) -> None:
+    made = await add_schedule(
+        service, ScheduleSpec("prompt", "role:qa", "hi", every_s=600), "test", UTC
+    )
     await service.db.write(lambda conn: conn.execute("UPDATE schedules SET target = 'role:gone'"))
     clock.advance(600)
     await jobs_for(service).run_due()
@@ -177,12 +195,17 @@ async def test_a_schedule_that_cannot_run_says_why_and_moves_on(
 
 
 async def test_the_daily_summary_is_created_once_and_follows_the_setting(
-        service: SwarmService) -> None:
+    service: SwarmService,
+) -> None:
     await jobs_for(service, daily_summary="0 18 * * *").ensure_defaults()
     await jobs_for(service, daily_summary="0 18 * * *").ensure_defaults()
     [daily] = await list_schedules(service)
     assert (daily.builtin, daily.kind, daily.cron, daily.period) == (
-        "daily-summary", "summary", "0 18 * * *", "1d")
+        "daily-summary",
+        "summary",
+        "0 18 * * *",
+        "1d",
+    )
     await jobs_for(service, daily_summary="30 17 * * *").ensure_defaults()
     [moved] = await list_schedules(service)
     assert moved.cron == "30 17 * * *" and moved.enabled
@@ -195,7 +218,8 @@ async def test_the_daily_summary_is_created_once_and_follows_the_setting(
 
 
 async def test_the_timer_loop_fires_the_tick_and_a_schedule_changed_by_another_process(
-        settings: Settings) -> None:
+    settings: Settings,
+) -> None:
     service = await SwarmService.open(settings)  # the real clock
     other = await SwarmService.open(settings)  # another process's connection (the CLI)
     frames = FakeFrames()
@@ -213,10 +237,14 @@ async def test_the_timer_loop_fires_the_tick_and_a_schedule_changed_by_another_p
     stop = asyncio.Event()
     runner = asyncio.create_task(Scheduler(service, deliverer, timers=[jobs]).run(stop))
     try:
-        made = await add_schedule(other, ScheduleSpec("prompt", "all", "hi", every_s=60),
-                                  "test", UTC)
-        await other.db.write(lambda conn: conn.execute(  # no wake-up: seen via data_version
-            "UPDATE schedules SET next_run_at = ?", (time.time() + 0.2,)))
+        made = await add_schedule(
+            other, ScheduleSpec("prompt", "all", "hi", every_s=60), "test", UTC
+        )
+        await other.db.write(
+            lambda conn: conn.execute(  # no wake-up: seen via data_version
+                "UPDATE schedules SET next_run_at = ?", (time.time() + 0.2,)
+            )
+        )
         deadline = time.monotonic() + 10
         while len(deliverer.parcels) < 8 or len(grabs) < 24:
             assert time.monotonic() < deadline, (grabs, await list_schedules(service))
@@ -234,7 +262,8 @@ async def test_the_timer_loop_fires_the_tick_and_a_schedule_changed_by_another_p
 
 
 async def test_the_default_summarizer_posts_the_plain_numbers_without_a_model(
-        service: SwarmService, clock: ManualClock) -> None:
+    service: SwarmService, clock: ManualClock
+) -> None:
     made = await add_schedule(service, ScheduleSpec("summary", every_s=3600), "test", UTC)
     ai = Builder(Config({}, core=service.settings)).ai(service)  # no model configured
     jobs = Jobs(service, watch_settings(), summarizer(ai), zone=UTC)

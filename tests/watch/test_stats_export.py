@@ -21,8 +21,9 @@ from core.store.alerts import STALLED, open_alert
 DAY = 86_400.0
 
 
-async def work(service: SwarmService, clock: ManualClock, agent: str, minutes: float,
-               ok: bool = True) -> int:
+async def work(
+    service: SwarmService, clock: ManualClock, agent: str, minutes: float, ok: bool = True
+) -> int:
     """One task pinned to ``agent``: assigned now, finished ``minutes`` later."""
     task = await service.create_task(TaskSpec(f"job for {agent}", agent=agent), "test")
     await service.queue.assign_batch()
@@ -44,8 +45,9 @@ async def history(service: SwarmService, clock: ManualClock) -> SwarmService:
     await work(service, clock, "Agent-2", 30)
     await work(service, clock, "Agent-2", 5, ok=False)
     await work(service, clock, "Agent-3", 1, ok=False)
-    await service.db.write(lambda conn: open_alert(conn, service.ctx("watch"), "Agent-2",
-                                                   STALLED, "Agent-2 stalled"))
+    await service.db.write(
+        lambda conn: open_alert(conn, service.ctx("watch"), "Agent-2", STALLED, "Agent-2 stalled")
+    )
     clock.advance(DAY)
     return service
 
@@ -53,8 +55,10 @@ async def history(service: SwarmService, clock: ManualClock) -> SwarmService:
 def expected(conn, since: float) -> dict[str, tuple[int, int, float | None]]:
     """Per agent (done, failed, median minutes) straight from the tasks table."""
     found: dict[str, tuple[int, int, float | None]] = {}
-    rows = conn.execute("SELECT assignee, status, finished_at - assigned_at FROM tasks "
-                        "WHERE finished_at >= ?", (since,)).fetchall()
+    rows = conn.execute(
+        "SELECT assignee, status, finished_at - assigned_at FROM tasks WHERE finished_at >= ?",
+        (since,),
+    ).fetchall()
     for agent in {r[0] for r in rows}:
         spans = [r[2] / 60 for r in rows if r[0] == agent and r[1] == "done"]
         failed = sum(1 for r in rows if r[0] == agent and r[1] == "failed")
@@ -70,7 +74,10 @@ async def test_stats_match_the_database(history: SwarmService, clock: ManualCloc
     assert list(rows) == [f"Agent-{i}" for i in range(1, 9)]
     for agent, (done, failed, median) in truth.items():
         assert (rows[agent].done, rows[agent].failed, rows[agent].median_minutes) == (
-            done, failed, median)
+            done,
+            failed,
+            median,
+        )
     assert rows["Agent-2"].failure_rate == 0.5 and rows["Agent-2"].stalls == 1
     assert rows["Agent-4"].failure_rate is None and found.done == 4 and found.failed == 2
     table = stats.render_table(found).splitlines()
@@ -87,8 +94,7 @@ async def test_stats_match_the_database(history: SwarmService, clock: ManualCloc
         await stats.collect(history, "yesterday")
 
 
-async def test_stats_chart_is_a_png_whose_bars_follow_the_numbers(history: SwarmService
-                                                                   ) -> None:
+async def test_stats_chart_is_a_png_whose_bars_follow_the_numbers(history: SwarmService) -> None:
     found = await stats.collect(history, "7d")
     png = Image.open(io.BytesIO(stats.render_png(found)))
     assert png.format == "PNG" and png.width == stats.WIDTH
@@ -106,10 +112,12 @@ async def test_stats_chart_is_a_png_whose_bars_follow_the_numbers(history: Swarm
 
 
 async def test_csv_and_json_exports_round_trip(history: SwarmService) -> None:
-    await history.create_task(TaskSpec("Quote \"this\", then, a comma", details="line 1\nline 2 é",
-                                       after=("T-1",)), "test")
-    tasks = shaped(sorted((t.to_json() for t in await history.list_tasks()),
-                          key=lambda t: t["id"]))  # times as ISO text, like --json
+    await history.create_task(
+        TaskSpec('Quote "this", then, a comma', details="line 1\nline 2 é", after=("T-1",)), "test"
+    )
+    tasks = shaped(
+        sorted((t.to_json() for t in await history.list_tasks()), key=lambda t: t["id"])
+    )  # times as ISO text, like --json
     events = shaped([e.to_json() for e in await history.events(limit=100_000)])
     assert json.loads(await export.export_bytes(history, "tasks", "json")) == tasks
     assert json.loads(await export.export_bytes(history, "events", "json")) == events
@@ -120,8 +128,9 @@ async def test_csv_and_json_exports_round_trip(history: SwarmService) -> None:
         assert parsed == [{k: export._cell(v) for k, v in row.items()} for row in rows]
         paged = "".join([c async for c in export.chunks(history, what, "csv", page=2)])
         assert paged == text
-    last = list(csv.DictReader(io.StringIO(
-        (await export.export_bytes(history, "tasks", "csv")).decode())))[-1]
+    last = list(
+        csv.DictReader(io.StringIO((await export.export_bytes(history, "tasks", "csv")).decode()))
+    )[-1]
     assert last["title"] == 'Quote "this", then, a comma' and last["details"] == "line 1\nline 2 é"
     assert json.loads(last["after"]) == ["T-1"] and last["agent"] == ""
 
@@ -129,7 +138,8 @@ async def test_csv_and_json_exports_round_trip(history: SwarmService) -> None:
 async def test_exports_of_an_empty_database_and_bad_requests(service: SwarmService) -> None:
     assert json.loads(await export.export_bytes(service, "tasks", "json")) == []
     assert (await export.export_bytes(service, "tasks", "csv")).decode().splitlines() == [
-        ",".join(export.TASK_FIELDS)]
+        ",".join(export.TASK_FIELDS)
+    ]
     with pytest.raises(InvalidInput, match="choose tasks or events"):
         await export.export_bytes(service, "plans", "csv")
     with pytest.raises(InvalidInput, match="choose csv or json"):

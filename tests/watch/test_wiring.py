@@ -32,19 +32,33 @@ async def test_swarm_run_without_discord_runs_the_watch_jobs(settings: Settings)
 
     frames.grab = recording_grab  # type: ignore[method-assign]
     deliverer = RecordingDeliverer()
-    watch = watch_settings(interval_s=0.05, stall_after_s=0.3, reassign_after_s=600,
-                           grace_s=0, nudge_cooldown_s=0, daily_summary="0 18 * * *")
-    builder = Builder(Config({}, core=settings, watch=watch), deliverer=lambda _: deliverer,
-                      frames=frames)
+    watch = watch_settings(
+        interval_s=0.05,
+        stall_after_s=0.3,
+        reassign_after_s=600,
+        grace_s=0,
+        nudge_cooldown_s=0,
+        daily_summary="0 18 * * *",
+    )
+    builder = Builder(
+        Config({}, core=settings, watch=watch), deliverer=lambda _: deliverer, frames=frames
+    )
     stop = asyncio.Event()
     runner = asyncio.create_task(run_headless(builder, stop=stop))
     service = await SwarmService.open(settings)  # as the CLI would, from another connection
     try:
         await service.create_task(TaskSpec("quiet work", agent="Agent-2"), "test")
-        await add_schedule(service, ScheduleSpec("prompt", "agent:Agent-5", "hourly check",
-                                                 every_s=3600), "test", UTC)
-        await service.db.write(lambda conn: conn.execute(
-            "UPDATE schedules SET next_run_at = ? WHERE builtin IS NULL", (time.time() + 0.3,)))
+        await add_schedule(
+            service,
+            ScheduleSpec("prompt", "agent:Agent-5", "hourly check", every_s=3600),
+            "test",
+            UTC,
+        )
+        await service.db.write(
+            lambda conn: conn.execute(
+                "UPDATE schedules SET next_run_at = ? WHERE builtin IS NULL", (time.time() + 0.3,)
+            )
+        )
         deadline = time.monotonic() + 15
         while not (await kinds(service, "alert.opened") and deliverer.for_agent("Agent-5")):
             assert time.monotonic() < deadline and not runner.done(), deliverer.parcels
@@ -73,12 +87,14 @@ async def test_bad_watch_settings_stop_the_coordinator_with_the_variable(home: o
 
     config = Config({"SWARM_HOME": str(home), "SWARM_STALL_AFTER": "ten minutes"})
     with pytest.raises(ConfigError, match="SWARM_STALL_AFTER"):
-        await run_headless(Builder(config, deliverer=lambda _: RecordingDeliverer()),
-                           stop=asyncio.Event())
+        await run_headless(
+            Builder(config, deliverer=lambda _: RecordingDeliverer()), stop=asyncio.Event()
+        )
 
 
 def test_no_display_is_said_once_and_gives_no_frames(
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.delenv("DISPLAY", raising=False)
     frames = ScreenFrames()
     agent = Agent("Agent-1", "qa", watch=(0, 0, 100, 100))
@@ -88,5 +104,6 @@ def test_no_display_is_said_once_and_gives_no_frames(
     frames.close()
     assert [r.getMessage() for r in caplog.records] == [
         "no display (DISPLAY is not set): screen activity is not watched; agents' CLI reports "
-        "still count as activity"]
+        "still count as activity"
+    ]
     assert frames.grab(Agent("Agent-2", "qa")) is None  # no watch region at all

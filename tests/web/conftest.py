@@ -13,12 +13,14 @@ from core.service.swarm import SwarmService
 from core.store import web_tokens as tokens
 
 
-async def make_token(service: SwarmService, role: str, name: str,
-                     expires_at: float | None = None) -> str:
+async def make_token(
+    service: SwarmService, role: str, name: str, expires_at: float | None = None
+) -> str:
     """Store a new token of ``role`` and return it."""
     token = tokens.new_token()
-    await service.db.write(tokens.create, token, name, tokens.Role(role), service.clock.now(),
-                           expires_at)
+    await service.db.write(
+        tokens.create, token, name, tokens.Role(role), service.clock.now(), expires_at
+    )
     return token
 
 

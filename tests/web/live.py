@@ -68,8 +68,13 @@ class LiveDashboard:
         self._stop = asyncio.Event()
         self.service = await SwarmService.open(Settings.from_env(self.env))
         try:
-            await self.service.db.write(tokens.create, self.admin_token, "browser",
-                                        tokens.Role.admin, self.service.clock.now())
+            await self.service.db.write(
+                tokens.create,
+                self.admin_token,
+                "browser",
+                tokens.Role.admin,
+                self.service.clock.now(),
+            )
             server = WebServer(self.service, WebSettings(port=self.port), poll_s=self.poll_s)
             await server.start()
             self._ready.set()

@@ -11,8 +11,9 @@ from core.service.swarm import SwarmService
 from tests.web.conftest import bearer, make_token
 
 
-async def test_every_request_needs_a_live_token(client: httpx.AsyncClient,
-                                               service: SwarmService, clock: ManualClock) -> None:
+async def test_every_request_needs_a_live_token(
+    client: httpx.AsyncClient, service: SwarmService, clock: ManualClock
+) -> None:
     none = await client.get("/api/v1/tasks")
     assert none.status_code == 401 and "swarm web token create" in none.json()["error"]
     unknown = await client.get("/api/v1/tasks", headers=bearer("swt_not-a-token"))
@@ -25,11 +26,13 @@ async def test_every_request_needs_a_live_token(client: httpx.AsyncClient,
 
 
 async def test_a_viewer_reads_but_may_not_act_and_the_refusal_is_audited(
-        client: httpx.AsyncClient, service: SwarmService, viewer_token: str) -> None:
+    client: httpx.AsyncClient, service: SwarmService, viewer_token: str
+) -> None:
     listed = await client.get("/api/v1/tasks", headers=bearer(viewer_token))
     assert listed.status_code == 200 and listed.json() == {"tasks": [], "next_cursor": None}
-    refused = await client.post("/api/v1/tasks", json={"title": "sneaky"},
-                                headers=bearer(viewer_token))
+    refused = await client.post(
+        "/api/v1/tasks", json={"title": "sneaky"}, headers=bearer(viewer_token)
+    )
     assert refused.status_code == 403 and "viewer token" in refused.json()["error"]
     assert await service.list_tasks() == []
     (row,) = await service.audit_rows()
@@ -38,14 +41,19 @@ async def test_a_viewer_reads_but_may_not_act_and_the_refusal_is_audited(
 
 
 async def test_an_admin_acts_through_the_service_and_each_action_is_audited(
-        client: httpx.AsyncClient, service: SwarmService, admin_token: str) -> None:
+    client: httpx.AsyncClient, service: SwarmService, admin_token: str
+) -> None:
     auth = bearer(admin_token)
-    made = await client.post("/api/v1/tasks", headers=auth, json={
-        "title": "Write the parser", "priority": "high", "role": "integration"})
+    made = await client.post(
+        "/api/v1/tasks",
+        headers=auth,
+        json={"title": "Write the parser", "priority": "high", "role": "integration"},
+    )
     assert made.status_code == 201 and made.json()["status"] == "ready"
     ref = made.json()["id"]
-    assigned = await client.post(f"/api/v1/tasks/{ref}/assign", headers=auth,
-                                 json={"agent": "agent-2"})
+    assigned = await client.post(
+        f"/api/v1/tasks/{ref}/assign", headers=auth, json={"agent": "agent-2"}
+    )
     assert assigned.status_code == 200 and assigned.json()["pinned"] == "Agent-2"
     cancelled = await client.post(f"/api/v1/tasks/{ref}/cancel", headers=auth)
     assert cancelled.json()["status"] == "cancelled"
@@ -69,7 +77,8 @@ async def test_an_admin_acts_through_the_service_and_each_action_is_audited(
 
 
 async def test_errors_are_the_cli_texts_as_json_and_nothing_is_written(
-        client: httpx.AsyncClient, service: SwarmService, admin_token: str) -> None:
+    client: httpx.AsyncClient, service: SwarmService, admin_token: str
+) -> None:
     auth = bearer(admin_token)
     missing = await client.get("/api/v1/tasks/T-99", headers=auth)
     assert missing.status_code == 404 and missing.json() == {"error": "unknown task T-99"}
@@ -89,16 +98,19 @@ async def test_errors_are_the_cli_texts_as_json_and_nothing_is_written(
 
 
 async def test_tasks_are_filtered_and_paged_with_a_cursor(
-        client: httpx.AsyncClient, service: SwarmService, viewer_token: str) -> None:
+    client: httpx.AsyncClient, service: SwarmService, viewer_token: str
+) -> None:
     from core.models import TaskSpec
 
-    await service.create_tasks([TaskSpec(title=f"task {n}") for n in range(5)]
-                               + [TaskSpec(title="the 100% parser")], "cli")
+    await service.create_tasks(
+        [TaskSpec(title=f"task {n}") for n in range(5)] + [TaskSpec(title="the 100% parser")], "cli"
+    )
     auth = bearer(viewer_token)
     first = (await client.get("/api/v1/tasks?limit=4", headers=auth)).json()
     assert [t["id"] for t in first["tasks"]] == ["T-6", "T-5", "T-4", "T-3"]
-    rest = (await client.get(f"/api/v1/tasks?limit=4&cursor={first['next_cursor']}",
-                             headers=auth)).json()
+    rest = (
+        await client.get(f"/api/v1/tasks?limit=4&cursor={first['next_cursor']}", headers=auth)
+    ).json()
     assert [t["id"] for t in rest["tasks"]] == ["T-2", "T-1"] and rest["next_cursor"] is None
     found = (await client.get("/api/v1/tasks", params={"q": "100%"}, headers=auth)).json()
     assert [t["id"] for t in found["tasks"]] == ["T-6"]
@@ -109,7 +121,8 @@ async def test_tasks_are_filtered_and_paged_with_a_cursor(
 
 
 async def test_events_after_an_id_and_the_status(
-        client: httpx.AsyncClient, service: SwarmService, viewer_token: str) -> None:
+    client: httpx.AsyncClient, service: SwarmService, viewer_token: str
+) -> None:
     from core.models import TaskSpec
 
     await service.create_task(TaskSpec(title="a"), "cli")
@@ -123,7 +136,8 @@ async def test_events_after_an_id_and_the_status(
 
 
 async def test_a_cookie_authenticated_action_needs_the_csrf_header(
-        client: httpx.AsyncClient, service: SwarmService, admin_token: str) -> None:
+    client: httpx.AsyncClient, service: SwarmService, admin_token: str
+) -> None:
     client.cookies.set("swarm_token", admin_token)
     forged = await client.post("/api/v1/input/pause")
     assert forged.status_code == 403 and "X-Swarm-CSRF" in forged.json()["error"]

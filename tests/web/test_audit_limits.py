@@ -15,8 +15,8 @@ from tests.web.conftest import bearer
 
 
 async def test_a_viewer_hammering_an_action_writes_few_audit_rows(
-        client: httpx.AsyncClient, viewer_token: str, service: SwarmService,
-        clock: ManualClock) -> None:
+    client: httpx.AsyncClient, viewer_token: str, service: SwarmService, clock: ManualClock
+) -> None:
     for _ in range(300):
         got = await client.post("/api/v1/input/pause", headers=bearer(viewer_token))
         assert got.status_code == 403
@@ -24,16 +24,19 @@ async def test_a_viewer_hammering_an_action_writes_few_audit_rows(
     assert 1 <= len(rows) <= 10
     assert all(r["outcome"].startswith("refused: viewer token") for r in rows)
     clock.advance(61)
-    assert (await client.post("/api/v1/input/pause", headers=bearer(viewer_token))
-            ).status_code == 403
+    assert (
+        await client.post("/api/v1/input/pause", headers=bearer(viewer_token))
+    ).status_code == 403
     newest = (await service.audit_rows(1))[0]
-    assert newest["outcome"] == ("refused: viewer token (and 290 more refused since the "
-                                 "previous row, not written)")
+    assert newest["outcome"] == (
+        "refused: viewer token (and 290 more refused since the previous row, not written)"
+    )
     assert not service.kill_switch.reason()
 
 
 async def test_retention_archives_and_deletes_old_audit_rows(
-        service: SwarmService, clock: ManualClock) -> None:
+    service: SwarmService, clock: ManualClock
+) -> None:
     for n in range(5):
         await service.audit("web-token:1", "wall", f"POST /api/v1/x{n}", False, "refused")
     clock.advance(100 * DAY_S)
@@ -45,4 +48,5 @@ async def test_retention_archives_and_deletes_old_audit_rows(
     assert [r["command"] for r in await service.audit_rows(100)] == ["POST /api/v1/recent"]
     archived = await asyncio.to_thread(read_archive, done.archive)
     assert sorted(r["command"] for r in archived if r["table"] == "audit") == [
-        f"POST /api/v1/x{n}" for n in range(5)]
+        f"POST /api/v1/x{n}" for n in range(5)
+    ]

@@ -21,8 +21,14 @@ from tests.helpers import run_cli, write_agents
 from tests.web.live import LiveDashboard
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -36,8 +42,12 @@ async def browser() -> AsyncIterator[Any]:
     profile = tempfile.mkdtemp(prefix="swarm-chromium-")
     async with async_playwright() as pw:
         context = await pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1600, "height": 900})
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1600, "height": 900},
+        )
         try:
             yield context
         finally:
@@ -51,12 +61,19 @@ def swarm_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
     written the way the watcher writes it."""
     root = tmp_path_factory.mktemp("web")
     home, agents_file = root / "home", root / "agents.toml"
-    write_agents(agents_file, [
-        {"id": "Agent-1", "role": "integration", "input": [240, 480],
-         "watch": [20, 40, 440, 380]},
-        {"id": "Agent-2", "role": "qa", "delivery": "inbox"},
-        {"id": "Agent-3", "role": "web", "input": [720, 480], "watch": [500, 40, 440, 380]},
-    ])
+    write_agents(
+        agents_file,
+        [
+            {
+                "id": "Agent-1",
+                "role": "integration",
+                "input": [240, 480],
+                "watch": [20, 40, 440, 380],
+            },
+            {"id": "Agent-2", "role": "qa", "delivery": "inbox"},
+            {"id": "Agent-3", "role": "web", "input": [720, 480], "watch": [500, 40, 440, 380]},
+        ],
+    )
     from automation.watch import thumbnail
 
     window = Image.new("RGB", (440, 380), "#1e1e1e")
@@ -78,8 +95,8 @@ def dashboard(swarm_home: tuple[Path, Path]) -> Iterator[LiveDashboard]:
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_the_board_live_the_kill_switch_and_an_agent_thumbnail(
-        browser: Any, dashboard: LiveDashboard, swarm_home: tuple[Path, Path],
-        tmp_path: Path) -> None:
+    browser: Any, dashboard: LiveDashboard, swarm_home: tuple[Path, Path], tmp_path: Path
+) -> None:
     home, agents_file = swarm_home
     page = await browser.new_page()
     await page.goto(dashboard.url + "/")
@@ -89,8 +106,16 @@ async def test_the_board_live_the_kill_switch_and_an_agent_thumbnail(
     await page.wait_for_selector("body[data-page=board]", timeout=5000)
     assert await page.locator("#count-ready").inner_text() == "0"
 
-    added = await asyncio.to_thread(run_cli, home, "task", "add", "Typed in another terminal",
-                                    "--priority", "high", config=agents_file)
+    added = await asyncio.to_thread(
+        run_cli,
+        home,
+        "task",
+        "add",
+        "Typed in another terminal",
+        "--priority",
+        "high",
+        config=agents_file,
+    )
     assert added.code == 0, added.err
     ref = added.out.split()[0]
     card = await page.wait_for_selector(f"#col-ready #task-{ref}", timeout=1000)
@@ -113,7 +138,8 @@ async def test_the_board_live_the_kill_switch_and_an_agent_thumbnail(
     await page.goto(dashboard.url + "/agents")
     assert await page.wait_for_selector("#agent-Agent-1 img.thumb", timeout=5000) is not None
     await page.wait_for_function(
-        "document.querySelector('#agent-Agent-1 img.thumb').naturalWidth > 0", timeout=5000)
+        "document.querySelector('#agent-Agent-1 img.thumb').naturalWidth > 0", timeout=5000
+    )
     assert "inbox agent: no window" in await page.locator("#agent-Agent-2").inner_text()
     assert await page.locator("#agent-Agent-3 img.thumb").count() == 0  # no frame yet
     await page.close()

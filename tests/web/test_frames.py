@@ -31,7 +31,8 @@ class DrawnFrames:
 
 
 async def test_the_watcher_writes_the_latest_frame_only_when_it_changed(
-        service: SwarmService) -> None:
+    service: SwarmService,
+) -> None:
     frames = DrawnFrames()
     watcher = Watcher(service, WatchSettings(), frames)
     try:

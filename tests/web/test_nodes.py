@@ -23,12 +23,17 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 @pytest.fixture
 def settings(home: Path, database_url: str) -> Settings:
     """A-1 and A-2 on node desk-1, C-1 on the coordinator."""
-    config = write_agents(home.parent / "agents.toml", [
-        {"id": "A-1", "role": "w", "delivery": "inbox", "node": "desk-1"},
-        {"id": "A-2", "role": "w", "delivery": "inbox", "node": "desk-1"},
-        {"id": "C-1", "role": "w", "delivery": "inbox"}])
-    return Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config),
-                              "SWARM_DATABASE_URL": database_url})
+    config = write_agents(
+        home.parent / "agents.toml",
+        [
+            {"id": "A-1", "role": "w", "delivery": "inbox", "node": "desk-1"},
+            {"id": "A-2", "role": "w", "delivery": "inbox", "node": "desk-1"},
+            {"id": "C-1", "role": "w", "delivery": "inbox"},
+        ],
+    )
+    return Settings.from_env(
+        {"SWARM_HOME": str(home), "SWARM_CONFIG": str(config), "SWARM_DATABASE_URL": database_url}
+    )
 
 
 async def running_node(service: SwarmService) -> None:
@@ -37,23 +42,30 @@ async def running_node(service: SwarmService) -> None:
     assert len(await DeliveryNode(service, RecordingDeliverer(), "desk-1").claim()) == 1
     now = service.clock.now()
     database: Any = service.db  # a core.store.postgres.PgDatabase
-    await database.write_concurrent(node_claims.heartbeat, "desk-1", ["A-1", "A-2"], "desk-host",
-                                    4242, now - 60, now - 7)
+    await database.write_concurrent(
+        node_claims.heartbeat, "desk-1", ["A-1", "A-2"], "desk-host", 4242, now - 60, now - 7
+    )
 
 
 async def test_the_agents_page_and_the_status_api_show_the_nodes(
-        client: httpx.AsyncClient, service: SwarmService, viewer_token: str) -> None:
+    client: httpx.AsyncClient, service: SwarmService, viewer_token: str
+) -> None:
     await login(client, viewer_token)
     page = (await client.get("/agents")).text
     assert "<h2>Nodes</h2>" not in page  # no node said it was alive yet
     await running_node(service)
     page = (await client.get("/agents")).text
     row = page.split('<tr id="node-desk-1">', 1)[1].split("</tr>", 1)[0]
-    assert row == ("<td>desk-1</td><td>A-1, A-2</td><td>7 s ago (desk-host pid 4242)</td>"
-                   "<td>1</td>")
+    assert row == (
+        "<td>desk-1</td><td>A-1, A-2</td><td>7 s ago (desk-host pid 4242)</td><td>1</td>"
+    )
     assert page.count("node desk-1</span>") == 2
     status = (await client.get("/api/v1/status", headers=bearer(viewer_token))).json()
     assert [(n["name"], n["agents"], n["in_flight"]) for n in status["nodes"]] == [
-        ("desk-1", ["A-1", "A-2"], 1)]
+        ("desk-1", ["A-1", "A-2"], 1)
+    ]
     assert {a["id"]: a["node"] for a in status["agents"]} == {
-        "A-1": "desk-1", "A-2": "desk-1", "C-1": None}
+        "A-1": "desk-1",
+        "A-2": "desk-1",
+        "C-1": None,
+    }

@@ -19,19 +19,26 @@ from tests.helpers import RecordingDeliverer
 
 async def login(client: httpx.AsyncClient, token: str) -> None:
     """Log in through the form; the cookie stays in the client."""
-    answer = await client.post("/login", content=f"token={token}&next=/agents",
-                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+    answer = await client.post(
+        "/login",
+        content=f"token={token}&next=/agents",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert answer.status_code == 303 and answer.headers["location"] == "/agents"
     cookie = answer.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie
 
 
 async def test_pages_need_the_login_cookie_and_logout_drops_it(
-        client: httpx.AsyncClient, viewer_token: str) -> None:
+    client: httpx.AsyncClient, viewer_token: str
+) -> None:
     bare = await client.get("/charts")
     assert bare.status_code == 303 and bare.headers["location"] == "/login?next=/charts"
-    wrong = await client.post("/login", content="token=swt_nope&next=//evil.example/",
-                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    wrong = await client.post(
+        "/login",
+        content="token=swt_nope&next=//evil.example/",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert wrong.headers["location"] == "/login?error=unknown-token&next=/"
     await login(client, viewer_token)
     board = await client.get("/")
@@ -42,7 +49,8 @@ async def test_pages_need_the_login_cookie_and_logout_drops_it(
 
 
 async def test_the_board_counts_every_task_shows_a_column_page_and_filters(
-        client: httpx.AsyncClient, service: SwarmService, admin_token: str) -> None:
+    client: httpx.AsyncClient, service: SwarmService, admin_token: str
+) -> None:
     specs = [TaskSpec(title=f"chore {n}") for n in range(60)]
     specs.append(TaskSpec(title="urgent fix", priority="urgent", role="qa"))
     await service.create_tasks(specs, "cli")
@@ -61,7 +69,8 @@ async def test_the_board_counts_every_task_shows_a_column_page_and_filters(
 
 
 async def test_task_page_shows_history_notes_and_diff_stat(
-        client: httpx.AsyncClient, service: SwarmService, admin_token: str) -> None:
+    client: httpx.AsyncClient, service: SwarmService, admin_token: str
+) -> None:
     await service.create_task(TaskSpec(title="Parser", details="parse <b>it</b>"), "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
     holder = (await service.get_task("T-1")).agent
@@ -78,7 +87,8 @@ async def test_task_page_shows_history_notes_and_diff_stat(
 
 
 async def test_activity_uses_the_notifiers_words_and_charts_are_svg(
-        client: httpx.AsyncClient, service: SwarmService, admin_token: str) -> None:
+    client: httpx.AsyncClient, service: SwarmService, admin_token: str
+) -> None:
     await service.create_tasks([TaskSpec(title="a"), TaskSpec(title="b")], "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
     await service.complete_task("T-1", "cli", "shipped")
@@ -93,7 +103,8 @@ async def test_activity_uses_the_notifiers_words_and_charts_are_svg(
 
 
 async def test_agents_page_and_a_missing_frame(
-        client: httpx.AsyncClient, service: SwarmService, admin_token: str) -> None:
+    client: httpx.AsyncClient, service: SwarmService, admin_token: str
+) -> None:
     await service.set_agent_paused("Agent-5", True, "cli")
     await login(client, admin_token)
     page = (await client.get("/agents")).text
@@ -104,13 +115,20 @@ async def test_agents_page_and_a_missing_frame(
 
 
 def _commits_event(conn: sqlite3.Connection, now: float, agent: str) -> None:
-    insert_event(conn, now, "task.commits", "T-1: 1 commit(s)", task_id=1, agent=agent,
-                 data={"stat": " parser.py | 12 +++\n 1 file changed"})
+    insert_event(
+        conn,
+        now,
+        "task.commits",
+        "T-1: 1 commit(s)",
+        task_id=1,
+        agent=agent,
+        data={"stat": " parser.py | 12 +++\n 1 file changed"},
+    )
 
 
 async def test_a_card_shows_the_open_question_who_asked_and_since_when(
-        client: httpx.AsyncClient, service: SwarmService, viewer_token: str,
-        clock: ManualClock) -> None:
+    client: httpx.AsyncClient, service: SwarmService, viewer_token: str, clock: ManualClock
+) -> None:
     """Issue 23, item 11: the board, the card the board refreshes and the task page."""
     await service.create_task(TaskSpec(title="Pick a database", agent="Agent-1"), "cli")
     await service.create_task(TaskSpec(title="Other"), "cli")
@@ -118,9 +136,11 @@ async def test_a_card_shows_the_open_question_who_asked_and_since_when(
     asked = await service.questions.ask("T-1", "Which <b>database</b>?", "Agent-1")
     clock.advance(300)
     await login(client, viewer_token)
-    waiting = ('❓ waiting for an answer: <b>Agent-1</b> asked <time datetime="'
-               f'{iso_utc(asked.asked_at)}">5 min ago</time>: '
-               "Which &lt;b&gt;database&lt;/b&gt;?")
+    waiting = (
+        '❓ waiting for an answer: <b>Agent-1</b> asked <time datetime="'
+        f'{iso_utc(asked.asked_at)}">5 min ago</time>: '
+        "Which &lt;b&gt;database&lt;/b&gt;?"
+    )
     card = (await client.get("/board/card/T-1")).text
     assert waiting in card
     board = (await client.get("/")).text

@@ -57,8 +57,11 @@ def _one_response(sock: socket.socket) -> bytes:
     while b"\r\n\r\n" not in data:
         data += sock.recv(65536)
     head, _, body = data.partition(b"\r\n\r\n")
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                  if line.lower().startswith(b"content-length:"))
+    length = next(
+        int(line.split(b":")[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
     while len(body) < length:
         body += sock.recv(65536)
     return data
@@ -77,30 +80,45 @@ def _closed_by_server(sock: socket.socket) -> bool:
 def test_settings_of_the_limits_and_their_ranges() -> None:
     settings = WebSettings.from_env({})
     assert (settings.body_max, settings.max_connections, settings.idle_timeout) == (
-        1_048_576, 100, 5.0)
-    custom = WebSettings.from_env({"SWARM_WEB_BODY_MAX": "4096",
-                                   "SWARM_WEB_MAX_CONNECTIONS": "7",
-                                   "SWARM_WEB_IDLE_TIMEOUT": "2.5",
-                                   "SWARM_WEB_HOSTS": "swarm.lan, Board.example"})
+        1_048_576,
+        100,
+        5.0,
+    )
+    custom = WebSettings.from_env(
+        {
+            "SWARM_WEB_BODY_MAX": "4096",
+            "SWARM_WEB_MAX_CONNECTIONS": "7",
+            "SWARM_WEB_IDLE_TIMEOUT": "2.5",
+            "SWARM_WEB_HOSTS": "swarm.lan, Board.example",
+        }
+    )
     assert (custom.body_max, custom.max_connections, custom.idle_timeout) == (4096, 7, 2.5)
     assert custom.hosts == ("swarm.lan", "board.example")
-    for name, value in (("SWARM_WEB_BODY_MAX", "12"), ("SWARM_WEB_BODY_MAX", "1e9"),
-                        ("SWARM_WEB_MAX_CONNECTIONS", "0"), ("SWARM_WEB_IDLE_TIMEOUT", "nan"),
-                        ("SWARM_WEB_IDLE_TIMEOUT", "-1"), ("SWARM_WEB_HOSTS", "a b")):
+    for name, value in (
+        ("SWARM_WEB_BODY_MAX", "12"),
+        ("SWARM_WEB_BODY_MAX", "1e9"),
+        ("SWARM_WEB_MAX_CONNECTIONS", "0"),
+        ("SWARM_WEB_IDLE_TIMEOUT", "nan"),
+        ("SWARM_WEB_IDLE_TIMEOUT", "-1"),
+        ("SWARM_WEB_HOSTS", "a b"),
+    ):
         with pytest.raises(ConfigError, match=name):
             WebSettings.from_env({name: value})
 
 
 async def test_a_body_too_big_by_its_length_is_refused_before_it_is_read(
-        service: SwarmService) -> None:
+    service: SwarmService,
+) -> None:
     async with serving(service) as server:
         for path in ("/api/v1/tasks", "/login"):
             sock = await asyncio.to_thread(_connect, server.port)
             with sock:
                 # 200 MB announced, none sent, no token: refused at once by the length alone
-                sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                             "Content-Type: application/json\r\n"
-                             "Content-Length: 200000000\r\n\r\n".encode())
+                sock.sendall(
+                    f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    "Content-Type: application/json\r\n"
+                    "Content-Length: 200000000\r\n\r\n".encode()
+                )
                 answer = await asyncio.to_thread(_response, sock)
             head, _, body = answer.partition(b"\r\n\r\n")
             assert head.startswith(b"HTTP/1.1 413 "), answer[:200]
@@ -108,35 +126,44 @@ async def test_a_body_too_big_by_its_length_is_refused_before_it_is_read(
 
 
 async def test_a_streamed_body_is_cut_at_the_limit_before_the_token_check(
-        service: SwarmService) -> None:
+    service: SwarmService,
+) -> None:
     async with serving(service, SWARM_WEB_BODY_MAX="1024") as server:
         sock = await asyncio.to_thread(_connect, server.port)
         with sock:  # no Content-Length: chunks, 2 KB in all, no token
-            sock.sendall(b"POST /api/v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                         b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-                         + b"400\r\n" + b"x" * 1024 + b"\r\n" + b"400\r\n" + b"x" * 1024
-                         + b"\r\n0\r\n\r\n")
+            sock.sendall(
+                b"POST /api/v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + b"400\r\n"
+                + b"x" * 1024
+                + b"\r\n"
+                + b"400\r\n"
+                + b"x" * 1024
+                + b"\r\n0\r\n\r\n"
+            )
             answer = await asyncio.to_thread(_response, sock)
         head, _, body = answer.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 413 "), answer[:200]
         assert "SWARM_WEB_BODY_MAX" in json.loads(body)["error"]
         # a body within the limit still works, and its token is still checked
         token = await make_token(service, "admin", "laptop")
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}",
-                                     timeout=30) as http:
-            made = await http.post("/api/v1/tasks", headers=bearer(token),
-                                   json={"title": "fits", "details": "d" * 900})
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{server.port}", timeout=30
+        ) as http:
+            made = await http.post(
+                "/api/v1/tasks", headers=bearer(token), json={"title": "fits", "details": "d" * 900}
+            )
             assert made.status_code == 201, made.text
-            assert (await http.post("/api/v1/tasks", json={"title": "no token"})
-                    ).status_code == 401
+            assert (await http.post("/api/v1/tasks", json={"title": "no token"})).status_code == 401
 
 
 async def test_a_body_that_does_not_arrive_in_time_is_refused(service: SwarmService) -> None:
     async with serving(service, SWARM_WEB_IDLE_TIMEOUT="0.5") as server:
         sock = await asyncio.to_thread(_connect, server.port)
         with sock:
-            sock.sendall(b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                         b"Content-Length: 100\r\n\r\ntoken=")  # 94 bytes never come
+            sock.sendall(
+                b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\ntoken="
+            )  # 94 bytes never come
             answer = await asyncio.to_thread(_response, sock)
         assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
 
@@ -163,8 +190,9 @@ async def test_connections_without_a_whole_request_are_closed(service: SwarmServ
 
 
 async def test_connections_beyond_the_cap_are_turned_away(service: SwarmService) -> None:
-    async with serving(service, SWARM_WEB_MAX_CONNECTIONS="5",
-                       SWARM_WEB_IDLE_TIMEOUT="60") as server:
+    async with serving(
+        service, SWARM_WEB_MAX_CONNECTIONS="5", SWARM_WEB_IDLE_TIMEOUT="60"
+    ) as server:
         held = [await asyncio.to_thread(_connect, server.port) for _ in range(5)]
         try:
             await asyncio.sleep(0.3)  # the five are accepted
@@ -192,10 +220,14 @@ async def test_only_the_configured_host_names_are_served(service: SwarmService) 
     async with serving(service, SWARM_WEB_HOSTS="swarm.lan") as server:
         url = f"http://127.0.0.1:{server.port}/metrics"
         async with httpx.AsyncClient(timeout=10) as http:
-            for host, status in (("127.0.0.1", 200), (f"localhost:{server.port}", 200),
-                                 ("[::1]", 200), ("swarm.lan", 200),
-                                 (f"rebind.attacker.example:{server.port}", 421),
-                                 ("10.1.2.3", 421)):
+            for host, status in (
+                ("127.0.0.1", 200),
+                (f"localhost:{server.port}", 200),
+                ("[::1]", 200),
+                ("swarm.lan", 200),
+                (f"rebind.attacker.example:{server.port}", 421),
+                ("10.1.2.3", 421),
+            ):
                 got = await http.get(url, headers={"Host": host})
                 assert got.status_code == status, (host, got.text)
                 if status == 421:
@@ -214,26 +246,40 @@ def test_wildcard_binding_serves_addresses_but_not_names() -> None:
 def limited_coordinator(tmp_path: Path) -> Iterator[tuple[Path, int, Path, Path]]:
     """``swarm run`` (inbox agents, the dashboard on) under ``ulimit -n 256``."""
     home, port, log_file = tmp_path / "home", free_port(), tmp_path / "swarm.log"
-    config = write_agents(tmp_path / "agents.toml", [
-        {"id": "A1", "role": "dev", "delivery": "inbox"}])
-    env = cli_env(home, config, env={"SWARM_WEB_PORT": str(port), "SWARM_LOG_FILE": str(log_file),
-                                     "SWARM_WEB_IDLE_TIMEOUT": "600"})
+    config = write_agents(
+        tmp_path / "agents.toml", [{"id": "A1", "role": "dev", "delivery": "inbox"}]
+    )
+    env = cli_env(
+        home,
+        config,
+        env={
+            "SWARM_WEB_PORT": str(port),
+            "SWARM_LOG_FILE": str(log_file),
+            "SWARM_WEB_IDLE_TIMEOUT": "600",
+        },
+    )
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
 
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-discord"], env=env,
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            preexec_fn=limit)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--no-discord"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=limit,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
             assert proc.poll() is None and time.monotonic() < deadline, "swarm run did not serve"
             try:
                 with _connect(port) as probe:
-                    probe.sendall(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                  b"Connection: close\r\n\r\n")
+                    probe.sendall(
+                        b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                    )
                     if _response(probe).startswith(b"HTTP/1.1 200 "):
                         break
             except OSError:
@@ -250,7 +296,8 @@ def limited_coordinator(tmp_path: Path) -> Iterator[tuple[Path, int, Path, Path]
 
 @pytest.mark.timeout(120)
 def test_many_bare_connections_leave_descriptors_for_delivery_and_the_log_readable(
-        limited_coordinator: tuple[Path, int, Path, Path]) -> None:
+    limited_coordinator: tuple[Path, int, Path, Path],
+) -> None:
     home, port, log_file, config = limited_coordinator
     held = []
     try:
@@ -261,13 +308,23 @@ def test_many_bare_connections_leave_descriptors_for_delivery_and_the_log_readab
                 sock.connect(("127.0.0.1", port))
             held.append(sock)
         time.sleep(2)  # the coordinator accepts what it will
-        added = run_cli(home, "task", "add", "delivered while 300 connections are open",
-                        "--agent", "A1", config=config)
+        added = run_cli(
+            home,
+            "task",
+            "add",
+            "delivered while 300 connections are open",
+            "--agent",
+            "A1",
+            config=config,
+        )
         assert added.code == 0, added.err
         inbox = home / "inbox" / "A1"
         deadline = time.monotonic() + 30
-        while not any(p.is_file() and not p.name.startswith(".tmp-")
-                      for p in inbox.glob("*")) if inbox.is_dir() else True:
+        while (
+            not any(p.is_file() and not p.name.startswith(".tmp-") for p in inbox.glob("*"))
+            if inbox.is_dir()
+            else True
+        ):
             assert time.monotonic() < deadline, log_file.read_text()[-3000:]
             time.sleep(0.2)
     finally:

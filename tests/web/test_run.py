@@ -23,12 +23,15 @@ from tests.web.live import free_port
 
 def builder_for(settings: Settings, web: WebSettings, serve: bool = True) -> Builder:
     """The coordinator over ``settings`` with the dashboard at ``web``."""
-    return Builder(Config({}, core=settings, web=web), deliverer=lambda _: RecordingDeliverer(),
-                   frames=FakeFrames(), serve_web=serve)
+    return Builder(
+        Config({}, core=settings, web=web),
+        deliverer=lambda _: RecordingDeliverer(),
+        frames=FakeFrames(),
+        serve_web=serve,
+    )
 
 
-async def test_the_coordinator_serves_the_api_and_counts_its_deliveries(
-        settings: Settings) -> None:
+async def test_the_coordinator_serves_the_api_and_counts_its_deliveries(settings: Settings) -> None:
     service = await SwarmService.open(settings)  # the CLI's view of the same home
     token = await make_token(service, "viewer", "prometheus")
     web = WebSettings(port=free_port())
@@ -62,14 +65,14 @@ async def test_the_coordinator_serves_the_api_and_counts_its_deliveries(
 
 
 async def test_beyond_localhost_without_a_token_the_coordinator_does_not_start(
-        settings: Settings) -> None:
+    settings: Settings,
+) -> None:
     web = WebSettings(host="0.0.0.0", port=free_port())
     with pytest.raises(ConfigError, match="no web token exists"):
         await run_headless(builder_for(settings, web), stop=asyncio.Event())
 
 
-async def test_off_or_not_asked_serves_nothing(settings: Settings,
-                                               service: SwarmService) -> None:
+async def test_off_or_not_asked_serves_nothing(settings: Settings, service: SwarmService) -> None:
     wide = {"SWARM_WEB_HOST": "0.0.0.0"}  # would refuse to start: no token exists
     off = WebSettings.from_env({**wide, "SWARM_WEB": "off"})
     async with builder_for(settings, off).web(service) as server:
@@ -84,7 +87,8 @@ async def test_off_or_not_asked_serves_nothing(settings: Settings,
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_busy_port_stops_the_coordinator_before_it_waits_for_its_lock(
-        settings: Settings) -> None:
+    settings: Settings,
+) -> None:
     """Bound first: a standby that took over could not serve the dashboard and would stop
     then, leaving no scheduler; now it stops at once, naming the port (on SQLite the home's
     lock comes first: a second coordinator on one home is named, see test_runtime.py)."""
@@ -99,8 +103,9 @@ async def test_a_busy_port_stops_the_coordinator_before_it_waits_for_its_lock(
             taken.listen()
             web = WebSettings(port=taken.getsockname()[1])
             with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{web.port}"):
-                await asyncio.wait_for(run_headless(builder_for(settings, web),
-                                                    stop=asyncio.Event()), 60)
+                await asyncio.wait_for(
+                    run_headless(builder_for(settings, web), stop=asyncio.Event()), 60
+                )
 
 
 async def test_on_sqlite_the_homes_lock_is_checked_before_the_port(settings: Settings) -> None:

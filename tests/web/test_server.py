@@ -35,18 +35,20 @@ def test_settings_parse_and_refuse_bad_values() -> None:
     wide = WebSettings.from_env({"SWARM_WEB_HOST": "0.0.0.0"})
     assert not wide.local and not wide.metrics_open
     assert WebSettings.from_env({"SWARM_WEB_HOST": "::1"}).metrics_open
-    assert WebSettings.from_env({"SWARM_WEB_HOST": "0.0.0.0", "SWARM_WEB_METRICS": "open"}
-                                ).metrics_open
-    for env, name in (({"SWARM_WEB_PORT": "http"}, "SWARM_WEB_PORT"),
-                      ({"SWARM_WEB_PORT": "70000"}, "SWARM_WEB_PORT"),
-                      ({"SWARM_WEB": "maybe"}, "SWARM_WEB"),
-                      ({"SWARM_WEB_METRICS": "public"}, "SWARM_WEB_METRICS")):
+    assert WebSettings.from_env(
+        {"SWARM_WEB_HOST": "0.0.0.0", "SWARM_WEB_METRICS": "open"}
+    ).metrics_open
+    for env, name in (
+        ({"SWARM_WEB_PORT": "http"}, "SWARM_WEB_PORT"),
+        ({"SWARM_WEB_PORT": "70000"}, "SWARM_WEB_PORT"),
+        ({"SWARM_WEB": "maybe"}, "SWARM_WEB"),
+        ({"SWARM_WEB_METRICS": "public"}, "SWARM_WEB_METRICS"),
+    ):
         with pytest.raises(ConfigError, match=name):
             WebSettings.from_env(env)
 
 
-async def test_beyond_localhost_it_refuses_to_start_without_a_token(
-        service: SwarmService) -> None:
+async def test_beyond_localhost_it_refuses_to_start_without_a_token(service: SwarmService) -> None:
     wide = WebSettings(host="0.0.0.0", port=free_port())
     with pytest.raises(ConfigError, match="no web token exists"):
         await check_access(service, wide)
@@ -73,8 +75,11 @@ def test_token_cli_prints_once_and_stores_only_the_hash(tmp_path: Path) -> None:
     assert token.startswith("swt_") and "shown once" in made.err
     listed = run_cli(home, "web", "token", "list")
     assert "wall" in listed.out and token not in listed.out
-    raw = (home / "swarm.db").read_bytes() + (home / "swarm.db-wal").read_bytes() \
-        if (home / "swarm.db-wal").exists() else (home / "swarm.db").read_bytes()
+    raw = (
+        (home / "swarm.db").read_bytes() + (home / "swarm.db-wal").read_bytes()
+        if (home / "swarm.db-wal").exists()
+        else (home / "swarm.db").read_bytes()
+    )
     assert token.encode() not in raw and tokens.token_hash(token).encode() in raw
     bad = run_cli(home, "web", "token", "create", "--role", "root")
     assert bad.code == 2 and bad.err.startswith("swarm: error:") and bad.out == ""
@@ -87,15 +92,18 @@ def test_token_cli_prints_once_and_stores_only_the_hash(tmp_path: Path) -> None:
 
 
 async def test_the_stream_sees_a_cli_write_from_another_process_with_one_poller(
-        service: SwarmService, tmp_path: Path) -> None:
+    service: SwarmService, tmp_path: Path
+) -> None:
     token = await make_token(service, "viewer", "wall")
     server = WebServer(service, WebSettings(port=free_port()), poll_s=0.1)
     await server.start()
     try:
         base = f"http://127.0.0.1:{server.port}"
-        async with (httpx.AsyncClient(base_url=base, headers=bearer(token), timeout=10) as http,
-                    http.stream("GET", "/api/v1/events/stream") as one,
-                    http.stream("GET", "/api/v1/events/stream") as two):
+        async with (
+            httpx.AsyncClient(base_url=base, headers=bearer(token), timeout=10) as http,
+            http.stream("GET", "/api/v1/events/stream") as one,
+            http.stream("GET", "/api/v1/events/stream") as two,
+        ):
             lines_one, lines_two = one.aiter_lines(), two.aiter_lines()
             assert await anext(lines_one) == "retry: 1000"
             assert await anext(lines_two) == "retry: 1000"
@@ -103,8 +111,9 @@ async def test_the_stream_sees_a_cli_write_from_another_process_with_one_poller(
             assert hub.listeners == 2
             pollers = [t for t in asyncio.all_tasks() if t.get_name() == "web-events"]
             assert len(pollers) == 1  # one poller for both clients
-            added = await asyncio.to_thread(run_cli, service.settings.home, "task", "add",
-                                            "from another process")
+            added = await asyncio.to_thread(
+                run_cli, service.settings.home, "task", "add", "from another process"
+            )
             assert added.code == 0, added.err
             for lines in (lines_one, lines_two):
                 event = await asyncio.wait_for(_next_data(lines), 10)
@@ -114,7 +123,8 @@ async def test_the_stream_sees_a_cli_write_from_another_process_with_one_poller(
 
 
 async def test_a_listener_gets_what_it_missed_once_then_each_poll_as_one_chunk(
-        service: SwarmService) -> None:
+    service: SwarmService,
+) -> None:
     from bot.web.events import EventHub
 
     hub = EventHub(service, poll_s=0.05)
@@ -134,8 +144,7 @@ async def test_a_listener_gets_what_it_missed_once_then_each_poll_as_one_chunk(
         await hub.stop()
 
 
-async def test_metrics_from_the_database_and_from_the_scheduler(
-        service: SwarmService) -> None:
+async def test_metrics_from_the_database_and_from_the_scheduler(service: SwarmService) -> None:
     metrics = Metrics()
     service.observers.append(metrics)
     await service.create_tasks([TaskSpec(title="a"), TaskSpec(title="b")], "cli")
@@ -154,8 +163,9 @@ async def test_metrics_need_a_token_beyond_localhost(service: SwarmService) -> N
     token = await make_token(service, "viewer", "prometheus")
     for host, needs in (("127.0.0.1", False), ("0.0.0.0", True)):
         app = create_app(service, WebSettings(host=host))
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://127.0.0.1") as http:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+        ) as http:
             bare = await http.get("/metrics")
             assert bare.status_code == (401 if needs else 200)
             assert (await http.get("/metrics", headers=bearer(token))).status_code == 200
@@ -168,14 +178,18 @@ async def _next_data(lines: object) -> str:
     raise AssertionError("the stream ended")
 
 
-
 def test_swarm_web_serves_alone_and_stops_on_sigint(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
     env |= {"SWARM_HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
-    web = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "web", "--port", str(port)],
-                           env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
+    web = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli.main", "web", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert web.stdout is not None
         assert web.stdout.readline().startswith(f"dashboard on http://127.0.0.1:{port}/")

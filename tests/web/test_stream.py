@@ -25,15 +25,19 @@ pytestmark = pytest.mark.timeout(90)
 
 
 @contextlib.asynccontextmanager
-async def streaming(service: SwarmService, token: str,
-                    path: str = "/api/v1/events/stream") -> AsyncIterator[AsyncIterator[str]]:
+async def streaming(
+    service: SwarmService, token: str, path: str = "/api/v1/events/stream"
+) -> AsyncIterator[AsyncIterator[str]]:
     """The lines of one real SSE response from a real server."""
     server = WebServer(service, WebSettings(port=free_port()), poll_s=0.05)
     await server.start()
     try:
-        async with (httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}",
-                                      headers=bearer(token), timeout=30) as http,
-                    http.stream("GET", path) as response):
+        async with (
+            httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{server.port}", headers=bearer(token), timeout=30
+            ) as http,
+            http.stream("GET", path) as response,
+        ):
             assert response.status_code == 200
             yield response.aiter_lines()
     finally:
@@ -44,22 +48,23 @@ async def _until_end(lines: AsyncIterator[str]) -> list[str]:
     return [line async for line in lines]
 
 
-async def test_revoking_a_token_through_the_cli_ends_its_open_stream(
-        service: SwarmService) -> None:
+async def test_revoking_a_token_through_the_cli_ends_its_open_stream(service: SwarmService) -> None:
     token = await make_token(service, "viewer", "wall")
     token_id = (await service.db.read(tokens.rows))[-1]["id"]
     async with streaming(service, token) as lines:
         assert await anext(lines) == "retry: 1000"
-        revoked = await asyncio.to_thread(run_cli, service.settings.home, "web", "token",
-                                          "revoke", str(token_id))
+        revoked = await asyncio.to_thread(
+            run_cli, service.settings.home, "web", "token", "revoke", str(token_id)
+        )
         assert revoked.code == 0, revoked.err
         rest = await asyncio.wait_for(_until_end(lines), 30)  # it ends: no hang
     assert rest[-2:] == ['data: {"error": "unknown, revoked or expired token"}', ""]
     assert "event: revoked" in rest
 
 
-async def test_an_expiring_token_ends_its_open_stream(service: SwarmService,
-                                                      clock: ManualClock) -> None:
+async def test_an_expiring_token_ends_its_open_stream(
+    service: SwarmService, clock: ManualClock
+) -> None:
     token = await make_token(service, "viewer", "wall", expires_at=clock.now() + 60)
     async with streaming(service, token) as lines:
         assert await anext(lines) == "retry: 1000"
@@ -69,7 +74,8 @@ async def test_an_expiring_token_ends_its_open_stream(service: SwarmService,
 
 
 async def test_a_client_far_behind_gets_every_event_it_missed_then_live_ones(
-        service: SwarmService) -> None:
+    service: SwarmService,
+) -> None:
     await service.create_tasks([TaskSpec(title=f"missed {n}") for n in range(1200)], "cli")
     newest = (await service.last_events(1))[-1].id
     assert newest >= 1200

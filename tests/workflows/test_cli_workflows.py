@@ -26,14 +26,19 @@ def test_run_show_approve_and_one_line_errors(home: Path, tmp_path: Path) -> Non
     assert _tasks(home) == 0, "a dry run writes nothing"
     missing = run_cli(home, "workflow", "run", "release")
     assert (missing.code, missing.err) == (
-        2, 'swarm: error: release.toml: variable "version" is required (--var version=...)\n')
+        2,
+        'swarm: error: release.toml: variable "version" is required (--var version=...)\n',
+    )
     bad = tmp_path / "bad.toml"
     bad.write_text('[[steps]]\nid = "tag"\ntitle = "Tag"\nneeds = ["tests"]\n')
     checked = run_cli(home, "workflow", "validate", str(bad))
     assert (checked.code, checked.err) == (
-        2, 'swarm: error: bad.toml: step "tag": needs unknown step "tests"\n')
-    run = run_cli(home, "workflow", "run", "release", "--var", "version=1.4", "--var",
-                  "publish=no", "--json")
+        2,
+        'swarm: error: bad.toml: step "tag": needs unknown step "tests"\n',
+    )
+    run = run_cli(
+        home, "workflow", "run", "release", "--var", "version=1.4", "--var", "publish=no", "--json"
+    )
     assert run.code == 0, run.err
     started = json.loads(run.out)
     assert started["campaign"] == "C-1" and len(started["tasks"]) == 7
@@ -54,8 +59,7 @@ def test_campaign_by_hand(home: Path) -> None:
     assert run_cli(home, "task", "add", "Two").code == 0
     made = run_cli(home, "campaign", "create", "Notes app MVP", "T-1")
     assert made.out == "C-1 created (1 task)\n", made.err
-    assert run_cli(home, "campaign", "add", "C-1", "T-2").out == \
-        "C-1 now also follows T-2\n"
+    assert run_cli(home, "campaign", "add", "C-1", "T-2").out == "C-1 now also follows T-2\n"
     listed = run_cli(home, "campaign", "list").out
     assert "C-1" in listed and "0/2" in listed
     unknown = run_cli(home, "campaign", "show", "C-9")

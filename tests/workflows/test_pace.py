@@ -12,8 +12,9 @@ from core.workflows import Workflow, WorkflowService
 from core.workflows.view import campaign_text
 
 
-async def _done_after(service: SwarmService, clock: ManualClock, agent: str,
-                      seconds: float) -> None:
+async def _done_after(
+    service: SwarmService, clock: ManualClock, agent: str, seconds: float
+) -> None:
     """A task outside the campaign that ``agent`` finishes ``seconds`` after assignment."""
     task = await service.create_task(TaskSpec(f"warm-up for {agent}", agent=agent), "cli")
     assignment = await service.queue.assign_next()
@@ -26,35 +27,43 @@ async def _done_after(service: SwarmService, clock: ManualClock, agent: str,
 async def test_estimate_uses_the_agents_recent_pace_then_falls_back(
     service: SwarmService, clock: ManualClock
 ) -> None:
-    for agent, seconds in (("Agent-1", 600), ("Agent-1", 1200), ("Agent-2", 900),
-                           ("Agent-3", 60)):
+    for agent, seconds in (("Agent-1", 600), ("Agent-1", 1200), ("Agent-2", 900), ("Agent-3", 60)):
         await _done_after(service, clock, agent, seconds)
     flows = WorkflowService(service)
-    flow = (Workflow("w").var("mods", "list", default=["a", "b"])
-            .step("one", "One ${item}", for_each="mods", agent="Agent-1")
-            .step("two", "Two ${item}", for_each="mods", agent="Agent-2")
-            .step("ok", "Approve", gate=True, needs=["one", "two"]).check())
+    flow = (
+        Workflow("w")
+        .var("mods", "list", default=["a", "b"])
+        .step("one", "One ${item}", for_each="mods", agent="Agent-1")
+        .step("two", "Two ${item}", for_each="mods", agent="Agent-2")
+        .step("ok", "Approve", gate=True, needs=["one", "two"])
+        .check()
+    )
     run = await flows.run(await flows.plan(flow, {}), "cli")
 
     # none of its tasks went to an agent: the swarm's agents (median 750 s, 3 agents)
     fresh = await flows.campaign(run.campaign)
-    assert fresh.estimate(clock.now()) == (1500, (
-        "at the recent pace of the swarm's agents: median 12m 30s per task over 4 tasks "
-        "done in the last 24 h, 3 agents"))
+    assert fresh.estimate(clock.now()) == (
+        1500,
+        (
+            "at the recent pace of the swarm's agents: median 12m 30s per task over 4 tasks "
+            "done in the last 24 h, 3 agents"
+        ),
+    )
     await service.queue.assign_batch()  # Agent-1 and Agent-2 each take one
     working = await flows.campaign(run.campaign)
     remaining, basis = working.estimate(clock.now())
     assert remaining == 2 * 900  # 4 tasks (the gate is a person's) over 2 agents, median 900
-    assert basis.startswith("at the recent pace of its agents: median 15m 00s per task over "
-                            "3 tasks") and basis.endswith("2 agents")
+    assert basis.startswith(
+        "at the recent pace of its agents: median 15m 00s per task over 3 tasks"
+    ) and basis.endswith("2 agents")
     assert "about 30m 00s left (at the recent pace of its agents" in campaign_text(
-        working, clock.now())
+        working, clock.now()
+    )
     assert working.to_json(clock.now())["estimate_basis"] == basis
 
     clock.advance(25 * 3600)  # the warm-up tasks are out of the window: the campaign's pace
     stale = await flows.campaign(run.campaign)
-    assert stale.estimate(clock.now()) == (
-        None, "no estimate before the first task is finished")
+    assert stale.estimate(clock.now()) == (None, "no estimate before the first task is finished")
     await service.complete_task(run.task_ids[0], "Agent-1")
     own = await flows.campaign(run.campaign)
     elapsed = own.elapsed(clock.now())

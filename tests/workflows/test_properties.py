@@ -25,19 +25,26 @@ from tests.helpers import RecordingDeliverer
 @st.composite
 def workflows(draw: st.DrawFn) -> tuple[Workflow, dict[str, str]]:
     """Up to 8 steps; each may need, or branch on the failure of, earlier steps."""
-    flow = (Workflow("prop").var("items", "list", default=["x"])
-            .var("flag", "bool", default=True))
+    flow = Workflow("prop").var("items", "list", default=["x"]).var("flag", "bool", default=True)
     count = draw(st.integers(1, 8))
     for i in range(count):
         earlier = [f"s{j}" for j in range(i)]
         needs = draw(st.lists(st.sampled_from(earlier), max_size=3, unique=True)) if i else []
-        on_failure = draw(st.lists(st.sampled_from(earlier), max_size=2, unique=True)) \
-            if i and draw(st.booleans()) else []
+        on_failure = (
+            draw(st.lists(st.sampled_from(earlier), max_size=2, unique=True))
+            if i and draw(st.booleans())
+            else []
+        )
         gate = not on_failure and draw(st.integers(0, 4)) == 0
-        flow.step(f"s{i}", f"step {i}" + (" ${item}" if i % 3 == 1 else ""), needs=needs,
-                  on_failure=on_failure, gate=gate,
-                  for_each="items" if i % 3 == 1 else None,
-                  when=draw(st.sampled_from([None, "${flag}", "not ${flag}"])))
+        flow.step(
+            f"s{i}",
+            f"step {i}" + (" ${item}" if i % 3 == 1 else ""),
+            needs=needs,
+            on_failure=on_failure,
+            gate=gate,
+            for_each="items" if i % 3 == 1 else None,
+            when=draw(st.sampled_from([None, "${flag}", "not ${flag}"])),
+        )
     items = draw(st.lists(st.sampled_from("abcd"), min_size=1, max_size=3, unique=True))
     return flow.check(), {"items": ",".join(items), "flag": str(draw(st.booleans()))}
 
@@ -52,8 +59,9 @@ async def _run(flow: Workflow, given: dict[str, str], seed: int) -> None:
             await service.close()
 
 
-async def _drive(service: SwarmService, flow: Workflow, given: dict[str, str],
-                 rng: random.Random) -> None:
+async def _drive(
+    service: SwarmService, flow: Workflow, given: dict[str, str], rng: random.Random
+) -> None:
     flows = WorkflowService(service)
     run = await flows.run(await flows.plan(flow, given), "prop")
     with sqlite3.connect(service.settings.db_path) as conn:

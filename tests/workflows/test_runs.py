@@ -17,9 +17,12 @@ from tests.helpers import RecordingDeliverer
 
 def _counts(service: SwarmService) -> tuple[int, int, int]:
     with sqlite3.connect(service.settings.db_path) as conn:
-        return tuple(conn.execute(
-            "SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM campaigns), "
-            "(SELECT count(*) FROM task_deps)").fetchone())
+        return tuple(
+            conn.execute(
+                "SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM campaigns), "
+                "(SELECT count(*) FROM task_deps)"
+            ).fetchone()
+        )
 
 
 async def _status(service: SwarmService, task_id: int) -> TaskStatus:
@@ -63,24 +66,27 @@ async def test_release_runs_to_the_end_through_its_gate(service: SwarmService) -
     assert done.to_json(0)["done"] == 7
 
 
-async def test_a_false_condition_skips_and_releases_its_dependents(
-    service: SwarmService
-) -> None:
-    flow = (Workflow("w").var("docs", "bool", default=False)
-            .step("docs", "Docs", when="${docs}", role="web")
-            .step("ship", "Ship", needs=["docs"], role="integration").check())
+async def test_a_false_condition_skips_and_releases_its_dependents(service: SwarmService) -> None:
+    flow = (
+        Workflow("w")
+        .var("docs", "bool", default=False)
+        .step("docs", "Docs", when="${docs}", role="web")
+        .step("ship", "Ship", needs=["docs"], role="integration")
+        .check()
+    )
     flows = WorkflowService(service)
     docs, ship = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
     assert (await service.get_task(docs)).status is TaskStatus.skipped
     assert (await service.get_task(ship)).status is TaskStatus.ready
 
 
-async def test_a_failure_runs_the_branch_and_a_pass_skips_the_rest(
-    service: SwarmService
-) -> None:
+async def test_a_failure_runs_the_branch_and_a_pass_skips_the_rest(service: SwarmService) -> None:
     flows = WorkflowService(service)
-    ids = (await flows.run(await flows.plan(flows.find("fix-until-green"),
-                                            {"problem": "login 500s"}), "cli")).task_ids
+    ids = (
+        await flows.run(
+            await flows.plan(flows.find("fix-until-green"), {"problem": "login 500s"}), "cli"
+        )
+    ).task_ids
     fix, check, fix2, check2, fix3, check3 = ids
     await _finish(service, fix)
     assert await _status(service, fix2) is TaskStatus.blocked
@@ -95,17 +101,20 @@ async def test_a_failure_runs_the_branch_and_a_pass_skips_the_rest(
 
 
 async def test_reject_cancels_the_gate_and_what_depends_on_it(service: SwarmService) -> None:
-    flow = (Workflow("w").step("build", "Build", role="integration")
-            .step("ok", "Approve", needs=["build"], gate=True)
-            .step("ship", "Ship", needs=["ok"], role="integration")
-            .step("announce", "Announce", needs=["ship"], role="coordination").check())
+    flow = (
+        Workflow("w")
+        .step("build", "Build", role="integration")
+        .step("ok", "Approve", needs=["build"], gate=True)
+        .step("ship", "Ship", needs=["ok"], role="integration")
+        .step("announce", "Announce", needs=["ship"], role="coordination")
+        .check()
+    )
     flows = WorkflowService(service)
     build, gate, ship, announce = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
     await _finish(service, build)
     cancelled = await flows.reject(f"T-{gate}", "alice", "not this week")
     assert cancelled == [ship, announce]
-    assert [await _status(service, i) for i in (gate, ship, announce)] == \
-        [TaskStatus.cancelled] * 3
+    assert [await _status(service, i) for i in (gate, ship, announce)] == [TaskStatus.cancelled] * 3
     with pytest.raises(InvalidState, match="was already rejected by alice: not this week"):
         await flows.approve(f"T-{gate}", "bob")
     with pytest.raises(InvalidState, match="is not a gate"):
@@ -128,9 +137,13 @@ async def test_a_bad_run_writes_nothing(service: SwarmService) -> None:
 
 
 async def test_200_fanned_out_items_in_one_transaction(service: SwarmService) -> None:
-    flow = (Workflow("many").var("items", "list")
-            .step("each", "Do ${item}", for_each="items")
-            .step("after", "Sum up", needs=["each"]).check())
+    flow = (
+        Workflow("many")
+        .var("items", "list")
+        .step("each", "Do ${item}", for_each="items")
+        .step("after", "Sum up", needs=["each"])
+        .check()
+    )
     flows = WorkflowService(service)
     plan = await flows.plan(flow, {"items": ",".join(f"i{n}" for n in range(200))})
     run = await flows.run(plan, "cli")
@@ -143,8 +156,13 @@ async def test_campaigns_by_hand_and_cancelled_mid_run(service: SwarmService) ->
     from core.models import TaskSpec
 
     a, b, c = await service.create_tasks(
-        [TaskSpec("A", ref="a", role="integration"), TaskSpec("B", ref="b", after=("a",)),
-         TaskSpec("C")], "cli")
+        [
+            TaskSpec("A", ref="a", role="integration"),
+            TaskSpec("B", ref="b", after=("a",)),
+            TaskSpec("C"),
+        ],
+        "cli",
+    )
     flows = WorkflowService(service)
     campaign_id = await flows.create_campaign("Notes app MVP", [f"T-{a}", f"T-{b}"], "cli")
     await flows.add_to_campaign(f"C-{campaign_id}", [f"T-{c}"], "cli")
@@ -170,8 +188,9 @@ async def test_campaigns_by_hand_and_cancelled_mid_run(service: SwarmService) ->
     with pytest.raises(NotFound, match="unknown campaign C-77"):
         await flows.campaign("C-77")
     with pytest.raises(Unassignable):
-        await flows.plan(Workflow("w").step("a", "A", role="qa",
-                                            capabilities=["cobol"]).check(), {})
+        await flows.plan(
+            Workflow("w").step("a", "A", role="qa", capabilities=["cobol"]).check(), {}
+        )
 
 
 async def test_campaign_progress_time_and_pace(service: SwarmService) -> None:
@@ -181,8 +200,12 @@ async def test_campaign_progress_time_and_pace(service: SwarmService) -> None:
     clock = service.clock
     assert isinstance(clock, ManualClock)
     flows = WorkflowService(service)
-    flow = (Workflow("w").var("mods", "list", default=["a", "b", "c", "d"])
-            .step("each", "Do ${item}", for_each="mods", role="qa").check())
+    flow = (
+        Workflow("w")
+        .var("mods", "list", default=["a", "b", "c", "d"])
+        .step("each", "Do ${item}", for_each="mods", role="qa")
+        .check()
+    )
     run = await flows.run(await flows.plan(flow, {}), "cli")
     start = clock.now()
     assert (await flows.campaign(run.campaign)).remaining_s(start) is None  # nothing done yet
@@ -201,18 +224,21 @@ async def test_campaign_progress_time_and_pace(service: SwarmService) -> None:
 
 
 async def test_campaign_finished_is_recorded_once_and_again_after_a_retry(
-    service: SwarmService
+    service: SwarmService,
 ) -> None:
     flows = WorkflowService(service)
-    flow = (Workflow("w").var("mods", "list", default=["a", "b"])
-            .step("each", "Do ${item}", for_each="mods", role="qa")
-            .step("fix", "Fix", on_failure=["each"], role="integration").check())
+    flow = (
+        Workflow("w")
+        .var("mods", "list", default=["a", "b"])
+        .step("each", "Do ${item}", for_each="mods", role="qa")
+        .step("fix", "Fix", on_failure=["each"], role="integration")
+        .check()
+    )
     run = await flows.run(await flows.plan(flow, {}), "cli")
     first, second, fix = run.task_ids
 
     async def finished() -> list[str]:
-        return [e.text for e in await service.events(limit=1000)
-                if e.kind == "campaign.finished"]
+        return [e.text for e in await service.events(limit=1000) if e.kind == "campaign.finished"]
 
     await _finish(service, first)
     assert await finished() == []

@@ -31,25 +31,30 @@ async def test_a_deleted_worktree_is_named_not_git(repo: Path, service: SwarmSer
     for action in ("diff", "merge"):
         result = run_cli(service.settings.home, "task", action, "T-1", env=GIT_ENV)
         assert (result.code, result.out) == (2, "")
-        assert result.err == (f"swarm: error: {tree} does not exist (deleted?): git cannot "
-                              "run in it; swarm workspaces repair prunes a worktree whose "
-                              "folder is gone\n")
+        assert result.err == (
+            f"swarm: error: {tree} does not exist (deleted?): git cannot "
+            "run in it; swarm workspaces repair prunes a worktree whose "
+            "folder is gone\n"
+        )
 
 
-async def test_without_git_on_path_says_so(repo: Path, service: SwarmService,
-                                           tmp_path: Path) -> None:
+async def test_without_git_on_path_says_so(
+    repo: Path, service: SwarmService, tmp_path: Path
+) -> None:
     await _worked(service, repo)
     bare = tmp_path / "bin"  # python alone on PATH
     bare.mkdir()
     (bare / "python").symlink_to(sys.executable)
-    result = run_cli(service.settings.home, "task", "diff", "T-1",
-                     env=GIT_ENV | {"PATH": str(bare)})
+    result = run_cli(
+        service.settings.home, "task", "diff", "T-1", env=GIT_ENV | {"PATH": str(bare)}
+    )
     assert (result.code, result.out) == (2, "")
     assert result.err == "swarm: error: git is not installed (or not on PATH)\n"
 
 
 async def test_merge_in_a_repository_whose_path_holds_a_newline(
-        service: SwarmService, tmp_path: Path) -> None:
+    service: SwarmService, tmp_path: Path
+) -> None:
     repo = tmp_path / "my\nproject"
     repo.mkdir()
     sh(repo, "init", "-q", "-b", "main")

@@ -18,8 +18,9 @@ def _delivered(home: Path, agent: str) -> list[str]:
     return [p.read_text() for p in sorted(folder.iterdir()) if not p.name.startswith(".")]
 
 
-async def test_reassigned_task_hands_notes_and_commits_over(repo: Path, service: SwarmService
-                                                            ) -> None:
+async def test_reassigned_task_hands_notes_and_commits_over(
+    repo: Path, service: SwarmService
+) -> None:
     home = service.settings.home
     init(home, service.agents, InitRequest(repo, agents=("Agent-1", "Agent-2")))
     tree1 = home / "workspaces" / "project" / "Agent-1"
@@ -51,15 +52,20 @@ async def test_reassigned_task_hands_notes_and_commits_over(repo: Path, service:
     assert sh(tree2, "log", "-1", "--format=%s").strip() == "parser: first version"
 
 
-async def test_lease_expiry_hands_over_without_commits(repo: Path, service: SwarmService,
-                                                       clock: ManualClock) -> None:
+async def test_lease_expiry_hands_over_without_commits(
+    repo: Path, service: SwarmService, clock: ManualClock
+) -> None:
     home = service.settings.home
     init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     scheduler = Scheduler(service, InboxDeliverer(home / "inbox", clock))
     task = await service.create_task(TaskSpec("silent work", agent="Agent-1"), "cli")
     await scheduler.run_burst()
-    await service.write("cli", lambda conn, ctx: conn.execute(
-        "UPDATE tasks SET pinned_agent = NULL WHERE id = ?", (task.id,)))
+    await service.write(
+        "cli",
+        lambda conn, ctx: conn.execute(
+            "UPDATE tasks SET pinned_agent = NULL WHERE id = ?", (task.id,)
+        ),
+    )
     clock.advance(61)
     await service.queue.expire_leases()
     clock.advance(10)
@@ -67,8 +73,9 @@ async def test_lease_expiry_hands_over_without_commits(repo: Path, service: Swar
     holder = (await service.get_task(task.id)).agent
     assert holder not in (None, "Agent-1")
     (prompt,) = _delivered(home, holder or "")
-    assert "HANDOFF: T-1 comes to you from Agent-1 (no report from Agent-1 within 60 s)" \
-        in prompt
-    assert f"Agent-1 made no commits on branch swarm/Agent-1 ({home}/workspaces/project/" \
+    assert "HANDOFF: T-1 comes to you from Agent-1 (no report from Agent-1 within 60 s)" in prompt
+    assert (
+        f"Agent-1 made no commits on branch swarm/Agent-1 ({home}/workspaces/project/"
         "Agent-1) for this task." in prompt
+    )
     assert "Notes from" not in prompt and "Work in" not in prompt

@@ -19,8 +19,7 @@ AGENTS = {a.id: a for a in load_agents(bundled_agents_file())}
 SETUP = 'test "$(basename "$PWD")" != Agent-5 && echo "installed in $PWD" > installed.txt'
 
 
-def test_init_makes_eight_worktrees_and_marks_a_failed_setup(repo: Path, tmp_path: Path
-                                                             ) -> None:
+def test_init_makes_eight_worktrees_and_marks_a_failed_setup(repo: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     record = init(home, AGENTS, InitRequest(repo, setup=SETUP, copy=(".env",)))
     assert record.base == "main" and sorted(record.workspaces) == sorted(AGENTS)
@@ -47,12 +46,25 @@ def test_init_makes_eight_worktrees_and_marks_a_failed_setup(repo: Path, tmp_pat
 
 
 def _state(repo: Path, home: Path) -> tuple[str, str, bool]:
-    return (sh(repo, "branch", "--list"), sh(repo, "worktree", "list"),
-            (home / "workspaces").exists())
+    return (
+        sh(repo, "branch", "--list"),
+        sh(repo, "worktree", "list"),
+        (home / "workspaces").exists(),
+    )
 
 
-@pytest.mark.parametrize("case", ["not-a-repo", "dirty", "branch-exists", "unknown-agent",
-                                  "missing-copy", "bad-base", "copy-outside"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "not-a-repo",
+        "dirty",
+        "branch-exists",
+        "unknown-agent",
+        "missing-copy",
+        "bad-base",
+        "copy-outside",
+    ],
+)
 def test_bad_input_changes_nothing(repo: Path, tmp_path: Path, case: str) -> None:
     home = tmp_path / "home"
     request = InitRequest(repo, agents=("Agent-1", "Agent-2"), copy=(".env",))
@@ -94,17 +106,30 @@ def test_a_second_init_adds_agents_and_refuses_existing_ones(repo: Path, tmp_pat
 def test_cli_init_and_errors(repo: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     sh(repo, "branch", "swarm/Agent-3")
-    result = run_cli(home, "workspaces", "init", str(repo), "--agents", "Agent-2", "Agent-3",
-                     env=GIT_ENV)
+    result = run_cli(
+        home, "workspaces", "init", str(repo), "--agents", "Agent-2", "Agent-3", env=GIT_ENV
+    )
     assert result.code == 2 and result.out == ""
-    assert result.err == (f"swarm: error: branch swarm/Agent-3 already exists in {repo}: "
-                          "remove it or pick other agents\n")
+    assert result.err == (
+        f"swarm: error: branch swarm/Agent-3 already exists in {repo}: "
+        "remove it or pick other agents\n"
+    )
     assert not (home / "workspaces").exists()
-    result = run_cli(home, "workspaces", "init", str(repo), "--agents", "Agent-2",
-                     "--setup", "echo ok", "--copy", ".env", env=GIT_ENV)
+    result = run_cli(
+        home,
+        "workspaces",
+        "init",
+        str(repo),
+        "--agents",
+        "Agent-2",
+        "--setup",
+        "echo ok",
+        "--copy",
+        ".env",
+        env=GIT_ENV,
+    )
     assert result.code == 0, result.err
-    assert "Agent-2  swarm/Agent-2" in result.out and "1 workspace(s) ready, 0 broken" in \
-        result.out
+    assert "Agent-2  swarm/Agent-2" in result.out and "1 workspace(s) ready, 0 broken" in result.out
     listed = run_cli(home, "workspaces", "list", env=GIT_ENV)
     assert "swarm/Agent-2" in listed.out and "ready" in listed.out
     shown = run_cli(home, "workspaces", "show", "Agent-4", env=GIT_ENV)
@@ -115,8 +140,11 @@ def test_configured_workspace_is_found_and_left_out_of_init(repo: Path, tmp_path
     own = tmp_path / "own"
     sh(repo, "worktree", "add", "-q", "-b", "mine", str(own))
     config = tmp_path / "agents.toml"
-    config.write_text(f'[[agent]]\nid = "Agent-1"\nrole = "dev"\nworkspace = "{own}"\n'
-                      '[[agent]]\nid = "Agent-2"\nrole = "dev"\n', encoding="utf-8")
+    config.write_text(
+        f'[[agent]]\nid = "Agent-1"\nrole = "dev"\nworkspace = "{own}"\n'
+        '[[agent]]\nid = "Agent-2"\nrole = "dev"\n',
+        encoding="utf-8",
+    )
     agents = {a.id: a for a in load_agents(config)}
     place = find(tmp_path / "home", agents, "Agent-1")
     assert place is not None and place.path == own and place.branch == "mine"
@@ -139,8 +167,10 @@ def test_agents_file_refuses_a_bad_workspace(tmp_path: Path, value: str) -> None
 
 def test_a_post_checkout_hook_runs_in_each_new_worktree(repo: Path, tmp_path: Path) -> None:
     hook = repo / ".git" / "hooks" / "post-checkout"
-    hook.write_text('#!/bin/sh\necho "$1 $3" > hooked.txt\n'
-                    'test "$(basename "$PWD")" != Agent-2\n', encoding="utf-8")
+    hook.write_text(
+        '#!/bin/sh\necho "$1 $3" > hooked.txt\ntest "$(basename "$PWD")" != Agent-2\n',
+        encoding="utf-8",
+    )
     hook.chmod(0o755)
     record = init(tmp_path / "home", AGENTS, InitRequest(repo, agents=("Agent-1", "Agent-2")))
     ready, failed = record.workspaces["Agent-1"], record.workspaces["Agent-2"]

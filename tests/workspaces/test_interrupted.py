@@ -29,8 +29,9 @@ KILL_AT_AGENT_3 = 'if [ "$(basename "$PWD")" = Agent-3 ]; then kill -9 $PPID; fi
 
 
 def _killed_init(repo: Path, home: Path) -> None:
-    result = run_cli(home, "workspaces", "init", str(repo), "--setup", KILL_AT_AGENT_3,
-                     env=GIT_ENV, timeout=120)
+    result = run_cli(
+        home, "workspaces", "init", str(repo), "--setup", KILL_AT_AGENT_3, env=GIT_ENV, timeout=120
+    )
     assert result.code == -signal.SIGKILL, result
     record = manifest.load(home / "workspaces" / "project")
     assert record is not None and {s.status for s in record.workspaces.values()} == {"making"}
@@ -50,10 +51,12 @@ def test_the_next_init_and_remove_clean_a_killed_init(repo: Path, tmp_path: Path
     removed = run_cli(home, "workspaces", "remove", "Agent-1", env=GIT_ENV)
     assert removed.code == 0, removed.err
     folder = home / "workspaces" / "project"
-    assert removed.out == (f"removed the half-made workspace {folder / 'Agent-1'} and branch "
-                           "swarm/Agent-1\n")
-    again = run_cli(home, "workspaces", "init", str(repo), "--setup", "true", env=GIT_ENV,
-                    timeout=120)
+    assert removed.out == (
+        f"removed the half-made workspace {folder / 'Agent-1'} and branch swarm/Agent-1\n"
+    )
+    again = run_cli(
+        home, "workspaces", "init", str(repo), "--setup", "true", env=GIT_ENV, timeout=120
+    )
     assert again.code == 0, again.err
     assert "8 workspace(s) ready, 0 broken" in again.out
     porcelain = sh(repo, "worktree", "list", "--porcelain")
@@ -73,7 +76,9 @@ def test_repair_cleans_a_killed_init(repo: Path, tmp_path: Path) -> None:
     record = manifest.load(home / "workspaces" / "project")
     assert record is not None and record.workspaces == {}
     assert sorted(p.name for p in (home / "workspaces" / "project").iterdir()) == [
-        ".logs", ".swarm-workspaces.json"]
+        ".logs",
+        ".swarm-workspaces.json",
+    ]
     assert run_cli(home, "workspaces", "repair", env=GIT_ENV).out == "nothing to repair\n"
 
 
@@ -82,9 +87,14 @@ def test_ctrl_c_removes_what_init_made(repo: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")} | GIT_ENV
     env |= {"SWARM_HOME": str(home), "XDG_CONFIG_HOME": f"{home}-no-user-config"}
     setup = "touch started && sleep 31.7"
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "workspaces", "init", str(repo),
-                             "--setup", setup], env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli.main", "workspaces", "init", str(repo), "--setup", setup],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     folder = home / "workspaces" / "project"
     deadline = time.monotonic() + 60
     while not list(folder.glob("*/started")):
@@ -101,14 +111,19 @@ def test_ctrl_c_removes_what_init_made(repo: Path, tmp_path: Path) -> None:
     assert "sleep 31.7" not in shown  # the setup commands were stopped too
 
 
-def test_an_init_is_refused_while_another_holds_the_repository(repo: Path,
-                                                               tmp_path: Path) -> None:
+def test_an_init_is_refused_while_another_holds_the_repository(repo: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     init(home, AGENTS, InitRequest(repo, agents=("Agent-1",)))
     record = manifest.load(home / "workspaces" / "project")
     assert record is not None
-    with repair.locked(record), pytest.raises(InvalidState, match=r"another swarm workspaces "
-                                              r"init or repair of .* is running"):
+    with (
+        repair.locked(record),
+        pytest.raises(
+            InvalidState,
+            match=r"another swarm workspaces "
+            r"init or repair of .* is running",
+        ),
+    ):
         init(home, AGENTS, InitRequest(repo, agents=("Agent-2",)))
     assert not (home / "workspaces" / "project" / "Agent-2").exists()
 
@@ -127,11 +142,24 @@ def _orphaned_setup(repo: Path, home: Path, tmp_path: Path, orphans: list[int]) 
     """An init killed (-9) by Agent-2's setup while Agent-1's setup sleeps, then would write
     a file: that setup runs on in its own session, an orphan (its session in ``orphans``)."""
     late = tmp_path / "late"
-    setup = ('if [ "$(basename "$PWD")" = Agent-2 ]; then '
-             "until [ -e ../Agent-1/started ]; do sleep 0.05; done; kill -9 $PPID; "
-             f'else touch started; sleep 47.3; touch "{late}"; fi')
-    result = run_cli(home, "workspaces", "init", str(repo), "--agents", "Agent-1", "Agent-2",
-                     "--setup", setup, env=GIT_ENV, timeout=120)
+    setup = (
+        'if [ "$(basename "$PWD")" = Agent-2 ]; then '
+        "until [ -e ../Agent-1/started ]; do sleep 0.05; done; kill -9 $PPID; "
+        f'else touch started; sleep 47.3; touch "{late}"; fi'
+    )
+    result = run_cli(
+        home,
+        "workspaces",
+        "init",
+        str(repo),
+        "--agents",
+        "Agent-1",
+        "Agent-2",
+        "--setup",
+        setup,
+        env=GIT_ENV,
+        timeout=120,
+    )
     assert result.code == -signal.SIGKILL, result
     record = manifest.load(home / "workspaces" / "project")
     assert record is not None
@@ -140,38 +168,58 @@ def _orphaned_setup(repo: Path, home: Path, tmp_path: Path, orphans: list[int]) 
 
 
 def _running(text: str) -> list[str]:
-    shown = subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True,
-                           text=True).stdout  # -ww: whole lines, whatever COLUMNS says
+    shown = subprocess.run(
+        ["ps", "-ww", "-eo", "args"], capture_output=True, text=True
+    ).stdout  # -ww: whole lines, whatever COLUMNS says
     return [line for line in shown.splitlines() if text in line]
 
 
 def _in_sessions(sids: list[int]) -> list[str]:
     """Live processes (not zombies) of the sessions ``sids``."""
-    shown = subprocess.run(["ps", "-ww", "-eo", "sid=,stat=,args="], capture_output=True,
-                           text=True).stdout
-    return [line for line in shown.splitlines()
-            if int(line.split()[0]) in sids and not line.split()[1].startswith("Z")]
+    shown = subprocess.run(
+        ["ps", "-ww", "-eo", "sid=,stat=,args="], capture_output=True, text=True
+    ).stdout
+    return [
+        line
+        for line in shown.splitlines()
+        if int(line.split()[0]) in sids and not line.split()[1].startswith("Z")
+    ]
 
 
-def test_repair_stops_the_setup_commands_of_a_killed_init(repo: Path, tmp_path: Path,
-                                                           orphans: list[int]) -> None:
+def test_repair_stops_the_setup_commands_of_a_killed_init(
+    repo: Path, tmp_path: Path, orphans: list[int]
+) -> None:
     home = tmp_path / "home"
     _orphaned_setup(repo, home, tmp_path, orphans)
     result = run_cli(home, "workspaces", "repair", env=GIT_ENV)
     assert result.code == 0, result.err
     folder = home / "workspaces" / "project"
-    assert (f"removed the half-made workspace {folder / 'Agent-1'} (its setup command was "
-            "still running: stopped 2 process(es)) and branch swarm/Agent-1\n") in result.out
+    assert (
+        f"removed the half-made workspace {folder / 'Agent-1'} (its setup command was "
+        "still running: stopped 2 process(es)) and branch swarm/Agent-1\n"
+    ) in result.out
     assert orphans and not _in_sessions(orphans)
     _only_main(repo)
 
 
 def test_the_next_init_stops_the_setup_commands_of_a_killed_init(
-        repo: Path, tmp_path: Path, orphans: list[int]) -> None:
+    repo: Path, tmp_path: Path, orphans: list[int]
+) -> None:
     home = tmp_path / "home"
     _orphaned_setup(repo, home, tmp_path, orphans)
-    again = run_cli(home, "workspaces", "init", str(repo), "--agents", "Agent-1", "Agent-2",
-                    "--setup", "true", env=GIT_ENV, timeout=120)
+    again = run_cli(
+        home,
+        "workspaces",
+        "init",
+        str(repo),
+        "--agents",
+        "Agent-1",
+        "Agent-2",
+        "--setup",
+        "true",
+        env=GIT_ENV,
+        timeout=120,
+    )
     assert again.code == 0, again.err
     assert "2 workspace(s) ready, 0 broken" in again.out
     assert orphans and not _in_sessions(orphans)

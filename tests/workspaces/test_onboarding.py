@@ -20,8 +20,16 @@ from core.settings import Settings
 from core.workspaces.manager import InitRequest, init
 from tests.helpers import run_cli
 
-ROLES = ("integration", "architecture", "infrastructure", "qa", "data", "coordination", "web",
-         "operations")
+ROLES = (
+    "integration",
+    "architecture",
+    "infrastructure",
+    "qa",
+    "data",
+    "coordination",
+    "web",
+    "operations",
+)
 
 
 def _delivered(home: Path, agent: str) -> list[str]:
@@ -31,8 +39,7 @@ def _delivered(home: Path, agent: str) -> list[str]:
     return [p.read_text() for p in sorted(folder.iterdir()) if not p.name.startswith(".")]
 
 
-async def test_first_task_starts_with_the_role_template(repo: Path, service: SwarmService
-                                                        ) -> None:
+async def test_first_task_starts_with_the_role_template(repo: Path, service: SwarmService) -> None:
     home = service.settings.home
     init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     scheduler = Scheduler(service, InboxDeliverer(home / "inbox"))
@@ -56,8 +63,9 @@ async def test_first_task_starts_with_the_role_template(repo: Path, service: Swa
 async def test_onboard_every_agent_with_an_override(service: SwarmService) -> None:
     home = service.settings.home
     (home / "roles").mkdir()
-    (home / "roles" / "web.md").write_text("Hello ${agent} (${role}); ask ${captain}. "
-                                           "Folder: ${workspace}, ${branch}.\n")
+    (home / "roles" / "web.md").write_text(
+        "Hello ${agent} (${role}); ask ${captain}. Folder: ${workspace}, ${branch}.\n"
+    )
     for name in service.agents:
         await onboard(service, name, "cli")
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
@@ -65,14 +73,16 @@ async def test_onboard_every_agent_with_an_override(service: SwarmService) -> No
     assert all(len(t) == 1 for t in texts.values())
     assert texts["Agent-7"][0].endswith(
         "Hello Agent-7 (web); ask Agent-4. Folder: your current folder (no swarm workspace), "
-        "your current branch.")
+        "your current branch."
+    )
     for agent in service.agents.values():
         if agent.role != "web":
             assert f"Your role is\n**{agent.role}**" in texts[agent.id][0]
     task = await service.create_task(TaskSpec("after onboarding", agent="Agent-2"), "cli")
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
-    assert _delivered(home, "Agent-2")[1].startswith(f"[swarm] from scheduler to Agent-2 | task "
-                                                      f"{task.ref}")
+    assert _delivered(home, "Agent-2")[1].startswith(
+        f"[swarm] from scheduler to Agent-2 | task {task.ref}"
+    )
 
 
 def test_bundled_templates_cover_the_eight_roles() -> None:
@@ -81,8 +91,9 @@ def test_bundled_templates_cover_the_eight_roles() -> None:
     folder = files("core") / "bundled" / "roles"
     for role in ROLES:
         text = (folder / f"{role}.md").read_text(encoding="utf-8")
-        assert all(f"${{{key}}}" in text for key in ("agent", "role", "workspace", "branch",
-                                                      "captain"))
+        assert all(
+            f"${{{key}}}" in text for key in ("agent", "role", "workspace", "branch", "captain")
+        )
 
 
 async def test_reset_then_onboarding_in_order(service: SwarmService) -> None:
@@ -98,9 +109,11 @@ async def test_reset_then_onboarding_in_order(service: SwarmService) -> None:
 async def resetting(home: Path, tmp_path: Path) -> AsyncIterator[SwarmService]:
     """A service whose Agent-1 has reset_between_tasks = true."""
     config = tmp_path / "agents.toml"
-    config.write_text('[[agent]]\nid = "Agent-1"\nrole = "web"\nreset_between_tasks = true\n'
-                      'app = "terminal"\ndelivery = "inbox"\n'
-                      '[[agent]]\nid = "Agent-2"\nrole = "qa"\ncaptain = true\n')
+    config.write_text(
+        '[[agent]]\nid = "Agent-1"\nrole = "web"\nreset_between_tasks = true\n'
+        'app = "terminal"\ndelivery = "inbox"\n'
+        '[[agent]]\nid = "Agent-2"\nrole = "qa"\ncaptain = true\n'
+    )
     settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
     service = await SwarmService.open(settings, ManualClock())
     yield service
@@ -123,13 +136,16 @@ async def test_reset_between_tasks(resetting: SwarmService) -> None:
     assert resetting.agents["Agent-1"].reset == ("text:/clear", "enter")
 
 
-@pytest.mark.parametrize(("line", "error"), [
-    ("reset = []", "reset must be a non-empty list"),
-    ('reset = ["text:"]', "has no text"),
-    ('reset = ["ctrl+nope"]', "unknown key"),
-    ("reset_between_tasks = 1", "reset_between_tasks must be true or false"),
-    ("captain = true\n[[agent]]\nid = \"B\"\nrole = \"r\"\ncaptain = true", "only one captain"),
-])
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ("reset = []", "reset must be a non-empty list"),
+        ('reset = ["text:"]', "has no text"),
+        ('reset = ["ctrl+nope"]', "unknown key"),
+        ("reset_between_tasks = 1", "reset_between_tasks must be true or false"),
+        ('captain = true\n[[agent]]\nid = "B"\nrole = "r"\ncaptain = true', "only one captain"),
+    ],
+)
 def test_bad_reset_and_captain_settings(tmp_path: Path, line: str, error: str) -> None:
     config = tmp_path / "agents.toml"
     config.write_text(f'[[agent]]\nid = "A"\nrole = "r"\n{line}\n')

@@ -43,8 +43,7 @@ def test_sync_brings_the_base_in(repo: Path, made: Path, merge: bool) -> None:
 
 
 @pytest.mark.parametrize("merge", [False, True])
-def test_a_conflict_is_reported_and_nothing_changes(repo: Path, made: Path, merge: bool
-                                                     ) -> None:
+def test_a_conflict_is_reported_and_nothing_changes(repo: Path, made: Path, merge: bool) -> None:
     place = require(made, AGENTS, "Agent-2")
     commit_file(place.path, "README.md", "# agent version\n", "agent edits readme")
     commit_file(repo, "README.md", "# base version\n", "base edits readme")

@@ -28,8 +28,7 @@ async def _run_task(service: SwarmService, inbox: Path, agent: str, title: str) 
     return task.id
 
 
-async def test_task_in_a_workspace_from_prompt_to_merge(repo: Path, service: SwarmService
-                                                        ) -> None:
+async def test_task_in_a_workspace_from_prompt_to_merge(repo: Path, service: SwarmService) -> None:
     home = service.settings.home
     init(home, service.agents, InitRequest(repo, agents=("Agent-1", "Agent-2")))
     tree = home / "workspaces" / "project" / "Agent-1"
@@ -43,7 +42,9 @@ async def test_task_in_a_workspace_from_prompt_to_merge(repo: Path, service: Swa
     assert commits.data is not None
     assert [c["sha"] for c in commits.data["commits"]] == [first, second]
     assert [c["subject"] for c in commits.data["commits"]] == [
-        "feature: first part", "feature: tests"]
+        "feature: first part",
+        "feature: tests",
+    ]
     assert "feature.py" in commits.data["stat"] and "2 files changed" in commits.data["stat"]
     assert "2 commit(s) on swarm/Agent-1 by Agent-1" in commits.text
     diff = await service.workspaces.diff(task_id)
@@ -81,12 +82,16 @@ async def test_merge_commit_and_conflict(repo: Path, service: SwarmService) -> N
 
 
 async def test_merge_refuses_without_a_workspace_or_with_a_dirty_target(
-        repo: Path, service: SwarmService) -> None:
+    repo: Path, service: SwarmService
+) -> None:
     home = service.settings.home
     init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     task_id = await _run_task(service, home / "inbox", "Agent-3", "elsewhere")
-    with pytest.raises(NotFound, match=r"T-1 was not worked on in a workspace \(Agent-3 has "
-                                       r"none\): nothing to merge"):
+    with pytest.raises(
+        NotFound,
+        match=r"T-1 was not worked on in a workspace \(Agent-3 has "
+        r"none\): nothing to merge",
+    ):
         await service.workspaces.merge(task_id, "cli")
     other = await _run_task(service, home / "inbox", "Agent-1", "work")
     commit_file(home / "workspaces" / "project" / "Agent-1", "a.txt", "a\n", "a")
@@ -107,5 +112,6 @@ def test_cli_merge_without_a_workspace_is_one_line(tmp_path: Path) -> None:
     for action in ("merge", "diff"):
         result = run_cli(home, "task", action, "T-1")
         assert (result.code, result.out) == (2, "")
-        assert result.err == ("swarm: error: T-1 was not worked on in a workspace: nothing "
-                              f"to {action}\n")
+        assert result.err == (
+            f"swarm: error: T-1 was not worked on in a workspace: nothing to {action}\n"
+        )

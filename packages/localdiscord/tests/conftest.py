@@ -22,8 +22,9 @@ TEST_RATE_LIMITS = DISCORD_RATE_LIMITS.scaled(0.1)
 @pytest.fixture
 async def server() -> AsyncIterator[LocalDiscordServer]:
     """A started server with two channels, a role and two users."""
-    async with LocalDiscordServer(guild_name="swarm-test", heartbeat_interval_s=0.5,
-                                  rate_limits=TEST_RATE_LIMITS) as srv:
+    async with LocalDiscordServer(
+        guild_name="swarm-test", heartbeat_interval_s=0.5, rate_limits=TEST_RATE_LIMITS
+    ) as srv:
         srv.add_text_channel("general")
         srv.add_text_channel("reports", topic="bot reports")
         operator = srv.add_role("operator", permissions=1 << 3)

@@ -16,8 +16,13 @@ from localdiscord import Limit, LocalDiscordServer, RateLimits
 from localdiscord.snowflake import DISCORD_EPOCH_MS
 from scene import Scene
 
-HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
-           "X-RateLimit-Reset-After", "X-RateLimit-Bucket")
+HEADERS = (
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "X-RateLimit-Reset-After",
+    "X-RateLimit-Bucket",
+)
 
 
 @contextlib.asynccontextmanager
@@ -33,8 +38,9 @@ async def serving(limits: RateLimits) -> AsyncIterator[tuple[LocalDiscordServer,
 
 async def post(http: Any, channel_id: int, content: str) -> tuple[int, Any, Any]:
     """POST a message; the status, the headers and the JSON body."""
-    async with http.post(f"/api/v10/channels/{channel_id}/messages",
-                         json={"content": content}) as response:
+    async with http.post(
+        f"/api/v10/channels/{channel_id}/messages", json={"content": content}
+    ) as response:
         return response.status, response.headers, await response.json()
 
 
@@ -60,7 +66,10 @@ async def test_message_creation_carries_discords_headers() -> None:
         _, headers, _ = await post(http, two.id, "elsewhere")
         buckets.add(headers["X-RateLimit-Bucket"])  # one bucket, counted per channel
         assert (statuses, remaining, headers["X-RateLimit-Remaining"]) == (
-            [200, 200, 200], ["4", "3", "2"], "4")
+            [200, 200, 200],
+            ["4", "3", "2"],
+            "4",
+        )
         assert len(buckets) == 1 and re.fullmatch(r"[0-9a-f]{32}", buckets.pop())
         async with http.get("/api/v10/users/@me") as response:  # no bucket: global only
             assert response.status == 200 and "X-RateLimit-Bucket" not in response.headers
@@ -107,13 +116,22 @@ async def test_deleting_messages_is_sub_limited_by_their_age() -> None:
         channel = server.guild.channels[0].id
         _, _, fresh = await post(http, channel, "fresh")
         seen = {}
-        for label, message_id in (("fresh", fresh["id"]), ("a minute", snowflake_at(60)),
-                                  ("three weeks", snowflake_at(21 * 24 * 3600))):
+        for label, message_id in (
+            ("fresh", fresh["id"]),
+            ("a minute", snowflake_at(60)),
+            ("three weeks", snowflake_at(21 * 24 * 3600)),
+        ):
             async with http.delete(f"/api/v10/channels/{channel}/messages/{message_id}") as reply:
-                seen[label] = (reply.status, reply.headers["X-RateLimit-Limit"],
-                               reply.headers["X-RateLimit-Bucket"])
+                seen[label] = (
+                    reply.status,
+                    reply.headers["X-RateLimit-Limit"],
+                    reply.headers["X-RateLimit-Bucket"],
+                )
         assert [(status, limit) for status, limit, _ in seen.values()] == [
-            (204, "5"), (404, "3"), (404, "30")]
+            (204, "5"),
+            (404, "3"),
+            (404, "30"),
+        ]
         assert len({bucket for _, _, bucket in seen.values()}) == 3
 
 
@@ -123,7 +141,10 @@ async def test_discord_py_waits_out_a_bucket_another_client_emptied(scene: Scene
     headers = {"Authorization": f"Bot {server.token}"}
     async with aiohttp.ClientSession(base_url=server.url, headers=headers) as http:
         assert [(await post(http, scene.general.id, f"other {n}"))[0] for n in range(3)] == [
-            200, 200, 200]
+            200,
+            200,
+            200,
+        ]
     channel = scene.bot.get_channel(scene.general.id)
     assert isinstance(channel, discord.TextChannel)
     sent = await channel.send("from the bot")  # 429, waits retry_after, sent again: once
@@ -138,8 +159,11 @@ async def test_discord_py_retries_after_the_global_limit(scene: Scene) -> None:
     server = scene.server
     server.set_rate_limits(RateLimits(global_limit=Limit(4, 1.0), buckets={}))
     channels = [scene.bot.get_channel(c.id) for c in (scene.general, scene.reports)]
-    sends = [channel.send(f"n{n}") for n in range(6)  # type: ignore[union-attr]
-             for channel in channels]
+    sends = [
+        channel.send(f"n{n}")  # type: ignore[union-attr]
+        for n in range(6)
+        for channel in channels
+    ]
     await asyncio.gather(*sends)
     assert server.rate_limited()  # refused globally, and retried
     posted = [m.content for m in server.messages()]

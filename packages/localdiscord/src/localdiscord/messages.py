@@ -87,8 +87,9 @@ class RecordedMessage:
         """The mentions in the content Discord would notify, given ``allowed_mentions``
         (without it Discord notifies every mention): ``@everyone``, ``<@&id>``, ``<@id>``."""
         allowed = self.allowed_mentions
-        parse = set(allowed.get("parse", [])) if allowed is not None else {
-            "everyone", "roles", "users"}
+        parse = (
+            set(allowed.get("parse", [])) if allowed is not None else {"everyone", "roles", "users"}
+        )
         found = set()
         if "everyone" in parse:
             found |= {m for m in ("@everyone", "@here") if m in self.content}

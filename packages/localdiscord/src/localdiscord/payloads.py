@@ -107,10 +107,17 @@ def channel_payload(guild: GuildSpec, channel: ChannelSpec) -> Json:
         "flags": 0,
     }
     if channel.parent_id is not None:
-        payload.update(owner_id=str(channel.owner_id), message_count=0, member_count=1,
-                       thread_metadata={"archived": False, "auto_archive_duration": 1440,
-                                        "archive_timestamp": "2020-01-01T00:00:00+00:00",
-                                        "locked": False})
+        payload.update(
+            owner_id=str(channel.owner_id),
+            message_count=0,
+            member_count=1,
+            thread_metadata={
+                "archived": False,
+                "auto_archive_duration": 1440,
+                "archive_timestamp": "2020-01-01T00:00:00+00:00",
+                "locked": False,
+            },
+        )
     return payload
 
 

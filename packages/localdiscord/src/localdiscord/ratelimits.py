@@ -33,15 +33,17 @@ INTERACTION_WEBHOOK = "interaction webhook"
 _MESSAGE = "/channels/{channel_id}/messages/{message_id}"
 _WEBHOOK = "/webhooks/{app_id}/{token}"
 # route (method and path under /api/v10, as registered) -> bucket name
-ROUTE_BUCKETS: Mapping[str, str] = MappingProxyType({
-    "POST /channels/{channel_id}/messages": MESSAGE_CREATE,
-    f"PATCH {_MESSAGE}": MESSAGE_EDIT,
-    f"DELETE {_MESSAGE}": MESSAGE_DELETE,  # sub-limited by the message's age, see below
-    f"POST {_WEBHOOK}": INTERACTION_WEBHOOK,
-    f"GET {_WEBHOOK}/messages/{{message_id}}": INTERACTION_WEBHOOK,
-    f"PATCH {_WEBHOOK}/messages/{{message_id}}": INTERACTION_WEBHOOK,
-    f"DELETE {_WEBHOOK}/messages/{{message_id}}": INTERACTION_WEBHOOK,
-})
+ROUTE_BUCKETS: Mapping[str, str] = MappingProxyType(
+    {
+        "POST /channels/{channel_id}/messages": MESSAGE_CREATE,
+        f"PATCH {_MESSAGE}": MESSAGE_EDIT,
+        f"DELETE {_MESSAGE}": MESSAGE_DELETE,  # sub-limited by the message's age, see below
+        f"POST {_WEBHOOK}": INTERACTION_WEBHOOK,
+        f"GET {_WEBHOOK}/messages/{{message_id}}": INTERACTION_WEBHOOK,
+        f"PATCH {_WEBHOOK}/messages/{{message_id}}": INTERACTION_WEBHOOK,
+        f"DELETE {_WEBHOOK}/messages/{{message_id}}": INTERACTION_WEBHOOK,
+    }
+)
 # the path parameters that make a bucket per top-level resource (a webhook: id + token)
 MAJOR_PARAMETERS = ("channel_id", "guild_id", "app_id", "token")
 INTERACTION_PREFIXES = ("/interactions/", "/webhooks/")  # not bound to the global limit
@@ -60,14 +62,16 @@ class Limit:
             raise ValueError(f"a limit needs count >= 1 and window_s > 0, got {self}")
 
 
-DISCORD_BUCKETS: Mapping[str, Limit] = MappingProxyType({
-    MESSAGE_CREATE: Limit(5, 5.0),
-    MESSAGE_EDIT: Limit(5, 5.0),
-    MESSAGE_DELETE_NEW: Limit(5, 1.0),
-    MESSAGE_DELETE: Limit(3, 0.333),
-    MESSAGE_DELETE_OLD: Limit(30, 4.0),
-    INTERACTION_WEBHOOK: Limit(5, 2.0),
-})
+DISCORD_BUCKETS: Mapping[str, Limit] = MappingProxyType(
+    {
+        MESSAGE_CREATE: Limit(5, 5.0),
+        MESSAGE_EDIT: Limit(5, 5.0),
+        MESSAGE_DELETE_NEW: Limit(5, 1.0),
+        MESSAGE_DELETE: Limit(3, 0.333),
+        MESSAGE_DELETE_OLD: Limit(30, 4.0),
+        INTERACTION_WEBHOOK: Limit(5, 2.0),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,10 @@ class RateLimits:
     def scaled(self, factor: float) -> RateLimits:
         """The same buckets with windows ``factor`` times as long (tests: < 1, faster); the
         global limit stays as it is."""
-        buckets = {name: Limit(limit.count, limit.window_s * factor)
-                   for name, limit in self.buckets.items()}
+        buckets = {
+            name: Limit(limit.count, limit.window_s * factor)
+            for name, limit in self.buckets.items()
+        }
         return RateLimits(self.global_limit, MappingProxyType(buckets))
 
 
@@ -161,8 +167,11 @@ class RateLimiter:
 
 def _refused_globally(window: _Window, now: float) -> Admission:
     retry_after = _seconds(window.resets_at - now)
-    headers = {"X-RateLimit-Global": "true", "X-RateLimit-Scope": "global",
-               "Retry-After": str(math.ceil(retry_after))}
+    headers = {
+        "X-RateLimit-Global": "true",
+        "X-RateLimit-Scope": "global",
+        "Retry-After": str(math.ceil(retry_after)),
+    }
     return Admission(headers, _body(retry_after, is_global=True))
 
 
@@ -183,5 +192,8 @@ def _bucket_headers(name: str, window: _Window, now: float) -> dict[str, str]:
 
 
 def _body(retry_after: float, *, is_global: bool) -> Json:
-    return {"message": "You are being rate limited.", "retry_after": retry_after,
-            "global": is_global}
+    return {
+        "message": "You are being rate limited.",
+        "retry_after": retry_after,
+        "global": is_global,
+    }

@@ -88,8 +88,12 @@ def _admit(server: LocalDiscordServer, request: web.Request) -> Admission:
     template = route.canonical if route is not None else request.path
     admission = limiter.admit(request.method, template.removeprefix(API), request.match_info)
     if admission.refused is not None:
-        log.info("%s %s -> 429 (%s)", request.method, request.path,
-                 admission.headers.get("X-RateLimit-Scope"))
+        log.info(
+            "%s %s -> 429 (%s)",
+            request.method,
+            request.path,
+            admission.headers.get("X-RateLimit-Scope"),
+        )
     return admission
 
 
@@ -344,8 +348,9 @@ class RestApi:
         name = str(body.get("name") or "").strip()
         if not 1 <= len(name) <= 100:
             raise ApiError(400, 50035, "Invalid Form Body: name must be 1-100 characters")
-        thread = ChannelSpec(message.id, name, type=PUBLIC_THREAD, parent_id=parent.id,
-                             owner_id=self._world.bot.id)
+        thread = ChannelSpec(
+            message.id, name, type=PUBLIC_THREAD, parent_id=parent.id, owner_id=self._world.bot.id
+        )
         self._world.guild.threads.append(thread)
         self._world.changes.notify()
         payload = channel_payload(self._world.guild, thread)
