@@ -30,7 +30,7 @@ def test_the_nesting_limit() -> None:
         loads("x\n")
 
 
-def one_line_error(result: object, text: str) -> None:
+def assert_one_line_error(result: object, text: str) -> None:
     """Exit 2, one line on stderr: ``swarm: error: ...TEXT...``, nothing on stdout."""
     code, out, err = (getattr(result, k) for k in ("code", "out", "err"))
     assert (code, out) == (2, ""), result
@@ -41,7 +41,7 @@ def one_line_error(result: object, text: str) -> None:
 def test_a_deep_agents_file(home: Path, tmp_path: Path) -> None:
     agents = tmp_path / "agents.toml"
     agents.write_text(DEEP)
-    one_line_error(
+    assert_one_line_error(
         run_cli(home, "agents", config=agents),
         f"agents file {agents} is not valid TOML: nested more than",
     )
@@ -51,7 +51,7 @@ def test_a_deep_user_config_file(home: Path, tmp_path: Path) -> None:
     user = tmp_path / "xdg" / "swarm" / "config.toml"
     user.parent.mkdir(parents=True)
     user.write_text(DEEP)
-    one_line_error(
+    assert_one_line_error(
         run_cli(home, "agents", env={"XDG_CONFIG_HOME": str(tmp_path / "xdg")}),
         f"{user}: not valid TOML (nested more than",
     )
@@ -62,11 +62,11 @@ def test_a_deep_workflow_is_one_line_and_list_shows_the_others(home: Path) -> No
     folder.mkdir()
     (folder / "deep.toml").write_text(DEEP)
     (folder / "mine.toml").write_text('description = "Mine"\n[[steps]]\nid = "a"\ntitle = "A"\n')
-    one_line_error(
+    assert_one_line_error(
         run_cli(home, "workflow", "validate", str(folder / "deep.toml")),
         "deep.toml: not valid TOML (nested more than",
     )
-    one_line_error(run_cli(home, "workflow", "show", "deep"), "deep.toml: not valid TOML")
+    assert_one_line_error(run_cli(home, "workflow", "show", "deep"), "deep.toml: not valid TOML")
     listed = run_cli(home, "workflow", "list")
     assert listed.code == 0, listed
     rows = {line.split()[0]: line.split(maxsplit=2)[1:] for line in listed.out.splitlines()[1:]}
@@ -94,8 +94,8 @@ def test_validate_refuses_a_default_list_that_run_would_refuse(home: Path, tmp_p
     message = (
         'big.toml: step "review": for_each "modules" has 100000 items by default: the limit is 1000'
     )
-    one_line_error(run_cli(home, "workflow", "validate", str(flow)), message)
-    one_line_error(run_cli(home, "workflow", "run", str(flow), "--dry-run"), message)
+    assert_one_line_error(run_cli(home, "workflow", "validate", str(flow)), message)
+    assert_one_line_error(run_cli(home, "workflow", "run", str(flow), "--dry-run"), message)
     allowed = tmp_path / "small.toml"
     allowed.write_text(flow.read_text().replace(items, ", ".join(f'"m{i}"' for i in range(1000))))
     assert run_cli(home, "workflow", "validate", str(allowed)).code == 0
