@@ -208,7 +208,7 @@ class Builder:
             try:
                 async with contextlib.AsyncExitStack() as stack:
                     deliverer = self.deliverer(service)
-                    stack.callback(_close_deliverer, deliverer)
+                    stack.callback(deliverer.close)
                     ai = self.ai(service)
                     stack.push_async_callback(ai.close)
                     jobs = self.jobs(service, ai)
@@ -243,10 +243,6 @@ async def started_parts(
         runner.result()
         raise RuntimeError("the coordinator stopped before it started")
     return started.result()
-
-
-def _close_deliverer(deliverer: Deliverer) -> None:
-    deliverer.close()
 
 
 async def run_headless(

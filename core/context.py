@@ -55,7 +55,7 @@ class Ctx:
 
     def roles(self) -> list[str]:
         """Every configured role, in config order, once."""
-        return list(dict.fromkeys(a.role for a in self.agents.values()))
+        return roles_of(self.agents)
 
     def check_role(self, role: str) -> str:
         """The role if some agent has it; InvalidInput otherwise."""
@@ -105,3 +105,8 @@ def find_agent(agents: dict[str, Agent], agent_id: str) -> Agent:
         known = ", ".join(agents)
         raise NotFound(f"unknown agent {agent_id!r}: agents are {known}")
     return found
+
+
+def roles_of(agents: dict[str, Agent]) -> list[str]:
+    """Every configured role, in config order, once."""
+    return list(dict.fromkeys(a.role for a in agents.values()))

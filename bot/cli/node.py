@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
 
 async def cmd_node(_service: None, args: argparse.Namespace) -> int:
     """``swarm node``."""
-    from bot.app import Builder, _close_deliverer, stop_on_signals
+    from bot.app import Builder, stop_on_signals
     from core.coordinator.node import DeliveryNode
     from core.errors import ConfigError
     from core.watch.jobs import Watcher
@@ -64,7 +64,7 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
             )
         finally:
             await watcher.close()
-            _close_deliverer(deliverer)
+            deliverer.close()
     finally:
         await service.close()
     return 0

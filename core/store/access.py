@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from core.context import Ctx, find_agent
+from core.context import Ctx, find_agent, roles_of
 from core.models import Agent
 from core.protocols import Clock, Observer
 from core.settings import Settings
@@ -55,7 +55,7 @@ class StoreAccess:
 
     def roles(self) -> list[str]:
         """The configured agents' roles, each once, in the agents file's order."""
-        return list(dict.fromkeys(a.role for a in self.agents.values()))
+        return roles_of(self.agents)
 
     async def write(self, actor: str, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(conn, ctx, *args)`` as one transaction by ``actor``; wake listeners."""
