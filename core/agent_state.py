@@ -1,0 +1,70 @@
+"""What an agent is doing, and the evidence for it: the shared vocabulary of every signal.
+
+Each signal (the agent's own hooks, its terminal's text, its screen, its CLI reports) turns
+what it saw into an ``Observation``: a state, when, and the evidence in plain words. The
+latest observation of each signal is kept per agent (``core.store.agent_signals``); the
+watcher combines them, strongest signal first, into the agent's state. ``UNKNOWN`` is a real
+answer: nothing here defaults to ``IDLE``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class AgentState(enum.StrEnum):
+    """What an agent is doing."""
+
+    IDLE = "idle"  # ready for work
+    WORKING = "working"  # busy on its task
+    WAITING = "waiting"  # for a human: a question, a permission prompt, a plan to approve
+    LIMITED = "limited"  # a usage limit, until its reset time when one is known
+    ERRORED = "errored"  # the agent shows an error
+    STALLED = "stalled"  # holds a task and shows no work for too long
+    OFFLINE = "offline"  # gone: its session ended, its window closed
+    UNKNOWN = "unknown"  # no signal says
+
+
+class Signal(enum.StrEnum):
+    """Where an observation came from."""
+
+    HOOK = "hook"  # the agent's own hooks (Claude Code, Codex CLI)
+    TEXT = "text"  # its terminal's text (a tmux pane)
+    SCREEN = "screen"  # its window's pixels
+    REPORT = "report"  # its CLI reports (task start, done, fail, ask)
+
+
+SIGNAL_ORDER: tuple[Signal, ...] = (Signal.HOOK, Signal.TEXT, Signal.SCREEN, Signal.REPORT)
+"""Signals, strongest first."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One signal's latest reading of one agent.
+
+    ``evidence``: what was seen, in plain words ("hook: Stop", "text: 'esc to interrupt'",
+    "screen: no change for 3 m 10 s (caret blinks ignored)"); ``until``: when a ``LIMITED``
+    state ends, if the agent said; ``detail``: what a decision needs (a prompt's options).
+    """
+
+    agent: str
+    signal: Signal
+    state: AgentState
+    at: float
+    evidence: str
+    until: float | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict (``swarm agents --json``, the dashboard)."""
+        return {
+            "signal": self.signal.value,
+            "state": self.state.value,
+            "at": self.at,
+            "evidence": self.evidence,
+            "until": self.until,
+            "detail": dict(self.detail),
+        }

@@ -1,0 +1,135 @@
+"""Rows of agent state: each signal's latest observation of an agent, and the state decided.
+
+``record`` keeps one row per (agent, signal): the newest observation replaces the last.
+``set_state`` stores the combined state with the signal and evidence that decided it, and
+writes an ``agent.state`` event when the state changes (not when only the evidence does).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from core.agent_state import AgentState, Observation, Signal
+from core.store.tables import insert_event
+from core.text import escape_controls, shorten
+
+EVIDENCE_LIMIT = 500  # characters of evidence kept per observation
+
+_UPSERT = (
+    "INSERT INTO agent_signals (agent, signal, state, at, evidence, until, detail) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent, signal) DO UPDATE SET "
+    "state = excluded.state, at = excluded.at, evidence = excluded.evidence, "
+    "until = excluded.until, detail = excluded.detail"
+)
+
+
+@dataclass(frozen=True)
+class StateRow:
+    """An agent's decided state: since when, which signal decided it and what it saw."""
+
+    agent: str
+    state: AgentState
+    since: float | None
+    signal: Signal | None
+    evidence: str
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict (``swarm agents --json``, the dashboard)."""
+        return {
+            "state": self.state.value,
+            "since": self.since,
+            "signal": self.signal.value if self.signal else None,
+            "evidence": self.evidence,
+        }
+
+
+def record(conn: sqlite3.Connection, obs: Observation) -> None:
+    """Keep ``obs`` as its signal's latest observation of its agent."""
+    evidence = shorten(escape_controls(obs.evidence), EVIDENCE_LIMIT)
+    detail = json.dumps(dict(obs.detail)) if obs.detail else None
+    conn.execute(
+        _UPSERT,
+        (obs.agent, obs.signal.value, obs.state.value, obs.at, evidence, obs.until, detail),
+    )
+
+
+def observations(
+    conn: sqlite3.Connection, agents: Iterable[str] | None = None
+) -> dict[str, dict[Signal, Observation]]:
+    """agent -> signal -> its latest observation (of ``agents``, or of all)."""
+    rows = conn.execute(
+        "SELECT agent, signal, state, at, evidence, until, detail FROM agent_signals"
+    ).fetchall()
+    wanted = set(agents) if agents is not None else None
+    out: dict[str, dict[Signal, Observation]] = {}
+    for agent, signal, state, at, evidence, until, detail in rows:
+        if wanted is not None and agent not in wanted:
+            continue
+        obs = Observation(
+            agent=agent,
+            signal=Signal(signal),
+            state=AgentState(state),
+            at=float(at),
+            evidence=evidence,
+            until=float(until) if until is not None else None,
+            detail=json.loads(detail) if detail else {},
+        )
+        out.setdefault(agent, {})[obs.signal] = obs
+    return out
+
+
+def forget(conn: sqlite3.Connection, agent: str, signal: Signal) -> None:
+    """Drop ``signal``'s observation of ``agent`` (the signal is gone: a tmux pane closed)."""
+    conn.execute("DELETE FROM agent_signals WHERE agent = ? AND signal = ?", (agent, signal.value))
+
+
+def get_state(conn: sqlite3.Connection, agent: str) -> StateRow:
+    """``agent``'s decided state; ``UNKNOWN`` when none was ever decided."""
+    row = conn.execute(
+        "SELECT state, state_since, state_signal, state_evidence FROM agent_state WHERE id = ?",
+        (agent,),
+    ).fetchone()
+    if row is None:
+        return StateRow(agent, AgentState.UNKNOWN, None, None, "")
+    return StateRow(
+        agent,
+        AgentState(row[0]),
+        float(row[1]) if row[1] is not None else None,
+        Signal(row[2]) if row[2] else None,
+        row[3] or "",
+    )
+
+
+def set_state(
+    conn: sqlite3.Connection,
+    agent: str,
+    state: AgentState,
+    now: float,
+    signal: Signal | None,
+    evidence: str,
+) -> bool:
+    """Store ``agent``'s decided state; an ``agent.state`` event when it changed (True)."""
+    evidence = shorten(escape_controls(evidence), EVIDENCE_LIMIT)
+    before = get_state(conn, agent)
+    changed = before.state is not state
+    since = now if changed or before.since is None else before.since
+    conn.execute("INSERT INTO agent_state (id) VALUES (?) ON CONFLICT (id) DO NOTHING", (agent,))
+    conn.execute(
+        "UPDATE agent_state SET state = ?, state_since = ?, state_signal = ?, "
+        "state_evidence = ? WHERE id = ?",
+        (state.value, since, signal.value if signal else None, evidence, agent),
+    )
+    if changed:
+        insert_event(
+            conn,
+            now,
+            "agent.state",
+            f"{agent} is {state.value} ({evidence})" if evidence else f"{agent} is {state.value}",
+            agent=agent,
+            data={"from": before.state.value, "to": state.value, "signal": signal and signal.value},
+        )
+    return changed

@@ -1,0 +1,226 @@
+"""Permission prompts: an agent asks a person to choose (allow once, always, deny ...).
+
+A prompt comes from the agent's hook (Claude Code's ``PermissionRequest``: the hook waits for
+the decision and returns it), its terminal's text or its screen (the decision is then typed
+into its window). It is decided once, by one person (a second decision is refused, naming
+who decided), or closed without a decision when the agent moved on or the wait ran out.
+Events: ``prompt.opened``, ``prompt.decided``, ``prompt.closed``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.agent_state import Signal
+from core.context import Ctx
+from core.errors import InvalidInput, InvalidState, NotFound
+from core.store.tables import insert_event
+from core.text import escape_controls, shorten
+
+PROMPT_TEXT_LIMIT = 4000  # characters of a prompt's text kept
+COLUMNS = (
+    "id, agent, task_id, source, kind, text, options, session, opened_at, "
+    "decided_at, decision, decided_by, closed_at, closed_why"
+)
+PERMISSION = "permission"  # the kind of a tool-permission prompt
+
+
+@dataclass(frozen=True)
+class PromptOption:
+    """One choice: ``key`` is what the agent takes (``1``, ``y``, ``allow``); ``label``: words."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One prompt of one agent, open, decided or closed."""
+
+    id: int
+    agent: str
+    task_id: int | None
+    source: Signal
+    kind: str
+    text: str
+    options: tuple[PromptOption, ...]
+    session: str | None
+    opened_at: float
+    decided_at: float | None = None
+    decision: str | None = None
+    decided_by: str | None = None
+    closed_at: float | None = None
+    closed_why: str | None = None
+
+    @property
+    def open(self) -> bool:
+        """Neither decided nor closed."""
+        return self.decided_at is None and self.closed_at is None
+
+    def option(self, key: str) -> PromptOption:
+        """The option ``key`` (case-blind); InvalidInput naming the options otherwise."""
+        for opt in self.options:
+            if opt.key.lower() == key.strip().lower():
+                return opt
+        keys = ", ".join(o.key for o in self.options)
+        raise InvalidInput(f"prompt {self.id} has no option {key!r}: choose one of {keys}")
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict (``swarm inbox --json``, the dashboard, the REST API)."""
+        return {
+            "id": self.id,
+            "agent": self.agent,
+            "task_id": self.task_id,
+            "source": self.source.value,
+            "kind": self.kind,
+            "text": self.text,
+            "options": [{"key": o.key, "label": o.label} for o in self.options],
+            "opened_at": self.opened_at,
+            "decided_at": self.decided_at,
+            "decision": self.decision,
+            "decided_by": self.decided_by,
+            "closed_at": self.closed_at,
+            "closed_why": self.closed_why,
+        }
+
+
+def _row(row: sqlite3.Row) -> Prompt:
+    options = tuple(PromptOption(str(o["key"]), str(o["label"])) for o in json.loads(row[6]))
+    return Prompt(
+        id=int(row[0]),
+        agent=row[1],
+        task_id=row[2],
+        source=Signal(row[3]),
+        kind=row[4],
+        text=row[5],
+        options=options,
+        session=row[7],
+        opened_at=float(row[8]),
+        decided_at=row[9],
+        decision=row[10],
+        decided_by=row[11],
+        closed_at=row[12],
+        closed_why=row[13],
+    )
+
+
+def get_prompt(conn: sqlite3.Connection, prompt_id: int) -> Prompt:
+    """Prompt ``prompt_id``; NotFound otherwise."""
+    row = conn.execute(f"SELECT {COLUMNS} FROM agent_prompts WHERE id = ?", (prompt_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no prompt {prompt_id}")
+    return _row(row)
+
+
+def open_prompts(conn: sqlite3.Connection, agent: str | None = None) -> list[Prompt]:
+    """Prompts still open (of one agent, or all), oldest first."""
+    sql = f"SELECT {COLUMNS} FROM agent_prompts WHERE decided_at IS NULL AND closed_at IS NULL"
+    args: tuple[Any, ...] = ()
+    if agent is not None:
+        sql += " AND agent = ?"
+        args = (agent,)
+    return [_row(r) for r in conn.execute(sql + " ORDER BY opened_at, id", args).fetchall()]
+
+
+def open_prompt(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    agent: str,
+    source: Signal,
+    text: str,
+    options: Sequence[PromptOption],
+    *,
+    kind: str = PERMISSION,
+    task_id: int | None = None,
+    session: str | None = None,
+) -> Prompt:
+    """Record a prompt ``agent`` shows; the same open prompt (same text) again is not new."""
+    if not options:
+        raise InvalidInput("a prompt needs at least one option")
+    text = shorten(escape_controls(text.strip(), keep="\n"), PROMPT_TEXT_LIMIT)
+    for same in open_prompts(conn, agent):
+        if same.text == text and same.source is source:
+            return same
+    cur = conn.execute(
+        "INSERT INTO agent_prompts (agent, task_id, source, kind, text, options, session, "
+        "opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            agent,
+            task_id,
+            source.value,
+            kind,
+            text,
+            json.dumps([{"key": o.key, "label": o.label} for o in options]),
+            session,
+            ctx.now,
+        ),
+    )
+    prompt_id = int(cur.lastrowid or 0)
+    insert_event(
+        conn,
+        ctx.now,
+        "prompt.opened",
+        f"{agent} asks: {shorten(text, 200)}",
+        task_id=task_id,
+        agent=agent,
+        actor=ctx.actor,
+        data={"prompt": prompt_id, "source": source.value, "kind": kind},
+    )
+    return get_prompt(conn, prompt_id)
+
+
+def decide(conn: sqlite3.Connection, ctx: Ctx, prompt_id: int, key: str) -> Prompt:
+    """Choose option ``key`` of an open prompt, as ``ctx.actor``; once only."""
+    prompt = get_prompt(conn, prompt_id)
+    option = prompt.option(key)
+    if prompt.decided_at is not None:
+        raise InvalidState(
+            f"prompt {prompt_id} was already answered {prompt.decision!r} by {prompt.decided_by}"
+        )
+    if prompt.closed_at is not None:
+        raise InvalidState(f"prompt {prompt_id} is closed: {prompt.closed_why}")
+    updated = conn.execute(
+        "UPDATE agent_prompts SET decided_at = ?, decision = ?, decided_by = ? "
+        "WHERE id = ? AND decided_at IS NULL AND closed_at IS NULL",
+        (ctx.now, option.key, ctx.actor, prompt_id),
+    ).rowcount
+    if updated != 1:  # decided by another writer in between
+        return decide(conn, ctx, prompt_id, key)
+    insert_event(
+        conn,
+        ctx.now,
+        "prompt.decided",
+        f"{ctx.actor} chose {option.label!r} for {prompt.agent}'s prompt {prompt_id}",
+        task_id=prompt.task_id,
+        agent=prompt.agent,
+        actor=ctx.actor,
+        data={"prompt": prompt_id, "decision": option.key},
+    )
+    return get_prompt(conn, prompt_id)
+
+
+def close(conn: sqlite3.Connection, ctx: Ctx, prompt_id: int, why: str) -> Prompt:
+    """Close an open prompt without a decision (the agent moved on, the wait ran out)."""
+    prompt = get_prompt(conn, prompt_id)
+    if not prompt.open:
+        return prompt
+    conn.execute(
+        "UPDATE agent_prompts SET closed_at = ?, closed_why = ? "
+        "WHERE id = ? AND decided_at IS NULL AND closed_at IS NULL",
+        (ctx.now, why, prompt_id),
+    )
+    insert_event(
+        conn,
+        ctx.now,
+        "prompt.closed",
+        f"{prompt.agent}'s prompt {prompt_id} closed: {why}",
+        task_id=prompt.task_id,
+        agent=prompt.agent,
+        actor=ctx.actor,
+        data={"prompt": prompt_id},
+    )
+    return get_prompt(conn, prompt_id)
