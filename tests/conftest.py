@@ -21,10 +21,15 @@ BACKENDS = ("sqlite", "postgresql")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Tests of a module marked ``both_databases`` run once per store: SQLite, PostgreSQL."""
-    if "database_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
-        "both_databases"
-    ):
+    """Tests of a module marked ``both_databases`` run once per store: SQLite, PostgreSQL
+    (a test that chooses its own ``database_url`` keeps its choice)."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    chosen = any(
+        mark.args and mark.args[0] == "database_url"
+        for mark in metafunc.definition.iter_markers("parametrize")
+    )
+    if not chosen and metafunc.definition.get_closest_marker("both_databases"):
         metafunc.parametrize("database_url", BACKENDS, indirect=True)
 
 
@@ -110,7 +115,16 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(home: Path, database_url: str | None) -> Settings:
-    """Settings on the bundled agents file with short leases and backoff."""
+    """Settings on the bundled agents file with short leases and backoff.
+
+    On PostgreSQL the database is also written to the user config file that ``cli_env``
+    gives the CLI (``$XDG_CONFIG_HOME/swarm/config.toml``), as a user would: a ``swarm``
+    subprocess on the same home reaches the same database.
+    """
+    if database_url:
+        user_config = Path(f"{home}-no-user-config") / "swarm" / "config.toml"
+        user_config.parent.mkdir(parents=True, exist_ok=True)
+        user_config.write_text(f'database_url = "{database_url}"\n')
     return Settings.from_env(
         {
             "SWARM_HOME": str(home),

@@ -10,6 +10,8 @@ import pytest
 
 from tests.helpers import run_cli
 
+pytestmark = pytest.mark.both_databases
+
 
 def rows(home: Path) -> tuple[int, int]:
     """Tasks and events stored."""

@@ -19,6 +19,8 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import run_cli
 
+pytestmark = pytest.mark.both_databases
+
 
 def test_version_and_did_you_mean(tmp_path: Path) -> None:
     version = run_cli(tmp_path, "--version")

@@ -25,6 +25,8 @@ from core.watch.schedules import ScheduleSpec, add_schedule
 from tests.conftest import skip_or_fail
 from tests.helpers import run_cli
 
+pytestmark = pytest.mark.both_databases
+
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 ARRAY, OBJECT = list, dict  # the expected top-level type
 

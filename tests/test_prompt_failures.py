@@ -23,6 +23,8 @@ from core.workspaces.manager import InitRequest, init
 from tests.helpers import RecordingDeliverer, headless_run, query, recording_builder, run_cli
 from tests.workspaces.conftest import GIT_ENV, commit_file, sh
 
+pytestmark = pytest.mark.both_databases
+
 WAIT_S = 60.0  # generous; far below the 300 s lease the old code waited for
 
 

@@ -4,14 +4,15 @@ agent quoting it, and both are in the task's history."""
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
 from core.service.swarm import SwarmService
-from tests.helpers import ROOT, run_cli
+from tests.helpers import ROOT, cli_env, run_cli
+
+pytestmark = pytest.mark.both_databases
 
 
 async def _assigned(service: SwarmService, title: str = "Pick a database") -> None:
@@ -26,8 +27,7 @@ async def test_ask_wait_blocks_until_reply_and_the_answer_reaches_the_agent(
     home: Path, service: SwarmService
 ) -> None:
     await _assigned(service)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
-    env |= {"SWARM_HOME": str(home), "SWARM_AGENT": "Agent-2"}
+    env = cli_env(home, agent="Agent-2")
     asking = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

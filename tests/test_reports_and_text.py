@@ -13,7 +13,7 @@ from core.service.swarm import SwarmService
 from core.text import escape_controls
 from tests.helpers import run_cli
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
 
 
 async def _held(service: SwarmService, title: str = "job") -> tuple[str, str]:

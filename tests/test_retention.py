@@ -4,10 +4,8 @@ rotated, ``swarm gc``."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +20,9 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.retention import DAY_S, collect_garbage
-from tests.helpers import read_archive, run_cli
+from tests.helpers import query, read_archive, run_cli
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
 
 
 async def _finished_and_active(service: SwarmService, clock: ManualClock) -> tuple[int, int]:
@@ -42,9 +40,8 @@ async def _finished_and_active(service: SwarmService, clock: ManualClock) -> tup
     return len(done), active.id
 
 
-def _rows(db: Path, table: str) -> list[tuple]:
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        return conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+def _rows(settings: Settings, table: str) -> list[tuple[object, ...]]:
+    return query(settings, f"SELECT * FROM {table} ORDER BY id")
 
 
 async def test_old_history_is_archived_then_deleted(
@@ -57,9 +54,9 @@ async def test_old_history_is_archived_then_deleted(
     for path in files:  # file times on the manual clock: the active task's prompt is new
         when = clock.now() - (100 * DAY_S if path in old_files else 0)
         os.utime(path, (when, when))
-    events_before = _rows(service.settings.db_path, "events")
+    events_before = _rows(service.settings, "events")
     dry = await collect_garbage(service, dry_run=True)
-    assert _rows(service.settings.db_path, "events") == events_before
+    assert _rows(service.settings, "events") == events_before
     report = await collect_garbage(service)
     assert (report.events, report.messages, report.deliveries, report.inbox_files) == (
         dry.events,
@@ -102,6 +99,7 @@ async def test_leftover_temp_files_older_than_a_minute_are_removed(
     assert report.temp_files == 1 and not stale.exists() and fresh.exists()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's own file
 async def test_an_old_database_is_converted_once_then_vacuumed_incrementally(
     settings: Settings, clock: ManualClock
 ) -> None:

@@ -24,6 +24,8 @@ from core.tasks import messages
 from tests.helpers import ROOT, RecordingDeliverer, run_cli, write_agents
 from tests.pgcluster import free_port
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 async def live(home: Path) -> AsyncIterator[tuple[SwarmService, RecordingDeliverer]]:

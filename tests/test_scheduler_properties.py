@@ -7,6 +7,7 @@ import random
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,8 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import RecordingDeliverer, write_agents
+
+pytestmark = pytest.mark.both_databases
 
 ROLES = ["api", "web", "qa"]
 

@@ -63,9 +63,10 @@ def spent_since(conn: sqlite3.Connection, since: float) -> float:
 
 
 _SUMS = (
-    "count(*) AS calls, SUM(ok = 0) AS failed, SUM(prompt_tokens) AS prompt_tokens, "
+    "count(*) AS calls, COUNT(*) FILTER (WHERE ok = 0) AS failed, "
+    "SUM(prompt_tokens) AS prompt_tokens, "
     "SUM(completion_tokens) AS completion_tokens, COALESCE(SUM(cost), 0) AS cost, "
-    "SUM(cost IS NULL AND ok = 1) AS unpriced, AVG(latency_s) AS avg_latency_s"
+    "COUNT(*) FILTER (WHERE cost IS NULL AND ok = 1) AS unpriced, AVG(latency_s) AS avg_latency_s"
 )
 
 
@@ -75,6 +76,41 @@ def _group(conn: sqlite3.Connection, key: str, name: str, since: float) -> list[
         (since,),
     ).fetchall()
     return [{name: row["key"], **_sums(row)} for row in rows]
+
+
+def _by_day(conn: sqlite3.Connection, since: float) -> list[dict[str, Any]]:
+    """The sums per UTC day, counted here: the day of a timestamp is no function both
+    SQLite and PostgreSQL have."""
+    days: dict[str, dict[str, Any]] = {}
+    latency: dict[str, list[float]] = {}
+    rows = conn.execute(
+        "SELECT ts, ok, prompt_tokens, completion_tokens, cost, latency_s FROM usage "
+        "WHERE ts >= ? ORDER BY ts",
+        (since,),
+    ).fetchall()
+    for ts, ok, prompt, completion, cost, latency_s in rows:
+        day = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
+        sums = days.setdefault(
+            day,
+            dict.fromkeys(("calls", "failed", "prompt_tokens", "completion_tokens", "unpriced"), 0)
+            | {"cost": 0.0},
+        )
+        sums["calls"] += 1
+        sums["failed"] += int(not ok)
+        sums["prompt_tokens"] += int(prompt or 0)
+        sums["completion_tokens"] += int(completion or 0)
+        sums["cost"] += float(cost or 0)
+        sums["unpriced"] += int(cost is None and bool(ok))
+        if latency_s is not None:
+            latency.setdefault(day, []).append(float(latency_s))
+    out = []
+    for day, sums in days.items():
+        seen = latency.get(day, [])
+        avg = sum(seen) / len(seen) if seen else 0.0
+        out.append(
+            {"day": day} | sums | {"cost": round(sums["cost"], 6), "avg_latency_s": round(avg, 3)}
+        )
+    return out
 
 
 def _sums(row: sqlite3.Row) -> dict[str, Any]:
@@ -102,7 +138,7 @@ def usage_report(
         "total": _sums(total),
         "by_purpose": _group(conn, "purpose", "purpose", since),
         "by_model": _group(conn, "model", "model", since),
-        "by_day": _group(conn, "date(ts, 'unixepoch')", "day", since),
+        "by_day": _by_day(conn, since),
     }
 
 

@@ -193,7 +193,8 @@ def _count_events(conn: sqlite3.Connection, kind: str, window: tuple[float, floa
 
 def _per_agent(conn: sqlite3.Connection, window: tuple[float, float]) -> dict[str, dict[str, Any]]:
     rows = conn.execute(
-        "SELECT agent_id, SUM(kind = 'task.done'), SUM(kind = 'task.failed') FROM events "
+        "SELECT agent_id, COUNT(*) FILTER (WHERE kind = 'task.done'), "
+        "COUNT(*) FILTER (WHERE kind = 'task.failed') FROM events "
         "WHERE kind IN ('task.done', 'task.failed') AND agent_id IS NOT NULL AND ts >= ? "
         "AND ts <= ? GROUP BY agent_id ORDER BY agent_id",
         window,

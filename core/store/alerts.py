@@ -130,7 +130,8 @@ def digest(conn: sqlite3.Connection, since: float, until: float) -> str:
         (UNREACHABLE, *window),
     ).fetchone()[0]
     nudges, taken = conn.execute(
-        "SELECT SUM(kind = 'agent.nudged'), SUM(kind IN ('task.requeued', 'task.failed')) "
+        "SELECT COUNT(*) FILTER (WHERE kind = 'agent.nudged'), "
+        "COUNT(*) FILTER (WHERE kind IN ('task.requeued', 'task.failed')) "
         "FROM events WHERE actor = 'watch' AND ts >= ? AND ts <= ?",
         window,
     ).fetchone()

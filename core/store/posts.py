@@ -77,7 +77,8 @@ def task_of_thread(conn: sqlite3.Connection, channel_id: int) -> int | None:
 def message_progress(conn: sqlite3.Connection, message_id: int) -> Progress:
     """Delivered, failed and total deliveries of one message."""
     row = conn.execute(
-        "SELECT COALESCE(SUM(state = 'delivered'), 0), COALESCE(SUM(state = 'failed'), 0), "
+        "SELECT COUNT(*) FILTER (WHERE state = 'delivered'), "
+        "COUNT(*) FILTER (WHERE state = 'failed'), "
         "COUNT(*) FROM deliveries WHERE message_id = ?",
         (message_id,),
     ).fetchone()

@@ -84,7 +84,9 @@ _OLD_AUDIT = "SELECT * FROM audit WHERE ts < :cutoff"
 def count_old_audit(conn: sqlite3.Connection, cutoff: float) -> int:
     """Audit rows a pass would remove."""
     return int(
-        conn.execute(f"SELECT count(*) FROM ({_OLD_AUDIT})", {"cutoff": cutoff}).fetchone()[0]
+        conn.execute(f"SELECT count(*) FROM ({_OLD_AUDIT}) AS old", {"cutoff": cutoff}).fetchone()[
+            0
+        ]
     )
 
 
@@ -100,10 +102,11 @@ def archive_audit(conn: sqlite3.Connection, cutoff: float, out: Path) -> int:
 def count_old(conn: sqlite3.Connection, cutoff: float) -> tuple[int, int, int]:
     """Events, messages and deliveries a pass would remove."""
     args = {"cutoff": cutoff}
-    events = conn.execute(f"SELECT count(*) FROM ({_OLD_EVENTS})", args).fetchone()[0]
-    messages = conn.execute(f"SELECT count(*) FROM ({_OLD_MESSAGES})", args).fetchone()[0]
+    events = conn.execute(f"SELECT count(*) FROM ({_OLD_EVENTS}) AS old", args).fetchone()[0]
+    messages = conn.execute(f"SELECT count(*) FROM ({_OLD_MESSAGES}) AS old", args).fetchone()[0]
     deliveries = conn.execute(
-        f"SELECT count(*) FROM deliveries WHERE message_id IN (SELECT id FROM ({_OLD_MESSAGES}))",
+        "SELECT count(*) FROM deliveries WHERE message_id IN "
+        f"(SELECT id FROM ({_OLD_MESSAGES}) AS old)",
         args,
     ).fetchone()[0]
     return int(events), int(messages), int(deliveries)

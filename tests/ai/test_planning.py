@@ -16,7 +16,7 @@ from core.text import split_text
 from tests.ai.conftest import VALID, ai_settings, count_rows, plan_reply, task
 from tests.localopenai import LocalOpenAI, Reply
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(30)]
 
 
 async def test_valid_plan_is_previewed_then_approved_in_one_batch(

@@ -16,7 +16,7 @@ from core.service.swarm import SwarmService
 from tests.ai.conftest import RecordingSleep, ai_settings
 from tests.localopenai import LocalOpenAI, Reply
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(30)]
 
 
 async def busy_day(service: SwarmService, clock: ManualClock) -> None:

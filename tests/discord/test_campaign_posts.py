@@ -3,11 +3,14 @@ a restart) and the one post of a gate that starts waiting."""
 
 from __future__ import annotations
 
+import pytest
 from localdiscord import LocalDiscordServer, RecordedMessage, running_client
 
 from core.service.swarm import SwarmService
 from core.workflows import Workflow, WorkflowService
 from tests.discord.conftest import builder_for
+
+pytestmark = pytest.mark.both_databases
 
 
 async def _reads(server: LocalDiscordServer, message: RecordedMessage, text: str) -> None:

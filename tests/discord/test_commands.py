@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from core.models import TaskSpec, TaskStatus
 from tests.discord.conftest import World, slash
+
+pytestmark = pytest.mark.both_databases
 
 
 async def test_task_create_replies_with_an_embed_and_stores_the_task(world: World) -> None:

@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+import pytest
 from localdiscord import ChannelSpec, LocalDiscordServer, RecordedMessage, running_client
 
 from core.models import Receipt, TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
 from tests.discord.conftest import World, builder_for, discord_settings
+
+pytestmark = pytest.mark.both_databases
 
 
 def has(text: str) -> Callable[[RecordedMessage], bool]:

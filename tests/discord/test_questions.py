@@ -3,9 +3,13 @@ when), /reply answers."""
 
 from __future__ import annotations
 
+import pytest
+
 from core.models import TaskSpec
 from tests.discord.conftest import World, slash
 from tests.discord.test_notifier import edited_to, has, thread_of
+
+pytestmark = pytest.mark.both_databases
 
 
 async def test_a_question_waits_in_the_thread_and_reply_there_answers_it(world: World) -> None:

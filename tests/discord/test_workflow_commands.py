@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.discordbot.access import Access
 from bot.discordbot.gates import GateButton
 from bot.discordbot.workflow_commands import MORE_LABEL
 from core.models import TaskStatus
 from core.workflows import Workflow, WorkflowService
 from tests.discord.conftest import World, slash
+
+pytestmark = pytest.mark.both_databases
 
 
 async def test_workflow_list_and_run_from_discord(world: World) -> None:

@@ -14,6 +14,8 @@ from core.watch.jobs import Watcher
 from core.watch.settings import WatchSettings
 from tests.watch.conftest import FakeFrames, assign, kinds, watch_settings
 
+pytestmark = pytest.mark.both_databases
+
 
 async def run_ticks(
     watcher: Watcher, clock: ManualClock, seconds: float, step: float = 60.0, before_tick=None

@@ -29,6 +29,8 @@ from core.watch.timing import InvalidSchedule, next_run
 from tests.helpers import RecordingDeliverer
 from tests.watch.conftest import FakeFrames, kinds, watch_settings
 
+pytestmark = pytest.mark.both_databases
+
 
 class FakeSummary:
     """An injected summarizer that records the periods asked for."""

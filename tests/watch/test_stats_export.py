@@ -18,6 +18,8 @@ from core.reports import export, stats
 from core.service.swarm import SwarmService
 from core.store.alerts import STALLED, open_alert
 
+pytestmark = pytest.mark.both_databases
+
 DAY = 86_400.0
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from tests.web.conftest import bearer, make_token
+
+pytestmark = pytest.mark.both_databases
 
 
 async def test_every_request_needs_a_live_token(

@@ -6,6 +6,7 @@ import re
 import sqlite3
 
 import httpx
+import pytest
 
 from bot.discordbot.render import event_text
 from core.coordinator.scheduler import Scheduler
@@ -15,6 +16,8 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.store.tables import insert_event
 from tests.helpers import RecordingDeliverer
+
+pytestmark = pytest.mark.both_databases
 
 
 async def login(client: httpx.AsyncClient, token: str) -> None:

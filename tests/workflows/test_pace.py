@@ -11,6 +11,8 @@ from core.store.posts import Post
 from core.workflows import Workflow, WorkflowService
 from core.workflows.view import campaign_text
 
+pytestmark = pytest.mark.both_databases
+
 
 async def _done_after(
     service: SwarmService, clock: ManualClock, agent: str, seconds: float

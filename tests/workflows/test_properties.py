@@ -9,6 +9,7 @@ import random
 import sqlite3
 import tempfile
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,8 @@ from core.settings import Settings
 from core.workflows import Workflow, WorkflowService
 from core.workflows.model import find_cycle
 from tests.helpers import RecordingDeliverer
+
+pytestmark = pytest.mark.both_databases
 
 
 @st.composite

@@ -3,8 +3,6 @@ campaigns by hand and cancelled mid-run."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from core.coordinator.scheduler import Scheduler
@@ -12,17 +10,18 @@ from core.errors import InvalidState, NotFound, SwarmError, Unassignable
 from core.models import TaskStatus
 from core.service.swarm import SwarmService
 from core.workflows import Workflow, WorkflowError, WorkflowService
-from tests.helpers import RecordingDeliverer
+from tests.helpers import RecordingDeliverer, query
+
+pytestmark = pytest.mark.both_databases
 
 
 def _counts(service: SwarmService) -> tuple[int, int, int]:
-    with sqlite3.connect(service.settings.db_path) as conn:
-        return tuple(
-            conn.execute(
-                "SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM campaigns), "
-                "(SELECT count(*) FROM task_deps)"
-            ).fetchone()
-        )
+    (row,) = query(
+        service.settings,
+        "SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM campaigns), "
+        "(SELECT count(*) FROM task_deps)",
+    )
+    return (int(row[0]), int(row[1]), int(row[2]))
 
 
 async def _status(service: SwarmService, task_id: int) -> TaskStatus:

@@ -7,11 +7,15 @@ import shutil
 import sys
 from pathlib import Path
 
+import pytest
+
 from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init
 from tests.helpers import run_cli
 from tests.workspaces.conftest import GIT_ENV, commit_file, sh
 from tests.workspaces.test_task_work import _run_task
+
+pytestmark = pytest.mark.both_databases
 
 
 async def _worked(service: SwarmService, repo: Path) -> Path:

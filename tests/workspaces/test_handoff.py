@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from automation.inbox import InboxDeliverer
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
@@ -11,6 +13,8 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init
 from tests.workspaces.conftest import commit_file, sh
+
+pytestmark = pytest.mark.both_databases
 
 
 def _delivered(home: Path, agent: str) -> list[str]:

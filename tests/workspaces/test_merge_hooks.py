@@ -24,6 +24,8 @@ from tests.helpers import ROOT, cli_env, run_cli
 from tests.workspaces.conftest import GIT_ENV, commit_file, sh
 from tests.workspaces.test_task_work import _run_task
 
+pytestmark = pytest.mark.both_databases
+
 
 def _hook(repo: Path, name: str, body: str) -> None:
     path = repo / ".git" / "hooks" / name

@@ -20,6 +20,8 @@ from core.settings import Settings
 from core.workspaces.manager import InitRequest, init
 from tests.helpers import run_cli
 
+pytestmark = pytest.mark.both_databases
+
 ROLES = (
     "integration",
     "architecture",

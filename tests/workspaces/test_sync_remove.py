@@ -17,6 +17,8 @@ from core.workspaces.ops import require, sync
 from tests.workspaces.conftest import commit_file, sh
 from tests.workspaces.test_init import AGENTS
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def made(repo: Path, tmp_path: Path) -> Path:

@@ -15,6 +15,8 @@ from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init
 from tests.workspaces.conftest import commit_file, sh
 
+pytestmark = pytest.mark.both_databases
+
 
 def _inbox(home: Path, agent: str) -> list[str]:
     folder = home / "inbox" / agent
