@@ -5,7 +5,9 @@ It covers every form in which libpq (and so ``SWARM_DATABASE_URL``) takes a pass
 
 * a URL's userinfo, ``scheme://user:password@host`` (the whole ``user:password`` goes);
 * a URL's query parameters ``password``, ``sslpassword`` and ``oauth_client_secret``, in any
-  position, repeated, with a percent-encoded name (``?pass%77ord=...``: libpq decodes it);
+  position, repeated, with a percent-encoded name (``?pass%77ord=...``: libpq decodes it),
+  and the API keys and tokens of other services' URLs (``?api_key=``, ``?key=``, ``?token=``,
+  ``?access_token=``, ``?secret=``, ...: ``OPENAI_BASE_URL`` may carry one);
 * the same keywords in a ``key=value`` connection string (``host=db password=secret``),
   with spaces around ``=``, a quoted value (``'a b\\' c'``) or backslash escapes.
 
@@ -21,6 +23,18 @@ from urllib.parse import unquote
 
 REDACTED = "[redacted]"
 SECRET_KEYS = frozenset({"password", "sslpassword", "oauth_client_secret"})
+# Names that hold a credential in a URL's query only (an API's base URL: ``?api_key=...``);
+# in free text ``key=value`` is too common a shape to hide.
+QUERY_SECRET_KEYS = SECRET_KEYS | {
+    "api_key",
+    "api-key",
+    "apikey",
+    "key",
+    "token",
+    "access_token",
+    "secret",
+    "client_secret",
+}
 _KEYS = "|".join(sorted(SECRET_KEYS))
 _QUOTES = "'\""
 
@@ -35,7 +49,7 @@ _SECRETS = re.compile(
     # quotes: hidden too); up to the authority's last '@' on the line
     r"(?i)(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<userinfo>[^/\n]*)@"
     # ?name=value or &name=value (the name may be percent-encoded): value up to & or a space
-    rf"|(?<=[?&])(?P<qkey>(?i:{'|'.join(_encoded(k) for k in sorted(SECRET_KEYS))}))="
+    rf"|(?<=[?&])(?P<qkey>(?i:{'|'.join(_encoded(k) for k in sorted(QUERY_SECRET_KEYS))}))="
     r"(?P<qvalue>\[redacted\]|[^&\s]*)"
     # name = value in a key/value connection string: quoted, or up to an unescaped space
     rf"|(?<![\w%.&?-])(?P<kkey>(?i:{_KEYS}))[ \t]*=[ \t]*"

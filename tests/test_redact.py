@@ -54,7 +54,18 @@ CASES = [
         "at 'postgresql://db/s?password=S3cr3t': refused",
         "at 'postgresql://db/s?password=[redacted]': refused",
     ),
+    # an API's base URL with its key in the query (OPENAI_BASE_URL may carry one)
+    (
+        "http://llm.local:8000/v1?api_key=sk-abc123&mode=chat",
+        "http://llm.local:8000/v1?api_key=[redacted]&mode=chat",
+    ),
+    (
+        "https://gw.example/openai?KEY=abc&token=t0k&access_token=a1&api-key=z",
+        "https://gw.example/openai?KEY=[redacted]&token=[redacted]"
+        "&access_token=[redacted]&api-key=[redacted]",
+    ),
     # nothing to hide
+    ("config key=lease token=none (free text, not a URL's query)", None),
     ("postgresql://db/s?user=swarm&passfile=/p&password=", None),
     ("GET /api/tasks?state=open&password_reset=1", None),
     ("mail me@example.com, http://host/a@b", None),
