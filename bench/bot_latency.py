@@ -206,6 +206,9 @@ async def main() -> None:
         f"max {acks['max'] * 1000:.1f} ms; Discord allows 3000 ms "
         f"(p99 is {3 / acks['p99']:.0f}x inside it)"
     )
+    if args.messages < 1:
+        print("/msg to window: skipped (--messages 0)")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         to_window = await measure_msg_to_window(args.messages, Path(tmp))
     if to_window is None:

@@ -51,6 +51,7 @@ def run(attempts: int, home: Path) -> int:
     (home / "agents.toml").write_text(AGENTS, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
     env |= {"SWARM_HOME": str(home), "SWARM_CONFIG": str(home / "agents.toml")}
+    env["SWARM_WEB_PORT"] = "0"  # no dashboard: the user's own swarm run may hold its port
     first = subprocess.Popen(
         [sys.executable, "-m", "bot.cli.main", "run", "--no-discord"],
         env=env,
