@@ -423,7 +423,7 @@ async def test_activity_line_breaks_filters_live_rows_and_a_phone_sized_board(
     assert "invalid period" in await page.locator("#filter-error").inner_text()
     assert await page.locator("#activity li").count() == 0
 
-    for path in ("/", "/activity", "/agents", "/charts", "/tasks/T-1"):
+    for path in ("/", "/activity", "/agents", "/charts", "/tasks/T-1", "/api/docs"):
         await page.goto(live.url + path)
         wide = await page.evaluate("document.documentElement.scrollWidth")
         assert wide <= 390, (path, wide)  # no sideways scroll
