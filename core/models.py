@@ -152,6 +152,7 @@ class Task:
     finished_at: float | None = None
     lease_expires_at: float | None = None
     plan_id: str | None = None
+    kind: str = "work"  # work | gate (a person decides) | on_failure | skip (see task_rules)
 
     @property
     def ref(self) -> str:

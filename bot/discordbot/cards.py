@@ -7,6 +7,7 @@ import enum
 
 from core.models import ACTIVE, Event, Task, TaskStatus
 from core.store.posts import Progress
+from core.tasks.actions import TaskAction, allowed
 from core.tasks.questions import Question
 from core.text import one_line, shorten
 
@@ -110,18 +111,19 @@ def task_card(task: Task, note: str | None = None, question: Question | None = N
     return shorten(one_line(line), 1900)
 
 
-def card_actions(status: TaskStatus) -> tuple[str, ...]:
-    """The buttons a card carries in this state: Done/Reassign while active, Retry after."""
-    if status in ACTIVE:
-        return ("done", "reassign")
-    if status in (TaskStatus.failed, TaskStatus.cancelled):
-        return ("retry",)
-    return ()
+CARD_BUTTONS = (TaskAction.done, TaskAction.reassign, TaskAction.retry)  # those a card has
+
+
+def card_actions(task: Task) -> tuple[str, ...]:
+    """The buttons a card carries: those of ``CARD_BUTTONS`` the task's state allows
+    (``core.tasks.actions``: Done/Reassign while active, Retry once failed or cancelled)."""
+    permitted = allowed(task)
+    return tuple(action.value for action in CARD_BUTTONS if action in permitted)
 
 
 def shown_key(task: Task, note: str | None, question: Question | None = None) -> str:
     """What a card shows (text and buttons), to skip edits that change nothing."""
-    return task_card(task, note, question) + "|" + ",".join(card_actions(task.status))
+    return task_card(task, note, question) + "|" + ",".join(card_actions(task))
 
 
 def creates_card(event: Event, level: NotifyLevel) -> bool:

@@ -75,7 +75,7 @@ class TaskButton(
 
 def card_view(task: Task) -> discord.ui.View | None:
     """The buttons of a task's card in its state (None: no buttons)."""
-    actions = card_actions(task.status)
+    actions = card_actions(task)
     if not actions:
         return None
     view = discord.ui.View(timeout=None)

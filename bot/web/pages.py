@@ -3,6 +3,7 @@ activity, charts. Actions are buttons that call the REST API (``static/app.js``)
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import sqlite3
 import time
@@ -11,20 +12,26 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from bot.discordbot.render import event_text
+from bot.discordbot.render import ICONS, event_text
 from bot.web import charts
+from bot.web.api import MAX_ID
 from bot.web.auth import COOKIE, page_viewer, principal_of
 from bot.web.context import web_context
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
 from core.jsonshape import iso_utc
-from core.models import Event, Priority, Task, TaskStatus
+from core.models import Event, Priority, Task, TaskStatus, parse_task_ref
+from core.reports.chart_style import hour_labels
 from core.store import dashboard as queries
+from core.store.event_query import EventFilter
 from core.store.web_tokens import Principal
+from core.tasks.actions import allowed
+from core.text import MULTI_LINE, escape_controls, shorten
 from core.watch.frames import frame_path
+from core.watch.timing import parse_every
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(str(files("bot.web").joinpath("templates"))))
@@ -32,12 +39,37 @@ templates.env.filters["when"] = lambda ts: (
     time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
 )
 templates.env.filters["line"] = event_text
+templates.env.filters["lines"] = lambda event: _event_lines(event)
 templates.env.filters["iso"] = iso_utc
 templates.env.filters["ago"] = lambda ts, now: _ago(now - ts)
 Page = Annotated[Principal, Depends(page_viewer)]
 PER_COLUMN = 50  # cards per board column: the count says how many match in all
 COLUMN_MAX = 500
 COOKIE_DAYS = 30
+ACTIVITY_MAX = 200  # events on the activity page
+KIND_HINTS = (  # offered in the activity page's kind filter (any kind or family is accepted)
+    "task",
+    "task.done",
+    "task.failed",
+    "task.created",
+    "delivery",
+    "delivery.failed",
+    "message",
+    "agent",
+    "alert",
+    "gate",
+    "input",
+    "schedule",
+    "campaign",
+    "plan",
+)
+
+
+def _event_lines(event: Event) -> str:
+    """The notifier's wording with the text's own line breaks kept (shown ``pre-wrap``);
+    other control characters are escaped as in ``event_text``."""
+    icon = ICONS.get(event.kind, "•")
+    return shorten(escape_controls(f"{icon} {event.text}", keep=MULTI_LINE), 4000)
 
 
 def _ago(seconds: float) -> str:
@@ -177,6 +209,7 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
         diffstat=_diffstat(history),
         handoff=handoff,
         agents=list(service.agents),
+        actions=[action.value for action in allowed(task)],  # the buttons its state allows
     )
 
 
@@ -250,10 +283,63 @@ async def agent_frame(request: Request, agent: str, _: Page) -> Response:
 
 
 @router.get("/activity")
-async def activity_page(request: Request, who: Page) -> HTMLResponse:
-    """The newest events first, in the Discord notifier's words."""
-    events = await web_context(request).service.last_events(200)
-    return await render(request, "activity.html", who, events=list(reversed(events)))
+async def activity_page(
+    request: Request, who: Page, kind: str = "", grep: str = "", since: str = "", task: str = ""
+) -> HTMLResponse:
+    """The newest events first, in the Discord notifier's words, filtered like ``swarm
+    events --kind/--grep/--since/--task``; a bad filter is said above an empty list."""
+    filters = {"kind": kind, "grep": grep, "since": since, "task": task}
+    error, events = "", []
+    try:
+        flt = _event_filter(request, filters)
+        events = await web_context(request).service.find_events(
+            flt, limit=ACTIVITY_MAX, newest=True
+        )
+    except (InvalidInput, NotFound) as exc:  # a bad --since or --task
+        error = str(exc)
+    return await render(
+        request,
+        "activity.html",
+        who,
+        events=list(reversed(events)),
+        filters=filters,
+        error=error,
+        kind_hints=KIND_HINTS,
+    )
+
+
+@router.get("/activity/rows")
+async def activity_rows(
+    request: Request,
+    who: Page,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)],
+    upto: Annotated[int, Query(ge=0, le=MAX_ID)],
+    kind: str = "",
+    grep: str = "",
+    since: str = "",
+    task: str = "",
+) -> HTMLResponse:
+    """The rows of the events ``after`` < id <= ``upto`` that match the page's filters,
+    newest first (the activity page adds them as the live stream says they exist)."""
+    filters = {"kind": kind, "grep": grep, "since": since, "task": task}
+    flt = dataclasses.replace(_event_filter(request, filters), until_id=upto)
+    found = await web_context(request).service.find_events(
+        flt, after_id=after, limit=ACTIVITY_MAX, newest=True
+    )
+    return await render(request, "activity_rows.html", who, events=list(reversed(found)))
+
+
+def _event_filter(request: Request, filters: dict[str, str]) -> EventFilter:
+    """The page's filters as the CLI reads them (InvalidInput names a bad one)."""
+    service = web_context(request).service
+    since = filters["since"].strip()
+    task = filters["task"].strip()
+    return EventFilter(
+        since=service.clock.now() - parse_every(since) if since else None,
+        kinds=tuple(k for k in filters["kind"].replace(",", " ").split() if k),
+        grep=filters["grep"].strip(),
+        task_id=parse_task_ref(task) if task else None,
+    )
 
 
 @router.get("/charts")
@@ -271,6 +357,11 @@ async def charts_page(request: Request, who: Page, hours: int = 24) -> HTMLRespo
         "charts.html",
         who,
         hours=hours,
+        since=since,
+        now=now,
+        done=sum(h.get("done", 0) for h in per_hour.values()),
+        failed=sum(h.get("failed", 0) for h in per_hour.values()),
+        deliveries=sum(int(p["n"]) for p in latency.values()),
         latency=latency,
         hourly=_hourly_chart(per_hour, since, now),
         by_agent=_agent_chart(per_agent, list(service.agents)),
@@ -281,14 +372,15 @@ async def charts_page(request: Request, who: Page, hours: int = 24) -> HTMLRespo
 def _hourly_chart(per_hour: dict[int, dict[str, int]], since: float, now: float) -> str:
     start = int(since // queries.HOUR) * int(queries.HOUR)
     hours = list(range(start, int(now) + 1, int(queries.HOUR)))
-    labels = [time.strftime("%H", time.localtime(h)) for h in hours]
     return charts.bar_chart(
         "Tasks done and failed per hour",
-        labels,
+        [time.strftime("%a %d %H:00", time.localtime(h)) for h in hours],
         [
             charts.Series(name, [per_hour.get(h, {}).get(name, 0) for h in hours])
             for name in ("done", "failed")
         ],
+        charts.Axes("hour (the server's local time)", "tasks", empty="no task finished"),
+        tick_labels=hour_labels(hours),
     )
 
 
@@ -300,16 +392,17 @@ def _agent_chart(per_agent: dict[str, dict[str, int]], agents: list[str]) -> str
             charts.Series(name, [per_agent.get(a, {}).get(name, 0) for a in agents])
             for name in ("done", "failed")
         ],
+        charts.Axes("agent", "tasks", empty="no task finished"),
     )
 
 
 def _latency_chart(latency: dict[str, dict[str, float]]) -> str:
     agents = list(latency)
     return charts.bar_chart(
-        "Delivery latency per agent (s)",
+        "Delivery latency per agent: queued to delivered",
         agents,
         [charts.Series(p, [latency[a][p] for a in agents]) for p in ("p50", "p90", "p99")],
-        unit="s",
+        charts.Axes("agent", "seconds", counts=False, unit="s", empty="no delivery"),
     )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from core.reports.chart_style import colour as series_colour
 from core.reports.summary import STALL_S, gather_stats, parse_period
 
 if TYPE_CHECKING:
@@ -26,10 +27,10 @@ if TYPE_CHECKING:
 WIDTH, MARGIN, ROW, LABEL_W, TITLE_H = 1000, 20, 28, 110, 92
 BACKGROUND, INK, MUTED, GRID = "#2b2d31", "#f2f3f5", "#b5bac1", "#3f4147"
 # (title, colour, full-length value: None = the largest value shown)
-PANELS = (
-    ("Tasks done", "#57f287", None),
-    ("Failure rate", "#ed4245", 1.0),
-    ("Median time to done (min)", "#5865f2", None),
+PANELS = (  # the dashboard's charts use the same colours (core/reports/chart_style.py)
+    ("Tasks done", series_colour("done"), None),
+    ("Failure rate", series_colour("failed"), 1.0),
+    ("Median time to done (min)", series_colour("time"), None),
 )
 
 

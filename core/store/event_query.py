@@ -12,12 +12,14 @@ from core.store.tables import row_to_event
 @dataclass(frozen=True)
 class EventFilter:
     """Which events: at or after ``since`` (epoch s), of ``kinds`` (``task`` matches every
-    ``task.*``), whose text contains ``grep`` (ASCII case ignored), of one task."""
+    ``task.*``), whose text contains ``grep`` (ASCII case ignored), of one task, with an id
+    up to ``until_id``."""
 
     since: float | None = None
     kinds: tuple[str, ...] = ()
     grep: str = ""
     task_id: int | None = None
+    until_id: int | None = None
 
     def where(self) -> tuple[str, list[object]]:
         """The SQL condition and its parameters."""
@@ -39,6 +41,9 @@ class EventFilter:
         if self.task_id is not None:
             parts.append("task_id = ?")
             params.append(self.task_id)
+        if self.until_id is not None:
+            parts.append("id <= ?")
+            params.append(self.until_id)
         return " AND ".join(parts), params
 
 

@@ -22,7 +22,7 @@ from core.models import (
 TASK_COLUMNS = (
     "id, title, details, priority, role, capabilities, pinned_agent, assignee, status, reason, "
     "attempts, max_attempts, created_by, created_at, updated_at, assigned_at, started_at, "
-    "finished_at, lease_expires_at, result_note, plan_id"
+    "finished_at, lease_expires_at, result_note, plan_id, kind"
 )
 
 
@@ -111,6 +111,7 @@ def row_to_task(row: sqlite3.Row, after: list[int]) -> Task:
         finished_at=row["finished_at"],
         lease_expires_at=row["lease_expires_at"],
         plan_id=row["plan_id"],
+        kind=row["kind"],
     )
 
 

@@ -16,9 +16,10 @@ from core.errors import (
     NotFound,
     Unassignable,
 )
-from core.models import ACTIVE, FINISHED, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
+from core.models import ACTIVE, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
 from core.store.tables import get_task, insert_event, task_exists
 from core.tasks import campaign_end, messages, rules
+from core.tasks.actions import TaskAction, require
 
 KINDS = ("work", "gate", "on_failure", "skip")
 
@@ -442,8 +443,7 @@ def finish_failed(
 def cancel(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     """Stop a task that has not finished; tell its agent if one holds it."""
     task = get_task(conn, task_id)
-    if task.status in FINISHED:
-        raise InvalidState(f"{task.ref} is already {task.status.value}")
+    require(task, TaskAction.cancel)
     conn.execute(
         "UPDATE tasks SET status = 'cancelled', finished_at = ?, lease_expires_at = NULL, "
         "updated_at = ? WHERE id = ?",
@@ -475,10 +475,7 @@ def cancel(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
 def retry(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     """Give a failed or cancelled task a fresh set of attempts."""
     task = get_task(conn, task_id)
-    if task.status not in (TaskStatus.failed, TaskStatus.cancelled):
-        raise InvalidState(
-            f"{task.ref} is {task.status.value}: only a failed or cancelled task can be retried"
-        )
+    require(task, TaskAction.retry)
     conn.execute(
         "UPDATE tasks SET status = 'blocked', reason = NULL, attempts = 0, prev_agent = assignee, "
         "assignee = NULL, finished_at = NULL, not_before = 0, updated_at = ? WHERE id = ?",
@@ -500,8 +497,7 @@ def pin(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent_id: str) -> None
     """Give a task to one agent: it is taken from its current agent if another holds it."""
     agent = ctx.agent(agent_id).id
     task = get_task(conn, task_id)
-    if task.status in FINISHED:
-        raise InvalidState(f"{task.ref} is {task.status.value}: retry it first")
+    require(task, TaskAction.assign)
     conn.execute(
         "UPDATE tasks SET pinned_agent = ?, updated_at = ? WHERE id = ?", (agent, ctx.now, task_id)
     )
@@ -521,11 +517,7 @@ def pin(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent_id: str) -> None
 def requeue(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     """A person takes an active task back: it goes to another agent (no backoff)."""
     task = get_task(conn, task_id)
-    if task.status not in ACTIVE:
-        raise InvalidState(
-            f"{task.ref} is {task.status.value}: only an assigned or in-progress "
-            "task can be reassigned"
-        )
+    require(task, TaskAction.reassign)
     if task.pinned:
         conn.execute("UPDATE tasks SET pinned_agent = NULL WHERE id = ?", (task_id,))
     release(conn, ctx, task_id, f"taken from {task.agent} by {ctx.actor}", backoff=0.0)

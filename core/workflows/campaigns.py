@@ -266,7 +266,7 @@ def get(conn: sqlite3.Connection, campaign_id: int) -> Campaign:
     """A campaign with its tasks in creation order; NotFound when there is none."""
     row = _row(conn, campaign_id)
     rows = conn.execute(
-        f"SELECT {tables.TASK_COLUMNS}, kind FROM tasks WHERE campaign_id = ? ORDER BY id",
+        f"SELECT {tables.TASK_COLUMNS} FROM tasks WHERE campaign_id = ? ORDER BY id",
         (campaign_id,),
     ).fetchall()
     deps = tables.deps_of(conn, [r["id"] for r in rows])

@@ -15,6 +15,8 @@ import pytest_asyncio
 from PIL import Image, ImageDraw
 
 from core.agents_file import load_agents
+from core.models import TaskSpec
+from core.service.swarm import SwarmService
 from core.watch.frames import save_frame
 from tests.conftest import skip_or_fail
 from tests.helpers import run_cli, write_agents
@@ -142,4 +144,291 @@ async def test_the_board_live_the_kill_switch_and_an_agent_thumbnail(
     )
     assert "inbox agent: no window" in await page.locator("#agent-Agent-2").inner_text()
     assert await page.locator("#agent-Agent-3 img.thumb").count() == 0  # no frame yet
+    await page.close()
+
+
+# -- issue 28, items 6-9: a dashboard that acts ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def acting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveDashboard, Path, Path]]:
+    """A dashboard over a home of its own (the tests above pause the input of theirs)."""
+    root = tmp_path_factory.mktemp("acting")
+    home, agents_file = root / "home", root / "agents.toml"
+    write_agents(
+        agents_file,
+        [
+            {"id": "Agent-1", "role": "integration", "input": [240, 480]},
+            {"id": "Agent-2", "role": "qa", "delivery": "inbox"},
+            {"id": "Agent-3", "role": "web", "delivery": "inbox"},
+        ],
+    )
+    live = LiveDashboard({"SWARM_HOME": str(home), "SWARM_CONFIG": str(agents_file)})
+    live.start()
+    yield live, home, agents_file
+    live.stop()
+
+
+async def open_page(
+    browser: Any, live: LiveDashboard, path: str, token: str = "", width: int = 0
+) -> Any:
+    """A new tab logged in to ``live`` (the admin unless ``token``) at ``path``; ``width``: a
+    phone's viewport (``width`` x 844)."""
+    page = await browser.new_page()
+    if width:
+        await page.set_viewport_size({"width": width, "height": 844})
+    await page.goto(f"{live.url}/login?next={path}")
+    await page.fill("#token", token or live.admin_token)
+    await page.click("#login")
+    await page.wait_for_selector("body[data-live=yes]", timeout=5000)
+    assert page.url == live.url + path
+    return page
+
+
+async def _tasks_in_every_state(service: SwarmService) -> dict[str, str]:
+    """One task per state the task page offers different buttons in; their refs by state."""
+    from core.coordinator.scheduler import Scheduler
+    from tests.helpers import RecordingDeliverer
+
+    held = [
+        await service.create_task(TaskSpec(title=f"{name} one", agent=agent), "cli")
+        for name, agent in (("done", "Agent-1"), ("failed", "Agent-2"), ("working", "Agent-3"))
+    ]
+    await Scheduler(service, RecordingDeliverer()).run_burst()
+    await service.complete_task(held[0].ref, "cli", "shipped")
+    await service.fail_task(held[1].ref, "cli", "the build broke")
+    await service.start_task(held[2].ref, "cli", "on it")
+    cancelled = await service.create_task(TaskSpec(title="cancelled one"), "cli")
+    await service.cancel_task(cancelled.ref, "cli")
+    ready = await service.create_task(TaskSpec(title="ready one"), "cli")
+    gate = await service.create_tasks([TaskSpec(title="Approve the release", kind="gate")], "cli")
+    refs = [t.ref for t in held] + [cancelled.ref, ready.ref, f"T-{gate[0]}"]
+    states = ("done", "failed", "in_progress", "cancelled", "ready", "gate")
+    return dict(zip(states, refs, strict=True))
+
+
+async def _one_done_one_failed(service: SwarmService) -> None:
+    """Two urgent tasks delivered (through the scheduler: deliveries to chart), then one
+    done and one failed."""
+    from core.coordinator.scheduler import Scheduler
+    from tests.helpers import RecordingDeliverer
+
+    specs = [TaskSpec(title=f"charted {n}", priority="urgent") for n in (1, 2)]
+    ids = await service.create_tasks(specs, "cli")
+    await Scheduler(service, RecordingDeliverer()).run_burst()
+    await service.complete_task(f"T-{ids[0]}", "cli", "charted")
+    await service.fail_task(f"T-{ids[1]}", "cli", "charted too")
+
+
+async def _buttons(page: Any) -> set[str]:
+    shown = await page.locator("main .actions button").all_inner_texts()
+    return {text.strip() for text in shown}
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_task_page_buttons_follow_the_tasks_state(
+    browser: Any, acting: tuple[LiveDashboard, Path, Path]
+) -> None:
+    """Issue 28, item 6: only what the state allows (the rule of the Discord card too)."""
+    live = acting[0]
+    refs = await asyncio.to_thread(live.call, _tasks_in_every_state)
+    page = await open_page(browser, live, f"/tasks/{refs['ready']}")
+    expected = {
+        "ready": {"Cancel", "Assign"},
+        "in_progress": {"Cancel", "Assign"},
+        "done": set(),
+        "failed": {"Retry"},
+        "cancelled": {"Retry"},
+        "gate": {"Cancel"},  # approved or rejected by a person: never assigned
+    }
+    for state, buttons in expected.items():
+        await page.goto(f"{live.url}/tasks/{refs[state]}")
+        assert await _buttons(page) == buttons, state
+        assert (await page.locator("#assign-agent").count() == 1) == ("Assign" in buttons)
+    assert "A gate: a person approves or rejects it" in await page.locator(".gate").inner_text()
+
+    await page.goto(f"{live.url}/tasks/{refs['failed']}")
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await page.click("#action-retry")  # the page reloads in the task's new state
+    await page.wait_for_selector("#action-cancel", timeout=5000)
+    assert await _buttons(page) == {"Cancel", "Assign"}
+    await page.close()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_create_a_task_and_message_an_agent_from_the_dashboard(
+    browser: Any, acting: tuple[LiveDashboard, Path, Path]
+) -> None:
+    """Issue 28, item 7: the API's validation, its errors inline, nothing written on a bad
+    input; admins only."""
+    live = acting[0]
+
+    async def counts(service: SwarmService) -> tuple[int, int]:
+        status = await service.status()
+        return sum(status["tasks"].values()), len(await service.deliveries())
+
+    before = await asyncio.to_thread(live.call, counts)
+    page = await open_page(browser, live, "/")
+    await page.click("#new-task summary")
+    form = page.locator("#task-form")
+    error = form.locator(".form-error")
+    for fields, said in (
+        ({"title": ""}, "title"),
+        ({"title": "Check the login page", "agent": "Agent-2", "role": "web"}, "cannot take"),
+        ({"title": "Check the login page", "after": "T-999"}, "T-999"),
+    ):
+        await form.locator("[name=title]").fill(fields["title"])
+        await form.locator("[name=after]").fill(fields.get("after", ""))
+        await form.locator("[name=agent]").select_option(fields.get("agent", ""))
+        await form.locator("[name=role]").select_option(fields.get("role", ""))
+        await form.locator("button[type=submit]").click()
+        await error.wait_for(state="visible", timeout=5000)
+        assert said in await error.inner_text(), await error.inner_text()
+    assert await asyncio.to_thread(live.call, counts) == before  # nothing written
+
+    await form.locator("[name=title]").fill("Made in the browser")
+    await form.locator("[name=details]").fill("first step\nsecond step")
+    await form.locator("[name=priority]").select_option("high")
+    await form.locator("[name=role]").select_option("qa")
+    await form.locator("[name=capabilities]").fill("")
+    await form.locator("[name=after]").fill("")
+    await form.locator("button[type=submit]").click()
+    done = form.locator(".form-done")
+    await done.wait_for(state="visible", timeout=5000)
+    assert await error.is_hidden()
+    ref = (await done.locator("a").inner_text()).strip()
+    task = await asyncio.to_thread(live.call, lambda s: s.get_task(ref))
+    assert (task.title, task.details, task.priority.name, task.role) == (
+        "Made in the browser",
+        "first step\nsecond step",
+        "high",
+        "qa",
+    )
+    await page.wait_for_selector(f"#task-{ref}", timeout=5000)  # the board shows it live
+
+    await page.goto(f"{live.url}/agents")
+    await page.click("#new-message summary")
+    form = page.locator("#message-form")
+    await form.locator("[name=to]").select_option("agent:Agent-2")
+    await form.locator("button[type=submit]").click()
+    await form.locator(".form-error").wait_for(state="visible", timeout=5000)
+    assert "message" in await form.locator(".form-error").inner_text()
+    sent = (await asyncio.to_thread(live.call, counts))[1]
+    assert sent == before[1]
+    await form.locator("[name=text]").fill("Please look at\nthe failing test")
+    await form.locator("button[type=submit]").click()
+    await form.locator(".form-done").wait_for(state="visible", timeout=5000)
+    assert "queued for Agent-2" in await form.locator(".form-done").inner_text()
+    deliveries = await asyncio.to_thread(live.call, lambda s: s.deliveries())
+    assert len(deliveries) == sent + 1 and deliveries[0].agent == "Agent-2"
+    await form.locator("[name=to]").select_option("role:web")
+    await form.locator("[name=text]").fill("Web agents: pull main")
+    await form.locator("button[type=submit]").click()
+    await page.wait_for_function(
+        "document.querySelector('#message-form .form-done').textContent.includes('Agent-3')",
+        timeout=5000,
+    )
+    await page.close()
+
+    from tests.web.conftest import make_token
+
+    viewer = await asyncio.to_thread(live.call, lambda s: make_token(s, "viewer", "wall-screen"))
+    for path in ("/", "/agents"):
+        page = await open_page(browser, live, path, token=viewer)
+        assert await page.locator("#new-task, #new-message").count() == 0
+        await page.close()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_charts_have_titles_axes_whole_counts_and_the_full_width(
+    browser: Any, acting: tuple[LiveDashboard, Path, Path]
+) -> None:
+    """Issue 28, item 8: as clear as ``swarm stats --png``."""
+    live = acting[0]
+    await asyncio.to_thread(live.call, _one_done_one_failed)
+    page = await open_page(browser, live, "/charts")
+    hourly = page.locator("figure svg").first
+    assert await hourly.locator("text.title").text_content() == "Tasks done and failed per hour"
+    titles = await hourly.locator("text.axis-title").all_text_contents()
+    assert titles == ["tasks", "hour (the server's local time)"]
+    ticks = await hourly.locator("text.tick").all_text_contents()
+    assert ticks and all(t.isdigit() for t in ticks), ticks  # whole tasks only
+    hours = [t for t in await hourly.locator("text.label").all_text_contents() if ":00" in t]
+    assert len(hours) >= 6, hours  # a time axis, however many hours
+    assert "no task finished" not in await hourly.text_content()
+    for chart in (page.locator("figure svg").nth(1), page.locator("figure svg").nth(2)):
+        assert await chart.locator("text.title").count() == 1
+        assert len(await chart.locator("text.axis-title").all_text_contents()) == 2
+    fills = await page.eval_on_selector_all(
+        "svg rect[data-series]",
+        "rects => rects.map(r => [r.dataset.series, r.getAttribute('fill')])",
+    )
+    colours = {series: fill for series, fill in fills}
+    assert {"done", "failed", "p50", "p90", "p99"} <= set(colours)
+    assert len({colours[s] for s in ("failed", "p50", "p90", "p99")}) == 4  # p90 is not "failed"
+    from core.reports.stats import PANELS
+
+    assert (colours["done"], colours["failed"]) == (PANELS[0][1], PANELS[1][1])  # as the PNG
+    main = await page.locator("main").bounding_box()
+    svg = await hourly.bounding_box()
+    assert main is not None and svg is not None and svg["width"] >= 0.9 * (main["width"] - 32)
+    await page.close()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_activity_line_breaks_filters_live_rows_and_a_phone_sized_board(
+    browser: Any, acting: tuple[LiveDashboard, Path, Path]
+) -> None:
+    """Issue 28, item 9: real line breaks, ``--kind/--grep/--since`` filters (live rows
+    too), and board, activity and the other pages at 390 px wide without sideways scroll."""
+    live, home, agents_file = acting
+    sent = await asyncio.to_thread(
+        run_cli, home, "send", "Agent-2", "first line\n\nsecond line", config=agents_file
+    )
+    assert sent.code == 0, sent.err
+    page = await open_page(browser, live, "/activity", width=390)
+    row = page.locator("#activity li", has_text="first line").first
+    shown = await row.inner_text()
+    assert "first line\n\nsecond line" in shown and "\\x0a" not in shown, shown
+
+    filters = page.locator("#activity-filters")
+    for name in ("kind", "grep", "since", "task"):
+        box = await filters.locator(f"[name={name}]").bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, name
+    await filters.locator("[name=kind]").fill("message")
+    await filters.locator("[name=since]").fill("1h")
+    await filters.locator("button").click()
+    await page.wait_for_url("**/activity?kind=message*", timeout=5000)
+    await page.wait_for_selector("body[data-live=yes]", timeout=5000)
+    kinds = await page.locator("#activity li").evaluate_all("rows => rows.map(r => r.dataset.kind)")
+    assert kinds and all(k.startswith("message.") for k in kinds), kinds
+
+    added = await asyncio.to_thread(
+        run_cli, home, "task", "add", "Not a message", config=agents_file
+    )
+    assert added.code == 0, added.err
+    live_sent = await asyncio.to_thread(
+        run_cli, home, "send", "Agent-3", "live and filtered", config=agents_file
+    )
+    assert live_sent.code == 0, live_sent.err
+    await page.wait_for_selector("#activity li:has-text('live and filtered')", timeout=5000)
+    kinds = await page.locator("#activity li").evaluate_all("rows => rows.map(r => r.dataset.kind)")
+    assert all(k.startswith("message.") for k in kinds), kinds  # the task's events left out
+    assert await page.locator("#activity li", has_text="live and filtered").count() == 1
+
+    await page.goto(f"{live.url}/activity?grep=SECOND+LINE")
+    texts = await page.locator("#activity .text").all_inner_texts()
+    assert texts and all("second line" in t for t in texts), texts
+    await page.goto(f"{live.url}/activity?since=yesterday")
+    assert "invalid period" in await page.locator("#filter-error").inner_text()
+    assert await page.locator("#activity li").count() == 0
+
+    for path in ("/", "/activity", "/agents", "/charts", "/tasks/T-1", "/api/docs"):
+        await page.goto(live.url + path)
+        wide = await page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 390, (path, wide)  # no sideways scroll
+    await page.goto(live.url + "/")
+    for field in await page.locator("form.filters > *").all():
+        box = await field.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
     await page.close()

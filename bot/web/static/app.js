@@ -27,6 +27,59 @@ async function act(button) {
   if (document.body.dataset.page !== "board") setTimeout(() => location.reload(), 300);
 }
 
+function formBody(form) {
+  // The form's fields as the API's JSON: empty optional fields left out, lists split.
+  const body = {};
+  for (const field of form.elements) {
+    if (!field.name) continue;
+    const value = field.value.trim();
+    if (field.name === "to") {  // the message form: agent:X, role:Y or all
+      if (value.startsWith("agent:")) body.agent = value.slice(6);
+      else if (value.startsWith("role:")) body.role = value.slice(5);
+    } else if ("list" in field.dataset) {
+      body[field.name] = value.split(/[\s,]+/).filter(Boolean);
+    } else if (value || field.name === "title" || field.name === "text") {
+      body[field.name] = field.tagName === "TEXTAREA" ? field.value : value;
+    }
+  }
+  return body;
+}
+
+async function submitForm(form) {
+  const error = form.querySelector(".form-error"), done = form.querySelector(".form-done");
+  error.hidden = true; done.hidden = true;
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    const response = await fetch(form.dataset.api, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-Swarm-CSRF": "1"},
+      body: JSON.stringify(formBody(form)),
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) {  // the API's own words, next to the form; nothing was written
+      error.textContent = answer.error || response.statusText;
+      error.hidden = false;
+      return;
+    }
+    done.replaceChildren(...formDone(answer));
+    done.hidden = false;
+    for (const field of form.querySelectorAll("input, textarea")) field.value = "";
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function formDone(answer) {
+  if (answer.id) {  // a task
+    const link = document.createElement("a");
+    link.href = "/tasks/" + answer.id;
+    link.textContent = answer.id;
+    return [link, " created (" + answer.status + ")"];
+  }
+  return ["message " + answer.message + " queued for " + answer.agents.join(", ")];
+}
+
 function setCount(status, delta) {
   const count = document.getElementById("count-" + status);
   if (count) count.textContent = String(Math.max(0, Number(count.textContent) + delta));
@@ -54,6 +107,32 @@ function showInput(kind) {
 }
 
 let lastSeen = 0;
+const activity = {shown: 0, wanted: 0, busy: false};
+
+function activityUpTo(id) {
+  // New events exist up to ``id``: ask the server for those the page's filters match
+  // (the rule of ``swarm events``), one request at a time, and add them on top.
+  activity.wanted = Math.max(activity.wanted, id);
+  if (activity.busy || activity.wanted <= activity.shown || document.getElementById("filter-error")) return;
+  activity.busy = true;
+  const upto = activity.wanted;
+  const query = new URLSearchParams(location.search);
+  query.set("after", activity.shown);
+  query.set("upto", upto);
+  fetch("/activity/rows?" + query, {credentials: "same-origin"})
+    .then((response) => response.ok ? response.text() : Promise.reject(response.status))
+    .then((html) => {
+      const holder = document.createElement("template");
+      holder.innerHTML = html.trim();
+      document.getElementById("activity").prepend(holder.content);
+      const none = document.getElementById("no-events");
+      if (none && document.querySelector("#activity li")) none.remove();
+      activity.shown = upto;
+      activity.busy = false;
+      activityUpTo(activity.wanted);  // more arrived meanwhile
+    })
+    .catch(() => { activity.busy = false; });  // tried again at the next event
+}
 
 function onEvent(message) {
   const event = JSON.parse(message.data);
@@ -62,14 +141,7 @@ function onEvent(message) {
   const page = document.body.dataset.page;
   if (event.kind === "input.paused" || event.kind === "input.resumed") showInput(event.kind);
   if (page === "board" && event.task && TASK_KINDS.test(event.kind)) refreshCard(event.task);
-  if (page === "activity") {
-    const item = document.createElement("li");
-    item.dataset.id = event.id;
-    const when = document.createElement("time");
-    when.textContent = new Date(event.ts).toLocaleString();
-    item.append(when, " " + event.line);
-    document.getElementById("activity").prepend(item);
-  }
+  if (page === "activity") activityUpTo(event.id);
   if (page === "task" && event.task === document.querySelector("[data-task]").dataset.task) {
     setTimeout(() => location.reload(), 200);
   }
@@ -86,10 +158,14 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const button of document.querySelectorAll("button[data-action]")) {
     button.addEventListener("click", () => act(button));
   }
+  for (const form of document.querySelectorAll("form.api-form")) {
+    form.addEventListener("submit", (event) => { event.preventDefault(); submitForm(form); });
+  }
   refreshThumbnails();
   if (document.body.dataset.page && document.body.dataset.page !== "login") {
     const after = document.body.dataset.lastEvent || "0";
     lastSeen = Number(after);
+    activity.shown = activity.wanted = lastSeen;
     const stream = new EventSource("/api/v1/events/stream?after=" + after);
     stream.addEventListener("swarm", onEvent);
     stream.addEventListener("revoked", () => {  // the token was revoked or expired
