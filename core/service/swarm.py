@@ -298,6 +298,8 @@ def _agent_rows(conn: sqlite3.Connection, agents: list[Agent]) -> list[dict[str,
                 "input": list(agent.input) if agent.input else None,
                 "delivery": agent.delivery,
                 "node": agent.node,
+                "tmux": agent.tmux,
+                "cli": agent.cli,
             }
         )
     return rows
