@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.app import Builder, run_headless
+from bot.config import Config
 from core.agent_state import AgentState, Signal
 from core.errors import InvalidInput
 from core.models import Agent, Receipt
@@ -20,8 +23,9 @@ from core.store import agent_signals
 from core.tasks import prompt_typing, prompts
 from core.watch.text_rules import BUNDLED_DIR, load_rule_sets
 from core.watch.text_signal import PromptKeys, TextWatcher
-from tests.helpers import write_agents
+from tests.helpers import RecordingDeliverer, write_agents
 from tests.tmux_server import Tmux, wait_text
+from tests.watch.conftest import FakeFrames, watch_settings
 
 PANES = BUNDLED_DIR / "panes"
 
@@ -196,3 +200,51 @@ async def test_an_answer_is_not_typed_once_the_prompt_left(text_service: SwarmSe
     assert result == "the prompt left the pane before its answer was typed"
     assert len(await events(text_service, "prompt.not_typed")) == 1
     await text.close()
+
+
+async def until(read: Callable[[], Awaitable[Any]], first: bool = False) -> Any:
+    """``read()`` once it is truthy (its first item, with ``first``), within 30 s."""
+    async with asyncio.timeout(30):
+        while True:
+            value = await read()
+            if value[0] if first else value:
+                return value
+            await asyncio.sleep(0.05)
+
+
+class TmuxKeysDeliverer(RecordingDeliverer):
+    """A deliverer that can also press keys (with tmux send-keys), for the coordinator."""
+
+    async def press_keys(self, agent: Agent, keys: Sequence[str]) -> Receipt:
+        return await TmuxKeys().press_keys(agent, keys)
+
+
+async def test_the_coordinator_reads_panes_and_types_decisions(
+    home: Path, tmp_path: Path, tmux: Tmux
+) -> None:
+    out = tmp_path / "answer"
+    config = write_agents(
+        tmp_path / "agents.toml",
+        [{"id": "A", "role": "dev", "tmux": "swarm:a", "tmux_socket": str(tmux.socket)}],
+    )
+    tmux.window("swarm", "a", show(PANES / "claude-code" / "permission.txt", ASK.format(out=out)))
+    wait_text(tmux.ref("swarm:a"), "3. No, and tell Claude")
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+    deliverer = TmuxKeysDeliverer()
+    builder = Builder(
+        Config({}, core=settings, watch=watch_settings(interval_s=0.1)),
+        deliverer=lambda _: deliverer,
+        frames=FakeFrames(),
+    )
+    stop = asyncio.Event()
+    runner = asyncio.create_task(run_headless(builder, stop=stop))
+    service = await SwarmService.open(settings)  # another connection, as the CLI's
+    try:
+        opened = await until(lambda: service.db.read(prompts.open_prompts, "A"))
+        await service.write("Ada", prompts.decide, opened[0].id, "3")
+        await until(lambda: service.db.read(prompt_typing.typed_state, opened[0].id), first=True)
+        assert out.read_text() == "3\n"  # typed by the coordinator's loop
+    finally:
+        stop.set()
+        await runner
+        await service.close()
