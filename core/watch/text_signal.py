@@ -165,7 +165,8 @@ def record_readings(
         out.append(obs)
         keep = None
         shown = reading.prompt
-        if shown is not None:
+        answering = _answering(conn, reading.agent, shown.prompt) if shown else None
+        if shown is not None and answering is None:
             keep = prompts.open_prompt(
                 conn, ctx, reading.agent, Signal.TEXT, shown.prompt, shown.options,
                 task_id=_current_task(conn, reading.agent), session=reading.pane.ref.target,
@@ -175,6 +176,16 @@ def record_readings(
             if stale.source is Signal.TEXT and stale.id != keep:
                 prompts.close(conn, ctx, stale.id, why)
     return out
+
+
+def _answering(conn: sqlite3.Connection, agent: str, text: str) -> int | None:
+    """The decided prompt of ``agent`` with this text whose key is still to be typed: the
+    pane shows it until then, and it is not a new prompt."""
+    same = same_prompt_text(text)
+    for prompt in prompt_typing.untyped(conn):
+        if prompt.agent == agent and prompt.source is Signal.TEXT and prompt.text == same:
+            return prompt.id
+    return None
 
 
 def _current_task(conn: sqlite3.Connection, agent: str) -> int | None:

@@ -170,6 +170,9 @@ async def test_a_decided_prompt_is_typed_once(text_service: SwarmService, tmux: 
     keys = PromptKeys(text_service, TmuxKeys(), text)
     assert await keys.next_due() is None  # nothing decided: nothing to type
     await text_service.write("Ada", prompts.decide, prompt.id, "2")
+    await text.tick()  # still in the pane until typed: not a new prompt
+    assert await text_service.db.read(prompts.open_prompts, "A") == []
+    assert len(await events(text_service, "prompt.opened")) == 1
     assert await keys.next_due() == text_service.clock.now()
     assert await keys.fire() == 1
     assert out.read_text() == "2\n"
