@@ -38,6 +38,13 @@ class RoutingDeliverer:
             return await self.gui.deliver(parcel)
         return await self.inbox.deliver(parcel)
 
+    async def press_keys(self, agent: Agent, keys: Sequence[str]) -> Receipt:
+        """Press ``keys`` into the agent's window through the desktop driver (a decided
+        prompt's answer); failed when there is none or the agent gets files."""
+        if self.gui is None or self.method_for(agent) != "gui":
+            return Receipt.failed("no desktop driver for this agent", "inbox", retryable=False)
+        return await self.gui.press_keys(agent, keys)
+
     def close(self) -> None:
         """Stop the desktop driver's worker, if any."""
         if self.gui is not None:

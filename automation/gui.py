@@ -13,6 +13,7 @@ import gc
 import logging
 import time
 import warnings
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,6 +166,112 @@ class GuiDriver:
                 receipt = _failed(Failure.DRIVER_ERROR)
         _log_receipt(parcel, receipt, (time.perf_counter() - started) * 1000)
         return receipt
+
+    async def press_keys(self, agent: Agent, keys: Sequence[str]) -> Receipt:
+        """Press ``keys`` (a decided prompt's answer: ``1``, ``y`` then ``enter``) into the
+        agent's window, in the driver's worker thread (``core.watch.text_signal.KeyPresser``)."""
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + self.options.time_limit_s
+        return await loop.run_in_executor(
+            self._executor, self.press_blocking, agent, tuple(keys), deadline
+        )
+
+    def press_blocking(
+        self, agent: Agent, keys: tuple[str, ...], deadline: float | None = None
+    ) -> Receipt:
+        """Press ``keys`` like a delivery types: under the input lock, not while paused or
+        while the human uses the pointer, into the window under the input point once it has
+        the keyboard. Ok once pressed (with a reason when the window did not change)."""
+        self._deadline = deadline or time.monotonic() + self.options.time_limit_s
+        try:
+            receipt = self._press(agent, keys)
+        except Exception as exc:
+            if isinstance(exc, x_connection_errors()):
+                self._focus = None
+                receipt = _failed(Failure.NO_DISPLAY)
+            else:
+                log.exception("keys %s for %s: error", "+".join(keys), agent.id)
+                receipt = _failed(Failure.DRIVER_ERROR)
+        log.info("keys %s for %s: %s", "+".join(keys), agent.id, receipt.reason or "pressed")
+        return receipt
+
+    def _press(self, agent: Agent, keys: tuple[str, ...]) -> Receipt:
+        if self._kill.engaged:
+            return _failed(Failure.PAUSED, deferred=True)
+        if agent.input is None:
+            return _failed(Failure.NO_INPUT_POINT, retryable=False)
+        try:
+            self._load()
+        except NoDisplay as exc:
+            log.warning("no display for %s's keys: %s", agent.id, exc)
+            return _failed(Failure.NO_DISPLAY)
+        if point_problems(agent.input, self._screens):
+            return _failed(Failure.OFF_SCREEN, retryable=False)
+        try:
+            combos = tuple(self._keys(key) for key in keys)
+        except Abort as abort:
+            return _failed(abort.reason, abort.retryable)
+        wait = max(0.0, min(self.options.lock_timeout_s, self._remaining()))
+        try:
+            with self._lock.acquire(timeout=wait, poll_interval=0.005):
+                return self._press_locked(agent, combos)
+        except Timeout:
+            return _failed(Failure.INPUT_BUSY, deferred=True)
+
+    def _press_locked(self, agent: Agent, combos: tuple[tuple[str, ...], ...]) -> Receipt:
+        assert agent.input is not None
+        x, y = agent.input
+        try:
+            self._check_paused()
+            self._release_held_keys(agent.id)
+            home = self._wait_for_human(force=False)
+            region = self._press_region(agent)
+            self._pag.click(x, y)
+            window = self._take_focus(x, y)
+            before = self._waits.quiet(region, self._grab(region), self.options.quiet_s)
+            self._check_step(x, y, window)
+        except Abort as abort:
+            return _failed(abort.reason, abort.retryable, deferred=True)
+        except FocusLost:
+            return _failed(Failure.FOCUS_NOT_TAKEN, deferred=True)
+        except _HumanMoved:
+            return _failed(Failure.HUMAN_ACTIVE, deferred=True)
+        except self._pag.FailSafeException:
+            self._kill.engage(f"failsafe: the pointer was in a screen corner ({agent.id}'s keys)")
+            return _failed(Failure.FAILSAFE, deferred=True)
+        for combo in combos:  # from here on the answer is typed: never again
+            self._pag.hotkey(*combo)
+        try:
+            seen = self._waits.change(region, before, self.options.submit_timeout_s, sudden=True)
+        except Abort:
+            seen = None
+        self._restore_pointer_after_keys(home)
+        note = None if seen is not None else "no change was seen in the window after the keys"
+        return Receipt(True, note, METHOD, retryable=False)
+
+    def _press_region(self, agent: Agent) -> Rect:
+        """Where a prompt's answer shows: the watched region, else the input box."""
+        assert agent.input is not None
+        screen = screen_of(*agent.input, self._screens)
+        box = screen.clip(Rect(*agent.watch)) if screen and agent.watch else None
+        return box or self._input_box(agent)
+
+    def _release_held_keys(self, agent_id: str) -> None:
+        display = _x_display(self._pag)
+        released = release_held(display) if display is not None else []
+        if released:
+            log.warning("keys for %s: released what was left held down: %s", agent_id,
+                        ", ".join(released))  # fmt: skip
+
+    def _restore_pointer_after_keys(self, home: tuple[int, int]) -> None:
+        if self.options.restore_pointer:
+            try:
+                self._pag.moveTo(*home)
+            except self._pag.FailSafeException:
+                self._kill.engage("failsafe: the pointer was in a screen corner after keys")
+                return
+        x, y = self._pag.position()
+        self._pointer_file.write_text(f"{x} {y}\n", encoding="ascii")
 
     def close(self) -> None:
         """Wait for the running delivery, cancel queued ones, release the X connections."""

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loa
     from core.store.postgres_failover import SchedulerLock
     from core.watch.frames import FrameSource
     from core.watch.jobs import Jobs, Summarizer
+    from core.watch.text_signal import TextWatcher
 
 log = logging.getLogger(__name__)
 DelivererFactory = Callable[[SwarmService], Deliverer]
@@ -101,8 +102,19 @@ class Builder:
             service,
             watch,
             self._summarize or summarizer(ai),
-            Watcher(service, watch, self.frames()),
+            Watcher(service, watch, self.frames(), text=self.text(service)),
         )
+
+    def text(self, service: SwarmService, node: str | None = None) -> TextWatcher:
+        """The tmux agents' pane reader with the agent rule files (bundled, and the user's in
+        ``$SWARM_HOME/agent-rules/``: a bad one is logged as one line and left out)."""
+        from core.watch.text_rules import load_rule_sets
+        from core.watch.text_signal import TextWatcher
+
+        rule_sets, errors = load_rule_sets(service.settings.home)
+        for error in errors:
+            log.error("%s", error)
+        return TextWatcher(service, rule_sets, node=node)
 
     def frames(self) -> FrameSource:
         """The given frame source, else this desktop's screen (the watch's frames)."""
@@ -123,6 +135,9 @@ class Builder:
             RetentionTimer(service),
             Heartbeat(service.settings.home, service.clock),
         ]
+        keys = self.prompt_keys(service, deliverer, jobs)
+        if keys is not None:
+            timers.append(keys)
         if service.settings.database_url:  # other processes' writes wake the loop at once
             from core.coordinator.changes import ChangeListener
 
@@ -133,6 +148,16 @@ class Builder:
             listener.on_change = scheduler.wake
             return scheduler
         return Scheduler(service, deliverer, timers=timers, poll_s=self.poll_s)
+
+    def prompt_keys(self, service: SwarmService, deliverer: Deliverer, jobs: Jobs) -> Timer | None:
+        """The timer that types decided text/screen prompts' answers into the agents' windows
+        through the deliverer's desktop driver (None: the deliverer cannot press keys)."""
+        from core.watch.text_signal import KeyPresser, PromptKeys
+
+        if not isinstance(deliverer, KeyPresser):
+            return None
+        text = jobs.watcher.text if jobs.watcher is not None else None
+        return PromptKeys(service, deliverer, text)
 
     def bot(self, service: SwarmService, ai: AIService) -> SwarmBot:
         """A new Discord client (one per connection attempt)."""

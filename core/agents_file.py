@@ -9,6 +9,7 @@ from typing import Any
 from core.errors import ConfigError
 from core.keys import PRESETS, TEXT_STEP, KeyComboError, parse_combo
 from core.models import Agent
+from core.tmux import BadTarget, parse_target
 from core.tomltext import TomlError, loads
 
 ALLOWED_KEYS = {
@@ -29,10 +30,14 @@ ALLOWED_KEYS = {
     "reset_between_tasks",
     "reset",
     "node",
+    "tmux",
+    "tmux_socket",
+    "cli",
 }
 TOP_LEVEL_KEYS = {"agent"}
 DELIVERY_METHODS = ("gui", "inbox")
 AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+RULE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # an agent-rules file's name, no suffix
 
 
 def load_agents(path: Path) -> list[Agent]:
@@ -112,7 +117,48 @@ def _parse_agent(path: Path, index: int, entry: Any) -> Agent:
         reset_between_tasks=_flag(entry, "reset_between_tasks", where),
         reset=_reset_keys(entry.get("reset", list(preset.reset)), where),
         node=_node(entry.get("node"), where),
+        tmux=_tmux(entry.get("tmux"), where),
+        tmux_socket=_tmux_socket(entry, where),
+        cli=_cli(entry.get("cli"), where),
     )
+
+
+def _tmux(value: Any, where: str) -> str | None:
+    """The agent's tmux pane (``session:window[.pane]``), or None: no text signal."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f'{where}: tmux must be a string like "swarm:3", not {value!r}')
+    try:
+        return parse_target(value)
+    except BadTarget as exc:
+        raise ConfigError(f"{where}: tmux {exc}") from None
+
+
+def _tmux_socket(entry: dict[str, Any], where: str) -> str | None:
+    """The tmux server's socket path (``tmux -S``), only with a ``tmux`` pane."""
+    value = entry.get("tmux_socket")
+    if value is None:
+        return None
+    if entry.get("tmux") is None:
+        raise ConfigError(f'{where}: tmux_socket needs a tmux pane (tmux = "session:window")')
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: tmux_socket must be the path of a tmux socket")
+    path = Path(value.strip()).expanduser()
+    if not path.is_absolute():
+        raise ConfigError(f"{where}: tmux_socket must be an absolute path, not {value!r}")
+    return str(path)
+
+
+def _cli(value: Any, where: str) -> str | None:
+    """The agent CLI's rule-file name (``claude-code``, ``codex``...), or None: try all."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not RULE_NAME.fullmatch(value):
+        raise ConfigError(
+            f'{where}: cli must be the name of a rule file (like "claude-code"), not {value!r}'
+        )
+    return value
 
 
 def _flag(entry: dict[str, Any], key: str, where: str) -> bool:

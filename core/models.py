@@ -118,6 +118,9 @@ class Agent:
     reset_between_tasks: bool = False  # clear the agent's context before each new task
     reset: tuple[str, ...] = ("ctrl+l",)  # the reset action: key combinations or "text:..."
     node: str | None = None  # the delivery node (desktop) that delivers to it (PostgreSQL)
+    tmux: str | None = None  # its terminal's tmux pane, "session:window[.pane]" (text signal)
+    tmux_socket: str | None = None  # that tmux server's socket (tmux -S); None: the default
+    cli: str | None = None  # the agent CLI it runs (its rule file); None: every rule file
 
     def can_take(self, role: str | None, capabilities: tuple[str, ...]) -> bool:
         """True when this agent has the role (if any) and every capability asked for."""

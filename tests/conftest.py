@@ -203,3 +203,17 @@ def apps_desktop(tmp_path_factory: pytest.TempPathFactory, shared_xvfb: Any) -> 
         yield desktop
     finally:
         desktop.stop()
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Any]:
+    """A private tmux server on a socket in the test's folder (tests/tmux_server.py)."""
+    from tests.tmux_server import Tmux
+
+    if shutil.which("tmux") is None:
+        skip_or_fail("tmux is not installed (apt-get install tmux)")
+    server = Tmux(tmp_path / "tmux.sock")
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -148,9 +148,11 @@ def task_detail(
 
 
 def agents_table(rows: Sequence[dict[str, Any]], paint: Painter = PLAIN) -> str:
-    """Agents with role, state, current task and last report."""
+    """Agents with role, state, current task and last report (and tmux pane, if any has one)."""
+    panes = any(r.get("tmux") for r in rows)
     return table(
-        ("AGENT", "ROLE", "STATE", "TASK", "DONE", "FAILED", "LAST REPORT"),
+        ("AGENT", "ROLE", "STATE", "TASK", "DONE", "FAILED", "LAST REPORT")
+        + (("TMUX",) if panes else ()),
         [
             (
                 r["id"],
@@ -161,6 +163,7 @@ def agents_table(rows: Sequence[dict[str, Any]], paint: Painter = PLAIN) -> str:
                 r["failed"],
                 _ago(r["last_report_at"]),
             )
+            + ((r.get("tmux") or "-",) if panes else ())
             for r in rows
         ],
         paint,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Sequence
@@ -11,6 +12,7 @@ from core.agents_file import load_agents
 from core.context import Ctx
 from core.delivery import assignment, node_claims
 from core.delivery.queue import DeliveryQueue
+from core.errors import InvalidInput
 from core.killswitch import KillSwitch
 from core.models import (
     Agent,
@@ -29,12 +31,15 @@ from core.store import event_query, tables
 from core.store.access import StoreAccess
 from core.store.database import Store, open_store
 from core.tasks import lifecycle, messages
+from core.tmux import PaneRef, capture
 from core.workspaces.tracker import WorkspaceTracker
 
 if TYPE_CHECKING:
     pass
 
 log = logging.getLogger(__name__)
+PANE_LINES = 20  # lines of a tmux agent's pane shown on its card
+MAX_PANE_LINES = 500
 T = TypeVar("T")
 
 
@@ -247,6 +252,22 @@ class SwarmService(StoreAccess):
             overview["nodes"] = found
         return overview
 
+    # -- terminal text (tmux agents) -------------------------------------------------------
+
+    async def pane_lines(self, agent_id: str, count: int = PANE_LINES) -> dict[str, Any]:
+        """The last ``count`` lines of a tmux agent's pane, control characters escaped (the
+        agent card, ``swarm agents explain``): ``{"agent", "tmux", "lines", "gone"}``, where
+        ``gone`` says why the pane could not be read. InvalidInput without a tmux pane."""
+        agent = self.resolve_agent(agent_id)
+        if agent.tmux is None:
+            raise InvalidInput(
+                f'{agent.id} has no tmux pane in the agents file (tmux = "session:window")'
+            )
+        if not 1 <= count <= MAX_PANE_LINES:
+            raise InvalidInput(f"lines must be from 1 to {MAX_PANE_LINES}, not {count}")
+        read = await asyncio.to_thread(capture, PaneRef(agent.tmux, agent.tmux_socket))
+        return {"agent": agent.id, "tmux": agent.tmux, "lines": read.last(count), "gone": read.gone}
+
 
 def _missing_agents(conn: sqlite3.Connection, ids: list[str]) -> bool:
     known = {r[0] for r in conn.execute("SELECT id FROM agent_state")}
@@ -298,6 +319,8 @@ def _agent_rows(conn: sqlite3.Connection, agents: list[Agent]) -> list[dict[str,
                 "input": list(agent.input) if agent.input else None,
                 "delivery": agent.delivery,
                 "node": agent.node,
+                "tmux": agent.tmux,
+                "cli": agent.cli,
             }
         )
     return rows

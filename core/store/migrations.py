@@ -295,6 +295,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX agent_prompts_agent ON agent_prompts (agent, decided_at, closed_at)",
     ),
+    (  # a decided terminal-text or screen prompt: when its option's key was typed, what, how
+        "ALTER TABLE agent_prompts ADD COLUMN typed_at REAL",
+        "ALTER TABLE agent_prompts ADD COLUMN typed_keys TEXT",
+        "ALTER TABLE agent_prompts ADD COLUMN typed_result TEXT",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

@@ -26,6 +26,7 @@ from core.watch import rules, schedules
 from core.watch.frames import FrameSource, frames_differ, save_frame
 from core.watch.schedules import DAILY_SUMMARY, Claim, ScheduleSpec
 from core.watch.settings import WatchSettings
+from core.watch.text_signal import TextWatcher
 from core.watch.timing import local_zone
 
 if TYPE_CHECKING:
@@ -51,11 +52,13 @@ class Watcher:
         settings: WatchSettings,
         frames: FrameSource | None = None,
         node: str | None = None,
+        text: TextWatcher | None = None,
     ) -> None:
         self.service = service
         self.settings = settings
         self.frames = frames
         self.node = node
+        self.text = text  # the tmux agents' panes (the TEXT signal), read each tick
         self._stored_first: set[str] = set()  # first frames a node already recorded
         self.since = service.clock.now()
         self._last: dict[str, bytes] = {}
@@ -100,6 +103,8 @@ class Watcher:
 
     async def tick(self) -> rules.TickReport:
         """Sample the screens, then judge every agent in one transaction."""
+        if self.text is not None:
+            await self.text.tick()
         changed = await self.sample()
         report = await self.service.write(
             "watch", rules.tick, self.settings, changed, self.since, self.first_frames
@@ -129,7 +134,9 @@ class Watcher:
         return active
 
     async def close(self) -> None:
-        """Close the screen connection (in the thread that used it)."""
+        """Close the screen connection (in the thread that used it) and the pane reader."""
+        if self.text is not None:
+            await self.text.close()
         if self._executor is None or self.frames is None:
             return
         loop = asyncio.get_running_loop()

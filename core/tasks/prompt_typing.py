@@ -1,0 +1,79 @@
+"""Typing a decided prompt's answer: which decided prompts still wait for their key, and
+the record that it was typed (once: ``typed_at``), or why it was not.
+
+A prompt seen in an agent's terminal text or on its screen is answered by typing the chosen
+option's key into the agent's window (a hook's prompt is answered by the hook itself). Events:
+``prompt.typed`` (the key went in; ``data.verified``: the prompt was seen to go away) and
+``prompt.not_typed`` (it never will be: the prompt left before, or the driver could not).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from core.agent_state import Signal
+from core.context import Ctx
+from core.store.tables import insert_event
+from core.tasks.prompts import COLUMNS, Prompt, _row, get_prompt
+
+TYPED_SOURCES = (Signal.TEXT, Signal.SCREEN)  # prompts answered with keys
+
+
+def untyped(conn: sqlite3.Connection) -> list[Prompt]:
+    """Decided text and screen prompts whose key was not typed yet, oldest decision first."""
+    marks = ", ".join("?" for _ in TYPED_SOURCES)
+    rows = conn.execute(
+        f"SELECT {COLUMNS} FROM agent_prompts WHERE decided_at IS NOT NULL AND typed_at IS NULL "
+        f"AND source IN ({marks}) ORDER BY decided_at, id",
+        tuple(s.value for s in TYPED_SOURCES),
+    ).fetchall()
+    return [_row(r) for r in rows]
+
+
+def typed_state(conn: sqlite3.Connection, prompt_id: int) -> tuple[float | None, str, str]:
+    """When prompt ``prompt_id``'s key was typed (None: not yet), the keys, and how it went."""
+    row = conn.execute(
+        "SELECT typed_at, typed_keys, typed_result FROM agent_prompts WHERE id = ?", (prompt_id,)
+    ).fetchone()
+    if row is None:
+        return None, "", ""
+    return row[0], row[1] or "", row[2] or ""
+
+
+def mark_typed(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    prompt_id: int,
+    keys: str,
+    result: str,
+    *,
+    typed: bool,
+    verified: bool = False,
+) -> bool:
+    """Record that the decided prompt's ``keys`` were typed (``typed``) or never will be, with
+    ``result`` in words; False when it was recorded already (by another writer)."""
+    prompt = get_prompt(conn, prompt_id)
+    done = conn.execute(
+        "UPDATE agent_prompts SET typed_at = ?, typed_keys = ?, typed_result = ? "
+        "WHERE id = ? AND typed_at IS NULL",
+        (ctx.now, keys if typed else None, result, prompt_id),
+    ).rowcount
+    if done != 1:
+        return False
+    kind = "prompt.typed" if typed else "prompt.not_typed"
+    text = (
+        f"typed {keys!r} into {prompt.agent}'s window for prompt {prompt_id}: {result}"
+        if typed
+        else f"{prompt.agent}'s prompt {prompt_id}: its answer was not typed: {result}"
+    )
+    insert_event(
+        conn,
+        ctx.now,
+        kind,
+        text,
+        task_id=prompt.task_id,
+        agent=prompt.agent,
+        actor=ctx.actor,
+        data={"prompt": prompt_id, "keys": keys, "verified": verified},
+    )
+    return True

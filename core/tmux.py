@@ -1,0 +1,97 @@
+"""tmux panes: the agents file's ``tmux = "session:window[.pane]"`` and reading a pane's text.
+
+The text comes from the tmux CLI (``tmux [-S socket] capture-pane -p -J -t TARGET``): the
+visible screen of the pane, wrapped lines joined, without colours. A pane that cannot be read
+(its session, window or pane is gone, no tmux server runs) is not an error but evidence:
+``PaneText.gone`` says so in plain words ("tmux pane swarm:3 is gone: can't find window: 3").
+Blocking calls: run them off the event loop.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.text import escape_controls
+
+TMUX = "tmux"
+CAPTURE_TIMEOUT_S = 2.0  # one capture-pane; tmux answers in milliseconds
+_NAME = r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}"  # tmux turns '.' and ':' of names into '_'
+TARGET = re.compile(rf"(?P<session>{_NAME}):(?P<window>{_NAME})(?:\.(?P<pane>\d{{1,3}}))?")
+TARGET_HELP = 'a tmux target "session:window" or "session:window.pane" (e.g. "swarm:3")'
+
+
+class BadTarget(ValueError):
+    """Not a tmux target this tool accepts; the message says what is expected."""
+
+
+@dataclass(frozen=True)
+class PaneRef:
+    """Where an agent's terminal runs: a tmux target and, optionally, the server's socket."""
+
+    target: str  # session:window or session:window.pane
+    socket: str | None = None  # tmux -S PATH; None: the default server of the user
+
+    def command(self, *args: str) -> list[str]:
+        """``tmux [-S socket] ARGS``."""
+        socket = ["-S", self.socket] if self.socket else []
+        return [TMUX, *socket, *args]
+
+
+@dataclass(frozen=True)
+class PaneText:
+    """One read of a pane: its lines (trailing blanks cut), or why it could not be read."""
+
+    ref: PaneRef
+    lines: tuple[str, ...] = ()
+    gone: str | None = None  # "tmux pane swarm:3 is gone: can't find window: 3"
+
+    @property
+    def ok(self) -> bool:
+        """The pane was read."""
+        return self.gone is None
+
+    def last(self, count: int) -> list[str]:
+        """The last ``count`` lines, control characters escaped (safe to show anywhere)."""
+        return [escape_controls(line) for line in self.lines[-count:]] if count > 0 else []
+
+
+def parse_target(text: str) -> str:
+    """``text`` as a tmux target (``session:window[.pane]``); BadTarget otherwise."""
+    value = text.strip()
+    if not TARGET.fullmatch(value):
+        raise BadTarget(f"must be {TARGET_HELP}, not {text!r}")
+    return value
+
+
+def capture(ref: PaneRef, timeout: float = CAPTURE_TIMEOUT_S) -> PaneText:
+    """The visible text of the pane ``ref`` (blocking)."""
+    args = ref.command("capture-pane", "-p", "-J", "-t", ref.target)
+    try:
+        done = subprocess.run(
+            args, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False
+        )
+    except FileNotFoundError:
+        return PaneText(ref, gone=f"tmux pane {ref.target} cannot be read: tmux is not installed")
+    except subprocess.TimeoutExpired:
+        return PaneText(ref, gone=f"tmux pane {ref.target}: tmux did not answer in {timeout:g} s")
+    if done.returncode != 0:
+        why = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = escape_controls(why[-1]) if why else f"tmux exit status {done.returncode}"
+        return PaneText(ref, gone=f"tmux pane {ref.target} is gone: {reason}")
+    return PaneText(ref, lines=split_lines(done.stdout.decode("utf-8", "replace")))
+
+
+def capture_all(refs: Sequence[PaneRef], timeout: float = CAPTURE_TIMEOUT_S) -> list[PaneText]:
+    """Each pane's text, in order (blocking)."""
+    return [capture(ref, timeout) for ref in refs]
+
+
+def split_lines(text: str) -> tuple[str, ...]:
+    """Lines with their trailing spaces cut, and no blank lines at the end."""
+    lines = [line.rstrip() for line in text.split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    return tuple(lines)

@@ -1,0 +1,325 @@
+"""The TEXT signal: each tmux agent's pane, read and classified every watch tick, and the
+answers to its text prompts typed into its window.
+
+``TextWatcher.tick`` reads the pane of every agent with a ``tmux`` key (the tmux CLI, in a
+worker thread), classifies its last lines with the agent rule files
+(``core.watch.text_rules``) and, in one transaction, records an ``Observation(Signal.TEXT)``
+per agent (``core.store.agent_signals.record``), opens a permission prompt it shows
+(``core.tasks.prompts.open_prompt``: the same prompt is not opened twice) and closes the
+text prompts that left the pane. A pane that is gone is evidence: the agent is ``offline``.
+
+``PromptKeys`` (a ``core.protocols.Timer`` of the scheduler's loop) types each decided text
+or screen prompt's key into the agent's window through a ``KeyPresser`` (the desktop
+driver: its input lock, kill switch and human checks), once. A text prompt is typed only
+while the pane still shows it, and the typing is verified: the prompt leaves the pane.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from core.agent_state import AgentState, Observation, Signal
+from core.context import Ctx
+from core.models import Agent, Receipt
+from core.store import agent_signals
+from core.tasks import prompt_typing, prompts
+from core.tasks.prompts import Prompt
+from core.text import escape_controls, shorten
+from core.tmux import PaneRef, PaneText, capture_all
+from core.watch.text_rules import RuleSet, TextMatch, classify_any
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
+
+log = logging.getLogger(__name__)
+VERIFY_S = 5.0  # how long a typed answer has to make its prompt leave the pane
+RETRY_S = 2.0  # a deferred typing (the human is busy, input paused) is tried again after this
+GIVE_UP_S = 600.0  # a decision still not typed this long after it was made never will be
+PanesReader = Callable[[Sequence[PaneRef]], list[PaneText]]
+
+
+@dataclass(frozen=True)
+class PaneReading:
+    """What one look at one agent's pane saw."""
+
+    agent: str
+    pane: PaneText
+    match: TextMatch | None
+
+    def observation(self, now: float) -> Observation:
+        """The TEXT signal's observation of the agent."""
+        if self.pane.gone is not None:
+            return Observation(self.agent, Signal.TEXT, AgentState.OFFLINE, now,
+                               f"text: {self.pane.gone}")  # fmt: skip
+        if self.match is None:
+            return Observation(self.agent, Signal.TEXT, AgentState.UNKNOWN, now,
+                               "text: no rule matched the pane's last lines")  # fmt: skip
+        detail = {"cli": self.match.cli, "version": self.match.version, "rule": self.match.rule}
+        return Observation(self.agent, Signal.TEXT, self.match.state, now, self.match.evidence,
+                           until=self.match.until, detail=detail)  # fmt: skip
+
+    @property
+    def prompt(self) -> TextMatch | None:
+        """The permission prompt the pane shows (a match with options), if any."""
+        m = self.match
+        return m if m is not None and m.options and self.pane.ok else None
+
+
+def pane_ref(agent: Agent) -> PaneRef | None:
+    """The agent's tmux pane, if it has one."""
+    return PaneRef(agent.tmux, agent.tmux_socket) if agent.tmux else None
+
+
+def same_prompt_text(text: str) -> str:
+    """A prompt's text as ``prompts.open_prompt`` stores it (to compare with a stored one)."""
+    return shorten(escape_controls(text.strip(), keep="\n"), prompts.PROMPT_TEXT_LIMIT)
+
+
+class TextWatcher:
+    """Reads and classifies the tmux agents' panes; records what they say (``tick``)."""
+
+    def __init__(
+        self,
+        service: SwarmService,
+        rule_sets: Sequence[RuleSet],
+        reader: PanesReader = capture_all,
+        node: str | None = None,
+    ) -> None:
+        self.service = service
+        self.rule_sets = list(rule_sets)
+        self.reader = reader
+        self.node = node
+        self._executor: ThreadPoolExecutor | None = None
+        self._known = {rs.cli for rs in self.rule_sets}
+        for agent in self.agents():
+            if agent.cli is not None and agent.cli not in self._known:
+                log.error(
+                    "agent %s: cli %r has no rule file (known: %s); its pane is read with "
+                    "every rule file",
+                    agent.id,
+                    agent.cli,
+                    ", ".join(sorted(self._known)),
+                )
+
+    def agents(self) -> list[Agent]:
+        """The agents with a tmux pane that this process watches."""
+        pg = bool(self.service.settings.database_url)
+        return [
+            a
+            for a in self.service.agents.values()
+            if a.tmux and (a.node if pg else None) == self.node
+        ]
+
+    async def read(self, agents: Sequence[Agent] | None = None) -> list[PaneReading]:
+        """Read and classify the panes of ``agents`` (default: all watched here)."""
+        chosen = list(self.agents() if agents is None else agents)
+        refs = [ref for a in chosen if (ref := pane_ref(a)) is not None]
+        if not refs:
+            return []
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="panes")
+        loop = asyncio.get_running_loop()
+        panes = await loop.run_in_executor(self._executor, self.reader, refs)
+        now = self.service.clock.now()
+        return [
+            PaneReading(a.id, pane, classify_any(self.rule_sets, pane.lines, now, self._cli(a)))
+            for a, pane in zip([a for a in chosen if a.tmux], panes, strict=True)
+        ]
+
+    def _cli(self, agent: Agent) -> str | None:
+        return agent.cli if agent.cli in self._known else None
+
+    async def tick(self) -> list[Observation]:
+        """One look at every pane, recorded in one transaction; the observations."""
+        readings = await self.read()
+        if not readings:
+            return []
+        observations: list[Observation] = await self.service.write(
+            "watch", record_readings, readings
+        )
+        return observations
+
+    async def close(self) -> None:
+        """Stop the reading thread."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+
+def record_readings(
+    conn: sqlite3.Connection, ctx: Ctx, readings: Sequence[PaneReading]
+) -> list[Observation]:
+    """Each reading as the agent's TEXT observation; its prompt opened, stale ones closed."""
+    out = []
+    for reading in readings:
+        obs = reading.observation(ctx.now)
+        agent_signals.record(conn, obs)
+        out.append(obs)
+        keep = None
+        shown = reading.prompt
+        answering = _answering(conn, reading.agent, shown.prompt) if shown else None
+        if shown is not None and answering is None:
+            keep = prompts.open_prompt(
+                conn, ctx, reading.agent, Signal.TEXT, shown.prompt, shown.options,
+                task_id=_current_task(conn, reading.agent), session=reading.pane.ref.target,
+            ).id  # fmt: skip
+        why = reading.pane.gone or "the prompt left the pane"
+        for stale in prompts.open_prompts(conn, reading.agent):
+            if stale.source is Signal.TEXT and stale.id != keep:
+                prompts.close(conn, ctx, stale.id, why)
+    return out
+
+
+def _answering(conn: sqlite3.Connection, agent: str, text: str) -> int | None:
+    """The decided prompt of ``agent`` with this text whose key is still to be typed: the
+    pane shows it until then, and it is not a new prompt."""
+    same = same_prompt_text(text)
+    for prompt in prompt_typing.untyped(conn):
+        if prompt.agent == agent and prompt.source is Signal.TEXT and prompt.text == same:
+            return prompt.id
+    return None
+
+
+def _current_task(conn: sqlite3.Connection, agent: str) -> int | None:
+    row = conn.execute(
+        "SELECT id FROM tasks WHERE assignee = ? AND status IN ('assigned', 'in_progress') "
+        "ORDER BY id LIMIT 1",
+        (agent,),
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+# -- typing a decided prompt's answer ---------------------------------------------------------
+
+
+@runtime_checkable
+class KeyPresser(Protocol):
+    """Presses keys into an agent's window (the desktop driver).
+
+    A receipt: ok when the keys were pressed (with a ``reason`` when no change was seen on
+    the screen after them); failed and ``deferred`` when it could not try now (the human is
+    busy, input is paused): nothing was pressed then.
+    """
+
+    async def press_keys(self, agent: Agent, keys: Sequence[str]) -> Receipt:
+        """Press ``keys`` (key names: ``1``, ``y``, ``enter``) into ``agent``'s window."""
+        ...
+
+
+class PromptKeys:
+    """A Timer: types each decided text/screen prompt's key into its agent's window, once."""
+
+    def __init__(
+        self,
+        service: SwarmService,
+        presser: KeyPresser,
+        text: TextWatcher | None,
+        verify_s: float = VERIFY_S,
+        retry_s: float = RETRY_S,
+        give_up_s: float = GIVE_UP_S,
+    ) -> None:
+        self.service = service
+        self.presser = presser
+        self.text = text
+        self.verify_s = verify_s
+        self.retry_s = retry_s
+        self.give_up_s = give_up_s
+        self._not_before: dict[int, float] = {}  # prompt id -> when to try again (deferred)
+
+    async def start(self) -> None:
+        """Nothing to prepare: decided prompts left from before are typed when due."""
+
+    async def next_due(self) -> float | None:
+        """Now when a decided prompt waits for its key (or when its retry is due)."""
+        waiting = await self.service.db.read(prompt_typing.untyped)
+        if not waiting:
+            self._not_before.clear()
+            return None
+        now = self.service.clock.now()
+        return min(self._not_before.get(p.id, now) for p in waiting)
+
+    async def fire(self) -> int:
+        """Type every decided prompt that is due; how many were settled."""
+        now = self.service.clock.now()
+        waiting = await self.service.db.read(prompt_typing.untyped)
+        settled = 0
+        for prompt in waiting:
+            if self._not_before.get(prompt.id, now) <= now:
+                settled += await self.type_answer(prompt)
+        return settled
+
+    async def stop(self) -> None:
+        """Nothing held (the text watcher is closed by the watcher)."""
+
+    async def type_answer(self, prompt: Prompt) -> int:
+        """Type ``prompt``'s decided key (checked, verified) or record why not; 1 if settled."""
+        agent = self.service.agents.get(prompt.agent)
+        if agent is None:
+            return await self._settle(prompt, "", f"{prompt.agent} is not configured now")
+        key = prompt.option(prompt.decision or "").key
+        submit: tuple[str, ...] = ()
+        if prompt.source is Signal.TEXT:
+            shown = await self._shown(agent, prompt)
+            if isinstance(shown, str):
+                return await self._settle(prompt, "", shown)
+            submit = shown.submit
+        keys = (key, *submit)
+        receipt = await self.presser.press_keys(agent, keys)
+        typed = "+".join(keys)
+        if not receipt.ok:
+            now = self.service.clock.now()
+            if receipt.deferred and now - (prompt.decided_at or now) < self.give_up_s:
+                self._not_before[prompt.id] = now + self.retry_s
+                log.info("prompt %d: typing deferred (%s)", prompt.id, receipt.reason)
+                return 0
+            if receipt.deferred:
+                why = f"not typed {self.give_up_s:g} s after the decision ({receipt.reason})"
+                return await self._settle(prompt, "", why)
+            return await self._settle(prompt, "", f"the desktop driver failed: {receipt.reason}")
+        verified, result = await self._verify(agent, prompt, receipt)
+        return await self._settle(prompt, typed, result, typed=True, verified=verified)
+
+    async def _shown(self, agent: Agent, prompt: Prompt) -> TextMatch | str:
+        """The pane's prompt when it still is ``prompt``; else why its key must not be typed."""
+        if self.text is None or not agent.tmux:
+            return "its tmux pane is not watched"
+        (reading,) = await self.text.read([agent])
+        if reading.pane.gone is not None:
+            return reading.pane.gone
+        shown = reading.prompt
+        if shown is None or same_prompt_text(shown.prompt) != prompt.text:
+            return "the prompt left the pane before its answer was typed"
+        return shown
+
+    async def _verify(self, agent: Agent, prompt: Prompt, receipt: Receipt) -> tuple[bool, str]:
+        """Whether the typed answer was seen to work, and how, in words."""
+        if prompt.source is not Signal.TEXT or self.text is None:
+            return receipt.reason is None, receipt.reason or "the window changed"
+        deadline = time.monotonic() + self.verify_s
+        while True:
+            (reading,) = await self.text.read([agent])
+            shown = reading.prompt
+            if shown is None or same_prompt_text(shown.prompt) != prompt.text:
+                return True, "the prompt left the pane"
+            if time.monotonic() >= deadline:
+                return False, f"the prompt was still in the pane {self.verify_s:g} s later"
+            await asyncio.sleep(0.1)
+
+    async def _settle(
+        self, prompt: Prompt, keys: str, result: str, *, typed: bool = False, verified: bool = False
+    ) -> int:
+        self._not_before.pop(prompt.id, None)
+        level = logging.INFO if verified else logging.WARNING
+        log.log(level, "prompt %d of %s: %s%s", prompt.id, prompt.agent,
+                f"typed {keys!r}, " if typed else "not typed: ", result)  # fmt: skip
+        mark = functools.partial(prompt_typing.mark_typed, typed=typed, verified=verified)
+        await self.service.write("swarm", mark, prompt.id, keys, result)
+        return 1

@@ -1,0 +1,169 @@
+"""An agent-like terminal program (prompt_toolkit, tests/apps/agent_term.py) in a real xterm
+on Xvfb, inside a real tmux session: each of its states is classified from the pane's text,
+and deciding its permission prompt through the service types the chosen key into the xterm
+through the desktop driver (the program records the key it received)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from automation.gui import GuiDriver, GuiOptions
+from automation.virtual_desktop import display_env
+from core.agent_state import AgentState
+from core.killswitch import KillSwitch
+from core.protocols import ManualClock
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from core.tasks import prompt_typing, prompts
+from core.watch.text_rules import load_rule_sets
+from core.watch.text_signal import PromptKeys, TextWatcher
+from tests.apps import launchers
+from tests.apps.desktop import _xterm_geometry, cell
+from tests.tmux_server import Tmux, wait_text
+
+CELL = 7  # the last cell of the 4x2 grid: the session's mixed desktop leaves it free
+NAME = "Agent-8"
+TARGET = "swarm:agent"
+
+
+@dataclass
+class TmuxAgent:
+    """The program's xterm, its tmux pane and the file it records keys in."""
+
+    tmux: Tmux
+    outfile: Path
+    agents_file: Path
+
+    def command(self, text: str) -> None:
+        """Type a command into the program (through tmux, as the agent's own work would)."""
+        self.tmux.run("send-keys", "-t", TARGET, text, "Enter")
+
+    def records(self) -> list[dict[str, str]]:
+        """What the program recorded."""
+        lines = self.outfile.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines]
+
+
+@pytest.fixture
+def tmux_agent(shared_xvfb: Any, tmux: Tmux, tmp_path: Path) -> Iterator[TmuxAgent]:
+    """``agent_term`` in tmux in an xterm on the session's Xvfb; its agents file."""
+    if launchers.missing_programs():
+        pytest.skip(f"missing: {', '.join(launchers.missing_programs())}")
+    x, y, width, height = cell(CELL)
+    columns, rows = launchers.xterm_size((x, y, width, height))
+    outfile, ready = tmp_path / "agent.jsonl", tmp_path / "agent.ready"
+    outfile.touch()
+    program = f"{sys.executable} -m tests.apps.agent_term {outfile} --ready {ready}"
+    args = ["xterm", "-u8", "-fn", launchers.XTERM_FONT, "-geometry", f"{columns}x{rows}+{x}+{y}",
+            "-T", NAME, "-e", "tmux", "-S", str(tmux.socket), "-f", "/dev/null", "new-session",
+            "-s", "swarm", "-n", "agent", program]  # fmt: skip
+    env = {**shared_xvfb.env, **launchers.UTF8, "PYTHONPATH": str(launchers.REPO)}
+    with (tmp_path / "xterm.log").open("wb") as log:
+        xterm = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    launched = launchers.Launched(NAME, xterm, tmp_path / "xterm.log")
+    try:
+        launchers.wait_until(ready.exists, 30, f"agent_term did not start: see {launched.log}",
+                             xterm)  # fmt: skip
+        window = launchers.wait_for_window(shared_xvfb, NAME, 30, launched.log)
+        point, text_box, _ = _xterm_geometry(launchers.window_box(shared_xvfb, window))
+        agents = tmp_path / "agents.toml"
+        agents.write_text(
+            f'[[agent]]\nid = "{NAME}"\nrole = "dev"\napp = "terminal"\n'
+            f"input = [{point[0]}, {point[1]}]\ninput_box = {list(text_box)}\n"
+            f"watch = {list(text_box)}\n"
+            f'tmux = "{TARGET}"\ntmux_socket = "{tmux.socket}"\ncli = "claude-code"\n',
+            encoding="utf-8",
+        )
+        yield TmuxAgent(tmux, outfile, agents)
+    finally:
+        tmux.stop()
+        launched.stop()
+
+
+@pytest.fixture
+async def agent_service(
+    tmux_agent: TmuxAgent, home: Path, clock: ManualClock
+) -> AsyncIterator[SwarmService]:
+    """The service over the program's agents file."""
+    config = str(tmux_agent.agents_file)
+    service = await SwarmService.open(
+        Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": config}), clock
+    )
+    yield service
+    await service.close()
+
+
+@pytest.fixture
+def driver(shared_xvfb: Any, home: Path) -> Iterator[GuiDriver]:
+    """The desktop driver on the session's Xvfb (fast human check)."""
+    with display_env(shared_xvfb):
+        shared_xvfb.xdotool("mousemove", "960", "540")
+        gui = GuiDriver(home, KillSwitch(home), GuiOptions(human_idle_s=0.05, human_wait_s=5.0))
+        try:
+            yield gui
+        finally:
+            gui.close()
+
+
+async def state_after(text: TextWatcher, agent: TmuxAgent, shown: str) -> Any:
+    """The TEXT observation once ``shown`` is in the pane."""
+    wait_text(agent.tmux.ref(TARGET), shown)
+    (observed,) = await text.tick()
+    return observed
+
+
+@pytest.mark.timeout(180)
+async def test_the_programs_states_are_read_and_a_decision_is_typed_into_it(
+    tmux_agent: TmuxAgent, agent_service: SwarmService, driver: GuiDriver
+) -> None:
+    rule_sets, _ = load_rule_sets(agent_service.settings.home)
+    text = TextWatcher(agent_service, rule_sets)
+    observed = await state_after(text, tmux_agent, "agent-term")
+    assert observed.state is AgentState.IDLE  # its "> " prompt
+
+    tmux_agent.command("spin 120")
+    observed = await state_after(text, tmux_agent, "esc to interrupt")
+    assert observed.state is AgentState.WORKING and "esc to interrupt" in observed.evidence
+    tmux_agent.tmux.run("send-keys", "-t", TARGET, "Escape")
+    wait_text(tmux_agent.tmux.ref(TARGET), "done")
+
+    tmux_agent.command("limit")
+    observed = await state_after(text, tmux_agent, "Your limit will reset")
+    assert observed.state is AgentState.LIMITED and observed.until is not None
+
+    tmux_agent.command("clear")
+    tmux_agent.command("error")
+    observed = await state_after(text, tmux_agent, "API Error: 529")
+    assert observed.state is AgentState.ERRORED
+
+    tmux_agent.command("clear")
+    tmux_agent.command("ask")
+    observed = await state_after(text, tmux_agent, "3. No, and tell Claude")
+    assert observed.state is AgentState.WAITING
+    (prompt,) = await agent_service.db.read(prompts.open_prompts, NAME)
+    assert [o.key for o in prompt.options] == ["1", "2", "3"]
+
+    # decided through the service while input is paused: nothing is typed until it resumes
+    keys = PromptKeys(agent_service, driver, text, retry_s=0.0)
+    await agent_service.write("Ada", prompts.decide, prompt.id, "2")
+    await agent_service.pause_input("Ada", "lunch")
+    assert await keys.fire() == 0
+    assert {"key": "2"} not in tmux_agent.records()
+    await agent_service.resume_input("Ada")
+    assert await keys.fire() == 1
+    assert tmux_agent.records()[-1] == {"key": "2"}  # the program received the chosen key
+    typed_at, typed, result = await agent_service.db.read(prompt_typing.typed_state, prompt.id)
+    assert typed_at is not None and (typed, result) == ("2", "the prompt left the pane")
+    assert await keys.fire() == 0  # once
+    observed = await state_after(text, tmux_agent, "chose 2")
+    assert observed.state is AgentState.IDLE
+    await text.close()

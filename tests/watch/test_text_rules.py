@@ -1,0 +1,202 @@
+"""Agent rule files: every bundled rule classifies its saved pane; users' own rule files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import tomllib
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.agent_state import AgentState
+from core.tasks.prompts import PromptOption
+from core.watch.text_rules import (
+    BUNDLED_DIR,
+    RuleError,
+    bundled_rule_files,
+    classify,
+    classify_any,
+    duration_s,
+    load_rule_file,
+    load_rule_sets,
+    next_clock_time,
+)
+
+NOW = dt.datetime(2027, 1, 15, 8, 0, tzinfo=dt.UTC).timestamp()  # 09:00 in Paris
+RULE_SETS, _ = load_rule_sets(None)
+CASES = [(rs, rule) for rs in RULE_SETS for rule in rs.rules]
+
+
+def pane(cli: str, rule: str) -> list[str]:
+    """The saved pane text of one rule."""
+    return (BUNDLED_DIR / "panes" / cli / f"{rule}.txt").read_text(encoding="utf-8").split("\n")
+
+
+def test_the_four_agent_clis_have_rule_files() -> None:
+    names = {path.stem for path in bundled_rule_files()}
+    assert names == {"claude-code", "codex", "aider", "gemini"}
+    for path in bundled_rule_files():
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        assert raw["version"] >= 1 and raw["cli"] == path.stem
+
+
+@pytest.mark.parametrize(("rule_set", "rule"), CASES, ids=[f"{rs.cli}/{r.name}" for rs, r in CASES])
+def test_each_rule_classifies_its_saved_pane(rule_set: object, rule: object) -> None:
+    from core.watch.text_rules import Rule, RuleSet
+
+    assert isinstance(rule_set, RuleSet) and isinstance(rule, Rule)
+    found = classify(rule_set, pane(rule_set.cli, rule.name), NOW)
+    assert found is not None and (found.rule, found.state) == (rule.name, rule.state)
+    assert found.evidence.startswith("text: ") and f"rule {rule.name}" in found.evidence
+    if rule.state is AgentState.WAITING:
+        assert len(found.options) >= 2 and found.prompt
+    # auto-detection (no cli key) reaches the same state from the same pane
+    detected = classify_any(RULE_SETS, pane(rule_set.cli, rule.name), NOW)
+    assert detected is not None and detected.state is rule.state
+
+
+def test_claude_code_permission_prompt_and_its_options() -> None:
+    (claude,) = [rs for rs in RULE_SETS if rs.cli == "claude-code"]
+    found = classify(claude, pane("claude-code", "permission"), NOW)
+    assert found is not None
+    assert found.options == (
+        PromptOption("1", "Yes"),
+        PromptOption("2", "Yes, and don't ask again for rm commands in /home/dev/project"),
+        PromptOption("3", "No, and tell Claude what to do differently (esc)"),
+    )
+    assert found.prompt.splitlines() == [
+        "Bash command",
+        "rm -rf build",
+        "Remove the old build output",
+        "Do you want to proceed?",
+        "1. Yes",
+        "2. Yes, and don't ask again for rm commands in /home/dev/project",
+        "3. No, and tell Claude what to do differently (esc)",
+    ]
+    assert found.submit == ()
+
+
+def test_codex_and_aider_prompts() -> None:
+    sets = {rs.cli: rs for rs in RULE_SETS}
+    codex = classify(sets["codex"], pane("codex", "approval"), NOW)
+    assert codex is not None and [o.key for o in codex.options] == ["1", "2", "3"]
+    assert codex.options[0].label == "Yes, proceed (y)"
+    assert "$ pnpm exec playwright test" in codex.prompt.splitlines()
+    aider = classify(sets["aider"], pane("aider", "confirm"), NOW)
+    assert aider is not None and aider.submit == ("enter",)
+    assert [(o.key, o.label) for o in aider.options] == [
+        ("Y", "Yes"), ("N", "No"), ("S", "Skip all"), ("D", "Don't ask again"),
+    ]  # fmt: skip
+
+
+def test_usage_limits_give_their_reset_time() -> None:
+    sets = {rs.cli: rs for rs in RULE_SETS}
+    claude = classify(sets["claude-code"], pane("claude-code", "usage-limit"), NOW)
+    paris_3pm = dt.datetime(2027, 1, 15, 15, 0, tzinfo=ZoneInfo("Europe/Paris")).timestamp()
+    assert claude is not None and claude.until == paris_3pm
+    gemini = classify(sets["gemini"], pane("gemini", "quota"), NOW)
+    assert gemini is not None and gemini.until == NOW + 42 * 60 + 10
+    aider = classify(sets["aider"], pane("aider", "rate-limit"), NOW)
+    assert aider is not None and aider.until == NOW + 8
+
+
+def test_clock_times_and_durations() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    at = next_clock_time("8am", "Europe/Paris", NOW)  # 8am has passed today: tomorrow's
+    assert at == dt.datetime(2027, 1, 16, 8, 0, tzinfo=paris).timestamp()
+    assert (
+        next_clock_time("12:50am", "Europe/Paris", NOW)
+        == dt.datetime(2027, 1, 16, 0, 50, tzinfo=paris).timestamp()
+    )
+    assert next_clock_time("13pm", None, NOW) is None
+    assert next_clock_time("3:05 PM", "Not/AZone", NOW) is not None  # this machine's zone
+    assert duration_s("3 days 6 hours 57 minutes") == 3 * 86400 + 6 * 3600 + 57 * 60
+    assert duration_s("2h15m") == 2 * 3600 + 15 * 60
+
+
+def test_nothing_matching_is_no_verdict() -> None:
+    assert classify_any(RULE_SETS, ["$ ls", "README.md"], NOW) is None
+    assert classify_any(RULE_SETS, [], NOW) is None
+
+
+def test_the_cli_key_chooses_one_rule_file() -> None:
+    lines = pane("aider", "confirm")
+    assert classify_any(RULE_SETS, lines, NOW, cli="aider") is not None
+    assert classify_any(RULE_SETS, lines, NOW, cli="claude-code") is None
+
+
+# -- users' rule files ------------------------------------------------------------------------
+
+GOOD = """
+version = 2
+cli = "mycli"
+[[rule]]
+name = "busy"
+state = "working"
+match = 'crunching'
+"""
+
+
+def test_a_users_rule_file_is_used_and_can_replace_a_bundled_one(home: Path) -> None:
+    rules = home / "agent-rules"
+    rules.mkdir()
+    (rules / "mycli.toml").write_text(GOOD)
+    (rules / "codex.toml").write_text(GOOD.replace("mycli", "codex").replace("crunching", "zzz"))
+    sets, errors = load_rule_sets(home)
+    assert errors == []
+    by_cli = {rs.cli: rs for rs in sets}
+    assert by_cli["mycli"].version == 2 and by_cli["codex"].path.parent == rules
+    found = classify_any(sets, ["crunching numbers"], NOW)
+    assert found is not None and (found.cli, found.state) == ("mycli", AgentState.WORKING)
+    assert classify_any(sets, pane("codex", "working"), NOW, cli="codex") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='working'\nmatch='('",
+         "rule a: match is not a valid regular expression"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='busy'\nmatch='x'",
+         "rule a: state must be one of"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='waiting'\nmatch='x'\noption='(\\d)'",
+         "rule a: option needs the group(s) key, label"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='limited'\nmatch='x'\nreset='at'",
+         "rule a: reset needs a (?P<time>...) or (?P<in>...) group"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='idle'\nmatch='x'\ncolour=1",
+         "rule a: unknown key(s) colour"),
+        ("cli = 'x'\n[[rule]]\nname='a'\nstate='idle'\nmatch='x'", "version must be"),
+        ("version = 1\ncli = 'x'", "no rules"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='idle'\nmatch='x'\n"
+         "[[rule]]\nname='a'\nstate='idle'\nmatch='y'", "rule a appears twice"),
+        ("version = [", "is not valid TOML"),
+    ],
+)  # fmt: skip
+def test_a_bad_users_rule_file_is_one_line_naming_file_and_rule(
+    home: Path, text: str, words: str
+) -> None:
+    rules = home / "agent-rules"
+    rules.mkdir()
+    bad = rules / "x.toml"
+    bad.write_text(text)
+    with pytest.raises(RuleError) as caught:
+        load_rule_file(bad)
+    message = str(caught.value)
+    assert message.startswith(f"agent rules file {bad}") and words in message, message
+    assert "\n" not in message
+    sets, errors = load_rule_sets(home)  # the bundled rules keep working
+    assert len(errors) == 1 and str(bad) in errors[0] and "\n" not in errors[0]
+    assert {rs.cli for rs in sets} == {"claude-code", "codex", "aider", "gemini"}
+
+
+def test_the_rule_files_and_panes_are_package_data() -> None:
+    """pyproject's package-data globs take every rule file and saved pane into the wheel."""
+    root = Path(__file__).resolve().parents[2]
+    data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    globs = data["package-data"]["core"]
+    shipped = BUNDLED_DIR.rglob("*.*")
+    files = [p.relative_to(root / "core").as_posix() for p in shipped if p.is_file()]
+    assert len(files) >= 2 * len(bundled_rule_files())
+    for name in files:
+        assert any(fnmatch.fnmatchcase(name, glob) for glob in globs), name

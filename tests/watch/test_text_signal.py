@@ -1,0 +1,253 @@
+"""The TEXT signal over real tmux panes: observations, prompts opened once and closed, gone
+panes, and a decided prompt's key typed once, only while the pane still shows it."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import Builder, run_headless
+from bot.config import Config
+from core.agent_state import AgentState, Signal
+from core.errors import InvalidInput
+from core.models import Agent, Receipt
+from core.protocols import ManualClock
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from core.store import agent_signals
+from core.tasks import prompt_typing, prompts
+from core.watch.text_rules import BUNDLED_DIR, load_rule_sets
+from core.watch.text_signal import PromptKeys, TextWatcher
+from tests.helpers import RecordingDeliverer, write_agents
+from tests.tmux_server import Tmux, wait_text
+from tests.watch.conftest import FakeFrames, watch_settings
+
+PANES = BUNDLED_DIR / "panes"
+
+
+def show(path: Path, then: str = "sleep 600") -> str:
+    """A shell command that prints a saved pane, then runs ``then``."""
+    return f"cat {path}; {then}"
+
+
+@pytest.fixture
+async def text_service(
+    home: Path, tmp_path: Path, tmux: Tmux, clock: ManualClock
+) -> AsyncIterator[SwarmService]:
+    """Agents A (Claude Code) and B (any CLI) in tmux panes; C without a pane."""
+    sock = str(tmux.socket)
+    config = write_agents(
+        tmp_path / "agents.toml",
+        [
+            {"id": "A", "role": "dev", "tmux": "swarm:a", "tmux_socket": sock,
+             "cli": "claude-code"},
+            {"id": "B", "role": "dev", "tmux": "swarm:b", "tmux_socket": sock},
+            {"id": "C", "role": "dev"},
+        ],
+    )  # fmt: skip
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+    service = await SwarmService.open(settings, clock)
+    yield service
+    await service.close()
+
+
+def watcher(service: SwarmService) -> TextWatcher:
+    rule_sets, errors = load_rule_sets(service.settings.home)
+    assert errors == []
+    return TextWatcher(service, rule_sets)
+
+
+async def events(service: SwarmService, kind: str) -> list[str]:
+    return [e.text for e in await service.events(limit=10_000) if e.kind == kind]
+
+
+async def test_each_tick_records_what_the_panes_say(text_service: SwarmService,
+                                                    tmux: Tmux) -> None:  # fmt: skip
+    tmux.window("swarm", "a", show(PANES / "claude-code" / "permission.txt"))
+    tmux.window("swarm", "b", show(PANES / "codex" / "working.txt"))
+    wait_text(tmux.ref("swarm:a"), "3. No, and tell Claude")
+    wait_text(tmux.ref("swarm:b"), "esc to interrupt")
+    text = watcher(text_service)
+    for _ in range(3):  # the same prompt is opened once, however often it is seen
+        observed = {o.agent: o for o in await text.tick()}
+    assert set(observed) == {"A", "B"}
+    assert observed["A"].state is AgentState.WAITING
+    assert (
+        observed["A"].evidence
+        == "text: 'Do you want to proceed?' (claude-code v1, rule permission)"
+    )
+    assert (
+        observed["B"].state is AgentState.WORKING and "esc to interrupt" in observed["B"].evidence
+    )
+    stored = await text_service.db.read(agent_signals.observations, None)
+    assert stored["A"][Signal.TEXT].detail == {"cli": "claude-code", "version": 1,
+                                               "rule": "permission"}  # fmt: skip
+    (prompt,) = await text_service.db.read(prompts.open_prompts, "A")
+    assert (prompt.source, prompt.session) == (Signal.TEXT, "swarm:a")
+    assert [o.key for o in prompt.options] == ["1", "2", "3"]
+    assert prompt.text.splitlines()[:2] == ["Bash command", "rm -rf build"]
+    assert len(await events(text_service, "prompt.opened")) == 1
+
+    # the prompt goes (answered in the terminal): A is idle and its prompt closed
+    tmux.run("respawn-pane", "-k", "-t", "swarm:a", show(PANES / "claude-code" / "input.txt"))
+    wait_text(tmux.ref("swarm:a"), "? for shortcuts")
+    observed = {o.agent: o for o in await text.tick()}
+    assert observed["A"].state is AgentState.IDLE
+    assert await text_service.db.read(prompts.open_prompts, "A") == []
+    closed = await text_service.db.read(prompts.get_prompt, prompt.id)
+    assert closed.closed_why == "the prompt left the pane"
+
+    # a window that is gone: B is offline, with the reason
+    tmux.run("kill-window", "-t", "swarm:b")
+    observed = {o.agent: o for o in await text.tick()}
+    assert observed["B"].state is AgentState.OFFLINE
+    assert observed["B"].evidence == "text: tmux pane swarm:b is gone: can't find window: b"
+    await text.close()
+
+
+async def test_limits_and_unknown_text(text_service: SwarmService, tmux: Tmux) -> None:
+    tmux.window("swarm", "a", show(PANES / "claude-code" / "usage-limit.txt"))
+    tmux.window("swarm", "b", "echo just a shell; sleep 600")
+    wait_text(tmux.ref("swarm:a"), "usage limit")
+    wait_text(tmux.ref("swarm:b"), "just a shell")
+    text = watcher(text_service)
+    observed = {o.agent: o for o in await text.tick()}
+    assert observed["A"].state is AgentState.LIMITED and observed["A"].until is not None
+    assert observed["A"].until > text_service.clock.now()
+    assert observed["B"].state is AgentState.UNKNOWN  # never idle by default
+    await text.close()
+
+
+async def test_the_card_shows_the_panes_last_lines(text_service: SwarmService,
+                                                   tmux: Tmux) -> None:  # fmt: skip
+    tmux.window("swarm", "a", "printf 'one\\ntwo \\033[31mred\\033[0m\\nthree\\n'; sleep 600")
+    wait_text(tmux.ref("swarm:a"), "three")
+    card = await text_service.pane_lines("a", 2)
+    assert card == {"agent": "A", "tmux": "swarm:a", "lines": ["two red", "three"], "gone": None}
+    gone = await text_service.pane_lines("B")
+    assert gone["lines"] == [] and "tmux pane swarm:b is gone" in gone["gone"]
+    with pytest.raises(InvalidInput, match="C has no tmux pane in the agents file"):
+        await text_service.pane_lines("C")
+    with pytest.raises(InvalidInput, match="lines must be from 1 to 500"):
+        await text_service.pane_lines("A", 0)
+
+
+class TmuxKeys:
+    """Presses keys into an agent's pane with ``tmux send-keys`` (the desktop driver's part
+    is tested on a real desktop in tests/apps/test_tmux_agent.py)."""
+
+    def __init__(self) -> None:
+        self.pressed: list[tuple[str, ...]] = []
+
+    async def press_keys(self, agent: Agent, keys: Sequence[str]) -> Receipt:
+        assert agent.tmux is not None and agent.tmux_socket is not None
+        self.pressed.append(tuple(keys))
+        names = ["Enter" if k == "enter" else k for k in keys]
+        await asyncio.to_thread(
+            subprocess.run,
+            ["tmux", "-S", agent.tmux_socket, "send-keys", "-t", agent.tmux, *names],
+            check=True,
+        )
+        return Receipt.delivered("tmux")
+
+
+ASK = 'read -rsn1 key; echo "$key" > {out}; clear; echo answered; sleep 600'
+
+
+async def test_a_decided_prompt_is_typed_once(text_service: SwarmService, tmux: Tmux,
+                                              tmp_path: Path) -> None:  # fmt: skip
+    out = tmp_path / "answer"
+    tmux.window("swarm", "a", show(PANES / "claude-code" / "permission.txt", ASK.format(out=out)))
+    wait_text(tmux.ref("swarm:a"), "3. No, and tell Claude")
+    text = watcher(text_service)
+    await text.tick()
+    (prompt,) = await text_service.db.read(prompts.open_prompts, "A")
+    keys = PromptKeys(text_service, TmuxKeys(), text)
+    assert await keys.next_due() is None  # nothing decided: nothing to type
+    await text_service.write("Ada", prompts.decide, prompt.id, "2")
+    await text.tick()  # still in the pane until typed: not a new prompt
+    assert await text_service.db.read(prompts.open_prompts, "A") == []
+    assert len(await events(text_service, "prompt.opened")) == 1
+    assert await keys.next_due() == text_service.clock.now()
+    assert await keys.fire() == 1
+    assert out.read_text() == "2\n"
+    typed_at, typed, result = await text_service.db.read(prompt_typing.typed_state, prompt.id)
+    assert typed_at is not None and (typed, result) == ("2", "the prompt left the pane")
+    (event,) = [e for e in await text_service.events(limit=10_000) if e.kind == "prompt.typed"]
+    assert event.data == {"prompt": prompt.id, "keys": "2", "verified": True}
+    assert await keys.next_due() is None and await keys.fire() == 0  # once
+    await text.close()
+
+
+async def test_an_answer_is_not_typed_once_the_prompt_left(text_service: SwarmService,
+                                                           tmux: Tmux) -> None:  # fmt: skip
+    tmux.window("swarm", "a", show(PANES / "claude-code" / "permission.txt"))
+    wait_text(tmux.ref("swarm:a"), "3. No, and tell Claude")
+    text = watcher(text_service)
+    await text.tick()
+    (prompt,) = await text_service.db.read(prompts.open_prompts, "A")
+    await text_service.write("Ada", prompts.decide, prompt.id, "1")
+    # the person answered in the terminal meanwhile
+    tmux.run("respawn-pane", "-k", "-t", "swarm:a", show(PANES / "claude-code" / "working.txt"))
+    wait_text(tmux.ref("swarm:a"), "esc to interrupt")
+    presser = TmuxKeys()
+    assert await PromptKeys(text_service, presser, text).fire() == 1
+    assert presser.pressed == []
+    typed_at, typed, result = await text_service.db.read(prompt_typing.typed_state, prompt.id)
+    assert typed_at is not None and typed == ""
+    assert result == "the prompt left the pane before its answer was typed"
+    assert len(await events(text_service, "prompt.not_typed")) == 1
+    await text.close()
+
+
+async def until(read: Callable[[], Awaitable[Any]], first: bool = False) -> Any:
+    """``read()`` once it is truthy (its first item, with ``first``), within 30 s."""
+    async with asyncio.timeout(30):
+        while True:
+            value = await read()
+            if value[0] if first else value:
+                return value
+            await asyncio.sleep(0.05)
+
+
+class TmuxKeysDeliverer(RecordingDeliverer):
+    """A deliverer that can also press keys (with tmux send-keys), for the coordinator."""
+
+    async def press_keys(self, agent: Agent, keys: Sequence[str]) -> Receipt:
+        return await TmuxKeys().press_keys(agent, keys)
+
+
+async def test_the_coordinator_reads_panes_and_types_decisions(
+    home: Path, tmp_path: Path, tmux: Tmux
+) -> None:
+    out = tmp_path / "answer"
+    config = write_agents(
+        tmp_path / "agents.toml",
+        [{"id": "A", "role": "dev", "tmux": "swarm:a", "tmux_socket": str(tmux.socket)}],
+    )
+    tmux.window("swarm", "a", show(PANES / "claude-code" / "permission.txt", ASK.format(out=out)))
+    wait_text(tmux.ref("swarm:a"), "3. No, and tell Claude")
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+    deliverer = TmuxKeysDeliverer()
+    builder = Builder(
+        Config({}, core=settings, watch=watch_settings(interval_s=0.1)),
+        deliverer=lambda _: deliverer,
+        frames=FakeFrames(),
+    )
+    stop = asyncio.Event()
+    runner = asyncio.create_task(run_headless(builder, stop=stop))
+    service = await SwarmService.open(settings)  # another connection, as the CLI's
+    try:
+        opened = await until(lambda: service.db.read(prompts.open_prompts, "A"))
+        await service.write("Ada", prompts.decide, opened[0].id, "3")
+        await until(lambda: service.db.read(prompt_typing.typed_state, opened[0].id), first=True)
+        assert out.read_text() == "3\n"  # typed by the coordinator's loop
+    finally:
+        stop.set()
+        await runner
+        await service.close()

@@ -1,0 +1,93 @@
+"""The agents file's tmux pane and reading a pane's text through a real tmux server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.agents_file import load_agents
+from core.errors import ConfigError
+from core.tmux import capture
+from tests.helpers import run_cli, write_agents
+from tests.test_toml_files import assert_one_line_error
+from tests.tmux_server import Tmux, wait_text
+
+# -- the agents file --------------------------------------------------------------------------
+
+
+def test_tmux_pane_and_cli_keys_are_read(tmp_path: Path) -> None:
+    path = write_agents(
+        tmp_path / "agents.toml",
+        [
+            {"id": "A", "role": "dev", "tmux": "swarm:3", "cli": "claude-code"},
+            {"id": "B", "role": "dev", "tmux": " swarm:agents.1 ", "tmux_socket": "~/t.sock"},
+            {"id": "C", "role": "dev"},
+        ],
+    )
+    a, b, c = load_agents(path)
+    assert (a.tmux, a.tmux_socket, a.cli) == ("swarm:3", None, "claude-code")
+    assert (b.tmux, b.tmux_socket) == ("swarm:agents.1", str(Path("~/t.sock").expanduser()))
+    assert (c.tmux, c.cli) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ({"tmux": "swarm"}, 'agent A: tmux must be a tmux target "session:window"'),
+        ({"tmux": "swarm:3.x"}, "agent A: tmux must be a tmux target"),
+        ({"tmux": "a b:1"}, "agent A: tmux must be a tmux target"),
+        ({"tmux": 3}, 'agent A: tmux must be a string like "swarm:3"'),
+        ({"tmux_socket": "/tmp/s"}, "agent A: tmux_socket needs a tmux pane"),
+        ({"tmux": "s:1", "tmux_socket": "rel/sock"}, "tmux_socket must be an absolute path"),
+        ({"cli": "Claude Code"}, "agent A: cli must be the name of a rule file"),
+    ],
+)
+def test_bad_tmux_keys_are_one_line_errors(tmp_path: Path, extra: dict[str, object],
+                                           words: str) -> None:  # fmt: skip
+    path = write_agents(tmp_path / "agents.toml", [{"id": "A", "role": "dev", **extra}])
+    with pytest.raises(ConfigError) as caught:
+        load_agents(path)
+    assert words in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_swarm_agents_shows_the_pane(home: Path, tmp_path: Path) -> None:
+    path = write_agents(
+        tmp_path / "agents.toml",
+        [{"id": "A", "role": "dev", "tmux": "swarm:3", "cli": "codex"}, {"id": "B", "role": "dev"}],
+    )
+    shown = run_cli(home, "agents", config=path)
+    assert shown.code == 0, shown
+    header, first, second = shown.out.splitlines()[:3]
+    assert header.split()[-1] == "TMUX" and first.split()[-1] == "swarm:3"
+    assert second.split()[-1] == "-"
+    rows = json.loads(run_cli(home, "agents", "--json", config=path).out)
+    assert [(r["tmux"], r["cli"]) for r in rows] == [("swarm:3", "codex"), (None, None)]
+    bad = write_agents(tmp_path / "bad.toml", [{"id": "A", "role": "dev", "tmux": "swarm"}])
+    assert_one_line_error(run_cli(home, "agents", config=bad), "agent A: tmux must be")
+
+
+# -- reading a pane ---------------------------------------------------------------------------
+
+
+def test_a_pane_is_read_and_a_gone_pane_is_evidence(tmux: Tmux) -> None:
+    tmux.window("swarm", "one", "printf 'hello\\n\\033[31mred\\033[0m   \\n'; sleep 60")
+    lines = wait_text(tmux.ref("swarm:one"), "red")
+    assert lines == ["hello", "red"]  # no colours, no trailing blanks
+    assert wait_text(tmux.ref("swarm:0"), "red") == lines  # the window's index works too
+    missing = capture(tmux.ref("swarm:nine"))
+    assert not missing.ok
+    assert missing.gone == "tmux pane swarm:nine is gone: can't find window: nine"
+    assert "can't find pane" in str(capture(tmux.ref("swarm:one.4")).gone)
+    assert "can't find session" in str(capture(tmux.ref("other:1")).gone)
+    tmux.stop()
+    stopped = capture(tmux.ref("swarm:one"))
+    assert stopped.gone is not None and stopped.gone.startswith("tmux pane swarm:one is gone: ")
+
+
+def test_pane_text_is_escaped_for_showing(tmux: Tmux) -> None:
+    tmux.window("swarm", "one", "printf 'a\\033]0;title\\007b\\n'; sleep 60")
+    wait_text(tmux.ref("swarm:one"), "ab")
+    read = capture(tmux.ref("swarm:one"))
+    assert read.lines and all("\x1b" not in line and "\x07" not in line for line in read.last(5))
