@@ -163,7 +163,7 @@ async def test_a_prompt_takes_any_of_its_options_and_refuses_others(
     [
         ("X-3", NotFound, "unknown item 'X-3': items look like Q-3 (question), R-7"),
         ("R-", NotFound, "unknown item 'R-'"),
-        ("R-99", NotFound, "no prompt 99"),
+        ("R-99", NotFound, "unknown prompt R-99"),
         ("Q-99", InvalidInput, "Q-99 is a question: answer it with swarm reply Q-99 TEXT"),
         ("A-1", InvalidInput, "A-1 is an alert: nothing to approve"),
         ("P-42", NotFound, "unknown plan P-42"),

@@ -272,8 +272,7 @@ def reject(
 
 def decide_prompt(conn: sqlite3.Connection, ctx: Ctx, prompt_id: int, key: str) -> Answered:
     """Choose option ``key`` of prompt ``prompt_id`` (once)."""
-    prompt = prompts.get_prompt(conn, prompt_id)
-    _refuse_decided(prompt)
+    _refuse_decided(_get_prompt(conn, prompt_id))
     decided = prompts.decide(conn, ctx, prompt_id, key)
     label = decided.option(decided.decision or key).label
     return Answered(
@@ -284,6 +283,13 @@ def decide_prompt(conn: sqlite3.Connection, ctx: Ctx, prompt_id: int, key: str) 
         ctx.actor,
         {"agent": decided.agent, "decision": decided.decision, "label": label},
     )
+
+
+def _get_prompt(conn: sqlite3.Connection, prompt_id: int) -> prompts.Prompt:
+    try:
+        return prompts.get_prompt(conn, prompt_id)
+    except NotFound:
+        raise NotFound(f"unknown prompt {prompt_ref(prompt_id)}") from None
 
 
 def _refuse_decided(prompt: prompts.Prompt) -> None:
@@ -308,6 +314,8 @@ def _decide(
         raise InvalidInput(f"{shown} is a question: answer it with swarm reply {shown} TEXT")
     if option is not None and kind != PROMPT:
         raise InvalidInput(f"--option is for a prompt (R-7); {ref.strip().upper()} is a {kind}")
+    if note.strip() and kind != GATE:
+        raise InvalidInput(f"a note is kept for a gate (T-12); {ref.strip().upper()} is a {kind}")
     return handler(conn, ctx, number, action, option, note)
 
 
@@ -351,7 +359,7 @@ def _prompt(
     option: str | None,
     _: str,
 ) -> Answered:
-    prompt = prompts.get_prompt(conn, prompt_id)
+    prompt = _get_prompt(conn, prompt_id)
     _refuse_decided(prompt)
     if option is None:
         if action == "reject" and len(prompt.options) < 2:
