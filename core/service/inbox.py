@@ -39,7 +39,7 @@ KIND_OF_PREFIX = {"Q": QUESTION, "R": PROMPT, "T": GATE, "P": PLAN, "A": ALERT}
 PREFIX_OF_KIND = {kind: prefix for prefix, kind in KIND_OF_PREFIX.items()}
 REF_HELP = "Q-3 (question), R-7 (prompt), T-12 (gate), P-3 (plan) or A-2 (alert)"
 TEXT_LIMIT = 1000  # characters of an item's text in the queue (the whole text: `show` it)
-ALERT_HINT = "clears itself when the agent works again (see: swarm agents explain)"
+ALERT_HINT = "clears itself when its condition ends (see swarm alerts)"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-""""Needs you" through the real app: GET /api/v1/inbox and an action per kind (admin only,
+"""The "Needs you" queue through the real app: GET /api/v1/inbox and an action per kind (admin only,
 audited, 409 naming who decided), the /inbox page and the panel on the board (escaped text,
 buttons for admins only), the nav's badge."""
 
