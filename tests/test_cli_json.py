@@ -41,6 +41,7 @@ CASES: list[tuple[str, list[str], str, type]] = [
     ("task note", ["T-1", "the schema is in"], "Agent-1", OBJECT),
     ("task depend", ["T-6", "T-2"], "cli", OBJECT),
     ("task assign", ["T-6", "Agent-2"], "cli", OBJECT),
+    ("inbox", [], "cli", ARRAY),
     ("reply", ["T-1", "Postgres"], "cli", OBJECT),
     ("ask", ["T-1", "Which port?"], "Agent-1", OBJECT),
     ("task done", ["T-1", "--note", "shipped"], "Agent-1", OBJECT),
@@ -72,6 +73,8 @@ CASES: list[tuple[str, list[str], str, type]] = [
     ("workspaces list", [], "cli", ARRAY),
     ("workspaces show", ["Agent-1"], "cli", OBJECT),
     ("web token list", [], "cli", ARRAY),
+    ("reject", ["P-1"], "cli", OBJECT),
+    ("approve", ["P-2"], "cli", OBJECT),
 ]
 NEEDS_A_DISPLAY = {"agents check"}
 
@@ -116,6 +119,7 @@ async def _history(home: Path) -> None:
         await service.queue.assign_batch()
         await service.questions.ask("T-1", "Which database?", "Agent-1")
         document = {"summary": "an API", "tasks": [{"ref": "api", "title": "Build it"}]}
+        await service.write("cli", insert_plan, "an API", document, "test-model", [])
         await service.write("cli", insert_plan, "an API", document, "test-model", [])
         await service.write("cli", open_alert, "Agent-2", STALLED, "no activity for 10m")
         await add_schedule(service, ScheduleSpec("prompt", "all", "hello", every_s=60), "cli")

@@ -26,8 +26,10 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the question as JSON")
     p.set_defaults(handler=cmd_ask)
-    p = sub.add_parser("reply", help="answer a task's open question (sent to its agent)")
-    p.add_argument("task", help="task id, e.g. T-3")
+    p = sub.add_parser("reply", help="answer an agent's question (sent to its agent)")
+    p.add_argument(
+        "task", metavar="REF", help="a question (Q-3, see swarm inbox) or a task (T-3: its oldest)"
+    )
     p.add_argument("answer", help="the answer (quote it)")
     p.add_argument("--json", action="store_true", help="print the question as JSON")
     p.set_defaults(handler=cmd_reply)
@@ -61,7 +63,7 @@ async def _answered(service: SwarmService, question: Question) -> Question:
 
 async def cmd_reply(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm reply T-3 "answer"``."""
-    question = await service.questions.reply(args.task, args.answer, args.actor)
+    question = await service.inbox_reply(args.task, args.answer, args.actor)
     if args.json:
         emit_json(question_json(question))
         return

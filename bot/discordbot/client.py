@@ -22,6 +22,7 @@ from bot.discordbot.access import Access, access_of, needed_for, refusal
 from bot.discordbot.ack import AckWatch
 from bot.discordbot.gates import GateButton
 from bot.discordbot.notifier import Notifier
+from bot.discordbot.prompt_posts import PromptButton
 from bot.discordbot.settings import DiscordSettings
 from bot.discordbot.views import TaskButton
 from core.errors import ConfigError, SwarmError
@@ -130,6 +131,7 @@ class SwarmBot(discord.Client):
         self.add_dynamic_items(
             TaskButton, ai_commands.PlanButton, GateButton, workspace_commands.MergeButton
         )
+        self.add_dynamic_items(PromptButton)
         guild = discord.Object(self.settings.guild_id or 0)
         self.tree.copy_global_to(guild=guild)
         await self.tree.sync(guild=guild)

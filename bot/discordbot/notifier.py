@@ -27,6 +27,7 @@ from bot.discordbot.cards import (
     task_card,
     thread_note,
 )
+from bot.discordbot.prompt_posts import PROMPT_KINDS, PromptPosts
 from bot.discordbot.render import (
     ALERT_KINDS,
     ICONS,
@@ -81,6 +82,7 @@ class Notifier:
         self._stopping = False
         self._lines: list[Event] = []
         self.campaigns = CampaignPosts(bot)
+        self.prompts = PromptPosts(bot, CONSUMER)  # agents' permission prompts, with buttons
         service.on_change(self._wake.set)
 
     def stop(self) -> None:
@@ -168,6 +170,10 @@ class Notifier:
             if self.level is not NotifyLevel.quiet or event.kind in FAILURE_KINDS:
                 await self._flush(channel)
                 await self._alert(event)
+            return True
+        if event.kind in PROMPT_KINDS:  # a person must act: posted at every level
+            await self._flush(channel)
+            await self.prompts.handle(channel, event)
             return True
         if event.kind == "gate.waiting" and event.task_id is not None:
             await self._flush(channel)  # a person must act: posted at every level

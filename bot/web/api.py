@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -277,3 +277,75 @@ async def event_stream(
 async def _task_json(request: Request, ref: str) -> dict[str, Any]:
     task = await web_context(request).service.get_task(ref)
     return task.to_json()
+
+
+# -- what needs a person ("Needs you": core/service/inbox.py) ------------------------------
+
+
+class ReplyIn(BaseModel):
+    """The answer to a question."""
+
+    text: str
+
+
+class DecisionIn(BaseModel):
+    """A decision: a prompt's option (default: approve its first, reject its last) or a
+    gate's note."""
+
+    option: str | None = None
+    note: str = ""
+
+
+class OptionIn(BaseModel):
+    """The key of a prompt's option."""
+
+    option: str
+
+
+@router.get("/inbox")
+async def inbox(request: Request, _: Viewer) -> dict[str, Any]:
+    """Open questions, permission prompts, gates, draft plans and open alerts, oldest
+    first, each with its reference (``Q-3``, ``R-7``, ``T-12``, ``P-3``, ``A-2``) and actions."""
+    found = await web_context(request).service.inbox()
+    return {"items": [n.to_json() for n in found], "count": len(found)}
+
+
+@router.post("/inbox/{ref}/reply")
+async def inbox_reply(request: Request, ref: str, body: ReplyIn, who: Admin) -> dict[str, Any]:
+    """Answer question ``Q-3`` (the answer goes to its agent)."""
+    service = web_context(request).service
+    question = await acting(request, who, service.inbox_reply(ref, body.text, who.actor))
+    return question.to_json()
+
+
+@router.post("/inbox/{ref}/approve")
+async def inbox_approve(
+    request: Request, ref: str, who: Admin, body: DecisionIn | None = None
+) -> dict[str, Any]:
+    """Approve a gate or a plan, or choose a prompt's first option (or ``option``)."""
+    body = body or DecisionIn()
+    service = web_context(request).service
+    call = service.inbox_approve(ref, who.actor, body.option, body.note)
+    return (await acting(request, who, call)).to_json()
+
+
+@router.post("/inbox/{ref}/reject")
+async def inbox_reject(
+    request: Request, ref: str, who: Admin, body: DecisionIn | None = None
+) -> dict[str, Any]:
+    """Reject a gate (it and its dependents are cancelled) or a plan (discarded), or choose
+    a prompt's last option (or ``option``)."""
+    body = body or DecisionIn()
+    service = web_context(request).service
+    call = service.inbox_reject(ref, who.actor, body.option, body.note)
+    return (await acting(request, who, call)).to_json()
+
+
+@router.post("/prompts/{prompt_id}/decide")
+async def decide_prompt(
+    request: Request, prompt_id: Annotated[int, Path(ge=0, le=MAX_ID)], body: OptionIn, who: Admin
+) -> dict[str, Any]:
+    """Choose option ``option`` of an open permission prompt; once (409 names who decided)."""
+    service = web_context(request).service
+    call = service.decide_prompt(prompt_id, body.option, who.actor)
+    return (await acting(request, who, call)).to_json()

@@ -86,6 +86,9 @@ async def render(request: Request, name: str, who: Principal | None, **values: A
     event id: the page's live stream starts after it, so nothing written since is missed)."""
     ctx = web_context(request)
     newest = await ctx.service.last_events(1) if who is not None else []
+    needs = values.get("needs")
+    if who is not None and needs is None:  # the nav's "Needs you" badge
+        needs = await ctx.service.inbox()
     return templates.TemplateResponse(
         request,
         name,
@@ -93,6 +96,7 @@ async def render(request: Request, name: str, who: Principal | None, **values: A
             "who": who,
             "paused": ctx.service.kill_switch.reason(),
             "last_event": newest[-1].id if newest else 0,
+            "needs_count": len(needs or ()),
             **values,
         },
     )
@@ -169,6 +173,7 @@ async def board_page(
         per_column=per_column,
         questions=await service.questions.open_questions(),
         now=service.clock.now(),
+        needs=await service.inbox(),
         agents=list(service.agents.values()),
         priorities=[p.name for p in Priority],
         filters={"agent": agent, "role": role, "priority": priority, "q": q, "status": status},
@@ -426,3 +431,21 @@ def _diffstat(history: list[Event]) -> str | None:
 def _safe_next(target: str) -> str:
     """Only a path of this site (never ``//host`` or a full URL)."""
     return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/inbox")
+async def needs_page(request: Request, who: Page) -> HTMLResponse:
+    """What needs a person, oldest first, answerable in place ("Needs you")."""
+    service = web_context(request).service
+    return await render(
+        request, "needs.html", who, needs=await service.inbox(), now=service.clock.now()
+    )
+
+
+@router.get("/inbox/panel")
+async def needs_panel(request: Request, who: Page) -> HTMLResponse:
+    """The "Needs you" panel alone (the pages replace theirs with it when an event comes)."""
+    service = web_context(request).service
+    return await render(
+        request, "needs_panel.html", who, needs=await service.inbox(), now=service.clock.now()
+    )

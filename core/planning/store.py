@@ -88,7 +88,8 @@ def _row_to_plan(row: sqlite3.Row) -> Plan:
 def _decide(conn: sqlite3.Connection, ctx: Ctx, plan_id: int, status: str) -> Plan:
     plan = get_plan(conn, plan_id)
     if plan.status != "draft":
-        raise InvalidState(f"{plan.ref} is already {plan.status}")
+        by = f" by {plan.decided_by}" if plan.decided_by else ""
+        raise InvalidState(f"{plan.ref} is already {plan.status}{by}")
     conn.execute(
         "UPDATE plans SET status = ?, decided_by = ?, decided_at = ?, updated_at = ? WHERE id = ?",
         (status, ctx.actor, ctx.now, ctx.now, plan_id),

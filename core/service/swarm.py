@@ -30,12 +30,14 @@ from core.settings import Settings
 from core.store import event_query, tables
 from core.store.access import StoreAccess
 from core.store.database import Store, open_store
-from core.tasks import lifecycle, messages
+from core.tasks import lifecycle, messages, prompts
 from core.tmux import PaneRef, capture
 from core.workspaces.tracker import WorkspaceTracker
 
 if TYPE_CHECKING:
-    pass
+    from core.service.inbox import Answered, Need
+    from core.tasks.prompts import Prompt
+    from core.tasks.questions import Question
 
 log = logging.getLogger(__name__)
 PANE_LINES = 20  # lines of a tmux agent's pane shown on its card
@@ -267,6 +269,47 @@ class SwarmService(StoreAccess):
             raise InvalidInput(f"lines must be from 1 to {MAX_PANE_LINES}, not {count}")
         read = await asyncio.to_thread(capture, PaneRef(agent.tmux, agent.tmux_socket))
         return {"agent": agent.id, "tmux": agent.tmux, "lines": read.last(count), "gone": read.gone}
+
+    # -- what needs a person (core/service/inbox.py) -----------------------------------
+
+    async def inbox(self) -> list[Need]:
+        """Open questions, prompts, gates, draft plans and open alerts, oldest first."""
+        from core.service import inbox  # plans and workflows: loaded by the commands using them
+
+        return await self.db.read(inbox.needs)
+
+    async def inbox_reply(self, ref: str, text: str, actor: str) -> Question:
+        """Answer question ``Q-3`` (or task ``T-3``'s oldest open question)."""
+        from core.service import inbox
+
+        return await self.write(actor, inbox.reply, ref, text)
+
+    async def inbox_approve(
+        self, ref: str, actor: str, option: str | None = None, note: str = ""
+    ) -> Answered:
+        """Approve a gate (``T-12``) or a plan (``P-3``), or choose a prompt's (``R-7``)
+        first option or ``option``."""
+        from core.service import inbox
+
+        return await self.write(actor, inbox.approve, ref, option, note)
+
+    async def inbox_reject(
+        self, ref: str, actor: str, option: str | None = None, note: str = ""
+    ) -> Answered:
+        """Reject a gate or a plan, or choose a prompt's last option (or ``option``)."""
+        from core.service import inbox
+
+        return await self.write(actor, inbox.reject, ref, option, note)
+
+    async def decide_prompt(self, prompt_id: int, key: str, actor: str) -> Answered:
+        """Choose option ``key`` of an open prompt, once (InvalidState names who decided)."""
+        from core.service import inbox
+
+        return await self.write(actor, inbox.decide_prompt, prompt_id, key)
+
+    async def prompt(self, prompt_id: int) -> Prompt:
+        """One permission prompt, open, decided or closed."""
+        return await self.db.read(prompts.get_prompt, prompt_id)
 
 
 def _missing_agents(conn: sqlite3.Connection, ids: list[str]) -> bool:

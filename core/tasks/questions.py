@@ -103,11 +103,28 @@ def answer(conn: sqlite3.Connection, ctx: Ctx, task_id: int, text: str) -> Quest
     question = oldest_open(conn, task_id)
     if question is None:
         raise InvalidState(f"{task_ref(task_id)} has no open question")
+    return _answer(conn, ctx, question, text)
+
+
+def answer_one(conn: sqlite3.Connection, ctx: Ctx, question_id: int, text: str) -> Question:
+    """Answer question ``question_id`` (``Q-3``), once, and send the answer to its agent."""
+    question = get_question(conn, question_id)
+    if not question.open:
+        raise InvalidState(f"Q-{question_id} was already answered by {question.answered_by}")
+    return _answer(conn, ctx, question, text)
+
+
+def _answer(conn: sqlite3.Connection, ctx: Ctx, question: Question, text: str) -> Question:
+    task_id = question.task_id
     text = ctx.check_text(text, "answer")
-    conn.execute(
-        "UPDATE questions SET answer = ?, answered_by = ?, answered_at = ? WHERE id = ?",
+    updated = conn.execute(
+        "UPDATE questions SET answer = ?, answered_by = ?, answered_at = ? "
+        "WHERE id = ? AND answered_at IS NULL",
         (text, ctx.actor, ctx.now, question.id),
-    )
+    ).rowcount
+    if updated != 1:  # answered by another writer in between
+        by = get_question(conn, question.id).answered_by
+        raise InvalidState(f"Q-{question.id} was already answered by {by}")
     ref = task_ref(task_id)
     if question.agent:
         quoted = "\n".join(f"> {line}" for line in question.text.splitlines())
@@ -142,7 +159,7 @@ def get_question(conn: sqlite3.Connection, question_id: int) -> Question:
     row = conn.execute(f"SELECT {COLUMNS} FROM questions WHERE id = ?", (question_id,))
     found = row.fetchone()
     if found is None:
-        raise NotFound(f"unknown question {question_id}")
+        raise NotFound(f"unknown question Q-{question_id}")
     return _row(found)
 
 
@@ -170,3 +187,13 @@ def open_on_active(conn: sqlite3.Connection) -> dict[int, Question]:
         question = _row(row)
         found.setdefault(question.task_id, question)
     return found
+
+
+def open_questions(conn: sqlite3.Connection) -> list[Question]:
+    """Every unanswered question of an assigned or in-progress task, oldest first."""
+    rows = conn.execute(
+        f"SELECT {', '.join('q.' + c for c in COLUMNS.split(', '))} FROM questions q "
+        "JOIN tasks t ON t.id = q.task_id WHERE q.answered_at IS NULL "
+        "AND t.status IN ('assigned', 'in_progress') ORDER BY q.id"
+    ).fetchall()
+    return [_row(row) for row in rows]

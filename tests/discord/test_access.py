@@ -10,12 +10,13 @@ from bot.config import Config
 from bot.discordbot import views
 from bot.discordbot.access import ADMIN_ONLY, Access, needed_for
 from bot.discordbot.ai_commands import PlanButton
+from bot.discordbot.prompt_posts import PromptButton
 from bot.discordbot.settings import DiscordSettings
 from core.service.swarm import SwarmService
 from tests.discord.conftest import World, slash
 
 # The README: admins only may use /pause, /resume, /task assign, /agent pause|resume|reset,
-# /task merge, /screenshot and the Reassign and Merge buttons.
+# /task merge, /screenshot, the Reassign and Merge buttons and the prompts' option buttons.
 ADMIN_COMMANDS = {
     "pause",
     "resume",
@@ -46,6 +47,7 @@ def test_buttons_declare_their_access() -> None:
     admin = {action for action, (_, _, needed) in views.ACTIONS.items() if needed is Access.admin}
     assert admin == ADMIN_BUTTONS
     assert PlanButton.needed is Access.user
+    assert PromptButton.needed is Access.admin  # a permission prompt's options
 
 
 def test_a_group_marked_admin_covers_its_subcommands() -> None:

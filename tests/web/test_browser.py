@@ -432,3 +432,70 @@ async def test_activity_line_breaks_filters_live_rows_and_a_phone_sized_board(
         box = await field.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
     await page.close()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_needs_you_is_answered_in_place_and_follows_other_processes(
+    browser: Any, dashboard: LiveDashboard, swarm_home: tuple[Path, Path]
+) -> None:
+    from core.agent_state import Signal
+    from core.models import TaskSpec
+    from core.tasks import prompts
+    from core.tasks.prompts import PromptOption
+    from core.workflows import Workflow, WorkflowService
+
+    home, agents_file = swarm_home
+    page = await browser.new_page()
+    await page.goto(dashboard.url + "/login?next=/")
+    await page.fill("#token", dashboard.admin_token)
+    await page.click("#login")
+    await page.wait_for_selector("body[data-live=yes]", timeout=5000)
+    before = int(await page.locator("#needs-count").inner_text())
+
+    async def setup(service: Any) -> tuple[str, str, str]:
+        task = await service.create_task(TaskSpec("Pick a database", agent="Agent-2"), "cli")
+        await service.queue.assign_batch()
+        options = [
+            PromptOption(k, label) for k, label in (("1", "Yes"), ("2", "Always"), ("3", "No"))
+        ]
+        prompt = await service.write(
+            "Agent-1", prompts.open_prompt, "Agent-1", Signal.HOOK, "Bash(make <all>)", options
+        )
+        flows = WorkflowService(service)
+        flow = Workflow("ship").step("ok", "Approve shipping", gate=True).check()
+        (gate,) = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
+        return task.ref, f"R-{prompt.id}", f"T-{gate}"
+
+    task, prompt, gate = await asyncio.to_thread(dashboard.call, setup)
+    asked = await asyncio.to_thread(
+        run_cli, home, "ask", task, "Which database?", config=agents_file, agent="Agent-2"
+    )
+    assert asked.code == 0, asked.err
+    question = "Q-" + asked.out.split("question ")[1].split()[0]
+    for ref in (question, prompt, gate):  # live: written by another process and another loop
+        await page.wait_for_selector(f"#needs #need-{ref}", timeout=5000)
+    await page.wait_for_function(
+        f"document.getElementById('needs-count').textContent === '{before + 3}'", timeout=5000
+    )
+    assert "Bash(make <all>)" in await page.locator(f"#need-{prompt} .need-text").inner_text()
+
+    await page.fill(f"#need-{question} input[name=text]", "Postgres 16")
+    await page.press(f"#need-{question} input[name=text]", "Enter")
+    await page.wait_for_selector(f"#need-{question}", state="detached", timeout=5000)
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await page.click(f"#need-{prompt} button[data-option='2']")
+    await page.wait_for_selector(f"#need-{prompt}", state="detached", timeout=5000)
+    decided = await asyncio.to_thread(dashboard.call, lambda s: s.prompt(int(prompt[2:])))
+    assert (decided.decision, decided.decided_by) == ("2", "web:browser")
+    shown = await asyncio.to_thread(run_cli, home, "task", "show", task, config=agents_file)
+    assert "Postgres 16" in shown.out, shown.out
+
+    approved = await asyncio.to_thread(run_cli, home, "approve", gate, config=agents_file)
+    assert approved.out == f"{gate} approved\n", approved.err
+    await page.wait_for_selector(f"#need-{gate}", state="detached", timeout=5000)
+    await page.wait_for_function(
+        f"document.getElementById('needs-count').textContent === '{before}'", timeout=5000
+    )
+    await page.click("#needs-link")
+    await page.wait_for_selector("body[data-page=needs] #needs", timeout=5000)
+    await page.close()

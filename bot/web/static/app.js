@@ -106,6 +106,73 @@ function showInput(kind) {
   if (resume) resume.hidden = !paused;
 }
 
+// "Needs you": the panel (board, /inbox) and the nav's badge follow the events; each item is
+// answered in place through the REST API (Reply, Approve / Reject, a prompt's options).
+const NEED_KINDS = /^(task|prompt|gate|plan|alert)\./;
+let needsTimer = null;
+
+async function postJSON(url, body) {
+  const response = await fetch(url, {
+    method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json", "X-Swarm-CSRF": "1"},
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) toast(answer.error || response.statusText, true);
+  return response.ok ? answer : null;
+}
+
+function showNeedsCount(count) {
+  const badge = document.getElementById("needs-count");
+  if (!badge) return;
+  badge.textContent = String(count);
+  badge.classList.toggle("some", count > 0);
+}
+
+function refreshNeeds() {
+  clearTimeout(needsTimer);
+  needsTimer = setTimeout(async () => {
+    const response = await fetch("/inbox/panel", {credentials: "same-origin"});
+    if (!response.ok) return;
+    const holder = document.createElement("div");
+    holder.innerHTML = (await response.text()).trim();
+    const fresh = holder.firstElementChild;
+    showNeedsCount(Number(fresh.dataset.count));
+    const old = document.getElementById("needs");
+    if (!old) return;
+    for (const input of old.querySelectorAll("form[data-need-reply] input")) {  // keep typing
+      const ref = input.closest("[data-ref]").dataset.ref;
+      const same = fresh.querySelector(`[data-ref="${CSS.escape(ref)}"] form[data-need-reply] input`);
+      if (same) { same.value = input.value; if (document.activeElement === input) setTimeout(() => same.focus()); }
+    }
+    old.replaceWith(fresh);
+  }, 150);
+}
+
+async function answerNeed(button) {
+  if (!window.confirm(button.dataset.confirm || "Are you sure?")) return;
+  const body = button.dataset.option !== undefined ? {option: button.dataset.option} : {};
+  const answer = await postJSON(button.dataset.needAction, body);
+  if (answer) toast(answer.text || "done");
+  refreshNeeds();
+}
+
+async function replyNeed(form) {
+  const input = form.querySelector("input[name=text]");
+  const answer = await postJSON(form.dataset.needReply, {text: input.value});
+  if (answer) { input.value = ""; toast("answer sent to " + (answer.agent || "the agent")); }
+  refreshNeeds();
+}
+
+document.addEventListener("click", (e) => {
+  const button = e.target.closest("button[data-need-action]");
+  if (button) answerNeed(button);
+});
+document.addEventListener("submit", (e) => {
+  const form = e.target.closest("form[data-need-reply]");
+  if (form) { e.preventDefault(); replyNeed(form); }
+});
+
 let lastSeen = 0;
 const activity = {shown: 0, wanted: 0, busy: false};
 
@@ -140,6 +207,7 @@ function onEvent(message) {
   lastSeen = event.id;
   const page = document.body.dataset.page;
   if (event.kind === "input.paused" || event.kind === "input.resumed") showInput(event.kind);
+  if (NEED_KINDS.test(event.kind)) refreshNeeds();
   if (page === "board" && event.task && TASK_KINDS.test(event.kind)) refreshCard(event.task);
   if (page === "activity") activityUpTo(event.id);
   if (page === "task" && event.task === document.querySelector("[data-task]").dataset.task) {

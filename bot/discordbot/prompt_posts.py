@@ -1,0 +1,165 @@
+"""An agent's permission prompt as one Discord post: its text (fenced: quoted material) and a
+button per option. A press by a swarm admin decides it (``prompts.decide``: once; audited);
+a second press, or a press after another front end decided, is told who decided, ephemerally.
+The post is edited when the prompt is decided or closed (``posts`` key ``prompt:N``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.discordbot.access import Access
+from bot.discordbot.context import actor
+from core.errors import NotFound, SwarmError
+from core.models import Event, task_ref
+from core.service.inbox import prompt_ref
+from core.store import posts
+from core.store.posts import Post
+from core.tasks.prompts import Prompt
+from core.text import one_line, shorten
+
+if TYPE_CHECKING:
+    from bot.discordbot.context import Bot
+
+log = logging.getLogger(__name__)
+PROMPT_KINDS = frozenset({"prompt.opened", "prompt.decided", "prompt.closed"})
+MAX_OPTION_BUTTONS = 25  # Discord's limit of components in one message
+TEXT_LIMIT = 1500  # characters of the prompt's text in the post (the post stays under 2000)
+LABEL_LIMIT = 80  # Discord's limit of a button's label
+
+
+def post_key(prompt_id: int) -> str:
+    """The ``posts`` key of a prompt's post."""
+    return f"prompt:{prompt_id}"
+
+
+def fenced(text: str) -> str:
+    """``text`` in a code block it cannot close early (quoted material, never markdown)."""
+    body = shorten(text, TEXT_LIMIT).replace("```", "`\u200b``") or " "
+    return f"```\n{body}\n```"
+
+
+def prompt_text(prompt: Prompt) -> str:
+    """The post: who asks, where from, the prompt's text; then how it ended, if it did."""
+    ref = prompt_ref(prompt.id)
+    on = f" on {task_ref(prompt.task_id)}" if prompt.task_id is not None else ""
+    if prompt.decided_at is not None:
+        chosen = next((o.label for o in prompt.options if o.key == prompt.decision), "")
+        head = (
+            f"✅ {ref} · {prompt.agent}{on}: {prompt.decision}. {chosen!r} "
+            f"chosen by {prompt.decided_by}"
+        )
+    elif prompt.closed_at is not None:
+        head = f"⌛ {ref} · {prompt.agent}{on}: closed without a decision ({prompt.closed_why})"
+    else:
+        head = f"✋ {ref} · {prompt.agent}{on} asks ({prompt.source.value}); an admin chooses:"
+    return f"{one_line(shorten(head, 300))}\n{fenced(prompt.text)}"
+
+
+class PromptButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"swarm:prompt:(?P<prompt>\d{1,18}):(?P<index>\d{1,2})",
+):
+    """One option of one prompt; the custom id carries both (so it survives restarts)."""
+
+    needed = Access.admin
+
+    def __init__(self, prompt_id: int, index: int, label: str = "", count: int = 1) -> None:
+        style = (
+            discord.ButtonStyle.success
+            if index == 0
+            else discord.ButtonStyle.danger
+            if index == count - 1
+            else discord.ButtonStyle.primary
+        )
+        super().__init__(
+            discord.ui.Button(
+                label=shorten(one_line(label), LABEL_LIMIT) or str(index + 1),
+                style=style,
+                custom_id=f"swarm:prompt:{prompt_id}:{index}",
+            )
+        )
+        self.prompt_id = prompt_id
+        self.index = index
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> PromptButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["prompt"]), int(match["index"]), item.label or "")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Decide the prompt with this option, once; edit the post to say who chose what."""
+        bot: Bot = interaction.client  # type: ignore[assignment]
+        ref = prompt_ref(self.prompt_id)
+        details = f"{ref} option {self.index + 1}"
+        if not await bot.authorize(interaction, "button prompt", self.needed, details):
+            return
+        try:
+            prompt = await bot.service.prompt(self.prompt_id)
+            if self.index >= len(prompt.options):
+                raise NotFound(f"{ref} has no option {self.index + 1}")
+            key = prompt.options[self.index].key
+            await bot.service.decide_prompt(self.prompt_id, key, actor(interaction))
+        except SwarmError as exc:
+            await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
+            return
+        prompt = await bot.service.prompt(self.prompt_id)
+        text = prompt_text(prompt)
+        await interaction.response.edit_message(content=text, view=None)
+        message = interaction.message
+        if message is not None:  # the notifier finds the post up to date: no second edit
+            await bot.service.db.write(
+                posts.keep_post, Post(post_key(prompt.id), message.id, shown=text)
+            )
+
+
+def option_buttons(prompt: Prompt) -> discord.ui.View:
+    """A button per option (at most ``MAX_OPTION_BUTTONS``), in the prompt's order."""
+    view = discord.ui.View(timeout=None)
+    shown = prompt.options[:MAX_OPTION_BUTTONS]
+    for index, option in enumerate(shown):
+        label = f"{option.key}. {option.label}" if option.label != option.key else option.key
+        view.add_item(PromptButton(prompt.id, index, label, len(shown)))
+    return view
+
+
+class PromptPosts:
+    """Posts each prompt that opens, and edits its post when it is decided or closed."""
+
+    def __init__(self, bot: Bot, consumer: str) -> None:
+        self.bot = bot
+        self.consumer = consumer
+
+    async def handle(self, channel: Any, event: Event) -> None:
+        """Post or edit what ``event`` (a ``prompt.*`` event) changes; save the cursor."""
+        service = self.bot.service
+        prompt_id = (event.data or {}).get("prompt")
+        post = await service.posts.post(post_key(int(prompt_id))) if prompt_id else None
+        try:
+            prompt = await service.prompt(int(prompt_id)) if prompt_id else None
+        except NotFound:  # gone (archived): nothing left to show
+            prompt = None
+        if prompt is None:
+            await service.posts.set_cursor(self.consumer, event.id)
+            return
+        text = prompt_text(prompt)
+        if post is None:
+            if event.kind != "prompt.opened" or not prompt.open:  # decided before it got here
+                await service.posts.set_cursor(self.consumer, event.id)
+                return
+            sent = await channel.send(text, view=option_buttons(prompt))
+            await service.posts.save_post(
+                Post(post_key(prompt.id), sent.id, shown=text), self.consumer, event.id
+            )
+            return
+        if text != post.shown:
+            view = option_buttons(prompt) if prompt.open else None
+            await channel.get_partial_message(post.message_id).edit(content=text, view=view)
+            post = Post(post.key, post.message_id, shown=text)
+        await service.posts.save_post(post, self.consumer, event.id)

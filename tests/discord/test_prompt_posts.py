@@ -1,0 +1,93 @@
+"""An agent's permission prompt in Discord: one post (text fenced, nobody pinged) with a
+button per option; an admin's press decides it (audited) and edits the post; a second press
+is told who decided; a decision or a close made elsewhere edits the post."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from core.agent_state import Signal
+from core.service.swarm import SwarmService
+from core.tasks import prompts
+from core.tasks.prompts import PromptOption
+from tests.discord.conftest import World
+from tests.discord.test_mentions import NONE, _loud
+from tests.discord.test_notifier import edited_to, has
+
+pytestmark = pytest.mark.timeout(60)
+OPTIONS = (
+    PromptOption("1", "Yes"),
+    PromptOption("2", "Yes, and don't ask again"),
+    PromptOption("3", "No"),
+)
+
+
+async def open_prompt(service: SwarmService, text: str, agent: str = "Agent-1") -> int:
+    """``agent`` shows a permission prompt (as its hook would report it); its id."""
+    found = await service.write(agent, prompts.open_prompt, agent, Signal.HOOK, text, OPTIONS)
+    return found.id
+
+
+async def test_a_prompt_is_one_post_decided_by_an_admins_press(world: World) -> None:
+    loud = _loud(world.server)
+    text = f"Bash(rm -rf build)\n```\n{loud}"
+    prompt_id = await open_prompt(world.service, text)
+    post = await world.server.wait_for_message(has(f"R-{prompt_id}"), channel=world.channel)
+    head, fence = post.content.split("\n", 1)
+    assert head == f"✋ R-{prompt_id} · Agent-1 asks (hook); an admin chooses:"
+    assert fence.startswith("```\nBash(rm -rf build)\n`\u200b``\n") and fence.endswith("\n```")
+    assert fence.count("```") == 2  # the agent's own fence cannot close ours
+    assert post.allowed_mentions == NONE and post.pings == set()
+    ids = [f"swarm:prompt:{prompt_id}:{i}" for i in range(3)]
+    assert post.custom_ids() == ids
+    labels = [c["label"] for row in post.components for c in row["components"]]
+    assert labels == ["1. Yes", "2. Yes, and don't ask again", "3. No"]
+
+    refused = await (await world.server.click_button(world.user, post, ids[0])).wait_callback()
+    assert "admins only" in refused.data["content"] and refused.data["flags"] & 64
+    assert (await world.service.prompt(prompt_id)).open
+    pressed = await world.server.click_button(world.admin, post, ids[1])
+    answer = await pressed.wait_callback()
+    assert answer.type == 7  # the press edits the post itself
+    decided = await world.service.prompt(prompt_id)
+    assert (decided.decision, decided.decided_by) == ("2", "discord:boss")
+    await edited_to(world.server, post, '2. "Yes, and don\'t ask again" chosen by discord:boss')
+    assert post.custom_ids() == []
+    audit = await world.service.audit_rows()
+    assert [(r["user_name"], r["command"], bool(r["allowed"])) for r in audit[:2]] == [
+        ("boss", f"button prompt R-{prompt_id} option 2", True),
+        ("dev", f"button prompt R-{prompt_id} option 1", False),
+    ]
+    await asyncio.sleep(1.0)  # the notifier's prompt.decided: the post is not posted again
+    assert len([m for m in world.server.messages(world.channel) if "R-" in m.content]) == 1
+
+
+async def test_two_presses_one_decision_and_the_other_is_told_who(world: World) -> None:
+    prompt_id = await open_prompt(world.service, "Edit main.py?")
+    post = await world.server.wait_for_message(has(f"R-{prompt_id}"), channel=world.channel)
+    first = await world.server.click_button(world.admin, post, f"swarm:prompt:{prompt_id}:0")
+    second = await world.server.click_button(world.admin, post, f"swarm:prompt:{prompt_id}:2")
+    answers = [await first.wait_callback(), await second.wait_callback()]
+    decided = await world.service.prompt(prompt_id)
+    loser = next(a for a in answers if a.type != 7)
+    assert sum(a.type == 7 for a in answers) == 1
+    assert loser.data["flags"] & 64  # ephemeral
+    assert loser.data["content"] == (
+        f"⚠️ R-{prompt_id} was already answered '{decided.decision}' by discord:boss"
+    )
+
+
+async def test_a_decision_or_a_close_made_elsewhere_edits_the_post(world: World) -> None:
+    decided_id = await open_prompt(world.service, "Run the migrations?")
+    closed_id = await open_prompt(world.service, "Push to main?", agent="Agent-2")
+    decided_post = await world.server.wait_for_message(
+        has(f"R-{decided_id}"), channel=world.channel
+    )
+    closed_post = await world.server.wait_for_message(has(f"R-{closed_id}"), channel=world.channel)
+    await world.service.inbox_reject(f"R-{decided_id}", "cli")  # swarm reject R-1
+    await world.service.write("Agent-2", prompts.close, closed_id, "the agent moved on")
+    await edited_to(world.server, decided_post, "3. 'No' chosen by cli")
+    await edited_to(world.server, closed_post, "closed without a decision (the agent moved on)")
+    assert decided_post.custom_ids() == [] and closed_post.custom_ids() == []

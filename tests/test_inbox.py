@@ -1,0 +1,193 @@
+"""One queue of what needs a person: questions, prompts, gates, draft plans and alerts, oldest
+first, each answered in place by its reference; a second answer names who decided."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from core.agent_state import Signal
+from core.errors import InvalidInput, InvalidState, NotFound
+from core.models import TaskSpec, TaskStatus
+from core.planning.store import insert_plan
+from core.protocols import ManualClock
+from core.service.swarm import SwarmService
+from core.store import alerts
+from core.tasks import prompts
+from core.tasks.prompts import PromptOption
+from core.workflows import Workflow, WorkflowService
+
+pytestmark = pytest.mark.both_databases
+
+OPTIONS = (
+    PromptOption("1", "Yes"),
+    PromptOption("2", "Yes, and don't ask again"),
+    PromptOption("3", "No"),
+)
+
+
+async def open_prompt(service: SwarmService, agent: str, text: str, **kw: Any) -> int:
+    """A permission prompt ``agent`` shows; its id."""
+    found = await service.write(
+        agent, prompts.open_prompt, agent, Signal.HOOK, text, kw.pop("options", OPTIONS)
+    )
+    return found.id
+
+
+async def draft_plan(service: SwarmService, summary: str) -> int:
+    """A draft plan of two tasks, as the model would give it; its id."""
+    document = {
+        "summary": summary,
+        "tasks": [
+            {"ref": "a", "title": "Write the parser", "role": "qa"},
+            {"ref": "b", "title": "Test the parser", "after": ["a"]},
+        ],
+    }
+    return await service.write("boss", insert_plan, "parse things", document, "m", [])
+
+
+async def waiting_gate(service: SwarmService) -> tuple[int, int]:
+    """A workflow run whose gate waits for a person: (gate, the task after it)."""
+    flows = WorkflowService(service)
+    flow = Workflow("ship").step("ok", "Approve shipping", gate=True)
+    flow = flow.step("go", "Ship", needs=["ok"]).check()
+    gate, go = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
+    return gate, go
+
+
+async def every_kind(service: SwarmService, clock: ManualClock) -> dict[str, str]:
+    """One item of each kind, a second apart, in the order alert, plan, gate, prompt,
+    question: the queue must put them in that order whatever their kind."""
+    await service.write("watch", alerts.open_alert, "Agent-3", alerts.STALLED, "Agent-3 stalled")
+    clock.advance(1)
+    plan = await draft_plan(service, "A parser")
+    clock.advance(1)
+    gate, _ = await waiting_gate(service)
+    clock.advance(1)
+    prompt = await open_prompt(service, "Agent-1", "Bash(rm -rf build)\nAllow?")
+    clock.advance(1)
+    await service.create_task(TaskSpec("Pick a database", agent="Agent-2"), "cli")
+    await service.queue.assign_batch()
+    task = (await service.list_tasks(agent="Agent-2"))[0]
+    question = await service.questions.ask(task.ref, "Which database?", "Agent-2")
+    return {
+        "alert": "A-1",
+        "plan": f"P-{plan}",
+        "gate": f"T-{gate}",
+        "prompt": f"R-{prompt}",
+        "question": f"Q-{question.id}",
+    }
+
+
+async def test_the_queue_holds_every_kind_oldest_first_with_its_actions(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    refs = await every_kind(service, clock)
+    found = await service.inbox()
+    assert [(n.kind, n.ref) for n in found] == [(k, refs[k]) for k in refs]
+    by_kind = {n.kind: n for n in found}
+    assert by_kind["question"].actions == ("reply",)
+    assert by_kind["question"].concerns.startswith("Agent-2 on T-")
+    assert by_kind["prompt"].options == OPTIONS and by_kind["prompt"].agent == "Agent-1"
+    assert by_kind["prompt"].actions == ("approve", "reject", "decide")
+    assert by_kind["gate"].actions == ("approve", "reject")
+    assert by_kind["gate"].text == "Approve shipping"
+    assert "1 task(s) wait for it" in by_kind["gate"].concerns
+    assert by_kind["plan"].text == "A parser" and by_kind["plan"].concerns.startswith("drafted for")
+    assert by_kind["alert"].actions == () and "clears itself" in by_kind["alert"].hint
+    assert [n.since for n in found] == sorted(n.since for n in found)
+    assert found[0].to_json()["ref"] == "A-1"
+
+
+async def test_each_item_is_answered_in_place_and_leaves_the_queue(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    refs = await every_kind(service, clock)
+    gate = int(refs["gate"][2:])
+    answered = await service.inbox_approve(refs["gate"], "boss")
+    assert answered.text == f"{refs['gate']} approved"
+    assert (await service.get_task(gate + 1)).status is TaskStatus.ready
+    approved = await service.inbox_approve(refs["plan"], "boss")
+    assert approved.text.startswith(f"{refs['plan']} approved: 2 task(s) created")
+    prompt = await service.inbox_reject(refs["prompt"], "boss")
+    assert prompt.detail["decision"] == "3"  # reject: the last option ("No")
+    question = await service.inbox_reply(refs["question"], "Postgres", "boss")
+    assert question.answer == "Postgres" and question.answered_by == "boss"
+    assert [n.ref for n in await service.inbox()] == ["A-1"]  # an alert clears itself
+    await service.write("watch", alerts.clear_alert, "Agent-3", alerts.STALLED, "works again")
+    assert await service.inbox() == []
+
+
+async def test_a_second_decision_names_who_decided(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    refs = await every_kind(service, clock)
+    await service.inbox_approve(refs["prompt"], "alice")
+    await service.inbox_reject(refs["plan"], "alice")
+    await service.inbox_approve(refs["gate"], "alice")
+    await service.inbox_reply(refs["question"], "Postgres", "alice")
+    with pytest.raises(InvalidState, match=f"{refs['prompt']} was already answered '1' by alice"):
+        await service.inbox_reject(refs["prompt"], "bob")
+    with pytest.raises(InvalidState, match="already answered '1' by alice"):
+        await service.decide_prompt(int(refs["prompt"][2:]), "no-such-key", "bob")
+    with pytest.raises(InvalidState, match=f"{refs['plan']} is already discarded by alice"):
+        await service.inbox_approve(refs["plan"], "bob")
+    with pytest.raises(InvalidState, match=f"{refs['gate']} was already approved by alice"):
+        await service.inbox_reject(refs["gate"], "bob")
+    with pytest.raises(InvalidState, match=f"{refs['question']} was already answered by alice"):
+        await service.inbox_reply(refs["question"], "MySQL", "bob")
+
+
+async def test_a_prompt_takes_any_of_its_options_and_refuses_others(
+    service: SwarmService,
+) -> None:
+    first = await open_prompt(service, "Agent-1", "Edit main.py?")
+    with pytest.raises(InvalidInput, match="has no option '7': choose one of 1, 2, 3"):
+        await service.inbox_approve(f"R-{first}", "boss", option="7")
+    answered = await service.inbox_approve(f"R-{first}", "boss", option="2")
+    assert answered.detail["label"] == "Yes, and don't ask again"
+    assert (await service.prompt(first)).decided_by == "boss"
+    single = await open_prompt(
+        service, "Agent-2", "Continue?", options=(PromptOption("y", "Continue"),)
+    )
+    with pytest.raises(InvalidInput, match="one option only"):
+        await service.inbox_reject(f"R-{single}", "boss")
+    await service.write("hook", prompts.close, single, "the agent moved on")
+    with pytest.raises(InvalidState, match=f"R-{single} is closed: the agent moved on"):
+        await service.inbox_approve(f"R-{single}", "boss")
+
+
+@pytest.mark.parametrize(
+    ("ref", "error", "text"),
+    [
+        ("X-3", NotFound, "unknown item 'X-3': items look like Q-3 (question), R-7"),
+        ("R-", NotFound, "unknown item 'R-'"),
+        ("R-99", NotFound, "unknown prompt R-99"),
+        ("Q-99", InvalidInput, "Q-99 is a question: answer it with swarm reply Q-99 TEXT"),
+        ("A-1", InvalidInput, "A-1 is an alert: nothing to approve"),
+        ("P-42", NotFound, "unknown plan P-42"),
+    ],
+)
+async def test_a_wrong_reference_is_one_line_and_changes_nothing(
+    service: SwarmService, ref: str, error: type[Exception], text: str
+) -> None:
+    before = await service.last_events(1)
+    with pytest.raises(error, match=text.replace("(", r"\(").replace(")", r"\)")):
+        await service.inbox_approve(ref, "boss")
+    assert await service.last_events(1) == before
+
+
+async def test_reply_takes_a_question_or_a_task_and_only_those(service: SwarmService) -> None:
+    await service.create_task(TaskSpec("Pick a database", agent="Agent-2"), "cli")
+    await service.queue.assign_batch()
+    first = await service.questions.ask("T-1", "Which database?", "Agent-2")
+    second = await service.questions.ask("T-1", "Which version?", "Agent-2")
+    answered = await service.inbox_reply(f"Q-{second.id}", "16", "boss")  # not the oldest
+    assert answered.id == second.id
+    assert (await service.questions.open_question("T-1")) == first
+    assert (await service.inbox_reply("1", "Postgres", "boss")).id == first.id  # bare: a task
+    with pytest.raises(InvalidInput, match="P-1 is a plan: only a question takes a reply"):
+        await service.inbox_reply("P-1", "yes", "boss")
+    with pytest.raises(NotFound, match="unknown question Q-77"):
+        await service.inbox_reply("Q-77", "yes", "boss")

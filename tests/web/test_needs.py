@@ -1,0 +1,101 @@
+"""The "Needs you" queue through the real app: GET /api/v1/inbox and an action per kind (admin only,
+audited, 409 naming who decided), the /inbox page and the panel on the board (escaped text,
+buttons for admins only), the nav's badge."""
+
+from __future__ import annotations
+
+import httpx
+
+from core.protocols import ManualClock
+from core.service.swarm import SwarmService
+from tests.test_inbox import every_kind, open_prompt
+from tests.web.conftest import bearer
+from tests.web.test_pages import login
+
+
+async def test_the_inbox_api_lists_and_answers_each_kind(
+    client: httpx.AsyncClient,
+    service: SwarmService,
+    clock: ManualClock,
+    admin_token: str,
+    viewer_token: str,
+) -> None:
+    refs = await every_kind(service, clock)
+    listed = await client.get("/api/v1/inbox", headers=bearer(viewer_token))
+    assert listed.status_code == 200
+    body = listed.json()
+    assert body["count"] == 5 and [i["ref"] for i in body["items"]] == list(refs.values())
+    assert body["items"][0]["since"].endswith("Z")
+    refused = await client.post(
+        f"/api/v1/inbox/{refs['gate']}/approve", headers=bearer(viewer_token)
+    )
+    assert refused.status_code == 403
+    admin = bearer(admin_token)
+    prompt_id = int(refs["prompt"][2:])
+    decided = await client.post(
+        f"/api/v1/prompts/{prompt_id}/decide", json={"option": "2"}, headers=admin
+    )
+    assert decided.status_code == 200 and decided.json()["decision"] == "2"
+    again = await client.post(
+        f"/api/v1/prompts/{prompt_id}/decide", json={"option": "3"}, headers=admin
+    )
+    assert again.status_code == 409
+    assert again.json() == {"error": f"{refs['prompt']} was already answered '2' by web:laptop"}
+    replied = await client.post(
+        f"/api/v1/inbox/{refs['question']}/reply", json={"text": "Postgres"}, headers=admin
+    )
+    assert replied.status_code == 200 and replied.json()["answer"] == "Postgres"
+    gate = await client.post(
+        f"/api/v1/inbox/{refs['gate']}/reject", json={"note": "not now"}, headers=admin
+    )
+    assert gate.status_code == 200 and gate.json()["text"].startswith(f"{refs['gate']} rejected")
+    plan = await client.post(f"/api/v1/inbox/{refs['plan']}/approve", headers=admin)
+    assert plan.status_code == 200 and len(plan.json()["tasks"]) == 2
+    alert = await client.post("/api/v1/inbox/A-1/approve", headers=admin)
+    assert alert.status_code == 400 and "is an alert" in alert.json()["error"]
+    wrong = await client.post("/api/v1/inbox/nonsense/reject", headers=admin)
+    assert wrong.status_code == 404 and "items look like Q-3" in wrong.json()["error"]
+    huge = await client.post(f"/api/v1/prompts/{2**64}/decide", json={"option": "1"}, headers=admin)
+    assert huge.status_code == 422
+    left = (await client.get("/api/v1/inbox", headers=admin)).json()
+    assert [i["ref"] for i in left["items"]] == ["A-1"]
+    rows = await service.audit_rows()
+    commands = [(r["command"], r["outcome"]) for r in rows]
+    assert (f"POST /api/v1/prompts/{prompt_id}/decide", "ok") in commands
+    assert any(c.endswith("/decide") and o.startswith("error: ") for c, o in commands)
+    assert (f"POST /api/v1/inbox/{refs['gate']}/approve", "refused: viewer token") in commands
+
+
+async def test_the_page_the_board_panel_and_the_badge(
+    client: httpx.AsyncClient, service: SwarmService, clock: ManualClock, admin_token: str
+) -> None:
+    await login(client, admin_token)
+    empty = await client.get("/inbox")
+    assert empty.status_code == 200 and "Nothing needs you." in empty.text
+    assert 'id="needs-count">0<' in empty.text
+    refs = await every_kind(service, clock)
+    await open_prompt(service, "Agent-4", "Run <script>alert(1)</script>?")
+    page = await client.get("/inbox")
+    assert 'id="needs-count">6<' in page.text
+    assert "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)" in page.text
+    for ref in refs.values():
+        assert f'id="need-{ref}"' in page.text
+    assert 'data-need-action="/api/v1/prompts/1/decide" data-option="3"' in page.text
+    assert f'data-need-reply="/api/v1/inbox/{refs["question"]}/reply"' in page.text
+    assert f'data-need-action="/api/v1/inbox/{refs["plan"]}/approve"' in page.text
+    board = await client.get("/")
+    assert 'id="needs"' in board.text and f'id="need-{refs["gate"]}"' in board.text
+    panel = await client.get("/inbox/panel")
+    assert panel.text.lstrip().startswith('<section class="needs" id="needs" data-count="6">')
+    agents = await client.get("/agents")
+    assert 'id="needs-count">6<' in agents.text  # the badge on every page
+
+
+async def test_a_viewer_sees_the_queue_without_buttons(
+    client: httpx.AsyncClient, service: SwarmService, clock: ManualClock, viewer_token: str
+) -> None:
+    await every_kind(service, clock)
+    await login(client, viewer_token)
+    page = await client.get("/inbox")
+    assert 'id="need-A-1"' in page.text
+    assert "data-need-action" not in page.text and "data-need-reply" not in page.text
