@@ -176,13 +176,13 @@ def open_prompt(
 def decide(conn: sqlite3.Connection, ctx: Ctx, prompt_id: int, key: str) -> Prompt:
     """Choose option ``key`` of an open prompt, as ``ctx.actor``; once only."""
     prompt = get_prompt(conn, prompt_id)
-    option = prompt.option(key)
-    if prompt.decided_at is not None:
+    if prompt.decided_at is not None:  # before the key: a late press hears who decided
         raise InvalidState(
             f"prompt {prompt_id} was already answered {prompt.decision!r} by {prompt.decided_by}"
         )
     if prompt.closed_at is not None:
         raise InvalidState(f"prompt {prompt_id} is closed: {prompt.closed_why}")
+    option = prompt.option(key)
     updated = conn.execute(
         "UPDATE agent_prompts SET decided_at = ?, decision = ?, decided_by = ? "
         "WHERE id = ? AND decided_at IS NULL AND closed_at IS NULL",
