@@ -14,8 +14,9 @@ What counts as a change:
   remembered, so that later blinks there are ignored at any phase (on, on, off, on...).
   A small change is undecided (``small``) until it is settled: the watcher grabs the
   region again every ``RECHECK_STEP_S`` for up to ``RECHECK_S`` (``recheck``): back as it
-  was, a blink; anything else changing, or the change staying the whole time, a change (a
-  character typed, a spinner, a counter). Without rechecks, the next look settles it: a
+  was and staying so for two more rechecks, a blink; anything else changing, changing again
+  at once (a spinner), or the change staying the whole time, a change (a character typed,
+  a counter). Without rechecks, the next look settles it: a
   small change that does not toggle back either proves it was no blink.
 
 States change with hysteresis: ``working`` after changes in two looks in a row, ``idle``
@@ -43,6 +44,7 @@ CARET_BOX = (12, 32)  # screen pixels: the largest caret (a terminal block curso
 BLINKS_KEPT = 4  # caret boxes remembered per agent (the caret may move and come back)
 RECHECK_S = 1.2  # a small change is rechecked this long: longer than a caret stays on or off
 RECHECK_STEP_S = 0.1  # between two rechecks
+STAY_RECHECKS = 2  # a caret toggled back stays so this many rechecks (>= 0.3 s on or off)
 LOOKS_TO_SWITCH = 2  # looks in a row that make the state working (changes) or idle (quiet)
 
 WORKING, IDLE, UNKNOWN = "working", "idle", "unknown"
@@ -99,6 +101,8 @@ class _Track:
     blinks_ignored: int = 0  # since the last change
     blinks: list[_Toggle] = field(default_factory=list)
     pending: _Toggle | None = None
+    back: bytes | None = None  # while rechecking: the frame that toggled back
+    stays: int = 0  # rechecks it stayed so
 
 
 class ScreenJudge:
@@ -141,30 +145,44 @@ class ScreenJudge:
         self, agent: Agent, frame: bytes | None, now: float, last: bool
     ) -> ScreenLook | None:
         """Settle an undecided small change (the agent's latest look said ``small``) with a
-        frame grabbed shortly after it: back to the frame before it, a caret blink (its box is
-        learnt); anything else changed, a change; the same, a change when ``last`` (it stayed
-        for the whole recheck window, longer than a caret stays on or off), else None."""
+        frame grabbed shortly after it; None while still undecided.
+
+        Back to the frame before it, and staying so for ``STAY_RECHECKS`` more rechecks: a
+        caret blink (its box is learnt); changing again that soon, or anything else
+        changing: a change (a spinner, a character typed); the same for the whole window
+        (``last``, longer than a caret stays on or off): a change.
+        """
         track = self._tracks.get(agent.id)
         pending = track.pending if track is not None else None
         if track is None or pending is None or track.verdict != SMALL or not frame:
             return None
         if len(frame) != len(track.frame):
             return None
-        change = change_between(track.frame, frame, track.size, self.pixel_delta)
-        if change is not None and change.pixels >= self.min_pixels:
-            if self._toggles_back(track, frame, change, pending):
-                self._learn(track, pending)
-                verdict = BLINK
-            else:
-                verdict = CHANGE
-        elif last:
-            verdict = CHANGE
-        else:
+        verdict = self._settle(track, pending, frame, last)
+        if verdict is None:
             return None
-        if verdict == CHANGE:
+        track.back = None
+        if verdict == BLINK:
+            self._learn(track, pending)
+        else:
             track.pending = None
         _count(track, verdict, False, now)
         return _answer(agent.id, track, now, _evidence(track, now, verdict))
+
+    def _settle(self, track: _Track, pending: _Toggle, frame: bytes, last: bool) -> str | None:
+        if track.back is not None:  # it toggled back: does it stay so, as a caret does?
+            change = change_between(track.back, frame, track.size, self.pixel_delta)
+            if change is not None and change.pixels >= self.min_pixels:
+                return CHANGE
+            track.stays += 1
+            return BLINK if track.stays >= STAY_RECHECKS or last else None
+        change = change_between(track.frame, frame, track.size, self.pixel_delta)
+        if change is None or change.pixels < self.min_pixels:
+            return CHANGE if last else None
+        if not self._toggles_back(track, frame, change, pending):
+            return CHANGE
+        track.back, track.stays = frame, 0
+        return BLINK if last else None
 
     def forget(self, agent_id: str) -> None:
         """Drop what is known of an agent's screen (its next frame is a first frame)."""
