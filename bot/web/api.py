@@ -6,10 +6,11 @@ texts as ``{"error": "..."}`` (see ``bot.web.errors``).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from bot.web.auth import acting, presented_token, principal_of, require_admin, require_viewer
@@ -210,6 +211,21 @@ async def resume_agent(request: Request, agent: str, who: Admin) -> dict[str, An
     service = web_context(request).service
     changed = await acting(request, who, service.set_agent_paused(agent, False, who.actor))
     return {"agent": service.resolve_agent(agent).id, "paused": False, "changed": changed}
+
+
+@router.get(
+    "/agents/{agent}/screenshot",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "the PNG"}},
+)
+async def agent_screenshot(request: Request, agent: str, who: Admin) -> Response:
+    """A full-resolution PNG of the agent's watched region, grabbed now from this machine's
+    screen (admins only, audited, never cached)."""
+    from automation.watch import screenshot_png
+
+    found = web_context(request).service.resolve_agent(agent)
+    png = await acting(request, who, asyncio.to_thread(screenshot_png, found))
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/messages", status_code=201)

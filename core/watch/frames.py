@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from PIL import Image, ImageChops
 
 from core.models import Agent
 from core.private import make_dirs, write_file
@@ -41,6 +45,82 @@ def frames_differ(
             if changed >= min_pixels:
                 return True
     return False
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle of thumbnail pixels: ``left``/``top`` inclusive, ``right``/``bottom`` not."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @property
+    def width(self) -> int:
+        """Columns covered."""
+        return self.right - self.left
+
+    @property
+    def height(self) -> int:
+        """Rows covered."""
+        return self.bottom - self.top
+
+    def within(self, other: Box) -> bool:
+        """True when this box lies wholly inside ``other``."""
+        return (
+            other.left <= self.left
+            and other.top <= self.top
+            and self.right <= other.right
+            and self.bottom <= other.bottom
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    """Where two frames differ: the box around the pixels that moved, and how many did."""
+
+    box: Box
+    pixels: int
+
+
+def gray(frame: bytes, size: tuple[int, int]) -> Image.Image:
+    """A thumbnail's bytes as a grayscale image of ``size``."""
+    return Image.frombytes("L", size, frame)
+
+
+def change_between(
+    before: bytes, after: bytes, size: tuple[int, int], pixel_delta: int = PIXEL_DELTA
+) -> Change | None:
+    """The pixels of ``after`` more than ``pixel_delta`` grey levels from ``before``, as a box
+    and a count; None when none moved. Both frames must be ``size`` thumbnails."""
+    if before == after:
+        return None
+    moved = ImageChops.difference(gray(before, size), gray(after, size))
+    mask = moved.point(_threshold(pixel_delta))
+    found = mask.getbbox()
+    if found is None:
+        return None
+    return Change(Box(*found), mask.histogram()[255])
+
+
+@functools.cache
+def _threshold(pixel_delta: int) -> list[int]:
+    return [0 if level <= pixel_delta else 255 for level in range(256)]
+
+
+def crop(frame: bytes, size: tuple[int, int], box: Box) -> bytes:
+    """The pixels of ``box`` in ``frame`` (row by row)."""
+    return gray(frame, size).crop((box.left, box.top, box.right, box.bottom)).tobytes()
+
+
+def same_pixels(first: bytes, second: bytes, pixel_delta: int = PIXEL_DELTA) -> bool:
+    """True when two crops of one box differ nowhere by more than ``pixel_delta``."""
+    if first == second:
+        return True
+    if len(first) != len(second):
+        return False
+    return all(abs(a - b) <= pixel_delta for a, b in zip(first, second, strict=True))
 
 
 def thumbnail_size(

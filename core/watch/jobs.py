@@ -23,8 +23,9 @@ from core.models import Agent
 from core.reports.summary import parse_period
 from core.store import alerts
 from core.watch import rules, schedules
-from core.watch.frames import FrameSource, frames_differ, save_frame
+from core.watch.frames import FrameSource, save_frame
 from core.watch.schedules import DAILY_SUMMARY, Claim, ScheduleSpec
+from core.watch.screen_judge import RECHECK_S, RECHECK_STEP_S, SMALL, ScreenJudge, ScreenLook
 from core.watch.settings import WatchSettings
 from core.watch.text_signal import TextWatcher
 from core.watch.timing import local_zone
@@ -39,7 +40,8 @@ DRAIN_S = 10.0
 
 
 class Watcher:
-    """Grabs each watched region, compares it with the last frame, runs one rules tick.
+    """Grabs each watched region, judges it (``ScreenJudge``: caret blinks are no activity),
+    runs one rules tick. ``looks``: each agent's latest screen verdict, with its evidence.
 
     ``node``: watch the agents of that delivery node (``swarm node``, which only records
     screen activity: ``record``); None, the coordinator's: every agent no node serves (on
@@ -63,30 +65,59 @@ class Watcher:
         self.since = service.clock.now()
         self._last: dict[str, bytes] = {}
         self.first_frames: dict[str, float] = {}  # agent -> when its screen was first seen
+        self.judge = ScreenJudge()
+        self.looks: dict[str, ScreenLook] = {}
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="watch") if frames else None
 
     async def sample(self) -> list[str]:
-        """Agents whose watched region changed since the previous sample."""
+        """Agents whose watched region changed since the previous sample (a caret that
+        blinks is no change); each agent's look is kept in ``looks``."""
         if self.frames is None or self._executor is None:
             return []
         watched = [
             a for a in self.service.agents.values() if a.watch is not None and self._served_here(a)
         ]
         loop = asyncio.get_running_loop()
-        grabbed = await loop.run_in_executor(self._executor, self._grab_all, watched)
-        changed = []
         now = self.service.clock.now()
-        for agent, frame in grabbed.items():
-            self.first_frames.setdefault(agent, now)
-            before = self._last.get(agent)
-            self._last[agent] = frame
-            if before is not None and frames_differ(before, frame):
-                changed.append(agent)
-        return changed
+        looks = await loop.run_in_executor(self._executor, self._look_all, watched, now)
+        self.looks.update(looks)
+        return [agent for agent, look in looks.items() if look.changed]
 
     def _served_here(self, agent: Agent) -> bool:
         served_by = agent.node if self.service.settings.database_url else None
         return served_by == self.node
+
+    def _look_all(self, agents: list[Agent], now: float) -> dict[str, ScreenLook]:
+        """Grab every region and judge each frame (in the worker thread: the judging reads
+        every pixel of a frame that changed)."""
+        grabbed = self._grab_all(agents)
+        looks = {}
+        for agent in agents:
+            frame = grabbed.get(agent.id)
+            if frame is None:
+                continue
+            self.first_frames.setdefault(agent.id, now)
+            self._last[agent.id] = frame
+            looks[agent.id] = self.judge.look(agent, frame, now)
+        self._recheck(
+            [a for a in agents if a.id in looks and looks[a.id].verdict == SMALL], looks, now
+        )
+        return looks
+
+    def _recheck(self, agents: list[Agent], looks: dict[str, ScreenLook], now: float) -> None:
+        """Grab the regions with an undecided small change again, together, until each is
+        settled (a caret blink toggles back within ``RECHECK_S``)."""
+        assert self.frames is not None
+        deadline = time.monotonic() + RECHECK_S
+        while agents:
+            time.sleep(RECHECK_STEP_S)
+            last = time.monotonic() >= deadline
+            for agent in list(agents):
+                settled = self.judge.recheck(agent, self.frames.grab(agent), now, last)
+                if settled is not None:
+                    looks[agent.id] = settled
+                if settled is not None or last:
+                    agents.remove(agent)
 
     def _grab_all(self, agents: list[Agent]) -> dict[str, bytes]:
         assert self.frames is not None

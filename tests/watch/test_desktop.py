@@ -17,8 +17,9 @@ from automation.watch import ScreenFrames, screenshot_png
 from core.models import TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.watch.frames import frames_differ
+from core.watch.frames import change_between, thumbnail_size
 from core.watch.jobs import Watcher
+from core.watch.screen_judge import caret_limit
 from tests.watch.conftest import assign, desktop_env, kinds, watch_settings
 
 
@@ -35,11 +36,17 @@ def type_into(server: Any, index: int, text: str) -> None:
 
 
 def wait_until_shown(watcher: Watcher, agent: Any, timeout: float = 10.0) -> None:
-    """Wait (bounded) until the agent's watched region differs from the watcher's last frame."""
+    """Wait (bounded) until the agent's watched region shows more than a caret's change from
+    the watcher's last frame (its caret may blink before the typed text is drawn)."""
     assert watcher.frames is not None
     before = watcher._last[agent.id]
+    size = thumbnail_size(agent.watch[2], agent.watch[3])
+    widest = caret_limit(size[0] / agent.watch[2])[0]
     deadline = time.monotonic() + timeout
-    while not frames_differ(before, watcher.frames.grab(agent) or before):
+    while True:
+        change = change_between(before, watcher.frames.grab(agent) or before, size)
+        if change is not None and change.box.width > widest:
+            return
         assert time.monotonic() < deadline, f"{agent.id}'s window did not show the typing"
         time.sleep(0.02)
 
