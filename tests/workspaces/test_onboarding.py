@@ -107,9 +107,7 @@ def test_bundled_templates_cover_the_eight_roles() -> None:
     folder = files("core") / "bundled" / "roles"
     for role in ROLES:
         text = (folder / f"{role}.md").read_text(encoding="utf-8")
-        assert all(
-            f"${{{key}}}" in text for key in ("agent", "role", "place", "captain")
-        )
+        assert all(f"${{{key}}}" in text for key in ("agent", "role", "place", "captain"))
 
 
 async def test_reset_then_onboarding_in_order(service: SwarmService) -> None:
