@@ -28,7 +28,8 @@ from core.settings import Settings
 from core.store import event_query, tables
 from core.store.access import StoreAccess
 from core.store.database import Store, open_store
-from core.tasks import lifecycle, messages
+from core.tasks import edit, lifecycle, messages
+from core.tasks.edit import TaskEdit
 from core.workspaces.tracker import WorkspaceTracker
 
 if TYPE_CHECKING:
@@ -145,6 +146,10 @@ class SwarmService(StoreAccess):
     async def requeue_task(self, ref: str | int, actor: str) -> None:
         """Take an active task from its agent and queue it for another one."""
         await self.write(actor, lifecycle.requeue, parse_task_ref(ref))
+
+    async def edit_task(self, ref: str | int, change: TaskEdit, actor: str) -> list[str]:
+        """Change an unfinished task's title, details, priority or role; what changed."""
+        return await self.write(actor, edit.edit, parse_task_ref(ref), change)
 
     async def find_tasks(
         self, prefix: str = "", statuses: Sequence[TaskStatus] | None = None, limit: int = 25
