@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
+from bot.run_stop import RunStopper, banner, say
 from core.protocols import Clock, Deliverer, Timer
 from core.service.swarm import SwarmService
 
@@ -71,6 +72,11 @@ class Builder:
         self.poll_s = poll_s
         self.client_options = client_options or {}
         self._home_lock: CoordinatorLock | None = None
+
+    @property
+    def log_file(self) -> str:
+        """``SWARM_LOG_FILE`` ("" when the log goes to the terminal)."""
+        return (self.config.env.get("SWARM_LOG_FILE") or "").strip()
 
     async def service(self) -> SwarmService:
         """The service over the configured home and agents file."""
@@ -269,14 +275,16 @@ async def _run_headless(
             if burst:
                 return await parts.scheduler.run_burst()
             stop = stop or asyncio.Event()
-            with stop_on_signals(stop):
+            with RunStopper(stop, parts.scheduler).installed():
                 async with builder.web(parts.service, sock):
                     log.info(
                         "coordinator started: %d agents, database %s",
                         len(parts.service.agents),
                         parts.service.settings.database_shown,
                     )
+                    banner(parts.service, sock, builder.log_file, discord=False)
                     await parts.scheduler.run(stop)
+            say(f"stopped after {time.monotonic() - started:.1f} s")
             return None
         finally:
             log.info("coordinator stopped after %.1f s", time.monotonic() - started)
@@ -312,8 +320,9 @@ async def _run_with_discord(
     async with builder.coordinator() as parts:
         if started is not None:
             started.set_result(parts)
-        with stop_on_signals(stop):
+        with RunStopper(stop, parts.scheduler).installed():
             async with builder.web(parts.service, sock):
+                banner(parts.service, sock, builder.log_file, discord=True)
                 scheduler = asyncio.create_task(parts.scheduler.run(stop), name="scheduler")
                 bot = asyncio.create_task(
                     keep_connected(
@@ -330,6 +339,7 @@ async def _run_with_discord(
                 bot.result()  # a fatal Discord error (bad token, missing channel) surfaces here
                 scheduler.result()
     log.info("coordinator stopped")
+    say("stopped")
 
 
 @contextlib.contextmanager
