@@ -14,18 +14,21 @@ import logging
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
 from bot.run_stop import RunStopper, banner, say
+from core.models import Agent
 from core.protocols import Clock, Deliverer, Timer
 from core.service.swarm import SwarmService
 
 if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loads lazily
     from bot.discordbot.client import SwarmBot
     from bot.web.server import WebServer
+    from core.coordinator.agents_reload import AgentsReload
     from core.coordinator.home_lock import CoordinatorLock
     from core.coordinator.scheduler import BurstResult, Scheduler
     from core.service.ai import AIService
@@ -128,6 +131,7 @@ class Builder:
             jobs,
             RetentionTimer(service),
             Heartbeat(service.settings.home, service.clock),
+            self.agents_reload(service, deliverer),
         ]
         if service.settings.database_url:  # other processes' writes wake the loop at once
             from core.coordinator.changes import ChangeListener
@@ -139,6 +143,27 @@ class Builder:
             listener.on_change = scheduler.wake
             return scheduler
         return Scheduler(service, deliverer, timers=timers, poll_s=self.poll_s)
+
+    def agents_reload(self, service: SwarmService, deliverer: Deliverer) -> AgentsReload:
+        """The agents file reloaded when it changes (the file the settings name now: the
+        home's ``agents.toml`` once ``agents calibrate`` copied the bundled one there)."""
+        from core.coordinator.agents_reload import AgentsReload
+        from core.settings import Settings
+
+        def resolve() -> Path:
+            return Settings.from_env(self.config.env, self.config.agents_file).config_path
+
+        def limits(agents: Sequence[Agent]) -> list[str]:
+            method_for = getattr(deliverer, "method_for", None)
+            return [
+                f"{a.id} is a desktop agent, but this coordinator started without the desktop "
+                "driver (no desktop agent or no display then): its messages go to inbox files"
+                for a in agents
+                if method_for is not None and a.delivery == "gui" and method_for(a) != "gui"
+            ]
+
+        report = say if self.log_file else (lambda _: None)  # else the log is on the terminal
+        return AgentsReload(service, resolve, limits=limits, report=report)
 
     def bot(self, service: SwarmService, ai: AIService) -> SwarmBot:
         """A new Discord client (one per connection attempt)."""

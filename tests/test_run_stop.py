@@ -4,8 +4,6 @@ Ctrl+C stops at once saying what was left (issue 28, item 11)."""
 
 from __future__ import annotations
 
-import os
-import queue
 import signal
 import sqlite3
 import subprocess
@@ -20,30 +18,7 @@ import pytest
 
 from tests.helpers import ROOT, cli_env, run_cli
 from tests.pgcluster import free_port
-
-
-class Lines:
-    """The child's stdout, line by line, read by a thread (no read blocks the test)."""
-
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
-        self.lines: queue.Queue[str] = queue.Queue()
-        assert proc.stdout is not None
-        out = proc.stdout
-        self.reader = threading.Thread(target=lambda: [self.lines.put(line) for line in out])
-        self.reader.start()
-
-    def until(self, start: str, timeout: float = 60) -> list[str]:
-        """The lines read up to and with the first that starts with ``start``."""
-        seen: list[str] = []
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            try:
-                seen.append(self.lines.get(timeout=max(0.01, end - time.monotonic())))
-            except queue.Empty:
-                break
-            if seen[-1].startswith(start):
-                return seen
-        raise AssertionError(f"no line starting {start!r} within {timeout} s: {seen}")
+from tests.run_child import Lines, end
 
 
 @pytest.fixture
@@ -102,8 +77,8 @@ def test_ctrl_c_says_what_it_waits_for_and_twice_stops_at_once(
         assert started[1] == f"  agents:    1 (Agent-1) from {agents}\n"
         assert started[2] == f"  dashboard: http://127.0.0.1:{port}/\n"
         assert started[4] == f"  log:       {log}\n"
-        end = time.monotonic() + 60
-        while _delivering(home) != [("Agent-1", "delivering")] and time.monotonic() < end:
+        give_up = time.monotonic() + 60
+        while _delivering(home) != [("Agent-1", "delivering")] and time.monotonic() < give_up:
             time.sleep(0.1)
         assert _delivering(home) == [("Agent-1", "delivering")]
         proc.send_signal(signal.SIGINT)
@@ -125,7 +100,7 @@ def test_ctrl_c_says_what_it_waits_for_and_twice_stops_at_once(
         assert proc.stderr is not None and proc.stderr.read() == ""  # the log is in the file
         assert "coordinator started: 1 agents" in log.read_text()
     finally:
-        _end(proc, out)
+        end(proc, out)
     assert _delivering(home) == [("Agent-1", "delivering")]  # recovered at the next start
     shown = run_cli(home, "task", "show", "T-1", "--json", config=agents)
     assert '"status": "assigned"' in shown.out  # still leased to Agent-1: nothing lost
@@ -154,13 +129,4 @@ def test_a_stop_with_nothing_in_flight_prints_the_stop_line(tmp_path: Path) -> N
         assert out.until("swarm run: stopped after ")[-1].endswith(" s\n")
         assert proc.wait(30) == 0
     finally:
-        _end(proc, out)
-
-
-def _end(proc: subprocess.Popen[str], out: Lines) -> None:
-    """Kill the child if it still runs; close its pipes once read to the end."""
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(10)
-    out.reader.join(10)
-    proc.communicate(timeout=10)
+        end(proc, out)

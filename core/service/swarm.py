@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 from collections.abc import Sequence
@@ -33,7 +34,7 @@ from core.tasks.edit import TaskEdit
 from core.workspaces.tracker import WorkspaceTracker
 
 if TYPE_CHECKING:
-    pass
+    from pathlib import Path
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -63,6 +64,26 @@ class SwarmService(StoreAccess):
             await db.close()  # the database's thread is not a daemon: never leave it open
             raise
         return service
+
+    async def replace_agents(self, agents: list[Agent], path: Path) -> str:
+        """The agents file changed (``path``, already checked): use its agents from now on
+        (the same dict, changed in place: every part reads it); what changed, in words."""
+        new = {a.id: a for a in agents}
+        added = [a for a in new if a not in self.agents]
+        removed = [a for a in self.agents if a not in new]
+        changed = [a for a in new if a in self.agents and self.agents[a] != new[a]]
+        self.agents.clear()
+        self.agents.update(new)
+        if path != self.settings.config_path:
+            self.settings = dataclasses.replace(self.settings, config_path=path)
+        if added:
+            await self.write("swarm", assignment.ensure_agents)
+        parts = [
+            f"{label} {', '.join(ids)}"
+            for label, ids in (("added", added), ("removed", removed), ("changed", changed))
+            if ids
+        ]
+        return f"{len(new)} agents" + (f" ({'; '.join(parts)})" if parts else " (no change)")
 
     async def close(self) -> None:
         """Close the database."""
