@@ -8,6 +8,7 @@ import signal
 import subprocess
 import threading
 import time
+from typing import Any
 
 
 class Lines:
@@ -16,9 +17,12 @@ class Lines:
     def __init__(self, proc: subprocess.Popen[str]) -> None:
         self.lines: queue.Queue[str] = queue.Queue()
         assert proc.stdout is not None
-        out = proc.stdout
-        self.reader = threading.Thread(target=lambda: [self.lines.put(line) for line in out])
+        self.reader = threading.Thread(target=self._read, args=(proc.stdout,))
         self.reader.start()
+
+    def _read(self, out: Any) -> None:
+        for line in out:
+            self.lines.put(line)
 
     def until(self, start: str, timeout: float = 60) -> list[str]:
         """The lines read up to and with the first that starts with ``start``."""

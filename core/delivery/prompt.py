@@ -44,7 +44,7 @@ class PromptFacts:
 
 def read_facts(conn: sqlite3.Connection, delivery: Delivery) -> PromptFacts | None:
     """The facts of a task prompt (None for other messages); one read, any transaction."""
-    if not _is_prompt(delivery):
+    if not _is_prompt(delivery) or delivery.task_id is None:
         return None
     return PromptFacts(
         handoff_facts.facts(conn, delivery.task_id, delivery.agent),
@@ -65,8 +65,7 @@ async def plan(
     place, handoff = None, None
     parcels: list[Parcel] = []
     onboards = False
-    if _is_prompt(delivery):
-        assert delivery.task_id is not None
+    if _is_prompt(delivery) and delivery.task_id is not None:
         place = await workspaces.before_prompt(delivery.task_id, agent.id)
         if facts is None:
             facts = await service.db.read(read_facts, delivery)
