@@ -14,17 +14,21 @@ import logging
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
+from bot.run_stop import RunStopper, banner, say
+from core.models import Agent
 from core.protocols import Clock, Deliverer, Timer
 from core.service.swarm import SwarmService
 
 if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loads lazily
     from bot.discordbot.client import SwarmBot
     from bot.web.server import WebServer
+    from core.coordinator.agents_reload import AgentsReload
     from core.coordinator.home_lock import CoordinatorLock
     from core.coordinator.scheduler import BurstResult, Scheduler
     from core.service.ai import AIService
@@ -72,6 +76,11 @@ class Builder:
         self.poll_s = poll_s
         self.client_options = client_options or {}
         self._home_lock: CoordinatorLock | None = None
+
+    @property
+    def log_file(self) -> str:
+        """``SWARM_LOG_FILE`` ("" when the log goes to the terminal)."""
+        return (self.config.env.get("SWARM_LOG_FILE") or "").strip()
 
     async def service(self) -> SwarmService:
         """The service over the configured home and agents file."""
@@ -134,6 +143,7 @@ class Builder:
             jobs,
             RetentionTimer(service),
             Heartbeat(service.settings.home, service.clock),
+            self.agents_reload(service, deliverer),
         ]
         keys = self.prompt_keys(service, deliverer, jobs)
         if keys is not None:
@@ -158,6 +168,27 @@ class Builder:
             return None
         text = jobs.watcher.text if jobs.watcher is not None else None
         return PromptKeys(service, deliverer, text)
+
+    def agents_reload(self, service: SwarmService, deliverer: Deliverer) -> AgentsReload:
+        """The agents file reloaded when it changes (the file the settings name now: the
+        home's ``agents.toml`` once ``agents calibrate`` copied the bundled one there)."""
+        from core.coordinator.agents_reload import AgentsReload
+        from core.settings import Settings
+
+        def resolve() -> Path:
+            return Settings.from_env(self.config.env, self.config.agents_file).config_path
+
+        def limits(agents: Sequence[Agent]) -> list[str]:
+            method_for = getattr(deliverer, "method_for", None)
+            return [
+                f"{a.id} is a desktop agent, but this coordinator started without the desktop "
+                "driver (no desktop agent or no display then): its messages go to inbox files"
+                for a in agents
+                if method_for is not None and a.delivery == "gui" and method_for(a) != "gui"
+            ]
+
+        report = say if self.log_file else (lambda _: None)  # else the log is on the terminal
+        return AgentsReload(service, resolve, limits=limits, report=report)
 
     def bot(self, service: SwarmService, ai: AIService) -> SwarmBot:
         """A new Discord client (one per connection attempt)."""
@@ -294,14 +325,16 @@ async def _run_headless(
             if burst:
                 return await parts.scheduler.run_burst()
             stop = stop or asyncio.Event()
-            with stop_on_signals(stop):
+            with RunStopper(stop, parts.scheduler).installed():
                 async with builder.web(parts.service, sock):
                     log.info(
                         "coordinator started: %d agents, database %s",
                         len(parts.service.agents),
                         parts.service.settings.database_shown,
                     )
+                    banner(parts.service, sock, builder.log_file, discord=False)
                     await parts.scheduler.run(stop)
+            say(f"stopped after {time.monotonic() - started:.1f} s")
             return None
         finally:
             log.info("coordinator stopped after %.1f s", time.monotonic() - started)
@@ -337,8 +370,9 @@ async def _run_with_discord(
     async with builder.coordinator() as parts:
         if started is not None:
             started.set_result(parts)
-        with stop_on_signals(stop):
+        with RunStopper(stop, parts.scheduler).installed():
             async with builder.web(parts.service, sock):
+                banner(parts.service, sock, builder.log_file, discord=True)
                 scheduler = asyncio.create_task(parts.scheduler.run(stop), name="scheduler")
                 bot = asyncio.create_task(
                     keep_connected(
@@ -355,6 +389,7 @@ async def _run_with_discord(
                 bot.result()  # a fatal Discord error (bad token, missing channel) surfaces here
                 scheduler.result()
     log.info("coordinator stopped")
+    say("stopped")
 
 
 @contextlib.contextmanager

@@ -62,6 +62,21 @@ next steps:
 """
 
 
+def path_hint() -> str:
+    """What to do when ``swarm`` is not on the PATH (a checkout's ``.venv`` not activated)."""
+    if shutil.which("swarm"):
+        return ""
+    venv = (
+        f"source {Path(sys.prefix) / 'bin' / 'activate'}, or "
+        if sys.prefix != sys.base_prefix
+        else ""
+    )
+    return (
+        "  swarm is not on your PATH: "
+        f"{venv}install it for your user: pipx install . (or pip install --user .)\n"
+    )
+
+
 async def swarm_cli(home: Path, *args: str, agent: str | None = None) -> str:
     """Run the real ``swarm`` CLI in a child process; return its output."""
     env = {**os.environ, "SWARM_HOME": str(home)}
@@ -293,4 +308,4 @@ async def _summary(
     shot = desk.screenshot(home / "agents.png") if keep else None
     if shot is not None:
         print(f"screenshot of the eight agent windows: {shot}")
-    print(NEXT_STEPS)
+    print(NEXT_STEPS + path_hint())

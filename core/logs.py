@@ -32,9 +32,14 @@ def configure_logging(env: Mapping[str, str], verbose: bool = False) -> None:
     install_folding(root)
 
 
-def _add_file_handler(root: logging.Logger, path: Path, env: Mapping[str, str]) -> None:
+def log_rotation(env: Mapping[str, str]) -> tuple[int, int]:
+    """``SWARM_LOG_MAX_BYTES`` and ``SWARM_LOG_BACKUPS``: bytes per file, old files kept."""
     max_bytes = int(env_number(env, "SWARM_LOG_MAX_BYTES", 10_000_000, minimum=10_000, whole=True))
-    backups = int(env_number(env, "SWARM_LOG_BACKUPS", 5, minimum=1, whole=True))
+    return max_bytes, int(env_number(env, "SWARM_LOG_BACKUPS", 5, minimum=1, whole=True))
+
+
+def _add_file_handler(root: logging.Logger, path: Path, env: Mapping[str, str]) -> None:
+    max_bytes, backups = log_rotation(env)
     target = str(path.resolve())
     for handler in root.handlers:
         if getattr(handler, "baseFilename", None) == target:

@@ -79,7 +79,7 @@ def test_config_show_names_each_source_and_hides_secrets(tmp_path: Path) -> None
     assert lines["SWARM_LEASE"].split()[1:] == ["300", "(user", "config)"]
     assert lines["SWARM_NOTIFY"].split()[1:] == ["quiet", "(env)"]
     assert lines["SWARM_AGENT"].split()[1:] == ["Agent-2", "(flag)"]
-    assert lines["SWARM_MAX_ATTEMPTS"].split()[1:] == ["(built-in)", "(default)"]
+    assert lines["SWARM_MAX_ATTEMPTS"].split()[1:] == ["3", "(default)"]
     assert "hush-123" not in result.out and "pw@" not in result.out
     assert lines["DISCORD_TOKEN"].split()[1:] == ["(set,", "hidden)", "(user", "config)"]
     shown = json.loads(run_cli(tmp_path / "ignored", "config", "show", "--json", env=env).out)
@@ -101,3 +101,27 @@ def test_the_user_file_points_an_agent_terminal_at_the_right_home(tmp_path: Path
     )  # no SWARM_HOME, no .env: an agent's project folder
     assert proc.returncode == 0, proc.stderr
     assert (home / "swarm.db").is_file()
+
+
+def test_config_show_prints_every_default_value(tmp_path: Path) -> None:
+    result = run_cli(tmp_path / "home", "config", "show", env={"SWARM_STALL_AFTER": "900"})
+    assert result.code == 0, result.err
+    assert "(built-in)" not in result.out
+    lines = {line.split()[0]: line.split(None, 1)[1] for line in result.out.splitlines()[:60]}
+    assert set(KNOWN_SETTINGS) <= set(lines)
+    assert lines["SWARM_LEASE"] == "300  (default)"
+    assert lines["SWARM_REASSIGN_AFTER"] == "1800  (default)"
+    assert lines["SWARM_STALL_AFTER"] == "900  (env)"
+    assert lines["SWARM_LOG_MAX_BYTES"] == "10000000  (default)"
+    assert lines["SWARM_WEB_PORT"] == "8765  (default)"
+    assert lines["SWARM_DATABASE_URL"].startswith(f"(none: SQLite {tmp_path / 'home'}")
+    assert lines["DISCORD_TOKEN"] == "(not set)  (default)"
+
+
+def test_config_show_names_an_invalid_value_and_still_shows_the_defaults(tmp_path: Path) -> None:
+    shown = json.loads(
+        run_cli(tmp_path / "h", "config", "show", "--json", env={"SWARM_LEASE": "soon"}).out
+    )
+    values = {row["name"]: row["value"] for row in shown["settings"]}
+    assert values["SWARM_LEASE"] == "soon" and values["SWARM_MAX_ATTEMPTS"] == "3"
+    assert shown["invalid"] == ["SWARM_LEASE must be a number of seconds, got 'soon'"]

@@ -45,14 +45,26 @@ def test_demo_runs_the_scenario_through_discord(tmp_path: Path) -> None:
 def test_demo_inbox_uses_inbox_files_even_with_xvfb(tmp_path: Path) -> None:
     temp = tmp_path / "tmp"
     temp.mkdir()
+    no_swarm = "/usr/bin:/bin"  # a checkout whose .venv is not activated: no swarm on PATH
+    assert shutil.which("swarm", path=no_swarm) is None
     result = run_cli(
-        tmp_path / "unused-home", "demo", "--inbox", timeout=110, env={"TMPDIR": str(temp)}
+        tmp_path / "unused-home",
+        "demo",
+        "--inbox",
+        timeout=110,
+        env={"TMPDIR": str(temp), "PATH": no_swarm},
     )
     assert result.code == 0, result.out + result.err
     assert list(temp.iterdir()) == []  # nothing left behind without --keep
     assert "agents: inbox files (--inbox)" in result.out
     assert "summary: 5/5 tasks done, 0 failed" in result.out
     assert "deliveries (inbox)" in result.out
+    activate = Path(sys.prefix) / "bin" / "activate"
+    venv = f"source {activate}, or " if sys.prefix != sys.base_prefix else ""
+    assert result.out.endswith(  # the next steps say how to get `swarm` (issue 28, item 14)
+        f"  swarm is not on your PATH: {venv}install it for your user: "
+        "pipx install . (or pip install --user .)\n\n"
+    )
 
 
 def test_demo_without_localdiscord_names_the_extra(tmp_path: Path) -> None:

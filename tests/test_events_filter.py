@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -61,5 +63,21 @@ async def test_the_cli_filters_and_refuses_a_bad_age(
     bad = run_cli(home, "events", "--since", "soon")
     assert (bad.code, bad.out) == (2, "")
     assert bad.err == (
-        "swarm: error: invalid period 'soon': use a number and m, h, d or w (e.g. 1d)\n"
+        "swarm: error: invalid period 'soon': use seconds (90 or 20s) or a number and m, h, d "
+        "or w (e.g. 30m, 1d)\n"
     )
+
+
+async def test_since_takes_seconds_with_a_unit(
+    home: Path, service: SwarmService, clock: ManualClock
+) -> None:
+    """``--since 20s`` is accepted like ``--since 20`` (issue 28, item 13)."""
+    clock.advance(time.time() - 3600 - clock.now())  # an hour ago
+    await service.create_task(TaskSpec("an hour ago"), "cli")
+    await asyncio.to_thread(run_cli, home, "task", "add", "just now")
+    for age in ("20s", "20 S", "20"):
+        result = run_cli(home, "events", "--since", age, "--kind", "task.created")
+        assert result.code == 0, result.err
+        assert [line.split("task.created")[1].strip() for line in result.out.splitlines()] == [
+            "T-2 created by cli: just now (normal)"
+        ]

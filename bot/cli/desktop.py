@@ -81,6 +81,7 @@ async def cmd_calibrate(service: SwarmService, args: argparse.Namespace) -> None
     """``swarm agents calibrate [AGENT...]``: writes the agents file atomically, with a backup."""
     from automation.calibrate import calibrate
     from automation.screen import NoDisplay
+    from core.coordinator.agents_reload import RELOAD_CHECK_S
 
     path = service.settings.config_path
     if path.resolve() == bundled_agents_file().resolve():
@@ -95,3 +96,9 @@ async def cmd_calibrate(service: SwarmService, args: argparse.Namespace) -> None
             calibrate(path, args.agents, countdown=args.countdown, with_box=not args.points_only)
     except NoDisplay as exc:
         raise InvalidState(f"no display to calibrate on: {exc}") from None
+    print(
+        "a running swarm run reloads the agents file within "
+        f"{RELOAD_CHECK_S:g} s (its log says 'agents file reloaded'); one started without "
+        "desktop agents or without a display delivers to windows only once you restart "
+        "swarm run"
+    )

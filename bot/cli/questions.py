@@ -22,7 +22,10 @@ def register(sub: Any) -> None:
     p.add_argument("task", help="task id, e.g. T-3")
     p.add_argument("question", help="the question (quote it)")
     p.add_argument(
-        "--wait", action="store_true", help="wait until it is answered and print the answer"
+        "--wait",
+        action="store_true",
+        help="wait until it is answered and print the answer here; the answer is then not "
+        "also pasted into your window (without --wait it comes to you like any message)",
     )
     p.add_argument("--json", action="store_true", help="print the question as JSON")
     p.set_defaults(handler=cmd_ask)
@@ -40,7 +43,9 @@ async def cmd_ask(service: SwarmService, args: argparse.Namespace) -> None:
     question = await service.questions.ask(args.task, args.question, args.actor)
     ref = f"T-{question.task_id}"
     if args.json:  # with --wait: the question once answered
-        emit_json(question_json(await _answered(service, question) if args.wait else question))
+        if args.wait:
+            question = await _answered(service, question, args.actor)
+        emit_json(question_json(question))
         return
     if not args.wait:
         print(
@@ -49,15 +54,17 @@ async def cmd_ask(service: SwarmService, args: argparse.Namespace) -> None:
         )
         return
     print(f"{ref}: question {question.id} asked; waiting for the answer (Ctrl+C stops)", flush=True)
-    question = await _answered(service, question)
+    question = await _answered(service, question, args.actor)
     print(f"answer from {question.answered_by}: {question.answer}")
 
 
-async def _answered(service: SwarmService, question: Question) -> Question:
+async def _answered(service: SwarmService, question: Question, actor: str) -> Question:
+    """The question once answered; its answer is then not pasted too (printed here)."""
     async with spinner(f"waiting for an answer to question {question.id}"):
         while question.open:
             await asyncio.sleep(POLL_S)  # another process answers: the database is shared
             question = await service.questions.question(question.id)
+    await service.questions.take_answer(question.id, actor)
     return question
 
 

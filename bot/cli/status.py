@@ -29,7 +29,7 @@ def register(sub: Any) -> None:
         "--limit", type=count_arg(LIMIT_MAX), default=50, help="how many recent events (default 50)"
     )
     p.add_argument("--task", help="only events of this task")
-    p.add_argument("--since", metavar="AGE", help="only the last AGE: 3600, 30m, 2h, 7d")
+    p.add_argument("--since", metavar="AGE", help="only the last AGE: 90, 20s, 30m, 2h, 7d")
     p.add_argument(
         "--kind",
         action="append",

@@ -101,6 +101,17 @@ def _task_reports(tsub: Any) -> None:
     q.add_argument("agent")
     json_option(q)
     q.set_defaults(handler=cmd_task_assign)
+    q = tsub.add_parser(
+        "edit",
+        help="change an unfinished task's title, details, priority or role (recorded)",
+    )
+    q.add_argument("id")
+    q.add_argument("--title", help="a new title (one line)")
+    q.add_argument("--details", help="new details (replace the old ones)")
+    q.add_argument("--priority", help=f"one of {', '.join(PRIORITIES)}")
+    q.add_argument("--role", help='only agents with this role may take it ("": any agent)')
+    json_option(q)
+    q.set_defaults(handler=cmd_task_edit)
     q = tsub.add_parser("depend", help="make a task wait for other tasks")
     q.add_argument("id")
     q.add_argument("after", nargs="+", metavar="DEP")
@@ -175,6 +186,22 @@ async def cmd_task_assign(service: SwarmService, args: argparse.Namespace) -> No
     await service.assign_task(args.id, args.agent, args.actor)
     task = await service.get_task(args.id)
     _print_task(task, args, f"{fmt.task_line(task, painter())} (given to {task.pinned})")
+
+
+async def cmd_task_edit(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task edit ID [--title] [--details] [--priority] [--role]``."""
+    from core.tasks.edit import TaskEdit
+
+    change = TaskEdit(args.title, args.details, args.priority, args.role)
+    changed = await service.edit_task(args.id, change, args.actor)
+    task = await service.get_task(args.id)
+    said = f"{task.ref} edited: {', '.join(changed)}" if changed else f"{task.ref}: no change"
+    if changed and task.agent and task.status is not TaskStatus.ready:
+        said += (
+            f" ({task.agent} already has its prompt: tell it with "
+            f'swarm send {task.agent} "..." if it matters)'
+        )
+    _print_task(task, args, said)
 
 
 async def cmd_task_depend(service: SwarmService, args: argparse.Namespace) -> None:

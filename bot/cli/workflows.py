@@ -13,6 +13,7 @@ from bot.cli.output import emit_json
 from core.errors import InvalidInput
 from core.models import Priority, parse_task_ref, task_ref
 from core.text import one_line
+from core.workflows.roles import parse_role_map
 from core.workflows.view import campaign_text, workflow_text
 
 if TYPE_CHECKING:
@@ -47,6 +48,14 @@ def _workflow(sub: Any) -> None:
         default=[],
         metavar="NAME=VALUE",
         help="a variable (repeatable); a list is comma-separated",
+    )
+    q.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        metavar="ROLE=OTHER",
+        help="give a step's role to another role your agents have (repeatable), e.g. "
+        "coordination=qa; a role no agent has and no --role maps goes to the captain",
     )
     q.add_argument(
         "--dry-run",
@@ -162,7 +171,7 @@ async def cmd_workflow_run(service: SwarmService, args: argparse.Namespace) -> N
 
     flows = WorkflowService(service)
     given = parse_vars(args.var)
-    plan = await flows.plan(flows.find(args.name), given)
+    plan = await flows.plan(flows.find(args.name), given, parse_role_map(args.role))
     if args.dry_run:
         if args.json:
             emit_json(
@@ -170,11 +179,12 @@ async def cmd_workflow_run(service: SwarmService, args: argparse.Namespace) -> N
                     "workflow": plan.workflow.name,
                     "vars": plan.values,
                     "dry_run": True,
+                    "notes": list(plan.notes),
                     "tasks": _planned_json(plan),
                 }
             )
         else:
-            print(graph_text(plan))
+            print("\n".join([*plan.notes, graph_text(plan)]))
         return
     result = await flows.run(plan, args.actor)
     if args.json:
@@ -183,10 +193,13 @@ async def cmd_workflow_run(service: SwarmService, args: argparse.Namespace) -> N
                 "campaign": result.campaign,
                 "workflow": plan.workflow.name,
                 "vars": plan.values,
+                "notes": list(plan.notes),
                 "tasks": [task_ref(i) for i in result.task_ids],
             }
         )
         return
+    for note in plan.notes:
+        print(note)
     print(
         f"{result.campaign} started: {len(result.task_ids)} tasks "
         f"({task_ref(result.task_ids[0])}..{task_ref(result.task_ids[-1])}); "
@@ -203,6 +216,7 @@ def _planned_json(plan: RunPlan) -> list[dict[str, Any]]:
             "kind": p.kind,
             "title": p.spec.title,
             "role": p.spec.role,
+            "agent": p.spec.agent,
             "priority": Priority.parse(p.spec.priority).name,
             "needs": list(p.spec.after),
             "on_failure": list(p.spec.on_failure),
@@ -221,7 +235,7 @@ def graph_text(plan: RunPlan) -> str:
             (
                 p.spec.ref,
                 kind,
-                p.spec.role or "-",
+                p.spec.role or (f"{p.spec.agent} (agent)" if p.spec.agent else "-"),
                 ", ".join(map(str, waits)) or "-",
                 one_line(p.spec.title),
             )

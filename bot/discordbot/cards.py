@@ -47,6 +47,7 @@ CARD_KINDS = frozenset(
         "task.lease_expired",
         "task.pinned",
         "task.dependencies",
+        "task.edited",
         "task.asked",
         "task.answered",
         "task.note",

@@ -127,6 +127,7 @@ async def _run_or_preview(
     dry_run: bool,
 ) -> None:
     plan = await flows.plan(flow, given)
+    notes = "".join(f"{note}\n" for note in plan.notes)  # e.g. the captain stands in
     if dry_run:
         lines = [
             f"{p.spec.ref} [{p.kind}] {p.spec.title}"
@@ -135,13 +136,13 @@ async def _run_or_preview(
         ]
         await _send(
             interaction,
-            f"{flow.name}: {len(plan.tasks)} tasks would be created\n" + "\n".join(lines),
+            f"{notes}{flow.name}: {len(plan.tasks)} tasks would be created\n" + "\n".join(lines),
         )
         return
     result = await flows.run(plan, actor(interaction))
     await _send(
         interaction,
-        f"{result.campaign} started: {len(result.task_ids)} tasks "
+        f"{notes}{result.campaign} started: {len(result.task_ids)} tasks "
         f"({task_ref(result.task_ids[0])}..{task_ref(result.task_ids[-1])})",
     )
 

@@ -43,6 +43,20 @@ class BurstResult:
     expired: int = 0
 
 
+@dataclass(frozen=True)
+class InFlight:
+    """A delivery being made: which, and when the scheduler gives up on it (monotonic)."""
+
+    delivery: Delivery
+    ends_by: float
+
+    def describe(self) -> str:
+        """``the T-3 prompt to Agent-2`` / ``a message to Agent-2``."""
+        d = self.delivery
+        what = f"the T-{d.task_id} prompt" if d.task_id is not None else "a message"
+        return f"{what} to {d.agent} (delivery {d.id})"
+
+
 class ErrorBackoff:
     """How long a failing step waits before its next try: ``first_s`` doubled per failure."""
 
@@ -82,6 +96,9 @@ class Scheduler:
         self._assign_wake = asyncio.Event()
         self._deliver_wake = asyncio.Event()
         self._failing: dict[int, tuple[ErrorBackoff, float]] = {}  # timer -> backoff, retry at
+        self.in_flight: InFlight | None = (
+            None  # the delivery being made now (what a stop waits for)
+        )
         service.on_change(self.wake)
 
     def wake(self) -> None:
@@ -110,7 +127,11 @@ class Scheduler:
         ):
             delivery, facts = claimed
             started = time.perf_counter()
-            receipt = await self._deliver(delivery, facts)
+            self.in_flight = InFlight(delivery, time.monotonic() + self.delivery_timeout())
+            try:
+                receipt = await self._deliver(delivery, facts)
+            finally:
+                self.in_flight = None
             self.service.observe(
                 "delivery",
                 time.perf_counter() - started,

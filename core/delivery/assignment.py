@@ -201,7 +201,7 @@ def record_receipt(
     """Store a delivery's outcome; a task prompt that could not be delivered is requeued
     (``delivering``: as in ``messages.finish``)."""
     state = messages.finish(conn, ctx, delivery, receipt, delivering=delivering)
-    if state == "failed" and delivery.task_id is not None:
+    if state == "failed" and delivery.task_id is not None and not messages.is_note(delivery.target):
         row = conn.execute(
             "SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = ?",
             (delivery.task_id,),

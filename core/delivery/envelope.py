@@ -19,17 +19,22 @@ def render(
     workspace: tuple[str, str | None] | None = None,
     handoff: str | None = None,
     home: Path | None = None,
+    note: bool = False,
 ) -> str:
     """Wrap ``text`` in the swarm envelope; ``workspace``: the folder and branch to work in;
     ``handoff``: what the previous agent left, when the task comes from another one;
-    ``home``: the SWARM_HOME the report commands must name (None: the default)."""
+    ``home``: the SWARM_HOME the report commands must name (None: the default); ``note``:
+    a message about the task, not its prompt (an answer, a nudge): the head line and the
+    text only."""
     head = [f"[swarm] from {sender} to {agent}"]
     if task_id is not None:
-        head.append(f"task {task_ref(task_id)}")
+        head.append(f"{'about' if note else 'task'} {task_ref(task_id)}")
     head.append(f"priority {priority.name}")
     if is_retry:
         head.append("RETRY (this may repeat an earlier message)")
     lines = [" | ".join(head), "", text.rstrip()]
+    if note:
+        return "\n".join(lines)
     if handoff:
         lines += ["", handoff.rstrip()]
     if workspace is not None:
@@ -38,7 +43,7 @@ def render(
         lines += ["", f"Work in {folder}{on}: commit your changes there."]
     if task_id is not None:
         ref = task_ref(task_id)
-        swarm = f"SWARM_HOME={shlex.quote(str(home))} swarm" if home else "swarm"
+        swarm = swarm_command(home)
         lines += [
             "",
             f"Report back from your terminal: {swarm} task start {ref}  (when you begin), "
@@ -47,3 +52,8 @@ def render(
             f'{swarm} task fail {ref} --reason "why"',
         ]
     return "\n".join(lines)
+
+
+def swarm_command(home: Path | None) -> str:
+    """How an agent's terminal calls swarm: ``SWARM_HOME=... swarm`` for a custom home."""
+    return f"SWARM_HOME={shlex.quote(str(home))} swarm" if home else "swarm"

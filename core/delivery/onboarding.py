@@ -2,8 +2,8 @@
 
 Templates are ``$SWARM_HOME/roles/<role>.md`` when present, else the bundled
 ``core/bundled/roles/<role>.md`` (``config/roles`` links to it), else the bundled
-``default.md``; ``${agent}``, ``${role}``, ``${workspace}``, ``${branch}`` and ``${captain}``
-are filled in.
+``default.md``; ``${agent}``, ``${role}``, ``${workspace}``, ``${branch}``, ``${place}`` (the
+folder and its branch as one phrase) and ``${captain}`` are filled in.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 NO_WORKSPACE = "your current folder (no swarm workspace)"
 NO_BRANCH = "your current branch"
+NO_PLACE = "your current folder, on your current branch (no swarm workspace)"
+OLD_PLACE = "${workspace} on branch ${branch}"  # older templates' phrase, read as ${place}
 
 
 RESET_TARGET = "reset:"
@@ -67,8 +69,15 @@ def text_for(service: StoreAccess, agent: Agent) -> str:
         "captain": captain_of(service.agents),
         "workspace": str(place.path) if place else NO_WORKSPACE,
         "branch": (place.branch if place and place.branch else NO_BRANCH),
+        "place": _place(place.path, place.branch) if place else NO_PLACE,
     }
-    return Template(template(service.settings.home, agent.role)).safe_substitute(values)
+    text = template(service.settings.home, agent.role).replace(OLD_PLACE, "${place}")
+    return Template(text).safe_substitute(values)
+
+
+def _place(path: Path, branch: str | None) -> str:
+    """``/work/Agent-1 on branch swarm/Agent-1`` (the folder alone when it has no branch)."""
+    return f"{path} on branch {branch}" if branch else str(path)
 
 
 async def onboard(service: StoreAccess, agent_id: str, actor: str) -> int:

@@ -15,6 +15,7 @@ from core.delivery.onboarding import RESET_TARGET, RESET_TEXT
 from core.errors import SwarmError
 from core.models import Agent, Delivery
 from core.protocols import Parcel
+from core.tasks.messages import is_note
 from core.text import shorten
 from core.workspaces import handoff as handoff_facts
 
@@ -43,7 +44,7 @@ class PromptFacts:
 
 def read_facts(conn: sqlite3.Connection, delivery: Delivery) -> PromptFacts | None:
     """The facts of a task prompt (None for other messages); one read, any transaction."""
-    if delivery.task_id is None or delivery.target.startswith(RESET_TARGET):
+    if not _is_prompt(delivery) or delivery.task_id is None:
         return None
     return PromptFacts(
         handoff_facts.facts(conn, delivery.task_id, delivery.agent),
@@ -64,7 +65,7 @@ async def plan(
     place, handoff = None, None
     parcels: list[Parcel] = []
     onboards = False
-    if delivery.task_id is not None:
+    if _is_prompt(delivery) and delivery.task_id is not None:
         place = await workspaces.before_prompt(delivery.task_id, agent.id)
         if facts is None:
             facts = await service.db.read(read_facts, delivery)
@@ -84,6 +85,7 @@ async def plan(
         workspace=(str(place.path), place.branch) if place else None,
         handoff=handoff,
         home=service.settings.custom_home,
+        note=is_note(delivery.target),
     )
     if onboards:
         intro = await asyncio.to_thread(onboarding.text_for, service, agent)
@@ -100,6 +102,15 @@ async def plan(
         )
     )
     return Plan(tuple(parcels), onboards)
+
+
+def _is_prompt(delivery: Delivery) -> bool:
+    """A task's prompt (not a plain message, a reset or a note about the task)."""
+    return (
+        delivery.task_id is not None
+        and not delivery.target.startswith(RESET_TARGET)
+        and not is_note(delivery.target)
+    )
 
 
 def reset_parcel(delivery: Delivery, agent: Agent) -> Parcel:

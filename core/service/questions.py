@@ -32,3 +32,7 @@ class QuestionBook:
     async def question(self, question_id: int) -> questions.Question:
         """One question by id."""
         return await self.access.db.read(questions.get_question, question_id)
+
+    async def take_answer(self, question_id: int, actor: str) -> bool:
+        """The asker printed the answer (``ask --wait``): do not paste it too, if not sent."""
+        return await self.access.write(actor, questions.take_answer, question_id)

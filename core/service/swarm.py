@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sqlite3
 from collections.abc import Sequence
@@ -30,11 +31,14 @@ from core.settings import Settings
 from core.store import event_query, tables
 from core.store.access import StoreAccess
 from core.store.database import Store, open_store
-from core.tasks import lifecycle, messages, prompts
+from core.tasks import edit, lifecycle, messages, prompts
+from core.tasks.edit import TaskEdit
 from core.tmux import PaneRef, capture
 from core.workspaces.tracker import WorkspaceTracker
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from core.service.inbox import Answered, Need
     from core.tasks.prompts import Prompt
     from core.tasks.questions import Question
@@ -69,6 +73,26 @@ class SwarmService(StoreAccess):
             await db.close()  # the database's thread is not a daemon: never leave it open
             raise
         return service
+
+    async def replace_agents(self, agents: list[Agent], path: Path) -> str:
+        """The agents file changed (``path``, already checked): use its agents from now on
+        (the same dict, changed in place: every part reads it); what changed, in words."""
+        new = {a.id: a for a in agents}
+        added = [a for a in new if a not in self.agents]
+        removed = [a for a in self.agents if a not in new]
+        changed = [a for a in new if a in self.agents and self.agents[a] != new[a]]
+        self.agents.clear()
+        self.agents.update(new)
+        if path != self.settings.config_path:
+            self.settings = dataclasses.replace(self.settings, config_path=path)
+        if added:
+            await self.write("swarm", assignment.ensure_agents)
+        parts = [
+            f"{label} {', '.join(ids)}"
+            for label, ids in (("added", added), ("removed", removed), ("changed", changed))
+            if ids
+        ]
+        return f"{len(new)} agents" + (f" ({'; '.join(parts)})" if parts else " (no change)")
 
     async def close(self) -> None:
         """Close the database."""
@@ -152,6 +176,10 @@ class SwarmService(StoreAccess):
     async def requeue_task(self, ref: str | int, actor: str) -> None:
         """Take an active task from its agent and queue it for another one."""
         await self.write(actor, lifecycle.requeue, parse_task_ref(ref))
+
+    async def edit_task(self, ref: str | int, change: TaskEdit, actor: str) -> list[str]:
+        """Change an unfinished task's title, details, priority or role; what changed."""
+        return await self.write(actor, edit.edit, parse_task_ref(ref), change)
 
     async def find_tasks(
         self, prefix: str = "", statuses: Sequence[TaskStatus] | None = None, limit: int = 25

@@ -12,6 +12,14 @@ from core.text import shorten
 
 DEFER_DELAY_S = 1.0  # a deferred delivery (not attempted) is looked at again after this
 DEFERRED = "deferred: "  # the stored reason of a deferred delivery starts with this
+# A message about a task that is not its prompt (an answer, a nudge): its target is
+# ``note:<agent>``; it is delivered as it is, without the workspace, handoff and footer.
+NOTE_TARGET = "note:"
+
+
+def is_note(target: str) -> bool:
+    """True for a note about a task (not the task's prompt)."""
+    return target.startswith(NOTE_TARGET)
 
 
 def queue(
@@ -171,7 +179,7 @@ def _delivered(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: 
         actor=ctx.actor,
         data={"delivery": delivery.id, "message": delivery.message_id},
     )
-    if delivery.task_id is not None:
+    if delivery.task_id is not None and not is_note(delivery.target):
         conn.execute(
             "UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND status = 'assigned' "
             "AND assignee = ?",
@@ -248,7 +256,9 @@ def prompt_reached(conn: sqlite3.Connection, task_id: int, agent: str) -> bool:
 
 
 def _what(delivery: Delivery) -> str:
-    return f"{task_ref(delivery.task_id)} prompt" if delivery.task_id else "message"
+    if delivery.task_id is None:
+        return "message"
+    return f"{task_ref(delivery.task_id)} {'note' if is_note(delivery.target) else 'prompt'}"
 
 
 def recover(conn: sqlite3.Connection, ctx: Ctx) -> int:

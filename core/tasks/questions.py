@@ -18,6 +18,8 @@ from core.store.tables import get_task, insert_event
 from core.tasks import messages
 from core.text import shorten
 
+ANSWER_HOLD_S = 5.0  # an answer waits this long for ``swarm ask --wait`` to print it instead
+PRINTED = "printed by swarm ask --wait"
 COLUMNS = "id, task_id, agent_id, text, asked_by, asked_at, answer, answered_by, answered_at"
 
 
@@ -127,14 +129,17 @@ def _answer(conn: sqlite3.Connection, ctx: Ctx, question: Question, text: str) -
         raise InvalidState(f"Q-{question.id} was already answered by {by}")
     ref = task_ref(task_id)
     if question.agent:
-        quoted = "\n".join(f"> {line}" for line in question.text.splitlines())
-        messages.queue(
+        message_id = messages.queue(
             conn,
             ctx,
             [question.agent],
-            f"Answer to your question on {ref}:\n{quoted}\n\n{text}",
-            target=f"agent:{question.agent}",
+            answer_text(ref, question.text, ctx.actor, text),
+            target=f"{messages.NOTE_TARGET}{question.agent}",
             task_id=task_id,
+        )
+        conn.execute(  # held: an asker waiting in its terminal prints it and takes it back
+            "UPDATE deliveries SET not_before = ? WHERE message_id = ?",
+            (ctx.now + ANSWER_HOLD_S, message_id),
         )
     insert_event(
         conn,
@@ -147,6 +152,39 @@ def _answer(conn: sqlite3.Connection, ctx: Ctx, question: Question, text: str) -
         data={"question": question.id},
     )
     return get_question(conn, question.id)
+
+
+def answer_text(ref: str, question: str, by: str, answer: str) -> str:
+    """What the agent receives: the question in brief, then the answer quoted as written."""
+    quoted = "\n".join(f"> {line}" for line in answer.splitlines() or [""])
+    return f"Answer from {by} to your question on {ref} ({_brief(question)}), quoted:\n{quoted}"
+
+
+def take_answer(conn: sqlite3.Connection, ctx: Ctx, question_id: int) -> bool:
+    """``swarm ask --wait`` printed the answer: its delivery, if still held, is not sent.
+    True when it was taken back (False: already on its way, or no agent to send it to)."""
+    question = get_question(conn, question_id)
+    rows = conn.execute(
+        "SELECT d.id FROM deliveries d JOIN messages m ON m.id = d.message_id "
+        "WHERE m.task_id = ? AND m.target = ? AND m.created_at = ? AND d.state = 'queued'",
+        (question.task_id, f"{messages.NOTE_TARGET}{question.agent}", question.answered_at),
+    ).fetchall()
+    for (delivery_id,) in rows:
+        conn.execute(
+            "UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ? WHERE id = ?",
+            (PRINTED, ctx.now, delivery_id),
+        )
+        insert_event(
+            conn,
+            ctx.now,
+            "delivery.superseded",
+            f"{task_ref(question.task_id)} answer to {question.agent} not pasted: {PRINTED}",
+            task_id=question.task_id,
+            agent=question.agent,
+            actor=ctx.actor,
+            data={"delivery": delivery_id, "question": question_id},
+        )
+    return bool(rows)
 
 
 def _brief(text: str) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from core.context import Ctx
+from core.delivery.envelope import swarm_command
 from core.models import task_ref
 from core.store.alerts import STALLED, UNREACHABLE, clear_alert, open_alert
 from core.store.tables import insert_event
@@ -230,13 +231,19 @@ def _nudge(
     report: TickReport,
 ) -> None:
     first = task_ref(view.tasks[0].id)
+    swarm = swarm_command(ctx.settings.custom_home)
     text = (
         f"No activity seen from you for {minutes(quiet)} on {view.refs}. If you are still "
-        f'working, report progress: swarm task start {first} --note "..."; if you are '
-        f'stuck, say why: swarm task fail {first} --reason "...".'
+        f'working, report progress: {swarm} task start {first} --note "..."; if you are '
+        f'stuck, say why: {swarm} task fail {first} --reason "...".'
     )
     message_id = messages.queue(
-        conn, ctx, [view.agent], text, target=f"agent:{view.agent}", task_id=view.tasks[0].id
+        conn,
+        ctx,
+        [view.agent],
+        text,
+        target=f"{messages.NOTE_TARGET}{view.agent}",
+        task_id=view.tasks[0].id,
     )
     conn.execute(
         "UPDATE agent_watch SET nudges = nudges + 1, last_nudge_at = ? WHERE agent_id = ?",

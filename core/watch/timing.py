@@ -26,11 +26,19 @@ def span(seconds: float) -> str:
 
 
 def parse_every(text: str) -> float:
-    """An interval: seconds (``3600``) or a number and m, h, d or w (``30m``, ``2h``)."""
-    if text.strip().replace(".", "", 1).isdigit():
-        return float(text)
-    from core.reports.summary import parse_period
+    """An interval or an age: seconds (``3600``, ``20s``) or a number and m, h, d or w
+    (``30m``, ``2h``)."""
+    raw = text.strip()
+    seconds = raw[:-1].rstrip() if raw[-1:].lower() == "s" else raw
+    if seconds.replace(".", "", 1).isdigit():
+        return float(seconds)
+    from core.reports.summary import PERIOD, parse_period
 
+    if not PERIOD.match(text or ""):
+        raise InvalidInput(
+            f"invalid period {text!r}: use seconds (90 or 20s) or a number and m, h, d or w "
+            "(e.g. 30m, 1d)"
+        )
     return parse_period(text)
 
 

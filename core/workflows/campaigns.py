@@ -133,10 +133,18 @@ class Campaign:
             "total": len(self.tasks),
             "failed": counts["failed"],
             "blocked": self._blocked_count(),
+            "waiting": self._waiting_count(),
             "gates_waiting": [t.ref for t in self.gates_waiting],
             "counts": counts,
             "tasks": [{**t.to_json(), "kind": self.kinds.get(t.id, "work")} for t in self.tasks],
         }
+
+    def _waiting_count(self) -> int:
+        """Tasks waiting for earlier tasks (shown ``blocked``; no person is needed)."""
+        return sum(
+            t.status is TaskStatus.blocked and (t.reason or "").startswith("waiting for T-")
+            for t in self.tasks
+        )
 
     def _blocked_count(self) -> int:
         gates = {t.id for t in self.gates_waiting}

@@ -18,6 +18,7 @@ from core.workflows import campaigns, loader, runs
 from core.workflows.campaigns import Campaign, parse_campaign_ref
 from core.workflows.expand import PlannedTask, as_text, expand, resolve_vars
 from core.workflows.model import VarValue, Workflow, WorkflowError
+from core.workflows.roles import fit_roles
 
 if TYPE_CHECKING:
     from core.store.access import StoreAccess
@@ -32,6 +33,7 @@ class RunPlan:
     workflow: Workflow
     values: dict[str, VarValue]
     tasks: list[PlannedTask]
+    notes: tuple[str, ...] = ()  # what the run changed to fit the agents (a captain stands in)
 
     def title(self, limit: int) -> str:
         """The campaign's title: the workflow's name and the variables given."""
@@ -59,17 +61,21 @@ class WorkflowService:
         """A checked workflow by name or file path."""
         return loader.find(self.service.settings.home, name_or_file)
 
-    async def plan(self, flow: Workflow, given: Mapping[str, Any]) -> RunPlan:
-        """Decide the variables and expand the steps; check the tasks in a rolled-back
-        transaction (roles, agents, sizes): nothing is written."""
+    async def plan(
+        self, flow: Workflow, given: Mapping[str, Any], roles: Mapping[str, str] | None = None
+    ) -> RunPlan:
+        """Decide the variables and expand the steps; fit the roles to the agents (``roles``:
+        a role map, ``{"coordination": "qa"}``; a role nobody has goes to the captain); check
+        the tasks in a rolled-back transaction (roles, agents, sizes): nothing is written."""
         values = resolve_vars(flow, given)
         planned = expand(flow, values)
         if not planned:
             raise flow.fail("this run would create no task (every for_each list is empty)")
+        planned, notes = fit_roles(flow, planned, self.service.agents, roles or {})
         ctx = self.service.ctx("dry-run")
         with contextlib.suppress(_RolledBack):
             await self.service.db.write(_dry_run, ctx, [p.spec for p in planned])
-        return RunPlan(flow, values, planned)
+        return RunPlan(flow, values, planned, tuple(notes))
 
     async def run(self, plan: RunPlan, actor: str) -> runs.RunResult:
         """Create the campaign and every task of a planned run in one transaction."""

@@ -51,7 +51,8 @@ def campaign_text(campaign: Campaign, now: float) -> str:
     lines = [
         f"{campaign.ref}: {campaign.title} ({summary['state']})",
         f"  progress:   {summary['done']}/{summary['total']} done or skipped, "
-        f"{summary['failed']} failed, {summary['blocked']} blocked",
+        f"{summary['failed']} failed, {summary['waiting']} waiting for other tasks, "
+        f"{summary['blocked']} blocked (a person must act)",
         f"  gates:      {gates} waiting for approval",
         f"  time:       {_duration(summary['elapsed_s'])}" + _so_far(summary),
         "",

@@ -264,3 +264,33 @@ def test_settings_defaults_and_errors() -> None:
             WatchSettings.from_env({name: value})
     with pytest.raises(ConfigError, match="SWARM_REASSIGN_AFTER"):
         WatchSettings.from_env({"SWARM_STALL_AFTER": "900", "SWARM_REASSIGN_AFTER": "600"})
+
+
+async def test_a_nudge_names_the_home_in_its_commands_and_has_no_task_footer(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    """Its inline commands carry ``SWARM_HOME=`` like the prompts (issue 28, item 13)."""
+    import shlex
+
+    from automation.inbox import InboxDeliverer
+    from core.coordinator.scheduler import Scheduler
+
+    home = service.settings.home
+    scheduler = Scheduler(service, InboxDeliverer(home / "inbox"))
+    await assign(service, "Agent-2")
+    await scheduler.run_burst()
+    await service.start_task("T-1", "Agent-2")
+    frames.frames["Agent-2"] = bytes(64)
+    watcher = Watcher(service, watch_settings(), frames)
+    await watcher.tick()
+    await run_ticks(watcher, clock, 720)
+    assert len(await kinds(service, "agent.nudged")) == 1
+    await scheduler.run_burst()
+    folder = home / "inbox" / "Agent-2"
+    nudge = [p.read_text() for p in sorted(folder.iterdir()) if not p.name.startswith(".")][-1]
+    swarm = f"SWARM_HOME={shlex.quote(str(home))} swarm"
+    assert nudge.startswith("[swarm] from watch to Agent-2 | about T-1 | ")
+    assert f'{swarm} task start T-1 --note "..."' in nudge
+    assert f'{swarm} task fail T-1 --reason "..."' in nudge
+    assert "Report back" not in nudge and "Work in" not in nudge
+    await watcher.close()

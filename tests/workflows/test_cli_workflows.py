@@ -68,3 +68,60 @@ def test_campaign_by_hand(home: Path) -> None:
     assert "C-1" in listed and "0/2" in listed
     unknown = run_cli(home, "campaign", "show", "C-9")
     assert (unknown.code, unknown.err) == (2, "swarm: error: unknown campaign C-9\n")
+
+
+def _five_agents(tmp_path: Path, captain: bool) -> Path:
+    roles = ("integration", "architecture", "qa", "web", "operations")
+    path = tmp_path / "agents.toml"
+    path.write_text(
+        "".join(
+            f'[[agent]]\nid = "Agent-{n}"\nrole = "{role}"\ndelivery = "inbox"\n'
+            + ("captain = true\n" if captain and n == 2 else "")
+            for n, role in enumerate(roles, 1)
+        )
+    )
+    return path
+
+
+def test_review_each_with_five_agents_names_the_step_maps_roles_and_the_captain_stands_in(
+    home: Path, tmp_path: Path
+) -> None:
+    """The bundled roles need not all exist (issue 28, item 12)."""
+    run = ("workflow", "run", "review-each", "--var", "modules=a,b")
+    alone = run_cli(home, *run, config=_five_agents(tmp_path, captain=False))
+    assert alone.code == 2 and alone.out == ""
+    assert alone.err.startswith('swarm: error: review-each.toml: step "summary": no agent has ')
+    assert "the role 'coordination'" in alone.err and "--role coordination=ROLE" in alone.err
+    config = _five_agents(tmp_path, captain=True)
+    wrong = run_cli(home, *run, "--role", "coordination=chef", config=config)
+    assert wrong.err == (
+        "swarm: error: review-each.toml: --role coordination=chef: no agent has the role 'chef' "
+        "(roles here: integration, architecture, qa, web, operations)\n"
+    )
+    mapped = run_cli(home, *run, "--role", "coordination=qa", "--dry-run", config=config)
+    assert mapped.code == 0, mapped.err
+    assert [line.split()[:3] for line in mapped.out.splitlines()[2:]] == [
+        ["review#1", "work", "qa"],
+        ["review#2", "work", "qa"],
+        ["summary", "work", "qa"],
+    ]
+    stood_in = run_cli(home, *run, config=config)
+    assert stood_in.code == 0, stood_in.err
+    assert stood_in.out.splitlines()[0] == (
+        "review-each.toml: step \"summary\": no agent has the role 'coordination': the captain "
+        "Agent-2 stands in (or map it: --role coordination=ROLE)"
+    )
+    assert stood_in.out.splitlines()[1].startswith("C-1 started: 3 tasks (T-1..T-3)")
+    shown = json.loads(run_cli(home, "task", "show", "T-3", "--json", config=config).out)
+    assert (shown["pinned"], shown["role"]) == ("Agent-2", None)
+
+
+def test_campaign_show_counts_what_its_table_shows(home: Path) -> None:
+    """Tasks waiting for earlier ones are counted, not "0 blocked" (issue 28, item 13)."""
+    ran = run_cli(home, "workflow", "run", "review-each", "--var", "modules=a,b,c,d,e,f")
+    assert ran.code == 0, ran.err
+    text = run_cli(home, "campaign", "show", "C-1").out
+    assert "0/7 done or skipped, 0 failed, 1 waiting for other tasks, 0 blocked" in text
+    assert "T-7   blocked" in text
+    shown = json.loads(run_cli(home, "campaign", "show", "C-1", "--json").out)
+    assert (shown["waiting"], shown["blocked"]) == (1, 0)

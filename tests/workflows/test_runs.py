@@ -123,8 +123,8 @@ async def test_reject_cancels_the_gate_and_what_depends_on_it(service: SwarmServ
 async def test_a_bad_run_writes_nothing(service: SwarmService) -> None:
     flows = WorkflowService(service)
     bad_role = Workflow("w").step("a", "A").step("b", "B", needs=["a"], role="nobody").check()
-    with pytest.raises(SwarmError, match="unknown role 'nobody'"):
-        await flows.plan(bad_role, {})
+    with pytest.raises(SwarmError, match="no agent has the role 'chef'"):
+        await flows.plan(bad_role, {}, {"nobody": "chef"})
     flow = Workflow("w").var("mods", "list").step("a", "A ${item}", for_each="mods").check()
     with pytest.raises(WorkflowError, match="would create no task"):
         await flows.plan(flow, {})

@@ -87,15 +87,29 @@ async def test_onboard_every_agent_with_an_override(service: SwarmService) -> No
     )
 
 
+async def test_no_workspace_reads_as_a_sentence(service: SwarmService) -> None:
+    """Not "on branch your current branch" (issue 28, item 13), in an older override too."""
+    home = service.settings.home
+    (home / "roles").mkdir()
+    (home / "roles" / "web.md").write_text("Work in ${workspace} on branch ${branch}.\n")
+    for name in ("Agent-1", "Agent-7"):
+        await onboard(service, name, "cli")
+    await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
+    bundled, override = _delivered(home, "Agent-1")[0], _delivered(home, "Agent-7")[0]
+    assert "Your workspace is your current folder, on your current branch (no swarm " in bundled
+    assert override.endswith(
+        "Work in your current folder, on your current branch (no swarm workspace)."
+    )
+    assert "branch your current branch" not in bundled + override
+
+
 def test_bundled_templates_cover_the_eight_roles() -> None:
     from importlib.resources import files
 
     folder = files("core") / "bundled" / "roles"
     for role in ROLES:
         text = (folder / f"{role}.md").read_text(encoding="utf-8")
-        assert all(
-            f"${{{key}}}" in text for key in ("agent", "role", "workspace", "branch", "captain")
-        )
+        assert all(f"${{{key}}}" in text for key in ("agent", "role", "place", "captain"))
 
 
 async def test_reset_then_onboarding_in_order(service: SwarmService) -> None:

@@ -1,0 +1,108 @@
+"""``swarm task edit``: change an unfinished task's title, details, priority or role, checked
+as at creation and recorded in a ``task.edited`` event (what changed, from what, by whom)."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from core.context import Ctx, check_chars
+from core.errors import InvalidInput, InvalidState, Unassignable
+from core.models import FINISHED, Priority, Task
+from core.store.tables import get_task, insert_event
+
+
+@dataclass(frozen=True)
+class TaskEdit:
+    """The fields to change; None leaves one as it is (``role=""``: no role)."""
+
+    title: str | None = None
+    details: str | None = None
+    priority: str | None = None
+    role: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing is asked for."""
+        return all(v is None for v in (self.title, self.details, self.priority, self.role))
+
+
+def edit(conn: sqlite3.Connection, ctx: Ctx, task_id: int, change: TaskEdit) -> list[str]:
+    """Apply ``change`` to an unfinished task; the names of the fields that changed."""
+    if change.empty:
+        raise InvalidInput("nothing to change: give --title, --details, --priority or --role")
+    task = get_task(conn, task_id)
+    if task.status in FINISHED:
+        raise InvalidState(f"{task.ref} is {task.status.value}: a finished task is not edited")
+    new = _checked(ctx, task, change)
+    old = {"title": task.title, "details": task.details, "priority": int(task.priority)}
+    old["role"] = task.role
+    changed = {k: (old[k], v) for k, v in new.items() if v != old[k]}
+    if not changed:
+        return []
+    sets = ", ".join(f"{name} = ?" for name in changed)
+    conn.execute(
+        f"UPDATE tasks SET {sets}, updated_at = ? WHERE id = ?",
+        (*(v for _, v in changed.values()), ctx.now, task_id),
+    )
+    insert_event(
+        conn,
+        ctx.now,
+        "task.edited",
+        f"{task.ref} edited by {ctx.actor}: {'; '.join(_said(k, *v) for k, v in changed.items())}",
+        task_id=task_id,
+        agent=task.agent,
+        actor=ctx.actor,
+        data={"changes": {k: {"from": a, "to": b} for k, (a, b) in changed.items()}},
+    )
+    return list(changed)
+
+
+def _checked(ctx: Ctx, task: Task, change: TaskEdit) -> dict[str, Any]:
+    """The new values, checked as ``create_tasks`` checks them."""
+    new: dict[str, Any] = {}
+    if change.title is not None:
+        if "\n" in change.title.strip():
+            raise InvalidInput("title must be one line: put the rest in details")
+        new["title"] = ctx.check_text(change.title, "title", ctx.settings.max_title, one_line=True)
+    if change.details is not None:
+        details = check_chars(
+            change.details.replace("\r\n", "\n").strip(), "details", one_line=False
+        )
+        if len(details) > ctx.settings.max_text:
+            raise InvalidInput(
+                f"details are {len(details)} characters long: the limit is {ctx.settings.max_text}"
+            )
+        new["details"] = details
+    if change.priority is not None:
+        new["priority"] = int(Priority.parse(change.priority))
+    if change.role is not None:
+        role = ctx.check_role(change.role.strip()) if change.role.strip() else None
+        _check_takers(ctx, task, role)
+        new["role"] = role
+    return new
+
+
+def _check_takers(ctx: Ctx, task: Task, role: str | None) -> None:
+    """The agent holding or pinned to the task must be able to take it with ``role``."""
+    caps = tuple(task.capabilities)
+    for who, agent_id in (("holds", task.agent), ("is pinned to", task.pinned)):
+        agent = ctx.agents.get(agent_id or "")
+        if agent is not None and not agent.can_take(role, caps):
+            raise Unassignable(
+                f"{agent.id} ({agent.role}) {who} {task.ref} and cannot take the role {role}: "
+                f"give the task to another agent first (swarm task assign {task.ref} AGENT)"
+            )
+    if not any(a.can_take(role, caps) for a in ctx.agents.values()):
+        raise Unassignable(f"no configured agent can take {task.ref} with the role {role}")
+
+
+def _said(name: str, old: Any, new: Any) -> str:
+    if name == "details":
+        return f"details changed ({len(old or '')} → {len(new or '')} characters)"
+    if name == "priority":
+        return f"priority {Priority(old).name} → {Priority(new).name}"
+    if name == "role":
+        return f"role {old or '(none)'} → {new or '(none)'}"
+    return f"title {old!r} → {new!r}"

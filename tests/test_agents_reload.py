@@ -1,0 +1,106 @@
+"""A running ``swarm run`` reloads the agents file when it changes: a bad edit keeps the
+agents of before and says why once; a good one takes effect without a restart; what cannot
+change live says "restart swarm run"; ``agents calibrate`` is picked up (issue 28, item 4)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import ROOT, cli_env, run_cli
+from tests.run_child import Lines, end
+
+ONE = '[[agent]]\nid = "Agent-1"\nrole = "qa"\ndelivery = "inbox"\n'
+
+
+def _run(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli.main", "run", "--no-discord"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _inbox(home: Path, agent: str) -> list[str]:
+    folder = home / "inbox" / agent
+    if not folder.is_dir():
+        return []
+    return [p.read_text() for p in sorted(folder.iterdir()) if not p.name.startswith(".")]
+
+
+@pytest.mark.timeout(120)
+def test_an_edited_agents_file_is_checked_then_used_without_a_restart(tmp_path: Path) -> None:
+    home, agents = tmp_path / "home", tmp_path / "agents.toml"
+    agents.write_text(ONE)
+    env = cli_env(home, agents) | {"SWARM_LOG_FILE": str(tmp_path / "log"), "SWARM_WEB": "off"}
+    proc = _run(env)
+    out = Lines(proc)
+    try:
+        out.until("  Ctrl+C stops")
+        agents.write_text(ONE + '[[agent]]\nid = "Agent-2"\nrole = "web"\nmood = "sunny"\n')
+        refused = out.until("swarm run: agents file not reloaded")[-1]
+        assert refused.startswith(
+            f"swarm run: agents file not reloaded, the agents of before stay: agents file {agents}"
+        )
+        assert "mood" in refused
+        agents.write_text(
+            ONE + '[[agent]]\nid = "Agent-2"\nrole = "web"\ninput = [10, 10]\n'
+        )  # a desktop agent, but this coordinator has no display: its inbox, and it says so
+        assert out.until("swarm run: agents file reloaded")[-1] == (
+            f"swarm run: agents file reloaded from {agents}: 2 agents (added Agent-2)\n"
+        )
+        assert out.until("swarm run: Agent-2")[-1] == (
+            "swarm run: Agent-2 is a desktop agent, but this coordinator started without the "
+            "desktop driver (no desktop agent or no display then): its messages go to inbox "
+            "files; restart swarm run\n"
+        )
+        assert (
+            run_cli(home, "task", "add", "Style the form", "--role", "web", config=agents).code == 0
+        )
+        deadline = time.monotonic() + 30
+        while not _inbox(home, "Agent-2") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "T-1: Style the form" in _inbox(home, "Agent-2")[0]
+        assert refused not in "".join(out.lines.queue)  # said once, not at every look
+    finally:
+        end(proc, out)
+
+
+@pytest.mark.timeout(120)
+def test_calibrate_takes_effect_in_the_running_coordinator(
+    tmp_path: Path, shared_xvfb: Any
+) -> None:
+    home = tmp_path / "home"
+    screen = {"DISPLAY": shared_xvfb.display, "XAUTHORITY": str(shared_xvfb.xauthority)}
+    env = cli_env(home) | screen | {"SWARM_LOG_FILE": str(tmp_path / "log"), "SWARM_WEB": "off"}
+    proc = _run(env)  # the bundled agents file: calibrate copies it into the home
+    out = Lines(proc)
+    try:
+        out.until("  Ctrl+C stops")
+        shared_xvfb.xdotool("mousemove", "700", "333")
+        calibrated = run_cli(
+            home, "agents", "calibrate", "Agent-2", "--countdown", "0", "--points-only", env=screen
+        )
+        assert calibrated.code == 0, calibrated.err
+        assert calibrated.out.splitlines()[-1] == (
+            "a running swarm run reloads the agents file within 2 s (its log says 'agents file "
+            "reloaded'); one started without desktop agents or without a display delivers to "
+            "windows only once you restart swarm run"
+        )
+        reloaded = out.until("swarm run: agents file reloaded")[-1]
+        if reloaded.endswith("(no change)\n"):  # seen the copy of the bundled file first
+            reloaded = out.until("swarm run: agents file reloaded")[-1]
+        assert reloaded == (
+            f"swarm run: agents file reloaded from {home / 'agents.toml'}: 8 agents "
+            "(changed Agent-2)\n"
+        )
+    finally:
+        end(proc, out)
