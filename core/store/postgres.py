@@ -446,6 +446,8 @@ class PgDatabase:
     """One PostgreSQL connection used from one worker thread, like
     ``core.store.database.Database``."""
 
+    serves_nodes = True  # delivery nodes on other machines share it
+
     def __init__(self, url: str, conn: PgConnection, pool: ThreadPoolExecutor) -> None:
         self.url = url
         self._conn = conn
