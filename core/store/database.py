@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import threading
@@ -58,6 +59,20 @@ class Store(Protocol):
 
     async def close(self) -> None:
         """Close the connection."""
+
+
+class Abandoned(sqlite3.OperationalError):
+    """The caller of this store call was cancelled: the call stops at its next statement
+    (or before its commit: a write rolls back) instead of running on in its thread."""
+
+
+class StoreCall:
+    """One store call in a worker thread; ``abandoned`` once its caller is cancelled."""
+
+    __slots__ = ("abandoned",)
+
+    def __init__(self) -> None:
+        self.abandoned = False
 
 
 async def open_store(settings: Settings) -> Store:
@@ -120,8 +135,14 @@ class Database:
         return await self._call(fn, *args)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(conn, *args)`` as one atomic write transaction."""
-        return await self._call(run_in_transaction, fn, *args)
+        """Run ``fn(conn, *args)`` as one atomic write transaction; rolled back, not
+        committed, when the caller is cancelled meanwhile."""
+        call = StoreCall()
+        try:
+            return await self._call(run_in_transaction, _unless_abandoned, call, fn, *args)
+        except asyncio.CancelledError:
+            call.abandoned = True
+            raise
 
     async def write_concurrent(self, fn: Callable[..., T], *args: Any) -> T:
         """As ``write``: SQLite has one writer at a time whatever the function."""
@@ -175,6 +196,16 @@ async def check_thread_access(conn: aiosqlite.Connection) -> None:
         f"runs its transactions through ({problem}): install a tested release with "
         f"pip install 'aiosqlite{TESTED_AIOSQLITE}'"
     )
+
+
+def _unless_abandoned(
+    conn: sqlite3.Connection, call: StoreCall, fn: Callable[..., T], *args: Any
+) -> T:
+    """``fn(conn, *args)``, then Abandoned (the transaction rolls back) if the caller went."""
+    result = fn(conn, *args)
+    if call.abandoned:
+        raise Abandoned("the caller was cancelled")
+    return result
 
 
 def _connection_and_thread(conn: sqlite3.Connection) -> tuple[sqlite3.Connection, int]:
