@@ -18,6 +18,7 @@ from core.private import create_empty, make_dirs
 if TYPE_CHECKING:
     from core.settings import Settings
 
+from core.store.calls import Abandoned, StoreCall
 from core.store.migrations import LATEST, MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -59,20 +60,6 @@ class Store(Protocol):
 
     async def close(self) -> None:
         """Close the connection."""
-
-
-class Abandoned(sqlite3.OperationalError):
-    """The caller of this store call was cancelled: the call stops at its next statement
-    (or before its commit: a write rolls back) instead of running on in its thread."""
-
-
-class StoreCall:
-    """One store call in a worker thread; ``abandoned`` once its caller is cancelled."""
-
-    __slots__ = ("abandoned",)
-
-    def __init__(self) -> None:
-        self.abandoned = False
 
 
 async def open_store(settings: Settings) -> Store:

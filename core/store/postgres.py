@@ -27,7 +27,7 @@ from psycopg.rows import RowMaker
 
 from core.errors import StorageError
 from core.redact import redact_quoted, redact_urls
-from core.store.database import Abandoned, StoreCall
+from core.store.calls import Abandoned, StoreCall
 from core.store.migrations import MIGRATIONS
 from core.store.postgres_dialect import register_id_tables, translate, translate_ddl
 from core.store.postgres_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql, shut_down
