@@ -561,9 +561,9 @@ class PgDatabase:
             if not self._lost:
                 log.warning("the PostgreSQL connection was lost; reconnecting")
             self._lost = True
-            bumps, retries = self._conn.own_bumps, self._conn.retries
+            bumps = self._conn.own_bumps
             self._conn = connect(self.url)
-            self._conn.own_bumps, self._conn.retries = bumps, retries
+            self._conn.own_bumps = bumps
             self._conn.notify_changes = self._notify
             log.warning("reconnected to PostgreSQL")
             self._lost = False
