@@ -173,6 +173,10 @@ async def lifecycles(
             stop.set()
             await asyncio.gather(*runners)
         latency = await coordinator.db.read(_claim_latencies)
+        retries = sum(
+            getattr(getattr(s.db, "_conn", None), "retries", 0)
+            for s in [coordinator, *node_services]
+        )  # write transactions run again after a conflict (none before there were any)
     finally:
         for service in [coordinator, *node_services]:
             await service.close()
@@ -188,6 +192,7 @@ async def lifecycles(
             {
                 "statements_per_lifecycle": round(counter.count / tasks, 1),
                 "of_them_events": round(counter.events / tasks, 1),
+                "retries_per_lifecycle": round(retries / tasks, 2),
             }
             if url
             else {}

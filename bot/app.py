@@ -260,7 +260,7 @@ class Builder:
         async with _coordinator_lock(self, wait) as lock:
             service = await self.service()
             if lock is not None:
-                lock.fence(service.db)  # type: ignore[arg-type]  # PgDatabase on PostgreSQL
+                lock.fence(service.db)
             try:
                 async with contextlib.AsyncExitStack() as stack:
                     deliverer = self.deliverer(service)

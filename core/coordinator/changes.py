@@ -38,9 +38,7 @@ class ChangeListener:
         self._task = asyncio.create_task(self._listen(), name="pg-changes")
 
     def _quiet(self, quiet: bool) -> None:
-        switch = getattr(self.service.db, "notify_changes", None)
-        if switch is not None:
-            switch(not quiet)
+        self.service.db.notify_changes(not quiet)
 
     async def next_due(self) -> float | None:
         """Never due: it only wakes the loop."""
@@ -63,7 +61,7 @@ class ChangeListener:
 
         url = self.service.settings.database_url
         assert url is not None
-        own = getattr(self.service.db, "backend_pid", lambda: 0)
+        own = self.service.db.backend_pid
 
         def heard(pid: int, _payload: str) -> None:
             if pid != own():

@@ -28,6 +28,7 @@ from core.errors import ConfigError
 from core.models import Receipt
 from core.protocols import Deliverer
 from core.service.swarm import SwarmService
+from core.store.database import Store
 from core.waits import wait_set
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class DeliveryNode:
         heartbeat_s: float = 1.0,
         watcher: Watcher | None = None,
     ) -> None:
-        if not service.settings.database_url:
+        if not service.db.serves_nodes:
             raise ConfigError(
                 "swarm node needs SWARM_DATABASE_URL: the PostgreSQL database that swarm run uses"
             )
@@ -81,8 +82,8 @@ class DeliveryNode:
         self._started = service.clock.now()
 
     @property
-    def _db(self) -> Any:
-        return self.service.db  # a core.store.postgres.PgDatabase (checked by database_url above)
+    def _db(self) -> Store:
+        return self.service.db
 
     async def step(self) -> int:
         """Claim what is due, deliver it, store the receipts; how many were claimed."""
@@ -93,7 +94,7 @@ class DeliveryNode:
 
     async def claim(self) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
         """Claim this node's due deliveries (and what their prompts need)."""
-        return await self._db.write_concurrent(  # type: ignore[no-any-return]
+        return await self._db.write_concurrent(
             _claim_with_facts,
             self.claimer,
             self.agents,

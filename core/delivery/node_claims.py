@@ -24,10 +24,24 @@ from typing import Any
 from core.context import Ctx
 from core.delivery import assignment
 from core.models import Delivery, DeliveryState, Receipt, task_ref
-from core.store.tables import DELIVERY_SELECT, insert_event, row_to_delivery
+from core.store.tables import insert_event, row_to_delivery
 from core.tasks.messages import DEFERRED
 
-_CLAIMABLE = DELIVERY_SELECT.replace(" FROM deliveries d", ", d.node AS held_by FROM deliveries d")
+# One statement (as procrastinate's ``procrastinate_fetch_job``): pick the due rows, skipping
+# those another node is claiming, and mark them ours; the rows come back with what was there
+# before (``was``, ``held_by``) and their message. PostgreSQL's own SQL: this module runs only
+# on PostgreSQL (nodes need it), with ``%s`` placeholders and ``= ANY``.
+_CLAIM = (
+    "WITH picked AS (SELECT d.id, d.state AS was, d.node AS held_by FROM deliveries d "
+    "WHERE d.agent_id = ANY(?) AND ((d.state = 'queued' AND d.not_before <= ?) OR "
+    "(d.state = 'delivering' AND d.claim_until < ?)) ORDER BY d.id LIMIT ? "
+    "FOR UPDATE SKIP LOCKED) "
+    "UPDATE deliveries d SET state = 'delivering', node = ?, claim_until = ?, "
+    "attempts = d.attempts + 1, updated_at = ? FROM picked p, messages m "
+    "WHERE d.id = p.id AND m.id = d.message_id "
+    "RETURNING d.id, d.message_id, d.agent_id, p.was AS state, d.attempts - 1 AS attempts, "
+    "d.reason, m.text, m.sender, m.task_id, m.priority, m.target, p.held_by"
+)
 
 
 @dataclass(frozen=True)
@@ -50,22 +64,9 @@ def claim(
 ) -> list[Claim]:
     """Take up to ``limit`` due deliveries of ``agents`` (queued, or claimed by a node whose
     lease ran out), oldest first, skipping rows another node is claiming right now."""
-    rows = conn.execute(
-        f"{_CLAIMABLE} WHERE d.agent_id = ANY(?) AND ((d.state = 'queued' AND "
-        "d.not_before <= ?) OR (d.state = 'delivering' AND d.claim_until < ?)) "
-        "ORDER BY d.id LIMIT ? FOR UPDATE OF d SKIP LOCKED",
-        (agents, now, now, limit),
-    ).fetchall()
-    if not rows:
-        return []
-    ids = [row["id"] for row in rows]
-    conn.execute(
-        "UPDATE deliveries SET state = 'delivering', node = ?, claim_until = ?, "
-        "attempts = attempts + 1, updated_at = ? WHERE id = ANY(?)",
-        (claimer, now + lease_s, now, ids),
-    )
+    rows = conn.execute(_CLAIM, (agents, now, now, limit, claimer, now + lease_s, now)).fetchall()
     claims = []
-    for row in rows:
+    for row in sorted(rows, key=lambda r: int(r["id"])):
         found = row_to_delivery(row)
         taken = row["held_by"] if row["state"] == "delivering" else None
         claims.append(

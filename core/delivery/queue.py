@@ -46,7 +46,7 @@ class DeliveryQueue:
     ) -> tuple[Delivery, PromptFacts | None] | None:
         """Take the next due delivery with what its prompt needs (one trip to the database);
         None at once when delivery nodes serve every agent (nothing is this process's)."""
-        if self.access.settings.database_url and all(a.node for a in self.access.agents.values()):
+        if all(a.node for a in self.access.agents.values()):
             return None
         return await self.access.write(actor, _claim_with_facts)
 

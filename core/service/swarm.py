@@ -209,11 +209,7 @@ class SwarmService(StoreAccess):
 
     async def agent_rows(self) -> list[dict[str, Any]]:
         """Each agent with its live state: paused, load, current tasks, last report."""
-        rows = await self.db.read(_agent_rows, list(self.agents.values()))
-        if not self.settings.database_url:  # nodes serve agents on PostgreSQL only
-            for row in rows:
-                row["node"] = None
-        return rows
+        return await self.db.read(_agent_rows, list(self.agents.values()))
 
     async def pause_input(self, actor: str, reason: str = "") -> None:
         """Engage the kill switch for all desktop input."""

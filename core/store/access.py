@@ -7,6 +7,7 @@ after a write that changed rows, observers told of timed work.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -27,6 +28,8 @@ class StoreAccess:
 
     def __init__(self, settings: Settings, agents: list[Agent], db: Store, clock: Clock):
         self.settings = settings
+        if not db.serves_nodes:  # no node can serve an agent: the coordinator delivers
+            agents = [dataclasses.replace(a, node=None) if a.node else a for a in agents]
         self.agents = {a.id: a for a in agents}
         self.db = db
         self.clock = clock

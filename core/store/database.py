@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import threading
@@ -17,6 +18,7 @@ from core.private import create_empty, make_dirs
 if TYPE_CHECKING:
     from core.settings import Settings
 
+from core.store.calls import Abandoned, StoreCall
 from core.store.migrations import LATEST, MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -27,13 +29,34 @@ T = TypeVar("T")
 
 class Store(Protocol):
     """What the service needs of a database: SQLite (``Database``) or PostgreSQL
-    (``core.store.postgres.PgDatabase``), chosen by ``open_store``."""
+    (``core.store.postgres.PgDatabase``), chosen by ``open_store``.
+
+    ``serves_nodes``: other machines' delivery nodes share this database (PostgreSQL); on a
+    store that cannot, the agents' ``node`` is ignored and the coordinator delivers to all.
+    """
+
+    serves_nodes: bool
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(conn, *args)`` outside any write transaction."""
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(conn, *args)`` as one atomic write transaction."""
+
+    async def write_concurrent(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` as one transaction written for concurrent writers (row
+        locks, ``SKIP LOCKED``, conditional updates): a node's claims, its heartbeat."""
+
+    def notify_changes(self, on: bool) -> None:
+        """Whether this store's commits tell other processes (off where the one listener,
+        the scheduler, runs: its own writes wake it directly)."""
+
+    def backend_pid(self) -> int:
+        """The server process whose notifications are this store's own (0: none)."""
+
+    def fence(self, reason: str) -> None:
+        """Refuse all work from now on (raising StorageError(reason)) and cut any statement
+        in flight: this process lost the scheduler lock."""
 
     async def close(self) -> None:
         """Close the connection."""
@@ -62,9 +85,12 @@ class Database:
     costs one thread switch instead of one per statement.
     """
 
+    serves_nodes = False  # one machine: no delivery nodes
+
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._aio = conn
         self.path = path
+        self._fenced: str | None = None
 
     @classmethod
     async def open(cls, path: Path, busy_timeout_s: float = 30.0) -> Database:
@@ -96,10 +122,33 @@ class Database:
         return await self._call(fn, *args)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(conn, *args)`` as one atomic write transaction."""
-        return await self._call(run_in_transaction, fn, *args)
+        """Run ``fn(conn, *args)`` as one atomic write transaction; rolled back, not
+        committed, when the caller is cancelled meanwhile."""
+        call = StoreCall()
+        try:
+            return await self._call(run_in_transaction, _unless_abandoned, call, fn, *args)
+        except asyncio.CancelledError:
+            call.abandoned = True
+            raise
+
+    async def write_concurrent(self, fn: Callable[..., T], *args: Any) -> T:
+        """As ``write``: SQLite has one writer at a time whatever the function."""
+        return await self.write(fn, *args)
+
+    def notify_changes(self, on: bool) -> None:
+        """Nothing to switch: other processes see SQLite's commits by ``data_version``."""
+
+    def backend_pid(self) -> int:
+        """No server process."""
+        return 0
+
+    def fence(self, reason: str) -> None:
+        """Refuse all work from now on (a statement in flight ends by itself: no network)."""
+        self._fenced = reason
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._fenced is not None:
+            raise StorageError(self._fenced)
         return await _in_thread(self._aio, fn, *args)
 
 
@@ -134,6 +183,16 @@ async def check_thread_access(conn: aiosqlite.Connection) -> None:
         f"runs its transactions through ({problem}): install a tested release with "
         f"pip install 'aiosqlite{TESTED_AIOSQLITE}'"
     )
+
+
+def _unless_abandoned(
+    conn: sqlite3.Connection, call: StoreCall, fn: Callable[..., T], *args: Any
+) -> T:
+    """``fn(conn, *args)``, then Abandoned (the transaction rolls back) if the caller went."""
+    result = fn(conn, *args)
+    if call.abandoned:
+        raise Abandoned("the caller was cancelled")
+    return result
 
 
 def _connection_and_thread(conn: sqlite3.Connection) -> tuple[sqlite3.Connection, int]:

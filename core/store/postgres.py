@@ -22,10 +22,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import psycopg
+import psycopg_pool
 from psycopg.rows import RowMaker
 
 from core.errors import StorageError
 from core.redact import redact_quoted, redact_urls
+from core.store.calls import Abandoned, StoreCall
 from core.store.migrations import MIGRATIONS
 from core.store.postgres_dialect import register_id_tables, translate, translate_ddl
 from core.store.postgres_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql, shut_down
@@ -145,9 +147,11 @@ class PgConnection:
         self.own_bumps = 0  # how many times this connection advanced swarm_clock
         self._events: list[tuple[Any, ...]] | None = None  # held for the commit (in a write)
         self.notify_changes = True  # NOTIFY swarm_changes at each commit that changed rows
+        self.call: StoreCall | None = None  # the store call running on it (``PgDatabase``)
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> PgCursor:
         """Run one statement (SQLite dialect) and return its cursor."""
+        self.go_on()
         special = self._pragma(sql)
         if special is not None:
             return special
@@ -173,6 +177,7 @@ class PgConnection:
 
     def executemany(self, sql: str, seq: Sequence[Sequence[Any]]) -> PgCursor:
         """Run one statement once per parameter tuple."""
+        self.go_on()
         if self._events and "events" in sql:
             self._send_events()
         stmt = translate(sql)
@@ -184,6 +189,11 @@ class PgConnection:
             count = max(cur.rowcount, 0)
         self.total_changes += count
         return PgCursor(None, count, None)
+
+    def go_on(self) -> None:
+        """Raise Abandoned when the caller of the store call gave up on it."""
+        if self.call is not None and self.call.abandoned:
+            raise Abandoned("the caller was cancelled")
 
     def hold_events(self, on: bool) -> None:
         """Hold event rows from now on (a write transaction starts), or drop what is held."""
@@ -386,6 +396,7 @@ def _transaction(
     conn.hold_events(True)
     try:
         result = fn(conn, *args)
+        conn.go_on()  # a cancelled caller's transaction never commits
         events = conn.held_events_sql()
         bump = on_change is not None and conn.total_changes != before
         with _errors():
@@ -442,9 +453,16 @@ def _apply(conn: PgConnection, migrations: tuple[tuple[str, ...], ...]) -> int:
     return max(current, len(migrations))
 
 
+READERS = 4  # reader connections per process (the dashboard, the notifier, exports)
+
+
 class PgDatabase:
-    """One PostgreSQL connection used from one worker thread, like
-    ``core.store.database.Database``."""
+    """PostgreSQL for one process: writes on one connection in one worker thread (the
+    scheduler's and this process's writes, in order), reads on a pool of ``READERS``
+    connections with threads of their own (``psycopg_pool``), so a reader never queues
+    behind a write. A call whose caller is cancelled stops at its next statement."""
+
+    serves_nodes = True  # delivery nodes on other machines share it
 
     def __init__(self, url: str, conn: PgConnection, pool: ThreadPoolExecutor) -> None:
         self.url = url
@@ -452,6 +470,9 @@ class PgDatabase:
         self._pool = pool
         self._notify = True
         self._fenced: str | None = None
+        self._lost = False  # the write connection was lost: said once, until it is back
+        self._readers = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="swarm-pg-read")
+        self._read_pool = _reader_pool(url)
 
     @property
     def path(self) -> str:
@@ -465,25 +486,31 @@ class PgDatabase:
         loop = asyncio.get_running_loop()
         try:
             conn = await loop.run_in_executor(pool, connect, url)
-            db = cls(url, conn, pool)
-            await db._call(migrate, MIGRATIONS)
         except BaseException:
             pool.shutdown(wait=False)
+            raise
+        db = cls(url, conn, pool)
+        try:
+            await db._call(migrate, MIGRATIONS)
+        except BaseException:
+            await db.close()
             raise
         return db
 
     async def close(self) -> None:
-        """Close the connection and its thread."""
+        """Close the connections and their threads."""
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._pool, self._conn.raw.close)
         self._pool.shutdown(wait=True)
+        await loop.run_in_executor(self._readers, self._read_pool.close)
+        self._readers.shutdown(wait=True)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(conn, *args)`` outside any write transaction."""
-        return await self._call(fn, *args)
+        """Run ``fn(conn, *args)`` outside any write transaction, on a reader connection."""
+        return await self._submit(self._readers, self._read, fn, args)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(conn, *args)`` as one atomic write transaction (the one writer)."""
+        """Run ``fn(conn, *args)`` as one atomic (SERIALIZABLE) write transaction."""
         return await self._call(run_in_transaction, fn, *args)
 
     async def write_concurrent(self, fn: Callable[..., T], *args: Any) -> T:
@@ -497,12 +524,26 @@ class PgDatabase:
         self._conn.notify_changes = on
 
     def backend_pid(self) -> int:
-        """The server process of this connection (its own notifications carry it)."""
+        """The server process of the write connection (its own notifications carry it)."""
         return int(self._conn.raw.info.backend_pid)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._submit(self._pool, self._run, fn, args)
+
+    async def _submit(
+        self,
+        executor: ThreadPoolExecutor,
+        run: Callable[[Callable[..., T], tuple[Any, ...], StoreCall], T],
+        fn: Callable[..., T],
+        args: tuple[Any, ...],
+    ) -> T:
+        call = StoreCall()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._run, fn, args)
+        try:
+            return await loop.run_in_executor(executor, run, fn, args, call)
+        except asyncio.CancelledError:
+            call.abandoned = True  # the thread stops at its next statement (rolls back)
+            raise
 
     def fence(self, reason: str) -> None:
         """Refuse all work from now on, and cut the connection under a statement in flight
@@ -511,13 +552,53 @@ class PgDatabase:
         self._fenced = reason
         shut_down(self._conn.raw)  # the worker thread's statement in flight fails at once
 
-    def _run(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    def _run(self, fn: Callable[..., T], args: tuple[Any, ...], call: StoreCall) -> T:
         if self._fenced is not None:
             raise StorageError(self._fenced)
+        if call.abandoned:
+            raise Abandoned("cancelled before it started")
         if self._conn.raw.closed or self._conn.raw.broken:
-            log.warning("the PostgreSQL connection was lost; reconnecting")
+            if not self._lost:
+                log.warning("the PostgreSQL connection was lost; reconnecting")
+            self._lost = True
             bumps = self._conn.own_bumps
             self._conn = connect(self.url)
             self._conn.own_bumps = bumps
             self._conn.notify_changes = self._notify
+            log.warning("reconnected to PostgreSQL")
+            self._lost = False
+        self._conn.call = call
         return fn(self._conn, *args)
+
+    def _read(self, fn: Callable[..., T], args: tuple[Any, ...], call: StoreCall) -> T:
+        if self._fenced is not None:
+            raise StorageError(self._fenced)
+        try:
+            with self._read_pool.connection(timeout=DATA_TIMEOUT_S) as raw:
+                conn = PgConnection(raw)
+                conn.own_bumps = self._conn.own_bumps  # data_version: this process's commits
+                conn.call = call
+                return fn(conn, *args)
+        except psycopg_pool.PoolTimeout as exc:
+            raise StorageError(f"cannot connect to PostgreSQL at {self.path}: {exc}") from None
+
+
+def _reader_pool(url: str) -> psycopg_pool.ConnectionPool[psycopg.Connection[PgRow]]:
+    """The reader connections (opened in the background; a broken one is replaced)."""
+
+    def configure(raw: psycopg.Connection[Any]) -> None:
+        raw.execute(server_timeouts_sql(DATA_TIMEOUT_S))
+        _numeric_as_number(raw)
+
+    pool: psycopg_pool.ConnectionPool[psycopg.Connection[PgRow]] = psycopg_pool.ConnectionPool(
+        url,
+        min_size=1,
+        max_size=READERS,
+        kwargs={"autocommit": True, "row_factory": _row_factory, **client_timeouts(DATA_TIMEOUT_S)},
+        configure=configure,
+        check=psycopg_pool.ConnectionPool.check_connection,
+        name="swarm-pg-read",
+        open=False,
+    )
+    pool.open(wait=False)
+    return pool

@@ -77,7 +77,7 @@ def claim(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
     """Take the oldest due queued delivery and mark it delivering (one more attempt); on
     PostgreSQL, not one of an agent that a delivery node serves
     (``core/delivery/node_claims.py``)."""
-    skip = [a.id for a in ctx.agents.values() if a.node] if ctx.settings.database_url else []
+    skip = [a.id for a in ctx.agents.values() if a.node]  # no node on SQLite: StoreAccess
     others = f" AND d.agent_id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
     row = conn.execute(
         f"{DELIVERY_SELECT} WHERE d.state = 'queued' AND d.not_before <= ?{others} "

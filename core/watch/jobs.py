@@ -84,8 +84,7 @@ class Watcher:
         return [agent for agent, look in looks.items() if look.changed]
 
     def _served_here(self, agent: Agent) -> bool:
-        served_by = agent.node if self.service.settings.database_url else None
-        return served_by == self.node
+        return agent.node == self.node  # None on SQLite (``StoreAccess``): the coordinator
 
     def _look_all(self, agents: list[Agent], now: float) -> dict[str, ScreenLook]:
         """Grab every region and judge each frame (in the worker thread: the judging reads

@@ -1,0 +1,63 @@
+"""The ``Store`` protocol is what callers use, on both databases: concurrent writes, the
+change notifications, fencing, and whether delivery nodes can serve agents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.errors import StorageError
+from core.protocols import ManualClock
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from tests.helpers import RecordingDeliverer, write_agents
+
+pytestmark = pytest.mark.both_databases
+
+
+def _one(conn: object) -> int:
+    return int(conn.execute("SELECT 1").fetchone()[0])  # type: ignore[attr-defined]
+
+
+async def test_every_store_runs_concurrent_writes_and_notification_switches(
+    service: SwarmService,
+) -> None:
+    db = service.db
+    assert await db.write_concurrent(_one) == 1
+    db.notify_changes(False)
+    db.notify_changes(True)
+    assert db.backend_pid() >= 0
+
+
+async def test_a_fenced_store_refuses_all_work_with_the_reason(service: SwarmService) -> None:
+    assert await service.db.read(_one) == 1
+    service.db.fence("lost the scheduler lock (test): stopped")
+    for call in (service.db.read, service.db.write, service.db.write_concurrent):
+        with pytest.raises(StorageError, match="lost the scheduler lock"):
+            await call(_one)
+
+
+async def test_a_node_serves_its_agent_only_where_the_store_shares_nodes(
+    tmp_path: Path, database_url: str | None, clock: ManualClock
+) -> None:
+    config = write_agents(
+        tmp_path / "agents.toml", [{"id": "A", "role": "w", "delivery": "inbox", "node": "desk"}]
+    )
+    settings = Settings(home=tmp_path / "home", config_path=config, database_url=database_url)
+    service = await SwarmService.open(settings, clock)
+    try:
+        shared = service.db.serves_nodes
+        assert shared == (database_url is not None)
+        assert service.agents["A"].node == ("desk" if shared else None)
+        await service.send("A", "hello", "test")
+        from core.coordinator.scheduler import Scheduler
+
+        deliverer = RecordingDeliverer()
+        await Scheduler(service, deliverer).run_burst()
+        # on SQLite the coordinator delivers (no node can); on PostgreSQL the node "desk" does
+        assert len(deliverer.for_agent("A")) == (0 if shared else 1)
+        rows = {r["id"]: r["node"] for r in await service.agent_rows()}
+        assert rows == {"A": "desk" if shared else None}
+    finally:
+        await service.close()
