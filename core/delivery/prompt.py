@@ -15,6 +15,7 @@ from core.delivery.onboarding import RESET_TARGET, RESET_TEXT
 from core.errors import SwarmError
 from core.models import Agent, Delivery
 from core.protocols import Parcel
+from core.tasks.messages import WITHDRAW_TARGET
 from core.text import shorten
 from core.workspaces import handoff as handoff_facts
 
@@ -43,7 +44,7 @@ class PromptFacts:
 
 def read_facts(conn: sqlite3.Connection, delivery: Delivery) -> PromptFacts | None:
     """The facts of a task prompt (None for other messages); one read, any transaction."""
-    if delivery.task_id is None or delivery.target.startswith(RESET_TARGET):
+    if delivery.task_id is None or delivery.target.startswith((RESET_TARGET, WITHDRAW_TARGET)):
         return None
     return PromptFacts(
         handoff_facts.facts(conn, delivery.task_id, delivery.agent),
@@ -64,7 +65,8 @@ async def plan(
     place, handoff = None, None
     parcels: list[Parcel] = []
     onboards = False
-    if delivery.task_id is not None:
+    withdrawn = delivery.target.startswith(WITHDRAW_TARGET)  # no workspace, handoff, reset
+    if delivery.task_id is not None and not withdrawn:
         place = await workspaces.before_prompt(delivery.task_id, agent.id)
         if facts is None:
             facts = await service.db.read(read_facts, delivery)
@@ -84,6 +86,7 @@ async def plan(
         workspace=(str(place.path), place.branch) if place else None,
         handoff=handoff,
         home=service.settings.custom_home,
+        withdrawn=withdrawn,
     )
     if onboards:
         intro = await asyncio.to_thread(onboarding.text_for, service, agent)
