@@ -21,6 +21,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 from PIL import Image
 
+from automation import windows
 from automation.clipboard import Clipboard, ClipboardError, SavedSelections
 from automation.failures import Failure
 from automation.focus import FocusDropped, FocusLost, XFocus
@@ -314,6 +315,7 @@ class GuiDriver:
         self._check_paused()
         pag.click(x, y)
         window = self._take_focus(x, y)
+        self._meet_window(parcel, window)
         known = self._inputs.empty_look.get(agent.id)
         if known is None:  # first contact: let the focus ring and caret be drawn first
             self._waits.quiet(box, self._grabber.grab(box), opts.first_settle_s)
@@ -326,7 +328,8 @@ class GuiDriver:
             agent.app == "terminal",
         )
         self._check_step(x, y, window)
-        self._inputs.dirty.add(agent.id)  # from the paste on, text may be left in the input
+        # from the paste on, text may be left in the input (of that window)
+        self._inputs.dirty.add(agent.id, self._inputs.windows.get(agent.id, ""))
         pag.hotkey(*keys.paste)
         # Not a paste: the focus ring or caret drawn late (the input as it looks empty).
         pasted = self._waits.change(box, empty, opts.paste_timeout_s, sudden=True, also=known)
@@ -347,6 +350,7 @@ class GuiDriver:
         self._check_paused()
         self._pag.click(x, y)
         window = self._take_focus(x, y)
+        self._meet_window(parcel, window)
         self._press_each(keys.clear)
         for step in parcel.reset:
             self._check_step(x, y, window)
@@ -384,6 +388,27 @@ class GuiDriver:
             window, self._wait_s(self.options.focus_timeout_s), check=self._check_paused
         )
         return window
+
+    def _meet_window(self, parcel: Parcel, window: int | None) -> None:
+        """Key what the driver remembers of the agent's input to the window under its point:
+        a new window there (another id or process: the old one was closed and another
+        opened at the same place) starts fresh, and the log says so once."""
+        if window is None:
+            return
+        try:
+            found = windows.facts(self._grabber.connection(), window)
+        except x_errors() as exc:  # gone meanwhile: the next steps fail on their own
+            log.debug("window 0x%x not described: %s", window, exc)
+            return
+        before = self._inputs.meet(parcel.agent.id, found.identity)
+        if before is not None:
+            log.warning(
+                "%s: a new window is under the input point, %s (was %s): its input starts "
+                "fresh (no unsent mark, no remembered empty look)",
+                parcel.agent.id,
+                found.describe(),
+                before or "a window not recorded",
+            )
 
     def _grab(self, region: Rect) -> Image.Image:
         return self._grabber.grab(region)
@@ -526,6 +551,15 @@ def _bound_display(pag: Any) -> str | None:
 
 def _failed(reason: Failure, retryable: bool = True, deferred: bool = False) -> Receipt:
     return Receipt.failed(reason, METHOD, retryable=retryable, deferred=deferred)
+
+
+def x_errors() -> tuple[type[Exception], ...]:
+    """python-xlib's errors for a request about a window (a window gone: BadWindow...)."""
+    try:
+        from Xlib.error import XError
+    except ImportError:  # not on X11
+        return ()
+    return (XError,)
 
 
 def x_connection_errors() -> tuple[type[Exception], ...]:

@@ -65,6 +65,13 @@ class Launched:
             _signal(self.process.pid, signal.SIGKILL, group=True)
             self.process.wait(timeout)
 
+    def kill(self, timeout: float = 5.0) -> None:
+        """SIGKILL everything at once, as when the application dies (extra pids first)."""
+        for pid in self.extra_pids:
+            _signal(pid, signal.SIGKILL, group=False)
+        _signal(self.process.pid, signal.SIGKILL, group=True)
+        self.process.wait(timeout)
+
 
 def _signal(pid: int, signum: int, group: bool) -> None:
     try:
