@@ -69,7 +69,7 @@ def build_deliverer(
         return RoutingDeliverer(inbox, None)
     _log_coordinate_problems(gui_agents)
     options = gui_options or GuiOptions()
-    driver = GuiDriver(settings.home, kill_switch, options)
+    driver = GuiDriver(settings.home, kill_switch, options, gui_agents)
     driver.release_left_held()  # a killed driver's keys must not repeat until a delivery
     return RoutingDeliverer(inbox, driver)
 

@@ -9,10 +9,12 @@ bounded; failures come back as receipts with a short reason, never as exceptions
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 import time
 import warnings
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +40,7 @@ from automation.screen import (
     screen_of,
     x_display,
 )
-from automation.screen_waits import Abort, ScreenWaits
+from automation.screen_waits import Abort, ScreenWaits, changed
 from core.keys import TEXT_STEP, KeyComboError, parse_combo
 from core.killswitch import KillSwitch
 from core.models import Agent, Receipt
@@ -101,8 +103,15 @@ class GuiDriver:
     input must look empty again before anything more is pasted ("input not empty").
     """
 
-    def __init__(self, home: Path, kill_switch: KillSwitch, options: GuiOptions | None = None):
+    def __init__(
+        self,
+        home: Path,
+        kill_switch: KillSwitch,
+        options: GuiOptions | None = None,
+        agents: Sequence[Agent] = (),
+    ):
         self.options = options or GuiOptions()
+        self.agents = tuple(agents)  # every desktop agent: where a stray paste may land
         self._kill = kill_switch
         make_dirs(home)
         self._lock = FileLock(home / LOCK_NAME)
@@ -330,10 +339,13 @@ class GuiDriver:
         self._check_step(x, y, window)
         # from the paste on, text may be left in the input (of that window)
         self._inputs.dirty.add(agent.id, self._inputs.windows.get(agent.id, ""))
+        others = self._others_in(window, agent, box)
         pag.hotkey(*keys.paste)
         # Not a paste: the focus ring or caret drawn late (the input as it looks empty).
         pasted = self._waits.change(box, empty, opts.paste_timeout_s, sudden=True, also=known)
         if pasted is None:
+            if self._clear_strays(parcel, others, window):
+                raise Abort(Failure.PASTE_ELSEWHERE, retryable=False)
             raise Abort(Failure.PASTE_NOT_SEEN)
         pasted = self._waits.quiet(box, pasted, opts.quiet_s)
         self._check_step(x, y, window)
@@ -388,6 +400,70 @@ class GuiDriver:
             window, self._wait_s(self.options.focus_timeout_s), check=self._check_paused
         )
         return window
+
+    def _others_in(
+        self, window: int | None, agent: Agent, box: Rect
+    ) -> list[tuple[Agent, Rect, Image.Image]]:
+        """The other agents whose input point is in ``window`` (the one about to get the
+        paste), each with its input box and how that looks now: where a paste not seen in
+        ``box`` may have landed instead."""
+        if window is None or self._focus is None:
+            return []
+        found = []
+        for other in self.agents:
+            if other.id == agent.id or other.delivery != "gui" or other.input is None:
+                continue
+            if point_problems(other.input, self._screens):
+                continue
+            if self._focus.toplevel_at(*other.input) != window:
+                continue
+            try:
+                other_box = self._input_box(other)
+            except Abort:
+                continue
+            if other_box != box:
+                found.append((other, other_box, self._grab(other_box)))
+        return found
+
+    def _clear_strays(
+        self, parcel: Parcel, others: list[tuple[Agent, Rect, Image.Image]], window: int | None
+    ) -> bool:
+        """After a paste not seen in the agent's input box: look at the other agents' input
+        boxes in the same window; where it shows, clear it with that agent's clear keys
+        until the input looks as before. True when it landed in one."""
+        landed = False
+        for other, box, before in others:
+            if not changed(before, self._grab(box), self.options.thin_px):
+                continue
+            landed = True
+            try:
+                clear = self._agent_keys(other.clear, other.paste, other.submit).clear
+                restored = self._inputs.restore(
+                    box,
+                    before,
+                    functools.partial(self._press_each, clear),
+                    functools.partial(self._check_focus, window),
+                )
+            except Abort:  # its keys are bad (logged), or the deadline passed
+                restored = False
+            log.warning(
+                "delivery %s to %s: the paste landed in %s's input (the input point of %s is "
+                "in %s's window): %s",
+                parcel.delivery_id,
+                parcel.agent.id,
+                other.id,
+                parcel.agent.id,
+                other.id,
+                "cleared" if restored else "NOT cleared, it may still hold the text",
+            )
+        if others and not landed:
+            names = ", ".join(other.id for other, _box, _before in others)
+            log.info(
+                "delivery %s: the paste did not show in the input of %s either",
+                parcel.delivery_id,
+                names,
+            )
+        return landed
 
     def _meet_window(self, parcel: Parcel, window: int | None) -> None:
         """Key what the driver remembers of the agent's input to the window under its point:

@@ -157,6 +157,29 @@ class InputClearer:
         self.empty_look[agent_id] = image
         return image
 
+    def restore(
+        self,
+        box: Rect,
+        before: Image.Image,
+        press: Callable[[], None],
+        check_focus: Callable[[], None],
+    ) -> bool:
+        """Remove a paste of ours that landed in another agent's input (it looked like
+        ``before`` until then): clear passes until it looks like ``before`` again, or a pass
+        changes nothing. True when it looks as it did."""
+        opts = self._options
+        image = self._grab(box)
+        for _ in range(opts.clear_passes * OWN_PASTE_PASSES):
+            if not changed(before, image, opts.thin_px):
+                return True
+            check_focus()
+            press()
+            after = self._waits.change(box, image, opts.first_clear_settle_s)
+            if after is None:
+                break
+            image = self._waits.quiet(box, after, opts.quiet_s)
+        return not changed(before, image, opts.thin_px)
+
     def _input_band(self, box: Rect, point: tuple[int, int]) -> Rect:
         """The rows of ``box`` around the input point (the input line), box-relative."""
         y = point[1] - box.top
