@@ -23,7 +23,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 from PIL import Image
 
-from automation import windows
+from automation import terminal_modes, windows
 from automation.clipboard import Clipboard, ClipboardError, SavedSelections
 from automation.failures import Failure
 from automation.focus import FocusDropped, FocusLost, XFocus
@@ -126,6 +126,7 @@ class GuiDriver:
         self._waits = ScreenWaits(
             self._grab, lambda: self.options, self._check_paused, self._wait_s
         )
+        self._terminals: dict[str, tuple[int, str] | None] = {}  # window -> its terminal
         self._inputs = InputClearer(
             self._grab, self._waits, lambda: self.options, home / UNSENT_NAME
         )
@@ -324,7 +325,9 @@ class GuiDriver:
         self._check_paused()
         pag.click(x, y)
         window = self._take_focus(x, y)
-        self._meet_window(parcel, window)
+        found = self._meet_window(parcel, window)
+        if agent.app == "terminal" and "\n" in parcel.text.strip() and found is not None:
+            self._check_reads_lines(parcel, found)
         known = self._inputs.empty_look.get(agent.id)
         if known is None:  # first contact: let the focus ring and caret be drawn first
             self._waits.quiet(box, self._grabber.grab(box), opts.first_settle_s)
@@ -465,17 +468,39 @@ class GuiDriver:
             )
         return landed
 
-    def _meet_window(self, parcel: Parcel, window: int | None) -> None:
+    def _check_reads_lines(self, parcel: Parcel, found: windows.WindowFacts) -> None:
+        """Refuse a multi-line text for a terminal whose program reads whole lines (the
+        terminal's canonical mode: no bracketed paste possible), which would get each line
+        as a submission of its own (terminal_modes.py)."""
+        if found.pid is None:
+            return
+        if found.identity not in self._terminals:
+            self._terminals[found.identity] = terminal_modes.find_terminal(found.pid)
+        where = self._terminals[found.identity]
+        state = terminal_modes.read_state(*where) if where is not None else None
+        if state is not None and state.canonical:
+            log.warning(
+                "delivery %s to %s: %s reads whole lines on %s (no bracketed paste): each "
+                "of the %d lines would arrive as a message of its own; refused",
+                parcel.delivery_id,
+                parcel.agent.id,
+                state.foreground,
+                state.tty,
+                parcel.text.count("\n") + 1,
+            )
+            raise Abort(Failure.NO_BRACKETED_PASTE, retryable=False)
+
+    def _meet_window(self, parcel: Parcel, window: int | None) -> windows.WindowFacts | None:
         """Key what the driver remembers of the agent's input to the window under its point:
         a new window there (another id or process: the old one was closed and another
-        opened at the same place) starts fresh, and the log says so once."""
+        opened at the same place) starts fresh, and the log says so once. The window."""
         if window is None:
-            return
+            return None
         try:
             found = windows.facts(self._grabber.connection(), window)
         except x_errors() as exc:  # gone meanwhile: the next steps fail on their own
             log.debug("window 0x%x not described: %s", window, exc)
-            return
+            return None
         before = self._inputs.meet(parcel.agent.id, found.identity)
         if before is not None:
             log.warning(
@@ -485,6 +510,7 @@ class GuiDriver:
                 found.describe(),
                 before or "a window not recorded",
             )
+        return found
 
     def _grab(self, region: Rect) -> Image.Image:
         return self._grabber.grab(region)

@@ -115,14 +115,17 @@ def xterm_size(cell: Box) -> tuple[int, int]:
     return (width - 2 * XTERM_BORDER) // cell_w, (height - 2 * XTERM_BORDER) // cell_h
 
 
-def launch_xterm(server: XServer, name: str, cell: Box, outfile: Path, workdir: Path) -> Launched:
-    """Open an xterm on ``cell`` running ``term_chat`` that records into ``outfile``."""
+def launch_xterm(server: XServer, name: str, cell: Box, outfile: Path, workdir: Path,
+                 program: list[str] | None = None) -> Launched:  # fmt: skip
+    """Open an xterm on ``cell`` running ``term_chat`` that records into ``outfile`` (or
+    ``program``, which writes its pid to ``<workdir>/<name>-term.ready`` when ready)."""
     x, y, _width, _height = cell
     columns, rows = xterm_size(cell)
     ready = workdir / f"{name}-term.ready"
     ready.unlink(missing_ok=True)
-    program = [sys.executable, "-m", "tests.apps.term_chat", str(outfile), "--name", name,
-               "--ready", str(ready)]  # fmt: skip
+    if program is None:
+        program = [sys.executable, "-m", "tests.apps.term_chat", str(outfile), "--name", name,
+                   "--ready", str(ready)]  # fmt: skip
     args = ["xterm", "-u8", "-fn", XTERM_FONT, "-geometry", f"{columns}x{rows}+{x}+{y}",
             "-T", name, "-xrm", XTERM_PASTE, "-e", *program]  # fmt: skip
     env = {**server.env, **UTF8, "PYTHONPATH": str(REPO)}
