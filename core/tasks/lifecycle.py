@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.context import Ctx, check_chars
 from core.errors import (
@@ -16,18 +16,12 @@ from core.errors import (
     NotFound,
     Unassignable,
 )
-from core.models import (
-    ACTIVE,
-    FINISHED,
-    Priority,
-    Task,
-    TaskSpec,
-    TaskStatus,
-    parse_task_ref,
-    task_ref,
-)
+from core.models import ACTIVE, FINISHED, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
 from core.store.tables import get_task, insert_event, task_exists
 from core.tasks import campaign_end, messages, rules
+
+if TYPE_CHECKING:
+    from core.models import Task
 
 KINDS = ("work", "gate", "on_failure", "skip")
 
