@@ -6,11 +6,22 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import ImageDraw, ImageFont
 
 from automation.agents_file_writer import write_agent_values
-from automation.screen import Rect, agent_problems, bounding_box, detect_screens, grab_whole
+from automation.screen import (
+    IS_X11,
+    Rect,
+    agent_problems,
+    bounding_box,
+    detect_screens,
+    grab_whole,
+    point_problems,
+    x_display,
+)
+from automation.windows import WindowFacts, window_at
 from core.agents_file import load_agents
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import Agent
@@ -24,36 +35,117 @@ _Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 @dataclass(frozen=True)
 class PointCheck:
-    """Whether one agent's coordinates are usable."""
+    """Whether one agent's coordinates are usable, and the window under its input point."""
 
     agent: str
     ok: bool
     problems: tuple[str, ...] = ()
+    window: WindowFacts | None = None
+    inbox: bool = False
 
     @property
     def reason(self) -> str:
-        """``"on screen"`` or the problems, joined."""
-        return "; ".join(self.problems) if self.problems else "on screen"
+        """``"inbox"``, the problems joined, the window under the point or ``"on screen"``."""
+        if self.inbox:
+            return "inbox"
+        if self.problems:
+            return "; ".join(self.problems)
+        return self.window.describe() if self.window is not None else "on screen"
+
+    def details(self) -> list[str]:
+        """One text when usable (the window under the point, or "inbox"), else one per
+        problem, naming the window under the point."""
+        if self.ok:
+            return [self.reason]
+        under = f" (under it: {self.window.describe()})" if self.window is not None else ""
+        return [f"{p}{'' if 'window 0x' in p else under}" for p in self.problems]
+
+    def lines(self) -> list[str]:
+        """What ``swarm agents check`` prints: the details, each on a line after the id."""
+        return [f"{self.agent:<12} {detail}" for detail in self.details()]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` row."""
+        window = self.window
+        return {
+            "agent": self.agent,
+            "ok": self.ok,
+            "delivery": "inbox" if self.inbox else "gui",
+            "problems": list(self.problems),
+            "window": None
+            if window is None
+            else {
+                "id": f"{window.client:#x}",
+                "title": window.title,
+                "class": window.wm_class,
+                "pid": window.pid,
+            },
+        }
 
 
 def check_points(
     agents: Sequence[Agent],
     screenshot_path: Path | None = None,
     screens: Sequence[Rect] | None = None,
+    display: Any = None,
 ) -> list[PointCheck]:
-    """Check every agent's input point and watch region against the screens.
+    """Check every desktop agent's input point, input box and watch region against the
+    screens, and (on X11, unless ``screens`` are given without a ``display``) the window
+    under each point: none (the bare desktop), another agent's, or one shared by two agents
+    are problems, as is a point inside another agent's input box. Inbox agents are "inbox".
 
     With ``screenshot_path``, also save a PNG of the desktop with each input point marked
     (a cross and the agent id) and each watch region outlined. Raises NoDisplay without one.
     """
-    screens = list(screens) if screens is not None else detect_screens()
+    if IS_X11 and display is None and screens is None:
+        with x_display() as opened:
+            return check_points(agents, screenshot_path, None, opened)
+    screens = list(screens) if screens is not None else detect_screens(display)
+    gui = [agent for agent in agents if agent.delivery != "inbox"]
+    problems = {agent.id: agent_problems(agent, screens) for agent in gui}
+    for agent_id, found in _conflicts(gui, {}).items():
+        problems[agent_id] += found
+    under = _windows_under(gui, screens, problems, display) if display is not None else {}
     checks = []
     for agent in agents:
-        problems = tuple(agent_problems(agent, screens))
-        checks.append(PointCheck(agent.id, not problems, problems))
+        if agent.delivery == "inbox":
+            checks.append(PointCheck(agent.id, True, inbox=True))
+            continue
+        mine = tuple(problems[agent.id])
+        checks.append(PointCheck(agent.id, not mine, mine, under.get(agent.id)))
     if screenshot_path is not None:
         save_marked_screenshot(agents, screenshot_path, screens)
     return checks
+
+
+def _windows_under(
+    agents: Sequence[Agent], screens: Sequence[Rect], problems: dict[str, list[str]], display: Any
+) -> dict[str, WindowFacts]:
+    """The window under each agent's (on-screen) point; adds the problems of a point over
+    the bare desktop and of agents that share one window."""
+    under: dict[str, WindowFacts] = {}
+    for agent in agents:
+        if agent.input is None or point_problems(agent.input, screens):
+            continue
+        found = window_at(display, *agent.input)
+        x, y = agent.input
+        if found is None:
+            problems[agent.id].append(
+                f"input point ({x}, {y}) is over the bare desktop: no window there"
+            )
+        else:
+            under[agent.id] = found
+    by_window: dict[int, list[str]] = {}
+    for agent_id, found in under.items():
+        by_window.setdefault(found.toplevel, []).append(agent_id)
+    for sharing in by_window.values():
+        for agent_id in sharing if len(sharing) > 1 else ():
+            others = ", ".join(a for a in sharing if a != agent_id)
+            problems[agent_id].append(
+                f"in one window with {others} ({under[agent_id].describe()}): "
+                "give each agent a window of its own"
+            )
+    return under
 
 
 def save_marked_screenshot(agents: Sequence[Agent], path: Path, screens: Sequence[Rect]) -> Path:
@@ -169,6 +261,12 @@ class AgentCapture:
 
 def overlap_problems(agents: Sequence[Agent], captures: dict[str, AgentCapture]) -> list[str]:
     """Points shared by two agents, or inside another agent's input box (after capture)."""
+    return [problem for found in _conflicts(agents, captures).values() for problem in found]
+
+
+def _conflicts(agents: Sequence[Agent], captures: dict[str, AgentCapture]) -> dict[str, list[str]]:
+    """Per agent: its point shared with another agent's (named once, on the first of them)
+    or inside another agent's input box (``captures`` override the file's values)."""
     points: dict[str, tuple[int, int]] = {}
     boxes: dict[str, tuple[int, int, int, int]] = {}
     for agent in agents:
@@ -179,14 +277,16 @@ def overlap_problems(agents: Sequence[Agent], captures: dict[str, AgentCapture])
             points[agent.id] = point
         if box is not None:
             boxes[agent.id] = box
-    problems = []
+    problems: dict[str, list[str]] = {agent.id: [] for agent in agents}
     for agent_id, point in points.items():
         same = [other for other, p in points.items() if p == point and other != agent_id]
         if same and agent_id < min(same):
-            problems.append(f"{agent_id} and {', '.join(same)} share the input point {list(point)}")
+            problems[agent_id].append(
+                f"{agent_id} and {', '.join(same)} share the input point {list(point)}"
+            )
         for other, box in boxes.items():
             if other != agent_id and Rect(*box).contains(*point):
-                problems.append(
+                problems[agent_id].append(
                     f"{agent_id}'s input point {list(point)} is inside "
                     f"{other}'s input box {list(box)}"
                 )

@@ -45,6 +45,12 @@ class RoutingDeliverer:
             return Receipt.failed("no desktop driver for this agent", "inbox", retryable=False)
         return await self.gui.press_keys(agent, keys)
 
+    def use_agents(self, agents: Sequence[Agent]) -> None:
+        """Know the agents of a reloaded agents file: the driver looks in every desktop
+        agent's input for a stray paste (a point is the agent's own, not another's)."""
+        if self.gui is not None:
+            self.gui.agents = tuple(agent for agent in agents if agent.delivery == "gui")
+
     def close(self) -> None:
         """Stop the desktop driver's worker, if any."""
         if self.gui is not None:
@@ -76,7 +82,7 @@ def build_deliverer(
         return RoutingDeliverer(inbox, None)
     _log_coordinate_problems(gui_agents)
     options = gui_options or GuiOptions()
-    driver = GuiDriver(settings.home, kill_switch, options)
+    driver = GuiDriver(settings.home, kill_switch, options, gui_agents)
     driver.release_left_held()  # a killed driver's keys must not repeat until a delivery
     return RoutingDeliverer(inbox, driver)
 

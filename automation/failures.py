@@ -23,6 +23,8 @@ class Failure(StrEnum):
     INPUT_NOT_EMPTY = "input not empty"
     CLIPBOARD_NOT_READY = "clipboard not ready"
     PASTE_NOT_SEEN = "paste not seen"
+    PASTE_ELSEWHERE = "pasted into another agent's input"  # its point is in that window
+    NO_BRACKETED_PASTE = "no bracketed paste: each line would be sent alone"  # a line reader
     SUBMIT_NOT_SEEN = "submit not seen"
     DEADLINE_PASSED = "deadline passed"
     FAILSAFE = "failsafe"  # PyAutoGUI's fail-safe corner

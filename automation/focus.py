@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from automation import windows
 from automation.failures import Failure
 
 log = logging.getLogger(__name__)
@@ -177,18 +178,7 @@ class XFocus:
 
     def _client_of(self, toplevel: int) -> int:
         """The application's window inside ``toplevel`` (the one with WM_STATE), else itself."""
-        from Xlib import X
-
-        wm_state = self._atom("WM_STATE")
-        queue = [self._display.create_resource_object("window", toplevel)]
-        for _ in range(256):
-            if not queue:
-                break
-            window = queue.pop(0)
-            if window.get_full_property(wm_state, X.AnyPropertyType) is not None:
-                return int(window.id)
-            queue.extend(window.query_tree().children)
-        return toplevel
+        return windows.client_of(self._display, toplevel)
 
     def _send_active_window(self, client: int) -> None:
         from Xlib import X

@@ -9,6 +9,7 @@ bounded; failures come back as receipts with a short reason, never as exceptions
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 import time
@@ -22,6 +23,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 from PIL import Image
 
+from automation import terminal_modes, windows
 from automation.clipboard import Clipboard, ClipboardError, SavedSelections
 from automation.failures import Failure
 from automation.focus import FocusDropped, FocusLost, XFocus
@@ -38,7 +40,7 @@ from automation.screen import (
     screen_of,
     x_display,
 )
-from automation.screen_waits import Abort, ScreenWaits
+from automation.screen_waits import Abort, ScreenWaits, changed
 from core.keys import TEXT_STEP, KeyComboError, parse_combo
 from core.killswitch import KillSwitch
 from core.models import Agent, Receipt
@@ -101,8 +103,15 @@ class GuiDriver:
     input must look empty again before anything more is pasted ("input not empty").
     """
 
-    def __init__(self, home: Path, kill_switch: KillSwitch, options: GuiOptions | None = None):
+    def __init__(
+        self,
+        home: Path,
+        kill_switch: KillSwitch,
+        options: GuiOptions | None = None,
+        agents: Sequence[Agent] = (),
+    ):
         self.options = options or GuiOptions()
+        self.agents = tuple(agents)  # every desktop agent: where a stray paste may land
         self._kill = kill_switch
         make_dirs(home)
         self._lock = FileLock(home / LOCK_NAME)
@@ -117,6 +126,7 @@ class GuiDriver:
         self._waits = ScreenWaits(
             self._grab, lambda: self.options, self._check_paused, self._wait_s
         )
+        self._terminals: dict[str, tuple[int, str] | None] = {}  # window -> its terminal
         self._inputs = InputClearer(
             self._grab, self._waits, lambda: self.options, home / UNSENT_NAME
         )
@@ -421,6 +431,9 @@ class GuiDriver:
         self._check_paused()
         pag.click(x, y)
         window = self._take_focus(x, y)
+        found = self._meet_window(parcel, window)
+        if agent.app == "terminal" and "\n" in parcel.text.strip() and found is not None:
+            self._check_reads_lines(parcel, found)
         known = self._inputs.empty_look.get(agent.id)
         if known is None:  # first contact: let the focus ring and caret be drawn first
             self._waits.quiet(box, self._grabber.grab(box), opts.first_settle_s)
@@ -433,11 +446,15 @@ class GuiDriver:
             agent.app == "terminal",
         )
         self._check_step(x, y, window)
-        self._inputs.dirty.add(agent.id)  # from the paste on, text may be left in the input
+        # from the paste on, text may be left in the input (of that window)
+        self._inputs.dirty.add(agent.id, self._inputs.windows.get(agent.id, ""))
+        others = self._others_in(window, agent, box)
         pag.hotkey(*keys.paste)
         # Not a paste: the focus ring or caret drawn late (the input as it looks empty).
         pasted = self._waits.change(box, empty, opts.paste_timeout_s, sudden=True, also=known)
         if pasted is None:
+            if self._clear_strays(parcel, others, window):
+                raise Abort(Failure.PASTE_ELSEWHERE, retryable=False)
             raise Abort(Failure.PASTE_NOT_SEEN)
         pasted = self._waits.quiet(box, pasted, opts.quiet_s)
         self._check_step(x, y, window)
@@ -454,6 +471,7 @@ class GuiDriver:
         self._check_paused()
         self._pag.click(x, y)
         window = self._take_focus(x, y)
+        self._meet_window(parcel, window)
         self._press_each(keys.clear)
         for step in parcel.reset:
             self._check_step(x, y, window)
@@ -491,6 +509,114 @@ class GuiDriver:
             window, self._wait_s(self.options.focus_timeout_s), check=self._check_paused
         )
         return window
+
+    def _others_in(
+        self, window: int | None, agent: Agent, box: Rect
+    ) -> list[tuple[Agent, Rect, Image.Image]]:
+        """The other agents whose input point is in ``window`` (the one about to get the
+        paste), each with its input box and how that looks now: where a paste not seen in
+        ``box`` may have landed instead."""
+        if window is None or self._focus is None:
+            return []
+        found = []
+        for other in self.agents:
+            if other.id == agent.id or other.delivery != "gui" or other.input is None:
+                continue
+            if point_problems(other.input, self._screens):
+                continue
+            if self._focus.toplevel_at(*other.input) != window:
+                continue
+            try:
+                other_box = self._input_box(other)
+            except Abort:
+                continue
+            if other_box != box:
+                found.append((other, other_box, self._grab(other_box)))
+        return found
+
+    def _clear_strays(
+        self, parcel: Parcel, others: list[tuple[Agent, Rect, Image.Image]], window: int | None
+    ) -> bool:
+        """After a paste not seen in the agent's input box: look at the other agents' input
+        boxes in the same window; where it shows, clear it with that agent's clear keys
+        until the input looks as before. True when it landed in one."""
+        landed = False
+        for other, box, before in others:
+            if not changed(before, self._grab(box), self.options.thin_px):
+                continue
+            landed = True
+            try:
+                clear = self._agent_keys(other.clear, other.paste, other.submit).clear
+                restored = self._inputs.restore(
+                    box,
+                    before,
+                    functools.partial(self._press_each, clear),
+                    functools.partial(self._check_focus, window),
+                )
+            except Abort:  # its keys are bad (logged), or the deadline passed
+                restored = False
+            log.warning(
+                "delivery %s to %s: the paste landed in %s's input (the input point of %s is "
+                "in %s's window): %s",
+                parcel.delivery_id,
+                parcel.agent.id,
+                other.id,
+                parcel.agent.id,
+                other.id,
+                "cleared" if restored else "NOT cleared, it may still hold the text",
+            )
+        if others and not landed:
+            names = ", ".join(other.id for other, _box, _before in others)
+            log.info(
+                "delivery %s: the paste did not show in the input of %s either",
+                parcel.delivery_id,
+                names,
+            )
+        return landed
+
+    def _check_reads_lines(self, parcel: Parcel, found: windows.WindowFacts) -> None:
+        """Refuse a multi-line text for a terminal whose program reads whole lines (the
+        terminal's canonical mode: no bracketed paste possible), which would get each line
+        as a submission of its own (terminal_modes.py)."""
+        if found.pid is None:
+            return
+        if found.identity not in self._terminals:
+            self._terminals[found.identity] = terminal_modes.find_terminal(found.pid)
+        where = self._terminals[found.identity]
+        state = terminal_modes.read_state(*where) if where is not None else None
+        if state is not None and state.canonical:
+            log.warning(
+                "delivery %s to %s: %s reads whole lines on %s (no bracketed paste): each "
+                "of the %d lines would arrive as a message of its own; refused",
+                parcel.delivery_id,
+                parcel.agent.id,
+                state.foreground,
+                state.tty,
+                parcel.text.count("\n") + 1,
+            )
+            raise Abort(Failure.NO_BRACKETED_PASTE, retryable=False)
+
+    def _meet_window(self, parcel: Parcel, window: int | None) -> windows.WindowFacts | None:
+        """Key what the driver remembers of the agent's input to the window under its point:
+        a new window there (another id or process: the old one was closed and another
+        opened at the same place) starts fresh, and the log says so once. The window."""
+        if window is None:
+            return None
+        try:
+            found = windows.facts(self._grabber.connection(), window)
+        except x_errors() as exc:  # gone meanwhile: the next steps fail on their own
+            log.debug("window 0x%x not described: %s", window, exc)
+            return None
+        before = self._inputs.meet(parcel.agent.id, found.identity)
+        if before is not None:
+            log.warning(
+                "%s: a new window is under the input point, %s (was %s): its input starts "
+                "fresh (no unsent mark, no remembered empty look)",
+                parcel.agent.id,
+                found.describe(),
+                before or "a window not recorded",
+            )
+        return found
 
     def _grab(self, region: Rect) -> Image.Image:
         return self._grabber.grab(region)
@@ -633,6 +759,15 @@ def _bound_display(pag: Any) -> str | None:
 
 def _failed(reason: Failure, retryable: bool = True, deferred: bool = False) -> Receipt:
     return Receipt.failed(reason, METHOD, retryable=retryable, deferred=deferred)
+
+
+def x_errors() -> tuple[type[Exception], ...]:
+    """python-xlib's errors for a request about a window (a window gone: BadWindow...)."""
+    try:
+        from Xlib.error import XError
+    except ImportError:  # not on X11
+        return ()
+    return (XError,)
 
 
 def x_connection_errors() -> tuple[type[Exception], ...]:

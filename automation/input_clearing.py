@@ -29,22 +29,33 @@ class UnsentPastes:
 
     def __init__(self, folder: Path | None = None) -> None:
         self._folder = folder
-        self._agents: set[str] = set()
+        self._agents: dict[str, str] = {}
 
-    def add(self, agent_id: str) -> None:
-        """Mark ``agent_id`` (before its paste)."""
+    def add(self, agent_id: str, window: str = "") -> None:
+        """Mark ``agent_id`` (before its paste), with the identity of the window pasted into
+        (``windows.WindowFacts.identity``; empty when not known)."""
         if self._folder is None:
-            self._agents.add(agent_id)
+            self._agents[agent_id] = window
             return
         self._folder.mkdir(parents=True, exist_ok=True)
-        (self._folder / agent_id).touch()
+        (self._folder / agent_id).write_text(window, encoding="utf-8")
 
     def discard(self, agent_id: str) -> None:
-        """Unmark ``agent_id`` (its submit was seen, or its input was reset)."""
+        """Unmark ``agent_id`` (its submit was seen, its input was reset, or its window was
+        replaced)."""
         if self._folder is None:
-            self._agents.discard(agent_id)
+            self._agents.pop(agent_id, None)
         else:
             (self._folder / agent_id).unlink(missing_ok=True)
+
+    def window_of(self, agent_id: str) -> str | None:
+        """The window the marked paste went to ("" when not known); None when not marked."""
+        if self._folder is None:
+            return self._agents.get(agent_id)
+        try:
+            return (self._folder / agent_id).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return "" if agent_id in self else None
 
     def __contains__(self, agent_id: object) -> bool:
         if self._folder is None:
@@ -67,6 +78,22 @@ class InputClearer:
         self._get_options = options
         self.empty_look: dict[str, Image.Image] = {}  # agent -> its input, focused and empty
         self.dirty = UnsentPastes(unsent)  # agents whose input may hold an unsent paste
+        self.windows: dict[str, str] = {}  # agent -> the window under its point, last seen
+
+    def meet(self, agent_id: str, window: str) -> str | None:
+        """Note the window now under ``agent_id``'s input point (its identity). When it is
+        not the window last seen there (by this driver, or by the one that left an unsent
+        mark), that window was replaced: forget how its input looked empty and the mark,
+        and return the old identity ("" when the mark did not say); else None."""
+        before = self.windows.get(agent_id)
+        if before is None:
+            before = self.dirty.window_of(agent_id) or None  # a mark of another process
+        self.windows[agent_id] = window
+        if before is None or before == window:
+            return None
+        self.empty_look.pop(agent_id, None)
+        self.dirty.discard(agent_id)
+        return before
 
     @property
     def _options(self) -> GuiOptions:
@@ -129,6 +156,29 @@ class InputClearer:
             raise Abort(Failure.INPUT_NOT_EMPTY)
         self.empty_look[agent_id] = image
         return image
+
+    def restore(
+        self,
+        box: Rect,
+        before: Image.Image,
+        press: Callable[[], None],
+        check_focus: Callable[[], None],
+    ) -> bool:
+        """Remove a paste of ours that landed in another agent's input (it looked like
+        ``before`` until then): clear passes until it looks like ``before`` again, or a pass
+        changes nothing. True when it looks as it did."""
+        opts = self._options
+        image = self._grab(box)
+        for _ in range(opts.clear_passes * OWN_PASTE_PASSES):
+            if not changed(before, image, opts.thin_px):
+                return True
+            check_focus()
+            press()
+            after = self._waits.change(box, image, opts.first_clear_settle_s)
+            if after is None:
+                break
+            image = self._waits.quiet(box, after, opts.quiet_s)
+        return not changed(before, image, opts.thin_px)
 
     def _input_band(self, box: Rect, point: tuple[int, int]) -> Rect:
         """The rows of ``box`` around the input point (the input line), box-relative."""

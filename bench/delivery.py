@@ -116,7 +116,7 @@ async def measure(desktop: MixedDesktop, count: int, runs: int, home: Path) -> d
     (home / "agents.toml").parent.mkdir(parents=True, exist_ok=True)
     (home / "agents.toml").write_text(desktop.agents_toml(), encoding="utf-8")
     agents = load_agents(home / "agents.toml")
-    driver = GuiDriver(home, KillSwitch(home), GuiOptions(human_idle_s=0.2))
+    driver = GuiDriver(home, KillSwitch(home), GuiOptions(human_idle_s=0.2), agents)
     try:
         warm = [f"warm-up for {a.id}" for a in agents]
         await one_by_one(driver, agents, warm)  # imports, first human-idle wait

@@ -188,7 +188,14 @@ class Builder:
             ]
 
         report = say if self.log_file else (lambda _: None)  # else the log is on the terminal
-        return AgentsReload(service, resolve, limits=limits, report=report)
+        use_agents = getattr(deliverer, "use_agents", None)  # the desktop driver's copy
+        return AgentsReload(
+            service,
+            resolve,
+            limits=limits,
+            report=report,
+            apply=use_agents if use_agents is not None else (lambda _: None),
+        )
 
     def bot(self, service: SwarmService, ai: AIService) -> SwarmBot:
         """A new Discord client (one per connection attempt)."""

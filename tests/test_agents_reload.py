@@ -104,3 +104,20 @@ def test_calibrate_takes_effect_in_the_running_coordinator(
         )
     finally:
         end(proc, out)
+
+
+async def test_a_reload_hands_the_new_agents_to_the_deliverer(service: Any, tmp_path: Path) -> None:
+    """The desktop driver keeps its own list (where a stray paste may land): a reload
+    replaces it too, not only the service's."""
+    from core.coordinator.agents_reload import AgentsReload
+    from tests.helpers import write_agents
+
+    path = write_agents(
+        tmp_path / "agents.toml",
+        [{"id": "Agent-1", "role": "qa"}, {"id": "Agent-9", "role": "web", "delivery": "inbox"}],
+    )
+    handed: list[list[str]] = []
+    reload = AgentsReload(service, lambda: path, apply=lambda a: handed.append([x.id for x in a]))
+    assert await reload.run() == 1
+    assert handed == [["Agent-1", "Agent-9"]]
+    assert await reload.run() == 0 and len(handed) == 1  # unchanged: nothing handed again

@@ -14,7 +14,7 @@ from bot.discordbot.settings import DiscordSettings
 from core.coordinator.home_lock import CoordinatorLock
 from tests.helpers import run_cli
 from tests.localopenai import LocalOpenAI
-from tests.watch.conftest import desktop_agents, watch_xserver  # noqa: F401 - fixtures
+from tests.watch.conftest import desktop_agents, watch_xserver, windows  # noqa: F401 - fixtures
 
 
 def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
@@ -37,6 +37,7 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
 async def test_a_healthy_setup_passes_and_a_dead_endpoint_does_not(
     tmp_path: Path,
     watch_xserver: Any,  # noqa: F811
+    windows: Any,  # noqa: F811 - the agents' windows, under their points
     desktop_agents: Path,  # noqa: F811
 ) -> None:
     home = tmp_path / "home"
@@ -60,14 +61,15 @@ async def test_a_healthy_setup_passes_and_a_dead_endpoint_does_not(
                 run_cli, home, "doctor", config=desktop_agents, env=env
             )
     assert result.code == 0, result.out + result.err
-    assert "ok       points on screen  8 agents inside the screen" in result.out
+    assert result.out.count("ok       input points  Agent-") == 8
+    assert "ok       input points  Agent-1: window 0x" in result.out
     assert "ok       AI endpoint" in result.out and "(1 model(s))" in result.out
     assert "ok       Discord API" in result.out and "guild 'team', channel #swarm" in result.out
     assert result.out.endswith("\nno problems found\n")
     assert discord.token not in result.out + result.err
     dead = run_cli(home, "doctor", "--timeout", "2", config=desktop_agents, env=env)
     assert dead.code == 1 and "PROBLEM  AI endpoint" in dead.out
-    assert f"PROBLEM  Discord API       cannot reach {discord.api_base}: " in dead.out
+    assert f"PROBLEM  Discord API   cannot reach {discord.api_base}: " in dead.out
     assert "PROBLEM  coordinator" in dead.out
 
 

@@ -31,7 +31,11 @@ def _plain_ctrl_c() -> Iterator[None]:
 
 def register(asub: Any) -> None:
     """Add ``check`` and ``calibrate`` under ``swarm agents``."""
-    q = asub.add_parser("check", help="which input points and watch regions are on screen")
+    q = asub.add_parser(
+        "check",
+        help="which window is under each input point; exit 1 on a point off screen, over "
+        "the bare desktop, inside another agent's input box, or two agents in one window",
+    )
     q.add_argument(
         "--screenshot",
         metavar="PNG",
@@ -68,10 +72,10 @@ async def cmd_check(service: SwarmService, args: argparse.Namespace) -> int:
     except NoDisplay as exc:
         raise InvalidState(f"no display to check against: {exc}") from None
     if args.json:
-        emit_json([{"agent": c.agent, "ok": c.ok, "problems": list(c.problems)} for c in checks])
+        emit_json([check.to_json() for check in checks])
     else:
         for check in checks:
-            print(f"{check.agent:<12} {check.reason}")
+            print("\n".join(check.lines()))
         if args.screenshot:
             print(f"screenshot with the points marked: {args.screenshot}")
     return 0 if all(c.ok for c in checks) else 1

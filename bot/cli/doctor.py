@@ -181,7 +181,8 @@ def _open_state(path: Path) -> Finding | None:
 
 
 def _desktop(config: Config) -> list[Finding]:
-    from automation.screen import detect_screens, display_available, validate_agents
+    from automation.calibrate import check_points
+    from automation.screen import NoDisplay, detect_screens, display_available
     from core.agents_file import load_agents
 
     available, why = display_available(config.env)
@@ -190,11 +191,13 @@ def _desktop(config: Config) -> list[Finding]:
     screens = detect_screens()
     found = [Finding("display", OK, f"{why}, {len(screens)} screen(s)")]
     agents = load_agents(config.core.config_path)
-    problems = validate_agents(agents, screens)
-    bad = [f"{agent}: {'; '.join(p)}" for agent, p in problems.items() if p]
-    found += [Finding("points on screen", PROBLEM, line) for line in bad] or [
-        Finding("points on screen", OK, f"{len(agents)} agents inside the screen")
-    ]
+    try:
+        checks = check_points(agents)
+    except NoDisplay as exc:
+        return [*found, Finding("input points", PROBLEM, f"not checked: {exc}")]
+    for check in checks:
+        status = OK if check.ok else PROBLEM
+        found += [Finding("input points", status, f"{check.agent}: {d}") for d in check.details()]
     return found
 
 

@@ -36,6 +36,7 @@ class AgentsReload(PeriodicTimer):
         *,
         limits: Callable[[Sequence[Agent]], list[str]] = lambda _: [],
         report: Callable[[str], None] = lambda _: None,
+        apply: Callable[[Sequence[Agent]], None] = lambda _: None,
         every_s: float = RELOAD_CHECK_S,
     ) -> None:
         super().__init__(service.clock, every_s)
@@ -43,6 +44,7 @@ class AgentsReload(PeriodicTimer):
         self.resolve = resolve
         self.limits = limits  # what this coordinator cannot take live ("restart swarm run")
         self.report = report  # also tell the terminal (the log may be in a file)
+        self.apply = apply  # the deliverer's own copy of the agents (the desktop driver's)
         self._seen: Signature = None
 
     async def start(self) -> None:
@@ -65,6 +67,7 @@ class AgentsReload(PeriodicTimer):
         if path == current.settings.config_path and agents == list(current.agents.values()):
             return 0  # touched, or the file loaded at start: nothing to say
         said = await self.service.replace_agents(agents, path)
+        self.apply(agents)
         self._say(log.info, f"agents file reloaded from {path}: {said}")
         for problem in self.limits(agents):
             self._say(log.warning, f"{problem}; restart swarm run")

@@ -177,8 +177,7 @@ def expire_leases(conn: sqlite3.Connection, ctx: Ctx) -> int:
             actor=ctx.actor,
         )
         if attempts >= max_attempts:
-            messages.drop_pending(conn, ctx, task_id, agent)
-            lifecycle.finish_failed(conn, ctx, task_id, agent, f"{why} ({attempts} attempts)")
+            lifecycle.fail_held(conn, ctx, task_id, agent, f"{why} ({attempts} attempts)")
         else:
             lifecycle.release(conn, ctx, task_id, why, backoff=backoff(ctx, attempts))
     return len(rows)

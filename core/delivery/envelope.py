@@ -20,14 +20,19 @@ def render(
     handoff: str | None = None,
     home: Path | None = None,
     note: bool = False,
+    withdrawn: bool = False,
 ) -> str:
     """Wrap ``text`` in the swarm envelope; ``workspace``: the folder and branch to work in;
     ``handoff``: what the previous agent left, when the task comes from another one;
     ``home``: the SWARM_HOME the report commands must name (None: the default); ``note``:
     a message about the task, not its prompt (an answer, a nudge): the head line and the
-    text only."""
+    text only; ``withdrawn``: the task is taken back from the agent (no report commands:
+    not a task)."""
     head = [f"[swarm] from {sender} to {agent}"]
-    if task_id is not None:
+    if withdrawn and task_id is not None:
+        head.append(f"WITHDRAWN: task {task_ref(task_id)} is no longer yours (not a new task)")
+        task_id = None
+    elif task_id is not None:
         head.append(f"{'about' if note else 'task'} {task_ref(task_id)}")
     head.append(f"priority {priority.name}")
     if is_retry:

@@ -15,7 +15,7 @@ from core.delivery.onboarding import RESET_TARGET, RESET_TEXT
 from core.errors import SwarmError
 from core.models import Agent, Delivery
 from core.protocols import Parcel
-from core.tasks.messages import is_note
+from core.tasks.messages import WITHDRAW_TARGET, is_note
 from core.text import shorten
 from core.workspaces import handoff as handoff_facts
 
@@ -65,6 +65,7 @@ async def plan(
     place, handoff = None, None
     parcels: list[Parcel] = []
     onboards = False
+    withdrawn = delivery.target.startswith(WITHDRAW_TARGET)  # no workspace, handoff, reset
     if _is_prompt(delivery) and delivery.task_id is not None:
         place = await workspaces.before_prompt(delivery.task_id, agent.id)
         if facts is None:
@@ -86,6 +87,7 @@ async def plan(
         handoff=handoff,
         home=service.settings.custom_home,
         note=is_note(delivery.target),
+        withdrawn=withdrawn,
     )
     if onboards:
         intro = await asyncio.to_thread(onboarding.text_for, service, agent)
@@ -105,10 +107,11 @@ async def plan(
 
 
 def _is_prompt(delivery: Delivery) -> bool:
-    """A task's prompt (not a plain message, a reset or a note about the task)."""
+    """A task's prompt (not a plain message, a reset, a note about the task or its
+    withdrawal)."""
     return (
         delivery.task_id is not None
-        and not delivery.target.startswith(RESET_TARGET)
+        and not delivery.target.startswith((RESET_TARGET, WITHDRAW_TARGET))
         and not is_note(delivery.target)
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.context import Ctx, check_chars
 from core.errors import (
@@ -20,6 +20,9 @@ from core.models import ACTIVE, Priority, TaskSpec, TaskStatus, parse_task_ref, 
 from core.store.tables import get_task, insert_event, task_exists
 from core.tasks import campaign_end, messages, rules
 from core.tasks.actions import TaskAction, require
+
+if TYPE_CHECKING:
+    from core.models import Task
 
 KINDS = ("work", "gate", "on_failure", "skip")
 
@@ -459,7 +462,7 @@ def cancel(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
         actor=ctx.actor,
     )
     if task.agent and task.status in ACTIVE:
-        reached = messages.prompt_reached(conn, task_id, task.agent)
+        reached = messages.prompt_reached(conn, task_id, task.agent, task.assigned_at)
         messages.drop_pending(conn, ctx, task_id, task.agent)
         if reached:  # never tell an agent to stop a task it was never told about
             messages.queue(
@@ -511,7 +514,8 @@ def pin(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent_id: str) -> None
         actor=ctx.actor,
     )
     if task.agent and task.agent != agent and task.status in ACTIVE:
-        release(conn, ctx, task_id, f"reassigned to {agent} by {ctx.actor}", backoff=0.0)
+        why = f"reassigned to {agent} by {ctx.actor}"
+        release(conn, ctx, task_id, why, backoff=0.0, counts=False)
 
 
 def requeue(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
@@ -520,27 +524,92 @@ def requeue(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     require(task, TaskAction.reassign)
     if task.pinned:
         conn.execute("UPDATE tasks SET pinned_agent = NULL WHERE id = ?", (task_id,))
-    release(conn, ctx, task_id, f"taken from {task.agent} by {ctx.actor}", backoff=0.0)
+    why = f"taken from {task.agent} by {ctx.actor}"
+    release(conn, ctx, task_id, why, backoff=0.0, counts=False)
 
 
-def release(conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str, backoff: float) -> None:
-    """Take an active task back from its agent and queue it again after ``backoff`` s."""
-    agent = conn.execute("SELECT assignee FROM tasks WHERE id = ?", (task_id,)).fetchone()[0]
+def release(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    task_id: int,
+    why: str,
+    backoff: float,
+    *,
+    counts: bool = True,
+) -> None:
+    """Take an active task back from its agent and queue it again after ``backoff`` s; the
+    agent is told to stop when its prompt reached it (``withdraw``). ``counts=False``: a
+    person moved it, so the turn it ends does not use up one of the task's attempts."""
+    task = get_task(conn, task_id)
+    reached = turn_reached(conn, task)  # before its prompt in flight is dropped
     conn.execute(
         "UPDATE tasks SET status = 'ready', prev_agent = assignee, assignee = NULL, "
-        "lease_expires_at = NULL, not_before = ?, reason = ?, updated_at = ? WHERE id = ?",
-        (ctx.now + backoff, why, ctx.now, task_id),
+        "lease_expires_at = NULL, not_before = ?, reason = ?, attempts = attempts - ?, "
+        "updated_at = ? WHERE id = ?",
+        (ctx.now + backoff, why, 0 if counts or task.attempts < 1 else 1, ctx.now, task_id),
     )
-    if agent:
-        messages.drop_pending(conn, ctx, task_id, agent)
+    if task.agent:
+        messages.drop_pending(conn, ctx, task_id, task.agent)
     insert_event(
         conn,
         ctx.now,
         "task.requeued",
         f"{task_ref(task_id)} back in the queue: {why}",
         task_id=task_id,
+        agent=task.agent,
+        actor=ctx.actor,
+        data=None if counts else {"attempt_used": False},
+    )
+    if reached and task.agent:
+        withdraw(conn, ctx, task, task.agent, why)
+
+
+def fail_held(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str, reason: str) -> None:
+    """The scheduler gives up on a task ``agent`` holds (its attempts are used up): the task
+    fails, and the agent is told to stop when its prompt reached it."""
+    task = get_task(conn, task_id)
+    reached = turn_reached(conn, task)
+    messages.drop_pending(conn, ctx, task_id, agent)
+    finish_failed(conn, ctx, task_id, agent, reason)
+    if reached:
+        withdraw(conn, ctx, task, agent, f"it failed ({reason})")
+
+
+def turn_reached(conn: sqlite3.Connection, task: Task) -> bool:
+    """True when a prompt of the holder's current turn with ``task`` reached it, or may have
+    (a delivery in flight): read it before the pending prompts are dropped."""
+    return task.agent is not None and messages.prompt_reached(
+        conn, task.id, task.agent, since=task.assigned_at
+    )
+
+
+def withdraw(conn: sqlite3.Connection, ctx: Ctx, task: Task, agent: str, why: str) -> None:
+    """Tell ``agent`` that ``task`` (as read while the agent held it) is no longer its own:
+    call it only when ``turn_reached``. The message is delivered and checked like any other,
+    marked WITHDRAWN by its target (``withdraw:<agent>``) and envelope, and carries no
+    report commands, so it cannot be taken for a new task."""
+    text = (
+        f"{task.ref} ({task.title}) is no longer yours: {why}. Stop working on it now. "
+        "This is not a new task: do not start it and do not report on it."
+    )
+    message_id = messages.queue(
+        conn,
+        ctx,
+        [agent],
+        text,
+        target=f"{messages.WITHDRAW_TARGET}{agent}",
+        task_id=task.id,
+        priority=task.priority,
+    )
+    insert_event(
+        conn,
+        ctx.now,
+        "task.withdrawn",
+        f"{task.ref} withdrawn from {agent}: {why}",
+        task_id=task.id,
         agent=agent,
         actor=ctx.actor,
+        data={"message": message_id},
     )
 
 

@@ -22,6 +22,10 @@ def is_note(target: str) -> bool:
     return target.startswith(NOTE_TARGET)
 
 
+WITHDRAW_TARGET = "withdraw:"  # a task taken back from an agent: ``withdraw:<agent>``
+_NOT_WITHDRAWAL = f"m.target NOT LIKE '{WITHDRAW_TARGET}%'"
+
+
 def queue(
     conn: sqlite3.Connection,
     ctx: Ctx,
@@ -219,10 +223,12 @@ def _requeue(
 
 
 def drop_pending(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str) -> None:
-    """Cancel prompts for a task that an agent has not received yet (it no longer holds it)."""
+    """Cancel prompts for a task that an agent has not received yet (it no longer holds it).
+    A withdrawal stays: it may take back a prompt of an earlier turn that did arrive."""
     rows = conn.execute(
         "SELECT d.id, d.state FROM deliveries d JOIN messages m ON m.id = d.message_id "
-        "WHERE d.agent_id = ? AND d.state IN ('queued', 'delivering') AND m.task_id = ?",
+        "WHERE d.agent_id = ? AND d.state IN ('queued', 'delivering') AND m.task_id = ? "
+        f"AND {_NOT_WITHDRAWAL}",
         (agent, task_id),
     ).fetchall()
     for delivery_id, state in rows:
@@ -244,13 +250,18 @@ def drop_pending(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str) -
         )
 
 
-def prompt_reached(conn: sqlite3.Connection, task_id: int, agent: str) -> bool:
+def prompt_reached(
+    conn: sqlite3.Connection, task_id: int, agent: str, since: float | None = None
+) -> bool:
     """True when a prompt of the task was delivered to the agent, or may be on its screen
-    (a delivery in flight)."""
+    (a delivery in flight); ``since``: only messages queued from then on (the agent's
+    current turn with the task). Withdrawals do not count."""
+    turn = "" if since is None else " AND m.created_at >= ?"
     row = conn.execute(
         "SELECT 1 FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE "
-        "d.agent_id = ? AND m.task_id = ? AND d.state IN ('delivered', 'delivering') LIMIT 1",
-        (agent, task_id),
+        "d.agent_id = ? AND m.task_id = ? AND d.state IN ('delivered', 'delivering') "
+        f"AND {_NOT_WITHDRAWAL}{turn} LIMIT 1",
+        (agent, task_id) if since is None else (agent, task_id, since),
     ).fetchone()
     return row is not None
 

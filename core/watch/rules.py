@@ -270,10 +270,7 @@ def _reassign(
     why = f"{view.agent} stalled: no activity for {minutes(quiet)}"
     for held in view.tasks:
         if held.attempts >= held.max_attempts:
-            messages.drop_pending(conn, ctx, held.id, view.agent)
-            lifecycle.finish_failed(
-                conn, ctx, held.id, view.agent, f"{why} ({held.attempts} attempts)"
-            )
+            lifecycle.fail_held(conn, ctx, held.id, view.agent, f"{why} ({held.attempts} attempts)")
         else:
             lifecycle.release(conn, ctx, held.id, why, backoff=0.0)
         report.reassigned.append(held.id)

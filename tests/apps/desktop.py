@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from pathlib import Path
 
 from PIL import Image, ImageGrab
 
-from automation.virtual_desktop import XServer, display_env, kill_display_clients, start_xvfb
+from automation.virtual_desktop import XServer, display_env, start_xvfb
 from tests.apps import launchers
 from tests.apps.chat_server import ChatServer
 from tests.apps.launchers import Box, Launched
@@ -186,6 +188,18 @@ class MixedDesktop:
             texts = self.texts(name)
         return texts
 
+    def replace(self, name: str) -> AppWindow:
+        """Kill window ``name``'s application at once (it died) and open the same kind again
+        at the same place, as a person does; the new window (a new X window and process)."""
+        index = next(i for i, window in enumerate(self.windows) if window.name == name)
+        kind = self.windows[index].kind
+        old = next(launched for launched in self._launched if launched.name == name)
+        old.kill()
+        self._launched.remove(old)
+        _kind, launched = self._launch(index, kind)
+        self.windows[index] = self._ready(kind, launched, time.monotonic() + self.timeout)
+        return self.windows[index]
+
     def agents_toml(self, extra: str = "") -> str:
         """An agents file for the windows (``extra`` appended)."""
         header = f"# agents of the mixed test desktop: {', '.join(self.spec)}\n"
@@ -199,7 +213,7 @@ class MixedDesktop:
         self.chat.stop()
         if self.server is not None:
             for leftover in ("chromium", "chrome_crashpad"):  # /proc's comm: 15 characters
-                kill_display_clients(self.server.display, leftover)
+                _kill_own_leftovers(self.server.display, leftover, self.workdir)
             if self._own_server:
                 self.server.stop()
                 self.server = None
@@ -267,6 +281,24 @@ class MixedDesktop:
         input_box = (left + x, bottom - grown, width, grown)
         watch = (left, top, inner_w, max(1, bottom - grown - top))
         return (left + x + width // 2, top + y + height // 2), input_box, watch
+
+
+def _kill_own_leftovers(display: str, name: str, workdir: Path) -> None:
+    """Stop the processes called ``name`` on ``display`` that this desktop started (their
+    ``XDG_CONFIG_HOME`` is under ``workdir``), never another desktop's on a shared display."""
+    wanted = {f"DISPLAY={display}".encode()}
+    mine = f"XDG_CONFIG_HOME={workdir}/".encode()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if (proc / "comm").read_text().strip() != name:
+                continue
+            environ = (proc / "environ").read_bytes().split(b"\0")
+            if wanted <= set(environ) and any(item.startswith(mine) for item in environ):
+                os.kill(int(proc.name), signal.SIGTERM)
+        except (OSError, ValueError):
+            continue
 
 
 def _xterm_geometry(box: Box) -> tuple[tuple[int, int], Box, Box]:

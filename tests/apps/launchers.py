@@ -65,6 +65,13 @@ class Launched:
             _signal(self.process.pid, signal.SIGKILL, group=True)
             self.process.wait(timeout)
 
+    def kill(self, timeout: float = 5.0) -> None:
+        """SIGKILL everything at once, as when the application dies (extra pids first)."""
+        for pid in self.extra_pids:
+            _signal(pid, signal.SIGKILL, group=False)
+        _signal(self.process.pid, signal.SIGKILL, group=True)
+        self.process.wait(timeout)
+
 
 def _signal(pid: int, signum: int, group: bool) -> None:
     try:
@@ -108,14 +115,17 @@ def xterm_size(cell: Box) -> tuple[int, int]:
     return (width - 2 * XTERM_BORDER) // cell_w, (height - 2 * XTERM_BORDER) // cell_h
 
 
-def launch_xterm(server: XServer, name: str, cell: Box, outfile: Path, workdir: Path) -> Launched:
-    """Open an xterm on ``cell`` running ``term_chat`` that records into ``outfile``."""
+def launch_xterm(server: XServer, name: str, cell: Box, outfile: Path, workdir: Path,
+                 program: list[str] | None = None) -> Launched:  # fmt: skip
+    """Open an xterm on ``cell`` running ``term_chat`` that records into ``outfile`` (or
+    ``program``, which writes its pid to ``<workdir>/<name>-term.ready`` when ready)."""
     x, y, _width, _height = cell
     columns, rows = xterm_size(cell)
     ready = workdir / f"{name}-term.ready"
     ready.unlink(missing_ok=True)
-    program = [sys.executable, "-m", "tests.apps.term_chat", str(outfile), "--name", name,
-               "--ready", str(ready)]  # fmt: skip
+    if program is None:
+        program = [sys.executable, "-m", "tests.apps.term_chat", str(outfile), "--name", name,
+                   "--ready", str(ready)]  # fmt: skip
     args = ["xterm", "-u8", "-fn", XTERM_FONT, "-geometry", f"{columns}x{rows}+{x}+{y}",
             "-T", name, "-xrm", XTERM_PASTE, "-e", *program]  # fmt: skip
     env = {**server.env, **UTF8, "PYTHONPATH": str(REPO)}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from automation.virtual_desktop import XServer
+from automation.virtual_desktop import AgentWindows, XServer
 from core.agents_file import load_agents
 from tests.helpers import run_cli, write_agents
 
@@ -18,7 +18,7 @@ def screen_env(xserver: XServer) -> dict[str, str]:
 
 
 def test_check_reports_points_and_saves_a_marked_screenshot(
-    xserver: XServer, tmp_path: Path
+    xserver: XServer, windows: AgentWindows, tmp_path: Path
 ) -> None:
     config = write_agents(
         tmp_path / "agents.toml",
@@ -39,7 +39,8 @@ def test_check_reports_points_and_saves_a_marked_screenshot(
     )
     assert result.code == 1, result.err  # one point is off screen
     lines = dict(line.split(None, 1) for line in result.out.splitlines()[:2])
-    assert lines["On"] == "on screen" and "2500" in lines["Off"]
+    assert lines["On"].startswith("window 0x") and '"Agent-1"' in lines["On"]  # its window
+    assert "2500" in lines["Off"]
     with Image.open(shot) as image:
         assert image.format == "PNG" and image.size == (1920, 1080)
     as_json = json.loads(

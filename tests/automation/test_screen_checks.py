@@ -79,7 +79,8 @@ def test_check_points_and_the_marked_screenshot(
     shot = tmp_path / "check" / "points.png"
     checks = check_points([*agents, stray], screenshot_path=shot)
     assert [c.ok for c in checks] == [True] * 8 + [False]
-    assert checks[0].reason == "on screen" and "off screen" in checks[8].reason
+    assert checks[0].reason.startswith("window 0x") and '"Agent-1"' in checks[0].reason
+    assert "off screen" in checks[8].reason
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with Image.open(shot) as image:
         assert image.format == "PNG" and image.size == (1920, 1080)

@@ -1,0 +1,112 @@
+"""A terminal program without bracketed paste (issue 28, item 5).
+
+``python3 -c 'while 1: input()'`` in a real xterm reads whole lines in the terminal's
+canonical mode: a pasted multi-line prompt reaches it as one submission per line. Before,
+the driver pasted, saw the paste and the submit, and reported one delivery; now it reads the
+terminal's mode first and refuses a multi-line text with a reason that says why (nothing
+typed), while a one-line text still goes through.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from automation.gui import GuiDriver, GuiOptions
+from automation.terminal_modes import find_terminal, read_state
+from automation.virtual_desktop import display_env
+from core.killswitch import KillSwitch
+from core.models import Agent
+from core.protocols import Parcel
+from tests.apps import launchers
+from tests.apps.desktop import _xterm_geometry, cell, missing_reason
+from tests.conftest import skip_or_fail
+
+LINE_READER = """
+import os, sys
+out = open(sys.argv[1], "a", encoding="utf-8")
+ready = sys.argv[2]
+open(ready + ".part", "w").write(str(os.getpid()))
+os.replace(ready + ".part", ready)
+while True:
+    line = input()  # no readline module: the terminal's canonical mode reads the line
+    out.write(line + "\\n")
+    out.flush()
+"""
+
+
+@pytest.fixture
+def line_reader(shared_xvfb: Any, tmp_path: Path) -> Iterator[tuple[Agent, Path, int]]:
+    """An xterm running a plain ``input()`` loop (cell 0); its agent, record file, pid."""
+    reason = missing_reason()
+    if reason:
+        skip_or_fail(reason)
+    name, box = "Reader-1", cell(0)
+    record = tmp_path / "lines.txt"
+    ready = tmp_path / f"{name}-term.ready"
+    program = [sys.executable, "-c", LINE_READER, str(record), str(ready)]
+    launched = launchers.launch_xterm(shared_xvfb, name, box, record, tmp_path, program)
+    try:
+        launchers.wait_until(ready.exists, 20, f"{name} did not start", launched.process)
+        window = launchers.wait_for_window(shared_xvfb, name, 20, launched.log)
+        point, input_box, _watch = _xterm_geometry(launchers.window_box(shared_xvfb, window))
+        agent = Agent(id=name, role="r", input=point, input_box=input_box, app="terminal",
+                      clear=("ctrl+e", "ctrl+u"), paste="ctrl+shift+v")  # fmt: skip
+        yield agent, record, int(ready.read_text())
+    finally:
+        launched.stop()
+
+
+def test_the_terminal_mode_of_a_line_reader_is_read_from_outside(
+    line_reader: tuple[Agent, Path, int],
+) -> None:
+    _agent, _record, pid = line_reader
+    xterm = next(p for p in Path("/proc").iterdir() if p.name == str(_parent(pid)))
+    found = find_terminal(int(xterm.name))
+    assert found is not None and found[0] == pid and found[1].startswith("/dev/pts/")
+    state = read_state(*found)
+    assert state is not None and state.canonical and state.foreground.startswith("python")
+
+
+@pytest.mark.timeout(60)
+async def test_a_multi_line_prompt_is_refused_for_a_line_reader_and_one_line_goes_through(
+    shared_xvfb: Any, line_reader: tuple[Agent, Path, int], home: Path
+) -> None:
+    agent, record, _pid = line_reader
+    prompt = "[swarm] from scheduler to Reader-1 | task T-1\n\nT-1: five lines\nfour\nfive"
+    options = GuiOptions(human_idle_s=0.05, human_wait_s=5.0)
+    with display_env(shared_xvfb):
+        shared_xvfb.xdotool("mousemove", "960", "540")
+        driver = GuiDriver(home, KillSwitch(home), options)
+        try:
+            refused = await driver.deliver(Parcel(1, agent, prompt, "test"))
+            one_line = await driver.deliver(Parcel(2, agent, "one line is fine", "test"))
+        finally:
+            driver.close()
+    assert (refused.reason, refused.retryable) == (
+        "no bracketed paste: each line would be sent alone",
+        False,
+    )
+    assert one_line.ok, one_line.reason
+    assert read_lines(record, 1) == ["one line is fine"]  # none of the five lines came
+
+
+def read_lines(path: Path, count: int, timeout: float = 5.0) -> list[str]:
+    """The lines the reader recorded once there are ``count`` (and 0.3 s more passed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and len(path.read_text(encoding="utf-8").splitlines()) >= count:
+            break
+        time.sleep(0.02)
+    time.sleep(0.3)
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+def _parent(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rfind(")") + 2 :].split()[1])
