@@ -147,19 +147,27 @@ def task_detail(
     return "\n".join(lines)
 
 
+def state_label(row: dict[str, Any]) -> str:
+    """``idle``, ``stalled, paused``, ``unknown, unreachable``: the decided state, the pause
+    and the unreachable alert."""
+    marks = [row["state"]] + ["paused"] * bool(row["paused"])
+    return ", ".join(marks + [a for a in row["alerts"] if a != "stalled"])
+
+
 def agents_table(rows: Sequence[dict[str, Any]], paint: Painter = PLAIN) -> str:
-    """Agents with role, state, current task and last report."""
+    """Agents with role, state, current task, last report and the state's evidence."""
     return table(
-        ("AGENT", "ROLE", "STATE", "TASK", "DONE", "FAILED", "LAST REPORT"),
+        ("AGENT", "ROLE", "STATE", "TASK", "DONE", "FAILED", "LAST REPORT", "EVIDENCE"),
         [
             (
                 r["id"],
                 r["role"],
-                r["state"],
+                state_label(r),
                 ",".join(r["tasks"]) or "-",
                 r["done"],
                 r["failed"],
                 _ago(r["last_report_at"]),
+                shorten(one_line(r.get("evidence") or "-"), 60),
             )
             for r in rows
         ],

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from core.models import Agent
 from core.reports.summary import parse_period
 from core.store import alerts
-from core.watch import rules, schedules
-from core.watch.frames import FrameSource, frames_differ, save_frame
+from core.watch import rules, schedules, screen_signal
+from core.watch.frames import FrameSource, save_frame
 from core.watch.schedules import DAILY_SUMMARY, Claim, ScheduleSpec
 from core.watch.settings import WatchSettings
 from core.watch.timing import local_zone
@@ -77,7 +77,7 @@ class Watcher:
             self.first_frames.setdefault(agent, now)
             before = self._last.get(agent)
             self._last[agent] = frame
-            if before is not None and frames_differ(before, frame):
+            if before is not None and screen_signal.screen_changed(before, frame):
                 changed.append(agent)
         return changed
 
