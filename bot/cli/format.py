@@ -209,7 +209,19 @@ def status_text(overview: dict[str, Any], paint: Painter = PLAIN) -> str:
         "tasks:      " + ", ".join(f"{k} {v}" for k, v in tasks.items()),
         "deliveries: " + ", ".join(f"{k} {v}" for k, v in deliveries.items()),
         f"input:      {paint('PAUSED - ' + one_line(paused), 'bold red') if paused else 'live'}",
+        *_limits_lines(overview.get("limited"), paint),
         "",
         agents_table(overview["agents"], paint),
     ]
     return "\n".join(lines)
+
+
+def _limits_lines(limited: dict[str, Any] | None, paint: Painter) -> list[str]:
+    """``limits:     every agent is limited until ...: ready tasks wait`` or who is limited."""
+    if not limited or not limited["agents"]:
+        return []
+    if limited["all"]:
+        text = f"every agent is limited until {_when(limited['until'])}: ready tasks wait"
+        return ["limits:     " + paint(text, "bold yellow")]
+    who = ", ".join(f"{r['agent']} until {_when(r['until'])}" for r in limited["agents"])
+    return [f"limits:     {who} (no new task meanwhile)"]
