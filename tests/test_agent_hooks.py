@@ -374,7 +374,7 @@ def test_install_twice_keeps_the_users_hooks_and_remove_restores_the_file(
     assert (mine.read_bytes(), codex.read_bytes()) == after_first  # idempotent
     hooks = json.loads(mine.read_text())["hooks"]
     stop = [h["command"] for g in hooks["Stop"] for h in g["hooks"]]
-    assert stop[0] == "notify-send done" and stop[1].endswith("hook --agent Agent-2")
+    assert stop[0] == "notify-send done" and stop[1].endswith("-m bot.cli.hook --agent Agent-2")
     assert len(stop) == 2
     assert [g.get("matcher") for g in hooks["PreToolUse"]] == ["Bash", "*"]
     assert set(hooks) == {

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -107,12 +106,11 @@ def _said(change: Change) -> str:
     }[change.what]
 
 
-def _swarm_program() -> str:
-    """This installation's ``swarm``, by absolute path (an agent's PATH may lack it)."""
-    beside = Path(sys.executable).parent / "swarm"
-    if beside.is_file():
-        return str(beside)
-    return shutil.which("swarm") or "swarm"
+def _hook_program() -> list[str]:
+    """``swarm hook`` as this installation's Python runs it without the command tree
+    (``python -m bot.cli.hook``: a faster start), by absolute path (an agent's PATH may lack
+    it)."""
+    return [sys.executable, "-m", "bot.cli.hook"]
 
 
 def _env(service: SwarmService, args: argparse.Namespace) -> list[str]:
@@ -127,15 +125,16 @@ def _env(service: SwarmService, args: argparse.Namespace) -> list[str]:
 
 
 def hook_command(service: SwarmService, args: argparse.Namespace, agent: str) -> str:
-    """The shell command Claude Code runs: ``[SWARM_HOME=...] /path/swarm hook --agent A``."""
-    words = [*_env(service, args), _swarm_program(), "hook", "--agent", agent]
+    """The shell command Claude Code runs: ``[SWARM_HOME=...] /path/python -m bot.cli.hook
+    --agent A`` (``swarm hook --agent A``, started faster)."""
+    words = [*_env(service, args), *_hook_program(), "--agent", agent]
     return " ".join(shlex.quote(w) for w in words)
 
 
 def hook_argv(service: SwarmService, args: argparse.Namespace, agent: str) -> list[str]:
     """The program Codex CLI runs (it adds the event's JSON as the last argument)."""
     env = _env(service, args)
-    return [*(["env", *env] if env else []), _swarm_program(), "hook", "--agent", agent]
+    return [*(["env", *env] if env else []), *_hook_program(), "--agent", agent]
 
 
 async def cmd_explain(service: SwarmService, args: argparse.Namespace) -> None:

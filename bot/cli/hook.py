@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from core.agent_state import AgentState
+from core.tasks import hook_events
 from core.tasks.hook_events import HookEvent, UnknownHookEvent, decision_json, parse
 
 if TYPE_CHECKING:
     from bot.config import Config
-    from core.service.swarm import SwarmService
+    from core.store.access import StoreAccess
     from core.tasks.agent_judge import Freshness
 
 log = logging.getLogger(__name__)
@@ -89,14 +90,14 @@ async def hook(
         log.warning("swarm hook: %s: nothing recorded", exc)
         return 0
     try:
-        service = await _open(config)
+        access = await _open(config)
     except Exception as exc:
         log.warning("swarm hook: the swarm database cannot be used (%s): nothing recorded", exc)
         return 0
-    if service is None:
+    if access is None:
         return 0
     try:
-        who = _agent_of(service, config, agent, event)
+        who = _agent_of(access, config, agent, event)
         if who is None:
             log.warning(
                 "swarm hook: %s from %s: no agent (set SWARM_AGENT or --agent): nothing recorded",
@@ -106,30 +107,37 @@ async def hook(
             return 0
         fresh = _freshness(config)
         if event.asks_permission:
-            await _ask(service, who, event, fresh, stdout)
+            await _ask(access, who, event, fresh, stdout)
         else:
-            await service.record_hook(who, event, fresh)
+            await access.write(who, hook_events.record, who, event, fresh, False)
     except Exception as exc:
         log.warning("swarm hook: %s not recorded: %s", event.name, exc)
     finally:
-        await service.close()
+        await access.db.close()
     return 0
 
 
-async def _open(config: Config) -> SwarmService | None:
-    """The service, with a short busy timeout; None (logged) when there is no database."""
-    from core.service.swarm import SwarmService
+async def _open(config: Config) -> StoreAccess | None:
+    """The store with its agents (not the whole service: a lighter start), with a short busy
+    timeout; None (logged) when there is no database."""
+    from core.agents_file import load_agents
+    from core.protocols import SystemClock
+    from core.store.access import StoreAccess
+    from core.store.database import open_store
 
     settings = config.core
     if not settings.database_url and not settings.db_path.exists():
         log.warning("swarm hook: no swarm database at %s: nothing recorded", settings.db_path)
         return None
-    busy = min(settings.busy_timeout_s, HOOK_BUSY_S)
-    return await SwarmService.open(dataclasses.replace(settings, busy_timeout_s=busy))
+    agents = load_agents(settings.config_path)
+    settings = dataclasses.replace(
+        settings, busy_timeout_s=min(settings.busy_timeout_s, HOOK_BUSY_S)
+    )
+    return StoreAccess(settings, agents, await open_store(settings), SystemClock())
 
 
 def _agent_of(
-    service: SwarmService, config: Config, given: str | None, event: HookEvent
+    service: StoreAccess, config: Config, given: str | None, event: HookEvent
 ) -> str | None:
     """``--agent``, else ``$SWARM_AGENT`` naming an agent, else the workspace of ``cwd``."""
     lowered = {a.lower(): a for a in service.agents}
@@ -157,15 +165,17 @@ def _freshness(config: Config) -> Freshness:
 
 
 async def _ask(
-    service: SwarmService, agent: str, event: HookEvent, fresh: Freshness, stdout: TextIO
+    access: StoreAccess, agent: str, event: HookEvent, fresh: Freshness, stdout: TextIO
 ) -> None:
     """Open the prompt and wait (bounded) for its decision; print Claude Code's answer."""
-    prompt = await service.open_hook_prompt(agent, event, fresh)
-    wait_s = service.settings.approval_wait_s
+    from core.tasks import prompts
+
+    prompt = await access.write(agent, hook_events.record, agent, event, fresh, True)
+    wait_s = access.settings.approval_wait_s
     deadline = time.monotonic() + wait_s
     try:
         while True:
-            current = await service.prompt_by_id(prompt.id)
+            current = await access.read(prompts.get_prompt, prompt.id)
             if current.decision is not None:
                 by = current.decided_by or "someone"
                 stdout.write(decision_json(current.decision, by, event.payload) + "\n")
@@ -173,14 +183,25 @@ async def _ask(
                 label = current.option(current.decision).label
                 answered = f"{event.evidence} answered {label!r} by {by}"
                 done = dataclasses.replace(event, state=AgentState.WORKING, evidence=answered)
-                await service.record_hook(agent, done, fresh)
+                await access.write(agent, hook_events.record, agent, done, fresh, False)
                 return
             if current.closed_at is not None:
                 return  # closed elsewhere: the agent's own dialog decides
             if time.monotonic() >= deadline:
-                await service.close_hook_prompt(prompt.id, f"no answer within {wait_s:g} s", agent)
+                why = f"no answer within {wait_s:g} s"
+                await access.write(agent, prompts.close, prompt.id, why)
                 return
             await asyncio.sleep(POLL_S)
     except asyncio.CancelledError:  # the agent stopped waiting (SIGTERM, Ctrl+C)
-        await service.close_hook_prompt(prompt.id, "the agent stopped waiting", agent)
+        await access.write(agent, prompts.close, prompt.id, "the agent stopped waiting")
         raise
+
+
+def main() -> None:
+    """``python -m bot.cli.hook``: what ``swarm agents hooks install`` writes; the same as
+    ``swarm hook`` without importing the whole command tree (a faster start)."""
+    sys.exit(run(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()

@@ -29,8 +29,6 @@ from core.store import event_query, tables
 from core.store.access import StoreAccess
 from core.store.database import Store, open_store
 from core.tasks import agent_judge, lifecycle, messages, prompts
-from core.tasks.agent_judge import Freshness, Verdict
-from core.tasks.hook_events import HookEvent
 from core.workspaces.tracker import WorkspaceTracker
 
 if TYPE_CHECKING:
@@ -252,27 +250,7 @@ class SwarmService(StoreAccess):
             overview["nodes"] = found
         return overview
 
-    # -- agent state: hooks, prompts, explain --------------------------------------------
-
-    async def record_hook(self, agent: str, event: HookEvent, fresh: Freshness) -> Verdict:
-        """One hook call of ``agent``: the hook signal's observation, and the agent's state
-        judged at once (not at the next watch tick)."""
-        return await self.write(agent, _record_hook, agent, event, fresh, None)
-
-    async def open_hook_prompt(
-        self, agent: str, event: HookEvent, fresh: Freshness
-    ) -> prompts.Prompt:
-        """A ``PermissionRequest``: the observation and the prompt, in one transaction."""
-        found: prompts.Prompt = await self.write(agent, _record_hook, agent, event, fresh, True)
-        return found
-
-    async def prompt_by_id(self, prompt_id: int) -> prompts.Prompt:
-        """One permission prompt, open, decided or closed."""
-        return await self.db.read(prompts.get_prompt, prompt_id)
-
-    async def close_hook_prompt(self, prompt_id: int, why: str, actor: str) -> prompts.Prompt:
-        """Close a prompt nobody answered (the hook's wait ran out)."""
-        return await self.write(actor, prompts.close, prompt_id, why)
+    # -- agent state -----------------------------------------------------------------------
 
     async def explain_agent(self, agent: str) -> dict[str, Any]:
         """``agent``'s state, since when, what decided it and each signal's latest evidence."""
@@ -287,44 +265,6 @@ def _missing_agents(conn: sqlite3.Connection, ids: list[str]) -> bool:
 
 def _counts(conn: sqlite3.Connection) -> tuple[dict[str, int], dict[str, int]]:
     return tables.status_counts(conn), tables.delivery_counts(conn)
-
-
-def _record_hook(
-    conn: sqlite3.Connection,
-    ctx: Ctx,
-    agent: str,
-    event: HookEvent,
-    fresh: Freshness,
-    ask: bool | None,
-) -> Any:
-    """Record the hook's observation (and, ``ask``, open its permission prompt), then judge."""
-    from core.agent_state import Observation, Signal
-    from core.store import agent_signals
-
-    obs = Observation(agent, Signal.HOOK, event.state, ctx.now, event.evidence)
-    agent_signals.record(conn, obs)
-    found = None
-    if ask:
-        from core.tasks.hook_events import PERMISSION_OPTIONS
-
-        held = conn.execute(
-            "SELECT min(id) FROM tasks WHERE assignee = ? AND status IN ('assigned', "
-            "'in_progress')",
-            (agent,),
-        ).fetchone()[0]
-        found = prompts.open_prompt(
-            conn,
-            ctx,
-            agent,
-            Signal.HOOK,
-            event.prompt_text(),
-            PERMISSION_OPTIONS,
-            task_id=held,
-            session=event.session,
-        )
-    verdict = agent_judge.judge(conn, agent, ctx.now, fresh)
-    agent_judge.apply(conn, ctx, agent, verdict)
-    return found if ask else verdict
 
 
 def _explain(conn: sqlite3.Connection, agent: str, now: float) -> dict[str, Any]:

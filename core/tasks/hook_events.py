@@ -10,11 +10,15 @@ exits 0, since a hook must never fail its agent.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.agent_state import AgentState
+from core.agent_state import AgentState, Observation, Signal
+from core.context import Ctx
+from core.store import agent_signals
+from core.tasks import agent_judge, prompts
 from core.tasks.prompts import PromptOption
 from core.text import one_line, shorten
 
@@ -131,3 +135,39 @@ def decision_json(key: str, by: str, payload: Mapping[str, Any]) -> str:
             decision["updatedPermissions"] = suggestions
     out = {"hookSpecificOutput": {"hookEventName": PERMISSION_REQUEST, "decision": decision}}
     return json.dumps(out)
+
+
+def record(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    agent: str,
+    event: HookEvent,
+    fresh: agent_judge.Freshness,
+    ask: bool,
+) -> Any:
+    """One hook call as one transaction: the hook's observation (and, ``ask``, its permission
+    prompt, on the agent's current task), then the agent's state judged at once. The prompt
+    when ``ask``, else the verdict."""
+    agent_signals.record(
+        conn, Observation(agent, Signal.HOOK, event.state, ctx.now, event.evidence)
+    )
+    found = None
+    if ask:
+        held = conn.execute(
+            "SELECT min(id) FROM tasks WHERE assignee = ? AND status IN ('assigned', "
+            "'in_progress')",
+            (agent,),
+        ).fetchone()[0]
+        found = prompts.open_prompt(
+            conn,
+            ctx,
+            agent,
+            Signal.HOOK,
+            event.prompt_text(),
+            PERMISSION_OPTIONS,
+            task_id=held,
+            session=event.session,
+        )
+    verdict = agent_judge.judge(conn, agent, ctx.now, fresh)
+    agent_judge.apply(conn, ctx, agent, verdict)
+    return found if ask else verdict

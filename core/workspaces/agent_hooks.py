@@ -39,7 +39,7 @@ EVENTS = (
 )
 WITH_MATCHER = frozenset({"PreToolUse", "PermissionRequest"})
 HOOK_TIMEOUT_S = 10  # Claude Code stops a hook after this; the PermissionRequest one waits longer
-_OURS = re.compile(r"(^|[\s/'\"])swarm['\"]? hook --agent ")
+_OURS = re.compile(r"((^|[\s/'\"])swarm['\"]? hook|-m bot\.cli\.hook) --agent ")
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,8 @@ class Change:
 
 
 def is_ours(command: object) -> bool:
-    """True for a hook command that runs ``swarm hook --agent``."""
+    """True for a hook command that runs ``swarm hook --agent`` (or its faster start,
+    ``python -m bot.cli.hook --agent``)."""
     return isinstance(command, str) and _OURS.search(command) is not None
 
 
