@@ -132,6 +132,26 @@ async def decision_to_hook(
     return took
 
 
+async def in_process(
+    service: SwarmService, env: dict[str, str], cwd: Path, runs: int
+) -> list[float]:
+    """The hook's own work without a process start (modules already imported)."""
+    import io
+
+    from bot.cli.hook import hook
+    from bot.config import Config
+
+    config = Config(env)
+    took = []
+    for i in range(runs):
+        body = event("PreToolUse", cwd, tool_name=f"InProc{i}", tool_input={"command": "ls"})
+        started = time.monotonic()
+        await hook(config, body, AGENT, io.StringIO(), io.StringIO())
+        took.append(time.monotonic() - started)
+        await wait_state(service, "working", f"hook: PreToolUse InProc{i}", 30)
+    return took
+
+
 def baseline(env: dict[str, str], runs: int) -> list[float]:
     took = []
     for _ in range(runs):
@@ -167,6 +187,7 @@ async def main() -> None:
             shown, own = await hook_to_state(service, hook, env, work, args.runs)
             full, _ = await hook_to_state(service, ENTRIES["swarm hook"], env, work, args.runs)
             decided = await decision_to_hook(service, hook, env, work, max(10, args.runs // 2))
+            inside = await in_process(service, env, work, args.runs)
         finally:
             await service.close()
     print(f"agent state decision latency ({args.runs} runs, SQLite)")
@@ -174,6 +195,7 @@ async def main() -> None:
     print(line("hook event -> state in agents rows", shown))
     print(line("  the same through 'swarm hook'", full))
     print(line("hook process, start to exit", own))
+    print(line("hook's work in process (no process start)", inside))
     print(line("decision committed -> hook prints it", decided))
     print(
         f"ratios of p50: hook->state / baseline {pct(shown, 0.5) / pct(base, 0.5):.2f}, "
