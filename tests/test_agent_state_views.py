@@ -44,7 +44,7 @@ def test_the_agents_table_shows_the_state_its_marks_and_the_evidence() -> None:
 
 
 def test_status_says_when_every_agent_is_limited() -> None:
-    overview = {
+    overview: dict[str, Any] = {
         "tasks": {"ready": 2},
         "deliveries": {},
         "input_paused": None,
