@@ -296,12 +296,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX agent_prompts_agent ON agent_prompts (agent, decided_at, closed_at)",
     ),
     (  # agent state's judgement: when each signal last saw work (the stall clock's evidence),
-        # and the stall clock kept across a restart: when watching an agent began, the last
-        # tick that judged it, and when its last waiting or limited spell ended
+        # the stall clock kept across a restart (when watching an agent began, the last tick
+        # that judged it, when its last waiting or limited spell ended), and when a decided
+        # usage limit ends (it holds even when the limit's message is no longer seen)
         "ALTER TABLE agent_signals ADD COLUMN active_at REAL",
         "ALTER TABLE agent_watch ADD COLUMN watch_since REAL",
         "ALTER TABLE agent_watch ADD COLUMN ticked_at REAL",
         "ALTER TABLE agent_watch ADD COLUMN resumed_at REAL",
+        "ALTER TABLE agent_state ADD COLUMN state_until REAL",
     ),
 )
 

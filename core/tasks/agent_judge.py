@@ -6,7 +6,8 @@ The rules, in order (docs/agent-state.md says them to users):
    ``waiting``, whatever the signals say: a person has to answer.
 2. **Limited**: a ``limited`` observation (any signal) holds until its reset time, or for
    ``limit_backoff_s`` from when the limit was first seen when the agent showed none, unless
-   a signal saw the agent working after it.
+   a signal saw the agent working after it; a decided limit (``agent_state.state_until``)
+   holds until its end even when no signal shows it any more.
 3. **Strongest fresh signal**: hook, then text, then screen, then report. An observation is
    fresh while it is no older than its signal's horizon: ``sampled_s`` (three watch looks) for
    text and screen, which are read every look; ``event_s`` (the stall time) for hooks and
@@ -86,14 +87,26 @@ def is_fresh(obs: Observation, now: float, fresh: Freshness) -> bool:
     return now - obs.at <= horizon
 
 
+@dataclass(frozen=True)
+class HeldLimit:
+    """The agent's decided usage limit: since when, until when, in what words."""
+
+    since: float
+    until: float | None
+    signal: Signal | None
+    evidence: str
+
+
 def current_limit(
     seen: Mapping[Signal, Observation],
     now: float,
     backoff_s: float,
-    limited_since: float | None = None,
+    held: HeldLimit | None = None,
 ) -> Verdict | None:
-    """The usage limit still in force, if any (``limited_since``: when the agent's decided
-    state became ``limited``, the backoff's start while the limit is shown again and again)."""
+    """The usage limit still in force, if any. ``held``: the limit already decided; its
+    start is the backoff's start while the limit is shown again and again, and it holds until
+    its end even when no signal shows it any more, unless the agent was seen working since."""
+    limited_since = held.since if held is not None else None
     for obs in (seen[s] for s in SIGNAL_ORDER if s in seen):
         if obs.state is not AgentState.LIMITED:
             continue
@@ -106,7 +119,11 @@ def current_limit(
             return Verdict(
                 AgentState.LIMITED, obs.signal, f"{obs.evidence} ({how} {clock_time(end)})", end
             )
-    return None
+    if held is None or held.until is None or held.until <= now:
+        return None
+    if any(o.state is AgentState.WORKING and o.at > held.since for o in seen.values()):
+        return None  # seen working since: the limit is over
+    return Verdict(AgentState.LIMITED, held.signal, held.evidence, held.until)
 
 
 def combine(
@@ -115,12 +132,12 @@ def combine(
     fresh: Freshness,
     *,
     waiting: str | None = None,
-    limited_since: float | None = None,
+    held: HeldLimit | None = None,
 ) -> Verdict:
     """The agent's state from its observations (rules in the module's docstring)."""
     if waiting:
         return Verdict(AgentState.WAITING, None, waiting)
-    limit = current_limit(seen, now, fresh.limit_backoff_s, limited_since)
+    limit = current_limit(seen, now, fresh.limit_backoff_s, held)
     if limit is not None:
         return limit
     ordered = [seen[s] for s in SIGNAL_ORDER if s in seen]
@@ -158,9 +175,22 @@ def waiting_for(conn: sqlite3.Connection, agent: str) -> str | None:
 def judge(conn: sqlite3.Connection, agent: str, now: float, fresh: Freshness) -> Verdict:
     """``agent``'s state now, from the store (no stall rule: see ``core.watch.rules``)."""
     seen = agent_signals.observations(conn, [agent]).get(agent, {})
-    before = agent_signals.get_state(conn, agent)
-    since = before.since if before.state is AgentState.LIMITED else None
-    return combine(seen, now, fresh, waiting=waiting_for(conn, agent), limited_since=since)
+    held = held_limits(conn).get(agent)
+    return combine(seen, now, fresh, waiting=waiting_for(conn, agent), held=held)
+
+
+def held_limits(conn: sqlite3.Connection) -> dict[str, HeldLimit]:
+    """agent -> its decided usage limit, for the agents whose decided state is ``limited``."""
+    rows = conn.execute(
+        "SELECT id, state_since, state_until, state_signal, state_evidence FROM agent_state "
+        "WHERE state = 'limited'"
+    )
+    return {
+        agent: HeldLimit(
+            float(since or 0.0), until, Signal(signal) if signal else None, evidence or ""
+        )
+        for agent, since, until, signal, evidence in rows
+    }
 
 
 def apply(
@@ -180,6 +210,7 @@ def apply(
     changed = agent_signals.set_state(
         conn, agent, verdict.state, ctx.now, verdict.signal, verdict.evidence
     )
+    conn.execute("UPDATE agent_state SET state_until = ? WHERE id = ?", (verdict.until, agent))
     if not changed:
         return False
     resume_clock(conn, agent, before.state, verdict.state, ctx.now)
@@ -221,17 +252,15 @@ def resume_clock(
 
 def limited_agents(conn: sqlite3.Connection, now: float, backoff_s: float) -> dict[str, float]:
     """agent -> when its usage limit ends, for each agent limited now."""
-    agents = [r[0] for r in conn.execute("SELECT agent FROM agent_signals WHERE state = 'limited'")]
+    held = held_limits(conn)
+    agents = {r[0] for r in conn.execute("SELECT agent FROM agent_signals WHERE state = 'limited'")}
+    agents |= set(held)
     if not agents:
         return {}
     seen = agent_signals.observations(conn, agents)
-    since = {
-        r[0]: r[1]
-        for r in conn.execute("SELECT id, state_since FROM agent_state WHERE state = 'limited'")
-    }
     out = {}
-    for agent, obs in seen.items():
-        limit = current_limit(obs, now, backoff_s, since.get(agent))
+    for agent in agents:
+        limit = current_limit(seen.get(agent, {}), now, backoff_s, held.get(agent))
         if limit is not None and limit.until is not None:
             out[agent] = limit.until
     return out

@@ -201,6 +201,11 @@ async def test_a_limited_agent_gets_no_task_until_its_reset_and_is_no_stall(
         report = await watcher.tick()
         assert not report.stalled and not report.reassigned
     await service.complete_task(task_id, "Agent-7")
+    # the limit's message leaves the pane (a new reading says idle): the limit still holds
+    gone = Observation("Agent-7", Signal.TEXT, AgentState.IDLE, clock.now(), "text: prompt")
+    await service.db.write(agent_signals.record, gone)
+    await watcher.tick()
+    assert (await state_of(service, "Agent-7"))["state"] == "limited"
     waiting = await service.create_task(TaskSpec("next", agent="Agent-7"), "test")
     await service.queue.assign_batch()
     assert (await service.get_task(waiting.id)).status is TaskStatus.ready
