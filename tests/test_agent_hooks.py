@@ -231,6 +231,9 @@ async def test_bad_input_and_unknown_events_are_logged_and_exit_0(
         assert (done.returncode, done.stdout) == (0, ""), done.stderr
         assert said in done.stderr and "nothing recorded" in done.stderr
     assert (await row(desk_service, "Agent-1"))["signals"] == {}
+    program = [sys.executable, "-m", "bot.cli.hook", "--agent"]  # a value missing
+    done = await asyncio.to_thread(_run, program, "{}", cli_env(desk.home, desk.config))
+    assert (done.returncode, done.stdout) == (0, "") and "nothing recorded" in done.stderr
 
 
 async def test_the_agent_comes_from_swarm_agent_or_the_workspace_it_works_in(

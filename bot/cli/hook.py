@@ -74,8 +74,8 @@ def run(argv: list[str]) -> int:
         if unknown:
             log.warning("swarm hook: ignored arguments %s", unknown)
         return asyncio.run(hook(config, args.payload, args.agent, sys.stdin, sys.stdout))
-    except (Exception, KeyboardInterrupt) as exc:  # a hook never fails its agent
-        log.warning("swarm hook: %s: nothing recorded", exc)
+    except (Exception, KeyboardInterrupt, SystemExit) as exc:  # a hook never fails its agent
+        log.warning("swarm hook: %s: nothing recorded", exc or type(exc).__name__)
         return 0
 
 
