@@ -173,10 +173,18 @@ class Builder:
         """The agents file reloaded when it changes (the file the settings name now: the
         home's ``agents.toml`` once ``agents calibrate`` copied the bundled one there)."""
         from core.coordinator.agents_reload import AgentsReload
-        from core.settings import Settings
+        from core.settings import bundled_agents_file
+
+        started = service.settings.config_path
 
         def resolve() -> Path:
-            return Settings.from_env(self.config.env, self.config.agents_file).config_path
+            # the file the coordinator started with; the bundled one gives way to the home's
+            # agents.toml once `agents calibrate` writes it (the settings passed in, not the
+            # environment: a builder may be given whole settings)
+            if started != bundled_agents_file():
+                return started
+            in_home = service.settings.home / "agents.toml"
+            return in_home if in_home.is_file() else started
 
         def limits(agents: Sequence[Agent]) -> list[str]:
             method_for = getattr(deliverer, "method_for", None)

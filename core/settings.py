@@ -32,6 +32,8 @@ class Settings:
     # PostgreSQL instead of the SQLite file (may hold a password: never in a repr or a log)
     database_url: str | None = field(default=None, repr=False)
     failover_s: float = 5.0  # a dead scheduler's successor takes over within this
+    limit_backoff_s: float = 1800.0  # a usage limit without a reset time: no task for this long
+    approval_wait_s: float = 120.0  # a PermissionRequest hook waits this long for a decision
 
     @property
     def db_path(self) -> Path:
@@ -75,6 +77,10 @@ class Settings:
             keep_days=env_number(env, "SWARM_KEEP_DAYS", 90.0, minimum=1),
             database_url=database_url(env),
             failover_s=env_seconds(env, "SWARM_FAILOVER", 5.0),
+            limit_backoff_s=env_seconds(env, "SWARM_LIMIT_BACKOFF", 1800.0),
+            approval_wait_s=env_number(
+                env, "SWARM_APPROVAL_WAIT", 120.0, minimum=0, what="a number of seconds"
+            ),
         )
 
 
@@ -132,6 +138,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "SWARM_RETRY_BACKOFF": (0, 3600),
     "SWARM_KEEP_DAYS": (0, 36_500),
     "SWARM_FAILOVER": (0, 600),
+    "SWARM_APPROVAL_WAIT": (0, 3600),
     "SWARM_AI_RETRIES": (0, 10),
     "SWARM_AI_TIMEOUT": (0.01, 3600),
     "SWARM_AI_BACKOFF": (0, 600),

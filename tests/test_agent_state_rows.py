@@ -84,3 +84,18 @@ async def test_a_prompt_is_decided_once_and_names_who_decided(service: SwarmServ
     assert closed.closed_why == "the prompt left the pane" and not closed.open
     kinds = [e.kind for e in await service.events() if e.kind.startswith("prompt.")]
     assert kinds == ["prompt.opened", "prompt.decided", "prompt.opened", "prompt.closed"]
+
+
+async def test_a_later_idle_reading_keeps_when_the_signal_last_saw_work(
+    service: SwarmService,
+) -> None:
+    readings = (
+        Observation("Agent-1", Signal.TEXT, AgentState.WORKING, 10.0, "text: esc to interrupt"),
+        Observation("Agent-1", Signal.TEXT, AgentState.IDLE, 20.0, "text: prompt"),
+        Observation("Agent-2", Signal.HOOK, AgentState.IDLE, 30.0, "hook: Stop"),
+    )
+    for obs in readings:
+        await service.db.write(agent_signals.record, obs)
+    assert await service.db.read(agent_signals.active_times) == {"Agent-1": {Signal.TEXT: 10.0}}
+    seen = await service.db.read(agent_signals.observations, ["Agent-1"])
+    assert seen["Agent-1"][Signal.TEXT].state is AgentState.IDLE

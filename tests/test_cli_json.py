@@ -52,6 +52,7 @@ CASES: list[tuple[str, list[str], str, type]] = [
     ("send", ["Agent-1", "hello"], "cli", OBJECT),
     ("broadcast", ["hello all"], "cli", OBJECT),
     ("agents", [], "cli", ARRAY),
+    ("agents explain", ["Agent-2"], "cli", OBJECT),
     ("status", [], "cli", OBJECT),
     ("events", ["--kind", "task"], "cli", ARRAY),
     ("config show", [], "cli", OBJECT),

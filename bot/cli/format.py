@@ -147,21 +147,30 @@ def task_detail(
     return "\n".join(lines)
 
 
+def state_label(row: dict[str, Any]) -> str:
+    """``idle``, ``stalled, paused``, ``unknown, unreachable``: the decided state, the pause
+    and the unreachable alert."""
+    marks = [row["state"]] + ["paused"] * bool(row["paused"])
+    return ", ".join(marks + [a for a in row["alerts"] if a != "stalled"])
+
+
 def agents_table(rows: Sequence[dict[str, Any]], paint: Painter = PLAIN) -> str:
-    """Agents with role, state, current task and last report (and tmux pane, if any has one)."""
+    """Agents with role, state, current task, last report, the state's evidence (and tmux
+    pane, if any has one)."""
     panes = any(r.get("tmux") for r in rows)
     return table(
-        ("AGENT", "ROLE", "STATE", "TASK", "DONE", "FAILED", "LAST REPORT")
+        ("AGENT", "ROLE", "STATE", "TASK", "DONE", "FAILED", "LAST REPORT", "EVIDENCE")
         + (("TMUX",) if panes else ()),
         [
             (
                 r["id"],
                 r["role"],
-                r["state"],
+                state_label(r),
                 ",".join(r["tasks"]) or "-",
                 r["done"],
                 r["failed"],
                 _ago(r["last_report_at"]),
+                shorten(one_line(r.get("evidence") or "-"), 60),
             )
             + ((r.get("tmux") or "-",) if panes else ())
             for r in rows
@@ -204,7 +213,19 @@ def status_text(overview: dict[str, Any], paint: Painter = PLAIN) -> str:
         "tasks:      " + ", ".join(f"{k} {v}" for k, v in tasks.items()),
         "deliveries: " + ", ".join(f"{k} {v}" for k, v in deliveries.items()),
         f"input:      {paint('PAUSED - ' + one_line(paused), 'bold red') if paused else 'live'}",
+        *_limits_lines(overview.get("limited"), paint),
         "",
         agents_table(overview["agents"], paint),
     ]
     return "\n".join(lines)
+
+
+def _limits_lines(limited: dict[str, Any] | None, paint: Painter) -> list[str]:
+    """``limits:     every agent is limited until ...: ready tasks wait`` or who is limited."""
+    if not limited or not limited["agents"]:
+        return []
+    if limited["all"]:
+        text = f"every agent is limited until {_when(limited['until'])}: ready tasks wait"
+        return ["limits:     " + paint(text, "bold yellow")]
+    who = ", ".join(f"{r['agent']} until {_when(r['until'])}" for r in limited["agents"])
+    return [f"limits:     {who} (no new task meanwhile)"]

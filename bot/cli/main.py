@@ -23,6 +23,7 @@ from bot.cli import (
     db,
     doctor,
     gc,
+    hook,
     inbox,
     kill_switch,
     messages,
@@ -76,6 +77,7 @@ GROUPS: tuple[ModuleType, ...] = (
     web,
     workflows,
     workspaces,
+    hook,
     completion,
 )
 GLOBAL_VALUED = ("--as", "--config")  # global options that take a value
@@ -179,6 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.cli.errors import quiet_broken_pipe
     from bot.errors import describe
 
+    raw = list(sys.argv[1:] if argv is None else argv)
+    if raw[:1] == ["hook"] and not {"-h", "--help"} & set(raw):  # light, never a failure
+        return hook.run(raw[1:])
     try:
         args = _parse(argv)
         return asyncio.run(_run(args))

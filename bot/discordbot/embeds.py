@@ -114,6 +114,14 @@ def status_embed(overview: dict[str, Any]) -> discord.Embed:
     embed.add_field(
         name="desktop input", value=f"PAUSED: {paused}" if paused else "live", inline=False
     )
+    limited = overview.get("limited") or {}
+    if limited.get("all"):
+        until = int(limited["until"])
+        embed.add_field(
+            name="usage limits",
+            value=f"every agent is limited until <t:{until}:t>: ready tasks wait",
+            inline=False,
+        )
     embed.add_field(
         name="agents",
         value=shorten(f"```\n{agents_text(overview['agents'])}\n```", FIELD_LIMIT),

@@ -26,6 +26,8 @@ POSTED_KINDS = frozenset(
         "agent.paused",
         "agent.resumed",
         "agent.nudged",
+        "agent.limited",
+        "agent.limit_ended",
         "schedule.failed",
         "schedule.ran",
         "alert.opened",
@@ -51,6 +53,8 @@ ICONS = {
     "alert.opened": "🚨",
     "alert.cleared": "🟢",
     "agent.nudged": "👉",
+    "agent.limited": "⏳",
+    "agent.limit_ended": "▶️",
     "summary.posted": "📋",
 }
 
@@ -79,26 +83,35 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 def agents_text(rows: Sequence[dict[str, Any]]) -> str:
     """The ``/agents`` table: role, state, current task, done; the node (PostgreSQL) when
-    some agent has one."""
+    some agent has one; then each agent's state with its evidence."""
     if any(r.get("node") for r in rows):
-        return table(
+        head = table(
             ("AGENT", "ROLE", "NODE", "STATE", "TASK", "DONE"),
             [
                 (
                     r["id"],
                     r["role"],
                     r["node"] or "-",
-                    r["state"],
+                    _state(r),
                     ",".join(r["tasks"]) or "-",
                     r["done"],
                 )
                 for r in rows
             ],
         )
-    return table(
-        ("AGENT", "ROLE", "STATE", "TASK", "DONE"),
-        [(r["id"], r["role"], r["state"], ",".join(r["tasks"]) or "-", r["done"]) for r in rows],
-    )
+    else:
+        head = table(
+            ("AGENT", "ROLE", "STATE", "TASK", "DONE"),
+            [(r["id"], r["role"], _state(r), ",".join(r["tasks"]) or "-", r["done"]) for r in rows],
+        )
+    why = [f"{r['id']}: {shorten(one_line(r['evidence']), 90)}" for r in rows if r.get("evidence")]
+    return "\n\n".join([head, "\n".join(why)]) if why else head
+
+
+def _state(row: dict[str, Any]) -> str:
+    """The decided state, with the pause and an unreachable alert."""
+    marks = [row["state"]] + ["paused"] * bool(row.get("paused"))
+    return ", ".join(marks + [a for a in row.get("alerts", ()) if a != "stalled"])
 
 
 def event_text(event: Event) -> str:

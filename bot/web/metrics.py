@@ -23,7 +23,7 @@ from core.store.dashboard import Snapshot, read_snapshot
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3)
-AGENT_STATES = ("idle", "working", "stalled", "unreachable", "paused")
+AGENT_STATES = ("idle", "working", "waiting", "limited", "errored", "stalled", "offline", "unknown")
 
 
 class Metrics:

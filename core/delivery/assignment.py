@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from core.context import Ctx
 from core.models import Agent, Delivery, Priority, Receipt, task_ref
 from core.store.tables import insert_event
-from core.tasks import lifecycle, messages
+from core.tasks import agent_judge, lifecycle, messages
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,9 @@ class _AgentView:
 
 
 def free_agents(conn: sqlite3.Connection, ctx: Ctx) -> list[_AgentView]:
-    """Configured agents that are not paused and below their capacity."""
+    """Configured agents that are not paused, not held by a usage limit and below their
+    capacity."""
+    limited = agent_judge.limited_agents(conn, ctx.now, ctx.settings.limit_backoff_s)
     rows = conn.execute(
         "SELECT s.id, s.paused, s.score, s.idle_since, (SELECT count(*) FROM tasks t WHERE "
         "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load "
@@ -46,7 +48,7 @@ def free_agents(conn: sqlite3.Connection, ctx: Ctx) -> list[_AgentView]:
     views = []
     for agent in ctx.agents.values():
         row = state.get(agent.id)
-        if row is None or row["paused"] or row["load"] >= agent.capacity:
+        if row is None or row["paused"] or row["load"] >= agent.capacity or agent.id in limited:
             continue
         views.append(_AgentView(agent, row["load"], row["score"], row["idle_since"]))
     return views

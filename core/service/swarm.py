@@ -31,7 +31,7 @@ from core.settings import Settings
 from core.store import event_query, tables
 from core.store.access import StoreAccess
 from core.store.database import Store, open_store
-from core.tasks import edit, lifecycle, messages, prompts
+from core.tasks import agent_judge, edit, lifecycle, messages, prompts
 from core.tasks.edit import TaskEdit
 from core.tmux import PaneRef, capture
 from core.workspaces.tracker import WorkspaceTracker
@@ -273,6 +273,9 @@ class SwarmService(StoreAccess):
             "agents": await self.agent_rows(),
             "input_paused": self.kill_switch.reason(),
         }
+        overview["limited"] = await self.db.read(
+            _limits, list(self.agents), self.clock.now(), self.settings.limit_backoff_s
+        )
         found = await self.db.read(node_claims.node_rows)
         if found:  # delivery nodes (PostgreSQL)
             overview["nodes"] = found
@@ -335,6 +338,13 @@ class SwarmService(StoreAccess):
         """One permission prompt, open, decided or closed."""
         return await self.db.read(prompts.get_prompt, prompt_id)
 
+    # -- agent state -----------------------------------------------------------------------
+
+    async def explain_agent(self, agent: str) -> dict[str, Any]:
+        """``agent``'s state, since when, what decided it and each signal's latest evidence."""
+        agent_id = self.ctx("").agent(agent).id
+        return await self.db.read(_explain, agent_id, self.clock.now())
+
 
 def _missing_agents(conn: sqlite3.Connection, ids: list[str]) -> bool:
     known = {r[0] for r in conn.execute("SELECT id FROM agent_state")}
@@ -345,15 +355,60 @@ def _counts(conn: sqlite3.Connection) -> tuple[dict[str, int], dict[str, int]]:
     return tables.status_counts(conn), tables.delivery_counts(conn)
 
 
+def _explain(conn: sqlite3.Connection, agent: str, now: float) -> dict[str, Any]:
+    from core.agent_state import SIGNAL_ORDER
+    from core.store import agent_signals
+
+    decided = agent_signals.get_state(conn, agent)
+    seen = agent_signals.observations(conn, [agent]).get(agent, {})
+    active = agent_signals.active_times(conn).get(agent, {})
+    return {
+        "agent": agent,
+        **decided.to_json(),
+        "checked_at": now,
+        "signals": [
+            {
+                "signal": obs.signal.value,
+                "state": obs.state.value,
+                "seen_at": obs.at,
+                "evidence": obs.evidence,
+                "until": obs.until,
+                "active_at": active.get(obs.signal),
+            }
+            for obs in (seen[s] for s in SIGNAL_ORDER if s in seen)
+        ],
+        "waiting_for": agent_judge.waiting_for(conn, agent),
+        "prompts": [p.to_json() for p in prompts.open_prompts(conn, agent)],
+    }
+
+
+def _limits(
+    conn: sqlite3.Connection, agents: list[str], now: float, backoff_s: float
+) -> dict[str, Any]:
+    """Agents held by a usage limit (and until when); ``all``: every agent is, so the queue
+    waits until the earliest reset (``until``) instead of looking stuck."""
+    from core.tasks.agent_judge import limited_agents
+
+    ends = {a: t for a, t in limited_agents(conn, now, backoff_s).items() if a in agents}
+    every = bool(agents) and set(agents) <= set(ends)
+    return {
+        "agents": [{"agent": a, "until": ends[a]} for a in agents if a in ends],
+        "all": every,
+        "until": min(ends.values()) if every else None,
+    }
+
+
 def _input_event(conn: sqlite3.Connection, ctx: Ctx, kind: str, text: str) -> None:
     tables.insert_event(conn, ctx.now, kind, text, actor=ctx.actor)
 
 
 def _agent_rows(conn: sqlite3.Connection, agents: list[Agent]) -> list[dict[str, Any]]:
+    from core.store import agent_signals  # decided states and their evidence
     from core.store.alerts import open_kinds  # the watcher's alerts (a light import)
 
     state = {r["id"]: r for r in conn.execute("SELECT * FROM agent_state")}
     alerts = open_kinds(conn)
+    seen = agent_signals.observations(conn, [a.id for a in agents])
     holding: dict[str, list[str]] = {}
     for task_id, agent in conn.execute(
         "SELECT id, assignee FROM tasks WHERE status IN ('assigned', 'in_progress') ORDER BY id"
@@ -364,17 +419,25 @@ def _agent_rows(conn: sqlite3.Connection, agents: list[Agent]) -> list[dict[str,
         st = state.get(agent.id)
         current = holding.get(agent.id, [])
         paused = bool(st["paused"]) if st else False
-        flags = [k for k in ("unreachable", "stalled") if k in alerts.get(agent.id, ())]
+        decided = agent_signals.get_state(conn, agent.id)
         rows.append(
             {
                 "id": agent.id,
                 "role": agent.role,
                 "capabilities": list(agent.capabilities),
-                "state": flags[0]
-                if flags
-                else "paused"
-                if paused
-                else ("working" if current else "idle"),
+                "state": decided.state.value,
+                "since": decided.since,
+                "signal": decided.signal.value if decided.signal else None,
+                "evidence": decided.evidence,
+                "signals": {
+                    obs.signal.value: {
+                        "state": obs.state.value,
+                        "seen_at": obs.at,
+                        "evidence": obs.evidence,
+                        "until": obs.until,
+                    }
+                    for obs in seen.get(agent.id, {}).values()
+                },
                 "alerts": sorted(alerts.get(agent.id, ())),
                 "paused": paused,
                 "tasks": current,

@@ -1,6 +1,8 @@
 """Rows of agent state: each signal's latest observation of an agent, and the state decided.
 
-``record`` keeps one row per (agent, signal): the newest observation replaces the last.
+``record`` keeps one row per (agent, signal): the newest observation replaces the last, and
+the time of the latest ``working`` one is kept as the signal's ``active_at`` (the stall clock's
+evidence: a later ``idle`` reading does not erase when the agent was last seen working).
 ``set_state`` stores the combined state with the signal and evidence that decided it, and
 writes an ``agent.state`` event when the state changes (not when only the evidence does).
 """
@@ -20,10 +22,11 @@ from core.text import escape_controls, shorten
 EVIDENCE_LIMIT = 500  # characters of evidence kept per observation
 
 _UPSERT = (
-    "INSERT INTO agent_signals (agent, signal, state, at, evidence, until, detail) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent, signal) DO UPDATE SET "
+    "INSERT INTO agent_signals (agent, signal, state, at, evidence, until, detail, active_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent, signal) DO UPDATE SET "
     "state = excluded.state, at = excluded.at, evidence = excluded.evidence, "
-    "until = excluded.until, detail = excluded.detail"
+    "until = excluded.until, detail = excluded.detail, "
+    "active_at = COALESCE(excluded.active_at, agent_signals.active_at)"
 )
 
 
@@ -51,10 +54,21 @@ def record(conn: sqlite3.Connection, obs: Observation) -> None:
     """Keep ``obs`` as its signal's latest observation of its agent."""
     evidence = shorten(escape_controls(obs.evidence), EVIDENCE_LIMIT)
     detail = json.dumps(dict(obs.detail)) if obs.detail else None
+    active = obs.at if obs.state is AgentState.WORKING else None
     conn.execute(
         _UPSERT,
-        (obs.agent, obs.signal.value, obs.state.value, obs.at, evidence, obs.until, detail),
+        (obs.agent, obs.signal.value, obs.state.value, obs.at, evidence, obs.until, detail, active),
     )
+
+
+def active_times(conn: sqlite3.Connection) -> dict[str, dict[Signal, float]]:
+    """agent -> signal -> when that signal last saw the agent working."""
+    out: dict[str, dict[Signal, float]] = {}
+    for agent, signal, active in conn.execute(
+        "SELECT agent, signal, active_at FROM agent_signals WHERE active_at IS NOT NULL"
+    ):
+        out.setdefault(agent, {})[Signal(signal)] = float(active)
+    return out
 
 
 def observations(

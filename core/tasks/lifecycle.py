@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from core.agent_state import AgentState, Observation, Signal
 from core.context import Ctx, check_chars
 from core.errors import (
     DependencyError,
@@ -17,6 +18,7 @@ from core.errors import (
     Unassignable,
 )
 from core.models import ACTIVE, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
+from core.store import agent_signals
 from core.store.tables import get_task, insert_event, task_exists
 from core.tasks import campaign_end, messages, rules
 from core.tasks.actions import TaskAction, require
@@ -344,6 +346,7 @@ def start(
     _touch_agent(conn, ctx, agent)
     kind = "task.started" if status == "assigned" else "task.progress"
     text = f"{task_ref(task_id)} {'started' if status == 'assigned' else 'progress'} by {agent}"
+    _reported(conn, ctx, agent, AgentState.WORKING, text)
     insert_event(
         conn,
         ctx.now,
@@ -364,6 +367,7 @@ def add_note(
     by, data = ctx.report_by(task_ref(task_id), agent, force)
     note = ctx.check_text(note, "note")
     _touch_agent(conn, ctx, agent)
+    _reported(conn, ctx, agent, AgentState.WORKING, f"{task_ref(task_id)} note by {agent}")
     insert_event(
         conn,
         ctx.now,
@@ -389,6 +393,7 @@ def complete(
         (note or None, ctx.now, ctx.now, task_id),
     )
     _credit(conn, ctx, agent, success=True)
+    _reported(conn, ctx, agent, AgentState.IDLE, f"{task_ref(task_id)} done by {agent}")
     insert_event(
         conn,
         ctx.now,
@@ -409,6 +414,7 @@ def fail(
     reason = ctx.check_text(reason, "reason", one_line=True)
     _, agent = _active(conn, task_id, "failed")
     by, data = ctx.report_by(task_ref(task_id), agent, force)
+    _reported(conn, ctx, agent, AgentState.IDLE, f"{task_ref(task_id)} failed by {agent}")
     finish_failed(conn, ctx, task_id, agent, reason, by=by, data=data)
 
 
@@ -611,6 +617,15 @@ def withdraw(conn: sqlite3.Connection, ctx: Ctx, task: Task, agent: str, why: st
         actor=ctx.actor,
         data={"message": message_id},
     )
+
+
+def _reported(
+    conn: sqlite3.Connection, ctx: Ctx, agent: str | None, state: AgentState, words: str
+) -> None:
+    """A report on the agent's task is the report signal's observation of it."""
+    if agent:
+        obs = Observation(agent, Signal.REPORT, state, ctx.now, f"report: {words}")
+        agent_signals.record(conn, obs)
 
 
 def _touch_agent(conn: sqlite3.Connection, ctx: Ctx, agent: str | None) -> None:

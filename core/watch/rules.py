@@ -1,15 +1,28 @@
-"""Stall rules: one watch tick over the database at one moment (``ctx.now``).
+"""Stall rules and the agents' states: one watch tick over the database at one moment
+(``ctx.now``).
 
-Activity is a change of the agent's watched screen region (not one caused by our own
-delivery), a report through the CLI (``agent_state.last_report_at``: task start, progress,
-done, fail) or an assignment. An agent with an active task and no activity for
-``stall_after`` is stalled: an alert is opened and it is nudged, at most ``max_nudges`` times
-per set of tasks and ``nudge_cooldown`` apart; after ``reassign_after`` without activity its
-tasks go back to the queue. An agent without an active task, or within ``grace`` of an
-assignment, is never nudged. The stall clock starts at the latest of: the last activity, the
-prompt's delivery plus ``grace``, and the first frame the watcher took of the agent, so an
-agent is judged stalled only after it was *observed* unchanged for ``stall_after``. Agents
-whose last deliveries all failed are unreachable.
+Working evidence is what the agent itself does: a change of its watched screen region (not
+one caused by our own delivery), a hook or terminal text that saw it working
+(``agent_signals.active_at``), a report through the CLI (``agent_state.last_report_at``:
+task start, progress, done, fail). swarm's own actions are not the agent's activity: a nudge
+or any other message swarm delivers does not restart the clock; only the task's own prompt
+reaching the agent does (plus ``grace``). An inbox agent (no screen) is judged on its
+reports, hooks and text only.
+
+An agent with an active task, not ``waiting`` or ``limited``, and no working evidence for
+``stall_after`` is stalled: ONE alert is opened for the episode and it is nudged, at most
+``max_nudges`` times per set of tasks and ``nudge_cooldown`` apart; after ``reassign_after``
+its tasks go back to the queue. The alert is cleared once, when the episode ends: working
+evidence, the tasks gone, or the agent now waiting for a person or limited. A ``waiting`` or
+``limited`` agent is never nudged or reassigned, and its clock restarts when that ends.
+
+The stall clock starts at the latest of: the last working evidence, the assignment, the
+task prompt's delivery plus ``grace``, the end of the last waiting or limited spell, when
+watching the agent began (``agent_watch.watch_since``) and, for screen agents, the first
+frame taken of it, so an agent is judged stalled only after it was *observed* quiet for
+``stall_after``. These are stored, so a coordinator restart keeps the clock (watching starts
+over only after a gap longer than ``stall_after``, when the screen could not be seen).
+Agents whose last deliveries all failed are unreachable.
 """
 
 from __future__ import annotations
@@ -18,12 +31,15 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from core.agent_state import AgentState, Observation, Signal
 from core.context import Ctx
 from core.delivery.envelope import swarm_command
-from core.models import task_ref
+from core.models import Agent, task_ref
+from core.store import agent_signals
 from core.store.alerts import STALLED, UNREACHABLE, clear_alert, open_alert
 from core.store.tables import insert_event
-from core.tasks import lifecycle, messages
+from core.tasks import agent_judge, lifecycle, messages
+from core.tasks.agent_judge import HELD, Freshness, Verdict, clock_time, duration
 from core.watch.settings import WatchSettings
 
 
@@ -56,6 +72,8 @@ class _View:
     watched: str | None
     nudges: int
     last_nudge_at: float | None
+    screen: bool = False  # judged on its screen too (an inbox agent is not)
+    held: Verdict | None = None  # waiting or limited: no stall, no nudge, no reassignment
 
     @property
     def key(self) -> str | None:
@@ -75,18 +93,40 @@ def tick(
     since: float,
     first_frames: Mapping[str, float] | None = None,
 ) -> TickReport:
-    """Record screen activity, then judge every agent.
+    """Record screen activity, then judge every agent: stalls, then its state.
 
-    ``since``: when watching began; ``first_frames``: agent -> when its screen was first
+    ``since``: when this watcher began; ``first_frames``: agent -> when its screen was first
     captured (agents watched on screen only).
     """
     report = TickReport()
+    fresh = freshness(ctx, settings)
     _record_screen(conn, ctx, settings, screen_changed, report)
-    for view in _views(conn, ctx, settings, since, first_frames or {}):
+    _store_first_frames(conn, first_frames or {})
+    starts = _watch_since(conn, ctx, settings, since)
+    _observe_screens(conn, ctx, settings, report)
+    verdicts = {a: agent_judge.judge(conn, a, ctx.now, fresh) for a in ctx.agents}
+    for agent, verdict in verdicts.items():  # a wait that ends now restarts the clock now
+        before = agent_signals.get_state(conn, agent).state
+        agent_judge.resume_clock(conn, agent, before, verdict.state, ctx.now)
+    for view in _views(conn, ctx, settings, starts, verdicts):
         _judge(conn, ctx, settings, view, report)
+    for agent, verdict in verdicts.items():
+        stall = _stall_verdict(conn, agent) if agent in report.stalled else None
+        agent_judge.apply(conn, ctx, agent, stall or verdict, force=True)
     for agent in ctx.agents:
         _check_reachable(conn, ctx, settings, agent, report)
     return report
+
+
+def freshness(ctx: Ctx, settings: WatchSettings) -> Freshness:
+    """How long observations count, from the watch settings and the limit backoff."""
+    return Freshness.of(settings.interval_s, settings.stall_after_s, ctx.settings.limit_backoff_s)
+
+
+def has_screen(agent: Agent) -> bool:
+    """True for an agent with a watched screen region (judged on it once a frame is taken;
+    an inbox agent without one, or without a display, has no screen)."""
+    return agent.watch is not None
 
 
 def record_screen(
@@ -140,12 +180,73 @@ def _own_echo(conn: sqlite3.Connection, ctx: Ctx, settings: WatchSettings, agent
     return row is not None and (row[0] == "delivering" or ctx.now - row[1] <= settings.echo_s)
 
 
+def _store_first_frames(conn: sqlite3.Connection, first_frames: Mapping[str, float]) -> None:
+    """Keep when each screen was first captured (the earliest: a restart keeps it)."""
+    conn.executemany(
+        "INSERT INTO agent_watch (agent_id, screen_seen_at) VALUES (?, ?) "
+        "ON CONFLICT(agent_id) DO UPDATE SET screen_seen_at = "
+        "COALESCE(agent_watch.screen_seen_at, excluded.screen_seen_at)",
+        list(first_frames.items()),
+    )
+
+
+def _watch_since(
+    conn: sqlite3.Connection, ctx: Ctx, settings: WatchSettings, since: float
+) -> dict[str, float]:
+    """agent -> since when it has been watched without a gap (stored: a restart keeps it;
+    a gap longer than ``stall_after`` starts it again at this watcher's start)."""
+    stored = {
+        r[0]: (r[1], r[2])
+        for r in conn.execute("SELECT agent_id, watch_since, ticked_at FROM agent_watch")
+    }
+    starts = {}
+    for agent in ctx.agents:
+        began, ticked = stored.get(agent, (None, None))
+        if began is None or ticked is None or ctx.now - ticked > settings.stall_after_s:
+            began = since
+        starts[agent] = began
+    conn.executemany(
+        "INSERT INTO agent_watch (agent_id, watch_since, ticked_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(agent_id) DO UPDATE SET watch_since = excluded.watch_since, "
+        "ticked_at = excluded.ticked_at",
+        [(agent, began, ctx.now) for agent, began in starts.items()],
+    )
+    return starts
+
+
+def screen_seen(conn: sqlite3.Connection, ctx: Ctx) -> dict[str, tuple[float, float | None]]:
+    """Screen agents whose screen was captured: agent -> (first frame, last change)."""
+    rows = conn.execute("SELECT agent_id, screen_seen_at, screen_active_at FROM agent_watch")
+    return {
+        agent: (float(seen), active)
+        for agent, seen, active in rows
+        if seen is not None and agent in ctx.agents and has_screen(ctx.agents[agent])
+    }
+
+
+def _observe_screens(
+    conn: sqlite3.Connection, ctx: Ctx, settings: WatchSettings, report: TickReport
+) -> None:
+    """The screen signal's observation of each watched agent: a change since the last look
+    is ``working``, none is ``idle`` (our own pastes are neither: see ``_own_echo``)."""
+    for agent, (seen, active) in screen_seen(conn, ctx).items():
+        changed = agent in report.active or (
+            active is not None and ctx.now - active < settings.interval_s
+        )
+        if changed:
+            state, words = AgentState.WORKING, f"screen: changed at {clock_time(ctx.now)}"
+        else:
+            quiet = ctx.now - max(seen, active or 0.0)
+            state, words = AgentState.IDLE, f"screen: no change for {duration(quiet)}"
+        agent_signals.record(conn, Observation(agent, Signal.SCREEN, state, ctx.now, words))
+
+
 def _views(
     conn: sqlite3.Connection,
     ctx: Ctx,
     settings: WatchSettings,
-    since: float,
-    first_frames: Mapping[str, float],
+    starts: Mapping[str, float],
+    verdicts: Mapping[str, Verdict],
 ) -> Iterator[_View]:
     held: dict[str, list[_Held]] = {}
     for task_id, agent, assigned_at, attempts, most in conn.execute(
@@ -157,37 +258,60 @@ def _views(
         r[0]: r
         for r in conn.execute(
             "SELECT agent_id, screen_active_at, watched_tasks, "
-            "nudges, last_nudge_at, screen_seen_at "
+            "nudges, last_nudge_at, screen_seen_at, resumed_at "
             "FROM agent_watch"
         )
     }
     reports = dict(conn.execute("SELECT id, last_report_at FROM agent_state").fetchall())
-    for agent in ctx.agents:
-        mine = held.get(agent, [])
-        row = watch.get(agent)
-        times = [since, reports.get(agent) or 0.0, (row[1] or 0.0) if row else 0.0]
+    active = agent_signals.active_times(conn)
+    for agent_id, agent in ctx.agents.items():
+        mine = held.get(agent_id, [])
+        row = watch.get(agent_id)
+        screen = has_screen(agent) and row is not None and row[5] is not None
+        times = [starts[agent_id], reports.get(agent_id) or 0.0, (row[6] or 0.0) if row else 0.0]
+        times += [at for sig, at in active.get(agent_id, {}).items() if sig is not Signal.SCREEN]
         times += [t.assigned_at for t in mine]
+        if screen:
+            assert row is not None
+            times += [row[1] or 0.0, row[5]]
         if mine:
-            seen = first_frames.get(agent, (row[5] or since) if row else since)  # node: row
-            times += [seen, _delivered_at(conn, agent) + settings.grace_s]
+            times.append(_prompt_delivered_at(conn, agent_id) + settings.grace_s)
+        verdict = verdicts.get(agent_id)
         yield _View(
-            agent,
+            agent_id,
             mine,
             max(times),
             row[2] if row else None,
             row[3] if row else 0,
             row[4] if row else None,
+            screen,
+            verdict if verdict is not None and verdict.state in HELD else None,
         )
 
 
-def _delivered_at(conn: sqlite3.Connection, agent: str) -> float:
-    """When the agent's latest message arrived (0 when none did)."""
+def _prompt_delivered_at(conn: sqlite3.Connection, agent: str) -> float:
+    """When the prompt of a task the agent holds reached it (0 when none did yet): the first
+    delivery of the task's messages made since its assignment. Nudges, answers and other
+    messages swarm sends later are not the agent's activity."""
     row = conn.execute(
-        "SELECT updated_at FROM deliveries WHERE agent_id = ? AND state = "
-        "'delivered' ORDER BY id DESC LIMIT 1",
+        "SELECT max(first_at) FROM (SELECT min(d.updated_at) AS first_at FROM tasks t "
+        "JOIN messages m ON m.task_id = t.id AND m.created_at >= t.assigned_at "
+        "JOIN deliveries d ON d.message_id = m.id AND d.agent_id = t.assignee "
+        "WHERE t.assignee = ? AND t.status IN ('assigned', 'in_progress') "
+        "AND d.state = 'delivered' GROUP BY t.id) AS firsts",
         (agent,),
     ).fetchone()
-    return float(row[0]) if row else 0.0
+    return float(row[0]) if row and row[0] is not None else 0.0
+
+
+def _stall_verdict(conn: sqlite3.Connection, agent: str) -> Verdict | None:
+    """The stall as a state, in the open alert's words; None once its tasks were taken back
+    (the alert is then cleared)."""
+    row = conn.execute(
+        "SELECT text FROM alerts WHERE agent_id = ? AND kind = ? AND cleared_at IS NULL",
+        (agent, STALLED),
+    ).fetchone()
+    return None if row is None else Verdict(AgentState.STALLED, None, row[0])
 
 
 def _judge(
@@ -197,12 +321,17 @@ def _judge(
         _set_watched(conn, view.agent, view.key)
         view = _View(view.agent, view.tasks, view.last_activity, view.key, 0, None)
     quiet = ctx.now - view.last_activity
+    if view.held is not None:
+        why = f"it is {view.held.state.value} ({view.held.evidence})"
+        _clear(conn, ctx, view.agent, STALLED, f"{view.agent} is no longer stalled: {why}", report)
+        return
     if not view.tasks or quiet < settings.stall_after_s or _fresh(ctx, settings, view):
         why = "no active task" if not view.tasks else "activity seen"
         _clear(conn, ctx, view.agent, STALLED, f"{view.agent} is no longer stalled: {why}", report)
         return
     report.stalled.append(view.agent)
-    text = f"{view.agent} stalled: no activity for {minutes(quiet)} on {view.refs}"
+    what = "activity" if view.screen else "report or hook"
+    text = f"{view.agent} stalled: no {what} for {minutes(quiet)} on {view.refs}"
     if open_alert(conn, ctx, view.agent, STALLED, text, view.tasks[0].id):
         report.opened.append(f"{view.agent} {STALLED}")
     if quiet >= settings.reassign_after_s:
@@ -232,8 +361,9 @@ def _nudge(
 ) -> None:
     first = task_ref(view.tasks[0].id)
     swarm = swarm_command(ctx.settings.custom_home)
+    what = "activity seen" if view.screen else "report"
     text = (
-        f"No activity seen from you for {minutes(quiet)} on {view.refs}. If you are still "
+        f"No {what} from you for {minutes(quiet)} on {view.refs}. If you are still "
         f'working, report progress: {swarm} task start {first} --note "..."; if you are '
         f'stuck, say why: {swarm} task fail {first} --reason "...".'
     )
@@ -255,7 +385,7 @@ def _nudge(
         ctx.now,
         "agent.nudged",
         f"{view.agent} nudged ({count}/{settings.max_nudges}) about {view.refs}: "
-        f"no activity for {minutes(quiet)}",
+        f"no {'activity' if view.screen else 'report or hook'} for {minutes(quiet)}",
         task_id=view.tasks[0].id,
         agent=view.agent,
         actor=ctx.actor,
@@ -267,7 +397,8 @@ def _nudge(
 def _reassign(
     conn: sqlite3.Connection, ctx: Ctx, view: _View, quiet: float, report: TickReport
 ) -> None:
-    why = f"{view.agent} stalled: no activity for {minutes(quiet)}"
+    why = f"{view.agent} stalled: no {'activity' if view.screen else 'report or hook'} for "
+    why += minutes(quiet)
     for held in view.tasks:
         if held.attempts >= held.max_attempts:
             lifecycle.fail_held(conn, ctx, held.id, view.agent, f"{why} ({held.attempts} attempts)")

@@ -195,3 +195,17 @@ def remove(home: Path, place: Located, *, delete_branch: bool = False) -> str:
         git(repo, "branch", "-d", place.branch)
         return f"removed {place.path} and branch {place.branch}"
     return f"removed {place.path} (branch {place.branch} kept)"
+
+
+def agent_at(home: Path, agents: Mapping[str, Agent], path: Path) -> str | None:
+    """The agent whose workspace holds ``path`` (the innermost one), or None."""
+    places = [(Path(a.workspace), a.id) for a in agents.values() if a.workspace]
+    places += [
+        (Path(s.path), s.agent)
+        for r in manifest.load_all(home)
+        for s in r.workspaces.values()
+        if s.agent in agents
+    ]
+    where = path.absolute()
+    inside = [(len(p.absolute().parts), agent) for p, agent in places if where.is_relative_to(p)]
+    return max(inside)[1] if inside else None

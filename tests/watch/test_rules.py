@@ -66,7 +66,8 @@ async def test_an_idle_agent_is_never_nudged(
     reports = await run_ticks(watcher, clock, 4 * 3600, step=300)
     assert not any(r.stalled or r.nudged or r.opened for r in reports)
     assert await kinds(service, "agent.nudged") == []
-    assert {r["state"] for r in await service.agent_rows()} == {"idle"}
+    # no signal has seen them (no frames, no hooks, no reports): unknown, never "idle"
+    assert {r["state"] for r in await service.agent_rows()} == {"unknown"}
 
 
 async def test_no_nudge_within_the_grace_period_after_an_assignment(
@@ -113,8 +114,10 @@ async def test_activity_ends_the_stall_and_clears_the_alert_once(
     await run_ticks(watcher, clock, 660)
     assert await state_of(service, "Agent-4") == "stalled"
     frames.change("Agent-4")
-    await run_ticks(watcher, clock, 120)
+    await run_ticks(watcher, clock, 60)
     assert await state_of(service, "Agent-4") == "working"
+    await run_ticks(watcher, clock, 60)
+    assert await state_of(service, "Agent-4") == "idle"  # quiet again, not stalled yet
     assert len(await kinds(service, "alert.opened")) == 1
     cleared = await kinds(service, "alert.cleared")
     assert [e.text for e in cleared] == ["Agent-4 is no longer stalled: activity seen"]
@@ -213,18 +216,21 @@ async def test_an_agent_whose_deliveries_keep_failing_is_unreachable(
         clock.advance(10)
         await watcher.tick()
 
+    async def alerts_of(agent: str) -> list[str]:
+        return next(r["alerts"] for r in await service.agent_rows() if r["id"] == agent)
+
     for _ in range(2):
         await deliver(False)
-    assert await state_of(service, "Agent-3") == "idle"
+    assert await alerts_of("Agent-3") == []
     for _ in range(3):
         await deliver(False)
-    assert await state_of(service, "Agent-3") == "unreachable"
+    assert await alerts_of("Agent-3") == ["unreachable"]
     opened = await kinds(service, "alert.opened")
     assert [e.text for e in opened] == [
         "Agent-3 unreachable: its last 3 deliveries failed (window gone)"
     ]
     await deliver(True)
-    assert await state_of(service, "Agent-3") == "idle"
+    assert await alerts_of("Agent-3") == []
     assert [e.agent for e in await kinds(service, "alert.cleared")] == ["Agent-3"]
 
 

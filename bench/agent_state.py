@@ -1,0 +1,208 @@
+"""Agent state's decision latency: a hook event until the state shows, and a person's decision
+until the PermissionRequest hook returns it.
+
+Run: .venv/bin/python bench/agent_state.py [--runs 60]
+
+1. ``swarm hook`` runs as Claude Code runs it (a new process, the event's JSON on stdin);
+   from just before the process starts until ``SwarmService.agent_rows()`` (what
+   ``swarm agents --json`` prints) shows the event's state, polled every 2 ms.
+2. A ``PermissionRequest`` hook waits; from the decision's commit (what the Discord button
+   does: ``prompts.decide`` through the service) until the hook's JSON reaches its stdout.
+Baseline in the same run: ``swarm --version`` (the bare start of the ``swarm`` command).
+Prints figures only (SQLite in a temporary home).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from core.tasks import prompts
+
+SWARM = str(Path(sys.executable).parent / "swarm")
+AGENT = "Agent-1"
+ENTRIES = {  # what an installed hook runs, and the same through the whole swarm command
+    "python -m bot.cli.hook": [sys.executable, "-m", "bot.cli.hook", "--agent", AGENT],
+    "swarm hook": [SWARM, "hook", "--agent", AGENT],
+}
+
+
+def spawn(argv: list[str], body: str, env: dict[str, str], out: bool = False) -> Any:
+    """Start a hook process as Claude Code does: the event's JSON on its stdin."""
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE if out else None, env=env
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(body.encode())
+    proc.stdin.close()
+    return proc
+
+
+def pct(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) in milliseconds."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
+def line(name: str, values: list[float]) -> str:
+    return (
+        f"{name:<44} p50 {pct(values, 0.5):7.1f} ms   p99 {pct(values, 0.99):7.1f} ms   "
+        f"max {max(values) * 1000:7.1f} ms   (n={len(values)})"
+    )
+
+
+def event(name: str, cwd: Path, **fields: Any) -> str:
+    return json.dumps(
+        {
+            "session_id": "bench",
+            "transcript_path": str(cwd / "t.jsonl"),
+            "cwd": str(cwd),
+            "permission_mode": "default",
+            "hook_event_name": name,
+            **fields,
+        }
+    )
+
+
+async def wait_state(service: SwarmService, state: str, evidence: str, limit_s: float) -> None:
+    deadline = time.monotonic() + limit_s
+    while True:
+        row = next(r for r in await service.agent_rows() if r["id"] == AGENT)
+        if row["state"] == state and row["evidence"] == evidence:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{state} not seen: {row}")
+        await asyncio.sleep(0.002)
+
+
+async def hook_to_state(
+    service: SwarmService, argv: list[str], env: dict[str, str], cwd: Path, runs: int
+) -> tuple[list[float], list[float]]:
+    """Seconds from the hook's start until its state shows; the hook processes' own time."""
+    shown, own = [], []
+    for i in range(runs):
+        tool = f"Tool{i}"  # a new evidence each time, so nothing is seen early
+        body = event("PreToolUse", cwd, tool_name=tool, tool_input={"command": "ls"})
+        started = time.monotonic()
+        proc = spawn(argv, body, env)
+        await wait_state(service, "working", f"hook: PreToolUse {tool}", 30)
+        shown.append(time.monotonic() - started)
+        await asyncio.to_thread(proc.wait)
+        own.append(time.monotonic() - started)
+    return shown, own
+
+
+async def opened(service: SwarmService, limit_s: float = 30) -> prompts.Prompt:
+    deadline = time.monotonic() + limit_s
+    while not (found := await service.db.read(prompts.open_prompts, AGENT)):
+        if time.monotonic() > deadline:
+            raise TimeoutError("no prompt opened")
+        await asyncio.sleep(0.002)
+    return found[0]
+
+
+async def decision_to_hook(
+    service: SwarmService, argv: list[str], env: dict[str, str], cwd: Path, runs: int
+) -> list[float]:
+    """Seconds from a decision's commit until the hook prints it."""
+    took = []
+    for i in range(runs):
+        body = event(
+            "PermissionRequest", cwd, tool_name="Bash", tool_input={"command": f"make t{i}"}
+        )
+        proc = spawn(argv, body, env, out=True)
+        prompt = await opened(service)
+        started = time.monotonic()
+        await service.write("bench:button", prompts.decide, prompt.id, "1")
+        answer = await asyncio.to_thread(proc.stdout.readline)
+        took.append(time.monotonic() - started)
+        assert b'"allow"' in answer, answer
+        await asyncio.to_thread(proc.wait)
+    return took
+
+
+async def in_process(
+    service: SwarmService, env: dict[str, str], cwd: Path, runs: int
+) -> list[float]:
+    """The hook's own work without a process start (modules already imported)."""
+    import io
+
+    from bot.cli.hook import hook
+    from bot.config import Config
+
+    config = Config(env)
+    took = []
+    for i in range(runs):
+        body = event("PreToolUse", cwd, tool_name=f"InProc{i}", tool_input={"command": "ls"})
+        started = time.monotonic()
+        await hook(config, body, AGENT, io.StringIO(), io.StringIO())
+        took.append(time.monotonic() - started)
+        await wait_state(service, "working", f"hook: PreToolUse InProc{i}", 30)
+    return took
+
+
+def baseline(env: dict[str, str], runs: int) -> list[float]:
+    took = []
+    for _ in range(runs):
+        started = time.monotonic()
+        subprocess.run([SWARM, "--version"], env=env, capture_output=True, check=True)
+        took.append(time.monotonic() - started)
+    return took
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=60)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        work = root / "ws"
+        work.mkdir()
+        config = root / "agents.toml"
+        config.write_text(
+            f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\ndelivery = "inbox"\nworkspace = "{work}"\n',
+            encoding="utf-8",
+        )
+        env = {
+            "SWARM_HOME": str(root / "home"),
+            "SWARM_CONFIG": str(config),
+            "PATH": "/usr/bin:/bin",
+        }
+        settings = Settings.from_env(env)
+        service = await SwarmService.open(settings)
+        try:
+            base = baseline(env, args.runs)
+            hook = ENTRIES["python -m bot.cli.hook"]
+            shown, own = await hook_to_state(service, hook, env, work, args.runs)
+            full, _ = await hook_to_state(service, ENTRIES["swarm hook"], env, work, args.runs)
+            decided = await decision_to_hook(service, hook, env, work, max(10, args.runs // 2))
+            inside = await in_process(service, env, work, args.runs)
+        finally:
+            await service.close()
+    print(f"agent state decision latency ({args.runs} runs, SQLite)")
+    print(line("baseline: swarm --version (process start)", base))
+    print(line("hook event -> state in agents rows", shown))
+    print(line("  the same through 'swarm hook'", full))
+    print(line("hook process, start to exit", own))
+    print(line("hook's work in process (no process start)", inside))
+    print(line("decision committed -> hook prints it", decided))
+    print(
+        f"ratios of p50: hook->state / baseline {pct(shown, 0.5) / pct(base, 0.5):.2f}, "
+        f"'swarm hook' / installed hook {pct(full, 0.5) / pct(shown, 0.5):.2f}; "
+        f"goal p99 <= 200 ms: {'met' if pct(shown, 0.99) <= 200 else 'NOT met'}"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,174 @@
+"""``swarm agents hooks install [--agent A] [--remove]`` and ``swarm agents explain A``: the
+agent CLIs' hooks in each agent's workspace, and an agent's state in plain words."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.cli.output import emit_json
+from core.errors import NotFound
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
+    from core.workspaces.agent_hooks import Change
+
+CODEX_NOTE = (
+    "Codex CLI reads .codex/config.toml of a trusted project; where it does not, put the same "
+    "notify line in ~/.codex/config.toml"
+)
+
+
+def register_agents(asub: Any) -> None:
+    """Add ``agents hooks install`` and ``agents explain``."""
+    p = asub.add_parser("hooks", help="the agent CLIs' hooks that report each agent's state")
+    hsub = p.add_subparsers(dest="hooks_command", metavar="ACTION", required=True)
+    q = hsub.add_parser(
+        "install",
+        help="write swarm's hooks into each agent's workspace (Claude Code's "
+        ".claude/settings.local.json, Codex CLI's .codex/config.toml), keeping the user's own",
+    )
+    q.add_argument("--agent", help="only this agent (default: every agent with a workspace)")
+    q.add_argument("--remove", action="store_true", help="take swarm's hooks out again (only ours)")
+    q.set_defaults(handler=cmd_hooks_install)
+    q = asub.add_parser(
+        "explain", help="an agent's state, since when, and each signal's latest evidence"
+    )
+    q.add_argument("agent")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_explain)
+
+
+async def cmd_hooks_install(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm agents hooks install [--agent A] [--remove]``."""
+    from core.workspaces import agent_hooks
+
+    home = service.settings.home
+    names = [service.ctx(args.actor).agent(args.agent).id] if args.agent else list(service.agents)
+    codex = False
+    for name in names:
+        folders = _folders(service, name)
+        if not folders:
+            if args.agent:
+                raise NotFound(
+                    f"{name} has no workspace folder: swarm workspaces init REPO --agents "
+                    f'{name} (or workspace = "/path" in the agents file)'
+                )
+            print(f"{name}: no workspace: nothing to do")
+            continue
+        for folder in folders:
+            if args.remove:
+                changes = [
+                    agent_hooks.remove_claude(home, folder),
+                    agent_hooks.remove_codex(home, folder),
+                ]
+            else:
+                command = hook_command(service, args, name)
+                changes = [
+                    agent_hooks.install_claude(
+                        home, folder, command, service.settings.approval_wait_s
+                    ),
+                    agent_hooks.install_codex(home, folder, hook_argv(service, args, name)),
+                ]
+                codex = True
+            for change in changes:
+                print(f"{name}: {change.path}: {_said(change)}")
+    if codex:
+        print(CODEX_NOTE)
+
+
+def _folders(service: SwarmService, name: str) -> list[Path]:
+    """Every workspace of the agent: its own folder, and each worktree swarm made for it."""
+    from core.workspaces import manifest
+
+    agent = service.agents[name]
+    found = [Path(agent.workspace)] if agent.workspace else []
+    found += [
+        Path(r.workspaces[name].path)
+        for r in manifest.load_all(service.settings.home)
+        if name in r.workspaces
+    ]
+    return [f for f in found if f.is_dir()]
+
+
+def _said(change: Change) -> str:
+    return {
+        "added": "hooks added",
+        "already installed": "already installed",
+        "removed": "swarm's hooks removed",
+        "restored": "restored as it was before install",
+        "not installed": "no swarm hooks",
+        "kept": "kept your own notify program: not changed",
+    }[change.what]
+
+
+def _hook_program() -> list[str]:
+    """``swarm hook`` as this installation's Python runs it without the command tree
+    (``python -m bot.cli.hook``: a faster start), by absolute path (an agent's PATH may lack
+    it)."""
+    return [sys.executable, "-m", "bot.cli.hook"]
+
+
+def _env(service: SwarmService, args: argparse.Namespace) -> list[str]:
+    """``SWARM_HOME=...`` / ``SWARM_CONFIG=...`` when not the defaults (never a database URL:
+    it may hold a password; an agent on PostgreSQL needs SWARM_DATABASE_URL in its env)."""
+    pairs = []
+    if service.settings.custom_home is not None:
+        pairs.append(f"SWARM_HOME={service.settings.custom_home}")
+    if args.config or args.configuration.env.get("SWARM_CONFIG"):
+        pairs.append(f"SWARM_CONFIG={service.settings.config_path.absolute()}")
+    return pairs
+
+
+def hook_command(service: SwarmService, args: argparse.Namespace, agent: str) -> str:
+    """The shell command Claude Code runs: ``[SWARM_HOME=...] /path/python -m bot.cli.hook
+    --agent A`` (``swarm hook --agent A``, started faster)."""
+    words = [*_env(service, args), *_hook_program(), "--agent", agent]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def hook_argv(service: SwarmService, args: argparse.Namespace, agent: str) -> list[str]:
+    """The program Codex CLI runs (it adds the event's JSON as the last argument)."""
+    env = _env(service, args)
+    return [*(["env", *env] if env else []), *_hook_program(), "--agent", agent]
+
+
+async def cmd_explain(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm agents explain A``."""
+    shown = await service.explain_agent(args.agent)
+    emit_json(shown) if args.json else print(explain_text(shown))
+
+
+def explain_text(shown: dict[str, Any]) -> str:
+    """``Agent-3: idle since 10:42:07 (3 m 10 s), decided by hook``, then one line per signal:
+    ``hook: Stop at 10:42:07 → idle``."""
+    from core.tasks.agent_judge import clock_time, duration
+
+    now = shown["checked_at"]
+    head = f"{shown['agent']}: {shown['state']}"
+    if shown["since"] is not None:
+        head += f" since {clock_time(shown['since'])} ({duration(now - shown['since'])})"
+    lines = [head]
+    if shown["evidence"]:
+        who = f"{shown['signal']} signal" if shown["signal"] else "rule"
+        lines.append(f"  decided by the {who}: {shown['evidence']}")
+    if shown["waiting_for"]:
+        lines.append(f"  waiting for a person: {shown['waiting_for']}")
+    for obs in shown["signals"]:
+        words = obs["evidence"]
+        if not words.startswith(f"{obs['signal']}:"):
+            words = f"{obs['signal']}: {words}"
+        line = f"  {words} at {clock_time(obs['seen_at'])} → {obs['state']}"
+        if obs["until"]:
+            line += f" until {clock_time(obs['until'])}"
+        if obs["active_at"] and obs["state"] != "working":
+            line += f" (last seen working {duration(now - obs['active_at'])} ago)"
+        lines.append(line)
+    if not shown["signals"]:
+        lines.append("  no signal has seen it yet (hooks: swarm agents hooks install)")
+    lines.append(f"  (as of {time.strftime('%H:%M:%S', time.localtime(now))})")
+    return "\n".join(lines)

@@ -1,0 +1,207 @@
+"""``swarm hook``: what an agent CLI's hooks call. It records the agent's state and never fails
+the agent: every outcome exits 0, malformed JSON and unknown events are logged, and a missing
+or unreachable database ends it at once.
+
+Claude Code gives its command hooks the event's JSON on stdin; Codex CLI gives its ``notify``
+program the JSON as the last argument. The agent is ``--agent``, else ``$SWARM_AGENT`` when
+that names a configured agent, else the one whose workspace holds the hook's ``cwd``. A
+``PermissionRequest`` opens a prompt (Discord, the dashboard, ``swarm inbox``) and waits up to
+``SWARM_APPROVAL_WAIT`` seconds for a person's decision, which it prints as Claude Code's
+decision JSON; without one it prints nothing, so the agent's own dialog stays.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from core.agent_state import AgentState
+from core.tasks import hook_events
+from core.tasks.hook_events import HookEvent, UnknownHookEvent, decision_json, parse
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from core.store.access import StoreAccess
+    from core.tasks.agent_judge import Freshness
+
+log = logging.getLogger(__name__)
+HOOK_BUSY_S = 2.0  # the longest a hook waits for the database's write lock
+POLL_S = 0.02  # how often a waiting PermissionRequest looks for the decision
+
+
+def register(sub: Any) -> None:
+    """Add ``hook``."""
+    p = sub.add_parser(
+        "hook",
+        help="record an agent's state from its CLI's hook JSON (installed by 'swarm agents "
+        "hooks install'); always exits 0",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "payload", nargs="?", help="the event's JSON (Codex CLI's notify; Claude Code: stdin)"
+    )
+    p.add_argument("--agent", help="the agent (default: $SWARM_AGENT, else the workspace)")
+    p.set_defaults(handler=cmd_hook, no_service=True)
+
+
+async def cmd_hook(service: None, args: argparse.Namespace) -> int:
+    """``swarm hook [--agent A] [PAYLOAD]`` (through the full parser: ``swarm -v hook``)."""
+    return await hook(args.configuration, args.payload, args.agent, sys.stdin, sys.stdout)
+
+
+def run(argv: list[str]) -> int:
+    """``swarm hook ...`` straight from ``main``: no command tree to build; exits 0 always."""
+    try:
+        parser = argparse.ArgumentParser(prog="swarm hook", add_help=False)
+        parser.add_argument("payload", nargs="?")
+        parser.add_argument("--agent")
+        args, unknown = parser.parse_known_args(argv)
+        from bot.config import Config
+        from core.logs import configure_logging
+
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # a killed hook tidies up
+        config = Config.load()
+        configure_logging(config.env)
+        if unknown:
+            log.warning("swarm hook: ignored arguments %s", unknown)
+        return asyncio.run(hook(config, args.payload, args.agent, sys.stdin, sys.stdout))
+    except (Exception, KeyboardInterrupt, SystemExit) as exc:  # a hook never fails its agent
+        log.warning("swarm hook: %s: nothing recorded", exc or type(exc).__name__)
+        return 0
+
+
+async def hook(
+    config: Config, payload: str | None, agent: str | None, stdin: TextIO, stdout: TextIO
+) -> int:
+    """Read the event, record it for its agent, answer a PermissionRequest; 0 always."""
+    try:
+        raw = payload if payload is not None else ("" if stdin.isatty() else stdin.read())
+        event = parse(raw)
+    except UnknownHookEvent as exc:
+        log.warning("swarm hook: %s: nothing recorded", exc)
+        return 0
+    try:
+        access = await _open(config)
+    except Exception as exc:
+        log.warning("swarm hook: the swarm database cannot be used (%s): nothing recorded", exc)
+        return 0
+    if access is None:
+        return 0
+    try:
+        who = _agent_of(access, config, agent, event)
+        if who is None:
+            log.warning(
+                "swarm hook: %s from %s: no agent (set SWARM_AGENT or --agent): nothing recorded",
+                event.name,
+                event.cwd or os.getcwd(),
+            )
+            return 0
+        fresh = _freshness(config)
+        if event.asks_permission:
+            await _ask(access, who, event, fresh, stdout)
+        else:
+            await access.write(who, hook_events.record, who, event, fresh, False)
+    except Exception as exc:
+        log.warning("swarm hook: %s not recorded: %s", event.name, exc)
+    finally:
+        await access.db.close()
+    return 0
+
+
+async def _open(config: Config) -> StoreAccess | None:
+    """The store with its agents (not the whole service: a lighter start), with a short busy
+    timeout; None (logged) when there is no database."""
+    from core.agents_file import load_agents
+    from core.protocols import SystemClock
+    from core.store.access import StoreAccess
+    from core.store.database import open_store
+
+    settings = config.core
+    if not settings.database_url and not settings.db_path.exists():
+        log.warning("swarm hook: no swarm database at %s: nothing recorded", settings.db_path)
+        return None
+    agents = load_agents(settings.config_path)
+    settings = dataclasses.replace(
+        settings, busy_timeout_s=min(settings.busy_timeout_s, HOOK_BUSY_S)
+    )
+    return StoreAccess(settings, agents, await open_store(settings), SystemClock())
+
+
+def _agent_of(
+    service: StoreAccess, config: Config, given: str | None, event: HookEvent
+) -> str | None:
+    """``--agent``, else ``$SWARM_AGENT`` naming an agent, else the workspace of ``cwd``."""
+    lowered = {a.lower(): a for a in service.agents}
+    for name in (given, config.env.get("SWARM_AGENT")):
+        if name and name.strip().lower() in lowered:
+            return lowered[name.strip().lower()]
+    from core.workspaces.ops import agent_at
+
+    where = Path(event.cwd or os.getcwd())
+    return agent_at(service.settings.home, service.agents, where)
+
+
+def _freshness(config: Config) -> Freshness:
+    """How long observations count (the watch settings; their defaults if one is bad)."""
+    from core.errors import ConfigError
+    from core.tasks.agent_judge import Freshness
+    from core.watch.settings import WatchSettings
+
+    try:
+        watch = config.watch
+    except ConfigError as exc:
+        log.warning("swarm hook: %s: using the default watch settings", exc)
+        watch = WatchSettings()
+    return Freshness.of(watch.interval_s, watch.stall_after_s, config.core.limit_backoff_s)
+
+
+async def _ask(
+    access: StoreAccess, agent: str, event: HookEvent, fresh: Freshness, stdout: TextIO
+) -> None:
+    """Open the prompt and wait (bounded) for its decision; print Claude Code's answer."""
+    from core.tasks import prompts
+
+    prompt = await access.write(agent, hook_events.record, agent, event, fresh, True)
+    wait_s = access.settings.approval_wait_s
+    deadline = time.monotonic() + wait_s
+    try:
+        while True:
+            current = await access.read(prompts.get_prompt, prompt.id)
+            if current.decision is not None:
+                by = current.decided_by or "someone"
+                stdout.write(decision_json(current.decision, by, event.payload) + "\n")
+                stdout.flush()
+                label = current.option(current.decision).label
+                answered = f"{event.evidence} answered {label!r} by {by}"
+                done = dataclasses.replace(event, state=AgentState.WORKING, evidence=answered)
+                await access.write(agent, hook_events.record, agent, done, fresh, False)
+                return
+            if current.closed_at is not None:
+                return  # closed elsewhere: the agent's own dialog decides
+            if time.monotonic() >= deadline:
+                why = f"no answer within {wait_s:g} s"
+                await access.write(agent, prompts.close, prompt.id, why)
+                return
+            await asyncio.sleep(POLL_S)
+    except asyncio.CancelledError:  # the agent stopped waiting (SIGTERM, Ctrl+C)
+        await access.write(agent, prompts.close, prompt.id, "the agent stopped waiting")
+        raise
+
+
+def main() -> None:
+    """``python -m bot.cli.hook``: what ``swarm agents hooks install`` writes; the same as
+    ``swarm hook`` without importing the whole command tree (a faster start)."""
+    sys.exit(run(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""One state per agent from its signals' latest observations, with the evidence that decided it.
+
+The rules, in order (docs/agent-state.md says them to users):
+
+1. **Waiting**: an open permission prompt or an open question on the agent's task makes it
+   ``waiting``, whatever the signals say: a person has to answer.
+2. **Limited**: a ``limited`` observation (any signal) holds until its reset time, or for
+   ``limit_backoff_s`` from when the limit was first seen when the agent showed none, unless
+   a signal saw the agent working after it; a decided limit (``agent_state.state_until``)
+   holds until its end even when no signal shows it any more.
+3. **Strongest fresh signal**: hook, then text, then screen, then report. An observation is
+   fresh while it is no older than its signal's horizon: ``sampled_s`` (three watch looks) for
+   text and screen, which are read every look; ``event_s`` (the stall time) for hooks and
+   reports, which speak only when something happens. So a stale observation never outweighs a
+   fresh one, and a strong signal that went quiet gives way to a weaker one still watching.
+4. **Nothing fresh**: the newest observation's state, except that old ``working`` news is no
+   evidence of work: ``unknown`` then. No observation at all: ``unknown`` (never ``idle``).
+
+``stalled`` is decided by the watcher's stall rules (``core.watch.rules``), which use each
+signal's ``active_at``; :func:`apply` keeps a stall until working evidence, a wait or a limit
+ends it, so a hook's ``idle`` between two ticks does not flap the state.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from core.agent_state import SIGNAL_ORDER, AgentState, Observation, Signal
+from core.context import Ctx
+from core.store import agent_signals
+from core.store.tables import insert_event
+from core.tasks import prompts
+from core.text import shorten
+
+SAMPLED = frozenset({Signal.TEXT, Signal.SCREEN})  # read at every watch look
+HELD = frozenset({AgentState.WAITING, AgentState.LIMITED})  # no stall, no nudge, no reassign
+ENDS_STALL = frozenset(
+    {AgentState.WORKING, AgentState.WAITING, AgentState.LIMITED, AgentState.OFFLINE}
+)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How long each kind of observation counts, and the limit backoff (seconds)."""
+
+    sampled_s: float = 15.0  # text and screen: three watch looks (SWARM_WATCH_INTERVAL x 3)
+    event_s: float = 600.0  # hooks and reports: SWARM_STALL_AFTER
+    limit_backoff_s: float = 1800.0  # SWARM_LIMIT_BACKOFF
+
+    @classmethod
+    def of(cls, interval_s: float, stall_after_s: float, limit_backoff_s: float) -> Freshness:
+        """From the watch interval, the stall time and the limit backoff."""
+        return cls(3 * interval_s, stall_after_s, limit_backoff_s)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A decided state: which signal decided it (None: a rule), what was seen, until when."""
+
+    state: AgentState
+    signal: Signal | None
+    evidence: str
+    until: float | None = None
+
+
+def clock_time(at: float) -> str:
+    """``10:42:07``, local time (what a person reads next to their own clock)."""
+    return time.strftime("%H:%M:%S", time.localtime(at))
+
+
+def duration(seconds: float) -> str:
+    """``45 s``, ``3 m 10 s``, ``2 h 5 m``."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} m {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} m"
+
+
+def is_fresh(obs: Observation, now: float, fresh: Freshness) -> bool:
+    """True while ``obs`` is no older than its signal's horizon."""
+    horizon = fresh.sampled_s if obs.signal in SAMPLED else fresh.event_s
+    return now - obs.at <= horizon
+
+
+@dataclass(frozen=True)
+class HeldLimit:
+    """The agent's decided usage limit: since when, until when, in what words."""
+
+    since: float
+    until: float | None
+    signal: Signal | None
+    evidence: str
+
+
+def current_limit(
+    seen: Mapping[Signal, Observation],
+    now: float,
+    backoff_s: float,
+    held: HeldLimit | None = None,
+) -> Verdict | None:
+    """The usage limit still in force, if any. ``held``: the limit already decided; its
+    start is the backoff's start while the limit is shown again and again, and it holds until
+    its end even when no signal shows it any more, unless the agent was seen working since."""
+    limited_since = held.since if held is not None else None
+    for obs in (seen[s] for s in SIGNAL_ORDER if s in seen):
+        if obs.state is not AgentState.LIMITED:
+            continue
+        if any(o.state is AgentState.WORKING and o.at > obs.at for o in seen.values()):
+            continue  # seen working since: the limit is over
+        started = limited_since if limited_since is not None else obs.at
+        end = obs.until if obs.until is not None else started + backoff_s
+        if end > now:
+            how = "until" if obs.until is not None else "no reset time shown: backing off until"
+            return Verdict(
+                AgentState.LIMITED, obs.signal, f"{obs.evidence} ({how} {clock_time(end)})", end
+            )
+    if held is None or held.until is None or held.until <= now:
+        return None
+    if any(o.state is AgentState.WORKING and o.at > held.since for o in seen.values()):
+        return None  # seen working since: the limit is over
+    return Verdict(AgentState.LIMITED, held.signal, held.evidence, held.until)
+
+
+def combine(
+    seen: Mapping[Signal, Observation],
+    now: float,
+    fresh: Freshness,
+    *,
+    waiting: str | None = None,
+    held: HeldLimit | None = None,
+) -> Verdict:
+    """The agent's state from its observations (rules in the module's docstring)."""
+    if waiting:
+        return Verdict(AgentState.WAITING, None, waiting)
+    limit = current_limit(seen, now, fresh.limit_backoff_s, held)
+    if limit is not None:
+        return limit
+    ordered = [seen[s] for s in SIGNAL_ORDER if s in seen]
+    usable = [obs for obs in ordered if obs.state is not AgentState.LIMITED]
+    for obs in usable:
+        if is_fresh(obs, now, fresh):
+            return Verdict(obs.state, obs.signal, obs.evidence)
+    if not usable:
+        return Verdict(AgentState.UNKNOWN, None, "no signal has seen it yet")
+    newest = max(usable, key=lambda o: o.at)
+    if newest.state is AgentState.WORKING:
+        return Verdict(
+            AgentState.UNKNOWN,
+            newest.signal,
+            f"no news for {duration(now - newest.at)} (last: {newest.evidence})",
+        )
+    return Verdict(newest.state, newest.signal, newest.evidence)
+
+
+def waiting_for(conn: sqlite3.Connection, agent: str) -> str | None:
+    """What ``agent`` waits for a person to answer: its oldest open prompt or question."""
+    for prompt in prompts.open_prompts(conn, agent):
+        return f"prompt {prompt.id} open: {shorten(prompt.text, 120)}"
+    row = conn.execute(
+        "SELECT q.id, q.task_id, q.text FROM questions q JOIN tasks t ON t.id = q.task_id "
+        "WHERE q.answered_at IS NULL AND t.assignee = ? AND t.status IN ('assigned', "
+        "'in_progress') ORDER BY q.id LIMIT 1",
+        (agent,),
+    ).fetchone()
+    if row is None:
+        return None
+    return f"question on T-{row[1]} open: {shorten(row[2], 120)}"
+
+
+def judge(conn: sqlite3.Connection, agent: str, now: float, fresh: Freshness) -> Verdict:
+    """``agent``'s state now, from the store (no stall rule: see ``core.watch.rules``)."""
+    seen = agent_signals.observations(conn, [agent]).get(agent, {})
+    held = held_limits(conn).get(agent)
+    return combine(seen, now, fresh, waiting=waiting_for(conn, agent), held=held)
+
+
+def held_limits(conn: sqlite3.Connection) -> dict[str, HeldLimit]:
+    """agent -> its decided usage limit, for the agents whose decided state is ``limited``."""
+    rows = conn.execute(
+        "SELECT id, state_since, state_until, state_signal, state_evidence FROM agent_state "
+        "WHERE state = 'limited'"
+    )
+    return {
+        agent: HeldLimit(
+            float(since or 0.0), until, Signal(signal) if signal else None, evidence or ""
+        )
+        for agent, since, until, signal, evidence in rows
+    }
+
+
+def apply(
+    conn: sqlite3.Connection, ctx: Ctx, agent: str, verdict: Verdict, *, force: bool = False
+) -> bool:
+    """Store ``verdict`` as ``agent``'s state (a stall stays until something ends it, or
+    ``force``: the watcher's stall rules, which decide stalls, say so).
+
+    Leaving ``waiting`` or ``limited`` restarts the stall clock (``agent_watch.resumed_at``);
+    a limit's start and end are events of their own (``agent.limited``,
+    ``agent.limit_ended``: one post each). True when the state changed.
+    """
+    before = agent_signals.get_state(conn, agent)
+    keeps_stall = verdict.state in ENDS_STALL or verdict.state is AgentState.STALLED
+    if before.state is AgentState.STALLED and not keeps_stall and not force:
+        return False
+    changed = agent_signals.set_state(
+        conn, agent, verdict.state, ctx.now, verdict.signal, verdict.evidence
+    )
+    conn.execute("UPDATE agent_state SET state_until = ? WHERE id = ?", (verdict.until, agent))
+    if not changed:
+        return False
+    resume_clock(conn, agent, before.state, verdict.state, ctx.now)
+    if verdict.state is AgentState.LIMITED:
+        until = f" until {clock_time(verdict.until)}" if verdict.until else ""
+        insert_event(
+            conn,
+            ctx.now,
+            "agent.limited",
+            f"{agent} hit a usage limit{until}: no new task meanwhile ({verdict.evidence})",
+            agent=agent,
+            actor=ctx.actor,
+            data={"until": verdict.until},
+        )
+    elif before.state is AgentState.LIMITED:
+        insert_event(
+            conn,
+            ctx.now,
+            "agent.limit_ended",
+            f"{agent}'s usage limit is over: it takes tasks again ({verdict.state.value})",
+            agent=agent,
+            actor=ctx.actor,
+        )
+    return True
+
+
+def resume_clock(
+    conn: sqlite3.Connection, agent: str, before: AgentState, after: AgentState, now: float
+) -> None:
+    """Restart ``agent``'s stall clock when a waiting or limited spell ends (``before`` to
+    ``after``): the time spent waiting for a person or a reset is no stall."""
+    if before in HELD and after not in HELD:
+        conn.execute(
+            "INSERT INTO agent_watch (agent_id, resumed_at) VALUES (?, ?) ON CONFLICT(agent_id) "
+            "DO UPDATE SET resumed_at = excluded.resumed_at",
+            (agent, now),
+        )
+
+
+def limited_agents(conn: sqlite3.Connection, now: float, backoff_s: float) -> dict[str, float]:
+    """agent -> when its usage limit ends, for each agent limited now."""
+    held = held_limits(conn)
+    agents = {r[0] for r in conn.execute("SELECT agent FROM agent_signals WHERE state = 'limited'")}
+    agents |= set(held)
+    if not agents:
+        return {}
+    seen = agent_signals.observations(conn, agents)
+    out = {}
+    for agent in agents:
+        limit = current_limit(seen.get(agent, {}), now, backoff_s, held.get(agent))
+        if limit is not None and limit.until is not None:
+            out[agent] = limit.until
+    return out

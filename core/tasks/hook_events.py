@@ -1,0 +1,173 @@
+"""What an agent CLI's hook says, read from its JSON: Claude Code's command hooks (the JSON on
+stdin, ``hook_event_name``) and Codex CLI's ``notify`` program (the JSON as the last argument,
+``"type": "agent-turn-complete"``); and the JSON a ``PermissionRequest`` hook answers with.
+
+Each known event becomes a state with its evidence (``hook: Stop``). Unknown events and
+malformed JSON raise ``UnknownHookEvent`` with a one-line reason: ``swarm hook`` logs it and
+exits 0, since a hook must never fail its agent.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.agent_state import AgentState, Observation, Signal
+from core.context import Ctx
+from core.store import agent_signals
+from core.tasks import agent_judge, prompts
+from core.tasks.prompts import PromptOption
+from core.text import one_line, shorten
+
+PERMISSION_REQUEST = "PermissionRequest"
+CODEX_TURN_COMPLETE = "agent-turn-complete"
+# The choices of Claude Code's own permission dialog, in its order and with its keys.
+ALLOW, ALWAYS, DENY = "1", "2", "3"
+PERMISSION_OPTIONS = (
+    PromptOption(ALLOW, "Yes"),
+    PromptOption(ALWAYS, "Yes, and don't ask again"),
+    PromptOption(DENY, "No"),
+)
+_STATES = {
+    "SessionStart": AgentState.IDLE,
+    "UserPromptSubmit": AgentState.WORKING,
+    "PreToolUse": AgentState.WORKING,
+    PERMISSION_REQUEST: AgentState.WAITING,
+    "Stop": AgentState.IDLE,
+    "SubagentStop": AgentState.WORKING,  # a subagent finished; the main agent carries on
+    "SessionEnd": AgentState.OFFLINE,
+}
+_NOTIFICATIONS = {"permission_prompt": AgentState.WAITING, "idle_prompt": AgentState.IDLE}
+
+
+class UnknownHookEvent(ValueError):
+    """Malformed JSON or an event swarm does not read (logged; the hook exits 0)."""
+
+
+@dataclass(frozen=True)
+class HookEvent:
+    """One hook call: the event, the state it shows and the evidence in plain words."""
+
+    name: str
+    state: AgentState
+    evidence: str
+    cwd: str | None = None
+    session: str | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def asks_permission(self) -> bool:
+        """A ``PermissionRequest``: swarm opens a prompt and waits for a person's decision."""
+        return self.name == PERMISSION_REQUEST
+
+    def prompt_text(self) -> str:
+        """The request in words: ``Bash: rm -rf build`` (tool and what it would do)."""
+        tool = str(self.payload.get("tool_name") or "a tool")
+        given = self.payload.get("tool_input")
+        what = ""
+        if isinstance(given, Mapping):
+            for key in ("command", "file_path", "url", "pattern", "path", "description"):
+                if isinstance(given.get(key), str) and given[key].strip():
+                    what = given[key]
+                    break
+            else:
+                what = json.dumps(given, ensure_ascii=False)[:500] if given else ""
+        return f"Allow {tool}: {what}" if what else f"Allow {tool}?"
+
+
+def parse(raw: str) -> HookEvent:
+    """The event of one hook call's JSON (Claude Code's or Codex CLI's)."""
+    try:
+        payload = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise UnknownHookEvent(f"hook input is not JSON: {one_line(str(exc))[:120]}") from None
+    if not isinstance(payload, dict):
+        raise UnknownHookEvent("hook input is not a JSON object")
+    cwd = payload.get("cwd") if isinstance(payload.get("cwd"), str) else None
+    session = payload.get("session_id") or payload.get("thread-id")
+    session = str(session) if session is not None else None
+    if payload.get("type") == CODEX_TURN_COMPLETE:  # Codex CLI's notify program
+        words = "hook: Codex agent-turn-complete"
+        return HookEvent(CODEX_TURN_COMPLETE, AgentState.IDLE, words, cwd, session, payload)
+    name = payload.get("hook_event_name")
+    if not isinstance(name, str) or not name:
+        kind = payload.get("type")
+        what = f"type {one_line(str(kind))[:60]!r}" if kind else "no hook_event_name"
+        raise UnknownHookEvent(f"unknown hook event ({what})")
+    return HookEvent(name, *_state_of(name, payload), cwd, session, payload)
+
+
+def _state_of(name: str, payload: Mapping[str, Any]) -> tuple[AgentState, str]:
+    shown = shorten(one_line(name), 60)
+    if name == "Notification":
+        kind = str(payload.get("notification_type") or "")
+        if kind not in _NOTIFICATIONS:
+            raise UnknownHookEvent(f"unknown notification type {shorten(one_line(kind), 60)!r}")
+        message = str(payload.get("message") or "").strip()
+        words = f"hook: Notification {kind}" + (f": {message}" if message else "")
+        return _NOTIFICATIONS[kind], shorten(one_line(words), 200)
+    if name not in _STATES:
+        raise UnknownHookEvent(f"unknown hook event {shown!r}")
+    detail = ""
+    if name in ("PreToolUse", PERMISSION_REQUEST):
+        detail = str(payload.get("tool_name") or "")
+    elif name in ("SessionStart",):
+        detail = str(payload.get("source") or "")
+    elif name == "SessionEnd":
+        detail = str(payload.get("reason") or "")
+    words = f"hook: {name}" + (f" {detail}" if detail else "")
+    return _STATES[name], shorten(one_line(words), 200)
+
+
+def decision_json(key: str, by: str, payload: Mapping[str, Any]) -> str:
+    """Claude Code's ``PermissionRequest`` answer for the chosen option: allow (``2`` also
+    keeps the rules Claude Code suggested, so it does not ask again) or deny."""
+    decision: dict[str, Any]
+    if key == DENY:
+        decision = {"behavior": "deny", "message": f"Denied by {by} through swarm."}
+    else:
+        decision = {"behavior": "allow"}
+        suggestions = payload.get("permission_suggestions")
+        if key == ALWAYS and isinstance(suggestions, list) and suggestions:
+            decision["updatedPermissions"] = suggestions
+    out = {"hookSpecificOutput": {"hookEventName": PERMISSION_REQUEST, "decision": decision}}
+    return json.dumps(out)
+
+
+def record(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    agent: str,
+    event: HookEvent,
+    fresh: agent_judge.Freshness,
+    ask: bool,
+) -> Any:
+    """One hook call as one transaction: the hook's observation (and, ``ask``, its permission
+    prompt, on the agent's current task), then the agent's state judged at once. The prompt
+    when ``ask``, else the verdict."""
+    agent_signals.record(
+        conn, Observation(agent, Signal.HOOK, event.state, ctx.now, event.evidence)
+    )
+    found = None
+    if ask:
+        held = conn.execute(
+            "SELECT min(id) FROM tasks WHERE assignee = ? AND status IN ('assigned', "
+            "'in_progress')",
+            (agent,),
+        ).fetchone()[0]
+        found = prompts.open_prompt(
+            conn,
+            ctx,
+            agent,
+            Signal.HOOK,
+            event.prompt_text(),
+            PERMISSION_OPTIONS,
+            task_id=held,
+            session=event.session,
+        )
+    verdict = agent_judge.judge(conn, agent, ctx.now, fresh)
+    agent_judge.apply(conn, ctx, agent, verdict)
+    return found if ask else verdict

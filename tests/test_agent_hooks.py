@@ -1,0 +1,427 @@
+"""``swarm hook`` called as the agent CLIs call it, and ``swarm agents hooks install``.
+
+A test executable named ``claude`` (tests/fake_claude.py, on PATH) runs the hooks that
+``swarm agents hooks install`` wrote into the agent's workspace, with JSON shaped as Claude
+Code's hooks reference documents each event (common fields: ``session_id``,
+``transcript_path``, ``cwd``, ``permission_mode``, ``hook_event_name``), and Codex CLI's
+``notify`` program with its ``agent-turn-complete`` JSON as the last argument.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from core.tasks import prompts
+from tests.helpers import ROOT, cli_env, run_cli, write_agents
+
+TOOL = {"command": "make test", "description": "Run the tests"}
+SUGGESTIONS = [
+    {
+        "type": "addRules",
+        "rules": [{"toolName": "Bash", "ruleContent": "make test"}],
+        "behavior": "allow",
+        "destination": "localSettings",
+    }
+]
+
+
+def payload(cwd: Path, event: str, **fields: Any) -> dict[str, Any]:
+    """A hook input as documented: the common fields, then the event's own."""
+    return {
+        "session_id": "abc123",
+        "transcript_path": str(cwd / "transcript.jsonl"),
+        "cwd": str(cwd),
+        "permission_mode": "default",
+        "hook_event_name": event,
+        **fields,
+    }
+
+
+EVENTS: list[tuple[str, dict[str, Any], str, str]] = [
+    ("SessionStart", {"source": "startup", "model": "claude-sonnet-4-5"}, "idle", "SessionStart"),
+    ("UserPromptSubmit", {"prompt": "Fix the failing test"}, "working", "UserPromptSubmit"),
+    (
+        "PreToolUse",
+        {"tool_name": "Bash", "tool_input": TOOL, "tool_use_id": "toolu_01"},
+        "working",
+        "PreToolUse Bash",
+    ),
+    (
+        "Notification",
+        {
+            "message": "Claude needs your permission to use Bash",
+            "notification_type": "permission_prompt",
+        },
+        "waiting",
+        "Notification permission_prompt",
+    ),
+    (
+        "Notification",
+        {"message": "Claude is waiting for your input", "notification_type": "idle_prompt"},
+        "idle",
+        "Notification idle_prompt",
+    ),
+    (
+        "SubagentStop",
+        {
+            "stop_hook_active": False,
+            "agent_id": "def456",
+            "agent_type": "Explore",
+            "agent_transcript_path": "/tmp/agent.jsonl",
+        },
+        "working",
+        "SubagentStop",
+    ),
+    ("Stop", {"stop_hook_active": False}, "idle", "Stop"),
+    ("SessionEnd", {"reason": "prompt_input_exit"}, "offline", "SessionEnd prompt_input_exit"),
+]
+
+
+class Desk:
+    """A home with two agents in their own workspaces, and a ``claude`` on PATH."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.home = tmp_path / "home"
+        self.home.mkdir()
+        self.ws = {name: tmp_path / name.lower() for name in ("Agent-1", "Agent-2")}
+        for folder in self.ws.values():
+            folder.mkdir()
+        self.config = write_agents(
+            tmp_path / "agents.toml",
+            [
+                {"id": name, "role": "dev", "delivery": "inbox", "workspace": str(folder)}
+                for name, folder in self.ws.items()
+            ],
+        )
+        self.bin = tmp_path / "bin"
+        self.bin.mkdir()
+        claude = self.bin / "claude"
+        claude.write_text(
+            f"#!{sys.executable}\n" + (ROOT / "tests" / "fake_claude.py").read_text("utf-8")
+        )
+        claude.chmod(0o755)
+        self.payloads = tmp_path / "payloads"
+        self.payloads.mkdir()
+
+    def cli(self, *args: str, env: dict[str, str] | None = None) -> Any:
+        return run_cli(self.home, *args, config=self.config, env=env)
+
+    def agent_env(self, **extra: str) -> dict[str, str]:
+        """An agent terminal's environment: no SWARM_* (the hook command carries them)."""
+        env = cli_env(self.home) | extra
+        for name in ("SWARM_HOME", "SWARM_CONFIG"):
+            env.pop(name, None)
+        env["PATH"] = f"{self.bin}{os.pathsep}{env.get('PATH', '')}"
+        return env
+
+    def claude(
+        self, agent: str, event: str, body: dict[str, Any] | str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``claude EVENT PAYLOAD`` in the agent's workspace (the PATH's ``claude``)."""
+        file = self.payloads / f"{time.monotonic_ns()}.json"
+        file.write_text(body if isinstance(body, str) else json.dumps(body), encoding="utf-8")
+        return subprocess.run(
+            ["claude", event, str(file)],
+            cwd=self.ws[agent],
+            env=env or self.agent_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    def start_claude(self, agent: str, body: dict[str, Any], env: dict[str, str]) -> Any:
+        file = self.payloads / f"{time.monotonic_ns()}.json"
+        file.write_text(json.dumps(body), encoding="utf-8")
+        return subprocess.Popen(
+            ["claude", "PermissionRequest", str(file)],
+            cwd=self.ws[agent],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Desk:
+    made = Desk(tmp_path)
+    assert made.cli("agents", "hooks", "install").code == 0
+    return made
+
+
+@pytest.fixture
+async def desk_service(desk: Desk) -> AsyncIterator[SwarmService]:
+    settings = Settings.from_env({"SWARM_HOME": str(desk.home), "SWARM_CONFIG": str(desk.config)})
+    service = await SwarmService.open(settings)
+    yield service
+    await service.close()
+
+
+async def row(service: SwarmService, agent: str) -> dict[str, Any]:
+    return next(r for r in await service.agent_rows() if r["id"] == agent)
+
+
+async def test_every_documented_event_sets_the_state_with_its_evidence(
+    desk: Desk, desk_service: SwarmService
+) -> None:
+    for event, fields, state, words in EVENTS:
+        done = desk.claude("Agent-1", event, payload(desk.ws["Agent-1"], event, **fields))
+        assert (done.returncode, done.stdout) == (0, ""), (event, done.stderr)
+        shown = await row(desk_service, "Agent-1")
+        assert (shown["state"], shown["signal"]) == (state, "hook"), (event, shown)
+        assert shown["evidence"].startswith(f"hook: {words}"), shown["evidence"]
+    assert (await row(desk_service, "Agent-2"))["state"] == "unknown"  # its hooks never ran
+    listed = json.loads(desk.cli("agents", "--json").out)
+    assert [(a["id"], a["state"]) for a in listed] == [
+        ("Agent-1", "offline"),
+        ("Agent-2", "unknown"),
+    ]
+    explained = desk.cli("agents", "explain", "Agent-1").out
+    assert "hook: SessionEnd prompt_input_exit at " in explained and "→ offline" in explained
+
+
+async def test_codex_notify_json_as_the_last_argument(
+    desk: Desk, desk_service: SwarmService
+) -> None:
+    body = {
+        "type": "agent-turn-complete",
+        "thread-id": "b5f6c1c2-1111-2222-3333-444455556666",
+        "turn-id": "12345",
+        "cwd": str(desk.ws["Agent-2"]),
+        "input-messages": ["Rename `foo` to `bar` and update the callsites."],
+        "last-assistant-message": "Rename complete and verified `cargo build` succeeds.",
+    }
+    done = desk.claude("Agent-2", "codex", body)
+    assert done.returncode == 0, done.stderr
+    shown = await row(desk_service, "Agent-2")
+    assert (shown["state"], shown["evidence"]) == ("idle", "hook: Codex agent-turn-complete")
+
+
+async def test_bad_input_and_unknown_events_are_logged_and_exit_0(
+    desk: Desk, desk_service: SwarmService
+) -> None:
+    cases = [
+        ("Stop", "{not json", "not JSON"),
+        ("Stop", "[1, 2]", "not a JSON object"),
+        ("Stop", json.dumps({"session_id": "x"}), "no hook_event_name"),
+        ("Stop", json.dumps(payload(desk.ws["Agent-1"], "PreCompact")), "'PreCompact'"),
+        (
+            "Stop",
+            json.dumps(
+                payload(desk.ws["Agent-1"], "Notification", notification_type="auth_success")
+            ),
+            "'auth_success'",
+        ),
+    ]
+    for event, body, said in cases:
+        done = desk.claude("Agent-1", event, body)
+        assert (done.returncode, done.stdout) == (0, ""), done.stderr
+        assert said in done.stderr and "nothing recorded" in done.stderr
+    assert (await row(desk_service, "Agent-1"))["signals"] == {}
+    program = [sys.executable, "-m", "bot.cli.hook", "--agent"]  # a value missing
+    done = await asyncio.to_thread(_run, program, "{}", cli_env(desk.home, desk.config))
+    assert (done.returncode, done.stdout) == (0, "") and "nothing recorded" in done.stderr
+
+
+async def test_the_agent_comes_from_swarm_agent_or_the_workspace_it_works_in(
+    desk: Desk, desk_service: SwarmService
+) -> None:
+    program = [sys.executable, "-m", "bot.cli.main", "hook"]
+    env = cli_env(desk.home, desk.config)
+    nested = desk.ws["Agent-2"] / "src" / "pkg"
+    nested.mkdir(parents=True)
+    body = json.dumps(payload(nested, "UserPromptSubmit", prompt="go"))
+    done = await asyncio.to_thread(_run, program, body, env)
+    assert done.returncode == 0, done.stderr
+    assert (await row(desk_service, "Agent-2"))["state"] == "working"
+    body = json.dumps(payload(Path("/"), "Stop", stop_hook_active=False))
+    env["SWARM_AGENT"] = "agent-1"  # case-blind, like every agent name
+    done = await asyncio.to_thread(_run, program, body, env)
+    assert done.returncode == 0 and (await row(desk_service, "Agent-1"))["state"] == "idle"
+    del env["SWARM_AGENT"]  # from "/": no agent's workspace
+    done = await asyncio.to_thread(_run, program, body, env)
+    assert done.returncode == 0 and "no agent" in done.stderr
+
+
+def test_without_its_database_the_hook_exits_0_at_once_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "missing"
+    body = json.dumps(payload(tmp_path, "PreToolUse", tool_name="Bash", tool_input=TOOL))
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", "hook", "--agent", "Agent-1"],
+        input=body,
+        env=cli_env(home),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=30,
+    )
+    assert done.returncode == 0 and "no swarm database" in done.stderr
+    assert time.monotonic() - started < 10  # no waiting on anything (generous bound)
+    assert not home.exists()
+
+
+async def test_a_permission_request_answered_within_the_wait_returns_the_decision(
+    desk: Desk, desk_service: SwarmService
+) -> None:
+    service = desk_service
+    body = payload(
+        desk.ws["Agent-1"],
+        "PermissionRequest",
+        tool_name="Bash",
+        tool_input=TOOL,
+        permission_suggestions=SUGGESTIONS,
+    )
+    agent = desk.start_claude("Agent-1", body, desk.agent_env())
+    try:
+        prompt = await _open_prompt(service, "Agent-1")
+        assert prompt.text == "Allow Bash: make test"
+        assert [o.label for o in prompt.options] == ["Yes", "Yes, and don't ask again", "No"]
+        assert (await row(service, "Agent-1"))["state"] == "waiting"
+        await service.write("discord:ann", prompts.decide, prompt.id, "2")  # the button's call
+        out, err = await asyncio.to_thread(agent.communicate, timeout=60)
+    finally:
+        agent.kill()
+    assert agent.returncode == 0, err
+    assert json.loads(out) == {
+        "hookSpecificOutput": {
+            "hookEventName": "PermissionRequest",
+            "decision": {"behavior": "allow", "updatedPermissions": SUGGESTIONS},
+        }
+    }
+    shown = await row(service, "Agent-1")
+    assert shown["state"] == "working"
+    assert 'answered "Yes, and don\'t ask again" by discord:ann' in shown["evidence"]
+
+
+async def test_a_denied_request_returns_deny(desk: Desk, desk_service: SwarmService) -> None:
+    body = payload(
+        desk.ws["Agent-2"],
+        "PermissionRequest",
+        tool_name="Write",
+        tool_input={"file_path": "/etc/hosts", "content": "x"},
+    )
+    agent = desk.start_claude("Agent-2", body, desk.agent_env())
+    try:
+        prompt = await _open_prompt(desk_service, "Agent-2")
+        await desk_service.write("discord:bob", prompts.decide, prompt.id, "3")
+        out, _ = await asyncio.to_thread(agent.communicate, timeout=60)
+    finally:
+        agent.kill()
+    decision = json.loads(out)["hookSpecificOutput"]["decision"]
+    assert decision == {"behavior": "deny", "message": "Denied by discord:bob through swarm."}
+
+
+async def test_a_permission_request_nobody_answers_returns_nothing_and_closes(
+    desk: Desk, desk_service: SwarmService
+) -> None:
+    body = payload(desk.ws["Agent-1"], "PermissionRequest", tool_name="Bash", tool_input=TOOL)
+    env = desk.agent_env(SWARM_APPROVAL_WAIT="1")
+    started = time.monotonic()
+    done = await asyncio.to_thread(desk.claude, "Agent-1", "PermissionRequest", body, env)
+    assert (done.returncode, done.stdout) == (0, "")  # no decision: Claude Code's dialog stays
+    assert time.monotonic() - started < 30
+    closed = await desk_service.db.read(prompts.get_prompt, 1)
+    assert closed.closed_why == "no answer within 1 s" and closed.decision is None
+    assert (await row(desk_service, "Agent-1"))["state"] == "waiting"  # its own dialog is open
+
+
+def _run(program: list[str], body: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(program, input=body, env=env, capture_output=True, text=True, cwd=ROOT)
+
+
+async def _open_prompt(service: SwarmService, agent: str) -> prompts.Prompt:
+    deadline = time.monotonic() + 30
+    while not (found := await service.db.read(prompts.open_prompts, agent)):
+        assert time.monotonic() < deadline, "the hook opened no prompt"
+        await asyncio.sleep(0.02)
+    return found[0]
+
+
+def test_install_twice_keeps_the_users_hooks_and_remove_restores_the_file(
+    tmp_path: Path,
+) -> None:
+    desk = Desk(tmp_path)
+    mine = desk.ws["Agent-2"] / ".claude" / "settings.local.json"
+    mine.parent.mkdir()
+    original = (
+        '{\n    "model": "opus",\n    "hooks": {"Stop": [{"hooks": [{"type": "command", '
+        '"command": "notify-send done"}]}],\n    "PreToolUse": [{"matcher": "Bash", '
+        '"hooks": [{"type": "command", "command": "./check.sh"}]}]}\n}\n'
+    )
+    mine.write_text(original, encoding="utf-8")
+    codex = desk.ws["Agent-2"] / ".codex" / "config.toml"
+    codex.parent.mkdir()
+    codex.write_text('model = "o3"\n\n[profiles.fast]\nmodel = "o4-mini"\n', encoding="utf-8")
+    codex_before = codex.read_bytes()
+    first = desk.cli("agents", "hooks", "install")
+    assert first.code == 0 and first.out.count("hooks added") == 4
+    after_first = mine.read_bytes(), codex.read_bytes()
+    again = desk.cli("agents", "hooks", "install")
+    assert again.code == 0 and again.out.count("already installed") == 4
+    assert (mine.read_bytes(), codex.read_bytes()) == after_first  # idempotent
+    hooks = json.loads(mine.read_text())["hooks"]
+    stop = [h["command"] for g in hooks["Stop"] for h in g["hooks"]]
+    assert stop[0] == "notify-send done" and stop[1].endswith("-m bot.cli.hook --agent Agent-2")
+    assert len(stop) == 2
+    assert [g.get("matcher") for g in hooks["PreToolUse"]] == ["Bash", "*"]
+    assert set(hooks) == {
+        "SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionRequest",
+        "Notification", "Stop", "SubagentStop", "SessionEnd",
+    }  # fmt: skip
+    permission = hooks["PermissionRequest"][0]["hooks"][0]
+    assert permission["timeout"] > 120  # Claude Code must not stop it before its own wait
+    assert codex.read_text().startswith('notify = ["env", "SWARM_HOME=')
+    assert codex.read_text().endswith('[profiles.fast]\nmodel = "o4-mini"\n')
+    removed = desk.cli("agents", "hooks", "install", "--remove")
+    assert removed.code == 0, removed.err
+    assert mine.read_text(encoding="utf-8") == original  # byte for byte
+    assert codex.read_bytes() == codex_before
+    assert not (desk.ws["Agent-1"] / ".claude").exists()  # made by install: gone again
+    assert not (desk.ws["Agent-1"] / ".codex").exists()
+
+
+def test_remove_after_the_user_edited_takes_only_ours_out(tmp_path: Path) -> None:
+    desk = Desk(tmp_path)
+    assert desk.cli("agents", "hooks", "install", "--agent", "agent-1").code == 0
+    path = desk.ws["Agent-1"] / ".claude" / "settings.local.json"
+    settings = json.loads(path.read_text())
+    settings["hooks"]["Stop"].append({"hooks": [{"type": "command", "command": "say done"}]})
+    settings["env"] = {"FOO": "1"}
+    path.write_text(json.dumps(settings))
+    assert desk.cli("agents", "hooks", "install", "--remove", "--agent", "Agent-1").code == 0
+    assert json.loads(path.read_text()) == {
+        "hooks": {"Stop": [{"hooks": [{"type": "command", "command": "say done"}]}]},
+        "env": {"FOO": "1"},
+    }
+    assert not (desk.ws["Agent-2"] / ".claude").exists()  # --agent: only that one
+
+
+def test_install_refuses_a_file_that_is_not_json_and_names_an_agent_without_workspace(
+    tmp_path: Path,
+) -> None:
+    desk = Desk(tmp_path)
+    broken = desk.ws["Agent-1"] / ".claude" / "settings.local.json"
+    broken.parent.mkdir()
+    broken.write_text("{oops", encoding="utf-8")
+    done = desk.cli("agents", "hooks", "install", "--agent", "Agent-1")
+    assert done.code == 2 and done.err.startswith("swarm: error: ")
+    assert "not JSON" in done.err and broken.read_text() == "{oops"
+    shutil.rmtree(desk.ws["Agent-2"])
+    done = desk.cli("agents", "hooks", "install", "--agent", "Agent-2")
+    assert done.code == 2 and "has no workspace" in done.err

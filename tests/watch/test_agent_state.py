@@ -1,0 +1,256 @@
+"""Agent state's judgement and the decisions on it: one stall alert per episode, swarm's own
+deliveries are not activity, waiting and limited agents are left alone, a restart keeps the
+clock (real store, manual clock, a scripted frame source)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.agent_state import AgentState, Observation, Signal
+from core.models import Receipt, TaskSpec, TaskStatus
+from core.protocols import ManualClock
+from core.service.swarm import SwarmService
+from core.store import agent_signals
+from core.tasks import prompts
+from core.tasks.agent_judge import Freshness, combine
+from core.tasks.prompts import PromptOption
+from core.watch.jobs import Watcher
+from tests.watch.conftest import FakeFrames, assign, kinds, watch_settings
+
+pytestmark = pytest.mark.both_databases
+
+FAST = {
+    "interval_s": 1.0,
+    "stall_after_s": 4.0,
+    "reassign_after_s": 14.0,
+    "grace_s": 2.0,
+    "nudge_cooldown_s": 1.0,
+}  # the issue's measured set-up (SWARM_STALL_AFTER=4 SWARM_REASSIGN_AFTER=14 ...=1)
+
+
+async def deliver_all(service: SwarmService, frames: FakeFrames) -> list[str]:
+    """Deliver every due message, as the desktop driver would: the paste shows on screen."""
+    texts = []
+    while (delivery := await service.queue.claim_delivery()) is not None:
+        frames.change(delivery.agent)
+        await service.queue.record_receipt(delivery, Receipt.delivered("test"))
+        texts.append(delivery.text)
+    return texts
+
+
+async def state_of(service: SwarmService, agent: str) -> dict:
+    return next(r for r in await service.agent_rows() if r["id"] == agent)
+
+
+async def test_a_frozen_agent_is_stalled_once_and_taken_back_in_time_despite_the_nudges(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    """Before: each delivered nudge restarted the clock (delivery + grace), so the alert was
+    cleared 2 s later and opened again, and the task was taken back far too late."""
+    frames.frames["Agent-1"] = bytes(64)
+    watcher = Watcher(service, watch_settings(**FAST), frames)
+    await watcher.tick()
+    start = clock.now()
+    task_id = await assign(service, "Agent-1")
+    await deliver_all(service, frames)  # the prompt arrives at once
+    taken_at = None
+    for _ in range(40):
+        clock.advance(1)
+        await deliver_all(service, frames)  # every nudge reaches the window
+        report = await watcher.tick()
+        if report.reassigned and taken_at is None:
+            taken_at = clock.now() - start
+    opened = await kinds(service, "alert.opened")
+    cleared = await kinds(service, "alert.cleared")
+    assert len(await kinds(service, "agent.nudged")) == 2  # nudged within its limit
+    assert len(opened) == 1 and len(cleared) == 1  # one alert for the episode, no flapping
+    assert "taken back" in cleared[0].text
+    # reassigned within reassign_after (from the prompt's delivery + grace) + two intervals
+    assert taken_at is not None and taken_at <= 2 + 14 + 2 * 1
+    assert (await service.get_task(task_id)).status is TaskStatus.ready
+
+
+async def test_a_busy_agent_is_never_nudged_and_its_state_says_why(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    frames.frames["Agent-2"] = bytes(64)
+    watcher = Watcher(service, watch_settings(**FAST), frames)
+    await watcher.tick()
+    await assign(service, "Agent-2")
+    await deliver_all(service, frames)
+    for _ in range(30):
+        clock.advance(1)
+        frames.change("Agent-2")
+        report = await watcher.tick()
+        assert not report.stalled and not report.nudged
+    row = await state_of(service, "Agent-2")
+    assert (row["state"], row["signal"]) == ("working", "screen")
+    assert row["evidence"].startswith("screen: changed at ")
+    assert await kinds(service, "alert.opened") == []
+
+
+async def test_a_waiting_agent_is_never_nudged_or_reassigned_and_its_clock_restarts(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    frames.frames["Agent-3"] = bytes(64)
+    watcher = Watcher(service, watch_settings(**FAST), frames)
+    await watcher.tick()
+    task_id = await assign(service, "Agent-3")
+    await deliver_all(service, frames)
+    await service.questions.ask(task_id, "Which database, SQLite or PostgreSQL?", "Agent-3")
+    for _ in range(60):
+        clock.advance(1)
+        report = await watcher.tick()
+        assert not report.stalled and not report.nudged and not report.reassigned
+    row = await state_of(service, "Agent-3")
+    assert row["state"] == "waiting" and row["evidence"].startswith("question on T-1 open")
+    await service.questions.reply(task_id, "PostgreSQL", "discord:ann")
+    clock.advance(1)
+    await watcher.tick()
+    assert (await state_of(service, "Agent-3"))["state"] != "waiting"
+    stalled_after = None
+    for second in range(2, 12):
+        clock.advance(1)
+        await deliver_all(service, frames)  # the answer is pasted: not the agent's work
+        if (await watcher.tick()).stalled:
+            stalled_after = second
+            break
+    # the tick 1 s after the answer saw the wait end: stalled 4 s later, not at once
+    assert stalled_after == 1 + 4
+    assert (await service.get_task(task_id)).agent == "Agent-3"
+
+
+async def test_an_open_permission_prompt_holds_off_the_stall_rules(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    watcher = Watcher(service, watch_settings(**FAST), frames)
+    await assign(service, "Agent-4")
+    options = (PromptOption("1", "Yes"), PromptOption("3", "No"))
+    prompt = await service.write(
+        "hook", prompts.open_prompt, "Agent-4", Signal.HOOK, "Allow Bash(make)?", options
+    )
+    for _ in range(30):
+        clock.advance(1)
+        assert not (await watcher.tick()).stalled
+    row = await state_of(service, "Agent-4")
+    assert row["state"] == "waiting" and f"prompt {prompt.id} open" in row["evidence"]
+    assert await kinds(service, "agent.nudged") == []
+
+
+async def test_a_restart_keeps_the_state_and_the_stall_clock(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    """Before: a new watcher started every clock again (its start, its first frames)."""
+    settings = watch_settings()  # 10 min stall, 5 s ticks
+    frames.frames["Agent-5"] = bytes(64)
+    first = Watcher(service, settings, frames)
+    await first.tick()
+    start = clock.now()
+    await assign(service, "Agent-5")
+    for _ in range(60):  # 5 min quiet
+        clock.advance(5)
+        await first.tick()
+    await first.close()
+    clock.advance(3)  # the coordinator restarts
+    second = Watcher(service, settings, frames)
+    stalled_at = None
+    while stalled_at is None and clock.now() - start < 1200:
+        clock.advance(5)
+        if (await second.tick()).stalled:
+            stalled_at = clock.now() - start
+    # assigned (grace 120 s, prompt never delivered) → quiet from start + 120, stall at +600
+    assert stalled_at is not None and stalled_at <= 120 + 600 + 5
+    assert (await state_of(service, "Agent-5"))["state"] == "stalled"
+
+
+async def test_an_inbox_agent_is_judged_on_its_hooks_and_reports_not_a_screen(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    watcher = Watcher(service, watch_settings(**FAST), frames)  # no frame of Agent-6: no screen
+    await assign(service, "Agent-6")
+    for second in range(1, 20):
+        clock.advance(1)
+        if second % 3 == 0:  # its hook says it works (PreToolUse), every 3 s
+            obs = Observation(
+                "Agent-6", Signal.HOOK, AgentState.WORKING, clock.now(), "hook: PreToolUse Bash"
+            )
+            await service.db.write(agent_signals.record, obs)
+        assert not (await watcher.tick()).stalled
+    assert (await state_of(service, "Agent-6"))["state"] == "working"
+    for _ in range(8):  # the hooks fall silent
+        clock.advance(1)
+        await watcher.tick()
+    nudges = await kinds(service, "agent.nudged")
+    assert nudges and "no report or hook for" in nudges[0].text
+    row = await state_of(service, "Agent-6")
+    assert row["state"] == "stalled" and "no report or hook" in row["evidence"]
+
+
+async def test_a_limited_agent_gets_no_task_until_its_reset_and_is_no_stall(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    watcher = Watcher(service, watch_settings(**FAST), frames)
+    task_id = await assign(service, "Agent-7")
+    reset = clock.now() + 60
+    limit = Observation(
+        "Agent-7", Signal.TEXT, AgentState.LIMITED, clock.now(), "text: usage limit", until=reset
+    )
+    await service.db.write(agent_signals.record, limit)
+    for _ in range(30):
+        clock.advance(1)
+        report = await watcher.tick()
+        assert not report.stalled and not report.reassigned
+    await service.complete_task(task_id, "Agent-7")
+    # the limit's message leaves the pane (a new reading says idle): the limit still holds
+    gone = Observation("Agent-7", Signal.TEXT, AgentState.IDLE, clock.now(), "text: prompt")
+    await service.db.write(agent_signals.record, gone)
+    await watcher.tick()
+    assert (await state_of(service, "Agent-7"))["state"] == "limited"
+    waiting = await service.create_task(TaskSpec("next", agent="Agent-7"), "test")
+    await service.queue.assign_batch()
+    assert (await service.get_task(waiting.id)).status is TaskStatus.ready
+    clock.advance(31)  # past the reset
+    await watcher.tick()
+    await service.queue.assign_batch()
+    assert (await service.get_task(waiting.id)).agent == "Agent-7"
+    assert [e.kind for e in await kinds(service, "agent.limited")] == ["agent.limited"]
+    assert len(await kinds(service, "agent.limit_ended")) == 1
+
+
+async def test_without_a_reset_time_the_limit_backs_off_and_all_limited_is_said(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    for agent in service.agents:
+        obs = Observation(agent, Signal.TEXT, AgentState.LIMITED, clock.now(), "text: limit")
+        await service.db.write(agent_signals.record, obs)
+    await service.create_task(TaskSpec("queued work"), "test")
+    assert await service.queue.assign_batch() == []
+    status = await service.status()
+    assert status["limited"]["all"] is True
+    assert status["limited"]["until"] == clock.now() + service.settings.limit_backoff_s
+    clock.advance(service.settings.limit_backoff_s + 1)
+    assert len(await service.queue.assign_batch()) == 1
+    assert (await service.status())["limited"]["all"] is False
+
+
+def test_a_stale_observation_does_not_outweigh_a_fresh_one() -> None:
+    fresh = Freshness(sampled_s=15, event_s=600, limit_backoff_s=1800)
+
+    def obs(signal: Signal, state: AgentState, at: float) -> Observation:
+        return Observation("A", signal, state, at, f"{signal.value}: {state.value}")
+
+    hook_idle = obs(Signal.HOOK, AgentState.IDLE, 1000)
+    screen_busy = obs(Signal.SCREEN, AgentState.WORKING, 1300)
+    # both fresh: the stronger signal (the agent's own hook) wins
+    assert combine({s.signal: s for s in (hook_idle, screen_busy)}, 1300, fresh).state == "idle"
+    # the hook went quiet for longer than its horizon: the screen, still watching, decides
+    late = obs(Signal.SCREEN, AgentState.WORKING, 1700)
+    verdict = combine({s.signal: s for s in (hook_idle, late)}, 1700, fresh)
+    assert (verdict.state, verdict.signal) == (AgentState.WORKING, Signal.SCREEN)
+    # nothing fresh: the newest, but old "working" news is no evidence of work
+    assert combine({Signal.HOOK: hook_idle}, 9000, fresh).state is AgentState.IDLE
+    old_work = obs(Signal.REPORT, AgentState.WORKING, 1000)
+    assert combine({Signal.REPORT: old_work}, 9000, fresh).state is AgentState.UNKNOWN
+    assert combine({}, 9000, fresh).state is AgentState.UNKNOWN
+    # a wait for a person comes first
+    assert combine({Signal.SCREEN: late}, 1700, fresh, waiting="q").state is AgentState.WAITING
