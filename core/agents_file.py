@@ -29,6 +29,7 @@ ALLOWED_KEYS = {
     "reset_between_tasks",
     "reset",
     "node",
+    "tmux",  # "session:window[.pane]": the tmux pane the agent's terminal shows
 }
 TOP_LEVEL_KEYS = {"agent"}
 DELIVERY_METHODS = ("gui", "inbox")
