@@ -31,7 +31,7 @@ ALLOWED_KEYS = {
     "node",
     "tmux",  # "session:window[.pane]": the tmux pane the agent's terminal shows
 }
-TOP_LEVEL_KEYS = {"agent"}
+TOP_LEVEL_KEYS = {"agent", "desktop"}  # [desktop]: read by ``swarm desktop up``
 DELIVERY_METHODS = ("gui", "inbox")
 AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -52,7 +52,7 @@ def load_agents(path: Path) -> list[Agent]:
     if unknown:
         raise ConfigError(
             f"agents file {path}: unknown top-level key(s) {', '.join(sorted(unknown))} "
-            "(agents are [[agent]] tables)"
+            "(agents are [[agent]] tables, the desktop layout is [desktop])"
         )
     entries = raw.get("agent")
     if not isinstance(entries, list) or not entries:
