@@ -21,6 +21,7 @@ from bot.cli import (
     completion,
     config_show,
     db,
+    desktop_up,
     doctor,
     gc,
     kill_switch,
@@ -74,6 +75,7 @@ GROUPS: tuple[ModuleType, ...] = (
     web,
     workflows,
     workspaces,
+    desktop_up,
     completion,
 )
 GLOBAL_VALUED = ("--as", "--config")  # global options that take a value
