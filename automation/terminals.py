@@ -59,11 +59,33 @@ class Terminal:
         columns, rows = self.size(cell)
         x, y, where = cell.left, cell.top, f"{columns}x{rows}+{cell.left}+{cell.top}"
         if self.name == "xterm":  # Ctrl+Shift+V pastes CLIPBOARD (Shift+Insert: PRIMARY)
-            return [self.program, "-fn", CORE_FONT, "-xrm", XTERM_PASTE, "-T", title,
-                    "-geometry", where, "-e", *command]  # fmt: skip
-        if self.name == "urxvt":  # Ctrl+Alt+V pastes CLIPBOARD by default
-            return [self.program, "-fn", CORE_FONT, "-T", title, "-geometry", where, "-e",
-                    *command]  # fmt: skip
+            return [
+                self.program,
+                "-fn",
+                CORE_FONT,
+                "-xrm",
+                XTERM_PASTE,
+                "-T",
+                title,
+                "-geometry",
+                where,
+                "-e",
+                *command,
+            ]
+        if self.name == "urxvt":  # Ctrl+Alt+V pastes CLIPBOARD; no "paste N lines?" question
+            return [
+                self.program,
+                "-fn",
+                CORE_FONT,
+                "-pe",
+                "-confirm-paste",
+                "-T",
+                title,
+                "-geometry",
+                where,
+                "-e",
+                *command,
+            ]
         if self.name == "gnome-terminal":
             return [self.program, "--title", title, f"--geometry={where}", "--", *command]
         if self.name == "konsole":

@@ -208,12 +208,11 @@ class Desk:
         self.display.sync()
 
     def _cardinal(self, win: Any, name: str) -> int | None:
-        from Xlib import Xatom
+        """A CARDINAL or WINDOW property's first value."""
+        from Xlib import X
 
-        prop = win.get_full_property(self.atom(name), Xatom.CARDINAL)
-        if prop is None:
-            prop = win.get_full_property(self.atom(name), Xatom.WINDOW)
-        if prop is None or not len(prop.value):
+        prop = win.get_full_property(self.atom(name), X.AnyPropertyType)
+        if prop is None or prop.format != 32 or not len(prop.value):
             return None
         return int(prop.value[0])
 

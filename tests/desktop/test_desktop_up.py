@@ -69,8 +69,14 @@ def cell_of(index: int) -> tuple[int, int, int, int]:
 def outer_box(server: XServer, window: int) -> tuple[int, int, int, int]:
     """The window's area with its X border (what it covers on screen; xwininfo's upper-left
     corner is the border's)."""
-    done = subprocess.run(["xwininfo", "-id", str(window)], env=server.env, capture_output=True,
-                          text=True, timeout=10, check=True)  # fmt: skip
+    done = subprocess.run(
+        ["xwininfo", "-id", str(window)],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    )
     fields = dict(line.strip().split(":", 1) for line in done.stdout.splitlines() if ":" in line)
     x, y = int(fields["Absolute upper-left X"]), int(fields["Absolute upper-left Y"])
     width, height, border = (int(fields[k]) for k in ("Width", "Height", "Border width"))
@@ -88,8 +94,13 @@ def swarm_windows(server: XServer) -> list[int]:
     """Windows carrying swarm's mark (whatever the home)."""
     found = []
     for window in launchers.find_all(server, "(swarm)"):
-        done = subprocess.run(["xprop", "-id", str(window), "_SWARM_AGENT"], env=server.env,
-                              capture_output=True, text=True, timeout=10)  # fmt: skip
+        done = subprocess.run(
+            ["xprop", "-id", str(window), "_SWARM_AGENT"],
+            env=server.env,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         if "not found" not in done.stdout and "=" in done.stdout:
             found.append(window)
     return found
@@ -97,8 +108,14 @@ def swarm_windows(server: XServer) -> list[int]:
 
 def wm_pid(server: XServer, window: int) -> int:
     """The window's _NET_WM_PID (the terminal's process)."""
-    done = subprocess.run(["xprop", "-id", str(window), "_NET_WM_PID"], env=server.env,
-                          capture_output=True, text=True, timeout=10, check=True)  # fmt: skip
+    done = subprocess.run(
+        ["xprop", "-id", str(window), "_NET_WM_PID"],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    )
     return int(done.stdout.split("=")[1])
 
 
@@ -148,8 +165,12 @@ async def test_a_killed_terminal_is_reattached_and_a_killed_session_resumed(
     assert rig.wait_for("Agent-2", 1) == ["before the crash"]
     kill_window(rig, "Agent-2")
     rows = {r["agent"]: r["action"] for r in rig.up()}
-    assert rows == {"Agent-1": "kept", "Agent-2": "reattached", "Agent-3": "kept",
-                    "Agent-4": "kept"}  # fmt: skip
+    assert rows == {
+        "Agent-1": "kept",
+        "Agent-2": "reattached",
+        "Agent-3": "kept",
+        "Agent-4": "kept",
+    }
     assert len(swarm_windows(rig.server)) == 4
     await deliver("Agent-2", "after the crash")
     assert rig.wait_for("Agent-2", 2) == ["before the crash", "after the crash"]
@@ -176,8 +197,9 @@ def test_up_twice_opens_nothing_twice_and_down_leaves_the_users_window(
     assert [r["action"] for r in second] == ["kept"] * 4
     assert [r["window"] for r in second] == [r["window"] for r in first]
     assert len(swarm_windows(rig.server)) == 4
-    user = launchers.launch_xterm(rig.server, "user (swarm)", (0, 0, 480, 540),
-                                  tmp_path / "user.jsonl", tmp_path)  # fmt: skip
+    user = launchers.launch_xterm(
+        rig.server, "user (swarm)", (0, 0, 480, 540), tmp_path / "user.jsonl", tmp_path
+    )
     try:
         launchers.wait_for_window(rig.server, "user \\(swarm\\)", 30, user.log)
         status = rig.swarm("desktop", "status")
@@ -220,11 +242,56 @@ def test_up_under_openbox_in_a_child_process(tmp_path: Path) -> None:
     if shutil.which("openbox") is None:
         skip_or_fail("openbox is not installed (apt-get install openbox)")
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "desktop_up.py"), "--wm", "--agents", "4",
-         "--prompts", "8", "--json"],
-        capture_output=True, text=True, timeout=280, cwd=ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "bench" / "desktop_up.py"),
+            "--wm",
+            "--agents",
+            "4",
+            "--prompts",
+            "8",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["window_manager"] is True and result["in_cells"] == 4
     assert result["delivered"] == 8 and result["resumed_kept"] is True
+
+
+@pytest.mark.timeout(240)
+async def test_urxvt_agents_get_multi_line_prompts_without_a_paste_question(
+    shared_xvfb: XServer, tmp_path: Path
+) -> None:
+    """rxvt-unicode asks before pasting several lines by default: swarm's urxvt does not."""
+    if shutil.which("urxvt") is None or shutil.which("tmux") is None:
+        skip_or_fail("urxvt or tmux not installed (apt-get install rxvt-unicode tmux)")
+    rig = DesktopRig(shared_xvfb, tmp_path / "rig", agents=2, terminal="urxvt")
+    home = tmp_path / "driver"
+    home.mkdir()
+    try:
+        rows = rig.up()
+        rig.wait_ready()
+        for index, row in enumerate(rows):
+            assert inside(outer_box(rig.server, row["window"]), cell_of(index)), row
+        agents = {a.id: a for a in load_agents(rig.config)}
+        assert agents["Agent-1"].paste == "ctrl+alt+v"
+        texts = make_texts(6, long_every=5)
+        with display_env(rig.server):
+            rig.server.xdotool("mousemove", "960", "1000")
+            driver = GuiDriver(home, KillSwitch(home), GuiOptions(human_idle_s=0.05))
+            try:
+                for n, text in enumerate(texts):
+                    parcel = Parcel(n + 1, agents[rig.names[n % 2]], text, "test")
+                    receipt = await driver.deliver(parcel)
+                    assert receipt.ok, receipt.reason
+            finally:
+                driver.close()
+        assert rig.wait_for("Agent-1", 3) == texts[0::2]
+        assert rig.wait_for("Agent-2", 3) == texts[1::2]
+    finally:
+        rig.stop()
