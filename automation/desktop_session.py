@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from automation import desktop_tmux as tmux
+from automation import layout_profiles
 from automation.agents_file_writer import atomic_write, write_agent_values
 from automation.desktop_config import DesktopConfig, Launch, fill
 from automation.screen import Rect
@@ -137,6 +139,7 @@ class DesktopSession:
         self.desk = Desk(display)
         self.env = tmux.server_env(os.environ if env is None else env)
         self.state_path = home / "desktop" / STATE_FILE
+        self._before: set[int] = set()  # windows open before this up: not ours
 
     # --- finding what is open ---
 
@@ -174,24 +177,28 @@ class DesktopSession:
 
     def up(self, planned: Sequence[Planned], timeout: float = WINDOW_TIMEOUT_S) -> list[Outcome]:
         """Open what is missing, place every window in its cell, write the agents file."""
-        gui = [p.agent for p in planned if p.launch.kind != "terminal"]
-        if gui:
-            raise InvalidInput(
-                f"{', '.join(gui)}: gui agents are not supported by this "
-                'version of swarm desktop up (kind = "terminal")'
-            )
-        tmux.require_tmux()
-        for item in planned:
+        terminals = [p for p in planned if p.launch.kind == "terminal"]
+        if terminals:
+            tmux.require_tmux()
+        for item in terminals:
             self._require_terminal(item.launch)
         state = self._load_state()
         existing = self.windows()
-        pending: list[tuple[Planned, Outcome, subprocess.Popen[bytes] | None]] = []
-        for item in planned:
-            outcome, process = self._open_terminal(item, existing.get(item.agent), state)
-            pending.append((item, outcome, process))
+        before = {info.window for info in self.desk.windows()}
+        self._before = before
         deadline = time.monotonic() + timeout
+        pending: list[tuple[Planned, Outcome, subprocess.Popen[bytes] | None]] = []
+        for item in planned:  # terminals all at once; editors one by one (found by class)
+            window = existing.get(item.agent)
+            if item.launch.kind == "terminal":
+                pending.append((item, *self._open_terminal(item, window, state)))
+                continue
+            outcome, process = self._open_gui(item, window)
+            self._settle(item, outcome, process, time.monotonic() + timeout)
+            pending.append((item, outcome, None))
         for item, outcome, process in pending:
-            self._settle(item, outcome, process, deadline)
+            if item.launch.kind == "terminal":
+                self._settle(item, outcome, process, deadline)
         values = {outcome.agent: outcome.values for _, outcome, _ in pending}
         write_agent_values(self.config_path, values)
         self._save_state(state)
@@ -215,6 +222,35 @@ class DesktopSession:
         state[item.agent] = {"started": True, "session": name, "workspace": str(item.workspace)}
         process = self._spawn_terminal(item, name)
         return Outcome(item.agent, action, session=name), process
+
+    def _open_gui(
+        self, item: Planned, window: WindowInfo | None
+    ) -> tuple[Outcome, subprocess.Popen[bytes] | None]:
+        """Keep the editor's window, or run its command (``code --new-window {workspace}``)."""
+        if window is not None:
+            return Outcome(item.agent, "kept", window.window), None
+        argv = shlex.split(fill(item.launch.command, item.agent, item.workspace))
+        make_dirs(self.home / "desktop")
+        env = {
+            **self.env,
+            "SWARM_AGENT": item.agent,
+            "SWARM_HOME": str(self.home),
+            "SWARM_CONFIG": str(self.config_path),
+        }
+        try:
+            with self._log(item).open("ab") as out:
+                process = subprocess.Popen(
+                    argv,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                    cwd=str(item.workspace),
+                )
+        except OSError as exc:
+            raise InvalidState(f"{item.agent}: cannot run {argv[0]}: {exc.strerror}") from None
+        return Outcome(item.agent, "started"), process
 
     def _start_session(self, item: Planned, name: str, resume: bool) -> None:
         command = item.launch.resume if resume else item.launch.command
@@ -259,10 +295,16 @@ class DesktopSession:
         self.desk.place(outcome.window, item.cell)
         box = self.desk.wait_placed(outcome.window, item.cell)
         outcome.box = box
+        if item.launch.kind == "terminal":
+            outcome.values = self._terminal_values(item, box)
+        else:
+            outcome.values = self._gui_values(item, box)
+
+    def _terminal_values(self, item: Planned, box: Rect) -> dict[str, list[int] | str]:
         terminal = TERMINALS[item.launch.terminal]
         text = terminal.text_area(box)
         pane = tmux.pane(self.env, tmux.session_name(item.agent))
-        outcome.values = {
+        return {
             "app": "terminal",
             "input": [box.left + box.width // 2, box.top + box.height // 2],
             "input_box": [text.left, text.top, text.width, text.height],
@@ -271,19 +313,38 @@ class DesktopSession:
             "tmux": pane.target if pane else f"{tmux.session_name(item.agent)}:0",
         }
 
+    def _gui_values(self, item: Planned, box: Rect) -> dict[str, list[int] | str]:
+        """The window as the watch region; input and box from the application's profile."""
+        values: dict[str, list[int] | str] = {"watch": [box.left, box.top, box.width, box.height]}
+        assert item.launch.app is not None
+        profile = layout_profiles.load(self.home, item.launch.app)
+        if profile is None:
+            log.warning("no layout profile %s for %s", item.launch.app, item.agent)
+            return values
+        point, input_box = layout_profiles.apply(profile, box)
+        values.update(app="chat", input=list(point), input_box=list(input_box))
+        return values
+
     def _wait_window(self, item: Planned, process: subprocess.Popen[bytes], deadline: float) -> int:
         title = title_of(item.agent)
+        wanted = (item.launch.window_class or "").lower()
         while True:
             for info in reversed(self.desk.windows()):
-                if info.agent is None and (info.pid == process.pid or info.title == title):
+                if info.agent is not None or info.window in self._before:
+                    continue
+                by_class = bool(wanted) and wanted in (c.lower() for c in info.wm_class)
+                if info.pid == process.pid or info.title == title or by_class:
                     return info.window
-            if process.poll() is not None and process.returncode != 0:
+            if process.poll() is not None and process.returncode != 0 and not wanted:
                 raise InvalidState(
                     f"{item.launch.terminal} for {item.agent} exited with "
                     f"{process.returncode}: see {self._log(item)}"
                 )
             if time.monotonic() > deadline:
-                raise InvalidState(f"no window for {item.agent} appeared: see {self._log(item)}")
+                hint = "" if item.launch.kind == "terminal" else " (set class = its WM_CLASS)"
+                raise InvalidState(
+                    f"no window for {item.agent} appeared{hint}: see {self._log(item)}"
+                )
             time.sleep(0.03)
 
     def _log(self, item: Planned) -> Path:
@@ -366,3 +427,68 @@ def _signal_group(pid: int, signum: int) -> None:
     except (ProcessLookupError, PermissionError):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signum)
+
+
+def pointer(desk: Desk) -> tuple[int, int]:
+    """Where the pointer is, in root coordinates."""
+    reply = desk.root.query_pointer()
+    return int(reply.root_x), int(reply.root_y)
+
+
+def record_profile(
+    session: DesktopSession,
+    app: str,
+    agent: str,
+    ask: Callable[[str], None],
+    position: Callable[[], tuple[int, int]] | None = None,
+) -> layout_profiles.Profile:
+    """Record ``app``'s layout profile on ``agent``'s open window: ``ask(question)`` returns
+    once the user points (Enter), then the pointer is read. Nothing is saved on a failure."""
+    info = session.windows().get(agent)
+    if info is None:
+        raise InvalidState(f"{agent} has no window swarm opened: run swarm desktop up first")
+    read = position or (lambda: pointer(session.desk))
+    box = session.desk.box(info.window)
+    points = []
+    for where in (
+        f"the chat input of {agent}'s window",
+        "one corner of the box where typed text shows",
+        "the opposite corner of that box",
+    ):
+        ask(f"Hover the pointer over {where}, then press Enter: ")
+        point = read()
+        if not box.contains(*point):
+            raise InvalidInput(
+                f"{list(point)} is outside {agent}'s window {box.width}x{box.height}"
+                f"+{box.left}+{box.top}: nothing saved"
+            )
+        points.append(point)
+    (x1, y1), (x2, y2) = points[1], points[2]
+    input_box = (min(x1, x2), min(y1, y2), abs(x1 - x2) + 1, abs(y1 - y2) + 1)
+    profile = layout_profiles.record(app, box, points[0], input_box)
+    layout_profiles.save(session.home, profile)
+    return profile
+
+
+def apply_profile(
+    session: DesktopSession, profile: layout_profiles.Profile, agents: Sequence[str]
+) -> list[str]:
+    """Write input points and boxes from ``profile`` for those of ``agents`` whose window is
+    open; the agents written."""
+    windows = session.windows()
+    values: dict[str, dict[str, list[int] | str]] = {}
+    for agent in agents:
+        info = windows.get(agent)
+        if info is None:
+            continue
+        box = session.desk.box(info.window)
+        point, input_box = layout_profiles.apply(profile, box)
+        values[agent] = {
+            "app": "chat",
+            "input": list(point),
+            "input_box": list(input_box),
+            "watch": [box.left, box.top, box.width, box.height],
+        }
+    if values:
+        write_agent_values(session.config_path, values)
+    return list(values)

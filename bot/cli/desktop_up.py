@@ -62,6 +62,16 @@ def register(sub: Any) -> None:
         help="leave the tmux sessions running (the next up re-attaches them)",
     )
     q.set_defaults(handler=cmd_down, no_service=True)
+    q = dsub.add_parser(
+        "calibrate",
+        help="record where an editor's chat input sits (once per application)",
+        description="Point at the chat input and its box in AGENT's window (opened by swarm "
+        "desktop up); the layout profile of APP is saved and applied to every gui agent "
+        "with app = APP, now and at every desktop up.",
+    )
+    q.add_argument("agent", metavar="AGENT", help="a gui agent whose window is open")
+    q.add_argument("--app", required=True, metavar="APP", help="the layout profile's name")
+    q.set_defaults(handler=cmd_calibrate, no_service=True)
 
 
 @contextlib.contextmanager
@@ -205,4 +215,45 @@ async def cmd_down(_: SwarmService | None, args: argparse.Namespace) -> int:
 
     lines = await asyncio.to_thread(close)
     print("\n".join(lines) if lines else "nothing of swarm's was open")
+    return 0
+
+
+async def cmd_calibrate(_: SwarmService | None, args: argparse.Namespace) -> int:
+    """``swarm desktop calibrate --app APP AGENT``."""
+    return await asyncio.to_thread(_calibrate, args)
+
+
+def _ask(question: str) -> None:
+    """Print the question; return at Enter (InvalidInput when input is closed)."""
+    import sys
+
+    print(question, flush=True)
+    if not sys.stdin.readline():
+        raise InvalidInput("standard input closed: nothing saved")
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from automation.desktop_config import PROFILE_NAME, load_desktop
+    from automation.desktop_session import apply_profile, record_profile
+
+    if not PROFILE_NAME.fullmatch(args.app):
+        raise InvalidInput("--app must be a name of letters, digits, '.', '_' or '-'")
+    settings = args.configuration.core
+    agents = _agents(settings)
+    by_lower = {a.id.lower(): a.id for a in agents}
+    agent = by_lower.get(args.agent.lower())
+    if agent is None:
+        raise InvalidInput(f"unknown agent {args.agent} in {settings.config_path}")
+    config = load_desktop(settings.config_path, [a.id for a in agents])
+    with _session(settings) as session:
+        try:
+            profile = record_profile(session, args.app, agent, _ask)
+        except KeyboardInterrupt:
+            raise InvalidState("calibration stopped (Ctrl+C): nothing saved") from None
+        same = [a for a, launch in config.launches.items() if launch.app == args.app]
+        written = apply_profile(session, profile, same or [agent])
+    print(
+        f"layout profile {args.app} saved; input points written for "
+        f"{', '.join(written) or 'no open window'} (a running swarm reads them at restart)"
+    )
     return 0
