@@ -6,6 +6,7 @@ swarm-Agent-1`` from any terminal shows the agent too.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import InvalidState, MissingDependency
+
+log = logging.getLogger(__name__)
 
 TIMEOUT_S = 10.0
 
@@ -85,7 +88,9 @@ def start(
     done = _tmux(env, *args, command)
     if done.returncode != 0:
         raise InvalidState(f"tmux could not start session {name}: {done.stderr.strip()}")
-    _tmux(env, "set-option", "-t", f"={name}", "status", "off")
+    status = _tmux(env, "set-option", "-t", f"={name}:", "status", "off")
+    if status.returncode != 0:
+        log.warning("tmux status line of %s left on: %s", name, status.stderr.strip())
     found = pane(env, name)
     if found is None:
         raise InvalidState(f"tmux session {name} ended at once: does `{command}` run in {cwd}?")

@@ -106,6 +106,14 @@ async def deliver_all(rig: DesktopRig, texts: list[str], start: int = 0) -> int:
     return ok
 
 
+def save_screenshot(server: XServer, path: Path) -> None:
+    """The whole screen as a PNG (the agents just opened)."""
+    from PIL import ImageGrab
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ImageGrab.grab(xdisplay=server.display).save(path, format="PNG", optimize=True)
+
+
 def kill_windows(rig: DesktopRig) -> None:
     """SIGKILL every agent's terminal (as a crash would); wait until the windows are gone."""
     display = open_x_display(rig.server.display)
@@ -139,6 +147,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
             bare_s = baseline(server, workdir, args.agents)
             up_s, first = timed_up(rig)
             cells = in_cells(rig)
+            if args.screenshot is not None:
+                save_screenshot(server, args.screenshot)
             texts = make_texts(args.prompts, long_every=7)
             delivered = asyncio.run(deliver_all(rig, texts))
             before = {name: rig.texts(name) for name in rig.names}
@@ -189,6 +199,7 @@ def main() -> int:
     parser.add_argument("--wm", action="store_true", help="run openbox")
     parser.add_argument("--prompts", type=int, default=16)
     parser.add_argument("--json", action="store_true", help="one JSON line at the end")
+    parser.add_argument("--screenshot", type=Path, metavar="PNG", help="save the screen once up")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-desktop-up-") as tmp:
         result = run(args, Path(tmp))

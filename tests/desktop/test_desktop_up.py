@@ -139,6 +139,8 @@ async def test_up_opens_four_agents_in_their_cells_and_40_prompts_arrive_exactly
     for index, row in enumerate(rows):
         assert inside(outer_box(rig.server, row["window"]), cell_of(index)), row
         assert row["tmux"] == f"swarm-{row['agent']}:0"
+        shown = rig.tmux("show-options", "-t", row["tmux"], "status").stdout
+        assert shown.strip() == "status off"  # no clock in the watch region
     agents: dict[str, Agent] = {a.id: a for a in load_agents(rig.config)}
     assert all(a.app == "terminal" and a.input and a.watch for a in agents.values())
     text = rig.config.read_text(encoding="utf-8")
