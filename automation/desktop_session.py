@@ -389,6 +389,10 @@ class DesktopSession:
 
     # --- state and checks ---
 
+    def started(self) -> set[str]:
+        """The agents ``up`` started and ``down`` has not stopped."""
+        return set(self._load_state())
+
     def _load_state(self) -> dict[str, Any]:
         try:
             data = json.loads(self.state_path.read_text(encoding="utf-8"))
@@ -492,3 +496,29 @@ def apply_profile(
     if values:
         write_agent_values(session.config_path, values)
     return list(values)
+
+
+def desktop_problems(session: DesktopSession, agents: Sequence[Agent]) -> dict[str, list[str]]:
+    """For each agent swarm opened (remembered, or with a marked window): what is wrong with
+    its window (missing, input point outside it) and its command (not running)."""
+    started = session.started()
+    windows = session.windows()
+    ours = [a for a in agents if a.id in started or a.id in windows]
+    rows = {row.agent: row for row in session.status([a.id for a in ours])}
+    found: dict[str, list[str]] = {}
+    for agent in ours:
+        problems = []
+        info = windows.get(agent.id)
+        if info is None:
+            problems.append("its window is not open (swarm desktop up opens it)")
+        elif agent.input is not None:
+            box = session.desk.box(info.window)
+            if not box.contains(*agent.input):
+                problems.append(
+                    f"input point {list(agent.input)} is outside its window "
+                    f"{box.width}x{box.height}+{box.left}+{box.top} (swarm desktop up rewrites it)"
+                )
+        if info is not None and not rows[agent.id].alive:
+            problems.append("its command is not running (swarm desktop up restarts it)")
+        found[agent.id] = problems
+    return found

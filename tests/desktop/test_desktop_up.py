@@ -297,3 +297,29 @@ async def test_urxvt_agents_get_multi_line_prompts_without_a_paste_question(
         assert rig.wait_for("Agent-2", 3) == texts[1::2]
     finally:
         rig.stop()
+
+
+def doctor_lines(rig: DesktopRig) -> list[tuple[str, str]]:
+    """``swarm doctor --json``: the desktop windows findings (status, detail)."""
+    done = rig.swarm("doctor", "--json", "--timeout", "1")
+    found = json.loads(done.stdout)
+    return [(f["status"], f["detail"]) for f in found if f["check"] == "desktop windows"]
+
+
+@pytest.mark.timeout(240)
+def test_doctor_checks_each_agents_window_point_and_command(rig: DesktopRig) -> None:
+    assert doctor_lines(rig) == []  # desktop up never used: nothing to say
+    rig.up()
+    rig.wait_ready()
+    assert doctor_lines(rig) == [("ok", "4 agent window(s) open, commands running")]
+    kill_window(rig, "Agent-2")
+    text = rig.config.read_text(encoding="utf-8")
+    moved = text.replace("input = [", "input = [1900, 1000]\nold_input = [", 1)
+    rig.config.write_text(moved.replace("old_input = [", "# was [", 1), encoding="utf-8")
+    lines = doctor_lines(rig)
+    assert ("PROBLEM", "Agent-2: its window is not open (swarm desktop up opens it)") in lines
+    assert any(
+        status == "PROBLEM" and detail.startswith("Agent-1: input point [1900, 1000] is outside")
+        for status, detail in lines
+    ), lines
+    assert len(lines) == 2
