@@ -73,7 +73,7 @@ CASES: list[tuple[str, list[str], str, type]] = [
     ("workspaces show", ["Agent-1"], "cli", OBJECT),
     ("web token list", [], "cli", ARRAY),
 ]
-NEEDS_A_DISPLAY = {"agents check"}
+NEEDS_A_DISPLAY = {"agents check", "desktop up", "desktop status"}  # tests/desktop/
 
 
 def json_commands(parser: argparse.ArgumentParser, path: str = "") -> Iterator[str]:

@@ -133,7 +133,7 @@ def _up(args: argparse.Namespace) -> int:
     from automation.desktop_session import plan
     from automation.screen import detect_screens
 
-    settings = _own_copy(args.configuration.core)
+    settings = args.configuration.core
     agents = _agents(settings)
     config = load_desktop(settings.config_path, [a.id for a in agents])
     if args.layout is not None:
@@ -150,6 +150,8 @@ def _up(args: argparse.Namespace) -> int:
             _workspace_finder(settings, agents),
             args.agents,
         )
+        settings = _own_copy(settings)  # only now: a bad option or no display writes nothing
+        session.config_path = settings.config_path
         outcomes = session.up(planned, timeout=args.timeout)
     if args.json:
         emit_json(

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -99,7 +100,7 @@ async def test_editors_open_in_their_cells_and_one_profile_serves_both(
     rows = {row["agent"]: row for row in rig.up()}
     assert all(rows[name]["action"] == "started" for name in EDITORS)
     for name in EDITORS:
-        launchers.wait_until(lambda n=name: chat.loaded(n), 60, f"{name}'s page did not load")
+        launchers.wait_until(partial(chat.loaded, name), 60, f"{name}'s page did not load")
     boxes = {}
     for index, name in enumerate(rig.names):
         boxes[name] = outer_box(rig.server, rows[name]["window"])
