@@ -139,3 +139,20 @@ def test_text_values_are_written_keeping_comments(tmp_path: Path) -> None:
     a, b = load_agents(path)
     assert (a.app, a.input, b.app, b.paste) == ("terminal", (5, 6), "terminal", "shift+insert")
     assert 'tmux = "swarm-A:1"' in text and text.count("tmux =") == 1
+
+
+def test_up_without_a_display_says_so_in_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SWARM_", "DISPLAY"))}
+    env |= {"SWARM_HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    root = Path(__file__).resolve().parents[2]
+    for args in (["up"], ["status"], ["down"]):
+        done = subprocess.run([sys.executable, "-m", "bot.cli", "desktop", *args], env=env,
+                              capture_output=True, text=True, timeout=60, cwd=root)  # fmt: skip
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert done.stderr == "swarm: error: no display to open windows on: DISPLAY is not set\n"
+        assert done.stdout == ""
+    assert not (tmp_path / "home").exists()
