@@ -168,9 +168,15 @@ def _up(args: argparse.Namespace) -> int:
         )
         return 0
     for o in outcomes:
+        launch = config.launches[o.agent]
+        if launch.kind == "gui" and "input" not in o.values:
+            print(
+                f"{o.agent}: no layout profile {launch.app} yet: swarm desktop calibrate "
+                f"--app {launch.app} {o.agent}"
+            )
         box = o.box
         where = f"{box.width}x{box.height}+{box.left}+{box.top}" if box else "?"
-        print(f"{o.agent:<12} {o.action:<10} window {where:<18} tmux {o.values.get('tmux')}")
+        print(f"{o.agent:<12} {o.action:<10} window {where:<18} tmux {o.values.get('tmux') or '-'}")
     print(f"agents file written: {settings.config_path} (a running swarm reads it at restart)")
     return 0
 

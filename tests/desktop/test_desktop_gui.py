@@ -109,6 +109,13 @@ async def test_editors_open_in_their_cells_and_one_profile_serves_both(
     assert agents["Agent-2"].input is None  # no profile yet: only the watch region
     assert agents["Agent-2"].watch is not None
 
+    shown = rig.swarm("desktop", "up")  # as a person reads it: what to do next
+    assert shown.returncode == 0, shown.stderr
+    assert (
+        "Agent-2: no layout profile chat-page yet: swarm desktop calibrate --app chat-page Agent-2"
+        in shown.stdout
+    )
+    assert shown.stdout.count(" kept ") == 3
     x, y, width, height = textarea(chat, "Agent-2", boxes["Agent-2"])
     said = calibrate(rig, "Agent-2", [(x + width // 2, y + height // 2), (x + 2, y + 2),
                                       (x + width - 3, y + height - 3)])  # fmt: skip
