@@ -323,3 +323,33 @@ def test_doctor_checks_each_agents_window_point_and_command(rig: DesktopRig) -> 
         for status, detail in lines
     ), lines
     assert len(lines) == 2
+
+
+@pytest.mark.timeout(240)
+def test_an_agent_starts_in_the_worktree_workspaces_init_made(
+    shared_xvfb: XServer, tmp_path: Path
+) -> None:
+    if shutil.which("tmux") is None or shutil.which("git") is None:
+        skip_or_fail("tmux or git not installed")
+    rig = DesktopRig(shared_xvfb, tmp_path / "rig", agents=2, with_workspaces=0)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for args in (["init", "-q", "-b", "main"], ["-c", "user.name=t", "-c", "user.email=t@x",
+                 "commit", "-q", "--allow-empty", "-m", "start"]):  # fmt: skip
+        subprocess.run(["git", *args], cwd=repo, check=True, env=rig.env, timeout=30)
+    try:
+        made = rig.swarm("workspaces", "init", str(repo), "--agents", "Agent-2")
+        assert made.returncode == 0, made.stdout + made.stderr
+        rig.up()
+        rig.wait_ready()
+        (first,) = rig.starts("Agent-1")
+        (second,) = rig.starts("Agent-2")
+        assert first["cwd"] == str(rig.workdir)  # no workspace: where up was run
+        worktree = Path(second["cwd"])
+        assert worktree.parent.parent == rig.home / "workspaces" and worktree.name == "Agent-2"
+        show = ["git", "branch", "--show-current"]
+        done = subprocess.run(show, cwd=worktree, text=True, capture_output=True, timeout=30)
+        branch = done.stdout.strip()
+        assert branch.endswith("Agent-2")
+    finally:
+        rig.stop()
