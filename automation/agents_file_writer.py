@@ -36,11 +36,12 @@ _HEADER = re.compile(r"^\s*\[")
 _AGENT_HEADER = re.compile(r"^\s*\[\[\s*agent\s*\]\]\s*(#.*)?$")
 _ID_LINE = re.compile(r"^\s*id\s*=")
 Point = tuple[int, int]
-AgentValues = Mapping[str, Mapping[str, list[int]]]  # agent id -> key -> list of numbers
+AgentValues = Mapping[str, Mapping[str, list[int] | str]]  # agent id -> key -> numbers or text
 
 
 def write_agent_values(path: Path, values: AgentValues) -> Path:
-    """Set list-of-number keys (``input``, ``input_box``) of the named agents; the backup."""
+    """Set keys of the named agents (``input``, ``input_box``: numbers; ``app``: text); the
+    backup."""
     original = path.read_text(encoding="utf-8")
     data = _parse(path, original)
     expected = _with_values(path, data, values)
@@ -85,8 +86,8 @@ def _with_values(path: Path, data: dict[str, Any], values: AgentValues) -> dict[
     for agent_id, keys in values.items():
         if agent_id not in by_id:
             raise NotFound(f"agent {agent_id} is not in {path}")
-        for key, numbers in keys.items():
-            by_id[agent_id][key] = [int(n) for n in numbers]
+        for key, value in keys.items():
+            by_id[agent_id][key] = value if isinstance(value, str) else [int(n) for n in value]
     return result
 
 
@@ -126,9 +127,14 @@ def _table_id(lines: list[str], table: range) -> str | None:
     return None
 
 
-def _set_value(lines: list[str], table: range, key: str, numbers: list[int]) -> bool:
-    value = "[" + ", ".join(str(int(n)) for n in numbers) + "]"
-    one_line = re.compile(rf"^(\s*{key}\s*=\s*)\[[^\]\n]*\](.*)$", re.DOTALL)
+def _set_value(lines: list[str], table: range, key: str, numbers: list[int] | str) -> bool:
+    if isinstance(numbers, str):
+        value = _value(numbers)
+        old = r'"(?:[^"\\\n]|\\.)*"' + r"|'[^'\n]*'"  # a one-line string, either quote
+    else:
+        value = "[" + ", ".join(str(int(n)) for n in numbers) + "]"
+        old = r"\[[^\]\n]*\]"
+    one_line = re.compile(rf"^(\s*{key}\s*=\s*)(?:{old})(.*)$", re.DOTALL)
     for i in table:
         match = one_line.match(lines[i])
         if match:

@@ -209,6 +209,7 @@ def calibrate(
     say: Callable[[str], None] = print,
     position: Callable[[], tuple[int, int]] = pointer_position,
     with_box: bool = True,
+    window_of: Callable[[int, int], WindowUnder | None] | None = None,
 ) -> dict[str, AgentCapture]:
     """Capture input points (and input boxes) by pointing, then write them into the file.
 
@@ -217,14 +218,17 @@ def calibrate(
     corners of the box where typed text shows. The file is rewritten atomically, keeping every
     other key and agent, with the old one in ``<name>.bak``. Ctrl+C or a closed input stops
     with nothing written; points shared by two agents or inside another agent's box are
-    flagged (and, when asking, must be confirmed).
+    flagged (and, when asking, must be confirmed). With ``window_of`` (the window under a
+    point: :func:`window_under`), the window under the input point also gives the agent's
+    ``watch`` region (its area) and ``app`` (``terminal`` for a terminal's window class).
     """
     agents = load_agents(config_path)
     targets = _select(agents, agent_ids, config_path)
     captures: dict[str, AgentCapture] = {}
     try:
         for agent in targets:
-            captures[agent.id] = _capture_agent(agent, ask, countdown, say, position, with_box)
+            capture = _capture_agent(agent, ask, countdown, say, position, with_box)
+            captures[agent.id] = _with_window(agent.id, capture, window_of, say)
         problems = overlap_problems(agents, captures)
         for problem in problems:
             say(f"warning: {problem}")
@@ -250,13 +254,65 @@ class AgentCapture:
 
     input: tuple[int, int]
     input_box: tuple[int, int, int, int] | None = None
+    app: str | None = None  # from the window under the input point, when it was looked up
+    watch: tuple[int, int, int, int] | None = None
 
-    def values(self) -> dict[str, list[int]]:
+    def values(self) -> dict[str, list[int] | str]:
         """The agents-file keys to write."""
-        out = {"input": list(self.input)}
+        out: dict[str, list[int] | str] = {"input": list(self.input)}
         if self.input_box is not None:
             out["input_box"] = list(self.input_box)
+        if self.watch is not None:
+            out["watch"] = list(self.watch)
+        if self.app is not None:
+            out["app"] = self.app
         return out
+
+
+@dataclass(frozen=True)
+class WindowUnder:
+    """The top-level window under a point: its area and WM_CLASS."""
+
+    box: Rect
+    wm_class: tuple[str, ...]
+
+
+def window_under(x: int, y: int) -> WindowUnder | None:
+    """The topmost client window under (x, y) on ``$DISPLAY``, or None (none, or no X)."""
+    from automation.screen import NoDisplay, x_display
+    from automation.window_place import Desk
+
+    try:
+        with x_display() as display:
+            desk = Desk(display)
+            window = desk.window_at(x, y)
+            info = desk.info(window) if window is not None else None
+            return WindowUnder(desk.box(window), info.wm_class) if info and window else None
+    except NoDisplay:
+        return None
+
+
+def _with_window(
+    agent: str,
+    capture: AgentCapture,
+    window_of: Callable[[int, int], WindowUnder | None] | None,
+    say: Callable[[str], None],
+) -> AgentCapture:
+    """The capture with ``app`` and ``watch`` from the window under its input point."""
+    from dataclasses import replace
+
+    from automation.terminals import is_terminal_class
+
+    found = window_of(*capture.input) if window_of is not None else None
+    if found is None:
+        return capture
+    app = "terminal" if is_terminal_class(found.wm_class) else "chat"
+    box = found.box
+    say(
+        f'{agent}: window {"/".join(found.wm_class) or "?"} -> app = "{app}", '
+        f"watch = [{box.left}, {box.top}, {box.width}, {box.height}]"
+    )
+    return replace(capture, app=app, watch=(box.left, box.top, box.width, box.height))
 
 
 def overlap_problems(agents: Sequence[Agent], captures: dict[str, AgentCapture]) -> list[str]:

@@ -34,7 +34,7 @@ ALLOWED_KEYS = {
     "tmux_socket",
     "cli",
 }
-TOP_LEVEL_KEYS = {"agent"}
+TOP_LEVEL_KEYS = {"agent", "desktop"}  # [desktop]: read by ``swarm desktop up``
 DELIVERY_METHODS = ("gui", "inbox")
 AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 RULE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # an agent-rules file's name, no suffix
@@ -56,7 +56,7 @@ def load_agents(path: Path) -> list[Agent]:
     if unknown:
         raise ConfigError(
             f"agents file {path}: unknown top-level key(s) {', '.join(sorted(unknown))} "
-            "(agents are [[agent]] tables)"
+            "(agents are [[agent]] tables, the desktop layout is [desktop])"
         )
     entries = raw.get("agent")
     if not isinstance(entries, list) or not entries:

@@ -78,7 +78,7 @@ CASES: list[tuple[str, list[str], str, type]] = [
     ("reject", ["P-1"], "cli", OBJECT),
     ("approve", ["P-2"], "cli", OBJECT),
 ]
-NEEDS_A_DISPLAY = {"agents check"}
+NEEDS_A_DISPLAY = {"agents check", "desktop up", "desktop status"}  # tests/desktop/
 
 
 def json_commands(parser: argparse.ArgumentParser, path: str = "") -> Iterator[str]:

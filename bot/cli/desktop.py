@@ -83,7 +83,7 @@ async def cmd_check(service: SwarmService, args: argparse.Namespace) -> int:
 
 async def cmd_calibrate(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents calibrate [AGENT...]``: writes the agents file atomically, with a backup."""
-    from automation.calibrate import calibrate
+    from automation.calibrate import calibrate, window_under
     from automation.screen import NoDisplay
     from core.coordinator.agents_reload import RELOAD_CHECK_S
 
@@ -97,7 +97,8 @@ async def cmd_calibrate(service: SwarmService, args: argparse.Namespace) -> None
         # In this thread, with Python's own Ctrl+C handling, so that Ctrl+C stops the
         # questions at once (asyncio's handler would only cancel after the next Enter).
         with _plain_ctrl_c():
-            calibrate(path, args.agents, countdown=args.countdown, with_box=not args.points_only)
+            calibrate(path, args.agents, countdown=args.countdown, with_box=not args.points_only,
+                      window_of=window_under)  # fmt: skip
     except NoDisplay as exc:
         raise InvalidState(f"no display to calibrate on: {exc}") from None
     print(

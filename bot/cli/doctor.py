@@ -72,6 +72,7 @@ async def diagnose(config: Config, timeout_s: float) -> list[Finding]:
         _settings,
         _private,
         _desktop,
+        _desktop_windows,
         _clipboard,
         _database,
         _coordinator,
@@ -199,6 +200,30 @@ def _desktop(config: Config) -> list[Finding]:
         status = OK if check.ok else PROBLEM
         found += [Finding("input points", status, f"{check.agent}: {d}") for d in check.details()]
     return found
+
+
+def _desktop_windows(config: Config) -> list[Finding]:
+    """The windows ``swarm desktop up`` opened: present, holding the point, command alive."""
+    from automation.desktop_session import DesktopSession, desktop_problems
+    from automation.screen import NoDisplay, open_x_display
+    from core.agents_file import load_agents
+
+    core = config.core
+    if not (core.home / "desktop").is_dir():
+        return []  # swarm desktop up was never used here
+    try:
+        display = open_x_display(config.env.get("DISPLAY"))
+    except NoDisplay:
+        return []  # the display check reports it
+    try:
+        session = DesktopSession(core.home, core.config_path, display, config.env)
+        found = desktop_problems(session, load_agents(core.config_path))
+    finally:
+        display.close()
+    bad = [f"{agent}: {'; '.join(p)}" for agent, p in found.items() if p]
+    return [Finding("desktop windows", PROBLEM, line) for line in bad] or [
+        Finding("desktop windows", OK, f"{len(found)} agent window(s) open, commands running")
+    ]
 
 
 def _clipboard(config: Config) -> list[Finding]:

@@ -21,6 +21,7 @@ from bot.cli import (
     completion,
     config_show,
     db,
+    desktop_up,
     doctor,
     gc,
     hook,
@@ -77,6 +78,7 @@ GROUPS: tuple[ModuleType, ...] = (
     web,
     workflows,
     workspaces,
+    desktop_up,
     hook,
     completion,
 )

@@ -219,3 +219,10 @@ def focused_window(server: XServer) -> int | None:
                           capture_output=True, text=True, timeout=10)  # fmt: skip
     value = int(done.stdout.strip() or 0) if done.returncode == 0 else 0
     return value if value > 1 else None
+
+
+def find_all(server: XServer, text: str) -> list[int]:
+    """The visible windows whose title contains ``text`` (a regular expression)."""
+    done = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", text],
+                          env=server.env, capture_output=True, text=True, timeout=10)  # fmt: skip
+    return [int(line) for line in done.stdout.split()]

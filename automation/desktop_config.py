@@ -1,0 +1,178 @@
+"""The ``[desktop]`` section of the agents file: what ``swarm desktop up`` opens, and where.
+
+```toml
+[desktop]
+kind = "terminal"            # terminal | gui (default terminal)
+command = "claude"           # the agent's command line ({agent}, {workspace} are filled in)
+resume = "claude --continue" # after a reboot (default: known for claude, codex, aider)
+terminal = "xterm"           # xterm, urxvt, gnome-terminal, konsole, kitty, alacritty, wezterm
+layout = "4x2"               # columns x rows of the grid on the monitor
+monitor = 0                  # which monitor (0 = the first)
+
+[desktop.agent.Agent-5]      # per agent: any of kind, command, resume, terminal, app, class
+kind = "gui"
+command = "code --new-window {workspace}"
+app = "vscode"               # the layout profile (``swarm desktop calibrate --app vscode``)
+class = "Code"               # the window's WM_CLASS, to find it (default: by its pid)
+```
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.errors import ConfigError
+from core.tomltext import TomlError, loads
+
+KINDS = ("terminal", "gui")
+TERMINALS = ("xterm", "urxvt", "gnome-terminal", "konsole", "kitty", "alacritty", "wezterm")
+DEFAULTS = {"kind": "terminal", "command": "claude", "terminal": "xterm"}
+DEFAULT_LAYOUT = (4, 2)
+AGENT_KEYS = ("kind", "command", "resume", "terminal", "app", "class")
+SECTION_KEYS = (*AGENT_KEYS, "layout", "monitor", "agent")
+LAYOUT = re.compile(r"\s*([1-9][0-9]?)\s*x\s*([1-9][0-9]?)\s*")
+PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# how each agent CLI resumes its last conversation: an option added, or words put first
+RESUME_OPTIONS = {"claude": "--continue", "aider": "--restore-chat-history"}
+RESUME_SUBCOMMANDS = {"codex": "resume --last"}
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What to open for one agent."""
+
+    agent: str
+    kind: str
+    command: str
+    resume: str
+    terminal: str
+    app: str | None = None  # gui: the layout profile's name
+    window_class: str | None = None  # gui: WM_CLASS (instance or class) of its window
+
+
+@dataclass(frozen=True)
+class DesktopConfig:
+    """The grid and every agent's launch."""
+
+    layout: tuple[int, int]
+    monitor: int
+    launches: dict[str, Launch]
+
+    @property
+    def cells(self) -> int:
+        """How many windows the grid holds."""
+        return self.layout[0] * self.layout[1]
+
+
+def parse_layout(text: str, where: str = "layout") -> tuple[int, int]:
+    """``"4x2"`` -> (4, 2): columns, rows; ConfigError otherwise."""
+    match = LAYOUT.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise ConfigError(f"{where} must be COLUMNSxROWS such as 4x2, not {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def default_resume(command: str) -> str:
+    """The command that continues the last conversation (the command itself when unknown)."""
+    words = shlex.split(command)
+    program = Path(words[0]).name if words else ""
+    if program in RESUME_OPTIONS:
+        return f"{command} {RESUME_OPTIONS[program]}"
+    if program in RESUME_SUBCOMMANDS:
+        rest = shlex.join(words[1:])
+        return f"{words[0]} {RESUME_SUBCOMMANDS[program]} {rest}".strip()
+    return command
+
+
+def load_desktop(path: Path, agent_ids: Sequence[str]) -> DesktopConfig:
+    """The ``[desktop]`` section of the agents file at ``path`` (defaults when absent)."""
+    try:
+        raw = loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, TomlError) as exc:
+        raise ConfigError(f"agents file {path} cannot be read: {exc}") from None
+    return parse_desktop(raw.get("desktop", {}), agent_ids, f"agents file {path}, [desktop]")
+
+
+def parse_desktop(section: Any, agent_ids: Sequence[str], where: str) -> DesktopConfig:
+    """Validate a ``[desktop]`` table; one ConfigError naming the key on the first problem."""
+    if not isinstance(section, Mapping):
+        raise ConfigError(f"{where} must be a table")
+    _check_keys(section, SECTION_KEYS, where)
+    layout = parse_layout(section.get("layout", "4x2"), f"{where}: layout")
+    monitor = section.get("monitor", 0)
+    if not isinstance(monitor, int) or isinstance(monitor, bool) or monitor < 0:
+        raise ConfigError(f"{where}: monitor must be a whole number from 0")
+    per_agent = section.get("agent", {})
+    if not isinstance(per_agent, Mapping):
+        raise ConfigError(f"{where}: agent must be a table of [desktop.agent.NAME] tables")
+    unknown = sorted(set(per_agent) - set(agent_ids))
+    if unknown:
+        raise ConfigError(f"{where}: [desktop.agent.{unknown[0]}] names no agent of the file")
+    launches = {}
+    for agent in agent_ids:
+        own = per_agent.get(agent, {})
+        if not isinstance(own, Mapping):
+            raise ConfigError(f"{where}: [desktop.agent.{agent}] must be a table")
+        _check_keys(own, AGENT_KEYS, f"{where}.agent.{agent}")
+        launches[agent] = _launch(agent, section, own, f"{where}.agent.{agent}")
+    return DesktopConfig(layout, monitor, launches)
+
+
+def _check_keys(table: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+
+
+def _launch(agent: str, section: Mapping[str, Any], own: Mapping[str, Any], where: str) -> Launch:
+    def value(key: str) -> str | None:
+        found = own.get(key, section.get(key, DEFAULTS.get(key)))
+        if found is None:
+            return None
+        if not isinstance(found, str) or not found.strip() or "\n" in found:
+            raise ConfigError(f"{where}: {key} must be a one-line, non-empty string")
+        return found.strip()
+
+    kind, command, terminal = value("kind"), value("command"), value("terminal")
+    if kind not in KINDS:
+        raise ConfigError(f"{where}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if terminal not in TERMINALS:
+        raise ConfigError(f"{where}: terminal must be one of {', '.join(TERMINALS)}")
+    assert command is not None
+    _check_command(command, "command", where)
+    resume = value("resume") or default_resume(command)
+    _check_command(resume, "resume", where)
+    app = value("app")
+    if app is not None and not PROFILE_NAME.fullmatch(app):
+        raise ConfigError(f"{where}: app must be a name of letters, digits, '.', '_' or '-'")
+    if kind == "gui" and app is None:
+        raise ConfigError(
+            f"{where}: a gui agent needs app = NAME (its layout profile, recorded once by "
+            "swarm desktop calibrate --app NAME)"
+        )
+    return Launch(agent, kind, command, resume, terminal, app, value("class"))
+
+
+def _check_command(command: str, key: str, where: str) -> None:
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {key} is not a valid command line: {exc}") from None
+    if not words:
+        raise ConfigError(f"{where}: {key} is empty")
+    try:
+        fill(command, "A", Path("/"))
+    except (KeyError, IndexError, ValueError):
+        raise ConfigError(
+            f"{where}: {key} may use only {{agent}} and {{workspace}} (write {{{{ for a brace)"
+        ) from None
+
+
+def fill(command: str, agent: str, workspace: Path) -> str:
+    """The command line with ``{agent}`` and ``{workspace}`` filled in (shell-quoted)."""
+    return command.format(agent=shlex.quote(agent), workspace=shlex.quote(str(workspace)))

@@ -1,0 +1,133 @@
+"""The tmux sessions ``swarm desktop up`` runs the terminal agents in (``swarm-<agent>``).
+
+The user's own tmux server (``$TMUX_TMPDIR``, the default socket): ``tmux attach -t
+swarm-Agent-1`` from any terminal shows the agent too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import InvalidState, MissingDependency
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Pane:
+    """The first pane of a session: its process and whether it still runs."""
+
+    pid: int
+    command: str
+    dead: bool
+    target: str  # "session:window" for the agents file's ``tmux`` key
+
+
+def session_name(agent: str) -> str:
+    """``swarm-<agent>`` (agent ids never hold the ``.`` or ``:`` tmux reads as separators)."""
+    return "swarm-" + agent.replace(".", "_").replace(":", "_")
+
+
+def require_tmux() -> str:
+    """The tmux executable; MissingDependency saying how to install it."""
+    found = shutil.which("tmux")
+    if found is None:
+        raise MissingDependency(
+            "tmux is not installed (apt-get install tmux): terminal agents run in tmux sessions"
+        )
+    return found
+
+
+def client_env(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` without ``TMUX`` (a client started inside tmux would refuse to attach)."""
+    return {k: v for k, v in env.items() if k not in ("TMUX", "TMUX_PANE")}
+
+
+def _tmux(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [require_tmux(), *args],
+        env=client_env(env),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def exists(env: Mapping[str, str], name: str) -> bool:
+    """True when the session runs."""
+    return _tmux(env, "has-session", "-t", f"={name}").returncode == 0
+
+
+def pane(env: Mapping[str, str], name: str) -> Pane | None:
+    """The session's first pane, or None when the session does not run."""
+    fields = "#{pane_pid}\t#{pane_current_command}\t#{pane_dead}\t#{window_index}"
+    done = _tmux(env, "list-panes", "-s", "-t", f"={name}", "-F", fields)
+    if done.returncode != 0 or not done.stdout.strip():
+        return None
+    pid, command, dead, window = done.stdout.splitlines()[0].split("\t")
+    return Pane(int(pid), command, dead == "1", f"{name}:{window}")
+
+
+def start(
+    env: Mapping[str, str], name: str, command: str, cwd: Path, extra: Mapping[str, str]
+) -> Pane:
+    """Start the session detached running ``command`` in ``cwd`` with ``extra`` in its
+    environment; its status line off (a clock there would look like activity)."""
+    args = ["new-session", "-d", "-s", name, "-c", str(cwd), "-x", "200", "-y", "50"]
+    for key, value in extra.items():
+        args += ["-e", f"{key}={value}"]
+    done = _tmux(env, *args, command)
+    if done.returncode != 0:
+        raise InvalidState(f"tmux could not start session {name}: {done.stderr.strip()}")
+    status = _tmux(env, "set-option", "-t", f"={name}:", "status", "off")
+    if status.returncode != 0:
+        log.warning("tmux status line of %s left on: %s", name, status.stderr.strip())
+    found = pane(env, name)
+    if found is None:
+        raise InvalidState(f"tmux session {name} ended at once: does `{command}` run in {cwd}?")
+    return found
+
+
+def kill(env: Mapping[str, str], name: str) -> bool:
+    """End the session (its programs get SIGHUP); False when it did not run."""
+    return _tmux(env, "kill-session", "-t", f"={name}").returncode == 0
+
+
+def attach_command(name: str) -> list[str]:
+    """What a terminal runs to show the session (and make it again if it just ended)."""
+    return ["tmux", "-u", "new-session", "-A", "-s", name]
+
+
+def capture(env: Mapping[str, str], name: str) -> str:
+    """The text the session's pane shows now ("" when it does not run)."""
+    done = _tmux(env, "capture-pane", "-p", "-t", f"={name}:")
+    return done.stdout if done.returncode == 0 else ""
+
+
+def server_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment for starting sessions: ``env`` minus ``TMUX``, with a UTF-8 locale
+    when none is set (tmux draws other characters as ``_`` otherwise)."""
+    result = client_env(env)
+    if not any("UTF-8" in result.get(k, "").upper() for k in ("LC_ALL", "LC_CTYPE", "LANG")):
+        result["LANG"] = "C.UTF-8"
+    return result
+
+
+def alive(pid: int) -> bool:
+    """True when process ``pid`` runs."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,267 @@
+"""``swarm desktop up | status | down``: swarm opens, lists and closes the agents' windows."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.cli.output import emit_json
+from core.errors import InvalidInput, InvalidState
+from core.private import make_dirs
+from core.settings import Settings, bundled_agents_file
+
+if TYPE_CHECKING:
+    from automation.desktop_session import DesktopSession
+    from core.models import Agent
+    from core.service.swarm import SwarmService
+
+UP_HELP = """\
+Open every agent's window in its cell of the grid: a terminal running the tmux session
+swarm-<agent>, which runs the agent's command in its workspace. Run again, it opens only
+what is missing: a closed window is opened again on its running session, a session that
+ended (a reboot) is started with the resume command. The agents file gets each agent's
+input point, input box, watch region, app, paste keys and tmux pane: no calibration.
+What to run is set in the agents file's [desktop] section (see docs/desktop.md)."""
+
+
+def register(sub: Any) -> None:
+    """Add ``swarm desktop`` and its actions."""
+    p = sub.add_parser("desktop", help="open, list and close the agents' windows")
+    dsub = p.add_subparsers(dest="desktop_command", metavar="ACTION", required=True)
+    q = dsub.add_parser(
+        "up",
+        help="open the agents' windows (only the missing ones)",
+        description=UP_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    q.add_argument("--agents", type=int, metavar="N", help="only the first N agents of the file")
+    q.add_argument("--layout", metavar="CxR", help="grid columns x rows (default 4x2)")
+    q.add_argument("--monitor", type=int, metavar="M", help="monitor number (default 0)")
+    q.add_argument(
+        "--timeout",
+        type=float,
+        default=20.0,
+        metavar="S",
+        help="seconds to wait for each window (default 20)",
+    )
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_up, no_service=True)
+    q = dsub.add_parser("status", help="each agent's window, tmux session and process")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_status, no_service=True)
+    q = dsub.add_parser("down", help="close the windows swarm opened (nothing else)")
+    q.add_argument("--agent", action="append", metavar="A", help="only this agent (repeatable)")
+    q.add_argument(
+        "--keep-sessions",
+        action="store_true",
+        help="leave the tmux sessions running (the next up re-attaches them)",
+    )
+    q.set_defaults(handler=cmd_down, no_service=True)
+    q = dsub.add_parser(
+        "calibrate",
+        help="record where an editor's chat input sits (once per application)",
+        description="Point at the chat input and its box in AGENT's window (opened by swarm "
+        "desktop up); the layout profile of APP is saved and applied to every gui agent "
+        "with app = APP, now and at every desktop up.",
+    )
+    q.add_argument("agent", metavar="AGENT", help="a gui agent whose window is open")
+    q.add_argument("--app", required=True, metavar="APP", help="the layout profile's name")
+    q.set_defaults(handler=cmd_calibrate, no_service=True)
+
+
+@contextlib.contextmanager
+def _session(settings: Settings) -> Iterator[DesktopSession]:
+    from automation.desktop_session import DesktopSession
+    from automation.screen import NoDisplay, open_x_display
+
+    try:
+        display = open_x_display()
+    except NoDisplay as exc:
+        raise InvalidState(f"no display to open windows on: {exc}") from None
+    try:
+        yield DesktopSession(settings.home, settings.config_path, display)
+    finally:
+        display.close()
+
+
+def _agents(settings: Settings) -> list[Agent]:
+    from core.agents_file import load_agents
+
+    return load_agents(settings.config_path)
+
+
+def _own_copy(settings: Settings) -> Settings:
+    """The settings on an agents file swarm may write: the bundled one is copied first."""
+    from dataclasses import replace
+
+    path = settings.config_path
+    if path.resolve() != bundled_agents_file().resolve():
+        return settings
+    path = settings.home / "agents.toml"
+    make_dirs(path.parent)
+    shutil.copyfile(bundled_agents_file(), path)
+    print(f"using a copy of the bundled agents file: {path} (used from now on)")
+    return replace(settings, config_path=path)
+
+
+def _workspace_finder(settings: Settings, agents: list[Agent]) -> Any:
+    from core.workspaces.ops import find
+
+    by_id = {agent.id: agent for agent in agents}
+
+    def workspace_of(agent: str) -> Path | None:
+        found = find(settings.home, by_id, agent)
+        return found.path if found is not None else None
+
+    return workspace_of
+
+
+async def cmd_up(_: SwarmService | None, args: argparse.Namespace) -> int:
+    """``swarm desktop up``."""
+    return await asyncio.to_thread(_up, args)
+
+
+def _up(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from automation.desktop_config import load_desktop, parse_layout
+    from automation.desktop_session import plan
+    from automation.screen import detect_screens
+
+    settings = args.configuration.core
+    agents = _agents(settings)
+    config = load_desktop(settings.config_path, [a.id for a in agents])
+    if args.layout is not None:
+        config = replace(config, layout=parse_layout(args.layout, "--layout"))
+    if args.monitor is not None:
+        if args.monitor < 0:
+            raise InvalidInput("--monitor must be a whole number from 0")
+        config = replace(config, monitor=args.monitor)
+    with _session(settings) as session:
+        planned = plan(
+            agents,
+            config,
+            detect_screens(session.desk.display),
+            _workspace_finder(settings, agents),
+            args.agents,
+        )
+        settings = _own_copy(settings)  # only now: a bad option or no display writes nothing
+        session.config_path = settings.config_path
+        outcomes = session.up(planned, timeout=args.timeout)
+    if args.json:
+        emit_json(
+            [
+                {
+                    "agent": o.agent,
+                    "action": o.action,
+                    "window": o.window,
+                    "session": o.session,
+                    **o.values,
+                }
+                for o in outcomes
+            ]
+        )
+        return 0
+    for o in outcomes:
+        launch = config.launches[o.agent]
+        if launch.kind == "gui" and "input" not in o.values:
+            print(
+                f"{o.agent}: no layout profile {launch.app} yet: swarm desktop calibrate "
+                f"--app {launch.app} {o.agent}"
+            )
+        box = o.box
+        where = f"{box.width}x{box.height}+{box.left}+{box.top}" if box else "?"
+        print(f"{o.agent:<12} {o.action:<10} window {where:<18} tmux {o.values.get('tmux') or '-'}")
+    print(f"agents file written: {settings.config_path} (a running swarm reads it at restart)")
+    return 0
+
+
+async def cmd_status(_: SwarmService | None, args: argparse.Namespace) -> int:
+    """``swarm desktop status``: 0 when every agent has its window and a live process."""
+    settings = args.configuration.core
+    agents = _agents(settings)
+
+    def read() -> list[Any]:
+        with _session(settings) as session:
+            return session.status([a.id for a in agents])
+
+    rows = await asyncio.to_thread(read)
+    if args.json:
+        emit_json([row.to_json() for row in rows])
+    else:
+        for row in rows:
+            window = "no window" if row.window is None else f"window {row.window:#x}"
+            process = f"{row.process} (pid {row.pid})" if row.pid else "no process"
+            state = "running" if row.alive else "stopped"
+            print(
+                f"{row.agent:<12} {window:<18} {row.session or 'no session':<20} "
+                f"{process:<24} {state}"
+            )
+    return 0 if all(row.window is not None and row.alive for row in rows) else 1
+
+
+async def cmd_down(_: SwarmService | None, args: argparse.Namespace) -> int:
+    """``swarm desktop down [--agent A]``."""
+    settings = args.configuration.core
+    ids = [a.id for a in _agents(settings)]
+    chosen = ids
+    if args.agent:
+        by_lower = {i.lower(): i for i in ids}
+        missing = [a for a in args.agent if a.lower() not in by_lower]
+        if missing:
+            raise InvalidInput(f"unknown agent(s) {', '.join(missing)} in {settings.config_path}")
+        chosen = [by_lower[a.lower()] for a in args.agent]
+
+    def close() -> list[str]:
+        with _session(settings) as session:
+            return session.down(chosen, keep_sessions=args.keep_sessions)
+
+    lines = await asyncio.to_thread(close)
+    print("\n".join(lines) if lines else "nothing of swarm's was open")
+    return 0
+
+
+async def cmd_calibrate(_: SwarmService | None, args: argparse.Namespace) -> int:
+    """``swarm desktop calibrate --app APP AGENT``."""
+    return await asyncio.to_thread(_calibrate, args)
+
+
+def _ask(question: str) -> None:
+    """Print the question; return at Enter (InvalidInput when input is closed)."""
+    import sys
+
+    print(question, flush=True)
+    if not sys.stdin.readline():
+        raise InvalidInput("standard input closed: nothing saved")
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from automation.desktop_config import PROFILE_NAME, load_desktop
+    from automation.desktop_session import apply_profile, record_profile
+
+    if not PROFILE_NAME.fullmatch(args.app):
+        raise InvalidInput("--app must be a name of letters, digits, '.', '_' or '-'")
+    settings = args.configuration.core
+    agents = _agents(settings)
+    by_lower = {a.id.lower(): a.id for a in agents}
+    agent = by_lower.get(args.agent.lower())
+    if agent is None:
+        raise InvalidInput(f"unknown agent {args.agent} in {settings.config_path}")
+    config = load_desktop(settings.config_path, [a.id for a in agents])
+    with _session(settings) as session:
+        try:
+            profile = record_profile(session, args.app, agent, _ask)
+        except KeyboardInterrupt:
+            raise InvalidState("calibration stopped (Ctrl+C): nothing saved") from None
+        same = [a for a, launch in config.launches.items() if launch.app == args.app]
+        written = apply_profile(session, profile, same or [agent])
+    print(
+        f"layout profile {args.app} saved; input points written for "
+        f"{', '.join(written) or 'no open window'} (a running swarm reads them at restart)"
+    )
+    return 0

@@ -1,0 +1,1 @@
+"""``swarm desktop up``: real terminals, tmux and the driver on Xvfb."""
