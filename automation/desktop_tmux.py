@@ -7,7 +7,6 @@ swarm-Agent-1`` from any terminal shows the agent too.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import InvalidState, MissingDependency
+from core.workspaces.procs import pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -122,12 +122,4 @@ def server_env(env: Mapping[str, str]) -> dict[str, str]:
     return result
 
 
-def alive(pid: int) -> bool:
-    """True when process ``pid`` runs."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+alive = pid_alive  # the one check of a process, shared with the workspaces' manifest

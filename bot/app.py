@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
-from bot.run_stop import RunStopper, banner, say
+from bot.run_stop import RunStopper, banner, on_signals, say
 from core.models import Agent
 from core.protocols import Clock, Deliverer, Timer
 from core.service.swarm import SwarmService
@@ -410,14 +409,5 @@ async def _run_with_discord(
 @contextlib.contextmanager
 def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
     """Set ``stop`` on SIGINT/SIGTERM while the block runs."""
-    loop = asyncio.get_running_loop()
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
-    try:
+    with on_signals(stop.set):
         yield
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)

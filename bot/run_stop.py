@@ -19,7 +19,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -67,17 +67,8 @@ class RunStopper:
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
         """Handle the signals while the block runs."""
-        loop = asyncio.get_running_loop()
-        installed = []
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, self.signalled)
-                installed.append(sig)
-        try:
+        with on_signals(self.signalled):
             yield
-        finally:
-            for sig in installed:
-                loop.remove_signal_handler(sig)
 
     def signalled(self) -> None:
         """A stop signal arrived."""
@@ -109,3 +100,19 @@ class RunStopper:
         )
         logging.shutdown()
         os._exit(FORCED_EXIT)
+
+
+@contextlib.contextmanager
+def on_signals(handler: Callable[[], object]) -> Iterator[None]:
+    """Call ``handler`` on SIGINT/SIGTERM while the block runs (in the event loop)."""
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, handler)
+            installed.append(sig)
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)

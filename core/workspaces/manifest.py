@@ -16,6 +16,7 @@ from typing import Any
 
 from core.errors import StorageError
 from core.private import make_dirs
+from core.workspaces.procs import pid_alive
 
 MANIFEST = ".swarm-workspaces.json"
 TMP_PREFIX = ".manifest-"  # + the writer's pid: a kill -9 mid-save leaves one behind
@@ -106,17 +107,7 @@ def drop_stale_temporaries(folder: Path) -> None:
     """Remove the temporary files of saves whose process is gone (killed mid-save)."""
     for path in folder.glob(f"{TMP_PREFIX}*.tmp"):
         pid = path.name[len(TMP_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and _alive(int(pid)):
+        if pid.isdigit() and pid_alive(int(pid)):
             continue
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

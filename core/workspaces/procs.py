@@ -19,6 +19,17 @@ PROC = Path("/proc")
 GONE_WAIT_S = 10.0
 
 
+def pid_alive(pid: int) -> bool:
+    """True when process ``pid`` runs (one we may not signal counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @dataclass(frozen=True)
 class Proc:
     """A process as recorded: its pid and start time (opaque, compared for equality)."""
