@@ -18,10 +18,12 @@ import pytest
 from bot.web.metrics import Metrics
 from bot.web.server import WebServer, check_access, running
 from bot.web.settings import WebSettings
+from core.agent_state import AgentState, Signal
 from core.coordinator.scheduler import Scheduler
 from core.errors import ConfigError
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
+from core.store import agent_signals
 from core.store import web_tokens as tokens
 from tests.helpers import ROOT, RecordingDeliverer, run_cli
 from tests.web.conftest import bearer, make_token
@@ -149,9 +151,14 @@ async def test_metrics_from_the_database_and_from_the_scheduler(service: SwarmSe
     service.observers.append(metrics)
     await service.create_tasks([TaskSpec(title="a"), TaskSpec(title="b")], "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
+    for agent in ("Agent-1", "Agent-2"):  # states as the watch tick decides them
+        await service.db.write(
+            agent_signals.set_state, agent, AgentState.WORKING, 1.0, Signal.HOOK, "hook: PreToolUse"
+        )
     text = (await metrics.render(service)).decode()
     assert 'swarm_tasks{status="assigned"} 2.0' in text
-    assert 'swarm_agents{state="working"} 2.0' in text and 'swarm_agents{state="idle"} 6.0' in text
+    assert 'swarm_agents{state="working"} 2.0' in text
+    assert 'swarm_agents{state="unknown"} 6.0' in text  # no signal seen them: never "idle"
     assert 'swarm_deliveries_total{agent="Agent-1",method="test",result="delivered"} 1.0' in text
     assert 'swarm_delivery_seconds_count{agent="Agent-1"} 1.0' in text
     assert "swarm_assignment_decision_seconds_count" in text
