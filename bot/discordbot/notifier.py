@@ -34,6 +34,7 @@ from bot.discordbot.render import (
     LONG_KINDS,
     MESSAGE_LIMIT,
     POSTED_KINDS,
+    TASK_LINE_KINDS,
     event_text,
 )
 from bot.discordbot.views import card_view
@@ -51,20 +52,6 @@ log = logging.getLogger(__name__)
 CONSUMER = "discord"
 MAX_BACKOFF_S = 30.0
 FIRST_START_BACKLOG = 200
-TASK_LINE_KINDS = frozenset(
-    {
-        "task.created",
-        "task.assigned",
-        "task.done",
-        "task.failed",
-        "task.blocked",
-        "task.cancelled",
-        "task.requeued",
-        "task.lease_expired",
-        "delivery.delivered",
-        "delivery.failed",
-    }
-)
 QUIET_LINE_KINDS = frozenset(
     {"schedule.failed", "input.paused", "input.resumed", "campaign.finished", "campaign.cancelled"}
 )

@@ -9,7 +9,7 @@ from core.models import Event, Task, task_ref
 from core.text import one_line, shorten, split_text
 
 MESSAGE_LIMIT = 2000
-POSTED_KINDS = frozenset(
+TASK_LINE_KINDS = frozenset(  # a line in the task's thread (its card shows the rest)
     {
         "task.created",
         "task.assigned",
@@ -21,6 +21,10 @@ POSTED_KINDS = frozenset(
         "task.lease_expired",
         "delivery.delivered",
         "delivery.failed",
+    }
+)
+POSTED_KINDS = TASK_LINE_KINDS | frozenset(
+    {
         "input.paused",
         "input.resumed",
         "agent.paused",
