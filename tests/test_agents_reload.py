@@ -121,3 +121,15 @@ async def test_a_reload_hands_the_new_agents_to_the_deliverer(service: Any, tmp_
     assert await reload.run() == 1
     assert handed == [["Agent-1", "Agent-9"]]
     assert await reload.run() == 0 and len(handed) == 1  # unchanged: nothing handed again
+
+
+async def test_a_reloaded_agent_with_a_node_is_served_by_the_coordinator_on_sqlite(
+    service: Any, tmp_path: Path
+) -> None:
+    """SQLite serves no delivery nodes: an agents file naming one, reloaded, leaves the agent
+    to the coordinator, as at start (not to a node that can never come)."""
+    from core.models import Agent
+
+    agents = [Agent(id="Agent-1", role="qa", node="desk-1"), Agent(id="Agent-2", role="web")]
+    await service.replace_agents(agents, tmp_path / "agents.toml")
+    assert [a.node for a in service.agents.values()] == [None, None]

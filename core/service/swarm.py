@@ -77,7 +77,7 @@ class SwarmService(StoreAccess):
     async def replace_agents(self, agents: list[Agent], path: Path) -> str:
         """The agents file changed (``path``, already checked): use its agents from now on
         (the same dict, changed in place: every part reads it); what changed, in words."""
-        new = {a.id: a for a in agents}
+        new = {a.id: a for a in self.as_served(agents)}
         added = [a for a in new if a not in self.agents]
         removed = [a for a in self.agents if a not in new]
         changed = [a for a in new if a in self.agents and self.agents[a] != new[a]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from core.context import Ctx, find_agent, roles_of
@@ -28,13 +28,18 @@ class StoreAccess:
 
     def __init__(self, settings: Settings, agents: list[Agent], db: Store, clock: Clock):
         self.settings = settings
-        if not db.serves_nodes:  # no node can serve an agent: the coordinator delivers
-            agents = [dataclasses.replace(a, node=None) if a.node else a for a in agents]
-        self.agents = {a.id: a for a in agents}
         self.db = db
+        self.agents = {a.id: a for a in self.as_served(agents)}
         self.clock = clock
         self._listeners: list[Callable[[], None]] = []
         self.observers: list[Observer] = []  # metrics (bot/web/metrics.py)
+
+    def as_served(self, agents: Iterable[Agent]) -> list[Agent]:
+        """``agents`` as this store serves them: with no node on a store that serves no nodes
+        (SQLite: the coordinator delivers to every agent)."""
+        if self.db.serves_nodes:
+            return list(agents)
+        return [dataclasses.replace(a, node=None) if a.node else a for a in agents]
 
     def on_change(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` after every write made through this access."""

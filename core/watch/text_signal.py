@@ -111,12 +111,7 @@ class TextWatcher:
 
     def agents(self) -> list[Agent]:
         """The agents with a tmux pane that this process watches."""
-        pg = bool(self.service.settings.database_url)
-        return [
-            a
-            for a in self.service.agents.values()
-            if a.tmux and (a.node if pg else None) == self.node
-        ]
+        return [a for a in self.service.agents.values() if a.tmux and a.node == self.node]
 
     async def read(self, agents: Sequence[Agent] | None = None) -> list[PaneReading]:
         """Read and classify the panes of ``agents`` (default: all watched here)."""
