@@ -1,4 +1,5 @@
-"""The ``[desktop]`` section of the agents file: what ``swarm desktop up`` opens, and where.
+"""The ``[desktop]`` section of the agents file (over the same section of the user config file,
+``~/.config/swarm/config.toml``): what ``swarm desktop up`` opens, and where.
 
 ```toml
 [desktop]
@@ -12,7 +13,7 @@ monitor = 0                  # which monitor (0 = the first)
 [desktop.agent.Agent-5]      # per agent: any of kind, command, resume, terminal, app, class
 kind = "gui"
 command = "code --new-window {workspace}"
-app = "vscode"               # the layout profile (``swarm desktop calibrate --app vscode``)
+app = "vscode"               # the layout profile (``swarm agents calibrate --app vscode``)
 class = "Code"               # the window's WM_CLASS, to find it (default: by its pid)
 ```
 """
@@ -89,13 +90,43 @@ def default_resume(command: str) -> str:
     return command
 
 
-def load_desktop(path: Path, agent_ids: Sequence[str]) -> DesktopConfig:
-    """The ``[desktop]`` section of the agents file at ``path`` (defaults when absent)."""
+def load_desktop(
+    path: Path, agent_ids: Sequence[str], user_section: Mapping[str, Any] | None = None
+) -> DesktopConfig:
+    """The ``[desktop]`` section of the agents file at ``path`` over the user config's
+    ``user_section`` (key by key, and per agent key by key); defaults where neither says."""
     try:
         raw = loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, TomlError) as exc:
         raise ConfigError(f"agents file {path} cannot be read: {exc}") from None
-    return parse_desktop(raw.get("desktop", {}), agent_ids, f"agents file {path}, [desktop]")
+    own = raw.get("desktop", {})
+    where = f"agents file {path}, [desktop]"
+    if not user_section:
+        return parse_desktop(own, agent_ids, where)
+    if not isinstance(own, Mapping):
+        raise ConfigError(f"{where} must be a table")
+    return parse_desktop(
+        merge_sections(user_section, own), agent_ids, f"{where} (with the user config's)"
+    )
+
+
+def merge_sections(under: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over``'s keys over ``under``'s; the per-agent tables merged the same way."""
+    merged = {**under, **over}
+    agents_under, agents_over = under.get("agent", {}), over.get("agent", {})
+    if isinstance(agents_under, Mapping) and isinstance(agents_over, Mapping):
+        names = [*agents_under, *(n for n in agents_over if n not in agents_under)]
+        merged["agent"] = {
+            name: _merge_agent(agents_under.get(name, {}), agents_over.get(name, {}))
+            for name in names
+        }
+    return merged
+
+
+def _merge_agent(under: Any, over: Any) -> Any:
+    if isinstance(under, Mapping) and isinstance(over, Mapping):
+        return {**under, **over}
+    return over if over != {} else under
 
 
 def parse_desktop(section: Any, agent_ids: Sequence[str], where: str) -> DesktopConfig:
@@ -153,7 +184,7 @@ def _launch(agent: str, section: Mapping[str, Any], own: Mapping[str, Any], wher
     if kind == "gui" and app is None:
         raise ConfigError(
             f"{where}: a gui agent needs app = NAME (its layout profile, recorded once by "
-            "swarm desktop calibrate --app NAME)"
+            "swarm agents calibrate --app NAME)"
         )
     return Launch(agent, kind, command, resume, terminal, app, value("class"))
 

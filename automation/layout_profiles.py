@@ -1,6 +1,6 @@
 """Per-application layout profiles: where an editor's chat input sits inside its window.
 
-Recorded once (``swarm desktop calibrate --app NAME AGENT``) and reused for every window of
+Recorded once (``swarm agents calibrate --app NAME AGENT``) and reused for every window of
 that application, whatever its size: each coordinate is kept as a distance from the nearer
 edge of the window (a chat panel docked right and bottom stays right and bottom).
 ``$SWARM_HOME/desktop/profiles/<NAME>.json``.
@@ -79,7 +79,7 @@ def load(home: Path, app: str) -> Profile | None:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"layout profile {path} is damaged ({exc}): record it again with "
-                          f"swarm desktop calibrate --app {app}") from None  # fmt: skip
+                          f"swarm agents calibrate --app {app}") from None  # fmt: skip
 
 
 def _pair(raw: Any) -> tuple[Anchored, Anchored]:

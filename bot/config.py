@@ -39,6 +39,7 @@ class Config:
         *,
         agents_file: str | Path | None = None,
         sources: Mapping[str, str] | None = None,
+        user_tables: Mapping[str, Mapping[str, Any]] | None = None,
         **sections: Any,
     ) -> None:
         unknown = set(sections) - set(SECTIONS)
@@ -47,16 +48,20 @@ class Config:
         self.env: Mapping[str, str] = dict(env)
         self.agents_file = agents_file
         self.sources: Mapping[str, str] = dict(sources or {})  # name → env, .env, user config
+        # the user config file's tables by name (``[desktop]``), as written there
+        self.user_tables: Mapping[str, Mapping[str, Any]] = dict(user_tables or {})
         self._sections: dict[str, Any] = dict(sections)
 
     @classmethod
     def load(cls, agents_file: str | Path | None = None, user_file: Path | None = None) -> Config:
         """The process's configuration: the environment over ``.env`` over the user config
         file (``user_file``, default: ``user_config_path()``), read here, once."""
-        from bot.config_file import layered_environment, user_config_path
+        from bot.config_file import layered_environment, read_user_tables, user_config_path
 
-        env, sources = layered_environment(Path(".env"), user_file or user_config_path())
-        return cls(env, agents_file=agents_file, sources=sources)
+        user_file = user_file or user_config_path()
+        env, sources = layered_environment(Path(".env"), user_file)
+        tables = read_user_tables(user_file)
+        return cls(env, agents_file=agents_file, sources=sources, user_tables=tables)
 
     def replace(self, **sections: Any) -> Config:
         """The same configuration with some sections given (tests, the demo, benchmarks)."""
@@ -64,6 +69,7 @@ class Config:
             self.env,
             agents_file=self.agents_file,
             sources=self.sources,
+            user_tables=self.user_tables,
             **{**self._sections, **sections},
         )
 

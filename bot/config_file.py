@@ -4,6 +4,7 @@ The user config file (``~/.config/swarm/config.toml`` on Linux, by ``platformdir
 settings an agent's terminal needs wherever it is opened; its keys are the environment names
 without ``SWARM_``, in lower case (``home = "~/agents/swarm"``, ``lease = 300``,
 ``discord_token = "..."``). ``swarm config show`` prints each effective value and its source.
+Its tables (``TABLES``: ``[desktop]``) are sections of their own, read by ``read_user_tables``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from core.errors import ConfigError
 from core.redact import redact_urls
@@ -85,6 +87,9 @@ KNOWN_SETTINGS = (
 )
 
 
+TABLES = ("desktop",)  # the user config's tables: what ``swarm desktop up`` opens (docs/desktop.md)
+
+
 def user_config_path() -> Path:
     """``config.toml`` in the user's config folder (``$XDG_CONFIG_HOME/swarm`` on Linux)."""
     import platformdirs
@@ -98,16 +103,30 @@ def env_name(key: str) -> str:
     return upper if upper in UNPREFIXED else f"SWARM_{upper}"
 
 
-def read_user_config(path: Path) -> dict[str, str]:
-    """The file's settings by environment name; ConfigError naming the file and the key."""
+def _read(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        data = loads(path.read_text(encoding="utf-8"))
+        return loads(path.read_text(encoding="utf-8"))
     except (TomlError, UnicodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
+def read_user_tables(path: Path) -> dict[str, dict[str, Any]]:
+    """The file's tables (``[desktop]``) as they are, validated by whoever reads them."""
+    data = _read(path)
+    return {key: data[key] for key in TABLES if isinstance(data.get(key), dict)}
+
+
+def read_user_config(path: Path) -> dict[str, str]:
+    """The file's settings by environment name; ConfigError naming the file and the key."""
+    data = _read(path)
     values: dict[str, str] = {}
     for key, value in data.items():
+        if key in TABLES:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: {key} must be a table ([{key}])")
+            continue
         name = env_name(key)
         if name not in KNOWN_SETTINGS:
             raise ConfigError(

@@ -15,6 +15,7 @@ from core.errors import NotFound
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
+    from core.settings import Settings
     from core.workspaces.agent_hooks import Change
 
 CODEX_NOTE = (
@@ -67,18 +68,24 @@ async def cmd_hooks_install(service: SwarmService, args: argparse.Namespace) -> 
                     agent_hooks.remove_codex(home, folder),
                 ]
             else:
-                command = hook_command(service, args, name)
-                changes = [
-                    agent_hooks.install_claude(
-                        home, folder, command, service.settings.approval_wait_s
-                    ),
-                    agent_hooks.install_codex(home, folder, hook_argv(service, args, name)),
-                ]
+                changes = install(service.settings, args, name, folder)
                 codex = True
             for change in changes:
-                print(f"{name}: {change.path}: {_said(change)}")
+                print(f"{name}: {change.path}: {said(change)}")
     if codex:
         print(CODEX_NOTE)
+
+
+def install(settings: Settings, args: argparse.Namespace, agent: str, folder: Path) -> list[Change]:
+    """swarm's Claude Code and Codex CLI hooks for ``agent`` in its workspace ``folder``."""
+    from core.workspaces import agent_hooks
+
+    command = hook_command(settings, args, agent)
+    agent_hooks.keep_out_of_git(folder)
+    return [
+        agent_hooks.install_claude(settings.home, folder, command, settings.approval_wait_s),
+        agent_hooks.install_codex(settings.home, folder, hook_argv(settings, args, agent)),
+    ]
 
 
 def _folders(service: SwarmService, name: str) -> list[Path]:
@@ -95,7 +102,8 @@ def _folders(service: SwarmService, name: str) -> list[Path]:
     return [f for f in found if f.is_dir()]
 
 
-def _said(change: Change) -> str:
+def said(change: Change) -> str:
+    """What happened to one file, in words."""
     return {
         "added": "hooks added",
         "already installed": "already installed",
@@ -113,27 +121,27 @@ def _hook_program() -> list[str]:
     return [sys.executable, "-m", "bot.cli.hook"]
 
 
-def _env(service: SwarmService, args: argparse.Namespace) -> list[str]:
+def _env(settings: Settings, args: argparse.Namespace) -> list[str]:
     """``SWARM_HOME=...`` / ``SWARM_CONFIG=...`` when not the defaults (never a database URL:
     it may hold a password; an agent on PostgreSQL needs SWARM_DATABASE_URL in its env)."""
     pairs = []
-    if service.settings.custom_home is not None:
-        pairs.append(f"SWARM_HOME={service.settings.custom_home}")
+    if settings.custom_home is not None:
+        pairs.append(f"SWARM_HOME={settings.custom_home}")
     if args.config or args.configuration.env.get("SWARM_CONFIG"):
-        pairs.append(f"SWARM_CONFIG={service.settings.config_path.absolute()}")
+        pairs.append(f"SWARM_CONFIG={settings.config_path.absolute()}")
     return pairs
 
 
-def hook_command(service: SwarmService, args: argparse.Namespace, agent: str) -> str:
+def hook_command(settings: Settings, args: argparse.Namespace, agent: str) -> str:
     """The shell command Claude Code runs: ``[SWARM_HOME=...] /path/python -m bot.cli.hook
     --agent A`` (``swarm hook --agent A``, started faster)."""
-    words = [*_env(service, args), *_hook_program(), "--agent", agent]
+    words = [*_env(settings, args), *_hook_program(), "--agent", agent]
     return " ".join(shlex.quote(w) for w in words)
 
 
-def hook_argv(service: SwarmService, args: argparse.Namespace, agent: str) -> list[str]:
+def hook_argv(settings: Settings, args: argparse.Namespace, agent: str) -> list[str]:
     """The program Codex CLI runs (it adds the event's JSON as the last argument)."""
-    env = _env(service, args)
+    env = _env(settings, args)
     return [*(["env", *env] if env else []), *_hook_program(), "--agent", agent]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.output import emit_json
-from core.errors import InvalidState
+from core.errors import InvalidInput, InvalidState
 from core.private import make_dirs
 from core.settings import bundled_agents_file
 
@@ -57,6 +57,12 @@ def register(asub: Any) -> None:
         action="store_true",
         help="capture only the input points, not the input boxes",
     )
+    q.add_argument(
+        "--app",
+        metavar="APP",
+        help="record APP's layout profile on one AGENT's window opened by swarm desktop up, "
+        "for every gui agent with app = APP (as swarm desktop calibrate --app APP AGENT)",
+    )
     q.set_defaults(handler=cmd_calibrate)
 
 
@@ -81,12 +87,27 @@ async def cmd_check(service: SwarmService, args: argparse.Namespace) -> int:
     return 0 if all(c.ok for c in checks) else 1
 
 
-async def cmd_calibrate(service: SwarmService, args: argparse.Namespace) -> None:
-    """``swarm agents calibrate [AGENT...]``: writes the agents file atomically, with a backup."""
+async def _calibrate_app(args: argparse.Namespace) -> int:
+    from bot.cli.desktop_up import calibrate_profile
+
+    if len(args.agents) != 1 or args.countdown is not None or args.points_only:
+        raise InvalidInput(
+            "--app records one application's layout profile: name one AGENT whose window "
+            "swarm desktop up opened (swarm agents calibrate --app cursor Agent-5), without "
+            "--countdown or --points-only"
+        )
+    return await asyncio.to_thread(calibrate_profile, args, args.agents[0], args.app)
+
+
+async def cmd_calibrate(service: SwarmService, args: argparse.Namespace) -> int | None:
+    """``swarm agents calibrate [AGENT...]``: writes the agents file atomically, with a backup;
+    with ``--app``, an application's layout profile (``swarm desktop calibrate``)."""
     from automation.calibrate import calibrate, window_under
     from automation.screen import NoDisplay
     from core.coordinator.agents_reload import RELOAD_CHECK_S
 
+    if args.app is not None:
+        return await _calibrate_app(args)
     path = service.settings.config_path
     if path.resolve() == bundled_agents_file().resolve():
         path = service.settings.home / "agents.toml"

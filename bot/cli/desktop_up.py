@@ -20,12 +20,17 @@ if TYPE_CHECKING:
     from core.models import Agent
     from core.service.swarm import SwarmService
 
+# what a running coordinator does with the agents file these commands write
+RELOADED = "a running swarm run reloads it within seconds: its log says 'agents file reloaded'"
 UP_HELP = """\
 Open every agent's window in its cell of the grid: a terminal running the tmux session
 swarm-<agent>, which runs the agent's command in its workspace. Run again, it opens only
 what is missing: a closed window is opened again on its running session, a session that
 ended (a reboot) is started with the resume command. The agents file gets each agent's
 input point, input box, watch region, app, paste keys and tmux pane: no calibration.
+An agent with a workspace of its own gets swarm's hooks there first (Claude Code's
+.claude/settings.local.json, Codex CLI's .codex/config.toml: swarm agents hooks install),
+so its state is known from its first prompt; --no-hooks leaves them out.
 What to run is set in the agents file's [desktop] section (see docs/desktop.md)."""
 
 
@@ -48,6 +53,11 @@ def register(sub: Any) -> None:
         default=20.0,
         metavar="S",
         help="seconds to wait for each window (default 20)",
+    )
+    q.add_argument(
+        "--no-hooks",
+        action="store_true",
+        help="do not install swarm's agent hooks in the agents' workspaces",
     )
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_up, no_service=True)
@@ -135,7 +145,9 @@ def _up(args: argparse.Namespace) -> int:
 
     settings = args.configuration.core
     agents = _agents(settings)
-    config = load_desktop(settings.config_path, [a.id for a in agents])
+    config = load_desktop(
+        settings.config_path, [a.id for a in agents], args.configuration.user_tables.get("desktop")
+    )
     if args.layout is not None:
         config = replace(config, layout=parse_layout(args.layout, "--layout"))
     if args.monitor is not None:
@@ -152,6 +164,7 @@ def _up(args: argparse.Namespace) -> int:
         )
         settings = _own_copy(settings)  # only now: a bad option or no display writes nothing
         session.config_path = settings.config_path
+        hooks = {} if args.no_hooks else _install_hooks(settings, args, agents, planned)
         outcomes = session.up(planned, timeout=args.timeout)
     if args.json:
         emit_json(
@@ -161,6 +174,7 @@ def _up(args: argparse.Namespace) -> int:
                     "action": o.action,
                     "window": o.window,
                     "session": o.session,
+                    "hooks": hooks.get(o.agent, []),
                     **o.values,
                 }
                 for o in outcomes
@@ -171,14 +185,34 @@ def _up(args: argparse.Namespace) -> int:
         launch = config.launches[o.agent]
         if launch.kind == "gui" and "input" not in o.values:
             print(
-                f"{o.agent}: no layout profile {launch.app} yet: swarm desktop calibrate "
+                f"{o.agent}: no layout profile {launch.app} yet: swarm agents calibrate "
                 f"--app {launch.app} {o.agent}"
             )
         box = o.box
         where = f"{box.width}x{box.height}+{box.left}+{box.top}" if box else "?"
         print(f"{o.agent:<12} {o.action:<10} window {where:<18} tmux {o.values.get('tmux') or '-'}")
-    print(f"agents file written: {settings.config_path} (a running swarm reads it at restart)")
+        for line in hooks.get(o.agent, []):
+            print(f"{'':<12} hooks: {line}")
+    print(f"agents file written: {settings.config_path} ({RELOADED})")
     return 0
+
+
+def _install_hooks(
+    settings: Settings, args: argparse.Namespace, agents: list[Agent], planned: list[Any]
+) -> dict[str, list[str]]:
+    """swarm's hooks in the workspace of each agent about to be opened that has one of its
+    own (an agent without one starts in the current folder, which it may share: none there),
+    before its CLI starts and reads them."""
+    from bot.cli.agent_hooks import install, said
+
+    workspace_of = _workspace_finder(settings, agents)
+    done: dict[str, list[str]] = {}
+    for item in planned:
+        folder = workspace_of(item.agent)
+        if folder is not None:
+            changes = install(settings, args, item.agent, folder)
+            done[item.agent] = [f"{c.path}: {said(c)}" for c in changes]
+    return done
 
 
 async def cmd_status(_: SwarmService | None, args: argparse.Namespace) -> int:
@@ -228,7 +262,7 @@ async def cmd_down(_: SwarmService | None, args: argparse.Namespace) -> int:
 
 async def cmd_calibrate(_: SwarmService | None, args: argparse.Namespace) -> int:
     """``swarm desktop calibrate --app APP AGENT``."""
-    return await asyncio.to_thread(_calibrate, args)
+    return await asyncio.to_thread(calibrate_profile, args, args.agent, args.app)
 
 
 def _ask(question: str) -> None:
@@ -240,28 +274,32 @@ def _ask(question: str) -> None:
         raise InvalidInput("standard input closed: nothing saved")
 
 
-def _calibrate(args: argparse.Namespace) -> int:
+def calibrate_profile(args: argparse.Namespace, name: str, app: str) -> int:
+    """Record ``app``'s layout profile on ``name``'s open window; apply it to every gui agent
+    with that app (``swarm desktop calibrate`` and ``swarm agents calibrate --app``)."""
     from automation.desktop_config import PROFILE_NAME, load_desktop
     from automation.desktop_session import apply_profile, record_profile
 
-    if not PROFILE_NAME.fullmatch(args.app):
+    if not PROFILE_NAME.fullmatch(app):
         raise InvalidInput("--app must be a name of letters, digits, '.', '_' or '-'")
     settings = args.configuration.core
     agents = _agents(settings)
     by_lower = {a.id.lower(): a.id for a in agents}
-    agent = by_lower.get(args.agent.lower())
+    agent = by_lower.get(name.lower())
     if agent is None:
-        raise InvalidInput(f"unknown agent {args.agent} in {settings.config_path}")
-    config = load_desktop(settings.config_path, [a.id for a in agents])
+        raise InvalidInput(f"unknown agent {name} in {settings.config_path}")
+    config = load_desktop(
+        settings.config_path, [a.id for a in agents], args.configuration.user_tables.get("desktop")
+    )
     with _session(settings) as session:
         try:
-            profile = record_profile(session, args.app, agent, _ask)
+            profile = record_profile(session, app, agent, _ask)
         except KeyboardInterrupt:
             raise InvalidState("calibration stopped (Ctrl+C): nothing saved") from None
-        same = [a for a, launch in config.launches.items() if launch.app == args.app]
+        same = [a for a, launch in config.launches.items() if launch.app == app]
         written = apply_profile(session, profile, same or [agent])
     print(
-        f"layout profile {args.app} saved; input points written for "
-        f"{', '.join(written) or 'no open window'} (a running swarm reads them at restart)"
+        f"layout profile {app} saved; input points written for "
+        f"{', '.join(written) or 'no open window'} ({RELOADED})"
     )
     return 0

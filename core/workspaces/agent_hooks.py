@@ -179,6 +179,33 @@ def _has_ours(path: Path, text: str) -> bool:
         return False
 
 
+def keep_out_of_git(folder: Path) -> list[str]:
+    """Name swarm's hook files in the repository's ``info/exclude`` when ``folder`` is a git
+    work tree and they are not tracked there, so an agent's ``git add -A`` never commits
+    them (they hold this machine's paths); the patterns added."""
+    from core.workspaces.git import GitFailed, git, ok
+
+    if not ok(folder, "rev-parse", "--is-inside-work-tree"):
+        return []
+    try:
+        exclude = folder / git(folder, "rev-parse", "--git-path", "info/exclude").strip()
+    except GitFailed:
+        return []
+    text = _read(exclude) or ""
+    have = set(text.splitlines())
+    added = []
+    for relative in (CLAUDE_FILE, CODEX_FILE):
+        pattern = f"/{relative.as_posix()}"
+        if pattern not in have and not ok(folder, "ls-files", "--error-unmatch", str(relative)):
+            added.append(pattern)
+    if added:
+        head = text if not text or text.endswith("\n") else text + "\n"
+        make_dirs(exclude.parent)
+        lines = ["# swarm's agent hooks (swarm agents hooks install)", *added]
+        _write(exclude, head + "".join(f"{line}\n" for line in lines))
+    return added
+
+
 def _read(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")

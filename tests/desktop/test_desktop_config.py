@@ -156,3 +156,53 @@ def test_up_without_a_display_says_so_in_one_line_and_writes_nothing(tmp_path: P
         assert done.stderr == "swarm: error: no display to open windows on: DISPLAY is not set\n"
         assert done.stdout == ""
     assert not (tmp_path / "home").exists()
+
+
+USER_CONFIG = """\
+lease = 300
+[desktop]
+terminal = "kitty"
+command = "codex"
+layout = "3x1"
+
+[desktop.agent.A]
+command = "aider"
+terminal = "alacritty"
+"""
+
+
+def test_the_user_configs_desktop_section_lies_under_the_agents_files(tmp_path: Path) -> None:
+    from bot.config import Config
+
+    path = tmp_path / "agents.toml"
+    path.write_text(AGENTS, encoding="utf-8")
+    user_file = tmp_path / "config.toml"
+    user_file.write_text(USER_CONFIG, encoding="utf-8")
+    loaded = Config.load(agents_file=path, user_file=user_file)
+    assert loaded.env["SWARM_LEASE"] == "300"  # the settings beside the table still read
+    config = load_desktop(path, ["A", "B"], loaded.user_tables["desktop"])
+    a, b = config.launches["A"], config.launches["B"]
+    assert config.layout == (2, 2)  # the agents file's own key wins
+    # A: its user-config command and terminal (the agents file says nothing of A)
+    assert (a.command, a.terminal) == ("aider", "alacritty")
+    # B: the agents file's per-agent keys win over the user config's defaults
+    assert (b.command, b.terminal) == ("codex", "urxvt")
+
+
+def test_a_bad_user_config_desktop_section_is_one_line_and_opens_nothing(tmp_path: Path) -> None:
+    from tests.helpers import run_cli
+
+    path = tmp_path / "agents.toml"
+    path.write_text('[[agent]]\nid = "A"\nrole = "r"\n', encoding="utf-8")
+    xdg = tmp_path / "xdg"
+    (xdg / "swarm").mkdir(parents=True)
+    user_file = xdg / "swarm" / "config.toml"
+    user_file.write_text('[desktop]\nlayout = "huge"\n', encoding="utf-8")
+    env = {"XDG_CONFIG_HOME": str(xdg)}
+    done = run_cli(tmp_path / "home", "desktop", "up", config=path, env=env)
+    assert done.code != 0 and not (tmp_path / "home").exists()
+    assert "with the user config's" in done.err and "layout must be COLUMNSxROWS" in done.err
+    assert len(done.err.strip().splitlines()) == 1, done.err
+    user_file.write_text('desktop = "xterm"\n', encoding="utf-8")
+    done = run_cli(tmp_path / "home", "desktop", "up", config=path, env=env)
+    assert done.code != 0 and "desktop must be a table" in done.err, done.err

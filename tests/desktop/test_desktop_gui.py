@@ -72,10 +72,10 @@ def textarea(chat: ChatServer, name: str, box: tuple[int, int, int, int]) -> tup
 
 
 def calibrate(rig: DesktopRig, agent: str, points: list[tuple[int, int]]) -> str:
-    """``swarm desktop calibrate --app chat-page AGENT``, a person pointing at each question."""
+    """``swarm agents calibrate --app chat-page AGENT``, a person pointing at each question."""
     output = []
     with subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "desktop", "calibrate", "--app", "chat-page", agent],
+        [sys.executable, "-m", "bot.cli", "agents", "calibrate", "--app", "chat-page", agent],
         env=rig.env, cwd=rig.workdir, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
     ) as process:  # fmt: skip
@@ -112,7 +112,7 @@ async def test_editors_open_in_their_cells_and_one_profile_serves_both(
     shown = rig.swarm("desktop", "up")  # as a person reads it: what to do next
     assert shown.returncode == 0, shown.stderr
     assert (
-        "Agent-2: no layout profile chat-page yet: swarm desktop calibrate --app chat-page Agent-2"
+        "Agent-2: no layout profile chat-page yet: swarm agents calibrate --app chat-page Agent-2"
         in shown.stdout
     )
     assert shown.stdout.count(" kept ") == 3

@@ -351,5 +351,15 @@ def test_an_agent_starts_in_the_worktree_workspaces_init_made(
         done = subprocess.run(show, cwd=worktree, text=True, capture_output=True, timeout=30)
         branch = done.stdout.strip()
         assert branch.endswith("Agent-2")
+        # the hooks went into Agent-2's worktree before its CLI started, none into the shared
+        # folder Agent-1 started in
+        hooks = json.loads((worktree / ".claude" / "settings.local.json").read_text())
+        commands = [h["command"] for e in hooks["hooks"]["Stop"] for h in e["hooks"]]
+        assert any("bot.cli.hook --agent Agent-2" in c for c in commands), commands
+        assert (worktree / ".codex" / "config.toml").is_file()
+        assert not (rig.workdir / ".claude").exists()
+        untracked = ["git", "status", "--porcelain", "--untracked-files=all"]
+        done = subprocess.run(untracked, cwd=worktree, text=True, capture_output=True, timeout=30)
+        assert done.stdout == ""  # kept out of git: an agent's `git add -A` leaves them
     finally:
         rig.stop()

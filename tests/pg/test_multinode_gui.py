@@ -154,7 +154,8 @@ async def test_a_gui_node_beside_inbox_nodes_kill_9_at_random_nothing_lost_or_do
         while len(done) < len(tasks) or len(fleet.kills) < MIN_KILLS:
             assert time.monotonic() < deadline, (
                 f"{len(done)} of {len(tasks)} done; kills {fleet.kills}; "
-                f"windows got {_typed(apps_desktop, before)}"
+                f"windows got {_counts(apps_desktop, before)}; "
+                f"{GUI_NODE} logged:\n{_gui_log(tmp_path)}"
             )
             await play_agents(service, done)
             kills.step(sum(map(len, _typed(apps_desktop, before).values())))
@@ -170,6 +171,18 @@ async def test_a_gui_node_beside_inbox_nodes_kill_9_at_random_nothing_lost_or_do
     typed = _typed(apps_desktop, before)
     _check_windows(typed, fleet.kills)
     _check_copies(tasks, typed, inbox_texts(tmp_path), fleet.kills)
+
+
+def _counts(desktop: Any, before: dict[str, int]) -> dict[str, int]:
+    """How many texts each window received since the test began."""
+    return {name: len(texts) for name, texts in _typed(desktop, before).items()}
+
+
+def _gui_log(folder: Path, lines: int = 60) -> str:
+    """The last lines every run of the GUI node logged (why a window got nothing)."""
+    logs = sorted(folder.glob(f"{GUI_NODE}.*.log"), key=lambda p: int(p.stem.split(".")[-1]))
+    text = "".join(f"--- {p.name}\n{p.read_text(errors='replace')}" for p in logs)
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def _check_windows(typed: dict[str, list[str]], kills: list[str]) -> None:
