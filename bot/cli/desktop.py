@@ -99,7 +99,7 @@ async def _calibrate_app(args: argparse.Namespace) -> int:
     return await asyncio.to_thread(calibrate_profile, args, args.agents[0], args.app)
 
 
-async def cmd_calibrate(service: SwarmService, args: argparse.Namespace) -> int | None:
+async def cmd_calibrate(service: SwarmService, args: argparse.Namespace) -> int:
     """``swarm agents calibrate [AGENT...]``: writes the agents file atomically, with a backup;
     with ``--app``, an application's layout profile (``swarm desktop calibrate``)."""
     from automation.calibrate import calibrate, window_under
@@ -128,3 +128,4 @@ async def cmd_calibrate(service: SwarmService, args: argparse.Namespace) -> int 
         "desktop agents or without a display delivers to windows only once you restart "
         "swarm run"
     )
+    return 0
