@@ -79,7 +79,8 @@ async def test_three_comments_on_two_files_go_as_one_prompt_and_reopen_the_task(
     task = await service.get_task(ref)
     assert (task.status, task.agent) == (TaskStatus.in_progress, "Agent-1")
     (review,) = [e for e in await service.events(task=ref) if e.kind == "task.review"]
-    assert review.data is not None and (review.data["count"], review.data["by"]) == (3, "web:laptop")
+    assert review.data is not None
+    assert (review.data["count"], review.data["by"]) == (3, "web:laptop")
     assert "review by web:laptop: 3 comments sent to Agent-1 (reopened)" in review.text
     assert (await service.reviews.comments(ref)) == []
 
