@@ -26,9 +26,11 @@ def make_repo(root: Path) -> Path:
     return repo
 
 
-async def worked_task(service: SwarmService, root: Path, agent: str) -> tuple[str, Path]:
-    """A task ``agent`` did in its worktree (two files changed) and reported done: its ref
-    and the worktree."""
+async def worked_task(
+    service: SwarmService, root: Path, agent: str, more: dict[str, str] | None = None
+) -> tuple[str, Path]:
+    """A task ``agent`` did in its worktree (two files changed, and ``more``: name → text)
+    and reported done: its ref and the worktree."""
     home = service.settings.home
     repo = make_repo(root)
     init(home, service.agents, InitRequest(repo, agents=(agent,)))
@@ -38,6 +40,8 @@ async def worked_task(service: SwarmService, root: Path, agent: str) -> tuple[st
     await service.start_task(task.id, agent)
     commit_file(tree, "feature.py", FEATURE, "feature")
     commit_file(tree, "app.py", "print('hello')\nprint('bye')\n", "app says bye")
+    for name, text in (more or {}).items():
+        commit_file(tree, name, text, f"add {name}")
     await service.complete_task(task.id, agent, "feature added")
     return task.ref, tree
 

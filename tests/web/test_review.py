@@ -187,3 +187,18 @@ async def test_a_cookie_needs_the_csrf_header_to_delete_or_edit(
     said = await client.delete(url, headers={"X-Swarm-CSRF": "1"})
     assert said.status_code == 200
     assert await service.reviews.comments(task.ref) == []
+
+
+async def test_the_task_page_shows_the_diff_and_comments_escaped(
+    client: httpx.AsyncClient, service: SwarmService, admin_token: str, tmp_path: Path
+) -> None:
+    page_html = {"page.html": "<p>hi</p>\n<script>alert(1)</script>\n"}
+    ref, _ = await worked_task(service, tmp_path, "Agent-1", page_html)
+    said = await _comment(client, admin_token, ref, "<img src=x onerror=alert(2)>", "page.html", 2)
+    assert said.status_code == 201
+    client.cookies.set("swarm_token", admin_token)
+    page = (await client.get(f"/tasks/{ref}")).text
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
+    assert 'data-path="page.html" data-line="2"' in page  # a + button on line 2
+    assert "Send review (1)" in page
