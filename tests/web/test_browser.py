@@ -504,10 +504,26 @@ async def test_needs_you_is_answered_in_place_and_follows_other_processes(
 # -- issue 27: reviews batched back to the agent ------------------------------------------
 
 
+@pytest.fixture
+def reviewing(tmp_path: Path) -> Iterator[LiveDashboard]:
+    """A dashboard over a home of its own, with a free inbox agent (Agent-2)."""
+    agents_file = write_agents(
+        tmp_path / "agents.toml",
+        [
+            {"id": "Agent-1", "role": "dev", "delivery": "inbox"},
+            {"id": "Agent-2", "role": "dev", "delivery": "inbox"},
+        ],
+    )
+    live = LiveDashboard({"SWARM_HOME": str(tmp_path / "home"), "SWARM_CONFIG": str(agents_file)})
+    live.start()
+    yield live
+    live.stop()
+
+
 @pytest.mark.asyncio(loop_scope="session")
 async def test_review_three_comments_on_two_files_reach_the_agent_as_one_prompt(
     browser: Any,
-    acting: tuple[LiveDashboard, Path, Path],
+    reviewing: LiveDashboard,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -518,7 +534,7 @@ async def test_review_three_comments_on_two_files_reach_the_agent_as_one_prompt(
 
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)
-    live = acting[0]
+    live = reviewing
     ref, _ = await asyncio.to_thread(live.call, lambda s: worked_task(s, tmp_path, "Agent-2"))
     before = len(await asyncio.to_thread(live.call, _async(inbox_texts, "Agent-2")))
     page = await open_page(browser, live, f"/tasks/{ref}")
