@@ -169,6 +169,18 @@ async def test_review_errors_are_one_line_and_write_nothing(
         f"{queued.ref} has no agent: a review goes to the agent that did it"
     )
     assert len(await service.reviews.comments(queued.ref)) == 1  # still pending
+    failed = await service.create_task(TaskSpec("it broke", agent="Agent-2"), "cli")
+    await service.queue.assign_batch()
+    await service.fail_task(failed.ref, "Agent-2", "the build broke")
+    said = await client.post(
+        f"/api/v1/tasks/{failed.ref}/review/comments", json={"text": "why?"}, headers=admin
+    )
+    said = await client.post(f"/api/v1/tasks/{failed.ref}/review/send", headers=admin)
+    assert (said.status_code, said.json()["error"]) == (
+        409,
+        f"{failed.ref} is failed: only a done, assigned or in-progress task can be reviewed",
+    )
+    assert (await service.get_task(failed.ref)).status is TaskStatus.failed
     assert not [e for e in await service.events(task=queued.ref) if e.kind == "task.review"]
 
 
