@@ -46,6 +46,8 @@ CASES: list[tuple[str, list[str], str, type]] = [
     ("reply", ["T-1", "Postgres"], "cli", OBJECT),
     ("ask", ["T-1", "Which port?"], "Agent-1", OBJECT),
     ("task done", ["T-1", "--note", "shipped"], "Agent-1", OBJECT),
+    ("task review", ["T-1", "rename the table"], "cli", OBJECT),  # T-1 in progress again
+    ("task done", ["T-1", "--note", "renamed"], "Agent-1", OBJECT),
     ("task fail", ["T-4", "--reason", "no disk"], "Agent-3", OBJECT),
     ("task retry", ["T-4"], "cli", OBJECT),
     ("task cancel", ["T-4"], "cli", OBJECT),

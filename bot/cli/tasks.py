@@ -1,5 +1,5 @@
 """``swarm task ...``: create, list and show tasks; the reports agents make on them (start,
-done, note, fail) and a person's actions (cancel, retry, assign, depend)."""
+done, note, fail) and a person's actions (cancel, retry, assign, depend, review)."""
 
 from __future__ import annotations
 
@@ -112,6 +112,21 @@ def _task_reports(tsub: Any) -> None:
     q.add_argument("--role", help='only agents with this role may take it ("": any agent)')
     json_option(q)
     q.set_defaults(handler=cmd_task_edit)
+    q = tsub.add_parser(
+        "review",
+        help="send one review comment to the agent that did a task (a done task reopens)",
+        description="Send one review comment to the agent that did the task, quoted, as one "
+        "prompt; the task goes back in progress (a done task reopens for the same agent) and "
+        "its history records the review. Comments pending on the dashboard stay pending.",
+    )
+    q.add_argument("id")
+    q.add_argument("text", help="the comment (quote it)")
+    q.add_argument("--file", metavar="PATH", help="a file of the task's work (with --line)")
+    q.add_argument(
+        "--line", type=count_arg(10**9), metavar="N", help="the line of --file (new side)"
+    )
+    json_option(q)
+    q.set_defaults(handler=cmd_task_review)
     q = tsub.add_parser("depend", help="make a task wait for other tasks")
     q.add_argument("id")
     q.add_argument("after", nargs="+", metavar="DEP")
@@ -202,6 +217,17 @@ async def cmd_task_edit(service: SwarmService, args: argparse.Namespace) -> None
             f'swarm send {task.agent} "..." if it matters)'
         )
     _print_task(task, args, said)
+
+
+async def cmd_task_review(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task review ID TEXT [--file PATH --line N]``."""
+    sent = await service.reviews.send_one(args.id, args.actor, args.text, args.file, args.line)
+    if args.json:
+        emit_json(sent.to_json())
+        return
+    task = await service.get_task(sent.task)
+    reopened = " (reopened)" if sent.reopened else ""
+    print(f"review sent to {sent.agent}{reopened}: {fmt.task_line(task, painter())}")
 
 
 async def cmd_task_depend(service: SwarmService, args: argparse.Namespace) -> None:

@@ -286,6 +286,31 @@ def _task_actions(bot: Bot, group: app_commands.Group) -> None:
             f"⏳ {task.ref} waits for {', '.join(f'T-{d}' for d in task.after)}"
         )
 
+    @group.command(
+        name="review",
+        description="Send a review comment to the agent that did a task (admins)",
+        extras=ADMIN_ONLY,
+    )
+    @app_commands.describe(
+        text="the comment (the agent gets it quoted)",
+        file="a file of the task's work, e.g. src/app.py (with line)",
+        line="the line of that file the comment is on",
+    )
+    async def review(
+        interaction: discord.Interaction,
+        id: str,
+        text: str,
+        file: str | None = None,
+        line: app_commands.Range[int, 1] | None = None,
+    ) -> None:
+        sent = await bot.service.reviews.send_one(id, actor(interaction), text, file, line)
+        task = await bot.service.get_task(sent.task)
+        await interaction.response.send_message(
+            f"📝 review sent to {sent.agent}"
+            + (" (reopened)" if sent.reopened else "")
+            + f": {task_line(task)}"
+        )
+
     depend.autocomplete("after")(_task_choices(bot))
     offered: list[tuple[app_commands.Command[Any, Any, None], Sequence[TaskStatus]]] = [
         (depend, (TaskStatus.blocked, TaskStatus.ready)),
@@ -294,6 +319,7 @@ def _task_actions(bot: Bot, group: app_commands.Group) -> None:
         (cancel, OPEN),
         (retry, RETRYABLE),
         (assign, OPEN),
+        (review, (*ACTIVE_ONLY, TaskStatus.done)),
     ]
     for command, statuses in offered:
         command.autocomplete("id")(_task_choices(bot, statuses))

@@ -19,6 +19,7 @@ TASK_LINE_KINDS = frozenset(  # a line in the task's thread (its card shows the 
         "task.cancelled",
         "task.requeued",
         "task.lease_expired",
+        "task.review",
         "delivery.delivered",
         "delivery.failed",
     }
@@ -48,6 +49,7 @@ ALERT_KINDS = frozenset({"alert.opened", "alert.cleared"})
 LONG_KINDS = frozenset({"summary.posted"})
 ICONS = {
     "task.done": "✅",
+    "task.review": "📝",
     "task.failed": "❌",
     "task.blocked": "⛔",
     "delivery.failed": "⚠️",

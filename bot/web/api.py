@@ -365,3 +365,69 @@ async def decide_prompt(
     service = web_context(request).service
     call = service.decide_prompt(prompt_id, body.option, who.actor)
     return (await acting(request, who, call)).to_json()
+
+
+# -- reviews: comments on lines of a task's diff, sent to its agent as one prompt ----------
+
+
+class CommentIn(BaseModel):
+    """A review comment: on line ``line`` (the new side's number) of ``path``, or, without
+    them, on the whole task."""
+
+    text: str
+    path: str | None = None
+    line: int | None = Field(default=None, ge=1, le=MAX_ID)
+
+
+class CommentEdit(BaseModel):
+    """A pending comment's new text."""
+
+    text: str
+
+
+CommentId = Annotated[int, Path(ge=0, le=MAX_ID)]
+
+
+@router.get("/tasks/{ref}/review/comments")
+async def review_comments(request: Request, ref: str, _: Viewer) -> dict[str, Any]:
+    """The task's pending review comments (not sent yet), by file and line."""
+    found = await web_context(request).service.reviews.comments(ref)
+    return {"comments": [c.to_json() for c in found], "count": len(found)}
+
+
+@router.post("/tasks/{ref}/review/comments", status_code=201)
+async def add_review_comment(
+    request: Request, ref: str, body: CommentIn, who: Admin
+) -> dict[str, Any]:
+    """Add a pending comment on a line of the task's diff (or on the whole task)."""
+    reviews = web_context(request).service.reviews
+    call = reviews.add(ref, who.actor, body.text, body.path, body.line)
+    return (await acting(request, who, call)).to_json()
+
+
+@router.patch("/tasks/{ref}/review/comments/{comment_id}")
+async def edit_review_comment(
+    request: Request, ref: str, comment_id: CommentId, body: CommentEdit, who: Admin
+) -> dict[str, Any]:
+    """Change a pending comment's text."""
+    reviews = web_context(request).service.reviews
+    call = reviews.edit(ref, comment_id, body.text, who.actor)
+    return (await acting(request, who, call)).to_json()
+
+
+@router.delete("/tasks/{ref}/review/comments/{comment_id}")
+async def delete_review_comment(
+    request: Request, ref: str, comment_id: CommentId, who: Admin
+) -> dict[str, Any]:
+    """Remove a pending comment."""
+    reviews = web_context(request).service.reviews
+    await acting(request, who, reviews.delete(ref, comment_id, who.actor))
+    return {"deleted": comment_id}
+
+
+@router.post("/tasks/{ref}/review/send")
+async def send_review(request: Request, ref: str, who: Admin) -> dict[str, Any]:
+    """Send every pending comment to the task's agent as one prompt; the task goes back in
+    progress (a done task is reopened for the same agent)."""
+    reviews = web_context(request).service.reviews
+    return (await acting(request, who, reviews.send(ref, who.actor))).to_json()

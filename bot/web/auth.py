@@ -1,8 +1,8 @@
 """Who a request comes from: a bearer token (API) or the login cookie (dashboard).
 
 Viewers read; admins act. Every acting request (allowed, refused or failed) is written to the
-``audit`` table with the token's name. A POST authenticated by the cookie must carry the
-``X-Swarm-CSRF`` header, which a page of another site cannot set.
+``audit`` table with the token's name. A POST (PATCH, DELETE) authenticated by the cookie
+must carry the ``X-Swarm-CSRF`` header, which a page of another site cannot set.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from core.store.web_tokens import Principal
 log = logging.getLogger(__name__)
 COOKIE = "swarm_token"
 CSRF_HEADER = "X-Swarm-CSRF"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 T = TypeVar("T")
 NO_TOKEN = "no token: send 'Authorization: Bearer <token>' (make one with: swarm web token create)"
 
@@ -53,7 +54,8 @@ async def require_viewer(request: Request) -> Principal:
     principal = await principal_of(ctx, token)
     if principal is None:
         raise HTTPException(401, "unknown, revoked or expired token")
-    if from_cookie and request.method == "POST" and CSRF_HEADER.lower() not in request.headers:
+    acts = request.method not in SAFE_METHODS  # POST, but also PATCH and DELETE
+    if from_cookie and acts and CSRF_HEADER.lower() not in request.headers:
         raise HTTPException(403, f"a request authenticated by the cookie needs {CSRF_HEADER}")
     return principal
 

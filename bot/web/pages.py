@@ -9,7 +9,7 @@ import sqlite3
 import time
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,17 +21,22 @@ from bot.web import charts
 from bot.web.api import MAX_ID
 from bot.web.auth import COOKIE, page_viewer, principal_of
 from bot.web.context import web_context
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound, SwarmError
 from core.jsonshape import iso_utc
 from core.models import Event, Priority, Task, TaskStatus, parse_task_ref
 from core.reports.chart_style import hour_labels
 from core.store import dashboard as queries
 from core.store.event_query import EventFilter
+from core.store.reviews import ReviewComment
 from core.store.web_tokens import Principal
 from core.tasks.actions import allowed
 from core.text import MULTI_LINE, escape_controls, shorten
 from core.watch.frames import frame_path
 from core.watch.timing import parse_every
+from core.workspaces.diff_view import FileDiff
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(str(files("bot.web").joinpath("templates"))))
@@ -215,7 +220,36 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
         handoff=handoff,
         agents=list(service.agents),
         actions=[action.value for action in allowed(task)],  # the buttons its state allows
+        review=await _review_view(service, task),
     )
+
+
+async def _review_view(service: SwarmService, task: Task) -> dict[str, Any]:
+    """The task's diff per file and its pending review comments, placed under their lines
+    (``left``: on the whole task, or on a line the diff does not show)."""
+    changed: list[FileDiff] = []
+    cut, error = False, ""
+    try:
+        parsed = await service.reviews.diff(task.id)
+        changed, cut = parsed.files, parsed.cut
+    except NotFound:
+        pass  # not worked on in a workspace: no diff, comments on the whole task only
+    except SwarmError as exc:  # the worktree is gone, git refused
+        error = str(exc)
+    comments = await service.reviews.comments(task.id)
+    shown = {(f.path, line.new) for f in changed for line in f.lines if line.kind != "del"}
+    placed: dict[tuple[str | None, int | None], list[ReviewComment]] = {}
+    for comment in comments:
+        if (comment.path, comment.line) in shown:
+            placed.setdefault((comment.path, comment.line), []).append(comment)
+    return {
+        "files": changed,
+        "cut": cut,
+        "error": error,
+        "count": len(comments),
+        "placed": placed,
+        "left": [c for c in comments if (c.path, c.line) not in shown],
+    }
 
 
 @router.get("/agents")

@@ -524,6 +524,39 @@ def pin(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent_id: str) -> None
         release(conn, ctx, task_id, why, backoff=0.0, counts=False)
 
 
+def reopen(conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str) -> bool:
+    """Put a done task back in progress with the agent that did it (a review asks for more
+    work: ``why``); False when it is still assigned or in progress (nothing to reopen). Its
+    dependents not yet started wait for it again."""
+    task = get_task(conn, task_id)
+    if task.status in ACTIVE:
+        return False
+    if task.status is not TaskStatus.done:
+        raise InvalidState(
+            f"{task.ref} is {task.status.value}: only a done, assigned or in-progress "
+            "task can be reopened"
+        )
+    if not task.agent:
+        raise InvalidState(f"{task.ref} has no agent: nobody to reopen it for")
+    agent = ctx.agent(task.agent).id  # still configured (NotFound names the agents)
+    conn.execute(
+        "UPDATE tasks SET status = 'in_progress', finished_at = NULL, reason = NULL, "
+        "lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+        (ctx.now, task_id),
+    )
+    insert_event(
+        conn,
+        ctx.now,
+        "task.reopened",
+        f"{task.ref} reopened for {agent} by {ctx.actor}: {why}",
+        task_id=task_id,
+        agent=agent,
+        actor=ctx.actor,
+    )
+    settle_dependents(conn, ctx, task_id)
+    return True
+
+
 def requeue(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     """A person takes an active task back: it goes to another agent (no backoff)."""
     task = get_task(conn, task_id)

@@ -166,6 +166,11 @@ def _end(turn: TaskWork) -> str:
     return turn.end_sha or head(Path(turn.path), turn.branch or "HEAD")
 
 
+def end_of(turn: TaskWork) -> str:
+    """The commit a turn's work ends at: its head at done, else its branch's head now."""
+    return _end(turn)
+
+
 def _commits_since(turn: TaskWork) -> tuple[str, list[dict[str, str]], str]:
     path = Path(turn.path)
     end = head(path, turn.branch or "HEAD")

@@ -110,3 +110,13 @@ def record_merge(
 ) -> None:
     """Put a merge of the task's commits in its history."""
     insert_event(conn, ctx.now, "task.merged", text, task_id=task_id, actor=ctx.actor, data=data)
+
+
+def reopen_turn(conn: sqlite3.Connection, task_id: int, agent: str) -> None:
+    """The agent's turn on a reopened task goes on: its diff runs to the branch's head
+    again, and its next done records the commits since the turn began."""
+    conn.execute(
+        "UPDATE task_work SET end_sha = NULL, finished_at = NULL WHERE task_id = ? AND "
+        "agent_id = ?",
+        (task_id, agent),
+    )

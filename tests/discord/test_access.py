@@ -25,6 +25,7 @@ ADMIN_COMMANDS = {
     "agent resume",
     "screenshot",
     "task merge",
+    "task review",
     "agent reset",
 }
 ADMIN_BUTTONS = {"reassign"}

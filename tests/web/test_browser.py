@@ -499,3 +499,107 @@ async def test_needs_you_is_answered_in_place_and_follows_other_processes(
     await page.click("#needs-link")
     await page.wait_for_selector("body[data-page=needs] #needs", timeout=5000)
     await page.close()
+
+
+# -- issue 27: reviews batched back to the agent ------------------------------------------
+
+
+@pytest.fixture
+def reviewing(tmp_path: Path) -> Iterator[LiveDashboard]:
+    """A dashboard over a home of its own, with a free inbox agent (Agent-2)."""
+    agents_file = write_agents(
+        tmp_path / "agents.toml",
+        [
+            {"id": "Agent-1", "role": "dev", "delivery": "inbox"},
+            {"id": "Agent-2", "role": "dev", "delivery": "inbox"},
+        ],
+    )
+    live = LiveDashboard({"SWARM_HOME": str(tmp_path / "home"), "SWARM_CONFIG": str(agents_file)})
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_review_three_comments_on_two_files_reach_the_agent_as_one_prompt(
+    browser: Any,
+    reviewing: LiveDashboard,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Comments typed on lines of the task's diff stay across a reload, one is edited and
+    one deleted; "Send review" sends the three as one prompt to the inbox agent that did the
+    task, which is back in progress, and the history shows the review."""
+    from tests.web.review_work import GIT_ENV, deliver, inbox_texts, worked_task
+
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+    live = reviewing
+    ref, _ = await asyncio.to_thread(live.call, lambda s: worked_task(s, tmp_path, "Agent-2"))
+    before = len(await asyncio.to_thread(live.call, _async(inbox_texts, "Agent-2")))
+    page = await open_page(browser, live, f"/tasks/{ref}")
+    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    boxes = page.locator("#review .review-comment")
+    for count, (path, line, text) in enumerate(
+        (
+            ("feature.py", 2, "B should be 20"),
+            ("app.py", 2, "say goodbye"),
+            ("feature.py", 1, "typo"),
+        ),
+        1,
+    ):
+        await page.click(f'button.add-comment[data-path="{path}"][data-line="{line}"]')
+        await page.fill("tr.new-comment textarea", text)
+        await page.click("tr.new-comment button[type=submit]")
+        await boxes.nth(count - 1).wait_for(timeout=5000)  # the page reloaded with it
+    assert await boxes.count() == 3
+    await page.fill("#review-whole textarea", "a whole-task comment, deleted below")
+    await page.click("#review-whole button")
+    await boxes.nth(3).wait_for(timeout=5000)
+    await (
+        page.locator("#review .review-comment", has_text="deleted below")
+        .locator("button.delete-comment")
+        .click()
+    )
+    await page.wait_for_function(
+        "document.querySelectorAll('#review .review-comment').length === 3", timeout=5000
+    )
+    box = page.locator("#review .review-comment", has_text="say goodbye")
+    await box.locator("button.edit-comment").click()
+    await box.locator("textarea").fill("say goodbye politely")
+    await box.locator("button[type=submit]").click()
+    await page.locator("#review .comment-text", has_text="politely").wait_for(timeout=5000)
+
+    await page.reload()  # kept by the server
+    under = page.locator('tr[data-line="2"] + tr.comment-row .comment-text')
+    assert sorted(await under.all_inner_texts()) == ["B should be 20", "say goodbye politely"]
+    assert await page.locator("#send-review").inner_text() == "Send review (3)"
+    await page.click("#send-review")
+    await page.locator("#review-count").wait_for(state="detached", timeout=5000)
+    history = await page.locator(".history").inner_text()
+    assert "review by web:browser: 3 comments sent to Agent-2 (reopened)" in history
+    assert await page.locator("#review .review-comment").count() == 0
+    await page.close()
+
+    task = await asyncio.to_thread(live.call, lambda s: s.get_task(ref))
+    assert (task.status.value, task.agent) == ("in_progress", "Agent-2")
+    await asyncio.to_thread(live.call, deliver)
+    texts = await asyncio.to_thread(live.call, _async(inbox_texts, "Agent-2"))
+    assert len(texts) == before + 1
+    prompt = texts[-1]
+    for entry in (
+        "1. app.py:2\n   line 2:\n   | print('bye')\n   comment:\n   > say goodbye politely",
+        "2. feature.py:1\n   line 1:\n   | A = 1\n   comment:\n   > typo",
+        "3. feature.py:2\n   line 2:\n   | B = 2\n   comment:\n   > B should be 20",
+    ):
+        assert entry in prompt
+    assert "deleted below" not in prompt
+
+
+def _async(fn: Any, *args: Any) -> Any:
+    """``fn(service, *args)`` as the coroutine ``LiveDashboard.call`` runs."""
+
+    async def run(service: SwarmService) -> Any:
+        return fn(service, *args)
+
+    return run

@@ -173,6 +173,92 @@ document.addEventListener("submit", (e) => {
   if (form) { e.preventDefault(); replyNeed(form); }
 });
 
+// The task page's review: comments on lines of the diff (pending, kept by the server until
+// sent), edited or deleted in place; "Send review" sends them all to the task's agent.
+async function reviewCall(method, path, body) {
+  const api = document.getElementById("review").dataset.api;
+  const response = await fetch(api + path, {
+    method, credentials: "same-origin",
+    headers: {"Content-Type": "application/json", "X-Swarm-CSRF": "1"},
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) { toast(answer.error || response.statusText, true); return null; }
+  return answer;
+}
+
+function commentForm(text, onSave) {
+  // A textarea with Save / Cancel; Save calls onSave(text), which says if it was kept.
+  const form = document.createElement("form");
+  form.className = "review-form";
+  const area = document.createElement("textarea");
+  area.name = "text"; area.rows = 3; area.value = text;
+  const save = document.createElement("button");
+  save.type = "submit"; save.textContent = "Save comment";
+  const cancel = document.createElement("button");
+  cancel.type = "button"; cancel.textContent = "Cancel";
+  cancel.addEventListener("click", () => form.remove());
+  form.append(area, save, cancel);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    save.disabled = true;
+    if (await onSave(area.value)) location.reload(); else save.disabled = false;
+  });
+  setTimeout(() => area.focus());
+  return form;
+}
+
+function openLineComment(button) {
+  const row = button.closest("tr");
+  const next = row.nextElementSibling;
+  if (next && next.classList.contains("new-comment")) { next.querySelector("textarea").focus(); return; }
+  const fresh = document.createElement("tr");
+  fresh.className = "new-comment";
+  const cell = document.createElement("td");
+  cell.colSpan = 4;
+  const line = Number(button.dataset.line);
+  cell.append(commentForm("", (text) => reviewCall("POST", "/comments", {text, path: button.dataset.path, line})));
+  fresh.append(cell);
+  row.after(fresh);
+}
+
+function editComment(button) {
+  const box = button.closest(".review-comment");
+  if (box.querySelector("form")) return;
+  const id = button.dataset.commentId;
+  const text = box.querySelector(".comment-text").textContent;
+  box.append(commentForm(text, (changed) => reviewCall("PATCH", "/comments/" + id, {text: changed})));
+}
+
+async function deleteComment(button) {
+  if (!window.confirm("Delete this comment?")) return;
+  if (await reviewCall("DELETE", "/comments/" + button.dataset.commentId)) location.reload();
+}
+
+async function sendReview(button) {
+  if (!window.confirm(button.dataset.confirm)) return;
+  button.disabled = true;
+  const sent = await reviewCall("POST", "/send");
+  if (!sent) { button.disabled = false; return; }
+  toast(`review sent to ${sent.agent}: ${sent.comments} comment(s)`);
+  setTimeout(() => location.reload(), 300);
+}
+
+document.addEventListener("click", (e) => {
+  const button = e.target.closest("#review button");
+  if (!button) return;
+  if (button.classList.contains("add-comment")) openLineComment(button);
+  else if (button.classList.contains("edit-comment")) editComment(button);
+  else if (button.classList.contains("delete-comment")) deleteComment(button);
+  else if (button.id === "send-review") sendReview(button);
+});
+document.addEventListener("submit", async (e) => {
+  const form = e.target.closest("form#review-whole");
+  if (!form) return;
+  e.preventDefault();
+  if (await reviewCall("POST", "/comments", {text: form.elements.text.value})) location.reload();
+});
+
 let lastSeen = 0;
 const activity = {shown: 0, wanted: 0, busy: false};
 

@@ -1,0 +1,124 @@
+"""Rows of ``review_comments``: comments on lines of a task's diff, pending until sent.
+
+Each function is a function of a connection (one transaction). A comment's ``path`` and
+``line`` (the new side's line number) are both None for a comment on the whole task.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from core.errors import NotFound
+
+_COLUMNS = (
+    "id, task_id, path, line, line_text, body, author, created_at, updated_at, sent_at, message_id"
+)
+
+
+@dataclass(frozen=True)
+class ReviewComment:
+    """One comment of a review: where (``path:line``, the line's text) and what."""
+
+    id: int
+    task_id: int
+    path: str | None
+    line: int | None
+    line_text: str | None
+    body: str
+    author: str
+    created_at: float
+    updated_at: float
+    sent_at: float | None = None
+    message_id: int | None = None
+
+    @property
+    def where(self) -> str:
+        """``path:line``, or ``the whole task``."""
+        return f"{self.path}:{self.line}" if self.path is not None else "the whole task"
+
+    def to_json(self) -> dict[str, Any]:
+        """The API's and ``--json``'s shape."""
+        return {
+            "id": self.id,
+            "task": f"T-{self.task_id}",
+            "path": self.path,
+            "line": self.line,
+            "line_text": self.line_text,
+            "text": self.body,
+            "author": self.author,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "sent_at": self.sent_at,
+        }
+
+
+@dataclass(frozen=True)
+class NewComment:
+    """A comment as checked, before it is stored."""
+
+    path: str | None
+    line: int | None
+    line_text: str | None
+    body: str
+
+
+def add(conn: sqlite3.Connection, task_id: int, new: NewComment, author: str, now: float) -> int:
+    """Store a pending comment; its id."""
+    cur = conn.execute(
+        "INSERT INTO review_comments (task_id, path, line, line_text, body, author, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (task_id, new.path, new.line, new.line_text, new.body, author, now, now),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def pending(conn: sqlite3.Connection, task_id: int) -> list[ReviewComment]:
+    """The task's comments not sent yet, by file, line, then age (whole-task ones first)."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM review_comments WHERE task_id = ? AND sent_at IS NULL "
+        "ORDER BY COALESCE(path, ''), COALESCE(line, 0), id",
+        (task_id,),
+    )
+    return [ReviewComment(*row) for row in rows]
+
+
+def get_pending(conn: sqlite3.Connection, task_id: int, comment_id: int) -> ReviewComment:
+    """One pending comment of the task; NotFound when there is none (or it was sent)."""
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM review_comments WHERE id = ? AND task_id = ?",
+        (comment_id, task_id),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"T-{task_id} has no review comment {comment_id}")
+    found = ReviewComment(*row)
+    if found.sent_at is not None:
+        raise NotFound(f"review comment {comment_id} of T-{task_id} was already sent")
+    return found
+
+
+def update(
+    conn: sqlite3.Connection, task_id: int, comment_id: int, body: str, now: float
+) -> ReviewComment:
+    """Change a pending comment's text; the comment as it is now."""
+    get_pending(conn, task_id, comment_id)
+    conn.execute(
+        "UPDATE review_comments SET body = ?, updated_at = ? WHERE id = ?",
+        (body, now, comment_id),
+    )
+    return get_pending(conn, task_id, comment_id)
+
+
+def delete(conn: sqlite3.Connection, task_id: int, comment_id: int) -> None:
+    """Remove a pending comment."""
+    get_pending(conn, task_id, comment_id)
+    conn.execute("DELETE FROM review_comments WHERE id = ?", (comment_id,))
+
+
+def mark_sent(conn: sqlite3.Connection, ids: list[int], now: float, message_id: int) -> None:
+    """The comments ``ids`` went to the agent in message ``message_id``."""
+    conn.executemany(
+        "UPDATE review_comments SET sent_at = ?, message_id = ? WHERE id = ?",
+        [(now, message_id, i) for i in ids],
+    )
