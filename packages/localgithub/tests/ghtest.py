@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 from localgithub import LocalGitHub
+from multidict import CIMultiDict
 
 REPO = "acme/app"
 
@@ -21,7 +22,7 @@ class Reply:
 
     status: int
     body: Any
-    headers: dict[str, str]
+    headers: CIMultiDict[str]
 
 
 class Api:
@@ -44,7 +45,7 @@ class Api:
         async with self.session.request(method, url, data=data, headers=sent) as response:
             raw = await response.read()
             parsed = json.loads(raw) if raw else None
-            return Reply(response.status, parsed, dict(response.headers))
+            return Reply(response.status, parsed, CIMultiDict(response.headers))
 
     async def get(self, path: str, **kw: Any) -> Reply:
         """GET."""

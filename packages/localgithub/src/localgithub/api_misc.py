@@ -15,13 +15,25 @@ from localgithub.http import (
     get_repo,
     gh,
     json_response,
+    permission_of,
     require_user,
 )
 from localgithub.model import Issue, Json, RateLimit
 from localgithub.payloads import node_id
 
 routes = web.RouteTableDef()
-RATE_RESOURCES = ("core", "search", "graphql", "integration_manifest", "code_search")
+RATE_RESOURCES = (
+    "core",
+    "search",
+    "graphql",
+    "integration_manifest",
+    "source_import",
+    "actions_runner_registration",
+    "scim",
+    "dependency_snapshots",
+    "code_search",
+    "code_scanning_autofix",
+)
 
 
 @routes.get("/user")
@@ -57,7 +69,8 @@ async def rate_limit(request: web.Request) -> web.Response:
 async def get_repository(request: web.Request) -> web.Response:
     """GET /repos/{o}/{r}."""
     repo = get_repo(request)
-    return json_response(gh(request).render.repo(repo))
+    permission = permission_of(repo, caller(request))
+    return json_response(gh(request).render.repo(repo, permission))
 
 
 @routes.get("/repos/{owner}/{repo}/branches/{branch:.+}")

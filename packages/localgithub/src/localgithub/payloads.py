@@ -111,8 +111,9 @@ class Render:
         )
         return body
 
-    def repo(self, repo: Repo) -> Json:
-        """A repository (the full shape, as in a pull request's head and base)."""
+    def repo(self, repo: Repo, permission: str = "read") -> Json:
+        """A repository (the full shape, as in a pull request's head and base); ``permission``
+        is the viewer's."""
         url = f"{self.api}/repos/{repo.full_name}"
         html = f"{self.web}/{repo.full_name}"
         body: Json = {
@@ -166,6 +167,16 @@ class Render:
                 "created_at": repo.created_at,
                 "updated_at": repo.created_at,
                 "pushed_at": repo.created_at,
+                "permissions": dict(ROLE_PERMISSIONS[permission]),
+                "temp_clone_token": None,
+                "template_repository": None,
+                "allow_merge_commit": True,
+                "allow_squash_merge": True,
+                "allow_rebase_merge": False,
+                "allow_auto_merge": False,
+                "delete_branch_on_merge": False,
+                "network_count": 0,
+                "subscribers_count": 0,
             }
         )
         body["open_issues"] = body["open_issues_count"]
@@ -204,6 +215,7 @@ class Render:
             "title": issue.title,
             "body": issue.body,
             "user": self.user(issue.user),
+            "pinned_comment": None,
             "labels": [self.label(repo, repo.labels[name]) for name in issue.labels],
             "assignee": self.user(issue.assignees[0]) if issue.assignees else None,
             "assignees": [self.user(login) for login in issue.assignees],
@@ -295,6 +307,8 @@ class Render:
             "author_association": self.association(repo, comment.user),
             "performed_via_github_app": None,
             "reactions": self.reactions(url),
+            "minimized": None,
+            "pin": None,
         }
 
     def permission(self, repo: Repo, user: User) -> Json:
@@ -567,7 +581,13 @@ class Render:
             "html_url": f"{self.web}/apps/localgithub-ci",
             "created_at": "2020-01-01T00:00:00Z",
             "updated_at": "2020-01-01T00:00:00Z",
-            "permissions": {"checks": "write", "metadata": "read"},
+            "permissions": {
+                "checks": "write",
+                "metadata": "read",
+                "contents": "read",
+                "issues": "write",
+                "single_file": "write",
+            },
             "events": [],
         }
 
@@ -667,6 +687,16 @@ _REPO_URLS = (
     ("deployments_url", "/deployments"),
 )
 _NOT_IN_MINIMAL = (
+    "permissions",
+    "temp_clone_token",
+    "template_repository",
+    "allow_merge_commit",
+    "allow_squash_merge",
+    "allow_rebase_merge",
+    "allow_auto_merge",
+    "delete_branch_on_merge",
+    "network_count",
+    "subscribers_count",
     "size",
     "stargazers_count",
     "watchers_count",
@@ -695,8 +725,6 @@ _NOT_IN_MINIMAL = (
     "created_at",
     "updated_at",
     "pushed_at",
-    "git_url",
-    "ssh_url",
     "clone_url",
     "svn_url",
     "homepage",
