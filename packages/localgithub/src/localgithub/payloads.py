@@ -623,7 +623,7 @@ class Render:
         base = f"{self.api}/repos/{repo.full_name}"
         return {
             "state": state,
-            "statuses": [self.status(repo, s) | {"url": s.target_url} for s in statuses],
+            "statuses": [self.status(repo, s) for s in statuses],
             "sha": sha,
             "total_count": len(statuses),
             "repository": self.minimal_repo(repo),
