@@ -72,6 +72,8 @@ async def branch_sha(repo: Path, branch: str) -> str | None:
 
 def create_bare(path: Path, default_branch: str, files: dict[str, str | bytes]) -> str:
     """Make a bare repository with one commit holding ``files``; return the commit sha."""
+    if path.exists():
+        raise ValueError(f"{path} already exists")
     path.parent.mkdir(parents=True, exist_ok=True)
     run = _sync_runner()
     run("init", "--quiet", "--bare", f"--initial-branch={default_branch}", str(path))
