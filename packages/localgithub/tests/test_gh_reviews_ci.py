@@ -76,6 +76,32 @@ async def test_review_with_comments(scene: Scene, tmp_path: Path) -> None:
     assert submitted.body["state"] == "COMMENTED"
 
 
+async def test_pull_head_follows_pushes(scene: Scene, tmp_path: Path) -> None:
+    number, first = await _pull(scene, tmp_path)
+    work = tmp_path / "work"
+    (work / "lib.py").write_text("x = 2\n")
+    await git(work, "commit", "--quiet", "-am", "fix")
+    await git(work, "push", "--quiet", "origin", "feature")
+    second = (await git(work, "rev-parse", "HEAD")).stdout.strip()
+    pull = await scene.alice.get(f"/repos/{REPO}/pulls/{number}")
+    assert pull.body["head"]["sha"] == second != first
+    assert pull.body["commits"] == 2
+    scene.gh.set_check(REPO, first, "tests", "failure", "old")
+    runs = await scene.alice.get(f"/repos/{REPO}/commits/feature/check-runs")
+    assert runs.body["total_count"] == 0  # the failure was on the old head
+
+
+async def test_private_repository_is_hidden_from_strangers(scene: Scene) -> None:
+    scene.gh.create_repo("acme/secret", private=True)
+    scene.gh.add_user("eve", "none")
+    assert (await scene.anon.get("/repos/acme/secret")).status == 404
+    eve = scene.as_user(scene.gh.world.users["eve"].token)
+    assert (await eve.get("/repos/acme/secret/issues")).status == 404
+    assert (await scene.bob.get("/repos/acme/secret")).status == 200
+    public = await eve.get(f"/repos/{REPO}")
+    assert public.status == 200 and public.body["permissions"]["push"] is False
+
+
 async def test_check_runs_and_statuses(scene: Scene) -> None:
     sha = scene.gh.branch_sha(REPO, "main")
     assert sha is not None

@@ -44,8 +44,10 @@ async def _record(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        response = exc
         _remember(request, exc.status)
+        raise
+    except Exception:
+        _remember(request, 500)
         raise
     _remember(request, response.status)
     return response
