@@ -108,6 +108,9 @@ async def test_pull_request_merge_closes_the_issue(scene: Scene, tmp_path: Path)
     after = await scene.alice.get(f"/repos/{REPO}/pulls/{number}")
     assert after.body["merged"] is True and after.body["state"] == "closed"
     assert after.body["merge_commit_sha"] == main
+    events = await scene.alice.get(f"/repos/{REPO}/issues/{number}/events")
+    assert [e["event"] for e in events.body][-2:] == ["merged", "closed"]
+    assert events.body[-1]["commit_id"] == main
     closed = await scene.alice.get(f"/repos/{REPO}/issues/{issue.number}")
     assert closed.body["state"] == "closed"
     again = await scene.alice.put(f"/repos/{REPO}/pulls/{number}/merge", {})

@@ -12,6 +12,7 @@ from localgithub.errors import ApiError, not_found
 from localgithub.http import (
     body_object,
     caller,
+    can,
     get_repo,
     gh,
     json_response,
@@ -118,7 +119,7 @@ async def graphql(request: web.Request) -> web.Response:
     repo_name, issue = found
     assert issue.pull is not None
     repo = gh(request).world.repo(repo_name)
-    if issue.user.lower() != user.login.lower() and user.permission not in ("write", "admin"):
+    if issue.user.lower() != user.login.lower() and not can(repo, user, "write"):
         return _graphql_error("Resource not accessible by personal access token")
     issue.pull.draft = MUTATIONS[name]
     action = "converted_to_draft" if issue.pull.draft else "ready_for_review"

@@ -215,8 +215,8 @@ async def merge_pull(request: web.Request) -> web.Response:
     pull.merged, pull.merged_at, pull.merged_by = True, now_iso(), user.login
     pull.merge_commit_sha = sha
     world = gh(request).world
-    world.set_state(repo, issue, "closed", user.login)
     world.add_event(repo, issue, _merged_event(world.ids.next(), user.login, sha))
+    world.set_state(repo, issue, "closed", user.login)
     if pull.base == repo.default_branch:
         _close_referenced(request, repo, issue, user.login)
     return json_response(

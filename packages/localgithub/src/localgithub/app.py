@@ -14,6 +14,7 @@ from aiohttp import web
 
 from localgithub import api_checks, api_issues, api_misc, api_pulls
 from localgithub.errors import ApiError
+from localgithub.git import branches
 from localgithub.http import GH_KEY, USER_KEY, can
 from localgithub.httpbackend import is_push, run_backend
 from localgithub.model import RateLimit, User
@@ -196,6 +197,10 @@ async def _git(request: web.Request) -> web.StreamResponse:
                 status=403, text=f"Permission to {repo.full_name}.git denied to {user.login}.\n"
             )
     path_info = f"/{repo.owner}/{repo.name}.git/{request.match_info['tail']}"
-    return await run_backend(
-        request, server.world.root / "repos", path_info, user.login if user else None
-    )
+    login = user.login if user else None
+    receiving = request.method == "POST" and request.path.endswith("/git-receive-pack")
+    before = await branches(repo.path) if receiving else {}
+    response = await run_backend(request, server.world.root / "repos", path_info, login)
+    if receiving and login:
+        server.world.pushed(repo, before, await branches(repo.path), login)
+    return response

@@ -112,6 +112,14 @@ class _SyncGit:
         return result.stdout.decode().strip()
 
 
+async def branches(repo: Path) -> dict[str, str]:
+    """Every branch and the sha it points at."""
+    out = await git_ok(
+        repo, "for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads"
+    )
+    return dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+
+
 @dataclass(frozen=True)
 class MergeResult:
     """A merge tree: its id, or the conflicting files."""

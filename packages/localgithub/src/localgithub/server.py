@@ -179,7 +179,7 @@ class LocalGitHub:
         self,
         full_name: str,
         title: str,
-        body: str | None = "",
+        body: str | None = None,
         *,
         user: str | None = None,
         labels: list[str] | tuple[str, ...] = (),

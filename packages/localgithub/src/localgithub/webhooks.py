@@ -72,7 +72,7 @@ class Webhooks:
     def _snapshot(self, event: str, action: str, repo: Repo, data: dict[str, object]) -> Json:
         render = self._server.render
         sender = str(data.get("sender") or repo.owner)
-        payload: Json = {"action": action}
+        payload: Json = {"action": action} if action else {}
         issue = data.get("issue")
         if isinstance(issue, Issue):
             if event in ("pull_request", "pull_request_review"):
@@ -91,6 +91,8 @@ class Webhooks:
                 sender = value.user
             elif isinstance(value, CheckRun):
                 payload[key] = render.check_run(repo, value)
+            elif isinstance(value, str) and key != "sender":
+                payload[key] = value
             elif isinstance(value, Status):
                 payload.update(render.status(repo, value))
                 payload["sha"] = value.sha

@@ -202,6 +202,23 @@ class World:
         self.emit("issue_comment", "created", repo, {"issue": issue, "comment": comment})
         return comment
 
+    def pushed(self, repo: Repo, before: dict[str, str], after: dict[str, str], actor: str) -> None:
+        """After a push: a ``push`` event per moved branch, ``synchronize`` for its pulls."""
+        zero = "0" * 40
+        for branch in sorted(set(before) | set(after)):
+            old, new = before.get(branch, zero), after.get(branch, zero)
+            if old == new:
+                continue
+            ref = f"refs/heads/{branch}"
+            self.emit("push", "", repo, {"ref": ref, "before": old, "after": new, "sender": actor})
+            for issue in repo.pulls():
+                assert issue.pull is not None
+                if issue.state == "open" and issue.pull.head == branch and new != zero:
+                    issue.pull.head_sha = new
+                    self._touch(issue)
+                    payload = {"issue": issue, "sender": actor, "before": old, "after": new}
+                    self.emit("pull_request", "synchronize", repo, payload)
+
     def _touch(self, issue: Issue) -> None:
         issue.updated_at = now_iso()
 
