@@ -142,7 +142,8 @@ async def create_status(request: web.Request) -> web.Response:
         raise validation("Status", "state", "invalid" if state else "missing_field")
     sha = await git.resolve(repo.path, request.match_info["sha"])
     if sha is None or not sha.startswith(request.match_info["sha"].lower()):
-        raise validation("Status", "sha", "invalid", "No commit found for SHA: " + sha_of(request))
+        missing = request.match_info["sha"]
+        raise validation("Status", "sha", "invalid", f"No commit found for SHA: {missing}")
     stamp = now_iso()
     status = Status(
         gh(request).world.ids.next(),
@@ -158,11 +159,6 @@ async def create_status(request: web.Request) -> web.Response:
     repo.statuses.append(status)
     gh(request).world.emit("status", "created", repo, {"status": status})
     return json_response(gh(request).render.status(repo, status), status=201)
-
-
-def sha_of(request: web.Request) -> str:
-    """The sha in the path."""
-    return request.match_info["sha"]
 
 
 @routes.get(REPO + "/commits/{ref:.+}/statuses")

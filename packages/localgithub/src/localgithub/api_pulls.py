@@ -232,7 +232,7 @@ async def _merge(repo: Repo, issue: Issue, head: str, method: str, data: Json) -
     result = await git.merge_tree(repo.path, base, head)
     if result.tree is None:
         raise ApiError(405, "Pull Request is not mergeable")
-    user = gh_user_identity(issue)
+    user = _merge_author(issue)
     if method == "squash":
         title = data.get("commit_title") or f"{issue.title} (#{issue.number})"
         parents = [base]
@@ -248,7 +248,7 @@ async def _merge(repo: Repo, issue: Issue, head: str, method: str, data: Json) -
     return sha
 
 
-def gh_user_identity(issue: Issue) -> tuple[str, str]:
+def _merge_author(issue: Issue) -> tuple[str, str]:
     """The author of a merge commit: the pull request's author."""
     return issue.user, f"{issue.user}@users.noreply.localgithub"
 

@@ -75,7 +75,7 @@ def create_bare(path: Path, default_branch: str, files: dict[str, str | bytes]) 
     if path.exists():
         raise ValueError(f"{path} already exists")
     path.parent.mkdir(parents=True, exist_ok=True)
-    run = _sync_runner()
+    run = _SyncGit()
     run("init", "--quiet", "--bare", f"--initial-branch={default_branch}", str(path))
     run("-C", str(path), "config", "http.receivepack", "true")
     with tempfile.TemporaryDirectory(prefix="localgithub-") as tmp:
@@ -91,10 +91,6 @@ def create_bare(path: Path, default_branch: str, files: dict[str, str | bytes]) 
     sha = run("-C", str(path), "commit-tree", tree, "-m", "Initial commit")
     run("-C", str(path), "update-ref", f"refs/heads/{default_branch}", sha)
     return sha
-
-
-def _sync_runner() -> _SyncGit:
-    return _SyncGit()
 
 
 class _SyncGit:

@@ -574,7 +574,7 @@ class Render:
             "slug": "localgithub-ci",
             "node_id": node_id("A", 1),
             "client_id": "Iv1.localgithub",
-            "owner": self.user_by_login_json("github-actions"),
+            "owner": self.user("github-actions"),
             "name": "localgithub CI",
             "description": "",
             "external_url": self.web,
@@ -590,10 +590,6 @@ class Render:
             },
             "events": [],
         }
-
-    def user_by_login_json(self, login: str) -> Json:
-        """A simple-user for a login."""
-        return self.user(login)
 
     def status(self, repo: Repo, status: Status) -> Json:
         """A commit status."""

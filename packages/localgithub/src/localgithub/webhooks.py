@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
+from localgithub.api_pulls import pull_json
 from localgithub.model import CheckRun, Comment, Issue, Json, Label, Repo, Review, Status
 
 if TYPE_CHECKING:
@@ -114,8 +115,6 @@ class Webhooks:
     async def _deliver(
         self, session: aiohttp.ClientSession, event: str, action: str, payload: Json
     ) -> None:
-        from localgithub.api_pulls import pull_json
-
         repo = payload.pop("_repo")
         pull = payload.pop("_pull", None)
         if pull is not None:
