@@ -2,14 +2,15 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCALDISCORD := packages/localdiscord
+LOCALGITHUB := packages/localgithub
 
 .PHONY: demo test lint typecheck wheel-check bench clean
 
 # swarm and the local Discord (its `demo` extra), both editable, with the dev tools.
-$(STAMP): pyproject.toml $(LOCALDISCORD)/pyproject.toml
+$(STAMP): pyproject.toml $(LOCALDISCORD)/pyproject.toml $(LOCALGITHUB)/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '$(LOCALDISCORD)[test]' -e '.[dev,demo]'
+	$(PY) -m pip install --quiet -e '$(LOCALDISCORD)[test]' -e '$(LOCALGITHUB)[test]' -e '.[dev,demo]'
 	touch $(STAMP)
 
 demo: $(STAMP)
