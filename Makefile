@@ -30,6 +30,9 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
+	# packages/localgithub on its own (its tests' conftest would clash with localdiscord's)
+	cd $(LOCALGITHUB) && MYPYPATH=src:tests $(abspath $(VENV))/bin/mypy --strict \
+		--explicit-package-bases src tests
 
 # The wheel is the product: build it, install it in a fresh venv, run it from there.
 wheel-check: $(STAMP)
