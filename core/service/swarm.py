@@ -27,6 +27,7 @@ from core.models import (
 from core.protocols import Clock, SystemClock
 from core.service.posts import PostBook
 from core.service.questions import QuestionBook
+from core.service.reservations import ReservationBook
 from core.settings import Settings
 from core.store import event_query, tables
 from core.store.access import StoreAccess
@@ -59,6 +60,7 @@ class SwarmService(StoreAccess):
         self.queue = DeliveryQueue(self)  # what the scheduler and delivery nodes call
         self.questions = QuestionBook(self)
         self.posts = PostBook(self)  # the Discord notifier's live posts and cursors
+        self.reservations = ReservationBook(self)  # file reservations
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock | None = None) -> SwarmService:
