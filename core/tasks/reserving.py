@@ -71,8 +71,7 @@ def reserve(
             if (exclusive or other.exclusive) and overlap(pattern, other.pattern):
                 mode = "exclusive" if exclusive else "shared"
                 raise ReservationConflict(
-                    f"{pattern} ({mode}) overlaps {other.describe()}: held by {other.agent} "
-                    f"for {other.task or 'no task'}; nothing reserved"
+                    f"{pattern} ({mode}) overlaps {other.describe()}: nothing reserved"
                 )
     task_id = rows.current_task(conn, who)
     expires = ctx.now + ttl_s if ttl_s is not None else None
