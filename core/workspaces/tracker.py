@@ -164,7 +164,7 @@ class WorkspaceTracker:
         ReservationConflict with ``SWARM_RESERVATIONS=strict`` (nothing merged)."""
         try:
             files = await asyncio.to_thread(_branch_files, turn, target)
-        except (GitFailed, OSError, FolderMissing) as exc:
+        except (GitFailed, OSError) as exc:  # FolderMissing: the merge cannot run, it says why
             log.warning("files of %s not checked against reservations: %s", task_ref(task_id), exc)
             return None
         found = await self.service.read(
