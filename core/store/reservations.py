@@ -69,7 +69,8 @@ def _row(row: Sequence[Any]) -> Reservation:
 
 def live(conn: sqlite3.Connection, now: float, agent: str | None = None) -> list[Reservation]:
     """Live reservations (of one agent, or everyone's), by agent then age."""
-    where, args = LIVE, [now]
+    where = LIVE
+    args: list[object] = [now]
     if agent is not None:
         where += " AND r.agent = ?"
         args.append(agent)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.errors import InvalidInput
@@ -115,7 +116,7 @@ class _Builder:
         self.edges[start].append((chars, end))
         return end
 
-    def segment(self, start: int, atoms: list[Chars | None]) -> int:
+    def segment(self, start: int, atoms: Sequence[Chars | None]) -> int:
         """One segment's atoms (None is ``*``) from ``start``; its end state."""
         at = start
         for atom in atoms:
