@@ -184,3 +184,13 @@ async def test_a_reservation_without_a_task_outlives_tasks(service: SwarmService
     task = await held_task(service, "Agent-1")
     await service.complete_task(task.ref, "Agent-1")
     assert [r.pattern for r in await service.reservations.held()] == ["docs/**"]
+
+
+def test_the_merge_setting_is_warn_or_strict() -> None:
+    from core.errors import ConfigError
+    from core.settings import Settings
+
+    assert Settings.from_env({"SWARM_HOME": "/tmp/x"}).reservations == "warn"
+    assert Settings.from_env({"SWARM_RESERVATIONS": " Strict "}).reservations == "strict"
+    with pytest.raises(ConfigError, match="SWARM_RESERVATIONS must be warn or strict, got 'loose'"):
+        Settings.from_env({"SWARM_RESERVATIONS": "loose"})
