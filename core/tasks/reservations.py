@@ -86,7 +86,7 @@ def witness(first: str, second: str) -> str | None:
     does."""
     if first == second:
         return _example(_automaton(first))
-    if not _prefixes_agree(first, second):
+    if not _ends_agree(first, second):
         return None
     return _common(_automaton(first), _automaton(second))
 
@@ -266,6 +266,16 @@ def _complement(chars: Chars) -> Chars:
 
 
 def _intersect(a: Chars, b: Chars) -> Chars:
+    if a == b:
+        return a
+    if a is ANY and len(b) == 1 and not b[0][0] <= SLASH <= b[0][1]:
+        return b  # the common case: a wildcard and a plain character (or range)
+    if b is ANY and len(a) == 1 and not a[0][0] <= SLASH <= a[0][1]:
+        return a
+    return _intersect_slow(a, b)
+
+
+def _intersect_slow(a: Chars, b: Chars) -> Chars:
     out: list[tuple[int, int]] = []
     i = j = 0
     while i < len(a) and j < len(b):
@@ -334,11 +344,24 @@ def _example(auto: Automaton) -> str | None:
     return _common(auto, auto)
 
 
-def _prefixes_agree(first: str, second: str) -> bool:
-    """False when the patterns' leading plain segments already differ (a quick no)."""
-    for a, b in zip(first.split("/"), second.split("/"), strict=False):
-        if is_glob(a) or is_glob(b):
-            return True
-        if a != b:
-            return False
-    return True
+def _ends_agree(first: str, second: str) -> bool:
+    """False when the patterns' literal beginnings (up to the first wildcard) or literal
+    endings (the last segment's trailing plain characters) already differ: a quick no."""
+    a, b = _literal_ends(first), _literal_ends(second)
+    heads = a[0].startswith(b[0]) or b[0].startswith(a[0])
+    return heads and (a[1].endswith(b[1]) or b[1].endswith(a[1]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_ends(pattern: str) -> tuple[str, str]:
+    """Every path matching ``pattern`` starts with the first string and ends with the
+    second."""
+    cut = min((i for i, c in enumerate(pattern) if c in GLOB_CHARS), default=len(pattern))
+    last = pattern.rsplit("/", 1)[-1]
+    tail: list[str] = []
+    if last != "**":
+        for atom in reversed(_segment_atoms(last, repr(pattern))):
+            if atom is None or len(atom) != 1 or atom[0][0] != atom[0][1]:
+                break
+            tail.append(chr(atom[0][0]))
+    return pattern[:cut], "".join(reversed(tail))
