@@ -86,8 +86,8 @@ def pure(rounds: int) -> None:
     pairs = len(new) * len(held)
     w, c, m = (statistics.median(s) for s in (warm, cold, match))
     print(f"pure decision, {pairs} pattern pairs per round ({len(held)} held), median of {rounds}:")
-    print(f"  overlap, automata cached: {pairs / w:,.0f} checks/s ({w / pairs * 1e6:.1f} µs each)")
-    print(f"  overlap, automata rebuilt:{pairs / c:,.0f} checks/s ({c / pairs * 1e6:.1f} µs each)")
+    print(f"  overlap, automata cached:  {pairs / w:,.0f} checks/s ({w / pairs * 1e6:.1f} µs each)")
+    print(f"  overlap, automata rebuilt: {pairs / c:,.0f} checks/s ({c / pairs * 1e6:.1f} µs each)")
     print(
         f"  baseline, a path against {len(held)} compiled regexes: "
         f"{len(held) / m:,.0f} matches/s; overlap warm costs {w / pairs / (m / len(held)):.1f}x"
