@@ -65,6 +65,13 @@ def register(sub: Any) -> None:
     )
     _agent_option(q)
     q.set_defaults(handler=cmd_check_commit)
+    q = rsub.add_parser(
+        "install-hook",
+        help="install the pre-commit hook in agents' worktrees made before it existed "
+        "(workspaces init installs it)",
+    )
+    q.add_argument("--agent", help="only this agent's worktrees (default: every agent's)")
+    q.set_defaults(handler=cmd_install_hook)
 
 
 def _agent_option(parser: Any) -> None:
@@ -182,6 +189,36 @@ async def cmd_check_commit(service: SwarmService, args: argparse.Namespace) -> N
         f"commit refused: {shown}{more}. Leave those files alone, ask the holder, "
         "or commit with --no-verify (recorded at merge)"
     )
+
+
+async def cmd_install_hook(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm reservations install-hook [--agent A]``: in every swarm worktree of the agents."""
+    wanted = service.resolve_agent(args.agent).id if args.agent else None
+    command = hook_command(service, args)
+    done = await asyncio.to_thread(_install_hooks, service.settings.home, wanted, command)
+    if not done:
+        raise InvalidInput(
+            "no swarm worktree" + (f" of {wanted}" if wanted else "") + ": swarm workspaces init"
+        )
+    print("\n".join(done))
+
+
+def _install_hooks(home: Path, wanted: str | None, command: list[str]) -> list[str]:
+    from core.workspaces import manifest, reservation_hook
+    from core.workspaces.git import GitFailed
+
+    done = []
+    for record in manifest.load_all(home):
+        for space in record.workspaces.values():
+            if wanted not in (None, space.agent) or not Path(space.path).is_dir():
+                continue
+            try:
+                folder = reservation_hook.install(Path(space.path), command, space.agent)
+            except (GitFailed, OSError) as exc:
+                done.append(f"{space.agent}: {space.path}: not installed: {exc}")
+            else:
+                done.append(f"{space.agent}: {space.path}: pre-commit hook in {folder}")
+    return done
 
 
 def hook_command(service: SwarmService, args: argparse.Namespace) -> list[str]:

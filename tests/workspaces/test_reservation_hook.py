@@ -90,8 +90,7 @@ async def test_the_hook_refuses_a_commit_into_another_agents_reservation_until_r
     assert said.count("\n") == 0
     assert sh(tree1, "log", "-1", "--format=%s").strip() == "add docs/guide.md"
 
-    released = run_cli(home, "release", "--agent", "Agent-2")
-    assert released.code == 0 and "released 1 reservation" in released.out
+    assert await service.reservations.release("Agent-2") == 1
     again = _git_commit(home, tree1, "add the users API")
     assert again.returncode == 0, again.stderr
     assert sh(tree1, "log", "-1", "--format=%s").strip() == "add the users API"
@@ -123,3 +122,21 @@ async def test_task_merge_warns_or_refuses_over_another_agents_reservation(
     crossed = [e for e in await service.events(task=mine) if e.kind == "reservation.crossed"]
     assert [e.data["refused"] for e in crossed if e.data] == [True, False]
     assert crossed[0].data and crossed[0].data["files"] == ["src/api/users.py"]
+
+
+async def test_install_hook_reaches_worktrees_made_without_it(
+    repo: Path, service: SwarmService
+) -> None:
+    from core.workspaces.manager import InitRequest, init
+
+    init(service.settings.home, service.agents, InitRequest(repo, agents=("Agent-1",)))
+    tree = service.settings.home / "workspaces" / "project" / "Agent-1"
+    assert not reservation_hook.installed(tree)
+    done = run_cli(service.settings.home, "reservations", "install-hook", "--agent", "Agent-1")
+    assert done.code == 0 and f"Agent-1: {tree}: pre-commit hook in" in done.out, done.err
+    assert reservation_hook.installed(tree)
+    none = run_cli(service.settings.home, "reservations", "install-hook", "--agent", "Agent-2")
+    assert (none.code, none.err) == (
+        2,
+        "swarm: error: no swarm worktree of Agent-2: swarm workspaces init\n",
+    )
