@@ -4,17 +4,20 @@ caller is (``--agent`` or ``SWARM_AGENT``), one-line errors with nothing written
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bot.cli.main import main
 
+Run = Callable[..., tuple[int, str, str]]
+
 
 @pytest.fixture
 def swarm(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> object:
+) -> Run:
     for name in [n for n in os.environ if n.startswith("SWARM_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("SWARM_HOME", str(tmp_path / "home"))
@@ -32,8 +35,8 @@ def swarm(
     return run
 
 
-def test_reserve_conflicts_list_and_release(swarm: object) -> None:
-    run = swarm  # type: ignore[assignment]
+def test_reserve_conflicts_list_and_release(swarm: Run) -> None:
+    run = swarm
     code, out, err = run("reserve", "src/**")
     assert code == 2 and err.startswith("swarm: error: say which agent you are")
     code, out, err = run("reserve", "src/", "--ttl", "30m", agent="Agent-1")
@@ -72,8 +75,8 @@ def test_reserve_conflicts_list_and_release(swarm: object) -> None:
         (["reservations", "check-commit"], "say which agent you are"),
     ],
 )
-def test_bad_input_is_one_line(swarm: object, args: list[str], said: str) -> None:
-    code, out, err = swarm(*args)  # type: ignore[operator]
+def test_bad_input_is_one_line(swarm: Run, args: list[str], said: str) -> None:
+    code, out, err = swarm(*args)
     assert code == 2 and out == "" and err.count("\n") == 1 and said in err, err
-    code, out, err = swarm("reservations")  # type: ignore[operator]
+    code, out, err = swarm("reservations")
     assert out == "no file reservations\n"  # nothing written
