@@ -52,3 +52,8 @@ class StorageError(SwarmError):
 
 class LockLost(StorageError):
     """The scheduler could no longer prove it holds its PostgreSQL lock; it stopped."""
+
+
+class ReservationConflict(InvalidState):
+    """A file reservation overlaps another agent's (the text names the holder, their
+    pattern and task); nothing was reserved."""

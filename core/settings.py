@@ -34,6 +34,9 @@ class Settings:
     failover_s: float = 5.0  # a dead scheduler's successor takes over within this
     limit_backoff_s: float = 1800.0  # a usage limit without a reset time: no task for this long
     approval_wait_s: float = 120.0  # a PermissionRequest hook waits this long for a decision
+    # task merge over another agent's exclusive file reservation: "warn" (merged, with an
+    # event) or "strict" (refused)
+    reservations: str = "warn"
 
     @property
     def db_path(self) -> Path:
@@ -81,7 +84,21 @@ class Settings:
             approval_wait_s=env_number(
                 env, "SWARM_APPROVAL_WAIT", 120.0, minimum=0, what="a number of seconds"
             ),
+            reservations=reservations_mode(env),
         )
+
+
+RESERVATION_MODES = ("warn", "strict")
+
+
+def reservations_mode(env: Mapping[str, str]) -> str:
+    """``SWARM_RESERVATIONS``: ``warn`` (the default) or ``strict``; ConfigError otherwise."""
+    raw = env.get("SWARM_RESERVATIONS", "").strip().lower() or "warn"
+    if raw not in RESERVATION_MODES:
+        raise ConfigError(
+            f"SWARM_RESERVATIONS must be warn or strict, got {_show(env['SWARM_RESERVATIONS'])}"
+        )
+    return raw
 
 
 def database_url(env: Mapping[str, str]) -> str | None:

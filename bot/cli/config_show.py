@@ -108,6 +108,7 @@ _DEFAULTS: dict[str, Callable[[Config], str]] = {
     "SWARM_KEEP_DAYS": lambda c: _num(c.core.keep_days),
     "SWARM_LIMIT_BACKOFF": lambda c: _num(c.core.limit_backoff_s),
     "SWARM_APPROVAL_WAIT": lambda c: _num(c.core.approval_wait_s),
+    "SWARM_RESERVATIONS": lambda c: c.core.reservations,
     "SWARM_DATABASE_URL": lambda c: f"(none: SQLite {c.core.db_path})",
     "SWARM_FAILOVER": lambda c: _num(c.core.failover_s),
     "DISCORD_TOKEN": lambda c: "(not set)",

@@ -126,9 +126,17 @@ async def cmd_task_merge(service: SwarmService, args: argparse.Namespace) -> Non
 
 async def cmd_init(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm workspaces init REPO``."""
+    from bot.cli.reservations import hook_command
     from core.workspaces.manager import InitRequest, init
 
-    request = InitRequest(args.repo, tuple(args.agents), args.base, args.setup, tuple(args.copy))
+    request = InitRequest(
+        args.repo,
+        tuple(args.agents),
+        args.base,
+        args.setup,
+        tuple(args.copy),
+        hook_command=hook_command(service, args),
+    )
     stop = threading.Event()
     try:
         record = await asyncio.to_thread(init, service.settings.home, service.agents, request, stop)

@@ -14,6 +14,7 @@ from bot.discordbot import (
     ai_commands,
     commands,
     history_commands,
+    reservation_commands,
     watch_commands,
     workflow_commands,
     workspace_commands,
@@ -124,6 +125,7 @@ class SwarmBot(discord.Client):
         history_commands.register(self)
         workflow_commands.register(self)
         workspace_commands.register(self)
+        reservation_commands.register(self)
 
     async def setup_hook(self) -> None:
         """Check the configured guild and channels, sync commands, start the notifier."""

@@ -218,6 +218,7 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
         notes=[e for e in history if e.kind in ("task.note", "task.started")],
         diffstat=_diffstat(history),
         handoff=handoff,
+        reservations=await service.reservations.of_task(task.id),
         agents=list(service.agents),
         actions=[action.value for action in allowed(task)],  # the buttons its state allows
         review=await _review_view(service, task),
@@ -258,7 +259,9 @@ async def agents_page(request: Request, who: Page) -> HTMLResponse:
     ctx = web_context(request)
     rows = await ctx.service.agent_rows()
     home = ctx.service.settings.home
+    held = await ctx.service.reservations.held()
     for row in rows:
+        row["reservations"] = [r for r in held if r.agent == row["id"]]
         agent = ctx.service.agents[row["id"]]
         finished = row["done"] + row["failed"]
         row["success"] = f"{row['done'] / finished:.0%}" if finished else "-"

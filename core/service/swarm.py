@@ -27,6 +27,7 @@ from core.models import (
 from core.protocols import Clock, SystemClock
 from core.service.posts import PostBook
 from core.service.questions import QuestionBook
+from core.service.reservations import ReservationBook
 from core.service.review import ReviewBook
 from core.settings import Settings
 from core.store import event_query, tables
@@ -61,6 +62,7 @@ class SwarmService(StoreAccess):
         self.questions = QuestionBook(self)
         self.posts = PostBook(self)  # the Discord notifier's live posts and cursors
         self.reviews = ReviewBook(self, self.workspaces)  # review comments sent to agents
+        self.reservations = ReservationBook(self)  # file reservations
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock | None = None) -> SwarmService:

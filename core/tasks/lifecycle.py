@@ -20,7 +20,7 @@ from core.errors import (
 from core.models import ACTIVE, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
 from core.store import agent_signals
 from core.store.tables import get_task, insert_event, task_exists
-from core.tasks import campaign_end, messages, rules
+from core.tasks import campaign_end, messages, reserving, rules
 from core.tasks.actions import TaskAction, require
 
 if TYPE_CHECKING:
@@ -404,6 +404,7 @@ def complete(
         actor=ctx.actor,
         data={**(data or {}), "note": note} if note else data,
     )
+    reserving.task_ended(conn, ctx, task_id, agent, "done")
     settle_dependents(conn, ctx, task_id)
 
 
@@ -446,6 +447,7 @@ def finish_failed(
         actor=ctx.actor,
         data=data,
     )
+    reserving.task_ended(conn, ctx, task_id, agent, "failed")
     settle_dependents(conn, ctx, task_id)
 
 
@@ -467,6 +469,7 @@ def cancel(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
         agent=task.agent,
         actor=ctx.actor,
     )
+    reserving.task_ended(conn, ctx, task_id, task.agent, "cancelled")
     if task.agent and task.status in ACTIVE:
         reached = messages.prompt_reached(conn, task_id, task.agent, task.assigned_at)
         messages.drop_pending(conn, ctx, task_id, task.agent)
@@ -599,6 +602,7 @@ def release(
         actor=ctx.actor,
         data=None if counts else {"attempt_used": False},
     )
+    reserving.task_ended(conn, ctx, task_id, task.agent, "back in the queue")
     if reached and task.agent:
         withdraw(conn, ctx, task, task.agent, why)
 

@@ -16,6 +16,7 @@ from core.models import Agent
 from core.private import make_dirs
 from core.workspaces import build, manifest, repair
 from core.workspaces.git import (
+    GitFailed,
     branch_exists,
     changed_files,
     current_branch,
@@ -38,6 +39,8 @@ class InitRequest:
     setup: str | None = None  # a shell command run in each new worktree
     copy: Sequence[str] = ()  # untracked files copied from the repository (e.g. .env)
     setup_timeout_s: float = SETUP_TIMEOUT_S
+    # how to run ``swarm`` from the reservations' pre-commit hook (empty: no hook)
+    hook_command: Sequence[str] = ()
 
 
 def branch_of(agent: str) -> str:
@@ -118,11 +121,25 @@ def _make(
         _undo(record, spaces)
         raise
     for space in spaces:
+        if space.status == MAKING and request.hook_command:
+            _install_hook(space, request.hook_command)
+    for space in spaces:
         if space.status == MAKING:
             space.status, space.reason = READY, None
         space.setup_pid = space.setup_started = None  # ended: nothing left to stop
     manifest.save(record)
     return record
+
+
+def _install_hook(space: Workspace, command: Sequence[str]) -> None:
+    """The reservations' pre-commit hook in the new worktree; a failure is logged (the
+    workspace stays usable: ``task merge`` still checks)."""
+    from core.workspaces import reservation_hook
+
+    try:
+        reservation_hook.install(Path(space.path), command, space.agent)
+    except (GitFailed, OSError) as exc:
+        log.warning("reservations hook not installed in %s: %s", space.path, exc)
 
 
 def _undo(record: RepoWorkspaces, spaces: Sequence[Workspace]) -> None:

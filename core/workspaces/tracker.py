@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.errors import InvalidInput, InvalidState, NotFound, SwarmError
+from core.context import Ctx
+from core.errors import InvalidInput, InvalidState, NotFound, ReservationConflict, SwarmError
 from core.models import Event, parse_task_ref, task_ref
 from core.store.event_query import EventFilter, find_events
-from core.store.tables import get_task
-from core.workspaces import handoff, manifest, merging, work
+from core.store.tables import get_task, insert_event
+from core.tasks import reserving
+from core.tasks.reserving import Conflict
+from core.workspaces import handoff, manifest, merging, reservation_hook, work
 from core.workspaces.git import (
     FolderMissing,
     GitFailed,
@@ -145,11 +149,40 @@ class WorkspaceTracker:
         target = into or turn.base
         if not target:
             raise InvalidInput(f"{turn.path} is not a swarm worktree: say where with --into")
+        warning = await self._check_reservations(task.id, turn, target, actor)
         said, data = await asyncio.to_thread(
             _merge, turn, target, task.ref, f"{task.ref}: {task.title}"
         )
         await self.service.write(actor, work.record_merge, task.id, said, data)
-        return said
+        return f"{warning}\n{said}" if warning else said
+
+    async def _check_reservations(
+        self, task_id: int, turn: TaskWork, target: str, actor: str
+    ) -> str | None:
+        """The files the merge brings against other agents' exclusive reservations: None
+        when it touches none; else a ``reservation.crossed`` event and a warning line, or
+        ReservationConflict with ``SWARM_RESERVATIONS=strict`` (nothing merged)."""
+        try:
+            files = await asyncio.to_thread(_branch_files, turn, target)
+        except (GitFailed, OSError) as exc:  # FolderMissing: the merge cannot run, it says why
+            log.warning("files of %s not checked against reservations: %s", task_ref(task_id), exc)
+            return None
+        found = await self.service.read(
+            reserving.files_touching, self.service.clock.now(), files, turn.agent
+        )
+        if not found:
+            return None
+        strict = self.service.settings.reservations == "strict"
+        shown = "; ".join(c.describe() for c in found[:5])
+        more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
+        text = f"{task_ref(task_id)} changes files others reserved: {shown}{more}"
+        await self.service.write(actor, _crossed, task_id, turn.agent, text, found, strict)
+        if strict:
+            raise ReservationConflict(
+                f"{text}: not merged (SWARM_RESERVATIONS=strict); merge when they release, "
+                "or without strict"
+            )
+        return f"warning: {text}"
 
     async def _last_turn(self, ref: str | int, what: str) -> TaskWork:
         task = await self.service.db.read(get_task, parse_task_ref(ref))
@@ -160,6 +193,37 @@ class WorkspaceTracker:
                 f"{task.ref} was not worked on in a workspace{holder}: nothing to {what}"
             )
         return found[-1]
+
+
+def _branch_files(turn: TaskWork, target: str) -> list[str]:
+    return reservation_hook.branch_files(Path(turn.path), target, _end(turn))
+
+
+def _crossed(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    task_id: int,
+    agent: str,
+    text: str,
+    found: list[Conflict],
+    refused: bool,
+) -> None:
+    """The event of a merge that brings files under others' exclusive reservations (what a
+    ``commit --no-verify`` let through)."""
+    insert_event(
+        conn,
+        ctx.now,
+        "reservation.crossed",
+        text + (": merge refused" if refused else ": merged anyway"),
+        task_id=task_id,
+        agent=agent,
+        actor=ctx.actor,
+        data={
+            "refused": refused,
+            "files": sorted({c.given for c in found}),
+            "holders": sorted({c.reservation.agent for c in found}),
+        },
+    )
 
 
 def _end(turn: TaskWork) -> str:

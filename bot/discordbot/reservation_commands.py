@@ -1,0 +1,48 @@
+"""/reservations: the live file reservations (every agent's, or one agent's)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.discordbot.context import agent_choices
+from bot.discordbot.render import code_block_chunks, table
+
+if TYPE_CHECKING:
+    from bot.discordbot.context import Bot
+    from core.store.reservations import Reservation
+
+NONE = discord.AllowedMentions.none()
+
+
+def _until(r: Reservation) -> str:
+    if r.expires_at is not None:
+        return time.strftime("%H:%M", time.localtime(r.expires_at))
+    return "with the task" if r.task else "-"
+
+
+def reservations_text(rows: list[Reservation], agent: str | None) -> str:
+    """The reservations as a monospace table (or a line saying there are none)."""
+    if not rows:
+        return f"no file reservations{' of ' + agent if agent else ''}"
+    return table(
+        ("agent", "pattern", "mode", "task", "until"),
+        [(r.agent, r.pattern, r.mode, r.task or "-", _until(r)) for r in rows],
+    )
+
+
+def register(bot: Bot) -> None:
+    """Add /reservations."""
+
+    @bot.tree.command(name="reservations", description="Live file reservations (only you see)")
+    @app_commands.describe(agent="only this agent's")
+    @app_commands.autocomplete(agent=agent_choices(bot))
+    async def reservations(interaction: discord.Interaction, agent: str | None = None) -> None:
+        rows = await bot.service.reservations.held(agent)
+        chunks = code_block_chunks(reservations_text(rows, agent))
+        await interaction.response.send_message(chunks[0], ephemeral=True, allowed_mentions=NONE)
+        for chunk in chunks[1:]:
+            await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=NONE)

@@ -1,0 +1,63 @@
+"""File reservations as the front ends (CLI, MCP tools, Discord, dashboard) ask for them:
+``service.reservations``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.store.access import StoreAccess
+from core.store.reservations import Reservation
+from core.tasks import reserving
+from core.tasks.reserving import Conflict
+
+
+class ReservationBook:
+    """Reserve, release and look up file reservations (``service.reservations``)."""
+
+    def __init__(self, access: StoreAccess) -> None:
+        self.access = access
+
+    async def reserve(
+        self,
+        agent: str,
+        patterns: Sequence[str],
+        *,
+        exclusive: bool = True,
+        ttl_s: float | None = None,
+    ) -> list[Reservation]:
+        """Reserve paths or globs for ``agent`` (for its current task, or ``ttl_s`` seconds,
+        whichever ends first), all or nothing; ReservationConflict names the holder, their
+        pattern and task when one overlaps another agent's reservation."""
+        return await self.access.write(
+            agent, reserving.reserve, agent, list(patterns), exclusive, ttl_s
+        )
+
+    async def release(self, agent: str, patterns: Sequence[str] | None = None) -> int:
+        """Release ``agent``'s reservations of ``patterns`` (None: all); how many."""
+        chosen = list(patterns) if patterns is not None else None
+        return await self.access.write(agent, reserving.release, agent, chosen)
+
+    async def conflicts(
+        self, paths_or_patterns: Sequence[str], *, agent: str | None = None
+    ) -> list[Conflict]:
+        """The live reservations each path or pattern touches (not ``agent``'s own)."""
+        who = self.access.resolve_agent(agent).id if agent else None
+        now = self.access.clock.now()
+        return await self.access.read(reserving.conflicts, now, list(paths_or_patterns), who)
+
+    async def held(self, agent: str | None = None) -> list[Reservation]:
+        """Live reservations of ``agent`` (None: everyone's), by agent then age."""
+        who = self.access.resolve_agent(agent).id if agent else None
+        return await self.access.read(reserving.held, self.access.clock.now(), who)
+
+    async def files_touching(self, files: Sequence[str], agent: str | None) -> list[Conflict]:
+        """Other agents' live exclusive reservations that changed ``files`` fall under
+        (what a commit or a merge by ``agent`` must not touch)."""
+        now = self.access.clock.now()
+        return await self.access.read(reserving.files_touching, now, list(files), agent)
+
+    async def of_task(self, task_id: int) -> list[Reservation]:
+        """The live reservations taken for one task (its page)."""
+        from core.store import reservations
+
+        return await self.access.read(reservations.of_task, self.access.clock.now(), task_id)

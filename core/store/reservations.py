@@ -1,0 +1,155 @@
+"""File reservations' rows (``reservations``): functions of a connection, like the rest of
+the store. Which patterns overlap is decided above (``core.tasks.reservations``).
+
+A row is live while it has not expired (``expires_at``, a TTL) and, when it was taken for a
+task, while its agent still holds that task (assigned or in progress): checks read only
+live rows, so a task that ended by a path that did not release them frees them anyway.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.models import task_ref
+
+COLUMNS = "r.id, r.agent, r.task_id, r.pattern, r.exclusive, r.created_at, r.expires_at"
+LIVE = (
+    "(r.expires_at IS NULL OR r.expires_at > ?) AND (r.task_id IS NULL OR EXISTS ("
+    "SELECT 1 FROM tasks t WHERE t.id = r.task_id AND t.assignee = r.agent "
+    "AND t.status IN ('assigned', 'in_progress')))"
+)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One agent's path or glob, exclusive or shared, for a task or none."""
+
+    id: int
+    agent: str
+    task_id: int | None
+    pattern: str
+    exclusive: bool
+    created_at: float
+    expires_at: float | None
+
+    @property
+    def mode(self) -> str:
+        """``exclusive`` or ``shared``."""
+        return "exclusive" if self.exclusive else "shared"
+
+    @property
+    def task(self) -> str | None:
+        """The task's ref (``T-3``), None when taken without one."""
+        return task_ref(self.task_id) if self.task_id is not None else None
+
+    def describe(self) -> str:
+        """``Agent-2's exclusive reservation src/api/** (T-7)``."""
+        return f"{self.agent}'s {self.mode} reservation {self.pattern} ({self.task or 'no task'})"
+
+    def to_json(self) -> dict[str, Any]:
+        """The reservation as ``--json`` and the API show it."""
+        return {
+            "id": self.id,
+            "agent": self.agent,
+            "task": self.task,
+            "pattern": self.pattern,
+            "mode": self.mode,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+        }
+
+
+def _row(row: Sequence[Any]) -> Reservation:
+    rid, agent, task_id, pattern, exclusive, created, expires = row
+    return Reservation(rid, agent, task_id, pattern, bool(exclusive), created, expires)
+
+
+def live(conn: sqlite3.Connection, now: float, agent: str | None = None) -> list[Reservation]:
+    """Live reservations (of one agent, or everyone's), by agent then age."""
+    where = LIVE
+    args: list[object] = [now]
+    if agent is not None:
+        where += " AND r.agent = ?"
+        args.append(agent)
+    rows = conn.execute(
+        f"SELECT {COLUMNS} FROM reservations r WHERE {where} ORDER BY r.agent, r.id", args
+    )
+    return [_row(r) for r in rows]
+
+
+def of_task(conn: sqlite3.Connection, now: float, task_id: int) -> list[Reservation]:
+    """The live reservations taken for one task."""
+    rows = conn.execute(
+        f"SELECT {COLUMNS} FROM reservations r WHERE r.task_id = ? AND {LIVE} ORDER BY r.id",
+        (task_id, now),
+    )
+    return [_row(r) for r in rows]
+
+
+def current_task(conn: sqlite3.Connection, agent: str) -> int | None:
+    """The task ``agent`` works on: the one it holds (the latest started, when several)."""
+    row = conn.execute(
+        "SELECT id FROM tasks WHERE assignee = ? AND status IN ('assigned', 'in_progress') "
+        "ORDER BY status = 'in_progress' DESC, COALESCE(started_at, assigned_at) DESC, id DESC "
+        "LIMIT 1",
+        (agent,),
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def put(
+    conn: sqlite3.Connection,
+    agent: str,
+    task_id: int | None,
+    pattern: str,
+    exclusive: bool,
+    now: float,
+    expires_at: float | None,
+) -> Reservation:
+    """Store (or renew) ``agent``'s reservation of ``pattern``."""
+    conn.execute("DELETE FROM reservations WHERE agent = ? AND pattern = ?", (agent, pattern))
+    cur = conn.execute(
+        "INSERT INTO reservations (agent, task_id, pattern, exclusive, created_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (agent, task_id, pattern, int(exclusive), now, expires_at),
+    )
+    return Reservation(int(cur.lastrowid or 0), agent, task_id, pattern, exclusive, now, expires_at)
+
+
+def delete(conn: sqlite3.Connection, agent: str, patterns: Sequence[str] | None) -> list[str]:
+    """Delete ``agent``'s reservations of ``patterns`` (None: all); the patterns deleted."""
+    if patterns is None:
+        found = conn.execute(
+            "SELECT pattern FROM reservations WHERE agent = ? ORDER BY id", (agent,)
+        ).fetchall()
+        conn.execute("DELETE FROM reservations WHERE agent = ?", (agent,))
+        return [r[0] for r in found]
+    gone = []
+    for pattern in dict.fromkeys(patterns):
+        cur = conn.execute(
+            "DELETE FROM reservations WHERE agent = ? AND pattern = ?", (agent, pattern)
+        )
+        if cur.rowcount:
+            gone.append(pattern)
+    return gone
+
+
+def delete_task(conn: sqlite3.Connection, task_id: int) -> list[tuple[str, str]]:
+    """Delete every reservation taken for ``task_id``; their (agent, pattern) pairs."""
+    found = conn.execute(
+        "SELECT agent, pattern FROM reservations WHERE task_id = ? ORDER BY id", (task_id,)
+    ).fetchall()
+    if found:
+        conn.execute("DELETE FROM reservations WHERE task_id = ?", (task_id,))
+    return [(r[0], r[1]) for r in found]
+
+
+def purge(conn: sqlite3.Connection, now: float) -> int:
+    """Delete the reservations that are no longer live (expired, or their task left the
+    agent); how many."""
+    dead = f"SELECT r.id FROM reservations r WHERE NOT ({LIVE})"
+    cur = conn.execute(f"DELETE FROM reservations WHERE id IN ({dead})", (now,))
+    return max(cur.rowcount, 0)

@@ -1,0 +1,165 @@
+"""File reservations' transactions: reserve (the check and the insert in one write
+transaction, so of two agents racing for overlapping globs exactly one wins), release, what
+paths touch, and the release when a task leaves its agent (:func:`task_ended`)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.context import Ctx
+from core.errors import InvalidInput, ReservationConflict
+from core.models import task_ref
+from core.store import reservations as rows
+from core.store.reservations import Reservation
+from core.store.tables import insert_event
+from core.tasks.reservations import matches, normalise, overlap
+
+MAX_TTL_S = 7 * 24 * 3600.0
+MAX_PATTERNS = 200
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A path or pattern (as given, normalised) and a live reservation it touches."""
+
+    given: str
+    reservation: Reservation
+
+    def describe(self) -> str:
+        """``src/api/x.py touches Agent-2's exclusive reservation src/api/** (T-7)``."""
+        return f"{self.given} touches {self.reservation.describe()}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The conflict as ``--json`` shows it."""
+        return {"given": self.given, **self.reservation.to_json()}
+
+
+def patterns_of(given: Sequence[str]) -> list[str]:
+    """``given`` normalised, each once, in order; InvalidInput (one line) for a bad one or
+    none at all."""
+    if not given:
+        raise InvalidInput("name at least one path or glob (src/api/**)")
+    if len(given) > MAX_PATTERNS:
+        raise InvalidInput(f"at most {MAX_PATTERNS} patterns at once, not {len(given)}")
+    return list(dict.fromkeys(normalise(p) for p in given))
+
+
+def reserve(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    agent: str,
+    patterns: Sequence[str],
+    exclusive: bool,
+    ttl_s: float | None,
+) -> list[Reservation]:
+    """Reserve every pattern for ``agent`` (its current task's, when it holds one), all or
+    nothing: ReservationConflict naming the first holder when one overlaps another agent's
+    exclusive reservation (or, exclusive, any of another agent's)."""
+    who = ctx.agent(agent).id
+    wanted = patterns_of(patterns)
+    if ttl_s is not None and not 0 < ttl_s <= MAX_TTL_S:
+        raise InvalidInput(
+            f"a reservation's TTL must be more than 0 and at most 7 days, not {ttl_s:g} s"
+        )
+    rows.purge(conn, ctx.now)  # what expired or lost its task: gone before the check
+    others = [r for r in rows.live(conn, ctx.now) if r.agent != who]
+    for pattern in wanted:
+        for other in others:
+            if (exclusive or other.exclusive) and overlap(pattern, other.pattern):
+                mode = "exclusive" if exclusive else "shared"
+                raise ReservationConflict(
+                    f"{pattern} ({mode}) overlaps {other.describe()}: nothing reserved"
+                )
+    task_id = rows.current_task(conn, who)
+    expires = ctx.now + ttl_s if ttl_s is not None else None
+    made = [rows.put(conn, who, task_id, p, exclusive, ctx.now, expires) for p in wanted]
+    mode = "exclusive" if exclusive else "shared"
+    until = f", for {ttl_s:g} s" if ttl_s is not None else ""
+    insert_event(
+        conn,
+        ctx.now,
+        "reservation.made",
+        f"{who} reserved {', '.join(wanted)} ({mode}, {task_ref(task_id) if task_id else 'no task'}"
+        f"{until})",
+        task_id=task_id,
+        agent=who,
+        actor=ctx.actor,
+        data={"patterns": wanted, "mode": mode, "ttl_s": ttl_s},
+    )
+    return made
+
+
+def release(conn: sqlite3.Connection, ctx: Ctx, agent: str, patterns: Sequence[str] | None) -> int:
+    """Release ``agent``'s reservations of ``patterns`` (None: all of them); how many."""
+    who = ctx.agent(agent).id
+    wanted = patterns_of(patterns) if patterns is not None else None
+    gone = rows.delete(conn, who, wanted)
+    rows.purge(conn, ctx.now)
+    if gone:
+        insert_event(
+            conn,
+            ctx.now,
+            "reservation.released",
+            f"{who} released {', '.join(gone)}",
+            agent=who,
+            actor=ctx.actor,
+            data={"patterns": gone},
+        )
+    return len(gone)
+
+
+def task_ended(
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str | None, how: str
+) -> None:
+    """The task left its agent (``how``: done, failed, cancelled, back in the queue): the
+    reservations taken for it are released, with an event when there were any."""
+    gone = rows.delete_task(conn, task_id)
+    if not gone:
+        return
+    holder = agent or gone[0][0]
+    patterns = [p for _, p in gone]
+    insert_event(
+        conn,
+        ctx.now,
+        "reservation.released",
+        f"{holder} released {', '.join(patterns)}: {task_ref(task_id)} {how}",
+        task_id=task_id,
+        agent=holder,
+        actor=ctx.actor,
+        data={"patterns": patterns, "why": how},
+    )
+
+
+def conflicts(
+    conn: sqlite3.Connection,
+    now: float,
+    given: Sequence[str],
+    agent: str | None = None,
+    exclusive_only: bool = False,
+) -> list[Conflict]:
+    """Each live reservation a path or pattern of ``given`` touches (not ``agent``'s own;
+    ``exclusive_only``: only exclusive ones)."""
+    wanted = patterns_of(given)
+    found = [
+        r for r in rows.live(conn, now) if r.agent != agent and (r.exclusive or not exclusive_only)
+    ]
+    return [Conflict(p, r) for p in wanted for r in found if overlap(p, r.pattern)]
+
+
+def files_touching(
+    conn: sqlite3.Connection, now: float, files: Sequence[str], agent: str | None
+) -> list[Conflict]:
+    """Each of another agent's live exclusive reservations that a changed file (a path as
+    git names it, taken literally) falls under: what a commit or a merge must not touch."""
+    found = [r for r in rows.live(conn, now) if r.exclusive and r.agent != agent]
+    if not found:
+        return []
+    return [Conflict(f, r) for f in dict.fromkeys(files) for r in found if matches(r.pattern, f)]
+
+
+def held(conn: sqlite3.Connection, now: float, agent: str | None = None) -> list[Reservation]:
+    """Live reservations (of ``agent``, or everyone's)."""
+    return rows.live(conn, now, agent)
