@@ -172,8 +172,10 @@ def _stop(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
             process.wait(timeout)
 
 
-def kill_display_clients(display: str, name: str) -> list[int]:
-    """Terminate the processes called ``name`` whose DISPLAY is ``display``; their pids."""
+def kill_display_clients(display: str, name: str, cmdline_has: str | None = None) -> list[int]:
+    """Terminate the processes called ``name`` whose DISPLAY is ``display`` (and, when
+    ``cmdline_has`` is given, whose command line contains it: only one's own, on a shared
+    display); their pids."""
     marker = f"DISPLAY={display}".encode()
     killed = []
     for proc in Path("/proc").iterdir():
@@ -183,6 +185,10 @@ def kill_display_clients(display: str, name: str) -> list[int]:
             if (proc / "comm").read_text().strip() != name:
                 continue
             if marker not in (proc / "environ").read_bytes().split(b"\0"):
+                continue
+            if cmdline_has is not None and cmdline_has.encode() not in (
+                proc / "cmdline"
+            ).read_bytes().replace(b"\0", b" "):
                 continue
             os.kill(int(proc.name), signal.SIGTERM)
         except (OSError, ValueError):

@@ -58,7 +58,8 @@ def rig(shared_xvfb: XServer, tmp_path: Path, chat: ChatServer) -> Iterator[Desk
     made.config.write_text(text, encoding="utf-8")
     yield made
     made.stop()
-    kill_display_clients(shared_xvfb.display, "chromium")
+    # only its own editors: the session's other Chromium windows (apps_desktop) share the display
+    kill_display_clients(shared_xvfb.display, "chromium", cmdline_has=str(made.workdir))
 
 
 def textarea(chat: ChatServer, name: str, box: tuple[int, int, int, int]) -> tuple[int, ...]:
