@@ -310,6 +310,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE agent_watch ADD COLUMN resumed_at REAL",
         "ALTER TABLE agent_state ADD COLUMN state_until REAL",
     ),
+    (  # an agent's bearer token (swarm web token create --agent A): the agent it acts as on
+        # the MCP endpoint (NULL for the dashboard's viewer and admin tokens)
+        "ALTER TABLE web_tokens ADD COLUMN agent TEXT",
+    ),
 )
 
 LATEST = len(MIGRATIONS)
