@@ -43,5 +43,9 @@ async def cmd_mcp(_: Any, args: argparse.Namespace) -> None:
 
     config = args.configuration
     backend = StdioBackend.choose(Builder(config).service, config.env, config.core.config_path)
-    await backend.check()
+    try:
+        await backend.check()
+    except BaseException:
+        await backend.close()  # the database's thread is not a daemon: never leave it open
+        raise
     await serve_stdio(backend)
