@@ -71,7 +71,7 @@ async def _ask(mcp: ClientSession, live: SwarmService, ref: str) -> None:
         mcp.call_tool("ask_human", {"question": "Strict mode?", "wait_s": 60})
     )
     async with asyncio.timeout(30):  # the question is asked by the other process
-        for _ in iter(int, 1):
+        while True:
             if await live.questions.open_question(ref) is not None:
                 break
             await asyncio.sleep(0.05)
