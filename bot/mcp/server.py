@@ -56,8 +56,8 @@ class SwarmMCP(MCPServer[Any]):
                 text = str(cause)
             else:
                 text = str(exc)
-            content = [TextContent(type="text", text=one_line(text))]
-            return CallToolResult(content=content, is_error=True)
+            block = TextContent(type="text", text=one_line(text))
+            return CallToolResult(content=[block], is_error=True)
 
 
 def _fields(exc: ValidationError) -> str:
@@ -107,7 +107,7 @@ class HttpEndpoint:
             transport_security=security,
         )
         self.manager: StreamableHTTPSessionManager = server.session_manager
-        self.app: ASGIApp = McpAuth(StreamableHTTPASGIApp(self.manager), service)  # type: ignore[arg-type]
+        self.app: ASGIApp = McpAuth(StreamableHTTPASGIApp(self.manager), service)
 
     def running(self) -> contextlib.AbstractAsyncContextManager[None]:
         """The session manager's task group (once per endpoint)."""

@@ -15,7 +15,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -49,7 +49,7 @@ class Tool:
 async def calling(ctx: Context) -> AsyncIterator[tuple[SwarmService, str]]:
     """The service and the calling agent; any error the user can act on leaves as one line
     (a ToolError: the call's result, marked as an error)."""
-    backend: Backend = ctx.request_context.lifespan_context
+    backend = cast("Backend", ctx.request_context.lifespan_context)
     service = None
     try:
         service = await backend.service()

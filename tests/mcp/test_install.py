@@ -7,13 +7,15 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
 from tests.helpers import run_cli, write_agents
 from tests.mcp.conftest import text
 
-THEIRS = {"mcpServers": {"docs": {"command": "npx", "args": ["-y", "docs-mcp"]}}, "x": 1}
+DOCS: dict[str, Any] = {"command": "npx", "args": ["-y", "docs-mcp"]}
+THEIRS: dict[str, Any] = {"mcpServers": {"docs": DOCS}, "x": 1}
 CODEX = 'model = "o3"\n\n[mcp_servers.docs]\ncommand = "npx"\nargs = ["-y", "docs-mcp"]\n'
 
 
@@ -55,7 +57,7 @@ async def test_install_twice_keeps_theirs_and_remove_gives_the_files_back(tmp_pa
     assert {p: p.read_bytes() for p in installed} == installed  # idempotent
     for path in (claude, cursor):
         servers = json.loads(path.read_text())["mcpServers"]
-        assert servers["docs"] == THEIRS["mcpServers"]["docs"]
+        assert servers["docs"] == DOCS
         assert servers["swarm"]["args"] == ["-m", "bot.cli", "mcp"]
         assert servers["swarm"]["env"]["SWARM_AGENT"] == "Agent-2"
     parsed = tomllib.loads(codex.read_text())
@@ -89,7 +91,7 @@ def test_remove_after_the_user_edited_takes_only_ours_out(tmp_path: Path) -> Non
     assert run_cli(home, "agents", "mcp", "install", "--agent", "agent-1", config=config).code == 0
     claude = ws["Agent-1"] / ".mcp.json"
     settings = json.loads(claude.read_text())
-    settings["mcpServers"]["docs"] = THEIRS["mcpServers"]["docs"]
+    settings["mcpServers"]["docs"] = DOCS
     claude.write_text(json.dumps(settings))
     codex = ws["Agent-1"] / ".codex" / "config.toml"
     codex.write_text('model = "o3"\n\n' + codex.read_text())
@@ -97,7 +99,7 @@ def test_remove_after_the_user_edited_takes_only_ours_out(tmp_path: Path) -> Non
         home, "agents", "mcp", "install", "--remove", "--agent", "Agent-1", config=config
     )
     assert done.code == 0, done.err
-    assert json.loads(claude.read_text()) == {"mcpServers": THEIRS["mcpServers"]}
+    assert json.loads(claude.read_text()) == {"mcpServers": {"docs": DOCS}}
     assert codex.read_text() == 'model = "o3"\n'
     assert not (ws["Agent-1"] / ".cursor").exists()  # untouched since install: restored
     assert not (ws["Agent-2"] / ".mcp.json").exists()  # --agent: only that one

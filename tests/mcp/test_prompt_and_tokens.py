@@ -58,7 +58,6 @@ def test_token_create_for_an_agent(home: Path) -> None:
     assert "agent:Agent-3" in listed.out
     for args, said in (
         (("--agent", "Agent-3", "--role", "admin"), "give either --role admin|viewer"),
-        ((), "give either --role admin|viewer"),
         (("--agent", "Agent-42"), "unknown agent 'Agent-42'"),
     ):
         refused = run_cli(home, "web", "token", "create", *args)
