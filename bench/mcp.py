@@ -6,8 +6,9 @@ Run: ``.venv/bin/python bench/mcp.py [--calls 300] [--cli-runs 10] [--json]``.
 Prints, for a read (``my_task``) and a write (``report`` action ``note``), the round trip
 p50/p99 through the SDK's own client: over stdio to a ``swarm mcp`` child, and over HTTP to
 the dashboard's ``/mcp`` (uvicorn on its own thread and event loop, as in ``swarm run``),
-each call authenticated by an agent token. The baseline, in the same run: the CLI twin
-``swarm task note`` (a new process per report, as an agent's shell runs it) and the ratio.
+each call authenticated by an agent token. The baselines, in the same run: the dashboard's
+REST ``GET /api/v1/tasks/T-1`` (the same server, token check and database) and the CLI twin
+``swarm task note`` (a new process per report, as an agent's shell runs it), with ratios.
 Then the tool list as sent (the ``tools/list`` result's JSON): bytes and ~tokens (bytes/4).
 """
 
@@ -26,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
+HERE = Path(__file__).resolve().parent  # run as a script, this file would shadow the SDK
+sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 
 import httpx2  # noqa: E402
 from mcp import ClientSession, StdioServerParameters, stdio_client  # noqa: E402
@@ -101,6 +103,18 @@ async def over_http(url: str, token: str, calls: int) -> dict[str, Any]:
         return await round_trips(session, calls)
 
 
+async def rest_baseline(base: str, token: str, calls: int) -> dict[str, float]:
+    """``GET /api/v1/tasks/T-1`` on the same dashboard: its REST API's round trip."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx2.AsyncClient(base_url=base, headers=headers) as http:
+
+        async def one() -> Any:
+            response = await http.get("/api/v1/tasks/T-1")
+            response.raise_for_status()
+
+        return summary(await timed(calls, one))
+
+
 def cli_twin(home: Path, runs: int) -> dict[str, float]:
     """``swarm task note T-1 ...`` in a new process, as an agent's shell runs it."""
     samples = []
@@ -118,7 +132,8 @@ def cli_twin(home: Path, runs: int) -> dict[str, float]:
 
 
 async def prepare(service: SwarmService) -> str:
-    """T-1 given to Agent-1 and started; an agent token for it."""
+    """T-1 given to Agent-1 and started; an agent token for it (the dashboard's admin
+    token is made by LiveDashboard)."""
     await service.create_task(TaskSpec("Bench task", "Measure the tools", agent=AGENT), "cli")
     await service.queue.assign_batch()
     await service.start_task("T-1", AGENT)
@@ -143,6 +158,7 @@ def main() -> None:
         try:
             token = dash.call(prepare)
             http = asyncio.run(over_http(f"{dash.url}/mcp", token, args.calls))
+            rest = asyncio.run(rest_baseline(dash.url, dash.admin_token, args.calls))
             stdio, size = asyncio.run(over_stdio(home, args.calls))
             cli = cli_twin(home, args.cli_runs)
         finally:
@@ -150,6 +166,8 @@ def main() -> None:
     figures = {
         "stdio": stdio,
         "http": http,
+        "rest_get_task": rest,
+        "http_my_task_over_rest_p50": round(http["my_task"]["p50_ms"] / rest["p50_ms"], 1),
         "cli_task_note": cli,
         "cli_over_stdio_report_p50": round(cli["p50_ms"] / stdio["report_note"]["p50_ms"], 1),
         "cli_over_http_report_p50": round(cli["p50_ms"] / http["report_note"]["p50_ms"], 1),
@@ -165,6 +183,11 @@ def main() -> None:
                 f"{transport:5} {tool:11} n={shown['n']} p50 {shown['p50_ms']} ms "
                 f"p99 {shown['p99_ms']} ms"
             )
+    print(
+        f"REST GET /api/v1/tasks/T-1 (same dashboard): p50 {rest['p50_ms']} ms "
+        f"p99 {rest['p99_ms']} ms; my_task over HTTP / REST p50: "
+        f"{figures['http_my_task_over_rest_p50']}x"
+    )
     print(f"CLI twin swarm task note: p50 {cli['p50_ms']} ms (n={cli['n']})")
     print(
         f"report(note) is {figures['cli_over_stdio_report_p50']}x faster over stdio, "

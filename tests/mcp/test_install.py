@@ -118,3 +118,14 @@ def test_a_server_of_theirs_named_swarm_and_a_broken_file_are_left_alone(tmp_pat
     refused = run_cli(home, "agents", "mcp", "install", "--agent", "Agent-2", config=config)
     assert refused.code == 2 and refused.err.count("\n") == 1 and "not JSON" in refused.err
     assert broken.read_text() == "{oops"
+
+
+def test_removing_a_top_level_file_never_removes_the_workspace(tmp_path: Path) -> None:
+    from core.workspaces import agent_mcp
+
+    home, folder = tmp_path / "home", tmp_path / "empty-workspace"
+    folder.mkdir()
+    server = agent_mcp.Server("/usr/bin/python3", ("-m", "bot.cli", "mcp"), {"SWARM_AGENT": "A"})
+    assert agent_mcp.install_json(home, folder, agent_mcp.CLAUDE_FILE, server).what == "added"
+    assert agent_mcp.remove_json(home, folder, agent_mcp.CLAUDE_FILE).what == "restored"
+    assert folder.is_dir() and not any(folder.iterdir())
