@@ -21,7 +21,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, InputRequiredResult, TextContent
 from pydantic import ValidationError
 
-from bot.mcp.identity import Backend, McpAuth, StdioBackend, WebBackend
+from bot.mcp.identity import Backend, StdioBackend, WebBackend
 from bot.mcp.tools import TOOLS
 from core.text import one_line
 
@@ -91,8 +91,9 @@ async def serve_stdio(backend: StdioBackend) -> None:
 
 
 class HttpEndpoint:
-    """The ``/mcp`` endpoint of the dashboard: ``app`` (ASGI, behind :class:`McpAuth`) and
-    ``running()``, to enter in the dashboard's lifespan."""
+    """The ``/mcp`` endpoint of the dashboard: ``app`` (ASGI; the caller puts it behind
+    :class:`bot.mcp.identity.McpAuth`) and ``running()``, the session manager's task group,
+    entered while the dashboard runs (``bot/web/mcp_mount.py``)."""
 
     def __init__(self, service: SwarmService) -> None:
         server = build(WebBackend(service))
@@ -107,7 +108,7 @@ class HttpEndpoint:
             transport_security=security,
         )
         self.manager: StreamableHTTPSessionManager = server.session_manager
-        self.app: ASGIApp = McpAuth(StreamableHTTPASGIApp(self.manager), service)
+        self.app: ASGIApp = StreamableHTTPASGIApp(self.manager)  # behind McpAuth (bot/web)
 
     def running(self) -> contextlib.AbstractAsyncContextManager[None]:
         """The session manager's task group (once per endpoint)."""

@@ -5,13 +5,16 @@ an agent's token opens nothing else."""
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import AsyncIterator
 
 import httpx
 import httpx2
+import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
+from bot.web.app import create_app
 from bot.web.server import running
 from bot.web.settings import WebSettings
 from core.service.swarm import SwarmService
@@ -108,3 +111,21 @@ async def test_a_wrong_token_is_refused_and_an_agent_token_opens_only_mcp(
         assert api.status_code == 403 and "opens only /mcp" in api.json()["error"]
         page = await http.get("/", headers={"Cookie": f"swarm_token={token}"})
         assert page.status_code in (302, 303, 307) and "/login" in page.headers["location"]
+
+
+async def test_without_the_mcp_package_mcp_says_how_to_get_it(
+    live: SwarmService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "bot.mcp.server", None)  # as if mcp were not installed
+    token = await agent_token(live, "Agent-2")
+    app = create_app(live, WebSettings())
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+        ) as http,
+    ):
+        refused = await http.post("/mcp", json=INITIALIZE, headers=ACCEPT | bearer(token))
+    assert refused.status_code == 501
+    said = "the MCP endpoint needs the mcp package: pip install 'swarm[mcp]'"
+    assert refused.json() == {"error": said}
