@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from core.service.swarm import SwarmService
     from core.workspaces.agent_mcp import Server
 
+CODEX_NOTE = (
+    "Codex CLI reads .codex/config.toml of a trusted project; where it does not, put the same "
+    "[mcp_servers.swarm] table in ~/.codex/config.toml"
+)
 SAID = {
     "added": "MCP server added",
     "already installed": "already installed",
@@ -66,6 +70,8 @@ async def cmd_mcp_install(service: SwarmService, args: argparse.Namespace) -> No
                 print(f"{name}: {change.path}: {SAID[change.what]}")
         if not args.remove and not service.agents[name].mcp:
             untold.append(name)
+    if not args.remove and any(_folders(service, name) for name in names):
+        print(CODEX_NOTE)
     if untold:
         print(
             f"{', '.join(untold)}: add mcp = true to their agents-file entries so that their "
