@@ -101,7 +101,7 @@ class StdioBackend:
             raise InvalidInput(
                 f"SWARM_MCP_TOKEN is {found.agent}'s token but SWARM_AGENT is {self.agent}"
             )
-        return found.agent
+        return configured(service, found.agent)
 
     async def check(self) -> None:
         """At start: a token that the database (when it opens) does not know is refused in
@@ -141,7 +141,15 @@ class WebBackend:
         agent = scope.get(AGENT_KEY)
         if not isinstance(agent, str):
             raise InvalidInput("no agent token on this request")
-        return agent
+        return configured(self._service, agent)
+
+
+def configured(service: SwarmService, agent: str) -> str:
+    """``agent`` when the agents file still names it: a token of an agent since removed acts
+    as no one (else it would act as a person, who may report for any agent)."""
+    if agent not in service.agents:
+        raise InvalidInput(f"the token's agent {agent} is not in the agents file any more")
+    return agent
 
 
 class McpAuth:

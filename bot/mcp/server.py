@@ -3,9 +3,9 @@ streamable-HTTP transport on the dashboard's ``/mcp``.
 
 Over HTTP the transport is stateless with JSON responses: each POST is one whole exchange,
 authenticated by its own bearer token, so nothing is kept between requests and a client
-carries on across a restart of ``swarm run``. The route is added to the dashboard's own
-router at ``/mcp`` exactly (not a mounted sub-application, which answers ``/mcp/`` only: the
-SDK's issue #1367), and the SDK's session manager runs inside the dashboard's lifespan.
+carries on across a restart of ``swarm run``. ``bot/web/mcp_mount.py`` routes ``/mcp``
+exactly on the dashboard's own router (a mounted sub-application answers ``/mcp/`` only: the
+SDK's issue #1367) and runs the SDK's session manager while the dashboard runs.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
     from core.service.swarm import SwarmService
 
-PATH = "/mcp"
 INSTRUCTIONS = (
     "swarm coordinates a team of coding agents. Use these tools to read your task and report "
     "on it (report start when you begin, done or fail at the end)."
@@ -100,9 +99,9 @@ class HttpEndpoint:
         # the dashboard's PortGuard checks the Host header; a bearer token is always needed
         security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
         # makes the session manager; its Starlette app (a Route under its own lifespan) is
-        # not used: the dashboard routes /mcp and runs the manager in its lifespan
+        # not used: the dashboard routes /mcp and runs the manager while it serves
         server.streamable_http_app(
-            streamable_http_path=PATH,
+            streamable_http_path="/mcp",  # unused: only its session manager is taken
             json_response=True,
             stateless_http=True,
             transport_security=security,

@@ -128,8 +128,8 @@ async def report(
 
 
 async def ask_human(ctx: Context, question: str, wait_s: int = 0, task: str = "") -> str:
-    """Ask a person about your task (it waits for the answer). wait_s (max 600): wait that
-    long for the answer here; else it comes to you like any message."""
+    """Ask a person about your task (the task waits for the answer). wait_s (max 600): wait
+    that long for the answer here; else it comes to you later like any message."""
     async with calling(ctx) as (service, me):
         if not 0 <= wait_s <= MAX_WAIT_S:
             raise InvalidInput(f"wait_s must be 0 to {MAX_WAIT_S} seconds")

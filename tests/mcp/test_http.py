@@ -81,6 +81,10 @@ async def test_tools_over_http_act_as_the_tokens_agent(live: SwarmService) -> No
             assert text(await mcp.call_tool("my_task", {})).startswith(f"{theirs} [assigned")
             done = await mcp.call_tool("report", {"action": "done", "note": "logo.svg"})
             assert text(done).startswith(f"{theirs} [done")
+        ghost = await agent_token(live, "Agent-99")  # an agent no longer in the agents file
+        async with http_session(url, ghost) as mcp:  # acts as no one (not as a person)
+            said = error(await mcp.call_tool("report", {"action": "done", "task": mine}))
+            assert said == "the token's agent Agent-99 is not in the agents file any more"
     events = await live.events(limit=100)
     by = {(e.kind, e.task_id): e.actor for e in events}
     assert by[("task.started", int(mine[2:]))] == "Agent-1"
