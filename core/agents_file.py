@@ -33,6 +33,7 @@ ALLOWED_KEYS = {
     "tmux",
     "tmux_socket",
     "cli",
+    "mcp",
 }
 TOP_LEVEL_KEYS = {"agent", "desktop"}  # [desktop]: read by ``swarm desktop up``
 DELIVERY_METHODS = ("gui", "inbox")
@@ -120,6 +121,7 @@ def _parse_agent(path: Path, index: int, entry: Any) -> Agent:
         tmux=_tmux(entry.get("tmux"), where),
         tmux_socket=_tmux_socket(entry, where),
         cli=_cli(entry.get("cli"), where),
+        mcp=_flag(entry, "mcp", where),
     )
 
 

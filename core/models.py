@@ -121,6 +121,7 @@ class Agent:
     tmux: str | None = None  # its terminal's tmux pane, "session:window[.pane]" (text signal)
     tmux_socket: str | None = None  # that tmux server's socket (tmux -S); None: the default
     cli: str | None = None  # the agent CLI it runs (its rule file); None: every rule file
+    mcp: bool = False  # it has swarm's MCP tools: its prompts name them, not the shell commands
 
     def can_take(self, role: str | None, capabilities: tuple[str, ...]) -> bool:
         """True when this agent has the role (if any) and every capability asked for."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from bot.cli import agent_hooks, desktop, workspaces
+from bot.cli import agent_hooks, agent_mcp, desktop, workspaces
 from bot.cli import format as fmt
 from bot.cli.output import emit_json
 from bot.cli.style import painter
@@ -29,6 +29,7 @@ def register(sub: Any) -> None:
     desktop.register(asub)
     workspaces.register_agents(asub)
     agent_hooks.register_agents(asub)
+    agent_mcp.register_agents(asub)
 
 
 async def cmd_agents(service: SwarmService, args: argparse.Namespace) -> None:

@@ -32,7 +32,13 @@ def register(sub: Any) -> None:
     token = wsub.add_parser("token", help="bearer tokens of the dashboard and the API")
     tsub = token.add_subparsers(dest="token_command", metavar="COMMAND", required=True)
     t = tsub.add_parser("create", help="make a token; it is printed once, only its hash kept")
-    t.add_argument("--role", choices=ROLES, required=True, help="viewer: read; admin: also act")
+    t.add_argument("--role", choices=ROLES, help="viewer: read; admin: also act")
+    t.add_argument(
+        "--agent",
+        metavar="A",
+        help="an agent's token instead: it opens only the MCP endpoint /mcp, acting as agent A "
+        "(or SWARM_MCP_TOKEN for swarm mcp)",
+    )
     t.add_argument(
         "--name", default="", help="who or what uses it, kept in the audit (default: the role)"
     )
@@ -88,19 +94,24 @@ async def cmd_web(service: SwarmService, args: argparse.Namespace) -> int:
 
 async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm web token create``: print the token once."""
+    from core.errors import InvalidInput
     from core.store import web_tokens as tokens
 
-    name = tokens.check_name(args.name or args.role)
+    if (args.role is None) == (args.agent is None):
+        raise InvalidInput(
+            "give either --role admin|viewer (the dashboard) or --agent A (its MCP tools)"
+        )
+    agent = service.ctx(args.actor).agent(args.agent).id if args.agent else None
+    role = tokens.Role.agent if agent else tokens.Role(args.role)
+    name = tokens.check_name(args.name or agent or args.role)
     token = tokens.new_token()
     now = service.clock.now()
     expires = now + args.expires * 86400 if args.expires is not None else None
-    token_id = await service.update(
-        tokens.create, token, name, tokens.Role(args.role), now, expires
-    )
+    token_id = await service.update(tokens.create, token, name, role, now, expires, agent)
     print(token)
+    what = f"{agent}'s MCP token" if agent else role.value
     print(
-        f"token {token_id} ({args.role}, {name!r}): shown once, only its hash is kept",
-        file=sys.stderr,
+        f"token {token_id} ({what}, {name!r}): shown once, only its hash is kept", file=sys.stderr
     )
 
 
@@ -121,8 +132,9 @@ async def cmd_token_list(service: SwarmService, args: argparse.Namespace) -> Non
         when = row["revoked_at"] if row["state"] == "revoked" else row["expires_at"]
         word = {"revoked": "revoked", "expired": "expired"}.get(row["state"], "expires")
         state = "live" if when is None else f"{word} {fmt.iso_utc(when)}"
+        role = f"{row['role']}:{row['agent']}" if row["agent"] else row["role"]
         print(
-            f"{row['id']:>4}  {row['role']:<6}  {row['name']:<20}  "
+            f"{row['id']:>4}  {role:<6}  {row['name']:<20}  "
             f"created {fmt.iso_utc(row['created_at'])}  {state}"
         )
 

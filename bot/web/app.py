@@ -11,12 +11,15 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Route
 
 from bot.web import api, errors, pages
 from bot.web.auth import require_viewer
 from bot.web.context import WebContext, web_context
 from bot.web.events import EventHub
 from bot.web.guard import PortGuard
+from bot.web.mcp_mount import PATH as MCP_PATH
+from bot.web.mcp_mount import McpMount
 from bot.web.metrics import CONTENT_TYPE, Metrics
 from bot.web.settings import WebSettings
 from core.service.swarm import SwarmService
@@ -32,12 +35,14 @@ def create_app(
     """The application over ``service``; ``metrics`` observes the service when given."""
     hub = EventHub(service, **({"poll_s": poll_s} if poll_s is not None else {}))
     metrics = metrics or Metrics()
+    mcp = McpMount(service)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            await mcp.stop()
             await hub.stop()
 
     # no Swagger UI (it loads from a CDN): /api/docs is a page of ours, both need a token
@@ -56,6 +61,8 @@ def create_app(
     app.include_router(pages.router)
     app.add_api_route("/metrics", scrape, methods=["GET"], include_in_schema=False)
     app.add_api_route("/api/openapi.json", openapi, methods=["GET"], include_in_schema=False)
+    # /mcp itself, on this router: a mounted sub-application answers only /mcp/ (SDK #1367)
+    app.router.routes.append(Route(MCP_PATH, mcp, methods=["GET", "POST", "DELETE"]))
     static = Path(str(files("bot.web").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static), name="static")
     return app

@@ -40,9 +40,14 @@ def presented_token(request: Request) -> tuple[str | None, bool]:
 
 
 async def principal_of(ctx: WebContext, token: str) -> Principal | None:
-    """The live token's principal, else None."""
-    now = ctx.service.clock.now()
-    return await ctx.service.read(tokens.lookup, token, now)
+    """The live dashboard token's principal, else None (an agent's token opens only /mcp)."""
+    found = await live_principal(ctx, token)
+    return None if found is None or found.agent is not None else found
+
+
+async def live_principal(ctx: WebContext, token: str) -> Principal | None:
+    """The principal of any live token, an agent's too; else None."""
+    return await ctx.service.read(tokens.lookup, token, ctx.service.clock.now())
 
 
 async def require_viewer(request: Request) -> Principal:
@@ -51,9 +56,13 @@ async def require_viewer(request: Request) -> Principal:
     token, from_cookie = presented_token(request)
     if token is None:
         raise HTTPException(401, NO_TOKEN)
-    principal = await principal_of(ctx, token)
+    principal = await live_principal(ctx, token)
     if principal is None:
         raise HTTPException(401, "unknown, revoked or expired token")
+    if principal.agent is not None:
+        raise HTTPException(
+            403, f"token {principal.name!r} is {principal.agent}'s MCP token: it opens only /mcp"
+        )
     acts = request.method not in SAFE_METHODS  # POST, but also PATCH and DELETE
     if from_cookie and acts and CSRF_HEADER.lower() not in request.headers:
         raise HTTPException(403, f"a request authenticated by the cookie needs {CSRF_HEADER}")

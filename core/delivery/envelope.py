@@ -21,13 +21,15 @@ def render(
     home: Path | None = None,
     note: bool = False,
     withdrawn: bool = False,
+    mcp: bool = False,
 ) -> str:
     """Wrap ``text`` in the swarm envelope; ``workspace``: the folder and branch to work in;
     ``handoff``: what the previous agent left, when the task comes from another one;
     ``home``: the SWARM_HOME the report commands must name (None: the default); ``note``:
     a message about the task, not its prompt (an answer, a nudge): the head line and the
     text only; ``withdrawn``: the task is taken back from the agent (no report commands:
-    not a task)."""
+    not a task); ``mcp``: the agent has swarm's MCP tools (``mcp = true`` in the agents file):
+    the report line names the tools, the shell commands only as the fallback."""
     head = [f"[swarm] from {sender} to {agent}"]
     if withdrawn and task_id is not None:
         head.append(f"WITHDRAWN: task {task_ref(task_id)} is no longer yours (not a new task)")
@@ -46,7 +48,9 @@ def render(
         folder, branch = workspace
         on = f" on branch {branch}" if branch else ""
         lines += ["", f"Work in {folder}{on}: commit your changes there."]
-    if task_id is not None:
+    if task_id is not None and mcp:
+        lines += ["", mcp_report_line(task_ref(task_id), swarm_command(home))]
+    elif task_id is not None:
         ref = task_ref(task_id)
         swarm = swarm_command(home)
         lines += [
@@ -57,6 +61,15 @@ def render(
             f'{swarm} task fail {ref} --reason "why"',
         ]
     return "\n".join(lines)
+
+
+def mcp_report_line(ref: str, swarm: str) -> str:
+    """The report line of an agent with swarm's MCP tools (the shell only if they fail)."""
+    return (
+        f"Report back with the swarm MCP tools: report (start when you begin, note, done, "
+        f"fail) on {ref}, handoff_note, ask_human, message; my_task shows the task again. "
+        f"If the tools are unavailable: {swarm} task start|note|done|fail {ref}"
+    )
 
 
 def swarm_command(home: Path | None) -> str:

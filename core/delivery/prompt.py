@@ -88,6 +88,7 @@ async def plan(
         home=service.settings.custom_home,
         note=is_note(delivery.target),
         withdrawn=withdrawn,
+        mcp=agent.mcp,
     )
     if onboards:
         intro = await asyncio.to_thread(onboarding.text_for, service, agent)

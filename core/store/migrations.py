@@ -341,6 +341,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE UNIQUE INDEX reservations_agent ON reservations (agent, pattern)",
         "CREATE INDEX reservations_task ON reservations (task_id)",
     ),
+    (  # an agent's bearer token (swarm web token create --agent A): the agent it acts as on
+        # the MCP endpoint (NULL for the dashboard's viewer and admin tokens)
+        "ALTER TABLE web_tokens ADD COLUMN agent TEXT",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

@@ -22,10 +22,12 @@ NAME_MAX = 60
 
 
 class Role(enum.StrEnum):
-    """What a token may do: viewers read, admins also act."""
+    """What a token may do: viewers read, admins also act; an agent's token opens only the
+    MCP endpoint (``/mcp``), as that agent."""
 
     viewer = "viewer"
     admin = "admin"
+    agent = "agent"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Principal:
     token_id: int
     name: str
     role: Role
+    agent: str | None = None  # the agent an agent token acts as (role ``agent``)
 
     @property
     def actor(self) -> str:
@@ -72,12 +75,16 @@ def create(
     role: Role,
     now: float,
     expires_at: float | None = None,
+    agent: str | None = None,
 ) -> int:
-    """Store the hash of ``token``; return its id."""
+    """Store the hash of ``token``; return its id. An agent token (role ``agent``) names
+    its ``agent``; the other roles name none."""
+    if (role is Role.agent) != (agent is not None):
+        raise InvalidInput("an agent token names its agent, and only an agent token does")
     cur = conn.execute(
-        "INSERT INTO web_tokens (name, role, token_hash, created_at, expires_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (check_name(name), role.value, token_hash(token), now, expires_at),
+        "INSERT INTO web_tokens (name, role, token_hash, created_at, expires_at, agent) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (check_name(name), role.value, token_hash(token), now, expires_at, agent),
     )
     return int(cur.lastrowid or 0)
 
@@ -85,14 +92,14 @@ def create(
 def lookup(conn: sqlite3.Connection, token: str, now: float) -> Principal | None:
     """The principal of a live token (not revoked, not expired), else None."""
     row = conn.execute(
-        "SELECT id, name, role, expires_at, revoked_at FROM web_tokens WHERE token_hash = ?",
+        "SELECT id, name, role, expires_at, revoked_at, agent FROM web_tokens WHERE token_hash = ?",
         (token_hash(token),),
     ).fetchone()
     if row is None or row["revoked_at"] is not None:
         return None
     if row["expires_at"] is not None and row["expires_at"] <= now:
         return None
-    return Principal(row["id"], row["name"], Role(row["role"]))
+    return Principal(row["id"], row["name"], Role(row["role"]), row["agent"])
 
 
 def revoke(conn: sqlite3.Connection, token_id: int, now: float) -> None:
@@ -109,7 +116,8 @@ def rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [
         dict(r)
         for r in conn.execute(
-            "SELECT id, name, role, created_at, expires_at, revoked_at FROM web_tokens ORDER BY id"
+            "SELECT id, name, role, agent, created_at, expires_at, revoked_at FROM web_tokens "
+            "ORDER BY id"
         )
     ]
 

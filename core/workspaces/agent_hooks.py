@@ -247,8 +247,10 @@ def _remember(home: Path, path: Path, original: str | None, installed: str) -> N
     write_file(backup, json.dumps(record).encode())
 
 
-def _restore(home: Path, path: Path, current: str) -> Change | None:
-    """Put the file back as it was before install, if nobody changed it since; else None."""
+def _restore(home: Path, path: Path, current: str, *, prune: bool = True) -> Change | None:
+    """Put the file back as it was before install, if nobody changed it since; else None.
+    ``prune``: a file that did not exist is removed with its folder when that is left empty
+    (not for a file at the workspace's top: the folder is the workspace)."""
     backup = _backup_path(home, path)
     if not backup.exists():
         return None
@@ -258,7 +260,7 @@ def _restore(home: Path, path: Path, current: str) -> Change | None:
         return None
     if kept["original"] is None:
         path.unlink()
-        for folder in (path.parent,):
+        for folder in (path.parent,) if prune else ():
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
     else:

@@ -1,0 +1,88 @@
+"""``swarm agents mcp install [--agent A] [--remove]``: swarm's MCP server in each agent's
+workspace, for Claude Code, Cursor and Codex CLI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from bot.cli.agent_hooks import _env, _folders
+from core.errors import NotFound
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
+    from core.workspaces.agent_mcp import Server
+
+CODEX_NOTE = (
+    "Codex CLI reads .codex/config.toml of a trusted project; where it does not, put the same "
+    "[mcp_servers.swarm] table in ~/.codex/config.toml"
+)
+SAID = {
+    "added": "MCP server added",
+    "already installed": "already installed",
+    "removed": "swarm's MCP server removed",
+    "restored": "restored as it was before install",
+    "not installed": "no swarm MCP server",
+    "kept": "kept your own server named swarm: not changed",
+}
+
+
+def register_agents(asub: Any) -> None:
+    """Add ``agents mcp install``."""
+    p = asub.add_parser("mcp", help="swarm's MCP server in each agent's workspace")
+    msub = p.add_subparsers(dest="mcp_command", metavar="ACTION", required=True)
+    q = msub.add_parser(
+        "install",
+        help="write swarm's MCP server into each agent's workspace (Claude Code's .mcp.json, "
+        "Cursor's .cursor/mcp.json, Codex CLI's .codex/config.toml), keeping the user's own",
+    )
+    q.add_argument("--agent", help="only this agent (default: every agent with a workspace)")
+    q.add_argument(
+        "--remove", action="store_true", help="take swarm's MCP server out again (only ours)"
+    )
+    q.set_defaults(handler=cmd_mcp_install)
+
+
+async def cmd_mcp_install(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm agents mcp install [--agent A] [--remove]``."""
+    from core.workspaces import agent_mcp
+
+    home = service.settings.home
+    names = [service.ctx(args.actor).agent(args.agent).id] if args.agent else list(service.agents)
+    untold = []
+    for name in names:
+        folders = _folders(service, name)
+        if not folders:
+            if args.agent:
+                raise NotFound(
+                    f"{name} has no workspace folder: swarm workspaces init REPO --agents "
+                    f'{name} (or workspace = "/path" in the agents file)'
+                )
+            print(f"{name}: no workspace: nothing to do")
+            continue
+        for folder in folders:
+            if args.remove:
+                changes = agent_mcp.remove(home, folder)
+            else:
+                changes = agent_mcp.install(home, folder, server(service, args, name))
+            for change in changes:
+                print(f"{name}: {change.path}: {SAID[change.what]}")
+        if not args.remove and not service.agents[name].mcp:
+            untold.append(name)
+    if not args.remove and any(_folders(service, name) for name in names):
+        print(CODEX_NOTE)
+    if untold:
+        print(
+            f"{', '.join(untold)}: add mcp = true to their agents-file entries so that their "
+            "prompts name the MCP tools instead of the shell commands"
+        )
+
+
+def server(service: SwarmService, args: argparse.Namespace, agent: str) -> Server:
+    """``swarm mcp`` as this installation's Python runs it (by absolute path: an agent's
+    PATH may lack swarm), as ``agent``, on this SWARM_HOME and agents file."""
+    from core.workspaces.agent_mcp import Server
+
+    env: dict[str, str] = dict(pair.split("=", 1) for pair in _env(service, args))
+    return Server(sys.executable, ("-m", "bot.cli", "mcp"), {"SWARM_AGENT": agent, **env})
