@@ -84,5 +84,5 @@ def server(service: SwarmService, args: argparse.Namespace, agent: str) -> Serve
     PATH may lack swarm), as ``agent``, on this SWARM_HOME and agents file."""
     from core.workspaces.agent_mcp import Server
 
-    env: dict[str, str] = dict(pair.split("=", 1) for pair in _env(service, args))
+    env: dict[str, str] = dict(pair.split("=", 1) for pair in _env(service.settings, args))
     return Server(sys.executable, ("-m", "bot.cli", "mcp"), {"SWARM_AGENT": agent, **env})
