@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from bot.cli import format as fmt
 from bot.cli.output import emit_json
 from core.errors import InvalidInput, ReservationConflict
+from core.store.reservations import released_text
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
-    from core.store.reservations import Reservation
 
 WHO = "say which agent you are: --agent A (or SWARM_AGENT=A in the agent's terminal)"
 SHOWN_CONFLICTS = 5
@@ -107,22 +107,14 @@ async def cmd_reserve(service: SwarmService, args: argparse.Namespace) -> None:
         emit_json([r.to_json() for r in made])
         return
     for r in made:
-        print(f"reserved {r.pattern} for {agent} ({r.mode}, {_held_for(r)})")
-
-
-def _held_for(r: Reservation) -> str:
-    task = f"for {r.task}" if r.task else "no task"
-    if r.expires_at is None:
-        return f"{task}, until released" if not r.task else f"{task}, until it ends"
-    return f"{task}, until {time.strftime('%H:%M:%S', time.localtime(r.expires_at))}"
+        print(r.reserved_text())
 
 
 async def cmd_release(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm release [PATTERN...]``."""
     agent = caller(service, args)
     count = await service.reservations.release(agent, args.patterns or None)
-    what = "reservation" if count == 1 else "reservations"
-    print(f"released {count} {what} of {agent}")
+    print(released_text(agent, count))
 
 
 async def cmd_conflicts(service: SwarmService, args: argparse.Namespace) -> None:

@@ -4,7 +4,8 @@ At most 10 tools, with short descriptions: their schemas cost every agent contex
 reads only the first 40 tools across all servers. Each has a CLI twin (an MCP process can
 die and the work must go on): ``my_task`` ~ ``swarm task show``, ``report`` ~ ``swarm task
 start|done|fail|note``, ``ask_human`` ~ ``swarm ask``, ``message`` ~ ``swarm send``,
-``handoff_note`` ~ ``swarm task note``. The caller is never an argument
+``handoff_note`` ~ ``swarm task note``, ``reserve`` / ``release`` / ``conflicts`` ~ ``swarm
+reserve|release|conflicts``. The caller is never an argument
 (:mod:`bot.mcp.identity`); errors are the CLI's one-line texts (:func:`bot.errors.describe`).
 """
 
@@ -24,6 +25,7 @@ from bot.errors import describe
 from core.delivery.onboarding import captain_of
 from core.errors import InvalidInput, InvalidState, MissingDependency, NotFound, UnknownTask
 from core.models import ACTIVE, Task
+from core.store.reservations import released_text
 from core.workspaces import handoff
 
 if TYPE_CHECKING:
@@ -104,6 +106,9 @@ async def my_task(ctx: Context, task: str = "") -> str:
         question = await service.questions.open_question(found.id)
         if question is not None:
             lines += ["", f"Waiting for an answer to question {question.id}: {question.text}"]
+        held = await service.reservations.of_task(found.id)
+        if held:
+            lines += ["", "File reservations:"] + [f"- {r.reserved_text()[9:]}" for r in held]
         return "\n".join(lines)
 
 
@@ -168,9 +173,38 @@ async def handoff_note(ctx: Context, text: str, task: str = "") -> str:
         return f"note added to {found.ref}"
 
 
-# The tools, in the order an agent lists them. The reservation tools (reserve, release,
-# conflicts) are added here too; keep the whole list at 10 tools or fewer.
+async def reserve(
+    ctx: Context, patterns: list[str], shared: bool = False, ttl_minutes: int = 0
+) -> str:
+    """Reserve files for your task (paths or globs: src/api/**) before changing them; refused,
+    naming the holder, when another agent holds an overlapping one. shared: others may too."""
+    async with calling(ctx) as (service, me):
+        if ttl_minutes < 0:
+            raise InvalidInput("ttl_minutes must be 0 (for the task) or more")
+        made = await service.reservations.reserve(
+            me, patterns, exclusive=not shared, ttl_s=ttl_minutes * 60 or None
+        )
+        return "\n".join(r.reserved_text() for r in made)
+
+
+async def release(ctx: Context, patterns: list[str] | None = None) -> str:
+    """Release your file reservations (all of them without patterns); done, fail and a task
+    taken from you release them too."""
+    async with calling(ctx) as (service, me):
+        return released_text(me, await service.reservations.release(me, patterns))
+
+
+async def conflicts(ctx: Context, paths: list[str]) -> str:
+    """Whose reservations these paths or globs touch (yours left out)."""
+    async with calling(ctx) as (service, me):
+        found = await service.reservations.conflicts(paths, agent=me)
+        if not found:
+            return "no reservation touches " + ", ".join(paths)
+        return "\n".join(c.describe() for c in found)
+
+
+# The tools, in the order an agent lists them: keep the list at 10 tools or fewer.
 TOOLS: tuple[Tool, ...] = tuple(
     Tool(fn, fn.__name__, " ".join((fn.__doc__ or "").split()))
-    for fn in (my_task, report, ask_human, message, handoff_note)
+    for fn in (my_task, report, ask_human, message, handoff_note, reserve, release, conflicts)
 )

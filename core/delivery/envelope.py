@@ -67,7 +67,8 @@ def mcp_report_line(ref: str, swarm: str) -> str:
     """The report line of an agent with swarm's MCP tools (the shell only if they fail)."""
     return (
         f"Report back with the swarm MCP tools: report (start when you begin, note, done, "
-        f"fail) on {ref}, handoff_note, ask_human, message; my_task shows the task again. "
+        f"fail) on {ref}, handoff_note, ask_human, message, reserve (files before you change "
+        f"them); my_task shows the task again. "
         f"If the tools are unavailable: {swarm} task start|note|done|fail {ref}"
     )
 

@@ -9,6 +9,7 @@ live rows, so a task that ended by a path that did not release them frees them a
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,18 @@ class Reservation:
     def task(self) -> str | None:
         """The task's ref (``T-3``), None when taken without one."""
         return task_ref(self.task_id) if self.task_id is not None else None
+
+    def held_for(self) -> str:
+        """``for T-7, until it ends`` / ``no task, until 14:05:00``: how long it lasts."""
+        task = f"for {self.task}" if self.task else "no task"
+        if self.expires_at is None:
+            return f"{task}, until released" if not self.task else f"{task}, until it ends"
+        return f"{task}, until {time.strftime('%H:%M:%S', time.localtime(self.expires_at))}"
+
+    def reserved_text(self) -> str:
+        """``reserved src/api/** for Agent-2 (exclusive, for T-7, until it ends)``: what
+        ``swarm reserve`` and the ``reserve`` tool answer."""
+        return f"reserved {self.pattern} for {self.agent} ({self.mode}, {self.held_for()})"
 
     def describe(self) -> str:
         """``Agent-2's exclusive reservation src/api/** (T-7)``."""
@@ -153,3 +166,8 @@ def purge(conn: sqlite3.Connection, now: float) -> int:
     dead = f"SELECT r.id FROM reservations r WHERE NOT ({LIVE})"
     cur = conn.execute(f"DELETE FROM reservations WHERE id IN ({dead})", (now,))
     return max(cur.rowcount, 0)
+
+
+def released_text(agent: str, count: int) -> str:
+    """``released 2 reservations of Agent-2``: what ``swarm release`` and the tool answer."""
+    return f"released {count} {'reservation' if count == 1 else 'reservations'} of {agent}"

@@ -35,7 +35,8 @@ async def test_the_prompt_of_an_mcp_agent_names_the_tools(home: Path, tmp_path: 
     (tools,), (shell,) = deliverer.for_agent("Agent-1"), deliverer.for_agent("Agent-2")
     assert tools.text.endswith(
         "Report back with the swarm MCP tools: report (start when you begin, note, done, fail) "
-        "on T-1, handoff_note, ask_human, message; my_task shows the task again. "
+        "on T-1, handoff_note, ask_human, message, reserve (files before you change them); "
+        "my_task shows the task again. "
         f"If the tools are unavailable: SWARM_HOME={home} swarm task start|note|done|fail T-1"
     )
     assert "Report back from your terminal" in shell.text and "MCP" not in shell.text

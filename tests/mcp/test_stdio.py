@@ -13,7 +13,16 @@ from core.store import tables
 from tests.helpers import run_cli
 from tests.mcp.conftest import error, given, stdio_session, text
 
-TOOLS = {"my_task", "report", "ask_human", "message", "handoff_note"}
+TOOLS = {
+    "my_task",
+    "report",
+    "ask_human",
+    "message",
+    "handoff_note",
+    "reserve",
+    "release",
+    "conflicts",
+}
 
 
 async def test_every_tool_over_stdio_as_swarm_agent(home: Path, live: SwarmService) -> None:
@@ -52,6 +61,7 @@ async def test_every_tool_over_stdio_as_swarm_agent(home: Path, live: SwarmServi
             "queued for Agent-3"
         )
         await _ask(mcp, live, parser)
+        await _reservations(mcp, home, live, parser, theirs)
         await _errors_are_the_clis(mcp, home, theirs)
         done = await mcp.call_tool("report", {"action": "done", "note": "parser in place"})
         assert text(done).startswith(f"{parser} [done")
@@ -77,6 +87,36 @@ async def _ask(mcp: ClientSession, live: SwarmService, ref: str) -> None:
             await asyncio.sleep(0.05)
     await live.questions.reply(ref, "yes, strict", "cli")
     assert text(await asyncio.wait_for(waiting, 30)) == "answer from cli: yes, strict"
+
+
+async def _reservations(
+    mcp: ClientSession, home: Path, live: SwarmService, mine: str, theirs: str
+) -> None:
+    """reserve / conflicts / release as the caller, for its task; Agent-3's overlap refused
+    with the CLI's own line; my_task lists what the task holds."""
+    said = text(await mcp.call_tool("reserve", {"patterns": ["src/parser/**", "docs/*.md"]}))
+    assert said.splitlines() == [
+        f"reserved src/parser/** for Agent-1 (exclusive, for {mine}, until it ends)",
+        f"reserved docs/*.md for Agent-1 (exclusive, for {mine}, until it ends)",
+    ]
+    assert "- src/parser/** for Agent-1 (exclusive" in text(await mcp.call_tool("my_task", {}))
+    twin = run_cli(home, "reserve", "src/**/lexer.py", agent="Agent-3")
+    assert twin.code == 2 and "Agent-1" in twin.err and mine in twin.err, twin
+    assert text(await mcp.call_tool("conflicts", {"paths": ["src/parser/x.py"]})) == (
+        "no reservation touches src/parser/x.py"  # its own are left out
+    )
+    await live.reservations.reserve("Agent-3", ["assets/**"])
+    assert "Agent-3's exclusive reservation assets/**" in text(
+        await mcp.call_tool("conflicts", {"paths": ["assets/logo.svg"]})
+    )
+    refused = error(await mcp.call_tool("reserve", {"patterns": ["assets/*.svg"]}))
+    cli = run_cli(home, "reserve", "assets/*.svg", agent="Agent-1")
+    assert cli.err == f"swarm: error: {refused}\n"
+    assert text(await mcp.call_tool("release", {"patterns": ["docs/*.md"]})) == (
+        "released 1 reservation of Agent-1"
+    )
+    held = await live.reservations.held("Agent-1")
+    assert [r.pattern for r in held] == ["src/parser/**"]
 
 
 async def _errors_are_the_clis(mcp: ClientSession, home: Path, theirs: str) -> None:
