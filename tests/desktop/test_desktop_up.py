@@ -265,14 +265,25 @@ def test_up_under_openbox_in_a_child_process(tmp_path: Path) -> None:
     assert result["delivered"] == 8 and result["resumed_kept"] is True
 
 
+# the terminals other than xterm the test machine has: (name in the agents file, its paste key)
+OTHER_TERMINALS = [
+    ("urxvt", "ctrl+alt+v", "rxvt-unicode"),
+    ("kitty", "ctrl+shift+v", "kitty"),
+    ("alacritty", "ctrl+shift+v", "alacritty"),
+]
+
+
 @pytest.mark.timeout(240)
-async def test_urxvt_agents_get_multi_line_prompts_without_a_paste_question(
-    shared_xvfb: XServer, tmp_path: Path
+@pytest.mark.parametrize(("terminal", "paste", "package"), OTHER_TERMINALS)
+async def test_other_terminals_get_multi_line_prompts_in_their_cells(
+    shared_xvfb: XServer, tmp_path: Path, terminal: str, paste: str, package: str
 ) -> None:
-    """rxvt-unicode asks before pasting several lines by default: swarm's urxvt does not."""
-    if shutil.which("urxvt") is None or shutil.which("tmux") is None:
-        skip_or_fail("urxvt or tmux not installed (apt-get install rxvt-unicode tmux)")
-    rig = DesktopRig(shared_xvfb, tmp_path / "rig", agents=2, terminal="urxvt")
+    """Each terminal with its own options for title, geometry and command, placed in its cell,
+    pasting with its own default key; rxvt-unicode asks before pasting several lines by
+    default: swarm's urxvt does not."""
+    if shutil.which(terminal) is None or shutil.which("tmux") is None:
+        skip_or_fail(f"{terminal} or tmux not installed (apt-get install {package} tmux)")
+    rig = DesktopRig(shared_xvfb, tmp_path / "rig", agents=2, terminal=terminal)
     home = tmp_path / "driver"
     home.mkdir()
     try:
@@ -281,7 +292,7 @@ async def test_urxvt_agents_get_multi_line_prompts_without_a_paste_question(
         for index, row in enumerate(rows):
             assert inside(outer_box(rig.server, row["window"]), cell_of(index)), row
         agents = {a.id: a for a in load_agents(rig.config)}
-        assert agents["Agent-1"].paste == "ctrl+alt+v"
+        assert agents["Agent-1"].paste == paste
         texts = make_texts(6, long_every=5)
         with display_env(rig.server):
             rig.server.xdotool("mousemove", "960", "1000")
