@@ -12,13 +12,14 @@ from core.errors import NotFound
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
+    from core.settings import Settings
     from core.workspaces.agent_mcp import Server
 
 CODEX_NOTE = (
     "Codex CLI reads .codex/config.toml of a trusted project; where it does not, put the same "
     "[mcp_servers.swarm] table in ~/.codex/config.toml"
 )
-SAID = {
+SAID = {  # what happened to one file, in words
     "added": "MCP server added",
     "already installed": "already installed",
     "removed": "swarm's MCP server removed",
@@ -65,7 +66,7 @@ async def cmd_mcp_install(service: SwarmService, args: argparse.Namespace) -> No
             if args.remove:
                 changes = agent_mcp.remove(home, folder)
             else:
-                changes = agent_mcp.install(home, folder, server(service, args, name))
+                changes = agent_mcp.install(home, folder, server(service.settings, args, name))
             for change in changes:
                 print(f"{name}: {change.path}: {SAID[change.what]}")
         if not args.remove and not service.agents[name].mcp:
@@ -79,10 +80,10 @@ async def cmd_mcp_install(service: SwarmService, args: argparse.Namespace) -> No
         )
 
 
-def server(service: SwarmService, args: argparse.Namespace, agent: str) -> Server:
+def server(settings: Settings, args: argparse.Namespace, agent: str) -> Server:
     """``swarm mcp`` as this installation's Python runs it (by absolute path: an agent's
     PATH may lack swarm), as ``agent``, on this SWARM_HOME and agents file."""
     from core.workspaces.agent_mcp import Server
 
-    env: dict[str, str] = dict(pair.split("=", 1) for pair in _env(service.settings, args))
+    env: dict[str, str] = dict(pair.split("=", 1) for pair in _env(settings, args))
     return Server(sys.executable, ("-m", "bot.cli", "mcp"), {"SWARM_AGENT": agent, **env})

@@ -30,7 +30,8 @@ ended (a reboot) is started with the resume command. The agents file gets each a
 input point, input box, watch region, app, paste keys and tmux pane: no calibration.
 An agent with a workspace of its own gets swarm's hooks there first (Claude Code's
 .claude/settings.local.json, Codex CLI's .codex/config.toml: swarm agents hooks install),
-so its state is known from its first prompt; --no-hooks leaves them out.
+so its state is known from its first prompt, and with mcp = true its MCP server (swarm
+agents mcp install); --no-hooks leaves them out.
 What to run is set in the agents file's [desktop] section (see docs/desktop.md)."""
 
 
@@ -200,18 +201,26 @@ def _up(args: argparse.Namespace) -> int:
 def _install_hooks(
     settings: Settings, args: argparse.Namespace, agents: list[Agent], planned: list[Any]
 ) -> dict[str, list[str]]:
-    """swarm's hooks in the workspace of each agent about to be opened that has one of its
-    own (an agent without one starts in the current folder, which it may share: none there),
-    before its CLI starts and reads them."""
+    """swarm's hooks (and, for an agent with ``mcp = true``, its MCP server) in the workspace
+    of each agent about to be opened that has one of its own (an agent without one starts in
+    the current folder, which it may share: none there), before its CLI starts and reads
+    them."""
     from bot.cli.agent_hooks import install, said
+    from bot.cli.agent_mcp import SAID, server
+    from core.workspaces import agent_mcp
 
     workspace_of = _workspace_finder(settings, agents)
+    by_id = {agent.id: agent for agent in agents}
     done: dict[str, list[str]] = {}
     for item in planned:
         folder = workspace_of(item.agent)
-        if folder is not None:
-            changes = install(settings, args, item.agent, folder)
-            done[item.agent] = [f"{c.path}: {said(c)}" for c in changes]
+        if folder is None:
+            continue
+        lines = [f"{c.path}: {said(c)}" for c in install(settings, args, item.agent, folder)]
+        if by_id[item.agent].mcp:
+            mcp = agent_mcp.install(settings.home, folder, server(settings, args, item.agent))
+            lines += [f"{c.path}: {SAID[c.what]}" for c in mcp]
+        done[item.agent] = lines
     return done
 
 

@@ -179,10 +179,11 @@ def _has_ours(path: Path, text: str) -> bool:
         return False
 
 
-def keep_out_of_git(folder: Path) -> list[str]:
-    """Name swarm's hook files in the repository's ``info/exclude`` when ``folder`` is a git
-    work tree and they are not tracked there, so an agent's ``git add -A`` never commits
-    them (they hold this machine's paths); the patterns added."""
+def keep_out_of_git(folder: Path, files: Sequence[Path] = (CLAUDE_FILE, CODEX_FILE)) -> list[str]:
+    """Name swarm's ``files`` (relative to ``folder``; the hooks' by default) in the
+    repository's ``info/exclude`` when ``folder`` is a git work tree and they are not tracked
+    there, so an agent's ``git add -A`` never commits them (they hold this machine's paths);
+    the patterns added."""
     from core.workspaces.git import GitFailed, git, ok
 
     if not ok(folder, "rev-parse", "--is-inside-work-tree"):
@@ -194,14 +195,14 @@ def keep_out_of_git(folder: Path) -> list[str]:
     text = _read(exclude) or ""
     have = set(text.splitlines())
     added = []
-    for relative in (CLAUDE_FILE, CODEX_FILE):
+    for relative in files:
         pattern = f"/{relative.as_posix()}"
         if pattern not in have and not ok(folder, "ls-files", "--error-unmatch", str(relative)):
             added.append(pattern)
     if added:
         head = text if not text or text.endswith("\n") else text + "\n"
         make_dirs(exclude.parent)
-        lines = ["# swarm's agent hooks (swarm agents hooks install)", *added]
+        lines = ["# swarm's files in agents' workspaces (hooks, MCP server)", *added]
         _write(exclude, head + "".join(f"{line}\n" for line in lines))
     return added
 

@@ -28,6 +28,7 @@ from core.workspaces.agent_hooks import (
     _remember,
     _restore,
     _write,
+    keep_out_of_git,
 )
 
 CLAUDE_FILE = Path(".mcp.json")
@@ -63,7 +64,8 @@ def is_ours(entry: object) -> bool:
 
 
 def install(home: Path, folder: Path, server: Server) -> list[Change]:
-    """Add swarm's server to every agent CLI's file in ``folder``."""
+    """Add swarm's server to every agent CLI's file in ``folder`` (kept out of git)."""
+    keep_out_of_git(folder, (*JSON_FILES, CODEX_FILE))
     changes = [install_json(home, folder, f, server) for f in JSON_FILES]
     return [*changes, install_codex(home, folder, server)]
 

@@ -349,6 +349,8 @@ def test_an_agent_starts_in_the_worktree_workspaces_init_made(
                  "commit", "-q", "--allow-empty", "-m", "start"]):  # fmt: skip
         subprocess.run(["git", *args], cwd=repo, check=True, env=rig.env, timeout=30)
     try:
+        text = rig.config.read_text(encoding="utf-8")  # Agent-2 uses swarm's MCP tools
+        rig.config.write_text(text.replace('id = "Agent-2"', 'id = "Agent-2"\nmcp = true'))
         made = rig.swarm("workspaces", "init", str(repo), "--agents", "Agent-2")
         assert made.returncode == 0, made.stdout + made.stderr
         rig.up()
@@ -368,6 +370,8 @@ def test_an_agent_starts_in_the_worktree_workspaces_init_made(
         commands = [h["command"] for e in hooks["hooks"]["Stop"] for h in e["hooks"]]
         assert any("bot.cli.hook --agent Agent-2" in c for c in commands), commands
         assert (worktree / ".codex" / "config.toml").is_file()
+        servers = json.loads((worktree / ".mcp.json").read_text())["mcpServers"]
+        assert servers["swarm"]["env"]["SWARM_AGENT"] == "Agent-2"
         assert not (rig.workdir / ".claude").exists()
         untracked = ["git", "status", "--porcelain", "--untracked-files=all"]
         done = subprocess.run(untracked, cwd=worktree, text=True, capture_output=True, timeout=30)
