@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -425,3 +426,30 @@ def test_install_refuses_a_file_that_is_not_json_and_names_an_agent_without_work
     shutil.rmtree(desk.ws["Agent-2"])
     done = desk.cli("agents", "hooks", "install", "--agent", "Agent-2")
     assert done.code == 2 and "has no workspace" in done.err
+
+
+async def test_a_waiting_hook_reads_the_prompt_only_after_a_commit(
+    tmp_path: Path, desk_service: SwarmService
+) -> None:
+    from bot.cli.hook import _Changes
+    from core.agent_state import Signal
+    from core.tasks.hook_events import PERMISSION_OPTIONS
+
+    changes = _Changes(desk_service.settings.db_path)
+    try:
+        assert changes() is True  # the first look reads
+        assert changes() is False  # nothing committed since
+        await desk_service.write("Agent-1", prompts.open_prompt, "Agent-1", Signal.HOOK,
+                                 "Allow Bash?", PERMISSION_OPTIONS)  # fmt: skip
+        assert changes() is True and changes() is False
+    finally:
+        changes.close()
+    odd = tmp_path / "a ?#% folder"  # a path a URI must quote
+    odd.mkdir()
+    made = sqlite3.connect(odd / "swarm.db")
+    made.execute("PRAGMA journal_mode = WAL")
+    made.close()
+    quoted = _Changes(odd / "swarm.db")
+    assert quoted() is True and quoted() is False
+    quoted.close()
+    assert _Changes(None)() is True  # PostgreSQL: read each time
