@@ -86,6 +86,15 @@ EVENTS: list[tuple[str, dict[str, Any], str, str]] = [
         "working",
         "SubagentStop",
     ),
+    (
+        "Notification",
+        {
+            "message": "Claude Code needs your input for the github MCP server",
+            "notification_type": "elicitation_dialog",
+        },
+        "waiting",
+        "Notification elicitation_dialog",
+    ),
     ("Stop", {"stop_hook_active": False}, "idle", "Stop"),
     ("SessionEnd", {"reason": "prompt_input_exit"}, "offline", "SessionEnd prompt_input_exit"),
 ]
@@ -340,6 +349,44 @@ async def test_a_permission_request_nobody_answers_returns_nothing_and_closes(
     closed = await desk_service.db.read(prompts.get_prompt, 1)
     assert closed.closed_why == "no answer within 1 s" and closed.decision is None
     assert (await row(desk_service, "Agent-1"))["state"] == "waiting"  # its own dialog is open
+
+
+async def test_a_plan_to_approve_makes_its_agent_waiting_and_is_answered(
+    desk: Desk, desk_service: SwarmService
+) -> None:
+    """Claude Code in plan mode asks to leave it (``ExitPlanMode``) with the plan."""
+    plan = "1. Add a failing test for the parser\n2. Fix the parser"
+    notice = payload(desk.ws["Agent-2"], "UserPromptSubmit", prompt="go")
+    assert desk.claude("Agent-2", "UserPromptSubmit", notice).returncode == 0
+    body = payload(desk.ws["Agent-1"], "PermissionRequest", tool_name="ExitPlanMode",
+                   tool_input={"plan": plan}, permission_mode="plan")  # fmt: skip
+    agent = desk.start_claude("Agent-1", body, desk.agent_env())
+    try:
+        prompt = await _open_prompt(desk_service, "Agent-1")
+        assert prompt.text == f"Approve Claude's plan?\n\n{plan}"
+        assert [(o.key, o.label) for o in prompt.options] == [
+            ("1", "Yes, go ahead with the plan"),
+            ("3", "No, keep planning"),
+        ]
+        shown = await row(desk_service, "Agent-1")
+        assert shown["state"] == "waiting"
+        assert shown["evidence"] == (
+            f"prompt {prompt.id} open: Approve Claude's plan? 1. Add a failing test for the "
+            "parser 2. Fix the parser"
+        )
+        explained = await desk_service.explain_agent("Agent-1")
+        assert "hook: PermissionRequest ExitPlanMode: a plan to approve" in json.dumps(explained)
+        assert (await row(desk_service, "Agent-2"))["state"] == "working"  # per agent
+        await desk_service.inbox_reject(f"R-{prompt.id}", "cli")  # swarm reject R-1
+        out, err = await asyncio.to_thread(agent.communicate, timeout=60)
+    finally:
+        agent.kill()
+    assert agent.returncode == 0, err
+    decision = json.loads(out)["hookSpecificOutput"]["decision"]
+    assert decision == {
+        "behavior": "deny",
+        "message": "cli did not approve the plan through swarm: keep planning.",
+    }
 
 
 def _run(program: list[str], body: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
