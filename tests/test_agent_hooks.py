@@ -475,28 +475,35 @@ def test_install_refuses_a_file_that_is_not_json_and_names_an_agent_without_work
     assert done.code == 2 and "has no workspace" in done.err
 
 
-async def test_a_waiting_hook_reads_the_prompt_only_after_a_commit(
+async def test_a_waiting_hook_reads_the_prompt_only_after_a_commit_and_wakes_for_it(
     tmp_path: Path, desk_service: SwarmService
 ) -> None:
-    from bot.cli.hook import _Changes
     from core.agent_state import Signal
+    from core.store.commit_watch import CommitWatch
     from core.tasks.hook_events import PERMISSION_OPTIONS
 
-    changes = _Changes(desk_service.settings.db_path)
+    watch = CommitWatch(desk_service.settings.db_path)
     try:
-        assert changes() is True  # the first look reads
-        assert changes() is False  # nothing committed since
+        assert watch.wakes_on_commits  # Linux: inotify on the store's -wal file
+        assert watch.changed() is True  # the first look reads
+        assert watch.changed() is False  # nothing committed since
+        waiting = asyncio.create_task(watch.wait(60))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # nothing written: it sleeps
+        started = time.monotonic()
         await desk_service.write("Agent-1", prompts.open_prompt, "Agent-1", Signal.HOOK,
                                  "Allow Bash?", PERMISSION_OPTIONS)  # fmt: skip
-        assert changes() is True and changes() is False
+        await asyncio.wait_for(waiting, 30)
+        assert time.monotonic() - started < 20  # woken by the commit, not its 60 s timeout
+        assert watch.changed() is True and watch.changed() is False
     finally:
-        changes.close()
+        watch.close()
     odd = tmp_path / "a ?#% folder"  # a path a URI must quote
     odd.mkdir()
     made = sqlite3.connect(odd / "swarm.db")
     made.execute("PRAGMA journal_mode = WAL")
-    made.close()
-    quoted = _Changes(odd / "swarm.db")
-    assert quoted() is True and quoted() is False
+    quoted = CommitWatch(odd / "swarm.db")
+    assert quoted.changed() is True and quoted.changed() is False
     quoted.close()
-    assert _Changes(None)() is True  # PostgreSQL: read each time
+    made.close()
+    assert CommitWatch(None).changed() is True  # PostgreSQL: read each time

@@ -31,13 +31,16 @@ from core.tasks.hook_events import HookEvent, UnknownHookEvent, decision_json, p
 if TYPE_CHECKING:
     from bot.config import Config
     from core.store.access import StoreAccess
+    from core.store.commit_watch import CommitWatch
     from core.tasks.agent_judge import Freshness
 
 log = logging.getLogger(__name__)
 HOOK_BUSY_S = 2.0  # the longest a hook waits for the database's write lock
-# A waiting PermissionRequest looks whether anything was committed every POLL_S during its
-# first FAST_S, then every POLL_MAX_S: each wake-up costs CPU (0.8 % of a core at 20 ms on
-# the build machine, in asyncio's sleep alone), and a person's answer comes after seconds.
+# A waiting PermissionRequest wakes when the SQLite store is written (inotify on its log),
+# and at least every SAFETY_S. Where it cannot (PostgreSQL, no inotify) it looks every POLL_S
+# during its first FAST_S, then every POLL_MAX_S: each wake-up costs CPU (0.8 % of a core at
+# 20 ms on the build machine, in asyncio's sleep alone), and a person answers after seconds.
+SAFETY_S = 0.25
 POLL_S = 0.02
 FAST_S = 1.0
 POLL_MAX_S = 0.1
@@ -184,7 +187,9 @@ async def _ask(
     try:
         while True:
             # the prompt is read again only when something was committed since the last look
-            current = await access.read(prompts.get_prompt, prompt.id) if changes() else None
+            current = (
+                await access.read(prompts.get_prompt, prompt.id) if changes.changed() else None
+            )
             if current is not None and current.decision is not None:
                 by = current.decided_by or "someone"
                 stdout.write(decision_json(current.decision, by, event.payload) + "\n")
@@ -200,7 +205,10 @@ async def _ask(
                 why = f"no answer within {wait_s:g} s"
                 await access.write(agent, prompts.close, prompt.id, why)
                 return
-            await asyncio.sleep(POLL_S if time.monotonic() < fast_until else POLL_MAX_S)
+            if changes.wakes_on_commits:  # woken by the next commit (or to check anyway)
+                await changes.wait(min(SAFETY_S, max(0.0, deadline - time.monotonic())))
+            else:
+                await asyncio.sleep(POLL_S if time.monotonic() < fast_until else POLL_MAX_S)
     except asyncio.CancelledError:  # the agent stopped waiting (SIGTERM, Ctrl+C)
         await access.write(agent, prompts.close, prompt.id, "the agent stopped waiting")
         raise
@@ -208,47 +216,18 @@ async def _ask(
         changes.close()
 
 
-class _Changes:
-    """Whether another connection committed since the last call (True at the first call).
+def _changes(access: StoreAccess) -> CommitWatch:
+    """The commit watch of the hook's database (``core.store.commit_watch``)."""
+    from core.store.commit_watch import CommitWatch
 
-    On SQLite a read-only connection of its own, asked ``PRAGMA data_version`` in the event
-    loop's thread: a few microseconds, no thread hop, no table read; so a waiting hook costs
-    next to nothing between commits. On PostgreSQL (no file) every call says True: the
-    caller reads the prompt each time (the server's ``swarm_clock`` would cost the same round
-    trip, and the coordinator's own commits send no NOTIFY to listen for).
-    """
-
-    def __init__(self, path: Path | None) -> None:
-        uri = None if path is None else f"{path.resolve().as_uri()}?mode=ro"
-        self._conn = None if uri is None else sqlite3.connect(uri, uri=True)
-        self._seen: int | None = None
-
-    def __call__(self) -> bool:
-        if self._conn is None:
-            return True
-        try:
-            version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
-        except sqlite3.Error as exc:  # never worse than reading each time
-            log.debug("swarm hook: data_version not read (%s)", exc)
-            return True
-        changed, self._seen = version != self._seen, version
-        return changed
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-
-
-def _changes(access: StoreAccess) -> _Changes:
-    """The change counter of the hook's database (see ``_Changes``)."""
     settings = access.settings
     if settings.database_url:
-        return _Changes(None)
+        return CommitWatch(None)
     try:
-        return _Changes(settings.db_path)
+        return CommitWatch(settings.db_path)
     except sqlite3.Error as exc:
-        log.debug("swarm hook: no change counter (%s): reading the prompt each time", exc)
-        return _Changes(None)
+        log.debug("swarm hook: no commit watch (%s): reading the prompt each time", exc)
+        return CommitWatch(None)
 
 
 def main() -> None:
