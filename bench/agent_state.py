@@ -216,7 +216,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--wait", type=float, default=10.0, help="seconds of a waiting hook")
-    parser.add_argument("--only", choices=("all", "wait"), default="all")
+    parser.add_argument(
+        "--only",
+        choices=("all", "wait", "decide"),
+        default="all",
+        help="wait: only the waiting hook's CPU; decide: that and the decision latencies",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -238,6 +243,11 @@ async def main() -> None:
             share, after = await waiting_cpu(service, hook, env, work, args.wait)
             if args.only == "all":
                 await report_latency(service, env, work, args.runs)
+            elif args.only == "decide":
+                now = await decision_to_hook(service, hook, env, work, args.runs)
+                late = await decision_to_hook(service, hook, env, work, args.runs, after_s=3.0)
+                print(line("decision committed -> hook prints it", now))
+                print(line("  the same, decided ~3 s after the prompt", late))
         finally:
             await service.close()
     print(
