@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from localdiscord import RecordedMessage
 
 from core.service.swarm import SwarmService
 from core.settings import Settings
@@ -42,9 +43,9 @@ async def service(desk: Desk) -> AsyncIterator[SwarmService]:
     await svc.close()
 
 
-def prompt_post(world: World, agent: str) -> object:
+def prompt_post(world: World, agent: str) -> Callable[[RecordedMessage], bool]:
     """A predicate: the bot's post of ``agent``'s open prompt (with its buttons)."""
-    return lambda m: f"· {agent} asks (hook)" in m.content and m.custom_ids()
+    return lambda m: f"· {agent} asks (hook)" in m.content and bool(m.custom_ids())
 
 
 def stop(agent: subprocess.Popen[str]) -> None:

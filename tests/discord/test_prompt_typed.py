@@ -54,7 +54,7 @@ async def test_a_press_in_discord_types_the_option_into_the_terminal_agent(
         (prompt,) = await world.service.db.read(prompts.open_prompts, NAME)
 
         post = await world.server.wait_for_message(
-            lambda m: f"{NAME} asks (text)" in m.content and m.custom_ids(),
+            lambda m: f"{NAME} asks (text)" in m.content and bool(m.custom_ids()),
             channel=world.channel,
             timeout_s=30,
         )
