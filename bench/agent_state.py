@@ -7,7 +7,12 @@ Run: .venv/bin/python bench/agent_state.py [--runs 60]
    from just before the process starts until ``SwarmService.agent_rows()`` (what
    ``swarm agents --json`` prints) shows the event's state, polled every 2 ms.
 2. A ``PermissionRequest`` hook waits; from the decision's commit (what the Discord button
-   does: ``prompts.decide`` through the service) until the hook's JSON reaches its stdout.
+   does: ``prompts.decide`` through the service) until the hook's JSON reaches its stdout:
+   decided at once, and ~3 s after the prompt opened (a person's pace: the hook then looks
+   every 100 ms instead of 20 ms).
+3. The CPU a waiting ``PermissionRequest`` hook spends while nobody answers (its
+   ``/proc/PID/stat`` user + system time over ``--wait`` seconds, after its prompt opened),
+   while another process writes to the database every 0.5 s (the coordinator's watch ticks).
 Baseline in the same run: ``swarm --version`` (the bare start of the ``swarm`` command).
 Prints figures only (SQLite in a temporary home).
 """
@@ -17,6 +22,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -26,8 +33,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.agent_state import AgentState, Observation, Signal
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.store import agent_signals
 from core.tasks import prompts
 
 SWARM = str(Path(sys.executable).parent / "swarm")
@@ -113,9 +122,15 @@ async def opened(service: SwarmService, limit_s: float = 30) -> prompts.Prompt:
 
 
 async def decision_to_hook(
-    service: SwarmService, argv: list[str], env: dict[str, str], cwd: Path, runs: int
+    service: SwarmService,
+    argv: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    runs: int,
+    after_s: float = 0.0,
 ) -> list[float]:
-    """Seconds from a decision's commit until the hook prints it."""
+    """Seconds from a decision's commit until the hook prints it; the decision is made
+    ``after_s`` (+-25 %, so the hook's polls are met at every phase) after the prompt opened."""
     took = []
     for i in range(runs):
         body = event(
@@ -123,6 +138,7 @@ async def decision_to_hook(
         )
         proc = spawn(argv, body, env, out=True)
         prompt = await opened(service)
+        await asyncio.sleep(after_s * random.uniform(0.75, 1.25))
         started = time.monotonic()
         await service.write("bench:button", prompts.decide, prompt.id, "1")
         answer = await asyncio.to_thread(proc.stdout.readline)
@@ -152,6 +168,41 @@ async def in_process(
     return took
 
 
+def _screen_look(conn: Any, ctx: Any) -> None:
+    """A write like a watch tick's: a screen observation of the agent."""
+    look = Observation(AGENT, Signal.SCREEN, AgentState.UNKNOWN, ctx.now, "screen: bench")
+    agent_signals.record(conn, look)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def waiting_cpu(
+    service: SwarmService, argv: list[str], env: dict[str, str], cwd: Path, seconds: float
+) -> tuple[float, float]:
+    """A waiting hook's CPU share of one core over ``seconds`` with writes going on, and the
+    decision's latency to its stdout afterwards."""
+    body = event("PermissionRequest", cwd, tool_name="Bash", tool_input={"command": "make w"})
+    proc = spawn(argv, body, env, out=True)
+    prompt = await opened(service)
+    await asyncio.sleep(0.5)  # past its start
+    before, started = cpu_seconds(proc.pid), time.monotonic()
+    while time.monotonic() - started < seconds:  # another process's writes meanwhile
+        await service.write("bench:watch", _screen_look)
+        await asyncio.sleep(0.5)
+    share = (cpu_seconds(proc.pid) - before) / (time.monotonic() - started)
+    decided = time.monotonic()
+    await service.write("bench:button", prompts.decide, prompt.id, "1")
+    answer = await asyncio.to_thread(proc.stdout.readline)
+    took = time.monotonic() - decided
+    assert b'"allow"' in answer, answer
+    await asyncio.to_thread(proc.wait)
+    return share, took
+
+
 def baseline(env: dict[str, str], runs: int) -> list[float]:
     took = []
     for _ in range(runs):
@@ -164,6 +215,13 @@ def baseline(env: dict[str, str], runs: int) -> list[float]:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--wait", type=float, default=10.0, help="seconds of a waiting hook")
+    parser.add_argument(
+        "--only",
+        choices=("all", "wait", "decide"),
+        default="all",
+        help="wait: only the waiting hook's CPU; decide: that and the decision latencies",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -179,24 +237,42 @@ async def main() -> None:
             "SWARM_CONFIG": str(config),
             "PATH": "/usr/bin:/bin",
         }
-        settings = Settings.from_env(env)
-        service = await SwarmService.open(settings)
+        service = await SwarmService.open(Settings.from_env(env))
+        hook = ENTRIES["python -m bot.cli.hook"]
         try:
-            base = baseline(env, args.runs)
-            hook = ENTRIES["python -m bot.cli.hook"]
-            shown, own = await hook_to_state(service, hook, env, work, args.runs)
-            full, _ = await hook_to_state(service, ENTRIES["swarm hook"], env, work, args.runs)
-            decided = await decision_to_hook(service, hook, env, work, max(10, args.runs // 2))
-            inside = await in_process(service, env, work, args.runs)
+            share, after = await waiting_cpu(service, hook, env, work, args.wait)
+            if args.only == "all":
+                await report_latency(service, env, work, args.runs)
+            elif args.only == "decide":
+                now = await decision_to_hook(service, hook, env, work, args.runs)
+                late = await decision_to_hook(service, hook, env, work, args.runs, after_s=3.0)
+                print(line("decision committed -> hook prints it", now))
+                print(line("  the same, decided ~3 s after the prompt", late))
         finally:
             await service.close()
-    print(f"agent state decision latency ({args.runs} runs, SQLite)")
+    print(
+        f"a waiting PermissionRequest hook: {share * 100:.2f} % of one core over {args.wait:g} s "
+        f"(a write every 0.5 s meanwhile); decision -> printed {after * 1000:.1f} ms"
+    )
+
+
+async def report_latency(service: SwarmService, env: dict[str, str], work: Path, runs: int) -> None:
+    """The latency figures, printed."""
+    hook = ENTRIES["python -m bot.cli.hook"]
+    base = baseline(env, runs)
+    shown, own = await hook_to_state(service, hook, env, work, runs)
+    full, _ = await hook_to_state(service, ENTRIES["swarm hook"], env, work, runs)
+    decided = await decision_to_hook(service, hook, env, work, max(10, runs // 2))
+    late = await decision_to_hook(service, hook, env, work, max(10, runs // 3), after_s=3.0)
+    inside = await in_process(service, env, work, runs)
+    print(f"agent state decision latency ({runs} runs, SQLite)")
     print(line("baseline: swarm --version (process start)", base))
     print(line("hook event -> state in agents rows", shown))
     print(line("  the same through 'swarm hook'", full))
     print(line("hook process, start to exit", own))
     print(line("hook's work in process (no process start)", inside))
     print(line("decision committed -> hook prints it", decided))
+    print(line("  the same, decided ~3 s after the prompt", late))
     print(
         f"ratios of p50: hook->state / baseline {pct(shown, 0.5) / pct(base, 0.5):.2f}, "
         f"'swarm hook' / installed hook {pct(full, 0.5) / pct(shown, 0.5):.2f}; "

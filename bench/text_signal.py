@@ -2,7 +2,8 @@
 
 A private tmux server runs 8 panes (100x40), each showing one saved pane of the bundled rule
 files (Claude Code, Codex CLI, Aider, Gemini CLI) below 200 lines of scrollback. Each tick
-reads the 8 panes with ``tmux capture-pane`` (one client process per pane) and classifies
+reads the 8 panes with ``tmux capture-pane`` (``capture_all``: one tmux client for the 8
+panes of the server, as the watcher does) and classifies
 them with every rule file (no ``cli`` key: auto-detect) and, for comparison, with the
 agent's own rule file. Prints per-tick times (p50/p99) and the CPU one tick costs this
 process, its tmux clients and the tmux server, as a share of one core at a 1 s interval.

@@ -1,7 +1,8 @@
 """tmux panes: the agents file's ``tmux = "session:window[.pane]"`` and reading a pane's text.
 
 The text comes from the tmux CLI (``tmux [-S socket] capture-pane -p -J -t TARGET``): the
-visible screen of the pane, wrapped lines joined, without colours. A pane that cannot be read
+visible screen of the pane, wrapped lines joined, without colours; several panes of one tmux
+server are read by one client (``capture_all``). A pane that cannot be read
 (its session, window or pane is gone, no tmux server runs) is not an error but evidence:
 ``PaneText.gone`` says so in plain words ("tmux pane swarm:3 is gone: can't find window: 3").
 Blocking calls: run them off the event loop.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -85,8 +87,39 @@ def capture(ref: PaneRef, timeout: float = CAPTURE_TIMEOUT_S) -> PaneText:
 
 
 def capture_all(refs: Sequence[PaneRef], timeout: float = CAPTURE_TIMEOUT_S) -> list[PaneText]:
-    """Each pane's text, in order (blocking)."""
-    return [capture(ref, timeout) for ref in refs]
+    """Each pane's text, in order (blocking): one tmux client per server for all its panes
+    (``capture-pane ... ; display-message MARK ; capture-pane ...``: starting a client is
+    most of a read's cost); each pane alone when that fails (one is gone: its reason)."""
+    read: dict[PaneRef, PaneText] = {}
+    for socket in dict.fromkeys(ref.socket for ref in refs):
+        group = list(dict.fromkeys(ref for ref in refs if ref.socket == socket))
+        texts = _capture_together(group, timeout) if len(group) > 1 else None
+        for ref, text in zip(group, texts or [capture(r, timeout) for r in group], strict=True):
+            read[ref] = text
+    return [read[ref] for ref in refs]
+
+
+def _capture_together(refs: Sequence[PaneRef], timeout: float) -> list[PaneText] | None:
+    """The panes of one server read by one tmux client; None when that did not work."""
+    mark = f"swarm-pane-end-{uuid.uuid4().hex}"
+    args: list[str] = []
+    for ref in refs:
+        args += ["capture-pane", "-p", "-J", "-t", ref.target, ";", "display-message", "-p", mark]
+        args.append(";")
+    try:
+        done = subprocess.run(
+            refs[0].command(*args[:-1]),
+            capture_output=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    parts = done.stdout.decode("utf-8", "replace").split(f"{mark}\n")
+    if done.returncode != 0 or len(parts) != len(refs) + 1 or parts[-1]:
+        return None
+    return [PaneText(ref, lines=split_lines(text)) for ref, text in zip(refs, parts, strict=False)]
 
 
 def split_lines(text: str) -> tuple[str, ...]:

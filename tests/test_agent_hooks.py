@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -84,6 +85,15 @@ EVENTS: list[tuple[str, dict[str, Any], str, str]] = [
         },
         "working",
         "SubagentStop",
+    ),
+    (
+        "Notification",
+        {
+            "message": "Claude Code needs your input for the github MCP server",
+            "notification_type": "elicitation_dialog",
+        },
+        "waiting",
+        "Notification elicitation_dialog",
     ),
     ("Stop", {"stop_hook_active": False}, "idle", "Stop"),
     ("SessionEnd", {"reason": "prompt_input_exit"}, "offline", "SessionEnd prompt_input_exit"),
@@ -341,6 +351,44 @@ async def test_a_permission_request_nobody_answers_returns_nothing_and_closes(
     assert (await row(desk_service, "Agent-1"))["state"] == "waiting"  # its own dialog is open
 
 
+async def test_a_plan_to_approve_makes_its_agent_waiting_and_is_answered(
+    desk: Desk, desk_service: SwarmService
+) -> None:
+    """Claude Code in plan mode asks to leave it (``ExitPlanMode``) with the plan."""
+    plan = "1. Add a failing test for the parser\n2. Fix the parser"
+    notice = payload(desk.ws["Agent-2"], "UserPromptSubmit", prompt="go")
+    assert desk.claude("Agent-2", "UserPromptSubmit", notice).returncode == 0
+    body = payload(desk.ws["Agent-1"], "PermissionRequest", tool_name="ExitPlanMode",
+                   tool_input={"plan": plan}, permission_mode="plan")  # fmt: skip
+    agent = desk.start_claude("Agent-1", body, desk.agent_env())
+    try:
+        prompt = await _open_prompt(desk_service, "Agent-1")
+        assert prompt.text == f"Approve Claude's plan?\n\n{plan}"
+        assert [(o.key, o.label) for o in prompt.options] == [
+            ("1", "Yes, go ahead with the plan"),
+            ("3", "No, keep planning"),
+        ]
+        shown = await row(desk_service, "Agent-1")
+        assert shown["state"] == "waiting"
+        assert shown["evidence"] == (
+            f"prompt {prompt.id} open: Approve Claude's plan? 1. Add a failing test for the "
+            "parser 2. Fix the parser"
+        )
+        explained = await desk_service.explain_agent("Agent-1")
+        assert "hook: PermissionRequest ExitPlanMode: a plan to approve" in json.dumps(explained)
+        assert (await row(desk_service, "Agent-2"))["state"] == "working"  # per agent
+        await desk_service.inbox_reject(f"R-{prompt.id}", "cli")  # swarm reject R-1
+        out, err = await asyncio.to_thread(agent.communicate, timeout=60)
+    finally:
+        agent.kill()
+    assert agent.returncode == 0, err
+    decision = json.loads(out)["hookSpecificOutput"]["decision"]
+    assert decision == {
+        "behavior": "deny",
+        "message": "cli did not approve the plan through swarm: keep planning.",
+    }
+
+
 def _run(program: list[str], body: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(program, input=body, env=env, capture_output=True, text=True, cwd=ROOT)
 
@@ -425,3 +473,37 @@ def test_install_refuses_a_file_that_is_not_json_and_names_an_agent_without_work
     shutil.rmtree(desk.ws["Agent-2"])
     done = desk.cli("agents", "hooks", "install", "--agent", "Agent-2")
     assert done.code == 2 and "has no workspace" in done.err
+
+
+async def test_a_waiting_hook_reads_the_prompt_only_after_a_commit_and_wakes_for_it(
+    tmp_path: Path, desk_service: SwarmService
+) -> None:
+    from core.agent_state import Signal
+    from core.store.commit_watch import CommitWatch
+    from core.tasks.hook_events import PERMISSION_OPTIONS
+
+    watch = CommitWatch(desk_service.settings.db_path)
+    try:
+        assert watch.wakes_on_commits  # Linux: inotify on the store's -wal file
+        assert watch.changed() is True  # the first look reads
+        assert watch.changed() is False  # nothing committed since
+        waiting = asyncio.create_task(watch.wait(60))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # nothing written: it sleeps
+        started = time.monotonic()
+        await desk_service.write("Agent-1", prompts.open_prompt, "Agent-1", Signal.HOOK,
+                                 "Allow Bash?", PERMISSION_OPTIONS)  # fmt: skip
+        await asyncio.wait_for(waiting, 30)
+        assert time.monotonic() - started < 20  # woken by the commit, not its 60 s timeout
+        assert watch.changed() is True and watch.changed() is False
+    finally:
+        watch.close()
+    odd = tmp_path / "a ?#% folder"  # a path a URI must quote
+    odd.mkdir()
+    made = sqlite3.connect(odd / "swarm.db")
+    made.execute("PRAGMA journal_mode = WAL")
+    quoted = CommitWatch(odd / "swarm.db")
+    assert quoted.changed() is True and quoted.changed() is False
+    quoted.close()
+    made.close()
+    assert CommitWatch(None).changed() is True  # PostgreSQL: read each time

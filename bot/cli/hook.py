@@ -18,6 +18,7 @@ import dataclasses
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -30,11 +31,19 @@ from core.tasks.hook_events import HookEvent, UnknownHookEvent, decision_json, p
 if TYPE_CHECKING:
     from bot.config import Config
     from core.store.access import StoreAccess
+    from core.store.commit_watch import CommitWatch
     from core.tasks.agent_judge import Freshness
 
 log = logging.getLogger(__name__)
 HOOK_BUSY_S = 2.0  # the longest a hook waits for the database's write lock
-POLL_S = 0.02  # how often a waiting PermissionRequest looks for the decision
+# A waiting PermissionRequest wakes when the SQLite store is written (inotify on its log),
+# and at least every SAFETY_S. Where it cannot (PostgreSQL, no inotify) it looks every POLL_S
+# during its first FAST_S, then every POLL_MAX_S: each wake-up costs CPU (0.8 % of a core at
+# 20 ms on the build machine, in asyncio's sleep alone), and a person answers after seconds.
+SAFETY_S = 0.25
+POLL_S = 0.02
+FAST_S = 1.0
+POLL_MAX_S = 0.1
 
 
 def register(sub: Any) -> None:
@@ -173,10 +182,15 @@ async def _ask(
     prompt = await access.write(agent, hook_events.record, agent, event, fresh, True)
     wait_s = access.settings.approval_wait_s
     deadline = time.monotonic() + wait_s
+    changes = _changes(access)
+    fast_until = time.monotonic() + FAST_S
     try:
         while True:
-            current = await access.read(prompts.get_prompt, prompt.id)
-            if current.decision is not None:
+            # the prompt is read again only when something was committed since the last look
+            current = (
+                await access.read(prompts.get_prompt, prompt.id) if changes.changed() else None
+            )
+            if current is not None and current.decision is not None:
                 by = current.decided_by or "someone"
                 stdout.write(decision_json(current.decision, by, event.payload) + "\n")
                 stdout.flush()
@@ -185,16 +199,35 @@ async def _ask(
                 done = dataclasses.replace(event, state=AgentState.WORKING, evidence=answered)
                 await access.write(agent, hook_events.record, agent, done, fresh, False)
                 return
-            if current.closed_at is not None:
+            if current is not None and current.closed_at is not None:
                 return  # closed elsewhere: the agent's own dialog decides
             if time.monotonic() >= deadline:
                 why = f"no answer within {wait_s:g} s"
                 await access.write(agent, prompts.close, prompt.id, why)
                 return
-            await asyncio.sleep(POLL_S)
+            if changes.wakes_on_commits:  # woken by the next commit (or to check anyway)
+                await changes.wait(min(SAFETY_S, max(0.0, deadline - time.monotonic())))
+            else:
+                await asyncio.sleep(POLL_S if time.monotonic() < fast_until else POLL_MAX_S)
     except asyncio.CancelledError:  # the agent stopped waiting (SIGTERM, Ctrl+C)
         await access.write(agent, prompts.close, prompt.id, "the agent stopped waiting")
         raise
+    finally:
+        changes.close()
+
+
+def _changes(access: StoreAccess) -> CommitWatch:
+    """The commit watch of the hook's database (``core.store.commit_watch``)."""
+    from core.store.commit_watch import CommitWatch
+
+    settings = access.settings
+    if settings.database_url:
+        return CommitWatch(None)
+    try:
+        return CommitWatch(settings.db_path)
+    except sqlite3.Error as exc:
+        log.debug("swarm hook: no commit watch (%s): reading the prompt each time", exc)
+        return CommitWatch(None)
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
     from core.coordinator.node import DeliveryNode
     from core.errors import ConfigError
     from core.watch.jobs import Watcher
+    from core.watch.text_signal import KeyPresser, PromptKeys
 
     if not 0 < args.lease <= 3600:
         raise ConfigError(f"--lease must be between 0 and 3600 seconds, got {args.lease:g}")
@@ -48,9 +49,17 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
     service = await builder.service()
     try:
         deliverer = builder.deliverer(service)
-        watcher = Watcher(service, builder.config.watch, builder.frames(), node=args.name)
+        text = builder.text(service, node=args.name)  # its tmux agents' panes
+        watcher = Watcher(
+            service, builder.config.watch, builder.frames(), node=args.name, text=text
+        )
+        keys = None
+        if isinstance(deliverer, KeyPresser):  # its desktop driver types prompts' answers
+            keys = PromptKeys(service, deliverer, text, node=args.name)
         try:
-            node = DeliveryNode(service, deliverer, args.name, lease_s=args.lease, watcher=watcher)
+            node = DeliveryNode(
+                service, deliverer, args.name, lease_s=args.lease, watcher=watcher, keys=keys
+            )
             stop = asyncio.Event()
             started = time.monotonic()
             with stop_on_signals(stop):

@@ -8,7 +8,10 @@ prompts, onboarding and resets are the coordinator's), and stores the receipts i
 transaction per batch. It sleeps until PostgreSQL notifies ``swarm_delivery`` with one of its
 agents (a trigger on ``deliveries`` sends it when a delivery is queued), the next delayed
 delivery or lease end of its agents falls due, or ``SAFETY_S`` passes (a notification lost
-while the listener reconnected); it says it is alive every ``heartbeat_s``.
+while the listener reconnected); it says it is alive every ``heartbeat_s``. With a watcher it
+records its agents' screen activity and their tmux panes' text (observations and permission
+prompts) every watch interval, and with ``keys`` it types the decided answers of their text
+prompts into their windows on this desktop (the coordinator types only its own agents').
 """
 
 from __future__ import annotations
@@ -33,9 +36,11 @@ from core.waits import wait_set
 
 if TYPE_CHECKING:
     from core.watch.jobs import Watcher
+    from core.watch.text_signal import PromptKeys
 
 log = logging.getLogger(__name__)
 SAFETY_S = 5.0  # the longest sleep without a notification
+KEYS_POLL_S = 0.5  # how often the node looks for its agents' decided prompts to type
 
 
 class DeliveryNode:
@@ -51,6 +56,7 @@ class DeliveryNode:
         batch: int = 8,
         heartbeat_s: float = 1.0,
         watcher: Watcher | None = None,
+        keys: PromptKeys | None = None,
     ) -> None:
         if not service.db.serves_nodes:
             raise ConfigError(
@@ -76,6 +82,9 @@ class DeliveryNode:
         self.watcher = watcher
         if watcher is not None and watcher.node != name:
             raise ValueError(f"the watcher of node {watcher.node!r} given to node {name!r}")
+        self.keys = keys  # types the decided text prompts of this node's agents
+        if keys is not None and keys.node != name:
+            raise ValueError(f"the prompt keys of node {keys.node!r} given to node {name!r}")
         self.delivered = 0
         self.lost = 0
         self._wake = asyncio.Event()
@@ -151,6 +160,8 @@ class DeliveryNode:
         ]
         if self.watcher is not None:
             helpers.append(asyncio.create_task(self._watch(stop), name="node-watch"))
+        if self.keys is not None:
+            helpers.append(asyncio.create_task(self._type_prompts(stop), name="node-keys"))
         try:
             while not stop.is_set():
                 try:
@@ -220,6 +231,19 @@ class DeliveryNode:
             except Exception:
                 log.exception("node %s: screen watch failed", self.name)
             await _wait(stop, self.watcher.settings.interval_s)
+
+    async def _type_prompts(self, stop: asyncio.Event) -> None:
+        """Type the decided answers of this node's agents' text prompts into their windows
+        (on this desktop), when due; looked for every ``KEYS_POLL_S``."""
+        assert self.keys is not None
+        while not stop.is_set():
+            try:
+                due = await self.keys.next_due()
+                if due is not None and due <= self.service.clock.now():
+                    await self.keys.fire()
+            except Exception:
+                log.exception("node %s: typing a prompt's answer failed", self.name)
+            await _wait(stop, KEYS_POLL_S)
 
 
 def _claim_with_facts(

@@ -160,7 +160,7 @@ def combine(
 def waiting_for(conn: sqlite3.Connection, agent: str) -> str | None:
     """What ``agent`` waits for a person to answer: its oldest open prompt or question."""
     for prompt in prompts.open_prompts(conn, agent):
-        return f"prompt {prompt.id} open: {shorten(prompt.text, 120)}"
+        return f"prompt {prompt.id} open: {shorten(_spaced(prompt.text), 120)}"
     row = conn.execute(
         "SELECT q.id, q.task_id, q.text FROM questions q JOIN tasks t ON t.id = q.task_id "
         "WHERE q.answered_at IS NULL AND t.assignee = ? AND t.status IN ('assigned', "
@@ -169,7 +169,13 @@ def waiting_for(conn: sqlite3.Connection, agent: str) -> str | None:
     ).fetchone()
     if row is None:
         return None
-    return f"question on T-{row[1]} open: {shorten(row[2], 120)}"
+    return f"question on T-{row[1]} open: {shorten(_spaced(row[2]), 120)}"
+
+
+def _spaced(text: str) -> str:
+    """``text`` on one line: its line breaks and runs of blanks as one space (evidence is
+    one line; a plan's or a prompt's paragraphs read better so than escaped)."""
+    return " ".join(text.split())
 
 
 def judge(conn: sqlite3.Connection, agent: str, now: float, fresh: Freshness) -> Verdict:

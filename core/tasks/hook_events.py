@@ -40,7 +40,18 @@ _STATES = {
     "SubagentStop": AgentState.WORKING,  # a subagent finished; the main agent carries on
     "SessionEnd": AgentState.OFFLINE,
 }
-_NOTIFICATIONS = {"permission_prompt": AgentState.WAITING, "idle_prompt": AgentState.IDLE}
+# Plan mode: Claude Code asks to leave it with the ExitPlanMode tool (its input: the plan);
+# the person approves the plan (allow) or sends Claude back to planning (deny).
+EXIT_PLAN_MODE = "ExitPlanMode"
+PLAN_OPTIONS = (
+    PromptOption(ALLOW, "Yes, go ahead with the plan"),
+    PromptOption(DENY, "No, keep planning"),
+)
+_NOTIFICATIONS = {
+    "permission_prompt": AgentState.WAITING,
+    "idle_prompt": AgentState.IDLE,
+    "elicitation_dialog": AgentState.WAITING,  # an MCP server asks the person for input
+}
 
 
 class UnknownHookEvent(ValueError):
@@ -63,10 +74,25 @@ class HookEvent:
         """A ``PermissionRequest``: swarm opens a prompt and waits for a person's decision."""
         return self.name == PERMISSION_REQUEST
 
+    @property
+    def asks_plan(self) -> bool:
+        """A ``PermissionRequest`` to leave plan mode: a plan to approve."""
+        return self.asks_permission and self.payload.get("tool_name") == EXIT_PLAN_MODE
+
+    @property
+    def options(self) -> tuple[PromptOption, ...]:
+        """The choices a person has (Claude Code's own dialog's, with their keys)."""
+        return PLAN_OPTIONS if self.asks_plan else PERMISSION_OPTIONS
+
     def prompt_text(self) -> str:
-        """The request in words: ``Bash: rm -rf build`` (tool and what it would do)."""
+        """The request in words: ``Bash: rm -rf build`` (tool and what it would do), or the
+        plan to approve."""
         tool = str(self.payload.get("tool_name") or "a tool")
         given = self.payload.get("tool_input")
+        if self.asks_plan:
+            plan = given.get("plan") if isinstance(given, Mapping) else None
+            words = plan.strip() if isinstance(plan, str) and plan.strip() else "(no plan text)"
+            return f"Approve Claude's plan?\n\n{words}"
         what = ""
         if isinstance(given, Mapping):
             for key in ("command", "file_path", "url", "pattern", "path", "description"):
@@ -114,6 +140,8 @@ def _state_of(name: str, payload: Mapping[str, Any]) -> tuple[AgentState, str]:
     detail = ""
     if name in ("PreToolUse", PERMISSION_REQUEST):
         detail = str(payload.get("tool_name") or "")
+        if name == PERMISSION_REQUEST and detail == EXIT_PLAN_MODE:
+            detail += ": a plan to approve"
     elif name in ("SessionStart",):
         detail = str(payload.get("source") or "")
     elif name == "SessionEnd":
@@ -124,9 +152,13 @@ def _state_of(name: str, payload: Mapping[str, Any]) -> tuple[AgentState, str]:
 
 def decision_json(key: str, by: str, payload: Mapping[str, Any]) -> str:
     """Claude Code's ``PermissionRequest`` answer for the chosen option: allow (``2`` also
-    keeps the rules Claude Code suggested, so it does not ask again) or deny."""
+    keeps the rules Claude Code suggested, so it does not ask again) or deny (a plan: Claude
+    keeps planning)."""
     decision: dict[str, Any]
-    if key == DENY:
+    if key == DENY and payload.get("tool_name") == EXIT_PLAN_MODE:
+        words = f"{by} did not approve the plan through swarm: keep planning."
+        decision = {"behavior": "deny", "message": words}
+    elif key == DENY:
         decision = {"behavior": "deny", "message": f"Denied by {by} through swarm."}
     else:
         decision = {"behavior": "allow"}
@@ -164,7 +196,7 @@ def record(
             agent,
             Signal.HOOK,
             event.prompt_text(),
-            PERMISSION_OPTIONS,
+            event.options,
             task_id=held,
             session=event.session,
         )

@@ -44,8 +44,9 @@ class Watcher:
     runs one rules tick. ``looks``: each agent's latest screen verdict, with its evidence.
 
     ``node``: watch the agents of that delivery node (``swarm node``, which only records
-    screen activity: ``record``); None, the coordinator's: every agent no node serves (on
-    PostgreSQL, agents with a ``node`` are watched by their node, on its desktop).
+    their panes' text and screen activity: ``record``); None, the coordinator's: every agent
+    no node serves (on PostgreSQL, agents with a ``node`` are watched by their node, on its
+    desktop).
     """
 
     def __init__(
@@ -151,8 +152,11 @@ class Watcher:
         return report
 
     async def record(self) -> list[str]:
-        """A node's tick: sample its agents' screens and store their activity (and the first
+        """A node's tick: read its tmux agents' panes (the TEXT signal: observations and
+        prompts, stored), sample its agents' screens and store their activity (and the first
         frame of each) for the coordinator's stall rules; the agents found active."""
+        if self.text is not None:
+            await self.text.tick()
         changed = await self.sample()
         first = {a: t for a, t in self.first_frames.items() if a not in self._stored_first}
         if not changed and not first:

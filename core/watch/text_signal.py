@@ -220,8 +220,10 @@ class PromptKeys:
         verify_s: float = VERIFY_S,
         retry_s: float = RETRY_S,
         give_up_s: float = GIVE_UP_S,
+        node: str | None = None,
     ) -> None:
         self.service = service
+        self.node = node  # types for the agents this process serves (``waiting``)
         self.presser = presser
         self.text = text
         self.verify_s = verify_s
@@ -232,9 +234,19 @@ class PromptKeys:
     async def start(self) -> None:
         """Nothing to prepare: decided prompts left from before are typed when due."""
 
+    async def waiting(self) -> list[Prompt]:
+        """The decided prompts whose key this process types: of the agents it serves (a
+        delivery node's, on its desktop; the coordinator's: the others, and those of agents
+        no longer configured, which it settles)."""
+        untyped = await self.service.db.read(prompt_typing.untyped)
+        agents = self.service.agents
+        if self.node is None:
+            return [p for p in untyped if p.agent not in agents or agents[p.agent].node is None]
+        return [p for p in untyped if p.agent in agents and agents[p.agent].node == self.node]
+
     async def next_due(self) -> float | None:
         """Now when a decided prompt waits for its key (or when its retry is due)."""
-        waiting = await self.service.db.read(prompt_typing.untyped)
+        waiting = await self.waiting()
         if not waiting:
             self._not_before.clear()
             return None
@@ -244,7 +256,7 @@ class PromptKeys:
     async def fire(self) -> int:
         """Type every decided prompt that is due; how many were settled."""
         now = self.service.clock.now()
-        waiting = await self.service.db.read(prompt_typing.untyped)
+        waiting = await self.waiting()
         settled = 0
         for prompt in waiting:
             if self._not_before.get(prompt.id, now) <= now:

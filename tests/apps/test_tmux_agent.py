@@ -160,7 +160,9 @@ async def test_the_programs_states_are_read_and_a_decision_is_typed_into_it(
     assert {"key": "2"} not in tmux_agent.records()
     await agent_service.resume_input("Ada")
     assert await keys.fire() == 1
-    assert tmux_agent.records()[-1] == {"key": "2"}  # the program received the chosen key
+    launchers.wait_until(  # the program records the key once its dialog went
+        lambda: tmux_agent.records()[-1] == {"key": "2"}, 10, "the chosen key was not received"
+    )
     typed_at, typed, result = await agent_service.db.read(prompt_typing.typed_state, prompt.id)
     assert typed_at is not None and (typed, result) == ("2", "the prompt left the pane")
     assert await keys.fire() == 0  # once

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
+from core import tmux as tmux_module
 from core.agents_file import load_agents
 from core.errors import ConfigError
-from core.tmux import capture
+from core.tmux import capture, capture_all
 from tests.helpers import run_cli, write_agents
 from tests.test_toml_files import assert_one_line_error
 from tests.tmux_server import Tmux, wait_text
@@ -91,3 +93,23 @@ def test_pane_text_is_escaped_for_showing(tmux: Tmux) -> None:
     wait_text(tmux.ref("swarm:one"), "ab")
     read = capture(tmux.ref("swarm:one"))
     assert read.lines and all("\x1b" not in line and "\x07" not in line for line in read.last(5))
+
+
+def test_the_panes_of_one_server_are_read_by_one_tmux_client(
+    tmux: Tmux, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = tmp_path / "tmux-calls"
+    counting = tmp_path / "tmux"  # the real tmux, each client start noted
+    counting.write_text(f'#!/bin/sh\necho x >> {calls}\nexec {shutil.which("tmux")} "$@"\n')
+    counting.chmod(0o755)
+    for name, text in (("one", "first"), ("two", "second"), ("three", "third")):
+        tmux.window("swarm", name, f"printf '{text}\\n'; sleep 60")
+        wait_text(tmux.ref(f"swarm:{name}"), text)
+    refs = [tmux.ref(f"swarm:{name}") for name in ("one", "two", "three")]
+    monkeypatch.setattr(tmux_module, "TMUX", str(counting))
+    read = capture_all([*refs, refs[0]])
+    assert [p.lines[0] for p in read] == ["first", "second", "third", "first"]
+    assert len(calls.read_text().split()) == 1  # one client for the three panes
+    with_gone = capture_all([refs[1], tmux.ref("swarm:nine"), refs[2]])  # each alone then
+    assert [p.lines[:1] for p in with_gone] == [("second",), (), ("third",)]
+    assert with_gone[1].gone == "tmux pane swarm:nine is gone: can't find window: nine"
