@@ -20,11 +20,12 @@ from core.tomltext import TomlError, loads
 
 ENV, DOTENV, USER, DEFAULT, FLAG = "env", ".env", "user config", "default", "flag"
 UNPREFIXED = ("DISCORD_TOKEN", "DISCORD_API_BASE", "OPENAI_API_KEY", "OPENAI_BASE_URL")
-SECRETS = frozenset({"DISCORD_TOKEN", "OPENAI_API_KEY"})
+SECRETS = frozenset({"DISCORD_TOKEN", "OPENAI_API_KEY", "SWARM_MCP_TOKEN"})
 KNOWN_SETTINGS = (
     "SWARM_HOME",
     "SWARM_CONFIG",
     "SWARM_AGENT",
+    "SWARM_MCP_TOKEN",
     "SWARM_LOG_FILE",
     "SWARM_LOG_MAX_BYTES",
     "SWARM_LOG_BACKUPS",

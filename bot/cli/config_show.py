@@ -96,6 +96,7 @@ _DEFAULTS: dict[str, Callable[[Config], str]] = {
     "SWARM_HOME": lambda c: str(c.core.home),
     "SWARM_CONFIG": lambda c: str(c.core.config_path),
     "SWARM_AGENT": lambda c: c.actor,
+    "SWARM_MCP_TOKEN": lambda c: "(not set)",
     "SWARM_LOG_FILE": lambda c: "(none: logs go to stderr)",
     "SWARM_LOG_MAX_BYTES": _log_limit(0),
     "SWARM_LOG_BACKUPS": _log_limit(1),
