@@ -17,8 +17,19 @@ from core.redact import redact_urls
 from core.tomltext import TomlError, loads
 
 ENV, DOTENV, USER, DEFAULT, FLAG = "env", ".env", "user config", "default", "flag"
-UNPREFIXED = ("DISCORD_TOKEN", "DISCORD_API_BASE", "OPENAI_API_KEY", "OPENAI_BASE_URL")
-SECRETS = frozenset({"DISCORD_TOKEN", "OPENAI_API_KEY"})
+UNPREFIXED = (
+    "DISCORD_TOKEN",
+    "DISCORD_API_BASE",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "GITHUB_TOKEN",
+)
+SECRETS = frozenset(
+    {"DISCORD_TOKEN", "OPENAI_API_KEY", "GITHUB_TOKEN", "SWARM_GITHUB_WEBHOOK_SECRET"}
+)
+# Tables of the file whose keys are a group's settings: ``[github] repo = "o/n"`` is
+# ``SWARM_GITHUB_REPO``; ``token`` there is ``GITHUB_TOKEN``.
+TABLES = {"github": {"token": "github_token", "ci_retries": "ci_retries"}}
 KNOWN_SETTINGS = (
     "SWARM_HOME",
     "SWARM_CONFIG",
@@ -82,6 +93,16 @@ KNOWN_SETTINGS = (
     "SWARM_WEB_BODY_MAX",
     "SWARM_WEB_MAX_CONNECTIONS",
     "SWARM_WEB_IDLE_TIMEOUT",
+    "SWARM_GITHUB_REPO",
+    "GITHUB_TOKEN",
+    "SWARM_GITHUB_LABEL",
+    "SWARM_GITHUB_API_URL",
+    "SWARM_GITHUB_GIT_URL",
+    "SWARM_GITHUB_POLL",
+    "SWARM_GITHUB_WEBHOOK_SECRET",
+    "SWARM_GITHUB_BASE",
+    "SWARM_GITHUB_DRAFT",
+    "SWARM_CI_RETRIES",
 )
 
 
@@ -107,7 +128,7 @@ def read_user_config(path: Path) -> dict[str, str]:
     except (TomlError, UnicodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     values: dict[str, str] = {}
-    for key, value in data.items():
+    for key, value in _flattened(data).items():
         name = env_name(key)
         if name not in KNOWN_SETTINGS:
             raise ConfigError(
@@ -116,6 +137,21 @@ def read_user_config(path: Path) -> dict[str, str]:
             )
         values[name] = _text(path, key, value)
     return values
+
+
+def _flattened(data: Mapping[str, object]) -> dict[str, object]:
+    """The file's keys with each known table's keys as settings (``[github] repo`` →
+    ``github_repo``, ``[github] token`` → ``github_token``); other values as they are."""
+    flat: dict[str, object] = {}
+    for key, value in data.items():
+        table = TABLES.get(key.strip().lower())
+        if table is None or not isinstance(value, Mapping):
+            flat[key] = value
+            continue
+        for inner, item in value.items():
+            inner = inner.strip().lower()
+            flat[table.get(inner, f"{key.strip().lower()}_{inner}")] = item
+    return flat
 
 
 def _text(path: Path, key: str, value: object) -> str:
