@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from automation.gui_options import GuiOptions
     from bot.discordbot.settings import DiscordSettings
     from bot.github.settings import GitHubSettings
-    from bot.github.settings import GitHubSettings
     from bot.web.settings import WebSettings
     from core.ai.settings import AISettings
     from core.watch.settings import WatchSettings

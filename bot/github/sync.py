@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.github import links, rules
+from bot.github import links, rules, webhook
 from bot.github.client import GitHub, GitHubError, RateLimited
 from bot.github.links import Link, NewIssue
 from bot.github.push import PushRefused, push
@@ -68,6 +68,7 @@ class GitHubSync:
         self._said: dict[int, str] = {}  # task id → the last push refusal said (said once)
         self._base: str | None = settings.base
         self._lock = asyncio.Lock()
+        self._webhook_seen: int | None = None  # the newest github.webhook event handled
 
     # -- Timer ---------------------------------------------------------------------------
 
@@ -88,11 +89,13 @@ class GitHubSync:
         result = PassResult()
         poll = now >= self._next_poll
         try:
+            poll = await self._webhook_arrived() or poll
             await self.run_pass(result, poll=poll)
         except RateLimited as exc:
             self._pause(exc)
         except (GitHubError, SwarmError, OSError) as exc:
             log.warning("GitHub: %s", exc)
+            poll = True  # the next poll waits its interval
         finally:
             now = self.service.clock.now()
             self._next_tick = now + self.settings.tick_s
@@ -105,6 +108,13 @@ class GitHubSync:
         if self.gh is not None:
             await self.gh.close()
             self.gh = None
+
+    async def _webhook_arrived(self) -> bool:
+        """True when a webhook delivery was recorded since the last look (the first look
+        only notes where the events stand)."""
+        newest = await self.service.read(webhook.latest)
+        seen, self._webhook_seen = self._webhook_seen, newest
+        return seen is not None and newest > seen
 
     def poll_now(self) -> None:
         """Make the next ``fire`` poll GitHub (a webhook delivery, ``/github import``)."""
