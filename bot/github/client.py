@@ -125,7 +125,7 @@ class GitHub:
     async def get_all(self, url: str, **params: Any) -> list[Any]:
         """Every page of a list (each page conditional)."""
         try:
-            return [item async for item in self.api.getiter(url, params or None)]
+            return [item async for item in self.api.getiter(_with_query(url, params))]
         except (HTTPException, GitHubException, httpx.HTTPError) as exc:
             raise _error("GET", url, exc, self.settings.api_url) from None
 
@@ -147,16 +147,17 @@ class GitHub:
 
     async def _call(self, method: str, url: str, params: Mapping[str, Any], data: Any = b"") -> Any:
         api = self.api
+        full = _with_query(url, params)
         try:
             if method == "GET":
-                return await api.getitem(url, dict(params) or None)
+                return await api.getitem(full)
             if method == "POST":
-                return await api.post(url, dict(params) or None, data=data)
+                return await api.post(full, data=data)
             if method == "PATCH":
-                return await api.patch(url, dict(params) or None, data=data)
+                return await api.patch(full, data=data)
             if method == "PUT":
-                return await api.put(url, dict(params) or None, data=data)
-            return await api.delete(url, dict(params) or None)
+                return await api.put(full, data=data)
+            return await api.delete(full)
         except (HTTPException, GitHubException, httpx.HTTPError) as exc:
             raise _error(method, url, exc, self.settings.api_url) from None
 
@@ -324,6 +325,15 @@ class Check:
     state: str
     details: str
     url: str
+
+
+def _with_query(url: str, params: Mapping[str, Any]) -> str:
+    """``url?name=value...`` (gidgethub's ``url_vars`` fill URI templates, not queries)."""
+    if not params:
+        return url
+    from urllib.parse import urlencode
+
+    return f"{url}?{urlencode({k: str(v) for k, v in params.items()})}"
 
 
 def _run_state(run: Mapping[str, Any]) -> str:

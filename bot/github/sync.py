@@ -68,6 +68,7 @@ class GitHubSync:
         self._said: dict[int, str] = {}  # task id → the last push refusal said (said once)
         self._base: str | None = settings.base
         self._lock = asyncio.Lock()
+        self._warned: str | None = None  # the last failure logged
         self._webhook_seen: int | None = None  # the newest github.webhook event handled
 
     # -- Timer ---------------------------------------------------------------------------
@@ -93,15 +94,24 @@ class GitHubSync:
             await self.run_pass(result, poll=poll)
         except RateLimited as exc:
             self._pause(exc)
+            poll = False  # the poll runs as soon as the pause ends
         except (GitHubError, SwarmError, OSError) as exc:
-            log.warning("GitHub: %s", exc)
+            self._warn(str(exc))
             poll = True  # the next poll waits its interval
+        else:
+            self._warned = None
         finally:
             now = self.service.clock.now()
             self._next_tick = now + self.settings.tick_s
             if poll:
                 self._next_poll = now + self.settings.poll_s
         return len(result.imported) + len(result.cancelled) + len(result.pushed)
+
+    def _warn(self, text: str) -> None:
+        """A failing pass is logged once until a pass succeeds (not once a minute)."""
+        if text != self._warned:
+            log.warning("GitHub: %s", text)
+        self._warned = text
 
     async def stop(self) -> None:
         """Close the client."""
@@ -122,12 +132,15 @@ class GitHubSync:
         self._next_tick = 0.0
 
     def _pause(self, exc: RateLimited) -> None:
-        if self.paused_until < exc.reset_at:  # one line per exhaustion, not one per call
-            log.warning(
-                "GitHub rate limit used up: no GitHub call until %s (nothing is lost)",
-                time.strftime("%H:%M:%S", time.localtime(exc.reset_at)),
-            )
-        self.paused_until = exc.reset_at + 1
+        """No call until the reset (GitHub's wall-clock time, on the loop's clock), said in
+        one line; the next poll runs as soon as it ends."""
+        now = self.service.clock.now()
+        self.paused_until = now + max(1.0, exc.reset_at - time.time() + 1)
+        self._next_poll = min(self._next_poll, self.paused_until)
+        log.warning(
+            "GitHub rate limit used up: no GitHub call until %s (nothing is lost)",
+            time.strftime("%H:%M:%S", time.localtime(exc.reset_at)),
+        )
 
     # -- one pass ------------------------------------------------------------------------
 
