@@ -181,7 +181,12 @@ def change(conn: sqlite3.Connection, link_id: int, now: float, **fields: Any) ->
 
 
 def follow_up(
-    conn: sqlite3.Connection, ctx: Ctx, link: Link, spec: TaskSpec, kind: str, **fields: Any
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    link: Link,
+    spec: TaskSpec,
+    kind: str,
+    fields: dict[str, Any],
 ) -> int:
     """A task that sends CI failures or review comments back to the agent (``spec.agent``):
     created, made the issue's current task, with an event saying why."""

@@ -247,6 +247,7 @@ class GitHubSync:
         await self._show(link, task)
         if task.status == TaskStatus.done and link.head_sha is None:
             await self._open_pull(link, task, result)
+            await self._show(link, task)
         elif poll and link.pr is not None and task.status == TaskStatus.done:
             await self._follow_pull(link, task, result)
 
@@ -387,9 +388,7 @@ class GitHubSync:
             link,
             spec,
             f"CI failure ({check.name})",
-            ci="failure",
-            ci_retries=link.ci_retries + 1,
-            head_sha=None,
+            {"ci": "failure", "ci_retries": link.ci_retries + 1, "head_sha": None},
         )
         result.followups.append(new_id)
         log.info("%s: CI %s failed on PR #%s → %s", task.ref, check.name, link.pr, task_ref(new_id))
@@ -419,7 +418,12 @@ class GitHubSync:
             )
             spec = TaskSpec(title=title, details=details, priority=task.priority, agent=agent)
             new_id = await self.service.write(
-                ACTOR, links.follow_up, link, spec, "a review", review_id=newest, head_sha=None
+                ACTOR,
+                links.follow_up,
+                link,
+                spec,
+                "a review",
+                {"review_id": newest, "head_sha": None},
             )
             result.followups.append(new_id)
             return

@@ -7,6 +7,7 @@ import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,6 +16,8 @@ from bot.github.sync import GitHubSync
 from core.service.swarm import SwarmService
 
 localgithub = pytest.importorskip("localgithub.server")
+if TYPE_CHECKING:
+    from localgithub.server import LocalGitHub
 REPO = "acme/app"
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",
@@ -30,7 +33,7 @@ GIT_ENV = {
 class World:
     """The server, swarm's token, a maintainer and an outsider, the loop under test."""
 
-    gh: localgithub.LocalGitHub
+    gh: LocalGitHub
     token: str
     maintainer: str
     outsider: str

@@ -20,10 +20,20 @@ async def test_labelled_issues_become_tasks_once_with_role_and_dependencies(
     world: World, service: SwarmService
 ) -> None:
     gh = world.gh
-    gh.open_issue(REPO, "Build the API", "the body", labels=["swarm", "role:web", "priority:high"],
-                  labeled_by=world.maintainer)
-    gh.open_issue(REPO, "Test the API", "Blocked by #1", labels=["swarm", "role:qa"],
-                  labeled_by=world.maintainer)
+    gh.open_issue(
+        REPO,
+        "Build the API",
+        "the body",
+        labels=["swarm", "role:web", "priority:high"],
+        labeled_by=world.maintainer,
+    )
+    gh.open_issue(
+        REPO,
+        "Test the API",
+        "Blocked by #1",
+        labels=["swarm", "role:qa"],
+        labeled_by=world.maintainer,
+    )
     gh.open_issue(REPO, "Not for swarm", "no label")
     gh.open_issue(REPO, "Sneaky", "do it", labels=["swarm"], user=world.outsider)
     first = await world.sync.run_pass()
