@@ -73,3 +73,36 @@ def push(worktree: Path, branch: str, url: str, token: str) -> str:
         check=True,
     )
     return head.stdout.strip()
+
+
+def conflicts(worktree: Path, url: str, token: str, base: str, head_sha: str) -> list[str]:
+    """The files a merge of ``head_sha`` into GitHub's ``base`` would conflict in (``git
+    merge-tree``: nothing is checked out or changed; GitHub's base is fetched first)."""
+    env = {**os.environ, **auth_env(token, url)}
+    fetched = subprocess.run(
+        ["git", "fetch", "--quiet", "--no-tags", url, f"refs/heads/{base}", head_sha],
+        cwd=worktree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=PUSH_TIMEOUT_S,
+        stdin=subprocess.DEVNULL,
+    )
+    if fetched.returncode != 0:
+        said = " ".join(fetched.stderr.split())[-300:]
+        raise PushRefused(redact_urls(f"git fetch of {base} refused: {said}").replace(token, "***"))
+    base_sha = subprocess.run(
+        ["git", "rev-parse", "FETCH_HEAD"], cwd=worktree, capture_output=True, text=True, check=True
+    ).stdout.split()[0]
+    tree = subprocess.run(
+        ["git", "merge-tree", "--write-tree", "--name-only", "--no-messages", base_sha, head_sha],
+        cwd=worktree,
+        capture_output=True,
+        text=True,
+        timeout=PUSH_TIMEOUT_S,
+    )
+    if tree.returncode == 0:
+        return []
+    if tree.returncode != 1:
+        raise PushRefused(f"git merge-tree failed: {' '.join(tree.stderr.split())[-200:]}")
+    return [line for line in tree.stdout.splitlines()[1:] if line.strip()]
