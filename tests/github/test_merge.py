@@ -48,7 +48,7 @@ async def test_merge_waits_for_an_approval_then_merges_on_github(
     world: World, service: SwarmService, tmp_path: Path
 ) -> None:
     task_id = await _pull_request(world, service, tmp_path, "NEW.md")
-    with pytest.raises(InvalidState, match="needs an approving review.*nothing merged"):
+    with pytest.raises(InvalidState, match=r"needs an approving review.*nothing merged"):
         await merge_if_pull(service, world.settings, task_id, "cli")
     (pr,) = [i.number for i in world.gh.repo(REPO).issues.values() if i.pull is not None]
     world.gh.submit_review(REPO, pr, user=world.maintainer, event="APPROVE")
