@@ -227,7 +227,9 @@ class Builder:
         """A new Discord client (one per connection attempt)."""
         from bot.discordbot.client import SwarmBot
 
-        return SwarmBot(service, self.config.discord, ai, **self.client_options)
+        return SwarmBot(
+            service, self.config.discord, ai, github=self.config.github, **self.client_options
+        )
 
     def web(
         self, service: SwarmService, sock: socket.socket | None = None
