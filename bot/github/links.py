@@ -17,11 +17,11 @@ from core.tasks import lifecycle
 OPEN, CLOSED = "open", "closed"  # CLOSED: cancelled, merged or closed on GitHub: left alone
 COLUMNS = (
     "id, repo, issue, first_task, task_id, state, comment_id, shown, history, pr, branch, "
-    "head_sha, ci, ci_retries, review_id, created_at, updated_at"
+    "head_sha, ci, ci_retries, review_id, issue_url, pr_url, created_at, updated_at"
 )
 CHANGEABLE = frozenset(
     {"task_id", "state", "comment_id", "shown", "pr", "branch", "head_sha", "ci", "ci_retries"}
-    | {"review_id", "history"}
+    | {"review_id", "history", "pr_url"}
 )
 
 
@@ -44,6 +44,8 @@ class Link:
     ci: str | None = None
     ci_retries: int = 0
     review_id: int = 0
+    issue_url: str | None = None
+    pr_url: str | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
 
@@ -51,6 +53,8 @@ class Link:
         """Plain data for ``--json`` and the dashboard."""
         return {
             "issue": self.issue,
+            "issue_url": self.issue_url,
+            "pr_url": self.pr_url,
             "task": task_ref(self.task_id),
             "first_task": task_ref(self.first_task),
             "state": self.state,
@@ -74,6 +78,7 @@ class NewIssue:
     issue: int
     spec: TaskSpec
     after_issues: tuple[int, ...]
+    url: str | None = None  # the issue's page on GitHub
 
 
 def import_issues(
@@ -111,9 +116,9 @@ def import_issues(
     made = {}
     for item, task_id in zip(fresh, ids, strict=True):
         conn.execute(
-            "INSERT INTO github_issues (repo, issue, first_task, task_id, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (repo, item.issue, task_id, task_id, ctx.now, ctx.now),
+            "INSERT INTO github_issues (repo, issue, first_task, task_id, issue_url, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (repo, item.issue, task_id, task_id, web_url(item.url), ctx.now, ctx.now),
         )
         insert_event(
             conn,
@@ -126,6 +131,13 @@ def import_issues(
         )
         made[item.issue] = task_id
     return made
+
+
+def web_url(url: object) -> str | None:
+    """``url`` when it is an http(s) page address (what GitHub sends as ``html_url``)."""
+    text = str(url or "")
+    ok = text.startswith(("https://", "http://")) and len(text) < 500 and text.isprintable()
+    return text if ok and " " not in text else None
 
 
 def open_links(conn: sqlite3.Connection, repo: str) -> list[Link]:

@@ -223,6 +223,7 @@ class GitHubSync:
                 role=mapped.role,
             ),
             tuple(rules.dependencies(body, number)),
+            issue.get("html_url"),
         )
 
     async def _gone(self, link: Link, result: PassResult) -> None:
@@ -297,14 +298,15 @@ class GitHubSync:
                 turn.branch, base, text.title, text.body, self.settings.draft
             )
             number = int(pull["number"])
+            fields = {"pr_url": links.web_url(pull.get("html_url"))}
         else:
-            number = link.pr
+            number, fields = link.pr, {}
         await self.service.write(
             ACTOR,
             _pushed,
             link.id,
             task.id,
-            {"pr": number, "branch": turn.branch, "head_sha": head, "ci": None},
+            {"pr": number, "branch": turn.branch, "head_sha": head, "ci": None, **fields},
             f"{task.ref}: {turn.branch} pushed ({head[:12]}), PR #{number}",
         )
         link.pr, link.branch, link.head_sha, link.ci = number, turn.branch, head, None

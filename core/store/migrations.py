@@ -329,6 +329,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             ci TEXT,
             ci_retries INTEGER NOT NULL DEFAULT 0,
             review_id INTEGER NOT NULL DEFAULT 0,
+            issue_url TEXT,
+            pr_url TEXT,
             created_at REAL NOT NULL,
             updated_at REAL NOT NULL
         )""",

@@ -8,15 +8,20 @@ import asyncio
 import logging
 from pathlib import Path
 
+import httpx
 import pytest
 
 from automation.inbox import InboxDeliverer
+from bot.web.app import create_app
+from bot.web.settings import WebSettings
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskStatus
 from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init
 from tests.github.conftest import REPO, World, sh
 from tests.helpers import query
+from tests.web.conftest import make_token
+from tests.web.test_pages import login
 
 pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 
@@ -112,11 +117,26 @@ async def test_done_to_pr_then_ci_and_review_go_back_to_the_same_agent(
     comments = [c for c in repo_comments if c.issue == 1 and c.user == "swarm-bot"]
     assert len(comments) == 1  # one progress comment, edited in place
 
+    page = await _task_page(service, task_id)
+    assert f'href="{world.gh.url}/{REPO}/issues/1"' in page and f"PR #{number}</a>" in page
+    assert world.token not in page
+
     token = world.token
     db = b"".join(p.read_bytes() for p in home.glob("swarm.db*"))
     assert token.encode() not in db
     assert token not in caplog.text
     assert token not in str(query(service.settings, "SELECT text, data FROM events"))
+
+
+async def _task_page(service: SwarmService, task_id: int) -> str:
+    """The dashboard's page of a task, through the real app with an admin token."""
+    app = create_app(service, WebSettings())
+    token = await make_token(service, "admin", "test")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+    ) as http:
+        await login(http, token)
+        return (await http.get(f"/tasks/T-{task_id}")).text
 
 
 async def test_a_dirty_worktree_is_not_pushed(
