@@ -205,6 +205,16 @@ class GitHub:
         result: dict[str, Any] = await self.get(f"{self.repo}/issues/{number}")
         return result
 
+    async def sub_issues(self, number: int) -> list[int]:
+        """The numbers of an issue's sub-issues (none when the API does not know them)."""
+        try:
+            found = await self.get_all(f"{self.repo}/issues/{number}/sub_issues", per_page=100)
+        except GitHubError as exc:
+            if exc.status in (404, 410):
+                return []
+            raise
+        return [int(i["number"]) for i in found if "number" in i]
+
     async def label_actor(self, number: int) -> str | None:
         """Who applied the label last (its last ``labeled`` event), None if nobody did."""
         events = await self.get_all(f"{self.repo}/issues/{number}/events", per_page=100)

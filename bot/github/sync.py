@@ -176,7 +176,7 @@ class GitHubSync:
             if why is not None:
                 result.refused[number] = why
                 continue
-            new.append(self._new_issue(issue))
+            new.append(self._new_issue(issue, await self.client.sub_issues(number)))
         if new:
             made = await self.service.write(ACTOR, links.import_issues, self.repo, new)
             result.imported.update(made)
@@ -203,7 +203,9 @@ class GitHubSync:
         log.info("GitHub issue #%d not imported: %s", number, why)
         return why
 
-    def _new_issue(self, issue: dict[str, Any]) -> NewIssue:
+    def _new_issue(self, issue: dict[str, Any], subs: list[int]) -> NewIssue:
+        """The task of a new issue; it waits for the issues its body names and for its
+        sub-issues (when they are imported labelled issues)."""
         number = int(issue["number"])
         settings = self.service.settings
         names = [str(label.get("name", "")) for label in issue.get("labels") or []]
@@ -222,7 +224,7 @@ class GitHubSync:
                 priority=mapped.priority,
                 role=mapped.role,
             ),
-            tuple(rules.dependencies(body, number)),
+            tuple(dict.fromkeys([*rules.dependencies(body, number), *subs])),
             issue.get("html_url"),
         )
 

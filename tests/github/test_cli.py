@@ -6,15 +6,11 @@ import asyncio
 import json
 from pathlib import Path
 
-import pytest
-
 from bot.cli.doctor import _github
 from bot.config import Config
 from core.service.swarm import SwarmService
 from tests.github.conftest import REPO, World
 from tests.helpers import CliResult, run_cli
-
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 
 
 def _env(world: World, token: str) -> dict[str, str]:

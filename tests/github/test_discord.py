@@ -17,8 +17,6 @@ from tests.discord.conftest import builder_for
 from tests.discord.conftest import server as server  # the local Discord fixture
 from tests.github.conftest import REPO, World
 
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
-
 
 @pytest.fixture
 async def service(home: Path) -> AsyncIterator[SwarmService]:

@@ -12,9 +12,6 @@ from core.service.swarm import SwarmService
 from tests.github.conftest import REPO, World
 from tests.helpers import query
 
-# localgithub (work in progress) stores its caller under a str key: aiohttp warns
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
-
 
 async def test_labelled_issues_become_tasks_once_with_role_and_dependencies(
     world: World, service: SwarmService
@@ -36,15 +33,18 @@ async def test_labelled_issues_become_tasks_once_with_role_and_dependencies(
     )
     gh.open_issue(REPO, "Not for swarm", "no label")
     gh.open_issue(REPO, "Sneaky", "do it", labels=["swarm"], user=world.outsider)
+    gh.open_issue(REPO, "Ship it", "", labels=["swarm"], labeled_by=world.maintainer)
+    gh.add_sub_issue(REPO, 5, 2)  # #2 is a sub-issue of #5: #5 waits for it
     first = await world.sync.run_pass()
-    assert sorted(first.imported) == [1, 2] and 4 in first.refused
+    assert sorted(first.imported) == [1, 2, 5] and sorted(first.refused) == [4]
     tasks = {t.title: t for t in await service.list_tasks()}
     api, tests = tasks["#1 Build the API"], tasks["#2 Test the API"]
     assert (api.role, api.priority) == ("web", Priority.high)
     assert tests.role == "qa" and tests.after == [api.id] and tests.status == TaskStatus.blocked
     assert "Quoted from GitHub issue #1" in api.details and "the body" in api.details
+    assert tasks["#5 Ship it"].after == [tests.id]
     again = await world.sync.run_pass()
-    assert again.imported == {} and len(await service.list_tasks()) == 2
+    assert again.imported == {} and len(await service.list_tasks()) == 3
 
 
 async def test_an_idle_repository_costs_conditional_requests_only(world: World) -> None:

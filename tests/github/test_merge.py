@@ -16,8 +16,6 @@ from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init
 from tests.github.conftest import REPO, World, sh
 
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
-
 
 def _commit(tree: Path, name: str, text: str, message: str) -> str:
     (tree / name).write_text(text, encoding="utf-8")

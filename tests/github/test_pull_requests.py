@@ -23,8 +23,6 @@ from tests.helpers import query
 from tests.web.conftest import make_token
 from tests.web.test_pages import login
 
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
-
 
 async def _checkout(world: World, tmp_path: Path) -> Path:
     """The maintainers' clone of the repository (what `swarm workspaces init` works from),
