@@ -22,11 +22,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -45,12 +48,12 @@ from core.workspaces.manager import InitRequest, init
 REPO = "acme/app"
 
 
-async def wait_for(check, timeout: float = 600.0) -> float:  # type: ignore[no-untyped-def]
+async def wait_for(check: Callable[[], Awaitable[bool]], limit_s: float = 600.0) -> float:
     """Seconds until ``await check()`` is true (polled every 20 ms)."""
     started = time.perf_counter()
     while not await check():
-        if time.perf_counter() - started > timeout:
-            raise TimeoutError("not within the timeout")
+        if time.perf_counter() - started > limit_s:
+            raise TimeoutError(f"not within {limit_s:g} s")
         await asyncio.sleep(0.02)
     return time.perf_counter() - started
 
@@ -69,7 +72,7 @@ async def latency(
         server.open_issue(REPO, title, "x", labels=["swarm"], labeled_by="maria")
         if hook:  # what POST /api/v1/github/webhook records for an `issues` delivery
             await service.write("github", webhook.record, "issues", f"d-{index}")
-        found.append(await wait_for(lambda t=title: has_task(service, t)))
+        found.append(await wait_for(partial(has_task, service, title)))
     return found
 
 
@@ -104,10 +107,10 @@ async def done_to_pr(
         title = f"pr issue {index}"
         server.open_issue(REPO, title, "x", labels=["swarm"], labeled_by="maria")
         await service.write("github", webhook.record, "issues", f"pr-{index}")
-        await wait_for(lambda t=title: has_task(service, t))
+        await wait_for(partial(has_task, service, title))
         (task,) = [t for t in await service.list_tasks(limit=500) if t.title.endswith(title)]
         await service.assign_task(task.id, "Agent-1", "cli")
-        await wait_for(lambda i=task.id: _delivered(service, i))
+        await wait_for(partial(_delivered, service, task.id))
         await service.start_task(task.id, "Agent-1")
         (tree / f"f{index}.py").write_text(f"X = {index}\n")
         await asyncio.to_thread(git, tree, "add", ".")
@@ -115,11 +118,7 @@ async def done_to_pr(
         head = (await asyncio.to_thread(git, tree, "rev-parse", "HEAD")).strip()
         pulls_before = _pulls(server)
         await service.complete_task(task.id, "Agent-1", "done")
-        found.append(
-            await wait_for(
-                lambda h=head, n=pulls_before: _pushed(server, h, n, index == 0), timeout=60
-            )
-        )
+        found.append(await wait_for(partial(_pushed, server, head, pulls_before, index == 0), 60))
     return found
 
 
@@ -177,9 +176,10 @@ async def main(args: argparse.Namespace) -> None:
                 await running
             print(f"labelled issue → task, {args.issues} issues, SWARM_GITHUB_POLL={args.poll:g}:")
             print(f"  polling   p50 {statistics.median(polled):6.1f} s   max {max(polled):6.1f} s")
+            ratio = statistics.median(polled) / statistics.median(hooked)
             print(
                 f"  webhook   p50 {statistics.median(hooked):6.1f} s   max {max(hooked):6.1f} s"
-                f"   (polling / webhook p50: {statistics.median(polled) / statistics.median(hooked):.0f}x)"
+                f"   (polling / webhook p50: {ratio:.0f}x)"
             )
             print(f"task done → PR on GitHub, 3 runs: {', '.join(f'{s:.2f} s' for s in prs)}")
 
@@ -241,7 +241,7 @@ async def _one_pull(
     return server.branch_sha(repo, "feature") or "", int(pull["number"])
 
 
-def _finished(conn, link_id: int, task_id: int, sha: str, pr: int) -> None:  # type: ignore[no-untyped-def]
+def _finished(conn: sqlite3.Connection, link_id: int, task_id: int, sha: str, pr: int) -> None:
     conn.execute("UPDATE tasks SET status = 'done' WHERE id = ?", (task_id,))
     conn.execute(
         "UPDATE github_issues SET pr = ?, head_sha = ?, ci = 'success', shown = 'review' "
