@@ -59,3 +59,16 @@ async def test_doctor_reports_the_connection(world: World) -> None:
     assert finding.status == "ok" and "swarm-bot: write access, fine-grained" in finding.detail
     (off,) = await _github(Config({}), 5)
     assert off.status == "skipped"
+
+
+async def test_swarm_run_adds_the_loop_only_when_a_repository_is_set(
+    world: World, service: SwarmService
+) -> None:
+    from bot.app import Builder
+    from bot.github.sync import GitHubSync
+
+    assert Builder(Config({}, core=service.settings)).github(service) is None
+    on = Builder(Config(_env(world, world.token), core=service.settings))
+    loop = on.github(service)
+    assert isinstance(loop, GitHubSync) and on.github_sync is loop
+    assert loop.settings.repo == REPO and loop.settings.poll_s == 60

@@ -4,17 +4,20 @@ review approves; a conflict found first with ``git merge-tree``, named by file."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from automation.inbox import InboxDeliverer
 from bot.github.merge import merge_if_pull
+from bot.github.sync import GitHubSync
 from core.coordinator.scheduler import Scheduler
 from core.errors import InvalidState
 from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init
 from tests.github.conftest import REPO, World, sh
+from tests.helpers import query
 
 
 def _commit(tree: Path, name: str, text: str, message: str) -> str:
@@ -71,3 +74,20 @@ async def test_a_conflict_is_refused_with_the_file_names(
         await merge_if_pull(service, world.settings, task_id, "cli")
     pull = world.gh.issue(REPO, pr).pull
     assert pull is not None and not pull.merged
+
+
+async def test_past_the_ci_budget_a_person_is_asked(
+    world: World, service: SwarmService, tmp_path: Path
+) -> None:
+    task_id = await _pull_request(world, service, tmp_path, "NEW.md")
+    head = world.gh.branch_sha(REPO, "swarm/Agent-1") or ""
+    world.gh.set_check(REPO, head, "lint", "failure", "E501 line too long")
+    strict = GitHubSync(service, dataclasses.replace(world.settings, ci_retries=0))
+    try:
+        result = await strict.run_pass()
+    finally:
+        await strict.stop()
+    assert result.followups == [] and len(await service.list_tasks(open_only=True)) == 0
+    assert "swarm:ci-failed" in world.gh.issue(REPO, 1).labels
+    (said,) = query(service.settings, "SELECT text FROM events WHERE kind = 'github.ci_exhausted'")
+    assert said[0] == "CI of PR #2 failed (lint) past 0 retries" and task_id == 1
