@@ -90,7 +90,7 @@ def conflicts(worktree: Path, url: str, token: str, base: str, head_sha: str) ->
     )
     if fetched.returncode != 0:
         said = " ".join(fetched.stderr.split())[-300:]
-        raise PushRefused(redact_urls(f"git fetch of {base} refused: {said}").replace(token, "***"))
+        raise PushRefused(_hidden(f"git fetch of {base} refused: {said}", token))
     base_sha = subprocess.run(
         ["git", "rev-parse", "FETCH_HEAD"], cwd=worktree, capture_output=True, text=True, check=True
     ).stdout.split()[0]
@@ -106,3 +106,9 @@ def conflicts(worktree: Path, url: str, token: str, base: str, head_sha: str) ->
     if tree.returncode != 1:
         raise PushRefused(f"git merge-tree failed: {' '.join(tree.stderr.split())[-200:]}")
     return [line for line in tree.stdout.splitlines()[1:] if line.strip()]
+
+
+def _hidden(text: str, token: str) -> str:
+    """``text`` redacted, and the token itself replaced wherever it is."""
+    text = redact_urls(text)
+    return text.replace(token, "[redacted]") if token else text

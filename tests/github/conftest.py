@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +34,7 @@ class World:
     """The server, swarm's token, a maintainer and an outsider, the loop under test."""
 
     gh: LocalGitHub
-    token: str
+    token: str = field(repr=False)  # never in a failing test's output either
     maintainer: str
     outsider: str
     settings: GitHubSettings
