@@ -26,6 +26,7 @@ from core.service.swarm import SwarmService
 
 if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loads lazily
     from bot.discordbot.client import SwarmBot
+    from bot.github.sync import GitHubSync
     from bot.web.server import WebServer
     from core.coordinator.agents_reload import AgentsReload
     from core.coordinator.home_lock import CoordinatorLock
@@ -75,6 +76,7 @@ class Builder:
         self.poll_s = poll_s
         self.client_options = client_options or {}
         self._home_lock: CoordinatorLock | None = None
+        self.github_sync: GitHubSync | None = None  # built by `scheduler` when configured
 
     @property
     def log_file(self) -> str:
@@ -147,6 +149,9 @@ class Builder:
         keys = self.prompt_keys(service, deliverer, jobs)
         if keys is not None:
             timers.append(keys)
+        github = self.github(service)
+        if github is not None:
+            timers.append(github)
         if service.settings.database_url:  # other processes' writes wake the loop at once
             from core.coordinator.changes import ChangeListener
 
@@ -157,6 +162,20 @@ class Builder:
             listener.on_change = scheduler.wake
             return scheduler
         return Scheduler(service, deliverer, timers=timers, poll_s=self.poll_s)
+
+    def github(self, service: SwarmService) -> GitHubSync | None:
+        """The GitHub loop (a timer) when ``SWARM_GITHUB_REPO`` is set; None otherwise."""
+        settings = self.config.github
+        if not settings.enabled:
+            return None
+        from bot.github.settings import require_library
+
+        settings.require()
+        require_library()
+        from bot.github.sync import GitHubSync
+
+        self.github_sync = GitHubSync(service, settings)
+        return self.github_sync
 
     def prompt_keys(self, service: SwarmService, deliverer: Deliverer, jobs: Jobs) -> Timer | None:
         """The timer that types decided text/screen prompts' answers into the agents' windows
@@ -208,7 +227,9 @@ class Builder:
         """A new Discord client (one per connection attempt)."""
         from bot.discordbot.client import SwarmBot
 
-        return SwarmBot(service, self.config.discord, ai, **self.client_options)
+        return SwarmBot(
+            service, self.config.discord, ai, github=self.config.github, **self.client_options
+        )
 
     def web(
         self, service: SwarmService, sock: socket.socket | None = None

@@ -22,16 +22,17 @@ from core.settings import Settings
 if TYPE_CHECKING:
     from automation.gui_options import GuiOptions
     from bot.discordbot.settings import DiscordSettings
+    from bot.github.settings import GitHubSettings
     from bot.web.settings import WebSettings
     from core.ai.settings import AISettings
     from core.watch.settings import WatchSettings
 
 T = TypeVar("T")
-SECTIONS = ("core", "discord", "ai", "watch", "gui", "web")
+SECTIONS = ("core", "discord", "ai", "watch", "gui", "web", "github")
 
 
 class Config:
-    """Settings of every part, by section: core, discord, ai, watch, gui, web."""
+    """Settings of every part, by section: core, discord, ai, watch, gui, web, github."""
 
     def __init__(
         self,
@@ -118,6 +119,13 @@ class Config:
         from bot.web.settings import WebSettings
 
         return self._section("web", lambda: WebSettings.from_env(self.env))
+
+    @property
+    def github(self) -> GitHubSettings:
+        """The repository, its token, the label, the poll interval, the CI retries."""
+        from bot.github.settings import GitHubSettings
+
+        return self._section("github", lambda: GitHubSettings.from_env(self.env))
 
     @property
     def actor(self) -> str:

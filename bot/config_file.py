@@ -4,7 +4,8 @@ The user config file (``~/.config/swarm/config.toml`` on Linux, by ``platformdir
 settings an agent's terminal needs wherever it is opened; its keys are the environment names
 without ``SWARM_``, in lower case (``home = "~/agents/swarm"``, ``lease = 300``,
 ``discord_token = "..."``). ``swarm config show`` prints each effective value and its source.
-Its tables (``TABLES``: ``[desktop]``) are sections of their own, read by ``read_user_tables``.
+Its ``[github]`` table holds settings (``TABLES``); ``[desktop]`` is a section of its own
+(``SECTIONS``), read by ``read_user_tables``.
 """
 
 from __future__ import annotations
@@ -19,8 +20,25 @@ from core.redact import redact_urls
 from core.tomltext import TomlError, loads
 
 ENV, DOTENV, USER, DEFAULT, FLAG = "env", ".env", "user config", "default", "flag"
-UNPREFIXED = ("DISCORD_TOKEN", "DISCORD_API_BASE", "OPENAI_API_KEY", "OPENAI_BASE_URL")
-SECRETS = frozenset({"DISCORD_TOKEN", "OPENAI_API_KEY", "SWARM_MCP_TOKEN"})
+UNPREFIXED = (
+    "DISCORD_TOKEN",
+    "DISCORD_API_BASE",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "GITHUB_TOKEN",
+)
+SECRETS = frozenset(
+    {
+        "DISCORD_TOKEN",
+        "OPENAI_API_KEY",
+        "GITHUB_TOKEN",
+        "SWARM_GITHUB_WEBHOOK_SECRET",
+        "SWARM_MCP_TOKEN",
+    }
+)
+# Tables of the file whose keys are a group's settings: ``[github] repo = "o/n"`` is
+# ``SWARM_GITHUB_REPO``; ``token`` there is ``GITHUB_TOKEN``.
+TABLES = {"github": {"token": "github_token", "ci_retries": "ci_retries"}}
 KNOWN_SETTINGS = (
     "SWARM_HOME",
     "SWARM_CONFIG",
@@ -86,10 +104,20 @@ KNOWN_SETTINGS = (
     "SWARM_WEB_BODY_MAX",
     "SWARM_WEB_MAX_CONNECTIONS",
     "SWARM_WEB_IDLE_TIMEOUT",
+    "SWARM_GITHUB_REPO",
+    "GITHUB_TOKEN",
+    "SWARM_GITHUB_LABEL",
+    "SWARM_GITHUB_API_URL",
+    "SWARM_GITHUB_GIT_URL",
+    "SWARM_GITHUB_POLL",
+    "SWARM_GITHUB_WEBHOOK_SECRET",
+    "SWARM_GITHUB_BASE",
+    "SWARM_GITHUB_DRAFT",
+    "SWARM_CI_RETRIES",
 )
 
 
-TABLES = ("desktop",)  # the user config's tables: what ``swarm desktop up`` opens (docs/desktop.md)
+SECTIONS = ("desktop",)  # the user config's own sections: what swarm desktop up opens
 
 
 def user_config_path() -> Path:
@@ -117,15 +145,15 @@ def _read(path: Path) -> dict[str, Any]:
 def read_user_tables(path: Path) -> dict[str, dict[str, Any]]:
     """The file's tables (``[desktop]``) as they are, validated by whoever reads them."""
     data = _read(path)
-    return {key: data[key] for key in TABLES if isinstance(data.get(key), dict)}
+    return {key: data[key] for key in SECTIONS if isinstance(data.get(key), dict)}
 
 
 def read_user_config(path: Path) -> dict[str, str]:
     """The file's settings by environment name; ConfigError naming the file and the key."""
     data = _read(path)
     values: dict[str, str] = {}
-    for key, value in data.items():
-        if key in TABLES:
+    for key, value in _flattened(data).items():
+        if key in SECTIONS:
             if not isinstance(value, dict):
                 raise ConfigError(f"{path}: {key} must be a table ([{key}])")
             continue
@@ -137,6 +165,21 @@ def read_user_config(path: Path) -> dict[str, str]:
             )
         values[name] = _text(path, key, value)
     return values
+
+
+def _flattened(data: Mapping[str, object]) -> dict[str, object]:
+    """The file's keys with each known table's keys as settings (``[github] repo`` →
+    ``github_repo``, ``[github] token`` → ``github_token``); other values as they are."""
+    flat: dict[str, object] = {}
+    for key, value in data.items():
+        table = TABLES.get(key.strip().lower())
+        if table is None or not isinstance(value, Mapping):
+            flat[key] = value
+            continue
+        for inner, item in value.items():
+            inner = inner.strip().lower()
+            flat[table.get(inner, f"{key.strip().lower()}_{inner}")] = item
+    return flat
 
 
 def _text(path: Path, key: str, value: object) -> str:

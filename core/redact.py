@@ -11,6 +11,10 @@ It covers every form in which libpq (and so ``SWARM_DATABASE_URL``) takes a pass
 * the same keywords in a ``key=value`` connection string (``host=db password=secret``),
   with spaces around ``=``, a quoted value (``'a b\\' c'``) or backslash escapes.
 
+And tokens in the shapes GitHub issues them (``ghp_...``, ``gho_``, ``ghu_``, ``ghs_``,
+``ghr_``, ``github_pat_...``), and the credential of an ``Authorization:`` header (``token
+...``, ``Bearer ...``, ``Basic ...``), wherever they are in the text (``GITHUB_TOKEN``).
+
 A ``passfile`` (a path) and ``PGPASSWORD`` (never in the text) are left alone. Redacting
 twice gives the same text.
 """
@@ -57,12 +61,29 @@ _SECRETS = re.compile(
 )
 
 
+# GitHub's token prefixes (classic, OAuth, user-to-server, server-to-server, refresh,
+# fine-grained) and an Authorization header's credential.
+_TOKENS = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"
+    r"|(?i:(?<=authorization:)[ \t]*(?:token|bearer|basic)[ \t]+)(?!\[redacted\])[^\s\"']+"
+)
+
+
 def redact_urls(text: str) -> str:
-    """``text`` with every credential in it (URLs and connection strings) replaced by
-    ``[redacted]``."""
+    """``text`` with every credential in it (URLs, connection strings, GitHub tokens and
+    Authorization headers) replaced by ``[redacted]``."""
+    if "gh" in text or "ithub_pat_" in text or "uthorization" in text.lower():
+        text = _TOKENS.sub(_replace_token, text)
     if "@" not in text and "=" not in text:
         return text
     return _SECRETS.sub(lambda m: _replace(m, text), text)
+
+
+def _replace_token(match: re.Match[str]) -> str:
+    """A token shape goes whole; a header keeps its scheme (``Bearer [redacted]``)."""
+    value = match[0]
+    scheme = re.match(r"(?i)[ \t]*(?:token|bearer|basic)[ \t]+", value)
+    return f"{scheme[0]}{REDACTED}" if scheme else REDACTED
 
 
 def secrets_in(text: str) -> list[str]:

@@ -163,6 +163,8 @@ RANGES: dict[str, tuple[float, float]] = {
     "SWARM_PLAN_MAX_TASKS": (1, 500),
     "SWARM_LOG_MAX_BYTES": (10_000, 10**10),
     "SWARM_LOG_BACKUPS": (1, 100),
+    "SWARM_CI_RETRIES": (0, 20),
+    "SWARM_GITHUB_POLL": (1, 3600),
 }
 
 

@@ -46,7 +46,7 @@ def settings_table(config: Config, args: argparse.Namespace) -> list[dict[str, s
 def invalid_settings(config: Config) -> list[str]:
     """The one-line error of each section that does not parse (its defaults are shown)."""
     errors = []
-    for section in ("core", "discord", "ai", "watch", "gui", "web"):
+    for section in ("core", "discord", "ai", "watch", "gui", "web", "github"):
         try:
             getattr(config, section)
         except ConfigError as exc:
@@ -159,6 +159,16 @@ _DEFAULTS: dict[str, Callable[[Config], str]] = {
     "SWARM_WEB_BODY_MAX": lambda c: _num(c.web.body_max),
     "SWARM_WEB_MAX_CONNECTIONS": lambda c: _num(c.web.max_connections),
     "SWARM_WEB_IDLE_TIMEOUT": lambda c: _num(c.web.idle_timeout),
+    "SWARM_GITHUB_REPO": lambda c: c.github.repo or "(none: GitHub off)",
+    "GITHUB_TOKEN": lambda c: "(not set)",
+    "SWARM_GITHUB_LABEL": lambda c: c.github.label,
+    "SWARM_GITHUB_API_URL": lambda c: c.github.api_url,
+    "SWARM_GITHUB_GIT_URL": lambda c: c.github.git_root,
+    "SWARM_GITHUB_POLL": lambda c: _num(c.github.poll_s),
+    "SWARM_GITHUB_WEBHOOK_SECRET": lambda c: "(not set: no webhook)",
+    "SWARM_GITHUB_BASE": lambda c: c.github.base or "(the repository's default branch)",
+    "SWARM_GITHUB_DRAFT": lambda c: "on" if c.github.draft else "off",
+    "SWARM_CI_RETRIES": lambda c: _num(c.github.ci_retries),
 }
 
 

@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "doctor",
         help="check display, clipboard, database, coordinator, "
-        "Discord and AI settings; exit 1 on any problem",
+        "Discord, AI and GitHub settings; exit 1 on any problem",
     )
     p.add_argument(
         "--timeout",
@@ -81,7 +81,7 @@ async def diagnose(config: Config, timeout_s: float) -> list[Finding]:
     findings = [f for check in checks for f in await asyncio.to_thread(_safely, check, config)]
     if any(f.check == "discord" and f.status == OK for f in findings):
         findings += await _discord_reach(config, timeout_s)
-    return findings + await _ai(config, timeout_s)
+    return findings + await _ai(config, timeout_s) + await _github(config, timeout_s)
 
 
 def _safely(check: Callable[[Config], list[Finding]], config: Config) -> list[Finding]:
@@ -313,6 +313,19 @@ async def _discord_reach(config: Config, timeout_s: float) -> list[Finding]:
 
     found = await reach(config.discord, timeout_s)
     return [Finding("Discord API", OK if found.ok else PROBLEM, found.detail)]
+
+
+async def _github(config: Config, timeout_s: float) -> list[Finding]:
+    """The GitHub token against the API: who, which access, scopes, the rate limit left."""
+    try:
+        settings = config.github
+    except SwarmError as exc:
+        return [Finding("GitHub", PROBLEM, str(exc))]
+    from bot.github.status import check
+
+    verdict = await check(settings, timeout_s)
+    status = {"ok": OK, "problem": PROBLEM}.get(verdict.state, SKIPPED)
+    return [Finding("GitHub", status, verdict.detail)]
 
 
 async def _ai(config: Config, timeout_s: float) -> list[Finding]:

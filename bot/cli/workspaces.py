@@ -108,7 +108,11 @@ def register_task(tsub: Any) -> None:
     q = tsub.add_parser("diff", help="the diff of a task's commits in its agent's workspace")
     q.add_argument("id")
     q.set_defaults(handler=cmd_task_diff)
-    q = tsub.add_parser("merge", help="merge a task's commits (fast-forward or merge commit)")
+    q = tsub.add_parser(
+        "merge",
+        help="merge a task's commits (fast-forward or merge commit); a task with a GitHub "
+        "PR: merged on GitHub when its checks pass and a review approves",
+    )
     q.add_argument("id")
     q.add_argument("--into", metavar="BRANCH", help="target branch (default: the base)")
     q.set_defaults(handler=cmd_task_merge)
@@ -120,7 +124,15 @@ async def cmd_task_diff(service: SwarmService, args: argparse.Namespace) -> None
 
 
 async def cmd_task_merge(service: SwarmService, args: argparse.Namespace) -> None:
-    """``swarm task merge T-3 [--into BRANCH]``."""
+    """``swarm task merge T-3 [--into BRANCH]``: a task with a GitHub PR is merged there
+    (checks green, a review approves, no conflict); any other locally."""
+    if args.into is None:
+        from bot.github.merge import merge_if_pull
+
+        said = await merge_if_pull(service, args.configuration.github, args.id, args.actor)
+        if said is not None:
+            print(said)
+            return
     print(await service.workspaces.merge(args.id, args.actor, args.into))
 
 

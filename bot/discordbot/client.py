@@ -13,6 +13,7 @@ from discord import app_commands
 from bot.discordbot import (
     ai_commands,
     commands,
+    github_commands,
     history_commands,
     reservation_commands,
     watch_commands,
@@ -26,6 +27,7 @@ from bot.discordbot.notifier import Notifier
 from bot.discordbot.prompt_posts import PromptButton
 from bot.discordbot.settings import DiscordSettings
 from bot.discordbot.views import TaskButton
+from bot.github.settings import GitHubSettings
 from core.errors import ConfigError, SwarmError
 from core.redact import redact_urls
 from core.service.swarm import SwarmService
@@ -105,6 +107,8 @@ class SwarmBot(discord.Client):
         service: SwarmService,
         settings: DiscordSettings,
         ai: AIService,
+        *,
+        github: GitHubSettings | None = None,
         **options: Any,
     ) -> None:
         options.setdefault("intents", default_intents())
@@ -126,6 +130,7 @@ class SwarmBot(discord.Client):
         workflow_commands.register(self)
         workspace_commands.register(self)
         reservation_commands.register(self)
+        github_commands.register(self, github or GitHubSettings())
 
     async def setup_hook(self) -> None:
         """Check the configured guild and channels, sync commands, start the notifier."""

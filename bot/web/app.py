@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route
 
-from bot.web import api, errors, pages
+from bot.web import api, errors, github_hook, pages
 from bot.web.auth import require_viewer
 from bot.web.context import WebContext, web_context
 from bot.web.events import EventHub
@@ -58,6 +58,7 @@ def create_app(
     errors.install(app)
     app.add_middleware(PortGuard, settings=settings)
     app.include_router(api.router)
+    app.include_router(github_hook.router)
     app.include_router(pages.router)
     app.add_api_route("/metrics", scrape, methods=["GET"], include_in_schema=False)
     app.add_api_route("/api/openapi.json", openapi, methods=["GET"], include_in_schema=False)

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from bot.discordbot.render import ICONS, event_text
+from bot.github import links
 from bot.web import charts
 from bot.web.api import MAX_ID
 from bot.web.auth import COOKIE, page_viewer, principal_of
@@ -212,6 +213,7 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
         "task.html",
         who,
         task=task,
+        github=await service.read(links.link_of_task, task.id),  # its issue and PR, if any
         history=history,
         question=(await service.questions.open_questions()).get(task.id),
         now=service.clock.now(),

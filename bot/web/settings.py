@@ -6,7 +6,7 @@ import ipaddress
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.errors import ConfigError
 
@@ -45,6 +45,8 @@ class WebSettings:
     max_connections: int = MAX_CONNECTIONS
     idle_timeout: float = IDLE_TIMEOUT_S
     hosts: tuple[str, ...] = ()
+    # SWARM_GITHUB_WEBHOOK_SECRET: POST /api/v1/github/webhook checks its HMAC (None: off)
+    github_webhook_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WebSettings:
@@ -76,6 +78,7 @@ class WebSettings:
             max_connections=int(_limit(env, "SWARM_WEB_MAX_CONNECTIONS")),
             idle_timeout=_limit(env, "SWARM_WEB_IDLE_TIMEOUT"),
             hosts=hosts,
+            github_webhook_secret=(env.get("SWARM_GITHUB_WEBHOOK_SECRET") or "").strip() or None,
         )
 
     @property

@@ -1,0 +1,52 @@
+"""/github status and /github import: the GitHub loop from Discord (docs/github.md)."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+
+from bot.discordbot.access import ADMIN_ONLY
+from bot.discordbot.context import Bot, actor
+from bot.github.settings import GitHubSettings
+
+NOT_SET = "GitHub is not configured: set SWARM_GITHUB_REPO and GITHUB_TOKEN (docs/github.md)"
+
+
+def register(bot: Bot, settings: GitHubSettings) -> None:
+    """Add the ``/github`` group."""
+    bot.tree.add_command(_group(bot, settings))
+
+
+def _group(bot: Bot, settings: GitHubSettings) -> app_commands.Group:
+    group = app_commands.Group(name="github", description="Labelled issues → tasks → PRs")
+
+    @group.command(name="status", description="The token, its access, the rate limit left")
+    async def status(interaction: discord.Interaction) -> None:
+        from bot.github import links
+        from bot.github.status import check
+
+        await interaction.response.defer(thinking=True)
+        verdict = await check(settings)
+        lines = [f"GitHub: {verdict.state}: {verdict.detail}"]
+        if settings.repo:
+            for link in await bot.service.read(links.all_links, settings.repo, 10):
+                pr = f", PR #{link.pr}" if link.pr else ""
+                lines.append(f"#{link.issue} → T-{link.task_id}: {link.shown or 'queued'}{pr}")
+        await interaction.followup.send("\n".join(lines)[:1900])
+
+    @group.command(
+        name="import", description="Look at GitHub now (issues, checks, reviews)", extras=ADMIN_ONLY
+    )
+    async def import_(interaction: discord.Interaction) -> None:
+        from bot.github import webhook
+
+        if not settings.enabled:
+            await interaction.response.send_message(NOT_SET, ephemeral=True)
+            return
+        await bot.service.write(actor(interaction), webhook.record, "discord", str(interaction.id))
+        await interaction.response.send_message(
+            f"The GitHub loop looks at {settings.repo} now (within a few seconds): new labelled "
+            "issues become tasks, CI and reviews of open PRs are read."
+        )
+
+    return group

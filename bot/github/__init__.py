@@ -1,0 +1,9 @@
+"""GitHub in the loop (issue 26): labelled issues become tasks, a done task a pull request,
+CI failures and review comments go back to the agent that wrote the code.
+
+``settings`` (read by the composition root), ``rules`` (pure text rules: the fenced issue,
+labels, dependencies, the PR body), ``client`` (gidgethub over httpx: ETags, rate limit),
+``links`` (the ``github_tasks`` rows), ``push`` (git push with the token in the environment
+only), ``sync`` (the loop's timer), ``status`` (what ``swarm github status`` and doctor say),
+``webhook`` (the dashboard's endpoint logic). Imports ``core``; nothing in ``core`` imports it.
+"""

@@ -1,0 +1,247 @@
+"""Rows of ``github_issues``: which task works on which issue, and what swarm last saw and
+showed of it. Each function runs inside one transaction (a function of a connection)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.context import Ctx
+from core.models import TaskSpec, TaskStatus, task_ref
+from core.store.tables import get_task, insert_event
+from core.tasks import lifecycle
+
+OPEN, CLOSED = "open", "closed"  # CLOSED: cancelled, merged or closed on GitHub: left alone
+COLUMNS = (
+    "id, repo, issue, first_task, task_id, state, comment_id, shown, history, pr, branch, "
+    "head_sha, ci, ci_retries, review_id, issue_url, pr_url, created_at, updated_at"
+)
+CHANGEABLE = frozenset(
+    {"task_id", "state", "comment_id", "shown", "pr", "branch", "head_sha", "ci", "ci_retries"}
+    | {"review_id", "history", "pr_url"}
+)
+
+
+@dataclass
+class Link:
+    """One imported issue and the task working on it now."""
+
+    id: int
+    repo: str
+    issue: int
+    first_task: int
+    task_id: int
+    state: str
+    comment_id: int | None
+    shown: str | None
+    history: list[str] = field(default_factory=list)
+    pr: int | None = None
+    branch: str | None = None
+    head_sha: str | None = None
+    ci: str | None = None
+    ci_retries: int = 0
+    review_id: int = 0
+    issue_url: str | None = None
+    pr_url: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for ``--json`` and the dashboard."""
+        return {
+            "issue": self.issue,
+            "issue_url": self.issue_url,
+            "pr_url": self.pr_url,
+            "task": task_ref(self.task_id),
+            "first_task": task_ref(self.first_task),
+            "state": self.state,
+            "shown": self.shown,
+            "pr": self.pr,
+            "ci": self.ci,
+            "ci_retries": self.ci_retries,
+        }
+
+
+def _row(row: Sequence[Any]) -> Link:
+    values = list(row)
+    values[8] = json.loads(values[8] or "[]")
+    return Link(*values)
+
+
+@dataclass(frozen=True)
+class NewIssue:
+    """An issue to import: its task and the issue numbers it waits for."""
+
+    issue: int
+    spec: TaskSpec
+    after_issues: tuple[int, ...]
+    url: str | None = None  # the issue's page on GitHub
+
+
+def import_issues(
+    conn: sqlite3.Connection, ctx: Ctx, repo: str, new: Sequence[NewIssue]
+) -> dict[int, int]:
+    """Create the tasks of issues not imported yet (one batch: they may wait for each
+    other) and remember issue → task; the issues already known are skipped. Issue → task id."""
+    known = {n for (n,) in conn.execute("SELECT issue FROM github_issues WHERE repo = ?", (repo,))}
+    fresh = [n for n in new if n.issue not in known]
+    if not fresh:
+        return {}
+    linked = dict(
+        conn.execute("SELECT issue, task_id FROM github_issues WHERE repo = ?", (repo,)).fetchall()
+    )
+    batch = {n.issue for n in fresh}
+    specs = []
+    for item in fresh:
+        after: list[str | int] = [
+            f"issue-{n}" if n in batch else linked[n]
+            for n in item.after_issues
+            if n in batch or n in linked
+        ]
+        spec = item.spec
+        specs.append(
+            TaskSpec(
+                title=spec.title,
+                details=spec.details,
+                priority=spec.priority,
+                role=spec.role,
+                after=tuple(after),
+                ref=f"issue-{item.issue}",
+            )
+        )
+    ids = lifecycle.create_tasks(conn, ctx, specs)
+    made = {}
+    for item, task_id in zip(fresh, ids, strict=True):
+        conn.execute(
+            "INSERT INTO github_issues (repo, issue, first_task, task_id, issue_url, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (repo, item.issue, task_id, task_id, web_url(item.url), ctx.now, ctx.now),
+        )
+        insert_event(
+            conn,
+            ctx.now,
+            "github.imported",
+            f"{task_ref(task_id)} from GitHub issue #{item.issue}",
+            task_id=task_id,
+            actor=ctx.actor,
+            data={"repo": repo, "issue": item.issue},
+        )
+        made[item.issue] = task_id
+    return made
+
+
+def web_url(url: object) -> str | None:
+    """``url`` when it is an http(s) page address (what GitHub sends as ``html_url``)."""
+    text = str(url or "")
+    ok = text.startswith(("https://", "http://")) and len(text) < 500 and text.isprintable()
+    return text if ok and " " not in text else None
+
+
+def open_links(conn: sqlite3.Connection, repo: str) -> list[Link]:
+    """Every issue swarm still follows on ``repo``, oldest first."""
+    rows = conn.execute(
+        f"SELECT {COLUMNS} FROM github_issues WHERE repo = ? AND state = ? ORDER BY id",
+        (repo, OPEN),
+    )
+    return [_row(r) for r in rows]
+
+
+def all_links(conn: sqlite3.Connection, repo: str, limit: int = 200) -> list[Link]:
+    """The newest imported issues of ``repo``."""
+    rows = conn.execute(
+        f"SELECT {COLUMNS} FROM github_issues WHERE repo = ? ORDER BY id DESC LIMIT ?",
+        (repo, limit),
+    )
+    return [_row(r) for r in rows]
+
+
+def link_of_task(conn: sqlite3.Connection, task_id: int) -> Link | None:
+    """The issue a task (first or follow-up) works on; None for other tasks."""
+    row = conn.execute(
+        f"SELECT {COLUMNS} FROM github_issues WHERE task_id = ? OR first_task = ? "
+        "ORDER BY id DESC LIMIT 1",
+        (task_id, task_id),
+    ).fetchone()
+    if row is not None:
+        return _row(row)
+    found = conn.execute(
+        "SELECT data FROM events WHERE kind = 'github.followup' AND task_id = ? LIMIT 1",
+        (task_id,),
+    ).fetchone()
+    if found is None:
+        return None
+    link_id = json.loads(found[0])["link"]
+    row = conn.execute(f"SELECT {COLUMNS} FROM github_issues WHERE id = ?", (link_id,)).fetchone()
+    return _row(row) if row is not None else None
+
+
+def change(conn: sqlite3.Connection, link_id: int, now: float, **fields: Any) -> None:
+    """Set some of a link's columns."""
+    unknown = set(fields) - CHANGEABLE
+    if unknown:
+        raise ValueError(f"not a github_issues column: {sorted(unknown)}")
+    if "history" in fields:
+        fields["history"] = json.dumps(fields["history"][-50:])
+    sets = ", ".join(f"{name} = ?" for name in fields)
+    conn.execute(
+        f"UPDATE github_issues SET {sets}, updated_at = ? WHERE id = ?",
+        (*fields.values(), now, link_id),
+    )
+
+
+def follow_up(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    link: Link,
+    spec: TaskSpec,
+    kind: str,
+    fields: dict[str, Any],
+) -> int:
+    """A task that sends CI failures or review comments back to the agent (``spec.agent``):
+    created, made the issue's current task, with an event saying why."""
+    (task_id,) = lifecycle.create_tasks(conn, ctx, [spec])
+    change(conn, link.id, ctx.now, task_id=task_id, **fields)
+    insert_event(
+        conn,
+        ctx.now,
+        "github.followup",
+        f"{task_ref(task_id)} sends {kind} of PR #{link.pr} back to {spec.agent}",
+        task_id=task_id,
+        agent=spec.agent,
+        actor=ctx.actor,
+        data={"link": link.id, "issue": link.issue, "pr": link.pr, "kind": kind},
+    )
+    return task_id
+
+
+def close_for_issue(conn: sqlite3.Connection, ctx: Ctx, link: Link, why: str) -> bool:
+    """The issue was closed or lost its label: cancel its task (when not finished) with a
+    note saying why, and stop following it. True when a task was cancelled."""
+    task = get_task(conn, link.task_id)
+    cancelled = task.status in (
+        TaskStatus.blocked,
+        TaskStatus.ready,
+        TaskStatus.assigned,
+        TaskStatus.in_progress,
+    )
+    if cancelled:
+        lifecycle.cancel(conn, ctx, task.id)
+    change(conn, link.id, ctx.now, state=CLOSED)
+    insert_event(
+        conn,
+        ctx.now,
+        "github.closed",
+        f"{task.ref} {'cancelled' if cancelled else 'left as it is'}: {why}",
+        task_id=task.id,
+        actor=ctx.actor,
+        data={"issue": link.issue, "why": why},
+    )
+    return cancelled
+
+
+def note(conn: sqlite3.Connection, ctx: Ctx, task_id: int, kind: str, text: str) -> None:
+    """An event on a task's history (a refused push, a CI verdict, an opened PR)."""
+    insert_event(conn, ctx.now, kind, text, task_id=task_id, actor=ctx.actor)

@@ -1,0 +1,466 @@
+"""The GitHub loop: a ``Timer`` of the scheduler (no thread of its own).
+
+Every ``poll_s`` (default 60 s) it reads the labelled issues (conditional: an idle repository
+answers ``304``), imports the new ones whose label a writer applied, cancels the tasks of
+issues closed or unlabelled, and follows the checks and reviews of open PRs. Every
+``tick_s`` (2 s) it reads the local database only: a task that moved gets its issue comment
+edited and its status label set; a task that is done gets its branch pushed and its PR. A
+used-up rate limit stops every call until the reset, said in one log line; nothing is lost,
+since what is done is read back from the database and GitHub on the next pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.github import links, rules, webhook
+from bot.github.client import GitHub, GitHubError, RateLimited
+from bot.github.links import Link, NewIssue
+from bot.github.push import PushRefused, push
+from bot.github.settings import GitHubSettings
+from core.errors import SwarmError
+from core.models import Task, TaskSpec, TaskStatus, task_ref
+from core.service.swarm import SwarmService
+from core.store.event_query import EventFilter, find_events
+from core.workspaces import work
+
+log = logging.getLogger(__name__)
+ACTOR = "github"
+WRITERS = frozenset({"admin", "maintain", "write"})
+LOG_TAIL_LINES = 40
+
+
+@dataclass
+class PassResult:
+    """What one pass did (``swarm github import`` prints it)."""
+
+    imported: dict[int, int] = field(default_factory=dict)  # issue → task id
+    refused: dict[int, str] = field(default_factory=dict)  # issue → why not
+    cancelled: list[int] = field(default_factory=list)  # issues
+    pushed: list[int] = field(default_factory=list)  # PR numbers
+    followups: list[int] = field(default_factory=list)  # task ids
+
+
+class GitHubSync:
+    """Issues → tasks, tasks → comments, labels and PRs, CI and reviews → the agent."""
+
+    def __init__(
+        self,
+        service: SwarmService,
+        settings: GitHubSettings,
+        client: Callable[[], GitHub] | None = None,
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self._make = client or (lambda: GitHub(settings))
+        self.gh: GitHub | None = None
+        self.repo = settings.repo or ""
+        self._next_poll = 0.0
+        self._next_tick = 0.0
+        self.paused_until = 0.0
+        self._refused: dict[int, str] = {}  # issue → updated_at when refused (re-checked on change)
+        self._said: dict[int, str] = {}  # task id → the last push refusal said (said once)
+        self._base: str | None = settings.base
+        self._lock = asyncio.Lock()
+        self._warned: str | None = None  # the last failure logged
+        self._webhook_seen: int | None = None  # the newest github.webhook event handled
+
+    # -- Timer ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the client; the first pass runs at the first ``fire``."""
+        if self.gh is None:
+            self.gh = self._make()
+
+    async def next_due(self) -> float | None:
+        """The next tick, poll or the end of a rate-limit pause."""
+        return max(min(self._next_poll, self._next_tick), self.paused_until)
+
+    async def fire(self) -> int:
+        """Run what is due: the local tick always, the GitHub poll when due."""
+        now = self.service.clock.now()
+        if now < self.paused_until:
+            return 0
+        result = PassResult()
+        poll = now >= self._next_poll
+        try:
+            poll = await self._webhook_arrived() or poll
+            await self.run_pass(result, poll=poll)
+        except RateLimited as exc:
+            self._pause(exc)
+            poll = False  # the poll runs as soon as the pause ends
+        except (GitHubError, SwarmError, OSError) as exc:
+            self._warn(str(exc))
+            poll = True  # the next poll waits its interval
+        else:
+            self._warned = None
+        finally:
+            now = self.service.clock.now()
+            self._next_tick = now + self.settings.tick_s
+            if poll:
+                self._next_poll = now + self.settings.poll_s
+        return len(result.imported) + len(result.cancelled) + len(result.pushed)
+
+    def _warn(self, text: str) -> None:
+        """A failing pass is logged once until a pass succeeds (not once a minute)."""
+        if text != self._warned:
+            log.warning("GitHub: %s", text)
+        self._warned = text
+
+    async def stop(self) -> None:
+        """Close the client."""
+        if self.gh is not None:
+            await self.gh.close()
+            self.gh = None
+
+    async def _webhook_arrived(self) -> bool:
+        """True when a webhook delivery was recorded since the last look (the first look
+        only notes where the events stand)."""
+        newest = await self.service.read(webhook.latest)
+        seen, self._webhook_seen = self._webhook_seen, newest
+        return seen is not None and newest > seen
+
+    def poll_now(self) -> None:
+        """Make the next ``fire`` poll GitHub (a webhook delivery, ``/github import``)."""
+        self._next_poll = 0.0
+        self._next_tick = 0.0
+
+    def _pause(self, exc: RateLimited) -> None:
+        """No call until the reset (GitHub's wall-clock time, on the loop's clock), said in
+        one line; the next poll runs as soon as it ends."""
+        now = self.service.clock.now()
+        self.paused_until = now + max(1.0, exc.reset_at - time.time() + 1)
+        self._next_poll = min(self._next_poll, self.paused_until)
+        log.warning(
+            "GitHub rate limit used up: no GitHub call until %s (nothing is lost)",
+            time.strftime("%H:%M:%S", time.localtime(exc.reset_at)),
+        )
+
+    # -- one pass ------------------------------------------------------------------------
+
+    async def run_pass(self, result: PassResult | None = None, *, poll: bool = True) -> PassResult:
+        """One pass: the GitHub poll (``poll``), then the local tick."""
+        result = result or PassResult()
+        await self.start()
+        async with self._lock:
+            if poll:
+                await self.import_issues(result)
+            for link in await self.service.read(links.open_links, self.repo):
+                await self._follow(link, result, poll)
+        return result
+
+    @property
+    def client(self) -> GitHub:
+        """The open client (``start`` first)."""
+        if self.gh is None:
+            raise RuntimeError("GitHubSync.start() first")
+        return self.gh
+
+    async def import_issues(self, result: PassResult) -> None:
+        """New labelled issues → tasks; closed or unlabelled ones → cancelled."""
+        issues = await self.client.labelled_issues()
+        open_now = {int(i["number"]): i for i in issues}
+        known = {link.issue: link for link in await self.service.read(links.open_links, self.repo)}
+        every = {n for (n,) in await self.service.read(_imported, self.repo)}
+        new: list[NewIssue] = []
+        for number, issue in open_now.items():
+            if number in every:
+                continue
+            why = await self._refusal(issue)
+            if why is not None:
+                result.refused[number] = why
+                continue
+            new.append(self._new_issue(issue, await self.client.sub_issues(number)))
+        if new:
+            made = await self.service.write(ACTOR, links.import_issues, self.repo, new)
+            result.imported.update(made)
+            for number, task_id in made.items():
+                log.info("GitHub issue #%d → %s", number, task_ref(task_id))
+        for number, link in known.items():
+            if number not in open_now:
+                await self._gone(link, result)
+
+    async def _refusal(self, issue: dict[str, Any]) -> str | None:
+        """Why a labelled issue is not imported (None: it is): only a label applied by
+        someone with write access counts. Re-checked only when the issue changes."""
+        number = int(issue["number"])
+        stamp = str(issue.get("updated_at") or "")
+        if number in self._refused and self._refused[number] == stamp:
+            return "label not applied by a writer (unchanged since)"
+        actor = await self.client.label_actor(number)
+        permission = await self.client.permission(actor) if actor else "none"
+        if permission in WRITERS:
+            self._refused.pop(number, None)
+            return None
+        self._refused[number] = stamp
+        why = f"label {self.settings.label!r} applied by {actor or 'nobody'} ({permission})"
+        log.info("GitHub issue #%d not imported: %s", number, why)
+        return why
+
+    def _new_issue(self, issue: dict[str, Any], subs: list[int]) -> NewIssue:
+        """The task of a new issue; it waits for the issues its body names and for its
+        sub-issues (when they are imported labelled issues)."""
+        number = int(issue["number"])
+        settings = self.service.settings
+        names = [str(label.get("name", "")) for label in issue.get("labels") or []]
+        mapped = rules.map_labels(names, self.service.roles())
+        for problem in mapped.problems:
+            log.info("GitHub issue #%d: %s", number, problem)
+        author = str((issue.get("user") or {}).get("login") or "?")
+        body = str(issue.get("body") or "")
+        return NewIssue(
+            number,
+            TaskSpec(
+                title=rules.issue_title(number, str(issue.get("title") or ""), 190),
+                details=rules.issue_details(
+                    number, author, str(issue.get("html_url") or ""), body, settings.max_text
+                ),
+                priority=mapped.priority,
+                role=mapped.role,
+            ),
+            tuple(dict.fromkeys([*rules.dependencies(body, number), *subs])),
+            issue.get("html_url"),
+        )
+
+    async def _gone(self, link: Link, result: PassResult) -> None:
+        """An issue left the labelled open list: closed, or its label removed."""
+        issue = await self.client.issue(link.issue)
+        names = {str(label.get("name")) for label in issue.get("labels") or []}
+        if issue.get("state") == "open" and self.settings.label in names:
+            return  # a stale list: still wanted
+        why = (
+            f"GitHub issue #{link.issue} was closed"
+            if issue.get("state") != "open"
+            else f"label {self.settings.label!r} was removed from GitHub issue #{link.issue}"
+        )
+        if await self.service.write(ACTOR, links.close_for_issue, link, why):
+            result.cancelled.append(link.issue)
+            log.info("%s cancelled: %s", task_ref(link.task_id), why)
+
+    # -- one followed issue --------------------------------------------------------------
+
+    async def _follow(self, link: Link, result: PassResult, poll: bool) -> None:
+        task = await self.service.get_task(link.task_id)
+        await self._show(link, task)
+        if task.status == TaskStatus.done and link.head_sha is None:
+            await self._open_pull(link, task, result)
+            await self._show(link, task)
+        elif poll and link.pr is not None and task.status == TaskStatus.done:
+            await self._follow_pull(link, task, result)
+
+    async def _show(self, link: Link, task: Task) -> None:
+        """The issue's one comment (edited in place) and status label follow the task."""
+        word = _word(link, task)
+        if word == link.shown:
+            return
+        line = f"{task.ref} {word}" + (f" ({task.agent})" if task.agent else "")
+        history = [*link.history, line]
+        body = rules.progress_comment(task_ref(link.first_task), task.title, history)
+        comment_id = link.comment_id
+        if comment_id is None:
+            comment_id = await self.client.comment(link.issue, body)
+        else:
+            await self.client.edit_comment(comment_id, body)
+        if link.shown:
+            await self.client.remove_label(link.issue, rules.status_label(link.shown))
+        await self.client.add_labels(link.issue, [rules.status_label(word)])
+        await self.service.write(
+            ACTOR, _change, link.id, {"comment_id": comment_id, "shown": word, "history": history}
+        )
+        link.comment_id, link.shown, link.history = comment_id, word, history
+
+    async def _open_pull(self, link: Link, task: Task, result: PassResult) -> None:
+        """Push the agent's branch and open (or update) the PR with ``Closes #N``."""
+        turn = await self._turn(link, task)
+        if turn is None or not turn.branch:
+            await self._refused_push(task, f"{task.ref} was not worked on in a workspace branch")
+            return
+        try:
+            head = await asyncio.to_thread(
+                push,
+                Path(turn.path),
+                turn.branch,
+                self.settings.clone_url,
+                self.settings.token or "",
+            )
+        except PushRefused as exc:
+            await self._refused_push(task, str(exc))
+            return
+        self._said.pop(task.id, None)
+        if link.pr is None:
+            text = await self._pr_text(link, task)
+            base = self._base = self._base or await self.client.default_branch()
+            pull = await self.client.open_pull(
+                turn.branch, base, text.title, text.body, self.settings.draft
+            )
+            number = int(pull["number"])
+            fields = {"pr_url": links.web_url(pull.get("html_url"))}
+        else:
+            number, fields = link.pr, {}
+        await self.service.write(
+            ACTOR,
+            _pushed,
+            link.id,
+            task.id,
+            {"pr": number, "branch": turn.branch, "head_sha": head, "ci": None, **fields},
+            f"{task.ref}: {turn.branch} pushed ({head[:12]}), PR #{number}",
+        )
+        link.pr, link.branch, link.head_sha, link.ci = number, turn.branch, head, None
+        result.pushed.append(number)
+        log.info("%s pushed: PR #%d", task.ref, number)
+
+    async def _refused_push(self, task: Task, why: str) -> None:
+        if self._said.get(task.id) == why:
+            return
+        self._said[task.id] = why
+        log.warning("%s not pushed: %s", task.ref, why)
+        await self.service.write(ACTOR, _note, task.id, "github.push_refused", why)
+
+    async def _turn(self, link: Link, task: Task) -> work.TaskWork | None:
+        """The workspace turn whose branch is the PR's: the task's own, else the first's."""
+        for task_id in (task.id, link.first_task):
+            turns = [t for t in await self.service.read(work.turns, task_id) if t.start_sha]
+            if turns:
+                return turns[-1]
+        return None
+
+    async def _pr_text(self, link: Link, task: Task) -> rules.PullRequestText:
+        notes = [
+            e.text
+            for e in await self.service.read(
+                find_events, EventFilter(kinds=("task.note",), task_id=task.id), 0, 20
+            )
+        ]
+        if task.note:
+            notes.append(task.note)
+        commits: list[tuple[str, str]] = []
+        for event in await self.service.workspaces.commit_events(task.id):
+            for c in (event.data or {}).get("commits", []):
+                commits.append((str(c.get("sha", "")), str(c.get("subject", ""))))
+        handoff = await self.service.workspaces.handoff(task.id, task.agent or "")
+        took = (task.finished_at or 0) - (task.started_at or task.assigned_at or task.created_at)
+        cost = f"{task.attempts} attempt(s), {max(0.0, took) / 60:.1f} min of {task.agent}'s time"
+        return rules.pr_text(task.ref, task.title, link.issue, notes, handoff, commits, cost)
+
+    async def _follow_pull(self, link: Link, task: Task, result: PassResult) -> None:
+        """CI of the PR's head, then its reviews: a failure or a review → back to the agent."""
+        assert link.pr is not None and link.head_sha is not None
+        checks = await self.client.checks(link.head_sha)
+        failed = [c for c in checks if c.state == "failure"]
+        if failed and link.ci != "failure":
+            await self._ci_failed(link, task, failed[0], result)
+            return
+        if checks and all(c.state == "success" for c in checks) and link.ci != "success":
+            await self.service.write(
+                ACTOR,
+                _pushed,
+                link.id,
+                task.id,
+                {"ci": "success"},
+                f"{task.ref}: CI green on PR #{link.pr} ({len(checks)} check(s)): review",
+            )
+            link.ci = "success"
+            await self._show(link, task)
+        await self._reviews(link, task, result)
+
+    async def _ci_failed(self, link: Link, task: Task, check: Any, result: PassResult) -> None:
+        agent = await self._author(link, task)
+        if link.ci_retries >= self.settings.ci_retries or agent is None:
+            why = (
+                f"CI of PR #{link.pr} failed ({check.name}) past {self.settings.ci_retries} retries"
+            )
+            await self.service.write(
+                ACTOR, _pushed, link.id, task.id, {"ci": "failure"}, f"{task.ref}: {why}"
+            )
+            await self.service.write(ACTOR, _note, task.id, "github.ci_exhausted", why)
+            link.ci = "failure"
+            await self._show(link, task)
+            return
+        tail = "\n".join(check.details.splitlines()[-LOG_TAIL_LINES:])
+        left = self.settings.ci_retries - link.ci_retries - 1
+        title, details = rules.ci_prompt(task.ref, link.pr or 0, check.name, tail, left)
+        spec = TaskSpec(title=title, details=details, priority=task.priority, agent=agent)
+        new_id = await self.service.write(
+            ACTOR,
+            links.follow_up,
+            link,
+            spec,
+            f"CI failure ({check.name})",
+            {"ci": "failure", "ci_retries": link.ci_retries + 1, "head_sha": None},
+        )
+        result.followups.append(new_id)
+        log.info("%s: CI %s failed on PR #%s → %s", task.ref, check.name, link.pr, task_ref(new_id))
+
+    async def _reviews(self, link: Link, task: Task, result: PassResult) -> None:
+        assert link.pr is not None
+        reviews = [r for r in await self.client.reviews(link.pr) if int(r["id"]) > link.review_id]
+        if not reviews:
+            return
+        agent = await self._author(link, task)
+        newest = max(int(r["id"]) for r in reviews)
+        for review in reviews:
+            if review.get("state") not in {"CHANGES_REQUESTED", "COMMENTED"} or agent is None:
+                continue
+            found = await self.client.review_comments(link.pr, int(review["id"]))
+            comments = [
+                rules.ReviewComment(
+                    c.get("path"), c.get("line") or c.get("original_line"), str(c.get("body", ""))
+                )
+                for c in found
+            ]
+            if not comments and not str(review.get("body") or "").strip():
+                continue
+            reviewer = str((review.get("user") or {}).get("login") or "a reviewer")
+            title, details = rules.review_prompt(
+                task.ref, link.pr, reviewer, str(review.get("body") or ""), comments
+            )
+            spec = TaskSpec(title=title, details=details, priority=task.priority, agent=agent)
+            new_id = await self.service.write(
+                ACTOR,
+                links.follow_up,
+                link,
+                spec,
+                "a review",
+                {"review_id": newest, "head_sha": None},
+            )
+            result.followups.append(new_id)
+            return
+        await self.service.write(ACTOR, _change, link.id, {"review_id": newest})
+
+    async def _author(self, link: Link, task: Task) -> str | None:
+        """The agent that wrote the code (the holder of the first task's last turn)."""
+        turn = await self._turn(link, task)
+        return turn.agent if turn is not None else task.agent
+
+
+def _word(link: Link, task: Task) -> str:
+    if task.status == TaskStatus.done and link.pr is not None:
+        return {"success": "review", "failure": "ci-failed"}.get(link.ci or "", "pr")
+    if link.task_id != link.first_task and task.status in (TaskStatus.ready, TaskStatus.blocked):
+        return "working"  # a follow-up waits for the same agent
+    return rules.STATE_WORDS.get(task.status.value, task.status.value)
+
+
+def _imported(conn: Any, repo: str) -> list[tuple[int]]:
+    return list(conn.execute("SELECT issue FROM github_issues WHERE repo = ?", (repo,)))
+
+
+def _change(conn: Any, ctx: Any, link_id: int, fields: dict[str, Any]) -> None:
+    links.change(conn, link_id, ctx.now, **fields)
+
+
+def _pushed(
+    conn: Any, ctx: Any, link_id: int, task_id: int, fields: dict[str, Any], text: str
+) -> None:
+    links.change(conn, link_id, ctx.now, **fields)
+    links.note(conn, ctx, task_id, "github.pull", text)
+
+
+def _note(conn: Any, ctx: Any, task_id: int, kind: str, text: str) -> None:
+    links.note(conn, ctx, task_id, kind, text)

@@ -1,0 +1,91 @@
+"""GitHub webhook deliveries: the signature checked (``X-Hub-Signature-256``: HMAC-SHA256 of
+the body with ``SWARM_GITHUB_WEBHOOK_SECRET``), the relevant ones recorded as a
+``github.webhook`` event. The GitHub loop sees that event at its next local tick (2 s) and
+polls GitHub at once: the webhook only says *when* to look, the poll (ETags) says *what*
+changed, so a lost, repeated or forged-but-valid delivery can never make a wrong task."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from core.context import Ctx
+from core.store.tables import insert_event
+
+KIND = "github.webhook"
+# the events that can change what swarm follows: issues and their labels, PRs, CI, reviews
+RELEVANT = frozenset(
+    {
+        "issues",
+        "issue_comment",
+        "pull_request",
+        "pull_request_review",
+        "check_run",
+        "check_suite",
+        "status",
+        "sub_issues",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the endpoint answers: the HTTP status and a short text."""
+
+    status: int
+    text: str
+    record: bool = False
+
+
+def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
+    """True when ``header`` is ``sha256=<hex HMAC of body>`` (compared in constant time)."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header[len("sha256=") :].strip())
+
+
+def judge(secret: str | None, body: bytes, headers: dict[str, str]) -> Delivery:
+    """Whether a delivery is accepted, and whether it is recorded (relevant events only)."""
+    if not secret:
+        return Delivery(404, "the GitHub webhook is off (SWARM_GITHUB_WEBHOOK_SECRET not set)")
+    if not signature_ok(secret, body, headers.get("x-hub-signature-256")):
+        return Delivery(401, "bad or missing X-Hub-Signature-256")
+    event = headers.get("x-github-event", "")
+    if event == "ping":
+        return Delivery(200, "pong")
+    try:
+        json.loads(body or b"{}")
+    except ValueError:
+        return Delivery(400, "the body is not JSON")
+    if event not in RELEVANT:
+        return Delivery(202, f"ignored: {event[:40] or '(no event)'}")
+    return Delivery(202, "queued: the GitHub loop looks now", record=True)
+
+
+def record(conn: sqlite3.Connection, ctx: Ctx, event: str, delivery_id: str) -> None:
+    """The ``github.webhook`` event the loop wakes on (the event name and delivery id only:
+    nothing of the untrusted body is stored)."""
+    insert_event(
+        conn,
+        ctx.now,
+        KIND,
+        f"GitHub webhook: {event[:40]}",
+        actor=ctx.actor,
+        data={"event": event[:40], "delivery": delivery_id[:80]},
+    )
+
+
+def latest(conn: sqlite3.Connection) -> int:
+    """The id of the newest ``github.webhook`` event (0: none)."""
+    row = conn.execute("SELECT max(id) FROM events WHERE kind = ?", (KIND,)).fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def headers_of(raw: Any) -> dict[str, str]:
+    """Request headers as a dict with lower-case names."""
+    return {str(k).lower(): str(v) for k, v in raw.items()}

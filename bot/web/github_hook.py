@@ -1,0 +1,30 @@
+"""``POST /api/v1/github/webhook``: GitHub's deliveries, authenticated by their HMAC
+signature (no bearer token: GitHub cannot send one). The logic is ``bot.github.webhook``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from bot.github import webhook
+from bot.web.context import web_context
+
+router = APIRouter(prefix="/api/v1/github", tags=["github"])
+
+
+@router.post("/webhook", include_in_schema=False)
+async def github_webhook(request: Request) -> JSONResponse:
+    """Check the signature; record a relevant delivery for the GitHub loop."""
+    ctx = web_context(request)
+    body = await request.body()
+    headers = webhook.headers_of(request.headers)
+    verdict = webhook.judge(ctx.settings.github_webhook_secret, body, headers)
+    if verdict.record:
+        await ctx.service.write(
+            "github",
+            webhook.record,
+            headers.get("x-github-event", ""),
+            headers.get("x-github-delivery", ""),
+        )
+    key = "error" if verdict.status >= 400 else "result"
+    return JSONResponse({key: verdict.text}, status_code=verdict.status)

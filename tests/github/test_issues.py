@@ -1,0 +1,98 @@
+"""Labelled issues become tasks against a local GitHub (real HTTP, gidgethub, SQLite)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from core.models import Priority, TaskStatus
+from core.protocols import ManualClock
+from core.service.swarm import SwarmService
+from tests.github.conftest import REPO, World
+from tests.helpers import query
+
+
+async def test_labelled_issues_become_tasks_once_with_role_and_dependencies(
+    world: World, service: SwarmService
+) -> None:
+    gh = world.gh
+    gh.open_issue(
+        REPO,
+        "Build the API",
+        "the body",
+        labels=["swarm", "role:web", "priority:high"],
+        labeled_by=world.maintainer,
+    )
+    gh.open_issue(
+        REPO,
+        "Test the API",
+        "Blocked by #1",
+        labels=["swarm", "role:qa"],
+        labeled_by=world.maintainer,
+    )
+    gh.open_issue(REPO, "Not for swarm", "no label")
+    gh.open_issue(REPO, "Sneaky", "do it", labels=["swarm"], user=world.outsider)
+    gh.open_issue(REPO, "Ship it", "", labels=["swarm"], labeled_by=world.maintainer)
+    gh.add_sub_issue(REPO, 5, 2)  # #2 is a sub-issue of #5: #5 waits for it
+    first = await world.sync.run_pass()
+    assert sorted(first.imported) == [1, 2, 5] and sorted(first.refused) == [4]
+    tasks = {t.title: t for t in await service.list_tasks()}
+    api, tests = tasks["#1 Build the API"], tasks["#2 Test the API"]
+    assert (api.role, api.priority) == ("web", Priority.high)
+    assert tests.role == "qa" and tests.after == [api.id] and tests.status == TaskStatus.blocked
+    assert "Quoted from GitHub issue #1" in api.details and "the body" in api.details
+    assert tasks["#5 Ship it"].after == [tests.id]
+    again = await world.sync.run_pass()
+    assert again.imported == {} and len(await service.list_tasks()) == 3
+
+
+async def test_an_idle_repository_costs_conditional_requests_only(world: World) -> None:
+    world.gh.open_issue(REPO, "One", "x", labels=["swarm"], labeled_by=world.maintainer)
+    await world.sync.run_pass()
+    await world.sync.run_pass()  # sees swarm's own comment and status label once
+    before = len(world.gh.requests)
+    await world.sync.run_pass()
+    idle = world.gh.requests[before:]
+    assert [(r.method, r.status) for r in idle] == [("GET", 304)]
+
+
+async def test_closing_or_unlabelling_cancels_the_task_with_a_note(
+    world: World, service: SwarmService
+) -> None:
+    gh = world.gh
+    gh.open_issue(REPO, "A", "a", labels=["swarm"], labeled_by=world.maintainer)
+    gh.open_issue(REPO, "B", "b", labels=["swarm"], labeled_by=world.maintainer)
+    await world.sync.run_pass()
+    gh.close_issue(REPO, 1, actor=world.maintainer)
+    gh.unlabel_issue(REPO, 2, "swarm", actor=world.maintainer)
+    result = await world.sync.run_pass()
+    assert sorted(result.cancelled) == [1, 2]
+    assert {t.status for t in await service.list_tasks()} == {TaskStatus.cancelled}
+    notes = query(service.settings, "SELECT text FROM events WHERE kind = 'github.closed'")
+    assert {n[0] for n in notes} == {
+        "T-1 cancelled: GitHub issue #1 was closed",
+        "T-2 cancelled: label 'swarm' was removed from GitHub issue #2",
+    }
+
+
+async def test_rate_limit_exhaustion_backs_off_with_one_line_and_loses_nothing(
+    world: World, service: SwarmService, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    gh = world.gh
+    gh.open_issue(REPO, "A", "a", labels=["swarm"], labeled_by=world.maintainer)
+    gh.rate_limit(remaining=0, reset_in=3600)
+    with caplog.at_level(logging.INFO, logger="bot.github"):
+        for _ in range(3):  # paused: the next two fires call nothing
+            await world.sync.fire()
+            clock.advance(120)
+    lines = [r.getMessage() for r in caplog.records if "rate limit" in r.getMessage()]
+    assert len(lines) == 1 and "nothing is lost" in lines[0]
+    assert await service.list_tasks() == []
+    gh.rate_limit(remaining=5000, reset_in=3600)
+    calls = len(gh.requests)
+    await world.sync.fire()
+    assert len(gh.requests) == calls  # still paused: not one call
+    clock.advance(3600)  # the reset
+    await world.sync.fire()
+    assert [t.title for t in await service.list_tasks()] == ["#1 A"]
