@@ -77,6 +77,7 @@ CASES: list[tuple[str, list[str], str, type]] = [
     ("reserve", ["src/api/**", "--ttl", "1h"], "Agent-2", ARRAY),
     ("conflicts", ["src/api/x.py"], "cli", ARRAY),
     ("reservations", [], "cli", ARRAY),
+    ("github status", [], "cli", OBJECT),  # not configured: state "skipped"
     ("workspaces list", [], "cli", ARRAY),
     ("workspaces show", ["Agent-1"], "cli", OBJECT),
     ("web token list", [], "cli", ARRAY),
@@ -84,6 +85,7 @@ CASES: list[tuple[str, list[str], str, type]] = [
     ("approve", ["P-2"], "cli", OBJECT),
 ]
 NEEDS_A_DISPLAY = {"agents check", "desktop up", "desktop status"}  # tests/desktop/
+NEEDS_GITHUB = {"github import"}  # tests/github/test_cli.py (against packages/localgithub)
 
 
 def json_commands(parser: argparse.ArgumentParser, path: str = "") -> Iterator[str]:
@@ -147,7 +149,7 @@ def test_every_json_command_prints_one_shape(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     tree = set(json_commands(build_parser()))
-    assert tree == {path for path, *_ in CASES} | NEEDS_A_DISPLAY
+    assert tree == {path for path, *_ in CASES} | NEEDS_A_DISPLAY | NEEDS_GITHUB
     home = tmp_path / "home"
     for name in [n for n in os.environ if n.startswith(("SWARM_", "DISCORD_", "OPENAI_"))]:
         monkeypatch.delenv(name)

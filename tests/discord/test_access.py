@@ -16,7 +16,8 @@ from core.service.swarm import SwarmService
 from tests.discord.conftest import World, slash
 
 # The README: admins only may use /pause, /resume, /task assign, /agent pause|resume|reset,
-# /task merge, /screenshot, the Reassign and Merge buttons and the prompts' option buttons.
+# /task merge, /task review, /github import, /screenshot, the Reassign and Merge buttons and the
+# prompts' option buttons.
 ADMIN_COMMANDS = {
     "pause",
     "resume",
@@ -27,6 +28,7 @@ ADMIN_COMMANDS = {
     "task merge",
     "task review",
     "agent reset",
+    "github import",
 }
 ADMIN_BUTTONS = {"reassign"}
 

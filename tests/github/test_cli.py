@@ -52,6 +52,12 @@ async def test_import_now_prints_each_issue(world: World, service: SwarmService)
     assert "issue #1 → T-1" in result.out
     assert "issue #2 not imported: label 'swarm' applied by otto (read)" in result.out
     assert world.token not in result.out + result.err
+    world.gh.open_issue(REPO, "Third", "x", labels=["swarm"], labeled_by=world.maintainer)
+    shown = await _cli(
+        service.settings.home, _env(world, world.token), "github", "import", "--json"
+    )
+    assert shown.code == 0, shown.err
+    assert json.loads(shown.out)["imported"] == {"3": "T-2"}
 
 
 async def test_doctor_reports_the_connection(world: World) -> None:
