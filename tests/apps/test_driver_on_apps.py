@@ -80,7 +80,7 @@ async def test_200_prompts_round_robin_arrive_once_whole_and_in_their_window(
 ) -> None:
     driver = make_driver()
     texts = make_texts(200, long_every=23)  # multi-line, unicode, 8 of 2,000 characters
-    assert sum(len(t) == 2000 for t in texts) >= 20
+    assert sum(len(t) == 2000 for t in texts) >= 8
     before = {name: len(apps_desktop.texts(name)) for name in ROUND_ROBIN}
     sent: dict[str, list[str]] = {name: [] for name in ROUND_ROBIN}
     failures = []
@@ -94,7 +94,8 @@ async def test_200_prompts_round_robin_arrive_once_whole_and_in_their_window(
     assert failures == []
     for name in ROUND_ROBIN:
         got = received_since(apps_desktop, name, before[name], len(sent[name]))
-        assert len(got) == len(sent[name]) == 100, name  # no empty submit, nothing glued
+        assert len(got) == len(sent[name]) == len(texts) // len(ROUND_ROBIN), name  # no empty
+        # submit, nothing glued
         wrong = [i for i, (a, b) in enumerate(zip(got, sent[name], strict=True)) if a != b]
         assert wrong == [], f"{name} received other texts at {wrong[:5]}: {got[wrong[0]]!r}"
 
