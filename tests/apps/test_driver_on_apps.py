@@ -94,8 +94,8 @@ async def test_200_prompts_round_robin_arrive_once_whole_and_in_their_window(
     assert failures == []
     for name in ROUND_ROBIN:
         got = received_since(apps_desktop, name, before[name], len(sent[name]))
-        assert len(got) == len(sent[name]) == len(texts) // len(ROUND_ROBIN), name  # no empty
-        # submit, nothing glued
+        # no empty submit, nothing glued
+        assert len(got) == len(sent[name]) == len(texts) // len(ROUND_ROBIN), name
         wrong = [i for i, (a, b) in enumerate(zip(got, sent[name], strict=True)) if a != b]
         assert wrong == [], f"{name} received other texts at {wrong[:5]}: {got[wrong[0]]!r}"
 
