@@ -16,7 +16,8 @@ from core.service.swarm import SwarmService
 from tests.discord.conftest import World, slash
 
 # The README: admins only may use /pause, /resume, /task assign, /agent pause|resume|reset,
-# /task merge, /screenshot, the Reassign and Merge buttons and the prompts' option buttons.
+# /task merge, /screenshot, /github import, the Reassign and Merge buttons and the prompts'
+# option buttons.
 ADMIN_COMMANDS = {
     "pause",
     "resume",
@@ -26,6 +27,7 @@ ADMIN_COMMANDS = {
     "screenshot",
     "task merge",
     "agent reset",
+    "github import",
 }
 ADMIN_BUTTONS = {"reassign"}
 
