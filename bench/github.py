@@ -73,6 +73,7 @@ async def latency(
         if hook:  # what POST /api/v1/github/webhook records for an `issues` delivery
             await service.write("github", webhook.record, "issues", f"d-{index}")
         found.append(await wait_for(partial(has_task, service, title)))
+        print(f"  {title}: {found[-1]:.1f} s", file=sys.stderr)
     return found
 
 
@@ -102,6 +103,8 @@ async def done_to_pr(
     await asyncio.to_thread(git, folder, "clone", "-q", server.clone_url(REPO), str(repo))
     init(service.settings.home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     tree = service.settings.home / "workspaces" / "project" / "Agent-1"
+    for left in await service.list_tasks(open_only=True, limit=500):  # Agent-1 free for these
+        await service.cancel_task(left.id, "bench")
     found = []
     for index in range(runs):
         title = f"pr issue {index}"
