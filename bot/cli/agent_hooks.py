@@ -49,18 +49,8 @@ async def cmd_hooks_install(service: SwarmService, args: argparse.Namespace) -> 
     from core.workspaces import agent_hooks
 
     home = service.settings.home
-    names = [service.ctx(args.actor).agent(args.agent).id] if args.agent else list(service.agents)
     codex = False
-    for name in names:
-        folders = _folders(service, name)
-        if not folders:
-            if args.agent:
-                raise NotFound(
-                    f"{name} has no workspace folder: swarm workspaces init REPO --agents "
-                    f'{name} (or workspace = "/path" in the agents file)'
-                )
-            print(f"{name}: no workspace: nothing to do")
-            continue
+    for name, folders in workspaces_of(service, args):
         for folder in folders:
             if args.remove:
                 changes = [
@@ -86,6 +76,25 @@ def install(settings: Settings, args: argparse.Namespace, agent: str, folder: Pa
         agent_hooks.install_claude(settings.home, folder, command, settings.approval_wait_s),
         agent_hooks.install_codex(settings.home, folder, hook_argv(settings, args, agent)),
     ]
+
+
+def workspaces_of(service: SwarmService, args: argparse.Namespace) -> list[tuple[str, list[Path]]]:
+    """The agents an install or remove acts on (``--agent``, else all) with their workspace
+    folders; an agent without one is said ("nothing to do"), or NotFound when named."""
+    names = [service.ctx(args.actor).agent(args.agent).id] if args.agent else list(service.agents)
+    found = []
+    for name in names:
+        folders = _folders(service, name)
+        if folders:
+            found.append((name, folders))
+        elif args.agent:
+            raise NotFound(
+                f"{name} has no workspace folder: swarm workspaces init REPO --agents "
+                f'{name} (or workspace = "/path" in the agents file)'
+            )
+        else:
+            print(f"{name}: no workspace: nothing to do")
+    return found
 
 
 def _folders(service: SwarmService, name: str) -> list[Path]:
@@ -121,7 +130,7 @@ def _hook_program() -> list[str]:
     return [sys.executable, "-m", "bot.cli.hook"]
 
 
-def _env(settings: Settings, args: argparse.Namespace) -> list[str]:
+def env_pairs(settings: Settings, args: argparse.Namespace) -> list[str]:
     """``SWARM_HOME=...`` / ``SWARM_CONFIG=...`` when not the defaults (never a database URL:
     it may hold a password; an agent on PostgreSQL needs SWARM_DATABASE_URL in its env)."""
     pairs = []
@@ -135,13 +144,13 @@ def _env(settings: Settings, args: argparse.Namespace) -> list[str]:
 def hook_command(settings: Settings, args: argparse.Namespace, agent: str) -> str:
     """The shell command Claude Code runs: ``[SWARM_HOME=...] /path/python -m bot.cli.hook
     --agent A`` (``swarm hook --agent A``, started faster)."""
-    words = [*_env(settings, args), *_hook_program(), "--agent", agent]
+    words = [*env_pairs(settings, args), *_hook_program(), "--agent", agent]
     return " ".join(shlex.quote(w) for w in words)
 
 
 def hook_argv(settings: Settings, args: argparse.Namespace, agent: str) -> list[str]:
     """The program Codex CLI runs (it adds the event's JSON as the last argument)."""
-    env = _env(settings, args)
+    env = env_pairs(settings, args)
     return [*(["env", *env] if env else []), *_hook_program(), "--agent", agent]
 
 

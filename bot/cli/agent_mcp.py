@@ -7,8 +7,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.agent_hooks import _env, _folders
-from core.errors import NotFound
+from bot.cli.agent_hooks import env_pairs, workspaces_of
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
@@ -50,18 +49,9 @@ async def cmd_mcp_install(service: SwarmService, args: argparse.Namespace) -> No
     from core.workspaces import agent_mcp
 
     home = service.settings.home
-    names = [service.ctx(args.actor).agent(args.agent).id] if args.agent else list(service.agents)
     untold = []
-    for name in names:
-        folders = _folders(service, name)
-        if not folders:
-            if args.agent:
-                raise NotFound(
-                    f"{name} has no workspace folder: swarm workspaces init REPO --agents "
-                    f'{name} (or workspace = "/path" in the agents file)'
-                )
-            print(f"{name}: no workspace: nothing to do")
-            continue
+    found = workspaces_of(service, args)
+    for name, folders in found:
         for folder in folders:
             if args.remove:
                 changes = agent_mcp.remove(home, folder)
@@ -71,7 +61,7 @@ async def cmd_mcp_install(service: SwarmService, args: argparse.Namespace) -> No
                 print(f"{name}: {change.path}: {SAID[change.what]}")
         if not args.remove and not service.agents[name].mcp:
             untold.append(name)
-    if not args.remove and any(_folders(service, name) for name in names):
+    if not args.remove and found:
         print(CODEX_NOTE)
     if untold:
         print(
@@ -85,5 +75,5 @@ def server(settings: Settings, args: argparse.Namespace, agent: str) -> Server:
     PATH may lack swarm), as ``agent``, on this SWARM_HOME and agents file."""
     from core.workspaces.agent_mcp import Server
 
-    env: dict[str, str] = dict(pair.split("=", 1) for pair in _env(settings, args))
+    env: dict[str, str] = dict(pair.split("=", 1) for pair in env_pairs(settings, args))
     return Server(sys.executable, ("-m", "bot.cli", "mcp"), {"SWARM_AGENT": agent, **env})
