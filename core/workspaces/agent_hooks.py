@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,22 +73,15 @@ def install_claude(home: Path, folder: Path, command: str, wait_s: float) -> Cha
             entry = {"matcher": "*", **entry}
         hooks.setdefault(event, []).append(entry)
     text = json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
-    if original is not None and original == text:
-        return Change(path, "already installed")
-    _remember(home, path, original, text)
-    _write(path, text)
-    return Change(path, "added")
+    return write_installed(path, original, text, lambda: _remember(home, path, original, text))
 
 
 def remove_claude(home: Path, folder: Path) -> Change:
     """Take swarm's hooks out of ``folder``'s Claude Code settings."""
     path = folder / CLAUDE_FILE
-    current = _read(path)
-    if current is None:
-        return Change(path, "not installed")
-    restored = _restore(home, path, current)
-    if restored is not None:
-        return restored
+    current = read_for_remove(path, lambda text: _restore(home, path, text))
+    if isinstance(current, Change):
+        return current
     settings = _claude_settings(path, current)
     if not _drop_ours(settings):
         return Change(path, "not installed")
@@ -110,22 +103,15 @@ def install_codex(home: Path, folder: Path, argv: Sequence[str]) -> Change:
         raise InvalidState(f"{path}: not TOML ({exc}): not changed") from None
     ours = f"notify = {json.dumps(list(argv))}  {CODEX_MARK}\n"
     text = ours + "".join(kept)  # a top-level key: before any [table]
-    if original == text:
-        return Change(path, "already installed")
-    _remember(home, path, original, text)
-    _write(path, text)
-    return Change(path, "added")
+    return write_installed(path, original, text, lambda: _remember(home, path, original, text))
 
 
 def remove_codex(home: Path, folder: Path) -> Change:
     """Take swarm's ``notify`` line out of ``folder``'s Codex config."""
     path = folder / CODEX_FILE
-    current = _read(path)
-    if current is None:
-        return Change(path, "not installed")
-    restored = _restore(home, path, current)
-    if restored is not None:
-        return restored
+    current = read_for_remove(path, lambda text: _restore(home, path, text))
+    if isinstance(current, Change):
+        return current
     lines = current.splitlines(keepends=True)
     kept = [line for line in lines if not line.rstrip().endswith(CODEX_MARK)]
     if len(kept) == len(lines):
@@ -177,6 +163,28 @@ def _has_ours(path: Path, text: str) -> bool:
         return _drop_ours(_claude_settings(path, text))
     except InvalidState:
         return False
+
+
+def write_installed(
+    path: Path, original: str | None, text: str, remember: Callable[[], None]
+) -> Change:
+    """Write ``text``, what install makes of the file, unless it is there already; the
+    original is kept first by ``remember`` (for remove to bring it back)."""
+    if original == text:
+        return Change(path, "already installed")
+    remember()
+    _write(path, text)
+    return Change(path, "added")
+
+
+def read_for_remove(path: Path, restore: Callable[[str], Change | None]) -> str | Change:
+    """The file's text for remove to take ours out of, or what remove did already: nothing
+    to do (no file), or the file put back as it was before install (``restore``)."""
+    current = _read(path)
+    if current is None:
+        return Change(path, "not installed")
+    restored = restore(current)
+    return current if restored is None else restored
 
 
 def keep_out_of_git(folder: Path, files: Sequence[Path] = (CLAUDE_FILE, CODEX_FILE)) -> list[str]:

@@ -29,6 +29,8 @@ from core.workspaces.agent_hooks import (
     _restore,
     _write,
     keep_out_of_git,
+    read_for_remove,
+    write_installed,
 )
 
 CLAUDE_FILE = Path(".mcp.json")
@@ -87,22 +89,19 @@ def install_json(home: Path, folder: Path, relative: Path, server: Server) -> Ch
         return Change(path, "kept")
     servers[NAME] = server.entry()
     text = json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
-    if original == text:
-        return Change(path, "already installed")
-    _keep_original(home, path, original, text, _json_has_ours(path, original))
-    _write(path, text)
-    return Change(path, "added")
+    ours = _json_has_ours(path, original)
+    return write_installed(
+        path, original, text, lambda: _keep_original(home, path, original, text, ours)
+    )
 
 
 def remove_json(home: Path, folder: Path, relative: Path) -> Change:
     """Take swarm's server out of ``folder / relative``."""
     path = folder / relative
-    current = _read(path)
-    if current is None:
-        return Change(path, "not installed")
-    restored = _restore(home / BACKUPS, path, current, prune=relative.parent != Path("."))
-    if restored is not None:
-        return restored
+    prune = relative.parent != Path(".")
+    current = read_for_remove(path, lambda text: _restore(home / BACKUPS, path, text, prune=prune))
+    if isinstance(current, Change):
+        return current
     settings = _claude_settings(path, current)
     servers = settings.get("mcpServers")
     if not isinstance(servers, dict) or not is_ours(servers.get(NAME)):
@@ -125,22 +124,18 @@ def install_codex(home: Path, folder: Path, server: Server) -> Change:
     head = kept.rstrip("\n")
     text = (head + "\n\n" if head else "") + codex_table(server)
     _parse(path, text)  # e.g. an inline mcp_servers = {...} cannot take a table after it
-    if original == text:
-        return Change(path, "already installed")
-    _keep_original(home, path, original, text, original is not None and CODEX_BEGIN in original)
-    _write(path, text)
-    return Change(path, "added")
+    ours = original is not None and CODEX_BEGIN in original
+    return write_installed(
+        path, original, text, lambda: _keep_original(home, path, original, text, ours)
+    )
 
 
 def remove_codex(home: Path, folder: Path) -> Change:
     """Take swarm's table out of ``folder``'s Codex config."""
     path = folder / CODEX_FILE
-    current = _read(path)
-    if current is None:
-        return Change(path, "not installed")
-    restored = _restore(home / BACKUPS, path, current)
-    if restored is not None:
-        return restored
+    current = read_for_remove(path, lambda text: _restore(home / BACKUPS, path, text))
+    if isinstance(current, Change):
+        return current
     if CODEX_BEGIN not in current:
         return Change(path, "not installed")
     head = _without_ours(current).rstrip("\n")
