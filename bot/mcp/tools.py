@@ -108,7 +108,8 @@ async def my_task(ctx: Context, task: str = "") -> str:
             lines += ["", f"Waiting for an answer to question {question.id}: {question.text}"]
         held = await service.reservations.of_task(found.id)
         if held:
-            lines += ["", "File reservations:"] + [f"- {r.reserved_text()[9:]}" for r in held]
+            lines += ["", "File reservations:"]
+            lines += [f"- {r.shown()}" for r in held]
         return "\n".join(lines)
 
 

@@ -56,7 +56,11 @@ class Reservation:
     def reserved_text(self) -> str:
         """``reserved src/api/** for Agent-2 (exclusive, for T-7, until it ends)``: what
         ``swarm reserve`` and the ``reserve`` tool answer."""
-        return f"reserved {self.pattern} for {self.agent} ({self.mode}, {self.held_for()})"
+        return f"reserved {self.shown()}"
+
+    def shown(self) -> str:
+        """``src/api/** for Agent-2 (exclusive, for T-7, until it ends)``."""
+        return f"{self.pattern} for {self.agent} ({self.mode}, {self.held_for()})"
 
     def describe(self) -> str:
         """``Agent-2's exclusive reservation src/api/** (T-7)``."""
