@@ -3,7 +3,8 @@
 Templates are ``$SWARM_HOME/roles/<role>.md`` when present, else the bundled
 ``core/bundled/roles/<role>.md`` (``config/roles`` links to it), else the bundled
 ``default.md``; ``${agent}``, ``${role}``, ``${workspace}``, ``${branch}``, ``${place}`` (the
-folder and its branch as one phrase) and ``${captain}`` are filled in.
+folder and its branch as one phrase), ``${captain}`` and ``${swarm}`` (how the agent's terminal
+calls swarm: ``SWARM_HOME=... swarm`` for a custom home, as in the task prompts) are filled in.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from core.context import Ctx
 from core.delivery import assignment
+from core.delivery.envelope import swarm_command
 from core.errors import ConfigError
 from core.models import Agent, Delivery, Receipt
 from core.store.tables import insert_event
@@ -70,6 +72,7 @@ def text_for(service: StoreAccess, agent: Agent) -> str:
         "workspace": str(place.path) if place else NO_WORKSPACE,
         "branch": (place.branch if place and place.branch else NO_BRANCH),
         "place": _place(place.path, place.branch) if place else NO_PLACE,
+        "swarm": swarm_command(service.settings.custom_home),
     }
     text = template(service.settings.home, agent.role).replace(OLD_PLACE, "${place}")
     return Template(text).safe_substitute(values)

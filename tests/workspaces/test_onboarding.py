@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -110,6 +111,18 @@ def test_bundled_templates_cover_the_eight_roles() -> None:
     for role in ROLES:
         text = (folder / f"{role}.md").read_text(encoding="utf-8")
         assert all(f"${{{key}}}" in text for key in ("agent", "role", "place", "captain"))
+        assert "`swarm " not in text  # report commands carry the home: ${swarm}
+
+
+async def test_report_commands_in_onboarding_carry_the_home(service: SwarmService) -> None:
+    """A custom home reaches the agent's terminal in the role text too, as in the prompts."""
+    home = service.settings.home
+    assert service.settings.custom_home == home
+    await onboard(service, "Agent-1", "cli")
+    await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
+    text = _delivered(home, "Agent-1")[0]
+    assert f"`SWARM_HOME={shlex.quote(str(home))} swarm task start T-N`" in text
+    assert f"`SWARM_HOME={shlex.quote(str(home))} swarm send " in text
 
 
 async def test_reset_then_onboarding_in_order(service: SwarmService) -> None:
