@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from bot.config import Config
 from bot.run_stop import RunStopper, banner, on_signals, say
 from core.models import Agent
-from core.protocols import Clock, Deliverer, Timer
+from core.protocols import Clock, Deliverer, RoutesAgents, Timer
 from core.service.swarm import SwarmService
 
 if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loads lazily
@@ -204,23 +204,23 @@ class Builder:
             in_home = service.settings.home / "agents.toml"
             return in_home if in_home.is_file() else started
 
+        routes = deliverer if isinstance(deliverer, RoutesAgents) else None
+
         def limits(agents: Sequence[Agent]) -> list[str]:
-            method_for = getattr(deliverer, "method_for", None)
             return [
                 f"{a.id} is a desktop agent, but this coordinator started without the desktop "
                 "driver (no desktop agent or no display then): its messages go to inbox files"
                 for a in agents
-                if method_for is not None and a.delivery == "gui" and method_for(a) != "gui"
+                if routes is not None and a.delivery == "gui" and routes.method_for(a) != "gui"
             ]
 
         report = say if self.log_file else (lambda _: None)  # else the log is on the terminal
-        use_agents = getattr(deliverer, "use_agents", None)  # the desktop driver's copy
         return AgentsReload(
             service,
             resolve,
             limits=limits,
             report=report,
-            apply=use_agents if use_agents is not None else (lambda _: None),
+            apply=routes.use_agents if routes is not None else (lambda _: None),
         )
 
     def bot(self, service: SwarmService, ai: AIService) -> SwarmBot:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from core.models import Agent, Priority, Receipt
 
@@ -44,6 +44,20 @@ class Deliverer(Protocol):
 
     def close(self) -> None:
         """Release what the deliverer holds (worker threads, X connections)."""
+        ...
+
+
+@runtime_checkable
+class RoutesAgents(Protocol):
+    """A deliverer that routes each agent (desktop driver or inbox) and keeps its own list of
+    the agents (where a stray paste may land): told when the agents file is reloaded."""
+
+    def method_for(self, agent: Agent) -> str:
+        """``"gui"`` or ``"inbox"``: how ``agent`` gets its messages."""
+        ...
+
+    def use_agents(self, agents: Sequence[Agent]) -> None:
+        """Take the agents of a reloaded agents file."""
         ...
 
 
