@@ -124,6 +124,8 @@ def finish(
     """Record a deliverer's receipt; retry with backoff, or give up. Return the new state
     (a node's claim, ``claim_until``, ends with it). ``delivering``: the caller has just read
     the row as ``delivering`` in this transaction (a node's fenced receipt), no need to look."""
+    if receipt.ok and not delivering:  # the task's row before the delivery's, as a requeue
+        _restart_lease(conn, ctx, delivery)  # or a cancel takes them: never crosswise
     state = (
         "delivering"
         if delivering  # held: a receipt and a requeue or drop of it at once take turns
@@ -132,6 +134,8 @@ def finish(
     if state != "delivering":  # superseded meanwhile (task cancelled or reassigned)
         return str(state)
     if receipt.ok:
+        if delivering:
+            _restart_lease(conn, ctx, delivery)
         return _delivered(conn, ctx, delivery, receipt)
     if receipt.deferred:
         why = f"{DEFERRED}{receipt.reason or 'not attempted'}"
@@ -186,13 +190,17 @@ def _delivered(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: 
         actor=ctx.actor,
         data={"delivery": delivery.id, "message": delivery.message_id},
     )
+    return "delivered"
+
+
+def _restart_lease(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery) -> None:
+    """A task prompt arrived: the lease of the agent's task starts again."""
     if delivery.task_id is not None and not is_note(delivery.target):
         conn.execute(
             "UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND status = 'assigned' "
             "AND assignee = ?",
             (ctx.now + ctx.settings.lease_s, delivery.task_id, delivery.agent),
         )
-    return "delivered"
 
 
 def _failed(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
