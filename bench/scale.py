@@ -406,11 +406,11 @@ def failover_network(folder: Path, bin_dir: Path, rounds: int) -> dict[str, Any]
     }
 
 
-HOLD_WRITE_LOCK = """
+HOLD_MIGRATE_LOCK = """
 import sys, time
-from core.store.postgres import WRITE_LOCK, connect
+from core.store.postgres import MIGRATE_LOCK, connect
 conn = connect(sys.argv[1])
-conn.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+conn.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({MIGRATE_LOCK})")
 print("held", flush=True)
 time.sleep(600)
 """
@@ -419,10 +419,10 @@ time.sleep(600)
 def _write_lock_freed(link: Any, url: str, host_url: str) -> float:
     """A store connection on the dead machine holds the write lock in an open transaction
     (a scheduler cut mid-write): cut → a writer on the host gets the lock (s)."""
-    from core.store.postgres import WRITE_LOCK
+    from core.store.postgres import MIGRATE_LOCK
 
     holder = subprocess.Popen(
-        link.inside(sys.executable, "-c", HOLD_WRITE_LOCK, url),
+        link.inside(sys.executable, "-c", HOLD_MIGRATE_LOCK, url),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -432,7 +432,7 @@ def _write_lock_freed(link: Any, url: str, host_url: str) -> float:
         with psycopg.connect(host_url, autocommit=True) as conn:
             link.cut()
             cut = time.monotonic()
-            conn.execute(f"SELECT pg_advisory_lock({WRITE_LOCK})")
+            conn.execute(f"SELECT pg_advisory_lock({MIGRATE_LOCK})")
             return round(time.monotonic() - cut, 2)
     finally:
         link.restore()

@@ -89,7 +89,7 @@ async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:
     )
     latest = await service.last_events(1)  # --follow starts after it, whatever matched
     shown = await service.find_events(flt, limit=args.limit, newest=True) if args.limit else []
-    last_id = max([e.id for e in latest + shown], default=0)
+    last_id = latest[-1].id if latest else 0  # the last in commit order, not the highest id
     if args.json and not args.follow:
         emit_json([e.to_json() for e in shown])
         return

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from core.context import Ctx
 from core.models import Agent, Delivery, Priority, Receipt, task_ref
+from core.store.row_locks import hold, read_held
 from core.store.tables import insert_event
 from core.tasks import agent_judge, lifecycle, messages
 
@@ -83,7 +84,10 @@ def assign_batch(conn: sqlite3.Connection, ctx: Ctx, limit: int = 64) -> list[As
         choice = _best_agent(free, row["role"], caps, row["pinned_agent"], row["prev_agent"])
         if choice is None:
             continue
-        made.append(_assign(conn, ctx, row, choice))
+        made_one = _assign(conn, ctx, row, choice)
+        if made_one is None:  # another writer took it meanwhile: the agent stays free
+            continue
+        made.append(made_one)
         at = free.index(choice)  # in place: ties keep the agents file's order
         if choice.load + 1 < choice.agent.capacity:
             free[at] = dataclasses.replace(choice, load=choice.load + 1)
@@ -125,15 +129,21 @@ def _best_agent(
     return min(eligible, key=lambda v: (v.agent.id == prev, v.load, -v.score, v.idle_since))
 
 
-def _assign(conn: sqlite3.Connection, ctx: Ctx, row: sqlite3.Row, view: _AgentView) -> Assignment:
-    """Hand the ready task of ``row`` to ``view``'s agent and queue its prompt."""
+def _assign(
+    conn: sqlite3.Connection, ctx: Ctx, row: sqlite3.Row, view: _AgentView
+) -> Assignment | None:
+    """Hand the ready task of ``row`` to ``view``'s agent and queue its prompt; None when it
+    is not ready any more (the update is conditional: two writers assigning it at once
+    give it to one agent)."""
     agent, task_id, attempts = view.agent.id, row["id"], row["attempts"] + 1
-    conn.execute(
+    taken = conn.execute(
         "UPDATE tasks SET status = 'assigned', assignee = ?, attempts = attempts + 1, "
         "assigned_at = ?, lease_expires_at = ?, reason = NULL, updated_at = ? "
         "WHERE id = ? AND status = 'ready'",
         (agent, ctx.now, ctx.now + ctx.settings.lease_s, ctx.now, task_id),
     )
+    if taken.rowcount == 0:
+        return None
     conn.execute("UPDATE agent_state SET last_assigned_at = ? WHERE id = ?", (ctx.now, agent))
     details = row["details"]
     text = f"{task_ref(task_id)}: {row['title']}" + (f"\n\n{details}" if details else "")
@@ -162,11 +172,14 @@ def _assign(conn: sqlite3.Connection, ctx: Ctx, row: sqlite3.Row, view: _AgentVi
 
 def expire_leases(conn: sqlite3.Connection, ctx: Ctx) -> int:
     """Requeue (with backoff) or fail every assigned task whose lease has run out."""
-    rows = conn.execute(
+    expired = (
         "SELECT id, assignee, attempts, max_attempts FROM tasks WHERE lease_expires_at <= ? "
-        "AND status = 'assigned'",
-        (ctx.now,),
-    ).fetchall()
+        "AND status = 'assigned'"
+    )
+    rows = conn.execute(expired, (ctx.now,)).fetchall()
+    if rows:  # held, then read again: a report that came meanwhile ended the lease
+        hold(conn, "tasks", [r[0] for r in rows])
+        rows = conn.execute(expired, (ctx.now,)).fetchall()
     for task_id, agent, attempts, max_attempts in rows:
         why = f"no report from {agent} within {ctx.settings.lease_s:g} s"
         insert_event(
@@ -203,10 +216,7 @@ def record_receipt(
     (``delivering``: as in ``messages.finish``)."""
     state = messages.finish(conn, ctx, delivery, receipt, delivering=delivering)
     if state == "failed" and delivery.task_id is not None and not messages.is_note(delivery.target):
-        row = conn.execute(
-            "SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = ?",
-            (delivery.task_id,),
-        ).fetchone()
+        row = read_held(conn, "tasks", "status, assignee, attempts, max_attempts", delivery.task_id)
         if row is not None and row["status"] == "assigned" and row["assignee"] == delivery.agent:
             why = f"could not deliver to {delivery.agent}: {receipt.reason or 'failed'}"
             attempts = row["attempts"]

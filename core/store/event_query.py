@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from core.models import Event
-from core.store.tables import row_to_event
+from core.store.tables import newest_first, row_to_event, unseen
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,19 @@ def find_events(
     limit: int = 100,
     newest: bool = False,
 ) -> list[Event]:
-    """Matching events after ``after_id``, oldest first: the first ``limit`` of them, or
-    the last ``limit`` when ``newest``."""
+    """Matching events after event ``after_id`` in commit order (``tables.unseen``), oldest
+    first: the first ``limit`` of them, or the last ``limit`` when ``newest`` (then by id
+    after ``after_id``)."""
     where, params = flt.where()
-    order = "DESC" if newest else "ASC"
+    after: list[Any]
+    if newest:
+        cond, order = newest_first(conn)
+        cond, after = f"id > ? AND {cond}", [after_id]
+    else:
+        cond, after, order = unseen(conn, after_id)
     rows = conn.execute(
-        f"SELECT * FROM events WHERE id > ? AND {where} ORDER BY id {order} LIMIT ?",
-        (after_id, *params, limit),
+        f"SELECT * FROM events WHERE {cond} AND {where} ORDER BY {order} LIMIT ?",
+        (*after, *params, limit),
     ).fetchall()
     found = [row_to_event(r) for r in rows]
     return found[::-1] if newest else found

@@ -372,6 +372,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE UNIQUE INDEX github_issues_issue ON github_issues (repo, issue)",
         "CREATE INDEX github_issues_task ON github_issues (task_id)",
     ),
+    (  # the events outbox without a global write lock (issue 25): on PostgreSQL each event
+        # carries the id of the transaction that wrote it (its default is set with the schema,
+        # core/store/postgres.py: pg_current_xact_id()) and consumers read in (txid, id) order
+        # below the oldest running transaction; on SQLite it stays 0 (one writer: id order)
+        "ALTER TABLE events ADD COLUMN txid INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX events_txid ON events (txid, id)",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

@@ -5,10 +5,12 @@ offers the part of that API they use (``execute``/``executemany`` returning a cu
 ``fetchone``/``fetchall``/iteration/``lastrowid``/``rowcount``, rows by name and by index,
 ``total_changes``) over one synchronous psycopg connection; SQL is rewritten by
 ``core.store.postgres_dialect``. ``PgDatabase`` runs each read or write whole in one worker thread,
-as
-``core.store.database.Database`` does with aiosqlite's, and keeps SQLite's one-writer semantics: a
-write transaction starts by taking a transaction-scoped advisory lock, so the store's
-read-then-write functions behave as under ``BEGIN IMMEDIATE``. Driver errors leave as
+as ``core.store.database.Database`` does with aiosqlite's. Write transactions of all processes
+run side by side at ``READ COMMITTED``, with no global lock: a read-then-write function holds
+the rows it decides on (``core.store.row_locks``: ``FOR UPDATE``) or writes conditionally, and
+event consumers read only below the outbox horizon (``events.txid`` under the oldest running
+transaction, ``core.store.event_query``), so an event committed late is never skipped. A
+transaction the server ends as a deadlock is run again whole. Driver errors leave as
 ``sqlite3`` errors of the same family (the store's error contract stays one).
 """
 
@@ -37,8 +39,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 register_id_tables(MIGRATIONS)
 
-WRITE_LOCK = 0x5357_0001  # advisory lock key: the one writer (SQLite's BEGIN IMMEDIATE)
+# advisory lock key: one migration at a time (processes that start together on an empty
+# database create the schema once); it was every writer's lock before issue 25
+MIGRATE_LOCK = 0x5357_0001
 SCHEDULER_LOCK = 0x5357_0002  # advisory lock key: the one scheduler (postgres_failover.py)
+DEADLOCK = "40P01"  # SQLSTATE deadlock_detected: the transaction is run again whole
+RETRY_LIMIT = 20  # tries of one write transaction before its deadlock is raised
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS swarm_schema (id INTEGER PRIMARY KEY, version INTEGER NOT NULL)",
     "INSERT INTO swarm_schema VALUES (1, 0) ON CONFLICT DO NOTHING",
@@ -57,6 +63,11 @@ _NODE_WAKE = (
     "CREATE TRIGGER deliveries_queued AFTER INSERT OR UPDATE OF state ON deliveries "
     "FOR EACH ROW WHEN (NEW.state = 'queued') EXECUTE FUNCTION swarm_delivery_queued()",
 )
+# The events outbox: each event row carries the id of the transaction that wrote it
+# (``events.txid``, a migration on both databases, NULL on SQLite); consumers read only
+# below the oldest transaction still running (``HORIZON``), in (txid, id) order.
+_OUTBOX = ("ALTER TABLE events ALTER COLUMN txid SET DEFAULT pg_current_xact_id()::text::bigint",)
+HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 
 
 class PgRow:
@@ -189,6 +200,39 @@ class PgConnection:
             count = max(cur.rowcount, 0)
         self.total_changes += count
         return PgCursor(None, count, None)
+
+    def hold_rows(self, table: str, ids: list[int]) -> None:
+        """Lock ``ids`` of ``table`` (a name from ``core.store.row_locks.TABLES``) until the
+        transaction ends, in id order."""
+        self.go_on()
+        with _errors():
+            self.raw.execute(
+                f"SELECT 1 FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (ids,)
+            ).fetchall()
+
+    def hold_key(self, key: int) -> None:
+        """Take the transaction-scoped advisory lock ``key`` (a whole-table invariant)."""
+        self.go_on()
+        with _errors():
+            self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+
+    def events_after(self, after_id: int) -> tuple[str, list[Any], str]:
+        """The condition (SQLite dialect), its parameters and the order of the events a
+        consumer has not seen after event ``after_id``: committed below the horizon, after
+        ``after_id`` in (txid, id) order (by id when that event is gone)."""
+        row = None
+        if after_id > 0:
+            with _errors():
+                row = self.raw.execute(
+                    "SELECT txid FROM events WHERE id = %s", (after_id,)
+                ).fetchone()
+        if row is None or row[0] is None:
+            return f"txid < {HORIZON} AND id > ?", [after_id], "txid, id"
+        return f"txid < {HORIZON} AND (txid, id) > (?, ?)", [row[0], after_id], "txid, id"
+
+    def newest_events_order(self) -> tuple[str, str]:
+        """The condition and the order (newest first) of the events a consumer may read."""
+        return f"txid < {HORIZON}", "txid DESC, id DESC"
 
     def go_on(self) -> None:
         """Raise Abandoned when the caller of the store call gave up on it."""
@@ -366,23 +410,34 @@ def _numeric_as_number(raw: psycopg.Connection[Any]) -> None:
 
 
 def run_in_transaction(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
-    """``fn(conn, *args)`` in one transaction holding the write lock; a commit that changed
-    rows advances ``swarm_clock`` (what ``PRAGMA data_version`` reads here) and notifies
+    """``fn(conn, *args)`` in one ``READ COMMITTED`` transaction beside other writers (no
+    global lock: ``fn`` holds the rows it decides on, ``core.store.row_locks``), run again
+    whole when the server ends it as a deadlock; a commit that changed rows advances
+    ``swarm_clock`` (what ``PRAGMA data_version`` reads here) and notifies
     ``swarm_changes`` (unless ``notify_changes`` is off: in the scheduler's process)."""
     notify = f"; NOTIFY {CHANGES_CHANNEL}" if conn.notify_changes else ""
-    return _transaction(
-        conn,
-        f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})",
-        f"UPDATE swarm_clock SET version = version + 1{notify}",
-        fn,
-        *args,
-    )
+    on_change = f"UPDATE swarm_clock SET version = version + 1{notify}"
+    for tries in range(1, RETRY_LIMIT + 1):
+        try:
+            return _transaction(conn, "BEGIN", on_change, fn, *args)
+        except sqlite3.DatabaseError as exc:
+            cause = exc.__cause__
+            if tries == RETRY_LIMIT or getattr(cause, "sqlstate", None) != DEADLOCK:
+                raise
+            log.info("write transaction ended as a deadlock; running it again")
+    raise AssertionError("unreachable")
 
 
 def run_unlocked(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
-    """``fn(conn, *args)`` in one transaction without the write lock: for functions written
-    for concurrent writers (row locks, ``SKIP LOCKED``), such as a node's claims."""
+    """``fn(conn, *args)`` in one transaction that does not advance ``swarm_clock``: for
+    functions written for concurrent writers that change nothing the scheduler waits for
+    (row locks, ``SKIP LOCKED``), such as a node's claims."""
     return _transaction(conn, "BEGIN", None, fn, *args)
+
+
+def run_locked(conn: PgConnection, lock: int, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(conn, *args)`` in one transaction holding the advisory lock ``lock``."""
+    return _transaction(conn, f"BEGIN; SELECT pg_advisory_xact_lock({int(lock)})", None, fn, *args)
 
 
 def _transaction(
@@ -403,6 +458,7 @@ def _transaction(
             conn.raw.execute(f"{events}{on_change}; COMMIT" if bump else f"{events}COMMIT")
     except BaseException:
         conn.hold_events(False)
+        conn.total_changes = before
         _rollback(conn)
         raise
     if bump:
@@ -421,7 +477,7 @@ def _rollback(conn: PgConnection) -> None:
 def migrate(conn: PgConnection, migrations: tuple[tuple[str, ...], ...]) -> int:
     """Apply ``migrations`` not yet applied, in one locked transaction (so processes that
     start together on an empty database create the schema once); the version."""
-    return run_in_transaction(conn, _apply, migrations)
+    return run_locked(conn, MIGRATE_LOCK, _apply, migrations)
 
 
 def _apply(conn: PgConnection, migrations: tuple[tuple[str, ...], ...]) -> int:
@@ -450,7 +506,20 @@ def _apply(conn: PgConnection, migrations: tuple[tuple[str, ...], ...]) -> int:
     ):
         for statement in _NODE_WAKE:
             conn.raw.execute(statement)
+    if _no_txid_default(conn):
+        for statement in _OUTBOX:
+            conn.raw.execute(statement)
     return max(current, len(migrations))
+
+
+def _no_txid_default(conn: PgConnection) -> bool:
+    """True when ``events.txid`` exists without its PostgreSQL default (the outbox DDL is
+    due: the migration gave it SQLite's 0)."""
+    row = conn.raw.execute(
+        "SELECT column_default FROM information_schema.columns WHERE table_name = 'events' "
+        "AND column_name = 'txid' AND table_schema = current_schema()"
+    ).fetchone()
+    return row is not None and "pg_current_xact_id" not in str(row[0])
 
 
 READERS = 4  # reader connections per process (the dashboard, the notifier, exports)
@@ -510,7 +579,8 @@ class PgDatabase:
         return await self._submit(self._readers, self._read, fn, args)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(conn, *args)`` as one atomic (SERIALIZABLE) write transaction."""
+        """Run ``fn(conn, *args)`` as one atomic write transaction (beside other writers:
+        ``run_in_transaction``)."""
         return await self._call(run_in_transaction, fn, *args)
 
     async def write_concurrent(self, fn: Callable[..., T], *args: Any) -> T:

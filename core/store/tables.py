@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from core.errors import UnknownTask
 from core.models import (
@@ -18,6 +18,7 @@ from core.models import (
     TaskStatus,
     task_ref,
 )
+from core.store import row_locks
 
 TASK_COLUMNS = (
     "id, title, details, priority, role, capabilities, pinned_agent, assignee, status, reason, "
@@ -64,25 +65,61 @@ def row_to_event(row: sqlite3.Row) -> Event:
     )
 
 
+@runtime_checkable
+class CommitOrdered(Protocol):
+    """A connection whose events may commit out of id order (writers side by side): it
+    says which events a consumer may read and in what order (``core.store.postgres``)."""
+
+    def events_after(self, after_id: int) -> tuple[str, list[Any], str]:
+        """The condition, its parameters and the order of the events after ``after_id``."""
+        ...
+
+    def newest_events_order(self) -> tuple[str, str]:
+        """The condition and the newest-first order of the events a consumer may read."""
+        ...
+
+
+def unseen(conn: sqlite3.Connection, after_id: int) -> tuple[str, list[Any], str]:
+    """The condition, its parameters and the order of the events a consumer that last saw
+    event ``after_id`` reads next: on SQLite (one writer: ids in commit order) those with a
+    higher id; on PostgreSQL those committed below the outbox horizon, after it in (txid, id)
+    order. A consumer keeps the id of the last event it handled, not the highest."""
+    if isinstance(conn, CommitOrdered):
+        return conn.events_after(after_id)
+    return "id > ?", [after_id], "id"
+
+
+def newest_first(conn: sqlite3.Connection) -> tuple[str, str]:
+    """The condition and the order of the events a consumer may read, newest first."""
+    if isinstance(conn, CommitOrdered):
+        return conn.newest_events_order()
+    return "TRUE", "id DESC"
+
+
 def events_after(
     conn: sqlite3.Connection, after_id: int = 0, limit: int = 100, task_id: int | None = None
 ) -> list[Event]:
-    """Events with an id above ``after_id``, oldest first."""
+    """Events after event ``after_id`` in commit order (``unseen``), oldest first."""
+    where, params, order = unseen(conn, after_id)
     if task_id is None:
         rows = conn.execute(
-            "SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)
+            f"SELECT * FROM events WHERE {where} ORDER BY {order} LIMIT ?", (*params, limit)
         )
     else:
         rows = conn.execute(
-            "SELECT * FROM events WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?",
-            (task_id, after_id, limit),
+            f"SELECT * FROM events WHERE task_id = ? AND {where} ORDER BY {order} LIMIT ?",
+            (task_id, *params, limit),
         )
     return [row_to_event(r) for r in rows]
 
 
 def last_events(conn: sqlite3.Connection, limit: int) -> list[Event]:
-    """The newest ``limit`` events, oldest first."""
-    rows = conn.execute("SELECT * FROM events ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+    """The newest ``limit`` events a consumer may read, oldest first (the last of them is
+    where a consumer that starts now begins)."""
+    where, order = newest_first(conn)
+    rows = conn.execute(
+        f"SELECT * FROM events WHERE {where} ORDER BY {order} LIMIT ?", (limit,)
+    ).fetchall()
     return [row_to_event(r) for r in reversed(rows)]
 
 
@@ -134,6 +171,15 @@ def deps_of(conn: sqlite3.Connection, task_ids: Iterable[int]) -> dict[int, list
 def get_task(conn: sqlite3.Connection, task_id: int) -> Task:
     """One task; UnknownTask (a NotFound) when there is none."""
     row = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?", (task_id,)).fetchone()
+    if row is None:
+        raise UnknownTask(f"unknown task {task_ref(task_id)}")
+    return row_to_task(row, deps_of(conn, [task_id])[task_id])
+
+
+def held_task(conn: sqlite3.Connection, task_id: int) -> Task:
+    """One task, read after taking its row for the rest of the write transaction (a
+    concurrent writer of it waits, then reads what this one wrote: ``row_locks.hold``)."""
+    row = row_locks.read_held(conn, "tasks", TASK_COLUMNS, task_id)
     if row is None:
         raise UnknownTask(f"unknown task {task_ref(task_id)}")
     return row_to_task(row, deps_of(conn, [task_id])[task_id])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 
 from core.context import Ctx
+from core.store.row_locks import read_held
 from core.store.tables import insert_event
 
 FINAL = ("done", "skipped", "failed", "cancelled")
@@ -21,6 +22,12 @@ def note_if_finished(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
         (task_id,),
     ).fetchone()
     if row is None:
+        return
+    # the campaign is held before its tasks are counted: the last two tasks ending at once
+    # (or a task added as the last one ends) are counted one after the other, the second
+    # seeing both (the task row itself is held by whoever changed it)
+    row = read_held(conn, "campaigns", "id, title, created_at, finished_at, status", row[0])
+    if row is None or row[4] != "open":
         return
     campaign_id, title, created_at, finished_at = row[0], row[1], row[2], row[3]
     counts = dict(

@@ -19,7 +19,8 @@ from core.errors import (
 )
 from core.models import ACTIVE, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
 from core.store import agent_signals
-from core.store.tables import get_task, insert_event, task_exists
+from core.store.row_locks import hold, read_held
+from core.store.tables import get_task, held_task, insert_event, task_exists
 from core.tasks import campaign_end, messages, reserving, rules
 from core.tasks.actions import TaskAction, require
 
@@ -41,6 +42,9 @@ def create_tasks(
         raise InvalidInput("nothing to create")
     checked = [_check_spec(ctx, spec) for spec in specs]
     order, local, external = _resolve_after(conn, specs)
+    # the stored dependencies are held: one finishing now either commits first (its status
+    # is read below) or waits for this commit (its dependents, these tasks included, settle)
+    hold(conn, "tasks", [d for deps in external for d in deps])
     refs = {s.ref: i for i, s in enumerate(specs) if s.ref}
     ids: dict[int, int] = {}
     for index in order:
@@ -232,10 +236,9 @@ def dependency_states(
 
 def settle(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     """Put a not-yet-started task in ``ready``, ``blocked`` (with its reason) or ``skipped``,
-    by the rule of its kind (:mod:`core.tasks.rules`)."""
-    status, reason, kind = conn.execute(
-        "SELECT status, reason, kind FROM tasks WHERE id = ?", (task_id,)
-    ).fetchone()
+    by the rule of its kind (:mod:`core.tasks.rules`). Its row is held first: two of its
+    dependencies finishing at once settle it one after the other, the second seeing both."""
+    status, reason, kind = read_held(conn, "tasks", "status, reason, kind", task_id)
     if status not in ("blocked", "ready"):
         return
     deps = dependency_states(conn, task_id, triggers=kind == "on_failure")
@@ -283,6 +286,7 @@ def settle_dependents(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
 
 def add_dependencies(conn: sqlite3.Connection, ctx: Ctx, task_id: int, after: list[int]) -> None:
     """Make a not-yet-started task wait for more tasks; refuse cycles."""
+    hold(conn, "tasks", [task_id, *after])  # in id order, with the new dependencies
     task = get_task(conn, task_id)
     if task.status not in (TaskStatus.blocked, TaskStatus.ready):
         raise InvalidState(
@@ -321,7 +325,8 @@ def _reaches(conn: sqlite3.Connection, start: int, target: int) -> bool:
 
 
 def _active(conn: sqlite3.Connection, task_id: int, action: str) -> tuple[str, str]:
-    row = conn.execute("SELECT status, assignee FROM tasks WHERE id = ?", (task_id,)).fetchone()
+    # held: a concurrent report or cancel of the task waits, then reads what this one wrote
+    row = read_held(conn, "tasks", "status, assignee", task_id)
     if row is None:
         get_task(conn, task_id)  # raises NotFound
     if row[0] not in {s.value for s in ACTIVE}:
@@ -453,7 +458,7 @@ def finish_failed(
 
 def cancel(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     """Stop a task that has not finished; tell its agent if one holds it."""
-    task = get_task(conn, task_id)
+    task = held_task(conn, task_id)
     require(task, TaskAction.cancel)
     conn.execute(
         "UPDATE tasks SET status = 'cancelled', finished_at = ?, lease_expires_at = NULL, "
@@ -486,7 +491,7 @@ def cancel(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
 
 def retry(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     """Give a failed or cancelled task a fresh set of attempts."""
-    task = get_task(conn, task_id)
+    task = held_task(conn, task_id)
     require(task, TaskAction.retry)
     conn.execute(
         "UPDATE tasks SET status = 'blocked', reason = NULL, attempts = 0, prev_agent = assignee, "
@@ -508,7 +513,7 @@ def retry(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
 def pin(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent_id: str) -> None:
     """Give a task to one agent: it is taken from its current agent if another holds it."""
     agent = ctx.agent(agent_id).id
-    task = get_task(conn, task_id)
+    task = held_task(conn, task_id)
     require(task, TaskAction.assign)
     conn.execute(
         "UPDATE tasks SET pinned_agent = ?, updated_at = ? WHERE id = ?", (agent, ctx.now, task_id)
@@ -531,7 +536,7 @@ def reopen(conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str) -> bool:
     """Put a done task back in progress with the agent that did it (a review asks for more
     work: ``why``); False when it is still assigned or in progress (nothing to reopen). Its
     dependents not yet started wait for it again."""
-    task = get_task(conn, task_id)
+    task = held_task(conn, task_id)
     if task.status in ACTIVE:
         return False
     if task.status is not TaskStatus.done:
@@ -562,7 +567,7 @@ def reopen(conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str) -> bool:
 
 def requeue(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     """A person takes an active task back: it goes to another agent (no backoff)."""
-    task = get_task(conn, task_id)
+    task = held_task(conn, task_id)
     require(task, TaskAction.reassign)
     if task.pinned:
         conn.execute("UPDATE tasks SET pinned_agent = NULL WHERE id = ?", (task_id,))
@@ -582,7 +587,7 @@ def release(
     """Take an active task back from its agent and queue it again after ``backoff`` s; the
     agent is told to stop when its prompt reached it (``withdraw``). ``counts=False``: a
     person moved it, so the turn it ends does not use up one of the task's attempts."""
-    task = get_task(conn, task_id)
+    task = held_task(conn, task_id)
     reached = turn_reached(conn, task)  # before its prompt in flight is dropped
     conn.execute(
         "UPDATE tasks SET status = 'ready', prev_agent = assignee, assignee = NULL, "
@@ -610,7 +615,7 @@ def release(
 def fail_held(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str, reason: str) -> None:
     """The scheduler gives up on a task ``agent`` holds (its attempts are used up): the task
     fails, and the agent is told to stop when its prompt reached it."""
-    task = get_task(conn, task_id)
+    task = held_task(conn, task_id)
     reached = turn_reached(conn, task)
     messages.drop_pending(conn, ctx, task_id, agent)
     finish_failed(conn, ctx, task_id, agent, reason)

@@ -7,6 +7,7 @@ import sqlite3
 
 from core.context import Ctx
 from core.models import Delivery, DeliveryState, Priority, Receipt, task_ref
+from core.store.row_locks import read_held
 from core.store.tables import DELIVERY_SELECT, insert_event, row_to_delivery
 from core.text import shorten
 
@@ -90,11 +91,13 @@ def claim(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
     ).fetchone()
     if row is None:
         return None
-    conn.execute(
+    taken = conn.execute(
         "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, updated_at = ? "
-        "WHERE id = ?",
+        "WHERE id = ? AND state = 'queued'",
         (ctx.now, row["id"]),
     )
+    if taken.rowcount == 0:  # dropped or claimed meanwhile by another writer: next time
+        return None
     found = row_to_delivery(row)  # is_retry: an earlier attempt was made
     if not (found.reason or "").startswith(DEFERRED):  # a deferral streak is recorded once
         insert_event(
@@ -121,14 +124,18 @@ def finish(
     """Record a deliverer's receipt; retry with backoff, or give up. Return the new state
     (a node's claim, ``claim_until``, ends with it). ``delivering``: the caller has just read
     the row as ``delivering`` in this transaction (a node's fenced receipt), no need to look."""
+    if receipt.ok and not delivering:  # the task's row before the delivery's, as a requeue
+        _restart_lease(conn, ctx, delivery)  # or a cancel takes them: never crosswise
     state = (
         "delivering"
-        if delivering
-        else conn.execute("SELECT state FROM deliveries WHERE id = ?", (delivery.id,)).fetchone()[0]
+        if delivering  # held: a receipt and a requeue or drop of it at once take turns
+        else read_held(conn, "deliveries", "state", delivery.id)[0]
     )
     if state != "delivering":  # superseded meanwhile (task cancelled or reassigned)
         return str(state)
     if receipt.ok:
+        if delivering:
+            _restart_lease(conn, ctx, delivery)
         return _delivered(conn, ctx, delivery, receipt)
     if receipt.deferred:
         why = f"{DEFERRED}{receipt.reason or 'not attempted'}"
@@ -183,13 +190,17 @@ def _delivered(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: 
         actor=ctx.actor,
         data={"delivery": delivery.id, "message": delivery.message_id},
     )
+    return "delivered"
+
+
+def _restart_lease(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery) -> None:
+    """A task prompt arrived: the lease of the agent's task starts again."""
     if delivery.task_id is not None and not is_note(delivery.target):
         conn.execute(
             "UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND status = 'assigned' "
             "AND assignee = ?",
             (ctx.now + ctx.settings.lease_s, delivery.task_id, delivery.agent),
         )
-    return "delivered"
 
 
 def _failed(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
@@ -232,11 +243,13 @@ def drop_pending(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str) -
         (agent, task_id),
     ).fetchall()
     for delivery_id, state in rows:
-        conn.execute(
+        dropped = conn.execute(
             "UPDATE deliveries SET state = 'failed', reason = 'superseded', "
-            "updated_at = ? WHERE id = ?",
+            "updated_at = ? WHERE id = ? AND state IN ('queued', 'delivering')",
             (ctx.now, delivery_id),
         )
+        if dropped.rowcount == 0:  # its receipt came first (another writer): it stays so
+            continue
         insert_event(
             conn,
             ctx.now,
@@ -279,12 +292,16 @@ def recover(conn: sqlite3.Connection, ctx: Ctx) -> int:
         "SELECT d.id, d.agent_id, m.task_id FROM deliveries d JOIN messages m "
         "ON m.id = d.message_id WHERE d.state = 'delivering' AND d.node IS NULL"
     ).fetchall()
+    recovered = 0
     for delivery_id, agent, task_id in rows:
-        conn.execute(
+        back = conn.execute(
             "UPDATE deliveries SET state = 'queued', reason = 'interrupted', "
-            "updated_at = ? WHERE id = ?",
+            "updated_at = ? WHERE id = ? AND state = 'delivering' AND node IS NULL",
             (ctx.now, delivery_id),
         )
+        if back.rowcount == 0:  # its receipt was stored meanwhile
+            continue
+        recovered += 1
         insert_event(
             conn,
             ctx.now,
@@ -294,7 +311,7 @@ def recover(conn: sqlite3.Connection, ctx: Ctx) -> int:
             agent=agent,
             actor=ctx.actor,
         )
-    return len(rows)
+    return recovered
 
 
 def next_due(conn: sqlite3.Connection) -> float | None:

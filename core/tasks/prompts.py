@@ -208,11 +208,13 @@ def close(conn: sqlite3.Connection, ctx: Ctx, prompt_id: int, why: str) -> Promp
     prompt = get_prompt(conn, prompt_id)
     if not prompt.open:
         return prompt
-    conn.execute(
+    closed = conn.execute(
         "UPDATE agent_prompts SET closed_at = ?, closed_why = ? "
         "WHERE id = ? AND decided_at IS NULL AND closed_at IS NULL",
         (ctx.now, why, prompt_id),
-    )
+    ).rowcount
+    if closed != 1:  # decided or closed by another writer in between
+        return get_prompt(conn, prompt_id)
     insert_event(
         conn,
         ctx.now,

@@ -14,6 +14,7 @@ from core.errors import InvalidInput, ReservationConflict
 from core.models import task_ref
 from core.store import reservations as rows
 from core.store.reservations import Reservation
+from core.store.row_locks import hold_key
 from core.store.tables import insert_event
 from core.tasks.reservations import matches, normalise, overlap
 
@@ -64,6 +65,8 @@ def reserve(
         raise InvalidInput(
             f"a reservation's TTL must be more than 0 and at most 7 days, not {ttl_s:g} s"
         )
+    # overlap is an invariant over the whole table (no one row to hold): one reserver at a time
+    hold_key(conn, "reservations")
     rows.purge(conn, ctx.now)  # what expired or lost its task: gone before the check
     others = [r for r in rows.live(conn, ctx.now) if r.agent != who]
     for pattern in wanted:

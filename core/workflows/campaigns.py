@@ -21,6 +21,7 @@ from core.models import (
     task_ref,
 )
 from core.store import tables
+from core.store.row_locks import hold
 from core.tasks import campaign_end, lifecycle
 from core.tasks.rules import AWAITING_APPROVAL
 from core.workflows.pace import Pace, recent_pace
@@ -210,6 +211,7 @@ def add(
     announce: bool = True,
 ) -> list[int]:
     """Put existing tasks in an open campaign (a task belongs to one campaign at most)."""
+    hold(conn, "campaigns", [campaign_id])  # its end is decided under this lock
     campaign = _row(conn, campaign_id)
     if campaign["status"] != "open":
         raise InvalidState(f"{campaign_ref(campaign_id)} is {campaign['status']}")
@@ -241,6 +243,7 @@ def add(
 
 def cancel(conn: sqlite3.Connection, ctx: Ctx, campaign_id: int) -> list[int]:
     """Cancel a campaign and every task of it not finished; the ids cancelled."""
+    hold(conn, "campaigns", [campaign_id])  # its end is decided under this lock
     campaign = _row(conn, campaign_id)
     if campaign["status"] != "open":
         raise InvalidState(f"{campaign_ref(campaign_id)} is already {campaign['status']}")

@@ -104,7 +104,7 @@ def reject(conn: sqlite3.Connection, ctx: Ctx, task_id: int, reason: str = "") -
 
 
 def _gate(conn: sqlite3.Connection, task_id: int, action: str) -> Task:
-    task = tables.get_task(conn, task_id)
+    task = tables.held_task(conn, task_id)  # approve and reject at once: one after the other
     kind = conn.execute("SELECT kind FROM tasks WHERE id = ?", (task_id,)).fetchone()[0]
     if kind != "gate":
         raise InvalidState(f"{task.ref} is not a gate: only a gate step is approved or rejected")

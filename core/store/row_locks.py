@@ -1,0 +1,61 @@
+"""Row locks for the store's read-then-write functions: named operations, one per database.
+
+A write function that reads a row and then writes on what it read (a task's status, a
+delivery's state, a campaign's end, a dependency's status) calls ``hold`` first, so that a
+concurrent writer of the same row waits until this transaction ends and then reads what it
+wrote. On PostgreSQL, where write transactions run side by side at ``READ COMMITTED``, that is
+``SELECT ... FOR UPDATE`` on the rows (ids in order: two writers never hold each other's rows
+crosswise). On SQLite, ``BEGIN IMMEDIATE`` already holds the whole database for the
+transaction, so there is nothing more to take. ``hold_key`` is for an invariant over a whole
+table (no row to lock: two reservations of overlapping globs), a lock of its own on
+PostgreSQL. The cases, and why each lock is there: docs/architecture.md ("Write races").
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from typing import Any, Protocol, runtime_checkable
+
+# The tables whose rows a write function may hold (names go into SQL: only these).
+TABLES = frozenset({"tasks", "deliveries", "campaigns", "prompts", "questions", "schedules"})
+# Invariants over a whole table, each with a lock of its own (PostgreSQL advisory locks).
+KEYS = {"reservations": 0x5357_0010}
+
+
+@runtime_checkable
+class RowLocking(Protocol):
+    """A connection whose write transactions run beside others (PostgreSQL's)."""
+
+    def hold_rows(self, table: str, ids: list[int]) -> None:
+        """Lock ``ids`` of ``table`` until the transaction ends."""
+
+    def hold_key(self, key: int) -> None:
+        """Take the transaction-scoped lock ``key``."""
+
+
+def hold(conn: sqlite3.Connection, table: str, ids: Iterable[int]) -> None:
+    """Keep other writers off these rows of ``table`` until this write transaction ends
+    (a missing id is no error: the caller's own read says NotFound)."""
+    if table not in TABLES:
+        raise ValueError(f"no row locks on table {table!r}")
+    wanted = sorted({int(i) for i in ids})
+    if wanted and isinstance(conn, RowLocking):
+        conn.hold_rows(table, wanted)
+
+
+def read_held(conn: sqlite3.Connection, table: str, columns: str, row_id: int) -> Any:
+    """``columns`` of one row of ``table`` (a row, as ``fetchone`` gives it), read as it is
+    held (``hold`` and the read in one statement); None when there is no such row."""
+    if table not in TABLES:
+        raise ValueError(f"no row locks on table {table!r}")
+    lock = " FOR UPDATE" if isinstance(conn, RowLocking) else ""
+    return conn.execute(f"SELECT {columns} FROM {table} WHERE id = ?{lock}", (row_id,)).fetchone()
+
+
+def hold_key(conn: sqlite3.Connection, name: str) -> None:
+    """Keep other writers of the whole-table invariant ``name`` (one of ``KEYS``) waiting
+    until this write transaction ends."""
+    key = KEYS[name]
+    if isinstance(conn, RowLocking):
+        conn.hold_key(key)

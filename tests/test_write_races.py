@@ -1,0 +1,282 @@
+"""Two writers on the same rows at the same moment, from two connections (two processes, as
+far as the database can tell), round after round, on both databases: the outcome is one of
+the two, never both. On PostgreSQL write transactions run side by side with no global lock
+(``core/store/postgres.py``); these hold by row locks and conditional updates
+(``core/store/row_locks.py``, docs/architecture.md "Write races"). On SQLite ``BEGIN
+IMMEDIATE`` makes the second wait for the first. A consumer reading events never misses
+one committed late (the outbox horizon)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import psycopg
+import pytest
+
+from core.delivery import assignment
+from core.errors import InvalidState
+from core.models import Receipt, TaskSpec
+from core.protocols import ManualClock
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from core.store.tables import insert_event
+from core.tasks import lifecycle
+from core.workflows import campaigns, runs
+from tests.helpers import query
+
+pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(120)]
+ROUNDS = 8
+WAIT_S = 10.0  # a generous bound: the other side is always there well before
+
+
+@pytest.fixture
+async def other(settings: Settings, clock: ManualClock) -> AsyncIterator[SwarmService]:
+    """A second service on the same database: its own connection."""
+    svc = await SwarmService.open(settings, clock)
+    yield svc
+    await svc.close()
+
+
+class Meet:
+    """Wraps two write functions so that their transactions overlap (PostgreSQL): each
+    starts and reads, both meet, then each runs its function and does not commit until
+    the other has run its function too or waits for a lock the first holds. So without row
+    locks both read what was there before either wrote; with them, the second waits and
+    reads what the first wrote. On SQLite the second waits at ``BEGIN IMMEDIATE``: the two
+    simply run at once. A transaction the server ends as a deadlock runs again without
+    meeting again."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        self.barrier = threading.Barrier(2, timeout=WAIT_S)
+        self.pids: dict[str, int] = {}
+        self.done: set[str] = set()
+
+    def __call__(self, side: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def run(conn: Any, *args: Any) -> Any:
+            if self.url and side not in self.pids:  # not again when run again (a deadlock)
+                self.pids[side] = conn.raw.info.backend_pid
+                conn.execute("SELECT count(*) FROM tasks").fetchone()
+                self.barrier.wait()
+            try:
+                return fn(conn, *args)
+            finally:
+                self.done.add(side)
+                if self.url:
+                    self._until_other_ran_or_waits(side)
+
+        return run
+
+    def _until_other_ran_or_waits(self, side: str) -> None:
+        assert self.url is not None
+        other = next(s for s in self.pids if s != side)
+        deadline = time.monotonic() + WAIT_S
+        with psycopg.connect(self.url, autocommit=True) as watch:
+            while other not in self.done and time.monotonic() < deadline:
+                row = watch.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                    (self.pids[other],),
+                ).fetchone()
+                if row is not None and row[0] == "Lock":
+                    return
+                time.sleep(0.002)
+
+
+async def _race(one: Any, two: Any) -> list[Any]:
+    """Both results (an InvalidState counts as a result: refused)."""
+    results = await asyncio.gather(one, two, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, InvalidState):
+            raise result
+    return list(results)
+
+
+def _kinds(settings: Settings, task_id: int, prefix: str) -> list[str]:
+    rows = query(
+        settings,
+        "SELECT kind FROM events WHERE task_id = ? AND kind LIKE ? ORDER BY id",
+        (task_id, f"{prefix}%"),
+    )
+    return [k for (k,) in rows]
+
+
+async def _assigned(service: SwarmService, title: str) -> int:
+    task = await service.create_task(TaskSpec(title), "test")
+    made = await service.queue.assign_batch()
+    assert task.id in [a.task_id for a in made], made
+    return task.id
+
+
+async def _claimed_prompt(service: SwarmService, task_id: int) -> Any:
+    """The delivery of the task's prompt, claimed (others due before it go out first)."""
+    while (delivery := await service.queue.claim_delivery()) is not None:
+        if delivery.task_id == task_id and "withdraw" not in (delivery.target or ""):
+            return delivery
+        await service.queue.record_receipt(delivery, Receipt.delivered("test"))
+    raise AssertionError(f"no prompt of T-{task_id} to claim")
+
+
+async def test_done_and_cancel_at_once_is_one_of_them(
+    service: SwarmService, other: SwarmService, settings: Settings
+) -> None:
+    for n in range(ROUNDS):
+        task_id = await _assigned(service, f"race {n}")
+        meet = Meet(settings.database_url)
+        results = await _race(
+            service.write("alice", meet("a", lifecycle.complete), task_id, "", True),
+            other.write("bob", meet("b", lifecycle.cancel), task_id),
+        )
+        assert sum(isinstance(r, InvalidState) for r in results) == 1, results
+        ends = [
+            k for k in _kinds(settings, task_id, "task.") if k in ("task.done", "task.cancelled")
+        ]
+        assert len(ends) == 1, ends
+        (status,) = query(settings, "SELECT status FROM tasks WHERE id = ?", (task_id,))[0]
+        assert status == ends[0].removeprefix("task.")
+
+
+async def test_two_assignments_of_one_task_give_it_to_one_agent(
+    service: SwarmService, other: SwarmService, settings: Settings
+) -> None:
+    for n in range(ROUNDS):
+        task = await service.create_task(TaskSpec(f"one {n}"), "test")
+        meet = Meet(settings.database_url)
+        made = await _race(
+            service.write("s1", meet("a", assignment.assign_batch)),
+            other.write("s2", meet("b", assignment.assign_batch)),
+        )
+        assert sorted(len(m) for m in made) == [0, 1], made
+        assert _kinds(settings, task.id, "task.assigned") == ["task.assigned"]
+        prompts = query(settings, "SELECT count(*) FROM messages WHERE task_id = ?", (task.id,))
+        assert prompts == [(1,)]
+        await service.complete_task(task.id, made[0][0].agent if made[0] else made[1][0].agent)
+
+
+async def test_a_receipt_and_a_requeue_at_once_leave_one_outcome(
+    service: SwarmService, other: SwarmService, settings: Settings
+) -> None:
+    for n in range(ROUNDS):
+        task_id = await _assigned(service, f"prompt {n}")
+        delivery = await _claimed_prompt(service, task_id)
+        meet = Meet(settings.database_url)
+        await _race(
+            service.write(
+                "node", meet("a", assignment.record_receipt), delivery, Receipt.delivered("x")
+            ),
+            other.write("alice", meet("b", lifecycle.requeue), task_id),
+        )
+        ends = [
+            k
+            for k in _kinds(settings, task_id, "delivery.")
+            if k in ("delivery.delivered", "delivery.superseded")
+        ]
+        assert len(ends) == 1, ends  # delivered, or dropped before it was: not both
+        (state,) = query(settings, "SELECT state FROM deliveries WHERE id = ?", (delivery.id,))[0]
+        assert state == ("delivered" if ends == ["delivery.delivered"] else "failed")
+        await service.write("cli", lifecycle.cancel, task_id)
+
+
+async def _waiting_gate(service: SwarmService, n: int) -> int:
+    first, gate = await service.create_tasks(
+        [TaskSpec(f"work {n}", ref="w"), TaskSpec(f"gate {n}", kind="gate", after=("w",))], "test"
+    )
+    await service.queue.assign_batch()
+    await service.complete_task(first, (await service.get_task(first)).agent or "")
+    return gate
+
+
+async def test_a_gate_approved_and_rejected_at_once_is_one_of_them(
+    service: SwarmService, other: SwarmService, settings: Settings
+) -> None:
+    for n in range(ROUNDS):
+        gate = await _waiting_gate(service, n)
+        meet = Meet(settings.database_url)
+        results = await _race(
+            service.write("alice", meet("a", runs.approve), gate, ""),
+            other.write("bob", meet("b", runs.reject), gate, ""),
+        )
+        assert sum(isinstance(r, InvalidState) for r in results) == 1, results
+        decided = _kinds(settings, gate, "gate.")
+        assert [k for k in decided if k != "gate.waiting"] in (
+            ["gate.approved"],
+            ["gate.rejected"],
+        ), decided
+
+
+async def test_the_last_task_done_as_a_task_is_added_leaves_the_campaign_open(
+    service: SwarmService, other: SwarmService, settings: Settings
+) -> None:
+    for n in range(ROUNDS):
+        last = await _assigned(service, f"last {n}")
+        added = await service.create_task(TaskSpec(f"added {n}"), "test")  # not assigned
+        campaign = await service.write("test", campaigns.create, f"c{n}", [last])
+        meet = Meet(settings.database_url)
+        await _race(
+            service.write("agent", meet("a", lifecycle.complete), last, "", True),
+            other.write("alice", meet("b", campaigns.add), campaign, [added.id]),
+        )
+        rows = query(settings, "SELECT finished_at FROM campaigns WHERE id = ?", (campaign,))
+        assert rows == [(None,)], f"C-{campaign} finished with T-{added.id} still open"
+        await service.write("cli", campaigns.cancel, campaign)
+
+
+async def test_a_task_created_after_a_dependency_that_finishes_at_once_is_ready(
+    service: SwarmService, other: SwarmService, settings: Settings
+) -> None:
+    for n in range(ROUNDS):
+        dep = await _assigned(service, f"dep {n}")
+        meet = Meet(settings.database_url)
+        results = await _race(
+            service.write("agent", meet("a", lifecycle.complete), dep, "", True),
+            other.write(
+                "alice", meet("b", lifecycle.create_tasks), [TaskSpec(f"n{n}", after=(dep,))]
+            ),
+        )
+        (new,) = next(r for r in results if isinstance(r, list))
+        (status,) = query(settings, "SELECT status FROM tasks WHERE id = ?", (new,))[0]
+        assert status == "ready", f"T-{new} is {status} after T-{dep} was done"
+        await service.write("cli", lifecycle.cancel, new)
+
+
+def _hold_xid_then_event(conn: Any, ctx: Any, steps: dict[str, threading.Event]) -> None:
+    """Take a transaction id first (a write), wait, write the event later (a higher id)."""
+    conn.execute("UPDATE swarm_clock SET version = version")
+    steps["b_has_xid"].set()
+    assert steps["a_has_event"].wait(WAIT_S)
+    insert_event(conn, ctx.now, "test.b", "b: lower transaction id, higher event id")
+
+
+def _event_then_linger(conn: Any, ctx: Any, steps: dict[str, threading.Event]) -> None:
+    """Write the event now (its row goes to the server at once), commit only when told."""
+    assert steps["b_has_xid"].wait(WAIT_S)
+    insert_event(conn, ctx.now, "test.a", "a: lower event id, committed last")
+    conn.execute("SELECT count(*) FROM events").fetchone()  # sends the held row now
+    steps["a_has_event"].set()
+    assert steps["a_may_commit"].wait(WAIT_S)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_consumer_never_misses_an_event_whose_transaction_commits_late(
+    service: SwarmService, other: SwarmService
+) -> None:
+    steps = {k: threading.Event() for k in ("b_has_xid", "a_has_event", "a_may_commit")}
+    late = asyncio.create_task(service.write("a", _event_then_linger, steps))
+    await other.write("b", _hold_xid_then_event, steps)  # commits first, with the higher id
+    first = await service.events(0, 1000)  # a consumer (the notifier, SSE) reads ...
+    cursor = first[-1].id if first else 0  # ... and keeps the last event it handled
+    steps["a_may_commit"].set()
+    await late
+    seen = [e.kind for e in first + await service.events(cursor, 1000)]
+    assert sorted(k for k in seen if k.startswith("test.")) == ["test.a", "test.b"], seen
+    ids = {e.kind: e.id for e in await service.find_events(_all(), 0, 1000)}
+    assert ids["test.a"] < ids["test.b"]  # the lower id did commit last
+
+
+def _all() -> Any:
+    from core.store.event_query import EventFilter
+
+    return EventFilter(kinds=("test",))
