@@ -318,6 +318,11 @@ class GitHub:
             f"{self.repo}/pulls/{number}/reviews/{review_id}/comments", per_page=100
         )
 
+    async def close_pull(self, number: int, comment: str) -> None:
+        """Say why on the PR, then close it (not merged)."""
+        await self.comment(number, comment)
+        await self.patch(f"{self.repo}/pulls/{number}", {"state": "closed"})
+
     async def merge(self, number: int, sha: str, title: str) -> dict[str, Any]:
         """Merge a PR whose head is ``sha`` (GitHub refuses when it moved)."""
         result: dict[str, Any] = await self.put(

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 ACTOR = "github"
 WRITERS = frozenset({"admin", "maintain", "write"})
 LOG_TAIL_LINES = 40
+TAIL_CHARS = 4000  # of the log tail kept for the Discord post and a retry
 
 
 @dataclass
@@ -248,6 +249,9 @@ class GitHubSync:
     async def _follow(self, link: Link, result: PassResult, poll: bool) -> None:
         task = await self.service.get_task(link.task_id)
         await self._show(link, task)
+        if link.ci in (links.CI_PENDING["takeover"], links.CI_PENDING["close"]):
+            await self._decided(link)
+            return
         if task.status == TaskStatus.done and link.head_sha is None:
             await self._open_pull(link, task, result)
             await self._show(link, task)
@@ -274,6 +278,25 @@ class GitHubSync:
             ACTOR, _change, link.id, {"comment_id": comment_id, "shown": word, "history": history}
         )
         link.comment_id, link.shown, link.history = comment_id, word, history
+
+    async def _decided(self, link: Link) -> None:
+        """What a person chose for CI past its retries, done on GitHub: a take-over is said on
+        the PR; a close closes the PR (and the issue is no longer followed)."""
+        assert link.pr is not None
+        decision = await self.service.read(links.ci_decision, link.task_id)
+        who = decision.by if decision is not None else "a person"
+        if link.ci == links.CI_PENDING["takeover"]:
+            await self.client.comment(
+                link.pr, f"Taken over by {who}: swarm's agents no longer work on this PR."
+            )
+            await self.service.write(ACTOR, _change, link.id, {"ci": links.TAKEN})
+            link.ci = links.TAKEN
+            return
+        await self.client.close_pull(
+            link.pr, f"Closed by {who} through swarm: CI kept failing past its retries."
+        )
+        await self.service.write(ACTOR, _change, link.id, {"state": links.CLOSED})
+        log.info("%s: PR #%d closed (%s)", task_ref(link.task_id), link.pr, who)
 
     async def _open_pull(self, link: Link, task: Task, result: PassResult) -> None:
         """Push the agent's branch and open (or update) the PR with ``Closes #N``."""
@@ -353,7 +376,7 @@ class GitHubSync:
         assert link.pr is not None and link.head_sha is not None
         checks = await self.client.checks(link.head_sha)
         failed = [c for c in checks if c.state == "failure"]
-        if failed and link.ci != "failure":
+        if failed and link.ci not in ("failure", links.EXHAUSTED):
             await self._ci_failed(link, task, failed[0], result)
             return
         if checks and all(c.state == "success" for c in checks) and link.ci != "success":
@@ -371,18 +394,18 @@ class GitHubSync:
 
     async def _ci_failed(self, link: Link, task: Task, check: Any, result: PassResult) -> None:
         agent = await self._author(link, task)
+        tail = "\n".join(check.details.splitlines()[-LOG_TAIL_LINES:])
         if link.ci_retries >= self.settings.ci_retries or agent is None:
-            why = (
-                f"CI of PR #{link.pr} failed ({check.name}) past {self.settings.ci_retries} retries"
-            )
-            await self.service.write(
-                ACTOR, _pushed, link.id, task.id, {"ci": "failure"}, f"{task.ref}: {why}"
-            )
-            await self.service.write(ACTOR, _note, task.id, "github.ci_exhausted", why)
-            link.ci = "failure"
+            data = {
+                "check": check.name,
+                "tail": tail[-TAIL_CHARS:],
+                "agent": agent,
+                "retries": self.settings.ci_retries,
+            }
+            await self.service.write(ACTOR, links.exhausted, link, task.id, data)
+            link.ci = links.EXHAUSTED
             await self._show(link, task)
             return
-        tail = "\n".join(check.details.splitlines()[-LOG_TAIL_LINES:])
         left = self.settings.ci_retries - link.ci_retries - 1
         title, details = rules.ci_prompt(task.ref, link.pr or 0, check.name, tail, left)
         spec = TaskSpec(title=title, details=details, priority=task.priority, agent=agent)
@@ -440,8 +463,11 @@ class GitHubSync:
 
 
 def _word(link: Link, task: Task) -> str:
+    if link.ci in (links.TAKEN, links.CI_PENDING["takeover"]):
+        return "taken-over"
     if task.status == TaskStatus.done and link.pr is not None:
-        return {"success": "review", "failure": "ci-failed"}.get(link.ci or "", "pr")
+        failed = {"success": "review", "failure": "ci-failed", links.EXHAUSTED: "ci-failed"}
+        return failed.get(link.ci or "", "pr")
     if link.task_id != link.first_task and task.status in (TaskStatus.ready, TaskStatus.blocked):
         return "working"  # a follow-up waits for the same agent
     return rules.STATE_WORDS.get(task.status.value, task.status.value)
