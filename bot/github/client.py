@@ -318,6 +318,17 @@ class GitHub:
             f"{self.repo}/pulls/{number}/reviews/{review_id}/comments", per_page=100
         )
 
+    async def mark_ready(self, node_id: str) -> None:
+        """Mark a draft PR ready for review (GraphQL only: REST cannot)."""
+        query = (
+            "mutation($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id}) "
+            "{ pullRequest { isDraft } } }"
+        )
+        try:
+            await self.api.graphql(query, endpoint=self.settings.graphql_url, id=node_id)
+        except (HTTPException, GitHubException, httpx.HTTPError) as exc:
+            raise _error("POST", "/graphql", exc, self.settings.api_url) from None
+
     async def close_pull(self, number: int, comment: str) -> None:
         """Say why on the PR, then close it (not merged)."""
         await self.comment(number, comment)

@@ -65,6 +65,15 @@ class GitHubSettings:
             return "https://github.com"
         return self.api_url.rstrip("/")
 
+    @property
+    def graphql_url(self) -> str:
+        """GitHub's GraphQL endpoint: ``/graphql`` beside the public API, ``/api/graphql`` on
+        GitHub Enterprise (whose REST API is ``/api/v3``)."""
+        root = self.api_url.rstrip("/")
+        if root.endswith("/api/v3"):
+            return root.removesuffix("/v3") + "/graphql"
+        return f"{root}/graphql"
+
     def require(self) -> None:
         """ConfigError saying what to set when swarm cannot talk to the repository."""
         pairs = (("SWARM_GITHUB_REPO", self.repo), ("GITHUB_TOKEN", self.token))

@@ -380,6 +380,7 @@ class GitHubSync:
             await self._ci_failed(link, task, failed[0], result)
             return
         if checks and all(c.state == "success" for c in checks) and link.ci != "success":
+            await self._ready(link)
             await self.service.write(
                 ACTOR,
                 _pushed,
@@ -391,6 +392,15 @@ class GitHubSync:
             link.ci = "success"
             await self._show(link, task)
         await self._reviews(link, task, result)
+
+    async def _ready(self, link: Link) -> None:
+        """CI is green: a draft PR (``SWARM_GITHUB_DRAFT``) is marked ready for review."""
+        if not self.settings.draft or link.pr is None:
+            return
+        pull = await self.client.pull(link.pr)
+        if pull.get("draft") and pull.get("node_id"):
+            await self.client.mark_ready(str(pull["node_id"]))
+            log.info("%s: PR #%d ready for review (CI green)", task_ref(link.task_id), link.pr)
 
     async def _ci_failed(self, link: Link, task: Task, check: Any, result: PassResult) -> None:
         agent = await self._author(link, task)
