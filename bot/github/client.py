@@ -318,6 +318,15 @@ class GitHub:
             f"{self.repo}/pulls/{number}/reviews/{review_id}/comments", per_page=100
         )
 
+    async def pull_files(self, number: int) -> list[dict[str, Any]]:
+        """The files a PR changes, with their ``patch`` (the diff's hunks)."""
+        return await self.get_all(f"{self.repo}/pulls/{number}/files", per_page=100)
+
+    async def post_review(self, number: int, review: dict[str, Any]) -> int:
+        """Submit a review (``event``, ``body``, ``comments`` on lines); its id."""
+        made = await self.post(f"{self.repo}/pulls/{number}/reviews", review)
+        return int(made["id"])
+
     async def mark_ready(self, node_id: str) -> None:
         """Mark a draft PR ready for review (GraphQL only: REST cannot)."""
         query = (

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.github import links, rules, webhook
+from bot.github import links, review_out, rules, webhook
 from bot.github.client import GitHub, GitHubError, RateLimited
 from bot.github.links import Link, NewIssue
 from bot.github.push import PushRefused, push
@@ -154,7 +154,25 @@ class GitHubSync:
                 await self.import_issues(result)
             for link in await self.service.read(links.open_links, self.repo):
                 await self._follow(link, result, poll)
+            await self._dashboard_reviews()
         return result
+
+    async def _dashboard_reviews(self) -> None:
+        """Reviews sent from swarm's dashboard on a task with a PR → one GitHub review each."""
+        for out in await self.service.read(review_out.unposted, self.repo):
+            assert out.link.pr is not None
+            in_diff = review_out.diff_lines(await self.client.pull_files(out.link.pr))
+            review = review_out.review_payload(out, in_diff)
+            try:
+                review_id = await self.client.post_review(out.link.pr, review)
+            except GitHubError as exc:
+                if exc.status != 422:
+                    raise
+                review = review_out.review_payload(out, set())  # every comment in the text
+                review_id = await self.client.post_review(out.link.pr, review)
+            inline = len(review["comments"])
+            await self.service.write(ACTOR, review_out.posted, out, review_id, inline)
+            log.info("%s: dashboard review → PR #%d", task_ref(out.link.task_id), out.link.pr)
 
     @property
     def client(self) -> GitHub:
@@ -432,7 +450,12 @@ class GitHubSync:
 
     async def _reviews(self, link: Link, task: Task, result: PassResult) -> None:
         assert link.pr is not None
-        reviews = [r for r in await self.client.reviews(link.pr) if int(r["id"]) > link.review_id]
+        ours = await self.service.read(review_out.posted_reviews)  # already with the agent
+        reviews = [
+            r
+            for r in await self.client.reviews(link.pr)
+            if int(r["id"]) > link.review_id and int(r["id"]) not in ours
+        ]
         if not reviews:
             return
         agent = await self._author(link, task)
