@@ -277,6 +277,12 @@ class GitHub:
         )
         return made
 
+    async def open_pulls(self) -> dict[int, dict[str, Any]]:
+        """The repository's open PRs by number (one conditional list: ``304`` when none
+        changed; a push or a submitted review changes a PR's ``updated_at``)."""
+        found = await self.get_all(f"{self.repo}/pulls", state="open", per_page=100)
+        return {int(p["number"]): p for p in found}
+
     async def pull(self, number: int) -> dict[str, Any]:
         """One PR."""
         result: dict[str, Any] = await self.get(f"{self.repo}/pulls/{number}")

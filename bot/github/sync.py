@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 ACTOR = "github"
 WRITERS = frozenset({"admin", "maintain", "write"})
 LOG_TAIL_LINES = 40
+SLOW_S = 300.0  # an open PR that did not change: its checks and reviews read this often
 TAIL_CHARS = 4000  # of the log tail kept for the Discord post and a retry
 
 
@@ -71,6 +72,8 @@ class GitHubSync:
         self._lock = asyncio.Lock()
         self._warned: str | None = None  # the last failure logged
         self._webhook_seen: int | None = None  # the newest github.webhook event handled
+        self._pulls: dict[int, dict[str, Any]] = {}  # this poll's open PRs, by number
+        self._pull_seen: dict[int, tuple[str, str, float]] = {}  # PR → updated_at, head, when
 
     # -- Timer ---------------------------------------------------------------------------
 
@@ -105,7 +108,7 @@ class GitHubSync:
             now = self.service.clock.now()
             self._next_tick = now + self.settings.tick_s
             if poll:
-                self._next_poll = now + self.settings.poll_s
+                self._next_poll = now + self.settings.poll_every
         return len(result.imported) + len(result.cancelled) + len(result.pushed)
 
     def _warn(self, text: str) -> None:
@@ -152,6 +155,10 @@ class GitHubSync:
         async with self._lock:
             if poll:
                 await self.import_issues(result)
+                self._pulls = {}
+                followed = await self.service.read(links.open_links, self.repo)
+                if any(link.pr is not None and link.head_sha for link in followed):
+                    self._pulls = await self.client.open_pulls()
             for link in await self.service.read(links.open_links, self.repo):
                 await self._follow(link, result, poll)
             await self._dashboard_reviews()
@@ -392,11 +399,28 @@ class GitHubSync:
     async def _follow_pull(self, link: Link, task: Task, result: PassResult) -> None:
         """CI of the PR's head, then its reviews: a failure or a review → back to the agent."""
         assert link.pr is not None and link.head_sha is not None
+        listed = self._pulls.get(link.pr) or {}
+        stamp = str(listed.get("updated_at") or "")
+        head = str((listed.get("head") or {}).get("sha") or "")
+        now = self.service.clock.now()
+        seen = self._pull_seen.get(link.pr)
+        seen_stamp, seen_head, seen_at = seen or ("", "", now - SLOW_S)
+        slow = not listed or now - seen_at >= SLOW_S
+        unsettled = link.ci is None or slow or head != seen_head  # CI pending, or a new head
+        if unsettled and await self._follow_checks(link, task, result):
+            return  # the failure went back to the agent
+        if slow or stamp != seen_stamp:  # the PR changed (a push, a review)
+            await self._reviews(link, task, result)
+            self._pull_seen[link.pr] = (stamp, head, now)
+
+    async def _follow_checks(self, link: Link, task: Task, result: PassResult) -> bool:
+        """The check runs and statuses of the PR's head; True when a failure went back."""
+        assert link.pr is not None and link.head_sha is not None
         checks = await self.client.checks(link.head_sha)
         failed = [c for c in checks if c.state == "failure"]
         if failed and link.ci not in ("failure", links.EXHAUSTED):
             await self._ci_failed(link, task, failed[0], result)
-            return
+            return True
         if checks and all(c.state == "success" for c in checks) and link.ci != "success":
             await self._ready(link)
             await self.service.write(
@@ -409,7 +433,7 @@ class GitHubSync:
             )
             link.ci = "success"
             await self._show(link, task)
-        await self._reviews(link, task, result)
+        return False
 
     async def _ready(self, link: Link) -> None:
         """CI is green: a draft PR (``SWARM_GITHUB_DRAFT``) is marked ready for review."""
