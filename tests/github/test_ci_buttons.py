@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from localdiscord import LocalDiscordServer, RecordedMessage, running_client
+from localdiscord import LocalDiscordServer, RecordedMessage, UserSpec, running_client
 
 from bot.github import links
 from bot.github.sync import GitHubSync
@@ -58,7 +58,7 @@ async def _failed_past_retries(
 
 
 async def _press(
-    server: LocalDiscordServer, user: object, post: RecordedMessage, custom_id: str
+    server: LocalDiscordServer, user: UserSpec, post: RecordedMessage, custom_id: str
 ) -> dict[str, object]:
     answer = await (await server.click_button(user, post, custom_id)).wait_callback()
     return {"type": answer.type, **answer.data}
