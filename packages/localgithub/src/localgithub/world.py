@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from localgithub.errors import ApiError
