@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import random
 import sqlite3
 import statistics
@@ -37,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from localgithub.server import LocalGitHub
 
 from automation.inbox import InboxDeliverer
+from bot.github import sync as sync_module
 from bot.github import webhook
 from bot.github.settings import GitHubSettings
 from bot.github.sync import GitHubSync
@@ -165,29 +167,41 @@ async def main(args: argparse.Namespace) -> None:
             )
             home = folder / "home"
             service = await SwarmService.open(Settings.from_env({"SWARM_HOME": str(home)}))
-            sync = GitHubSync(service, settings)
-            scheduler = Scheduler(service, InboxDeliverer(home / "inbox"), timers=[sync])
-            stop = asyncio.Event()
-            running = asyncio.create_task(scheduler.run(stop))
-            try:
-                await asyncio.sleep(0.5)
-                polled = await latency(server, service, args.issues, args.poll, hook=False)
-                hooked = await latency(server, service, args.issues, 2.0, hook=True)
-                prs = await done_to_pr(server, service, folder, 3)
-            finally:
-                stop.set()
-                await running
-            print(f"labelled issue → task, {args.issues} issues, SWARM_GITHUB_POLL={args.poll:g}:")
-            print(f"  polling   p50 {statistics.median(polled):6.1f} s   max {max(polled):6.1f} s")
-            ratio = statistics.median(polled) / statistics.median(hooked)
-            print(
-                f"  webhook   p50 {statistics.median(hooked):6.1f} s   max {max(hooked):6.1f} s"
-                f"   (polling / webhook p50: {ratio:.0f}x)"
-            )
-            print(f"task done → PR on GitHub, 3 runs: {', '.join(f'{s:.2f} s' for s in prs)}")
-
+            if not args.requests_only:
+                await latencies(server, service, settings, args, folder)
             await count_requests(server, service, token, args, folder)
             await service.close()
+
+
+async def latencies(
+    server: LocalGitHub,
+    service: SwarmService,
+    settings: GitHubSettings,
+    args: argparse.Namespace,
+    folder: Path,
+) -> None:
+    """Issue → task (polling and webhook) and done → PR, the loop in the real scheduler."""
+    home = service.settings.home
+    sync = GitHubSync(service, settings)
+    scheduler = Scheduler(service, InboxDeliverer(home / "inbox"), timers=[sync])
+    stop = asyncio.Event()
+    running = asyncio.create_task(scheduler.run(stop))
+    try:
+        await asyncio.sleep(0.5)
+        polled = await latency(server, service, args.issues, args.poll, hook=False)
+        hooked = await latency(server, service, args.issues, 2.0, hook=True)
+        prs = await done_to_pr(server, service, folder, 3)
+    finally:
+        stop.set()
+        await running
+    print(f"labelled issue → task, {args.issues} issues, SWARM_GITHUB_POLL={args.poll:g}:")
+    print(f"  polling   p50 {statistics.median(polled):6.1f} s   max {max(polled):6.1f} s")
+    ratio = statistics.median(polled) / statistics.median(hooked)
+    print(
+        f"  webhook   p50 {statistics.median(hooked):6.1f} s   max {max(hooked):6.1f} s"
+        f"   (polling / webhook p50: {ratio:.0f}x)"
+    )
+    print(f"task done → PR on GitHub, 3 runs: {', '.join(f'{s:.2f} s' for s in prs)}")
 
 
 async def count_requests(
@@ -202,6 +216,7 @@ async def count_requests(
     sync = GitHubSync(service, settings)
     await sync.start()
     per_hour = 3600 / args.poll
+    slow, base = sync_module.SLOW_S, 0.0
     try:
         for what in ("idle", "50 active tasks", "50 open PRs"):
             if what == "50 active tasks":
@@ -210,27 +225,43 @@ async def count_requests(
                         other, f"busy {index}", "x", labels=["swarm"], labeled_by="maria"
                     )
             if what == "50 open PRs":
-                sha, number = await _one_pull(server, sync, other, token, folder)
+                followed = await service.read(links.open_links, other)
+                sha, numbers = await _pulls_of(server, sync, other, token, folder, len(followed))
                 server.set_check(other, sha, "tests", "success")
-                for link in await service.read(links.open_links, other):
-                    # the bench's shortcut: 50 finished tasks, each following a PR (one real
-                    # PR), without running 50 agents: the loop reads each one's checks and
-                    # reviews, as it would 50 PRs
+                for link, number in zip(followed, numbers, strict=True):
+                    # the bench's shortcut: 50 finished tasks, each following its own real PR
+                    # (50 branches of one commit), without running 50 agents
                     await service.update(_finished, link.id, link.task_id, sha, number)
+                sync_module.SLOW_S = 0.0  # baseline: every PR's checks and reviews each poll
+                base, base_304 = await requests_per_pass(server, sync, args.idle_passes)
+                sync_module.SLOW_S = slow
+                print(
+                    f"requests per hour (50 open PRs, each read every poll: the baseline): "
+                    f"{base * per_hour:7.0f}, of which {base_304 * per_hour:.0f} answered 304; "
+                    f"{base:.1f} per pass"
+                )
             total, not_modified = await requests_per_pass(server, sync, args.idle_passes)
             print(
                 f"requests per hour ({what}): {total * per_hour:7.0f}, of which "
                 f"{not_modified * per_hour:.0f} answered 304 (not counted by GitHub's rate "
                 f"limit); {total:.1f} per pass"
             )
+        hooked = dataclasses.replace(settings, webhook_secret="x")
+        print(
+            f"with a webhook: {3600 / hooked.poll_every:.0f} safety polls an hour of "
+            f"{total:.1f} requests ({3600 / hooked.poll_every * total:.0f} an hour), plus one "
+            "pass per delivery; 50 open PRs, baseline / now: "
+            f"{base * per_hour / max(total * per_hour, 1):.0f}x"
+        )
     finally:
         await sync.stop()
 
 
-async def _one_pull(
-    server: LocalGitHub, sync: GitHubSync, repo: str, token: str, folder: Path
-) -> tuple[str, int]:
-    """A branch pushed to ``repo`` and its PR: the head and the PR's number."""
+async def _pulls_of(
+    server: LocalGitHub, sync: GitHubSync, repo: str, token: str, folder: Path, count: int
+) -> tuple[str, list[int]]:
+    """``count`` branches of one commit pushed to ``repo`` (one push), a PR each: the head
+    and the PRs' numbers."""
     clone = folder / "other"
     await asyncio.to_thread(
         git, folder, "clone", "-q", server.authed_clone_url(repo, token), str(clone)
@@ -239,9 +270,13 @@ async def _one_pull(
     (clone / "f.py").write_text("X = 1\n")
     await asyncio.to_thread(git, clone, "add", ".")
     await asyncio.to_thread(git, clone, "commit", "-q", "-m", "f")
-    await asyncio.to_thread(git, clone, "push", "-q", "origin", "feature")
-    pull = await sync.client.open_pull("feature", "main", "f", "body", False)
-    return server.branch_sha(repo, "feature") or "", int(pull["number"])
+    refs = [f"HEAD:refs/heads/feature-{i}" for i in range(count)]
+    await asyncio.to_thread(git, clone, "push", "-q", "origin", *refs)
+    numbers = []
+    for i in range(count):
+        pull = await sync.client.open_pull(f"feature-{i}", "main", f"f{i}", "body", False)
+        numbers.append(int(pull["number"]))
+    return server.branch_sha(repo, "feature-0") or "", numbers
 
 
 def _finished(conn: sqlite3.Connection, link_id: int, task_id: int, sha: str, pr: int) -> None:
@@ -258,4 +293,7 @@ if __name__ == "__main__":
     parser.add_argument("--poll", type=float, default=60.0)
     parser.add_argument("--issues", type=int, default=5)
     parser.add_argument("--idle-passes", type=int, default=20)
+    parser.add_argument(
+        "--requests-only", action="store_true", help="only the requests per hour (part 2)"
+    )
     asyncio.run(main(parser.parse_args()))

@@ -23,6 +23,7 @@ from bot.discordbot import (
 from bot.discordbot.access import Access, access_of, needed_for, refusal
 from bot.discordbot.ack import AckWatch
 from bot.discordbot.gates import GateButton
+from bot.discordbot.github_posts import CiButton
 from bot.discordbot.notifier import Notifier
 from bot.discordbot.prompt_posts import PromptButton
 from bot.discordbot.settings import DiscordSettings
@@ -138,7 +139,7 @@ class SwarmBot(discord.Client):
         self.add_dynamic_items(
             TaskButton, ai_commands.PlanButton, GateButton, workspace_commands.MergeButton
         )
-        self.add_dynamic_items(PromptButton)
+        self.add_dynamic_items(PromptButton, CiButton)
         guild = discord.Object(self.settings.guild_id or 0)
         self.tree.copy_global_to(guild=guild)
         await self.tree.sync(guild=guild)

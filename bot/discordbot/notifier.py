@@ -27,6 +27,7 @@ from bot.discordbot.cards import (
     task_card,
     thread_note,
 )
+from bot.discordbot.github_posts import CI_KINDS, CiPosts
 from bot.discordbot.prompt_posts import PROMPT_KINDS, PromptPosts
 from bot.discordbot.render import (
     ALERT_KINDS,
@@ -70,6 +71,7 @@ class Notifier:
         self._lines: list[Event] = []
         self.campaigns = CampaignPosts(bot)
         self.prompts = PromptPosts(bot, CONSUMER)  # agents' permission prompts, with buttons
+        self.ci = CiPosts(bot, CONSUMER)  # PRs whose CI failed past its retries, with buttons
         service.on_change(self._wake.set)
 
     def stop(self) -> None:
@@ -161,6 +163,10 @@ class Notifier:
         if event.kind in PROMPT_KINDS:  # a person must act: posted at every level
             await self._flush(channel)
             await self.prompts.handle(channel, event)
+            return True
+        if event.kind in CI_KINDS:  # a person must act: posted at every level
+            await self._flush(channel)
+            await self.ci.handle(channel, event)
             return True
         if event.kind == "gate.waiting" and event.task_id is not None:
             await self._flush(channel)  # a person must act: posted at every level

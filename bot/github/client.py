@@ -277,6 +277,12 @@ class GitHub:
         )
         return made
 
+    async def open_pulls(self) -> dict[int, dict[str, Any]]:
+        """The repository's open PRs by number (one conditional list: ``304`` when none
+        changed; a push or a submitted review changes a PR's ``updated_at``)."""
+        found = await self.get_all(f"{self.repo}/pulls", state="open", per_page=100)
+        return {int(p["number"]): p for p in found}
+
     async def pull(self, number: int) -> dict[str, Any]:
         """One PR."""
         result: dict[str, Any] = await self.get(f"{self.repo}/pulls/{number}")
@@ -317,6 +323,31 @@ class GitHub:
         return await self.get_all(
             f"{self.repo}/pulls/{number}/reviews/{review_id}/comments", per_page=100
         )
+
+    async def pull_files(self, number: int) -> list[dict[str, Any]]:
+        """The files a PR changes, with their ``patch`` (the diff's hunks)."""
+        return await self.get_all(f"{self.repo}/pulls/{number}/files", per_page=100)
+
+    async def post_review(self, number: int, review: dict[str, Any]) -> int:
+        """Submit a review (``event``, ``body``, ``comments`` on lines); its id."""
+        made = await self.post(f"{self.repo}/pulls/{number}/reviews", review)
+        return int(made["id"])
+
+    async def mark_ready(self, node_id: str) -> None:
+        """Mark a draft PR ready for review (GraphQL only: REST cannot)."""
+        query = (
+            "mutation($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id}) "
+            "{ pullRequest { isDraft } } }"
+        )
+        try:
+            await self.api.graphql(query, endpoint=self.settings.graphql_url, id=node_id)
+        except (HTTPException, GitHubException, httpx.HTTPError) as exc:
+            raise _error("POST", "/graphql", exc, self.settings.api_url) from None
+
+    async def close_pull(self, number: int, comment: str) -> None:
+        """Say why on the PR, then close it (not merged)."""
+        await self.comment(number, comment)
+        await self.patch(f"{self.repo}/pulls/{number}", {"state": "closed"})
 
     async def merge(self, number: int, sha: str, title: str) -> dict[str, Any]:
         """Merge a PR whose head is ``sha`` (GitHub refuses when it moved)."""

@@ -9,10 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.github.rules import ci_prompt
 from core.context import Ctx
+from core.errors import InvalidState
 from core.models import TaskSpec, TaskStatus, task_ref
 from core.store.tables import get_task, insert_event
-from core.tasks import lifecycle
+from core.tasks import lifecycle, person
 
 OPEN, CLOSED = "open", "closed"  # CLOSED: cancelled, merged or closed on GitHub: left alone
 COLUMNS = (
@@ -245,3 +247,115 @@ def close_for_issue(conn: sqlite3.Connection, ctx: Ctx, link: Link, why: str) ->
 def note(conn: sqlite3.Connection, ctx: Ctx, task_id: int, kind: str, text: str) -> None:
     """An event on a task's history (a refused push, a CI verdict, an opened PR)."""
     insert_event(conn, ctx.now, kind, text, task_id=task_id, actor=ctx.actor)
+
+
+# -- CI past its retries: a person chooses (the Discord post's buttons) ----------------------
+
+EXHAUSTED = "exhausted"  # ci: failed past the retries, waiting for a person
+CI_ACTIONS = {"retry": "retry", "takeover": "take over", "close": "close"}
+# what the GitHub loop still has to do on GitHub for a decision (then ``taken`` / closed)
+CI_PENDING = {"takeover": "take-over", "close": "closing"}
+TAKEN = "taken"
+
+
+@dataclass(frozen=True)
+class CiDecision:
+    """What a person chose for a task whose CI failed past its retries."""
+
+    task_id: int
+    action: str  # retry, takeover, close
+    by: str
+    text: str  # one line: what was done
+    followup: int | None = None  # retry: the task that goes back to the agent
+
+
+def exhausted(
+    conn: sqlite3.Connection, ctx: Ctx, link: Link, task_id: int, data: dict[str, Any]
+) -> None:
+    """CI failed past the retries: the link waits for a person; ``github.ci_exhausted``
+    carries what the Discord post shows and a retry needs (check, log tail, agent)."""
+    change(conn, link.id, ctx.now, ci=EXHAUSTED)
+    insert_event(
+        conn,
+        ctx.now,
+        "github.ci_exhausted",
+        f"CI of PR #{link.pr} failed ({data['check']}) past {data['retries']} retries",
+        task_id=task_id,
+        agent=data.get("agent"),
+        actor=ctx.actor,
+        data={"link": link.id, "issue": link.issue, "pr": link.pr, **data},
+    )
+
+
+def ci_decision(conn: sqlite3.Connection, task_id: int) -> CiDecision | None:
+    """The choice made for ``task_id``'s exhausted CI, if one was."""
+    row = conn.execute(
+        "SELECT actor, text, data FROM events WHERE kind = 'github.ci_decided' AND task_id = ? "
+        "ORDER BY id LIMIT 1",
+        (task_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    data = json.loads(row[2] or "{}")
+    return CiDecision(task_id, str(data.get("action")), str(row[0]), row[1], data.get("followup"))
+
+
+def decide_ci(conn: sqlite3.Connection, ctx: Ctx, task_id: int, action: str) -> CiDecision:
+    """Retry, take over or close the PR of a task whose CI failed past its retries, as
+    ``ctx.actor``; once only (a second choice is refused, naming who chose what)."""
+    if action not in CI_ACTIONS:
+        raise ValueError(f"not a CI action: {action!r}")
+    done = ci_decision(conn, task_id)
+    if done is not None:
+        raise InvalidState(
+            f"{task_ref(task_id)}: {CI_ACTIONS.get(done.action, done.action)!r} was already "
+            f"chosen by {done.by}"
+        )
+    link = link_of_task(conn, task_id)
+    started = conn.execute(
+        "SELECT data FROM events WHERE kind = 'github.ci_exhausted' AND task_id = ? "
+        "ORDER BY id DESC LIMIT 1",
+        (task_id,),
+    ).fetchone()
+    if link is None or link.task_id != task_id or link.ci != EXHAUSTED or started is None:
+        raise InvalidState(f"{task_ref(task_id)}: its CI no longer waits for a person")
+    taken = conn.execute(
+        "UPDATE github_issues SET ci = ?, updated_at = ? WHERE id = ? AND task_id = ? AND ci = ?",
+        (CI_PENDING.get(action, "failure"), ctx.now, link.id, task_id, EXHAUSTED),
+    ).rowcount
+    if taken != 1:  # another writer chose in between: say who
+        return decide_ci(conn, ctx, task_id, action)
+    return _apply_ci(conn, ctx, link, action, json.loads(started[0] or "{}"))
+
+
+def _apply_ci(
+    conn: sqlite3.Connection, ctx: Ctx, link: Link, action: str, data: dict[str, Any]
+) -> CiDecision:
+    ref, pr = task_ref(link.task_id), f"PR #{link.pr}"
+    followup = None
+    if action == "retry":
+        budget = int(data.get("retries") or 0)
+        check, tail = str(data.get("check") or "CI"), str(data.get("tail") or "")
+        title, details = ci_prompt(ref, link.pr or 0, check, tail, budget)
+        task = get_task(conn, link.task_id)
+        spec = TaskSpec(title=title, details=details, priority=task.priority, agent=data["agent"])
+        fields = {"ci": "failure", "ci_retries": 0, "head_sha": None}
+        followup = follow_up(conn, ctx, link, spec, f"CI failure ({check}), retried", fields)
+        text = f"{ref}: retry chosen by {ctx.actor}: {task_ref(followup)} sends {pr} back to "
+        text += f"{data['agent']} (a fresh budget of {budget} CI retries)"
+    elif action == "takeover":
+        person.take_over(conn, ctx, link.task_id, f"taken over by {ctx.actor}")
+        text = f"{ref}: taken over by {ctx.actor} ({pr} is theirs now; no agent works on it)"
+    else:
+        person.discard(conn, ctx, link.task_id, f"{pr} closed by {ctx.actor}: CI kept failing")
+        text = f"{ref}: {pr} closed and {ref} cancelled by {ctx.actor}"
+    insert_event(
+        conn,
+        ctx.now,
+        "github.ci_decided",
+        text,
+        task_id=link.task_id,
+        actor=ctx.actor,
+        data={"link": link.id, "pr": link.pr, "action": action, "followup": followup},
+    )
+    return CiDecision(link.task_id, action, ctx.actor, text, followup)

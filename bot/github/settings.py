@@ -11,6 +11,7 @@ from core.errors import ConfigError
 from core.settings import env_number
 
 GITHUB_API = "https://api.github.com"
+WEBHOOK_POLL_S = 900.0  # with a webhook: a safety poll every 15 minutes
 REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
 LABEL_NAME = re.compile(r"^[^\x00-\x1f,]{1,50}$")
 HOW_TO_CONNECT = (
@@ -64,6 +65,21 @@ class GitHubSettings:
         if self.api_url.rstrip("/") == GITHUB_API:
             return "https://github.com"
         return self.api_url.rstrip("/")
+
+    @property
+    def poll_every(self) -> float:
+        """Seconds between polls: ``poll_s``; with a webhook (its secret set) GitHub says when
+        to look, and a poll only every ``WEBHOOK_POLL_S`` catches a lost delivery."""
+        return max(self.poll_s, WEBHOOK_POLL_S) if self.webhook_secret else self.poll_s
+
+    @property
+    def graphql_url(self) -> str:
+        """GitHub's GraphQL endpoint: ``/graphql`` beside the public API, ``/api/graphql`` on
+        GitHub Enterprise (whose REST API is ``/api/v3``)."""
+        root = self.api_url.rstrip("/")
+        if root.endswith("/api/v3"):
+            return root.removesuffix("/v3") + "/graphql"
+        return f"{root}/graphql"
 
     def require(self) -> None:
         """ConfigError saying what to set when swarm cannot talk to the repository."""

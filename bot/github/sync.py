@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.github import links, rules, webhook
+from bot.github import links, review_out, rules, webhook
 from bot.github.client import GitHub, GitHubError, RateLimited
 from bot.github.links import Link, NewIssue
 from bot.github.push import PushRefused, push
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 ACTOR = "github"
 WRITERS = frozenset({"admin", "maintain", "write"})
 LOG_TAIL_LINES = 40
+SLOW_S = 300.0  # an open PR that did not change: its checks and reviews read this often
+TAIL_CHARS = 4000  # of the log tail kept for the Discord post and a retry
 
 
 @dataclass
@@ -70,6 +72,8 @@ class GitHubSync:
         self._lock = asyncio.Lock()
         self._warned: str | None = None  # the last failure logged
         self._webhook_seen: int | None = None  # the newest github.webhook event handled
+        self._pulls: dict[int, dict[str, Any]] = {}  # this poll's open PRs, by number
+        self._pull_seen: dict[int, tuple[str, str, float]] = {}  # PR → updated_at, head, when
 
     # -- Timer ---------------------------------------------------------------------------
 
@@ -104,7 +108,7 @@ class GitHubSync:
             now = self.service.clock.now()
             self._next_tick = now + self.settings.tick_s
             if poll:
-                self._next_poll = now + self.settings.poll_s
+                self._next_poll = now + self.settings.poll_every
         return len(result.imported) + len(result.cancelled) + len(result.pushed)
 
     def _warn(self, text: str) -> None:
@@ -151,9 +155,31 @@ class GitHubSync:
         async with self._lock:
             if poll:
                 await self.import_issues(result)
+                self._pulls = {}
+                followed = await self.service.read(links.open_links, self.repo)
+                if any(link.pr is not None and link.head_sha for link in followed):
+                    self._pulls = await self.client.open_pulls()
             for link in await self.service.read(links.open_links, self.repo):
                 await self._follow(link, result, poll)
+            await self._dashboard_reviews()
         return result
+
+    async def _dashboard_reviews(self) -> None:
+        """Reviews sent from swarm's dashboard on a task with a PR → one GitHub review each."""
+        for out in await self.service.read(review_out.unposted, self.repo):
+            assert out.link.pr is not None
+            in_diff = review_out.diff_lines(await self.client.pull_files(out.link.pr))
+            review = review_out.review_payload(out, in_diff)
+            try:
+                review_id = await self.client.post_review(out.link.pr, review)
+            except GitHubError as exc:
+                if exc.status != 422:
+                    raise
+                review = review_out.review_payload(out, set())  # every comment in the text
+                review_id = await self.client.post_review(out.link.pr, review)
+            inline = len(review["comments"])
+            await self.service.write(ACTOR, review_out.posted, out, review_id, inline)
+            log.info("%s: dashboard review → PR #%d", task_ref(out.link.task_id), out.link.pr)
 
     @property
     def client(self) -> GitHub:
@@ -248,6 +274,9 @@ class GitHubSync:
     async def _follow(self, link: Link, result: PassResult, poll: bool) -> None:
         task = await self.service.get_task(link.task_id)
         await self._show(link, task)
+        if link.ci in (links.CI_PENDING["takeover"], links.CI_PENDING["close"]):
+            await self._decided(link)
+            return
         if task.status == TaskStatus.done and link.head_sha is None:
             await self._open_pull(link, task, result)
             await self._show(link, task)
@@ -274,6 +303,25 @@ class GitHubSync:
             ACTOR, _change, link.id, {"comment_id": comment_id, "shown": word, "history": history}
         )
         link.comment_id, link.shown, link.history = comment_id, word, history
+
+    async def _decided(self, link: Link) -> None:
+        """What a person chose for CI past its retries, done on GitHub: a take-over is said on
+        the PR; a close closes the PR (and the issue is no longer followed)."""
+        assert link.pr is not None
+        decision = await self.service.read(links.ci_decision, link.task_id)
+        who = decision.by if decision is not None else "a person"
+        if link.ci == links.CI_PENDING["takeover"]:
+            await self.client.comment(
+                link.pr, f"Taken over by {who}: swarm's agents no longer work on this PR."
+            )
+            await self.service.write(ACTOR, _change, link.id, {"ci": links.TAKEN})
+            link.ci = links.TAKEN
+            return
+        await self.client.close_pull(
+            link.pr, f"Closed by {who} through swarm: CI kept failing past its retries."
+        )
+        await self.service.write(ACTOR, _change, link.id, {"state": links.CLOSED})
+        log.info("%s: PR #%d closed (%s)", task_ref(link.task_id), link.pr, who)
 
     async def _open_pull(self, link: Link, task: Task, result: PassResult) -> None:
         """Push the agent's branch and open (or update) the PR with ``Closes #N``."""
@@ -351,12 +399,30 @@ class GitHubSync:
     async def _follow_pull(self, link: Link, task: Task, result: PassResult) -> None:
         """CI of the PR's head, then its reviews: a failure or a review → back to the agent."""
         assert link.pr is not None and link.head_sha is not None
+        listed = self._pulls.get(link.pr) or {}
+        stamp = str(listed.get("updated_at") or "")
+        head = str((listed.get("head") or {}).get("sha") or "")
+        now = self.service.clock.now()
+        seen = self._pull_seen.get(link.pr)
+        seen_stamp, seen_head, seen_at = seen or ("", "", now - SLOW_S)
+        slow = not listed or now - seen_at >= SLOW_S
+        unsettled = link.ci is None or slow or head != seen_head  # CI pending, or a new head
+        if unsettled and await self._follow_checks(link, task, result):
+            return  # the failure went back to the agent
+        if slow or stamp != seen_stamp:  # the PR changed (a push, a review)
+            await self._reviews(link, task, result)
+            self._pull_seen[link.pr] = (stamp, head, now)
+
+    async def _follow_checks(self, link: Link, task: Task, result: PassResult) -> bool:
+        """The check runs and statuses of the PR's head; True when a failure went back."""
+        assert link.pr is not None and link.head_sha is not None
         checks = await self.client.checks(link.head_sha)
         failed = [c for c in checks if c.state == "failure"]
-        if failed and link.ci != "failure":
+        if failed and link.ci not in ("failure", links.EXHAUSTED):
             await self._ci_failed(link, task, failed[0], result)
-            return
+            return True
         if checks and all(c.state == "success" for c in checks) and link.ci != "success":
+            await self._ready(link)
             await self.service.write(
                 ACTOR,
                 _pushed,
@@ -367,22 +433,31 @@ class GitHubSync:
             )
             link.ci = "success"
             await self._show(link, task)
-        await self._reviews(link, task, result)
+        return False
+
+    async def _ready(self, link: Link) -> None:
+        """CI is green: a draft PR (``SWARM_GITHUB_DRAFT``) is marked ready for review."""
+        if not self.settings.draft or link.pr is None:
+            return
+        pull = await self.client.pull(link.pr)
+        if pull.get("draft") and pull.get("node_id"):
+            await self.client.mark_ready(str(pull["node_id"]))
+            log.info("%s: PR #%d ready for review (CI green)", task_ref(link.task_id), link.pr)
 
     async def _ci_failed(self, link: Link, task: Task, check: Any, result: PassResult) -> None:
         agent = await self._author(link, task)
+        tail = "\n".join(check.details.splitlines()[-LOG_TAIL_LINES:])
         if link.ci_retries >= self.settings.ci_retries or agent is None:
-            why = (
-                f"CI of PR #{link.pr} failed ({check.name}) past {self.settings.ci_retries} retries"
-            )
-            await self.service.write(
-                ACTOR, _pushed, link.id, task.id, {"ci": "failure"}, f"{task.ref}: {why}"
-            )
-            await self.service.write(ACTOR, _note, task.id, "github.ci_exhausted", why)
-            link.ci = "failure"
+            data = {
+                "check": check.name,
+                "tail": tail[-TAIL_CHARS:],
+                "agent": agent,
+                "retries": self.settings.ci_retries,
+            }
+            await self.service.write(ACTOR, links.exhausted, link, task.id, data)
+            link.ci = links.EXHAUSTED
             await self._show(link, task)
             return
-        tail = "\n".join(check.details.splitlines()[-LOG_TAIL_LINES:])
         left = self.settings.ci_retries - link.ci_retries - 1
         title, details = rules.ci_prompt(task.ref, link.pr or 0, check.name, tail, left)
         spec = TaskSpec(title=title, details=details, priority=task.priority, agent=agent)
@@ -399,7 +474,12 @@ class GitHubSync:
 
     async def _reviews(self, link: Link, task: Task, result: PassResult) -> None:
         assert link.pr is not None
-        reviews = [r for r in await self.client.reviews(link.pr) if int(r["id"]) > link.review_id]
+        ours = await self.service.read(review_out.posted_reviews)  # already with the agent
+        reviews = [
+            r
+            for r in await self.client.reviews(link.pr)
+            if int(r["id"]) > link.review_id and int(r["id"]) not in ours
+        ]
         if not reviews:
             return
         agent = await self._author(link, task)
@@ -440,8 +520,11 @@ class GitHubSync:
 
 
 def _word(link: Link, task: Task) -> str:
+    if link.ci in (links.TAKEN, links.CI_PENDING["takeover"]):
+        return "taken-over"
     if task.status == TaskStatus.done and link.pr is not None:
-        return {"success": "review", "failure": "ci-failed"}.get(link.ci or "", "pr")
+        failed = {"success": "review", "failure": "ci-failed", links.EXHAUSTED: "ci-failed"}
+        return failed.get(link.ci or "", "pr")
     if link.task_id != link.first_task and task.status in (TaskStatus.ready, TaskStatus.blocked):
         return "working"  # a follow-up waits for the same agent
     return rules.STATE_WORDS.get(task.status.value, task.status.value)

@@ -7,17 +7,16 @@ import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
+
+# a plain import: `make` installs packages/localgithub, so a missing one fails (never skips)
+from localgithub.server import LocalGitHub
 
 from bot.github.settings import GitHubSettings
 from bot.github.sync import GitHubSync
 from core.service.swarm import SwarmService
 
-localgithub = pytest.importorskip("localgithub.server")
-if TYPE_CHECKING:
-    from localgithub.server import LocalGitHub
 REPO = "acme/app"
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",
@@ -58,7 +57,7 @@ def sh(cwd: Path, *args: str) -> str:
 @pytest.fixture
 async def world(tmp_path: Path, service: SwarmService) -> AsyncIterator[World]:
     """``acme/app`` on a local GitHub; swarm's loop on it with a write token."""
-    async with localgithub.LocalGitHub(tmp_path / "github") as gh:
+    async with LocalGitHub(tmp_path / "github") as gh:
         gh.add_user("acme", "admin")
         token = gh.add_user("swarm-bot", "write")
         gh.add_user("maria", "write")

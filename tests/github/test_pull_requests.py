@@ -5,6 +5,7 @@ not pushed; the token is in no log, error, or the database. Real git over localg
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from automation.inbox import InboxDeliverer
+from bot.github.sync import GitHubSync
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
 from core.coordinator.scheduler import Scheduler
@@ -160,3 +162,30 @@ async def test_a_dirty_worktree_is_not_pushed(
     )
     assert "has uncommitted changes (app.py)" in refusal[0] and "\n" not in refusal[0]
     assert (await service.get_task(task_id)).status == TaskStatus.done
+
+
+async def test_a_draft_pr_is_marked_ready_when_ci_is_green(
+    world: World, service: SwarmService, tmp_path: Path
+) -> None:
+    gh = world.gh
+    sync = GitHubSync(service, dataclasses.replace(world.settings, draft=True))
+    repo = await _checkout(world, tmp_path)
+    home = service.settings.home
+    init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
+    gh.open_issue(REPO, "Draft it", "x", labels=["swarm"], labeled_by=world.maintainer)
+    try:
+        (task_id,) = (await sync.run_pass()).imported.values()
+        await service.assign_task(task_id, "Agent-1", "cli")
+        await _deliver(service)
+        await service.start_task(task_id, "Agent-1")
+        sha = _commit(home / "workspaces" / "project" / "Agent-1", "d.py", "D = 1\n", "d")
+        await service.complete_task(task_id, "Agent-1", "done")
+        (number,) = (await sync.run_pass(poll=False)).pushed
+        pull = gh.issue(REPO, number).pull
+        assert pull is not None and pull.draft
+        gh.set_check(REPO, sha, "tests", "success")
+        await sync.run_pass()
+        assert not pull.draft
+        assert "swarm:review" in set(gh.issue(REPO, 1).labels)
+    finally:
+        await sync.stop()

@@ -120,3 +120,9 @@ def test_tokens_and_auth_headers_are_redacted() -> None:
     assert redact_urls(header) == "Authorization: Basic [redacted]"
     assert redact_urls("Authorization: token abc123") == "Authorization: token [redacted]"
     assert redact_urls("high ghost ghp_short") == "high ghost ghp_short"
+
+
+def test_the_graphql_endpoint_beside_the_rest_api() -> None:
+    assert GitHubSettings().graphql_url == "https://api.github.com/graphql"
+    enterprise = GitHubSettings(api_url="https://ghe.example/api/v3")
+    assert enterprise.graphql_url == "https://ghe.example/api/graphql"

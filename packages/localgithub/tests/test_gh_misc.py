@@ -62,13 +62,14 @@ async def test_pull_update_draft_mutations_and_merge_check(scene: Scene, tmp_pat
     got = await scene.alice.get(f"{path}/reviews/{review.id}")
     assert got.body["state"] == "APPROVED" and got.body["user"]["login"] == "carol"
     assert (await scene.alice.get(f"{path}/reviews/1")).status == 404
-    await scene.alice.post(
-        "/graphql",
+    ready = await scene.alice.post(
+        f"{scene.gh.url}/api/graphql",  # GitHub Enterprise's GraphQL address answers too
         {
             "query": query.replace("convertPullRequestToDraft", "markPullRequestReadyForReview")
             % made.body["node_id"]
         },
     )
+    assert ready.body["data"]["markPullRequestReadyForReview"]["pullRequest"]["isDraft"] is False
     assert (await scene.alice.put(f"{path}/merge", {"merge_method": "rebase"})).status == 405
     assert (await scene.alice.put(f"{path}/merge", {"merge_method": "squash"})).status == 200
     assert (await scene.alice.get(f"{path}/merge")).status == 204

@@ -156,3 +156,16 @@ async def test_check_runs_and_statuses(scene: Scene) -> None:
     assert [s["state"] for s in listed.body] == ["failure", "success", "success", "pending"]
     invalid = await scene.alice.post(f"/repos/{REPO}/statuses/{sha}", {"state": "green"})
     assert invalid.status == 422
+
+
+async def test_a_submitted_review_updates_the_pull_request(scene: Scene, tmp_path: Path) -> None:
+    number, _ = await _pull(scene, tmp_path)
+    listed = await scene.alice.get(f"/repos/{REPO}/pulls")
+    etag, was = listed.headers["ETag"], listed.body[0]["updated_at"]
+    carol = scene.as_user(scene.tokens["carol"])
+    await carol.post(f"/repos/{REPO}/pulls/{number}/reviews", {"event": "COMMENT", "body": "x"})
+    again = await scene.alice.get(f"/repos/{REPO}/pulls", headers={"If-None-Match": etag})
+    assert again.status == 200 and again.body[0]["updated_at"] > was
+    scene.gh.submit_review(REPO, number, user="carol", event="APPROVE")
+    last = await scene.alice.get(f"/repos/{REPO}/pulls")
+    assert last.body[0]["updated_at"] > again.body[0]["updated_at"]

@@ -352,6 +352,7 @@ async def create_review(request: web.Request) -> web.Response:
     for comment in new_comments:
         repo.review_comments[comment.id] = comment
     if state != "PENDING":
+        world.touch(issue)  # a submitted review updates the pull request, as on GitHub
         world.emit("pull_request_review", "submitted", repo, {"issue": issue, "review": review})
     return json_response(gh(request).render.review(repo, review))
 
@@ -446,6 +447,7 @@ async def submit_review(request: web.Request) -> web.Response:
     review.state = REVIEW_STATES[event]
     review.body = text_field(data, "body", "PullRequestReview") or review.body
     review.submitted_at = now_iso()
+    gh(request).world.touch(issue)
     gh(request).world.emit(
         "pull_request_review", "submitted", repo, {"issue": issue, "review": review}
     )

@@ -36,6 +36,10 @@ def build_app(server: LocalGitHub) -> web.Application:
     for module in (api_issues, api_pulls, api_checks, api_misc):
         api.add_routes(module.routes)
     app.add_subapp(API_PREFIX, api)
+    graphql = web.Application(middlewares=[_api])  # also at /api/graphql, as on GitHub Enterprise
+    graphql[GH_KEY] = server
+    graphql.router.add_post("/graphql", api_misc.graphql)
+    app.add_subapp("/api", graphql)
     app.router.add_route("*", "/{owner}/{repo}.git/{tail:.*}", _git)
     return app
 

@@ -308,6 +308,7 @@ class LocalGitHub:
             self.world.ids.next(), number, user, REVIEW_EVENTS[event], body, head, _now()
         )
         repo.reviews[review.id] = review
+        self.world.touch(issue)  # a submitted review updates the pull request
         for path, line, text in comments:
             comment = ReviewComment(
                 self.world.ids.next(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from localgithub.errors import ApiError
@@ -220,7 +221,16 @@ class World:
                     self.emit("pull_request", "synchronize", repo, payload)
 
     def _touch(self, issue: Issue) -> None:
-        issue.updated_at = now_iso()
+        self.touch(issue)
+
+    def touch(self, issue: Issue) -> None:
+        """The issue or pull request changed: its ``updated_at`` moves on (by a second at
+        least, so that two changes in one second still change it and its ETags)."""
+        now = now_iso()
+        if now <= issue.updated_at:
+            moved = datetime.strptime(issue.updated_at, "%Y-%m-%dT%H:%M:%SZ") + timedelta(seconds=1)
+            now = moved.strftime("%Y-%m-%dT%H:%M:%SZ")
+        issue.updated_at = now
 
     def _emit_issue(
         self, repo: Repo, issue: Issue, action: str, actor: str, extra: dict[str, object]

@@ -1,0 +1,60 @@
+"""A person acts on a done task whose result was refused outside swarm (a pull request whose CI
+failed past its retries): takes the work over (the task goes back to ``blocked`` with the
+reason, so no agent takes it) or discards it (``cancelled``). Each function runs inside one
+write transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from core.context import Ctx
+from core.errors import InvalidState
+from core.models import TaskStatus
+from core.store.tables import get_task, insert_event
+from core.tasks import lifecycle
+
+
+def take_over(conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str) -> None:
+    """A done task becomes ``blocked`` with ``why`` as its reason (a person works on it now)."""
+    task = get_task(conn, task_id)
+    _require_done(task.ref, task.status)
+    conn.execute(
+        "UPDATE tasks SET status = 'blocked', reason = ?, prev_agent = assignee, assignee = NULL, "
+        "finished_at = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+        (why, ctx.now, task_id),
+    )
+    insert_event(
+        conn,
+        ctx.now,
+        "task.blocked",
+        f"{task.ref} is blocked: {why}",
+        task_id=task_id,
+        agent=task.agent,
+        actor=ctx.actor,
+    )
+    lifecycle.settle_dependents(conn, ctx, task_id)
+
+
+def discard(conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str) -> None:
+    """A done task becomes ``cancelled``: its result is thrown away (``why`` says how)."""
+    task = get_task(conn, task_id)
+    _require_done(task.ref, task.status)
+    conn.execute(
+        "UPDATE tasks SET status = 'cancelled', reason = ?, updated_at = ? WHERE id = ?",
+        (why, ctx.now, task_id),
+    )
+    insert_event(
+        conn,
+        ctx.now,
+        "task.cancelled",
+        f"{task.ref} cancelled by {ctx.actor}: {why}",
+        task_id=task_id,
+        agent=task.agent,
+        actor=ctx.actor,
+    )
+    lifecycle.settle_dependents(conn, ctx, task_id)
+
+
+def _require_done(ref: str, status: TaskStatus) -> None:
+    if status is not TaskStatus.done:
+        raise InvalidState(f"{ref} is {status.value}: only a done task can be taken over")
