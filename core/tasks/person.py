@@ -10,13 +10,13 @@ import sqlite3
 from core.context import Ctx
 from core.errors import InvalidState
 from core.models import TaskStatus
-from core.store.tables import get_task, insert_event
+from core.store.tables import held_task, insert_event
 from core.tasks import lifecycle
 
 
 def take_over(conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str) -> None:
     """A done task becomes ``blocked`` with ``why`` as its reason (a person works on it now)."""
-    task = get_task(conn, task_id)
+    task = held_task(conn, task_id)  # a retry of the same task waits, then sees this
     _require_done(task.ref, task.status)
     conn.execute(
         "UPDATE tasks SET status = 'blocked', reason = ?, prev_agent = assignee, assignee = NULL, "
@@ -37,7 +37,7 @@ def take_over(conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str) -> Non
 
 def discard(conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str) -> None:
     """A done task becomes ``cancelled``: its result is thrown away (``why`` says how)."""
-    task = get_task(conn, task_id)
+    task = held_task(conn, task_id)  # a retry of the same task waits, then sees this
     _require_done(task.ref, task.status)
     conn.execute(
         "UPDATE tasks SET status = 'cancelled', reason = ?, updated_at = ? WHERE id = ?",
