@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -80,6 +81,7 @@ class StatementCounter:
     def __init__(self) -> None:
         self.count = 0
         self.events = 0
+        self.by_sql: collections.Counter[str] = collections.Counter()  # --breakdown
 
     def __enter__(self) -> StatementCounter:
         from core.store.postgres import PgConnection
@@ -92,10 +94,12 @@ class StatementCounter:
         def counted(conn: PgConnection, sql: str, params: Any = ()) -> Any:
             counter.count += 1
             counter.events += sql == EVENT_INSERT
+            counter.by_sql[sql] += 1
             return execute(conn, sql, params)
 
         def counted_many(conn: PgConnection, sql: str, seq: Any) -> Any:
             counter.count += len(seq)
+            counter.by_sql[sql] += len(seq)
             return executemany(conn, sql, seq)
 
         PgConnection.execute = counted  # type: ignore[method-assign,assignment]
@@ -128,6 +132,9 @@ def new_database(server: Cluster, name: str) -> str:
     with psycopg.connect(server.url(), autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
     return server.socket_url(name) if SOCKET else server.url(name)
+
+
+BREAKDOWN = False  # --breakdown: each statement's count per lifecycle, most frequent first
 
 
 async def lifecycles(
@@ -195,6 +202,16 @@ async def lifecycles(
                 "retries_per_lifecycle": round(retries / tasks, 2),
             }
             if url
+            else {}
+        ),
+        **(
+            {
+                "per_lifecycle": {
+                    " ".join(sql.split())[:160]: round(n / tasks, 2)
+                    for sql, n in counter.by_sql.most_common(40)
+                }
+            }
+            if url and BREAKDOWN
             else {}
         ),
     }
@@ -507,12 +524,17 @@ async def main() -> None:
     parser.add_argument("--skip-failover", action="store_true")
     parser.add_argument("--tcp", action="store_true", help="TCP to 127.0.0.1, not the socket")
     parser.add_argument(
+        "--breakdown", action="store_true", help="print each statement's count per lifecycle"
+    )
+    parser.add_argument(
         "--only",
         choices=PARTS,
         action="append",
         help="run only these parts (repeatable; default: all)",
     )
     args = parser.parse_args()
+    global BREAKDOWN
+    BREAKDOWN = args.breakdown
     bin_dir = pg_bin_dir()
     if bin_dir is None:
         raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")

@@ -89,7 +89,18 @@ def assign_batch(conn: sqlite3.Connection, ctx: Ctx, limit: int = 64) -> list[As
             free[at] = dataclasses.replace(choice, load=choice.load + 1)
         else:
             del free[at]
+    _assigned_at(conn, ctx, {a.agent for a in made})
     return made
+
+
+def _assigned_at(conn: sqlite3.Connection, ctx: Ctx, agents: set[str]) -> None:
+    """Stamp the agents that got a task in this pass (one statement for the batch)."""
+    if agents:
+        marks = ", ".join("?" * len(agents))
+        conn.execute(
+            f"UPDATE agent_state SET last_assigned_at = ? WHERE id IN ({marks})",
+            (ctx.now, *sorted(agents)),
+        )
 
 
 def _ready_rows(conn: sqlite3.Connection, ctx: Ctx) -> Iterator[sqlite3.Row]:
@@ -134,7 +145,6 @@ def _assign(conn: sqlite3.Connection, ctx: Ctx, row: sqlite3.Row, view: _AgentVi
         "WHERE id = ? AND status = 'ready'",
         (agent, ctx.now, ctx.now + ctx.settings.lease_s, ctx.now, task_id),
     )
-    conn.execute("UPDATE agent_state SET last_assigned_at = ? WHERE id = ?", (ctx.now, agent))
     details = row["details"]
     text = f"{task_ref(task_id)}: {row['title']}" + (f"\n\n{details}" if details else "")
     message_id = messages.queue(

@@ -23,6 +23,7 @@ from typing import Any
 
 from core.context import Ctx
 from core.delivery import assignment
+from core.delivery.prompt import FACT_COLUMNS
 from core.models import Delivery, DeliveryState, Receipt, task_ref
 from core.store.tables import insert_event, row_to_delivery
 from core.tasks.messages import DEFERRED
@@ -40,7 +41,7 @@ _CLAIM = (
     "attempts = d.attempts + 1, updated_at = ? FROM picked p, messages m "
     "WHERE d.id = p.id AND m.id = d.message_id "
     "RETURNING d.id, d.message_id, d.agent_id, p.was AS state, d.attempts - 1 AS attempts, "
-    "d.reason, m.text, m.sender, m.task_id, m.priority, m.target, p.held_by"
+    f"d.reason, m.text, m.sender, m.task_id, m.priority, m.target, p.held_by, {FACT_COLUMNS}"
 )
 
 
@@ -52,6 +53,8 @@ class Claim:
     claimed_at: float
     until: float
     taken_from: str | None = None
+    fresh_agent: bool = False  # read with the claim (``prompt.FACT_COLUMNS``)
+    handed_over: bool = False
 
 
 def claim(
@@ -80,6 +83,8 @@ def claim(
                 now,
                 now + lease_s,
                 taken,
+                bool(row["fresh_agent"]),
+                bool(row["handed_over"]),
             )
         )
     return claims

@@ -9,7 +9,7 @@ import sqlite3
 
 from core.context import Ctx
 from core.delivery import assignment
-from core.delivery.prompt import PromptFacts, read_facts
+from core.delivery.prompt import FACT_COLUMNS, PromptFacts, facts_from
 from core.models import Delivery, Receipt
 from core.store.access import StoreAccess
 from core.tasks import messages
@@ -99,5 +99,8 @@ def _data_version(conn: sqlite3.Connection) -> int:
 def _claim_with_facts(
     conn: sqlite3.Connection, ctx: Ctx
 ) -> tuple[Delivery, PromptFacts | None] | None:
-    delivery = messages.claim(conn, ctx)
-    return None if delivery is None else (delivery, read_facts(conn, delivery))
+    found = messages.claim_row(conn, ctx, FACT_COLUMNS)  # the prompt's flags in the same read
+    if found is None:
+        return None
+    delivery, row = found
+    return delivery, facts_from(conn, delivery, bool(row["fresh_agent"]), bool(row["handed_over"]))

@@ -273,12 +273,35 @@ def _apply_rule(
         settle_dependents(conn, ctx, task_id)
 
 
-def settle_dependents(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
-    """Re-evaluate every task that depends directly on ``task_id``."""
-    rows = conn.execute("SELECT task_id FROM task_deps WHERE dep_id = ?", (task_id,)).fetchall()
-    for (dependent,) in rows:
-        settle(conn, ctx, dependent)
-    campaign_end.note_if_finished(conn, ctx, task_id)
+# Every dependent not yet started, with each of its dependencies' status: one read for all.
+_DEPENDENTS = (
+    "SELECT x.id, x.status, x.reason, x.kind, t.id AS dep, t.status AS dep_status "
+    "FROM task_deps w JOIN tasks x ON x.id = w.task_id JOIN task_deps d ON d.task_id = x.id "
+    "JOIN tasks t ON t.id = d.dep_id WHERE w.dep_id = ? AND x.status IN ('blocked', 'ready') "
+    "ORDER BY x.id, t.id"
+)
+
+
+def settle_dependents(
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, *, campaign: bool = True
+) -> None:
+    """Re-evaluate every task that depends directly on ``task_id`` (``campaign=False``: the
+    caller knows the task is in no campaign, so no campaign can have finished)."""
+    found: dict[int, tuple[str, str | None, str, list[tuple[int, str, bool]]]] = {}
+    for row in conn.execute(_DEPENDENTS, (task_id,)).fetchall():
+        entry = found.setdefault(row[0], (row[1], row[2], row[3], []))
+        entry[3].append((row[4], row[5], False))
+    cascaded = False  # a dependent skipped: it settled others, whose rows read above are stale
+    for dependent, (status, reason, kind, deps) in found.items():
+        if cascaded or kind == "on_failure":  # failure triggers: read with their flags
+            settle(conn, ctx, dependent)
+            cascaded = True  # it may have been skipped (and settled others)
+            continue
+        now = rules.decide(kind, deps)
+        _apply_rule(conn, ctx, dependent, (status, reason), now)
+        cascaded = now[0] == "skipped" and (status, reason) != now
+    if campaign:
+        campaign_end.note_if_finished(conn, ctx, task_id)
 
 
 def add_dependencies(conn: sqlite3.Connection, ctx: Ctx, task_id: int, after: list[int]) -> None:
@@ -322,13 +345,29 @@ def _reaches(conn: sqlite3.Connection, start: int, target: int) -> bool:
 
 def _active(conn: sqlite3.Connection, task_id: int, action: str) -> tuple[str, str]:
     row = conn.execute("SELECT status, assignee FROM tasks WHERE id = ?", (task_id,)).fetchone()
+    _check_active(conn, task_id, row, action)
+    return row[0], row[1]
+
+
+def _active_done(conn: sqlite3.Connection, task_id: int) -> tuple[str, str, int | None, bool]:
+    """As ``_active``, with what the done path would otherwise look up: the task's campaign
+    and whether any reservation was taken for it (one read instead of three)."""
+    row = conn.execute(
+        "SELECT status, assignee, campaign_id, EXISTS (SELECT 1 FROM reservations r "
+        "WHERE r.task_id = t.id) FROM tasks t WHERE t.id = ?",
+        (task_id,),
+    ).fetchone()
+    _check_active(conn, task_id, row, "marked done")
+    return row[0], row[1], row[2], bool(row[3])
+
+
+def _check_active(conn: sqlite3.Connection, task_id: int, row: Any, action: str) -> None:
     if row is None:
         get_task(conn, task_id)  # raises NotFound
     if row[0] not in {s.value for s in ACTIVE}:
         raise InvalidState(
             f"{task_ref(task_id)} is {row[0]}: only an assigned or in-progress task can be {action}"
         )
-    return row[0], row[1]
 
 
 def start(
@@ -384,7 +423,7 @@ def complete(
     conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "", force: bool = False
 ) -> None:
     """The task is done: record the note, credit the agent, release its dependents."""
-    _, agent = _active(conn, task_id, "marked done")
+    _, agent, campaign_id, reserved = _active_done(conn, task_id)
     by, data = ctx.report_by(task_ref(task_id), agent, force)
     note = ctx.check_text(note, "note") if note.strip() else ""
     conn.execute(
@@ -404,8 +443,9 @@ def complete(
         actor=ctx.actor,
         data={**(data or {}), "note": note} if note else data,
     )
-    reserving.task_ended(conn, ctx, task_id, agent, "done")
-    settle_dependents(conn, ctx, task_id)
+    if reserved:  # none taken for the task: nothing to release (no statement)
+        reserving.task_ended(conn, ctx, task_id, agent, "done")
+    settle_dependents(conn, ctx, task_id, campaign=campaign_id is not None)
 
 
 def fail(

@@ -81,11 +81,22 @@ def claim(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
     """Take the oldest due queued delivery and mark it delivering (one more attempt); on
     PostgreSQL, not one of an agent that a delivery node serves
     (``core/delivery/node_claims.py``)."""
+    found = claim_row(conn, ctx)
+    return None if found is None else found[0]
+
+
+def claim_row(
+    conn: sqlite3.Connection, ctx: Ctx, extra: str = ""
+) -> tuple[Delivery, sqlite3.Row] | None:
+    """As ``claim``, with ``extra`` columns (SQL over deliveries ``d`` and messages ``m``)
+    read by the same select: the delivery, and the row that has them."""
     skip = [a.id for a in ctx.agents.values() if a.node]  # no node on SQLite: StoreAccess
     others = f" AND d.agent_id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+    select = (
+        f"SELECT {extra}, {DELIVERY_SELECT.removeprefix('SELECT ')}" if extra else DELIVERY_SELECT
+    )
     row = conn.execute(
-        f"{DELIVERY_SELECT} WHERE d.state = 'queued' AND d.not_before <= ?{others} "
-        "ORDER BY d.id LIMIT 1",
+        f"{select} WHERE d.state = 'queued' AND d.not_before <= ?{others} ORDER BY d.id LIMIT 1",
         (ctx.now, *skip),
     ).fetchone()
     if row is None:
@@ -107,7 +118,10 @@ def claim(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
             actor=ctx.actor,
             data={"delivery": found.id},
         )
-    return dataclasses.replace(found, state=DeliveryState.delivering, attempts=found.attempts + 1)
+    claimed = dataclasses.replace(
+        found, state=DeliveryState.delivering, attempts=found.attempts + 1
+    )
+    return claimed, row
 
 
 def finish(
@@ -121,15 +135,11 @@ def finish(
     """Record a deliverer's receipt; retry with backoff, or give up. Return the new state
     (a node's claim, ``claim_until``, ends with it). ``delivering``: the caller has just read
     the row as ``delivering`` in this transaction (a node's fenced receipt), no need to look."""
-    state = (
-        "delivering"
-        if delivering
-        else conn.execute("SELECT state FROM deliveries WHERE id = ?", (delivery.id,)).fetchone()[0]
-    )
+    if receipt.ok:  # the common case: one conditional UPDATE, no read first
+        return _delivered(conn, ctx, delivery, receipt, checked=delivering)
+    state = "delivering" if delivering else _state(conn, delivery.id)
     if state != "delivering":  # superseded meanwhile (task cancelled or reassigned)
         return str(state)
-    if receipt.ok:
-        return _delivered(conn, ctx, delivery, receipt)
     if receipt.deferred:
         why = f"{DEFERRED}{receipt.reason or 'not attempted'}"
         if delivery.reason != why:
@@ -165,12 +175,25 @@ def finish(
     return _failed(conn, ctx, delivery, receipt)
 
 
-def _delivered(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
-    conn.execute(
+def _state(conn: sqlite3.Connection, delivery_id: int) -> str:
+    return str(
+        conn.execute("SELECT state FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()[0]
+    )
+
+
+def _delivered(
+    conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt, *, checked: bool
+) -> str:
+    """Mark the delivery delivered if it is still ``delivering`` (``checked``: the caller
+    read it so in this transaction); else its state, unchanged (superseded meanwhile)."""
+    still = "" if checked else " AND state = 'delivering'"
+    cur = conn.execute(
         "UPDATE deliveries SET state = 'delivered', method = ?, reason = NULL, updated_at = ?, "
-        "claim_until = NULL WHERE id = ?",
+        f"claim_until = NULL WHERE id = ?{still}",
         (receipt.method, ctx.now, delivery.id),
     )
+    if cur.rowcount == 0 and not checked:
+        return _state(conn, delivery.id)
     what = _what(delivery)
     insert_event(
         conn,
