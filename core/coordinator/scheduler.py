@@ -121,10 +121,9 @@ class Scheduler:
     async def deliver_once(self, stop: asyncio.Event | None = None) -> int:
         """Deliver every due delivery (until ``stop``); return how many were attempted."""
         count = 0
-        while (
-            not (stop and stop.is_set())
-            and (claimed := await self.service.queue.claim_prompt()) is not None
-        ):
+        queue = self.service.queue
+        claimed = None if stop and stop.is_set() else await queue.claim_prompt()
+        while claimed is not None:
             delivery, facts = claimed
             started = time.perf_counter()
             self.in_flight = InFlight(delivery, time.monotonic() + self.delivery_timeout())
@@ -141,8 +140,12 @@ class Scheduler:
             )
             onboarded = delivery.id in self._onboarding
             self._onboarding.discard(delivery.id)
-            await self.service.queue.record_receipt(delivery, receipt, onboarded=onboarded)
             count += 1
+            if stop and stop.is_set():
+                await queue.record_receipt(delivery, receipt, onboarded=onboarded)
+                break
+            # the receipt and the next claim: one transaction
+            claimed = await queue.receipt_then_claim(delivery, receipt, onboarded=onboarded)
         return count
 
     async def fire_timers(self) -> int:
