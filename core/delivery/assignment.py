@@ -75,8 +75,11 @@ def assign_batch(conn: sqlite3.Connection, ctx: Ctx, limit: int = 64) -> list[As
     pass decides what repeating "the first task that fits" would.
     """
     free = free_agents(conn, ctx)
+    if not free:  # every agent busy: the ready tasks need no reading
+        return []
     made: list[Assignment] = []
-    for row in _ready_rows(conn, ctx):
+    slots = min(limit, sum(v.agent.capacity - v.load for v in free))
+    for row in _ready_rows(conn, ctx, first=min(_PAGE, 4 * slots)):
         if not free or len(made) >= limit:
             break
         caps = tuple(json.loads(row["capabilities"])) if row["capabilities"] != "[]" else ()
@@ -103,14 +106,17 @@ def _assigned_at(conn: sqlite3.Connection, ctx: Ctx, agents: set[str]) -> None:
         )
 
 
-def _ready_rows(conn: sqlite3.Connection, ctx: Ctx) -> Iterator[sqlite3.Row]:
+def _ready_rows(conn: sqlite3.Connection, ctx: Ctx, first: int) -> Iterator[sqlite3.Row]:
     """Ready tasks due now, by priority then age, a page at a time (keyset paging: the
-    pass changes the rows it has read, so an offset would shift)."""
-    rows = conn.execute(f"{_READY} ORDER BY priority DESC, id LIMIT ?", (_PAGE,)).fetchall()
+    pass changes the rows it has read, so an offset would shift); ``first``: the size of
+    the first page (a few per free slot: most passes need no more), then ``_PAGE``."""
+    size = max(first, 1)
+    rows = conn.execute(f"{_READY} ORDER BY priority DESC, id LIMIT ?", (size,)).fetchall()
     while rows:
         yield from (row for row in rows if row["not_before"] <= ctx.now)
-        if len(rows) < _PAGE:
+        if len(rows) < size:
             return
+        size = _PAGE
         last = rows[-1]
         rows = conn.execute(
             f"{_READY} AND (priority < ? OR (priority = ? AND id > ?)) "

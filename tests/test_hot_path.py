@@ -1,0 +1,111 @@
+"""The lifecycle's hot path on SQLite: how many statements and transactions each step costs
+(counted by SQLite's own trace callback, not timed), and that the cheaper paths decide what
+the longer ones did."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from core.coordinator.scheduler import Scheduler
+from core.models import TaskSpec, TaskStatus
+from core.service.swarm import SwarmService
+from tests.helpers import RecordingDeliverer
+
+
+class Trace:
+    """The statements one connection ran, BEGIN and COMMIT apart."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self.transactions = 0
+
+    def __call__(self, sql: str) -> None:
+        head = sql.lstrip().upper()
+        if head.startswith("BEGIN"):
+            self.transactions += 1
+        elif not head.startswith(("COMMIT", "ROLLBACK")):
+            self.statements.append(" ".join(sql.split()))
+
+
+@asynccontextmanager
+async def traced(service: SwarmService) -> AsyncIterator[Trace]:
+    """Count what the service's SQLite connection runs inside the block."""
+    trace = Trace()
+
+    def attach(conn: sqlite3.Connection, callback: Trace | None) -> None:
+        conn.set_trace_callback(callback)
+
+    await service.db.read(attach, trace)
+    try:
+        yield trace
+    finally:
+        await service.db.read(attach, None)
+
+
+async def test_done_reads_its_task_once_and_its_dependents_once(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    first = await service.create_task(TaskSpec("first"), "cli")
+    after = [
+        await service.create_task(TaskSpec(f"then {i}", after=(first.ref,)), "cli")
+        for i in range(3)
+    ]
+    await Scheduler(service, deliverer).run_burst()
+    (held,) = await service.list_tasks(status="assigned")
+    async with traced(service) as trace:
+        await service.complete_task(first.id, held.agent, "ok")
+    # the task (with its campaign and reservations), its update, the agent's credit and
+    # signal, the event; the dependents with their dependencies; each one's update and event
+    assert len(trace.statements) <= 6 + 2 * len(after), trace.statements
+    assert trace.transactions == 1
+    assert {t.status for t in await service.list_tasks(status="ready")} == {TaskStatus.ready}
+    assert {t.id for t in await service.list_tasks(status="ready")} == {t.id for t in after}
+
+
+async def test_a_skipped_dependent_that_settles_another_is_read_again(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    """A dependent skipped by a done task settles its own dependents first: a later
+    dependent of the same task is decided on what is stored then, not on the rows read
+    before."""
+    first = await service.create_task(TaskSpec("first"), "cli")
+    rescue = await service.create_task(
+        TaskSpec("rescue", kind="on_failure", on_failure=(first.ref,)), "cli"
+    )
+    last = await service.create_task(TaskSpec("last", after=(first.ref, rescue.ref)), "cli")
+    await Scheduler(service, deliverer).run_burst()
+    (held,) = await service.list_tasks(status="assigned")
+    await service.complete_task(first.id, held.agent, "ok")
+    states = {t.id: t.status for t in await service.list_tasks()}
+    assert states[rescue.id] is TaskStatus.skipped
+    assert states[last.id] is TaskStatus.ready  # a skipped dependency does not block
+
+
+async def test_a_run_of_deliveries_costs_one_transaction_each(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    for i in range(3):
+        await service.send("Agent-2", f"message {i}", "cli")
+    async with traced(service) as trace:
+        assert await Scheduler(service, deliverer).deliver_once() == 3
+    # the first claim, then each receipt with the next claim (the last finds none)
+    assert trace.transactions == 4, trace.statements
+    assert [p.text.count("message") for p in deliverer.for_agent("Agent-2")] == [1, 1, 1]
+    assert {d.state.value for d in await service.deliveries()} == {"delivered"}
+
+
+async def test_a_prompt_claim_reads_its_facts_in_the_same_select(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    task = await service.create_task(TaskSpec("fresh", agent="Agent-3"), "cli")
+    await service.queue.assign_batch()
+    async with traced(service) as trace:
+        claimed = await service.queue.claim_prompt()
+    assert claimed is not None
+    delivery, facts = claimed
+    assert delivery.task_id == task.id and facts is not None
+    assert facts.needs_onboarding and facts.handoff is None  # never onboarded, first holder
+    # the claim's select (with the facts' flags), its update and its event
+    assert len(trace.statements) == 3, trace.statements
