@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
+from typing import Any
 
 from core.context import Ctx
 from core.models import Delivery, DeliveryState, Priority, Receipt, task_ref
-from core.store.tables import DELIVERY_SELECT, insert_event, row_to_delivery
+from core.store.tables import DELIVERY_SELECT, EVENT_INSERT, insert_event, row_to_delivery
 from core.text import shorten
 
 DEFER_DELAY_S = 1.0  # a deferred delivery (not attempted) is looked at again after this
@@ -194,25 +196,30 @@ def _delivered(
     )
     if cur.rowcount == 0 and not checked:
         return _state(conn, delivery.id)
-    what = _what(delivery)
-    insert_event(
-        conn,
-        ctx.now,
-        "delivery.delivered",
-        f"{what} delivered to {delivery.agent} ({receipt.method or 'delivered'}"
-        f"{', retry' if delivery.is_retry else ''})",
-        task_id=delivery.task_id,
-        agent=delivery.agent,
-        actor=ctx.actor,
-        data={"delivery": delivery.id, "message": delivery.message_id},
-    )
-    if delivery.task_id is not None and not is_note(delivery.target):
+    conn.execute(EVENT_INSERT, delivered_event(ctx, delivery, receipt))
+    if renews_lease(delivery):
         conn.execute(
             "UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND status = 'assigned' "
             "AND assignee = ?",
             (ctx.now + ctx.settings.lease_s, delivery.task_id, delivery.agent),
         )
     return "delivered"
+
+
+def delivered_event(ctx: Ctx, delivery: Delivery, receipt: Receipt) -> tuple[Any, ...]:
+    """The ``delivery.delivered`` event's row (``EVENT_INSERT``'s parameters)."""
+    text = (
+        f"{_what(delivery)} delivered to {delivery.agent} ({receipt.method or 'delivered'}"
+        f"{', retry' if delivery.is_retry else ''})"
+    )
+    data = json.dumps({"delivery": delivery.id, "message": delivery.message_id})
+    return (ctx.now, "delivery.delivered", text, delivery.task_id, delivery.agent, ctx.actor, data)
+
+
+def renews_lease(delivery: Delivery) -> bool:
+    """A task's prompt (not a note or a plain message): once delivered, the task's lease
+    runs from then."""
+    return delivery.task_id is not None and not is_note(delivery.target)
 
 
 def _failed(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
