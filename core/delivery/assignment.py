@@ -77,23 +77,22 @@ def assign_batch(conn: sqlite3.Connection, ctx: Ctx, limit: int = 64) -> list[As
     free = free_agents(conn, ctx)
     if not free:  # every agent busy: the ready tasks need no reading
         return []
-    made: list[Assignment] = []
+    picks: list[tuple[sqlite3.Row, _AgentView]] = []
     slots = min(limit, sum(v.agent.capacity - v.load for v in free))
     for row in _ready_rows(conn, ctx, first=min(_PAGE, 4 * slots)):
-        if not free or len(made) >= limit:
+        if not free or len(picks) >= limit:
             break
         caps = tuple(json.loads(row["capabilities"])) if row["capabilities"] != "[]" else ()
         choice = _best_agent(free, row["role"], caps, row["pinned_agent"], row["prev_agent"])
         if choice is None:
             continue
-        made.append(_assign(conn, ctx, row, choice))
+        picks.append((row, choice))
         at = free.index(choice)  # in place: ties keep the agents file's order
         if choice.load + 1 < choice.agent.capacity:
             free[at] = dataclasses.replace(choice, load=choice.load + 1)
         else:
             del free[at]
-    _assigned_at(conn, ctx, {a.agent for a in made})
-    return made
+    return _assign_all(conn, ctx, picks)
 
 
 def _assigned_at(conn: sqlite3.Connection, ctx: Ctx, agents: set[str]) -> None:
@@ -142,38 +141,57 @@ def _best_agent(
     return min(eligible, key=lambda v: (v.agent.id == prev, v.load, -v.score, v.idle_since))
 
 
-def _assign(conn: sqlite3.Connection, ctx: Ctx, row: sqlite3.Row, view: _AgentView) -> Assignment:
-    """Hand the ready task of ``row`` to ``view``'s agent and queue its prompt."""
-    agent, task_id, attempts = view.agent.id, row["id"], row["attempts"] + 1
+def _assign_all(
+    conn: sqlite3.Connection, ctx: Ctx, picks: list[tuple[sqlite3.Row, _AgentView]]
+) -> list[Assignment]:
+    """Hand each picked ready task to its agent and queue its prompt: the whole pass in a
+    few statements (the tasks, their messages, their deliveries, the agents), not per task."""
+    if not picks:
+        return []
+    whens = " ".join("WHEN ? THEN ?" for _ in picks)
+    marks = ", ".join("?" * len(picks))
     conn.execute(
-        "UPDATE tasks SET status = 'assigned', assignee = ?, attempts = attempts + 1, "
-        "assigned_at = ?, lease_expires_at = ?, reason = NULL, updated_at = ? "
-        "WHERE id = ? AND status = 'ready'",
-        (agent, ctx.now, ctx.now + ctx.settings.lease_s, ctx.now, task_id),
+        f"UPDATE tasks SET status = 'assigned', assignee = CASE id {whens} END, "
+        "attempts = attempts + 1, assigned_at = ?, lease_expires_at = ?, reason = NULL, "
+        f"updated_at = ? WHERE id IN ({marks}) AND status = 'ready'",
+        (
+            *(v for row, view in picks for v in (row["id"], view.agent.id)),
+            ctx.now,
+            ctx.now + ctx.settings.lease_s,
+            ctx.now,
+            *(row["id"] for row, _ in picks),
+        ),
     )
-    details = row["details"]
-    text = f"{task_ref(task_id)}: {row['title']}" + (f"\n\n{details}" if details else "")
-    message_id = messages.queue(
+    message_ids = messages.queue_prompts(
         conn,
         ctx,
-        [agent],
-        text,
-        target=f"agent:{agent}",
-        task_id=task_id,
-        priority=Priority(row["priority"]),
+        [
+            (view.agent.id, _prompt_text(row), row["id"], Priority(row["priority"]))
+            for row, view in picks
+        ],
     )
-    why = f"load {view.load}/{view.agent.capacity}, success {view.score:.2f}"
-    insert_event(
-        conn,
-        ctx.now,
-        "task.assigned",
-        f"{task_ref(task_id)} assigned to {agent} (attempt {attempts}; {why})",
-        task_id=task_id,
-        agent=agent,
-        actor=ctx.actor,
-        data={"attempt": attempts, "load": view.load, "score": round(view.score, 3)},
-    )
-    return Assignment(task_id, agent, message_id)
+    made = []
+    for row, view in picks:
+        agent, task_id, attempts = view.agent.id, row["id"], row["attempts"] + 1
+        why = f"load {view.load}/{view.agent.capacity}, success {view.score:.2f}"
+        insert_event(
+            conn,
+            ctx.now,
+            "task.assigned",
+            f"{task_ref(task_id)} assigned to {agent} (attempt {attempts}; {why})",
+            task_id=task_id,
+            agent=agent,
+            actor=ctx.actor,
+            data={"attempt": attempts, "load": view.load, "score": round(view.score, 3)},
+        )
+        made.append(Assignment(task_id, agent, message_ids[task_id]))
+    _assigned_at(conn, ctx, {a.agent for a in made})
+    return made
+
+
+def _prompt_text(row: sqlite3.Row) -> str:
+    details = row["details"]
+    return f"{task_ref(row['id'])}: {row['title']}" + (f"\n\n{details}" if details else "")
 
 
 def expire_leases(conn: sqlite3.Connection, ctx: Ctx) -> int:

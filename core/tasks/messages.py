@@ -62,6 +62,31 @@ def queue(
     return message_id
 
 
+def queue_prompts(
+    conn: sqlite3.Connection, ctx: Ctx, prompts: list[tuple[str, str, int, Priority]]
+) -> dict[int, int]:
+    """Store the prompts (agent, text, task id, priority) of distinct tasks, each with its
+    queued delivery, in two statements; the message id of each task."""
+    values = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in prompts)
+    rows = conn.execute(
+        "INSERT INTO messages (sender, target, text, task_id, priority, created_at) "
+        f"VALUES {values} RETURNING id, task_id",
+        [
+            v
+            for agent, text, task_id, priority in prompts
+            for v in (ctx.actor, f"agent:{agent}", text, task_id, int(priority), ctx.now)
+        ],
+    ).fetchall()
+    ids = {int(task_id): int(message_id) for message_id, task_id in rows}
+    values = ", ".join("(?, ?, 'queued', ?, ?)" for _ in prompts)
+    conn.execute(
+        "INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
+        f"VALUES {values}",
+        [v for agent, _, task_id, _ in prompts for v in (ids[task_id], agent, ctx.now, ctx.now)],
+    )
+    return ids
+
+
 def send(conn: sqlite3.Connection, ctx: Ctx, agent_id: str, text: str) -> int:
     """A message to one agent."""
     agent = ctx.agent(agent_id).id
