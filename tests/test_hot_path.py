@@ -109,3 +109,16 @@ async def test_a_prompt_claim_reads_its_facts_in_the_same_select(
     assert facts.needs_onboarding and facts.handoff is None  # never onboarded, first holder
     # the claim's select (with the facts' flags), its update and its event
     assert len(trace.statements) == 3, trace.statements
+
+
+async def test_a_task_with_nothing_to_wait_for_is_stored_ready_at_once(
+    service: SwarmService,
+) -> None:
+    async with traced(service) as trace:
+        task = await service.create_task(TaskSpec("free"), "cli")
+    assert not [s for s in trace.statements if s.startswith("UPDATE")], trace.statements
+    assert task.status is TaskStatus.ready
+    kinds = [e.kind for e in await service.events(task=task.ref)]
+    assert kinds == ["task.created", "task.ready"]
+    gate = await service.create_task(TaskSpec("approve", kind="gate"), "cli")
+    assert (gate.status, gate.reason) == (TaskStatus.blocked, "waiting for approval")

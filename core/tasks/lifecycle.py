@@ -163,10 +163,14 @@ def _insert_task(
     group: tuple[str | None, int | None],
     triggers: list[int],
 ) -> int:
+    # nothing to wait for: the rule needs no lookup, and the task is stored as it decides
+    # (unless it skips the task, which also settles dependents: see ``_apply_rule``)
+    first = rules.decide(spec.kind, []) if not (deps or triggers) else None
+    stored = first if first is not None and first[0] != "skipped" else ("blocked", None)
     cur = conn.execute(
         "INSERT INTO tasks (title, details, priority, role, capabilities, pinned_agent, status, "
-        "max_attempts, created_by, created_at, updated_at, plan_id, campaign_id, kind) "
-        "VALUES (?, ?, ?, ?, ?, ?, 'blocked', ?, ?, ?, ?, ?, ?, ?)",
+        "reason, max_attempts, created_by, created_at, updated_at, plan_id, campaign_id, kind) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             spec.title,
             spec.details,
@@ -174,6 +178,7 @@ def _insert_task(
             spec.role,
             json.dumps(list(spec.capabilities)),
             spec.agent,
+            *stored,
             ctx.settings.max_attempts,
             ctx.actor,
             ctx.now,
@@ -202,10 +207,12 @@ def _insert_task(
         agent=spec.agent,
         actor=ctx.actor,
     )
-    if deps or triggers:
+    if first is None:
         settle(conn, ctx, task_id)
-    else:  # nothing to wait for: the rule needs no lookup
-        _apply_rule(conn, ctx, task_id, ("blocked", None), rules.decide(spec.kind, []))
+    elif stored == first:
+        _rule_event(conn, ctx, task_id, first)
+    else:
+        _apply_rule(conn, ctx, task_id, stored, first)
     return task_id
 
 
@@ -258,6 +265,16 @@ def _apply_rule(
         "UPDATE tasks SET status = ?, reason = ?, updated_at = ?, finished_at = ? WHERE id = ?",
         (new_status, why, ctx.now, ctx.now if new_status == "skipped" else None, task_id),
     )
+    _rule_event(conn, ctx, task_id, now)
+    if new_status == "skipped":
+        settle_dependents(conn, ctx, task_id)
+
+
+def _rule_event(
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, now: tuple[str, str | None]
+) -> None:
+    """The event of a not-yet-started task's status ``now`` (status, reason)."""
+    new_status, why = now
     ref = task_ref(task_id)
     text = (
         f"{ref} is ready"
@@ -269,8 +286,6 @@ def _apply_rule(
     insert_event(
         conn, ctx.now, rules.event_kind(new_status, why), text, task_id=task_id, actor=ctx.actor
     )
-    if new_status == "skipped":
-        settle_dependents(conn, ctx, task_id)
 
 
 # Every dependent not yet started, with each of its dependencies' status: one read for all.
