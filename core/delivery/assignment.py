@@ -67,7 +67,10 @@ def assign_next(conn: sqlite3.Connection, ctx: Ctx) -> Assignment | None:
     return made[0] if made else None
 
 
-def assign_batch(conn: sqlite3.Connection, ctx: Ctx, limit: int = 64) -> list[Assignment]:
+BATCH = 64  # assignments per pass; a pass that made fewer found nothing more to assign
+
+
+def assign_batch(conn: sqlite3.Connection, ctx: Ctx, limit: int = BATCH) -> list[Assignment]:
     """Hand ready tasks (by priority, then age) to free agents in one pass, at most ``limit``.
 
     The free agents are read once and kept up to date as tasks go out: a task that no free
@@ -192,6 +195,11 @@ def _assign_all(
 def _prompt_text(row: sqlite3.Row) -> str:
     details = row["details"]
     return f"{task_ref(row['id'])}: {row['title']}" + (f"\n\n{details}" if details else "")
+
+
+def expire_then_assign(conn: sqlite3.Connection, ctx: Ctx) -> tuple[int, list[Assignment]]:
+    """``expire_leases``, then ``assign_batch``: a scheduling round's first transaction."""
+    return expire_leases(conn, ctx), assign_batch(conn, ctx)
 
 
 def expire_leases(conn: sqlite3.Connection, ctx: Ctx) -> int:

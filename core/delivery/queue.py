@@ -36,6 +36,12 @@ class DeliveryQueue:
         """Assignment decisions until nothing more fits, in one transaction."""
         return await self.access.write(actor, assignment.assign_batch)
 
+    async def expire_then_assign(
+        self, actor: str = "scheduler"
+    ) -> tuple[int, list[assignment.Assignment]]:
+        """Expire due leases, then one assignment pass: one transaction."""
+        return await self.access.write(actor, assignment.expire_then_assign)
+
     async def expire_leases(self, actor: str = "scheduler") -> int:
         """Requeue or fail tasks whose lease ran out."""
         return await self.access.write(actor, assignment.expire_leases)
