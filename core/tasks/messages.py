@@ -118,12 +118,15 @@ def claim_row(
     """As ``claim``, with ``extra`` columns (SQL over deliveries ``d`` and messages ``m``)
     read by the same select: the delivery, and the row that has them."""
     skip = [a.id for a in ctx.agents.values() if a.node]  # no node on SQLite: StoreAccess
-    others = f" AND d.agent_id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+    others = f" AND agent_id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
     select = (
         f"SELECT {extra}, {DELIVERY_SELECT.removeprefix('SELECT ')}" if extra else DELIVERY_SELECT
     )
+    # the oldest due id first: the columns (``extra``'s subqueries) are then computed for
+    # that one row, not for every due delivery the ordering looks at
     row = conn.execute(
-        f"{select} WHERE d.state = 'queued' AND d.not_before <= ?{others} ORDER BY d.id LIMIT 1",
+        f"{select} WHERE d.id = (SELECT id FROM deliveries WHERE state = 'queued' "
+        f"AND not_before <= ?{others} ORDER BY id LIMIT 1)",
         (ctx.now, *skip),
     ).fetchone()
     if row is None:
