@@ -54,6 +54,7 @@ async def test_done_reads_its_task_once_and_its_dependents_once(
     ]
     await Scheduler(service, deliverer).run_burst()
     (held,) = await service.list_tasks(status="assigned")
+    assert held.agent is not None
     async with traced(service) as trace:
         await service.complete_task(first.id, held.agent, "ok")
     # the task (with its campaign and reservations), its update, the agent's credit and
@@ -77,6 +78,7 @@ async def test_a_skipped_dependent_that_settles_another_is_read_again(
     last = await service.create_task(TaskSpec("last", after=(first.ref, rescue.ref)), "cli")
     await Scheduler(service, deliverer).run_burst()
     (held,) = await service.list_tasks(status="assigned")
+    assert held.agent is not None
     await service.complete_task(first.id, held.agent, "ok")
     states = {t.id: t.status for t in await service.list_tasks()}
     assert states[rescue.id] is TaskStatus.skipped

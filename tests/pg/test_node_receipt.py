@@ -50,7 +50,7 @@ def statements() -> Iterator[list[str]]:
         sent.append(sql)
         return execute(conn, sql, params)
 
-    PgConnection.execute = counted  # type: ignore[method-assign]
+    PgConnection.execute = counted  # type: ignore[method-assign,assignment]
     try:
         yield sent
     finally:
