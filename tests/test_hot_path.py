@@ -8,7 +8,10 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import pytest
+
 from core.coordinator.scheduler import Scheduler
+from core.errors import InvalidInput
 from core.models import TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
 from tests.helpers import RecordingDeliverer
@@ -124,3 +127,21 @@ async def test_a_task_with_nothing_to_wait_for_is_stored_ready_at_once(
     assert kinds == ["task.created", "task.ready"]
     gate = await service.create_task(TaskSpec("approve", kind="gate"), "cli")
     assert (gate.status, gate.reason) == (TaskStatus.blocked, "waiting for approval")
+
+
+async def test_a_refused_done_leaves_the_task_as_it_was(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    """The done task's row is updated by the read of its holder: a check that fails after it
+    (a bad note) rolls the whole report back."""
+    task = await service.create_task(TaskSpec("noted"), "cli")
+    await Scheduler(service, deliverer).run_burst()
+    (held,) = await service.list_tasks(status="assigned")
+    assert held.agent is not None
+    with pytest.raises(InvalidInput, match="note must be"):
+        await service.complete_task(task.id, held.agent, "bell \x07 in the note")
+    again = await service.get_task(task.ref)
+    assert (again.status, again.agent) == (TaskStatus.assigned, held.agent)
+    assert "task.done" not in [e.kind for e in await service.events(task=task.ref)]
+    await service.complete_task(task.id, held.agent, "fine")
+    assert (await service.get_task(task.ref)).status is TaskStatus.done

@@ -262,16 +262,14 @@ def record_receipt(
 
 
 def next_deadline(conn: sqlite3.Connection, now: float) -> float | None:
-    """The earliest future moment when something becomes due (lease, backoff, delivery)."""
-    candidates = [
-        conn.execute(
-            "SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned'"
-        ).fetchone()[0],
-        conn.execute(
-            "SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > ?", (now,)
-        ).fetchone()[0],
-        messages.next_due(conn),
-    ]
+    """The earliest future moment when something becomes due (lease, backoff, delivery):
+    one statement (the scheduler asks at every pass)."""
+    candidates = conn.execute(
+        "SELECT (SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned'), "
+        "(SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > ?), "
+        "(SELECT min(not_before) FROM deliveries WHERE state = 'queued')",
+        (now,),
+    ).fetchone()
     due = [c for c in candidates if c is not None]
     return min(due) if due else None
 

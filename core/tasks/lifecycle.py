@@ -360,29 +360,13 @@ def _reaches(conn: sqlite3.Connection, start: int, target: int) -> bool:
 
 def _active(conn: sqlite3.Connection, task_id: int, action: str) -> tuple[str, str]:
     row = conn.execute("SELECT status, assignee FROM tasks WHERE id = ?", (task_id,)).fetchone()
-    _check_active(conn, task_id, row, action)
-    return row[0], row[1]
-
-
-def _active_done(conn: sqlite3.Connection, task_id: int) -> tuple[str, str, int | None, bool]:
-    """As ``_active``, with what the done path would otherwise look up: the task's campaign
-    and whether any reservation was taken for it (one read instead of three)."""
-    row = conn.execute(
-        "SELECT status, assignee, campaign_id, EXISTS (SELECT 1 FROM reservations r "
-        "WHERE r.task_id = t.id) FROM tasks t WHERE t.id = ?",
-        (task_id,),
-    ).fetchone()
-    _check_active(conn, task_id, row, "marked done")
-    return row[0], row[1], row[2], bool(row[3])
-
-
-def _check_active(conn: sqlite3.Connection, task_id: int, row: Any, action: str) -> None:
     if row is None:
         get_task(conn, task_id)  # raises NotFound
     if row[0] not in {s.value for s in ACTIVE}:
         raise InvalidState(
             f"{task_ref(task_id)} is {row[0]}: only an assigned or in-progress task can be {action}"
         )
+    return row[0], row[1]
 
 
 def start(
@@ -434,18 +418,34 @@ def add_note(
     )
 
 
+# The done task's row, updated where it is still active: its holder, its campaign and whether
+# any reservation was taken for it come back with it (no read first).
+_DONE = (
+    "UPDATE tasks SET status = 'done', result_note = ?, reason = NULL, finished_at = ?, "
+    "lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN ('assigned', "
+    "'in_progress') RETURNING assignee, campaign_id, EXISTS (SELECT 1 FROM reservations r "
+    "WHERE r.task_id = tasks.id)"
+)
+
+
 def complete(
     conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "", force: bool = False
 ) -> None:
-    """The task is done: record the note, credit the agent, release its dependents."""
-    _, agent, campaign_id, reserved = _active_done(conn, task_id)
+    """The task is done: record the note, credit the agent, release its dependents. The row
+    is updated by the statement that reads its holder; a check that fails after it raises,
+    and the transaction is rolled back (nothing written)."""
+    try:
+        note, bad = (ctx.check_text(note, "note") if note.strip() else ""), None
+    except InvalidInput as exc:
+        note, bad = "", exc
+    row = conn.execute(_DONE, (note or None, ctx.now, ctx.now, task_id)).fetchone()
+    if row is None:
+        _active(conn, task_id, "marked done")  # raises: NotFound, or its status
+        raise InvalidState(f"{task_ref(task_id)} is not active")  # (read as active: a race)
+    agent, campaign_id, reserved = row[0], row[1], bool(row[2])
     by, data = ctx.report_by(task_ref(task_id), agent, force)
-    note = ctx.check_text(note, "note") if note.strip() else ""
-    conn.execute(
-        "UPDATE tasks SET status = 'done', result_note = ?, reason = NULL, finished_at = ?, "
-        "lease_expires_at = NULL, updated_at = ? WHERE id = ?",
-        (note or None, ctx.now, ctx.now, task_id),
-    )
+    if bad is not None:
+        raise bad
     _credit(conn, ctx, agent, success=True)
     _reported(conn, ctx, agent, AgentState.IDLE, f"{task_ref(task_id)} done by {agent}")
     insert_event(

@@ -353,10 +353,3 @@ def recover(conn: sqlite3.Connection, ctx: Ctx) -> int:
             actor=ctx.actor,
         )
     return len(rows)
-
-
-def next_due(conn: sqlite3.Connection) -> float | None:
-    """When the earliest queued delivery becomes due."""
-    row = conn.execute("SELECT min(not_before) FROM deliveries WHERE state = 'queued'").fetchone()
-    due: float | None = row[0]
-    return due
