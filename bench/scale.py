@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -80,6 +81,7 @@ class StatementCounter:
     def __init__(self) -> None:
         self.count = 0
         self.events = 0
+        self.by_sql: collections.Counter[str] = collections.Counter()  # --breakdown
 
     def __enter__(self) -> StatementCounter:
         from core.store.postgres import PgConnection
@@ -90,12 +92,16 @@ class StatementCounter:
         counter = self
 
         def counted(conn: PgConnection, sql: str, params: Any = ()) -> Any:
+            if sql == _POLL:
+                return execute(conn, sql, params)
             counter.count += 1
             counter.events += sql == EVENT_INSERT
+            counter.by_sql[sql] += 1
             return execute(conn, sql, params)
 
         def counted_many(conn: PgConnection, sql: str, seq: Any) -> Any:
             counter.count += len(seq)
+            counter.by_sql[sql] += len(seq)
             return executemany(conn, sql, seq)
 
         PgConnection.execute = counted  # type: ignore[method-assign,assignment]
@@ -130,6 +136,9 @@ def new_database(server: Cluster, name: str) -> str:
     return server.socket_url(name) if SOCKET else server.url(name)
 
 
+BREAKDOWN = False  # --breakdown: each statement's count per lifecycle, most frequent first
+
+
 async def lifecycles(
     folder: Path, url: str | None, nodes: int, per_node: int, tasks: int, with_nodes: bool
 ) -> dict[str, Any]:
@@ -157,7 +166,7 @@ async def lifecycles(
         for k, s in enumerate(node_services)
     ]
     stop = asyncio.Event()
-    counter = StatementCounter()  # the bench's own status polls are counted too
+    counter = StatementCounter()  # the bench's own poll (one count) is left out
     try:
         with counter:
             runners = [asyncio.create_task(scheduler.run(stop))]
@@ -167,7 +176,7 @@ async def lifecycles(
                 await coordinator.create_tasks(
                     [TaskSpec(f"t{k}") for k in range(i, min(tasks, i + 500))], "bench"
                 )
-            while (await coordinator.status())["tasks"]["done"] < tasks:  # noqa: ASYNC110 (polls the store)
+            while await coordinator.db.read(_done_count) < tasks:  # noqa: ASYNC110 (polls the store)
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - start
             stop.set()
@@ -197,7 +206,25 @@ async def lifecycles(
             if url
             else {}
         ),
+        **(
+            {
+                "per_lifecycle": {
+                    " ".join(sql.split())[:160]: round(n / tasks, 2)
+                    for sql, n in counter.by_sql.most_common(40)
+                }
+            }
+            if url and BREAKDOWN
+            else {}
+        ),
     }
+
+
+_POLL = "SELECT count(*) FROM tasks WHERE status = 'done'"  # not counted as the lifecycle's
+
+
+def _done_count(conn: Any) -> int:
+    """How many tasks are done (the bench's poll: one statement, left out of the counts)."""
+    return int(conn.execute(_POLL).fetchone()[0])
 
 
 def _claim_latencies(conn: Any) -> list[float]:
@@ -507,12 +534,17 @@ async def main() -> None:
     parser.add_argument("--skip-failover", action="store_true")
     parser.add_argument("--tcp", action="store_true", help="TCP to 127.0.0.1, not the socket")
     parser.add_argument(
+        "--breakdown", action="store_true", help="print each statement's count per lifecycle"
+    )
+    parser.add_argument(
         "--only",
         choices=PARTS,
         action="append",
         help="run only these parts (repeatable; default: all)",
     )
     args = parser.parse_args()
+    global BREAKDOWN
+    BREAKDOWN = args.breakdown
     bin_dir = pg_bin_dir()
     if bin_dir is None:
         raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")

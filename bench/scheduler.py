@@ -95,8 +95,26 @@ def random_graph(count: int, rng: random.Random) -> list[TaskSpec]:
     return specs
 
 
-async def lifecycles(count: int, seed: int) -> dict[str, float]:
-    """Create ``count`` tasks, then run them all to done through the real store."""
+class StatementCounter:
+    """Counts the SQL statements SQLite runs (its trace callback), BEGIN/COMMIT apart."""
+
+    def __init__(self) -> None:
+        self.statements = 0
+        self.transactions = 0
+
+    def __call__(self, sql: str) -> None:
+        head = sql.lstrip()[:6].upper()
+        if head.startswith("BEGIN"):
+            self.transactions += 1
+        elif not head.startswith(("COMMIT", "ROLLBA")):
+            self.statements += 1
+
+
+async def lifecycles(
+    count: int, seed: int, counter: StatementCounter | None = None
+) -> dict[str, float]:
+    """Create ``count`` tasks, then run them all to done through the real store
+    (``counter``: count the run's statements, which slows it)."""
     with tempfile.TemporaryDirectory() as tmp:
         async with builder(Path(tmp)).coordinator() as parts:
             service = parts.service
@@ -105,9 +123,13 @@ async def lifecycles(count: int, seed: int) -> dict[str, float]:
             for i in range(0, count, 500):
                 await service.create_tasks(specs[i : i + 500], "bench")
             created = time.perf_counter() - start
+            if counter is not None:
+                await service.db.read(lambda c: c.set_trace_callback(counter))
             run_start = time.perf_counter()
             await parts.scheduler.run_burst()
             ran = time.perf_counter() - run_start
+            if counter is not None:
+                await service.db.read(lambda c: c.set_trace_callback(None))
             status = (await service.status())["tasks"]
     assert status["done"] == count, status
     return {
@@ -116,6 +138,17 @@ async def lifecycles(count: int, seed: int) -> dict[str, float]:
         "run_s": ran,
         "per_s": count / (created + ran),
         "run_per_s": count / ran,
+    }
+
+
+async def statements_per_lifecycle(count: int, seed: int) -> dict[str, float]:
+    """Statements and transactions per lifecycle of the run (assign, deliver, done), counted
+    in a run of their own."""
+    counter = StatementCounter()
+    await lifecycles(count, seed, counter)
+    return {
+        "statements": counter.statements / count,
+        "transactions": counter.transactions / count,
     }
 
 
@@ -189,6 +222,9 @@ async def main() -> None:
     parser.add_argument("--decisions", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--lifecycles-only", action="store_true", help="skip the assignment decision timings"
+    )
     args = parser.parse_args()
     life = await lifecycles(args.tasks, args.seed)
     print(
@@ -199,8 +235,13 @@ async def main() -> None:
         f"  {life['per_s']:.0f} task lifecycles/s overall "
         f"(create+assign+deliver+done); {life['run_per_s']:.0f}/s assign+deliver+done"
     )
+    counted = await statements_per_lifecycle(min(args.tasks, 2000), args.seed)
+    print(
+        f"  per lifecycle (assign+deliver+done, counted in a run of its own): "
+        f"{counted['statements']:.2f} SQL statements in {counted['transactions']:.2f} transactions"
+    )
     decisions = []
-    for stored in (100, 10_000, 100_000):
+    for stored in () if args.lifecycles_only else (100, 10_000, 100_000):
         result = await decision_times(stored, min(args.decisions, stored), args.seed)
         decisions.append(result)
         print(
@@ -209,15 +250,25 @@ async def main() -> None:
             f"whole call incl. commit p50 {result['call_p50_ms']:.3f} ms, "
             f"p99 {result['call_p99_ms']:.3f} ms"
         )
-    first, last = decisions[0], decisions[-1]
-    print(
-        f"  decision p99 ratio 100k/100 stored: "
-        f"{last['sql_p99_ms'] / first['sql_p99_ms']:.2f}x (1.0 = flat)"
-    )
+    if decisions:
+        first, last = decisions[0], decisions[-1]
+        print(
+            f"  decision p99 ratio 100k/100 stored: "
+            f"{last['sql_p99_ms'] / first['sql_p99_ms']:.2f}x (1.0 = flat)"
+        )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {rss:.0f} MiB")
     if args.json:
-        print(json.dumps({"lifecycles": life, "decisions": decisions, "peak_rss_mib": rss}))
+        print(
+            json.dumps(
+                {
+                    "lifecycles": life,
+                    "per_lifecycle": counted,
+                    "decisions": decisions,
+                    "peak_rss_mib": rss,
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -52,10 +52,11 @@ class Settings:
             return redact_urls(self.database_url)
         return str(self.db_path)
 
-    @property
+    @functools.cached_property
     def custom_home(self) -> Path | None:
         """The home as an absolute path when it is not the default ``~/.swarm``: prompts name
-        it, so that an agent's terminal reports to this database."""
+        it, so that an agent's terminal reports to this database (worked out once: every
+        prompt asks)."""
         home = self.home.absolute()
         return None if home == (Path.home() / ".swarm").absolute() else home
 

@@ -251,7 +251,7 @@ def _claim_with_facts(
 ) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
     """The claims and, in the same transaction, what each task prompt needs."""
     return [
-        (held, prompt.read_facts(conn, held.delivery))
+        (held, prompt.facts_from(conn, held.delivery, held.fresh_agent, held.handed_over))
         for held in node_claims.claim(conn, node, agents, now, lease_s, limit)
     ]
 

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from core.delivery import prompt
+from core.delivery import assignment, prompt
 from core.models import Delivery, Receipt
 from core.protocols import Deliverer, Timer
 from core.service.swarm import SwarmService
@@ -107,24 +107,26 @@ class Scheduler:
         self._deliver_wake.set()
 
     async def schedule_once(self) -> tuple[int, int]:
-        """Expire due leases, then assign until nothing more fits; return both counts."""
-        expired = await self.service.queue.expire_leases()
-        assigned = 0
-        while True:
+        """Expire due leases, then assign until nothing more fits; return both counts. The
+        first pass goes with the expiry (one transaction); another follows only a full pass
+        (one that stopped short found no more free agents or ready tasks)."""
+        started = time.perf_counter()
+        expired, made = await self.service.queue.expire_then_assign()
+        self.service.observe("assignment", time.perf_counter() - started)
+        assigned = len(made)
+        while len(made) >= assignment.BATCH:
             started = time.perf_counter()
             made = await self.service.queue.assign_batch()
             self.service.observe("assignment", time.perf_counter() - started)
-            if not made:
-                return expired, assigned
             assigned += len(made)
+        return expired, assigned
 
     async def deliver_once(self, stop: asyncio.Event | None = None) -> int:
         """Deliver every due delivery (until ``stop``); return how many were attempted."""
         count = 0
-        while (
-            not (stop and stop.is_set())
-            and (claimed := await self.service.queue.claim_prompt()) is not None
-        ):
+        queue = self.service.queue
+        claimed = None if stop and stop.is_set() else await queue.claim_prompt()
+        while claimed is not None:
             delivery, facts = claimed
             started = time.perf_counter()
             self.in_flight = InFlight(delivery, time.monotonic() + self.delivery_timeout())
@@ -141,8 +143,12 @@ class Scheduler:
             )
             onboarded = delivery.id in self._onboarding
             self._onboarding.discard(delivery.id)
-            await self.service.queue.record_receipt(delivery, receipt, onboarded=onboarded)
             count += 1
+            if stop and stop.is_set():
+                await queue.record_receipt(delivery, receipt, onboarded=onboarded)
+                break
+            # the receipt and the next claim: one transaction
+            claimed = await queue.receipt_then_claim(delivery, receipt, onboarded=onboarded)
         return count
 
     async def fire_timers(self) -> int:

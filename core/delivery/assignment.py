@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from core.context import Ctx
 from core.models import Agent, Delivery, Priority, Receipt, task_ref
-from core.store.row_locks import hold, read_held
 from core.store.tables import insert_event
 from core.tasks import agent_judge, lifecycle, messages
 
@@ -68,7 +67,10 @@ def assign_next(conn: sqlite3.Connection, ctx: Ctx) -> Assignment | None:
     return made[0] if made else None
 
 
-def assign_batch(conn: sqlite3.Connection, ctx: Ctx, limit: int = 64) -> list[Assignment]:
+BATCH = 64  # assignments per pass; a pass that made fewer found nothing more to assign
+
+
+def assign_batch(conn: sqlite3.Connection, ctx: Ctx, limit: int = BATCH) -> list[Assignment]:
     """Hand ready tasks (by priority, then age) to free agents in one pass, at most ``limit``.
 
     The free agents are read once and kept up to date as tasks go out: a task that no free
@@ -76,34 +78,47 @@ def assign_batch(conn: sqlite3.Connection, ctx: Ctx, limit: int = 64) -> list[As
     pass decides what repeating "the first task that fits" would.
     """
     free = free_agents(conn, ctx)
-    made: list[Assignment] = []
-    for row in _ready_rows(conn, ctx):
-        if not free or len(made) >= limit:
+    if not free:  # every agent busy: the ready tasks need no reading
+        return []
+    picks: list[tuple[sqlite3.Row, _AgentView]] = []
+    slots = min(limit, sum(v.agent.capacity - v.load for v in free))
+    for row in _ready_rows(conn, ctx, first=min(_PAGE, 4 * slots)):
+        if not free or len(picks) >= limit:
             break
         caps = tuple(json.loads(row["capabilities"])) if row["capabilities"] != "[]" else ()
         choice = _best_agent(free, row["role"], caps, row["pinned_agent"], row["prev_agent"])
         if choice is None:
             continue
-        made_one = _assign(conn, ctx, row, choice)
-        if made_one is None:  # another writer took it meanwhile: the agent stays free
-            continue
-        made.append(made_one)
+        picks.append((row, choice))
         at = free.index(choice)  # in place: ties keep the agents file's order
         if choice.load + 1 < choice.agent.capacity:
             free[at] = dataclasses.replace(choice, load=choice.load + 1)
         else:
             del free[at]
-    return made
+    return _assign_all(conn, ctx, picks)
 
 
-def _ready_rows(conn: sqlite3.Connection, ctx: Ctx) -> Iterator[sqlite3.Row]:
+def _assigned_at(conn: sqlite3.Connection, ctx: Ctx, agents: set[str]) -> None:
+    """Stamp the agents that got a task in this pass (one statement for the batch)."""
+    if agents:
+        marks = ", ".join("?" * len(agents))
+        conn.execute(
+            f"UPDATE agent_state SET last_assigned_at = ? WHERE id IN ({marks})",
+            (ctx.now, *sorted(agents)),
+        )
+
+
+def _ready_rows(conn: sqlite3.Connection, ctx: Ctx, first: int) -> Iterator[sqlite3.Row]:
     """Ready tasks due now, by priority then age, a page at a time (keyset paging: the
-    pass changes the rows it has read, so an offset would shift)."""
-    rows = conn.execute(f"{_READY} ORDER BY priority DESC, id LIMIT ?", (_PAGE,)).fetchall()
+    pass changes the rows it has read, so an offset would shift); ``first``: the size of
+    the first page (a few per free slot: most passes need no more), then ``_PAGE``."""
+    size = max(first, 1)
+    rows = conn.execute(f"{_READY} ORDER BY priority DESC, id LIMIT ?", (size,)).fetchall()
     while rows:
         yield from (row for row in rows if row["not_before"] <= ctx.now)
-        if len(rows) < _PAGE:
+        if len(rows) < size:
             return
+        size = _PAGE
         last = rows[-1]
         rows = conn.execute(
             f"{_READY} AND (priority < ? OR (priority = ? AND id > ?)) "
@@ -129,57 +144,76 @@ def _best_agent(
     return min(eligible, key=lambda v: (v.agent.id == prev, v.load, -v.score, v.idle_since))
 
 
-def _assign(
-    conn: sqlite3.Connection, ctx: Ctx, row: sqlite3.Row, view: _AgentView
-) -> Assignment | None:
-    """Hand the ready task of ``row`` to ``view``'s agent and queue its prompt; None when it
-    is not ready any more (the update is conditional: two writers assigning it at once
-    give it to one agent)."""
-    agent, task_id, attempts = view.agent.id, row["id"], row["attempts"] + 1
+def _assign_all(
+    conn: sqlite3.Connection, ctx: Ctx, picks: list[tuple[sqlite3.Row, _AgentView]]
+) -> list[Assignment]:
+    """Hand each picked ready task to its agent and queue its prompt: the whole pass in a
+    few statements (the tasks, their messages, their deliveries, the agents), not per task."""
+    if not picks:
+        return []
+    whens = " ".join("WHEN ? THEN ?" for _ in picks)
+    marks = ", ".join("?" * len(picks))
     taken = conn.execute(
-        "UPDATE tasks SET status = 'assigned', assignee = ?, attempts = attempts + 1, "
-        "assigned_at = ?, lease_expires_at = ?, reason = NULL, updated_at = ? "
-        "WHERE id = ? AND status = 'ready'",
-        (agent, ctx.now, ctx.now + ctx.settings.lease_s, ctx.now, task_id),
-    )
-    if taken.rowcount == 0:
-        return None
-    conn.execute("UPDATE agent_state SET last_assigned_at = ? WHERE id = ?", (ctx.now, agent))
-    details = row["details"]
-    text = f"{task_ref(task_id)}: {row['title']}" + (f"\n\n{details}" if details else "")
-    message_id = messages.queue(
+        f"UPDATE tasks SET status = 'assigned', assignee = CASE id {whens} END, "
+        "attempts = attempts + 1, assigned_at = ?, lease_expires_at = ?, reason = NULL, "
+        f"updated_at = ? WHERE id IN ({marks}) AND status = 'ready' RETURNING id",
+        (
+            *(v for row, view in picks for v in (row["id"], view.agent.id)),
+            ctx.now,
+            ctx.now + ctx.settings.lease_s,
+            ctx.now,
+            *(row["id"] for row, _ in picks),
+        ),
+    ).fetchall()
+    if len(taken) < len(picks):  # another writer changed some meanwhile: they stay theirs
+        kept = {row["id"] for row in taken}
+        picks = [(row, view) for row, view in picks if row["id"] in kept]
+        if not picks:
+            return []
+    message_ids = messages.queue_prompts(
         conn,
         ctx,
-        [agent],
-        text,
-        target=f"agent:{agent}",
-        task_id=task_id,
-        priority=Priority(row["priority"]),
+        [
+            (view.agent.id, _prompt_text(row), row["id"], Priority(row["priority"]))
+            for row, view in picks
+        ],
     )
-    why = f"load {view.load}/{view.agent.capacity}, success {view.score:.2f}"
-    insert_event(
-        conn,
-        ctx.now,
-        "task.assigned",
-        f"{task_ref(task_id)} assigned to {agent} (attempt {attempts}; {why})",
-        task_id=task_id,
-        agent=agent,
-        actor=ctx.actor,
-        data={"attempt": attempts, "load": view.load, "score": round(view.score, 3)},
-    )
-    return Assignment(task_id, agent, message_id)
+    made = []
+    for row, view in picks:
+        agent, task_id, attempts = view.agent.id, row["id"], row["attempts"] + 1
+        why = f"load {view.load}/{view.agent.capacity}, success {view.score:.2f}"
+        insert_event(
+            conn,
+            ctx.now,
+            "task.assigned",
+            f"{task_ref(task_id)} assigned to {agent} (attempt {attempts}; {why})",
+            task_id=task_id,
+            agent=agent,
+            actor=ctx.actor,
+            data={"attempt": attempts, "load": view.load, "score": round(view.score, 3)},
+        )
+        made.append(Assignment(task_id, agent, message_ids[task_id]))
+    _assigned_at(conn, ctx, {a.agent for a in made})
+    return made
+
+
+def _prompt_text(row: sqlite3.Row) -> str:
+    details = row["details"]
+    return f"{task_ref(row['id'])}: {row['title']}" + (f"\n\n{details}" if details else "")
+
+
+def expire_then_assign(conn: sqlite3.Connection, ctx: Ctx) -> tuple[int, list[Assignment]]:
+    """``expire_leases``, then ``assign_batch``: a scheduling round's first transaction."""
+    return expire_leases(conn, ctx), assign_batch(conn, ctx)
 
 
 def expire_leases(conn: sqlite3.Connection, ctx: Ctx) -> int:
     """Requeue (with backoff) or fail every assigned task whose lease has run out."""
-    expired = (
+    rows = conn.execute(
         "SELECT id, assignee, attempts, max_attempts FROM tasks WHERE lease_expires_at <= ? "
-        "AND status = 'assigned'"
-    )
-    rows = conn.execute(expired, (ctx.now,)).fetchall()
-    if rows:  # held, then read again: a report that came meanwhile ended the lease
-        hold(conn, "tasks", [r[0] for r in rows])
-        rows = conn.execute(expired, (ctx.now,)).fetchall()
+        "AND status = 'assigned'",
+        (ctx.now,),
+    ).fetchall()
     for task_id, agent, attempts, max_attempts in rows:
         why = f"no report from {agent} within {ctx.settings.lease_s:g} s"
         insert_event(
@@ -216,7 +250,10 @@ def record_receipt(
     (``delivering``: as in ``messages.finish``)."""
     state = messages.finish(conn, ctx, delivery, receipt, delivering=delivering)
     if state == "failed" and delivery.task_id is not None and not messages.is_note(delivery.target):
-        row = read_held(conn, "tasks", "status, assignee, attempts, max_attempts", delivery.task_id)
+        row = conn.execute(
+            "SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = ?",
+            (delivery.task_id,),
+        ).fetchone()
         if row is not None and row["status"] == "assigned" and row["assignee"] == delivery.agent:
             why = f"could not deliver to {delivery.agent}: {receipt.reason or 'failed'}"
             attempts = row["attempts"]
@@ -230,16 +267,14 @@ def record_receipt(
 
 
 def next_deadline(conn: sqlite3.Connection, now: float) -> float | None:
-    """The earliest future moment when something becomes due (lease, backoff, delivery)."""
-    candidates = [
-        conn.execute(
-            "SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned'"
-        ).fetchone()[0],
-        conn.execute(
-            "SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > ?", (now,)
-        ).fetchone()[0],
-        messages.next_due(conn),
-    ]
+    """The earliest future moment when something becomes due (lease, backoff, delivery):
+    one statement (the scheduler asks at every pass)."""
+    candidates = conn.execute(
+        "SELECT (SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned'), "
+        "(SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > ?), "
+        "(SELECT min(not_before) FROM deliveries WHERE state = 'queued')",
+        (now,),
+    ).fetchone()
     due = [c for c in candidates if c is not None]
     return min(due) if due else None
 

@@ -23,8 +23,10 @@ from typing import Any
 
 from core.context import Ctx
 from core.delivery import assignment
+from core.delivery.prompt import FACT_COLUMNS
 from core.models import Delivery, DeliveryState, Receipt, task_ref
-from core.store.tables import insert_event, row_to_delivery
+from core.store.tables import EVENT_INSERT, row_to_delivery
+from core.tasks import messages
 from core.tasks.messages import DEFERRED
 
 # One statement (as procrastinate's ``procrastinate_fetch_job``): pick the due rows, skipping
@@ -40,7 +42,7 @@ _CLAIM = (
     "attempts = d.attempts + 1, updated_at = ? FROM picked p, messages m "
     "WHERE d.id = p.id AND m.id = d.message_id "
     "RETURNING d.id, d.message_id, d.agent_id, p.was AS state, d.attempts - 1 AS attempts, "
-    "d.reason, m.text, m.sender, m.task_id, m.priority, m.target, p.held_by"
+    f"d.reason, m.text, m.sender, m.task_id, m.priority, m.target, p.held_by, {FACT_COLUMNS}"
 )
 
 
@@ -52,6 +54,8 @@ class Claim:
     claimed_at: float
     until: float
     taken_from: str | None = None
+    fresh_agent: bool = False  # read with the claim (``prompt.FACT_COLUMNS``)
+    handed_over: bool = False
 
 
 def claim(
@@ -80,6 +84,8 @@ def claim(
                 now,
                 now + lease_s,
                 taken,
+                bool(row["fresh_agent"]),
+                bool(row["handed_over"]),
             )
         )
     return claims
@@ -100,6 +106,9 @@ def finish(
 
     states = []
     for held, receipt, onboarded in done:
+        if receipt.ok and not onboarded:  # the common case: one statement
+            states.append("delivered" if _delivered(conn, ctx, claimer, held, receipt) else "lost")
+            continue
         delivery = held.delivery
         row = conn.execute(
             "SELECT node, state FROM deliveries WHERE id = ? FOR UPDATE", (delivery.id,)
@@ -113,27 +122,75 @@ def finish(
     return states
 
 
+# A node's delivered receipt as one statement (PostgreSQL's data-modifying CTEs): the delivery
+# marked delivered while the claim is still ``claimer``'s (``d``: no row once another node
+# took it), the task's lease renewed, and the events written with the change: each event row
+# is selected from ``d``, so none is written for a claim that was lost.
+_DELIVERED = (
+    "WITH d AS (UPDATE deliveries SET state = 'delivered', method = ?, reason = NULL, "
+    "updated_at = ?, claim_until = NULL WHERE id = ? AND node = ? AND state = 'delivering' "
+    "RETURNING agent_id){lease} INSERT INTO events (ts, kind, text, task_id, agent_id, actor, "
+    "data) {rows} RETURNING id"
+)
+_LEASE = (
+    ", t AS (UPDATE tasks SET lease_expires_at = ? FROM d WHERE tasks.id = ? "
+    "AND tasks.status = 'assigned' AND tasks.assignee = d.agent_id RETURNING tasks.id)"
+)
+_EVENT_ROW = (
+    "SELECT CAST(? AS DOUBLE PRECISION), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), "
+    "CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT) FROM d"
+)
+
+
+def _delivered(
+    conn: sqlite3.Connection, ctx: Ctx, claimer: str, held: Claim, receipt: Receipt
+) -> bool:
+    """Store a delivered receipt of ``held`` in one statement; False when the claim was lost
+    (nothing written)."""
+    delivery = held.delivery
+    events = [e for e in (_claimed_row(ctx, claimer, held),) if e is not None]
+    events.append(messages.delivered_event(ctx, delivery, receipt))
+    lease = messages.renews_lease(delivery)
+    sql = _DELIVERED.format(
+        lease=_LEASE if lease else "", rows=" UNION ALL ".join([_EVENT_ROW] * len(events))
+    )
+    params: list[Any] = [receipt.method, ctx.now, delivery.id, claimer]
+    if lease:
+        params += [ctx.now + ctx.settings.lease_s, delivery.task_id]
+    for row in events:
+        params += row
+    return bool(conn.execute(sql, params).fetchall())
+
+
 def _claimed_event(conn: sqlite3.Connection, ctx: Ctx, claimer: str, held: Claim) -> None:
+    row = _claimed_row(ctx, claimer, held)
+    if row is not None:
+        conn.execute(EVENT_INSERT, row)
+
+
+def _claimed_row(ctx: Ctx, claimer: str, held: Claim) -> tuple[Any, ...] | None:
+    """The ``delivery.claimed`` event's row (``EVENT_INSERT``'s parameters); None for a
+    deferral streak's next attempt (recorded once)."""
     delivery = held.delivery
     if (delivery.reason or "").startswith(DEFERRED) and held.taken_from is None:
-        return  # a deferral streak is recorded once
+        return None
     what = f"{task_ref(delivery.task_id)} prompt" if delivery.task_id else "message"
     after = f"; taken over from {held.taken_from} after its lease" if held.taken_from else ""
     node = claimer.rsplit(":", 1)[0]
-    insert_event(
-        conn,
+    data = {
+        "delivery": delivery.id,
+        "node": node,
+        "claimer": claimer,
+        **({"taken_from": held.taken_from} if held.taken_from else {}),
+    }
+    return (
         held.claimed_at,
         "delivery.claimed",
         f"{what} to {delivery.agent}: delivering by {node} (attempt {delivery.attempts}{after})",
-        task_id=delivery.task_id,
-        agent=delivery.agent,
-        actor=ctx.actor,
-        data={
-            "delivery": delivery.id,
-            "node": node,
-            "claimer": claimer,
-            **({"taken_from": held.taken_from} if held.taken_from else {}),
-        },
+        delivery.task_id,
+        delivery.agent,
+        ctx.actor,
+        json.dumps(data),
     )
 
 

@@ -106,12 +106,6 @@ def queue_onboarding(conn: sqlite3.Connection, ctx: Ctx, agent: str, text: str) 
     return message_id
 
 
-def needs_onboarding(conn: sqlite3.Connection, agent: str) -> bool:
-    """True when the agent was never onboarded."""
-    row = conn.execute("SELECT onboarded_at FROM agent_state WHERE id = ?", (agent,)).fetchone()
-    return row is not None and row[0] is None
-
-
 def record_receipt_onboarded(
     conn: sqlite3.Connection,
     ctx: Ctx,

@@ -42,14 +42,40 @@ class PromptFacts:
     needs_onboarding: bool
 
 
+# What a prompt needs to know before its facts are read, as columns of a claim's select over
+# deliveries ``d`` and messages ``m``: whether its agent was never onboarded, and whether
+# another agent was ever assigned its task (else there is no handoff: no events read).
+FACT_COLUMNS = (
+    "(SELECT count(*) FROM agent_state a WHERE a.id = d.agent_id AND a.onboarded_at IS NULL) "
+    "AS fresh_agent, EXISTS (SELECT 1 FROM events e WHERE e.task_id = m.task_id "
+    "AND e.kind = 'task.assigned' AND e.agent_id <> d.agent_id) AS handed_over"
+)
+_FLAGS = (
+    "SELECT (SELECT count(*) FROM agent_state WHERE id = ? AND onboarded_at IS NULL), "
+    "EXISTS (SELECT 1 FROM events WHERE task_id = ? AND kind = 'task.assigned' "
+    "AND agent_id <> ?)"
+)
+
+
 def read_facts(conn: sqlite3.Connection, delivery: Delivery) -> PromptFacts | None:
-    """The facts of a task prompt (None for other messages); one read, any transaction."""
+    """The facts of a task prompt (None for other messages); any transaction."""
     if not _is_prompt(delivery) or delivery.task_id is None:
         return None
-    return PromptFacts(
-        handoff_facts.facts(conn, delivery.task_id, delivery.agent),
-        onboarding.needs_onboarding(conn, delivery.agent),
-    )
+    fresh, handed = conn.execute(
+        _FLAGS, (delivery.agent, delivery.task_id, delivery.agent)
+    ).fetchone()
+    return facts_from(conn, delivery, bool(fresh), bool(handed))
+
+
+def facts_from(
+    conn: sqlite3.Connection, delivery: Delivery, fresh_agent: bool, handed_over: bool
+) -> PromptFacts | None:
+    """The facts of a task prompt from the flags of ``FACT_COLUMNS`` (read with its claim):
+    the handoff is read only when another agent held the task."""
+    if not _is_prompt(delivery) or delivery.task_id is None:
+        return None
+    found = handoff_facts.facts(conn, delivery.task_id, delivery.agent) if handed_over else None
+    return PromptFacts(found, fresh_agent)
 
 
 async def plan(

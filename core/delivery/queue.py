@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from core.context import Ctx
 from core.delivery import assignment
-from core.delivery.prompt import PromptFacts, read_facts
+from core.delivery.prompt import FACT_COLUMNS, PromptFacts, facts_from
 from core.models import Delivery, Receipt
 from core.store.access import StoreAccess
 from core.tasks import messages
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 RECEIPT_RETRY_FIRST_S = 0.05  # then doubled per try, up to
 RECEIPT_RETRY_MAX_S = 5.0
 
@@ -32,6 +35,12 @@ class DeliveryQueue:
     async def assign_batch(self, actor: str = "scheduler") -> list[assignment.Assignment]:
         """Assignment decisions until nothing more fits, in one transaction."""
         return await self.access.write(actor, assignment.assign_batch)
+
+    async def expire_then_assign(
+        self, actor: str = "scheduler"
+    ) -> tuple[int, list[assignment.Assignment]]:
+        """Expire due leases, then one assignment pass: one transaction."""
+        return await self.access.write(actor, assignment.expire_then_assign)
 
     async def expire_leases(self, actor: str = "scheduler") -> int:
         """Requeue or fail tasks whose lease ran out."""
@@ -62,13 +71,34 @@ class DeliveryQueue:
         database that stays locked (or full) past the busy timeout is retried with backoff
         until the receipt lands: a delivery this process owns never stays ``delivering``
         without an outcome."""
-        from core.delivery.onboarding import record_receipt_onboarded
+        return await self._until_written(actor, delivery, _receipt(onboarded), delivery, receipt)
 
-        record = record_receipt_onboarded if onboarded else assignment.record_receipt
+    async def receipt_then_claim(
+        self,
+        delivery: Delivery,
+        receipt: Receipt,
+        actor: str = "delivery",
+        *,
+        onboarded: bool = False,
+    ) -> tuple[Delivery, PromptFacts | None] | None:
+        """``record_receipt``, then ``claim_prompt``, in one transaction: one commit and one
+        trip to the database instead of two for each delivery of a run of them."""
+        if all(a.node for a in self.access.agents.values()):
+            await self.record_receipt(delivery, receipt, actor, onboarded=onboarded)
+            return None
+        return await self._until_written(
+            actor, delivery, _receipt_then_claim, _receipt(onboarded), delivery, receipt
+        )
+
+    async def _until_written(
+        self, actor: str, delivery: Delivery, fn: Callable[..., T], *args: Any
+    ) -> T:
+        """``access.write(actor, fn, *args)``, retried with backoff while the database is
+        locked (or full): the receipt of ``delivery`` must land."""
         delay = RECEIPT_RETRY_FIRST_S
         while True:
             try:
-                return await self.access.write(actor, record, delivery, receipt)
+                return await self.access.write(actor, fn, *args)
             except sqlite3.OperationalError as exc:
                 log.warning(
                     "receipt of delivery %d not written (%s); retrying in %.2g s",
@@ -96,8 +126,29 @@ def _data_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
 
+def _receipt(onboarded: bool) -> Callable[..., str]:
+    """The store function that records a receipt (with the onboarding, if it carried it)."""
+    from core.delivery.onboarding import record_receipt_onboarded
+
+    return record_receipt_onboarded if onboarded else assignment.record_receipt
+
+
+def _receipt_then_claim(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    record: Callable[..., str],
+    delivery: Delivery,
+    receipt: Receipt,
+) -> tuple[Delivery, PromptFacts | None] | None:
+    record(conn, ctx, delivery, receipt)
+    return _claim_with_facts(conn, ctx)
+
+
 def _claim_with_facts(
     conn: sqlite3.Connection, ctx: Ctx
 ) -> tuple[Delivery, PromptFacts | None] | None:
-    delivery = messages.claim(conn, ctx)
-    return None if delivery is None else (delivery, read_facts(conn, delivery))
+    found = messages.claim_row(conn, ctx, FACT_COLUMNS)  # the prompt's flags in the same read
+    if found is None:
+        return None
+    delivery, row = found
+    return delivery, facts_from(conn, delivery, bool(row["fresh_agent"]), bool(row["handed_over"]))

@@ -167,10 +167,14 @@ def _insert_task(
     group: tuple[str | None, int | None],
     triggers: list[int],
 ) -> int:
+    # nothing to wait for: the rule needs no lookup, and the task is stored as it decides
+    # (unless it skips the task, which also settles dependents: see ``_apply_rule``)
+    first = rules.decide(spec.kind, []) if not (deps or triggers) else None
+    stored = first if first is not None and first[0] != "skipped" else ("blocked", None)
     cur = conn.execute(
         "INSERT INTO tasks (title, details, priority, role, capabilities, pinned_agent, status, "
-        "max_attempts, created_by, created_at, updated_at, plan_id, campaign_id, kind) "
-        "VALUES (?, ?, ?, ?, ?, ?, 'blocked', ?, ?, ?, ?, ?, ?, ?)",
+        "reason, max_attempts, created_by, created_at, updated_at, plan_id, campaign_id, kind) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             spec.title,
             spec.details,
@@ -178,6 +182,7 @@ def _insert_task(
             spec.role,
             json.dumps(list(spec.capabilities)),
             spec.agent,
+            *stored,
             ctx.settings.max_attempts,
             ctx.actor,
             ctx.now,
@@ -206,10 +211,12 @@ def _insert_task(
         agent=spec.agent,
         actor=ctx.actor,
     )
-    if deps or triggers:
+    if first is None:
         settle(conn, ctx, task_id)
-    else:  # nothing to wait for: the rule needs no lookup
-        _apply_rule(conn, ctx, task_id, ("blocked", None), rules.decide(spec.kind, []))
+    elif stored == first:
+        _rule_event(conn, ctx, task_id, first)
+    else:
+        _apply_rule(conn, ctx, task_id, stored, first)
     return task_id
 
 
@@ -261,6 +268,16 @@ def _apply_rule(
         "UPDATE tasks SET status = ?, reason = ?, updated_at = ?, finished_at = ? WHERE id = ?",
         (new_status, why, ctx.now, ctx.now if new_status == "skipped" else None, task_id),
     )
+    _rule_event(conn, ctx, task_id, now)
+    if new_status == "skipped":
+        settle_dependents(conn, ctx, task_id)
+
+
+def _rule_event(
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, now: tuple[str, str | None]
+) -> None:
+    """The event of a not-yet-started task's status ``now`` (status, reason)."""
+    new_status, why = now
     ref = task_ref(task_id)
     text = (
         f"{ref} is ready"
@@ -272,16 +289,37 @@ def _apply_rule(
     insert_event(
         conn, ctx.now, rules.event_kind(new_status, why), text, task_id=task_id, actor=ctx.actor
     )
-    if new_status == "skipped":
-        settle_dependents(conn, ctx, task_id)
 
 
-def settle_dependents(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
-    """Re-evaluate every task that depends directly on ``task_id``."""
-    rows = conn.execute("SELECT task_id FROM task_deps WHERE dep_id = ?", (task_id,)).fetchall()
-    for (dependent,) in rows:
-        settle(conn, ctx, dependent)
-    campaign_end.note_if_finished(conn, ctx, task_id)
+# Every dependent not yet started, with each of its dependencies' status: one read for all.
+_DEPENDENTS = (
+    "SELECT x.id, x.status, x.reason, x.kind, t.id AS dep, t.status AS dep_status "
+    "FROM task_deps w JOIN tasks x ON x.id = w.task_id JOIN task_deps d ON d.task_id = x.id "
+    "JOIN tasks t ON t.id = d.dep_id WHERE w.dep_id = ? AND x.status IN ('blocked', 'ready') "
+    "ORDER BY x.id, t.id"
+)
+
+
+def settle_dependents(
+    conn: sqlite3.Connection, ctx: Ctx, task_id: int, *, campaign: bool = True
+) -> None:
+    """Re-evaluate every task that depends directly on ``task_id`` (``campaign=False``: the
+    caller knows the task is in no campaign, so no campaign can have finished)."""
+    found: dict[int, tuple[str, str | None, str, list[tuple[int, str, bool]]]] = {}
+    for row in conn.execute(_DEPENDENTS, (task_id,)).fetchall():
+        entry = found.setdefault(row[0], (row[1], row[2], row[3], []))
+        entry[3].append((row[4], row[5], False))
+    cascaded = False  # a dependent skipped: it settled others, whose rows read above are stale
+    for dependent, (status, reason, kind, deps) in found.items():
+        if cascaded or kind == "on_failure":  # failure triggers: read with their flags
+            settle(conn, ctx, dependent)
+            cascaded = True  # it may have been skipped (and settled others)
+            continue
+        now = rules.decide(kind, deps)
+        _apply_rule(conn, ctx, dependent, (status, reason), now)
+        cascaded = now[0] == "skipped" and (status, reason) != now
+    if campaign:
+        campaign_end.note_if_finished(conn, ctx, task_id)
 
 
 def add_dependencies(conn: sqlite3.Connection, ctx: Ctx, task_id: int, after: list[int]) -> None:
@@ -385,18 +423,34 @@ def add_note(
     )
 
 
+# The done task's row, updated where it is still active: its holder, its campaign and whether
+# any reservation was taken for it come back with it (no read first).
+_DONE = (
+    "UPDATE tasks SET status = 'done', result_note = ?, reason = NULL, finished_at = ?, "
+    "lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN ('assigned', "
+    "'in_progress') RETURNING assignee, campaign_id, EXISTS (SELECT 1 FROM reservations r "
+    "WHERE r.task_id = tasks.id)"
+)
+
+
 def complete(
     conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "", force: bool = False
 ) -> None:
-    """The task is done: record the note, credit the agent, release its dependents."""
-    _, agent = _active(conn, task_id, "marked done")
+    """The task is done: record the note, credit the agent, release its dependents. The row
+    is updated by the statement that reads its holder; a check that fails after it raises,
+    and the transaction is rolled back (nothing written)."""
+    try:
+        note, bad = (ctx.check_text(note, "note") if note.strip() else ""), None
+    except InvalidInput as exc:
+        note, bad = "", exc
+    row = conn.execute(_DONE, (note or None, ctx.now, ctx.now, task_id)).fetchone()
+    if row is None:
+        _active(conn, task_id, "marked done")  # raises: NotFound, or its status
+        raise InvalidState(f"{task_ref(task_id)} is not active")  # (read as active: a race)
+    agent, campaign_id, reserved = row[0], row[1], bool(row[2])
     by, data = ctx.report_by(task_ref(task_id), agent, force)
-    note = ctx.check_text(note, "note") if note.strip() else ""
-    conn.execute(
-        "UPDATE tasks SET status = 'done', result_note = ?, reason = NULL, finished_at = ?, "
-        "lease_expires_at = NULL, updated_at = ? WHERE id = ?",
-        (note or None, ctx.now, ctx.now, task_id),
-    )
+    if bad is not None:
+        raise bad
     _credit(conn, ctx, agent, success=True)
     _reported(conn, ctx, agent, AgentState.IDLE, f"{task_ref(task_id)} done by {agent}")
     insert_event(
@@ -409,8 +463,9 @@ def complete(
         actor=ctx.actor,
         data={**(data or {}), "note": note} if note else data,
     )
-    reserving.task_ended(conn, ctx, task_id, agent, "done")
-    settle_dependents(conn, ctx, task_id)
+    if reserved:  # none taken for the task: nothing to release (no statement)
+        reserving.task_ended(conn, ctx, task_id, agent, "done")
+    settle_dependents(conn, ctx, task_id, campaign=campaign_id is not None)
 
 
 def fail(

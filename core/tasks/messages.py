@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
+from typing import Any
 
 from core.context import Ctx
 from core.models import Delivery, DeliveryState, Priority, Receipt, task_ref
 from core.store.row_locks import read_held
-from core.store.tables import DELIVERY_SELECT, insert_event, row_to_delivery
+from core.store.tables import DELIVERY_SELECT, EVENT_INSERT, insert_event, row_to_delivery
 from core.text import shorten
 
 DEFER_DELAY_S = 1.0  # a deferred delivery (not attempted) is looked at again after this
@@ -61,6 +63,31 @@ def queue(
     return message_id
 
 
+def queue_prompts(
+    conn: sqlite3.Connection, ctx: Ctx, prompts: list[tuple[str, str, int, Priority]]
+) -> dict[int, int]:
+    """Store the prompts (agent, text, task id, priority) of distinct tasks, each with its
+    queued delivery, in two statements; the message id of each task."""
+    values = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in prompts)
+    rows = conn.execute(
+        "INSERT INTO messages (sender, target, text, task_id, priority, created_at) "
+        f"VALUES {values} RETURNING id, task_id",
+        [
+            v
+            for agent, text, task_id, priority in prompts
+            for v in (ctx.actor, f"agent:{agent}", text, task_id, int(priority), ctx.now)
+        ],
+    ).fetchall()
+    ids = {int(task_id): int(message_id) for message_id, task_id in rows}
+    values = ", ".join("(?, ?, 'queued', ?, ?)" for _ in prompts)
+    conn.execute(
+        "INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
+        f"VALUES {values}",
+        [v for agent, _, task_id, _ in prompts for v in (ids[task_id], agent, ctx.now, ctx.now)],
+    )
+    return ids
+
+
 def send(conn: sqlite3.Connection, ctx: Ctx, agent_id: str, text: str) -> int:
     """A message to one agent."""
     agent = ctx.agent(agent_id).id
@@ -82,11 +109,25 @@ def claim(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
     """Take the oldest due queued delivery and mark it delivering (one more attempt); on
     PostgreSQL, not one of an agent that a delivery node serves
     (``core/delivery/node_claims.py``)."""
+    found = claim_row(conn, ctx)
+    return None if found is None else found[0]
+
+
+def claim_row(
+    conn: sqlite3.Connection, ctx: Ctx, extra: str = ""
+) -> tuple[Delivery, sqlite3.Row] | None:
+    """As ``claim``, with ``extra`` columns (SQL over deliveries ``d`` and messages ``m``)
+    read by the same select: the delivery, and the row that has them."""
     skip = [a.id for a in ctx.agents.values() if a.node]  # no node on SQLite: StoreAccess
-    others = f" AND d.agent_id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+    others = f" AND agent_id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+    select = (
+        f"SELECT {extra}, {DELIVERY_SELECT.removeprefix('SELECT ')}" if extra else DELIVERY_SELECT
+    )
+    # the oldest due id first: the columns (``extra``'s subqueries) are then computed for
+    # that one row, not for every due delivery the ordering looks at
     row = conn.execute(
-        f"{DELIVERY_SELECT} WHERE d.state = 'queued' AND d.not_before <= ?{others} "
-        "ORDER BY d.id LIMIT 1",
+        f"{select} WHERE d.id = (SELECT id FROM deliveries WHERE state = 'queued' "
+        f"AND not_before <= ?{others} ORDER BY id LIMIT 1)",
         (ctx.now, *skip),
     ).fetchone()
     if row is None:
@@ -110,7 +151,10 @@ def claim(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
             actor=ctx.actor,
             data={"delivery": found.id},
         )
-    return dataclasses.replace(found, state=DeliveryState.delivering, attempts=found.attempts + 1)
+    claimed = dataclasses.replace(
+        found, state=DeliveryState.delivering, attempts=found.attempts + 1
+    )
+    return claimed, row
 
 
 def finish(
@@ -124,8 +168,8 @@ def finish(
     """Record a deliverer's receipt; retry with backoff, or give up. Return the new state
     (a node's claim, ``claim_until``, ends with it). ``delivering``: the caller has just read
     the row as ``delivering`` in this transaction (a node's fenced receipt), no need to look."""
-    if receipt.ok and not delivering:  # the task's row before the delivery's, as a requeue
-        _restart_lease(conn, ctx, delivery)  # or a cancel takes them: never crosswise
+    if receipt.ok:  # the common case: one conditional UPDATE, no read first
+        return _delivered(conn, ctx, delivery, receipt, checked=delivering)
     state = (
         "delivering"
         if delivering  # held: a receipt and a requeue or drop of it at once take turns
@@ -133,10 +177,6 @@ def finish(
     )
     if state != "delivering":  # superseded meanwhile (task cancelled or reassigned)
         return str(state)
-    if receipt.ok:
-        if delivering:
-            _restart_lease(conn, ctx, delivery)
-        return _delivered(conn, ctx, delivery, receipt)
     if receipt.deferred:
         why = f"{DEFERRED}{receipt.reason or 'not attempted'}"
         if delivery.reason != why:
@@ -172,35 +212,60 @@ def finish(
     return _failed(conn, ctx, delivery, receipt)
 
 
-def _delivered(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
-    conn.execute(
+def _state(conn: sqlite3.Connection, delivery_id: int) -> str:
+    return str(
+        conn.execute("SELECT state FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()[0]
+    )
+
+
+def _delivered(
+    conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt, *, checked: bool
+) -> str:
+    """Mark the delivery delivered if it is still ``delivering`` (``checked``: the caller
+    read it so in this transaction); else its state, unchanged (superseded meanwhile). The
+    task's lease restarts: its row is taken before the delivery's, as a requeue or a cancel
+    takes them (never crosswise), unless the caller already holds the delivery."""
+    if not checked:
+        _restart_lease(conn, ctx, delivery)
+    still = "" if checked else " AND state = 'delivering'"
+    cur = conn.execute(
         "UPDATE deliveries SET state = 'delivered', method = ?, reason = NULL, updated_at = ?, "
-        "claim_until = NULL WHERE id = ?",
+        f"claim_until = NULL WHERE id = ?{still}",
         (receipt.method, ctx.now, delivery.id),
     )
-    what = _what(delivery)
-    insert_event(
-        conn,
-        ctx.now,
-        "delivery.delivered",
-        f"{what} delivered to {delivery.agent} ({receipt.method or 'delivered'}"
-        f"{', retry' if delivery.is_retry else ''})",
-        task_id=delivery.task_id,
-        agent=delivery.agent,
-        actor=ctx.actor,
-        data={"delivery": delivery.id, "message": delivery.message_id},
-    )
+    if cur.rowcount == 0 and not checked:
+        return _state(conn, delivery.id)
+    conn.execute(EVENT_INSERT, delivered_event(ctx, delivery, receipt))
+    if checked:
+        _restart_lease(conn, ctx, delivery)
     return "delivered"
 
 
 def _restart_lease(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery) -> None:
-    """A task prompt arrived: the lease of the agent's task starts again."""
-    if delivery.task_id is not None and not is_note(delivery.target):
+    """A task prompt arrived: the lease of the agent's task starts again (a no-op for a
+    task no longer the agent's)."""
+    if renews_lease(delivery):
         conn.execute(
             "UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND status = 'assigned' "
             "AND assignee = ?",
             (ctx.now + ctx.settings.lease_s, delivery.task_id, delivery.agent),
         )
+
+
+def delivered_event(ctx: Ctx, delivery: Delivery, receipt: Receipt) -> tuple[Any, ...]:
+    """The ``delivery.delivered`` event's row (``EVENT_INSERT``'s parameters)."""
+    text = (
+        f"{_what(delivery)} delivered to {delivery.agent} ({receipt.method or 'delivered'}"
+        f"{', retry' if delivery.is_retry else ''})"
+    )
+    data = json.dumps({"delivery": delivery.id, "message": delivery.message_id})
+    return (ctx.now, "delivery.delivered", text, delivery.task_id, delivery.agent, ctx.actor, data)
+
+
+def renews_lease(delivery: Delivery) -> bool:
+    """A task's prompt (not a note or a plain message): once delivered, the task's lease
+    runs from then."""
+    return delivery.task_id is not None and not is_note(delivery.target)
 
 
 def _failed(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
@@ -312,10 +377,3 @@ def recover(conn: sqlite3.Connection, ctx: Ctx) -> int:
             actor=ctx.actor,
         )
     return recovered
-
-
-def next_due(conn: sqlite3.Connection) -> float | None:
-    """When the earliest queued delivery becomes due."""
-    row = conn.execute("SELECT min(not_before) FROM deliveries WHERE state = 'queued'").fetchone()
-    due: float | None = row[0]
-    return due

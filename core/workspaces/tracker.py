@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +44,7 @@ class WorkspaceTracker:
 
     def __init__(self, service: StoreAccess) -> None:
         self.service = service
+        self._root = str(manifest.root(service.settings.home))  # checked at every prompt
 
     async def locate(self, agent: str) -> Located | None:
         """The agent's workspace, or None."""
@@ -54,13 +56,13 @@ class WorkspaceTracker:
         configured = self.service.agents.get(agent)
         if configured is not None and configured.workspace:
             return True
-        return manifest.root(self.service.settings.home).is_dir()
+        return os.path.isdir(self._root)
 
     def any_workspaces(self) -> bool:
         """False when no agent can have a workspace (none configured, no worktrees made)."""
         if any(agent.workspace for agent in self.service.agents.values()):
             return True
-        return manifest.root(self.service.settings.home).is_dir()
+        return os.path.isdir(self._root)
 
     async def before_prompt(self, task_id: int, agent: str) -> Located | None:
         """Record the branch head the first time the task's prompt goes to ``agent``."""

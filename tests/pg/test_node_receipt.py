@@ -1,0 +1,78 @@
+"""A node's delivered receipt is one statement on PostgreSQL, events included and in order."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.coordinator.node import DeliveryNode
+from core.models import DeliveryState, TaskSpec
+from core.protocols import ManualClock
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from tests.helpers import RecordingDeliverer, write_agents
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+@pytest.fixture
+async def svc(tmp_path: Path, database_url: str, clock: ManualClock) -> AsyncIterator[SwarmService]:
+    """One agent, A-1, served by the node desk-1."""
+    config = write_agents(
+        tmp_path / "agents.toml",
+        [{"id": "A-1", "role": "w", "delivery": "inbox", "node": "desk-1"}],
+    )
+    settings = Settings.from_env(
+        {
+            "SWARM_HOME": str(tmp_path / "home"),
+            "SWARM_CONFIG": str(config),
+            "SWARM_DATABASE_URL": database_url,
+        }
+    )
+    service = await SwarmService.open(settings, clock)
+    yield service
+    await service.close()
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The statements the store sends while the block runs (held event rows included)."""
+    from core.store.postgres import PgConnection
+
+    sent: list[str] = []
+    execute = PgConnection.execute
+
+    def counted(conn: PgConnection, sql: str, params: Any = ()) -> Any:
+        sent.append(sql)
+        return execute(conn, sql, params)
+
+    PgConnection.execute = counted  # type: ignore[method-assign,assignment]
+    try:
+        yield sent
+    finally:
+        PgConnection.execute = execute  # type: ignore[method-assign]
+
+
+async def test_a_delivered_receipt_is_one_statement_with_its_events(svc: SwarmService) -> None:
+    node = DeliveryNode(svc, RecordingDeliverer(), "desk-1", lease_s=30.0)
+    first = await svc.create_task(TaskSpec("first: carries the onboarding"), "cli")
+    await svc.queue.assign_batch()
+    assert await node.step() == 1
+    await svc.complete_task(first.id, "A-1")
+    task = await svc.create_task(TaskSpec("prompt"), "cli")
+    await svc.queue.assign_batch()
+    held = await node.claim()
+    with statements() as sent:
+        assert await node.deliver(held) == ["delivered"]
+    receipts = [s for s in sent if "deliveries" in s and "SELECT node, state" not in s]
+    assert len(receipts) == 1, sent  # the update, the lease and both events together
+    assert not any(s.lstrip().startswith("INSERT INTO events") for s in sent), sent
+    assert {d.state for d in await svc.deliveries()} == {DeliveryState.delivered}
+    kinds = [e.kind for e in await svc.events(task=task.ref)]
+    assert kinds[-2:] == ["delivery.claimed", "delivery.delivered"]
+    (lease,) = [t.lease_expires_at for t in await svc.list_tasks(status="assigned")]
+    assert lease is not None and lease == pytest.approx(svc.clock.now() + svc.settings.lease_s)

@@ -1,0 +1,147 @@
+"""The lifecycle's hot path on SQLite: how many statements and transactions each step costs
+(counted by SQLite's own trace callback, not timed), and that the cheaper paths decide what
+the longer ones did."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+
+from core.coordinator.scheduler import Scheduler
+from core.errors import InvalidInput
+from core.models import TaskSpec, TaskStatus
+from core.service.swarm import SwarmService
+from tests.helpers import RecordingDeliverer
+
+
+class Trace:
+    """The statements one connection ran, BEGIN and COMMIT apart."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self.transactions = 0
+
+    def __call__(self, sql: str) -> None:
+        head = sql.lstrip().upper()
+        if head.startswith("BEGIN"):
+            self.transactions += 1
+        elif not head.startswith(("COMMIT", "ROLLBACK")):
+            self.statements.append(" ".join(sql.split()))
+
+
+@asynccontextmanager
+async def traced(service: SwarmService) -> AsyncIterator[Trace]:
+    """Count what the service's SQLite connection runs inside the block."""
+    trace = Trace()
+
+    def attach(conn: sqlite3.Connection, callback: Trace | None) -> None:
+        conn.set_trace_callback(callback)
+
+    await service.db.read(attach, trace)
+    try:
+        yield trace
+    finally:
+        await service.db.read(attach, None)
+
+
+async def test_done_reads_its_task_once_and_its_dependents_once(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    first = await service.create_task(TaskSpec("first"), "cli")
+    after = [
+        await service.create_task(TaskSpec(f"then {i}", after=(first.ref,)), "cli")
+        for i in range(3)
+    ]
+    await Scheduler(service, deliverer).run_burst()
+    (held,) = await service.list_tasks(status="assigned")
+    assert held.agent is not None
+    async with traced(service) as trace:
+        await service.complete_task(first.id, held.agent, "ok")
+    # the task (with its campaign and reservations), its update, the agent's credit and
+    # signal, the event; the dependents with their dependencies; each one's update and event
+    assert len(trace.statements) <= 6 + 2 * len(after), trace.statements
+    assert trace.transactions == 1
+    assert {t.status for t in await service.list_tasks(status="ready")} == {TaskStatus.ready}
+    assert {t.id for t in await service.list_tasks(status="ready")} == {t.id for t in after}
+
+
+async def test_a_skipped_dependent_that_settles_another_is_read_again(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    """A dependent skipped by a done task settles its own dependents first: a later
+    dependent of the same task is decided on what is stored then, not on the rows read
+    before."""
+    first = await service.create_task(TaskSpec("first"), "cli")
+    rescue = await service.create_task(
+        TaskSpec("rescue", kind="on_failure", on_failure=(first.ref,)), "cli"
+    )
+    last = await service.create_task(TaskSpec("last", after=(first.ref, rescue.ref)), "cli")
+    await Scheduler(service, deliverer).run_burst()
+    (held,) = await service.list_tasks(status="assigned")
+    assert held.agent is not None
+    await service.complete_task(first.id, held.agent, "ok")
+    states = {t.id: t.status for t in await service.list_tasks()}
+    assert states[rescue.id] is TaskStatus.skipped
+    assert states[last.id] is TaskStatus.ready  # a skipped dependency does not block
+
+
+async def test_a_run_of_deliveries_costs_one_transaction_each(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    for i in range(3):
+        await service.send("Agent-2", f"message {i}", "cli")
+    async with traced(service) as trace:
+        assert await Scheduler(service, deliverer).deliver_once() == 3
+    # the first claim, then each receipt with the next claim (the last finds none)
+    assert trace.transactions == 4, trace.statements
+    assert [p.text.count("message") for p in deliverer.for_agent("Agent-2")] == [1, 1, 1]
+    assert {d.state.value for d in await service.deliveries()} == {"delivered"}
+
+
+async def test_a_prompt_claim_reads_its_facts_in_the_same_select(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    task = await service.create_task(TaskSpec("fresh", agent="Agent-3"), "cli")
+    await service.queue.assign_batch()
+    async with traced(service) as trace:
+        claimed = await service.queue.claim_prompt()
+    assert claimed is not None
+    delivery, facts = claimed
+    assert delivery.task_id == task.id and facts is not None
+    assert facts.needs_onboarding and facts.handoff is None  # never onboarded, first holder
+    # the claim's select (with the facts' flags), its update and its event
+    assert len(trace.statements) == 3, trace.statements
+
+
+async def test_a_task_with_nothing_to_wait_for_is_stored_ready_at_once(
+    service: SwarmService,
+) -> None:
+    async with traced(service) as trace:
+        task = await service.create_task(TaskSpec("free"), "cli")
+    assert not [s for s in trace.statements if s.startswith("UPDATE")], trace.statements
+    assert task.status is TaskStatus.ready
+    kinds = [e.kind for e in await service.events(task=task.ref)]
+    assert kinds == ["task.created", "task.ready"]
+    gate = await service.create_task(TaskSpec("approve", kind="gate"), "cli")
+    assert (gate.status, gate.reason) == (TaskStatus.blocked, "waiting for approval")
+
+
+async def test_a_refused_done_leaves_the_task_as_it_was(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    """The done task's row is updated by the read of its holder: a check that fails after it
+    (a bad note) rolls the whole report back."""
+    task = await service.create_task(TaskSpec("noted"), "cli")
+    await Scheduler(service, deliverer).run_burst()
+    (held,) = await service.list_tasks(status="assigned")
+    assert held.agent is not None
+    with pytest.raises(InvalidInput, match="note must be"):
+        await service.complete_task(task.id, held.agent, "bell \x07 in the note")
+    again = await service.get_task(task.ref)
+    assert (again.status, again.agent) == (TaskStatus.assigned, held.agent)
+    assert "task.done" not in [e.kind for e in await service.events(task=task.ref)]
+    await service.complete_task(task.id, held.agent, "fine")
+    assert (await service.get_task(task.ref)).status is TaskStatus.done
