@@ -245,10 +245,10 @@ async def _one_pull(
 
 
 def _finished(conn: sqlite3.Connection, link_id: int, task_id: int, sha: str, pr: int) -> None:
-    conn.execute("UPDATE tasks SET status = 'done' WHERE id = ?", (task_id,))
+    conn.execute("UPDATE tasks SET status = 'done' WHERE id = $1", (task_id,))
     conn.execute(
-        "UPDATE github_issues SET pr = ?, head_sha = ?, ci = 'success', shown = 'review' "
-        "WHERE id = ?",
+        "UPDATE github_issues SET pr = $1, head_sha = $2, ci = 'success', shown = 'review' "
+        "WHERE id = $3",
         (pr, sha, link_id),
     )
 

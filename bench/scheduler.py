@@ -177,7 +177,7 @@ def _bulk_done(conn: sqlite3.Connection, count: int) -> None:
     ]
     conn.executemany(
         "INSERT INTO tasks (title, priority, role, status, created_by, created_at, updated_at, "
-        "assignee) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "assignee) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         rows,
     )
 

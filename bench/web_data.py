@@ -71,8 +71,8 @@ def _finish_most(conn: sqlite3.Connection, count: int, salt: float) -> None:
     for status, share in MIX:
         last = first + int(count * share)
         conn.execute(
-            "UPDATE tasks SET status = ?, assignee = 'Agent-' || (1 + id % 8), "
-            "finished_at = updated_at WHERE id >= ? AND id < ?",
+            "UPDATE tasks SET status = $1, assignee = 'Agent-' || (1 + id % 8), "
+            "finished_at = updated_at WHERE id >= $2 AND id < $3",
             (status, first, last),
         )
         first = last

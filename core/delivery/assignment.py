@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from core.context import Ctx
 from core.models import Agent, Delivery, Priority, Receipt, task_ref
+from core.store.conn import Conn, values
 from core.store.tables import insert_event
 from core.tasks import agent_judge, lifecycle, messages
 
@@ -35,7 +36,7 @@ class _AgentView:
     idle_since: float
 
 
-def free_agents(conn: sqlite3.Connection, ctx: Ctx) -> list[_AgentView]:
+def free_agents(conn: Conn, ctx: Ctx) -> list[_AgentView]:
     """Configured agents that are not paused, not held by a usage limit and below their
     capacity."""
     limited = agent_judge.limited_agents(conn, ctx.now, ctx.settings.limit_backoff_s)
@@ -61,13 +62,13 @@ _READY = (
 _PAGE = 128  # ready tasks read per query (most batches need one page)
 
 
-def assign_next(conn: sqlite3.Connection, ctx: Ctx) -> Assignment | None:
+def assign_next(conn: Conn, ctx: Ctx) -> Assignment | None:
     """Hand the first ready task (by priority, then age) that a free agent can take."""
     made = assign_batch(conn, ctx, limit=1)
     return made[0] if made else None
 
 
-def assign_batch(conn: sqlite3.Connection, ctx: Ctx, limit: int = 64) -> list[Assignment]:
+def assign_batch(conn: Conn, ctx: Ctx, limit: int = 64) -> list[Assignment]:
     """Hand ready tasks (by priority, then age) to free agents in one pass, at most ``limit``.
 
     The free agents are read once and kept up to date as tasks go out: a task that no free
@@ -92,18 +93,18 @@ def assign_batch(conn: sqlite3.Connection, ctx: Ctx, limit: int = 64) -> list[As
     return made
 
 
-def _ready_rows(conn: sqlite3.Connection, ctx: Ctx) -> Iterator[sqlite3.Row]:
+def _ready_rows(conn: Conn, ctx: Ctx) -> Iterator[sqlite3.Row]:
     """Ready tasks due now, by priority then age, a page at a time (keyset paging: the
     pass changes the rows it has read, so an offset would shift)."""
-    rows = conn.execute(f"{_READY} ORDER BY priority DESC, id LIMIT ?", (_PAGE,)).fetchall()
+    rows = conn.execute(f"{_READY} ORDER BY priority DESC, id LIMIT $1", (_PAGE,)).fetchall()
     while rows:
         yield from (row for row in rows if row["not_before"] <= ctx.now)
         if len(rows) < _PAGE:
             return
         last = rows[-1]
         rows = conn.execute(
-            f"{_READY} AND (priority < ? OR (priority = ? AND id > ?)) "
-            "ORDER BY priority DESC, id LIMIT ?",
+            f"{_READY} AND (priority < $1 OR (priority = $2 AND id > $3)) "
+            "ORDER BY priority DESC, id LIMIT $4",
             (last["priority"], last["priority"], last["id"], _PAGE),
         ).fetchall()
 
@@ -125,16 +126,16 @@ def _best_agent(
     return min(eligible, key=lambda v: (v.agent.id == prev, v.load, -v.score, v.idle_since))
 
 
-def _assign(conn: sqlite3.Connection, ctx: Ctx, row: sqlite3.Row, view: _AgentView) -> Assignment:
+def _assign(conn: Conn, ctx: Ctx, row: sqlite3.Row, view: _AgentView) -> Assignment:
     """Hand the ready task of ``row`` to ``view``'s agent and queue its prompt."""
     agent, task_id, attempts = view.agent.id, row["id"], row["attempts"] + 1
     conn.execute(
-        "UPDATE tasks SET status = 'assigned', assignee = ?, attempts = attempts + 1, "
-        "assigned_at = ?, lease_expires_at = ?, reason = NULL, updated_at = ? "
-        "WHERE id = ? AND status = 'ready'",
+        "UPDATE tasks SET status = 'assigned', assignee = $1, attempts = attempts + 1, "
+        "assigned_at = $2, lease_expires_at = $3, reason = NULL, updated_at = $4 "
+        "WHERE id = $5 AND status = 'ready'",
         (agent, ctx.now, ctx.now + ctx.settings.lease_s, ctx.now, task_id),
     )
-    conn.execute("UPDATE agent_state SET last_assigned_at = ? WHERE id = ?", (ctx.now, agent))
+    conn.execute("UPDATE agent_state SET last_assigned_at = $1 WHERE id = $2", (ctx.now, agent))
     details = row["details"]
     text = f"{task_ref(task_id)}: {row['title']}" + (f"\n\n{details}" if details else "")
     message_id = messages.queue(
@@ -160,14 +161,14 @@ def _assign(conn: sqlite3.Connection, ctx: Ctx, row: sqlite3.Row, view: _AgentVi
     return Assignment(task_id, agent, message_id)
 
 
-def expire_leases(conn: sqlite3.Connection, ctx: Ctx) -> int:
+def expire_leases(conn: Conn, ctx: Ctx) -> int:
     """Requeue (with backoff) or fail every assigned task whose lease has run out."""
     rows = conn.execute(
-        "SELECT id, assignee, attempts, max_attempts FROM tasks WHERE lease_expires_at <= ? "
+        "SELECT id, assignee, attempts, max_attempts FROM tasks WHERE lease_expires_at <= $1 "
         "AND status = 'assigned'",
         (ctx.now,),
     ).fetchall()
-    for task_id, agent, attempts, max_attempts in rows:
+    for task_id, agent, attempts, max_attempts in map(values, rows):
         why = f"no report from {agent} within {ctx.settings.lease_s:g} s"
         insert_event(
             conn,
@@ -192,7 +193,7 @@ def backoff(ctx: Ctx, attempts: int) -> float:
 
 
 def record_receipt(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     delivery: Delivery,
     receipt: Receipt,
@@ -204,7 +205,7 @@ def record_receipt(
     state = messages.finish(conn, ctx, delivery, receipt, delivering=delivering)
     if state == "failed" and delivery.task_id is not None and not messages.is_note(delivery.target):
         row = conn.execute(
-            "SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = ?",
+            "SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = $1",
             (delivery.task_id,),
         ).fetchone()
         if row is not None and row["status"] == "assigned" and row["assignee"] == delivery.agent:
@@ -219,28 +220,29 @@ def record_receipt(
     return state
 
 
-def next_deadline(conn: sqlite3.Connection, now: float) -> float | None:
+def next_deadline(conn: Conn, now: float) -> float | None:
     """The earliest future moment when something becomes due (lease, backoff, delivery)."""
     candidates = [
         conn.execute(
-            "SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned'"
-        ).fetchone()[0],
+            "SELECT min(lease_expires_at) AS due FROM tasks WHERE status = 'assigned'"
+        ).fetchone()["due"],
         conn.execute(
-            "SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > ?", (now,)
-        ).fetchone()[0],
+            "SELECT min(not_before) AS due FROM tasks WHERE status = 'ready' AND not_before > $1",
+            (now,),
+        ).fetchone()["due"],
         messages.next_due(conn),
     ]
     due = [c for c in candidates if c is not None]
     return min(due) if due else None
 
 
-def set_paused(conn: sqlite3.Connection, ctx: Ctx, agent_id: str, paused: bool) -> bool:
+def set_paused(conn: Conn, ctx: Ctx, agent_id: str, paused: bool) -> bool:
     """Pause or resume one agent; return False when it already was so."""
     agent = ctx.agent(agent_id).id
-    row = conn.execute("SELECT paused FROM agent_state WHERE id = ?", (agent,)).fetchone()
+    row = conn.execute("SELECT paused FROM agent_state WHERE id = $1", (agent,)).fetchone()
     if bool(row["paused"]) == paused:
         return False
-    conn.execute("UPDATE agent_state SET paused = ? WHERE id = ?", (int(paused), agent))
+    conn.execute("UPDATE agent_state SET paused = $1 WHERE id = $2", (int(paused), agent))
     word = "paused" if paused else "resumed"
     insert_event(
         conn,
@@ -253,9 +255,9 @@ def set_paused(conn: sqlite3.Connection, ctx: Ctx, agent_id: str, paused: bool) 
     return True
 
 
-def ensure_agents(conn: sqlite3.Connection, ctx: Ctx) -> None:
+def ensure_agents(conn: Conn, ctx: Ctx) -> None:
     """Give every configured agent its state row."""
     conn.executemany(
-        "INSERT OR IGNORE INTO agent_state (id, idle_since) VALUES (?, ?)",
+        "INSERT INTO agent_state (id, idle_since) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         [(a, ctx.now) for a in ctx.agents],
     )

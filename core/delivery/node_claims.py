@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx
 from core.delivery import assignment
 from core.models import Delivery, DeliveryState, Receipt, task_ref
+from core.store.conn import Conn
 from core.store.tables import insert_event, row_to_delivery
 from core.tasks.messages import DEFERRED
 
@@ -33,11 +33,11 @@ from core.tasks.messages import DEFERRED
 # on PostgreSQL (nodes need it), with ``%s`` placeholders and ``= ANY``.
 _CLAIM = (
     "WITH picked AS (SELECT d.id, d.state AS was, d.node AS held_by FROM deliveries d "
-    "WHERE d.agent_id = ANY(?) AND ((d.state = 'queued' AND d.not_before <= ?) OR "
-    "(d.state = 'delivering' AND d.claim_until < ?)) ORDER BY d.id LIMIT ? "
+    "WHERE d.agent_id = ANY($1) AND ((d.state = 'queued' AND d.not_before <= $2) OR "
+    "(d.state = 'delivering' AND d.claim_until < $3)) ORDER BY d.id LIMIT $4 "
     "FOR UPDATE SKIP LOCKED) "
-    "UPDATE deliveries d SET state = 'delivering', node = ?, claim_until = ?, "
-    "attempts = d.attempts + 1, updated_at = ? FROM picked p, messages m "
+    "UPDATE deliveries d SET state = 'delivering', node = $5, claim_until = $6, "
+    "attempts = d.attempts + 1, updated_at = $7 FROM picked p, messages m "
     "WHERE d.id = p.id AND m.id = d.message_id "
     "RETURNING d.id, d.message_id, d.agent_id, p.was AS state, d.attempts - 1 AS attempts, "
     "d.reason, m.text, m.sender, m.task_id, m.priority, m.target, p.held_by"
@@ -55,7 +55,7 @@ class Claim:
 
 
 def claim(
-    conn: sqlite3.Connection,
+    conn: Conn,
     claimer: str,
     agents: list[str],
     now: float,
@@ -85,14 +85,16 @@ def claim(
     return claims
 
 
-def holds(conn: sqlite3.Connection, claimer: str, delivery_id: int) -> bool:
+def holds(conn: Conn, claimer: str, delivery_id: int) -> bool:
     """True while ``claimer``'s claim on the delivery stands (checked before delivering)."""
-    row = conn.execute("SELECT node, state FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+    row = conn.execute(
+        "SELECT node, state FROM deliveries WHERE id = $1", (delivery_id,)
+    ).fetchone()
     return row is not None and row["node"] == claimer and row["state"] == "delivering"
 
 
 def finish(
-    conn: sqlite3.Connection, ctx: Ctx, claimer: str, done: list[tuple[Claim, Receipt, bool]]
+    conn: Conn, ctx: Ctx, claimer: str, done: list[tuple[Claim, Receipt, bool]]
 ) -> list[str]:
     """Store the receipts of ``done`` (claim, receipt, onboarded) whose claims are still
     ``claimer``'s; ``lost`` for the others (another node took them after the lease)."""
@@ -102,7 +104,7 @@ def finish(
     for held, receipt, onboarded in done:
         delivery = held.delivery
         row = conn.execute(
-            "SELECT node, state FROM deliveries WHERE id = ? FOR UPDATE", (delivery.id,)
+            "SELECT node, state FROM deliveries WHERE id = $1 FOR UPDATE", (delivery.id,)
         ).fetchone()
         if row is None or row["node"] != claimer or row["state"] != "delivering":
             states.append("lost")
@@ -113,7 +115,7 @@ def finish(
     return states
 
 
-def _claimed_event(conn: sqlite3.Connection, ctx: Ctx, claimer: str, held: Claim) -> None:
+def _claimed_event(conn: Conn, ctx: Ctx, claimer: str, held: Claim) -> None:
     delivery = held.delivery
     if (delivery.reason or "").startswith(DEFERRED) and held.taken_from is None:
         return  # a deferral streak is recorded once
@@ -137,20 +139,20 @@ def _claimed_event(conn: sqlite3.Connection, ctx: Ctx, claimer: str, held: Claim
     )
 
 
-def next_due(conn: sqlite3.Connection, agents: list[str]) -> float | None:
+def next_due(conn: Conn, agents: list[str]) -> float | None:
     """When the next delivery of ``agents`` becomes claimable (due, or its lease ends)."""
     row = conn.execute(
-        "SELECT min(CASE WHEN state = 'queued' THEN not_before ELSE claim_until END) "
-        "FROM deliveries WHERE agent_id = ANY(?) AND (state = 'queued' OR "
+        "SELECT min(CASE WHEN state = 'queued' THEN not_before ELSE claim_until END) AS due "
+        "FROM deliveries WHERE agent_id = ANY($1) AND (state = 'queued' OR "
         "(state = 'delivering' AND claim_until IS NOT NULL))",
         (agents,),
     ).fetchone()
-    due: float | None = row[0]
+    due: float | None = row["due"]
     return due
 
 
 def heartbeat(
-    conn: sqlite3.Connection,
+    conn: Conn,
     node: str,
     agents: list[str],
     host: str,
@@ -161,14 +163,14 @@ def heartbeat(
     """Say that ``node`` is alive and which agents it serves."""
     conn.execute(
         "INSERT INTO nodes (name, agents, host, pid, started_at, heartbeat_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET agents = excluded.agents, "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT(name) DO UPDATE SET agents = excluded.agents, "
         "host = excluded.host, pid = excluded.pid, started_at = excluded.started_at, "
         "heartbeat_at = excluded.heartbeat_at",
         (node, json.dumps(agents), host, pid, started_at, now),
     )
 
 
-def node_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def node_rows(conn: Conn) -> list[dict[str, Any]]:
     """Every node that ever said it was alive: name, agents, host, pid, last heartbeat,
     deliveries in flight."""
     rows = conn.execute(

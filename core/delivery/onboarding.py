@@ -9,7 +9,6 @@ folder and its branch as one phrase) and ``${captain}`` are filled in.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING
@@ -18,6 +17,7 @@ from core.context import Ctx
 from core.delivery import assignment
 from core.errors import ConfigError
 from core.models import Agent, Delivery, Receipt
+from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import messages
 
@@ -87,10 +87,10 @@ async def onboard(service: StoreAccess, agent_id: str, actor: str) -> int:
     return await service.write(actor, queue_onboarding, agent.id, text)
 
 
-def queue_onboarding(conn: sqlite3.Connection, ctx: Ctx, agent: str, text: str) -> int:
+def queue_onboarding(conn: Conn, ctx: Ctx, agent: str, text: str) -> int:
     """Store the onboarding message for ``agent`` and remember that it was onboarded."""
     message_id = messages.queue(conn, ctx, [agent], text, target=f"agent:{agent}")
-    conn.execute("UPDATE agent_state SET onboarded_at = ? WHERE id = ?", (ctx.now, agent))
+    conn.execute("UPDATE agent_state SET onboarded_at = $1 WHERE id = $2", (ctx.now, agent))
     insert_event(
         conn,
         ctx.now,
@@ -103,14 +103,14 @@ def queue_onboarding(conn: sqlite3.Connection, ctx: Ctx, agent: str, text: str) 
     return message_id
 
 
-def needs_onboarding(conn: sqlite3.Connection, agent: str) -> bool:
+def needs_onboarding(conn: Conn, agent: str) -> bool:
     """True when the agent was never onboarded."""
-    row = conn.execute("SELECT onboarded_at FROM agent_state WHERE id = ?", (agent,)).fetchone()
-    return row is not None and row[0] is None
+    row = conn.execute("SELECT onboarded_at FROM agent_state WHERE id = $1", (agent,)).fetchone()
+    return row is not None and row["onboarded_at"] is None
 
 
 def record_receipt_onboarded(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     delivery: Delivery,
     receipt: Receipt,
@@ -122,7 +122,7 @@ def record_receipt_onboarded(
     state = assignment.record_receipt(conn, ctx, delivery, receipt, delivering=delivering)
     if state == "delivered":
         conn.execute(
-            "UPDATE agent_state SET onboarded_at = ? WHERE id = ?", (ctx.now, delivery.agent)
+            "UPDATE agent_state SET onboarded_at = $1 WHERE id = $2", (ctx.now, delivery.agent)
         )
         insert_event(
             conn,
@@ -135,7 +135,7 @@ def record_receipt_onboarded(
     return state
 
 
-def queue_reset(conn: sqlite3.Connection, ctx: Ctx, agent: str, text: str) -> int:
+def queue_reset(conn: Conn, ctx: Ctx, agent: str, text: str) -> int:
     """Queue the agent's reset action, then its onboarding; the reset's message id."""
     message_id = messages.queue(conn, ctx, [agent], RESET_TEXT, target=f"{RESET_TARGET}{agent}")
     insert_event(

@@ -5,7 +5,6 @@ its workspace, the handoff and (first task, or after a reset) the onboarding; a 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ from core.delivery.onboarding import RESET_TARGET, RESET_TEXT
 from core.errors import SwarmError
 from core.models import Agent, Delivery
 from core.protocols import Parcel
+from core.store.conn import Conn
 from core.tasks.messages import WITHDRAW_TARGET, is_note
 from core.text import shorten
 from core.workspaces import handoff as handoff_facts
@@ -42,7 +42,7 @@ class PromptFacts:
     needs_onboarding: bool
 
 
-def read_facts(conn: sqlite3.Connection, delivery: Delivery) -> PromptFacts | None:
+def read_facts(conn: Conn, delivery: Delivery) -> PromptFacts | None:
     """The facts of a task prompt (None for other messages); one read, any transaction."""
     if not _is_prompt(delivery) or delivery.task_id is None:
         return None

@@ -12,6 +12,7 @@ from core.delivery import assignment
 from core.delivery.prompt import PromptFacts, read_facts
 from core.models import Delivery, Receipt
 from core.store.access import StoreAccess
+from core.store.conn import Conn
 from core.tasks import messages
 
 log = logging.getLogger(__name__)
@@ -92,12 +93,10 @@ class DeliveryQueue:
         return await self.access.db.read(_data_version)
 
 
-def _data_version(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+def _data_version(conn: Conn) -> int:
+    return conn.data_version()
 
 
-def _claim_with_facts(
-    conn: sqlite3.Connection, ctx: Ctx
-) -> tuple[Delivery, PromptFacts | None] | None:
+def _claim_with_facts(conn: Conn, ctx: Ctx) -> tuple[Delivery, PromptFacts | None] | None:
     delivery = messages.claim(conn, ctx)
     return None if delivery is None else (delivery, read_facts(conn, delivery))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 
 from core.context import Ctx
 from core.models import Delivery, DeliveryState, Priority, Receipt, task_ref
+from core.store.conn import Args, Conn, values
 from core.store.tables import DELIVERY_SELECT, insert_event, row_to_delivery
 from core.text import shorten
 
@@ -27,7 +27,7 @@ _NOT_WITHDRAWAL = f"m.target NOT LIKE '{WITHDRAW_TARGET}%'"
 
 
 def queue(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     recipients: list[str],
     text: str,
@@ -39,13 +39,13 @@ def queue(
     """Store one message and a queued delivery per recipient; return the message id."""
     cur = conn.execute(
         "INSERT INTO messages (sender, target, text, task_id, priority, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         (ctx.actor, target, text, task_id, int(priority), ctx.now),
     )
-    message_id = int(cur.lastrowid or 0)
+    message_id = int(cur.fetchone()["id"])
     conn.executemany(
         "INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
-        "VALUES (?, ?, 'queued', ?, ?)",
+        "VALUES ($1, $2, 'queued', $3, $4)",
         [(message_id, agent, ctx.now, ctx.now) for agent in recipients],
     )
     if task_id is None:
@@ -60,14 +60,14 @@ def queue(
     return message_id
 
 
-def send(conn: sqlite3.Connection, ctx: Ctx, agent_id: str, text: str) -> int:
+def send(conn: Conn, ctx: Ctx, agent_id: str, text: str) -> int:
     """A message to one agent."""
     agent = ctx.agent(agent_id).id
     text = ctx.check_text(text, "message")
     return queue(conn, ctx, [agent], text, target=f"agent:{agent}")
 
 
-def broadcast(conn: sqlite3.Connection, ctx: Ctx, text: str, role: str | None = None) -> int:
+def broadcast(conn: Conn, ctx: Ctx, text: str, role: str | None = None) -> int:
     """A message to every agent, or to every agent of a role."""
     text = ctx.check_text(text, "message")
     if role:
@@ -77,22 +77,23 @@ def broadcast(conn: sqlite3.Connection, ctx: Ctx, text: str, role: str | None = 
     return queue(conn, ctx, list(ctx.agents), text, target="all")
 
 
-def claim(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
+def claim(conn: Conn, ctx: Ctx) -> Delivery | None:
     """Take the oldest due queued delivery and mark it delivering (one more attempt); on
     PostgreSQL, not one of an agent that a delivery node serves
     (``core/delivery/node_claims.py``)."""
     skip = [a.id for a in ctx.agents.values() if a.node]  # no node on SQLite: StoreAccess
-    others = f" AND d.agent_id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+    args = Args([ctx.now])
+    others = f" AND d.agent_id NOT IN ({args.many(skip)})" if skip else ""
     row = conn.execute(
-        f"{DELIVERY_SELECT} WHERE d.state = 'queued' AND d.not_before <= ?{others} "
+        f"{DELIVERY_SELECT} WHERE d.state = 'queued' AND d.not_before <= $1{others} "
         "ORDER BY d.id LIMIT 1",
-        (ctx.now, *skip),
+        args,
     ).fetchone()
     if row is None:
         return None
     conn.execute(
-        "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, updated_at = ? "
-        "WHERE id = ?",
+        "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, updated_at = $1 "
+        "WHERE id = $2",
         (ctx.now, row["id"]),
     )
     found = row_to_delivery(row)  # is_retry: an earlier attempt was made
@@ -111,7 +112,7 @@ def claim(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
 
 
 def finish(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     delivery: Delivery,
     receipt: Receipt,
@@ -124,7 +125,9 @@ def finish(
     state = (
         "delivering"
         if delivering
-        else conn.execute("SELECT state FROM deliveries WHERE id = ?", (delivery.id,)).fetchone()[0]
+        else conn.execute("SELECT state FROM deliveries WHERE id = $1", (delivery.id,)).fetchone()[
+            "state"
+        ]
     )
     if state != "delivering":  # superseded meanwhile (task cancelled or reassigned)
         return str(state)
@@ -165,10 +168,10 @@ def finish(
     return _failed(conn, ctx, delivery, receipt)
 
 
-def _delivered(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
+def _delivered(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
     conn.execute(
-        "UPDATE deliveries SET state = 'delivered', method = ?, reason = NULL, updated_at = ?, "
-        "claim_until = NULL WHERE id = ?",
+        "UPDATE deliveries SET state = 'delivered', method = $1, reason = NULL, updated_at = $2, "
+        "claim_until = NULL WHERE id = $3",
         (receipt.method, ctx.now, delivery.id),
     )
     what = _what(delivery)
@@ -185,18 +188,18 @@ def _delivered(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: 
     )
     if delivery.task_id is not None and not is_note(delivery.target):
         conn.execute(
-            "UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND status = 'assigned' "
-            "AND assignee = ?",
+            "UPDATE tasks SET lease_expires_at = $1 WHERE id = $2 AND status = 'assigned' "
+            "AND assignee = $3",
             (ctx.now + ctx.settings.lease_s, delivery.task_id, delivery.agent),
         )
     return "delivered"
 
 
-def _failed(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
+def _failed(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
     reason = receipt.reason or "failed"
     conn.execute(
-        "UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ?, "
-        "claim_until = NULL WHERE id = ?",
+        "UPDATE deliveries SET state = 'failed', reason = $1, updated_at = $2, "
+        "claim_until = NULL WHERE id = $3",
         (reason, ctx.now, delivery.id),
     )
     insert_event(
@@ -212,29 +215,27 @@ def _failed(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Rec
     return "failed"
 
 
-def _requeue(
-    conn: sqlite3.Connection, ctx: Ctx, delivery_id: int, delay: float, why: str, counted: bool
-) -> None:
+def _requeue(conn: Conn, ctx: Ctx, delivery_id: int, delay: float, why: str, counted: bool) -> None:
     conn.execute(
-        "UPDATE deliveries SET state = 'queued', reason = ?, not_before = ?, "
-        "attempts = attempts - ?, updated_at = ?, claim_until = NULL WHERE id = ?",
+        "UPDATE deliveries SET state = 'queued', reason = $1, not_before = $2, "
+        "attempts = attempts - $3, updated_at = $4, claim_until = NULL WHERE id = $5",
         (why, ctx.now + delay, 0 if counted else 1, ctx.now, delivery_id),
     )
 
 
-def drop_pending(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str) -> None:
+def drop_pending(conn: Conn, ctx: Ctx, task_id: int, agent: str) -> None:
     """Cancel prompts for a task that an agent has not received yet (it no longer holds it).
     A withdrawal stays: it may take back a prompt of an earlier turn that did arrive."""
     rows = conn.execute(
         "SELECT d.id, d.state FROM deliveries d JOIN messages m ON m.id = d.message_id "
-        "WHERE d.agent_id = ? AND d.state IN ('queued', 'delivering') AND m.task_id = ? "
+        "WHERE d.agent_id = $1 AND d.state IN ('queued', 'delivering') AND m.task_id = $2 "
         f"AND {_NOT_WITHDRAWAL}",
         (agent, task_id),
     ).fetchall()
-    for delivery_id, state in rows:
+    for delivery_id, state in map(values, rows):
         conn.execute(
             "UPDATE deliveries SET state = 'failed', reason = 'superseded', "
-            "updated_at = ? WHERE id = ?",
+            "updated_at = $1 WHERE id = $2",
             (ctx.now, delivery_id),
         )
         insert_event(
@@ -250,16 +251,14 @@ def drop_pending(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str) -
         )
 
 
-def prompt_reached(
-    conn: sqlite3.Connection, task_id: int, agent: str, since: float | None = None
-) -> bool:
+def prompt_reached(conn: Conn, task_id: int, agent: str, since: float | None = None) -> bool:
     """True when a prompt of the task was delivered to the agent, or may be on its screen
     (a delivery in flight); ``since``: only messages queued from then on (the agent's
     current turn with the task). Withdrawals do not count."""
-    turn = "" if since is None else " AND m.created_at >= ?"
+    turn = "" if since is None else " AND m.created_at >= $3"
     row = conn.execute(
         "SELECT 1 FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE "
-        "d.agent_id = ? AND m.task_id = ? AND d.state IN ('delivered', 'delivering') "
+        "d.agent_id = $1 AND m.task_id = $2 AND d.state IN ('delivered', 'delivering') "
         f"AND {_NOT_WITHDRAWAL}{turn} LIMIT 1",
         (agent, task_id) if since is None else (agent, task_id, since),
     ).fetchone()
@@ -272,17 +271,17 @@ def _what(delivery: Delivery) -> str:
     return f"{task_ref(delivery.task_id)} {'note' if is_note(delivery.target) else 'prompt'}"
 
 
-def recover(conn: sqlite3.Connection, ctx: Ctx) -> int:
+def recover(conn: Conn, ctx: Ctx) -> int:
     """After a crash: deliveries left 'delivering' go back to the queue, marked as retries
     (not a node's claim: it comes back when its lease ends, ``core/delivery/node_claims.py``)."""
     rows = conn.execute(
         "SELECT d.id, d.agent_id, m.task_id FROM deliveries d JOIN messages m "
         "ON m.id = d.message_id WHERE d.state = 'delivering' AND d.node IS NULL"
     ).fetchall()
-    for delivery_id, agent, task_id in rows:
+    for delivery_id, agent, task_id in map(values, rows):
         conn.execute(
             "UPDATE deliveries SET state = 'queued', reason = 'interrupted', "
-            "updated_at = ? WHERE id = ?",
+            "updated_at = $1 WHERE id = $2",
             (ctx.now, delivery_id),
         )
         insert_event(
@@ -297,8 +296,10 @@ def recover(conn: sqlite3.Connection, ctx: Ctx) -> int:
     return len(rows)
 
 
-def next_due(conn: sqlite3.Connection) -> float | None:
+def next_due(conn: Conn) -> float | None:
     """When the earliest queued delivery becomes due."""
-    row = conn.execute("SELECT min(not_before) FROM deliveries WHERE state = 'queued'").fetchone()
-    due: float | None = row[0]
+    row = conn.execute(
+        "SELECT min(not_before) AS due FROM deliveries WHERE state = 'queued'"
+    ).fetchone()
+    due: float | None = row["due"]
     return due

@@ -8,10 +8,10 @@ import asyncio
 import pytest
 
 from core.errors import StorageError
-from core.store.postgres import PgConnection, PgDatabase
+from core.store.postgres import PgConn, PgDatabase
 
 
-def _sleep_then_write(conn: PgConnection) -> None:
+def _sleep_then_write(conn: PgConn) -> None:
     conn.execute("SELECT pg_sleep(3)")
     conn.execute("INSERT INTO swarm_clock VALUES (2, 0)")  # never reached
 

@@ -32,8 +32,10 @@ def _write(conn: sqlite3.Connection, ctx: Ctx, texts: tuple[str, ...]) -> list[s
     half = len(texts) // 2
     for text in texts[:half]:
         insert_event(conn, ctx.now, "test.held", text, actor=ctx.actor, data={"text": text})
+    conn.flush_events()  # what a store function that reads events in a write does
     seen = [
-        r[0] for r in conn.execute("SELECT text FROM events WHERE kind = 'test.held' ORDER BY id")
+        r["text"]
+        for r in conn.execute("SELECT text FROM events WHERE kind = 'test.held' ORDER BY id")
     ]
     for text in texts[half:]:
         insert_event(conn, ctx.now, "test.held", text, actor=ctx.actor, data={"text": text})
@@ -42,7 +44,7 @@ def _write(conn: sqlite3.Connection, ctx: Ctx, texts: tuple[str, ...]) -> list[s
 
 def _held(conn: sqlite3.Connection) -> list[Any]:
     return [
-        (r[0], r[1])
+        (r["text"], r["data"])
         for r in conn.execute("SELECT text, data FROM events WHERE kind = 'test.held' ORDER BY id")
     ]
 
@@ -56,7 +58,10 @@ async def test_events_keep_their_text_and_order_and_the_transaction_sees_its_own
     assert [text for text, _ in rows] == list(AWKWARD)
     assert [json.loads(data)["text"] for _, data in rows] == list(AWKWARD)
     assert (
-        await service.db.read(lambda c: c.execute("SELECT count(*) FROM tasks").fetchone()[0]) == 0
+        await service.db.read(
+            lambda c: c.execute("SELECT count(*) AS n FROM tasks").fetchone()["n"]
+        )
+        == 0
     )  # the table the quoting test aims at is still there
 
 
@@ -73,7 +78,7 @@ def _bad_event(conn: sqlite3.Connection, ctx: Ctx) -> None:
 
 
 def _scores(conn: sqlite3.Connection) -> set[float]:
-    return {r[0] for r in conn.execute("SELECT score FROM agent_state")}
+    return {r["score"] for r in conn.execute("SELECT score FROM agent_state")}
 
 
 async def test_a_failed_transaction_leaves_no_event_and_no_change(service: SwarmService) -> None:

@@ -58,7 +58,7 @@ def expected(conn, since: float) -> dict[str, tuple[int, int, float | None]]:
     """Per agent (done, failed, median minutes) straight from the tasks table."""
     found: dict[str, tuple[int, int, float | None]] = {}
     rows = conn.execute(
-        "SELECT assignee, status, finished_at - assigned_at FROM tasks WHERE finished_at >= ?",
+        "SELECT assignee, status, finished_at - assigned_at FROM tasks WHERE finished_at >= $1",
         (since,),
     ).fetchall()
     for agent in {r[0] for r in rows}:
