@@ -36,7 +36,7 @@ async def test_fencing_fails_the_statement_in_flight_and_refuses_the_rest(
     check = await PgDatabase.open(database_url)
     try:
         rows = await check.read(
-            lambda conn: conn.execute("SELECT count(*) FROM swarm_clock").fetchone()[0]
+            lambda conn: conn.execute("SELECT count(*) AS n FROM swarm_clock").fetchone()["n"]
         )
     finally:
         await check.close()
