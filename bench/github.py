@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from bot.github.sync import GitHubSync
 from core.coordinator.scheduler import Scheduler
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.store.conn import Conn
 from core.workspaces.manager import InitRequest, init
 
 REPO = "acme/app"
@@ -244,7 +244,7 @@ async def _one_pull(
     return server.branch_sha(repo, "feature") or "", int(pull["number"])
 
 
-def _finished(conn: sqlite3.Connection, link_id: int, task_id: int, sha: str, pr: int) -> None:
+def _finished(conn: Conn, link_id: int, task_id: int, sha: str, pr: int) -> None:
     conn.execute("UPDATE tasks SET status = 'done' WHERE id = $1", (task_id,))
     conn.execute(
         "UPDATE github_issues SET pr = $1, head_sha = $2, ci = 'success', shown = 'review' "

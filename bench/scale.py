@@ -73,39 +73,44 @@ class CompletingAgents:
 
 
 class StatementCounter:
-    """Counts the store's statements on PostgreSQL (``PgConnection.execute``, and each row of
+    """Counts the store's statements on PostgreSQL (``PgConn.execute``, and each row of
     ``executemany``; not the BEGIN/COMMIT around them) while it is entered; ``events``: how
-    many of them were event rows (sent with the commit, no round trip of their own)."""
+    many event rows were added (``PgConn.add_event``: sent with the commit, no round trip of
+    their own)."""
 
     def __init__(self) -> None:
         self.count = 0
         self.events = 0
 
     def __enter__(self) -> StatementCounter:
-        from core.store.postgres import PgConnection
-        from core.store.tables import EVENT_INSERT
+        from core.store.postgres import PgConn
 
-        self._saved = PgConnection.execute, PgConnection.executemany
-        execute, executemany = self._saved
+        self._saved = PgConn.execute, PgConn.executemany, PgConn.add_event
+        execute, executemany, add_event = self._saved
         counter = self
 
-        def counted(conn: PgConnection, sql: str, params: Any = ()) -> Any:
+        def counted(conn: PgConn, sql: str, params: Any = ()) -> Any:
             counter.count += 1
-            counter.events += sql == EVENT_INSERT
             return execute(conn, sql, params)
 
-        def counted_many(conn: PgConnection, sql: str, seq: Any) -> Any:
+        def counted_many(conn: PgConn, sql: str, seq: Any) -> Any:
             counter.count += len(seq)
             return executemany(conn, sql, seq)
 
-        PgConnection.execute = counted  # type: ignore[method-assign,assignment]
-        PgConnection.executemany = counted_many  # type: ignore[method-assign,assignment]
+        def counted_event(conn: PgConn, row: Any) -> None:
+            counter.count += 1
+            counter.events += 1
+            add_event(conn, row)
+
+        PgConn.execute = counted  # type: ignore[method-assign,assignment]
+        PgConn.executemany = counted_many  # type: ignore[method-assign,assignment]
+        PgConn.add_event = counted_event  # type: ignore[method-assign,assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        from core.store.postgres import PgConnection
+        from core.store.postgres import PgConn
 
-        PgConnection.execute, PgConnection.executemany = self._saved  # type: ignore[method-assign]
+        PgConn.execute, PgConn.executemany, PgConn.add_event = self._saved  # type: ignore[method-assign]
 
 
 def write_agents(folder: Path, nodes: int, per_node: int, with_nodes: bool) -> Path:

@@ -1,14 +1,12 @@
-"""The store over PostgreSQL: a sqlite3-shaped connection over psycopg 3, and ``PgDatabase``.
+"""The store over PostgreSQL: ``PgConn`` (``core.store.conn.Conn`` over psycopg 3) and
+``PgDatabase``.
 
-Store functions are synchronous functions of a ``Conn``. ``PgConn``
-offers the part of that API they use (``execute``/``executemany`` returning a cursor with
-``fetchone``/``fetchall``/iteration/``lastrowid``/``rowcount``, rows by name and by index,
-``total_changes``) over one synchronous psycopg connection; SQL is rewritten by
-``core.store.postgres_dialect``. ``PgDatabase`` runs each read or write whole in one worker thread,
-as
-``core.store.database.Database`` does with aiosqlite's, and keeps SQLite's one-writer semantics: a
-write transaction starts by taking a transaction-scoped advisory lock, so the store's
-read-then-write functions behave as under ``BEGIN IMMEDIATE``. Driver errors leave as
+``PgConn`` sends each statement as written (``RawCursor``: ``$n`` placeholders bound by the
+server) and returns psycopg's own cursors, rows as dicts (``dict_row``); nothing rewrites
+SQL. ``PgDatabase`` runs each read or write whole in one worker thread, as
+``core.store.database.Database`` does with aiosqlite's, and keeps SQLite's one-writer
+semantics: a write transaction starts by taking a transaction-scoped advisory lock, so the
+store's read-then-write functions behave as under ``BEGIN IMMEDIATE``. Driver errors leave as
 ``sqlite3`` errors of the same family (the store's error contract stays one).
 """
 
@@ -352,8 +350,8 @@ def _apply(conn: PgConn, migrations: tuple[tuple[Step, ...], ...]) -> int:
             f"({len(migrations)}): upgrade swarm or point SWARM_DATABASE_URL elsewhere"
         )
     for version in range(current + 1, len(migrations) + 1):
-        for statement in migrations[version - 1]:
-            conn.raw.execute(postgres_ddl(statement))
+        for step in migrations[version - 1]:
+            conn.raw.execute(postgres_ddl(step))
         log.info("database migrated to version %d", version)
     if current < len(migrations):
         conn.raw.execute("UPDATE swarm_schema SET version = $1 WHERE id = 1", (len(migrations),))

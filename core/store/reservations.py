@@ -178,7 +178,7 @@ def purge(conn: Conn, now: float) -> int:
     agent); how many."""
     dead = f"SELECT r.id FROM reservations r WHERE NOT ({LIVE})"
     cur = conn.execute(f"DELETE FROM reservations WHERE id IN ({dead})", (now,))
-    return max(cur.rowcount, 0)
+    return max(int(cur.rowcount), 0)
 
 
 def released_text(agent: str, count: int) -> str:

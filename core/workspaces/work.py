@@ -44,7 +44,7 @@ def record_start(conn: Conn, work: TaskWork) -> bool:
             work.started_at,
         ),
     )
-    return cur.rowcount == 1
+    return bool(cur.rowcount == 1)
 
 
 def turns(conn: Conn, task_id: int) -> list[TaskWork]:

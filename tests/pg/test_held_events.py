@@ -12,6 +12,7 @@ import pytest
 
 from core.context import Ctx
 from core.service.swarm import SwarmService
+from core.store.conn import Conn
 from core.store.tables import insert_event
 
 pytestmark = [pytest.mark.both_databases]
@@ -27,7 +28,7 @@ AWKWARD = (
 )
 
 
-def _write(conn: sqlite3.Connection, ctx: Ctx, texts: tuple[str, ...]) -> list[str]:
+def _write(conn: Conn, ctx: Ctx, texts: tuple[str, ...]) -> list[str]:
     """Events, a read of the events in the middle, more events."""
     half = len(texts) // 2
     for text in texts[:half]:
@@ -42,7 +43,7 @@ def _write(conn: sqlite3.Connection, ctx: Ctx, texts: tuple[str, ...]) -> list[s
     return seen
 
 
-def _held(conn: sqlite3.Connection) -> list[Any]:
+def _held(conn: Conn) -> list[Any]:
     return [
         (r["text"], r["data"])
         for r in conn.execute("SELECT text, data FROM events WHERE kind = 'test.held' ORDER BY id")
@@ -65,19 +66,19 @@ async def test_events_keep_their_text_and_order_and_the_transaction_sees_its_own
     )  # the table the quoting test aims at is still there
 
 
-def _events_then_fail(conn: sqlite3.Connection, ctx: Ctx) -> None:
+def _events_then_fail(conn: Conn, ctx: Ctx) -> None:
     insert_event(conn, ctx.now, "test.held", "kept?", actor=ctx.actor)
     conn.execute("UPDATE agent_state SET score = 0.5")
     raise RuntimeError("the change fails after its events")
 
 
-def _bad_event(conn: sqlite3.Connection, ctx: Ctx) -> None:
+def _bad_event(conn: Conn, ctx: Ctx) -> None:
     conn.execute("UPDATE agent_state SET score = 0.25")
     insert_event(conn, ctx.now, "test.held", "fine", actor=ctx.actor)
     insert_event(conn, None, "test.held", "no time", actor=ctx.actor)  # type: ignore[arg-type]
 
 
-def _scores(conn: sqlite3.Connection) -> set[float]:
+def _scores(conn: Conn) -> set[float]:
     return {r["score"] for r in conn.execute("SELECT score FROM agent_state")}
 
 

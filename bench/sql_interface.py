@@ -1,0 +1,154 @@
+"""One hot statement through the store's connection interface, the bare drivers, and
+SQLAlchemy Core's ``text()``, on SQLite and PostgreSQL (issue 25: what the interface costs,
+and whether SQLAlchemy Core would be the cheaper way to run one SQL text on both).
+
+Run: .venv/bin/python bench/sql_interface.py [--rounds 20000]
+The statement is a point read by primary key plus the update of that row (the shape of a
+claim or a receipt). Prints microseconds per statement pair and ratios against the bare
+driver in the same run; asserts nothing. Results are recorded in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.store.conn import SqliteConn
+from tests.pgcluster import cluster, pg_bin_dir
+
+ROWS = 1000
+SCHEMA = "CREATE TABLE t (id INTEGER PRIMARY KEY, state TEXT NOT NULL, n INTEGER NOT NULL)"
+READ_Q = "SELECT id, state, n FROM t WHERE id = ?"
+WRITE_Q = "UPDATE t SET n = n + 1 WHERE id = ?"
+READ_N = "SELECT id, state, n FROM t WHERE id = $1"
+WRITE_N = "UPDATE t SET n = n + 1 WHERE id = $1"
+READ_PF = "SELECT id, state, n FROM t WHERE id = %s"
+WRITE_PF = "UPDATE t SET n = n + 1 WHERE id = %s"
+READ_SA = "SELECT id, state, n FROM t WHERE id = :id"
+WRITE_SA = "UPDATE t SET n = n + 1 WHERE id = :id"
+
+
+def timed(fn: Callable[[int], Any], rounds: int) -> float:
+    """Microseconds per call of ``fn(i)``, the median of 5 runs of ``rounds`` calls."""
+    runs = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for i in range(rounds):
+            fn(i % ROWS + 1)
+        runs.append((time.perf_counter() - start) / rounds * 1e6)
+    return statistics.median(runs)
+
+
+def fill(execute: Callable[[str], Any]) -> None:
+    execute(SCHEMA)
+    execute(
+        "INSERT INTO t (id, state, n) SELECT g, 'queued', 0 FROM "
+        f"(WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < {ROWS}) "
+        "SELECT g FROM s) AS q"
+    )
+
+
+def sqlite_figures(folder: Path, rounds: int) -> dict[str, float]:
+    path = folder / "b.db"
+    bare = sqlite3.connect(path, isolation_level=None)
+    bare.execute("PRAGMA journal_mode = WAL")
+    bare.execute("PRAGMA synchronous = NORMAL")
+    fill(bare.execute)
+    bare.row_factory = sqlite3.Row
+    conn = sqlite3.connect(path, isolation_level=None, factory=SqliteConn)
+    conn.row_factory = sqlite3.Row
+
+    def plain(i: int) -> None:
+        bare.execute(READ_Q, (i,)).fetchone()["state"]
+        bare.execute(WRITE_Q, (i,))
+
+    def interface(i: int) -> None:
+        conn.execute(READ_N, (i,)).fetchone()["state"]
+        conn.execute(WRITE_N, (i,))
+
+    out = {"sqlite3 (? placeholders, sqlite3.Row)": timed(plain, rounds)}
+    out["Conn: SqliteConn ($n)"] = timed(interface, rounds)
+    out |= _sqlalchemy(f"sqlite:///{path}", rounds)
+    bare.close()
+    conn.close()
+    return out
+
+
+def pg_figures(url: str, rounds: int) -> dict[str, float]:
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from core.store.postgres import PgConn, connect
+
+    with psycopg.connect(url, autocommit=True) as setup:
+        fill(setup.execute)
+    bare = psycopg.connect(url, autocommit=True, row_factory=dict_row)
+    conn: PgConn = connect(url)
+
+    def plain(i: int) -> None:
+        bare.execute(READ_PF, (i,)).fetchone()["state"]  # type: ignore[index]
+        bare.execute(WRITE_PF, (i,))
+
+    def interface(i: int) -> None:
+        conn.execute(READ_N, (i,)).fetchone()["state"]  # type: ignore[index]
+        conn.execute(WRITE_N, (i,))
+
+    out = {"psycopg (%s placeholders, dict_row)": timed(plain, rounds)}
+    out["Conn: PgConn ($n, RawCursor)"] = timed(interface, rounds)
+    out |= _sqlalchemy(url.replace("postgresql://", "postgresql+psycopg://", 1), rounds)
+    bare.close()
+    conn.raw.close()
+    return out
+
+
+def _sqlalchemy(url: str, rounds: int) -> dict[str, float]:
+    try:
+        import sqlalchemy
+    except ImportError:
+        print("sqlalchemy is not installed: pip install -e '.[dev]'", file=sys.stderr)
+        return {}
+    engine = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
+    read, write = sqlalchemy.text(READ_SA), sqlalchemy.text(WRITE_SA)
+    with engine.connect() as sa:
+
+        def core(i: int) -> None:
+            sa.execute(read, {"id": i}).mappings().one()["state"]
+            sa.execute(write, {"id": i})
+
+        figure = timed(core, rounds)
+    engine.dispose()
+    return {f"SQLAlchemy {sqlalchemy.__version__} Core text()": figure}
+
+
+def show(title: str, figures: dict[str, float]) -> None:
+    base = next(iter(figures.values()))
+    print(f"\n{title}: microseconds per read + update (median of 5 runs)")
+    for name, us in figures.items():
+        print(f"  {name:44} {us:8.1f} us   x{us / base:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=20_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        show("SQLite", sqlite_figures(Path(tmp), args.rounds))
+    bin_dir = pg_bin_dir()
+    if bin_dir is None:
+        print("\nno PostgreSQL server binaries: PostgreSQL skipped")
+        return
+    with cluster(bin_dir) as server:
+        show("PostgreSQL (TCP to 127.0.0.1)", pg_figures(server.url(), args.rounds // 4))
+
+
+if __name__ == "__main__":
+    main()
