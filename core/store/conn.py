@@ -96,9 +96,16 @@ _NAMES = tuple(str(i) for i in range(1, 1001))
 
 def _named(params: Params) -> Params:
     """A sequence as SQLite binds ``$1``..``$n``: by name ("1", "2", ...)."""
+    kind = params.__class__
+    if kind is tuple or kind is list:
+        return dict(zip(_NAMES, params, strict=False)) if params else params
     if isinstance(params, Mapping):
         return params
     return dict(zip(_NAMES, params, strict=False))
+
+
+_execute = sqlite3.Connection.execute
+_executemany = sqlite3.Connection.executemany
 
 
 class SqliteConn(sqlite3.Connection):
@@ -109,13 +116,13 @@ class SqliteConn(sqlite3.Connection):
 
     def execute(self, sql: str, params: Params = (), /) -> sqlite3.Cursor:  # type: ignore[override]
         """Run one statement with ``$n`` placeholders bound from ``params``."""
-        return super().execute(sql, _named(params))
+        return _execute(self, sql, _named(params))
 
     def executemany(  # type: ignore[override]
         self, sql: str, seq: Iterable[Sequence[Any]], /
     ) -> sqlite3.Cursor:
         """Run one statement once per parameter sequence."""
-        return super().executemany(sql, (_named(p) for p in seq))
+        return _executemany(self, sql, (_named(p) for p in seq))
 
     def add_event(self, row: Sequence[Any]) -> None:
         """Insert the event now (SQLite has one writer: nothing to gain by holding it)."""

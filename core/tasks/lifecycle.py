@@ -18,7 +18,7 @@ from core.errors import (
 )
 from core.models import ACTIVE, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
 from core.store import agent_signals
-from core.store.conn import Conn
+from core.store.conn import Conn, values
 from core.store.tables import get_task, insert_event, task_exists
 from core.tasks import campaign_end, messages, reserving, rules
 from core.tasks.actions import TaskAction, require
@@ -220,7 +220,7 @@ def dependency_states(
             "t.id = d.dep_id WHERE d.task_id = $1 ORDER BY t.id",
             (task_id,),
         )
-        return [(i, s, False) for i, s in plain]
+        return [(r["id"], r["status"], False) for r in plain]
     rows = conn.execute(
         "SELECT t.id, t.status, g.dep_id IS NOT NULL AS trig FROM task_deps d "
         "JOIN tasks t ON t.id = d.dep_id LEFT JOIN task_triggers g "
@@ -233,9 +233,9 @@ def dependency_states(
 def settle(conn: Conn, ctx: Ctx, task_id: int) -> None:
     """Put a not-yet-started task in ``ready``, ``blocked`` (with its reason) or ``skipped``,
     by the rule of its kind (:mod:`core.tasks.rules`)."""
-    status, reason, kind = conn.execute(
-        "SELECT status, reason, kind FROM tasks WHERE id = $1", (task_id,)
-    ).fetchone()
+    status, reason, kind = values(
+        conn.execute("SELECT status, reason, kind FROM tasks WHERE id = $1", (task_id,)).fetchone()
+    )
     if status not in ("blocked", "ready"):
         return
     deps = dependency_states(conn, task_id, triggers=kind == "on_failure")

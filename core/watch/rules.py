@@ -444,7 +444,7 @@ def _check_reachable(
         text = f"{agent} unreachable: its last {count} deliveries failed ({rows[0]['reason']})"
         if open_alert(conn, ctx, agent, UNREACHABLE, text):
             report.opened.append(f"{agent} {UNREACHABLE}")
-    elif rows and rows[0][0] == "delivered":
+    elif rows and rows[0]["state"] == "delivered":
         _clear(
             conn,
             ctx,
