@@ -11,12 +11,13 @@ driver in the same run; asserts nothing. Results are recorded in docs/performanc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +38,17 @@ READ_SA = "SELECT id, state, n FROM t WHERE id = :id"
 WRITE_SA = "UPDATE t SET n = n + 1 WHERE id = :id"
 
 
-def timed(fn: Callable[[int], Any], rounds: int) -> float:
-    """Microseconds per call of ``fn(i)``, the median of 5 runs of ``rounds`` calls."""
-    runs = []
+def timed(fns: dict[str, Callable[[int], Any]], rounds: int) -> dict[str, float]:
+    """Microseconds per call of each ``fn(i)``: the median of 5 runs of ``rounds`` calls,
+    the functions taking turns (so drift on a shared machine touches all of them alike)."""
+    runs: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(5):
-        start = time.perf_counter()
-        for i in range(rounds):
-            fn(i % ROWS + 1)
-        runs.append((time.perf_counter() - start) / rounds * 1e6)
-    return statistics.median(runs)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            for i in range(rounds):
+                fn(i % ROWS + 1)
+            runs[name].append((time.perf_counter() - start) / rounds * 1e6)
+    return {name: statistics.median(r) for name, r in runs.items()}
 
 
 def fill(execute: Callable[[str], Any]) -> None:
@@ -65,6 +68,7 @@ def sqlite_figures(folder: Path, rounds: int) -> dict[str, float]:
     fill(bare.execute)
     bare.row_factory = sqlite3.Row
     conn = sqlite3.connect(path, isolation_level=None, factory=SqliteConn)
+    conn.execute("PRAGMA synchronous = NORMAL")
     conn.row_factory = sqlite3.Row
 
     def plain(i: int) -> None:
@@ -75,9 +79,9 @@ def sqlite_figures(folder: Path, rounds: int) -> dict[str, float]:
         conn.execute(READ_N, (i,)).fetchone()["state"]
         conn.execute(WRITE_N, (i,))
 
-    out = {"sqlite3 (? placeholders, sqlite3.Row)": timed(plain, rounds)}
-    out["Conn: SqliteConn ($n)"] = timed(interface, rounds)
-    out |= _sqlalchemy(f"sqlite:///{path}", rounds)
+    fns = {"sqlite3 (? placeholders, sqlite3.Row)": plain, "Conn: SqliteConn ($n)": interface}
+    with _sqlalchemy(f"sqlite:///{path}", "PRAGMA synchronous = NORMAL") as extra:
+        out = timed(fns | extra, rounds)
     bare.close()
     conn.close()
     return out
@@ -102,31 +106,35 @@ def pg_figures(url: str, rounds: int) -> dict[str, float]:
         conn.execute(READ_N, (i,)).fetchone()["state"]  # type: ignore[index]
         conn.execute(WRITE_N, (i,))
 
-    out = {"psycopg (%s placeholders, dict_row)": timed(plain, rounds)}
-    out["Conn: PgConn ($n, RawCursor)"] = timed(interface, rounds)
-    out |= _sqlalchemy(url.replace("postgresql://", "postgresql+psycopg://", 1), rounds)
+    fns = {"psycopg (%s placeholders, dict_row)": plain, "Conn: PgConn ($n, RawCursor)": interface}
+    with _sqlalchemy(url.replace("postgresql://", "postgresql+psycopg://", 1), "") as extra:
+        out = timed(fns | extra, rounds)
     bare.close()
     conn.raw.close()
     return out
 
 
-def _sqlalchemy(url: str, rounds: int) -> dict[str, float]:
+@contextlib.contextmanager
+def _sqlalchemy(url: str, setup: str) -> Iterator[dict[str, Callable[[int], Any]]]:
+    """The statement pair through SQLAlchemy Core's ``text()`` (none when not installed)."""
     try:
         import sqlalchemy
     except ImportError:
         print("sqlalchemy is not installed: pip install -e '.[dev]'", file=sys.stderr)
-        return {}
+        yield {}
+        return
     engine = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
     read, write = sqlalchemy.text(READ_SA), sqlalchemy.text(WRITE_SA)
     with engine.connect() as sa:
+        if setup:
+            sa.exec_driver_sql(setup)
 
         def core(i: int) -> None:
             sa.execute(read, {"id": i}).mappings().one()["state"]
             sa.execute(write, {"id": i})
 
-        figure = timed(core, rounds)
+        yield {f"SQLAlchemy {sqlalchemy.__version__} Core text()": core}
     engine.dispose()
-    return {f"SQLAlchemy {sqlalchemy.__version__} Core text()": figure}
 
 
 def show(title: str, figures: dict[str, float]) -> None:

@@ -116,6 +116,8 @@ class SqliteConn(sqlite3.Connection):
 
     def execute(self, sql: str, params: Params = (), /) -> sqlite3.Cursor:  # type: ignore[override]
         """Run one statement with ``$n`` placeholders bound from ``params``."""
+        if params.__class__ is tuple and params:  # the common case, inline
+            return _execute(self, sql, dict(zip(_NAMES, params)))  # noqa: B905
         return _execute(self, sql, _named(params))
 
     def executemany(  # type: ignore[override]
