@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, Literal, Protocol
 
 Dialect = Literal["sqlite", "postgres"]
@@ -94,16 +95,6 @@ class Pair:
 _NAMES = tuple(str(i) for i in range(1, 1001))
 
 
-def _named(params: Params) -> Params:
-    """A sequence as SQLite binds ``$1``..``$n``: by name ("1", "2", ...)."""
-    kind = params.__class__
-    if kind is tuple or kind is list:
-        return dict(zip(_NAMES, params, strict=False)) if params else params
-    if isinstance(params, Mapping):
-        return params
-    return dict(zip(_NAMES, params, strict=False))
-
-
 _execute = sqlite3.Connection.execute
 _executemany = sqlite3.Connection.executemany
 
@@ -116,15 +107,15 @@ class SqliteConn(sqlite3.Connection):
 
     def execute(self, sql: str, params: Params = (), /) -> sqlite3.Cursor:  # type: ignore[override]
         """Run one statement with ``$n`` placeholders bound from ``params``."""
-        if params.__class__ is tuple and params:  # the common case, inline
+        if params and params.__class__ is not dict:  # a sequence, the common case: inline
             return _execute(self, sql, dict(zip(_NAMES, params)))  # noqa: B905
-        return _execute(self, sql, _named(params))
+        return _execute(self, sql, params)
 
     def executemany(  # type: ignore[override]
         self, sql: str, seq: Iterable[Sequence[Any]], /
     ) -> sqlite3.Cursor:
         """Run one statement once per parameter sequence."""
-        return _executemany(self, sql, (_named(p) for p in seq))
+        return _executemany(self, sql, map(dict, map(zip, repeat(_NAMES), seq)))
 
     def add_event(self, row: Sequence[Any]) -> None:
         """Insert the event now (SQLite has one writer: nothing to gain by holding it)."""
