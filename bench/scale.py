@@ -47,6 +47,7 @@ from core.models import Receipt, TaskSpec
 from core.protocols import Parcel, Timer
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.store.conn import values
 from tests.pgcluster import Cluster, cluster, pg_bin_dir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -210,9 +211,12 @@ def _claim_latencies(conn: Any) -> list[float]:
     ``delivery.claimed`` of that task."""
     assigned: dict[int, float] = {}
     latency = []
-    for kind, task_id, ts in conn.execute(
-        "SELECT kind, task_id, ts FROM events WHERE kind IN ('task.assigned', "
-        "'delivery.claimed') AND task_id IS NOT NULL ORDER BY id"
+    for kind, task_id, ts in map(
+        values,
+        conn.execute(
+            "SELECT kind, task_id, ts FROM events WHERE kind IN ('task.assigned', "
+            "'delivery.claimed') AND task_id IS NOT NULL ORDER BY id"
+        ),
     ):
         if kind == "task.assigned":
             assigned[task_id] = ts
