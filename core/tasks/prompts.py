@@ -17,7 +17,7 @@ from typing import Any
 from core.agent_state import Signal
 from core.context import Ctx
 from core.errors import InvalidInput, InvalidState, NotFound
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.text import escape_controls, shorten
 
@@ -88,24 +88,25 @@ class Prompt:
         }
 
 
-def _row(found: Any) -> Prompt:
-    row = values(found)  # in COLUMNS' order
-    options = tuple(PromptOption(str(o["key"]), str(o["label"])) for o in json.loads(row[6]))
+def _row(row: Any) -> Prompt:
+    options = tuple(
+        PromptOption(str(o["key"]), str(o["label"])) for o in json.loads(row["options"])
+    )
     return Prompt(
-        id=int(row[0]),
-        agent=row[1],
-        task_id=row[2],
-        source=Signal(row[3]),
-        kind=row[4],
-        text=row[5],
+        id=int(row["id"]),
+        agent=row["agent"],
+        task_id=row["task_id"],
+        source=Signal(row["source"]),
+        kind=row["kind"],
+        text=row["text"],
         options=options,
-        session=row[7],
-        opened_at=float(row[8]),
-        decided_at=row[9],
-        decision=row[10],
-        decided_by=row[11],
-        closed_at=row[12],
-        closed_why=row[13],
+        session=row["session"],
+        opened_at=float(row["opened_at"]),
+        decided_at=row["decided_at"],
+        decision=row["decision"],
+        decided_by=row["decided_by"],
+        closed_at=row["closed_at"],
+        closed_why=row["closed_why"],
     )
 
 

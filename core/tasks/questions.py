@@ -13,7 +13,7 @@ from typing import Any
 from core.context import Ctx
 from core.errors import InvalidState, NotFound
 from core.models import ACTIVE, task_ref
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 from core.store.tables import get_task, insert_event
 from core.tasks import messages
 from core.text import shorten
@@ -57,18 +57,17 @@ class Question:
         }
 
 
-def _row(found: Any) -> Question:
-    row = values(found)  # in COLUMNS' order
+def _row(row: Any) -> Question:
     return Question(
-        id=int(row[0]),
-        task_id=int(row[1]),
-        agent=row[2],
-        text=row[3],
-        asked_by=row[4],
-        asked_at=float(row[5]),
-        answer=row[6],
-        answered_by=row[7],
-        answered_at=row[8],
+        id=int(row["id"]),
+        task_id=int(row["task_id"]),
+        agent=row["agent_id"],
+        text=row["text"],
+        asked_by=row["asked_by"],
+        asked_at=float(row["asked_at"]),
+        answer=row["answer"],
+        answered_by=row["answered_by"],
+        answered_at=row["answered_at"],
     )
 
 

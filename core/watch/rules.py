@@ -256,14 +256,11 @@ def _views(
     ):
         held.setdefault(agent, []).append(_Held(task_id, assigned_at or 0.0, attempts, most))
     watch = {
-        r[0]: r
-        for r in map(
-            values,
-            conn.execute(
-                "SELECT agent_id, screen_active_at, watched_tasks, "
-                "nudges, last_nudge_at, screen_seen_at, resumed_at "
-                "FROM agent_watch"
-            ),
+        r["agent_id"]: r
+        for r in conn.execute(
+            "SELECT agent_id, screen_active_at, watched_tasks, "
+            "nudges, last_nudge_at, screen_seen_at, resumed_at "
+            "FROM agent_watch"
         )
     }
     reports = dict(map(values, conn.execute("SELECT id, last_report_at FROM agent_state")))
@@ -271,13 +268,14 @@ def _views(
     for agent_id, agent in ctx.agents.items():
         mine = held.get(agent_id, [])
         row = watch.get(agent_id)
-        screen = has_screen(agent) and row is not None and row[5] is not None
-        times = [starts[agent_id], reports.get(agent_id) or 0.0, (row[6] or 0.0) if row else 0.0]
+        screen = has_screen(agent) and row is not None and row["screen_seen_at"] is not None
+        resumed = (row["resumed_at"] or 0.0) if row else 0.0
+        times = [starts[agent_id], reports.get(agent_id) or 0.0, resumed]
         times += [at for sig, at in active.get(agent_id, {}).items() if sig is not Signal.SCREEN]
         times += [t.assigned_at for t in mine]
         if screen:
             assert row is not None
-            times += [row[1] or 0.0, row[5]]
+            times += [row["screen_active_at"] or 0.0, row["screen_seen_at"]]
         if mine:
             times.append(_prompt_delivered_at(conn, agent_id) + settings.grace_s)
         verdict = verdicts.get(agent_id)
@@ -285,9 +283,9 @@ def _views(
             agent_id,
             mine,
             max(times),
-            row[2] if row else None,
-            row[3] if row else 0,
-            row[4] if row else None,
+            row["watched_tasks"] if row else None,
+            row["nudges"] if row else 0,
+            row["last_nudge_at"] if row else None,
             screen,
             verdict if verdict is not None and verdict.state in HELD else None,
         )

@@ -70,3 +70,22 @@ def test_only_the_store_imports_the_postgresql_driver() -> None:
         and p.parent != ROOT / "core/store"
     ]
     assert found == []
+
+
+def test_no_row_is_unpacked_by_position_straight_from_a_cursor() -> None:
+    """PostgreSQL's rows are dicts: unpacking one gives its column names, silently. A row
+    is read by name, or through ``values(row)`` (in its SELECT's order)."""
+    unpacked = re.compile(
+        r"for \(?\w+, [\w, ()]*\bin (conn|c|cur)\.execute\("
+        r"|^\s*\(?\w+, [\w, ]+\)? = (conn|c)\.execute\(.*\)\.fetchone\(\)"
+        r"|\b(row|r)\[\d\]|\.fetchone\(\)\[\d\]"
+    )
+    found = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for p in _sources()
+        if p.name not in {"conn.py", "db_copy.py", "database.py", "commit_watch.py"}
+        and p.name != "postgres_failover.py"  # its own psycopg connection, tuple rows
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if unpacked.search(line)
+    ]
+    assert found == []
