@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 from core.store.calls import Abandoned, StoreCall
-from core.store.migrations import LATEST, MIGRATIONS
+from core.store.conn import SqliteConn
+from core.store.migrations import LATEST, MIGRATIONS, sqlite_ddl
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,9 @@ class Database:
             raise StorageError(
                 f"cannot use {path.parent} as the swarm's home (SWARM_HOME): {exc.strerror}"
             ) from None
-        conn = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout_s)
+        conn = await aiosqlite.connect(
+            path, isolation_level=None, timeout=busy_timeout_s, factory=SqliteConn
+        )
         db = cls(conn, path)
         try:
             await check_thread_access(conn)
@@ -240,7 +243,7 @@ def _apply_migrations(conn: sqlite3.Connection, target: int) -> int:
     current = user_version(conn)  # another process may have migrated meanwhile
     for version in range(current + 1, target + 1):
         for statement in MIGRATIONS[version - 1]:
-            conn.execute(statement)
+            conn.execute(sqlite_ddl(statement))
         log.info("database migrated to version %d", version)
     conn.execute(f"PRAGMA user_version = {max(current, target)}")
     return max(current, target)
