@@ -145,3 +145,19 @@ async def test_a_refused_done_leaves_the_task_as_it_was(
     assert "task.done" not in [e.kind for e in await service.events(task=task.ref)]
     await service.complete_task(task.id, held.agent, "fine")
     assert (await service.get_task(task.ref)).status is TaskStatus.done
+
+
+async def test_an_assignment_pass_writes_set_based(service: SwarmService) -> None:
+    tasks = [await service.create_task(TaskSpec(f"t{i}"), "cli") for i in range(3)]
+    async with traced(service) as trace:
+        made = await service.queue.assign_batch()
+    assert sorted(a.task_id for a in made) == [t.id for t in tasks]
+    assert len({a.agent for a in made}) == 3 and len({a.message_id for a in made}) == 3
+    # the free agents (usage limits only when one is limited), the ready tasks, then the
+    # tasks, their messages, their deliveries and the agents' stamp: one statement each;
+    # one event per task
+    assert len(trace.statements) == 6 + len(tasks), trace.statements
+    prompts = {d.task_id: d for d in await service.deliveries()}
+    assert {prompts[a.task_id].agent for a in made} == {a.agent for a in made}
+    for a in made:
+        assert prompts[a.task_id].agent == a.agent and prompts[a.task_id].message_id == a.message_id

@@ -39,13 +39,19 @@ class _AgentView:
 def free_agents(conn: Conn, ctx: Ctx) -> list[_AgentView]:
     """Configured agents that are not paused, not held by a usage limit and below their
     capacity."""
-    limited = agent_judge.limited_agents(conn, ctx.now, ctx.settings.limit_backoff_s)
     rows = conn.execute(
         "SELECT s.id, s.paused, s.score, s.idle_since, (SELECT count(*) FROM tasks t WHERE "
-        "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load "
-        "FROM agent_state s"
+        "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load, "
+        "s.state = 'limited' OR EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = s.id "
+        "AND g.state = 'limited') AS limited FROM agent_state s"
     ).fetchall()
     state = {r["id"]: r for r in rows}
+    # the usage limits are worked out only when an agent's state or a signal says limited
+    limited = (
+        agent_judge.limited_agents(conn, ctx.now, ctx.settings.limit_backoff_s)
+        if any(r["limited"] for r in rows)
+        else {}
+    )
     views = []
     for agent in ctx.agents.values():
         row = state.get(agent.id)
