@@ -9,7 +9,8 @@ calls a named operation of the connection (``data_version``, ``give_back_space``
 ``add_event``/``flush_events``) or picks one statement of a ``Pair``.
 
 Rows are read by column name (``row["id"]``): ``sqlite3.Row`` here, psycopg's ``dict_row`` on
-PostgreSQL (``core.store.postgres.PgConn``); never by position.
+PostgreSQL (``core.store.postgres.PgConn``), never by index; code that unpacks a row does it
+through ``values(row)`` (unpacking a dict would give its column names).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any, Literal, Protocol
 
+MIN_SQLITE = (3, 35)  # RETURNING (3.35), ON CONFLICT DO NOTHING (3.24)
 Dialect = Literal["sqlite", "postgres"]
 Params = Sequence[Any] | Mapping[str, Any]
 

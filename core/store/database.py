@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 from core.store.calls import Abandoned, StoreCall
-from core.store.conn import SqliteConn
+from core.store.conn import MIN_SQLITE, SqliteConn
 from core.store.migrations import LATEST, MIGRATIONS, sqlite_ddl
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ class Database:
     @classmethod
     async def open(cls, path: Path, busy_timeout_s: float = 30.0) -> Database:
         """Open ``path`` in WAL mode with a busy timeout, migrated to the latest version."""
+        check_sqlite_version()
         try:
             make_dirs(path.parent)
             create_empty(path)  # 0600 before SQLite makes it: its -wal and -shm copy the mode
@@ -186,6 +187,16 @@ async def check_thread_access(conn: aiosqlite.Connection) -> None:
         f"runs its transactions through ({problem}): install a tested release with "
         f"pip install 'aiosqlite{TESTED_AIOSQLITE}'"
     )
+
+
+def check_sqlite_version(found: tuple[int, ...] = sqlite3.sqlite_version_info) -> None:
+    """Raise ConfigError when the SQLite library is older than the SQL needs."""
+    if found < MIN_SQLITE:
+        raise ConfigError(
+            f"SQLite {'.'.join(map(str, found))} is too old: swarm needs "
+            f"{'.'.join(map(str, MIN_SQLITE))} or later (RETURNING); use a Python built "
+            "with a newer SQLite, or SWARM_DATABASE_URL for PostgreSQL"
+        )
 
 
 def _unless_abandoned(
