@@ -328,7 +328,7 @@ def decide_ci(conn: Conn, ctx: Ctx, task_id: int, action: str) -> CiDecision:
     ).rowcount
     if taken != 1:  # another writer chose in between: say who
         return decide_ci(conn, ctx, task_id, action)
-    return _apply_ci(conn, ctx, link, action, json.loads(started[0] or "{}"))
+    return _apply_ci(conn, ctx, link, action, json.loads(started["data"] or "{}"))
 
 
 def _apply_ci(conn: Conn, ctx: Ctx, link: Link, action: str, data: dict[str, Any]) -> CiDecision:
