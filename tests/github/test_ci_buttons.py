@@ -66,6 +66,8 @@ async def _press(
     return {"type": answer.type, **answer.data}
 
 
+# both stores: the post reads the exhausted event's data by name (a dict row on PostgreSQL)
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 async def test_ci_past_its_retries_asks_a_person_on_discord(
     server: LocalDiscordServer, service: SwarmService, world: World, tmp_path: Path
 ) -> None:
