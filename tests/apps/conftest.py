@@ -18,7 +18,9 @@ class Person:
         self.server = desktop.xserver
 
     def click_into(self, window: AppWindow) -> None:
-        """Click the input point, then give the window the keyboard (no window manager)."""
+        """Click the input point, then give the window the keyboard (no window manager); a
+        terminal's chat program is back at its prompt first (a person sees the prompt)."""
+        self.desktop.wait_at_prompt(window.name)
         x, y = window.input
         self.server.xdotool("mousemove", str(x), str(y), "click", "1")
         self.server.xdotool("windowfocus", "--sync", str(window.window))
