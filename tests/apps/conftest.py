@@ -63,6 +63,17 @@ class Person:
         return done.stdout.decode()
 
 
+@pytest.fixture(autouse=True)
+def settled_terminals(request: pytest.FixtureRequest) -> None:
+    """A test on the session's desktop starts with its terminal chats at their prompts (the
+    previous test's last message may still be on its way into one)."""
+    if "apps_desktop" not in request.fixturenames:
+        return
+    desktop: MixedDesktop = request.getfixturevalue("apps_desktop")
+    for window in desktop.windows:
+        desktop.wait_at_prompt(window.name)
+
+
 @pytest.fixture
 def person(apps_desktop: MixedDesktop) -> Person:
     """The human at the shared desktop."""
