@@ -16,12 +16,20 @@ $(STAMP): pyproject.toml $(LOCALDISCORD)/pyproject.toml $(LOCALGITHUB)/pyproject
 demo: $(STAMP)
 	$(VENV)/bin/swarm demo
 
+# The type check runs beside the tests (its output is printed after theirs, under a header);
+# the target fails when either fails. TEST_WORKERS=0: the tests in this process, no xdist.
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	$(MAKE) --no-print-directory typecheck
-	$(PY) -m pytest
+	@log=$$(mktemp); \
+	$(MAKE) --no-print-directory typecheck >"$$log" 2>&1 & checker=$$!; \
+	echo "$(PY) -m pytest -n $(TEST_WORKERS)  (make typecheck runs beside it)"; \
+	$(PY) -m pytest -n $(TEST_WORKERS); tests=$$?; \
+	wait $$checker; types=$$?; \
+	echo "--- make typecheck (exit $$types) ---"; cat "$$log"; rm -f "$$log"; \
+	[ $$tests -eq 0 ] && [ $$types -eq 0 ]
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -53,6 +53,9 @@ METHOD = "gui"
 LOCK_NAME = "input.lock"
 POINTER_NAME = "input.pointer"
 UNSENT_NAME = "input.unsent"  # the agents whose input may hold an unsent paste
+# A terminal in canonical mode may only be busy (a prompt_toolkit agent between two prompts
+# leaves raw mode while it works): wait this long for its prompt before refusing.
+LINE_MODE_WAIT_S = 1.5
 
 
 @dataclass(frozen=True)
@@ -577,24 +580,33 @@ class GuiDriver:
     def _check_reads_lines(self, parcel: Parcel, found: windows.WindowFacts) -> None:
         """Refuse a multi-line text for a terminal whose program reads whole lines (the
         terminal's canonical mode: no bracketed paste possible), which would get each line
-        as a submission of its own (terminal_modes.py)."""
+        as a submission of its own (terminal_modes.py). A program between two prompts is in
+        that mode too while it works: the mode is read again for ``LINE_MODE_WAIT_S``, and a
+        refusal is retried later (a line reader fails once its tries are used up)."""
         if found.pid is None:
             return
         if found.identity not in self._terminals:
             self._terminals[found.identity] = terminal_modes.find_terminal(found.pid)
         where = self._terminals[found.identity]
-        state = terminal_modes.read_state(*where) if where is not None else None
+        if where is None:
+            return
+        deadline = time.monotonic() + LINE_MODE_WAIT_S
+        state = terminal_modes.read_state(*where)
+        while state is not None and state.canonical and time.monotonic() < deadline:
+            self._check_paused()
+            time.sleep(0.05)
+            state = terminal_modes.read_state(*where)
         if state is not None and state.canonical:
             log.warning(
                 "delivery %s to %s: %s reads whole lines on %s (no bracketed paste): each "
-                "of the %d lines would arrive as a message of its own; refused",
+                "of the %d lines would arrive as a message of its own; refused for now",
                 parcel.delivery_id,
                 parcel.agent.id,
                 state.foreground,
                 state.tty,
                 parcel.text.count("\n") + 1,
             )
-            raise Abort(Failure.NO_BRACKETED_PASTE, retryable=False)
+            raise Abort(Failure.NO_BRACKETED_PASTE)
 
     def _meet_window(self, parcel: Parcel, window: int | None) -> windows.WindowFacts | None:
         """Key what the driver remembers of the agent's input to the window under its point:

@@ -178,9 +178,9 @@ def shared_xvfb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     missing = [tool for tool in DESKTOP_TOOLS if shutil.which(tool) is None]
     if missing:
         skip_or_fail(f"{', '.join(missing)} not installed (apt-get install xvfb xsel xdotool)")
-    from automation import virtual_desktop
+    from tests.helpers import start_xvfb
 
-    server = virtual_desktop.start_xvfb(tmp_path_factory.mktemp("xvfb"))
+    server = start_xvfb(tmp_path_factory.mktemp("xvfb"))
     try:
         yield server
     finally:

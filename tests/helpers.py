@@ -10,6 +10,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,19 @@ from core.settings import Settings
 from core.store.conn import SqliteConn
 
 ROOT = Path(__file__).resolve().parent.parent
+XVFB_LOCK = Path(tempfile.gettempdir()) / "swarm-tests-xvfb.lock"
+
+
+def start_xvfb(workdir: Path, auth: bool = True) -> Any:
+    """``automation.virtual_desktop.start_xvfb`` under a lock that every test process on the
+    machine shares: two xdist workers probing the same free display number at once could
+    otherwise both see it free, and the loser's Xvfb, still exiting, would look started."""
+    from filelock import FileLock
+
+    from automation.virtual_desktop import start_xvfb as start
+
+    with FileLock(XVFB_LOCK, timeout=120):
+        return start(workdir, auth=auth)
 
 
 @dataclass

@@ -18,7 +18,9 @@ class Person:
         self.server = desktop.xserver
 
     def click_into(self, window: AppWindow) -> None:
-        """Click the input point, then give the window the keyboard (no window manager)."""
+        """Click the input point, then give the window the keyboard (no window manager); a
+        terminal's chat program is back at its prompt first (a person sees the prompt)."""
+        self.desktop.wait_at_prompt(window.name)
         x, y = window.input
         self.server.xdotool("mousemove", str(x), str(y), "click", "1")
         self.server.xdotool("windowfocus", "--sync", str(window.window))
@@ -59,6 +61,17 @@ class Person:
         except subprocess.TimeoutExpired:
             return ""
         return done.stdout.decode()
+
+
+@pytest.fixture(autouse=True)
+def settled_terminals(request: pytest.FixtureRequest) -> None:
+    """A test on the session's desktop starts with its terminal chats at their prompts (the
+    previous test's last message may still be on its way into one)."""
+    if "apps_desktop" not in request.fixturenames:
+        return
+    desktop: MixedDesktop = request.getfixturevalue("apps_desktop")
+    for window in desktop.windows:
+        desktop.wait_at_prompt(window.name)
 
 
 @pytest.fixture

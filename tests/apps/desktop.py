@@ -28,12 +28,14 @@ from pathlib import Path
 
 from PIL import Image, ImageGrab
 
-from automation.virtual_desktop import XServer, display_env, start_xvfb
+from automation.terminal_modes import read_state
+from automation.virtual_desktop import XServer, display_env
 from tests.apps import launchers
 from tests.apps.chat_server import ChatServer
 from tests.apps.launchers import Box, Launched
 from tests.apps.tk_chat import INPUT_MARGIN as TK_MARGIN
 from tests.apps.tk_chat import INPUT_SIZE as TK_INPUT_SIZE
+from tests.helpers import start_xvfb
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +189,23 @@ class MixedDesktop:
             time.sleep(0.02)
             texts = self.texts(name)
         return texts
+
+    def wait_at_prompt(self, name: str, timeout: float = 10.0) -> None:
+        """Wait until the chat program of terminal window ``name`` reads keys again (the
+        terminal's raw mode). Between two prompts prompt_toolkit is in the canonical mode and
+        its next prompt flushes what was typed or pasted meanwhile (``tty.setraw``), which a
+        loaded machine makes long enough to matter. Other kinds of window return at once."""
+        if self.window(name).kind != "xterm":
+            return
+        launched = next(launched for launched in self._launched if launched.name == name)
+        pid = launched.extra_pids[0]
+        tty = os.readlink(f"/proc/{pid}/fd/0")
+
+        def reads_keys() -> bool:
+            state = read_state(pid, tty)
+            return state is not None and not state.canonical
+
+        launchers.wait_until(reads_keys, timeout, f"{name} did not come back to its prompt")
 
     def replace(self, name: str) -> AppWindow:
         """Kill window ``name``'s application at once (it died) and open the same kind again

@@ -52,6 +52,18 @@ def killed_inside_hotkey(server: XServer, keys: tuple[str, ...]) -> None:
     assert done.returncode == -signal.SIGKILL, done.stderr.decode()
 
 
+def keyboard_to_no_window(server: XServer) -> None:
+    """The pointer on the desktop's empty cell, the keyboard following the pointer: keys held
+    until someone releases them repeat into no agent's input (the window that had the focus
+    is whichever the test before used: an xterm would take repeated Ctrl+Shift+V pastes)."""
+    from Xlib import X
+
+    server.xdotool("mousemove", "960", "540")
+    with display_env(server), x_display(server.display) as connection:
+        connection.set_input_focus(X.PointerRoot, X.RevertToPointerRoot, X.CurrentTime)
+        connection.sync()
+
+
 def keys_down(server: XServer) -> list[int]:
     """The key codes the server has down, asked on a connection of our own."""
     with display_env(server), x_display(server.display) as connection:
@@ -70,6 +82,7 @@ async def test_keys_a_killed_driver_held_are_released_and_each_window_gets_its_p
 ) -> None:
     server = apps_desktop.xserver
     before = {name: len(apps_desktop.texts(name)) for name in WINDOWS}
+    keyboard_to_no_window(server)
     killed_inside_hotkey(server, keys)
     try:
         assert len(keys_down(server)) == len(keys)  # held, with nobody left to release them
@@ -102,6 +115,7 @@ def test_a_deliverer_starting_releases_what_a_killed_driver_left_held(
     from core.settings import Settings
 
     server = apps_desktop.xserver
+    keyboard_to_no_window(server)
     killed_inside_hotkey(server, ("ctrl", "shift", "v"))
     try:
         assert len(keys_down(server)) == 3

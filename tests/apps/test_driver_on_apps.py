@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageChops
 
 from automation.gui import GuiDriver, GuiOptions
 from automation.virtual_desktop import display_env
@@ -22,7 +23,7 @@ from core.killswitch import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel
 from tests.apps.conftest import Person
-from tests.apps.desktop import MixedDesktop
+from tests.apps.desktop import MixedDesktop, grab
 from tests.automation.messages import make_texts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +55,12 @@ def make_driver(apps_desktop: MixedDesktop, home: Path) -> Iterator[type[GuiDriv
         yield make  # type: ignore[misc]
     for driver in drivers:
         driver.close()
+
+
+def _shows_text(empty: Image.Image, now: Image.Image) -> bool:
+    """Whether an input box shows more than it did empty (wider than a blinking caret)."""
+    changed = ImageChops.difference(empty.convert("RGB"), now.convert("RGB")).getbbox()
+    return changed is not None and changed[2] - changed[0] > 10
 
 
 def parcel(n: int, agent: Agent, text: str) -> Parcel:
@@ -114,9 +121,14 @@ async def test_a_late_paste_is_cleared_before_the_retry_never_glued(
 ) -> None:
     driver = make_driver(paste_timeout_s=0.2)  # the window shows a paste after 0.8 s
     before = len(apps_desktop.texts(SLOW_TK))
+    box = apps_desktop.window(SLOW_TK).input_box
+    empty = grab(apps_desktop.xserver, box)
     first = await driver.deliver(parcel(1, agents[SLOW_TK], "retried prompt ✓\nsecond line"))
     assert (first.ok, first.reason) == (False, "paste not seen")
-    await asyncio.sleep(1.0)  # the late paste lands in the input, unsubmitted
+    deadline = time.monotonic() + 10  # the late paste lands in the input, unsubmitted
+    while not _shows_text(empty, grab(apps_desktop.xserver, box)):
+        assert time.monotonic() < deadline, "the late paste never showed"
+        await asyncio.sleep(0.05)
     assert apps_desktop.texts(SLOW_TK)[before:] == []
     driver.options = replace(driver.options, paste_timeout_s=3.0)
     again = await driver.deliver(parcel(1, agents[SLOW_TK], "retried prompt ✓\nsecond line"))

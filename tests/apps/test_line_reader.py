@@ -90,10 +90,79 @@ async def test_a_multi_line_prompt_is_refused_for_a_line_reader_and_one_line_goe
             driver.close()
     assert (refused.reason, refused.retryable) == (
         "no bracketed paste: each line would be sent alone",
-        False,
+        True,  # tried again later: a busy agent is in this mode between two prompts
     )
     assert one_line.ok, one_line.reason
     assert read_lines(record, 1) == ["one line is fine"]  # none of the five lines came
+
+
+BUSY_THEN_PROMPT = """
+import os, sys, time, tty
+out = open(sys.argv[1], "a", encoding="utf-8")
+ready = sys.argv[2]
+open(ready + ".part", "w").write(str(os.getpid()))
+os.replace(ready + ".part", ready)
+while not os.path.exists(ready + ".go"):
+    time.sleep(0.02)
+time.sleep(0.6)  # still working: the terminal stays in its canonical mode meanwhile
+tty.setcbreak(0)  # at its prompt: keys one by one, bracketed paste on (as prompt_toolkit)
+os.write(1, b"\\x1b[?2004h> ")
+seen = b""
+while True:
+    chunk = os.read(0, 65536)
+    seen += chunk
+    shown = chunk.replace(b"\\x1b[200~", b"").replace(b"\\x1b[201~", b"")
+    os.write(1, shown.replace(b"\\r", b"\\n").replace(b"\\n", b"\\r\\n"))
+    if b"\\x1b[201~" in seen and seen.rstrip(b"\\x00").endswith((b"\\r", b"\\n")):
+        start = seen.index(b"\\x1b[200~") + 6
+        pasted = seen[start : seen.index(b"\\x1b[201~")].decode().replace("\\r", "\\n")
+        out.write(repr(pasted) + "\\n")
+        out.flush()
+        seen = b""
+"""
+
+
+@pytest.fixture
+def busy_agent(shared_xvfb: Any, tmp_path: Path) -> Iterator[tuple[Agent, Path, Path]]:
+    """An xterm whose program works (canonical mode) for a moment after ``.go`` appears,
+    then waits at a prompt with bracketed paste on; its agent, record file, go file."""
+    reason = missing_reason()
+    if reason:
+        skip_or_fail(reason)
+    name, box = "Busy-1", cell(1)
+    record = tmp_path / "pastes.txt"
+    ready = tmp_path / f"{name}-term.ready"
+    program = [sys.executable, "-c", BUSY_THEN_PROMPT, str(record), str(ready)]
+    launched = launchers.launch_xterm(shared_xvfb, name, box, record, tmp_path, program)
+    try:
+        launchers.wait_until(ready.exists, 20, f"{name} did not start", launched.process)
+        window = launchers.wait_for_window(shared_xvfb, name, 20, launched.log)
+        point, input_box, _watch = _xterm_geometry(launchers.window_box(shared_xvfb, window))
+        agent = Agent(id=name, role="r", input=point, input_box=input_box, app="terminal",
+                      clear=(), paste="ctrl+shift+v")  # fmt: skip
+        yield agent, record, ready.with_name(ready.name + ".go")
+    finally:
+        launched.stop()
+
+
+async def test_a_busy_agent_between_two_prompts_gets_its_prompt_once_back_at_it(
+    shared_xvfb: Any, busy_agent: tuple[Agent, Path, Path], home: Path
+) -> None:
+    """Canonical mode for a moment (the agent works) is not a line reader: the driver waits
+    for the prompt and the multi-line text arrives as one input."""
+    agent, record, go = busy_agent
+    prompt = "[swarm] from scheduler to Busy-1 | note\n\nthree\nlines"
+    options = GuiOptions(human_idle_s=0.05, human_wait_s=5.0)
+    with display_env(shared_xvfb):
+        shared_xvfb.xdotool("mousemove", "960", "540")
+        driver = GuiDriver(home, KillSwitch(home), options)
+        try:
+            go.touch()
+            receipt = await driver.deliver(Parcel(1, agent, prompt, "test"))
+        finally:
+            driver.close()
+    assert receipt.ok, receipt.reason
+    assert read_lines(record, 1) == [repr(prompt)]
 
 
 def read_lines(path: Path, count: int, timeout: float = 5.0) -> list[str]:

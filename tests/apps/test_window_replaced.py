@@ -65,6 +65,7 @@ async def test_a_new_xterm_at_the_same_place_takes_the_next_delivery_without_a_r
             first = await driver.deliver(Parcel(1, agent, LONG, "test"))
             assert first.ok, first.reason
             assert one_xterm.wait_for("Agent-1", 1) == [LONG]
+            one_xterm.wait_at_prompt("Agent-1")  # stopped at its prompt, not between two
             program = int((one_xterm.workdir / "Agent-1-term.ready").read_text())
             os.kill(program, signal.SIGSTOP)  # the agent's program hangs, then dies
             stuck = await driver.deliver(Parcel(2, agent, "into the frozen one", "test"))
@@ -72,10 +73,11 @@ async def test_a_new_xterm_at_the_same_place_takes_the_next_delivery_without_a_r
             assert "Agent-1" in UnsentPastes(home / UNSENT_NAME)
             one_xterm.replace("Agent-1")  # killed; a new xterm opened at the same place
             caplog.set_level(logging.INFO, logger="automation.gui")
-            receipts = [
-                await driver.deliver(Parcel(n, agent, f"after the new window {n}\nline 2", "test"))
-                for n in (3, 4)
-            ]
+            receipts = []
+            for n in (3, 4):
+                one_xterm.wait_at_prompt("Agent-1")  # its program has read the last one
+                text = f"after the new window {n}\nline 2"
+                receipts.append(await driver.deliver(Parcel(n, agent, text, "test")))
         finally:
             driver.close()
     assert [r.reason for r in receipts] == [None, None]

@@ -145,6 +145,7 @@ async def test_a_paste_that_lands_in_another_agents_input_is_cleared_there(
         try:
             before = await driver.deliver(Parcel(1, agents["Agent-4"], "Agent-4's own", "t"))
             assert before.ok, before.reason
+            four_windows.wait_at_prompt("Agent-4")  # idle at its prompt, as the test means
             caplog.set_level(logging.INFO, logger="automation.gui")
             wrong = await driver.deliver(Parcel(2, agents["Agent-7"], stray, "t"))
         finally:

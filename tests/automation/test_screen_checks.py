@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from automation import virtual_desktop as desktop_env
 from automation.calibrate import CROSS_COLOUR, WATCH_COLOUR, check_points
 from automation.screen import (
     Rect,
@@ -21,6 +20,7 @@ from automation.screen import (
 )
 from automation.virtual_desktop import XServer, input_point
 from core.models import Agent
+from tests.helpers import start_xvfb
 
 SINGLE = [Rect(0, 0, 1920, 1080)]
 LEFT_OF_PRIMARY = [Rect(-1920, 0, 1920, 1080), Rect(0, 0, 2560, 1440)]
@@ -109,7 +109,7 @@ print(Grabber().grab(Rect(0, 0, 10, 10)).size)
 
 def test_a_display_without_an_xauthority_file_is_used(tmp_path: Path) -> None:
     """A plain ``Xvfb :N`` and no ~/.Xauthority: python-xlib alone would refuse to connect."""
-    server = desktop_env.start_xvfb(tmp_path / "plain", auth=False)
+    server = start_xvfb(tmp_path / "plain", auth=False)
     try:
         assert not server.xauthority.exists()
         env = {k: v for k, v in os.environ.items() if k not in ("XAUTHORITY", "DISPLAY")}

@@ -119,23 +119,26 @@ class DesktopRig:
             return []
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
-    def wait_ready(self, agents: list[str] | None = None, timeout: float = 30.0) -> None:
-        """Until each agent's program (its latest start) has drawn its prompt (bracketed
-        paste on)."""
+    def wait_ready(
+        self, agents: list[str] | None = None, timeout: float = 30.0, starts: int = 1
+    ) -> None:
+        """Until each agent's program has been started ``starts`` times and its latest start
+        has drawn its prompt (bracketed paste on): an earlier start's ready file must not
+        stand for a restart that has not happened yet."""
         deadline = time.monotonic() + timeout
         for agent in agents or self.names:
-            while not self._ready(agent):
+            while not self._ready(agent, starts):
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{agent} not ready: {self.status()}")
                 time.sleep(0.02)
 
-    def _ready(self, agent: str) -> bool:
+    def _ready(self, agent: str, count: int) -> bool:
         starts = self.starts(agent)
         try:
             pid = (self.records / f"{agent}.ready").read_text(encoding="utf-8")
         except FileNotFoundError:
             return False
-        return bool(starts) and pid == str(starts[-1]["pid"])
+        return len(starts) >= count and pid == str(starts[-1]["pid"])
 
     def wait_for(self, agent: str, count: int, timeout: float = 10.0) -> list[str]:
         """``agent``'s texts once it has ``count`` (or at the timeout)."""

@@ -182,7 +182,7 @@ async def test_a_killed_terminal_is_reattached_and_a_killed_session_resumed(
     assert rig.tmux("kill-session", "-t", "swarm-Agent-3").returncode == 0
     rows = {r["agent"]: r["action"] for r in rig.up()}
     assert rows["Agent-3"] == "resumed" and rows["Agent-1"] == "kept"
-    rig.wait_ready(["Agent-3"])
+    rig.wait_ready(["Agent-3"], starts=2)
     first, second = rig.starts("Agent-3")
     assert first["argv"] == [] and second["argv"] == ["--continue"]
     assert second["cwd"] == str(rig.workdir)

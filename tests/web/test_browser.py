@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,31 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+async def until(check: Callable[[], Awaitable[Any]], what: str, within: float = 5.0) -> None:
+    """Poll ``check`` until it is true. Not ``page.wait_for_function``: once its first try is
+    false it evaluates the expression with ``eval`` in the page, which the dashboard's CSP
+    refuses (so it failed only when the page was slow)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, f"not within {within} s: {what}"
+        await asyncio.sleep(0.05)
+
+
+async def has_text(page: Any, selector: str, text: str) -> bool:
+    """Whether the element of ``selector`` reads ``text``."""
+    return bool(await page.locator(selector).text_content() == text)
+
+
+async def contains(locator: Any, text: str) -> bool:
+    """Whether the element of ``locator`` has ``text`` in its text."""
+    return text in (await locator.text_content() or "")
+
+
+async def has_count(locator: Any, count: int) -> bool:
+    """Whether ``locator`` matches ``count`` elements."""
+    return bool(await locator.count() == count)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -139,9 +164,8 @@ async def test_the_board_live_the_kill_switch_and_an_agent_thumbnail(
 
     await page.goto(dashboard.url + "/agents")
     assert await page.wait_for_selector("#agent-Agent-1 img.thumb", timeout=5000) is not None
-    await page.wait_for_function(
-        "document.querySelector('#agent-Agent-1 img.thumb').naturalWidth > 0", timeout=5000
-    )
+    thumb = page.locator("#agent-Agent-1 img.thumb")
+    await until(lambda: thumb.evaluate("img => img.naturalWidth > 0"), "the thumbnail loads")
     assert "inbox agent: no window" in await page.locator("#agent-Agent-2").inner_text()
     assert await page.locator("#agent-Agent-3 img.thumb").count() == 0  # no frame yet
     await page.close()
@@ -324,10 +348,8 @@ async def test_create_a_task_and_message_an_agent_from_the_dashboard(
     await form.locator("[name=to]").select_option("role:web")
     await form.locator("[name=text]").fill("Web agents: pull main")
     await form.locator("button[type=submit]").click()
-    await page.wait_for_function(
-        "document.querySelector('#message-form .form-done').textContent.includes('Agent-3')",
-        timeout=5000,
-    )
+    done = page.locator("#message-form .form-done")
+    await until(lambda: contains(done, "Agent-3"), "the second message is queued for Agent-3")
     await page.close()
 
     from tests.web.conftest import make_token
@@ -474,9 +496,7 @@ async def test_needs_you_is_answered_in_place_and_follows_other_processes(
     question = "Q-" + asked.out.split("question ")[1].split()[0]
     for ref in (question, prompt, gate):  # live: written by another process and another loop
         await page.wait_for_selector(f"#needs #need-{ref}", timeout=5000)
-    await page.wait_for_function(
-        f"document.getElementById('needs-count').textContent === '{before + 3}'", timeout=5000
-    )
+    await until(lambda: has_text(page, "#needs-count", str(before + 3)), "the count is +3")
     assert "Bash(make <all>)" in await page.locator(f"#need-{prompt} .need-text").inner_text()
 
     await page.fill(f"#need-{question} input[name=text]", "Postgres 16")
@@ -493,9 +513,7 @@ async def test_needs_you_is_answered_in_place_and_follows_other_processes(
     approved = await asyncio.to_thread(run_cli, home, "approve", gate, config=agents_file)
     assert approved.out == f"{gate} approved\n", approved.err
     await page.wait_for_selector(f"#need-{gate}", state="detached", timeout=5000)
-    await page.wait_for_function(
-        f"document.getElementById('needs-count').textContent === '{before}'", timeout=5000
-    )
+    await until(lambda: has_text(page, "#needs-count", str(before)), "the count is back")
     await page.click("#needs-link")
     await page.wait_for_selector("body[data-page=needs] #needs", timeout=5000)
     await page.close()
@@ -561,9 +579,7 @@ async def test_review_three_comments_on_two_files_reach_the_agent_as_one_prompt(
         .locator("button.delete-comment")
         .click()
     )
-    await page.wait_for_function(
-        "document.querySelectorAll('#review .review-comment').length === 3", timeout=5000
-    )
+    await until(lambda: has_count(boxes, 3), "three comments left")
     box = page.locator("#review .review-comment", has_text="say goodbye")
     await box.locator("button.edit-comment").click()
     await box.locator("textarea").fill("say goodbye politely")
