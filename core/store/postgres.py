@@ -91,12 +91,16 @@ class PgConn:
         return cur
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> psycopg.Cursor[Any]:
-        """Run one statement once per parameter sequence."""
+        """Run one statement once per parameter sequence; no sequence, no round trip
+        (psycopg's own ``executemany`` still syncs with the server: a task created with no
+        dependencies paid one for its empty ``task_deps`` insert)."""
         self.go_on()
-        with _errors():
-            cur = self.raw.cursor()
-            cur.executemany(sql, [_plain(p) for p in seq])
-        self.total_changes += max(cur.rowcount, 0)
+        rows = [_plain(p) for p in seq]
+        cur = self.raw.cursor()
+        if rows:
+            with _errors():
+                cur.executemany(sql, rows)
+            self.total_changes += max(cur.rowcount, 0)
         return cur
 
     def _count(self, cur: psycopg.Cursor[Any]) -> None:

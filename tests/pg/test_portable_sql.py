@@ -4,6 +4,7 @@ SQL text at run time (issue 25)."""
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,23 @@ async def test_literals_and_trailing_comments_reach_the_server_unchanged(
 ) -> None:
     made, found = await service.db.write(_hazards)
     assert found == [(made, LITERAL)]
+
+
+def _traced_empty_executemany(conn: Any) -> str:
+    """What the driver sends for an ``executemany`` with no rows (libpq's protocol trace)."""
+    with tempfile.TemporaryFile("w+") as trace:
+        conn.raw.pgconn.trace(trace.fileno())
+        try:
+            conn.executemany("INSERT INTO task_deps (task_id, dep_id) VALUES ($1, $2)", [])
+        finally:
+            conn.raw.pgconn.untrace()
+        trace.seek(0)
+        return trace.read()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_an_executemany_of_no_rows_makes_no_round_trip(service: SwarmService) -> None:
+    assert await service.db.write(_traced_empty_executemany) == ""
 
 
 def _sources() -> list[Path]:
