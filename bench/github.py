@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import dataclasses
 import random
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,7 @@ from bot.github.sync import GitHubSync
 from core.coordinator.scheduler import Scheduler
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.store.conn import Conn
 from core.workspaces.manager import InitRequest, init
 
 REPO = "acme/app"
@@ -279,11 +279,11 @@ async def _pulls_of(
     return server.branch_sha(repo, "feature-0") or "", numbers
 
 
-def _finished(conn: sqlite3.Connection, link_id: int, task_id: int, sha: str, pr: int) -> None:
-    conn.execute("UPDATE tasks SET status = 'done' WHERE id = ?", (task_id,))
+def _finished(conn: Conn, link_id: int, task_id: int, sha: str, pr: int) -> None:
+    conn.execute("UPDATE tasks SET status = 'done' WHERE id = $1", (task_id,))
     conn.execute(
-        "UPDATE github_issues SET pr = ?, head_sha = ?, ci = 'success', shown = 'review' "
-        "WHERE id = ?",
+        "UPDATE github_issues SET pr = $1, head_sha = $2, ci = 'success', shown = 'review' "
+        "WHERE id = $3",
         (pr, sha, link_id),
     )
 

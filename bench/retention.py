@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sqlite3
 import sys
 import tempfile
 import time
@@ -29,6 +28,7 @@ from core.models import Receipt, TaskSpec
 from core.protocols import ManualClock, Parcel
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.store.conn import Conn
 from core.store.retention import DAY_S, collect_garbage
 
 
@@ -109,9 +109,9 @@ async def run(tasks: int, per_day: int, keep_days: float | None) -> dict[str, ob
         }
 
 
-def _counts(conn: sqlite3.Connection) -> dict[str, int]:
+def _counts(conn: Conn) -> dict[str, int]:
     return {
-        t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        t: conn.execute(f"SELECT count(*) AS n FROM {t}").fetchone()["n"]
         for t in ("tasks", "events", "messages", "deliveries")
     }
 

@@ -48,6 +48,7 @@ from core.models import Receipt, TaskSpec
 from core.protocols import Parcel, Timer
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.store.conn import values
 from tests.pgcluster import Cluster, cluster, pg_bin_dir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,9 +75,10 @@ class CompletingAgents:
 
 
 class StatementCounter:
-    """Counts the store's statements on PostgreSQL (``PgConnection.execute``, and each row of
+    """Counts the store's statements on PostgreSQL (``PgConn.execute``, and each row of
     ``executemany``; not the BEGIN/COMMIT around them) while it is entered; ``events``: how
-    many of them were event rows (sent with the commit, no round trip of their own)."""
+    many event rows were added (``PgConn.add_event``: sent with the commit, no round trip of
+    their own)."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -84,34 +86,36 @@ class StatementCounter:
         self.by_sql: collections.Counter[str] = collections.Counter()  # --breakdown
 
     def __enter__(self) -> StatementCounter:
-        from core.store.postgres import PgConnection
-        from core.store.tables import EVENT_INSERT
+        from core.store.postgres import PgConn
 
-        self._saved = PgConnection.execute, PgConnection.executemany
-        execute, executemany = self._saved
+        self._saved = PgConn.execute, PgConn.executemany, PgConn.add_event
+        execute, executemany, add_event = self._saved
         counter = self
 
-        def counted(conn: PgConnection, sql: str, params: Any = ()) -> Any:
-            if sql == _POLL:
-                return execute(conn, sql, params)
+        def counted(conn: PgConn, sql: str, params: Any = ()) -> Any:
             counter.count += 1
-            counter.events += sql == EVENT_INSERT
             counter.by_sql[sql] += 1
             return execute(conn, sql, params)
 
-        def counted_many(conn: PgConnection, sql: str, seq: Any) -> Any:
+        def counted_many(conn: PgConn, sql: str, seq: Any) -> Any:
             counter.count += len(seq)
             counter.by_sql[sql] += len(seq)
             return executemany(conn, sql, seq)
 
-        PgConnection.execute = counted  # type: ignore[method-assign,assignment]
-        PgConnection.executemany = counted_many  # type: ignore[method-assign,assignment]
+        def counted_event(conn: PgConn, row: Any) -> None:
+            counter.count += 1
+            counter.events += 1
+            add_event(conn, row)
+
+        PgConn.execute = counted  # type: ignore[method-assign,assignment]
+        PgConn.executemany = counted_many  # type: ignore[method-assign,assignment]
+        PgConn.add_event = counted_event  # type: ignore[method-assign,assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        from core.store.postgres import PgConnection
+        from core.store.postgres import PgConn
 
-        PgConnection.execute, PgConnection.executemany = self._saved  # type: ignore[method-assign]
+        PgConn.execute, PgConn.executemany, PgConn.add_event = self._saved  # type: ignore[method-assign]
 
 
 def write_agents(folder: Path, nodes: int, per_node: int, with_nodes: bool) -> Path:
@@ -223,8 +227,10 @@ _POLL = "SELECT count(*) FROM tasks WHERE status = 'done'"  # not counted as the
 
 
 def _done_count(conn: Any) -> int:
-    """How many tasks are done (the bench's poll: one statement, left out of the counts)."""
-    return int(conn.execute(_POLL).fetchone()[0])
+    """How many tasks are done (the bench's poll: one statement, left out of the counts: on
+    PostgreSQL it goes to the driver's connection, past ``PgConn.execute``)."""
+    run = conn.raw.execute if hasattr(conn, "raw") else conn.execute
+    return int(values(run(_POLL).fetchone())[0])
 
 
 def _claim_latencies(conn: Any) -> list[float]:
@@ -232,9 +238,12 @@ def _claim_latencies(conn: Any) -> list[float]:
     ``delivery.claimed`` of that task."""
     assigned: dict[int, float] = {}
     latency = []
-    for kind, task_id, ts in conn.execute(
-        "SELECT kind, task_id, ts FROM events WHERE kind IN ('task.assigned', "
-        "'delivery.claimed') AND task_id IS NOT NULL ORDER BY id"
+    for kind, task_id, ts in map(
+        values,
+        conn.execute(
+            "SELECT kind, task_id, ts FROM events WHERE kind IN ('task.assigned', "
+            "'delivery.claimed') AND task_id IS NOT NULL ORDER BY id"
+        ),
     ):
         if kind == "task.assigned":
             assigned[task_id] = ts

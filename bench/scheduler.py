@@ -11,7 +11,6 @@ import asyncio
 import json
 import random
 import resource
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from core.delivery import assignment
 from core.models import Receipt, TaskSpec
 from core.protocols import Parcel
 from core.service.swarm import SwarmService
+from core.store.conn import Conn
 
 ROLES = [
     "integration",
@@ -185,9 +185,7 @@ async def _decisions(
     return {"stored": stored, **_percentiles("call", calls), **_percentiles("sql", inside)}
 
 
-def _timed_decision(
-    conn: sqlite3.Connection, ctx: Ctx
-) -> tuple[assignment.Assignment | None, float]:
+def _timed_decision(conn: Conn, ctx: Ctx) -> tuple[assignment.Assignment | None, float]:
     """One decision, timed inside the database thread (queries and writes, no commit)."""
     start = time.perf_counter()
     chosen = assignment.assign_next(conn, ctx)
@@ -202,7 +200,7 @@ def _percentiles(name: str, seconds: list[float]) -> dict[str, float]:
     }
 
 
-def _bulk_done(conn: sqlite3.Connection, count: int) -> None:
+def _bulk_done(conn: Conn, count: int) -> None:
     """Insert finished tasks quickly (history the hot queries must not scan)."""
     rows = [
         (f"old {i}", i % 4, ROLES[i % 8], "done", "bench", 0.0, 0.0, f"Agent-{i % 8 + 1}")
@@ -210,7 +208,7 @@ def _bulk_done(conn: sqlite3.Connection, count: int) -> None:
     ]
     conn.executemany(
         "INSERT INTO tasks (title, priority, role, status, created_by, created_at, updated_at, "
-        "assignee) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "assignee) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         rows,
     )
 

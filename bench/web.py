@@ -166,7 +166,7 @@ def _created_at(home: Path, ref: str) -> float:
     CLI's --json shows it to the second only."""
     with contextlib.closing(sqlite3.connect(home / "swarm.db")) as conn:
         row = conn.execute(
-            "SELECT created_at FROM tasks WHERE id = ?", (int(ref.removeprefix("T-")),)
+            "SELECT created_at FROM tasks WHERE id = $1", (int(ref.removeprefix("T-")),)
         ).fetchone()
     return float(row[0])
 

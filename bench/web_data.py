@@ -4,11 +4,11 @@ small realistic board for the screenshot in docs/."""
 from __future__ import annotations
 
 import random
-import sqlite3
 from pathlib import Path
 
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
+from core.store.conn import Conn
 
 ROLES = (
     "integration",
@@ -66,13 +66,13 @@ async def many_tasks(service: SwarmService, count: int, seed: int = 7) -> None:
     await service.db.write(_finish_most, count, rng.random())
 
 
-def _finish_most(conn: sqlite3.Connection, count: int, salt: float) -> None:
+def _finish_most(conn: Conn, count: int, salt: float) -> None:
     first = 1
     for status, share in MIX:
         last = first + int(count * share)
         conn.execute(
-            "UPDATE tasks SET status = ?, assignee = 'Agent-' || (1 + id % 8), "
-            "finished_at = updated_at WHERE id >= ? AND id < ?",
+            "UPDATE tasks SET status = $1, assignee = 'Agent-' || (1 + id % 8), "
+            "finished_at = updated_at WHERE id >= $2 AND id < $3",
             (status, first, last),
         )
         first = last

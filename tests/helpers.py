@@ -19,6 +19,7 @@ from typing import Any
 from core.models import Receipt
 from core.protocols import Parcel
 from core.settings import Settings
+from core.store.conn import SqliteConn
 
 ROOT = Path(__file__).resolve().parent.parent
 XVFB_LOCK = Path(tempfile.gettempdir()) / "swarm-tests-xvfb.lock"
@@ -123,15 +124,14 @@ def table_counts(settings: Settings, *tables: str) -> tuple[int, ...]:
 
 
 def query(settings: Settings, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-    """The rows of ``sql`` (``?`` placeholders) over a separate connection to the store."""
+    """The rows of ``sql`` (portable, ``$n`` placeholders) as tuples, over a separate
+    connection to the store."""
     if settings.database_url:
         import psycopg
 
-        from core.store.postgres_dialect import translate
-
-        with psycopg.connect(settings.database_url) as conn:
-            return [tuple(r) for r in conn.execute(translate(sql).sql, params).fetchall()]
-    with contextlib.closing(sqlite3.connect(settings.db_path)) as lite:
+        with psycopg.connect(settings.database_url, cursor_factory=psycopg.RawCursor) as conn:
+            return [tuple(r) for r in conn.execute(sql, params).fetchall()]
+    with contextlib.closing(sqlite3.connect(settings.db_path, factory=SqliteConn)) as lite:
         return [tuple(r) for r in lite.execute(sql, params).fetchall()]
 
 

@@ -16,7 +16,12 @@ import pytest
 from packaging.specifiers import SpecifierSet
 
 from core.errors import ConfigError
-from core.store.database import TESTED_AIOSQLITE, Database, check_thread_access
+from core.store.database import (
+    TESTED_AIOSQLITE,
+    Database,
+    check_sqlite_version,
+    check_thread_access,
+)
 from tests.helpers import ROOT
 
 
@@ -92,3 +97,9 @@ async def test_moved_internals_fail_with_the_remedy(
     assert problem in message
     assert message.endswith(f"pip install 'aiosqlite{TESTED_AIOSQLITE}'")
     assert "\n" not in message
+
+
+def test_an_sqlite_too_old_for_the_sql_is_refused_with_the_remedy() -> None:
+    check_sqlite_version()  # this machine's
+    with pytest.raises(ConfigError, match=r"SQLite 3\.31\.1 is too old: swarm needs 3\.35"):
+        check_sqlite_version((3, 31, 1))

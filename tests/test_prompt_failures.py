@@ -39,7 +39,7 @@ def task_delivery(settings: Settings, task_id: int) -> tuple[str, str | None]:
     ((state, reason),) = query(
         settings,
         "SELECT d.state, d.reason FROM deliveries d JOIN messages m "
-        "ON m.id = d.message_id WHERE m.task_id = ? ORDER BY d.id LIMIT 1",
+        "ON m.id = d.message_id WHERE m.task_id = $1 ORDER BY d.id LIMIT 1",
         (task_id,),
     )
     return str(state), reason
@@ -54,7 +54,7 @@ async def run_until_failed(settings: Settings, task_id: int) -> str:
             rows = query(
                 settings,
                 "SELECT d.state, d.reason FROM deliveries d JOIN messages m "
-                "ON m.id = d.message_id WHERE m.task_id = ?",
+                "ON m.id = d.message_id WHERE m.task_id = $1",
                 (task_id,),
             )
             if rows and rows[0][0] == "failed":
@@ -76,11 +76,11 @@ async def assert_shown(settings: Settings, task_id: int, reason: str) -> None:
     """The reason is in the delivery.failed event and in ``swarm task show``; the task went
     the failed-delivery way (released for another try), not the lease's."""
     events = query(
-        settings, "SELECT kind, text FROM events WHERE task_id = ? ORDER BY id", (task_id,)
+        settings, "SELECT kind, text FROM events WHERE task_id = $1 ORDER BY id", (task_id,)
     )
     failed = [text for kind, text in events if kind == "delivery.failed"]
     assert len(failed) == 1 and failed[0].endswith(f"failed after 1 attempt(s): {reason}")
-    ((status, why),) = query(settings, "SELECT status, reason FROM tasks WHERE id = ?", (task_id,))
+    ((status, why),) = query(settings, "SELECT status, reason FROM tasks WHERE id = $1", (task_id,))
     assert status == "ready" and why == f"could not deliver to Agent-1: {reason}"
     shown = await asyncio.to_thread(run_cli, settings.home, "task", "show", f"T-{task_id}")
     assert shown.code == 0 and reason in shown.out, shown

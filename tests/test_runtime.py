@@ -6,7 +6,6 @@ import asyncio
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from core.coordinator.scheduler import Scheduler
 from core.models import Delivery, TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.store.conn import Conn
 from core.tasks import messages
 from tests.helpers import ROOT, RecordingDeliverer, run_cli, write_agents
 from tests.pgcluster import free_port
@@ -179,7 +179,7 @@ async def _check_history(service: SwarmService, home: Path) -> None:
         assert any(f"task {task.ref} |" in text for text in prompts), f"{task.ref} not delivered"
 
 
-def _in_flight(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
+def _in_flight(conn: Conn, ctx: Ctx) -> Delivery | None:
     """A message claimed for delivery in one transaction: a coordinator's delivery in flight."""
     messages.send(conn, ctx, "A1", "in flight")
     return messages.claim(conn, ctx)

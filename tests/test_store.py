@@ -12,6 +12,7 @@ from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store import database as dbmod
+from core.store.conn import Conn
 from core.store.database import Database
 from core.store.migrations import LATEST
 from tests.helpers import run_cli
@@ -85,7 +86,7 @@ async def test_every_change_writes_its_event_in_the_same_transaction(
         await step()
         assert len(await service.events(limit=10_000)) > before
 
-    def explode(conn: sqlite3.Connection) -> None:
+    def explode(conn: Conn) -> None:
         from core.store import tables
 
         conn.execute("UPDATE tasks SET title = 'changed' WHERE id = 1")

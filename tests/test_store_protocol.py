@@ -17,7 +17,7 @@ pytestmark = pytest.mark.both_databases
 
 
 def _one(conn: object) -> int:
-    return int(conn.execute("SELECT 1").fetchone()[0])  # type: ignore[attr-defined]
+    return int(conn.execute("SELECT 1 AS one").fetchone()["one"])  # type: ignore[attr-defined]
 
 
 async def test_every_store_runs_concurrent_writes_and_notification_switches(

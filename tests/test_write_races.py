@@ -98,7 +98,7 @@ async def _race(one: Any, two: Any) -> list[Any]:
 def _kinds(settings: Settings, task_id: int, prefix: str) -> list[str]:
     rows = query(
         settings,
-        "SELECT kind FROM events WHERE task_id = ? AND kind LIKE ? ORDER BY id",
+        "SELECT kind FROM events WHERE task_id = $1 AND kind LIKE $2 ORDER BY id",
         (task_id, f"{prefix}%"),
     )
     return [k for (k,) in rows]
@@ -135,7 +135,7 @@ async def test_done_and_cancel_at_once_is_one_of_them(
             k for k in _kinds(settings, task_id, "task.") if k in ("task.done", "task.cancelled")
         ]
         assert len(ends) == 1, ends
-        (status,) = query(settings, "SELECT status FROM tasks WHERE id = ?", (task_id,))[0]
+        (status,) = query(settings, "SELECT status FROM tasks WHERE id = $1", (task_id,))[0]
         assert status == ends[0].removeprefix("task.")
 
 
@@ -151,7 +151,7 @@ async def test_two_assignments_of_one_task_give_it_to_one_agent(
         )
         assert sorted(len(m) for m in made) == [0, 1], made
         assert _kinds(settings, task.id, "task.assigned") == ["task.assigned"]
-        prompts = query(settings, "SELECT count(*) FROM messages WHERE task_id = ?", (task.id,))
+        prompts = query(settings, "SELECT count(*) FROM messages WHERE task_id = $1", (task.id,))
         assert prompts == [(1,)]
         await service.complete_task(task.id, made[0][0].agent if made[0] else made[1][0].agent)
 
@@ -175,7 +175,7 @@ async def test_a_receipt_and_a_requeue_at_once_leave_one_outcome(
             if k in ("delivery.delivered", "delivery.superseded")
         ]
         assert len(ends) == 1, ends  # delivered, or dropped before it was: not both
-        (state,) = query(settings, "SELECT state FROM deliveries WHERE id = ?", (delivery.id,))[0]
+        (state,) = query(settings, "SELECT state FROM deliveries WHERE id = $1", (delivery.id,))[0]
         assert state == ("delivered" if ends == ["delivery.delivered"] else "failed")
         await service.write("cli", lifecycle.cancel, task_id)
 
@@ -219,7 +219,7 @@ async def test_the_last_task_done_as_a_task_is_added_leaves_the_campaign_open(
             service.write("agent", meet("a", lifecycle.complete), last, "", True),
             other.write("alice", meet("b", campaigns.add), campaign, [added.id]),
         )
-        rows = query(settings, "SELECT finished_at FROM campaigns WHERE id = ?", (campaign,))
+        rows = query(settings, "SELECT finished_at FROM campaigns WHERE id = $1", (campaign,))
         assert rows == [(None,)], f"C-{campaign} finished with T-{added.id} still open"
         await service.write("cli", campaigns.cancel, campaign)
 
@@ -237,7 +237,7 @@ async def test_a_task_created_after_a_dependency_that_finishes_at_once_is_ready(
             ),
         )
         (new,) = next(r for r in results if isinstance(r, list))
-        (status,) = query(settings, "SELECT status FROM tasks WHERE id = ?", (new,))[0]
+        (status,) = query(settings, "SELECT status FROM tasks WHERE id = $1", (new,))[0]
         assert status == "ready", f"T-{new} is {status} after T-{dep} was done"
         await service.write("cli", lifecycle.cancel, new)
 
@@ -254,7 +254,7 @@ def _event_then_linger(conn: Any, ctx: Any, steps: dict[str, threading.Event]) -
     """Write the event now (its row goes to the server at once), commit only when told."""
     assert steps["b_has_xid"].wait(WAIT_S)
     insert_event(conn, ctx.now, "test.a", "a: lower event id, committed last")
-    conn.execute("SELECT count(*) FROM events").fetchone()  # sends the held row now
+    conn.flush_events()  # sends the held row now
     steps["a_has_event"].set()
     assert steps["a_may_commit"].wait(WAIT_S)
 

@@ -119,11 +119,11 @@ def _exhausted_data(conn: Any, task_id: int) -> dict[str, Any]:
     import json
 
     row = conn.execute(
-        "SELECT data FROM events WHERE kind = 'github.ci_exhausted' AND task_id = ? "
+        "SELECT data FROM events WHERE kind = 'github.ci_exhausted' AND task_id = $1 "
         "ORDER BY id DESC LIMIT 1",
         (task_id,),
     ).fetchone()
-    return dict(json.loads(row[0] or "{}")) if row is not None else {}
+    return dict(json.loads(row["data"] or "{}")) if row is not None else {}
 
 
 class CiPosts:

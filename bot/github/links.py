@@ -4,7 +4,6 @@ showed of it. Each function runs inside one transaction (a function of a connect
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +12,7 @@ from bot.github.rules import ci_prompt
 from core.context import Ctx
 from core.errors import InvalidState
 from core.models import TaskSpec, TaskStatus, task_ref
+from core.store.conn import Args, Conn, values
 from core.store.tables import get_task, insert_event
 from core.tasks import lifecycle, person
 
@@ -68,9 +68,9 @@ class Link:
 
 
 def _row(row: Sequence[Any]) -> Link:
-    values = list(row)
-    values[8] = json.loads(values[8] or "[]")
-    return Link(*values)
+    fields = list(values(row))  # in COLUMNS' order
+    fields[8] = json.loads(fields[8] or "[]")
+    return Link(*fields)
 
 
 @dataclass(frozen=True)
@@ -83,18 +83,19 @@ class NewIssue:
     url: str | None = None  # the issue's page on GitHub
 
 
-def import_issues(
-    conn: sqlite3.Connection, ctx: Ctx, repo: str, new: Sequence[NewIssue]
-) -> dict[int, int]:
+def import_issues(conn: Conn, ctx: Ctx, repo: str, new: Sequence[NewIssue]) -> dict[int, int]:
     """Create the tasks of issues not imported yet (one batch: they may wait for each
     other) and remember issue → task; the issues already known are skipped. Issue → task id."""
-    known = {n for (n,) in conn.execute("SELECT issue FROM github_issues WHERE repo = ?", (repo,))}
+    known = {
+        r["issue"] for r in conn.execute("SELECT issue FROM github_issues WHERE repo = $1", (repo,))
+    }
     fresh = [n for n in new if n.issue not in known]
     if not fresh:
         return {}
-    linked = dict(
-        conn.execute("SELECT issue, task_id FROM github_issues WHERE repo = ?", (repo,)).fetchall()
-    )
+    linked = {
+        r["issue"]: r["task_id"]
+        for r in conn.execute("SELECT issue, task_id FROM github_issues WHERE repo = $1", (repo,))
+    }
     batch = {n.issue for n in fresh}
     specs = []
     for item in fresh:
@@ -119,7 +120,7 @@ def import_issues(
     for item, task_id in zip(fresh, ids, strict=True):
         conn.execute(
             "INSERT INTO github_issues (repo, issue, first_task, task_id, issue_url, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             (repo, item.issue, task_id, task_id, web_url(item.url), ctx.now, ctx.now),
         )
         insert_event(
@@ -142,60 +143,61 @@ def web_url(url: object) -> str | None:
     return text if ok and " " not in text else None
 
 
-def open_links(conn: sqlite3.Connection, repo: str) -> list[Link]:
+def open_links(conn: Conn, repo: str) -> list[Link]:
     """Every issue swarm still follows on ``repo``, oldest first."""
     rows = conn.execute(
-        f"SELECT {COLUMNS} FROM github_issues WHERE repo = ? AND state = ? ORDER BY id",
+        f"SELECT {COLUMNS} FROM github_issues WHERE repo = $1 AND state = $2 ORDER BY id",
         (repo, OPEN),
     )
     return [_row(r) for r in rows]
 
 
-def all_links(conn: sqlite3.Connection, repo: str, limit: int = 200) -> list[Link]:
+def all_links(conn: Conn, repo: str, limit: int = 200) -> list[Link]:
     """The newest imported issues of ``repo``."""
     rows = conn.execute(
-        f"SELECT {COLUMNS} FROM github_issues WHERE repo = ? ORDER BY id DESC LIMIT ?",
+        f"SELECT {COLUMNS} FROM github_issues WHERE repo = $1 ORDER BY id DESC LIMIT $2",
         (repo, limit),
     )
     return [_row(r) for r in rows]
 
 
-def link_of_task(conn: sqlite3.Connection, task_id: int) -> Link | None:
+def link_of_task(conn: Conn, task_id: int) -> Link | None:
     """The issue a task (first or follow-up) works on; None for other tasks."""
     row = conn.execute(
-        f"SELECT {COLUMNS} FROM github_issues WHERE task_id = ? OR first_task = ? "
+        f"SELECT {COLUMNS} FROM github_issues WHERE task_id = $1 OR first_task = $2 "
         "ORDER BY id DESC LIMIT 1",
         (task_id, task_id),
     ).fetchone()
     if row is not None:
         return _row(row)
     found = conn.execute(
-        "SELECT data FROM events WHERE kind = 'github.followup' AND task_id = ? LIMIT 1",
+        "SELECT data FROM events WHERE kind = 'github.followup' AND task_id = $1 LIMIT 1",
         (task_id,),
     ).fetchone()
     if found is None:
         return None
-    link_id = json.loads(found[0])["link"]
-    row = conn.execute(f"SELECT {COLUMNS} FROM github_issues WHERE id = ?", (link_id,)).fetchone()
+    link_id = json.loads(found["data"])["link"]
+    row = conn.execute(f"SELECT {COLUMNS} FROM github_issues WHERE id = $1", (link_id,)).fetchone()
     return _row(row) if row is not None else None
 
 
-def change(conn: sqlite3.Connection, link_id: int, now: float, **fields: Any) -> None:
+def change(conn: Conn, link_id: int, now: float, **fields: Any) -> None:
     """Set some of a link's columns."""
     unknown = set(fields) - CHANGEABLE
     if unknown:
         raise ValueError(f"not a github_issues column: {sorted(unknown)}")
     if "history" in fields:
         fields["history"] = json.dumps(fields["history"][-50:])
-    sets = ", ".join(f"{name} = ?" for name in fields)
+    args = Args()
+    sets = ", ".join(f"{name} = {args(value)}" for name, value in fields.items())
     conn.execute(
-        f"UPDATE github_issues SET {sets}, updated_at = ? WHERE id = ?",
-        (*fields.values(), now, link_id),
+        f"UPDATE github_issues SET {sets}, updated_at = {args(now)} WHERE id = {args(link_id)}",
+        args,
     )
 
 
 def follow_up(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     link: Link,
     spec: TaskSpec,
@@ -219,7 +221,7 @@ def follow_up(
     return task_id
 
 
-def close_for_issue(conn: sqlite3.Connection, ctx: Ctx, link: Link, why: str) -> bool:
+def close_for_issue(conn: Conn, ctx: Ctx, link: Link, why: str) -> bool:
     """The issue was closed or lost its label: cancel its task (when not finished) with a
     note saying why, and stop following it. True when a task was cancelled."""
     task = get_task(conn, link.task_id)
@@ -244,7 +246,7 @@ def close_for_issue(conn: sqlite3.Connection, ctx: Ctx, link: Link, why: str) ->
     return cancelled
 
 
-def note(conn: sqlite3.Connection, ctx: Ctx, task_id: int, kind: str, text: str) -> None:
+def note(conn: Conn, ctx: Ctx, task_id: int, kind: str, text: str) -> None:
     """An event on a task's history (a refused push, a CI verdict, an opened PR)."""
     insert_event(conn, ctx.now, kind, text, task_id=task_id, actor=ctx.actor)
 
@@ -269,9 +271,7 @@ class CiDecision:
     followup: int | None = None  # retry: the task that goes back to the agent
 
 
-def exhausted(
-    conn: sqlite3.Connection, ctx: Ctx, link: Link, task_id: int, data: dict[str, Any]
-) -> None:
+def exhausted(conn: Conn, ctx: Ctx, link: Link, task_id: int, data: dict[str, Any]) -> None:
     """CI failed past the retries: the link waits for a person; ``github.ci_exhausted``
     carries what the Discord post shows and a retry needs (check, log tail, agent)."""
     change(conn, link.id, ctx.now, ci=EXHAUSTED)
@@ -287,20 +287,22 @@ def exhausted(
     )
 
 
-def ci_decision(conn: sqlite3.Connection, task_id: int) -> CiDecision | None:
+def ci_decision(conn: Conn, task_id: int) -> CiDecision | None:
     """The choice made for ``task_id``'s exhausted CI, if one was."""
     row = conn.execute(
-        "SELECT actor, text, data FROM events WHERE kind = 'github.ci_decided' AND task_id = ? "
+        "SELECT actor, text, data FROM events WHERE kind = 'github.ci_decided' AND task_id = $1 "
         "ORDER BY id LIMIT 1",
         (task_id,),
     ).fetchone()
     if row is None:
         return None
-    data = json.loads(row[2] or "{}")
-    return CiDecision(task_id, str(data.get("action")), str(row[0]), row[1], data.get("followup"))
+    data = json.loads(row["data"] or "{}")
+    return CiDecision(
+        task_id, str(data.get("action")), str(row["actor"]), row["text"], data.get("followup")
+    )
 
 
-def decide_ci(conn: sqlite3.Connection, ctx: Ctx, task_id: int, action: str) -> CiDecision:
+def decide_ci(conn: Conn, ctx: Ctx, task_id: int, action: str) -> CiDecision:
     """Retry, take over or close the PR of a task whose CI failed past its retries, as
     ``ctx.actor``; once only (a second choice is refused, naming who chose what)."""
     if action not in CI_ACTIONS:
@@ -313,24 +315,23 @@ def decide_ci(conn: sqlite3.Connection, ctx: Ctx, task_id: int, action: str) -> 
         )
     link = link_of_task(conn, task_id)
     started = conn.execute(
-        "SELECT data FROM events WHERE kind = 'github.ci_exhausted' AND task_id = ? "
+        "SELECT data FROM events WHERE kind = 'github.ci_exhausted' AND task_id = $1 "
         "ORDER BY id DESC LIMIT 1",
         (task_id,),
     ).fetchone()
     if link is None or link.task_id != task_id or link.ci != EXHAUSTED or started is None:
         raise InvalidState(f"{task_ref(task_id)}: its CI no longer waits for a person")
     taken = conn.execute(
-        "UPDATE github_issues SET ci = ?, updated_at = ? WHERE id = ? AND task_id = ? AND ci = ?",
+        "UPDATE github_issues SET ci = $1, updated_at = $2 WHERE id = $3 AND task_id = $4 AND "
+        "ci = $5",
         (CI_PENDING.get(action, "failure"), ctx.now, link.id, task_id, EXHAUSTED),
     ).rowcount
     if taken != 1:  # another writer chose in between: say who
         return decide_ci(conn, ctx, task_id, action)
-    return _apply_ci(conn, ctx, link, action, json.loads(started[0] or "{}"))
+    return _apply_ci(conn, ctx, link, action, json.loads(started["data"] or "{}"))
 
 
-def _apply_ci(
-    conn: sqlite3.Connection, ctx: Ctx, link: Link, action: str, data: dict[str, Any]
-) -> CiDecision:
+def _apply_ci(conn: Conn, ctx: Ctx, link: Link, action: str, data: dict[str, Any]) -> CiDecision:
     ref, pr = task_ref(link.task_id), f"PR #{link.pr}"
     followup = None
     if action == "retry":

@@ -5,7 +5,6 @@ reported with the files; nothing is merged otherwise."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ from core.context import Ctx
 from core.errors import InvalidState
 from core.models import parse_task_ref, task_ref
 from core.service.swarm import SwarmService
+from core.store.conn import Conn
 from core.workspaces import work
 
 if TYPE_CHECKING:
@@ -89,6 +89,6 @@ async def _merge(
     return f"PR #{link.pr} of {ref} merged into {base} on GitHub ({sha})"
 
 
-def _merged(conn: sqlite3.Connection, ctx: Ctx, link: links.Link, text: str) -> None:
+def _merged(conn: Conn, ctx: Ctx, link: links.Link, text: str) -> None:
     links.change(conn, link.id, ctx.now, state=links.CLOSED, shown="merged")
     links.note(conn, ctx, link.task_id, "github.merged", text)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from bot.github.links import Link, link_of_task
 from core.context import Ctx
 from core.models import task_ref
+from core.store.conn import Args, Conn, values
 from core.store.tables import insert_event
 
 KIND = "github.review_posted"
@@ -46,16 +46,16 @@ class Outgoing:
     comments: tuple[Comment, ...]
 
 
-def unposted(conn: sqlite3.Connection, repo: str) -> list[Outgoing]:
+def unposted(conn: Conn, repo: str) -> list[Outgoing]:
     """The dashboard reviews of tasks whose issue has an open PR, not posted yet."""
     posted = _posted(conn)
     rows = conn.execute(
         "SELECT id, task_id, actor, data FROM events WHERE kind = 'task.review' "
-        "ORDER BY id DESC LIMIT ?",
+        "ORDER BY id DESC LIMIT $1",
         (SCAN,),
     ).fetchall()
     found = []
-    for event_id, task_id, actor, data in reversed(rows):
+    for event_id, task_id, actor, data in map(values, reversed(rows)):
         if event_id in posted["events"] or task_id is None:
             continue
         link = link_of_task(conn, int(task_id))
@@ -66,30 +66,30 @@ def unposted(conn: sqlite3.Connection, repo: str) -> list[Outgoing]:
     return found
 
 
-def posted_reviews(conn: sqlite3.Connection) -> set[int]:
+def posted_reviews(conn: Conn) -> set[int]:
     """The ids of the GitHub reviews swarm posted itself (not sent back to the agent)."""
     return _posted(conn)["reviews"]
 
 
-def _posted(conn: sqlite3.Connection) -> dict[str, set[int]]:
+def _posted(conn: Conn) -> dict[str, set[int]]:
     seen: dict[str, set[int]] = {"events": set(), "reviews": set()}
-    for (data,) in conn.execute("SELECT data FROM events WHERE kind = ?", (KIND,)):
-        loaded = json.loads(data or "{}")
+    for row in conn.execute("SELECT data FROM events WHERE kind = $1", (KIND,)):
+        loaded = json.loads(row["data"] or "{}")
         seen["events"].add(int(loaded.get("event") or 0))
         seen["reviews"].add(int(loaded.get("review") or 0))
     return seen
 
 
-def _comments(conn: sqlite3.Connection, ids: Sequence[int]) -> tuple[Comment, ...]:
+def _comments(conn: Conn, ids: Sequence[int]) -> tuple[Comment, ...]:
     if not ids:
         return ()
-    marks = ", ".join("?" for _ in ids)
+    args = Args()
     rows = conn.execute(
-        f"SELECT path, line, body FROM review_comments WHERE id IN ({marks}) "
+        f"SELECT path, line, body FROM review_comments WHERE id IN ({args.many(ids)}) "
         "ORDER BY COALESCE(path, ''), COALESCE(line, 0), id",
-        tuple(ids),
+        args,
     )
-    return tuple(Comment(path, line, str(body)) for path, line, body in rows)
+    return tuple(Comment(path, line, str(body)) for path, line, body in map(values, rows))
 
 
 def diff_lines(files: Iterable[dict[str, Any]]) -> set[tuple[str, int]]:
@@ -126,11 +126,11 @@ def review_payload(out: Outgoing, in_diff: set[tuple[str, int]]) -> dict[str, An
     return {"event": "COMMENT", "body": body, "comments": inline}
 
 
-def posted(conn: sqlite3.Connection, ctx: Ctx, out: Outgoing, review_id: int, inline: int) -> None:
+def posted(conn: Conn, ctx: Ctx, out: Outgoing, review_id: int, inline: int) -> None:
     """Remember that ``out`` went to GitHub as review ``review_id``; the branch is pushed
     again when the agent is done with the review (the PR updates)."""
     conn.execute(
-        "UPDATE github_issues SET head_sha = NULL, ci = NULL, updated_at = ? WHERE id = ?",
+        "UPDATE github_issues SET head_sha = NULL, ci = NULL, updated_at = $1 WHERE id = $2",
         (ctx.now, out.link.id),
     )
     insert_event(

@@ -531,7 +531,10 @@ def _word(link: Link, task: Task) -> str:
 
 
 def _imported(conn: Any, repo: str) -> list[tuple[int]]:
-    return list(conn.execute("SELECT issue FROM github_issues WHERE repo = ?", (repo,)))
+    return [
+        (r["issue"],)
+        for r in conn.execute("SELECT issue FROM github_issues WHERE repo = $1", (repo,))
+    ]
 
 
 def _change(conn: Any, ctx: Any, link_id: int, fields: dict[str, Any]) -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx
+from core.store.conn import Conn
 from core.store.tables import insert_event
 
 KIND = "github.webhook"
@@ -67,7 +67,7 @@ def judge(secret: str | None, body: bytes, headers: dict[str, str]) -> Delivery:
     return Delivery(202, "queued: the GitHub loop looks now", record=True)
 
 
-def record(conn: sqlite3.Connection, ctx: Ctx, event: str, delivery_id: str) -> None:
+def record(conn: Conn, ctx: Ctx, event: str, delivery_id: str) -> None:
     """The ``github.webhook`` event the loop wakes on (the event name and delivery id only:
     nothing of the untrusted body is stored)."""
     insert_event(
@@ -80,10 +80,11 @@ def record(conn: sqlite3.Connection, ctx: Ctx, event: str, delivery_id: str) -> 
     )
 
 
-def latest(conn: sqlite3.Connection) -> int:
+def latest(conn: Conn) -> int:
     """The id of the newest ``github.webhook`` event (0: none)."""
-    row = conn.execute("SELECT max(id) FROM events WHERE kind = ?", (KIND,)).fetchone()
-    return int(row[0] or 0) if row else 0
+    conn.flush_events()
+    row = conn.execute("SELECT max(id) AS id FROM events WHERE kind = $1", (KIND,)).fetchone()
+    return int(row["id"] or 0) if row else 0
 
 
 def headers_of(raw: Any) -> dict[str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import sqlite3
 import time
 from importlib.resources import files
 from pathlib import Path
@@ -27,6 +26,7 @@ from core.jsonshape import iso_utc
 from core.models import Event, Priority, Task, TaskStatus, parse_task_ref
 from core.reports.chart_style import hour_labels
 from core.store import dashboard as queries
+from core.store.conn import Conn
 from core.store.event_query import EventFilter
 from core.store.reviews import ReviewComment
 from core.store.web_tokens import Principal
@@ -450,7 +450,7 @@ def _latency_chart(latency: dict[str, dict[str, float]]) -> str:
     )
 
 
-def _handoff_text(conn: sqlite3.Connection, task: Task) -> str | None:
+def _handoff_text(conn: Conn, task: Task) -> str | None:
     from core.workspaces.handoff import facts
 
     if not task.agent:

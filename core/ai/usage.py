@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.redact import redact_urls
+from core.store.conn import Conn, values
 
 DAY_S = 86_400.0
 
@@ -28,11 +29,12 @@ class UsageRecord:
     actor: str = ""
 
 
-def record_usage(conn: sqlite3.Connection, ts: float, rec: UsageRecord) -> int:
+def record_usage(conn: Conn, ts: float, rec: UsageRecord) -> int:
     """Insert one usage row; return its id."""
     cur = conn.execute(
         "INSERT INTO usage (ts, purpose, model, prompt_tokens, completion_tokens, cost, "
-        "latency_s, attempts, ok, error, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "latency_s, attempts, ok, error, actor) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         (
             ts,
             rec.purpose,
@@ -47,7 +49,7 @@ def record_usage(conn: sqlite3.Connection, ts: float, rec: UsageRecord) -> int:
             rec.actor,
         ),
     )
-    return int(cur.lastrowid or 0)
+    return int(cur.fetchone()["id"])
 
 
 def month_start(ts: float) -> float:
@@ -56,10 +58,10 @@ def month_start(ts: float) -> float:
     return when.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
-def spent_since(conn: sqlite3.Connection, since: float) -> float:
+def spent_since(conn: Conn, since: float) -> float:
     """US dollars spent on priced calls since ``since``."""
-    row = conn.execute("SELECT COALESCE(SUM(cost), 0) FROM usage WHERE ts >= ?", (since,))
-    return float(row.fetchone()[0])
+    row = conn.execute("SELECT COALESCE(SUM(cost), 0) AS cost FROM usage WHERE ts >= $1", (since,))
+    return float(row.fetchone()["cost"])
 
 
 _SUMS = (
@@ -70,25 +72,25 @@ _SUMS = (
 )
 
 
-def _group(conn: sqlite3.Connection, key: str, name: str, since: float) -> list[dict[str, Any]]:
+def _group(conn: Conn, key: str, name: str, since: float) -> list[dict[str, Any]]:
     rows = conn.execute(
-        f"SELECT {key} AS key, {_SUMS} FROM usage WHERE ts >= ? GROUP BY key ORDER BY key",
+        f"SELECT {key} AS key, {_SUMS} FROM usage WHERE ts >= $1 GROUP BY key ORDER BY key",
         (since,),
     ).fetchall()
     return [{name: row["key"], **_sums(row)} for row in rows]
 
 
-def _by_day(conn: sqlite3.Connection, since: float) -> list[dict[str, Any]]:
+def _by_day(conn: Conn, since: float) -> list[dict[str, Any]]:
     """The sums per UTC day, counted here: the day of a timestamp is no function both
     SQLite and PostgreSQL have."""
     days: dict[str, dict[str, Any]] = {}
     latency: dict[str, list[float]] = {}
     rows = conn.execute(
         "SELECT ts, ok, prompt_tokens, completion_tokens, cost, latency_s FROM usage "
-        "WHERE ts >= ? ORDER BY ts",
+        "WHERE ts >= $1 ORDER BY ts",
         (since,),
     ).fetchall()
-    for ts, ok, prompt, completion, cost, latency_s in rows:
+    for ts, ok, prompt, completion, cost, latency_s in map(values, rows):
         day = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
         sums = days.setdefault(
             day,
@@ -121,14 +123,12 @@ def _sums(row: sqlite3.Row) -> dict[str, Any]:
     return result
 
 
-def usage_report(
-    conn: sqlite3.Connection, now: float, budget: float | None, days: int = 30
-) -> dict[str, Any]:
+def usage_report(conn: Conn, now: float, budget: float | None, days: int = 30) -> dict[str, Any]:
     """Totals of the last ``days`` days per purpose, model and day, and the month's spend."""
     since = now - days * DAY_S
     month = month_start(now)
     spent = spent_since(conn, month)
-    total = conn.execute(f"SELECT {_SUMS} FROM usage WHERE ts >= ?", (since,)).fetchone()
+    total = conn.execute(f"SELECT {_SUMS} FROM usage WHERE ts >= $1", (since,)).fetchone()
     return {
         "days": days,
         "month": datetime.fromtimestamp(month, UTC).strftime("%Y-%m"),

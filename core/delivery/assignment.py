@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from core.context import Ctx
 from core.models import Agent, Delivery, Priority, Receipt, task_ref
+from core.store.conn import Args, Conn, values
 from core.store.tables import insert_event
 from core.tasks import agent_judge, lifecycle, messages
 
@@ -35,7 +36,7 @@ class _AgentView:
     idle_since: float
 
 
-def free_agents(conn: sqlite3.Connection, ctx: Ctx) -> list[_AgentView]:
+def free_agents(conn: Conn, ctx: Ctx) -> list[_AgentView]:
     """Configured agents that are not paused, not held by a usage limit and below their
     capacity."""
     rows = conn.execute(
@@ -67,7 +68,7 @@ _READY = (
 _PAGE = 128  # ready tasks read per query (most batches need one page)
 
 
-def assign_next(conn: sqlite3.Connection, ctx: Ctx) -> Assignment | None:
+def assign_next(conn: Conn, ctx: Ctx) -> Assignment | None:
     """Hand the first ready task (by priority, then age) that a free agent can take."""
     made = assign_batch(conn, ctx, limit=1)
     return made[0] if made else None
@@ -76,7 +77,7 @@ def assign_next(conn: sqlite3.Connection, ctx: Ctx) -> Assignment | None:
 BATCH = 64  # assignments per pass; a pass that made fewer found nothing more to assign
 
 
-def assign_batch(conn: sqlite3.Connection, ctx: Ctx, limit: int = BATCH) -> list[Assignment]:
+def assign_batch(conn: Conn, ctx: Ctx, limit: int = BATCH) -> list[Assignment]:
     """Hand ready tasks (by priority, then age) to free agents in one pass, at most ``limit``.
 
     The free agents are read once and kept up to date as tasks go out: a task that no free
@@ -104,22 +105,20 @@ def assign_batch(conn: sqlite3.Connection, ctx: Ctx, limit: int = BATCH) -> list
     return _assign_all(conn, ctx, picks)
 
 
-def _assigned_at(conn: sqlite3.Connection, ctx: Ctx, agents: set[str]) -> None:
+def _assigned_at(conn: Conn, ctx: Ctx, agents: set[str]) -> None:
     """Stamp the agents that got a task in this pass (one statement for the batch)."""
     if agents:
-        marks = ", ".join("?" * len(agents))
-        conn.execute(
-            f"UPDATE agent_state SET last_assigned_at = ? WHERE id IN ({marks})",
-            (ctx.now, *sorted(agents)),
-        )
+        args = Args([ctx.now])
+        marks = args.many(sorted(agents))
+        conn.execute(f"UPDATE agent_state SET last_assigned_at = $1 WHERE id IN ({marks})", args)
 
 
-def _ready_rows(conn: sqlite3.Connection, ctx: Ctx, first: int) -> Iterator[sqlite3.Row]:
+def _ready_rows(conn: Conn, ctx: Ctx, first: int) -> Iterator[sqlite3.Row]:
     """Ready tasks due now, by priority then age, a page at a time (keyset paging: the
     pass changes the rows it has read, so an offset would shift); ``first``: the size of
     the first page (a few per free slot: most passes need no more), then ``_PAGE``."""
     size = max(first, 1)
-    rows = conn.execute(f"{_READY} ORDER BY priority DESC, id LIMIT ?", (size,)).fetchall()
+    rows = conn.execute(f"{_READY} ORDER BY priority DESC, id LIMIT $1", (size,)).fetchall()
     while rows:
         yield from (row for row in rows if row["not_before"] <= ctx.now)
         if len(rows) < size:
@@ -127,8 +126,8 @@ def _ready_rows(conn: sqlite3.Connection, ctx: Ctx, first: int) -> Iterator[sqli
         size = _PAGE
         last = rows[-1]
         rows = conn.execute(
-            f"{_READY} AND (priority < ? OR (priority = ? AND id > ?)) "
-            "ORDER BY priority DESC, id LIMIT ?",
+            f"{_READY} AND (priority < $1 OR (priority = $2 AND id > $3)) "
+            "ORDER BY priority DESC, id LIMIT $4",
             (last["priority"], last["priority"], last["id"], _PAGE),
         ).fetchall()
 
@@ -151,25 +150,21 @@ def _best_agent(
 
 
 def _assign_all(
-    conn: sqlite3.Connection, ctx: Ctx, picks: list[tuple[sqlite3.Row, _AgentView]]
+    conn: Conn, ctx: Ctx, picks: list[tuple[sqlite3.Row, _AgentView]]
 ) -> list[Assignment]:
     """Hand each picked ready task to its agent and queue its prompt: the whole pass in a
     few statements (the tasks, their messages, their deliveries, the agents), not per task."""
     if not picks:
         return []
-    whens = " ".join("WHEN ? THEN ?" for _ in picks)
-    marks = ", ".join("?" * len(picks))
+    args = Args()
+    whens = " ".join(f"WHEN {args(row['id'])} THEN {args(view.agent.id)}" for row, view in picks)
     taken = conn.execute(
         f"UPDATE tasks SET status = 'assigned', assignee = CASE id {whens} END, "
-        "attempts = attempts + 1, assigned_at = ?, lease_expires_at = ?, reason = NULL, "
-        f"updated_at = ? WHERE id IN ({marks}) AND status = 'ready' RETURNING id",
-        (
-            *(v for row, view in picks for v in (row["id"], view.agent.id)),
-            ctx.now,
-            ctx.now + ctx.settings.lease_s,
-            ctx.now,
-            *(row["id"] for row, _ in picks),
-        ),
+        f"attempts = attempts + 1, assigned_at = {args(ctx.now)}, "
+        f"lease_expires_at = {args(ctx.now + ctx.settings.lease_s)}, reason = NULL, "
+        f"updated_at = {args(ctx.now)} WHERE id IN ({args.many(row['id'] for row, _ in picks)}) "
+        "AND status = 'ready' RETURNING id",
+        args,
     ).fetchall()
     if len(taken) < len(picks):  # another writer changed some meanwhile: they stay theirs
         kept = {row["id"] for row in taken}
@@ -208,19 +203,19 @@ def _prompt_text(row: sqlite3.Row) -> str:
     return f"{task_ref(row['id'])}: {row['title']}" + (f"\n\n{details}" if details else "")
 
 
-def expire_then_assign(conn: sqlite3.Connection, ctx: Ctx) -> tuple[int, list[Assignment]]:
+def expire_then_assign(conn: Conn, ctx: Ctx) -> tuple[int, list[Assignment]]:
     """``expire_leases``, then ``assign_batch``: a scheduling round's first transaction."""
     return expire_leases(conn, ctx), assign_batch(conn, ctx)
 
 
-def expire_leases(conn: sqlite3.Connection, ctx: Ctx) -> int:
+def expire_leases(conn: Conn, ctx: Ctx) -> int:
     """Requeue (with backoff) or fail every assigned task whose lease has run out."""
     rows = conn.execute(
-        "SELECT id, assignee, attempts, max_attempts FROM tasks WHERE lease_expires_at <= ? "
+        "SELECT id, assignee, attempts, max_attempts FROM tasks WHERE lease_expires_at <= $1 "
         "AND status = 'assigned'",
         (ctx.now,),
     ).fetchall()
-    for task_id, agent, attempts, max_attempts in rows:
+    for task_id, agent, attempts, max_attempts in map(values, rows):
         why = f"no report from {agent} within {ctx.settings.lease_s:g} s"
         insert_event(
             conn,
@@ -245,7 +240,7 @@ def backoff(ctx: Ctx, attempts: int) -> float:
 
 
 def record_receipt(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     delivery: Delivery,
     receipt: Receipt,
@@ -257,7 +252,7 @@ def record_receipt(
     state = messages.finish(conn, ctx, delivery, receipt, delivering=delivering)
     if state == "failed" and delivery.task_id is not None and not messages.is_note(delivery.target):
         row = conn.execute(
-            "SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = ?",
+            "SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = $1",
             (delivery.task_id,),
         ).fetchone()
         if row is not None and row["status"] == "assigned" and row["assignee"] == delivery.agent:
@@ -272,26 +267,28 @@ def record_receipt(
     return state
 
 
-def next_deadline(conn: sqlite3.Connection, now: float) -> float | None:
+def next_deadline(conn: Conn, now: float) -> float | None:
     """The earliest future moment when something becomes due (lease, backoff, delivery):
     one statement (the scheduler asks at every pass)."""
-    candidates = conn.execute(
-        "SELECT (SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned'), "
-        "(SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > ?), "
-        "(SELECT min(not_before) FROM deliveries WHERE state = 'queued')",
-        (now,),
-    ).fetchone()
+    candidates = values(
+        conn.execute(
+            "SELECT (SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned') AS lease, "
+            "(SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > $1) "
+            "AS backoff, (SELECT min(not_before) FROM deliveries WHERE state = 'queued') AS due",
+            (now,),
+        ).fetchone()
+    )
     due = [c for c in candidates if c is not None]
     return min(due) if due else None
 
 
-def set_paused(conn: sqlite3.Connection, ctx: Ctx, agent_id: str, paused: bool) -> bool:
+def set_paused(conn: Conn, ctx: Ctx, agent_id: str, paused: bool) -> bool:
     """Pause or resume one agent; return False when it already was so."""
     agent = ctx.agent(agent_id).id
-    row = conn.execute("SELECT paused FROM agent_state WHERE id = ?", (agent,)).fetchone()
+    row = conn.execute("SELECT paused FROM agent_state WHERE id = $1", (agent,)).fetchone()
     if bool(row["paused"]) == paused:
         return False
-    conn.execute("UPDATE agent_state SET paused = ? WHERE id = ?", (int(paused), agent))
+    conn.execute("UPDATE agent_state SET paused = $1 WHERE id = $2", (int(paused), agent))
     word = "paused" if paused else "resumed"
     insert_event(
         conn,
@@ -304,9 +301,9 @@ def set_paused(conn: sqlite3.Connection, ctx: Ctx, agent_id: str, paused: bool) 
     return True
 
 
-def ensure_agents(conn: sqlite3.Connection, ctx: Ctx) -> None:
+def ensure_agents(conn: Conn, ctx: Ctx) -> None:
     """Give every configured agent its state row."""
     conn.executemany(
-        "INSERT OR IGNORE INTO agent_state (id, idle_since) VALUES (?, ?)",
+        "INSERT INTO agent_state (id, idle_since) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         [(a, ctx.now) for a in ctx.agents],
     )

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,21 +24,22 @@ from core.context import Ctx
 from core.delivery import assignment
 from core.delivery.prompt import FACT_COLUMNS
 from core.models import Delivery, DeliveryState, Receipt, task_ref
-from core.store.tables import EVENT_INSERT, row_to_delivery
+from core.store.conn import Args, Conn
+from core.store.tables import row_to_delivery
 from core.tasks import messages
 from core.tasks.messages import DEFERRED
 
 # One statement (as procrastinate's ``procrastinate_fetch_job``): pick the due rows, skipping
 # those another node is claiming, and mark them ours; the rows come back with what was there
 # before (``was``, ``held_by``) and their message. PostgreSQL's own SQL: this module runs only
-# on PostgreSQL (nodes need it), with ``%s`` placeholders and ``= ANY``.
+# on PostgreSQL (nodes need it), with ``= ANY`` and ``FOR UPDATE SKIP LOCKED``.
 _CLAIM = (
     "WITH picked AS (SELECT d.id, d.state AS was, d.node AS held_by FROM deliveries d "
-    "WHERE d.agent_id = ANY(?) AND ((d.state = 'queued' AND d.not_before <= ?) OR "
-    "(d.state = 'delivering' AND d.claim_until < ?)) ORDER BY d.id LIMIT ? "
+    "WHERE d.agent_id = ANY($1) AND ((d.state = 'queued' AND d.not_before <= $2) OR "
+    "(d.state = 'delivering' AND d.claim_until < $3)) ORDER BY d.id LIMIT $4 "
     "FOR UPDATE SKIP LOCKED) "
-    "UPDATE deliveries d SET state = 'delivering', node = ?, claim_until = ?, "
-    "attempts = d.attempts + 1, updated_at = ? FROM picked p, messages m "
+    "UPDATE deliveries d SET state = 'delivering', node = $5, claim_until = $6, "
+    "attempts = d.attempts + 1, updated_at = $7 FROM picked p, messages m "
     "WHERE d.id = p.id AND m.id = d.message_id "
     "RETURNING d.id, d.message_id, d.agent_id, p.was AS state, d.attempts - 1 AS attempts, "
     f"d.reason, m.text, m.sender, m.task_id, m.priority, m.target, p.held_by, {FACT_COLUMNS}"
@@ -59,7 +59,7 @@ class Claim:
 
 
 def claim(
-    conn: sqlite3.Connection,
+    conn: Conn,
     claimer: str,
     agents: list[str],
     now: float,
@@ -91,14 +91,16 @@ def claim(
     return claims
 
 
-def holds(conn: sqlite3.Connection, claimer: str, delivery_id: int) -> bool:
+def holds(conn: Conn, claimer: str, delivery_id: int) -> bool:
     """True while ``claimer``'s claim on the delivery stands (checked before delivering)."""
-    row = conn.execute("SELECT node, state FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+    row = conn.execute(
+        "SELECT node, state FROM deliveries WHERE id = $1", (delivery_id,)
+    ).fetchone()
     return row is not None and row["node"] == claimer and row["state"] == "delivering"
 
 
 def finish(
-    conn: sqlite3.Connection, ctx: Ctx, claimer: str, done: list[tuple[Claim, Receipt, bool]]
+    conn: Conn, ctx: Ctx, claimer: str, done: list[tuple[Claim, Receipt, bool]]
 ) -> list[str]:
     """Store the receipts of ``done`` (claim, receipt, onboarded) whose claims are still
     ``claimer``'s; ``lost`` for the others (another node took them after the lease)."""
@@ -111,7 +113,7 @@ def finish(
             continue
         delivery = held.delivery
         row = conn.execute(
-            "SELECT node, state FROM deliveries WHERE id = ? FOR UPDATE", (delivery.id,)
+            "SELECT node, state FROM deliveries WHERE id = $1 FOR UPDATE", (delivery.id,)
         ).fetchone()
         if row is None or row["node"] != claimer or row["state"] != "delivering":
             states.append("lost")
@@ -127,49 +129,44 @@ def finish(
 # took it), the task's lease renewed, and the events written with the change: each event row
 # is selected from ``d``, so none is written for a claim that was lost.
 _DELIVERED = (
-    "WITH d AS (UPDATE deliveries SET state = 'delivered', method = ?, reason = NULL, "
-    "updated_at = ?, claim_until = NULL WHERE id = ? AND node = ? AND state = 'delivering' "
+    "WITH d AS (UPDATE deliveries SET state = 'delivered', method = $1, reason = NULL, "
+    "updated_at = $2, claim_until = NULL WHERE id = $3 AND node = $4 AND state = 'delivering' "
     "RETURNING agent_id){lease} INSERT INTO events (ts, kind, text, task_id, agent_id, actor, "
     "data) {rows} RETURNING id"
 )
 _LEASE = (
-    ", t AS (UPDATE tasks SET lease_expires_at = ? FROM d WHERE tasks.id = ? "
+    ", t AS (UPDATE tasks SET lease_expires_at = {} FROM d WHERE tasks.id = {} "
     "AND tasks.status = 'assigned' AND tasks.assignee = d.agent_id RETURNING tasks.id)"
 )
 _EVENT_ROW = (
-    "SELECT CAST(? AS DOUBLE PRECISION), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), "
-    "CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT) FROM d"
+    "SELECT CAST({} AS DOUBLE PRECISION), CAST({} AS TEXT), CAST({} AS TEXT), "
+    "CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS TEXT), CAST({} AS TEXT) FROM d"
 )
 
 
-def _delivered(
-    conn: sqlite3.Connection, ctx: Ctx, claimer: str, held: Claim, receipt: Receipt
-) -> bool:
+def _delivered(conn: Conn, ctx: Ctx, claimer: str, held: Claim, receipt: Receipt) -> bool:
     """Store a delivered receipt of ``held`` in one statement; False when the claim was lost
     (nothing written)."""
     delivery = held.delivery
     events = [e for e in (_claimed_row(ctx, claimer, held),) if e is not None]
     events.append(messages.delivered_event(ctx, delivery, receipt))
-    lease = messages.renews_lease(delivery)
-    sql = _DELIVERED.format(
-        lease=_LEASE if lease else "", rows=" UNION ALL ".join([_EVENT_ROW] * len(events))
-    )
-    params: list[Any] = [receipt.method, ctx.now, delivery.id, claimer]
-    if lease:
-        params += [ctx.now + ctx.settings.lease_s, delivery.task_id]
-    for row in events:
-        params += row
-    return bool(conn.execute(sql, params).fetchall())
+    args = Args([receipt.method, ctx.now, delivery.id, claimer])  # $1..$4 of _DELIVERED
+    lease = ""
+    if messages.renews_lease(delivery):
+        lease = _LEASE.format(args(ctx.now + ctx.settings.lease_s), args(delivery.task_id))
+    rows = " UNION ALL ".join(_EVENT_ROW.format(*map(args, row)) for row in events)
+    conn.flush_events()  # the events held so far keep their place before these
+    return bool(conn.execute(_DELIVERED.format(lease=lease, rows=rows), args).fetchall())
 
 
-def _claimed_event(conn: sqlite3.Connection, ctx: Ctx, claimer: str, held: Claim) -> None:
+def _claimed_event(conn: Conn, ctx: Ctx, claimer: str, held: Claim) -> None:
     row = _claimed_row(ctx, claimer, held)
     if row is not None:
-        conn.execute(EVENT_INSERT, row)
+        conn.add_event(row)
 
 
 def _claimed_row(ctx: Ctx, claimer: str, held: Claim) -> tuple[Any, ...] | None:
-    """The ``delivery.claimed`` event's row (``EVENT_INSERT``'s parameters); None for a
+    """The ``delivery.claimed`` event's row (``Conn.add_event``'s values); None for a
     deferral streak's next attempt (recorded once)."""
     delivery = held.delivery
     if (delivery.reason or "").startswith(DEFERRED) and held.taken_from is None:
@@ -194,20 +191,20 @@ def _claimed_row(ctx: Ctx, claimer: str, held: Claim) -> tuple[Any, ...] | None:
     )
 
 
-def next_due(conn: sqlite3.Connection, agents: list[str]) -> float | None:
+def next_due(conn: Conn, agents: list[str]) -> float | None:
     """When the next delivery of ``agents`` becomes claimable (due, or its lease ends)."""
     row = conn.execute(
-        "SELECT min(CASE WHEN state = 'queued' THEN not_before ELSE claim_until END) "
-        "FROM deliveries WHERE agent_id = ANY(?) AND (state = 'queued' OR "
+        "SELECT min(CASE WHEN state = 'queued' THEN not_before ELSE claim_until END) AS due "
+        "FROM deliveries WHERE agent_id = ANY($1) AND (state = 'queued' OR "
         "(state = 'delivering' AND claim_until IS NOT NULL))",
         (agents,),
     ).fetchone()
-    due: float | None = row[0]
+    due: float | None = row["due"]
     return due
 
 
 def heartbeat(
-    conn: sqlite3.Connection,
+    conn: Conn,
     node: str,
     agents: list[str],
     host: str,
@@ -218,14 +215,14 @@ def heartbeat(
     """Say that ``node`` is alive and which agents it serves."""
     conn.execute(
         "INSERT INTO nodes (name, agents, host, pid, started_at, heartbeat_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET agents = excluded.agents, "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT(name) DO UPDATE SET agents = excluded.agents, "
         "host = excluded.host, pid = excluded.pid, started_at = excluded.started_at, "
         "heartbeat_at = excluded.heartbeat_at",
         (node, json.dumps(agents), host, pid, started_at, now),
     )
 
 
-def node_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def node_rows(conn: Conn) -> list[dict[str, Any]]:
     """Every node that ever said it was alive: name, agents, host, pid, last heartbeat,
     deliveries in flight."""
     rows = conn.execute(

@@ -10,7 +10,6 @@ calls swarm: ``SWARM_HOME=... swarm`` for a custom home, as in the task prompts)
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from core.delivery import assignment
 from core.delivery.envelope import swarm_command
 from core.errors import ConfigError
 from core.models import Agent, Delivery, Receipt
+from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import messages
 
@@ -90,10 +90,10 @@ async def onboard(service: StoreAccess, agent_id: str, actor: str) -> int:
     return await service.write(actor, queue_onboarding, agent.id, text)
 
 
-def queue_onboarding(conn: sqlite3.Connection, ctx: Ctx, agent: str, text: str) -> int:
+def queue_onboarding(conn: Conn, ctx: Ctx, agent: str, text: str) -> int:
     """Store the onboarding message for ``agent`` and remember that it was onboarded."""
     message_id = messages.queue(conn, ctx, [agent], text, target=f"agent:{agent}")
-    conn.execute("UPDATE agent_state SET onboarded_at = ? WHERE id = ?", (ctx.now, agent))
+    conn.execute("UPDATE agent_state SET onboarded_at = $1 WHERE id = $2", (ctx.now, agent))
     insert_event(
         conn,
         ctx.now,
@@ -107,7 +107,7 @@ def queue_onboarding(conn: sqlite3.Connection, ctx: Ctx, agent: str, text: str) 
 
 
 def record_receipt_onboarded(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     delivery: Delivery,
     receipt: Receipt,
@@ -119,7 +119,7 @@ def record_receipt_onboarded(
     state = assignment.record_receipt(conn, ctx, delivery, receipt, delivering=delivering)
     if state == "delivered":
         conn.execute(
-            "UPDATE agent_state SET onboarded_at = ? WHERE id = ?", (ctx.now, delivery.agent)
+            "UPDATE agent_state SET onboarded_at = $1 WHERE id = $2", (ctx.now, delivery.agent)
         )
         insert_event(
             conn,
@@ -132,7 +132,7 @@ def record_receipt_onboarded(
     return state
 
 
-def queue_reset(conn: sqlite3.Connection, ctx: Ctx, agent: str, text: str) -> int:
+def queue_reset(conn: Conn, ctx: Ctx, agent: str, text: str) -> int:
     """Queue the agent's reset action, then its onboarding; the reset's message id."""
     message_id = messages.queue(conn, ctx, [agent], RESET_TEXT, target=f"{RESET_TARGET}{agent}")
     insert_event(

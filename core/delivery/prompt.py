@@ -5,7 +5,6 @@ its workspace, the handoff and (first task, or after a reset) the onboarding; a 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ from core.delivery.onboarding import RESET_TARGET, RESET_TEXT
 from core.errors import SwarmError
 from core.models import Agent, Delivery
 from core.protocols import Parcel
+from core.store.conn import Conn
 from core.tasks.messages import WITHDRAW_TARGET, is_note
 from core.text import shorten
 from core.workspaces import handoff as handoff_facts
@@ -51,24 +51,23 @@ FACT_COLUMNS = (
     "AND e.kind = 'task.assigned' AND e.agent_id <> d.agent_id) AS handed_over"
 )
 _FLAGS = (
-    "SELECT (SELECT count(*) FROM agent_state WHERE id = ? AND onboarded_at IS NULL), "
-    "EXISTS (SELECT 1 FROM events WHERE task_id = ? AND kind = 'task.assigned' "
-    "AND agent_id <> ?)"
+    "SELECT (SELECT count(*) FROM agent_state WHERE id = $1 AND onboarded_at IS NULL) "
+    "AS fresh_agent, EXISTS (SELECT 1 FROM events WHERE task_id = $2 "
+    "AND kind = 'task.assigned' AND agent_id <> $3) AS handed_over"
 )
 
 
-def read_facts(conn: sqlite3.Connection, delivery: Delivery) -> PromptFacts | None:
+def read_facts(conn: Conn, delivery: Delivery) -> PromptFacts | None:
     """The facts of a task prompt (None for other messages); any transaction."""
     if not _is_prompt(delivery) or delivery.task_id is None:
         return None
-    fresh, handed = conn.execute(
-        _FLAGS, (delivery.agent, delivery.task_id, delivery.agent)
-    ).fetchone()
-    return facts_from(conn, delivery, bool(fresh), bool(handed))
+    conn.flush_events()  # the flags read events
+    row = conn.execute(_FLAGS, (delivery.agent, delivery.task_id, delivery.agent)).fetchone()
+    return facts_from(conn, delivery, bool(row["fresh_agent"]), bool(row["handed_over"]))
 
 
 def facts_from(
-    conn: sqlite3.Connection, delivery: Delivery, fresh_agent: bool, handed_over: bool
+    conn: Conn, delivery: Delivery, fresh_agent: bool, handed_over: bool
 ) -> PromptFacts | None:
     """The facts of a task prompt from the flags of ``FACT_COLUMNS`` (read with its claim):
     the handoff is read only when another agent held the task."""

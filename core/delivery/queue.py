@@ -14,6 +14,7 @@ from core.delivery import assignment
 from core.delivery.prompt import FACT_COLUMNS, PromptFacts, facts_from
 from core.models import Delivery, Receipt
 from core.store.access import StoreAccess
+from core.store.conn import Conn
 from core.tasks import messages
 
 log = logging.getLogger(__name__)
@@ -122,8 +123,8 @@ class DeliveryQueue:
         return await self.access.db.read(_data_version)
 
 
-def _data_version(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+def _data_version(conn: Conn) -> int:
+    return conn.data_version()
 
 
 def _receipt(onboarded: bool) -> Callable[..., str]:
@@ -134,7 +135,7 @@ def _receipt(onboarded: bool) -> Callable[..., str]:
 
 
 def _receipt_then_claim(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     record: Callable[..., str],
     delivery: Delivery,
@@ -144,9 +145,8 @@ def _receipt_then_claim(
     return _claim_with_facts(conn, ctx)
 
 
-def _claim_with_facts(
-    conn: sqlite3.Connection, ctx: Ctx
-) -> tuple[Delivery, PromptFacts | None] | None:
+def _claim_with_facts(conn: Conn, ctx: Ctx) -> tuple[Delivery, PromptFacts | None] | None:
+    conn.flush_events()  # FACT_COLUMNS read events
     found = messages.claim_row(conn, ctx, FACT_COLUMNS)  # the prompt's flags in the same read
     if found is None:
         return None

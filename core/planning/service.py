@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,7 @@ from core.planning.store import (
     list_plans,
     plan_progress,
 )
+from core.store.conn import Conn
 from core.tasks import lifecycle
 
 if TYPE_CHECKING:
@@ -129,6 +129,6 @@ class _RolledBack(Exception):
     """Raised after a dry run so its transaction is rolled back."""
 
 
-def _dry_run(conn: sqlite3.Connection, ctx: Ctx, specs: Sequence[TaskSpec]) -> None:
+def _dry_run(conn: Conn, ctx: Ctx, specs: Sequence[TaskSpec]) -> None:
     lifecycle.create_tasks(conn, ctx, specs, None)
     raise _RolledBack

@@ -12,11 +12,12 @@ from core.errors import InvalidState, NotFound
 from core.models import task_ref
 from core.planning.model import Plan, PlanProgress, item_from_json, plan_ref
 from core.store import tables
+from core.store.conn import Args, Conn
 from core.tasks import lifecycle
 
 
 def insert_plan(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     goal: str,
     document: dict[str, Any],
@@ -26,7 +27,7 @@ def insert_plan(
     """Store a validated draft and its ``plan.created`` event; return the plan id."""
     cur = conn.execute(
         "INSERT INTO plans (goal, summary, status, plan, model, notes, created_by, created_at, "
-        "updated_at) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?, ?)",
+        "updated_at) VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8) RETURNING id",
         (
             goal,
             document["summary"],
@@ -38,7 +39,7 @@ def insert_plan(
             ctx.now,
         ),
     )
-    plan_id = int(cur.lastrowid or 0)
+    plan_id = int(cur.fetchone()["id"])
     count = len(document["tasks"])
     tables.insert_event(
         conn,
@@ -52,18 +53,19 @@ def insert_plan(
     return plan_id
 
 
-def get_plan(conn: sqlite3.Connection, plan_id: int) -> Plan:
+def get_plan(conn: Conn, plan_id: int) -> Plan:
     """One plan; NotFound when there is none."""
-    row = conn.execute("SELECT * FROM plans WHERE id = ?", (plan_id,)).fetchone()
+    row = conn.execute("SELECT * FROM plans WHERE id = $1", (plan_id,)).fetchone()
     if row is None:
         raise NotFound(f"unknown plan {plan_ref(plan_id)}")
     return _row_to_plan(row)
 
 
-def list_plans(conn: sqlite3.Connection, status: str | None, limit: int) -> list[Plan]:
+def list_plans(conn: Conn, status: str | None, limit: int) -> list[Plan]:
     """Plans, newest first."""
-    where, args = ("WHERE status = ?", (status,)) if status else ("", ())
-    rows = conn.execute(f"SELECT * FROM plans {where} ORDER BY id DESC LIMIT ?", (*args, limit))
+    args = Args()
+    where = f"WHERE status = {args(status)}" if status else ""
+    rows = conn.execute(f"SELECT * FROM plans {where} ORDER BY id DESC LIMIT {args(limit)}", args)
     return [_row_to_plan(r) for r in rows]
 
 
@@ -85,23 +87,24 @@ def _row_to_plan(row: sqlite3.Row) -> Plan:
     )
 
 
-def _decide(conn: sqlite3.Connection, ctx: Ctx, plan_id: int, status: str) -> Plan:
+def _decide(conn: Conn, ctx: Ctx, plan_id: int, status: str) -> Plan:
     plan = get_plan(conn, plan_id)
     if plan.status != "draft":
         by = f" by {plan.decided_by}" if plan.decided_by else ""
         raise InvalidState(f"{plan.ref} is already {plan.status}{by}")
     conn.execute(
-        "UPDATE plans SET status = ?, decided_by = ?, decided_at = ?, updated_at = ? WHERE id = ?",
+        "UPDATE plans SET status = $1, decided_by = $2, decided_at = $3, updated_at = $4 "
+        "WHERE id = $5",
         (status, ctx.actor, ctx.now, ctx.now, plan_id),
     )
     return plan
 
 
-def approve_plan(conn: sqlite3.Connection, ctx: Ctx, plan_id: int) -> list[int]:
+def approve_plan(conn: Conn, ctx: Ctx, plan_id: int) -> list[int]:
     """Create every task of a draft (one transaction, under the plan id); their ids."""
     plan = _decide(conn, ctx, plan_id, "approved")
     ids = lifecycle.create_tasks(conn, ctx, [i.spec() for i in plan.items], plan.ref)
-    conn.execute("UPDATE plans SET task_ids = ? WHERE id = ?", (json.dumps(ids), plan_id))
+    conn.execute("UPDATE plans SET task_ids = $1 WHERE id = $2", (json.dumps(ids), plan_id))
     refs = [task_ref(i) for i in ids]
     tables.insert_event(
         conn,
@@ -114,7 +117,7 @@ def approve_plan(conn: sqlite3.Connection, ctx: Ctx, plan_id: int) -> list[int]:
     return ids
 
 
-def discard_plan(conn: sqlite3.Connection, ctx: Ctx, plan_id: int) -> None:
+def discard_plan(conn: Conn, ctx: Ctx, plan_id: int) -> None:
     """Mark a draft discarded; nothing is created."""
     plan = _decide(conn, ctx, plan_id, "discarded")
     tables.insert_event(
@@ -127,11 +130,11 @@ def discard_plan(conn: sqlite3.Connection, ctx: Ctx, plan_id: int) -> None:
     )
 
 
-def plan_progress(conn: sqlite3.Connection, plan_id: int) -> PlanProgress:
+def plan_progress(conn: Conn, plan_id: int) -> PlanProgress:
     """The plan and its tasks, in creation order."""
     plan = get_plan(conn, plan_id)
     rows = conn.execute(
-        f"SELECT {tables.TASK_COLUMNS} FROM tasks WHERE plan_id = ? ORDER BY id", (plan.ref,)
+        f"SELECT {tables.TASK_COLUMNS} FROM tasks WHERE plan_id = $1 ORDER BY id", (plan.ref,)
     ).fetchall()
     deps = tables.deps_of(conn, [r["id"] for r in rows])
     return PlanProgress(plan, [tables.row_to_task(r, deps[r["id"]]) for r in rows])

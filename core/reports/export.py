@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import InvalidInput
 from core.jsonshape import shaped
 from core.models import Event
+from core.store.conn import Conn
 from core.store.tables import TASK_COLUMNS, deps_of, events_after, row_to_task
 
 if TYPE_CHECKING:
@@ -61,16 +61,16 @@ def check(what: str, fmt: str) -> None:
         raise InvalidInput(f"unknown format {fmt!r}: choose {' or '.join(FORMATS)}")
 
 
-def tasks_page(conn: sqlite3.Connection, after_id: int, limit: int) -> list[dict[str, Any]]:
+def tasks_page(conn: Conn, after_id: int, limit: int) -> list[dict[str, Any]]:
     """Tasks with an id above ``after_id``, in id order, as ``--json`` objects."""
     rows = conn.execute(
-        f"SELECT {TASK_COLUMNS} FROM tasks WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)
+        f"SELECT {TASK_COLUMNS} FROM tasks WHERE id > $1 ORDER BY id LIMIT $2", (after_id, limit)
     ).fetchall()
     deps = deps_of(conn, [r["id"] for r in rows])
     return [row_to_task(r, deps[r["id"]]).to_json() | {"_id": r["id"]} for r in rows]
 
 
-def events_page(conn: sqlite3.Connection, after_id: int, limit: int) -> list[dict[str, Any]]:
+def events_page(conn: Conn, after_id: int, limit: int) -> list[dict[str, Any]]:
     """Events with an id above ``after_id``, oldest first, as ``--json`` objects."""
     return [_event(e) for e in events_after(conn, after_id, limit)]
 

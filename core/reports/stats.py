@@ -9,7 +9,6 @@ done, and the stalls seen by the watcher.
 from __future__ import annotations
 
 import io
-import sqlite3
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.reports.chart_style import colour as series_colour
 from core.reports.summary import STALL_S, gather_stats, parse_period
+from core.store.conn import Conn, values
 
 if TYPE_CHECKING:
     from PIL import ImageDraw
@@ -96,9 +96,7 @@ class Stats:
         }
 
 
-def gather(
-    conn: sqlite3.Connection, agent_ids: Iterable[str], period: str, since: float, until: float
-) -> Stats:
+def gather(conn: Conn, agent_ids: Iterable[str], period: str, since: float, until: float) -> Stats:
     """The numbers of ``[since, until]`` for the configured agents (and any other that
     finished work in the period)."""
     base = gather_stats(conn, since, until, STALL_S)
@@ -120,26 +118,29 @@ def gather(
     return Stats(period, since, until, rows, base["deliveries"])
 
 
-def _median_minutes(conn: sqlite3.Connection, since: float, until: float) -> dict[str, float]:
+def _median_minutes(conn: Conn, since: float, until: float) -> dict[str, float]:
     """Per agent: median minutes from (last) assignment to done, of tasks done in the window."""
     spans: dict[str, list[float]] = {}
-    for agent, span in conn.execute(
-        "SELECT assignee, finished_at - COALESCE(assigned_at, created_at) FROM tasks "
-        "WHERE status = 'done' AND assignee IS NOT NULL AND finished_at >= ? AND "
-        "finished_at <= ?",
-        (since, until),
+    for agent, span in map(
+        values,
+        conn.execute(
+            "SELECT assignee, finished_at - COALESCE(assigned_at, created_at) AS span FROM tasks "
+            "WHERE status = 'done' AND assignee IS NOT NULL AND finished_at >= $1 AND "
+            "finished_at <= $2",
+            (since, until),
+        ),
     ):
         spans.setdefault(agent, []).append(max(0.0, span))
     return {agent: round(statistics.median(v) / 60, 1) for agent, v in spans.items()}
 
 
-def _stalls(conn: sqlite3.Connection, since: float, until: float) -> dict[str, int]:
+def _stalls(conn: Conn, since: float, until: float) -> dict[str, int]:
     rows = conn.execute(
-        "SELECT agent_id, count(*) FROM alerts WHERE kind = 'stalled' AND "
-        "opened_at >= ? AND opened_at <= ? GROUP BY agent_id",
+        "SELECT agent_id, count(*) AS n FROM alerts WHERE kind = 'stalled' AND "
+        "opened_at >= $1 AND opened_at <= $2 GROUP BY agent_id",
         (since, until),
     )
-    return {agent: int(n) for agent, n in rows}
+    return {agent: int(n) for agent, n in map(values, rows)}
 
 
 async def collect(service: StoreAccess, period: str = "7d") -> Stats:
@@ -225,10 +226,10 @@ def render_png(stats: Stats) -> bytes:
     )
     panel_w = (WIDTH - 2 * MARGIN - LABEL_W) // len(PANELS)
     columns = _columns(stats)
-    for index, ((title, colour, full), values) in enumerate(zip(PANELS, columns, strict=True)):
+    for index, ((title, colour, full), bars) in enumerate(zip(PANELS, columns, strict=True)):
         left = MARGIN + LABEL_W + index * panel_w
         draw.text((left, TITLE_H - 22), title, fill=MUTED, font=font)
-        _bars(draw, font, (left, panel_w - 16), values, colour, full)
+        _bars(draw, font, (left, panel_w - 16), bars, colour, full)
     for row, agent in enumerate(stats.agents):
         draw.text((MARGIN, _row_top(row) + 5), agent.agent, fill=INK, font=font)
     out = io.BytesIO()

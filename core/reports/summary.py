@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from core.ai import AIClient, AIError, BudgetExceeded
 from core.ai.errors import ENABLE_HINT
 from core.errors import InvalidInput
 from core.models import task_ref
+from core.store.conn import Args, Conn, values
 from core.text import shorten
 
 if TYPE_CHECKING:
@@ -162,9 +162,7 @@ def _messages(stats: dict[str, Any], period: str) -> list[dict[str, str]]:
 # -- gathering (one read) ----------------------------------------------------------------
 
 
-def gather_stats(
-    conn: sqlite3.Connection, since: float, until: float, stall_s: float
-) -> dict[str, Any]:
+def gather_stats(conn: Conn, since: float, until: float, stall_s: float) -> dict[str, Any]:
     """Tasks done/failed per agent, times to done, deliveries, blocked and stalled tasks."""
     window = (since, until)
     return {
@@ -184,66 +182,71 @@ def gather_stats(
     }
 
 
-def _count_events(conn: sqlite3.Connection, kind: str, window: tuple[float, float]) -> int:
+def _count_events(conn: Conn, kind: str, window: tuple[float, float]) -> int:
     row = conn.execute(
-        "SELECT count(*) FROM events WHERE kind = ? AND ts >= ? AND ts <= ?", (kind, *window)
+        "SELECT count(*) AS n FROM events WHERE kind = $1 AND ts >= $2 AND ts <= $3",
+        (kind, *window),
     ).fetchone()
-    return int(row[0])
+    return int(row["n"])
 
 
-def _per_agent(conn: sqlite3.Connection, window: tuple[float, float]) -> dict[str, dict[str, Any]]:
+def _per_agent(conn: Conn, window: tuple[float, float]) -> dict[str, dict[str, Any]]:
     rows = conn.execute(
-        "SELECT agent_id, COUNT(*) FILTER (WHERE kind = 'task.done'), "
-        "COUNT(*) FILTER (WHERE kind = 'task.failed') FROM events "
-        "WHERE kind IN ('task.done', 'task.failed') AND agent_id IS NOT NULL AND ts >= ? "
-        "AND ts <= ? GROUP BY agent_id ORDER BY agent_id",
+        "SELECT agent_id, COUNT(*) FILTER (WHERE kind = 'task.done') AS done, "
+        "COUNT(*) FILTER (WHERE kind = 'task.failed') AS failed FROM events "
+        "WHERE kind IN ('task.done', 'task.failed') AND agent_id IS NOT NULL AND ts >= $1 "
+        "AND ts <= $2 GROUP BY agent_id ORDER BY agent_id",
         window,
     )
-    return {agent: {"done": int(done), "failed": int(failed)} for agent, done, failed in rows}
+    return {
+        agent: {"done": int(done), "failed": int(failed)}
+        for agent, done, failed in map(values, rows)
+    }
 
 
-def _avg_minutes(conn: sqlite3.Connection, window: tuple[float, float]) -> dict[str, Any]:
+def _avg_minutes(conn: Conn, window: tuple[float, float]) -> dict[str, Any]:
     row = conn.execute(
-        "SELECT AVG(finished_at - created_at), AVG(finished_at - COALESCE(started_at, "
-        "assigned_at, created_at)) FROM tasks WHERE status = 'done' AND finished_at >= ? "
-        "AND finished_at <= ?",
+        "SELECT AVG(finished_at - created_at) AS total, AVG(finished_at - COALESCE(started_at, "
+        "assigned_at, created_at)) AS work FROM tasks WHERE status = 'done' AND finished_at >= $1 "
+        "AND finished_at <= $2",
         window,
     ).fetchone()
-    total, work = row
+    total, work = row["total"], row["work"]
     return {
         "from_creation": None if total is None else round(total / 60, 1),
         "from_start": None if work is None else round(work / 60, 1),
     }
 
 
-def _deliveries(conn: sqlite3.Connection, window: tuple[float, float]) -> dict[str, int]:
+def _deliveries(conn: Conn, window: tuple[float, float]) -> dict[str, int]:
     rows = conn.execute(
-        "SELECT state, count(*) FROM deliveries WHERE updated_at >= ? AND "
-        "updated_at <= ? GROUP BY state ORDER BY state",
+        "SELECT state, count(*) AS n FROM deliveries WHERE updated_at >= $1 AND "
+        "updated_at <= $2 GROUP BY state ORDER BY state",
         window,
     )
-    return {state: int(n) for state, n in rows}
+    return {state: int(n) for state, n in map(values, rows)}
 
 
-def _blocked(conn: sqlite3.Connection) -> dict[str, Any]:
-    total = conn.execute("SELECT count(*) FROM tasks WHERE status = 'blocked'").fetchone()[0]
+def _blocked(conn: Conn) -> dict[str, Any]:
+    total = conn.execute("SELECT count(*) AS n FROM tasks WHERE status = 'blocked'").fetchone()["n"]
     rows = conn.execute(
         "SELECT id, title, reason FROM tasks WHERE status = 'blocked' "
-        "ORDER BY priority DESC, id LIMIT ?",
+        "ORDER BY priority DESC, id LIMIT $1",
         (LIST_LIMIT,),
     )
     return {
         "total": int(total),
         "tasks": [
-            {"id": task_ref(i), "title": title[:80], "reason": reason} for i, title, reason in rows
+            {"id": task_ref(i), "title": title[:80], "reason": reason}
+            for i, title, reason in map(values, rows)
         ],
     }
 
 
-def _stalled(conn: sqlite3.Connection, before: float, now: float) -> list[dict[str, Any]]:
+def _stalled(conn: Conn, before: float, now: float) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT id, title, assignee, updated_at FROM tasks WHERE status = 'in_progress' AND "
-        "updated_at < ? ORDER BY updated_at LIMIT ?",
+        "updated_at < $1 ORDER BY updated_at LIMIT $2",
         (before, LIST_LIMIT),
     )
     return [
@@ -253,48 +256,51 @@ def _stalled(conn: sqlite3.Connection, before: float, now: float) -> list[dict[s
             "agent": agent,
             "minutes_without_report": round((now - ts) / 60),
         }
-        for i, title, agent, ts in rows
+        for i, title, agent, ts in map(values, rows)
     ]
 
 
 def _attention(
-    conn: sqlite3.Connection, window: tuple[float, float], stall_before: float
+    conn: Conn, window: tuple[float, float], stall_before: float
 ) -> dict[str, list[str]]:
     reasons: dict[str, list[str]] = {}
     for agent, data in _per_agent(conn, window).items():
         if data["failed"]:
             reasons.setdefault(agent, []).append(f"{data['failed']} failed")
-    for agent, paused, score in conn.execute(
-        "SELECT id, paused, score FROM agent_state ORDER BY id"
+    for agent, paused, score in map(
+        values, conn.execute("SELECT id, paused, score FROM agent_state ORDER BY id")
     ):
         if paused:
             reasons.setdefault(agent, []).append("paused")
         if score < 0.5:
             reasons.setdefault(agent, []).append(f"success rate {score:.2f}")
-    for agent, task_id in conn.execute(
-        "SELECT assignee, id FROM tasks WHERE status = 'in_progress' AND updated_at < ? "
-        "ORDER BY id",
-        (stall_before,),
+    for agent, task_id in map(
+        values,
+        conn.execute(
+            "SELECT assignee, id FROM tasks WHERE status = 'in_progress' AND updated_at < $1 "
+            "ORDER BY id",
+            (stall_before,),
+        ),
     ):
         reasons.setdefault(agent, []).append(f"{task_ref(task_id)} without a report")
     return dict(sorted(reasons.items()))
 
 
-def _ai_cost(conn: sqlite3.Connection, window: tuple[float, float]) -> float:
+def _ai_cost(conn: Conn, window: tuple[float, float]) -> float:
     row = conn.execute(
-        "SELECT COALESCE(SUM(cost), 0) FROM usage WHERE ts >= ? AND ts <= ?", window
+        "SELECT COALESCE(SUM(cost), 0) AS cost FROM usage WHERE ts >= $1 AND ts <= $2", window
     ).fetchone()
-    return round(float(row[0]), 6)
+    return round(float(row["cost"]), 6)
 
 
-def _events(conn: sqlite3.Connection, window: tuple[float, float], limit: int = 60) -> list[str]:
-    marks = ",".join("?" * len(NOISE))
+def _events(conn: Conn, window: tuple[float, float], limit: int = 60) -> list[str]:
+    args = Args(window)
     rows = conn.execute(
-        f"SELECT kind, text FROM events WHERE ts >= ? AND ts <= ? AND kind NOT IN ({marks}) "
-        "ORDER BY id DESC LIMIT ?",
-        (*window, *sorted(NOISE), limit),
+        f"SELECT kind, text FROM events WHERE ts >= $1 AND ts <= $2 AND kind NOT IN "
+        f"({args.many(sorted(NOISE))}) ORDER BY id DESC LIMIT {args(limit)}",
+        args,
     ).fetchall()
-    return [f"{kind}: {text[:200]}" for kind, text in reversed(rows)]
+    return [f"{r['kind']}: {r['text'][:200]}" for r in reversed(rows)]
 
 
 # -- the plain numbers -------------------------------------------------------------------

@@ -18,7 +18,6 @@ An item already decided is refused with one line naming who decided.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +28,7 @@ from core.models import task_ref
 from core.planning import store as plans
 from core.planning.model import plan_ref
 from core.store import alerts
+from core.store.conn import Conn, values
 from core.tasks import prompts, questions
 from core.tasks.rules import AWAITING_APPROVAL
 from core.text import one_line, shorten
@@ -106,7 +106,7 @@ class Answered:
 # -- the queue ----------------------------------------------------------------------------
 
 
-def needs(conn: sqlite3.Connection) -> list[Need]:
+def needs(conn: Conn) -> list[Need]:
     """Everything that waits for a person, oldest first."""
     found = [
         *_questions(conn),
@@ -118,7 +118,7 @@ def needs(conn: sqlite3.Connection) -> list[Need]:
     return sorted(found, key=lambda n: (n.since, n.kind, n.ref))
 
 
-def count(conn: sqlite3.Connection) -> int:
+def count(conn: Conn) -> int:
     """How many items wait (the dashboard's badge)."""
     return len(needs(conn))
 
@@ -127,7 +127,7 @@ def _text(text: str) -> str:
     return shorten(text.strip(), TEXT_LIMIT)
 
 
-def _questions(conn: sqlite3.Connection) -> list[Need]:
+def _questions(conn: Conn) -> list[Need]:
     out = []
     for q in questions.open_questions(conn):
         ref = task_ref(q.task_id)
@@ -147,7 +147,7 @@ def _questions(conn: sqlite3.Connection) -> list[Need]:
     return out
 
 
-def _prompts(conn: sqlite3.Connection) -> list[Need]:
+def _prompts(conn: Conn) -> list[Need]:
     out = []
     for p in prompts.open_prompts(conn):
         ref = task_ref(p.task_id) if p.task_id is not None else None
@@ -168,15 +168,16 @@ def _prompts(conn: sqlite3.Connection) -> list[Need]:
     return out
 
 
-def _gates(conn: sqlite3.Connection) -> list[Need]:
+def _gates(conn: Conn) -> list[Need]:
     rows = conn.execute(
         "SELECT id, title, updated_at, campaign_id, (SELECT count(*) FROM task_deps d "
-        "WHERE d.dep_id = tasks.id) FROM tasks WHERE kind = 'gate' AND status = 'blocked' "
-        "AND reason = ? ORDER BY id",
+        "WHERE d.dep_id = tasks.id) AS waiting FROM tasks WHERE kind = 'gate' "
+        "AND status = 'blocked' "
+        "AND reason = $1 ORDER BY id",
         (AWAITING_APPROVAL,),
     ).fetchall()
     out = []
-    for task_id, title, updated_at, campaign_id, waiting in rows:
+    for task_id, title, updated_at, campaign_id, waiting in map(values, rows):
         where = f"campaign C-{campaign_id}" if campaign_id is not None else "a gate"
         out.append(
             Need(
@@ -192,7 +193,7 @@ def _gates(conn: sqlite3.Connection) -> list[Need]:
     return out
 
 
-def _plans(conn: sqlite3.Connection) -> list[Need]:
+def _plans(conn: Conn) -> list[Need]:
     out = []
     for plan in reversed(plans.list_plans(conn, "draft", 1000)):
         out.append(
@@ -209,7 +210,7 @@ def _plans(conn: sqlite3.Connection) -> list[Need]:
     return out
 
 
-def _alerts(conn: sqlite3.Connection) -> list[Need]:
+def _alerts(conn: Conn) -> list[Need]:
     return [
         Need(
             ref=f"A-{a.id}",
@@ -246,7 +247,7 @@ def parse(ref: str) -> tuple[str, int]:
 # -- answering ----------------------------------------------------------------------------
 
 
-def reply(conn: sqlite3.Connection, ctx: Ctx, ref: str, text: str) -> questions.Question:
+def reply(conn: Conn, ctx: Ctx, ref: str, text: str) -> questions.Question:
     """Answer question ``Q-3`` (or a task's oldest open question: ``T-3``, ``3``)."""
     kind, number = parse(f"T-{ref.strip()}" if ref.strip().isdigit() else ref)
     if kind == GATE:  # T-3: the task's oldest open question, as `swarm reply T-3` always did
@@ -256,21 +257,17 @@ def reply(conn: sqlite3.Connection, ctx: Ctx, ref: str, text: str) -> questions.
     raise InvalidInput(f"{ref.strip().upper()} is a {kind}: only a question takes a reply")
 
 
-def approve(
-    conn: sqlite3.Connection, ctx: Ctx, ref: str, option: str | None = None, note: str = ""
-) -> Answered:
+def approve(conn: Conn, ctx: Ctx, ref: str, option: str | None = None, note: str = "") -> Answered:
     """Approve a gate or a plan, or choose a prompt's first option (or ``option``)."""
     return _decide(conn, ctx, ref, "approve", option, note)
 
 
-def reject(
-    conn: sqlite3.Connection, ctx: Ctx, ref: str, option: str | None = None, note: str = ""
-) -> Answered:
+def reject(conn: Conn, ctx: Ctx, ref: str, option: str | None = None, note: str = "") -> Answered:
     """Reject a gate or a plan, or choose a prompt's last option (or ``option``)."""
     return _decide(conn, ctx, ref, "reject", option, note)
 
 
-def decide_prompt(conn: sqlite3.Connection, ctx: Ctx, prompt_id: int, key: str) -> Answered:
+def decide_prompt(conn: Conn, ctx: Ctx, prompt_id: int, key: str) -> Answered:
     """Choose option ``key`` of prompt ``prompt_id`` (once)."""
     _refuse_decided(_get_prompt(conn, prompt_id))
     decided = prompts.decide(conn, ctx, prompt_id, key)
@@ -285,7 +282,7 @@ def decide_prompt(conn: sqlite3.Connection, ctx: Ctx, prompt_id: int, key: str) 
     )
 
 
-def _get_prompt(conn: sqlite3.Connection, prompt_id: int) -> prompts.Prompt:
+def _get_prompt(conn: Conn, prompt_id: int) -> prompts.Prompt:
     try:
         return prompts.get_prompt(conn, prompt_id)
     except NotFound:
@@ -302,9 +299,7 @@ def _refuse_decided(prompt: prompts.Prompt) -> None:
         raise InvalidState(f"{ref} is closed: {prompt.closed_why}")
 
 
-def _decide(
-    conn: sqlite3.Connection, ctx: Ctx, ref: str, action: str, option: str | None, note: str
-) -> Answered:
+def _decide(conn: Conn, ctx: Ctx, ref: str, action: str, option: str | None, note: str) -> Answered:
     kind, number = parse(ref)
     handler = _DECIDERS.get(kind)
     if handler is None:
@@ -319,9 +314,7 @@ def _decide(
     return handler(conn, ctx, number, action, option, note)
 
 
-def _gate(
-    conn: sqlite3.Connection, ctx: Ctx, task_id: int, action: str, _: str | None, note: str
-) -> Answered:
+def _gate(conn: Conn, ctx: Ctx, task_id: int, action: str, _: str | None, note: str) -> Answered:
     ref = task_ref(task_id)
     if action == "approve":
         runs.approve(conn, ctx, task_id, note)
@@ -338,9 +331,7 @@ def _gate(
     )
 
 
-def _plan(
-    conn: sqlite3.Connection, ctx: Ctx, plan_id: int, action: str, _: str | None, note: str
-) -> Answered:
+def _plan(conn: Conn, ctx: Ctx, plan_id: int, action: str, _: str | None, note: str) -> Answered:
     ref = plan_ref(plan_id)
     if action == "approve":
         ids = plans.approve_plan(conn, ctx, plan_id)
@@ -352,7 +343,7 @@ def _plan(
 
 
 def _prompt(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     prompt_id: int,
     action: str,
@@ -371,7 +362,7 @@ def _prompt(
     return Answered(answered.ref, PROMPT, action, answered.text, ctx.actor, answered.detail)
 
 
-_DECIDERS: dict[str, Callable[[sqlite3.Connection, Ctx, int, str, str | None, str], Answered]] = {
+_DECIDERS: dict[str, Callable[[Conn, Ctx, int, str, str | None, str], Answered]] = {
     GATE: _gate,
     PLAN: _plan,
     PROMPT: _prompt,

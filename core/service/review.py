@@ -5,7 +5,6 @@ goes back in progress (the dashboard's task page, ``/task review``, ``swarm task
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 from core.context import Ctx, check_chars
@@ -14,6 +13,7 @@ from core.errors import InvalidInput, NotFound, SwarmError
 from core.models import parse_task_ref, task_ref
 from core.store import reviews
 from core.store.access import StoreAccess
+from core.store.conn import Conn
 from core.store.reviews import NewComment, ReviewComment
 from core.store.tables import get_task
 from core.tasks import review
@@ -145,23 +145,19 @@ def _file_line(where: tuple[Path, str], path: str, line: int) -> str | None:
     return escape_controls(lines[line - 1], keep="\t") if line <= len(lines) else None
 
 
-def _task_id(conn: sqlite3.Connection, ref: str | int) -> int:
+def _task_id(conn: Conn, ref: str | int) -> int:
     return get_task(conn, parse_task_ref(ref)).id
 
 
-def _update(
-    conn: sqlite3.Connection, ctx: Ctx, task_id: int, comment_id: int, body: str
-) -> ReviewComment:
+def _update(conn: Conn, ctx: Ctx, task_id: int, comment_id: int, body: str) -> ReviewComment:
     return reviews.update(conn, task_id, comment_id, body, ctx.now)
 
 
-def _delete(conn: sqlite3.Connection, ctx: Ctx, task_id: int, comment_id: int) -> None:
+def _delete(conn: Conn, ctx: Ctx, task_id: int, comment_id: int) -> None:
     reviews.delete(conn, task_id, comment_id)
 
 
-def _send(
-    conn: sqlite3.Connection, ctx: Ctx, task_id: int, footer: str, single: NewComment | None
-) -> Sent:
+def _send(conn: Conn, ctx: Ctx, task_id: int, footer: str, single: NewComment | None) -> Sent:
     """The review sent, and the agent's workspace turn going on when the task reopened."""
     sent = review.send(conn, ctx, task_id, footer, single)
     if sent.reopened:

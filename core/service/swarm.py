@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,6 +31,7 @@ from core.service.review import ReviewBook
 from core.settings import Settings
 from core.store import event_query, tables
 from core.store.access import StoreAccess
+from core.store.conn import Conn
 from core.store.database import Store, open_store
 from core.tasks import agent_judge, edit, lifecycle, messages, prompts
 from core.tasks.edit import TaskEdit
@@ -350,16 +350,16 @@ class SwarmService(StoreAccess):
         return await self.db.read(_explain, agent_id, self.clock.now())
 
 
-def _missing_agents(conn: sqlite3.Connection, ids: list[str]) -> bool:
-    known = {r[0] for r in conn.execute("SELECT id FROM agent_state")}
+def _missing_agents(conn: Conn, ids: list[str]) -> bool:
+    known = {r["id"] for r in conn.execute("SELECT id FROM agent_state")}
     return not set(ids) <= known
 
 
-def _counts(conn: sqlite3.Connection) -> tuple[dict[str, int], dict[str, int]]:
+def _counts(conn: Conn) -> tuple[dict[str, int], dict[str, int]]:
     return tables.status_counts(conn), tables.delivery_counts(conn)
 
 
-def _explain(conn: sqlite3.Connection, agent: str, now: float) -> dict[str, Any]:
+def _explain(conn: Conn, agent: str, now: float) -> dict[str, Any]:
     from core.agent_state import SIGNAL_ORDER
     from core.store import agent_signals
 
@@ -386,9 +386,7 @@ def _explain(conn: sqlite3.Connection, agent: str, now: float) -> dict[str, Any]
     }
 
 
-def _limits(
-    conn: sqlite3.Connection, agents: list[str], now: float, backoff_s: float
-) -> dict[str, Any]:
+def _limits(conn: Conn, agents: list[str], now: float, backoff_s: float) -> dict[str, Any]:
     """Agents held by a usage limit (and until when); ``all``: every agent is, so the queue
     waits until the earliest reset (``until``) instead of looking stuck."""
     from core.tasks.agent_judge import limited_agents
@@ -402,11 +400,11 @@ def _limits(
     }
 
 
-def _input_event(conn: sqlite3.Connection, ctx: Ctx, kind: str, text: str) -> None:
+def _input_event(conn: Conn, ctx: Ctx, kind: str, text: str) -> None:
     tables.insert_event(conn, ctx.now, kind, text, actor=ctx.actor)
 
 
-def _agent_rows(conn: sqlite3.Connection, agents: list[Agent]) -> list[dict[str, Any]]:
+def _agent_rows(conn: Conn, agents: list[Agent]) -> list[dict[str, Any]]:
     from core.store import agent_signals  # decided states and their evidence
     from core.store.alerts import open_kinds  # the watcher's alerts (a light import)
 
@@ -414,10 +412,10 @@ def _agent_rows(conn: sqlite3.Connection, agents: list[Agent]) -> list[dict[str,
     alerts = open_kinds(conn)
     seen = agent_signals.observations(conn, [a.id for a in agents])
     holding: dict[str, list[str]] = {}
-    for task_id, agent in conn.execute(
+    for row in conn.execute(
         "SELECT id, assignee FROM tasks WHERE status IN ('assigned', 'in_progress') ORDER BY id"
     ):
-        holding.setdefault(agent, []).append(f"T-{task_id}")
+        holding.setdefault(row["assignee"], []).append(f"T-{row['id']}")
     rows = []
     for agent in agents:
         st = state.get(agent.id)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -17,6 +16,7 @@ from core.context import Ctx, find_agent, roles_of
 from core.models import Agent
 from core.protocols import Clock, Observer
 from core.settings import Settings
+from core.store.conn import Conn
 from core.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class StoreAccess:
         return await self.db.write(fn, *args)
 
 
-def _counting_changes(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> tuple[T, bool]:
+def _counting_changes(conn: Conn, fn: Callable[..., T], *args: Any) -> tuple[T, bool]:
     before = conn.total_changes
     result = fn(conn, *args)
     return result, conn.total_changes != before

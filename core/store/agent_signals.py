@@ -10,12 +10,12 @@ writes an ``agent.state`` event when the state changes (not when only the eviden
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from core.agent_state import AgentState, Observation, Signal
+from core.store.conn import Conn, values
 from core.store.tables import insert_event
 from core.text import escape_controls, shorten
 
@@ -23,7 +23,7 @@ EVIDENCE_LIMIT = 500  # characters of evidence kept per observation
 
 _UPSERT = (
     "INSERT INTO agent_signals (agent, signal, state, at, evidence, until, detail, active_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent, signal) DO UPDATE SET "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (agent, signal) DO UPDATE SET "
     "state = excluded.state, at = excluded.at, evidence = excluded.evidence, "
     "until = excluded.until, detail = excluded.detail, "
     "active_at = COALESCE(excluded.active_at, agent_signals.active_at)"
@@ -50,7 +50,7 @@ class StateRow:
         }
 
 
-def record(conn: sqlite3.Connection, obs: Observation) -> None:
+def record(conn: Conn, obs: Observation) -> None:
     """Keep ``obs`` as its signal's latest observation of its agent."""
     evidence = shorten(escape_controls(obs.evidence), EVIDENCE_LIMIT)
     detail = json.dumps(dict(obs.detail)) if obs.detail else None
@@ -61,18 +61,21 @@ def record(conn: sqlite3.Connection, obs: Observation) -> None:
     )
 
 
-def active_times(conn: sqlite3.Connection) -> dict[str, dict[Signal, float]]:
+def active_times(conn: Conn) -> dict[str, dict[Signal, float]]:
     """agent -> signal -> when that signal last saw the agent working."""
     out: dict[str, dict[Signal, float]] = {}
-    for agent, signal, active in conn.execute(
-        "SELECT agent, signal, active_at FROM agent_signals WHERE active_at IS NOT NULL"
+    for agent, signal, active in map(
+        values,
+        conn.execute(
+            "SELECT agent, signal, active_at FROM agent_signals WHERE active_at IS NOT NULL"
+        ),
     ):
         out.setdefault(agent, {})[Signal(signal)] = float(active)
     return out
 
 
 def observations(
-    conn: sqlite3.Connection, agents: Iterable[str] | None = None
+    conn: Conn, agents: Iterable[str] | None = None
 ) -> dict[str, dict[Signal, Observation]]:
     """agent -> signal -> its latest observation (of ``agents``, or of all)."""
     rows = conn.execute(
@@ -80,7 +83,7 @@ def observations(
     ).fetchall()
     wanted = set(agents) if agents is not None else None
     out: dict[str, dict[Signal, Observation]] = {}
-    for agent, signal, state, at, evidence, until, detail in rows:
+    for agent, signal, state, at, evidence, until, detail in map(values, rows):
         if wanted is not None and agent not in wanted:
             continue
         obs = Observation(
@@ -96,30 +99,32 @@ def observations(
     return out
 
 
-def forget(conn: sqlite3.Connection, agent: str, signal: Signal) -> None:
+def forget(conn: Conn, agent: str, signal: Signal) -> None:
     """Drop ``signal``'s observation of ``agent`` (the signal is gone: a tmux pane closed)."""
-    conn.execute("DELETE FROM agent_signals WHERE agent = ? AND signal = ?", (agent, signal.value))
+    conn.execute(
+        "DELETE FROM agent_signals WHERE agent = $1 AND signal = $2", (agent, signal.value)
+    )
 
 
-def get_state(conn: sqlite3.Connection, agent: str) -> StateRow:
+def get_state(conn: Conn, agent: str) -> StateRow:
     """``agent``'s decided state; ``UNKNOWN`` when none was ever decided."""
     row = conn.execute(
-        "SELECT state, state_since, state_signal, state_evidence FROM agent_state WHERE id = ?",
+        "SELECT state, state_since, state_signal, state_evidence FROM agent_state WHERE id = $1",
         (agent,),
     ).fetchone()
     if row is None:
         return StateRow(agent, AgentState.UNKNOWN, None, None, "")
     return StateRow(
         agent,
-        AgentState(row[0]),
-        float(row[1]) if row[1] is not None else None,
-        Signal(row[2]) if row[2] else None,
-        row[3] or "",
+        AgentState(row["state"]),
+        float(row["state_since"]) if row["state_since"] is not None else None,
+        Signal(row["state_signal"]) if row["state_signal"] else None,
+        row["state_evidence"] or "",
     )
 
 
 def set_state(
-    conn: sqlite3.Connection,
+    conn: Conn,
     agent: str,
     state: AgentState,
     now: float,
@@ -131,10 +136,10 @@ def set_state(
     before = get_state(conn, agent)
     changed = before.state is not state
     since = now if changed or before.since is None else before.since
-    conn.execute("INSERT INTO agent_state (id) VALUES (?) ON CONFLICT (id) DO NOTHING", (agent,))
+    conn.execute("INSERT INTO agent_state (id) VALUES ($1) ON CONFLICT (id) DO NOTHING", (agent,))
     conn.execute(
-        "UPDATE agent_state SET state = ?, state_since = ?, state_signal = ?, "
-        "state_evidence = ? WHERE id = ?",
+        "UPDATE agent_state SET state = $1, state_since = $2, state_signal = $3, "
+        "state_evidence = $4 WHERE id = $5",
         (state.value, since, signal.value if signal else None, evidence, agent),
     )
     if changed:

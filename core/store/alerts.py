@@ -6,11 +6,11 @@ the Discord notifier routes ``alert.*`` events to the alerts channel.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx
+from core.store.conn import Conn, values
 from core.store.tables import insert_event
 
 STALLED = "stalled"
@@ -43,15 +43,16 @@ class Alert:
 
 
 def open_alert(
-    conn: sqlite3.Connection, ctx: Ctx, agent: str, kind: str, text: str, task_id: int | None = None
+    conn: Conn, ctx: Ctx, agent: str, kind: str, text: str, task_id: int | None = None
 ) -> bool:
     """Open the alert unless it is already open; True when it was opened now."""
     cur = conn.execute(
-        "INSERT INTO alerts (agent_id, kind, text, opened_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT DO NOTHING",
+        "INSERT INTO alerts (agent_id, kind, text, opened_at) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT DO NOTHING RETURNING id",
         (agent, kind, text, ctx.now),
     )
-    if not cur.rowcount:
+    opened = cur.fetchone()
+    if opened is None:
         return False
     insert_event(
         conn,
@@ -61,21 +62,22 @@ def open_alert(
         task_id=task_id,
         agent=agent,
         actor=ctx.actor,
-        data={"alert": cur.lastrowid, "kind": kind},
+        data={"alert": int(opened["id"]), "kind": kind},
     )
     return True
 
 
-def clear_alert(conn: sqlite3.Connection, ctx: Ctx, agent: str, kind: str, text: str) -> bool:
+def clear_alert(conn: Conn, ctx: Ctx, agent: str, kind: str, text: str) -> bool:
     """Clear the open alert, if any; True when one was cleared now."""
     row = conn.execute(
-        "SELECT id, opened_at FROM alerts WHERE agent_id = ? AND kind = ? AND cleared_at IS NULL",
+        "SELECT id, opened_at FROM alerts WHERE agent_id = $1 AND kind = $2 AND cleared_at IS NULL",
         (agent, kind),
     ).fetchone()
     if row is None:
         return False
     conn.execute(
-        "UPDATE alerts SET cleared_at = ?, cleared_text = ? WHERE id = ?", (ctx.now, text, row[0])
+        "UPDATE alerts SET cleared_at = $1, cleared_text = $2 WHERE id = $3",
+        (ctx.now, text, row["id"]),
     )
     insert_event(
         conn,
@@ -84,25 +86,24 @@ def clear_alert(conn: sqlite3.Connection, ctx: Ctx, agent: str, kind: str, text:
         text,
         agent=agent,
         actor=ctx.actor,
-        data={"alert": row[0], "kind": kind, "open_s": round(ctx.now - row[1], 1)},
+        data={"alert": row["id"], "kind": kind, "open_s": round(ctx.now - row["opened_at"], 1)},
     )
     return True
 
 
-def open_kinds(conn: sqlite3.Connection) -> dict[str, set[str]]:
+def open_kinds(conn: Conn) -> dict[str, set[str]]:
     """Agent id -> kinds of its open alerts."""
     found: dict[str, set[str]] = {}
-    for agent, kind in conn.execute("SELECT agent_id, kind FROM alerts WHERE cleared_at IS NULL"):
+    for row in conn.execute("SELECT agent_id, kind FROM alerts WHERE cleared_at IS NULL"):
+        agent, kind = row["agent_id"], row["kind"]
         found.setdefault(agent, set()).add(kind)
     return found
 
 
-def list_alerts(
-    conn: sqlite3.Connection, include_cleared: bool = False, limit: int = 100
-) -> list[Alert]:
+def list_alerts(conn: Conn, include_cleared: bool = False, limit: int = 100) -> list[Alert]:
     """Open alerts (or all, newest first) as rows."""
     where = "" if include_cleared else "WHERE cleared_at IS NULL "
-    rows = conn.execute(f"SELECT * FROM alerts {where}ORDER BY id DESC LIMIT ?", (limit,))
+    rows = conn.execute(f"SELECT * FROM alerts {where}ORDER BY id DESC LIMIT $1", (limit,))
     return [
         Alert(
             r["id"],
@@ -117,24 +118,28 @@ def list_alerts(
     ]
 
 
-def digest(conn: sqlite3.Connection, since: float, until: float) -> str:
+def digest(conn: Conn, since: float, until: float) -> str:
     """One line for the summary: stalls per agent, nudges, tasks taken back, unreachable."""
     window = (since, until)
     stalls = conn.execute(
-        "SELECT agent_id, count(*) FROM alerts WHERE kind = ? AND opened_at >= ? AND "
-        "opened_at <= ? GROUP BY agent_id ORDER BY agent_id",
+        "SELECT agent_id, count(*) AS n FROM alerts WHERE kind = $1 AND opened_at >= $2 AND "
+        "opened_at <= $3 GROUP BY agent_id ORDER BY agent_id",
         (STALLED, *window),
     ).fetchall()
     unreachable = conn.execute(
-        "SELECT count(*) FROM alerts WHERE kind = ? AND opened_at >= ? AND opened_at <= ?",
+        "SELECT count(*) AS n FROM alerts WHERE kind = $1 AND opened_at >= $2 AND opened_at <= $3",
         (UNREACHABLE, *window),
-    ).fetchone()[0]
-    nudges, taken = conn.execute(
-        "SELECT COUNT(*) FILTER (WHERE kind = 'agent.nudged'), "
-        "COUNT(*) FILTER (WHERE kind IN ('task.requeued', 'task.failed')) "
-        "FROM events WHERE actor = 'watch' AND ts >= ? AND ts <= ?",
-        window,
-    ).fetchone()
+    ).fetchone()["n"]
+    conn.flush_events()
+    nudges, taken = values(
+        conn.execute(
+            "SELECT COUNT(*) FILTER (WHERE kind = 'agent.nudged') AS nudges, "
+            "COUNT(*) FILTER (WHERE kind IN ('task.requeued', 'task.failed')) AS taken "
+            "FROM events WHERE actor = 'watch' AND ts >= $1 AND ts <= $2",
+            window,
+        ).fetchone()
+    )
+    stalls = [values(r) for r in stalls]
     per_agent = ", ".join(f"{agent} {n}" for agent, n in stalls)
     return (
         f"watcher: {sum(n for _, n in stalls)} stall(s)"

@@ -1,6 +1,6 @@
 """The dashboard's reads: filtered task pages, the board's columns, chart series.
 
-Store functions of a ``sqlite3.Connection`` (run with ``Database.read``); the writes all go
+Store functions of a ``Conn`` (run with ``Database.read``); the writes all go
 through ``SwarmService``, like every other front end.
 """
 
@@ -10,9 +10,9 @@ import sqlite3
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from core.models import Priority, Task, TaskStatus
+from core.store.conn import Args, Conn, values
 from core.store.tables import TASK_COLUMNS, deps_of, row_to_task
 
 BOARD_COLUMNS = tuple(TaskStatus)
@@ -31,10 +31,10 @@ class TaskFilter:
     campaign: int | None = None
     text: str | None = None
 
-    def where(self) -> tuple[list[str], list[Any]]:
-        """SQL conditions and their arguments."""
+    def where(self) -> tuple[list[str], Args]:
+        """SQL conditions and their arguments (``$n`` numbered from 1)."""
         where: list[str] = []
-        args: list[Any] = []
+        args = Args()
         for column, value in (
             ("status", self.status and self.status.value),
             ("role", self.role),
@@ -42,96 +42,104 @@ class TaskFilter:
             ("priority", None if self.priority is None else int(self.priority)),
         ):
             if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
+                where.append(f"{column} = {args(value)}")
         if self.agent:
-            where.append("(assignee = ? OR pinned_agent = ?)")
-            args += [self.agent, self.agent]
+            agent = args(self.agent)
+            where.append(f"(assignee = {agent} OR pinned_agent = {agent})")
         if self.text:
             digits = self.text.upper().removeprefix("T-")
-            where.append("(title LIKE ? ESCAPE '\\' OR details LIKE ? ESCAPE '\\' OR id = ?)")
-            pattern = "%" + _escape_like(self.text) + "%"
-            args += [pattern, pattern, int(digits) if digits.isdigit() and len(digits) < 18 else -1]
+            pattern = args("%" + _escape_like(self.text) + "%")
+            number = args(int(digits) if digits.isdigit() and len(digits) < 18 else -1)
+            where.append(
+                f"(lower(title) LIKE lower({pattern}) ESCAPE '\\' OR "
+                f"lower(details) LIKE lower({pattern}) ESCAPE '\\' OR id = {number})"
+            )
         return where, args
 
 
-def find_tasks(
-    conn: sqlite3.Connection, flt: TaskFilter, before_id: int | None, limit: int
-) -> list[Task]:
+def find_tasks(conn: Conn, flt: TaskFilter, before_id: int | None, limit: int) -> list[Task]:
     """Tasks matching ``flt`` with an id below ``before_id``, newest first."""
     where, args = flt.where()
     if before_id is not None:
-        where.append("id < ?")
-        args.append(before_id)
+        where.append(f"id < {args(before_id)}")
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = conn.execute(
-        f"SELECT {TASK_COLUMNS} FROM tasks {clause} ORDER BY id DESC LIMIT ?",
-        (*args, min(limit, PAGE_MAX)),
+        f"SELECT {TASK_COLUMNS} FROM tasks {clause} ORDER BY id DESC "
+        f"LIMIT {args(min(limit, PAGE_MAX))}",
+        args,
     ).fetchall()
     return _tasks(conn, rows)
 
 
-def board(
-    conn: sqlite3.Connection, flt: TaskFilter, per_column: int
-) -> list[tuple[TaskStatus, int, list[Task]]]:
+def board(conn: Conn, flt: TaskFilter, per_column: int) -> list[tuple[TaskStatus, int, list[Task]]]:
     """Each status column: how many tasks match, and the first ``per_column`` of them in
     queue order (priority, then oldest first: what the scheduler takes next)."""
     where, args = flt.where()
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    counts = dict(
-        conn.execute(
-            f"SELECT status, count(*) FROM tasks {clause} GROUP BY status", args
-        ).fetchall()
-    )
+    counts = {
+        r["status"]: r["n"]
+        for r in conn.execute(
+            f"SELECT status, count(*) AS n FROM tasks {clause} GROUP BY status", args
+        )
+    }
     columns = []
     for status in BOARD_COLUMNS:
         if flt.status not in (None, status):
             continue
         shown: list[Task] = []
         if counts.get(status.value):
+            more = Args(args)
             sql = (
-                f"SELECT {TASK_COLUMNS} FROM tasks WHERE {' AND '.join([*where, 'status = ?'])}"
-                " ORDER BY priority DESC, id LIMIT ?"
+                f"SELECT {TASK_COLUMNS} FROM tasks WHERE "
+                f"{' AND '.join([*where, f'status = {more(status.value)}'])}"
+                f" ORDER BY priority DESC, id LIMIT {more(per_column)}"
             )
-            shown = _tasks(conn, conn.execute(sql, (*args, status.value, per_column)).fetchall())
+            shown = _tasks(conn, conn.execute(sql, more).fetchall())
         columns.append((status, int(counts.get(status.value, 0)), shown))
     return columns
 
 
-def finished_per_hour(conn: sqlite3.Connection, since: float) -> dict[int, dict[str, int]]:
+def finished_per_hour(conn: Conn, since: float) -> dict[int, dict[str, int]]:
     """Done and failed tasks per hour (hour start, epoch seconds) since ``since``."""
     out: dict[int, dict[str, int]] = {}
-    for hour, status, n in conn.execute(
-        "SELECT CAST(finished_at / 3600 AS INTEGER), status, count(*) FROM tasks "
-        "WHERE finished_at >= ? AND status IN ('done', 'failed') GROUP BY 1, 2",
-        (since,),
+    for hour, status, n in map(
+        values,
+        conn.execute(
+            "SELECT CAST(finished_at / 3600 AS INTEGER) AS hour, status, count(*) AS n FROM tasks "
+            "WHERE finished_at >= $1 AND status IN ('done', 'failed') GROUP BY 1, 2",
+            (since,),
+        ),
     ):
         out.setdefault(int(hour) * int(HOUR), {})[status] = n
     return out
 
 
-def finished_per_agent(conn: sqlite3.Connection, since: float) -> dict[str, dict[str, int]]:
+def finished_per_agent(conn: Conn, since: float) -> dict[str, dict[str, int]]:
     """Done and failed tasks per agent since ``since``."""
     out: dict[str, dict[str, int]] = {}
-    for agent, status, n in conn.execute(
-        "SELECT assignee, status, count(*) FROM tasks WHERE finished_at >= ? AND "
-        "status IN ('done', 'failed') AND assignee IS NOT NULL GROUP BY 1, 2",
-        (since,),
+    for agent, status, n in map(
+        values,
+        conn.execute(
+            "SELECT assignee, status, count(*) AS n FROM tasks WHERE finished_at >= $1 AND "
+            "status IN ('done', 'failed') AND assignee IS NOT NULL GROUP BY 1, 2",
+            (since,),
+        ),
     ):
         out.setdefault(agent, {})[status] = n
     return out
 
 
-def delivery_latency(
-    conn: sqlite3.Connection, since: float, limit: int = 5000
-) -> dict[str, dict[str, float]]:
+def delivery_latency(conn: Conn, since: float, limit: int = 5000) -> dict[str, dict[str, float]]:
     """Per agent: p50/p90/p99 seconds from queued to delivered, over the newest ``limit``
     deliveries delivered since ``since`` (and ``n``, how many)."""
     samples: dict[str, list[float]] = {}
-    for agent, seconds in conn.execute(
-        "SELECT agent_id, updated_at - created_at FROM deliveries WHERE state = 'delivered' "
-        "AND updated_at >= ? ORDER BY id DESC LIMIT ?",
-        (since, limit),
+    for agent, seconds in map(
+        values,
+        conn.execute(
+            "SELECT agent_id, updated_at - created_at AS took FROM deliveries "
+            "WHERE state = 'delivered' AND updated_at >= $1 ORDER BY id DESC LIMIT $2",
+            (since, limit),
+        ),
     ):
         samples.setdefault(agent, []).append(max(0.0, float(seconds)))
     return {agent: percentiles(values) for agent, values in sorted(samples.items())}
@@ -145,7 +153,7 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
     return {"n": len(values), "p50": cuts[49], "p90": cuts[89], "p99": cuts[98]}
 
 
-def _tasks(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Task]:
+def _tasks(conn: Conn, rows: list[sqlite3.Row]) -> list[Task]:
     deps = deps_of(conn, [r["id"] for r in rows])
     return [row_to_task(r, deps[r["id"]]) for r in rows]
 
@@ -164,26 +172,35 @@ class Snapshot:
     usage: list[tuple[str, int, int, float]]  # model, prompt, completion tokens, cost
 
 
-def read_snapshot(conn: sqlite3.Connection) -> Snapshot:
+def read_snapshot(conn: Conn) -> Snapshot:
     """Read every database figure in one trip."""
     tasks = {s.value: 0 for s in TaskStatus}
-    tasks.update(conn.execute("SELECT status, count(*) FROM tasks GROUP BY status").fetchall())
+    tasks.update(
+        map(values, conn.execute("SELECT status, count(*) AS n FROM tasks GROUP BY status"))
+    )
     stalls = dict(
-        conn.execute(
-            "SELECT agent_id, count(*) FROM alerts WHERE kind = 'stalled' GROUP BY agent_id"
+        map(
+            values,
+            conn.execute(
+                "SELECT agent_id, count(*) AS n FROM alerts WHERE kind = 'stalled' "
+                "GROUP BY agent_id"
+            ),
         )
     )
     nudges = dict(
-        conn.execute(
-            "SELECT agent_id, count(*) FROM events WHERE kind = 'agent.nudged' "
-            "AND agent_id IS NOT NULL GROUP BY agent_id"
+        map(
+            values,
+            conn.execute(
+                "SELECT agent_id, count(*) AS n FROM events WHERE kind = 'agent.nudged' "
+                "AND agent_id IS NOT NULL GROUP BY agent_id"
+            ),
         )
     )
     usage = [
-        (r[0], int(r[1] or 0), int(r[2] or 0), float(r[3] or 0.0))
+        (r["model"], int(r["prompt"] or 0), int(r["completion"] or 0), float(r["cost"] or 0.0))
         for r in conn.execute(
-            "SELECT model, sum(prompt_tokens), sum(completion_tokens), sum(cost) FROM usage "
-            "GROUP BY model"
+            "SELECT model, sum(prompt_tokens) AS prompt, sum(completion_tokens) AS completion, "
+            "sum(cost) AS cost FROM usage GROUP BY model"
         )
     ]
     return Snapshot(tasks, stalls, nudges, usage)

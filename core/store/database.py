@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 from core.store.calls import Abandoned, StoreCall
-from core.store.migrations import LATEST, MIGRATIONS
+from core.store.conn import MIN_SQLITE, SqliteConn
+from core.store.migrations import LATEST, MIGRATIONS, sqlite_ddl
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class Database:
     @classmethod
     async def open(cls, path: Path, busy_timeout_s: float = 30.0) -> Database:
         """Open ``path`` in WAL mode with a busy timeout, migrated to the latest version."""
+        check_sqlite_version()
         try:
             make_dirs(path.parent)
             create_empty(path)  # 0600 before SQLite makes it: its -wal and -shm copy the mode
@@ -102,7 +104,9 @@ class Database:
             raise StorageError(
                 f"cannot use {path.parent} as the swarm's home (SWARM_HOME): {exc.strerror}"
             ) from None
-        conn = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout_s)
+        conn = await aiosqlite.connect(
+            path, isolation_level=None, timeout=busy_timeout_s, factory=SqliteConn
+        )
         db = cls(conn, path)
         try:
             await check_thread_access(conn)
@@ -185,6 +189,16 @@ async def check_thread_access(conn: aiosqlite.Connection) -> None:
     )
 
 
+def check_sqlite_version(found: tuple[int, ...] = sqlite3.sqlite_version_info) -> None:
+    """Raise ConfigError when the SQLite library is older than the SQL needs."""
+    if found < MIN_SQLITE:
+        raise ConfigError(
+            f"SQLite {'.'.join(map(str, found))} is too old: swarm needs "
+            f"{'.'.join(map(str, MIN_SQLITE))} or later (RETURNING); use a Python built "
+            "with a newer SQLite, or SWARM_DATABASE_URL for PostgreSQL"
+        )
+
+
 def _unless_abandoned(
     conn: sqlite3.Connection, call: StoreCall, fn: Callable[..., T], *args: Any
 ) -> T:
@@ -240,7 +254,7 @@ def _apply_migrations(conn: sqlite3.Connection, target: int) -> int:
     current = user_version(conn)  # another process may have migrated meanwhile
     for version in range(current + 1, target + 1):
         for statement in MIGRATIONS[version - 1]:
-            conn.execute(statement)
+            conn.execute(sqlite_ddl(statement))
         log.info("database migrated to version %d", version)
     conn.execute(f"PRAGMA user_version = {max(current, target)}")
     return max(current, target)

@@ -103,14 +103,20 @@ def _ordered_tables(lite: sqlite3.Connection) -> list[str]:
 
 
 def _copy_all(pg: object, lite: sqlite3.Connection, tables: list[str]) -> CopyReport:
-    from core.store.postgres import PgConnection
-    from core.store.postgres_dialect import ID_TABLES
+    from core.store.postgres import PgConn
 
-    assert isinstance(pg, PgConnection)
+    assert isinstance(pg, PgConn)
     known = {
-        r[0]
+        r["table_name"]
         for r in pg.raw.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+    }
+    identity = {
+        r["table_name"]
+        for r in pg.raw.execute(
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = "
+            "current_schema() AND column_name = 'id' AND is_identity = 'YES'"
         )
     }
     missing = [t for t in tables if t not in known]
@@ -128,7 +134,7 @@ def _copy_all(pg: object, lite: sqlite3.Connection, tables: list[str]) -> CopyRe
         with pg.raw.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as out:
             for row in lite.execute(f'SELECT * FROM "{table}"'):
                 out.write_row(row)
-        if table in ID_TABLES:
+        if table in identity:
             pg.raw.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
@@ -139,12 +145,12 @@ def _copy_all(pg: object, lite: sqlite3.Connection, tables: list[str]) -> CopyRe
 
 
 def _checked_count(pg: object, lite: sqlite3.Connection, table: str) -> int:
-    from core.store.postgres import PgConnection
+    from core.store.postgres import PgConn
 
-    assert isinstance(pg, PgConnection)
+    assert isinstance(pg, PgConn)
     want = int(lite.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
-    row = pg.raw.execute(f"SELECT count(*) FROM {table}").fetchone()
-    got = int(row[0]) if row else -1
+    row = pg.raw.execute(f"SELECT count(*) AS n FROM {table}").fetchone()
+    got = int(row["n"]) if row else -1
     if got != want:
         raise StorageError(f"{table}: {want} rows in the source, {got} copied: nothing kept")
     return got

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
-from typing import Any
 
 from core.models import Event
+from core.store.conn import Args, Conn
 from core.store.tables import newest_first, row_to_event, unseen
 
 
@@ -22,34 +21,34 @@ class EventFilter:
     task_id: int | None = None
     until_id: int | None = None
 
-    def where(self) -> tuple[str, list[object]]:
-        """The SQL condition and its parameters."""
+    def where(self, params: Args) -> str:
+        """The SQL condition; its parameters appended to ``params``."""
         parts: list[str] = ["TRUE"]
-        params: list[object] = []
         if self.since is not None:
-            parts.append("ts >= ?")
-            params.append(self.since)
+            parts.append(f"ts >= {params(self.since)}")
         if self.kinds:
-            parts.append(
-                "(" + " OR ".join("kind = ? OR kind LIKE ? ESCAPE '\\'" for _ in self.kinds) + ")"
+            ors = (
+                f"kind = {params(kind)} OR kind LIKE {params(_escaped(kind) + '.%')} ESCAPE '\\'"
+                for kind in self.kinds
             )
-            for kind in self.kinds:
-                escaped = kind.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                params += [kind, f"{escaped}.%"]
+            parts.append("(" + " OR ".join(ors) + ")")
         if self.grep:
-            parts.append("instr(lower(text), lower(?)) > 0")
-            params.append(self.grep)
+            pattern = params("%" + _escaped(self.grep.lower()) + "%")
+            parts.append(f"lower(text) LIKE {pattern} ESCAPE '\\'")
         if self.task_id is not None:
-            parts.append("task_id = ?")
-            params.append(self.task_id)
+            parts.append(f"task_id = {params(self.task_id)}")
         if self.until_id is not None:
-            parts.append("id <= ?")
-            params.append(self.until_id)
-        return " AND ".join(parts), params
+            parts.append(f"id <= {params(self.until_id)}")
+        return " AND ".join(parts)
+
+
+def _escaped(text: str) -> str:
+    """``text`` matched literally by ``LIKE ... ESCAPE '\\'``."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def find_events(
-    conn: sqlite3.Connection,
+    conn: Conn,
     flt: EventFilter,
     after_id: int = 0,
     limit: int = 100,
@@ -58,16 +57,16 @@ def find_events(
     """Matching events after event ``after_id`` in commit order (``tables.unseen``), oldest
     first: the first ``limit`` of them, or the last ``limit`` when ``newest`` (then by id
     after ``after_id``)."""
-    where, params = flt.where()
-    after: list[Any]
+    params = Args()
     if newest:
         cond, order = newest_first(conn)
-        cond, after = f"id > ? AND {cond}", [after_id]
+        cond = f"id > {params(after_id)} AND {cond}"
     else:
-        cond, after, order = unseen(conn, after_id)
+        cond, order = unseen(conn, params, after_id)
+    where = flt.where(params)
     rows = conn.execute(
-        f"SELECT * FROM events WHERE {cond} AND {where} ORDER BY {order} LIMIT ?",
-        (*after, *params, limit),
+        f"SELECT * FROM events WHERE {cond} AND {where} ORDER BY {order} LIMIT {params(limit)}",
+        params,
     ).fetchall()
     found = [row_to_event(r) for r in rows]
     return found[::-1] if newest else found

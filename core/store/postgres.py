@@ -1,11 +1,10 @@
-"""The store over PostgreSQL: a sqlite3-shaped connection over psycopg 3, and ``PgDatabase``.
+"""The store over PostgreSQL: ``PgConn`` (``core.store.conn.Conn`` over psycopg 3) and
+``PgDatabase``.
 
-Store functions are synchronous functions of a ``sqlite3.Connection``. ``PgConnection``
-offers the part of that API they use (``execute``/``executemany`` returning a cursor with
-``fetchone``/``fetchall``/iteration/``lastrowid``/``rowcount``, rows by name and by index,
-``total_changes``) over one synchronous psycopg connection; SQL is rewritten by
-``core.store.postgres_dialect``. ``PgDatabase`` runs each read or write whole in one worker thread,
-as ``core.store.database.Database`` does with aiosqlite's. Write transactions of all processes
+``PgConn`` sends each statement as written (``RawCursor``: ``$n`` placeholders bound by the
+server) and returns psycopg's own cursors, rows as dicts (``dict_row``); nothing rewrites
+SQL. ``PgDatabase`` runs each read or write whole in one worker thread, as
+``core.store.database.Database`` does with aiosqlite's. Write transactions of all processes
 run side by side at ``READ COMMITTED``, with no global lock: a read-then-write function holds
 the rows it decides on (``core.store.row_locks``: ``FOR UPDATE``) or writes conditionally, and
 event consumers read only below the outbox horizon (``events.txid`` under the oldest running
@@ -19,25 +18,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import psycopg
 import psycopg_pool
-from psycopg.rows import RowMaker
+from psycopg.rows import dict_row
 
 from core.errors import StorageError
 from core.redact import redact_quoted, redact_urls
 from core.store.calls import Abandoned, StoreCall
-from core.store.migrations import MIGRATIONS
-from core.store.postgres_dialect import register_id_tables, translate, translate_ddl
+from core.store.conn import EVENT_COLUMNS, EVENT_INSERT, Args, Dialect, Params
+from core.store.migrations import MIGRATIONS, Step, postgres_ddl
 from core.store.postgres_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql, shut_down
-from core.store.tables import EVENT_INSERT
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-register_id_tables(MIGRATIONS)
 
 # advisory lock key: one migration at a time (processes that start together on an empty
 # database create the schema once); it was every writer's lock before issue 25
@@ -70,136 +67,72 @@ _OUTBOX = ("ALTER TABLE events ALTER COLUMN txid SET DEFAULT pg_current_xact_id(
 HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 
 
-class PgRow:
-    """One row, by column name (case-blind) or index, like ``sqlite3.Row``."""
+class PgConn:
+    """``core.store.conn.Conn`` over one psycopg connection: statements sent as written
+    (``$n`` placeholders bound by the server: psycopg's ``RawCursor``), rows as dicts
+    (psycopg's ``dict_row``); events held and written with the commit in one INSERT."""
 
-    __slots__ = ("_index", "_values")
+    dialect: Dialect = "postgres"
 
-    def __init__(self, index: dict[str, int], values: Sequence[Any]) -> None:
-        self._index = index
-        self._values = values
-
-    def __getitem__(self, key: int | str | slice) -> Any:
-        if isinstance(key, str):
-            return self._values[self._index[key.lower()]]
-        return self._values[key]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, PgRow) and tuple(self._values) == tuple(other._values)
-
-    def __hash__(self) -> int:
-        return hash(tuple(self._values))
-
-    def keys(self) -> list[str]:
-        """The column names, in order."""
-        return list(self._index)
-
-    def __repr__(self) -> str:
-        return f"PgRow({dict(zip(self._index, self._values, strict=True))!r})"
-
-
-def _row_factory(cursor: psycopg.Cursor[Any]) -> RowMaker[PgRow]:
-    names = [c.name.lower() for c in cursor.description or ()]
-    index = {name: i for i, name in enumerate(names)}
-    return lambda values: PgRow(index, values)
-
-
-class PgCursor:
-    """The result of one statement: rows (converted as they are fetched), ``rowcount`` and
-    ``lastrowid``."""
-
-    def __init__(
-        self,
-        cur: psycopg.Cursor[PgRow] | None,
-        rowcount: int,
-        lastrowid: int | None,
-        rows: list[PgRow] | None = None,
-    ) -> None:
-        self._cur = cur if cur is not None and cur.description is not None else None
-        self._rows = rows
-        self.rowcount = rowcount
-        self.lastrowid = lastrowid
-
-    def fetchone(self) -> PgRow | None:
-        """The next row, or None."""
-        if self._rows is not None:
-            return self._rows.pop(0) if self._rows else None
-        return None if self._cur is None else self._cur.fetchone()
-
-    def fetchall(self) -> list[PgRow]:
-        """The rows not yet fetched."""
-        if self._rows is not None:
-            rows, self._rows = self._rows, []
-            return rows
-        return [] if self._cur is None else self._cur.fetchall()
-
-    def __iter__(self) -> Iterator[PgRow]:
-        while (row := self.fetchone()) is not None:
-            yield row
-
-    def close(self) -> None:
-        """Drop the rows not yet fetched."""
-        self._cur, self._rows = None, []
-
-
-class PgConnection:
-    """The subset of ``sqlite3.Connection`` the store uses, over a psycopg connection."""
-
-    def __init__(self, raw: psycopg.Connection[PgRow]) -> None:
+    def __init__(self, raw: psycopg.Connection[dict[str, Any]]) -> None:
         self.raw = raw
         self.total_changes = 0
-        self.row_factory: object = None  # set by sqlite3-minded code; rows are PgRow anyway
         self.own_bumps = 0  # how many times this connection advanced swarm_clock
-        self._events: list[tuple[Any, ...]] | None = None  # held for the commit (in a write)
+        self._events: list[Sequence[Any]] | None = None  # held for the commit (in a write)
         self.notify_changes = True  # NOTIFY swarm_changes at each commit that changed rows
         self.call: StoreCall | None = None  # the store call running on it (``PgDatabase``)
 
-    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> PgCursor:
-        """Run one statement (SQLite dialect) and return its cursor."""
+    def execute(self, sql: str, params: Params = ()) -> psycopg.Cursor[dict[str, Any]]:
+        """Run one statement as written; the driver's cursor."""
         self.go_on()
-        special = self._pragma(sql)
-        if special is not None:
-            return special
-        if self._events is not None:
-            if sql == EVENT_INSERT:  # nobody reads its id: it goes with the commit
-                self._events.append(_plain(params))  # type: ignore[arg-type]
-                self.total_changes += 1
-                return PgCursor(None, 1, None)
-            if "events" in sql:  # a statement on the events sees those held so far
-                self._send_events()
-        named = isinstance(params, Mapping)
-        stmt = translate(sql, named)
-        args: Any = dict(params) if named else _plain(params)  # type: ignore[arg-type]
         with _errors():
-            cur = self.raw.execute(stmt.sql, args)
-            if stmt.returns_id:
-                row = cur.fetchone()
-                self.total_changes += max(cur.rowcount, 0)
-                return PgCursor(None, cur.rowcount, int(row[0]) if row else None)
-        if cur.description is None:
-            self.total_changes += max(cur.rowcount, 0)
-        return PgCursor(cur, cur.rowcount, None)
+            cur = self.raw.execute(sql, _plain(params))
+        self._count(cur)
+        return cur
 
-    def executemany(self, sql: str, seq: Sequence[Sequence[Any]]) -> PgCursor:
-        """Run one statement once per parameter tuple."""
+    def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> psycopg.Cursor[Any]:
+        """Run one statement once per parameter sequence; no sequence, no round trip
+        (psycopg's own ``executemany`` still syncs with the server: a task created with no
+        dependencies paid one for its empty ``task_deps`` insert)."""
         self.go_on()
-        if self._events and "events" in sql:
-            self._send_events()
-        stmt = translate(sql)
         rows = [_plain(p) for p in seq]
-        if not rows:
-            return PgCursor(None, 0, None)
-        with _errors(), self.raw.cursor() as cur:
-            cur.executemany(stmt.sql, rows)
-            count = max(cur.rowcount, 0)
-        self.total_changes += count
-        return PgCursor(None, count, None)
+        cur = self.raw.cursor()
+        if rows:
+            with _errors():
+                cur.executemany(sql, rows)
+            self.total_changes += max(cur.rowcount, 0)
+        return cur
+
+    def _count(self, cur: psycopg.Cursor[Any]) -> None:
+        """Add the rows a statement changed (its command tag is not SELECT) to the total."""
+        status = cur.statusmessage or ""
+        if not status.startswith(("SELECT", "SHOW", "BEGIN", "COMMIT", "ROLLBACK")):
+            self.total_changes += max(cur.rowcount, 0)
+
+    def add_event(self, row: Sequence[Any]) -> None:
+        """Hold the event for the commit (in a write), else insert it now."""
+        if self._events is None:
+            self.execute(EVENT_INSERT, row)
+            return
+        self._events.append(tuple(row))
+        self.total_changes += 1
+
+    def flush_events(self) -> None:
+        """Insert the held events now (one statement), and go on holding."""
+        rows, self._events = self._events, None if self._events is None else []
+        if rows:
+            with _errors():
+                self.raw.execute(*_events_insert(rows))
+
+    def data_version(self) -> int:
+        """``swarm_clock``'s version less this process's own commits: it changes when
+        another process commits a change."""
+        row = self.raw.execute("SELECT version FROM swarm_clock").fetchone()
+        return (int(row["version"]) if row else 0) - self.own_bumps
+
+    def give_back_space(self, idle: bool) -> str:
+        """Nothing: PostgreSQL's autovacuum reuses free space itself."""
+        return ""
 
     def hold_rows(self, table: str, ids: list[int]) -> None:
         """Lock ``ids`` of ``table`` (a name from ``core.store.row_locks.TABLES``) until the
@@ -207,28 +140,30 @@ class PgConnection:
         self.go_on()
         with _errors():
             self.raw.execute(
-                f"SELECT 1 FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (ids,)
+                f"SELECT 1 FROM {table} WHERE id = ANY($1) ORDER BY id FOR UPDATE", (ids,)
             ).fetchall()
 
     def hold_key(self, key: int) -> None:
         """Take the transaction-scoped advisory lock ``key`` (a whole-table invariant)."""
         self.go_on()
         with _errors():
-            self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+            self.raw.execute("SELECT pg_advisory_xact_lock($1)", (key,))
 
-    def events_after(self, after_id: int) -> tuple[str, list[Any], str]:
-        """The condition (SQLite dialect), its parameters and the order of the events a
+    def events_after(self, args: Args, after_id: int) -> tuple[str, str]:
+        """The condition (its parameters added to ``args``) and the order of the events a
         consumer has not seen after event ``after_id``: committed below the horizon, after
         ``after_id`` in (txid, id) order (by id when that event is gone)."""
         row = None
         if after_id > 0:
+            self.flush_events()
             with _errors():
                 row = self.raw.execute(
-                    "SELECT txid FROM events WHERE id = %s", (after_id,)
+                    "SELECT txid FROM events WHERE id = $1", (after_id,)
                 ).fetchone()
-        if row is None or row[0] is None:
-            return f"txid < {HORIZON} AND id > ?", [after_id], "txid, id"
-        return f"txid < {HORIZON} AND (txid, id) > (?, ?)", [row[0], after_id], "txid, id"
+        if row is None or row["txid"] is None:
+            return f"txid < {HORIZON} AND id > {args(after_id)}", "txid, id"
+        cond = f"txid < {HORIZON} AND (txid, id) > ({args(row['txid'])}, {args(after_id)})"
+        return cond, "txid, id"
 
     def newest_events_order(self) -> tuple[str, str]:
         """The condition and the order (newest first) of the events a consumer may read."""
@@ -249,45 +184,28 @@ class PgConnection:
         rows, self._events = self._events, None
         if not rows:
             return ""
-        return psycopg.ClientCursor(self.raw).mogrify(*_events_insert(rows)) + "; "
-
-    def _send_events(self) -> None:
-        """Insert the held event rows now (one statement), and go on holding."""
-        rows, self._events = self._events or [], []
-        if rows:
-            with _errors():
-                self.raw.execute(*_events_insert(rows))
-
-    def _pragma(self, sql: str) -> PgCursor | None:
-        head = sql.strip().lower()
-        if not head.startswith("pragma"):
-            return None
-        name = head.split()[1]
-        value: int | None
-        if name == "data_version":  # changes when another connection commits a change
-            version = self.raw.execute("SELECT version FROM swarm_clock").fetchone()
-            value = (int(version[0]) if version else 0) - self.own_bumps
-        elif name == "user_version":
-            value = schema_version(self)
-        elif name in {"auto_vacuum"}:
-            value = 2  # incremental: PostgreSQL's autovacuum frees space itself
-        elif name in {"freelist_count"}:
-            value = 0
-        else:
-            value = None  # incremental_vacuum, journal_mode...: nothing to do here
-        rows = [] if value is None else [PgRow({name: 0}, (value,))]
-        return PgCursor(None, -1, None, rows)
+        head = f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES "
+        group = "(" + ", ".join(["%s"] * len(EVENT_COLUMNS)) + ")"
+        text = head + ", ".join([group] * len(rows))
+        values = [v for r in rows for v in _plain(r)]
+        return psycopg.ClientCursor(self.raw).mogrify(text, values) + "; "
 
 
-def _events_insert(rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
-    """One INSERT of the held event rows (``%s`` placeholders), and its parameters."""
-    head, values = EVENT_INSERT.split(" VALUES ")
-    group = values.replace("?", "%s")
-    return f"{head} VALUES " + ", ".join([group] * len(rows)), [v for r in rows for v in r]
+def _events_insert(rows: list[Sequence[Any]]) -> tuple[str, list[Any]]:
+    """One INSERT of the event rows (``$n`` placeholders), and its parameters."""
+    width = len(EVENT_COLUMNS)
+    groups = (
+        "(" + ", ".join(f"${r * width + c + 1}" for c in range(width)) + ")"
+        for r in range(len(rows))
+    )
+    head = f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES "
+    return head + ", ".join(groups), [v for r in rows for v in _plain(r)]
 
 
-def _plain(params: Sequence[Any]) -> tuple[Any, ...]:
+def _plain(params: Params) -> Sequence[Any]:
     """Parameters as PostgreSQL takes them: booleans as 0/1, like SQLite stores them."""
+    if isinstance(params, Mapping):
+        raise TypeError("PostgreSQL statements take $n parameters: pass a sequence")
     return tuple(int(p) if isinstance(p, bool) else p for p in params)
 
 
@@ -310,18 +228,18 @@ class _errors:
         raise sqlite3.DatabaseError(message) from exc
 
 
-def schema_version(conn: PgConnection) -> int:
+def schema_version(conn: PgConn) -> int:
     """The schema version stored in the database (SQLite's ``user_version``); 0 for a
     database swarm has not used yet (no ``swarm_schema`` table)."""
     found = conn.raw.execute("SELECT to_regclass('swarm_schema')").fetchone()
-    if found is None or found[0] is None:
+    if found is None or found["to_regclass"] is None:
         return 0
     row = conn.raw.execute("SELECT version FROM swarm_schema WHERE id = 1").fetchone()
-    return int(row[0]) if row else 0
+    return int(row["version"]) if row else 0
 
 
-def connect(url: str, timeout_s: float | None = None) -> PgConnection:
-    """A ``PgConnection`` to ``url`` (autocommit: every statement outside ``write`` is its own
+def connect(url: str, timeout_s: float | None = None) -> PgConn:
+    """A ``PgConn`` to ``url`` (autocommit: every statement outside ``write`` is its own
     transaction, like SQLite's ``isolation_level=None``); StorageError when it cannot
     (``timeout_s``: give up connecting after that many seconds)."""
     extra: dict[str, Any] = (
@@ -331,7 +249,8 @@ def connect(url: str, timeout_s: float | None = None) -> PgConnection:
         raw = psycopg.connect(
             url,
             autocommit=True,
-            row_factory=_row_factory,
+            row_factory=dict_row,
+            cursor_factory=psycopg.RawCursor,
             **extra,
             **client_timeouts(DATA_TIMEOUT_S),
         )
@@ -339,7 +258,7 @@ def connect(url: str, timeout_s: float | None = None) -> PgConnection:
     except psycopg.Error as exc:
         raise connect_error(url, exc) from None
     _numeric_as_number(raw)
-    return PgConnection(raw)
+    return PgConn(raw)
 
 
 class CannotConnect(StorageError):
@@ -409,7 +328,7 @@ def _numeric_as_number(raw: psycopg.Connection[Any]) -> None:
     raw.adapters.register_dumper(int, Int8BinaryDumper)
 
 
-def run_in_transaction(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
+def run_in_transaction(conn: PgConn, fn: Callable[..., T], *args: Any) -> T:
     """``fn(conn, *args)`` in one ``READ COMMITTED`` transaction beside other writers (no
     global lock: ``fn`` holds the rows it decides on, ``core.store.row_locks``), run again
     whole when the server ends it as a deadlock; a commit that changed rows advances
@@ -428,20 +347,20 @@ def run_in_transaction(conn: PgConnection, fn: Callable[..., T], *args: Any) -> 
     raise AssertionError("unreachable")
 
 
-def run_unlocked(conn: PgConnection, fn: Callable[..., T], *args: Any) -> T:
+def run_unlocked(conn: PgConn, fn: Callable[..., T], *args: Any) -> T:
     """``fn(conn, *args)`` in one transaction that does not advance ``swarm_clock``: for
     functions written for concurrent writers that change nothing the scheduler waits for
     (row locks, ``SKIP LOCKED``), such as a node's claims."""
     return _transaction(conn, "BEGIN", None, fn, *args)
 
 
-def run_locked(conn: PgConnection, lock: int, fn: Callable[..., T], *args: Any) -> T:
+def run_locked(conn: PgConn, lock: int, fn: Callable[..., T], *args: Any) -> T:
     """``fn(conn, *args)`` in one transaction holding the advisory lock ``lock``."""
     return _transaction(conn, f"BEGIN; SELECT pg_advisory_xact_lock({int(lock)})", None, fn, *args)
 
 
 def _transaction(
-    conn: PgConnection, begin: str, on_change: str | None, fn: Callable[..., T], *args: Any
+    conn: PgConn, begin: str, on_change: str | None, fn: Callable[..., T], *args: Any
 ) -> T:
     """``begin``, ``fn``, then the events ``fn`` wrote (held until now), ``on_change`` (when
     rows changed) and COMMIT in one round trip; ROLLBACK if any of it fails."""
@@ -466,7 +385,7 @@ def _transaction(
     return result
 
 
-def _rollback(conn: PgConnection) -> None:
+def _rollback(conn: PgConn) -> None:
     if not conn.raw.broken and not conn.raw.closed:
         try:
             conn.raw.execute("ROLLBACK")
@@ -474,17 +393,17 @@ def _rollback(conn: PgConnection) -> None:
             log.warning("rollback failed; the connection will be replaced")
 
 
-def migrate(conn: PgConnection, migrations: tuple[tuple[str, ...], ...]) -> int:
+def migrate(conn: PgConn, migrations: tuple[tuple[Step, ...], ...]) -> int:
     """Apply ``migrations`` not yet applied, in one locked transaction (so processes that
     start together on an empty database create the schema once); the version."""
     return run_locked(conn, MIGRATE_LOCK, _apply, migrations)
 
 
-def _apply(conn: PgConnection, migrations: tuple[tuple[str, ...], ...]) -> int:
+def _apply(conn: PgConn, migrations: tuple[tuple[Step, ...], ...]) -> int:
     from core.errors import DatabaseTooNew
 
     exists = conn.raw.execute("SELECT to_regclass('swarm_schema')").fetchone()
-    if exists is None or exists[0] is None:
+    if exists is None or exists["to_regclass"] is None:
         for statement in _SCHEMA:
             conn.raw.execute(statement)
     current = schema_version(conn)
@@ -494,11 +413,11 @@ def _apply(conn: PgConnection, migrations: tuple[tuple[str, ...], ...]) -> int:
             f"({len(migrations)}): upgrade swarm or point SWARM_DATABASE_URL elsewhere"
         )
     for version in range(current + 1, len(migrations) + 1):
-        for statement in migrations[version - 1]:
-            conn.raw.execute(translate_ddl(statement))
+        for step in migrations[version - 1]:
+            conn.raw.execute(postgres_ddl(step))
         log.info("database migrated to version %d", version)
     if current < len(migrations):
-        conn.raw.execute("UPDATE swarm_schema SET version = %s WHERE id = 1", (len(migrations),))
+        conn.raw.execute("UPDATE swarm_schema SET version = $1 WHERE id = 1", (len(migrations),))
         conn.total_changes += 1
     if (
         conn.raw.execute("SELECT 1 FROM pg_trigger WHERE tgname = 'deliveries_queued'").fetchone()
@@ -512,14 +431,14 @@ def _apply(conn: PgConnection, migrations: tuple[tuple[str, ...], ...]) -> int:
     return max(current, len(migrations))
 
 
-def _no_txid_default(conn: PgConnection) -> bool:
+def _no_txid_default(conn: PgConn) -> bool:
     """True when ``events.txid`` exists without its PostgreSQL default (the outbox DDL is
     due: the migration gave it SQLite's 0)."""
     row = conn.raw.execute(
         "SELECT column_default FROM information_schema.columns WHERE table_name = 'events' "
         "AND column_name = 'txid' AND table_schema = current_schema()"
     ).fetchone()
-    return row is not None and "pg_current_xact_id" not in str(row[0])
+    return row is not None and "pg_current_xact_id" not in str(row["column_default"])
 
 
 READERS = 4  # reader connections per process (the dashboard, the notifier, exports)
@@ -533,7 +452,7 @@ class PgDatabase:
 
     serves_nodes = True  # delivery nodes on other machines share it
 
-    def __init__(self, url: str, conn: PgConnection, pool: ThreadPoolExecutor) -> None:
+    def __init__(self, url: str, conn: PgConn, pool: ThreadPoolExecutor) -> None:
         self.url = url
         self._conn = conn
         self._pool = pool
@@ -645,7 +564,7 @@ class PgDatabase:
             raise StorageError(self._fenced)
         try:
             with self._read_pool.connection(timeout=DATA_TIMEOUT_S) as raw:
-                conn = PgConnection(raw)
+                conn = PgConn(raw)
                 conn.own_bumps = self._conn.own_bumps  # data_version: this process's commits
                 conn.call = call
                 return fn(conn, *args)
@@ -653,22 +572,29 @@ class PgDatabase:
             raise StorageError(f"cannot connect to PostgreSQL at {self.path}: {exc}") from None
 
 
-def _reader_pool(url: str) -> psycopg_pool.ConnectionPool[psycopg.Connection[PgRow]]:
+def _reader_pool(url: str) -> psycopg_pool.ConnectionPool[psycopg.Connection[dict[str, Any]]]:
     """The reader connections (opened in the background; a broken one is replaced)."""
 
     def configure(raw: psycopg.Connection[Any]) -> None:
         raw.execute(server_timeouts_sql(DATA_TIMEOUT_S))
         _numeric_as_number(raw)
 
-    pool: psycopg_pool.ConnectionPool[psycopg.Connection[PgRow]] = psycopg_pool.ConnectionPool(
-        url,
-        min_size=1,
-        max_size=READERS,
-        kwargs={"autocommit": True, "row_factory": _row_factory, **client_timeouts(DATA_TIMEOUT_S)},
-        configure=configure,
-        check=psycopg_pool.ConnectionPool.check_connection,
-        name="swarm-pg-read",
-        open=False,
+    pool: psycopg_pool.ConnectionPool[psycopg.Connection[dict[str, Any]]] = (
+        psycopg_pool.ConnectionPool(
+            url,
+            min_size=1,
+            max_size=READERS,
+            kwargs={
+                "autocommit": True,
+                "row_factory": dict_row,
+                "cursor_factory": psycopg.RawCursor,
+                **client_timeouts(DATA_TIMEOUT_S),
+            },
+            configure=configure,
+            check=psycopg_pool.ConnectionPool.check_connection,
+            name="swarm-pg-read",
+            open=False,
+        )
     )
     pool.open(wait=False)
     return pool

@@ -215,17 +215,18 @@ def scheduler_holder(conn: Any) -> tuple[int, float] | None:
     """The pid and start time (epoch seconds) of the ``swarm run`` holding the scheduler lock
     of this database, as its lock connection names it; None when nobody holds it."""
     row = conn.execute(
-        "SELECT a.application_name, extract(epoch FROM a.backend_start) FROM pg_locks l "
+        "SELECT a.application_name AS name, extract(epoch FROM a.backend_start) AS since "
+        "FROM pg_locks l "
         "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND "
-        "l.granted AND l.objid = ? AND l.database = (SELECT oid FROM pg_database WHERE "
+        "l.granted AND l.objid = $1 AND l.database = (SELECT oid FROM pg_database WHERE "
         "datname = current_database())",
         (SCHEDULER_LOCK & 0xFFFFFFFF,),
     ).fetchone()
     if row is None:
         return None
-    name = str(row[0] or "")
+    name = str(row["name"] or "")
     pid = name.rsplit(" pid ", 1)[1] if " pid " in name else ""
-    return (int(pid) if pid.isdigit() else 0), float(row[1])
+    return (int(pid) if pid.isdigit() else 0), float(row["since"])
 
 
 @contextlib.asynccontextmanager

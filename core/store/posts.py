@@ -6,9 +6,9 @@ after a restart live in the ``posts`` table, saved in the same transaction as it
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
+from core.store.conn import Conn
 from core.store.tables import set_cursor
 
 
@@ -34,52 +34,61 @@ class Progress:
     total: int
 
 
-def get_post(conn: sqlite3.Connection, key: str) -> Post | None:
+def get_post(conn: Conn, key: str) -> Post | None:
     """The post stored under ``key``, if any."""
     row = conn.execute(
-        "SELECT key, message_id, thread_id, note, shown, channel_id FROM posts WHERE key = ?",
+        "SELECT key, message_id, thread_id, note, shown, channel_id FROM posts WHERE key = $1",
         (key,),
     ).fetchone()
-    return Post(row[0], int(row[1]), row[2], row[3], row[4], row[5]) if row else None
+    if row is None:
+        return None
+    return Post(
+        row["key"],
+        int(row["message_id"]),
+        row["thread_id"],
+        row["note"],
+        row["shown"],
+        row["channel_id"],
+    )
 
 
-def keep_post(conn: sqlite3.Connection, post: Post) -> None:
+def keep_post(conn: Conn, post: Post) -> None:
     """Store ``post`` (replacing the one under its key)."""
     conn.execute(
         "INSERT INTO posts (key, message_id, thread_id, note, shown, channel_id) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT(key) DO UPDATE SET "
         "message_id = excluded.message_id, thread_id = excluded.thread_id, "
         "note = excluded.note, shown = excluded.shown, channel_id = excluded.channel_id",
         (post.key, post.message_id, post.thread_id, post.note, post.shown, post.channel_id),
     )
 
 
-def drop_post(conn: sqlite3.Connection, key: str) -> None:
+def drop_post(conn: Conn, key: str) -> None:
     """Forget the post under ``key`` (its message is gone)."""
-    conn.execute("DELETE FROM posts WHERE key = ?", (key,))
+    conn.execute("DELETE FROM posts WHERE key = $1", (key,))
 
 
-def save_post(conn: sqlite3.Connection, post: Post, consumer: str, cursor: int) -> None:
+def save_post(conn: Conn, post: Post, consumer: str, cursor: int) -> None:
     """Store ``post`` and advance ``consumer``'s cursor (one transaction: the caller's)."""
     keep_post(conn, post)
     set_cursor(conn, consumer, cursor)
 
 
-def task_of_thread(conn: sqlite3.Connection, channel_id: int) -> int | None:
+def task_of_thread(conn: Conn, channel_id: int) -> int | None:
     """The task whose thread (or message) has this id, if any."""
     row = conn.execute(
-        "SELECT key FROM posts WHERE key LIKE 'task:%' AND (thread_id = ? OR message_id = ?)",
+        "SELECT key FROM posts WHERE key LIKE 'task:%' AND (thread_id = $1 OR message_id = $2)",
         (channel_id, channel_id),
     ).fetchone()
-    return int(row[0].removeprefix("task:")) if row else None
+    return int(row["key"].removeprefix("task:")) if row else None
 
 
-def message_progress(conn: sqlite3.Connection, message_id: int) -> Progress:
+def message_progress(conn: Conn, message_id: int) -> Progress:
     """Delivered, failed and total deliveries of one message."""
     row = conn.execute(
-        "SELECT COUNT(*) FILTER (WHERE state = 'delivered'), "
-        "COUNT(*) FILTER (WHERE state = 'failed'), "
-        "COUNT(*) FROM deliveries WHERE message_id = ?",
+        "SELECT COUNT(*) FILTER (WHERE state = 'delivered') AS delivered, "
+        "COUNT(*) FILTER (WHERE state = 'failed') AS failed, "
+        "COUNT(*) AS total FROM deliveries WHERE message_id = $1",
         (message_id,),
     ).fetchone()
-    return Progress(int(row[0]), int(row[1]), int(row[2]))
+    return Progress(int(row["delivered"]), int(row["failed"]), int(row["total"]))

@@ -8,17 +8,18 @@ live rows, so a task that ended by a path that did not release them frees them a
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from core.models import task_ref
+from core.store.conn import Conn
 
 COLUMNS = "r.id, r.agent, r.task_id, r.pattern, r.exclusive, r.created_at, r.expires_at"
+# ``now`` is always the statement's first parameter ($1).
 LIVE = (
-    "(r.expires_at IS NULL OR r.expires_at > ?) AND (r.task_id IS NULL OR EXISTS ("
+    "(r.expires_at IS NULL OR r.expires_at > $1) AND (r.task_id IS NULL OR EXISTS ("
     "SELECT 1 FROM tasks t WHERE t.id = r.task_id AND t.assignee = r.agent "
     "AND t.status IN ('assigned', 'in_progress')))"
 )
@@ -79,17 +80,24 @@ class Reservation:
         }
 
 
-def _row(row: Sequence[Any]) -> Reservation:
-    rid, agent, task_id, pattern, exclusive, created, expires = row
-    return Reservation(rid, agent, task_id, pattern, bool(exclusive), created, expires)
+def _row(row: Any) -> Reservation:
+    return Reservation(
+        row["id"],
+        row["agent"],
+        row["task_id"],
+        row["pattern"],
+        bool(row["exclusive"]),
+        row["created_at"],
+        row["expires_at"],
+    )
 
 
-def live(conn: sqlite3.Connection, now: float, agent: str | None = None) -> list[Reservation]:
+def live(conn: Conn, now: float, agent: str | None = None) -> list[Reservation]:
     """Live reservations (of one agent, or everyone's), by agent then age."""
     where = LIVE
     args: list[object] = [now]
     if agent is not None:
-        where += " AND r.agent = ?"
+        where += " AND r.agent = $2"
         args.append(agent)
     rows = conn.execute(
         f"SELECT {COLUMNS} FROM reservations r WHERE {where} ORDER BY r.agent, r.id", args
@@ -97,28 +105,28 @@ def live(conn: sqlite3.Connection, now: float, agent: str | None = None) -> list
     return [_row(r) for r in rows]
 
 
-def of_task(conn: sqlite3.Connection, now: float, task_id: int) -> list[Reservation]:
+def of_task(conn: Conn, now: float, task_id: int) -> list[Reservation]:
     """The live reservations taken for one task."""
     rows = conn.execute(
-        f"SELECT {COLUMNS} FROM reservations r WHERE r.task_id = ? AND {LIVE} ORDER BY r.id",
-        (task_id, now),
+        f"SELECT {COLUMNS} FROM reservations r WHERE r.task_id = $2 AND {LIVE} ORDER BY r.id",
+        (now, task_id),
     )
     return [_row(r) for r in rows]
 
 
-def current_task(conn: sqlite3.Connection, agent: str) -> int | None:
+def current_task(conn: Conn, agent: str) -> int | None:
     """The task ``agent`` works on: the one it holds (the latest started, when several)."""
     row = conn.execute(
-        "SELECT id FROM tasks WHERE assignee = ? AND status IN ('assigned', 'in_progress') "
+        "SELECT id FROM tasks WHERE assignee = $1 AND status IN ('assigned', 'in_progress') "
         "ORDER BY status = 'in_progress' DESC, COALESCE(started_at, assigned_at) DESC, id DESC "
         "LIMIT 1",
         (agent,),
     ).fetchone()
-    return int(row[0]) if row else None
+    return int(row["id"]) if row else None
 
 
 def put(
-    conn: sqlite3.Connection,
+    conn: Conn,
     agent: str,
     task_id: int | None,
     pattern: str,
@@ -127,49 +135,50 @@ def put(
     expires_at: float | None,
 ) -> Reservation:
     """Store (or renew) ``agent``'s reservation of ``pattern``."""
-    conn.execute("DELETE FROM reservations WHERE agent = ? AND pattern = ?", (agent, pattern))
+    conn.execute("DELETE FROM reservations WHERE agent = $1 AND pattern = $2", (agent, pattern))
     cur = conn.execute(
         "INSERT INTO reservations (agent, task_id, pattern, exclusive, created_at, expires_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         (agent, task_id, pattern, int(exclusive), now, expires_at),
     )
-    return Reservation(int(cur.lastrowid or 0), agent, task_id, pattern, exclusive, now, expires_at)
+    rid = int(cur.fetchone()["id"])
+    return Reservation(rid, agent, task_id, pattern, exclusive, now, expires_at)
 
 
-def delete(conn: sqlite3.Connection, agent: str, patterns: Sequence[str] | None) -> list[str]:
+def delete(conn: Conn, agent: str, patterns: Sequence[str] | None) -> list[str]:
     """Delete ``agent``'s reservations of ``patterns`` (None: all); the patterns deleted."""
     if patterns is None:
         found = conn.execute(
-            "SELECT pattern FROM reservations WHERE agent = ? ORDER BY id", (agent,)
+            "SELECT pattern FROM reservations WHERE agent = $1 ORDER BY id", (agent,)
         ).fetchall()
-        conn.execute("DELETE FROM reservations WHERE agent = ?", (agent,))
-        return [r[0] for r in found]
+        conn.execute("DELETE FROM reservations WHERE agent = $1", (agent,))
+        return [r["pattern"] for r in found]
     gone = []
     for pattern in dict.fromkeys(patterns):
         cur = conn.execute(
-            "DELETE FROM reservations WHERE agent = ? AND pattern = ?", (agent, pattern)
+            "DELETE FROM reservations WHERE agent = $1 AND pattern = $2", (agent, pattern)
         )
         if cur.rowcount:
             gone.append(pattern)
     return gone
 
 
-def delete_task(conn: sqlite3.Connection, task_id: int) -> list[tuple[str, str]]:
+def delete_task(conn: Conn, task_id: int) -> list[tuple[str, str]]:
     """Delete every reservation taken for ``task_id``; their (agent, pattern) pairs."""
     found = conn.execute(
-        "SELECT agent, pattern FROM reservations WHERE task_id = ? ORDER BY id", (task_id,)
+        "SELECT agent, pattern FROM reservations WHERE task_id = $1 ORDER BY id", (task_id,)
     ).fetchall()
     if found:
-        conn.execute("DELETE FROM reservations WHERE task_id = ?", (task_id,))
-    return [(r[0], r[1]) for r in found]
+        conn.execute("DELETE FROM reservations WHERE task_id = $1", (task_id,))
+    return [(r["agent"], r["pattern"]) for r in found]
 
 
-def purge(conn: sqlite3.Connection, now: float) -> int:
+def purge(conn: Conn, now: float) -> int:
     """Delete the reservations that are no longer live (expired, or their task left the
     agent); how many."""
     dead = f"SELECT r.id FROM reservations r WHERE NOT ({LIVE})"
     cur = conn.execute(f"DELETE FROM reservations WHERE id IN ({dead})", (now,))
-    return max(cur.rowcount, 0)
+    return max(int(cur.rowcount), 0)
 
 
 def released_text(agent: str, count: int) -> str:

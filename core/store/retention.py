@@ -17,7 +17,6 @@ import gzip
 import json
 import logging
 import os
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from core.models import FINISHED_SQL
 from core.private import make_dirs, open_file
 from core.protocols import PeriodicTimer
 from core.store.access import StoreAccess
+from core.store.conn import Args, Conn
 
 log = logging.getLogger(__name__)
 
@@ -64,80 +64,77 @@ class GcReport:
         )
 
 
-# -- which rows are old --------------------------------------------------------------------
+# -- which rows are old (the cutoff is each statement's one parameter, $1) ------------------
 
 _OLD_EVENTS = (
-    "SELECT e.* FROM events e LEFT JOIN tasks t ON t.id = e.task_id WHERE e.ts < :cutoff AND "
-    f"(e.task_id IS NULL OR (t.status IN {_FINISHED} AND t.finished_at < :cutoff))"
+    "SELECT e.* FROM events e LEFT JOIN tasks t ON t.id = e.task_id WHERE e.ts < $1 AND "
+    f"(e.task_id IS NULL OR (t.status IN {_FINISHED} AND t.finished_at < $1))"
 )
 _OLD_MESSAGES = (
     "SELECT m.* FROM messages m LEFT JOIN tasks t ON t.id = m.task_id WHERE m.created_at < "
-    f":cutoff AND (m.task_id IS NULL OR (t.status IN {_FINISHED} AND t.finished_at < :cutoff))"
+    f"$1 AND (m.task_id IS NULL OR (t.status IN {_FINISHED} AND t.finished_at < $1))"
     " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND (d.state IN "
-    "('queued', 'delivering') OR d.updated_at >= :cutoff))"
+    "('queued', 'delivering') OR d.updated_at >= $1))"
 )
 
 
-_OLD_AUDIT = "SELECT * FROM audit WHERE ts < :cutoff"
+_OLD_AUDIT = "SELECT * FROM audit WHERE ts < $1"
 
 
-def count_old_audit(conn: sqlite3.Connection, cutoff: float) -> int:
+def count_old_audit(conn: Conn, cutoff: float) -> int:
     """Audit rows a pass would remove."""
-    return int(
-        conn.execute(f"SELECT count(*) FROM ({_OLD_AUDIT}) AS old", {"cutoff": cutoff}).fetchone()[
-            0
-        ]
-    )
+    row = conn.execute(f"SELECT count(*) AS n FROM ({_OLD_AUDIT}) AS old", (cutoff,)).fetchone()
+    return int(row["n"])
 
 
-def archive_audit(conn: sqlite3.Connection, cutoff: float, out: Path) -> int:
+def archive_audit(conn: Conn, cutoff: float, out: Path) -> int:
     """Archive and delete one batch of old audit rows (who ran what, allowed or refused)."""
-    rows = conn.execute(f"{_OLD_AUDIT} ORDER BY id LIMIT {BATCH}", {"cutoff": cutoff}).fetchall()
+    rows = conn.execute(f"{_OLD_AUDIT} ORDER BY id LIMIT {BATCH}", (cutoff,)).fetchall()
     if rows:
         append_archive(out, ({"table": "audit", **dict(r)} for r in rows))
-        conn.executemany("DELETE FROM audit WHERE id = ?", [(r["id"],) for r in rows])
+        conn.executemany("DELETE FROM audit WHERE id = $1", [(r["id"],) for r in rows])
     return len(rows)
 
 
-def count_old(conn: sqlite3.Connection, cutoff: float) -> tuple[int, int, int]:
+def count_old(conn: Conn, cutoff: float) -> tuple[int, int, int]:
     """Events, messages and deliveries a pass would remove."""
-    args = {"cutoff": cutoff}
-    events = conn.execute(f"SELECT count(*) FROM ({_OLD_EVENTS}) AS old", args).fetchone()[0]
-    messages = conn.execute(f"SELECT count(*) FROM ({_OLD_MESSAGES}) AS old", args).fetchone()[0]
+    args = (cutoff,)
+    conn.flush_events()
+    events = conn.execute(f"SELECT count(*) AS n FROM ({_OLD_EVENTS}) AS old", args).fetchone()
+    messages = conn.execute(f"SELECT count(*) AS n FROM ({_OLD_MESSAGES}) AS old", args).fetchone()
     deliveries = conn.execute(
-        "SELECT count(*) FROM deliveries WHERE message_id IN "
+        "SELECT count(*) AS n FROM deliveries WHERE message_id IN "
         f"(SELECT id FROM ({_OLD_MESSAGES}) AS old)",
         args,
-    ).fetchone()[0]
-    return int(events), int(messages), int(deliveries)
+    ).fetchone()
+    return int(events["n"]), int(messages["n"]), int(deliveries["n"])
 
 
-def archive_events(conn: sqlite3.Connection, cutoff: float, out: Path) -> int:
+def archive_events(conn: Conn, cutoff: float, out: Path) -> int:
     """Archive and delete one batch of old events (in the caller's transaction)."""
-    rows = conn.execute(f"{_OLD_EVENTS} ORDER BY e.id LIMIT {BATCH}", {"cutoff": cutoff}).fetchall()
+    conn.flush_events()
+    rows = conn.execute(f"{_OLD_EVENTS} ORDER BY e.id LIMIT {BATCH}", (cutoff,)).fetchall()
     if rows:
         append_archive(out, ({"table": "events", **dict(r)} for r in rows))
-        conn.executemany("DELETE FROM events WHERE id = ?", [(r["id"],) for r in rows])
+        conn.executemany("DELETE FROM events WHERE id = $1", [(r["id"],) for r in rows])
     return len(rows)
 
 
-def archive_messages(conn: sqlite3.Connection, cutoff: float, out: Path) -> tuple[int, int]:
+def archive_messages(conn: Conn, cutoff: float, out: Path) -> tuple[int, int]:
     """Archive and delete one batch of old messages with their deliveries."""
-    rows = conn.execute(
-        f"{_OLD_MESSAGES} ORDER BY m.id LIMIT {BATCH}", {"cutoff": cutoff}
-    ).fetchall()
+    rows = conn.execute(f"{_OLD_MESSAGES} ORDER BY m.id LIMIT {BATCH}", (cutoff,)).fetchall()
     if not rows:
         return 0, 0
     ids = [(r["id"],) for r in rows]
-    marks = ",".join("?" * len(ids))
+    args = Args()
     sent = conn.execute(
-        f"SELECT * FROM deliveries WHERE message_id IN ({marks})", [i for (i,) in ids]
+        f"SELECT * FROM deliveries WHERE message_id IN ({args.many(i for (i,) in ids)})", args
     ).fetchall()
     lines = [{"table": "messages", **dict(r)} for r in rows]
     lines += [{"table": "deliveries", **dict(r)} for r in sent]
     append_archive(out, iter(lines))
-    conn.executemany("DELETE FROM deliveries WHERE message_id = ?", ids)
-    conn.executemany("DELETE FROM messages WHERE id = ?", ids)
+    conn.executemany("DELETE FROM deliveries WHERE message_id = $1", ids)
+    conn.executemany("DELETE FROM messages WHERE id = $1", ids)
     return len(rows), len(sent)
 
 
@@ -215,26 +212,11 @@ def sweep_temp_files(home: Path, now: float | None = None, dry_run: bool = False
 # -- space ---------------------------------------------------------------------------------
 
 
-def give_back_space(conn: sqlite3.Connection, idle: bool) -> str:
-    """``PRAGMA incremental_vacuum``; a database without auto-vacuum is converted by one
-    VACUUM, only when ``idle`` (it rewrites the whole file)."""
-    mode = conn.execute("PRAGMA auto_vacuum").fetchone()[0]
-    if mode == 2:  # incremental
-        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
-        conn.execute("PRAGMA incremental_vacuum").fetchall()
-        return f"{free} free pages returned" if free else ""
-    if not idle:
-        return "VACUUM postponed: the swarm is busy"
-    conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
-    conn.execute("VACUUM")
-    return "database converted to incremental auto-vacuum (VACUUM)"
-
-
-def _idle(conn: sqlite3.Connection) -> bool:
+def _idle(conn: Conn) -> bool:
     row = conn.execute(
-        "SELECT count(*) FROM deliveries WHERE state IN ('queued', 'delivering')"
+        "SELECT count(*) AS n FROM deliveries WHERE state IN ('queued', 'delivering')"
     ).fetchone()
-    return bool(row[0] == 0)
+    return bool(row["n"] == 0)
 
 
 # -- one pass ------------------------------------------------------------------------------
@@ -265,11 +247,11 @@ async def collect_garbage(
     return report
 
 
-def _vacuum(conn: sqlite3.Connection) -> str:
-    return give_back_space(conn, _idle(conn))
+def _vacuum(conn: Conn) -> str:
+    return conn.give_back_space(_idle(conn))
 
 
-async def _batches(service: StoreAccess, step: Callable[[sqlite3.Connection], int]) -> int:
+async def _batches(service: StoreAccess, step: Callable[[Conn], int]) -> int:
     total = 0
     while count := await service.db.write(step):
         total += count

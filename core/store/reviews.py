@@ -6,11 +6,11 @@ Each function is a function of a connection (one transaction). A comment's ``pat
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from core.errors import NotFound
+from core.store.conn import Conn, values
 
 _COLUMNS = (
     "id, task_id, path, line, line_text, body, author, created_at, updated_at, sent_at, message_id"
@@ -64,61 +64,59 @@ class NewComment:
     body: str
 
 
-def add(conn: sqlite3.Connection, task_id: int, new: NewComment, author: str, now: float) -> int:
+def add(conn: Conn, task_id: int, new: NewComment, author: str, now: float) -> int:
     """Store a pending comment; its id."""
     cur = conn.execute(
         "INSERT INTO review_comments (task_id, path, line, line_text, body, author, "
-        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         (task_id, new.path, new.line, new.line_text, new.body, author, now, now),
     )
-    return int(cur.lastrowid or 0)
+    return int(cur.fetchone()["id"])
 
 
-def pending(conn: sqlite3.Connection, task_id: int) -> list[ReviewComment]:
+def pending(conn: Conn, task_id: int) -> list[ReviewComment]:
     """The task's comments not sent yet, by file, line, then age (whole-task ones first)."""
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM review_comments WHERE task_id = ? AND sent_at IS NULL "
+        f"SELECT {_COLUMNS} FROM review_comments WHERE task_id = $1 AND sent_at IS NULL "
         "ORDER BY COALESCE(path, ''), COALESCE(line, 0), id",
         (task_id,),
     )
-    return [ReviewComment(*row) for row in rows]
+    return [ReviewComment(*values(row)) for row in rows]
 
 
-def get_pending(conn: sqlite3.Connection, task_id: int, comment_id: int) -> ReviewComment:
+def get_pending(conn: Conn, task_id: int, comment_id: int) -> ReviewComment:
     """One pending comment of the task; NotFound when there is none (or it was sent)."""
     row = conn.execute(
-        f"SELECT {_COLUMNS} FROM review_comments WHERE id = ? AND task_id = ?",
+        f"SELECT {_COLUMNS} FROM review_comments WHERE id = $1 AND task_id = $2",
         (comment_id, task_id),
     ).fetchone()
     if row is None:
         raise NotFound(f"T-{task_id} has no review comment {comment_id}")
-    found = ReviewComment(*row)
+    found = ReviewComment(*values(row))
     if found.sent_at is not None:
         raise NotFound(f"review comment {comment_id} of T-{task_id} was already sent")
     return found
 
 
-def update(
-    conn: sqlite3.Connection, task_id: int, comment_id: int, body: str, now: float
-) -> ReviewComment:
+def update(conn: Conn, task_id: int, comment_id: int, body: str, now: float) -> ReviewComment:
     """Change a pending comment's text; the comment as it is now."""
     get_pending(conn, task_id, comment_id)
     conn.execute(
-        "UPDATE review_comments SET body = ?, updated_at = ? WHERE id = ?",
+        "UPDATE review_comments SET body = $1, updated_at = $2 WHERE id = $3",
         (body, now, comment_id),
     )
     return get_pending(conn, task_id, comment_id)
 
 
-def delete(conn: sqlite3.Connection, task_id: int, comment_id: int) -> None:
+def delete(conn: Conn, task_id: int, comment_id: int) -> None:
     """Remove a pending comment."""
     get_pending(conn, task_id, comment_id)
-    conn.execute("DELETE FROM review_comments WHERE id = ?", (comment_id,))
+    conn.execute("DELETE FROM review_comments WHERE id = $1", (comment_id,))
 
 
-def mark_sent(conn: sqlite3.Connection, ids: list[int], now: float, message_id: int) -> None:
+def mark_sent(conn: Conn, ids: list[int], now: float, message_id: int) -> None:
     """The comments ``ids`` went to the agent in message ``message_id``."""
     conn.executemany(
-        "UPDATE review_comments SET sent_at = ?, message_id = ? WHERE id = ?",
+        "UPDATE review_comments SET sent_at = $1, message_id = $2 WHERE id = $3",
         [(now, message_id, i) for i in ids],
     )

@@ -13,9 +13,10 @@ PostgreSQL. The cases, and why each lock is there: docs/architecture.md ("Write 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from typing import Any, Protocol, runtime_checkable
+
+from core.store.conn import Conn
 
 # The tables whose rows a write function may hold (names go into SQL: only these).
 TABLES = frozenset({"tasks", "deliveries", "campaigns", "prompts", "questions", "schedules"})
@@ -34,7 +35,7 @@ class RowLocking(Protocol):
         """Take the transaction-scoped lock ``key``."""
 
 
-def hold(conn: sqlite3.Connection, table: str, ids: Iterable[int]) -> None:
+def hold(conn: Conn, table: str, ids: Iterable[int]) -> None:
     """Keep other writers off these rows of ``table`` until this write transaction ends
     (a missing id is no error: the caller's own read says NotFound)."""
     if table not in TABLES:
@@ -44,16 +45,16 @@ def hold(conn: sqlite3.Connection, table: str, ids: Iterable[int]) -> None:
         conn.hold_rows(table, wanted)
 
 
-def read_held(conn: sqlite3.Connection, table: str, columns: str, row_id: int) -> Any:
+def read_held(conn: Conn, table: str, columns: str, row_id: int) -> Any:
     """``columns`` of one row of ``table`` (a row, as ``fetchone`` gives it), read as it is
     held (``hold`` and the read in one statement); None when there is no such row."""
     if table not in TABLES:
         raise ValueError(f"no row locks on table {table!r}")
     lock = " FOR UPDATE" if isinstance(conn, RowLocking) else ""
-    return conn.execute(f"SELECT {columns} FROM {table} WHERE id = ?{lock}", (row_id,)).fetchone()
+    return conn.execute(f"SELECT {columns} FROM {table} WHERE id = $1{lock}", (row_id,)).fetchone()
 
 
-def hold_key(conn: sqlite3.Connection, name: str) -> None:
+def hold_key(conn: Conn, name: str) -> None:
     """Keep other writers of the whole-table invariant ``name`` (one of ``KEYS``) waiting
     until this write transaction ends."""
     key = KEYS[name]

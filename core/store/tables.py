@@ -19,6 +19,7 @@ from core.models import (
     task_ref,
 )
 from core.store import row_locks
+from core.store.conn import Args, Conn
 
 TASK_COLUMNS = (
     "id, title, details, priority, role, capabilities, pinned_agent, assignee, status, reason, "
@@ -27,14 +28,8 @@ TASK_COLUMNS = (
 )
 
 
-EVENT_INSERT = (
-    "INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
-
-
 def insert_event(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ts: float,
     kind: str,
     text: str,
@@ -45,10 +40,8 @@ def insert_event(
     data: dict[str, Any] | None = None,
 ) -> None:
     """Append one event to the outbox; call it in the transaction of the change (on
-    PostgreSQL the row may be sent with the commit: ``core.store.postgres``)."""
-    conn.execute(
-        EVENT_INSERT, (ts, kind, text, task_id, agent, actor, json.dumps(data) if data else None)
-    )
+    PostgreSQL the row is sent with the commit: ``Conn.add_event``)."""
+    conn.add_event((ts, kind, text, task_id, agent, actor, json.dumps(data) if data else None))
 
 
 def row_to_event(row: sqlite3.Row) -> Event:
@@ -70,8 +63,9 @@ class CommitOrdered(Protocol):
     """A connection whose events may commit out of id order (writers side by side): it
     says which events a consumer may read and in what order (``core.store.postgres``)."""
 
-    def events_after(self, after_id: int) -> tuple[str, list[Any], str]:
-        """The condition, its parameters and the order of the events after ``after_id``."""
+    def events_after(self, args: Args, after_id: int) -> tuple[str, str]:
+        """The condition (its parameters added to ``args``) and the order of the events
+        after ``after_id``."""
         ...
 
     def newest_events_order(self) -> tuple[str, str]:
@@ -79,47 +73,47 @@ class CommitOrdered(Protocol):
         ...
 
 
-def unseen(conn: sqlite3.Connection, after_id: int) -> tuple[str, list[Any], str]:
-    """The condition, its parameters and the order of the events a consumer that last saw
-    event ``after_id`` reads next: on SQLite (one writer: ids in commit order) those with a
-    higher id; on PostgreSQL those committed below the outbox horizon, after it in (txid, id)
-    order. A consumer keeps the id of the last event it handled, not the highest."""
+def unseen(conn: Conn, args: Args, after_id: int) -> tuple[str, str]:
+    """The condition (its parameters added to ``args``) and the order of the events a
+    consumer that last saw event ``after_id`` reads next: on SQLite (one writer: ids in
+    commit order) those with a higher id; on PostgreSQL those committed below the outbox
+    horizon, after it in (txid, id) order. A consumer keeps the id of the last event it
+    handled, not the highest."""
+    conn.flush_events()
     if isinstance(conn, CommitOrdered):
-        return conn.events_after(after_id)
-    return "id > ?", [after_id], "id"
+        return conn.events_after(args, after_id)
+    return f"id > {args(after_id)}", "id"
 
 
-def newest_first(conn: sqlite3.Connection) -> tuple[str, str]:
+def newest_first(conn: Conn) -> tuple[str, str]:
     """The condition and the order of the events a consumer may read, newest first."""
+    conn.flush_events()
     if isinstance(conn, CommitOrdered):
         return conn.newest_events_order()
     return "TRUE", "id DESC"
 
 
 def events_after(
-    conn: sqlite3.Connection, after_id: int = 0, limit: int = 100, task_id: int | None = None
+    conn: Conn, after_id: int = 0, limit: int = 100, task_id: int | None = None
 ) -> list[Event]:
     """Events after event ``after_id`` in commit order (``unseen``), oldest first."""
-    where, params, order = unseen(conn, after_id)
-    if task_id is None:
-        rows = conn.execute(
-            f"SELECT * FROM events WHERE {where} ORDER BY {order} LIMIT ?", (*params, limit)
-        )
-    else:
-        rows = conn.execute(
-            f"SELECT * FROM events WHERE task_id = ? AND {where} ORDER BY {order} LIMIT ?",
-            (task_id, *params, limit),
-        )
+    args = Args()
+    task = "" if task_id is None else f"task_id = {args(task_id)} AND "
+    where, order = unseen(conn, args, after_id)
+    rows = conn.execute(
+        f"SELECT * FROM events WHERE {task}{where} ORDER BY {order} LIMIT {args(limit)}", args
+    )
     return [row_to_event(r) for r in rows]
 
 
-def last_events(conn: sqlite3.Connection, limit: int) -> list[Event]:
+def last_events(conn: Conn, limit: int) -> list[Event]:
     """The newest ``limit`` events a consumer may read, oldest first (the last of them is
     where a consumer that starts now begins)."""
     where, order = newest_first(conn)
     rows = conn.execute(
-        f"SELECT * FROM events WHERE {where} ORDER BY {order} LIMIT ?", (limit,)
+        f"SELECT * FROM events WHERE {where} ORDER BY {order} LIMIT $1", (limit,)
     ).fetchall()
+    return [row_to_event(r) for r in reversed(rows)]
     return [row_to_event(r) for r in reversed(rows)]
 
 
@@ -152,31 +146,31 @@ def row_to_task(row: sqlite3.Row, after: list[int]) -> Task:
     )
 
 
-def deps_of(conn: sqlite3.Connection, task_ids: Iterable[int]) -> dict[int, list[int]]:
+def deps_of(conn: Conn, task_ids: Iterable[int]) -> dict[int, list[int]]:
     """Dependency ids of each given task."""
     ids = list(task_ids)
     result: dict[int, list[int]] = {i: [] for i in ids}
     for chunk_start in range(0, len(ids), 500):
         chunk = ids[chunk_start : chunk_start + 500]
-        marks = ",".join("?" * len(chunk))
+        args = Args()
         for row in conn.execute(
-            f"SELECT task_id, dep_id FROM task_deps WHERE task_id IN ({marks}) "
+            f"SELECT task_id, dep_id FROM task_deps WHERE task_id IN ({args.many(chunk)}) "
             "ORDER BY task_id, dep_id",
-            chunk,
+            args,
         ):
-            result[row[0]].append(row[1])
+            result[row["task_id"]].append(row["dep_id"])
     return result
 
 
-def get_task(conn: sqlite3.Connection, task_id: int) -> Task:
+def get_task(conn: Conn, task_id: int) -> Task:
     """One task; UnknownTask (a NotFound) when there is none."""
-    row = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?", (task_id,)).fetchone()
+    row = conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1", (task_id,)).fetchone()
     if row is None:
         raise UnknownTask(f"unknown task {task_ref(task_id)}")
     return row_to_task(row, deps_of(conn, [task_id])[task_id])
 
 
-def held_task(conn: sqlite3.Connection, task_id: int) -> Task:
+def held_task(conn: Conn, task_id: int) -> Task:
     """One task, read after taking its row for the rest of the write transaction (a
     concurrent writer of it waits, then reads what this one wrote: ``row_locks.hold``)."""
     row = row_locks.read_held(conn, "tasks", TASK_COLUMNS, task_id)
@@ -186,48 +180,47 @@ def held_task(conn: sqlite3.Connection, task_id: int) -> Task:
 
 
 def list_tasks(
-    conn: sqlite3.Connection,
+    conn: Conn,
     status: TaskStatus | None = None,
     agent: str | None = None,
     limit: int = 200,
     open_only: bool = False,
 ) -> list[Task]:
     """Tasks filtered by status (or unfinished ones) and/or assignee, newest first."""
-    where, args = [], []
+    where, args = [], Args()
     if open_only and status is None:
         where.append(f"status NOT IN {FINISHED_SQL}")
     if status is not None:
-        where.append("status = ?")
-        args.append(status.value)
+        where.append(f"status = {args(status.value)}")
     if agent is not None:
-        where.append("(assignee = ? OR pinned_agent = ?)")
-        args += [agent, agent]
+        who = args(agent)
+        where.append(f"(assignee = {who} OR pinned_agent = {who})")
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = conn.execute(
-        f"SELECT {TASK_COLUMNS} FROM tasks {clause} ORDER BY id DESC LIMIT ?", (*args, limit)
+        f"SELECT {TASK_COLUMNS} FROM tasks {clause} ORDER BY id DESC LIMIT {args(limit)}", args
     ).fetchall()
     deps = deps_of(conn, [r["id"] for r in rows])
     return [row_to_task(r, deps[r["id"]]) for r in rows]
 
 
-def task_exists(conn: sqlite3.Connection, task_id: int) -> bool:
+def task_exists(conn: Conn, task_id: int) -> bool:
     """True when the task id is stored."""
-    return conn.execute("SELECT 1 FROM tasks WHERE id = ?", (task_id,)).fetchone() is not None
+    return conn.execute("SELECT 1 FROM tasks WHERE id = $1", (task_id,)).fetchone() is not None
 
 
-def status_counts(conn: sqlite3.Connection) -> dict[str, int]:
+def status_counts(conn: Conn) -> dict[str, int]:
     """Number of tasks in each status."""
     counts = {s.value: 0 for s in TaskStatus}
-    for status, n in conn.execute("SELECT status, count(*) FROM tasks GROUP BY status"):
-        counts[status] = n
+    for row in conn.execute("SELECT status, count(*) AS n FROM tasks GROUP BY status"):
+        counts[row["status"]] = row["n"]
     return counts
 
 
-def delivery_counts(conn: sqlite3.Connection) -> dict[str, int]:
+def delivery_counts(conn: Conn) -> dict[str, int]:
     """Number of deliveries in each state."""
     counts = {s.value: 0 for s in DeliveryState}
-    for state, n in conn.execute("SELECT state, count(*) FROM deliveries GROUP BY state"):
-        counts[state] = n
+    for row in conn.execute("SELECT state, count(*) AS n FROM deliveries GROUP BY state"):
+        counts[row["state"]] = row["n"]
     return counts
 
 
@@ -256,15 +249,13 @@ DELIVERY_SELECT = (
 )
 
 
-def list_deliveries(
-    conn: sqlite3.Connection, message_id: int | None = None, limit: int = 100
-) -> list[Delivery]:
+def list_deliveries(conn: Conn, message_id: int | None = None, limit: int = 100) -> list[Delivery]:
     """Deliveries, newest first, optionally of one message."""
     if message_id is None:
-        rows = conn.execute(f"{DELIVERY_SELECT} ORDER BY d.id DESC LIMIT ?", (limit,))
+        rows = conn.execute(f"{DELIVERY_SELECT} ORDER BY d.id DESC LIMIT $1", (limit,))
     else:
         rows = conn.execute(
-            f"{DELIVERY_SELECT} WHERE d.message_id = ? ORDER BY d.id", (message_id,)
+            f"{DELIVERY_SELECT} WHERE d.message_id = $1 ORDER BY d.id", (message_id,)
         )
     return [row_to_delivery(r) for r in rows]
 
@@ -272,43 +263,45 @@ def list_deliveries(
 OPEN_STATUSES = ("blocked", "ready", "assigned", "in_progress")
 
 
-def search_tasks(
-    conn: sqlite3.Connection, prefix: str, statuses: Sequence[str] | None, limit: int
-) -> list[Task]:
+def search_tasks(conn: Conn, prefix: str, statuses: Sequence[str] | None, limit: int) -> list[Task]:
     """Tasks in ``statuses`` (None: any) whose ``T-id`` starts with ``prefix`` or whose title
     contains it, newest first."""
     text = prefix.strip()
     digits = text[2:] if text[:2].upper() == "T-" else text
     wanted = tuple(statuses) if statuses is not None else ()
-    in_status = f"status IN ({', '.join('?' * len(wanted))}) AND " if wanted else ""
+    args = Args()
+    in_status = f"status IN ({args.many(wanted)}) AND " if wanted else ""
+    number = args(f"{digits}%" if digits.isdigit() or not digits else "-")
     rows = conn.execute(
         f"SELECT {TASK_COLUMNS} FROM tasks WHERE {in_status}"
-        "(CAST(id AS TEXT) LIKE ? OR title LIKE ?) ORDER BY id DESC LIMIT ?",
-        (*wanted, f"{digits}%" if digits.isdigit() or not digits else "-", f"%{text}%", limit),
+        f"(CAST(id AS TEXT) LIKE {number} OR lower(title) LIKE lower({args(f'%{text}%')})) "
+        f"ORDER BY id DESC LIMIT {args(limit)}",
+        args,
     ).fetchall()
     deps = deps_of(conn, [r["id"] for r in rows])
     return [row_to_task(r, deps[r["id"]]) for r in rows]
 
 
-def get_cursor(conn: sqlite3.Connection, consumer: str) -> int:
+def get_cursor(conn: Conn, consumer: str) -> int:
     """Last handled event id of a consumer (0 when new)."""
-    row = conn.execute("SELECT last_id FROM event_cursors WHERE consumer = ?", (consumer,))
+    row = conn.execute("SELECT last_id FROM event_cursors WHERE consumer = $1", (consumer,))
     found = row.fetchone()
-    return int(found[0]) if found else 0
+    return int(found["last_id"]) if found else 0
 
 
-def set_cursor(conn: sqlite3.Connection, consumer: str, event_id: int) -> None:
+def set_cursor(conn: Conn, consumer: str, event_id: int) -> None:
     """Store a consumer's last handled event id."""
     conn.execute(
-        "INSERT INTO event_cursors (consumer, last_id) VALUES (?, ?) "
+        "INSERT INTO event_cursors (consumer, last_id) VALUES ($1, $2) "
         "ON CONFLICT(consumer) DO UPDATE SET "
-        "last_id = max(event_cursors.last_id, excluded.last_id)",  # qualified: PostgreSQL
+        "last_id = CASE WHEN excluded.last_id > event_cursors.last_id "
+        "THEN excluded.last_id ELSE event_cursors.last_id END",
         (consumer, event_id),
     )
 
 
 def insert_audit(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ts: float,
     user_id: str,
     user_name: str,
@@ -319,12 +312,12 @@ def insert_audit(
     """One audit row."""
     conn.execute(
         "INSERT INTO audit (ts, user_id, user_name, command, allowed, outcome) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "VALUES ($1, $2, $3, $4, $5, $6)",
         (ts, user_id, user_name, command, int(allowed), outcome),
     )
 
 
-def audit_rows(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
+def audit_rows(conn: Conn, limit: int) -> list[dict[str, Any]]:
     """Newest audit rows first."""
-    rows = conn.execute("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+    rows = conn.execute("SELECT * FROM audit ORDER BY id DESC LIMIT $1", (limit,))
     return [dict(r) for r in rows]

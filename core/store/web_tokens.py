@@ -1,6 +1,6 @@
 """Bearer tokens of the dashboard and the REST API: created once, only their hash kept.
 
-Store functions of a ``sqlite3.Connection`` (run with ``Database.read``/``write``), like the
+Store functions of a ``Conn`` (run with ``Database.read``/``write``), like the
 rest of the store. A token is ``swt_`` and 43 random URL-safe characters; its SHA-256 is
 what the ``web_tokens`` table holds, so the database never holds a usable token.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from core.errors import InvalidInput, NotFound
+from core.store.conn import Conn
 from core.text import one_line
 
 PREFIX = "swt_"
@@ -69,7 +69,7 @@ def check_name(name: str) -> str:
 
 
 def create(
-    conn: sqlite3.Connection,
+    conn: Conn,
     token: str,
     name: str,
     role: Role,
@@ -83,16 +83,17 @@ def create(
         raise InvalidInput("an agent token names its agent, and only an agent token does")
     cur = conn.execute(
         "INSERT INTO web_tokens (name, role, token_hash, created_at, expires_at, agent) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         (check_name(name), role.value, token_hash(token), now, expires_at, agent),
     )
-    return int(cur.lastrowid or 0)
+    return int(cur.fetchone()["id"])
 
 
-def lookup(conn: sqlite3.Connection, token: str, now: float) -> Principal | None:
+def lookup(conn: Conn, token: str, now: float) -> Principal | None:
     """The principal of a live token (not revoked, not expired), else None."""
     row = conn.execute(
-        "SELECT id, name, role, expires_at, revoked_at, agent FROM web_tokens WHERE token_hash = ?",
+        "SELECT id, name, role, expires_at, revoked_at, agent FROM web_tokens "
+        "WHERE token_hash = $1",
         (token_hash(token),),
     ).fetchone()
     if row is None or row["revoked_at"] is not None:
@@ -102,16 +103,17 @@ def lookup(conn: sqlite3.Connection, token: str, now: float) -> Principal | None
     return Principal(row["id"], row["name"], Role(row["role"]), row["agent"])
 
 
-def revoke(conn: sqlite3.Connection, token_id: int, now: float) -> None:
+def revoke(conn: Conn, token_id: int, now: float) -> None:
     """Stop a token from working; NotFound when no live token has this id."""
     cur = conn.execute(
-        "UPDATE web_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now, token_id)
+        "UPDATE web_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        (now, token_id),
     )
     if cur.rowcount == 0:
         raise NotFound(f"no live web token with id {token_id} (see swarm web token list)")
 
 
-def rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def rows(conn: Conn) -> list[dict[str, Any]]:
     """Every token, oldest first, without its hash."""
     return [
         dict(r)
@@ -130,12 +132,12 @@ def state(row: dict[str, Any], now: float) -> str:
     return "expired" if expires is not None and expires <= now else "live"
 
 
-def any_live(conn: sqlite3.Connection, now: float) -> bool:
+def any_live(conn: Conn, now: float) -> bool:
     """True when at least one token works."""
     return (
         conn.execute(
             "SELECT 1 FROM web_tokens WHERE revoked_at IS NULL AND (expires_at IS NULL "
-            "OR expires_at > ?) LIMIT 1",
+            "OR expires_at > $1) LIMIT 1",
             (now,),
         ).fetchone()
         is not None

@@ -23,7 +23,6 @@ ends it, so a hook's ``idle`` between two ticks does not flap the state.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from core.agent_state import SIGNAL_ORDER, AgentState, Observation, Signal
 from core.context import Ctx
 from core.store import agent_signals
+from core.store.conn import Conn, values
 from core.store.tables import insert_event
 from core.tasks import prompts
 from core.text import shorten
@@ -157,19 +157,19 @@ def combine(
     return Verdict(newest.state, newest.signal, newest.evidence)
 
 
-def waiting_for(conn: sqlite3.Connection, agent: str) -> str | None:
+def waiting_for(conn: Conn, agent: str) -> str | None:
     """What ``agent`` waits for a person to answer: its oldest open prompt or question."""
     for prompt in prompts.open_prompts(conn, agent):
         return f"prompt {prompt.id} open: {shorten(_spaced(prompt.text), 120)}"
     row = conn.execute(
         "SELECT q.id, q.task_id, q.text FROM questions q JOIN tasks t ON t.id = q.task_id "
-        "WHERE q.answered_at IS NULL AND t.assignee = ? AND t.status IN ('assigned', "
+        "WHERE q.answered_at IS NULL AND t.assignee = $1 AND t.status IN ('assigned', "
         "'in_progress') ORDER BY q.id LIMIT 1",
         (agent,),
     ).fetchone()
     if row is None:
         return None
-    return f"question on T-{row[1]} open: {shorten(_spaced(row[2]), 120)}"
+    return f"question on T-{row['task_id']} open: {shorten(_spaced(row['text']), 120)}"
 
 
 def _spaced(text: str) -> str:
@@ -178,14 +178,14 @@ def _spaced(text: str) -> str:
     return " ".join(text.split())
 
 
-def judge(conn: sqlite3.Connection, agent: str, now: float, fresh: Freshness) -> Verdict:
+def judge(conn: Conn, agent: str, now: float, fresh: Freshness) -> Verdict:
     """``agent``'s state now, from the store (no stall rule: see ``core.watch.rules``)."""
     seen = agent_signals.observations(conn, [agent]).get(agent, {})
     held = held_limits(conn).get(agent)
     return combine(seen, now, fresh, waiting=waiting_for(conn, agent), held=held)
 
 
-def held_limits(conn: sqlite3.Connection) -> dict[str, HeldLimit]:
+def held_limits(conn: Conn) -> dict[str, HeldLimit]:
     """agent -> its decided usage limit, for the agents whose decided state is ``limited``."""
     rows = conn.execute(
         "SELECT id, state_since, state_until, state_signal, state_evidence FROM agent_state "
@@ -195,13 +195,11 @@ def held_limits(conn: sqlite3.Connection) -> dict[str, HeldLimit]:
         agent: HeldLimit(
             float(since or 0.0), until, Signal(signal) if signal else None, evidence or ""
         )
-        for agent, since, until, signal, evidence in rows
+        for agent, since, until, signal, evidence in map(values, rows)
     }
 
 
-def apply(
-    conn: sqlite3.Connection, ctx: Ctx, agent: str, verdict: Verdict, *, force: bool = False
-) -> bool:
+def apply(conn: Conn, ctx: Ctx, agent: str, verdict: Verdict, *, force: bool = False) -> bool:
     """Store ``verdict`` as ``agent``'s state (a stall stays until something ends it, or
     ``force``: the watcher's stall rules, which decide stalls, say so).
 
@@ -216,7 +214,7 @@ def apply(
     changed = agent_signals.set_state(
         conn, agent, verdict.state, ctx.now, verdict.signal, verdict.evidence
     )
-    conn.execute("UPDATE agent_state SET state_until = ? WHERE id = ?", (verdict.until, agent))
+    conn.execute("UPDATE agent_state SET state_until = $1 WHERE id = $2", (verdict.until, agent))
     if not changed:
         return False
     resume_clock(conn, agent, before.state, verdict.state, ctx.now)
@@ -243,23 +241,23 @@ def apply(
     return True
 
 
-def resume_clock(
-    conn: sqlite3.Connection, agent: str, before: AgentState, after: AgentState, now: float
-) -> None:
+def resume_clock(conn: Conn, agent: str, before: AgentState, after: AgentState, now: float) -> None:
     """Restart ``agent``'s stall clock when a waiting or limited spell ends (``before`` to
     ``after``): the time spent waiting for a person or a reset is no stall."""
     if before in HELD and after not in HELD:
         conn.execute(
-            "INSERT INTO agent_watch (agent_id, resumed_at) VALUES (?, ?) ON CONFLICT(agent_id) "
+            "INSERT INTO agent_watch (agent_id, resumed_at) VALUES ($1, $2) ON CONFLICT(agent_id) "
             "DO UPDATE SET resumed_at = excluded.resumed_at",
             (agent, now),
         )
 
 
-def limited_agents(conn: sqlite3.Connection, now: float, backoff_s: float) -> dict[str, float]:
+def limited_agents(conn: Conn, now: float, backoff_s: float) -> dict[str, float]:
     """agent -> when its usage limit ends, for each agent limited now."""
     held = held_limits(conn)
-    agents = {r[0] for r in conn.execute("SELECT agent FROM agent_signals WHERE state = 'limited'")}
+    agents = {
+        r["agent"] for r in conn.execute("SELECT agent FROM agent_signals WHERE state = 'limited'")
+    }
     agents |= set(held)
     if not agents:
         return {}

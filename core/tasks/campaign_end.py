@@ -4,21 +4,20 @@ so that :mod:`core.tasks.lifecycle` can call it."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from core.context import Ctx
+from core.store.conn import Conn, values
 from core.store.row_locks import read_held
 from core.store.tables import insert_event
 
 FINAL = ("done", "skipped", "failed", "cancelled")
 
 
-def note_if_finished(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
+def note_if_finished(conn: Conn, ctx: Ctx, task_id: int) -> None:
     """After ``task_id`` changed: mark its open campaign finished (with an event) when every
     task of it is final, or not finished any more when one is not."""
     row = conn.execute(
         "SELECT c.id, c.title, c.created_at, c.finished_at FROM tasks t JOIN campaigns c "
-        "ON c.id = t.campaign_id WHERE t.id = ? AND c.status = 'open'",
+        "ON c.id = t.campaign_id WHERE t.id = $1 AND c.status = 'open'",
         (task_id,),
     ).fetchone()
     if row is None:
@@ -26,21 +25,24 @@ def note_if_finished(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     # the campaign is held before its tasks are counted: the last two tasks ending at once
     # (or a task added as the last one ends) are counted one after the other, the second
     # seeing both (the task row itself is held by whoever changed it)
-    row = read_held(conn, "campaigns", "id, title, created_at, finished_at, status", row[0])
-    if row is None or row[4] != "open":
+    row = read_held(conn, "campaigns", "id, title, created_at, finished_at, status", row["id"])
+    if row is None or row["status"] != "open":
         return
-    campaign_id, title, created_at, finished_at = row[0], row[1], row[2], row[3]
+    campaign_id, title, created_at, finished_at = values(row)[:4]
     counts = dict(
-        conn.execute(
-            "SELECT status, count(*) FROM tasks WHERE campaign_id = ? GROUP BY status",
-            (campaign_id,),
-        ).fetchall()
+        map(
+            values,
+            conn.execute(
+                "SELECT status, count(*) AS n FROM tasks WHERE campaign_id = $1 GROUP BY status",
+                (campaign_id,),
+            ).fetchall(),
+        )
     )
     final = not set(counts) - set(FINAL)
     if final == (finished_at is not None):
         return
     conn.execute(
-        "UPDATE campaigns SET finished_at = ?, updated_at = ? WHERE id = ?",
+        "UPDATE campaigns SET finished_at = $1, updated_at = $2 WHERE id = $3",
         (ctx.now if final else None, ctx.now, campaign_id),
     )
     if final:

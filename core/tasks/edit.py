@@ -3,13 +3,13 @@ as at creation and recorded in a ``task.edited`` event (what changed, from what,
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx, check_chars
 from core.errors import InvalidInput, InvalidState, Unassignable
 from core.models import FINISHED, Priority, Task
+from core.store.conn import Args, Conn
 from core.store.tables import get_task, insert_event
 
 
@@ -28,7 +28,7 @@ class TaskEdit:
         return all(v is None for v in (self.title, self.details, self.priority, self.role))
 
 
-def edit(conn: sqlite3.Connection, ctx: Ctx, task_id: int, change: TaskEdit) -> list[str]:
+def edit(conn: Conn, ctx: Ctx, task_id: int, change: TaskEdit) -> list[str]:
     """Apply ``change`` to an unfinished task; the names of the fields that changed."""
     if change.empty:
         raise InvalidInput("nothing to change: give --title, --details, --priority or --role")
@@ -41,10 +41,10 @@ def edit(conn: sqlite3.Connection, ctx: Ctx, task_id: int, change: TaskEdit) -> 
     changed = {k: (old[k], v) for k, v in new.items() if v != old[k]}
     if not changed:
         return []
-    sets = ", ".join(f"{name} = ?" for name in changed)
+    args = Args()
+    sets = ", ".join(f"{name} = {args(v)}" for name, (_, v) in changed.items())
     conn.execute(
-        f"UPDATE tasks SET {sets}, updated_at = ? WHERE id = ?",
-        (*(v for _, v in changed.values()), ctx.now, task_id),
+        f"UPDATE tasks SET {sets}, updated_at = {args(ctx.now)} WHERE id = {args(task_id)}", args
     )
     insert_event(
         conn,

@@ -10,7 +10,6 @@ exits 0, since a hook must never fail its agent.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from core.agent_state import AgentState, Observation, Signal
 from core.context import Ctx
 from core.store import agent_signals
+from core.store.conn import Conn
 from core.tasks import agent_judge, prompts
 from core.tasks.prompts import PromptOption
 from core.text import one_line, shorten
@@ -170,7 +170,7 @@ def decision_json(key: str, by: str, payload: Mapping[str, Any]) -> str:
 
 
 def record(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     agent: str,
     event: HookEvent,
@@ -186,10 +186,10 @@ def record(
     found = None
     if ask:
         held = conn.execute(
-            "SELECT min(id) FROM tasks WHERE assignee = ? AND status IN ('assigned', "
+            "SELECT min(id) AS id FROM tasks WHERE assignee = $1 AND status IN ('assigned', "
             "'in_progress')",
             (agent,),
-        ).fetchone()[0]
+        ).fetchone()["id"]
         found = prompts.open_prompt(
             conn,
             ctx,

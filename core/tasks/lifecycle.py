@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from core.errors import (
 )
 from core.models import ACTIVE, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
 from core.store import agent_signals
+from core.store.conn import Conn, values
 from core.store.row_locks import hold, read_held
 from core.store.tables import get_task, held_task, insert_event, task_exists
 from core.tasks import campaign_end, messages, reserving, rules
@@ -31,7 +31,7 @@ KINDS = ("work", "gate", "on_failure", "skip")
 
 
 def create_tasks(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     specs: Sequence[TaskSpec],
     plan_id: str | None = None,
@@ -105,7 +105,7 @@ def _need(role: str | None, caps: tuple[str, ...]) -> str:
 
 
 def _resolve_after(
-    conn: sqlite3.Connection, specs: Sequence[TaskSpec]
+    conn: Conn, specs: Sequence[TaskSpec]
 ) -> tuple[list[int], list[list[int]], list[list[int]]]:
     """Split each spec's ``after`` into batch-local indexes and stored task ids; order them."""
     refs = {s.ref: i for i, s in enumerate(specs) if s.ref}
@@ -123,7 +123,7 @@ def _resolve_after(
     return _topological(specs, local), local, external
 
 
-def _existing_dep(conn: sqlite3.Connection, dep: str | int) -> int:
+def _existing_dep(conn: Conn, dep: str | int) -> int:
     try:
         dep_id = parse_task_ref(dep)
     except NotFound:
@@ -159,7 +159,7 @@ def _topological(specs: Sequence[TaskSpec], local: list[list[int]]) -> list[int]
 
 
 def _insert_task(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     spec: TaskSpec,
     priority: Priority,
@@ -174,7 +174,7 @@ def _insert_task(
     cur = conn.execute(
         "INSERT INTO tasks (title, details, priority, role, capabilities, pinned_agent, status, "
         "reason, max_attempts, created_by, created_at, updated_at, plan_id, campaign_id, kind) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         (
             spec.title,
             spec.details,
@@ -191,13 +191,13 @@ def _insert_task(
             spec.kind,
         ),
     )
-    task_id = int(cur.lastrowid or 0)
+    task_id = int(cur.fetchone()["id"])
     conn.executemany(
-        "INSERT INTO task_deps (task_id, dep_id) VALUES (?, ?)",
+        "INSERT INTO task_deps (task_id, dep_id) VALUES ($1, $2)",
         [(task_id, d) for d in sorted({*deps, *triggers})],
     )
     conn.executemany(
-        "INSERT INTO task_triggers (task_id, dep_id) VALUES (?, ?)",
+        "INSERT INTO task_triggers (task_id, dep_id) VALUES ($1, $2)",
         [(task_id, d) for d in triggers],
     )
     after = f" after {', '.join(task_ref(d) for d in deps)}" if deps else ""
@@ -221,31 +221,31 @@ def _insert_task(
 
 
 def dependency_states(
-    conn: sqlite3.Connection, task_id: int, triggers: bool = True
+    conn: Conn, task_id: int, triggers: bool = True
 ) -> list[tuple[int, str, bool]]:
     """Each dependency of a task: its id, its status and whether it is a failure trigger
     (only an ``on_failure`` task has triggers: ``triggers=False`` skips the lookup)."""
     if not triggers:
         plain = conn.execute(
             "SELECT t.id, t.status FROM task_deps d JOIN tasks t ON "
-            "t.id = d.dep_id WHERE d.task_id = ? ORDER BY t.id",
+            "t.id = d.dep_id WHERE d.task_id = $1 ORDER BY t.id",
             (task_id,),
         )
-        return [(i, s, False) for i, s in plain]
+        return [(r["id"], r["status"], False) for r in plain]
     rows = conn.execute(
-        "SELECT t.id, t.status, g.dep_id IS NOT NULL FROM task_deps d "
+        "SELECT t.id, t.status, g.dep_id IS NOT NULL AS trig FROM task_deps d "
         "JOIN tasks t ON t.id = d.dep_id LEFT JOIN task_triggers g "
-        "ON g.task_id = d.task_id AND g.dep_id = d.dep_id WHERE d.task_id = ? ORDER BY t.id",
+        "ON g.task_id = d.task_id AND g.dep_id = d.dep_id WHERE d.task_id = $1 ORDER BY t.id",
         (task_id,),
     ).fetchall()
-    return [(i, s, bool(trigger)) for i, s, trigger in rows]
+    return [(r["id"], r["status"], bool(r["trig"])) for r in rows]
 
 
-def settle(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
+def settle(conn: Conn, ctx: Ctx, task_id: int) -> None:
     """Put a not-yet-started task in ``ready``, ``blocked`` (with its reason) or ``skipped``,
     by the rule of its kind (:mod:`core.tasks.rules`). Its row is held first: two of its
     dependencies finishing at once settle it one after the other, the second seeing both."""
-    status, reason, kind = read_held(conn, "tasks", "status, reason, kind", task_id)
+    status, reason, kind = values(read_held(conn, "tasks", "status, reason, kind", task_id))
     if status not in ("blocked", "ready"):
         return
     deps = dependency_states(conn, task_id, triggers=kind == "on_failure")
@@ -253,7 +253,7 @@ def settle(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
 
 
 def _apply_rule(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     task_id: int,
     was: tuple[str, str | None],
@@ -265,7 +265,8 @@ def _apply_rule(
     if now == was:
         return
     conn.execute(
-        "UPDATE tasks SET status = ?, reason = ?, updated_at = ?, finished_at = ? WHERE id = ?",
+        "UPDATE tasks SET status = $1, reason = $2, updated_at = $3, finished_at = $4 "
+        "WHERE id = $5",
         (new_status, why, ctx.now, ctx.now if new_status == "skipped" else None, task_id),
     )
     _rule_event(conn, ctx, task_id, now)
@@ -273,9 +274,7 @@ def _apply_rule(
         settle_dependents(conn, ctx, task_id)
 
 
-def _rule_event(
-    conn: sqlite3.Connection, ctx: Ctx, task_id: int, now: tuple[str, str | None]
-) -> None:
+def _rule_event(conn: Conn, ctx: Ctx, task_id: int, now: tuple[str, str | None]) -> None:
     """The event of a not-yet-started task's status ``now`` (status, reason)."""
     new_status, why = now
     ref = task_ref(task_id)
@@ -295,20 +294,18 @@ def _rule_event(
 _DEPENDENTS = (
     "SELECT x.id, x.status, x.reason, x.kind, t.id AS dep, t.status AS dep_status "
     "FROM task_deps w JOIN tasks x ON x.id = w.task_id JOIN task_deps d ON d.task_id = x.id "
-    "JOIN tasks t ON t.id = d.dep_id WHERE w.dep_id = ? AND x.status IN ('blocked', 'ready') "
+    "JOIN tasks t ON t.id = d.dep_id WHERE w.dep_id = $1 AND x.status IN ('blocked', 'ready') "
     "ORDER BY x.id, t.id"
 )
 
 
-def settle_dependents(
-    conn: sqlite3.Connection, ctx: Ctx, task_id: int, *, campaign: bool = True
-) -> None:
+def settle_dependents(conn: Conn, ctx: Ctx, task_id: int, *, campaign: bool = True) -> None:
     """Re-evaluate every task that depends directly on ``task_id`` (``campaign=False``: the
     caller knows the task is in no campaign, so no campaign can have finished)."""
     found: dict[int, tuple[str, str | None, str, list[tuple[int, str, bool]]]] = {}
     for row in conn.execute(_DEPENDENTS, (task_id,)).fetchall():
-        entry = found.setdefault(row[0], (row[1], row[2], row[3], []))
-        entry[3].append((row[4], row[5], False))
+        entry = found.setdefault(row["id"], (row["status"], row["reason"], row["kind"], []))
+        entry[3].append((row["dep"], row["dep_status"], False))
     cascaded = False  # a dependent skipped: it settled others, whose rows read above are stale
     for dependent, (status, reason, kind, deps) in found.items():
         if cascaded or kind == "on_failure":  # failure triggers: read with their flags
@@ -322,7 +319,7 @@ def settle_dependents(
         campaign_end.note_if_finished(conn, ctx, task_id)
 
 
-def add_dependencies(conn: sqlite3.Connection, ctx: Ctx, task_id: int, after: list[int]) -> None:
+def add_dependencies(conn: Conn, ctx: Ctx, task_id: int, after: list[int]) -> None:
     """Make a not-yet-started task wait for more tasks; refuse cycles."""
     hold(conn, "tasks", [task_id, *after])  # in id order, with the new dependencies
     task = get_task(conn, task_id)
@@ -338,7 +335,7 @@ def add_dependencies(conn: sqlite3.Connection, ctx: Ctx, task_id: int, after: li
                 f"{task_ref(dep)} already depends on {task.ref}: that would make a dependency cycle"
             )
     conn.executemany(
-        "INSERT OR IGNORE INTO task_deps (task_id, dep_id) VALUES (?, ?)",
+        "INSERT INTO task_deps (task_id, dep_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         [(task_id, d) for d in after],
     )
     insert_event(
@@ -352,38 +349,37 @@ def add_dependencies(conn: sqlite3.Connection, ctx: Ctx, task_id: int, after: li
     settle(conn, ctx, task_id)
 
 
-def _reaches(conn: sqlite3.Connection, start: int, target: int) -> bool:
+def _reaches(conn: Conn, start: int, target: int) -> bool:
     """True when ``start`` depends, directly or not, on ``target``."""
     row = conn.execute(
-        "WITH RECURSIVE up(id) AS (SELECT ? UNION SELECT d.dep_id FROM task_deps d "
-        "JOIN up ON d.task_id = up.id) SELECT 1 FROM up WHERE id = ? LIMIT 1",
+        "WITH RECURSIVE up(id) AS (SELECT $1 UNION SELECT d.dep_id FROM task_deps d "
+        "JOIN up ON d.task_id = up.id) SELECT 1 FROM up WHERE id = $2 LIMIT 1",
         (start, target),
     ).fetchone()
     return row is not None
 
 
-def _active(conn: sqlite3.Connection, task_id: int, action: str) -> tuple[str, str]:
+def _active(conn: Conn, task_id: int, action: str) -> tuple[str, str]:
     # held: a concurrent report or cancel of the task waits, then reads what this one wrote
     row = read_held(conn, "tasks", "status, assignee", task_id)
     if row is None:
         get_task(conn, task_id)  # raises NotFound
-    if row[0] not in {s.value for s in ACTIVE}:
+    if row["status"] not in {s.value for s in ACTIVE}:
         raise InvalidState(
-            f"{task_ref(task_id)} is {row[0]}: only an assigned or in-progress task can be {action}"
+            f"{task_ref(task_id)} is {row['status']}: only an assigned or in-progress task "
+            f"can be {action}"
         )
-    return row[0], row[1]
+    return row["status"], row["assignee"]
 
 
-def start(
-    conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "", force: bool = False
-) -> None:
+def start(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = False) -> None:
     """The agent acknowledges the task or reports progress: it is now in progress."""
     status, agent = _active(conn, task_id, "started")
     by, data = ctx.report_by(task_ref(task_id), agent, force)
     note = ctx.check_text(note, "note") if note.strip() else ""
     conn.execute(
-        "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, ?), "
-        "lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+        "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, $1), "
+        "lease_expires_at = NULL, updated_at = $2 WHERE id = $3",
         (ctx.now, ctx.now, task_id),
     )
     _touch_agent(conn, ctx, agent)
@@ -402,9 +398,7 @@ def start(
     )
 
 
-def add_note(
-    conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str, force: bool = False
-) -> None:
+def add_note(conn: Conn, ctx: Ctx, task_id: int, note: str, force: bool = False) -> None:
     """A progress note on an active task (kept for whoever takes the task over)."""
     _, agent = _active(conn, task_id, "noted")
     by, data = ctx.report_by(task_ref(task_id), agent, force)
@@ -426,16 +420,14 @@ def add_note(
 # The done task's row, updated where it is still active: its holder, its campaign and whether
 # any reservation was taken for it come back with it (no read first).
 _DONE = (
-    "UPDATE tasks SET status = 'done', result_note = ?, reason = NULL, finished_at = ?, "
-    "lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN ('assigned', "
+    "UPDATE tasks SET status = 'done', result_note = $1, reason = NULL, finished_at = $2, "
+    "lease_expires_at = NULL, updated_at = $3 WHERE id = $4 AND status IN ('assigned', "
     "'in_progress') RETURNING assignee, campaign_id, EXISTS (SELECT 1 FROM reservations r "
-    "WHERE r.task_id = tasks.id)"
+    "WHERE r.task_id = tasks.id) AS reserved"
 )
 
 
-def complete(
-    conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "", force: bool = False
-) -> None:
+def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = False) -> None:
     """The task is done: record the note, credit the agent, release its dependents. The row
     is updated by the statement that reads its holder; a check that fails after it raises,
     and the transaction is rolled back (nothing written)."""
@@ -447,7 +439,7 @@ def complete(
     if row is None:
         _active(conn, task_id, "marked done")  # raises: NotFound, or its status
         raise InvalidState(f"{task_ref(task_id)} is not active")  # (read as active: a race)
-    agent, campaign_id, reserved = row[0], row[1], bool(row[2])
+    agent, campaign_id, reserved = row["assignee"], row["campaign_id"], bool(row["reserved"])
     by, data = ctx.report_by(task_ref(task_id), agent, force)
     if bad is not None:
         raise bad
@@ -468,9 +460,7 @@ def complete(
     settle_dependents(conn, ctx, task_id, campaign=campaign_id is not None)
 
 
-def fail(
-    conn: sqlite3.Connection, ctx: Ctx, task_id: int, reason: str, force: bool = False
-) -> None:
+def fail(conn: Conn, ctx: Ctx, task_id: int, reason: str, force: bool = False) -> None:
     """The agent could not do the task; its dependents become blocked with the reason."""
     reason = ctx.check_text(reason, "reason", one_line=True)
     _, agent = _active(conn, task_id, "failed")
@@ -480,7 +470,7 @@ def fail(
 
 
 def finish_failed(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     task_id: int,
     agent: str | None,
@@ -491,8 +481,9 @@ def finish_failed(
 ) -> None:
     """Mark a task failed for ``reason`` (by its agent, or by the scheduler)."""
     conn.execute(
-        "UPDATE tasks SET status = 'failed', reason = ?, finished_at = ?, lease_expires_at = NULL, "
-        "updated_at = ? WHERE id = ?",
+        "UPDATE tasks SET status = 'failed', reason = $1, finished_at = $2, "
+        "lease_expires_at = NULL, "
+        "updated_at = $3 WHERE id = $4",
         (reason, ctx.now, ctx.now, task_id),
     )
     if agent:
@@ -511,13 +502,13 @@ def finish_failed(
     settle_dependents(conn, ctx, task_id)
 
 
-def cancel(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
+def cancel(conn: Conn, ctx: Ctx, task_id: int) -> None:
     """Stop a task that has not finished; tell its agent if one holds it."""
     task = held_task(conn, task_id)
     require(task, TaskAction.cancel)
     conn.execute(
-        "UPDATE tasks SET status = 'cancelled', finished_at = ?, lease_expires_at = NULL, "
-        "updated_at = ? WHERE id = ?",
+        "UPDATE tasks SET status = 'cancelled', finished_at = $1, lease_expires_at = NULL, "
+        "updated_at = $2 WHERE id = $3",
         (ctx.now, ctx.now, task_id),
     )
     insert_event(
@@ -544,13 +535,13 @@ def cancel(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     settle_dependents(conn, ctx, task_id)
 
 
-def retry(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
+def retry(conn: Conn, ctx: Ctx, task_id: int) -> None:
     """Give a failed or cancelled task a fresh set of attempts."""
     task = held_task(conn, task_id)
     require(task, TaskAction.retry)
     conn.execute(
         "UPDATE tasks SET status = 'blocked', reason = NULL, attempts = 0, prev_agent = assignee, "
-        "assignee = NULL, finished_at = NULL, not_before = 0, updated_at = ? WHERE id = ?",
+        "assignee = NULL, finished_at = NULL, not_before = 0, updated_at = $1 WHERE id = $2",
         (ctx.now, task_id),
     )
     insert_event(
@@ -565,13 +556,14 @@ def retry(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
     settle_dependents(conn, ctx, task_id)
 
 
-def pin(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent_id: str) -> None:
+def pin(conn: Conn, ctx: Ctx, task_id: int, agent_id: str) -> None:
     """Give a task to one agent: it is taken from its current agent if another holds it."""
     agent = ctx.agent(agent_id).id
     task = held_task(conn, task_id)
     require(task, TaskAction.assign)
     conn.execute(
-        "UPDATE tasks SET pinned_agent = ?, updated_at = ? WHERE id = ?", (agent, ctx.now, task_id)
+        "UPDATE tasks SET pinned_agent = $1, updated_at = $2 WHERE id = $3",
+        (agent, ctx.now, task_id),
     )
     insert_event(
         conn,
@@ -587,7 +579,7 @@ def pin(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent_id: str) -> None
         release(conn, ctx, task_id, why, backoff=0.0, counts=False)
 
 
-def reopen(conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str) -> bool:
+def reopen(conn: Conn, ctx: Ctx, task_id: int, why: str) -> bool:
     """Put a done task back in progress with the agent that did it (a review asks for more
     work: ``why``); False when it is still assigned or in progress (nothing to reopen). Its
     dependents not yet started wait for it again."""
@@ -604,7 +596,7 @@ def reopen(conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str) -> bool:
     agent = ctx.agent(task.agent).id  # still configured (NotFound names the agents)
     conn.execute(
         "UPDATE tasks SET status = 'in_progress', finished_at = NULL, reason = NULL, "
-        "lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+        "lease_expires_at = NULL, updated_at = $1 WHERE id = $2",
         (ctx.now, task_id),
     )
     insert_event(
@@ -620,18 +612,18 @@ def reopen(conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str) -> bool:
     return True
 
 
-def requeue(conn: sqlite3.Connection, ctx: Ctx, task_id: int) -> None:
+def requeue(conn: Conn, ctx: Ctx, task_id: int) -> None:
     """A person takes an active task back: it goes to another agent (no backoff)."""
     task = held_task(conn, task_id)
     require(task, TaskAction.reassign)
     if task.pinned:
-        conn.execute("UPDATE tasks SET pinned_agent = NULL WHERE id = ?", (task_id,))
+        conn.execute("UPDATE tasks SET pinned_agent = NULL WHERE id = $1", (task_id,))
     why = f"taken from {task.agent} by {ctx.actor}"
     release(conn, ctx, task_id, why, backoff=0.0, counts=False)
 
 
 def release(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     task_id: int,
     why: str,
@@ -646,8 +638,8 @@ def release(
     reached = turn_reached(conn, task)  # before its prompt in flight is dropped
     conn.execute(
         "UPDATE tasks SET status = 'ready', prev_agent = assignee, assignee = NULL, "
-        "lease_expires_at = NULL, not_before = ?, reason = ?, attempts = attempts - ?, "
-        "updated_at = ? WHERE id = ?",
+        "lease_expires_at = NULL, not_before = $1, reason = $2, attempts = attempts - $3, "
+        "updated_at = $4 WHERE id = $5",
         (ctx.now + backoff, why, 0 if counts or task.attempts < 1 else 1, ctx.now, task_id),
     )
     if task.agent:
@@ -667,7 +659,7 @@ def release(
         withdraw(conn, ctx, task, task.agent, why)
 
 
-def fail_held(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str, reason: str) -> None:
+def fail_held(conn: Conn, ctx: Ctx, task_id: int, agent: str, reason: str) -> None:
     """The scheduler gives up on a task ``agent`` holds (its attempts are used up): the task
     fails, and the agent is told to stop when its prompt reached it."""
     task = held_task(conn, task_id)
@@ -678,7 +670,7 @@ def fail_held(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str, reas
         withdraw(conn, ctx, task, agent, f"it failed ({reason})")
 
 
-def turn_reached(conn: sqlite3.Connection, task: Task) -> bool:
+def turn_reached(conn: Conn, task: Task) -> bool:
     """True when a prompt of the holder's current turn with ``task`` reached it, or may have
     (a delivery in flight): read it before the pending prompts are dropped."""
     return task.agent is not None and messages.prompt_reached(
@@ -686,7 +678,7 @@ def turn_reached(conn: sqlite3.Connection, task: Task) -> bool:
     )
 
 
-def withdraw(conn: sqlite3.Connection, ctx: Ctx, task: Task, agent: str, why: str) -> None:
+def withdraw(conn: Conn, ctx: Ctx, task: Task, agent: str, why: str) -> None:
     """Tell ``agent`` that ``task`` (as read while the agent held it) is no longer its own:
     call it only when ``turn_reached``. The message is delivered and checked like any other,
     marked WITHDRAWN by its target (``withdraw:<agent>``) and envelope, and carries no
@@ -716,26 +708,24 @@ def withdraw(conn: sqlite3.Connection, ctx: Ctx, task: Task, agent: str, why: st
     )
 
 
-def _reported(
-    conn: sqlite3.Connection, ctx: Ctx, agent: str | None, state: AgentState, words: str
-) -> None:
+def _reported(conn: Conn, ctx: Ctx, agent: str | None, state: AgentState, words: str) -> None:
     """A report on the agent's task is the report signal's observation of it."""
     if agent:
         obs = Observation(agent, Signal.REPORT, state, ctx.now, f"report: {words}")
         agent_signals.record(conn, obs)
 
 
-def _touch_agent(conn: sqlite3.Connection, ctx: Ctx, agent: str | None) -> None:
+def _touch_agent(conn: Conn, ctx: Ctx, agent: str | None) -> None:
     if agent:
-        conn.execute("UPDATE agent_state SET last_report_at = ? WHERE id = ?", (ctx.now, agent))
+        conn.execute("UPDATE agent_state SET last_report_at = $1 WHERE id = $2", (ctx.now, agent))
 
 
-def _credit(conn: sqlite3.Connection, ctx: Ctx, agent: str | None, success: bool) -> None:
+def _credit(conn: Conn, ctx: Ctx, agent: str | None, success: bool) -> None:
     if not agent:
         return
     w = ctx.settings.success_window
     conn.execute(
-        "UPDATE agent_state SET score = score * ? + ?, done_count = done_count + ?, "
-        "fail_count = fail_count + ?, last_report_at = ?, idle_since = ? WHERE id = ?",
+        "UPDATE agent_state SET score = score * $1 + $2, done_count = done_count + $3, "
+        "fail_count = fail_count + $4, last_report_at = $5, idle_since = $6 WHERE id = $7",
         (1 - w, w if success else 0.0, int(success), int(not success), ctx.now, ctx.now, agent),
     )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from typing import Any
 
 from core.context import Ctx
 from core.models import Delivery, DeliveryState, Priority, Receipt, task_ref
+from core.store.conn import Args, Conn, values
 from core.store.row_locks import read_held
-from core.store.tables import DELIVERY_SELECT, EVENT_INSERT, insert_event, row_to_delivery
+from core.store.tables import DELIVERY_SELECT, insert_event, row_to_delivery
 from core.text import shorten
 
 DEFER_DELAY_S = 1.0  # a deferred delivery (not attempted) is looked at again after this
@@ -30,7 +30,7 @@ _NOT_WITHDRAWAL = f"m.target NOT LIKE '{WITHDRAW_TARGET}%'"
 
 
 def queue(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     recipients: list[str],
     text: str,
@@ -42,13 +42,13 @@ def queue(
     """Store one message and a queued delivery per recipient; return the message id."""
     cur = conn.execute(
         "INSERT INTO messages (sender, target, text, task_id, priority, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         (ctx.actor, target, text, task_id, int(priority), ctx.now),
     )
-    message_id = int(cur.lastrowid or 0)
+    message_id = int(cur.fetchone()["id"])
     conn.executemany(
         "INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
-        "VALUES (?, ?, 'queued', ?, ?)",
+        "VALUES ($1, $2, 'queued', $3, $4)",
         [(message_id, agent, ctx.now, ctx.now) for agent in recipients],
     )
     if task_id is None:
@@ -64,38 +64,42 @@ def queue(
 
 
 def queue_prompts(
-    conn: sqlite3.Connection, ctx: Ctx, prompts: list[tuple[str, str, int, Priority]]
+    conn: Conn, ctx: Ctx, prompts: list[tuple[str, str, int, Priority]]
 ) -> dict[int, int]:
     """Store the prompts (agent, text, task id, priority) of distinct tasks, each with its
     queued delivery, in two statements; the message id of each task."""
-    values = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in prompts)
+    args = Args()
+    groups = ", ".join(
+        f"({args.many((ctx.actor, f'agent:{agent}', text, task_id, int(priority), ctx.now))})"
+        for agent, text, task_id, priority in prompts
+    )
     rows = conn.execute(
         "INSERT INTO messages (sender, target, text, task_id, priority, created_at) "
-        f"VALUES {values} RETURNING id, task_id",
-        [
-            v
-            for agent, text, task_id, priority in prompts
-            for v in (ctx.actor, f"agent:{agent}", text, task_id, int(priority), ctx.now)
-        ],
+        f"VALUES {groups} RETURNING id, task_id",
+        args,
     ).fetchall()
-    ids = {int(task_id): int(message_id) for message_id, task_id in rows}
-    values = ", ".join("(?, ?, 'queued', ?, ?)" for _ in prompts)
+    ids = {int(r["task_id"]): int(r["id"]) for r in rows}
+    args = Args()
+    groups = ", ".join(
+        f"({args(ids[task_id])}, {args(agent)}, 'queued', {args(ctx.now)}, {args(ctx.now)})"
+        for agent, _, task_id, _ in prompts
+    )
     conn.execute(
         "INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
-        f"VALUES {values}",
-        [v for agent, _, task_id, _ in prompts for v in (ids[task_id], agent, ctx.now, ctx.now)],
+        f"VALUES {groups}",
+        args,
     )
     return ids
 
 
-def send(conn: sqlite3.Connection, ctx: Ctx, agent_id: str, text: str) -> int:
+def send(conn: Conn, ctx: Ctx, agent_id: str, text: str) -> int:
     """A message to one agent."""
     agent = ctx.agent(agent_id).id
     text = ctx.check_text(text, "message")
     return queue(conn, ctx, [agent], text, target=f"agent:{agent}")
 
 
-def broadcast(conn: sqlite3.Connection, ctx: Ctx, text: str, role: str | None = None) -> int:
+def broadcast(conn: Conn, ctx: Ctx, text: str, role: str | None = None) -> int:
     """A message to every agent, or to every agent of a role."""
     text = ctx.check_text(text, "message")
     if role:
@@ -105,7 +109,7 @@ def broadcast(conn: sqlite3.Connection, ctx: Ctx, text: str, role: str | None = 
     return queue(conn, ctx, list(ctx.agents), text, target="all")
 
 
-def claim(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
+def claim(conn: Conn, ctx: Ctx) -> Delivery | None:
     """Take the oldest due queued delivery and mark it delivering (one more attempt); on
     PostgreSQL, not one of an agent that a delivery node serves
     (``core/delivery/node_claims.py``)."""
@@ -113,13 +117,12 @@ def claim(conn: sqlite3.Connection, ctx: Ctx) -> Delivery | None:
     return None if found is None else found[0]
 
 
-def claim_row(
-    conn: sqlite3.Connection, ctx: Ctx, extra: str = ""
-) -> tuple[Delivery, sqlite3.Row] | None:
+def claim_row(conn: Conn, ctx: Ctx, extra: str = "") -> tuple[Delivery, Any] | None:
     """As ``claim``, with ``extra`` columns (SQL over deliveries ``d`` and messages ``m``)
     read by the same select: the delivery, and the row that has them."""
     skip = [a.id for a in ctx.agents.values() if a.node]  # no node on SQLite: StoreAccess
-    others = f" AND agent_id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+    args = Args([ctx.now])
+    others = f" AND agent_id NOT IN ({args.many(skip)})" if skip else ""
     select = (
         f"SELECT {extra}, {DELIVERY_SELECT.removeprefix('SELECT ')}" if extra else DELIVERY_SELECT
     )
@@ -127,14 +130,14 @@ def claim_row(
     # that one row, not for every due delivery the ordering looks at
     row = conn.execute(
         f"{select} WHERE d.id = (SELECT id FROM deliveries WHERE state = 'queued' "
-        f"AND not_before <= ?{others} ORDER BY id LIMIT 1)",
-        (ctx.now, *skip),
+        f"AND not_before <= $1{others} ORDER BY id LIMIT 1)",
+        args,
     ).fetchone()
     if row is None:
         return None
     taken = conn.execute(
-        "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, updated_at = ? "
-        "WHERE id = ? AND state = 'queued'",
+        "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, updated_at = $1 "
+        "WHERE id = $2 AND state = 'queued'",
         (ctx.now, row["id"]),
     )
     if taken.rowcount == 0:  # dropped or claimed meanwhile by another writer: next time
@@ -158,7 +161,7 @@ def claim_row(
 
 
 def finish(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     delivery: Delivery,
     receipt: Receipt,
@@ -173,7 +176,7 @@ def finish(
     state = (
         "delivering"
         if delivering  # held: a receipt and a requeue or drop of it at once take turns
-        else read_held(conn, "deliveries", "state", delivery.id)[0]
+        else read_held(conn, "deliveries", "state", delivery.id)["state"]
     )
     if state != "delivering":  # superseded meanwhile (task cancelled or reassigned)
         return str(state)
@@ -212,15 +215,12 @@ def finish(
     return _failed(conn, ctx, delivery, receipt)
 
 
-def _state(conn: sqlite3.Connection, delivery_id: int) -> str:
-    return str(
-        conn.execute("SELECT state FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()[0]
-    )
+def _state(conn: Conn, delivery_id: int) -> str:
+    row = conn.execute("SELECT state FROM deliveries WHERE id = $1", (delivery_id,)).fetchone()
+    return str(row["state"])
 
 
-def _delivered(
-    conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt, *, checked: bool
-) -> str:
+def _delivered(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt, *, checked: bool) -> str:
     """Mark the delivery delivered if it is still ``delivering`` (``checked``: the caller
     read it so in this transaction); else its state, unchanged (superseded meanwhile). The
     task's lease restarts: its row is taken before the delivery's, as a requeue or a cancel
@@ -229,31 +229,31 @@ def _delivered(
         _restart_lease(conn, ctx, delivery)
     still = "" if checked else " AND state = 'delivering'"
     cur = conn.execute(
-        "UPDATE deliveries SET state = 'delivered', method = ?, reason = NULL, updated_at = ?, "
-        f"claim_until = NULL WHERE id = ?{still}",
+        "UPDATE deliveries SET state = 'delivered', method = $1, reason = NULL, updated_at = $2, "
+        f"claim_until = NULL WHERE id = $3{still}",
         (receipt.method, ctx.now, delivery.id),
     )
     if cur.rowcount == 0 and not checked:
         return _state(conn, delivery.id)
-    conn.execute(EVENT_INSERT, delivered_event(ctx, delivery, receipt))
+    conn.add_event(delivered_event(ctx, delivery, receipt))
     if checked:
         _restart_lease(conn, ctx, delivery)
     return "delivered"
 
 
-def _restart_lease(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery) -> None:
+def _restart_lease(conn: Conn, ctx: Ctx, delivery: Delivery) -> None:
     """A task prompt arrived: the lease of the agent's task starts again (a no-op for a
     task no longer the agent's)."""
     if renews_lease(delivery):
         conn.execute(
-            "UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND status = 'assigned' "
-            "AND assignee = ?",
+            "UPDATE tasks SET lease_expires_at = $1 WHERE id = $2 AND status = 'assigned' "
+            "AND assignee = $3",
             (ctx.now + ctx.settings.lease_s, delivery.task_id, delivery.agent),
         )
 
 
 def delivered_event(ctx: Ctx, delivery: Delivery, receipt: Receipt) -> tuple[Any, ...]:
-    """The ``delivery.delivered`` event's row (``EVENT_INSERT``'s parameters)."""
+    """The ``delivery.delivered`` event's row (``Conn.add_event``'s values)."""
     text = (
         f"{_what(delivery)} delivered to {delivery.agent} ({receipt.method or 'delivered'}"
         f"{', retry' if delivery.is_retry else ''})"
@@ -268,11 +268,11 @@ def renews_lease(delivery: Delivery) -> bool:
     return delivery.task_id is not None and not is_note(delivery.target)
 
 
-def _failed(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
+def _failed(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
     reason = receipt.reason or "failed"
     conn.execute(
-        "UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ?, "
-        "claim_until = NULL WHERE id = ?",
+        "UPDATE deliveries SET state = 'failed', reason = $1, updated_at = $2, "
+        "claim_until = NULL WHERE id = $3",
         (reason, ctx.now, delivery.id),
     )
     insert_event(
@@ -288,29 +288,27 @@ def _failed(conn: sqlite3.Connection, ctx: Ctx, delivery: Delivery, receipt: Rec
     return "failed"
 
 
-def _requeue(
-    conn: sqlite3.Connection, ctx: Ctx, delivery_id: int, delay: float, why: str, counted: bool
-) -> None:
+def _requeue(conn: Conn, ctx: Ctx, delivery_id: int, delay: float, why: str, counted: bool) -> None:
     conn.execute(
-        "UPDATE deliveries SET state = 'queued', reason = ?, not_before = ?, "
-        "attempts = attempts - ?, updated_at = ?, claim_until = NULL WHERE id = ?",
+        "UPDATE deliveries SET state = 'queued', reason = $1, not_before = $2, "
+        "attempts = attempts - $3, updated_at = $4, claim_until = NULL WHERE id = $5",
         (why, ctx.now + delay, 0 if counted else 1, ctx.now, delivery_id),
     )
 
 
-def drop_pending(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str) -> None:
+def drop_pending(conn: Conn, ctx: Ctx, task_id: int, agent: str) -> None:
     """Cancel prompts for a task that an agent has not received yet (it no longer holds it).
     A withdrawal stays: it may take back a prompt of an earlier turn that did arrive."""
     rows = conn.execute(
         "SELECT d.id, d.state FROM deliveries d JOIN messages m ON m.id = d.message_id "
-        "WHERE d.agent_id = ? AND d.state IN ('queued', 'delivering') AND m.task_id = ? "
+        "WHERE d.agent_id = $1 AND d.state IN ('queued', 'delivering') AND m.task_id = $2 "
         f"AND {_NOT_WITHDRAWAL}",
         (agent, task_id),
     ).fetchall()
-    for delivery_id, state in rows:
+    for delivery_id, state in map(values, rows):
         dropped = conn.execute(
             "UPDATE deliveries SET state = 'failed', reason = 'superseded', "
-            "updated_at = ? WHERE id = ? AND state IN ('queued', 'delivering')",
+            "updated_at = $1 WHERE id = $2 AND state IN ('queued', 'delivering')",
             (ctx.now, delivery_id),
         )
         if dropped.rowcount == 0:  # its receipt came first (another writer): it stays so
@@ -328,16 +326,14 @@ def drop_pending(conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str) -
         )
 
 
-def prompt_reached(
-    conn: sqlite3.Connection, task_id: int, agent: str, since: float | None = None
-) -> bool:
+def prompt_reached(conn: Conn, task_id: int, agent: str, since: float | None = None) -> bool:
     """True when a prompt of the task was delivered to the agent, or may be on its screen
     (a delivery in flight); ``since``: only messages queued from then on (the agent's
     current turn with the task). Withdrawals do not count."""
-    turn = "" if since is None else " AND m.created_at >= ?"
+    turn = "" if since is None else " AND m.created_at >= $3"
     row = conn.execute(
         "SELECT 1 FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE "
-        "d.agent_id = ? AND m.task_id = ? AND d.state IN ('delivered', 'delivering') "
+        "d.agent_id = $1 AND m.task_id = $2 AND d.state IN ('delivered', 'delivering') "
         f"AND {_NOT_WITHDRAWAL}{turn} LIMIT 1",
         (agent, task_id) if since is None else (agent, task_id, since),
     ).fetchone()
@@ -350,7 +346,7 @@ def _what(delivery: Delivery) -> str:
     return f"{task_ref(delivery.task_id)} {'note' if is_note(delivery.target) else 'prompt'}"
 
 
-def recover(conn: sqlite3.Connection, ctx: Ctx) -> int:
+def recover(conn: Conn, ctx: Ctx) -> int:
     """After a crash: deliveries left 'delivering' go back to the queue, marked as retries
     (not a node's claim: it comes back when its lease ends, ``core/delivery/node_claims.py``)."""
     rows = conn.execute(
@@ -358,10 +354,10 @@ def recover(conn: sqlite3.Connection, ctx: Ctx) -> int:
         "ON m.id = d.message_id WHERE d.state = 'delivering' AND d.node IS NULL"
     ).fetchall()
     recovered = 0
-    for delivery_id, agent, task_id in rows:
+    for delivery_id, agent, task_id in map(values, rows):
         back = conn.execute(
             "UPDATE deliveries SET state = 'queued', reason = 'interrupted', "
-            "updated_at = ? WHERE id = ? AND state = 'delivering' AND node IS NULL",
+            "updated_at = $1 WHERE id = $2 AND state = 'delivering' AND node IS NULL",
             (ctx.now, delivery_id),
         )
         if back.rowcount == 0:  # its receipt was stored meanwhile

@@ -5,22 +5,22 @@ write transaction."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from core.context import Ctx
 from core.errors import InvalidState
 from core.models import TaskStatus
+from core.store.conn import Conn
 from core.store.tables import held_task, insert_event
 from core.tasks import lifecycle
 
 
-def take_over(conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str) -> None:
+def take_over(conn: Conn, ctx: Ctx, task_id: int, why: str) -> None:
     """A done task becomes ``blocked`` with ``why`` as its reason (a person works on it now)."""
     task = held_task(conn, task_id)  # a retry of the same task waits, then sees this
     _require_done(task.ref, task.status)
     conn.execute(
-        "UPDATE tasks SET status = 'blocked', reason = ?, prev_agent = assignee, assignee = NULL, "
-        "finished_at = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+        "UPDATE tasks SET status = 'blocked', reason = $1, prev_agent = assignee, assignee = "
+        "NULL, "
+        "finished_at = NULL, lease_expires_at = NULL, updated_at = $2 WHERE id = $3",
         (why, ctx.now, task_id),
     )
     insert_event(
@@ -35,12 +35,12 @@ def take_over(conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str) -> Non
     lifecycle.settle_dependents(conn, ctx, task_id)
 
 
-def discard(conn: sqlite3.Connection, ctx: Ctx, task_id: int, why: str) -> None:
+def discard(conn: Conn, ctx: Ctx, task_id: int, why: str) -> None:
     """A done task becomes ``cancelled``: its result is thrown away (``why`` says how)."""
     task = held_task(conn, task_id)  # a retry of the same task waits, then sees this
     _require_done(task.ref, task.status)
     conn.execute(
-        "UPDATE tasks SET status = 'cancelled', reason = ?, updated_at = ? WHERE id = ?",
+        "UPDATE tasks SET status = 'cancelled', reason = $1, updated_at = $2 WHERE id = $3",
         (why, ctx.now, task_id),
     )
     insert_event(

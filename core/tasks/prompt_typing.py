@@ -9,39 +9,38 @@ option's key into the agent's window (a hook's prompt is answered by the hook it
 
 from __future__ import annotations
 
-import sqlite3
-
 from core.agent_state import Signal
 from core.context import Ctx
+from core.store.conn import Args, Conn
 from core.store.tables import insert_event
 from core.tasks.prompts import COLUMNS, Prompt, _row, get_prompt
 
 TYPED_SOURCES = (Signal.TEXT, Signal.SCREEN)  # prompts answered with keys
 
 
-def untyped(conn: sqlite3.Connection) -> list[Prompt]:
+def untyped(conn: Conn) -> list[Prompt]:
     """Decided text and screen prompts whose key was not typed yet, oldest decision first."""
-    marks = ", ".join("?" for _ in TYPED_SOURCES)
+    args = Args()
     rows = conn.execute(
         f"SELECT {COLUMNS} FROM agent_prompts WHERE decided_at IS NOT NULL AND typed_at IS NULL "
-        f"AND source IN ({marks}) ORDER BY decided_at, id",
-        tuple(s.value for s in TYPED_SOURCES),
+        f"AND source IN ({args.many(s.value for s in TYPED_SOURCES)}) ORDER BY decided_at, id",
+        args,
     ).fetchall()
     return [_row(r) for r in rows]
 
 
-def typed_state(conn: sqlite3.Connection, prompt_id: int) -> tuple[float | None, str, str]:
+def typed_state(conn: Conn, prompt_id: int) -> tuple[float | None, str, str]:
     """When prompt ``prompt_id``'s key was typed (None: not yet), the keys, and how it went."""
     row = conn.execute(
-        "SELECT typed_at, typed_keys, typed_result FROM agent_prompts WHERE id = ?", (prompt_id,)
+        "SELECT typed_at, typed_keys, typed_result FROM agent_prompts WHERE id = $1", (prompt_id,)
     ).fetchone()
     if row is None:
         return None, "", ""
-    return row[0], row[1] or "", row[2] or ""
+    return row["typed_at"], row["typed_keys"] or "", row["typed_result"] or ""
 
 
 def mark_typed(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     prompt_id: int,
     keys: str,
@@ -54,8 +53,8 @@ def mark_typed(
     ``result`` in words; False when it was recorded already (by another writer)."""
     prompt = get_prompt(conn, prompt_id)
     done = conn.execute(
-        "UPDATE agent_prompts SET typed_at = ?, typed_keys = ?, typed_result = ? "
-        "WHERE id = ? AND typed_at IS NULL",
+        "UPDATE agent_prompts SET typed_at = $1, typed_keys = $2, typed_result = $3 "
+        "WHERE id = $4 AND typed_at IS NULL",
         (ctx.now, keys if typed else None, result, prompt_id),
     ).rowcount
     if done != 1:

@@ -10,7 +10,6 @@ Events: ``prompt.opened``, ``prompt.decided``, ``prompt.closed``.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from core.agent_state import Signal
 from core.context import Ctx
 from core.errors import InvalidInput, InvalidState, NotFound
+from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.text import escape_controls, shorten
 
@@ -88,46 +88,50 @@ class Prompt:
         }
 
 
-def _row(row: sqlite3.Row) -> Prompt:
-    options = tuple(PromptOption(str(o["key"]), str(o["label"])) for o in json.loads(row[6]))
+def _row(row: Any) -> Prompt:
+    options = tuple(
+        PromptOption(str(o["key"]), str(o["label"])) for o in json.loads(row["options"])
+    )
     return Prompt(
-        id=int(row[0]),
-        agent=row[1],
-        task_id=row[2],
-        source=Signal(row[3]),
-        kind=row[4],
-        text=row[5],
+        id=int(row["id"]),
+        agent=row["agent"],
+        task_id=row["task_id"],
+        source=Signal(row["source"]),
+        kind=row["kind"],
+        text=row["text"],
         options=options,
-        session=row[7],
-        opened_at=float(row[8]),
-        decided_at=row[9],
-        decision=row[10],
-        decided_by=row[11],
-        closed_at=row[12],
-        closed_why=row[13],
+        session=row["session"],
+        opened_at=float(row["opened_at"]),
+        decided_at=row["decided_at"],
+        decision=row["decision"],
+        decided_by=row["decided_by"],
+        closed_at=row["closed_at"],
+        closed_why=row["closed_why"],
     )
 
 
-def get_prompt(conn: sqlite3.Connection, prompt_id: int) -> Prompt:
+def get_prompt(conn: Conn, prompt_id: int) -> Prompt:
     """Prompt ``prompt_id``; NotFound otherwise."""
-    row = conn.execute(f"SELECT {COLUMNS} FROM agent_prompts WHERE id = ?", (prompt_id,)).fetchone()
+    row = conn.execute(
+        f"SELECT {COLUMNS} FROM agent_prompts WHERE id = $1", (prompt_id,)
+    ).fetchone()
     if row is None:
         raise NotFound(f"no prompt {prompt_id}")
     return _row(row)
 
 
-def open_prompts(conn: sqlite3.Connection, agent: str | None = None) -> list[Prompt]:
+def open_prompts(conn: Conn, agent: str | None = None) -> list[Prompt]:
     """Prompts still open (of one agent, or all), oldest first."""
     sql = f"SELECT {COLUMNS} FROM agent_prompts WHERE decided_at IS NULL AND closed_at IS NULL"
     args: tuple[Any, ...] = ()
     if agent is not None:
-        sql += " AND agent = ?"
+        sql += " AND agent = $1"
         args = (agent,)
     return [_row(r) for r in conn.execute(sql + " ORDER BY opened_at, id", args).fetchall()]
 
 
 def open_prompt(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     agent: str,
     source: Signal,
@@ -147,7 +151,7 @@ def open_prompt(
             return same
     cur = conn.execute(
         "INSERT INTO agent_prompts (agent, task_id, source, kind, text, options, session, "
-        "opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         (
             agent,
             task_id,
@@ -159,7 +163,7 @@ def open_prompt(
             ctx.now,
         ),
     )
-    prompt_id = int(cur.lastrowid or 0)
+    prompt_id = int(cur.fetchone()["id"])
     insert_event(
         conn,
         ctx.now,
@@ -173,7 +177,7 @@ def open_prompt(
     return get_prompt(conn, prompt_id)
 
 
-def decide(conn: sqlite3.Connection, ctx: Ctx, prompt_id: int, key: str) -> Prompt:
+def decide(conn: Conn, ctx: Ctx, prompt_id: int, key: str) -> Prompt:
     """Choose option ``key`` of an open prompt, as ``ctx.actor``; once only."""
     prompt = get_prompt(conn, prompt_id)
     if prompt.decided_at is not None:  # before the key: a late press hears who decided
@@ -184,8 +188,8 @@ def decide(conn: sqlite3.Connection, ctx: Ctx, prompt_id: int, key: str) -> Prom
         raise InvalidState(f"prompt {prompt_id} is closed: {prompt.closed_why}")
     option = prompt.option(key)
     updated = conn.execute(
-        "UPDATE agent_prompts SET decided_at = ?, decision = ?, decided_by = ? "
-        "WHERE id = ? AND decided_at IS NULL AND closed_at IS NULL",
+        "UPDATE agent_prompts SET decided_at = $1, decision = $2, decided_by = $3 "
+        "WHERE id = $4 AND decided_at IS NULL AND closed_at IS NULL",
         (ctx.now, option.key, ctx.actor, prompt_id),
     ).rowcount
     if updated != 1:  # decided by another writer in between
@@ -203,14 +207,14 @@ def decide(conn: sqlite3.Connection, ctx: Ctx, prompt_id: int, key: str) -> Prom
     return get_prompt(conn, prompt_id)
 
 
-def close(conn: sqlite3.Connection, ctx: Ctx, prompt_id: int, why: str) -> Prompt:
+def close(conn: Conn, ctx: Ctx, prompt_id: int, why: str) -> Prompt:
     """Close an open prompt without a decision (the agent moved on, the wait ran out)."""
     prompt = get_prompt(conn, prompt_id)
     if not prompt.open:
         return prompt
     closed = conn.execute(
-        "UPDATE agent_prompts SET closed_at = ?, closed_why = ? "
-        "WHERE id = ? AND decided_at IS NULL AND closed_at IS NULL",
+        "UPDATE agent_prompts SET closed_at = $1, closed_why = $2 "
+        "WHERE id = $3 AND decided_at IS NULL AND closed_at IS NULL",
         (ctx.now, why, prompt_id),
     ).rowcount
     if closed != 1:  # decided or closed by another writer in between

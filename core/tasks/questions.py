@@ -7,13 +7,13 @@ the task (``task.asked``, ``task.answered``), so they are in its history and its
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx
 from core.errors import InvalidState, NotFound
 from core.models import ACTIVE, task_ref
+from core.store.conn import Conn
 from core.store.tables import get_task, insert_event
 from core.tasks import messages
 from core.text import shorten
@@ -57,21 +57,21 @@ class Question:
         }
 
 
-def _row(row: sqlite3.Row) -> Question:
+def _row(row: Any) -> Question:
     return Question(
-        id=int(row[0]),
-        task_id=int(row[1]),
-        agent=row[2],
-        text=row[3],
-        asked_by=row[4],
-        asked_at=float(row[5]),
-        answer=row[6],
-        answered_by=row[7],
-        answered_at=row[8],
+        id=int(row["id"]),
+        task_id=int(row["task_id"]),
+        agent=row["agent_id"],
+        text=row["text"],
+        asked_by=row["asked_by"],
+        asked_at=float(row["asked_at"]),
+        answer=row["answer"],
+        answered_by=row["answered_by"],
+        answered_at=row["answered_at"],
     )
 
 
-def ask(conn: sqlite3.Connection, ctx: Ctx, task_id: int, text: str) -> Question:
+def ask(conn: Conn, ctx: Ctx, task_id: int, text: str) -> Question:
     """Record a question on an active task (by its agent, or a person for it)."""
     task = get_task(conn, task_id)
     if task.status not in ACTIVE:
@@ -83,10 +83,10 @@ def ask(conn: sqlite3.Connection, ctx: Ctx, task_id: int, text: str) -> Question
     by, data = ctx.report_by(task.ref, task.agent, False)
     cur = conn.execute(
         "INSERT INTO questions (task_id, agent_id, text, asked_by, asked_at) "
-        "VALUES (?, ?, ?, ?, ?)",
+        "VALUES ($1, $2, $3, $4, $5) RETURNING id",
         (task_id, task.agent, text, ctx.actor, ctx.now),
     )
-    question_id = int(cur.lastrowid or 0)
+    question_id = int(cur.fetchone()["id"])
     insert_event(
         conn,
         ctx.now,
@@ -100,7 +100,7 @@ def ask(conn: sqlite3.Connection, ctx: Ctx, task_id: int, text: str) -> Question
     return get_question(conn, question_id)
 
 
-def answer(conn: sqlite3.Connection, ctx: Ctx, task_id: int, text: str) -> Question:
+def answer(conn: Conn, ctx: Ctx, task_id: int, text: str) -> Question:
     """Answer the task's oldest open question and send the answer to its agent."""
     question = oldest_open(conn, task_id)
     if question is None:
@@ -108,7 +108,7 @@ def answer(conn: sqlite3.Connection, ctx: Ctx, task_id: int, text: str) -> Quest
     return _answer(conn, ctx, question, text)
 
 
-def answer_one(conn: sqlite3.Connection, ctx: Ctx, question_id: int, text: str) -> Question:
+def answer_one(conn: Conn, ctx: Ctx, question_id: int, text: str) -> Question:
     """Answer question ``question_id`` (``Q-3``), once, and send the answer to its agent."""
     question = get_question(conn, question_id)
     if not question.open:
@@ -116,12 +116,12 @@ def answer_one(conn: sqlite3.Connection, ctx: Ctx, question_id: int, text: str) 
     return _answer(conn, ctx, question, text)
 
 
-def _answer(conn: sqlite3.Connection, ctx: Ctx, question: Question, text: str) -> Question:
+def _answer(conn: Conn, ctx: Ctx, question: Question, text: str) -> Question:
     task_id = question.task_id
     text = ctx.check_text(text, "answer")
     updated = conn.execute(
-        "UPDATE questions SET answer = ?, answered_by = ?, answered_at = ? "
-        "WHERE id = ? AND answered_at IS NULL",
+        "UPDATE questions SET answer = $1, answered_by = $2, answered_at = $3 "
+        "WHERE id = $4 AND answered_at IS NULL",
         (text, ctx.actor, ctx.now, question.id),
     ).rowcount
     if updated != 1:  # answered by another writer in between
@@ -138,7 +138,7 @@ def _answer(conn: sqlite3.Connection, ctx: Ctx, question: Question, text: str) -
             task_id=task_id,
         )
         conn.execute(  # held: an asker waiting in its terminal prints it and takes it back
-            "UPDATE deliveries SET not_before = ? WHERE message_id = ?",
+            "UPDATE deliveries SET not_before = $1 WHERE message_id = $2",
             (ctx.now + ANSWER_HOLD_S, message_id),
         )
     insert_event(
@@ -160,18 +160,18 @@ def answer_text(ref: str, question: str, by: str, answer: str) -> str:
     return f"Answer from {by} to your question on {ref} ({_brief(question)}), quoted:\n{quoted}"
 
 
-def take_answer(conn: sqlite3.Connection, ctx: Ctx, question_id: int) -> bool:
+def take_answer(conn: Conn, ctx: Ctx, question_id: int) -> bool:
     """``swarm ask --wait`` printed the answer: its delivery, if still held, is not sent.
     True when it was taken back (False: already on its way, or no agent to send it to)."""
     question = get_question(conn, question_id)
     rows = conn.execute(
         "SELECT d.id FROM deliveries d JOIN messages m ON m.id = d.message_id "
-        "WHERE m.task_id = ? AND m.target = ? AND m.created_at = ? AND d.state = 'queued'",
+        "WHERE m.task_id = $1 AND m.target = $2 AND m.created_at = $3 AND d.state = 'queued'",
         (question.task_id, f"{messages.NOTE_TARGET}{question.agent}", question.answered_at),
     ).fetchall()
-    for (delivery_id,) in rows:
+    for delivery_id in (r["id"] for r in rows):
         conn.execute(
-            "UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ? WHERE id = ?",
+            "UPDATE deliveries SET state = 'failed', reason = $1, updated_at = $2 WHERE id = $3",
             (PRINTED, ctx.now, delivery_id),
         )
         insert_event(
@@ -192,27 +192,27 @@ def _brief(text: str) -> str:
     return shorten(" ".join(text.split()), 300)
 
 
-def get_question(conn: sqlite3.Connection, question_id: int) -> Question:
+def get_question(conn: Conn, question_id: int) -> Question:
     """A question by id; NotFound otherwise."""
-    row = conn.execute(f"SELECT {COLUMNS} FROM questions WHERE id = ?", (question_id,))
+    row = conn.execute(f"SELECT {COLUMNS} FROM questions WHERE id = $1", (question_id,))
     found = row.fetchone()
     if found is None:
         raise NotFound(f"unknown question Q-{question_id}")
     return _row(found)
 
 
-def oldest_open(conn: sqlite3.Connection, task_id: int) -> Question | None:
+def oldest_open(conn: Conn, task_id: int) -> Question | None:
     """The task's oldest unanswered question, if any."""
     get_task(conn, task_id)  # NotFound for an unknown task
     row = conn.execute(
-        f"SELECT {COLUMNS} FROM questions WHERE task_id = ? AND answered_at IS "
+        f"SELECT {COLUMNS} FROM questions WHERE task_id = $1 AND answered_at IS "
         "NULL ORDER BY id LIMIT 1",
         (task_id,),
     ).fetchone()
     return _row(row) if row else None
 
 
-def open_on_active(conn: sqlite3.Connection) -> dict[int, Question]:
+def open_on_active(conn: Conn) -> dict[int, Question]:
     """The oldest unanswered question of every assigned or in-progress task, by task id
     (what the task lists, cards and boards show as "waiting for an answer")."""
     rows = conn.execute(
@@ -227,7 +227,7 @@ def open_on_active(conn: sqlite3.Connection) -> dict[int, Question]:
     return found
 
 
-def open_questions(conn: sqlite3.Connection) -> list[Question]:
+def open_questions(conn: Conn) -> list[Question]:
     """Every unanswered question of an assigned or in-progress task, oldest first."""
     rows = conn.execute(
         f"SELECT {', '.join('q.' + c for c in COLUMNS.split(', '))} FROM questions q "

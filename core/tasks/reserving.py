@@ -4,7 +4,6 @@ paths touch, and the release when a task leaves its agent (:func:`task_ended`)."
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ from core.context import Ctx
 from core.errors import InvalidInput, ReservationConflict
 from core.models import task_ref
 from core.store import reservations as rows
+from core.store.conn import Conn
 from core.store.reservations import Reservation
 from core.store.row_locks import hold_key
 from core.store.tables import insert_event
@@ -49,7 +49,7 @@ def patterns_of(given: Sequence[str]) -> list[str]:
 
 
 def reserve(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     agent: str,
     patterns: Sequence[str],
@@ -95,7 +95,7 @@ def reserve(
     return made
 
 
-def release(conn: sqlite3.Connection, ctx: Ctx, agent: str, patterns: Sequence[str] | None) -> int:
+def release(conn: Conn, ctx: Ctx, agent: str, patterns: Sequence[str] | None) -> int:
     """Release ``agent``'s reservations of ``patterns`` (None: all of them); how many."""
     who = ctx.agent(agent).id
     wanted = patterns_of(patterns) if patterns is not None else None
@@ -114,9 +114,7 @@ def release(conn: sqlite3.Connection, ctx: Ctx, agent: str, patterns: Sequence[s
     return len(gone)
 
 
-def task_ended(
-    conn: sqlite3.Connection, ctx: Ctx, task_id: int, agent: str | None, how: str
-) -> None:
+def task_ended(conn: Conn, ctx: Ctx, task_id: int, agent: str | None, how: str) -> None:
     """The task left its agent (``how``: done, failed, cancelled, back in the queue): the
     reservations taken for it are released, with an event when there were any."""
     gone = rows.delete_task(conn, task_id)
@@ -137,7 +135,7 @@ def task_ended(
 
 
 def conflicts(
-    conn: sqlite3.Connection,
+    conn: Conn,
     now: float,
     given: Sequence[str],
     agent: str | None = None,
@@ -153,7 +151,7 @@ def conflicts(
 
 
 def files_touching(
-    conn: sqlite3.Connection, now: float, files: Sequence[str], agent: str | None
+    conn: Conn, now: float, files: Sequence[str], agent: str | None
 ) -> list[Conflict]:
     """Each of another agent's live exclusive reservations that a changed file (a path as
     git names it, taken literally) falls under: what a commit or a merge must not touch."""
@@ -163,6 +161,6 @@ def files_touching(
     return [Conflict(f, r) for f in dict.fromkeys(files) for r in found if matches(r.pattern, f)]
 
 
-def held(conn: sqlite3.Connection, now: float, agent: str | None = None) -> list[Reservation]:
+def held(conn: Conn, now: float, agent: str | None = None) -> list[Reservation]:
     """Live reservations (of ``agent``, or everyone's)."""
     return rows.live(conn, now, agent)

@@ -4,13 +4,13 @@ transaction; the comments are rows of ``core.store.reviews``."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from core.context import Ctx
 from core.errors import InvalidInput, InvalidState
 from core.models import ACTIVE, Task, TaskStatus
 from core.store import reviews
+from core.store.conn import Conn
 from core.store.reviews import NewComment, ReviewComment
 from core.store.tables import get_task, insert_event
 from core.tasks import lifecycle, messages
@@ -54,7 +54,7 @@ def clean_text(text: str, what: str, limit: int) -> str:
     return text
 
 
-def add(conn: sqlite3.Connection, ctx: Ctx, task_id: int, new: NewComment) -> int:
+def add(conn: Conn, ctx: Ctx, task_id: int, new: NewComment) -> int:
     """Store a pending comment on the task; refuse more than ``MAX_PENDING``."""
     get_task(conn, task_id)  # NotFound for an unknown task
     if len(reviews.pending(conn, task_id)) >= MAX_PENDING:
@@ -65,7 +65,7 @@ def add(conn: sqlite3.Connection, ctx: Ctx, task_id: int, new: NewComment) -> in
 
 
 def send(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     task_id: int,
     footer: str,

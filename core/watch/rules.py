@@ -27,7 +27,6 @@ Agents whose last deliveries all failed are unreachable.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -37,6 +36,7 @@ from core.delivery.envelope import swarm_command
 from core.models import Agent, task_ref
 from core.store import agent_signals
 from core.store.alerts import STALLED, UNREACHABLE, clear_alert, open_alert
+from core.store.conn import Conn, values
 from core.store.tables import insert_event
 from core.tasks import agent_judge, lifecycle, messages
 from core.tasks.agent_judge import HELD, Freshness, Verdict, clock_time, duration
@@ -86,7 +86,7 @@ class _View:
 
 
 def tick(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     settings: WatchSettings,
     screen_changed: Iterable[str],
@@ -130,7 +130,7 @@ def has_screen(agent: Agent) -> bool:
 
 
 def record_screen(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     settings: WatchSettings,
     changed: Iterable[str],
@@ -140,7 +140,7 @@ def record_screen(
     less our own pastes) and when it first captured each (``first_seen``); the active ones."""
     for agent, seen in first_seen.items():
         conn.execute(
-            "INSERT INTO agent_watch (agent_id, screen_seen_at) VALUES (?, ?) "
+            "INSERT INTO agent_watch (agent_id, screen_seen_at) VALUES ($1, $2) "
             "ON CONFLICT(agent_id) DO UPDATE SET screen_seen_at = "
             "excluded.screen_seen_at",
             (agent, seen),
@@ -151,7 +151,7 @@ def record_screen(
 
 
 def _record_screen(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     settings: WatchSettings,
     changed: Iterable[str],
@@ -162,7 +162,7 @@ def _record_screen(
             report.echoes.append(agent)
             continue
         conn.execute(
-            "INSERT INTO agent_watch (agent_id, screen_active_at) VALUES (?, ?) "
+            "INSERT INTO agent_watch (agent_id, screen_active_at) VALUES ($1, $2) "
             "ON CONFLICT(agent_id) DO UPDATE SET screen_active_at = "
             "excluded.screen_active_at",
             (agent, ctx.now),
@@ -170,33 +170,33 @@ def _record_screen(
         report.active.append(agent)
 
 
-def _own_echo(conn: sqlite3.Connection, ctx: Ctx, settings: WatchSettings, agent: str) -> bool:
+def _own_echo(conn: Conn, ctx: Ctx, settings: WatchSettings, agent: str) -> bool:
     """True while a delivery to the agent is being pasted, or just was."""
     row = conn.execute(
-        "SELECT state, updated_at FROM deliveries WHERE agent_id = ? AND state "
+        "SELECT state, updated_at FROM deliveries WHERE agent_id = $1 AND state "
         "IN ('delivering', 'delivered') ORDER BY id DESC LIMIT 1",
         (agent,),
     ).fetchone()
-    return row is not None and (row[0] == "delivering" or ctx.now - row[1] <= settings.echo_s)
+    return row is not None and (
+        row["state"] == "delivering" or ctx.now - row["updated_at"] <= settings.echo_s
+    )
 
 
-def _store_first_frames(conn: sqlite3.Connection, first_frames: Mapping[str, float]) -> None:
+def _store_first_frames(conn: Conn, first_frames: Mapping[str, float]) -> None:
     """Keep when each screen was first captured (the earliest: a restart keeps it)."""
     conn.executemany(
-        "INSERT INTO agent_watch (agent_id, screen_seen_at) VALUES (?, ?) "
+        "INSERT INTO agent_watch (agent_id, screen_seen_at) VALUES ($1, $2) "
         "ON CONFLICT(agent_id) DO UPDATE SET screen_seen_at = "
         "COALESCE(agent_watch.screen_seen_at, excluded.screen_seen_at)",
         list(first_frames.items()),
     )
 
 
-def _watch_since(
-    conn: sqlite3.Connection, ctx: Ctx, settings: WatchSettings, since: float
-) -> dict[str, float]:
+def _watch_since(conn: Conn, ctx: Ctx, settings: WatchSettings, since: float) -> dict[str, float]:
     """agent -> since when it has been watched without a gap (stored: a restart keeps it;
     a gap longer than ``stall_after`` starts it again at this watcher's start)."""
     stored = {
-        r[0]: (r[1], r[2])
+        r["agent_id"]: (r["watch_since"], r["ticked_at"])
         for r in conn.execute("SELECT agent_id, watch_since, ticked_at FROM agent_watch")
     }
     starts = {}
@@ -206,7 +206,7 @@ def _watch_since(
             began = since
         starts[agent] = began
     conn.executemany(
-        "INSERT INTO agent_watch (agent_id, watch_since, ticked_at) VALUES (?, ?, ?) "
+        "INSERT INTO agent_watch (agent_id, watch_since, ticked_at) VALUES ($1, $2, $3) "
         "ON CONFLICT(agent_id) DO UPDATE SET watch_since = excluded.watch_since, "
         "ticked_at = excluded.ticked_at",
         [(agent, began, ctx.now) for agent, began in starts.items()],
@@ -214,19 +214,17 @@ def _watch_since(
     return starts
 
 
-def screen_seen(conn: sqlite3.Connection, ctx: Ctx) -> dict[str, tuple[float, float | None]]:
+def screen_seen(conn: Conn, ctx: Ctx) -> dict[str, tuple[float, float | None]]:
     """Screen agents whose screen was captured: agent -> (first frame, last change)."""
     rows = conn.execute("SELECT agent_id, screen_seen_at, screen_active_at FROM agent_watch")
     return {
         agent: (float(seen), active)
-        for agent, seen, active in rows
+        for agent, seen, active in map(values, rows)
         if seen is not None and agent in ctx.agents and has_screen(ctx.agents[agent])
     }
 
 
-def _observe_screens(
-    conn: sqlite3.Connection, ctx: Ctx, settings: WatchSettings, report: TickReport
-) -> None:
+def _observe_screens(conn: Conn, ctx: Ctx, settings: WatchSettings, report: TickReport) -> None:
     """The screen signal's observation of each watched agent: a change since the last look
     is ``working``, none is ``idle`` (our own pastes are neither: see ``_own_echo``)."""
     for agent, (seen, active) in screen_seen(conn, ctx).items():
@@ -242,38 +240,42 @@ def _observe_screens(
 
 
 def _views(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     settings: WatchSettings,
     starts: Mapping[str, float],
     verdicts: Mapping[str, Verdict],
 ) -> Iterator[_View]:
     held: dict[str, list[_Held]] = {}
-    for task_id, agent, assigned_at, attempts, most in conn.execute(
-        "SELECT id, assignee, assigned_at, attempts, max_attempts FROM tasks "
-        "WHERE status IN ('assigned', 'in_progress') ORDER BY id"
+    for task_id, agent, assigned_at, attempts, most in map(
+        values,
+        conn.execute(
+            "SELECT id, assignee, assigned_at, attempts, max_attempts FROM tasks "
+            "WHERE status IN ('assigned', 'in_progress') ORDER BY id"
+        ),
     ):
         held.setdefault(agent, []).append(_Held(task_id, assigned_at or 0.0, attempts, most))
     watch = {
-        r[0]: r
+        r["agent_id"]: r
         for r in conn.execute(
             "SELECT agent_id, screen_active_at, watched_tasks, "
             "nudges, last_nudge_at, screen_seen_at, resumed_at "
             "FROM agent_watch"
         )
     }
-    reports = dict(conn.execute("SELECT id, last_report_at FROM agent_state").fetchall())
+    reports = dict(map(values, conn.execute("SELECT id, last_report_at FROM agent_state")))
     active = agent_signals.active_times(conn)
     for agent_id, agent in ctx.agents.items():
         mine = held.get(agent_id, [])
         row = watch.get(agent_id)
-        screen = has_screen(agent) and row is not None and row[5] is not None
-        times = [starts[agent_id], reports.get(agent_id) or 0.0, (row[6] or 0.0) if row else 0.0]
+        screen = has_screen(agent) and row is not None and row["screen_seen_at"] is not None
+        resumed = (row["resumed_at"] or 0.0) if row else 0.0
+        times = [starts[agent_id], reports.get(agent_id) or 0.0, resumed]
         times += [at for sig, at in active.get(agent_id, {}).items() if sig is not Signal.SCREEN]
         times += [t.assigned_at for t in mine]
         if screen:
             assert row is not None
-            times += [row[1] or 0.0, row[5]]
+            times += [row["screen_active_at"] or 0.0, row["screen_seen_at"]]
         if mine:
             times.append(_prompt_delivered_at(conn, agent_id) + settings.grace_s)
         verdict = verdicts.get(agent_id)
@@ -281,42 +283,40 @@ def _views(
             agent_id,
             mine,
             max(times),
-            row[2] if row else None,
-            row[3] if row else 0,
-            row[4] if row else None,
+            row["watched_tasks"] if row else None,
+            row["nudges"] if row else 0,
+            row["last_nudge_at"] if row else None,
             screen,
             verdict if verdict is not None and verdict.state in HELD else None,
         )
 
 
-def _prompt_delivered_at(conn: sqlite3.Connection, agent: str) -> float:
+def _prompt_delivered_at(conn: Conn, agent: str) -> float:
     """When the prompt of a task the agent holds reached it (0 when none did yet): the first
     delivery of the task's messages made since its assignment. Nudges, answers and other
     messages swarm sends later are not the agent's activity."""
     row = conn.execute(
-        "SELECT max(first_at) FROM (SELECT min(d.updated_at) AS first_at FROM tasks t "
+        "SELECT max(first_at) AS first_at FROM (SELECT min(d.updated_at) AS first_at FROM tasks t "
         "JOIN messages m ON m.task_id = t.id AND m.created_at >= t.assigned_at "
         "JOIN deliveries d ON d.message_id = m.id AND d.agent_id = t.assignee "
-        "WHERE t.assignee = ? AND t.status IN ('assigned', 'in_progress') "
+        "WHERE t.assignee = $1 AND t.status IN ('assigned', 'in_progress') "
         "AND d.state = 'delivered' GROUP BY t.id) AS firsts",
         (agent,),
     ).fetchone()
-    return float(row[0]) if row and row[0] is not None else 0.0
+    return float(row["first_at"]) if row and row["first_at"] is not None else 0.0
 
 
-def _stall_verdict(conn: sqlite3.Connection, agent: str) -> Verdict | None:
+def _stall_verdict(conn: Conn, agent: str) -> Verdict | None:
     """The stall as a state, in the open alert's words; None once its tasks were taken back
     (the alert is then cleared)."""
     row = conn.execute(
-        "SELECT text FROM alerts WHERE agent_id = ? AND kind = ? AND cleared_at IS NULL",
+        "SELECT text FROM alerts WHERE agent_id = $1 AND kind = $2 AND cleared_at IS NULL",
         (agent, STALLED),
     ).fetchone()
-    return None if row is None else Verdict(AgentState.STALLED, None, row[0])
+    return None if row is None else Verdict(AgentState.STALLED, None, row["text"])
 
 
-def _judge(
-    conn: sqlite3.Connection, ctx: Ctx, settings: WatchSettings, view: _View, report: TickReport
-) -> None:
+def _judge(conn: Conn, ctx: Ctx, settings: WatchSettings, view: _View, report: TickReport) -> None:
     if view.key != view.watched:  # another set of tasks: its nudges count from zero
         _set_watched(conn, view.agent, view.key)
         view = _View(view.agent, view.tasks, view.last_activity, view.key, 0, None)
@@ -352,7 +352,7 @@ def _may_nudge(ctx: Ctx, settings: WatchSettings, view: _View) -> bool:
 
 
 def _nudge(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     settings: WatchSettings,
     view: _View,
@@ -376,7 +376,7 @@ def _nudge(
         task_id=view.tasks[0].id,
     )
     conn.execute(
-        "UPDATE agent_watch SET nudges = nudges + 1, last_nudge_at = ? WHERE agent_id = ?",
+        "UPDATE agent_watch SET nudges = nudges + 1, last_nudge_at = $1 WHERE agent_id = $2",
         (ctx.now, view.agent),
     )
     count = view.nudges + 1
@@ -394,9 +394,7 @@ def _nudge(
     report.nudged.append(view.agent)
 
 
-def _reassign(
-    conn: sqlite3.Connection, ctx: Ctx, view: _View, quiet: float, report: TickReport
-) -> None:
+def _reassign(conn: Conn, ctx: Ctx, view: _View, quiet: float, report: TickReport) -> None:
     why = f"{view.agent} stalled: no {'activity' if view.screen else 'report or hook'} for "
     why += minutes(quiet)
     for held in view.tasks:
@@ -416,37 +414,35 @@ def _reassign(
     _set_watched(conn, view.agent, None)
 
 
-def _set_watched(conn: sqlite3.Connection, agent: str, key: str | None) -> None:
+def _set_watched(conn: Conn, agent: str, key: str | None) -> None:
     conn.execute(
-        "INSERT INTO agent_watch (agent_id, watched_tasks) VALUES (?, ?) "
+        "INSERT INTO agent_watch (agent_id, watched_tasks) VALUES ($1, $2) "
         "ON CONFLICT(agent_id) DO UPDATE SET watched_tasks = excluded.watched_tasks, "
         "nudges = 0, last_nudge_at = NULL",
         (agent, key),
     )
 
 
-def _clear(
-    conn: sqlite3.Connection, ctx: Ctx, agent: str, kind: str, text: str, report: TickReport
-) -> None:
+def _clear(conn: Conn, ctx: Ctx, agent: str, kind: str, text: str, report: TickReport) -> None:
     if clear_alert(conn, ctx, agent, kind, text):
         report.cleared.append(f"{agent} {kind}")
 
 
 def _check_reachable(
-    conn: sqlite3.Connection, ctx: Ctx, settings: WatchSettings, agent: str, report: TickReport
+    conn: Conn, ctx: Ctx, settings: WatchSettings, agent: str, report: TickReport
 ) -> None:
     """Unreachable: its last N finished deliveries failed; cleared when one gets through."""
     count = settings.unreachable_after
     rows = conn.execute(
-        "SELECT state, reason FROM deliveries WHERE agent_id = ? AND state IN ('delivered', "
-        "'failed') AND COALESCE(reason, '') != 'superseded' ORDER BY id DESC LIMIT ?",
+        "SELECT state, reason FROM deliveries WHERE agent_id = $1 AND state IN ('delivered', "
+        "'failed') AND COALESCE(reason, '') != 'superseded' ORDER BY id DESC LIMIT $2",
         (agent, count),
     ).fetchall()
-    if len(rows) == count and all(state == "failed" for state, _ in rows):
-        text = f"{agent} unreachable: its last {count} deliveries failed ({rows[0][1]})"
+    if len(rows) == count and all(r["state"] == "failed" for r in rows):
+        text = f"{agent} unreachable: its last {count} deliveries failed ({rows[0]['reason']})"
         if open_alert(conn, ctx, agent, UNREACHABLE, text):
             report.opened.append(f"{agent} {UNREACHABLE}")
-    elif rows and rows[0][0] == "delivered":
+    elif rows and rows[0]["state"] == "delivered":
         _clear(
             conn,
             ctx,

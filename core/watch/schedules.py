@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from core.context import Ctx
 from core.errors import NotFound, SwarmError
 from core.models import parse_ref
+from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import messages
 from core.watch.timing import InvalidSchedule, cron_trigger, local_zone, next_run, span
@@ -155,15 +156,14 @@ def _check_target(ctx: Ctx, target: str | None) -> str:
 # -- rows ------------------------------------------------------------------------------
 
 
-def add(
-    conn: sqlite3.Connection, ctx: Ctx, spec: ScheduleSpec, zone: tzinfo, builtin: str | None = None
-) -> int:
+def add(conn: Conn, ctx: Ctx, spec: ScheduleSpec, zone: tzinfo, builtin: str | None = None) -> int:
     """Validate and store a schedule; return its id."""
     clean = check_spec(ctx, spec, zone)
     first = next_run(clean.cron, clean.every_s, ctx.now, zone)
     cur = conn.execute(
         "INSERT INTO schedules (kind, target, text, period, cron, every_s, next_run_at, "
-        "builtin, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "builtin, created_by, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         (
             clean.kind,
             clean.target,
@@ -177,7 +177,7 @@ def add(
             ctx.now,
         ),
     )
-    schedule = get(conn, int(cur.lastrowid or 0))
+    schedule = get(conn, int(cur.fetchone()["id"]))
     insert_event(
         conn,
         ctx.now,
@@ -190,11 +190,11 @@ def add(
     return schedule.id
 
 
-def remove(conn: sqlite3.Connection, ctx: Ctx, schedule_id: int) -> Schedule:
+def remove(conn: Conn, ctx: Ctx, schedule_id: int) -> Schedule:
     """Stop a schedule for good (the row stays, marked removed)."""
     schedule = get(conn, schedule_id)
     conn.execute(
-        "UPDATE schedules SET enabled = 0, removed_at = ? WHERE id = ?", (ctx.now, schedule_id)
+        "UPDATE schedules SET enabled = 0, removed_at = $1 WHERE id = $2", (ctx.now, schedule_id)
     )
     insert_event(
         conn,
@@ -207,45 +207,45 @@ def remove(conn: sqlite3.Connection, ctx: Ctx, schedule_id: int) -> Schedule:
     return schedule
 
 
-def get(conn: sqlite3.Connection, schedule_id: int) -> Schedule:
+def get(conn: Conn, schedule_id: int) -> Schedule:
     """One schedule that was not removed; NotFound otherwise."""
     row = conn.execute(
-        "SELECT * FROM schedules WHERE id = ? AND removed_at IS NULL", (schedule_id,)
+        "SELECT * FROM schedules WHERE id = $1 AND removed_at IS NULL", (schedule_id,)
     ).fetchone()
     if row is None:
         raise NotFound(f"unknown schedule {schedule_ref(schedule_id)}")
     return _row(row)
 
 
-def list_all(conn: sqlite3.Connection) -> list[Schedule]:
+def list_all(conn: Conn) -> list[Schedule]:
     """Every schedule not removed, oldest first."""
     rows = conn.execute("SELECT * FROM schedules WHERE removed_at IS NULL ORDER BY id")
     return [_row(r) for r in rows]
 
 
-def planned(conn: sqlite3.Connection) -> dict[int, float]:
+def planned(conn: Conn) -> dict[int, float]:
     """Enabled schedule id -> next run."""
     rows = conn.execute(
         "SELECT id, next_run_at FROM schedules WHERE enabled = 1 AND "
         "removed_at IS NULL AND next_run_at IS NOT NULL ORDER BY id"
     )
-    return {i: t for i, t in rows}
+    return {r["id"]: r["next_run_at"] for r in rows}
 
 
-def next_due(conn: sqlite3.Connection) -> float | None:
+def next_due(conn: Conn) -> float | None:
     """The earliest next run of an enabled schedule (a deadline of the scheduler loop)."""
     row = conn.execute(
-        "SELECT min(next_run_at) FROM schedules WHERE enabled = 1 AND removed_at IS NULL"
+        "SELECT min(next_run_at) AS due FROM schedules WHERE enabled = 1 AND removed_at IS NULL"
     ).fetchone()
-    return None if row[0] is None else float(row[0])
+    return None if row["due"] is None else float(row["due"])
 
 
 def sync_builtin(
-    conn: sqlite3.Connection, ctx: Ctx, name: str, spec: ScheduleSpec | None, zone: tzinfo
+    conn: Conn, ctx: Ctx, name: str, spec: ScheduleSpec | None, zone: tzinfo
 ) -> int | None:
     """Keep a built-in schedule as the settings say: created once (a removed one stays
     removed), its cron updated, disabled when ``spec`` is None. Its id, if it exists."""
-    row = conn.execute("SELECT * FROM schedules WHERE builtin = ?", (name,)).fetchone()
+    row = conn.execute("SELECT * FROM schedules WHERE builtin = $1", (name,)).fetchone()
     if row is None:
         return add(conn, ctx, spec, zone, builtin=name) if spec else None
     schedule = _row(row)
@@ -253,7 +253,7 @@ def sync_builtin(
         return None
     if spec is None:
         if schedule.enabled:
-            conn.execute("UPDATE schedules SET enabled = 0 WHERE id = ?", (schedule.id,))
+            conn.execute("UPDATE schedules SET enabled = 0 WHERE id = $1", (schedule.id,))
             _changed(conn, ctx, schedule, "turned off by the settings")
         return schedule.id
     if schedule.enabled and (schedule.cron, schedule.every_s) == (spec.cron, spec.every_s):
@@ -261,14 +261,14 @@ def sync_builtin(
     check_spec(ctx, spec, zone)
     first = next_run(spec.cron, spec.every_s, ctx.now, zone)
     conn.execute(
-        "UPDATE schedules SET cron = ?, every_s = ?, enabled = 1, next_run_at = ? WHERE id = ?",
+        "UPDATE schedules SET cron = $1, every_s = $2, enabled = 1, next_run_at = $3 WHERE id = $4",
         (spec.cron, spec.every_s, first, schedule.id),
     )
     _changed(conn, ctx, get(conn, schedule.id), f"set by the settings (next {_utc(first)} UTC)")
     return schedule.id
 
 
-def _changed(conn: sqlite3.Connection, ctx: Ctx, schedule: Schedule, how: str) -> None:
+def _changed(conn: Conn, ctx: Ctx, schedule: Schedule, how: str) -> None:
     insert_event(
         conn,
         ctx.now,
@@ -301,16 +301,14 @@ def _row(row: sqlite3.Row) -> Schedule:
 # -- running -----------------------------------------------------------------------------
 
 
-def claim(
-    conn: sqlite3.Connection, ctx: Ctx, schedule_id: int, zone: tzinfo, late: bool = False
-) -> Claim | None:
+def claim(conn: Conn, ctx: Ctx, schedule_id: int, zone: tzinfo, late: bool = False) -> Claim | None:
     """Take a due schedule for one run and plan the next; a prompt is queued right here.
 
     None when it is not due (another process ran it, or it was removed). Missed runs are
     not repeated: one late run stands for all of them.
     """
     row = conn.execute(
-        "SELECT * FROM schedules WHERE id = ? AND enabled = 1 AND removed_at IS NULL",
+        "SELECT * FROM schedules WHERE id = $1 AND enabled = 1 AND removed_at IS NULL",
         (schedule_id,),
     ).fetchone()
     if row is None or row["next_run_at"] is None or row["next_run_at"] > ctx.now + DUE_TOLERANCE_S:
@@ -320,7 +318,7 @@ def claim(
     made = Claim(schedule, due, late or ctx.now - due > LATE_AFTER_S)
     following = next_run(schedule.cron, schedule.every_s, max(ctx.now, due), zone)
     conn.execute(
-        "UPDATE schedules SET last_run_at = ?, next_run_at = ?, runs = runs + 1 WHERE id = ?",
+        "UPDATE schedules SET last_run_at = $1, next_run_at = $2, runs = runs + 1 WHERE id = $3",
         (ctx.now, following, schedule_id),
     )
     if schedule.kind == "prompt":
@@ -328,7 +326,7 @@ def claim(
     return made
 
 
-def _send(conn: sqlite3.Connection, ctx: Ctx, made: Claim) -> None:
+def _send(conn: Conn, ctx: Ctx, made: Claim) -> None:
     schedule = made.schedule
     kind, _, name = (schedule.target or "").partition(":")
     try:
@@ -349,7 +347,7 @@ def _send(conn: sqlite3.Connection, ctx: Ctx, made: Claim) -> None:
     )
 
 
-def record_summary(conn: sqlite3.Connection, ctx: Ctx, made: Claim, text: str) -> None:
+def record_summary(conn: Conn, ctx: Ctx, made: Claim, text: str) -> None:
     """The ``summary.posted`` event that the notifier posts to the channel."""
     insert_event(
         conn,
@@ -361,7 +359,7 @@ def record_summary(conn: sqlite3.Connection, ctx: Ctx, made: Claim, text: str) -
     )
 
 
-def record_failure(conn: sqlite3.Connection, ctx: Ctx, made: Claim, reason: str) -> None:
+def record_failure(conn: Conn, ctx: Ctx, made: Claim, reason: str) -> None:
     """A run that could not be done, with the reason."""
     insert_event(
         conn,

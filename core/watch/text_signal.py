@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,7 @@ from core.agent_state import AgentState, Observation, Signal
 from core.context import Ctx
 from core.models import Agent, Receipt
 from core.store import agent_signals
+from core.store.conn import Conn
 from core.tasks import prompt_typing, prompts
 from core.tasks.prompts import Prompt
 from core.text import escape_controls, shorten
@@ -149,9 +149,7 @@ class TextWatcher:
             self._executor = None
 
 
-def record_readings(
-    conn: sqlite3.Connection, ctx: Ctx, readings: Sequence[PaneReading]
-) -> list[Observation]:
+def record_readings(conn: Conn, ctx: Ctx, readings: Sequence[PaneReading]) -> list[Observation]:
     """Each reading as the agent's TEXT observation; its prompt opened, stale ones closed."""
     out = []
     for reading in readings:
@@ -173,7 +171,7 @@ def record_readings(
     return out
 
 
-def _answering(conn: sqlite3.Connection, agent: str, text: str) -> int | None:
+def _answering(conn: Conn, agent: str, text: str) -> int | None:
     """The decided prompt of ``agent`` with this text whose key is still to be typed: the
     pane shows it until then, and it is not a new prompt."""
     same = same_prompt_text(text)
@@ -183,13 +181,13 @@ def _answering(conn: sqlite3.Connection, agent: str, text: str) -> int | None:
     return None
 
 
-def _current_task(conn: sqlite3.Connection, agent: str) -> int | None:
+def _current_task(conn: Conn, agent: str) -> int | None:
     row = conn.execute(
-        "SELECT id FROM tasks WHERE assignee = ? AND status IN ('assigned', 'in_progress') "
+        "SELECT id FROM tasks WHERE assignee = $1 AND status IN ('assigned', 'in_progress') "
         "ORDER BY id LIMIT 1",
         (agent,),
     ).fetchone()
-    return int(row[0]) if row else None
+    return int(row["id"]) if row else None
 
 
 # -- typing a decided prompt's answer ---------------------------------------------------------

@@ -21,6 +21,7 @@ from core.models import (
     task_ref,
 )
 from core.store import tables
+from core.store.conn import Conn
 from core.store.row_locks import hold
 from core.tasks import campaign_end, lifecycle
 from core.tasks.rules import AWAITING_APPROVAL
@@ -162,7 +163,7 @@ def _rounded(value: float | None) -> float | None:
 
 
 def insert_campaign(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     title: str,
     workflow: str | None = None,
@@ -172,7 +173,7 @@ def insert_campaign(
     title = ctx.check_text(title, "campaign title", ctx.settings.max_title, one_line=True)
     cur = conn.execute(
         "INSERT INTO campaigns (title, workflow, vars, created_by, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         (
             title,
             workflow,
@@ -182,10 +183,10 @@ def insert_campaign(
             ctx.now,
         ),
     )
-    return int(cur.lastrowid or 0)
+    return int(cur.fetchone()["id"])
 
 
-def create(conn: sqlite3.Connection, ctx: Ctx, title: str, refs: Sequence[str | int]) -> int:
+def create(conn: Conn, ctx: Ctx, title: str, refs: Sequence[str | int]) -> int:
     """A campaign made by hand over existing tasks; return its id."""
     campaign_id = insert_campaign(conn, ctx, title)
     if refs:
@@ -203,7 +204,7 @@ def create(conn: sqlite3.Connection, ctx: Ctx, title: str, refs: Sequence[str | 
 
 
 def add(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     campaign_id: int,
     refs: Sequence[str | int],
@@ -219,13 +220,14 @@ def add(
     if not ids:
         raise InvalidInput("name at least one task, e.g. T-12")
     for task_id in ids:
-        row = conn.execute("SELECT campaign_id FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        row = conn.execute("SELECT campaign_id FROM tasks WHERE id = $1", (task_id,)).fetchone()
         if row is None:
             raise UnknownTask(f"unknown task {task_ref(task_id)}")
-        if row[0] is not None and row[0] != campaign_id:
-            raise InvalidState(f"{task_ref(task_id)} already belongs to {campaign_ref(row[0])}")
+        owner = row["campaign_id"]
+        if owner is not None and owner != campaign_id:
+            raise InvalidState(f"{task_ref(task_id)} already belongs to {campaign_ref(owner)}")
     conn.executemany(
-        "UPDATE tasks SET campaign_id = ? WHERE id = ?", [(campaign_id, i) for i in ids]
+        "UPDATE tasks SET campaign_id = $1 WHERE id = $2", [(campaign_id, i) for i in ids]
     )
     campaign_end.note_if_finished(conn, ctx, ids[0])
     if announce:
@@ -241,22 +243,23 @@ def add(
     return ids
 
 
-def cancel(conn: sqlite3.Connection, ctx: Ctx, campaign_id: int) -> list[int]:
+def cancel(conn: Conn, ctx: Ctx, campaign_id: int) -> list[int]:
     """Cancel a campaign and every task of it not finished; the ids cancelled."""
     hold(conn, "campaigns", [campaign_id])  # its end is decided under this lock
     campaign = _row(conn, campaign_id)
     if campaign["status"] != "open":
         raise InvalidState(f"{campaign_ref(campaign_id)} is already {campaign['status']}")
     open_ids = [
-        r[0]
+        r["id"]
         for r in conn.execute(
-            f"SELECT id FROM tasks WHERE campaign_id = ? AND status NOT IN {FINISHED_SQL} "
+            f"SELECT id FROM tasks WHERE campaign_id = $1 AND status NOT IN {FINISHED_SQL} "
             "ORDER BY id DESC",
             (campaign_id,),
         )
     ]
     conn.execute(
-        "UPDATE campaigns SET status = 'cancelled', cancelled_at = ?, updated_at = ? WHERE id = ?",
+        "UPDATE campaigns SET status = 'cancelled', cancelled_at = $1, updated_at = $2 "
+        "WHERE id = $3",
         (ctx.now, ctx.now, campaign_id),
     )  # first: it never "finishes"
     for task_id in open_ids:  # dependents first: nobody is released by a cancel mid-way
@@ -273,11 +276,11 @@ def cancel(conn: sqlite3.Connection, ctx: Ctx, campaign_id: int) -> list[int]:
     return open_ids
 
 
-def get(conn: sqlite3.Connection, campaign_id: int) -> Campaign:
+def get(conn: Conn, campaign_id: int) -> Campaign:
     """A campaign with its tasks in creation order; NotFound when there is none."""
     row = _row(conn, campaign_id)
     rows = conn.execute(
-        f"SELECT {tables.TASK_COLUMNS} FROM tasks WHERE campaign_id = ? ORDER BY id",
+        f"SELECT {tables.TASK_COLUMNS} FROM tasks WHERE campaign_id = $1 ORDER BY id",
         (campaign_id,),
     ).fetchall()
     deps = tables.deps_of(conn, [r["id"] for r in rows])
@@ -287,7 +290,7 @@ def get(conn: sqlite3.Connection, campaign_id: int) -> Campaign:
     return found
 
 
-def get_with_pace(conn: sqlite3.Connection, campaign_id: int, now: float) -> Campaign:
+def get_with_pace(conn: Conn, campaign_id: int, now: float) -> Campaign:
     """A campaign with the recent pace of its agents (of the swarm's when none of its tasks
     went to an agent yet)."""
     found = get(conn, campaign_id)
@@ -295,29 +298,30 @@ def get_with_pace(conn: sqlite3.Connection, campaign_id: int, now: float) -> Cam
     return found
 
 
-def campaign_of_task(conn: sqlite3.Connection, task_id: int, live_only: bool = False) -> int | None:
+def campaign_of_task(conn: Conn, task_id: int, live_only: bool = False) -> int | None:
     """The campaign a task belongs to (``live_only``: only when it has a live post)."""
     if live_only:
         row = conn.execute(
             "SELECT t.campaign_id FROM tasks t JOIN posts p ON p.key = "
-            "'campaign:' || t.campaign_id WHERE t.id = ?",
+            "'campaign:' || t.campaign_id WHERE t.id = $1",
             (task_id,),
         ).fetchone()
     else:
-        row = conn.execute("SELECT campaign_id FROM tasks WHERE id = ?", (task_id,)).fetchone()
-    return int(row[0]) if row and row[0] is not None else None
+        row = conn.execute("SELECT campaign_id FROM tasks WHERE id = $1", (task_id,)).fetchone()
+    return int(row["campaign_id"]) if row and row["campaign_id"] is not None else None
 
 
-def list_all(conn: sqlite3.Connection, limit: int = 50) -> list[Campaign]:
+def list_all(conn: Conn, limit: int = 50) -> list[Campaign]:
     """Campaigns, newest first, each with its tasks."""
     ids = [
-        r[0] for r in conn.execute("SELECT id FROM campaigns ORDER BY id DESC LIMIT ?", (limit,))
+        r["id"]
+        for r in conn.execute("SELECT id FROM campaigns ORDER BY id DESC LIMIT $1", (limit,))
     ]
     return [get(conn, i) for i in ids]
 
 
-def _row(conn: sqlite3.Connection, campaign_id: int) -> sqlite3.Row:
-    row = conn.execute("SELECT * FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
+def _row(conn: Conn, campaign_id: int) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM campaigns WHERE id = $1", (campaign_id,)).fetchone()
     if row is None:
         raise NotFound(f"unknown campaign {campaign_ref(campaign_id)}")
     return row  # type: ignore[no-any-return]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-import sqlite3
 import statistics
 from collections.abc import Collection
 from dataclasses import dataclass
+
+from core.store.conn import Conn, values
 
 WINDOW_S = 24 * 3600.0  # tasks finished in the last 24 hours count
 MIN_SAMPLES = 3  # fewer recent tasks than this: the campaign's own pace is used
@@ -49,18 +50,18 @@ class Pace:
 
 
 def recent_pace(
-    conn: sqlite3.Connection, agents: Collection[str], now: float, window_s: float = WINDOW_S
+    conn: Conn, agents: Collection[str], now: float, window_s: float = WINDOW_S
 ) -> Pace:
     """The pace of ``agents`` (of every agent that finished a task lately when empty)."""
     rows = conn.execute(
-        "SELECT assignee, finished_at - COALESCE(started_at, assigned_at) FROM tasks "
-        "WHERE status = 'done' AND finished_at >= ? AND assignee IS NOT NULL "
+        "SELECT assignee, finished_at - COALESCE(started_at, assigned_at) AS took FROM tasks "
+        "WHERE status = 'done' AND finished_at >= $1 AND assignee IS NOT NULL "
         "AND COALESCE(started_at, assigned_at) IS NOT NULL "
-        "ORDER BY finished_at DESC LIMIT ?",
+        "ORDER BY finished_at DESC LIMIT $2",
         (now - window_s, MAX_SAMPLES),
     ).fetchall()
     wanted = set(agents)
-    picked = [(a, max(0.0, float(d))) for a, d in rows if not wanted or a in wanted]
+    picked = [(a, max(0.0, float(d))) for a, d in map(values, rows) if not wanted or a in wanted]
     if wanted:
         return Pace(tuple(d for _, d in picked), tuple(sorted(wanted)), "its agents", window_s)
     return Pace(

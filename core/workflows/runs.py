@@ -5,7 +5,6 @@ Store functions: each runs inside the caller's transaction (``conn, ctx, ...``).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from core.context import Ctx
 from core.errors import InvalidState
 from core.models import FINISHED, Task, TaskStatus, task_ref
 from core.store import tables
+from core.store.conn import Conn
 from core.tasks import lifecycle
 from core.tasks.rules import AWAITING_APPROVAL
 from core.workflows.campaigns import campaign_ref, insert_campaign
@@ -34,7 +34,7 @@ class RunResult:
 
 
 def create_run(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     title: str,
     workflow: str,
@@ -57,13 +57,13 @@ def create_run(
     return RunResult(campaign_id, tuple(ids))
 
 
-def approve(conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "") -> None:
+def approve(conn: Conn, ctx: Ctx, task_id: int, note: str = "") -> None:
     """A person approves a waiting gate: it is done and its dependents are released."""
     task = _gate(conn, task_id, "approved")
     note = ctx.check_text(note, "note") if note.strip() else ""
     conn.execute(
-        "UPDATE tasks SET status = 'done', reason = NULL, result_note = ?, "
-        "finished_at = ?, updated_at = ? WHERE id = ?",
+        "UPDATE tasks SET status = 'done', reason = NULL, result_note = $1, "
+        "finished_at = $2, updated_at = $3 WHERE id = $4",
         (f"approved by {ctx.actor}" + (f": {note}" if note else ""), ctx.now, ctx.now, task_id),
     )
     tables.insert_event(
@@ -77,13 +77,13 @@ def approve(conn: sqlite3.Connection, ctx: Ctx, task_id: int, note: str = "") ->
     lifecycle.settle_dependents(conn, ctx, task_id)
 
 
-def reject(conn: sqlite3.Connection, ctx: Ctx, task_id: int, reason: str = "") -> list[int]:
+def reject(conn: Conn, ctx: Ctx, task_id: int, reason: str = "") -> list[int]:
     """A person rejects a gate: it and every unfinished task depending on it are cancelled."""
     task = _gate(conn, task_id, "rejected")
     reason = ctx.check_text(reason, "reason", one_line=True) if reason.strip() else ""
     downstream = _downstream(conn, task_id)
     conn.execute(
-        "UPDATE tasks SET result_note = ? WHERE id = ?",
+        "UPDATE tasks SET result_note = $1 WHERE id = $2",
         (f"rejected by {ctx.actor}" + (f": {reason}" if reason else ""), task_id),
     )
     tables.insert_event(
@@ -103,9 +103,9 @@ def reject(conn: sqlite3.Connection, ctx: Ctx, task_id: int, reason: str = "") -
     return sorted(cancelled)
 
 
-def _gate(conn: sqlite3.Connection, task_id: int, action: str) -> Task:
+def _gate(conn: Conn, task_id: int, action: str) -> Task:
     task = tables.held_task(conn, task_id)  # approve and reject at once: one after the other
-    kind = conn.execute("SELECT kind FROM tasks WHERE id = ?", (task_id,)).fetchone()[0]
+    kind = conn.execute("SELECT kind FROM tasks WHERE id = $1", (task_id,)).fetchone()["kind"]
     if kind != "gate":
         raise InvalidState(f"{task.ref} is not a gate: only a gate step is approved or rejected")
     if task.status is TaskStatus.done:
@@ -117,10 +117,10 @@ def _gate(conn: sqlite3.Connection, task_id: int, action: str) -> Task:
     return task
 
 
-def _downstream(conn: sqlite3.Connection, task_id: int) -> set[int]:
+def _downstream(conn: Conn, task_id: int) -> set[int]:
     rows = conn.execute(
-        "WITH RECURSIVE down(id) AS (SELECT task_id FROM task_deps WHERE dep_id = ? UNION "
+        "WITH RECURSIVE down(id) AS (SELECT task_id FROM task_deps WHERE dep_id = $1 UNION "
         "SELECT d.task_id FROM task_deps d JOIN down ON d.dep_id = down.id) SELECT id FROM down",
         (task_id,),
     ).fetchall()
-    return {r[0] for r in rows}
+    return {r["id"] for r in rows}

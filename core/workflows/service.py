@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from core.context import Ctx
 from core.models import TaskSpec, parse_task_ref
 from core.store import posts
+from core.store.conn import Conn
 from core.tasks import lifecycle
 from core.text import shorten
 from core.workflows import campaigns, loader, runs
@@ -152,6 +152,6 @@ class _RolledBack(Exception):
     """Raised after a dry run so its transaction is rolled back."""
 
 
-def _dry_run(conn: sqlite3.Connection, ctx: Ctx, specs: Sequence[TaskSpec]) -> None:
+def _dry_run(conn: Conn, ctx: Ctx, specs: Sequence[TaskSpec]) -> None:
     lifecycle.create_tasks(conn, ctx, specs, None)
     raise _RolledBack

@@ -4,10 +4,10 @@ previous agent left (why it moved, its notes and last report, its branch and com
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 
 from core.models import task_ref
+from core.store.conn import Conn
 from core.workspaces.work import TaskWork, turns
 
 MOVES = ("task.requeued", "task.retried", "task.failed")
@@ -64,10 +64,10 @@ class Handoff:
         return lines
 
 
-def facts(conn: sqlite3.Connection, task_id: int, agent: str) -> Handoff | None:
+def facts(conn: Conn, task_id: int, agent: str) -> Handoff | None:
     """The handoff for ``agent``'s current turn, or None when nobody held the task before."""
     rows = conn.execute(
-        "SELECT kind, text, agent_id AS agent, data FROM events WHERE task_id = ? ORDER BY id",
+        "SELECT kind, text, agent_id AS agent, data FROM events WHERE task_id = $1 ORDER BY id",
         (task_id,),
     ).fetchall()
     assigned = [i for i, r in enumerate(rows) if r["kind"] == "task.assigned"]

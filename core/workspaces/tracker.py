@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.context import Ctx
 from core.errors import InvalidInput, InvalidState, NotFound, ReservationConflict, SwarmError
 from core.models import Event, parse_task_ref, task_ref
+from core.store.conn import Conn
 from core.store.event_query import EventFilter, find_events
 from core.store.tables import get_task, insert_event
 from core.tasks import reserving
@@ -202,7 +202,7 @@ def _branch_files(turn: TaskWork, target: str) -> list[str]:
 
 
 def _crossed(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     task_id: int,
     agent: str,

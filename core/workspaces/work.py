@@ -1,16 +1,16 @@
 """Rows of ``task_work``: where a task was worked on and which commits it made.
 
-Each function runs inside one transaction (a function of a ``sqlite3.Connection``).
+Each function runs inside one transaction (a function of a ``Conn``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx
 from core.models import task_ref
+from core.store.conn import Conn, values
 from core.store.tables import insert_event
 
 
@@ -29,11 +29,11 @@ class TaskWork:
     finished_at: float | None
 
 
-def record_start(conn: sqlite3.Connection, work: TaskWork) -> bool:
+def record_start(conn: Conn, work: TaskWork) -> bool:
     """Remember the branch head when the task first reached the agent; False if known."""
     cur = conn.execute(
-        "INSERT OR IGNORE INTO task_work (task_id, agent_id, path, branch, base, start_sha, "
-        "started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO task_work (task_id, agent_id, path, branch, base, start_sha, "
+        "started_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
         (
             work.task_id,
             work.agent,
@@ -44,32 +44,32 @@ def record_start(conn: sqlite3.Connection, work: TaskWork) -> bool:
             work.started_at,
         ),
     )
-    return cur.rowcount == 1
+    return bool(cur.rowcount == 1)
 
 
-def turns(conn: sqlite3.Connection, task_id: int) -> list[TaskWork]:
+def turns(conn: Conn, task_id: int) -> list[TaskWork]:
     """Every agent's turn on the task, oldest first."""
     rows = conn.execute(
         "SELECT task_id, agent_id, path, branch, base, start_sha, end_sha, started_at, "
-        "finished_at FROM task_work WHERE task_id = ? ORDER BY started_at, rowid",
+        "finished_at FROM task_work WHERE task_id = $1 ORDER BY started_at, agent_id",
         (task_id,),
     )
-    return [TaskWork(*row) for row in rows]
+    return [TaskWork(*values(row)) for row in rows]
 
 
-def holder_turn(conn: sqlite3.Connection, task_id: int) -> TaskWork | None:
+def holder_turn(conn: Conn, task_id: int) -> TaskWork | None:
     """The latest turn of the agent holding (or last holding) the task, or None."""
     row = conn.execute(
         "SELECT w.task_id, w.agent_id, w.path, w.branch, w.base, w.start_sha, w.end_sha, "
         "w.started_at, w.finished_at FROM tasks t JOIN task_work w ON w.task_id = t.id AND "
-        "w.agent_id = t.assignee WHERE t.id = ?",
+        "w.agent_id = t.assignee WHERE t.id = $1",
         (task_id,),
     ).fetchone()
-    return TaskWork(*row) if row is not None else None
+    return TaskWork(*values(row)) if row is not None else None
 
 
 def record_end(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ctx: Ctx,
     work: TaskWork,
     end_sha: str,
@@ -78,7 +78,7 @@ def record_end(
 ) -> None:
     """Store the head at done and put the commits made since the start in the history."""
     conn.execute(
-        "UPDATE task_work SET end_sha = ?, finished_at = ? WHERE task_id = ? AND agent_id = ?",
+        "UPDATE task_work SET end_sha = $1, finished_at = $2 WHERE task_id = $3 AND agent_id = $4",
         (end_sha, ctx.now, work.task_id, work.agent),
     )
     listed = "; ".join(f"{c['sha'][:10]} {c['subject']}" for c in commits) or "none"
@@ -105,18 +105,16 @@ def record_end(
     )
 
 
-def record_merge(
-    conn: sqlite3.Connection, ctx: Ctx, task_id: int, text: str, data: dict[str, Any]
-) -> None:
+def record_merge(conn: Conn, ctx: Ctx, task_id: int, text: str, data: dict[str, Any]) -> None:
     """Put a merge of the task's commits in its history."""
     insert_event(conn, ctx.now, "task.merged", text, task_id=task_id, actor=ctx.actor, data=data)
 
 
-def reopen_turn(conn: sqlite3.Connection, task_id: int, agent: str) -> None:
+def reopen_turn(conn: Conn, task_id: int, agent: str) -> None:
     """The agent's turn on a reopened task goes on: its diff runs to the branch's head
     again, and its next done records the commits since the turn began."""
     conn.execute(
-        "UPDATE task_work SET end_sha = NULL, finished_at = NULL WHERE task_id = ? AND "
-        "agent_id = ?",
+        "UPDATE task_work SET end_sha = NULL, finished_at = NULL WHERE task_id = $1 AND "
+        "agent_id = $2",
         (task_id, agent),
     )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 
 import pytest
 from localdiscord import LocalDiscordServer, running_client
 
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
+from core.store.conn import Conn
 from core.store.tables import insert_event
 from tests.discord.conftest import World, builder_for, discord_settings, slash
 
@@ -52,7 +52,7 @@ async def test_alerts_ping_only_the_configured_role(
     settings = dataclasses.replace(discord_settings(server), alerts_role_id=alerts_role.id)
     loud = _loud(server)
 
-    def alert(conn: sqlite3.Connection) -> None:
+    def alert(conn: Conn) -> None:
         insert_event(conn, 0, "alert.opened", f"Agent-3 is stalled on {loud}", agent="Agent-3")
         insert_event(conn, 0, "alert.cleared", f"Agent-3 is back {loud}", agent="Agent-3")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,6 +13,7 @@ from PIL import Image
 
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
+from core.store.conn import Conn
 from core.store.tables import insert_event
 from tests.discord.conftest import World, builder_for, discord_settings, slash
 from tests.watch.conftest import watch_xserver  # noqa: F401 - the session's Xvfb as DISPLAY
@@ -103,7 +103,7 @@ async def test_alerts_go_to_the_alerts_channel_and_summaries_are_split(
     server, service = two_channels
     main, alerts = server.guild.channels[0], server.guild.channels[1]
 
-    def events(conn: sqlite3.Connection) -> None:
+    def events(conn: Conn) -> None:
         insert_event(conn, 0, "alert.opened", "Agent-3 is stalled on T-9", agent="Agent-3")
         insert_event(
             conn, 0, "summary.posted", "\n".join(f"line {i} " + "x" * 90 for i in range(40))

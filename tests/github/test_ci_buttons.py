@@ -29,9 +29,11 @@ pytestmark = pytest.mark.timeout(90)
 
 
 @pytest.fixture
-async def service(home: Path) -> AsyncIterator[SwarmService]:
-    """The service on the real clock (the bot's world)."""
-    svc = await SwarmService.open(Settings.from_env({"SWARM_HOME": str(home)}))
+async def service(home: Path, database_url: str | None) -> AsyncIterator[SwarmService]:
+    """The service on the real clock (the bot's world), on SQLite unless a test asks for
+    PostgreSQL (``database_url``)."""
+    url = {"SWARM_DATABASE_URL": database_url} if database_url else {}
+    svc = await SwarmService.open(Settings.from_env({"SWARM_HOME": str(home), **url}))
     yield svc
     await svc.close()
 
@@ -64,6 +66,8 @@ async def _press(
     return {"type": answer.type, **answer.data}
 
 
+# both stores: the post reads the exhausted event's data by name (a dict row on PostgreSQL)
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 async def test_ci_past_its_retries_asks_a_person_on_discord(
     server: LocalDiscordServer, service: SwarmService, world: World, tmp_path: Path
 ) -> None:
@@ -122,6 +126,8 @@ async def test_ci_past_its_retries_asks_a_person_on_discord(
     ]
 
 
+# both stores: the CI decision's rows (its events) are read by name, dicts on PostgreSQL
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 async def test_close_closes_the_pr_and_cancels_the_task(
     service: SwarmService, world: World, tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
@@ -18,6 +19,8 @@ from tests.github.test_pull_requests import _checkout, _commit, _deliver
 from tests.web.conftest import bearer, make_token
 
 
+# both stores: the reviews' rows (events, comments) are read by name, dicts on PostgreSQL
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 async def test_a_dashboard_review_becomes_one_pr_review(
     world: World, service: SwarmService, tmp_path: Path
 ) -> None:

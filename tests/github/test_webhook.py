@@ -47,7 +47,7 @@ async def test_signed_deliveries_are_recorded_and_the_rest_refused(
         assert accepted.status_code == 202
     assert await service.read(webhook.latest) > 0
     stored = query(
-        service.settings, "SELECT text, data FROM events WHERE kind = ?", (webhook.KIND,)
+        service.settings, "SELECT text, data FROM events WHERE kind = $1", (webhook.KIND,)
     )
     assert len(stored) == 1 and "everyone" not in str(stored)
 

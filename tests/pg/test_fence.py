@@ -8,10 +8,10 @@ import asyncio
 import pytest
 
 from core.errors import StorageError
-from core.store.postgres import PgConnection, PgDatabase
+from core.store.postgres import PgConn, PgDatabase
 
 
-def _sleep_then_write(conn: PgConnection) -> None:
+def _sleep_then_write(conn: PgConn) -> None:
     conn.execute("SELECT pg_sleep(3)")
     conn.execute("INSERT INTO swarm_clock VALUES (2, 0)")  # never reached
 
@@ -36,7 +36,7 @@ async def test_fencing_fails_the_statement_in_flight_and_refuses_the_rest(
     check = await PgDatabase.open(database_url)
     try:
         rows = await check.read(
-            lambda conn: conn.execute("SELECT count(*) FROM swarm_clock").fetchone()[0]
+            lambda conn: conn.execute("SELECT count(*) AS n FROM swarm_clock").fetchone()["n"]
         )
     finally:
         await check.close()

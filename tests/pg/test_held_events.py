@@ -12,6 +12,7 @@ import pytest
 
 from core.context import Ctx
 from core.service.swarm import SwarmService
+from core.store.conn import Conn
 from core.store.tables import insert_event
 
 pytestmark = [pytest.mark.both_databases]
@@ -27,22 +28,24 @@ AWKWARD = (
 )
 
 
-def _write(conn: sqlite3.Connection, ctx: Ctx, texts: tuple[str, ...]) -> list[str]:
+def _write(conn: Conn, ctx: Ctx, texts: tuple[str, ...]) -> list[str]:
     """Events, a read of the events in the middle, more events."""
     half = len(texts) // 2
     for text in texts[:half]:
         insert_event(conn, ctx.now, "test.held", text, actor=ctx.actor, data={"text": text})
+    conn.flush_events()  # what a store function that reads events in a write does
     seen = [
-        r[0] for r in conn.execute("SELECT text FROM events WHERE kind = 'test.held' ORDER BY id")
+        r["text"]
+        for r in conn.execute("SELECT text FROM events WHERE kind = 'test.held' ORDER BY id")
     ]
     for text in texts[half:]:
         insert_event(conn, ctx.now, "test.held", text, actor=ctx.actor, data={"text": text})
     return seen
 
 
-def _held(conn: sqlite3.Connection) -> list[Any]:
+def _held(conn: Conn) -> list[Any]:
     return [
-        (r[0], r[1])
+        (r["text"], r["data"])
         for r in conn.execute("SELECT text, data FROM events WHERE kind = 'test.held' ORDER BY id")
     ]
 
@@ -56,24 +59,27 @@ async def test_events_keep_their_text_and_order_and_the_transaction_sees_its_own
     assert [text for text, _ in rows] == list(AWKWARD)
     assert [json.loads(data)["text"] for _, data in rows] == list(AWKWARD)
     assert (
-        await service.db.read(lambda c: c.execute("SELECT count(*) FROM tasks").fetchone()[0]) == 0
+        await service.db.read(
+            lambda c: c.execute("SELECT count(*) AS n FROM tasks").fetchone()["n"]
+        )
+        == 0
     )  # the table the quoting test aims at is still there
 
 
-def _events_then_fail(conn: sqlite3.Connection, ctx: Ctx) -> None:
+def _events_then_fail(conn: Conn, ctx: Ctx) -> None:
     insert_event(conn, ctx.now, "test.held", "kept?", actor=ctx.actor)
     conn.execute("UPDATE agent_state SET score = 0.5")
     raise RuntimeError("the change fails after its events")
 
 
-def _bad_event(conn: sqlite3.Connection, ctx: Ctx) -> None:
+def _bad_event(conn: Conn, ctx: Ctx) -> None:
     conn.execute("UPDATE agent_state SET score = 0.25")
     insert_event(conn, ctx.now, "test.held", "fine", actor=ctx.actor)
     insert_event(conn, None, "test.held", "no time", actor=ctx.actor)  # type: ignore[arg-type]
 
 
-def _scores(conn: sqlite3.Connection) -> set[float]:
-    return {r[0] for r in conn.execute("SELECT score FROM agent_state")}
+def _scores(conn: Conn) -> set[float]:
+    return {r["score"] for r in conn.execute("SELECT score FROM agent_state")}
 
 
 async def test_a_failed_transaction_leaves_no_event_and_no_change(service: SwarmService) -> None:

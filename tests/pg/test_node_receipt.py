@@ -41,20 +41,20 @@ async def svc(tmp_path: Path, database_url: str, clock: ManualClock) -> AsyncIte
 @contextmanager
 def statements() -> Iterator[list[str]]:
     """The statements the store sends while the block runs (held event rows included)."""
-    from core.store.postgres import PgConnection
+    from core.store.postgres import PgConn
 
     sent: list[str] = []
-    execute = PgConnection.execute
+    execute = PgConn.execute
 
-    def counted(conn: PgConnection, sql: str, params: Any = ()) -> Any:
+    def counted(conn: PgConn, sql: str, params: Any = ()) -> Any:
         sent.append(sql)
         return execute(conn, sql, params)
 
-    PgConnection.execute = counted  # type: ignore[method-assign,assignment]
+    PgConn.execute = counted  # type: ignore[method-assign,assignment]
     try:
         yield sent
     finally:
-        PgConnection.execute = execute  # type: ignore[method-assign]
+        PgConn.execute = execute  # type: ignore[method-assign]
 
 
 async def test_a_delivered_receipt_is_one_statement_with_its_events(svc: SwarmService) -> None:

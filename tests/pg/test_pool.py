@@ -23,7 +23,8 @@ def _hold(conn: Any, ctx: Any, started: threading.Event, go: threading.Event) ->
 
 
 def _count(conn: Any) -> int:
-    return int(conn.execute("SELECT count(*) FROM events WHERE kind = 'test.held'").fetchone()[0])
+    row = conn.execute("SELECT count(*) AS n FROM events WHERE kind = 'test.held'").fetchone()
+    return int(row["n"])
 
 
 async def test_a_read_does_not_wait_for_a_write_in_progress(

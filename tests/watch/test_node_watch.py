@@ -79,10 +79,10 @@ async def node_service(
 async def screen_active_at(service: SwarmService, agent: str) -> float | None:
     row = await service.db.read(
         lambda conn: conn.execute(
-            "SELECT screen_active_at FROM agent_watch WHERE agent_id = ?", (agent,)
+            "SELECT screen_active_at FROM agent_watch WHERE agent_id = $1", (agent,)
         ).fetchone()
     )
-    return None if row is None else row[0]
+    return None if row is None else row["screen_active_at"]
 
 
 async def recorded(service: SwarmService, agent: str, at: float) -> None:

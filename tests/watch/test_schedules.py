@@ -244,7 +244,7 @@ async def test_the_timer_loop_fires_the_tick_and_a_schedule_changed_by_another_p
         )
         await other.db.write(
             lambda conn: conn.execute(  # no wake-up: seen via data_version
-                "UPDATE schedules SET next_run_at = ?", (time.time() + 0.2,)
+                "UPDATE schedules SET next_run_at = $1", (time.time() + 0.2,)
             )
         )
         deadline = time.monotonic() + 10

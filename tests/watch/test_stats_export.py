@@ -17,6 +17,7 @@ from core.protocols import ManualClock
 from core.reports import export, stats
 from core.service.swarm import SwarmService
 from core.store.alerts import STALLED, open_alert
+from core.store.conn import values
 
 pytestmark = pytest.mark.both_databases
 
@@ -58,9 +59,10 @@ def expected(conn, since: float) -> dict[str, tuple[int, int, float | None]]:
     """Per agent (done, failed, median minutes) straight from the tasks table."""
     found: dict[str, tuple[int, int, float | None]] = {}
     rows = conn.execute(
-        "SELECT assignee, status, finished_at - assigned_at FROM tasks WHERE finished_at >= ?",
+        "SELECT assignee, status, finished_at - assigned_at FROM tasks WHERE finished_at >= $1",
         (since,),
     ).fetchall()
+    rows = [values(r) for r in rows]
     for agent in {r[0] for r in rows}:
         spans = [r[2] / 60 for r in rows if r[0] == agent and r[1] == "done"]
         failed = sum(1 for r in rows if r[0] == agent and r[1] == "failed")

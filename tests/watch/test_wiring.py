@@ -56,7 +56,7 @@ async def test_swarm_run_without_discord_runs_the_watch_jobs(settings: Settings)
         )
         await service.db.write(
             lambda conn: conn.execute(
-                "UPDATE schedules SET next_run_at = ? WHERE builtin IS NULL", (time.time() + 0.3,)
+                "UPDATE schedules SET next_run_at = $1 WHERE builtin IS NULL", (time.time() + 0.3,)
             )
         )
         deadline = time.monotonic() + 15

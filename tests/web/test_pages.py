@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import httpx
 import pytest
@@ -14,6 +13,7 @@ from core.jsonshape import iso_utc
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
+from core.store.conn import Conn
 from core.store.tables import insert_event
 from tests.helpers import RecordingDeliverer
 
@@ -117,7 +117,7 @@ async def test_agents_page_and_a_missing_frame(
     assert frame.status_code == 404 and "no frame of Agent-1 yet" in frame.json()["error"]
 
 
-def _commits_event(conn: sqlite3.Connection, now: float, agent: str) -> None:
+def _commits_event(conn: Conn, now: float, agent: str) -> None:
     insert_event(
         conn,
         now,

@@ -25,6 +25,7 @@ from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.store import agent_signals
 from core.store import web_tokens as tokens
+from core.store.conn import SqliteConn
 from tests.helpers import ROOT, RecordingDeliverer, run_cli
 from tests.web.conftest import bearer, make_token
 from tests.web.live import free_port
@@ -86,7 +87,7 @@ def test_token_cli_prints_once_and_stores_only_the_hash(tmp_path: Path) -> None:
     bad = run_cli(home, "web", "token", "create", "--role", "root")
     assert bad.code == 2 and bad.err.startswith("swarm: error:") and bad.out == ""
     assert run_cli(home, "web", "token", "revoke", "1").code == 0
-    with sqlite3.connect(home / "swarm.db") as conn:
+    with sqlite3.connect(home / "swarm.db", factory=SqliteConn) as conn:
         conn.row_factory = sqlite3.Row
         assert tokens.lookup(conn, token, 0.0) is None
     again = run_cli(home, "web", "token", "revoke", "1")

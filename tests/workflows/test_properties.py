@@ -69,7 +69,7 @@ async def _drive(
     run = await flows.run(await flows.plan(flow, given), "prop")
     with sqlite3.connect(service.settings.db_path) as conn:
         edges: dict[str, list[str]] = {str(i): [] for i in run.task_ids}
-        for task_id, dep in conn.execute("SELECT task_id, dep_id FROM task_deps"):
+        for task_id, dep in conn.execute("SELECT task_id, dep_id FROM task_deps"):  # sqlite3
             edges[str(task_id)].append(str(dep))
     assert find_cycle(edges) is None
     scheduler = Scheduler(service, RecordingDeliverer())

@@ -67,7 +67,7 @@ async def test_lease_expiry_hands_over_without_commits(
     await service.write(
         "cli",
         lambda conn, ctx: conn.execute(
-            "UPDATE tasks SET pinned_agent = NULL WHERE id = ?", (task.id,)
+            "UPDATE tasks SET pinned_agent = NULL WHERE id = $1", (task.id,)
         ),
     )
     clock.advance(61)

@@ -1,0 +1,163 @@
+"""The one connection interface the store's functions run on, and its SQLite implementation.
+
+Every store function is a plain function of a ``Conn``. Its SQL is written once, in the
+subset that SQLite (>= 3.35) and PostgreSQL both run unchanged: ``$1``..``$n`` placeholders
+bound from a sequence, ``INSERT ... ON CONFLICT DO NOTHING``, ``RETURNING id``,
+``lower(x) LIKE lower($1)`` where matching is case-blind, ``id`` (never ``rowid``) for order.
+Nothing rewrites a statement at run time. Where the dialects truly differ a function either
+calls a named operation of the connection (``data_version``, ``give_back_space``,
+``add_event``/``flush_events``) or picks one statement of a ``Pair``.
+
+Rows are read by column name (``row["id"]``): ``sqlite3.Row`` here, psycopg's ``dict_row`` on
+PostgreSQL (``core.store.postgres.PgConn``), never by index; code that unpacks a row does it
+through ``values(row)`` (unpacking a dict would give its column names).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Any, Literal, Protocol
+
+MIN_SQLITE = (3, 35)  # RETURNING (3.35), ON CONFLICT DO NOTHING (3.24)
+Dialect = Literal["sqlite", "postgres"]
+Params = Sequence[Any] | Mapping[str, Any]
+
+# The columns of one event row, in the order ``Conn.add_event`` takes them.
+EVENT_COLUMNS = ("ts", "kind", "text", "task_id", "agent_id", "actor", "data")
+EVENT_INSERT = (
+    f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
+    f"VALUES ({', '.join(f'${i}' for i in range(1, len(EVENT_COLUMNS) + 1))})"
+)
+
+
+class Cursor(Protocol):
+    """The result of one statement: its rows (read by name) and how many rows it changed."""
+
+    @property
+    def rowcount(self) -> int:
+        """Rows changed (INSERT/UPDATE/DELETE); -1 or the rows read otherwise."""
+
+    def fetchone(self) -> Any:
+        """The next row, or None."""
+
+    def fetchall(self) -> list[Any]:
+        """The rows not yet read."""
+
+    def __iter__(self) -> Iterator[Any]:
+        """The rows not yet read, one by one."""
+
+
+class Conn(Protocol):
+    """One database connection as the store's functions use it (see the module's text)."""
+
+    dialect: Dialect
+
+    @property
+    def total_changes(self) -> int:
+        """Rows changed through this connection so far (a write compares before/after)."""
+
+    def execute(self, sql: str, params: Params = ()) -> Any:
+        """Run one portable statement with ``$n`` placeholders bound from ``params``."""
+
+    def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Any:
+        """Run one statement once per parameter sequence."""
+
+    def add_event(self, row: Sequence[Any]) -> None:
+        """Append one event (values in ``EVENT_COLUMNS`` order) to the outbox, in the
+        transaction of the change; it may be written with the commit (PostgreSQL: one
+        multi-row INSERT), so a function that reads ``events`` in a write calls
+        ``flush_events`` first."""
+
+    def flush_events(self) -> None:
+        """Write the events added so far and not yet written (nothing on SQLite)."""
+
+    def data_version(self) -> int:
+        """A number that changes when another connection commits a change."""
+
+    def give_back_space(self, idle: bool) -> str:
+        """Return the database's free space to the system where it has to be done by hand
+        (SQLite's incremental vacuum); what was done, or ''."""
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One statement written in each dialect, where they truly differ."""
+
+    sqlite: str
+    postgres: str
+
+    def on(self, conn: Conn) -> str:
+        """The statement for ``conn``'s database."""
+        return self.sqlite if conn.dialect == "sqlite" else self.postgres
+
+
+_NAMES = tuple(str(i) for i in range(1, 1001))
+
+
+_execute = sqlite3.Connection.execute
+_executemany = sqlite3.Connection.executemany
+
+
+class SqliteConn(sqlite3.Connection):
+    """``Conn`` over ``sqlite3``: the connection class ``sqlite3.connect`` makes
+    (``factory=SqliteConn``); ``$n`` placeholders bound by name, rows as ``sqlite3.Row``."""
+
+    dialect: Dialect = "sqlite"
+
+    def execute(self, sql: str, params: Params = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+        """Run one statement with ``$n`` placeholders bound from ``params``."""
+        if params and params.__class__ is not dict:  # a sequence, the common case: inline
+            return _execute(self, sql, dict(zip(_NAMES, params)))  # noqa: B905
+        return _execute(self, sql, params)
+
+    def executemany(  # type: ignore[override]
+        self, sql: str, seq: Iterable[Sequence[Any]], /
+    ) -> sqlite3.Cursor:
+        """Run one statement once per parameter sequence."""
+        return _executemany(self, sql, map(dict, map(zip, repeat(_NAMES), seq)))
+
+    def add_event(self, row: Sequence[Any]) -> None:
+        """Insert the event now (SQLite has one writer: nothing to gain by holding it)."""
+        self.execute(EVENT_INSERT, row)
+
+    def flush_events(self) -> None:
+        """Nothing held."""
+
+    def data_version(self) -> int:
+        """``PRAGMA data_version``."""
+        return int(super().execute("PRAGMA data_version").fetchone()[0])
+
+    def give_back_space(self, idle: bool) -> str:
+        """``PRAGMA incremental_vacuum``; a file without auto-vacuum is converted by one
+        VACUUM, only when ``idle`` (it rewrites the whole file)."""
+        mode = super().execute("PRAGMA auto_vacuum").fetchone()[0]
+        if mode == 2:  # incremental
+            free = super().execute("PRAGMA freelist_count").fetchone()[0]
+            super().execute("PRAGMA incremental_vacuum").fetchall()
+            return f"{free} free pages returned" if free else ""
+        if not idle:
+            return "VACUUM postponed: the swarm is busy"
+        super().execute("PRAGMA auto_vacuum = INCREMENTAL")
+        super().execute("VACUUM")
+        return "database converted to incremental auto-vacuum (VACUUM)"
+
+
+class Args(list[Any]):
+    """The parameters of a statement built in pieces: ``args(value)`` appends ``value`` and
+    returns its placeholder (``$n``), so a fragment names its own parameter."""
+
+    def __call__(self, value: Any) -> str:
+        self.append(value)
+        return f"${len(self)}"
+
+    def many(self, values: Iterable[Any]) -> str:
+        """Placeholders of several values, comma-separated (for ``IN (...)``)."""
+        return ", ".join(self(v) for v in values)
+
+
+def values(row: Any) -> tuple[Any, ...]:
+    """A row's values in its SELECT's order, for unpacking (``sqlite3.Row`` or a dict)."""
+    return tuple(row.values()) if isinstance(row, dict) else tuple(row)
