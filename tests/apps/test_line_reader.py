@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,26 +41,37 @@ while True:
 """
 
 
-@pytest.fixture
-def line_reader(shared_xvfb: Any, tmp_path: Path) -> Iterator[tuple[Agent, Path, int]]:
-    """An xterm running a plain ``input()`` loop (cell 0); its agent, record file, pid."""
+@contextmanager
+def _terminal_agent(
+    shared_xvfb: Any, tmp_path: Path, name: str, at: int, source: str, clear: tuple[str, ...]
+) -> Iterator[tuple[Agent, Path, Path]]:
+    """An xterm in cell ``at`` running ``source`` (argv: record file, ready file); its agent,
+    record file and ready file (the program's pid in it once started)."""
     reason = missing_reason()
     if reason:
         skip_or_fail(reason)
-    name, box = "Reader-1", cell(0)
-    record = tmp_path / "lines.txt"
+    record = tmp_path / f"{name}.txt"
     ready = tmp_path / f"{name}-term.ready"
-    program = [sys.executable, "-c", LINE_READER, str(record), str(ready)]
-    launched = launchers.launch_xterm(shared_xvfb, name, box, record, tmp_path, program)
+    program = [sys.executable, "-c", source, str(record), str(ready)]
+    launched = launchers.launch_xterm(shared_xvfb, name, cell(at), record, tmp_path, program)
     try:
         launchers.wait_until(ready.exists, 20, f"{name} did not start", launched.process)
         window = launchers.wait_for_window(shared_xvfb, name, 20, launched.log)
         point, input_box, _watch = _xterm_geometry(launchers.window_box(shared_xvfb, window))
         agent = Agent(id=name, role="r", input=point, input_box=input_box, app="terminal",
-                      clear=("ctrl+e", "ctrl+u"), paste="ctrl+shift+v")  # fmt: skip
-        yield agent, record, int(ready.read_text())
+                      clear=clear, paste="ctrl+shift+v")  # fmt: skip
+        yield agent, record, ready
     finally:
         launched.stop()
+
+
+@pytest.fixture
+def line_reader(shared_xvfb: Any, tmp_path: Path) -> Iterator[tuple[Agent, Path, int]]:
+    """An xterm running a plain ``input()`` loop (cell 0); its agent, record file, pid."""
+    clear = ("ctrl+e", "ctrl+u")
+    with _terminal_agent(shared_xvfb, tmp_path, "Reader-1", 0, LINE_READER, clear) as made:
+        agent, record, ready = made
+        yield agent, record, int(ready.read_text())
 
 
 def test_the_terminal_mode_of_a_line_reader_is_read_from_outside(
@@ -126,23 +138,9 @@ while True:
 def busy_agent(shared_xvfb: Any, tmp_path: Path) -> Iterator[tuple[Agent, Path, Path]]:
     """An xterm whose program works (canonical mode) for a moment after ``.go`` appears,
     then waits at a prompt with bracketed paste on; its agent, record file, go file."""
-    reason = missing_reason()
-    if reason:
-        skip_or_fail(reason)
-    name, box = "Busy-1", cell(1)
-    record = tmp_path / "pastes.txt"
-    ready = tmp_path / f"{name}-term.ready"
-    program = [sys.executable, "-c", BUSY_THEN_PROMPT, str(record), str(ready)]
-    launched = launchers.launch_xterm(shared_xvfb, name, box, record, tmp_path, program)
-    try:
-        launchers.wait_until(ready.exists, 20, f"{name} did not start", launched.process)
-        window = launchers.wait_for_window(shared_xvfb, name, 20, launched.log)
-        point, input_box, _watch = _xterm_geometry(launchers.window_box(shared_xvfb, window))
-        agent = Agent(id=name, role="r", input=point, input_box=input_box, app="terminal",
-                      clear=(), paste="ctrl+shift+v")  # fmt: skip
+    with _terminal_agent(shared_xvfb, tmp_path, "Busy-1", 1, BUSY_THEN_PROMPT, ()) as made:
+        agent, record, ready = made
         yield agent, record, ready.with_name(ready.name + ".go")
-    finally:
-        launched.stop()
 
 
 async def test_a_busy_agent_between_two_prompts_gets_its_prompt_once_back_at_it(
