@@ -13,7 +13,7 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init
 from tests.github.conftest import REPO, World
-from tests.github.test_pull_requests import _checkout, _commit, _deliver
+from tests.github.test_pull_requests import _checkout, _commit, _started
 
 
 async def test_an_unchanged_green_pr_costs_no_request_of_its_own(
@@ -23,12 +23,8 @@ async def test_an_unchanged_green_pr_costs_no_request_of_its_own(
     repo = await _checkout(world, tmp_path)
     home = service.settings.home
     init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
-    gh.open_issue(REPO, "Feature", "x", labels=["swarm"], labeled_by=world.maintainer)
-    (task_id,) = (await sync.run_pass()).imported.values()
-    await service.assign_task(task_id, "Agent-1", "cli")
-    await _deliver(service)
-    await service.start_task(task_id, "Agent-1")
-    sha = _commit(home / "workspaces" / "project" / "Agent-1", "f.py", "F = 1\n", "f")
+    task_id, tree = await _started(world, service, sync, "Feature")
+    sha = _commit(tree, "f.py", "F = 1\n", "f")
     await service.complete_task(task_id, "Agent-1", "done")
     (number,) = (await sync.run_pass(poll=False)).pushed
     gh.set_check(REPO, sha, "tests", "success")

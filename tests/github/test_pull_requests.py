@@ -38,6 +38,19 @@ async def _deliver(service: SwarmService) -> None:
     await Scheduler(service, InboxDeliverer(service.settings.home / "inbox")).run_burst()
 
 
+async def _started(
+    world: World, service: SwarmService, sync: GitHubSync, title: str, agent: str = "Agent-1"
+) -> tuple[int, Path]:
+    """A labelled issue imported by ``sync`` as a task that ``agent`` has started: the task
+    id and the agent's worktree."""
+    world.gh.open_issue(REPO, title, "x", labels=["swarm"], labeled_by=world.maintainer)
+    (task_id,) = (await sync.run_pass()).imported.values()
+    await service.assign_task(task_id, agent, "cli")
+    await _deliver(service)
+    await service.start_task(task_id, agent)
+    return task_id, service.settings.home / "workspaces" / "project" / agent
+
+
 def _commit(tree: Path, name: str, text: str, message: str) -> str:
     (tree / name).write_text(text, encoding="utf-8")
     sh(tree, "add", name)
@@ -146,12 +159,7 @@ async def test_a_dirty_worktree_is_not_pushed(
     repo = await _checkout(world, tmp_path)
     home = service.settings.home
     init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
-    tree = home / "workspaces" / "project" / "Agent-1"
-    gh.open_issue(REPO, "Half done", "x", labels=["swarm"], labeled_by=world.maintainer)
-    (task_id,) = (await sync.run_pass()).imported.values()
-    await service.assign_task(task_id, "Agent-1", "cli")
-    await _deliver(service)
-    await service.start_task(task_id, "Agent-1")
+    task_id, tree = await _started(world, service, sync, "Half done")
     _commit(tree, "feature.py", "FEATURE = 1\n", "feature")
     (tree / "app.py").write_text("print('half')\n", encoding="utf-8")  # not committed
     await service.complete_task(task_id, "Agent-1", "done?")
@@ -172,13 +180,9 @@ async def test_a_draft_pr_is_marked_ready_when_ci_is_green(
     repo = await _checkout(world, tmp_path)
     home = service.settings.home
     init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
-    gh.open_issue(REPO, "Draft it", "x", labels=["swarm"], labeled_by=world.maintainer)
     try:
-        (task_id,) = (await sync.run_pass()).imported.values()
-        await service.assign_task(task_id, "Agent-1", "cli")
-        await _deliver(service)
-        await service.start_task(task_id, "Agent-1")
-        sha = _commit(home / "workspaces" / "project" / "Agent-1", "d.py", "D = 1\n", "d")
+        task_id, tree = await _started(world, service, sync, "Draft it")
+        sha = _commit(tree, "d.py", "D = 1\n", "d")
         await service.complete_task(task_id, "Agent-1", "done")
         (number,) = (await sync.run_pass(poll=False)).pushed
         pull = gh.issue(REPO, number).pull

@@ -15,7 +15,7 @@ from bot.web.settings import WebSettings
 from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init
 from tests.github.conftest import REPO, World
-from tests.github.test_pull_requests import _checkout, _commit, _deliver
+from tests.github.test_pull_requests import _checkout, _commit, _started
 from tests.web.conftest import bearer, make_token
 
 
@@ -28,12 +28,7 @@ async def test_a_dashboard_review_becomes_one_pr_review(
     repo = await _checkout(world, tmp_path)
     home = service.settings.home
     init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
-    gh.open_issue(REPO, "Feature", "x", labels=["swarm"], labeled_by=world.maintainer)
-    (task_id,) = (await sync.run_pass()).imported.values()
-    await service.assign_task(task_id, "Agent-1", "cli")
-    await _deliver(service)
-    await service.start_task(task_id, "Agent-1")
-    tree = home / "workspaces" / "project" / "Agent-1"
+    task_id, tree = await _started(world, service, sync, "Feature")
     _commit(tree, "feature.py", "A = 1\nB = 2\n", "feature")
     await service.complete_task(task_id, "Agent-1", "done")
     (number,) = (await sync.run_pass(poll=False)).pushed
