@@ -7,8 +7,9 @@ restarted node of the same name is another claimer). A claim whose lease ran out
 died mid-delivery) is claimed again like a queued one, one more attempt, so it goes out
 marked as a retry. Claims and
 heartbeats write no events and run beside other writers (``PgDatabase.write_concurrent``);
-the receipt, with its ``delivery.claimed`` event, is one ordinary write transaction (the
-one writer keeps the events' ids in commit order) and is stored only while the claim is
+the receipt, with its ``delivery.claimed`` event, is one ordinary write transaction (its
+events are read in commit order through the outbox horizon, ``events.txid``) and is stored
+only while the claim is
 still the node's own: a node that comes back after its lease finds the delivery claimed or
 finished by another and drops what it holds.
 """

@@ -2,8 +2,8 @@
 
 The source is read in one read transaction (a consistent snapshot, even while a coordinator
 writes to it in WAL mode) and must be at this swarm's schema version; the destination is
-migrated, must hold no rows, and is written in one transaction holding the write lock
-(``COPY`` per table, parents before children by the SQLite foreign keys), after which each
+migrated, must hold no rows, and is written in one transaction (
+``COPY`` per table, parents before children by the SQLite foreign keys), after which each
 identity sequence is moved past the copied ids and every table's row count is compared.
 A failure anywhere writes nothing.
 """

@@ -1,7 +1,7 @@
 """How both ends of a PostgreSQL connection find the other gone when no FIN or RST ever comes.
 
 When a machine or its network dies, its peers get no word of it: the server keeps the dead
-client's sessions (their advisory and row locks, an open transaction holding the write lock)
+client's sessions (their advisory and row locks, an open transaction holding row locks)
 for the kernel's keepalive time, two hours by default, and a client waiting for an answer
 retransmits for about fifteen minutes. Each connection therefore asks for TCP keepalives
 every second (an idle connection) and ``TCP_USER_TIMEOUT`` (data sent and not acknowledged),
