@@ -38,6 +38,8 @@ async def test_since_kind_and_grep_combine(service: SwarmService, clock: ManualC
     ]
     assert len(await texts(kinds=("task",))) == 4  # created and ready, twice
     assert await texts(kinds=("task_",)) == []  # LIKE wildcards are escaped
+    assert len(await texts(kinds=("Task",))) == 4  # case ignored on both databases
+    assert len(await texts(kinds=("TASK.CREATED",))) == 2
     assert await texts(grep="100%") == ["T-2 created by cli: New_work 100% (normal)"]
     assert await texts(kinds=("message",)) == [
         "message from cli to Agent-1, Agent-2, Agent-3, "

@@ -12,8 +12,8 @@ from core.store.tables import newest_first, row_to_event, unseen
 @dataclass(frozen=True)
 class EventFilter:
     """Which events: at or after ``since`` (epoch s), of ``kinds`` (``task`` matches every
-    ``task.*``), whose text contains ``grep`` (ASCII case ignored), of one task, with an id
-    up to ``until_id``."""
+    ``task.*``; case ignored, as kinds are lower case), whose text contains ``grep`` (ASCII
+    case ignored), of one task, with an id up to ``until_id``."""
 
     since: float | None = None
     kinds: tuple[str, ...] = ()
@@ -29,7 +29,7 @@ class EventFilter:
         if self.kinds:
             ors = (
                 f"kind = {params(kind)} OR kind LIKE {params(_escaped(kind) + '.%')} ESCAPE '\\'"
-                for kind in self.kinds
+                for kind in (k.lower() for k in self.kinds)
             )
             parts.append("(" + " OR ".join(ors) + ")")
         if self.grep:
