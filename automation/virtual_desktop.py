@@ -136,7 +136,7 @@ def _try_start(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return None
-        if _accepts(number):
+        if _accepts(number) and _lock_holder(number) == process.pid:
             return XServer(f":{number}", auth, process)
         time.sleep(0.05)
     _stop(process)
@@ -150,6 +150,15 @@ def _write_xauthority(path: Path, number: int, cookie: bytes) -> None:
     host = socket.gethostname().encode()
     entry = struct.pack(">H", FAMILY_LOCAL) + field(host) + field(str(number).encode())
     path.write_bytes(entry + field(b"MIT-MAGIC-COOKIE-1") + field(cookie))
+
+
+def _lock_holder(number: int) -> int | None:
+    """The pid in display ``number``'s lock file: the X server that owns the display (another
+    process that took the number first answers on the socket too, while ours exits)."""
+    try:
+        return int(Path(f"/tmp/.X{number}-lock").read_text().strip())
+    except (OSError, ValueError):
+        return None
 
 
 def _accepts(number: int) -> bool:
