@@ -7,12 +7,17 @@ gets one post with its buttons (:mod:`bot.discordbot.campaign_posts`). The messa
 thread ids live in the ``posts`` table, saved with the cursor (last handled event id) in one
 transaction after every post or edit, so a crash or a lost connection repeats at most the
 post in flight and never drops one.
+
+What a person must act on (a permission prompt, CI out of retries, a gate, an alert) is
+posted by a second loop with its own cursor (``discord:urgent``), so it never waits behind
+a flood of task cards: Discord lets a channel take about five posts in five seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.discordbot.campaign_posts import CampaignPosts
@@ -42,6 +47,7 @@ from bot.discordbot.views import card_view
 from core.errors import SwarmError
 from core.models import Event
 from core.service.swarm import SwarmService
+from core.store.event_query import EventFilter
 from core.store.posts import Post
 from core.text import split_text
 from core.waits import wait_set
@@ -51,11 +57,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CONSUMER = "discord"
+URGENT_CONSUMER = "discord:urgent"  # the posts a person must act on, read on their own
 MAX_BACKOFF_S = 30.0
 FIRST_START_BACKLOG = 200
 QUIET_LINE_KINDS = frozenset(
     {"schedule.failed", "input.paused", "input.resumed", "campaign.finished", "campaign.cancelled"}
 )
+URGENT_KINDS = PROMPT_KINDS | CI_KINDS | ALERT_KINDS | {"gate.waiting"}
 
 
 class Notifier:
@@ -67,37 +75,65 @@ class Notifier:
         self.poll_s = poll_s
         self.level = NotifyLevel(bot.settings.notify)
         self._wake = asyncio.Event()
+        self._urgent_wake = asyncio.Event()
         self._stopping = False
         self._lines: list[Event] = []
         self.campaigns = CampaignPosts(bot)
-        self.prompts = PromptPosts(bot, CONSUMER)  # agents' permission prompts, with buttons
-        self.ci = CiPosts(bot, CONSUMER)  # PRs whose CI failed past its retries, with buttons
+        self.prompts = PromptPosts(bot, URGENT_CONSUMER)  # agents' permission prompts, buttons
+        self.ci = CiPosts(bot, URGENT_CONSUMER)  # PRs whose CI failed past its retries
         service.on_change(self._wake.set)
+        service.on_change(self._urgent_wake.set)
 
     def stop(self) -> None:
-        """Finish the post in flight, then return from ``run``."""
+        """Finish the posts in flight, then return from ``run``."""
         self._stopping = True
         self._wake.set()
+        self._urgent_wake.set()
 
     async def run(self) -> None:
-        """Post events forever (until cancelled)."""
+        """Post events forever (until cancelled): the urgent ones beside the others."""
         await self.bot.wait_until_ready()
         channel = await self._channel()
         cursor = await self._start_cursor()
+        urgent = await self.service.posts.cursor(URGENT_CONSUMER) or cursor
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._loop(channel, cursor, self.post_pending, self._wake))
+            group.create_task(self._loop(channel, urgent, self.post_urgent, self._urgent_wake))
+
+    async def _loop(
+        self,
+        channel: Any,
+        cursor: int,
+        step: Callable[[Any, int], Awaitable[tuple[int, bool]]],
+        wake: asyncio.Event,
+    ) -> None:
+        """Run ``step`` until stopped: at once while it finds events, else on a change or
+        every ``poll_s``; a failure (a lost connection) is retried with a growing pause."""
         backoff = 1.0
         while not self._stopping:
-            self._wake.clear()
+            wake.clear()
             try:
-                cursor, posted = await self.post_pending(channel, cursor)
+                cursor, posted = await step(channel, cursor)
                 backoff = 1.0
             except Exception as exc:  # a lost connection must not end the notifier
                 log.warning("posting to Discord failed (%r); retrying in %.0f s", exc, backoff)
-                self._lines.clear()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
                 continue
             if not posted and not self._stopping:
-                await wait_set(self._wake, self.poll_s)
+                await wait_set(wake, self.poll_s)
+
+    async def post_urgent(self, channel: Any, cursor: int) -> tuple[int, bool]:
+        """Handle the events a person must act on after ``cursor`` (the urgent cursor)."""
+        flt = EventFilter(kinds=tuple(sorted(URGENT_KINDS)))
+        events = await self.service.find_events(flt, after_id=cursor, limit=100)
+        for event in events:
+            if self._stopping:
+                break
+            await self._handle_urgent(channel, event)
+            await self.service.posts.set_cursor(URGENT_CONSUMER, event.id)
+            cursor = event.id
+        return cursor, bool(events)
 
     async def _channel(self, channel_id: int | None = None) -> Any:
         channel_id = channel_id or self.bot.settings.channel_id or 0
@@ -114,13 +150,17 @@ class Notifier:
 
     async def post_pending(self, channel: Any, cursor: int) -> tuple[int, bool]:
         """Handle the events after ``cursor``; return the new cursor and whether any came."""
+        self._lines.clear()  # left by a failed step: read again from the cursor
         events = await self.service.events(after_id=cursor, limit=100)
         if not events:
             return cursor, False
         for event in events:
             if self._stopping:
                 break
-            if await self._handle(channel, event):
+            if event.kind in URGENT_KINDS:  # posted by ``post_urgent``
+                if not self._lines:
+                    cursor = event.id
+            elif await self._handle(channel, event):
                 await self._flush(channel)
                 cursor = event.id
             elif self._wants_line(event):
@@ -153,26 +193,21 @@ class Notifier:
         await channel.send("\n".join(event_text(e) for e in lines))
         await self.service.posts.set_cursor(CONSUMER, lines[-1].id)
 
-    async def _handle(self, channel: Any, event: Event) -> bool:
-        """Post or edit what ``event`` changes; True when it was handled here (cursor saved)."""
+    async def _handle_urgent(self, channel: Any, event: Event) -> None:
+        """Post or edit what an event a person must act on changes (posted at every level,
+        alerts at ``quiet`` only when something failed)."""
         if event.kind in ALERT_KINDS:
             if self.level is not NotifyLevel.quiet or event.kind in FAILURE_KINDS:
-                await self._flush(channel)
                 await self._alert(event)
-            return True
-        if event.kind in PROMPT_KINDS:  # a person must act: posted at every level
-            await self._flush(channel)
+        elif event.kind in PROMPT_KINDS:
             await self.prompts.handle(channel, event)
-            return True
-        if event.kind in CI_KINDS:  # a person must act: posted at every level
-            await self._flush(channel)
+        elif event.kind in CI_KINDS:
             await self.ci.handle(channel, event)
-            return True
-        if event.kind == "gate.waiting" and event.task_id is not None:
-            await self._flush(channel)  # a person must act: posted at every level
+        elif event.kind == "gate.waiting" and event.task_id is not None:
             await self.campaigns.gate_waiting(channel, event)
-            await self.service.posts.set_cursor(CONSUMER, event.id)
-            return True
+
+    async def _handle(self, channel: Any, event: Event) -> bool:
+        """Post or edit what ``event`` changes; True when it was handled here (cursor saved)."""
         if event.kind in LONG_KINDS:
             if self.level is not NotifyLevel.quiet:
                 await self._flush(channel)

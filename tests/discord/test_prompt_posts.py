@@ -9,6 +9,7 @@ import asyncio
 import pytest
 
 from core.agent_state import Signal
+from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.tasks import prompts
 from core.tasks.prompts import PromptOption
@@ -91,3 +92,17 @@ async def test_a_decision_or_a_close_made_elsewhere_edits_the_post(world: World)
     await edited_to(world.server, decided_post, "3. 'No' chosen by cli")
     await edited_to(world.server, closed_post, "closed without a decision (the agent moved on)")
     assert decided_post.custom_ids() == [] and closed_post.custom_ids() == []
+
+
+async def test_a_prompt_is_posted_ahead_of_a_flood_of_task_cards(world: World) -> None:
+    """60 new tasks are 60 card posts, about 6 s of the channel's rate limit here (60 s on
+    Discord); a permission prompt opened after them is posted while the cards still go out."""
+    service = world.service
+    await service.create_task(TaskSpec("warm-up"), "cli")  # the notifier has its cursor
+    await world.server.wait_for_message(has("**T-1** · warm-up"), channel=world.channel)
+    for n in range(60):
+        await service.create_task(TaskSpec(f"flood {n}"), "cli")
+    prompt_id = await open_prompt(service, "Edit main.py?")
+    await world.server.wait_for_message(has(f"R-{prompt_id}"), channel=world.channel)
+    cards = [m for m in world.server.messages(world.channel) if "flood " in m.content]
+    assert len(cards) < 60  # it did not wait for them all
