@@ -9,6 +9,7 @@ Code's hooks reference documents each event (common fields: ``session_id``,
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import os
@@ -284,6 +285,28 @@ def test_without_its_database_the_hook_exits_0_at_once_and_creates_nothing(
     assert done.returncode == 0 and "no swarm database" in done.stderr
     assert time.monotonic() - started < 10  # no waiting on anything (generous bound)
     assert not home.exists()
+
+
+def test_the_hook_loads_no_other_command_group(tmp_path: Path) -> None:
+    """It runs at every event of every agent's CLI: the other commands' modules (and what
+    they import) are not its cost."""
+    body = json.dumps(payload(tmp_path, "Stop", stop_hook_active=False))
+    probe = (
+        "import sys; from bot.cli.main import main; main(['hook', '--agent', 'Agent-1']); "
+        "print(sorted(m for m in sys.modules if m.startswith('bot.cli.')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        input=body,
+        env=cli_env(tmp_path / "missing"),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = set(ast.literal_eval(done.stdout.strip()))
+    assert "bot.cli.hook" in loaded and not {"bot.cli.tasks", "bot.cli.workflows"} & loaded
 
 
 async def test_a_permission_request_answered_within_the_wait_returns_the_decision(

@@ -12,35 +12,9 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from types import ModuleType
+from importlib import import_module
 from typing import TYPE_CHECKING, NoReturn
 
-from bot.cli import (
-    agents,
-    ai,
-    completion,
-    config_show,
-    db,
-    desktop_up,
-    doctor,
-    gc,
-    github,
-    hook,
-    inbox,
-    kill_switch,
-    mcp,
-    messages,
-    node,
-    questions,
-    reservations,
-    run,
-    status,
-    tasks,
-    watch,
-    web,
-    workflows,
-    workspaces,
-)
 from core.errors import InvalidInput
 from core.text import one_line
 
@@ -61,32 +35,34 @@ Agents report back with: swarm task start T-12 / swarm task done T-12 --note "..
 """
 
 
-# the command groups, in the order ``swarm --help`` lists their commands
-GROUPS: tuple[ModuleType, ...] = (
-    agents,
-    tasks,
-    messages,
-    status,
-    kill_switch,
-    gc,
-    questions,
-    inbox,
-    config_show,
-    doctor,
-    run,
-    node,
-    db,
-    ai,
-    watch,
-    web,
-    mcp,
-    workflows,
-    workspaces,
-    reservations,
-    github,
-    desktop_up,
-    hook,
-    completion,
+# the command groups (modules of ``bot.cli``), in the order ``swarm --help`` lists their
+# commands; imported only to build the parser, so ``swarm hook`` (run at every event of an
+# agent's CLI) loads its own module alone
+GROUPS: tuple[str, ...] = (
+    "agents",
+    "tasks",
+    "messages",
+    "status",
+    "kill_switch",
+    "gc",
+    "questions",
+    "inbox",
+    "config_show",
+    "doctor",
+    "run",
+    "node",
+    "db",
+    "ai",
+    "watch",
+    "web",
+    "mcp",
+    "workflows",
+    "workspaces",
+    "reservations",
+    "github",
+    "desktop_up",
+    "hook",
+    "completion",
 )
 GLOBAL_VALUED = ("--as", "--config")  # global options that take a value
 GLOBAL_FLAGS = ("-v", "--verbose")
@@ -166,8 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"swarm {_version()}")
     parser.set_defaults(parser=parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for group in GROUPS:
-        group.register(sub)
+    for name in GROUPS:
+        import_module(f"bot.cli.{name}").register(sub)
     return parser
 
 
@@ -191,6 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     raw = list(sys.argv[1:] if argv is None else argv)
     if raw[:1] == ["hook"] and not {"-h", "--help"} & set(raw):  # light, never a failure
+        from bot.cli import hook
+
         return hook.run(raw[1:])
     try:
         args = _parse(argv)
