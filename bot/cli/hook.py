@@ -32,12 +32,14 @@ if TYPE_CHECKING:
     from bot.config import Config
     from core.store.access import StoreAccess
     from core.store.commit_watch import CommitWatch
+    from core.store.postgres_listen import NotifyWait
     from core.tasks.agent_judge import Freshness
 
 log = logging.getLogger(__name__)
 HOOK_BUSY_S = 2.0  # the longest a hook waits for the database's write lock
-# A waiting PermissionRequest wakes when the SQLite store is written (inotify on its log),
-# and at least every SAFETY_S. Where it cannot (PostgreSQL, no inotify) it looks every POLL_S
+# A waiting PermissionRequest wakes when the SQLite store is written (inotify on its log) or
+# on PostgreSQL when its prompt is decided (LISTEN), and at least every SAFETY_S. Where it
+# cannot (no inotify, no LISTEN connection) it looks every POLL_S
 # during its first FAST_S, then every POLL_MAX_S: each wake-up costs CPU (0.8 % of a core at
 # 20 ms on the build machine, in asyncio's sleep alone), and a person answers after seconds.
 SAFETY_S = 0.25
@@ -182,7 +184,7 @@ async def _ask(
     prompt = await access.write(agent, hook_events.record, agent, event, fresh, True)
     wait_s = access.settings.approval_wait_s
     deadline = time.monotonic() + wait_s
-    changes = _changes(access)
+    changes = _changes(access, prompt.id)
     fast_until = time.monotonic() + FAST_S
     try:
         while True:
@@ -216,13 +218,19 @@ async def _ask(
         changes.close()
 
 
-def _changes(access: StoreAccess) -> CommitWatch:
-    """The commit watch of the hook's database (``core.store.commit_watch``)."""
+def _changes(access: StoreAccess, prompt_id: int) -> CommitWatch | NotifyWait:
+    """How the hook sees the prompt decided: the SQLite store's commit watch
+    (``core.store.commit_watch``), or on PostgreSQL a LISTEN for the prompt's
+    ``swarm_prompt`` notification."""
     from core.store.commit_watch import CommitWatch
 
     settings = access.settings
     if settings.database_url:
-        return CommitWatch(None)
+        from core.store.postgres import PROMPT_CHANNEL
+        from core.store.postgres_listen import NotifyWait
+
+        found = NotifyWait.open(settings.database_url, PROMPT_CHANNEL, str(prompt_id))
+        return found if found is not None else CommitWatch(None)
     try:
         return CommitWatch(settings.db_path)
     except sqlite3.Error as exc:

@@ -60,6 +60,17 @@ _NODE_WAKE = (
     "CREATE TRIGGER deliveries_queued AFTER INSERT OR UPDATE OF state ON deliveries "
     "FOR EACH ROW WHEN (NEW.state = 'queued') EXECUTE FUNCTION swarm_delivery_queued()",
 )
+# A prompt decided or closed wakes the hook that waits for it: NOTIFY swarm_prompt with its id
+# (the decision is often committed by the coordinator, whose commits do not NOTIFY
+# swarm_changes).
+PROMPT_CHANNEL = "swarm_prompt"
+_PROMPT_WAKE = (
+    "CREATE OR REPLACE FUNCTION swarm_prompt_settled() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN PERFORM pg_notify('{PROMPT_CHANNEL}', NEW.id::text); RETURN NULL; END $$",
+    "CREATE TRIGGER agent_prompts_settled AFTER UPDATE OF decided_at, closed_at ON agent_prompts "
+    "FOR EACH ROW WHEN (NEW.decided_at IS NOT NULL OR NEW.closed_at IS NOT NULL) "
+    "EXECUTE FUNCTION swarm_prompt_settled()",
+)
 # The events outbox: each event row carries the id of the transaction that wrote it
 # (``events.txid``, a migration on both databases, NULL on SQLite); consumers read only
 # below the oldest transaction still running (``HORIZON``), in (txid, id) order.
@@ -419,16 +430,22 @@ def _apply(conn: PgConn, migrations: tuple[tuple[Step, ...], ...]) -> int:
     if current < len(migrations):
         conn.raw.execute("UPDATE swarm_schema SET version = $1 WHERE id = 1", (len(migrations),))
         conn.total_changes += 1
-    if (
-        conn.raw.execute("SELECT 1 FROM pg_trigger WHERE tgname = 'deliveries_queued'").fetchone()
-        is None
-    ):
+    if not _has_trigger(conn, "deliveries_queued"):
         for statement in _NODE_WAKE:
+            conn.raw.execute(statement)
+    if not _has_trigger(conn, "agent_prompts_settled"):
+        for statement in _PROMPT_WAKE:
             conn.raw.execute(statement)
     if _no_txid_default(conn):
         for statement in _OUTBOX:
             conn.raw.execute(statement)
     return max(current, len(migrations))
+
+
+def _has_trigger(conn: PgConn, name: str) -> bool:
+    """True when the database has a trigger called ``name``."""
+    found = conn.raw.execute("SELECT 1 FROM pg_trigger WHERE tgname = $1", (name,)).fetchone()
+    return found is not None
 
 
 def _no_txid_default(conn: PgConn) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -34,3 +35,92 @@ async def listen(
         except psycopg.Error as exc:
             log.warning("%s failed (%s); again in 1 s", what, error_line(exc))
             await asyncio.sleep(1.0)
+
+
+class NotifyWait:
+    """Wait for ``NOTIFY channel, 'payload'`` on a connection of its own, inside an asyncio
+    loop (a waiting hook: a person's decision wakes it at once, where it used to poll).
+
+    The same face as :class:`core.store.commit_watch.CommitWatch`: ``changed()`` says
+    whether the awaited notification came since the last look (True at the first look: the
+    LISTEN began after the caller's change, so what happened before it must be read),
+    ``wait(longest_s)`` sleeps until it comes or ``longest_s`` passes. A lost connection is
+    logged once and then reads as "changed" at every look (the caller reads each time)."""
+
+    wakes_on_commits = True
+
+    def __init__(self, conn: Any, payload: str) -> None:
+        self._conn = conn
+        self._payload = payload
+        self._heard = True  # the first look reads
+
+    @classmethod
+    def open(cls, url: str, channel: str, payload: str) -> NotifyWait | None:
+        """LISTEN ``channel``; None (logged) when the database cannot be reached."""
+        import psycopg
+
+        from core.store.postgres import error_line
+        from core.store.postgres_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql
+
+        try:
+            conn = psycopg.connect(url, autocommit=True, **client_timeouts(DATA_TIMEOUT_S))
+            conn.execute(server_timeouts_sql(DATA_TIMEOUT_S))
+            conn.execute(f"LISTEN {channel}")
+        except psycopg.Error as exc:
+            log.debug("no LISTEN %s (%s): reading each time", channel, error_line(exc))
+            return None
+        return cls(conn, payload)
+
+    def changed(self) -> bool:
+        """True when the notification came since the last call (and at the first call)."""
+        self._drain()
+        heard, self._heard = self._heard, self._conn is None
+        return heard
+
+    async def wait(self, longest_s: float) -> None:
+        """Until the notification comes or ``longest_s`` seconds pass."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + longest_s
+        while not self._drain() and (left := deadline - loop.time()) > 0:
+            await _readable(self._conn.fileno(), left)
+        if self._conn is None:  # lost: no faster than a poll
+            await asyncio.sleep(max(0.0, deadline - loop.time()))
+
+    def _drain(self) -> bool:
+        """Take the notifications that arrived (without waiting); True once ours came."""
+        import psycopg
+
+        if self._conn is None:
+            return True
+        try:
+            for note in self._conn.notifies(timeout=0):
+                if note.payload == self._payload:
+                    self._heard = True
+        except psycopg.Error as exc:
+            log.warning("LISTEN lost (%s): reading each time", exc)
+            self.close()
+            self._heard = True
+        return self._heard
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+async def _readable(fd: int, longest_s: float) -> None:
+    """Until ``fd`` can be read or ``longest_s`` seconds pass."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def readable() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(fd, readable)
+    try:
+        await asyncio.wait({ready}, timeout=longest_s)
+    finally:
+        loop.remove_reader(fd)
+        ready.cancel()

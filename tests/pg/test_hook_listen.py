@@ -1,0 +1,111 @@
+"""A waiting PermissionRequest hook on PostgreSQL: woken by its prompt's notification
+(``swarm_prompt``, sent by a trigger when the prompt is decided or closed), not by a poll."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from core.agent_state import Signal
+from core.models import TaskSpec
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from core.store.postgres import PROMPT_CHANNEL
+from core.store.postgres_listen import NotifyWait
+from core.tasks import prompts
+from tests.conftest import PgServer
+from tests.test_agent_hooks import SUGGESTIONS, TOOL, Desk, _open_prompt, payload
+
+pytestmark = pytest.mark.timeout(90)
+OPTIONS = (prompts.PromptOption("1", "Yes"), prompts.PromptOption("2", "No"))
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> AsyncIterator[str]:
+    url = pg_server.fresh_database()
+    yield url
+    pg_server.drop(url)
+
+
+def _wait_for_listener(url: str) -> None:
+    """Until a session of the database has run ``LISTEN swarm_prompt`` (the hook's)."""
+    import psycopg
+
+    deadline = time.monotonic() + 30
+    with psycopg.connect(url, autocommit=True) as conn:
+        while not conn.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE query = %s", (f"LISTEN {PROMPT_CHANNEL}",)
+        ).fetchone():
+            assert time.monotonic() < deadline, "the hook never listened"
+            time.sleep(0.02)
+
+
+async def _prompt(service: SwarmService, agent: str) -> int:
+    found = await service.write(agent, prompts.open_prompt, agent, Signal.HOOK, "Edit?", OPTIONS)
+    return found.id
+
+
+async def test_the_wait_ends_when_its_prompt_is_decided_and_not_before(
+    pg_url: str, home: Path
+) -> None:
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_DATABASE_URL": pg_url})
+    service = await SwarmService.open(settings)
+    try:
+        mine, other = await _prompt(service, "Agent-1"), await _prompt(service, "Agent-2")
+        watch = NotifyWait.open(pg_url, PROMPT_CHANNEL, str(mine))
+        assert watch is not None
+        try:
+            assert watch.changed()  # the first look always reads
+            assert not watch.changed()
+            await service.create_task(TaskSpec("unrelated"), "cli")
+            await service.write("discord:ann", prompts.decide, other, "1")
+            await watch.wait(0.5)  # other commits and another prompt's decision: no wake
+            assert not watch.changed()
+            waiting = asyncio.create_task(watch.wait(60))
+            await asyncio.sleep(0.05)
+            await service.write("discord:ann", prompts.decide, mine, "2")
+            await asyncio.wait_for(waiting, 30)  # woken, long before its 60 s
+            assert watch.changed()
+        finally:
+            watch.close()
+    finally:
+        await service.close()
+
+
+async def test_a_hook_on_postgresql_returns_the_decision(tmp_path: Path, pg_url: str) -> None:
+    desk = Desk(tmp_path)
+    user_config = Path(f"{desk.home}-no-user-config") / "swarm" / "config.toml"
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text(f'database_url = "{pg_url}"\n')  # as a user would, for the hook
+    assert desk.cli("agents", "hooks", "install").code == 0
+    settings = Settings.from_env(
+        {
+            "SWARM_HOME": str(desk.home),
+            "SWARM_CONFIG": str(desk.config),
+            "SWARM_DATABASE_URL": pg_url,
+        }
+    )
+    service = await SwarmService.open(settings)
+    body = payload(
+        desk.ws["Agent-1"],
+        "PermissionRequest",
+        tool_name="Bash",
+        tool_input=TOOL,
+        permission_suggestions=SUGGESTIONS,
+    )
+    agent = desk.start_claude("Agent-1", body, desk.agent_env())
+    try:
+        prompt = await _open_prompt(service, "Agent-1")
+        await asyncio.to_thread(_wait_for_listener, pg_url)  # the hook listens, not polls
+        await service.write("discord:ann", prompts.decide, prompt.id, "1")
+        out, err = await asyncio.to_thread(agent.communicate, timeout=60)
+    finally:
+        agent.kill()
+        await service.close()
+    assert agent.returncode == 0, err
+    assert json.loads(out)["hookSpecificOutput"]["decision"]["behavior"] == "allow"
