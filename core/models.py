@@ -72,6 +72,30 @@ class DeliveryState(enum.StrEnum):
     failed = "failed"
 
 
+class ClaimOutcome(enum.StrEnum):
+    """What became of a delivery node's claim once its receipt was stored: the delivery's
+    new state, or ``lost`` (another node took it over after the lease: nothing stored)."""
+
+    delivered = "delivered"
+    queued = "queued"  # to be tried again (a retry or a deferral)
+    failed = "failed"
+    lost = "lost"
+
+
+class BlockedOn(enum.StrEnum):
+    """What a ``blocked`` task waits for (``tasks.blocked_on``; NULL in any other status)."""
+
+    dependencies = "dependencies"  # earlier tasks not finished yet: no person is needed
+    gate = "gate"  # a gate whose dependencies are through: a person approves or rejects it
+    dependency_failed = "dependency_failed"  # a dependency failed or was cancelled
+    person = "person"  # a person took the work over (``core/tasks/person.py``)
+
+    @property
+    def waiting(self) -> bool:
+        """True for the normal wait of a dependent task (nobody has to act)."""
+        return self is BlockedOn.dependencies
+
+
 def task_ref(task_id: int) -> str:
     """The human-friendly id of a task, e.g. ``T-12``."""
     return f"T-{task_id}"
@@ -157,6 +181,7 @@ class Task:
     lease_expires_at: float | None = None
     plan_id: str | None = None
     kind: str = "work"  # work | gate (a person decides) | on_failure | skip (see task_rules)
+    blocked_on: BlockedOn | None = None  # what a blocked task waits for
 
     @property
     def ref(self) -> str:
@@ -179,6 +204,7 @@ class Task:
             "attempts": self.attempts,
             "max_attempts": self.max_attempts,
             "reason": self.reason,
+            "blocked_on": self.blocked_on.value if self.blocked_on else None,
             "note": self.note,
             "created_by": self.created_by,
             "created_at": self.created_at,
@@ -250,6 +276,7 @@ class Delivery:
     reason: str | None = None
     is_retry: bool = False
     target: str = ""  # the message's target: agent:X, role:R, all, reset:X (a reset action)
+    deferred: bool = False  # its last try was put off (not attempted): ``reason`` says why
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for ``--json`` output."""
@@ -262,6 +289,7 @@ class Delivery:
             "task": task_ref(self.task_id) if self.task_id is not None else None,
             "attempts": self.attempts,
             "reason": self.reason,
+            "deferred": self.deferred,
         }
 
 

@@ -21,9 +21,8 @@ import discord
 from bot.discordbot.embeds import campaign_embed
 from bot.discordbot.gates import gate_buttons
 from core.errors import NotFound
-from core.models import Event, TaskStatus
+from core.models import BlockedOn, Event, TaskStatus
 from core.store.posts import Post
-from core.tasks.rules import AWAITING_APPROVAL
 from core.text import one_line, shorten
 from core.workflows import WorkflowService
 from core.workflows.campaigns import Campaign, campaign_ref, parse_campaign_ref
@@ -107,7 +106,7 @@ class CampaignPosts:
             task = await self.bot.service.get_task(event.task_id)
         except NotFound:
             return
-        if task.status is not TaskStatus.blocked or task.reason != AWAITING_APPROVAL:
+        if task.status is not TaskStatus.blocked or task.blocked_on is not BlockedOn.gate:
             return
         campaign_id = await self.flows.campaign_of_task(task.id)
         where = f" ({campaign_ref(campaign_id)})" if campaign_id is not None else ""

@@ -28,7 +28,7 @@ from core.coordinator.scheduler import Scheduler
 from core.delivery import node_claims, prompt
 from core.delivery.queue import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S
 from core.errors import ConfigError
-from core.models import Receipt
+from core.models import ClaimOutcome, Receipt
 from core.protocols import Deliverer
 from core.service.swarm import SwarmService
 from core.store.database import Store
@@ -74,7 +74,7 @@ class DeliveryNode:
                 f"the lease ({lease_s:g} s) must be longer than one delivery's "
                 f"time limit ({limit:g} s): raise --lease"
             )
-        self.claimer = f"{name}:{uuid.uuid4().hex[:8]}"  # this run of the node (fencing)
+        self.claimer = node_claims.Claimer(name, uuid.uuid4().hex[:8])  # this run (fencing)
         self.lease_s = lease_s
         self.batch = batch
         self.heartbeat_s = heartbeat_s
@@ -114,7 +114,7 @@ class DeliveryNode:
 
     async def deliver(
         self, claimed: list[tuple[node_claims.Claim, prompt.PromptFacts | None]]
-    ) -> list[str]:
+    ) -> list[ClaimOutcome]:
         """Deliver what is still this node's; store the receipts (one transaction)."""
         done: list[tuple[node_claims.Claim, Receipt, bool]] = []
         for held, facts in claimed:
@@ -128,17 +128,19 @@ class DeliveryNode:
         if not done:
             return []
         states = await self._store(done)
-        self.delivered += sum(s == "delivered" for s in states)
-        self.lost += states.count("lost")
+        self.delivered += states.count(ClaimOutcome.delivered)
+        self.lost += states.count(ClaimOutcome.lost)
         return states
 
-    async def _store(self, done: list[tuple[node_claims.Claim, Receipt, bool]]) -> list[str]:
+    async def _store(
+        self, done: list[tuple[node_claims.Claim, Receipt, bool]]
+    ) -> list[ClaimOutcome]:
         """The receipts in one transaction, retried with backoff while the database refuses
         (until the claims' lease ends: after it they may go out again anyway)."""
         delay, until = RECEIPT_RETRY_FIRST_S, min(held.until for held, _, _ in done)
         while True:
             try:
-                states: list[str] = await self.service.write(
+                states: list[ClaimOutcome] = await self.service.write(
                     self.name, node_claims.finish, self.claimer, done
                 )
                 return states
@@ -247,7 +249,12 @@ class DeliveryNode:
 
 
 def _claim_with_facts(
-    conn: Any, node: str, agents: list[str], now: float, lease_s: float, limit: int
+    conn: Any,
+    node: node_claims.Claimer,
+    agents: list[str],
+    now: float,
+    lease_s: float,
+    limit: int,
 ) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
     """The claims and, in the same transaction, what each task prompt needs."""
     return [

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from core.context import Ctx
-from core.models import Agent, Delivery, Priority, Receipt, task_ref
+from core.models import Agent, Delivery, DeliveryState, Priority, Receipt, TaskStatus, task_ref
 from core.store.conn import Args, Conn, values
 from core.store.tables import insert_event
 from core.tasks import agent_judge, lifecycle, messages
@@ -246,16 +246,18 @@ def record_receipt(
     receipt: Receipt,
     *,
     delivering: bool = False,
-) -> str:
+) -> DeliveryState:
     """Store a delivery's outcome; a task prompt that could not be delivered is requeued
     (``delivering``: as in ``messages.finish``)."""
     state = messages.finish(conn, ctx, delivery, receipt, delivering=delivering)
-    if state == "failed" and delivery.task_id is not None and not messages.is_note(delivery.target):
+    failed = state is DeliveryState.failed
+    if failed and delivery.task_id is not None and not messages.is_note(delivery.target):
         row = conn.execute(
             "SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = $1",
             (delivery.task_id,),
         ).fetchone()
-        if row is not None and row["status"] == "assigned" and row["assignee"] == delivery.agent:
+        held = row is not None and row["assignee"] == delivery.agent
+        if held and row["status"] == TaskStatus.assigned:
             why = f"could not deliver to {delivery.agent}: {receipt.reason or 'failed'}"
             attempts = row["attempts"]
             if attempts >= row["max_attempts"]:

@@ -2,10 +2,10 @@
 
 A node claims the due deliveries of its own agents with ``FOR UPDATE SKIP LOCKED`` (nodes
 never wait on each other's rows) and marks them ``delivering`` with a lease
-(``claim_until``) and its claimer, ``name:run`` in ``node`` (one run of the node: a
-restarted node of the same name is another claimer). A claim whose lease ran out (its node
-died mid-delivery) is claimed again like a queued one, one more attempt, so it goes out
-marked as a retry. Claims and
+(``claim_until``) and its claimer: the node's name in ``node`` and its run in ``node_run``
+(one run of the node: a restarted node of the same name is another claimer). A claim whose
+lease ran out (its node died mid-delivery) is claimed again like a queued one, one more
+attempt, so it goes out marked as a retry. Claims and
 heartbeats write no events and run beside other writers (``PgDatabase.write_concurrent``);
 the receipt, with its ``delivery.claimed`` event, is one ordinary write transaction (its
 events are read in commit order through the outbox horizon, ``events.txid``) and is stored
@@ -24,27 +24,40 @@ from typing import Any
 from core.context import Ctx
 from core.delivery import assignment
 from core.delivery.prompt import FACT_COLUMNS
-from core.models import Delivery, DeliveryState, Receipt, task_ref
+from core.models import ClaimOutcome, Delivery, DeliveryState, Receipt, task_ref
 from core.store.conn import Args, Conn
 from core.store.tables import row_to_delivery
 from core.tasks import messages
-from core.tasks.messages import DEFERRED
 
 # One statement (as procrastinate's ``procrastinate_fetch_job``): pick the due rows, skipping
 # those another node is claiming, and mark them ours; the rows come back with what was there
 # before (``was``, ``held_by``) and their message. PostgreSQL's own SQL: this module runs only
 # on PostgreSQL (nodes need it), with ``= ANY`` and ``FOR UPDATE SKIP LOCKED``.
 _CLAIM = (
-    "WITH picked AS (SELECT d.id, d.state AS was, d.node AS held_by FROM deliveries d "
+    "WITH picked AS (SELECT d.id, d.state AS was, d.node AS held_by, d.node_run AS held_run "
+    "FROM deliveries d "
     "WHERE d.agent_id = ANY($1) AND ((d.state = 'queued' AND d.not_before <= $2) OR "
     "(d.state = 'delivering' AND d.claim_until < $3)) ORDER BY d.id LIMIT $4 "
     "FOR UPDATE SKIP LOCKED) "
-    "UPDATE deliveries d SET state = 'delivering', node = $5, claim_until = $6, "
-    "attempts = d.attempts + 1, updated_at = $7 FROM picked p, messages m "
+    "UPDATE deliveries d SET state = 'delivering', node = $5, node_run = $6, claim_until = $7, "
+    "attempts = d.attempts + 1, updated_at = $8 FROM picked p, messages m "
     "WHERE d.id = p.id AND m.id = d.message_id "
     "RETURNING d.id, d.message_id, d.agent_id, p.was AS state, d.attempts - 1 AS attempts, "
-    f"d.reason, m.text, m.sender, m.task_id, m.priority, m.target, p.held_by, {FACT_COLUMNS}"
+    "d.reason, d.deferred, m.text, m.sender, m.task_id, m.priority, m.target, p.held_by, "
+    f"p.held_run, {FACT_COLUMNS}"
 )
+
+
+@dataclass(frozen=True)
+class Claimer:
+    """One run of a delivery node: its name (``deliveries.node``) and the run's id
+    (``deliveries.node_run``); a claim is fenced on both."""
+
+    name: str
+    run: str
+
+    def __str__(self) -> str:
+        return f"{self.name} (run {self.run})"
 
 
 @dataclass(frozen=True)
@@ -54,14 +67,14 @@ class Claim:
     delivery: Delivery
     claimed_at: float
     until: float
-    taken_from: str | None = None
+    taken_from: Claimer | None = None
     fresh_agent: bool = False  # read with the claim (``prompt.FACT_COLUMNS``)
     handed_over: bool = False
 
 
 def claim(
     conn: Conn,
-    claimer: str,
+    claimer: Claimer,
     agents: list[str],
     now: float,
     lease_s: float,
@@ -69,11 +82,18 @@ def claim(
 ) -> list[Claim]:
     """Take up to ``limit`` due deliveries of ``agents`` (queued, or claimed by a node whose
     lease ran out), oldest first, skipping rows another node is claiming right now."""
-    rows = conn.execute(_CLAIM, (agents, now, now, limit, claimer, now + lease_s, now)).fetchall()
+    until = now + lease_s
+    rows = conn.execute(
+        _CLAIM, (agents, now, now, limit, claimer.name, claimer.run, until, now)
+    ).fetchall()
     claims = []
     for row in sorted(rows, key=lambda r: int(r["id"])):
         found = row_to_delivery(row)
-        taken = row["held_by"] if row["state"] == "delivering" else None
+        taken = (
+            Claimer(row["held_by"], row["held_run"] or "")
+            if row["state"] == DeliveryState.delivering
+            else None
+        )
         claims.append(
             Claim(
                 dataclasses.replace(
@@ -92,37 +112,50 @@ def claim(
     return claims
 
 
-def holds(conn: Conn, claimer: str, delivery_id: int) -> bool:
+def holds(conn: Conn, claimer: Claimer, delivery_id: int) -> bool:
     """True while ``claimer``'s claim on the delivery stands (checked before delivering)."""
     row = conn.execute(
-        "SELECT node, state FROM deliveries WHERE id = $1", (delivery_id,)
+        "SELECT node, state, node_run FROM deliveries WHERE id = $1", (delivery_id,)
     ).fetchone()
-    return row is not None and row["node"] == claimer and row["state"] == "delivering"
+    return _held_by(row, claimer)
+
+
+def _held_by(row: Any, claimer: Claimer) -> bool:
+    """True when ``row`` (node, node_run, state) is ``claimer``'s claim."""
+    return (
+        row is not None
+        and row["node"] == claimer.name
+        and row["node_run"] == claimer.run
+        and row["state"] == DeliveryState.delivering
+    )
 
 
 def finish(
-    conn: Conn, ctx: Ctx, claimer: str, done: list[tuple[Claim, Receipt, bool]]
-) -> list[str]:
+    conn: Conn, ctx: Ctx, claimer: Claimer, done: list[tuple[Claim, Receipt, bool]]
+) -> list[ClaimOutcome]:
     """Store the receipts of ``done`` (claim, receipt, onboarded) whose claims are still
     ``claimer``'s; ``lost`` for the others (another node took them after the lease)."""
     from core.delivery.onboarding import record_receipt_onboarded
 
-    states = []
+    outcomes = []
     for held, receipt, onboarded in done:
         if receipt.ok and not onboarded:  # the common case: one statement
-            states.append("delivered" if _delivered(conn, ctx, claimer, held, receipt) else "lost")
+            stored = _delivered(conn, ctx, claimer, held, receipt)
+            outcomes.append(ClaimOutcome.delivered if stored else ClaimOutcome.lost)
             continue
         delivery = held.delivery
         row = conn.execute(
-            "SELECT node, state FROM deliveries WHERE id = $1 FOR UPDATE", (delivery.id,)
+            "SELECT node, state, node_run FROM deliveries WHERE id = $1 FOR UPDATE",
+            (delivery.id,),
         ).fetchone()
-        if row is None or row["node"] != claimer or row["state"] != "delivering":
-            states.append("lost")
+        if not _held_by(row, claimer):
+            outcomes.append(ClaimOutcome.lost)
             continue
         _claimed_event(conn, ctx, claimer, held)
         record = record_receipt_onboarded if onboarded else assignment.record_receipt
-        states.append(record(conn, ctx, delivery, receipt, delivering=True))  # ends the claim
-    return states
+        state = record(conn, ctx, delivery, receipt, delivering=True)  # ends the claim
+        outcomes.append(ClaimOutcome(state.value))
+    return outcomes
 
 
 # A node's delivered receipt as one statement (PostgreSQL's data-modifying CTEs): the delivery
@@ -131,9 +164,9 @@ def finish(
 # is selected from ``d``, so none is written for a claim that was lost.
 _DELIVERED = (
     "WITH d AS (UPDATE deliveries SET state = 'delivered', method = $1, reason = NULL, "
-    "updated_at = $2, claim_until = NULL WHERE id = $3 AND node = $4 AND state = 'delivering' "
-    "RETURNING agent_id){lease} INSERT INTO events (ts, kind, text, task_id, agent_id, actor, "
-    "data) {rows} RETURNING id"
+    "deferred = 0, updated_at = $2, claim_until = NULL WHERE id = $3 AND node = $4 "
+    "AND node_run = $5 AND state = 'delivering' RETURNING agent_id){lease} "
+    "INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) {rows} RETURNING id"
 )
 _LEASE = (
     ", t AS (UPDATE tasks SET lease_expires_at = {} FROM d WHERE tasks.id = {} "
@@ -145,13 +178,13 @@ _EVENT_ROW = (
 )
 
 
-def _delivered(conn: Conn, ctx: Ctx, claimer: str, held: Claim, receipt: Receipt) -> bool:
+def _delivered(conn: Conn, ctx: Ctx, claimer: Claimer, held: Claim, receipt: Receipt) -> bool:
     """Store a delivered receipt of ``held`` in one statement; False when the claim was lost
     (nothing written)."""
     delivery = held.delivery
     events = [e for e in (_claimed_row(ctx, claimer, held),) if e is not None]
     events.append(messages.delivered_event(ctx, delivery, receipt))
-    args = Args([receipt.method, ctx.now, delivery.id, claimer])  # $1..$4 of _DELIVERED
+    args = Args([receipt.method, ctx.now, delivery.id, claimer.name, claimer.run])  # $1..$5
     lease = ""
     if messages.renews_lease(delivery):
         lease = _LEASE.format(args(ctx.now + ctx.settings.lease_s), args(delivery.task_id))
@@ -160,31 +193,32 @@ def _delivered(conn: Conn, ctx: Ctx, claimer: str, held: Claim, receipt: Receipt
     return bool(conn.execute(_DELIVERED.format(lease=lease, rows=rows), args).fetchall())
 
 
-def _claimed_event(conn: Conn, ctx: Ctx, claimer: str, held: Claim) -> None:
+def _claimed_event(conn: Conn, ctx: Ctx, claimer: Claimer, held: Claim) -> None:
     row = _claimed_row(ctx, claimer, held)
     if row is not None:
         conn.add_event(row)
 
 
-def _claimed_row(ctx: Ctx, claimer: str, held: Claim) -> tuple[Any, ...] | None:
+def _claimed_row(ctx: Ctx, claimer: Claimer, held: Claim) -> tuple[Any, ...] | None:
     """The ``delivery.claimed`` event's row (``Conn.add_event``'s values); None for a
     deferral streak's next attempt (recorded once)."""
     delivery = held.delivery
-    if (delivery.reason or "").startswith(DEFERRED) and held.taken_from is None:
+    taken = held.taken_from
+    if delivery.deferred and taken is None:
         return None
     what = f"{task_ref(delivery.task_id)} prompt" if delivery.task_id else "message"
-    after = f"; taken over from {held.taken_from} after its lease" if held.taken_from else ""
-    node = claimer.rsplit(":", 1)[0]
+    after = f"; taken over from {taken} after its lease" if taken else ""
     data = {
         "delivery": delivery.id,
-        "node": node,
-        "claimer": claimer,
-        **({"taken_from": held.taken_from} if held.taken_from else {}),
+        "node": claimer.name,
+        "run": claimer.run,
+        **({"taken_from": taken.name, "taken_from_run": taken.run} if taken else {}),
     }
     return (
         held.claimed_at,
         "delivery.claimed",
-        f"{what} to {delivery.agent}: delivering by {node} (attempt {delivery.attempts}{after})",
+        f"{what} to {delivery.agent}: delivering by {claimer.name} "
+        f"(attempt {delivery.attempts}{after})",
         delivery.task_id,
         delivery.agent,
         ctx.actor,
@@ -228,8 +262,7 @@ def node_rows(conn: Conn) -> list[dict[str, Any]]:
     deliveries in flight."""
     rows = conn.execute(
         "SELECT n.name, n.agents, n.host, n.pid, n.heartbeat_at, (SELECT count(*) FROM "
-        "deliveries d WHERE substr(d.node, 1, length(n.name) + 1) = n.name || ':' "
-        "AND d.state = 'delivering') AS in_flight "
+        "deliveries d WHERE d.node = n.name AND d.state = 'delivering') AS in_flight "
         "FROM nodes n ORDER BY n.name"
     ).fetchall()
     return [

@@ -18,7 +18,7 @@ from core.context import Ctx
 from core.delivery import assignment
 from core.delivery.envelope import swarm_command
 from core.errors import ConfigError
-from core.models import Agent, Delivery, Receipt
+from core.models import Agent, Delivery, DeliveryState, Receipt
 from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import messages
@@ -113,11 +113,11 @@ def record_receipt_onboarded(
     receipt: Receipt,
     *,
     delivering: bool = False,
-) -> str:
+) -> DeliveryState:
     """Store the receipt of a task prompt that carried the onboarding; once delivered, the
     agent is onboarded (same transaction)."""
     state = assignment.record_receipt(conn, ctx, delivery, receipt, delivering=delivering)
-    if state == "delivered":
+    if state is DeliveryState.delivered:
         conn.execute(
             "UPDATE agent_state SET onboarded_at = $1 WHERE id = $2", (ctx.now, delivery.agent)
         )

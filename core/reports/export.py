@@ -40,6 +40,7 @@ TASK_FIELDS = (
     "attempts",
     "max_attempts",
     "reason",
+    "blocked_on",
     "note",
     "created_by",
     "created_at",

@@ -24,13 +24,12 @@ from typing import Any
 
 from core.context import Ctx
 from core.errors import InvalidInput, InvalidState, NotFound
-from core.models import task_ref
+from core.models import BlockedOn, task_ref
 from core.planning import store as plans
 from core.planning.model import plan_ref
 from core.store import alerts
 from core.store.conn import Conn, values
 from core.tasks import prompts, questions
-from core.tasks.rules import AWAITING_APPROVAL
 from core.text import one_line, shorten
 from core.workflows import runs
 
@@ -172,9 +171,8 @@ def _gates(conn: Conn) -> list[Need]:
     rows = conn.execute(
         "SELECT id, title, updated_at, campaign_id, (SELECT count(*) FROM task_deps d "
         "WHERE d.dep_id = tasks.id) AS waiting FROM tasks WHERE kind = 'gate' "
-        "AND status = 'blocked' "
-        "AND reason = $1 ORDER BY id",
-        (AWAITING_APPROVAL,),
+        "AND status = 'blocked' AND blocked_on = $1 ORDER BY id",
+        (BlockedOn.gate.value,),
     ).fetchall()
     out = []
     for task_id, title, updated_at, campaign_id, waiting in map(values, rows):

@@ -10,6 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 from core.errors import UnknownTask
 from core.models import (
     FINISHED_SQL,
+    BlockedOn,
     Delivery,
     DeliveryState,
     Event,
@@ -24,7 +25,7 @@ from core.store.conn import Args, Conn
 TASK_COLUMNS = (
     "id, title, details, priority, role, capabilities, pinned_agent, assignee, status, reason, "
     "attempts, max_attempts, created_by, created_at, updated_at, assigned_at, started_at, "
-    "finished_at, lease_expires_at, result_note, plan_id, kind"
+    "finished_at, lease_expires_at, result_note, plan_id, kind, blocked_on"
 )
 
 
@@ -143,6 +144,7 @@ def row_to_task(row: sqlite3.Row, after: list[int]) -> Task:
         lease_expires_at=row["lease_expires_at"],
         plan_id=row["plan_id"],
         kind=row["kind"],
+        blocked_on=BlockedOn(row["blocked_on"]) if row["blocked_on"] else None,
     )
 
 
@@ -239,11 +241,12 @@ def row_to_delivery(row: sqlite3.Row) -> Delivery:
         reason=row["reason"],
         is_retry=row["attempts"] > 0,
         target=row["target"],
+        deferred=bool(row["deferred"]),
     )
 
 
 DELIVERY_SELECT = (
-    "SELECT d.id, d.message_id, d.agent_id, d.state, d.attempts, d.reason, "
+    "SELECT d.id, d.message_id, d.agent_id, d.state, d.attempts, d.reason, d.deferred, "
     "m.text, m.sender, m.task_id, m.priority, m.target FROM deliveries d "
     "JOIN messages m ON m.id = d.message_id"
 )

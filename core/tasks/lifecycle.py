@@ -16,9 +16,17 @@ from core.errors import (
     NotFound,
     Unassignable,
 )
-from core.models import ACTIVE, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
+from core.models import (
+    ACTIVE,
+    BlockedOn,
+    Priority,
+    TaskSpec,
+    TaskStatus,
+    parse_task_ref,
+    task_ref,
+)
 from core.store import agent_signals
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 from core.store.row_locks import hold, read_held
 from core.store.tables import get_task, held_task, insert_event, task_exists
 from core.tasks import campaign_end, messages, reserving, rules
@@ -170,11 +178,12 @@ def _insert_task(
     # nothing to wait for: the rule needs no lookup, and the task is stored as it decides
     # (unless it skips the task, which also settles dependents: see ``_apply_rule``)
     first = rules.decide(spec.kind, []) if not (deps or triggers) else None
-    stored = first if first is not None and first[0] != "skipped" else ("blocked", None)
+    stored = first if first is not None and first.status != "skipped" else _UNSETTLED
     cur = conn.execute(
         "INSERT INTO tasks (title, details, priority, role, capabilities, pinned_agent, status, "
-        "reason, max_attempts, created_by, created_at, updated_at, plan_id, campaign_id, kind) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+        "reason, blocked_on, max_attempts, created_by, created_at, updated_at, plan_id, "
+        "campaign_id, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+        "$15, $16) RETURNING id",
         (
             spec.title,
             spec.details,
@@ -182,7 +191,7 @@ def _insert_task(
             spec.role,
             json.dumps(list(spec.capabilities)),
             spec.agent,
-            *stored,
+            *_columns(stored),
             ctx.settings.max_attempts,
             ctx.actor,
             ctx.now,
@@ -220,6 +229,10 @@ def _insert_task(
     return task_id
 
 
+# A task stored before its rule is applied (in the same transaction): it waits.
+_UNSETTLED = rules.Rule(TaskStatus.blocked, None, BlockedOn.dependencies)
+
+
 def dependency_states(
     conn: Conn, task_id: int, triggers: bool = True
 ) -> list[tuple[int, str, bool]]:
@@ -245,54 +258,57 @@ def settle(conn: Conn, ctx: Ctx, task_id: int) -> None:
     """Put a not-yet-started task in ``ready``, ``blocked`` (with its reason) or ``skipped``,
     by the rule of its kind (:mod:`core.tasks.rules`). Its row is held first: two of its
     dependencies finishing at once settle it one after the other, the second seeing both."""
-    status, reason, kind = values(read_held(conn, "tasks", "status, reason, kind", task_id))
-    if status not in ("blocked", "ready"):
+    row = read_held(conn, "tasks", "status, reason, kind, blocked_on", task_id)
+    if row["status"] not in (TaskStatus.blocked, TaskStatus.ready):
         return
-    deps = dependency_states(conn, task_id, triggers=kind == "on_failure")
-    _apply_rule(conn, ctx, task_id, (status, reason), rules.decide(kind, deps))
+    deps = dependency_states(conn, task_id, triggers=row["kind"] == "on_failure")
+    _apply_rule(conn, ctx, task_id, _stored_rule(row), rules.decide(row["kind"], deps))
 
 
-def _apply_rule(
-    conn: Conn,
-    ctx: Ctx,
-    task_id: int,
-    was: tuple[str, str | None],
-    now: tuple[str, str | None],
-) -> None:
-    """Store a not-yet-started task's new status ``now`` (status, reason) when it differs
-    from what it ``was``, with its event."""
-    new_status, why = now
+def _stored_rule(row: Any) -> rules.Rule:
+    """The rule a task's row holds (status, reason, blocked_on)."""
+    on = row["blocked_on"]
+    return rules.Rule(TaskStatus(row["status"]), row["reason"], BlockedOn(on) if on else None)
+
+
+def _columns(rule: rules.Rule) -> tuple[str, str | None, str | None]:
+    """A rule as stored: status, reason, blocked_on."""
+    return rule.status.value, rule.reason, rule.on.value if rule.on else None
+
+
+def _apply_rule(conn: Conn, ctx: Ctx, task_id: int, was: rules.Rule, now: rules.Rule) -> None:
+    """Store a not-yet-started task's new rule ``now`` (status, reason, what it waits for)
+    when it differs from what it ``was``, with its event."""
     if now == was:
         return
+    skipped = now.status is TaskStatus.skipped
     conn.execute(
-        "UPDATE tasks SET status = $1, reason = $2, updated_at = $3, finished_at = $4 "
-        "WHERE id = $5",
-        (new_status, why, ctx.now, ctx.now if new_status == "skipped" else None, task_id),
+        "UPDATE tasks SET status = $1, reason = $2, blocked_on = $3, updated_at = $4, "
+        "finished_at = $5 WHERE id = $6",
+        (*_columns(now), ctx.now, ctx.now if skipped else None, task_id),
     )
     _rule_event(conn, ctx, task_id, now)
-    if new_status == "skipped":
+    if skipped:
         settle_dependents(conn, ctx, task_id)
 
 
-def _rule_event(conn: Conn, ctx: Ctx, task_id: int, now: tuple[str, str | None]) -> None:
-    """The event of a not-yet-started task's status ``now`` (status, reason)."""
-    new_status, why = now
+def _rule_event(conn: Conn, ctx: Ctx, task_id: int, now: rules.Rule) -> None:
+    """The event of a not-yet-started task's rule ``now``."""
     ref = task_ref(task_id)
     text = (
         f"{ref} is ready"
-        if new_status == "ready"
-        else f"{ref} is {why}"
-        if new_status == "skipped"
-        else f"{ref} is blocked: {why}"
+        if now.status is TaskStatus.ready
+        else f"{ref} is {now.reason}"
+        if now.status is TaskStatus.skipped
+        else f"{ref} is blocked: {now.reason}"
     )
-    insert_event(
-        conn, ctx.now, rules.event_kind(new_status, why), text, task_id=task_id, actor=ctx.actor
-    )
+    insert_event(conn, ctx.now, rules.event_kind(now), text, task_id=task_id, actor=ctx.actor)
 
 
 # Every dependent not yet started, with each of its dependencies' status: one read for all.
 _DEPENDENTS = (
-    "SELECT x.id, x.status, x.reason, x.kind, t.id AS dep, t.status AS dep_status "
+    "SELECT x.id, x.status, x.reason, x.kind, x.blocked_on, t.id AS dep, "
+    "t.status AS dep_status "
     "FROM task_deps w JOIN tasks x ON x.id = w.task_id JOIN task_deps d ON d.task_id = x.id "
     "JOIN tasks t ON t.id = d.dep_id WHERE w.dep_id = $1 AND x.status IN ('blocked', 'ready') "
     "ORDER BY x.id, t.id"
@@ -302,19 +318,19 @@ _DEPENDENTS = (
 def settle_dependents(conn: Conn, ctx: Ctx, task_id: int, *, campaign: bool = True) -> None:
     """Re-evaluate every task that depends directly on ``task_id`` (``campaign=False``: the
     caller knows the task is in no campaign, so no campaign can have finished)."""
-    found: dict[int, tuple[str, str | None, str, list[tuple[int, str, bool]]]] = {}
+    found: dict[int, tuple[rules.Rule, str, list[tuple[int, str, bool]]]] = {}
     for row in conn.execute(_DEPENDENTS, (task_id,)).fetchall():
-        entry = found.setdefault(row["id"], (row["status"], row["reason"], row["kind"], []))
-        entry[3].append((row["dep"], row["dep_status"], False))
+        entry = found.setdefault(row["id"], (_stored_rule(row), row["kind"], []))
+        entry[2].append((row["dep"], row["dep_status"], False))
     cascaded = False  # a dependent skipped: it settled others, whose rows read above are stale
-    for dependent, (status, reason, kind, deps) in found.items():
+    for dependent, (was, kind, deps) in found.items():
         if cascaded or kind == "on_failure":  # failure triggers: read with their flags
             settle(conn, ctx, dependent)
             cascaded = True  # it may have been skipped (and settled others)
             continue
         now = rules.decide(kind, deps)
-        _apply_rule(conn, ctx, dependent, (status, reason), now)
-        cascaded = now[0] == "skipped" and (status, reason) != now
+        _apply_rule(conn, ctx, dependent, was, now)
+        cascaded = now.status is TaskStatus.skipped and was != now
     if campaign:
         campaign_end.note_if_finished(conn, ctx, task_id)
 
@@ -481,7 +497,7 @@ def finish_failed(
 ) -> None:
     """Mark a task failed for ``reason`` (by its agent, or by the scheduler)."""
     conn.execute(
-        "UPDATE tasks SET status = 'failed', reason = $1, finished_at = $2, "
+        "UPDATE tasks SET status = 'failed', reason = $1, blocked_on = NULL, finished_at = $2, "
         "lease_expires_at = NULL, "
         "updated_at = $3 WHERE id = $4",
         (reason, ctx.now, ctx.now, task_id),
@@ -507,8 +523,8 @@ def cancel(conn: Conn, ctx: Ctx, task_id: int) -> None:
     task = held_task(conn, task_id)
     require(task, TaskAction.cancel)
     conn.execute(
-        "UPDATE tasks SET status = 'cancelled', finished_at = $1, lease_expires_at = NULL, "
-        "updated_at = $2 WHERE id = $3",
+        "UPDATE tasks SET status = 'cancelled', blocked_on = NULL, finished_at = $1, "
+        "lease_expires_at = NULL, updated_at = $2 WHERE id = $3",
         (ctx.now, ctx.now, task_id),
     )
     insert_event(
@@ -540,8 +556,9 @@ def retry(conn: Conn, ctx: Ctx, task_id: int) -> None:
     task = held_task(conn, task_id)
     require(task, TaskAction.retry)
     conn.execute(
-        "UPDATE tasks SET status = 'blocked', reason = NULL, attempts = 0, prev_agent = assignee, "
-        "assignee = NULL, finished_at = NULL, not_before = 0, updated_at = $1 WHERE id = $2",
+        "UPDATE tasks SET status = 'blocked', reason = NULL, blocked_on = 'dependencies', "
+        "attempts = 0, prev_agent = assignee, assignee = NULL, finished_at = NULL, "
+        "not_before = 0, updated_at = $1 WHERE id = $2",
         (ctx.now, task_id),
     )
     insert_event(

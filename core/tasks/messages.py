@@ -14,7 +14,6 @@ from core.store.tables import DELIVERY_SELECT, insert_event, row_to_delivery
 from core.text import shorten
 
 DEFER_DELAY_S = 1.0  # a deferred delivery (not attempted) is looked at again after this
-DEFERRED = "deferred: "  # the stored reason of a deferred delivery starts with this
 # A message about a task that is not its prompt (an answer, a nudge): its target is
 # ``note:<agent>``; it is delivered as it is, without the workspace, handoff and footer.
 NOTE_TARGET = "note:"
@@ -143,7 +142,7 @@ def claim_row(conn: Conn, ctx: Ctx, extra: str = "") -> tuple[Delivery, Any] | N
     if taken.rowcount == 0:  # dropped or claimed meanwhile by another writer: next time
         return None
     found = row_to_delivery(row)  # is_retry: an earlier attempt was made
-    if not (found.reason or "").startswith(DEFERRED):  # a deferral streak is recorded once
+    if not found.deferred:  # a deferral streak is recorded once
         insert_event(
             conn,
             ctx.now,
@@ -167,34 +166,34 @@ def finish(
     receipt: Receipt,
     *,
     delivering: bool = False,
-) -> str:
+) -> DeliveryState:
     """Record a deliverer's receipt; retry with backoff, or give up. Return the new state
     (a node's claim, ``claim_until``, ends with it). ``delivering``: the caller has just read
     the row as ``delivering`` in this transaction (a node's fenced receipt), no need to look."""
     if receipt.ok:  # the common case: one conditional UPDATE, no read first
         return _delivered(conn, ctx, delivery, receipt, checked=delivering)
     state = (
-        "delivering"
+        DeliveryState.delivering
         if delivering  # held: a receipt and a requeue or drop of it at once take turns
-        else read_held(conn, "deliveries", "state", delivery.id)["state"]
+        else DeliveryState(read_held(conn, "deliveries", "state", delivery.id)["state"])
     )
-    if state != "delivering":  # superseded meanwhile (task cancelled or reassigned)
-        return str(state)
+    if state is not DeliveryState.delivering:  # superseded (task cancelled or reassigned)
+        return state
     if receipt.deferred:
-        why = f"{DEFERRED}{receipt.reason or 'not attempted'}"
-        if delivery.reason != why:
+        why = receipt.reason or "not attempted"
+        if not (delivery.deferred and delivery.reason == why):  # a streak: recorded once
             insert_event(
                 conn,
                 ctx.now,
                 "delivery.deferred",
-                f"{_what(delivery)} to {delivery.agent} waits: {why}",
+                f"{_what(delivery)} to {delivery.agent} waits: deferred: {why}",
                 task_id=delivery.task_id,
                 agent=delivery.agent,
                 actor=ctx.actor,
                 data={"delivery": delivery.id},
             )
         _requeue(conn, ctx, delivery.id, DEFER_DELAY_S, why, counted=False)
-        return "queued"
+        return DeliveryState.queued
     if receipt.retryable and delivery.attempts < ctx.settings.delivery_attempts:
         delay = min(
             ctx.settings.retry_backoff_s * 2 ** (delivery.attempts - 1),
@@ -211,16 +210,18 @@ def finish(
             agent=delivery.agent,
             actor=ctx.actor,
         )
-        return "queued"
+        return DeliveryState.queued
     return _failed(conn, ctx, delivery, receipt)
 
 
-def _state(conn: Conn, delivery_id: int) -> str:
+def _state(conn: Conn, delivery_id: int) -> DeliveryState:
     row = conn.execute("SELECT state FROM deliveries WHERE id = $1", (delivery_id,)).fetchone()
-    return str(row["state"])
+    return DeliveryState(row["state"])
 
 
-def _delivered(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt, *, checked: bool) -> str:
+def _delivered(
+    conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt, *, checked: bool
+) -> DeliveryState:
     """Mark the delivery delivered if it is still ``delivering`` (``checked``: the caller
     read it so in this transaction); else its state, unchanged (superseded meanwhile). The
     task's lease restarts: its row is taken before the delivery's, as a requeue or a cancel
@@ -229,8 +230,8 @@ def _delivered(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt, *, ch
         _restart_lease(conn, ctx, delivery)
     still = "" if checked else " AND state = 'delivering'"
     cur = conn.execute(
-        "UPDATE deliveries SET state = 'delivered', method = $1, reason = NULL, updated_at = $2, "
-        f"claim_until = NULL WHERE id = $3{still}",
+        "UPDATE deliveries SET state = 'delivered', method = $1, reason = NULL, deferred = 0, "
+        f"updated_at = $2, claim_until = NULL WHERE id = $3{still}",
         (receipt.method, ctx.now, delivery.id),
     )
     if cur.rowcount == 0 and not checked:
@@ -238,7 +239,7 @@ def _delivered(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt, *, ch
     conn.add_event(delivered_event(ctx, delivery, receipt))
     if checked:
         _restart_lease(conn, ctx, delivery)
-    return "delivered"
+    return DeliveryState.delivered
 
 
 def _restart_lease(conn: Conn, ctx: Ctx, delivery: Delivery) -> None:
@@ -268,10 +269,10 @@ def renews_lease(delivery: Delivery) -> bool:
     return delivery.task_id is not None and not is_note(delivery.target)
 
 
-def _failed(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
+def _failed(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> DeliveryState:
     reason = receipt.reason or "failed"
     conn.execute(
-        "UPDATE deliveries SET state = 'failed', reason = $1, updated_at = $2, "
+        "UPDATE deliveries SET state = 'failed', reason = $1, deferred = 0, updated_at = $2, "
         "claim_until = NULL WHERE id = $3",
         (reason, ctx.now, delivery.id),
     )
@@ -285,14 +286,16 @@ def _failed(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> str:
         actor=ctx.actor,
         data={"delivery": delivery.id, "reason": reason},
     )
-    return "failed"
+    return DeliveryState.failed
 
 
 def _requeue(conn: Conn, ctx: Ctx, delivery_id: int, delay: float, why: str, counted: bool) -> None:
+    """Back to the queue after ``delay``: a retry (``counted``: a try was used) or a
+    deferral (not attempted: ``deferred``, the try given back)."""
     conn.execute(
-        "UPDATE deliveries SET state = 'queued', reason = $1, not_before = $2, "
-        "attempts = attempts - $3, updated_at = $4, claim_until = NULL WHERE id = $5",
-        (why, ctx.now + delay, 0 if counted else 1, ctx.now, delivery_id),
+        "UPDATE deliveries SET state = 'queued', reason = $1, deferred = $2, not_before = $3, "
+        "attempts = attempts - $4, updated_at = $5, claim_until = NULL WHERE id = $6",
+        (why, 0 if counted else 1, ctx.now + delay, 0 if counted else 1, ctx.now, delivery_id),
     )
 
 
@@ -307,7 +310,7 @@ def drop_pending(conn: Conn, ctx: Ctx, task_id: int, agent: str) -> None:
     ).fetchall()
     for delivery_id, state in map(values, rows):
         dropped = conn.execute(
-            "UPDATE deliveries SET state = 'failed', reason = 'superseded', "
+            "UPDATE deliveries SET state = 'failed', reason = 'superseded', deferred = 0, "
             "updated_at = $1 WHERE id = $2 AND state IN ('queued', 'delivering')",
             (ctx.now, delivery_id),
         )
@@ -356,7 +359,7 @@ def recover(conn: Conn, ctx: Ctx) -> int:
     recovered = 0
     for delivery_id, agent, task_id in map(values, rows):
         back = conn.execute(
-            "UPDATE deliveries SET state = 'queued', reason = 'interrupted', "
+            "UPDATE deliveries SET state = 'queued', reason = 'interrupted', deferred = 0, "
             "updated_at = $1 WHERE id = $2 AND state = 'delivering' AND node IS NULL",
             (ctx.now, delivery_id),
         )

@@ -18,9 +18,9 @@ def take_over(conn: Conn, ctx: Ctx, task_id: int, why: str) -> None:
     task = held_task(conn, task_id)  # a retry of the same task waits, then sees this
     _require_done(task.ref, task.status)
     conn.execute(
-        "UPDATE tasks SET status = 'blocked', reason = $1, prev_agent = assignee, assignee = "
-        "NULL, "
-        "finished_at = NULL, lease_expires_at = NULL, updated_at = $2 WHERE id = $3",
+        "UPDATE tasks SET status = 'blocked', reason = $1, blocked_on = 'person', "
+        "prev_agent = assignee, assignee = NULL, finished_at = NULL, lease_expires_at = NULL, "
+        "updated_at = $2 WHERE id = $3",
         (why, ctx.now, task_id),
     )
     insert_event(

@@ -171,7 +171,8 @@ def take_answer(conn: Conn, ctx: Ctx, question_id: int) -> bool:
     ).fetchall()
     for delivery_id in (r["id"] for r in rows):
         conn.execute(
-            "UPDATE deliveries SET state = 'failed', reason = $1, updated_at = $2 WHERE id = $3",
+            "UPDATE deliveries SET state = 'failed', reason = $1, deferred = 0, updated_at = $2 "
+            "WHERE id = $3",
             (PRINTED, ctx.now, delivery_id),
         )
         insert_event(

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from core.agent_state import AgentState, Observation, Signal
 from core.context import Ctx
 from core.delivery.envelope import swarm_command
-from core.models import Agent, task_ref
+from core.models import Agent, DeliveryState, task_ref
 from core.store import agent_signals
 from core.store.alerts import STALLED, UNREACHABLE, clear_alert, open_alert
 from core.store.conn import Conn, values
@@ -178,7 +178,7 @@ def _own_echo(conn: Conn, ctx: Ctx, settings: WatchSettings, agent: str) -> bool
         (agent,),
     ).fetchone()
     return row is not None and (
-        row["state"] == "delivering" or ctx.now - row["updated_at"] <= settings.echo_s
+        row["state"] == DeliveryState.delivering or ctx.now - row["updated_at"] <= settings.echo_s
     )
 
 
@@ -438,11 +438,11 @@ def _check_reachable(
         "'failed') AND COALESCE(reason, '') != 'superseded' ORDER BY id DESC LIMIT $2",
         (agent, count),
     ).fetchall()
-    if len(rows) == count and all(r["state"] == "failed" for r in rows):
+    if len(rows) == count and all(r["state"] == DeliveryState.failed for r in rows):
         text = f"{agent} unreachable: its last {count} deliveries failed ({rows[0]['reason']})"
         if open_alert(conn, ctx, agent, UNREACHABLE, text):
             report.opened.append(f"{agent} {UNREACHABLE}")
-    elif rows and rows[0]["state"] == "delivered":
+    elif rows and rows[0]["state"] == DeliveryState.delivered:
         _clear(
             conn,
             ctx,

@@ -14,6 +14,7 @@ from core.errors import InvalidInput, InvalidState, NotFound, UnknownTask
 from core.models import (
     FINISHED,
     FINISHED_SQL,
+    BlockedOn,
     Task,
     TaskStatus,
     parse_ref,
@@ -24,7 +25,6 @@ from core.store import tables
 from core.store.conn import Conn
 from core.store.row_locks import hold
 from core.tasks import campaign_end, lifecycle
-from core.tasks.rules import AWAITING_APPROVAL
 from core.workflows.pace import Pace, recent_pace
 
 
@@ -69,7 +69,7 @@ class Campaign:
         return [
             t
             for t in self.tasks
-            if t.reason == AWAITING_APPROVAL
+            if t.blocked_on is BlockedOn.gate
             and t.status is TaskStatus.blocked
             and self.kinds.get(t.id) == "gate"
         ]
@@ -144,7 +144,7 @@ class Campaign:
     def _waiting_count(self) -> int:
         """Tasks waiting for earlier tasks (shown ``blocked``; no person is needed)."""
         return sum(
-            t.status is TaskStatus.blocked and (t.reason or "").startswith("waiting for T-")
+            t.status is TaskStatus.blocked and t.blocked_on is BlockedOn.dependencies
             for t in self.tasks
         )
 
@@ -153,7 +153,7 @@ class Campaign:
         return sum(
             t.status is TaskStatus.blocked
             and t.id not in gates
-            and not (t.reason or "").startswith("waiting")
+            and t.blocked_on is not BlockedOn.dependencies
             for t in self.tasks
         )
 

@@ -11,11 +11,10 @@ from typing import Any
 
 from core.context import Ctx
 from core.errors import InvalidState
-from core.models import FINISHED, Task, TaskStatus, task_ref
+from core.models import FINISHED, BlockedOn, Task, TaskStatus, task_ref
 from core.store import tables
 from core.store.conn import Conn
 from core.tasks import lifecycle
-from core.tasks.rules import AWAITING_APPROVAL
 from core.workflows.campaigns import campaign_ref, insert_campaign
 from core.workflows.expand import PlannedTask
 
@@ -62,7 +61,7 @@ def approve(conn: Conn, ctx: Ctx, task_id: int, note: str = "") -> None:
     task = _gate(conn, task_id, "approved")
     note = ctx.check_text(note, "note") if note.strip() else ""
     conn.execute(
-        "UPDATE tasks SET status = 'done', reason = NULL, result_note = $1, "
+        "UPDATE tasks SET status = 'done', reason = NULL, blocked_on = NULL, result_note = $1, "
         "finished_at = $2, updated_at = $3 WHERE id = $4",
         (f"approved by {ctx.actor}" + (f": {note}" if note else ""), ctx.now, ctx.now, task_id),
     )
@@ -112,7 +111,7 @@ def _gate(conn: Conn, task_id: int, action: str) -> Task:
         raise InvalidState(f"{task.ref} was already {task.note or 'approved'}")
     if task.status is TaskStatus.cancelled:
         raise InvalidState(f"{task.ref} was already {task.note or 'cancelled'}")
-    if task.reason != AWAITING_APPROVAL and action == "approved":
+    if task.blocked_on is not BlockedOn.gate and action == "approved":
         raise InvalidState(f"{task.ref} cannot be approved yet: {task.reason}")
     return task
 

@@ -93,7 +93,7 @@ async def test_a_dead_nodes_claim_goes_out_again_as_a_retry_and_the_dead_node_ne
     (delivery,) = await svc.deliveries()
     assert delivery.state is DeliveryState.delivered and delivery.attempts == 2
     taken = [e for e in await svc.events() if e.kind == "delivery.claimed"]
-    assert len(taken) == 1 and "taken over from desk-1:" in taken[0].text
+    assert len(taken) == 1 and f"taken over from desk-1 (run {dead.claimer.run})" in taken[0].text
 
 
 async def test_a_late_receipt_of_a_claim_taken_over_is_dropped(
