@@ -18,7 +18,6 @@ import dataclasses
 import logging
 import os
 import signal
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -219,13 +218,14 @@ async def _ask(
 def _changes(access: StoreAccess) -> CommitWatch:
     """The commit watch of the hook's database (``core.store.commit_watch``)."""
     from core.store.commit_watch import CommitWatch
+    from core.store.errors import StoreError
 
     settings = access.settings
     if settings.database_url:
         return CommitWatch(None)
     try:
         return CommitWatch(settings.db_path)
-    except sqlite3.Error as exc:
+    except StoreError as exc:
         log.debug("swarm hook: no commit watch (%s): reading the prompt each time", exc)
         return CommitWatch(None)
 

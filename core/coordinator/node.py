@@ -20,7 +20,6 @@ import asyncio
 import logging
 import os
 import socket
-import sqlite3
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,7 @@ from core.models import Receipt
 from core.protocols import Deliverer
 from core.service.swarm import SwarmService
 from core.store.database import Store
+from core.store.errors import Transient
 from core.waits import wait_set
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ class DeliveryNode:
                     self.name, node_claims.finish, self.claimer, done
                 )
                 return states
-            except sqlite3.OperationalError as exc:
+            except Transient as exc:
                 if self.service.clock.now() + delay >= until:
                     raise
                 log.warning(

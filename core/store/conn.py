@@ -21,6 +21,14 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any, Literal, Protocol
 
+from core.store.errors import (
+    Busy,
+    Constraint,
+    IntegrityError,
+    StoreError,
+    Unavailable,
+)
+
 MIN_SQLITE = (3, 35)  # RETURNING (3.35), ON CONFLICT DO NOTHING (3.24)
 Dialect = Literal["sqlite", "postgres"]
 Params = Sequence[Any] | Mapping[str, Any]
@@ -109,15 +117,21 @@ class SqliteConn(sqlite3.Connection):
 
     def execute(self, sql: str, params: Params = (), /) -> sqlite3.Cursor:  # type: ignore[override]
         """Run one statement with ``$n`` placeholders bound from ``params``."""
-        if params and params.__class__ is not dict:  # a sequence, the common case: inline
-            return _execute(self, sql, dict(zip(_NAMES, params)))  # noqa: B905
-        return _execute(self, sql, params)
+        try:
+            if params and params.__class__ is not dict:  # a sequence, the common case: inline
+                return _execute(self, sql, dict(zip(_NAMES, params)))  # noqa: B905
+            return _execute(self, sql, params)
+        except sqlite3.Error as exc:
+            raise sqlite_error(exc) from exc
 
     def executemany(  # type: ignore[override]
         self, sql: str, seq: Iterable[Sequence[Any]], /
     ) -> sqlite3.Cursor:
         """Run one statement once per parameter sequence."""
-        return _executemany(self, sql, map(dict, map(zip, repeat(_NAMES), seq)))
+        try:
+            return _executemany(self, sql, map(dict, map(zip, repeat(_NAMES), seq)))
+        except sqlite3.Error as exc:
+            raise sqlite_error(exc) from exc
 
     def add_event(self, row: Sequence[Any]) -> None:
         """Insert the event now (SQLite has one writer: nothing to gain by holding it)."""
@@ -161,3 +175,44 @@ class Args(list[Any]):
 def values(row: Any) -> tuple[Any, ...]:
     """A row's values in its SELECT's order, for unpacking (``sqlite3.Row`` or a dict)."""
     return tuple(row.values()) if isinstance(row, dict) else tuple(row)
+
+
+# SQLite's primary result codes (<sqlite3.h>) of a database that refuses for now
+_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
+# SQLITE_NOMEM, SQLITE_READONLY, SQLITE_INTERRUPT, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN,
+# SQLITE_PROTOCOL
+_UNAVAILABLE_CODES = frozenset({7, 8, 9, 10, 13, 14, 15})
+_CONSTRAINTS: dict[str, Constraint] = {
+    "SQLITE_CONSTRAINT_UNIQUE": "unique",
+    "SQLITE_CONSTRAINT_PRIMARYKEY": "unique",
+    "SQLITE_CONSTRAINT_NOTNULL": "not_null",
+    "SQLITE_CONSTRAINT_FOREIGNKEY": "foreign_key",
+    "SQLITE_CONSTRAINT_CHECK": "check",
+}
+
+
+def sqlite_error(exc: sqlite3.Error) -> StoreError:
+    """The store's error for a ``sqlite3`` error (raise it ``from exc``)."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return _integrity(exc)
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = None if code is None else code & 0xFF
+    text = str(exc) or type(exc).__name__
+    if primary in _BUSY_CODES:
+        return Busy(text)
+    if primary in _UNAVAILABLE_CODES:
+        return Unavailable(text)
+    return StoreError(text)
+
+
+def _integrity(exc: sqlite3.IntegrityError) -> IntegrityError:
+    """``UNIQUE constraint failed: t.a, t.b`` as ``IntegrityError("unique", "t", ("a", "b"))``."""
+    constraint = _CONSTRAINTS.get(getattr(exc, "sqlite_errorname", ""), "other")
+    if constraint not in ("unique", "not_null"):
+        return IntegrityError(constraint)
+    _, _, where = str(exc).partition(": ")
+    names = [part.strip().partition(".") for part in where.split(",")]
+    tables = {table for table, dot, _ in names if dot}
+    if len(tables) != 1 or not all(dot for _, dot, _ in names):
+        return IntegrityError(constraint)  # an index on an expression: "index 'name'"
+    return IntegrityError(constraint, tables.pop(), tuple(column for _, _, column in names))

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 from core.store.calls import Abandoned, StoreCall
-from core.store.conn import MIN_SQLITE, SqliteConn
+from core.store.conn import MIN_SQLITE, SqliteConn, sqlite_error
 from core.store.migrations import LATEST, MIGRATIONS, sqlite_ddl
 
 log = logging.getLogger(__name__)
@@ -104,9 +104,12 @@ class Database:
             raise StorageError(
                 f"cannot use {path.parent} as the swarm's home (SWARM_HOME): {exc.strerror}"
             ) from None
-        conn = await aiosqlite.connect(
-            path, isolation_level=None, timeout=busy_timeout_s, factory=SqliteConn
-        )
+        try:
+            conn = await aiosqlite.connect(
+                path, isolation_level=None, timeout=busy_timeout_s, factory=SqliteConn
+            )
+        except sqlite3.Error as exc:
+            raise sqlite_error(exc) from exc
         db = cls(conn, path)
         try:
             await check_thread_access(conn)
@@ -153,7 +156,10 @@ class Database:
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         if self._fenced is not None:
             raise StorageError(self._fenced)
-        return await _in_thread(self._aio, fn, *args)
+        try:
+            return await _in_thread(self._aio, fn, *args)
+        except sqlite3.Error as exc:  # one a statement's own mapping did not see (a fetch)
+            raise sqlite_error(exc) from exc
 
 
 # aiosqlite's documented methods cost one thread hop per statement; its internal
@@ -197,6 +203,20 @@ def check_sqlite_version(found: tuple[int, ...] = sqlite3.sqlite_version_info) -
             f"{'.'.join(map(str, MIN_SQLITE))} or later (RETURNING); use a Python built "
             "with a newer SQLite, or SWARM_DATABASE_URL for PostgreSQL"
         )
+
+
+def check_writable(path: Path, busy_timeout_s: float) -> None:
+    """Take the write lock of the SQLite file ``path`` and write nothing (``swarm doctor``);
+    StoreError when it cannot."""
+    try:
+        conn = sqlite3.connect(path, timeout=busy_timeout_s)
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # takes the write lock, writes nothing
+            conn.rollback()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise sqlite_error(exc) from exc
 
 
 def _unless_abandoned(
