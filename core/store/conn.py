@@ -8,9 +8,10 @@ Nothing rewrites a statement at run time. Where the dialects truly differ a func
 calls a named operation of the connection (``data_version``, ``give_back_space``,
 ``add_event``/``flush_events``) or picks one statement of a ``Pair``.
 
-Rows are read by column name (``row["id"]``): ``sqlite3.Row`` here, psycopg's ``dict_row`` on
-PostgreSQL (``core.store.postgres.PgConn``), never by index; code that unpacks a row does it
-through ``values(row)`` (unpacking a dict would give its column names).
+Rows are read by column name (``row["id"]``, the ``Row`` protocol): ``sqlite3.Row`` here,
+psycopg's ``dict_row`` on PostgreSQL (``core.store.postgres.PgConn``), never by index; code
+that unpacks a row does it through ``values(row)`` (unpacking a dict would give its column
+names). Errors are the store's own (``core.store.errors``; ``sqlite_error`` maps SQLite's).
 """
 
 from __future__ import annotations
@@ -39,6 +40,18 @@ EVENT_INSERT = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
     f"VALUES ({', '.join(f'${i}' for i in range(1, len(EVENT_COLUMNS) + 1))})"
 )
+
+
+class Row(Protocol):
+    """One row as store functions read it: by column name (``sqlite3.Row`` on SQLite,
+    psycopg's ``dict_row`` on PostgreSQL), never by index or by iterating it (the two
+    differ there: ``values(row)`` unpacks one)."""
+
+    def __getitem__(self, key: str, /) -> Any:
+        """The value of column ``key``."""
+
+    def keys(self) -> Iterable[str]:
+        """The column names, in the SELECT's order."""
 
 
 class Cursor(Protocol):
