@@ -103,4 +103,15 @@ def test_only_the_stores_sqlite_part_imports_sqlite3() -> None:
         if _imports_sqlite3(path)
     }
     assert found - SQLITE_PART == set()
-    assert SQLITE_PART <= found  # the list names no module that no longer needs it
+    assert found >= SQLITE_PART  # the list names no module that no longer needs it
+
+
+def test_core_asks_the_store_not_the_database_url() -> None:
+    # core below the composition root branches on the store (Store.listens, serves_nodes,
+    # listen), never on SWARM_DATABASE_URL: only the settings and open_store read it
+    readers = {
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "core").rglob("*.py")
+        if "database_url" in path.read_text(encoding="utf-8")
+    }
+    assert readers == {"core/settings.py", "core/store/database.py"}

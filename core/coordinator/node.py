@@ -192,18 +192,14 @@ class DeliveryNode:
     async def _listen(self) -> None:
         """LISTEN swarm_delivery; wake on a notification naming one of this node's agents
         (and each time it listens anew: catch up with what was queued meanwhile)."""
-        from core.store.postgres import DELIVERY_CHANNEL
-        from core.store.postgres_listen import listen
-
         mine = set(self.agents)
-        url = self.service.settings.database_url
-        assert url is not None
 
         def heard(_pid: int, payload: str) -> None:
             if payload in mine:
                 self._wake.set()
 
-        await listen(url, DELIVERY_CHANNEL, heard, self._wake.set, f"node {self.name}: listening")
+        what = f"node {self.name}: listening"
+        await self.service.db.listen("deliveries", heard, self._wake.set, what)
 
     async def _heartbeats(self, stop: asyncio.Event) -> None:
         host, pid = socket.gethostname(), os.getpid()

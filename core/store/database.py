@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast
 
 import aiosqlite
 
@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 
 T = TypeVar("T")
+# what a store can announce to other processes: a commit that changed rows ("changes"), a
+# delivery queued for an agent ("deliveries", the agent's id as the payload)
+Channel = Literal["changes", "deliveries"]
 
 
 class Store(Protocol):
@@ -34,9 +37,12 @@ class Store(Protocol):
 
     ``serves_nodes``: other machines' delivery nodes share this database (PostgreSQL); on a
     store that cannot, the agents' ``node`` is ignored and the coordinator delivers to all.
+    ``listens``: other processes' commits are announced and ``listen`` hears them as they
+    happen (PostgreSQL); else a reader notices them through ``data_version`` (SQLite).
     """
 
     serves_nodes: bool
+    listens: bool
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(conn, *args)`` outside any write transaction."""
@@ -54,6 +60,17 @@ class Store(Protocol):
 
     def backend_pid(self) -> int:
         """The server process whose notifications are this store's own (0: none)."""
+
+    async def listen(
+        self,
+        channel: Channel,
+        heard: Callable[[int, str], None],
+        ready: Callable[[], None],
+        what: str,
+    ) -> None:
+        """Until cancelled: ``heard(pid, payload)`` for each announcement on ``channel``,
+        ``ready()`` each time it (re)starts listening (catch up then), failures logged as
+        ``what`` and retried; StorageError on a store that does not ``listens``."""
 
     def fence(self, reason: str) -> None:
         """Refuse all work from now on (raising StorageError(reason)) and cut any statement
@@ -87,6 +104,7 @@ class Database:
     """
 
     serves_nodes = False  # one machine: no delivery nodes
+    listens = False  # other processes' commits show in PRAGMA data_version
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._aio = conn
@@ -148,6 +166,19 @@ class Database:
     def backend_pid(self) -> int:
         """No server process."""
         return 0
+
+    async def listen(
+        self,
+        channel: Channel,
+        heard: Callable[[int, str], None],
+        ready: Callable[[], None],
+        what: str,
+    ) -> None:
+        """SQLite announces nothing: StorageError (callers check ``listens``)."""
+        raise StorageError(
+            f"{what}: SQLite announces no {channel} to listen for (other processes' commits "
+            "show in PRAGMA data_version); listening needs PostgreSQL (SWARM_DATABASE_URL)"
+        )
 
     def fence(self, reason: str) -> None:
         """Refuse all work from now on (a statement in flight ends by itself: no network)."""

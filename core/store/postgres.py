@@ -20,7 +20,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import psycopg
 import psycopg_pool
@@ -40,6 +40,9 @@ from core.store.errors import (
 )
 from core.store.migrations import MIGRATIONS, Step, postgres_ddl
 from core.store.postgres_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql, shut_down
+
+if TYPE_CHECKING:
+    from core.store.database import Channel
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -498,6 +501,7 @@ class PgDatabase:
     behind a write. A call whose caller is cancelled stops at its next statement."""
 
     serves_nodes = True  # delivery nodes on other machines share it
+    listens = True  # commits NOTIFY swarm_changes, queued deliveries swarm_delivery
 
     def __init__(self, url: str, conn: PgConn, pool: ThreadPoolExecutor) -> None:
         self.url = url
@@ -562,6 +566,20 @@ class PgDatabase:
     def backend_pid(self) -> int:
         """The server process of the write connection (its own notifications carry it)."""
         return int(self._conn.raw.info.backend_pid)
+
+    async def listen(
+        self,
+        channel: Channel,
+        heard: Callable[[int, str], None],
+        ready: Callable[[], None],
+        what: str,
+    ) -> None:
+        """LISTEN ``swarm_changes`` or ``swarm_delivery`` on a connection of its own until
+        cancelled (``core.store.postgres_listen``)."""
+        from core.store.postgres_listen import listen
+
+        name = CHANGES_CHANNEL if channel == "changes" else DELIVERY_CHANNEL
+        await listen(self.url, name, heard, ready, what)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._submit(self._pool, self._run, fn, args)
