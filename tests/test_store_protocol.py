@@ -11,7 +11,7 @@ from core.errors import StorageError
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store.database import Channel
+from core.store.conn import Channel
 from tests.helpers import RecordingDeliverer, write_agents
 
 pytestmark = pytest.mark.both_databases

@@ -33,6 +33,9 @@ from core.store.errors import (
 MIN_SQLITE = (3, 35)  # RETURNING (3.35), ON CONFLICT DO NOTHING (3.24)
 Dialect = Literal["sqlite", "postgres"]
 Params = Sequence[Any] | Mapping[str, Any]
+# what a store can announce to other processes (``Store.listen``): a commit that changed rows
+# ("changes"), a delivery queued for an agent ("deliveries", the agent's id as the payload)
+Channel = Literal["changes", "deliveries"]
 
 # The columns of one event row, in the order ``Conn.add_event`` takes them.
 EVENT_COLUMNS = ("ts", "kind", "text", "task_id", "agent_id", "actor", "data")

@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import aiosqlite
 
@@ -19,16 +19,13 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 from core.store.calls import Abandoned, StoreCall
-from core.store.conn import MIN_SQLITE, SqliteConn, sqlite_error
+from core.store.conn import MIN_SQLITE, Channel, SqliteConn, sqlite_error
 from core.store.migrations import LATEST, MIGRATIONS, sqlite_ddl
 
 log = logging.getLogger(__name__)
 
 
 T = TypeVar("T")
-# what a store can announce to other processes: a commit that changed rows ("changes"), a
-# delivery queued for an agent ("deliveries", the agent's id as the payload)
-Channel = Literal["changes", "deliveries"]
 
 
 class Store(Protocol):

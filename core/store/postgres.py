@@ -20,7 +20,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 import psycopg_pool
@@ -29,7 +29,7 @@ from psycopg.rows import dict_row
 from core.errors import StorageError
 from core.redact import redact_quoted, redact_urls
 from core.store.calls import Abandoned, StoreCall
-from core.store.conn import EVENT_COLUMNS, EVENT_INSERT, Args, Dialect, Params
+from core.store.conn import EVENT_COLUMNS, EVENT_INSERT, Args, Channel, Dialect, Params
 from core.store.errors import (
     Busy,
     Conflict,
@@ -40,9 +40,6 @@ from core.store.errors import (
 )
 from core.store.migrations import MIGRATIONS, Step, postgres_ddl
 from core.store.postgres_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql, shut_down
-
-if TYPE_CHECKING:
-    from core.store.database import Channel
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -17,7 +17,7 @@ async def listen(
     each notification; a failed connection is logged and tried again every second."""
     import psycopg
 
-    from core.store.postgres import error_line
+    from core.redact import redact_urls
     from core.store.postgres_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql
 
     while True:
@@ -32,5 +32,6 @@ async def listen(
                 async for note in conn.notifies():
                     heard(note.pid, note.payload)
         except psycopg.Error as exc:
-            log.warning("%s failed (%s); again in 1 s", what, error_line(exc))
+            line = (str(exc).strip() or type(exc).__name__).splitlines()[0]  # as error_line
+            log.warning("%s failed (%s); again in 1 s", what, redact_urls(line))
             await asyncio.sleep(1.0)
