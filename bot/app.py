@@ -152,7 +152,7 @@ class Builder:
         github = self.github(service)
         if github is not None:
             timers.append(github)
-        if service.settings.database_url:  # other processes' writes wake the loop at once
+        if service.db.listens:  # other processes' writes wake the loop at once
             from core.coordinator.changes import ChangeListener
 
             listener = ChangeListener(service)

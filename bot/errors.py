@@ -4,10 +4,10 @@ the user can act on, never a traceback."""
 from __future__ import annotations
 
 import errno
-import sqlite3
 
 from core.errors import SwarmError
 from core.redact import redact_urls
+from core.store.errors import Busy, StoreError
 from core.text import one_line
 
 _SQLITE_HINTS = (
@@ -43,9 +43,11 @@ def describe(exc: BaseException) -> str | None:
 def _text(exc: BaseException) -> str | None:
     if isinstance(exc, SwarmError):
         return str(exc)
-    if isinstance(exc, sqlite3.DatabaseError):
+    if isinstance(exc, StoreError):
         detail = str(exc)
         hint = next((h for key, h in _SQLITE_HINTS if key in detail.lower()), None)
+        if hint is None and isinstance(exc, Busy):
+            hint = "the database stayed busy: try again"
         return f"{hint} ({detail})" if hint else f"database error: {detail}"
     if isinstance(exc, OSError):
         return _os_error(exc)

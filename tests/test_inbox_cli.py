@@ -8,10 +8,14 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from tests.helpers import run_cli
 from tests.test_inbox import every_kind
+
+pytestmark = pytest.mark.both_databases
 
 
 async def swarm(home: Path, *args: str, actor: str = "boss") -> tuple[int, str, str]:

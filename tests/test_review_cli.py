@@ -14,6 +14,8 @@ from core.service.swarm import SwarmService
 from tests.helpers import run_cli
 from tests.web.review_work import GIT_ENV, deliver, inbox_texts, worked_task
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture(autouse=True)
 def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,6 +11,7 @@ from core.errors import StorageError
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.store.conn import Channel
 from tests.helpers import RecordingDeliverer, write_agents
 
 pytestmark = pytest.mark.both_databases
@@ -61,3 +62,40 @@ async def test_a_node_serves_its_agent_only_where_the_store_shares_nodes(
         assert rows == {"A": "desk" if shared else None}
     finally:
         await service.close()
+
+
+async def test_a_store_that_listens_hears_another_processs_commit_and_queued_delivery(
+    service: SwarmService, database_url: str | None, clock: ManualClock
+) -> None:
+    import asyncio
+
+    if database_url is None:  # SQLite: other processes' commits show in data_version only
+        assert not service.db.listens
+        with pytest.raises(StorageError, match="needs PostgreSQL"):
+            await service.db.listen("changes", lambda *_: None, lambda: None, "test")
+        return
+    assert service.db.listens
+    heard: dict[str, list[tuple[int, str]]] = {"changes": [], "deliveries": []}
+    ready = {name: asyncio.Event() for name in heard}
+    got = {name: asyncio.Event() for name in heard}
+
+    def listening(name: Channel) -> asyncio.Task[None]:
+        def hear(pid: int, text: str) -> None:
+            heard[name].append((pid, text))
+            got[name].set()
+
+        return asyncio.create_task(service.db.listen(name, hear, ready[name].set, "test"))
+
+    listeners = [listening("changes"), listening("deliveries")]
+    other = await SwarmService.open(service.settings, clock)  # another process, in effect
+    try:
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in ready.values())), 10)
+        await other.send("Agent-1", "hello", "test")
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in got.values())), 10)
+        assert {pid for pid, _ in heard["changes"]} == {other.db.backend_pid()}
+        assert {text for _, text in heard["deliveries"]} == {"Agent-1"}
+    finally:
+        for task in listeners:
+            task.cancel()
+        await asyncio.gather(*listeners, return_exceptions=True)
+        await other.close()

@@ -70,3 +70,48 @@ def test_an_import_against_the_contracts_fails_the_check(tmp_path: Path) -> None
     assert result.returncode == 1, result.stdout + result.stderr
     assert "core.tasks.lifecycle -> core.service.swarm" in result.stdout
     assert "No cycles are allowed in bot.cli." in result.stdout
+
+
+# the store's SQLite part: the only modules that may name the sqlite3 driver (every other
+# module reads rows through core.store.conn.Row and catches core.store.errors)
+SQLITE_PART = {
+    "core/store/conn.py",  # SqliteConn, and sqlite_error: SQLite's errors as the store's
+    "core/store/database.py",  # the SQLite store (aiosqlite), its migrations, check_writable
+    "core/store/db_copy.py",  # reads a SQLite file to copy it into PostgreSQL
+    "core/store/commit_watch.py",  # PRAGMA data_version of the SQLite file, for a waiting hook
+}
+
+
+def _imports_sqlite3(path: Path) -> bool:
+    import ast
+
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import) and any(
+            a.name.split(".")[0] == "sqlite3" for a in node.names
+        ):
+            return True
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlite3":
+            return True
+    return False
+
+
+def test_only_the_stores_sqlite_part_imports_sqlite3() -> None:
+    found = {
+        str(path.relative_to(ROOT))
+        for package in ("core", "bot", "automation")
+        for path in (ROOT / package).rglob("*.py")
+        if _imports_sqlite3(path)
+    }
+    assert found - SQLITE_PART == set()
+    assert found >= SQLITE_PART  # the list names no module that no longer needs it
+
+
+def test_core_asks_the_store_not_the_database_url() -> None:
+    # core below the composition root branches on the store (Store.listens, serves_nodes,
+    # listen), never on SWARM_DATABASE_URL: only the settings and open_store read it
+    readers = {
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "core").rglob("*.py")
+        if "database_url" in path.read_text(encoding="utf-8")
+    }
+    assert readers == {"core/settings.py", "core/store/database.py"}

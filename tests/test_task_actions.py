@@ -14,6 +14,8 @@ from core.service.swarm import SwarmService
 from core.tasks.actions import TaskAction, allowed
 from tests.helpers import RecordingDeliverer
 
+pytestmark = pytest.mark.both_databases
+
 STATES = ("blocked", "ready", "assigned", "in_progress", "done", "failed", "cancelled", "gate")
 
 
@@ -58,7 +60,6 @@ async def _try(service: SwarmService, action: TaskAction, ref: str) -> str | Non
     return None
 
 
-@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 @pytest.mark.parametrize("action", list(TaskAction))
 async def test_the_service_refuses_exactly_what_the_rule_does_not_allow(
     service: SwarmService, action: TaskAction

@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from tests.helpers import run_cli
+
+pytestmark = pytest.mark.both_databases
 
 
 async def test_edit_changes_what_is_asked_and_records_it(home: Path, service: SwarmService) -> None:

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -244,14 +243,12 @@ def _database(config: Config) -> list[Finding]:
         if os.access(parent, os.W_OK):
             return [Finding("database", OK, f"{db} (created on first use)")]
         return [Finding("database", PROBLEM, f"{db}: cannot create it ({parent} is read-only)")]
+    from core.store.database import check_writable
+    from core.store.errors import StoreError
+
     try:
-        conn = sqlite3.connect(db, timeout=config.core.busy_timeout_s)
-        try:
-            conn.execute("BEGIN IMMEDIATE")  # takes the write lock, writes nothing
-            conn.rollback()
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
+        check_writable(db, config.core.busy_timeout_s)
+    except StoreError as exc:
         return [Finding("database", PROBLEM, f"{db}: not writable ({exc})")]
     return [Finding("database", OK, f"{db} (writable)")]
 

@@ -18,7 +18,6 @@ import dataclasses
 import logging
 import os
 import signal
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -223,6 +222,7 @@ def _changes(access: StoreAccess, prompt_id: int) -> CommitWatch | NotifyWait:
     (``core.store.commit_watch``), or on PostgreSQL a LISTEN for the prompt's
     ``swarm_prompt`` notification."""
     from core.store.commit_watch import CommitWatch
+    from core.store.errors import StoreError
 
     settings = access.settings
     if settings.database_url:
@@ -233,7 +233,7 @@ def _changes(access: StoreAccess, prompt_id: int) -> CommitWatch | NotifyWait:
         return found if found is not None else CommitWatch(None)
     try:
         return CommitWatch(settings.db_path)
-    except sqlite3.Error as exc:
+    except StoreError as exc:
         log.debug("swarm hook: no commit watch (%s): reading the prompt each time", exc)
         return CommitWatch(None)
 

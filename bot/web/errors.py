@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -21,6 +20,7 @@ from core.errors import (
     StorageError,
     SwarmError,
 )
+from core.store.errors import StoreError
 from core.text import one_line
 
 STATUS = (
@@ -41,7 +41,7 @@ def status_of(exc: SwarmError) -> int:
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(SwarmError, _swarm_error)
-    app.add_exception_handler(sqlite3.DatabaseError, _database_error)
+    app.add_exception_handler(StoreError, _database_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(LoginNeeded, _to_login)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from core.redact import redact_urls
-from core.store.conn import Conn, values
+from core.store.conn import Conn, Row, values
 
 DAY_S = 86_400.0
 
@@ -115,7 +114,7 @@ def _by_day(conn: Conn, since: float) -> list[dict[str, Any]]:
     return out
 
 
-def _sums(row: sqlite3.Row) -> dict[str, Any]:
+def _sums(row: Row) -> dict[str, Any]:
     names = ("calls", "failed", "prompt_tokens", "completion_tokens", "unpriced")
     result: dict[str, Any] = {k: int(row[k] or 0) for k in names}
     result["cost"] = round(float(row["cost"] or 0), 6)

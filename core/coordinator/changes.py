@@ -18,7 +18,6 @@ import logging
 from collections.abc import Callable
 
 from core.service.swarm import SwarmService
-from core.store.postgres_listen import listen
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +56,10 @@ class ChangeListener:
                 await self._task
 
     async def _listen(self) -> None:
-        from core.store.postgres import CHANGES_CHANNEL
-
-        url = self.service.settings.database_url
-        assert url is not None
         own = self.service.db.backend_pid
 
         def heard(pid: int, _payload: str) -> None:
             if pid != own():
                 self.on_change()
 
-        await listen(url, CHANGES_CHANNEL, heard, lambda: None, "listening for changes")
+        await self.service.db.listen("changes", heard, lambda: None, "listening for changes")

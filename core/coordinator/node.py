@@ -20,7 +20,6 @@ import asyncio
 import logging
 import os
 import socket
-import sqlite3
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,7 @@ from core.models import ClaimOutcome, Receipt
 from core.protocols import Deliverer
 from core.service.swarm import SwarmService
 from core.store.database import Store
+from core.store.errors import Transient
 from core.waits import wait_set
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ class DeliveryNode:
                     self.name, node_claims.finish, self.claimer, done
                 )
                 return states
-            except sqlite3.OperationalError as exc:
+            except Transient as exc:
                 if self.service.clock.now() + delay >= until:
                     raise
                 log.warning(
@@ -194,18 +194,14 @@ class DeliveryNode:
     async def _listen(self) -> None:
         """LISTEN swarm_delivery; wake on a notification naming one of this node's agents
         (and each time it listens anew: catch up with what was queued meanwhile)."""
-        from core.store.postgres import DELIVERY_CHANNEL
-        from core.store.postgres_listen import listen
-
         mine = set(self.agents)
-        url = self.service.settings.database_url
-        assert url is not None
 
         def heard(_pid: int, payload: str) -> None:
             if payload in mine:
                 self._wake.set()
 
-        await listen(url, DELIVERY_CHANNEL, heard, self._wake.set, f"node {self.name}: listening")
+        what = f"node {self.name}: listening"
+        await self.service.db.listen("deliveries", heard, self._wake.set, what)
 
     async def _heartbeats(self, stop: asyncio.Event) -> None:
         host, pid = socket.gethostname(), os.getpid()

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from core.context import Ctx
 from core.models import Agent, Delivery, DeliveryState, Priority, Receipt, TaskStatus, task_ref
-from core.store.conn import Args, Conn, values
+from core.store.conn import Args, Conn, Row, values
 from core.store.tables import insert_event
 from core.tasks import agent_judge, lifecycle, messages
 
@@ -87,7 +86,7 @@ def assign_batch(conn: Conn, ctx: Ctx, limit: int = BATCH) -> list[Assignment]:
     free = free_agents(conn, ctx)
     if not free:  # every agent busy: the ready tasks need no reading
         return []
-    picks: list[tuple[sqlite3.Row, _AgentView]] = []
+    picks: list[tuple[Row, _AgentView]] = []
     slots = min(limit, sum(v.agent.capacity - v.load for v in free))
     for row in _ready_rows(conn, ctx, first=min(_PAGE, 4 * slots)):
         if not free or len(picks) >= limit:
@@ -113,7 +112,7 @@ def _assigned_at(conn: Conn, ctx: Ctx, agents: set[str]) -> None:
         conn.execute(f"UPDATE agent_state SET last_assigned_at = $1 WHERE id IN ({marks})", args)
 
 
-def _ready_rows(conn: Conn, ctx: Ctx, first: int) -> Iterator[sqlite3.Row]:
+def _ready_rows(conn: Conn, ctx: Ctx, first: int) -> Iterator[Row]:
     """Ready tasks due now, by priority then age, a page at a time (keyset paging: the
     pass changes the rows it has read, so an offset would shift); ``first``: the size of
     the first page (a few per free slot: most passes need no more), then ``_PAGE``."""
@@ -149,9 +148,7 @@ def _best_agent(
     return min(eligible, key=lambda v: (v.agent.id == prev, v.load, -v.score, v.idle_since))
 
 
-def _assign_all(
-    conn: Conn, ctx: Ctx, picks: list[tuple[sqlite3.Row, _AgentView]]
-) -> list[Assignment]:
+def _assign_all(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> list[Assignment]:
     """Hand each picked ready task to its agent and queue its prompt: the whole pass in a
     few statements (the tasks, their messages, their deliveries, the agents), not per task."""
     if not picks:
@@ -198,7 +195,7 @@ def _assign_all(
     return made
 
 
-def _prompt_text(row: sqlite3.Row) -> str:
+def _prompt_text(row: Row) -> str:
     details = row["details"]
     return f"{task_ref(row['id'])}: {row['title']}" + (f"\n\n{details}" if details else "")
 

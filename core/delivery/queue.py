@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,6 +14,7 @@ from core.delivery.prompt import FACT_COLUMNS, PromptFacts, facts_from
 from core.models import Delivery, Receipt
 from core.store.access import StoreAccess
 from core.store.conn import Conn
+from core.store.errors import Transient
 from core.tasks import messages
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class DeliveryQueue:
         while True:
             try:
                 return await self.access.write(actor, fn, *args)
-            except sqlite3.OperationalError as exc:
+            except Transient as exc:
                 log.warning(
                     "receipt of delivery %d not written (%s); retrying in %.2g s",
                     delivery.id,

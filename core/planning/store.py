@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +11,7 @@ from core.errors import InvalidState, NotFound
 from core.models import task_ref
 from core.planning.model import Plan, PlanProgress, item_from_json, plan_ref
 from core.store import tables
-from core.store.conn import Args, Conn
+from core.store.conn import Args, Conn, Row
 from core.tasks import lifecycle
 
 
@@ -69,7 +68,7 @@ def list_plans(conn: Conn, status: str | None, limit: int) -> list[Plan]:
     return [_row_to_plan(r) for r in rows]
 
 
-def _row_to_plan(row: sqlite3.Row) -> Plan:
+def _row_to_plan(row: Row) -> Plan:
     document = json.loads(row["plan"])
     return Plan(
         id=row["id"],

@@ -3,10 +3,10 @@ databases: ``core.store.database`` and ``core.store.postgres``)."""
 
 from __future__ import annotations
 
-import sqlite3
+from core.store.errors import StoreError
 
 
-class Abandoned(sqlite3.OperationalError):
+class Abandoned(StoreError):
     """The caller of this store call was cancelled: the call stops at its next statement
     (or before its commit: a write rolls back) instead of running on in its thread."""
 

@@ -20,6 +20,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from core.store.conn import sqlite_error
+
 log = logging.getLogger(__name__)
 IN_MODIFY = 0x2  # <sys/inotify.h>
 SETTLE_S = 0.002  # after the log is written, the commit's index update follows at once
@@ -29,12 +31,16 @@ class CommitWatch:
     """Whether another connection committed since the last look, and a wait for one."""
 
     def __init__(self, path: Path | None) -> None:
+        """Watch the SQLite file ``path`` (None: no file); StoreError if it cannot be read."""
         self._conn: sqlite3.Connection | None = None
         self._fd: int | None = None
         self._seen: int | None = None
         if path is None:
             return
-        self._conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            self._conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise sqlite_error(exc) from exc
         self._fd = _inotify(Path(f"{path}-wal"))
 
     @property

@@ -8,9 +8,10 @@ Nothing rewrites a statement at run time. Where the dialects truly differ a func
 calls a named operation of the connection (``data_version``, ``give_back_space``,
 ``add_event``/``flush_events``) or picks one statement of a ``Pair``.
 
-Rows are read by column name (``row["id"]``): ``sqlite3.Row`` here, psycopg's ``dict_row`` on
-PostgreSQL (``core.store.postgres.PgConn``), never by index; code that unpacks a row does it
-through ``values(row)`` (unpacking a dict would give its column names).
+Rows are read by column name (``row["id"]``, the ``Row`` protocol): ``sqlite3.Row`` here,
+psycopg's ``dict_row`` on PostgreSQL (``core.store.postgres.PgConn``), never by index; code
+that unpacks a row does it through ``values(row)`` (unpacking a dict would give its column
+names). Errors are the store's own (``core.store.errors``; ``sqlite_error`` maps SQLite's).
 """
 
 from __future__ import annotations
@@ -21,9 +22,20 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any, Literal, Protocol
 
+from core.store.errors import (
+    Busy,
+    Constraint,
+    IntegrityError,
+    StoreError,
+    Unavailable,
+)
+
 MIN_SQLITE = (3, 35)  # RETURNING (3.35), ON CONFLICT DO NOTHING (3.24)
 Dialect = Literal["sqlite", "postgres"]
 Params = Sequence[Any] | Mapping[str, Any]
+# what a store can announce to other processes (``Store.listen``): a commit that changed rows
+# ("changes"), a delivery queued for an agent ("deliveries", the agent's id as the payload)
+Channel = Literal["changes", "deliveries"]
 
 # The columns of one event row, in the order ``Conn.add_event`` takes them.
 EVENT_COLUMNS = ("ts", "kind", "text", "task_id", "agent_id", "actor", "data")
@@ -31,6 +43,18 @@ EVENT_INSERT = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
     f"VALUES ({', '.join(f'${i}' for i in range(1, len(EVENT_COLUMNS) + 1))})"
 )
+
+
+class Row(Protocol):
+    """One row as store functions read it: by column name (``sqlite3.Row`` on SQLite,
+    psycopg's ``dict_row`` on PostgreSQL), never by index or by iterating it (the two
+    differ there: ``values(row)`` unpacks one)."""
+
+    def __getitem__(self, key: str, /) -> Any:
+        """The value of column ``key``."""
+
+    def keys(self) -> Iterable[str]:
+        """The column names, in the SELECT's order."""
 
 
 class Cursor(Protocol):
@@ -109,15 +133,21 @@ class SqliteConn(sqlite3.Connection):
 
     def execute(self, sql: str, params: Params = (), /) -> sqlite3.Cursor:  # type: ignore[override]
         """Run one statement with ``$n`` placeholders bound from ``params``."""
-        if params and params.__class__ is not dict:  # a sequence, the common case: inline
-            return _execute(self, sql, dict(zip(_NAMES, params)))  # noqa: B905
-        return _execute(self, sql, params)
+        try:
+            if params and params.__class__ is not dict:  # a sequence, the common case: inline
+                return _execute(self, sql, dict(zip(_NAMES, params)))  # noqa: B905
+            return _execute(self, sql, params)
+        except sqlite3.Error as exc:
+            raise sqlite_error(exc) from exc
 
     def executemany(  # type: ignore[override]
         self, sql: str, seq: Iterable[Sequence[Any]], /
     ) -> sqlite3.Cursor:
         """Run one statement once per parameter sequence."""
-        return _executemany(self, sql, map(dict, map(zip, repeat(_NAMES), seq)))
+        try:
+            return _executemany(self, sql, map(dict, map(zip, repeat(_NAMES), seq)))
+        except sqlite3.Error as exc:
+            raise sqlite_error(exc) from exc
 
     def add_event(self, row: Sequence[Any]) -> None:
         """Insert the event now (SQLite has one writer: nothing to gain by holding it)."""
@@ -161,3 +191,44 @@ class Args(list[Any]):
 def values(row: Any) -> tuple[Any, ...]:
     """A row's values in its SELECT's order, for unpacking (``sqlite3.Row`` or a dict)."""
     return tuple(row.values()) if isinstance(row, dict) else tuple(row)
+
+
+# SQLite's primary result codes (<sqlite3.h>) of a database that refuses for now
+_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
+# SQLITE_NOMEM, SQLITE_READONLY, SQLITE_INTERRUPT, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN,
+# SQLITE_PROTOCOL
+_UNAVAILABLE_CODES = frozenset({7, 8, 9, 10, 13, 14, 15})
+_CONSTRAINTS: dict[str, Constraint] = {
+    "SQLITE_CONSTRAINT_UNIQUE": "unique",
+    "SQLITE_CONSTRAINT_PRIMARYKEY": "unique",
+    "SQLITE_CONSTRAINT_NOTNULL": "not_null",
+    "SQLITE_CONSTRAINT_FOREIGNKEY": "foreign_key",
+    "SQLITE_CONSTRAINT_CHECK": "check",
+}
+
+
+def sqlite_error(exc: sqlite3.Error) -> StoreError:
+    """The store's error for a ``sqlite3`` error (raise it ``from exc``)."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return _integrity(exc)
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = None if code is None else code & 0xFF
+    text = str(exc) or type(exc).__name__
+    if primary in _BUSY_CODES:
+        return Busy(text)
+    if primary in _UNAVAILABLE_CODES:
+        return Unavailable(text)
+    return StoreError(text)
+
+
+def _integrity(exc: sqlite3.IntegrityError) -> IntegrityError:
+    """``UNIQUE constraint failed: t.a, t.b`` as ``IntegrityError("unique", "t", ("a", "b"))``."""
+    constraint = _CONSTRAINTS.get(getattr(exc, "sqlite_errorname", ""), "other")
+    if constraint not in ("unique", "not_null"):
+        return IntegrityError(constraint)
+    _, _, where = str(exc).partition(": ")
+    names = [part.strip().partition(".") for part in where.split(",")]
+    tables = {table for table, dot, _ in names if dot}
+    if len(tables) != 1 or not all(dot for _, dot, _ in names):
+        return IntegrityError(constraint)  # an index on an expression: "index 'name'"
+    return IntegrityError(constraint, tables.pop(), tuple(column for _, _, column in names))

@@ -6,13 +6,12 @@ through ``SwarmService``, like every other front end.
 
 from __future__ import annotations
 
-import sqlite3
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.models import Priority, Task, TaskStatus
-from core.store.conn import Args, Conn, values
+from core.store.conn import Args, Conn, Row, values
 from core.store.tables import TASK_COLUMNS, deps_of, row_to_task
 
 BOARD_COLUMNS = tuple(TaskStatus)
@@ -153,7 +152,7 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
     return {"n": len(values), "p50": cuts[49], "p90": cuts[89], "p99": cuts[98]}
 
 
-def _tasks(conn: Conn, rows: list[sqlite3.Row]) -> list[Task]:
+def _tasks(conn: Conn, rows: list[Row]) -> list[Task]:
     deps = deps_of(conn, [r["id"] for r in rows])
     return [row_to_task(r, deps[r["id"]]) for r in rows]
 

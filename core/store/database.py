@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 from core.store.calls import Abandoned, StoreCall
-from core.store.conn import MIN_SQLITE, SqliteConn
+from core.store.conn import MIN_SQLITE, Channel, SqliteConn, sqlite_error
 from core.store.migrations import LATEST, MIGRATIONS, sqlite_ddl
 
 log = logging.getLogger(__name__)
@@ -34,9 +34,12 @@ class Store(Protocol):
 
     ``serves_nodes``: other machines' delivery nodes share this database (PostgreSQL); on a
     store that cannot, the agents' ``node`` is ignored and the coordinator delivers to all.
+    ``listens``: other processes' commits are announced and ``listen`` hears them as they
+    happen (PostgreSQL); else a reader notices them through ``data_version`` (SQLite).
     """
 
     serves_nodes: bool
+    listens: bool
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(conn, *args)`` outside any write transaction."""
@@ -54,6 +57,17 @@ class Store(Protocol):
 
     def backend_pid(self) -> int:
         """The server process whose notifications are this store's own (0: none)."""
+
+    async def listen(
+        self,
+        channel: Channel,
+        heard: Callable[[int, str], None],
+        ready: Callable[[], None],
+        what: str,
+    ) -> None:
+        """Until cancelled: ``heard(pid, payload)`` for each announcement on ``channel``,
+        ``ready()`` each time it (re)starts listening (catch up then), failures logged as
+        ``what`` and retried; StorageError on a store that does not ``listens``."""
 
     def fence(self, reason: str) -> None:
         """Refuse all work from now on (raising StorageError(reason)) and cut any statement
@@ -87,6 +101,7 @@ class Database:
     """
 
     serves_nodes = False  # one machine: no delivery nodes
+    listens = False  # other processes' commits show in PRAGMA data_version
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._aio = conn
@@ -104,9 +119,12 @@ class Database:
             raise StorageError(
                 f"cannot use {path.parent} as the swarm's home (SWARM_HOME): {exc.strerror}"
             ) from None
-        conn = await aiosqlite.connect(
-            path, isolation_level=None, timeout=busy_timeout_s, factory=SqliteConn
-        )
+        try:
+            conn = await aiosqlite.connect(
+                path, isolation_level=None, timeout=busy_timeout_s, factory=SqliteConn
+            )
+        except sqlite3.Error as exc:
+            raise sqlite_error(exc) from exc
         db = cls(conn, path)
         try:
             await check_thread_access(conn)
@@ -146,6 +164,19 @@ class Database:
         """No server process."""
         return 0
 
+    async def listen(
+        self,
+        channel: Channel,
+        heard: Callable[[int, str], None],
+        ready: Callable[[], None],
+        what: str,
+    ) -> None:
+        """SQLite announces nothing: StorageError (callers check ``listens``)."""
+        raise StorageError(
+            f"{what}: SQLite announces no {channel} to listen for (other processes' commits "
+            "show in PRAGMA data_version); listening needs PostgreSQL (SWARM_DATABASE_URL)"
+        )
+
     def fence(self, reason: str) -> None:
         """Refuse all work from now on (a statement in flight ends by itself: no network)."""
         self._fenced = reason
@@ -153,7 +184,10 @@ class Database:
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         if self._fenced is not None:
             raise StorageError(self._fenced)
-        return await _in_thread(self._aio, fn, *args)
+        try:
+            return await _in_thread(self._aio, fn, *args)
+        except sqlite3.Error as exc:  # one a statement's own mapping did not see (a fetch)
+            raise sqlite_error(exc) from exc
 
 
 # aiosqlite's documented methods cost one thread hop per statement; its internal
@@ -197,6 +231,20 @@ def check_sqlite_version(found: tuple[int, ...] = sqlite3.sqlite_version_info) -
             f"{'.'.join(map(str, MIN_SQLITE))} or later (RETURNING); use a Python built "
             "with a newer SQLite, or SWARM_DATABASE_URL for PostgreSQL"
         )
+
+
+def check_writable(path: Path, busy_timeout_s: float) -> None:
+    """Take the write lock of the SQLite file ``path`` and write nothing (``swarm doctor``);
+    StoreError when it cannot."""
+    try:
+        conn = sqlite3.connect(path, timeout=busy_timeout_s)
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # takes the write lock, writes nothing
+            conn.rollback()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise sqlite_error(exc) from exc
 
 
 def _unless_abandoned(

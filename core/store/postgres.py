@@ -9,15 +9,15 @@ run side by side at ``READ COMMITTED``, with no global lock: a read-then-write f
 the rows it decides on (``core.store.row_locks``: ``FOR UPDATE``) or writes conditionally, and
 event consumers read only below the outbox horizon (``events.txid`` under the oldest running
 transaction, ``core.store.event_query``), so an event committed late is never skipped. A
-transaction the server ends as a deadlock is run again whole. Driver errors leave as
-``sqlite3`` errors of the same family (the store's error contract stays one).
+transaction the server ends as a deadlock is run again whole. Driver errors leave as the
+store's own (``core.store.errors``, by SQLSTATE), the driver's error as ``__cause__``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -29,7 +29,15 @@ from psycopg.rows import dict_row
 from core.errors import StorageError
 from core.redact import redact_quoted, redact_urls
 from core.store.calls import Abandoned, StoreCall
-from core.store.conn import EVENT_COLUMNS, EVENT_INSERT, Args, Dialect, Params
+from core.store.conn import EVENT_COLUMNS, EVENT_INSERT, Args, Channel, Dialect, Params
+from core.store.errors import (
+    Busy,
+    Conflict,
+    Constraint,
+    IntegrityError,
+    StoreError,
+    Unavailable,
+)
 from core.store.migrations import MIGRATIONS, Step, postgres_ddl
 from core.store.postgres_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql, shut_down
 
@@ -221,7 +229,7 @@ def _plain(params: Params) -> Sequence[Any]:
 
 
 class _errors:
-    """Driver errors as the ``sqlite3`` errors the store and the front ends handle."""
+    """Driver errors as the store's own (``store_error``)."""
 
     def __enter__(self) -> None:
         return None
@@ -229,14 +237,54 @@ class _errors:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
     ) -> None:
-        if exc is None or not isinstance(exc, psycopg.Error):
-            return
-        message = f"postgresql: {error_line(exc)}"
-        if isinstance(exc, psycopg.IntegrityError):
-            raise sqlite3.IntegrityError(message) from exc
-        if isinstance(exc, psycopg.OperationalError):
-            raise sqlite3.OperationalError(message) from exc
-        raise sqlite3.DatabaseError(message) from exc
+        if isinstance(exc, psycopg.Error):
+            raise store_error(exc) from exc
+
+
+# SQLSTATEs (PostgreSQL's appendix A) and what they are to the store
+_CONSTRAINTS: dict[str, Constraint] = {
+    "23505": "unique",
+    "23502": "not_null",
+    "23503": "foreign_key",
+    "23514": "check",
+}
+_CONFLICT = frozenset({DEADLOCK, "40001"})  # deadlock_detected, serialization_failure
+_BUSY = frozenset({"55P03", "57014"})  # lock_not_available, query_canceled (a timeout)
+# connection_exception, insufficient_resources (disk full, out of memory, too many
+# connections), operator_intervention's shutdowns, system_error (I/O)
+_UNAVAILABLE_CLASSES = ("08", "53", "57P", "58")
+_KEY = re.compile(r"Key \((.*?)\)=\(")  # unique_violation's detail: Key (a, b)=(1, 2) ...
+
+
+def store_error(exc: psycopg.Error) -> StoreError:
+    """The store's error for a driver error (raise it ``from exc``): by SQLSTATE; a lost
+    connection (no SQLSTATE) is Unavailable."""
+    state = exc.sqlstate or ""
+    if isinstance(exc, psycopg.IntegrityError) or state.startswith("23"):
+        return _integrity(exc)
+    message = f"postgresql: {error_line(exc)}"
+    if state in _CONFLICT:
+        return Conflict(message)
+    if state in _BUSY:
+        return Busy(message)
+    if state.startswith(_UNAVAILABLE_CLASSES) or (
+        not state and isinstance(exc, psycopg.OperationalError)
+    ):
+        return Unavailable(message)
+    return StoreError(message)
+
+
+def _integrity(exc: psycopg.Error) -> IntegrityError:
+    """A constraint violation, told as SQLite tells it (``core.store.errors.integrity_text``):
+    unique keys and NOT NULL name their table and columns, the others only their kind."""
+    constraint = _CONSTRAINTS.get(exc.sqlstate or "", "other")
+    table = exc.diag.table_name or ""
+    if constraint == "not_null" and table and exc.diag.column_name:
+        return IntegrityError(constraint, table, (exc.diag.column_name,))
+    key = _KEY.match(exc.diag.message_detail or "")
+    if constraint == "unique" and table and key and "(" not in key.group(1):
+        return IntegrityError(constraint, table, tuple(c.strip() for c in key.group(1).split(",")))
+    return IntegrityError(constraint)
 
 
 def schema_version(conn: PgConn) -> int:
@@ -350,9 +398,8 @@ def run_in_transaction(conn: PgConn, fn: Callable[..., T], *args: Any) -> T:
     for tries in range(1, RETRY_LIMIT + 1):
         try:
             return _transaction(conn, "BEGIN", on_change, fn, *args)
-        except sqlite3.DatabaseError as exc:
-            cause = exc.__cause__
-            if tries == RETRY_LIMIT or getattr(cause, "sqlstate", None) != DEADLOCK:
+        except Conflict:
+            if tries == RETRY_LIMIT:
                 raise
             log.info("write transaction ended as a deadlock; running it again")
     raise AssertionError("unreachable")
@@ -468,6 +515,7 @@ class PgDatabase:
     behind a write. A call whose caller is cancelled stops at its next statement."""
 
     serves_nodes = True  # delivery nodes on other machines share it
+    listens = True  # commits NOTIFY swarm_changes, queued deliveries swarm_delivery
 
     def __init__(self, url: str, conn: PgConn, pool: ThreadPoolExecutor) -> None:
         self.url = url
@@ -533,6 +581,20 @@ class PgDatabase:
         """The server process of the write connection (its own notifications carry it)."""
         return int(self._conn.raw.info.backend_pid)
 
+    async def listen(
+        self,
+        channel: Channel,
+        heard: Callable[[int, str], None],
+        ready: Callable[[], None],
+        what: str,
+    ) -> None:
+        """LISTEN ``swarm_changes`` or ``swarm_delivery`` on a connection of its own until
+        cancelled (``core.store.postgres_listen``)."""
+        from core.store.postgres_listen import listen
+
+        name = CHANGES_CHANNEL if channel == "changes" else DELIVERY_CHANNEL
+        await listen(self.url, name, heard, ready, what)
+
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._submit(self._pool, self._run, fn, args)
 
@@ -574,7 +636,8 @@ class PgDatabase:
             log.warning("reconnected to PostgreSQL")
             self._lost = False
         self._conn.call = call
-        return fn(self._conn, *args)
+        with _errors():  # what a statement's own mapping did not see (data_version, DDL)
+            return fn(self._conn, *args)
 
     def _read(self, fn: Callable[..., T], args: tuple[Any, ...], call: StoreCall) -> T:
         if self._fenced is not None:
@@ -584,7 +647,8 @@ class PgDatabase:
                 conn = PgConn(raw)
                 conn.own_bumps = self._conn.own_bumps  # data_version: this process's commits
                 conn.call = call
-                return fn(conn, *args)
+                with _errors():
+                    return fn(conn, *args)
         except psycopg_pool.PoolTimeout as exc:
             raise StorageError(f"cannot connect to PostgreSQL at {self.path}: {exc}") from None
 

@@ -18,7 +18,6 @@ async def listen(
     each notification; a failed connection is logged and tried again every second."""
     import psycopg
 
-    from core.store.postgres import error_line
     from core.store.postgres_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql
 
     while True:
@@ -33,7 +32,7 @@ async def listen(
                 async for note in conn.notifies():
                     heard(note.pid, note.payload)
         except psycopg.Error as exc:
-            log.warning("%s failed (%s); again in 1 s", what, error_line(exc))
+            log.warning("%s failed (%s); again in 1 s", what, _error_line(exc))
             await asyncio.sleep(1.0)
 
 
@@ -59,7 +58,6 @@ class NotifyWait:
         """LISTEN ``channel``; None (logged) when the database cannot be reached."""
         import psycopg
 
-        from core.store.postgres import error_line
         from core.store.postgres_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql
 
         try:
@@ -67,7 +65,7 @@ class NotifyWait:
             conn.execute(server_timeouts_sql(DATA_TIMEOUT_S))
             conn.execute(f"LISTEN {channel}")
         except psycopg.Error as exc:
-            log.debug("no LISTEN %s (%s): reading each time", channel, error_line(exc))
+            log.debug("no LISTEN %s (%s): reading each time", channel, _error_line(exc))
             return None
         return cls(conn, payload)
 
@@ -97,7 +95,7 @@ class NotifyWait:
                 if note.payload == self._payload:
                     self._heard = True
         except psycopg.Error as exc:
-            log.warning("LISTEN lost (%s): reading each time", exc)
+            log.warning("LISTEN lost (%s): reading each time", _error_line(exc))
             self.close()
             self._heard = True
         return self._heard
@@ -124,3 +122,11 @@ async def _readable(fd: int, longest_s: float) -> None:
     finally:
         loop.remove_reader(fd)
         ready.cancel()
+
+
+def _error_line(exc: BaseException) -> str:
+    """The error's first line, without a password a URL in it may hold (as
+    ``core.store.postgres.error_line``, which this module cannot import)."""
+    from core.redact import redact_urls
+
+    return redact_urls((str(exc).strip() or type(exc).__name__).splitlines()[0])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -20,7 +19,7 @@ from core.models import (
     task_ref,
 )
 from core.store import row_locks
-from core.store.conn import Args, Conn
+from core.store.conn import Args, Conn, Row
 
 TASK_COLUMNS = (
     "id, title, details, priority, role, capabilities, pinned_agent, assignee, status, reason, "
@@ -45,7 +44,7 @@ def insert_event(
     conn.add_event((ts, kind, text, task_id, agent, actor, json.dumps(data) if data else None))
 
 
-def row_to_event(row: sqlite3.Row) -> Event:
+def row_to_event(row: Row) -> Event:
     """Build an Event from an ``events`` row."""
     return Event(
         id=row["id"],
@@ -118,7 +117,7 @@ def last_events(conn: Conn, limit: int) -> list[Event]:
     return [row_to_event(r) for r in reversed(rows)]
 
 
-def row_to_task(row: sqlite3.Row, after: list[int]) -> Task:
+def row_to_task(row: Row, after: list[int]) -> Task:
     """Build a Task from a ``tasks`` row and its dependency ids."""
     return Task(
         id=row["id"],
@@ -226,7 +225,7 @@ def delivery_counts(conn: Conn) -> dict[str, int]:
     return counts
 
 
-def row_to_delivery(row: sqlite3.Row) -> Delivery:
+def row_to_delivery(row: Row) -> Delivery:
     """Build a Delivery from a deliveries-join-messages row."""
     return Delivery(
         id=row["id"],

@@ -8,7 +8,6 @@ the bot call.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from core.context import Ctx
 from core.errors import NotFound, SwarmError
 from core.models import parse_ref
-from core.store.conn import Conn
+from core.store.conn import Conn, Row
 from core.store.tables import insert_event
 from core.tasks import messages
 from core.watch.timing import InvalidSchedule, cron_trigger, local_zone, next_run, span
@@ -279,7 +278,7 @@ def _changed(conn: Conn, ctx: Ctx, schedule: Schedule, how: str) -> None:
     )
 
 
-def _row(row: sqlite3.Row) -> Schedule:
+def _row(row: Row) -> Schedule:
     return Schedule(
         id=row["id"],
         kind=row["kind"],

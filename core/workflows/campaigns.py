@@ -4,7 +4,6 @@ transaction (``conn, ctx, ...``), like :mod:`core.tasks.lifecycle`."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +21,7 @@ from core.models import (
     task_ref,
 )
 from core.store import tables
-from core.store.conn import Conn
+from core.store.conn import Conn, Row
 from core.store.row_locks import hold
 from core.tasks import campaign_end, lifecycle
 from core.workflows.pace import Pace, recent_pace
@@ -320,14 +319,14 @@ def list_all(conn: Conn, limit: int = 50) -> list[Campaign]:
     return [get(conn, i) for i in ids]
 
 
-def _row(conn: Conn, campaign_id: int) -> sqlite3.Row:
+def _row(conn: Conn, campaign_id: int) -> Row:
     row = conn.execute("SELECT * FROM campaigns WHERE id = $1", (campaign_id,)).fetchone()
     if row is None:
         raise NotFound(f"unknown campaign {campaign_ref(campaign_id)}")
     return row  # type: ignore[no-any-return]
 
 
-def _campaign(row: sqlite3.Row) -> Campaign:
+def _campaign(row: Row) -> Campaign:
     return Campaign(
         row["id"],
         row["title"],

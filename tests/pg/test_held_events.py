@@ -5,7 +5,6 @@ transaction."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from core.context import Ctx
 from core.service.swarm import SwarmService
 from core.store.conn import Conn
+from core.store.errors import IntegrityError
 from core.store.tables import insert_event
 
 pytestmark = [pytest.mark.both_databases]
@@ -85,7 +85,7 @@ def _scores(conn: Conn) -> set[float]:
 async def test_a_failed_transaction_leaves_no_event_and_no_change(service: SwarmService) -> None:
     with pytest.raises(RuntimeError):
         await service.write("test", _events_then_fail)
-    with pytest.raises(sqlite3.IntegrityError):  # the NOT NULL ts fails, at the commit here
+    with pytest.raises(IntegrityError):  # the NOT NULL ts fails, at the commit here
         await service.write("test", _bad_event)
     assert await service.db.read(_held) == []
     assert await service.db.read(_scores) == {1.0}

@@ -1,4 +1,4 @@
-"""File reservations through ``service.reservations`` on a real SQLite file: the overlap
+"""File reservations through ``service.reservations`` on both databases: the overlap
 rules between agents, all or nothing, TTLs, and the release on every way a task leaves its
 agent (done, fail, cancel, reassignment, requeue, lease expiry, giving up)."""
 
@@ -11,6 +11,8 @@ from core.models import Task, TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from tests.helpers import query
+
+pytestmark = pytest.mark.both_databases
 
 
 async def held_task(service: SwarmService, agent: str, title: str = "Build the API") -> Task:
