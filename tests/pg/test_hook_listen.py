@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ OPTIONS = (prompts.PromptOption("1", "Yes"), prompts.PromptOption("2", "No"))
 
 
 @pytest.fixture
-def pg_url(pg_server: PgServer) -> AsyncIterator[str]:
+def pg_url(pg_server: PgServer) -> Iterator[str]:
     url = pg_server.fresh_database()
     yield url
     pg_server.drop(url)
