@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -144,9 +145,16 @@ BREAKDOWN = False  # --breakdown: each statement's count per lifecycle, most fre
 
 
 async def lifecycles(
-    folder: Path, url: str | None, nodes: int, per_node: int, tasks: int, with_nodes: bool
+    folder: Path,
+    url: str | None,
+    nodes: int,
+    per_node: int,
+    tasks: int,
+    with_nodes: bool,
+    watch: Callable[[SwarmService, list[SwarmService]], None] | None = None,
 ) -> dict[str, Any]:
-    """Run ``tasks`` independent tasks to done; lifecycles/s and claim latency."""
+    """Run ``tasks`` independent tasks to done; lifecycles/s and claim latency (``watch``:
+    called with the coordinator's and the nodes' services once they are open)."""
     config = write_agents(folder, nodes, per_node, with_nodes)
     settings = Settings.from_env(
         {
@@ -156,7 +164,11 @@ async def lifecycles(
         }
     )
     coordinator = await SwarmService.open(settings)
-    node_services = [await SwarmService.open(settings) for _ in range(nodes if with_nodes else 0)]
+    node_services = [  # as `swarm node` opens it: reads on its write connection
+        await SwarmService.open(settings, readers=0) for _ in range(nodes if with_nodes else 0)
+    ]
+    if watch is not None:
+        watch(coordinator, node_services)
     timers: list[Timer] = []
     listener = None
     if url:
@@ -528,6 +540,19 @@ def _logged_at(proc: Any, needle: str) -> float:
     return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
 
 
+async def measured(
+    server: Cluster, folder: Path, nodes: int, tasks: int, name: str
+) -> dict[str, Any]:
+    """``lifecycles()`` with ``nodes`` x 8 agents on a fresh database, with what the run
+    cost (``bench/pg_load.py``: CPU per part, peak connections, refused connections)."""
+    from bench.pg_load import Load
+
+    url = new_database(server, name)
+    with Load(server) as load:
+        row = await lifecycles(folder, url, nodes, 8, tasks, True, watch=load.watch)
+    return {**row, **load.result()}
+
+
 def emit(result: dict[str, Any]) -> None:
     """One JSON line."""
     print(json.dumps(result), flush=True)
@@ -576,16 +601,7 @@ async def main() -> None:
         if "failover-network" in parts:
             emit(failover_network(folder, bin_dir, args.failover_rounds))
         if "fleet" in parts:
-            emit(
-                await lifecycles(
-                    folder,
-                    new_database(server, "fleet"),
-                    args.fleet_nodes,
-                    8,
-                    args.fleet_tasks,
-                    True,
-                )
-            )
+            emit(await measured(server, folder, args.fleet_nodes, args.fleet_tasks, "fleet"))
     emit({"load_1m_after": round(os.getloadavg()[0], 2)})
 
 

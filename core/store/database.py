@@ -63,8 +63,10 @@ class Store(Protocol):
         """Close the connection."""
 
 
-async def open_store(settings: Settings) -> Store:
-    """PostgreSQL when ``settings.database_url`` is set, else the SQLite file in the home."""
+async def open_store(settings: Settings, *, readers: int | None = None) -> Store:
+    """PostgreSQL when ``settings.database_url`` is set, else the SQLite file in the home
+    (``readers``: PostgreSQL's most reader connections, 0 to read on the write connection;
+    ``None``: the default, ``core.store.postgres.READERS``)."""
     if settings.database_url:
         try:
             from core.store.postgres import PgDatabase  # psycopg: only for a PostgreSQL store
@@ -73,7 +75,9 @@ async def open_store(settings: Settings) -> Store:
                 f"SWARM_DATABASE_URL needs psycopg ({exc.name} is missing): "
                 "pip install 'swarm[postgresql]'"
             ) from None
-        return await PgDatabase.open(settings.database_url)
+        if readers is None:
+            return await PgDatabase.open(settings.database_url)
+        return await PgDatabase.open(settings.database_url, readers)
     return await Database.open(settings.db_path, settings.busy_timeout_s)
 
 
