@@ -72,6 +72,7 @@ class Load:
         self.log = server.folder / "log"
         self.postmaster = int((server.folder / "data" / "postmaster.pid").read_text().split()[0])
         self._stop = threading.Event()
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._sample, name="bench-load", daemon=True)
         self._first: dict[tuple[str, int], float] = {}
         self._last: dict[tuple[str, int], float] = {}
@@ -93,10 +94,11 @@ class Load:
 
     def watch(self, coordinator: Any, nodes: list[Any]) -> None:
         """Called by ``lifecycles()`` once its services are open: the window starts."""
-        self._services = (coordinator, nodes)
-        self._first.clear()
-        self._last.clear()
-        self._started = time.perf_counter()
+        with self._lock:  # the sampler thread starts its window at its next sample
+            self._services = (coordinator, nodes)
+            self._first.clear()
+            self._last.clear()
+            self._started = time.perf_counter()
 
     def _refusals(self) -> int:
         try:
@@ -115,6 +117,10 @@ class Load:
                 self._once(admin, me)
 
     def _once(self, admin: psycopg.Connection[Any], me: int) -> None:
+        with self._lock:
+            self._sample_once(admin, me)
+
+    def _sample_once(self, admin: psycopg.Connection[Any], me: int) -> None:
         rows = admin.execute(
             "SELECT pid, backend_type, query FROM pg_stat_activity WHERE pid <> %s", (me,)
         ).fetchall()
@@ -132,8 +138,9 @@ class Load:
         for tid in os.listdir("/proc/self/task"):
             if (cpu := _cpu(f"/proc/self/task/{tid}/stat")) is not None:
                 now[("py", int(tid))] = cpu
+        fresh = not self._last  # the window's first sample: what ran before is not its
         for key, cpu in now.items():
-            self._first.setdefault(key, 0.0 if self._last and key not in self._last else cpu)
+            self._first.setdefault(key, cpu if fresh else 0.0)  # born later: all of it
             self._last[key] = cpu
         self._ended = time.perf_counter()
 
@@ -165,6 +172,7 @@ class Load:
         return {
             "window_s": round(wall, 2),
             "cores": {k: round(v / wall, 3) for k, v in sorted(parts.items())},
+            "cpu_s": {k: round(v, 2) for k, v in sorted(parts.items())},
             "cores_python_process": round(python / wall, 3),
             "cores_postgres": round(pg / wall, 3),
             "peak_client_connections": self.peak_connections,

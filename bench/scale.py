@@ -566,7 +566,9 @@ async def measured(
         row = await lifecycles(
             folder, url, nodes, 8, tasks, True, watch=load.watch, done_later=done_later
         )
-    return {**row, "done_later": done_later, **load.result()}
+    cost = load.result()
+    cpu_ms = {k: round(v * 1000 / tasks, 2) for k, v in cost.pop("cpu_s").items()}
+    return {**row, "done_later": done_later, **cost, "cpu_ms_per_lifecycle": cpu_ms}
 
 
 def emit(result: dict[str, Any]) -> None:
