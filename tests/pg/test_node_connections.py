@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from core.coordinator.node import DeliveryNode
+from core.delivery import node_claims, prompt
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.postgres import delivery_channels
@@ -60,9 +62,9 @@ def _clients(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:
     return [str(r[0]) for r in conn.execute(CLIENTS).fetchall()]
 
 
-def _wait(check: object, what: str, timeout_s: float = 20.0) -> None:
+def _wait(check: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
     deadline = time.monotonic() + timeout_s
-    while not check():  # type: ignore[operator]
+    while not check():
         assert time.monotonic() < deadline, what
         time.sleep(0.05)
 
@@ -150,7 +152,7 @@ class CountingNode(DeliveryNode):
         self.claims = 0
         self.asleep = asyncio.Event()
 
-    async def claim(self):  # type: ignore[no-untyped-def]
+    async def claim(self) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
         self.claims += 1
         return await super().claim()
 
@@ -162,9 +164,13 @@ class CountingNode(DeliveryNode):
             self.asleep.clear()
 
 
-async def _until(check: object, what: str) -> None:
+def _has(desk: RecordingDeliverer, n: int) -> bool:
+    return len(desk.parcels) == n
+
+
+async def _until(check: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + 20
-    while not check():  # type: ignore[operator]
+    while not check():
         assert time.monotonic() < deadline, what
         await asyncio.sleep(0.01)
 
@@ -182,7 +188,7 @@ async def test_a_node_claims_once_per_wake_when_it_took_everything_due(
         before = 0
         for n in range(1, 4):
             await coordinator.send("A-1", f"message {n}", "test")
-            await _until(lambda n=n: len(desk.parcels) == n, f"message {n} not delivered")
+            await _until(partial(_has, desk, n), f"message {n} not delivered")
             await _until(lambda: node.asleep.is_set(), "the node never slept again")
             before = node.claims if n == 1 else before
         # two wakes after the first: one claim each (it took all that was due: < batch)
