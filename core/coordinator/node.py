@@ -204,8 +204,8 @@ class DeliveryNode:
             try:
                 channels = await self._db.read(delivery_channels, self.agents)
                 break
-            except Exception:
-                log.exception("node %s: its channels not read; again in 1 s", self.name)
+            except Exception as exc:  # the database is unreachable: as the listener does
+                log.warning("node %s: its channels not read (%s); again in 1 s", self.name, exc)
                 await asyncio.sleep(1.0)
 
         def heard(_pid: int, payload: str) -> None:
