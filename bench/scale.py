@@ -17,7 +17,9 @@ then measures in one run, each on a fresh database:
   veth link cut silently: ``tests/netcut.py``) → the standby's ``took over``, the old
   holder's ``lost the scheduler lock``; and how long a dead machine's open transaction keeps
   the write lock (root only; skipped with a reason elsewhere);
-- a simulated fleet: ``--fleet-nodes`` in-process nodes x 8 agents: throughput, claim p99.
+- a simulated fleet: ``--fleet-nodes`` in-process nodes x 8 agents: throughput, claim p99,
+  peak and refused connections, CPU per part (``bench/pg_load.py``); twice: the agents
+  report done inside the node's delivery call, then after it (as an agent's own report).
 Prints JSON lines; asserts nothing. Figures are recorded in docs/performance.md.
 """
 
@@ -34,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,20 +60,30 @@ PARTS = ("lifecycles", "drivers", "failover", "failover-network", "fleet")
 
 
 class CompletingAgents:
-    """Simulated agents: each task prompt is finished as soon as it arrives."""
+    """Simulated agents: each task prompt is finished as soon as it arrives (``later``:
+    reported once the delivery has returned, as an agent's own ``swarm task done`` would,
+    not inside the deliverer's call)."""
 
     time_limit_s = None  # no deadline of its own
 
     def close(self) -> None:
         """Nothing to release."""
 
-    def __init__(self, service: SwarmService) -> None:
+    def __init__(self, service: SwarmService, later: bool = False) -> None:
         self.service = service
+        self.later = later
+        self._reports: set[asyncio.Task[None]] = set()
 
     async def deliver(self, parcel: Parcel) -> Receipt:
         """Report the parcel's task done straight away."""
         if parcel.task_id is not None:
-            await self.service.complete_task(parcel.task_id, parcel.agent.id, "done")
+            report = self.service.complete_task(parcel.task_id, parcel.agent.id, "done")
+            if self.later:
+                task = asyncio.create_task(report)
+                self._reports.add(task)
+                task.add_done_callback(self._reports.discard)
+            else:
+                await report
         return Receipt.delivered("bench")
 
 
@@ -144,9 +157,18 @@ BREAKDOWN = False  # --breakdown: each statement's count per lifecycle, most fre
 
 
 async def lifecycles(
-    folder: Path, url: str | None, nodes: int, per_node: int, tasks: int, with_nodes: bool
+    folder: Path,
+    url: str | None,
+    nodes: int,
+    per_node: int,
+    tasks: int,
+    with_nodes: bool,
+    watch: Callable[[SwarmService, list[SwarmService]], None] | None = None,
+    done_later: bool = False,
 ) -> dict[str, Any]:
-    """Run ``tasks`` independent tasks to done; lifecycles/s and claim latency."""
+    """Run ``tasks`` independent tasks to done; lifecycles/s and claim latency (``watch``:
+    called with the coordinator's and the nodes' services once they are open;
+    ``done_later``: the nodes' agents report done after the delivery, ``CompletingAgents``)."""
     config = write_agents(folder, nodes, per_node, with_nodes)
     settings = Settings.from_env(
         {
@@ -156,7 +178,11 @@ async def lifecycles(
         }
     )
     coordinator = await SwarmService.open(settings)
-    node_services = [await SwarmService.open(settings) for _ in range(nodes if with_nodes else 0)]
+    node_services = [  # as `swarm node` opens it: reads on its write connection
+        await SwarmService.open(settings, readers=0) for _ in range(nodes if with_nodes else 0)
+    ]
+    if watch is not None:
+        watch(coordinator, node_services)
     timers: list[Timer] = []
     listener = None
     if url:
@@ -166,7 +192,7 @@ async def lifecycles(
     if listener is not None:
         listener.on_change = scheduler.wake
     fleet = [
-        DeliveryNode(s, CompletingAgents(s), f"n{k}", lease_s=60)
+        DeliveryNode(s, CompletingAgents(s, done_later), f"n{k}", lease_s=60)
         for k, s in enumerate(node_services)
     ]
     stop = asyncio.Event()
@@ -528,6 +554,23 @@ def _logged_at(proc: Any, needle: str) -> float:
     return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
 
 
+async def measured(
+    server: Cluster, folder: Path, nodes: int, tasks: int, name: str, done_later: bool = False
+) -> dict[str, Any]:
+    """``lifecycles()`` with ``nodes`` x 8 agents on a fresh database, with what the run
+    cost (``bench/pg_load.py``: CPU per part, peak connections, refused connections)."""
+    from bench.pg_load import Load
+
+    url = new_database(server, name)
+    with Load(server) as load:
+        row = await lifecycles(
+            folder, url, nodes, 8, tasks, True, watch=load.watch, done_later=done_later
+        )
+    cost = load.result()
+    cpu_ms = {k: round(v * 1000 / tasks, 2) for k, v in cost.pop("cpu_s").items()}
+    return {**row, "done_later": done_later, **cost, "cpu_ms_per_lifecycle": cpu_ms}
+
+
 def emit(result: dict[str, Any]) -> None:
     """One JSON line."""
     print(json.dumps(result), flush=True)
@@ -576,16 +619,17 @@ async def main() -> None:
         if "failover-network" in parts:
             emit(failover_network(folder, bin_dir, args.failover_rounds))
         if "fleet" in parts:
-            emit(
-                await lifecycles(
-                    folder,
-                    new_database(server, "fleet"),
-                    args.fleet_nodes,
-                    8,
-                    args.fleet_tasks,
-                    True,
+            for later in (False, True):
+                emit(
+                    await measured(
+                        server,
+                        folder,
+                        args.fleet_nodes,
+                        args.fleet_tasks,
+                        f"fleet{int(later)}",
+                        later,
+                    )
                 )
-            )
     emit({"load_1m_after": round(os.getloadavg()[0], 2)})
 
 

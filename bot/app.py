@@ -83,9 +83,10 @@ class Builder:
         """``SWARM_LOG_FILE`` ("" when the log goes to the terminal)."""
         return (self.config.env.get("SWARM_LOG_FILE") or "").strip()
 
-    async def service(self) -> SwarmService:
-        """The service over the configured home and agents file."""
-        return await SwarmService.open(self.config.core, self.clock)
+    async def service(self, *, readers: int | None = None) -> SwarmService:
+        """The service over the configured home and agents file (``readers``: PostgreSQL's
+        reader connections, ``SwarmService.open``)."""
+        return await SwarmService.open(self.config.core, self.clock, readers=readers)
 
     def deliverer(self, service: SwarmService) -> Deliverer:
         """The given deliverer, else the desktop driver / inbox files (imported lazily)."""

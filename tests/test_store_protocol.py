@@ -84,7 +84,8 @@ async def test_a_store_that_listens_hears_another_processs_commit_and_queued_del
             heard[name].append((pid, text))
             got[name].set()
 
-        return asyncio.create_task(service.db.listen(name, hear, ready[name].set, "test"))
+        agents = ["Agent-1"] if name == "deliveries" else []  # a channel per agent
+        return asyncio.create_task(service.db.listen(name, hear, ready[name].set, "test", agents))
 
     listeners = [listening("changes"), listening("deliveries")]
     other = await SwarmService.open(service.settings, clock)  # another process, in effect

@@ -46,7 +46,7 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
         raise ConfigError(
             "swarm node needs SWARM_DATABASE_URL: the PostgreSQL database that swarm run uses"
         )
-    service = await builder.service()
+    service = await builder.service(readers=0)  # its reads share its write connection
     try:
         deliverer = builder.deliverer(service)
         text = builder.text(service, node=args.name)  # its tmux agents' panes

@@ -5,8 +5,9 @@ deliveries (``core/delivery/node_claims.py``: ``SKIP LOCKED``, a lease), puts ea
 agent
 with the normal deliverer (desktop driver or inbox, through ``Scheduler.deliver_one``, so
 prompts, onboarding and resets are the coordinator's), and stores the receipts in one
-transaction per batch. It sleeps until PostgreSQL notifies ``swarm_delivery`` with one of its
-agents (a trigger on ``deliveries`` sends it when a delivery is queued), the next delayed
+transaction per batch. It sleeps until PostgreSQL notifies one of its agents' channels
+(``swarm_delivery_`` + md5 of the agent's id: a trigger on ``deliveries`` sends it when a
+delivery is queued; the node hears only its own agents'), the next delayed
 delivery or lease end of its agents falls due, or ``SAFETY_S`` passes (a notification lost
 while the listener reconnected); it says it is alive every ``heartbeat_s``. With a watcher it
 records its agents' screen activity and their tmux panes' text (observations and permission
@@ -167,8 +168,8 @@ class DeliveryNode:
         try:
             while not stop.is_set():
                 try:
-                    if await self.step():
-                        continue
+                    if await self.step() >= self.batch or self._wake.is_set():
+                        continue  # maybe more is due: claim again before sleeping
                 except Exception:
                     log.exception("node %s: step failed; next try in 1 s", self.name)
                     await _wait(stop, 1.0)
@@ -192,8 +193,9 @@ class DeliveryNode:
                 waiter.cancel()
 
     async def _listen(self) -> None:
-        """LISTEN swarm_delivery; wake on a notification naming one of this node's agents
-        (and each time it listens anew: catch up with what was queued meanwhile)."""
+        """LISTEN on this node's agents' delivery channels (``swarm_delivery_<md5>``: the
+        server sends it only its own agents' wake-ups); wake on a notification naming one of
+        them (and each time it listens anew: catch up with what was queued meanwhile)."""
         mine = set(self.agents)
 
         def heard(_pid: int, payload: str) -> None:
@@ -201,7 +203,7 @@ class DeliveryNode:
                 self._wake.set()
 
         what = f"node {self.name}: listening"
-        await self.service.db.listen("deliveries", heard, self._wake.set, what)
+        await self.service.db.listen("deliveries", heard, self._wake.set, what, self.agents)
 
     async def _heartbeats(self, stop: asyncio.Event) -> None:
         host, pid = socket.gethostname(), os.getpid()

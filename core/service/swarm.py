@@ -65,10 +65,13 @@ class SwarmService(StoreAccess):
         self.reservations = ReservationBook(self)  # file reservations
 
     @classmethod
-    async def open(cls, settings: Settings, clock: Clock | None = None) -> SwarmService:
-        """Load the agents file, open and migrate the database."""
+    async def open(
+        cls, settings: Settings, clock: Clock | None = None, *, readers: int | None = None
+    ) -> SwarmService:
+        """Load the agents file, open and migrate the database (``readers``: ``open_store``'s:
+        0 for a delivery node, which reads on its write connection)."""
         agents = load_agents(settings.config_path)
-        db = await open_store(settings)
+        db = await open_store(settings, readers=readers)
         service = cls(settings, agents, db, clock or SystemClock())
         try:
             if await db.read(_missing_agents, list(service.agents)):

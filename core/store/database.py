@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
@@ -64,10 +64,12 @@ class Store(Protocol):
         heard: Callable[[int, str], None],
         ready: Callable[[], None],
         what: str,
+        agents: Sequence[str] = (),
     ) -> None:
-        """Until cancelled: ``heard(pid, payload)`` for each announcement on ``channel``,
-        ``ready()`` each time it (re)starts listening (catch up then), failures logged as
-        ``what`` and retried; StorageError on a store that does not ``listens``."""
+        """Until cancelled: ``heard(pid, payload)`` for each announcement on ``channel``
+        (``deliveries``: those of ``agents``), ``ready()`` each time it (re)starts listening
+        (catch up then), failures logged as ``what`` and retried; StorageError on a store
+        that does not ``listens``."""
 
     def fence(self, reason: str) -> None:
         """Refuse all work from now on (raising StorageError(reason)) and cut any statement
@@ -77,8 +79,10 @@ class Store(Protocol):
         """Close the connection."""
 
 
-async def open_store(settings: Settings) -> Store:
-    """PostgreSQL when ``settings.database_url`` is set, else the SQLite file in the home."""
+async def open_store(settings: Settings, *, readers: int | None = None) -> Store:
+    """PostgreSQL when ``settings.database_url`` is set, else the SQLite file in the home
+    (``readers``: PostgreSQL's most reader connections, 0 to read on the write connection;
+    ``None``: the default, ``core.store.postgres.READERS``)."""
     if settings.database_url:
         try:
             from core.store.postgres import PgDatabase  # psycopg: only for a PostgreSQL store
@@ -87,7 +91,9 @@ async def open_store(settings: Settings) -> Store:
                 f"SWARM_DATABASE_URL needs psycopg ({exc.name} is missing): "
                 "pip install 'swarm[postgresql]'"
             ) from None
-        return await PgDatabase.open(settings.database_url)
+        if readers is None:
+            return await PgDatabase.open(settings.database_url)
+        return await PgDatabase.open(settings.database_url, readers)
     return await Database.open(settings.db_path, settings.busy_timeout_s)
 
 
@@ -170,6 +176,7 @@ class Database:
         heard: Callable[[int, str], None],
         ready: Callable[[], None],
         what: str,
+        agents: Sequence[str] = (),
     ) -> None:
         """SQLite announces nothing: StorageError (callers check ``listens``)."""
         raise StorageError(

@@ -59,14 +59,16 @@ _SCHEMA = (
 
 
 CHANGES_CHANNEL = "swarm_changes"  # NOTIFY at each commit that changed rows (wakes the scheduler)
-# A queued delivery wakes the node of its agent: NOTIFY swarm_delivery with the agent's id
-# (PostgreSQL folds identical notifications of one transaction into one).
+# A queued delivery wakes the node of its agent: NOTIFY on the agent's own channel,
+# ``swarm_delivery_`` + md5 of its id (a channel name fits in 63 bytes whatever the id), with
+# the id as payload; a node LISTENs on its agents' channels only, so the server sends each
+# node its own wake-ups, not every node's (PostgreSQL folds identical notifications of one
+# transaction into one).
 DELIVERY_CHANNEL = "swarm_delivery"
-_NODE_WAKE = (
+_WAKE_FUNCTION = (
     "CREATE OR REPLACE FUNCTION swarm_delivery_queued() RETURNS trigger LANGUAGE plpgsql AS "
-    f"$$ BEGIN PERFORM pg_notify('{DELIVERY_CHANNEL}', NEW.agent_id); RETURN NULL; END $$",
-    "CREATE TRIGGER deliveries_queued AFTER INSERT OR UPDATE OF state ON deliveries "
-    "FOR EACH ROW WHEN (NEW.state = 'queued') EXECUTE FUNCTION swarm_delivery_queued()",
+    f"$$ BEGIN PERFORM pg_notify('{DELIVERY_CHANNEL}_' || md5(NEW.agent_id), NEW.agent_id); "
+    "RETURN NULL; END $$"
 )
 # A prompt decided or closed wakes the hook that waits for it: NOTIFY swarm_prompt with its id
 # (the decision is often committed by the coordinator, whose commits do not NOTIFY
@@ -79,6 +81,22 @@ _PROMPT_WAKE = (
     "FOR EACH ROW WHEN (NEW.decided_at IS NOT NULL OR NEW.closed_at IS NOT NULL) "
     "EXECUTE FUNCTION swarm_prompt_settled()",
 )
+_WAKE_TRIGGER = (
+    "CREATE TRIGGER deliveries_queued AFTER INSERT OR UPDATE OF state ON deliveries "
+    "FOR EACH ROW WHEN (NEW.state = 'queued') EXECUTE FUNCTION swarm_delivery_queued()"
+)
+
+
+def delivery_channels(conn: PgConn, agents: list[str]) -> list[str]:
+    """The channels on which queued deliveries of ``agents`` are notified (md5 by the server,
+    as the trigger computes it)."""
+    rows = conn.raw.execute(
+        f"SELECT '{DELIVERY_CHANNEL}_' || md5(a) AS channel FROM unnest($1::text[]) AS a",
+        (agents,),
+    ).fetchall()
+    return [str(r["channel"]) for r in rows]
+
+
 # The events outbox: each event row carries the id of the transaction that wrote it
 # (``events.txid``, a migration on both databases, NULL on SQLite); consumers read only
 # below the oldest transaction still running (``HORIZON``), in (txid, id) order.
@@ -477,9 +495,7 @@ def _apply(conn: PgConn, migrations: tuple[tuple[Step, ...], ...]) -> int:
     if current < len(migrations):
         conn.raw.execute("UPDATE swarm_schema SET version = $1 WHERE id = 1", (len(migrations),))
         conn.total_changes += 1
-    if not _has_trigger(conn, "deliveries_queued"):
-        for statement in _NODE_WAKE:
-            conn.raw.execute(statement)
+    _node_wake(conn)
     if not _has_trigger(conn, "agent_prompts_settled"):
         for statement in _PROMPT_WAKE:
             conn.raw.execute(statement)
@@ -495,6 +511,18 @@ def _has_trigger(conn: PgConn, name: str) -> bool:
     return found is not None
 
 
+def _node_wake(conn: PgConn) -> None:
+    """Create the trigger that wakes a node, or bring its function up to date (a database
+    made before the channel per agent notified one channel that every node heard)."""
+    found = conn.raw.execute(
+        "SELECT prosrc FROM pg_proc WHERE proname = 'swarm_delivery_queued'"
+    ).fetchone()
+    if found is None or "md5(NEW.agent_id)" not in str(found["prosrc"]):
+        conn.raw.execute(_WAKE_FUNCTION)
+    if not _has_trigger(conn, "deliveries_queued"):
+        conn.raw.execute(_WAKE_TRIGGER)
+
+
 def _no_txid_default(conn: PgConn) -> bool:
     """True when ``events.txid`` exists without its PostgreSQL default (the outbox DDL is
     due: the migration gave it SQLite's 0)."""
@@ -505,27 +533,38 @@ def _no_txid_default(conn: PgConn) -> bool:
     return row is not None and "pg_current_xact_id" not in str(row["column_default"])
 
 
-READERS = 4  # reader connections per process (the dashboard, the notifier, exports)
+READERS = 4  # most reader connections per process (the dashboard, the notifier, exports)
 
 
 class PgDatabase:
     """PostgreSQL for one process: writes on one connection in one worker thread (the
-    scheduler's and this process's writes, in order), reads on a pool of ``READERS``
+    scheduler's and this process's writes, in order), reads on a pool of up to ``readers``
     connections with threads of their own (``psycopg_pool``), so a reader never queues
-    behind a write. A call whose caller is cancelled stops at its next statement."""
+    behind a write. The pool starts empty and opens a connection when a read needs one;
+    ``readers=0`` (a delivery node: its few reads are its own, between its own writes) opens
+    no pool and reads on the write connection, so a node costs the server two connections
+    (this one and its LISTEN). A call whose caller is cancelled stops at its next statement."""
 
     serves_nodes = True  # delivery nodes on other machines share it
     listens = True  # commits NOTIFY swarm_changes, queued deliveries swarm_delivery
 
-    def __init__(self, url: str, conn: PgConn, pool: ThreadPoolExecutor) -> None:
+    def __init__(
+        self, url: str, conn: PgConn, pool: ThreadPoolExecutor, readers: int = READERS
+    ) -> None:
         self.url = url
         self._conn = conn
         self._pool = pool
         self._notify = True
         self._fenced: str | None = None
         self._lost = False  # the write connection was lost: said once, until it is back
-        self._readers = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="swarm-pg-read")
-        self._read_pool = _reader_pool(url)
+        self._readers: ThreadPoolExecutor | None = None
+        self._read_pool: psycopg_pool.ConnectionPool[psycopg.Connection[dict[str, Any]]] | None
+        self._read_pool = None
+        if readers > 0:
+            self._readers = ThreadPoolExecutor(
+                max_workers=readers, thread_name_prefix="swarm-pg-read"
+            )
+            self._read_pool = _reader_pool(url, readers)
 
     @property
     def path(self) -> str:
@@ -533,8 +572,9 @@ class PgDatabase:
         return redact_urls(self.url)
 
     @classmethod
-    async def open(cls, url: str) -> PgDatabase:
-        """Connect to ``url`` and migrate to the latest schema."""
+    async def open(cls, url: str, readers: int = READERS) -> PgDatabase:
+        """Connect to ``url`` and migrate to the latest schema (``readers``: the most reader
+        connections; 0: reads share the write connection)."""
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="swarm-pg")
         loop = asyncio.get_running_loop()
         try:
@@ -542,7 +582,7 @@ class PgDatabase:
         except BaseException:
             pool.shutdown(wait=False)
             raise
-        db = cls(url, conn, pool)
+        db = cls(url, conn, pool, readers)
         try:
             await db._call(migrate, MIGRATIONS)
         except BaseException:
@@ -555,11 +595,15 @@ class PgDatabase:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._pool, self._conn.raw.close)
         self._pool.shutdown(wait=True)
-        await loop.run_in_executor(self._readers, self._read_pool.close)
-        self._readers.shutdown(wait=True)
+        if self._readers is not None and self._read_pool is not None:
+            await loop.run_in_executor(self._readers, self._read_pool.close)
+            self._readers.shutdown(wait=True)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(conn, *args)`` outside any write transaction, on a reader connection."""
+        """Run ``fn(conn, *args)`` outside any write transaction, on a reader connection
+        (without readers: on the write connection, between writes)."""
+        if self._readers is None:
+            return await self._submit(self._pool, self._run, fn, args)
         return await self._submit(self._readers, self._read, fn, args)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
@@ -587,13 +631,24 @@ class PgDatabase:
         heard: Callable[[int, str], None],
         ready: Callable[[], None],
         what: str,
+        agents: Sequence[str] = (),
     ) -> None:
-        """LISTEN ``swarm_changes`` or ``swarm_delivery`` on a connection of its own until
-        cancelled (``core.store.postgres_listen``)."""
+        """LISTEN ``swarm_changes``, or the delivery channels of ``agents``
+        (``swarm_delivery_<md5>``, their names read from the server), on a connection of its
+        own until cancelled (``core.store.postgres_listen``)."""
         from core.store.postgres_listen import listen
 
-        name = CHANGES_CHANNEL if channel == "changes" else DELIVERY_CHANNEL
-        await listen(self.url, name, heard, ready, what)
+        if channel == "changes":
+            await listen(self.url, CHANGES_CHANNEL, heard, ready, what)
+            return
+        while True:
+            try:
+                names = await self.read(delivery_channels, list(agents))
+                break
+            except Exception as exc:  # unreachable: tried again, as the listener does
+                log.warning("%s: channels not read (%s); again in 1 s", what, exc)
+                await asyncio.sleep(1.0)
+        await listen(self.url, names, heard, ready, what)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._submit(self._pool, self._run, fn, args)
@@ -642,6 +697,7 @@ class PgDatabase:
     def _read(self, fn: Callable[..., T], args: tuple[Any, ...], call: StoreCall) -> T:
         if self._fenced is not None:
             raise StorageError(self._fenced)
+        assert self._read_pool is not None  # reads without a pool go to ``_run``
         try:
             with self._read_pool.connection(timeout=DATA_TIMEOUT_S) as raw:
                 conn = PgConn(raw)
@@ -653,8 +709,11 @@ class PgDatabase:
             raise StorageError(f"cannot connect to PostgreSQL at {self.path}: {exc}") from None
 
 
-def _reader_pool(url: str) -> psycopg_pool.ConnectionPool[psycopg.Connection[dict[str, Any]]]:
-    """The reader connections (opened in the background; a broken one is replaced)."""
+def _reader_pool(
+    url: str, readers: int
+) -> psycopg_pool.ConnectionPool[psycopg.Connection[dict[str, Any]]]:
+    """Up to ``readers`` reader connections, none opened until a read needs one (a broken
+    one is replaced; one idle for ``max_idle`` seconds is closed)."""
 
     def configure(raw: psycopg.Connection[Any]) -> None:
         raw.execute(server_timeouts_sql(DATA_TIMEOUT_S))
@@ -663,8 +722,8 @@ def _reader_pool(url: str) -> psycopg_pool.ConnectionPool[psycopg.Connection[dic
     pool: psycopg_pool.ConnectionPool[psycopg.Connection[dict[str, Any]]] = (
         psycopg_pool.ConnectionPool(
             url,
-            min_size=1,
-            max_size=READERS,
+            min_size=0,
+            max_size=readers,
             kwargs={
                 "autocommit": True,
                 "row_factory": dict_row,

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 
 async def listen(
-    url: str, channel: str, heard: Callable[[int, str], None], ready: Callable[[], None], what: str
+    url: str,
+    channel: str | Sequence[str],
+    heard: Callable[[int, str], None],
+    ready: Callable[[], None],
+    what: str,
 ) -> None:
-    """LISTEN ``channel`` on a connection of its own until cancelled: ``ready()`` each time
-    it listens (anew after a lost connection: catch up then), ``heard(pid, payload)`` for
-    each notification; a failed connection is logged and tried again every second."""
+    """LISTEN ``channel`` (or each of several) on a connection of its own until cancelled:
+    ``ready()`` each time it listens (anew after a lost connection: catch up then),
+    ``heard(pid, payload)`` for each notification; a failed connection is logged and tried
+    again every second."""
     import psycopg
+    from psycopg import sql
 
     from core.store.postgres_net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql
 
@@ -27,7 +33,8 @@ async def listen(
             )
             async with conn:
                 await conn.execute(server_timeouts_sql(DATA_TIMEOUT_S))
-                await conn.execute(f"LISTEN {channel}")
+                for name in [channel] if isinstance(channel, str) else channel:
+                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(name)))
                 ready()
                 async for note in conn.notifies():
                     heard(note.pid, note.payload)

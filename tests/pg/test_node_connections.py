@@ -1,0 +1,199 @@
+"""What a delivery node costs the server: its connections, the notifications it hears, the
+claims it makes (a fleet of 100 nodes on one cluster must not run out of connections)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from core.coordinator.node import DeliveryNode
+from core.delivery import node_claims, prompt
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from core.store.postgres import delivery_channels
+from tests.helpers import RecordingDeliverer, write_agents
+from tests.pg.procs import start
+
+pytestmark = [
+    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
+    pytest.mark.timeout(60),
+]
+OLD_WAKE = (  # the trigger function before the channel per agent: one channel for all nodes
+    "CREATE OR REPLACE FUNCTION swarm_delivery_queued() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN PERFORM pg_notify('swarm_delivery', NEW.agent_id); RETURN NULL; END $$"
+)
+
+
+@pytest.fixture
+def node_settings(tmp_path: Path, database_url: str) -> Settings:
+    """A-1, A-2 on desk-1, B-1 on desk-2, C-1 on the coordinator."""
+    config = write_agents(
+        tmp_path / "agents.toml",
+        [
+            {"id": "A-1", "role": "w", "delivery": "inbox", "node": "desk-1"},
+            {"id": "A-2", "role": "w", "delivery": "inbox", "node": "desk-1"},
+            {"id": "B-1", "role": "w", "delivery": "inbox", "node": "desk-2"},
+            {"id": "C-1", "role": "w", "delivery": "inbox"},
+        ],
+    )
+    return Settings.from_env(
+        {
+            "SWARM_HOME": str(tmp_path / "home"),
+            "SWARM_CONFIG": str(config),
+            "SWARM_DATABASE_URL": database_url,
+        }
+    )
+
+
+CLIENTS = (  # the other client connections to this database
+    "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
+    "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+)
+
+
+def _clients(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:
+    """The queries of the other client connections to ``conn``'s database."""
+    return [str(r[0]) for r in conn.execute(CLIENTS).fetchall()]
+
+
+def _wait(check: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def test_a_node_process_opens_its_write_connection_and_its_listen_only(
+    tmp_path: Path, node_settings: Settings, database_url: str
+) -> None:
+    env = {
+        "SWARM_HOME": str(tmp_path / "node-home"),
+        "SWARM_CONFIG": str(node_settings.config_path),
+        "SWARM_DATABASE_URL": database_url,
+    }
+    proc = start("node", tmp_path, env, "node", "--name", "desk-1")
+    try:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+
+            def ready() -> bool:  # it listens and has said it is alive (it has read by then)
+                beat = conn.execute("SELECT 1 FROM nodes WHERE name = 'desk-1'").fetchone()
+                listening = any(q.startswith("LISTEN") for q in _clients(conn))
+                return beat is not None and listening
+
+            _wait(ready, f"the node never listened:\n{proc.text()}")
+            queries = _clients(conn)
+        assert len(queries) == 2, queries  # its writer (reads too) and its LISTEN: no pool
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+async def coordinator(node_settings: Settings) -> AsyncIterator[SwarmService]:
+    service = await SwarmService.open(node_settings)
+    yield service
+    await service.close()
+
+
+async def test_a_node_service_reads_on_its_write_connection(
+    node_settings: Settings, database_url: str, coordinator: SwarmService
+) -> None:
+    probe = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+    async with probe:
+
+        async def clients() -> int:
+            return len(await (await probe.execute(CLIENTS)).fetchall())
+
+        assert await coordinator.deliveries() == []
+        assert await clients() == 2  # its writer, and the one reader its reads needed so far
+        node = await SwarmService.open(node_settings, readers=0)
+        try:
+            await node.send("A-1", "hello", "test")
+            assert [d.agent for d in await node.deliveries()] == ["A-1"]
+            assert await clients() == 3  # one more (its writer), not two
+        finally:
+            await node.close()
+
+
+async def test_a_node_hears_only_its_own_agents_deliveries_and_old_databases_are_brought_up(
+    node_settings: Settings, database_url: str
+) -> None:
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute(OLD_WAKE)  # a database made before the channel per agent
+    service = await SwarmService.open(node_settings)  # brings the trigger's function up
+    try:
+        channels = await service.db.read(delivery_channels, ["A-1", "A-2"])
+        with psycopg.connect(database_url, autocommit=True) as listener:
+            for channel in channels:
+                listener.execute(f'LISTEN "{channel}"')
+            await service.broadcast("to everyone", "test")  # A-1, A-2, B-1, C-1
+            await service.send("A-1", "to A-1 alone", "test")  # the last one heard
+            heard = [
+                n.payload
+                for n in await asyncio.to_thread(
+                    lambda: list(listener.notifies(timeout=20, stop_after=3))
+                )
+            ]
+    finally:
+        await service.close()
+    assert sorted(heard[:2]) == ["A-1", "A-2"] and heard[2:] == ["A-1"], heard
+
+
+class CountingNode(DeliveryNode):
+    """Counts its claims, and says when it sleeps."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.claims = 0
+        self.asleep = asyncio.Event()
+
+    async def claim(self) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
+        self.claims += 1
+        return await super().claim()
+
+    async def _sleep(self, stop: asyncio.Event) -> None:
+        self.asleep.set()
+        try:
+            await super()._sleep(stop)
+        finally:
+            self.asleep.clear()
+
+
+def _has(desk: RecordingDeliverer, n: int) -> bool:
+    return len(desk.parcels) == n
+
+
+async def _until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 20
+    while not check():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.01)
+
+
+async def test_a_node_claims_once_per_wake_when_it_took_everything_due(
+    node_settings: Settings, coordinator: SwarmService
+) -> None:
+    service = await SwarmService.open(node_settings, readers=0)
+    desk = RecordingDeliverer()
+    node = CountingNode(service, desk, "desk-1", lease_s=30)
+    stop = asyncio.Event()
+    running = asyncio.create_task(node.run(stop))
+    try:
+        await _until(lambda: node.asleep.is_set(), "the node never slept")
+        before = 0
+        for n in range(1, 4):
+            await coordinator.send("A-1", f"message {n}", "test")
+            await _until(partial(_has, desk, n), f"message {n} not delivered")
+            await _until(lambda: node.asleep.is_set(), "the node never slept again")
+            before = node.claims if n == 1 else before
+        # two wakes after the first: one claim each (it took all that was due: < batch)
+        assert node.claims - before == 2
+    finally:
+        stop.set()
+        await running
+        await service.close()
