@@ -19,7 +19,7 @@ from core.errors import (
 from core.models import ACTIVE, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
 from core.store import agent_signals
 from core.store.conn import Conn, values
-from core.store.row_locks import hold, read_held
+from core.store.row_locks import RowLocking, hold, read_held
 from core.store.tables import get_task, held_task, insert_event, task_exists
 from core.tasks import campaign_end, messages, reserving, rules
 from core.tasks.actions import TaskAction, require
@@ -299,11 +299,24 @@ _DEPENDENTS = (
 )
 
 
+# The dependents not yet started, held (PostgreSQL): a dependency finishing at the same moment
+# waits, then reads what this transaction decided; the read of their dependencies comes after,
+# in a statement of its own (a fresh snapshot: it sees what such a writer committed first).
+_HOLD_DEPENDENTS = (
+    "SELECT x.id FROM task_deps w JOIN tasks x ON x.id = w.task_id WHERE w.dep_id = $1 "
+    "AND x.status IN ('blocked', 'ready') ORDER BY x.id FOR UPDATE OF x"
+)
+
+
 def settle_dependents(conn: Conn, ctx: Ctx, task_id: int, *, campaign: bool = True) -> None:
     """Re-evaluate every task that depends directly on ``task_id`` (``campaign=False``: the
-    caller knows the task is in no campaign, so no campaign can have finished)."""
+    caller knows the task is in no campaign, so no campaign can have finished). PostgreSQL:
+    the dependents are held first, and read only when there are any."""
+    rows = []
+    if not isinstance(conn, RowLocking) or conn.execute(_HOLD_DEPENDENTS, (task_id,)).fetchall():
+        rows = conn.execute(_DEPENDENTS, (task_id,)).fetchall()
     found: dict[int, tuple[str, str | None, str, list[tuple[int, str, bool]]]] = {}
-    for row in conn.execute(_DEPENDENTS, (task_id,)).fetchall():
+    for row in rows:
         entry = found.setdefault(row["id"], (row["status"], row["reason"], row["kind"], []))
         entry[3].append((row["dep"], row["dep_status"], False))
     cascaded = False  # a dependent skipped: it settled others, whose rows read above are stale
@@ -421,9 +434,27 @@ def add_note(conn: Conn, ctx: Ctx, task_id: int, note: str, force: bool = False)
 # any reservation was taken for it come back with it (no read first).
 _DONE = (
     "UPDATE tasks SET status = 'done', result_note = $1, reason = NULL, finished_at = $2, "
-    "lease_expires_at = NULL, updated_at = $3 WHERE id = $4 AND status IN ('assigned', "
+    "lease_expires_at = NULL, updated_at = $2 WHERE id = $3 AND status IN ('assigned', "
     "'in_progress') RETURNING assignee, campaign_id, EXISTS (SELECT 1 FROM reservations r "
     "WHERE r.task_id = tasks.id) AS reserved"
+)
+# PostgreSQL: the done in one statement (data-modifying CTEs, all from the row ``t`` the
+# update returns, so nothing is written when the task was not active): the holder credited
+# (``_credit``) and the report signal's observation of it stored (``_reported``; its evidence
+# is ``$7`` followed by the agent's id, which ``AGENT_ID`` keeps short and free of control
+# characters, so ``agent_signals.record`` would store the same). Its dependents are read in
+# statements of their own (``settle_dependents``): a statement's snapshot is taken when it
+# starts, so one that waited here for a writer holding the task (a task created after it)
+# would not see that writer's new dependent.
+_DONE_AT_ONCE = (
+    f"WITH t AS ({_DONE}), "
+    "c AS (UPDATE agent_state SET score = score * $4 + $5, done_count = done_count + 1, "
+    "last_report_at = $2, idle_since = $2 FROM t WHERE agent_state.id = t.assignee), "
+    f"s AS ({agent_signals.INSERT_HEAD}SELECT t.assignee, CAST($6 AS TEXT), "
+    "CAST($8 AS TEXT), $2, CAST($7 AS TEXT) || t.assignee, CAST(NULL AS DOUBLE PRECISION), "
+    "CAST(NULL AS TEXT), CAST(NULL AS DOUBLE PRECISION) FROM t WHERE t.assignee IS NOT NULL "
+    f"{agent_signals.ON_CONFLICT}) "
+    "SELECT assignee, campaign_id, reserved FROM t"
 )
 
 
@@ -435,7 +466,7 @@ def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = F
         note, bad = (ctx.check_text(note, "note") if note.strip() else ""), None
     except InvalidInput as exc:
         note, bad = "", exc
-    row = conn.execute(_DONE, (note or None, ctx.now, ctx.now, task_id)).fetchone()
+    row = _mark_done(conn, ctx, task_id, note)
     if row is None:
         _active(conn, task_id, "marked done")  # raises: NotFound, or its status
         raise InvalidState(f"{task_ref(task_id)} is not active")  # (read as active: a race)
@@ -443,8 +474,9 @@ def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = F
     by, data = ctx.report_by(task_ref(task_id), agent, force)
     if bad is not None:
         raise bad
-    _credit(conn, ctx, agent, success=True)
-    _reported(conn, ctx, agent, AgentState.IDLE, f"{task_ref(task_id)} done by {agent}")
+    if conn.dialect == "sqlite":  # the credit and the signal in statements of their own
+        _credit(conn, ctx, agent, success=True)
+        _reported(conn, ctx, agent, AgentState.IDLE, f"{task_ref(task_id)} done by {agent}")
     insert_event(
         conn,
         ctx.now,
@@ -458,6 +490,19 @@ def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = F
     if reserved:  # none taken for the task: nothing to release (no statement)
         reserving.task_ended(conn, ctx, task_id, agent, "done")
     settle_dependents(conn, ctx, task_id, campaign=campaign_id is not None)
+
+
+def _mark_done(conn: Conn, ctx: Ctx, task_id: int, note: str) -> Any:
+    """Mark the task done where it is still active; its row (holder, campaign, reserved),
+    or None. PostgreSQL: one statement that also credits the holder and stores the report
+    signal (``_DONE_AT_ONCE``); SQLite: the update alone."""
+    if conn.dialect == "sqlite":
+        return conn.execute(_DONE, (note or None, ctx.now, task_id)).fetchone()
+    w = ctx.settings.success_window
+    signal = (Signal.REPORT.value, f"report: {task_ref(task_id)} done by ", AgentState.IDLE.value)
+    return conn.execute(
+        _DONE_AT_ONCE, (note or None, ctx.now, task_id, 1 - w, w, *signal)
+    ).fetchone()
 
 
 def fail(conn: Conn, ctx: Ctx, task_id: int, reason: str, force: bool = False) -> None:

@@ -14,6 +14,7 @@ from core.models import DeliveryState, TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.tasks import lifecycle
 from tests.helpers import RecordingDeliverer, write_agents
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -76,3 +77,26 @@ async def test_a_delivered_receipt_is_one_statement_with_its_events(svc: SwarmSe
     assert kinds[-2:] == ["delivery.claimed", "delivery.delivered"]
     (lease,) = [t.lease_expires_at for t in await svc.list_tasks(status="assigned")]
     assert lease is not None and lease == pytest.approx(svc.clock.now() + svc.settings.lease_s)
+
+
+async def test_done_is_two_statements_and_credits_its_agent(svc: SwarmService) -> None:
+    """The done (the update, the agent's credit, its report signal) is one statement; the
+    dependents' hold the second; without dependents nothing more is read."""
+    task = await svc.create_task(TaskSpec("work"), "cli")
+    await svc.queue.assign_batch()
+    with statements() as sent:
+        await svc.write("A-1", lifecycle.complete, task.id, "")
+    assert len(sent) == 2, sent
+    (agent,) = await svc.db.read(
+        lambda c: c.execute("SELECT done_count, score FROM agent_state").fetchall()
+    )
+    assert agent["done_count"] == 1 and agent["score"] == pytest.approx(1.0)
+    (signal,) = await svc.db.read(
+        lambda c: c.execute("SELECT signal, state, evidence, at FROM agent_signals").fetchall()
+    )
+    assert signal == {
+        "signal": "report",
+        "state": "idle",
+        "evidence": f"report: {task.ref} done by A-1",
+        "at": svc.clock.now(),
+    }
