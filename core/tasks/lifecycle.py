@@ -18,7 +18,7 @@ from core.errors import (
 )
 from core.models import ACTIVE, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
 from core.store import agent_signals
-from core.store.conn import Conn, values
+from core.store.conn import Args, Conn, values
 from core.store.row_locks import RowLocking, hold, read_held
 from core.store.tables import get_task, held_task, insert_event, task_exists
 from core.tasks import campaign_end, messages, reserving, rules
@@ -47,8 +47,16 @@ def create_tasks(
     hold(conn, "tasks", [d for deps in external for d in deps])
     refs = {s.ref: i for i, s in enumerate(specs) if s.ref}
     ids: dict[int, int] = {}
+    free: list[int] = []  # a run of tasks with nothing to wait for: inserted together
     for index in order:
         spec, priority = checked[index]
+        if not (external[index] or local[index] or spec.on_failure) and spec.kind != "skip":
+            free.append(index)
+            continue
+        ids.update(
+            _insert_free(conn, ctx, [checked[i] for i in free], free, (plan_id, campaign_id))
+        )
+        free = []
         deps = sorted({*external[index], *(ids[j] for j in local[index])})
         triggers = {
             ids[refs[d]] if isinstance(d, str) and d in refs else _existing_dep(conn, d)
@@ -57,6 +65,7 @@ def create_tasks(
         ids[index] = _insert_task(
             conn, ctx, spec, priority, deps, (plan_id, campaign_id), sorted(triggers)
         )
+    ids.update(_insert_free(conn, ctx, [checked[i] for i in free], free, (plan_id, campaign_id)))
     return [ids[i] for i in range(len(specs))]
 
 
@@ -172,8 +181,7 @@ def _insert_task(
     first = rules.decide(spec.kind, []) if not (deps or triggers) else None
     stored = first if first is not None and first[0] != "skipped" else ("blocked", None)
     cur = conn.execute(
-        "INSERT INTO tasks (title, details, priority, role, capabilities, pinned_agent, status, "
-        "reason, max_attempts, created_by, created_at, updated_at, plan_id, campaign_id, kind) "
+        f"INSERT INTO tasks ({_TASK_COLUMNS}) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         (
             spec.title,
@@ -200,6 +208,64 @@ def _insert_task(
         "INSERT INTO task_triggers (task_id, dep_id) VALUES ($1, $2)",
         [(task_id, d) for d in triggers],
     )
+    _created_event(conn, ctx, task_id, spec, priority, deps)
+    if first is None:
+        settle(conn, ctx, task_id)
+    elif stored == first:
+        _rule_event(conn, ctx, task_id, first)
+    else:
+        _apply_rule(conn, ctx, task_id, stored, first)
+    return task_id
+
+
+_TASK_COLUMNS = (
+    "title, details, priority, role, capabilities, pinned_agent, status, reason, "
+    "max_attempts, created_by, created_at, updated_at, plan_id, campaign_id, kind"
+)
+_FREE_ROWS = 64  # tasks per INSERT (15 parameters each: SqliteConn binds up to $1000)
+
+
+def _insert_free(
+    conn: Conn,
+    ctx: Ctx,
+    checked: list[tuple[TaskSpec, Priority]],
+    indexes: list[int],
+    group: tuple[str | None, int | None],
+) -> dict[int, int]:
+    """Insert tasks with nothing to wait for (no dependency, no trigger, not ``skip``), in
+    their order, a multi-row INSERT per ``_FREE_ROWS``: each is stored as its rule decides
+    (ready, or a gate awaiting approval) with its two events, as ``_insert_task`` does;
+    index -> id. The ids come back sorted: both databases number the rows of one INSERT in
+    the order of its VALUES."""
+    made: dict[int, int] = {}
+    for at in range(0, len(checked), _FREE_ROWS):
+        chunk = checked[at : at + _FREE_ROWS]
+        args = Args()
+        rows = []
+        for spec, priority in chunk:
+            status, reason = rules.decide(spec.kind, [])
+            values_ = (
+                *(spec.title, spec.details, int(priority), spec.role),
+                *(json.dumps(list(spec.capabilities)), spec.agent, status, reason),
+                *(ctx.settings.max_attempts, ctx.actor, ctx.now, ctx.now, *group, spec.kind),
+            )
+            rows.append(f"({args.many(values_)})")
+        cur = conn.execute(
+            f"INSERT INTO tasks ({_TASK_COLUMNS}) VALUES {', '.join(rows)} RETURNING id", args
+        )
+        new_ids = sorted(int(r["id"]) for r in cur.fetchall())
+        for index, task_id, (spec, priority) in zip(
+            indexes[at : at + _FREE_ROWS], new_ids, chunk, strict=True
+        ):
+            _created_event(conn, ctx, task_id, spec, priority, [])
+            _rule_event(conn, ctx, task_id, rules.decide(spec.kind, []))
+            made[index] = task_id
+    return made
+
+
+def _created_event(
+    conn: Conn, ctx: Ctx, task_id: int, spec: TaskSpec, priority: Priority, deps: list[int]
+) -> None:
     after = f" after {', '.join(task_ref(d) for d in deps)}" if deps else ""
     insert_event(
         conn,
@@ -211,13 +277,6 @@ def _insert_task(
         agent=spec.agent,
         actor=ctx.actor,
     )
-    if first is None:
-        settle(conn, ctx, task_id)
-    elif stored == first:
-        _rule_event(conn, ctx, task_id, first)
-    else:
-        _apply_rule(conn, ctx, task_id, stored, first)
-    return task_id
 
 
 def dependency_states(
