@@ -194,3 +194,19 @@ async def test_a_batch_of_free_tasks_is_one_insert_per_64_in_their_order(
         ("task.created", ids[1]),
         ("task.ready", ids[1]),
     ]
+
+
+async def test_a_round_without_expired_leases_reads_no_leases(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    """A scheduling round's first pass: the agents' read says no lease ran out, so the pass
+    costs what ``assign_batch`` alone does; an expired lease is still requeued."""
+    tasks = [await service.create_task(TaskSpec(f"t{i}"), "cli") for i in range(3)]
+    scheduler = Scheduler(service, deliverer)
+    async with traced(service) as trace:
+        expired, assigned = await scheduler.schedule_once()
+    assert (expired, assigned) == (0, 3)
+    assert len(trace.statements) == 6 + len(tasks), trace.statements
+    service.clock.advance(service.settings.lease_s + 1)  # type: ignore[attr-defined]
+    expired, _ = await scheduler.schedule_once()
+    assert expired == 3

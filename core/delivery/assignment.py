@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from core.context import Ctx
 from core.models import Agent, Delivery, Priority, Receipt, task_ref
@@ -36,15 +37,26 @@ class _AgentView:
     idle_since: float
 
 
-def free_agents(conn: Conn, ctx: Ctx) -> list[_AgentView]:
+_AGENTS = (
+    "SELECT s.id, s.paused, s.score, s.idle_since, (SELECT count(*) FROM tasks t WHERE "
+    "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load, "
+    "s.state = 'limited' OR EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = s.id "
+    "AND g.state = 'limited') AS limited"
+)
+# The agents' read of a scheduling round's first pass also says whether any lease ran out
+# (the same on every row: a subquery of no row, computed once), so a round with none costs
+# no read of its own.
+_AGENTS_AND_EXPIRY = (
+    f"{_AGENTS}, EXISTS (SELECT 1 FROM tasks WHERE lease_expires_at <= $1 "
+    "AND status = 'assigned') AS expired FROM agent_state s"
+)
+
+
+def free_agents(conn: Conn, ctx: Ctx, rows: list[Any] | None = None) -> list[_AgentView]:
     """Configured agents that are not paused, not held by a usage limit and below their
-    capacity."""
-    rows = conn.execute(
-        "SELECT s.id, s.paused, s.score, s.idle_since, (SELECT count(*) FROM tasks t WHERE "
-        "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load, "
-        "s.state = 'limited' OR EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = s.id "
-        "AND g.state = 'limited') AS limited FROM agent_state s"
-    ).fetchall()
+    capacity (``rows``: the agents' rows, already read)."""
+    if rows is None:
+        rows = conn.execute(f"{_AGENTS} FROM agent_state s").fetchall()
     state = {r["id"]: r for r in rows}
     # the usage limits are worked out only when an agent's state or a signal says limited
     limited = (
@@ -77,14 +89,17 @@ def assign_next(conn: Conn, ctx: Ctx) -> Assignment | None:
 BATCH = 64  # assignments per pass; a pass that made fewer found nothing more to assign
 
 
-def assign_batch(conn: Conn, ctx: Ctx, limit: int = BATCH) -> list[Assignment]:
-    """Hand ready tasks (by priority, then age) to free agents in one pass, at most ``limit``.
+def assign_batch(
+    conn: Conn, ctx: Ctx, limit: int = BATCH, agents: list[Any] | None = None
+) -> list[Assignment]:
+    """Hand ready tasks (by priority, then age) to free agents in one pass, at most ``limit``
+    (``agents``: the agents' rows, already read by the caller).
 
     The free agents are read once and kept up to date as tasks go out: a task that no free
     agent could take stays untakeable for the rest of the pass (agents only fill up), so one
     pass decides what repeating "the first task that fits" would.
     """
-    free = free_agents(conn, ctx)
+    free = free_agents(conn, ctx, agents)
     if not free:  # every agent busy: the ready tasks need no reading
         return []
     picks: list[tuple[sqlite3.Row, _AgentView]] = []
@@ -204,7 +219,12 @@ def _prompt_text(row: sqlite3.Row) -> str:
 
 
 def expire_then_assign(conn: Conn, ctx: Ctx) -> tuple[int, list[Assignment]]:
-    """``expire_leases``, then ``assign_batch``: a scheduling round's first transaction."""
+    """``expire_leases``, then ``assign_batch``: a scheduling round's first transaction. The
+    agents' read says whether a lease ran out: only then are the leases read (and the
+    agents read again after their tasks went back to the queue)."""
+    rows = conn.execute(_AGENTS_AND_EXPIRY, (ctx.now,)).fetchall()
+    if rows and not rows[0]["expired"]:
+        return 0, assign_batch(conn, ctx, agents=rows)
     return expire_leases(conn, ctx), assign_batch(conn, ctx)
 
 
