@@ -107,11 +107,14 @@ def finish(
     ``claimer``'s; ``lost`` for the others (another node took them after the lease)."""
     from core.delivery.onboarding import record_receipt_onboarded
 
-    states = []
+    states: list[str] = []
+    group: list[tuple[Claim, Receipt]] = []  # delivered receipts in a row: one statement
     for held, receipt, onboarded in done:
-        if receipt.ok and not onboarded:  # the common case: one statement
-            states.append("delivered" if _delivered(conn, ctx, claimer, held, receipt) else "lost")
+        if receipt.ok and not onboarded:  # the common case
+            group.append((held, receipt))
             continue
+        states += _delivered(conn, ctx, claimer, group)
+        group = []
         delivery = held.delivery
         row = conn.execute(
             "SELECT node, state FROM deliveries WHERE id = $1 FOR UPDATE", (delivery.id,)
@@ -122,42 +125,58 @@ def finish(
         _claimed_event(conn, ctx, claimer, held)
         record = record_receipt_onboarded if onboarded else assignment.record_receipt
         states.append(record(conn, ctx, delivery, receipt, delivering=True))  # ends the claim
-    return states
+    return states + _delivered(conn, ctx, claimer, group)
 
 
-# A node's delivered receipt as one statement (PostgreSQL's data-modifying CTEs): the delivery
-# marked delivered while the claim is still ``claimer``'s (``d``: no row once another node
-# took it), the task's lease renewed, and the events written with the change: each event row
-# is selected from ``d``, so none is written for a claim that was lost.
+# A node's delivered receipts as one statement (PostgreSQL's data-modifying CTEs): each
+# delivery (``v``) marked delivered while its claim is still ``claimer``'s (``d``: no row for
+# one another node took), its task's lease renewed (``t``, for a task's prompt), and the
+# events written with the change, in their order: each event row (``e``) is joined to its
+# delivery's row of ``d``, so none is written for a claim that was lost.
 _DELIVERED = (
-    "WITH d AS (UPDATE deliveries SET state = 'delivered', method = $1, reason = NULL, "
-    "updated_at = $2, claim_until = NULL WHERE id = $3 AND node = $4 AND state = 'delivering' "
-    "RETURNING agent_id){lease} INSERT INTO events (ts, kind, text, task_id, agent_id, actor, "
-    "data) {rows} RETURNING id"
+    "WITH v (id, method, task, lease) AS (VALUES {deliveries}), "
+    "d AS (UPDATE deliveries SET state = 'delivered', method = v.method, reason = NULL, "
+    "updated_at = $1, claim_until = NULL FROM v WHERE deliveries.id = v.id "
+    "AND deliveries.node = $2 AND deliveries.state = 'delivering' "
+    "RETURNING deliveries.id, deliveries.agent_id), "
+    "t AS (UPDATE tasks SET lease_expires_at = v.lease FROM d JOIN v ON v.id = d.id "
+    "WHERE tasks.id = v.task AND v.lease IS NOT NULL AND tasks.status = 'assigned' "
+    "AND tasks.assignee = d.agent_id), "
+    "e (delivery, n, ts, kind, text, task_id, agent_id, actor, data) AS (VALUES {events}), "
+    "i AS (INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) "
+    "SELECT e.ts, e.kind, e.text, e.task_id, e.agent_id, e.actor, e.data FROM e "
+    "JOIN d ON d.id = e.delivery ORDER BY e.n) "
+    "SELECT id FROM d"
 )
-_LEASE = (
-    ", t AS (UPDATE tasks SET lease_expires_at = {} FROM d WHERE tasks.id = {} "
-    "AND tasks.status = 'assigned' AND tasks.assignee = d.agent_id RETURNING tasks.id)"
+_DELIVERY_ROW = (
+    "(CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS BIGINT), CAST({} AS DOUBLE PRECISION))"
 )
 _EVENT_ROW = (
-    "SELECT CAST({} AS DOUBLE PRECISION), CAST({} AS TEXT), CAST({} AS TEXT), "
-    "CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS TEXT), CAST({} AS TEXT) FROM d"
+    "(CAST({} AS BIGINT), CAST({} AS INTEGER), CAST({} AS DOUBLE PRECISION), CAST({} AS TEXT), "
+    "CAST({} AS TEXT), CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS TEXT), CAST({} AS TEXT))"
 )
 
 
-def _delivered(conn: Conn, ctx: Ctx, claimer: str, held: Claim, receipt: Receipt) -> bool:
-    """Store a delivered receipt of ``held`` in one statement; False when the claim was lost
-    (nothing written)."""
-    delivery = held.delivery
-    events = [e for e in (_claimed_row(ctx, claimer, held),) if e is not None]
-    events.append(messages.delivered_event(ctx, delivery, receipt))
-    args = Args([receipt.method, ctx.now, delivery.id, claimer])  # $1..$4 of _DELIVERED
-    lease = ""
-    if messages.renews_lease(delivery):
-        lease = _LEASE.format(args(ctx.now + ctx.settings.lease_s), args(delivery.task_id))
-    rows = " UNION ALL ".join(_EVENT_ROW.format(*map(args, row)) for row in events)
+def _delivered(conn: Conn, ctx: Ctx, claimer: str, group: list[tuple[Claim, Receipt]]) -> list[str]:
+    """Store the delivered receipts of ``group`` in one statement: ``delivered`` for each,
+    or ``lost`` for a claim that was no longer ``claimer``'s (nothing written for it)."""
+    if not group:
+        return []
+    args = Args([ctx.now, claimer])  # $1, $2 of _DELIVERED
+    deliveries, events = [], []
+    for held, receipt in group:
+        delivery = held.delivery
+        lease = ctx.now + ctx.settings.lease_s if messages.renews_lease(delivery) else None
+        row = (delivery.id, receipt.method, delivery.task_id, lease)
+        deliveries.append(_DELIVERY_ROW.format(*map(args, row)))
+        rows = [e for e in (_claimed_row(ctx, claimer, held),) if e is not None]
+        rows.append(messages.delivered_event(ctx, delivery, receipt))
+        for event in rows:
+            events.append(_EVENT_ROW.format(*map(args, (delivery.id, len(events), *event))))
+    sql = _DELIVERED.format(deliveries=", ".join(deliveries), events=", ".join(events))
     conn.flush_events()  # the events held so far keep their place before these
-    return bool(conn.execute(_DELIVERED.format(lease=lease, rows=rows), args).fetchall())
+    stored = {r["id"] for r in conn.execute(sql, args).fetchall()}
+    return ["delivered" if held.delivery.id in stored else "lost" for held, _ in group]
 
 
 def _claimed_event(conn: Conn, ctx: Ctx, claimer: str, held: Claim) -> None:

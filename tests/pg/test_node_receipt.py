@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,3 +101,37 @@ async def test_done_is_two_statements_and_credits_its_agent(svc: SwarmService) -
         "evidence": f"report: {task.ref} done by A-1",
         "at": svc.clock.now(),
     }
+
+
+async def test_a_batch_of_receipts_is_one_statement_and_a_lost_claim_writes_nothing(
+    svc: SwarmService,
+) -> None:
+    node = DeliveryNode(svc, RecordingDeliverer(), "desk-1", lease_s=30.0)
+    for i in range(3):
+        await svc.send("A-1", f"message {i}", "cli")
+    held = await node.claim()
+    assert len(held) == 3
+    lost = held[1][0].delivery.id
+    await svc.db.write(
+        lambda c: c.execute("UPDATE deliveries SET node = 'desk-2:other' WHERE id = $1", (lost,))
+    )
+    with statements() as sent:
+        assert await node.deliver(held) == ["delivered", "lost", "delivered"]
+    assert len(sent) == 1, sent
+    states = {d.id: d.state for d in await svc.deliveries()}
+    assert states[lost] is DeliveryState.delivering
+    assert {states[h.delivery.id] for h, _ in held if h.delivery.id != lost} == {
+        DeliveryState.delivered
+    }
+    rows = await svc.db.read(
+        lambda c: c.execute(
+            "SELECT kind, data FROM events WHERE kind LIKE 'delivery.%' ORDER BY id"
+        ).fetchall()
+    )
+    kept = [h.delivery.id for h, _ in held if h.delivery.id != lost]
+    assert [(r["kind"], json.loads(r["data"])["delivery"]) for r in rows] == [
+        ("delivery.claimed", kept[0]),
+        ("delivery.delivered", kept[0]),
+        ("delivery.claimed", kept[1]),
+        ("delivery.delivered", kept[1]),
+    ]
