@@ -128,25 +128,27 @@ def finish(
     return states + _delivered(conn, ctx, claimer, group)
 
 
-# A node's delivered receipts as one statement (PostgreSQL's data-modifying CTEs): each
-# delivery (``v``) marked delivered while its claim is still ``claimer``'s (``d``: no row for
-# one another node took), its task's lease renewed (``t``, for a task's prompt), and the
-# events written with the change, in their order: each event row (``e``) is joined to its
-# delivery's row of ``d``, so none is written for a claim that was lost.
+# A node's delivered receipts as one statement (PostgreSQL's data-modifying CTEs): of the
+# deliveries (``v``), those whose claim is still ``claimer``'s are held (``h``: none for one
+# another node took), their tasks' leases renewed (``t``, for a task's prompt), their events
+# written with the change, in order (each event row of ``e`` joined to its delivery's row of
+# ``h``, so none is written for a claim that was lost), and they are marked delivered: the
+# statement itself is that UPDATE, so the rows it changed count as a commit's changes.
 _DELIVERED = (
     "WITH v (id, method, task, lease) AS (VALUES {deliveries}), "
-    "d AS (UPDATE deliveries SET state = 'delivered', method = v.method, reason = NULL, "
-    "updated_at = $1, claim_until = NULL FROM v WHERE deliveries.id = v.id "
-    "AND deliveries.node = $2 AND deliveries.state = 'delivering' "
-    "RETURNING deliveries.id, deliveries.agent_id), "
-    "t AS (UPDATE tasks SET lease_expires_at = v.lease FROM d JOIN v ON v.id = d.id "
+    "h AS (SELECT deliveries.id, deliveries.agent_id FROM deliveries JOIN v "
+    "ON v.id = deliveries.id WHERE deliveries.node = $2 AND deliveries.state = 'delivering' "
+    "ORDER BY deliveries.id FOR UPDATE OF deliveries), "
+    "t AS (UPDATE tasks SET lease_expires_at = v.lease FROM h JOIN v ON v.id = h.id "
     "WHERE tasks.id = v.task AND v.lease IS NOT NULL AND tasks.status = 'assigned' "
-    "AND tasks.assignee = d.agent_id), "
+    "AND tasks.assignee = h.agent_id), "
     "e (delivery, n, ts, kind, text, task_id, agent_id, actor, data) AS (VALUES {events}), "
     "i AS (INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) "
     "SELECT e.ts, e.kind, e.text, e.task_id, e.agent_id, e.actor, e.data FROM e "
-    "JOIN d ON d.id = e.delivery ORDER BY e.n) "
-    "SELECT id FROM d"
+    "JOIN h ON h.id = e.delivery ORDER BY e.n) "
+    "UPDATE deliveries SET state = 'delivered', method = v.method, reason = NULL, "
+    "updated_at = $1, claim_until = NULL FROM h JOIN v ON v.id = h.id "
+    "WHERE deliveries.id = h.id RETURNING deliveries.id"
 )
 _DELIVERY_ROW = (
     "(CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS BIGINT), CAST({} AS DOUBLE PRECISION))"

@@ -115,9 +115,13 @@ async def test_a_batch_of_receipts_is_one_statement_and_a_lost_claim_writes_noth
     await svc.db.write(
         lambda c: c.execute("UPDATE deliveries SET node = 'desk-2:other' WHERE id = $1", (lost,))
     )
+    clock = "SELECT version FROM swarm_clock"
+    before = await svc.db.read(lambda c: c.execute(clock).fetchone()["version"])
     with statements() as sent:
         assert await node.deliver(held) == ["delivered", "lost", "delivered"]
     assert len(sent) == 1, sent
+    # a commit that changed rows: the scheduler's data version moves (and it is notified)
+    assert await svc.db.read(lambda c: c.execute(clock).fetchone()["version"]) == before + 1
     states = {d.id: d.state for d in await svc.deliveries()}
     assert states[lost] is DeliveryState.delivering
     assert {states[h.delivery.id] for h, _ in held if h.delivery.id != lost} == {
@@ -135,3 +139,25 @@ async def test_a_batch_of_receipts_is_one_statement_and_a_lost_claim_writes_noth
         ("delivery.claimed", kept[1]),
         ("delivery.delivered", kept[1]),
     ]
+
+
+async def test_an_assignment_pass_writes_in_one_statement(svc: SwarmService) -> None:
+    """The agents' read, the ready tasks' read, then the tasks taken, their prompts, their
+    deliveries and the agents' stamp in one statement (the events go with the COMMIT)."""
+    task = await svc.create_task(TaskSpec("work"), "cli")
+    with statements() as sent:
+        (made,) = await svc.queue.assign_batch()
+    assert len(sent) == 3, sent
+    assert (made.task_id, made.agent) == (task.id, "A-1")
+    (delivery,) = await svc.deliveries()
+    assert (delivery.message_id, delivery.agent, delivery.task_id) == (
+        made.message_id,
+        "A-1",
+        task.id,
+    )
+    assert delivery.state is DeliveryState.queued
+    stamp = await svc.db.read(
+        lambda c: c.execute("SELECT last_assigned_at FROM agent_state").fetchone()
+    )
+    assert stamp["last_assigned_at"] == svc.clock.now()
+    assert (await svc.get_task(task.ref)).agent == "A-1"
