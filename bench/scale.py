@@ -303,6 +303,7 @@ async def lifecycles(
                 await coordinator.create_tasks(
                     [TaskSpec(f"t{k}") for k in range(i, min(tasks, i + 500))], "bench"
                 )
+            created = time.time()  # the events' clock
             while await coordinator.db.read(_done_count) < tasks:  # noqa: ASYNC110 (polls the store)
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - start
@@ -325,7 +326,7 @@ async def lifecycles(
         "seconds": round(elapsed, 2),
         "lifecycles_per_s": round(tasks / elapsed, 1),
         **_percentiles("claim", latency),
-        **_percentiles("steady_claim", _steady(claims)),
+        **_percentiles("steady_claim", _steady(claims, created)),
         **(trace.figures() if fleet else {}),
         **(
             {**counter.figures(tasks), "retries_per_lifecycle": round(retries / tasks, 2)}
@@ -361,11 +362,12 @@ def _claim_latencies(conn: Any) -> list[float]:
     return [latency for _, latency in _claims(conn)]
 
 
-def _steady(claims: list[tuple[float, float]]) -> list[float]:
+def _steady(claims: list[tuple[float, float]], created: float) -> list[float]:
     """The claim latencies of prompts assigned after the first assignment pass (its tasks
-    share one ``task.assigned`` time): the steady state, start-up left out."""
+    share one ``task.assigned`` time) and after the last of the bench's ``create_tasks``
+    returned (``created``, wall clock): the steady state, start-up left out."""
     first = min((at for at, _ in claims), default=0.0)
-    return [latency for at, latency in claims if at > first]
+    return [latency for at, latency in claims if at > first and at > created]
 
 
 def _claims(conn: Any) -> list[tuple[float, float]]:
