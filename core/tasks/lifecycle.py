@@ -19,7 +19,7 @@ from core.errors import (
 from core.models import ACTIVE, Priority, TaskSpec, TaskStatus, parse_task_ref, task_ref
 from core.store import agent_signals
 from core.store.conn import Args, Conn, values
-from core.store.row_locks import RowLocking, hold, read_held
+from core.store.row_locks import hold, read_held
 from core.store.tables import get_task, held_task, insert_event, task_exists
 from core.tasks import campaign_end, messages, reserving, rules
 from core.tasks.actions import TaskAction, require
@@ -372,7 +372,7 @@ def settle_dependents(conn: Conn, ctx: Ctx, task_id: int, *, campaign: bool = Tr
     caller knows the task is in no campaign, so no campaign can have finished). PostgreSQL:
     the dependents are held first, and read only when there are any."""
     rows = []
-    if not isinstance(conn, RowLocking) or conn.execute(_HOLD_DEPENDENTS, (task_id,)).fetchall():
+    if conn.dialect == "sqlite" or conn.execute(_HOLD_DEPENDENTS, (task_id,)).fetchall():
         rows = conn.execute(_DEPENDENTS, (task_id,)).fetchall()
     found: dict[int, tuple[str, str | None, str, list[tuple[int, str, bool]]]] = {}
     for row in rows:
