@@ -165,7 +165,8 @@ def _delivered(conn: Conn, ctx: Ctx, claimer: str, group: list[tuple[Claim, Rece
     if not group:
         return []
     args = Args([ctx.now, claimer])  # $1, $2 of _DELIVERED
-    deliveries, events = [], []
+    deliveries: list[str] = []
+    events: list[str] = []
     for held, receipt in group:
         delivery = held.delivery
         lease = ctx.now + ctx.settings.lease_s if messages.renews_lease(delivery) else None
