@@ -88,21 +88,32 @@ class CompletingAgents:
 
 
 class StatementCounter:
-    """Counts the store's statements on PostgreSQL (``PgConn.execute``, and each row of
-    ``executemany``; not the BEGIN/COMMIT around them) while it is entered; ``events``: how
-    many event rows were added (``PgConn.add_event``: sent with the commit, no round trip of
-    their own)."""
+    """Counts the store's statements on PostgreSQL while it is entered: ``count``, each
+    statement sent (``PgConn.execute``, each row of ``executemany``, and each multi-row
+    INSERT of held event rows, whether flushed or sent with the COMMIT); ``events``, the
+    event rows held for those INSERTs (``PgConn.add_event``); ``transactions`` (each pays a
+    BEGIN and a COMMIT round trip). Counted before this session (``count_with_rows``): each
+    held event row as a statement of its own, the INSERT carrying them not."""
 
     def __init__(self) -> None:
         self.count = 0
         self.events = 0
+        self.transactions = 0
         self.by_sql: collections.Counter[str] = collections.Counter()  # --breakdown
 
     def __enter__(self) -> StatementCounter:
+        from core.store import postgres
         from core.store.postgres import PgConn
 
-        self._saved = PgConn.execute, PgConn.executemany, PgConn.add_event
-        execute, executemany, add_event = self._saved
+        self._saved = (
+            PgConn.execute,
+            PgConn.executemany,
+            PgConn.add_event,
+            PgConn.flush_events,
+            PgConn.held_events_sql,
+            postgres._transaction,
+        )
+        execute, executemany, add_event, flush_events, held_events_sql, transaction = self._saved
         counter = self
 
         def counted(conn: PgConn, sql: str, params: Any = ()) -> Any:
@@ -116,19 +127,127 @@ class StatementCounter:
             return executemany(conn, sql, seq)
 
         def counted_event(conn: PgConn, row: Any) -> None:
-            counter.count += 1
             counter.events += 1
             add_event(conn, row)
+
+        def counted_flush(conn: PgConn) -> None:
+            if conn._events:
+                counter.count += 1
+                counter.by_sql["INSERT INTO events (held rows)"] += 1
+            flush_events(conn)
+
+        def counted_held(conn: PgConn) -> str:
+            text = held_events_sql(conn)
+            if text:
+                counter.count += 1
+                counter.by_sql["INSERT INTO events (held rows, with the COMMIT)"] += 1
+            return text
+
+        def counted_transaction(*args: Any) -> Any:
+            counter.transactions += 1
+            return transaction(*args)
 
         PgConn.execute = counted  # type: ignore[method-assign,assignment]
         PgConn.executemany = counted_many  # type: ignore[method-assign,assignment]
         PgConn.add_event = counted_event  # type: ignore[method-assign,assignment]
+        PgConn.flush_events = counted_flush  # type: ignore[method-assign,assignment]
+        PgConn.held_events_sql = counted_held  # type: ignore[method-assign,assignment]
+        postgres._transaction = counted_transaction  # type: ignore[assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:
+        from core.store import postgres
         from core.store.postgres import PgConn
 
-        PgConn.execute, PgConn.executemany, PgConn.add_event = self._saved  # type: ignore[method-assign]
+        (
+            PgConn.execute,  # type: ignore[method-assign]
+            PgConn.executemany,  # type: ignore[method-assign]
+            PgConn.add_event,  # type: ignore[method-assign]
+            PgConn.flush_events,  # type: ignore[method-assign]
+            PgConn.held_events_sql,  # type: ignore[method-assign]
+            postgres._transaction,
+        ) = self._saved
+
+    def figures(self, tasks: int) -> dict[str, float]:
+        """Per lifecycle: statements, event rows, transactions, round trips (each statement
+        but the INSERT sent with the COMMIT, plus a BEGIN and a COMMIT per transaction),
+        and the count as it was made before (each event row a statement, their INSERT not)."""
+        with_commit = self.by_sql["INSERT INTO events (held rows, with the COMMIT)"]
+        return {
+            "statements_per_lifecycle": round(self.count / tasks, 2),
+            "event_rows_per_lifecycle": round(self.events / tasks, 2),
+            "transactions_per_lifecycle": round(self.transactions / tasks, 2),
+            "round_trips_per_lifecycle": round(
+                (self.count - with_commit + 2 * self.transactions) / tasks, 2
+            ),
+            "counted_as_before": round(
+                (self.count - with_commit - self.by_sql["INSERT INTO events (held rows)"]) / tasks
+                + self.events / tasks,
+                2,
+            ),
+        }
+
+
+class ClaimTrace:
+    """Splits each node claim's latency (``--only lifecycles`` with nodes): when its task's
+    assignment committed (the scheduler's pass returned), when its node was last free to
+    claim (its previous step, the batch it was delivering, had ended), when the claim
+    returned. ``path``: from the later of the first two to the claim, i.e. the claim path
+    itself (the notification, the node's wake-up, its claim statement); the rest of a
+    claim's latency is the node finishing the batch in flight (here: the agents' own done
+    reports, made inside each delivery)."""
+
+    def __init__(self) -> None:
+        self.committed: dict[int, float] = {}  # task id -> its assignment's commit
+        self.claims: list[tuple[int, float, float]] = []  # task id, node free since, claimed
+
+    def queue(self, queue: Any) -> None:
+        """Note when each assignment pass returns (its transaction committed)."""
+        for name in ("expire_then_assign", "assign_batch"):
+            call = getattr(queue, name)
+
+            async def timed(*args: Any, _call: Any = call, **kw: Any) -> Any:
+                result = await _call(*args, **kw)
+                made = result[1] if isinstance(result, tuple) else result
+                now = time.perf_counter()
+                self.committed.update((a.task_id, now) for a in made)
+                return result
+
+            setattr(queue, name, timed)
+
+    def node(self, node: DeliveryNode) -> None:
+        """Note when ``node`` was free to claim and when each claim returned."""
+        step, claim = node.step, node.claim
+        free = [time.perf_counter()]
+
+        async def timed_step() -> int:
+            try:
+                return await step()
+            finally:
+                free[0] = time.perf_counter()
+
+        async def timed_claim() -> Any:
+            since = free[0]
+            claimed = await claim()
+            now = time.perf_counter()
+            self.claims += [(h.delivery.task_id or 0, since, now) for h, _ in claimed]
+            return claimed
+
+        node.step = timed_step  # type: ignore[method-assign]
+        node.claim = timed_claim  # type: ignore[method-assign]
+
+    def figures(self) -> dict[str, float]:
+        """The claim path's p50/p99 and how much of a claim's latency waited for its node."""
+        path = [
+            done - max(self.committed[task], since)
+            for task, since, done in self.claims
+            if task in self.committed
+        ]
+        waited = [since > self.committed[t] for t, since, _ in self.claims if t in self.committed]
+        return {
+            **_percentiles("claim_path", path),
+            "claims_waiting_for_their_node": round(sum(waited) / max(len(waited), 1), 2),
+        }
 
 
 def write_agents(folder: Path, nodes: int, per_node: int, with_nodes: bool) -> Path:
@@ -195,6 +314,10 @@ async def lifecycles(
         DeliveryNode(s, CompletingAgents(s, done_later), f"n{k}", lease_s=60)
         for k, s in enumerate(node_services)
     ]
+    trace = ClaimTrace()
+    trace.queue(coordinator.queue)
+    for node in fleet:
+        trace.node(node)
     stop = asyncio.Event()
     counter = StatementCounter()  # the bench's own poll (one count) is left out
     try:
@@ -206,12 +329,14 @@ async def lifecycles(
                 await coordinator.create_tasks(
                     [TaskSpec(f"t{k}") for k in range(i, min(tasks, i + 500))], "bench"
                 )
+            created = time.time()  # the events' clock
             while await coordinator.db.read(_done_count) < tasks:  # noqa: ASYNC110 (polls the store)
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - start
             stop.set()
             await asyncio.gather(*runners)
-        latency = await coordinator.db.read(_claim_latencies)
+        claims = await coordinator.db.read(_claims)
+        latency = [seconds for _, seconds in claims]
         retries = sum(
             getattr(getattr(s.db, "_conn", None), "retries", 0)
             for s in [coordinator, *node_services]
@@ -227,12 +352,10 @@ async def lifecycles(
         "seconds": round(elapsed, 2),
         "lifecycles_per_s": round(tasks / elapsed, 1),
         **_percentiles("claim", latency),
+        **_percentiles("steady_claim", _steady(claims, created)),
+        **(trace.figures() if fleet else {}),
         **(
-            {
-                "statements_per_lifecycle": round(counter.count / tasks, 1),
-                "of_them_events": round(counter.events / tasks, 1),
-                "retries_per_lifecycle": round(retries / tasks, 2),
-            }
+            {**counter.figures(tasks), "retries_per_lifecycle": round(retries / tasks, 2)}
             if url
             else {}
         ),
@@ -262,6 +385,19 @@ def _done_count(conn: Any) -> int:
 def _claim_latencies(conn: Any) -> list[float]:
     """Per task prompt: its ``task.assigned`` event (the delivery is queued) → the first
     ``delivery.claimed`` of that task."""
+    return [latency for _, latency in _claims(conn)]
+
+
+def _steady(claims: list[tuple[float, float]], created: float) -> list[float]:
+    """The claim latencies of prompts assigned after the first assignment pass (its tasks
+    share one ``task.assigned`` time) and after the last of the bench's ``create_tasks``
+    returned (``created``, wall clock): the steady state, start-up left out."""
+    first = min((at for at, _ in claims), default=0.0)
+    return [latency for at, latency in claims if at > first and at > created]
+
+
+def _claims(conn: Any) -> list[tuple[float, float]]:
+    """Per task prompt: when it was assigned, and the latency ``_claim_latencies`` gives."""
     assigned: dict[int, float] = {}
     latency = []
     for kind, task_id, ts in map(
@@ -274,7 +410,8 @@ def _claim_latencies(conn: Any) -> list[float]:
         if kind == "task.assigned":
             assigned[task_id] = ts
         elif task_id in assigned:
-            latency.append(ts - assigned.pop(task_id))
+            at = assigned.pop(task_id)
+            latency.append((at, ts - at))
     return latency
 
 

@@ -161,3 +161,52 @@ async def test_an_assignment_pass_writes_set_based(service: SwarmService) -> Non
     assert {prompts[a.task_id].agent for a in made} == {a.agent for a in made}
     for a in made:
         assert prompts[a.task_id].agent == a.agent and prompts[a.task_id].message_id == a.message_id
+
+
+async def test_a_batch_of_free_tasks_is_one_insert_per_64_in_their_order(
+    service: SwarmService,
+) -> None:
+    """Tasks with nothing to wait for are inserted together (runs between the others keep
+    their place), each stored ready with its two events, ids in the batch's order."""
+    specs = [TaskSpec(f"t{i}") for i in range(70)]
+    specs[3] = TaskSpec("t3", after=("first",))
+    specs[0] = TaskSpec("t0", ref="first")
+    specs[5] = TaskSpec("t5", kind="gate")
+    async with traced(service) as trace:
+        ids = await service.create_tasks(specs, "cli")
+    inserts = [s for s in trace.statements if s.startswith("INSERT INTO tasks")]
+    assert len(inserts) == 4, inserts  # t0-t2; t3 (waits for t0); t4-t67; t68, t69
+    assert ids == sorted(ids) and len(set(ids)) == 70
+    for spec, task_id in zip(specs, ids, strict=True):
+        task = await service.get_task(task_id)
+        assert task.title == spec.title
+    assert (await service.get_task(ids[3])).status is TaskStatus.blocked
+    assert (await service.get_task(ids[5])).reason == "waiting for approval"
+    assert {t.id for t in await service.list_tasks(status="ready")} == set(ids) - {
+        ids[3],
+        ids[5],
+    }
+    events = [(e.kind, e.task_id) for e in await service.events(limit=500)]
+    created = [e for e in events if e[0] in ("task.created", "task.ready")]
+    assert created[:4] == [
+        ("task.created", ids[0]),
+        ("task.ready", ids[0]),
+        ("task.created", ids[1]),
+        ("task.ready", ids[1]),
+    ]
+
+
+async def test_a_round_without_expired_leases_reads_no_leases(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    """A scheduling round's first pass: the agents' read says no lease ran out, so the pass
+    costs what ``assign_batch`` alone does; an expired lease is still requeued."""
+    tasks = [await service.create_task(TaskSpec(f"t{i}"), "cli") for i in range(3)]
+    scheduler = Scheduler(service, deliverer)
+    async with traced(service) as trace:
+        expired, assigned = await scheduler.schedule_once()
+    assert (expired, assigned) == (0, 3)
+    assert len(trace.statements) == 6 + len(tasks), trace.statements
+    service.clock.advance(service.settings.lease_s + 1)  # type: ignore[attr-defined]
+    expired, _ = await scheduler.schedule_once()
+    assert expired == 3

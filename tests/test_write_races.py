@@ -242,6 +242,23 @@ async def test_a_task_created_after_a_dependency_that_finishes_at_once_is_ready(
         await service.write("cli", lifecycle.cancel, new)
 
 
+async def test_two_dependencies_done_at_once_make_their_dependent_ready(
+    service: SwarmService, other: SwarmService, settings: Settings
+) -> None:
+    for n in range(ROUNDS):
+        one = await _assigned(service, f"one {n}")
+        two = await _assigned(service, f"two {n}")
+        after = await service.create_task(TaskSpec(f"after {n}", after=(one, two)), "test")
+        meet = Meet(settings.database_url)
+        await _race(
+            service.write("agent", meet("a", lifecycle.complete), one, "", True),
+            other.write("agent", meet("b", lifecycle.complete), two, "", True),
+        )
+        (status,) = query(settings, "SELECT status FROM tasks WHERE id = $1", (after.id,))[0]
+        assert status == "ready", f"T-{after.id} is {status} after T-{one} and T-{two} were done"
+        await service.write("cli", lifecycle.cancel, after.id)
+
+
 def _hold_xid_then_event(conn: Any, ctx: Any, steps: dict[str, threading.Event]) -> None:
     """Take a transaction id first (a write), wait, write the event later (a higher id)."""
     conn.execute("UPDATE swarm_clock SET version = version")

@@ -10,6 +10,7 @@ import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from core.context import Ctx
 from core.models import Agent, Delivery, DeliveryState, Priority, Receipt, TaskStatus, task_ref
@@ -35,15 +36,26 @@ class _AgentView:
     idle_since: float
 
 
-def free_agents(conn: Conn, ctx: Ctx) -> list[_AgentView]:
+_AGENTS = (
+    "SELECT s.id, s.paused, s.score, s.idle_since, (SELECT count(*) FROM tasks t WHERE "
+    "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load, "
+    "s.state = 'limited' OR EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = s.id "
+    "AND g.state = 'limited') AS limited"
+)
+# The agents' read of a scheduling round's first pass also says whether any lease ran out
+# (the same on every row: a subquery of no row, computed once), so a round with none costs
+# no read of its own.
+_AGENTS_AND_EXPIRY = (
+    f"{_AGENTS}, EXISTS (SELECT 1 FROM tasks WHERE lease_expires_at <= $1 "
+    "AND status = 'assigned') AS expired FROM agent_state s"
+)
+
+
+def free_agents(conn: Conn, ctx: Ctx, rows: list[Any] | None = None) -> list[_AgentView]:
     """Configured agents that are not paused, not held by a usage limit and below their
-    capacity."""
-    rows = conn.execute(
-        "SELECT s.id, s.paused, s.score, s.idle_since, (SELECT count(*) FROM tasks t WHERE "
-        "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load, "
-        "s.state = 'limited' OR EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = s.id "
-        "AND g.state = 'limited') AS limited FROM agent_state s"
-    ).fetchall()
+    capacity (``rows``: the agents' rows, already read)."""
+    if rows is None:
+        rows = conn.execute(f"{_AGENTS} FROM agent_state s").fetchall()
     state = {r["id"]: r for r in rows}
     # the usage limits are worked out only when an agent's state or a signal says limited
     limited = (
@@ -76,14 +88,17 @@ def assign_next(conn: Conn, ctx: Ctx) -> Assignment | None:
 BATCH = 64  # assignments per pass; a pass that made fewer found nothing more to assign
 
 
-def assign_batch(conn: Conn, ctx: Ctx, limit: int = BATCH) -> list[Assignment]:
-    """Hand ready tasks (by priority, then age) to free agents in one pass, at most ``limit``.
+def assign_batch(
+    conn: Conn, ctx: Ctx, limit: int = BATCH, agents: list[Any] | None = None
+) -> list[Assignment]:
+    """Hand ready tasks (by priority, then age) to free agents in one pass, at most ``limit``
+    (``agents``: the agents' rows, already read by the caller).
 
     The free agents are read once and kept up to date as tasks go out: a task that no free
     agent could take stays untakeable for the rest of the pass (agents only fill up), so one
     pass decides what repeating "the first task that fits" would.
     """
-    free = free_agents(conn, ctx)
+    free = free_agents(conn, ctx, agents)
     if not free:  # every agent busy: the ready tasks need no reading
         return []
     picks: list[tuple[Row, _AgentView]] = []
@@ -153,29 +168,11 @@ def _assign_all(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> li
     few statements (the tasks, their messages, their deliveries, the agents), not per task."""
     if not picks:
         return []
-    args = Args()
-    whens = " ".join(f"WHEN {args(row['id'])} THEN {args(view.agent.id)}" for row, view in picks)
-    taken = conn.execute(
-        f"UPDATE tasks SET status = 'assigned', assignee = CASE id {whens} END, "
-        f"attempts = attempts + 1, assigned_at = {args(ctx.now)}, "
-        f"lease_expires_at = {args(ctx.now + ctx.settings.lease_s)}, reason = NULL, "
-        f"updated_at = {args(ctx.now)} WHERE id IN ({args.many(row['id'] for row, _ in picks)}) "
-        "AND status = 'ready' RETURNING id",
-        args,
-    ).fetchall()
-    if len(taken) < len(picks):  # another writer changed some meanwhile: they stay theirs
-        kept = {row["id"] for row in taken}
-        picks = [(row, view) for row, view in picks if row["id"] in kept]
-        if not picks:
-            return []
-    message_ids = messages.queue_prompts(
-        conn,
-        ctx,
-        [
-            (view.agent.id, _prompt_text(row), row["id"], Priority(row["priority"]))
-            for row, view in picks
-        ],
-    )
+    if conn.dialect == "postgres":
+        message_ids = _take_and_queue(conn, ctx, picks)
+    else:
+        message_ids = _take_then_queue(conn, ctx, picks)
+    picks = [(row, view) for row, view in picks if row["id"] in message_ids]
     made = []
     for row, view in picks:
         agent, task_id, attempts = view.agent.id, row["id"], row["attempts"] + 1
@@ -191,8 +188,78 @@ def _assign_all(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> li
             data={"attempt": attempts, "load": view.load, "score": round(view.score, 3)},
         )
         made.append(Assignment(task_id, agent, message_ids[task_id]))
-    _assigned_at(conn, ctx, {a.agent for a in made})
+    if conn.dialect == "sqlite":  # PostgreSQL: stamped by ``_take_and_queue``
+        _assigned_at(conn, ctx, {a.agent for a in made})
     return made
+
+
+def _take_tasks(args: Args, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> str:
+    """The update of the picked tasks still ready, to their agents, ``RETURNING id`` (its
+    parameters added to ``args``)."""
+    whens = " ".join(f"WHEN {args(row['id'])} THEN {args(view.agent.id)}" for row, view in picks)
+    return (
+        f"UPDATE tasks SET status = 'assigned', assignee = CASE id {whens} END, "
+        f"attempts = attempts + 1, assigned_at = {args(ctx.now)}, "
+        f"lease_expires_at = {args(ctx.now + ctx.settings.lease_s)}, reason = NULL, "
+        f"updated_at = {args(ctx.now)} WHERE id IN ({args.many(row['id'] for row, _ in picks)}) "
+        "AND status = 'ready' RETURNING id"
+    )
+
+
+def _take_then_queue(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> dict[int, int]:
+    """Take the picked tasks still ready, then queue their prompts (SQLite: a statement
+    each); task id -> message id of those taken."""
+    args = Args()
+    taken = {row["id"] for row in conn.execute(_take_tasks(args, ctx, picks), args).fetchall()}
+    # another writer changed some meanwhile: they stay theirs
+    picks = [(row, view) for row, view in picks if row["id"] in taken]
+    if not picks:
+        return {}
+    return messages.queue_prompts(
+        conn,
+        ctx,
+        [
+            (view.agent.id, _prompt_text(row), row["id"], Priority(row["priority"]))
+            for row, view in picks
+        ],
+    )
+
+
+# PostgreSQL: a pass's writes as one statement (data-modifying CTEs): the picked tasks still
+# ready taken (``t``), a prompt queued for each of those (``m``, in the order of the picks,
+# ``v``), its delivery (``d``, in message order: the claims take the oldest first) and the
+# agents' stamp (``a``); the message of each task taken comes back.
+_TAKE_AND_QUEUE = (
+    "WITH t AS ({take}), v (n, task_id, agent, text, priority) AS (VALUES {prompts}), "
+    "m AS (INSERT INTO messages (sender, target, text, task_id, priority, created_at) "
+    "SELECT {actor}, 'agent:' || v.agent, v.text, v.task_id, v.priority, {now} FROM v "
+    "JOIN t ON t.id = v.task_id ORDER BY v.n RETURNING id, task_id, target), "
+    "d AS (INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
+    "SELECT id, substr(target, 7), 'queued', {now}, {now} FROM m ORDER BY id), "
+    "a AS (UPDATE agent_state SET last_assigned_at = {now} "
+    "WHERE id IN (SELECT substr(target, 7) FROM m)) "
+    "SELECT id, task_id FROM m"
+)
+_PROMPT_ROW = (
+    "(CAST({} AS INTEGER), CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS TEXT), "
+    "CAST({} AS BIGINT))"
+)
+
+
+def _take_and_queue(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> dict[int, int]:
+    """``_take_then_queue`` in one statement (``_TAKE_AND_QUEUE``)."""
+    args = Args()
+    take = _take_tasks(args, ctx, picks)
+    prompts = ", ".join(
+        _PROMPT_ROW.format(
+            *map(args, (n, row["id"], view.agent.id, _prompt_text(row), int(row["priority"])))
+        )
+        for n, (row, view) in enumerate(picks)
+    )
+    sql = _TAKE_AND_QUEUE.format(
+        take=take, prompts=prompts, actor=args(ctx.actor), now=args(ctx.now)
+    )
+    return {int(r["task_id"]): int(r["id"]) for r in conn.execute(sql, args).fetchall()}
 
 
 def _prompt_text(row: Row) -> str:
@@ -201,7 +268,12 @@ def _prompt_text(row: Row) -> str:
 
 
 def expire_then_assign(conn: Conn, ctx: Ctx) -> tuple[int, list[Assignment]]:
-    """``expire_leases``, then ``assign_batch``: a scheduling round's first transaction."""
+    """``expire_leases``, then ``assign_batch``: a scheduling round's first transaction. The
+    agents' read says whether a lease ran out: only then are the leases read (and the
+    agents read again after their tasks went back to the queue)."""
+    rows = conn.execute(_AGENTS_AND_EXPIRY, (ctx.now,)).fetchall()
+    if rows and not rows[0]["expired"]:
+        return 0, assign_batch(conn, ctx, agents=rows)
     return expire_leases(conn, ctx), assign_batch(conn, ctx)
 
 

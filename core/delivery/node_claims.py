@@ -137,12 +137,14 @@ def finish(
     ``claimer``'s; ``lost`` for the others (another node took them after the lease)."""
     from core.delivery.onboarding import record_receipt_onboarded
 
-    outcomes = []
+    outcomes: list[ClaimOutcome] = []
+    group: list[tuple[Claim, Receipt]] = []  # delivered receipts in a row: one statement
     for held, receipt, onboarded in done:
-        if receipt.ok and not onboarded:  # the common case: one statement
-            stored = _delivered(conn, ctx, claimer, held, receipt)
-            outcomes.append(ClaimOutcome.delivered if stored else ClaimOutcome.lost)
+        if receipt.ok and not onboarded:  # the common case
+            group.append((held, receipt))
             continue
+        outcomes += _delivered(conn, ctx, claimer, group)
+        group = []
         delivery = held.delivery
         row = conn.execute(
             "SELECT node, state, node_run FROM deliveries WHERE id = $1 FOR UPDATE",
@@ -155,42 +157,66 @@ def finish(
         record = record_receipt_onboarded if onboarded else assignment.record_receipt
         state = record(conn, ctx, delivery, receipt, delivering=True)  # ends the claim
         outcomes.append(ClaimOutcome(state.value))
-    return outcomes
+    return outcomes + _delivered(conn, ctx, claimer, group)
 
 
-# A node's delivered receipt as one statement (PostgreSQL's data-modifying CTEs): the delivery
-# marked delivered while the claim is still ``claimer``'s (``d``: no row once another node
-# took it), the task's lease renewed, and the events written with the change: each event row
-# is selected from ``d``, so none is written for a claim that was lost.
+# A node's delivered receipts as one statement (PostgreSQL's data-modifying CTEs): of the
+# deliveries (``v``), those whose claim is still ``claimer``'s are held (``h``: none for one
+# another node took), their tasks' leases renewed (``t``, for a task's prompt), their events
+# written with the change, in order (each event row of ``e`` joined to its delivery's row of
+# ``h``, so none is written for a claim that was lost), and they are marked delivered: the
+# statement itself is that UPDATE, so the rows it changed count as a commit's changes.
 _DELIVERED = (
-    "WITH d AS (UPDATE deliveries SET state = 'delivered', method = $1, reason = NULL, "
-    "deferred = 0, updated_at = $2, claim_until = NULL WHERE id = $3 AND node = $4 "
-    "AND node_run = $5 AND state = 'delivering' RETURNING agent_id){lease} "
-    "INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) {rows} RETURNING id"
+    "WITH v (id, method, task, lease) AS (VALUES {deliveries}), "
+    "h AS (SELECT deliveries.id, deliveries.agent_id FROM deliveries JOIN v "
+    "ON v.id = deliveries.id WHERE deliveries.node = $2 AND deliveries.node_run = $3 "
+    "AND deliveries.state = 'delivering' ORDER BY deliveries.id FOR UPDATE OF deliveries), "
+    "t AS (UPDATE tasks SET lease_expires_at = v.lease FROM h JOIN v ON v.id = h.id "
+    "WHERE tasks.id = v.task AND v.lease IS NOT NULL AND tasks.status = 'assigned' "
+    "AND tasks.assignee = h.agent_id), "
+    "e (delivery, n, ts, kind, text, task_id, agent_id, actor, data) AS (VALUES {events}), "
+    "i AS (INSERT INTO events (ts, kind, text, task_id, agent_id, actor, data) "
+    "SELECT e.ts, e.kind, e.text, e.task_id, e.agent_id, e.actor, e.data FROM e "
+    "JOIN h ON h.id = e.delivery ORDER BY e.n) "
+    "UPDATE deliveries SET state = 'delivered', method = v.method, reason = NULL, "
+    "deferred = 0, updated_at = $1, claim_until = NULL FROM h JOIN v ON v.id = h.id "
+    "WHERE deliveries.id = h.id RETURNING deliveries.id"
 )
-_LEASE = (
-    ", t AS (UPDATE tasks SET lease_expires_at = {} FROM d WHERE tasks.id = {} "
-    "AND tasks.status = 'assigned' AND tasks.assignee = d.agent_id RETURNING tasks.id)"
+_DELIVERY_ROW = (
+    "(CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS BIGINT), CAST({} AS DOUBLE PRECISION))"
 )
 _EVENT_ROW = (
-    "SELECT CAST({} AS DOUBLE PRECISION), CAST({} AS TEXT), CAST({} AS TEXT), "
-    "CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS TEXT), CAST({} AS TEXT) FROM d"
+    "(CAST({} AS BIGINT), CAST({} AS INTEGER), CAST({} AS DOUBLE PRECISION), CAST({} AS TEXT), "
+    "CAST({} AS TEXT), CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS TEXT), CAST({} AS TEXT))"
 )
 
 
-def _delivered(conn: Conn, ctx: Ctx, claimer: Claimer, held: Claim, receipt: Receipt) -> bool:
-    """Store a delivered receipt of ``held`` in one statement; False when the claim was lost
-    (nothing written)."""
-    delivery = held.delivery
-    events = [e for e in (_claimed_row(ctx, claimer, held),) if e is not None]
-    events.append(messages.delivered_event(ctx, delivery, receipt))
-    args = Args([receipt.method, ctx.now, delivery.id, claimer.name, claimer.run])  # $1..$5
-    lease = ""
-    if messages.renews_lease(delivery):
-        lease = _LEASE.format(args(ctx.now + ctx.settings.lease_s), args(delivery.task_id))
-    rows = " UNION ALL ".join(_EVENT_ROW.format(*map(args, row)) for row in events)
+def _delivered(
+    conn: Conn, ctx: Ctx, claimer: Claimer, group: list[tuple[Claim, Receipt]]
+) -> list[ClaimOutcome]:
+    """Store the delivered receipts of ``group`` in one statement: ``delivered`` for each,
+    or ``lost`` for a claim that was no longer ``claimer``'s (nothing written for it)."""
+    if not group:
+        return []
+    args = Args([ctx.now, claimer.name, claimer.run])  # $1, $2, $3 of _DELIVERED
+    deliveries: list[str] = []
+    events: list[str] = []
+    for held, receipt in group:
+        delivery = held.delivery
+        lease = ctx.now + ctx.settings.lease_s if messages.renews_lease(delivery) else None
+        row = (delivery.id, receipt.method, delivery.task_id, lease)
+        deliveries.append(_DELIVERY_ROW.format(*map(args, row)))
+        rows = [e for e in (_claimed_row(ctx, claimer, held),) if e is not None]
+        rows.append(messages.delivered_event(ctx, delivery, receipt))
+        for event in rows:
+            events.append(_EVENT_ROW.format(*map(args, (delivery.id, len(events), *event))))
+    sql = _DELIVERED.format(deliveries=", ".join(deliveries), events=", ".join(events))
     conn.flush_events()  # the events held so far keep their place before these
-    return bool(conn.execute(_DELIVERED.format(lease=lease, rows=rows), args).fetchall())
+    stored = {r["id"] for r in conn.execute(sql, args).fetchall()}
+    return [
+        ClaimOutcome.delivered if held.delivery.id in stored else ClaimOutcome.lost
+        for held, _ in group
+    ]
 
 
 def _claimed_event(conn: Conn, ctx: Ctx, claimer: Claimer, held: Claim) -> None:

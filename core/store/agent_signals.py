@@ -21,13 +21,18 @@ from core.text import escape_controls, shorten
 
 EVIDENCE_LIMIT = 500  # characters of evidence kept per observation
 
-_UPSERT = (
+INSERT_HEAD = (
     "INSERT INTO agent_signals (agent, signal, state, at, evidence, until, detail, active_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (agent, signal) DO UPDATE SET "
+)
+# What an observation does to the row already there (also the done's one statement on
+# PostgreSQL: ``core.tasks.lifecycle``).
+ON_CONFLICT = (
+    "ON CONFLICT (agent, signal) DO UPDATE SET "
     "state = excluded.state, at = excluded.at, evidence = excluded.evidence, "
     "until = excluded.until, detail = excluded.detail, "
     "active_at = COALESCE(excluded.active_at, agent_signals.active_at)"
 )
+_UPSERT = f"{INSERT_HEAD}VALUES ($1, $2, $3, $4, $5, $6, $7, $8) {ON_CONFLICT}"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from core.models import (
     task_ref,
 )
 from core.store import agent_signals
-from core.store.conn import Conn
+from core.store.conn import Args, Conn
 from core.store.row_locks import hold, read_held
 from core.store.tables import get_task, held_task, insert_event, task_exists
 from core.tasks import campaign_end, messages, reserving, rules
@@ -55,8 +55,16 @@ def create_tasks(
     hold(conn, "tasks", [d for deps in external for d in deps])
     refs = {s.ref: i for i, s in enumerate(specs) if s.ref}
     ids: dict[int, int] = {}
+    free: list[int] = []  # a run of tasks with nothing to wait for: inserted together
     for index in order:
         spec, priority = checked[index]
+        if not (external[index] or local[index] or spec.on_failure) and spec.kind != "skip":
+            free.append(index)
+            continue
+        ids.update(
+            _insert_free(conn, ctx, [checked[i] for i in free], free, (plan_id, campaign_id))
+        )
+        free = []
         deps = sorted({*external[index], *(ids[j] for j in local[index])})
         triggers = {
             ids[refs[d]] if isinstance(d, str) and d in refs else _existing_dep(conn, d)
@@ -65,6 +73,7 @@ def create_tasks(
         ids[index] = _insert_task(
             conn, ctx, spec, priority, deps, (plan_id, campaign_id), sorted(triggers)
         )
+    ids.update(_insert_free(conn, ctx, [checked[i] for i in free], free, (plan_id, campaign_id)))
     return [ids[i] for i in range(len(specs))]
 
 
@@ -180,10 +189,8 @@ def _insert_task(
     first = rules.decide(spec.kind, []) if not (deps or triggers) else None
     stored = first if first is not None and first.status != "skipped" else _UNSETTLED
     cur = conn.execute(
-        "INSERT INTO tasks (title, details, priority, role, capabilities, pinned_agent, status, "
-        "reason, blocked_on, max_attempts, created_by, created_at, updated_at, plan_id, "
-        "campaign_id, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-        "$15, $16) RETURNING id",
+        f"INSERT INTO tasks ({_TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+        "$10, $11, $12, $13, $14, $15, $16) RETURNING id",
         (
             spec.title,
             spec.details,
@@ -209,6 +216,64 @@ def _insert_task(
         "INSERT INTO task_triggers (task_id, dep_id) VALUES ($1, $2)",
         [(task_id, d) for d in triggers],
     )
+    _created_event(conn, ctx, task_id, spec, priority, deps)
+    if first is None:
+        settle(conn, ctx, task_id)
+    elif stored == first:
+        _rule_event(conn, ctx, task_id, first)
+    else:
+        _apply_rule(conn, ctx, task_id, stored, first)
+    return task_id
+
+
+_TASK_COLUMNS = (
+    "title, details, priority, role, capabilities, pinned_agent, status, reason, blocked_on, "
+    "max_attempts, created_by, created_at, updated_at, plan_id, campaign_id, kind"
+)
+_FREE_ROWS = 62  # tasks per INSERT (16 parameters each: SqliteConn binds up to $1000)
+
+
+def _insert_free(
+    conn: Conn,
+    ctx: Ctx,
+    checked: list[tuple[TaskSpec, Priority]],
+    indexes: list[int],
+    group: tuple[str | None, int | None],
+) -> dict[int, int]:
+    """Insert tasks with nothing to wait for (no dependency, no trigger, not ``skip``), in
+    their order, a multi-row INSERT per ``_FREE_ROWS``: each is stored as its rule decides
+    (ready, or a gate awaiting approval) with its two events, as ``_insert_task`` does;
+    index -> id. The ids come back sorted: both databases number the rows of one INSERT in
+    the order of its VALUES."""
+    made: dict[int, int] = {}
+    for at in range(0, len(checked), _FREE_ROWS):
+        chunk = checked[at : at + _FREE_ROWS]
+        args = Args()
+        rows = []
+        for spec, priority in chunk:
+            values_ = (
+                *(spec.title, spec.details, int(priority), spec.role),
+                *(json.dumps(list(spec.capabilities)), spec.agent),
+                *_columns(rules.decide(spec.kind, [])),
+                *(ctx.settings.max_attempts, ctx.actor, ctx.now, ctx.now, *group, spec.kind),
+            )
+            rows.append(f"({args.many(values_)})")
+        cur = conn.execute(
+            f"INSERT INTO tasks ({_TASK_COLUMNS}) VALUES {', '.join(rows)} RETURNING id", args
+        )
+        new_ids = sorted(int(r["id"]) for r in cur.fetchall())
+        for index, task_id, (spec, priority) in zip(
+            indexes[at : at + _FREE_ROWS], new_ids, chunk, strict=True
+        ):
+            _created_event(conn, ctx, task_id, spec, priority, [])
+            _rule_event(conn, ctx, task_id, rules.decide(spec.kind, []))
+            made[index] = task_id
+    return made
+
+
+def _created_event(
+    conn: Conn, ctx: Ctx, task_id: int, spec: TaskSpec, priority: Priority, deps: list[int]
+) -> None:
     after = f" after {', '.join(task_ref(d) for d in deps)}" if deps else ""
     insert_event(
         conn,
@@ -220,13 +285,6 @@ def _insert_task(
         agent=spec.agent,
         actor=ctx.actor,
     )
-    if first is None:
-        settle(conn, ctx, task_id)
-    elif stored == first:
-        _rule_event(conn, ctx, task_id, first)
-    else:
-        _apply_rule(conn, ctx, task_id, stored, first)
-    return task_id
 
 
 # A task stored before its rule is applied (in the same transaction): it waits.
@@ -315,11 +373,24 @@ _DEPENDENTS = (
 )
 
 
+# The dependents not yet started, held (PostgreSQL): a dependency finishing at the same moment
+# waits, then reads what this transaction decided; the read of their dependencies comes after,
+# in a statement of its own (a fresh snapshot: it sees what such a writer committed first).
+_HOLD_DEPENDENTS = (
+    "SELECT x.id FROM task_deps w JOIN tasks x ON x.id = w.task_id WHERE w.dep_id = $1 "
+    "AND x.status IN ('blocked', 'ready') ORDER BY x.id FOR UPDATE OF x"
+)
+
+
 def settle_dependents(conn: Conn, ctx: Ctx, task_id: int, *, campaign: bool = True) -> None:
     """Re-evaluate every task that depends directly on ``task_id`` (``campaign=False``: the
-    caller knows the task is in no campaign, so no campaign can have finished)."""
+    caller knows the task is in no campaign, so no campaign can have finished). PostgreSQL:
+    the dependents are held first, and read only when there are any."""
+    rows = []
+    if conn.dialect == "sqlite" or conn.execute(_HOLD_DEPENDENTS, (task_id,)).fetchall():
+        rows = conn.execute(_DEPENDENTS, (task_id,)).fetchall()
     found: dict[int, tuple[rules.Rule, str, list[tuple[int, str, bool]]]] = {}
-    for row in conn.execute(_DEPENDENTS, (task_id,)).fetchall():
+    for row in rows:
         entry = found.setdefault(row["id"], (_stored_rule(row), row["kind"], []))
         entry[2].append((row["dep"], row["dep_status"], False))
     cascaded = False  # a dependent skipped: it settled others, whose rows read above are stale
@@ -437,9 +508,27 @@ def add_note(conn: Conn, ctx: Ctx, task_id: int, note: str, force: bool = False)
 # any reservation was taken for it come back with it (no read first).
 _DONE = (
     "UPDATE tasks SET status = 'done', result_note = $1, reason = NULL, finished_at = $2, "
-    "lease_expires_at = NULL, updated_at = $3 WHERE id = $4 AND status IN ('assigned', "
+    "lease_expires_at = NULL, updated_at = $2 WHERE id = $3 AND status IN ('assigned', "
     "'in_progress') RETURNING assignee, campaign_id, EXISTS (SELECT 1 FROM reservations r "
     "WHERE r.task_id = tasks.id) AS reserved"
+)
+# PostgreSQL: the done in one statement (data-modifying CTEs, all from the row ``t`` the
+# update returns, so nothing is written when the task was not active): the holder credited
+# (``_credit``) and the report signal's observation of it stored (``_reported``; its evidence
+# is ``$7`` followed by the agent's id, which ``AGENT_ID`` keeps short and free of control
+# characters, so ``agent_signals.record`` would store the same). Its dependents are read in
+# statements of their own (``settle_dependents``): a statement's snapshot is taken when it
+# starts, so one that waited here for a writer holding the task (a task created after it)
+# would not see that writer's new dependent.
+_DONE_AT_ONCE = (
+    f"WITH t AS ({_DONE}), "
+    "c AS (UPDATE agent_state SET score = score * $4 + $5, done_count = done_count + 1, "
+    "last_report_at = $2, idle_since = $2 FROM t WHERE agent_state.id = t.assignee), "
+    f"s AS ({agent_signals.INSERT_HEAD}SELECT t.assignee, CAST($6 AS TEXT), "
+    "CAST($8 AS TEXT), $2, CAST($7 AS TEXT) || t.assignee, CAST(NULL AS DOUBLE PRECISION), "
+    "CAST(NULL AS TEXT), CAST(NULL AS DOUBLE PRECISION) FROM t WHERE t.assignee IS NOT NULL "
+    f"{agent_signals.ON_CONFLICT}) "
+    "SELECT assignee, campaign_id, reserved FROM t"
 )
 
 
@@ -451,7 +540,7 @@ def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = F
         note, bad = (ctx.check_text(note, "note") if note.strip() else ""), None
     except InvalidInput as exc:
         note, bad = "", exc
-    row = conn.execute(_DONE, (note or None, ctx.now, ctx.now, task_id)).fetchone()
+    row = _mark_done(conn, ctx, task_id, note)
     if row is None:
         _active(conn, task_id, "marked done")  # raises: NotFound, or its status
         raise InvalidState(f"{task_ref(task_id)} is not active")  # (read as active: a race)
@@ -459,8 +548,9 @@ def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = F
     by, data = ctx.report_by(task_ref(task_id), agent, force)
     if bad is not None:
         raise bad
-    _credit(conn, ctx, agent, success=True)
-    _reported(conn, ctx, agent, AgentState.IDLE, f"{task_ref(task_id)} done by {agent}")
+    if conn.dialect == "sqlite":  # the credit and the signal in statements of their own
+        _credit(conn, ctx, agent, success=True)
+        _reported(conn, ctx, agent, AgentState.IDLE, f"{task_ref(task_id)} done by {agent}")
     insert_event(
         conn,
         ctx.now,
@@ -474,6 +564,19 @@ def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = F
     if reserved:  # none taken for the task: nothing to release (no statement)
         reserving.task_ended(conn, ctx, task_id, agent, "done")
     settle_dependents(conn, ctx, task_id, campaign=campaign_id is not None)
+
+
+def _mark_done(conn: Conn, ctx: Ctx, task_id: int, note: str) -> Any:
+    """Mark the task done where it is still active; its row (holder, campaign, reserved),
+    or None. PostgreSQL: one statement that also credits the holder and stores the report
+    signal (``_DONE_AT_ONCE``); SQLite: the update alone."""
+    if conn.dialect == "sqlite":
+        return conn.execute(_DONE, (note or None, ctx.now, task_id)).fetchone()
+    w = ctx.settings.success_window
+    signal = (Signal.REPORT.value, f"report: {task_ref(task_id)} done by ", AgentState.IDLE.value)
+    return conn.execute(
+        _DONE_AT_ONCE, (note or None, ctx.now, task_id, 1 - w, w, *signal)
+    ).fetchone()
 
 
 def fail(conn: Conn, ctx: Ctx, task_id: int, reason: str, force: bool = False) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,7 @@ from core.models import DeliveryState, TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.tasks import lifecycle
 from tests.helpers import RecordingDeliverer, write_agents
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -76,3 +78,86 @@ async def test_a_delivered_receipt_is_one_statement_with_its_events(svc: SwarmSe
     assert kinds[-2:] == ["delivery.claimed", "delivery.delivered"]
     (lease,) = [t.lease_expires_at for t in await svc.list_tasks(status="assigned")]
     assert lease is not None and lease == pytest.approx(svc.clock.now() + svc.settings.lease_s)
+
+
+async def test_done_is_two_statements_and_credits_its_agent(svc: SwarmService) -> None:
+    """The done (the update, the agent's credit, its report signal) is one statement; the
+    dependents' hold the second; without dependents nothing more is read."""
+    task = await svc.create_task(TaskSpec("work"), "cli")
+    await svc.queue.assign_batch()
+    with statements() as sent:
+        await svc.write("A-1", lifecycle.complete, task.id, "")
+    assert len(sent) == 2, sent
+    (agent,) = await svc.db.read(
+        lambda c: c.execute("SELECT done_count, score FROM agent_state").fetchall()
+    )
+    assert agent["done_count"] == 1 and agent["score"] == pytest.approx(1.0)
+    (signal,) = await svc.db.read(
+        lambda c: c.execute("SELECT signal, state, evidence, at FROM agent_signals").fetchall()
+    )
+    assert signal == {
+        "signal": "report",
+        "state": "idle",
+        "evidence": f"report: {task.ref} done by A-1",
+        "at": svc.clock.now(),
+    }
+
+
+async def test_a_batch_of_receipts_is_one_statement_and_a_lost_claim_writes_nothing(
+    svc: SwarmService,
+) -> None:
+    node = DeliveryNode(svc, RecordingDeliverer(), "desk-1", lease_s=30.0)
+    for i in range(3):
+        await svc.send("A-1", f"message {i}", "cli")
+    held = await node.claim()
+    assert len(held) == 3
+    lost = held[1][0].delivery.id
+    await svc.db.write(
+        lambda c: c.execute("UPDATE deliveries SET node = 'desk-2:other' WHERE id = $1", (lost,))
+    )
+    clock = "SELECT version FROM swarm_clock"
+    before = await svc.db.read(lambda c: c.execute(clock).fetchone()["version"])
+    with statements() as sent:
+        assert await node.deliver(held) == ["delivered", "lost", "delivered"]
+    assert len(sent) == 1, sent
+    # a commit that changed rows: the scheduler's data version moves (and it is notified)
+    assert await svc.db.read(lambda c: c.execute(clock).fetchone()["version"]) == before + 1
+    states = {d.id: d.state for d in await svc.deliveries()}
+    assert states[lost] is DeliveryState.delivering
+    assert {states[h.delivery.id] for h, _ in held if h.delivery.id != lost} == {
+        DeliveryState.delivered
+    }
+    rows = await svc.db.read(
+        lambda c: c.execute(
+            "SELECT kind, data FROM events WHERE kind LIKE 'delivery.%' ORDER BY id"
+        ).fetchall()
+    )
+    kept = [h.delivery.id for h, _ in held if h.delivery.id != lost]
+    assert [(r["kind"], json.loads(r["data"])["delivery"]) for r in rows] == [
+        ("delivery.claimed", kept[0]),
+        ("delivery.delivered", kept[0]),
+        ("delivery.claimed", kept[1]),
+        ("delivery.delivered", kept[1]),
+    ]
+
+
+async def test_an_assignment_pass_writes_in_one_statement(svc: SwarmService) -> None:
+    """The agents' read, the ready tasks' read, then the tasks taken, their prompts, their
+    deliveries and the agents' stamp in one statement (the events go with the COMMIT)."""
+    task = await svc.create_task(TaskSpec("work"), "cli")
+    with statements() as sent:
+        (made,) = await svc.queue.assign_batch()
+    assert len(sent) == 3, sent
+    assert (made.task_id, made.agent) == (task.id, "A-1")
+    (delivery,) = await svc.deliveries()
+    assert (delivery.message_id, delivery.agent, delivery.task_id) == (
+        made.message_id,
+        "A-1",
+        task.id,
+    )
+    assert delivery.state is DeliveryState.queued
+    stamp = await svc.db.read(
+        lambda c: c.execute("SELECT last_assigned_at FROM agent_state").fetchone()
+    )
+    assert stamp["last_assigned_at"] == svc.clock.now()
+    assert (await svc.get_task(task.ref)).agent == "A-1"
