@@ -153,6 +153,18 @@ class Desk:
             timeout=60,
         )
 
+    def ask_to_run_make_test(self, agent: str = "Agent-1") -> Any:
+        """``agent``'s Claude Code asks to run ``make test`` (a PermissionRequest hook with
+        suggestions), started, waiting for its answer."""
+        body = payload(
+            self.ws[agent],
+            "PermissionRequest",
+            tool_name="Bash",
+            tool_input=TOOL,
+            permission_suggestions=SUGGESTIONS,
+        )
+        return self.start_claude(agent, body, self.agent_env())
+
     def start_claude(self, agent: str, body: dict[str, Any], env: dict[str, str]) -> Any:
         file = self.payloads / f"{time.monotonic_ns()}.json"
         file.write_text(json.dumps(body), encoding="utf-8")
@@ -313,14 +325,7 @@ async def test_a_permission_request_answered_within_the_wait_returns_the_decisio
     desk: Desk, desk_service: SwarmService
 ) -> None:
     service = desk_service
-    body = payload(
-        desk.ws["Agent-1"],
-        "PermissionRequest",
-        tool_name="Bash",
-        tool_input=TOOL,
-        permission_suggestions=SUGGESTIONS,
-    )
-    agent = desk.start_claude("Agent-1", body, desk.agent_env())
+    agent = desk.ask_to_run_make_test()
     try:
         prompt = await _open_prompt(service, "Agent-1")
         assert prompt.text == "Allow Bash: make test"

@@ -56,14 +56,7 @@ def stop(agent: subprocess.Popen[str]) -> None:
 
 
 async def test_a_press_in_discord_answers_the_waiting_hook(world: World, desk: Desk) -> None:
-    body = payload(
-        desk.ws["Agent-1"],
-        "PermissionRequest",
-        tool_name="Bash",
-        tool_input=TOOL,
-        permission_suggestions=SUGGESTIONS,
-    )
-    agent = desk.start_claude("Agent-1", body, desk.agent_env())
+    agent = desk.ask_to_run_make_test()
     try:
         post = await world.server.wait_for_message(
             prompt_post(world, "Agent-1"), channel=world.channel, timeout_s=30

@@ -19,7 +19,7 @@ from core.store.postgres import PROMPT_CHANNEL
 from core.store.postgres_listen import NotifyWait
 from core.tasks import prompts
 from tests.conftest import PgServer
-from tests.test_agent_hooks import SUGGESTIONS, TOOL, Desk, _open_prompt, payload
+from tests.test_agent_hooks import Desk, _open_prompt
 
 pytestmark = pytest.mark.timeout(90)
 OPTIONS = (prompts.PromptOption("1", "Yes"), prompts.PromptOption("2", "No"))
@@ -91,14 +91,7 @@ async def test_a_hook_on_postgresql_returns_the_decision(tmp_path: Path, pg_url:
         }
     )
     service = await SwarmService.open(settings)
-    body = payload(
-        desk.ws["Agent-1"],
-        "PermissionRequest",
-        tool_name="Bash",
-        tool_input=TOOL,
-        permission_suggestions=SUGGESTIONS,
-    )
-    agent = desk.start_claude("Agent-1", body, desk.agent_env())
+    agent = desk.ask_to_run_make_test()
     try:
         prompt = await _open_prompt(service, "Agent-1")
         await asyncio.to_thread(_wait_for_listener, pg_url)  # the hook listens, not polls

@@ -17,7 +17,7 @@ from core.delivery import node_claims, prompt
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.postgres import delivery_channels
-from tests.helpers import RecordingDeliverer, write_agents
+from tests.helpers import RecordingDeliverer
 from tests.pg.procs import start
 
 pytestmark = [
@@ -28,27 +28,6 @@ OLD_WAKE = (  # the trigger function before the channel per agent: one channel f
     "CREATE OR REPLACE FUNCTION swarm_delivery_queued() RETURNS trigger LANGUAGE plpgsql AS "
     "$$ BEGIN PERFORM pg_notify('swarm_delivery', NEW.agent_id); RETURN NULL; END $$"
 )
-
-
-@pytest.fixture
-def node_settings(tmp_path: Path, database_url: str) -> Settings:
-    """A-1, A-2 on desk-1, B-1 on desk-2, C-1 on the coordinator."""
-    config = write_agents(
-        tmp_path / "agents.toml",
-        [
-            {"id": "A-1", "role": "w", "delivery": "inbox", "node": "desk-1"},
-            {"id": "A-2", "role": "w", "delivery": "inbox", "node": "desk-1"},
-            {"id": "B-1", "role": "w", "delivery": "inbox", "node": "desk-2"},
-            {"id": "C-1", "role": "w", "delivery": "inbox"},
-        ],
-    )
-    return Settings.from_env(
-        {
-            "SWARM_HOME": str(tmp_path / "home"),
-            "SWARM_CONFIG": str(config),
-            "SWARM_DATABASE_URL": database_url,
-        }
-    )
 
 
 CLIENTS = (  # the other client connections to this database

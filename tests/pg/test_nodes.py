@@ -21,27 +21,6 @@ LEASE_S = 30.0
 
 
 @pytest.fixture
-def node_settings(tmp_path: Path, database_url: str) -> Settings:
-    """Agents A-1, A-2 on desk-1, B-1 on desk-2, C-1 on the coordinator."""
-    config = write_agents(
-        tmp_path / "agents.toml",
-        [
-            {"id": "A-1", "role": "w", "delivery": "inbox", "node": "desk-1"},
-            {"id": "A-2", "role": "w", "delivery": "inbox", "node": "desk-1"},
-            {"id": "B-1", "role": "w", "delivery": "inbox", "node": "desk-2"},
-            {"id": "C-1", "role": "w", "delivery": "inbox"},
-        ],
-    )
-    return Settings.from_env(
-        {
-            "SWARM_HOME": str(tmp_path / "home"),
-            "SWARM_CONFIG": str(config),
-            "SWARM_DATABASE_URL": database_url,
-        }
-    )
-
-
-@pytest.fixture
 async def svc(node_settings: Settings, clock: ManualClock) -> AsyncIterator[SwarmService]:
     """The service on the manual clock."""
     service = await SwarmService.open(node_settings, clock)
