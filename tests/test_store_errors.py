@@ -87,12 +87,15 @@ async def test_a_lock_held_longer_than_the_timeout_is_busy(
     tmp_path: Path, database_url: str | None
 ) -> None:
     if database_url is None:
-        await _sqlite_busy(tmp_path)
+        error = await _sqlite_busy(tmp_path)
     else:
-        _postgres_busy(database_url)
+        error = _postgres_busy(database_url)
+    assert isinstance(error, Busy)
+    assert (describe(error) or "").startswith("the database stayed busy")
 
 
-async def _sqlite_busy(tmp_path: Path) -> None:
+async def _sqlite_busy(tmp_path: Path) -> Busy:
+    """The error of a write while another connection holds SQLite's write lock."""
     db = await Database.open(tmp_path / "swarm.db", busy_timeout_s=0.05)
     other = sqlite3.connect(tmp_path / "swarm.db", isolation_level=None)
     try:
@@ -100,13 +103,15 @@ async def _sqlite_busy(tmp_path: Path) -> None:
         with pytest.raises(Busy) as caught:
             await db.write(_reservations)
         assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
-        assert (describe(caught.value) or "").startswith("the database stayed busy")
+        return caught.value
     finally:
         other.close()
         await db.close()
 
 
-def _postgres_busy(url: str) -> None:
+def _postgres_busy(url: str) -> Busy:
+    """The error of a read that waited past its lock_timeout for a table another session
+    holds."""
     from core.store.postgres import connect, run_unlocked
 
     holder, waiter = connect(url), connect(url)
@@ -121,7 +126,7 @@ def _postgres_busy(url: str) -> None:
         with pytest.raises(Busy) as caught:
             run_unlocked(waiter, count)
         assert type(caught.value.__cause__).__name__ == "LockNotAvailable"
-        assert (describe(caught.value) or "").startswith("the database stayed busy")
+        return caught.value
     finally:
         holder.raw.close()
         waiter.raw.close()
