@@ -66,19 +66,7 @@ class CommitWatch:
         if self._fd is None:
             await asyncio.sleep(longest_s)
             return
-        loop = asyncio.get_running_loop()
-        written: asyncio.Future[None] = loop.create_future()
-
-        def readable() -> None:
-            if not written.done():
-                written.set_result(None)
-
-        loop.add_reader(self._fd, readable)
-        try:
-            await asyncio.wait({written}, timeout=longest_s)
-        finally:
-            loop.remove_reader(self._fd)
-            written.cancel()
+        await wait_readable(self._fd, longest_s)
         if self._drain():
             await asyncio.sleep(SETTLE_S)
 
@@ -119,3 +107,21 @@ def _inotify(path: Path) -> int | None:
         os.close(fd)
         return None
     return fd
+
+
+async def wait_readable(fd: int, longest_s: float) -> None:
+    """Until ``fd`` can be read (asyncio's reader callback, no thread) or ``longest_s``
+    seconds pass."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def readable() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(fd, readable)
+    try:
+        await asyncio.wait({ready}, timeout=longest_s)
+    finally:
+        loop.remove_reader(fd)
+        ready.cancel()

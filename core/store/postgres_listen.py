@@ -7,6 +7,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from core.store.commit_watch import wait_readable
+
 log = logging.getLogger(__name__)
 
 
@@ -87,7 +89,7 @@ class NotifyWait:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + longest_s
         while not self._drain() and (left := deadline - loop.time()) > 0:
-            await _readable(self._conn.fileno(), left)
+            await wait_readable(self._conn.fileno(), left)
         if self._conn is None:  # lost: no faster than a poll
             await asyncio.sleep(max(0.0, deadline - loop.time()))
 
@@ -112,23 +114,6 @@ class NotifyWait:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-
-
-async def _readable(fd: int, longest_s: float) -> None:
-    """Until ``fd`` can be read or ``longest_s`` seconds pass."""
-    loop = asyncio.get_running_loop()
-    ready: asyncio.Future[None] = loop.create_future()
-
-    def readable() -> None:
-        if not ready.done():
-            ready.set_result(None)
-
-    loop.add_reader(fd, readable)
-    try:
-        await asyncio.wait({ready}, timeout=longest_s)
-    finally:
-        loop.remove_reader(fd)
-        ready.cancel()
 
 
 def _error_line(exc: BaseException) -> str:
