@@ -113,7 +113,10 @@ class InputClearer:
         One clear pass; done when the input line looks as it did when last seen empty, or when
         the pass changed nothing (no change shows within the settle time). When it changed
         something, even late, pass again until a pass changes nothing: an input that keeps
-        changing (a Ctrl+A that only moves to the line start, then Delete) is not empty. An
+        changing (a Ctrl+A that only moves to the line start, then Delete) is not empty. A
+        pass ends when the input has rested ``clear_settle_s``; one that brings it back to a
+        look it had in this clear changed nothing: on a busy machine the application may
+        draw between the keys (Tk's select-all of an empty input, taken away by Delete). An
         input that may hold an earlier attempt's paste, on which the clear keys changed
         nothing, must look as it did when it was empty. ``terminal``: the application redraws
         its input after its program handled the keys, a long input tens of ms late, so a
@@ -142,16 +145,20 @@ class InputClearer:
                 self.empty_look[agent_id] = image
                 return image
             moved = True  # a terminal's pass shown late: pass again until one changes nothing
+        looks = [start, image]  # how the input looked at rest during this clear
         for _ in range(opts.clear_passes * (OWN_PASTE_PASSES if ours else 1)):
             check_focus()
             press()
             after = self._waits.change(box, image, settle)
             if after is None:
                 break
-            moved = True
-            image = self._waits.quiet(box, after, opts.quiet_s)
+            image = self._waits.quiet(box, after, opts.clear_settle_s)
+            if any(not changed(look, image, opts.thin_px) for look in looks):
+                break  # back to a look it had: only the keys' passing showed (see above)
+            looks.append(image)
         else:
             raise Abort(Failure.INPUT_NOT_EMPTY)
+        moved = moved and changed(start, image, opts.thin_px)
         if dirty and not moved and known is not None and changed(known, image, opts.thin_px):
             raise Abort(Failure.INPUT_NOT_EMPTY)
         self.empty_look[agent_id] = image
