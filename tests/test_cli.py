@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.format import task_detail
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
@@ -187,4 +188,4 @@ async def test_show_says_in_words_what_a_blocked_task_waits_for(
         shown = run_cli(home, "task", "show", f"T-{task}")
         assert shown.code == 0, shown.err
         assert f"\n  waiting for: {words}\n" in shown.out, shown.out
-    assert "waiting for:" not in run_cli(home, "task", "show", f"T-{waited}").out  # not blocked
+    assert "waiting for:" not in task_detail(await service.get_task(waited), [])  # not blocked

@@ -52,12 +52,12 @@ def test_a_busy_database_is_503_with_retry_after(
     dashboard: LiveDashboard, database_url: str | None
 ) -> None:
     if database_url is None:
-        other = sqlite3.connect(dashboard.env["SWARM_HOME"] + "/swarm.db", isolation_level=None)
+        lite = sqlite3.connect(dashboard.env["SWARM_HOME"] + "/swarm.db", isolation_level=None)
         try:
-            other.execute("BEGIN IMMEDIATE")  # another process writes, longer than the timeout
+            lite.execute("BEGIN IMMEDIATE")  # another process writes, longer than the timeout
             answer = _post_task(dashboard, {"title": "now"})
         finally:
-            other.close()
+            lite.close()
     else:
         import psycopg
 
