@@ -5,6 +5,13 @@ A test executable named ``claude`` (tests/fake_claude.py, on PATH) runs the hook
 Code's hooks reference documents each event (common fields: ``session_id``,
 ``transcript_path``, ``cwd``, ``permission_mode``, ``hook_event_name``), and Codex CLI's
 ``notify`` program with its ``agent-turn-complete`` JSON as the last argument.
+
+The permission requests (a waiting hook, the decision it returns, its deadline) run on SQLite
+and PostgreSQL (``both_databases``, per test): the wait is where the databases differ (SQLite:
+inotify on the store's log; PostgreSQL: ``LISTEN swarm_prompt``). The other tests record one
+observation through the same store call on either database and start a subprocess per event,
+so they run on SQLite only: on PostgreSQL they would double the module's time (about 10 s more
+on 2 cores) for no path of their own.
 """
 
 from __future__ import annotations
@@ -106,7 +113,7 @@ class Desk:
 
     def __init__(self, tmp_path: Path) -> None:
         self.home = tmp_path / "home"
-        self.home.mkdir()
+        self.home.mkdir(exist_ok=True)  # the ``home`` fixture's, when the test has one
         self.ws = {name: tmp_path / name.lower() for name in ("Agent-1", "Agent-2")}
         for folder in self.ws.values():
             folder.mkdir()
@@ -179,16 +186,21 @@ class Desk:
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Desk:
+def desk(tmp_path: Path, settings: Settings) -> Desk:
+    """The desk on the test's database: ``settings`` wrote a PostgreSQL URL to the user
+    config file the CLI and the agents' hooks read (a hook command never carries one)."""
     made = Desk(tmp_path)
+    assert made.home == settings.home
     assert made.cli("agents", "hooks", "install").code == 0
     return made
 
 
 @pytest.fixture
-async def desk_service(desk: Desk) -> AsyncIterator[SwarmService]:
-    settings = Settings.from_env({"SWARM_HOME": str(desk.home), "SWARM_CONFIG": str(desk.config)})
-    service = await SwarmService.open(settings)
+async def desk_service(desk: Desk, settings: Settings) -> AsyncIterator[SwarmService]:
+    env = {"SWARM_HOME": str(desk.home), "SWARM_CONFIG": str(desk.config)}
+    service = await SwarmService.open(
+        Settings.from_env(env | {"SWARM_DATABASE_URL": settings.database_url or ""})
+    )
     yield service
     await service.close()
 
@@ -321,6 +333,7 @@ def test_the_hook_loads_no_other_command_group(tmp_path: Path) -> None:
     assert "bot.cli.hook" in loaded and not {"bot.cli.tasks", "bot.cli.workflows"} & loaded
 
 
+@pytest.mark.both_databases
 async def test_a_permission_request_answered_within_the_wait_returns_the_decision(
     desk: Desk, desk_service: SwarmService
 ) -> None:
@@ -331,6 +344,8 @@ async def test_a_permission_request_answered_within_the_wait_returns_the_decisio
         assert prompt.text == "Allow Bash: make test"
         assert [o.label for o in prompt.options] == ["Yes", "Yes, and don't ask again", "No"]
         assert (await row(service, "Agent-1"))["state"] == "waiting"
+        if service.settings.database_url:  # the hook listens for its prompt, not polls
+            await asyncio.to_thread(_wait_for_listener, service.settings.database_url)
         await service.write("discord:ann", prompts.decide, prompt.id, "2")  # the button's call
         out, err = await asyncio.to_thread(agent.communicate, timeout=60)
     finally:
@@ -347,6 +362,7 @@ async def test_a_permission_request_answered_within_the_wait_returns_the_decisio
     assert 'answered "Yes, and don\'t ask again" by discord:ann' in shown["evidence"]
 
 
+@pytest.mark.both_databases
 async def test_a_denied_request_returns_deny(desk: Desk, desk_service: SwarmService) -> None:
     body = payload(
         desk.ws["Agent-2"],
@@ -365,6 +381,7 @@ async def test_a_denied_request_returns_deny(desk: Desk, desk_service: SwarmServ
     assert decision == {"behavior": "deny", "message": "Denied by discord:bob through swarm."}
 
 
+@pytest.mark.both_databases
 async def test_a_permission_request_nobody_answers_returns_nothing_and_closes(
     desk: Desk, desk_service: SwarmService
 ) -> None:
@@ -379,6 +396,7 @@ async def test_a_permission_request_nobody_answers_returns_nothing_and_closes(
     assert (await row(desk_service, "Agent-1"))["state"] == "waiting"  # its own dialog is open
 
 
+@pytest.mark.both_databases
 async def test_a_plan_to_approve_makes_its_agent_waiting_and_is_answered(
     desk: Desk, desk_service: SwarmService
 ) -> None:
@@ -419,6 +437,21 @@ async def test_a_plan_to_approve_makes_its_agent_waiting_and_is_answered(
 
 def _run(program: list[str], body: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(program, input=body, env=env, capture_output=True, text=True, cwd=ROOT)
+
+
+def _wait_for_listener(url: str) -> None:
+    """Until a session of the database has run ``LISTEN swarm_prompt`` (the hook's)."""
+    import psycopg
+
+    from core.store.postgres import PROMPT_CHANNEL
+
+    deadline = time.monotonic() + 30
+    with psycopg.connect(url, autocommit=True) as conn:
+        while not conn.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE query = %s", (f"LISTEN {PROMPT_CHANNEL}",)
+        ).fetchone():
+            assert time.monotonic() < deadline, "the hook never listened"
+            time.sleep(0.02)
 
 
 async def _open_prompt(service: SwarmService, agent: str) -> prompts.Prompt:

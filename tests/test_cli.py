@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli
+from bot.cli.format import task_detail
+from core.coordinator.scheduler import Scheduler
+from core.models import TaskSpec
+from core.service.swarm import SwarmService
+from core.tasks import person
+from tests.helpers import RecordingDeliverer, run_cli
 
 pytestmark = pytest.mark.both_databases
 
@@ -150,3 +155,37 @@ def test_events_follow_prints_new_events_as_they_happen(home: Path) -> None:
         follow.wait(10)
         if follow.stdout:
             follow.stdout.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the text: the same on both
+async def test_show_says_in_words_what_a_blocked_task_waits_for(
+    home: Path, service: SwarmService
+) -> None:
+    """The ``blocked_on`` column in words (stored alike on both databases: test_state_columns)."""
+    first, after, gate, broken, waited, cancelled = await service.create_tasks(
+        [
+            TaskSpec("first", ref="a", agent="Agent-1"),
+            TaskSpec("after", ref="b", after=("w",)),
+            TaskSpec("approve", ref="g", kind="gate"),
+            TaskSpec("after a cancelled one", ref="c", after=("x",)),
+            TaskSpec("waited for", ref="w"),
+            TaskSpec("cancelled", ref="x"),
+        ],
+        "cli",
+    )
+    await service.cancel_task(cancelled, "cli")
+    await Scheduler(service, RecordingDeliverer()).run_burst()
+    await service.complete_task(first, "Agent-1")
+    await service.write("cli", person.take_over, first, "the vendor's fix first")
+    expected = {
+        first: "a person, who took the work over (no agent takes it)",
+        after: "its dependencies to finish (nobody needs to act)",
+        gate: f"a person to approve the gate (swarm approve T-{gate}, swarm reject T-{gate})",
+        broken: "a person: a dependency failed or was cancelled (retry it with swarm task "
+        f"retry, or swarm task cancel T-{broken})",
+    }
+    for task, words in expected.items():
+        shown = run_cli(home, "task", "show", f"T-{task}")
+        assert shown.code == 0, shown.err
+        assert f"\n  waiting for: {words}\n" in shown.out, shown.out
+    assert "waiting for:" not in task_detail(await service.get_task(waited), [])  # not blocked

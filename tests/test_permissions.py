@@ -1,7 +1,11 @@
 """Swarm's state is its owner's alone under the usual umask 022 (issue 23, item 13): the home
 and every folder made in it 0700, the database (and its -wal, -shm), inbox prompts, logs,
 archives, frames, the lock, the heartbeat and the pause flag 0600. Checked with os.stat after
-a real coordinator ran in this process."""
+a real coordinator ran in this process, on SQLite and PostgreSQL: on PostgreSQL no database
+file makes the home, the coordinator's own files do (the SQLite file, its -wal, -shm and the
+home's lock are checked on SQLite only: on PostgreSQL none of them exist, the coordinator
+lock is the database's). Swarm writes no file that holds a database URL (the user's config
+file is the user's own; hook commands never carry one), so none is checked here."""
 
 from __future__ import annotations
 
@@ -57,11 +61,14 @@ def log_file(tmp_path: Path) -> Iterator[Path]:
         root.setLevel(level)
 
 
+@pytest.mark.both_databases
 async def test_the_home_and_its_files_are_private_under_umask_022(
-    tmp_path: Path, umask_022: None, log_file: Path
+    tmp_path: Path, umask_022: None, log_file: Path, database_url: str | None
 ) -> None:
     home = tmp_path / "state" / "home"  # neither folder exists yet
-    settings = Settings.from_env({"SWARM_HOME": str(home)})
+    settings = Settings.from_env(
+        {"SWARM_HOME": str(home), "SWARM_DATABASE_URL": database_url or ""}
+    )
     service = await SwarmService.open(settings)  # on the real clock
     try:
         old = await service.create_task(TaskSpec("long ago"), "cli")
@@ -81,6 +88,7 @@ async def test_the_home_and_its_files_are_private_under_umask_022(
                 assert not runner.done()
                 await asyncio.sleep(0.02)
             while_open = [home / LOCK_NAME, home / "swarm.db-wal", home / "swarm.db-shm"]
+            while_open = [] if database_url else while_open  # PostgreSQL: its own lock
             assert {str(f): oct(mode(f)) for f in while_open} == {
                 str(f): "0o600" for f in while_open
             }  # SQLite removes the WAL at the close
@@ -91,10 +99,12 @@ async def test_the_home_and_its_files_are_private_under_umask_022(
         KillSwitch(home).engage("checking modes")
     finally:
         await service.close()
-    assert_private(tmp_path, home, log_file)
+    assert_private(tmp_path, home, log_file, sqlite=not database_url)
+    if database_url:
+        assert not (home / "swarm.db").exists()
 
 
-def assert_private(tmp_path: Path, home: Path, log_file: Path) -> None:
+def assert_private(tmp_path: Path, home: Path, log_file: Path, sqlite: bool = True) -> None:
     """Folders 0700 and files 0600 after the run (the log rotated once more first)."""
     inbox = home / "inbox" / "Agent-1"
     logging.getLogger("swarm.test").warning("a line for the log file")
@@ -115,17 +125,16 @@ def assert_private(tmp_path: Path, home: Path, log_file: Path) -> None:
         frame_path(home, "Agent-1").parent,
     ]
     files = [
-        home / "swarm.db",
+        *([home / "swarm.db", home / LOCK_NAME] if sqlite else []),
         *inbox.glob("*.txt"),
         *(home / "archive").glob("*.gz"),
         frame_path(home, "Agent-1"),
-        home / LOCK_NAME,
         home / HEARTBEAT_NAME,
         home / "PAUSED",
         log_file,
         log_file.with_name(log_file.name + ".1"),
     ]
-    assert len(files) == 9 and all(f.exists() for f in files), [f.name for f in files]
+    assert len(files) == 7 + 2 * sqlite and all(f.exists() for f in files), [f.name for f in files]
     assert {str(f): oct(mode(f)) for f in folders} == {str(f): "0o700" for f in folders}
     assert {str(f): oct(mode(f)) for f in files} == {str(f): "0o600" for f in files}
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bot.cli.style import PLAIN, Painter
 from core.coordinator.home_lock import HEARTBEAT_S
 from core.jsonshape import iso_utc as iso_utc  # re-exported: bot/cli/web.py uses fmt.iso_utc
-from core.models import Event, Task, task_ref
+from core.models import BlockedOn, Event, Task, task_ref
 from core.text import one_line, shorten
 
 if TYPE_CHECKING:
@@ -110,6 +110,19 @@ def question_line(question: Question) -> str:
     )
 
 
+def waiting_for(task: Task) -> str:
+    """What a blocked task waits for, in a person's words (empty when it waits for nothing)."""
+    ref = task.ref
+    words = {
+        BlockedOn.dependencies: "its dependencies to finish (nobody needs to act)",
+        BlockedOn.gate: f"a person to approve the gate (swarm approve {ref}, swarm reject {ref})",
+        BlockedOn.dependency_failed: "a person: a dependency failed or was cancelled (retry "
+        f"it with swarm task retry, or swarm task cancel {ref})",
+        BlockedOn.person: "a person, who took the work over (no agent takes it)",
+    }
+    return words[task.blocked_on] if task.blocked_on else ""
+
+
 def task_detail(
     task: Task, history: Sequence[Event], paint: Painter = PLAIN, question: Question | None = None
 ) -> str:
@@ -122,6 +135,7 @@ def task_detail(
             + (f" ({one_line(task.reason)})" if task.reason else "")
             + (f", {waits} (swarm reply {task.ref} TEXT)" if question else ""),
         ),
+        *([("waiting for", waiting_for(task))] if task.blocked_on else []),
         *([("question", question_line(question))] if question else []),
         ("priority", task.priority.name),
         (
@@ -139,7 +153,7 @@ def task_detail(
     ] + ([("note", one_line(task.note))] if task.note else [])
     lines = [
         f"{paint(task.ref, 'bold')}: {one_line(task.title)}",
-        *(f"  {name + ':':<11} {value}" for name, value in fields),
+        *(f"  {name + ':':<12} {value}" for name, value in fields),
     ]
     if task.details:
         lines += ["", *("  " + one_line(line) for line in task.details.splitlines())]

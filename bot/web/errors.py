@@ -1,4 +1,8 @@
-"""Errors as JSON ``{"error": "..."}`` with the CLI's texts and a 4xx (or 503) status."""
+"""Errors as JSON ``{"error": "..."}`` with the CLI's texts and a 4xx (or 503) status.
+
+The store's errors: a constraint the change broke (a duplicate, a row gone meanwhile) is the
+request's, 409; a database refusing for now (busy, unreachable, a deadlock: ``Transient``)
+is 503 with ``Retry-After``; any other (a bug) 503 without it."""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from core.errors import (
     StorageError,
     SwarmError,
 )
-from core.store.errors import StoreError
+from core.store.errors import IntegrityError, StoreError, Transient, Unavailable
 from core.text import one_line
 
 STATUS = (
@@ -31,6 +35,10 @@ STATUS = (
     (DatabaseTooNew, 503),
     (StorageError, 503),
 )
+
+
+RETRY_AFTER_S = 1  # busy, a deadlock: the other transaction ends within a second or so
+RETRY_UNAVAILABLE_S = 5  # connection lost or refused, disk full: reconnecting takes longer
 
 
 def status_of(exc: SwarmError) -> int:
@@ -59,7 +67,14 @@ async def _swarm_error(_: Request, exc: Exception) -> Response:
 
 
 async def _database_error(_: Request, exc: Exception) -> Response:
-    return error(503, describe(exc) or "database error")
+    text = describe(exc) or "database error"
+    if isinstance(exc, IntegrityError):
+        return error(409, text)
+    answer = error(503, text)
+    if isinstance(exc, Transient):
+        wait = RETRY_UNAVAILABLE_S if isinstance(exc, Unavailable) else RETRY_AFTER_S
+        answer.headers["Retry-After"] = str(wait)
+    return answer
 
 
 async def _http_error(_: Request, exc: Exception) -> Response:

@@ -1,11 +1,10 @@
 """A waiting PermissionRequest hook on PostgreSQL: woken by its prompt's notification
-(``swarm_prompt``, sent by a trigger when the prompt is decided or closed), not by a poll."""
+(``swarm_prompt``, sent by a trigger when the prompt is decided or closed), not by a poll.
+A real hook answered on PostgreSQL: tests/test_agent_hooks.py (``both_databases``)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from core.store.postgres import PROMPT_CHANNEL
 from core.store.postgres_listen import NotifyWait
 from core.tasks import prompts
 from tests.conftest import PgServer
-from tests.test_agent_hooks import Desk, _open_prompt
 
 pytestmark = pytest.mark.timeout(90)
 OPTIONS = (prompts.PromptOption("1", "Yes"), prompts.PromptOption("2", "No"))
@@ -30,19 +28,6 @@ def pg_url(pg_server: PgServer) -> Iterator[str]:
     url = pg_server.fresh_database()
     yield url
     pg_server.drop(url)
-
-
-def _wait_for_listener(url: str) -> None:
-    """Until a session of the database has run ``LISTEN swarm_prompt`` (the hook's)."""
-    import psycopg
-
-    deadline = time.monotonic() + 30
-    with psycopg.connect(url, autocommit=True) as conn:
-        while not conn.execute(
-            "SELECT 1 FROM pg_stat_activity WHERE query = %s", (f"LISTEN {PROMPT_CHANNEL}",)
-        ).fetchone():
-            assert time.monotonic() < deadline, "the hook never listened"
-            time.sleep(0.02)
 
 
 async def _prompt(service: SwarmService, agent: str) -> int:
@@ -75,30 +60,3 @@ async def test_the_wait_ends_when_its_prompt_is_decided_and_not_before(
             watch.close()
     finally:
         await service.close()
-
-
-async def test_a_hook_on_postgresql_returns_the_decision(tmp_path: Path, pg_url: str) -> None:
-    desk = Desk(tmp_path)
-    user_config = Path(f"{desk.home}-no-user-config") / "swarm" / "config.toml"
-    user_config.parent.mkdir(parents=True)
-    user_config.write_text(f'database_url = "{pg_url}"\n')  # as a user would, for the hook
-    assert desk.cli("agents", "hooks", "install").code == 0
-    settings = Settings.from_env(
-        {
-            "SWARM_HOME": str(desk.home),
-            "SWARM_CONFIG": str(desk.config),
-            "SWARM_DATABASE_URL": pg_url,
-        }
-    )
-    service = await SwarmService.open(settings)
-    agent = desk.ask_to_run_make_test()
-    try:
-        prompt = await _open_prompt(service, "Agent-1")
-        await asyncio.to_thread(_wait_for_listener, pg_url)  # the hook listens, not polls
-        await service.write("discord:ann", prompts.decide, prompt.id, "1")
-        out, err = await asyncio.to_thread(agent.communicate, timeout=60)
-    finally:
-        agent.kill()
-        await service.close()
-    assert agent.returncode == 0, err
-    assert json.loads(out)["hookSpecificOutput"]["decision"]["behavior"] == "allow"
