@@ -3,9 +3,10 @@ cluster, for modules marked ``both_databases``), a manual clock, the service."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,28 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
     if not chosen and metafunc.definition.get_closest_marker("both_databases"):
         metafunc.parametrize("database_url", BACKENDS, indirect=True)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A module marked ``both_databases`` must have tests that run on PostgreSQL (that
+    reach ``database_url``, not pinned to SQLite); else the mark says PostgreSQL while every
+    test runs on SQLite: refuse the session."""
+    marked: dict[str, bool] = {}
+    for item in items:
+        module = getattr(item, "module", None)
+        if item.get_closest_marker("both_databases") is None or module is None:
+            continue
+        name = module.__name__
+        callspec = getattr(item, "callspec", None)
+        on_pg = callspec is not None and callspec.params.get("database_url") == "postgresql"
+        marked[name] = marked.get(name, False) or on_pg
+    silent = sorted(name for name, reaches in marked.items() if not reaches)
+    if silent:
+        raise pytest.UsageError(
+            "marked both_databases, but no test runs on PostgreSQL (none reaches the "
+            "database_url fixture unpinned): " + ", ".join(silent)
+        )
 
 
 class PgServer:
@@ -105,6 +128,29 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     server.drop(url)
 
 
+@contextlib.contextmanager
+def _fresh_database(server: PgServer | None) -> Iterator[str | None]:
+    if server is None:
+        yield None
+        return
+    url = server.fresh_database()
+    try:
+        yield url
+    finally:
+        server.drop(url)
+
+
+@pytest.fixture
+def example_database(
+    request: pytest.FixtureRequest, database_url: str | None
+) -> Callable[[], contextlib.AbstractContextManager[str | None]]:
+    """For property tests: ``with example_database() as url:`` a database of its own per
+    example: None on SQLite (each example makes its own home), else a new PostgreSQL
+    database from the template, dropped after the example."""
+    server = request.getfixturevalue("pg_server") if database_url else None
+    return lambda: _fresh_database(server)
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     """A fresh SWARM_HOME."""
@@ -134,6 +180,13 @@ def settings(home: Path, database_url: str | None) -> Settings:
             "SWARM_DATABASE_URL": database_url or "",
         }
     )
+
+
+@pytest.fixture
+def cli_home(home: Path, settings: Settings) -> Path:
+    """``home`` for ``swarm`` subprocesses (``run_cli``): on PostgreSQL ``settings`` wrote
+    the database to the user config file the CLI reads, so the CLI reaches it too."""
+    return home
 
 
 @pytest.fixture

@@ -183,3 +183,18 @@ def read_archive(path: Path) -> list[dict[str, Any]]:
     """Every line of an archive (all members)."""
     with gzip.open(path, "rt", encoding="utf-8") as lines:
         return [json.loads(line) for line in lines]
+
+
+def stored_count(settings: Settings, table: str) -> int:
+    """The rows of ``table`` in the database of ``settings`` (0 before SQLite's file exists)."""
+    query = f"SELECT count(*) FROM {table}"
+    if settings.database_url:
+        import psycopg
+
+        with psycopg.connect(settings.database_url) as pg:
+            found = pg.execute(query).fetchone()
+            return int(found[0]) if found else 0
+    if not settings.db_path.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(settings.db_path)) as conn:
+        return int(conn.execute(query).fetchone()[0])

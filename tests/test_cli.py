@@ -1,4 +1,7 @@
-"""The ``swarm`` CLI in real child processes over a real database file."""
+"""The ``swarm`` CLI in real child processes over a real database.
+
+The tests that store and read through the CLI run on SQLite and PostgreSQL; the ones about
+refused input (nothing written: one transaction on either) and ``--help`` on SQLite."""
 
 from __future__ import annotations
 
@@ -15,8 +18,6 @@ from core.service.swarm import SwarmService
 from core.tasks import person
 from tests.helpers import RecordingDeliverer, run_cli
 
-pytestmark = pytest.mark.both_databases
-
 
 def rows(home: Path) -> tuple[int, int]:
     """Tasks and events stored."""
@@ -30,7 +31,9 @@ def rows(home: Path) -> tuple[int, int]:
         )
 
 
-def test_add_list_show_json_fields(home: Path) -> None:
+@pytest.mark.both_databases
+def test_add_list_show_json_fields(cli_home: Path) -> None:
+    home = cli_home
     first = run_cli(
         home, "task", "add", "Design API", "--priority", "high", "--role", "architecture", "--json"
     )
@@ -51,7 +54,9 @@ def test_add_list_show_json_fields(home: Path) -> None:
     assert "waiting for T-1" in text and "history:" in text
 
 
-def test_agent_reports_back_through_the_cli(home: Path) -> None:
+@pytest.mark.both_databases
+def test_agent_reports_back_through_the_cli(cli_home: Path) -> None:
+    home = cli_home
     run_cli(home, "task", "add", "Fix the bug", "--role", "qa")
     burst = run_cli(home, "run", "--no-discord", "--burst")
     assert burst.code == 0, burst.err
@@ -71,7 +76,9 @@ def test_agent_reports_back_through_the_cli(home: Path) -> None:
     assert next(a for a in agents if a["id"] == "Agent-4")["done"] == 1
 
 
-def test_messages_status_and_pause(home: Path) -> None:
+@pytest.mark.both_databases
+def test_messages_status_and_pause(cli_home: Path) -> None:
+    home = cli_home
     assert "queued for Agent-2" in run_cli(home, "send", "agent-2", "hello there").out
     assert "queued for 8 agent(s)" in run_cli(home, "broadcast", "all hands").out
     assert "queued for 1 agent(s)" in run_cli(home, "broadcast", "web", "--role", "web").out
@@ -125,20 +132,19 @@ def test_help_explains_itself(home: Path) -> None:
     assert "--after" in run_cli(home, "task", "add", "--help").out
 
 
-def test_events_follow_prints_new_events_as_they_happen(home: Path) -> None:
-    import os
+@pytest.mark.both_databases
+def test_events_follow_prints_new_events_as_they_happen(cli_home: Path) -> None:
+    home = cli_home
     import subprocess
     import sys
     import time
 
-    from tests.helpers import ROOT
+    from tests.helpers import ROOT, cli_env
 
     assert run_cli(home, "task", "add", "before").code == 0
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
-    env["SWARM_HOME"] = str(home)
     follow = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "events", "--follow", "--json"],
-        env=env,
+        env=cli_env(home),  # the test's user config: on PostgreSQL, its database
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

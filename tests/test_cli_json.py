@@ -118,8 +118,9 @@ def check_shape(value: Any, where: str, times: list[str]) -> None:
             assert not 1e9 < value < 4e9, f"{where}: {value} looks like epoch seconds"
 
 
-async def _history(home: Path) -> None:
-    service = await SwarmService.open(Settings.from_env({"SWARM_HOME": str(home)}))
+async def _history(home: Path, database_url: str | None) -> None:
+    env = {"SWARM_HOME": str(home), "SWARM_DATABASE_URL": database_url or ""}
+    service = await SwarmService.open(Settings.from_env(env))
     try:
         await service.create_task(TaskSpec("Build the API", agent="Agent-1"), "cli")
         await service.create_task(TaskSpec("Test it", after=("T-1",)), "cli")
@@ -146,7 +147,10 @@ def _repository(folder: Path) -> Path:
 
 
 def test_every_json_command_prints_one_shape(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    database_url: str | None,
 ) -> None:
     tree = set(json_commands(build_parser()))
     assert tree == {path for path, *_ in CASES} | NEEDS_A_DISPLAY | NEEDS_GITHUB
@@ -156,8 +160,10 @@ def test_every_json_command_prints_one_shape(
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.setenv("SWARM_HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-user-config"))
+    if database_url:
+        monkeypatch.setenv("SWARM_DATABASE_URL", database_url)
     monkeypatch.chdir(tmp_path)
-    asyncio.run(_history(home))
+    asyncio.run(_history(home, database_url))
     repo = _repository(tmp_path / "app")
     assert main(["workspaces", "init", str(repo), "--agents", "Agent-1"]) == 0
     capsys.readouterr()

@@ -1,4 +1,9 @@
-"""The running coordinator: woken by changes (ours and other processes'), crash-safe."""
+"""The running coordinator: woken by changes (ours and other processes'), crash-safe.
+
+The wake-ups run on both databases (PostgreSQL wakes through LISTEN, SQLite by watching the
+file). The crash and second-coordinator tests are about ``swarm run`` on SQLite (its
+``coordinator.lock``); on PostgreSQL a second coordinator stands by instead, which
+tests/pg/ covers (failover, fencing, a killed leader)."""
 
 from __future__ import annotations
 
@@ -24,13 +29,12 @@ from core.tasks import messages
 from tests.helpers import ROOT, RecordingDeliverer, run_cli, write_agents
 from tests.pgcluster import free_port
 
-pytestmark = pytest.mark.both_databases
-
 
 @pytest.fixture
-async def live(home: Path) -> AsyncIterator[tuple[SwarmService, RecordingDeliverer]]:
-    """A service on the real clock with its scheduler running."""
-    service = await SwarmService.open(Settings.from_env({"SWARM_HOME": str(home)}))
+async def live(settings: Settings) -> AsyncIterator[tuple[SwarmService, RecordingDeliverer]]:
+    """A service on the real clock with its scheduler running (on PostgreSQL too in the
+    tests marked ``both_databases``; a ``swarm`` subprocess reaches the same database)."""
+    service = await SwarmService.open(settings)
     deliverer = RecordingDeliverer()
     stop = asyncio.Event()
     runner = asyncio.create_task(Scheduler(service, deliverer).run(stop))
@@ -49,6 +53,7 @@ async def wait_for(predicate: Callable[[], Awaitable[bool]], limit_s: float = 5.
     return time.monotonic() - start
 
 
+@pytest.mark.both_databases
 async def test_own_change_wakes_the_scheduler(
     live: tuple[SwarmService, RecordingDeliverer],
 ) -> None:
@@ -62,6 +67,7 @@ async def test_own_change_wakes_the_scheduler(
     assert deliverer.parcels[0].task_id == 1
 
 
+@pytest.mark.both_databases
 async def test_change_by_another_process_is_noticed(
     live: tuple[SwarmService, RecordingDeliverer], home: Path
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import random
 import tempfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,9 @@ from core.settings import Settings
 from tests.helpers import RecordingDeliverer, write_agents
 
 pytestmark = pytest.mark.both_databases
+ExampleDatabase = Callable[[], AbstractContextManager[str | None]]
+# the example_database fixture is function-scoped on purpose: it makes a database per example
+SLOW_AND_PER_EXAMPLE = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 
 ROLES = ["api", "web", "qa"]
 
@@ -42,8 +47,10 @@ def dags(draw: st.DrawFn) -> list[TaskSpec]:
     return specs
 
 
-async def _run(specs: list[TaskSpec], capacities: list[int], seed: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+async def _run(
+    database: ExampleDatabase, specs: list[TaskSpec], capacities: list[int], seed: int
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp, database() as url:
         config = write_agents(
             Path(tmp) / "agents.toml",
             [
@@ -51,7 +58,9 @@ async def _run(specs: list[TaskSpec], capacities: list[int], seed: int) -> None:
                 for i, cap in enumerate(capacities)
             ],
         )
-        conf = Settings.from_env({"SWARM_HOME": tmp, "SWARM_CONFIG": str(config)})
+        conf = Settings.from_env(
+            {"SWARM_HOME": tmp, "SWARM_CONFIG": str(config), "SWARM_DATABASE_URL": url or ""}
+        )
         service = await SwarmService.open(conf, ManualClock())
         try:
             await _drive(service, specs, capacities, random.Random(seed))
@@ -85,9 +94,9 @@ async def _drive(
     assert len(assigned_events) == len(specs), "a task was assigned twice"
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=SLOW_AND_PER_EXAMPLE)
 @given(dags(), st.lists(st.integers(1, 3), min_size=3, max_size=6), st.integers(0, 2**16))
 def test_random_dags_complete_in_topological_order(
-    specs: list[TaskSpec], capacities: list[int], seed: int
+    example_database: ExampleDatabase, specs: list[TaskSpec], capacities: list[int], seed: int
 ) -> None:
-    asyncio.run(_run(specs, capacities, seed))
+    asyncio.run(_run(example_database, specs, capacities, seed))

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from core.ai import AIClient, PlanRejected
-from core.context import Ctx
 from core.errors import SwarmError
-from core.models import TaskSpec
 from core.planning.model import Plan, PlanProgress, item_from_json, parse_plan_ref, plan_ref
 from core.planning.prompt import (
     PlanLimits,
@@ -26,7 +23,6 @@ from core.planning.store import (
     list_plans,
     plan_progress,
 )
-from core.store.conn import Conn
 from core.tasks import lifecycle
 
 if TYPE_CHECKING:
@@ -88,19 +84,17 @@ class PlanService:
         raise PlanRejected(f"the model's plan was invalid twice, nothing was created: {shown}")
 
     async def check(self, content: str, actor: str) -> tuple[dict[str, Any], list[str]]:
-        """Validate an answer: its shape, then a rolled-back creation of its tasks."""
+        """Validate an answer: its shape, then its tasks as their creation would check them."""
         ctx = self.service.ctx(actor)
         document, errors = check_answer(content, ctx, self.limits())
         if errors:
             return document, errors
         specs = [item_from_json(t).spec() for t in document["tasks"]]
         try:
-            await self.service.db.write(_dry_run, ctx, specs)
-        except _RolledBack:
-            return document, []
+            await self.service.db.read(lifecycle.check_tasks, ctx, specs)
         except SwarmError as exc:
             return document, [str(exc)]
-        raise AssertionError("unreachable")  # pragma: no cover
+        return document, []
 
     async def approve(self, ref: str | int, actor: str) -> list[int]:
         """Create every task of a draft in one transaction, under the plan id; their ids."""
@@ -123,12 +117,3 @@ class PlanService:
     async def progress(self, ref: str | int) -> PlanProgress:
         """The plan with its tasks: done / total, what is blocked and why."""
         return await self.service.db.read(plan_progress, parse_plan_ref(ref))
-
-
-class _RolledBack(Exception):
-    """Raised after a dry run so its transaction is rolled back."""
-
-
-def _dry_run(conn: Conn, ctx: Ctx, specs: Sequence[TaskSpec]) -> None:
-    lifecycle.create_tasks(conn, ctx, specs, None)
-    raise _RolledBack

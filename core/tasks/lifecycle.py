@@ -46,10 +46,7 @@ def create_tasks(
     campaign_id: int | None = None,
 ) -> list[int]:
     """Validate and insert a batch of tasks (refs may point at each other); return ids."""
-    if not specs:
-        raise InvalidInput("nothing to create")
-    checked = [_check_spec(ctx, spec) for spec in specs]
-    order, local, external = _resolve_after(conn, specs)
+    checked, (order, local, external) = _checked(conn, ctx, specs)
     # the stored dependencies are held: one finishing now either commits first (its status
     # is read below) or waits for this commit (its dependents, these tasks included, settle)
     hold(conn, "tasks", [d for deps in external for d in deps])
@@ -75,6 +72,21 @@ def create_tasks(
         )
     ids.update(_insert_free(conn, ctx, [checked[i] for i in free], free, (plan_id, campaign_id)))
     return [ids[i] for i in range(len(specs))]
+
+
+def check_tasks(conn: Conn, ctx: Ctx, specs: Sequence[TaskSpec]) -> None:
+    """Every check ``create_tasks`` makes on ``specs``, with nothing written (a dry run: an
+    insert rolled back would still use up task numbers on PostgreSQL, whose sequences do not
+    roll back)."""
+    _checked(conn, ctx, specs)
+
+
+def _checked(
+    conn: Conn, ctx: Ctx, specs: Sequence[TaskSpec]
+) -> tuple[list[tuple[TaskSpec, Priority]], tuple[list[int], list[list[int]], list[list[int]]]]:
+    if not specs:
+        raise InvalidInput("nothing to create")
+    return [_check_spec(ctx, spec) for spec in specs], _resolve_after(conn, specs)
 
 
 def _check_spec(ctx: Ctx, spec: TaskSpec) -> tuple[TaskSpec, Priority]:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core.context import Ctx
-from core.models import TaskSpec, parse_task_ref
+from core.models import parse_task_ref
 from core.store import posts
-from core.store.conn import Conn
 from core.tasks import lifecycle
 from core.text import shorten
 from core.workflows import campaigns, loader, runs
@@ -66,15 +63,14 @@ class WorkflowService:
     ) -> RunPlan:
         """Decide the variables and expand the steps; fit the roles to the agents (``roles``:
         a role map, ``{"coordination": "qa"}``; a role nobody has goes to the captain); check
-        the tasks in a rolled-back transaction (roles, agents, sizes): nothing is written."""
+        the tasks as their creation would (roles, agents, sizes): nothing is written."""
         values = resolve_vars(flow, given)
         planned = expand(flow, values)
         if not planned:
             raise flow.fail("this run would create no task (every for_each list is empty)")
         planned, notes = fit_roles(flow, planned, self.service.agents, roles or {})
         ctx = self.service.ctx("dry-run")
-        with contextlib.suppress(_RolledBack):
-            await self.service.db.write(_dry_run, ctx, [p.spec for p in planned])
+        await self.service.db.read(lifecycle.check_tasks, ctx, [p.spec for p in planned])
         return RunPlan(flow, values, planned, tuple(notes))
 
     async def run(self, plan: RunPlan, actor: str) -> runs.RunResult:
@@ -146,12 +142,3 @@ class WorkflowService:
 def live_key(campaign_id: int) -> str:
     """The ``posts`` key of a campaign's live message."""
     return f"campaign:{campaign_id}"
-
-
-class _RolledBack(Exception):
-    """Raised after a dry run so its transaction is rolled back."""
-
-
-def _dry_run(conn: Conn, ctx: Ctx, specs: Sequence[TaskSpec]) -> None:
-    lifecycle.create_tasks(conn, ctx, specs, None)
-    raise _RolledBack

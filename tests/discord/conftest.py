@@ -76,9 +76,10 @@ def discord_settings(server: LocalDiscordServer) -> DiscordSettings:
 
 
 @pytest.fixture
-async def service(home: Path) -> AsyncIterator[SwarmService]:
-    """The service on the real clock."""
-    svc = await SwarmService.open(Settings.from_env({"SWARM_HOME": str(home)}))
+async def service(home: Path, database_url: str | None) -> AsyncIterator[SwarmService]:
+    """The service on the real clock (on PostgreSQL in modules marked ``both_databases``)."""
+    env = {"SWARM_HOME": str(home), "SWARM_DATABASE_URL": database_url or ""}
+    svc = await SwarmService.open(Settings.from_env(env))
     yield svc
     await svc.close()
 

@@ -1,33 +1,29 @@
-"""``swarm workflow`` and ``swarm campaign`` in real child processes over a real database."""
+"""``swarm workflow`` and ``swarm campaign`` in real child processes over a real database
+(SQLite and PostgreSQL: a dry run must not use up task numbers on either)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli
+from core.settings import Settings
+from tests.helpers import run_cli, stored_count
 
 pytestmark = pytest.mark.both_databases
 
 
-def _tasks(home: Path) -> int:
-    db = home / "swarm.db"
-    if not db.exists():
-        return 0
-    with sqlite3.connect(db) as conn:
-        return int(conn.execute("SELECT count(*) FROM tasks").fetchone()[0])
-
-
-def test_run_show_approve_and_one_line_errors(home: Path, tmp_path: Path) -> None:
+def test_run_show_approve_and_one_line_errors(
+    cli_home: Path, settings: Settings, tmp_path: Path
+) -> None:
+    home = cli_home
     listed = json.loads(run_cli(home, "workflow", "list", "--json").out)
     assert {"release", "review-each", "fix-until-green"} <= {w["name"] for w in listed}
     dry = run_cli(home, "workflow", "run", "release", "--var", "version=1.4", "--dry-run")
     assert dry.code == 0, dry.err
     assert "review#2" in dry.out and "Approve release 1.4" in dry.out
-    assert _tasks(home) == 0, "a dry run writes nothing"
+    assert stored_count(settings, "tasks") == 0, "a dry run writes nothing"
     missing = run_cli(home, "workflow", "run", "release")
     assert (missing.code, missing.err) == (
         2,
@@ -58,7 +54,8 @@ def test_run_show_approve_and_one_line_errors(home: Path, tmp_path: Path) -> Non
     assert again.err == "swarm: error: C-1 is already cancelled\n"
 
 
-def test_campaign_by_hand(home: Path) -> None:
+def test_campaign_by_hand(cli_home: Path) -> None:
+    home = cli_home
     assert run_cli(home, "task", "add", "One").code == 0
     assert run_cli(home, "task", "add", "Two").code == 0
     made = run_cli(home, "campaign", "create", "Notes app MVP", "T-1")
@@ -84,9 +81,10 @@ def _five_agents(tmp_path: Path, captain: bool) -> Path:
 
 
 def test_review_each_with_five_agents_names_the_step_maps_roles_and_the_captain_stands_in(
-    home: Path, tmp_path: Path
+    cli_home: Path, tmp_path: Path
 ) -> None:
     """The bundled roles need not all exist (issue 28, item 12)."""
+    home = cli_home
     run = ("workflow", "run", "review-each", "--var", "modules=a,b")
     alone = run_cli(home, *run, config=_five_agents(tmp_path, captain=False))
     assert alone.code == 2 and alone.out == ""
@@ -116,8 +114,9 @@ def test_review_each_with_five_agents_names_the_step_maps_roles_and_the_captain_
     assert (shown["pinned"], shown["role"]) == ("Agent-2", None)
 
 
-def test_campaign_show_counts_what_its_table_shows(home: Path) -> None:
+def test_campaign_show_counts_what_its_table_shows(cli_home: Path) -> None:
     """Tasks waiting for earlier ones are counted, not "0 blocked" (issue 28, item 13)."""
+    home = cli_home
     ran = run_cli(home, "workflow", "run", "review-each", "--var", "modules=a,b,c,d,e,f")
     assert ran.code == 0, ran.err
     text = run_cli(home, "campaign", "show", "C-1").out

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 import tempfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,11 +19,15 @@ from core.models import FINISHED, Task, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.store.conn import Conn
 from core.workflows import Workflow, WorkflowService
 from core.workflows.model import find_cycle
 from tests.helpers import RecordingDeliverer
 
 pytestmark = pytest.mark.both_databases
+ExampleDatabase = Callable[[], AbstractContextManager[str | None]]
+# the example_database fixture is function-scoped on purpose: it makes a database per example
+SLOW_AND_PER_EXAMPLE = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 
 
 @st.composite
@@ -52,9 +57,10 @@ def workflows(draw: st.DrawFn) -> tuple[Workflow, dict[str, str]]:
     return flow.check(), {"items": ",".join(items), "flag": str(draw(st.booleans()))}
 
 
-async def _run(flow: Workflow, given: dict[str, str], seed: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        conf = Settings.from_env({"SWARM_HOME": tmp, "SWARM_MAX_ATTEMPTS": "1"})
+async def _run(database: ExampleDatabase, flow: Workflow, given: dict[str, str], seed: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp, database() as url:
+        env = {"SWARM_HOME": tmp, "SWARM_MAX_ATTEMPTS": "1", "SWARM_DATABASE_URL": url or ""}
+        conf = Settings.from_env(env)
         service = await SwarmService.open(conf, ManualClock())
         try:
             await _drive(service, flow, given, random.Random(seed))
@@ -67,10 +73,9 @@ async def _drive(
 ) -> None:
     flows = WorkflowService(service)
     run = await flows.run(await flows.plan(flow, given), "prop")
-    with sqlite3.connect(service.settings.db_path) as conn:
-        edges: dict[str, list[str]] = {str(i): [] for i in run.task_ids}
-        for task_id, dep in conn.execute("SELECT task_id, dep_id FROM task_deps"):  # sqlite3
-            edges[str(task_id)].append(str(dep))
+    edges: dict[str, list[str]] = {str(i): [] for i in run.task_ids}
+    for task_id, dep in await service.db.read(_task_deps):
+        edges[str(task_id)].append(str(dep))
     assert find_cycle(edges) is None
     scheduler = Scheduler(service, RecordingDeliverer())
     for _ in range(10 * len(run.task_ids) + 10):
@@ -96,6 +101,11 @@ async def _drive(
         assert task.status in FINISHED or task.id in stuck, (task.ref, task.status, task.reason)
 
 
+def _task_deps(conn: Conn) -> list[tuple[int, int]]:
+    rows = conn.execute("SELECT task_id, dep_id FROM task_deps").fetchall()
+    return [(row["task_id"], row["dep_id"]) for row in rows]
+
+
 def _stuck(tasks: list[Task]) -> set[int]:
     """Blocked tasks that wait, directly or not, on a failed or cancelled task: they are
     left for a person (retry or cancel), as any task after a failed one is."""
@@ -110,9 +120,9 @@ def _stuck(tasks: list[Task]) -> set[int]:
     return stuck
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=SLOW_AND_PER_EXAMPLE)
 @given(workflows(), st.integers(0, 2**16))
 def test_any_workflow_runs_to_a_final_state(
-    flow_and_vars: tuple[Workflow, dict[str, str]], seed: int
+    example_database: ExampleDatabase, flow_and_vars: tuple[Workflow, dict[str, str]], seed: int
 ) -> None:
-    asyncio.run(_run(*flow_and_vars, seed))
+    asyncio.run(_run(example_database, *flow_and_vars, seed))
