@@ -1,6 +1,9 @@
 """A running ``swarm run`` reloads the agents file when it changes: a bad edit keeps the
 agents of before and says why once; a good one takes effect without a restart; what cannot
-change live says "restart swarm run"; ``agents calibrate`` is picked up (issue 28, item 4)."""
+change live says "restart swarm run"; ``agents calibrate`` is picked up (issue 28, item 4).
+
+The live coordinator that reloads then delivers, and the reloads in process, run on SQLite and
+PostgreSQL; calibrate, which only rewrites the agents file, on SQLite."""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import ROOT, cli_env, run_cli
+from core.settings import Settings
+from tests.helpers import ROOT, cli_env, run_cli, stored_count
 from tests.run_child import Lines, end
 
 ONE = '[[agent]]\nid = "Agent-1"\nrole = "qa"\ndelivery = "inbox"\n'
@@ -36,9 +40,12 @@ def _inbox(home: Path, agent: str) -> list[str]:
     return [p.read_text() for p in sorted(folder.iterdir()) if not p.name.startswith(".")]
 
 
+@pytest.mark.both_databases
 @pytest.mark.timeout(120)
-def test_an_edited_agents_file_is_checked_then_used_without_a_restart(tmp_path: Path) -> None:
-    home, agents = tmp_path / "home", tmp_path / "agents.toml"
+def test_an_edited_agents_file_is_checked_then_used_without_a_restart(
+    tmp_path: Path, cli_home: Path, settings: Settings
+) -> None:
+    home, agents = cli_home, tmp_path / "agents.toml"  # on PostgreSQL: its user config
     agents.write_text(ONE)
     env = cli_env(home, agents) | {"SWARM_LOG_FILE": str(tmp_path / "log"), "SWARM_WEB": "off"}
     proc = _run(env)
@@ -69,6 +76,7 @@ def test_an_edited_agents_file_is_checked_then_used_without_a_restart(tmp_path: 
         while not _inbox(home, "Agent-2") and time.monotonic() < deadline:
             time.sleep(0.1)
         assert "T-1: Style the form" in _inbox(home, "Agent-2")[0]
+        assert stored_count(settings, "tasks") == 1  # in the test's database
         assert refused not in "".join(out.lines.queue)  # said once, not at every look
     finally:
         end(proc, out)
@@ -106,6 +114,7 @@ def test_calibrate_takes_effect_in_the_running_coordinator(
         end(proc, out)
 
 
+@pytest.mark.both_databases
 async def test_a_reload_hands_the_new_agents_to_the_deliverer(service: Any, tmp_path: Path) -> None:
     """The desktop driver keeps its own list (where a stray paste may land): a reload
     replaces it too, not only the service's."""
@@ -133,3 +142,16 @@ async def test_a_reloaded_agent_with_a_node_is_served_by_the_coordinator_on_sqli
     agents = [Agent(id="Agent-1", role="qa", node="desk-1"), Agent(id="Agent-2", role="web")]
     await service.replace_agents(agents, tmp_path / "agents.toml")
     assert [a.node for a in service.agents.values()] == [None, None]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.both_databases
+async def test_a_reloaded_agent_with_a_node_is_left_to_its_node_on_postgresql(
+    service: Any, tmp_path: Path
+) -> None:
+    """PostgreSQL serves delivery nodes: a reloaded agent keeps the node it names."""
+    from core.models import Agent
+
+    agents = [Agent(id="Agent-1", role="qa", node="desk-1"), Agent(id="Agent-2", role="web")]
+    await service.replace_agents(agents, tmp_path / "agents.toml")
+    assert [a.node for a in service.agents.values()] == ["desk-1", None]

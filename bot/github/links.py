@@ -85,11 +85,12 @@ class NewIssue:
 
 def import_issues(conn: Conn, ctx: Ctx, repo: str, new: Sequence[NewIssue]) -> dict[int, int]:
     """Create the tasks of issues not imported yet (one batch: they may wait for each
-    other) and remember issue → task; the issues already known are skipped. Issue → task id."""
-    known = {
-        r["issue"] for r in conn.execute("SELECT issue FROM github_issues WHERE repo = $1", (repo,))
-    }
-    fresh = [n for n in new if n.issue not in known]
+    other) and remember issue → task; the issues already known are skipped. Issue → task id.
+
+    Each issue's row is claimed first (``_claim``), so two writers importing the same issue at
+    once make one task: the second waits for the first's row and skips it."""
+    claimed = _claim(conn, ctx, repo, [n.issue for n in new])
+    fresh = [n for n in new if n.issue in claimed]
     if not fresh:
         return {}
     linked = {
@@ -119,9 +120,9 @@ def import_issues(conn: Conn, ctx: Ctx, repo: str, new: Sequence[NewIssue]) -> d
     made = {}
     for item, task_id in zip(fresh, ids, strict=True):
         conn.execute(
-            "INSERT INTO github_issues (repo, issue, first_task, task_id, issue_url, "
-            "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            (repo, item.issue, task_id, task_id, web_url(item.url), ctx.now, ctx.now),
+            "UPDATE github_issues SET first_task = $1, task_id = $2, issue_url = $3 "
+            "WHERE repo = $4 AND issue = $5",
+            (task_id, task_id, web_url(item.url), repo, item.issue),
         )
         insert_event(
             conn,
@@ -134,6 +135,25 @@ def import_issues(conn: Conn, ctx: Ctx, repo: str, new: Sequence[NewIssue]) -> d
         )
         made[item.issue] = task_id
     return made
+
+
+def _claim(conn: Conn, ctx: Ctx, repo: str, issues: Sequence[int]) -> set[int]:
+    """The ``issues`` not imported yet, each now held by a row of this transaction (its task
+    filled in by the caller). One statement on the unique ``(repo, issue)``: an issue
+    another writer is importing now waits for that writer's end, then is left out
+    (PostgreSQL); on SQLite the write transaction already holds the whole database."""
+    if not issues:
+        return set()
+    args = Args()
+    rows = ", ".join(
+        f"({args(repo)}, {args(issue)}, 0, 0, {args(ctx.now)}, {args(ctx.now)})" for issue in issues
+    )
+    found = conn.execute(
+        "INSERT INTO github_issues (repo, issue, first_task, task_id, created_at, updated_at) "
+        f"VALUES {rows} ON CONFLICT (repo, issue) DO NOTHING RETURNING issue",
+        args,
+    ).fetchall()
+    return {int(r["issue"]) for r in found}
 
 
 def web_url(url: object) -> str | None:

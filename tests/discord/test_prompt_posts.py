@@ -17,7 +17,7 @@ from tests.discord.conftest import World
 from tests.discord.test_mentions import NONE, _loud
 from tests.discord.test_notifier import edited_to, has
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
 OPTIONS = (
     PromptOption("1", "Yes"),
     PromptOption("2", "Yes, and don't ask again"),

@@ -1,5 +1,9 @@
 """The notifier under Discord's rate limits: a burst of tasks, each card posted once and
-edited to its final state, through discord.py's pacing and its retries after 429s."""
+edited to its final state, through discord.py's pacing and its retries after 429s.
+
+The long burst beside another client (discord.py's pacing, the same on either database) runs
+on SQLite; a shorter burst written by two writers at once, whose events commit out of id order on
+PostgreSQL while the notifier reads, runs on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -86,15 +90,45 @@ async def test_a_burst_of_120_tasks_gets_one_card_each_edited_to_its_final_state
     assert len([m for m in world.server.messages(world.channel) if NEIGHBOUR in m.content]) == 40
 
 
-async def burst(world: World, size: int, timeout_s: float = 200.0) -> None:
-    """Create ``size`` tasks at once, cancel a third, finish or fail a few; check that every
-    task ends with exactly one card, showing its final state, and each failure one note."""
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.both_databases
+async def test_a_burst_from_two_writers_gets_one_card_each_on_postgresql(world: World) -> None:
+    await burst(world, 30, together=True)
+
+
+async def _written_by_two(service: SwarmService, specs: list[TaskSpec]) -> list[str]:
+    """``specs`` created, and a third of them cancelled, by ``service`` and a second service
+    on the same database (another process's write connection) at the same time: on
+    PostgreSQL their transactions commit out of the order of their ids. The refs."""
+    other = await SwarmService.open(service.settings)
+    try:
+        writers = (service, other)
+        made = await asyncio.gather(
+            *(writers[n % 2].create_task(spec, "cli") for n, spec in enumerate(specs))
+        )
+        refs = [task.ref for task in made]
+        await asyncio.gather(
+            *(writers[n % 2].cancel_task(ref, "cli") for n, ref in enumerate(refs[::3]))
+        )
+    finally:
+        await other.close()
+    return refs
+
+
+async def burst(world: World, size: int, timeout_s: float = 200.0, together: bool = False) -> None:
+    """Create ``size`` tasks at once (``together``: by two writers at the same time), cancel a
+    third, finish or fail a few; check that every task ends with exactly one card, showing its
+    final state, and each failure one note."""
     server, service = world.server, world.service
     await service.create_task(TaskSpec("warm-up"), "cli")  # the notifier has its cursor
     await server.wait_for_message(has("**T-1** · warm-up"), channel=world.channel)
-    refs = [(await service.create_task(TaskSpec(f"burst {n}"), "cli")).ref for n in range(size)]
-    for ref in refs[::3]:  # while the notifier is still posting: some cards edited, some
-        await service.cancel_task(ref, "cli")  # first posted already cancelled
+    specs = [TaskSpec(f"burst {n}") for n in range(size)]
+    if together:
+        refs = await _written_by_two(service, specs)
+    else:
+        refs = [(await service.create_task(spec, "cli")).ref for spec in specs]
+        for ref in refs[::3]:  # while the notifier is still posting: some cards edited, some
+            await service.cancel_task(ref, "cli")  # first posted already cancelled
     assigned = await service.queue.assign_batch()
     for n, assignment in enumerate(assigned):
         if n % 2:

@@ -1,5 +1,8 @@
 """``swarm run``: bot, scheduler, delivery and notifier in one process; Discord being down
-does not stop the coordinator."""
+does not stop the coordinator.
+
+The runs that schedule, deliver and notify run on SQLite and PostgreSQL; the startup errors,
+raised before the store is used, on SQLite."""
 
 from __future__ import annotations
 
@@ -23,23 +26,32 @@ from tests.helpers import RecordingDeliverer, run_cli
 
 
 def builder(
-    home: Path, server: LocalDiscordServer, deliverer: RecordingDeliverer, **discord: Any
+    home: Path,
+    server: LocalDiscordServer,
+    deliverer: RecordingDeliverer,
+    database_url: str | None = None,
+    **discord: Any,
 ) -> Builder:
-    """``swarm run`` as the composition root builds it, against the local Discord."""
+    """``swarm run`` as the composition root builds it, against the local Discord (on the
+    database of ``database_url``, else SQLite in ``home``)."""
     settings = dataclasses.replace(discord_settings(server), **discord)
+    env = {"SWARM_HOME": str(home), "SWARM_DATABASE_URL": database_url or ""}
     return Builder(
-        Config({"SWARM_HOME": str(home)}, discord=settings),
+        Config(env, discord=settings),
         deliverer=lambda _: deliverer,
         client_options=local_client_options(),
     )
 
 
-async def test_run_end_to_end_then_clean_stop(server: LocalDiscordServer, home: Path) -> None:
+@pytest.mark.both_databases
+async def test_run_end_to_end_then_clean_stop(
+    server: LocalDiscordServer, home: Path, database_url: str | None
+) -> None:
     deliverer = RecordingDeliverer()
     stop = asyncio.Event()
     dev = next(u for u in server.guild.users if u.name == "dev")
     with pointed_at(server):
-        made = builder(home, server, deliverer, notify="verbose")  # receipts in the thread
+        made = builder(home, server, deliverer, database_url, notify="verbose")  # receipts
         runner = asyncio.create_task(run_with_discord(made, stop=stop))
         await server.wait_for_bot_ready()
         await server.wait_for_commands("task")
@@ -51,16 +63,26 @@ async def test_run_end_to_end_then_clean_stop(server: LocalDiscordServer, home: 
         await asyncio.wait_for(runner, 15)
 
 
+@pytest.mark.both_databases
 @pytest.mark.timeout(60)
 async def test_discord_down_the_coordinator_keeps_delivering_and_the_bot_connects_later(
-    server: LocalDiscordServer, home: Path, caplog: pytest.LogCaptureFixture
+    server: LocalDiscordServer,
+    home: Path,
+    database_url: str | None,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     deliverer = RecordingDeliverer()
     stop = asyncio.Event()
     dev = next(u for u in server.guild.users if u.name == "dev")
     port = int(server.url.rsplit(":", 1)[1])
     made = builder(
-        home, server, deliverer, reconnect_first_s=0.05, reconnect_max_s=0.2, notify="verbose"
+        home,
+        server,
+        deliverer,
+        database_url,
+        reconnect_first_s=0.05,
+        reconnect_max_s=0.2,
+        notify="verbose",
     )
     caplog.set_level(logging.INFO)
     with pointed_at(server):

@@ -1,18 +1,27 @@
-"""Labelled issues become tasks against a local GitHub (real HTTP, gidgethub, SQLite)."""
+"""Labelled issues become tasks against a local GitHub (real HTTP, gidgethub, the store).
+
+Importing and cancelling, and two writers importing the same issue at once, run on SQLite and
+PostgreSQL; the HTTP behaviour (conditional requests, the rate limit) on SQLite."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 
 import pytest
 
-from core.models import Priority, TaskStatus
+from bot.github import links
+from bot.github.links import NewIssue
+from core.models import Priority, TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
+from core.settings import Settings
 from tests.github.conftest import REPO, World
 from tests.helpers import query
+from tests.test_write_races import Meet, _race
 
 
+@pytest.mark.both_databases
 async def test_labelled_issues_become_tasks_once_with_role_and_dependencies(
     world: World, service: SwarmService
 ) -> None:
@@ -57,6 +66,7 @@ async def test_an_idle_repository_costs_conditional_requests_only(world: World) 
     assert [(r.method, r.status) for r in idle] == [("GET", 304)]
 
 
+@pytest.mark.both_databases
 async def test_closing_or_unlabelling_cancels_the_task_with_a_note(
     world: World, service: SwarmService
 ) -> None:
@@ -96,3 +106,37 @@ async def test_rate_limit_exhaustion_backs_off_with_one_line_and_loses_nothing(
     clock.advance(3600)  # the reset
     await world.sync.fire()
     assert [t.title for t in await service.list_tasks()] == ["#1 A"]
+
+
+@pytest.fixture
+async def other(settings: Settings, clock: ManualClock) -> AsyncIterator[SwarmService]:
+    """A second service on the same database (another node's GitHub loop, a webhook)."""
+    svc = await SwarmService.open(settings, clock)
+    yield svc
+    await svc.close()
+
+
+@pytest.mark.both_databases
+async def test_two_writers_importing_the_same_issue_make_one_task(
+    service: SwarmService, other: SwarmService, settings: Settings
+) -> None:
+    for issue in (7, 8, 9):
+        new = [NewIssue(issue, TaskSpec(f"#{issue} Same issue"), ())]
+        meet = Meet(settings.database_url)
+        results = await _race(
+            service.write("github", meet("a", links.import_issues), REPO, new),
+            other.write("github", meet("b", links.import_issues), REPO, new),
+        )
+        made = [r for r in results if r]
+        assert results.count({}) == 1 and len(made) == 1, results  # one imported, one skipped
+        (task_id,) = made[0].values()
+        titles = query(settings, "SELECT id FROM tasks WHERE title = $1", (f"#{issue} Same issue",))
+        assert titles == [(task_id,)]
+        rows = query(settings, "SELECT task_id FROM github_issues WHERE issue = $1", (issue,))
+        assert rows == [(task_id,)]
+        imported = query(
+            settings,
+            "SELECT count(*) FROM events WHERE kind = 'github.imported' AND task_id = $1",
+            (task_id,),
+        )
+        assert imported == [(1,)]

@@ -1,6 +1,9 @@
 """Done → push → PR with ``Closes #N``; CI failure → back to the same agent with the log
 tail, then green → review; a review of three comments → one prompt; a dirty worktree is
-not pushed; the token is in no log, error, or the database. Real git over localgithub."""
+not pushed; the token is in no log, error, or the database. Real git over localgithub.
+
+The loop through a PR and the refused push run on SQLite and PostgreSQL; the draft PR, whose
+store path is the first test's, on SQLite."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from bot.web.settings import WebSettings
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskStatus
 from core.service.swarm import SwarmService
+from core.settings import Settings
 from core.workspaces.manager import InitRequest, init
 from tests.github.conftest import REPO, World, sh
 from tests.helpers import query
@@ -58,6 +62,7 @@ def _commit(tree: Path, name: str, text: str, message: str) -> str:
     return sh(tree, "rev-parse", "HEAD").strip()
 
 
+@pytest.mark.both_databases
 async def test_done_to_pr_then_ci_and_review_go_back_to_the_same_agent(
     world: World, service: SwarmService, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -135,10 +140,19 @@ async def test_done_to_pr_then_ci_and_review_go_back_to_the_same_agent(
     assert world.token not in page
 
     token = world.token
-    db = b"".join(p.read_bytes() for p in home.glob("swarm.db*"))
-    assert token.encode() not in db
+    assert token.encode() not in _stored_bytes(service.settings)
     assert token not in caplog.text
     assert token not in str(query(service.settings, "SELECT text, data FROM events"))
+
+
+def _stored_bytes(settings: Settings) -> bytes:
+    """Everything the database holds: SQLite's files, or every row of every table."""
+    if not settings.database_url:
+        return b"".join(p.read_bytes() for p in settings.home.glob("swarm.db*"))
+    tables = query(settings, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    assert len(tables) > 10
+    rows = [query(settings, f"SELECT t::text FROM {name} t") for (name,) in tables]
+    return str(rows).encode()
 
 
 async def _task_page(service: SwarmService, task_id: int) -> str:
@@ -152,6 +166,7 @@ async def _task_page(service: SwarmService, task_id: int) -> str:
         return (await http.get(f"/tasks/T-{task_id}")).text
 
 
+@pytest.mark.both_databases
 async def test_a_dirty_worktree_is_not_pushed(
     world: World, service: SwarmService, tmp_path: Path
 ) -> None:

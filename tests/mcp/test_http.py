@@ -1,6 +1,9 @@
 """The dashboard's ``/mcp`` (streamable HTTP) through uvicorn on a free port, driven by the
 SDK's own client: the agent is the bearer token's, a wrong or missing token is refused, and
-an agent's token opens nothing else."""
+an agent's token opens nothing else.
+
+The tools, which write through the service, run on SQLite and PostgreSQL; the refusals, which
+never reach the store past a token lookup, on SQLite."""
 
 from __future__ import annotations
 
@@ -56,6 +59,7 @@ async def http_session(url: str, token: str) -> AsyncIterator[ClientSession]:
         yield session
 
 
+@pytest.mark.both_databases
 async def test_tools_over_http_act_as_the_tokens_agent(live: SwarmService) -> None:
     mine = await given(live, "Agent-1", "Write the parser", "Parse agents.toml")
     theirs = await given(live, "Agent-3", "Draw the logo")

@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from mcp import ClientSession
 
 from core.service.swarm import SwarmService
 from core.store import tables
 from tests.helpers import run_cli
 from tests.mcp.conftest import error, given, stdio_session, text
+
+pytestmark = pytest.mark.both_databases
 
 TOOLS = {
     "my_task",

@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.store.retention import DAY_S, collect_garbage
 from tests.helpers import read_archive
 from tests.web.conftest import bearer
+
+pytestmark = pytest.mark.both_databases
 
 
 async def test_a_viewer_hammering_an_action_writes_few_audit_rows(

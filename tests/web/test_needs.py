@@ -5,12 +5,15 @@ buttons for admins only), the nav's badge."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from tests.test_inbox import every_kind, open_prompt
 from tests.web.conftest import bearer
 from tests.web.test_pages import login
+
+pytestmark = pytest.mark.both_databases
 
 
 async def test_the_inbox_api_lists_and_answers_each_kind(

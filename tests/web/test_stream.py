@@ -1,5 +1,8 @@
 """The live stream over the real server: a revoked or expired token ends it, and a client
-that comes back gets every event it missed, however many."""
+that comes back gets every event it missed, however many.
+
+A revoke made by another process and the catch-up (events read in commit order) run on SQLite
+and PostgreSQL; the expiry, which only the clock decides, on SQLite."""
 
 from __future__ import annotations
 
@@ -48,6 +51,7 @@ async def _until_end(lines: AsyncIterator[str]) -> list[str]:
     return [line async for line in lines]
 
 
+@pytest.mark.both_databases
 async def test_revoking_a_token_through_the_cli_ends_its_open_stream(service: SwarmService) -> None:
     token = await make_token(service, "viewer", "wall")
     token_id = (await service.db.read(tokens.rows))[-1]["id"]
@@ -73,6 +77,7 @@ async def test_an_expiring_token_ends_its_open_stream(
     assert "event: revoked" in rest
 
 
+@pytest.mark.both_databases
 async def test_a_client_far_behind_gets_every_event_it_missed_then_live_ones(
     service: SwarmService,
 ) -> None:
