@@ -11,6 +11,7 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import Pair
 from core.store.migrations import postgres_ddl, sqlite_ddl
+from core.store.postgres import clock_version
 from tests.helpers import run_cli
 
 
@@ -58,6 +59,28 @@ async def test_data_version_moves_on_another_connections_commit_only(settings: S
         assert await mine.queue.data_version() == before
         await other.send("Agent-1", "another process", "test")
         assert await mine.queue.data_version() != before
+    finally:
+        await mine.close()
+        await other.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_commit_moves_the_data_version_without_updating_a_shared_row(
+    settings: Settings,
+) -> None:
+    """Every writer of every process used to update the one row of ``swarm_clock`` before
+    its COMMIT, so each commit waited for the one before it to release that row."""
+    mine, other = await SwarmService.open(settings), await SwarmService.open(settings)
+    row = "SELECT xmin::text AS x FROM swarm_clock"
+    try:
+        version = await other.db.read(clock_version)
+        before = await mine.queue.data_version()
+        written = await mine.db.read(lambda c: c.execute(row).fetchone()["x"])
+        for i in range(3):
+            await other.send("Agent-1", f"another process {i}", "test")
+        assert await mine.queue.data_version() == before + 3
+        assert await other.db.read(clock_version) == version + 3
+        assert await mine.db.read(lambda c: c.execute(row).fetchone()["x"]) == written
     finally:
         await mine.close()
         await other.close()
