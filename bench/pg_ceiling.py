@@ -24,6 +24,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -35,10 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 
+from bench.pg_load import server_cpu
 from bench.scale import new_database, write_agents
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from tests.pgcluster import DURABLE, cluster, pg_bin_dir
+from tests.pgcluster import DURABLE, Cluster, cluster, pg_bin_dir
 
 # One lifecycle, as the store's five steps write it (agents n0-a0 .. n0-a7).
 STEPS = (
@@ -323,11 +325,20 @@ def _commit(sql: str, held: dict[str, list[tuple[Any, ...]]]) -> list[str]:
 
 
 def run_pgbench(
-    bin_dir: Path, url: str, script: str, clients: int, seconds: int, per_run: int = 1
+    bin_dir: Path,
+    url: str,
+    script: str,
+    clients: int,
+    seconds: int,
+    per_run: int = 1,
+    server: Cluster | None = None,
 ) -> dict[str, Any]:
-    """lifecycles/s (pgbench's tps times the lifecycles of one script run)."""
+    """lifecycles/s (pgbench's tps times the lifecycles of one script run); with ``server``,
+    the CPU per lifecycle of its processes and of pgbench (``per_run`` lifecycles a run)."""
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(script)
+    pg_before = server_cpu(server) if server is not None else {}
+    own_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         out = subprocess.run(
             [
@@ -354,7 +365,21 @@ def run_pgbench(
     tps = re.search(r"tps = ([\d.]+)", out.stdout)
     if out.returncode or tps is None:
         raise SystemExit(f"pgbench failed: {(out.stderr or out.stdout).strip()[-300:]}")
-    return {"clients": clients, "lifecycles_per_s": round(float(tps.group(1)) * per_run, 1)}
+    done = re.search(r"number of transactions actually processed: (\d+)", out.stdout)
+    row: dict[str, Any] = {
+        "clients": clients,
+        "lifecycles_per_s": round(float(tps.group(1)) * per_run, 1),
+    }
+    if server is not None and done is not None:
+        lifecycles = int(done.group(1)) * per_run
+        pg = sum(c - pg_before.get(pid, 0.0) for pid, c in server_cpu(server).items())
+        own = resource.getrusage(resource.RUSAGE_CHILDREN)
+        bench = own.ru_utime + own.ru_stime - own_before.ru_utime - own_before.ru_stime
+        row["cpu_ms_per_lifecycle"] = {
+            "pgbench": round(bench * 1000 / lifecycles, 3),
+            "postgres": round(pg * 1000 / lifecycles, 3),
+        }
+    return row
 
 
 def statement_cost(url: str, transactions: int = 400, per_txn: int = 10) -> dict[str, Any]:
@@ -442,7 +467,7 @@ def main() -> None:
         for clients in args.clients or (1, 4):
             url = new_database(server, f"swarm_{clients}")
             asyncio.run(_migrated(Path(tmp), url))
-            row = run_pgbench(bin_dir, url, script, clients, args.seconds, BATCH)
+            row = run_pgbench(bin_dir, url, script, clients, args.seconds, BATCH, server)
             emit({"pgbench": "swarm's SQL as it sends it", **row, **_left_undone(url)})
         if args.session4:
             _session4(bin_dir, server, Path(tmp), args.seconds)
