@@ -1,17 +1,23 @@
 """How fast can PostgreSQL run swarm's lifecycles on this machine, whatever the client?
 
-Run: ``.venv/bin/python bench/pg_ceiling.py [--seconds 8]``. On a throwaway cluster
-(``tests/pgcluster.py``, fsync off) with swarm's own schema (migrated by ``SwarmService``),
-it measures two bounds beside ``bench/scale.py``'s lifecycles/s:
+Run: ``.venv/bin/python bench/pg_ceiling.py [--seconds 8] [--clients 4] [--durable]``. On a
+throwaway cluster (``tests/pgcluster.py``: fsync off unless ``--durable``) with swarm's own
+schema (migrated by ``SwarmService``), it measures two bounds beside ``bench/scale.py``'s
+lifecycles/s:
 
 - ``pgbench`` (PostgreSQL's C client, prepared statements, next to no client cost) running
-  only the minimal SQL of one task's lifecycle as swarm's five steps do it, each step its own
-  transaction (create, assign, claim, done, receipt: 15 statements, as the store writes
-  them), with 1 client and with 4 (a coordinator and three nodes); and the same 15
-  statements as one transaction (the bound if the steps could merge, which they cannot:
-  they happen in different processes at different times); and the steps a scheduler or a
-  node does for many tasks at once as set-based statements (one per table for a batch of 8
-  tasks), each task's done still its own transaction as an agent reports it;
+  the SQL swarm sends now, captured from a run of the store's own code (``Capture``): one
+  node's batch of 8 tasks (the agents onboarded by a batch before it): the coordinator's
+  create, its assignment pass and next-deadline read, the node's claim, the 8 dones its
+  agents report inside the deliveries, the batch's receipts; each statement as sent, its
+  parameters inlined, each COMMIT string's parts pipelined (one round trip, as swarm sends
+  them); each client a node of its own (``n<client_id>``, 8 agents each), with 1 client and
+  with 4 (a coordinator and three nodes' worth of connections). ``--unprepared`` runs it
+  also with ``-M extended`` (each statement parsed and planned each time); ``--script``
+  prints it. With each run, the CPU per lifecycle of pgbench and of the server, and a check
+  that every lifecycle it started ended (tasks done, deliveries delivered);
+- ``--session4``: session 4's scripts (15 statements, a transaction per step or one, and
+  set-based steps), kept for the earlier figures;
 - the client's own cost of one statement from Python (psycopg 3, the driver swarm uses): an
   INSERT into ``events`` repeated in transactions of 10, sent one by one and pipelined.
 Prints JSON lines; asserts nothing. Figures are recorded in docs/performance.md.
@@ -332,6 +338,7 @@ def run_pgbench(
     seconds: int,
     per_run: int = 1,
     server: Cluster | None = None,
+    protocol: str = "prepared",
 ) -> dict[str, Any]:
     """lifecycles/s (pgbench's tps times the lifecycles of one script run); with ``server``,
     the CPU per lifecycle of its processes and of pgbench (``per_run`` lifecycles a run)."""
@@ -345,7 +352,7 @@ def run_pgbench(
                 str(bin_dir / "pgbench"),
                 "-n",
                 "-M",
-                "prepared",
+                protocol,
                 "-f",
                 f.name,
                 "-c",
@@ -368,6 +375,7 @@ def run_pgbench(
     done = re.search(r"number of transactions actually processed: (\d+)", out.stdout)
     row: dict[str, Any] = {
         "clients": clients,
+        "protocol": protocol,
         "lifecycles_per_s": round(float(tps.group(1)) * per_run, 1),
     }
     if server is not None and done is not None:
@@ -448,6 +456,11 @@ def main() -> None:
     )
     parser.add_argument("--script", action="store_true", help="print swarm's script and stop")
     parser.add_argument(
+        "--unprepared",
+        action="store_true",
+        help="also run swarm's script unprepared (-M extended: each statement parsed, planned)",
+    )
+    parser.add_argument(
         "--durable",
         action="store_true",
         help="the cluster with PostgreSQL's default durability (fsync, synchronous_commit on)",
@@ -465,10 +478,13 @@ def main() -> None:
             print(script, end="")
             return
         for clients in args.clients or (1, 4):
-            url = new_database(server, f"swarm_{clients}")
-            asyncio.run(_migrated(Path(tmp), url))
-            row = run_pgbench(bin_dir, url, script, clients, args.seconds, BATCH, server)
-            emit({"pgbench": "swarm's SQL as it sends it", **row, **_left_undone(url)})
+            for protocol in ("prepared", "extended") if args.unprepared else ("prepared",):
+                url = new_database(server, f"swarm_{clients}_{protocol}")
+                asyncio.run(_migrated(Path(tmp), url))
+                row = run_pgbench(
+                    bin_dir, url, script, clients, args.seconds, BATCH, server, protocol
+                )
+                emit({"pgbench": "swarm's SQL as it sends it", **row, **_left_undone(url)})
         if args.session4:
             _session4(bin_dir, server, Path(tmp), args.seconds)
         url = new_database(server, "cost")

@@ -1,12 +1,19 @@
 """Scale benchmark: SQLite against PostgreSQL with delivery nodes, failover, a large fleet.
 
 Run: ``.venv/bin/python bench/scale.py [--tasks 2000] [--fleet-nodes 100] [--skip-failover]``.
-Starts a throwaway PostgreSQL cluster (``tests/pgcluster.py``: fsync off, a test setting),
+Starts a throwaway PostgreSQL cluster (``tests/pgcluster.py``: fsync off, a test setting,
+unless ``--durable``),
 then measures in one run, each on a fresh database:
 
 - lifecycles/s (create → assign → deliver → done; agents report done as soon as the prompt
   arrives) on SQLite (24 agents, the coordinator delivers), on PostgreSQL without nodes (the
-  same 24 agents) and on PostgreSQL with 3 in-process nodes x 8 agents;
+  same 24 agents; not with ``--skip-plain``) and on PostgreSQL with 3 in-process nodes x 8
+  agents; with ``--node-processes`` also with the 3 nodes each in a process of its own, as
+  each desktop runs its ``swarm node`` (``bench/pg_fleet_procs.spawn``); each row with the
+  CPU per lifecycle of this process, the node processes and every process of the cluster;
+  ``--pg-stats``: the server's own calls and time per statement (``pg_stat_statements``);
+  ``--durable``: the cluster with PostgreSQL's default durability (fsync and
+  ``synchronous_commit`` on) instead of the test settings;
 - claim latency (the delivery queued at assignment → claimed by its node) p50/p99;
 - the drivers: one claim round trip (BEGIN; SELECT ... FOR UPDATE SKIP LOCKED; UPDATE;
   COMMIT) with psycopg 3 (sync, from a worker thread: what swarm uses), psycopg 3 async,
