@@ -456,6 +456,12 @@ def main() -> None:
     )
     parser.add_argument("--script", action="store_true", help="print swarm's script and stop")
     parser.add_argument(
+        "--against",
+        type=Path,
+        help="a script printed by --script in another tree: both run alternately, --turns times",
+    )
+    parser.add_argument("--turns", type=int, default=4, help="rounds of --against")
+    parser.add_argument(
         "--unprepared",
         action="store_true",
         help="also run swarm's script unprepared (-M extended: each statement parsed, planned)",
@@ -477,6 +483,9 @@ def main() -> None:
         if args.script:
             print(script, end="")
             return
+        if args.against is not None:
+            _against(bin_dir, server, Path(tmp), args, script)
+            return
         for clients in args.clients or (1, 4):
             for protocol in ("prepared", "extended") if args.unprepared else ("prepared",):
                 url = new_database(server, f"swarm_{clients}_{protocol}")
@@ -491,6 +500,22 @@ def main() -> None:
         asyncio.run(_migrated(Path(tmp), url))
         emit({"python_psycopg": True, **statement_cost(url)})
     emit({"load_1m_after": round(os.getloadavg()[0], 2)})
+
+
+def _against(
+    bin_dir: Path, server: Cluster, folder: Path, args: argparse.Namespace, script: str
+) -> None:
+    """This tree's script and ``args.against``'s, alternately, each on a fresh database of
+    this tree's schema (4 clients unless ``--clients``)."""
+    scripts = {"this tree": script, str(args.against): args.against.read_text()}
+    for turn in range(args.turns):
+        for k, (name, text) in enumerate(scripts.items()):
+            for clients in args.clients or (4,):
+                url = new_database(server, f"against_{turn}_{k}_{clients}")
+                asyncio.run(_migrated(folder, url))
+                row = run_pgbench(bin_dir, url, text, clients, args.seconds, BATCH, server)
+                load = round(os.getloadavg()[0], 2)
+                emit({"script": name, "turn": turn, **row, "load_1m": load, **_left_undone(url)})
 
 
 def _left_undone(url: str) -> dict[str, int]:
