@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -176,7 +177,7 @@ class Capture:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, tuple[Any, ...]]] = []
-        self.held: dict[str, list[tuple[Any, ...]]] = {}  # the events' INSERT text -> rows
+        self.held: dict[str, list[Sequence[Any]]] = {}  # the events' INSERT text -> rows
 
     def __enter__(self) -> Capture:
         from core.store.postgres import PgConn
@@ -198,7 +199,7 @@ class Capture:
             return text
 
         psycopg.Connection.execute = sent  # type: ignore[method-assign,assignment]
-        PgConn.held_events_sql = held  # type: ignore[method-assign]
+        PgConn.held_events_sql = held  # type: ignore[method-assign,assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -279,7 +280,7 @@ def _inline(sql: str, params: tuple[Any, ...]) -> str:
     return " ".join(text.split())
 
 
-def _events_insert(rows: list[tuple[Any, ...]]) -> str:
+def _events_insert(rows: list[Sequence[Any]]) -> str:
     from core.store.conn import EVENT_COLUMNS
 
     groups = ", ".join("(" + ", ".join(_literal(v) for v in r) + ")" for r in rows)
@@ -321,7 +322,7 @@ def _assignment(text: str) -> str:
     )
 
 
-def _commit(sql: str, held: dict[str, list[tuple[Any, ...]]]) -> list[str]:
+def _commit(sql: str, held: dict[str, list[Sequence[Any]]]) -> list[str]:
     """A COMMIT string (held events' INSERT, the change's notification and data version,
     COMMIT) as pipelined statements."""
     events = next((e for e in held if sql.startswith(e)), "")

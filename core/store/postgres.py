@@ -253,9 +253,10 @@ def _literal(value: Any) -> str:
     another type)."""
     kind = value.__class__
     if kind is str:
-        if "\x00" in value:
+        text: str = value
+        if "\x00" in text:
             raise _NotPlain
-        return "'" + value.replace("'", "''") + "'"
+        return "'" + text.replace("'", "''") + "'"
     if value is None:
         return "NULL"
     if kind is int:
