@@ -69,8 +69,10 @@ async def child(url: str, config: Path, home: Path, first: int, last: int) -> No
         await service.close()
 
 
-def _spawn(url: str, config: Path, home: Path, first: int, last: int) -> subprocess.Popen[str]:
-    """A child process serving nodes ``first`` .. ``last - 1``."""
+def spawn(url: str, config: Path, home: Path, first: int, last: int) -> subprocess.Popen[str]:
+    """A child process serving nodes ``first`` .. ``last - 1`` (as ``swarm node`` would:
+    ``bench/scale.py --node-processes`` starts one per node); it prints ``ready`` once its
+    nodes run, and stops them when its stdin closes."""
     cmd = [sys.executable, __file__, "--child", url, str(config), str(home), str(first), str(last)]
     return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
@@ -87,7 +89,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         coordinator = await SwarmService.open(_settings(url, config, folder / "coord"))
         share = -(-args.nodes // args.processes)
         children = [
-            _spawn(url, config, folder / f"c{i}", i * share, min(args.nodes, (i + 1) * share))
+            spawn(url, config, folder / f"c{i}", i * share, min(args.nodes, (i + 1) * share))
             for i in range(args.processes)
         ]
         for proc in children:

@@ -58,6 +58,21 @@ def _children(parent: int) -> list[int]:
     return found
 
 
+def server_cpu(server: Cluster) -> dict[int, float]:
+    """CPU seconds so far of the cluster's postmaster and each of its processes (backends
+    and background), by pid; under key 0, that of its processes that have ended (a
+    backend whose client disconnected: the postmaster's ``cutime`` + ``cstime``)."""
+    postmaster = int((server.folder / "data" / "postmaster.pid").read_text().split()[0])
+    found = {}
+    for pid in [postmaster, *_children(postmaster)]:
+        if (cpu := _cpu(f"/proc/{pid}/stat")) is not None:
+            found[pid] = cpu
+    text = Path(f"/proc/{postmaster}/stat").read_text()
+    fields = text[text.rindex(")") + 2 :].split()
+    found[0] = (int(fields[13]) + int(fields[14])) / TICK  # cutime, cstime (fields 16, 17)
+    return found
+
+
 def _threads(executor: Any) -> list[int]:
     """The native ids of a ``ThreadPoolExecutor``'s threads (none for ``None``)."""
     return [t.native_id for t in getattr(executor, "_threads", ()) if t.native_id]

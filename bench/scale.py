@@ -1,12 +1,19 @@
 """Scale benchmark: SQLite against PostgreSQL with delivery nodes, failover, a large fleet.
 
 Run: ``.venv/bin/python bench/scale.py [--tasks 2000] [--fleet-nodes 100] [--skip-failover]``.
-Starts a throwaway PostgreSQL cluster (``tests/pgcluster.py``: fsync off, a test setting),
+Starts a throwaway PostgreSQL cluster (``tests/pgcluster.py``: fsync off, a test setting,
+unless ``--durable``),
 then measures in one run, each on a fresh database:
 
 - lifecycles/s (create → assign → deliver → done; agents report done as soon as the prompt
   arrives) on SQLite (24 agents, the coordinator delivers), on PostgreSQL without nodes (the
-  same 24 agents) and on PostgreSQL with 3 in-process nodes x 8 agents;
+  same 24 agents; not with ``--skip-plain``) and on PostgreSQL with 3 in-process nodes x 8
+  agents; with ``--node-processes`` also with the 3 nodes each in a process of its own, as
+  each desktop runs its ``swarm node`` (``bench/pg_fleet_procs.spawn``); each row with the
+  CPU per lifecycle of this process, the node processes and every process of the cluster;
+  ``--pg-stats``: the server's own calls and time per statement (``pg_stat_statements``);
+  ``--durable``: the cluster with PostgreSQL's default durability (fsync and
+  ``synchronous_commit`` on) instead of the test settings;
 - claim latency (the delivery queued at assignment → claimed by its node) p50/p99;
 - the drivers: one claim round trip (BEGIN; SELECT ... FOR UPDATE SKIP LOCKED; UPDATE;
   COMMIT) with psycopg 3 (sync, from a worker thread: what swarm uses), psycopg 3 async,
@@ -52,7 +59,7 @@ from core.protocols import Parcel, Timer
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import values
-from tests.pgcluster import Cluster, cluster, pg_bin_dir
+from tests.pgcluster import DURABLE, Cluster, cluster, pg_bin_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 SOCKET = "--tcp" not in sys.argv  # the Unix socket unless --tcp
@@ -284,10 +291,15 @@ async def lifecycles(
     with_nodes: bool,
     watch: Callable[[SwarmService, list[SwarmService]], None] | None = None,
     done_later: bool = False,
+    server: Cluster | None = None,
+    node_processes: bool = False,
 ) -> dict[str, Any]:
     """Run ``tasks`` independent tasks to done; lifecycles/s and claim latency (``watch``:
     called with the coordinator's and the nodes' services once they are open;
-    ``done_later``: the nodes' agents report done after the delivery, ``CompletingAgents``)."""
+    ``done_later``: the nodes' agents report done after the delivery, ``CompletingAgents``;
+    ``server``: the cluster whose processes' CPU is counted; ``node_processes``: each node
+    in a process of its own, as ``swarm node`` runs on each desktop, ``bench/pg_fleet_procs``;
+    its statements are then not counted here, only the server's ``--pg-stats`` count them)."""
     config = write_agents(folder, nodes, per_node, with_nodes)
     settings = Settings.from_env(
         {
@@ -297,9 +309,13 @@ async def lifecycles(
         }
     )
     coordinator = await SwarmService.open(settings)
+    in_process = with_nodes and not node_processes
     node_services = [  # as `swarm node` opens it: reads on its write connection
-        await SwarmService.open(settings, readers=0) for _ in range(nodes if with_nodes else 0)
+        await SwarmService.open(settings, readers=0) for _ in range(nodes if in_process else 0)
     ]
+    children = (
+        _node_processes(url, config, folder, nodes) if url and with_nodes and not in_process else []
+    )
     if watch is not None:
         watch(coordinator, node_services)
     timers: list[Timer] = []
@@ -320,10 +336,14 @@ async def lifecycles(
         trace.node(node)
     stop = asyncio.Event()
     counter = StatementCounter()  # the bench's own poll (one count) is left out
+    stats = PgStats(url) if url and PG_STATS else None
     try:
         with counter:
             runners = [asyncio.create_task(scheduler.run(stop))]
             runners += [asyncio.create_task(node.run(stop)) for node in fleet]
+            if stats is not None:
+                stats.reset()
+            cpu = CpuWindow(server, children)
             start = time.perf_counter()
             for i in range(0, tasks, 500):
                 await coordinator.create_tasks(
@@ -333,8 +353,10 @@ async def lifecycles(
             while await coordinator.db.read(_done_count) < tasks:  # noqa: ASYNC110 (polls the store)
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - start
+            cpu_ms = cpu.per_lifecycle(tasks)
             stop.set()
             await asyncio.gather(*runners)
+        per_statement = stats.read(tasks) if stats is not None else None
         claims = await coordinator.db.read(_claims)
         latency = [seconds for _, seconds in claims]
         retries = sum(
@@ -342,23 +364,28 @@ async def lifecycles(
             for s in [coordinator, *node_services]
         )  # write transactions run again after a conflict (none before there were any)
     finally:
+        _stop_processes(children)
         for service in [coordinator, *node_services]:
             await service.close()
     return {
         "store": "postgresql" if url else "sqlite",
         "agents": nodes * per_node,
-        "nodes": len(fleet),
+        "nodes": len(fleet) or len(children),
+        "node_processes": len(children),
         "tasks": tasks,
         "seconds": round(elapsed, 2),
         "lifecycles_per_s": round(tasks / elapsed, 1),
+        "cpu_ms_per_lifecycle": cpu_ms,
+        "load_1m": round(os.getloadavg()[0], 2),
         **_percentiles("claim", latency),
         **_percentiles("steady_claim", _steady(claims, created)),
         **(trace.figures() if fleet else {}),
         **(
             {**counter.figures(tasks), "retries_per_lifecycle": round(retries / tasks, 2)}
-            if url
+            if url and not children
             else {}
         ),
+        **({"server_statements": per_statement} if per_statement is not None else {}),
         **(
             {
                 "per_lifecycle": {
@@ -373,6 +400,114 @@ async def lifecycles(
 
 
 _POLL = "SELECT count(*) FROM tasks WHERE status = 'done'"  # not counted as the lifecycle's
+PG_STATS = False  # --pg-stats: the server's own count and time of each statement
+
+
+def _node_processes(url: str, config: Path, folder: Path, nodes: int) -> list[Any]:
+    """One process per node (``bench/pg_fleet_procs.spawn``), each running once it said
+    ``ready``."""
+    from bench.pg_fleet_procs import spawn
+
+    children = []
+    try:
+        for k in range(nodes):
+            children.append(spawn(url, config, folder / f"node-{time.time_ns()}", k, k + 1))
+        for proc in children:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    except BaseException:
+        _stop_processes(children)
+        raise
+    return children
+
+
+def _stop_processes(children: list[Any]) -> None:
+    """Close each node process's stdin (it stops its nodes) and wait for it."""
+    for proc in children:
+        if proc.stdin is not None and not proc.stdin.closed:
+            proc.stdin.close()
+    for proc in children:
+        proc.wait(60)
+
+
+class CpuWindow:
+    """CPU (user + system) from its creation to ``per_lifecycle()`` of this process (the
+    coordinator, and the nodes when they run here), the node processes, and the cluster's
+    processes (every backend, the LISTENs and the background ones included; a backend born
+    during the window counts whole)."""
+
+    def __init__(self, server: Cluster | None, children: list[Any]) -> None:
+        from bench.pg_load import _cpu, server_cpu
+
+        self._cpu, self._server_cpu = _cpu, server_cpu
+        self.server = server
+        self.children = children
+        self._own = self._self_cpu()
+        self._kids = [self._cpu(f"/proc/{p.pid}/stat") or 0.0 for p in children]
+        self._pg = server_cpu(server) if server is not None else {}
+
+    @staticmethod
+    def _self_cpu() -> float:
+        import resource
+
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        return used.ru_utime + used.ru_stime
+
+    def per_lifecycle(self, tasks: int) -> dict[str, float]:
+        """ms of CPU per lifecycle: this process, the node processes, PostgreSQL, all."""
+        own = self._self_cpu() - self._own
+        kids = sum(
+            (self._cpu(f"/proc/{p.pid}/stat") or 0.0) - before
+            for p, before in zip(self.children, self._kids, strict=True)
+        )
+        pg = 0.0
+        if self.server is not None:
+            pg = sum(c - self._pg.get(pid, 0.0) for pid, c in self._server_cpu(self.server).items())
+        parts = {"bench process": own, "node processes": kids, "postgres": pg}
+        parts["all"] = own + kids + pg
+        return {k: round(v * 1000 / tasks, 3) for k, v in parts.items()}
+
+
+class PgStats:
+    """The server's own figures of a run (``pg_stat_statements``, ``--pg-stats``): per
+    statement, calls and execution time per lifecycle, the bench's own poll left out."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+
+    def reset(self) -> None:
+        """Forget what was counted so far (the whole cluster's)."""
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute("SELECT pg_stat_statements_reset()")
+
+    def read(self, tasks: int, top: int = 25) -> dict[str, Any]:
+        """Calls, exec and plan ms per lifecycle of the ``top`` statements by time, and all
+        statements' totals."""
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT query, calls, total_exec_time, total_plan_time, rows "
+                "FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
+                "WHERE d.datname = current_database() AND query NOT LIKE '%pg_stat_statements%' "
+                "AND query NOT LIKE 'SELECT count(*) FROM tasks WHERE status%' "
+                "ORDER BY total_exec_time + total_plan_time DESC"
+            ).fetchall()
+        per = 1 / tasks
+        return {
+            "calls_per_lifecycle": round(sum(r[1] for r in rows) * per, 2),
+            "exec_ms_per_lifecycle": round(sum(r[2] for r in rows) * per, 3),
+            "plan_ms_per_lifecycle": round(sum(r[3] for r in rows) * per, 3),
+            "top": [
+                {
+                    "sql": " ".join(str(r[0]).split())[:140],
+                    "calls": round(r[1] * per, 3),
+                    "exec_ms": round(r[2] * per, 4),
+                    "plan_ms": round(r[3] * per, 4),
+                    "rows": round(r[4] * per, 2),
+                }
+                for r in rows[:top]
+            ],
+        }
 
 
 def _done_count(conn: Any) -> int:
@@ -726,14 +861,33 @@ async def main() -> None:
         "--breakdown", action="store_true", help="print each statement's count per lifecycle"
     )
     parser.add_argument(
+        "--node-processes",
+        action="store_true",
+        help="lifecycles: also run the 3 nodes each in a process of its own (as deployed)",
+    )
+    parser.add_argument(
+        "--skip-plain", action="store_true", help="lifecycles: no PostgreSQL run without nodes"
+    )
+    parser.add_argument(
+        "--pg-stats",
+        action="store_true",
+        help="the server's calls and time per statement (pg_stat_statements) of each run",
+    )
+    parser.add_argument(
+        "--durable",
+        action="store_true",
+        help="the cluster with PostgreSQL's default durability (fsync, synchronous_commit on)",
+    )
+    parser.add_argument(
         "--only",
         choices=PARTS,
         action="append",
         help="run only these parts (repeatable; default: all)",
     )
     args = parser.parse_args()
-    global BREAKDOWN
+    global BREAKDOWN, PG_STATS
     BREAKDOWN = args.breakdown
+    PG_STATS = args.pg_stats
     bin_dir = pg_bin_dir()
     if bin_dir is None:
         raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
@@ -742,12 +896,33 @@ async def main() -> None:
         {"failover", "failover-network"} if args.skip_failover else set()
     )
     parts -= set() if args.fleet_nodes else {"fleet"}
-    with tempfile.TemporaryDirectory() as tmp, cluster(bin_dir) as server:
+    options = " ".join(
+        ([DURABLE] if args.durable else [])
+        + (
+            [
+                "-c shared_preload_libraries=pg_stat_statements",
+                "-c pg_stat_statements.track=all",  # a trigger's statements too
+                "-c pg_stat_statements.track_planning=on",
+            ]
+            if args.pg_stats
+            else []
+        )
+    )
+    with tempfile.TemporaryDirectory() as tmp, cluster(bin_dir, options=options) as server:
         folder = Path(tmp)
         if "lifecycles" in parts:
             emit(await lifecycles(folder, None, 3, 8, args.tasks, False))
-            emit(await lifecycles(folder, new_database(server, "plain"), 3, 8, args.tasks, False))
-            emit(await lifecycles(folder, new_database(server, "nodes"), 3, 8, args.tasks, True))
+            if not args.skip_plain:
+                plain = new_database(server, "plain")
+                emit(await lifecycles(folder, plain, 3, 8, args.tasks, False, server=server))
+            nodes = new_database(server, "nodes")
+            emit(await lifecycles(folder, nodes, 3, 8, args.tasks, True, server=server))
+            if args.node_processes:
+                url = new_database(server, "node_procs")
+                row = await lifecycles(
+                    folder, url, 3, 8, args.tasks, True, server=server, node_processes=True
+                )
+                emit(row)
         if "drivers" in parts:
             for row in await drivers(server, args.claims):
                 emit(row)

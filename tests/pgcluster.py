@@ -30,6 +30,8 @@ FAST = (
     "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
     "-c max_connections=300 -c shared_buffers=64MB"
 )
+# A server as a user's would be (PostgreSQL's defaults): every commit flushed to disk.
+DURABLE = "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
 
 
 def pg_bin_dir() -> Path | None:
@@ -56,6 +58,7 @@ class Cluster:
     port: int
     user: str
     listen: str = "127.0.0.1"
+    options: str = ""  # more server settings (``-c name=value ...``), after FAST's (they win)
 
     def url(self, dbname: str = "postgres") -> str:
         """A ``postgresql://`` URL of database ``dbname`` over TCP (no password: trust)."""
@@ -89,6 +92,7 @@ def server_stop(bin_dir: Path, running: Cluster) -> None:
 def server_start(bin_dir: Path, running: Cluster) -> None:
     """Start the server of ``running`` again, on the same port and socket folder."""
     opts = f"-p {running.port} -k {running.folder} -c listen_addresses={running.listen} {FAST}"
+    opts += f" {running.options}" if running.options else ""
     subprocess.run(
         _as_server_user(
             [
@@ -114,11 +118,15 @@ def _as_server_user(cmd: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def cluster(bin_dir: Path, also_listen: str = "", trust: str = "") -> Iterator[Cluster]:
+def cluster(
+    bin_dir: Path, also_listen: str = "", trust: str = "", options: str = ""
+) -> Iterator[Cluster]:
     """Start a cluster in a fresh temporary folder; stop it and delete the folder after.
 
     ``also_listen``: one more address to listen on besides 127.0.0.1; ``trust``: a client
-    network (``10.0.0.2/32``) let in without a password, besides this machine's own."""
+    network (``10.0.0.2/32``) let in without a password, besides this machine's own;
+    ``options``: more server settings (``-c name=value ...``; they override FAST's: a
+    benchmark that wants a durable server passes ``DURABLE``)."""
     folder = Path(tempfile.mkdtemp(prefix="swarm-pg-"))
     user = "postgres" if os.geteuid() == 0 else os.environ.get("USER", "postgres")
     data = folder / "data"
@@ -147,7 +155,8 @@ def cluster(bin_dir: Path, also_listen: str = "", trust: str = "") -> Iterator[C
         if trust:
             with (data / "pg_hba.conf").open("a", encoding="utf-8") as hba:
                 hba.write(f"host all all {trust} trust\n")
-        running = Cluster(folder, port, user, ",".join(a for a in ("127.0.0.1", also_listen) if a))
+        listen = ",".join(a for a in ("127.0.0.1", also_listen) if a)
+        running = Cluster(folder, port, user, listen, options)
         server_start(bin_dir, running)
         yield running
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,7 +11,9 @@ from core.errors import ConfigError
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import Pair
+from core.store.errors import StoreError
 from core.store.migrations import postgres_ddl, sqlite_ddl
+from core.store.postgres import clock_version
 from tests.helpers import run_cli
 
 
@@ -61,3 +64,62 @@ async def test_data_version_moves_on_another_connections_commit_only(settings: S
     finally:
         await mine.close()
         await other.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_commit_moves_the_data_version_without_updating_a_shared_row(
+    settings: Settings,
+) -> None:
+    """Every writer of every process used to update the one row of ``swarm_clock`` before
+    its COMMIT, so each commit waited for the one before it to release that row."""
+    mine, other = await SwarmService.open(settings), await SwarmService.open(settings)
+    row = "SELECT xmin::text AS x FROM swarm_clock"
+    try:
+        version = await other.db.read(clock_version)
+        before = await mine.queue.data_version()
+        written = await mine.db.read(lambda c: c.execute(row).fetchone()["x"])
+        for i in range(3):
+            await other.send("Agent-1", f"another process {i}", "test")
+        assert await mine.queue.data_version() == before + 3
+        assert await other.db.read(clock_version) == version + 3
+        assert await mine.db.read(lambda c: c.execute(row).fetchone()["x"]) == written
+    finally:
+        await mine.close()
+        await other.close()
+
+
+TRICKY = ("it's \\ a back\\\\slash\nnew line", "é 💥", "%s $1 :name -- /* x */", "", "'; DROP x")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_event_rows_sent_with_the_commit_keep_every_value(settings: Settings) -> None:
+    """The held events' INSERT quotes its values itself (not the driver's mogrify): texts
+    with quotes, backslashes, placeholders and any character come back as written, numbers
+    exactly; a NUL is refused by the driver, as before, and nothing is written."""
+    service = await SwarmService.open(settings)
+    rows = [
+        (1795418531.5953152 + i, "test.quote", text, i or None, "A-1", None, '{"a": "b\'c"}')
+        for i, text in enumerate(TRICKY)
+    ] + [
+        (-0.0, "test.quote", "numbers", -5, None, "x", None),
+        (1e300, "test.quote", "", 0, "", "", ""),
+    ]
+
+    def write(conn: Any, events: list[tuple[Any, ...]]) -> None:
+        conn.execute("UPDATE agent_state SET paused = paused WHERE id = 'none'")
+        for event in events:
+            conn.add_event(event)
+
+    read = (
+        "SELECT ts, kind, text, task_id, agent_id, actor, data FROM events "
+        "WHERE kind = 'test.quote' ORDER BY id"
+    )
+    try:
+        await service.db.write(write, rows)
+        got = await service.db.read(lambda c: [tuple(r.values()) for r in c.execute(read)])
+        assert got == rows
+        with pytest.raises(StoreError):
+            await service.db.write(write, [(1.0, "test.quote", "a\x00b", None, None, None, None)])
+        assert len(await service.db.read(lambda c: c.execute(read).fetchall())) == len(rows)
+    finally:
+        await service.close()

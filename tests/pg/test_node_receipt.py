@@ -15,6 +15,7 @@ from core.models import DeliveryState, TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.store.postgres import clock_version
 from core.tasks import lifecycle
 from tests.helpers import RecordingDeliverer, write_agents
 
@@ -115,13 +116,12 @@ async def test_a_batch_of_receipts_is_one_statement_and_a_lost_claim_writes_noth
     await svc.db.write(
         lambda c: c.execute("UPDATE deliveries SET node = 'desk-2:other' WHERE id = $1", (lost,))
     )
-    clock = "SELECT version FROM swarm_clock"
-    before = await svc.db.read(lambda c: c.execute(clock).fetchone()["version"])
+    before = await svc.db.read(clock_version)
     with statements() as sent:
         assert await node.deliver(held) == ["delivered", "lost", "delivered"]
     assert len(sent) == 1, sent
     # a commit that changed rows: the scheduler's data version moves (and it is notified)
-    assert await svc.db.read(lambda c: c.execute(clock).fetchone()["version"]) == before + 1
+    assert await svc.db.read(clock_version) == before + 1
     states = {d.id: d.state for d in await svc.deliveries()}
     assert states[lost] is DeliveryState.delivering
     assert {states[h.delivery.id] for h, _ in held if h.delivery.id != lost} == {
