@@ -52,6 +52,25 @@ async def test_old_database_is_migrated_and_keeps_its_rows(tmp_path: Path) -> No
         await db.close()
 
 
+async def test_sqlite_events_have_no_txid_index_even_after_an_upgrade(tmp_path: Path) -> None:
+    """SQLite's events are read in id order (txid is always 0 there): the outbox's (txid, id)
+    index, which PostgreSQL reads by, is not kept on SQLite, nor left by an upgrade."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.isolation_level = None
+        dbmod.migrate(conn, target=LATEST - 1)
+        conn.execute("CREATE INDEX IF NOT EXISTS events_txid ON events (txid, id)")
+    db = await Database.open(path)
+    try:
+        indexes = await db.read(
+            lambda c: {r["name"] for r in c.execute("SELECT name FROM pragma_index_list('events')")}
+        )
+    finally:
+        await db.close()
+    assert "events_txid" not in indexes
+    assert "events_by_task" in indexes
+
+
 async def test_newer_database_is_refused(tmp_path: Path, settings: Settings) -> None:
     settings.db_path.parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(settings.db_path) as conn:
