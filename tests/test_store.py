@@ -12,7 +12,8 @@ from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store import database as dbmod
-from core.store.conn import Conn
+from core.store import row_locks, tables
+from core.store.conn import Conn, SqliteConn
 from core.store.database import Database
 from core.store.migrations import LATEST
 from tests.helpers import run_cli
@@ -69,6 +70,31 @@ async def test_sqlite_events_have_no_txid_index_even_after_an_upgrade(tmp_path: 
         await db.close()
     assert "events_txid" not in indexes
     assert "events_by_task" in indexes
+
+
+def test_a_connection_class_is_checked_against_a_store_protocol_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``isinstance`` against a runtime-checkable protocol inspects the object each time (~8
+    us): the row-lock and commit-order checks of the hot path decide it once per class."""
+    checks: list[type] = []
+    meta = type(row_locks.RowLocking)
+    plain = meta.__instancecheck__
+
+    def counted(cls: type, instance: object) -> bool:
+        checks.append(cls)
+        return plain(cls, instance)
+
+    monkeypatch.setattr(meta, "__instancecheck__", counted)
+    with sqlite3.connect(tmp_path / "x.db", factory=SqliteConn) as conn:
+        conn.row_factory = sqlite3.Row
+        dbmod.migrate(conn)
+        for _ in range(3):
+            assert row_locks.read_held(conn, "tasks", "id", 1) is None
+            row_locks.hold(conn, "tasks", [1])
+            assert tables.events_after(conn) == []
+    assert checks.count(row_locks.RowLocking) <= 1
+    assert checks.count(tables.CommitOrdered) <= 1
 
 
 async def test_newer_database_is_refused(tmp_path: Path, settings: Settings) -> None:
