@@ -13,7 +13,7 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store import database as dbmod
 from core.store import row_locks, tables
-from core.store.conn import Conn, SqliteConn
+from core.store.conn import EVENT_COLUMNS, Conn, SqliteConn
 from core.store.database import Database
 from core.store.migrations import LATEST
 from tests.helpers import run_cli
@@ -95,6 +95,25 @@ def test_a_connection_class_is_checked_against_a_store_protocol_once(
             assert tables.events_after(conn) == []
     assert checks.count(row_locks.RowLocking) <= 1
     assert checks.count(tables.CommitOrdered) <= 1
+
+
+def test_an_event_is_bound_by_number_not_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lifecycle's most frequent statement runs in SQLite's own placeholders (``?1``..):
+    no dict of ``$n`` names built per event; every column lands where it belongs."""
+    with sqlite3.connect(tmp_path / "x.db", factory=SqliteConn) as conn:
+        conn.row_factory = sqlite3.Row
+        dbmod.migrate(conn)
+
+        def by_name(*args: object) -> None:
+            raise AssertionError("bound by name")
+
+        monkeypatch.setattr(SqliteConn, "execute", by_name)
+        conn.add_event((1.5, "task.done", "T-1 done", 1, "Agent-1", "cli", '{"a": 1}'))
+        monkeypatch.undo()
+        row = conn.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events").fetchone()
+    assert tuple(row) == (1.5, "task.done", "T-1 done", 1, "Agent-1", "cli", '{"a": 1}')
 
 
 async def test_newer_database_is_refused(tmp_path: Path, settings: Settings) -> None:
