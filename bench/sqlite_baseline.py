@@ -4,7 +4,8 @@ Run: .venv/bin/python bench/sqlite_baseline.py [--rounds 4] [--tasks 5000] [REV 
 (default revisions: fe7050e, main, HEAD; ``.`` is the work tree as it is). Each revision is
 exported with ``git archive`` and runs its own ``bench/scheduler.py`` ``lifecycles`` (create
 the random DAG, run it to done) in a process of its own, with this venv; the revisions take
-turns, round after round, so each round's runs see about the same machine. Prints, per run,
+turns, round after round (each round starting with the next revision, so none always runs
+after the same one), and each round's runs see about the same machine. Prints, per run,
 lifecycles/s (create + run, as ``bench/scheduler.py`` prints it) and the process's user +
 sys CPU per lifecycle over ``lifecycles`` (steadier than wall time on a shared machine),
 with the 1-minute load; then the median and best of each revision and its ratio to the
@@ -83,7 +84,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         trees = {rev: export(rev, Path(tmp)) for rev in args.revs}
         for number in range(1, args.rounds + 1):
-            for rev in args.revs:
+            turn = (number - 1) % len(args.revs)  # each round starts with the next one
+            for rev in args.revs[turn:] + args.revs[:turn]:
                 got = run(trees[rev], args.tasks)
                 results[rev].append(got)
                 print(

@@ -26,6 +26,12 @@ async def test_database_is_wal_with_busy_timeout(service: SwarmService) -> None:
     assert await service.db.read(lambda c: c.execute("PRAGMA busy_timeout").fetchone()[0]) > 0
 
 
+async def test_the_wal_is_copied_back_in_longer_stretches(service: SwarmService) -> None:
+    """A checkpoint every 4,000 WAL pages, not SQLite's 1,000: hot pages copied once."""
+    pages = await service.db.read(lambda c: c.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+    assert pages == dbmod.WAL_CHECKPOINT_PAGES == 4000
+
+
 async def test_old_database_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as conn:
