@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from core.delivery import assignment
 from core.errors import DatabaseTooNew
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
@@ -59,23 +60,33 @@ async def test_old_database_is_migrated_and_keeps_its_rows(tmp_path: Path) -> No
         await db.close()
 
 
-async def test_sqlite_events_have_no_txid_index_even_after_an_upgrade(tmp_path: Path) -> None:
+async def test_sqlite_keeps_only_the_indexes_its_hot_path_reads(tmp_path: Path) -> None:
     """SQLite's events are read in id order (txid is always 0 there): the outbox's (txid, id)
-    index, which PostgreSQL reads by, is not kept on SQLite, nor left by an upgrade."""
+    index, which PostgreSQL reads by, is not kept on SQLite. Tasks are looked up by assignee
+    only among the active ones: the index holds those alone (an upgrade converts it), and
+    an agent's load is read through it."""
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as conn:
         conn.isolation_level = None
         dbmod.migrate(conn, target=LATEST - 1)
-        conn.execute("CREATE INDEX IF NOT EXISTS events_txid ON events (txid, id)")
+
+    def indexes(c: Conn, table: str) -> set[str]:
+        return {r["name"] for r in c.execute(f"SELECT name FROM pragma_index_list('{table}')")}
+
     db = await Database.open(path)
     try:
-        indexes = await db.read(
-            lambda c: {r["name"] for r in c.execute("SELECT name FROM pragma_index_list('events')")}
+        events, tasks = await db.read(indexes, "events"), await db.read(indexes, "tasks")
+        plan = await db.read(
+            lambda c: " ".join(
+                r["detail"]
+                for r in c.execute(f"EXPLAIN QUERY PLAN {assignment._AGENTS_AND_EXPIRY}", (0.0,))
+            )
         )
     finally:
         await db.close()
-    assert "events_txid" not in indexes
-    assert "events_by_task" in indexes
+    assert "events_txid" not in events and "events_by_task" in events
+    assert "tasks_by_assignee" not in tasks and "tasks_active_by_assignee" in tasks
+    assert "tasks_active_by_assignee" in plan
 
 
 def test_a_connection_class_is_checked_against_a_store_protocol_once(
