@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,12 +96,12 @@ def test_a_connection_class_is_checked_against_a_store_protocol_once(
     """``isinstance`` against a runtime-checkable protocol inspects the object each time (~8
     us): the row-lock and commit-order checks of the hot path decide it once per class."""
     checks: list[type] = []
-    meta = type(row_locks.RowLocking)
+    meta: Any = type(row_locks.RowLocking)
     plain = meta.__instancecheck__
 
     def counted(cls: type, instance: object) -> bool:
         checks.append(cls)
-        return plain(cls, instance)
+        return bool(plain(cls, instance))
 
     monkeypatch.setattr(meta, "__instancecheck__", counted)
     with sqlite3.connect(tmp_path / "x.db", factory=SqliteConn) as conn:
