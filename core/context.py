@@ -80,6 +80,9 @@ class Ctx:
 def check_chars(text: str, what: str, *, one_line: bool = True) -> str:
     """``text`` unchanged; InvalidInput when it holds control characters (``one_line``: any,
     else all but newline and tab) or bytes that were not UTF-8."""
+    plain = text if one_line else text.replace("\n", "").replace("\t", "")
+    if plain.isascii() and plain.isprintable():
+        return text  # printable ASCII (the common case) holds none: no look at each character
     if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
         raise InvalidInput(f"{what} is not valid UTF-8 text")
     found = control_chars(text, "" if one_line else MULTI_LINE)

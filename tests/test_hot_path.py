@@ -129,6 +129,30 @@ async def test_a_task_with_nothing_to_wait_for_is_stored_ready_at_once(
     assert (gate.status, gate.reason) == (TaskStatus.blocked, "waiting for approval")
 
 
+async def test_a_task_with_dependencies_is_stored_as_its_rule_decides(
+    service: SwarmService, deliverer: RecordingDeliverer
+) -> None:
+    """Its dependencies' states are read before the insert: no read-back, no update."""
+    first = await service.create_task(TaskSpec("first"), "cli")
+    async with traced(service) as trace:
+        waiting = await service.create_task(TaskSpec("waits", after=(first.ref,)), "cli")
+    assert not [s for s in trace.statements if s.startswith("UPDATE")], trace.statements
+    # the dependency's existence and state, the insert, its dependency row, its two events,
+    # the task read back (its row and its dependencies) for the caller
+    assert len(trace.statements) == 8, "\n".join(s[:70] for s in trace.statements)
+    assert (waiting.status, waiting.reason) == (TaskStatus.blocked, f"waiting for {first.ref}")
+    assert [e.kind for e in await service.events(task=waiting.ref)] == [
+        "task.created",
+        "task.waiting",
+    ]
+    await Scheduler(service, deliverer).run_burst()
+    (held,) = await service.list_tasks(status="assigned")
+    assert held.agent is not None
+    await service.complete_task(first.id, held.agent, "ok")
+    ready = await service.create_task(TaskSpec("ready", after=(first.ref,)), "cli")
+    assert ready.status is TaskStatus.ready
+
+
 async def test_a_refused_done_leaves_the_task_as_it_was(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from core import text as text_module
+from core.context import check_chars
 from core.errors import InvalidInput, InvalidState
 from core.models import TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
@@ -119,6 +121,30 @@ async def test_multi_line_text_keeps_newlines_and_tabs_refuses_the_rest(
         await service.complete_task(ref, holder, "done\x1b[1A")
     with pytest.raises(InvalidInput, match="message must be text without control"):
         await service.send("Agent-1", "hi\x08", "cli")
+
+
+def test_printable_ascii_is_let_through_without_a_look_at_each_character(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Titles, notes and prompts are nearly always printable ASCII: they pass the control
+    check at C speed; anything else is still looked at character by character."""
+    looked: list[str] = []
+    plain = text_module._is_control
+
+    def counted(char: str, keep: str) -> bool:
+        looked.append(char)
+        return plain(char, keep)
+
+    monkeypatch.setattr(text_module, "_is_control", counted)
+    assert check_chars("T-12 done by Agent-3: fine", "note") == "T-12 done by Agent-3: fine"
+    assert check_chars("line 1\n\tline 2", "details", one_line=False) == "line 1\n\tline 2"
+    assert looked == []
+    assert check_chars("naïve", "title") == "naïve"
+    assert looked  # not ASCII: checked one by one
+    with pytest.raises(InvalidInput, match="one line without control characters"):
+        check_chars("a\x7fb", "title")  # DEL is ASCII but not printable
+    with pytest.raises(InvalidInput, match="one line without control characters"):
+        check_chars("two\nlines", "title")
 
 
 def test_escape_on_output_anyway(home: Path) -> None:

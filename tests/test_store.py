@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from core.delivery import assignment
 from core.errors import DatabaseTooNew
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store import database as dbmod
-from core.store.conn import Conn
+from core.store import row_locks, tables
+from core.store.conn import EVENT_COLUMNS, Conn, Pair, SqliteConn
 from core.store.database import Database
-from core.store.migrations import LATEST
+from core.store.migrations import LATEST, MIGRATIONS
 from tests.helpers import run_cli
 
 
@@ -23,6 +26,12 @@ async def test_database_is_wal_with_busy_timeout(service: SwarmService) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
     assert await service.db.read(lambda c: c.execute("PRAGMA busy_timeout").fetchone()[0]) > 0
+
+
+async def test_the_wal_is_copied_back_in_longer_stretches(service: SwarmService) -> None:
+    """A checkpoint every 4,000 WAL pages, not SQLite's 1,000: hot pages copied once."""
+    pages = await service.db.read(lambda c: c.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+    assert pages == dbmod.WAL_CHECKPOINT_PAGES == 4000
 
 
 async def test_old_database_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
@@ -50,6 +59,87 @@ async def test_old_database_is_migrated_and_keeps_its_rows(tmp_path: Path) -> No
         assert {"deliveries", "messages", "agent_state"} <= tables
     finally:
         await db.close()
+
+
+# the version before the migration that gives SQLite its own indexes (later ones may follow)
+_BEFORE_SQLITE_INDEXES = next(
+    number
+    for number, steps in enumerate(MIGRATIONS)
+    if any(isinstance(s, Pair) and s.sqlite == "DROP INDEX IF EXISTS events_txid" for s in steps)
+)
+
+
+async def test_sqlite_keeps_only_the_indexes_its_hot_path_reads(tmp_path: Path) -> None:
+    """SQLite's events are read in id order (txid is always 0 there): the outbox's (txid, id)
+    index, which PostgreSQL reads by, is not kept on SQLite. Tasks are looked up by assignee
+    only among the active ones: the index holds those alone (an upgrade converts it), and
+    an agent's load is read through it."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.isolation_level = None
+        dbmod.migrate(conn, target=_BEFORE_SQLITE_INDEXES)
+
+    def indexes(c: Conn, table: str) -> set[str]:
+        return {r["name"] for r in c.execute(f"SELECT name FROM pragma_index_list('{table}')")}
+
+    db = await Database.open(path)
+    try:
+        events, tasks = await db.read(indexes, "events"), await db.read(indexes, "tasks")
+        plan = await db.read(
+            lambda c: " ".join(
+                r["detail"]
+                for r in c.execute(f"EXPLAIN QUERY PLAN {assignment._AGENTS_AND_EXPIRY}", (0.0,))
+            )
+        )
+    finally:
+        await db.close()
+    assert "events_txid" not in events and "events_by_task" in events
+    assert "tasks_by_assignee" not in tasks and "tasks_active_by_assignee" in tasks
+    assert "tasks_active_by_assignee" in plan
+
+
+def test_a_connection_class_is_checked_against_a_store_protocol_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``isinstance`` against a runtime-checkable protocol inspects the object each time (~8
+    us): the row-lock and commit-order checks of the hot path decide it once per class."""
+    checks: list[type] = []
+    meta: Any = type(row_locks.RowLocking)
+    plain = meta.__instancecheck__
+
+    def counted(cls: type, instance: object) -> bool:
+        checks.append(cls)
+        return bool(plain(cls, instance))
+
+    monkeypatch.setattr(meta, "__instancecheck__", counted)
+    with sqlite3.connect(tmp_path / "x.db", factory=SqliteConn) as conn:
+        conn.row_factory = sqlite3.Row
+        dbmod.migrate(conn)
+        for _ in range(3):
+            assert row_locks.read_held(conn, "tasks", "id", 1) is None
+            row_locks.hold(conn, "tasks", [1])
+            assert tables.events_after(conn) == []
+    assert checks.count(row_locks.RowLocking) <= 1
+    assert checks.count(tables.CommitOrdered) <= 1
+
+
+def test_an_event_is_bound_by_number_not_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lifecycle's most frequent statement runs in SQLite's own placeholders (``?1``..):
+    no dict of ``$n`` names built per event; every column lands where it belongs."""
+    with sqlite3.connect(tmp_path / "x.db", factory=SqliteConn) as conn:
+        conn.row_factory = sqlite3.Row
+        dbmod.migrate(conn)
+
+        def by_name(*args: object) -> None:
+            raise AssertionError("bound by name")
+
+        monkeypatch.setattr(SqliteConn, "execute", by_name)
+        conn.add_event((1.5, "task.done", "T-1 done", 1, "Agent-1", "cli", '{"a": 1}'))
+        monkeypatch.undo()
+        row = conn.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events").fetchone()
+    assert tuple(row) == (1.5, "task.done", "T-1 done", 1, "Agent-1", "cli", '{"a": 1}')
 
 
 async def test_newer_database_is_refused(tmp_path: Path, settings: Settings) -> None:

@@ -277,6 +277,13 @@ def _version(dist: str) -> str:
         return "(version unknown)"
 
 
+# WAL pages after which a commit copies the WAL back into the database file (SQLite's default
+# is 1,000). A lifecycle writes ~26 pages, most of them the same hot index leaves again; a
+# checkpoint copies each distinct page once and syncs twice, so a longer WAL (16 MiB at 4 KiB
+# pages) copies and syncs less per lifecycle (docs/performance.md, issue 25, h-sqlite).
+WAL_CHECKPOINT_PAGES = 4000
+
+
 def _setup(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
@@ -285,6 +292,7 @@ def _setup(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
     if str(mode).lower() != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
     conn.execute("PRAGMA foreign_keys = ON")
 
 

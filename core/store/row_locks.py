@@ -14,8 +14,9 @@ PostgreSQL. The cases, and why each lock is there: docs/architecture.md ("Write 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeGuard, runtime_checkable
 
+from core.store.capability import implements
 from core.store.conn import Conn
 
 # The tables whose rows a write function may hold (names go into SQL: only these).
@@ -35,13 +36,18 @@ class RowLocking(Protocol):
         """Take the transaction-scoped lock ``key``."""
 
 
+def _locks_rows(conn: Conn) -> TypeGuard[RowLocking]:
+    """Whether ``conn`` locks rows (decided once per connection class)."""
+    return implements(conn, RowLocking)
+
+
 def hold(conn: Conn, table: str, ids: Iterable[int]) -> None:
     """Keep other writers off these rows of ``table`` until this write transaction ends
     (a missing id is no error: the caller's own read says NotFound)."""
     if table not in TABLES:
         raise ValueError(f"no row locks on table {table!r}")
     wanted = sorted({int(i) for i in ids})
-    if wanted and isinstance(conn, RowLocking):
+    if wanted and _locks_rows(conn):
         conn.hold_rows(table, wanted)
 
 
@@ -50,7 +56,7 @@ def read_held(conn: Conn, table: str, columns: str, row_id: int) -> Any:
     held (``hold`` and the read in one statement); None when there is no such row."""
     if table not in TABLES:
         raise ValueError(f"no row locks on table {table!r}")
-    lock = " FOR UPDATE" if isinstance(conn, RowLocking) else ""
+    lock = " FOR UPDATE" if _locks_rows(conn) else ""
     return conn.execute(f"SELECT {columns} FROM {table} WHERE id = $1{lock}", (row_id,)).fetchone()
 
 
@@ -58,5 +64,5 @@ def hold_key(conn: Conn, name: str) -> None:
     """Keep other writers of the whole-table invariant ``name`` (one of ``KEYS``) waiting
     until this write transaction ends."""
     key = KEYS[name]
-    if isinstance(conn, RowLocking):
+    if _locks_rows(conn):
         conn.hold_key(key)

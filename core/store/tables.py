@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 from core.errors import UnknownTask
 from core.models import (
@@ -19,6 +19,7 @@ from core.models import (
     task_ref,
 )
 from core.store import row_locks
+from core.store.capability import implements
 from core.store.conn import Args, Conn, Row
 
 TASK_COLUMNS = (
@@ -73,6 +74,11 @@ class CommitOrdered(Protocol):
         ...
 
 
+def _commit_ordered(conn: Conn) -> TypeGuard[CommitOrdered]:
+    """Whether ``conn``'s events may commit out of id order (decided once per class)."""
+    return implements(conn, CommitOrdered)
+
+
 def unseen(conn: Conn, args: Args, after_id: int) -> tuple[str, str]:
     """The condition (its parameters added to ``args``) and the order of the events a
     consumer that last saw event ``after_id`` reads next: on SQLite (one writer: ids in
@@ -80,7 +86,7 @@ def unseen(conn: Conn, args: Args, after_id: int) -> tuple[str, str]:
     horizon, after it in (txid, id) order. A consumer keeps the id of the last event it
     handled, not the highest."""
     conn.flush_events()
-    if isinstance(conn, CommitOrdered):
+    if _commit_ordered(conn):
         return conn.events_after(args, after_id)
     return f"id > {args(after_id)}", "id"
 
@@ -88,7 +94,7 @@ def unseen(conn: Conn, args: Args, after_id: int) -> tuple[str, str]:
 def newest_first(conn: Conn) -> tuple[str, str]:
     """The condition and the order of the events a consumer may read, newest first."""
     conn.flush_events()
-    if isinstance(conn, CommitOrdered):
+    if _commit_ordered(conn):
         return conn.newest_events_order()
     return "TRUE", "id DESC"
 

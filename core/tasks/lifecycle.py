@@ -196,9 +196,11 @@ def _insert_task(
     group: tuple[str | None, int | None],
     triggers: list[int],
 ) -> int:
-    # nothing to wait for: the rule needs no lookup, and the task is stored as it decides
-    # (unless it skips the task, which also settles dependents: see ``_apply_rule``)
-    first = rules.decide(spec.kind, []) if not (deps or triggers) else None
+    # no failure triggers: the rule is decided before the insert (from its dependencies'
+    # states: held by ``create_tasks`` or created by this transaction) and the task is
+    # stored as it decides, no read-back and no update (unless it skips the task, which also
+    # settles dependents: see ``_apply_rule``); a task with triggers settles after its insert
+    first = rules.decide(spec.kind, _states_of(conn, deps)) if not triggers else None
     stored = first if first is not None and first.status != "skipped" else _UNSETTLED
     cur = conn.execute(
         f"INSERT INTO tasks ({_TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
@@ -224,10 +226,11 @@ def _insert_task(
         "INSERT INTO task_deps (task_id, dep_id) VALUES ($1, $2)",
         [(task_id, d) for d in sorted({*deps, *triggers})],
     )
-    conn.executemany(
-        "INSERT INTO task_triggers (task_id, dep_id) VALUES ($1, $2)",
-        [(task_id, d) for d in triggers],
-    )
+    if triggers:
+        conn.executemany(
+            "INSERT INTO task_triggers (task_id, dep_id) VALUES ($1, $2)",
+            [(task_id, d) for d in triggers],
+        )
     _created_event(conn, ctx, task_id, spec, priority, deps)
     if first is None:
         settle(conn, ctx, task_id)
@@ -236,6 +239,18 @@ def _insert_task(
     else:
         _apply_rule(conn, ctx, task_id, stored, first)
     return task_id
+
+
+def _states_of(conn: Conn, deps: list[int]) -> list[tuple[int, str, bool]]:
+    """The dependencies ``deps`` (ids in order) with their status, none a trigger, as
+    ``dependency_states`` reads them for a stored task; no statement without any."""
+    found: list[tuple[int, str, bool]] = []
+    for at in range(0, len(deps), _FREE_ROWS * 8):  # well under the parameters SQLite binds
+        args = Args()
+        marks = args.many(deps[at : at + _FREE_ROWS * 8])
+        rows = conn.execute(f"SELECT id, status FROM tasks WHERE id IN ({marks}) ORDER BY id", args)
+        found += [(r["id"], r["status"], False) for r in rows]
+    return found
 
 
 _TASK_COLUMNS = (
