@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 from core.store.calls import Abandoned, StoreCall
 from core.store.conn import MIN_SQLITE, Channel, SqliteConn, sqlite_error
+from core.store.errors import Busy
 from core.store.migrations import LATEST, MIGRATIONS, sqlite_ddl
 
 log = logging.getLogger(__name__)
@@ -288,12 +290,29 @@ def _setup(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
     conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # new files only; see core/store/retention.py
-    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-    if str(mode).lower() != "wal":
-        conn.execute("PRAGMA journal_mode = WAL")
+    _use_wal(conn, busy_timeout_s)
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
     conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _use_wal(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
+    """Put the file in WAL mode (it stays so). Two processes opening a new file at once may
+    both find it in rollback mode: the one that switches second can get ``database is
+    locked`` at once, SQLite's busy handler not being called for that change, so it is
+    tried again here (reading the mode first: the other may have switched it) until
+    ``busy_timeout_s``."""
+    deadline = time.monotonic() + busy_timeout_s
+    while True:
+        if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+            return
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return  # a file that cannot be WAL (another file system) stays as it is
+        except Busy:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def user_version(conn: sqlite3.Connection) -> int:
