@@ -94,6 +94,8 @@ async def test_a_burst_of_120_tasks_gets_one_card_each_edited_to_its_final_state
 @pytest.mark.both_databases
 async def test_a_burst_from_two_writers_gets_one_card_each_on_postgresql(world: World) -> None:
     await burst(world, 30, together=True)
+    counts = card_counts(world.server, world)
+    assert len(counts) == 31 and set(counts.values()) == {1}  # the warm-up and the 30, once
 
 
 async def _written_by_two(service: SwarmService, specs: list[TaskSpec]) -> list[str]:

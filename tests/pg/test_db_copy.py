@@ -83,7 +83,8 @@ async def test_a_coordinator_running_on_the_source_stops_the_copy_unless_forced(
     tmp_path: Path, database_url: str
 ) -> None:
     lite = await _sqlite_home(tmp_path / "home")
-    await asyncio.to_thread(_copy_beside_a_coordinator, tmp_path, lite, database_url)
+    codes = await asyncio.to_thread(_copy_beside_a_coordinator, tmp_path, lite, database_url)
+    assert codes == (2, 0)  # refused, then forced (what each said: checked on the way)
 
 
 @contextlib.contextmanager
@@ -109,7 +110,7 @@ def _coordinator(home: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
         proc.wait(30)
 
 
-def _copy_beside_a_coordinator(tmp_path: Path, lite: Settings, url: str) -> None:
+def _copy_beside_a_coordinator(tmp_path: Path, lite: Settings, url: str) -> tuple[int, int]:
     home = lite.home
     copy = ("db", "copy", "--from", f"sqlite://{lite.db_path}", "--to", url)
     pg = Settings.from_env({"SWARM_HOME": str(tmp_path / "pg"), "SWARM_DATABASE_URL": url})
@@ -126,6 +127,7 @@ def _copy_beside_a_coordinator(tmp_path: Path, lite: Settings, url: str) -> None
         assert "a coordinator was running" in forced.out.splitlines()[-1]
         assert table_counts(pg, "tasks") == (4,)  # what was there when it started
         assert coordinator.poll() is None  # left running
+    return refused.code, forced.code
 
 
 def test_the_copy_holds_the_source_home_so_no_coordinator_starts_during_it(
