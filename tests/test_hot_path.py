@@ -18,18 +18,24 @@ from tests.helpers import RecordingDeliverer
 
 
 class Trace:
-    """The statements one connection ran, BEGIN and COMMIT apart."""
+    """The statements one connection ran, BEGIN and COMMIT apart; ``triggered``: the trigger
+    programs they ran (SQLite reports each with its statement's own text, parameters
+    expanded, right after it, so a repeat of the statement just before is one)."""
 
     def __init__(self) -> None:
         self.statements: list[str] = []
         self.transactions = 0
+        self.triggered = 0
 
     def __call__(self, sql: str) -> None:
         head = sql.lstrip().upper()
+        text = " ".join(sql.split())
         if head.startswith("BEGIN"):
             self.transactions += 1
+        elif self.statements and text == self.statements[-1]:
+            self.triggered += 1
         elif not head.startswith(("COMMIT", "ROLLBACK")):
-            self.statements.append(" ".join(sql.split()))
+            self.statements.append(text)
 
 
 @asynccontextmanager
@@ -66,6 +72,12 @@ async def test_done_reads_its_task_once_and_its_dependents_once(
     assert trace.transactions == 1
     assert {t.status for t in await service.list_tasks(status="ready")} == {TaskStatus.ready}
     assert {t.id for t in await service.list_tasks(status="ready")} == {t.id for t in after}
+    await Scheduler(service, deliverer).run_burst()
+    alone, *_ = await service.list_tasks(status="assigned")
+    async with traced(service) as trace:
+        await service.complete_task(alone.id, str(alone.agent), "ok")
+    # a task no task waits for: its row says so (``has_dependents``), no dependents are read
+    assert not [s for s in trace.statements if "task_deps" in s], trace.statements
 
 
 async def test_a_skipped_dependent_that_settles_another_is_read_again(
@@ -137,9 +149,11 @@ async def test_a_task_with_dependencies_is_stored_as_its_rule_decides(
     async with traced(service) as trace:
         waiting = await service.create_task(TaskSpec("waits", after=(first.ref,)), "cli")
     assert not [s for s in trace.statements if s.startswith("UPDATE")], trace.statements
-    # the dependency's existence and state, the insert, its dependency row, its two events,
-    # the task read back (its row and its dependencies) for the caller
+    # the dependency's existence and state, the insert, its dependency row (its trigger
+    # marks the dependency as having dependents), its two events, the task read back (its
+    # row and its dependencies) for the caller
     assert len(trace.statements) == 8, "\n".join(s[:70] for s in trace.statements)
+    assert trace.triggered >= 1
     assert (waiting.status, waiting.reason) == (TaskStatus.blocked, f"waiting for {first.ref}")
     assert [e.kind for e in await service.events(task=waiting.ref)] == [
         "task.created",

@@ -246,6 +246,8 @@ async def _check_upgraded(service: SwarmService) -> None:
         (None, None),
         ("desk:1", "abcd1234"),  # split at the last ":", as rsplit did
     ]
+    # a later migration marks the tasks others wait for (T-4 waits for T-1)
+    assert query(settings, "SELECT id FROM tasks WHERE has_dependents = 1") == [(1,)]
     waits = {t.title: t.blocked_on for t in await service.list_tasks()}
     assert waits == {
         "first": None,

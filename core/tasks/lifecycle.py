@@ -409,12 +409,18 @@ _HOLD_DEPENDENTS = (
 )
 
 
-def settle_dependents(conn: Conn, ctx: Ctx, task_id: int, *, campaign: bool = True) -> None:
+def settle_dependents(
+    conn: Conn, ctx: Ctx, task_id: int, *, campaign: bool = True, dependents: bool = True
+) -> None:
     """Re-evaluate every task that depends directly on ``task_id`` (``campaign=False``: the
-    caller knows the task is in no campaign, so no campaign can have finished). PostgreSQL:
-    the dependents are held first, and read only when there are any."""
+    caller knows the task is in no campaign, so no campaign can have finished;
+    ``dependents=False``: the caller read the task's ``has_dependents`` 0 from the row it
+    updated, so none are read). PostgreSQL: the dependents are held first, and read only
+    when there are any."""
     rows = []
-    if conn.dialect == "sqlite" or conn.execute(_HOLD_DEPENDENTS, (task_id,)).fetchall():
+    if dependents and (
+        conn.dialect == "sqlite" or conn.execute(_HOLD_DEPENDENTS, (task_id,)).fetchall()
+    ):
         rows = conn.execute(_DEPENDENTS, (task_id,)).fetchall()
     found: dict[int, tuple[rules.Rule, str, list[tuple[int, str, bool]]]] = {}
     for row in rows:
@@ -536,16 +542,18 @@ def add_note(conn: Conn, ctx: Ctx, task_id: int, note: str, force: bool = False)
 _DONE = (
     "UPDATE tasks SET status = 'done', result_note = $1, reason = NULL, finished_at = $2, "
     "lease_expires_at = NULL, updated_at = $2 WHERE id = $3 AND status IN ('assigned', "
-    "'in_progress') RETURNING assignee, campaign_id, EXISTS (SELECT 1 FROM reservations r "
-    "WHERE r.task_id = tasks.id) AS reserved"
+    "'in_progress') RETURNING assignee, campaign_id, has_dependents, EXISTS (SELECT 1 FROM "
+    "reservations r WHERE r.task_id = tasks.id) AS reserved"
 )
 # PostgreSQL: the done in one statement (data-modifying CTEs, all from the row ``t`` the
 # update returns, so nothing is written when the task was not active): the holder credited
 # (``_credit``) and the report signal's observation of it stored (``_reported``; its evidence
 # is ``$7`` followed by the agent's id, which ``AGENT_ID`` keeps short and free of control
 # characters, so ``agent_signals.record`` would store the same). Its dependents are read in
-# statements of their own (``settle_dependents``): a statement's snapshot is taken when it
-# starts, so one that waited here for a writer holding the task (a task created after it)
+# statements of their own (``settle_dependents``), and only when the row says it has any
+# (``has_dependents``: a writer adding a dependent updates the row, so a done that waited for
+# it reads the flag from the version it updated): a statement's snapshot is taken when it
+# starts, so a read here that waited for a writer holding the task (a task created after it)
 # would not see that writer's new dependent.
 _DONE_AT_ONCE = (
     f"WITH t AS ({_DONE}), "
@@ -555,7 +563,7 @@ _DONE_AT_ONCE = (
     "CAST($8 AS TEXT), $2, CAST($7 AS TEXT) || t.assignee, CAST(NULL AS DOUBLE PRECISION), "
     "CAST(NULL AS TEXT), CAST(NULL AS DOUBLE PRECISION) FROM t WHERE t.assignee IS NOT NULL "
     f"{agent_signals.ON_CONFLICT}) "
-    "SELECT assignee, campaign_id, reserved FROM t"
+    "SELECT assignee, campaign_id, has_dependents, reserved FROM t"
 )
 
 
@@ -590,7 +598,13 @@ def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = F
     )
     if reserved:  # none taken for the task: nothing to release (no statement)
         reserving.task_ended(conn, ctx, task_id, agent, "done")
-    settle_dependents(conn, ctx, task_id, campaign=campaign_id is not None)
+    settle_dependents(
+        conn,
+        ctx,
+        task_id,
+        campaign=campaign_id is not None,
+        dependents=bool(row["has_dependents"]),
+    )
 
 
 def _mark_done(conn: Conn, ctx: Ctx, task_id: int, note: str) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from core.coordinator.node import DeliveryNode
-from core.models import DeliveryState, TaskSpec
+from core.models import DeliveryState, TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
@@ -81,14 +81,15 @@ async def test_a_delivered_receipt_is_one_statement_with_its_events(svc: SwarmSe
     assert lease is not None and lease == pytest.approx(svc.clock.now() + svc.settings.lease_s)
 
 
-async def test_done_is_two_statements_and_credits_its_agent(svc: SwarmService) -> None:
-    """The done (the update, the agent's credit, its report signal) is one statement; the
-    dependents' hold the second; without dependents nothing more is read."""
+async def test_done_is_one_statement_and_credits_its_agent(svc: SwarmService) -> None:
+    """The done (the update, the agent's credit, its report signal) is one statement; a task
+    no task waits for (``has_dependents`` 0, from the row it updated) holds and reads no
+    dependents; one that has them holds them, then reads and settles them."""
     task = await svc.create_task(TaskSpec("work"), "cli")
     await svc.queue.assign_batch()
     with statements() as sent:
         await svc.write("A-1", lifecycle.complete, task.id, "")
-    assert len(sent) == 2, sent
+    assert len(sent) == 1, sent
     (agent,) = await svc.db.read(
         lambda c: c.execute("SELECT done_count, score FROM agent_state").fetchall()
     )
@@ -102,6 +103,13 @@ async def test_done_is_two_statements_and_credits_its_agent(svc: SwarmService) -
         "evidence": f"report: {task.ref} done by A-1",
         "at": svc.clock.now(),
     }
+    first = await svc.create_task(TaskSpec("first"), "cli")
+    then = await svc.create_task(TaskSpec("then", after=(first.id,)), "cli")
+    await svc.queue.assign_batch()
+    with statements() as sent:
+        await svc.write("A-1", lifecycle.complete, first.id, "")
+    assert len(sent) == 4 and "FOR UPDATE" in sent[1], sent  # held, read, made ready
+    assert (await svc.get_task(then.id)).status is TaskStatus.ready
 
 
 async def test_a_batch_of_receipts_is_one_statement_and_a_lost_claim_writes_nothing(
