@@ -192,9 +192,10 @@ async def test_an_assignment_pass_writes_set_based(service: SwarmService) -> Non
     assert sorted(a.task_id for a in made) == [t.id for t in tasks]
     assert len({a.agent for a in made}) == 3 and len({a.message_id for a in made}) == 3
     # the free agents (usage limits only when one is limited), the ready tasks, then the
-    # tasks, their messages, their deliveries and the agents' stamp: one statement each;
-    # one event per task
-    assert len(trace.statements) == 6 + len(tasks), trace.statements
+    # tasks, their messages and their deliveries: one statement each; one event per task;
+    # no agent row written
+    assert len(trace.statements) == 5 + len(tasks), trace.statements
+    assert not [s for s in trace.statements if s.startswith("UPDATE agent_state")]
     prompts = {d.task_id: d for d in await service.deliveries()}
     assert {prompts[a.task_id].agent for a in made} == {a.agent for a in made}
     for a in made:
@@ -244,7 +245,7 @@ async def test_a_round_without_expired_leases_reads_no_leases(
     async with traced(service) as trace:
         expired, assigned = await scheduler.schedule_once()
     assert (expired, assigned) == (0, 3)
-    assert len(trace.statements) == 6 + len(tasks), trace.statements
+    assert len(trace.statements) == 5 + len(tasks), trace.statements
     service.clock.advance(service.settings.lease_s + 1)  # type: ignore[attr-defined]
     expired, _ = await scheduler.schedule_once()
     assert expired == 3

@@ -119,14 +119,6 @@ def assign_batch(
     return _assign_all(conn, ctx, picks)
 
 
-def _assigned_at(conn: Conn, ctx: Ctx, agents: set[str]) -> None:
-    """Stamp the agents that got a task in this pass (one statement for the batch)."""
-    if agents:
-        args = Args([ctx.now])
-        marks = args.many(sorted(agents))
-        conn.execute(f"UPDATE agent_state SET last_assigned_at = $1 WHERE id IN ({marks})", args)
-
-
 def _ready_rows(conn: Conn, ctx: Ctx, first: int) -> Iterator[Row]:
     """Ready tasks due now, by priority then age, a page at a time (keyset paging: the
     pass changes the rows it has read, so an offset would shift); ``first``: the size of
@@ -188,8 +180,6 @@ def _assign_all(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> li
             data={"attempt": attempts, "load": view.load, "score": round(view.score, 3)},
         )
         made.append(Assignment(task_id, agent, message_ids[task_id]))
-    if conn.dialect == "sqlite":  # PostgreSQL: stamped by ``_take_and_queue``
-        _assigned_at(conn, ctx, {a.agent for a in made})
     return made
 
 
@@ -227,17 +217,19 @@ def _take_then_queue(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) 
 
 # PostgreSQL: a pass's writes as one statement (data-modifying CTEs): the picked tasks still
 # ready taken (``t``), a prompt queued for each of those (``m``, in the order of the picks,
-# ``v``), its delivery (``d``, in message order: the claims take the oldest first) and the
-# agents' stamp (``a``); the message of each task taken comes back.
+# ``v``) and its delivery (``d``, in message order: the claims take the oldest first); the
+# message of each task taken comes back. No agent row is written: a pass that stamped its
+# agents (``last_assigned_at``, read by nothing) locked several ``agent_state`` rows in its
+# scan's order, and deadlocked with a node's receipts onboarding the same agents in its
+# deliveries' order (each such deadlock cost PostgreSQL's 1 s ``deadlock_timeout`` and a
+# retry, at a fleet's start).
 _TAKE_AND_QUEUE = (
     "WITH t AS ({take}), v (n, task_id, agent, text, priority) AS (VALUES {prompts}), "
     "m AS (INSERT INTO messages (sender, target, text, task_id, priority, created_at) "
     "SELECT {actor}, 'agent:' || v.agent, v.text, v.task_id, v.priority, {now} FROM v "
     "JOIN t ON t.id = v.task_id ORDER BY v.n RETURNING id, task_id, target), "
     "d AS (INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
-    "SELECT id, substr(target, 7), 'queued', {now}, {now} FROM m ORDER BY id), "
-    "a AS (UPDATE agent_state SET last_assigned_at = {now} "
-    "WHERE id IN (SELECT substr(target, 7) FROM m)) "
+    "SELECT id, substr(target, 7), 'queued', {now}, {now} FROM m ORDER BY id) "
     "SELECT id, task_id FROM m"
 )
 _PROMPT_ROW = (

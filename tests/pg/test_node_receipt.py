@@ -153,6 +153,7 @@ async def test_an_assignment_pass_writes_in_one_statement(svc: SwarmService) -> 
     """The agents' read, the ready tasks' read, then the tasks taken, their prompts, their
     deliveries and the agents' stamp in one statement (the events go with the COMMIT)."""
     task = await svc.create_task(TaskSpec("work"), "cli")
+    before = await svc.db.read(_agent_versions)
     with statements() as sent:
         (made,) = await svc.queue.assign_batch()
     assert len(sent) == 3, sent
@@ -164,8 +165,13 @@ async def test_an_assignment_pass_writes_in_one_statement(svc: SwarmService) -> 
         task.id,
     )
     assert delivery.state is DeliveryState.queued
-    stamp = await svc.db.read(
-        lambda c: c.execute("SELECT last_assigned_at FROM agent_state").fetchone()
-    )
-    assert stamp["last_assigned_at"] == svc.clock.now()
+    # no agent row written (its version unchanged): a pass that stamped its agents locked
+    # them in its own order and deadlocked with a node's receipts onboarding them
+    assert await svc.db.read(_agent_versions) == before
     assert (await svc.get_task(task.ref)).agent == "A-1"
+
+
+def _agent_versions(conn: Any) -> list[tuple[str, str]]:
+    """Each agent row and the transaction that wrote its current version."""
+    rows = conn.execute("SELECT id, xmin::text AS v FROM agent_state ORDER BY id").fetchall()
+    return [(r["id"], r["v"]) for r in rows]
