@@ -311,12 +311,10 @@ def swarm_script(capture: Capture) -> str:
 
 def _assignment(text: str) -> str:
     """The assignment's statement returning its message and delivery ids as two arrays."""
-    queued = "FROM m ORDER BY id), a AS"
-    tail = "SELECT id, task_id FROM m"
-    if queued not in text or not text.endswith(tail):
+    tail = "FROM m ORDER BY id) SELECT id, task_id FROM m"  # the deliveries' CTE, then m's ids
+    if not text.endswith(tail):
         raise SystemExit("capture: the assignment's statement is not the one this script knows")
-    text = text.replace(queued, "FROM m ORDER BY id RETURNING id), a AS")
-    return text[: -len(tail)] + (
+    return text[: -len(tail)] + "FROM m ORDER BY id RETURNING id) " + (
         "SELECT (SELECT array_agg(id ORDER BY id) FROM m)::text AS mids, "
         "(SELECT array_agg(id ORDER BY id) FROM d)::text AS dids"
     )
