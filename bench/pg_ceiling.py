@@ -314,9 +314,13 @@ def _assignment(text: str) -> str:
     tail = "FROM m ORDER BY id) SELECT id, task_id FROM m"  # the deliveries' CTE, then m's ids
     if not text.endswith(tail):
         raise SystemExit("capture: the assignment's statement is not the one this script knows")
-    return text[: -len(tail)] + "FROM m ORDER BY id RETURNING id) " + (
-        "SELECT (SELECT array_agg(id ORDER BY id) FROM m)::text AS mids, "
-        "(SELECT array_agg(id ORDER BY id) FROM d)::text AS dids"
+    return (
+        text[: -len(tail)]
+        + "FROM m ORDER BY id RETURNING id) "
+        + (
+            "SELECT (SELECT array_agg(id ORDER BY id) FROM m)::text AS mids, "
+            "(SELECT array_agg(id ORDER BY id) FROM d)::text AS dids"
+        )
     )
 
 
