@@ -34,6 +34,7 @@ from bench.scale import (
     _percentiles,
     emit,
     new_database,
+    pg_programs,
     write_agents,
 )
 from core.coordinator.changes import ChangeListener
@@ -42,7 +43,7 @@ from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from tests.pgcluster import cluster, pg_bin_dir
+from tests.pgcluster import cluster
 
 
 def _settings(url: str, config: Path, home: Path) -> Settings:
@@ -79,9 +80,7 @@ def spawn(url: str, config: Path, home: Path, first: int, last: int) -> subproce
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     """One run: the coordinator here, the nodes in child processes."""
-    bin_dir = pg_bin_dir()
-    if bin_dir is None:
-        raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
+    bin_dir = pg_programs()
     with tempfile.TemporaryDirectory() as tmp, cluster(bin_dir) as server:
         folder = Path(tmp)
         url = new_database(server, "fleet")

@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 
-from bench.scale import _POLL, emit, lifecycles
-from tests.pgcluster import Cluster, cluster, free_port, pg_bin_dir
+from bench.scale import _POLL, emit, lifecycles, pg_programs
+from tests.pgcluster import Cluster, cluster, free_port
 
 POLL = _POLL.encode()  # the bench's poll for the end of a run: not the lifecycle's
 
@@ -238,9 +238,7 @@ async def main() -> None:
     parser.add_argument("--pings", type=int, default=2000)
     parser.add_argument("--turns", type=int, default=1, help="rounds of all the rows")
     args = parser.parse_args()
-    bin_dir = pg_bin_dir()
-    if bin_dir is None:
-        raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
+    bin_dir = pg_programs()
     emit({"cpus": os.cpu_count(), "load_1m": round(os.getloadavg()[0], 2)})
     with tempfile.TemporaryDirectory() as tmp, cluster(bin_dir) as server:
         relays: dict[str, RelayProcess | None] = {"direct": None}

@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.scale import emit, measured
-from tests.pgcluster import cluster, pg_bin_dir
+from bench.scale import emit, measured, pg_programs
+from tests.pgcluster import cluster
 
 
 async def main() -> None:
@@ -31,9 +31,7 @@ async def main() -> None:
     parser.add_argument("--fleet-tasks", type=int, default=2000)
     parser.add_argument("--turns", type=int, default=1, help="rounds of both rows")
     args = parser.parse_args()
-    bin_dir = pg_bin_dir()
-    if bin_dir is None:
-        raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
+    bin_dir = pg_programs()
     emit({"cpus": os.cpu_count(), "load_1m": round(os.getloadavg()[0], 2)})
     with tempfile.TemporaryDirectory() as tmp, cluster(bin_dir) as server:
         for turn in range(1, args.turns + 1):

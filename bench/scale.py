@@ -848,6 +848,15 @@ def emit(result: dict[str, Any]) -> None:
     print(json.dumps(result), flush=True)
 
 
+def pg_programs() -> Path:
+    """The folder of PostgreSQL's programs (``tests.pgcluster.pg_bin_dir``); without them the
+    bench exits saying how to install them."""
+    bin_dir = pg_bin_dir()
+    if bin_dir is None:
+        raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
+    return bin_dir
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=2000)
@@ -888,9 +897,7 @@ async def main() -> None:
     global BREAKDOWN, PG_STATS
     BREAKDOWN = args.breakdown
     PG_STATS = args.pg_stats
-    bin_dir = pg_bin_dir()
-    if bin_dir is None:
-        raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
+    bin_dir = pg_programs()
     emit({"cpus": os.cpu_count(), "load_1m": round(os.getloadavg()[0], 2)})
     parts = set(args.only or PARTS) - (
         {"failover", "failover-network"} if args.skip_failover else set()
