@@ -30,13 +30,19 @@ from tests.helpers import RecordingDeliverer, query
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
 
 
-async def test_a_deferral_is_a_flag_and_its_reason_only_the_human_text(
-    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
-) -> None:
+async def _deferred_once(service: SwarmService, deliverer: RecordingDeliverer) -> Scheduler:
+    """A message to Agent-2 deferred once ("paused"); the scheduler that deferred it."""
     await service.send("Agent-2", "hello", "cli")
     deliverer.deferring["Agent-2"] = "paused"
     scheduler = Scheduler(service, deliverer)
     await scheduler.deliver_once()
+    return scheduler
+
+
+async def test_a_deferral_is_a_flag_and_its_reason_only_the_human_text(
+    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
+) -> None:
+    scheduler = await _deferred_once(service, deliverer)
     (waiting,) = await service.deliveries()
     assert (waiting.state, waiting.reason, waiting.deferred) == (
         DeliveryState.queued,
@@ -60,10 +66,7 @@ async def test_a_deferral_is_a_flag_and_its_reason_only_the_human_text(
 async def test_a_retry_after_a_deferral_is_no_longer_deferred(
     service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
 ) -> None:
-    await service.send("Agent-2", "hello", "cli")
-    deliverer.deferring["Agent-2"] = "paused"
-    scheduler = Scheduler(service, deliverer)
-    await scheduler.deliver_once()
+    scheduler = await _deferred_once(service, deliverer)
     del deliverer.deferring["Agent-2"]
     deliverer.failing["Agent-2"] = "window gone"
     clock.advance(2)
