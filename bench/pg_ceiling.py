@@ -18,6 +18,8 @@ lifecycles/s:
   that every lifecycle it started ended (tasks done, deliveries delivered);
 - ``--session4``: session 4's scripts (15 statements, a transaction per step or one, and
   set-based steps), kept for the earlier figures;
+- ``--python``: the same script replayed from Python with no domain code
+  (``bench/pg_replay.py``), by psycopg and by asyncpg: the bound of any Python client;
 - the client's own cost of one statement from Python (psycopg 3, the driver swarm uses): an
   INSERT into ``events`` repeated in transactions of 10, sent one by one and pipelined.
 Prints JSON lines; asserts nothing. Figures are recorded in docs/performance.md.
@@ -470,6 +472,11 @@ def main() -> None:
         help="also run swarm's script unprepared (-M extended: each statement parsed, planned)",
     )
     parser.add_argument(
+        "--python",
+        action="store_true",
+        help="also replay swarm's script from Python by psycopg, no domain code (pg_replay.py)",
+    )
+    parser.add_argument(
         "--durable",
         action="store_true",
         help="the cluster with PostgreSQL's default durability (fsync, synchronous_commit on)",
@@ -497,12 +504,35 @@ def main() -> None:
                     bin_dir, url, script, clients, args.seconds, BATCH, server, protocol
                 )
                 emit({"pgbench": "swarm's SQL as it sends it", **row, **_left_undone(url)})
+            if args.python:
+                for driver in ("psycopg", "asyncpg"):
+                    url = new_database(server, f"replay_{clients}_{driver}")
+                    asyncio.run(_migrated(Path(tmp), url))
+                    emit(python_replay(server, url, script, clients, args.seconds, driver))
         if args.session4:
             _session4(bin_dir, server, Path(tmp), args.seconds)
         url = new_database(server, "cost")
         asyncio.run(_migrated(Path(tmp), url))
         emit({"python_psycopg": True, **statement_cost(url)})
     emit({"load_1m_after": round(os.getloadavg()[0], 2)})
+
+
+def python_replay(
+    server: Cluster, url: str, script: str, clients: int, seconds: int, driver: str
+) -> dict[str, Any]:
+    """``bench/pg_replay.py``'s row for ``script``, with the server's CPU per lifecycle."""
+    from bench.pg_replay import replay
+
+    before = server_cpu(server)
+    row = replay(url, script, clients, seconds, BATCH, driver)
+    lifecycles = row["lifecycles"]
+    pg = sum(c - before.get(pid, 0.0) for pid, c in server_cpu(server).items())
+    return {
+        "python_replay": "swarm's SQL as it sends it, no domain code",
+        **row,
+        "postgres_cpu_ms_per_lifecycle": round(pg * 1000 / max(lifecycles, 1), 3),
+        **_left_undone(url),
+    }
 
 
 def _against(
