@@ -474,7 +474,7 @@ def main() -> None:
     parser.add_argument(
         "--python",
         action="store_true",
-        help="also replay swarm's script from Python by psycopg, no domain code (pg_replay.py)",
+        help="also replay the script from Python (psycopg, asyncpg), no domain code (pg_replay.py)",
     )
     parser.add_argument(
         "--durable",
