@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from core.context import Ctx
 from core.delivery import assignment
 from core.errors import DatabaseTooNew
 from core.models import TaskSpec
+from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store import database as dbmod
@@ -203,3 +205,27 @@ async def test_every_change_writes_its_event_in_the_same_transaction(
         await service.db.write(explode)
     assert (await service.get_task("T-1")).title == "A"
     assert all(e.kind != "test.half" for e in await service.events(limit=10_000))
+
+
+@pytest.mark.both_databases
+async def test_a_change_is_dated_when_it_runs_not_when_it_queued_for_the_writer(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    """A write that waits behind another for the store's writer reads its time as its
+    transaction starts: what it writes (an assignment's event, a lease) is not dated
+    before it happened, so a delivery is not measured as queued while it waited."""
+    started = clock.now()
+    seen: list[float] = []
+
+    def slow(conn: Conn, ctx: Ctx) -> None:
+        assert ctx.now == started
+        clock.advance(30)  # the time this transaction holds the writer
+
+    def dated(conn: Conn, ctx: Ctx) -> None:
+        seen.append(ctx.now)
+        tables.insert_event(conn, ctx.now, "test.dated", "dated")
+
+    await asyncio.gather(service.write("me", slow), service.write("me", dated))
+    assert seen == [started + 30]
+    [event] = [e for e in await service.events(limit=100) if e.kind == "test.dated"]
+    assert event.ts == started + 30

@@ -66,9 +66,12 @@ class StoreAccess:
         return roles_of(self.agents)
 
     async def write(self, actor: str, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(conn, ctx, *args)`` as one transaction by ``actor``; wake listeners."""
+        """Run ``fn(conn, ctx, *args)`` as one transaction by ``actor``; wake listeners. The
+        context's time is read as the transaction starts (each attempt of it), not when the
+        call was made: what it writes is dated when it happens, not before a wait for the
+        store's writer (another write in progress)."""
         result: T
-        result, changed = await self.db.write(_counting_changes, fn, self.ctx(actor), *args)
+        result, changed = await self.db.write(_counting_changes, fn, self, actor, *args)
         if changed:
             for listener in self._listeners:
                 listener()
@@ -84,7 +87,9 @@ class StoreAccess:
         return await self.db.write(fn, *args)
 
 
-def _counting_changes(conn: Conn, fn: Callable[..., T], *args: Any) -> tuple[T, bool]:
+def _counting_changes(
+    conn: Conn, fn: Callable[..., T], access: StoreAccess, actor: str, *args: Any
+) -> tuple[T, bool]:
     before = conn.total_changes
-    result = fn(conn, *args)
+    result = fn(conn, access.ctx(actor), *args)
     return result, conn.total_changes != before
