@@ -330,17 +330,19 @@ def record_receipt(
     return state
 
 
+# Each part reads an index: the backoff, the ready tasks' by their not_before (not every
+# ready task of a long queue).
+_NEXT_DEADLINE = (
+    "SELECT (SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned') AS lease, "
+    "(SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > $1) "
+    "AS backoff, (SELECT min(not_before) FROM deliveries WHERE state = 'queued') AS due"
+)
+
+
 def next_deadline(conn: Conn, now: float) -> float | None:
     """The earliest future moment when something becomes due (lease, backoff, delivery):
     one statement (the scheduler asks at every pass)."""
-    candidates = values(
-        conn.execute(
-            "SELECT (SELECT min(lease_expires_at) FROM tasks WHERE status = 'assigned') AS lease, "
-            "(SELECT min(not_before) FROM tasks WHERE status = 'ready' AND not_before > $1) "
-            "AS backoff, (SELECT min(not_before) FROM deliveries WHERE state = 'queued') AS due",
-            (now,),
-        ).fetchone()
-    )
+    candidates = values(conn.execute(_NEXT_DEADLINE, (now,)).fetchone())
     due = [c for c in candidates if c is not None]
     return min(due) if due else None
 
