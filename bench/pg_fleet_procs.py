@@ -52,12 +52,15 @@ def _settings(url: str, config: Path, home: Path) -> Settings:
     )
 
 
-async def child(url: str, config: Path, home: Path, first: int, last: int) -> None:
-    """Serve nodes ``first`` .. ``last - 1`` until stdin closes."""
+async def child(
+    url: str, config: Path, home: Path, first: int, last: int, inbox: bool = False
+) -> None:
+    """Serve nodes ``first`` .. ``last - 1`` until stdin closes (``inbox``: the prompts
+    written to the agents' inboxes first)."""
     settings = _settings(url, config, home)
     services = [await SwarmService.open(settings, readers=0) for _ in range(first, last)]
     nodes = [
-        DeliveryNode(s, CompletingAgents(s), f"n{k}", lease_s=60)
+        DeliveryNode(s, CompletingAgents(s, inbox=inbox), f"n{k}", lease_s=60)
         for k, s in zip(range(first, last), services, strict=True)
     ]
     stop = asyncio.Event()
@@ -70,11 +73,14 @@ async def child(url: str, config: Path, home: Path, first: int, last: int) -> No
         await service.close()
 
 
-def spawn(url: str, config: Path, home: Path, first: int, last: int) -> subprocess.Popen[str]:
+def spawn(
+    url: str, config: Path, home: Path, first: int, last: int, inbox: bool = False
+) -> subprocess.Popen[str]:
     """A child process serving nodes ``first`` .. ``last - 1`` (as ``swarm node`` would:
     ``bench/scale.py --node-processes`` starts one per node); it prints ``ready`` once its
-    nodes run, and stops them when its stdin closes."""
+    nodes run, and stops them when its stdin closes (``inbox``: ``child``'s)."""
     cmd = [sys.executable, __file__, "--child", url, str(config), str(home), str(first), str(last)]
+    cmd += ["--inbox"] if inbox else []
     return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
@@ -143,9 +149,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    if len(sys.argv) == 7 and sys.argv[1] == "--child":
-        _, _, url, config, home, first, last = sys.argv
-        asyncio.run(child(url, Path(config), Path(home), int(first), int(last)))
+    if len(sys.argv) in (7, 8) and sys.argv[1] == "--child":
+        url, config, home, first, last = sys.argv[2:7]
+        inbox = sys.argv[7:] == ["--inbox"]
+        asyncio.run(child(url, Path(config), Path(home), int(first), int(last), inbox))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=100)

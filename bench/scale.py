@@ -13,7 +13,9 @@ then measures in one run, each on a fresh database:
   CPU per lifecycle of this process, the node processes and every process of the cluster;
   ``--pg-stats``: the server's own calls and time per statement (``pg_stat_statements``);
   ``--durable``: the cluster with PostgreSQL's default durability (fsync and
-  ``synchronous_commit`` on) instead of the test settings;
+  ``synchronous_commit`` on) instead of the test settings; ``--inbox``: each prompt is
+  written to its agent's inbox by the real inbox deliverer (a file, fsync'd and linked)
+  before the simulated agent reports done, as the agents' ``delivery = "inbox"`` says;
 - claim latency (the delivery queued at assignment → claimed by its node) p50/p99;
 - the drivers: one claim round trip (BEGIN; SELECT ... FOR UPDATE SKIP LOCKED; UPDATE;
   COMMIT) with psycopg 3 (sync, from a worker thread: what swarm uses), psycopg 3 async,
@@ -51,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 
+from automation.inbox import InboxDeliverer
 from core.coordinator.changes import ChangeListener
 from core.coordinator.node import DeliveryNode
 from core.coordinator.scheduler import Scheduler
@@ -69,20 +72,27 @@ PARTS = ("lifecycles", "drivers", "failover", "failover-network", "fleet")
 class CompletingAgents:
     """Simulated agents: each task prompt is finished as soon as it arrives (``later``:
     reported once the delivery has returned, as an agent's own ``swarm task done`` would,
-    not inside the deliverer's call)."""
+    not inside the deliverer's call; ``inbox``: each prompt is first written to the agent's
+    inbox by the real inbox deliverer, as ``delivery = "inbox"`` does, and its agent reports
+    done once the file is there)."""
 
     time_limit_s = None  # no deadline of its own
 
     def close(self) -> None:
         """Nothing to release."""
 
-    def __init__(self, service: SwarmService, later: bool = False) -> None:
+    def __init__(self, service: SwarmService, later: bool = False, inbox: bool = False) -> None:
         self.service = service
         self.later = later
+        self.inbox = InboxDeliverer(service.settings.inbox_dir) if inbox else None
         self._reports: set[asyncio.Task[None]] = set()
 
     async def deliver(self, parcel: Parcel) -> Receipt:
-        """Report the parcel's task done straight away."""
+        """Write the parcel's file (``inbox``), then report its task done straight away."""
+        if self.inbox is not None:
+            written = await self.inbox.deliver(parcel)
+            if not written.ok:
+                return written
         if parcel.task_id is not None:
             report = self.service.complete_task(parcel.task_id, parcel.agent.id, "done")
             if self.later:
@@ -91,7 +101,7 @@ class CompletingAgents:
                 task.add_done_callback(self._reports.discard)
             else:
                 await report
-        return Receipt.delivered("bench")
+        return Receipt.delivered("inbox" if self.inbox is not None else "bench")
 
 
 class StatementCounter:
@@ -293,13 +303,15 @@ async def lifecycles(
     done_later: bool = False,
     server: Cluster | None = None,
     node_processes: bool = False,
+    inbox: bool = False,
 ) -> dict[str, Any]:
     """Run ``tasks`` independent tasks to done; lifecycles/s and claim latency (``watch``:
     called with the coordinator's and the nodes' services once they are open;
     ``done_later``: the nodes' agents report done after the delivery, ``CompletingAgents``;
     ``server``: the cluster whose processes' CPU is counted; ``node_processes``: each node
     in a process of its own, as ``swarm node`` runs on each desktop, ``bench/pg_fleet_procs``;
-    its statements are then not counted here, only the server's ``--pg-stats`` count them)."""
+    its statements are then not counted here, only the server's ``--pg-stats`` count them;
+    ``inbox``: each prompt is written to its agent's inbox before the agent reports done)."""
     config = write_agents(folder, nodes, per_node, with_nodes)
     settings = Settings.from_env(
         {
@@ -314,7 +326,9 @@ async def lifecycles(
         await SwarmService.open(settings, readers=0) for _ in range(nodes if in_process else 0)
     ]
     children = (
-        _node_processes(url, config, folder, nodes) if url and with_nodes and not in_process else []
+        _node_processes(url, config, folder, nodes, inbox)
+        if url and with_nodes and not in_process
+        else []
     )
     if watch is not None:
         watch(coordinator, node_services)
@@ -323,11 +337,11 @@ async def lifecycles(
     if url:
         listener = ChangeListener(coordinator)
         timers.append(listener)
-    scheduler = Scheduler(coordinator, CompletingAgents(coordinator), timers=timers)
+    scheduler = Scheduler(coordinator, CompletingAgents(coordinator, inbox=inbox), timers=timers)
     if listener is not None:
         listener.on_change = scheduler.wake
     fleet = [
-        DeliveryNode(s, CompletingAgents(s, done_later), f"n{k}", lease_s=60)
+        DeliveryNode(s, CompletingAgents(s, done_later, inbox), f"n{k}", lease_s=60)
         for k, s in enumerate(node_services)
     ]
     trace = ClaimTrace()
@@ -373,6 +387,7 @@ async def lifecycles(
         "nodes": len(fleet) or len(children),
         "node_processes": len(children),
         "tasks": tasks,
+        "inbox": inbox,
         "seconds": round(elapsed, 2),
         "lifecycles_per_s": round(tasks / elapsed, 1),
         "cpu_ms_per_lifecycle": cpu_ms,
@@ -403,15 +418,16 @@ _POLL = "SELECT count(*) FROM tasks WHERE status = 'done'"  # not counted as the
 PG_STATS = False  # --pg-stats: the server's own count and time of each statement
 
 
-def _node_processes(url: str, config: Path, folder: Path, nodes: int) -> list[Any]:
+def _node_processes(url: str, config: Path, folder: Path, nodes: int, inbox: bool) -> list[Any]:
     """One process per node (``bench/pg_fleet_procs.spawn``), each running once it said
-    ``ready``."""
+    ``ready`` (``inbox``: its agents' prompts written to their inboxes)."""
     from bench.pg_fleet_procs import spawn
 
     children = []
     try:
         for k in range(nodes):
-            children.append(spawn(url, config, folder / f"node-{time.time_ns()}", k, k + 1))
+            home = folder / f"node-{time.time_ns()}"
+            children.append(spawn(url, config, home, k, k + 1, inbox))
         for proc in children:
             assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     except BaseException:
@@ -878,6 +894,12 @@ async def main() -> None:
         "--skip-plain", action="store_true", help="lifecycles: no PostgreSQL run without nodes"
     )
     parser.add_argument(
+        "--inbox",
+        action="store_true",
+        help="lifecycles: write each prompt to its agent's inbox (the real inbox deliverer) "
+        "before the simulated agent reports done",
+    )
+    parser.add_argument(
         "--pg-stats",
         action="store_true",
         help="the server's calls and time per statement (pg_stat_statements) of each run",
@@ -918,16 +940,31 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, cluster(bin_dir, options=options) as server:
         folder = Path(tmp)
         if "lifecycles" in parts:
-            emit(await lifecycles(folder, None, 3, 8, args.tasks, False))
+            inbox = args.inbox
+            emit(await lifecycles(folder, None, 3, 8, args.tasks, False, inbox=inbox))
             if not args.skip_plain:
                 plain = new_database(server, "plain")
-                emit(await lifecycles(folder, plain, 3, 8, args.tasks, False, server=server))
+                emit(
+                    await lifecycles(
+                        folder, plain, 3, 8, args.tasks, False, server=server, inbox=inbox
+                    )
+                )
             nodes = new_database(server, "nodes")
-            emit(await lifecycles(folder, nodes, 3, 8, args.tasks, True, server=server))
+            emit(
+                await lifecycles(folder, nodes, 3, 8, args.tasks, True, server=server, inbox=inbox)
+            )
             if args.node_processes:
                 url = new_database(server, "node_procs")
                 row = await lifecycles(
-                    folder, url, 3, 8, args.tasks, True, server=server, node_processes=True
+                    folder,
+                    url,
+                    3,
+                    8,
+                    args.tasks,
+                    True,
+                    server=server,
+                    node_processes=True,
+                    inbox=inbox,
                 )
                 emit(row)
         if "drivers" in parts:
