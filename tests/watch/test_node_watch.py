@@ -114,6 +114,11 @@ async def test_the_node_watches_its_agents_and_the_coordinator_judges_from_the_d
         while len(node_watch._last) < 2:  # the node's baseline frames
             assert time.monotonic() < deadline, "the node took no frames"
             await asyncio.sleep(0.05)
+        # its agents' prompts delivered at the start: a delivery stamped after the clock
+        # moves would make that minute's typing an echo of the paste, not activity
+        while node.delivered < 2:
+            assert time.monotonic() < deadline, "the node delivered nothing"
+            await asyncio.sleep(0.05)
         for minute in range(1, 13):
             clock.advance(60)
             for index in (0, 2):
