@@ -19,7 +19,7 @@ from typing import Any
 from core.models import Receipt
 from core.protocols import Parcel
 from core.settings import Settings
-from core.store.conn import SqliteConn
+from core.store.conn import Conn, SqliteConn, values
 
 ROOT = Path(__file__).resolve().parent.parent
 XVFB_LOCK = Path(tempfile.gettempdir()) / "swarm-tests-xvfb.lock"
@@ -198,3 +198,12 @@ def stored_count(settings: Settings, table: str) -> int:
         return 0
     with contextlib.closing(sqlite3.connect(settings.db_path)) as conn:
         return int(conn.execute(query).fetchone()[0])
+
+
+def query_plan(conn: Conn, sql: str, *params: object) -> str:
+    """The plan the database chooses for ``sql`` (``EXPLAIN``; SQLite's ``EXPLAIN QUERY
+    PLAN``), as one line."""
+    if conn.dialect == "postgres":
+        rows = conn.execute(f"EXPLAIN {sql}", params).fetchall()
+        return " ".join(str(values(r)[0]) for r in rows)
+    return " ".join(r["detail"] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))

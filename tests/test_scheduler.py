@@ -9,8 +9,8 @@ from core.delivery import assignment
 from core.models import TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.store.conn import Conn, values
-from tests.helpers import RecordingDeliverer
+from core.store.conn import Conn
+from tests.helpers import RecordingDeliverer, query_plan
 
 pytestmark = pytest.mark.both_databases
 
@@ -250,14 +250,6 @@ async def test_a_takeable_task_behind_pages_of_untakeable_ones_is_found_in_the_s
     assert len(await service.list_tasks(status="ready", limit=1000)) == 302
 
 
-def _plan(conn: Conn, sql: str, *params: object) -> str:
-    """The plan the database chooses for ``sql`` (EXPLAIN), as one line."""
-    if conn.dialect == "postgres":
-        rows = conn.execute(f"EXPLAIN {sql}", params).fetchall()
-        return " ".join(str(values(r)[0]) for r in rows)
-    return " ".join(r["detail"] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
-
-
 async def test_the_next_deadline_finds_a_backoff_without_reading_every_ready_task(
     service: SwarmService,
 ) -> None:
@@ -273,5 +265,5 @@ async def test_the_next_deadline_finds_a_backoff_without_reading_every_ready_tas
 
     await service.db.write(hold_back, held.id, now + 90)
     assert await service.db.read(assignment.next_deadline, now) == now + 90
-    plan = await service.db.read(_plan, assignment._NEXT_DEADLINE, now)
+    plan = await service.db.read(query_plan, assignment._NEXT_DEADLINE, now)
     assert "tasks_ready_by_not_before" in plan, plan

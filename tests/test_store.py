@@ -21,7 +21,7 @@ from core.store import row_locks, tables
 from core.store.conn import EVENT_COLUMNS, Conn, Pair, SqliteConn
 from core.store.database import Database
 from core.store.migrations import LATEST, MIGRATIONS
-from tests.helpers import run_cli
+from tests.helpers import query_plan, run_cli
 
 
 async def test_database_is_wal_with_busy_timeout(service: SwarmService) -> None:
@@ -103,12 +103,7 @@ async def test_sqlite_keeps_only_the_indexes_its_hot_path_reads(tmp_path: Path) 
     db = await Database.open(path)
     try:
         events, tasks = await db.read(indexes, "events"), await db.read(indexes, "tasks")
-        plan = await db.read(
-            lambda c: " ".join(
-                r["detail"]
-                for r in c.execute(f"EXPLAIN QUERY PLAN {assignment._AGENTS_AND_EXPIRY}", (0.0,))
-            )
-        )
+        plan = await db.read(query_plan, assignment._AGENTS_AND_EXPIRY, 0.0)
     finally:
         await db.close()
     assert "events_txid" not in events and "events_by_task" in events
