@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from localdiscord.bodies import json_response, no_content, read_body, read_json_list
 from localdiscord.errors import (
+    MISSING_ACCESS,
+    MISSING_PERMISSIONS,
     UNKNOWN_CHANNEL,
     UNKNOWN_GUILD,
     UNKNOWN_USER,
@@ -28,7 +31,13 @@ from localdiscord.payloads import (
 )
 from localdiscord.ratelimits import Admission
 from localdiscord.webhooks import InteractionResponder
-from localdiscord.world import PUBLIC_THREAD, ChannelSpec
+from localdiscord.world import (
+    PUBLIC_THREAD,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
+    ChannelSpec,
+    Overwrite,
+)
 
 if TYPE_CHECKING:
     from localdiscord.server import LocalDiscordServer
@@ -58,11 +67,15 @@ def _middleware(server: LocalDiscordServer) -> Callable[..., Awaitable[web.Strea
         admission = Admission({})
         try:
             _authorize(server, request)
-            admission = _admit(server, request)
-            if admission.refused is not None:
-                response = json_response(admission.refused, status=429)
+            if server.outage is not None and request.path.startswith(API + "/"):
+                response = _outage(server.outage)
             else:
-                response = await handler(request)
+                admission = _admit(server, request)
+                response = (
+                    json_response(admission.refused, status=429)
+                    if admission.refused is not None
+                    else await handler(request)
+                )
         except ApiError as error:
             log.info("%s %s -> %s %s", request.method, request.path, error.status, error.message)
             response = json_response(error.payload(), status=error.status)
@@ -77,6 +90,12 @@ def _middleware(server: LocalDiscordServer) -> Callable[..., Awaitable[web.Strea
         return response
 
     return discord_errors
+
+
+def _outage(status: int) -> web.Response:
+    """What Discord answers while it is down (``set_outage``): the status, nothing done."""
+    reason = HTTPStatus(status).phrase
+    return json_response({"code": 0, "message": f"{status}: {reason}"}, status=status)
 
 
 def _admit(server: LocalDiscordServer, request: web.Request) -> Admission:
@@ -113,6 +132,7 @@ class RestApi:
 
     def register(self, router: web.UrlDispatcher) -> None:
         """Add the routes under ``/api/v10``."""
+        overwrite = "/channels/{channel_id:\\d+}/permissions/{target:\\d+}"
         routes: list[tuple[str, str, Handler]] = [
             ("GET", "/gateway", self.gateway),
             ("GET", "/gateway/bot", self.gateway_bot),
@@ -126,6 +146,9 @@ class RestApi:
             ("GET", "/guilds/{guild_id:\\d+}/members", self.guild_members),
             ("GET", "/guilds/{guild_id:\\d+}/members/{user_id:\\d+}", self.guild_member),
             ("GET", "/channels/{channel_id:\\d+}", self.channel),
+            ("DELETE", "/channels/{channel_id:\\d+}", self.delete_channel),
+            ("PUT", overwrite, self.put_overwrite),
+            ("DELETE", overwrite, self.drop_overwrite),
             ("POST", "/channels/{channel_id:\\d+}/typing", self.typing),
         ]
         for method, path, handler in routes:
@@ -226,15 +249,75 @@ class RestApi:
             raise ApiError(404, 10007, "Unknown Member") from None
         return json_response(member_payload(self._world.guild, found))
 
-    def _channel(self, request: web.Request) -> ChannelSpec:
+    def _any_channel(self, request: web.Request) -> ChannelSpec:
+        """The channel or thread of the route; 404 ``Unknown Channel`` (none, or deleted)."""
         try:
             return self._world.guild.channel(int(request.match_info["channel_id"]))
         except KeyError:
             raise not_found(UNKNOWN_CHANNEL, "Channel") from None
 
+    def _channel(self, request: web.Request) -> ChannelSpec:
+        """The channel or thread of the route, one the bot can see: 403 ``Missing Access``
+        when an overwrite denies it View Channel."""
+        found = self._any_channel(request)
+        if not self._bot_may(found, VIEW_CHANNEL):
+            raise ApiError(403, MISSING_ACCESS, "Missing Access")
+        return found
+
+    def _bot_may(self, channel: ChannelSpec, permission: int) -> bool:
+        guild = self._world.guild
+        return bool(guild.channel_permissions(self._world.bot, channel) & permission)
+
     async def channel(self, request: web.Request) -> web.Response:
         """``GET /channels/{id}``."""
         return json_response(channel_payload(self._world.guild, self._channel(request)))
+
+    # A moderator's changes (the server has no user tokens: these take the bot's token and
+    # act as someone allowed to manage the channel, whatever the bot itself may see).
+
+    async def delete_channel(self, request: web.Request) -> web.Response:
+        """``DELETE /channels/{id}``: a channel (with its threads) or a thread is gone; its
+        messages with it (404 ``Unknown Channel`` from then on)."""
+        found = self._any_channel(request)
+        guild = self._world.guild
+        payload = channel_payload(guild, found)
+        gone = [t for t in guild.threads if found.id in (t.id, t.parent_id)]
+        guild.threads[:] = [t for t in guild.threads if t not in gone]
+        guild.channels[:] = [c for c in guild.channels if c.id != found.id]
+        guild.overwrites.pop(found.id, None)
+        self._world.changes.notify()
+        for thread in gone:
+            await self._server.announce_channel("THREAD_DELETE", channel_payload(guild, thread))
+        if found.parent_id is None:
+            await self._server.announce_channel("CHANNEL_DELETE", payload)
+        return json_response(payload)
+
+    async def put_overwrite(self, request: web.Request) -> web.Response:
+        """``PUT /channels/{id}/permissions/{role or member id}`` (``allow``, ``deny``,
+        ``type``): what a moderator sets in the channel's permissions."""
+        found = self._any_channel(request)
+        if found.parent_id is not None:
+            raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        body, _ = await read_body(request)
+        target = int(request.match_info["target"])
+        overwrite = Overwrite(
+            target, int(body.get("type", 0)), int(body.get("allow", 0)), int(body.get("deny", 0))
+        )
+        self._world.guild.overwrites.setdefault(found.id, {})[target] = overwrite
+        await self._overwrites_changed(found)
+        return no_content()
+
+    async def drop_overwrite(self, request: web.Request) -> web.Response:
+        """``DELETE /channels/{id}/permissions/{role or member id}``."""
+        found = self._any_channel(request)
+        self._world.guild.overwrites.get(found.id, {}).pop(int(request.match_info["target"]), None)
+        await self._overwrites_changed(found)
+        return no_content()
+
+    async def _overwrites_changed(self, channel: ChannelSpec) -> None:
+        self._world.changes.notify()
+        payload = channel_payload(self._world.guild, channel)
+        await self._server.announce_channel("CHANNEL_UPDATE", payload)
 
     async def typing(self, request: web.Request) -> web.Response:
         """``POST /channels/{id}/typing``."""
@@ -302,6 +385,8 @@ class RestApi:
     async def create_message(self, request: web.Request) -> web.Response:
         """``POST /channels/{id}/messages`` (JSON or multipart with files)."""
         channel = self._channel(request)
+        if channel.parent_id is None and not self._bot_may(channel, SEND_MESSAGES):
+            raise ApiError(403, MISSING_PERMISSIONS, "Missing Permissions")
         body, files = await read_body(request)
         if "flags" in body:  # channel messages cannot be ephemeral
             body["flags"] = int(body["flags"] or 0) & ~EPHEMERAL
