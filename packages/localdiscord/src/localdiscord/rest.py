@@ -13,13 +13,13 @@ from localdiscord.bodies import json_response, no_content, read_body, read_json_
 from localdiscord.errors import (
     MISSING_ACCESS,
     MISSING_PERMISSIONS,
-    UNKNOWN_CHANNEL,
     UNKNOWN_GUILD,
     UNKNOWN_USER,
     ApiError,
     not_found,
 )
 from localdiscord.messages import EPHEMERAL, RecordedMessage
+from localdiscord.moderation import Moderation, route_channel
 from localdiscord.payloads import (
     application_payload,
     channel_payload,
@@ -31,13 +31,7 @@ from localdiscord.payloads import (
 )
 from localdiscord.ratelimits import Admission
 from localdiscord.webhooks import InteractionResponder
-from localdiscord.world import (
-    PUBLIC_THREAD,
-    SEND_MESSAGES,
-    VIEW_CHANNEL,
-    ChannelSpec,
-    Overwrite,
-)
+from localdiscord.world import PUBLIC_THREAD, SEND_MESSAGES, VIEW_CHANNEL, ChannelSpec
 
 if TYPE_CHECKING:
     from localdiscord.server import LocalDiscordServer
@@ -132,7 +126,6 @@ class RestApi:
 
     def register(self, router: web.UrlDispatcher) -> None:
         """Add the routes under ``/api/v10``."""
-        overwrite = "/channels/{channel_id:\\d+}/permissions/{target:\\d+}"
         routes: list[tuple[str, str, Handler]] = [
             ("GET", "/gateway", self.gateway),
             ("GET", "/gateway/bot", self.gateway_bot),
@@ -146,13 +139,11 @@ class RestApi:
             ("GET", "/guilds/{guild_id:\\d+}/members", self.guild_members),
             ("GET", "/guilds/{guild_id:\\d+}/members/{user_id:\\d+}", self.guild_member),
             ("GET", "/channels/{channel_id:\\d+}", self.channel),
-            ("DELETE", "/channels/{channel_id:\\d+}", self.delete_channel),
-            ("PUT", overwrite, self.put_overwrite),
-            ("DELETE", overwrite, self.drop_overwrite),
             ("POST", "/channels/{channel_id:\\d+}/typing", self.typing),
         ]
         for method, path, handler in routes:
             router.add_route(method, API + path, handler)
+        Moderation(self._server).register(router, API)
         self._register_commands(router)
         self._register_messages(router)
         router.add_get("/attachments/{channel_id}/{attachment_id:\\d+}/{filename}", self.attachment)
@@ -249,17 +240,10 @@ class RestApi:
             raise ApiError(404, 10007, "Unknown Member") from None
         return json_response(member_payload(self._world.guild, found))
 
-    def _any_channel(self, request: web.Request) -> ChannelSpec:
-        """The channel or thread of the route; 404 ``Unknown Channel`` (none, or deleted)."""
-        try:
-            return self._world.guild.channel(int(request.match_info["channel_id"]))
-        except KeyError:
-            raise not_found(UNKNOWN_CHANNEL, "Channel") from None
-
     def _channel(self, request: web.Request) -> ChannelSpec:
         """The channel or thread of the route, one the bot can see: 403 ``Missing Access``
         when an overwrite denies it View Channel."""
-        found = self._any_channel(request)
+        found = route_channel(self._world, request)
         if not self._bot_may(found, VIEW_CHANNEL):
             raise ApiError(403, MISSING_ACCESS, "Missing Access")
         return found
@@ -271,53 +255,6 @@ class RestApi:
     async def channel(self, request: web.Request) -> web.Response:
         """``GET /channels/{id}``."""
         return json_response(channel_payload(self._world.guild, self._channel(request)))
-
-    # A moderator's changes (the server has no user tokens: these take the bot's token and
-    # act as someone allowed to manage the channel, whatever the bot itself may see).
-
-    async def delete_channel(self, request: web.Request) -> web.Response:
-        """``DELETE /channels/{id}``: a channel (with its threads) or a thread is gone; its
-        messages with it (404 ``Unknown Channel`` from then on)."""
-        found = self._any_channel(request)
-        guild = self._world.guild
-        payload = channel_payload(guild, found)
-        gone = [t for t in guild.threads if found.id in (t.id, t.parent_id)]
-        guild.threads[:] = [t for t in guild.threads if t not in gone]
-        guild.channels[:] = [c for c in guild.channels if c.id != found.id]
-        guild.overwrites.pop(found.id, None)
-        self._world.changes.notify()
-        for thread in gone:
-            await self._server.announce_channel("THREAD_DELETE", channel_payload(guild, thread))
-        if found.parent_id is None:
-            await self._server.announce_channel("CHANNEL_DELETE", payload)
-        return json_response(payload)
-
-    async def put_overwrite(self, request: web.Request) -> web.Response:
-        """``PUT /channels/{id}/permissions/{role or member id}`` (``allow``, ``deny``,
-        ``type``): what a moderator sets in the channel's permissions."""
-        found = self._any_channel(request)
-        if found.parent_id is not None:
-            raise ApiError(400, 50024, "Cannot execute action on this channel type")
-        body, _ = await read_body(request)
-        target = int(request.match_info["target"])
-        overwrite = Overwrite(
-            target, int(body.get("type", 0)), int(body.get("allow", 0)), int(body.get("deny", 0))
-        )
-        self._world.guild.overwrites.setdefault(found.id, {})[target] = overwrite
-        await self._overwrites_changed(found)
-        return no_content()
-
-    async def drop_overwrite(self, request: web.Request) -> web.Response:
-        """``DELETE /channels/{id}/permissions/{role or member id}``."""
-        found = self._any_channel(request)
-        self._world.guild.overwrites.get(found.id, {}).pop(int(request.match_info["target"]), None)
-        await self._overwrites_changed(found)
-        return no_content()
-
-    async def _overwrites_changed(self, channel: ChannelSpec) -> None:
-        self._world.changes.notify()
-        payload = channel_payload(self._world.guild, channel)
-        await self._server.announce_channel("CHANNEL_UPDATE", payload)
 
     async def typing(self, request: web.Request) -> web.Response:
         """``POST /channels/{id}/typing``."""
