@@ -10,6 +10,7 @@ from bot.cli import format as fmt
 from bot.cli.args import LIMIT_MAX, count_arg
 from bot.cli.output import emit_json, json_line
 from bot.cli.style import painter
+from bot.discordbot.notifier_health import notifier_health
 from core.coordinator.home_lock import last_heartbeat, running_coordinator
 from core.jsonshape import iso_utc
 from core.models import Event
@@ -61,6 +62,9 @@ async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
             "heartbeat": _heartbeat(service, running[0]),
         }
     )
+    loops = await notifier_health(service)
+    if loops:  # the Discord notifier ran on this database: its lag and failures
+        overview["notifier"] = [loop.to_json() for loop in loops]
     emit_json(overview) if args.json else print(fmt.status_text(overview, painter()))
     if overview.get("nodes") and not args.json:
         from bot.cli import node
