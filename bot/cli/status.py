@@ -10,7 +10,7 @@ from bot.cli import format as fmt
 from bot.cli.args import LIMIT_MAX, count_arg
 from bot.cli.output import emit_json, json_line
 from bot.cli.style import painter
-from bot.discordbot.notifier_health import notifier_health
+from bot.discordbot.notifier_health import with_notifier
 from core.coordinator.home_lock import last_heartbeat, running_coordinator
 from core.jsonshape import iso_utc
 from core.models import Event
@@ -62,9 +62,7 @@ async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
             "heartbeat": _heartbeat(service, running[0]),
         }
     )
-    loops = await notifier_health(service)
-    if loops:  # the Discord notifier ran on this database: its lag and failures
-        overview["notifier"] = [loop.to_json() for loop in loops]
+    await with_notifier(service, overview)  # the Discord notifier's lag and failures
     emit_json(overview) if args.json else print(fmt.status_text(overview, painter()))
     if overview.get("nodes") and not args.json:
         from bot.cli import node

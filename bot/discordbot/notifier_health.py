@@ -4,7 +4,7 @@ from the database, for ``swarm status``, ``/metrics`` and the dashboard."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.discordbot.render import ALERT_KINDS
 from core.store.posts import LoopHealth
@@ -28,3 +28,12 @@ async def notifier_health(service: SwarmService) -> list[LoopHealth]:
         URGENT_CONSUMER, tuple(sorted(URGENT_KINDS)), normal.cursor
     )
     return [normal] if urgent is None else [normal, urgent]
+
+
+async def with_notifier(service: SwarmService, overview: dict[str, Any]) -> dict[str, Any]:
+    """``overview`` (``service.status()``) with the loops' health as ``notifier``, once the
+    notifier ran here (``swarm status``, ``GET /api/v1/status``)."""
+    loops = await notifier_health(service)
+    if loops:
+        overview["notifier"] = [loop.to_json() for loop in loops]
+    return overview

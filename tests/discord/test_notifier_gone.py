@@ -31,7 +31,7 @@ from tests.discord.conftest import World, builder_for
 from tests.discord.test_notifier import edited_to, has, thread_of
 from tests.discord.test_prompt_posts import open_prompt
 from tests.helpers import run_cli
-from tests.web.conftest import make_token
+from tests.web.conftest import bearer, make_token
 from tests.web.test_pages import login
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(90)]
@@ -77,6 +77,7 @@ class Shown:
     text: str
     metrics: str
     page: str
+    api: dict[str, Any]  # GET /api/v1/status
 
     def loop(self, name: str) -> dict[str, Any]:
         """One loop of ``swarm status --json``."""
@@ -95,9 +96,11 @@ async def shown(service: SwarmService, home: Path, database_url: str | None) -> 
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
         metrics = (await http.get("/metrics")).text
-        await login(http, await make_token(service, "viewer", "wall"))
+        token = await make_token(service, "viewer", "wall")
+        api = (await http.get("/api/v1/status", headers=bearer(token))).json()
+        await login(http, token)
         page = (await http.get("/agents")).text
-    return Shown(json.loads(as_json.out), text.out, metrics, page)
+    return Shown(json.loads(as_json.out), text.out, metrics, page, api)
 
 
 async def delete_message(server: LocalDiscordServer, message: RecordedMessage) -> None:
@@ -257,6 +260,7 @@ async def test_an_outage_is_tried_again_and_its_lag_and_failures_are_shown(
     assert float(lag.split()[-1]) >= 1
     assert 'swarm_notifier_failures_total{loop="discord",outcome="retried"}' in seen.metrics
     assert 'id="notifier-discord"' in seen.page and "503 Service Unavailable" in seen.page
+    assert seen.api["notifier"][0]["last_error"] == "503 Service Unavailable"
     server.set_outage(None)
     await server.wait_for_message(has("**T-2** · during the outage"), timeout_s=40)
 
