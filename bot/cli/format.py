@@ -228,10 +228,56 @@ def status_text(overview: dict[str, Any], paint: Painter = PLAIN) -> str:
         "deliveries: " + ", ".join(f"{k} {v}" for k, v in deliveries.items()),
         f"input:      {paint('PAUSED - ' + one_line(paused), 'bold red') if paused else 'live'}",
         *_limits_lines(overview.get("limited"), paint),
+        *_notifier_lines(overview.get("notifier"), paint),
         "",
         agents_table(overview["agents"], paint),
     ]
     return "\n".join(lines)
+
+
+def _notifier_lines(loops: list[dict[str, Any]] | None, paint: Painter) -> list[str]:
+    """``notifier:   discord caught up, discord:urgent 3 min behind`` and, once something
+    failed, a line saying what (``_failures_text``)."""
+    if not loops:
+        return []
+    lags = []
+    for loop in loops:
+        behind = float(loop["behind_s"])
+        lag = f"{_span(behind)} behind" if behind >= 1 else "caught up"
+        lags.append(f"{loop['loop']} {paint(lag, 'yellow') if behind >= 60 else lag}")
+    failures = _failures_text(loops)
+    if failures is None:
+        return ["notifier:   " + ", ".join(lags)]
+    skipped = any(loop["skipped"] for loop in loops)
+    return [
+        "notifier:   " + ", ".join(lags),
+        " " * 12 + paint(failures, "yellow" if skipped else None),
+    ]
+
+
+def _failures_text(loops: list[dict[str, Any]]) -> str | None:
+    """``3 tried again, 1 skipped (refused for good), 1 posted anew (deleted); last 5s ago:
+    503 Service Unavailable``, summed over the loops; None when nothing failed."""
+    counts = [sum(int(loop[key]) for loop in loops) for key in ("retried", "skipped", "reposted")]
+    dated = [loop for loop in loops if loop["last_error_at"]]
+    if not any(counts) or not dated:
+        return None
+    last = max(dated, key=lambda loop: str(loop["last_error_at"]))
+    when = datetime.fromisoformat(last["last_error_at"]).timestamp()
+    retried, skipped, reposted = counts
+    return (
+        f"{retried} tried again, {skipped} skipped (refused for good), {reposted} posted anew "
+        f"(deleted); last {_ago(when)}: {one_line(str(last['last_error']))}"
+    )
+
+
+def _span(seconds: float) -> str:
+    """``40 s``, ``5 min``, ``3 h``, ``2 d``."""
+    whole = int(seconds)
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if whole >= 2 * size:
+            return f"{whole // size} {unit}"
+    return f"{whole} s"
 
 
 def _limits_lines(limited: dict[str, Any] | None, paint: Painter) -> list[str]:

@@ -20,6 +20,7 @@ import discord
 
 from bot.discordbot.embeds import campaign_embed
 from bot.discordbot.gates import gate_buttons
+from bot.discordbot.post_failures import Loop, for_good
 from core.errors import NotFound
 from core.models import BlockedOn, Event, TaskStatus
 from core.store.posts import Post
@@ -92,13 +93,15 @@ class CampaignPosts:
         channel = self.bot.get_partial_messageable(post.channel_id)
         try:
             await channel.get_partial_message(post.message_id).edit(embed=embed, view=view)
-        except discord.NotFound:
-            log.info("the live message of %s is gone: no longer edited", campaign.ref)
+        except Exception as exc:  # deleted, or no longer visible to the bot: let it be
+            if not for_good(exc):
+                raise
+            log.info("the live message of %s is gone (%s): no longer edited", campaign.ref, exc)
             await self.flows.drop_live_post(campaign_id)
             return
         await self.flows.keep_live_post(replace(post, shown=shown))
 
-    async def gate_waiting(self, channel: Any, event: Event) -> None:
+    async def gate_waiting(self, loop: Loop, channel: Any, event: Event) -> None:
         """One post for a gate that waits for a person, with Approve / Reject; nothing when
         it was decided before the event got here (a replay)."""
         assert event.task_id is not None
@@ -111,4 +114,4 @@ class CampaignPosts:
         campaign_id = await self.flows.campaign_of_task(task.id)
         where = f" ({campaign_ref(campaign_id)})" if campaign_id is not None else ""
         text = shorten(one_line(f"✋ {task.ref} waits for approval{where}: {task.title}"), 1900)
-        await channel.send(text, view=gate_buttons([task.id]))
+        await loop.send(channel, text, view=gate_buttons([task.id]))

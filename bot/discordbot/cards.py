@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 from core.models import ACTIVE, Event, Task, TaskStatus
 from core.store.posts import Progress
@@ -125,6 +126,26 @@ def card_actions(task: Task) -> tuple[str, ...]:
 def shown_key(task: Task, note: str | None, question: Question | None = None) -> str:
     """What a card shows (text and buttons), to skip edits that change nothing."""
     return task_card(task, note, question) + "|" + ",".join(card_actions(task))
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a task's card shows: the task, the last note while it is worked on, its open
+    question."""
+
+    task: Task
+    note: str | None = None
+    question: Question | None = None
+
+    @property
+    def text(self) -> str:
+        """The card's text (``task_card``)."""
+        return task_card(self.task, self.note, self.question)
+
+    @property
+    def shown(self) -> str:
+        """Its text and buttons (``shown_key``)."""
+        return shown_key(self.task, self.note, self.question)
 
 
 def creates_card(event: Event, level: NotifyLevel) -> bool:

@@ -15,6 +15,7 @@ import discord
 
 from bot.discordbot.access import Access
 from bot.discordbot.context import actor
+from bot.discordbot.post_failures import Loop
 from bot.discordbot.prompt_posts import fenced
 from bot.github import links
 from core.errors import SwarmError
@@ -26,7 +27,6 @@ from core.text import escape_controls, one_line, shorten
 if TYPE_CHECKING:
     from bot.discordbot.context import Bot
 
-CI_KINDS = frozenset({"github.ci_exhausted", "github.ci_decided"})
 TAIL_CHARS = 1200  # of the log's end in the post (the post stays under Discord's 2000)
 STYLES = {
     "retry": discord.ButtonStyle.success,
@@ -129,12 +129,14 @@ def _exhausted_data(conn: Any, task_id: int) -> dict[str, Any]:
 class CiPosts:
     """Posts each PR whose CI failed past its retries; edits the post when a choice is made."""
 
-    def __init__(self, bot: Bot, consumer: str) -> None:
+    def __init__(self, bot: Bot, loop: Loop) -> None:
         self.bot = bot
-        self.consumer = consumer
+        self.loop = loop
+        self.consumer = loop.consumer
 
     async def handle(self, channel: Any, event: Event) -> None:
-        """Post or edit what ``event`` (``github.ci_exhausted`` / ``_decided``) changes."""
+        """Post or edit what ``event`` (``github.ci_exhausted`` / ``_decided``) changes (a post
+        that is gone: posted anew)."""
         service = self.bot.service
         task_id = event.task_id
         if task_id is None:
@@ -147,13 +149,13 @@ class CiPosts:
             if event.kind != "github.ci_exhausted" or decided is not None:
                 await service.posts.set_cursor(self.consumer, event.id)
                 return
-            sent = await channel.send(text, view=ci_buttons(task_id))
+            sent = await self.loop.send(channel, text, view=ci_buttons(task_id))
             await service.posts.save_post(
                 Post(post_key(task_id), sent.id, shown=text), self.consumer, event.id
             )
             return
         if text != post.shown:
             view = ci_buttons(task_id) if decided is None else None
-            await channel.get_partial_message(post.message_id).edit(content=text, view=view)
-            post = Post(post.key, post.message_id, shown=text)
+            shown_by = await self.loop.edit_or_post(channel, post, event, content=text, view=view)
+            post = Post(post.key, shown_by, shown=text)
         await service.posts.save_post(post, self.consumer, event.id)

@@ -11,6 +11,11 @@ post in flight and never drops one.
 What a person must act on (a permission prompt, CI out of retries, a gate, an alert) is
 posted by a second loop with its own cursor (``discord:urgent``), so it never waits behind
 a flood of task cards: Discord lets a channel take about five posts in five seconds.
+
+Neither loop waits on one event for ever (:mod:`bot.discordbot.post_failures`): a live
+message (or thread) that was deleted is posted anew, a post Discord refuses for good is
+skipped, recorded and alerted, and what fails for now is tried again with backoff, its lag and
+failures shown by ``swarm status``, ``/metrics`` and the dashboard.
 """
 
 from __future__ import annotations
@@ -18,22 +23,30 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.discordbot.campaign_posts import CampaignPosts
 from bot.discordbot.cards import (
     CARD_KINDS,
     FAILURE_KINDS,
+    Card,
     NotifyLevel,
     creates_card,
     message_headline,
     progress_line,
-    shown_key,
-    task_card,
     thread_note,
 )
-from bot.discordbot.github_posts import CI_KINDS, CiPosts
-from bot.discordbot.prompt_posts import PROMPT_KINDS, PromptPosts
+from bot.discordbot.github_posts import CiPosts
+from bot.discordbot.notifier_health import (
+    CI_KINDS,
+    CONSUMER,
+    PROMPT_KINDS,
+    URGENT_CONSUMER,
+    URGENT_KINDS,
+)
+from bot.discordbot.post_failures import Loop, describe, for_good
+from bot.discordbot.prompt_posts import PromptPosts
 from bot.discordbot.render import (
     ALERT_KINDS,
     ICONS,
@@ -45,7 +58,7 @@ from bot.discordbot.render import (
 )
 from bot.discordbot.views import card_view
 from core.errors import SwarmError
-from core.models import Event
+from core.models import Event, Task
 from core.service.swarm import SwarmService
 from core.store.event_query import EventFilter
 from core.store.posts import Post
@@ -56,14 +69,11 @@ if TYPE_CHECKING:
     from bot.discordbot.context import Bot
 
 log = logging.getLogger(__name__)
-CONSUMER = "discord"
-URGENT_CONSUMER = "discord:urgent"  # the posts a person must act on, read on their own
 MAX_BACKOFF_S = 30.0
 FIRST_START_BACKLOG = 200
 QUIET_LINE_KINDS = frozenset(
     {"schedule.failed", "input.paused", "input.resumed", "campaign.finished", "campaign.cancelled"}
 )
-URGENT_KINDS = PROMPT_KINDS | CI_KINDS | ALERT_KINDS | {"gate.waiting"}
 
 
 class Notifier:
@@ -78,9 +88,11 @@ class Notifier:
         self._urgent_wake = asyncio.Event()
         self._stopping = False
         self._lines: list[Event] = []
+        self.normal = Loop(service, CONSUMER)
+        self.urgent = Loop(service, URGENT_CONSUMER)
         self.campaigns = CampaignPosts(bot)
-        self.prompts = PromptPosts(bot, URGENT_CONSUMER)  # agents' permission prompts, buttons
-        self.ci = CiPosts(bot, URGENT_CONSUMER)  # PRs whose CI failed past its retries
+        self.prompts = PromptPosts(bot, self.urgent)  # agents' permission prompts, buttons
+        self.ci = CiPosts(bot, self.urgent)  # PRs whose CI failed past its retries
         service.on_change(self._wake.set)
         service.on_change(self._urgent_wake.set)
 
@@ -97,18 +109,24 @@ class Notifier:
         cursor = await self._start_cursor()
         urgent = await self.service.posts.cursor(URGENT_CONSUMER) or cursor
         async with asyncio.TaskGroup() as group:
-            group.create_task(self._loop(channel, cursor, self.post_pending, self._wake))
-            group.create_task(self._loop(channel, urgent, self.post_urgent, self._urgent_wake))
+            normal = self._loop(self.normal, channel, cursor, self.post_pending, self._wake)
+            group.create_task(normal)
+            urgent_loop = self._loop(
+                self.urgent, channel, urgent, self.post_urgent, self._urgent_wake
+            )
+            group.create_task(urgent_loop)
 
     async def _loop(
         self,
+        loop: Loop,
         channel: Any,
         cursor: int,
         step: Callable[[Any, int], Awaitable[tuple[int, bool]]],
         wake: asyncio.Event,
     ) -> None:
         """Run ``step`` until stopped: at once while it finds events, else on a change or
-        every ``poll_s``; a failure (a lost connection) is retried with a growing pause."""
+        every ``poll_s``; a failure for now (Discord down, a lost connection) is recorded and
+        tried again with a growing pause, from the cursor saved."""
         backoff = 1.0
         while not self._stopping:
             wake.clear()
@@ -116,7 +134,13 @@ class Notifier:
                 cursor, posted = await step(channel, cursor)
                 backoff = 1.0
             except Exception as exc:  # a lost connection must not end the notifier
-                log.warning("posting to Discord failed (%r); retrying in %.0f s", exc, backoff)
+                log.warning(
+                    "%s: posting to Discord failed (%s); retrying in %.0f s",
+                    loop.consumer,
+                    describe(exc),
+                    backoff,
+                )
+                cursor = await loop.retried(exc, cursor)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
                 continue
@@ -130,7 +154,7 @@ class Notifier:
         for event in events:
             if self._stopping:
                 break
-            await self._handle_urgent(channel, event)
+            await self.urgent.guarded(event, partial(self._handle_urgent, channel, event))
             await self.service.posts.set_cursor(URGENT_CONSUMER, event.id)
             cursor = event.id
         return cursor, bool(events)
@@ -160,7 +184,7 @@ class Notifier:
             if event.kind in URGENT_KINDS:  # posted by ``post_urgent``
                 if not self._lines:
                     cursor = event.id
-            elif await self._handle(channel, event):
+            elif await self.normal.guarded(event, partial(self._handle, channel, event)):
                 await self._flush(channel)
                 cursor = event.id
             elif self._wants_line(event):
@@ -190,7 +214,12 @@ class Notifier:
         if not self._lines:
             return
         lines, self._lines = self._lines, []
-        await channel.send("\n".join(event_text(e) for e in lines))
+        try:
+            await self.normal.send(channel, "\n".join(event_text(e) for e in lines))
+        except Exception as exc:
+            if not for_good(exc):
+                raise
+            await self.normal.skipped(lines[-1], exc)
         await self.service.posts.set_cursor(CONSUMER, lines[-1].id)
 
     async def _handle_urgent(self, channel: Any, event: Event) -> None:
@@ -204,7 +233,7 @@ class Notifier:
         elif event.kind in CI_KINDS:
             await self.ci.handle(channel, event)
         elif event.kind == "gate.waiting" and event.task_id is not None:
-            await self.campaigns.gate_waiting(channel, event)
+            await self.campaigns.gate_waiting(self.urgent, channel, event)
 
     async def _handle(self, channel: Any, event: Event) -> bool:
         """Post or edit what ``event`` changes; True when it was handled here (cursor saved)."""
@@ -212,7 +241,7 @@ class Notifier:
             if self.level is not NotifyLevel.quiet:
                 await self._flush(channel)
                 for piece in split_text(f"{ICONS.get(event.kind, '•')} {event.text}"):
-                    await channel.send(piece)
+                    await self.normal.send(channel, piece)
             return True
         if event.task_id is not None and event.kind in TASK_LINE_KINDS | CARD_KINDS:
             await self._flush(channel)
@@ -230,10 +259,10 @@ class Notifier:
         return False
 
     async def _task_event(self, channel: Any, event: Event) -> None:
-        """Create or edit the task's card; add the event's note to its thread."""
+        """Create or edit the task's card; add the event's note to its thread. A card whose
+        message or thread Discord refuses for good (deleted) is posted anew, once."""
         assert event.task_id is not None
-        key = f"task:{event.task_id}"
-        post = await self.service.posts.post(key)
+        post = await self.service.posts.post(f"task:{event.task_id}")
         try:
             task = await self.service.get_task(event.task_id)
         except SwarmError:  # gone (archived): nothing left to show
@@ -244,32 +273,52 @@ class Notifier:
             if event.kind in ("task.started", "task.progress")
             else (post.note if post and task.status.value == "in_progress" else None)
         )
-        question = await self.service.questions.open_question(task.id)
-        shown = shown_key(task, note, question)
-        if post is None:
-            if not creates_card(event, self.level):
-                await self.service.posts.set_cursor(CONSUMER, event.id)
-                return
-            sent = await channel.send(task_card(task, note, question), view=card_view(task))
-            post = Post(key, sent.id, None, note, shown)
-            await self.service.posts.save_post(post, CONSUMER, event.id)
-        elif shown != post.shown:
-            await channel.get_partial_message(post.message_id).edit(
-                content=task_card(task, note, question), view=card_view(task)
-            )
-            post = Post(key, post.message_id, post.thread_id, note, shown)
-            await self.service.posts.save_post(post, CONSUMER, event.id)
+        card = Card(task, note, await self.service.questions.open_question(task.id))
+        post = await self._show_card(channel, event, card, post)
         line = thread_note(event, self.level)
-        if line is not None:
-            await self._thread_post(channel, post, task.ref, task.title, line, event.id)
+        if post is None or line is None:
+            return
+        try:
+            await self._thread_post(channel, post, task, line, event.id)
+        except Exception as exc:
+            if not for_good(exc):
+                raise
+            await self.normal.reposted(post.key, event, exc)  # its thread is gone
+            post = await self._show_card(channel, event, card, None, anew=True)
+            assert post is not None
+            await self._thread_post(channel, post, task, line, event.id)
+
+    async def _show_card(
+        self, channel: Any, event: Event, card: Card, post: Post | None, anew: bool = False
+    ) -> Post | None:
+        """Post the card (when this event creates one, or ``anew``) or edit it; the post that
+        shows it (None: no card)."""
+        key = f"task:{card.task.id}"
+        view = card_view(card.task)
+        if post is None:
+            if not anew and not creates_card(event, self.level):
+                await self.service.posts.set_cursor(CONSUMER, event.id)
+                return None
+            sent = await self.normal.send(channel, card.text, view=view)
+            post = Post(key, sent.id, None, card.note, card.shown)
+        elif card.shown != post.shown:
+            shown_by = await self.normal.edit_or_post(
+                channel, post, event, content=card.text, view=view
+            )
+            thread_id = post.thread_id if shown_by == post.message_id else None
+            post = Post(key, shown_by, thread_id, card.note, card.shown)
+        else:
+            return post
+        await self.service.posts.save_post(post, CONSUMER, event.id)
+        return post
 
     async def _thread_post(
-        self, channel: Any, post: Post, ref: str, title: str, line: str, event_id: int
+        self, channel: Any, post: Post, task: Task, line: str, event_id: int
     ) -> None:
         thread_id = post.thread_id
         if thread_id is None:
             thread = await channel.get_partial_message(post.message_id).create_thread(
-                name=f"{ref} {title}"[:100]
+                name=f"{task.ref} {task.title}"[:100]
             )
             thread_id = thread.id
             await self.service.posts.save_post(
@@ -277,7 +326,7 @@ class Notifier:
                 CONSUMER,
                 event_id - 1,
             )  # the thread exists; the note is still to post
-        await self.bot.get_partial_messageable(thread_id).send(line)
+        await self.normal.send(self.bot.get_partial_messageable(thread_id), line)
         await self.service.posts.set_cursor(CONSUMER, event_id)
 
     async def _message_event(self, channel: Any, event: Event, message_id: int) -> None:
@@ -290,7 +339,7 @@ class Notifier:
                 return
             headline = message_headline(event)
             text = progress_line(headline, await self.service.posts.message_progress(message_id))
-            sent = await channel.send(text)
+            sent = await self.normal.send(channel, text)
             await self.service.posts.save_post(
                 Post(key, sent.id, None, headline, text), CONSUMER, event.id
             )
@@ -299,14 +348,15 @@ class Notifier:
             if event.kind == "delivery.failed" and (
                 self.level is NotifyLevel.quiet or event.task_id is None
             ):
-                await channel.send(event_text(event))
+                await self.normal.send(channel, event_text(event))
             await self.service.posts.set_cursor(CONSUMER, event.id)
             return
         text = progress_line(post.note, await self.service.posts.message_progress(message_id))
+        shown_by = post.message_id
         if text != post.shown:
-            await channel.get_partial_message(post.message_id).edit(content=text)
+            shown_by = await self.normal.edit_or_post(channel, post, event, content=text)
         await self.service.posts.save_post(
-            Post(key, post.message_id, None, post.note, text), CONSUMER, event.id
+            Post(key, shown_by, None, post.note, text), CONSUMER, event.id
         )
 
     async def _alert(self, event: Event) -> None:
@@ -317,9 +367,10 @@ class Notifier:
         alerts = await self._channel(self.bot.settings.alerts_channel_id)
         role = self.bot.settings.alerts_role_id
         if role is None or event.kind != "alert.opened":
-            await alerts.send(event_text(event))
+            await self.urgent.send(alerts, event_text(event))
             return
-        await alerts.send(
+        await self.urgent.send(
+            alerts,
             f"<@&{role}> {event_text(event)}",
             allowed_mentions=discord.AllowedMentions(roles=[discord.Object(role)]),
         )

@@ -14,6 +14,7 @@ import discord
 
 from bot.discordbot.access import Access
 from bot.discordbot.context import actor
+from bot.discordbot.post_failures import Loop
 from core.errors import NotFound, SwarmError
 from core.models import Event, task_ref
 from core.service.inbox import prompt_ref
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from bot.discordbot.context import Bot
 
 log = logging.getLogger(__name__)
-PROMPT_KINDS = frozenset({"prompt.opened", "prompt.decided", "prompt.closed"})
 MAX_OPTION_BUTTONS = 25  # Discord's limit of components in one message
 TEXT_LIMIT = 1500  # characters of the prompt's text in the post (the post stays under 2000)
 LABEL_LIMIT = 80  # Discord's limit of a button's label
@@ -132,12 +132,14 @@ def option_buttons(prompt: Prompt) -> discord.ui.View:
 class PromptPosts:
     """Posts each prompt that opens, and edits its post when it is decided or closed."""
 
-    def __init__(self, bot: Bot, consumer: str) -> None:
+    def __init__(self, bot: Bot, loop: Loop) -> None:
         self.bot = bot
-        self.consumer = consumer
+        self.loop = loop
+        self.consumer = loop.consumer
 
     async def handle(self, channel: Any, event: Event) -> None:
-        """Post or edit what ``event`` (a ``prompt.*`` event) changes; save the cursor."""
+        """Post or edit what ``event`` (a ``prompt.*`` event) changes; save the cursor. A post
+        that is gone (deleted) is posted anew, as the prompt is now."""
         service = self.bot.service
         prompt_id = (event.data or {}).get("prompt")
         post = await service.posts.post(post_key(int(prompt_id))) if prompt_id else None
@@ -153,13 +155,13 @@ class PromptPosts:
             if event.kind != "prompt.opened" or not prompt.open:  # decided before it got here
                 await service.posts.set_cursor(self.consumer, event.id)
                 return
-            sent = await channel.send(text, view=option_buttons(prompt))
+            sent = await self.loop.send(channel, text, view=option_buttons(prompt))
             await service.posts.save_post(
                 Post(post_key(prompt.id), sent.id, shown=text), self.consumer, event.id
             )
             return
         if text != post.shown:
             view = option_buttons(prompt) if prompt.open else None
-            await channel.get_partial_message(post.message_id).edit(content=text, view=view)
-            post = Post(post.key, post.message_id, shown=text)
+            shown_by = await self.loop.edit_or_post(channel, post, event, content=text, view=view)
+            post = Post(post.key, shown_by, shown=text)
         await service.posts.save_post(post, self.consumer, event.id)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
+from bot.discordbot.notifier_health import with_notifier
 from bot.web.auth import acting, presented_token, principal_of, require_admin, require_viewer
 from bot.web.context import web_context
 from bot.web.events import sse_stream
@@ -79,8 +80,10 @@ class PauseIn(BaseModel):
 
 @router.get("/status")
 async def status(request: Request, _: Viewer) -> dict[str, Any]:
-    """Tasks per status, deliveries per state, agents, the input pause."""
-    return await web_context(request).service.status()
+    """Tasks per status, deliveries per state, agents, the input pause, the Discord
+    notifier's lag and failures."""
+    service = web_context(request).service
+    return await with_notifier(service, await service.status())
 
 
 @router.get("/tasks")

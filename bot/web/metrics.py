@@ -1,11 +1,11 @@
 """``GET /metrics``: Prometheus text from the swarm's own registry (never the global one).
 
 Two kinds of figures. What lives in the database (tasks by status, agents by state, stalls,
-nudges, AI tokens and cost) is read at each scrape, so ``swarm web`` in its own process
-shows it too. What happens in-process (each delivery's result and latency, each assignment
-decision, each Discord interaction's acknowledgement) reaches ``Metrics.observe`` through
-``SwarmService.observers``: those are counted by the process that does the work
-(``swarm run``).
+nudges, AI tokens and cost, the Discord notifier's lag and failures) is read at each scrape,
+so ``swarm web`` in its own process shows it too. What happens in-process (each delivery's
+result and latency, each assignment decision, each Discord interaction's acknowledgement)
+reaches ``Metrics.observe`` through ``SwarmService.observers``: those are counted by the
+process that does the work (``swarm run``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from bot.discordbot.notifier_health import notifier_health
 from core.service.swarm import SwarmService
 from core.store.dashboard import Snapshot, read_snapshot
+from core.store.posts import LoopHealth
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
@@ -73,14 +75,17 @@ class Metrics:
         snapshot = await service.read(read_snapshot)
         agents = await service.agent_rows()
         scrape = CollectorRegistry(auto_describe=True)
-        scrape.register(_SnapshotCollector(snapshot, agents))
+        scrape.register(_SnapshotCollector(snapshot, agents, await notifier_health(service)))
         return generate_latest(self.registry) + generate_latest(scrape)
 
 
 class _SnapshotCollector(Collector):
-    def __init__(self, snapshot: Snapshot, agents: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, snapshot: Snapshot, agents: list[dict[str, Any]], loops: list[LoopHealth]
+    ) -> None:
         self.snapshot = snapshot
         self.agents = agents
+        self.loops = loops
 
     def collect(self) -> Iterator[Metric]:
         snap = self.snapshot
@@ -103,6 +108,28 @@ class _SnapshotCollector(Collector):
             cost.add_metric([model], spent)
         yield tokens
         yield cost
+        yield from _notifier_metrics(self.loops)
+
+
+def _notifier_metrics(loops: list[LoopHealth]) -> Iterator[Metric]:
+    """Each notifier loop's lag (the age of its oldest event not handled yet) and failures:
+    tried again, skipped (refused for good), posted anew (the live message was gone)."""
+    lag = GaugeMetricFamily(
+        "swarm_notifier_lag_seconds",
+        "Age of the oldest event the Discord notifier has not handled yet, by loop",
+        labels=["loop"],
+    )
+    failures = CounterMetricFamily(
+        "swarm_notifier_failures",
+        "Discord posts that failed, by notifier loop and outcome (retried, skipped, reposted)",
+        labels=["loop", "outcome"],
+    )
+    for loop in loops:
+        lag.add_metric([loop.consumer], loop.behind_s)
+        for outcome in ("retried", "skipped", "reposted"):
+            failures.add_metric([loop.consumer, outcome], getattr(loop, outcome))
+    yield lag
+    yield failures
 
 
 def _gauge(name: str, doc: str, label: str, values: Mapping[str, int]) -> GaugeMetricFamily:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from bot.discordbot.notifier_health import notifier_health
 from bot.discordbot.render import ICONS, event_text
 from bot.github import links
 from bot.web import charts
@@ -68,6 +69,7 @@ KIND_HINTS = (  # offered in the activity page's kind filter (any kind or family
     "schedule",
     "campaign",
     "plan",
+    "discord",
 )
 
 
@@ -85,6 +87,11 @@ def _ago(seconds: float) -> str:
         if whole >= 2 * size:
             return f"{whole // size} {unit} ago"
     return f"{whole} s ago"
+
+
+def _lag(seconds: float) -> str:
+    """``caught up``, ``40 s behind``, ``5 min behind``."""
+    return _ago(seconds).replace(" ago", " behind") if seconds >= 1 else "caught up"
 
 
 async def render(request: Request, name: str, who: Principal | None, **values: Any) -> HTMLResponse:
@@ -272,7 +279,11 @@ async def agents_page(request: Request, who: Page) -> HTMLResponse:
     now = ctx.service.clock.now()
     for node in nodes:
         node["ago"] = f"{max(0.0, now - float(node['heartbeat_at'])):.0f}"
-    return await render(request, "agents.html", who, agents=rows, nodes=nodes)
+    notifier = [  # the Discord notifier's loops, as `swarm status` shows them
+        dataclasses.asdict(loop) | {"behind": _lag(loop.behind_s)}
+        for loop in await notifier_health(ctx.service)
+    ]
+    return await render(request, "agents.html", who, agents=rows, nodes=nodes, notifier=notifier)
 
 
 @router.get("/api/docs")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.models import Event
 from core.store import posts, tables
 from core.store.access import StoreAccess
 
@@ -35,3 +36,29 @@ class PostBook:
     async def message_progress(self, message_id: int) -> posts.Progress:
         """How many of a message's deliveries were delivered or failed, of how many."""
         return await self.access.db.read(posts.message_progress, message_id)
+
+    # -- the notifier's failures, per loop ---------------------------------------------------
+
+    async def note_retry(self, consumer: str, error: str) -> None:
+        """A failure ``consumer`` tries again: counted, kept as its last failure."""
+        await self.access.write(consumer, posts.note_retry, consumer, error)
+
+    async def note_reposted(self, consumer: str, key: str, event: Event, error: str) -> None:
+        """The live post under ``key`` is gone: forgotten (to be posted anew), recorded."""
+        await self.access.write(consumer, posts.note_reposted, consumer, key, event, error)
+
+    async def note_skipped(self, consumer: str, event: Event, error: str) -> bool:
+        """Discord refused ``event``'s post for good: skipped, recorded, alerted (True when
+        the loop's alert was opened now)."""
+        return await self.access.write(consumer, posts.note_skipped, consumer, event, error)
+
+    async def posts_get_through(self, consumer: str) -> bool:
+        """Clear ``consumer``'s alert, if open (True when one was cleared)."""
+        return await self.access.write(consumer, posts.posts_get_through, consumer)
+
+    async def loop_health(
+        self, consumer: str, kinds: tuple[str, ...] = (), fallback: int = 0
+    ) -> posts.LoopHealth | None:
+        """How ``consumer`` is doing (None when it never ran): see ``posts.loop_health``."""
+        now = self.access.clock.now()
+        return await self.access.db.read(posts.loop_health, consumer, kinds, now, fallback)

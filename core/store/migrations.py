@@ -475,6 +475,15 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "CREATE INDEX tasks_ready_by_not_before ON tasks (status, not_before) "
         "WHERE status = 'ready'",
     ),
+    (  # The Discord notifier's failures, per loop (issue 40): tried again (Discord down, a
+        # lost connection), skipped (refused for good), posted anew (its live message gone),
+        # and the last one, for swarm status, /metrics and the dashboard.
+        "ALTER TABLE event_cursors ADD COLUMN retried INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE event_cursors ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE event_cursors ADD COLUMN reposted INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE event_cursors ADD COLUMN last_error TEXT",
+        "ALTER TABLE event_cursors ADD COLUMN last_error_at REAL",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

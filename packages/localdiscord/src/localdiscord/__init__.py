@@ -21,7 +21,7 @@ from localdiscord.messages import RecordedAttachment, RecordedMessage, UploadedF
 from localdiscord.ratelimits import DISCORD_BUCKETS, DISCORD_RATE_LIMITS, Limit, RateLimits
 from localdiscord.server import LocalDiscordServer, RecordedRequest
 from localdiscord.snowflake import SnowflakeGenerator, snowflake_time
-from localdiscord.world import ChannelSpec, GuildSpec, RoleSpec, UserSpec
+from localdiscord.world import ChannelSpec, GuildSpec, Overwrite, RoleSpec, UserSpec
 
 if TYPE_CHECKING:  # the real names, for type checkers; loaded lazily below
     from localdiscord.client import local_client_options, pointed_at, running_client
@@ -36,6 +36,7 @@ __all__ = [
     "Limit",
     "LocalDiscordServer",
     "MessageEdit",
+    "Overwrite",
     "RateLimits",
     "RecordedAttachment",
     "RecordedMessage",

@@ -96,7 +96,10 @@ def channel_payload(guild: GuildSpec, channel: ChannelSpec) -> Json:
         "guild_id": str(guild.id),
         "name": channel.name,
         "position": channel.position,
-        "permission_overwrites": [],
+        "permission_overwrites": [
+            {"id": str(o.id), "type": o.type, "allow": str(o.allow), "deny": str(o.deny)}
+            for o in guild.overwrites.get(channel.id, {}).values()
+        ],
         "nsfw": False,
         "topic": channel.topic,
         "last_message_id": None,

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from localdiscord.bodies import json_response, no_content, read_body, read_json_list
 from localdiscord.errors import (
-    UNKNOWN_CHANNEL,
+    MISSING_ACCESS,
+    MISSING_PERMISSIONS,
     UNKNOWN_GUILD,
     UNKNOWN_USER,
     ApiError,
     not_found,
 )
 from localdiscord.messages import EPHEMERAL, RecordedMessage
+from localdiscord.moderation import Moderation, route_channel
 from localdiscord.payloads import (
     application_payload,
     channel_payload,
@@ -28,7 +31,7 @@ from localdiscord.payloads import (
 )
 from localdiscord.ratelimits import Admission
 from localdiscord.webhooks import InteractionResponder
-from localdiscord.world import PUBLIC_THREAD, ChannelSpec
+from localdiscord.world import PUBLIC_THREAD, SEND_MESSAGES, VIEW_CHANNEL, ChannelSpec
 
 if TYPE_CHECKING:
     from localdiscord.server import LocalDiscordServer
@@ -58,11 +61,15 @@ def _middleware(server: LocalDiscordServer) -> Callable[..., Awaitable[web.Strea
         admission = Admission({})
         try:
             _authorize(server, request)
-            admission = _admit(server, request)
-            if admission.refused is not None:
-                response = json_response(admission.refused, status=429)
+            if server.outage is not None and request.path.startswith(API + "/"):
+                response = _outage(server.outage)
             else:
-                response = await handler(request)
+                admission = _admit(server, request)
+                response = (
+                    json_response(admission.refused, status=429)
+                    if admission.refused is not None
+                    else await handler(request)
+                )
         except ApiError as error:
             log.info("%s %s -> %s %s", request.method, request.path, error.status, error.message)
             response = json_response(error.payload(), status=error.status)
@@ -77,6 +84,12 @@ def _middleware(server: LocalDiscordServer) -> Callable[..., Awaitable[web.Strea
         return response
 
     return discord_errors
+
+
+def _outage(status: int) -> web.Response:
+    """What Discord answers while it is down (``set_outage``): the status, nothing done."""
+    reason = HTTPStatus(status).phrase
+    return json_response({"code": 0, "message": f"{status}: {reason}"}, status=status)
 
 
 def _admit(server: LocalDiscordServer, request: web.Request) -> Admission:
@@ -130,6 +143,7 @@ class RestApi:
         ]
         for method, path, handler in routes:
             router.add_route(method, API + path, handler)
+        Moderation(self._server).register(router, API)
         self._register_commands(router)
         self._register_messages(router)
         router.add_get("/attachments/{channel_id}/{attachment_id:\\d+}/{filename}", self.attachment)
@@ -227,10 +241,16 @@ class RestApi:
         return json_response(member_payload(self._world.guild, found))
 
     def _channel(self, request: web.Request) -> ChannelSpec:
-        try:
-            return self._world.guild.channel(int(request.match_info["channel_id"]))
-        except KeyError:
-            raise not_found(UNKNOWN_CHANNEL, "Channel") from None
+        """The channel or thread of the route, one the bot can see: 403 ``Missing Access``
+        when an overwrite denies it View Channel."""
+        found = route_channel(self._world, request)
+        if not self._bot_may(found, VIEW_CHANNEL):
+            raise ApiError(403, MISSING_ACCESS, "Missing Access")
+        return found
+
+    def _bot_may(self, channel: ChannelSpec, permission: int) -> bool:
+        guild = self._world.guild
+        return bool(guild.channel_permissions(self._world.bot, channel) & permission)
 
     async def channel(self, request: web.Request) -> web.Response:
         """``GET /channels/{id}``."""
@@ -302,6 +322,8 @@ class RestApi:
     async def create_message(self, request: web.Request) -> web.Response:
         """``POST /channels/{id}/messages`` (JSON or multipart with files)."""
         channel = self._channel(request)
+        if channel.parent_id is None and not self._bot_may(channel, SEND_MESSAGES):
+            raise ApiError(403, MISSING_PERMISSIONS, "Missing Permissions")
         body, files = await read_body(request)
         if "flags" in body:  # channel messages cannot be ephemeral
             body["flags"] = int(body["flags"] or 0) & ~EPHEMERAL

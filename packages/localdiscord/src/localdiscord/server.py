@@ -32,6 +32,7 @@ from localdiscord.world import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+GUILDS = 1 << 0
 GUILD_MESSAGES = 1 << 9
 MESSAGE_CONTENT = 1 << 15
 Json = dict[str, Any]
@@ -85,6 +86,7 @@ class LocalDiscordServer(InteractionDriver):
         self._host = host
         self.rate_limiter: RateLimiter | None = None
         self.set_rate_limits(rate_limits)
+        self.outage: int | None = None  # every REST request answered with this status
         self._runner: web.AppRunner | None = None
 
     # -- configuration -------------------------------------------------------------------
@@ -305,9 +307,26 @@ class LocalDiscordServer(InteractionDriver):
             payload.update(content="", embeds=[], attachments=[], components=[])
         await self.gateway.dispatch(event, payload)
 
+    async def announce_channel(self, event: str, payload: Json) -> None:
+        """Tell the bot a channel or thread changed (``CHANNEL_UPDATE``, ``CHANNEL_DELETE``,
+        ``THREAD_DELETE``), as Discord does with the GUILDS intent."""
+        if not self.gateway.wants(GUILDS):
+            return
+        if event == "THREAD_DELETE":
+            keys = ("id", "guild_id", "parent_id", "type")
+            payload = {key: payload[key] for key in keys}
+        await self.gateway.dispatch(event, payload)
+
     def set_rate_limits(self, limits: RateLimits | None) -> None:
         """Enforce these limits from now on, with fresh buckets (None: none)."""
         self.rate_limiter = None if limits is None else RateLimiter(limits)
+
+    def set_outage(self, status: int | None = 503) -> None:
+        """Answer every REST request with ``status`` (Discord down: a 502 or 503 with
+        nothing done) until called with None; the gateway stays up."""
+        if status is not None and not 500 <= status <= 599:
+            raise ValueError(f"an outage is a 5xx status, not {status}")
+        self.outage = status
 
     def rate_limited(self) -> list[RecordedRequest]:
         """The requests refused with a 429 so far."""

@@ -9,6 +9,8 @@ from localdiscord.snowflake import SnowflakeGenerator
 from localdiscord.waiting import Changes
 
 ADMINISTRATOR = 1 << 3
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
 ALL_PERMISSIONS = (1 << 51) - 1
 # View channel, send messages, embed links, attach files, read history, add reactions,
 # use application commands: roughly what a fresh guild grants @everyone.
@@ -53,6 +55,16 @@ class ChannelSpec:
     owner_id: int | None = None  # set for threads: who started it
 
 
+@dataclass(frozen=True)
+class Overwrite:
+    """A channel's permission overwrite for a role (``type`` 0) or a member (``type`` 1)."""
+
+    id: int
+    type: int
+    allow: int = 0
+    deny: int = 0
+
+
 _Spec = TypeVar("_Spec", "ChannelSpec", "UserSpec", "RoleSpec")
 UserRef = UserSpec | int
 ChannelRef = ChannelSpec | int
@@ -70,6 +82,7 @@ class GuildSpec:
     roles: list[RoleSpec] = field(default_factory=list)
     users: list[UserSpec] = field(default_factory=list)
     threads: list[ChannelSpec] = field(default_factory=list)
+    overwrites: dict[int, dict[int, Overwrite]] = field(default_factory=dict)  # by channel
 
     def channel(self, ref: ChannelRef) -> ChannelSpec:
         """Return the channel or thread with this id (or the spec itself); KeyError if unknown."""
@@ -95,6 +108,27 @@ class GuildSpec:
             if role.id == self.id or role.id in user.role_ids:
                 value |= role.permissions
         return ALL_PERMISSIONS if value & ADMINISTRATOR else value
+
+    def channel_permissions(self, user: UserSpec, channel: ChannelSpec) -> int:
+        """A member's permissions in a channel (a thread: in its parent), after the channel's
+        overwrites as Discord applies them: @everyone's, then the roles', then the member's."""
+        value = self.permissions_of(user)
+        if value & ADMINISTRATOR:
+            return value
+        found = self.overwrites.get(channel.parent_id or channel.id, {})
+        everyone = found.get(self.id, Overwrite(self.id, 0))
+        roles = [found[r] for r in user.role_ids if r in found]
+        role_allow = role_deny = 0
+        for role in roles:
+            role_allow, role_deny = role_allow | role.allow, role_deny | role.deny
+        member = found.get(user.id, Overwrite(user.id, 1))
+        for allow, deny in (
+            (everyone.allow, everyone.deny),
+            (role_allow, role_deny),
+            (member.allow, member.deny),
+        ):
+            value = (value & ~deny) | allow
+        return value
 
 
 def _find(items: list[_Spec], wanted: int, kind: str) -> _Spec:
