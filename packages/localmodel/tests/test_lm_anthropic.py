@@ -282,3 +282,85 @@ async def test_a_body_without_messages_is_an_invalid_request(
     reply = await post(session, model.url + "/v1/messages", {"model": "m"})
     assert reply.status == 400 and reply.json["error"]["type"] == "invalid_request_error"
     assert model.requests[0].status == 400
+
+
+async def test_after_an_api_error_the_latest_block_is_the_prompt(
+    model: LocalModel, session: aiohttp.ClientSession
+) -> None:
+    # Claude Code 2.1.328 sends a prompt that got an API error again, as an earlier block of the
+    # next prompt's message: [{"text": "limit me\n"}, {"text": "fail me"}]
+    model.script = Script(
+        (Turn("limit me", (Step.rate_limit(),)), Turn("fail me", (Step(text="failing"),)))
+    )
+    content = [{"type": "text", "text": "limit me\n"}, {"type": "text", "text": "fail me"}]
+    message = [{"role": "user", "content": content}]
+    reply = await post(session, model.url + "/v1/messages", request(message))
+    assert reply.status == 200 and model.requests[0].prompt == "fail me"
+
+
+DEFERRED_NOTE = (
+    "The following deferred tools are now available via ToolSearch. Their schemas are NOT "
+    'loaded. Use ToolSearch with query "select:<name>[,<name>...]" to load tool schemas '
+    "before calling them:\nCronCreate\nWebFetch\nmcp__swarm__report\n\nAvailable agent types"
+)
+TOOL_SEARCH = {
+    "name": "ToolSearch",
+    "input_schema": {
+        "type": "object",
+        "properties": {"query": {"type": "string"}, "max_results": {"type": "number"}},
+        "required": ["query", "max_results"],
+    },
+}
+
+
+async def test_a_deferred_mcp_tool_is_loaded_through_toolsearch_first(
+    model: LocalModel, session: aiohttp.ClientSession
+) -> None:
+    # As Claude Code 2.1.328 does it: MCP tools named in a system message, their schemas sent
+    # once ToolSearch has loaded them (the tool_result holds a tool_reference).
+    steps = (Step(tool="report", input={"status": "done"}), Step(text="Reported."))
+    model.script = Script((Turn("report", steps),))
+    bash, _read, report = CLAUDE_TOOLS
+    history: list[dict[str, Any]] = [
+        {"role": "user", "content": [{"type": "text", "text": "report done"}]},
+        {"role": "system", "content": DEFERRED_NOTE},
+    ]
+    url = model.url + "/v1/messages"
+    first = await post(session, url, request(history, tools=False) | {"tools": [bash, TOOL_SEARCH]})
+    (search,) = first.json["content"]
+    assert (search["name"], search["input"]) == (
+        "ToolSearch",
+        {"query": "select:mcp__swarm__report", "max_results": 5},
+    )
+    history += [
+        {"role": "assistant", "content": [search]},
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": search["id"],
+                    "content": [{"type": "tool_reference", "tool_name": "mcp__swarm__report"}],
+                },
+                {"type": "text", "text": "Tool loaded."},
+            ],
+        },
+    ]
+    tools = [bash, TOOL_SEARCH, {**report, "defer_loading": True}]
+    second = await post(session, url, request(history, tools=False) | {"tools": tools})
+    (call,) = second.json["content"]
+    assert (call["name"], call["input"]) == ("mcp__swarm__report", {"status": "done"})
+    history += [
+        {"role": "assistant", "content": [call]},
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": call["id"], "content": "ok"}],
+        },
+    ]
+    third = await post(session, url, request(history, tools=False) | {"tools": tools})
+    assert third.json["content"] == [{"type": "text", "text": "Reported."}]
+    assert [r.outcome for r in model.requests] == [
+        "turn step 1 (loading mcp__swarm__report): tool report",
+        "turn step 1: tool report",
+        "turn step 2: text 'Reported.'",
+    ]

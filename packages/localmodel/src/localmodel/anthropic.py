@@ -19,6 +19,7 @@ from aiohttp import web
 from localmodel.player import Outcome
 from localmodel.script import Step
 from localmodel.streaming import Event, chunks, sse
+from localmodel.tools import TOOL_SEARCH, deferred_tools
 from localmodel.view import (
     OfferedTool,
     View,
@@ -65,8 +66,9 @@ class Anthropic:
         messages = [m for m in body["messages"] if isinstance(m, Mapping)]
         system = as_text(body.get("system"))
         index = _prompt_index(messages)
-        prompt = strip_context(_text(messages[index].get("content"))) if index >= 0 else ""
-        position = sum(1 for m in messages[index + 1 :] if m.get("role") == "assistant")
+        prompt = _prompt(messages[index].get("content")) if index >= 0 else ""
+        position = sum(1 for m in messages[index + 1 :] if _is_answer(m))
+        text = "\n".join([system, *(_text(m.get("content")) for m in messages)]).strip()
         return View(
             api=self.api,
             model=str(body.get("model") or "claude"),
@@ -75,7 +77,8 @@ class Anthropic:
             position=position,
             tools=_tools(body.get("tools")),
             key=conversation_key(self.api, system, messages[: index + 1]),
-            text="\n".join([system, *(_text(m.get("content")) for m in messages)]).strip(),
+            text=text,
+            deferred=deferred_tools(text),
         )
 
     def answer(self, outcome: Outcome, view: View) -> web.Response:
@@ -207,6 +210,25 @@ def _prompt_index(messages: list[Mapping[str, Any]]) -> int:
         if strip_context(_text(message.get("content"))):
             return index
     return -1
+
+
+def _prompt(content: Any) -> str:
+    # The last text block that is not context: after an API error Claude Code sends the failed
+    # prompt again as an earlier block of the next prompt's message.
+    if not isinstance(content, list):
+        return strip_context(_text(content))
+    texts = [strip_context(_text([block])) for block in content]
+    return next((t for t in reversed(texts) if t), "")
+
+
+def _is_answer(message: Mapping[str, Any]) -> bool:
+    # A step of the script; a ToolSearch call that loads a deferred tool is not one.
+    if message.get("role") != "assistant":
+        return False
+    content = message.get("content")
+    calls = [b for b in content if isinstance(b, Mapping)] if isinstance(content, list) else []
+    names = {b.get("name") for b in calls if b.get("type") == "tool_use"}
+    return names != {TOOL_SEARCH}
 
 
 def _has_tool_result(content: Any) -> bool:

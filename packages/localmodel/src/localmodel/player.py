@@ -120,6 +120,8 @@ class Player:
             choice = _choice(step, view)
             if choice.tool is not None:
                 call = ToolCall(choice.tool.name, choice.arguments, choice.tool.namespace)
+                text = "" if choice.loads else text
+                note += f" (loading {choice.arguments['query'][7:]})" if choice.loads else ""
             elif not view.tools:
                 text = step.text or SIDE_TEXT  # a side request (a title, a check): no tools
                 note += " (no tools offered: text)"
@@ -142,4 +144,4 @@ class Player:
 def _choice(step: Step, view: View) -> Choice:
     if step.shell is not None:
         return shell_choice(view.tools, step.shell, step.tool, step.input)
-    return named_choice(view.tools, step.tool or "", step.input)
+    return named_choice(view, step.tool or "", step.input)

@@ -9,12 +9,17 @@ an MCP tool matches by its plain name (``report`` is ``mcp__swarm__report``, ``s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from localmodel.view import OfferedTool
+from localmodel.view import OfferedTool, View
 
+TOOL_SEARCH = "ToolSearch"
+# Claude Code lists the tools whose schemas it has not sent (MCP tools among them) by name, one
+# a line, after a sentence saying they are available via ToolSearch.
+_DEFERRED = re.compile(r"deferred tools[^\n]*ToolSearch[^\n]*\n((?:[A-Za-z0-9_.-]+\n?)+)")
 SHELL_TOOLS = (
     "Bash",
     "exec_command",
@@ -32,6 +37,7 @@ class Choice:
     tool: OfferedTool | None
     arguments: dict[str, Any]
     problem: str = ""
+    loads: bool = False  # a ToolSearch call loading the tool first
 
 
 def shell_choice(
@@ -45,21 +51,39 @@ def shell_choice(
     return Choice(tool, {**shell_arguments(tool, command), **extra})
 
 
-def named_choice(tools: Sequence[OfferedTool], name: str, arguments: Mapping[str, Any]) -> Choice:
-    """The tool called ``name`` (or ``mcp__server__name``) with ``arguments``."""
-    tool = find_tool(tools, name)
-    if tool is None:
-        return Choice(None, {}, f"no tool {name!r} among the offered tools {_names(tools)}")
-    return Choice(tool, dict(arguments))
+def named_choice(view: View, name: str, arguments: Mapping[str, Any]) -> Choice:
+    """The tool called ``name`` (or ``mcp__server__name``) with ``arguments``; when the client
+    defers it (Claude Code's MCP tools), ToolSearch loading it first."""
+    tool = find_tool(view.tools, name)
+    if tool is not None:
+        return Choice(tool, dict(arguments))
+    search = find_tool(view.tools, TOOL_SEARCH)
+    deferred = _match_name(view.deferred, name)
+    if search is not None and deferred is not None:
+        return Choice(search, {"query": f"select:{deferred}", "max_results": 5}, loads=True)
+    return Choice(None, {}, f"no tool {name!r} among the offered tools {_names(view.tools)}")
+
+
+def deferred_tools(text: str) -> tuple[str, ...]:
+    """The names of the tools a request says are deferred (loaded through ToolSearch)."""
+    names: list[str] = []
+    for found in _DEFERRED.finditer(text):
+        names += [n for n in found.group(1).split("\n") if n]
+    return tuple(dict.fromkeys(names))
 
 
 def find_tool(tools: Sequence[OfferedTool], name: str) -> OfferedTool | None:
     """The tool named exactly ``name``, else an MCP tool of that name: ``mcp__server__name``
     (Claude Code, Codex), ``server__name`` (Gemini CLI), ``server_name`` (opencode)."""
+    found = _match_name([t.name for t in tools], name)
+    return next((t for t in tools if t.name == found), None)
+
+
+def _match_name(names: Sequence[str], name: str) -> str | None:
     for suffix in ("", "__", "_"):
-        for tool in tools:
-            if tool.name == name if not suffix else tool.name.endswith(suffix + name):
-                return tool
+        for candidate in names:
+            if candidate == name if not suffix else candidate.endswith(suffix + name):
+                return candidate
     return None
 
 

@@ -45,6 +45,7 @@ class View:
     key: str
     text: str
     extra: Mapping[str, Any] = field(default_factory=dict)
+    deferred: tuple[str, ...] = ()
 
     @property
     def tool_names(self) -> list[str]:
