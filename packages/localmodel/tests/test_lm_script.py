@@ -170,3 +170,39 @@ async def test_wait_for_sees_past_and_coming_requests(
     assert (await model.wait_for(lambda r: r.prompt == "first")).seq == 1
     with pytest.raises(TimeoutError, match=r"no matching request within 0\.2 s"):
         await model.wait_for(lambda r: r.prompt == "never", within=0.2)
+
+
+HOSTILE: list[object] = [
+    None,
+    [],
+    "text",
+    {"messages": [None, 3, "x", {"role": "user", "content": [None, {"type": "text"}]}]},
+    {"messages": [{"role": "user", "content": {"nested": True}}], "tools": "Bash", "system": 5},
+    {"messages": [], "tools": [None, {"name": 3}, {"function": "x"}], "functions": 7},
+    {"input": [None, {"type": "message", "role": "user", "content": [3, {"text": None}]}]},
+    {"input": "x", "tools": [{"type": "namespace", "tools": "no"}, {"name": None}]},
+    {"contents": [None, {"role": "user", "parts": "no"}, {"parts": [{"text": 5}]}]},
+    {"contents": [], "tools": [{"functionDeclarations": "no"}, 5], "systemInstruction": 3},
+]
+ENDPOINTS = [
+    "/v1/messages",
+    "/v1/messages/count_tokens",
+    "/v1/responses",
+    "/v1/chat/completions",
+    "/v1beta/models/g:generateContent",
+    "/v1beta/models/g:streamGenerateContent",
+    "/v1beta/models/g:countTokens",
+]
+
+
+async def test_hostile_bodies_get_an_answer_or_a_400_never_a_crash(
+    model: LocalModel, session: aiohttp.ClientSession
+) -> None:
+    model.script = Script((Turn("", (Step(shell="ls"),)),))
+    statuses = set()
+    for path in ENDPOINTS:
+        for body in HOSTILE:
+            reply = await post(session, model.url + path, body)
+            statuses.add(reply.status)
+            assert reply.status in (200, 400), (path, body, reply.raw[:200])
+    assert statuses == {200, 400} and len(model.requests) == len(ENDPOINTS) * len(HOSTILE)

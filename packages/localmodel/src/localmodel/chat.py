@@ -154,12 +154,13 @@ def _prompt_index(messages: list[Mapping[str, Any]]) -> int:
 
 
 def _tools(body: Mapping[str, Any]) -> tuple[OfferedTool, ...]:
+    declared = [t.get("function") for t in _list(body.get("tools")) if isinstance(t, Mapping)]
     tools: list[OfferedTool] = []
-    for tool in body.get("tools") or []:
-        function = tool.get("function") if isinstance(tool, Mapping) else None
-        if isinstance(function, Mapping) and isinstance(function.get("name"), str):
-            tools.append(OfferedTool(function["name"], schema_of(function.get("parameters"))))
-    for function in body.get("functions") or []:
+    for function in [*declared, *_list(body.get("functions"))]:
         if isinstance(function, Mapping) and isinstance(function.get("name"), str):
             tools.append(OfferedTool(function["name"], schema_of(function.get("parameters"))))
     return tuple(tools)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
