@@ -3,14 +3,18 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCALDISCORD := packages/localdiscord
 LOCALGITHUB := packages/localgithub
+LOCALMODEL := packages/localmodel
 
 .PHONY: demo test lint typecheck wheel-check bench clean
 
-# swarm and the local Discord (its `demo` extra), both editable, with the dev tools.
-$(STAMP): pyproject.toml $(LOCALDISCORD)/pyproject.toml $(LOCALGITHUB)/pyproject.toml
+# swarm, the local Discord (its `demo` extra), GitHub and model server, all editable, with the
+# dev tools.
+$(STAMP): pyproject.toml $(LOCALDISCORD)/pyproject.toml $(LOCALGITHUB)/pyproject.toml \
+		$(LOCALMODEL)/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '$(LOCALDISCORD)[test]' -e '$(LOCALGITHUB)[test]' -e '.[dev,demo]'
+	$(PY) -m pip install --quiet -e '$(LOCALDISCORD)[test]' -e '$(LOCALGITHUB)[test]' \
+		-e '$(LOCALMODEL)[test]' -e '.[dev,demo]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -38,8 +42,11 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
-	# packages/localgithub on its own (its tests' conftest would clash with localdiscord's)
+	# packages/localgithub and localmodel each on its own (their tests' conftest would clash
+	# with localdiscord's)
 	cd $(LOCALGITHUB) && MYPYPATH=src:tests $(abspath $(VENV))/bin/mypy --strict \
+		--explicit-package-bases src tests
+	cd $(LOCALMODEL) && MYPYPATH=src:tests $(abspath $(VENV))/bin/mypy --strict \
 		--explicit-package-bases src tests
 
 # The wheel is the product: build it, install it in a fresh venv, run it from there.

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from localdiscord import LocalDiscordServer
+from localmodel import LocalModel
 
 from bot.discordbot.reach import Reach, reach
 from bot.discordbot.settings import DiscordSettings
 from core.coordinator.home_lock import CoordinatorLock
 from tests.helpers import run_cli
-from tests.localopenai import LocalOpenAI
 from tests.watch.conftest import desktop_agents, watch_xserver, windows  # noqa: F401 - fixtures
 
 
@@ -47,10 +47,10 @@ async def test_a_healthy_setup_passes_and_a_dead_endpoint_does_not(
         "SWARM_ADMIN_IDS": "3",
     }
     assert run_cli(home, "task", "add", "make the database", config=desktop_agents).code == 0
-    async with LocalOpenAI() as ai, LocalDiscordServer(guild_name="team") as discord:
+    async with LocalModel() as ai, LocalDiscordServer(guild_name="team") as discord:
         channel = discord.add_text_channel("swarm")
         env |= {
-            "OPENAI_BASE_URL": ai.url,
+            "OPENAI_BASE_URL": ai.openai_url,
             "DISCORD_API_BASE": discord.api_base,
             "DISCORD_TOKEN": discord.token,
             "SWARM_GUILD_ID": str(discord.guild.id),

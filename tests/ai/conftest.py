@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from localmodel import LocalModel, Step
 
 from core.ai import DEFAULT_PRICES, AISettings, Price
 from core.service.ai import AIService
 from core.service.swarm import SwarmService
-from tests.localopenai import LocalOpenAI, Reply
 
 MODEL = "test-model"
 KEY = "sk-test-0123456789abcdefghijklmnop"
@@ -27,17 +27,17 @@ class RecordingSleep:
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[LocalOpenAI]:
+async def server() -> AsyncIterator[LocalModel]:
     """A started local OpenAI-compatible server with an empty script."""
-    async with LocalOpenAI() as srv:
+    async with LocalModel() as srv:
         yield srv
 
 
-def ai_settings(server: LocalOpenAI, **overrides: Any) -> AISettings:
+def ai_settings(server: LocalModel, **overrides: Any) -> AISettings:
     """Settings on the local server: 1 $/1M prompt and 2 $/1M completion tokens."""
     values: dict[str, Any] = {
         "api_key": KEY,
-        "base_url": server.url,
+        "base_url": server.openai_url,
         "model_plan": MODEL,
         "model_summary": MODEL,
         "timeout_s": 5.0,
@@ -58,7 +58,7 @@ def sleep() -> RecordingSleep:
 
 @pytest.fixture
 async def ai(
-    service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep
+    service: SwarmService, server: LocalModel, sleep: RecordingSleep
 ) -> AsyncIterator[AIService]:
     """The AI service over the test database and the local server."""
     async with AIService(service, ai_settings(server), sleep) as svc:
@@ -82,9 +82,9 @@ def task(
 
 def plan_reply(
     *tasks: dict[str, Any], summary: str = "Harden the login flow", **kwargs: Any
-) -> Reply:
+) -> Step:
     """A chat answer holding a plan."""
-    return Reply.json({"summary": summary, "tasks": list(tasks)}, **kwargs)
+    return Step.json({"summary": summary, "tasks": list(tasks)}, **kwargs)
 
 
 VALID = (

@@ -11,18 +11,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from localmodel import LocalModel, Step
 
 from tests.ai.conftest import KEY, VALID, plan_reply, task
 from tests.helpers import ROOT, CliResult, run_cli
-from tests.localopenai import LocalOpenAI, Reply
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def model_env(server: LocalOpenAI, **extra: str) -> dict[str, str]:
+def model_env(server: LocalModel, **extra: str) -> dict[str, str]:
     """Environment pointing the CLI at the local server, with a price and fast retries."""
     return {
-        "OPENAI_BASE_URL": server.url,
+        "OPENAI_BASE_URL": server.openai_url,
         "OPENAI_API_KEY": KEY,
         "SWARM_MODEL_PLAN": "test-model",
         "SWARM_AI_PRICES": "test-model=1/2",
@@ -37,13 +37,11 @@ async def swarm(home: Path, *args: str, env: dict[str, str]) -> CliResult:
 
 
 async def test_plan_yes_json_creates_the_graph_then_show_and_usage(
-    home: Path, server: LocalOpenAI, tmp_path: Path
+    home: Path, server: LocalModel, tmp_path: Path
 ) -> None:
     review = tmp_path / "review.md"
     review.write_text("## Findings\n1. login has no tests\n2. token refresh races\n")
-    server.script(
-        Reply(content="{oops"), plan_reply(*VALID, prompt_tokens=2000, completion_tokens=500)
-    )
+    server.queue(Step(text="{oops"), plan_reply(*VALID, input_tokens=2000, output_tokens=500))
     env = model_env(server)
     result = await swarm(
         home, "plan", "Harden", "login", "--context-file", str(review), "--yes", "--json", env=env
@@ -76,7 +74,7 @@ async def test_plan_yes_json_creates_the_graph_then_show_and_usage(
 
 
 async def test_without_a_terminal_or_yes_nothing_is_created_and_no_call_made(
-    home: Path, server: LocalOpenAI
+    home: Path, server: LocalModel
 ) -> None:
     result = await swarm(home, "plan", "Harden login", env=model_env(server))
     assert result.code == 2
@@ -101,8 +99,8 @@ async def test_without_a_model_the_commands_say_how_to_enable_them(home: Path) -
     assert "no model calls yet" in result.out and "AI is off: set OPENAI_API_KEY" in result.out
 
 
-async def test_a_rejected_plan_and_unknown_plans_exit_2(home: Path, server: LocalOpenAI) -> None:
-    server.script(plan_reply(task("a", "wizard")), plan_reply(task("a", "wizard")))
+async def test_a_rejected_plan_and_unknown_plans_exit_2(home: Path, server: LocalModel) -> None:
+    server.queue(plan_reply(task("a", "wizard")), plan_reply(task("a", "wizard")))
     env = model_env(server)
     result = await swarm(home, "plan", "Harden login", "--yes", env=env)
     assert result.code == 2 and "invalid twice, nothing was created" in result.err
@@ -136,9 +134,9 @@ def run_in_terminal(home: Path, env: dict[str, str], answer: bytes, *args: str) 
 
 @pytest.mark.parametrize("answer, created", [(b"y\n", 4), (b"\n", 0)])
 async def test_the_terminal_asks_before_creating(
-    home: Path, server: LocalOpenAI, answer: bytes, created: int
+    home: Path, server: LocalModel, answer: bytes, created: int
 ) -> None:
-    server.script(plan_reply(*VALID))
+    server.queue(plan_reply(*VALID))
     env = model_env(server)
     code, output = await asyncio.to_thread(run_in_terminal, home, env, answer, "plan", "Login")
     assert code == 0, output

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from localmodel import LocalModel, Step
 
 from core.ai import (
     DEFAULT_MODEL,
@@ -25,7 +26,6 @@ from core.protocols import ManualClock
 from core.service.ai import AIService
 from core.service.swarm import SwarmService
 from tests.ai.conftest import KEY, RecordingSleep, ai_settings, count_rows
-from tests.localopenai import LocalOpenAI, Reply
 
 pytestmark = pytest.mark.timeout(30)
 HELLO = [{"role": "user", "content": "hello"}]
@@ -44,12 +44,12 @@ async def usage_rows(service: SwarmService) -> list[dict[str, Any]]:
 
 
 async def test_429_then_success_backs_off_and_records_one_call(
-    service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep
+    service: SwarmService, server: LocalModel, sleep: RecordingSleep
 ) -> None:
-    server.script(
-        Reply.error(429),
-        Reply.error(429, headers={"Retry-After": "3"}),
-        Reply(content="fine", prompt_tokens=1000, completion_tokens=500),
+    server.queue(
+        Step.fail(429),
+        Step.fail(429, headers={"Retry-After": "3"}),
+        Step(text="fine", input_tokens=1000, output_tokens=500),
     )
     async with client(service, ai_settings(server), sleep) as ai:
         result = await ai.chat("plan", HELLO)
@@ -70,9 +70,9 @@ async def test_429_then_success_backs_off_and_records_one_call(
 
 
 async def test_server_errors_are_retried_a_bounded_number_of_times(
-    service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep
+    service: SwarmService, server: LocalModel, sleep: RecordingSleep
 ) -> None:
-    server.script(*(Reply.error(500) for _ in range(5)))
+    server.queue(*(Step.fail(500) for _ in range(5)))
     async with client(service, ai_settings(server, retries=2), sleep) as ai:
         with pytest.raises(AIError, match=r"failed \(HTTP 500, 3 tries\): try again later"):
             await ai.chat("summary", HELLO)
@@ -84,9 +84,9 @@ async def test_server_errors_are_retried_a_bounded_number_of_times(
 
 
 async def test_a_timeout_is_a_clear_error_after_bounded_retries(
-    service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep
+    service: SwarmService, server: LocalModel, sleep: RecordingSleep
 ) -> None:
-    server.script(*(Reply(content="late", delay_s=5) for _ in range(3)))
+    server.queue(*(Step(text="late", delay=5) for _ in range(3)))
     settings = ai_settings(server, timeout_s=0.2, retries=1)
     async with client(service, settings, sleep) as ai:
         with pytest.raises(
@@ -99,9 +99,9 @@ async def test_a_timeout_is_a_clear_error_after_bounded_retries(
 
 
 async def test_refused_credentials_are_not_retried(
-    service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep
+    service: SwarmService, server: LocalModel, sleep: RecordingSleep
 ) -> None:
-    server.script(Reply.error(401, f"Incorrect API key provided: {KEY}"))
+    server.queue(Step.fail(401, f"Incorrect API key provided: {KEY}"))
     async with client(service, ai_settings(server), sleep) as ai:
         with pytest.raises(
             AIError,
@@ -126,14 +126,14 @@ async def test_an_unreachable_server_is_named(service: SwarmService, sleep: Reco
 
 
 async def test_usage_and_cost_are_summed_per_purpose_model_and_day(
-    service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep, clock: ManualClock
+    service: SwarmService, server: LocalModel, sleep: RecordingSleep, clock: ManualClock
 ) -> None:
     settings = ai_settings(server, model_summary="gpt-4o-mini")
-    server.script(
-        Reply(content="p1", prompt_tokens=100, completion_tokens=10),
-        Reply(content="p2", prompt_tokens=300, completion_tokens=30),
-        Reply(content="s1", prompt_tokens=1_000_000, completion_tokens=0),
-        Reply.error(400, "bad request"),
+    server.queue(
+        Step(text="p1", input_tokens=100, output_tokens=10),
+        Step(text="p2", input_tokens=300, output_tokens=30),
+        Step(text="s1", input_tokens=1_000_000, output_tokens=0),
+        Step.fail(400, "bad request"),
     )
     async with AIService(service, settings, sleep) as ai:
         await ai.client.chat("plan", HELLO)
@@ -165,9 +165,9 @@ async def test_usage_and_cost_are_summed_per_purpose_model_and_day(
 
 
 async def test_unknown_models_are_recorded_without_a_price(
-    service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep
+    service: SwarmService, server: LocalModel, sleep: RecordingSleep
 ) -> None:
-    server.script(Reply(content="ok"))
+    server.queue(Step(text="ok"))
     settings = ai_settings(server, model_plan="llama3.1:8b")
     async with AIService(service, settings, sleep) as ai:
         result = await ai.client.chat("plan", HELLO)
@@ -178,13 +178,13 @@ async def test_unknown_models_are_recorded_without_a_price(
 
 
 async def test_the_monthly_budget_is_enforced(
-    service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep, clock: ManualClock
+    service: SwarmService, server: LocalModel, sleep: RecordingSleep, clock: ManualClock
 ) -> None:
     settings = ai_settings(server, budget_usd=0.01)
-    server.script(
-        Reply(content="one", prompt_tokens=6000, completion_tokens=0),
-        Reply(content="two", prompt_tokens=6000, completion_tokens=0),
-        Reply(content="three", prompt_tokens=10, completion_tokens=0),
+    server.queue(
+        Step(text="one", input_tokens=6000, output_tokens=0),
+        Step(text="two", input_tokens=6000, output_tokens=0),
+        Step(text="three", input_tokens=10, output_tokens=0),
     )
     async with client(service, settings, sleep) as ai:
         await ai.chat("plan", HELLO)
@@ -212,16 +212,16 @@ async def test_no_key_and_no_url_says_how_to_enable(
 
 async def test_the_key_is_sent_only_as_the_credential_and_never_logged(
     service: SwarmService,
-    server: LocalOpenAI,
+    server: LocalModel,
     sleep: RecordingSleep,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    server.script(Reply.error(429), Reply(content="ok"))
+    server.queue(Step.fail(429), Step(text="ok"))
     settings = ai_settings(server)
     async with client(service, settings, sleep) as ai:
         await ai.chat("plan", [{"role": "user", "content": f"my key is {KEY}"}])
-    assert all(r.headers["Authorization"] == f"Bearer {KEY}" for r in server.requests)
+    assert all(r.sent_secret("Authorization", f"Bearer {KEY}") for r in server.requests)
     assert all(KEY not in r.text for r in server.requests)
     assert KEY not in caplog.text and KEY not in repr(settings)
 

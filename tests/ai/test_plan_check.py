@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from localmodel import LocalModel, RecordedRequest, Step
 
 from core.agents_file import load_agents
 from core.context import Ctx
 from core.planning.prompt import PlanLimits, check_answer, parse_answer
 from core.settings import Settings, bundled_agents_file
 from tests.ai.conftest import task
-from tests.localopenai import LocalOpenAI, RecordedRequest, Reply
 
 pytestmark = pytest.mark.timeout(60)
 CTX = Ctx(
@@ -104,11 +104,11 @@ def test_parse_answer_reports_where_json_breaks() -> None:
 async def test_local_server_uses_its_responder_when_the_script_is_empty() -> None:
     import openai
 
-    def echo(request: RecordedRequest) -> Reply:
-        return Reply(content=request.messages[-1]["content"].upper())
+    def echo(request: RecordedRequest) -> Step:
+        return Step(text=request.messages[-1]["content"].upper())
 
-    async with LocalOpenAI(responder=echo) as server:
-        client = openai.AsyncOpenAI(api_key="k", base_url=server.url, max_retries=0)
+    async with LocalModel(responder=echo) as server:
+        client = openai.AsyncOpenAI(api_key="k", base_url=server.openai_url, max_retries=0)
         try:
             answer = await client.chat.completions.create(
                 model="m", messages=[{"role": "user", "content": "ping"}]

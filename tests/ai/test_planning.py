@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from localmodel import LocalModel, Step
 
 from core.ai import AINotConfigured, AISettings, PlanRejected
 from core.errors import InvalidState, NotFound
@@ -14,15 +15,14 @@ from core.service.ai import AIService
 from core.service.swarm import SwarmService
 from core.text import split_text
 from tests.ai.conftest import VALID, ai_settings, count_rows, plan_reply, task
-from tests.localopenai import LocalOpenAI, Reply
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(30)]
 
 
 async def test_valid_plan_is_previewed_then_approved_in_one_batch(
-    ai: AIService, server: LocalOpenAI, service: SwarmService
+    ai: AIService, server: LocalModel, service: SwarmService
 ) -> None:
-    server.script(plan_reply(*VALID))
+    server.queue(plan_reply(*VALID))
     plan = await ai.plans.draft("Make login robust", "", "alice")
     assert (plan.ref, plan.status, len(plan.items)) == ("P-1", "draft", 4)
     assert await count_rows(service, "tasks") == 0
@@ -57,9 +57,9 @@ async def test_valid_plan_is_previewed_then_approved_in_one_batch(
 
 
 async def test_progress_says_done_total_and_why_tasks_are_blocked(
-    ai: AIService, server: LocalOpenAI, service: SwarmService
+    ai: AIService, server: LocalModel, service: SwarmService
 ) -> None:
-    server.script(plan_reply(task("a", "qa"), task("b", "qa", ("a",))))
+    server.queue(plan_reply(task("a", "qa"), task("b", "qa", ("a",))))
     plan = await ai.plans.draft("Tests", "", "alice")
     draft_view = render_progress(await ai.plans.progress(plan.id))
     assert draft_view.endswith("waiting for approval")
@@ -80,10 +80,10 @@ async def test_progress_says_done_total_and_why_tasks_are_blocked(
 
 
 async def test_invalid_answer_is_corrected_on_the_second_try(
-    ai: AIService, server: LocalOpenAI, service: SwarmService
+    ai: AIService, server: LocalModel, service: SwarmService
 ) -> None:
     bad = plan_reply(task("a", "wizard"), task("b", "qa", ("zz",), priority="asap"))
-    server.script(bad, plan_reply(task("a", "qa"), task("b", "qa", ("a",))))
+    server.queue(bad, plan_reply(task("a", "qa"), task("b", "qa", ("a",))))
     plan = await ai.plans.draft("Tests", "", "alice")
     assert [i.ref for i in plan.items] == ["a", "b"]
     assert len(server.requests) == 2
@@ -97,9 +97,9 @@ async def test_invalid_answer_is_corrected_on_the_second_try(
 
 
 async def test_two_invalid_answers_create_nothing(
-    ai: AIService, server: LocalOpenAI, service: SwarmService
+    ai: AIService, server: LocalModel, service: SwarmService
 ) -> None:
-    server.script(Reply(content="not json at all"), plan_reply(task("a", "wizard")))
+    server.queue(Step(text="not json at all"), plan_reply(task("a", "wizard")))
     with pytest.raises(PlanRejected, match=r"invalid twice, nothing was created: .*wizard"):
         await ai.plans.draft("Tests", "", "alice")
     assert "not valid JSON" in server.requests[1].messages[-1]["content"]
@@ -115,13 +115,13 @@ async def test_two_invalid_answers_create_nothing(
         (plan_reply(*(task(str(i)) for i in range(30))), "30 tasks is too many: at most 20"),
         (plan_reply(task("a"), task("a")), "refs must be unique: a"),
         (plan_reply(task("a", title="two\nlines")), "title must be one line"),
-        (Reply.json({"tasks": []}), '"tasks" must be a non-empty list'),
+        (Step.json({"tasks": []}), '"tasks" must be a non-empty list'),
     ],
 )
 async def test_invalid_plans_are_refused_and_nothing_is_created(
-    ai: AIService, server: LocalOpenAI, service: SwarmService, answer: Reply, reason: str
+    ai: AIService, server: LocalModel, service: SwarmService, answer: Step, reason: str
 ) -> None:
-    server.script(answer, answer)
+    server.queue(answer, answer)
     with pytest.raises(PlanRejected, match=reason):
         await ai.plans.draft("Tests", "", "alice")
     assert await count_rows(service, "tasks") == 0
@@ -130,9 +130,9 @@ async def test_invalid_plans_are_refused_and_nothing_is_created(
 
 
 async def test_a_draft_is_approved_once_and_a_discarded_one_never(
-    ai: AIService, server: LocalOpenAI, service: SwarmService
+    ai: AIService, server: LocalModel, service: SwarmService
 ) -> None:
-    server.script(plan_reply(task("a")), plan_reply(task("a")))
+    server.queue(plan_reply(task("a")), plan_reply(task("a")))
     first = await ai.plans.draft("One", "", "alice")
     second = await ai.plans.draft("Two", "", "bob")
     await ai.plans.approve(first.ref, "alice")
@@ -149,9 +149,9 @@ async def test_a_draft_is_approved_once_and_a_discarded_one_never(
         await ai.plans.get("T-1")
 
 
-async def test_long_context_is_bounded_and_said(service: SwarmService, server: LocalOpenAI) -> None:
+async def test_long_context_is_bounded_and_said(service: SwarmService, server: LocalModel) -> None:
     settings = ai_settings(server, plan_max_context=1000)
-    server.script(plan_reply(task("a")))
+    server.queue(plan_reply(task("a")))
     context = "finding: the cache is never invalidated\n" + "x" * 5000 + "TAIL-MARKER"
     async with AIService(service, settings) as ai:
         plan = await ai.plans.draft("Fix the review findings", context, "alice")
@@ -161,8 +161,8 @@ async def test_long_context_is_bounded_and_said(service: SwarmService, server: L
     assert "note: the context was cut" in render_preview(plan)
 
 
-async def test_secrets_are_never_sent_in_prompts(ai: AIService, server: LocalOpenAI) -> None:
-    server.script(plan_reply(task("a")))
+async def test_secrets_are_never_sent_in_prompts(ai: AIService, server: LocalModel) -> None:
+    server.queue(plan_reply(task("a")))
     leaked = "use key sk-test-0123456789abcdefghijklmnop and sk-otherKEY1234567890abcdef"
     await ai.plans.draft("Rotate keys", leaked, "alice")
     body = json.dumps(server.requests[0].body)

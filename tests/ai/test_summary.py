@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from localmodel import LocalModel, Step
 
 from core.ai import AISettings
 from core.errors import InvalidInput
@@ -14,7 +15,6 @@ from core.reports.summary import parse_period
 from core.service.ai import AIService
 from core.service.swarm import SwarmService
 from tests.ai.conftest import RecordingSleep, ai_settings
-from tests.localopenai import LocalOpenAI, Reply
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(30)]
 
@@ -56,10 +56,10 @@ async def test_without_a_model_the_plain_numbers_are_posted_and_said(
 
 
 async def test_with_a_model_the_narrative_is_written_from_the_facts(
-    service: SwarmService, clock: ManualClock, server: LocalOpenAI, sleep: RecordingSleep
+    service: SwarmService, clock: ManualClock, server: LocalModel, sleep: RecordingSleep
 ) -> None:
     await busy_day(service, clock)
-    server.script(Reply(content="  T-1 done. T-2 failed: runner is down. @everyone look  "))
+    server.queue(Step(text="  T-1 done. T-2 failed: runner is down. @everyone look  "))
     async with AIService(service, ai_settings(server), sleep) as ai:
         summary = await ai.summaries.summarize("12h", actor="daily")
         usage = await ai.usage()
@@ -76,10 +76,10 @@ async def test_with_a_model_the_narrative_is_written_from_the_facts(
 
 
 async def test_a_failing_model_falls_back_to_the_numbers(
-    service: SwarmService, clock: ManualClock, server: LocalOpenAI, sleep: RecordingSleep
+    service: SwarmService, clock: ManualClock, server: LocalModel, sleep: RecordingSleep
 ) -> None:
     await busy_day(service, clock)
-    server.script(*(Reply.error(503) for _ in range(3)))
+    server.queue(*(Step.fail(503) for _ in range(3)))
     async with AIService(service, ai_settings(server), sleep) as ai:
         summary = await ai.summaries.summarize()
     assert not summary.narrative
@@ -90,7 +90,7 @@ async def test_a_failing_model_falls_back_to_the_numbers(
 
 
 async def test_past_the_budget_the_numbers_are_posted(
-    service: SwarmService, server: LocalOpenAI, sleep: RecordingSleep
+    service: SwarmService, server: LocalModel, sleep: RecordingSleep
 ) -> None:
     async with AIService(service, ai_settings(server, budget_usd=0.0), sleep) as ai:
         summary = await ai.summaries.summarize("1w")

@@ -8,11 +8,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from localmodel import LocalModel
 
 from core.redact import redact_urls
 from tests.ai.conftest import KEY, VALID, plan_reply
 from tests.helpers import run_cli
-from tests.localopenai import LocalOpenAI
 
 pytestmark = pytest.mark.timeout(60)
 SECRET = "S3CRET"
@@ -60,10 +60,10 @@ def test_unreachable_server_error_log_and_usage_row_are_redacted(
 
 async def test_working_server_with_credentials_logs_no_password(home: Path, tmp_path: Path) -> None:
     log = tmp_path / "swarm.log"
-    async with LocalOpenAI() as server:
-        server.script(plan_reply(*VALID))
+    async with LocalModel() as server:
+        server.queue(plan_reply(*VALID))
         env = {
-            "OPENAI_BASE_URL": _with_credentials(server.url),
+            "OPENAI_BASE_URL": _with_credentials(server.openai_url),
             "OPENAI_API_KEY": KEY,
             "SWARM_LOG_FILE": str(log),
         }

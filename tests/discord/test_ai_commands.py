@@ -6,23 +6,23 @@ from collections.abc import AsyncIterator
 
 import pytest
 from localdiscord import LocalDiscordServer, running_client
+from localmodel import LocalModel
 
 from core.service.swarm import SwarmService
 from tests.ai.conftest import VALID, ai_settings, plan_reply
 from tests.discord.conftest import World, builder_for
-from tests.localopenai import LocalOpenAI
 
 
 @pytest.fixture
-async def model() -> AsyncIterator[LocalOpenAI]:
+async def model() -> AsyncIterator[LocalModel]:
     """A local OpenAI-compatible server."""
-    async with LocalOpenAI() as srv:
+    async with LocalModel() as srv:
         yield srv
 
 
 @pytest.fixture
 async def ai_world(
-    server: LocalDiscordServer, service: SwarmService, model: LocalOpenAI
+    server: LocalDiscordServer, service: SwarmService, model: LocalModel
 ) -> AsyncIterator[World]:
     """The bot with its AI service pointed at the local model."""
     builder = builder_for(server, service, ai=ai_settings(model))
@@ -43,9 +43,9 @@ async def ai_world(
 
 
 async def test_plan_preview_then_approve_creates_the_graph(
-    ai_world: World, model: LocalOpenAI
+    ai_world: World, model: LocalModel
 ) -> None:
-    model.script(plan_reply(*VALID))
+    model.queue(plan_reply(*VALID))
     handle = await ai_world.server.invoke_slash(
         ai_world.user,
         "plan new",
@@ -68,8 +68,8 @@ async def test_plan_preview_then_approve_creates_the_graph(
     assert "0/4" in shown.data["content"] or "0 / 4" in shown.data["content"]
 
 
-async def test_plan_discard_and_refusals(ai_world: World, model: LocalOpenAI) -> None:
-    model.script(plan_reply(*VALID))
+async def test_plan_discard_and_refusals(ai_world: World, model: LocalModel) -> None:
+    model.queue(plan_reply(*VALID))
     handle = await ai_world.server.invoke_slash(ai_world.user, "plan new", {"goal": "x"})
     (preview,) = await handle.wait_followups(1)
     refused = await (
@@ -83,10 +83,10 @@ async def test_plan_discard_and_refusals(ai_world: World, model: LocalOpenAI) ->
     assert await ai_world.service.list_tasks() == []
 
 
-async def test_summary_and_usage(ai_world: World, model: LocalOpenAI) -> None:
-    from tests.localopenai import Reply
+async def test_summary_and_usage(ai_world: World, model: LocalModel) -> None:
+    from localmodel import Step
 
-    model.script(Reply("All quiet: nothing done yet, nobody stuck."))
+    model.queue(Step("All quiet: nothing done yet, nobody stuck."))
     handle = await ai_world.server.invoke_slash(ai_world.user, "summary", {"period": "1d"})
     (text,) = await handle.wait_followups(1)
     assert "All quiet" in text.content

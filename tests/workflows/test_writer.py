@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from localmodel import LocalModel
 
 from core.planning.model import Plan, PlanItem
 from core.workflows import Workflow, WorkflowError, loader
@@ -16,7 +17,6 @@ from core.workflows.writer import from_plan, save, to_toml
 from tests.ai.conftest import VALID, plan_reply
 from tests.ai.test_cli_ai import model_env
 from tests.helpers import run_cli
-from tests.localopenai import LocalOpenAI
 
 
 def test_a_plan_becomes_a_workflow_that_loads_back(tmp_path: Path) -> None:
@@ -62,8 +62,8 @@ def test_every_field_survives_the_round_trip(tmp_path: Path) -> None:
 
 
 async def test_plan_save_workflow_from_the_cli(home: Path) -> None:
-    async with LocalOpenAI() as server:
-        server.script(plan_reply(*VALID))
+    async with LocalModel() as server:
+        server.queue(plan_reply(*VALID))
         env = model_env(server)
         made = await asyncio.to_thread(
             run_cli, home, "plan", "Harden login", "--yes", "--save-workflow", "harden", env=env
