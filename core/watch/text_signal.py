@@ -15,7 +15,9 @@ alert says so until it ends.
 or screen prompt's key into the agent's window through a ``KeyPresser`` (the desktop
 driver: its input lock, kill switch and human checks), once. A text prompt is typed only
 while the dialog at the input is the one shown (the whole text), and the typing is
-verified: the prompt leaves the pane.
+verified: the prompt leaves the pane. The typing is recorded before the key is sent
+(``typing_at``): one found begun at a later look (the process was killed in between) is
+never typed again, only settled by what the pane shows.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ VERIFY_S = 5.0  # how long a typed answer has to make its prompt leave the pane
 RETRY_S = 2.0  # a deferred typing (the human is busy, input paused) is tried again after this
 GIVE_UP_S = 600.0  # a decision still not typed this long after it was made never will be
 DIALOGS = "dialogs"  # the alert kind: a pane shows more than one dialog
+LEFT = "the prompt left the pane before its answer was typed"
+OTHER = "the dialog at the input is not the one that was shown"
 PanesReader = Callable[[Sequence[PaneRef]], list[PaneText]]
 
 
@@ -302,8 +306,12 @@ class PromptKeys:
         """Nothing held (the text watcher is closed by the watcher)."""
 
     async def type_answer(self, prompt: Prompt) -> int:
-        """Type ``prompt``'s decided key (checked, verified) or record why not; 1 if settled."""
+        """Type ``prompt``'s decided key (checked, recorded first, verified) or record why
+        not; 1 if settled."""
         agent = self.service.agents.get(prompt.agent)
+        began, keys_then = await self.service.db.read(prompt_typing.typing_state, prompt.id)
+        if began is not None:
+            return await self._interrupted(agent, prompt, keys_then)
         if agent is None:
             return await self._settle(prompt, "", f"{prompt.agent} is not configured now")
         key = prompt.option(prompt.decision or "").key
@@ -314,20 +322,45 @@ class PromptKeys:
                 return await self._settle(prompt, "", shown)
             submit = shown.submit
         keys = (key, *submit)
-        receipt = await self.presser.press_keys(agent, keys)
         typed = "+".join(keys)
+        if not await self.service.write("swarm", prompt_typing.begin_typing, prompt.id, typed):
+            return 0  # another typist began it
+        receipt = await self.presser.press_keys(agent, keys)
         if not receipt.ok:
-            now = self.service.clock.now()
-            if receipt.deferred and now - (prompt.decided_at or now) < self.give_up_s:
+            return await self._not_pressed(prompt, receipt)
+        verified, result = await self._verify(agent, prompt, receipt)
+        return await self._settle(prompt, typed, result, typed=True, verified=verified)
+
+    async def _not_pressed(self, prompt: Prompt, receipt: Receipt) -> int:
+        """A typing the driver deferred (nothing pressed: tried again later, until it gives
+        up) or could not do; 1 if settled."""
+        now = self.service.clock.now()
+        if receipt.deferred:
+            await self.service.write("swarm", prompt_typing.not_begun, prompt.id)
+            if now - (prompt.decided_at or now) < self.give_up_s:
                 self._not_before[prompt.id] = now + self.retry_s
                 log.info("prompt %d: typing deferred (%s)", prompt.id, receipt.reason)
                 return 0
-            if receipt.deferred:
-                why = f"not typed {self.give_up_s:g} s after the decision ({receipt.reason})"
-                return await self._settle(prompt, "", why)
-            return await self._settle(prompt, "", f"the desktop driver failed: {receipt.reason}")
-        verified, result = await self._verify(agent, prompt, receipt)
-        return await self._settle(prompt, typed, result, typed=True, verified=verified)
+            why = f"not typed {self.give_up_s:g} s after the decision ({receipt.reason})"
+            return await self._settle(prompt, "", why)
+        return await self._settle(prompt, "", f"the desktop driver failed: {receipt.reason}")
+
+    async def _interrupted(self, agent: Agent | None, prompt: Prompt, keys: str) -> int:
+        """Settle a typing begun before and never settled (its process was killed between
+        recording it and settling it): the key may have gone in, so it is never typed again.
+        The prompt is settled by what the pane shows; a dialog still there is asked anew."""
+        began = f"the typing of {keys!r} began and was never settled (swarm stopped in between)"
+        if agent is None or prompt.source is not Signal.TEXT:
+            why = f"{began}; whether it went in is not known, so it is not typed again"
+            return await self._settle(prompt, "", why)
+        shown = await self._shown(agent, prompt)
+        if not isinstance(shown, str):
+            why = f"{began}; the dialog is still at the input: it is asked again, never typed twice"
+            return await self._settle(prompt, "", why)
+        if shown in (LEFT, OTHER):
+            why = f"{began}; the prompt has left the pane since"
+            return await self._settle(prompt, keys, why, typed=True)
+        return await self._settle(prompt, "", f"{began}; {shown}: it is not typed again")
 
     async def _shown(self, agent: Agent, prompt: Prompt) -> TextMatch | str:
         """The pane's prompt when it still is ``prompt``; else why its key must not be typed."""
@@ -340,9 +373,9 @@ class PromptKeys:
             return f"{_left(reading)}: which one would take the key cannot be told"
         shown = reading.prompt
         if shown is None:
-            return "the prompt left the pane before its answer was typed"
+            return LEFT
         if same_prompt_text(shown.prompt) != prompt.text:
-            return "the dialog at the input is not the one that was shown"
+            return OTHER
         return shown
 
     async def _verify(self, agent: Agent, prompt: Prompt, receipt: Receipt) -> tuple[bool, str]:

@@ -15,23 +15,24 @@ OPTIONS = (
 )
 
 
-def box(*rows: str) -> list[str]:
+def box(*rows: str, width: int = WIDTH) -> list[str]:
     """Rows in Claude Code's rounded box, padded to its width."""
-    inner = WIDTH - 4
+    inner = width - 4
     return [
-        "╭" + "─" * (WIDTH - 2) + "╮",
+        "╭" + "─" * (width - 2) + "╮",
         *(f"│ {row:<{inner}} │" for row in rows),
-        "╰" + "─" * (WIDTH - 2) + "╯",
+        "╰" + "─" * (width - 2) + "╯",
     ]
 
 
-def dialog(*command: str, description: str | None = None) -> list[str]:
+def dialog(*command: str, description: str | None = None, width: int = WIDTH) -> list[str]:
     """The permission dialog for a Bash ``command`` (its lines), as Claude Code draws it."""
     rows = ["Bash command", "", *(f"  {line}" for line in command)]
     if description is not None:
         rows.append(f"  {description}")
     first = command[0].split()[0]
-    return box(*rows, "", "Do you want to proceed?", *(o.format(first=first) for o in OPTIONS))
+    options = (o.format(first=first) for o in OPTIONS)
+    return box(*rows, "", "Do you want to proceed?", *options, width=width)
 
 
 def saved_dialog() -> list[str]:

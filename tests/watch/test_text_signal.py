@@ -358,3 +358,31 @@ async def test_a_decided_answer_is_typed_only_into_the_whole_text_that_was_shown
     _, typed, result = await text_service.db.read(prompt_typing.typed_state, prompt_id)
     assert (typed, result) == ("", "the dialog at the input is not the one that was shown")
     await text.close()
+
+
+async def test_a_typing_found_begun_is_settled_by_the_pane_and_never_typed_again(
+    text_service: SwarmService, tmux: Tmux
+) -> None:
+    tmux.window("swarm", "a", show(PANES / "claude-code" / "permission.txt"))
+    wait_text(tmux.ref("swarm:a"), "3. No, and tell Claude")
+    text = watcher(text_service)
+    await text.tick()
+    (prompt,) = await text_service.db.read(prompts.open_prompts, "A")
+    await text_service.write("Ada", prompts.decide, prompt.id, "2")
+    # a typist recorded the typing, sent the key and was killed: the prompt left the pane
+    assert await text_service.write("swarm", prompt_typing.begin_typing, prompt.id, "2")
+    assert not await text_service.write("swarm", prompt_typing.begin_typing, prompt.id, "2")
+    tmux.run("respawn-pane", "-k", "-t", "swarm:a", show(PANES / "claude-code" / "working.txt"))
+    wait_text(tmux.ref("swarm:a"), "esc to interrupt")
+    presser = TmuxKeys()
+    assert await PromptKeys(text_service, presser, text).fire() == 1
+    assert presser.pressed == []
+    typed_at, typed, result = await text_service.db.read(prompt_typing.typed_state, prompt.id)
+    assert typed_at is not None and typed == "2"
+    assert result == (
+        "the typing of '2' began and was never settled (swarm stopped in between); the prompt "
+        "has left the pane since"
+    )
+    (event,) = [e for e in await text_service.events(limit=10_000) if e.kind == "prompt.typed"]
+    assert event.data == {"prompt": prompt.id, "keys": "2", "verified": False}
+    await text.close()
