@@ -19,6 +19,7 @@ Lines are matched with the box's side borders and the spaces around them removed
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -30,8 +31,9 @@ from core.text import escape_controls
 
 BORDERS = "│┃║|"
 _MARKED = re.compile(r"\((\w)\)(?=\w)")  # aider's "(Y)es": the key in parentheses
-_PADDING = re.compile(r"\s{2,}([│┃║])$")  # a box line's padding before its right border
+RIGHT_BORDERS = ("│", "┃", "║")
 _RULE = re.compile(r"([─━═])\1{3,}")  # a box's horizontal border, drawn across the pane
+_WORD = re.compile(r"[^\W_]")  # a letter or a digit: a line with something to read
 
 
 class Asking(Protocol):
@@ -150,9 +152,12 @@ def _unique(options: list[PromptOption]) -> tuple[PromptOption, ...]:
 
 
 def _compact(line: str) -> str:
-    """A box line without its padding; a border line (nothing to read) not drawn across."""
-    line = _PADDING.sub(r" \1", line)
-    return line if any(ch.isalnum() for ch in line) else _RULE.sub(r"\1\1\1", line)
+    """A box line without its padding; a border line (nothing to read) not drawn across.
+    (No regular expression for the padding: one would backtrack over a long run of spaces.)"""
+    body = line[:-1].rstrip()
+    if line.endswith(RIGHT_BORDERS) and len(line) - len(body) > 2:
+        line = f"{body} {line[-1]}"
+    return line if _WORD.search(line) else _RULE.sub(r"\1\1\1", line)
 
 
 def shown_text(raw: Sequence[str]) -> str:
@@ -160,7 +165,12 @@ def shown_text(raw: Sequence[str]) -> str:
     its right border and its horizontal borders shortened; control characters escaped).
     Longer than a prompt's text may be: the top is cut, and a first line says how much,
     with the SHA-256 of the whole, so two texts that differ above the cut never compare
-    equal."""
+    equal. (Kept for the last panes seen: a dialog stays on screen for many ticks.)"""
+    return _shown(tuple(raw))
+
+
+@functools.lru_cache(maxsize=64)
+def _shown(raw: tuple[str, ...]) -> str:
     lines = [_compact(line.rstrip()) for line in raw]
     text = escape_controls("\n".join(lines), keep="\n")
     if len(text) <= PROMPT_TEXT_LIMIT:

@@ -6,6 +6,7 @@ lines as they are (core/watch/dialogs.py)."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from core.agent_state import AgentState
 from core.tasks.prompts import PROMPT_TEXT_LIMIT
@@ -110,3 +111,12 @@ def test_a_long_shown_text_keeps_its_bottom_and_a_digest_of_the_whole() -> None:
     assert one.startswith("[… ") and "characters above not shown; SHA-256 of the whole" in one
     control = shown_text(["\x1b[31mred\x07", "❯ 1. Yes"])
     assert control == "\\x1b[31mred\\x07\n❯ 1. Yes"
+    assert shown_text(["│ a│", "│ b  │", "│   │"]) == "│ a│\n│ b │\n│ │"
+
+
+def test_a_long_run_of_spaces_in_the_last_lines_is_read_at_once() -> None:
+    # a regular expression for a box's padding backtracked over it: 10 s for 20,000 spaces
+    started = time.monotonic()
+    found = classify(CLAUDE, [" " * 200_000 + "x", *REAL], NOW)
+    assert found is not None and found.state is AgentState.WAITING
+    assert time.monotonic() - started < 2.0
