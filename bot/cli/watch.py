@@ -40,7 +40,9 @@ def register(sub: Any) -> None:
     p.add_argument("--format", dest="fmt", choices=("csv", "json"), default="csv")
     p.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
     p.set_defaults(handler=cmd_export)
-    p = sub.add_parser("alerts", help="open alerts: stalled or unreachable agents")
+    p = sub.add_parser(
+        "alerts", help="open alerts: stalled or unreachable agents, panes with several dialogs"
+    )
     p.add_argument("--all", action="store_true", help="cleared ones too (newest first)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_alerts)

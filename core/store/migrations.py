@@ -484,6 +484,10 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "ALTER TABLE event_cursors ADD COLUMN last_error TEXT",
         "ALTER TABLE event_cursors ADD COLUMN last_error_at REAL",
     ),
+    (  # a decided prompt's key about to be typed (issue 40): recorded before the key is
+        # sent, so a coordinator killed in between never types it a second time
+        "ALTER TABLE agent_prompts ADD COLUMN typing_at REAL",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

@@ -1,10 +1,15 @@
-"""Typing a decided prompt's answer: which decided prompts still wait for their key, and
-the record that it was typed (once: ``typed_at``), or why it was not.
+"""Typing a decided prompt's answer: which decided prompts still wait for their key, the
+record that the key is about to be sent (``typing_at``, committed before it is), and the
+record that it was typed (once: ``typed_at``), or why it was not.
 
 A prompt seen in an agent's terminal text or on its screen is answered by typing the chosen
 option's key into the agent's window (a hook's prompt is answered by the hook itself). Events:
 ``prompt.typed`` (the key went in; ``data.verified``: the prompt was seen to go away) and
 ``prompt.not_typed`` (it never will be: the prompt left before, or the driver could not).
+
+A prompt with ``typing_at`` and no ``typed_at`` was being typed when its typist stopped (a
+kill, a crash): the key may or may not have gone in, so it is never typed again; the typist
+settles it by what the agent's window shows (``core.watch.text_signal``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,36 @@ def untyped(conn: Conn) -> list[Prompt]:
         args,
     ).fetchall()
     return [_row(r) for r in rows]
+
+
+def typing_state(conn: Conn, prompt_id: int) -> tuple[float | None, str]:
+    """When the typing of prompt ``prompt_id``'s key began (None: it did not), and its keys."""
+    row = conn.execute(
+        "SELECT typing_at, typed_keys FROM agent_prompts WHERE id = $1", (prompt_id,)
+    ).fetchone()
+    return (None, "") if row is None else (row["typing_at"], row["typed_keys"] or "")
+
+
+def begin_typing(conn: Conn, ctx: Ctx, prompt_id: int, keys: str) -> bool:
+    """Record that ``keys`` are about to be sent for the decided prompt (before they are);
+    False when its typing began or was settled already (by another writer)."""
+    return bool(
+        conn.execute(
+            "UPDATE agent_prompts SET typing_at = $1, typed_keys = $2 "
+            "WHERE id = $3 AND typing_at IS NULL AND typed_at IS NULL",
+            (ctx.now, keys, prompt_id),
+        ).rowcount
+        == 1
+    )
+
+
+def not_begun(conn: Conn, ctx: Ctx, prompt_id: int) -> None:
+    """Forget a begun typing whose keys were not pressed (the driver deferred it)."""
+    conn.execute(
+        "UPDATE agent_prompts SET typing_at = NULL, typed_keys = NULL "
+        "WHERE id = $1 AND typed_at IS NULL",
+        (prompt_id,),
+    )
 
 
 def typed_state(conn: Conn, prompt_id: int) -> tuple[float | None, str, str]:

@@ -4,7 +4,8 @@ One TOML file per agent CLI (``core/watch/agent_rules/claude-code.toml``, ``code
 ``aider.toml``, ``gemini.toml``; a user's own in ``$SWARM_HOME/agent-rules/``, which replace
 a bundled file of the same ``cli``). Each has a ``version`` and ordered ``[[rule]]`` tables:
 a regular expression looked for in the last lines of the pane, and the state it means. The
-first rule that matches wins. A ``waiting`` rule may parse the prompt's numbered options; a
+first rule that matches wins. A ``waiting`` rule may parse a dialog's numbered options (the
+dialog at the input is taken, and the dialogs are counted: ``core.watch.dialogs``); a
 ``limited`` rule may parse the reset time. Lines are matched with their box borders (``│``)
 and surrounding spaces removed. The format is documented in docs/agent-state.md.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,21 +24,20 @@ from core.agent_state import AgentState
 from core.agents_file import RULE_NAME
 from core.tasks.prompts import PromptOption
 from core.tomltext import TomlError, loads
+from core.watch import dialogs
+from core.watch.dialogs import last_lines
 
 USER_RULES_DIR = "agent-rules"  # $SWARM_HOME/agent-rules/*.toml
 BUNDLED_DIR = Path(__file__).with_name("agent_rules")
 DEFAULT_LINES = 15  # last non-blank lines of a pane a rule looks at
 MAX_LINES = 200
-MAX_BODY = 12  # lines of a prompt's body kept between its question and its options
 FILE_KEYS = {"version", "cli", "title", "lines", "rule"}
 RULE_KEYS = {"name", "state", "match", "lines", "option", "options", "before", "submit", "reset"}
 STATES = {s.value for s in AgentState} - {"stalled", "unknown"}  # judged elsewhere / no rule
 OPTION_PLACES = ("below", "inline")
-BORDERS = "│┃║|"
 _DURATION = re.compile(
     r"(\d+(?:\.\d+)?)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])"
 )
-_MARKED = re.compile(r"\((\w)\)(?=\w)")  # aider's "(Y)es": the key in parentheses
 _CLOCK = re.compile(r"(?i)^\s*(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)?\s*$")
 
 
@@ -55,7 +55,7 @@ class Rule:
     lines: int
     option: re.Pattern[str] | None = None  # a prompt's option: groups ``key`` and ``label``
     options: str = "below"  # where options are: on the lines below the match, or on its line
-    before: int = 0  # lines above the match shown with the prompt (its command, its file)
+    before: int = 0  # read, unused: a prompt shows all the rule's last lines (dialogs.py)
     submit: tuple[str, ...] = ()  # keys pressed after an option's key (aider: enter)
     reset: re.Pattern[str] | None = None  # a limit's reset: groups time [zone], or in
 
@@ -85,15 +85,22 @@ class TextMatch:
     rule: str
     state: AgentState
     line: str  # the matched line (box borders removed)
-    prompt: str = ""  # a prompt's text: its context, question and options
+    prompt: str = ""  # a dialog's text: the rule's last lines, as the pane shows them
     options: tuple[PromptOption, ...] = ()
     submit: tuple[str, ...] = ()
     until: float | None = None  # a limit's reset time, when the text gives one
+    questions: tuple[int, ...] = ()  # a dialog's: every dialog's place (dialogs.Dialog)
+
+    @property
+    def ambiguous(self) -> bool:
+        """More than one dialog in the last lines: which one takes a key cannot be told."""
+        return len(self.questions) > 1
 
     @property
     def evidence(self) -> str:
         """``text: 'Do you want to proceed?' (claude-code v1, rule permission)``."""
-        return f"text: {self.line!r} ({self.cli} v{self.version}, rule {self.rule})"
+        more = f"; {len(self.questions)} dialogs in the last lines" if self.ambiguous else ""
+        return f"text: {self.line!r} ({self.cli} v{self.version}, rule {self.rule}{more})"
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -220,25 +227,24 @@ def load_rule_sets(home: Path | None) -> tuple[list[RuleSet], list[str]]:
 # -- classifying -----------------------------------------------------------------------------
 
 
-def clean_line(line: str) -> str:
-    """A pane line without the box borders and spaces around it."""
-    return line.strip().strip(BORDERS).strip()
-
-
-def last_lines(lines: Sequence[str], count: int) -> list[str]:
-    """The last ``count`` non-blank lines, cleaned (``clean_line``)."""
-    cleaned = [clean_line(line) for line in lines]
-    return [line for line in cleaned if line][-count:]
-
-
 def classify(rule_set: RuleSet, lines: Sequence[str], now: float) -> TextMatch | None:
-    """The first rule of ``rule_set`` that matches the pane's ``lines``; None if none does."""
+    """The first rule of ``rule_set`` that matches the pane's ``lines``; None if none does.
+    The file's dialog rules (those with ``option``) are judged together, at the place of the
+    first: their match is the dialog at the input (``core.watch.dialogs.find``), if any."""
+    asked = False
     for rule in rule_set.rules:
+        if rule.option is not None:
+            if not asked:
+                asked = True
+                dialog = dialogs.find(rule_set.rules, lines)
+                if dialog is not None:
+                    return _matched(rule_set, dialog.rule, list(dialog.window), dialog.index,
+                                    now, dialog)  # fmt: skip
+            continue
         window = last_lines(lines, rule.lines)
         for index, line in enumerate(window):
-            found = rule.match.search(line)
-            if found is not None:
-                return _matched(rule_set, rule, window, index, found, now)
+            if rule.match.search(line) is not None:
+                return _matched(rule_set, rule, window, index, now)
     return None
 
 
@@ -257,10 +263,18 @@ def classify_any(
 ) -> TextMatch | None:
     """With ``cli``: that rule file's verdict. Without: each file's first matching rule, the
     most telling state winning (waiting, working, limited, errored, offline, idle), ties
-    going to the file listed first."""
+    going to the file listed first; of several files' dialogs, the lowest, with every
+    file's questions counted."""
     chosen = [rs for rs in rule_sets if cli is None or rs.cli == cli]
     found = [m for m in (classify(rs, lines, now) for rs in chosen) if m is not None]
-    return min(found, key=lambda m: STATE_RANK.get(m.state, 9)) if found else None
+    if not found:
+        return None
+    best = min(found, key=lambda m: STATE_RANK.get(m.state, 9))
+    asking = [m for m in found if m.questions]
+    if not best.questions or len(asking) < 2:
+        return best
+    every = sorted({q for m in asking for q in m.questions})
+    return replace(min(asking, key=lambda m: m.questions[0]), questions=tuple(every))
 
 
 def _matched(
@@ -268,83 +282,22 @@ def _matched(
     rule: Rule,
     window: list[str],
     index: int,
-    found: re.Match[str],
     now: float,
+    dialog: dialogs.Dialog[Rule] | None = None,
 ) -> TextMatch:
-    line = window[index]
-    options: tuple[PromptOption, ...] = ()
-    prompt = ""
-    if rule.option is not None:
-        options = _options(rule, window, index)
-        if options:
-            context = _context(window[max(0, index - rule.before) : index])
-            shown = [f"{o.key}. {o.label}" for o in options] if rule.options == "below" else []
-            prompt = "\n".join([*context, line, *_body(rule, window, index), *shown])
     until = _reset(rule, window[index:], now) if rule.reset is not None else None
     return TextMatch(
         cli=rule_set.cli,
         version=rule_set.version,
         rule=rule.name,
         state=rule.state,
-        line=line,
-        prompt=prompt,
-        options=options,
+        line=window[index],
+        prompt=dialog.shown if dialog is not None and dialog.options else "",
+        options=dialog.options if dialog is not None else (),
         submit=rule.submit,
         until=until,
+        questions=dialog.questions if dialog is not None else (),
     )
-
-
-def _context(lines: list[str]) -> list[str]:
-    """The lines above a prompt's question, from below its box's top border (if any)."""
-    start = max((i + 1 for i, line in enumerate(lines) if not _words(line)), default=0)
-    return lines[start:]
-
-
-def _words(line: str) -> bool:
-    """A line with something to read (not only box drawing)."""
-    return any(ch.isalnum() for ch in line)
-
-
-def _options(rule: Rule, window: list[str], index: int) -> tuple[PromptOption, ...]:
-    """The options of a prompt matched at ``window[index]``: on its line (``inline``), or
-    the run of option lines below it."""
-    assert rule.option is not None
-    if rule.options == "inline":
-        found = rule.option.finditer(window[index])
-        return _unique([_option(m) for m in found])
-    options: list[PromptOption] = []
-    for line in window[index + 1 :]:
-        m = rule.option.search(line)
-        if m is None:
-            if options:
-                break
-            continue
-        options.append(_option(m))
-    return _unique(options)
-
-
-def _option(m: re.Match[str]) -> PromptOption:
-    return PromptOption(m["key"], _MARKED.sub(r"\1", m["label"]).strip())
-
-
-def _body(rule: Rule, window: list[str], index: int) -> list[str]:
-    """The lines between a prompt's question and its first option (Codex's command)."""
-    if rule.options != "below" or rule.option is None:
-        return []
-    body = []
-    for line in window[index + 1 :]:
-        if rule.option.search(line):
-            break
-        if _words(line):
-            body.append(line)
-    return body[:MAX_BODY]
-
-
-def _unique(options: list[PromptOption]) -> tuple[PromptOption, ...]:
-    seen: dict[str, PromptOption] = {}
-    for option in options:
-        seen.setdefault(option.key.lower(), option)
-    return tuple(seen.values())
 
 
 def _reset(rule: Rule, lines: list[str], now: float) -> float | None:

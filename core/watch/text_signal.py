@@ -7,11 +7,17 @@ worker thread), classifies its last lines with the agent rule files
 per agent (``core.store.agent_signals.record``), opens a permission prompt it shows
 (``core.tasks.prompts.open_prompt``: the same prompt is not opened twice) and closes the
 text prompts that left the pane. A pane that is gone is evidence: the agent is ``offline``.
+The prompt is the dialog at the agent's input, its text the pane's last lines as they are
+(``core.watch.dialogs``); a pane with more than one dialog opens none, and a ``dialogs``
+alert says so until it ends.
 
 ``PromptKeys`` (a ``core.protocols.Timer`` of the scheduler's loop) types each decided text
 or screen prompt's key into the agent's window through a ``KeyPresser`` (the desktop
 driver: its input lock, kill switch and human checks), once. A text prompt is typed only
-while the pane still shows it, and the typing is verified: the prompt leaves the pane.
+while the dialog at the input is the one shown (the whole text), and the typing is
+verified: the prompt leaves the pane. The typing is recorded before the key is sent
+(``typing_at``): one found begun at a later look (the process was killed in between) is
+never typed again, only settled by what the pane shows.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from core.agent_state import AgentState, Observation, Signal
 from core.context import Ctx
 from core.models import Agent, Receipt
-from core.store import agent_signals
+from core.store import agent_signals, alerts
 from core.store.conn import Conn
 from core.tasks import prompt_typing, prompts
 from core.tasks.prompts import Prompt
@@ -43,6 +49,9 @@ log = logging.getLogger(__name__)
 VERIFY_S = 5.0  # how long a typed answer has to make its prompt leave the pane
 RETRY_S = 2.0  # a deferred typing (the human is busy, input paused) is tried again after this
 GIVE_UP_S = 600.0  # a decision still not typed this long after it was made never will be
+DIALOGS = "dialogs"  # the alert kind: a pane shows more than one dialog
+LEFT = "the prompt left the pane before its answer was typed"
+OTHER = "the dialog at the input is not the one that was shown"
 PanesReader = Callable[[Sequence[PaneRef]], list[PaneText]]
 
 
@@ -68,9 +77,15 @@ class PaneReading:
 
     @property
     def prompt(self) -> TextMatch | None:
-        """The permission prompt the pane shows (a match with options), if any."""
+        """The permission prompt the pane shows (a match with options, the only dialog in
+        the last lines), if any."""
         m = self.match
-        return m if m is not None and m.options and self.pane.ok else None
+        return m if m is not None and m.options and not m.ambiguous and self.pane.ok else None
+
+    @property
+    def ambiguous(self) -> bool:
+        """The pane shows more than one dialog: no prompt is opened, nothing typed."""
+        return self.pane.ok and self.match is not None and self.match.ambiguous
 
 
 def pane_ref(agent: Agent) -> PaneRef | None:
@@ -150,8 +165,10 @@ class TextWatcher:
 
 
 def record_readings(conn: Conn, ctx: Ctx, readings: Sequence[PaneReading]) -> list[Observation]:
-    """Each reading as the agent's TEXT observation; its prompt opened, stale ones closed."""
+    """Each reading as the agent's TEXT observation; its prompt opened, stale ones closed;
+    the ``dialogs`` alert of a pane with more than one dialog opened, or cleared."""
     out = []
+    flagged = {agent for agent, kinds in alerts.open_kinds(conn).items() if DIALOGS in kinds}
     for reading in readings:
         obs = reading.observation(ctx.now)
         agent_signals.record(conn, obs)
@@ -164,11 +181,35 @@ def record_readings(conn: Conn, ctx: Ctx, readings: Sequence[PaneReading]) -> li
                 conn, ctx, reading.agent, Signal.TEXT, shown.prompt, shown.options,
                 task_id=_current_task(conn, reading.agent), session=reading.pane.ref.target,
             ).id  # fmt: skip
-        why = reading.pane.gone or "the prompt left the pane"
+        why = reading.pane.gone or _left(reading)
         for stale in prompts.open_prompts(conn, reading.agent):
             if stale.source is Signal.TEXT and stale.id != keep:
                 prompts.close(conn, ctx, stale.id, why)
+        _flag_dialogs(conn, ctx, reading, reading.agent in flagged)
     return out
+
+
+def _left(reading: PaneReading) -> str:
+    """Why an open text prompt is no longer the pane's."""
+    if reading.ambiguous:
+        assert reading.match is not None
+        return f"the pane shows {len(reading.match.questions)} dialogs at once"
+    return "the prompt left the pane"
+
+
+def _flag_dialogs(conn: Conn, ctx: Ctx, reading: PaneReading, flagged: bool) -> None:
+    """Open the agent's ``dialogs`` alert while its pane shows several dialogs; clear it
+    once it shows one or none."""
+    agent = reading.agent
+    if reading.ambiguous and not flagged:
+        assert reading.match is not None
+        alerts.open_alert(conn, ctx, agent, DIALOGS, (
+            f"{agent}'s pane {reading.pane.ref.target} shows {len(reading.match.questions)} "
+            "dialogs at once (text a program printed can look like one): swarm opens no "
+            "prompt and types nothing into it; answer the dialog in the agent's terminal"
+        ), _current_task(conn, agent))  # fmt: skip
+    elif flagged and not reading.ambiguous:
+        alerts.clear_alert(conn, ctx, agent, DIALOGS, f"{agent}'s pane shows one dialog or none")
 
 
 def _answering(conn: Conn, agent: str, text: str) -> int | None:
@@ -265,8 +306,12 @@ class PromptKeys:
         """Nothing held (the text watcher is closed by the watcher)."""
 
     async def type_answer(self, prompt: Prompt) -> int:
-        """Type ``prompt``'s decided key (checked, verified) or record why not; 1 if settled."""
+        """Type ``prompt``'s decided key (checked, recorded first, verified) or record why
+        not; 1 if settled."""
         agent = self.service.agents.get(prompt.agent)
+        began, keys_then = await self.service.db.read(prompt_typing.typing_state, prompt.id)
+        if began is not None:
+            return await self._interrupted(agent, prompt, keys_then)
         if agent is None:
             return await self._settle(prompt, "", f"{prompt.agent} is not configured now")
         key = prompt.option(prompt.decision or "").key
@@ -277,20 +322,45 @@ class PromptKeys:
                 return await self._settle(prompt, "", shown)
             submit = shown.submit
         keys = (key, *submit)
-        receipt = await self.presser.press_keys(agent, keys)
         typed = "+".join(keys)
+        if not await self.service.write("swarm", prompt_typing.begin_typing, prompt.id, typed):
+            return 0  # another typist began it
+        receipt = await self.presser.press_keys(agent, keys)
         if not receipt.ok:
-            now = self.service.clock.now()
-            if receipt.deferred and now - (prompt.decided_at or now) < self.give_up_s:
+            return await self._not_pressed(prompt, receipt)
+        verified, result = await self._verify(agent, prompt, receipt)
+        return await self._settle(prompt, typed, result, typed=True, verified=verified)
+
+    async def _not_pressed(self, prompt: Prompt, receipt: Receipt) -> int:
+        """A typing the driver deferred (nothing pressed: tried again later, until it gives
+        up) or could not do; 1 if settled."""
+        now = self.service.clock.now()
+        if receipt.deferred:
+            await self.service.write("swarm", prompt_typing.not_begun, prompt.id)
+            if now - (prompt.decided_at or now) < self.give_up_s:
                 self._not_before[prompt.id] = now + self.retry_s
                 log.info("prompt %d: typing deferred (%s)", prompt.id, receipt.reason)
                 return 0
-            if receipt.deferred:
-                why = f"not typed {self.give_up_s:g} s after the decision ({receipt.reason})"
-                return await self._settle(prompt, "", why)
-            return await self._settle(prompt, "", f"the desktop driver failed: {receipt.reason}")
-        verified, result = await self._verify(agent, prompt, receipt)
-        return await self._settle(prompt, typed, result, typed=True, verified=verified)
+            why = f"not typed {self.give_up_s:g} s after the decision ({receipt.reason})"
+            return await self._settle(prompt, "", why)
+        return await self._settle(prompt, "", f"the desktop driver failed: {receipt.reason}")
+
+    async def _interrupted(self, agent: Agent | None, prompt: Prompt, keys: str) -> int:
+        """Settle a typing begun before and never settled (its process was killed between
+        recording it and settling it): the key may have gone in, so it is never typed again.
+        The prompt is settled by what the pane shows; a dialog still there is asked anew."""
+        began = f"the typing of {keys!r} began and was never settled (swarm stopped in between)"
+        if agent is None or prompt.source is not Signal.TEXT:
+            why = f"{began}; whether it went in is not known, so it is not typed again"
+            return await self._settle(prompt, "", why)
+        shown = await self._shown(agent, prompt)
+        if not isinstance(shown, str):
+            why = f"{began}; the dialog is still at the input: it is asked again, never typed twice"
+            return await self._settle(prompt, "", why)
+        if shown in (LEFT, OTHER):
+            why = f"{began}; the prompt has left the pane since"
+            return await self._settle(prompt, keys, why, typed=True)
+        return await self._settle(prompt, "", f"{began}; {shown}: it is not typed again")
 
     async def _shown(self, agent: Agent, prompt: Prompt) -> TextMatch | str:
         """The pane's prompt when it still is ``prompt``; else why its key must not be typed."""
@@ -299,9 +369,13 @@ class PromptKeys:
         (reading,) = await self.text.read([agent])
         if reading.pane.gone is not None:
             return reading.pane.gone
+        if reading.ambiguous:
+            return f"{_left(reading)}: which one would take the key cannot be told"
         shown = reading.prompt
-        if shown is None or same_prompt_text(shown.prompt) != prompt.text:
-            return "the prompt left the pane before its answer was typed"
+        if shown is None:
+            return LEFT
+        if same_prompt_text(shown.prompt) != prompt.text:
+            return OTHER
         return shown
 
     async def _verify(self, agent: Agent, prompt: Prompt, receipt: Receipt) -> tuple[bool, str]:

@@ -6,7 +6,6 @@ through the desktop driver (the program records the key it received)."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -26,12 +25,10 @@ from core.tasks import prompt_typing, prompts
 from core.watch.text_rules import load_rule_sets
 from core.watch.text_signal import PromptKeys, TextWatcher
 from tests.apps import launchers
-from tests.apps.desktop import _xterm_geometry, cell
+from tests.apps.tmux_xterm import TARGET, tmux_xterm
 from tests.tmux_server import Tmux, wait_text
 
-CELL = 7  # the last cell of the 4x2 grid: the session's mixed desktop leaves it free
 NAME = "Agent-8"
-TARGET = "swarm:agent"
 
 
 @dataclass
@@ -57,36 +54,11 @@ def tmux_agent(shared_xvfb: Any, tmux: Tmux, tmp_path: Path) -> Iterator[TmuxAge
     """``agent_term`` in tmux in an xterm on the session's Xvfb; its agents file."""
     if launchers.missing_programs():
         pytest.skip(f"missing: {', '.join(launchers.missing_programs())}")
-    x, y, width, height = cell(CELL)
-    columns, rows = launchers.xterm_size((x, y, width, height))
     outfile, ready = tmp_path / "agent.jsonl", tmp_path / "agent.ready"
     outfile.touch()
     program = f"{sys.executable} -m tests.apps.agent_term {outfile} --ready {ready}"
-    args = ["xterm", "-u8", "-fn", launchers.XTERM_FONT, "-geometry", f"{columns}x{rows}+{x}+{y}",
-            "-T", NAME, "-e", "tmux", "-S", str(tmux.socket), "-f", "/dev/null", "new-session",
-            "-s", "swarm", "-n", "agent", program]  # fmt: skip
-    env = {**shared_xvfb.env, **launchers.UTF8, "PYTHONPATH": str(launchers.REPO)}
-    with (tmp_path / "xterm.log").open("wb") as log:
-        xterm = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
-    launched = launchers.Launched(NAME, xterm, tmp_path / "xterm.log")
-    try:
-        launchers.wait_until(ready.exists, 30, f"agent_term did not start: see {launched.log}",
-                             xterm)  # fmt: skip
-        window = launchers.wait_for_window(shared_xvfb, NAME, 30, launched.log)
-        point, text_box, _ = _xterm_geometry(launchers.window_box(shared_xvfb, window))
-        agents = tmp_path / "agents.toml"
-        agents.write_text(
-            f'[[agent]]\nid = "{NAME}"\nrole = "dev"\napp = "terminal"\n'
-            f"input = [{point[0]}, {point[1]}]\ninput_box = {list(text_box)}\n"
-            f"watch = {list(text_box)}\n"
-            f'tmux = "{TARGET}"\ntmux_socket = "{tmux.socket}"\ncli = "claude-code"\n',
-            encoding="utf-8",
-        )
+    with tmux_xterm(shared_xvfb, tmux, tmp_path, NAME, program, ready.exists) as agents:
         yield TmuxAgent(tmux, outfile, agents)
-    finally:
-        tmux.stop()
-        launched.stop()
 
 
 @pytest.fixture

@@ -66,16 +66,22 @@ def test_claude_code_permission_prompt_and_its_options() -> None:
         PromptOption("2", "Yes, and don't ask again for rm commands in /home/dev/project"),
         PromptOption("3", "No, and tell Claude what to do differently (esc)"),
     )
+    # the person sees the rule's last lines as the pane shows them (a box's padding and its
+    # borders' length shortened, blank lines left out), not a text rebuilt from the match
     assert found.prompt.splitlines() == [
-        "Bash command",
-        "rm -rf build",
-        "Remove the old build output",
-        "Do you want to proceed?",
-        "1. Yes",
-        "2. Yes, and don't ask again for rm commands in /home/dev/project",
-        "3. No, and tell Claude what to do differently (esc)",
+        "> run the tests and clean the build folder",
+        "● I'll remove the old build output first.",
+        "╭───╮",
+        "│ Bash command │",
+        "│   rm -rf build │",
+        "│   Remove the old build output │",
+        "│ Do you want to proceed? │",
+        "│ ❯ 1. Yes │",
+        "│   2. Yes, and don't ask again for rm commands in /home/dev/project │",
+        "│   3. No, and tell Claude what to do differently (esc) │",
+        "╰───╯",
     ]
-    assert found.submit == ()
+    assert found.submit == () and found.questions == (4,) and not found.ambiguous
 
 
 def test_codex_and_aider_prompts() -> None:
@@ -83,7 +89,7 @@ def test_codex_and_aider_prompts() -> None:
     codex = classify(sets["codex"], pane("codex", "approval"), NOW)
     assert codex is not None and [o.key for o in codex.options] == ["1", "2", "3"]
     assert codex.options[0].label == "Yes, proceed (y)"
-    assert "$ pnpm exec playwright test" in codex.prompt.splitlines()
+    assert "  $ pnpm exec playwright test" in codex.prompt.splitlines()
     aider = classify(sets["aider"], pane("aider", "confirm"), NOW)
     assert aider is not None and aider.submit == ("enter",)
     assert [(o.key, o.label) for o in aider.options] == [
