@@ -6,7 +6,6 @@ lines as they are (core/watch/dialogs.py)."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from core.agent_state import AgentState
 from core.tasks.prompts import PROMPT_TEXT_LIMIT
@@ -115,8 +114,7 @@ def test_a_long_shown_text_keeps_its_bottom_and_a_digest_of_the_whole() -> None:
 
 
 def test_a_long_run_of_spaces_in_the_last_lines_is_read_at_once() -> None:
-    # a regular expression for a box's padding backtracked over it: 10 s for 20,000 spaces
-    started = time.monotonic()
+    # a regular expression for a box's padding backtracked over it: 10 s for 20,000 spaces,
+    # so hours for these 200,000; the suite's timeout (60 s a test) ends such a read
     found = classify(CLAUDE, [" " * 200_000 + "x", *REAL], NOW)
     assert found is not None and found.state is AgentState.WAITING
-    assert time.monotonic() - started < 2.0
