@@ -14,10 +14,13 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.cli.format import status_text
 from bot.discordbot.embeds import status_embed
+from bot.web.app import create_app
+from bot.web.settings import WebSettings
 from core.agent_state import AgentState, Observation, Signal
 from core.coordinator.scheduler import Scheduler
 from core.jsonshape import shaped
@@ -34,6 +37,7 @@ from core.watch.text_signal import TextWatcher
 from tests.helpers import RecordingDeliverer, run_cli, write_agents
 from tests.tmux_server import Tmux, wait_text
 from tests.watch.conftest import watch_settings
+from tests.web.conftest import bearer, make_token
 
 pytestmark = pytest.mark.both_databases
 
@@ -201,6 +205,16 @@ async def test_rows_stored_with_an_absurd_reset_read_as_a_backoff_everywhere(
     for args in (("status",), ("status", "--json"), ("agents", "explain", "A")):
         shown = run_cli(cli_home, *args, config=agents_file)
         assert shown.code == 0, shown.err
+    token = await make_token(panes_service, "viewer", "wall")
+    app = httpx.ASGITransport(app=create_app(panes_service, WebSettings()))
+    async with httpx.AsyncClient(transport=app, base_url="http://127.0.0.1") as web:
+        for path in ("/api/v1/status", "/api/v1/agents", "/api/v1/events"):
+            answer = await web.get(path, headers=bearer(token))
+            assert answer.status_code == 200, (path, answer.text)
+        await web.post("/login", content=f"token={token}&next=/agents",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        for page in ("/agents", "/", "/activity"):
+            assert (await web.get(page)).status_code == 200, page
 
 
 async def test_one_agent_that_cannot_be_judged_is_held_alone_and_said_once(
