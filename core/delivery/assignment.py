@@ -67,7 +67,9 @@ def free_agents(conn: Conn, ctx: Ctx, rows: list[Any] | None = None) -> list[_Ag
         else agent_judge.Limits()
     )
     for agent_id, why in limits.unjudged.items():
-        agent_judge.hold_unjudged(conn, ctx, agent_id, why)
+        said = agent_id in state and state[agent_id]["unjudged"]
+        if agent_id in ctx.agents and not said:
+            agent_judge.hold_unjudged(conn, ctx, agent_id, why)
     held = limits.ends.keys() | limits.unjudged.keys()
     views = []
     for agent in ctx.agents.values():
