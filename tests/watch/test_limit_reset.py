@@ -281,3 +281,30 @@ async def test_a_limit_days_away_is_announced_with_its_date(
     assert f"B hit a usage limit until {clock_only}: no new task" in said["B"]
     explained = await panes_service.explain_agent("A")
     assert f"until {dated})" in explained["evidence"]
+
+
+async def test_the_scheduler_alone_holds_an_agent_whose_limit_cannot_be_read(
+    panes_service: SwarmService, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No watcher runs: A's limited row has a detail that is not JSON. Before, every
+    scheduler pass raised (JSONDecodeError) and no agent got a task; now the pass holds A,
+    opens its ``unjudged`` alert once and hands the tasks to the others."""
+
+    def plant(conn: Conn, now: float) -> None:
+        conn.execute(
+            "INSERT INTO agent_signals (agent, signal, state, at, evidence, detail) VALUES "
+            "('A', 'text', 'limited', $1, 'text: limit', '{not json')",
+            (now,),
+        )
+
+    await panes_service.db.write(plant, clock.now())
+    ids = await add_tasks(panes_service, 8)
+    with caplog.at_level(logging.ERROR, logger="core.tasks.agent_judge"):
+        for _ in range(3):
+            await Scheduler(panes_service, RecordingDeliverer()).run_burst()
+    holding = await holders(panes_service, ids)
+    assert "A" not in holding and None not in holding
+    assert len(caplog.records) == 1 and "its 'text' signal row" in caplog.records[0].getMessage()
+    (alert,) = await panes_service.read(list_alerts)
+    assert (alert.agent, alert.kind) == ("A", "unjudged")
+    assert (await panes_service.status())["limited"]["agents"] == []  # status answers
