@@ -10,6 +10,7 @@ answer: nothing here defaults to ``IDLE``.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,18 @@ class Signal(enum.StrEnum):
 
 SIGNAL_ORDER: tuple[Signal, ...] = (Signal.HOOK, Signal.TEXT, Signal.SCREEN, Signal.REPORT)
 """Signals, strongest first."""
+
+LIMIT_MAX_S = 7 * 24 * 3600.0
+"""The longest a usage limit holds an agent: a week (the agent CLIs' weekly limits). A reset
+shown further away is taken as no reset shown (``SWARM_LIMIT_BACKOFF``, itself at most this)."""
+
+
+def believable_until(until: float | None, at: float) -> float | None:
+    """A usage limit's reset ``until``, seen at ``at``, if it can be believed: a finite time
+    from ``at`` to ``LIMIT_MAX_S`` after it; None (no reset shown) otherwise."""
+    if until is None or not math.isfinite(until - at) or not 0 <= until - at <= LIMIT_MAX_S:
+        return None
+    return until
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,18 @@ A field holds a time when its name is ``ts``, ``since``, ``until`` or ends in ``
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
+
+from core.timetext import utc_text
 
 TIME_FIELDS = frozenset({"ts", "since", "until"})
 
 
 def iso_utc(ts: float) -> str:
-    """Epoch seconds as ISO-8601 UTC: ``2026-11-22T10:15:00Z``."""
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Epoch seconds as ISO-8601 UTC: ``2026-11-22T10:15:00Z`` (any value: see
+    ``core.timetext``)."""
+    return utc_text(ts, "%Y-%m-%dT%H:%M:%SZ")
 
 
 def is_time_field(name: str) -> bool:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.agent_state import LIMIT_MAX_S
 from core.errors import ConfigError
 
 
@@ -156,6 +157,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "SWARM_RETRY_BACKOFF": (0, 3600),
     "SWARM_KEEP_DAYS": (0, 36_500),
     "SWARM_FAILOVER": (0, 600),
+    "SWARM_LIMIT_BACKOFF": (0, LIMIT_MAX_S),  # no usage limit holds longer than a week
     "SWARM_APPROVAL_WAIT": (0, 3600),
     "SWARM_AI_RETRIES": (0, 10),
     "SWARM_AI_TIMEOUT": (0.01, 3600),

@@ -228,6 +228,30 @@ async def test_every_documented_event_sets_the_state_with_its_evidence(
     assert "hook: SessionEnd prompt_input_exit at " in explained and "→ offline" in explained
 
 
+async def test_a_hook_is_recorded_when_its_agent_cannot_be_judged(
+    desk: Desk, desk_service: SwarmService
+) -> None:
+    """Agent-1 has a stored row swarm cannot read (issue 40): before, the judgement after
+    the hook raised and the hook's whole write was lost. Now the hook is recorded and the
+    agent gets an ``unjudged`` alert."""
+    from core.store.alerts import list_alerts
+
+    def plant(conn: Any) -> None:
+        conn.execute(
+            "INSERT INTO agent_signals (agent, signal, state, at, evidence) VALUES "
+            "('Agent-1', 'text', 'exhausted', 1, 'text: ?')"
+        )
+
+    await desk_service.db.write(plant)
+    done = desk.claude("Agent-1", "Stop", payload(desk.ws["Agent-1"], "Stop"))
+    assert done.returncode == 0, done.stderr
+    shown = await row(desk_service, "Agent-1")
+    assert shown["signals"]["hook"]["evidence"] == "hook: Stop"
+    assert shown["alerts"] == ["unjudged"]
+    (alert,) = await desk_service.read(list_alerts)
+    assert "swarm cannot judge Agent-1's state" in alert.text
+
+
 async def test_codex_notify_json_as_the_last_argument(
     desk: Desk, desk_service: SwarmService
 ) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -163,7 +162,7 @@ async def cmd_explain(service: SwarmService, args: argparse.Namespace) -> None:
 def explain_text(shown: dict[str, Any]) -> str:
     """``Agent-3: idle since 10:42:07 (3 m 10 s), decided by hook``, then one line per signal:
     ``hook: Stop at 10:42:07 → idle``."""
-    from core.tasks.agent_judge import clock_time, duration
+    from core.tasks.agent_judge import clock_time, duration, until_text
 
     now = shown["checked_at"]
     head = f"{shown['agent']}: {shown['state']}"
@@ -181,11 +180,11 @@ def explain_text(shown: dict[str, Any]) -> str:
             words = f"{obs['signal']}: {words}"
         line = f"  {words} at {clock_time(obs['seen_at'])} → {obs['state']}"
         if obs["until"]:
-            line += f" until {clock_time(obs['until'])}"
+            line += f" until {until_text(obs['until'], now)}"
         if obs["active_at"] and obs["state"] != "working":
             line += f" (last seen working {duration(now - obs['active_at'])} ago)"
         lines.append(line)
     if not shown["signals"]:
         lines.append("  no signal has seen it yet (hooks: swarm agents hooks install)")
-    lines.append(f"  (as of {time.strftime('%H:%M:%S', time.localtime(now))})")
+    lines.append(f"  (as of {clock_time(now)})")
     return "\n".join(lines)

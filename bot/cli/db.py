@@ -12,10 +12,11 @@ import argparse
 import asyncio
 import contextlib
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from core.timetext import local_text
 
 FORCE_RISK = "what it writes after the copy starts (tasks, reports, deliveries) is not copied"
 
@@ -98,9 +99,7 @@ def _source_held(home: Path, force: bool) -> Iterator[str | None]:
     except AlreadyRunning:
         running = running_coordinator(home)
         holder = (
-            f"pid {running[0]} since {time.strftime('%H:%M', time.localtime(running[1]))}"
-            if running
-            else "starting"
+            f"pid {running[0]} since {local_text(running[1], '%H:%M')}" if running else "starting"
         )
         what = f"a coordinator is running on {home} ({holder})"
         if not force:

@@ -12,6 +12,7 @@ from core.coordinator.home_lock import HEARTBEAT_S
 from core.jsonshape import iso_utc as iso_utc  # re-exported: bot/cli/web.py uses fmt.iso_utc
 from core.models import BlockedOn, Event, Task, task_ref
 from core.text import one_line, shorten
+from core.timetext import local_text
 
 if TYPE_CHECKING:
     from core.tasks.questions import Question
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 def _when(ts: float | None) -> str:
     if not ts:
         return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+    return local_text(ts)
 
 
 def _ago(ts: float | None) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,7 @@ from bot.cli import format as fmt
 from bot.cli.output import emit_json
 from core.errors import InvalidInput, ReservationConflict
 from core.store.reservations import released_text
+from core.timetext import local_text
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
@@ -148,8 +148,8 @@ async def cmd_list(service: SwarmService, args: argparse.Namespace) -> None:
                     r.pattern,
                     r.mode,
                     r.task or "-",
-                    time.strftime("%H:%M:%S", time.localtime(r.created_at)),
-                    time.strftime("%H:%M:%S", time.localtime(r.expires_at))
+                    local_text(r.created_at, "%H:%M:%S"),
+                    local_text(r.expires_at, "%H:%M:%S")
                     if r.expires_at
                     else "with the task"
                     if r.task

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.cli.output import emit_json
 from core.text import shorten
+from core.timetext import local_text
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
@@ -229,4 +229,4 @@ def _open_text(path: str) -> TextIO:
 
 
 def _local(ts: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "-"
+    return local_text(ts, "%Y-%m-%d %H:%M") if ts else "-"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ from bot.discordbot.cards import STATE_ICONS
 from bot.discordbot.render import agents_text, event_text
 from core.models import Event, Task, TaskStatus, task_ref
 from core.text import MULTI_LINE, escape_controls, one_line, shorten
+from core.timetext import showable, whole_seconds
 from core.workflows.campaigns import Campaign
 from core.workflows.pace import duration_text
 
@@ -23,6 +25,7 @@ COLOURS = {
 FIELD_LIMIT = 1024
 MAX_COMMIT_LINES = 10
 DESCRIPTION_LIMIT = 4096
+DAY_S = 86400.0
 
 
 def task_embed(
@@ -95,6 +98,14 @@ def agents_embed(rows: Sequence[dict[str, Any]]) -> discord.Embed:
     )
 
 
+def discord_time(ts: float, now: float | None = None) -> str:
+    """``<t:1710000000:t>``, shown by Discord in each reader's zone: the time, with its date
+    (``:f``) when it is more than a day from ``now``; any value (``core.timetext``)."""
+    now = time.time() if now is None else now
+    style = "t" if abs(showable(ts) - now) < DAY_S else "f"
+    return f"<t:{whole_seconds(ts)}:{style}>"
+
+
 def status_embed(overview: dict[str, Any]) -> discord.Embed:
     """Tasks per status, deliveries per state, agents, the kill switch."""
     paused = overview["input_paused"]
@@ -116,10 +127,10 @@ def status_embed(overview: dict[str, Any]) -> discord.Embed:
     )
     limited = overview.get("limited") or {}
     if limited.get("all"):
-        until = int(limited["until"])
         embed.add_field(
             name="usage limits",
-            value=f"every agent is limited until <t:{until}:t>: ready tasks wait",
+            value=f"every agent is limited until {discord_time(limited['until'])}: "
+            "ready tasks wait",
             inline=False,
         )
     embed.add_field(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 import discord
@@ -12,6 +11,7 @@ from bot.discordbot.render import code_block_chunks, table
 from core.models import parse_task_ref
 from core.store.event_query import EventFilter
 from core.text import one_line, shorten
+from core.timetext import local_text
 from core.watch.timing import parse_every
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def _when(ts: float) -> str:
-    return time.strftime("%m-%d %H:%M", time.localtime(ts))
+    return local_text(ts, "%m-%d %H:%M")
 
 
 def register(bot: Bot) -> None:

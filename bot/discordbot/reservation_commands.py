@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,6 +9,7 @@ from discord import app_commands
 
 from bot.discordbot.context import agent_choices
 from bot.discordbot.render import code_block_chunks, table
+from core.timetext import local_text
 
 if TYPE_CHECKING:
     from bot.discordbot.context import Bot
@@ -20,7 +20,7 @@ NONE = discord.AllowedMentions.none()
 
 def _until(r: Reservation) -> str:
     if r.expires_at is not None:
-        return time.strftime("%H:%M", time.localtime(r.expires_at))
+        return local_text(r.expires_at, "%H:%M")
     return "with the task" if r.task else "-"
 
 

@@ -22,6 +22,7 @@ from gidgethub import abc as gh_abc
 from bot.github.settings import GitHubSettings
 from core.errors import SwarmError
 from core.redact import redact_urls
+from core.timetext import local_text
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 20.0
@@ -388,7 +389,7 @@ def _error(method: str, url: str, exc: Exception, base: str) -> GitHubError:
     if isinstance(exc, RateLimitExceeded):
         reset = exc.rate_limit.reset_datetime.timestamp()
         error: GitHubError = RateLimited(
-            f"GitHub rate limit used up until {time.strftime('%H:%M:%S', time.localtime(reset))}",
+            f"GitHub rate limit used up until {local_text(reset, '%H:%M:%S')}",
             reset,
         )
     elif isinstance(exc, HTTPException):

@@ -3,11 +3,11 @@ the token work, what may it do, how much of the rate limit is left. No token in 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from bot.github.settings import GitHubSettings, require_library
 from core.errors import ConfigError
+from core.timetext import local_text
 
 WRITE = frozenset({"admin", "maintain", "write"})
 
@@ -45,7 +45,7 @@ async def check(settings: GitHubSettings, timeout_s: float = 10.0) -> Verdict:
     scopes = f"scopes {found.scopes or '(none)'}" if found.scopes is not None else "fine-grained"
     left = (
         f"rate limit {found.remaining}/{found.limit} left, resets "
-        f"{time.strftime('%H:%M', time.localtime(found.reset_at))}"
+        f"{local_text(found.reset_at, '%H:%M')}"
         if found.remaining is not None and found.reset_at is not None
         else "rate limit not reported"
     )

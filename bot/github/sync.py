@@ -28,6 +28,7 @@ from core.errors import SwarmError
 from core.models import Task, TaskSpec, TaskStatus, task_ref
 from core.service.swarm import SwarmService
 from core.store.event_query import EventFilter, find_events
+from core.timetext import local_text
 from core.workspaces import work
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ class GitHubSync:
         self._next_poll = min(self._next_poll, self.paused_until)
         log.warning(
             "GitHub rate limit used up: no GitHub call until %s (nothing is lost)",
-            time.strftime("%H:%M:%S", time.localtime(exc.reset_at)),
+            local_text(exc.reset_at, "%H:%M:%S"),
         )
 
     # -- one pass ------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import time
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -33,6 +32,7 @@ from core.store.reviews import ReviewComment
 from core.store.web_tokens import Principal
 from core.tasks.actions import allowed
 from core.text import MULTI_LINE, escape_controls, shorten
+from core.timetext import local_text
 from core.watch.frames import frame_path
 from core.watch.timing import parse_every
 from core.workspaces.diff_view import FileDiff
@@ -42,9 +42,7 @@ if TYPE_CHECKING:
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(str(files("bot.web").joinpath("templates"))))
-templates.env.filters["when"] = lambda ts: (
-    time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
-)
+templates.env.filters["when"] = lambda ts: local_text(ts) if ts else "-"
 templates.env.filters["line"] = event_text
 templates.env.filters["lines"] = lambda event: _event_lines(event)
 templates.env.filters["iso"] = iso_utc
@@ -429,7 +427,7 @@ def _hourly_chart(per_hour: dict[int, dict[str, int]], since: float, now: float)
     hours = list(range(start, int(now) + 1, int(queries.HOUR)))
     return charts.bar_chart(
         "Tasks done and failed per hour",
-        [time.strftime("%a %d %H:00", time.localtime(h)) for h in hours],
+        [local_text(h, "%a %d %H:00") for h in hours],
         [
             charts.Series(name, [per_hour.get(h, {}).get(name, 0) for h in hours])
             for name in ("done", "failed")

@@ -18,6 +18,7 @@ from types import TracebackType
 from core.errors import InvalidState
 from core.private import make_dirs, open_file, write_file
 from core.protocols import Clock, PeriodicTimer
+from core.timetext import local_text
 
 log = logging.getLogger(__name__)
 
@@ -144,4 +145,4 @@ def _describe(fd: int) -> str:
         pid, started = int(raw[0]), float(raw[1])
     except (IndexError, ValueError):
         return "pid unknown (the holder is starting)"
-    return f"pid {pid} since {time.strftime('%H:%M', time.localtime(started))}"
+    return f"pid {pid} since {local_text(started, '%H:%M')}"

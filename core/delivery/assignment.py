@@ -40,7 +40,8 @@ _AGENTS = (
     "SELECT s.id, s.paused, s.score, s.idle_since, (SELECT count(*) FROM tasks t WHERE "
     "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load, "
     "s.state = 'limited' OR EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = s.id "
-    "AND g.state = 'limited') AS limited"
+    "AND g.state = 'limited') AS limited, EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = "
+    "s.id AND a.kind = 'unjudged' AND a.cleared_at IS NULL) AS unjudged"
 )
 # The agents' read of a scheduling round's first pass also says whether any lease ran out
 # (the same on every row: a subquery of no row, computed once), so a round with none costs
@@ -52,21 +53,30 @@ _AGENTS_AND_EXPIRY = (
 
 
 def free_agents(conn: Conn, ctx: Ctx, rows: list[Any] | None = None) -> list[_AgentView]:
-    """Configured agents that are not paused, not held by a usage limit and below their
-    capacity (``rows``: the agents' rows, already read)."""
+    """Configured agents that are not paused, not held by a usage limit or by a state that
+    cannot be judged (an open ``unjudged`` alert), and below their capacity (``rows``: the
+    agents' rows, already read)."""
     if rows is None:
         rows = conn.execute(f"{_AGENTS} FROM agent_state s").fetchall()
     state = {r["id"]: r for r in rows}
-    # the usage limits are worked out only when an agent's state or a signal says limited
-    limited = (
-        agent_judge.limited_agents(conn, ctx.now, ctx.settings.limit_backoff_s)
+    # the usage limits are worked out only when an agent's state or a signal says limited;
+    # an agent whose limit cannot be judged is held (an alert says why), the others go on
+    limits = (
+        agent_judge.limits(conn, ctx.now, ctx.settings.limit_backoff_s)
         if any(r["limited"] for r in rows)
-        else {}
+        else agent_judge.Limits()
     )
+    for agent_id, why in limits.unjudged.items():
+        said = agent_id in state and state[agent_id]["unjudged"]
+        if agent_id in ctx.agents and not said:
+            agent_judge.hold_unjudged(conn, ctx, agent_id, why)
+    held = limits.ends.keys() | limits.unjudged.keys()
     views = []
     for agent in ctx.agents.values():
         row = state.get(agent.id)
-        if row is None or row["paused"] or row["load"] >= agent.capacity or agent.id in limited:
+        if row is None or row["paused"] or row["unjudged"] or row["load"] >= agent.capacity:
+            continue
+        if agent.id in held:
             continue
         views.append(_AgentView(agent, row["load"], row["score"], row["idle_since"]))
     return views

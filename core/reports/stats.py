@@ -12,12 +12,12 @@ import io
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from core.reports.chart_style import colour as series_colour
 from core.reports.summary import STALL_S, gather_stats, parse_period
 from core.store.conn import Conn, values
+from core.timetext import utc_text
 
 if TYPE_CHECKING:
     from PIL import ImageDraw
@@ -206,7 +206,7 @@ def _number(value: float | None) -> str:
 
 
 def _utc(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M")
+    return utc_text(ts, "%Y-%m-%d %H:%M")
 
 
 # -- chart -----------------------------------------------------------------------------

@@ -9,7 +9,6 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from core.ai import AIClient, AIError, BudgetExceeded
@@ -18,6 +17,7 @@ from core.errors import InvalidInput
 from core.models import task_ref
 from core.store.conn import Args, Conn, values
 from core.text import shorten
+from core.timetext import utc_text
 
 if TYPE_CHECKING:
     from core.store.access import StoreAccess
@@ -352,4 +352,4 @@ def _minutes(value: float | None) -> str:
 
 
 def _utc(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M")
+    return utc_text(ts, "%Y-%m-%d %H:%M")

@@ -367,7 +367,7 @@ def _explain(conn: Conn, agent: str, now: float) -> dict[str, Any]:
     from core.store import agent_signals
 
     decided = agent_signals.get_state(conn, agent)
-    seen = agent_signals.observations(conn, [agent]).get(agent, {})
+    seen = agent_signals.observations(conn, [agent], unreadable={}).get(agent, {})
     active = agent_signals.active_times(conn).get(agent, {})
     return {
         "agent": agent,
@@ -392,9 +392,9 @@ def _explain(conn: Conn, agent: str, now: float) -> dict[str, Any]:
 def _limits(conn: Conn, agents: list[str], now: float, backoff_s: float) -> dict[str, Any]:
     """Agents held by a usage limit (and until when); ``all``: every agent is, so the queue
     waits until the earliest reset (``until``) instead of looking stuck."""
-    from core.tasks.agent_judge import limited_agents
+    from core.tasks.agent_judge import limits
 
-    ends = {a: t for a, t in limited_agents(conn, now, backoff_s).items() if a in agents}
+    ends = {a: t for a, t in limits(conn, now, backoff_s).ends.items() if a in agents}
     every = bool(agents) and set(agents) <= set(ends)
     return {
         "agents": [{"agent": a, "until": ends[a]} for a in agents if a in ends],
@@ -413,7 +413,8 @@ def _agent_rows(conn: Conn, agents: list[Agent]) -> list[dict[str, Any]]:
 
     state = {r["id"]: r for r in conn.execute("SELECT * FROM agent_state")}
     alerts = open_kinds(conn)
-    seen = agent_signals.observations(conn, [a.id for a in agents])
+    # a row that cannot be read is left out (the agent's ``unjudged`` alert says why)
+    seen = agent_signals.observations(conn, [a.id for a in agents], unreadable={})
     holding: dict[str, list[str]] = {}
     for row in conn.execute(
         "SELECT id, assignee FROM tasks WHERE status IN ('assigned', 'in_progress') ORDER BY id"

@@ -14,12 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from core.agent_state import AgentState, Observation, Signal
+from core.agent_state import AgentState, Observation, Signal, believable_until
 from core.store.conn import Conn, values
 from core.store.tables import insert_event
 from core.text import escape_controls, shorten
 
 EVIDENCE_LIMIT = 500  # characters of evidence kept per observation
+SIGNALS = frozenset(s.value for s in Signal)
+STATES = frozenset(s.value for s in AgentState)
 
 INSERT_HEAD = (
     "INSERT INTO agent_signals (agent, signal, state, at, evidence, until, detail, active_at) "
@@ -75,33 +77,60 @@ def active_times(conn: Conn) -> dict[str, dict[Signal, float]]:
             "SELECT agent, signal, active_at FROM agent_signals WHERE active_at IS NOT NULL"
         ),
     ):
-        out.setdefault(agent, {})[Signal(signal)] = float(active)
+        if signal in SIGNALS:  # another row is no evidence (its agent's judgement says why)
+            out.setdefault(agent, {})[Signal(signal)] = float(active)
     return out
 
 
 def observations(
-    conn: Conn, agents: Iterable[str] | None = None
+    conn: Conn, agents: Iterable[str] | None = None, unreadable: dict[str, str] | None = None
 ) -> dict[str, dict[Signal, Observation]]:
-    """agent -> signal -> its latest observation (of ``agents``, or of all)."""
+    """agent -> signal -> its latest observation (of ``agents``, or of all).
+
+    A limit's ``until`` that cannot be believed (``believable_until``: infinite, or more than
+    ``LIMIT_MAX_S`` after the observation, as rows written before that cap hold) reads as
+    None. A row that cannot be read at all (a state or signal swarm does not know, a detail
+    that is not JSON) raises ``UnreadableRow`` naming its agent, or, given ``unreadable``,
+    is left out and noted there (agent -> why): one agent's row never spoils another's.
+    """
     rows = conn.execute(
         "SELECT agent, signal, state, at, evidence, until, detail FROM agent_signals"
     ).fetchall()
     wanted = set(agents) if agents is not None else None
     out: dict[str, dict[Signal, Observation]] = {}
-    for agent, signal, state, at, evidence, until, detail in map(values, rows):
+    for row in map(values, rows):
+        agent = row[0]
         if wanted is not None and agent not in wanted:
             continue
-        obs = Observation(
-            agent=agent,
-            signal=Signal(signal),
-            state=AgentState(state),
-            at=float(at),
-            evidence=evidence,
-            until=float(until) if until is not None else None,
-            detail=json.loads(detail) if detail else {},
-        )
+        try:
+            obs = _observation(*row)
+        except (ValueError, TypeError, OverflowError) as exc:
+            why = f"its {row[1]!r} signal row cannot be read ({type(exc).__name__}: {exc})"
+            if unreadable is None:
+                raise UnreadableRow(f"{agent}: {why}") from exc
+            unreadable.setdefault(agent, why)
+            continue
         out.setdefault(agent, {})[obs.signal] = obs
     return out
+
+
+class UnreadableRow(ValueError):
+    """A stored observation swarm cannot read (the message names the agent)."""
+
+
+def _observation(
+    agent: str, signal: str, state: str, at: Any, evidence: str, until: Any, detail: Any
+) -> Observation:
+    seen_at = float(at)
+    return Observation(
+        agent=agent,
+        signal=Signal(signal),
+        state=AgentState(state),
+        at=seen_at,
+        evidence=evidence,
+        until=believable_until(float(until), seen_at) if until is not None else None,
+        detail=json.loads(detail) if detail else {},
+    )
 
 
 def forget(conn: Conn, agent: str, signal: Signal) -> None:
@@ -112,20 +141,32 @@ def forget(conn: Conn, agent: str, signal: Signal) -> None:
 
 
 def get_state(conn: Conn, agent: str) -> StateRow:
-    """``agent``'s decided state; ``UNKNOWN`` when none was ever decided."""
+    """``agent``'s decided state; ``UNKNOWN`` when none was ever decided, or when the stored
+    one cannot be read (its evidence says what was found: the next decision replaces it)."""
     row = conn.execute(
         "SELECT state, state_since, state_signal, state_evidence FROM agent_state WHERE id = $1",
         (agent,),
     ).fetchone()
     if row is None:
         return StateRow(agent, AgentState.UNKNOWN, None, None, "")
+    state, since, signal, evidence = values(row)
+    if state not in STATES:
+        return StateRow(agent, AgentState.UNKNOWN, None, None, f"stored state {state!r} unknown")
     return StateRow(
         agent,
-        AgentState(row["state"]),
-        float(row["state_since"]) if row["state_since"] is not None else None,
-        Signal(row["state_signal"]) if row["state_signal"] else None,
-        row["state_evidence"] or "",
+        AgentState(state),
+        stored_time(since),
+        Signal(signal) if signal in SIGNALS else None,
+        evidence or "",
     )
+
+
+def stored_time(value: Any) -> float | None:
+    """A stored time as a float; None when there is none or it is not a number."""
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def set_state(

@@ -1,4 +1,5 @@
-"""Alerts: a condition of one agent (stalled, unreachable), opened once and cleared once.
+"""Alerts: a condition of one agent (stalled, unreachable, unjudged), opened once and cleared
+once.
 
 Each change writes an ``alert.opened`` or ``alert.cleared`` event in the same transaction;
 the Discord notifier routes ``alert.*`` events to the alerts channel.
@@ -15,6 +16,7 @@ from core.store.tables import insert_event
 
 STALLED = "stalled"
 UNREACHABLE = "unreachable"
+UNJUDGED = "unjudged"  # an agent's state cannot be judged from its stored rows
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,13 @@ live rows, so a task that ended by a path that did not release them frees them a
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from core.models import task_ref
 from core.store.conn import Conn
+from core.timetext import local_text
 
 COLUMNS = "r.id, r.agent, r.task_id, r.pattern, r.exclusive, r.created_at, r.expires_at"
 # ``now`` is always the statement's first parameter ($1).
@@ -52,7 +52,7 @@ class Reservation:
         task = f"for {self.task}" if self.task else "no task"
         if self.expires_at is None:
             return f"{task}, until released" if not self.task else f"{task}, until it ends"
-        return f"{task}, until {time.strftime('%H:%M:%S', time.localtime(self.expires_at))}"
+        return f"{task}, until {local_text(self.expires_at, '%H:%M:%S')}"
 
     def reserved_text(self) -> str:
         """``reserved src/api/** for Agent-2 (exclusive, for T-7, until it ends)``: what

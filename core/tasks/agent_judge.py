@@ -7,7 +7,8 @@ The rules, in order (docs/agent-state.md says them to users):
 2. **Limited**: a ``limited`` observation (any signal) holds until its reset time, or for
    ``limit_backoff_s`` from when the limit was first seen when the agent showed none, unless
    a signal saw the agent working after it; a decided limit (``agent_state.state_until``)
-   holds until its end even when no signal shows it any more.
+   holds until its end even when no signal shows it any more. No limit holds longer than
+   ``LIMIT_MAX_S`` (a week): a reset further away is taken as none shown.
 3. **Strongest fresh signal**: hook, then text, then screen, then report. An observation is
    fresh while it is no older than its signal's horizon: ``sampled_s`` (three watch looks) for
    text and screen, which are read every look; ``event_s`` (the stall time) for hooks and
@@ -19,21 +20,42 @@ The rules, in order (docs/agent-state.md says them to users):
 ``stalled`` is decided by the watcher's stall rules (``core.watch.rules``), which use each
 signal's ``active_at``; :func:`apply` keeps a stall until working evidence, a wait or a limit
 ends it, so a hook's ``idle`` between two ticks does not flap the state.
+
+Each agent is judged on its own rows (:func:`isolated`): one whose judgement fails is held
+from new work with an ``unjudged`` alert, logged once, and the others go on.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+import logging
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
 
-from core.agent_state import SIGNAL_ORDER, AgentState, Observation, Signal
+from core.agent_state import (
+    LIMIT_MAX_S,
+    SIGNAL_ORDER,
+    AgentState,
+    Observation,
+    Signal,
+    believable_until,
+)
 from core.context import Ctx
 from core.store import agent_signals
+from core.store.alerts import UNJUDGED, clear_alert, open_alert
 from core.store.conn import Conn, values
+from core.store.errors import StoreError
 from core.store.tables import insert_event
 from core.tasks import prompts
 from core.text import shorten
+from core.timetext import local_text
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+DAY_S = 86400.0
+DURATION_MAX = 10**12  # seconds: more is shown as this (30,000 years)
+EVIDENCE_TEXT = 500  # characters of an unjudged alert's text
 
 SAMPLED = frozenset({Signal.TEXT, Signal.SCREEN})  # read at every watch look
 HELD = frozenset({AgentState.WAITING, AgentState.LIMITED})  # no stall, no nudge, no reassign
@@ -67,13 +89,19 @@ class Verdict:
 
 
 def clock_time(at: float) -> str:
-    """``10:42:07``, local time (what a person reads next to their own clock)."""
-    return time.strftime("%H:%M:%S", time.localtime(at))
+    """``10:42:07``, local time (what a person reads next to their own clock); any value."""
+    return local_text(at, "%H:%M:%S")
+
+
+def until_text(at: float, now: float) -> str:
+    """When something ends: ``17:08:22`` within a day of ``now``, else with its date
+    (``2026-03-14 17:08:22``); any value."""
+    return clock_time(at) if abs(at - now) < DAY_S else local_text(at)
 
 
 def duration(seconds: float) -> str:
-    """``45 s``, ``3 m 10 s``, ``2 h 5 m``."""
-    seconds = max(0, round(seconds))
+    """``45 s``, ``3 m 10 s``, ``2 h 5 m`` (any value: NaN is 0, at most ``DURATION_MAX``)."""
+    seconds = 0 if math.isnan(seconds) else round(min(max(seconds, 0), DURATION_MAX))
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:
@@ -105,7 +133,10 @@ def current_limit(
 ) -> Verdict | None:
     """The usage limit still in force, if any. ``held``: the limit already decided; its
     start is the backoff's start while the limit is shown again and again, and it holds until
-    its end even when no signal shows it any more, unless the agent was seen working since."""
+    its end even when no signal shows it any more, unless the agent was seen working since.
+    No limit holds longer than ``LIMIT_MAX_S`` from ``now`` (a reset further away, as a row
+    stored before that cap may hold, is taken as no reset shown)."""
+    backoff_s = min(backoff_s, LIMIT_MAX_S)
     limited_since = held.since if held is not None else None
     for obs in (seen[s] for s in SIGNAL_ORDER if s in seen):
         if obs.state is not AgentState.LIMITED:
@@ -113,17 +144,18 @@ def current_limit(
         if any(o.state is AgentState.WORKING and o.at > obs.at for o in seen.values()):
             continue  # seen working since: the limit is over
         started = limited_since if limited_since is not None else obs.at
-        end = obs.until if obs.until is not None else started + backoff_s
+        reset = believable_until(obs.until, obs.at)
+        end = reset if reset is not None else min(started + backoff_s, now + backoff_s)
         if end > now:
-            how = "until" if obs.until is not None else "no reset time shown: backing off until"
-            return Verdict(
-                AgentState.LIMITED, obs.signal, f"{obs.evidence} ({how} {clock_time(end)})", end
-            )
-    if held is None or held.until is None or held.until <= now:
+            how = "until" if reset is not None else "no reset time shown: backing off until"
+            words = f"{obs.evidence} ({how} {until_text(end, now)})"
+            return Verdict(AgentState.LIMITED, obs.signal, words, end)
+    until = believable_until(held.until, now) if held is not None else None
+    if held is None or until is None or until <= now:
         return None
     if any(o.state is AgentState.WORKING and o.at > held.since for o in seen.values()):
         return None  # seen working since: the limit is over
-    return Verdict(AgentState.LIMITED, held.signal, held.evidence, held.until)
+    return Verdict(AgentState.LIMITED, held.signal, held.evidence, until)
 
 
 def combine(
@@ -186,14 +218,18 @@ def judge(conn: Conn, agent: str, now: float, fresh: Freshness) -> Verdict:
 
 
 def held_limits(conn: Conn) -> dict[str, HeldLimit]:
-    """agent -> its decided usage limit, for the agents whose decided state is ``limited``."""
+    """agent -> its decided usage limit, for the agents whose decided state is ``limited``
+    (a stored value that cannot be read counts as none: the next decision replaces it)."""
     rows = conn.execute(
         "SELECT id, state_since, state_until, state_signal, state_evidence FROM agent_state "
         "WHERE state = 'limited'"
     )
     return {
         agent: HeldLimit(
-            float(since or 0.0), until, Signal(signal) if signal else None, evidence or ""
+            agent_signals.stored_time(since) or 0.0,
+            agent_signals.stored_time(until),
+            Signal(signal) if signal in agent_signals.SIGNALS else None,
+            evidence or "",
         )
         for agent, since, until, signal, evidence in map(values, rows)
     }
@@ -219,7 +255,7 @@ def apply(conn: Conn, ctx: Ctx, agent: str, verdict: Verdict, *, force: bool = F
         return False
     resume_clock(conn, agent, before.state, verdict.state, ctx.now)
     if verdict.state is AgentState.LIMITED:
-        until = f" until {clock_time(verdict.until)}" if verdict.until else ""
+        until = f" until {until_text(verdict.until, ctx.now)}" if verdict.until else ""
         insert_event(
             conn,
             ctx.now,
@@ -252,19 +288,88 @@ def resume_clock(conn: Conn, agent: str, before: AgentState, after: AgentState, 
         )
 
 
-def limited_agents(conn: Conn, now: float, backoff_s: float) -> dict[str, float]:
-    """agent -> when its usage limit ends, for each agent limited now."""
+@dataclass
+class Limits:
+    """The usage limits in force: agent -> when its limit ends; ``unjudged``: agent -> why
+    its limit could not be judged (it is held too, and the others go on)."""
+
+    ends: dict[str, float] = field(default_factory=dict)
+    unjudged: dict[str, str] = field(default_factory=dict)
+
+
+def limits(conn: Conn, now: float, backoff_s: float) -> Limits:
+    """The usage limits of the agents limited now, each agent judged on its own rows."""
     held = held_limits(conn)
     agents = {
         r["agent"] for r in conn.execute("SELECT agent FROM agent_signals WHERE state = 'limited'")
     }
     agents |= set(held)
+    found = Limits()
     if not agents:
-        return {}
-    seen = agent_signals.observations(conn, agents)
-    out = {}
-    for agent in agents:
-        limit = current_limit(seen.get(agent, {}), now, backoff_s, held.get(agent))
+        return found
+    seen = agent_signals.observations(conn, agents, found.unjudged)
+    for agent in agents - set(found.unjudged):
+        try:
+            limit = current_limit(seen.get(agent, {}), now, backoff_s, held.get(agent))
+        except Exception as exc:  # one agent's data: the others are judged all the same
+            found.unjudged[agent] = f"{type(exc).__name__}: {exc}"
+            continue
         if limit is not None and limit.until is not None:
-            out[agent] = limit.until
-    return out
+            found.ends[agent] = limit.until
+    return found
+
+
+def limited_agents(conn: Conn, now: float, backoff_s: float) -> dict[str, float]:
+    """agent -> when its usage limit ends, for each agent limited now."""
+    return limits(conn, now, backoff_s).ends
+
+
+# -- one agent's judgement that fails -----------------------------------------------------
+
+
+def isolated(conn: Conn, ctx: Ctx, agent: str, judge_one: Callable[[], T]) -> T | None:
+    """``judge_one()``, a judgement of ``agent`` alone; None when it fails on that agent's
+    data (``hold_unjudged``), so the other agents go on. A database error is not one
+    agent's: it propagates."""
+    try:
+        return judge_one()
+    except StoreError:
+        raise
+    except Exception as exc:
+        hold_unjudged(conn, ctx, agent, f"{type(exc).__name__}: {exc}", exc)
+        return None
+
+
+def hold_unjudged(
+    conn: Conn, ctx: Ctx, agent: str, why: str, exc: BaseException | None = None
+) -> None:
+    """Say that ``agent`` cannot be judged: an ``unjudged`` alert (the notifier posts it;
+    ``swarm status`` and the dashboard show it), logged with the error once, when it opens;
+    the agent gets no new task meanwhile."""
+    text = shorten(
+        f"swarm cannot judge {agent}'s state: {why}; it gets no new task until this is fixed",
+        EVIDENCE_TEXT,
+    )
+    if open_alert(conn, ctx, agent, UNJUDGED, text):
+        log.error("%s", text, exc_info=exc)
+    else:
+        log.debug("%s (still)", text)
+
+
+def judged_again(conn: Conn, ctx: Ctx, agents: set[str]) -> list[str]:
+    """Clear the ``unjudged`` alert of each of ``agents`` (judged now) that has one open;
+    the agents cleared."""
+    cleared = []
+    for agent in sorted(agents & unjudged_agents(conn)):
+        if clear_alert(conn, ctx, agent, UNJUDGED, f"{agent}'s state is judged again"):
+            log.info("%s's state is judged again", agent)
+            cleared.append(agent)
+    return cleared
+
+
+def unjudged_agents(conn: Conn) -> set[str]:
+    """The agents with an open ``unjudged`` alert."""
+    rows = conn.execute(
+        "SELECT agent_id FROM alerts WHERE kind = $1 AND cleared_at IS NULL", (UNJUDGED,)
+    )
+    return {r["agent_id"] for r in rows}

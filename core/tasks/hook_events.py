@@ -9,6 +9,7 @@ exits 0, since a hook must never fail its agent.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -200,6 +201,9 @@ def record(
             task_id=held,
             session=event.session,
         )
-    verdict = agent_judge.judge(conn, agent, ctx.now, fresh)
-    agent_judge.apply(conn, ctx, agent, verdict)
+    # the hook's observation and prompt are kept even when the agent cannot be judged
+    judge = functools.partial(agent_judge.judge, conn, agent, ctx.now, fresh)
+    verdict = agent_judge.isolated(conn, ctx, agent, judge)
+    if verdict is not None:
+        agent_judge.apply(conn, ctx, agent, verdict)
     return found if ask else verdict

@@ -22,13 +22,16 @@ watching the agent began (``agent_watch.watch_since``) and, for screen agents, t
 frame taken of it, so an agent is judged stalled only after it was *observed* quiet for
 ``stall_after``. These are stored, so a coordinator restart keeps the clock (watching starts
 over only after a gap longer than ``stall_after``, when the screen could not be seen).
-Agents whose last deliveries all failed are unreachable.
+Agents whose last deliveries all failed are unreachable. Each agent's state is judged and
+stored on its own: one whose rows cannot be judged gets an ``unjudged`` alert (cleared when it
+can be again) and the tick goes on for the others.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 from core.agent_state import AgentState, Observation, Signal
 from core.context import Ctx
@@ -104,18 +107,34 @@ def tick(
     _store_first_frames(conn, first_frames or {})
     starts = _watch_since(conn, ctx, settings, since)
     _observe_screens(conn, ctx, settings, report)
-    verdicts = {a: agent_judge.judge(conn, a, ctx.now, fresh) for a in ctx.agents}
+    verdicts = _verdicts(conn, ctx, fresh)
     for agent, verdict in verdicts.items():  # a wait that ends now restarts the clock now
         before = agent_signals.get_state(conn, agent).state
         agent_judge.resume_clock(conn, agent, before, verdict.state, ctx.now)
     for view in _views(conn, ctx, settings, starts, verdicts):
         _judge(conn, ctx, settings, view, report)
+    applied = set()
     for agent, verdict in verdicts.items():
         stall = _stall_verdict(conn, agent) if agent in report.stalled else None
-        agent_judge.apply(conn, ctx, agent, stall or verdict, force=True)
+        store = partial(agent_judge.apply, conn, ctx, agent, stall or verdict, force=True)
+        if agent_judge.isolated(conn, ctx, agent, store) is not None:
+            applied.add(agent)
+    agent_judge.judged_again(conn, ctx, applied)
     for agent in ctx.agents:
         _check_reachable(conn, ctx, settings, agent, report)
     return report
+
+
+def _verdicts(conn: Conn, ctx: Ctx, fresh: Freshness) -> dict[str, Verdict]:
+    """Each agent's state, judged on its own: an agent whose rows cannot be judged is left
+    out (an ``unjudged`` alert, ``agent_judge.isolated``) and the others go on."""
+    verdicts = {}
+    for agent in ctx.agents:
+        judge = partial(agent_judge.judge, conn, agent, ctx.now, fresh)
+        verdict = agent_judge.isolated(conn, ctx, agent, judge)
+        if verdict is not None:
+            verdicts[agent] = verdict
+    return verdicts
 
 
 def freshness(ctx: Ctx, settings: WatchSettings) -> Freshness:

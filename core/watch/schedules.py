@@ -9,7 +9,7 @@ the bot call.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from core.context import Ctx
@@ -18,6 +18,7 @@ from core.models import parse_ref
 from core.store.conn import Conn, Row
 from core.store.tables import insert_event
 from core.tasks import messages
+from core.timetext import utc_text
 from core.watch.timing import InvalidSchedule, cron_trigger, local_zone, next_run, span
 
 if TYPE_CHECKING:
@@ -380,7 +381,7 @@ def _data(made: Claim, **extra: Any) -> dict[str, Any]:
 
 
 def _utc(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M")
+    return utc_text(ts, "%Y-%m-%d %H:%M")
 
 
 # -- for the front ends ------------------------------------------------------------------

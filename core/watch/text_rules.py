@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core.agent_state import AgentState
+from core.agent_state import LIMIT_MAX_S, AgentState
 from core.agents_file import RULE_NAME
 from core.tasks.prompts import PromptOption
 from core.tomltext import TomlError, loads
@@ -39,6 +39,7 @@ _DURATION = re.compile(
     r"(\d+(?:\.\d+)?)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])"
 )
 _CLOCK = re.compile(r"(?i)^\s*(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)?\s*$")
+ZONE_MAX = 64  # characters of a zone name (IANA names are shorter; a longer one is no zone)
 
 
 class RuleError(ValueError):
@@ -301,7 +302,9 @@ def _matched(
 
 
 def _reset(rule: Rule, lines: list[str], now: float) -> float | None:
-    """The reset time a limit message gives (its line or the next ones), as epoch seconds."""
+    """The reset time a limit message gives (its line or the next ones), as epoch seconds;
+    None when it gives none, or one more than ``LIMIT_MAX_S`` away (no reset shown: the
+    limit backs off for ``SWARM_LIMIT_BACKOFF``)."""
     assert rule.reset is not None
     m = rule.reset.search(" ".join(lines[:3]))  # the message may go on on the next lines
     if m is None:
@@ -309,7 +312,7 @@ def _reset(rule: Rule, lines: list[str], now: float) -> float | None:
     groups = m.groupdict()
     if groups.get("in"):
         seconds = duration_s(groups["in"])
-        return now + seconds if seconds else None
+        return now + seconds if 0 < seconds <= LIMIT_MAX_S else None
     if groups.get("time"):
         return next_clock_time(groups["time"], groups.get("zone"), now)
     return None
@@ -336,10 +339,10 @@ def next_clock_time(clock: str, zone: str | None, now: float) -> float | None:
     if hour > 23 or minute > 59:
         return None
     tz: dt.tzinfo | None = None
-    if zone:
+    if zone and len(zone.strip()) <= ZONE_MAX:  # a long one: ZoneInfo recurses (RecursionError)
         try:
             tz = ZoneInfo(zone.strip())
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             tz = None
     start = (
         dt.datetime.fromtimestamp(now, tz) if tz else dt.datetime.fromtimestamp(now).astimezone()

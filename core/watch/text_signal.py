@@ -114,6 +114,7 @@ class TextWatcher:
         self.node = node
         self._executor: ThreadPoolExecutor | None = None
         self._known = {rs.cli for rs in self.rule_sets}
+        self._unclassified: set[str] = set()  # agents whose pane failed to classify (logged)
         for agent in self.agents():
             if agent.cli is not None and agent.cli not in self._known:
                 log.error(
@@ -140,9 +141,22 @@ class TextWatcher:
         panes = await loop.run_in_executor(self._executor, self.reader, refs)
         now = self.service.clock.now()
         return [
-            PaneReading(a.id, pane, classify_any(self.rule_sets, pane.lines, now, self._cli(a)))
+            PaneReading(a.id, pane, self._classify(a, pane, now))
             for a, pane in zip([a for a in chosen if a.tmux], panes, strict=True)
         ]
+
+    def _classify(self, agent: Agent, pane: PaneText, now: float) -> TextMatch | None:
+        """What ``agent``'s pane says; None (nothing matched) when its text cannot be
+        classified, logged once per agent: the other panes are read all the same."""
+        try:
+            found = classify_any(self.rule_sets, pane.lines, now, self._cli(agent))
+        except Exception:
+            if agent.id not in self._unclassified:
+                log.exception("the pane of %s cannot be classified; read as unknown", agent.id)
+            self._unclassified.add(agent.id)
+            return None
+        self._unclassified.discard(agent.id)
+        return found
 
     def _cli(self, agent: Agent) -> str | None:
         return agent.cli if agent.cli in self._known else None

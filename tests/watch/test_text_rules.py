@@ -122,6 +122,36 @@ def test_clock_times_and_durations() -> None:
     assert duration_s("2h15m") == 2 * 3600 + 15 * 60
 
 
+@pytest.mark.parametrize(
+    ("cli", "line"),
+    [
+        ("codex", "■ You've hit your usage limit. Try again in {}."),
+        ("gemini", "✕ You have reached your daily quota limit. Please retry in {}."),
+    ],
+)
+def test_a_reset_more_than_a_week_away_is_no_reset_shown(cli: str, line: str) -> None:
+    """Before: ``try again in 99999999999999999999 days`` was stored as a reset 8.64e24 s
+    away (and 400 digits as infinity), which no formatter could show: every tick failed."""
+    sets = {rs.cli: rs for rs in RULE_SETS}
+    week = 7 * 86400
+    for absurd in ("99999999999999999999 days", "9" * 400 + " days", "3650 days", "8 days"):
+        found = classify(sets[cli], [line.format(absurd)], NOW)
+        assert found is not None and found.state is AgentState.LIMITED
+        assert found.until is None  # no reset shown: SWARM_LIMIT_BACKOFF
+    weekly = classify(sets[cli], [line.format("6 days 23 hours")], NOW)
+    assert weekly is not None and weekly.until == NOW + week - 3600
+    assert classify(sets[cli], [line.format("7 days")], NOW).until == NOW + week  # type: ignore[union-attr]
+
+
+def test_a_zone_name_that_is_no_zone_reads_as_this_machines_zone() -> None:
+    """Before: a claude-code limit naming a 1,000-part "zone" made ``ZoneInfo`` recurse
+    (RecursionError): the pane's classification, and the watcher's tick with it, failed."""
+    rules = {rs.cli: rs for rs in RULE_SETS}["claude-code"]
+    for zone in ("a/" * 1000 + "b", "x" * 300, "UTC/", "../../etc/passwd"):
+        found = classify(rules, [f"You've hit your session limit · resets 3pm ({zone})"], NOW)
+        assert found is not None and found.until == next_clock_time("3pm", None, NOW)
+
+
 def test_nothing_matching_is_no_verdict() -> None:
     assert classify_any(RULE_SETS, ["$ ls", "README.md"], NOW) is None
     assert classify_any(RULE_SETS, [], NOW) is None
