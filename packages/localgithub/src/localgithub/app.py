@@ -118,6 +118,7 @@ async def _api(request: web.Request, handler: Handler) -> web.StreamResponse:
         return _with_common(_rate_headers(refused, rate), user)
     fault = server.faults.match(request.method, _api_path(request))
     if fault is not None and not fault.after:  # refused before it does anything
+        fault.reached.set()
         return _with_common(_rate_headers(fault.error().response(), rate), user)
     response: web.StreamResponse
     try:
@@ -127,6 +128,7 @@ async def _api(request: web.Request, handler: Handler) -> web.StreamResponse:
     except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
         response = ApiError(404, "Not Found").response()
     if fault is not None:  # it took effect; its answer is lost
+        fault.reached.set()
         if fault.hang:
             await fault.released.wait()
         response = fault.error().response()

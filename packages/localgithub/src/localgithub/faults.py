@@ -21,7 +21,8 @@ class Fault:
     ``after`` (the default): the request takes effect, then its answer is ``status`` (an
     answer lost on the way back); else it is refused with ``status`` before doing anything.
     ``hang`` (with ``after``): the answer never comes until :meth:`release` (or the server
-    closes); the caller times out or is killed. ``reached`` is set when a request is caught.
+    closes); the caller times out or is killed. ``reached`` is set when a caught request has
+    taken effect (``after``) or was refused.
     """
 
     method: str
@@ -43,9 +44,8 @@ class Fault:
         )
 
     def catch(self) -> None:
-        """Count a caught request."""
+        """Count a caught request (``reached`` is set once it has had its effect, if any)."""
         self.hits += 1
-        self.reached.set()
 
     def error(self) -> ApiError:
         """The answer the caller gets instead of the real one."""
