@@ -8,6 +8,7 @@ import hmac
 import json
 
 import httpx
+import pytest
 
 from bot.github import webhook
 from bot.web.app import create_app
@@ -96,6 +97,7 @@ async def test_a_signed_delivery_is_taken_once_and_its_replays_refused(
     assert len(stored) == 2
 
 
+@pytest.mark.both_databases
 async def test_deliveries_are_forgotten_after_the_window(
     service: SwarmService, clock: ManualClock
 ) -> None:
