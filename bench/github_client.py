@@ -58,7 +58,7 @@ async def rate(call: Call, count: int) -> float:
 def gidget_calls(gh: Gidget, comment: int) -> dict[str, Call]:
     return {
         "poll (304)": gh.labelled_issues,
-        "issue events": lambda: gh.label_actor(1),
+        "issue events": lambda: gh.issue_events(1),
         "permission": lambda: gh.permission("maria"),
         "new comment": lambda: gh.comment(1, "progress"),
         "edit comment": lambda: gh.edit_comment(comment, "progress, edited"),

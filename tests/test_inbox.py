@@ -14,7 +14,7 @@ from core.planning.store import insert_plan
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.store import alerts
-from core.tasks import prompts
+from core.tasks import held, prompts
 from core.tasks.prompts import PromptOption
 from core.workflows import Workflow, WorkflowService
 
@@ -191,3 +191,35 @@ async def test_reply_takes_a_question_or_a_task_and_only_those(service: SwarmSer
         await service.inbox_reply("P-1", "yes", "boss")
     with pytest.raises(NotFound, match="unknown question Q-77"):
         await service.inbox_reply("Q-77", "yes", "boss")
+
+
+async def test_a_held_item_is_listed_then_accepted_once_or_rejected(
+    service: SwarmService,
+) -> None:
+    data = {"on_accept": "the review goes to Agent-1", "on_reject": "it is dropped"}
+    first = await service.write(
+        "github", held.hold, "github", "review", "k-1", "otto reviewed", data, None, "Agent-1"
+    )
+    assert first == 1
+    assert await service.write("github", held.hold, "github", "review", "k-1", "x", {}) is None
+    second = await service.write("github", held.hold, "github", "issue", "k-2", "edited", {})
+    (one, two) = await service.inbox()
+    assert (one.ref, one.kind, one.agent, one.actions) == (
+        "H-1",
+        "held",
+        "Agent-1",
+        ("approve", "reject"),
+    )
+    assert one.concerns == "github review for Agent-1" and two.ref == f"H-{second}"
+    said = await service.inbox_approve("H-1", "cli:boss")
+    assert said.text == "H-1 accepted by cli:boss: the review goes to Agent-1"
+    with pytest.raises(InvalidState, match="H-1 was already accepted by cli:boss"):
+        await service.inbox_reject("H-1", "web:eve")
+    assert (await service.inbox_reject(f"H-{second}", "web:eve")).text.startswith(
+        f"H-{second} rejected by web:eve"
+    )
+    assert await service.inbox() == []
+    (accepted,) = await service.read(held.accepted, "github")
+    assert accepted.id == 1 and accepted.decided_by == "cli:boss"
+    with pytest.raises(NotFound, match="unknown item H-99"):
+        await service.inbox_approve("H-99", "cli:boss")

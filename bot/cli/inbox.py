@@ -20,6 +20,8 @@ Everything that waits for a person, oldest first, each with its reference:
                                       (its last option) | swarm approve R-7 --option 2
   T-12  a gate of a workflow          swarm approve T-12 [--note ...] | swarm reject T-12
   P-3   a draft plan                  swarm approve P-3 (creates its tasks) | swarm reject P-3
+  H-4   held from outside (an         swarm approve H-4 (it reaches the agent) | swarm reject H-4
+        outsider's GitHub review...)  (dropped)
   A-2   an open alert                 clears itself when its condition ends"""
 
 
@@ -27,19 +29,21 @@ def register(sub: Any) -> None:
     """Add ``inbox``, ``approve`` and ``reject``."""
     p = sub.add_parser(
         "inbox",
-        help="what needs a person: questions, prompts, gates, plans, alerts",
+        help="what needs a person: questions, prompts, gates, plans, held items, alerts",
         description=INBOX_HELP,
         formatter_class=argparse.RawTextHelpFormatter,
     )
     p.add_argument("--json", action="store_true", help="print the items as JSON")
     p.set_defaults(handler=cmd_inbox)
     for name, helptext, which in (
-        ("approve", "approve a gate or a plan, or answer a prompt (see swarm inbox)", "first"),
-        ("reject", "reject a gate or a plan, or answer a prompt 'no' (see swarm inbox)", "last"),
+        ("approve", "approve a gate, a plan or a held item, or answer a prompt", "first"),
+        ("reject", "reject a gate, a plan or a held item, or answer a prompt 'no'", "last"),
     ):
         p = sub.add_parser(name, help=helptext, description=INBOX_HELP)
         p.formatter_class = argparse.RawTextHelpFormatter
-        p.add_argument("ref", metavar="REF", help="R-7 (prompt), T-12 (gate) or P-3 (plan)")
+        p.add_argument(
+            "ref", metavar="REF", help="R-7 (prompt), T-12 (gate), P-3 (plan) or H-4 (held)"
+        )
         p.add_argument(
             "--option",
             metavar="KEY",

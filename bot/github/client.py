@@ -107,6 +107,7 @@ class GitHub:
         self.repo = f"/repos/{settings.repo}"
         self._http = httpx.AsyncClient(timeout=TIMEOUT_S, transport=transport)
         self.api = _Api(self._http, settings.token or "", settings.api_url)
+        self._login: str | None = None
 
     async def close(self) -> None:
         """Close the connection pool."""
@@ -216,17 +217,41 @@ class GitHub:
             raise
         return [int(i["number"]) for i in found if "number" in i]
 
-    async def label_actor(self, number: int) -> str | None:
-        """Who applied the label last (its last ``labeled`` event), None if nobody did."""
-        events = await self.get_all(f"{self.repo}/issues/{number}/events", per_page=100)
-        actor = None
-        for event in events:
-            if (
-                event.get("event") == "labeled"
-                and (event.get("label") or {}).get("name") == self.settings.label
-            ):
-                actor = (event.get("actor") or {}).get("login")
-        return actor
+    async def issue_events(self, number: int) -> list[dict[str, Any]]:
+        """An issue's events (``labeled`` with its actor, ``renamed``...), oldest first."""
+        return await self.get_all(f"{self.repo}/issues/{number}/events", per_page=100)
+
+    async def issue_edits(self, number: int) -> dict[str, Any]:
+        """Who edited an issue's body and when (GraphQL's ``userContentEdits``: REST does
+        not say): ``createdAt``, ``includesCreatedEdit`` and ``userContentEdits``."""
+        query = (
+            "query($owner: String!, $name: String!, $number: Int!) { repository(owner: $owner, "
+            "name: $name) { issue(number: $number) { createdAt includesCreatedEdit "
+            "userContentEdits(first: 100) { totalCount nodes { editedAt editor { login } } } "
+            "} } }"
+        )
+        try:
+            found = await self.api.graphql(
+                query,
+                endpoint=self.settings.graphql_url,
+                owner=self.settings.owner,
+                name=self.settings.name,
+                number=number,
+            )
+        except (HTTPException, GitHubException, httpx.HTTPError) as exc:
+            raise _error("POST", "/graphql", exc, self.settings.api_url) from None
+        issue: dict[str, Any] = ((found or {}).get("repository") or {}).get("issue") or {}
+        return issue
+
+    async def login(self) -> str:
+        """The token's own login (asked once): what swarm wrote carries it."""
+        if self._login is None:
+            self._login = str((await self.get("/user")).get("login") or "")
+        return self._login
+
+    async def issue_comments(self, number: int) -> list[dict[str, Any]]:
+        """The comments of an issue or PR, oldest first."""
+        return await self.get_all(f"{self.repo}/issues/{number}/comments", per_page=100)
 
     async def permission(self, login: str) -> str:
         """``admin``, ``maintain``, ``write``, ``triage``, ``read`` or ``none``."""
@@ -345,9 +370,8 @@ class GitHub:
         except (HTTPException, GitHubException, httpx.HTTPError) as exc:
             raise _error("POST", "/graphql", exc, self.settings.api_url) from None
 
-    async def close_pull(self, number: int, comment: str) -> None:
-        """Say why on the PR, then close it (not merged)."""
-        await self.comment(number, comment)
+    async def close_pull(self, number: int) -> None:
+        """Close a PR (not merged)."""
         await self.patch(f"{self.repo}/pulls/{number}", {"state": "closed"})
 
     async def merge(self, number: int, sha: str, title: str) -> dict[str, Any]:

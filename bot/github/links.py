@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.github.rules import ci_prompt
+from bot.github.rules import ci_prompt, task_branch
 from core.context import Ctx
 from core.errors import InvalidState
-from core.models import TaskSpec, TaskStatus, task_ref
+from core.models import Task, TaskSpec, TaskStatus, task_ref
 from core.store.conn import Args, Conn, values
 from core.store.tables import get_task, insert_event
 from core.tasks import lifecycle, person
+from core.workspaces import work
 
 OPEN, CLOSED = "open", "closed"  # CLOSED: cancelled, merged or closed on GitHub: left alone
 COLUMNS = (
@@ -81,6 +82,7 @@ class NewIssue:
     spec: TaskSpec
     after_issues: tuple[int, ...]
     url: str | None = None  # the issue's page on GitHub
+    issue_title: str = ""  # as written on GitHub: its task's branch is named from it
 
 
 def import_issues(conn: Conn, ctx: Ctx, repo: str, new: Sequence[NewIssue]) -> dict[int, int]:
@@ -119,6 +121,8 @@ def import_issues(conn: Conn, ctx: Ctx, repo: str, new: Sequence[NewIssue]) -> d
     ids = lifecycle.create_tasks(conn, ctx, specs)
     made = {}
     for item, task_id in zip(fresh, ids, strict=True):
+        branch = task_branch(task_ref(task_id), item.issue_title or item.spec.title)
+        work.set_branch(conn, task_id, branch, ctx.now)
         conn.execute(
             "UPDATE github_issues SET first_task = $1, task_id = $2, issue_url = $3 "
             "WHERE repo = $4 AND issue = $5",
@@ -181,6 +185,17 @@ def all_links(conn: Conn, repo: str, limit: int = 200) -> list[Link]:
     return [_row(r) for r in rows]
 
 
+def link_by_id(conn: Conn, link_id: int) -> Link | None:
+    """One link by its id."""
+    row = conn.execute(f"SELECT {COLUMNS} FROM github_issues WHERE id = $1", (link_id,)).fetchone()
+    return _row(row) if row is not None else None
+
+
+def current_task(conn: Conn, link: Link) -> Task:
+    """The task working on ``link``'s issue now."""
+    return get_task(conn, link.task_id)
+
+
 def link_of_task(conn: Conn, task_id: int) -> Link | None:
     """The issue a task (first or follow-up) works on; None for other tasks."""
     row = conn.execute(
@@ -227,6 +242,9 @@ def follow_up(
     """A task that sends CI failures or review comments back to the agent (``spec.agent``):
     created, made the issue's current task, with an event saying why."""
     (task_id,) = lifecycle.create_tasks(conn, ctx, [spec])
+    branch = work.branch_of(conn, link.first_task)
+    if branch is not None:  # the follow-up works on the branch of the PR it fixes
+        work.set_branch(conn, task_id, branch, ctx.now)
     change(conn, link.id, ctx.now, task_id=task_id, **fields)
     insert_event(
         conn,

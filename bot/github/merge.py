@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.github import links, rules
+from bot.github import links, rules, trust
 from bot.github.settings import GitHubSettings, require_library
 from core.context import Ctx
 from core.errors import InvalidState
@@ -61,14 +61,11 @@ async def _merge(
         raise InvalidState(
             f"PR #{link.pr} of {ref}: checks not green: {', '.join(waiting)}: nothing merged"
         )
-    verdicts: dict[str, str] = {}
-    for review in await client.reviews(link.pr):
-        if review.get("state") in {"APPROVED", "CHANGES_REQUESTED", "DISMISSED"}:
-            verdicts[str((review.get("user") or {}).get("login"))] = str(review["state"])
+    verdicts = await _verdicts(client, link.pr)
     if "APPROVED" not in verdicts.values() or "CHANGES_REQUESTED" in verdicts.values():
         raise InvalidState(
-            f"PR #{link.pr} of {ref} needs an approving review (and no changes requested): "
-            "nothing merged"
+            f"PR #{link.pr} of {ref} needs an approving review by someone with write access "
+            "(and no changes requested): nothing merged"
         )
     turns = [t for t in await service.read(work.turns, link.first_task) if t.start_sha]
     if turns:
@@ -87,6 +84,20 @@ async def _merge(
         await client.remove_label(link.issue, rules.status_label(link.shown))
     await client.add_labels(link.issue, [rules.status_label("merged")])
     return f"PR #{link.pr} of {ref} merged into {base} on GitHub ({sha})"
+
+
+async def _verdicts(client: GitHub, pr: int) -> dict[str, str]:
+    """Each writer's last verdict on the PR (an outsider's approval counts for nothing, as
+    on GitHub's protected branches)."""
+    writers = trust.Writers()
+    verdicts: dict[str, str] = {}
+    for review in await client.reviews(pr):
+        login = str((review.get("user") or {}).get("login") or "")
+        if review.get("state") not in {"APPROVED", "CHANGES_REQUESTED", "DISMISSED"}:
+            continue
+        if await writers.writes(client, login):
+            verdicts[login.lower()] = str(review["state"])
+    return verdicts
 
 
 def _merged(conn: Conn, ctx: Ctx, link: links.Link, text: str) -> None:

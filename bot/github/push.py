@@ -12,7 +12,7 @@ from pathlib import Path
 
 from core.errors import InvalidState
 from core.redact import redact_urls
-from core.workspaces.git import changed_files, conflicted_files
+from core.workspaces.git import changed_files, conflicted_files, current_branch
 
 PUSH_TIMEOUT_S = 120.0
 
@@ -38,12 +38,14 @@ def auth_env(token: str, url: str) -> dict[str, str]:
 
 def push(worktree: Path, branch: str, url: str, token: str) -> str:
     """Push ``branch`` of ``worktree`` to ``url`` (same name there, forced only as a lease on
-    what GitHub had). PushRefused (one line) when the worktree has uncommitted changes, is
-    mid-merge, or git refuses; the pushed head's hash otherwise."""
+    what GitHub had). PushRefused (one line) when the worktree, on that branch, has
+    uncommitted changes or is mid-merge (a worktree moved on to another task's branch pushes
+    this one as committed), or git refuses; the pushed head's hash otherwise."""
     if not worktree.is_dir():
         raise PushRefused(f"{worktree} does not exist: nothing pushed")
-    dirty = changed_files(worktree)
-    if dirty or conflicted_files(worktree):
+    here = current_branch(worktree) == branch  # else: the worktree moved on to another task
+    dirty = changed_files(worktree) if here else []
+    if dirty or (here and conflicted_files(worktree)):
         shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
         raise PushRefused(
             f"{worktree} has uncommitted changes ({shown}): commit them, then the branch is "

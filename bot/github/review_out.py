@@ -92,6 +92,11 @@ def _comments(conn: Conn, ids: Sequence[int]) -> tuple[Comment, ...]:
     return tuple(Comment(path, line, str(body)) for path, line, body in map(values, rows))
 
 
+def key(out: Outgoing) -> str:
+    """The mark of ``out``'s review on GitHub (``bot.github.once``): posted once."""
+    return f"{task_ref(out.link.task_id)}:review-{out.event_id}"
+
+
 def diff_lines(files: Iterable[dict[str, Any]]) -> set[tuple[str, int]]:
     """``(path, line)`` of every new-side line in the PR's diff (added or context): the
     lines GitHub takes a review comment on."""

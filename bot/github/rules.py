@@ -5,6 +5,7 @@ writes back (progress comment, PR body, the prompts of CI failures and reviews).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -110,6 +111,19 @@ def dependencies(body: str, number: int) -> list[int]:
         found += [int(n) for n in _NUMBER.findall(match[1])]
     found += [int(n) for n in _TASK_ITEM.findall(body or "")]
     return [n for n in dict.fromkeys(found) if n != number]
+
+
+def task_branch(ref: str, title: str, room: int = 40) -> str:
+    """``swarm/T-12-fix-the-parser``: the branch a GitHub task works on, named from its task
+    and the issue's title (lower-case ASCII words joined by hyphens, at most ``room``
+    characters: always a valid git branch name, whatever the title holds)."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = ""
+    for word in re.findall(r"[a-z0-9]+", ascii_title.lower()):
+        if len(slug) + len(word) + 1 > room:
+            break
+        slug = f"{slug}-{word}" if slug else word
+    return f"swarm/{ref}" + (f"-{slug}" if slug else "")
 
 
 def status_label(state: str) -> str:

@@ -15,13 +15,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.github import links, review_out, rules, webhook
+from bot.github import links, once, review_out, rules, webhook
 from bot.github.client import GitHub, GitHubError, RateLimited
-from bot.github.links import Link, NewIssue
+from bot.github.intake import Intake, PassResult
+from bot.github.links import Link
 from bot.github.push import PushRefused, push
 from bot.github.settings import GitHubSettings
 from core.errors import SwarmError
@@ -33,21 +33,9 @@ from core.workspaces import work
 
 log = logging.getLogger(__name__)
 ACTOR = "github"
-WRITERS = frozenset({"admin", "maintain", "write"})
 LOG_TAIL_LINES = 40
 SLOW_S = 300.0  # an open PR that did not change: its checks and reviews read this often
 TAIL_CHARS = 4000  # of the log tail kept for the Discord post and a retry
-
-
-@dataclass
-class PassResult:
-    """What one pass did (``swarm github import`` prints it)."""
-
-    imported: dict[int, int] = field(default_factory=dict)  # issue → task id
-    refused: dict[int, str] = field(default_factory=dict)  # issue → why not
-    cancelled: list[int] = field(default_factory=list)  # issues
-    pushed: list[int] = field(default_factory=list)  # PR numbers
-    followups: list[int] = field(default_factory=list)  # task ids
 
 
 class GitHubSync:
@@ -67,7 +55,7 @@ class GitHubSync:
         self._next_poll = 0.0
         self._next_tick = 0.0
         self.paused_until = 0.0
-        self._refused: dict[int, str] = {}  # issue → updated_at when refused (re-checked on change)
+        self.intake = Intake(service, settings, lambda: self.client)
         self._said: dict[int, str] = {}  # task id → the last push refusal said (said once)
         self._base: str | None = settings.base
         self._lock = asyncio.Lock()
@@ -155,7 +143,7 @@ class GitHubSync:
         await self.start()
         async with self._lock:
             if poll:
-                await self.import_issues(result)
+                await self.intake.import_issues(result)
                 self._pulls = {}
                 followed = await self.service.read(links.open_links, self.repo)
                 if any(link.pr is not None and link.head_sha for link in followed):
@@ -163,6 +151,7 @@ class GitHubSync:
             for link in await self.service.read(links.open_links, self.repo):
                 await self._follow(link, result, poll)
             await self._dashboard_reviews()
+            await self.intake.apply_accepted(result)
         return result
 
     async def _dashboard_reviews(self) -> None:
@@ -171,13 +160,14 @@ class GitHubSync:
             assert out.link.pr is not None
             in_diff = review_out.diff_lines(await self.client.pull_files(out.link.pr))
             review = review_out.review_payload(out, in_diff)
+            key = review_out.key(out)
             try:
-                review_id = await self.client.post_review(out.link.pr, review)
+                review_id = await once.review(self.client, out.link.pr, key, review)
             except GitHubError as exc:
                 if exc.status != 422:
                     raise
                 review = review_out.review_payload(out, set())  # every comment in the text
-                review_id = await self.client.post_review(out.link.pr, review)
+                review_id = await once.review(self.client, out.link.pr, key, review)
             inline = len(review["comments"])
             await self.service.write(ACTOR, review_out.posted, out, review_id, inline)
             log.info("%s: dashboard review → PR #%d", task_ref(out.link.task_id), out.link.pr)
@@ -188,87 +178,6 @@ class GitHubSync:
         if self.gh is None:
             raise RuntimeError("GitHubSync.start() first")
         return self.gh
-
-    async def import_issues(self, result: PassResult) -> None:
-        """New labelled issues → tasks; closed or unlabelled ones → cancelled."""
-        issues = await self.client.labelled_issues()
-        open_now = {int(i["number"]): i for i in issues}
-        known = {link.issue: link for link in await self.service.read(links.open_links, self.repo)}
-        every = {n for (n,) in await self.service.read(_imported, self.repo)}
-        new: list[NewIssue] = []
-        for number, issue in open_now.items():
-            if number in every:
-                continue
-            why = await self._refusal(issue)
-            if why is not None:
-                result.refused[number] = why
-                continue
-            new.append(self._new_issue(issue, await self.client.sub_issues(number)))
-        if new:
-            made = await self.service.write(ACTOR, links.import_issues, self.repo, new)
-            result.imported.update(made)
-            for number, task_id in made.items():
-                log.info("GitHub issue #%d → %s", number, task_ref(task_id))
-        for number, link in known.items():
-            if number not in open_now:
-                await self._gone(link, result)
-
-    async def _refusal(self, issue: dict[str, Any]) -> str | None:
-        """Why a labelled issue is not imported (None: it is): only a label applied by
-        someone with write access counts. Re-checked only when the issue changes."""
-        number = int(issue["number"])
-        stamp = str(issue.get("updated_at") or "")
-        if number in self._refused and self._refused[number] == stamp:
-            return "label not applied by a writer (unchanged since)"
-        actor = await self.client.label_actor(number)
-        permission = await self.client.permission(actor) if actor else "none"
-        if permission in WRITERS:
-            self._refused.pop(number, None)
-            return None
-        self._refused[number] = stamp
-        why = f"label {self.settings.label!r} applied by {actor or 'nobody'} ({permission})"
-        log.info("GitHub issue #%d not imported: %s", number, why)
-        return why
-
-    def _new_issue(self, issue: dict[str, Any], subs: list[int]) -> NewIssue:
-        """The task of a new issue; it waits for the issues its body names and for its
-        sub-issues (when they are imported labelled issues)."""
-        number = int(issue["number"])
-        settings = self.service.settings
-        names = [str(label.get("name", "")) for label in issue.get("labels") or []]
-        mapped = rules.map_labels(names, self.service.roles())
-        for problem in mapped.problems:
-            log.info("GitHub issue #%d: %s", number, problem)
-        author = str((issue.get("user") or {}).get("login") or "?")
-        body = str(issue.get("body") or "")
-        return NewIssue(
-            number,
-            TaskSpec(
-                title=rules.issue_title(number, str(issue.get("title") or ""), 190),
-                details=rules.issue_details(
-                    number, author, str(issue.get("html_url") or ""), body, settings.max_text
-                ),
-                priority=mapped.priority,
-                role=mapped.role,
-            ),
-            tuple(dict.fromkeys([*rules.dependencies(body, number), *subs])),
-            issue.get("html_url"),
-        )
-
-    async def _gone(self, link: Link, result: PassResult) -> None:
-        """An issue left the labelled open list: closed, or its label removed."""
-        issue = await self.client.issue(link.issue)
-        names = {str(label.get("name")) for label in issue.get("labels") or []}
-        if issue.get("state") == "open" and self.settings.label in names:
-            return  # a stale list: still wanted
-        why = (
-            f"GitHub issue #{link.issue} was closed"
-            if issue.get("state") != "open"
-            else f"label {self.settings.label!r} was removed from GitHub issue #{link.issue}"
-        )
-        if await self.service.write(ACTOR, links.close_for_issue, link, why):
-            result.cancelled.append(link.issue)
-            log.info("%s cancelled: %s", task_ref(link.task_id), why)
 
     # -- one followed issue --------------------------------------------------------------
 
@@ -293,9 +202,11 @@ class GitHubSync:
         history = [*link.history, line]
         body = rules.progress_comment(task_ref(link.first_task), task.title, history)
         comment_id = link.comment_id
-        if comment_id is None:
-            comment_id = await self.client.comment(link.issue, body)
-        else:
+        posted = False
+        if comment_id is None:  # posted before a crash or a failure, unrecorded: found again
+            key = task_ref(link.first_task)
+            comment_id, posted = await once.comment(self.client, link.issue, key, body)
+        if not posted:
             await self.client.edit_comment(comment_id, body)
         if link.shown:
             await self.client.remove_label(link.issue, rules.status_label(link.shown))
@@ -311,16 +222,24 @@ class GitHubSync:
         assert link.pr is not None
         decision = await self.service.read(links.ci_decision, link.task_id)
         who = decision.by if decision is not None else "a person"
+        ref = task_ref(link.task_id)
         if link.ci == links.CI_PENDING["takeover"]:
-            await self.client.comment(
-                link.pr, f"Taken over by {who}: swarm's agents no longer work on this PR."
+            await once.comment(
+                self.client,
+                link.pr,
+                f"{ref}:takeover",
+                f"Taken over by {who}: swarm's agents no longer work on this PR.",
             )
             await self.service.write(ACTOR, _change, link.id, {"ci": links.TAKEN})
             link.ci = links.TAKEN
             return
-        await self.client.close_pull(
-            link.pr, f"Closed by {who} through swarm: CI kept failing past its retries."
+        await once.comment(
+            self.client,
+            link.pr,
+            f"{ref}:close",
+            f"Closed by {who} through swarm: CI kept failing past its retries.",
         )
+        await self.client.close_pull(link.pr)
         await self.service.write(ACTOR, _change, link.id, {"state": links.CLOSED})
         log.info("%s: PR #%d closed (%s)", task_ref(link.task_id), link.pr, who)
 
@@ -474,50 +393,69 @@ class GitHubSync:
         log.info("%s: CI %s failed on PR #%s → %s", task.ref, check.name, link.pr, task_ref(new_id))
 
     async def _reviews(self, link: Link, task: Task, result: PassResult) -> None:
+        """Submitted reviews → the agent: a writer's as one follow-up task (the first new
+        one), an outsider's held for a person; swarm's own are not sent back."""
         assert link.pr is not None
         ours = await self.service.read(review_out.posted_reviews)  # already with the agent
+        me = (await self.client.login()).lower()
         reviews = [
             r
             for r in await self.client.reviews(link.pr)
-            if int(r["id"]) > link.review_id and int(r["id"]) not in ours
+            if int(r["id"]) > link.review_id and int(r["id"]) not in ours and _login(r) != me
         ]
         if not reviews:
             return
         agent = await self._author(link, task)
         newest = max(int(r["id"]) for r in reviews)
+        by_writers = []
         for review in reviews:
-            if review.get("state") not in {"CHANGES_REQUESTED", "COMMENTED"} or agent is None:
+            comments = await self._review_comments(link.pr, review, agent)
+            if comments is None or agent is None:
                 continue
-            found = await self.client.review_comments(link.pr, int(review["id"]))
-            comments = [
-                rules.ReviewComment(
-                    c.get("path"), c.get("line") or c.get("original_line"), str(c.get("body", ""))
-                )
-                for c in found
-            ]
-            if not comments and not str(review.get("body") or "").strip():
-                continue
-            reviewer = str((review.get("user") or {}).get("login") or "a reviewer")
-            title, details = rules.review_prompt(
-                task.ref, link.pr, reviewer, str(review.get("body") or ""), comments
-            )
-            spec = TaskSpec(title=title, details=details, priority=task.priority, agent=agent)
-            new_id = await self.service.write(
-                ACTOR,
-                links.follow_up,
-                link,
-                spec,
-                "a review",
-                {"review_id": newest, "head_sha": None},
-            )
-            result.followups.append(new_id)
+            if await self.intake.writers.writes(self.client, _login(review)):
+                by_writers.append((review, comments))
+            else:
+                await self.intake.hold_review(link, task, review, comments, agent)
+        if not by_writers:
+            await self.service.write(ACTOR, _change, link.id, {"review_id": newest})
             return
-        await self.service.write(ACTOR, _change, link.id, {"review_id": newest})
+        review, comments = by_writers[0]
+        reviewer = str((review.get("user") or {}).get("login") or "a reviewer")
+        summary = str(review.get("body") or "")
+        title, details = rules.review_prompt(task.ref, link.pr, reviewer, summary, comments)
+        spec = TaskSpec(title=title, details=details, priority=task.priority, agent=agent)
+        fields = {"review_id": newest, "head_sha": None}
+        new_id = await self.service.write(ACTOR, links.follow_up, link, spec, "a review", fields)
+        result.followups.append(new_id)
+
+    async def _review_comments(
+        self, pr: int, review: dict[str, Any], agent: str | None
+    ) -> list[rules.ReviewComment] | None:
+        """The comments of a review that asks for work (changes requested, or comments),
+        its reviewer's own only; None when it asks for nothing or no agent wrote the code."""
+        if review.get("state") not in {"CHANGES_REQUESTED", "COMMENTED"} or agent is None:
+            return None
+        found = await self.client.review_comments(pr, int(review["id"]))
+        comments = [
+            rules.ReviewComment(
+                c.get("path"), c.get("line") or c.get("original_line"), str(c.get("body", ""))
+            )
+            for c in found
+            if _login(c) == _login(review)
+        ]
+        if not comments and not str(review.get("body") or "").strip():
+            return None
+        return comments
 
     async def _author(self, link: Link, task: Task) -> str | None:
         """The agent that wrote the code (the holder of the first task's last turn)."""
         turn = await self._turn(link, task)
         return turn.agent if turn is not None else task.agent
+
+
+def _login(item: dict[str, Any]) -> str:
+    """The login of who wrote a review or comment (lower-case; empty for a deleted user)."""
+    return str((item.get("user") or {}).get("login") or "").lower()
 
 
 def _word(link: Link, task: Task) -> str:
@@ -529,13 +467,6 @@ def _word(link: Link, task: Task) -> str:
     if link.task_id != link.first_task and task.status in (TaskStatus.ready, TaskStatus.blocked):
         return "working"  # a follow-up waits for the same agent
     return rules.STATE_WORDS.get(task.status.value, task.status.value)
-
-
-def _imported(conn: Any, repo: str) -> list[tuple[int]]:
-    return [
-        (r["issue"],)
-        for r in conn.execute("SELECT issue FROM github_issues WHERE repo = $1", (repo,))
-    ]
 
 
 def _change(conn: Any, ctx: Any, link_id: int, fields: dict[str, Any]) -> None:

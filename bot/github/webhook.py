@@ -2,7 +2,12 @@
 the body with ``SWARM_GITHUB_WEBHOOK_SECRET``), the relevant ones recorded as a
 ``github.webhook`` event. The GitHub loop sees that event at its next local tick (2 s) and
 polls GitHub at once: the webhook only says *when* to look, the poll (ETags) says *what*
-changed, so a lost, repeated or forged-but-valid delivery can never make a wrong task."""
+changed, so a lost, repeated or forged-but-valid delivery can never make a wrong task.
+
+A delivery is taken once: its ``X-GitHub-Delivery`` id (GitHub keeps it on a redelivery) and
+the digest of its body (the header is not signed: a replay under a new id has the same body)
+are kept for ``WINDOW_S``; a signed delivery seen in that window is refused (409), so a
+captured delivery replayed without limit wakes the loop once."""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from core.store.conn import Conn
 from core.store.tables import insert_event
 
 KIND = "github.webhook"
+WINDOW_S = 7 * 86_400.0  # deliveries remembered (GitHub redelivers those of the last 3 days)
 # the events that can change what swarm follows: issues and their labels, PRs, CI, reviews
 RELEVANT = frozenset(
     {
@@ -64,7 +70,32 @@ def judge(secret: str | None, body: bytes, headers: dict[str, str]) -> Delivery:
         return Delivery(400, "the body is not JSON")
     if event not in RELEVANT:
         return Delivery(202, f"ignored: {event[:40] or '(no event)'}")
+    if not headers.get("x-github-delivery", "").strip():
+        return Delivery(400, "no X-GitHub-Delivery header")
     return Delivery(202, "queued: the GitHub loop looks now", record=True)
+
+
+REPLAYED = Delivery(409, "this delivery was received already (a replay): ignored")
+
+
+def digest(body: bytes) -> str:
+    """The SHA-256 of a delivery's body (what a replay under a new id still has)."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def receive(conn: Conn, ctx: Ctx, event: str, delivery_id: str, body_digest: str) -> bool:
+    """Record a signed, relevant delivery once: False (nothing recorded) when its id or its
+    body was received in the last ``WINDOW_S``; older ones are forgotten here."""
+    conn.execute("DELETE FROM github_deliveries WHERE received_at < $1", (ctx.now - WINDOW_S,))
+    fresh = conn.execute(
+        "INSERT INTO github_deliveries (delivery, digest, received_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT DO NOTHING RETURNING delivery",
+        (delivery_id[:80], body_digest, ctx.now),
+    ).fetchone()
+    if fresh is None:
+        return False
+    record(conn, ctx, event, delivery_id)
+    return True
 
 
 def record(conn: Conn, ctx: Ctx, event: str, delivery_id: str) -> None:

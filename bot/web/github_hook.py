@@ -1,7 +1,10 @@
 """``POST /api/v1/github/webhook``: GitHub's deliveries, authenticated by their HMAC
-signature (no bearer token: GitHub cannot send one). The logic is ``bot.github.webhook``."""
+signature (no bearer token: GitHub cannot send one), each taken once (a replay: 409). The
+logic is ``bot.github.webhook``."""
 
 from __future__ import annotations
+
+import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -9,6 +12,7 @@ from fastapi.responses import JSONResponse
 from bot.github import webhook
 from bot.web.context import web_context
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/github", tags=["github"])
 
 
@@ -20,11 +24,16 @@ async def github_webhook(request: Request) -> JSONResponse:
     headers = webhook.headers_of(request.headers)
     verdict = webhook.judge(ctx.settings.github_webhook_secret, body, headers)
     if verdict.record:
-        await ctx.service.write(
+        delivery = headers.get("x-github-delivery", "")
+        fresh = await ctx.service.write(
             "github",
-            webhook.record,
+            webhook.receive,
             headers.get("x-github-event", ""),
-            headers.get("x-github-delivery", ""),
+            delivery,
+            webhook.digest(body),
         )
+        if not fresh:
+            log.warning("GitHub webhook delivery %.80r refused: a replay", delivery)
+            verdict = webhook.REPLAYED
     key = "error" if verdict.status >= 400 else "result"
     return JSONResponse({key: verdict.text}, status_code=verdict.status)

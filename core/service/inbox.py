@@ -1,16 +1,17 @@
 """What needs a person, in one queue: open questions, permission prompts, gates awaiting
-approval, draft plans and open alerts, oldest first (``swarm inbox``, the dashboard's
-"Needs you" panel, ``GET /api/v1/inbox``).
+approval, draft plans, items held from outside and open alerts, oldest first (``swarm
+inbox``, the dashboard's "Needs you" panel, ``GET /api/v1/inbox``).
 
 Each item has a stable reference that names its kind: ``Q-3`` (a question), ``R-7`` (a
 permission request: an agent's prompt), ``T-12`` (a gate: its task), ``P-3`` (a draft plan),
-``A-2`` (an alert). The actions answer an item in one transaction, by that reference:
+``H-4`` (held: an outsider's review, an outsider's edit of an issue), ``A-2`` (an alert).
+The actions answer an item in one transaction, by that reference:
 
 - ``reply``: a question (the answer goes to the agent, quoting it);
 - ``approve`` / ``reject``: a gate (its dependents are released / cancelled), a plan (its
-  tasks are created / it is discarded) or a prompt. A prompt's ``approve`` chooses its first
-  option (Claude Code lists "Yes" first) and ``reject`` its last ("No"); ``option`` chooses
-  any option by its key;
+  tasks are created / it is discarded), a held item (accepted: it reaches the agent /
+  dropped) or a prompt. A prompt's ``approve`` chooses its first option (Claude Code lists
+  "Yes" first) and ``reject`` its last ("No"); ``option`` chooses any option by its key;
 - an alert is not answered: it clears itself when its condition ends.
 
 An item already decided is refused with one line naming who decided.
@@ -29,14 +30,15 @@ from core.planning import store as plans
 from core.planning.model import plan_ref
 from core.store import alerts
 from core.store.conn import Conn, values
-from core.tasks import prompts, questions
+from core.tasks import held, prompts, questions
 from core.text import one_line, shorten
 from core.workflows import runs
 
 QUESTION, PROMPT, GATE, PLAN, ALERT = "question", "prompt", "gate", "plan", "alert"
-KIND_OF_PREFIX = {"Q": QUESTION, "R": PROMPT, "T": GATE, "P": PLAN, "A": ALERT}
+HELD = "held"
+KIND_OF_PREFIX = {"Q": QUESTION, "R": PROMPT, "T": GATE, "P": PLAN, "H": HELD, "A": ALERT}
 PREFIX_OF_KIND = {kind: prefix for prefix, kind in KIND_OF_PREFIX.items()}
-REF_HELP = "Q-3 (question), R-7 (prompt), T-12 (gate), P-3 (plan) or A-2 (alert)"
+REF_HELP = "Q-3 (question), R-7 (prompt), T-12 (gate), P-3 (plan), H-4 (held) or A-2 (alert)"
 TEXT_LIMIT = 1000  # characters of an item's text in the queue (the whole text: `show` it)
 ALERT_HINT = "clears itself when its condition ends (see swarm alerts)"
 
@@ -112,6 +114,7 @@ def needs(conn: Conn) -> list[Need]:
         *_prompts(conn),
         *_gates(conn),
         *_plans(conn),
+        *_held(conn),
         *_alerts(conn),
     ]
     return sorted(found, key=lambda n: (n.since, n.kind, n.ref))
@@ -206,6 +209,25 @@ def _plans(conn: Conn) -> list[Need]:
             )
         )
     return out
+
+
+def _held(conn: Conn) -> list[Need]:
+    return [
+        Need(
+            ref=item.ref,
+            kind=HELD,
+            text=_text(item.text),
+            since=item.opened_at,
+            concerns=f"{item.source} {item.kind}" + (f" for {item.agent}" if item.agent else ""),
+            agent=item.agent,
+            task=task_ref(item.task_id) if item.task_id is not None else None,
+            actions=("approve", "reject"),
+            hint=f"approve: {item.data.get('on_accept', 'accept it')}; "
+            f"reject: {item.data.get('on_reject', 'drop it')}",
+            extra={"source": item.source, "held": item.kind},
+        )
+        for item in held.waiting(conn)
+    ]
 
 
 def _alerts(conn: Conn) -> list[Need]:
@@ -360,8 +382,16 @@ def _prompt(
     return Answered(answered.ref, PROMPT, action, answered.text, ctx.actor, answered.detail)
 
 
+def _held_item(conn: Conn, ctx: Ctx, held_id: int, action: str, _: str | None, __: str) -> Answered:
+    item = held.decide(conn, ctx, held_id, action == "approve")
+    what = str(item.data.get("on_accept" if action == "approve" else "on_reject") or "")
+    text = f"{item.ref} {item.decision} by {ctx.actor}" + (f": {what}" if what else "")
+    return Answered(item.ref, HELD, action, text, ctx.actor, {"decision": item.decision})
+
+
 _DECIDERS: dict[str, Callable[[Conn, Ctx, int, str, str | None, str], Answered]] = {
     GATE: _gate,
     PLAN: _plan,
+    HELD: _held_item,
     PROMPT: _prompt,
 }

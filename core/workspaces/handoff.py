@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from core.models import task_ref
 from core.store.conn import Conn
-from core.workspaces.work import TaskWork, turns
+from core.workspaces.work import TaskWork, branch_of, turns
 
 MOVES = ("task.requeued", "task.retried", "task.failed")
 REPORTS = ("task.started", "task.progress", "task.note", "task.failed")
@@ -26,6 +26,7 @@ class Handoff:
     turn: TaskWork | None = None
     commits: list[tuple[str, str]] = field(default_factory=list)  # (sha, subject)
     end_sha: str | None = None
+    branch: str | None = None  # the task's own branch (the next agent works on it too)
 
     def text(self) -> str:
         """The section as the agent reads it."""
@@ -55,7 +56,12 @@ class Handoff:
             f"{self.previous}'s commits on {where} so far:",
             *(f"- {sha[:10]} {subject}" for sha, subject in self.commits),
         ]
-        if turn.start_sha and self.end_sha:
+        if self.branch and turn.branch == self.branch:
+            lines.append(
+                f"They are on {self.branch}, this task's own branch, which your workspace "
+                "has checked out: continue from them (nothing to cherry-pick)"
+            )
+        elif turn.start_sha and self.end_sha:
             lines.append(
                 f"Take them over in your workspace: git cherry-pick "
                 f"{turn.start_sha[:10]}..{self.end_sha[:10]} (one repository, "
@@ -90,4 +96,5 @@ def facts(conn: Conn, task_id: int, agent: str) -> Handoff | None:
             found.notes.append(note)
         found.last_report = row["text"]
     found.turn = next((t for t in reversed(turns(conn, task_id)) if t.agent == previous), None)
+    found.branch = branch_of(conn, task_id)
     return found

@@ -18,7 +18,7 @@ from core.store.event_query import EventFilter, find_events
 from core.store.tables import get_task, insert_event
 from core.tasks import reserving
 from core.tasks.reserving import Conflict
-from core.workspaces import handoff, manifest, merging, reservation_hook, work
+from core.workspaces import handoff, manifest, merging, reservation_hook, task_branch, work
 from core.workspaces.git import (
     FolderMissing,
     GitFailed,
@@ -65,7 +65,9 @@ class WorkspaceTracker:
         return os.path.isdir(self._root)
 
     async def before_prompt(self, task_id: int, agent: str) -> Located | None:
-        """Record the branch head the first time the task's prompt goes to ``agent``."""
+        """Put the agent's worktree on the task's branch (its own, else the agent's: see
+        ``task_branch``) and record the branch head the first time the task's prompt goes
+        to ``agent``. A worktree that cannot move cleanly fails the prompt (one line)."""
         if not self.may_have_workspace(agent):
             return None
         try:
@@ -75,6 +77,9 @@ class WorkspaceTracker:
             return None
         if place is None:
             return None
+        if place.base is not None:  # a worktree swarm made: the task's branch, or the agent's
+            wanted = await self.service.db.read(work.branch_of, task_id)
+            place = await asyncio.to_thread(task_branch.checkout, place, wanted)
         try:
             sha: str | None = await asyncio.to_thread(head, place.path, place.branch or "HEAD")
         except FolderMissing:

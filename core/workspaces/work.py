@@ -1,4 +1,6 @@
-"""Rows of ``task_work``: where a task was worked on and which commits it made.
+"""Rows of ``task_work``: where a task was worked on and which commits it made; rows of
+``task_branches``: the branch a task works on of its own (a GitHub task's, and its follow-ups'),
+which its agent's worktree is moved to before its prompt (``core/workspaces/task_branch.py``).
 
 Each function runs inside one transaction (a function of a ``Conn``).
 """
@@ -118,3 +120,18 @@ def reopen_turn(conn: Conn, task_id: int, agent: str) -> None:
         "agent_id = $2",
         (task_id, agent),
     )
+
+
+def set_branch(conn: Conn, task_id: int, branch: str, now: float) -> None:
+    """``task_id`` works on ``branch`` of its own (made from the base when first used)."""
+    conn.execute(
+        "INSERT INTO task_branches (task_id, branch, created_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT (task_id) DO NOTHING",
+        (task_id, branch, now),
+    )
+
+
+def branch_of(conn: Conn, task_id: int) -> str | None:
+    """The branch ``task_id`` works on of its own; None: its agent's branch."""
+    row = conn.execute("SELECT branch FROM task_branches WHERE task_id = $1", (task_id,)).fetchone()
+    return str(row["branch"]) if row is not None else None

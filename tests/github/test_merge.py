@@ -80,7 +80,7 @@ async def test_past_the_ci_budget_a_person_is_asked(
     world: World, service: SwarmService, tmp_path: Path
 ) -> None:
     task_id = await _pull_request(world, service, tmp_path, "NEW.md")
-    head = world.gh.branch_sha(REPO, "swarm/Agent-1") or ""
+    head = world.gh.branch_sha(REPO, f"swarm/T-{task_id}-change-it") or ""
     world.gh.set_check(REPO, head, "lint", "failure", "E501 line too long")
     strict = GitHubSync(service, dataclasses.replace(world.settings, ci_retries=0))
     try:

@@ -83,7 +83,9 @@ async def test_done_to_pr_then_ci_and_review_go_back_to_the_same_agent(
 
     done = await sync.run_pass(poll=False)  # the local tick: push and PR, no poll needed
     (number,) = done.pushed
-    assert gh.branch_sha(REPO, "swarm/Agent-1") == first
+    branch = f"swarm/T-{task_id}-add-a-feature"  # the task's own branch, from the base
+    opened = gh.issue(REPO, number).pull
+    assert gh.branch_sha(REPO, branch) == first and opened is not None and opened.head == branch
     pull = gh.issue(REPO, number)
     assert pull.title == f"T-{task_id}: #1 Add a feature"
     body = pull.body or ""
@@ -103,7 +105,7 @@ async def test_done_to_pr_then_ci_and_review_go_back_to_the_same_agent(
     second = _commit(tree, "feature.py", "FEATURE = 2\n", "fix the test")
     await service.complete_task(fix_id, "Agent-1", "fixed")
     await sync.run_pass(poll=False)
-    assert gh.branch_sha(REPO, "swarm/Agent-1") == second  # the same PR, updated
+    assert gh.branch_sha(REPO, branch) == second  # the same PR, updated
     gh.set_check(REPO, second, "tests", "success")
     await sync.run_pass()
     assert "swarm:review" in set(gh.issue(REPO, 1).labels)
@@ -179,7 +181,7 @@ async def test_a_dirty_worktree_is_not_pushed(
     (tree / "app.py").write_text("print('half')\n", encoding="utf-8")  # not committed
     await service.complete_task(task_id, "Agent-1", "done?")
     result = await sync.run_pass(poll=False)
-    assert result.pushed == [] and gh.branch_sha(REPO, "swarm/Agent-1") is None
+    assert result.pushed == [] and gh.branch_sha(REPO, f"swarm/T-{task_id}-half-done") is None
     (refusal,) = query(
         service.settings, "SELECT text FROM events WHERE kind = 'github.push_refused'"
     )

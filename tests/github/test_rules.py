@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import Config
 from bot.config_file import layered_environment
-from bot.github import rules
+from bot.github import rules, trust
 from bot.github.push import auth_env
 from bot.github.settings import GitHubSettings
 from core.errors import ConfigError
@@ -126,3 +126,49 @@ def test_the_graphql_endpoint_beside_the_rest_api() -> None:
     assert GitHubSettings().graphql_url == "https://api.github.com/graphql"
     enterprise = GitHubSettings(api_url="https://ghe.example/api/v3")
     assert enterprise.graphql_url == "https://ghe.example/api/graphql"
+
+
+@pytest.mark.parametrize(
+    ("title", "branch"),
+    [
+        ("Fix the parser", "swarm/T-12-fix-the-parser"),
+        ("Crème brûlée: ../../etc/passwd; rm -rf ~", "swarm/T-12-creme-brulee-etc-passwd-rm-rf"),
+        ("", "swarm/T-12"),
+        ("🙂 \x1b[31m", "swarm/T-12-31m"),
+        ("a" * 300, "swarm/T-12"),  # one word longer than the room: the task alone
+        ("word " * 30, "swarm/T-12-word-word-word-word-word-word-word-word"),
+    ],
+)
+def test_a_task_branch_is_a_valid_name_whatever_the_title(title: str, branch: str) -> None:
+    assert rules.task_branch("T-12", title) == branch
+
+
+def _edit(at: str, by: str) -> dict[str, object]:
+    return {"editedAt": at, "editor": {"login": by}}
+
+
+def test_changes_since_a_label_by_order_and_by_second() -> None:
+    label = trust.Labelled("maria", "2024-05-01T10:00:05Z", 7)
+    events = [
+        {"id": 5, "event": "renamed", "actor": {"login": "otto"}, "created_at": "x"},  # before
+        {"id": 7, "event": "labeled", "label": {"name": "swarm"}},
+        {"id": 9, "event": "renamed", "actor": {"login": "eve"}, "created_at": "y"},
+    ]
+    edits = {
+        "includesCreatedEdit": True,
+        "userContentEdits": {
+            "totalCount": 3,
+            "nodes": [  # newest first, as GitHub lists them
+                _edit("2024-05-01T10:00:05Z", "otto"),  # in the label's second: counted
+                _edit("2024-05-01T10:00:04Z", "otto"),  # before the label
+                _edit("2024-05-01T10:00:00Z", "otto"),  # the version it was created with
+            ],
+        },
+    }
+    found = trust.changed_since(events, edits, label)
+    assert found == [
+        trust.Change("title", "eve", "y"),
+        trust.Change("body", "otto", "2024-05-01T10:00:05Z"),
+    ]
+    partial = {"userContentEdits": {"totalCount": 150, "nodes": [_edit("z", "otto")]}}
+    assert trust.changed_since(events, partial, label) is None  # not all read: unknown

@@ -8,10 +8,12 @@ import hmac
 import json
 
 import httpx
+import pytest
 
 from bot.github import webhook
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
+from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from tests.helpers import query
 
@@ -66,3 +68,42 @@ async def test_the_webhook_is_off_without_a_secret(service: SwarmService) -> Non
     ) as http:
         answer = await http.post("/api/v1/github/webhook", content=b"{}")
     assert answer.status_code == 404 and "SWARM_GITHUB_WEBHOOK_SECRET" in answer.json()["error"]
+
+
+async def test_a_signed_delivery_is_taken_once_and_its_replays_refused(
+    service: SwarmService,
+) -> None:
+    app = create_app(service, WebSettings(github_webhook_secret=SECRET))
+    body = json.dumps({"action": "opened", "issue": {"number": 1}}).encode()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+    ) as http:
+
+        async def post(delivery: str | None, data: bytes = body) -> httpx.Response:
+            headers = {"X-GitHub-Event": "issues", "X-Hub-Signature-256": _signed(data)}
+            if delivery is not None:
+                headers["X-GitHub-Delivery"] = delivery
+            return await http.post("/api/v1/github/webhook", content=data, headers=headers)
+
+        assert (await post("d-1")).status_code == 202
+        replays = [await post("d-1") for _ in range(20)]  # as captured
+        replays += [await post(f"forged-{n}") for n in range(20)]  # a fresh id, the same body
+        assert {r.status_code for r in replays} == {409}
+        assert "a replay" in replays[0].json()["error"]
+        assert (await post(None)).status_code == 400  # GitHub always names its delivery
+        other = json.dumps({"action": "edited", "issue": {"number": 1}}).encode()
+        assert (await post("d-2", other)).status_code == 202  # another event: taken
+    stored = query(service.settings, "SELECT data FROM events WHERE kind = $1", (webhook.KIND,))
+    assert len(stored) == 2
+
+
+@pytest.mark.both_databases
+async def test_deliveries_are_forgotten_after_the_window(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    assert await service.write("github", webhook.receive, "issues", "d-1", "abc")
+    assert not await service.write("github", webhook.receive, "issues", "d-1", "abc")
+    clock.advance(webhook.WINDOW_S + 1)
+    assert await service.write("github", webhook.receive, "issues", "d-2", "def")
+    kept = query(service.settings, "SELECT delivery FROM github_deliveries")
+    assert kept == [("d-2",)]  # the old one pruned: the table stays bounded

@@ -128,10 +128,11 @@ async def update_issue(request: web.Request) -> web.Response:
         raise forbidden("Must have admin rights to Repository.")
     data = await body_object(request)
     world = gh(request).world
-    for key in ("title", "body"):
-        if key in data:
-            setattr(issue, key, text_field(data, key, "Issue", required=key == "title"))
-            issue.updated_at = now_iso()
+    title = text_field(data, "title", "Issue", required="title" in data)
+    body = text_field(data, "body", "Issue") if "body" in data else None
+    world.edit_issue(repo, issue, user.login, title=title, body=body)
+    if "body" in data and data["body"] is None:
+        issue.body = None  # cleared
     if writer and "labels" in data:
         wanted = _names(data["labels"])
         for name in list(issue.labels):

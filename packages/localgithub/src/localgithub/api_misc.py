@@ -1,5 +1,6 @@
-"""The authenticated user, rate limits, repositories, branches and the two GraphQL mutations
-that GitHub offers only through GraphQL (draft ↔ ready for review)."""
+"""The authenticated user, rate limits, repositories, branches, the two GraphQL mutations
+that GitHub offers only through GraphQL (draft ↔ ready for review) and the one GraphQL query
+for what REST does not show: who edited an issue's body, and when (``userContentEdits``)."""
 
 from __future__ import annotations
 
@@ -109,9 +110,13 @@ async def graphql(request: web.Request) -> web.Response:
     user = require_user(request)
     data = await body_object(request)
     query = str(data.get("query", ""))
+    if "userContentEdits" in query and "mutation" not in query:
+        return _issue_edits(request, query, data.get("variables"))
     name = next((m for m in MUTATIONS if m in query), None)
     if name is None:
-        return _graphql_error("localgithub answers only " + " and ".join(MUTATIONS))
+        return _graphql_error(
+            "localgithub answers only " + " and ".join(MUTATIONS) + " and an issue's edits"
+        )
     pull_id = _pull_id(query, data.get("variables"))
     found = _find_pull(request, pull_id)
     if found is None:
@@ -149,3 +154,51 @@ def _find_pull(request: web.Request, pull_id: str) -> tuple[str, Issue] | None:
 
 def _graphql_error(message: str) -> web.Response:
     return json_response({"data": None, "errors": [{"message": message}]})
+
+
+# -- GraphQL: an issue's edit history ------------------------------------------------------------
+
+_LITERALS = {
+    "owner": re.compile(r'owner\s*:\s*"([^"]+)"'),
+    "name": re.compile(r'name\s*:\s*"([^"]+)"'),
+    "number": re.compile(r"number\s*:\s*(\d+)"),
+}
+
+
+def _argument(query: str, variables: object, key: str) -> str:
+    if isinstance(variables, dict) and key in variables:
+        return str(variables[key])
+    match = _LITERALS[key].search(query)
+    return match.group(1) if match else ""
+
+
+def _issue_edits(request: web.Request, query: str, variables: object) -> web.Response:
+    """``repository(owner, name) { issue(number) { ... userContentEdits ... } }``: when and
+    by whom the body was edited, newest first (GitHub's order), with ``lastEditedAt``,
+    ``editor``, ``includesCreatedEdit``, ``createdAt`` and ``author`` (these fields, whatever
+    the selection asks)."""
+    full = f"{_argument(query, variables, 'owner')}/{_argument(query, variables, 'name')}"
+    repo = gh(request).world.repos.get(full.lower())
+    if repo is None or not can(repo, caller(request), "read"):
+        return _graphql_error(f"Could not resolve to a Repository with the name '{full}'.")
+    number = _argument(query, variables, "number")
+    issue = repo.issues.get(int(number)) if number.isdigit() else None
+    if issue is None:
+        return _graphql_error(
+            f"Could not resolve to an issue or pull request with the number of {number}."
+        )
+    edits = [{"editedAt": e.edited_at, "editor": {"login": e.editor}} for e in issue.edits]
+    last = issue.edits[-1] if len(issue.edits) > 1 else None
+    node: Json = {
+        "number": issue.number,
+        "createdAt": issue.created_at,
+        "author": {"login": issue.user},
+        "includesCreatedEdit": bool(issue.edits),
+        "lastEditedAt": last.edited_at if last else None,
+        "editor": {"login": last.editor} if last else None,
+        "userContentEdits": {
+            "totalCount": len(edits),
+            "nodes": edits[::-1][:100],
+        },
+    }
+    return json_response({"data": {"repository": {"issue": node}}})

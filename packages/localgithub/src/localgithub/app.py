@@ -59,10 +59,15 @@ async def _record(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 def _remember(request: web.Request, status: int) -> None:
+    request.app[GH_KEY].record(request.method, _api_path(request), status, request.query_string)
+
+
+def _api_path(request: web.Request) -> str:
+    """The request's path without ``/api/v3`` (as ``requests`` and faults name it)."""
     path = request.path
     if path.startswith(API_PREFIX):
         path = path[len(API_PREFIX) :] or "/"
-    request.app[GH_KEY].record(request.method, path, status, request.query_string)
+    return path
 
 
 # -- authentication -------------------------------------------------------------------------------
@@ -111,6 +116,10 @@ async def _api(request: web.Request, handler: Handler) -> web.StreamResponse:
     if counted and rate.remaining == 0:
         refused = _rate_limited(user, request.remote or "").response()
         return _with_common(_rate_headers(refused, rate), user)
+    fault = server.faults.match(request.method, _api_path(request))
+    if fault is not None and not fault.after:  # refused before it does anything
+        fault.reached.set()
+        return _with_common(_rate_headers(fault.error().response(), rate), user)
     response: web.StreamResponse
     try:
         response = await handler(request)
@@ -118,6 +127,11 @@ async def _api(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = exc.response()
     except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
         response = ApiError(404, "Not Found").response()
+    if fault is not None:  # it took effect; its answer is lost
+        fault.reached.set()
+        if fault.hang:
+            await fault.released.wait()
+        response = fault.error().response()
     if isinstance(response, web.Response) and request.method in ("GET", "HEAD"):
         response = _etag(request, response)
     if counted and response.status != 304:

@@ -85,6 +85,16 @@ class Event:
     label: str | None = None
     color: str | None = None
     commit_id: str | None = None
+    rename: dict[str, str] | None = None  # ``renamed``: the title's ``from`` and ``to``
+
+
+@dataclass
+class Edit:
+    """One version of an issue's body (GraphQL's ``UserContentEdit``): when, by whom."""
+
+    id: int
+    edited_at: str
+    editor: str
 
 
 @dataclass
@@ -163,6 +173,7 @@ class Issue:
     assignees: list[str] = field(default_factory=list)
     parent: int | None = None
     pull: PullData | None = None
+    edits: list[Edit] = field(default_factory=list)  # the body's versions, oldest first
 
 
 @dataclass

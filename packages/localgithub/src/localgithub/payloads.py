@@ -285,6 +285,8 @@ class Render:
         }
         if event.label is not None:
             body["label"] = {"name": event.label, "color": event.color or "ededed"}
+        if event.rename is not None:
+            body["rename"] = dict(event.rename)
         return body
 
     def comment(self, repo: Repo, comment: Comment) -> Json:

@@ -12,6 +12,7 @@ from types import TracebackType
 from aiohttp import web
 
 from localgithub.app import API_PREFIX, build_app
+from localgithub.faults import Fault, Faults
 from localgithub.git import GitError
 from localgithub.model import CheckRun, Issue, RateLimit, Repo, Review, ReviewComment, Status, User
 from localgithub.model import now_iso as _now
@@ -49,6 +50,7 @@ class LocalGitHub:
         self.world = World(Path(root))
         self.requests: list[RecordedRequest] = []
         self.webhooks = Webhooks(self)
+        self.faults = Faults()
         self._host = host
         self._port = port
         self._anonymous: dict[str, RateLimit] = {}
@@ -70,7 +72,8 @@ class LocalGitHub:
         log.info("localgithub listening on %s", self.url)
 
     async def close(self) -> None:
-        """Stop listening (and deliver no more webhooks)."""
+        """Stop listening (and deliver no more webhooks); hanging answers are let go."""
+        self.faults.release_all()
         await self.webhooks.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -131,6 +134,22 @@ class LocalGitHub:
             rate.limit = limit if limit is not None else rate.limit
             rate.used = max(0, rate.limit - remaining)
             rate.reset = int(time.time() + reset_in)
+
+    def fail(
+        self,
+        method: str,
+        path: str,
+        *,
+        status: int = 502,
+        after: bool = True,
+        hang: bool = False,
+        times: int = 1,
+    ) -> Fault:
+        """Fail the next ``times`` requests of ``method`` on API paths matching the glob
+        ``path`` (without ``/api/v3``): ``after`` lets each take effect and then answers
+        ``status`` (a lost answer), else it is refused before doing anything; ``hang`` holds
+        the answer until ``fault.release()``. See :class:`localgithub.faults.Fault`."""
+        return self.faults.add(Fault(method, path, status, after, hang, times))
 
     # -- set-up helpers -------------------------------------------------------------------------
 
@@ -207,6 +226,19 @@ class LocalGitHub:
         """``actor`` takes a label off an issue (an ``unlabeled`` event)."""
         repo = self.repo(full_name)
         self.world.remove_label(repo, repo.issues[number], name, actor)
+
+    def edit_issue(
+        self,
+        full_name: str,
+        number: int,
+        *,
+        actor: str,
+        title: str | None = None,
+        body: str | None = None,
+    ) -> None:
+        """``actor`` edits an issue's title (a ``renamed`` event) or body (its edit history)."""
+        repo = self.repo(full_name)
+        self.world.edit_issue(repo, repo.issues[number], actor, title=title, body=body)
 
     def close_issue(self, full_name: str, number: int, *, actor: str | None = None) -> None:
         """Close an issue (a ``closed`` event)."""

@@ -12,6 +12,7 @@ from localgithub.git import create_bare
 from localgithub.model import (
     PERMISSIONS,
     Comment,
+    Edit,
     Event,
     Ids,
     Issue,
@@ -193,6 +194,35 @@ class World:
             repo, issue, Event(self.ids.next(), action, actor, now_iso(), commit_id=commit)
         )
         self._emit_issue(repo, issue, action, actor, {})
+
+    def edit_issue(
+        self,
+        repo: Repo,
+        issue: Issue,
+        actor: str,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+    ) -> None:
+        """Change an issue's title (a ``renamed`` event with ``rename.from``/``to``) or body (a
+        version in its edit history, as GraphQL's ``userContentEdits`` lists it: the first
+        edit also keeps the version it was created with, by its author)."""
+        changed = False
+        if title is not None and title != issue.title:
+            rename = {"from": issue.title, "to": title}
+            issue.title = title
+            event = Event(self.ids.next(), "renamed", actor, now_iso(), rename=rename)
+            self.add_event(repo, issue, event)
+            changed = True
+        if body is not None and body != issue.body:
+            if not issue.edits:
+                issue.edits.append(Edit(self.ids.next(), issue.created_at, issue.user))
+            issue.body = body
+            issue.edits.append(Edit(self.ids.next(), now_iso(), actor))
+            changed = True
+        if changed:
+            self._touch(issue)
+            self._emit_issue(repo, issue, "edited", actor, {})
 
     def add_comment(self, repo: Repo, issue: Issue, user: str, body: str) -> Comment:
         """A new comment on an issue or pull request."""
