@@ -33,8 +33,9 @@ from core.store import agent_signals
 from core.store.conn import Conn, values
 from core.store.tables import insert_event
 from core.tasks import prompts
-from core.text import shorten
+from core.text import head_tail, shorten
 
+CUT = " … "  # between the head and the tail of a long prompt in the evidence
 SAMPLED = frozenset({Signal.TEXT, Signal.SCREEN})  # read at every watch look
 HELD = frozenset({AgentState.WAITING, AgentState.LIMITED})  # no stall, no nudge, no reassign
 ENDS_STALL = frozenset(
@@ -160,7 +161,7 @@ def combine(
 def waiting_for(conn: Conn, agent: str) -> str | None:
     """What ``agent`` waits for a person to answer: its oldest open prompt or question."""
     for prompt in prompts.open_prompts(conn, agent):
-        return f"prompt {prompt.id} open: {shorten(_spaced(prompt.text), 120)}"
+        return f"prompt {prompt.id} open: {head_tail(_spaced(prompt.text), 120, mark=CUT)}"
     row = conn.execute(
         "SELECT q.id, q.task_id, q.text FROM questions q JOIN tasks t ON t.id = q.task_id "
         "WHERE q.answered_at IS NULL AND t.assignee = $1 AND t.status IN ('assigned', "
