@@ -16,6 +16,7 @@ import functools
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -87,7 +88,7 @@ async def prompt_of(service: SwarmService, command: str) -> prompts.Prompt:
     deadline = time.monotonic() + 30
     while True:
         for found in await service.db.read(prompts.open_prompts, None):
-            if found.text.startswith(f"Allow Bash:\ncommand: {command}"):
+            if found.text.endswith(f" {command}"):
                 return found
         assert time.monotonic() < deadline, f"no prompt for {command!r}"
         await asyncio.sleep(0.02)
@@ -112,7 +113,9 @@ async def test_a_stop_signal_closes_the_hooks_prompt_and_it_exits_0(
     desk: Desk, desk_service: SwarmService
 ) -> None:
     """SIGTERM, SIGHUP (its terminal closed), SIGINT and SIGPIPE: each hook closes its own
-    prompt at once, saying which signal, and exits 0 with no decision printed."""
+    prompt at once, saying which signal, and exits 0 with no decision printed; its waiting
+    no longer holds the agent (before, SIGHUP killed it with its prompt open and SIGPIPE was
+    ignored: the prompt stayed until the wait ran out)."""
     stops = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGPIPE)
     started = {sig: start_hook(desk, "Agent-1", f"make {sig.name}") for sig in stops}
     try:
@@ -129,6 +132,12 @@ async def test_a_stop_signal_closes_the_hooks_prompt_and_it_exits_0(
         closed = await desk_service.prompt(opened[sig].id)
         assert closed.closed_why == f"the agent stopped waiting ({sig.name})", closed
     assert await desk_service.db.read(prompts.open_prompts, None) == []
+    # four hooks closing at once each judged the agent with the others' prompts still open
+    # (PostgreSQL: none saw another's uncommitted close); the next watch tick judges it anew
+    await Watcher(desk_service, watch_settings()).tick()
+    shown = await row(desk_service, "Agent-1")
+    assert shown["state"] == "unknown", shown
+    assert " abandoned: the agent stopped waiting (SIG" in shown["evidence"]
 
 
 @pytest.mark.both_databases
@@ -159,14 +168,15 @@ async def test_a_killed_hooks_prompt_is_closed_by_the_watch_and_its_agent_can_st
         reap([real, forged])
     for prompt, proc in ((mine, real), (theirs, forged)):
         closed = await service.prompt(prompt.id)
-        assert closed.closed_why == f"its hook is gone (pid {proc.pid} on {procs.host()})"
+        assert closed.closed_why == f"its hook is gone (pid {proc.pid} on {socket.gethostname()})"
     recorded = await service.prompt(mine.id)
     assert recorded.hook is not None and recorded.hook.pid == real.pid
     assert recorded.expires_at == pytest.approx(mine.opened_at + 120)
     first, second = await row(service, "Agent-1"), await row(service, "Agent-2")
     assert first["state"] == "unknown" and second["state"] == "unknown"
+    host = socket.gethostname()
     assert first["evidence"] == (
-        f"hook: prompt {mine.id} abandoned: its hook is gone (pid {real.pid} on {procs.host()})"
+        f"hook: prompt {mine.id} abandoned: its hook is gone (pid {real.pid} on {host})"
     )
     await asyncio.sleep(1.2)  # longer than stall_after: no work seen since the wait ended
     report = await watcher.tick()

@@ -270,8 +270,8 @@ async def _ask(
             else:
                 await asyncio.sleep(POLL_S if time.monotonic() < fast_until else POLL_MAX_S)
     except asyncio.CancelledError as exc:  # a stop signal (SIGTERM, SIGHUP...), Ctrl+C
-        how = f" ({exc.args[0]})" if exc.args else ""
-        await access.write(agent, prompts.close, prompt.id, f"the agent stopped waiting{how}")
+        why = "the agent stopped waiting" + (f" ({exc.args[0]})" if exc.args else "")
+        await access.write(agent, hook_events.abandon, prompt.id, why, fresh)
         raise
     finally:
         changes.close()

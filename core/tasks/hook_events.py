@@ -281,11 +281,11 @@ def _close_session(conn: Conn, ctx: Ctx, agent: str, event: HookEvent) -> None:
             prompts.close(conn, ctx, prompt.id, why)
 
 
-def abandon(conn: Conn, ctx: Ctx, prompt_id: int, why: str) -> bool:
-    """Close a hook's prompt that nothing waits for any more (its hook process is gone, or
-    its wait is long over); the hook's own ``waiting`` for it then no longer holds the
-    agent: while it is still the hook's latest word, it becomes ``unknown`` with ``why``.
-    True when this closed it."""
+def abandon(conn: Conn, ctx: Ctx, prompt_id: int, why: str, fresh: agent_judge.Freshness) -> bool:
+    """Close a hook's prompt that nothing waits for any more (its hook was stopped or is
+    gone, or its wait is long over): the hook's own ``waiting`` for it then no longer holds
+    the agent: while it is still the hook's latest word it becomes ``unknown`` with ``why``,
+    and the agent is judged again. True when this closed it."""
     closed = prompts.close_if_open(conn, ctx, prompt_id, why)
     if closed is None:
         return False
@@ -296,4 +296,6 @@ def abandon(conn: Conn, ctx: Ctx, prompt_id: int, why: str) -> bool:
         agent_signals.record(
             conn, Observation(closed.agent, Signal.HOOK, AgentState.UNKNOWN, ctx.now, words)
         )
+    verdict = agent_judge.judge(conn, closed.agent, ctx.now, fresh)
+    agent_judge.apply(conn, ctx, closed.agent, verdict)
     return True

@@ -80,12 +80,6 @@ async def sweep(service: StoreAccess, fresh: agent_judge.Freshness, actor: str) 
 def close_all(
     conn: Conn, ctx: Ctx, found: Sequence[tuple[int, str]], fresh: agent_judge.Freshness
 ) -> list[int]:
-    """Close each prompt with its reason (unless decided or closed meanwhile); judge the
-    agents they held at once. The ids closed."""
-    closed = [
-        prompt_id for prompt_id, why in found if hook_events.abandon(conn, ctx, prompt_id, why)
-    ]
-    agents = {prompts.get_prompt(conn, prompt_id).agent for prompt_id in closed}
-    for agent in sorted(agents):
-        agent_judge.apply(conn, ctx, agent, agent_judge.judge(conn, agent, ctx.now, fresh))
-    return closed
+    """Close each prompt with its reason (unless decided or closed meanwhile), its agent
+    judged again at once; the ids closed."""
+    return [n for n, why in found if hook_events.abandon(conn, ctx, n, why, fresh)]
