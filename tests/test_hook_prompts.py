@@ -268,3 +268,29 @@ def test_a_hook_prompts_process_is_this_one(tmp_path: Path) -> None:
     host, same, started, pidns = done.stdout.split()
     assert (host, same, pidns) == (procs.host(), "True", procs.pid_namespace())
     assert started.isdigit()
+
+
+async def test_a_delivery_nodes_watch_closes_its_own_machines_gone_hooks_only(
+    desk_service: SwarmService,
+) -> None:
+    """A node's look (``Watcher.record``) judges the hooks of its machine; a hook recorded on
+    another host is left to that host's watch (or to its deadline)."""
+    from core.tasks.prompts import HookProcess
+
+    program = [sys.executable, "-c", "import os; print(os.getpid())"]  # a process now gone
+    done = await asyncio.to_thread(subprocess.run, program, capture_output=True, text=True)
+    pid, ns = int(done.stdout), procs.pid_namespace()
+    ids = []
+    for host in (procs.host(), "desk-1"):
+        ask = functools.partial(
+            prompts.open_prompt, hook=HookProcess(host, pid, "1", ns), expires_at=time.time() + 600
+        )
+        made = await desk_service.write("hook", ask, "Agent-1", Signal.HOOK, f"Allow {host}?",
+                                        PERMISSION_OPTIONS)  # fmt: skip
+        ids.append(made.id)
+    await Watcher(desk_service, watch_settings(), node="desk-2").record()
+    here, there = [await desk_service.prompt(n) for n in ids]
+    assert here.closed_why == f"its hook is gone (pid {pid} on {procs.host()})"
+    assert there.open
+    closed = await kinds(desk_service, "prompt.closed")
+    assert [(e.actor, e.data) for e in closed] == [("node desk-2", {"prompt": ids[0]})]
