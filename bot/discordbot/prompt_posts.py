@@ -201,6 +201,8 @@ class PromptPosts:
             return
         if text != post.shown:
             view = option_buttons(prompt) if prompt.open else None
-            shown_by = await self.loop.edit_or_post(channel, post, event, content=text, view=view)
+            shown_by = await self.loop.edit_or_post(
+                channel, post, event, whole_text(prompt), content=text, view=view
+            )
             post = Post(post.key, shown_by, shown=text)
         await service.posts.save_post(post, self.consumer, event.id)
