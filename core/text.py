@@ -69,3 +69,22 @@ def escape_controls(text: str, keep: str = "") -> str:
 def one_line(text: str) -> str:
     """``text`` escaped so that it prints as exactly one line (errors, table cells)."""
     return escape_controls(text)
+
+
+CUT_MARK = "\n[… {cut:,} of {total:,} characters cut here{more} …]\n"
+
+
+def head_tail(text: str, limit: int, more: str = "", mark: str = CUT_MARK) -> str:
+    """``text`` whole when it fits in ``limit`` characters; else its head and its tail with
+    ``mark`` between them, saying how many characters were cut (``{cut}`` of ``{total}``)
+    and ``more``: where to read them all. The end of a command is never the part cut."""
+    total = len(text)
+    if total <= limit:
+        return text
+    room = limit - len(mark.format(cut=total, total=total, more=more))
+    if room < 2:
+        return shorten(text, limit)
+    tail = room // 2
+    head = room - tail
+    cut = total - head - tail
+    return text[:head] + mark.format(cut=cut, total=total, more=more) + text[total - tail :]

@@ -365,7 +365,9 @@ async def test_a_permission_request_answered_within_the_wait_returns_the_decisio
     agent = desk.ask_to_run_make_test()
     try:
         prompt = await _open_prompt(service, "Agent-1")
-        assert prompt.text == "Allow Bash: make test"
+        assert prompt.text == (
+            "Allow Bash:\ndescription (the model's words): Run the tests\ncommand: make test"
+        )
         assert [o.label for o in prompt.options] == ["Yes", "Yes, and don't ask again", "No"]
         assert (await row(service, "Agent-1"))["state"] == "waiting"
         if service.settings.database_url:  # the hook listens for its prompt, not polls

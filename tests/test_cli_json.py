@@ -42,6 +42,7 @@ CASES: list[tuple[str, list[str], str, type]] = [
     ("task depend", ["T-6", "T-2"], "cli", OBJECT),
     ("task assign", ["T-6", "Agent-2"], "cli", OBJECT),
     ("inbox", [], "cli", ARRAY),
+    ("inbox show", ["P-1"], "cli", OBJECT),
     ("task edit", ["T-6", "--priority", "high"], "cli", OBJECT),
     ("reply", ["T-1", "Postgres"], "cli", OBJECT),
     ("ask", ["T-1", "Which port?"], "Agent-1", OBJECT),

@@ -7,19 +7,25 @@ program the JSON as the last argument. The agent is ``--agent``, else ``$SWARM_A
 that names a configured agent, else the one whose workspace holds the hook's ``cwd``. A
 ``PermissionRequest`` opens a prompt (Discord, the dashboard, ``swarm inbox``) and waits up to
 ``SWARM_APPROVAL_WAIT`` seconds for a person's decision, which it prints as Claude Code's
-decision JSON; without one it prints nothing, so the agent's own dialog stays.
+decision JSON; without one it prints nothing, so the agent's own dialog stays. Stopped while
+it waits (SIGTERM, SIGHUP: its terminal closed, SIGINT, SIGPIPE) it closes its prompt and
+exits 0; the prompt names the waiting process, so the coordinator closes it if the hook was
+killed outright (``core.watch.hook_prompts``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -33,6 +39,7 @@ if TYPE_CHECKING:
     from core.store.commit_watch import CommitWatch
     from core.store.postgres_listen import NotifyWait
     from core.tasks.agent_judge import Freshness
+    from core.tasks.prompts import HookProcess
 
 log = logging.getLogger(__name__)
 HOOK_BUSY_S = 2.0  # the longest a hook waits for the database's write lock
@@ -45,6 +52,8 @@ SAFETY_S = 0.25
 POLL_S = 0.02
 FAST_S = 1.0
 POLL_MAX_S = 0.1
+# Signals that stop a waiting hook the way SIGTERM does: its prompt is closed, it exits 0.
+STOP_SIGNALS = ("SIGTERM", "SIGHUP", "SIGINT", "SIGPIPE")
 
 
 def register(sub: Any) -> None:
@@ -78,13 +87,13 @@ def run(argv: list[str]) -> int:
         from bot.config import Config
         from core.logs import configure_logging
 
-        signal.signal(signal.SIGTERM, signal.default_int_handler)  # a killed hook tidies up
         config = Config.load()
         configure_logging(config.env)
         if unknown:
             log.warning("swarm hook: ignored arguments %s", unknown)
         return asyncio.run(hook(config, args.payload, args.agent, sys.stdin, sys.stdout))
-    except (Exception, KeyboardInterrupt, SystemExit) as exc:  # a hook never fails its agent
+    except (Exception, KeyboardInterrupt, SystemExit, asyncio.CancelledError) as exc:
+        # a hook never fails its agent
         log.warning("swarm hook: %s: nothing recorded", exc or type(exc).__name__)
         return 0
 
@@ -92,7 +101,53 @@ def run(argv: list[str]) -> int:
 async def hook(
     config: Config, payload: str | None, agent: str | None, stdin: TextIO, stdout: TextIO
 ) -> int:
-    """Read the event, record it for its agent, answer a PermissionRequest; 0 always."""
+    """Read the event, record it for its agent, answer a PermissionRequest; 0 always (also
+    when a stop signal ends it: its prompt is closed first)."""
+    task = asyncio.current_task()
+    assert task is not None
+    with _stop_on_signals(task) as stopped:
+        try:
+            return await _hook(config, payload, agent, stdin, stdout)
+        except asyncio.CancelledError:
+            if not stopped:
+                raise
+            log.warning("swarm hook: stopped by %s", stopped[0])
+            return 0
+
+
+@contextlib.contextmanager
+def _stop_on_signals(task: asyncio.Task[int]) -> Iterator[list[str]]:
+    """While inside, each of ``STOP_SIGNALS`` cancels ``task`` (once: a second signal does
+    not cut short the close of its prompt); the names of the signals that came. The handlers
+    before are put back after (Python's own ``SIGPIPE``: ignored)."""
+    loop = asyncio.get_running_loop()
+    stopped: list[str] = []
+
+    def on_signal(number: int, _: object) -> None:
+        name = signal.Signals(number).name
+        if not stopped:
+            loop.call_soon_threadsafe(task.cancel, name)
+        stopped.append(name)
+
+    before = {}
+    for name in STOP_SIGNALS:
+        number = getattr(signal, name, None)
+        if number is None:
+            continue
+        try:
+            before[number] = signal.signal(number, on_signal)
+        except ValueError:  # not the main thread (a test): no handlers of its own
+            break
+    try:
+        yield stopped
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+
+
+async def _hook(
+    config: Config, payload: str | None, agent: str | None, stdin: TextIO, stdout: TextIO
+) -> int:
     try:
         raw = payload if payload is not None else ("" if stdin.isatty() else stdin.read())
         event = parse(raw)
@@ -180,9 +235,13 @@ async def _ask(
     """Open the prompt and wait (bounded) for its decision; print Claude Code's answer."""
     from core.tasks import prompts
 
-    prompt = await access.write(agent, hook_events.record, agent, event, fresh, True)
     wait_s = access.settings.approval_wait_s
     deadline = time.monotonic() + wait_s
+    ask = functools.partial(hook_events.record, hook=_this_process(), wait_s=wait_s)
+    prompt = await access.write(agent, ask, agent, event, fresh, True)
+    if prompt is None:  # too long to show: the agent's own dialog decides
+        log.warning("swarm hook: %s: too long to show: nothing asked", event.evidence)
+        return
     changes = _changes(access, prompt.id)
     fast_until = time.monotonic() + FAST_S
     try:
@@ -210,11 +269,21 @@ async def _ask(
                 await changes.wait(min(SAFETY_S, max(0.0, deadline - time.monotonic())))
             else:
                 await asyncio.sleep(POLL_S if time.monotonic() < fast_until else POLL_MAX_S)
-    except asyncio.CancelledError:  # the agent stopped waiting (SIGTERM, Ctrl+C)
-        await access.write(agent, prompts.close, prompt.id, "the agent stopped waiting")
+    except asyncio.CancelledError as exc:  # a stop signal (SIGTERM, SIGHUP...), Ctrl+C
+        why = "the agent stopped waiting" + (f" ({exc.args[0]})" if exc.args else "")
+        await access.write(agent, hook_events.abandon, prompt.id, why, fresh)
         raise
     finally:
         changes.close()
+
+
+def _this_process() -> HookProcess:
+    """This hook process: where it runs and which process it is."""
+    from core.tasks.prompts import HookProcess
+    from core.workspaces import procs
+
+    me = procs.me()
+    return HookProcess(procs.host(), me.pid, me.started, procs.pid_namespace())
 
 
 def _changes(access: StoreAccess, prompt_id: int) -> CommitWatch | NotifyWait:

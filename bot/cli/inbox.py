@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from core.service.swarm import SwarmService
 
 WHAT_WIDTH = 60
+WHAT_CUT = " …[cut]… "  # between the head and the tail of a long text, in the table
 INBOX_HELP = """\
 Everything that waits for a person, oldest first, each with its reference:
   Q-3   a question of an agent        swarm reply Q-3 "answer"
@@ -22,7 +23,8 @@ Everything that waits for a person, oldest first, each with its reference:
   P-3   a draft plan                  swarm approve P-3 (creates its tasks) | swarm reject P-3
   H-4   held from outside (an         swarm approve H-4 (it reaches the agent) | swarm reject H-4
         outsider's GitHub review...)  (dropped)
-  A-2   an open alert                 clears itself when its condition ends"""
+  A-2   an open alert                 clears itself when its condition ends
+A long text shows its head and its tail; swarm inbox show REF prints it whole."""
 
 
 def register(sub: Any) -> None:
@@ -35,6 +37,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the items as JSON")
     p.set_defaults(handler=cmd_inbox)
+    q = p.add_subparsers(dest="inbox_command", metavar="{show}").add_parser(
+        "show", help="one item with its whole text (a prompt: also once decided or closed)"
+    )
+    q.add_argument("ref", metavar="REF", help="Q-3, R-7, T-12, P-3, H-4 or A-2")
+    q.add_argument("--json", action="store_true", help="print the item as JSON")
+    q.set_defaults(handler=cmd_inbox_show)
     for name, helptext, which in (
         ("approve", "approve a gate, a plan or a held item, or answer a prompt", "first"),
         ("reject", "reject a gate, a plan or a held item, or answer a prompt 'no'", "last"),
@@ -66,11 +74,25 @@ async def cmd_inbox(service: SwarmService, args: argparse.Namespace) -> None:
     print(inbox_table(found, service.clock.now()))
 
 
+async def cmd_inbox_show(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm inbox show REF [--json]``: the item's whole text, then how to answer it."""
+    need = await service.inbox_item(args.ref)
+    if args.json:
+        emit_json(need.to_json())
+        return
+    from core.text import MULTI_LINE, escape_controls
+
+    since = ago(need.since, service.clock.now())
+    print(f"{need.ref} · {need.kind} · {escape_controls(need.concerns)} · since {since} ago")
+    print(escape_controls(need.text, keep=MULTI_LINE))  # an agent's text never moves the cursor
+    print(need.hint if need.kind == "prompt" and need.hint else answers(need))
+
+
 def inbox_table(found: list[Need], now: float) -> str:
     """The queue as a table: reference, kind, age, who it concerns, what, how to answer."""
     from bot.cli.format import table
     from bot.cli.style import painter
-    from core.text import shorten
+    from core.text import head_tail, shorten
 
     rows = [
         (
@@ -78,7 +100,7 @@ def inbox_table(found: list[Need], now: float) -> str:
             n.kind,
             ago(n.since, now),
             shorten(n.concerns, 40),
-            shorten(" ".join(n.text.split()), WHAT_WIDTH),
+            head_tail(" ".join(n.text.split()), WHAT_WIDTH, mark=WHAT_CUT),
             answers(n),
         )
         for n in found

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import discord
@@ -74,9 +74,18 @@ class Loop:
         self.through = True
         return sent
 
-    async def edit_or_post(self, channel: Any, post: Post, event: Event, **fields: Any) -> int:
+    async def edit_or_post(
+        self,
+        channel: Any,
+        post: Post,
+        event: Event,
+        anew: Mapping[str, Any] | None = None,
+        **fields: Any,
+    ) -> int:
         """Edit ``post``'s message; when Discord refuses that for good (deleted, no access),
-        forget it and post the same anew, once. The id of the message that shows it now."""
+        forget it and post the same anew, once (with ``anew``: what only a new post takes, a
+        file: an edit keeps the one its message has). The id of the message that shows it
+        now."""
         try:
             await channel.get_partial_message(post.message_id).edit(**fields)
             return post.message_id
@@ -84,7 +93,7 @@ class Loop:
             if not for_good(exc):
                 raise
             await self.reposted(post.key, event, exc)
-        return int((await self.send(channel, **fields)).id)
+        return int((await self.send(channel, **fields, **(anew or {}))).id)
 
     async def guarded(self, event: Event, handle: Callable[[], Awaitable[bool | None]]) -> bool:
         """Handle ``event``: True when ``handle`` says so or when Discord refused its post

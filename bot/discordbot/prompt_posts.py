@@ -2,10 +2,15 @@
 button per option. A press by a swarm admin decides it (``prompts.decide``: once; audited);
 a second press, or a press after another front end decided, is told who decided, ephemerally.
 The post is edited when the prompt is decided or closed (``posts`` key ``prompt:N``).
+
+A text longer than the post holds shows its head and its tail, the cut marked between them
+and said above the fence, and the whole text is attached (``R-7.txt``): what an admin allows
+is what they can read.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -21,7 +26,7 @@ from core.service.inbox import prompt_ref
 from core.store import posts
 from core.store.posts import Post
 from core.tasks.prompts import Prompt
-from core.text import one_line, shorten
+from core.text import head_tail, one_line, shorten
 
 if TYPE_CHECKING:
     from bot.discordbot.context import Bot
@@ -30,6 +35,7 @@ log = logging.getLogger(__name__)
 MAX_OPTION_BUTTONS = 25  # Discord's limit of components in one message
 TEXT_LIMIT = 1500  # characters of the prompt's text in the post (the post stays under 2000)
 LABEL_LIMIT = 80  # Discord's limit of a button's label
+_TICKS = re.compile(r"`(?=`)")  # a backtick another follows: ``` could close our fence
 
 
 def post_key(prompt_id: int) -> str:
@@ -37,10 +43,28 @@ def post_key(prompt_id: int) -> str:
     return f"prompt:{prompt_id}"
 
 
-def fenced(text: str) -> str:
-    """``text`` in a code block it cannot close early (quoted material, never markdown)."""
-    body = shorten(text, TEXT_LIMIT).replace("```", "`\u200b``") or " "
-    return f"```\n{body}\n```"
+def fenced(text: str, more: str = "") -> str:
+    """``text`` in a code block it cannot close early (quoted material, never markdown): a
+    zero-width space after each backtick followed by another, so no run of them is left. At
+    most ``TEXT_LIMIT`` characters: its head and tail with the cut marked (``more``: where
+    the rest is)."""
+    limit = TEXT_LIMIT
+    for _ in range(8):  # the spaces lengthen a text of backticks: cut more until it fits
+        body = _TICKS.sub("`\u200b", head_tail(text, limit, more))
+        if len(body) <= TEXT_LIMIT:
+            break
+        limit = limit * TEXT_LIMIT // len(body) - 1
+    return f"```\n{body or ' '}\n```"
+
+
+def attachment_name(prompt: Prompt) -> str:
+    """The file the whole text of a long prompt is attached as."""
+    return f"{prompt_ref(prompt.id)}.txt"
+
+
+def is_cut(prompt: Prompt) -> bool:
+    """True when the post cannot hold the prompt's whole text."""
+    return len(prompt.text) > TEXT_LIMIT
 
 
 def prompt_text(prompt: Prompt) -> str:
@@ -57,7 +81,12 @@ def prompt_text(prompt: Prompt) -> str:
         head = f"⌛ {ref} · {prompt.agent}{on}: closed without a decision ({prompt.closed_why})"
     else:
         head = f"✋ {ref} · {prompt.agent}{on} asks ({prompt.source.value}); an admin chooses:"
-    return f"{one_line(shorten(head, 300))}\n{fenced(prompt.text)}"
+    head = one_line(shorten(head, 300))
+    if not is_cut(prompt):
+        return f"{head}\n{fenced(prompt.text)}"
+    whole = f"📎 {len(prompt.text):,} characters: the middle is cut below; read it all in "
+    whole += f"{attachment_name(prompt)} (attached) or with swarm inbox show {ref}"
+    return f"{head}\n{whole}\n{fenced(prompt.text, f': all of it in {attachment_name(prompt)}')}"
 
 
 class PromptButton(
@@ -129,6 +158,14 @@ def option_buttons(prompt: Prompt) -> discord.ui.View:
     return view
 
 
+def whole_text(prompt: Prompt) -> dict[str, Any]:
+    """``file=``: the whole text of a prompt the post cuts, as a text file; else nothing."""
+    if not is_cut(prompt):
+        return {}
+    data = io.BytesIO(prompt.text.encode("utf-8", "backslashreplace"))
+    return {"file": discord.File(data, filename=attachment_name(prompt))}
+
+
 class PromptPosts:
     """Posts each prompt that opens, and edits its post when it is decided or closed."""
 
@@ -155,13 +192,17 @@ class PromptPosts:
             if event.kind != "prompt.opened" or not prompt.open:  # decided before it got here
                 await service.posts.set_cursor(self.consumer, event.id)
                 return
-            sent = await self.loop.send(channel, text, view=option_buttons(prompt))
+            sent = await self.loop.send(
+                channel, text, view=option_buttons(prompt), **whole_text(prompt)
+            )
             await service.posts.save_post(
                 Post(post_key(prompt.id), sent.id, shown=text), self.consumer, event.id
             )
             return
         if text != post.shown:
             view = option_buttons(prompt) if prompt.open else None
-            shown_by = await self.loop.edit_or_post(channel, post, event, content=text, view=view)
+            shown_by = await self.loop.edit_or_post(
+                channel, post, event, whole_text(prompt), content=text, view=view
+            )
             post = Post(post.key, shown_by, shown=text)
         await service.posts.save_post(post, self.consumer, event.id)

@@ -329,6 +329,12 @@ async def inbox(request: Request, _: Viewer) -> dict[str, Any]:
     return {"items": [n.to_json() for n in found], "count": len(found)}
 
 
+@router.get("/inbox/{ref}")
+async def inbox_item(request: Request, ref: str, _: Viewer) -> dict[str, Any]:
+    """One item with its whole text (``R-7``: also once decided or closed)."""
+    return (await web_context(request).service.inbox_item(ref)).to_json()
+
+
 @router.post("/inbox/{ref}/reply")
 async def inbox_reply(request: Request, ref: str, body: ReplyIn, who: Admin) -> dict[str, Any]:
     """Answer question ``Q-3`` (the answer goes to its agent)."""

@@ -497,3 +497,11 @@ async def needs_panel(request: Request, who: Page) -> HTMLResponse:
     return await render(
         request, "needs_panel.html", who, needs=await service.inbox(), now=service.clock.now()
     )
+
+
+@router.get("/inbox/{ref}")
+async def need_page(request: Request, ref: str, who: Page) -> HTMLResponse:
+    """One item whole (a long prompt's panel shows its head and tail), answerable in place."""
+    service = web_context(request).service
+    need = await service.inbox_item(ref)
+    return await render(request, "need.html", who, need=need, now=service.clock.now())

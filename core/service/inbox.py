@@ -15,6 +15,10 @@ The actions answer an item in one transaction, by that reference:
 - an alert is not answered: it clears itself when its condition ends.
 
 An item already decided is refused with one line naming who decided.
+
+The queue shows at most ``TEXT_LIMIT`` characters of an item: its head and its tail, with a
+line between them saying how much was cut (the end of a command is never what is hidden);
+``show`` gives one item whole (a prompt also once it was decided or closed).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from core.planning.model import plan_ref
 from core.store import alerts
 from core.store.conn import Conn, values
 from core.tasks import held, prompts, questions
-from core.text import one_line, shorten
+from core.text import head_tail, one_line
 from core.workflows import runs
 
 QUESTION, PROMPT, GATE, PLAN, ALERT = "question", "prompt", "gate", "plan", "alert"
@@ -107,17 +111,30 @@ class Answered:
 # -- the queue ----------------------------------------------------------------------------
 
 
-def needs(conn: Conn) -> list[Need]:
-    """Everything that waits for a person, oldest first."""
+def needs(conn: Conn, whole: bool = False) -> list[Need]:
+    """Everything that waits for a person, oldest first (``whole``: texts not cut)."""
     found = [
-        *_questions(conn),
-        *_prompts(conn),
-        *_gates(conn),
-        *_plans(conn),
-        *_held(conn),
-        *_alerts(conn),
+        *_questions(conn, whole),
+        *_prompts(conn, whole),
+        *_gates(conn, whole),
+        *_plans(conn, whole),
+        *_held(conn, whole),
+        *_alerts(conn, whole),
     ]
     return sorted(found, key=lambda n: (n.since, n.kind, n.ref))
+
+
+def show(conn: Conn, ref: str) -> Need:
+    """One item with its whole text: a prompt in any state (with how it ended), any other
+    item while it waits; NotFound otherwise."""
+    kind, number = parse(ref)
+    if kind == PROMPT:
+        return _prompt_need(_get_prompt(conn, number), True)
+    wanted = f"{PREFIX_OF_KIND[kind]}-{number}"
+    for need in needs(conn, whole=True):
+        if need.ref == wanted:
+            return need
+    raise NotFound(f"{wanted} does not wait for a person: swarm inbox lists what does")
 
 
 def count(conn: Conn) -> int:
@@ -125,11 +142,13 @@ def count(conn: Conn) -> int:
     return len(needs(conn))
 
 
-def _text(text: str) -> str:
-    return shorten(text.strip(), TEXT_LIMIT)
+def _text(text: str, ref: str, whole: bool) -> str:
+    """The item's text: whole, or its head and tail with a mark of what was cut."""
+    text = text.strip()
+    return text if whole else head_tail(text, TEXT_LIMIT, f": see it all: swarm inbox show {ref}")
 
 
-def _questions(conn: Conn) -> list[Need]:
+def _questions(conn: Conn, whole: bool) -> list[Need]:
     out = []
     for q in questions.open_questions(conn):
         ref = task_ref(q.task_id)
@@ -137,7 +156,7 @@ def _questions(conn: Conn) -> list[Need]:
             Need(
                 ref=f"Q-{q.id}",
                 kind=QUESTION,
-                text=_text(q.text),
+                text=_text(q.text, f"Q-{q.id}", whole),
                 since=q.asked_at,
                 concerns=f"{q.agent or q.asked_by} on {ref}",
                 agent=q.agent,
@@ -149,28 +168,40 @@ def _questions(conn: Conn) -> list[Need]:
     return out
 
 
-def _prompts(conn: Conn) -> list[Need]:
-    out = []
-    for p in prompts.open_prompts(conn):
-        ref = task_ref(p.task_id) if p.task_id is not None else None
-        out.append(
-            Need(
-                ref=prompt_ref(p.id),
-                kind=PROMPT,
-                text=_text(p.text),
-                since=p.opened_at,
-                concerns=p.agent + (f" on {ref}" if ref else ""),
-                agent=p.agent,
-                task=ref,
-                actions=("approve", "reject", "decide"),
-                options=p.options,
-                extra={"source": p.source.value, "prompt": p.id},
-            )
-        )
-    return out
+def _prompts(conn: Conn, whole: bool) -> list[Need]:
+    return [_prompt_need(p, whole) for p in prompts.open_prompts(conn)]
 
 
-def _gates(conn: Conn) -> list[Need]:
+def _prompt_need(p: prompts.Prompt, whole: bool) -> Need:
+    """A prompt as an item: answerable while open, else how it ended (``show``)."""
+    ref = prompt_ref(p.id)
+    task = task_ref(p.task_id) if p.task_id is not None else None
+    ended = ""
+    if p.decided_at is not None:
+        ended = f"answered {p.decision!r} by {p.decided_by}"
+    elif p.closed_at is not None:
+        ended = f"closed without a decision: {p.closed_why}"
+    return Need(
+        ref=ref,
+        kind=PROMPT,
+        text=_text(p.text, ref, whole),
+        since=p.opened_at,
+        concerns=p.agent + (f" on {task}" if task else ""),
+        agent=p.agent,
+        task=task,
+        actions=() if ended else ("approve", "reject", "decide"),
+        options=p.options,
+        hint=ended,
+        extra={
+            "source": p.source.value,
+            "prompt": p.id,
+            "length": len(p.text.strip()),
+            "cut": not whole and len(p.text.strip()) > TEXT_LIMIT,
+        },
+    )
+
+
+def _gates(conn: Conn, whole: bool) -> list[Need]:
     rows = conn.execute(
         "SELECT id, title, updated_at, campaign_id, (SELECT count(*) FROM task_deps d "
         "WHERE d.dep_id = tasks.id) AS waiting FROM tasks WHERE kind = 'gate' "
@@ -184,7 +215,7 @@ def _gates(conn: Conn) -> list[Need]:
             Need(
                 ref=task_ref(task_id),
                 kind=GATE,
-                text=_text(title),
+                text=_text(title, task_ref(task_id), whole),
                 since=float(updated_at),
                 concerns=f"{where}; {waiting} task(s) wait for it",
                 task=task_ref(task_id),
@@ -194,14 +225,14 @@ def _gates(conn: Conn) -> list[Need]:
     return out
 
 
-def _plans(conn: Conn) -> list[Need]:
+def _plans(conn: Conn, whole: bool) -> list[Need]:
     out = []
     for plan in reversed(plans.list_plans(conn, "draft", 1000)):
         out.append(
             Need(
                 ref=plan.ref,
                 kind=PLAN,
-                text=_text(plan.summary or plan.goal),
+                text=_text(plan.summary or plan.goal, plan.ref, whole),
                 since=plan.created_at,
                 concerns=f"drafted for {plan.created_by}: {len(plan.items)} task(s)",
                 actions=("approve", "reject"),
@@ -211,12 +242,12 @@ def _plans(conn: Conn) -> list[Need]:
     return out
 
 
-def _held(conn: Conn) -> list[Need]:
+def _held(conn: Conn, whole: bool) -> list[Need]:
     return [
         Need(
             ref=item.ref,
             kind=HELD,
-            text=_text(item.text),
+            text=_text(item.text, item.ref, whole),
             since=item.opened_at,
             concerns=f"{item.source} {item.kind}" + (f" for {item.agent}" if item.agent else ""),
             agent=item.agent,
@@ -230,12 +261,12 @@ def _held(conn: Conn) -> list[Need]:
     ]
 
 
-def _alerts(conn: Conn) -> list[Need]:
+def _alerts(conn: Conn, whole: bool) -> list[Need]:
     return [
         Need(
             ref=f"A-{a.id}",
             kind=ALERT,
-            text=_text(a.text),
+            text=_text(a.text, f"A-{a.id}", whole),
             since=a.opened_at,
             concerns=a.agent,
             agent=a.agent,

@@ -312,6 +312,12 @@ class SwarmService(StoreAccess):
 
         return await self.db.read(inbox.needs)
 
+    async def inbox_item(self, ref: str) -> Need:
+        """One item with its whole text (a prompt also once decided or closed)."""
+        from core.service import inbox
+
+        return await self.db.read(inbox.show, ref)
+
     async def inbox_reply(self, ref: str, text: str, actor: str) -> Question:
         """Answer question ``Q-3`` (or task ``T-3``'s oldest open question)."""
         from core.service import inbox

@@ -48,7 +48,7 @@ from core.store.conn import Conn, values
 from core.store.errors import StoreError
 from core.store.tables import insert_event
 from core.tasks import prompts
-from core.text import shorten
+from core.text import head_tail, shorten
 from core.timetext import local_text
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ DAY_S = 86400.0
 DURATION_MAX = 10**12  # seconds: more is shown as this (30,000 years)
 EVIDENCE_TEXT = 500  # characters of an unjudged alert's text
 
+CUT = " … "  # between the head and the tail of a long prompt in the evidence
 SAMPLED = frozenset({Signal.TEXT, Signal.SCREEN})  # read at every watch look
 HELD = frozenset({AgentState.WAITING, AgentState.LIMITED})  # no stall, no nudge, no reassign
 ENDS_STALL = frozenset(
@@ -192,7 +193,7 @@ def combine(
 def waiting_for(conn: Conn, agent: str) -> str | None:
     """What ``agent`` waits for a person to answer: its oldest open prompt or question."""
     for prompt in prompts.open_prompts(conn, agent):
-        return f"prompt {prompt.id} open: {shorten(_spaced(prompt.text), 120)}"
+        return f"prompt {prompt.id} open: {head_tail(_spaced(prompt.text), 120, mark=CUT)}"
     row = conn.execute(
         "SELECT q.id, q.task_id, q.text FROM questions q JOIN tasks t ON t.id = q.task_id "
         "WHERE q.answered_at IS NULL AND t.assignee = $1 AND t.status IN ('assigned', "

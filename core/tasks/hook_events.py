@@ -48,6 +48,19 @@ PLAN_OPTIONS = (
     PromptOption(ALLOW, "Yes, go ahead with the plan"),
     PromptOption(DENY, "No, keep planning"),
 )
+# The fields of a tool's input that say what it does, shown last and in this order, so the
+# tail a long prompt always shows is the end of what runs (``command``'s ``curl ... | sh``);
+# ``description`` is the model's own account of it, shown first and marked as such; any other
+# field goes between them.
+ACTING = (
+    "url", "file_path", "path", "notebook_path", "pattern", "old_string", "query", "statement",
+    "sql", "code", "script", "command", "content", "new_string", "new_source", "edits",
+)  # fmt: skip
+DESCRIPTION = "description"
+# Events after which no permission dialog of their session is still open.
+ENDS_TURN = frozenset(
+    {"Stop", "UserPromptSubmit", "SessionStart", "SessionEnd", CODEX_TURN_COMPLETE}
+)
 _NOTIFICATIONS = {
     "permission_prompt": AgentState.WAITING,
     "idle_prompt": AgentState.IDLE,
@@ -86,23 +99,59 @@ class HookEvent:
         return PLAN_OPTIONS if self.asks_plan else PERMISSION_OPTIONS
 
     def prompt_text(self) -> str:
-        """The request in words: ``Bash: rm -rf build`` (tool and what it would do), or the
-        plan to approve."""
-        tool = str(self.payload.get("tool_name") or "a tool")
+        """The request in words: the tool and every field of its input, the model's own
+        ``description`` first (marked as such), the fields that act last (``url``,
+        ``file_path``, ``sql``, ``command``, ``content``...: the tail of a long request is
+        always what runs); or the plan to approve."""
+        tool = shorten(one_line(str(self.payload.get("tool_name") or "a tool")), 100)
         given = self.payload.get("tool_input")
         if self.asks_plan:
             plan = given.get("plan") if isinstance(given, Mapping) else None
             words = plan.strip() if isinstance(plan, str) and plan.strip() else "(no plan text)"
             return f"Approve Claude's plan?\n\n{words}"
-        what = ""
-        if isinstance(given, Mapping):
-            for key in ("command", "file_path", "url", "pattern", "path", "description"):
-                if isinstance(given.get(key), str) and given[key].strip():
-                    what = given[key]
-                    break
-            else:
-                what = json.dumps(given, ensure_ascii=False)[:500] if given else ""
-        return f"Allow {tool}: {what}" if what else f"Allow {tool}?"
+        if not given:
+            return f"Allow {tool}?"
+        if not isinstance(given, Mapping):
+            return f"Allow {tool}:\n{_value(given)}"
+        return "\n".join([f"Allow {tool}:", *(_field(k, given[k]) for k in _field_order(given))])
+
+    @property
+    def ends_turn(self) -> bool:
+        """The agent's turn (and any permission dialog in it) is over: ``Stop``,
+        ``UserPromptSubmit``, ``SessionStart``, ``SessionEnd``, an ``idle_prompt``
+        notification or Codex's turn complete. (Not ``PreToolUse``, ``SubagentStop`` or a
+        ``permission_prompt`` notification: they come while a dialog of the same session may
+        still be open: parallel tools, subagents, the dialog itself.)"""
+        if self.name == "Notification":
+            return self.payload.get("notification_type") == "idle_prompt"
+        return self.name in ENDS_TURN
+
+
+def _field_order(given: Mapping[str, Any]) -> list[str]:
+    """The input's keys: the model's description first, the others as given, the known
+    acting fields last (in ``ACTING``'s order)."""
+    acting = [k for k in ACTING if k in given]
+    rest = [str(k) for k in given if k not in acting and k != DESCRIPTION]
+    return ([DESCRIPTION] if DESCRIPTION in given else []) + rest + acting
+
+
+def _field(key: str, value: Any) -> str:
+    """``command: make test``; a value of several lines starts on the next line."""
+    name = shorten(one_line(key), 60)
+    if key == DESCRIPTION:
+        name = "description (the model's words)"
+    shown = _value(value)
+    return f"{name}:\n{shown}" if "\n" in shown else f"{name}: {shown}"
+
+
+def _value(value: Any) -> str:
+    """A string as it is; anything else as JSON."""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)
 
 
 def parse(raw: str) -> HookEvent:
@@ -177,33 +226,80 @@ def record(
     event: HookEvent,
     fresh: agent_judge.Freshness,
     ask: bool,
+    *,
+    hook: prompts.HookProcess | None = None,
+    wait_s: float | None = None,
 ) -> Any:
     """One hook call as one transaction: the hook's observation (and, ``ask``, its permission
-    prompt, on the agent's current task), then the agent's state judged at once. The prompt
-    when ``ask``, else the verdict."""
-    agent_signals.record(
-        conn, Observation(agent, Signal.HOOK, event.state, ctx.now, event.evidence)
-    )
+    prompt, on the agent's current task, with the ``hook`` process waiting ``wait_s`` for
+    it), then the agent's state judged at once. An event that ends the agent's turn closes
+    the open prompts of its session. The prompt when ``ask`` (None when the request is too
+    long to show: the agent's own dialog decides), else the verdict."""
+    text = prompts.escaped(event.prompt_text()) if ask else ""
+    too_long = len(text) > prompts.PROMPT_TEXT_LIMIT
+    evidence = event.evidence
+    if too_long:
+        evidence += f": {len(text):,} characters, too long to show: answer it in its terminal"
+    agent_signals.record(conn, Observation(agent, Signal.HOOK, event.state, ctx.now, evidence))
     found = None
-    if ask:
-        held = conn.execute(
-            "SELECT min(id) AS id FROM tasks WHERE assignee = $1 AND status IN ('assigned', "
-            "'in_progress')",
-            (agent,),
-        ).fetchone()["id"]
+    if ask and not too_long:
         found = prompts.open_prompt(
             conn,
             ctx,
             agent,
             Signal.HOOK,
-            event.prompt_text(),
+            text,
             event.options,
-            task_id=held,
+            task_id=_held_task(conn, agent),
             session=event.session,
+            hook=hook,
+            expires_at=None if wait_s is None else ctx.now + wait_s,
         )
+    elif not ask and event.ends_turn:
+        _close_session(conn, ctx, agent, event)
     # the hook's observation and prompt are kept even when the agent cannot be judged
     judge = functools.partial(agent_judge.judge, conn, agent, ctx.now, fresh)
     verdict = agent_judge.isolated(conn, ctx, agent, judge)
     if verdict is not None:
         agent_judge.apply(conn, ctx, agent, verdict)
     return found if ask else verdict
+
+
+def _held_task(conn: Conn, agent: str) -> int | None:
+    row = conn.execute(
+        "SELECT min(id) AS id FROM tasks WHERE assignee = $1 AND status IN ('assigned', "
+        "'in_progress')",
+        (agent,),
+    ).fetchone()
+    return None if row["id"] is None else int(row["id"])
+
+
+def _close_session(conn: Conn, ctx: Ctx, agent: str, event: HookEvent) -> None:
+    """Close ``agent``'s open hook prompts of ``event``'s session: its turn is over, so no
+    dialog of it waits any more (its hook, if still waiting, returns no decision)."""
+    if event.session is None:
+        return
+    why = f"the agent moved on ({event.evidence})"
+    for prompt in prompts.open_prompts(conn, agent):
+        if prompt.source is Signal.HOOK and prompt.session == event.session:
+            prompts.close(conn, ctx, prompt.id, why)
+
+
+def abandon(conn: Conn, ctx: Ctx, prompt_id: int, why: str, fresh: agent_judge.Freshness) -> bool:
+    """Close a hook's prompt that nothing waits for any more (its hook was stopped or is
+    gone, or its wait is long over): the hook's own ``waiting`` for it then no longer holds
+    the agent: while it is still the hook's latest word it becomes ``unknown`` with ``why``,
+    and the agent is judged again. True when this closed it."""
+    closed = prompts.close_if_open(conn, ctx, prompt_id, why)
+    if closed is None:
+        return False
+    latest = agent_signals.observations(conn, [closed.agent]).get(closed.agent, {})
+    seen = latest.get(Signal.HOOK)
+    if seen is not None and seen.state is AgentState.WAITING and seen.at <= closed.opened_at:
+        words = f"hook: prompt {prompt_id} abandoned: {why}"
+        agent_signals.record(
+            conn, Observation(closed.agent, Signal.HOOK, AgentState.UNKNOWN, ctx.now, words)
+        )
+    verdict = agent_judge.judge(conn, closed.agent, ctx.now, fresh)
+    agent_judge.apply(conn, ctx, closed.agent, verdict)
+    return True

@@ -5,6 +5,11 @@ the decision and returns it), its terminal's text or its screen (the decision is
 into its window). It is decided once, by one person (a second decision is refused, naming
 who decided), or closed without a decision when the agent moved on or the wait ran out.
 Events: ``prompt.opened``, ``prompt.decided``, ``prompt.closed``.
+
+A prompt's text is kept whole (what a person approves is what runs); the front ends show its
+head and its tail with a mark of what was cut between them (``Prompt.shown``). A hook's prompt
+records the process waiting for it (``HookProcess``) and the end of its wait (``expires_at``),
+so the coordinator can close it when that process is gone or the wait is long over.
 """
 
 from __future__ import annotations
@@ -19,13 +24,16 @@ from core.context import Ctx
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.store.conn import Conn
 from core.store.tables import insert_event
-from core.text import escape_controls, shorten
+from core.text import escape_controls, head_tail
 
-PROMPT_TEXT_LIMIT = 4000  # characters of a prompt's text kept
+PROMPT_TEXT_LIMIT = 1_000_000  # characters of a prompt's text kept (a longer request opens none)
 COLUMNS = (
     "id, agent, task_id, source, kind, text, options, session, opened_at, "
-    "decided_at, decision, decided_by, closed_at, closed_why"
+    "decided_at, decision, decided_by, closed_at, closed_why, "
+    "hook_host, hook_pid, hook_start, hook_pidns, expires_at"
 )
+_OPEN = "decided_at IS NULL AND closed_at IS NULL"  # the open prompts' index has this WHERE
+EVENT_CUT = " […{cut:,} characters cut…] "  # in an event's one line
 PERMISSION = "permission"  # the kind of a tool-permission prompt
 
 
@@ -35,6 +43,21 @@ class PromptOption:
 
     key: str
     label: str
+
+
+@dataclass(frozen=True)
+class HookProcess:
+    """The ``swarm hook`` process waiting for a prompt's decision: where it runs (``host``,
+    its pid namespace ``pidns``) and which process it is (``pid`` and its start time
+    ``started``, so a pid the kernel gave to another process is not taken for it)."""
+
+    host: str
+    pid: int
+    started: str
+    pidns: str = ""
+
+    def __str__(self) -> str:
+        return f"pid {self.pid} on {self.host}"
 
 
 @dataclass(frozen=True)
@@ -55,6 +78,8 @@ class Prompt:
     decided_by: str | None = None
     closed_at: float | None = None
     closed_why: str | None = None
+    hook: HookProcess | None = None
+    expires_at: float | None = None
 
     @property
     def open(self) -> bool:
@@ -68,6 +93,11 @@ class Prompt:
                 return opt
         keys = ", ".join(o.key for o in self.options)
         raise InvalidInput(f"prompt {self.id} has no option {key!r}: choose one of {keys}")
+
+    def shown(self, limit: int, more: str = "") -> str:
+        """The text in at most ``limit`` characters: whole, or its head and tail with a line
+        between them saying how much was cut (``more``: where to see it all)."""
+        return head_tail(self.text, limit, more)
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict (``swarm inbox --json``, the dashboard, the REST API)."""
@@ -85,6 +115,9 @@ class Prompt:
             "decided_by": self.decided_by,
             "closed_at": self.closed_at,
             "closed_why": self.closed_why,
+            "length": len(self.text),
+            "hook": None if self.hook is None else {"host": self.hook.host, "pid": self.hook.pid},
+            "expires_at": self.expires_at,
         }
 
 
@@ -107,6 +140,19 @@ def _row(row: Any) -> Prompt:
         decided_by=row["decided_by"],
         closed_at=row["closed_at"],
         closed_why=row["closed_why"],
+        hook=_hook(row),
+        expires_at=row["expires_at"],
+    )
+
+
+def _hook(row: Any) -> HookProcess | None:
+    if row["hook_pid"] is None:
+        return None
+    return HookProcess(
+        row["hook_host"] or "",
+        int(row["hook_pid"]),
+        row["hook_start"] or "",
+        row["hook_pidns"] or "",
     )
 
 
@@ -122,12 +168,23 @@ def get_prompt(conn: Conn, prompt_id: int) -> Prompt:
 
 def open_prompts(conn: Conn, agent: str | None = None) -> list[Prompt]:
     """Prompts still open (of one agent, or all), oldest first."""
-    sql = f"SELECT {COLUMNS} FROM agent_prompts WHERE decided_at IS NULL AND closed_at IS NULL"
+    sql = f"SELECT {COLUMNS} FROM agent_prompts WHERE {_OPEN}"
     args: tuple[Any, ...] = ()
     if agent is not None:
         sql += " AND agent = $1"
         args = (agent,)
     return [_row(r) for r in conn.execute(sql + " ORDER BY opened_at, id", args).fetchall()]
+
+
+def escaped(text: str) -> str:
+    """``text`` stripped, its control characters escaped (line breaks kept)."""
+    return escape_controls(text.strip(), keep="\n")
+
+
+def stored_text(text: str) -> str:
+    """A prompt's text as ``open_prompt`` stores it: ``escaped``, at most
+    ``PROMPT_TEXT_LIMIT`` characters (head and tail)."""
+    return head_tail(escaped(text), PROMPT_TEXT_LIMIT)
 
 
 def open_prompt(
@@ -141,17 +198,22 @@ def open_prompt(
     kind: str = PERMISSION,
     task_id: int | None = None,
     session: str | None = None,
+    hook: HookProcess | None = None,
+    expires_at: float | None = None,
 ) -> Prompt:
-    """Record a prompt ``agent`` shows; the same open prompt (same text) again is not new."""
+    """Record a prompt ``agent`` shows; the same open prompt (same text, and the same hook
+    process waiting for it) again is not new. ``hook``: the process waiting for the
+    decision; ``expires_at``: when its wait ends."""
     if not options:
         raise InvalidInput("a prompt needs at least one option")
-    text = shorten(escape_controls(text.strip(), keep="\n"), PROMPT_TEXT_LIMIT)
+    text = stored_text(text)
     for same in open_prompts(conn, agent):
-        if same.text == text and same.source is source:
+        if same.text == text and same.source is source and same.hook == hook:
             return same
     cur = conn.execute(
         "INSERT INTO agent_prompts (agent, task_id, source, kind, text, options, session, "
-        "opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "opened_at, hook_host, hook_pid, hook_start, hook_pidns, expires_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
         (
             agent,
             task_id,
@@ -161,6 +223,8 @@ def open_prompt(
             json.dumps([{"key": o.key, "label": o.label} for o in options]),
             session,
             ctx.now,
+            *((hook.host, hook.pid, hook.started, hook.pidns) if hook else (None,) * 4),
+            expires_at,
         ),
     )
     prompt_id = int(cur.fetchone()["id"])
@@ -168,7 +232,7 @@ def open_prompt(
         conn,
         ctx.now,
         "prompt.opened",
-        f"{agent} asks: {shorten(text, 200)}",
+        f"{agent} asks: {head_tail(text, 200, mark=EVENT_CUT)}",
         task_id=task_id,
         agent=agent,
         actor=ctx.actor,
@@ -209,16 +273,25 @@ def decide(conn: Conn, ctx: Ctx, prompt_id: int, key: str) -> Prompt:
 
 def close(conn: Conn, ctx: Ctx, prompt_id: int, why: str) -> Prompt:
     """Close an open prompt without a decision (the agent moved on, the wait ran out)."""
+    close_if_open(conn, ctx, prompt_id, why)
+    return get_prompt(conn, prompt_id)
+
+
+def close_if_open(conn: Conn, ctx: Ctx, prompt_id: int, why: str) -> Prompt | None:
+    """Close prompt ``prompt_id`` if it is still open; the prompt as it was when this closed
+    it, None when it was decided or closed already (by another writer in between)."""
     prompt = get_prompt(conn, prompt_id)
-    if not prompt.open:
-        return prompt
+    return prompt if prompt.open and _close(conn, ctx, prompt, why) else None
+
+
+def _close(conn: Conn, ctx: Ctx, prompt: Prompt, why: str) -> bool:
+    prompt_id = prompt.id
     closed = conn.execute(
-        "UPDATE agent_prompts SET closed_at = $1, closed_why = $2 "
-        "WHERE id = $3 AND decided_at IS NULL AND closed_at IS NULL",
+        f"UPDATE agent_prompts SET closed_at = $1, closed_why = $2 WHERE id = $3 AND {_OPEN}",
         (ctx.now, why, prompt_id),
     ).rowcount
     if closed != 1:  # decided or closed by another writer in between
-        return get_prompt(conn, prompt_id)
+        return False
     insert_event(
         conn,
         ctx.now,
@@ -229,4 +302,9 @@ def close(conn: Conn, ctx: Ctx, prompt_id: int, why: str) -> Prompt:
         actor=ctx.actor,
         data={"prompt": prompt_id},
     )
-    return get_prompt(conn, prompt_id)
+    return True
+
+
+def waiting_hooks(conn: Conn) -> list[Prompt]:
+    """The open prompts a hook process waits for (or that have a deadline), oldest first."""
+    return [p for p in open_prompts(conn) if p.hook is not None or p.expires_at is not None]

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 from core.models import Agent
 from core.reports.summary import parse_period
 from core.store import alerts
-from core.watch import rules, schedules
+from core.tasks.agent_judge import Freshness
+from core.watch import hook_prompts, rules, schedules
 from core.watch.frames import FrameSource, save_frame
 from core.watch.schedules import DAILY_SUMMARY, Claim, ScheduleSpec
 from core.watch.screen_judge import RECHECK_S, RECHECK_STEP_S, SMALL, ScreenJudge, ScreenLook
@@ -133,9 +134,11 @@ class Watcher:
         return {agent: frame for agent, frame in frames.items() if frame is not None}
 
     async def tick(self) -> rules.TickReport:
-        """Sample the screens, then judge every agent in one transaction."""
+        """Read the panes, close the prompts no hook answers any more, sample the screens,
+        then judge every agent in one transaction."""
         if self.text is not None:
             await self.text.tick()
+        await self.close_abandoned_prompts()
         changed = await self.sample()
         report = await self.service.write(
             "watch", rules.tick, self.settings, changed, self.since, self.first_frames
@@ -153,10 +156,12 @@ class Watcher:
 
     async def record(self) -> list[str]:
         """A node's tick: read its tmux agents' panes (the TEXT signal: observations and
-        prompts, stored), sample its agents' screens and store their activity (and the first
-        frame of each) for the coordinator's stall rules; the agents found active."""
+        prompts, stored), close the prompts of this machine's hooks that are gone, sample its
+        agents' screens and store their activity (and the first frame of each) for the
+        coordinator's stall rules; the agents found active."""
         if self.text is not None:
             await self.text.tick()
+        await self.close_abandoned_prompts()
         changed = await self.sample()
         first = {a: t for a, t in self.first_frames.items() if a not in self._stored_first}
         if not changed and not first:
@@ -166,6 +171,17 @@ class Watcher:
         )
         self._stored_first.update(first)
         return active
+
+    async def close_abandoned_prompts(self) -> list[int]:
+        """Close the permission prompts whose hook is gone (a hook of this machine) or whose
+        wait is long over (``core.watch.hook_prompts``); their ids."""
+        actor = "watch" if self.node is None else f"node {self.node}"
+        fresh = Freshness.of(
+            self.settings.interval_s,
+            self.settings.stall_after_s,
+            self.service.settings.limit_backoff_s,
+        )
+        return await hook_prompts.sweep(self.service, fresh, actor)
 
     async def close(self) -> None:
         """Close the screen connection (in the thread that used it) and the pane reader."""

@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -46,6 +47,20 @@ class Proc:
 def me() -> Proc:
     """The running process."""
     return Proc(os.getpid(), start_time(os.getpid()) or "")
+
+
+def host() -> str:
+    """This machine's name (what a process recorded elsewhere is compared with)."""
+    return socket.gethostname()
+
+
+def pid_namespace() -> str:
+    """This process's pid namespace (``pid:[4026531836]``; empty where there is none to
+    read): a pid means the same process only within one namespace."""
+    try:
+        return os.readlink(PROC / "self" / "ns" / "pid")
+    except OSError:
+        return ""
 
 
 def start_time(pid: int) -> str | None:

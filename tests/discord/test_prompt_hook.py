@@ -61,7 +61,8 @@ async def test_a_press_in_discord_answers_the_waiting_hook(world: World, desk: D
         post = await world.server.wait_for_message(
             prompt_post(world, "Agent-1"), channel=world.channel, timeout_s=30
         )
-        assert "Allow Bash: make test" in post.content
+        assert "Allow Bash:\ndescription (the model's words): Run the tests\n" in post.content
+        assert "\ncommand: make test\n```" in post.content
         ids = post.custom_ids()
         assert len(ids) == 3
         # two admins' presses at once (here: two clicks before the post changes)
