@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,7 @@ ACTOR = "github"
 LOG_TAIL_LINES = 40
 SLOW_S = 300.0  # an open PR that did not change: its checks and reviews read this often
 TAIL_CHARS = 4000  # of the log tail kept for the Discord post and a retry
+PAUSE_MAX_S = 3660.0  # GitHub's limits reset within the hour: a later reset is not believed
 
 
 class GitHubSync:
@@ -128,7 +130,7 @@ class GitHubSync:
         """No call until the reset (GitHub's wall-clock time, on the loop's clock), said in
         one line; the next poll runs as soon as it ends."""
         now = self.service.clock.now()
-        self.paused_until = now + max(1.0, exc.reset_at - time.time() + 1)
+        self.paused_until = now + pause_s(exc.reset_at, time.time())
         self._next_poll = min(self._next_poll, self.paused_until)
         log.warning(
             "GitHub rate limit used up: no GitHub call until %s (nothing is lost)",
@@ -482,3 +484,10 @@ def _pushed(
 
 def _note(conn: Any, ctx: Any, task_id: int, kind: str, text: str) -> None:
     links.note(conn, ctx, task_id, kind, text)
+
+
+def pause_s(reset_at: float, now: float) -> float:
+    """Seconds to wait for a rate limit's reset: at least 1, at most ``PAUSE_MAX_S`` (a reset
+    header hours or years away, or not a number, never stops the loop for longer)."""
+    wait = reset_at - now + 1
+    return max(1.0, min(PAUSE_MAX_S, wait)) if math.isfinite(wait) else PAUSE_MAX_S

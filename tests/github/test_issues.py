@@ -108,6 +108,21 @@ async def test_rate_limit_exhaustion_backs_off_with_one_line_and_loses_nothing(
     assert [t.title for t in await service.list_tasks()] == ["#1 A"]
 
 
+async def test_a_rate_limit_reset_years_away_pauses_the_loop_for_an_hour_at_most(
+    world: World, service: SwarmService, clock: ManualClock
+) -> None:
+    # a reset header from a server gone wrong (or a proxy) must not stop GitHub for years
+    gh = world.gh
+    gh.open_issue(REPO, "A", "a", labels=["swarm"], labeled_by=world.maintainer)
+    gh.rate_limit(remaining=0, reset_in=10 * 365 * 86400)
+    await world.sync.fire()
+    assert await service.list_tasks() == []
+    gh.rate_limit(remaining=5000, reset_in=3600)
+    clock.advance(3660)  # sync.PAUSE_MAX_S
+    await world.sync.fire()
+    assert [t.title for t in await service.list_tasks()] == ["#1 A"]
+
+
 @pytest.fixture
 async def other(settings: Settings, clock: ManualClock) -> AsyncIterator[SwarmService]:
     """A second service on the same database (another node's GitHub loop, a webhook)."""
