@@ -20,10 +20,13 @@ import discord
 
 from core.models import Event
 from core.service.swarm import SwarmService
+from core.store.errors import StoreError
 from core.store.posts import Post
 from core.text import one_line, shorten
 
 log = logging.getLogger(__name__)
+BUG_TRIES = 3  # an event whose handling raises a bug this many times in a row is skipped
+INFRASTRUCTURE_MODULES = frozenset({"aiohttp", "discord", "psycopg", "sqlite3", "asyncio"})
 
 
 class Failure(enum.StrEnum):
@@ -39,6 +42,14 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, discord.HTTPException) and 400 <= exc.status < 500 and exc.status != 429:
         return Failure.gone if exc.status == 404 else Failure.refused
     return Failure.transient
+
+
+def infrastructure(exc: BaseException) -> bool:
+    """True for what the network, Discord or the database raise (may pass later); False for
+    an error of swarm's own code on one event (a bug, a malformed row: fails every time)."""
+    if isinstance(exc, OSError | TimeoutError | discord.DiscordException | StoreError):
+        return True
+    return type(exc).__module__.split(".")[0] in INFRASTRUCTURE_MODULES
 
 
 def for_good(exc: BaseException) -> bool:
@@ -67,6 +78,7 @@ class Loop:
         self.consumer = consumer
         self.alerting: bool | None = None  # None: an alert may be open from before a restart
         self.through = False
+        self.bug: tuple[int, int] = (0, 0)  # the event whose handling raised a bug, how often
 
     async def send(self, target: Any, *args: Any, **kwargs: Any) -> Any:
         """``target.send(...)``, noting that a post got through."""
@@ -102,7 +114,7 @@ class Loop:
         try:
             handled = bool(await handle())
         except Exception as exc:
-            if not for_good(exc):
+            if not for_good(exc) and not self._bug_again(event, exc):
                 raise
             await self.skipped(event, exc)
             return True
@@ -111,6 +123,19 @@ class Loop:
             self.alerting = False
         self.through = False
         return handled
+
+    def _bug_again(self, event: Event, exc: BaseException) -> bool:
+        """True when ``event``'s handling raised an error of swarm's own (not the network's,
+        Discord's or the database's) ``BUG_TRIES`` times in a row: trying again cannot
+        help, so it is skipped like a post refused for good, never holding the loop."""
+        if infrastructure(exc):
+            return False
+        tries = self.bug[1] + 1 if self.bug[0] == event.id else 1
+        self.bug = (event.id, tries)
+        if tries < BUG_TRIES:
+            return False
+        log.error("%s: event %d fails every time", self.consumer, event.id, exc_info=exc)
+        return True
 
     async def skipped(self, event: Event, exc: BaseException) -> None:
         """Discord refused ``event``'s post for good: move past it, recorded and alerted."""

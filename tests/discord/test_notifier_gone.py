@@ -27,6 +27,7 @@ from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.store.alerts import list_alerts
 from core.store.event_query import EventFilter
+from core.store.tables import insert_event
 from tests.discord.conftest import World, builder_for
 from tests.discord.test_notifier import edited_to, has, thread_of
 from tests.discord.test_prompt_posts import open_prompt
@@ -294,3 +295,21 @@ async def test_what_fails_for_good_and_what_for_now(world: World) -> None:
     refusals.append((ConnectionResetError("reset by peer"), Failure.transient, "Connection"))
     for exc, failure, text in refusals:
         assert classify(exc) is failure and describe(exc).startswith(text), exc
+
+
+def _malformed_event(conn: Any, ctx: Any) -> None:
+    # a row no handler can read (an older version's, or a bug's): its message id is no number
+    insert_event(conn, ctx.now, "message.queued", "cli → all: hi", data={"message": "x"})
+
+
+async def test_an_event_that_fails_every_time_is_skipped_not_retried_for_ever(
+    world: World,
+) -> None:
+    server, channel, service = world.server, world.channel, world.service
+    await service.write("cli", _malformed_event)  # int("x") raises in the handler
+    await service.create_task(TaskSpec("after the bad one"), "cli")
+    await server.wait_for_message(has("**T-1** · after the bad one"), channel=channel)
+    (failed,) = await service.find_events(EventFilter(kinds=("discord.post_failed",)))
+    assert "message.queued" in failed.text and "ValueError" in failed.text
+    alerts = [a for a in await service.read(list_alerts) if a.agent == "discord"]
+    assert alerts == [] or alerts[0].kind == "post_failed"  # cleared once T-1's card went
