@@ -10,6 +10,7 @@ Blocking calls: run them off the event loop.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import uuid
@@ -120,6 +121,28 @@ def _capture_together(refs: Sequence[PaneRef], timeout: float) -> list[PaneText]
     if done.returncode != 0 or len(parts) != len(refs) + 1 or parts[-1]:
         return None
     return [PaneText(ref, lines=split_lines(text)) for ref, text in zip(refs, parts, strict=False)]
+
+
+def window_panes(ref: PaneRef, timeout: float = CAPTURE_TIMEOUT_S) -> set[tuple[str, str]]:
+    """Every pane of ``ref``'s window as (the server's socket path, the pane's id: ``%3``),
+    what tmux gives a process in it as ``$TMUX`` (first field) and ``$TMUX_PANE``; empty
+    when the window cannot be read (blocking). The caller's own server (``$TMUX``) is not
+    asked instead of the default one."""
+    found = TARGET.fullmatch(ref.target)
+    window = f"={found['session']}:{found['window']}" if found else ref.target
+    args = ref.command("list-panes", "-t", window, "-F", "#{socket_path}\t#{pane_id}")
+    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+    try:
+        done = subprocess.run(
+            args, capture_output=True, text=True, timeout=timeout, env=env,
+            stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    if done.returncode != 0:
+        return set()
+    rows = (line.partition("\t") for line in done.stdout.splitlines())
+    return {(socket, pane) for socket, tab, pane in rows if tab}
 
 
 def split_lines(text: str) -> tuple[str, ...]:
