@@ -123,26 +123,51 @@ def _capture_together(refs: Sequence[PaneRef], timeout: float) -> list[PaneText]
     return [PaneText(ref, lines=split_lines(text)) for ref, text in zip(refs, parts, strict=False)]
 
 
-def window_panes(ref: PaneRef, timeout: float = CAPTURE_TIMEOUT_S) -> set[tuple[str, str]]:
-    """Every pane of ``ref``'s window as (the server's socket path, the pane's id: ``%3``),
-    what tmux gives a process in it as ``$TMUX`` (first field) and ``$TMUX_PANE``; empty
-    when the window cannot be read (blocking). The caller's own server (``$TMUX``) is not
-    asked instead of the default one."""
-    found = TARGET.fullmatch(ref.target)
-    window = f"={found['session']}:{found['window']}" if found else ref.target
-    args = ref.command("list-panes", "-t", window, "-F", "#{socket_path}\t#{pane_id}")
+@dataclass(frozen=True)
+class PaneWhere:
+    """Where a pane is: its server's socket path, its session and its window."""
+
+    socket: str
+    session: str
+    window_index: str
+    window_name: str
+
+    def in_window_of(self, target: str) -> bool:
+        """True when ``target`` (``session:window[.pane]``) names this pane's window (by
+        its index or its name)."""
+        found = TARGET.fullmatch(target)
+        return (
+            found is not None
+            and found["session"] == self.session
+            and found["window"] in (self.window_index, self.window_name)
+        )
+
+
+def pane_where(
+    pane_id: str, socket: str | None, timeout: float = CAPTURE_TIMEOUT_S
+) -> PaneWhere | None:
+    """Where pane ``pane_id`` (``%3``: a process in it has it as ``$TMUX_PANE``) is on the
+    tmux server of ``socket`` (None: the user's default server, not the caller's ``$TMUX``);
+    None when that server has no such pane or cannot be asked (blocking)."""
+    fields = "#{socket_path}\t#{session_name}\t#{window_index}\t#{window_name}"
+    args = PaneRef(pane_id, socket).command("display-message", "-p", "-t", pane_id, fields)
     env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
     try:
         done = subprocess.run(
-            args, capture_output=True, text=True, timeout=timeout, env=env,
-            stdin=subprocess.DEVNULL, check=False,
-        )  # fmt: skip
+            args,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
-        return set()
-    if done.returncode != 0:
-        return set()
-    rows = (line.partition("\t") for line in done.stdout.splitlines())
-    return {(socket, pane) for socket, tab, pane in rows if tab}
+        return None
+    parts = done.stdout.rstrip("\n").split("\t")
+    if done.returncode != 0 or len(parts) != 4:
+        return None
+    return PaneWhere(*parts)
 
 
 def split_lines(text: str) -> tuple[str, ...]:

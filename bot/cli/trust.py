@@ -95,20 +95,21 @@ def _agent_named(agents: Mapping[str, Agent], name: str) -> str | None:
 
 
 def _pane_agent(agents: Mapping[str, Agent], env: Mapping[str, str]) -> str | None:
-    """The agent whose tmux window holds the pane of ``$TMUX_PANE`` on the server of
-    ``$TMUX``."""
+    """The agent whose tmux window (the agents file's ``tmux``) holds the pane of
+    ``$TMUX_PANE`` on the server of ``$TMUX``: one question per tmux server of the agents."""
     pane, server = env.get("TMUX_PANE", ""), env.get("TMUX", "")
     if not pane or not server:
         return None
-    from core.tmux import PaneRef, window_panes
+    from core.tmux import pane_where
 
     socket = os.path.realpath(server.rsplit(",", 2)[0])
-    for agent in agents.values():
-        if agent.tmux is None:
-            continue
-        panes = window_panes(PaneRef(agent.tmux, agent.tmux_socket))
-        if any(p == pane and os.path.realpath(s) == socket for s, p in panes):
-            return agent.id
+    for asked in {a.tmux_socket for a in agents.values() if a.tmux is not None}:
+        where = pane_where(pane, asked)
+        if where is None or os.path.realpath(where.socket) != socket:
+            continue  # no such pane there, or the same pane id on another server
+        for agent in agents.values():
+            if agent.tmux and agent.tmux_socket == asked and where.in_window_of(agent.tmux):
+                return agent.id
     return None
 
 
