@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from core.errors import InvalidInput, InvalidState, NotFound
+from core.errors import InvalidInput, InvalidState, NotFound, PersonOnly
 from core.models import Agent
 from core.settings import Settings
 from core.text import MULTI_LINE, control_chars, escape_controls
@@ -28,6 +28,13 @@ class Ctx:
         """The configured agent acting (case-insensitive), or None for a person."""
         lowered = {a.lower(): a for a in self.agents}
         return lowered.get(self.actor.strip().lower())
+
+    def require_person(self, what: str) -> None:
+        """PersonOnly when the actor is a configured agent: ``what`` is a person's to decide
+        (an agent never answers a prompt, a question or a gate, its own or another's)."""
+        me = self.as_agent()
+        if me is not None:
+            raise PersonOnly(f"{what} is a person's decision, not {me}'s: nothing was done")
 
     def report_by(
         self, ref: str, holder: str | None, force: bool

@@ -34,6 +34,11 @@ class MissingDependency(DependencyError):
     """A dependency on a task id that names no task in the database."""
 
 
+class PersonOnly(SwarmError):
+    """A person's decision (a prompt, a question, a gate, a credential...) asked for by an
+    agent, or from an agent's terminal; nothing was done."""
+
+
 class InvalidState(SwarmError):
     """The action does not fit the current state (done on a task that is not active...)."""
 

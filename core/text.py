@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 DISCORD_LIMIT = 2000
 
 
@@ -88,3 +91,75 @@ def head_tail(text: str, limit: int, more: str = "", mark: str = CUT_MARK) -> st
     head = room - tail
     cut = total - head - tail
     return text[:head] + mark.format(cut=cut, total=total, more=more) + text[total - tail :]
+
+
+# Format characters (Unicode category Cf) that show something: the prepended concatenation
+# marks of Arabic, Syriac and Kaithi numbers. Every other one is invisible.
+_SHOWN_FORMAT = frozenset("\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891\u08e2")
+_SHOWN_FORMAT |= frozenset("\U000110bd\U000110cd")
+_JOINERS = frozenset("\u200c\u200d")  # zero-width non-joiner and joiner
+ZWSP = "\u200b"
+
+
+_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+
+
+def _is_selector(char: str) -> bool:
+    code = ord(char)
+    return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
+
+
+def _is_base(char: str) -> bool:
+    """A character a joiner or a variation selector may follow or join: it shows."""
+    return not (
+        char.isspace()
+        or _is_selector(char)
+        or char in _JOINERS
+        or unicodedata.category(char) in ("Cf", "Cc")
+    )
+
+
+def _hidden(char: str) -> bool:
+    """A format character or a variation selector that shows nothing (bidi controls: no,
+    they are refused, not removed)."""
+    if char in _BIDI or char in _SHOWN_FORMAT:
+        return False
+    return _is_selector(char) or unicodedata.category(char) == "Cf"
+
+
+def strip_invisible(text: str) -> tuple[str, int]:
+    """``text`` without its invisible characters, and how many there were.
+
+    Invisible: the format characters (Unicode category Cf: the tag characters
+    U+E0000-U+E007F a model reads as text that no one sees, zero-width spaces, word joiners,
+    the byte order mark, soft hyphens...), except a zero-width joiner or non-joiner between
+    two shown characters (emoji sequences, Persian and Indic scripts); and a variation
+    selector that follows no shown character (a run of selectors carries hidden bytes). A
+    zero-width space right after ``@`` stays: it is how swarm keeps a quoted mention from
+    notifying anyone. The bidi controls are left to :func:`control_chars` (refused where
+    they are checked).
+    """
+    if text.isascii():
+        return text, 0
+    plain = text.replace("\n", "").replace("\t", "")
+    if plain.isprintable() and not _SELECTORS.search(plain):
+        return text, 0  # no format character (not printable) and no selector: at C speed
+    kept: list[str] = []
+    for at, char in enumerate(text):
+        if not _hidden(char):
+            kept.append(char)
+        elif char in _JOINERS:
+            after = text[at + 1] if at + 1 < len(text) else " "
+            joins = bool(kept) and (_is_base(kept[-1]) or _is_selector(kept[-1]))
+            if joins and _is_base(after):
+                kept.append(char)
+        elif _is_selector(char) and kept and _is_base(kept[-1]):
+            kept.append(char)
+        elif char == ZWSP and kept and kept[-1] == "@":
+            kept.append(char)  # a mention broken on purpose (@\u200beveryone)
+    return "".join(kept), len(text) - len(kept)
+
+
+def invisible_removed(count: int) -> str:
+    """``3 invisible characters removed`` (events say what was taken out of a text)."""
+    return f"{count} invisible character{'s' if count != 1 else ''} removed"

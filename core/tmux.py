@@ -10,6 +10,7 @@ Blocking calls: run them off the event loop.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import uuid
@@ -120,6 +121,53 @@ def _capture_together(refs: Sequence[PaneRef], timeout: float) -> list[PaneText]
     if done.returncode != 0 or len(parts) != len(refs) + 1 or parts[-1]:
         return None
     return [PaneText(ref, lines=split_lines(text)) for ref, text in zip(refs, parts, strict=False)]
+
+
+@dataclass(frozen=True)
+class PaneWhere:
+    """Where a pane is: its server's socket path, its session and its window."""
+
+    socket: str
+    session: str
+    window_index: str
+    window_name: str
+
+    def in_window_of(self, target: str) -> bool:
+        """True when ``target`` (``session:window[.pane]``) names this pane's window (by
+        its index or its name)."""
+        found = TARGET.fullmatch(target)
+        return (
+            found is not None
+            and found["session"] == self.session
+            and found["window"] in (self.window_index, self.window_name)
+        )
+
+
+def pane_where(
+    pane_id: str, socket: str | None, timeout: float = CAPTURE_TIMEOUT_S
+) -> PaneWhere | None:
+    """Where pane ``pane_id`` (``%3``: a process in it has it as ``$TMUX_PANE``) is on the
+    tmux server of ``socket`` (None: the user's default server, not the caller's ``$TMUX``);
+    None when that server has no such pane or cannot be asked (blocking)."""
+    fields = "#{socket_path}\t#{session_name}\t#{window_index}\t#{window_name}"
+    args = PaneRef(pane_id, socket).command("display-message", "-p", "-t", pane_id, fields)
+    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+    try:
+        done = subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    parts = done.stdout.rstrip("\n").split("\t")
+    if done.returncode != 0 or len(parts) != 4:
+        return None
+    return PaneWhere(*parts)
 
 
 def split_lines(text: str) -> tuple[str, ...]:

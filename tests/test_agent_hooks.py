@@ -315,6 +315,26 @@ async def test_the_agent_comes_from_swarm_agent_or_the_workspace_it_works_in(
     assert done.returncode == 0 and "no agent" in done.stderr
 
 
+async def test_a_hook_naming_no_configured_agent_is_refused_in_one_line_not_credited(
+    desk: Desk, desk_service: SwarmService
+) -> None:
+    """A hook whose ``--agent`` or ``SWARM_AGENT`` names an agent that is not configured (a
+    stale hooks file, a removed agent, a forged call) runs in Agent-2's workspace: it used to
+    be credited to Agent-2 (the workspace's agent); it is refused, one log line."""
+    program = [sys.executable, "-m", "bot.cli.main", "hook"]
+    body = json.dumps(payload(desk.ws["Agent-2"], "UserPromptSubmit", prompt="go"))
+    for extra, env in (
+        (["--agent", "Agent-9"], cli_env(desk.home, desk.config)),
+        ([], cli_env(desk.home, desk.config, agent="Ghost\nAgent")),
+    ):
+        done = await asyncio.to_thread(_run, [*program, *extra], body, env)
+        assert (done.returncode, done.stdout) == (0, ""), done.stderr
+        said = "--agent 'Agent-9' is not" if extra else "SWARM_AGENT 'Ghost\\x0aAgent' is not"
+        assert done.stderr.count("\n") == 1 and said in done.stderr, done.stderr
+        assert "a configured agent" in done.stderr and "not recorded" in done.stderr
+    assert (await row(desk_service, "Agent-2"))["signals"] == {}
+
+
 def test_without_its_database_the_hook_exits_0_at_once_and_creates_nothing(
     tmp_path: Path,
 ) -> None:

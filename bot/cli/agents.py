@@ -26,6 +26,8 @@ def register(sub: Any) -> None:
         q = asub.add_parser(name, help=f"{name} one agent ({what})")
         q.add_argument("agent")
         q.set_defaults(handler=cmd_agent_pause, paused=paused)
+        if not paused:  # anyone may stop an agent; only a person undoes it
+            q.set_defaults(person_only="resuming a paused agent")
     desktop.register(asub)
     workspaces.register_agents(asub)
     agent_hooks.register_agents(asub)

@@ -54,7 +54,7 @@ def register(sub: Any) -> None:
         help="also save the plan as $SWARM_HOME/workflows/NAME.toml",
     )
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_plan)
+    p.set_defaults(handler=cmd_plan, person_only=plan_decision)
     p = sub.add_parser("usage", help="AI calls, tokens and cost per purpose, model and day")
     p.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
     p.add_argument("--json", action="store_true")
@@ -78,6 +78,15 @@ async def cmd_plan(service: SwarmService, args: argparse.Namespace) -> int:
         if len(words) == 2 and words[0] in ACTIONS and _looks_like_plan(words[1]):
             return await _plan_action(ai, words[0], words[1], args)
         return await _plan_draft(ai, " ".join(words), args)
+
+
+def plan_decision(args: argparse.Namespace) -> str | None:
+    """``plan approve|discard P-3`` decides a draft for a person (a person-only command);
+    drafting a plan does not."""
+    words = args.words
+    if len(words) == 2 and words[0] in ("approve", "discard") and _looks_like_plan(words[1]):
+        return f"{'approving' if words[0] == 'approve' else 'discarding'} a plan"
+    return None
 
 
 def _looks_like_plan(word: str) -> bool:

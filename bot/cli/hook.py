@@ -204,10 +204,18 @@ async def _open(config: Config) -> StoreAccess | None:
 def _agent_of(
     service: StoreAccess, config: Config, given: str | None, event: HookEvent
 ) -> str | None:
-    """``--agent``, else ``$SWARM_AGENT`` naming an agent, else the workspace of ``cwd``."""
+    """``--agent``, else ``$SWARM_AGENT``, else the workspace of ``cwd``. A name given that
+    is no configured agent is refused (NotFound: the hook logs one line), never credited to
+    the agent of the workspace."""
     lowered = {a.lower(): a for a in service.agents}
-    for name in (given, config.env.get("SWARM_AGENT")):
-        if name and name.strip().lower() in lowered:
+    for source, name in (("--agent", given), ("SWARM_AGENT", config.env.get("SWARM_AGENT"))):
+        if name and name.strip():
+            if name.strip().lower() not in lowered:
+                from core.errors import NotFound
+                from core.text import one_line, shorten
+
+                shown = shorten(one_line(name.strip()), 100)
+                raise NotFound(f"{source} '{shown}' is not a configured agent")
             return lowered[name.strip().lower()]
     from core.workspaces.ops import agent_at
 

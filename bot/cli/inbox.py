@@ -59,7 +59,9 @@ def register(sub: Any) -> None:
         )
         p.add_argument("--note", default="", help="why (kept with a gate's decision)")
         p.add_argument("--json", action="store_true", help="print what was done as JSON")
-        p.set_defaults(handler=cmd_decide, decision=name)
+        p.set_defaults(
+            handler=cmd_decide, decision=name, person_only="answering a prompt, gate or plan"
+        )
 
 
 async def cmd_inbox(service: SwarmService, args: argparse.Namespace) -> None:

@@ -15,7 +15,7 @@ def register(sub: Any) -> None:
     p.add_argument("reason", nargs="?", default="", help="why (shown to others)")
     p.set_defaults(handler=cmd_pause)
     p = sub.add_parser("resume", help="release the kill switch")
-    p.set_defaults(handler=cmd_resume)
+    p.set_defaults(handler=cmd_resume, person_only="releasing the kill switch")
 
 
 async def cmd_pause(service: SwarmService, args: argparse.Namespace) -> None:

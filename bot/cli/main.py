@@ -196,6 +196,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
             raise InvalidInput(f"argument {index} is not valid UTF-8 text")
     args = build_parser().parse_args(hoist_global_options(raw))
     args.actor_flag = args.actor is not None
+    args.argv = raw  # as typed (a refused command is recorded with it)
     args.configuration = _configuration(args)
     configure_logging(args.configuration.env, verbose=args.verbose)
     args.actor = check_chars((args.actor or args.configuration.actor).strip(), "--as / SWARM_AGENT")
@@ -209,10 +210,12 @@ async def _run(args: argparse.Namespace) -> int:
     if getattr(args, "no_service", False):
         return int(await handler(None, args) or 0)  # type: ignore[arg-type]
     from bot.app import Builder
+    from bot.cli import trust
     from core.errors import MissingDependency, UnknownTask
 
     service = await Builder(args.configuration).service()
     try:
+        await trust.check(service, args)  # a person's decisions: never an agent's terminal
         return int(await handler(service, args) or 0)
     except (UnknownTask, MissingDependency) as exc:  # the wrong SWARM_HOME is the usual cause
         raise type(exc)(f"{exc} (in {service.settings.database_shown})") from None

@@ -35,7 +35,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("answer", help="the answer (quote it)")
     p.add_argument("--json", action="store_true", help="print the question as JSON")
-    p.set_defaults(handler=cmd_reply)
+    p.set_defaults(handler=cmd_reply, person_only="answering an agent's question")
 
 
 async def cmd_ask(service: SwarmService, args: argparse.Namespace) -> None:

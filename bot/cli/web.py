@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.args import count_arg
 from bot.cli.output import emit_json
+from bot.cli.trust import os_user
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
@@ -48,13 +50,13 @@ def register(sub: Any) -> None:
         metavar="DAYS",
         help="stop working after DAYS days, 1-3650 (default: never)",
     )
-    t.set_defaults(handler=cmd_token_create)
+    t.set_defaults(handler=cmd_token_create, person_only="creating a credential")
     t = tsub.add_parser("list", help="every token (never the token itself)")
     t.add_argument("--json", action="store_true")
     t.set_defaults(handler=cmd_token_list)
     t = tsub.add_parser("revoke", help="stop a token from working")
     t.add_argument("id", type=count_arg(2**62), help="the token's id (see swarm web token list)")
-    t.set_defaults(handler=cmd_token_revoke)
+    t.set_defaults(handler=cmd_token_revoke, person_only="revoking a credential")
 
 
 def _days(raw: str) -> int:
@@ -107,7 +109,10 @@ async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> N
     token = tokens.new_token()
     now = service.clock.now()
     expires = now + args.expires * 86400 if args.expires is not None else None
-    token_id = await service.update(tokens.create, token, name, role, now, expires, agent)
+    by = {"by": args.actor, "user": os_user()}  # the event and audit row of the creation
+    token_id = await service.update(
+        partial(tokens.create, **by), token, name, role, now, expires, agent
+    )
     print(token)
     what = f"{agent}'s MCP token" if agent else role.value
     print(
@@ -143,5 +148,6 @@ async def cmd_token_revoke(service: SwarmService, args: argparse.Namespace) -> N
     """``swarm web token revoke ID``."""
     from core.store import web_tokens as tokens
 
-    await service.update(tokens.revoke, args.id, service.clock.now())
+    by = {"by": args.actor, "user": os_user()}
+    await service.update(partial(tokens.revoke, **by), args.id, service.clock.now())
     print(f"token {args.id} revoked")

@@ -71,7 +71,7 @@ def _workflow(sub: Any) -> None:
         q = wsub.add_parser(name, help=helptext)
         q.add_argument("id", help="the gate's task id, e.g. T-12")
         q.add_argument("--note", default="", help="why (recorded)")
-        q.set_defaults(handler=cmd_gate, decision=name)
+        q.set_defaults(handler=cmd_gate, decision=name, person_only=f"deciding a gate ({name})")
 
 
 def _campaign(sub: Any) -> None:

@@ -115,7 +115,7 @@ def register_task(tsub: Any) -> None:
     )
     q.add_argument("id")
     q.add_argument("--into", metavar="BRANCH", help="target branch (default: the base)")
-    q.set_defaults(handler=cmd_task_merge)
+    q.set_defaults(handler=cmd_task_merge, person_only="merging an agent's work")
 
 
 async def cmd_task_diff(service: SwarmService, args: argparse.Namespace) -> None:

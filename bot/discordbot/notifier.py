@@ -72,7 +72,16 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 30.0
 FIRST_START_BACKLOG = 200
 QUIET_LINE_KINDS = frozenset(
-    {"schedule.failed", "input.paused", "input.resumed", "campaign.finished", "campaign.cancelled"}
+    {
+        "schedule.failed",
+        "input.paused",
+        "input.resumed",
+        "campaign.finished",
+        "campaign.cancelled",
+        "access.refused",  # an agent's terminal asked for a person's decision
+        "token.created",
+        "token.revoked",
+    }
 )
 
 

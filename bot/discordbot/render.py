@@ -44,6 +44,9 @@ POSTED_KINDS = TASK_LINE_KINDS | frozenset(
         "plan.discarded",
         "campaign.finished",
         "campaign.cancelled",
+        "access.refused",
+        "token.created",
+        "token.revoked",
     }
 )
 ALERT_KINDS = frozenset({"alert.opened", "alert.cleared"})
@@ -64,6 +67,9 @@ ICONS = {
     "agent.limited": "⏳",
     "agent.limit_ended": "▶️",
     "summary.posted": "📋",
+    "access.refused": "🛑",
+    "token.created": "🔑",
+    "token.revoked": "🔑",
 }
 
 

@@ -22,6 +22,7 @@ def render(
     note: bool = False,
     withdrawn: bool = False,
     mcp: bool = False,
+    from_agent: str | None = None,
 ) -> str:
     """Wrap ``text`` in the swarm envelope; ``workspace``: the folder and branch to work in;
     ``handoff``: what the previous agent left, when the task comes from another one;
@@ -29,7 +30,9 @@ def render(
     a message about the task, not its prompt (an answer, a nudge): the head line and the
     text only; ``withdrawn``: the task is taken back from the agent (no report commands:
     not a task); ``mcp``: the agent has swarm's MCP tools (``mcp = true`` in the agents file):
-    the report line names the tools, the shell commands only as the fallback."""
+    the report line names the tools, the shell commands only as the fallback; ``from_agent``:
+    the text is that agent's words (a message it sent), quoted line by line
+    (:func:`agent_words`)."""
     head = [f"[swarm] from {sender} to {agent}"]
     if withdrawn and task_id is not None:
         head.append(f"WITHDRAWN: task {task_ref(task_id)} is no longer yours (not a new task)")
@@ -39,7 +42,8 @@ def render(
     head.append(f"priority {priority.name}")
     if is_retry:
         head.append("RETRY (this may repeat an earlier message)")
-    lines = [" | ".join(head), "", text.rstrip()]
+    body = agent_words(from_agent, text) if from_agent else text.rstrip()
+    lines = [" | ".join(head), "", body]
     if note:
         return "\n".join(lines)
     if handoff:
@@ -61,6 +65,17 @@ def render(
             f'{swarm} task fail {ref} --reason "why"',
         ]
     return "\n".join(lines)
+
+
+def agent_words(agent: str, text: str) -> str:
+    """An agent's message with every line quoted by ``> `` (lines split at every kind of
+    line break, U+2028 too): no line of it can begin as swarm's header (``[swarm] from ...``)
+    or as anything else of swarm's, whatever the agent wrote."""
+    quoted = "\n".join(f"> {line}".rstrip() for line in text.rstrip().splitlines() or [""])
+    return (
+        f"Message from {agent}, an agent, quoted (every line of it starts with >; "
+        f"it is {agent}'s text, not swarm's or a person's):\n{quoted}"
+    )
 
 
 def mcp_report_line(ref: str, swarm: str) -> str:

@@ -114,6 +114,7 @@ async def plan(
         note=is_note(delivery.target),
         withdrawn=withdrawn,
         mcp=agent.mcp,
+        from_agent=_agent_sender(service, delivery),
     )
     if onboards:
         intro = await asyncio.to_thread(onboarding.text_for, service, agent)
@@ -130,6 +131,16 @@ async def plan(
         )
     )
     return Plan(tuple(parcels), onboards)
+
+
+def _agent_sender(service: StoreAccess, delivery: Delivery) -> str | None:
+    """The configured agent that sent a plain message (``swarm send``, ``broadcast``, the
+    MCP ``message`` tool): its words are quoted. None for swarm's own messages (prompts,
+    notes, withdrawals) and a person's."""
+    if delivery.task_id is not None or is_note(delivery.target):
+        return None
+    lowered = {a.lower(): a for a in service.agents}
+    return lowered.get(delivery.sender.strip().lower())
 
 
 def _is_prompt(delivery: Delivery) -> bool:

@@ -14,7 +14,8 @@ The actions answer an item in one transaction, by that reference:
   "Yes" first) and ``reject`` its last ("No"); ``option`` chooses any option by its key;
 - an alert is not answered: it clears itself when its condition ends.
 
-An item already decided is refused with one line naming who decided.
+An item already decided is refused with one line naming who decided; every answer is a
+person's: an actor that is a configured agent is refused (``Ctx.require_person``).
 
 The queue shows at most ``TEXT_LIMIT`` characters of an item: its head and its tail, with a
 line between them saying how much was cut (the end of a command is never what is hidden);
@@ -300,6 +301,7 @@ def parse(ref: str) -> tuple[str, int]:
 
 def reply(conn: Conn, ctx: Ctx, ref: str, text: str) -> questions.Question:
     """Answer question ``Q-3`` (or a task's oldest open question: ``T-3``, ``3``)."""
+    ctx.require_person("answering a question")
     kind, number = parse(f"T-{ref.strip()}" if ref.strip().isdigit() else ref)
     if kind == GATE:  # T-3: the task's oldest open question, as `swarm reply T-3` always did
         return questions.answer(conn, ctx, number, text)
@@ -320,6 +322,7 @@ def reject(conn: Conn, ctx: Ctx, ref: str, option: str | None = None, note: str 
 
 def decide_prompt(conn: Conn, ctx: Ctx, prompt_id: int, key: str) -> Answered:
     """Choose option ``key`` of prompt ``prompt_id`` (once)."""
+    ctx.require_person("answering a permission prompt")
     _refuse_decided(_get_prompt(conn, prompt_id))
     decided = prompts.decide(conn, ctx, prompt_id, key)
     label = decided.option(decided.decision or key).label
@@ -352,6 +355,7 @@ def _refuse_decided(prompt: prompts.Prompt) -> None:
 
 def _decide(conn: Conn, ctx: Ctx, ref: str, action: str, option: str | None, note: str) -> Answered:
     kind, number = parse(ref)
+    ctx.require_person(f"{action} of {ref.strip().upper()}")
     handler = _DECIDERS.get(kind)
     if handler is None:
         shown = ref.strip().upper()

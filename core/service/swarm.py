@@ -263,6 +263,13 @@ class SwarmService(StoreAccess):
             outcome,
         )
 
+    async def refused(
+        self, actor: str, agent: str | None, command: str, why: str, user: str
+    ) -> None:
+        """Record a person's decision refused to an agent's terminal (``bot/cli/trust.py``):
+        an ``access.refused`` event and an audit row (``user``: the OS user), together."""
+        await self.write(actor, _refused, agent, command, why, user)
+
     async def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
         """The newest audit rows, newest first."""
         return await self.db.read(tables.audit_rows, limit)
@@ -407,6 +414,19 @@ def _limits(conn: Conn, agents: list[str], now: float, backoff_s: float) -> dict
         "all": every,
         "until": min(ends.values()) if every else None,
     }
+
+
+def _refused(conn: Conn, ctx: Ctx, agent: str | None, command: str, why: str, user: str) -> None:
+    tables.insert_event(
+        conn,
+        ctx.now,
+        "access.refused",
+        f"{command} refused ({ctx.actor}, {user}): {why}",
+        agent=agent,
+        actor=ctx.actor,
+        data={"command": command, "why": why, "user": user},
+    )
+    tables.insert_audit(conn, ctx.now, user, ctx.actor, command, False, f"refused: {why}")
 
 
 def _input_event(conn: Conn, ctx: Ctx, kind: str, text: str) -> None:

@@ -82,8 +82,9 @@ class StoreAccess:
         return await self.db.read(fn, *args)
 
     async def update(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(conn, *args)`` as one write transaction made by nobody in particular
-        (bookkeeping with no event: web tokens); listeners are not woken."""
+        """Run ``fn(conn, *args)`` as one write transaction with no context (``fn`` is
+        given no ``Ctx``: web tokens, which record their own events); listeners are not
+        woken."""
         return await self.db.write(fn, *args)
 
 

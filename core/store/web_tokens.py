@@ -11,14 +11,17 @@ import enum
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from core.errors import InvalidInput, NotFound
 from core.store.conn import Conn
+from core.store.tables import insert_audit, insert_event
 from core.text import one_line
 
 PREFIX = "swt_"
 NAME_MAX = 60
+AUDITED = {"token.created": "web token create", "token.revoked": "web token revoke"}
 
 
 class Role(enum.StrEnum):
@@ -76,17 +79,53 @@ def create(
     now: float,
     expires_at: float | None = None,
     agent: str | None = None,
+    *,
+    by: str = "cli",
+    user: str = "",
 ) -> int:
     """Store the hash of ``token``; return its id. An agent token (role ``agent``) names
-    its ``agent``; the other roles name none."""
+    its ``agent``; the other roles name none. Recorded in the same transaction: a
+    ``token.created`` event and an audit row, made ``by`` an actor (``user``: the OS
+    user), never the token."""
     if (role is Role.agent) != (agent is not None):
         raise InvalidInput("an agent token names its agent, and only an agent token does")
+    name = check_name(name)
     cur = conn.execute(
         "INSERT INTO web_tokens (name, role, token_hash, created_at, expires_at, agent) "
         "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        (check_name(name), role.value, token_hash(token), now, expires_at, agent),
+        (name, role.value, token_hash(token), now, expires_at, agent),
     )
-    return int(cur.fetchone()["id"])
+    token_id = int(cur.fetchone()["id"])
+    what = f"{agent}'s MCP token" if agent else f"{role.value} token"
+    until = "never expires" if expires_at is None else f"expires {_utc(expires_at)}"
+    _record(
+        conn,
+        now,
+        ("token.created", f"web token {token_id} created by {by}: {what} {name!r}, {until}"),
+        (by, user, agent),
+        {"token": token_id, "role": role.value, "name": name, "expires_at": expires_at},
+    )
+    return token_id
+
+
+def _record(
+    conn: Conn,
+    now: float,
+    said: tuple[str, str],
+    who: tuple[str, str, str | None],
+    data: dict[str, Any],
+) -> None:
+    """The event ``said`` (kind, text) and its audit row, by ``who`` (actor, OS user,
+    agent)."""
+    kind, text = said
+    by, user, agent = who
+    shown = f"{text} ({user})" if user else text
+    insert_event(conn, now, kind, shown, agent=agent, actor=by, data={**data, "user": user})
+    insert_audit(conn, now, user or by, by, AUDITED[kind], True, text)
+
+
+def _utc(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def lookup(conn: Conn, token: str, now: float) -> Principal | None:
@@ -103,14 +142,18 @@ def lookup(conn: Conn, token: str, now: float) -> Principal | None:
     return Principal(row["id"], row["name"], Role(row["role"]), row["agent"])
 
 
-def revoke(conn: Conn, token_id: int, now: float) -> None:
-    """Stop a token from working; NotFound when no live token has this id."""
-    cur = conn.execute(
-        "UPDATE web_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+def revoke(conn: Conn, token_id: int, now: float, *, by: str = "cli", user: str = "") -> None:
+    """Stop a token from working (a ``token.revoked`` event and an audit row); NotFound when
+    no live token has this id."""
+    row = conn.execute(
+        "UPDATE web_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL "
+        "RETURNING name, role, agent",
         (now, token_id),
-    )
-    if cur.rowcount == 0:
+    ).fetchone()
+    if row is None:
         raise NotFound(f"no live web token with id {token_id} (see swarm web token list)")
+    text = f"web token {token_id} ({row['role']}, {row['name']!r}) revoked by {by}"
+    _record(conn, now, ("token.revoked", text), (by, user, row["agent"]), {"token": token_id})
 
 
 def rows(conn: Conn) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from core.errors import InvalidInput, InvalidState, Unassignable
 from core.models import FINISHED, Priority, Task
 from core.store.conn import Args, Conn
 from core.store.tables import get_task, insert_event
+from core.text import invisible_removed, strip_invisible
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ def edit(conn: Conn, ctx: Ctx, task_id: int, change: TaskEdit) -> list[str]:
     task = get_task(conn, task_id)
     if task.status in FINISHED:
         raise InvalidState(f"{task.ref} is {task.status.value}: a finished task is not edited")
-    new = _checked(ctx, task, change)
+    new, invisible = _checked(ctx, task, change)
     old = {"title": task.title, "details": task.details, "priority": int(task.priority)}
     old["role"] = task.role
     changed = {k: (old[k], v) for k, v in new.items() if v != old[k]}
@@ -50,26 +51,33 @@ def edit(conn: Conn, ctx: Ctx, task_id: int, change: TaskEdit) -> list[str]:
         conn,
         ctx.now,
         "task.edited",
-        f"{task.ref} edited by {ctx.actor}: {'; '.join(_said(k, *v) for k, v in changed.items())}",
+        f"{task.ref} edited by {ctx.actor}: {'; '.join(_said(k, *v) for k, v in changed.items())}"
+        + (f"; {invisible_removed(invisible)}" if invisible else ""),
         task_id=task_id,
         agent=task.agent,
         actor=ctx.actor,
-        data={"changes": {k: {"from": a, "to": b} for k, (a, b) in changed.items()}},
+        data={
+            "changes": {k: {"from": a, "to": b} for k, (a, b) in changed.items()},
+            **({"invisible_removed": invisible} if invisible else {}),
+        },
     )
     return list(changed)
 
 
-def _checked(ctx: Ctx, task: Task, change: TaskEdit) -> dict[str, Any]:
-    """The new values, checked as ``create_tasks`` checks them."""
+def _checked(ctx: Ctx, task: Task, change: TaskEdit) -> tuple[dict[str, Any], int]:
+    """The new values, checked as ``create_tasks`` checks them (invisible characters taken
+    out), and how many invisible characters were."""
     new: dict[str, Any] = {}
+    invisible = 0
     if change.title is not None:
         if "\n" in change.title.strip():
             raise InvalidInput("title must be one line: put the rest in details")
-        new["title"] = ctx.check_text(change.title, "title", ctx.settings.max_title, one_line=True)
+        title, invisible = strip_invisible(change.title)
+        new["title"] = ctx.check_text(title, "title", ctx.settings.max_title, one_line=True)
     if change.details is not None:
-        details = check_chars(
-            change.details.replace("\r\n", "\n").strip(), "details", one_line=False
-        )
+        details, hidden = strip_invisible(change.details)
+        invisible += hidden
+        details = check_chars(details.replace("\r\n", "\n").strip(), "details", one_line=False)
         if len(details) > ctx.settings.max_text:
             raise InvalidInput(
                 f"details are {len(details)} characters long: the limit is {ctx.settings.max_text}"
@@ -81,7 +89,7 @@ def _checked(ctx: Ctx, task: Task, change: TaskEdit) -> dict[str, Any]:
         role = ctx.check_role(change.role.strip()) if change.role.strip() else None
         _check_takers(ctx, task, role)
         new["role"] = role
-    return new
+    return new, invisible
 
 
 def _check_takers(ctx: Ctx, task: Task, role: str | None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from core.agent_state import AgentState, Observation, Signal
 from core.context import Ctx, check_chars
@@ -31,6 +31,7 @@ from core.store.row_locks import hold, read_held
 from core.store.tables import get_task, held_task, insert_event, task_exists
 from core.tasks import campaign_end, messages, reserving, rules
 from core.tasks.actions import TaskAction, require
+from core.text import invisible_removed, strip_invisible
 
 if TYPE_CHECKING:
     from core.models import Task
@@ -54,7 +55,7 @@ def create_tasks(
     ids: dict[int, int] = {}
     free: list[int] = []  # a run of tasks with nothing to wait for: inserted together
     for index in order:
-        spec, priority = checked[index]
+        spec = checked[index].spec
         if not (external[index] or local[index] or spec.on_failure) and spec.kind != "skip":
             free.append(index)
             continue
@@ -68,7 +69,7 @@ def create_tasks(
             for d in spec.on_failure
         }
         ids[index] = _insert_task(
-            conn, ctx, spec, priority, deps, (plan_id, campaign_id), sorted(triggers)
+            conn, ctx, checked[index], deps, (plan_id, campaign_id), sorted(triggers)
         )
     ids.update(_insert_free(conn, ctx, [checked[i] for i in free], free, (plan_id, campaign_id)))
     return [ids[i] for i in range(len(specs))]
@@ -81,19 +82,30 @@ def check_tasks(conn: Conn, ctx: Ctx, specs: Sequence[TaskSpec]) -> None:
     _checked(conn, ctx, specs)
 
 
+class Checked(NamedTuple):
+    """A spec as checked: its text cleaned, its priority, how many invisible characters
+    were taken out of its title and details (said in its ``task.created`` event)."""
+
+    spec: TaskSpec
+    priority: Priority
+    invisible: int
+
+
 def _checked(
     conn: Conn, ctx: Ctx, specs: Sequence[TaskSpec]
-) -> tuple[list[tuple[TaskSpec, Priority]], tuple[list[int], list[list[int]], list[list[int]]]]:
+) -> tuple[list[Checked], tuple[list[int], list[list[int]], list[list[int]]]]:
     if not specs:
         raise InvalidInput("nothing to create")
     return [_check_spec(ctx, spec) for spec in specs], _resolve_after(conn, specs)
 
 
-def _check_spec(ctx: Ctx, spec: TaskSpec) -> tuple[TaskSpec, Priority]:
+def _check_spec(ctx: Ctx, spec: TaskSpec) -> Checked:
     if "\n" in spec.title.strip():
         raise InvalidInput("title must be one line: put the rest in details")
-    title = ctx.check_text(spec.title, "title", ctx.settings.max_title, one_line=True)
-    details = check_chars(spec.details.replace("\r\n", "\n").strip(), "details", one_line=False)
+    title, hidden_title = strip_invisible(spec.title)
+    title = ctx.check_text(title, "title", ctx.settings.max_title, one_line=True)
+    details, hidden_details = strip_invisible(spec.details)
+    details = check_chars(details.replace("\r\n", "\n").strip(), "details", one_line=False)
     if len(details) > ctx.settings.max_text:
         raise InvalidInput(
             f"details are {len(details)} characters long: the limit is {ctx.settings.max_text}"
@@ -124,7 +136,7 @@ def _check_spec(ctx: Ctx, spec: TaskSpec) -> tuple[TaskSpec, Priority]:
         spec.kind,
         spec.on_failure,
     )
-    return clean, priority
+    return Checked(clean, priority, hidden_title + hidden_details)
 
 
 def _need(role: str | None, caps: tuple[str, ...]) -> str:
@@ -190,8 +202,7 @@ def _topological(specs: Sequence[TaskSpec], local: list[list[int]]) -> list[int]
 def _insert_task(
     conn: Conn,
     ctx: Ctx,
-    spec: TaskSpec,
-    priority: Priority,
+    checked: Checked,
     deps: list[int],
     group: tuple[str | None, int | None],
     triggers: list[int],
@@ -200,6 +211,7 @@ def _insert_task(
     # states: held by ``create_tasks`` or created by this transaction) and the task is
     # stored as it decides, no read-back and no update (unless it skips the task, which also
     # settles dependents: see ``_apply_rule``); a task with triggers settles after its insert
+    spec, priority = checked.spec, checked.priority
     first = rules.decide(spec.kind, _states_of(conn, deps)) if not triggers else None
     stored = first if first is not None and first.status != "skipped" else _UNSETTLED
     cur = conn.execute(
@@ -231,7 +243,7 @@ def _insert_task(
             "INSERT INTO task_triggers (task_id, dep_id) VALUES ($1, $2)",
             [(task_id, d) for d in triggers],
         )
-    _created_event(conn, ctx, task_id, spec, priority, deps)
+    _created_event(conn, ctx, task_id, checked, deps)
     if first is None:
         settle(conn, ctx, task_id)
     elif stored == first:
@@ -263,7 +275,7 @@ _FREE_ROWS = 62  # tasks per INSERT (16 parameters each: SqliteConn binds up to 
 def _insert_free(
     conn: Conn,
     ctx: Ctx,
-    checked: list[tuple[TaskSpec, Priority]],
+    checked: list[Checked],
     indexes: list[int],
     group: tuple[str | None, int | None],
 ) -> dict[int, int]:
@@ -277,7 +289,7 @@ def _insert_free(
         chunk = checked[at : at + _FREE_ROWS]
         args = Args()
         rows = []
-        for spec, priority in chunk:
+        for spec, priority, _ in chunk:
             values_ = (
                 *(spec.title, spec.details, int(priority), spec.role),
                 *(json.dumps(list(spec.capabilities)), spec.agent),
@@ -289,28 +301,27 @@ def _insert_free(
             f"INSERT INTO tasks ({_TASK_COLUMNS}) VALUES {', '.join(rows)} RETURNING id", args
         )
         new_ids = sorted(int(r["id"]) for r in cur.fetchall())
-        for index, task_id, (spec, priority) in zip(
-            indexes[at : at + _FREE_ROWS], new_ids, chunk, strict=True
-        ):
-            _created_event(conn, ctx, task_id, spec, priority, [])
-            _rule_event(conn, ctx, task_id, rules.decide(spec.kind, []))
+        for index, task_id, one in zip(indexes[at : at + _FREE_ROWS], new_ids, chunk, strict=True):
+            _created_event(conn, ctx, task_id, one, [])
+            _rule_event(conn, ctx, task_id, rules.decide(one.spec.kind, []))
             made[index] = task_id
     return made
 
 
-def _created_event(
-    conn: Conn, ctx: Ctx, task_id: int, spec: TaskSpec, priority: Priority, deps: list[int]
-) -> None:
+def _created_event(conn: Conn, ctx: Ctx, task_id: int, checked: Checked, deps: list[int]) -> None:
+    spec, priority, invisible = checked
     after = f" after {', '.join(task_ref(d) for d in deps)}" if deps else ""
     insert_event(
         conn,
         ctx.now,
         "task.created",
         f"{task_ref(task_id)} created by {ctx.actor}: {spec.title} "
-        f"({priority.name}{', ' + spec.role if spec.role else ''}){after}",
+        f"({priority.name}{', ' + spec.role if spec.role else ''}){after}"
+        + (f"; {invisible_removed(invisible)}" if invisible else ""),
         task_id=task_id,
         agent=spec.agent,
         actor=ctx.actor,
+        data={"invisible_removed": invisible} if invisible else None,
     )
 
 

@@ -58,6 +58,7 @@ def create_run(
 
 def approve(conn: Conn, ctx: Ctx, task_id: int, note: str = "") -> None:
     """A person approves a waiting gate: it is done and its dependents are released."""
+    ctx.require_person(f"approving gate {task_ref(task_id)}")
     task = _gate(conn, task_id, "approved")
     note = ctx.check_text(note, "note") if note.strip() else ""
     conn.execute(
@@ -78,6 +79,7 @@ def approve(conn: Conn, ctx: Ctx, task_id: int, note: str = "") -> None:
 
 def reject(conn: Conn, ctx: Ctx, task_id: int, reason: str = "") -> list[int]:
     """A person rejects a gate: it and every unfinished task depending on it are cancelled."""
+    ctx.require_person(f"rejecting gate {task_ref(task_id)}")
     task = _gate(conn, task_id, "rejected")
     reason = ctx.check_text(reason, "reason", one_line=True) if reason.strip() else ""
     downstream = _downstream(conn, task_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +23,13 @@ async def make_token(
         tokens.create, token, name, tokens.Role(role), service.clock.now(), expires_at
     )
     return token
+
+
+async def acting_rows(service: SwarmService, limit: int = 100) -> list[dict[str, Any]]:
+    """The audit rows of requests made with a web token, newest first (the creation of each
+    token is audited too: a person's row, left out here)."""
+    rows = await service.audit_rows(limit)
+    return [r for r in rows if str(r["user_id"]).startswith("web-token:")]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from tests.web.conftest import bearer, make_token
+from tests.web.conftest import acting_rows, bearer, make_token
 
 pytestmark = pytest.mark.both_databases
 
@@ -38,7 +38,7 @@ async def test_a_viewer_reads_but_may_not_act_and_the_refusal_is_audited(
     )
     assert refused.status_code == 403 and "viewer token" in refused.json()["error"]
     assert await service.list_tasks() == []
-    (row,) = await service.audit_rows()
+    (row,) = await acting_rows(service)
     assert (row["user_name"], row["command"], row["allowed"]) == ("wall", "POST /api/v1/tasks", 0)
     assert row["outcome"] == "refused: viewer token"
 
@@ -73,7 +73,7 @@ async def test_an_admin_acts_through_the_service_and_each_action_is_audited(
     assert history[0]["actor"] == "web:laptop"
     iso = re.compile(r"^20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ$")  # the CLI's --json shape
     assert iso.match(made.json()["created_at"]) and iso.match(history[0]["ts"])
-    rows = await service.audit_rows()
+    rows = await acting_rows(service)
     assert len(rows) == 8 and {r["user_name"] for r in rows} == {"laptop"}
     assert all(r["allowed"] == 1 and r["outcome"] == "ok" for r in rows)
     assert rows[-1]["command"] == "POST /api/v1/tasks"
@@ -128,12 +128,13 @@ async def test_events_after_an_id_and_the_status(
 ) -> None:
     from core.models import TaskSpec
 
+    (made,) = await service.last_events(1)  # the viewer token's creation (token.created)
     await service.create_task(TaskSpec(title="a"), "cli")
     auth = bearer(viewer_token)
-    page = (await client.get("/api/v1/events?after=0&limit=1", headers=auth)).json()
-    assert page["events"][0]["kind"] == "task.created" and page["last_id"] == 1
+    page = (await client.get(f"/api/v1/events?after={made.id}&limit=1", headers=auth)).json()
+    assert page["events"][0]["kind"] == "task.created" and page["last_id"] == made.id + 1
     after = (await client.get(f"/api/v1/events?after={page['last_id']}", headers=auth)).json()
-    assert [e["id"] for e in after["events"]] == [2]
+    assert [e["id"] for e in after["events"]] == [made.id + 2]
     status = (await client.get("/api/v1/status", headers=auth)).json()
     assert status["tasks"]["ready"] == 1 and len(status["agents"]) == 8
 

@@ -22,7 +22,7 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.helpers import write_agents
-from tests.web.conftest import bearer, make_token
+from tests.web.conftest import acting_rows, bearer, make_token
 
 BOX = (960, 540, 400, 300)
 
@@ -81,7 +81,7 @@ async def test_an_admin_gets_the_window_at_full_resolution_never_cached(
         grabber.close()
     box = ImageChops.difference(image.convert("RGB"), screen).getbbox()
     assert box is None or (box[2] - box[0] <= 4 and box[3] - box[1] <= 24)  # the caret, at most
-    (row,) = await shot_service.audit_rows()
+    (row,) = await acting_rows(shot_service)
     assert (row["user_name"], row["command"], row["outcome"]) == (
         "laptop",
         "GET /api/v1/agents/agent-1/screenshot",
