@@ -26,10 +26,10 @@ from core.tasks.reservations import Budget, matches, normalise, overlap
 
 MAX_TTL_S = 7 * 24 * 3600.0
 MAX_PATTERNS = 200
-# overlap work one call may do (a step: one pair of automaton edges compared): 0.5-1.5 s of a
+# overlap work one call may do (a step: one pair of automaton edges compared): 0.6-1.1 s of a
 # core (docs/reservations.md); bench/reservations.py's 4 globs against 8 agents x 50 take 1 %
 MAX_STEPS = 1_000_000
-# what the re-check inside the write transaction may do (5-15 ms): beyond it, check outside
+# what the re-check inside the write transaction may do (10-16 ms): beyond it, check outside
 LOCKED_STEPS = 10_000
 TRIES = 5  # checks outside the lock before a reserve gives up on reservations that keep changing
 
