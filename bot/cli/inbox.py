@@ -36,13 +36,13 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawTextHelpFormatter,
     )
     p.add_argument("--json", action="store_true", help="print the items as JSON")
-    p.set_defaults(handler=cmd_inbox)
+    p.set_defaults(handler=cmd_inbox, reads_only=True)
     q = p.add_subparsers(dest="inbox_command", metavar="{show}").add_parser(
         "show", help="one item with its whole text (a prompt: also once decided or closed)"
     )
     q.add_argument("ref", metavar="REF", help="Q-3, R-7, T-12, P-3, H-4 or A-2")
     q.add_argument("--json", action="store_true", help="print the item as JSON")
-    q.set_defaults(handler=cmd_inbox_show)
+    q.set_defaults(handler=cmd_inbox_show, reads_only=True)
     for name, helptext, which in (
         ("approve", "approve a gate, a plan or a held item, or answer a prompt", "first"),
         ("reject", "reject a gate, a plan or a held item, or answer a prompt 'no'", "last"),

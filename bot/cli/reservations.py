@@ -50,11 +50,11 @@ def register(sub: Any) -> None:
     q.add_argument("paths", nargs="+", metavar="PATH")
     q.add_argument("--agent", help="leave this agent's own out (default: $SWARM_AGENT)")
     q.add_argument("--json", action="store_true")
-    q.set_defaults(handler=cmd_conflicts)
+    q.set_defaults(handler=cmd_conflicts, reads_only=True)
     p = sub.add_parser("reservations", help="live file reservations (every agent's)")
     p.add_argument("--agent", help="only this agent's")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_list)
+    p.set_defaults(handler=cmd_list, reads_only=True)  # and check-commit: a read too
     rsub = p.add_subparsers(
         dest="reservations_command", metavar="ACTION", help="none: list the reservations"
     )

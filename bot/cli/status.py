@@ -23,7 +23,7 @@ def register(sub: Any) -> None:
     """Add ``status`` and ``events``."""
     p = sub.add_parser("status", help="overview of tasks, deliveries and agents")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_status)
+    p.set_defaults(handler=cmd_status, reads_only=True)
     p = sub.add_parser("events", help="what happened, oldest first")
     p.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
     p.add_argument(
@@ -41,7 +41,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--json", action="store_true", help="a JSON array (with --follow: one JSON object per line)"
     )
-    p.set_defaults(handler=cmd_events)
+    p.set_defaults(handler=cmd_events, reads_only=True)
 
 
 async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:

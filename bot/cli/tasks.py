@@ -51,11 +51,11 @@ def register(sub: Any) -> None:
         "--limit", type=count_arg(LIMIT_MAX), default=200, help="at most this many (default 200)"
     )
     q.add_argument("--json", action="store_true")
-    q.set_defaults(handler=cmd_task_list)
+    q.set_defaults(handler=cmd_task_list, reads_only=True)
     q = tsub.add_parser("show", help="one task with its history")
     q.add_argument("id")
     q.add_argument("--json", action="store_true")
-    q.set_defaults(handler=cmd_task_show)
+    q.set_defaults(handler=cmd_task_show, reads_only=True)
     _task_reports(tsub)
     workspaces.register_task(tsub)
 
