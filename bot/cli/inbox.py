@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from bot.cli.args import only_reads
 from bot.cli.output import emit_json
 
 if TYPE_CHECKING:
@@ -36,13 +37,13 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawTextHelpFormatter,
     )
     p.add_argument("--json", action="store_true", help="print the items as JSON")
-    p.set_defaults(handler=cmd_inbox, reads_only=True)
+    p.set_defaults(handler=cmd_inbox)
     q = p.add_subparsers(dest="inbox_command", metavar="{show}").add_parser(
         "show", help="one item with its whole text (a prompt: also once decided or closed)"
     )
     q.add_argument("ref", metavar="REF", help="Q-3, R-7, T-12, P-3, H-4 or A-2")
     q.add_argument("--json", action="store_true", help="print the item as JSON")
-    q.set_defaults(handler=cmd_inbox_show, reads_only=True)
+    q.set_defaults(handler=cmd_inbox_show)
     for name, helptext, which in (
         ("approve", "approve a gate, a plan or a held item, or answer a prompt", "first"),
         ("reject", "reject a gate, a plan or a held item, or answer a prompt 'no'", "last"),
@@ -64,6 +65,7 @@ def register(sub: Any) -> None:
         )
 
 
+@only_reads
 async def cmd_inbox(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm inbox [--json]``."""
     found = await service.inbox()
@@ -76,6 +78,7 @@ async def cmd_inbox(service: SwarmService, args: argparse.Namespace) -> None:
     print(inbox_table(found, service.clock.now()))
 
 
+@only_reads
 async def cmd_inbox_show(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm inbox show REF [--json]``: the item's whole text, then how to answer it."""
     need = await service.inbox_item(args.ref)

@@ -211,10 +211,10 @@ async def _run(args: argparse.Namespace) -> int:
         return int(await handler(None, args) or 0)  # type: ignore[arg-type]
     from bot.app import Builder
     from bot.cli import trust
+    from bot.cli.args import reads_only
     from core.errors import MissingDependency, UnknownTask
 
-    reads_only = getattr(args, "reads_only", False)
-    service = await Builder(args.configuration).service(reads_only=reads_only)
+    service = await Builder(args.configuration).service(reads_only=reads_only(handler))
     if service.db.read_only is not None:
         print(
             f"swarm: warning: cannot write the database ({service.db.read_only}: is the "

@@ -7,7 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from bot.cli import format as fmt
-from bot.cli.args import LIMIT_MAX, count_arg
+from bot.cli.args import LIMIT_MAX, count_arg, only_reads
 from bot.cli.output import emit_json, json_line
 from bot.cli.style import painter
 from bot.discordbot.notifier_health import with_notifier
@@ -23,7 +23,7 @@ def register(sub: Any) -> None:
     """Add ``status`` and ``events``."""
     p = sub.add_parser("status", help="overview of tasks, deliveries and agents")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_status, reads_only=True)
+    p.set_defaults(handler=cmd_status)
     p = sub.add_parser("events", help="what happened, oldest first")
     p.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
     p.add_argument(
@@ -41,9 +41,10 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--json", action="store_true", help="a JSON array (with --follow: one JSON object per line)"
     )
-    p.set_defaults(handler=cmd_events, reads_only=True)
+    p.set_defaults(handler=cmd_events)
 
 
+@only_reads
 async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm status``."""
     overview = await service.status()
@@ -76,6 +77,7 @@ def _heartbeat(service: SwarmService, pid: int) -> str | None:
     return None if beat is None else iso_utc(beat)
 
 
+@only_reads
 async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm events [--since D] [--kind K] [--grep T] [--task T] [--follow]``."""
     from core.models import parse_task_ref

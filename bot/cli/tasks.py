@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli import format as fmt
 from bot.cli import workspaces
-from bot.cli.args import LIMIT_MAX, count_arg, json_option
+from bot.cli.args import LIMIT_MAX, count_arg, json_option, only_reads
 from bot.cli.output import emit_json
 from bot.cli.style import painter
 from core.models import Priority, Task, TaskSpec, TaskStatus
@@ -51,11 +51,11 @@ def register(sub: Any) -> None:
         "--limit", type=count_arg(LIMIT_MAX), default=200, help="at most this many (default 200)"
     )
     q.add_argument("--json", action="store_true")
-    q.set_defaults(handler=cmd_task_list, reads_only=True)
+    q.set_defaults(handler=cmd_task_list)
     q = tsub.add_parser("show", help="one task with its history")
     q.add_argument("id")
     q.add_argument("--json", action="store_true")
-    q.set_defaults(handler=cmd_task_show, reads_only=True)
+    q.set_defaults(handler=cmd_task_show)
     _task_reports(tsub)
     workspaces.register_task(tsub)
 
@@ -149,6 +149,7 @@ async def cmd_task_add(service: SwarmService, args: argparse.Namespace) -> None:
     emit_json(task.to_json()) if args.json else print(fmt.task_line(task, painter()))
 
 
+@only_reads
 async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task list``."""
     found = await service.list_tasks(args.status, args.agent, args.limit, open_only=not args.all)
@@ -159,6 +160,7 @@ async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None
         print(fmt.tasks_table(found, painter(), waiting))
 
 
+@only_reads
 async def cmd_task_show(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task show``."""
     task = await service.get_task(args.id)
