@@ -8,7 +8,8 @@ Run: .venv/bin/python bench/reservations.py [--rounds 30]
    each round, as in a fresh CLI process); baseline in the same run: matching one path
    against the 400 patterns with their compiled regular expressions.
 2. ``service.reservations.conflicts`` (a read: the live rows, then the decisions) and
-   ``reserve`` (one write transaction: purge, read, decide, insert, event), per call and
+   ``reserve`` (a read and the decisions, then one write transaction: purge, read again,
+   decide only what changed, insert, event), per call and
    per reservation checked, against the 400; baseline: the same calls on an empty table.
 3. The hook: ``python -m bot.cli.main reservations check-commit`` in a git repository with
    one staged file, as git runs it; baseline ``python -m bot.cli.main --version``.
@@ -119,7 +120,7 @@ async def service_calls(rounds: int) -> None:
                 rate = f" = {checks / (ask / 1000):,.0f} reservations checked/s" if rows else ""
                 print(
                     f"{label} ({rows} live): conflicts({len(NEW)} patterns) {ask:.2f} ms"
-                    f"{rate}; reserve(1 pattern) {take:.2f} ms (one write transaction)"
+                    f"{rate}; reserve(1 pattern) {take:.2f} ms (a read, then one write transaction)"
                 )
             finally:
                 await service.close()

@@ -83,10 +83,15 @@ class Builder:
         """``SWARM_LOG_FILE`` ("" when the log goes to the terminal)."""
         return (self.config.env.get("SWARM_LOG_FILE") or "").strip()
 
-    async def service(self, *, readers: int | None = None) -> SwarmService:
+    async def service(
+        self, *, readers: int | None = None, reads_only: bool = False
+    ) -> SwarmService:
         """The service over the configured home and agents file (``readers``: PostgreSQL's
-        reader connections, ``SwarmService.open``)."""
-        return await SwarmService.open(self.config.core, self.clock, readers=readers)
+        reader connections; ``reads_only``: for a command that only reads;
+        ``SwarmService.open``'s)."""
+        return await SwarmService.open(
+            self.config.core, self.clock, readers=readers, reads_only=reads_only
+        )
 
     def deliverer(self, service: SwarmService) -> Deliverer:
         """The given deliverer, else the desktop driver / inbox files (imported lazily)."""

@@ -26,6 +26,11 @@ class InvalidInput(SwarmError):
     """A value the user gave is not acceptable (empty title, bad priority, too long...)."""
 
 
+class TooComplex(InvalidInput):
+    """A check ran out of the work it may do for one call (file reservations' overlap
+    checks: patterns of many wildcards against many others); nothing was done."""
+
+
 class DependencyError(InvalidInput):
     """A dependency on a missing task, or one that would close a cycle."""
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli import agent_hooks, agent_mcp, desktop, workspaces
 from bot.cli import format as fmt
+from bot.cli.args import only_reads
 from bot.cli.output import emit_json
 from bot.cli.style import painter
 
@@ -34,6 +35,7 @@ def register(sub: Any) -> None:
     agent_mcp.register_agents(asub)
 
 
+@only_reads
 async def cmd_agents(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents``."""
     rows = await service.agent_rows()

@@ -4,9 +4,23 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 LIMIT_MAX = 1_000_000
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def only_reads(handler: F) -> F:
+    """Mark a command's handler as one that only reads the store: when the database cannot
+    be opened to write (a full disk), it is opened to read and the command still answers
+    (``bot/cli/main.py``)."""
+    handler.only_reads = True  # type: ignore[attr-defined]
+    return handler
+
+
+def reads_only(handler: Callable[..., Any]) -> bool:
+    """Whether ``handler`` was marked with :func:`only_reads`."""
+    return bool(getattr(handler, "only_reads", False))
 
 
 def count_arg(maximum: int) -> Callable[[str], int]:

@@ -159,6 +159,8 @@ _DEFAULTS: dict[str, Callable[[Config], str]] = {
     "SWARM_WEB_BODY_MAX": lambda c: _num(c.web.body_max),
     "SWARM_WEB_MAX_CONNECTIONS": lambda c: _num(c.web.max_connections),
     "SWARM_WEB_IDLE_TIMEOUT": lambda c: _num(c.web.idle_timeout),
+    "SWARM_MCP_MAX_CALLS": lambda c: _num(c.web.mcp_calls),
+    "SWARM_MCP_MAX_WAITS": lambda c: _num(c.web.mcp_waits),
     "SWARM_GITHUB_REPO": lambda c: c.github.repo or "(none: GitHub off)",
     "GITHUB_TOKEN": lambda c: "(not set)",
     "SWARM_GITHUB_LABEL": lambda c: c.github.label,

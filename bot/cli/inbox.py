@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from bot.cli.args import only_reads
 from bot.cli.output import emit_json
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ def register(sub: Any) -> None:
         )
 
 
+@only_reads
 async def cmd_inbox(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm inbox [--json]``."""
     found = await service.inbox()
@@ -76,6 +78,7 @@ async def cmd_inbox(service: SwarmService, args: argparse.Namespace) -> None:
     print(inbox_table(found, service.clock.now()))
 
 
+@only_reads
 async def cmd_inbox_show(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm inbox show REF [--json]``: the item's whole text, then how to answer it."""
     need = await service.inbox_item(args.ref)

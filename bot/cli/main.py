@@ -211,9 +211,16 @@ async def _run(args: argparse.Namespace) -> int:
         return int(await handler(None, args) or 0)  # type: ignore[arg-type]
     from bot.app import Builder
     from bot.cli import trust
+    from bot.cli.args import reads_only
     from core.errors import MissingDependency, UnknownTask
 
-    service = await Builder(args.configuration).service()
+    service = await Builder(args.configuration).service(reads_only=reads_only(handler))
+    if service.db.read_only is not None:
+        print(
+            f"swarm: warning: cannot write the database ({service.db.read_only}: is the "
+            "disk full?), so it is shown read-only: free some space to change anything",
+            file=sys.stderr,
+        )
     try:
         await trust.check(service, args)  # a person's decisions: never an agent's terminal
         return int(await handler(service, args) or 0)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.cli import format as fmt
+from bot.cli.args import only_reads
 from bot.cli.output import emit_json
 from core.errors import InvalidInput, ReservationConflict
 from core.store.reservations import released_text
@@ -117,6 +118,7 @@ async def cmd_release(service: SwarmService, args: argparse.Namespace) -> None:
     print(released_text(agent, count))
 
 
+@only_reads
 async def cmd_conflicts(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm conflicts PATH...``."""
     mine = args.agent or args.configuration.env.get("SWARM_AGENT", "").strip() or None
@@ -130,6 +132,7 @@ async def cmd_conflicts(service: SwarmService, args: argparse.Namespace) -> None
         print(c.describe())
 
 
+@only_reads
 async def cmd_list(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm reservations [--agent A] [--json]``."""
     rows = await service.reservations.held(args.agent)
@@ -161,6 +164,7 @@ async def cmd_list(service: SwarmService, args: argparse.Namespace) -> None:
     )
 
 
+@only_reads
 async def cmd_check_commit(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm reservations check-commit --agent A``: ReservationConflict (exit 2, one line)
     when the staged files touch another agent's exclusive reservation."""

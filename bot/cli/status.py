@@ -7,7 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from bot.cli import format as fmt
-from bot.cli.args import LIMIT_MAX, count_arg
+from bot.cli.args import LIMIT_MAX, count_arg, only_reads
 from bot.cli.output import emit_json, json_line
 from bot.cli.style import painter
 from bot.discordbot.notifier_health import with_notifier
@@ -44,6 +44,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_events)
 
 
+@only_reads
 async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm status``."""
     overview = await service.status()
@@ -76,6 +77,7 @@ def _heartbeat(service: SwarmService, pid: int) -> str | None:
     return None if beat is None else iso_utc(beat)
 
 
+@only_reads
 async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm events [--since D] [--kind K] [--grep T] [--task T] [--follow]``."""
     from core.models import parse_task_ref

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli import format as fmt
 from bot.cli import workspaces
-from bot.cli.args import LIMIT_MAX, count_arg, json_option
+from bot.cli.args import LIMIT_MAX, count_arg, json_option, only_reads
 from bot.cli.output import emit_json
 from bot.cli.style import painter
 from core.models import Priority, Task, TaskSpec, TaskStatus
@@ -149,6 +149,7 @@ async def cmd_task_add(service: SwarmService, args: argparse.Namespace) -> None:
     emit_json(task.to_json()) if args.json else print(fmt.task_line(task, painter()))
 
 
+@only_reads
 async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task list``."""
     found = await service.list_tasks(args.status, args.agent, args.limit, open_only=not args.all)
@@ -159,6 +160,7 @@ async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None
         print(fmt.tasks_table(found, painter(), waiting))
 
 
+@only_reads
 async def cmd_task_show(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task show``."""
     task = await service.get_task(args.id)

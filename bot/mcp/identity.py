@@ -9,12 +9,14 @@ stops working). Over HTTP it is the agent of the request's bearer token, which
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.mcp.limits import CallLimits, McpBusy
 from core.agents_file import load_agents
 from core.context import find_agent
 from core.errors import ConfigError, InvalidInput, NotFound
@@ -44,6 +46,9 @@ class Backend(Protocol):
 
     async def caller(self, request: Any) -> str:
         """The calling agent's id; ``request``: the HTTP request, None on stdio."""
+
+    def waiting(self, agent: str) -> contextlib.AbstractContextManager[None]:
+        """While ``agent`` waits for an answer in its call (McpBusy when it may not)."""
 
 
 class StdioBackend:
@@ -103,6 +108,10 @@ class StdioBackend:
             )
         return configured(service, found.agent)
 
+    def waiting(self, agent: str) -> contextlib.AbstractContextManager[None]:
+        """No limit: a stdio client's wait holds nothing of the dashboard's."""
+        return contextlib.nullcontext()
+
     async def check(self) -> None:
         """At start: a token that the database (when it opens) does not know is refused in
         one line; a database that cannot be opened is left for the tool calls to say."""
@@ -126,10 +135,12 @@ class StdioBackend:
 
 
 class WebBackend:
-    """The dashboard's ``/mcp``: the dashboard's service; the agent :class:`McpAuth` found."""
+    """The dashboard's ``/mcp``: the dashboard's service; the agent :class:`McpAuth` found;
+    the port's :class:`CallLimits`."""
 
-    def __init__(self, service: SwarmService) -> None:
+    def __init__(self, service: SwarmService, limits: CallLimits) -> None:
         self._service = service
+        self.limits = limits
 
     async def service(self) -> SwarmService:
         """The dashboard's service."""
@@ -143,6 +154,10 @@ class WebBackend:
             raise InvalidInput("no agent token on this request")
         return configured(self._service, agent)
 
+    def waiting(self, agent: str) -> contextlib.AbstractContextManager[None]:
+        """One of ``agent``'s waits for an answer (McpBusy beyond its limit)."""
+        return self.limits.waiting(agent)
+
 
 def configured(service: SwarmService, agent: str) -> str:
     """``agent`` when the agents file still names it: a token of an agent since removed acts
@@ -154,11 +169,13 @@ def configured(service: SwarmService, agent: str) -> str:
 
 class McpAuth:
     """ASGI: only a request with a live agent token reaches the MCP app (401 otherwise; 403
-    for a dashboard token); the token's agent goes into the scope for the tools."""
+    for a dashboard token), and only within the agent's share of the port (429 beyond
+    ``limits``); the token's agent goes into the scope for the tools."""
 
-    def __init__(self, app: ASGIApp, service: SwarmService) -> None:
+    def __init__(self, app: ASGIApp, service: SwarmService, limits: CallLimits) -> None:
         self.app = app
         self.service = service
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -186,7 +203,14 @@ class McpAuth:
             )
             return
         scope[AGENT_KEY] = found.agent
-        await self.app(scope, receive, send)
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(self.limits.call(found.agent))
+            except McpBusy as busy:
+                log.info("/mcp: %s", busy)
+                await _refuse_call(send, str(busy))
+                return
+            await self.app(scope, receive, send)
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -196,6 +220,25 @@ def _bearer(scope: Scope) -> str | None:
             if scheme.lower() == "bearer" and token.strip():
                 return token.strip()
     return None
+
+
+async def _refuse_call(send: Send, text: str) -> None:
+    """429 with a JSON-RPC error (what an MCP client shows as the call's error) that closes
+    the connection, so the refused call holds none."""
+    body = json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32000, "message": text}})
+    data = (body + "\n").encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
 
 
 async def _refuse(send: Send, status: int, text: str) -> None:

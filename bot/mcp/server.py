@@ -22,6 +22,7 @@ from mcp.types import CallToolResult, InputRequiredResult, TextContent
 from pydantic import ValidationError
 
 from bot.mcp.identity import Backend, StdioBackend, WebBackend
+from bot.mcp.limits import CallLimits
 from bot.mcp.tools import TOOLS
 from core.text import one_line
 
@@ -94,8 +95,8 @@ class HttpEndpoint:
     :class:`bot.mcp.identity.McpAuth`) and ``running()``, the session manager's task group,
     entered while the dashboard runs (``bot/web/mcp_mount.py``)."""
 
-    def __init__(self, service: SwarmService) -> None:
-        server = build(WebBackend(service))
+    def __init__(self, service: SwarmService, limits: CallLimits) -> None:
+        server = build(WebBackend(service, limits))
         # the dashboard's PortGuard checks the Host header; a bearer token is always needed
         security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
         # makes the session manager; its Starlette app (a Route under its own lifespan) is

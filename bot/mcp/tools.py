@@ -140,11 +140,13 @@ async def ask_human(ctx: Context, question: str, wait_s: int = 0, task: str = ""
         if not 0 <= wait_s <= MAX_WAIT_S:
             raise InvalidInput(f"wait_s must be 0 to {MAX_WAIT_S} seconds")
         found = await current(service, me, task)
-        asked = await service.questions.ask(found.id, question, me)
-        deadline = asyncio.get_running_loop().time() + wait_s
-        while asked.open and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(POLL_S)  # a person answers from another process
-            asked = await service.questions.question(asked.id)
+        backend = cast("Backend", ctx.request_context.lifespan_context)
+        with backend.waiting(me) if wait_s else contextlib.nullcontext():
+            asked = await service.questions.ask(found.id, question, me)
+            deadline = asyncio.get_running_loop().time() + wait_s
+            while asked.open and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(POLL_S)  # a person answers from another process
+                asked = await service.questions.question(asked.id)
         if asked.open:
             return (
                 f"{found.ref}: question {asked.id} asked; {found.ref} waits for an answer "

@@ -35,7 +35,7 @@ def create_app(
     """The application over ``service``; ``metrics`` observes the service when given."""
     hub = EventHub(service, **({"poll_s": poll_s} if poll_s is not None else {}))
     metrics = metrics or Metrics()
-    mcp = McpMount(service)
+    mcp = McpMount(service, settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

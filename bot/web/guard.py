@@ -168,13 +168,24 @@ async def _refuse(send: Send, status: int, text: str) -> None:
 def connection_cap(settings: WebSettings) -> int:
     """``SWARM_WEB_MAX_CONNECTIONS``, lowered so that the port (with a burst of accepts the
     same size) leaves ``FD_RESERVE`` descriptors of the process's limit to the rest."""
+    cap = _cap(settings)
+    if cap < settings.max_connections:
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        log.warning("dashboard: at most %d connections (open files limit %d)", cap, soft)
+    return cap
+
+
+def port_share(settings: WebSettings) -> int:
+    """How many requests the agents' ``/mcp`` calls may hold at once: half the connections,
+    the other half left to people (``bot/mcp/limits.py``)."""
+    return max(1, _cap(settings) // 2)
+
+
+def _cap(settings: WebSettings) -> int:
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return settings.max_connections
-    cap = max(1, min(settings.max_connections, (soft - FD_RESERVE) // 2))
-    if cap < settings.max_connections:
-        log.warning("dashboard: at most %d connections (open files limit %d)", cap, soft)
-    return cap
+    return max(1, min(settings.max_connections, (soft - FD_RESERVE) // 2))
 
 
 def guarded_protocol(settings: WebSettings, cap: int) -> type[H11Protocol]:

@@ -17,9 +17,12 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import JSONResponse
 
 from bot.mcp.identity import McpAuth
+from bot.mcp.limits import CallLimits
+from bot.web.guard import port_share
 
 if TYPE_CHECKING:
     from bot.mcp.server import HttpEndpoint
+    from bot.web.settings import WebSettings
     from core.service.swarm import SwarmService
 
 log = logging.getLogger(__name__)
@@ -30,9 +33,10 @@ MISSING = "the MCP endpoint needs the mcp package: pip install 'swarm[mcp]'"
 class McpMount:
     """ASGI app of the ``/mcp`` route; ``stop()`` in the dashboard's lifespan."""
 
-    def __init__(self, service: SwarmService) -> None:
+    def __init__(self, service: SwarmService, settings: WebSettings) -> None:
         self.service = service
-        self._auth = McpAuth(self._serve, service)
+        self.limits = CallLimits(settings.mcp_calls, settings.mcp_waits, port_share(settings))
+        self._auth = McpAuth(self._serve, service, self.limits)
         self._endpoint: HttpEndpoint | None = None
         self._missing = False
         self._lock = asyncio.Lock()
@@ -59,7 +63,7 @@ class McpMount:
                     log.warning("/mcp: %s (%s)", MISSING, exc)
                     self._missing = True
                     return None
-                endpoint = HttpEndpoint(self.service)
+                endpoint = HttpEndpoint(self.service, self.limits)
                 started = asyncio.Event()
                 self._task = asyncio.create_task(self._run(endpoint, started), name="mcp")
                 await started.wait()

@@ -20,11 +20,15 @@ METRICS_MODES = ("local", "open", "token")
 BODY_MAX = 1_048_576  # bytes: the largest request body (a task's details are 100,000 characters)
 MAX_CONNECTIONS = 100
 IDLE_TIMEOUT_S = 5.0
+MCP_CALLS = 8  # /mcp requests one agent may have in progress at once
+MCP_WAITS = 2  # ask_human calls of one agent waiting for an answer at once
 # name: (default, minimum, maximum, whole)
 LIMITS: dict[str, tuple[float, float, float, bool]] = {
     "SWARM_WEB_BODY_MAX": (BODY_MAX, 1024, 100 * 1_048_576, True),
     "SWARM_WEB_MAX_CONNECTIONS": (MAX_CONNECTIONS, 1, 10_000, True),
     "SWARM_WEB_IDLE_TIMEOUT": (IDLE_TIMEOUT_S, 0.1, 600, False),
+    "SWARM_MCP_MAX_CALLS": (MCP_CALLS, 1, 1000, True),
+    "SWARM_MCP_MAX_WAITS": (MCP_WAITS, 0, 1000, True),
 }
 
 
@@ -35,7 +39,9 @@ class WebSettings:
     ``open``: always without a token; ``token``: always with one). The port's limits:
     ``SWARM_WEB_BODY_MAX`` (bytes of a request body), ``SWARM_WEB_MAX_CONNECTIONS``,
     ``SWARM_WEB_IDLE_TIMEOUT`` (seconds a connection may take to send a whole request) and
-    ``SWARM_WEB_HOSTS`` (more host names served, beyond localhost and ``host``)."""
+    ``SWARM_WEB_HOSTS`` (more host names served, beyond localhost and ``host``). Each agent's
+    share of ``/mcp``: ``SWARM_MCP_MAX_CALLS`` requests in progress at once, of which
+    ``SWARM_MCP_MAX_WAITS`` ``ask_human`` calls waiting for an answer."""
 
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
@@ -45,6 +51,8 @@ class WebSettings:
     max_connections: int = MAX_CONNECTIONS
     idle_timeout: float = IDLE_TIMEOUT_S
     hosts: tuple[str, ...] = ()
+    mcp_calls: int = MCP_CALLS
+    mcp_waits: int = MCP_WAITS
     # SWARM_GITHUB_WEBHOOK_SECRET: POST /api/v1/github/webhook checks its HMAC (None: off)
     github_webhook_secret: str | None = field(default=None, repr=False)
 
@@ -77,6 +85,8 @@ class WebSettings:
             body_max=int(_limit(env, "SWARM_WEB_BODY_MAX")),
             max_connections=int(_limit(env, "SWARM_WEB_MAX_CONNECTIONS")),
             idle_timeout=_limit(env, "SWARM_WEB_IDLE_TIMEOUT"),
+            mcp_calls=int(_limit(env, "SWARM_MCP_MAX_CALLS")),
+            mcp_waits=int(_limit(env, "SWARM_MCP_MAX_WAITS")),
             hosts=hosts,
             github_webhook_secret=(env.get("SWARM_GITHUB_WEBHOOK_SECRET") or "").strip() or None,
         )

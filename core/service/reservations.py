@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 
+from core.errors import InvalidState
 from core.store.access import StoreAccess
 from core.store.reservations import Reservation
 from core.tasks import reserving
 from core.tasks.reserving import Conflict
+
+log = logging.getLogger(__name__)
 
 
 class ReservationBook:
@@ -27,9 +32,28 @@ class ReservationBook:
     ) -> list[Reservation]:
         """Reserve paths or globs for ``agent`` (for its current task, or ``ttl_s`` seconds,
         whichever ends first), all or nothing; ReservationConflict names the holder, their
-        pattern and task when one overlaps another agent's reservation."""
-        return await self.access.write(
-            agent, reserving.reserve, agent, list(patterns), exclusive, ttl_s
+        pattern and task when one overlaps another agent's reservation.
+
+        The overlaps are decided before the write transaction, against the live
+        reservations as read, in a worker thread (neither the event loop nor the store's
+        connection waits for them); the transaction re-checks only what changed since, and a
+        change too large to re-check there is checked again outside it."""
+        who = self.access.resolve_agent(agent).id
+        wanted = reserving.patterns_of(patterns)
+        reserving.check_ttl(ttl_s)
+        for _ in range(reserving.TRIES):
+            now = self.access.clock.now()
+            others = await self.access.read(reserving.others_live, now, who)
+            await asyncio.to_thread(reserving.check, wanted, exclusive, others)
+            try:
+                return await self.access.write(
+                    agent, reserving.reserve, who, wanted, exclusive, ttl_s, others
+                )
+            except reserving.Stale as stale:
+                log.info("reserve for %s checked again: %s", who, stale)
+        raise InvalidState(
+            f"other agents' reservations kept changing while {who}'s were checked "
+            f"({reserving.TRIES} tries): nothing reserved; try again"
         )
 
     async def release(self, agent: str, patterns: Sequence[str] | None = None) -> int:
@@ -42,8 +66,10 @@ class ReservationBook:
     ) -> list[Conflict]:
         """The live reservations each path or pattern touches (not ``agent``'s own)."""
         who = self.access.resolve_agent(agent).id if agent else None
-        now = self.access.clock.now()
-        return await self.access.read(reserving.conflicts, now, list(paths_or_patterns), who)
+        given = list(paths_or_patterns)
+        reserving.patterns_of(given)  # a bad one is refused before any read
+        found = await self.access.read(reserving.held, self.access.clock.now())
+        return await asyncio.to_thread(reserving.conflicts, given, found, who)
 
     async def held(self, agent: str | None = None) -> list[Reservation]:
         """Live reservations of ``agent`` (None: everyone's), by agent then age."""

@@ -66,15 +66,21 @@ class SwarmService(StoreAccess):
 
     @classmethod
     async def open(
-        cls, settings: Settings, clock: Clock | None = None, *, readers: int | None = None
+        cls,
+        settings: Settings,
+        clock: Clock | None = None,
+        *,
+        readers: int | None = None,
+        reads_only: bool = False,
     ) -> SwarmService:
         """Load the agents file, open and migrate the database (``readers``: ``open_store``'s:
-        0 for a delivery node, which reads on its write connection)."""
+        0 for a delivery node, which reads on its write connection; ``reads_only``: for a
+        command that only reads, which may then get a store that only reads: a full disk)."""
         agents = load_agents(settings.config_path)
-        db = await open_store(settings, readers=readers)
+        db = await open_store(settings, readers=readers, reads_only=reads_only)
         service = cls(settings, agents, db, clock or SystemClock())
         try:
-            if await db.read(_missing_agents, list(service.agents)):
+            if db.read_only is None and await db.read(_missing_agents, list(service.agents)):
                 await service.write("swarm", assignment.ensure_agents)
         except BaseException:
             await db.close()  # the database's thread is not a daemon: never leave it open

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 from core.store.calls import Abandoned, StoreCall
 from core.store.conn import MIN_SQLITE, Channel, SqliteConn, sqlite_error
-from core.store.errors import Busy
+from core.store.errors import Busy, StoreError, Unavailable
 from core.store.migrations import LATEST, MIGRATIONS, sqlite_ddl
 
 log = logging.getLogger(__name__)
@@ -38,10 +38,13 @@ class Store(Protocol):
     store that cannot, the agents' ``node`` is ignored and the coordinator delivers to all.
     ``listens``: other processes' commits are announced and ``listen`` hears them as they
     happen (PostgreSQL); else a reader notices them through ``data_version`` (SQLite).
+    ``read_only``: why this store only reads (opened for a command that only reads, when it
+    could not be opened to write: a full disk), None when it writes.
     """
 
     serves_nodes: bool
     listens: bool
+    read_only: str | None
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(conn, *args)`` outside any write transaction."""
@@ -81,10 +84,13 @@ class Store(Protocol):
         """Close the connection."""
 
 
-async def open_store(settings: Settings, *, readers: int | None = None) -> Store:
+async def open_store(
+    settings: Settings, *, readers: int | None = None, reads_only: bool = False
+) -> Store:
     """PostgreSQL when ``settings.database_url`` is set, else the SQLite file in the home
     (``readers``: PostgreSQL's most reader connections, 0 to read on the write connection;
-    ``None``: the default, ``core.store.postgres.READERS``)."""
+    ``None``: the default, ``core.store.postgres.READERS``; ``reads_only``: for a command
+    that only reads, ``Database.open``'s)."""
     if settings.database_url:
         try:
             from core.store.postgres import PgDatabase  # psycopg: only for a PostgreSQL store
@@ -96,7 +102,7 @@ async def open_store(settings: Settings, *, readers: int | None = None) -> Store
         if readers is None:
             return await PgDatabase.open(settings.database_url)
         return await PgDatabase.open(settings.database_url, readers)
-    return await Database.open(settings.db_path, settings.busy_timeout_s)
+    return await Database.open(settings.db_path, settings.busy_timeout_s, reads_only=reads_only)
 
 
 class Database:
@@ -115,10 +121,56 @@ class Database:
         self._aio = conn
         self.path = path
         self._fenced: str | None = None
+        self.read_only: str | None = None
 
     @classmethod
-    async def open(cls, path: Path, busy_timeout_s: float = 30.0) -> Database:
-        """Open ``path`` in WAL mode with a busy timeout, migrated to the latest version."""
+    async def open(
+        cls, path: Path, busy_timeout_s: float = 30.0, *, reads_only: bool = False
+    ) -> Database:
+        """Open ``path`` in WAL mode with a busy timeout, migrated to the latest version.
+
+        ``reads_only`` (for a command that only reads): when the file cannot be opened so
+        (a full disk, a read-only home: even a reader must make the ``-shm`` file), it is
+        opened to read without writing anything (``read_only`` says why; ``write`` refuses);
+        when that fails too, the first error is raised."""
+        try:
+            return await cls._open(path, busy_timeout_s)
+        except Unavailable as exc:
+            if not reads_only:
+                raise
+            try:
+                db = await cls._open_reading(path, busy_timeout_s)
+            except Exception as second:
+                log.debug("%s: cannot be read either: %s", path, second)
+                raise exc from None
+            db.read_only = str(exc)
+            return db
+
+    @classmethod
+    async def _open_reading(cls, path: Path, busy_timeout_s: float) -> Database:
+        """``path`` opened to read, writing nothing (no ``-shm`` made, no migration)."""
+        try:
+            conn = await aiosqlite.connect(
+                reading_uri(path),
+                uri=True,
+                isolation_level=None,
+                timeout=busy_timeout_s,
+                factory=SqliteConn,
+            )
+        except sqlite3.Error as exc:
+            raise sqlite_error(exc) from exc
+        db = cls(conn, path)
+        try:
+            await check_thread_access(conn)
+            await db._call(_setup_reading, busy_timeout_s)
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    @classmethod
+    async def _open(cls, path: Path, busy_timeout_s: float) -> Database:
+        """``path`` opened to read and write, in WAL mode, migrated."""
         check_sqlite_version()
         try:
             make_dirs(path.parent)
@@ -154,6 +206,8 @@ class Database:
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(conn, *args)`` as one atomic write transaction; rolled back, not
         committed, when the caller is cancelled meanwhile."""
+        if self.read_only is not None:
+            raise Unavailable(self.read_only)
         call = StoreCall()
         try:
             return await self._call(run_in_transaction, _unless_abandoned, call, fn, *args)
@@ -289,11 +343,51 @@ WAL_CHECKPOINT_PAGES = 4000
 def _setup(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-    conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # new files only; see core/store/retention.py
+    if int(conn.execute("PRAGMA page_count").fetchone()[0]) == 0:
+        # new files only (core/store/retention.py); on a file with tables it writes nothing
+        # but asks to write (a full disk refused every reader)
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
     _use_wal(conn, busy_timeout_s)
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
     conn.execute("PRAGMA foreign_keys = ON")
+
+
+# the size of a WAL file's index (``-shm``) once any connection has the file open in WAL mode
+SHM_MIN = 32_768
+
+
+def reading_uri(path: Path) -> str:
+    """The URI that reads ``path`` writing nothing: ``immutable=1`` (no locks, no ``-shm``)
+    when its WAL holds nothing and no connection has it open (each has a full ``-shm``):
+    every commit is in the file itself and no writer can come without making the ``-shm``;
+    else ``mode=ro``, through the WAL and the ``-shm`` that exist."""
+    wal, shm = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
+    idle = _size(wal) == 0 and _size(shm) < SHM_MIN
+    return f"{path.resolve().as_uri()}?{'immutable=1' if idle else 'mode=ro'}"
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _setup_reading(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
+    """A reading connection's set-up: nothing written; StoreError when the file is not at
+    this swarm's schema version (a migration would write)."""
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    found = user_version(conn)
+    if found > LATEST:
+        raise DatabaseTooNew(
+            f"database schema version {found} is newer than this swarm ({LATEST}): upgrade "
+            "swarm or point SWARM_HOME elsewhere"
+        )
+    if found < LATEST:
+        raise StoreError(f"the database (version {found}) needs migrating to {LATEST}")
 
 
 def _use_wal(conn: sqlite3.Connection, busy_timeout_s: float) -> None:

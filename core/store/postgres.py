@@ -577,6 +577,7 @@ class PgDatabase:
 
     serves_nodes = True  # delivery nodes on other machines share it
     listens = True  # commits NOTIFY swarm_changes, queued deliveries swarm_delivery
+    read_only: str | None = None  # a server: opened to write, or not at all
 
     def __init__(
         self, url: str, conn: PgConn, pool: ThreadPoolExecutor, readers: int = READERS

@@ -9,7 +9,11 @@ everything under ``src``). A trailing ``/`` means the folder's contents (``src/`
 ``src/**``). Matching is case-sensitive, as git is.
 
 Two patterns overlap when some path matches both: decided on the product of their automata
-(characters grouped into classes), so the answer is exact, never a guess.
+(characters grouped into classes), so the answer is exact, never a guess. The decision's work
+is bounded: a caller passes a :class:`Budget` of steps, and :class:`TooComplex` ends it when
+the steps run out (patterns of many wildcards against many others). Matching a path commits
+to the leftmost place of what follows each wildcard (atomic groups), so its time grows with
+the pattern and the path, never exponentially.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, TooComplex
 
 MAX_PATTERN = 300
 MAX_CHAR = 0x10FFFF
@@ -76,19 +80,35 @@ def matches(pattern: str, path: str) -> bool:
     return _regex(pattern).fullmatch(path.strip("/")) is not None
 
 
-def overlap(first: str, second: str) -> bool:
-    """True when some path matches both normalised patterns."""
-    return witness(first, second) is not None
+class Budget:
+    """Steps an overlap decision may still take (a step: one pair of edges compared); its
+    :meth:`spend` raises TooComplex when they run out."""
+
+    def __init__(self, steps: int) -> None:
+        self.limit = steps
+        self.left = steps
+
+    def spend(self, steps: int) -> None:
+        """Take ``steps``; TooComplex when fewer are left."""
+        self.left -= steps
+        if self.left < 0:
+            raise TooComplex(f"the overlap checks took more than {self.limit:,} steps")
 
 
-def witness(first: str, second: str) -> str | None:
+def overlap(first: str, second: str, budget: Budget | None = None) -> bool:
+    """True when some path matches both normalised patterns (within ``budget``, if any)."""
+    return witness(first, second, budget) is not None
+
+
+def witness(first: str, second: str, budget: Budget | None = None) -> str | None:
     """A path that matches both normalised patterns (one of the shortest), None when no path
-    does."""
+    does; TooComplex when ``budget`` runs out first."""
     if first == second:
-        return _example(_automaton(first))
+        auto = _automaton(first)
+        return _common(auto, auto, budget)
     if not _ends_agree(first, second):
         return None
-    return _common(_automaton(first), _automaton(second))
+    return _common(_automaton(first), _automaton(second), budget)
 
 
 # -- patterns as automata --------------------------------------------------------------------
@@ -164,19 +184,51 @@ def _automaton(pattern: str) -> Automaton:
 
 @functools.lru_cache(maxsize=4096)
 def _regex(pattern: str) -> re.Pattern[str]:
-    """The regular expression of a normalised pattern (what :func:`matches` uses)."""
-    out: list[str] = []
+    """The regular expression of a normalised pattern (what :func:`matches` uses).
+
+    What follows a wildcard is taken at its leftmost place and never tried again (an atomic
+    group: ``(?>[^/]*?x)``), which loses no match when another wildcard comes after it: a
+    later place leaves that wildcard less to take, never more. Only the part after the last
+    wildcard, anchored at the end, is searched, once. So no path makes the match backtrack
+    exponentially (``*a*a*...*b`` against ``aaaa...``)."""
     parts = pattern.split("/")
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        if part == "**":
-            out.append("[^/]+(?:/[^/]+)*" if last else "(?:[^/]+/)*")
-            continue
-        for atom in _segment_atoms(part, repr(pattern)):
-            out.append("[^/]*" if atom is None else _class_regex(atom))
-        if not last:
-            out.append("/")
+    out: list[str] = []
+    at = 0
+    while at < len(parts):
+        if parts[at] != "**":
+            out.append(_segment_regex(parts[at], pattern) + ("/" if at < len(parts) - 1 else ""))
+            at += 1
+        elif at == len(parts) - 1:
+            out.append("[^/]+(?:/[^/]+)*")  # a final ``**``: one or more segments
+            at += 1
+        elif (upto := _next_any(parts, at)) is None:
+            out.append("(?:[^/]+/)*")  # the last ``**`` before the end: searched
+            at += 1
+        else:  # ``**/x/y/`` up to the next ``**``: its leftmost place, atomically
+            block = "".join(_segment_regex(p, pattern) + "/" for p in parts[at + 1 : upto])
+            out.append(f"(?>(?:[^/]+/)*?{block})")
+            at = upto
     return re.compile("".join(out), re.DOTALL)
+
+
+def _next_any(parts: list[str], at: int) -> int | None:
+    """The index of the first ``**`` after ``at``, None when there is none."""
+    return next((i for i in range(at + 1, len(parts)) if parts[i] == "**"), None)
+
+
+def _segment_regex(segment: str, pattern: str) -> str:
+    """One segment's expression: each run of atoms between two ``*`` at its leftmost place
+    (atomic), the run after the last ``*`` anchored by what follows the segment."""
+    runs: list[list[str]] = [[]]
+    for atom in _segment_atoms(segment, repr(pattern)):
+        if atom is None:
+            runs.append([])
+        else:
+            runs[-1].append(_class_regex(atom))
+    if len(runs) == 1:
+        return "".join(runs[0])
+    middle = "".join(f"(?>[^/]*?{''.join(run)})" for run in runs[1:-1])
+    return "".join(runs[0]) + middle + "[^/]*" + "".join(runs[-1])
 
 
 def _class_regex(chars: Chars) -> str:
@@ -301,9 +353,10 @@ def _pick(chars: Chars) -> str:
 # -- the decision --------------------------------------------------------------------------
 
 
-def _common(a: Automaton, b: Automaton) -> str | None:
+def _common(a: Automaton, b: Automaton, budget: Budget | None) -> str | None:
     """Breadth-first over pairs of states (and whether the path's current segment has a
-    character yet: no empty segment): the shortest common path, or None."""
+    character yet: no empty segment): the shortest common path, or None; each pair of
+    states taken costs ``budget`` its pairs of edges."""
     start = (0, 0, False)
     came: dict[tuple[int, int, bool], tuple[tuple[int, int, bool], str] | None] = {start: None}
     todo = deque([start])
@@ -312,6 +365,8 @@ def _common(a: Automaton, b: Automaton) -> str | None:
         x, y, filled = pair
         if x == a.final and y == b.final and filled:
             return _path(came, pair)
+        if budget is not None:
+            budget.spend(len(a.edges[x]) * len(b.edges[y]) or 1)
         for ca, nx in a.edges[x]:
             for cb, ny in b.edges[y]:
                 both = _intersect(ca, cb)
@@ -338,10 +393,6 @@ def _path(
         chars.append(char)
         step = came[prev]
     return "".join(reversed(chars))
-
-
-def _example(auto: Automaton) -> str | None:
-    return _common(auto, auto)
 
 
 def _ends_agree(first: str, second: str) -> bool:

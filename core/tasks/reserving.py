@@ -1,6 +1,12 @@
-"""File reservations' transactions: reserve (the check and the insert in one write
-transaction, so of two agents racing for overlapping globs exactly one wins), release, what
-paths touch, and the release when a task leaves its agent (:func:`task_ended`)."""
+"""File reservations' transactions: reserve, release, what paths touch, and the release when
+a task leaves its agent (:func:`task_ended`).
+
+A reserve decides its overlaps before the write transaction, against the live reservations
+as they were read (:func:`others_live`, :func:`check`: bounded by ``MAX_STEPS``, outside any
+lock); the transaction then holds the reservations' lock and re-checks only the rows that
+are not the ones checked (:func:`reserve`, within ``LOCKED_STEPS``), so of two agents racing
+for overlapping globs exactly one wins, and no check of many wildcards holds the writer.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +15,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx
-from core.errors import InvalidInput, ReservationConflict
+from core.errors import InvalidInput, ReservationConflict, TooComplex
 from core.models import task_ref
 from core.store import reservations as rows
 from core.store.conn import Conn
 from core.store.reservations import Reservation
 from core.store.row_locks import hold_key
 from core.store.tables import insert_event
-from core.tasks.reservations import matches, normalise, overlap
+from core.tasks.reservations import Budget, matches, normalise, overlap
 
 MAX_TTL_S = 7 * 24 * 3600.0
 MAX_PATTERNS = 200
+# overlap work one call may do (a step: one pair of automaton edges compared): 0.6-1.1 s of a
+# core (docs/reservations.md); bench/reservations.py's 4 globs against 8 agents x 50 take 1 %
+MAX_STEPS = 1_000_000
+# what the re-check inside the write transaction may do (10-16 ms): beyond it, check outside
+LOCKED_STEPS = 10_000
+TRIES = 5  # checks outside the lock before a reserve gives up on reservations that keep changing
+
+
+class Stale(Exception):
+    """Reservations made since the check need more re-checking than the write transaction
+    may do: check again outside it (the transaction rolls back)."""
 
 
 @dataclass(frozen=True)
@@ -48,34 +65,74 @@ def patterns_of(given: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(normalise(p) for p in given))
 
 
-def reserve(
-    conn: Conn,
-    ctx: Ctx,
-    agent: str,
-    patterns: Sequence[str],
-    exclusive: bool,
-    ttl_s: float | None,
-) -> list[Reservation]:
-    """Reserve every pattern for ``agent`` (its current task's, when it holds one), all or
-    nothing: ReservationConflict naming the first holder when one overlaps another agent's
-    exclusive reservation (or, exclusive, any of another agent's)."""
-    who = ctx.agent(agent).id
-    wanted = patterns_of(patterns)
+def check_ttl(ttl_s: float | None) -> None:
+    """InvalidInput (one line) for a TTL out of range."""
     if ttl_s is not None and not 0 < ttl_s <= MAX_TTL_S:
         raise InvalidInput(
             f"a reservation's TTL must be more than 0 and at most 7 days, not {ttl_s:g} s"
         )
-    # overlap is an invariant over the whole table (no one row to hold): one reserver at a time
-    hold_key(conn, "reservations")
-    rows.purge(conn, ctx.now)  # what expired or lost its task: gone before the check
-    others = [r for r in rows.live(conn, ctx.now) if r.agent != who]
+
+
+def others_live(conn: Conn, now: float, agent: str) -> list[Reservation]:
+    """The live reservations of every agent but ``agent``: what its reserve checks."""
+    return [r for r in rows.live(conn, now) if r.agent != agent]
+
+
+def check(wanted: Sequence[str], exclusive: bool, others: Sequence[Reservation]) -> None:
+    """ReservationConflict naming the first of ``others`` a pattern of ``wanted`` may not
+    overlap (any, exclusive; an exclusive one, shared); TooComplex (one line) when deciding
+    takes more than ``MAX_STEPS``. Pure: run it outside any transaction."""
+    try:
+        _check(wanted, exclusive, others, Budget(MAX_STEPS))
+    except TooComplex:
+        raise _too_complex(
+            wanted, others, "reserve fewer or plainer patterns (src/api/**)"
+        ) from None
+
+
+def _check(
+    wanted: Sequence[str], exclusive: bool, others: Sequence[Reservation], budget: Budget
+) -> None:
     for pattern in wanted:
         for other in others:
-            if (exclusive or other.exclusive) and overlap(pattern, other.pattern):
+            if (exclusive or other.exclusive) and overlap(pattern, other.pattern, budget):
                 mode = "exclusive" if exclusive else "shared"
                 raise ReservationConflict(
                     f"{pattern} ({mode}) overlaps {other.describe()}: nothing reserved"
                 )
+
+
+def _too_complex(wanted: Sequence[str], others: Sequence[Reservation], remedy: str) -> TooComplex:
+    return TooComplex(
+        f"checking {len(wanted)} {'pattern' if len(wanted) == 1 else 'patterns'} against "
+        f"{len(others)} live reservations takes more than {MAX_STEPS:,} steps (patterns with "
+        f"many wildcards): nothing reserved; {remedy}"
+    )
+
+
+def reserve(
+    conn: Conn,
+    ctx: Ctx,
+    agent: str,
+    wanted: Sequence[str],
+    exclusive: bool,
+    ttl_s: float | None,
+    checked: Sequence[Reservation],
+) -> list[Reservation]:
+    """Reserve the normalised patterns ``wanted`` for ``agent`` (its current task's, when it
+    holds one), all or nothing, ``checked`` being the reservations :func:`check` found no
+    conflict with: only the live ones not among them are checked here, within
+    ``LOCKED_STEPS`` (ReservationConflict naming the first holder; Stale beyond it)."""
+    who = ctx.agent(agent).id
+    # overlap is an invariant over the whole table (no one row to hold): one reserver at a time
+    hold_key(conn, "reservations")
+    rows.purge(conn, ctx.now)  # what expired or lost its task: gone before the check
+    seen = set(checked)
+    new = [r for r in others_live(conn, ctx.now, who) if r not in seen]
+    try:
+        _check(wanted, exclusive, new, Budget(LOCKED_STEPS))
+    except TooComplex:
+        raise Stale(f"{len(new)} reservations made since the check") from None
     task_id = rows.current_task(conn, who)
     expires = ctx.now + ttl_s if ttl_s is not None else None
     made = [rows.put(conn, who, task_id, p, exclusive, ctx.now, expires) for p in wanted]
@@ -90,7 +147,7 @@ def reserve(
         task_id=task_id,
         agent=who,
         actor=ctx.actor,
-        data={"patterns": wanted, "mode": mode, "ttl_s": ttl_s},
+        data={"patterns": list(wanted), "mode": mode, "ttl_s": ttl_s},
     )
     return made
 
@@ -135,19 +192,18 @@ def task_ended(conn: Conn, ctx: Ctx, task_id: int, agent: str | None, how: str) 
 
 
 def conflicts(
-    conn: Conn,
-    now: float,
-    given: Sequence[str],
-    agent: str | None = None,
-    exclusive_only: bool = False,
+    given: Sequence[str], found: Sequence[Reservation], agent: str | None = None
 ) -> list[Conflict]:
-    """Each live reservation a path or pattern of ``given`` touches (not ``agent``'s own;
-    ``exclusive_only``: only exclusive ones)."""
+    """Each of the live reservations ``found`` that a path or pattern of ``given`` touches
+    (not ``agent``'s own); TooComplex (one line) beyond ``MAX_STEPS``. Pure: run it outside
+    any transaction."""
     wanted = patterns_of(given)
-    found = [
-        r for r in rows.live(conn, now) if r.agent != agent and (r.exclusive or not exclusive_only)
-    ]
-    return [Conflict(p, r) for p in wanted for r in found if overlap(p, r.pattern)]
+    others = [r for r in found if r.agent != agent]
+    budget = Budget(MAX_STEPS)
+    try:
+        return [Conflict(p, r) for p in wanted for r in others if overlap(p, r.pattern, budget)]
+    except TooComplex:
+        raise _too_complex(wanted, others, "ask about fewer or plainer patterns") from None
 
 
 def files_touching(

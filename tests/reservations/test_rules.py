@@ -57,6 +57,22 @@ def test_matches_agrees_with_the_oracle(pattern: str, path: str) -> None:
     assert matches(pattern, path) == oracle(pattern, path)
 
 
+# longer patterns of many wildcards: what matching commits to (the leftmost place after a
+# wildcard) loses no match
+MANY_ATOMS = st.sampled_from(["a", "b", "*", "?", "[ab]", "[!a]"])
+MANY_SEGMENT = st.one_of(st.just("**"), st.lists(MANY_ATOMS, min_size=1, max_size=6).map("".join))
+MANY_PATTERN = st.lists(MANY_SEGMENT, min_size=1, max_size=6).map("/".join).map(normalise)
+AB_PATH = st.lists(st.text(alphabet="ab", min_size=1, max_size=6), min_size=1, max_size=7).map(
+    "/".join
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(MANY_PATTERN, AB_PATH)
+def test_matches_agrees_with_the_oracle_on_many_wildcards(pattern: str, path: str) -> None:
+    assert matches(pattern, path) == oracle(pattern, path)
+
+
 @settings(max_examples=300, deadline=None)
 @given(PATTERN, PATTERN, PATH)
 def test_overlap_is_exact(first: str, second: str, path: str) -> None:
