@@ -10,11 +10,10 @@ Blocking calls: run them off the event loop.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from core.text import escape_controls
@@ -144,14 +143,18 @@ class PaneWhere:
 
 
 def pane_where(
-    pane_id: str, socket: str | None, timeout: float = CAPTURE_TIMEOUT_S
+    pane_id: str,
+    socket: str | None,
+    env: Mapping[str, str],
+    timeout: float = CAPTURE_TIMEOUT_S,
 ) -> PaneWhere | None:
     """Where pane ``pane_id`` (``%3``: a process in it has it as ``$TMUX_PANE``) is on the
-    tmux server of ``socket`` (None: the user's default server, not the caller's ``$TMUX``);
-    None when that server has no such pane or cannot be asked (blocking)."""
+    tmux server of ``socket`` (None: the user's default server, not the caller's ``$TMUX``:
+    ``env`` is the caller's environment, passed on without ``TMUX`` and ``TMUX_PANE``); None
+    when that server has no such pane or cannot be asked (blocking)."""
     fields = "#{socket_path}\t#{session_name}\t#{window_index}\t#{window_name}"
     args = PaneRef(pane_id, socket).command("display-message", "-p", "-t", pane_id, fields)
-    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+    env = {k: v for k, v in env.items() if k not in ("TMUX", "TMUX_PANE")}
     try:
         done = subprocess.run(
             args,

@@ -104,7 +104,7 @@ def _pane_agent(agents: Mapping[str, Agent], env: Mapping[str, str]) -> str | No
 
     socket = os.path.realpath(server.rsplit(",", 2)[0])
     for asked in {a.tmux_socket for a in agents.values() if a.tmux is not None}:
-        where = pane_where(pane, asked)
+        where = pane_where(pane, asked, env)
         if where is None or os.path.realpath(where.socket) != socket:
             continue  # no such pane there, or the same pane id on another server
         for agent in agents.values():

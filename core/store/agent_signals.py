@@ -98,14 +98,14 @@ def observations(
     ).fetchall()
     wanted = set(agents) if agents is not None else None
     out: dict[str, dict[Signal, Observation]] = {}
-    for row in map(values, rows):
-        agent = row[0]
+    for cells in map(values, rows):  # in the SELECT's order
+        agent, signal = cells[0], cells[1]
         if wanted is not None and agent not in wanted:
             continue
         try:
-            obs = _observation(*row)
+            obs = _observation(*cells)
         except (ValueError, TypeError, OverflowError) as exc:
-            why = f"its {row[1]!r} signal row cannot be read ({type(exc).__name__}: {exc})"
+            why = f"its {signal!r} signal row cannot be read ({type(exc).__name__}: {exc})"
             if unreadable is None:
                 raise UnreadableRow(f"{agent}: {why}") from exc
             unreadable.setdefault(agent, why)

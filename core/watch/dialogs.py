@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from core.tasks.prompts import PROMPT_TEXT_LIMIT, PromptOption
+from core.tasks.prompts import PromptOption
 from core.text import escape_controls
 
 BORDERS = "│┃║|"
@@ -34,6 +34,7 @@ _MARKED = re.compile(r"\((\w)\)(?=\w)")  # aider's "(Y)es": the key in parenthes
 RIGHT_BORDERS = ("│", "┃", "║")
 _RULE = re.compile(r"([─━═])\1{3,}")  # a box's horizontal border, drawn across the pane
 _WORD = re.compile(r"[^\W_]")  # a letter or a digit: a line with something to read
+SHOWN_LIMIT = 4000  # characters of the pane text a person is shown: the bottom, and a digest
 
 
 class Asking(Protocol):
@@ -173,9 +174,9 @@ def shown_text(raw: Sequence[str]) -> str:
 def _shown(raw: tuple[str, ...]) -> str:
     lines = [_compact(line.rstrip()) for line in raw]
     text = escape_controls("\n".join(lines), keep="\n")
-    if len(text) <= PROMPT_TEXT_LIMIT:
+    if len(text) <= SHOWN_LIMIT:
         return text
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     mark = f"[… {{}} characters above not shown; SHA-256 of the whole text {digest}]\n"
-    keep = PROMPT_TEXT_LIMIT - len(mark.format(len(text)))
+    keep = SHOWN_LIMIT - len(mark.format(len(text)))
     return mark.format(len(text) - keep) + text[-keep:]

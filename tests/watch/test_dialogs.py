@@ -8,8 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from core.agent_state import AgentState
-from core.tasks.prompts import PROMPT_TEXT_LIMIT
-from core.watch.dialogs import shown_text
+from core.watch.dialogs import SHOWN_LIMIT, shown_text
 from core.watch.text_rules import BUNDLED_DIR, classify, classify_any, load_rule_sets
 from tests.watch.dialog_panes import dialog, saved_dialog
 
@@ -105,7 +104,7 @@ def test_a_long_shown_text_keeps_its_bottom_and_a_digest_of_the_whole() -> None:
     tail = ["Do you want to proceed?", "❯ 1. Yes", "  2. No"]
     one = shown_text(["x" * 6000, *tail])
     other = shown_text(["y" + "x" * 5999, *tail])
-    assert len(one) <= PROMPT_TEXT_LIMIT and len(other) <= PROMPT_TEXT_LIMIT
+    assert len(one) <= SHOWN_LIMIT and len(other) <= SHOWN_LIMIT
     assert one.splitlines()[-3:] == tail and one != other
     assert one.startswith("[… ") and "characters above not shown; SHA-256 of the whole" in one
     control = shown_text(["\x1b[31mred\x07", "❯ 1. Yes"])
