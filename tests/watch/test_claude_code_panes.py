@@ -5,14 +5,27 @@ reads as with the claude-code rule file."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from core.agent_state import AgentState
+from core.coordinator.scheduler import Scheduler
+from core.models import TaskSpec
+from core.protocols import ManualClock
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from core.store.alerts import list_alerts
 from core.tasks.prompts import PromptOption
+from core.watch.jobs import Watcher
 from core.watch.text_rules import BUNDLED_DIR, classify, load_rule_sets
+from core.watch.text_signal import TextWatcher
+from tests.helpers import RecordingDeliverer, write_agents
+from tests.tmux_server import Tmux, wait_text
+from tests.watch.conftest import watch_settings
 
 VERSION = "2.1.328"
+WAIT = "stall-waiting-for-api"  # a frozen stream after ~45 s
 NOW = dt.datetime(2027, 1, 15, 8, 0, tzinfo=dt.UTC).timestamp()
 RULE_SETS, _ = load_rule_sets(None)
 CLAUDE = {rs.cli: rs for rs in RULE_SETS}["claude-code"]
@@ -104,3 +117,45 @@ def test_the_500_shows_the_resend_placeholder_in_the_box_yet_reads_errored() -> 
     found = classify(CLAUDE, real_pane("error-500"), NOW)
     assert found is not None and found.state is AgentState.ERRORED
     assert found.line.startswith("● API Error: 500 Internal server error")
+
+
+async def test_a_frozen_streams_wait_line_ends_in_stalled(
+    home: Path, tmp_path: Path, tmux: Tmux, clock: ManualClock
+) -> None:
+    """Before: the real "Waiting for API response · will retry in 4m 12s" screen read as
+    working (its footer says ``esc to interrupt``): the stall clock never ran, the agent was
+    working for ever. Now it is errored, and the stall rules judge it stalled."""
+    config = write_agents(
+        tmp_path / "agents.toml",
+        [{"id": "A", "role": "dev", "tmux": "swarm:a", "tmux_socket": str(tmux.socket),
+          "cli": "claude-code"}],
+    )  # fmt: skip
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+    service = await SwarmService.open(settings, clock)
+    path = (
+        BUNDLED_DIR / "panes" / "claude-code" / f"claude-code-{VERSION}-stall-waiting-for-api.txt"
+    )
+    tmux.window("swarm", "a", f"cat {path}; sleep 600", size="120x40")
+    wait_text(tmux.ref("swarm:a"), "Waiting for API response")
+    rule_sets, errors = load_rule_sets(home)
+    assert errors == []
+    text = TextWatcher(service, rule_sets)
+    watcher = Watcher(service, watch_settings(interval_s=1.0, stall_after_s=30.0), text=text)
+    try:
+        task = await service.create_task(TaskSpec("answer the question"), "test")
+        await service.assign_task(task.id, "A", "test")  # pinned: the scheduler gives it to A
+        await Scheduler(service, RecordingDeliverer()).run_burst()
+        assert (await service.get_task(task.id)).agent == "A"
+        await watcher.tick()
+        rows = {r["id"]: r for r in (await service.status())["agents"]}
+        assert rows["A"]["state"] == "errored"
+        assert "Waiting for API response" in rows["A"]["evidence"]
+        for _ in range(20):  # watched every 10 s, past the grace and SWARM_STALL_AFTER
+            clock.advance(10.0)
+            await watcher.tick()
+        rows = {r["id"]: r for r in (await service.status())["agents"]}
+        assert rows["A"]["state"] == "stalled"
+        assert [a.kind for a in await service.read(list_alerts)] == ["stalled"]
+    finally:
+        await text.close()
+        await service.close()
