@@ -225,6 +225,8 @@ def test_a_users_rule_file_is_used_and_can_replace_a_bundled_one(home: Path) -> 
         ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='idle'\nmatch='x'\n"
          "[[rule]]\nname='a'\nstate='idle'\nmatch='y'", "rule a appears twice"),
         ("version = [", "is not valid TOML"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='box'\nstate='idle'\nmatch='x'\nframed='yes'",
+         "rule box: framed must be true or false"),
     ],
 )  # fmt: skip
 def test_a_bad_users_rule_file_is_one_line_naming_file_and_rule(
