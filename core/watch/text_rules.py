@@ -32,13 +32,16 @@ BUNDLED_DIR = Path(__file__).with_name("agent_rules")
 DEFAULT_LINES = 15  # last non-blank lines of a pane a rule looks at
 MAX_LINES = 200
 FILE_KEYS = {"version", "cli", "title", "lines", "rule"}
-RULE_KEYS = {"name", "state", "match", "lines", "option", "options", "before", "submit", "reset"}
+RULE_KEYS = {
+    "name", "state", "match", "lines", "option", "options", "before", "submit", "reset", "framed",
+}  # fmt: skip
 STATES = {s.value for s in AgentState} - {"stalled", "unknown"}  # judged elsewhere / no rule
 OPTION_PLACES = ("below", "inline")
 _DURATION = re.compile(
     r"(\d+(?:\.\d+)?)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])"
 )
 _CLOCK = re.compile(r"(?i)^\s*(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)?\s*$")
+_BORDER = re.compile(r"^[╭╰┌└]?([─━═])\1{2,}[╮╯┐┘]?$")  # an input box's top or bottom edge
 ZONE_MAX = 64  # characters of a zone name (IANA names are shorter; a longer one is no zone)
 
 
@@ -59,6 +62,7 @@ class Rule:
     before: int = 0  # read, unused: a prompt shows all the rule's last lines (dialogs.py)
     submit: tuple[str, ...] = ()  # keys pressed after an option's key (aider: enter)
     reset: re.Pattern[str] | None = None  # a limit's reset: groups time [zone], or in
+    framed: bool = False  # the matched line must sit between two horizontal borders (a box)
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,9 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
     reset = _regex(entry, "reset", where, ())
     if reset is not None and not ({"time", "in"} & set(reset.groupindex)):
         raise RuleError(f"{where}: reset needs a (?P<time>...) or (?P<in>...) group")
+    framed = entry.get("framed", False)
+    if not isinstance(framed, bool):
+        raise RuleError(f"{where}: framed must be true or false")
     match = _regex(entry, "match", where, ())
     if match is None:
         raise RuleError(f"{where}: match (a regular expression) is missing")
@@ -176,6 +183,7 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
         before=_count(entry.get("before", 0), "before", where, minimum=0),
         submit=tuple(submit),
         reset=reset,
+        framed=framed,
     )
 
 
@@ -244,9 +252,19 @@ def classify(rule_set: RuleSet, lines: Sequence[str], now: float) -> TextMatch |
             continue
         window = last_lines(lines, rule.lines)
         for index, line in enumerate(window):
-            if rule.match.search(line) is not None:
+            if rule.match.search(line) is not None and (not rule.framed or _framed(window, index)):
                 return _matched(rule_set, rule, window, index, now)
     return None
+
+
+def _framed(window: Sequence[str], index: int) -> bool:
+    """Whether ``window[index]`` has a horizontal border on the (non-blank) lines right above
+    and below it: the input box, not an echo of a past prompt in the scrollback."""
+    return (
+        0 < index < len(window) - 1
+        and _BORDER.match(window[index - 1]) is not None
+        and _BORDER.match(window[index + 1]) is not None
+    )
 
 
 STATE_RANK = {

@@ -1,7 +1,8 @@
 """An agent-like terminal program (prompt_toolkit) for the terminal-text signal's tests.
 
 Run in a terminal (in tmux): ``python -m tests.apps.agent_term OUTFILE [--ready PATH]``. It
-shows a ``> `` input prompt, like the agent CLIs, and acts on commands typed into it:
+shows a ``> `` input prompt between two horizontal borders, like Claude Code's input box
+(the bottom border is prompt_toolkit's bottom toolbar), and acts on commands typed into it:
 
 - ``spin N``: a Claude-Code-style spinner line "✻ Working… (3s · esc to interrupt)" for N
   seconds (Escape stops it);
@@ -51,6 +52,9 @@ def box(lines: list[str]) -> str:
     return "\n".join([f"╭{'─' * inner}╮", *body, f"╰{'─' * inner}╯"])
 
 
+BORDER = "─" * 40  # the input box's top and bottom edges
+
+
 class AgentTerm:
     """The prompt loop: read a command, act on it, again."""
 
@@ -64,7 +68,10 @@ class AgentTerm:
         print_formatted_text(FormattedText([("bold", "agent-term"), ("", " — ready")]))
         while True:
             try:
-                command = self.session.prompt("> ", pre_run=self._announce_ready).strip()
+                print(BORDER)
+                command = self.session.prompt(
+                    "> ", pre_run=self._announce_ready, bottom_toolbar=BORDER
+                ).strip()
             except KeyboardInterrupt:
                 continue
             except EOFError:

@@ -29,9 +29,26 @@ RULE_SETS, _ = load_rule_sets(None)
 CASES = [(rs, rule) for rs in RULE_SETS for rule in rs.rules]
 
 
+# rules whose saved pane is a real capture (tests/watch/test_claude_code_panes.py)
+REAL_PANES = {
+    ("claude-code", "api-retrying"): "claude-code-2.1.328-limit-429-retrying",
+    ("claude-code", "overloaded"): "claude-code-2.1.328-overload-529-retrying",
+    ("claude-code", "api-wait"): "claude-code-2.1.328-stall-waiting-for-api",
+    ("claude-code", "rate-limited"): "claude-code-2.1.328-limit-429-rejected",
+    ("claude-code", "bypass-warning"): "claude-code-2.1.328-bypass-warning",
+}
+KEYLESS_DIALOGS = {("claude-code", "bypass-warning")}  # chosen with the arrows: no prompt
+# a screen whose footer still says "esc to interrupt": without a cli key, working wins
+# (another file's working rule sees the footer; an agent needs cli = "claude-code")
+UNDER_A_SPINNER = {
+    ("claude-code", "api-retrying"), ("claude-code", "overloaded"), ("claude-code", "api-wait"),
+}  # fmt: skip
+
+
 def pane(cli: str, rule: str) -> list[str]:
     """The saved pane text of one rule."""
-    return (BUNDLED_DIR / "panes" / cli / f"{rule}.txt").read_text(encoding="utf-8").split("\n")
+    name = REAL_PANES.get((cli, rule), rule)
+    return (BUNDLED_DIR / "panes" / cli / f"{name}.txt").read_text(encoding="utf-8").split("\n")
 
 
 def test_the_four_agent_clis_have_rule_files() -> None:
@@ -50,11 +67,12 @@ def test_each_rule_classifies_its_saved_pane(rule_set: object, rule: object) -> 
     found = classify(rule_set, pane(rule_set.cli, rule.name), NOW)
     assert found is not None and (found.rule, found.state) == (rule.name, rule.state)
     assert found.evidence.startswith("text: ") and f"rule {rule.name}" in found.evidence
-    if rule.state is AgentState.WAITING:
+    if rule.state is AgentState.WAITING and (rule_set.cli, rule.name) not in KEYLESS_DIALOGS:
         assert len(found.options) >= 2 and found.prompt
     # auto-detection (no cli key) reaches the same state from the same pane
     detected = classify_any(RULE_SETS, pane(rule_set.cli, rule.name), NOW)
-    assert detected is not None and detected.state is rule.state
+    expected = AgentState.WORKING if (rule_set.cli, rule.name) in UNDER_A_SPINNER else rule.state
+    assert detected is not None and detected.state is expected
 
 
 def test_claude_code_permission_prompt_and_its_options() -> None:
@@ -207,6 +225,8 @@ def test_a_users_rule_file_is_used_and_can_replace_a_bundled_one(home: Path) -> 
         ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='idle'\nmatch='x'\n"
          "[[rule]]\nname='a'\nstate='idle'\nmatch='y'", "rule a appears twice"),
         ("version = [", "is not valid TOML"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='box'\nstate='idle'\nmatch='x'\nframed='yes'",
+         "rule box: framed must be true or false"),
     ],
 )  # fmt: skip
 def test_a_bad_users_rule_file_is_one_line_naming_file_and_rule(

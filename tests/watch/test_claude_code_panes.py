@@ -1,0 +1,161 @@
+"""Claude Code 2.1.328's real screens (captured unedited with ``tmux capture-pane -p -J``
+against localmodel, saved as ``panes/claude-code/claude-code-2.1.328-*.txt``): what each one
+reads as with the claude-code rule file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from core.agent_state import AgentState
+from core.coordinator.scheduler import Scheduler
+from core.models import TaskSpec
+from core.protocols import ManualClock
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from core.store.alerts import list_alerts
+from core.tasks.prompts import PromptOption
+from core.watch.jobs import Watcher
+from core.watch.text_rules import BUNDLED_DIR, classify, load_rule_sets
+from core.watch.text_signal import TextWatcher
+from tests.helpers import RecordingDeliverer, write_agents
+from tests.tmux_server import Tmux, wait_text
+from tests.watch.conftest import watch_settings
+
+VERSION = "2.1.328"
+WAIT = "stall-waiting-for-api"  # a frozen stream after ~45 s
+NOW = dt.datetime(2027, 1, 15, 8, 0, tzinfo=dt.UTC).timestamp()
+RULE_SETS, _ = load_rule_sets(None)
+CLAUDE = {rs.cli: rs for rs in RULE_SETS}["claude-code"]
+
+# fixture (without "claude-code-VERSION-") -> (rule, state, reset in seconds or None)
+REAL = {
+    "idle-start": ("input", AgentState.IDLE, None),
+    "idle-past-prompts": ("input", AgentState.IDLE, None),
+    "after-approve": ("input", AgentState.IDLE, None),
+    "working-slow-stream": ("working", AgentState.WORKING, None),
+    "stall-4s": ("working", AgentState.WORKING, None),
+    "permission-dialog": ("permission", AgentState.WAITING, None),
+    "mcp-permission-dialog": ("permission", AgentState.WAITING, None),
+    "limit-429-retrying": ("api-retrying", AgentState.LIMITED, 17),
+    "limit-429-rejected": ("rate-limited", AgentState.LIMITED, None),
+    "overload-529-retrying": ("overloaded", AgentState.LIMITED, 2),
+    "error-500": ("api-error", AgentState.ERRORED, None),
+    "stall-waiting-for-api": ("api-wait", AgentState.ERRORED, None),
+    "stall-released": ("input", AgentState.IDLE, None),
+    "bypass-warning": ("bypass-warning", AgentState.WAITING, None),
+    "auto-mode-start": ("input", AgentState.IDLE, None),
+}
+
+
+def real_pane(name: str) -> list[str]:
+    """A saved real pane of Claude Code VERSION, as captured."""
+    path = BUNDLED_DIR / "panes" / "claude-code" / f"claude-code-{VERSION}-{name}.txt"
+    return path.read_text(encoding="utf-8").split("\n")
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_each_real_pane_reads_as_its_state(name: str) -> None:
+    """Before: the 429s read as idle, the 500 as idle (the rule wanted ``⎿``), the 429 and
+    529 retries and the frozen stream's "Waiting for API response" as working."""
+    rule, state, reset_in = REAL[name]
+    found = classify(CLAUDE, real_pane(name), NOW)
+    assert found is not None and (found.rule, found.state) == (rule, state)
+    assert found.until == (None if reset_in is None else NOW + reset_in)
+
+
+def test_every_real_pane_is_in_the_table() -> None:
+    saved = sorted(
+        p.name.removeprefix(f"claude-code-{VERSION}-").removesuffix(".txt")
+        for p in (BUNDLED_DIR / "panes" / "claude-code").glob(f"claude-code-{VERSION}-*.txt")
+    )
+    assert saved == sorted(REAL)
+
+
+def test_the_four_option_permission_dialog() -> None:
+    found = classify(CLAUDE, real_pane("permission-dialog"), NOW)
+    assert found is not None and found.state is AgentState.WAITING
+    assert found.options == (
+        PromptOption("1", "Yes"),
+        PromptOption("2", "Yes, and always allow access to /tmp/ccpanes/work from this project"),
+        PromptOption("3", "Yes, and switch to auto mode · auto mode handles these prompts for you"),
+        PromptOption("4", "No"),
+    )
+    shown = found.prompt.splitlines()
+    assert " touch created-by-localmodel.txt" in shown and shown[-1].strip().startswith("Esc")
+    assert found.questions and not found.ambiguous
+
+
+def test_the_mcp_three_option_dialog() -> None:
+    found = classify(CLAUDE, real_pane("mcp-permission-dialog"), NOW)
+    assert found is not None and found.state is AgentState.WAITING
+    assert [o.label for o in found.options] == [
+        "Yes",
+        "Yes, and don't ask again for swarm — Report commands in /tmp/ccpanes/work",
+        "No",
+    ]
+    assert any('status: "done"' in line for line in found.prompt.splitlines())
+
+
+def test_idle_is_read_from_the_input_box_not_from_past_prompts() -> None:
+    """Before: any ``❯ list files`` echoed in the scrollback was the input box. Now only a
+    ``❯`` line between two horizontal borders is: the real pane's scrollback alone (its
+    input box and footer cut) is no idle, its whole screen is."""
+    lines = real_pane("idle-past-prompts")
+    found = classify(CLAUDE, lines, NOW)
+    assert found is not None and found.state is AgentState.IDLE
+    assert found.line == "❯"  # the box's line, not an echoed prompt
+    border = next(i for i, line in enumerate(lines) if line.startswith("────"))
+    scrollback = lines[:border]
+    assert any(line.startswith("❯ list files") for line in scrollback)
+    assert classify(CLAUDE, scrollback, NOW) is None  # unknown, not idle
+
+
+def test_the_500_shows_the_resend_placeholder_in_the_box_yet_reads_errored() -> None:
+    found = classify(CLAUDE, real_pane("error-500"), NOW)
+    assert found is not None and found.state is AgentState.ERRORED
+    assert found.line.startswith("● API Error: 500 Internal server error")
+
+
+async def test_a_frozen_streams_wait_line_ends_in_stalled(
+    home: Path, tmp_path: Path, tmux: Tmux, clock: ManualClock
+) -> None:
+    """Before: the real "Waiting for API response · will retry in 4m 12s" screen read as
+    working (its footer says ``esc to interrupt``): the stall clock never ran, the agent was
+    working for ever. Now it is errored, and the stall rules judge it stalled."""
+    config = write_agents(
+        tmp_path / "agents.toml",
+        [{"id": "A", "role": "dev", "tmux": "swarm:a", "tmux_socket": str(tmux.socket),
+          "cli": "claude-code"}],
+    )  # fmt: skip
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+    service = await SwarmService.open(settings, clock)
+    path = (
+        BUNDLED_DIR / "panes" / "claude-code" / f"claude-code-{VERSION}-stall-waiting-for-api.txt"
+    )
+    tmux.window("swarm", "a", f"cat {path}; sleep 600", size="120x40")
+    wait_text(tmux.ref("swarm:a"), "Waiting for API response")
+    rule_sets, errors = load_rule_sets(home)
+    assert errors == []
+    text = TextWatcher(service, rule_sets)
+    watcher = Watcher(service, watch_settings(interval_s=1.0, stall_after_s=30.0), text=text)
+    try:
+        task = await service.create_task(TaskSpec("answer the question"), "test")
+        await service.assign_task(task.id, "A", "test")  # pinned: the scheduler gives it to A
+        await Scheduler(service, RecordingDeliverer()).run_burst()
+        assert (await service.get_task(task.id)).agent == "A"
+        await watcher.tick()
+        rows = {r["id"]: r for r in (await service.status())["agents"]}
+        assert rows["A"]["state"] == "errored"
+        assert "Waiting for API response" in rows["A"]["evidence"]
+        for _ in range(20):  # watched every 10 s, past the grace and SWARM_STALL_AFTER
+            clock.advance(10.0)
+            await watcher.tick()
+        rows = {r["id"]: r for r in (await service.status())["agents"]}
+        assert rows["A"]["state"] == "stalled"
+        assert [a.kind for a in await service.read(list_alerts)] == ["stalled"]
+    finally:
+        await text.close()
+        await service.close()
