@@ -3,7 +3,8 @@
 Claude Code is started ONCE for the module (its own HOME, a trusted work folder, no
 telemetry) against ``python -m localmodel`` on a free port; each test reads its live pane
 through ``TextWatcher`` with the bundled rule files. Skipped, with the reason, when the
-``claude`` binary is not found: ``SWARM_CLAUDE_BIN``, then ``/work/cache/npm``, then PATH.
+``claude`` binary is not found: ``SWARM_CLAUDE_BIN``, then ``.cache/agents`` in the
+repository, then PATH.
 Not in ``.ci/run`` yet (issue 38, item 2).
 """
 
@@ -29,11 +30,11 @@ from core.settings import Settings
 from core.tasks import prompts
 from core.watch.text_rules import load_rule_sets
 from core.watch.text_signal import TextWatcher
-from tests.helpers import write_agents
+from tests.helpers import ROOT, write_agents
 from tests.tmux_server import Tmux, wait_text
 
 VERSION = "2.1.328"  # the pinned version (issue 38); another one is said in the skip reason
-CACHE = Path("/work/cache/npm/node_modules")
+CACHE = ROOT / ".cache/agents/node_modules"  # npm install --prefix .cache/agents (ignored by git)
 KEY = "sk-ant-localmodel-test-key-0123456789"
 SCRIPT = """
 default = [{ text = "localmodel default answer" }]
@@ -113,7 +114,7 @@ def claude(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveClaude]:
     if binary is None:
         pytest.skip(
             f"the real Claude Code {VERSION} is not installed: set SWARM_CLAUDE_BIN, or "
-            f"npm install --prefix /work/cache/npm @anthropic-ai/claude-code@{VERSION}"
+            f"npm install --prefix .cache/agents @anthropic-ai/claude-code@{VERSION}"
         )
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed (apt-get install tmux)")
