@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.output import emit_json
 from core.errors import InvalidInput, InvalidState
-from core.private import make_dirs
+from core.private import copy_file, make_dirs
 from core.settings import Settings, bundled_agents_file
 
 if TYPE_CHECKING:
@@ -115,7 +114,7 @@ def _own_copy(settings: Settings) -> Settings:
         return settings
     path = settings.home / "agents.toml"
     make_dirs(path.parent)
-    shutil.copyfile(bundled_agents_file(), path)
+    copy_file(bundled_agents_file(), path)
     print(f"using a copy of the bundled agents file: {path} (used from now on)")
     return replace(settings, config_path=path)
 
