@@ -33,13 +33,14 @@ def render(
     the report line names the tools, the shell commands only as the fallback; ``from_agent``:
     the text is that agent's words (a message it sent), quoted line by line
     (:func:`agent_words`)."""
-    head = [f"[swarm] from {sender} to {agent}"]
     if withdrawn and task_id is not None:
-        head.append(f"WITHDRAWN: task {task_ref(task_id)} is no longer yours (not a new task)")
+        head = [withdrawn_head(sender, agent, task_ref(task_id))]
         task_id = None
-    elif task_id is not None:
-        head.append(f"{'about' if note else 'task'} {task_ref(task_id)}")
-    head.append(f"priority {priority.name}")
+    else:
+        head = [f"[swarm] from {sender} to {agent}"]
+        if task_id is not None:
+            head.append(f"{'about' if note else 'task'} {task_ref(task_id)}")
+        head.append(f"priority {priority.name}")
     if is_retry:
         head.append("RETRY (this may repeat an earlier message)")
     body = agent_words(from_agent, text) if from_agent else text.rstrip()
@@ -65,6 +66,13 @@ def render(
             f'{swarm} task fail {ref} --reason "why"',
         ]
     return "\n".join(lines)
+
+
+def withdrawn_head(sender: str, agent: str, ref: str) -> str:
+    """A withdrawal's header: it begins otherwise than a task's (``[swarm] from``), has no
+    ``task T-n`` and no priority, so neither an agent nor a script reading ``task T-n`` can
+    take it for an assignment."""
+    return f"[swarm] WITHDRAWN from {sender} to {agent} | {ref} is no longer yours (not a new task)"
 
 
 def agent_words(agent: str, text: str) -> str:
