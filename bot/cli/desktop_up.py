@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 # what a running coordinator does with the agents file these commands write
 RELOADED = "a running swarm run reloads it within seconds: its log says 'agents file reloaded'"
+ALREADY = ": already installed"  # a hooks line saying the file was left as it was
 UP_HELP = """\
 Open every agent's window in its cell of the grid: a terminal running the tmux session
 swarm-<agent>, which runs the agent's command in its workspace. Run again, it opens only
@@ -192,9 +193,21 @@ def _up(args: argparse.Namespace) -> int:
         where = f"{box.width}x{box.height}+{box.left}+{box.top}" if box else "?"
         print(f"{o.agent:<12} {o.action:<10} window {where:<18} tmux {o.values.get('tmux') or '-'}")
         for line in hooks.get(o.agent, []):
-            print(f"{'':<12} hooks: {line}")
+            if not line.endswith(ALREADY):
+                print(f"{'':<12} hooks: {line}")
+    if already := _already_installed(hooks):
+        print(already)
     print(f"agents file written: {settings.config_path} ({RELOADED})")
     return 0
+
+
+def _already_installed(hooks: dict[str, list[str]]) -> str:
+    """One line for every file that had swarm's hooks (or MCP server) already, not one each."""
+    agents = [agent for agent, lines in hooks.items() if any(x.endswith(ALREADY) for x in lines)]
+    files = sum(line.endswith(ALREADY) for lines in hooks.values() for line in lines)
+    if not files:
+        return ""
+    return f"hooks: already installed ({files} files in the workspaces of {', '.join(agents)})"
 
 
 def _install_hooks(
