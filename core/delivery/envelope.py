@@ -23,6 +23,7 @@ def render(
     withdrawn: bool = False,
     mcp: bool = False,
     from_agent: str | None = None,
+    commands: bool = True,
 ) -> str:
     """Wrap ``text`` in the swarm envelope; ``workspace``: the folder and branch to work in;
     ``handoff``: what the previous agent left, when the task comes from another one;
@@ -32,7 +33,8 @@ def render(
     not a task); ``mcp``: the agent has swarm's MCP tools (``mcp = true`` in the agents file):
     the report line names the tools, the shell commands only as the fallback; ``from_agent``:
     the text is that agent's words (a message it sent), quoted line by line
-    (:func:`agent_words`)."""
+    (:func:`agent_words`); ``commands``: False when the prompt already lists the report
+    commands (the onboarding heading it): the shell commands are not said twice."""
     if withdrawn and task_id is not None:
         head = [withdrawn_head(sender, agent, task_ref(task_id))]
         task_id = None
@@ -55,17 +57,19 @@ def render(
         lines += ["", f"Work in {folder}{on}: commit your changes there."]
     if task_id is not None and mcp:
         lines += ["", mcp_report_line(task_ref(task_id), swarm_command(home))]
-    elif task_id is not None:
-        ref = task_ref(task_id)
-        swarm = swarm_command(home)
-        lines += [
-            "",
-            f"Report back from your terminal: {swarm} task start {ref}  (when you begin), "
-            f'{swarm} task note {ref} "progress so far"  (kept for whoever takes over), '
-            f'{swarm} task done {ref} --note "what you did"  or  '
-            f'{swarm} task fail {ref} --reason "why"',
-        ]
+    elif task_id is not None and commands:
+        lines += ["", report_line(task_ref(task_id), swarm_command(home))]
     return "\n".join(lines)
+
+
+def report_line(ref: str, swarm: str) -> str:
+    """The report commands, once: ``swarm`` (with ``SWARM_HOME=`` for a custom home: a
+    terminal the user opened has no SWARM_HOME of swarm's) is written one time."""
+    return (
+        f"Report back from your terminal: {swarm} task start|note|done|fail {ref} (start "
+        f'when you begin; note {ref} "progress so far", kept for whoever takes over; '
+        f'done {ref} --note "what you did"; fail {ref} --reason "why")'
+    )
 
 
 def withdrawn_head(sender: str, agent: str, ref: str) -> str:

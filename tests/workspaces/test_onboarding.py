@@ -59,6 +59,10 @@ async def test_first_task_starts_with_the_role_template(repo: Path, service: Swa
     assert "${" not in intro
     assert prompt.startswith("[swarm] from scheduler to Agent-1 | task T-1")
     assert second.startswith("[swarm] from scheduler to Agent-1 | task T-2")
+    # the report commands once: the role text's under it, the prompt's own from the next task
+    done = '--note "what you did"'
+    assert first.count(done) == 1 and "Report back" not in first
+    assert second.count(done) == 1 and "Report back from your terminal: " in second
     kinds = [e.kind for e in await service.last_events(100)]
     assert kinds.count("agent.onboarded") == 1
 
