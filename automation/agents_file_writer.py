@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError, NotFound
+from core.private import FILE_MODE, open_file
 
 AGENT_KEY_ORDER = (
     "id",
@@ -55,12 +56,15 @@ def write_agent_values(path: Path, values: AgentValues) -> Path:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one step (temporary file, fsync, rename)."""
+    """Replace ``path`` with ``text`` in one step (temporary file, fsync, rename); the file
+    is 0600, like every file swarm makes."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with temp.open("w", encoding="utf-8", newline="") as out:
+    fd = open_file(temp)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+        os.fchmod(fd, FILE_MODE)  # a temporary file left over with another mode
         out.write(text)
         out.flush()
-        os.fsync(out.fileno())
+        os.fsync(fd)
     os.replace(temp, path)
     if hasattr(os, "O_DIRECTORY"):
         fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)

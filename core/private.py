@@ -58,3 +58,8 @@ def write_file(path: Path, data: bytes) -> None:
     with os.fdopen(fd, "wb") as out:
         os.fchmod(fd, FILE_MODE)
         out.write(data)
+
+
+def copy_file(source: Path, target: Path) -> None:
+    """Copy ``source``'s bytes to ``target``, which is left 0600 whatever ``source``'s mode."""
+    write_file(target, source.read_bytes())

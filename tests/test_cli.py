@@ -65,7 +65,7 @@ def test_agent_reports_back_through_the_cli(cli_home: Path) -> None:
     assert shown["status"] == "assigned" and shown["agent"] == "Agent-4"
     inbox = list((home / "inbox" / "Agent-4").iterdir())
     assert len(inbox) == 1  # the prompt names this (not default) home in every command
-    assert f"SWARM_HOME={home} swarm task done T-1" in inbox[0].read_text()
+    assert f"SWARM_HOME={home} swarm task done T-N" in inbox[0].read_text()  # its role text
     started = run_cli(home, "task", "start", "T-1", agent="Agent-4")
     assert started.code == 0 and "[in_progress]" in started.out
     done = run_cli(home, "task", "done", "T-1", "--note", "fixed in abc123", agent="Agent-4")

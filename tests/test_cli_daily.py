@@ -168,8 +168,13 @@ def test_prompts_name_the_home_only_when_it_is_not_the_default(tmp_path: Path) -
     odd = tmp_path / "my swarm"
     assert Settings.from_env({"SWARM_HOME": str(odd)}).custom_home == odd
     text = render("do it", sender="cli", agent="Agent-1", task_id=3, home=odd)
-    assert f"SWARM_HOME='{odd}' swarm task done T-3 --note" in text  # one shell word
-    assert text.count(f"SWARM_HOME='{odd}' swarm task") == 4
+    assert text.endswith(  # the home one shell word, said once (issue 41, item 8)
+        f"Report back from your terminal: SWARM_HOME='{odd}' swarm task start|note|done|fail "
+        'T-3 (start when you begin; note T-3 "progress so far", kept for whoever takes over; '
+        'done T-3 --note "what you did"; fail T-3 --reason "why")'
+    )
+    assert text.count("SWARM_HOME") == 1
+    assert len(text.splitlines()[-1].replace(f"'{odd}'", "H")) < 220  # was 270
     assert "SWARM_HOME" not in render("do it", sender="cli", agent="Agent-1", task_id=3)
 
 

@@ -62,6 +62,10 @@ async def test_the_cli_filters_and_refuses_a_bad_age(
     ]
     both = run_cli(home, "events", "--kind", "task.ready", "--kind", "message.queued")
     assert len(both.out.splitlines()) == 3
+    several = run_cli(home, "events", "--kind", "task.ready", "message.queued")  # as the dashboard
+    assert (several.code, several.out) == (0, both.out)
+    commas = run_cli(home, "events", "--kind", "task.ready,message.queued", "--limit", "50")
+    assert (commas.code, commas.out) == (0, both.out)
     bad = run_cli(home, "events", "--since", "soon")
     assert (bad.code, bad.out) == (2, "")
     assert bad.err == (

@@ -89,7 +89,7 @@ async def test_a_reply_reaches_the_agent_as_a_short_quoted_note(
     clock.advance(6)
     await scheduler.run_burst()
     prompt, note = _inbox(home, "Agent-2")
-    assert "HANDOFF" in prompt and "Report back" in prompt
+    assert "HANDOFF" in prompt and 'task done T-N --note "what you did"' in prompt  # role text
     assert note == (
         "[swarm] from boss to Agent-2 | about T-1 | priority normal\n\n"
         "Answer from boss to your question on T-1 (Which database? We need JSON.), quoted:\n"

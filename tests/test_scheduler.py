@@ -54,7 +54,7 @@ async def test_role_capabilities_and_pins_are_respected(
     holders = {t.id: t.agent for t in await service.list_tasks()}
     assert holders == {qa.id: "Agent-4", sql.id: "Agent-5", pinned.id: "Agent-8"}
     assert [p.task_id for p in deliverer.for_agent("Agent-4")] == [qa.id]
-    assert "swarm task done T-1" in deliverer.for_agent("Agent-4")[0].text
+    assert "swarm task done T-N" in deliverer.for_agent("Agent-4")[0].text  # its role text
 
 
 async def test_capacity_and_least_loaded_then_longest_idle(

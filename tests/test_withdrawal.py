@@ -8,8 +8,11 @@ no attempt; a stall or an expired lease does, as before.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from bot.demo import TASK_IN_TEXT
 from core.coordinator.scheduler import Scheduler
 from core.models import Receipt, TaskSpec, TaskStatus
 from core.protocols import ManualClock, Parcel
@@ -29,8 +32,11 @@ def withdrawals(deliverer: RecordingDeliverer, agent: str) -> list[Parcel]:
 def assert_not_a_task(parcel: Parcel, ref: str) -> None:
     """A withdrawal: marked, names the task, no report commands, nothing to start."""
     head = parcel.text.splitlines()[0]
-    assert f"WITHDRAWN: task {ref} is no longer yours (not a new task)" in head
-    assert f"| task {ref}" not in head  # the head of a task prompt
+    assert head.startswith("[swarm] WITHDRAWN from ")  # a task's head: [swarm] from
+    assert head.endswith(f"| {ref} is no longer yours (not a new task)")
+    assert "priority" not in head
+    assert re.search(rf"\btask {ref}\b", parcel.text) is None  # as the head of a task prompt
+    assert TASK_IN_TEXT.search(parcel.text) is None  # the demo's agents would start it
     assert "task done" not in parcel.text and "task start" not in parcel.text
     assert "Work in" not in parcel.text and "HANDOFF" not in parcel.text
     assert "Stop working on it now" in parcel.text

@@ -178,7 +178,8 @@ def explain_text(shown: dict[str, Any]) -> str:
         words = obs["evidence"]
         if not words.startswith(f"{obs['signal']}:"):
             words = f"{obs['signal']}: {words}"
-        line = f"  {words} at {clock_time(obs['seen_at'])} → {obs['state']}"
+        seen = f" at {clock_time(obs['seen_at'])}"
+        line = f"  {words}{'' if words.endswith(seen) else seen} → {obs['state']}"  # said once
         if obs["until"]:
             line += f" until {until_text(obs['until'], now)}"
         if obs["active_at"] and obs["state"] != "working":

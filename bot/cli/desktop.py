@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import shutil
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.output import emit_json
 from core.errors import InvalidInput, InvalidState
-from core.private import make_dirs
+from core.private import copy_file, make_dirs
 from core.settings import bundled_agents_file
 
 if TYPE_CHECKING:
@@ -112,7 +111,7 @@ async def cmd_calibrate(service: SwarmService, args: argparse.Namespace) -> int:
     if path.resolve() == bundled_agents_file().resolve():
         path = service.settings.home / "agents.toml"
         make_dirs(path.parent)
-        shutil.copyfile(bundled_agents_file(), path)
+        copy_file(bundled_agents_file(), path)
         print(f"calibrating a copy of the bundled layout: {path} (used from now on)")
     try:
         # In this thread, with Python's own Ctrl+C handling, so that Ctrl+C stops the

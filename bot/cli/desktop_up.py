@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.output import emit_json
 from core.errors import InvalidInput, InvalidState
-from core.private import make_dirs
+from core.private import copy_file, make_dirs
 from core.settings import Settings, bundled_agents_file
 
 if TYPE_CHECKING:
@@ -22,6 +21,7 @@ if TYPE_CHECKING:
 
 # what a running coordinator does with the agents file these commands write
 RELOADED = "a running swarm run reloads it within seconds: its log says 'agents file reloaded'"
+ALREADY = ": already installed"  # a hooks line saying the file was left as it was
 UP_HELP = """\
 Open every agent's window in its cell of the grid: a terminal running the tmux session
 swarm-<agent>, which runs the agent's command in its workspace. Run again, it opens only
@@ -115,7 +115,7 @@ def _own_copy(settings: Settings) -> Settings:
         return settings
     path = settings.home / "agents.toml"
     make_dirs(path.parent)
-    shutil.copyfile(bundled_agents_file(), path)
+    copy_file(bundled_agents_file(), path)
     print(f"using a copy of the bundled agents file: {path} (used from now on)")
     return replace(settings, config_path=path)
 
@@ -193,9 +193,21 @@ def _up(args: argparse.Namespace) -> int:
         where = f"{box.width}x{box.height}+{box.left}+{box.top}" if box else "?"
         print(f"{o.agent:<12} {o.action:<10} window {where:<18} tmux {o.values.get('tmux') or '-'}")
         for line in hooks.get(o.agent, []):
-            print(f"{'':<12} hooks: {line}")
+            if not line.endswith(ALREADY):
+                print(f"{'':<12} hooks: {line}")
+    if already := _already_installed(hooks):
+        print(already)
     print(f"agents file written: {settings.config_path} ({RELOADED})")
     return 0
+
+
+def _already_installed(hooks: dict[str, list[str]]) -> str:
+    """One line for every file that had swarm's hooks (or MCP server) already, not one each."""
+    agents = [agent for agent, lines in hooks.items() if any(x.endswith(ALREADY) for x in lines)]
+    files = sum(line.endswith(ALREADY) for lines in hooks.values() for line in lines)
+    if not files:
+        return ""
+    return f"hooks: already installed ({files} files in the workspaces of {', '.join(agents)})"
 
 
 def _install_hooks(

@@ -148,12 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from core.version import swarm_version
 
-    try:
-        return version("swarm")
-    except PackageNotFoundError:  # run from a source tree that is not installed
-        return "(not installed)"
+    return swarm_version()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

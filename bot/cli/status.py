@@ -33,9 +33,11 @@ def register(sub: Any) -> None:
     p.add_argument("--since", metavar="AGE", help="only the last AGE: 90, 20s, 30m, 2h, 7d")
     p.add_argument(
         "--kind",
-        action="append",
+        action="extend",
+        nargs="+",
+        type=_kinds,
         metavar="KIND",
-        help="only this kind (task.done) or family (task); repeatable",
+        help="only these kinds (task.done) or families (task): --kind task message, or a,b",
     )
     p.add_argument("--grep", metavar="TEXT", help="only events whose text contains TEXT")
     p.add_argument(
@@ -87,7 +89,7 @@ async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:
     since = service.clock.now() - parse_every(args.since) if args.since else None
     flt = EventFilter(
         since=since,
-        kinds=tuple(args.kind or ()),
+        kinds=tuple(kind for given in args.kind or () for kind in given),
         grep=args.grep or "",
         task_id=parse_task_ref(args.task) if args.task else None,
     )
@@ -108,3 +110,8 @@ async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:
 
 def _event_out(event: Event, as_json: bool) -> str:
     return json_line(event.to_json()) if as_json else fmt.event_line(event)
+
+
+def _kinds(text: str) -> list[str]:
+    """One ``--kind`` word: a kind, a family, or several split by commas (as the dashboard)."""
+    return [kind for kind in text.replace(",", " ").split() if kind]

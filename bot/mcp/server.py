@@ -25,6 +25,7 @@ from bot.mcp.identity import Backend, StdioBackend, WebBackend
 from bot.mcp.limits import CallLimits
 from bot.mcp.tools import TOOLS
 from core.text import one_line
+from core.version import swarm_version
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
@@ -74,7 +75,13 @@ def build(backend: Backend) -> MCPServer[Any]:
     async def lifespan(_: MCPServer[Any]) -> AsyncIterator[Backend]:
         yield backend
 
-    server = SwarmMCP("swarm", instructions=INSTRUCTIONS, lifespan=lifespan, log_level="WARNING")
+    server = SwarmMCP(
+        "swarm",
+        instructions=INSTRUCTIONS,
+        version=swarm_version(),
+        lifespan=lifespan,
+        log_level="WARNING",
+    )
     for tool in TOOLS:
         server.add_tool(
             tool.fn, name=tool.name, description=tool.description, structured_output=False

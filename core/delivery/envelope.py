@@ -23,6 +23,7 @@ def render(
     withdrawn: bool = False,
     mcp: bool = False,
     from_agent: str | None = None,
+    commands: bool = True,
 ) -> str:
     """Wrap ``text`` in the swarm envelope; ``workspace``: the folder and branch to work in;
     ``handoff``: what the previous agent left, when the task comes from another one;
@@ -32,14 +33,16 @@ def render(
     not a task); ``mcp``: the agent has swarm's MCP tools (``mcp = true`` in the agents file):
     the report line names the tools, the shell commands only as the fallback; ``from_agent``:
     the text is that agent's words (a message it sent), quoted line by line
-    (:func:`agent_words`)."""
-    head = [f"[swarm] from {sender} to {agent}"]
+    (:func:`agent_words`); ``commands``: False when the prompt already lists the report
+    commands (the onboarding heading it): the shell commands are not said twice."""
     if withdrawn and task_id is not None:
-        head.append(f"WITHDRAWN: task {task_ref(task_id)} is no longer yours (not a new task)")
+        head = [withdrawn_head(sender, agent, task_ref(task_id))]
         task_id = None
-    elif task_id is not None:
-        head.append(f"{'about' if note else 'task'} {task_ref(task_id)}")
-    head.append(f"priority {priority.name}")
+    else:
+        head = [f"[swarm] from {sender} to {agent}"]
+        if task_id is not None:
+            head.append(f"{'about' if note else 'task'} {task_ref(task_id)}")
+        head.append(f"priority {priority.name}")
     if is_retry:
         head.append("RETRY (this may repeat an earlier message)")
     body = agent_words(from_agent, text) if from_agent else text.rstrip()
@@ -54,17 +57,26 @@ def render(
         lines += ["", f"Work in {folder}{on}: commit your changes there."]
     if task_id is not None and mcp:
         lines += ["", mcp_report_line(task_ref(task_id), swarm_command(home))]
-    elif task_id is not None:
-        ref = task_ref(task_id)
-        swarm = swarm_command(home)
-        lines += [
-            "",
-            f"Report back from your terminal: {swarm} task start {ref}  (when you begin), "
-            f'{swarm} task note {ref} "progress so far"  (kept for whoever takes over), '
-            f'{swarm} task done {ref} --note "what you did"  or  '
-            f'{swarm} task fail {ref} --reason "why"',
-        ]
+    elif task_id is not None and commands:
+        lines += ["", report_line(task_ref(task_id), swarm_command(home))]
     return "\n".join(lines)
+
+
+def report_line(ref: str, swarm: str) -> str:
+    """The report commands, once: ``swarm`` (with ``SWARM_HOME=`` for a custom home: a
+    terminal the user opened has no SWARM_HOME of swarm's) is written one time."""
+    return (
+        f"Report back from your terminal: {swarm} task start|note|done|fail {ref} (start "
+        f'when you begin; note {ref} "progress so far", kept for whoever takes over; '
+        f'done {ref} --note "what you did"; fail {ref} --reason "why")'
+    )
+
+
+def withdrawn_head(sender: str, agent: str, ref: str) -> str:
+    """A withdrawal's header: it begins otherwise than a task's (``[swarm] from``), has no
+    ``task T-n`` and no priority, so neither an agent nor a script reading ``task T-n`` can
+    take it for an assignment."""
+    return f"[swarm] WITHDRAWN from {sender} to {agent} | {ref} is no longer yours (not a new task)"
 
 
 def agent_words(agent: str, text: str) -> str:

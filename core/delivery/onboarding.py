@@ -3,8 +3,9 @@
 Templates are ``$SWARM_HOME/roles/<role>.md`` when present, else the bundled
 ``core/bundled/roles/<role>.md`` (``config/roles`` links to it), else the bundled
 ``default.md``; ``${agent}``, ``${role}``, ``${workspace}``, ``${branch}``, ``${place}`` (the
-folder and its branch as one phrase), ``${captain}`` and ``${swarm}`` (how the agent's terminal
-calls swarm: ``SWARM_HOME=... swarm`` for a custom home, as in the task prompts) are filled in.
+folder and its branch as one phrase), ``${captain}``, ``${swarm}`` (how the agent's terminal
+calls swarm: ``SWARM_HOME=... swarm`` for a custom home, as in the task prompts) and ``${ask}``
+(how to reach the captain: ``swarm send`` to it, or ``swarm ask`` with none) are filled in.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ NO_WORKSPACE = "your current folder (no swarm workspace)"
 NO_BRANCH = "your current branch"
 NO_PLACE = "your current folder, on your current branch (no swarm workspace)"
 OLD_PLACE = "${workspace} on branch ${branch}"  # older templates' phrase, read as ${place}
+OLD_ASK = '`${swarm} send ${captain} "question"` to reach the captain'  # read as ${ask}'s line
+NO_CAPTAIN = "the person running swarm"
 
 
 RESET_TARGET = "reset:"
@@ -57,7 +60,15 @@ def template(home: Path, role: str) -> str:
 
 def captain_of(agents: dict[str, Agent]) -> str:
     """The captain's id (``captain = true``), or who runs swarm when no agent is captain."""
-    return next((a.id for a in agents.values() if a.captain), "the person running swarm")
+    return next((a.id for a in agents.values() if a.captain), NO_CAPTAIN)
+
+
+def ask_command(captain: str, swarm: str) -> str:
+    """How an agent reaches the captain: a message to it, or, with no captain, a question on
+    the task for a person (``swarm send`` names an agent, not a person)."""
+    if captain == NO_CAPTAIN:
+        return f'{swarm} ask T-N "question"'
+    return f'{swarm} send {captain} "question"'
 
 
 def text_for(service: StoreAccess, agent: Agent) -> str:
@@ -65,16 +76,19 @@ def text_for(service: StoreAccess, agent: Agent) -> str:
     from core.workspaces.ops import find
 
     place = find(service.settings.home, service.agents, agent.id)
+    captain, swarm = captain_of(service.agents), swarm_command(service.settings.custom_home)
     values = {
         "agent": agent.id,
         "role": agent.role,
-        "captain": captain_of(service.agents),
+        "captain": captain,
+        "ask": ask_command(captain, swarm),
         "workspace": str(place.path) if place else NO_WORKSPACE,
         "branch": (place.branch if place and place.branch else NO_BRANCH),
         "place": _place(place.path, place.branch) if place else NO_PLACE,
-        "swarm": swarm_command(service.settings.custom_home),
+        "swarm": swarm,
     }
     text = template(service.settings.home, agent.role).replace(OLD_PLACE, "${place}")
+    text = text.replace(OLD_ASK, "`${ask}` to reach ${captain}")
     return Template(text).safe_substitute(values)
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.delivery import onboarding
-from core.delivery.envelope import render
+from core.delivery.envelope import render, swarm_command
 from core.delivery.onboarding import RESET_TARGET, RESET_TEXT
 from core.errors import SwarmError
 from core.models import Agent, Delivery
@@ -101,6 +102,7 @@ async def plan(
         if agent.reset_between_tasks and not delivery.is_retry:
             parcels.append(reset_parcel(delivery, agent))
         onboards = bool(parcels) or new
+    intro = await asyncio.to_thread(onboarding.text_for, service, agent) if onboards else ""
     text = render(
         delivery.text,
         sender=delivery.sender,
@@ -115,9 +117,9 @@ async def plan(
         withdrawn=withdrawn,
         mcp=agent.mcp,
         from_agent=_agent_sender(service, delivery),
+        commands=not _lists_commands(intro, service.settings.custom_home),
     )
     if onboards:
-        intro = await asyncio.to_thread(onboarding.text_for, service, agent)
         text = intro.rstrip() + ONBOARDING_RULE + text
     parcels.append(
         Parcel(
@@ -131,6 +133,12 @@ async def plan(
         )
     )
     return Plan(tuple(parcels), onboards)
+
+
+def _lists_commands(intro: str, home: Path | None) -> bool:
+    """Whether the onboarding text already gives the report commands (the bundled templates
+    do: ``swarm task done T-N``), so that the prompt under it does not repeat them."""
+    return f"{swarm_command(home)} task done " in intro
 
 
 def _agent_sender(service: StoreAccess, delivery: Delivery) -> str | None:

@@ -148,8 +148,8 @@ LEFT_IN_THE_INPUT = "\n".join(
         "",
         "T-2: job 001",
         "",
-        "Report back from your terminal: swarm task start T-2  (when you begin), swarm task "
-        'done T-2 --note "what you did"  or  swarm task fail T-2 --reason "why"',
+        "Report back from your terminal: swarm task start|note|done|fail T-2 (start when you "
+        'begin; done T-2 --note "what you did"; fail T-2 --reason "why")',
     ]
 )
 

@@ -122,7 +122,7 @@ def test_a_working_day_with_five_agents_of_three_kinds(
         day.ok("task", "done", "T-2", "--note", "shipped", agent="Agent-2")
         day.ok("task", "assign", "T-1", "Agent-2")
         withdrawn = day.wait_for_text("Agent-1", "WITHDRAWN")
-        assert "task T-1 is no longer yours (not a new task)" in withdrawn
+        assert "| T-1 is no longer yours (not a new task)" in withdrawn
         assert "task done" not in withdrawn
         moved = day.wait_for_text("Agent-2", "HANDOFF: T-1 comes to you from Agent-1")
         assert "T-1: job 1 of the day" in moved

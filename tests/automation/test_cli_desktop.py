@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 from PIL import Image
@@ -73,6 +75,28 @@ def test_calibrate_with_a_countdown_writes_the_pointer_position(
     points = {a.id: a.input for a in load_agents(config)}
     assert points == {"A": (1, 1), "B": (700, 333)}
     assert (tmp_path / "agents.toml.bak").exists()
+
+
+def test_the_agents_file_swarm_writes_and_its_backup_are_0600(
+    xserver: XServer, tmp_path: Path
+) -> None:
+    """Under umask 022, the copy of the bundled file and the rewrite with its .bak are the
+    owner's alone, like every other file swarm makes (issue 41, item 8)."""
+    old = os.umask(0o022)
+    try:
+        xserver.xdotool("mousemove", "700", "333")
+        home = tmp_path / "home"
+        result = run_cli(
+            home, "agents", "calibrate", "Agent-2", "--points-only", "--countdown", "0",
+            env=screen_env(xserver),
+        )  # fmt: skip
+    finally:
+        os.umask(old)
+    assert result.code == 0, result.err
+    config = home / "agents.toml"
+    assert {a.id: a.input for a in load_agents(config)}["Agent-2"] == (700, 333)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in home.glob("agents.toml*")}
+    assert modes == {"agents.toml": 0o600, "agents.toml.bak": 0o600}
 
 
 def test_check_without_a_display_is_a_clear_error(tmp_path: Path) -> None:

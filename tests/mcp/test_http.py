@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import AsyncIterator
+from importlib import metadata
 
 import httpx
 import httpx2
@@ -114,7 +115,8 @@ async def test_a_wrong_token_is_refused_and_an_agent_token_opens_only_mcp(
             assert "\n" not in refused.json()["error"]
         answered = await http.post("/mcp", json=INITIALIZE, headers=ACCEPT | bearer(token))
         assert answered.status_code == 200, answered.text  # /mcp itself: no redirect to /mcp/
-        assert answered.json()["result"]["serverInfo"]["name"] == "swarm"
+        info = answered.json()["result"]["serverInfo"]
+        assert (info["name"], info["version"]) == ("swarm", metadata.version("swarm"))  # swarm's
         api = await http.get("/api/v1/tasks", headers=bearer(token))
         assert api.status_code == 403 and "opens only /mcp" in api.json()["error"]
         page = await http.get("/", headers={"Cookie": f"swarm_token={token}"})

@@ -39,7 +39,8 @@ async def test_the_prompt_of_an_mcp_agent_names_the_tools(home: Path, tmp_path: 
         "my_task shows the task again. "
         f"If the tools are unavailable: SWARM_HOME={home} swarm task start|note|done|fail T-1"
     )
-    assert "Report back from your terminal" in shell.text and "MCP" not in shell.text
+    assert f"SWARM_HOME={home} swarm task done T-N" in shell.text  # its role text lists them
+    assert shell.text.count('--note "what you did"') == 1 and "MCP" not in shell.text  # once
 
 
 def test_mcp_in_the_agents_file_is_true_or_false(tmp_path: Path) -> None:

@@ -4,8 +4,11 @@ clock (real store, manual clock, a scripted frame source)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from bot.cli.agent_hooks import explain_text
 from core.agent_state import AgentState, Observation, Signal
 from core.models import Receipt, TaskSpec, TaskStatus
 from core.protocols import ManualClock
@@ -87,6 +90,9 @@ async def test_a_busy_agent_is_never_nudged_and_its_state_says_why(
     assert (row["state"], row["signal"]) == ("working", "screen")
     assert row["evidence"].startswith("screen: changed at ")
     assert await kinds(service, "alert.opened") == []
+    at = time.strftime("%H:%M:%S", time.localtime(clock.now()))
+    lines = explain_text(await service.explain_agent("Agent-2")).splitlines()
+    assert f"  screen: changed at {at} → working" in lines  # the time once (issue 41, item 8)
 
 
 async def test_a_waiting_agent_is_never_nudged_or_reassigned_and_its_clock_restarts(

@@ -47,7 +47,7 @@ async def test_reassigned_task_hands_notes_and_commits_over(
     assert "What remains:" in prompt
     assert f"Work in {tree2} on branch swarm/Agent-2" in prompt
     first, withdrawal = _delivered(home, "Agent-1")  # its prompt, then the task taken back
-    assert "HANDOFF" not in first and "WITHDRAWN: task T-1" in withdrawal
+    assert "HANDOFF" not in first and "WITHDRAWN from cli to Agent-1 | T-1 " in withdrawal
     command = next(line for line in prompt.splitlines() if "git cherry-pick" in line)
     pick = command.split(": ", 1)[1].split(" (")[0]
     assert pick.startswith("git cherry-pick ")

@@ -59,6 +59,10 @@ async def test_first_task_starts_with_the_role_template(repo: Path, service: Swa
     assert "${" not in intro
     assert prompt.startswith("[swarm] from scheduler to Agent-1 | task T-1")
     assert second.startswith("[swarm] from scheduler to Agent-1 | task T-2")
+    # the report commands once: the role text's under it, the prompt's own from the next task
+    done = '--note "what you did"'
+    assert first.count(done) == 1 and "Report back" not in first
+    assert second.count(done) == 1 and "Report back from your terminal: " in second
     kinds = [e.kind for e in await service.last_events(100)]
     assert kinds.count("agent.onboarded") == 1
 
@@ -122,7 +126,39 @@ async def test_report_commands_in_onboarding_carry_the_home(service: SwarmServic
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
     text = _delivered(home, "Agent-1")[0]
     assert f"`SWARM_HOME={shlex.quote(str(home))} swarm task start T-N`" in text
-    assert f"`SWARM_HOME={shlex.quote(str(home))} swarm send " in text
+    assert (
+        f'`SWARM_HOME={shlex.quote(str(home))} swarm send Agent-4 "question"` to reach Agent-4'
+        in text
+    )
+
+
+async def test_without_a_captain_the_template_says_how_to_reach_a_person(
+    home: Path, tmp_path: Path
+) -> None:
+    """Not "`swarm send the person running swarm "question"`" (issue 41, item 8): an agent
+    asks a person on its task, in the bundled template and in an older override."""
+    config = tmp_path / "agents.toml"
+    config.write_text(
+        '[[agent]]\nid = "Agent-1"\nrole = "web"\ndelivery = "inbox"\n'
+        '[[agent]]\nid = "Agent-2"\nrole = "qa"\ndelivery = "inbox"\n'
+    )
+    (home / "roles").mkdir(parents=True)
+    (home / "roles" / "qa.md").write_text(  # an override copied from an older template
+        '- `${swarm} send ${captain} "question"` to reach the captain\n'
+    )
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+    service = await SwarmService.open(settings, ManualClock())
+    try:
+        for name in ("Agent-1", "Agent-2"):
+            await onboard(service, name, "cli")
+        await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
+    finally:
+        await service.close()
+    swarm = f"SWARM_HOME={shlex.quote(str(home))} swarm"
+    line = f'- `{swarm} ask T-N "question"` to reach the person running swarm'
+    bundled, override = _delivered(home, "Agent-1")[0], _delivered(home, "Agent-2")[0]
+    assert f"{line}\n" in bundled and override.endswith(line)
+    assert "send the person" not in bundled + override
 
 
 async def test_reset_then_onboarding_in_order(service: SwarmService) -> None:
