@@ -194,6 +194,9 @@ async def test_a_deleted_thread_gets_its_card_posted_anew_with_a_new_thread(worl
     await server.wait_for_message(has("second note"), channel=new_thread)
     await service.start_task("T-1", "Agent-1", "third note")
     await server.wait_for_message(has("third note"), channel=new_thread)  # the live thread
+    assert new_thread.id != thread.id
+    cards = [m for m in server.messages(channel) if "**T-1**" in m.content]
+    assert [m.id for m in cards] == [card.id, anew.id]  # posted anew once, not per note
 
 
 async def test_a_post_refused_for_good_is_skipped_recorded_alerted_and_shown(
