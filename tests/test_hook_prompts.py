@@ -20,7 +20,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -28,36 +27,19 @@ import pytest
 from core.agent_state import Signal
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.settings import Settings
 from core.tasks import prompts
 from core.tasks.hook_events import PERMISSION_OPTIONS
 from core.watch.jobs import Watcher
 from core.workspaces import procs
+from tests import test_agent_hooks
 from tests.helpers import ROOT, cli_env
 from tests.test_agent_hooks import Desk, payload, row
 from tests.watch.conftest import assign, kinds, watch_settings
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def desk(tmp_path: Path, settings: Settings) -> Desk:
-    """Two agents in their workspaces with swarm's hooks installed, on the test's database
-    (on PostgreSQL ``settings`` wrote its URL to the user config file the hooks read)."""
-    made = Desk(tmp_path)
-    assert made.cli("agents", "hooks", "install").code == 0
-    return made
-
-
-@pytest.fixture
-async def desk_service(desk: Desk, settings: Settings) -> AsyncIterator[SwarmService]:
-    """The service over the desk's home, agents and database (the real clock)."""
-    env = {"SWARM_HOME": str(desk.home), "SWARM_CONFIG": str(desk.config)}
-    service = await SwarmService.open(
-        Settings.from_env(env | {"SWARM_DATABASE_URL": settings.database_url or ""})
-    )
-    yield service
-    await service.close()
+# the desk of two hooked agents and its service, as test_agent_hooks makes them
+desk = test_agent_hooks.desk
+desk_service = test_agent_hooks.desk_service
 
 
 def start_hook(
