@@ -62,12 +62,16 @@ class PaneReading:
     agent: str
     pane: PaneText
     match: TextMatch | None
+    failed: str | None = None  # why the pane's text could not be classified (a bug's error)
 
     def observation(self, now: float) -> Observation:
         """The TEXT signal's observation of the agent."""
         if self.pane.gone is not None:
             return Observation(self.agent, Signal.TEXT, AgentState.OFFLINE, now,
                                f"text: {self.pane.gone}")  # fmt: skip
+        if self.failed is not None:
+            return Observation(self.agent, Signal.TEXT, AgentState.UNKNOWN, now,
+                               f"text: the pane cannot be classified ({self.failed})")  # fmt: skip
         if self.match is None:
             return Observation(self.agent, Signal.TEXT, AgentState.UNKNOWN, now,
                                "text: no rule matched the pane's last lines")  # fmt: skip
@@ -141,22 +145,23 @@ class TextWatcher:
         panes = await loop.run_in_executor(self._executor, self.reader, refs)
         now = self.service.clock.now()
         return [
-            PaneReading(a.id, pane, self._classify(a, pane, now))
+            self._classify(a, pane, now)
             for a, pane in zip([a for a in chosen if a.tmux], panes, strict=True)
         ]
 
-    def _classify(self, agent: Agent, pane: PaneText, now: float) -> TextMatch | None:
-        """What ``agent``'s pane says; None (nothing matched) when its text cannot be
-        classified, logged once per agent: the other panes are read all the same."""
+    def _classify(self, agent: Agent, pane: PaneText, now: float) -> PaneReading:
+        """What ``agent``'s pane says. A text that cannot be classified reads as unknown with
+        the error in its evidence (``swarm agents``, explain), logged once per agent: the
+        other panes are read all the same."""
         try:
             found = classify_any(self.rule_sets, pane.lines, now, self._cli(agent))
-        except Exception:
+        except Exception as exc:
             if agent.id not in self._unclassified:
                 log.exception("the pane of %s cannot be classified; read as unknown", agent.id)
             self._unclassified.add(agent.id)
-            return None
+            return PaneReading(agent.id, pane, None, shorten(f"{type(exc).__name__}: {exc}", 200))
         self._unclassified.discard(agent.id)
-        return found
+        return PaneReading(agent.id, pane, found)
 
     def _cli(self, agent: Agent) -> str | None:
         return agent.cli if agent.cli in self._known else None

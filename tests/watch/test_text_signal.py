@@ -21,6 +21,7 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store import agent_signals
 from core.tasks import prompt_typing, prompts
+from core.watch import text_signal
 from core.watch.text_rules import BUNDLED_DIR, load_rule_sets
 from core.watch.text_signal import PromptKeys, TextWatcher
 from tests.helpers import RecordingDeliverer, write_agents
@@ -121,6 +122,33 @@ async def test_limits_and_unknown_text(text_service: SwarmService, tmux: Tmux) -
     assert observed["A"].state is AgentState.LIMITED and observed["A"].until is not None
     assert observed["A"].until > text_service.clock.now()
     assert observed["B"].state is AgentState.UNKNOWN  # never idle by default
+    await text.close()
+
+
+async def test_a_pane_that_cannot_be_classified_says_why_and_the_others_are_read(
+    text_service: SwarmService, tmux: Tmux, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a classifier that raises on one pane's text (a bug, a rule gone wrong): that agent is
+    # unknown with the error in its evidence, where `swarm agents` shows it, not only in the log
+    real = text_signal.classify_any
+
+    def raising(rule_sets: Any, lines: Sequence[str], now: float, cli: str | None) -> Any:
+        if any("BOOM" in line for line in lines):
+            raise RuntimeError("rule blew up")
+        return real(rule_sets, lines, now, cli)
+
+    monkeypatch.setattr(text_signal, "classify_any", raising)
+    tmux.window("swarm", "a", show(PANES / "claude-code" / "usage-limit.txt"))
+    tmux.window("swarm", "b", "echo BOOM; sleep 600")
+    wait_text(tmux.ref("swarm:a"), "usage limit")
+    wait_text(tmux.ref("swarm:b"), "BOOM")
+    text = watcher(text_service)
+    observed = {o.agent: o for o in await text.tick()}
+    assert observed["A"].state is AgentState.LIMITED
+    assert observed["B"].state is AgentState.UNKNOWN
+    assert observed["B"].evidence == (
+        "text: the pane cannot be classified (RuntimeError: rule blew up)"
+    )
     await text.close()
 
 
