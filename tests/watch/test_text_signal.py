@@ -21,7 +21,7 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store import agent_signals
 from core.tasks import prompt_typing, prompts
-from core.watch import text_signal
+from core.watch import text_rules, text_signal
 from core.watch.text_rules import BUNDLED_DIR, load_rule_sets
 from core.watch.text_signal import PromptKeys, TextWatcher
 from tests.helpers import RecordingDeliverer, write_agents
@@ -130,7 +130,7 @@ async def test_a_pane_that_cannot_be_classified_says_why_and_the_others_are_read
 ) -> None:
     # a classifier that raises on one pane's text (a bug, a rule gone wrong): that agent is
     # unknown with the error in its evidence, where `swarm agents` shows it, not only in the log
-    real = text_signal.classify_any
+    real = text_rules.classify_any
 
     def raising(rule_sets: Any, lines: Sequence[str], now: float, cli: str | None) -> Any:
         if any("BOOM" in line for line in lines):
