@@ -117,3 +117,18 @@ def test_a_long_run_of_spaces_in_the_last_lines_is_read_at_once() -> None:
     # so hours for these 200,000; the suite's timeout (60 s a test) ends such a read
     found = classify(CLAUDE, [" " * 200_000 + "x", *REAL], NOW)
     assert found is not None and found.state is AgentState.WAITING
+
+
+def test_the_real_2_1_328_dialog_is_taken_below_a_printed_copy_of_it() -> None:
+    # the pinned Claude Code's own screen (captured, unedited), with a program's printed copy
+    # of its dialog (`ls docs`) above it in the scrollback: the dialog at the input is taken,
+    # with its four options, and the person is shown its command, never the copy's
+    pane = saved("claude-code", "claude-code-2.1.328-permission-dialog")
+    real = pane[26:40]  # its rule line, "Bash command" ... "Esc to cancel · Tab to amend"
+    fake = [line.replace("touch created-by-localmodel.txt", "ls docs") for line in real]
+    for lines in (pane, [*pane[:26], *fake, "", *real, ""]):
+        found = classify(CLAUDE, lines, NOW)
+        assert found is not None and found.state is AgentState.WAITING
+        assert [o.key for o in found.options] == ["1", "2", "3", "4"]
+        assert "touch created-by-localmodel.txt" in found.prompt
+        assert "ls docs" not in found.prompt
