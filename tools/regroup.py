@@ -110,7 +110,7 @@ def import_lines(node: ast.ImportFrom, names: Renames, indent: str) -> list[str]
     for alias in node.names:
         shown = f"{alias.name} as {alias.asname}" if alias.asname else alias.name
         as_module = names.new(f"{module}.{alias.name}")
-        if as_module:
+        if as_module and _module_exists(as_module):
             parent, _, leaf = as_module.rpartition(".")
             local = alias.asname or alias.name
             out.setdefault(parent, []).append(leaf if leaf == local else f"{leaf} as {local}")
@@ -125,6 +125,11 @@ def import_lines(node: ast.ImportFrom, names: Renames, indent: str) -> list[str]
     if not changed:
         return None
     return [f"{indent}from {mod} import {', '.join(items)}" for mod, items in out.items()]
+
+
+def _module_exists(module: str) -> bool:
+    path = ROOT / module.replace(".", "/")
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
 
 
 def _child_exists(package: str, name: str) -> bool:
@@ -146,10 +151,17 @@ def rewrite_imports(text: str, names: Renames) -> str:
             indent = first[: len(first) - len(first.lstrip())]
             new = import_lines(node, names, indent)
             if new is not None:
-                edits.append((node.lineno - 1, node.end_lineno, new))
+                tail = _comment_after(lines[node.end_lineno - 1], node.end_col_offset or 0)
+                edits.append((node.lineno - 1, node.end_lineno, [n + tail for n in new]))
     for start, end, new in sorted(edits, reverse=True):
         lines[start:end] = [line + "\n" for line in new]
     return "".join(lines)
+
+
+def _comment_after(line: str, column: int) -> str:
+    """The comment after a statement ending at ``column`` (``  # noqa: E402``), or ''."""
+    rest = line.encode()[column:].decode().rstrip("\n")
+    return f"  {rest.strip()}" if rest.strip().startswith("#") else ""
 
 
 def dotted_patterns(names: Renames) -> list[tuple[re.Pattern[str], str]]:
@@ -157,7 +169,8 @@ def dotted_patterns(names: Renames) -> list[tuple[re.Pattern[str], str]]:
     found = []
     for old, new in names.modules:
         kids = names.children.get(old)
-        guard = rf"(?!\.(?:{'|'.join(sorted(kids))})\b)" if kids else ""
+        either = "|".join(sorted(kids or ()))
+        guard = rf"(?!\.(?:{either})\b)(?!\s+import\s+\(?\s*(?:{either})\b)" if kids else ""
         found.append((re.compile(rf"(?<![\w.]){re.escape(old)}(?![\w]){guard}"), new))
     return found
 
