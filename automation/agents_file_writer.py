@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError, NotFound
-from core.private import FILE_MODE, open_file
+from core.privacy.files import FILE_MODE, open_file
 
 AGENT_KEY_ORDER = (
     "id",

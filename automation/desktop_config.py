@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError
-from core.tomltext import TomlError, loads
+from core.formats.tomltext import TomlError, loads
 
 KINDS = ("terminal", "gui")
 TERMINALS = ("xterm", "urxvt", "gnome-terminal", "konsole", "kitty", "alacritty", "wezterm")

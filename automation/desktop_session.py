@@ -32,7 +32,7 @@ from automation.terminals import TERMINALS, Terminal
 from automation.window_place import Desk, WindowInfo
 from core.errors import InvalidInput, InvalidState, MissingDependency
 from core.models import Agent
-from core.private import make_dirs
+from core.privacy.files import make_dirs
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ import logging
 from collections.abc import Sequence
 
 from automation.gui import GuiDriver, GuiOptions
-from automation.inbox import INBOX_TIME_LIMIT_S, InboxDeliverer
+from automation.message_files import INBOX_TIME_LIMIT_S, InboxDeliverer
 from automation.screen import NoDisplay, detect_screens, display_available, validate_agents
-from core.killswitch import KillSwitch
+from core.delivery.killswitch import KillSwitch
 from core.models import Agent, Receipt
 from core.protocols import Parcel
 from core.settings import Settings

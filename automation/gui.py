@@ -41,10 +41,10 @@ from automation.screen import (
     x_display,
 )
 from automation.screen_waits import Abort, ScreenWaits, changed
+from core.delivery.killswitch import KillSwitch
 from core.keys import TEXT_STEP, KeyComboError, parse_combo
-from core.killswitch import KillSwitch
 from core.models import Agent, Receipt
-from core.private import make_dirs
+from core.privacy.files import make_dirs
 from core.protocols import Parcel
 
 log = logging.getLogger(__name__)

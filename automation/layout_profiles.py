@@ -16,7 +16,7 @@ from typing import Any
 from automation.agents_file_writer import atomic_write
 from automation.screen import Rect
 from core.errors import ConfigError
-from core.private import make_dirs
+from core.privacy.files import make_dirs
 
 Anchored = tuple[str, int]  # ("left" | "right" | "top" | "bottom", pixels from that edge)
 

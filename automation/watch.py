@@ -1,6 +1,6 @@
 """Screen frames for the watcher: the agents' watched regions, as small grayscale thumbnails.
 
-Implements ``core.watch.frames.FrameSource`` with ``automation.screen.Grabber`` (imported when
+Implements ``core.agents.frames.FrameSource`` with ``automation.screen.Grabber`` (imported when
 the first frame is grabbed). Without a display it says so once in the log and returns no
 frames: the watcher then judges activity from CLI reports alone.
 """
@@ -13,9 +13,9 @@ from typing import Any
 
 from PIL import Image
 
+from core.agents.frames import THUMBNAIL_BOX, thumbnail_size
 from core.errors import InvalidInput, InvalidState
 from core.models import Agent
-from core.watch.frames import THUMBNAIL_BOX, thumbnail_size
 
 log = logging.getLogger(__name__)
 THUMBNAIL = THUMBNAIL_BOX

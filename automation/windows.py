@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from core.text import escape_controls, shorten
+from core.formats.text import escape_controls, shorten
 
 SEARCH_LIMIT = 256  # windows looked at below a top-level one for the application's own
 

@@ -34,10 +34,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.agent_state import AgentState, Observation, Signal
+from core.agents import signals as agent_signals
+from core.dialogs import permissions as prompts
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store import agent_signals
-from core.tasks import prompts
 
 SWARM = str(Path(sys.executable).parent / "swarm")
 AGENT = "Agent-1"

@@ -46,11 +46,11 @@ from automation.watch import ScreenFrames  # noqa: E402
 from bench.text_signal import server_cpu_s  # noqa: E402
 from bench.text_signal import start as start_panes  # noqa: E402
 from bench.watch_cpu import open_all  # noqa: E402
+from core.agents.text_rules import load_rule_sets  # noqa: E402
+from core.coordinator.jobs import Watcher  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from core.watch.jobs import Watcher  # noqa: E402
 from core.watch.settings import WatchSettings  # noqa: E402
-from core.watch.text_rules import load_rule_sets  # noqa: E402
 from core.watch.text_signal import TextWatcher  # noqa: E402
 
 # The agents: each runs its hook every EVERY s, staggered; prints the hooks' CPU at the end.

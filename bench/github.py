@@ -36,12 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from localgithub.server import LocalGitHub
 
-from automation.inbox import InboxDeliverer
-from bot.github import sync as sync_module
-from bot.github import webhook
-from bot.github.settings import GitHubSettings
-from bot.github.sync import GitHubSync
+from automation.message_files import InboxDeliverer
 from core.coordinator.scheduler import Scheduler
+from core.github import sync as sync_module
+from core.github import webhook
+from core.github.settings import GitHubSettings
+from core.github.sync import GitHubSync
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import Conn
@@ -208,7 +208,7 @@ async def count_requests(
     server: LocalGitHub, service: SwarmService, token: str, args: argparse.Namespace, folder: Path
 ) -> None:
     """Requests per hour on a repository of its own: idle, 50 active tasks, 50 open PRs."""
-    from bot.github import links
+    from core.github import links
 
     other = "acme/other"
     server.create_repo(other, files={"README.md": "# other\n"})

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from localgithub.server import LocalGitHub
 
-from bot.github.client import GitHub as Gidget
-from bot.github.settings import GitHubSettings
+from core.github.client import GitHub as Gidget
+from core.github.settings import GitHubSettings
 
 REPO = "acme/app"
 Call = Callable[[], Awaitable[Any]]

@@ -182,7 +182,7 @@ class Capture:
         self.held: dict[str, list[Sequence[Any]]] = {}  # the events' INSERT text -> rows
 
     def __enter__(self) -> Capture:
-        from core.store.postgres import PgConn
+        from core.store.postgres.store import PgConn
 
         self._saved = (psycopg.Connection.execute, PgConn.held_events_sql)
         execute, held_events_sql = self._saved
@@ -205,7 +205,7 @@ class Capture:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        from core.store.postgres import PgConn
+        from core.store.postgres.store import PgConn
 
         psycopg.Connection.execute, PgConn.held_events_sql = self._saved  # type: ignore[method-assign]
 

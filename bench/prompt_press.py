@@ -26,9 +26,9 @@ from localdiscord import LocalDiscordServer, RecordedMessage, UserSpec
 
 from bench.bot_latency import BusyAgents, background_load, coordinator, percentile
 from core.agent_state import Signal
+from core.dialogs import permissions as prompts
+from core.dialogs.permissions import PromptOption
 from core.service.swarm import SwarmService
-from core.tasks import prompts
-from core.tasks.prompts import PromptOption
 
 OPTIONS = (PromptOption("1", "Yes"), PromptOption("2", "Always"), PromptOption("3", "No"))
 WAIT_S = 10.0

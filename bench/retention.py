@@ -21,15 +21,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from automation.inbox import InboxDeliverer
+from automation.message_files import InboxDeliverer
 from bench.scheduler import write_config
 from core.coordinator.scheduler import Scheduler
+from core.history.retention import DAY_S, collect_garbage
 from core.models import Receipt, TaskSpec
 from core.protocols import ManualClock, Parcel
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.conn import Conn
-from core.store.retention import DAY_S, collect_garbage
 
 
 class InboxAgents:

@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 
-from automation.inbox import InboxDeliverer
+from automation.message_files import InboxDeliverer
 from core.coordinator.changes import ChangeListener
 from core.coordinator.node import DeliveryNode
 from core.coordinator.scheduler import Scheduler
@@ -119,8 +119,8 @@ class StatementCounter:
         self.by_sql: collections.Counter[str] = collections.Counter()  # --breakdown
 
     def __enter__(self) -> StatementCounter:
-        from core.store import postgres
-        from core.store.postgres import PgConn
+        from core.store.postgres import store as postgres
+        from core.store.postgres.store import PgConn
 
         self._saved = (
             PgConn.execute,
@@ -173,8 +173,8 @@ class StatementCounter:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        from core.store import postgres
-        from core.store.postgres import PgConn
+        from core.store.postgres import store as postgres
+        from core.store.postgres.store import PgConn
 
         (
             PgConn.execute,  # type: ignore[method-assign]
@@ -758,7 +758,7 @@ def failover_network(folder: Path, bin_dir: Path, rounds: int) -> dict[str, Any]
 
 HOLD_MIGRATE_LOCK = """
 import sys, time
-from core.store.postgres import MIGRATE_LOCK, connect
+from core.store.postgres.store import MIGRATE_LOCK, connect
 conn = connect(sys.argv[1])
 conn.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({MIGRATE_LOCK})")
 print("held", flush=True)
@@ -769,7 +769,7 @@ time.sleep(600)
 def _write_lock_freed(link: Any, url: str, host_url: str) -> float:
     """A store connection on the dead machine holds the write lock in an open transaction
     (a scheduler cut mid-write): cut → a writer on the host gets the lock (s)."""
-    from core.store.postgres import MIGRATE_LOCK
+    from core.store.postgres.store import MIGRATE_LOCK
 
     holder = subprocess.Popen(
         link.inside(sys.executable, "-c", HOLD_MIGRATE_LOCK, url),

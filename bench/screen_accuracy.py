@@ -32,14 +32,9 @@ sys.path[:0] = [str(ROOT)]
 
 from PIL import Image  # noqa: E402
 
+from core.agents.frames import frames_differ  # noqa: E402
+from core.agents.screen_judge import RECHECK_S, SMALL, WORKING, ScreenJudge  # noqa: E402
 from core.models import Agent  # noqa: E402
-from core.watch.frames import frames_differ  # noqa: E402
-from core.watch.screen_judge import (  # noqa: E402
-    RECHECK_S,
-    SMALL,
-    WORKING,
-    ScreenJudge,
-)
 
 INTERVALS = (0.3, 0.5, 0.7, 1.0, 1.3, 2.0)
 RULES = ("old", "new, next look", "new")

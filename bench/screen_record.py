@@ -30,8 +30,8 @@ from PIL import Image  # noqa: E402
 
 from automation.virtual_desktop import XServer, display_env, start_xvfb  # noqa: E402
 from automation.watch import ScreenFrames  # noqa: E402
+from core.agents.frames import thumbnail_size  # noqa: E402
 from core.models import Agent  # noqa: E402
-from core.watch.frames import thumbnail_size  # noqa: E402
 from tests.apps.screen_windows import open_window  # noqa: E402
 
 STEP_S = 0.1

@@ -91,7 +91,7 @@ def pg_figures(url: str, rounds: int) -> dict[str, float]:
     import psycopg
     from psycopg.rows import dict_row
 
-    from core.store.postgres import PgConn, connect
+    from core.store.postgres.store import PgConn, connect
 
     with psycopg.connect(url, autocommit=True) as setup:
         fill(setup.execute)

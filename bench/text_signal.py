@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.agents.text_rules import BUNDLED_DIR, classify_any, load_rule_sets
 from core.tmux import PaneRef, capture_all
-from core.watch.text_rules import BUNDLED_DIR, classify_any, load_rule_sets
 
 PANES = [
     ("claude-code", "working"), ("claude-code", "permission"), ("codex", "working"),

@@ -30,10 +30,10 @@ sys.path[:0] = [str(ROOT)]
 
 from automation.virtual_desktop import XServer, display_env, start_xvfb  # noqa: E402
 from automation.watch import ScreenFrames  # noqa: E402
+from core.agents.frames import frames_differ  # noqa: E402
+from core.coordinator.jobs import Watcher  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from core.watch.frames import frames_differ  # noqa: E402
-from core.watch.jobs import Watcher  # noqa: E402
 from core.watch.settings import WatchSettings  # noqa: E402
 from tests.apps.screen_windows import ScreenWindow, open_window  # noqa: E402
 

@@ -99,7 +99,7 @@ async def board_time(folder: Path, tasks: int, runs: int) -> dict[str, Any]:
 
 
 async def _admin_token(service: SwarmService) -> str:
-    from core.store import web_tokens as tokens
+    from core.access import tokens
 
     token = tokens.new_token()
     await service.db.write(tokens.create, token, "bench", tokens.Role.admin, service.clock.now())
@@ -185,7 +185,7 @@ async def delivery_latency(folder: Path, messages: int, clients: int) -> dict[st
 
 
 async def _deliveries(folder: Path, messages: int, clients: int) -> dict[str, float]:
-    from automation.inbox import InboxDeliverer
+    from automation.message_files import InboxDeliverer
     from bot.web.server import running
     from core.coordinator.scheduler import Scheduler
 

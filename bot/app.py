@@ -26,15 +26,15 @@ from core.service.swarm import SwarmService
 
 if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loads lazily
     from bot.discordbot.client import SwarmBot
-    from bot.github.sync import GitHubSync
     from bot.web.server import WebServer
+    from core.agents.frames import FrameSource
     from core.coordinator.agents_reload import AgentsReload
     from core.coordinator.home_lock import CoordinatorLock
+    from core.coordinator.jobs import Jobs, Summarizer
     from core.coordinator.scheduler import BurstResult, Scheduler
+    from core.github.sync import GitHubSync
     from core.service.ai import AIService
-    from core.store.postgres_failover import SchedulerLock
-    from core.watch.frames import FrameSource
-    from core.watch.jobs import Jobs, Summarizer
+    from core.store.postgres.failover import SchedulerLock
     from core.watch.text_signal import TextWatcher
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class Builder:
 
     def jobs(self, service: SwarmService, ai: AIService) -> Jobs:
         """The watch tick over the screen (or the given frames) and the stored schedules."""
-        from core.watch.jobs import Jobs, Watcher, summarizer
+        from core.coordinator.jobs import Jobs, Watcher, summarizer
 
         watch = self.config.watch
         return Jobs(
@@ -124,7 +124,7 @@ class Builder:
     def text(self, service: SwarmService, node: str | None = None) -> TextWatcher:
         """The tmux agents' pane reader with the agent rule files (bundled, and the user's in
         ``$SWARM_HOME/agent-rules/``: a bad one is logged as one line and left out)."""
-        from core.watch.text_rules import load_rule_sets
+        from core.agents.text_rules import load_rule_sets
         from core.watch.text_signal import TextWatcher
 
         rule_sets, errors = load_rule_sets(service.settings.home)
@@ -144,7 +144,7 @@ class Builder:
         """The one timer loop: tasks, deliveries; the jobs and retention as its timers."""
         from core.coordinator.home_lock import Heartbeat
         from core.coordinator.scheduler import Scheduler
-        from core.store.retention import RetentionTimer
+        from core.history.retention import RetentionTimer
 
         timers: list[Timer] = [
             jobs,
@@ -174,11 +174,11 @@ class Builder:
         settings = self.config.github
         if not settings.enabled:
             return None
-        from bot.github.settings import require_library
+        from core.github.settings import require_library
 
         settings.require()
         require_library()
-        from bot.github.sync import GitHubSync
+        from core.github.sync import GitHubSync
 
         self.github_sync = GitHubSync(service, settings)
         return self.github_sync
@@ -318,11 +318,11 @@ class Builder:
 
 @contextlib.asynccontextmanager
 async def _coordinator_lock(builder: Builder, wait: bool) -> AsyncIterator[SchedulerLock | None]:
-    """The PostgreSQL scheduler lock (``core/store/postgres_failover.py``, yielded: the store
+    """The PostgreSQL scheduler lock (``core/store/postgres/failover.py``, yielded: the store
     is fenced when it is lost) or the home's lock file (``Builder.home_lock``)."""
     settings = builder.config.core
     if settings.database_url:
-        from core.store.postgres_failover import scheduler_lock
+        from core.store.postgres.failover import scheduler_lock
 
         async with scheduler_lock(settings.database_url, settings.failover_s, wait) as lock:
             yield lock

@@ -22,9 +22,9 @@ from core.settings import Settings
 if TYPE_CHECKING:
     from automation.gui_options import GuiOptions
     from bot.discordbot.settings import DiscordSettings
-    from bot.github.settings import GitHubSettings
     from bot.web.settings import WebSettings
     from core.ai.settings import AISettings
+    from core.github.settings import GitHubSettings
     from core.watch.settings import WatchSettings
 
 T = TypeVar("T")
@@ -123,7 +123,7 @@ class Config:
     @property
     def github(self) -> GitHubSettings:
         """The repository, its token, the label, the poll interval, the CI retries."""
-        from bot.github.settings import GitHubSettings
+        from core.github.settings import GitHubSettings
 
         return self._section("github", lambda: GitHubSettings.from_env(self.env))
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError
-from core.redact import redact_urls
-from core.tomltext import TomlError, loads
+from core.formats.tomltext import TomlError, loads
+from core.privacy.redact import redact_urls
 
 ENV, DOTENV, USER, DEFAULT, FLAG = "env", ".env", "user config", "default", "flag"
 UNPREFIXED = (

@@ -50,7 +50,7 @@ class InboxDesk:
 
     def deliverer(self, service: SwarmService) -> Deliverer:
         """Files under SWARM_HOME/inbox/<agent>/."""
-        from automation.inbox import InboxDeliverer
+        from automation.message_files import InboxDeliverer
 
         return InboxDeliverer(self.inbox)
 

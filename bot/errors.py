@@ -6,9 +6,9 @@ from __future__ import annotations
 import errno
 
 from core.errors import SwarmError
-from core.redact import redact_urls
+from core.formats.text import one_line
+from core.privacy.redact import redact_urls
 from core.store.errors import Busy, StoreError
-from core.text import one_line
 
 _SQLITE_HINTS = (
     ("database is locked", "the database stayed busy longer than SWARM_BUSY_TIMEOUT: try again"),

@@ -1,22 +1,26 @@
 """swarm's domain: no Discord, no screen, no web framework (checked by import-linter).
 
-Layers, highest first; a package imports only from the layers below it:
+One package per feature; a feature imports only the features below it (the layers in
+``pyproject.toml``, highest first; docs/architecture.md has the map):
 
-- ``coordinator``: the long-running loops (the scheduler, a delivery node, the PostgreSQL
-  change listener) and the one-coordinator-per-home lock.
-- ``watch``: screen activity, stalls, nudges, alerts, the periodic jobs and stored schedules.
+- ``coordinator``: the long-running loops (the scheduler and its periodic jobs, a delivery
+  node, the PostgreSQL change listener) and the one-coordinator-per-home lock.
+- ``watch``: the watchers: stalls and nudges, each tmux pane's text, hooks gone dead.
+- ``github``: GitHub in the loop (issues to tasks, pull requests, CI, reviews).
+- ``schedules``: recurring prompts and summary posts.
 - ``service``: ``SwarmService``, the API every front end calls, and ``AIService``.
-- ``workflows``, ``planning``, ``reports``: workflows and campaigns, AI plans, summaries,
-  stats and exports.
-- ``ai``: the model client (settings, retries, budget, usage rows).
-- ``delivery``: what to send to whom: assignment, the prompt of one delivery (envelope,
-  onboarding, reset), node claims.
-- ``workspaces``: git worktrees per agent and the task work recorded in them.
-- ``tasks``: the task graph and what is said to agents: lifecycle, readiness rules,
-  messages with their delivery rows, questions, a campaign's end.
-- ``store``: the databases (SQLite, PostgreSQL) and their row-level reads and writes,
-  events, posts, retention, ``StoreAccess``.
-- the foundations, modules at this level: ``models``, ``errors``, ``settings``,
-  ``protocols`` (Deliverer, Clock, Timer, Observer), ``context`` (Ctx), ``agents_file``,
-  ``keys``, ``text``, ``redact``, ``jsonshape``, ``waits``, ``logs``, ``killswitch``.
+- ``inbox``: what needs a person, in one queue.
+- ``reviews``, ``workflows``, ``questions``, ``planning``: features on top of tasks.
+- ``delivery``: what to send to whom: assignment, the prompt of one delivery, node claims,
+  the kill switch.
+- ``tasks``, ``posts``: the task graph and its messages; the front ends' live posts.
+- ``agents``: what each agent is doing (signals, judge, alerts, screens, text rules with real
+  panes) and the files swarm installs for each agent CLI (hooks, MCP).
+- ``workspaces``, ``reports``: git worktrees per agent; stats, summaries, exports, dashboard reads.
+- ``dialogs``, ``reservations``, ``history``, ``access``, ``ai``: permission prompts, file
+  reservations, the event log and its retention, tokens, the model client.
+- ``store``: the databases (SQLite, PostgreSQL): connections, migrations, the shared rows.
+- the foundations: ``models``, ``errors``, ``settings``, ``protocols``, ``context``,
+  ``agents_file``, ``agent_state``, ``keys``, ``tmux``, ``version``, ``waits``, and the
+  packages ``formats``, ``logs``, ``privacy``.
 """

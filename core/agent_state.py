@@ -2,7 +2,7 @@
 
 Each signal (the agent's own hooks, its terminal's text, its screen, its CLI reports) turns
 what it saw into an ``Observation``: a state, when, and the evidence in plain words. The
-latest observation of each signal is kept per agent (``core.store.agent_signals``); the
+latest observation of each signal is kept per agent (``core.agents.signals``); the
 watcher combines them, strongest signal first, into the agent's state. ``UNKNOWN`` is a real
 answer: nothing here defaults to ``IDLE``.
 """

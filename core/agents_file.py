@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError
+from core.formats.tomltext import TomlError, loads
 from core.keys import PRESETS, TEXT_STEP, KeyComboError, parse_combo
 from core.models import Agent
 from core.tmux import BadTarget, parse_target
-from core.tomltext import TomlError, loads
 
 ALLOWED_KEYS = {
     "id",

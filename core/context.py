@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import InvalidInput, InvalidState, NotFound, PersonOnly
+from core.formats.text import MULTI_LINE, control_chars, escape_controls
 from core.models import Agent
 from core.settings import Settings
-from core.text import MULTI_LINE, control_chars, escape_controls
 
 
 @dataclass(frozen=True)

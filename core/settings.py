@@ -48,7 +48,7 @@ class Settings:
     def database_shown(self) -> str:
         """Where the state lives, fit to log or print: the URL without credentials."""
         if self.database_url:
-            from core.redact import redact_urls
+            from core.privacy.redact import redact_urls
 
             return redact_urls(self.database_url)
         return str(self.db_path)
@@ -110,7 +110,7 @@ def database_url(env: Mapping[str, str]) -> str | None:
         return None
     scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
     if scheme not in {"postgresql", "postgres"}:
-        from core.redact import redact_urls
+        from core.privacy.redact import redact_urls
 
         raise ConfigError(
             f"SWARM_DATABASE_URL must be a postgresql:// URL, got {_show(redact_urls(raw))}"

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from core.text import escape_controls
+from core.formats.text import escape_controls
 
 TMUX = "tmux"
 CAPTURE_TIMEOUT_S = 2.0  # one capture-pane; tmux answers in milliseconds

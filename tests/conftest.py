@@ -68,7 +68,7 @@ class PgServer:
         import psycopg
 
         from core.store.migrations import MIGRATIONS
-        from core.store.postgres import connect, migrate
+        from core.store.postgres.store import connect, migrate
 
         with psycopg.connect(self.cluster.url(), autocommit=True) as admin:
             admin.execute("CREATE DATABASE swarm_template")

@@ -31,9 +31,9 @@ from typing import Any
 
 import pytest
 
+from core.dialogs import permissions as prompts
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.tasks import prompts
 from tests.helpers import ROOT, cli_env, run_cli, write_agents
 
 TOOL = {"command": "make test", "description": "Run the tests"}
@@ -234,7 +234,7 @@ async def test_a_hook_is_recorded_when_its_agent_cannot_be_judged(
     """Agent-1 has a stored row swarm cannot read (issue 40): before, the judgement after
     the hook raised and the hook's whole write was lost. Now the hook is recorded and the
     agent gets an ``unjudged`` alert."""
-    from core.store.alerts import list_alerts
+    from core.agents.alerts import list_alerts
 
     def plant(conn: Any) -> None:
         conn.execute(
@@ -489,7 +489,7 @@ def _wait_for_listener(url: str) -> None:
     """Until a session of the database has run ``LISTEN swarm_prompt`` (the hook's)."""
     import psycopg
 
-    from core.store.postgres import PROMPT_CHANNEL
+    from core.store.postgres.store import PROMPT_CHANNEL
 
     deadline = time.monotonic() + 30
     with psycopg.connect(url, autocommit=True) as conn:
@@ -586,8 +586,8 @@ async def test_a_waiting_hook_reads_the_prompt_only_after_a_commit_and_wakes_for
     tmp_path: Path, desk_service: SwarmService
 ) -> None:
     from core.agent_state import Signal
+    from core.agents.hook_events import PERMISSION_OPTIONS
     from core.store.commit_watch import CommitWatch
-    from core.tasks.hook_events import PERMISSION_OPTIONS
 
     watch = CommitWatch(desk_service.settings.db_path)
     try:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from core.agent_state import AgentState, Observation, Signal
+from core.agents import signals as agent_signals
+from core.dialogs import permissions as prompts
+from core.dialogs.permissions import PromptOption
 from core.errors import InvalidInput, InvalidState
 from core.service.swarm import SwarmService
-from core.store import agent_signals
-from core.tasks import prompts
-from core.tasks.prompts import PromptOption
 
 pytestmark = pytest.mark.both_databases
 

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from bot.cli.main import build_parser, main
+from core.agents.alerts import STALLED, open_alert
 from core.models import TaskSpec
 from core.planning.store import insert_plan
+from core.schedules.recurring import ScheduleSpec, add_schedule
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store.alerts import STALLED, open_alert
-from core.watch.schedules import ScheduleSpec, add_schedule
 from tests.conftest import skip_or_fail
 from tests.helpers import run_cli
 

@@ -1,4 +1,4 @@
-"""aiosqlite's internals that core/store/database.py runs whole transactions through, checked at
+"""aiosqlite's internals that core/store/sqlite.py runs whole transactions through, checked at
 start-up."""
 
 from __future__ import annotations
@@ -16,12 +16,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 
 from core.errors import ConfigError
-from core.store.database import (
-    TESTED_AIOSQLITE,
-    Database,
-    check_sqlite_version,
-    check_thread_access,
-)
+from core.store.sqlite import TESTED_AIOSQLITE, Database, check_sqlite_version, check_thread_access
 from tests.helpers import ROOT
 
 

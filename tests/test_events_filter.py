@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from core.history.events import EventFilter
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.store.event_query import EventFilter
 from tests.helpers import run_cli
 
 

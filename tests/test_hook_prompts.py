@@ -25,11 +25,11 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import Signal
+from core.agents.hook_events import PERMISSION_OPTIONS
+from core.coordinator.jobs import Watcher
+from core.dialogs import permissions as prompts
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.tasks import prompts
-from core.tasks.hook_events import PERMISSION_OPTIONS
-from core.watch.jobs import Watcher
 from core.workspaces import procs
 from tests import test_agent_hooks
 from tests.helpers import ROOT, cli_env
@@ -199,8 +199,8 @@ async def test_the_coordinator_closes_a_prompt_its_hook_did_not_close_by_its_dea
     machine (its pid means nothing here) are left alone until their wait ended more than
     ``GRACE_S`` ago; then the watch closes their prompts as expired. A pid that now names
     another process (same pid, another start time) is no hook of ours: gone."""
-    from core.tasks.prompts import HookProcess
-    from core.watch import hook_prompts
+    from core.dialogs.permissions import HookProcess
+    from core.watch import dead_hooks as hook_prompts
 
     frozen = start_hook(desk, "Agent-1", "make frozen", SWARM_APPROVAL_WAIT="5")
     try:
@@ -257,7 +257,7 @@ async def test_a_delivery_nodes_watch_closes_its_own_machines_gone_hooks_only(
 ) -> None:
     """A node's look (``Watcher.record``) judges the hooks of its machine; a hook recorded on
     another host is left to that host's watch (or to its deadline)."""
-    from core.tasks.prompts import HookProcess
+    from core.dialogs.permissions import HookProcess
 
     program = [sys.executable, "-c", "import os; print(os.getpid())"]  # a process now gone
     done = await asyncio.to_thread(subprocess.run, program, capture_output=True, text=True)

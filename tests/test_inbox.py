@@ -8,14 +8,15 @@ from typing import Any
 import pytest
 
 from core.agent_state import Signal
+from core.agents import alerts
+from core.dialogs import permissions as prompts
+from core.dialogs.permissions import PromptOption
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import TaskSpec, TaskStatus
 from core.planning.store import insert_plan
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.store import alerts
-from core.tasks import held, prompts
-from core.tasks.prompts import PromptOption
+from core.tasks import held
 from core.workflows import Workflow, WorkflowService
 
 pytestmark = pytest.mark.both_databases

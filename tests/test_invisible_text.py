@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from core.formats.text import strip_invisible
 from core.service.swarm import SwarmService
-from core.text import strip_invisible
 from tests.helpers import run_cli
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from core.logfold import FoldRepeats
-from core.logs import configure_logging
+from core.logs.fold import FoldRepeats
+from core.logs.setup import configure_logging
 
 
 @pytest.fixture

@@ -18,15 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from automation.inbox import InboxDeliverer
+from automation.message_files import InboxDeliverer
+from core.agents.frames import frame_path, save_frame, thumbnail_size
 from core.coordinator.home_lock import HEARTBEAT_NAME, LOCK_NAME
-from core.killswitch import KillSwitch
-from core.logs import configure_logging
+from core.delivery.killswitch import KillSwitch
+from core.logs.setup import configure_logging
 from core.models import TaskSpec
-from core.private import make_dirs
+from core.privacy.files import make_dirs
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch.frames import frame_path, save_frame, thumbnail_size
 from tests.helpers import headless_run
 
 

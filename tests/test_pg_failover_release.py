@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from core.store.postgres_failover import SchedulerLock
+from core.store.postgres.failover import SchedulerLock
 
 
 class _GatedConnection:

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
+from core.dialogs import permissions as prompts
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.tasks import prompts
 from tests.helpers import ROOT, cli_env
 from tests.test_agent_hooks import Desk, payload, row
 

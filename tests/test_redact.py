@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from core.redact import RedactingFilter, redact_quoted, redact_urls
+from core.privacy.redact import RedactingFilter, redact_quoted, redact_urls
 
 CASES = [
     # URL userinfo (also with '?' or '@' in the password: libpq ends the userinfo at '/')

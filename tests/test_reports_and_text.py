@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from core import text as text_module
 from core.context import check_chars
 from core.errors import InvalidInput, InvalidState
+from core.formats import text as text_module
+from core.formats.text import escape_controls
 from core.models import TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
-from core.text import escape_controls
 from tests.helpers import run_cli
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from automation.inbox import InboxDeliverer
+from automation.message_files import InboxDeliverer
 from core.coordinator.scheduler import Scheduler
-from core.logs import configure_logging
+from core.history.retention import DAY_S, collect_garbage
+from core.logs.setup import configure_logging
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store.retention import DAY_S, collect_garbage
 from tests.helpers import query, read_archive, run_cli
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]

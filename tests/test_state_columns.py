@@ -20,7 +20,7 @@ from core.models import BlockedOn, ClaimOutcome, DeliveryState, Receipt, TaskSpe
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store import database as dbmod
+from core.store import sqlite as dbmod
 from core.store.migrations import MIGRATIONS
 from core.tasks import messages, person
 from core.workflows import WorkflowService
@@ -205,7 +205,7 @@ def _old_database(backend: str, request: pytest.FixtureRequest, home: Path) -> I
     else:
         import psycopg
 
-        from core.store.postgres import connect, migrate
+        from core.store.postgres.store import connect, migrate
 
         server: Any = request.getfixturevalue("pg_server")
         name = f"swarm_old_{uuid.uuid4().hex[:8]}"

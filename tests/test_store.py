@@ -16,11 +16,11 @@ from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store import database as dbmod
 from core.store import row_locks, tables
+from core.store import sqlite as dbmod
 from core.store.conn import EVENT_COLUMNS, Conn, Pair, SqliteConn
-from core.store.database import Database
 from core.store.migrations import LATEST, MIGRATIONS
+from core.store.sqlite import Database
 from tests.helpers import query_plan, run_cli
 
 

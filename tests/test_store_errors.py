@@ -14,7 +14,6 @@ import pytest
 from bot.errors import describe
 from core.service.swarm import SwarmService
 from core.store.conn import Conn
-from core.store.database import Database
 from core.store.errors import (
     Busy,
     Conflict,
@@ -23,6 +22,7 @@ from core.store.errors import (
     Transient,
     Unavailable,
 )
+from core.store.sqlite import Database
 
 pytestmark = pytest.mark.both_databases
 
@@ -112,7 +112,7 @@ async def _sqlite_busy(tmp_path: Path) -> Busy:
 def _postgres_busy(url: str) -> Busy:
     """The error of a read that waited past its lock_timeout for a table another session
     holds."""
-    from core.store.postgres import connect, run_unlocked
+    from core.store.postgres.store import connect, run_unlocked
 
     holder, waiter = connect(url), connect(url)
     try:
@@ -135,7 +135,7 @@ def _postgres_busy(url: str) -> Busy:
 def test_a_lost_postgresql_connection_is_unavailable(database_url: str | None) -> None:
     if database_url is None:
         pytest.skip("SQLite has no connection to lose")
-    from core.store.postgres import connect
+    from core.store.postgres.store import connect
 
     conn, admin = connect(database_url), connect(database_url)
     try:
@@ -153,7 +153,7 @@ def test_a_postgresql_deadlock_is_a_conflict_and_a_write_runs_again(
 ) -> None:
     if database_url is None:
         pytest.skip("SQLite has one writer at a time: no deadlock")
-    from core.store.postgres import connect, run_in_transaction, run_unlocked
+    from core.store.postgres.store import connect, run_in_transaction, run_unlocked
 
     setup = connect(database_url)
     setup.execute(
@@ -170,7 +170,7 @@ def test_a_postgresql_deadlock_is_a_conflict_and_a_write_runs_again(
 
 def _cross_locks(url: str, run: Any) -> list[Any]:
     """Two transactions lock reservations 1 and 2 in opposite orders: one deadlocks."""
-    from core.store.postgres import connect
+    from core.store.postgres.store import connect
 
     barrier = threading.Barrier(2, timeout=10)
     results: list[Any] = [None, None]

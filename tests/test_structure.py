@@ -77,7 +77,7 @@ def test_an_import_against_the_contracts_fails_the_check(tmp_path: Path) -> None
 # module reads rows through core.store.conn.Row and catches core.store.errors)
 SQLITE_PART = {
     "core/store/conn.py",  # SqliteConn, and sqlite_error: SQLite's errors as the store's
-    "core/store/database.py",  # the SQLite store (aiosqlite), its migrations, check_writable
+    "core/store/sqlite.py",  # the SQLite store (aiosqlite), its migrations, check_writable
     "core/store/db_copy.py",  # reads a SQLite file to copy it into PostgreSQL
     "core/store/commit_watch.py",  # PRAGMA data_version of the SQLite file, for a waiting hook
 }
@@ -115,7 +115,7 @@ def test_core_asks_the_store_not_the_database_url() -> None:
         for path in (ROOT / "core").rglob("*.py")
         if "database_url" in path.read_text(encoding="utf-8")
     }
-    assert readers == {"core/settings.py", "core/store/database.py"}
+    assert readers == {"core/settings.py", "core/store/sqlite.py"}
 
 
 def test_no_command_group_imports_the_entry_point() -> None:

@@ -13,9 +13,9 @@ import pytest
 
 from bot.cli.format import status_text
 from bot.discordbot.embeds import status_embed
-from core.jsonshape import iso_utc, shaped
-from core.store.reservations import Reservation
-from core.tasks.agent_judge import clock_time, duration
+from core.agents.judge import clock_time, duration
+from core.formats.jsonshape import iso_utc, shaped
+from core.reservations.queries import Reservation
 
 HOSTILE = [8.64e24, 1e300, math.inf, -math.inf, math.nan, -1e300, -1.0, 2**63, 1e18]
 
@@ -47,7 +47,7 @@ def test_out_of_range_times_show_as_the_nearest_time_that_can_be_shown() -> None
 def test_a_time_more_than_a_day_away_shows_its_date() -> None:
     """Item 9: a limit of 3 days read "until 17:08:22", the day unsaid."""
     from bot.discordbot.embeds import discord_time
-    from core.tasks.agent_judge import until_text
+    from core.agents.judge import until_text
 
     now = 1_800_000_000.0
     assert until_text(now + 3600, now) == clock_time(now + 3600)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.tomltext import MAX_DEPTH, TomlError, loads
+from core.formats.tomltext import MAX_DEPTH, TomlError, loads
 from tests.helpers import run_cli
 
 DEEP = "x = " + "[" * 5000 + "]" * 5000 + "\n"  # 10 kB

@@ -21,12 +21,12 @@ from typing import Any
 import pytest
 
 from bot.cli.main import build_parser
+from core.access import tokens as web_tokens
 from core.errors import PersonOnly
+from core.history.events import EventFilter
 from core.models import Event
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.store import web_tokens
-from core.store.event_query import EventFilter
 from core.workflows import WorkflowService
 from tests.helpers import ROOT, cli_env, run_cli, write_agents
 from tests.test_inbox import every_kind

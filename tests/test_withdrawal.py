@@ -13,11 +13,11 @@ import re
 import pytest
 
 from bot.demo import TASK_IN_TEXT
+from core.coordinator.jobs import Watcher
 from core.coordinator.scheduler import Scheduler
 from core.models import Receipt, TaskSpec, TaskStatus
 from core.protocols import ManualClock, Parcel
 from core.service.swarm import SwarmService
-from core.watch.jobs import Watcher
 from tests.helpers import RecordingDeliverer
 from tests.watch.conftest import FakeFrames, kinds, watch_settings
 

@@ -1,7 +1,7 @@
 """Two writers on the same rows at the same moment, from two connections (two processes, as
 far as the database can tell), round after round, on both databases: the outcome is one of
 the two, never both. On PostgreSQL write transactions run side by side with no global lock
-(``core/store/postgres.py``); these hold by row locks and conditional updates
+(``core/store/postgres/store.py``); these hold by row locks and conditional updates
 (``core/store/row_locks.py``, docs/architecture.md "Write races"). On SQLite ``BEGIN
 IMMEDIATE`` makes the second wait for the first. A consumer reading events never misses
 one committed late (the outbox horizon)."""
@@ -294,6 +294,6 @@ async def test_a_consumer_never_misses_an_event_whose_transaction_commits_late(
 
 
 def _all() -> Any:
-    from core.store.event_query import EventFilter
+    from core.history.events import EventFilter
 
     return EventFilter(kinds=("test",))

@@ -13,9 +13,9 @@ from bot.cli.output import emit_json
 from core.errors import NotFound
 
 if TYPE_CHECKING:
+    from core.agents.hook_files import Change
     from core.service.swarm import SwarmService
     from core.settings import Settings
-    from core.workspaces.agent_hooks import Change
 
 CODEX_NOTE = (
     "Codex CLI reads .codex/config.toml of a trusted project; where it does not, put the same "
@@ -45,7 +45,7 @@ def register_agents(asub: Any) -> None:
 
 async def cmd_hooks_install(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents hooks install [--agent A] [--remove]``."""
-    from core.workspaces import agent_hooks
+    from core.agents import hook_files as agent_hooks
 
     home = service.settings.home
     codex = False
@@ -67,7 +67,7 @@ async def cmd_hooks_install(service: SwarmService, args: argparse.Namespace) -> 
 
 def install(settings: Settings, args: argparse.Namespace, agent: str, folder: Path) -> list[Change]:
     """swarm's Claude Code and Codex CLI hooks for ``agent`` in its workspace ``folder``."""
-    from core.workspaces import agent_hooks
+    from core.agents import hook_files as agent_hooks
 
     command = hook_command(settings, args, agent)
     agent_hooks.keep_out_of_git(folder)
@@ -162,7 +162,7 @@ async def cmd_explain(service: SwarmService, args: argparse.Namespace) -> None:
 def explain_text(shown: dict[str, Any]) -> str:
     """``Agent-3: idle since 10:42:07 (3 m 10 s), decided by hook``, then one line per signal:
     ``hook: Stop at 10:42:07 → idle``."""
-    from core.tasks.agent_judge import clock_time, duration, until_text
+    from core.agents.judge import clock_time, duration, until_text
 
     now = shown["checked_at"]
     head = f"{shown['agent']}: {shown['state']}"

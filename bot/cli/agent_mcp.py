@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from bot.cli.agent_hooks import env_pairs, workspaces_of
 
 if TYPE_CHECKING:
+    from core.agents.mcp_files import Server
     from core.service.swarm import SwarmService
     from core.settings import Settings
-    from core.workspaces.agent_mcp import Server
 
 CODEX_NOTE = (
     "Codex CLI reads .codex/config.toml of a trusted project; where it does not, put the same "
@@ -46,7 +46,7 @@ def register_agents(asub: Any) -> None:
 
 async def cmd_mcp_install(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents mcp install [--agent A] [--remove]``."""
-    from core.workspaces import agent_mcp
+    from core.agents import mcp_files as agent_mcp
 
     home = service.settings.home
     untold = []
@@ -73,7 +73,7 @@ async def cmd_mcp_install(service: SwarmService, args: argparse.Namespace) -> No
 def server(settings: Settings, args: argparse.Namespace, agent: str) -> Server:
     """``swarm mcp`` as this installation's Python runs it (by absolute path: an agent's
     PATH may lack swarm), as ``agent``, on this SWARM_HOME and agents file."""
-    from core.workspaces.agent_mcp import Server
+    from core.agents.mcp_files import Server
 
     env: dict[str, str] = dict(pair.split("=", 1) for pair in env_pairs(settings, args))
     return Server(sys.executable, ("-m", "bot.cli", "mcp"), {"SWARM_AGENT": agent, **env})

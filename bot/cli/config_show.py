@@ -85,7 +85,7 @@ def _prices(config: Config) -> str:
 
 def _log_limit(index: int) -> Callable[[Config], str]:
     def value(config: Config) -> str:
-        from core.logs import log_rotation
+        from core.logs.setup import log_rotation
 
         return _num(log_rotation(config.env)[index])
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from core.timetext import local_text
+from core.formats.timetext import local_text
 
 FORCE_RISK = "what it writes after the copy starts (tasks, reports, deliveries) is not copied"
 
@@ -56,7 +56,7 @@ def register(sub: Any) -> None:
 async def cmd_db_copy(_service: None, args: argparse.Namespace) -> int:
     """``swarm db copy``: one line per table, then the total."""
     from core.errors import ConfigError
-    from core.redact import redact_urls
+    from core.privacy.redact import redact_urls
     from core.store.db_copy import copy, sqlite_path
 
     source = sqlite_path(args.source)
@@ -64,7 +64,7 @@ async def cmd_db_copy(_service: None, args: argparse.Namespace) -> int:
     if target.split("://", 1)[0].lower() not in {"postgresql", "postgres"} or "://" not in target:
         raise ConfigError(f"--to must be a postgresql:// URL, got {redact_urls(target)!r}")
     try:
-        from core.store import postgres  # noqa: F401  (psycopg is installed)
+        from core.store.postgres import store as postgres  # noqa: F401  (psycopg is installed)
     except ImportError:
         raise ConfigError("swarm db copy needs psycopg: pip install 'swarm[postgresql]'") from None
     with _source_held(source.parent, args.force) as warning:

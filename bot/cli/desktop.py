@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.output import emit_json
 from core.errors import InvalidInput, InvalidState
-from core.private import copy_file, make_dirs
+from core.privacy.files import copy_file, make_dirs
 from core.settings import bundled_agents_file
 
 if TYPE_CHECKING:

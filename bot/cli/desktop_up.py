@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.output import emit_json
 from core.errors import InvalidInput, InvalidState
-from core.private import copy_file, make_dirs
+from core.privacy.files import copy_file, make_dirs
 from core.settings import Settings, bundled_agents_file
 
 if TYPE_CHECKING:
@@ -219,7 +219,7 @@ def _install_hooks(
     them."""
     from bot.cli.agent_hooks import install, said
     from bot.cli.agent_mcp import SAID, server
-    from core.workspaces import agent_mcp
+    from core.agents import mcp_files as agent_mcp
 
     workspace_of = _workspace_finder(settings, agents)
     by_id = {agent.id: agent for agent in agents}

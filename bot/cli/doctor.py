@@ -243,8 +243,8 @@ def _database(config: Config) -> list[Finding]:
         if os.access(parent, os.W_OK):
             return [Finding("database", OK, f"{db} (created on first use)")]
         return [Finding("database", PROBLEM, f"{db}: cannot create it ({parent} is read-only)")]
-    from core.store.database import check_writable
     from core.store.errors import StoreError
+    from core.store.sqlite import check_writable
 
     try:
         check_writable(db, config.core.busy_timeout_s)
@@ -259,7 +259,7 @@ def _coordinator(config: Config) -> list[Finding]:
 
         return doctor_pg.coordinator(config)
     from core.coordinator.home_lock import running_coordinator
-    from core.jsonshape import iso_utc
+    from core.formats.jsonshape import iso_utc
 
     running = running_coordinator(config.core.home)
     if running is None:
@@ -318,7 +318,7 @@ async def _github(config: Config, timeout_s: float) -> list[Finding]:
         settings = config.github
     except SwarmError as exc:
         return [Finding("GitHub", PROBLEM, str(exc))]
-    from bot.github.status import check
+    from core.github.status import check
 
     verdict = await check(settings, timeout_s)
     status = {"ok": OK, "problem": PROBLEM}.get(verdict.state, SKIPPED)
@@ -340,7 +340,7 @@ async def _ai(config: Config, timeout_s: float) -> list[Finding]:
         ]
     from openai import AsyncOpenAI, OpenAIError
 
-    from core.redact import redact_urls
+    from core.privacy.redact import redact_urls
 
     client = AsyncOpenAI(
         api_key=settings.api_key or "none",

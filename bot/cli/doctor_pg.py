@@ -17,7 +17,7 @@ CONNECT_S = 5.0
 def database(config: Config) -> list[Finding]:
     """Connect; report the schema version (writes nothing)."""
     from core.store.migrations import LATEST
-    from core.store.postgres import connect, schema_version
+    from core.store.postgres.store import connect, schema_version
 
     shown = config.core.database_shown
     assert config.core.database_url is not None
@@ -43,9 +43,9 @@ def database(config: Config) -> list[Finding]:
 
 def coordinator(config: Config) -> list[Finding]:
     """Who holds the scheduler lock of the database, on any machine."""
-    from core.jsonshape import iso_utc
-    from core.store.postgres import connect
-    from core.store.postgres_failover import scheduler_holder
+    from core.formats.jsonshape import iso_utc
+    from core.store.postgres.failover import scheduler_holder
+    from core.store.postgres.store import connect
 
     assert config.core.database_url is not None
     try:

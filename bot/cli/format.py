@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.style import PLAIN, Painter
 from core.coordinator.home_lock import HEARTBEAT_S
-from core.jsonshape import iso_utc as iso_utc  # re-exported: bot/cli/web.py uses fmt.iso_utc
+from core.formats.jsonshape import (
+    iso_utc as iso_utc,  # re-exported: bot/cli/web.py uses fmt.iso_utc
+)
+from core.formats.text import one_line, shorten
+from core.formats.timetext import local_text
 from core.models import BlockedOn, Event, Task, task_ref
-from core.text import one_line, shorten
-from core.timetext import local_text
 
 if TYPE_CHECKING:
-    from core.tasks.questions import Question
+    from core.questions.asking import Question
 
 
 def _when(ts: float | None) -> str:

@@ -39,8 +39,8 @@ def register(sub: Any) -> None:
 
 async def cmd_status(service: SwarmService, args: argparse.Namespace) -> int:
     """``swarm github status``: the connection's verdict and the issues followed."""
-    from bot.github import links
-    from bot.github.status import check
+    from core.github import links
+    from core.github.status import check
 
     settings = args.configuration.github
     verdict = await check(settings, args.timeout)
@@ -61,12 +61,12 @@ async def cmd_status(service: SwarmService, args: argparse.Namespace) -> int:
 
 async def cmd_import(service: SwarmService, args: argparse.Namespace) -> int:
     """``swarm github import``: one pass now (the coordinator does the same every poll)."""
-    from bot.github.settings import require_library
+    from core.github.settings import require_library
 
     settings = args.configuration.github
     settings.require()
     require_library()
-    from bot.github.sync import GitHubSync
+    from core.github.sync import GitHubSync
 
     sync = GitHubSync(service, settings)
     try:

@@ -10,7 +10,7 @@ that names a configured agent, else the one whose workspace holds the hook's ``c
 decision JSON; without one it prints nothing, so the agent's own dialog stays. Stopped while
 it waits (SIGTERM, SIGHUP: its terminal closed, SIGINT, SIGPIPE) it closes its prompt and
 exits 0; the prompt names the waiting process, so the coordinator closes it if the hook was
-killed outright (``core.watch.hook_prompts``).
+killed outright (``core.watch.dead_hooks``).
 """
 
 from __future__ import annotations
@@ -30,16 +30,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from core.agent_state import AgentState
-from core.tasks import hook_events
-from core.tasks.hook_events import HookEvent, UnknownHookEvent, decision_json, parse
+from core.agents import hook_events
+from core.agents.hook_events import HookEvent, UnknownHookEvent, decision_json, parse
 
 if TYPE_CHECKING:
     from bot.config import Config
+    from core.agents.judge import Freshness
+    from core.dialogs.permissions import HookProcess
     from core.store.access import StoreAccess
     from core.store.commit_watch import CommitWatch
-    from core.store.postgres_listen import NotifyWait
-    from core.tasks.agent_judge import Freshness
-    from core.tasks.prompts import HookProcess
+    from core.store.postgres.listen import NotifyWait
 
 log = logging.getLogger(__name__)
 HOOK_BUSY_S = 2.0  # the longest a hook waits for the database's write lock
@@ -85,7 +85,7 @@ def run(argv: list[str]) -> int:
         parser.add_argument("--agent")
         args, unknown = parser.parse_known_args(argv)
         from bot.config import Config
-        from core.logs import configure_logging
+        from core.logs.setup import configure_logging
 
         config = Config.load()
         configure_logging(config.env)
@@ -188,7 +188,7 @@ async def _open(config: Config) -> StoreAccess | None:
     from core.agents_file import load_agents
     from core.protocols import SystemClock
     from core.store.access import StoreAccess
-    from core.store.database import open_store
+    from core.store.sqlite import open_store
 
     settings = config.core
     if not settings.database_url and not settings.db_path.exists():
@@ -212,7 +212,7 @@ def _agent_of(
         if name and name.strip():
             if name.strip().lower() not in lowered:
                 from core.errors import NotFound
-                from core.text import one_line, shorten
+                from core.formats.text import one_line, shorten
 
                 shown = shorten(one_line(name.strip()), 100)
                 raise NotFound(f"{source} '{shown}' is not a configured agent")
@@ -225,8 +225,8 @@ def _agent_of(
 
 def _freshness(config: Config) -> Freshness:
     """How long observations count (the watch settings; their defaults if one is bad)."""
+    from core.agents.judge import Freshness
     from core.errors import ConfigError
-    from core.tasks.agent_judge import Freshness
     from core.watch.settings import WatchSettings
 
     try:
@@ -241,7 +241,7 @@ async def _ask(
     access: StoreAccess, agent: str, event: HookEvent, fresh: Freshness, stdout: TextIO
 ) -> None:
     """Open the prompt and wait (bounded) for its decision; print Claude Code's answer."""
-    from core.tasks import prompts
+    from core.dialogs import permissions as prompts
 
     wait_s = access.settings.approval_wait_s
     deadline = time.monotonic() + wait_s
@@ -287,7 +287,7 @@ async def _ask(
 
 def _this_process() -> HookProcess:
     """This hook process: where it runs and which process it is."""
-    from core.tasks.prompts import HookProcess
+    from core.dialogs.permissions import HookProcess
     from core.workspaces import procs
 
     me = procs.me()
@@ -303,8 +303,8 @@ def _changes(access: StoreAccess, prompt_id: int) -> CommitWatch | NotifyWait:
 
     settings = access.settings
     if settings.database_url:
-        from core.store.postgres import PROMPT_CHANNEL
-        from core.store.postgres_listen import NotifyWait
+        from core.store.postgres.listen import NotifyWait
+        from core.store.postgres.store import PROMPT_CHANNEL
 
         found = NotifyWait.open(settings.database_url, PROMPT_CHANNEL, str(prompt_id))
         return found if found is not None else CommitWatch(None)

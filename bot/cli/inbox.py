@@ -10,7 +10,7 @@ from bot.cli.args import only_reads
 from bot.cli.output import emit_json
 
 if TYPE_CHECKING:
-    from core.service.inbox import Need
+    from core.inbox.queue import Need
     from core.service.swarm import SwarmService
 
 WHAT_WIDTH = 60
@@ -85,7 +85,7 @@ async def cmd_inbox_show(service: SwarmService, args: argparse.Namespace) -> Non
     if args.json:
         emit_json(need.to_json())
         return
-    from core.text import MULTI_LINE, escape_controls
+    from core.formats.text import MULTI_LINE, escape_controls
 
     since = ago(need.since, service.clock.now())
     print(f"{need.ref} · {need.kind} · {escape_controls(need.concerns)} · since {since} ago")
@@ -97,7 +97,7 @@ def inbox_table(found: list[Need], now: float) -> str:
     """The queue as a table: reference, kind, age, who it concerns, what, how to answer."""
     from bot.cli.format import table
     from bot.cli.style import painter
-    from core.text import head_tail, shorten
+    from core.formats.text import head_tail, shorten
 
     rows = [
         (

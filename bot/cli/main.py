@@ -16,7 +16,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, NoReturn
 
 from core.errors import InvalidInput
-from core.text import one_line
+from core.formats.text import one_line
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -185,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse ``argv``; set up logging and the actor. SwarmError on text that is not UTF-8."""
     from core.context import check_chars
-    from core.logs import configure_logging
+    from core.logs.setup import configure_logging
 
     raw = list(sys.argv[1:] if argv is None else argv)
     for index, arg in enumerate(raw, 1):

@@ -32,9 +32,9 @@ def register(sub: Any) -> None:
 async def cmd_node(_service: None, args: argparse.Namespace) -> int:
     """``swarm node``."""
     from bot.app import Builder, stop_on_signals
+    from core.coordinator.jobs import Watcher
     from core.coordinator.node import DeliveryNode
     from core.errors import ConfigError
-    from core.watch.jobs import Watcher
     from core.watch.text_signal import KeyPresser, PromptKeys
 
     if not 0 < args.lease <= 3600:

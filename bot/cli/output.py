@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from core.jsonshape import shaped
+from core.formats.jsonshape import shaped
 
 
 def emit_json(value: Any) -> None:
-    """Print ``value`` in the one ``--json`` shape (see :mod:`core.jsonshape`): a list as a
+    """Print ``value`` in the one ``--json`` shape (see :mod:`core.formats.jsonshape`): a list as a
     JSON array, anything else as an object, times as ISO-8601 UTC."""
     print(json.dumps(shaped(value), indent=2, ensure_ascii=False))
 

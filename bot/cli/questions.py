@@ -10,8 +10,8 @@ from bot.cli.output import emit_json
 from bot.cli.style import spinner
 
 if TYPE_CHECKING:
+    from core.questions.asking import Question
     from core.service.swarm import SwarmService
-    from core.tasks.questions import Question
 
 POLL_S = 0.5
 

@@ -17,8 +17,8 @@ from bot.cli import format as fmt
 from bot.cli.args import only_reads
 from bot.cli.output import emit_json
 from core.errors import InvalidInput, ReservationConflict
-from core.store.reservations import released_text
-from core.timetext import local_text
+from core.formats.timetext import local_text
+from core.reservations.queries import released_text
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
@@ -93,7 +93,7 @@ def ttl_seconds(raw: str | None) -> float | None:
     """``--ttl`` in seconds (None without one)."""
     if raw is None:
         return None
-    from core.watch.timing import parse_every
+    from core.schedules.timing import parse_every
 
     return parse_every(raw)
 

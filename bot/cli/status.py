@@ -12,7 +12,7 @@ from bot.cli.output import emit_json, json_line
 from bot.cli.style import painter
 from bot.discordbot.notifier_health import with_notifier
 from core.coordinator.home_lock import last_heartbeat, running_coordinator
-from core.jsonshape import iso_utc
+from core.formats.jsonshape import iso_utc
 from core.models import Event
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm status``."""
     overview = await service.status()
     if service.settings.database_url:  # the scheduler lock's holder, on any machine
-        from core.store.postgres_failover import scheduler_holder
+        from core.store.postgres.failover import scheduler_holder
 
         running = await service.read(scheduler_holder)
     else:
@@ -82,9 +82,9 @@ def _heartbeat(service: SwarmService, pid: int) -> str | None:
 @only_reads
 async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm events [--since D] [--kind K] [--grep T] [--task T] [--follow]``."""
+    from core.history.events import EventFilter
     from core.models import parse_task_ref
-    from core.store.event_query import EventFilter
-    from core.watch.timing import parse_every
+    from core.schedules.timing import parse_every
 
     since = service.clock.now() - parse_every(args.since) if args.since else None
     flt = EventFilter(

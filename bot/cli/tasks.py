@@ -14,8 +14,8 @@ from bot.cli.style import painter
 from core.models import Priority, Task, TaskSpec, TaskStatus
 
 if TYPE_CHECKING:
+    from core.questions.asking import Question
     from core.service.swarm import SwarmService
-    from core.tasks.questions import Question
 
 PRIORITIES = [p.name for p in Priority]
 STATUSES = [s.value for s in TaskStatus]

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import PersonOnly
-from core.text import one_line, shorten
+from core.formats.text import one_line, shorten
 
 if TYPE_CHECKING:
     from core.models import Agent

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.cli.output import emit_json
-from core.text import shorten
-from core.timetext import local_text
+from core.formats.text import shorten
+from core.formats.timetext import local_text
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
@@ -89,8 +89,8 @@ def _target(args: argparse.Namespace) -> str | None:
 async def cmd_schedule_add(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm schedule add``."""
     from core.errors import InvalidInput
-    from core.watch.schedules import ScheduleSpec, add_schedule
-    from core.watch.timing import parse_every
+    from core.schedules.recurring import ScheduleSpec, add_schedule
+    from core.schedules.timing import parse_every
 
     if args.summary and args.text:
         raise InvalidInput("a summary schedule takes no text (use --period for its span)")
@@ -118,7 +118,7 @@ async def cmd_schedule_list(service: SwarmService, args: argparse.Namespace) -> 
     """``swarm schedule list``."""
     from bot.cli.format import table
     from bot.cli.style import painter
-    from core.watch.schedules import list_schedules
+    from core.schedules.recurring import list_schedules
 
     found = await list_schedules(service)
     if args.json:
@@ -149,7 +149,7 @@ async def cmd_schedule_list(service: SwarmService, args: argparse.Namespace) -> 
 
 async def cmd_schedule_remove(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm schedule remove S-3``."""
-    from core.watch.schedules import remove_schedule
+    from core.schedules.recurring import remove_schedule
 
     schedule = await remove_schedule(service, args.id, args.actor)
     if args.json:
@@ -191,7 +191,7 @@ async def cmd_alerts(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm alerts``."""
     from bot.cli.format import table
     from bot.cli.style import painter
-    from core.store.alerts import list_alerts
+    from core.agents.alerts import list_alerts
 
     found = await service.read(list_alerts, args.all, 200)
     if args.json:

@@ -96,8 +96,8 @@ async def cmd_web(service: SwarmService, args: argparse.Namespace) -> int:
 
 async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm web token create``: print the token once."""
+    from core.access import tokens
     from core.errors import InvalidInput
-    from core.store import web_tokens as tokens
 
     if (args.role is None) == (args.agent is None):
         raise InvalidInput(
@@ -123,7 +123,7 @@ async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> N
 async def cmd_token_list(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm web token list``."""
     from bot.cli import format as fmt
-    from core.store import web_tokens as tokens
+    from core.access import tokens
 
     rows = await service.read(tokens.rows)
     for row in rows:
@@ -146,7 +146,7 @@ async def cmd_token_list(service: SwarmService, args: argparse.Namespace) -> Non
 
 async def cmd_token_revoke(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm web token revoke ID``."""
-    from core.store import web_tokens as tokens
+    from core.access import tokens
 
     by = {"by": args.actor, "user": os_user()}
     await service.update(partial(tokens.revoke, **by), args.id, service.clock.now())

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from bot.cli.format import table
 from bot.cli.output import emit_json
 from core.errors import InvalidInput
+from core.formats.text import one_line
 from core.models import Priority, parse_task_ref, task_ref
-from core.text import one_line
 from core.workflows.roles import parse_role_map
 from core.workflows.view import campaign_text, workflow_text
 

@@ -14,8 +14,8 @@ from bot.discordbot.context import Bot, actor
 from bot.discordbot.render import code_block_chunks
 from core.ai.usage import render_usage
 from core.errors import SwarmError
+from core.formats.text import split_text
 from core.planning import parse_plan_ref, plan_ref, render_preview, render_progress
-from core.text import split_text
 
 log = logging.getLogger(__name__)
 PERIODS = ["12h", "1d", "7d", "30d"]

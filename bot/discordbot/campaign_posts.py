@@ -22,9 +22,9 @@ from bot.discordbot.embeds import campaign_embed
 from bot.discordbot.gates import gate_buttons
 from bot.discordbot.post_failures import Loop, for_good
 from core.errors import NotFound
+from core.formats.text import one_line, shorten
 from core.models import BlockedOn, Event, TaskStatus
-from core.store.posts import Post
-from core.text import one_line, shorten
+from core.posts.queries import Post
 from core.workflows import WorkflowService
 from core.workflows.campaigns import Campaign, campaign_ref, parse_campaign_ref
 from core.workflows.service import live_key

@@ -6,11 +6,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from core.formats.text import one_line, shorten
 from core.models import ACTIVE, Event, Task, TaskStatus
-from core.store.posts import Progress
+from core.posts.queries import Progress
+from core.questions.asking import Question
 from core.tasks.actions import TaskAction, allowed
-from core.tasks.questions import Question
-from core.text import one_line, shorten
 
 
 class NotifyLevel(enum.StrEnum):

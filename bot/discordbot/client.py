@@ -28,9 +28,9 @@ from bot.discordbot.notifier import Notifier
 from bot.discordbot.prompt_posts import PromptButton
 from bot.discordbot.settings import DiscordSettings
 from bot.discordbot.views import TaskButton
-from bot.github.settings import GitHubSettings
 from core.errors import ConfigError, SwarmError
-from core.redact import redact_urls
+from core.github.settings import GitHubSettings
+from core.privacy.redact import redact_urls
 from core.service.swarm import SwarmService
 
 if TYPE_CHECKING:

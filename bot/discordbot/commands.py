@@ -13,8 +13,8 @@ from bot.discordbot.access import ADMIN_ONLY
 from bot.discordbot.context import Bot, Choice, Completer, actor, agent_choices
 from bot.discordbot.render import code_block_chunks, parse_refs, task_line
 from core.errors import InvalidInput
+from core.formats.text import shorten
 from core.models import Priority, TaskSpec, TaskStatus
-from core.text import shorten
 
 PRIORITY_CHOICES = [Choice(name=p.name, value=p.name) for p in Priority]
 STATUS_CHOICES = [Choice(name=s.value, value=s.value) for s in TaskStatus]

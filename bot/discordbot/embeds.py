@@ -10,9 +10,9 @@ import discord
 
 from bot.discordbot.cards import STATE_ICONS
 from bot.discordbot.render import agents_text, event_text
+from core.formats.text import MULTI_LINE, escape_controls, one_line, shorten
+from core.formats.timetext import showable, whole_seconds
 from core.models import Event, Task, TaskStatus, task_ref
-from core.text import MULTI_LINE, escape_controls, one_line, shorten
-from core.timetext import showable, whole_seconds
 from core.workflows.campaigns import Campaign
 from core.workflows.pace import duration_text
 
@@ -100,7 +100,7 @@ def agents_embed(rows: Sequence[dict[str, Any]]) -> discord.Embed:
 
 def discord_time(ts: float, now: float | None = None) -> str:
     """``<t:1710000000:t>``, shown by Discord in each reader's zone: the time, with its date
-    (``:f``) when it is more than a day from ``now``; any value (``core.timetext``)."""
+    (``:f``) when it is more than a day from ``now``; any value (``core.formats.timetext``)."""
     now = time.time() if now is None else now
     style = "t" if abs(showable(ts) - now) < DAY_S else "f"
     return f"<t:{whole_seconds(ts)}:{style}>"

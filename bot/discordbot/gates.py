@@ -11,8 +11,8 @@ import discord
 from bot.discordbot.access import Access
 from bot.discordbot.context import Bot, actor
 from core.errors import SwarmError
+from core.formats.text import one_line
 from core.models import task_ref
-from core.text import one_line
 from core.workflows import WorkflowService
 
 MAX_GATE_BUTTONS = 10  # two buttons each: within Discord's 25 components

@@ -7,7 +7,7 @@ from discord import app_commands
 
 from bot.discordbot.access import ADMIN_ONLY
 from bot.discordbot.context import Bot, actor
-from bot.github.settings import GitHubSettings
+from core.github.settings import GitHubSettings
 
 NOT_SET = "GitHub is not configured: set SWARM_GITHUB_REPO and GITHUB_TOKEN (docs/github.md)"
 
@@ -22,8 +22,8 @@ def _group(bot: Bot, settings: GitHubSettings) -> app_commands.Group:
 
     @group.command(name="status", description="The token, its access, the rate limit left")
     async def status(interaction: discord.Interaction) -> None:
-        from bot.github import links
-        from bot.github.status import check
+        from core.github import links
+        from core.github.status import check
 
         await interaction.response.defer(thinking=True)
         verdict = await check(settings)
@@ -38,7 +38,7 @@ def _group(bot: Bot, settings: GitHubSettings) -> app_commands.Group:
         name="import", description="Look at GitHub now (issues, checks, reviews)", extras=ADMIN_ONLY
     )
     async def import_(interaction: discord.Interaction) -> None:
-        from bot.github import webhook
+        from core.github import webhook
 
         if not settings.enabled:
             await interaction.response.send_message(NOT_SET, ephemeral=True)

@@ -17,12 +17,12 @@ from bot.discordbot.access import Access
 from bot.discordbot.context import actor
 from bot.discordbot.post_failures import Loop
 from bot.discordbot.prompt_posts import fenced
-from bot.github import links
 from core.errors import SwarmError
+from core.formats.text import escape_controls, one_line, shorten
+from core.github import links
 from core.models import Event, task_ref
-from core.store import posts
-from core.store.posts import Post
-from core.text import escape_controls, one_line, shorten
+from core.posts import queries as posts
+from core.posts.queries import Post
 
 if TYPE_CHECKING:
     from bot.discordbot.context import Bot

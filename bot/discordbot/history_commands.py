@@ -8,11 +8,11 @@ import discord
 from discord import app_commands
 
 from bot.discordbot.render import code_block_chunks, table
+from core.formats.text import one_line, shorten
+from core.formats.timetext import local_text
+from core.history.events import EventFilter
 from core.models import parse_task_ref
-from core.store.event_query import EventFilter
-from core.text import one_line, shorten
-from core.timetext import local_text
-from core.watch.timing import parse_every
+from core.schedules.timing import parse_every
 
 if TYPE_CHECKING:
     from bot.discordbot.context import Bot
@@ -61,7 +61,7 @@ def register(bot: Bot) -> None:
 
     @bot.tree.command(name="alerts", description="Open alerts (all: cleared ones too)")
     async def alerts(interaction: discord.Interaction, all: bool = False) -> None:
-        from core.store.alerts import list_alerts
+        from core.agents.alerts import list_alerts
 
         found = await bot.service.read(list_alerts, all, 50)
         text = (

@@ -58,11 +58,11 @@ from bot.discordbot.render import (
 )
 from bot.discordbot.views import card_view
 from core.errors import SwarmError
+from core.formats.text import split_text
+from core.history.events import EventFilter
 from core.models import Event, Task
+from core.posts.queries import Post
 from core.service.swarm import SwarmService
-from core.store.event_query import EventFilter
-from core.store.posts import Post
-from core.text import split_text
 from core.waits import wait_set
 
 if TYPE_CHECKING:

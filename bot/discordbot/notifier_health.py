@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.discordbot.render import ALERT_KINDS
-from core.store.posts import LoopHealth
+from core.posts.queries import LoopHealth
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService

@@ -20,13 +20,13 @@ import discord
 from bot.discordbot.access import Access
 from bot.discordbot.context import actor
 from bot.discordbot.post_failures import Loop
+from core.dialogs.permissions import Prompt
 from core.errors import NotFound, SwarmError
+from core.formats.text import head_tail, one_line, shorten
+from core.inbox.queue import prompt_ref
 from core.models import Event, task_ref
-from core.service.inbox import prompt_ref
-from core.store import posts
-from core.store.posts import Post
-from core.tasks.prompts import Prompt
-from core.text import head_tail, one_line, shorten
+from core.posts import queries as posts
+from core.posts.queries import Post
 
 if TYPE_CHECKING:
     from bot.discordbot.context import Bot

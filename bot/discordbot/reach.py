@@ -15,8 +15,8 @@ with warnings.catch_warnings():
     from discord.http import HTTPClient, Route
 
 from bot.discordbot.settings import DiscordSettings
-from core.redact import redact_urls
-from core.text import one_line
+from core.formats.text import one_line
+from core.privacy.redact import redact_urls
 
 
 @dataclass(frozen=True)

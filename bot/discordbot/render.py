@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from core.formats.text import one_line, shorten, split_text
 from core.models import Event, Task, task_ref
-from core.text import one_line, shorten, split_text
 
 MESSAGE_LIMIT = 2000
 TASK_LINE_KINDS = frozenset(  # a line in the task's thread (its card shows the rest)

@@ -9,11 +9,11 @@ from discord import app_commands
 
 from bot.discordbot.context import agent_choices
 from bot.discordbot.render import code_block_chunks, table
-from core.timetext import local_text
+from core.formats.timetext import local_text
 
 if TYPE_CHECKING:
     from bot.discordbot.context import Bot
-    from core.store.reservations import Reservation
+    from core.reservations.queries import Reservation
 
 NONE = discord.AllowedMentions.none()
 

@@ -13,8 +13,8 @@ from bot.discordbot.context import Bot, actor, agent_choices
 from bot.discordbot.render import code_block_chunks
 from core.errors import InvalidInput
 from core.reports import export, stats
-from core.watch.schedules import ScheduleSpec, add_schedule, list_schedules, remove_schedule
-from core.watch.timing import parse_every
+from core.schedules.recurring import ScheduleSpec, add_schedule, list_schedules, remove_schedule
+from core.schedules.timing import parse_every
 
 Choice = app_commands.Choice
 PERIODS = [Choice(name=p, value=p) for p in ("1d", "7d", "30d")]

@@ -16,8 +16,8 @@ from bot.discordbot.campaign_posts import CampaignPosts, campaign_message
 from bot.discordbot.context import Bot, actor
 from bot.discordbot.render import code_block_chunks
 from core.errors import InvalidInput, SwarmError
+from core.formats.text import one_line, shorten
 from core.models import task_ref
-from core.text import one_line, shorten
 from core.workflows import Workflow, WorkflowService
 from core.workflows.expand import as_text
 from core.workflows.model import Var

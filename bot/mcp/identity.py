@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.mcp.limits import CallLimits, McpBusy
+from core.access import tokens
 from core.agents_file import load_agents
 from core.context import find_agent
 from core.errors import ConfigError, InvalidInput, NotFound
-from core.store import web_tokens as tokens
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from bot.mcp.identity import Backend, StdioBackend, WebBackend
 from bot.mcp.limits import CallLimits
 from bot.mcp.tools import TOOLS
-from core.text import one_line
+from core.formats.text import one_line
 from core.version import swarm_version
 
 if TYPE_CHECKING:

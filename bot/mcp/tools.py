@@ -25,7 +25,7 @@ from bot.errors import describe
 from core.delivery.onboarding import captain_of
 from core.errors import InvalidInput, InvalidState, MissingDependency, NotFound, UnknownTask
 from core.models import ACTIVE, Task
-from core.store.reservations import released_text
+from core.reservations.queries import released_text
 from core.workspaces import handoff
 
 if TYPE_CHECKING:

@@ -17,15 +17,15 @@ from bot.discordbot.notifier_health import with_notifier
 from bot.web.auth import acting, presented_token, principal_of, require_admin, require_viewer
 from bot.web.context import web_context
 from bot.web.events import sse_stream
+from core.access.tokens import Principal
 from core.errors import InvalidInput
-from core.jsonshape import shaped
+from core.formats.jsonshape import shaped
 from core.models import TaskSpec, TaskStatus, parse_task_ref
-from core.store.dashboard import PAGE_MAX, TaskFilter, find_tasks
-from core.store.web_tokens import Principal
+from core.reports.dashboard import PAGE_MAX, TaskFilter, find_tasks
 
 
 class ShapedJSON(JSONResponse):
-    """The CLI's ``--json`` shape (core/jsonshape.py): times as ISO-8601 UTC text."""
+    """The CLI's ``--json`` shape (core/formats/jsonshape.py): times as ISO-8601 UTC text."""
 
     def render(self, content: Any) -> bytes:
         return super().render(shaped(content))
@@ -298,7 +298,7 @@ async def _task_json(request: Request, ref: str) -> dict[str, Any]:
     return task.to_json()
 
 
-# -- what needs a person ("Needs you": core/service/inbox.py) ------------------------------
+# -- what needs a person ("Needs you": core/inbox/queue.py) ------------------------------
 
 
 class ReplyIn(BaseModel):

@@ -22,8 +22,8 @@ from bot.web.mcp_mount import PATH as MCP_PATH
 from bot.web.mcp_mount import McpMount
 from bot.web.metrics import CONTENT_TYPE, Metrics
 from bot.web.settings import WebSettings
+from core.access.tokens import Principal
 from core.service.swarm import SwarmService
-from core.store.web_tokens import Principal
 
 
 def create_app(

@@ -14,8 +14,8 @@ from typing import TypeVar
 from fastapi import HTTPException, Request
 
 from bot.web.context import WebContext, web_context
-from core.store import web_tokens as tokens
-from core.store.web_tokens import Principal
+from core.access import tokens
+from core.access.tokens import Principal
 
 log = logging.getLogger(__name__)
 COOKIE = "swarm_token"

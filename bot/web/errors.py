@@ -24,8 +24,8 @@ from core.errors import (
     StorageError,
     SwarmError,
 )
+from core.formats.text import one_line
 from core.store.errors import IntegrityError, StoreError, Transient, Unavailable
-from core.text import one_line
 
 STATUS = (
     (NotFound, 404),

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.discordbot.render import event_text
-from core.jsonshape import shaped
+from core.formats.jsonshape import shaped
 from core.models import Event
 from core.service.swarm import SwarmService
 

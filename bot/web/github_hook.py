@@ -1,6 +1,6 @@
 """``POST /api/v1/github/webhook``: GitHub's deliveries, authenticated by their HMAC
 signature (no bearer token: GitHub cannot send one), each taken once (a replay: 409). The
-logic is ``bot.github.webhook``."""
+logic is ``core.github.webhook``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import logging
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from bot.github import webhook
 from bot.web.context import web_context
+from core.github import webhook
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/github", tags=["github"])

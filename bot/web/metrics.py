@@ -18,9 +18,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from bot.discordbot.notifier_health import notifier_health
+from core.posts.queries import LoopHealth
+from core.reports.dashboard import Snapshot, read_snapshot
 from core.service.swarm import SwarmService
-from core.store.dashboard import Snapshot, read_snapshot
-from core.store.posts import LoopHealth
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)

@@ -16,25 +16,25 @@ from fastapi.templating import Jinja2Templates
 
 from bot.discordbot.notifier_health import notifier_health
 from bot.discordbot.render import ICONS, event_text
-from bot.github import links
 from bot.web import charts
 from bot.web.api import MAX_ID
 from bot.web.auth import COOKIE, page_viewer, principal_of
 from bot.web.context import web_context
+from core.access.tokens import Principal
+from core.agents.frames import frame_path
 from core.errors import InvalidInput, NotFound, SwarmError
-from core.jsonshape import iso_utc
+from core.formats.jsonshape import iso_utc
+from core.formats.text import MULTI_LINE, escape_controls, shorten
+from core.formats.timetext import local_text
+from core.github import links
+from core.history.events import EventFilter
 from core.models import Event, Priority, Task, TaskStatus, parse_task_ref
+from core.reports import dashboard as queries
 from core.reports.chart_style import hour_labels
-from core.store import dashboard as queries
+from core.reviews.queries import ReviewComment
+from core.schedules.timing import parse_every
 from core.store.conn import Conn
-from core.store.event_query import EventFilter
-from core.store.reviews import ReviewComment
-from core.store.web_tokens import Principal
 from core.tasks.actions import allowed
-from core.text import MULTI_LINE, escape_controls, shorten
-from core.timetext import local_text
-from core.watch.frames import frame_path
-from core.watch.timing import parse_every
 from core.workspaces.diff_view import FileDiff
 
 if TYPE_CHECKING:

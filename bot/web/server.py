@@ -15,9 +15,9 @@ from bot.web.app import create_app
 from bot.web.guard import connection_cap, guarded_protocol
 from bot.web.metrics import Metrics
 from bot.web.settings import WebSettings
+from core.access import tokens
 from core.errors import ConfigError
 from core.service.swarm import SwarmService
-from core.store import web_tokens as tokens
 
 log = logging.getLogger(__name__)
 START_TIMEOUT_S = 10.0

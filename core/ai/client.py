@@ -15,9 +15,9 @@ from typing import Any
 from core.ai.errors import AIError, BudgetExceeded
 from core.ai.settings import AISettings
 from core.ai.usage import UsageRecord, month_start, record_usage, spent_since
+from core.privacy.redact import redact_urls
 from core.protocols import Clock
-from core.redact import redact_urls
-from core.store.database import Store
+from core.store.sqlite import Store
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from core.redact import redact_urls
+from core.privacy.redact import redact_urls
 from core.store.conn import Conn, Row, values
 
 DAY_S = 86_400.0

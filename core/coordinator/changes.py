@@ -2,7 +2,7 @@
 
 On SQLite the loop notices another process's commit through ``PRAGMA data_version``, polled
 twice a second. On PostgreSQL every write transaction that changed rows also sends ``NOTIFY
-swarm_changes`` (``core.store.postgres.run_in_transaction``); ``ChangeListener`` listens on a
+swarm_changes`` (``core.store.postgres.store.run_in_transaction``); ``ChangeListener`` listens on a
 connection
 of its own and wakes the loop when the notification comes from another connection (a node's
 receipt, ``swarm task done`` in an agent's terminal), so a finished task frees its agent for

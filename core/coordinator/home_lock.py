@@ -16,9 +16,9 @@ from pathlib import Path
 from types import TracebackType
 
 from core.errors import InvalidState
-from core.private import make_dirs, open_file, write_file
+from core.formats.timetext import local_text
+from core.privacy.files import make_dirs, open_file, write_file
 from core.protocols import Clock, PeriodicTimer
-from core.timetext import local_text
 
 log = logging.getLogger(__name__)
 

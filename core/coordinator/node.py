@@ -31,12 +31,12 @@ from core.errors import ConfigError
 from core.models import ClaimOutcome, Receipt
 from core.protocols import Deliverer
 from core.service.swarm import SwarmService
-from core.store.database import Store
 from core.store.errors import Transient
+from core.store.sqlite import Store
 from core.waits import wait_set
 
 if TYPE_CHECKING:
-    from core.watch.jobs import Watcher
+    from core.coordinator.jobs import Watcher
     from core.watch.text_signal import PromptKeys
 
 log = logging.getLogger(__name__)

@@ -3,6 +3,6 @@
 ``assignment`` (ready tasks to the best free agent, leases, backoff), ``prompt`` (the parcels
 of one delivery: a reset when due, the onboarding on a first task, the envelope),
 ``envelope`` (the text an agent sees), ``onboarding`` (role templates), ``node_claims``
-(a delivery node's claims and fenced receipts). Imports ``workspaces``, ``tasks``, ``store``
-and the foundations; the loops that run these live in ``core.coordinator``.
+(a delivery node's claims and fenced receipts), ``queue`` (what the loops call) and
+``killswitch`` (the flag that stops all desktop input). The loops live in ``core.coordinator``.
 """

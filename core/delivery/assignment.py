@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from core.agents import judge as agent_judge
 from core.context import Ctx
 from core.models import Agent, Delivery, DeliveryState, Priority, Receipt, TaskStatus, task_ref
 from core.store.conn import Args, Conn, Row, values
 from core.store.tables import insert_event
-from core.tasks import agent_judge, lifecycle, messages
+from core.tasks import lifecycle, messages
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from core.delivery import onboarding
 from core.delivery.envelope import render, swarm_command
 from core.delivery.onboarding import RESET_TARGET, RESET_TEXT
 from core.errors import SwarmError
+from core.formats.text import shorten
 from core.models import Agent, Delivery
 from core.protocols import Parcel
 from core.store.conn import Conn
 from core.tasks.messages import WITHDRAW_TARGET, is_note
-from core.text import shorten
 from core.workspaces import handoff as handoff_facts
 
 if TYPE_CHECKING:

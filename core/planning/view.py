@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.formats.text import shorten
 from core.models import Task
 from core.planning.model import Plan, PlanItem, PlanProgress
-from core.text import shorten
 
 
 def tree(items: Sequence[PlanItem]) -> list[tuple[int, int, str]]:

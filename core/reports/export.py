@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from core.errors import InvalidInput
-from core.jsonshape import shaped
+from core.formats.jsonshape import shaped
 from core.models import Event
 from core.store.conn import Conn
 from core.store.tables import TASK_COLUMNS, deps_of, events_after, row_to_task

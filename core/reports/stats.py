@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core.formats.timetext import utc_text
 from core.reports.chart_style import colour as series_colour
 from core.reports.summary import STALL_S, gather_stats, parse_period
 from core.store.conn import Conn, values
-from core.timetext import utc_text
 
 if TYPE_CHECKING:
     from PIL import ImageDraw

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 from core.ai import AIClient, AIError, BudgetExceeded
 from core.ai.errors import ENABLE_HINT
 from core.errors import InvalidInput
+from core.formats.text import shorten
+from core.formats.timetext import utc_text
 from core.models import task_ref
 from core.store.conn import Args, Conn, values
-from core.text import shorten
-from core.timetext import utc_text
 
 if TYPE_CHECKING:
     from core.store.access import StoreAccess

@@ -8,12 +8,15 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from core.agents import judge as agent_judge
 from core.agents_file import load_agents
 from core.context import Ctx
 from core.delivery import assignment, node_claims
+from core.delivery.killswitch import KillSwitch
 from core.delivery.queue import DeliveryQueue
+from core.dialogs import permissions as prompts
 from core.errors import InvalidInput
-from core.killswitch import KillSwitch
+from core.history import events as event_query
 from core.models import (
     Agent,
     Delivery,
@@ -23,17 +26,17 @@ from core.models import (
     TaskStatus,
     parse_task_ref,
 )
+from core.posts.service import PostBook
 from core.protocols import Clock, SystemClock
-from core.service.posts import PostBook
-from core.service.questions import QuestionBook
-from core.service.reservations import ReservationBook
-from core.service.review import ReviewBook
+from core.questions.service import QuestionBook
+from core.reservations.service import ReservationBook
+from core.reviews.service import ReviewBook
 from core.settings import Settings
-from core.store import event_query, tables
+from core.store import tables
 from core.store.access import StoreAccess
 from core.store.conn import Conn
-from core.store.database import Store, open_store
-from core.tasks import agent_judge, edit, lifecycle, messages, prompts
+from core.store.sqlite import Store, open_store
+from core.tasks import edit, lifecycle, messages
 from core.tasks.edit import TaskEdit
 from core.tmux import PaneRef, capture
 from core.workspaces.tracker import WorkspaceTracker
@@ -41,9 +44,9 @@ from core.workspaces.tracker import WorkspaceTracker
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from core.service.inbox import Answered, Need
-    from core.tasks.prompts import Prompt
-    from core.tasks.questions import Question
+    from core.dialogs.permissions import Prompt
+    from core.inbox.queue import Answered, Need
+    from core.questions.asking import Question
 
 log = logging.getLogger(__name__)
 PANE_LINES = 20  # lines of a tmux agent's pane shown on its card
@@ -317,23 +320,25 @@ class SwarmService(StoreAccess):
         read = await asyncio.to_thread(capture, PaneRef(agent.tmux, agent.tmux_socket))
         return {"agent": agent.id, "tmux": agent.tmux, "lines": read.last(count), "gone": read.gone}
 
-    # -- what needs a person (core/service/inbox.py) -----------------------------------
+    # -- what needs a person (core/inbox/queue.py) -----------------------------------
 
     async def inbox(self) -> list[Need]:
         """Open questions, prompts, gates, draft plans and open alerts, oldest first."""
-        from core.service import inbox  # plans and workflows: loaded by the commands using them
+        from core.inbox import (
+            queue as inbox,  # plans and workflows: loaded by the commands using them
+        )
 
         return await self.db.read(inbox.needs)
 
     async def inbox_item(self, ref: str) -> Need:
         """One item with its whole text (a prompt also once decided or closed)."""
-        from core.service import inbox
+        from core.inbox import queue as inbox
 
         return await self.db.read(inbox.show, ref)
 
     async def inbox_reply(self, ref: str, text: str, actor: str) -> Question:
         """Answer question ``Q-3`` (or task ``T-3``'s oldest open question)."""
-        from core.service import inbox
+        from core.inbox import queue as inbox
 
         return await self.write(actor, inbox.reply, ref, text)
 
@@ -342,7 +347,7 @@ class SwarmService(StoreAccess):
     ) -> Answered:
         """Approve a gate (``T-12``) or a plan (``P-3``), or choose a prompt's (``R-7``)
         first option or ``option``."""
-        from core.service import inbox
+        from core.inbox import queue as inbox
 
         return await self.write(actor, inbox.approve, ref, option, note)
 
@@ -350,13 +355,13 @@ class SwarmService(StoreAccess):
         self, ref: str, actor: str, option: str | None = None, note: str = ""
     ) -> Answered:
         """Reject a gate or a plan, or choose a prompt's last option (or ``option``)."""
-        from core.service import inbox
+        from core.inbox import queue as inbox
 
         return await self.write(actor, inbox.reject, ref, option, note)
 
     async def decide_prompt(self, prompt_id: int, key: str, actor: str) -> Answered:
         """Choose option ``key`` of an open prompt, once (InvalidState names who decided)."""
-        from core.service import inbox
+        from core.inbox import queue as inbox
 
         return await self.write(actor, inbox.decide_prompt, prompt_id, key)
 
@@ -383,7 +388,7 @@ def _counts(conn: Conn) -> tuple[dict[str, int], dict[str, int]]:
 
 def _explain(conn: Conn, agent: str, now: float) -> dict[str, Any]:
     from core.agent_state import SIGNAL_ORDER
-    from core.store import agent_signals
+    from core.agents import signals as agent_signals
 
     decided = agent_signals.get_state(conn, agent)
     seen = agent_signals.observations(conn, [agent], unreadable={}).get(agent, {})
@@ -411,7 +416,7 @@ def _explain(conn: Conn, agent: str, now: float) -> dict[str, Any]:
 def _limits(conn: Conn, agents: list[str], now: float, backoff_s: float) -> dict[str, Any]:
     """Agents held by a usage limit (and until when); ``all``: every agent is, so the queue
     waits until the earliest reset (``until``) instead of looking stuck."""
-    from core.tasks.agent_judge import limits
+    from core.agents.judge import limits
 
     ends = {a: t for a, t in limits(conn, now, backoff_s).ends.items() if a in agents}
     every = bool(agents) and set(agents) <= set(ends)
@@ -440,8 +445,8 @@ def _input_event(conn: Conn, ctx: Ctx, kind: str, text: str) -> None:
 
 
 def _agent_rows(conn: Conn, agents: list[Agent]) -> list[dict[str, Any]]:
-    from core.store import agent_signals  # decided states and their evidence
-    from core.store.alerts import open_kinds  # the watcher's alerts (a light import)
+    from core.agents import signals as agent_signals  # decided states and their evidence
+    from core.agents.alerts import open_kinds  # the watcher's alerts (a light import)
 
     state = {r["id"]: r for r in conn.execute("SELECT * FROM agent_state")}
     alerts = open_kinds(conn)

@@ -17,7 +17,7 @@ from core.models import Agent
 from core.protocols import Clock, Observer
 from core.settings import Settings
 from core.store.conn import Conn
-from core.store.database import Store
+from core.store.sqlite import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -1,5 +1,5 @@
 """A store call in a worker thread, and how it ends when its caller is cancelled (both
-databases: ``core.store.database`` and ``core.store.postgres``)."""
+databases: ``core.store.sqlite`` and ``core.store.postgres.store``)."""
 
 from __future__ import annotations
 

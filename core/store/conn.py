@@ -9,7 +9,7 @@ calls a named operation of the connection (``data_version``, ``give_back_space``
 ``add_event``/``flush_events``) or picks one statement of a ``Pair``.
 
 Rows are read by column name (``row["id"]``, the ``Row`` protocol): ``sqlite3.Row`` here,
-psycopg's ``dict_row`` on PostgreSQL (``core.store.postgres.PgConn``), never by index; code
+psycopg's ``dict_row`` on PostgreSQL (``core.store.postgres.store.PgConn``), never by index; code
 that unpacks a row does it through ``values(row)`` (unpacking a dict would give its column
 names). Errors are the store's own (``core.store.errors``; ``sqlite_error`` maps SQLite's).
 """

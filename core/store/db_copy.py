@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import ConfigError, InvalidState, StorageError
-from core.redact import redact_urls
-from core.store.database import user_version
+from core.privacy.redact import redact_urls
 from core.store.migrations import LATEST
+from core.store.sqlite import user_version
 
 SKIP_TABLES = {"swarm_schema", "swarm_clock"}
 
@@ -49,7 +49,7 @@ def sqlite_path(url: str) -> Path:
 def copy(source: Path, url: str) -> CopyReport:
     """Copy every table of the SQLite file ``source`` into the PostgreSQL database ``url``."""
     from core.store.migrations import MIGRATIONS
-    from core.store.postgres import connect, migrate, run_in_transaction
+    from core.store.postgres.store import connect, migrate, run_in_transaction
 
     with _snapshot(source) as lite:
         version = user_version(lite)
@@ -103,7 +103,7 @@ def _ordered_tables(lite: sqlite3.Connection) -> list[str]:
 
 
 def _copy_all(pg: object, lite: sqlite3.Connection, tables: list[str]) -> CopyReport:
-    from core.store.postgres import PgConn
+    from core.store.postgres.store import PgConn
 
     assert isinstance(pg, PgConn)
     known = {
@@ -145,7 +145,7 @@ def _copy_all(pg: object, lite: sqlite3.Connection, tables: list[str]) -> CopyRe
 
 
 def _checked_count(pg: object, lite: sqlite3.Connection, table: str) -> int:
-    from core.store.postgres import PgConn
+    from core.store.postgres.store import PgConn
 
     assert isinstance(pg, PgConn)
     want = int(lite.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])

@@ -1,5 +1,5 @@
 """The store's own errors, raised by both databases (``core.store.conn.sqlite_error`` maps
-``sqlite3``'s, ``core.store.postgres`` maps psycopg's by SQLSTATE), the driver's error kept
+``sqlite3``'s, ``core.store.postgres.store`` maps psycopg's by SQLSTATE), the driver's error kept
 as ``__cause__``. Callers catch these, never a driver's.
 
 ``StoreError``

@@ -377,7 +377,7 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         # the MCP endpoint (NULL for the dashboard's viewer and admin tokens)
         "ALTER TABLE web_tokens ADD COLUMN agent TEXT",
     ),
-    (  # GitHub in the loop (bot/github/links.py): one row per imported issue, naming the task
+    (  # GitHub in the loop (core/github/links.py): one row per imported issue, naming the task
         # working on it now (the first, or the follow-up a CI failure or a review made), its
         # progress comment, the status label shown, its PR and what swarm last saw of it
         """CREATE TABLE github_issues (
@@ -406,7 +406,7 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     ),
     (  # the events outbox without a global write lock (issue 25): on PostgreSQL each event
         # carries the id of the transaction that wrote it (its default is set with the schema,
-        # core/store/postgres.py: pg_current_xact_id()) and consumers read in (txid, id) order
+        # core/store/postgres/store.py: pg_current_xact_id()) and consumers read in (txid, id) order
         # below the oldest running transaction; on SQLite it stays 0 (one writer: id order)
         "ALTER TABLE events ADD COLUMN txid INTEGER NOT NULL DEFAULT 0",
         "CREATE INDEX events_txid ON events (txid, id)",
@@ -492,7 +492,7 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         # outsider's review of a PR, an issue an outsider edited after a writer labelled it:
         # core/tasks/held.py), the branch a task works on of its own (a GitHub task's
         # swarm/T-12-title: core/workspaces/work.py), and the GitHub webhook deliveries of
-        # the last days by id and body digest (a replay is refused: bot/github/webhook.py)
+        # the last days by id and body digest (a replay is refused: core/github/webhook.py)
         """CREATE TABLE held_items (
             id INTEGER PRIMARY KEY,
             source TEXT NOT NULL,

@@ -62,7 +62,7 @@ def row_to_event(row: Row) -> Event:
 @runtime_checkable
 class CommitOrdered(Protocol):
     """A connection whose events may commit out of id order (writers side by side): it
-    says which events a consumer may read and in what order (``core.store.postgres``)."""
+    says which events a consumer may read and in what order (``core.store.postgres.store``)."""
 
     def events_after(self, args: Args, after_id: int) -> tuple[str, str]:
         """The condition (its parameters added to ``args``) and the order of the events

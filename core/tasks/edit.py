@@ -8,10 +8,10 @@ from typing import Any
 
 from core.context import Ctx, check_chars
 from core.errors import InvalidInput, InvalidState, Unassignable
+from core.formats.text import invisible_removed, strip_invisible
 from core.models import FINISHED, Priority, Task
 from core.store.conn import Args, Conn
 from core.store.tables import get_task, insert_event
-from core.text import invisible_removed, strip_invisible
 
 
 @dataclass(frozen=True)

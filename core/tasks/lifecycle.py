@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from core.agent_state import AgentState, Observation, Signal
+from core.agents import signals as agent_signals
 from core.context import Ctx, check_chars
 from core.errors import (
     DependencyError,
@@ -16,6 +17,7 @@ from core.errors import (
     NotFound,
     Unassignable,
 )
+from core.formats.text import invisible_removed, strip_invisible
 from core.models import (
     ACTIVE,
     BlockedOn,
@@ -25,13 +27,12 @@ from core.models import (
     parse_task_ref,
     task_ref,
 )
-from core.store import agent_signals
+from core.reservations import reserving
 from core.store.conn import Args, Conn
 from core.store.row_locks import hold, read_held
 from core.store.tables import get_task, held_task, insert_event, task_exists
-from core.tasks import campaign_end, messages, reserving, rules
+from core.tasks import campaign_end, messages, rules
 from core.tasks.actions import TaskAction, require
-from core.text import invisible_removed, strip_invisible
 
 if TYPE_CHECKING:
     from core.models import Task

@@ -7,11 +7,11 @@ import json
 from typing import Any
 
 from core.context import Ctx
+from core.formats.text import shorten
 from core.models import Delivery, DeliveryState, Priority, Receipt, task_ref
 from core.store.conn import Args, Conn, values
 from core.store.row_locks import read_held
 from core.store.tables import DELIVERY_SELECT, insert_event, row_to_delivery
-from core.text import shorten
 
 DEFER_DELAY_S = 1.0  # a deferred delivery (not attempted) is looked at again after this
 # A message about a task that is not its prompt (an answer, a nudge): its target is

@@ -1,5 +1,7 @@
-"""Watching the swarm: screen activity, stalls, nudges, alerts, and the periodic jobs.
+"""The watchers of a running coordinator: ``stalls`` (one watch tick: stalls, nudges, the
+agents' states), ``text_signal`` (each tmux pane read and classified), ``dead_hooks``
+(permission prompts whose hook can no longer answer) and ``settings``.
 
-Import the submodules directly (``core.watch.rules``, ``core.watch.jobs``...): this package
-stays empty so that ``core.service.swarm`` can read alerts without loading APScheduler.
+Import the submodules directly: this package stays empty so that ``core.service.swarm`` can
+read alerts without loading APScheduler.
 """

@@ -60,7 +60,7 @@ def _daily(env: Mapping[str, str]) -> str | None:
         return WatchSettings.daily_summary
     if raw.lower() in OFF:
         return None
-    from core.watch.timing import InvalidSchedule, cron_trigger
+    from core.schedules.timing import InvalidSchedule, cron_trigger
 
     try:
         cron_trigger(raw)

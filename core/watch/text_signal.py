@@ -3,12 +3,12 @@ answers to its text prompts typed into its window.
 
 ``TextWatcher.tick`` reads the pane of every agent with a ``tmux`` key (the tmux CLI, in a
 worker thread), classifies its last lines with the agent rule files
-(``core.watch.text_rules``) and, in one transaction, records an ``Observation(Signal.TEXT)``
-per agent (``core.store.agent_signals.record``), opens a permission prompt it shows
-(``core.tasks.prompts.open_prompt``: the same prompt is not opened twice) and closes the
+(``core.agents.text_rules``) and, in one transaction, records an ``Observation(Signal.TEXT)``
+per agent (``core.agents.signals.record``), opens a permission prompt it shows
+(``core.dialogs.permissions.open_prompt``: the same prompt is not opened twice) and closes the
 text prompts that left the pane. A pane that is gone is evidence: the agent is ``offline``.
 The prompt is the dialog at the agent's input, its text the pane's last lines as they are
-(``core.watch.dialogs``); a pane with more than one dialog opens none, and a ``dialogs``
+(``core.dialogs.pane``); a pane with more than one dialog opens none, and a ``dialogs``
 alert says so until it ends.
 
 ``PromptKeys`` (a ``core.protocols.Timer`` of the scheduler's loop) types each decided text
@@ -32,15 +32,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from core.agent_state import AgentState, Observation, Signal
+from core.agents import alerts
+from core.agents import signals as agent_signals
+from core.agents.text_rules import RuleSet, TextMatch, classify_any
 from core.context import Ctx
+from core.dialogs import answer_keys as prompt_typing
+from core.dialogs import permissions as prompts
+from core.dialogs.permissions import Prompt
+from core.formats.text import escape_controls, shorten
 from core.models import Agent, Receipt
-from core.store import agent_signals, alerts
 from core.store.conn import Conn
-from core.tasks import prompt_typing, prompts
-from core.tasks.prompts import Prompt
-from core.text import escape_controls, shorten
 from core.tmux import PaneRef, PaneText, capture_all
-from core.watch.text_rules import RuleSet, TextMatch, classify_any
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from core.tomltext import TomlError, loads
+from core.formats.tomltext import TomlError, loads
 from core.workflows.model import Workflow, WorkflowError
 
 TOP_KEYS = {"name", "description", "vars", "steps"}

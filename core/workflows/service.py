@@ -7,10 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core.formats.text import shorten
 from core.models import parse_task_ref
-from core.store import posts
+from core.posts import queries as posts
 from core.tasks import lifecycle
-from core.text import shorten
 from core.workflows import campaigns, loader, runs
 from core.workflows.campaigns import Campaign, parse_campaign_ref
 from core.workflows.expand import PlannedTask, as_text, expand, resolve_vars

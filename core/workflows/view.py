@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.text import one_line
+from core.formats.text import one_line
 from core.workflows.campaigns import Campaign
 from core.workflows.model import Workflow
 from core.workflows.pace import duration_text as _duration

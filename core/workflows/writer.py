@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.private import make_dirs
+from core.privacy.files import make_dirs
 from core.workflows.loader import from_document
 from core.workflows.model import Step, Workflow, WorkflowError
 

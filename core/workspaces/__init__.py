@@ -2,5 +2,6 @@
 
 ``git`` runs the git command line; ``manifest`` stores what ``init`` made per repository
 under ``$SWARM_HOME/workspaces/<repo>/``; ``manager`` creates, lists, syncs and removes;
-``reservation_hook`` is the file reservations' per-worktree ``pre-commit`` hook.
+``reservation_hook`` is the file reservations' per-worktree ``pre-commit`` hook;
+``task_branch`` a task's own branch.
 """

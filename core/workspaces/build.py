@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from core.errors import InvalidState
-from core.private import open_file
+from core.privacy.files import open_file
 from core.workspaces import procs
 from core.workspaces.git import GitFailed, git
 from core.workspaces.manifest import BROKEN, MAKING, Workspace

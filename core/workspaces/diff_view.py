@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from core.text import escape_controls
+from core.formats.text import escape_controls
 
 MAX_LINES = 20_000  # lines of a diff shown (the rest: `swarm task diff`)
 _HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")

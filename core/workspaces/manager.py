@@ -13,7 +13,7 @@ from pathlib import Path
 
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import Agent
-from core.private import make_dirs
+from core.privacy.files import make_dirs
 from core.workspaces import build, manifest, repair
 from core.workspaces.git import (
     GitFailed,

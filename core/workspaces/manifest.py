@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import StorageError
-from core.private import make_dirs
+from core.privacy.files import make_dirs
 from core.workspaces.procs import pid_alive
 
 MANIFEST = ".swarm-workspaces.json"

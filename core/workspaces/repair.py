@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from core.errors import InvalidState
-from core.private import make_dirs
+from core.privacy.files import make_dirs
 from core.workspaces import manifest, merging, procs
 from core.workspaces.git import GitFailed, branch_exists, git, ok, worktrees
 from core.workspaces.manifest import MAKING, RepoWorkspaces, Workspace

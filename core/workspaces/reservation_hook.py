@@ -18,7 +18,7 @@ import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.private import make_dirs
+from core.privacy.files import make_dirs
 from core.workspaces.git import GitFailed, git
 
 log = logging.getLogger(__name__)

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 from core.context import Ctx
 from core.errors import InvalidInput, InvalidState, NotFound, ReservationConflict, SwarmError
+from core.history.events import EventFilter, find_events
 from core.models import Event, parse_task_ref, task_ref
+from core.reservations import reserving
+from core.reservations.reserving import Conflict
 from core.store.conn import Conn
-from core.store.event_query import EventFilter, find_events
 from core.store.tables import get_task, insert_event
-from core.tasks import reserving
-from core.tasks.reserving import Conflict
 from core.workspaces import handoff, manifest, merging, reservation_hook, task_branch, work
 from core.workspaces.git import (
     FolderMissing,

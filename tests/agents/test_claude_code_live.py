@@ -24,11 +24,11 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import AgentState
+from core.agents.text_rules import load_rule_sets
+from core.dialogs import permissions as prompts
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.tasks import prompts
-from core.watch.text_rules import load_rule_sets
 from core.watch.text_signal import TextWatcher
 from tests.helpers import ROOT, write_agents
 from tests.tmux_server import Tmux, wait_text

@@ -9,11 +9,11 @@ from localmodel import LocalModel, Step
 
 from core.ai import AINotConfigured, AISettings, PlanRejected
 from core.errors import InvalidState, NotFound
+from core.formats.text import split_text
 from core.models import TaskStatus
 from core.planning import render_preview, render_progress
 from core.service.ai import AIService
 from core.service.swarm import SwarmService
-from core.text import split_text
 from tests.ai.conftest import VALID, ai_settings, count_rows, plan_reply, task
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(30)]

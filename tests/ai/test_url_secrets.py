@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from localmodel import LocalModel
 
-from core.redact import redact_urls
+from core.privacy.redact import redact_urls
 from tests.ai.conftest import KEY, VALID, plan_reply
 from tests.helpers import run_cli
 

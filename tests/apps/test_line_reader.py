@@ -21,7 +21,7 @@ import pytest
 from automation.gui import GuiDriver, GuiOptions
 from automation.terminal_modes import find_terminal, read_state
 from automation.virtual_desktop import display_env
-from core.killswitch import KillSwitch
+from core.delivery.killswitch import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel
 from tests.apps import launchers

@@ -23,7 +23,7 @@ from automation.gui import UNSENT_NAME, GuiDriver, GuiOptions
 from automation.input_clearing import UnsentPastes
 from automation.virtual_desktop import display_env
 from core.agents_file import load_agents
-from core.killswitch import KillSwitch
+from core.delivery.killswitch import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel
 from tests.apps.desktop import MixedDesktop, missing_reason

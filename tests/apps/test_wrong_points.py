@@ -22,7 +22,7 @@ from automation.screen import x_display
 from automation.virtual_desktop import XServer, display_env
 from automation.windows import window_at
 from core.agents_file import load_agents
-from core.killswitch import KillSwitch
+from core.delivery.killswitch import KillSwitch
 from core.protocols import Parcel
 from tests.apps.desktop import AppWindow, MixedDesktop, missing_reason
 from tests.conftest import skip_or_fail

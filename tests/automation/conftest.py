@@ -11,7 +11,7 @@ from automation import virtual_desktop as desktop_env
 from automation.gui import GuiDriver, GuiOptions
 from automation.virtual_desktop import AgentWindows, XServer
 from core.agents_file import load_agents
-from core.killswitch import KillSwitch
+from core.delivery.killswitch import KillSwitch
 from core.models import Agent
 from tests.automation.desktop_agents import agents_toml
 

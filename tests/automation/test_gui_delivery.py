@@ -11,7 +11,7 @@ from messages import make_texts, parcel
 
 from automation.gui import GuiDriver
 from automation.virtual_desktop import AgentWindows, XServer
-from core.killswitch import KillSwitch
+from core.delivery.killswitch import KillSwitch
 from core.models import Agent
 
 

@@ -14,10 +14,10 @@ from messages import make_texts, parcel
 
 from automation.factory import build_deliverer
 from automation.gui_options import GuiOptions
-from automation.inbox import InboxDeliverer, agent_folder
+from automation.message_files import InboxDeliverer, agent_folder
 from automation.virtual_desktop import AgentWindows, XServer
 from core.agents_file import load_agents
-from core.killswitch import KillSwitch
+from core.delivery.killswitch import KillSwitch
 from core.models import Agent, Receipt
 from core.protocols import ManualClock
 from core.settings import Settings
@@ -123,7 +123,7 @@ DRIVER_WITHOUT_DISPLAY = """
 import asyncio, sys
 from pathlib import Path
 from automation.gui import GuiDriver
-from core.killswitch import KillSwitch
+from core.delivery.killswitch import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel
 

@@ -16,7 +16,7 @@ import pytest
 from automation.gui import GuiDriver, GuiOptions
 from automation.virtual_desktop import XServer, display_env, kill_display_clients
 from core.agents_file import load_agents
-from core.killswitch import KillSwitch
+from core.delivery.killswitch import KillSwitch
 from core.protocols import Parcel
 from tests.apps import launchers
 from tests.apps.chat_server import ChatServer

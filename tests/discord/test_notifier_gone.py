@@ -23,10 +23,10 @@ from localdiscord.world import VIEW_CHANNEL
 from bot.discordbot.post_failures import Failure, classify, describe
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
+from core.agents.alerts import list_alerts
+from core.history.events import EventFilter
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
-from core.store.alerts import list_alerts
-from core.store.event_query import EventFilter
 from core.store.tables import insert_event
 from tests.discord.conftest import World, builder_for
 from tests.discord.test_notifier import edited_to, has, thread_of

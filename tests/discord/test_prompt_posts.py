@@ -9,10 +9,10 @@ import asyncio
 import pytest
 
 from core.agent_state import Signal
+from core.dialogs import permissions as prompts
+from core.dialogs.permissions import PromptOption
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
-from core.tasks import prompts
-from core.tasks.prompts import PromptOption
 from tests.discord.conftest import World
 from tests.discord.test_mentions import NONE, _loud
 from tests.discord.test_notifier import edited_to, has

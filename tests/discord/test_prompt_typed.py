@@ -13,10 +13,11 @@ import pytest
 
 from automation.gui import GuiDriver
 from core.agent_state import AgentState
+from core.agents.text_rules import load_rule_sets
+from core.dialogs import answer_keys as prompt_typing
+from core.dialogs import permissions as prompts
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.tasks import prompt_typing, prompts
-from core.watch.text_rules import load_rule_sets
 from core.watch.text_signal import PromptKeys, TextWatcher
 from tests.apps import launchers
 from tests.apps import test_tmux_agent as tmux_app

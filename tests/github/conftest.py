@@ -13,8 +13,8 @@ import pytest
 # a plain import: `make` installs packages/localgithub, so a missing one fails (never skips)
 from localgithub.server import LocalGitHub
 
-from bot.github.settings import GitHubSettings
-from bot.github.sync import GitHubSync
+from core.github.settings import GitHubSettings
+from core.github.sync import GitHubSync
 from core.service.swarm import SwarmService
 
 REPO = "acme/app"

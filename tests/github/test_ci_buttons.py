@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from localdiscord import LocalDiscordServer, RecordedMessage, UserSpec, running_client
 
-from bot.github import links
-from bot.github.sync import GitHubSync
+from core.github import links
+from core.github.sync import GitHubSync
 from core.models import TaskStatus
 from core.service.swarm import SwarmService
 from core.settings import Settings

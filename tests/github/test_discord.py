@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from localdiscord import LocalDiscordServer, running_client
 
-from bot.github import webhook
-from bot.github.sync import GitHubSync
+from core.github import webhook
+from core.github.sync import GitHubSync
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.discord.conftest import builder_for

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.github import links
-from bot.github.links import NewIssue
+from core.github import links
+from core.github.links import NewIssue
 from core.models import Priority, TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -92,7 +92,7 @@ async def test_rate_limit_exhaustion_backs_off_with_one_line_and_loses_nothing(
     gh = world.gh
     gh.open_issue(REPO, "A", "a", labels=["swarm"], labeled_by=world.maintainer)
     gh.rate_limit(remaining=0, reset_in=3600)
-    with caplog.at_level(logging.INFO, logger="bot.github"):
+    with caplog.at_level(logging.INFO, logger="core.github"):
         for _ in range(3):  # paused: the next two fires call nothing
             await world.sync.fire()
             clock.advance(120)

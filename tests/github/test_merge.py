@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from automation.inbox import InboxDeliverer
-from bot.github.merge import merge_if_pull
-from bot.github.sync import GitHubSync
+from automation.message_files import InboxDeliverer
 from core.coordinator.scheduler import Scheduler
 from core.errors import InvalidState
+from core.github.merge import merge_if_pull
+from core.github.sync import GitHubSync
 from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init
 from tests.github.conftest import REPO, World, sh

@@ -16,11 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.github import links
-from bot.github.client import GitHubError, RateLimited
-from bot.github.sync import GitHubSync
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
+from core.github import links
+from core.github.client import GitHubError, RateLimited
+from core.github.sync import GitHubSync
 from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init
 from tests.github.conftest import REPO, World

@@ -7,8 +7,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from bot.github import webhook
-from bot.github.sync import GitHubSync
+from core.github import webhook
+from core.github.sync import GitHubSync
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.workspaces.manager import InitRequest, init

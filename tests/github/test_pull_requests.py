@@ -15,11 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from automation.inbox import InboxDeliverer
-from bot.github.sync import GitHubSync
+from automation.message_files import InboxDeliverer
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
 from core.coordinator.scheduler import Scheduler
+from core.github.sync import GitHubSync
 from core.models import TaskStatus
 from core.service.swarm import SwarmService
 from core.settings import Settings

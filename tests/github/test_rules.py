@@ -9,12 +9,12 @@ import pytest
 
 from bot.config import Config
 from bot.config_file import layered_environment
-from bot.github import rules, trust
-from bot.github.push import auth_env
-from bot.github.settings import GitHubSettings
 from core.errors import ConfigError
+from core.github import rules, trust
+from core.github.push import auth_env
+from core.github.settings import GitHubSettings
 from core.models import Priority
-from core.redact import redact_urls
+from core.privacy.redact import redact_urls
 
 
 def test_a_hostile_issue_body_is_fenced_and_inert() -> None:

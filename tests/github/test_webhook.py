@@ -10,9 +10,9 @@ import json
 import httpx
 import pytest
 
-from bot.github import webhook
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
+from core.github import webhook
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from tests.helpers import query

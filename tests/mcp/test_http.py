@@ -21,8 +21,8 @@ from mcp.client.streamable_http import streamable_http_client
 from bot.web.app import create_app
 from bot.web.server import running
 from bot.web.settings import WebSettings
+from core.access import tokens
 from core.service.swarm import SwarmService
-from core.store import web_tokens as tokens
 from tests.mcp.conftest import error, given, text
 from tests.web.conftest import bearer, make_token
 from tests.web.live import free_port

@@ -121,7 +121,7 @@ def test_a_server_of_theirs_named_swarm_and_a_broken_file_are_left_alone(tmp_pat
 
 
 def test_removing_a_top_level_file_never_removes_the_workspace(tmp_path: Path) -> None:
-    from core.workspaces import agent_mcp
+    from core.agents import mcp_files as agent_mcp
 
     home, folder = tmp_path / "home", tmp_path / "empty-workspace"
     folder.mkdir()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.access import tokens
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store import web_tokens as tokens
 from tests.helpers import run_cli
 from tests.mcp.conftest import error, given, stdio_session, text
 

@@ -13,7 +13,7 @@ from core.settings import Settings
 from core.store.conn import Pair
 from core.store.errors import StoreError
 from core.store.migrations import postgres_ddl, sqlite_ddl
-from core.store.postgres import clock_version
+from core.store.postgres.store import clock_version
 from tests.helpers import run_cli
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.redact import redact_urls
+from core.privacy.redact import redact_urls
 from core.service.swarm import SwarmService
-from core.store.postgres_failover import scheduler_lock
+from core.store.postgres.failover import scheduler_lock
 from tests.conftest import PgServer
 from tests.helpers import run_cli
 

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from core.errors import StorageError
-from core.store.postgres import PgConn, PgDatabase
+from core.store.postgres.store import PgConn, PgDatabase
 
 
 def _sleep_then_write(conn: PgConn) -> None:

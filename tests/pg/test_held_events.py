@@ -1,5 +1,5 @@
 """On PostgreSQL a write transaction's event rows go to the server with its COMMIT
-(``core.store.postgres``): same rows, same order, same text, all or nothing, seen by the
+(``core.store.postgres.store``): same rows, same order, same text, all or nothing, seen by the
 transaction."""
 
 from __future__ import annotations

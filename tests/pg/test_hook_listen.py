@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import Signal
+from core.dialogs import permissions as prompts
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store.postgres import PROMPT_CHANNEL
-from core.store.postgres_listen import NotifyWait
-from core.tasks import prompts
+from core.store.postgres.listen import NotifyWait
+from core.store.postgres.store import PROMPT_CHANNEL
 from tests.conftest import PgServer
 
 pytestmark = pytest.mark.timeout(90)

@@ -16,7 +16,7 @@ from core.coordinator.node import DeliveryNode
 from core.delivery import node_claims, prompt
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store.postgres import delivery_channels
+from core.store.postgres.store import delivery_channels
 from tests.helpers import RecordingDeliverer
 from tests.pg.procs import start
 

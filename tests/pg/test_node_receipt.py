@@ -15,7 +15,7 @@ from core.models import DeliveryState, TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store.postgres import clock_version
+from core.store.postgres.store import clock_version
 from core.tasks import lifecycle
 from tests.helpers import RecordingDeliverer, write_agents
 
@@ -44,7 +44,7 @@ async def svc(tmp_path: Path, database_url: str, clock: ManualClock) -> AsyncIte
 @contextmanager
 def statements() -> Iterator[list[str]]:
     """The statements the store sends while the block runs (held event rows included)."""
-    from core.store.postgres import PgConn
+    from core.store.postgres.store import PgConn
 
     sent: list[str] = []
     execute = PgConn.execute

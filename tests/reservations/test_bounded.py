@@ -15,10 +15,10 @@ import pytest
 
 from core.errors import ReservationConflict, TooComplex
 from core.models import TaskSpec
+from core.reservations import reserving
+from core.reservations.patterns import MAX_PATTERN, matches, normalise
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.tasks import reserving
-from core.tasks.reservations import MAX_PATTERN, matches, normalise
 from tests.helpers import ROOT, cli_env, query, run_cli
 
 pytestmark = pytest.mark.both_databases

@@ -4,7 +4,7 @@ fake: ``cat`` of a file) in the lines above it."""
 
 from __future__ import annotations
 
-from core.watch.text_rules import BUNDLED_DIR
+from core.agents.text_rules import BUNDLED_DIR
 
 PERMISSION_PANE = BUNDLED_DIR / "panes" / "claude-code" / "permission.txt"
 WIDTH = 80

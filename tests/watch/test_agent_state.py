@@ -10,14 +10,14 @@ import pytest
 
 from bot.cli.agent_hooks import explain_text
 from core.agent_state import AgentState, Observation, Signal
+from core.agents import signals as agent_signals
+from core.agents.judge import Freshness, combine
+from core.coordinator.jobs import Watcher
+from core.dialogs import permissions as prompts
+from core.dialogs.permissions import PromptOption
 from core.models import Receipt, TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.store import agent_signals
-from core.tasks import prompts
-from core.tasks.agent_judge import Freshness, combine
-from core.tasks.prompts import PromptOption
-from core.watch.jobs import Watcher
 from tests.watch.conftest import FakeFrames, assign, kinds, watch_settings
 
 pytestmark = pytest.mark.both_databases

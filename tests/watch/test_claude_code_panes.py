@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import AgentState
+from core.agents.alerts import list_alerts
+from core.agents.text_rules import BUNDLED_DIR, classify, load_rule_sets
+from core.coordinator.jobs import Watcher
 from core.coordinator.scheduler import Scheduler
+from core.dialogs.permissions import PromptOption
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store.alerts import list_alerts
-from core.tasks.prompts import PromptOption
-from core.watch.jobs import Watcher
-from core.watch.text_rules import BUNDLED_DIR, classify, load_rule_sets
 from core.watch.text_signal import TextWatcher
 from tests.helpers import RecordingDeliverer, write_agents
 from tests.tmux_server import Tmux, wait_text

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from PIL import Image
 
+from core.coordinator.jobs import Watcher
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch.jobs import Watcher
 from tests.helpers import run_cli
 from tests.watch.conftest import FakeFrames, assign, watch_settings
 

@@ -14,12 +14,12 @@ from typing import Any
 from PIL import Image
 
 from automation.watch import ScreenFrames, screenshot_png
+from core.agents.frames import change_between, thumbnail_size
+from core.agents.screen_judge import caret_limit
+from core.coordinator.jobs import Watcher
 from core.models import TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.watch.frames import change_between, thumbnail_size
-from core.watch.jobs import Watcher
-from core.watch.screen_judge import caret_limit
 from tests.watch.conftest import assign, desktop_env, kinds, watch_settings
 
 

@@ -1,15 +1,15 @@
 """A dialog drawn by a program above the real one (issue 40, item 2): the dialog taken is the
 one at the agent's input, the dialogs in the last lines are counted, a fake one above the
 agent's own input box or spinner is no dialog, and the person is shown the pane's last
-lines as they are (core/watch/dialogs.py)."""
+lines as they are (core/dialogs/pane.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from core.agent_state import AgentState
-from core.watch.dialogs import SHOWN_LIMIT, shown_text
-from core.watch.text_rules import BUNDLED_DIR, classify, classify_any, load_rule_sets
+from core.agents.text_rules import BUNDLED_DIR, classify, classify_any, load_rule_sets
+from core.dialogs.pane import SHOWN_LIMIT, shown_text
 from tests.watch.dialog_panes import dialog, saved_dialog
 
 NOW = dt.datetime(2027, 1, 15, 8, 0, tzinfo=dt.UTC).timestamp()

@@ -22,17 +22,17 @@ from bot.discordbot.embeds import status_embed
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
 from core.agent_state import AgentState, Observation, Signal
+from core.agents import signals as agent_signals
+from core.agents.alerts import list_alerts
+from core.agents.text_rules import load_rule_sets
+from core.coordinator.jobs import Watcher
 from core.coordinator.scheduler import Scheduler
-from core.jsonshape import shaped
+from core.formats.jsonshape import shaped
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store import agent_signals
-from core.store.alerts import list_alerts
 from core.store.conn import Conn
-from core.watch.jobs import Watcher
-from core.watch.text_rules import load_rule_sets
 from core.watch.text_signal import TextWatcher
 from tests.helpers import RecordingDeliverer, run_cli, write_agents
 from tests.tmux_server import Tmux, wait_text
@@ -235,7 +235,7 @@ async def test_one_agent_that_cannot_be_judged_is_held_alone_and_said_once(
     await panes_service.db.write(plant, clock.now())
     watcher = Watcher(panes_service, watch_settings(interval_s=1.0))
     ids = await add_tasks(panes_service, 8)  # what G, N, B and C can hold
-    with caplog.at_level(logging.DEBUG, logger="core.tasks.agent_judge"):
+    with caplog.at_level(logging.DEBUG, logger="core.agents.judge"):
         for _ in range(5):
             await watcher.tick()
             await Scheduler(panes_service, RecordingDeliverer()).run_burst()
@@ -299,7 +299,7 @@ async def test_the_scheduler_alone_holds_an_agent_whose_limit_cannot_be_read(
 
     await panes_service.db.write(plant, clock.now())
     ids = await add_tasks(panes_service, 8)
-    with caplog.at_level(logging.ERROR, logger="core.tasks.agent_judge"):
+    with caplog.at_level(logging.ERROR, logger="core.agents.judge"):
         for _ in range(3):
             await Scheduler(panes_service, RecordingDeliverer()).run_burst()
     holding = await holders(panes_service, ids)

@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import AgentState, Signal
+from core.agents import signals as agent_signals
+from core.agents.text_rules import load_rule_sets
+from core.coordinator.jobs import Watcher
 from core.coordinator.node import DeliveryNode
+from core.dialogs import answer_keys as prompt_typing
+from core.dialogs import permissions as prompts
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store import agent_signals
-from core.tasks import prompt_typing, prompts
-from core.watch.jobs import Watcher
-from core.watch.text_rules import load_rule_sets
 from core.watch.text_signal import PromptKeys, TextWatcher
 from tests.helpers import write_agents
 from tests.tmux_server import Tmux, wait_text

@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 
 from automation.watch import ScreenFrames
+from core.coordinator.jobs import Watcher
 from core.coordinator.node import DeliveryNode
 from core.models import Agent
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch.jobs import Watcher
 from tests.helpers import RecordingDeliverer, write_agents
 from tests.watch.conftest import assign, desktop_env, kinds, watch_settings
 from tests.watch.test_desktop import states, type_into, wait_until_shown

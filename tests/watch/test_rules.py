@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from core.agents.alerts import digest, list_alerts
+from core.agents.frames import frames_differ
+from core.coordinator.jobs import Watcher
 from core.errors import ConfigError
 from core.models import Delivery, Receipt, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.store.alerts import digest, list_alerts
-from core.watch.frames import frames_differ
-from core.watch.jobs import Watcher
 from core.watch.settings import WatchSettings
 from tests.watch.conftest import FakeFrames, assign, kinds, watch_settings
 
@@ -278,7 +278,7 @@ async def test_a_nudge_names_the_home_in_its_commands_and_has_no_task_footer(
     """Its inline commands carry ``SWARM_HOME=`` like the prompts (issue 28, item 13)."""
     import shlex
 
-    from automation.inbox import InboxDeliverer
+    from automation.message_files import InboxDeliverer
     from core.coordinator.scheduler import Scheduler
 
     home = service.settings.home

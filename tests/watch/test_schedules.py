@@ -12,20 +12,15 @@ import pytest
 
 from bot.app import Builder
 from bot.config import Config
+from core.coordinator.jobs import Jobs, Watcher, summarizer
 from core.coordinator.scheduler import Scheduler
 from core.errors import InvalidInput, NotFound
 from core.models import Agent
 from core.protocols import ManualClock
+from core.schedules.recurring import ScheduleSpec, add_schedule, list_schedules, remove_schedule
+from core.schedules.timing import InvalidSchedule, next_run
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch.jobs import Jobs, Watcher, summarizer
-from core.watch.schedules import (
-    ScheduleSpec,
-    add_schedule,
-    list_schedules,
-    remove_schedule,
-)
-from core.watch.timing import InvalidSchedule, next_run
 from tests.helpers import RecordingDeliverer
 from tests.watch.conftest import FakeFrames, kinds, watch_settings
 

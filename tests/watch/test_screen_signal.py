@@ -21,13 +21,8 @@ import pytest
 from PIL import Image
 
 from automation.watch import ScreenFrames
-from core.models import Agent, TaskStatus
-from core.protocols import ManualClock
-from core.service.swarm import SwarmService
-from core.settings import Settings
-from core.watch.frames import frames_differ
-from core.watch.jobs import Watcher
-from core.watch.screen_judge import (
+from core.agents.frames import frames_differ
+from core.agents.screen_judge import (
     IDLE,
     RECHECK_S,
     SMALL,
@@ -36,6 +31,11 @@ from core.watch.screen_judge import (
     ScreenJudge,
     spoken_duration,
 )
+from core.coordinator.jobs import Watcher
+from core.models import Agent, TaskStatus
+from core.protocols import ManualClock
+from core.service.swarm import SwarmService
+from core.settings import Settings
 from tests.helpers import write_agents
 from tests.watch.conftest import assign, kinds, watch_settings
 

@@ -10,13 +10,13 @@ import statistics
 import pytest
 from PIL import Image
 
+from core.agents.alerts import STALLED, open_alert
 from core.errors import InvalidInput
-from core.jsonshape import shaped
+from core.formats.jsonshape import shaped
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.reports import export, stats
 from core.service.swarm import SwarmService
-from core.store.alerts import STALLED, open_alert
 from core.store.conn import values
 
 pytestmark = pytest.mark.both_databases

@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.agent_state import AgentState
-from core.tasks.prompts import PromptOption
-from core.watch.text_rules import (
+from core.agents.text_rules import (
     BUNDLED_DIR,
     RuleError,
     bundled_rule_files,
@@ -23,6 +22,7 @@ from core.watch.text_rules import (
     load_rule_sets,
     next_clock_time,
 )
+from core.dialogs.permissions import PromptOption
 
 NOW = dt.datetime(2027, 1, 15, 8, 0, tzinfo=dt.UTC).timestamp()  # 09:00 in Paris
 RULE_SETS, _ = load_rule_sets(None)
@@ -61,7 +61,7 @@ def test_the_four_agent_clis_have_rule_files() -> None:
 
 @pytest.mark.parametrize(("rule_set", "rule"), CASES, ids=[f"{rs.cli}/{r.name}" for rs, r in CASES])
 def test_each_rule_classifies_its_saved_pane(rule_set: object, rule: object) -> None:
-    from core.watch.text_rules import Rule, RuleSet
+    from core.agents.text_rules import Rule, RuleSet
 
     assert isinstance(rule_set, RuleSet) and isinstance(rule, Rule)
     found = classify(rule_set, pane(rule_set.cli, rule.name), NOW)

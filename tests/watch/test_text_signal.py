@@ -14,15 +14,17 @@ import pytest
 from bot.app import Builder, run_headless
 from bot.config import Config
 from core.agent_state import AgentState, Signal
+from core.agents import signals as agent_signals
+from core.agents import text_rules
+from core.agents.text_rules import BUNDLED_DIR, load_rule_sets
+from core.dialogs import answer_keys as prompt_typing
+from core.dialogs import permissions as prompts
 from core.errors import InvalidInput
 from core.models import Agent, Receipt
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store import agent_signals
-from core.tasks import prompt_typing, prompts
-from core.watch import text_rules, text_signal
-from core.watch.text_rules import BUNDLED_DIR, load_rule_sets
+from core.watch import text_signal
 from core.watch.text_signal import PromptKeys, TextWatcher
 from tests.helpers import RecordingDeliverer, write_agents
 from tests.tmux_server import Tmux, wait_text

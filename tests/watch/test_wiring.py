@@ -14,9 +14,9 @@ from automation.watch import ScreenFrames
 from bot.app import Builder, run_headless
 from bot.config import Config
 from core.models import Agent, TaskSpec
+from core.schedules.recurring import ScheduleSpec, add_schedule, list_schedules
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch.schedules import ScheduleSpec, add_schedule, list_schedules
 from tests.helpers import RecordingDeliverer
 from tests.watch.conftest import FakeFrames, kinds, watch_settings
 

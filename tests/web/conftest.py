@@ -10,8 +10,8 @@ import pytest
 
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
+from core.access import tokens
 from core.service.swarm import SwarmService
-from core.store import web_tokens as tokens
 
 
 async def make_token(

@@ -11,9 +11,9 @@ from typing import Any
 
 from bot.web.server import WebServer
 from bot.web.settings import WebSettings
+from core.access import tokens
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store import web_tokens as tokens
 
 START_TIMEOUT_S = 20.0
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 
 from core.agent_state import AgentState, Signal
+from core.agents import signals as agent_signals
 from core.service.swarm import SwarmService
-from core.store import agent_signals
 from tests.web.test_pages import login
 
 

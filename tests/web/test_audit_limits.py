@@ -8,9 +8,9 @@ import asyncio
 import httpx
 import pytest
 
+from core.history.retention import DAY_S, collect_garbage
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.store.retention import DAY_S, collect_garbage
 from tests.helpers import read_archive
 from tests.web.conftest import acting_rows, bearer
 

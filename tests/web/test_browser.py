@@ -14,10 +14,10 @@ import pytest
 import pytest_asyncio
 from PIL import Image, ImageDraw
 
+from core.agents.frames import save_frame
 from core.agents_file import load_agents
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
-from core.watch.frames import save_frame
 from tests.conftest import skip_or_fail
 from tests.helpers import run_cli, write_agents
 from tests.web.live import LiveDashboard
@@ -461,9 +461,9 @@ async def test_needs_you_is_answered_in_place_and_follows_other_processes(
     browser: Any, dashboard: LiveDashboard, swarm_home: tuple[Path, Path]
 ) -> None:
     from core.agent_state import Signal
+    from core.dialogs import permissions as prompts
+    from core.dialogs.permissions import PromptOption
     from core.models import TaskSpec
-    from core.tasks import prompts
-    from core.tasks.prompts import PromptOption
     from core.workflows import Workflow, WorkflowService
 
     home, agents_file = swarm_home

@@ -5,10 +5,10 @@ from __future__ import annotations
 from PIL import Image, ImageDraw
 
 from automation.watch import thumbnail
+from core.agents.frames import frame_path, thumbnail_size
+from core.coordinator.jobs import Watcher
 from core.models import Agent
 from core.service.swarm import SwarmService
-from core.watch.frames import frame_path, thumbnail_size
-from core.watch.jobs import Watcher
 from core.watch.settings import WatchSettings
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
+from core.access import tokens
 from core.service.swarm import SwarmService
-from core.store import web_tokens as tokens
 from tests.helpers import run_cli
 from tests.web.conftest import bearer
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.discordbot.render import event_text
 from core.coordinator.scheduler import Scheduler
-from core.jsonshape import iso_utc
+from core.formats.jsonshape import iso_utc
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService

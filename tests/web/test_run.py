@@ -94,7 +94,7 @@ async def test_a_busy_port_stops_the_coordinator_before_it_waits_for_its_lock(
     lock comes first: a second coordinator on one home is named, see test_runtime.py)."""
     import socket
 
-    from core.store.postgres_failover import scheduler_lock
+    from core.store.postgres.failover import scheduler_lock
 
     assert settings.database_url is not None
     async with scheduler_lock(settings.database_url, 5.0):  # another coordinator

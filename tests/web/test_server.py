@@ -18,13 +18,13 @@ import pytest
 from bot.web.metrics import Metrics
 from bot.web.server import WebServer, check_access, running
 from bot.web.settings import WebSettings
+from core.access import tokens
 from core.agent_state import AgentState, Signal
+from core.agents import signals as agent_signals
 from core.coordinator.scheduler import Scheduler
 from core.errors import ConfigError
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
-from core.store import agent_signals
-from core.store import web_tokens as tokens
 from core.store.conn import SqliteConn
 from tests.helpers import ROOT, RecordingDeliverer, run_cli
 from tests.web.conftest import bearer, make_token

@@ -16,10 +16,10 @@ import pytest
 
 from bot.web.server import WebServer
 from bot.web.settings import WebSettings
+from core.access import tokens
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.store import web_tokens as tokens
 from tests.helpers import run_cli
 from tests.web.conftest import bearer, make_token
 from tests.web.live import free_port

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from core.models import TaskSpec
+from core.posts.queries import Post
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.store.posts import Post
 from core.workflows import Workflow, WorkflowService
 from core.workflows.view import campaign_text
 

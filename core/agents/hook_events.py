@@ -1,0 +1,306 @@
+"""What an agent CLI's hook says, read from its JSON: Claude Code's command hooks (the JSON on
+stdin, ``hook_event_name``) and Codex CLI's ``notify`` program (the JSON as the last argument,
+``"type": "agent-turn-complete"``); and the JSON a ``PermissionRequest`` hook answers with.
+
+Each known event becomes a state with its evidence (``hook: Stop``). Unknown events and
+malformed JSON raise ``UnknownHookEvent`` with a one-line reason: ``swarm hook`` logs it and
+exits 0, since a hook must never fail its agent.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.agent_state import AgentState, Observation, Signal
+from core.agents import judge as agent_judge
+from core.agents import signals as agent_signals
+from core.context import Ctx
+from core.dialogs import permissions as prompts
+from core.dialogs.permissions import PromptOption
+from core.formats.text import one_line, shorten
+from core.store.conn import Conn
+
+PERMISSION_REQUEST = "PermissionRequest"
+CODEX_TURN_COMPLETE = "agent-turn-complete"
+# The choices of Claude Code's own permission dialog, in its order and with its keys.
+ALLOW, ALWAYS, DENY = "1", "2", "3"
+PERMISSION_OPTIONS = (
+    PromptOption(ALLOW, "Yes"),
+    PromptOption(ALWAYS, "Yes, and don't ask again"),
+    PromptOption(DENY, "No"),
+)
+_STATES = {
+    "SessionStart": AgentState.IDLE,
+    "UserPromptSubmit": AgentState.WORKING,
+    "PreToolUse": AgentState.WORKING,
+    PERMISSION_REQUEST: AgentState.WAITING,
+    "Stop": AgentState.IDLE,
+    "SubagentStop": AgentState.WORKING,  # a subagent finished; the main agent carries on
+    "SessionEnd": AgentState.OFFLINE,
+}
+# Plan mode: Claude Code asks to leave it with the ExitPlanMode tool (its input: the plan);
+# the person approves the plan (allow) or sends Claude back to planning (deny).
+EXIT_PLAN_MODE = "ExitPlanMode"
+PLAN_OPTIONS = (
+    PromptOption(ALLOW, "Yes, go ahead with the plan"),
+    PromptOption(DENY, "No, keep planning"),
+)
+# The fields of a tool's input that say what it does, shown last and in this order, so the
+# tail a long prompt always shows is the end of what runs (``command``'s ``curl ... | sh``);
+# ``description`` is the model's own account of it, shown first and marked as such; any other
+# field goes between them.
+ACTING = (
+    "url", "file_path", "path", "notebook_path", "pattern", "old_string", "query", "statement",
+    "sql", "code", "script", "command", "content", "new_string", "new_source", "edits",
+)  # fmt: skip
+DESCRIPTION = "description"
+# Events after which no permission dialog of their session is still open.
+ENDS_TURN = frozenset(
+    {"Stop", "UserPromptSubmit", "SessionStart", "SessionEnd", CODEX_TURN_COMPLETE}
+)
+_NOTIFICATIONS = {
+    "permission_prompt": AgentState.WAITING,
+    "idle_prompt": AgentState.IDLE,
+    "elicitation_dialog": AgentState.WAITING,  # an MCP server asks the person for input
+}
+
+
+class UnknownHookEvent(ValueError):
+    """Malformed JSON or an event swarm does not read (logged; the hook exits 0)."""
+
+
+@dataclass(frozen=True)
+class HookEvent:
+    """One hook call: the event, the state it shows and the evidence in plain words."""
+
+    name: str
+    state: AgentState
+    evidence: str
+    cwd: str | None = None
+    session: str | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def asks_permission(self) -> bool:
+        """A ``PermissionRequest``: swarm opens a prompt and waits for a person's decision."""
+        return self.name == PERMISSION_REQUEST
+
+    @property
+    def asks_plan(self) -> bool:
+        """A ``PermissionRequest`` to leave plan mode: a plan to approve."""
+        return self.asks_permission and self.payload.get("tool_name") == EXIT_PLAN_MODE
+
+    @property
+    def options(self) -> tuple[PromptOption, ...]:
+        """The choices a person has (Claude Code's own dialog's, with their keys)."""
+        return PLAN_OPTIONS if self.asks_plan else PERMISSION_OPTIONS
+
+    def prompt_text(self) -> str:
+        """The request in words: the tool and every field of its input, the model's own
+        ``description`` first (marked as such), the fields that act last (``url``,
+        ``file_path``, ``sql``, ``command``, ``content``...: the tail of a long request is
+        always what runs); or the plan to approve."""
+        tool = shorten(one_line(str(self.payload.get("tool_name") or "a tool")), 100)
+        given = self.payload.get("tool_input")
+        if self.asks_plan:
+            plan = given.get("plan") if isinstance(given, Mapping) else None
+            words = plan.strip() if isinstance(plan, str) and plan.strip() else "(no plan text)"
+            return f"Approve Claude's plan?\n\n{words}"
+        if not given:
+            return f"Allow {tool}?"
+        if not isinstance(given, Mapping):
+            return f"Allow {tool}:\n{_value(given)}"
+        return "\n".join([f"Allow {tool}:", *(_field(k, given[k]) for k in _field_order(given))])
+
+    @property
+    def ends_turn(self) -> bool:
+        """The agent's turn (and any permission dialog in it) is over: ``Stop``,
+        ``UserPromptSubmit``, ``SessionStart``, ``SessionEnd``, an ``idle_prompt``
+        notification or Codex's turn complete. (Not ``PreToolUse``, ``SubagentStop`` or a
+        ``permission_prompt`` notification: they come while a dialog of the same session may
+        still be open: parallel tools, subagents, the dialog itself.)"""
+        if self.name == "Notification":
+            return self.payload.get("notification_type") == "idle_prompt"
+        return self.name in ENDS_TURN
+
+
+def _field_order(given: Mapping[str, Any]) -> list[str]:
+    """The input's keys: the model's description first, the others as given, the known
+    acting fields last (in ``ACTING``'s order)."""
+    acting = [k for k in ACTING if k in given]
+    rest = [str(k) for k in given if k not in acting and k != DESCRIPTION]
+    return ([DESCRIPTION] if DESCRIPTION in given else []) + rest + acting
+
+
+def _field(key: str, value: Any) -> str:
+    """``command: make test``; a value of several lines starts on the next line."""
+    name = shorten(one_line(key), 60)
+    if key == DESCRIPTION:
+        name = "description (the model's words)"
+    shown = _value(value)
+    return f"{name}:\n{shown}" if "\n" in shown else f"{name}: {shown}"
+
+
+def _value(value: Any) -> str:
+    """A string as it is; anything else as JSON."""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)
+
+
+def parse(raw: str) -> HookEvent:
+    """The event of one hook call's JSON (Claude Code's or Codex CLI's)."""
+    try:
+        payload = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise UnknownHookEvent(f"hook input is not JSON: {one_line(str(exc))[:120]}") from None
+    if not isinstance(payload, dict):
+        raise UnknownHookEvent("hook input is not a JSON object")
+    cwd = payload.get("cwd") if isinstance(payload.get("cwd"), str) else None
+    session = payload.get("session_id") or payload.get("thread-id")
+    session = str(session) if session is not None else None
+    if payload.get("type") == CODEX_TURN_COMPLETE:  # Codex CLI's notify program
+        words = "hook: Codex agent-turn-complete"
+        return HookEvent(CODEX_TURN_COMPLETE, AgentState.IDLE, words, cwd, session, payload)
+    name = payload.get("hook_event_name")
+    if not isinstance(name, str) or not name:
+        kind = payload.get("type")
+        what = f"type {one_line(str(kind))[:60]!r}" if kind else "no hook_event_name"
+        raise UnknownHookEvent(f"unknown hook event ({what})")
+    return HookEvent(name, *_state_of(name, payload), cwd, session, payload)
+
+
+def _state_of(name: str, payload: Mapping[str, Any]) -> tuple[AgentState, str]:
+    shown = shorten(one_line(name), 60)
+    if name == "Notification":
+        kind = str(payload.get("notification_type") or "")
+        if kind not in _NOTIFICATIONS:
+            raise UnknownHookEvent(f"unknown notification type {shorten(one_line(kind), 60)!r}")
+        message = str(payload.get("message") or "").strip()
+        words = f"hook: Notification {kind}" + (f": {message}" if message else "")
+        return _NOTIFICATIONS[kind], shorten(one_line(words), 200)
+    if name not in _STATES:
+        raise UnknownHookEvent(f"unknown hook event {shown!r}")
+    detail = ""
+    if name in ("PreToolUse", PERMISSION_REQUEST):
+        detail = str(payload.get("tool_name") or "")
+        if name == PERMISSION_REQUEST and detail == EXIT_PLAN_MODE:
+            detail += ": a plan to approve"
+    elif name in ("SessionStart",):
+        detail = str(payload.get("source") or "")
+    elif name == "SessionEnd":
+        detail = str(payload.get("reason") or "")
+    words = f"hook: {name}" + (f" {detail}" if detail else "")
+    return _STATES[name], shorten(one_line(words), 200)
+
+
+def decision_json(key: str, by: str, payload: Mapping[str, Any]) -> str:
+    """Claude Code's ``PermissionRequest`` answer for the chosen option: allow (``2`` also
+    keeps the rules Claude Code suggested, so it does not ask again) or deny (a plan: Claude
+    keeps planning)."""
+    decision: dict[str, Any]
+    if key == DENY and payload.get("tool_name") == EXIT_PLAN_MODE:
+        words = f"{by} did not approve the plan through swarm: keep planning."
+        decision = {"behavior": "deny", "message": words}
+    elif key == DENY:
+        decision = {"behavior": "deny", "message": f"Denied by {by} through swarm."}
+    else:
+        decision = {"behavior": "allow"}
+        suggestions = payload.get("permission_suggestions")
+        if key == ALWAYS and isinstance(suggestions, list) and suggestions:
+            decision["updatedPermissions"] = suggestions
+    out = {"hookSpecificOutput": {"hookEventName": PERMISSION_REQUEST, "decision": decision}}
+    return json.dumps(out)
+
+
+def record(
+    conn: Conn,
+    ctx: Ctx,
+    agent: str,
+    event: HookEvent,
+    fresh: agent_judge.Freshness,
+    ask: bool,
+    *,
+    hook: prompts.HookProcess | None = None,
+    wait_s: float | None = None,
+) -> Any:
+    """One hook call as one transaction: the hook's observation (and, ``ask``, its permission
+    prompt, on the agent's current task, with the ``hook`` process waiting ``wait_s`` for
+    it), then the agent's state judged at once. An event that ends the agent's turn closes
+    the open prompts of its session. The prompt when ``ask`` (None when the request is too
+    long to show: the agent's own dialog decides), else the verdict."""
+    text = prompts.escaped(event.prompt_text()) if ask else ""
+    too_long = len(text) > prompts.PROMPT_TEXT_LIMIT
+    evidence = event.evidence
+    if too_long:
+        evidence += f": {len(text):,} characters, too long to show: answer it in its terminal"
+    agent_signals.record(conn, Observation(agent, Signal.HOOK, event.state, ctx.now, evidence))
+    found = None
+    if ask and not too_long:
+        found = prompts.open_prompt(
+            conn,
+            ctx,
+            agent,
+            Signal.HOOK,
+            text,
+            event.options,
+            task_id=_held_task(conn, agent),
+            session=event.session,
+            hook=hook,
+            expires_at=None if wait_s is None else ctx.now + wait_s,
+        )
+    elif not ask and event.ends_turn:
+        _close_session(conn, ctx, agent, event)
+    # the hook's observation and prompt are kept even when the agent cannot be judged
+    judge = functools.partial(agent_judge.judge, conn, agent, ctx.now, fresh)
+    verdict = agent_judge.isolated(conn, ctx, agent, judge)
+    if verdict is not None:
+        agent_judge.apply(conn, ctx, agent, verdict)
+    return found if ask else verdict
+
+
+def _held_task(conn: Conn, agent: str) -> int | None:
+    row = conn.execute(
+        "SELECT min(id) AS id FROM tasks WHERE assignee = $1 AND status IN ('assigned', "
+        "'in_progress')",
+        (agent,),
+    ).fetchone()
+    return None if row["id"] is None else int(row["id"])
+
+
+def _close_session(conn: Conn, ctx: Ctx, agent: str, event: HookEvent) -> None:
+    """Close ``agent``'s open hook prompts of ``event``'s session: its turn is over, so no
+    dialog of it waits any more (its hook, if still waiting, returns no decision)."""
+    if event.session is None:
+        return
+    why = f"the agent moved on ({event.evidence})"
+    for prompt in prompts.open_prompts(conn, agent):
+        if prompt.source is Signal.HOOK and prompt.session == event.session:
+            prompts.close(conn, ctx, prompt.id, why)
+
+
+def abandon(conn: Conn, ctx: Ctx, prompt_id: int, why: str, fresh: agent_judge.Freshness) -> bool:
+    """Close a hook's prompt that nothing waits for any more (its hook was stopped or is
+    gone, or its wait is long over): the hook's own ``waiting`` for it then no longer holds
+    the agent: while it is still the hook's latest word it becomes ``unknown`` with ``why``,
+    and the agent is judged again. True when this closed it."""
+    closed = prompts.close_if_open(conn, ctx, prompt_id, why)
+    if closed is None:
+        return False
+    latest = agent_signals.observations(conn, [closed.agent]).get(closed.agent, {})
+    seen = latest.get(Signal.HOOK)
+    if seen is not None and seen.state is AgentState.WAITING and seen.at <= closed.opened_at:
+        words = f"hook: prompt {prompt_id} abandoned: {why}"
+        agent_signals.record(
+            conn, Observation(closed.agent, Signal.HOOK, AgentState.UNKNOWN, ctx.now, words)
+        )
+    verdict = agent_judge.judge(conn, closed.agent, ctx.now, fresh)
+    agent_judge.apply(conn, ctx, closed.agent, verdict)
+    return True

@@ -1,0 +1,376 @@
+"""One state per agent from its signals' latest observations, with the evidence that decided it.
+
+The rules, in order (docs/agent-state.md says them to users):
+
+1. **Waiting**: an open permission prompt or an open question on the agent's task makes it
+   ``waiting``, whatever the signals say: a person has to answer.
+2. **Limited**: a ``limited`` observation (any signal) holds until its reset time, or for
+   ``limit_backoff_s`` from when the limit was first seen when the agent showed none, unless
+   a signal saw the agent working after it; a decided limit (``agent_state.state_until``)
+   holds until its end even when no signal shows it any more. No limit holds longer than
+   ``LIMIT_MAX_S`` (a week): a reset further away is taken as none shown.
+3. **Strongest fresh signal**: hook, then text, then screen, then report. An observation is
+   fresh while it is no older than its signal's horizon: ``sampled_s`` (three watch looks) for
+   text and screen, which are read every look; ``event_s`` (the stall time) for hooks and
+   reports, which speak only when something happens. So a stale observation never outweighs a
+   fresh one, and a strong signal that went quiet gives way to a weaker one still watching.
+4. **Nothing fresh**: the newest observation's state, except that old ``working`` news is no
+   evidence of work: ``unknown`` then. No observation at all: ``unknown`` (never ``idle``).
+
+``stalled`` is decided by the watcher's stall rules (``core.watch.stalls``), which use each
+signal's ``active_at``; :func:`apply` keeps a stall until working evidence, a wait or a limit
+ends it, so a hook's ``idle`` between two ticks does not flap the state.
+
+Each agent is judged on its own rows (:func:`isolated`): one whose judgement fails is held
+from new work with an ``unjudged`` alert, logged once, and the others go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from core.agent_state import (
+    LIMIT_MAX_S,
+    SIGNAL_ORDER,
+    AgentState,
+    Observation,
+    Signal,
+    believable_until,
+)
+from core.agents import signals as agent_signals
+from core.agents.alerts import UNJUDGED, clear_alert, open_alert
+from core.context import Ctx
+from core.dialogs import permissions as prompts
+from core.formats.text import head_tail, shorten
+from core.formats.timetext import local_text
+from core.store.conn import Conn, values
+from core.store.errors import StoreError
+from core.store.tables import insert_event
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+DAY_S = 86400.0
+DURATION_MAX = 10**12  # seconds: more is shown as this (30,000 years)
+EVIDENCE_TEXT = 500  # characters of an unjudged alert's text
+
+CUT = " … "  # between the head and the tail of a long prompt in the evidence
+SAMPLED = frozenset({Signal.TEXT, Signal.SCREEN})  # read at every watch look
+HELD = frozenset({AgentState.WAITING, AgentState.LIMITED})  # no stall, no nudge, no reassign
+ENDS_STALL = frozenset(
+    {AgentState.WORKING, AgentState.WAITING, AgentState.LIMITED, AgentState.OFFLINE}
+)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How long each kind of observation counts, and the limit backoff (seconds)."""
+
+    sampled_s: float = 15.0  # text and screen: three watch looks (SWARM_WATCH_INTERVAL x 3)
+    event_s: float = 600.0  # hooks and reports: SWARM_STALL_AFTER
+    limit_backoff_s: float = 1800.0  # SWARM_LIMIT_BACKOFF
+
+    @classmethod
+    def of(cls, interval_s: float, stall_after_s: float, limit_backoff_s: float) -> Freshness:
+        """From the watch interval, the stall time and the limit backoff."""
+        return cls(3 * interval_s, stall_after_s, limit_backoff_s)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A decided state: which signal decided it (None: a rule), what was seen, until when."""
+
+    state: AgentState
+    signal: Signal | None
+    evidence: str
+    until: float | None = None
+
+
+def clock_time(at: float) -> str:
+    """``10:42:07``, local time (what a person reads next to their own clock); any value."""
+    return local_text(at, "%H:%M:%S")
+
+
+def until_text(at: float, now: float) -> str:
+    """When something ends: ``17:08:22`` within a day of ``now``, else with its date
+    (``2026-03-14 17:08:22``); any value."""
+    return clock_time(at) if abs(at - now) < DAY_S else local_text(at)
+
+
+def duration(seconds: float) -> str:
+    """``45 s``, ``3 m 10 s``, ``2 h 5 m`` (any value: NaN is 0, at most ``DURATION_MAX``)."""
+    seconds = 0 if math.isnan(seconds) else round(min(max(seconds, 0), DURATION_MAX))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} m {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} m"
+
+
+def is_fresh(obs: Observation, now: float, fresh: Freshness) -> bool:
+    """True while ``obs`` is no older than its signal's horizon."""
+    horizon = fresh.sampled_s if obs.signal in SAMPLED else fresh.event_s
+    return now - obs.at <= horizon
+
+
+@dataclass(frozen=True)
+class HeldLimit:
+    """The agent's decided usage limit: since when, until when, in what words."""
+
+    since: float
+    until: float | None
+    signal: Signal | None
+    evidence: str
+
+
+def current_limit(
+    seen: Mapping[Signal, Observation],
+    now: float,
+    backoff_s: float,
+    held: HeldLimit | None = None,
+) -> Verdict | None:
+    """The usage limit still in force, if any. ``held``: the limit already decided; its
+    start is the backoff's start while the limit is shown again and again, and it holds until
+    its end even when no signal shows it any more, unless the agent was seen working since.
+    No limit holds longer than ``LIMIT_MAX_S`` from ``now`` (a reset further away, as a row
+    stored before that cap may hold, is taken as no reset shown)."""
+    backoff_s = min(backoff_s, LIMIT_MAX_S)
+    limited_since = held.since if held is not None else None
+    for obs in (seen[s] for s in SIGNAL_ORDER if s in seen):
+        if obs.state is not AgentState.LIMITED:
+            continue
+        if any(o.state is AgentState.WORKING and o.at > obs.at for o in seen.values()):
+            continue  # seen working since: the limit is over
+        started = limited_since if limited_since is not None else obs.at
+        reset = believable_until(obs.until, obs.at)
+        end = reset if reset is not None else min(started + backoff_s, now + backoff_s)
+        if end > now:
+            how = "until" if reset is not None else "no reset time shown: backing off until"
+            words = f"{obs.evidence} ({how} {until_text(end, now)})"
+            return Verdict(AgentState.LIMITED, obs.signal, words, end)
+    until = believable_until(held.until, now) if held is not None else None
+    if held is None or until is None or until <= now:
+        return None
+    if any(o.state is AgentState.WORKING and o.at > held.since for o in seen.values()):
+        return None  # seen working since: the limit is over
+    return Verdict(AgentState.LIMITED, held.signal, held.evidence, until)
+
+
+def combine(
+    seen: Mapping[Signal, Observation],
+    now: float,
+    fresh: Freshness,
+    *,
+    waiting: str | None = None,
+    held: HeldLimit | None = None,
+) -> Verdict:
+    """The agent's state from its observations (rules in the module's docstring)."""
+    if waiting:
+        return Verdict(AgentState.WAITING, None, waiting)
+    limit = current_limit(seen, now, fresh.limit_backoff_s, held)
+    if limit is not None:
+        return limit
+    ordered = [seen[s] for s in SIGNAL_ORDER if s in seen]
+    usable = [obs for obs in ordered if obs.state is not AgentState.LIMITED]
+    for obs in usable:
+        if is_fresh(obs, now, fresh):
+            return Verdict(obs.state, obs.signal, obs.evidence)
+    if not usable:
+        return Verdict(AgentState.UNKNOWN, None, "no signal has seen it yet")
+    newest = max(usable, key=lambda o: o.at)
+    if newest.state is AgentState.WORKING:
+        return Verdict(
+            AgentState.UNKNOWN,
+            newest.signal,
+            f"no news for {duration(now - newest.at)} (last: {newest.evidence})",
+        )
+    return Verdict(newest.state, newest.signal, newest.evidence)
+
+
+def waiting_for(conn: Conn, agent: str) -> str | None:
+    """What ``agent`` waits for a person to answer: its oldest open prompt or question."""
+    for prompt in prompts.open_prompts(conn, agent):
+        return f"prompt {prompt.id} open: {head_tail(_spaced(prompt.text), 120, mark=CUT)}"
+    row = conn.execute(
+        "SELECT q.id, q.task_id, q.text FROM questions q JOIN tasks t ON t.id = q.task_id "
+        "WHERE q.answered_at IS NULL AND t.assignee = $1 AND t.status IN ('assigned', "
+        "'in_progress') ORDER BY q.id LIMIT 1",
+        (agent,),
+    ).fetchone()
+    if row is None:
+        return None
+    return f"question on T-{row['task_id']} open: {shorten(_spaced(row['text']), 120)}"
+
+
+def _spaced(text: str) -> str:
+    """``text`` on one line: its line breaks and runs of blanks as one space (evidence is
+    one line; a plan's or a prompt's paragraphs read better so than escaped)."""
+    return " ".join(text.split())
+
+
+def judge(conn: Conn, agent: str, now: float, fresh: Freshness) -> Verdict:
+    """``agent``'s state now, from the store (no stall rule: see ``core.watch.stalls``)."""
+    seen = agent_signals.observations(conn, [agent]).get(agent, {})
+    held = held_limits(conn).get(agent)
+    return combine(seen, now, fresh, waiting=waiting_for(conn, agent), held=held)
+
+
+def held_limits(conn: Conn) -> dict[str, HeldLimit]:
+    """agent -> its decided usage limit, for the agents whose decided state is ``limited``
+    (a stored value that cannot be read counts as none: the next decision replaces it)."""
+    rows = conn.execute(
+        "SELECT id, state_since, state_until, state_signal, state_evidence FROM agent_state "
+        "WHERE state = 'limited'"
+    )
+    return {
+        agent: HeldLimit(
+            agent_signals.stored_time(since) or 0.0,
+            agent_signals.stored_time(until),
+            Signal(signal) if signal in agent_signals.SIGNALS else None,
+            evidence or "",
+        )
+        for agent, since, until, signal, evidence in map(values, rows)
+    }
+
+
+def apply(conn: Conn, ctx: Ctx, agent: str, verdict: Verdict, *, force: bool = False) -> bool:
+    """Store ``verdict`` as ``agent``'s state (a stall stays until something ends it, or
+    ``force``: the watcher's stall rules, which decide stalls, say so).
+
+    Leaving ``waiting`` or ``limited`` restarts the stall clock (``agent_watch.resumed_at``);
+    a limit's start and end are events of their own (``agent.limited``,
+    ``agent.limit_ended``: one post each). True when the state changed.
+    """
+    before = agent_signals.get_state(conn, agent)
+    keeps_stall = verdict.state in ENDS_STALL or verdict.state is AgentState.STALLED
+    if before.state is AgentState.STALLED and not keeps_stall and not force:
+        return False
+    changed = agent_signals.set_state(
+        conn, agent, verdict.state, ctx.now, verdict.signal, verdict.evidence
+    )
+    conn.execute("UPDATE agent_state SET state_until = $1 WHERE id = $2", (verdict.until, agent))
+    if not changed:
+        return False
+    resume_clock(conn, agent, before.state, verdict.state, ctx.now)
+    if verdict.state is AgentState.LIMITED:
+        until = f" until {until_text(verdict.until, ctx.now)}" if verdict.until else ""
+        insert_event(
+            conn,
+            ctx.now,
+            "agent.limited",
+            f"{agent} hit a usage limit{until}: no new task meanwhile ({verdict.evidence})",
+            agent=agent,
+            actor=ctx.actor,
+            data={"until": verdict.until},
+        )
+    elif before.state is AgentState.LIMITED:
+        insert_event(
+            conn,
+            ctx.now,
+            "agent.limit_ended",
+            f"{agent}'s usage limit is over: it takes tasks again ({verdict.state.value})",
+            agent=agent,
+            actor=ctx.actor,
+        )
+    return True
+
+
+def resume_clock(conn: Conn, agent: str, before: AgentState, after: AgentState, now: float) -> None:
+    """Restart ``agent``'s stall clock when a waiting or limited spell ends (``before`` to
+    ``after``): the time spent waiting for a person or a reset is no stall."""
+    if before in HELD and after not in HELD:
+        conn.execute(
+            "INSERT INTO agent_watch (agent_id, resumed_at) VALUES ($1, $2) ON CONFLICT(agent_id) "
+            "DO UPDATE SET resumed_at = excluded.resumed_at",
+            (agent, now),
+        )
+
+
+@dataclass
+class Limits:
+    """The usage limits in force: agent -> when its limit ends; ``unjudged``: agent -> why
+    its limit could not be judged (it is held too, and the others go on)."""
+
+    ends: dict[str, float] = field(default_factory=dict)
+    unjudged: dict[str, str] = field(default_factory=dict)
+
+
+def limits(conn: Conn, now: float, backoff_s: float) -> Limits:
+    """The usage limits of the agents limited now, each agent judged on its own rows."""
+    held = held_limits(conn)
+    agents = {
+        r["agent"] for r in conn.execute("SELECT agent FROM agent_signals WHERE state = 'limited'")
+    }
+    agents |= set(held)
+    found = Limits()
+    if not agents:
+        return found
+    seen = agent_signals.observations(conn, agents, found.unjudged)
+    for agent in agents - set(found.unjudged):
+        try:
+            limit = current_limit(seen.get(agent, {}), now, backoff_s, held.get(agent))
+        except Exception as exc:  # one agent's data: the others are judged all the same
+            found.unjudged[agent] = f"{type(exc).__name__}: {exc}"
+            continue
+        if limit is not None and limit.until is not None:
+            found.ends[agent] = limit.until
+    return found
+
+
+def limited_agents(conn: Conn, now: float, backoff_s: float) -> dict[str, float]:
+    """agent -> when its usage limit ends, for each agent limited now."""
+    return limits(conn, now, backoff_s).ends
+
+
+# -- one agent's judgement that fails -----------------------------------------------------
+
+
+def isolated(conn: Conn, ctx: Ctx, agent: str, judge_one: Callable[[], T]) -> T | None:
+    """``judge_one()``, a judgement of ``agent`` alone; None when it fails on that agent's
+    data (``hold_unjudged``), so the other agents go on. A database error is not one
+    agent's: it propagates."""
+    try:
+        return judge_one()
+    except StoreError:
+        raise
+    except Exception as exc:
+        hold_unjudged(conn, ctx, agent, f"{type(exc).__name__}: {exc}", exc)
+        return None
+
+
+def hold_unjudged(
+    conn: Conn, ctx: Ctx, agent: str, why: str, exc: BaseException | None = None
+) -> None:
+    """Say that ``agent`` cannot be judged: an ``unjudged`` alert (the notifier posts it;
+    ``swarm status`` and the dashboard show it), logged with the error once, when it opens;
+    the agent gets no new task meanwhile."""
+    text = shorten(
+        f"swarm cannot judge {agent}'s state: {why}; it gets no new task until this is fixed",
+        EVIDENCE_TEXT,
+    )
+    if open_alert(conn, ctx, agent, UNJUDGED, text):
+        log.error("%s", text, exc_info=exc)
+    else:
+        log.debug("%s (still)", text)
+
+
+def judged_again(conn: Conn, ctx: Ctx, agents: set[str]) -> list[str]:
+    """Clear the ``unjudged`` alert of each of ``agents`` (judged now) that has one open;
+    the agents cleared."""
+    cleared = []
+    for agent in sorted(agents & unjudged_agents(conn)):
+        if clear_alert(conn, ctx, agent, UNJUDGED, f"{agent}'s state is judged again"):
+            log.info("%s's state is judged again", agent)
+            cleared.append(agent)
+    return cleared
+
+
+def unjudged_agents(conn: Conn) -> set[str]:
+    """The agents with an open ``unjudged`` alert."""
+    rows = conn.execute(
+        "SELECT agent_id FROM alerts WHERE kind = $1 AND cleared_at IS NULL", (UNJUDGED,)
+    )
+    return {r["agent_id"] for r in rows}

@@ -1,0 +1,203 @@
+"""swarm's MCP server in an agent's workspace, for each agent CLI: Claude Code's ``.mcp.json``,
+Cursor's ``.cursor/mcp.json`` (both ``{"mcpServers": {"swarm": {...}}}``) and Codex CLI's
+``.codex/config.toml`` (a ``[mcp_servers.swarm]`` table), merged with the user's own.
+
+The same approach as :mod:`core.agents.hook_files`, and its helpers: install is
+idempotent and keeps every server of the user's (a server of theirs named ``swarm`` too: it
+is left as it is); remove takes only ours out, and gives the file back byte for byte when it
+is still what install wrote. The copies kept for that live apart from the hooks' (both write
+``.codex/config.toml``), under ``$SWARM_HOME/mcp/``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.agents.hook_files import (
+    CODEX_FILE,
+    Change,
+    _backup_path,
+    _claude_settings,
+    _read,
+    _remember,
+    _restore,
+    _write,
+    keep_out_of_git,
+    read_for_remove,
+    write_installed,
+)
+from core.errors import InvalidState
+from core.formats.tomltext import TomlError, loads
+
+CLAUDE_FILE = Path(".mcp.json")
+CURSOR_FILE = Path(".cursor") / "mcp.json"
+JSON_FILES = (CLAUDE_FILE, CURSOR_FILE)
+NAME = "swarm"  # the server's name in each file
+BACKUPS = "mcp"  # $SWARM_HOME/mcp/hooks-backup/: apart from the hooks' copies
+CODEX_BEGIN = "# >>> swarm MCP server (swarm agents mcp install)"
+CODEX_END = "# <<< swarm MCP server"
+
+
+@dataclass(frozen=True)
+class Server:
+    """How an agent CLI starts ``swarm mcp``: the program, its arguments, its environment."""
+
+    command: str
+    args: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def entry(self) -> dict[str, Any]:
+        """The ``mcpServers`` entry (Claude Code and Cursor read the same shape)."""
+        return {"command": self.command, "args": list(self.args), "env": dict(self.env)}
+
+
+def is_ours(entry: object) -> bool:
+    """True for a server entry that runs ``swarm mcp`` (or ``python -m bot.cli mcp``)."""
+    if not isinstance(entry, dict):
+        return False
+    args, command = entry.get("args"), entry.get("command")
+    if not isinstance(args, list) or not isinstance(command, str):
+        return False
+    return args[-2:] == ["bot.cli", "mcp"] or (Path(command).name == "swarm" and args == ["mcp"])
+
+
+def install(home: Path, folder: Path, server: Server) -> list[Change]:
+    """Add swarm's server to every agent CLI's file in ``folder`` (kept out of git)."""
+    keep_out_of_git(folder, (*JSON_FILES, CODEX_FILE))
+    changes = [install_json(home, folder, f, server) for f in JSON_FILES]
+    return [*changes, install_codex(home, folder, server)]
+
+
+def remove(home: Path, folder: Path) -> list[Change]:
+    """Take swarm's server out of every agent CLI's file in ``folder``."""
+    return [*(remove_json(home, folder, f) for f in JSON_FILES), remove_codex(home, folder)]
+
+
+def install_json(home: Path, folder: Path, relative: Path, server: Server) -> Change:
+    """Put swarm's server in ``folder / relative`` (``mcpServers``), the user's kept."""
+    path = folder / relative
+    original = _read(path)
+    settings = _claude_settings(path, original)
+    servers = settings.setdefault("mcpServers", {})
+    if not isinstance(servers, dict):
+        raise InvalidState(f"{path}: 'mcpServers' is not an object: not changed")
+    if NAME in servers and not is_ours(servers[NAME]):
+        return Change(path, "kept")
+    servers[NAME] = server.entry()
+    text = json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
+    ours = _json_has_ours(path, original)
+    return write_installed(
+        path, original, text, lambda: _keep_original(home, path, original, text, ours)
+    )
+
+
+def remove_json(home: Path, folder: Path, relative: Path) -> Change:
+    """Take swarm's server out of ``folder / relative``."""
+    path = folder / relative
+    prune = relative.parent != Path(".")
+    current = read_for_remove(path, lambda text: _restore(home / BACKUPS, path, text, prune=prune))
+    if isinstance(current, Change):
+        return current
+    settings = _claude_settings(path, current)
+    servers = settings.get("mcpServers")
+    if not isinstance(servers, dict) or not is_ours(servers.get(NAME)):
+        return Change(path, "not installed")
+    del servers[NAME]
+    if not servers:
+        del settings["mcpServers"]
+    _write(path, json.dumps(settings, indent=2, ensure_ascii=False) + "\n")
+    return Change(path, "removed")
+
+
+def install_codex(home: Path, folder: Path, server: Server) -> Change:
+    """Put swarm's ``[mcp_servers.swarm]`` table at the end of ``folder``'s Codex config."""
+    path = folder / CODEX_FILE
+    original = _read(path)
+    kept = _without_ours(original or "")
+    servers = _parse(path, kept).get("mcp_servers")
+    if isinstance(servers, dict) and NAME in servers:
+        return Change(path, "kept")  # a swarm server of the user's own
+    head = kept.rstrip("\n")
+    text = (head + "\n\n" if head else "") + codex_table(server)
+    _parse(path, text)  # e.g. an inline mcp_servers = {...} cannot take a table after it
+    ours = original is not None and CODEX_BEGIN in original
+    return write_installed(
+        path, original, text, lambda: _keep_original(home, path, original, text, ours)
+    )
+
+
+def remove_codex(home: Path, folder: Path) -> Change:
+    """Take swarm's table out of ``folder``'s Codex config."""
+    path = folder / CODEX_FILE
+    current = read_for_remove(path, lambda text: _restore(home / BACKUPS, path, text))
+    if isinstance(current, Change):
+        return current
+    if CODEX_BEGIN not in current:
+        return Change(path, "not installed")
+    head = _without_ours(current).rstrip("\n")
+    _write(path, head + "\n" if head else "")
+    return Change(path, "removed")
+
+
+def codex_table(server: Server) -> str:
+    """The TOML block install writes (JSON strings are TOML basic strings)."""
+    env = ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in server.env.items())
+    return "\n".join(
+        [
+            CODEX_BEGIN,
+            f"[mcp_servers.{NAME}]",
+            f"command = {json.dumps(server.command, ensure_ascii=False)}",
+            f"args = {_toml_list(server.args)}",
+            f"env = {{ {env} }}" if env else "env = {}",
+            CODEX_END,
+            "",
+        ]
+    )
+
+
+def _toml_list(items: Sequence[str]) -> str:
+    return "[" + ", ".join(json.dumps(i, ensure_ascii=False) for i in items) + "]"
+
+
+def _without_ours(text: str) -> str:
+    """``text`` without the lines from CODEX_BEGIN to CODEX_END."""
+    lines, inside = [], False
+    for line in text.splitlines(keepends=True):
+        if line.rstrip() == CODEX_BEGIN:
+            inside = True
+        if not inside:
+            lines.append(line)
+        elif line.rstrip() == CODEX_END:
+            inside = False
+    return "".join(lines)
+
+
+def _parse(path: Path, text: str) -> dict[str, Any]:
+    try:
+        return loads(text)
+    except TomlError as exc:
+        raise InvalidState(f"{path}: not TOML ({exc}): not changed") from None
+
+
+def _json_has_ours(path: Path, text: str | None) -> bool:
+    if text is None:
+        return False
+    try:
+        servers = _claude_settings(path, text).get("mcpServers")
+    except InvalidState:
+        return False
+    return isinstance(servers, dict) and is_ours(servers.get(NAME))
+
+
+def _keep_original(
+    home: Path, path: Path, original: str | None, installed: str, had_ours: bool
+) -> None:
+    """Keep the file as it was before install, unless ours were in it already with no copy
+    kept (nothing exact to give back: remove then takes ours out of the file as it is)."""
+    if had_ours and not _backup_path(home / BACKUPS, path).exists():
+        return
+    _remember(home / BACKUPS, path, original, installed)

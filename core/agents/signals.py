@@ -1,0 +1,200 @@
+"""Rows of agent state: each signal's latest observation of an agent, and the state decided.
+
+``record`` keeps one row per (agent, signal): the newest observation replaces the last, and
+the time of the latest ``working`` one is kept as the signal's ``active_at`` (the stall clock's
+evidence: a later ``idle`` reading does not erase when the agent was last seen working).
+``set_state`` stores the combined state with the signal and evidence that decided it, and
+writes an ``agent.state`` event when the state changes (not when only the evidence does).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from core.agent_state import AgentState, Observation, Signal, believable_until
+from core.formats.text import escape_controls, shorten
+from core.store.conn import Conn, values
+from core.store.tables import insert_event
+
+EVIDENCE_LIMIT = 500  # characters of evidence kept per observation
+SIGNALS = frozenset(s.value for s in Signal)
+STATES = frozenset(s.value for s in AgentState)
+
+INSERT_HEAD = (
+    "INSERT INTO agent_signals (agent, signal, state, at, evidence, until, detail, active_at) "
+)
+# What an observation does to the row already there (also the done's one statement on
+# PostgreSQL: ``core.tasks.lifecycle``).
+ON_CONFLICT = (
+    "ON CONFLICT (agent, signal) DO UPDATE SET "
+    "state = excluded.state, at = excluded.at, evidence = excluded.evidence, "
+    "until = excluded.until, detail = excluded.detail, "
+    "active_at = COALESCE(excluded.active_at, agent_signals.active_at)"
+)
+_UPSERT = f"{INSERT_HEAD}VALUES ($1, $2, $3, $4, $5, $6, $7, $8) {ON_CONFLICT}"
+
+
+@dataclass(frozen=True)
+class StateRow:
+    """An agent's decided state: since when, which signal decided it and what it saw."""
+
+    agent: str
+    state: AgentState
+    since: float | None
+    signal: Signal | None
+    evidence: str
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict (``swarm agents --json``, the dashboard)."""
+        return {
+            "state": self.state.value,
+            "since": self.since,
+            "signal": self.signal.value if self.signal else None,
+            "evidence": self.evidence,
+        }
+
+
+def record(conn: Conn, obs: Observation) -> None:
+    """Keep ``obs`` as its signal's latest observation of its agent."""
+    evidence = shorten(escape_controls(obs.evidence), EVIDENCE_LIMIT)
+    detail = json.dumps(dict(obs.detail)) if obs.detail else None
+    active = obs.at if obs.state is AgentState.WORKING else None
+    conn.execute(
+        _UPSERT,
+        (obs.agent, obs.signal.value, obs.state.value, obs.at, evidence, obs.until, detail, active),
+    )
+
+
+def active_times(conn: Conn) -> dict[str, dict[Signal, float]]:
+    """agent -> signal -> when that signal last saw the agent working."""
+    out: dict[str, dict[Signal, float]] = {}
+    for agent, signal, active in map(
+        values,
+        conn.execute(
+            "SELECT agent, signal, active_at FROM agent_signals WHERE active_at IS NOT NULL"
+        ),
+    ):
+        if signal in SIGNALS:  # another row is no evidence (its agent's judgement says why)
+            out.setdefault(agent, {})[Signal(signal)] = float(active)
+    return out
+
+
+def observations(
+    conn: Conn, agents: Iterable[str] | None = None, unreadable: dict[str, str] | None = None
+) -> dict[str, dict[Signal, Observation]]:
+    """agent -> signal -> its latest observation (of ``agents``, or of all).
+
+    A limit's ``until`` that cannot be believed (``believable_until``: infinite, or more than
+    ``LIMIT_MAX_S`` after the observation, as rows written before that cap hold) reads as
+    None. A row that cannot be read at all (a state or signal swarm does not know, a detail
+    that is not JSON) raises ``UnreadableRow`` naming its agent, or, given ``unreadable``,
+    is left out and noted there (agent -> why): one agent's row never spoils another's.
+    """
+    rows = conn.execute(
+        "SELECT agent, signal, state, at, evidence, until, detail FROM agent_signals"
+    ).fetchall()
+    wanted = set(agents) if agents is not None else None
+    out: dict[str, dict[Signal, Observation]] = {}
+    for cells in map(values, rows):  # in the SELECT's order
+        agent, signal = cells[0], cells[1]
+        if wanted is not None and agent not in wanted:
+            continue
+        try:
+            obs = _observation(*cells)
+        except (ValueError, TypeError, OverflowError) as exc:
+            why = f"its {signal!r} signal row cannot be read ({type(exc).__name__}: {exc})"
+            if unreadable is None:
+                raise UnreadableRow(f"{agent}: {why}") from exc
+            unreadable.setdefault(agent, why)
+            continue
+        out.setdefault(agent, {})[obs.signal] = obs
+    return out
+
+
+class UnreadableRow(ValueError):
+    """A stored observation swarm cannot read (the message names the agent)."""
+
+
+def _observation(
+    agent: str, signal: str, state: str, at: Any, evidence: str, until: Any, detail: Any
+) -> Observation:
+    seen_at = float(at)
+    return Observation(
+        agent=agent,
+        signal=Signal(signal),
+        state=AgentState(state),
+        at=seen_at,
+        evidence=evidence,
+        until=believable_until(float(until), seen_at) if until is not None else None,
+        detail=json.loads(detail) if detail else {},
+    )
+
+
+def forget(conn: Conn, agent: str, signal: Signal) -> None:
+    """Drop ``signal``'s observation of ``agent`` (the signal is gone: a tmux pane closed)."""
+    conn.execute(
+        "DELETE FROM agent_signals WHERE agent = $1 AND signal = $2", (agent, signal.value)
+    )
+
+
+def get_state(conn: Conn, agent: str) -> StateRow:
+    """``agent``'s decided state; ``UNKNOWN`` when none was ever decided, or when the stored
+    one cannot be read (its evidence says what was found: the next decision replaces it)."""
+    row = conn.execute(
+        "SELECT state, state_since, state_signal, state_evidence FROM agent_state WHERE id = $1",
+        (agent,),
+    ).fetchone()
+    if row is None:
+        return StateRow(agent, AgentState.UNKNOWN, None, None, "")
+    state, since, signal, evidence = values(row)
+    if state not in STATES:
+        return StateRow(agent, AgentState.UNKNOWN, None, None, f"stored state {state!r} unknown")
+    return StateRow(
+        agent,
+        AgentState(state),
+        stored_time(since),
+        Signal(signal) if signal in SIGNALS else None,
+        evidence or "",
+    )
+
+
+def stored_time(value: Any) -> float | None:
+    """A stored time as a float; None when there is none or it is not a number."""
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def set_state(
+    conn: Conn,
+    agent: str,
+    state: AgentState,
+    now: float,
+    signal: Signal | None,
+    evidence: str,
+) -> bool:
+    """Store ``agent``'s decided state; an ``agent.state`` event when it changed (True)."""
+    evidence = shorten(escape_controls(evidence), EVIDENCE_LIMIT)
+    before = get_state(conn, agent)
+    changed = before.state is not state
+    since = now if changed or before.since is None else before.since
+    conn.execute("INSERT INTO agent_state (id) VALUES ($1) ON CONFLICT (id) DO NOTHING", (agent,))
+    conn.execute(
+        "UPDATE agent_state SET state = $1, state_since = $2, state_signal = $3, "
+        "state_evidence = $4 WHERE id = $5",
+        (state.value, since, signal.value if signal else None, evidence, agent),
+    )
+    if changed:
+        insert_event(
+            conn,
+            now,
+            "agent.state",
+            f"{agent} is {state.value} ({evidence})" if evidence else f"{agent} is {state.value}",
+            agent=agent,
+            data={"from": before.state.value, "to": state.value, "signal": signal and signal.value},
+        )
+    return changed

@@ -1,0 +1,373 @@
+"""Agent rule files: what an agent CLI's terminal text means (the TEXT signal's classifier).
+
+One TOML file per agent CLI (``core/agents/agent_rules/claude-code.toml``, ``codex.toml``,
+``aider.toml``, ``gemini.toml``; a user's own in ``$SWARM_HOME/agent-rules/``, which replace
+a bundled file of the same ``cli``). Each has a ``version`` and ordered ``[[rule]]`` tables:
+a regular expression looked for in the last lines of the pane, and the state it means. The
+first rule that matches wins. A ``waiting`` rule may parse a dialog's numbered options (the
+dialog at the input is taken, and the dialogs are counted: ``core.dialogs.pane``); a
+``limited`` rule may parse the reset time. Lines are matched with their box borders (``│``)
+and surrounding spaces removed. The format is documented in docs/agent-state.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.agent_state import LIMIT_MAX_S, AgentState
+from core.agents_file import RULE_NAME
+from core.dialogs import pane as dialogs
+from core.dialogs.pane import last_lines
+from core.dialogs.permissions import PromptOption
+from core.formats.tomltext import TomlError, loads
+
+USER_RULES_DIR = "agent-rules"  # $SWARM_HOME/agent-rules/*.toml
+BUNDLED_DIR = Path(__file__).with_name("agent_rules")
+DEFAULT_LINES = 15  # last non-blank lines of a pane a rule looks at
+MAX_LINES = 200
+FILE_KEYS = {"version", "cli", "title", "lines", "rule"}
+RULE_KEYS = {
+    "name", "state", "match", "lines", "option", "options", "before", "submit", "reset", "framed",
+}  # fmt: skip
+STATES = {s.value for s in AgentState} - {"stalled", "unknown"}  # judged elsewhere / no rule
+OPTION_PLACES = ("below", "inline")
+_DURATION = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])"
+)
+_CLOCK = re.compile(r"(?i)^\s*(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)?\s*$")
+_BORDER = re.compile(r"^[╭╰┌└]?([─━═])\1{2,}[╮╯┐┘]?$")  # an input box's top or bottom edge
+ZONE_MAX = 64  # characters of a zone name (IANA names are shorter; a longer one is no zone)
+
+
+class RuleError(ValueError):
+    """A rule file that cannot be used; the message names the file and the rule (one line)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One ordered rule: ``match`` in the last ``lines`` lines means ``state``."""
+
+    name: str
+    state: AgentState
+    match: re.Pattern[str]
+    lines: int
+    option: re.Pattern[str] | None = None  # a prompt's option: groups ``key`` and ``label``
+    options: str = "below"  # where options are: on the lines below the match, or on its line
+    before: int = 0  # read, unused: a prompt shows all the rule's last lines (dialogs.py)
+    submit: tuple[str, ...] = ()  # keys pressed after an option's key (aider: enter)
+    reset: re.Pattern[str] | None = None  # a limit's reset: groups time [zone], or in
+    framed: bool = False  # the matched line must sit between two horizontal borders (a box)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """One agent CLI's rule file."""
+
+    cli: str
+    title: str
+    version: int
+    rules: tuple[Rule, ...]
+    path: Path
+
+    @property
+    def label(self) -> str:
+        """``claude-code v1``."""
+        return f"{self.cli} v{self.version}"
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """What a pane's text says: the state, the rule and the line that said it."""
+
+    cli: str
+    version: int
+    rule: str
+    state: AgentState
+    line: str  # the matched line (box borders removed)
+    prompt: str = ""  # a dialog's text: the rule's last lines, as the pane shows them
+    options: tuple[PromptOption, ...] = ()
+    submit: tuple[str, ...] = ()
+    until: float | None = None  # a limit's reset time, when the text gives one
+    questions: tuple[int, ...] = ()  # a dialog's: every dialog's place (dialogs.Dialog)
+
+    @property
+    def ambiguous(self) -> bool:
+        """More than one dialog in the last lines: which one takes a key cannot be told."""
+        return len(self.questions) > 1
+
+    @property
+    def evidence(self) -> str:
+        """``text: 'Do you want to proceed?' (claude-code v1, rule permission)``."""
+        more = f"; {len(self.questions)} dialogs in the last lines" if self.ambiguous else ""
+        return f"text: {self.line!r} ({self.cli} v{self.version}, rule {self.rule}{more})"
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def load_rule_file(path: Path) -> RuleSet:
+    """One rule file, checked; RuleError naming the file (and the rule) otherwise."""
+    where = f"agent rules file {path}"
+    try:
+        raw = loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{where} cannot be read: {exc}") from None
+    except TomlError as exc:
+        raise RuleError(f"{where} is not valid TOML: {exc}") from None
+    unknown = set(raw) - FILE_KEYS
+    if unknown:
+        raise RuleError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    version = raw.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise RuleError(f"{where}: version must be a whole number of at least 1")
+    cli = raw.get("cli")
+    if not isinstance(cli, str) or not RULE_NAME.fullmatch(cli):
+        raise RuleError(f'{where}: cli must be a lower-case name like "claude-code"')
+    title = raw.get("title", cli)
+    if not isinstance(title, str):
+        raise RuleError(f"{where}: title must be a string")
+    lines = _count(raw.get("lines", DEFAULT_LINES), "lines", where)
+    entries = raw.get("rule")
+    if not isinstance(entries, list) or not entries:
+        raise RuleError(f"{where}: no rules: add [[rule]] tables")
+    rules = [_rule(entry, i, lines, where) for i, entry in enumerate(entries, 1)]
+    names = [r.name for r in rules]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise RuleError(f"{where}: rule {twice[0]} appears twice")
+    return RuleSet(cli, title, version, tuple(rules), path)
+
+
+def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
+    if not isinstance(entry, dict):
+        raise RuleError(f"{where}, rule #{index}: must be a table")
+    name = entry.get("name")
+    if not isinstance(name, str) or not RULE_NAME.fullmatch(name):
+        raise RuleError(f'{where}, rule #{index}: name must be a lower-case name like "limit"')
+    where = f"{where}, rule {name}"
+    unknown = set(entry) - RULE_KEYS
+    if unknown:
+        raise RuleError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    state = entry.get("state")
+    if state not in STATES:
+        raise RuleError(f"{where}: state must be one of {', '.join(sorted(STATES))}")
+    options = entry.get("options", "below")
+    if options not in OPTION_PLACES:
+        raise RuleError(f"{where}: options must be one of {', '.join(OPTION_PLACES)}")
+    submit = entry.get("submit", [])
+    if not isinstance(submit, list) or not all(isinstance(k, str) and k for k in submit):
+        raise RuleError(f'{where}: submit must be a list of key names like ["enter"]')
+    option = _regex(entry, "option", where, ("key", "label"))
+    reset = _regex(entry, "reset", where, ())
+    if reset is not None and not ({"time", "in"} & set(reset.groupindex)):
+        raise RuleError(f"{where}: reset needs a (?P<time>...) or (?P<in>...) group")
+    framed = entry.get("framed", False)
+    if not isinstance(framed, bool):
+        raise RuleError(f"{where}: framed must be true or false")
+    match = _regex(entry, "match", where, ())
+    if match is None:
+        raise RuleError(f"{where}: match (a regular expression) is missing")
+    return Rule(
+        name=name,
+        state=AgentState(state),
+        match=match,
+        lines=_count(entry.get("lines", lines), "lines", where),
+        option=option,
+        options=options,
+        before=_count(entry.get("before", 0), "before", where, minimum=0),
+        submit=tuple(submit),
+        reset=reset,
+        framed=framed,
+    )
+
+
+def _regex(
+    entry: dict[str, Any], key: str, where: str, groups: Sequence[str]
+) -> re.Pattern[str] | None:
+    value = entry.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise RuleError(f"{where}: {key} must be a regular expression (a string)")
+    try:
+        pattern = re.compile(value)
+    except re.error as exc:
+        raise RuleError(f"{where}: {key} is not a valid regular expression: {exc}") from None
+    missing = [g for g in groups if g not in pattern.groupindex]
+    if missing:
+        raise RuleError(f"{where}: {key} needs the group(s) {', '.join(missing)} (?P<name>...)")
+    return pattern
+
+
+def _count(value: Any, key: str, where: str, minimum: int = 1) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= MAX_LINES:
+        raise RuleError(f"{where}: {key} must be a whole number from {minimum} to {MAX_LINES}")
+    return value
+
+
+def bundled_rule_files() -> list[Path]:
+    """The rule files shipped with swarm, by name."""
+    return sorted(BUNDLED_DIR.glob("*.toml"))
+
+
+def load_rule_sets(home: Path | None) -> tuple[list[RuleSet], list[str]]:
+    """The bundled rule files, each replaced by a user's file of the same ``cli``, then the
+    user's other files; and a one-line error for each user file that cannot be used."""
+    by_cli = {rs.cli: rs for rs in (load_rule_file(p) for p in bundled_rule_files())}
+    errors: list[str] = []
+    user_dir = home / USER_RULES_DIR if home is not None else None
+    if user_dir is not None and user_dir.is_dir():
+        for path in sorted(user_dir.glob("*.toml")):
+            try:
+                rule_set = load_rule_file(path)
+            except RuleError as exc:
+                errors.append(f"{exc} (the file is not used)")
+                continue
+            by_cli[rule_set.cli] = rule_set
+    return list(by_cli.values()), errors
+
+
+# -- classifying -----------------------------------------------------------------------------
+
+
+def classify(rule_set: RuleSet, lines: Sequence[str], now: float) -> TextMatch | None:
+    """The first rule of ``rule_set`` that matches the pane's ``lines``; None if none does.
+    The file's dialog rules (those with ``option``) are judged together, at the place of the
+    first: their match is the dialog at the input (``core.dialogs.pane.find``), if any."""
+    asked = False
+    for rule in rule_set.rules:
+        if rule.option is not None:
+            if not asked:
+                asked = True
+                dialog = dialogs.find(rule_set.rules, lines)
+                if dialog is not None:
+                    return _matched(rule_set, dialog.rule, list(dialog.window), dialog.index,
+                                    now, dialog)  # fmt: skip
+            continue
+        window = last_lines(lines, rule.lines)
+        for index, line in enumerate(window):
+            if rule.match.search(line) is not None and (not rule.framed or _framed(window, index)):
+                return _matched(rule_set, rule, window, index, now)
+    return None
+
+
+def _framed(window: Sequence[str], index: int) -> bool:
+    """Whether ``window[index]`` has a horizontal border on the (non-blank) lines right above
+    and below it: the input box, not an echo of a past prompt in the scrollback."""
+    return (
+        0 < index < len(window) - 1
+        and _BORDER.match(window[index - 1]) is not None
+        and _BORDER.match(window[index + 1]) is not None
+    )
+
+
+STATE_RANK = {
+    AgentState.WAITING: 0,
+    AgentState.WORKING: 1,
+    AgentState.LIMITED: 2,
+    AgentState.ERRORED: 3,
+    AgentState.OFFLINE: 4,
+    AgentState.IDLE: 5,
+}
+
+
+def classify_any(
+    rule_sets: Iterable[RuleSet], lines: Sequence[str], now: float, cli: str | None = None
+) -> TextMatch | None:
+    """With ``cli``: that rule file's verdict. Without: each file's first matching rule, the
+    most telling state winning (waiting, working, limited, errored, offline, idle), ties
+    going to the file listed first; of several files' dialogs, the lowest, with every
+    file's questions counted."""
+    chosen = [rs for rs in rule_sets if cli is None or rs.cli == cli]
+    found = [m for m in (classify(rs, lines, now) for rs in chosen) if m is not None]
+    if not found:
+        return None
+    best = min(found, key=lambda m: STATE_RANK.get(m.state, 9))
+    asking = [m for m in found if m.questions]
+    if not best.questions or len(asking) < 2:
+        return best
+    every = sorted({q for m in asking for q in m.questions})
+    return replace(min(asking, key=lambda m: m.questions[0]), questions=tuple(every))
+
+
+def _matched(
+    rule_set: RuleSet,
+    rule: Rule,
+    window: list[str],
+    index: int,
+    now: float,
+    dialog: dialogs.Dialog[Rule] | None = None,
+) -> TextMatch:
+    until = _reset(rule, window[index:], now) if rule.reset is not None else None
+    return TextMatch(
+        cli=rule_set.cli,
+        version=rule_set.version,
+        rule=rule.name,
+        state=rule.state,
+        line=window[index],
+        prompt=dialog.shown if dialog is not None and dialog.options else "",
+        options=dialog.options if dialog is not None else (),
+        submit=rule.submit,
+        until=until,
+        questions=dialog.questions if dialog is not None else (),
+    )
+
+
+def _reset(rule: Rule, lines: list[str], now: float) -> float | None:
+    """The reset time a limit message gives (its line or the next ones), as epoch seconds;
+    None when it gives none, or one more than ``LIMIT_MAX_S`` away (no reset shown: the
+    limit backs off for ``SWARM_LIMIT_BACKOFF``)."""
+    assert rule.reset is not None
+    m = rule.reset.search(" ".join(lines[:3]))  # the message may go on on the next lines
+    if m is None:
+        return None
+    groups = m.groupdict()
+    if groups.get("in"):
+        seconds = duration_s(groups["in"])
+        return now + seconds if 0 < seconds <= LIMIT_MAX_S else None
+    if groups.get("time"):
+        return next_clock_time(groups["time"], groups.get("zone"), now)
+    return None
+
+
+def duration_s(text: str) -> float:
+    """``3 days 6 hours 57 minutes`` / ``2h15m`` / ``32.5s`` in seconds (0 when none)."""
+    unit = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    return sum(float(n) * unit[u[0]] for n, u in _DURATION.findall(text.lower()))
+
+
+def next_clock_time(clock: str, zone: str | None, now: float) -> float | None:
+    """The next moment after ``now`` that the clock shows ``clock`` (``3pm``, ``3:05 PM``,
+    ``15:00``) in ``zone`` (an IANA name; None or unknown: this machine's zone)."""
+    m = _CLOCK.match(clock)
+    if m is None:
+        return None
+    hour, minute = int(m[1]), int(m[2] or 0)
+    meridiem = (m[3] or "").lower().replace(".", "")
+    if meridiem:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if meridiem == "pm" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    tz: dt.tzinfo | None = None
+    if zone and len(zone.strip()) <= ZONE_MAX:  # a long one: ZoneInfo recurses (RecursionError)
+        try:
+            tz = ZoneInfo(zone.strip())
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            tz = None
+    start = (
+        dt.datetime.fromtimestamp(now, tz) if tz else dt.datetime.fromtimestamp(now).astimezone()
+    )
+    at = start.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if at.timestamp() <= now:
+        at = (start + dt.timedelta(days=1)).replace(
+            hour=hour, minute=minute, second=0, microsecond=0
+        )
+    return at.timestamp()

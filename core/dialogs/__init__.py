@@ -1,0 +1,1 @@
+"""Permission prompts a person answers: requests, dialogs in a pane, keys typed."""

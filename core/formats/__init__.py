@@ -1,0 +1,1 @@
+"""Text formats every feature shares: text, times, TOML, the JSON output shape."""

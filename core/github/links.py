@@ -1,0 +1,400 @@
+"""Rows of ``github_issues``: which task works on which issue, and what swarm last saw and
+showed of it. Each function runs inside one transaction (a function of a connection)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.context import Ctx
+from core.errors import InvalidState
+from core.github.rules import ci_prompt, task_branch
+from core.models import Task, TaskSpec, TaskStatus, task_ref
+from core.store.conn import Args, Conn, values
+from core.store.tables import get_task, insert_event
+from core.tasks import lifecycle, person
+from core.workspaces import work
+
+OPEN, CLOSED = "open", "closed"  # CLOSED: cancelled, merged or closed on GitHub: left alone
+COLUMNS = (
+    "id, repo, issue, first_task, task_id, state, comment_id, shown, history, pr, branch, "
+    "head_sha, ci, ci_retries, review_id, issue_url, pr_url, created_at, updated_at"
+)
+CHANGEABLE = frozenset(
+    {"task_id", "state", "comment_id", "shown", "pr", "branch", "head_sha", "ci", "ci_retries"}
+    | {"review_id", "history", "pr_url"}
+)
+
+
+@dataclass
+class Link:
+    """One imported issue and the task working on it now."""
+
+    id: int
+    repo: str
+    issue: int
+    first_task: int
+    task_id: int
+    state: str
+    comment_id: int | None
+    shown: str | None
+    history: list[str] = field(default_factory=list)
+    pr: int | None = None
+    branch: str | None = None
+    head_sha: str | None = None
+    ci: str | None = None
+    ci_retries: int = 0
+    review_id: int = 0
+    issue_url: str | None = None
+    pr_url: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for ``--json`` and the dashboard."""
+        return {
+            "issue": self.issue,
+            "issue_url": self.issue_url,
+            "pr_url": self.pr_url,
+            "task": task_ref(self.task_id),
+            "first_task": task_ref(self.first_task),
+            "state": self.state,
+            "shown": self.shown,
+            "pr": self.pr,
+            "ci": self.ci,
+            "ci_retries": self.ci_retries,
+        }
+
+
+def _row(row: Sequence[Any]) -> Link:
+    fields = list(values(row))  # in COLUMNS' order
+    fields[8] = json.loads(fields[8] or "[]")
+    return Link(*fields)
+
+
+@dataclass(frozen=True)
+class NewIssue:
+    """An issue to import: its task and the issue numbers it waits for."""
+
+    issue: int
+    spec: TaskSpec
+    after_issues: tuple[int, ...]
+    url: str | None = None  # the issue's page on GitHub
+    issue_title: str = ""  # as written on GitHub: its task's branch is named from it
+
+
+def import_issues(conn: Conn, ctx: Ctx, repo: str, new: Sequence[NewIssue]) -> dict[int, int]:
+    """Create the tasks of issues not imported yet (one batch: they may wait for each
+    other) and remember issue → task; the issues already known are skipped. Issue → task id.
+
+    Each issue's row is claimed first (``_claim``), so two writers importing the same issue at
+    once make one task: the second waits for the first's row and skips it."""
+    claimed = _claim(conn, ctx, repo, [n.issue for n in new])
+    fresh = [n for n in new if n.issue in claimed]
+    if not fresh:
+        return {}
+    linked = {
+        r["issue"]: r["task_id"]
+        for r in conn.execute("SELECT issue, task_id FROM github_issues WHERE repo = $1", (repo,))
+    }
+    batch = {n.issue for n in fresh}
+    specs = []
+    for item in fresh:
+        after: list[str | int] = [
+            f"issue-{n}" if n in batch else linked[n]
+            for n in item.after_issues
+            if n in batch or n in linked
+        ]
+        spec = item.spec
+        specs.append(
+            TaskSpec(
+                title=spec.title,
+                details=spec.details,
+                priority=spec.priority,
+                role=spec.role,
+                after=tuple(after),
+                ref=f"issue-{item.issue}",
+            )
+        )
+    ids = lifecycle.create_tasks(conn, ctx, specs)
+    made = {}
+    for item, task_id in zip(fresh, ids, strict=True):
+        branch = task_branch(task_ref(task_id), item.issue_title or item.spec.title)
+        work.set_branch(conn, task_id, branch, ctx.now)
+        conn.execute(
+            "UPDATE github_issues SET first_task = $1, task_id = $2, issue_url = $3 "
+            "WHERE repo = $4 AND issue = $5",
+            (task_id, task_id, web_url(item.url), repo, item.issue),
+        )
+        insert_event(
+            conn,
+            ctx.now,
+            "github.imported",
+            f"{task_ref(task_id)} from GitHub issue #{item.issue}",
+            task_id=task_id,
+            actor=ctx.actor,
+            data={"repo": repo, "issue": item.issue},
+        )
+        made[item.issue] = task_id
+    return made
+
+
+def _claim(conn: Conn, ctx: Ctx, repo: str, issues: Sequence[int]) -> set[int]:
+    """The ``issues`` not imported yet, each now held by a row of this transaction (its task
+    filled in by the caller). One statement on the unique ``(repo, issue)``: an issue
+    another writer is importing now waits for that writer's end, then is left out
+    (PostgreSQL); on SQLite the write transaction already holds the whole database."""
+    if not issues:
+        return set()
+    args = Args()
+    rows = ", ".join(
+        f"({args(repo)}, {args(issue)}, 0, 0, {args(ctx.now)}, {args(ctx.now)})" for issue in issues
+    )
+    found = conn.execute(
+        "INSERT INTO github_issues (repo, issue, first_task, task_id, created_at, updated_at) "
+        f"VALUES {rows} ON CONFLICT (repo, issue) DO NOTHING RETURNING issue",
+        args,
+    ).fetchall()
+    return {int(r["issue"]) for r in found}
+
+
+def web_url(url: object) -> str | None:
+    """``url`` when it is an http(s) page address (what GitHub sends as ``html_url``)."""
+    text = str(url or "")
+    ok = text.startswith(("https://", "http://")) and len(text) < 500 and text.isprintable()
+    return text if ok and " " not in text else None
+
+
+def open_links(conn: Conn, repo: str) -> list[Link]:
+    """Every issue swarm still follows on ``repo``, oldest first."""
+    rows = conn.execute(
+        f"SELECT {COLUMNS} FROM github_issues WHERE repo = $1 AND state = $2 ORDER BY id",
+        (repo, OPEN),
+    )
+    return [_row(r) for r in rows]
+
+
+def all_links(conn: Conn, repo: str, limit: int = 200) -> list[Link]:
+    """The newest imported issues of ``repo``."""
+    rows = conn.execute(
+        f"SELECT {COLUMNS} FROM github_issues WHERE repo = $1 ORDER BY id DESC LIMIT $2",
+        (repo, limit),
+    )
+    return [_row(r) for r in rows]
+
+
+def link_by_id(conn: Conn, link_id: int) -> Link | None:
+    """One link by its id."""
+    row = conn.execute(f"SELECT {COLUMNS} FROM github_issues WHERE id = $1", (link_id,)).fetchone()
+    return _row(row) if row is not None else None
+
+
+def current_task(conn: Conn, link: Link) -> Task:
+    """The task working on ``link``'s issue now."""
+    return get_task(conn, link.task_id)
+
+
+def link_of_task(conn: Conn, task_id: int) -> Link | None:
+    """The issue a task (first or follow-up) works on; None for other tasks."""
+    row = conn.execute(
+        f"SELECT {COLUMNS} FROM github_issues WHERE task_id = $1 OR first_task = $2 "
+        "ORDER BY id DESC LIMIT 1",
+        (task_id, task_id),
+    ).fetchone()
+    if row is not None:
+        return _row(row)
+    found = conn.execute(
+        "SELECT data FROM events WHERE kind = 'github.followup' AND task_id = $1 LIMIT 1",
+        (task_id,),
+    ).fetchone()
+    if found is None:
+        return None
+    link_id = json.loads(found["data"])["link"]
+    row = conn.execute(f"SELECT {COLUMNS} FROM github_issues WHERE id = $1", (link_id,)).fetchone()
+    return _row(row) if row is not None else None
+
+
+def change(conn: Conn, link_id: int, now: float, **fields: Any) -> None:
+    """Set some of a link's columns."""
+    unknown = set(fields) - CHANGEABLE
+    if unknown:
+        raise ValueError(f"not a github_issues column: {sorted(unknown)}")
+    if "history" in fields:
+        fields["history"] = json.dumps(fields["history"][-50:])
+    args = Args()
+    sets = ", ".join(f"{name} = {args(value)}" for name, value in fields.items())
+    conn.execute(
+        f"UPDATE github_issues SET {sets}, updated_at = {args(now)} WHERE id = {args(link_id)}",
+        args,
+    )
+
+
+def follow_up(
+    conn: Conn,
+    ctx: Ctx,
+    link: Link,
+    spec: TaskSpec,
+    kind: str,
+    fields: dict[str, Any],
+) -> int:
+    """A task that sends CI failures or review comments back to the agent (``spec.agent``):
+    created, made the issue's current task, with an event saying why."""
+    (task_id,) = lifecycle.create_tasks(conn, ctx, [spec])
+    branch = work.branch_of(conn, link.first_task)
+    if branch is not None:  # the follow-up works on the branch of the PR it fixes
+        work.set_branch(conn, task_id, branch, ctx.now)
+    change(conn, link.id, ctx.now, task_id=task_id, **fields)
+    insert_event(
+        conn,
+        ctx.now,
+        "github.followup",
+        f"{task_ref(task_id)} sends {kind} of PR #{link.pr} back to {spec.agent}",
+        task_id=task_id,
+        agent=spec.agent,
+        actor=ctx.actor,
+        data={"link": link.id, "issue": link.issue, "pr": link.pr, "kind": kind},
+    )
+    return task_id
+
+
+def close_for_issue(conn: Conn, ctx: Ctx, link: Link, why: str) -> bool:
+    """The issue was closed or lost its label: cancel its task (when not finished) with a
+    note saying why, and stop following it. True when a task was cancelled."""
+    task = get_task(conn, link.task_id)
+    cancelled = task.status in (
+        TaskStatus.blocked,
+        TaskStatus.ready,
+        TaskStatus.assigned,
+        TaskStatus.in_progress,
+    )
+    if cancelled:
+        lifecycle.cancel(conn, ctx, task.id)
+    change(conn, link.id, ctx.now, state=CLOSED)
+    insert_event(
+        conn,
+        ctx.now,
+        "github.closed",
+        f"{task.ref} {'cancelled' if cancelled else 'left as it is'}: {why}",
+        task_id=task.id,
+        actor=ctx.actor,
+        data={"issue": link.issue, "why": why},
+    )
+    return cancelled
+
+
+def note(conn: Conn, ctx: Ctx, task_id: int, kind: str, text: str) -> None:
+    """An event on a task's history (a refused push, a CI verdict, an opened PR)."""
+    insert_event(conn, ctx.now, kind, text, task_id=task_id, actor=ctx.actor)
+
+
+# -- CI past its retries: a person chooses (the Discord post's buttons) ----------------------
+
+EXHAUSTED = "exhausted"  # ci: failed past the retries, waiting for a person
+CI_ACTIONS = {"retry": "retry", "takeover": "take over", "close": "close"}
+# what the GitHub loop still has to do on GitHub for a decision (then ``taken`` / closed)
+CI_PENDING = {"takeover": "take-over", "close": "closing"}
+TAKEN = "taken"
+
+
+@dataclass(frozen=True)
+class CiDecision:
+    """What a person chose for a task whose CI failed past its retries."""
+
+    task_id: int
+    action: str  # retry, takeover, close
+    by: str
+    text: str  # one line: what was done
+    followup: int | None = None  # retry: the task that goes back to the agent
+
+
+def exhausted(conn: Conn, ctx: Ctx, link: Link, task_id: int, data: dict[str, Any]) -> None:
+    """CI failed past the retries: the link waits for a person; ``github.ci_exhausted``
+    carries what the Discord post shows and a retry needs (check, log tail, agent)."""
+    change(conn, link.id, ctx.now, ci=EXHAUSTED)
+    insert_event(
+        conn,
+        ctx.now,
+        "github.ci_exhausted",
+        f"CI of PR #{link.pr} failed ({data['check']}) past {data['retries']} retries",
+        task_id=task_id,
+        agent=data.get("agent"),
+        actor=ctx.actor,
+        data={"link": link.id, "issue": link.issue, "pr": link.pr, **data},
+    )
+
+
+def ci_decision(conn: Conn, task_id: int) -> CiDecision | None:
+    """The choice made for ``task_id``'s exhausted CI, if one was."""
+    row = conn.execute(
+        "SELECT actor, text, data FROM events WHERE kind = 'github.ci_decided' AND task_id = $1 "
+        "ORDER BY id LIMIT 1",
+        (task_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    data = json.loads(row["data"] or "{}")
+    return CiDecision(
+        task_id, str(data.get("action")), str(row["actor"]), row["text"], data.get("followup")
+    )
+
+
+def decide_ci(conn: Conn, ctx: Ctx, task_id: int, action: str) -> CiDecision:
+    """Retry, take over or close the PR of a task whose CI failed past its retries, as
+    ``ctx.actor``; once only (a second choice is refused, naming who chose what)."""
+    if action not in CI_ACTIONS:
+        raise ValueError(f"not a CI action: {action!r}")
+    done = ci_decision(conn, task_id)
+    if done is not None:
+        raise InvalidState(
+            f"{task_ref(task_id)}: {CI_ACTIONS.get(done.action, done.action)!r} was already "
+            f"chosen by {done.by}"
+        )
+    link = link_of_task(conn, task_id)
+    started = conn.execute(
+        "SELECT data FROM events WHERE kind = 'github.ci_exhausted' AND task_id = $1 "
+        "ORDER BY id DESC LIMIT 1",
+        (task_id,),
+    ).fetchone()
+    if link is None or link.task_id != task_id or link.ci != EXHAUSTED or started is None:
+        raise InvalidState(f"{task_ref(task_id)}: its CI no longer waits for a person")
+    taken = conn.execute(
+        "UPDATE github_issues SET ci = $1, updated_at = $2 WHERE id = $3 AND task_id = $4 AND "
+        "ci = $5",
+        (CI_PENDING.get(action, "failure"), ctx.now, link.id, task_id, EXHAUSTED),
+    ).rowcount
+    if taken != 1:  # another writer chose in between: say who
+        return decide_ci(conn, ctx, task_id, action)
+    return _apply_ci(conn, ctx, link, action, json.loads(started["data"] or "{}"))
+
+
+def _apply_ci(conn: Conn, ctx: Ctx, link: Link, action: str, data: dict[str, Any]) -> CiDecision:
+    ref, pr = task_ref(link.task_id), f"PR #{link.pr}"
+    followup = None
+    if action == "retry":
+        budget = int(data.get("retries") or 0)
+        check, tail = str(data.get("check") or "CI"), str(data.get("tail") or "")
+        title, details = ci_prompt(ref, link.pr or 0, check, tail, budget)
+        task = get_task(conn, link.task_id)
+        spec = TaskSpec(title=title, details=details, priority=task.priority, agent=data["agent"])
+        fields = {"ci": "failure", "ci_retries": 0, "head_sha": None}
+        followup = follow_up(conn, ctx, link, spec, f"CI failure ({check}), retried", fields)
+        text = f"{ref}: retry chosen by {ctx.actor}: {task_ref(followup)} sends {pr} back to "
+        text += f"{data['agent']} (a fresh budget of {budget} CI retries)"
+    elif action == "takeover":
+        person.take_over(conn, ctx, link.task_id, f"taken over by {ctx.actor}")
+        text = f"{ref}: taken over by {ctx.actor} ({pr} is theirs now; no agent works on it)"
+    else:
+        person.discard(conn, ctx, link.task_id, f"{pr} closed by {ctx.actor}: CI kept failing")
+        text = f"{ref}: {pr} closed and {ref} cancelled by {ctx.actor}"
+    insert_event(
+        conn,
+        ctx.now,
+        "github.ci_decided",
+        text,
+        task_id=link.task_id,
+        actor=ctx.actor,
+        data={"link": link.id, "pr": link.pr, "action": action, "followup": followup},
+    )
+    return CiDecision(link.task_id, action, ctx.actor, text, followup)

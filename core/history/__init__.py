@@ -1,0 +1,1 @@
+"""The event log: queries over it, and retention to a compressed archive."""

@@ -1,0 +1,1 @@
+"""What needs a person, in one queue ("Needs you")."""

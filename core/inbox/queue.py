@@ -1,0 +1,434 @@
+"""What needs a person, in one queue: open questions, permission prompts, gates awaiting
+approval, draft plans, items held from outside and open alerts, oldest first (``swarm
+inbox``, the dashboard's "Needs you" panel, ``GET /api/v1/inbox``).
+
+Each item has a stable reference that names its kind: ``Q-3`` (a question), ``R-7`` (a
+permission request: an agent's prompt), ``T-12`` (a gate: its task), ``P-3`` (a draft plan),
+``H-4`` (held: an outsider's review, an outsider's edit of an issue), ``A-2`` (an alert).
+The actions answer an item in one transaction, by that reference:
+
+- ``reply``: a question (the answer goes to the agent, quoting it);
+- ``approve`` / ``reject``: a gate (its dependents are released / cancelled), a plan (its
+  tasks are created / it is discarded), a held item (accepted: it reaches the agent /
+  dropped) or a prompt. A prompt's ``approve`` chooses its first option (Claude Code lists
+  "Yes" first) and ``reject`` its last ("No"); ``option`` chooses any option by its key;
+- an alert is not answered: it clears itself when its condition ends.
+
+An item already decided is refused with one line naming who decided; every answer is a
+person's: an actor that is a configured agent is refused (``Ctx.require_person``).
+
+The queue shows at most ``TEXT_LIMIT`` characters of an item: its head and its tail, with a
+line between them saying how much was cut (the end of a command is never what is hidden);
+``show`` gives one item whole (a prompt also once it was decided or closed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.agents import alerts
+from core.context import Ctx
+from core.dialogs import permissions as prompts
+from core.errors import InvalidInput, InvalidState, NotFound
+from core.formats.text import head_tail, one_line
+from core.models import BlockedOn, task_ref
+from core.planning import store as plans
+from core.planning.model import plan_ref
+from core.questions import asking as questions
+from core.store.conn import Conn, values
+from core.tasks import held
+from core.workflows import runs
+
+QUESTION, PROMPT, GATE, PLAN, ALERT = "question", "prompt", "gate", "plan", "alert"
+HELD = "held"
+KIND_OF_PREFIX = {"Q": QUESTION, "R": PROMPT, "T": GATE, "P": PLAN, "H": HELD, "A": ALERT}
+PREFIX_OF_KIND = {kind: prefix for prefix, kind in KIND_OF_PREFIX.items()}
+REF_HELP = "Q-3 (question), R-7 (prompt), T-12 (gate), P-3 (plan), H-4 (held) or A-2 (alert)"
+TEXT_LIMIT = 1000  # characters of an item's text in the queue (the whole text: `show` it)
+ALERT_HINT = "clears itself when its condition ends (see swarm alerts)"
+
+
+@dataclass(frozen=True)
+class Need:
+    """One thing that waits for a person.
+
+    ``concerns``: who or what it is about (an agent, a campaign, who drafted a plan);
+    ``actions``: what answers it (``reply``, ``approve``, ``reject``, ``decide``);
+    ``options``: a prompt's choices (``decide`` takes one of their keys).
+    """
+
+    ref: str
+    kind: str
+    text: str
+    since: float
+    concerns: str
+    agent: str | None = None
+    task: str | None = None
+    actions: tuple[str, ...] = ()
+    options: tuple[prompts.PromptOption, ...] = ()
+    hint: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict (``swarm inbox --json``, ``GET /api/v1/inbox``)."""
+        return {
+            "ref": self.ref,
+            "kind": self.kind,
+            "text": self.text,
+            "since": self.since,
+            "concerns": self.concerns,
+            "agent": self.agent,
+            "task": self.task,
+            "actions": list(self.actions),
+            "options": [{"key": o.key, "label": o.label} for o in self.options],
+            "hint": self.hint,
+            **self.extra,
+        }
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What an action did, in one line (``swarm approve``, the REST API, the dashboard)."""
+
+    ref: str
+    kind: str
+    action: str
+    text: str
+    by: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict."""
+        return {
+            "ref": self.ref,
+            "kind": self.kind,
+            "action": self.action,
+            "text": self.text,
+            "by": self.by,
+            **self.detail,
+        }
+
+
+# -- the queue ----------------------------------------------------------------------------
+
+
+def needs(conn: Conn, whole: bool = False) -> list[Need]:
+    """Everything that waits for a person, oldest first (``whole``: texts not cut)."""
+    found = [
+        *_questions(conn, whole),
+        *_prompts(conn, whole),
+        *_gates(conn, whole),
+        *_plans(conn, whole),
+        *_held(conn, whole),
+        *_alerts(conn, whole),
+    ]
+    return sorted(found, key=lambda n: (n.since, n.kind, n.ref))
+
+
+def show(conn: Conn, ref: str) -> Need:
+    """One item with its whole text: a prompt in any state (with how it ended), any other
+    item while it waits; NotFound otherwise."""
+    kind, number = parse(ref)
+    if kind == PROMPT:
+        return _prompt_need(_get_prompt(conn, number), True)
+    wanted = f"{PREFIX_OF_KIND[kind]}-{number}"
+    for need in needs(conn, whole=True):
+        if need.ref == wanted:
+            return need
+    raise NotFound(f"{wanted} does not wait for a person: swarm inbox lists what does")
+
+
+def count(conn: Conn) -> int:
+    """How many items wait (the dashboard's badge)."""
+    return len(needs(conn))
+
+
+def _text(text: str, ref: str, whole: bool) -> str:
+    """The item's text: whole, or its head and tail with a mark of what was cut."""
+    text = text.strip()
+    return text if whole else head_tail(text, TEXT_LIMIT, f": see it all: swarm inbox show {ref}")
+
+
+def _questions(conn: Conn, whole: bool) -> list[Need]:
+    out = []
+    for q in questions.open_questions(conn):
+        ref = task_ref(q.task_id)
+        out.append(
+            Need(
+                ref=f"Q-{q.id}",
+                kind=QUESTION,
+                text=_text(q.text, f"Q-{q.id}", whole),
+                since=q.asked_at,
+                concerns=f"{q.agent or q.asked_by} on {ref}",
+                agent=q.agent,
+                task=ref,
+                actions=("reply",),
+                extra={"asked_by": q.asked_by},
+            )
+        )
+    return out
+
+
+def _prompts(conn: Conn, whole: bool) -> list[Need]:
+    return [_prompt_need(p, whole) for p in prompts.open_prompts(conn)]
+
+
+def _prompt_need(p: prompts.Prompt, whole: bool) -> Need:
+    """A prompt as an item: answerable while open, else how it ended (``show``)."""
+    ref = prompt_ref(p.id)
+    task = task_ref(p.task_id) if p.task_id is not None else None
+    ended = ""
+    if p.decided_at is not None:
+        ended = f"answered {p.decision!r} by {p.decided_by}"
+    elif p.closed_at is not None:
+        ended = f"closed without a decision: {p.closed_why}"
+    return Need(
+        ref=ref,
+        kind=PROMPT,
+        text=_text(p.text, ref, whole),
+        since=p.opened_at,
+        concerns=p.agent + (f" on {task}" if task else ""),
+        agent=p.agent,
+        task=task,
+        actions=() if ended else ("approve", "reject", "decide"),
+        options=p.options,
+        hint=ended,
+        extra={
+            "source": p.source.value,
+            "prompt": p.id,
+            "length": len(p.text.strip()),
+            "cut": not whole and len(p.text.strip()) > TEXT_LIMIT,
+        },
+    )
+
+
+def _gates(conn: Conn, whole: bool) -> list[Need]:
+    rows = conn.execute(
+        "SELECT id, title, updated_at, campaign_id, (SELECT count(*) FROM task_deps d "
+        "WHERE d.dep_id = tasks.id) AS waiting FROM tasks WHERE kind = 'gate' "
+        "AND status = 'blocked' AND blocked_on = $1 ORDER BY id",
+        (BlockedOn.gate.value,),
+    ).fetchall()
+    out = []
+    for task_id, title, updated_at, campaign_id, waiting in map(values, rows):
+        where = f"campaign C-{campaign_id}" if campaign_id is not None else "a gate"
+        out.append(
+            Need(
+                ref=task_ref(task_id),
+                kind=GATE,
+                text=_text(title, task_ref(task_id), whole),
+                since=float(updated_at),
+                concerns=f"{where}; {waiting} task(s) wait for it",
+                task=task_ref(task_id),
+                actions=("approve", "reject"),
+            )
+        )
+    return out
+
+
+def _plans(conn: Conn, whole: bool) -> list[Need]:
+    out = []
+    for plan in reversed(plans.list_plans(conn, "draft", 1000)):
+        out.append(
+            Need(
+                ref=plan.ref,
+                kind=PLAN,
+                text=_text(plan.summary or plan.goal, plan.ref, whole),
+                since=plan.created_at,
+                concerns=f"drafted for {plan.created_by}: {len(plan.items)} task(s)",
+                actions=("approve", "reject"),
+                extra={"goal": plan.goal},
+            )
+        )
+    return out
+
+
+def _held(conn: Conn, whole: bool) -> list[Need]:
+    return [
+        Need(
+            ref=item.ref,
+            kind=HELD,
+            text=_text(item.text, item.ref, whole),
+            since=item.opened_at,
+            concerns=f"{item.source} {item.kind}" + (f" for {item.agent}" if item.agent else ""),
+            agent=item.agent,
+            task=task_ref(item.task_id) if item.task_id is not None else None,
+            actions=("approve", "reject"),
+            hint=f"approve: {item.data.get('on_accept', 'accept it')}; "
+            f"reject: {item.data.get('on_reject', 'drop it')}",
+            extra={"source": item.source, "held": item.kind},
+        )
+        for item in held.waiting(conn)
+    ]
+
+
+def _alerts(conn: Conn, whole: bool) -> list[Need]:
+    return [
+        Need(
+            ref=f"A-{a.id}",
+            kind=ALERT,
+            text=_text(a.text, f"A-{a.id}", whole),
+            since=a.opened_at,
+            concerns=a.agent,
+            agent=a.agent,
+            hint=ALERT_HINT,
+            extra={"alert": a.kind},
+        )
+        for a in reversed(alerts.list_alerts(conn, limit=1000))
+    ]
+
+
+# -- references ---------------------------------------------------------------------------
+
+
+def prompt_ref(prompt_id: int) -> str:
+    """``R-7``: a permission request (an agent's prompt)."""
+    return f"R-{prompt_id}"
+
+
+def parse(ref: str) -> tuple[str, int]:
+    """``Q-3`` → (``question``, 3); NotFound naming the forms for anything else."""
+    text = ref.strip()
+    prefix, _, number = text.partition("-")
+    kind = KIND_OF_PREFIX.get(prefix.upper())
+    if kind is None or not (number.isascii() and number.isdigit()) or len(number) > 18:
+        raise NotFound(f"unknown item {one_line(ref)!r}: items look like {REF_HELP}")
+    return kind, int(number)
+
+
+# -- answering ----------------------------------------------------------------------------
+
+
+def reply(conn: Conn, ctx: Ctx, ref: str, text: str) -> questions.Question:
+    """Answer question ``Q-3`` (or a task's oldest open question: ``T-3``, ``3``)."""
+    ctx.require_person("answering a question")
+    kind, number = parse(f"T-{ref.strip()}" if ref.strip().isdigit() else ref)
+    if kind == GATE:  # T-3: the task's oldest open question, as `swarm reply T-3` always did
+        return questions.answer(conn, ctx, number, text)
+    if kind == QUESTION:
+        return questions.answer_one(conn, ctx, number, text)
+    raise InvalidInput(f"{ref.strip().upper()} is a {kind}: only a question takes a reply")
+
+
+def approve(conn: Conn, ctx: Ctx, ref: str, option: str | None = None, note: str = "") -> Answered:
+    """Approve a gate or a plan, or choose a prompt's first option (or ``option``)."""
+    return _decide(conn, ctx, ref, "approve", option, note)
+
+
+def reject(conn: Conn, ctx: Ctx, ref: str, option: str | None = None, note: str = "") -> Answered:
+    """Reject a gate or a plan, or choose a prompt's last option (or ``option``)."""
+    return _decide(conn, ctx, ref, "reject", option, note)
+
+
+def decide_prompt(conn: Conn, ctx: Ctx, prompt_id: int, key: str) -> Answered:
+    """Choose option ``key`` of prompt ``prompt_id`` (once)."""
+    ctx.require_person("answering a permission prompt")
+    _refuse_decided(_get_prompt(conn, prompt_id))
+    decided = prompts.decide(conn, ctx, prompt_id, key)
+    label = decided.option(decided.decision or key).label
+    return Answered(
+        prompt_ref(prompt_id),
+        PROMPT,
+        "decide",
+        f"{prompt_ref(prompt_id)}: {label!r} chosen for {decided.agent}",
+        ctx.actor,
+        {"agent": decided.agent, "decision": decided.decision, "label": label},
+    )
+
+
+def _get_prompt(conn: Conn, prompt_id: int) -> prompts.Prompt:
+    try:
+        return prompts.get_prompt(conn, prompt_id)
+    except NotFound:
+        raise NotFound(f"unknown prompt {prompt_ref(prompt_id)}") from None
+
+
+def _refuse_decided(prompt: prompts.Prompt) -> None:
+    """A decided or closed prompt is refused before its options are read (a wrong key on a
+    decided prompt still says who decided it)."""
+    ref = prompt_ref(prompt.id)
+    if prompt.decided_at is not None:
+        raise InvalidState(f"{ref} was already answered {prompt.decision!r} by {prompt.decided_by}")
+    if prompt.closed_at is not None:
+        raise InvalidState(f"{ref} is closed: {prompt.closed_why}")
+
+
+def _decide(conn: Conn, ctx: Ctx, ref: str, action: str, option: str | None, note: str) -> Answered:
+    kind, number = parse(ref)
+    ctx.require_person(f"{action} of {ref.strip().upper()}")
+    handler = _DECIDERS.get(kind)
+    if handler is None:
+        shown = ref.strip().upper()
+        if kind == ALERT:
+            raise InvalidInput(f"{shown} is an alert: nothing to {action}; it {ALERT_HINT}")
+        raise InvalidInput(f"{shown} is a question: answer it with swarm reply {shown} TEXT")
+    if option is not None and kind != PROMPT:
+        raise InvalidInput(f"--option is for a prompt (R-7); {ref.strip().upper()} is a {kind}")
+    if note.strip() and kind != GATE:
+        raise InvalidInput(f"a note is kept for a gate (T-12); {ref.strip().upper()} is a {kind}")
+    return handler(conn, ctx, number, action, option, note)
+
+
+def _gate(conn: Conn, ctx: Ctx, task_id: int, action: str, _: str | None, note: str) -> Answered:
+    ref = task_ref(task_id)
+    if action == "approve":
+        runs.approve(conn, ctx, task_id, note)
+        return Answered(ref, GATE, action, f"{ref} approved", ctx.actor)
+    cancelled = runs.reject(conn, ctx, task_id, note)
+    shown = ", ".join(task_ref(i) for i in cancelled) or "nothing else"
+    return Answered(
+        ref,
+        GATE,
+        action,
+        f"{ref} rejected; cancelled {shown}",
+        ctx.actor,
+        {"cancelled": [task_ref(i) for i in cancelled]},
+    )
+
+
+def _plan(conn: Conn, ctx: Ctx, plan_id: int, action: str, _: str | None, note: str) -> Answered:
+    ref = plan_ref(plan_id)
+    if action == "approve":
+        ids = plans.approve_plan(conn, ctx, plan_id)
+        refs = [task_ref(i) for i in ids]
+        text = f"{ref} approved: {len(ids)} task(s) created ({', '.join(refs)})"
+        return Answered(ref, PLAN, action, text, ctx.actor, {"tasks": refs})
+    plans.discard_plan(conn, ctx, plan_id)
+    return Answered(ref, PLAN, action, f"{ref} discarded: nothing was created", ctx.actor)
+
+
+def _prompt(
+    conn: Conn,
+    ctx: Ctx,
+    prompt_id: int,
+    action: str,
+    option: str | None,
+    _: str,
+) -> Answered:
+    prompt = _get_prompt(conn, prompt_id)
+    _refuse_decided(prompt)
+    if option is None:
+        if action == "reject" and len(prompt.options) < 2:
+            raise InvalidInput(
+                f"{prompt_ref(prompt_id)} has one option only: approve it or choose --option"
+            )
+        option = (prompt.options[0] if action == "approve" else prompt.options[-1]).key
+    answered = decide_prompt(conn, ctx, prompt_id, option)
+    return Answered(answered.ref, PROMPT, action, answered.text, ctx.actor, answered.detail)
+
+
+def _held_item(conn: Conn, ctx: Ctx, held_id: int, action: str, _: str | None, __: str) -> Answered:
+    item = held.decide(conn, ctx, held_id, action == "approve")
+    what = str(item.data.get("on_accept" if action == "approve" else "on_reject") or "")
+    text = f"{item.ref} {item.decision} by {ctx.actor}" + (f": {what}" if what else "")
+    return Answered(item.ref, HELD, action, text, ctx.actor, {"decision": item.decision})
+
+
+_DECIDERS: dict[str, Callable[[Conn, Ctx, int, str, str | None, str], Answered]] = {
+    GATE: _gate,
+    PLAN: _plan,
+    HELD: _held_item,
+    PROMPT: _prompt,
+}

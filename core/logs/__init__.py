@@ -1,0 +1,1 @@
+"""Logging for every entry point: set-up, redaction and the folding of repeats."""

@@ -1,0 +1,1 @@
+"""The front ends' live posts (one message per task) and their cursor."""

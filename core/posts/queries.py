@@ -1,0 +1,233 @@
+"""Where a front end's live posts are: one message (and thread) per task or message.
+
+The Discord notifier edits a task's message in place as its state changes; the ids it needs
+after a restart live in the ``posts`` table, saved in the same transaction as its cursor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.agents.alerts import clear_alert, open_alert
+from core.context import Ctx
+from core.formats.jsonshape import iso_utc
+from core.history.events import EventFilter, find_events
+from core.models import Event, task_ref
+from core.store.conn import Conn
+from core.store.tables import insert_event, set_cursor
+
+
+@dataclass(frozen=True)
+class Post:
+    """A live post: ``key`` is ``task:3``, ``message:5`` or ``campaign:2``; ``shown`` what
+    it shows now; ``channel_id`` where it is when not in the notifier's channel."""
+
+    key: str
+    message_id: int
+    thread_id: int | None = None
+    note: str | None = None
+    shown: str | None = None
+    channel_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a message's deliveries have got."""
+
+    delivered: int
+    failed: int
+    total: int
+
+
+def get_post(conn: Conn, key: str) -> Post | None:
+    """The post stored under ``key``, if any."""
+    row = conn.execute(
+        "SELECT key, message_id, thread_id, note, shown, channel_id FROM posts WHERE key = $1",
+        (key,),
+    ).fetchone()
+    if row is None:
+        return None
+    return Post(
+        row["key"],
+        int(row["message_id"]),
+        row["thread_id"],
+        row["note"],
+        row["shown"],
+        row["channel_id"],
+    )
+
+
+def keep_post(conn: Conn, post: Post) -> None:
+    """Store ``post`` (replacing the one under its key)."""
+    conn.execute(
+        "INSERT INTO posts (key, message_id, thread_id, note, shown, channel_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT(key) DO UPDATE SET "
+        "message_id = excluded.message_id, thread_id = excluded.thread_id, "
+        "note = excluded.note, shown = excluded.shown, channel_id = excluded.channel_id",
+        (post.key, post.message_id, post.thread_id, post.note, post.shown, post.channel_id),
+    )
+
+
+def drop_post(conn: Conn, key: str) -> None:
+    """Forget the post under ``key`` (its message is gone)."""
+    conn.execute("DELETE FROM posts WHERE key = $1", (key,))
+
+
+def save_post(conn: Conn, post: Post, consumer: str, cursor: int) -> None:
+    """Store ``post`` and advance ``consumer``'s cursor (one transaction: the caller's)."""
+    keep_post(conn, post)
+    set_cursor(conn, consumer, cursor)
+
+
+def task_of_thread(conn: Conn, channel_id: int) -> int | None:
+    """The task whose thread (or message) has this id, if any."""
+    row = conn.execute(
+        "SELECT key FROM posts WHERE key LIKE 'task:%' AND (thread_id = $1 OR message_id = $2)",
+        (channel_id, channel_id),
+    ).fetchone()
+    return int(row["key"].removeprefix("task:")) if row else None
+
+
+def message_progress(conn: Conn, message_id: int) -> Progress:
+    """Delivered, failed and total deliveries of one message."""
+    row = conn.execute(
+        "SELECT COUNT(*) FILTER (WHERE state = 'delivered') AS delivered, "
+        "COUNT(*) FILTER (WHERE state = 'failed') AS failed, "
+        "COUNT(*) AS total FROM deliveries WHERE message_id = $1",
+        (message_id,),
+    ).fetchone()
+    return Progress(int(row["delivered"]), int(row["failed"]), int(row["total"]))
+
+
+# -- the notifier's failures, per loop (its consumer's row in event_cursors) -----------------
+
+POST_FAILED = "post_failed"  # the alert kind of a loop whose post Discord refused for good
+
+
+@dataclass(frozen=True)
+class LoopHealth:
+    """How one notifier loop is doing: ``behind_s``, the age of the oldest event it has not
+    handled yet (0 when it has caught up); failures tried again, posts skipped (refused for
+    good) and live messages posted anew (theirs was gone); the last failure."""
+
+    consumer: str
+    cursor: int
+    behind_s: float
+    retried: int
+    skipped: int
+    reposted: int
+    last_error: str | None
+    last_error_at: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for ``swarm status --json``."""
+        return {
+            "loop": self.consumer,
+            "cursor": self.cursor,
+            "behind_s": round(self.behind_s, 1),
+            "retried": self.retried,
+            "skipped": self.skipped,
+            "reposted": self.reposted,
+            "last_error": self.last_error,
+            "last_error_at": iso_utc(self.last_error_at) if self.last_error_at else None,
+        }
+
+
+def loop_health(
+    conn: Conn, consumer: str, kinds: tuple[str, ...], now: float, fallback: int = 0
+) -> LoopHealth | None:
+    """``consumer``'s health, reading the events of ``kinds`` (all: empty) after its cursor
+    (``fallback`` while it has none); None when it never ran."""
+    row = conn.execute("SELECT * FROM event_cursors WHERE consumer = $1", (consumer,)).fetchone()
+    if row is None and not fallback:
+        return None
+    cursor = (int(row["last_id"]) if row else 0) or fallback
+    oldest = find_events(conn, EventFilter(kinds=kinds), after_id=cursor, limit=1)
+    return LoopHealth(
+        consumer,
+        cursor,
+        max(0.0, now - oldest[0].ts) if oldest else 0.0,
+        int(row["retried"]) if row else 0,
+        int(row["skipped"]) if row else 0,
+        int(row["reposted"]) if row else 0,
+        row["last_error"] if row else None,
+        row["last_error_at"] if row else None,
+    )
+
+
+def note_retry(conn: Conn, ctx: Ctx, consumer: str, error: str) -> None:
+    """A failure the loop tries again (Discord down, a lost connection): counted, kept."""
+    _count(conn, ctx, consumer, "retried", error)
+
+
+def note_reposted(conn: Conn, ctx: Ctx, consumer: str, key: str, event: Event, error: str) -> None:
+    """The live post under ``key`` is gone (or refused for good): forgotten, to be posted
+    anew; counted and written as a ``discord.reposted`` event."""
+    drop_post(conn, key)
+    _count(conn, ctx, consumer, "reposted", error)
+    text = f"Discord: {post_name(key)} was gone: {error}; posted anew"
+    insert_event(
+        conn,
+        ctx.now,
+        "discord.reposted",
+        text,
+        task_id=event.task_id,
+        actor=ctx.actor,
+        data={"loop": consumer, "post": key, "event": event.id, "error": error},
+    )
+
+
+def note_skipped(conn: Conn, ctx: Ctx, consumer: str, event: Event, error: str) -> bool:
+    """Discord refused the post of ``event`` for good: the loop moves past it, counted,
+    written as a ``discord.post_failed`` event, and the loop's alert opened (True when it
+    was opened now)."""
+    set_cursor(conn, consumer, event.id)
+    _count(conn, ctx, consumer, "skipped", error)
+    text = f"Discord refused the post of {_what(event)} for good: {error}; skipped"
+    data = {"loop": consumer, "event": event.id, "kind": event.kind, "error": error}
+    insert_event(
+        conn,
+        ctx.now,
+        "discord.post_failed",
+        text,
+        task_id=event.task_id,
+        actor=ctx.actor,
+        data=data,
+    )
+    return open_alert(conn, ctx, consumer, POST_FAILED, text, event.task_id)
+
+
+def posts_get_through(conn: Conn, ctx: Ctx, consumer: str) -> bool:
+    """Clear the loop's alert, if open: its posts get through again."""
+    return clear_alert(conn, ctx, consumer, POST_FAILED, "Discord takes the posts again")
+
+
+def post_name(key: str) -> str:
+    """``T-3's card`` for the post under ``task:3`` (the key itself when unknown)."""
+    kind, _, number = key.partition(":")
+    names = {
+        "task": f"T-{number}'s card",
+        "prompt": f"R-{number}'s post",
+        "github-ci": f"T-{number}'s CI post",
+        "message": f"the line of message {number}",
+    }
+    return names.get(kind, key)
+
+
+def _what(event: Event) -> str:
+    ref = f", {task_ref(event.task_id)}" if event.task_id is not None else ""
+    return f"event {event.id} ({event.kind}{ref})"
+
+
+def _count(conn: Conn, ctx: Ctx, consumer: str, column: str, error: str) -> None:
+    conn.execute(
+        "INSERT INTO event_cursors (consumer, last_id) VALUES ($1, 0) "
+        "ON CONFLICT(consumer) DO NOTHING",
+        (consumer,),
+    )
+    conn.execute(
+        f"UPDATE event_cursors SET {column} = {column} + 1, last_error = $1, "
+        "last_error_at = $2 WHERE consumer = $3",
+        (error, ctx.now, consumer),
+    )

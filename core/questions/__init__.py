@@ -1,0 +1,1 @@
+"""Agents ask about their task and people answer."""

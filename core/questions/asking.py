@@ -1,0 +1,238 @@
+"""Agents ask about their task and people answer: ``swarm ask``, ``swarm reply``, ``/reply``.
+
+A question marks its task "waiting for an answer" until it is answered; the answer goes to
+the agent like any message (its window or inbox), quoting the question. Both are events of
+the task (``task.asked``, ``task.answered``), so they are in its history and its thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.context import Ctx
+from core.errors import InvalidState, NotFound
+from core.formats.text import shorten
+from core.models import ACTIVE, task_ref
+from core.store.conn import Conn
+from core.store.tables import get_task, insert_event
+from core.tasks import messages
+
+ANSWER_HOLD_S = 5.0  # an answer waits this long for ``swarm ask --wait`` to print it instead
+PRINTED = "printed by swarm ask --wait"
+COLUMNS = "id, task_id, agent_id, text, asked_by, asked_at, answer, answered_by, answered_at"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question about a task, answered or not."""
+
+    id: int
+    task_id: int
+    agent: str | None
+    text: str
+    asked_by: str
+    asked_at: float
+    answer: str | None = None
+    answered_by: str | None = None
+    answered_at: float | None = None
+
+    @property
+    def open(self) -> bool:
+        """Still waiting for an answer."""
+        return self.answered_at is None
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict (``task show --json``, ``task list --json``)."""
+        return {
+            "id": self.id,
+            "task": task_ref(self.task_id),
+            "agent": self.agent,
+            "text": self.text,
+            "asked_by": self.asked_by,
+            "asked_at": self.asked_at,
+            "answer": self.answer,
+            "answered_by": self.answered_by,
+            "answered_at": self.answered_at,
+        }
+
+
+def _row(row: Any) -> Question:
+    return Question(
+        id=int(row["id"]),
+        task_id=int(row["task_id"]),
+        agent=row["agent_id"],
+        text=row["text"],
+        asked_by=row["asked_by"],
+        asked_at=float(row["asked_at"]),
+        answer=row["answer"],
+        answered_by=row["answered_by"],
+        answered_at=row["answered_at"],
+    )
+
+
+def ask(conn: Conn, ctx: Ctx, task_id: int, text: str) -> Question:
+    """Record a question on an active task (by its agent, or a person for it)."""
+    task = get_task(conn, task_id)
+    if task.status not in ACTIVE:
+        raise InvalidState(
+            f"{task.ref} is {task.status.value}: only an assigned or "
+            "in-progress task can have questions"
+        )
+    text = ctx.check_text(text, "question")
+    by, data = ctx.report_by(task.ref, task.agent, False)
+    cur = conn.execute(
+        "INSERT INTO questions (task_id, agent_id, text, asked_by, asked_at) "
+        "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        (task_id, task.agent, text, ctx.actor, ctx.now),
+    )
+    question_id = int(cur.fetchone()["id"])
+    insert_event(
+        conn,
+        ctx.now,
+        "task.asked",
+        f"{task.ref} question from {task.agent}{by}: {_brief(text)}",
+        task_id=task_id,
+        agent=task.agent,
+        actor=ctx.actor,
+        data={**(data or {}), "question": question_id},
+    )
+    return get_question(conn, question_id)
+
+
+def answer(conn: Conn, ctx: Ctx, task_id: int, text: str) -> Question:
+    """Answer the task's oldest open question and send the answer to its agent."""
+    question = oldest_open(conn, task_id)
+    if question is None:
+        raise InvalidState(f"{task_ref(task_id)} has no open question")
+    return _answer(conn, ctx, question, text)
+
+
+def answer_one(conn: Conn, ctx: Ctx, question_id: int, text: str) -> Question:
+    """Answer question ``question_id`` (``Q-3``), once, and send the answer to its agent."""
+    question = get_question(conn, question_id)
+    if not question.open:
+        raise InvalidState(f"Q-{question_id} was already answered by {question.answered_by}")
+    return _answer(conn, ctx, question, text)
+
+
+def _answer(conn: Conn, ctx: Ctx, question: Question, text: str) -> Question:
+    task_id = question.task_id
+    text = ctx.check_text(text, "answer")
+    updated = conn.execute(
+        "UPDATE questions SET answer = $1, answered_by = $2, answered_at = $3 "
+        "WHERE id = $4 AND answered_at IS NULL",
+        (text, ctx.actor, ctx.now, question.id),
+    ).rowcount
+    if updated != 1:  # answered by another writer in between
+        by = get_question(conn, question.id).answered_by
+        raise InvalidState(f"Q-{question.id} was already answered by {by}")
+    ref = task_ref(task_id)
+    if question.agent:
+        message_id = messages.queue(
+            conn,
+            ctx,
+            [question.agent],
+            answer_text(ref, question.text, ctx.actor, text),
+            target=f"{messages.NOTE_TARGET}{question.agent}",
+            task_id=task_id,
+        )
+        conn.execute(  # held: an asker waiting in its terminal prints it and takes it back
+            "UPDATE deliveries SET not_before = $1 WHERE message_id = $2",
+            (ctx.now + ANSWER_HOLD_S, message_id),
+        )
+    insert_event(
+        conn,
+        ctx.now,
+        "task.answered",
+        f"{ref} answered by {ctx.actor}: {_brief(text)}",
+        task_id=task_id,
+        agent=question.agent,
+        actor=ctx.actor,
+        data={"question": question.id},
+    )
+    return get_question(conn, question.id)
+
+
+def answer_text(ref: str, question: str, by: str, answer: str) -> str:
+    """What the agent receives: the question in brief, then the answer quoted as written."""
+    quoted = "\n".join(f"> {line}" for line in answer.splitlines() or [""])
+    return f"Answer from {by} to your question on {ref} ({_brief(question)}), quoted:\n{quoted}"
+
+
+def take_answer(conn: Conn, ctx: Ctx, question_id: int) -> bool:
+    """``swarm ask --wait`` printed the answer: its delivery, if still held, is not sent.
+    True when it was taken back (False: already on its way, or no agent to send it to)."""
+    question = get_question(conn, question_id)
+    rows = conn.execute(
+        "SELECT d.id FROM deliveries d JOIN messages m ON m.id = d.message_id "
+        "WHERE m.task_id = $1 AND m.target = $2 AND m.created_at = $3 AND d.state = 'queued'",
+        (question.task_id, f"{messages.NOTE_TARGET}{question.agent}", question.answered_at),
+    ).fetchall()
+    for delivery_id in (r["id"] for r in rows):
+        conn.execute(
+            "UPDATE deliveries SET state = 'failed', reason = $1, deferred = 0, updated_at = $2 "
+            "WHERE id = $3",
+            (PRINTED, ctx.now, delivery_id),
+        )
+        insert_event(
+            conn,
+            ctx.now,
+            "delivery.superseded",
+            f"{task_ref(question.task_id)} answer to {question.agent} not pasted: {PRINTED}",
+            task_id=question.task_id,
+            agent=question.agent,
+            actor=ctx.actor,
+            data={"delivery": delivery_id, "question": question_id},
+        )
+    return bool(rows)
+
+
+def _brief(text: str) -> str:
+    """Text for an event line: one line, at most 300 characters."""
+    return shorten(" ".join(text.split()), 300)
+
+
+def get_question(conn: Conn, question_id: int) -> Question:
+    """A question by id; NotFound otherwise."""
+    row = conn.execute(f"SELECT {COLUMNS} FROM questions WHERE id = $1", (question_id,))
+    found = row.fetchone()
+    if found is None:
+        raise NotFound(f"unknown question Q-{question_id}")
+    return _row(found)
+
+
+def oldest_open(conn: Conn, task_id: int) -> Question | None:
+    """The task's oldest unanswered question, if any."""
+    get_task(conn, task_id)  # NotFound for an unknown task
+    row = conn.execute(
+        f"SELECT {COLUMNS} FROM questions WHERE task_id = $1 AND answered_at IS "
+        "NULL ORDER BY id LIMIT 1",
+        (task_id,),
+    ).fetchone()
+    return _row(row) if row else None
+
+
+def open_on_active(conn: Conn) -> dict[int, Question]:
+    """The oldest unanswered question of every assigned or in-progress task, by task id
+    (what the task lists, cards and boards show as "waiting for an answer")."""
+    rows = conn.execute(
+        f"SELECT {', '.join('q.' + c for c in COLUMNS.split(', '))} FROM questions q "
+        "JOIN tasks t ON t.id = q.task_id WHERE q.answered_at IS NULL "
+        "AND t.status IN ('assigned', 'in_progress') ORDER BY q.id"
+    ).fetchall()
+    found: dict[int, Question] = {}
+    for row in rows:
+        question = _row(row)
+        found.setdefault(question.task_id, question)
+    return found
+
+
+def open_questions(conn: Conn) -> list[Question]:
+    """Every unanswered question of an assigned or in-progress task, oldest first."""
+    rows = conn.execute(
+        f"SELECT {', '.join('q.' + c for c in COLUMNS.split(', '))} FROM questions q "
+        "JOIN tasks t ON t.id = q.task_id WHERE q.answered_at IS NULL "
+        "AND t.status IN ('assigned', 'in_progress') ORDER BY q.id"
+    ).fetchall()
+    return [_row(row) for row in rows]

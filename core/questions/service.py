@@ -1,0 +1,38 @@
+"""Agents' questions on their tasks and the answers, as the front ends ask for them."""
+
+from __future__ import annotations
+
+from core.models import parse_task_ref
+from core.questions import asking as questions
+from core.store.access import StoreAccess
+
+
+class QuestionBook:
+    """Ask, answer and look up questions (``service.questions``)."""
+
+    def __init__(self, access: StoreAccess) -> None:
+        self.access = access
+
+    async def ask(self, ref: str | int, text: str, actor: str) -> questions.Question:
+        """The task's agent asks a question: the task waits for an answer."""
+        return await self.access.write(actor, questions.ask, parse_task_ref(ref), text)
+
+    async def reply(self, ref: str | int, text: str, actor: str) -> questions.Question:
+        """Answer the task's oldest open question; the answer goes to its agent."""
+        return await self.access.write(actor, questions.answer, parse_task_ref(ref), text)
+
+    async def open_question(self, ref: str | int) -> questions.Question | None:
+        """The task's oldest unanswered question, if any."""
+        return await self.access.db.read(questions.oldest_open, parse_task_ref(ref))
+
+    async def open_questions(self) -> dict[int, questions.Question]:
+        """The oldest unanswered question of each active task, by task id."""
+        return await self.access.db.read(questions.open_on_active)
+
+    async def question(self, question_id: int) -> questions.Question:
+        """One question by id."""
+        return await self.access.db.read(questions.get_question, question_id)
+
+    async def take_answer(self, question_id: int, actor: str) -> bool:
+        """The asker printed the answer (``ask --wait``): do not paste it too, if not sent."""
+        return await self.access.write(actor, questions.take_answer, question_id)

@@ -1,0 +1,1 @@
+"""File reservations: patterns, rows, reserving and releasing, the service."""

@@ -1,0 +1,186 @@
+"""File reservations' rows (``reservations``): functions of a connection, like the rest of
+the store. Which patterns overlap is decided above (``core.reservations.patterns``).
+
+A row is live while it has not expired (``expires_at``, a TTL) and, when it was taken for a
+task, while its agent still holds that task (assigned or in progress): checks read only
+live rows, so a task that ended by a path that did not release them frees them anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.formats.timetext import local_text
+from core.models import task_ref
+from core.store.conn import Conn
+
+COLUMNS = "r.id, r.agent, r.task_id, r.pattern, r.exclusive, r.created_at, r.expires_at"
+# ``now`` is always the statement's first parameter ($1).
+LIVE = (
+    "(r.expires_at IS NULL OR r.expires_at > $1) AND (r.task_id IS NULL OR EXISTS ("
+    "SELECT 1 FROM tasks t WHERE t.id = r.task_id AND t.assignee = r.agent "
+    "AND t.status IN ('assigned', 'in_progress')))"
+)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One agent's path or glob, exclusive or shared, for a task or none."""
+
+    id: int
+    agent: str
+    task_id: int | None
+    pattern: str
+    exclusive: bool
+    created_at: float
+    expires_at: float | None
+
+    @property
+    def mode(self) -> str:
+        """``exclusive`` or ``shared``."""
+        return "exclusive" if self.exclusive else "shared"
+
+    @property
+    def task(self) -> str | None:
+        """The task's ref (``T-3``), None when taken without one."""
+        return task_ref(self.task_id) if self.task_id is not None else None
+
+    def held_for(self) -> str:
+        """``for T-7, until it ends`` / ``no task, until 14:05:00``: how long it lasts."""
+        task = f"for {self.task}" if self.task else "no task"
+        if self.expires_at is None:
+            return f"{task}, until released" if not self.task else f"{task}, until it ends"
+        return f"{task}, until {local_text(self.expires_at, '%H:%M:%S')}"
+
+    def reserved_text(self) -> str:
+        """``reserved src/api/** for Agent-2 (exclusive, for T-7, until it ends)``: what
+        ``swarm reserve`` and the ``reserve`` tool answer."""
+        return f"reserved {self.shown()}"
+
+    def shown(self) -> str:
+        """``src/api/** for Agent-2 (exclusive, for T-7, until it ends)``."""
+        return f"{self.pattern} for {self.agent} ({self.mode}, {self.held_for()})"
+
+    def describe(self) -> str:
+        """``Agent-2's exclusive reservation src/api/** (T-7)``."""
+        return f"{self.agent}'s {self.mode} reservation {self.pattern} ({self.task or 'no task'})"
+
+    def to_json(self) -> dict[str, Any]:
+        """The reservation as ``--json`` and the API show it."""
+        return {
+            "id": self.id,
+            "agent": self.agent,
+            "task": self.task,
+            "pattern": self.pattern,
+            "mode": self.mode,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+        }
+
+
+def _row(row: Any) -> Reservation:
+    return Reservation(
+        row["id"],
+        row["agent"],
+        row["task_id"],
+        row["pattern"],
+        bool(row["exclusive"]),
+        row["created_at"],
+        row["expires_at"],
+    )
+
+
+def live(conn: Conn, now: float, agent: str | None = None) -> list[Reservation]:
+    """Live reservations (of one agent, or everyone's), by agent then age."""
+    where = LIVE
+    args: list[object] = [now]
+    if agent is not None:
+        where += " AND r.agent = $2"
+        args.append(agent)
+    rows = conn.execute(
+        f"SELECT {COLUMNS} FROM reservations r WHERE {where} ORDER BY r.agent, r.id", args
+    )
+    return [_row(r) for r in rows]
+
+
+def of_task(conn: Conn, now: float, task_id: int) -> list[Reservation]:
+    """The live reservations taken for one task."""
+    rows = conn.execute(
+        f"SELECT {COLUMNS} FROM reservations r WHERE r.task_id = $2 AND {LIVE} ORDER BY r.id",
+        (now, task_id),
+    )
+    return [_row(r) for r in rows]
+
+
+def current_task(conn: Conn, agent: str) -> int | None:
+    """The task ``agent`` works on: the one it holds (the latest started, when several)."""
+    row = conn.execute(
+        "SELECT id FROM tasks WHERE assignee = $1 AND status IN ('assigned', 'in_progress') "
+        "ORDER BY status = 'in_progress' DESC, COALESCE(started_at, assigned_at) DESC, id DESC "
+        "LIMIT 1",
+        (agent,),
+    ).fetchone()
+    return int(row["id"]) if row else None
+
+
+def put(
+    conn: Conn,
+    agent: str,
+    task_id: int | None,
+    pattern: str,
+    exclusive: bool,
+    now: float,
+    expires_at: float | None,
+) -> Reservation:
+    """Store (or renew) ``agent``'s reservation of ``pattern``."""
+    conn.execute("DELETE FROM reservations WHERE agent = $1 AND pattern = $2", (agent, pattern))
+    cur = conn.execute(
+        "INSERT INTO reservations (agent, task_id, pattern, exclusive, created_at, expires_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        (agent, task_id, pattern, int(exclusive), now, expires_at),
+    )
+    rid = int(cur.fetchone()["id"])
+    return Reservation(rid, agent, task_id, pattern, exclusive, now, expires_at)
+
+
+def delete(conn: Conn, agent: str, patterns: Sequence[str] | None) -> list[str]:
+    """Delete ``agent``'s reservations of ``patterns`` (None: all); the patterns deleted."""
+    if patterns is None:
+        found = conn.execute(
+            "SELECT pattern FROM reservations WHERE agent = $1 ORDER BY id", (agent,)
+        ).fetchall()
+        conn.execute("DELETE FROM reservations WHERE agent = $1", (agent,))
+        return [r["pattern"] for r in found]
+    gone = []
+    for pattern in dict.fromkeys(patterns):
+        cur = conn.execute(
+            "DELETE FROM reservations WHERE agent = $1 AND pattern = $2", (agent, pattern)
+        )
+        if cur.rowcount:
+            gone.append(pattern)
+    return gone
+
+
+def delete_task(conn: Conn, task_id: int) -> list[tuple[str, str]]:
+    """Delete every reservation taken for ``task_id``; their (agent, pattern) pairs."""
+    found = conn.execute(
+        "SELECT agent, pattern FROM reservations WHERE task_id = $1 ORDER BY id", (task_id,)
+    ).fetchall()
+    if found:
+        conn.execute("DELETE FROM reservations WHERE task_id = $1", (task_id,))
+    return [(r["agent"], r["pattern"]) for r in found]
+
+
+def purge(conn: Conn, now: float) -> int:
+    """Delete the reservations that are no longer live (expired, or their task left the
+    agent); how many."""
+    dead = f"SELECT r.id FROM reservations r WHERE NOT ({LIVE})"
+    cur = conn.execute(f"DELETE FROM reservations WHERE id IN ({dead})", (now,))
+    return max(int(cur.rowcount), 0)
+
+
+def released_text(agent: str, count: int) -> str:
+    """``released 2 reservations of Agent-2``: what ``swarm release`` and the tool answer."""
+    return f"released {count} {'reservation' if count == 1 else 'reservations'} of {agent}"

@@ -1,0 +1,1 @@
+"""Recurring work on a cron expression or an interval: prompts, summaries."""

@@ -1,0 +1,405 @@
+"""Recurring work: prompts to agents and summary posts, on a cron expression or an interval.
+
+The ``schedules`` table is the only store: the scheduler loop sleeps until the earliest
+``next_run_at`` (``next_due``) and ``core.coordinator.jobs`` runs what is due. Functions of a
+connection run inside one transaction; the ``async`` ones at the end are what the CLI and
+the bot call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any
+
+from core.context import Ctx
+from core.errors import NotFound, SwarmError
+from core.formats.timetext import utc_text
+from core.models import parse_ref
+from core.schedules.timing import InvalidSchedule, cron_trigger, local_zone, next_run, span
+from core.store.conn import Conn, Row
+from core.store.tables import insert_event
+from core.tasks import messages
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
+
+KINDS = ("prompt", "summary")
+MIN_EVERY_S = 60.0
+DUE_TOLERANCE_S = 1.0  # a job woken a little early by the real clock still runs
+LATE_AFTER_S = 60.0  # a run this long after its due time is marked late
+DAILY_SUMMARY = "daily-summary"
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """What a person asks for: a prompt (to ``agent:A``, ``role:R`` or ``all``) or a summary."""
+
+    kind: str
+    target: str | None = None
+    text: str = ""
+    cron: str | None = None
+    every_s: float | None = None
+    period: str | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One stored schedule."""
+
+    id: int
+    kind: str
+    target: str | None
+    text: str
+    period: str | None
+    cron: str | None
+    every_s: float | None
+    next_run_at: float | None
+    last_run_at: float | None
+    runs: int
+    enabled: bool
+    builtin: str | None
+    created_by: str
+    created_at: float
+
+    @property
+    def ref(self) -> str:
+        """Human-friendly id, e.g. ``S-3``."""
+        return schedule_ref(self.id)
+
+    @property
+    def when(self) -> str:
+        """``cron 0 18 * * *`` or ``every 3600 s``."""
+        return f"cron {self.cron}" if self.cron else f"every {span(self.every_s or 0)}"
+
+    @property
+    def what(self) -> str:
+        """``prompt to role:qa`` or ``summary of 1d``."""
+        if self.kind == "summary":
+            return f"summary of {self.period}"
+        return f"prompt to {self.target}"
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for ``--json`` output and the bot."""
+        return {
+            "id": self.ref,
+            "kind": self.kind,
+            "target": self.target,
+            "text": self.text,
+            "period": self.period,
+            "cron": self.cron,
+            "every_s": self.every_s,
+            "next_run_at": self.next_run_at,
+            "last_run_at": self.last_run_at,
+            "runs": self.runs,
+            "enabled": self.enabled,
+            "builtin": self.builtin,
+            "created_by": self.created_by,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A schedule taken for one run: what to do, and whether the run is late."""
+
+    schedule: Schedule
+    due_at: float
+    late: bool
+
+
+def schedule_ref(schedule_id: int) -> str:
+    """``S-3``."""
+    return f"S-{schedule_id}"
+
+
+def parse_schedule_ref(ref: str | int) -> int:
+    """Read ``S-3``, ``s-3`` or ``3``; NotFound for anything else."""
+    return parse_ref(ref, "S", "schedule", 3)
+
+
+# -- validation --------------------------------------------------------------------------
+
+
+def check_spec(ctx: Ctx, spec: ScheduleSpec, zone: tzinfo) -> ScheduleSpec:
+    """The spec cleaned up; InvalidSchedule (or NotFound) for anything that cannot run."""
+    if spec.kind not in KINDS:
+        raise InvalidSchedule(f"invalid kind {spec.kind!r}: use prompt or summary")
+    if (spec.cron is None) == (spec.every_s is None):
+        raise InvalidSchedule("give either a cron expression or an interval, not both")
+    cron = " ".join(spec.cron.split()) if spec.cron is not None else None
+    if cron is not None:
+        cron_trigger(cron, zone)
+    if spec.every_s is not None and not spec.every_s >= MIN_EVERY_S:
+        raise InvalidSchedule(f"the interval must be at least {MIN_EVERY_S:g} seconds")
+    if spec.kind == "summary":
+        from core.reports.summary import parse_period
+
+        period = spec.period or "1d"
+        parse_period(period)
+        return ScheduleSpec("summary", None, "", cron, spec.every_s, period)
+    text = ctx.check_text(spec.text, "scheduled prompt")
+    return ScheduleSpec("prompt", _check_target(ctx, spec.target), text, cron, spec.every_s)
+
+
+def _check_target(ctx: Ctx, target: str | None) -> str:
+    kind, _, name = (target or "").partition(":")
+    if kind == "all" and not name:
+        return "all"
+    if kind == "agent" and name:
+        return f"agent:{ctx.agent(name).id}"
+    if kind == "role" and name:
+        return f"role:{ctx.check_role(name)}"
+    raise InvalidSchedule(f"invalid target {target!r}: use agent:NAME, role:NAME or all")
+
+
+# -- rows ------------------------------------------------------------------------------
+
+
+def add(conn: Conn, ctx: Ctx, spec: ScheduleSpec, zone: tzinfo, builtin: str | None = None) -> int:
+    """Validate and store a schedule; return its id."""
+    clean = check_spec(ctx, spec, zone)
+    first = next_run(clean.cron, clean.every_s, ctx.now, zone)
+    cur = conn.execute(
+        "INSERT INTO schedules (kind, target, text, period, cron, every_s, next_run_at, "
+        "builtin, created_by, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        (
+            clean.kind,
+            clean.target,
+            clean.text,
+            clean.period,
+            clean.cron,
+            clean.every_s,
+            first,
+            builtin,
+            ctx.actor,
+            ctx.now,
+        ),
+    )
+    schedule = get(conn, int(cur.fetchone()["id"]))
+    insert_event(
+        conn,
+        ctx.now,
+        "schedule.created",
+        f"{schedule.ref} created by {ctx.actor}: {schedule.what}, {schedule.when} "
+        f"(next {_utc(first)} UTC)",
+        actor=ctx.actor,
+        data={"schedule": schedule.ref, "next_run_at": first},
+    )
+    return schedule.id
+
+
+def remove(conn: Conn, ctx: Ctx, schedule_id: int) -> Schedule:
+    """Stop a schedule for good (the row stays, marked removed)."""
+    schedule = get(conn, schedule_id)
+    conn.execute(
+        "UPDATE schedules SET enabled = 0, removed_at = $1 WHERE id = $2", (ctx.now, schedule_id)
+    )
+    insert_event(
+        conn,
+        ctx.now,
+        "schedule.removed",
+        f"{schedule.ref} removed by {ctx.actor}: {schedule.what}, {schedule.when}",
+        actor=ctx.actor,
+        data={"schedule": schedule.ref},
+    )
+    return schedule
+
+
+def get(conn: Conn, schedule_id: int) -> Schedule:
+    """One schedule that was not removed; NotFound otherwise."""
+    row = conn.execute(
+        "SELECT * FROM schedules WHERE id = $1 AND removed_at IS NULL", (schedule_id,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"unknown schedule {schedule_ref(schedule_id)}")
+    return _row(row)
+
+
+def list_all(conn: Conn) -> list[Schedule]:
+    """Every schedule not removed, oldest first."""
+    rows = conn.execute("SELECT * FROM schedules WHERE removed_at IS NULL ORDER BY id")
+    return [_row(r) for r in rows]
+
+
+def planned(conn: Conn) -> dict[int, float]:
+    """Enabled schedule id -> next run."""
+    rows = conn.execute(
+        "SELECT id, next_run_at FROM schedules WHERE enabled = 1 AND "
+        "removed_at IS NULL AND next_run_at IS NOT NULL ORDER BY id"
+    )
+    return {r["id"]: r["next_run_at"] for r in rows}
+
+
+def next_due(conn: Conn) -> float | None:
+    """The earliest next run of an enabled schedule (a deadline of the scheduler loop)."""
+    row = conn.execute(
+        "SELECT min(next_run_at) AS due FROM schedules WHERE enabled = 1 AND removed_at IS NULL"
+    ).fetchone()
+    return None if row["due"] is None else float(row["due"])
+
+
+def sync_builtin(
+    conn: Conn, ctx: Ctx, name: str, spec: ScheduleSpec | None, zone: tzinfo
+) -> int | None:
+    """Keep a built-in schedule as the settings say: created once (a removed one stays
+    removed), its cron updated, disabled when ``spec`` is None. Its id, if it exists."""
+    row = conn.execute("SELECT * FROM schedules WHERE builtin = $1", (name,)).fetchone()
+    if row is None:
+        return add(conn, ctx, spec, zone, builtin=name) if spec else None
+    schedule = _row(row)
+    if row["removed_at"] is not None:
+        return None
+    if spec is None:
+        if schedule.enabled:
+            conn.execute("UPDATE schedules SET enabled = 0 WHERE id = $1", (schedule.id,))
+            _changed(conn, ctx, schedule, "turned off by the settings")
+        return schedule.id
+    if schedule.enabled and (schedule.cron, schedule.every_s) == (spec.cron, spec.every_s):
+        return schedule.id
+    check_spec(ctx, spec, zone)
+    first = next_run(spec.cron, spec.every_s, ctx.now, zone)
+    conn.execute(
+        "UPDATE schedules SET cron = $1, every_s = $2, enabled = 1, next_run_at = $3 WHERE id = $4",
+        (spec.cron, spec.every_s, first, schedule.id),
+    )
+    _changed(conn, ctx, get(conn, schedule.id), f"set by the settings (next {_utc(first)} UTC)")
+    return schedule.id
+
+
+def _changed(conn: Conn, ctx: Ctx, schedule: Schedule, how: str) -> None:
+    insert_event(
+        conn,
+        ctx.now,
+        "schedule.updated",
+        f"{schedule.ref} ({schedule.what}, {schedule.when}) {how}",
+        actor=ctx.actor,
+        data={"schedule": schedule.ref},
+    )
+
+
+def _row(row: Row) -> Schedule:
+    return Schedule(
+        id=row["id"],
+        kind=row["kind"],
+        target=row["target"],
+        text=row["text"],
+        period=row["period"],
+        cron=row["cron"],
+        every_s=row["every_s"],
+        next_run_at=row["next_run_at"],
+        last_run_at=row["last_run_at"],
+        runs=row["runs"],
+        enabled=bool(row["enabled"]),
+        builtin=row["builtin"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+    )
+
+
+# -- running -----------------------------------------------------------------------------
+
+
+def claim(conn: Conn, ctx: Ctx, schedule_id: int, zone: tzinfo, late: bool = False) -> Claim | None:
+    """Take a due schedule for one run and plan the next; a prompt is queued right here.
+
+    None when it is not due (another process ran it, or it was removed). Missed runs are
+    not repeated: one late run stands for all of them.
+    """
+    row = conn.execute(
+        "SELECT * FROM schedules WHERE id = $1 AND enabled = 1 AND removed_at IS NULL",
+        (schedule_id,),
+    ).fetchone()
+    if row is None or row["next_run_at"] is None or row["next_run_at"] > ctx.now + DUE_TOLERANCE_S:
+        return None
+    schedule = _row(row)
+    due = float(row["next_run_at"])
+    made = Claim(schedule, due, late or ctx.now - due > LATE_AFTER_S)
+    following = next_run(schedule.cron, schedule.every_s, max(ctx.now, due), zone)
+    conn.execute(
+        "UPDATE schedules SET last_run_at = $1, next_run_at = $2, runs = runs + 1 WHERE id = $3",
+        (ctx.now, following, schedule_id),
+    )
+    if schedule.kind == "prompt":
+        _send(conn, ctx, made)
+    return made
+
+
+def _send(conn: Conn, ctx: Ctx, made: Claim) -> None:
+    schedule = made.schedule
+    kind, _, name = (schedule.target or "").partition(":")
+    try:
+        if kind == "agent":
+            message_id = messages.send(conn, ctx, name, schedule.text)
+        else:
+            message_id = messages.broadcast(conn, ctx, schedule.text, name or None)
+    except SwarmError as exc:  # raised before anything was queued
+        record_failure(conn, ctx, made, str(exc))
+        return
+    insert_event(
+        conn,
+        ctx.now,
+        "schedule.ran",
+        f"{schedule.ref} sent its prompt to {schedule.target}{late_note(made)}",
+        actor=ctx.actor,
+        data=_data(made, message=message_id),
+    )
+
+
+def record_summary(conn: Conn, ctx: Ctx, made: Claim, text: str) -> None:
+    """The ``summary.posted`` event that the notifier posts to the channel."""
+    insert_event(
+        conn,
+        ctx.now,
+        "summary.posted",
+        text,
+        actor=ctx.actor,
+        data=_data(made, period=made.schedule.period),
+    )
+
+
+def record_failure(conn: Conn, ctx: Ctx, made: Claim, reason: str) -> None:
+    """A run that could not be done, with the reason."""
+    insert_event(
+        conn,
+        ctx.now,
+        "schedule.failed",
+        f"{made.schedule.ref} could not run: {reason}{late_note(made)}",
+        actor=ctx.actor,
+        data=_data(made, reason=reason),
+    )
+
+
+def late_note(made: Claim) -> str:
+    """`` (late: was due 2026-11-21 18:00 UTC)`` or nothing."""
+    return f" (late: was due {_utc(made.due_at)} UTC)" if made.late else ""
+
+
+def _data(made: Claim, **extra: Any) -> dict[str, Any]:
+    return {"schedule": made.schedule.ref, "late": made.late, "due_at": made.due_at, **extra}
+
+
+def _utc(ts: float) -> str:
+    return utc_text(ts, "%Y-%m-%d %H:%M")
+
+
+# -- for the front ends ------------------------------------------------------------------
+
+
+async def add_schedule(
+    service: SwarmService, spec: ScheduleSpec, actor: str, zone: tzinfo | None = None
+) -> Schedule:
+    """Create a schedule (InvalidSchedule with the reason when it cannot be kept)."""
+    schedule_id = await service.write(actor, add, spec, zone or local_zone())
+    return await service.db.read(get, schedule_id)
+
+
+async def list_schedules(service: SwarmService) -> list[Schedule]:
+    """Every schedule, oldest first."""
+    return await service.db.read(list_all)
+
+
+async def remove_schedule(service: SwarmService, ref: str | int, actor: str) -> Schedule:
+    """Remove a schedule by id (``S-3``); NotFound when there is none."""
+    return await service.write(actor, remove, parse_schedule_ref(ref))

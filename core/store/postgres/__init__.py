@@ -1,0 +1,1 @@
+"""The store over PostgreSQL: connections, LISTEN, failover, dead peers."""

@@ -1,0 +1,482 @@
+"""Stall rules and the agents' states: one watch tick over the database at one moment
+(``ctx.now``).
+
+Working evidence is what the agent itself does: a change of its watched screen region (not
+one caused by our own delivery), a hook or terminal text that saw it working
+(``agent_signals.active_at``), a report through the CLI (``agent_state.last_report_at``:
+task start, progress, done, fail). swarm's own actions are not the agent's activity: a nudge
+or any other message swarm delivers does not restart the clock; only the task's own prompt
+reaching the agent does (plus ``grace``). An inbox agent (no screen) is judged on its
+reports, hooks and text only.
+
+An agent with an active task, not ``waiting`` or ``limited``, and no working evidence for
+``stall_after`` is stalled: ONE alert is opened for the episode and it is nudged, at most
+``max_nudges`` times per set of tasks and ``nudge_cooldown`` apart; after ``reassign_after``
+its tasks go back to the queue. The alert is cleared once, when the episode ends: working
+evidence, the tasks gone, or the agent now waiting for a person or limited. A ``waiting`` or
+``limited`` agent is never nudged or reassigned, and its clock restarts when that ends.
+
+The stall clock starts at the latest of: the last working evidence, the assignment, the
+task prompt's delivery plus ``grace``, the end of the last waiting or limited spell, when
+watching the agent began (``agent_watch.watch_since``) and, for screen agents, the first
+frame taken of it, so an agent is judged stalled only after it was *observed* quiet for
+``stall_after``. These are stored, so a coordinator restart keeps the clock (watching starts
+over only after a gap longer than ``stall_after``, when the screen could not be seen).
+Agents whose last deliveries all failed are unreachable. Each agent's state is judged and
+stored on its own: one whose rows cannot be judged gets an ``unjudged`` alert (cleared when it
+can be again) and the tick goes on for the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+
+from core.agent_state import AgentState, Observation, Signal
+from core.agents import judge as agent_judge
+from core.agents import signals as agent_signals
+from core.agents.alerts import STALLED, UNREACHABLE, clear_alert, open_alert
+from core.agents.judge import HELD, Freshness, Verdict, clock_time, duration
+from core.context import Ctx
+from core.delivery.envelope import swarm_command
+from core.models import Agent, DeliveryState, task_ref
+from core.store.conn import Conn, values
+from core.store.tables import insert_event
+from core.tasks import lifecycle, messages
+from core.watch.settings import WatchSettings
+
+
+@dataclass
+class TickReport:
+    """What one tick saw and did (agent ids, task ids)."""
+
+    active: list[str] = field(default_factory=list)
+    echoes: list[str] = field(default_factory=list)
+    stalled: list[str] = field(default_factory=list)
+    nudged: list[str] = field(default_factory=list)
+    reassigned: list[int] = field(default_factory=list)
+    opened: list[str] = field(default_factory=list)
+    cleared: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Held:
+    id: int
+    assigned_at: float
+    attempts: int
+    max_attempts: int
+
+
+@dataclass(frozen=True)
+class _View:
+    agent: str
+    tasks: list[_Held]
+    last_activity: float
+    watched: str | None
+    nudges: int
+    last_nudge_at: float | None
+    screen: bool = False  # judged on its screen too (an inbox agent is not)
+    held: Verdict | None = None  # waiting or limited: no stall, no nudge, no reassignment
+
+    @property
+    def key(self) -> str | None:
+        """The task set a nudge count belongs to."""
+        return ",".join(str(t.id) for t in self.tasks) or None
+
+    @property
+    def refs(self) -> str:
+        return ", ".join(task_ref(t.id) for t in self.tasks)
+
+
+def tick(
+    conn: Conn,
+    ctx: Ctx,
+    settings: WatchSettings,
+    screen_changed: Iterable[str],
+    since: float,
+    first_frames: Mapping[str, float] | None = None,
+) -> TickReport:
+    """Record screen activity, then judge every agent: stalls, then its state.
+
+    ``since``: when this watcher began; ``first_frames``: agent -> when its screen was first
+    captured (agents watched on screen only).
+    """
+    report = TickReport()
+    fresh = freshness(ctx, settings)
+    _record_screen(conn, ctx, settings, screen_changed, report)
+    _store_first_frames(conn, first_frames or {})
+    starts = _watch_since(conn, ctx, settings, since)
+    _observe_screens(conn, ctx, settings, report)
+    verdicts = _verdicts(conn, ctx, fresh)
+    for agent, verdict in verdicts.items():  # a wait that ends now restarts the clock now
+        before = agent_signals.get_state(conn, agent).state
+        agent_judge.resume_clock(conn, agent, before, verdict.state, ctx.now)
+    for view in _views(conn, ctx, settings, starts, verdicts):
+        _judge(conn, ctx, settings, view, report)
+    applied = set()
+    for agent, verdict in verdicts.items():
+        stall = _stall_verdict(conn, agent) if agent in report.stalled else None
+        store = partial(agent_judge.apply, conn, ctx, agent, stall or verdict, force=True)
+        if agent_judge.isolated(conn, ctx, agent, store) is not None:
+            applied.add(agent)
+    agent_judge.judged_again(conn, ctx, applied)
+    for agent in ctx.agents:
+        _check_reachable(conn, ctx, settings, agent, report)
+    return report
+
+
+def _verdicts(conn: Conn, ctx: Ctx, fresh: Freshness) -> dict[str, Verdict]:
+    """Each agent's state, judged on its own: an agent whose rows cannot be judged is left
+    out (an ``unjudged`` alert, ``agent_judge.isolated``) and the others go on."""
+    verdicts = {}
+    for agent in ctx.agents:
+        judge = partial(agent_judge.judge, conn, agent, ctx.now, fresh)
+        verdict = agent_judge.isolated(conn, ctx, agent, judge)
+        if verdict is not None:
+            verdicts[agent] = verdict
+    return verdicts
+
+
+def freshness(ctx: Ctx, settings: WatchSettings) -> Freshness:
+    """How long observations count, from the watch settings and the limit backoff."""
+    return Freshness.of(settings.interval_s, settings.stall_after_s, ctx.settings.limit_backoff_s)
+
+
+def has_screen(agent: Agent) -> bool:
+    """True for an agent with a watched screen region (judged on it once a frame is taken;
+    an inbox agent without one, or without a display, has no screen)."""
+    return agent.watch is not None
+
+
+def record_screen(
+    conn: Conn,
+    ctx: Ctx,
+    settings: WatchSettings,
+    changed: Iterable[str],
+    first_seen: Mapping[str, float],
+) -> list[str]:
+    """A delivery node's part of the tick: the screen activity of its agents (``changed``,
+    less our own pastes) and when it first captured each (``first_seen``); the active ones."""
+    for agent, seen in first_seen.items():
+        conn.execute(
+            "INSERT INTO agent_watch (agent_id, screen_seen_at) VALUES ($1, $2) "
+            "ON CONFLICT(agent_id) DO UPDATE SET screen_seen_at = "
+            "excluded.screen_seen_at",
+            (agent, seen),
+        )
+    report = TickReport()
+    _record_screen(conn, ctx, settings, changed, report)
+    return report.active
+
+
+def _record_screen(
+    conn: Conn,
+    ctx: Ctx,
+    settings: WatchSettings,
+    changed: Iterable[str],
+    report: TickReport,
+) -> None:
+    for agent in changed:
+        if _own_echo(conn, ctx, settings, agent):
+            report.echoes.append(agent)
+            continue
+        conn.execute(
+            "INSERT INTO agent_watch (agent_id, screen_active_at) VALUES ($1, $2) "
+            "ON CONFLICT(agent_id) DO UPDATE SET screen_active_at = "
+            "excluded.screen_active_at",
+            (agent, ctx.now),
+        )
+        report.active.append(agent)
+
+
+def _own_echo(conn: Conn, ctx: Ctx, settings: WatchSettings, agent: str) -> bool:
+    """True while a delivery to the agent is being pasted, or just was."""
+    row = conn.execute(
+        "SELECT state, updated_at FROM deliveries WHERE agent_id = $1 AND state "
+        "IN ('delivering', 'delivered') ORDER BY id DESC LIMIT 1",
+        (agent,),
+    ).fetchone()
+    return row is not None and (
+        row["state"] == DeliveryState.delivering or ctx.now - row["updated_at"] <= settings.echo_s
+    )
+
+
+def _store_first_frames(conn: Conn, first_frames: Mapping[str, float]) -> None:
+    """Keep when each screen was first captured (the earliest: a restart keeps it)."""
+    conn.executemany(
+        "INSERT INTO agent_watch (agent_id, screen_seen_at) VALUES ($1, $2) "
+        "ON CONFLICT(agent_id) DO UPDATE SET screen_seen_at = "
+        "COALESCE(agent_watch.screen_seen_at, excluded.screen_seen_at)",
+        list(first_frames.items()),
+    )
+
+
+def _watch_since(conn: Conn, ctx: Ctx, settings: WatchSettings, since: float) -> dict[str, float]:
+    """agent -> since when it has been watched without a gap (stored: a restart keeps it;
+    a gap longer than ``stall_after`` starts it again at this watcher's start)."""
+    stored = {
+        r["agent_id"]: (r["watch_since"], r["ticked_at"])
+        for r in conn.execute("SELECT agent_id, watch_since, ticked_at FROM agent_watch")
+    }
+    starts = {}
+    for agent in ctx.agents:
+        began, ticked = stored.get(agent, (None, None))
+        if began is None or ticked is None or ctx.now - ticked > settings.stall_after_s:
+            began = since
+        starts[agent] = began
+    conn.executemany(
+        "INSERT INTO agent_watch (agent_id, watch_since, ticked_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT(agent_id) DO UPDATE SET watch_since = excluded.watch_since, "
+        "ticked_at = excluded.ticked_at",
+        [(agent, began, ctx.now) for agent, began in starts.items()],
+    )
+    return starts
+
+
+def screen_seen(conn: Conn, ctx: Ctx) -> dict[str, tuple[float, float | None]]:
+    """Screen agents whose screen was captured: agent -> (first frame, last change)."""
+    rows = conn.execute("SELECT agent_id, screen_seen_at, screen_active_at FROM agent_watch")
+    return {
+        agent: (float(seen), active)
+        for agent, seen, active in map(values, rows)
+        if seen is not None and agent in ctx.agents and has_screen(ctx.agents[agent])
+    }
+
+
+def _observe_screens(conn: Conn, ctx: Ctx, settings: WatchSettings, report: TickReport) -> None:
+    """The screen signal's observation of each watched agent: a change since the last look
+    is ``working``, none is ``idle`` (our own pastes are neither: see ``_own_echo``)."""
+    for agent, (seen, active) in screen_seen(conn, ctx).items():
+        changed = agent in report.active or (
+            active is not None and ctx.now - active < settings.interval_s
+        )
+        if changed:
+            state, words = AgentState.WORKING, f"screen: changed at {clock_time(ctx.now)}"
+        else:
+            quiet = ctx.now - max(seen, active or 0.0)
+            state, words = AgentState.IDLE, f"screen: no change for {duration(quiet)}"
+        agent_signals.record(conn, Observation(agent, Signal.SCREEN, state, ctx.now, words))
+
+
+def _views(
+    conn: Conn,
+    ctx: Ctx,
+    settings: WatchSettings,
+    starts: Mapping[str, float],
+    verdicts: Mapping[str, Verdict],
+) -> Iterator[_View]:
+    held: dict[str, list[_Held]] = {}
+    for task_id, agent, assigned_at, attempts, most in map(
+        values,
+        conn.execute(
+            "SELECT id, assignee, assigned_at, attempts, max_attempts FROM tasks "
+            "WHERE status IN ('assigned', 'in_progress') ORDER BY id"
+        ),
+    ):
+        held.setdefault(agent, []).append(_Held(task_id, assigned_at or 0.0, attempts, most))
+    watch = {
+        r["agent_id"]: r
+        for r in conn.execute(
+            "SELECT agent_id, screen_active_at, watched_tasks, "
+            "nudges, last_nudge_at, screen_seen_at, resumed_at "
+            "FROM agent_watch"
+        )
+    }
+    reports = dict(map(values, conn.execute("SELECT id, last_report_at FROM agent_state")))
+    active = agent_signals.active_times(conn)
+    for agent_id, agent in ctx.agents.items():
+        mine = held.get(agent_id, [])
+        row = watch.get(agent_id)
+        screen = has_screen(agent) and row is not None and row["screen_seen_at"] is not None
+        resumed = (row["resumed_at"] or 0.0) if row else 0.0
+        times = [starts[agent_id], reports.get(agent_id) or 0.0, resumed]
+        times += [at for sig, at in active.get(agent_id, {}).items() if sig is not Signal.SCREEN]
+        times += [t.assigned_at for t in mine]
+        if screen:
+            assert row is not None
+            times += [row["screen_active_at"] or 0.0, row["screen_seen_at"]]
+        if mine:
+            times.append(_prompt_delivered_at(conn, agent_id) + settings.grace_s)
+        verdict = verdicts.get(agent_id)
+        yield _View(
+            agent_id,
+            mine,
+            max(times),
+            row["watched_tasks"] if row else None,
+            row["nudges"] if row else 0,
+            row["last_nudge_at"] if row else None,
+            screen,
+            verdict if verdict is not None and verdict.state in HELD else None,
+        )
+
+
+def _prompt_delivered_at(conn: Conn, agent: str) -> float:
+    """When the prompt of a task the agent holds reached it (0 when none did yet): the first
+    delivery of the task's messages made since its assignment. Nudges, answers and other
+    messages swarm sends later are not the agent's activity."""
+    row = conn.execute(
+        "SELECT max(first_at) AS first_at FROM (SELECT min(d.updated_at) AS first_at FROM tasks t "
+        "JOIN messages m ON m.task_id = t.id AND m.created_at >= t.assigned_at "
+        "JOIN deliveries d ON d.message_id = m.id AND d.agent_id = t.assignee "
+        "WHERE t.assignee = $1 AND t.status IN ('assigned', 'in_progress') "
+        "AND d.state = 'delivered' GROUP BY t.id) AS firsts",
+        (agent,),
+    ).fetchone()
+    return float(row["first_at"]) if row and row["first_at"] is not None else 0.0
+
+
+def _stall_verdict(conn: Conn, agent: str) -> Verdict | None:
+    """The stall as a state, in the open alert's words; None once its tasks were taken back
+    (the alert is then cleared)."""
+    row = conn.execute(
+        "SELECT text FROM alerts WHERE agent_id = $1 AND kind = $2 AND cleared_at IS NULL",
+        (agent, STALLED),
+    ).fetchone()
+    return None if row is None else Verdict(AgentState.STALLED, None, row["text"])
+
+
+def _judge(conn: Conn, ctx: Ctx, settings: WatchSettings, view: _View, report: TickReport) -> None:
+    if view.key != view.watched:  # another set of tasks: its nudges count from zero
+        _set_watched(conn, view.agent, view.key)
+        view = _View(view.agent, view.tasks, view.last_activity, view.key, 0, None)
+    quiet = ctx.now - view.last_activity
+    if view.held is not None:
+        why = f"it is {view.held.state.value} ({view.held.evidence})"
+        _clear(conn, ctx, view.agent, STALLED, f"{view.agent} is no longer stalled: {why}", report)
+        return
+    if not view.tasks or quiet < settings.stall_after_s or _fresh(ctx, settings, view):
+        why = "no active task" if not view.tasks else "activity seen"
+        _clear(conn, ctx, view.agent, STALLED, f"{view.agent} is no longer stalled: {why}", report)
+        return
+    report.stalled.append(view.agent)
+    what = "activity" if view.screen else "report or hook"
+    text = f"{view.agent} stalled: no {what} for {minutes(quiet)} on {view.refs}"
+    if open_alert(conn, ctx, view.agent, STALLED, text, view.tasks[0].id):
+        report.opened.append(f"{view.agent} {STALLED}")
+    if quiet >= settings.reassign_after_s:
+        _reassign(conn, ctx, view, quiet, report)
+    elif _may_nudge(ctx, settings, view):
+        _nudge(conn, ctx, settings, view, quiet, report)
+
+
+def _fresh(ctx: Ctx, settings: WatchSettings, view: _View) -> bool:
+    """Within the grace period after the latest assignment."""
+    return ctx.now - max(t.assigned_at for t in view.tasks) < settings.grace_s
+
+
+def _may_nudge(ctx: Ctx, settings: WatchSettings, view: _View) -> bool:
+    if view.nudges >= settings.max_nudges:
+        return False
+    return view.last_nudge_at is None or ctx.now - view.last_nudge_at >= settings.nudge_cooldown_s
+
+
+def _nudge(
+    conn: Conn,
+    ctx: Ctx,
+    settings: WatchSettings,
+    view: _View,
+    quiet: float,
+    report: TickReport,
+) -> None:
+    first = task_ref(view.tasks[0].id)
+    swarm = swarm_command(ctx.settings.custom_home)
+    what = "activity seen" if view.screen else "report"
+    text = (
+        f"No {what} from you for {minutes(quiet)} on {view.refs}. If you are still "
+        f'working, report progress: {swarm} task start {first} --note "..."; if you are '
+        f'stuck, say why: {swarm} task fail {first} --reason "...".'
+    )
+    message_id = messages.queue(
+        conn,
+        ctx,
+        [view.agent],
+        text,
+        target=f"{messages.NOTE_TARGET}{view.agent}",
+        task_id=view.tasks[0].id,
+    )
+    conn.execute(
+        "UPDATE agent_watch SET nudges = nudges + 1, last_nudge_at = $1 WHERE agent_id = $2",
+        (ctx.now, view.agent),
+    )
+    count = view.nudges + 1
+    insert_event(
+        conn,
+        ctx.now,
+        "agent.nudged",
+        f"{view.agent} nudged ({count}/{settings.max_nudges}) about {view.refs}: "
+        f"no {'activity' if view.screen else 'report or hook'} for {minutes(quiet)}",
+        task_id=view.tasks[0].id,
+        agent=view.agent,
+        actor=ctx.actor,
+        data={"message": message_id, "nudge": count},
+    )
+    report.nudged.append(view.agent)
+
+
+def _reassign(conn: Conn, ctx: Ctx, view: _View, quiet: float, report: TickReport) -> None:
+    why = f"{view.agent} stalled: no {'activity' if view.screen else 'report or hook'} for "
+    why += minutes(quiet)
+    for held in view.tasks:
+        if held.attempts >= held.max_attempts:
+            lifecycle.fail_held(conn, ctx, held.id, view.agent, f"{why} ({held.attempts} attempts)")
+        else:
+            lifecycle.release(conn, ctx, held.id, why, backoff=0.0)
+        report.reassigned.append(held.id)
+    _clear(
+        conn,
+        ctx,
+        view.agent,
+        STALLED,
+        f"{view.agent}: {view.refs} taken back after {minutes(quiet)} without activity",
+        report,
+    )
+    _set_watched(conn, view.agent, None)
+
+
+def _set_watched(conn: Conn, agent: str, key: str | None) -> None:
+    conn.execute(
+        "INSERT INTO agent_watch (agent_id, watched_tasks) VALUES ($1, $2) "
+        "ON CONFLICT(agent_id) DO UPDATE SET watched_tasks = excluded.watched_tasks, "
+        "nudges = 0, last_nudge_at = NULL",
+        (agent, key),
+    )
+
+
+def _clear(conn: Conn, ctx: Ctx, agent: str, kind: str, text: str, report: TickReport) -> None:
+    if clear_alert(conn, ctx, agent, kind, text):
+        report.cleared.append(f"{agent} {kind}")
+
+
+def _check_reachable(
+    conn: Conn, ctx: Ctx, settings: WatchSettings, agent: str, report: TickReport
+) -> None:
+    """Unreachable: its last N finished deliveries failed; cleared when one gets through."""
+    count = settings.unreachable_after
+    rows = conn.execute(
+        "SELECT state, reason FROM deliveries WHERE agent_id = $1 AND state IN ('delivered', "
+        "'failed') AND COALESCE(reason, '') != 'superseded' ORDER BY id DESC LIMIT $2",
+        (agent, count),
+    ).fetchall()
+    if len(rows) == count and all(r["state"] == DeliveryState.failed for r in rows):
+        text = f"{agent} unreachable: its last {count} deliveries failed ({rows[0]['reason']})"
+        if open_alert(conn, ctx, agent, UNREACHABLE, text):
+            report.opened.append(f"{agent} {UNREACHABLE}")
+    elif rows and rows[0]["state"] == DeliveryState.delivered:
+        _clear(
+            conn,
+            ctx,
+            agent,
+            UNREACHABLE,
+            f"{agent} is reachable again: a delivery got through",
+            report,
+        )
+
+
+def minutes(seconds: float) -> str:
+    """``45 s``, ``10 min`` or ``1.5 h``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
