@@ -1,4 +1,4 @@
-"""``swarm`` commands on a full disk (``tests/test_full_disk.py``), run as root in a mount
+"""``swarm`` commands on a full disk (``tests/store/test_full_disk.py``), run as root in a mount
 namespace of its own: ``unshare -m --propagation private python -m tests.full_disk_child
 SPEC``. A 2 MB tmpfs is mounted over ``SPEC["mount"]`` (seen only in that namespace), the
 home is copied in, a writer holds the database open if asked (a coordinator's connection,

@@ -69,6 +69,70 @@ MOVES: list[tuple[str, str]] = [
     ("automation/inbox.py", "automation/message_files.py"),
 ]
 
+# The flat tests/test_*.py beside their feature (issue 42, item 7).
+TEST_MOVES: list[tuple[str, str]] = [
+    ("tests/test_agent_hooks.py", "tests/agents/test_agent_hooks.py"),
+    ("tests/test_agent_state_rows.py", "tests/agents/test_agent_state_rows.py"),
+    ("tests/test_agent_state_views.py", "tests/agents/test_agent_state_views.py"),
+    ("tests/test_hook_prompts.py", "tests/dialogs/test_hook_prompts.py"),
+    ("tests/test_prompt_text.py", "tests/dialogs/test_prompt_text.py"),
+    ("tests/test_agent_messages.py", "tests/delivery/test_agent_messages.py"),
+    ("tests/test_prompt_failures.py", "tests/delivery/test_prompt_failures.py"),
+    ("tests/test_state_events.py", "tests/delivery/test_state_events.py"),
+    ("tests/test_state_columns.py", "tests/delivery/test_state_columns.py"),
+    ("tests/test_withdrawal.py", "tests/delivery/test_withdrawal.py"),
+    ("tests/test_tasks.py", "tests/tasks/test_tasks.py"),
+    ("tests/test_task_actions.py", "tests/tasks/test_task_actions.py"),
+    ("tests/test_task_edit.py", "tests/tasks/test_task_edit.py"),
+    ("tests/test_invisible_text.py", "tests/tasks/test_invisible_text.py"),
+    ("tests/test_reports_and_text.py", "tests/tasks/test_reports_and_text.py"),
+    ("tests/test_hot_path.py", "tests/tasks/test_hot_path.py"),
+    ("tests/test_scheduler.py", "tests/coordinator/test_scheduler.py"),
+    ("tests/test_scheduler_properties.py", "tests/coordinator/test_scheduler_properties.py"),
+    ("tests/test_runtime.py", "tests/coordinator/test_runtime.py"),
+    ("tests/test_timer_loop.py", "tests/coordinator/test_timer_loop.py"),
+    ("tests/test_agents_reload.py", "tests/coordinator/test_agents_reload.py"),
+    ("tests/test_pg_failover_release.py", "tests/coordinator/test_pg_failover_release.py"),
+    ("tests/test_run_stop.py", "tests/coordinator/test_run_stop.py"),
+    ("tests/test_store.py", "tests/store/test_store.py"),
+    ("tests/test_store_errors.py", "tests/store/test_store_errors.py"),
+    ("tests/test_store_protocol.py", "tests/store/test_store_protocol.py"),
+    ("tests/test_db_driver.py", "tests/store/test_db_driver.py"),
+    ("tests/test_write_races.py", "tests/store/test_write_races.py"),
+    ("tests/test_concurrency.py", "tests/store/test_concurrency.py"),
+    ("tests/test_full_disk.py", "tests/store/test_full_disk.py"),
+    ("tests/test_retention.py", "tests/history/test_retention.py"),
+    ("tests/test_events_filter.py", "tests/history/test_events_filter.py"),
+    ("tests/test_cli.py", "tests/cli/test_cli.py"),
+    ("tests/test_cli_completion.py", "tests/cli/test_cli_completion.py"),
+    ("tests/test_cli_daily.py", "tests/cli/test_cli_daily.py"),
+    ("tests/test_cli_errors.py", "tests/cli/test_cli_errors.py"),
+    ("tests/test_cli_fuzz.py", "tests/cli/test_cli_fuzz.py"),
+    ("tests/test_cli_json.py", "tests/cli/test_cli_json.py"),
+    ("tests/test_cli_style.py", "tests/cli/test_cli_style.py"),
+    ("tests/test_doctor.py", "tests/cli/test_doctor.py"),
+    ("tests/test_demo.py", "tests/cli/test_demo.py"),
+    ("tests/test_inbox_cli.py", "tests/cli/test_inbox_cli.py"),
+    ("tests/test_review_cli.py", "tests/cli/test_review_cli.py"),
+    ("tests/test_trust.py", "tests/cli/test_trust.py"),
+    ("tests/test_inbox.py", "tests/inbox/test_inbox.py"),
+    ("tests/test_questions.py", "tests/questions/test_questions.py"),
+    ("tests/test_config.py", "tests/config/test_config.py"),
+    ("tests/test_config_file.py", "tests/config/test_config_file.py"),
+    ("tests/test_config_root.py", "tests/config/test_config_root.py"),
+    ("tests/test_toml_files.py", "tests/config/test_toml_files.py"),
+    ("tests/test_timetext.py", "tests/foundations/test_timetext.py"),
+    ("tests/test_logfold.py", "tests/foundations/test_logfold.py"),
+    ("tests/test_redact.py", "tests/foundations/test_redact.py"),
+    ("tests/test_waits.py", "tests/foundations/test_waits.py"),
+    ("tests/test_permissions.py", "tests/foundations/test_permissions.py"),
+    ("tests/test_chart_style.py", "tests/reports/test_chart_style.py"),
+    ("tests/test_structure.py", "tests/project/test_structure.py"),
+    ("tests/test_packaging.py", "tests/project/test_packaging.py"),
+]
+
+MOVES += TEST_MOVES
+
 
 # Docstrings of the packages the moves create (the package's one-line purpose).
 PACKAGES: dict[str, str] = {
@@ -89,4 +153,34 @@ PACKAGES: dict[str, str] = {
     "core/access": "Who may act: bearer tokens of the dashboard, the REST API and MCP.",
     "core/schedules": "Recurring work on a cron expression or an interval: prompts, summaries.",
     "core/store/postgres": "The store over PostgreSQL: connections, LISTEN, failover, dead peers.",
+    "tests/agents": (
+        "Tests of agent state and the agent CLIs: hooks, rows, views, and the real CLIs live."
+    ),
+    "tests/dialogs": (
+        "Tests of permission prompts: what they show, and hooks that can no longer answer."
+    ),
+    "tests/delivery": (
+        "Tests of deliveries: messages, failures, state events and columns, withdrawals."
+    ),
+    "tests/tasks": (
+        "Tests of the task graph: lifecycle, actions, edits, text taken in, the hot path."
+    ),
+    "tests/coordinator": (
+        "Tests of the running coordinator: the scheduler, its loop, reloads, stop, failover."
+    ),
+    "tests/store": (
+        "Tests of the databases: set-up, errors, the protocol, races, concurrency, a full disk."
+    ),
+    "tests/history": ("Tests of the event log: filters and retention."),
+    "tests/cli": ("Tests of the ``swarm`` command line, in real child processes."),
+    "tests/inbox": ("Tests of the needs-you queue."),
+    "tests/questions": ("Tests of agents' questions and people's answers."),
+    "tests/config": (
+        "Tests of configuration: the agents file, the user config, the composition root, TOML."
+    ),
+    "tests/foundations": (
+        "Tests of the foundations: time text, log folding, redaction, waits, file modes."
+    ),
+    "tests/reports": ("Tests of reports: charts and stats."),
+    "tests/project": ("Tests of the project's shape: import structure and packaging."),
 }

@@ -19,9 +19,9 @@ from localdiscord import RecordedMessage
 
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from tests.agents.test_agent_hooks import SUGGESTIONS, TOOL, Desk, payload
 from tests.discord.conftest import World
 from tests.discord.test_notifier import edited_to
-from tests.test_agent_hooks import SUGGESTIONS, TOOL, Desk, payload
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -7,7 +7,7 @@ import pytest
 
 from core.service.swarm import SwarmService
 from tests.github.conftest import REPO, World
-from tests.test_invisible_text import HIDDEN, tags
+from tests.tasks.test_invisible_text import HIDDEN, tags
 
 
 @pytest.mark.both_databases

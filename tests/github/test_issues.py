@@ -18,7 +18,7 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.github.conftest import REPO, World
 from tests.helpers import query
-from tests.test_write_races import Meet, _race
+from tests.store.test_write_races import Meet, _race
 
 
 @pytest.mark.both_databases

@@ -1,6 +1,6 @@
 """A waiting PermissionRequest hook on PostgreSQL: woken by its prompt's notification
 (``swarm_prompt``, sent by a trigger when the prompt is decided or closed), not by a poll.
-A real hook answered on PostgreSQL: tests/test_agent_hooks.py (``both_databases``)."""
+A real hook answered on PostgreSQL: tests/agents/test_agent_hooks.py (``both_databases``)."""
 
 from __future__ import annotations
 

@@ -12,8 +12,8 @@ from core import tmux as tmux_module
 from core.agents_file import load_agents
 from core.errors import ConfigError
 from core.tmux import capture, capture_all
+from tests.config.test_toml_files import assert_one_line_error
 from tests.helpers import run_cli, write_agents
-from tests.test_toml_files import assert_one_line_error
 from tests.tmux_server import Tmux, wait_text
 
 # -- the agents file --------------------------------------------------------------------------

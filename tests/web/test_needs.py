@@ -9,7 +9,7 @@ import pytest
 
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from tests.test_inbox import every_kind, open_prompt
+from tests.inbox.test_inbox import every_kind, open_prompt
 from tests.web.conftest import bearer
 from tests.web.test_pages import login
 

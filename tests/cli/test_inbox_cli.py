@@ -13,7 +13,7 @@ import pytest
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from tests.helpers import run_cli
-from tests.test_inbox import every_kind
+from tests.inbox.test_inbox import every_kind
 
 pytestmark = pytest.mark.both_databases
 

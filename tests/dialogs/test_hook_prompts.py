@@ -31,9 +31,9 @@ from core.dialogs import permissions as prompts
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.workspaces import procs
-from tests import test_agent_hooks
+from tests.agents import test_agent_hooks
+from tests.agents.test_agent_hooks import Desk, payload, row
 from tests.helpers import ROOT, cli_env
-from tests.test_agent_hooks import Desk, payload, row
 from tests.watch.conftest import assign, kinds, watch_settings
 
 pytestmark = pytest.mark.timeout(120)

@@ -29,7 +29,7 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.workflows import WorkflowService
 from tests.helpers import ROOT, cli_env, run_cli, write_agents
-from tests.test_inbox import every_kind
+from tests.inbox.test_inbox import every_kind
 
 PERSON_ONLY = {
     "approve",

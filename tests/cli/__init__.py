@@ -1,0 +1,1 @@
+"""Tests of the ``swarm`` command line, in real child processes."""

@@ -1,0 +1,1 @@
+"""Tests of configuration: the agents file, the user config, the composition root, TOML."""

@@ -1,0 +1,1 @@
+"""Tests of the running coordinator: the scheduler, its loop, reloads, stop, failover."""

@@ -1,0 +1,1 @@
+"""Tests of deliveries: messages, failures, state events and columns, withdrawals."""

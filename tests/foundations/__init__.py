@@ -1,0 +1,1 @@
+"""Tests of the foundations: time text, log folding, redaction, waits, file modes."""

@@ -1,0 +1,1 @@
+"""Tests of agents' questions and people's answers."""

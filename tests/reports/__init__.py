@@ -1,0 +1,1 @@
+"""Tests of reports: charts and stats."""

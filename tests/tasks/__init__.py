@@ -1,0 +1,1 @@
+"""Tests of the task graph: lifecycle, actions, edits, text taken in, the hot path."""
