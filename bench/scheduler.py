@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -26,7 +27,7 @@ from core.delivery import assignment
 from core.models import Receipt, TaskSpec
 from core.protocols import Parcel
 from core.service.swarm import SwarmService
-from core.store.conn import Conn
+from core.store.conn import Conn, SqliteConn
 
 ROLES = [
     "integration",
@@ -124,12 +125,12 @@ async def lifecycles(
                 await service.create_tasks(specs[i : i + 500], "bench")
             created = time.perf_counter() - start
             if counter is not None:
-                await service.db.read(lambda c: c.set_trace_callback(counter))
+                await service.db.read(lambda c: cast(SqliteConn, c).set_trace_callback(counter))
             run_start = time.perf_counter()
             await parts.scheduler.run_burst()
             ran = time.perf_counter() - run_start
             if counter is not None:
-                await service.db.read(lambda c: c.set_trace_callback(None))
+                await service.db.read(lambda c: cast(SqliteConn, c).set_trace_callback(None))
             status = (await service.status())["tasks"]
     assert status["done"] == count, status
     return {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TypeVar, TypeVarTuple
 
 from core.context import Ctx, find_agent, roles_of
 from core.models import Agent
@@ -21,6 +21,7 @@ from core.store.sqlite import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")  # a transaction's own arguments, checked against its function
 
 
 class StoreAccess:
@@ -65,7 +66,7 @@ class StoreAccess:
         """The configured agents' roles, each once, in the agents file's order."""
         return roles_of(self.agents)
 
-    async def write(self, actor: str, fn: Callable[..., T], *args: Any) -> T:
+    async def write(self, actor: str, fn: Callable[[Conn, Ctx, *Ts], T], *args: *Ts) -> T:
         """Run ``fn(conn, ctx, *args)`` as one transaction by ``actor``; wake listeners. The
         context's time is read as the transaction starts (each attempt of it), not when the
         call was made: what it writes is dated when it happens, not before a wait for the
@@ -77,11 +78,11 @@ class StoreAccess:
                 listener()
         return result
 
-    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+    async def read(self, fn: Callable[[Conn, *Ts], T], *args: *Ts) -> T:
         """Run ``fn(conn, *args)`` as one read."""
         return await self.db.read(fn, *args)
 
-    async def update(self, fn: Callable[..., T], *args: Any) -> T:
+    async def update(self, fn: Callable[[Conn, *Ts], T], *args: *Ts) -> T:
         """Run ``fn(conn, *args)`` as one write transaction with no context (``fn`` is
         given no ``Ctx``: web tokens, which record their own events); listeners are not
         woken."""
@@ -89,7 +90,7 @@ class StoreAccess:
 
 
 def _counting_changes(
-    conn: Conn, fn: Callable[..., T], access: StoreAccess, actor: str, *args: Any
+    conn: Conn, fn: Callable[[Conn, Ctx, *Ts], T], access: StoreAccess, actor: str, *args: *Ts
 ) -> tuple[T, bool]:
     before = conn.total_changes
     result = fn(conn, access.ctx(actor), *args)

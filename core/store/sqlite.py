@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, TypeVarTuple, cast
 
 import aiosqlite
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 from core.store.calls import Abandoned, StoreCall
-from core.store.conn import MIN_SQLITE, Channel, SqliteConn, sqlite_error
+from core.store.conn import MIN_SQLITE, Channel, Conn, SqliteConn, sqlite_error
 from core.store.errors import Busy, StoreError, Unavailable
 from core.store.migrations import LATEST, MIGRATIONS, sqlite_ddl
 
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")  # a transaction's own arguments, checked against its function
 
 
 class Store(Protocol):
@@ -46,13 +47,13 @@ class Store(Protocol):
     listens: bool
     read_only: str | None
 
-    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+    async def read(self, fn: Callable[[Conn, *Ts], T], *args: *Ts) -> T:
         """Run ``fn(conn, *args)`` outside any write transaction."""
 
-    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+    async def write(self, fn: Callable[[Conn, *Ts], T], *args: *Ts) -> T:
         """Run ``fn(conn, *args)`` as one atomic write transaction."""
 
-    async def write_concurrent(self, fn: Callable[..., T], *args: Any) -> T:
+    async def write_concurrent(self, fn: Callable[[Conn, *Ts], T], *args: *Ts) -> T:
         """Run ``fn(conn, *args)`` as one transaction written for concurrent writers (row
         locks, ``SKIP LOCKED``, conditional updates): a node's claims, its heartbeat."""
 
@@ -199,11 +200,11 @@ class Database:
         """Close the connection (and its thread)."""
         await self._aio.close()
 
-    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+    async def read(self, fn: Callable[[Conn, *Ts], T], *args: *Ts) -> T:
         """Run ``fn(conn, *args)`` outside any write transaction."""
         return await self._call(fn, *args)
 
-    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+    async def write(self, fn: Callable[[Conn, *Ts], T], *args: *Ts) -> T:
         """Run ``fn(conn, *args)`` as one atomic write transaction; rolled back, not
         committed, when the caller is cancelled meanwhile."""
         if self.read_only is not None:
@@ -215,7 +216,7 @@ class Database:
             call.abandoned = True
             raise
 
-    async def write_concurrent(self, fn: Callable[..., T], *args: Any) -> T:
+    async def write_concurrent(self, fn: Callable[[Conn, *Ts], T], *args: *Ts) -> T:
         """As ``write``: SQLite has one writer at a time whatever the function."""
         return await self.write(fn, *args)
 

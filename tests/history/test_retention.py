@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -106,7 +108,9 @@ async def test_an_old_database_is_converted_once_then_vacuumed_incrementally(
     service = await SwarmService.open(settings, clock)
     try:
         await service.db.read(
-            lambda c: c.executescript("PRAGMA auto_vacuum = NONE; VACUUM;")
+            lambda c: cast(sqlite3.Connection, c).executescript(
+                "PRAGMA auto_vacuum = NONE; VACUUM;"
+            )
         )  # as files made before retention were
         for n in range(300):
             await service.create_task(TaskSpec(f"task {n}", details="x" * 2000), "cli")

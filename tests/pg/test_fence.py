@@ -8,10 +8,11 @@ import asyncio
 import pytest
 
 from core.errors import StorageError
-from core.store.postgres.store import PgConn, PgDatabase
+from core.store.conn import Conn
+from core.store.postgres.store import PgDatabase
 
 
-def _sleep_then_write(conn: PgConn) -> None:
+def _sleep_then_write(conn: Conn) -> None:
     conn.execute("SELECT pg_sleep(3)")
     conn.execute("INSERT INTO swarm_clock VALUES (2, 0)")  # never reached
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -68,7 +68,7 @@ async def test_old_database_is_migrated_and_keeps_its_rows(tmp_path: Path) -> No
         }
     db = await Database.open(path)
     try:
-        assert await db.read(dbmod.user_version) == LATEST
+        assert await db.read(lambda c: dbmod.user_version(cast(sqlite3.Connection, c))) == LATEST
         titles = await db.read(lambda c: [r[0] for r in c.execute("SELECT title FROM tasks")])
         assert titles == ["kept"]
         tables = await db.read(

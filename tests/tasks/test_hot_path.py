@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 import pytest
 
@@ -14,6 +15,7 @@ from core.coordinator.scheduler import Scheduler
 from core.errors import InvalidInput
 from core.models import TaskSpec, TaskStatus
 from core.service.swarm import SwarmService
+from core.store.conn import Conn
 from tests.helpers import RecordingDeliverer
 
 
@@ -43,8 +45,8 @@ async def traced(service: SwarmService) -> AsyncIterator[Trace]:
     """Count what the service's SQLite connection runs inside the block."""
     trace = Trace()
 
-    def attach(conn: sqlite3.Connection, callback: Trace | None) -> None:
-        conn.set_trace_callback(callback)
+    def attach(conn: Conn, callback: Trace | None) -> None:
+        cast(sqlite3.Connection, conn).set_trace_callback(callback)
 
     await service.db.read(attach, trace)
     try:

@@ -20,7 +20,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple, cast
 
 import psycopg
 import psycopg_pool
@@ -29,7 +29,7 @@ from psycopg.rows import dict_row
 from core.errors import StorageError
 from core.privacy.redact import redact_quoted, redact_urls
 from core.store.calls import Abandoned, StoreCall
-from core.store.conn import EVENT_COLUMNS, EVENT_INSERT, Args, Channel, Dialect, Params
+from core.store.conn import EVENT_COLUMNS, EVENT_INSERT, Args, Channel, Conn, Dialect, Params
 from core.store.errors import (
     Busy,
     Conflict,
@@ -43,6 +43,7 @@ from core.store.postgres.net import DATA_TIMEOUT_S, client_timeouts, server_time
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 # advisory lock key: one migration at a time (processes that start together on an empty
 # database create the schema once); it was every writer's lock before issue 25
@@ -96,13 +97,17 @@ _WAKE_TRIGGER = (
 )
 
 
-def delivery_channels(conn: PgConn, agents: list[str]) -> list[str]:
+def delivery_channels(conn: Conn, agents: list[str]) -> list[str]:
     """The channels on which queued deliveries of ``agents`` are notified (md5 by the server,
-    as the trigger computes it)."""
-    rows = conn.raw.execute(
-        f"SELECT '{DELIVERY_CHANNEL}_' || md5(a) AS channel FROM unnest($1::text[]) AS a",
-        (agents,),
-    ).fetchall()
+    as the trigger computes it). A ``PgDatabase``'s connection only."""
+    rows = (
+        cast(PgConn, conn)
+        .raw.execute(
+            f"SELECT '{DELIVERY_CHANNEL}_' || md5(a) AS channel FROM unnest($1::text[]) AS a",
+            (agents,),
+        )
+        .fetchall()
+    )
     return [str(r["channel"]) for r in rows]
 
 
@@ -527,11 +532,14 @@ def _regclass(conn: PgConn, name: str) -> str | None:
     return None if row is None or row["found"] is None else str(row["found"])
 
 
-def clock_version(conn: PgConn) -> int:
-    """How many commits that changed rows advanced the data version (``CLOCK``) so far."""
-    row = conn.raw.execute(
-        f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v FROM {CLOCK}"
-    ).fetchone()
+def clock_version(conn: Conn) -> int:
+    """How many commits that changed rows advanced the data version (``CLOCK``) so far. A
+    ``PgDatabase``'s connection only."""
+    row = (
+        cast(PgConn, conn)
+        .raw.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v FROM {CLOCK}")
+        .fetchone()
+    )
     return int(row["v"]) if row else 0
 
 
@@ -630,19 +638,19 @@ class PgDatabase:
             await loop.run_in_executor(self._readers, self._read_pool.close)
             self._readers.shutdown(wait=True)
 
-    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+    async def read(self, fn: Callable[[Conn, *Ts], T], *args: *Ts) -> T:
         """Run ``fn(conn, *args)`` outside any write transaction, on a reader connection
         (without readers: on the write connection, between writes)."""
         if self._readers is None:
             return await self._submit(self._pool, self._run, fn, args)
         return await self._submit(self._readers, self._read, fn, args)
 
-    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+    async def write(self, fn: Callable[[Conn, *Ts], T], *args: *Ts) -> T:
         """Run ``fn(conn, *args)`` as one atomic write transaction (beside other writers:
         ``run_in_transaction``)."""
         return await self._call(run_in_transaction, fn, *args)
 
-    async def write_concurrent(self, fn: Callable[..., T], *args: Any) -> T:
+    async def write_concurrent(self, fn: Callable[[Conn, *Ts], T], *args: *Ts) -> T:
         """Run ``fn(conn, *args)`` as one transaction beside other writers (row locks)."""
         return await self._call(run_unlocked, fn, *args)
 
