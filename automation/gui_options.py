@@ -42,7 +42,7 @@ class GuiOptions:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GuiOptions:
-        """The tunables people change, from ``SWARM_*`` variables (see the README)."""
+        """The tunables people change, from ``SWARM_*`` variables (see docs/delivery.md)."""
         env = os.environ if env is None else env
         return cls(
             lock_timeout_s=env_seconds(env, "SWARM_INPUT_LOCK_TIMEOUT", 30.0),

@@ -15,7 +15,7 @@ from bot.discordbot.settings import DiscordSettings
 from core.service.swarm import SwarmService
 from tests.discord.conftest import World, slash
 
-# The README: admins only may use /pause, /resume, /task assign, /agent pause|resume|reset,
+# docs/discord.md: admins only may use /pause, /resume, /task assign, /agent pause|resume|reset,
 # /task merge, /task review, /github import, /screenshot, the Reassign and Merge buttons and the
 # prompts' option buttons.
 ADMIN_COMMANDS = {
