@@ -28,21 +28,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.agents import alerts
+from core.agents import alerts, judge
 from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.formats.text import head_tail, one_line
-from core.models import BlockedOn, task_ref
+from core.models import BlockedOn, Task, TaskStatus, task_ref
 from core.planning import store as plans
 from core.planning.model import plan_ref
 from core.questions import asking as questions
 from core.store.conn import Conn, values
+from core.store.tables import list_tasks
 from core.tasks import held
 from core.workflows import runs
 
 QUESTION, PROMPT, GATE, PLAN, ALERT = "question", "prompt", "gate", "plan", "alert"
 HELD = "held"
+STRANDED = "stranded"  # a ready task no configured agent can take (its ref: the task's)
+HOLDING = "holding"  # a task held by an agent that is limited (its ref: the task's)
 KIND_OF_PREFIX = {"Q": QUESTION, "R": PROMPT, "T": GATE, "P": PLAN, "H": HELD, "A": ALERT}
 PREFIX_OF_KIND = {kind: prefix for prefix, kind in KIND_OF_PREFIX.items()}
 REF_HELP = "Q-3 (question), R-7 (prompt), T-12 (gate), P-3 (plan), H-4 (held) or A-2 (alert)"
@@ -114,8 +117,10 @@ class Answered:
 # -- the queue ----------------------------------------------------------------------------
 
 
-def needs(conn: Conn, whole: bool = False) -> list[Need]:
-    """Everything that waits for a person, oldest first (``whole``: texts not cut)."""
+def needs(conn: Conn, whole: bool = False, ctx: Ctx | None = None) -> list[Need]:
+    """Everything that waits for a person, oldest first (``whole``: texts not cut). With
+    ``ctx`` (the configured agents, the settings and the time) also the tasks that wait on
+    the agents: ready tasks no configured agent can take, and tasks held by a limited agent."""
     found = [
         *_questions(conn, whole),
         *_prompts(conn, whole),
@@ -123,26 +128,27 @@ def needs(conn: Conn, whole: bool = False) -> list[Need]:
         *_plans(conn, whole),
         *_held(conn, whole),
         *_alerts(conn, whole),
+        *(_stranded(conn, ctx) + _holding(conn, ctx) if ctx is not None else []),
     ]
     return sorted(found, key=lambda n: (n.since, n.kind, n.ref))
 
 
-def show(conn: Conn, ref: str) -> Need:
+def show(conn: Conn, ref: str, ctx: Ctx | None = None) -> Need:
     """One item with its whole text: a prompt in any state (with how it ended), any other
     item while it waits; NotFound otherwise."""
     kind, number = parse(ref)
     if kind == PROMPT:
         return _prompt_need(_get_prompt(conn, number), True)
     wanted = f"{PREFIX_OF_KIND[kind]}-{number}"
-    for need in needs(conn, whole=True):
+    for need in needs(conn, whole=True, ctx=ctx):
         if need.ref == wanted:
             return need
     raise NotFound(f"{wanted} does not wait for a person: swarm inbox lists what does")
 
 
-def count(conn: Conn) -> int:
+def count(conn: Conn, ctx: Ctx | None = None) -> int:
     """How many items wait (the dashboard's badge)."""
-    return len(needs(conn))
+    return len(needs(conn, ctx=ctx))
 
 
 def _text(text: str, ref: str, whole: bool) -> str:
@@ -278,6 +284,88 @@ def _alerts(conn: Conn, whole: bool) -> list[Need]:
         )
         for a in reversed(alerts.list_alerts(conn, limit=1000))
     ]
+
+
+def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
+    """Ready tasks that no configured agent can take: pinned to an agent that is not
+    configured, or for a role or capabilities that no configured agent has (the agents file
+    changed after they were made). Nothing answers them here: the hint names the commands."""
+    found = []
+    for task in reversed(list_tasks(conn, TaskStatus.ready, limit=10_000)):
+        why = _nobody_takes(task, ctx)
+        if why is None:
+            continue
+        ref = task.ref
+        found.append(
+            Need(
+                ref=ref,
+                kind=STRANDED,
+                text=f"{ref} {one_line(task.title)!r} waits for {why}",
+                since=task.updated_at,
+                concerns=task.pinned or task.role or "no agent",
+                task=ref,
+                hint=(
+                    f"give it to an agent (swarm task assign {ref} AGENT), change what it "
+                    f"needs (swarm task edit {ref} --role ROLE) or cancel it "
+                    f"(swarm task cancel {ref})"
+                ),
+            )
+        )
+    return found
+
+
+def _nobody_takes(task: Task, ctx: Ctx) -> str | None:
+    """Why no configured agent can take ``task``, or None when one can."""
+    if task.pinned is not None:
+        agent = ctx.agents.get(task.pinned)
+        if agent is None:
+            return f"{task.pinned}, which is not configured"
+        if agent.can_take(task.role, task.capabilities):
+            return None
+        return f"{task.pinned}, which cannot take it ({_wanted(task)})"
+    if any(a.can_take(task.role, task.capabilities) for a in ctx.agents.values()):
+        return None
+    return f"{_wanted(task)}: none is configured"
+
+
+def _wanted(task: Task) -> str:
+    parts = [f"a {task.role!r} agent" if task.role else "an agent"]
+    if task.capabilities:
+        parts.append(f"with {', '.join(task.capabilities)}")
+    return " ".join(parts)
+
+
+def _holding(conn: Conn, ctx: Ctx) -> list[Need]:
+    """Tasks held by an agent that is limited now: the person may hand them on, wait for
+    the reset, or cancel them."""
+    ends = judge.limited_agents(conn, ctx.now, ctx.settings.limit_backoff_s)
+    found = []
+    for agent, until in sorted(ends.items()):
+        for status in (TaskStatus.assigned, TaskStatus.in_progress):
+            for task in reversed(list_tasks(conn, status, agent=agent, limit=1000)):
+                if task.agent != agent:
+                    continue  # pinned to it, held by another
+                ref = task.ref
+                found.append(
+                    Need(
+                        ref=ref,
+                        kind=HOLDING,
+                        text=(
+                            f"{ref} {one_line(task.title)!r} is held by {agent}, which is "
+                            f"limited until {judge.until_text(until, ctx.now)}"
+                        ),
+                        since=task.assigned_at or task.updated_at,
+                        concerns=agent,
+                        agent=agent,
+                        task=ref,
+                        hint=(
+                            f"hand it on (swarm task assign {ref} AGENT), wait for the reset, "
+                            f"or cancel it (swarm task cancel {ref})"
+                        ),
+                        extra={"limited_until": until},
+                    )
+                )
+    return found
 
 
 # -- references ---------------------------------------------------------------------------

@@ -323,18 +323,19 @@ class SwarmService(StoreAccess):
     # -- what needs a person (core/inbox/queue.py) -----------------------------------
 
     async def inbox(self) -> list[Need]:
-        """Open questions, prompts, gates, draft plans and open alerts, oldest first."""
+        """Open questions, prompts, gates, draft plans, held items, open alerts, ready tasks
+        no configured agent can take and tasks held by a limited agent, oldest first."""
         from core.inbox import (
             queue as inbox,  # plans and workflows: loaded by the commands using them
         )
 
-        return await self.db.read(inbox.needs)
+        return await self.db.read(inbox.needs, False, self.ctx("swarm"))
 
     async def inbox_item(self, ref: str) -> Need:
         """One item with its whole text (a prompt also once decided or closed)."""
         from core.inbox import queue as inbox
 
-        return await self.db.read(inbox.show, ref)
+        return await self.db.read(inbox.show, ref, self.ctx("swarm"))
 
     async def inbox_reply(self, ref: str, text: str, actor: str) -> Question:
         """Answer question ``Q-3`` (or task ``T-3``'s oldest open question)."""

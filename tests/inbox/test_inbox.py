@@ -3,12 +3,14 @@ first, each answered in place by its reference; a second answer names who decide
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core.agent_state import Signal
+from core.agent_state import AgentState, Observation, Signal
 from core.agents import alerts
+from core.agents import signals as agent_signals
 from core.dialogs import permissions as prompts
 from core.dialogs.permissions import PromptOption
 from core.errors import InvalidInput, InvalidState, NotFound
@@ -224,3 +226,45 @@ async def test_a_held_item_is_listed_then_accepted_once_or_rejected(
     assert accepted.id == 1 and accepted.decided_by == "cli:boss"
     with pytest.raises(NotFound, match="unknown item H-99"):
         await service.inbox_approve("H-99", "cli:boss")
+
+
+async def test_a_ready_task_no_configured_agent_can_take_is_listed_with_what_to_do(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """Issue 41, item 1: the agents file changed after the tasks were made (the data agent
+    and Agent-2 left): their ready tasks wait for nobody, and the queue says so."""
+    await service.create_task(TaskSpec("Load the data", role="data"), "cli")
+    await service.create_task(TaskSpec("Draw the design", agent="Agent-2"), "cli")
+    await service.create_task(TaskSpec("Any agent will do"), "cli")
+    assert await service.inbox() == []
+    kept = [a for a in service.agents.values() if a.id not in {"Agent-2", "Agent-5"}]
+    await service.replace_agents(kept, tmp_path / "agents.toml")
+    found = {n.ref: n for n in await service.inbox()}
+    assert set(found) == {"T-1", "T-2"}
+    assert found["T-1"].kind == "stranded"
+    assert found["T-1"].text == "T-1 'Load the data' waits for a 'data' agent: none is configured"
+    assert found["T-2"].text == "T-2 'Draw the design' waits for Agent-2, which is not configured"
+    assert "swarm task assign T-1 AGENT" in found["T-1"].hint
+    assert "swarm task cancel T-1" in found["T-1"].hint
+    assert (await service.inbox_item("T-2")).kind == "stranded"
+
+
+async def test_a_task_held_by_a_limited_agent_is_listed_until_the_limit_ends(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    """Issue 41, item 1: an agent limited while it holds a task: the person may hand the
+    task on, wait or cancel it; the item goes when the limit ends."""
+    await service.create_task(TaskSpec("Fix the build", agent="Agent-1"), "cli")
+    await service.queue.assign_batch()
+    reset = clock.now() + 600
+    limit = Observation(
+        "Agent-1", Signal.TEXT, AgentState.LIMITED, clock.now(), "text: usage limit", until=reset
+    )
+    await service.db.write(agent_signals.record, limit)
+    (need,) = await service.inbox()
+    assert (need.ref, need.kind, need.agent) == ("T-1", "holding", "Agent-1")
+    assert need.text.startswith("T-1 'Fix the build' is held by Agent-1, which is limited until ")
+    assert "hand it on (swarm task assign T-1 AGENT)" in need.hint
+    assert need.to_json()["limited_until"] == reset
+    clock.advance(601)
+    assert await service.inbox() == []
