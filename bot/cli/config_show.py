@@ -143,6 +143,9 @@ _DEFAULTS: dict[str, Callable[[Config], str]] = {
     "SWARM_MAX_NUDGES": lambda c: _num(c.watch.max_nudges),
     "SWARM_REASSIGN_AFTER": lambda c: _num(c.watch.reassign_after_s),
     "SWARM_DAILY_SUMMARY": lambda c: c.watch.daily_summary or "off",
+    "SWARM_LIMIT_HANDOFF": lambda c: (
+        "off" if c.watch.limit_handoff_s is None else _num(c.watch.limit_handoff_s)
+    ),
     "SWARM_GRACE": lambda c: _num(c.watch.grace_s),
     "SWARM_HUMAN_IDLE": lambda c: _num(c.gui.human_idle_s),
     "SWARM_HUMAN_WAIT": lambda c: _num(c.gui.human_wait_s),

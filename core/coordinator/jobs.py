@@ -145,12 +145,19 @@ class Watcher:
         report = await self.service.write(
             "watch", rules.tick, self.settings, changed, self.since, self.first_frames
         )
-        if report.nudged or report.reassigned or report.opened or report.cleared:
+        if (
+            report.nudged
+            or report.reassigned
+            or report.handed_on
+            or report.opened
+            or report.cleared
+        ):
             log.info(
-                "watch: stalled %s, nudged %s, reassigned %s, opened %s, cleared %s",
+                "watch: stalled %s, nudged %s, reassigned %s, handed on %s, opened %s, cleared %s",
                 report.stalled,
                 report.nudged,
                 report.reassigned,
+                report.handed_on,
                 report.opened,
                 report.cleared,
             )

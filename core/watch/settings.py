@@ -24,6 +24,7 @@ class WatchSettings:
     grace_s: float = 120.0
     unreachable_after: int = 3
     daily_summary: str | None = "0 18 * * *"
+    limit_handoff_s: float | None = 300.0  # a limited agent's tasks go on after this; None: kept
 
     @property
     def echo_s(self) -> float:
@@ -44,6 +45,7 @@ class WatchSettings:
             grace_s=seconds("SWARM_GRACE", 120.0, minimum=0),
             unreachable_after=int(count("SWARM_UNREACHABLE_AFTER", 3, minimum=1)),
             daily_summary=_daily(env),
+            limit_handoff_s=_handoff(env),
         )
         if settings.reassign_after_s < settings.stall_after_s:
             raise ConfigError(
@@ -51,6 +53,15 @@ class WatchSettings:
                 f"than SWARM_STALL_AFTER ({settings.stall_after_s:g} s)"
             )
         return settings
+
+
+def _handoff(env: Mapping[str, str]) -> float | None:
+    """``SWARM_LIMIT_HANDOFF``: seconds a limited agent keeps its tasks (``0``: none), or
+    ``off`` (it keeps them until its limit ends)."""
+    raw = env.get("SWARM_LIMIT_HANDOFF", "").strip()
+    if raw.lower() in OFF - {"0"}:
+        return None
+    return env_number(env, "SWARM_LIMIT_HANDOFF", 300.0, minimum=0, what="a number of seconds")
 
 
 def _daily(env: Mapping[str, str]) -> str | None:

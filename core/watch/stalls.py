@@ -40,9 +40,9 @@ from core.agents.alerts import STALLED, UNREACHABLE, clear_alert, open_alert
 from core.agents.judge import HELD, Freshness, Verdict, clock_time, duration
 from core.context import Ctx
 from core.delivery.envelope import swarm_command
-from core.models import Agent, DeliveryState, task_ref
+from core.models import Agent, DeliveryState, Task, TaskStatus, task_ref
 from core.store.conn import Conn, values
-from core.store.tables import insert_event
+from core.store.tables import insert_event, list_tasks
 from core.tasks import lifecycle, messages
 from core.watch.settings import WatchSettings
 
@@ -56,6 +56,7 @@ class TickReport:
     stalled: list[str] = field(default_factory=list)
     nudged: list[str] = field(default_factory=list)
     reassigned: list[int] = field(default_factory=list)
+    handed_on: list[int] = field(default_factory=list)  # from a limited agent
     opened: list[str] = field(default_factory=list)
     cleared: list[str] = field(default_factory=list)
 
@@ -121,9 +122,44 @@ def tick(
         if agent_judge.isolated(conn, ctx, agent, store) is not None:
             applied.add(agent)
     agent_judge.judged_again(conn, ctx, applied)
+    if settings.limit_handoff_s is not None:
+        _hand_on(conn, ctx, settings.limit_handoff_s, report)
     for agent in ctx.agents:
         _check_reachable(conn, ctx, settings, agent, report)
     return report
+
+
+def _hand_on(conn: Conn, ctx: Ctx, after_s: float, report: TickReport) -> None:
+    """A limited agent's tasks go back to the queue once it has been limited ``after_s``,
+    each when another configured agent that is not limited can take it; a task pinned to
+    it stays (the needs-you queue asks the person). Its turn is not counted as an attempt:
+    the limit is not the task's failure."""
+    ends = agent_judge.limited_agents(conn, ctx.now, ctx.settings.limit_backoff_s)
+    for agent, until in ends.items():
+        since = agent_signals.get_state(conn, agent).since
+        if agent not in ctx.agents or since is None or ctx.now - since < after_s:
+            continue
+        others = [a for a in ctx.agents.values() if a.id != agent and a.id not in ends]
+        for task in _held_by(conn, agent):
+            if task.pinned == agent or not any(
+                a.can_take(task.role, task.capabilities) for a in others
+            ):
+                continue
+            why = (
+                f"{agent} is limited until {agent_judge.until_text(until, ctx.now)}: handed on "
+                f"after {minutes(ctx.now - since)} limited"
+            )
+            lifecycle.release(conn, ctx, task.id, why, backoff=0.0, counts=False)
+            report.handed_on.append(task.id)
+
+
+def _held_by(conn: Conn, agent: str) -> list[Task]:
+    return [
+        t
+        for status in (TaskStatus.assigned, TaskStatus.in_progress)
+        for t in list_tasks(conn, status, agent=agent, limit=1000)
+        if t.agent == agent
+    ]
 
 
 def _verdicts(conn: Conn, ctx: Ctx, fresh: Freshness) -> dict[str, Verdict]:

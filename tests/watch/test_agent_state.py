@@ -260,3 +260,62 @@ def test_a_stale_observation_does_not_outweigh_a_fresh_one() -> None:
     assert combine({}, 9000, fresh).state is AgentState.UNKNOWN
     # a wait for a person comes first
     assert combine({Signal.SCREEN: late}, 1700, fresh, waiting="q").state is AgentState.WAITING
+
+
+async def limited(service: SwarmService, clock: ManualClock, agent: str) -> None:
+    """``agent`` shows a usage limit that ends in an hour."""
+    until = clock.now() + 3600
+    limit = Observation(
+        agent, Signal.TEXT, AgentState.LIMITED, clock.now(), "text: usage limit", until=until
+    )
+    await service.db.write(agent_signals.record, limit)
+
+
+async def test_a_limited_agents_task_is_handed_on_after_the_handoff_time(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    """Issue 41, item 2: after SWARM_LIMIT_HANDOFF limited, the agent's task that another
+    agent can take goes back to the queue (not counted as an attempt) and reaches another
+    agent."""
+    watcher = Watcher(service, watch_settings(**FAST, limit_handoff_s=10.0), frames)
+    free = await service.create_task(TaskSpec("anyone's work"), "test")
+    await service.queue.assign_batch()
+    holder = (await service.get_task(free.id)).agent
+    assert holder is not None
+    await limited(service, clock, holder)
+    for _ in range(9):
+        clock.advance(1)
+        assert not (await watcher.tick()).handed_on
+    clock.advance(2)
+    assert (await watcher.tick()).handed_on == [free.id]
+    task = await service.get_task(free.id)
+    assert task.status is TaskStatus.ready and task.attempts == 0
+    assert f"{holder} is limited until" in (task.reason or "")
+    await service.queue.assign_batch()
+    assert (await service.get_task(free.id)).agent not in (None, holder)
+
+
+async def test_a_task_pinned_to_a_limited_agent_stays_and_handoff_off_keeps_all(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    pinned = await assign(service, "Agent-7", "only Agent-7")
+    await limited(service, clock, "Agent-7")
+    watcher = Watcher(service, watch_settings(**FAST, limit_handoff_s=10.0), frames)
+    clock.advance(1)
+    await watcher.tick()  # the limit is seen, and held until its reset
+    for _ in range(3):
+        clock.advance(600)
+        assert not (await watcher.tick()).handed_on
+    assert (await service.get_task(pinned)).agent == "Agent-7"
+    free = await service.create_task(TaskSpec("anyone's work"), "test")
+    await service.queue.assign_batch()
+    holder = (await service.get_task(free.id)).agent
+    assert holder is not None
+    await limited(service, clock, holder)
+    kept = Watcher(service, watch_settings(**FAST, limit_handoff_s=None), frames)
+    clock.advance(1)
+    await kept.tick()
+    for _ in range(3):
+        clock.advance(600)
+        assert not (await kept.tick()).handed_on
+    assert (await service.get_task(free.id)).agent == holder

@@ -300,3 +300,11 @@ async def test_a_nudge_names_the_home_in_its_commands_and_has_no_task_footer(
     assert f'{swarm} task fail T-1 --reason "..."' in nudge
     assert "Report back" not in nudge and "Work in" not in nudge
     await watcher.close()
+
+
+def test_limit_handoff_reads_seconds_zero_or_off() -> None:
+    assert WatchSettings.from_env({}).limit_handoff_s == 300.0
+    assert WatchSettings.from_env({"SWARM_LIMIT_HANDOFF": "0"}).limit_handoff_s == 0.0
+    assert WatchSettings.from_env({"SWARM_LIMIT_HANDOFF": "off"}).limit_handoff_s is None
+    with pytest.raises(ConfigError, match="SWARM_LIMIT_HANDOFF"):
+        WatchSettings.from_env({"SWARM_LIMIT_HANDOFF": "soon"})
