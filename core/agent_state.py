@@ -60,7 +60,9 @@ class Observation:
 
     ``evidence``: what was seen, in plain words ("hook: Stop", "text: 'esc to interrupt'",
     "screen: no change for 3 m 10 s (caret blinks ignored)"); ``until``: when a ``LIMITED``
-    state ends, if the agent said; ``detail``: what a decision needs (a prompt's options).
+    state ends, if the agent said; ``detail``: what a decision needs (a prompt's options);
+    ``work``: a ``WORKING`` reading that is the agent's own progress (False: a prompt it was
+    given was submitted, swarm's nudge as much as its task: no stall clock restarts on it).
     """
 
     agent: str
@@ -70,6 +72,7 @@ class Observation:
     evidence: str
     until: float | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
+    work: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict (``swarm agents --json``, the dashboard)."""

@@ -62,6 +62,9 @@ DESCRIPTION = "description"
 ENDS_TURN = frozenset(
     {"Stop", "UserPromptSubmit", "SessionStart", "SessionEnd", CODEX_TURN_COMPLETE}
 )
+# Events that say a prompt was submitted to the agent (by swarm or a person): the agent is
+# busy with it, but that is no progress of its own (the stall clock does not restart).
+PROMPT_SUBMITTED = frozenset({"UserPromptSubmit"})
 _NOTIFICATIONS = {
     "permission_prompt": AgentState.WAITING,
     "idle_prompt": AgentState.IDLE,
@@ -241,7 +244,9 @@ def record(
     evidence = event.evidence
     if too_long:
         evidence += f": {len(text):,} characters, too long to show: answer it in its terminal"
-    agent_signals.record(conn, Observation(agent, Signal.HOOK, event.state, ctx.now, evidence))
+    work = event.name not in PROMPT_SUBMITTED  # a prompt given to it is not its progress
+    seen = Observation(agent, Signal.HOOK, event.state, ctx.now, evidence, work=work)
+    agent_signals.record(conn, seen)
     found = None
     if ask and not too_long:
         found = prompts.open_prompt(

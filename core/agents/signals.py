@@ -61,7 +61,7 @@ def record(conn: Conn, obs: Observation) -> None:
     """Keep ``obs`` as its signal's latest observation of its agent."""
     evidence = shorten(escape_controls(obs.evidence), EVIDENCE_LIMIT)
     detail = json.dumps(dict(obs.detail)) if obs.detail else None
-    active = obs.at if obs.state is AgentState.WORKING else None
+    active = obs.at if obs.state is AgentState.WORKING and obs.work else None
     conn.execute(
         _UPSERT,
         (obs.agent, obs.signal.value, obs.state.value, obs.at, evidence, obs.until, detail, active),

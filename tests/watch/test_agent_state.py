@@ -4,12 +4,14 @@ clock (real store, manual clock, a scripted frame source)."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
 from bot.cli.agent_hooks import explain_text
 from core.agent_state import AgentState, Observation, Signal
+from core.agents import hook_events
 from core.agents import signals as agent_signals
 from core.agents.judge import Freshness, combine
 from core.coordinator.jobs import Watcher
@@ -18,6 +20,7 @@ from core.dialogs.permissions import PromptOption
 from core.models import Receipt, TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
+from core.watch.stalls import freshness
 from tests.watch.conftest import FakeFrames, assign, kinds, watch_settings
 
 pytestmark = pytest.mark.both_databases
@@ -29,6 +32,7 @@ FAST = {
     "grace_s": 2.0,
     "nudge_cooldown_s": 1.0,
 }  # the issue's measured set-up (SWARM_STALL_AFTER=4 SWARM_REASSIGN_AFTER=14 ...=1)
+FAST_NUDGES = 2  # watch_settings' default max_nudges
 
 
 async def deliver_all(service: SwarmService, frames: FakeFrames) -> list[str]:
@@ -319,3 +323,39 @@ async def test_a_task_pinned_to_a_limited_agent_stays_and_handoff_off_keeps_all(
         clock.advance(600)
         assert not (await kept.tick()).handed_on
     assert (await service.get_task(free.id)).agent == holder
+
+
+async def test_an_agent_whose_hook_acknowledges_each_nudge_and_does_nothing_is_taken_back(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    """Issue 41, item 3: a hook-equipped agent (no screen) that answers every nudge (its
+    UserPromptSubmit, then Stop) but never works: the nudge and the hook's reaction to
+    swarm's own paste are not work, so the chain alert -> nudges -> taken back ends within
+    SWARM_REASSIGN_AFTER of its prompt's delivery plus SWARM_GRACE (before: each nudge's
+    UserPromptSubmit restarted the clock: taken back 24 s after, not 16 s)."""
+    fresh = freshness(service.ctx("test"), watch_settings(**FAST))
+    watcher = Watcher(service, watch_settings(**FAST), frames)  # no frame of Agent-6
+
+    async def hook(name: str) -> None:
+        event = hook_events.parse(json.dumps({"hook_event_name": name, "session_id": "s"}))
+        await service.write("Agent-6", hook_events.record, "Agent-6", event, fresh, False)
+
+    task_id = await assign(service, "Agent-6")
+    await deliver_all(service, frames)
+    await hook("UserPromptSubmit")  # the task prompt: it starts, then never works
+    await hook("Stop")
+    last_work = clock.now()
+    taken_at = None
+    for _ in range(60):
+        clock.advance(1)
+        report = await watcher.tick()
+        if await deliver_all(service, frames):  # a nudge reached it: it acknowledges
+            await hook("UserPromptSubmit")
+            await hook("Stop")
+        if task_id in report.reassigned:
+            taken_at = clock.now() - last_work
+            break
+    assert len(await kinds(service, "agent.nudged")) == FAST_NUDGES
+    # the bound: SWARM_REASSIGN_AFTER from the task prompt's delivery + SWARM_GRACE, one tick
+    bound = FAST["grace_s"] + FAST["reassign_after_s"] + FAST["interval_s"]
+    assert taken_at is not None and taken_at <= bound
