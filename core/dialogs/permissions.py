@@ -30,7 +30,7 @@ PROMPT_TEXT_LIMIT = 1_000_000  # characters of a prompt's text kept (a longer re
 COLUMNS = (
     "id, agent, task_id, source, kind, text, options, session, opened_at, "
     "decided_at, decision, decided_by, closed_at, closed_why, "
-    "hook_host, hook_pid, hook_start, hook_pidns, expires_at"
+    "hook_host, hook_pid, hook_start, hook_pidns, expires_at, pane_seen_at"
 )
 _OPEN = "decided_at IS NULL AND closed_at IS NULL"  # the open prompts' index has this WHERE
 EVENT_CUT = " […{cut:,} characters cut…] "  # in an event's one line
@@ -80,6 +80,7 @@ class Prompt:
     closed_why: str | None = None
     hook: HookProcess | None = None
     expires_at: float | None = None
+    pane_seen_at: float | None = None  # a hook's prompt: when its dialog was in the pane
 
     @property
     def open(self) -> bool:
@@ -142,6 +143,7 @@ def _row(row: Any) -> Prompt:
         closed_why=row["closed_why"],
         hook=_hook(row),
         expires_at=row["expires_at"],
+        pane_seen_at=row["pane_seen_at"],
     )
 
 
@@ -303,6 +305,26 @@ def _close(conn: Conn, ctx: Ctx, prompt: Prompt, why: str) -> bool:
         data={"prompt": prompt_id},
     )
     return True
+
+
+def pane_shows(conn: Conn, prompt_id: int, at: float) -> None:
+    """The agent's pane shows the dialog of hook prompt ``prompt_id`` (first seen ``at``)."""
+    conn.execute(
+        "UPDATE agent_prompts SET pane_seen_at = $1 WHERE id = $2 AND pane_seen_at IS NULL",
+        (at, prompt_id),
+    )
+
+
+def hook_prompt(conn: Conn, agent: str, now: float, settle_s: float) -> Prompt | None:
+    """The hook prompt of ``agent`` that a dialog in its pane belongs to: the open one (the
+    oldest), else one decided or closed less than ``settle_s`` ago (its dialog is still
+    leaving the pane); None when there is none."""
+    row = conn.execute(
+        f"SELECT {COLUMNS} FROM agent_prompts WHERE agent = $1 AND source = $2 AND ("
+        f"({_OPEN}) OR decided_at > $3 OR closed_at > $3) ORDER BY opened_at, id LIMIT 1",
+        (agent, Signal.HOOK.value, now - settle_s),
+    ).fetchone()
+    return None if row is None else _row(row)
 
 
 def waiting_hooks(conn: Conn) -> list[Prompt]:

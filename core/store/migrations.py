@@ -537,6 +537,10 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "CREATE INDEX agent_prompts_open ON agent_prompts (opened_at, id) "
         "WHERE decided_at IS NULL AND closed_at IS NULL",
     ),
+    (  # One dialog, one item (issue 38): when the pane showed a hook prompt's dialog, so
+        # that its leaving the pane (answered in the terminal) closes the prompt.
+        "ALTER TABLE agent_prompts ADD COLUMN pane_seen_at REAL",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

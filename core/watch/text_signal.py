@@ -52,6 +52,8 @@ VERIFY_S = 5.0  # how long a typed answer has to make its prompt leave the pane
 RETRY_S = 2.0  # a deferred typing (the human is busy, input paused) is tried again after this
 GIVE_UP_S = 600.0  # a decision still not typed this long after it was made never will be
 DIALOGS = "dialogs"  # the alert kind: a pane shows more than one dialog
+HOOK_SETTLE_S = 15.0  # a hook prompt's dialog may stay in the pane this long after its answer
+ANSWERED_IN_TERMINAL = "answered in the agent's terminal: its dialog left the pane"
 LEFT = "the prompt left the pane before its answer was typed"
 OTHER = "the dialog at the input is not the one that was shown"
 PanesReader = Callable[[Sequence[PaneRef]], list[PaneText]]
@@ -197,17 +199,38 @@ def record_readings(conn: Conn, ctx: Ctx, readings: Sequence[PaneReading]) -> li
         keep = None
         shown = reading.prompt
         answering = _answering(conn, reading.agent, shown.prompt) if shown else None
-        if shown is not None and answering is None:
+        hooked = prompts.hook_prompt(conn, reading.agent, ctx.now, HOOK_SETTLE_S)
+        if shown is not None and answering is None and hooked is not None:
+            if hooked.open:  # the hook's own dialog: one item, answered through the hook
+                prompts.pane_shows(conn, hooked.id, ctx.now)
+        elif shown is not None and answering is None:
             keep = prompts.open_prompt(
                 conn, ctx, reading.agent, Signal.TEXT, shown.prompt, shown.options,
                 task_id=_current_task(conn, reading.agent), session=reading.pane.ref.target,
             ).id  # fmt: skip
+        elif _answered_in_terminal(reading, hooked):
+            assert hooked is not None
+            prompts.close(conn, ctx, hooked.id, ANSWERED_IN_TERMINAL)
         why = reading.pane.gone or _left(reading)
         for stale in prompts.open_prompts(conn, reading.agent):
             if stale.source is Signal.TEXT and stale.id != keep:
                 prompts.close(conn, ctx, stale.id, why)
         _flag_dialogs(conn, ctx, reading, reading.agent in flagged)
     return out
+
+
+def _answered_in_terminal(reading: PaneReading, hooked: prompts.Prompt | None) -> bool:
+    """The open hook prompt's dialog was in the pane and has left it (the pane read, with no
+    dialog): someone answered it in the agent's terminal."""
+    return (
+        hooked is not None
+        and hooked.open
+        and hooked.pane_seen_at is not None
+        and reading.prompt is None
+        and not reading.ambiguous
+        and not reading.pane.gone
+        and not reading.failed
+    )
 
 
 def _left(reading: PaneReading) -> str:

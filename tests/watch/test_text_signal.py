@@ -4,6 +4,7 @@ panes, and a decided prompt's key typed once, only while the pane still shows it
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
@@ -14,8 +15,8 @@ import pytest
 from bot.app import Builder, run_headless
 from bot.config import Config
 from core.agent_state import AgentState, Signal
+from core.agents import hook_events, text_rules
 from core.agents import signals as agent_signals
-from core.agents import text_rules
 from core.agents.text_rules import BUNDLED_DIR, load_rule_sets
 from core.dialogs import answer_keys as prompt_typing
 from core.dialogs import permissions as prompts
@@ -25,6 +26,7 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.watch import text_signal
+from core.watch.stalls import freshness
 from core.watch.text_signal import PromptKeys, TextWatcher
 from tests.helpers import RecordingDeliverer, write_agents
 from tests.tmux_server import Tmux, wait_text
@@ -415,4 +417,63 @@ async def test_a_typing_found_begun_is_settled_by_the_pane_and_never_typed_again
     )
     (event,) = [e for e in await text_service.events(limit=10_000) if e.kind == "prompt.typed"]
     assert event.data == {"prompt": prompt.id, "keys": "2", "verified": False}
+    await text.close()
+
+
+async def hook_asks(service: SwarmService, agent: str, command: str) -> prompts.Prompt:
+    """``agent``'s PermissionRequest hook, waiting: its prompt."""
+    payload = {
+        "hook_event_name": "PermissionRequest",
+        "session_id": "s-1",
+        "tool_name": "Bash",
+        "tool_input": {"command": command},
+    }
+    event = hook_events.parse(json.dumps(payload))
+    fresh = freshness(service.ctx("test"), watch_settings())
+    found = await service.write(agent, hook_events.record, agent, event, fresh, True)
+    assert isinstance(found, prompts.Prompt)
+    return found
+
+
+async def test_one_dialog_is_one_item_and_an_answer_in_the_terminal_closes_the_hooks(
+    text_service: SwarmService, tmux: Tmux, clock: ManualClock
+) -> None:
+    """Issue 38, item 6: Claude Code 2.1.328's real dialog in the pane while its hook waits
+    is the hook's prompt, not a second item; when a person answers it in the terminal (the
+    dialog leaves the pane) the hook's prompt closes, which ends the hook's wait. Before:
+    two items (R-1 the hook's, R-2 the pane's), and the hook's stayed open."""
+    real = PANES / "claude-code" / "claude-code-2.1.328-permission-dialog.txt"
+    tmux.window("swarm", "a", "sleep 600")
+    hooked = await hook_asks(text_service, "A", "touch made-by-localmodel.txt")
+    text = watcher(text_service)
+    await text.tick()  # the pane does not show the dialog yet: the hook's prompt stays
+    assert (await text_service.db.read(prompts.get_prompt, hooked.id)).open
+    respawn(tmux, show(real), "Do you want to proceed?")
+    clock.advance(5)
+    observed = {o.agent: o for o in await text.tick()}
+    assert observed["A"].state is AgentState.WAITING
+    assert [(n.kind, n.ref) for n in await text_service.inbox()] == [("prompt", f"R-{hooked.id}")]
+    respawn(tmux, show(PANES / "claude-code" / "claude-code-2.1.328-after-approve.txt"), "")
+    clock.advance(5)
+    await text.tick()
+    closed = await text_service.db.read(prompts.get_prompt, hooked.id)
+    assert closed.closed_why == text_signal.ANSWERED_IN_TERMINAL
+    assert await text_service.inbox() == []
+    await text.close()
+
+
+async def test_a_dialog_answered_through_the_hook_opens_no_item_while_it_leaves_the_pane(
+    text_service: SwarmService, tmux: Tmux, clock: ManualClock
+) -> None:
+    real = PANES / "claude-code" / "claude-code-2.1.328-permission-dialog.txt"
+    hooked = await hook_asks(text_service, "A", "touch made-by-localmodel.txt")
+    tmux.window("swarm", "a", show(real))
+    wait_text(tmux.ref("swarm:a"), "Do you want to proceed?")
+    text = watcher(text_service)
+    await text.tick()
+    await text_service.inbox_approve(f"R-{hooked.id}", "Ada")  # the hook answers Claude Code
+    clock.advance(5)
+    await text.tick()  # the dialog is still drawn for a moment: no second item
+    assert await text_service.inbox() == []
+    assert [p.source for p in await text_service.db.read(prompts.open_prompts, "A")] == []
     await text.close()
