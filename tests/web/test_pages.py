@@ -9,6 +9,7 @@ import pytest
 
 from bot.discordbot.render import event_text
 from core.coordinator.scheduler import Scheduler
+from core.event_kinds import EventKind
 from core.formats.jsonshape import iso_utc
 from core.models import TaskSpec
 from core.protocols import ManualClock
@@ -121,7 +122,7 @@ def _commits_event(conn: Conn, now: float, agent: str) -> None:
     insert_event(
         conn,
         now,
-        "task.commits",
+        EventKind.TASK_COMMITS,
         "T-1: 1 commit(s)",
         task_id=1,
         agent=agent,
