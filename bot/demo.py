@@ -280,7 +280,7 @@ async def _wait_all_done(service: SwarmService, stop: asyncio.Event) -> bool:
 
 async def _wait_posted(service: SwarmService) -> None:
     """Until the notifier has posted every event (bounded)."""
-    from bot.discordbot.notifier_health import CONSUMER
+    from core.posts.health import CONSUMER
 
     last = (await service.last_events(1))[-1].id
     deadline = time.monotonic() + 5

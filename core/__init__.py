@@ -21,6 +21,7 @@ One package per feature; a feature imports only the features below it (the layer
   reservations, the event log and its retention, tokens, the model client.
 - ``store``: the databases (SQLite, PostgreSQL): connections, migrations, the shared rows.
 - the foundations: ``models``, ``errors``, ``settings``, ``protocols``, ``context``,
-  ``agents_file``, ``agent_state``, ``keys``, ``tmux``, ``version``, ``waits``, and the
-  packages ``formats``, ``logs``, ``privacy``.
+  ``event_kinds`` (every event kind and what it means for display), ``agents_file``,
+  ``agent_state``, ``keys``, ``tmux``, ``version``, ``waits``, and the packages
+  ``formats``, ``logs``, ``privacy``.
 """

@@ -10,10 +10,10 @@ from bot.cli import format as fmt
 from bot.cli.args import LIMIT_MAX, count_arg, only_reads
 from bot.cli.output import emit_json, json_line
 from bot.cli.style import painter
-from bot.discordbot.notifier_health import with_notifier
 from core.coordinator.home_lock import last_heartbeat, running_coordinator
 from core.formats.jsonshape import iso_utc
 from core.models import Event
+from core.posts.health import with_notifier
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
@@ -65,7 +65,7 @@ async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
             "heartbeat": _heartbeat(service, running[0]),
         }
     )
-    await with_notifier(service, overview)  # the Discord notifier's lag and failures
+    await with_notifier(service.posts, overview)  # the Discord notifier's lag and failures
     emit_json(overview) if args.json else print(fmt.status_text(overview, painter()))
     if overview.get("nodes") and not args.json:
         from bot.cli import node

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from core.event_kinds import Thread, event_text, shown
 from core.formats.text import one_line, shorten
 from core.models import ACTIVE, Event, Task, TaskStatus
 from core.posts.queries import Progress
@@ -30,57 +31,6 @@ STATE_ICONS = {
     TaskStatus.failed: "❌",
     TaskStatus.cancelled: "🚫",
     TaskStatus.skipped: "⏭️",
-}
-CARD_KINDS = frozenset(
-    {
-        "task.created",
-        "task.ready",
-        "task.waiting",
-        "task.blocked",
-        "task.assigned",
-        "task.started",
-        "task.progress",
-        "task.done",
-        "task.failed",
-        "task.cancelled",
-        "task.retried",
-        "task.requeued",
-        "task.lease_expired",
-        "task.pinned",
-        "task.dependencies",
-        "task.edited",
-        "task.asked",
-        "task.answered",
-        "task.note",
-    }
-)
-FAILURE_KINDS = frozenset(
-    {
-        "task.failed",
-        "delivery.failed",
-        "schedule.failed",
-        "alert.opened",
-        "task.asked",
-        "task.answered",
-    }
-)  # shown even when quiet
-# posted in the thread when they carry a note:
-NOTE_KINDS = frozenset({"task.started", "task.progress", "task.done", "task.note"})
-THREAD_KINDS = frozenset(
-    {
-        "task.failed",
-        "task.requeued",
-        "task.lease_expired",
-        "delivery.failed",
-        "task.asked",
-        "task.answered",
-    }
-)  # (normal)
-THREAD_ICONS = {
-    "task.asked": "❓",
-    "task.answered": "💬",
-    "task.failed": "❌",
-    "delivery.failed": "⚠️",
 }
 
 
@@ -150,24 +100,23 @@ class Card:
 
 def creates_card(event: Event, level: NotifyLevel) -> bool:
     """Whether this event may post a task's card when it has none yet."""
-    if event.kind not in CARD_KINDS and event.kind != "delivery.failed":
-        return False
-    return level is not NotifyLevel.quiet or event.kind in FAILURE_KINDS
+    entry = shown(event.kind)
+    return entry.card and (level is not NotifyLevel.quiet or entry.quiet)
 
 
 def thread_note(event: Event, level: NotifyLevel) -> str | None:
     """The line this task event adds to the task's thread, if any at this level."""
-    if event.task_id is None:
+    thread = shown(event.kind).thread
+    if event.task_id is None or thread is None:
         return None
-    noted = event.kind in NOTE_KINDS and bool((event.data or {}).get("note"))
     if level is NotifyLevel.verbose:
-        wanted = event.kind in CARD_KINDS or event.kind in ("delivery.delivered", "delivery.failed")
+        wanted = True
     elif level is NotifyLevel.normal:
-        wanted = noted or event.kind in THREAD_KINDS
+        noted = thread is Thread.NOTE and bool((event.data or {}).get("note"))
+        wanted = noted or thread in (Thread.QUIET, Thread.NORMAL)
     else:
-        wanted = event.kind in FAILURE_KINDS
-    icon = THREAD_ICONS.get(event.kind, "•")
-    return shorten(one_line(f"{icon} {event.text}"), 1900) if wanted else None
+        wanted = thread is Thread.QUIET
+    return event_text(event) if wanted else None
 
 
 def message_headline(event: Event) -> str:

@@ -9,7 +9,8 @@ from typing import Any
 import discord
 
 from bot.discordbot.cards import STATE_ICONS
-from bot.discordbot.render import agents_text, event_text
+from bot.discordbot.render import agents_text
+from core.event_kinds import event_text
 from core.formats.text import MULTI_LINE, escape_controls, one_line, shorten
 from core.formats.timetext import showable, whole_seconds
 from core.models import Event, Task, TaskStatus, task_ref

@@ -18,6 +18,7 @@ from bot.discordbot.context import actor
 from bot.discordbot.post_failures import Loop
 from bot.discordbot.prompt_posts import fenced
 from core.errors import SwarmError
+from core.event_kinds import EventKind
 from core.formats.text import escape_controls, one_line, shorten
 from core.github import links
 from core.models import Event, task_ref
@@ -119,7 +120,7 @@ def _exhausted_data(conn: Any, task_id: int) -> dict[str, Any]:
     import json
 
     row = conn.execute(
-        "SELECT data FROM events WHERE kind = 'github.ci_exhausted' AND task_id = $1 "
+        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_CI_EXHAUSTED}' AND task_id = $1 "
         "ORDER BY id DESC LIMIT 1",
         (task_id,),
     ).fetchone()
@@ -146,7 +147,7 @@ class CiPosts:
         decided = await service.read(links.ci_decision, task_id)
         text = ci_text(await service.read(_exhausted_data, task_id), task_id, decided)
         if post is None:
-            if event.kind != "github.ci_exhausted" or decided is not None:
+            if event.kind != EventKind.GITHUB_CI_EXHAUSTED or decided is not None:
                 await service.posts.set_cursor(self.consumer, event.id)
                 return
             sent = await self.loop.send(channel, text, view=ci_buttons(task_id))

@@ -28,8 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 from bot.discordbot.campaign_posts import CampaignPosts
 from bot.discordbot.cards import (
-    CARD_KINDS,
-    FAILURE_KINDS,
     Card,
     NotifyLevel,
     creates_card,
@@ -38,29 +36,16 @@ from bot.discordbot.cards import (
     thread_note,
 )
 from bot.discordbot.github_posts import CiPosts
-from bot.discordbot.notifier_health import (
-    CI_KINDS,
-    CONSUMER,
-    PROMPT_KINDS,
-    URGENT_CONSUMER,
-    URGENT_KINDS,
-)
 from bot.discordbot.post_failures import Loop, describe, for_good
 from bot.discordbot.prompt_posts import PromptPosts
-from bot.discordbot.render import (
-    ALERT_KINDS,
-    ICONS,
-    LONG_KINDS,
-    MESSAGE_LIMIT,
-    POSTED_KINDS,
-    TASK_LINE_KINDS,
-    event_text,
-)
+from bot.discordbot.render import MESSAGE_LIMIT
 from bot.discordbot.views import card_view
 from core.errors import SwarmError
+from core.event_kinds import URGENT_KINDS, EventKind, Urgent, event_text, shown
 from core.formats.text import split_text
 from core.history.events import EventFilter
 from core.models import Event, Task
+from core.posts.health import CONSUMER, URGENT, URGENT_CONSUMER
 from core.posts.queries import Post
 from core.service.swarm import SwarmService
 from core.waits import wait_set
@@ -71,18 +56,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 30.0
 FIRST_START_BACKLOG = 200
-QUIET_LINE_KINDS = frozenset(
-    {
-        "schedule.failed",
-        "input.paused",
-        "input.resumed",
-        "campaign.finished",
-        "campaign.cancelled",
-        "access.refused",  # an agent's terminal asked for a person's decision
-        "token.created",
-        "token.revoked",
-    }
-)
 
 
 class Notifier:
@@ -158,7 +131,7 @@ class Notifier:
 
     async def post_urgent(self, channel: Any, cursor: int) -> tuple[int, bool]:
         """Handle the events a person must act on after ``cursor`` (the urgent cursor)."""
-        flt = EventFilter(kinds=tuple(sorted(URGENT_KINDS)))
+        flt = EventFilter(kinds=URGENT)
         events = await self.service.find_events(flt, after_id=cursor, limit=100)
         for event in events:
             if self._stopping:
@@ -214,9 +187,8 @@ class Notifier:
         return cursor, True
 
     def _wants_line(self, event: Event) -> bool:
-        if event.kind not in POSTED_KINDS or event.kind in TASK_LINE_KINDS:
-            return False
-        return self.level is not NotifyLevel.quiet or event.kind in QUIET_LINE_KINDS
+        entry = shown(event.kind)
+        return entry.line and (self.level is not NotifyLevel.quiet or entry.quiet)
 
     async def _flush(self, channel: Any) -> None:
         """Post the plain lines gathered so far as one message."""
@@ -234,34 +206,32 @@ class Notifier:
     async def _handle_urgent(self, channel: Any, event: Event) -> None:
         """Post or edit what an event a person must act on changes (posted at every level,
         alerts at ``quiet`` only when something failed)."""
-        if event.kind in ALERT_KINDS:
-            if self.level is not NotifyLevel.quiet or event.kind in FAILURE_KINDS:
+        entry = shown(event.kind)
+        if entry.urgent is Urgent.ALERT:
+            if self.level is not NotifyLevel.quiet or entry.quiet:
                 await self._alert(event)
-        elif event.kind in PROMPT_KINDS:
+        elif entry.urgent is Urgent.PROMPT:
             await self.prompts.handle(channel, event)
-        elif event.kind in CI_KINDS:
+        elif entry.urgent is Urgent.CI:
             await self.ci.handle(channel, event)
-        elif event.kind == "gate.waiting" and event.task_id is not None:
+        elif entry.urgent is Urgent.GATE and event.task_id is not None:
             await self.campaigns.gate_waiting(self.urgent, channel, event)
 
     async def _handle(self, channel: Any, event: Event) -> bool:
         """Post or edit what ``event`` changes; True when it was handled here (cursor saved)."""
-        if event.kind in LONG_KINDS:
+        entry = shown(event.kind)
+        if entry.long:
             if self.level is not NotifyLevel.quiet:
                 await self._flush(channel)
-                for piece in split_text(f"{ICONS.get(event.kind, '•')} {event.text}"):
+                for piece in split_text(f"{entry.icon} {event.text}"):
                     await self.normal.send(channel, piece)
             return True
-        if event.task_id is not None and event.kind in TASK_LINE_KINDS | CARD_KINDS:
+        if event.task_id is not None and entry.task:
             await self._flush(channel)
             await self._task_event(channel, event)
             return True
         message_id = (event.data or {}).get("message")
-        if message_id is not None and event.kind in (
-            "message.queued",
-            "delivery.delivered",
-            "delivery.failed",
-        ):
+        if message_id is not None and entry.message:
             await self._flush(channel)
             await self._message_event(channel, event, int(message_id))
             return True
@@ -279,7 +249,7 @@ class Notifier:
             return
         note = (
             (event.data or {}).get("note")
-            if event.kind in ("task.started", "task.progress")
+            if event.kind in (EventKind.TASK_STARTED, EventKind.TASK_PROGRESS)
             else (post.note if post and task.status.value == "in_progress" else None)
         )
         card = Card(task, note, await self.service.questions.open_question(task.id))
@@ -342,7 +312,7 @@ class Notifier:
         """A message to agents: one line, edited as its deliveries land."""
         key = f"message:{message_id}"
         post = await self.service.posts.post(key)
-        if event.kind == "message.queued":
+        if event.kind == EventKind.MESSAGE_QUEUED:
             if post is not None or self.level is NotifyLevel.quiet:
                 await self.service.posts.set_cursor(CONSUMER, event.id)
                 return
@@ -354,7 +324,7 @@ class Notifier:
             )
             return
         if post is None or post.note is None:  # a task's prompt, or quiet
-            if event.kind == "delivery.failed" and (
+            if event.kind == EventKind.DELIVERY_FAILED and (
                 self.level is NotifyLevel.quiet or event.task_id is None
             ):
                 await self.normal.send(channel, event_text(event))
@@ -375,7 +345,7 @@ class Notifier:
 
         alerts = await self._channel(self.bot.settings.alerts_channel_id)
         role = self.bot.settings.alerts_role_id
-        if role is None or event.kind != "alert.opened":
+        if role is None or event.kind != EventKind.ALERT_OPENED:
             await self.urgent.send(alerts, event_text(event))
             return
         await self.urgent.send(

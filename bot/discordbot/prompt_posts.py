@@ -22,6 +22,7 @@ from bot.discordbot.context import actor
 from bot.discordbot.post_failures import Loop
 from core.dialogs.permissions import Prompt
 from core.errors import NotFound, SwarmError
+from core.event_kinds import EventKind
 from core.formats.text import head_tail, one_line, shorten
 from core.inbox.queue import prompt_ref
 from core.models import Event, task_ref
@@ -189,7 +190,8 @@ class PromptPosts:
             return
         text = prompt_text(prompt)
         if post is None:
-            if event.kind != "prompt.opened" or not prompt.open:  # decided before it got here
+            opened = event.kind == EventKind.PROMPT_OPENED
+            if not opened or not prompt.open:  # decided before it got here
                 await service.posts.set_cursor(self.consumer, event.id)
                 return
             sent = await self.loop.send(

@@ -6,71 +6,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from core.formats.text import one_line, shorten, split_text
-from core.models import Event, Task, task_ref
+from core.models import Task, task_ref
 
 MESSAGE_LIMIT = 2000
-TASK_LINE_KINDS = frozenset(  # a line in the task's thread (its card shows the rest)
-    {
-        "task.created",
-        "task.assigned",
-        "task.done",
-        "task.failed",
-        "task.blocked",
-        "task.cancelled",
-        "task.requeued",
-        "task.lease_expired",
-        "task.review",
-        "delivery.delivered",
-        "delivery.failed",
-    }
-)
-POSTED_KINDS = TASK_LINE_KINDS | frozenset(
-    {
-        "input.paused",
-        "input.resumed",
-        "agent.paused",
-        "agent.resumed",
-        "agent.nudged",
-        "agent.limited",
-        "agent.limit_ended",
-        "schedule.failed",
-        "schedule.ran",
-        "alert.opened",
-        "alert.cleared",
-        "held.opened",
-        "summary.posted",
-        "plan.created",
-        "plan.approved",
-        "plan.discarded",
-        "campaign.finished",
-        "campaign.cancelled",
-        "access.refused",
-        "token.created",
-        "token.revoked",
-    }
-)
-ALERT_KINDS = frozenset({"alert.opened", "alert.cleared"})
-LONG_KINDS = frozenset({"summary.posted"})
-ICONS = {
-    "task.done": "✅",
-    "task.review": "📝",
-    "task.failed": "❌",
-    "task.blocked": "⛔",
-    "delivery.failed": "⚠️",
-    "input.paused": "⏸️",
-    "input.resumed": "▶️",
-    "task.assigned": "📨",
-    "alert.opened": "🚨",
-    "alert.cleared": "🟢",
-    "held.opened": "✋",
-    "agent.nudged": "👉",
-    "agent.limited": "⏳",
-    "agent.limit_ended": "▶️",
-    "summary.posted": "📋",
-    "access.refused": "🛑",
-    "token.created": "🔑",
-    "token.revoked": "🔑",
-}
 
 
 def code_block_chunks(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
@@ -126,12 +64,6 @@ def _state(row: dict[str, Any]) -> str:
     """The decided state, with the pause and an unreachable alert."""
     marks = [row["state"]] + ["paused"] * bool(row.get("paused"))
     return ", ".join(marks + [a for a in row.get("alerts", ()) if a != "stalled"])
-
-
-def event_text(event: Event) -> str:
-    """One notification line for an event."""
-    icon = ICONS.get(event.kind, "•")
-    return shorten(one_line(f"{icon} {event.text}"), 1900)
 
 
 def parse_refs(text: str) -> list[str]:

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from bot.discordbot.notifier_health import with_notifier
 from bot.web.auth import acting, presented_token, principal_of, require_admin, require_viewer
 from bot.web.context import web_context
 from bot.web.events import sse_stream
@@ -21,6 +20,7 @@ from core.access.tokens import Principal
 from core.errors import InvalidInput
 from core.formats.jsonshape import shaped
 from core.models import TaskSpec, TaskStatus, parse_task_ref
+from core.posts.health import with_notifier
 from core.reports.dashboard import PAGE_MAX, TaskFilter, find_tasks
 
 
@@ -83,7 +83,7 @@ async def status(request: Request, _: Viewer) -> dict[str, Any]:
     """Tasks per status, deliveries per state, agents, the input pause, the Discord
     notifier's lag and failures."""
     service = web_context(request).service
-    return await with_notifier(service, await service.status())
+    return await with_notifier(service.posts, await service.status())
 
 
 @router.get("/tasks")

@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.discordbot.render import event_text
+from core.event_kinds import event_text
 from core.formats.jsonshape import shaped
 from core.models import Event
 from core.service.swarm import SwarmService

@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from bot.discordbot.notifier_health import notifier_health
+from core.posts.health import notifier_health
 from core.posts.queries import LoopHealth
 from core.reports.dashboard import Snapshot, read_snapshot
 from core.service.swarm import SwarmService
@@ -75,7 +75,7 @@ class Metrics:
         snapshot = await service.read(read_snapshot)
         agents = await service.agent_rows()
         scrape = CollectorRegistry(auto_describe=True)
-        scrape.register(_SnapshotCollector(snapshot, agents, await notifier_health(service)))
+        scrape.register(_SnapshotCollector(snapshot, agents, await notifier_health(service.posts)))
         return generate_latest(self.registry) + generate_latest(scrape)
 
 

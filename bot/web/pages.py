@@ -14,8 +14,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from bot.discordbot.notifier_health import notifier_health
-from bot.discordbot.render import ICONS, event_text
 from bot.web import charts
 from bot.web.api import MAX_ID
 from bot.web.auth import COOKIE, page_viewer, principal_of
@@ -23,12 +21,14 @@ from bot.web.context import web_context
 from core.access.tokens import Principal
 from core.agents.frames import frame_path
 from core.errors import InvalidInput, NotFound, SwarmError
+from core.event_kinds import EventKind, event_text, shown
 from core.formats.jsonshape import iso_utc
 from core.formats.text import MULTI_LINE, escape_controls, shorten
 from core.formats.timetext import local_text
 from core.github import links
 from core.history.events import EventFilter
 from core.models import Event, Priority, Task, TaskStatus, parse_task_ref
+from core.posts.health import notifier_health
 from core.reports import dashboard as queries
 from core.reports.chart_style import hour_labels
 from core.reviews.queries import ReviewComment
@@ -54,11 +54,11 @@ COOKIE_DAYS = 30
 ACTIVITY_MAX = 200  # events on the activity page
 KIND_HINTS = (  # offered in the activity page's kind filter (any kind or family is accepted)
     "task",
-    "task.done",
-    "task.failed",
-    "task.created",
+    EventKind.TASK_DONE,
+    EventKind.TASK_FAILED,
+    EventKind.TASK_CREATED,
     "delivery",
-    "delivery.failed",
+    EventKind.DELIVERY_FAILED,
     "message",
     "agent",
     "alert",
@@ -74,7 +74,7 @@ KIND_HINTS = (  # offered in the activity page's kind filter (any kind or family
 def _event_lines(event: Event) -> str:
     """The notifier's wording with the text's own line breaks kept (shown ``pre-wrap``);
     other control characters are escaped as in ``event_text``."""
-    icon = ICONS.get(event.kind, "•")
+    icon = shown(event.kind).icon
     return shorten(escape_controls(f"{icon} {event.text}", keep=MULTI_LINE), 4000)
 
 
@@ -222,7 +222,7 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
         history=history,
         question=(await service.questions.open_questions()).get(task.id),
         now=service.clock.now(),
-        notes=[e for e in history if e.kind in ("task.note", "task.started")],
+        notes=[e for e in history if e.kind in (EventKind.TASK_NOTE, EventKind.TASK_STARTED)],
         diffstat=_diffstat(history),
         handoff=handoff,
         reservations=await service.reservations.of_task(task.id),
@@ -279,7 +279,7 @@ async def agents_page(request: Request, who: Page) -> HTMLResponse:
         node["ago"] = f"{max(0.0, now - float(node['heartbeat_at'])):.0f}"
     notifier = [  # the Discord notifier's loops, as `swarm status` shows them
         dataclasses.asdict(loop) | {"behind": _lag(loop.behind_s)}
-        for loop in await notifier_health(ctx.service)
+        for loop in await notifier_health(ctx.service.posts)
     ]
     return await render(request, "agents.html", who, agents=rows, nodes=nodes, notifier=notifier)
 
@@ -471,7 +471,7 @@ def _handoff_text(conn: Conn, task: Task) -> str | None:
 def _diffstat(history: list[Event]) -> str | None:
     """The ``--stat`` of the task's last recorded commits, if any."""
     for event in reversed(history):
-        if event.kind == "task.commits" and event.data and event.data.get("stat"):
+        if event.kind == EventKind.TASK_COMMITS and event.data and event.data.get("stat"):
             return str(event.data["stat"])
     return None
 

@@ -15,13 +15,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.errors import InvalidInput, NotFound
+from core.event_kinds import EventKind
 from core.formats.text import one_line
 from core.store.conn import Conn
 from core.store.tables import insert_audit, insert_event
 
 PREFIX = "swt_"
 NAME_MAX = 60
-AUDITED = {"token.created": "web token create", "token.revoked": "web token revoke"}
+AUDITED: dict[EventKind, str] = {
+    EventKind.TOKEN_CREATED: "web token create",
+    EventKind.TOKEN_REVOKED: "web token revoke",
+}
 
 
 class Role(enum.StrEnum):
@@ -101,7 +105,10 @@ def create(
     _record(
         conn,
         now,
-        ("token.created", f"web token {token_id} created by {by}: {what} {name!r}, {until}"),
+        (
+            EventKind.TOKEN_CREATED,
+            f"web token {token_id} created by {by}: {what} {name!r}, {until}",
+        ),
         (by, user, agent),
         {"token": token_id, "role": role.value, "name": name, "expires_at": expires_at},
     )
@@ -111,7 +118,7 @@ def create(
 def _record(
     conn: Conn,
     now: float,
-    said: tuple[str, str],
+    said: tuple[EventKind, str],
     who: tuple[str, str, str | None],
     data: dict[str, Any],
 ) -> None:
@@ -153,7 +160,9 @@ def revoke(conn: Conn, token_id: int, now: float, *, by: str = "cli", user: str 
     if row is None:
         raise NotFound(f"no live web token with id {token_id} (see swarm web token list)")
     text = f"web token {token_id} ({row['role']}, {row['name']!r}) revoked by {by}"
-    _record(conn, now, ("token.revoked", text), (by, user, row["agent"]), {"token": token_id})
+    _record(
+        conn, now, (EventKind.TOKEN_REVOKED, text), (by, user, row["agent"]), {"token": token_id}
+    )
 
 
 def rows(conn: Conn) -> list[dict[str, Any]]:

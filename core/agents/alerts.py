@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx
+from core.event_kinds import EventKind
 from core.store.conn import Conn, values
 from core.store.tables import insert_event
 
@@ -59,7 +60,7 @@ def open_alert(
     insert_event(
         conn,
         ctx.now,
-        "alert.opened",
+        EventKind.ALERT_OPENED,
         text,
         task_id=task_id,
         agent=agent,
@@ -84,7 +85,7 @@ def clear_alert(conn: Conn, ctx: Ctx, agent: str, kind: str, text: str) -> bool:
     insert_event(
         conn,
         ctx.now,
-        "alert.cleared",
+        EventKind.ALERT_CLEARED,
         text,
         agent=agent,
         actor=ctx.actor,
@@ -135,8 +136,9 @@ def digest(conn: Conn, since: float, until: float) -> str:
     conn.flush_events()
     nudges, taken = values(
         conn.execute(
-            "SELECT COUNT(*) FILTER (WHERE kind = 'agent.nudged') AS nudges, "
-            "COUNT(*) FILTER (WHERE kind IN ('task.requeued', 'task.failed')) AS taken "
+            f"SELECT COUNT(*) FILTER (WHERE kind = '{EventKind.AGENT_NUDGED}') AS nudges, "
+            f"COUNT(*) FILTER (WHERE kind IN ('{EventKind.TASK_REQUEUED}', "
+            f"'{EventKind.TASK_FAILED}')) AS taken "
             "FROM events WHERE actor = 'watch' AND ts >= $1 AND ts <= $2",
             window,
         ).fetchone()

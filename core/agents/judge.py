@@ -45,6 +45,7 @@ from core.agents import signals as agent_signals
 from core.agents.alerts import UNJUDGED, clear_alert, open_alert
 from core.context import Ctx
 from core.dialogs import permissions as prompts
+from core.event_kinds import EventKind
 from core.formats.text import head_tail, shorten
 from core.formats.timetext import local_text
 from core.store.conn import Conn, values
@@ -260,7 +261,7 @@ def apply(conn: Conn, ctx: Ctx, agent: str, verdict: Verdict, *, force: bool = F
         insert_event(
             conn,
             ctx.now,
-            "agent.limited",
+            EventKind.AGENT_LIMITED,
             f"{agent} hit a usage limit{until}: no new task meanwhile ({verdict.evidence})",
             agent=agent,
             actor=ctx.actor,
@@ -270,7 +271,7 @@ def apply(conn: Conn, ctx: Ctx, agent: str, verdict: Verdict, *, force: bool = F
         insert_event(
             conn,
             ctx.now,
-            "agent.limit_ended",
+            EventKind.AGENT_LIMIT_ENDED,
             f"{agent}'s usage limit is over: it takes tasks again ({verdict.state.value})",
             agent=agent,
             actor=ctx.actor,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.agent_state import AgentState, Observation, Signal, believable_until
+from core.event_kinds import EventKind
 from core.formats.text import escape_controls, shorten
 from core.store.conn import Conn, values
 from core.store.tables import insert_event
@@ -192,7 +193,7 @@ def set_state(
         insert_event(
             conn,
             now,
-            "agent.state",
+            EventKind.AGENT_STATE,
             f"{agent} is {state.value} ({evidence})" if evidence else f"{agent} is {state.value}",
             agent=agent,
             data={"from": before.state.value, "to": state.value, "signal": signal and signal.value},

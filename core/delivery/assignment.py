@@ -14,6 +14,7 @@ from typing import Any
 
 from core.agents import judge as agent_judge
 from core.context import Ctx
+from core.event_kinds import EventKind
 from core.models import Agent, Delivery, DeliveryState, Priority, Receipt, TaskStatus, task_ref
 from core.store.conn import Args, Conn, Row, values
 from core.store.tables import insert_event
@@ -183,7 +184,7 @@ def _assign_all(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> li
         insert_event(
             conn,
             ctx.now,
-            "task.assigned",
+            EventKind.TASK_ASSIGNED,
             f"{task_ref(task_id)} assigned to {agent} (attempt {attempts}; {why})",
             task_id=task_id,
             agent=agent,
@@ -292,7 +293,7 @@ def expire_leases(conn: Conn, ctx: Ctx) -> int:
         insert_event(
             conn,
             ctx.now,
-            "task.lease_expired",
+            EventKind.TASK_LEASE_EXPIRED,
             f"{task_ref(task_id)}: {why}",
             task_id=task_id,
             agent=agent,
@@ -369,7 +370,7 @@ def set_paused(conn: Conn, ctx: Ctx, agent_id: str, paused: bool) -> bool:
     insert_event(
         conn,
         ctx.now,
-        f"agent.{word}",
+        EventKind.AGENT_PAUSED if paused else EventKind.AGENT_RESUMED,
         f"{agent} {word} by {ctx.actor}",
         agent=agent,
         actor=ctx.actor,

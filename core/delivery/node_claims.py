@@ -24,6 +24,7 @@ from typing import Any
 from core.context import Ctx
 from core.delivery import assignment
 from core.delivery.prompt import FACT_COLUMNS
+from core.event_kinds import EventKind
 from core.models import ClaimOutcome, Delivery, DeliveryState, Receipt, task_ref
 from core.store.conn import Args, Conn
 from core.store.tables import row_to_delivery
@@ -242,7 +243,7 @@ def _claimed_row(ctx: Ctx, claimer: Claimer, held: Claim) -> tuple[Any, ...] | N
     }
     return (
         held.claimed_at,
-        "delivery.claimed",
+        EventKind.DELIVERY_CLAIMED,
         f"{what} to {delivery.agent}: delivering by {claimer.name} "
         f"(attempt {delivery.attempts}{after})",
         delivery.task_id,

@@ -19,6 +19,7 @@ from core.context import Ctx
 from core.delivery import assignment
 from core.delivery.envelope import swarm_command
 from core.errors import ConfigError
+from core.event_kinds import EventKind
 from core.models import Agent, Delivery, DeliveryState, Receipt
 from core.store.conn import Conn
 from core.store.tables import insert_event
@@ -111,7 +112,7 @@ def queue_onboarding(conn: Conn, ctx: Ctx, agent: str, text: str) -> int:
     insert_event(
         conn,
         ctx.now,
-        "agent.onboarded",
+        EventKind.AGENT_ONBOARDED,
         f"{agent} onboarded by {ctx.actor}",
         agent=agent,
         actor=ctx.actor,
@@ -138,7 +139,7 @@ def record_receipt_onboarded(
         insert_event(
             conn,
             ctx.now,
-            "agent.onboarded",
+            EventKind.AGENT_ONBOARDED,
             f"{delivery.agent} onboarded with its task prompt",
             agent=delivery.agent,
             actor=ctx.actor,
@@ -152,7 +153,7 @@ def queue_reset(conn: Conn, ctx: Ctx, agent: str, text: str) -> int:
     insert_event(
         conn,
         ctx.now,
-        "agent.reset",
+        EventKind.AGENT_RESET,
         f"{agent} reset by {ctx.actor}",
         agent=agent,
         actor=ctx.actor,

@@ -13,6 +13,7 @@ from core.delivery import onboarding
 from core.delivery.envelope import render, swarm_command
 from core.delivery.onboarding import RESET_TARGET, RESET_TEXT
 from core.errors import SwarmError
+from core.event_kinds import EventKind
 from core.formats.text import shorten
 from core.models import Agent, Delivery
 from core.protocols import Parcel
@@ -49,12 +50,12 @@ class PromptFacts:
 FACT_COLUMNS = (
     "(SELECT count(*) FROM agent_state a WHERE a.id = d.agent_id AND a.onboarded_at IS NULL) "
     "AS fresh_agent, EXISTS (SELECT 1 FROM events e WHERE e.task_id = m.task_id "
-    "AND e.kind = 'task.assigned' AND e.agent_id <> d.agent_id) AS handed_over"
+    f"AND e.kind = '{EventKind.TASK_ASSIGNED}' AND e.agent_id <> d.agent_id) AS handed_over"
 )
 _FLAGS = (
     "SELECT (SELECT count(*) FROM agent_state WHERE id = $1 AND onboarded_at IS NULL) "
     "AS fresh_agent, EXISTS (SELECT 1 FROM events WHERE task_id = $2 "
-    "AND kind = 'task.assigned' AND agent_id <> $3) AS handed_over"
+    f"AND kind = '{EventKind.TASK_ASSIGNED}' AND agent_id <> $3) AS handed_over"
 )
 
 

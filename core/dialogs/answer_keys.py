@@ -17,6 +17,7 @@ from __future__ import annotations
 from core.agent_state import Signal
 from core.context import Ctx
 from core.dialogs.permissions import COLUMNS, Prompt, _row, get_prompt
+from core.event_kinds import EventKind
 from core.store.conn import Args, Conn
 from core.store.tables import insert_event
 
@@ -94,7 +95,7 @@ def mark_typed(
     ).rowcount
     if done != 1:
         return False
-    kind = "prompt.typed" if typed else "prompt.not_typed"
+    kind = EventKind.PROMPT_TYPED if typed else EventKind.PROMPT_NOT_TYPED
     text = (
         f"typed {keys!r} into {prompt.agent}'s window for prompt {prompt_id}: {result}"
         if typed

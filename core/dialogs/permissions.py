@@ -22,6 +22,7 @@ from typing import Any
 from core.agent_state import Signal
 from core.context import Ctx
 from core.errors import InvalidInput, InvalidState, NotFound
+from core.event_kinds import EventKind
 from core.formats.text import escape_controls, head_tail
 from core.store.conn import Conn
 from core.store.tables import insert_event
@@ -233,7 +234,7 @@ def open_prompt(
     insert_event(
         conn,
         ctx.now,
-        "prompt.opened",
+        EventKind.PROMPT_OPENED,
         f"{agent} asks: {head_tail(text, 200, mark=EVENT_CUT)}",
         task_id=task_id,
         agent=agent,
@@ -263,7 +264,7 @@ def decide(conn: Conn, ctx: Ctx, prompt_id: int, key: str) -> Prompt:
     insert_event(
         conn,
         ctx.now,
-        "prompt.decided",
+        EventKind.PROMPT_DECIDED,
         f"{ctx.actor} chose {option.label!r} for {prompt.agent}'s prompt {prompt_id}",
         task_id=prompt.task_id,
         agent=prompt.agent,
@@ -297,7 +298,7 @@ def _close(conn: Conn, ctx: Ctx, prompt: Prompt, why: str) -> bool:
     insert_event(
         conn,
         ctx.now,
-        "prompt.closed",
+        EventKind.PROMPT_CLOSED,
         f"{prompt.agent}'s prompt {prompt_id} closed: {why}",
         task_id=prompt.task_id,
         agent=prompt.agent,

@@ -10,6 +10,7 @@ from typing import Any
 
 from core.context import Ctx
 from core.errors import InvalidState
+from core.event_kinds import EventKind
 from core.github.rules import ci_prompt, task_branch
 from core.models import Task, TaskSpec, TaskStatus, task_ref
 from core.store.conn import Args, Conn, values
@@ -131,7 +132,7 @@ def import_issues(conn: Conn, ctx: Ctx, repo: str, new: Sequence[NewIssue]) -> d
         insert_event(
             conn,
             ctx.now,
-            "github.imported",
+            EventKind.GITHUB_IMPORTED,
             f"{task_ref(task_id)} from GitHub issue #{item.issue}",
             task_id=task_id,
             actor=ctx.actor,
@@ -206,7 +207,8 @@ def link_of_task(conn: Conn, task_id: int) -> Link | None:
     if row is not None:
         return _row(row)
     found = conn.execute(
-        "SELECT data FROM events WHERE kind = 'github.followup' AND task_id = $1 LIMIT 1",
+        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_FOLLOWUP}' "
+        "AND task_id = $1 LIMIT 1",
         (task_id,),
     ).fetchone()
     if found is None:
@@ -249,7 +251,7 @@ def follow_up(
     insert_event(
         conn,
         ctx.now,
-        "github.followup",
+        EventKind.GITHUB_FOLLOWUP,
         f"{task_ref(task_id)} sends {kind} of PR #{link.pr} back to {spec.agent}",
         task_id=task_id,
         agent=spec.agent,
@@ -275,7 +277,7 @@ def close_for_issue(conn: Conn, ctx: Ctx, link: Link, why: str) -> bool:
     insert_event(
         conn,
         ctx.now,
-        "github.closed",
+        EventKind.GITHUB_CLOSED,
         f"{task.ref} {'cancelled' if cancelled else 'left as it is'}: {why}",
         task_id=task.id,
         actor=ctx.actor,
@@ -284,7 +286,7 @@ def close_for_issue(conn: Conn, ctx: Ctx, link: Link, why: str) -> bool:
     return cancelled
 
 
-def note(conn: Conn, ctx: Ctx, task_id: int, kind: str, text: str) -> None:
+def note(conn: Conn, ctx: Ctx, task_id: int, kind: EventKind, text: str) -> None:
     """An event on a task's history (a refused push, a CI verdict, an opened PR)."""
     insert_event(conn, ctx.now, kind, text, task_id=task_id, actor=ctx.actor)
 
@@ -316,7 +318,7 @@ def exhausted(conn: Conn, ctx: Ctx, link: Link, task_id: int, data: dict[str, An
     insert_event(
         conn,
         ctx.now,
-        "github.ci_exhausted",
+        EventKind.GITHUB_CI_EXHAUSTED,
         f"CI of PR #{link.pr} failed ({data['check']}) past {data['retries']} retries",
         task_id=task_id,
         agent=data.get("agent"),
@@ -328,8 +330,8 @@ def exhausted(conn: Conn, ctx: Ctx, link: Link, task_id: int, data: dict[str, An
 def ci_decision(conn: Conn, task_id: int) -> CiDecision | None:
     """The choice made for ``task_id``'s exhausted CI, if one was."""
     row = conn.execute(
-        "SELECT actor, text, data FROM events WHERE kind = 'github.ci_decided' AND task_id = $1 "
-        "ORDER BY id LIMIT 1",
+        f"SELECT actor, text, data FROM events WHERE kind = '{EventKind.GITHUB_CI_DECIDED}' "
+        "AND task_id = $1 ORDER BY id LIMIT 1",
         (task_id,),
     ).fetchone()
     if row is None:
@@ -353,7 +355,7 @@ def decide_ci(conn: Conn, ctx: Ctx, task_id: int, action: str) -> CiDecision:
         )
     link = link_of_task(conn, task_id)
     started = conn.execute(
-        "SELECT data FROM events WHERE kind = 'github.ci_exhausted' AND task_id = $1 "
+        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_CI_EXHAUSTED}' AND task_id = $1 "
         "ORDER BY id DESC LIMIT 1",
         (task_id,),
     ).fetchone()
@@ -391,7 +393,7 @@ def _apply_ci(conn: Conn, ctx: Ctx, link: Link, action: str, data: dict[str, Any
     insert_event(
         conn,
         ctx.now,
-        "github.ci_decided",
+        EventKind.GITHUB_CI_DECIDED,
         text,
         task_id=link.task_id,
         actor=ctx.actor,

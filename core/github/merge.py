@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from core.context import Ctx
 from core.errors import InvalidState
+from core.event_kinds import EventKind
 from core.github import links, rules, trust
 from core.github.settings import GitHubSettings, require_library
 from core.models import parse_task_ref, task_ref
@@ -102,4 +103,4 @@ async def _verdicts(client: GitHub, pr: int) -> dict[str, str]:
 
 def _merged(conn: Conn, ctx: Ctx, link: links.Link, text: str) -> None:
     links.change(conn, link.id, ctx.now, state=links.CLOSED, shown="merged")
-    links.note(conn, ctx, link.task_id, "github.merged", text)
+    links.note(conn, ctx, link.task_id, EventKind.GITHUB_MERGED, text)

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx
+from core.event_kinds import EventKind
 from core.github.links import Link, link_of_task
 from core.models import task_ref
 from core.store.conn import Args, Conn, values
 from core.store.tables import insert_event
 
-KIND = "github.review_posted"
+KIND = EventKind.GITHUB_REVIEW_POSTED
 SCAN = 500  # the newest dashboard reviews looked at
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 
@@ -50,7 +51,7 @@ def unposted(conn: Conn, repo: str) -> list[Outgoing]:
     """The dashboard reviews of tasks whose issue has an open PR, not posted yet."""
     posted = _posted(conn)
     rows = conn.execute(
-        "SELECT id, task_id, actor, data FROM events WHERE kind = 'task.review' "
+        f"SELECT id, task_id, actor, data FROM events WHERE kind = '{EventKind.TASK_REVIEW}' "
         "ORDER BY id DESC LIMIT $1",
         (SCAN,),
     ).fetchall()

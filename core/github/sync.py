@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import SwarmError
+from core.event_kinds import EventKind
 from core.formats.timetext import local_text
 from core.github import links, once, review_out, rules, webhook
 from core.github.client import GitHub, GitHubError, RateLimited
@@ -290,7 +291,7 @@ class GitHubSync:
             return
         self._said[task.id] = why
         log.warning("%s not pushed: %s", task.ref, why)
-        await self.service.write(ACTOR, _note, task.id, "github.push_refused", why)
+        await self.service.write(ACTOR, _note, task.id, EventKind.GITHUB_PUSH_REFUSED, why)
 
     async def _turn(self, link: Link, task: Task) -> work.TaskWork | None:
         """The workspace turn whose branch is the PR's: the task's own, else the first's."""
@@ -304,7 +305,7 @@ class GitHubSync:
         notes = [
             e.text
             for e in await self.service.read(
-                find_events, EventFilter(kinds=("task.note",), task_id=task.id), 0, 20
+                find_events, EventFilter(kinds=(EventKind.TASK_NOTE,), task_id=task.id), 0, 20
             )
         ]
         if task.note:
@@ -479,10 +480,10 @@ def _pushed(
     conn: Any, ctx: Any, link_id: int, task_id: int, fields: dict[str, Any], text: str
 ) -> None:
     links.change(conn, link_id, ctx.now, **fields)
-    links.note(conn, ctx, task_id, "github.pull", text)
+    links.note(conn, ctx, task_id, EventKind.GITHUB_PULL, text)
 
 
-def _note(conn: Any, ctx: Any, task_id: int, kind: str, text: str) -> None:
+def _note(conn: Any, ctx: Any, task_id: int, kind: EventKind, text: str) -> None:
     links.note(conn, ctx, task_id, kind, text)
 
 

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx
+from core.event_kinds import EventKind
 from core.store.conn import Conn
 from core.store.tables import insert_event
 
-KIND = "github.webhook"
+KIND = EventKind.GITHUB_WEBHOOK
 WINDOW_S = 7 * 86_400.0  # deliveries remembered (GitHub redelivers those of the last 3 days)
 # the events that can change what swarm follows: issues and their labels, PRs, CI, reviews
 RELEVANT = frozenset(

@@ -8,6 +8,7 @@ from typing import Any
 
 from core.context import Ctx
 from core.errors import InvalidState, NotFound
+from core.event_kinds import EventKind
 from core.models import task_ref
 from core.planning.model import Plan, PlanProgress, item_from_json, plan_ref
 from core.store import tables
@@ -43,7 +44,7 @@ def insert_plan(
     tables.insert_event(
         conn,
         ctx.now,
-        "plan.created",
+        EventKind.PLAN_CREATED,
         f"{plan_ref(plan_id)} drafted for {ctx.actor}: {document['summary']} "
         f"({count} tasks, waiting for approval)",
         actor=ctx.actor,
@@ -108,7 +109,7 @@ def approve_plan(conn: Conn, ctx: Ctx, plan_id: int) -> list[int]:
     tables.insert_event(
         conn,
         ctx.now,
-        "plan.approved",
+        EventKind.PLAN_APPROVED,
         f"{plan.ref} approved by {ctx.actor}: {len(ids)} tasks ({', '.join(refs)})",
         actor=ctx.actor,
         data={"plan": plan.ref, "tasks": refs},
@@ -122,7 +123,7 @@ def discard_plan(conn: Conn, ctx: Ctx, plan_id: int) -> None:
     tables.insert_event(
         conn,
         ctx.now,
-        "plan.discarded",
+        EventKind.PLAN_DISCARDED,
         f"{plan.ref} discarded by {ctx.actor}: {plan.summary}",
         actor=ctx.actor,
         data={"plan": plan.ref},

@@ -1,1 +1,2 @@
-"""The front ends' live posts (one message per task) and their cursor."""
+"""The front ends' live posts (one message per task), their cursor, and the Discord
+notifier's loops' health (``health``)."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from core.agents.alerts import clear_alert, open_alert
 from core.context import Ctx
+from core.event_kinds import EventKind
 from core.formats.jsonshape import iso_utc
 from core.history.events import EventFilter, find_events
 from core.models import Event, task_ref
@@ -170,7 +171,7 @@ def note_reposted(conn: Conn, ctx: Ctx, consumer: str, key: str, event: Event, e
     insert_event(
         conn,
         ctx.now,
-        "discord.reposted",
+        EventKind.DISCORD_REPOSTED,
         text,
         task_id=event.task_id,
         actor=ctx.actor,
@@ -189,7 +190,7 @@ def note_skipped(conn: Conn, ctx: Ctx, consumer: str, event: Event, error: str) 
     insert_event(
         conn,
         ctx.now,
-        "discord.post_failed",
+        EventKind.DISCORD_POST_FAILED,
         text,
         task_id=event.task_id,
         actor=ctx.actor,

@@ -12,6 +12,7 @@ from typing import Any
 
 from core.context import Ctx
 from core.errors import InvalidState, NotFound
+from core.event_kinds import EventKind
 from core.formats.text import shorten
 from core.models import ACTIVE, task_ref
 from core.store.conn import Conn
@@ -90,7 +91,7 @@ def ask(conn: Conn, ctx: Ctx, task_id: int, text: str) -> Question:
     insert_event(
         conn,
         ctx.now,
-        "task.asked",
+        EventKind.TASK_ASKED,
         f"{task.ref} question from {task.agent}{by}: {_brief(text)}",
         task_id=task_id,
         agent=task.agent,
@@ -144,7 +145,7 @@ def _answer(conn: Conn, ctx: Ctx, question: Question, text: str) -> Question:
     insert_event(
         conn,
         ctx.now,
-        "task.answered",
+        EventKind.TASK_ANSWERED,
         f"{ref} answered by {ctx.actor}: {_brief(text)}",
         task_id=task_id,
         agent=question.agent,
@@ -178,7 +179,7 @@ def take_answer(conn: Conn, ctx: Ctx, question_id: int) -> bool:
         insert_event(
             conn,
             ctx.now,
-            "delivery.superseded",
+            EventKind.DELIVERY_SUPERSEDED,
             f"{task_ref(question.task_id)} answer to {question.agent} not pasted: {PRINTED}",
             task_id=question.task_id,
             agent=question.agent,

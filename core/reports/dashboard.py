@@ -10,6 +10,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from core.event_kinds import EventKind
 from core.models import Priority, Task, TaskStatus
 from core.store.conn import Args, Conn, Row, values
 from core.store.tables import TASK_COLUMNS, deps_of, row_to_task
@@ -190,7 +191,8 @@ def read_snapshot(conn: Conn) -> Snapshot:
         map(
             values,
             conn.execute(
-                "SELECT agent_id, count(*) AS n FROM events WHERE kind = 'agent.nudged' "
+                "SELECT agent_id, count(*) AS n FROM events "
+                f"WHERE kind = '{EventKind.AGENT_NUDGED}' "
                 "AND agent_id IS NOT NULL GROUP BY agent_id"
             ),
         )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from core.ai import AIClient, AIError, BudgetExceeded
 from core.ai.errors import ENABLE_HINT
 from core.errors import InvalidInput
+from core.event_kinds import EventKind, kinds_where
 from core.formats.text import shorten
 from core.formats.timetext import utc_text
 from core.models import task_ref
@@ -30,23 +31,7 @@ MAX_PERIOD_S = 31 * 86_400
 STALL_S = 3600.0
 NARRATIVE_LIMIT = 1800
 LIST_LIMIT = 10
-NOISE = {
-    "task.ready",
-    "task.waiting",
-    "task.blocked",
-    "task.assigned",
-    "task.created",
-    "task.started",
-    "task.dependencies",
-    "delivery.delivered",
-    "delivery.retrying",
-    "message.queued",
-    "summary.posted",
-    "schedule.ran",
-    "schedule.created",
-    "schedule.removed",
-    "schedule.updated",
-}
+NOISE = kinds_where(lambda shown: not shown.summary)  # left out of the notable events
 NO_MODEL = f"No AI model is configured, so here are the plain numbers ({ENABLE_HINT})."
 SYSTEM = (
     "You write a short report for the person running a swarm of AI coding agents. Use only "
@@ -168,9 +153,9 @@ def gather_stats(conn: Conn, since: float, until: float, stall_s: float) -> dict
     return {
         "since": since,
         "until": until,
-        "created": _count_events(conn, "task.created", window),
-        "done": _count_events(conn, "task.done", window),
-        "failed": _count_events(conn, "task.failed", window),
+        "created": _count_events(conn, EventKind.TASK_CREATED, window),
+        "done": _count_events(conn, EventKind.TASK_DONE, window),
+        "failed": _count_events(conn, EventKind.TASK_FAILED, window),
         "per_agent": _per_agent(conn, window),
         "avg_minutes_to_done": _avg_minutes(conn, window),
         "deliveries": _deliveries(conn, window),
@@ -192,10 +177,10 @@ def _count_events(conn: Conn, kind: str, window: tuple[float, float]) -> int:
 
 def _per_agent(conn: Conn, window: tuple[float, float]) -> dict[str, dict[str, Any]]:
     rows = conn.execute(
-        "SELECT agent_id, COUNT(*) FILTER (WHERE kind = 'task.done') AS done, "
-        "COUNT(*) FILTER (WHERE kind = 'task.failed') AS failed FROM events "
-        "WHERE kind IN ('task.done', 'task.failed') AND agent_id IS NOT NULL AND ts >= $1 "
-        "AND ts <= $2 GROUP BY agent_id ORDER BY agent_id",
+        f"SELECT agent_id, COUNT(*) FILTER (WHERE kind = '{EventKind.TASK_DONE}') AS done, "
+        f"COUNT(*) FILTER (WHERE kind = '{EventKind.TASK_FAILED}') AS failed FROM events "
+        f"WHERE kind IN ('{EventKind.TASK_DONE}', '{EventKind.TASK_FAILED}') "
+        "AND agent_id IS NOT NULL AND ts >= $1 AND ts <= $2 GROUP BY agent_id ORDER BY agent_id",
         window,
     )
     return {

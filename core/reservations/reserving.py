@@ -16,6 +16,7 @@ from typing import Any
 
 from core.context import Ctx
 from core.errors import InvalidInput, ReservationConflict, TooComplex
+from core.event_kinds import EventKind
 from core.models import task_ref
 from core.reservations import queries as rows
 from core.reservations.patterns import Budget, matches, normalise, overlap
@@ -141,7 +142,7 @@ def reserve(
     insert_event(
         conn,
         ctx.now,
-        "reservation.made",
+        EventKind.RESERVATION_MADE,
         f"{who} reserved {', '.join(wanted)} ({mode}, {task_ref(task_id) if task_id else 'no task'}"
         f"{until})",
         task_id=task_id,
@@ -162,7 +163,7 @@ def release(conn: Conn, ctx: Ctx, agent: str, patterns: Sequence[str] | None) ->
         insert_event(
             conn,
             ctx.now,
-            "reservation.released",
+            EventKind.RESERVATION_RELEASED,
             f"{who} released {', '.join(gone)}",
             agent=who,
             actor=ctx.actor,
@@ -182,7 +183,7 @@ def task_ended(conn: Conn, ctx: Ctx, task_id: int, agent: str | None, how: str) 
     insert_event(
         conn,
         ctx.now,
-        "reservation.released",
+        EventKind.RESERVATION_RELEASED,
         f"{holder} released {', '.join(patterns)}: {task_ref(task_id)} {how}",
         task_id=task_id,
         agent=holder,

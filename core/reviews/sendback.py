@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from core.context import Ctx
 from core.errors import InvalidInput, InvalidState
+from core.event_kinds import EventKind
 from core.formats.text import MULTI_LINE, escape_controls
 from core.models import ACTIVE, Task, TaskStatus
 from core.reviews import queries as reviews
@@ -98,7 +99,7 @@ def send(
     insert_event(
         conn,
         ctx.now,
-        "task.review",
+        EventKind.TASK_REVIEW,
         f"{task.ref} review by {ctx.actor}: {count} comment{'' if count == 1 else 's'} "
         f"sent to {agent}" + (" (reopened)" if reopened else ""),
         task_id=task_id,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.context import Ctx
 from core.errors import NotFound, SwarmError
+from core.event_kinds import EventKind
 from core.formats.timetext import utc_text
 from core.models import parse_ref
 from core.schedules.timing import InvalidSchedule, cron_trigger, local_zone, next_run, span
@@ -181,7 +182,7 @@ def add(conn: Conn, ctx: Ctx, spec: ScheduleSpec, zone: tzinfo, builtin: str | N
     insert_event(
         conn,
         ctx.now,
-        "schedule.created",
+        EventKind.SCHEDULE_CREATED,
         f"{schedule.ref} created by {ctx.actor}: {schedule.what}, {schedule.when} "
         f"(next {_utc(first)} UTC)",
         actor=ctx.actor,
@@ -199,7 +200,7 @@ def remove(conn: Conn, ctx: Ctx, schedule_id: int) -> Schedule:
     insert_event(
         conn,
         ctx.now,
-        "schedule.removed",
+        EventKind.SCHEDULE_REMOVED,
         f"{schedule.ref} removed by {ctx.actor}: {schedule.what}, {schedule.when}",
         actor=ctx.actor,
         data={"schedule": schedule.ref},
@@ -272,7 +273,7 @@ def _changed(conn: Conn, ctx: Ctx, schedule: Schedule, how: str) -> None:
     insert_event(
         conn,
         ctx.now,
-        "schedule.updated",
+        EventKind.SCHEDULE_UPDATED,
         f"{schedule.ref} ({schedule.what}, {schedule.when}) {how}",
         actor=ctx.actor,
         data={"schedule": schedule.ref},
@@ -340,7 +341,7 @@ def _send(conn: Conn, ctx: Ctx, made: Claim) -> None:
     insert_event(
         conn,
         ctx.now,
-        "schedule.ran",
+        EventKind.SCHEDULE_RAN,
         f"{schedule.ref} sent its prompt to {schedule.target}{late_note(made)}",
         actor=ctx.actor,
         data=_data(made, message=message_id),
@@ -352,7 +353,7 @@ def record_summary(conn: Conn, ctx: Ctx, made: Claim, text: str) -> None:
     insert_event(
         conn,
         ctx.now,
-        "summary.posted",
+        EventKind.SUMMARY_POSTED,
         text,
         actor=ctx.actor,
         data=_data(made, period=made.schedule.period),
@@ -364,7 +365,7 @@ def record_failure(conn: Conn, ctx: Ctx, made: Claim, reason: str) -> None:
     insert_event(
         conn,
         ctx.now,
-        "schedule.failed",
+        EventKind.SCHEDULE_FAILED,
         f"{made.schedule.ref} could not run: {reason}{late_note(made)}",
         actor=ctx.actor,
         data=_data(made, reason=reason),

@@ -16,6 +16,7 @@ from core.delivery.killswitch import KillSwitch
 from core.delivery.queue import DeliveryQueue
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput
+from core.event_kinds import EventKind
 from core.history import events as event_query
 from core.models import (
     Agent,
@@ -230,12 +231,16 @@ class SwarmService(StoreAccess):
     async def pause_input(self, actor: str, reason: str = "") -> None:
         """Engage the kill switch for all desktop input."""
         self.kill_switch.engage(f"{reason or 'paused'} (by {actor})")
-        await self.write(actor, _input_event, "input.paused", f"desktop input paused by {actor}")
+        await self.write(
+            actor, _input_event, EventKind.INPUT_PAUSED, f"desktop input paused by {actor}"
+        )
 
     async def resume_input(self, actor: str) -> bool:
         """Release the kill switch; False when it was not engaged."""
         released = self.kill_switch.release()
-        await self.write(actor, _input_event, "input.resumed", f"desktop input resumed by {actor}")
+        await self.write(
+            actor, _input_event, EventKind.INPUT_RESUMED, f"desktop input resumed by {actor}"
+        )
         return released
 
     # -- reading -----------------------------------------------------------------------
@@ -432,7 +437,7 @@ def _refused(conn: Conn, ctx: Ctx, agent: str | None, command: str, why: str, us
     tables.insert_event(
         conn,
         ctx.now,
-        "access.refused",
+        EventKind.ACCESS_REFUSED,
         f"{command} refused ({ctx.actor}, {user}): {why}",
         agent=agent,
         actor=ctx.actor,
@@ -441,7 +446,7 @@ def _refused(conn: Conn, ctx: Ctx, agent: str | None, command: str, why: str, us
     tables.insert_audit(conn, ctx.now, user, ctx.actor, command, False, f"refused: {why}")
 
 
-def _input_event(conn: Conn, ctx: Ctx, kind: str, text: str) -> None:
+def _input_event(conn: Conn, ctx: Ctx, kind: EventKind, text: str) -> None:
     tables.insert_event(conn, ctx.now, kind, text, actor=ctx.actor)
 
 

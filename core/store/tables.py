@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 from core.errors import UnknownTask
+from core.event_kinds import EventKind
 from core.models import (
     FINISHED_SQL,
     BlockedOn,
@@ -32,7 +33,7 @@ TASK_COLUMNS = (
 def insert_event(
     conn: Conn,
     ts: float,
-    kind: str,
+    kind: EventKind,
     text: str,
     *,
     task_id: int | None = None,

@@ -5,6 +5,7 @@ so that :mod:`core.tasks.lifecycle` can call it."""
 from __future__ import annotations
 
 from core.context import Ctx
+from core.event_kinds import EventKind
 from core.store.conn import Conn, values
 from core.store.row_locks import read_held
 from core.store.tables import insert_event
@@ -51,7 +52,7 @@ def note_if_finished(conn: Conn, ctx: Ctx, task_id: int) -> None:
         insert_event(
             conn,
             ctx.now,
-            "campaign.finished",
+            EventKind.CAMPAIGN_FINISHED,
             f"C-{campaign_id} finished: {title} ({shown}; took {took / 60:.0f} min)",
             actor=ctx.actor,
             data={"campaign": f"C-{campaign_id}", "counts": counts, "took_s": round(took, 3)},

@@ -8,6 +8,7 @@ from typing import Any
 
 from core.context import Ctx, check_chars
 from core.errors import InvalidInput, InvalidState, Unassignable
+from core.event_kinds import EventKind
 from core.formats.text import invisible_removed, strip_invisible
 from core.models import FINISHED, Priority, Task
 from core.store.conn import Args, Conn
@@ -50,7 +51,7 @@ def edit(conn: Conn, ctx: Ctx, task_id: int, change: TaskEdit) -> list[str]:
     insert_event(
         conn,
         ctx.now,
-        "task.edited",
+        EventKind.TASK_EDITED,
         f"{task.ref} edited by {ctx.actor}: {'; '.join(_said(k, *v) for k, v in changed.items())}"
         + (f"; {invisible_removed(invisible)}" if invisible else ""),
         task_id=task_id,

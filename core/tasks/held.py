@@ -16,6 +16,7 @@ from typing import Any
 
 from core.context import Ctx
 from core.errors import InvalidState, NotFound
+from core.event_kinds import EventKind
 from core.store.conn import Conn
 from core.store.tables import insert_event
 
@@ -100,7 +101,7 @@ def hold(
     insert_event(
         conn,
         ctx.now,
-        "held.opened",
+        EventKind.HELD_OPENED,
         f"{held_ref(held_id)} held for a person: {text.splitlines()[0] if text else kind}",
         task_id=task_id,
         agent=agent,
@@ -159,7 +160,7 @@ def decide(conn: Conn, ctx: Ctx, held_id: int, accept: bool) -> Held:
     insert_event(
         conn,
         ctx.now,
-        f"held.{decision}",
+        EventKind.HELD_ACCEPTED if accept else EventKind.HELD_REJECTED,
         f"{item.ref} {decision} by {ctx.actor}" + (f": {what}" if what else ""),
         task_id=item.task_id,
         agent=item.agent,
@@ -178,7 +179,7 @@ def applied(conn: Conn, ctx: Ctx, held_id: int, result: str, task_id: int | None
     insert_event(
         conn,
         ctx.now,
-        "held.applied",
+        EventKind.HELD_APPLIED,
         f"{held_ref(held_id)}: {result}",
         task_id=task_id,
         actor=ctx.actor,

@@ -17,6 +17,7 @@ from core.errors import (
     NotFound,
     Unassignable,
 )
+from core.event_kinds import EventKind
 from core.formats.text import invisible_removed, strip_invisible
 from core.models import (
     ACTIVE,
@@ -315,7 +316,7 @@ def _created_event(conn: Conn, ctx: Ctx, task_id: int, checked: Checked, deps: l
     insert_event(
         conn,
         ctx.now,
-        "task.created",
+        EventKind.TASK_CREATED,
         f"{task_ref(task_id)} created by {ctx.actor}: {spec.title} "
         f"({priority.name}{', ' + spec.role if spec.role else ''}){after}"
         + (f"; {invisible_removed(invisible)}" if invisible else ""),
@@ -473,7 +474,7 @@ def add_dependencies(conn: Conn, ctx: Ctx, task_id: int, after: list[int]) -> No
     insert_event(
         conn,
         ctx.now,
-        "task.dependencies",
+        EventKind.TASK_DEPENDENCIES,
         f"{task.ref} now waits for {', '.join(task_ref(d) for d in after)}",
         task_id=task_id,
         actor=ctx.actor,
@@ -515,7 +516,7 @@ def start(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = Fals
         (ctx.now, ctx.now, task_id),
     )
     _touch_agent(conn, ctx, agent)
-    kind = "task.started" if status == "assigned" else "task.progress"
+    kind = EventKind.TASK_STARTED if status == "assigned" else EventKind.TASK_PROGRESS
     text = f"{task_ref(task_id)} {'started' if status == 'assigned' else 'progress'} by {agent}"
     _reported(conn, ctx, agent, AgentState.WORKING, text)
     insert_event(
@@ -540,7 +541,7 @@ def add_note(conn: Conn, ctx: Ctx, task_id: int, note: str, force: bool = False)
     insert_event(
         conn,
         ctx.now,
-        "task.note",
+        EventKind.TASK_NOTE,
         f"{task_ref(task_id)} note by {agent}{by}: {note}",
         task_id=task_id,
         agent=agent,
@@ -601,7 +602,7 @@ def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = F
     insert_event(
         conn,
         ctx.now,
-        "task.done",
+        EventKind.TASK_DONE,
         f"{task_ref(task_id)} done by {agent}{by}" + (f": {note}" if note else ""),
         task_id=task_id,
         agent=agent,
@@ -663,7 +664,7 @@ def finish_failed(
     insert_event(
         conn,
         ctx.now,
-        "task.failed",
+        EventKind.TASK_FAILED,
         f"{task_ref(task_id)} failed{by}: {reason}",
         task_id=task_id,
         agent=agent,
@@ -686,7 +687,7 @@ def cancel(conn: Conn, ctx: Ctx, task_id: int) -> None:
     insert_event(
         conn,
         ctx.now,
-        "task.cancelled",
+        EventKind.TASK_CANCELLED,
         f"{task.ref} cancelled by {ctx.actor}",
         task_id=task_id,
         agent=task.agent,
@@ -720,7 +721,7 @@ def retry(conn: Conn, ctx: Ctx, task_id: int) -> None:
     insert_event(
         conn,
         ctx.now,
-        "task.retried",
+        EventKind.TASK_RETRIED,
         f"{task.ref} retried by {ctx.actor}",
         task_id=task_id,
         actor=ctx.actor,
@@ -741,7 +742,7 @@ def pin(conn: Conn, ctx: Ctx, task_id: int, agent_id: str) -> None:
     insert_event(
         conn,
         ctx.now,
-        "task.pinned",
+        EventKind.TASK_PINNED,
         f"{task.ref} given to {agent} by {ctx.actor}",
         task_id=task_id,
         agent=agent,
@@ -775,7 +776,7 @@ def reopen(conn: Conn, ctx: Ctx, task_id: int, why: str) -> bool:
     insert_event(
         conn,
         ctx.now,
-        "task.reopened",
+        EventKind.TASK_REOPENED,
         f"{task.ref} reopened for {agent} by {ctx.actor}: {why}",
         task_id=task_id,
         agent=agent,
@@ -820,7 +821,7 @@ def release(
     insert_event(
         conn,
         ctx.now,
-        "task.requeued",
+        EventKind.TASK_REQUEUED,
         f"{task_ref(task_id)} back in the queue: {why}",
         task_id=task_id,
         agent=task.agent,
@@ -872,7 +873,7 @@ def withdraw(conn: Conn, ctx: Ctx, task: Task, agent: str, why: str) -> None:
     insert_event(
         conn,
         ctx.now,
-        "task.withdrawn",
+        EventKind.TASK_WITHDRAWN,
         f"{task.ref} withdrawn from {agent}: {why}",
         task_id=task.id,
         agent=agent,

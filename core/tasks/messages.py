@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from core.context import Ctx
+from core.event_kinds import EventKind
 from core.formats.text import shorten
 from core.models import Delivery, DeliveryState, Priority, Receipt, task_ref
 from core.store.conn import Args, Conn, values
@@ -54,7 +55,7 @@ def queue(
         insert_event(
             conn,
             ctx.now,
-            "message.queued",
+            EventKind.MESSAGE_QUEUED,
             f"message from {ctx.actor} to {', '.join(recipients)}: {shorten(text, 80)}",
             actor=ctx.actor,
             data={"message": message_id, "target": target, "text": shorten(text, 300)},
@@ -146,7 +147,7 @@ def claim_row(conn: Conn, ctx: Ctx, extra: str = "") -> tuple[Delivery, Any] | N
         insert_event(
             conn,
             ctx.now,
-            "delivery.claimed",
+            EventKind.DELIVERY_CLAIMED,
             f"{_what(found)} to {found.agent}: delivering (attempt {found.attempts + 1})",
             task_id=found.task_id,
             agent=found.agent,
@@ -185,7 +186,7 @@ def finish(
             insert_event(
                 conn,
                 ctx.now,
-                "delivery.deferred",
+                EventKind.DELIVERY_DEFERRED,
                 f"{_what(delivery)} to {delivery.agent} waits: deferred: {why}",
                 task_id=delivery.task_id,
                 agent=delivery.agent,
@@ -203,7 +204,7 @@ def finish(
         insert_event(
             conn,
             ctx.now,
-            "delivery.retrying",
+            EventKind.DELIVERY_RETRYING,
             f"delivery to {delivery.agent} failed ({receipt.reason}); "
             f"retry {delivery.attempts + 1} in {delay:g} s",
             task_id=delivery.task_id,
@@ -260,7 +261,15 @@ def delivered_event(ctx: Ctx, delivery: Delivery, receipt: Receipt) -> tuple[Any
         f"{', retry' if delivery.is_retry else ''})"
     )
     data = json.dumps({"delivery": delivery.id, "message": delivery.message_id})
-    return (ctx.now, "delivery.delivered", text, delivery.task_id, delivery.agent, ctx.actor, data)
+    return (
+        ctx.now,
+        EventKind.DELIVERY_DELIVERED,
+        text,
+        delivery.task_id,
+        delivery.agent,
+        ctx.actor,
+        data,
+    )
 
 
 def renews_lease(delivery: Delivery) -> bool:
@@ -279,7 +288,7 @@ def _failed(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> Deliv
     insert_event(
         conn,
         ctx.now,
-        "delivery.failed",
+        EventKind.DELIVERY_FAILED,
         f"delivery to {delivery.agent} failed after {delivery.attempts} attempt(s): {reason}",
         task_id=delivery.task_id,
         agent=delivery.agent,
@@ -319,7 +328,7 @@ def drop_pending(conn: Conn, ctx: Ctx, task_id: int, agent: str) -> None:
         insert_event(
             conn,
             ctx.now,
-            "delivery.superseded",
+            EventKind.DELIVERY_SUPERSEDED,
             f"{task_ref(task_id)} prompt to {agent} superseded ({state}): "
             "the agent no longer holds the task",
             task_id=task_id,
@@ -369,7 +378,7 @@ def recover(conn: Conn, ctx: Ctx) -> int:
         insert_event(
             conn,
             ctx.now,
-            "delivery.recovered",
+            EventKind.DELIVERY_RECOVERED,
             f"delivery to {agent} was interrupted; it will be retried",
             task_id=task_id,
             agent=agent,

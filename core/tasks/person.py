@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from core.context import Ctx
 from core.errors import InvalidState
+from core.event_kinds import EventKind
 from core.models import TaskStatus
 from core.store.conn import Conn
 from core.store.tables import held_task, insert_event
@@ -26,7 +27,7 @@ def take_over(conn: Conn, ctx: Ctx, task_id: int, why: str) -> None:
     insert_event(
         conn,
         ctx.now,
-        "task.blocked",
+        EventKind.TASK_BLOCKED,
         f"{task.ref} is blocked: {why}",
         task_id=task_id,
         agent=task.agent,
@@ -46,7 +47,7 @@ def discard(conn: Conn, ctx: Ctx, task_id: int, why: str) -> None:
     insert_event(
         conn,
         ctx.now,
-        "task.cancelled",
+        EventKind.TASK_CANCELLED,
         f"{task.ref} cancelled by {ctx.actor}: {why}",
         task_id=task_id,
         agent=task.agent,

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from core.event_kinds import EventKind
 from core.models import BlockedOn, TaskStatus, task_ref
 
 SATISFIED = ("done", "skipped")
@@ -73,13 +74,13 @@ def blocking_rule(deps: Sequence[tuple[int, str, bool]]) -> Rule | None:
     return Rule(TaskStatus.blocked, f"waiting for {', '.join(waiting)}", BlockedOn.dependencies)
 
 
-def event_kind(rule: Rule) -> str:
+def event_kind(rule: Rule) -> EventKind:
     """The event a settled task records."""
     if rule.status is TaskStatus.ready:
-        return "task.ready"
+        return EventKind.TASK_READY
     if rule.status is TaskStatus.skipped:
-        return "task.skipped"
+        return EventKind.TASK_SKIPPED
     if rule.on is BlockedOn.gate:
-        return "gate.waiting"
+        return EventKind.GATE_WAITING
     # waiting is the normal state of a dependent task; "blocked" needs a person's attention
-    return "task.waiting" if rule.on is BlockedOn.dependencies else "task.blocked"
+    return EventKind.TASK_WAITING if rule.on is BlockedOn.dependencies else EventKind.TASK_BLOCKED

@@ -40,6 +40,7 @@ from core.agents.alerts import STALLED, UNREACHABLE, clear_alert, open_alert
 from core.agents.judge import HELD, Freshness, Verdict, clock_time, duration
 from core.context import Ctx
 from core.delivery.envelope import swarm_command
+from core.event_kinds import EventKind
 from core.models import Agent, DeliveryState, Task, TaskStatus, task_ref
 from core.store.conn import Conn, values
 from core.store.tables import insert_event, list_tasks
@@ -439,7 +440,7 @@ def _nudge(
     insert_event(
         conn,
         ctx.now,
-        "agent.nudged",
+        EventKind.AGENT_NUDGED,
         f"{view.agent} nudged ({count}/{settings.max_nudges}) about {view.refs}: "
         f"no {'activity' if view.screen else 'report or hook'} for {minutes(quiet)}",
         task_id=view.tasks[0].id,

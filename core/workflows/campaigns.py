@@ -10,6 +10,7 @@ from typing import Any
 
 from core.context import Ctx
 from core.errors import InvalidInput, InvalidState, NotFound, UnknownTask
+from core.event_kinds import EventKind
 from core.models import (
     FINISHED,
     FINISHED_SQL,
@@ -194,7 +195,7 @@ def create(conn: Conn, ctx: Ctx, title: str, refs: Sequence[str | int]) -> int:
     tables.insert_event(
         conn,
         ctx.now,
-        "campaign.created",
+        EventKind.CAMPAIGN_CREATED,
         f"{campaign_ref(campaign_id)} created by {ctx.actor}: {title} ({count} tasks)",
         actor=ctx.actor,
         data={"campaign": campaign_ref(campaign_id), "tasks": count},
@@ -234,7 +235,7 @@ def add(
         tables.insert_event(
             conn,
             ctx.now,
-            "campaign.changed",
+            EventKind.CAMPAIGN_CHANGED,
             f"{campaign_ref(campaign_id)} now also follows {shown} (by {ctx.actor})",
             actor=ctx.actor,
             data={"campaign": campaign_ref(campaign_id), "tasks": [task_ref(i) for i in ids]},
@@ -266,7 +267,7 @@ def cancel(conn: Conn, ctx: Ctx, campaign_id: int) -> list[int]:
     tables.insert_event(
         conn,
         ctx.now,
-        "campaign.cancelled",
+        EventKind.CAMPAIGN_CANCELLED,
         f"{campaign_ref(campaign_id)} cancelled by {ctx.actor}: "
         f"{len(open_ids)} unfinished tasks cancelled",
         actor=ctx.actor,

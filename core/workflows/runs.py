@@ -11,6 +11,7 @@ from typing import Any
 
 from core.context import Ctx
 from core.errors import InvalidState
+from core.event_kinds import EventKind
 from core.models import FINISHED, BlockedOn, Task, TaskStatus, task_ref
 from core.store import tables
 from core.store.conn import Conn
@@ -47,7 +48,7 @@ def create_run(
     tables.insert_event(
         conn,
         ctx.now,
-        "campaign.created",
+        EventKind.CAMPAIGN_CREATED,
         f"{campaign_ref(campaign_id)} started by {ctx.actor}: {title} "
         f"(workflow {workflow}, {len(ids)} tasks)",
         actor=ctx.actor,
@@ -69,7 +70,7 @@ def approve(conn: Conn, ctx: Ctx, task_id: int, note: str = "") -> None:
     tables.insert_event(
         conn,
         ctx.now,
-        "gate.approved",
+        EventKind.GATE_APPROVED,
         f"{task.ref} approved by {ctx.actor}" + (f": {note}" if note else ""),
         task_id=task_id,
         actor=ctx.actor,
@@ -90,7 +91,7 @@ def reject(conn: Conn, ctx: Ctx, task_id: int, reason: str = "") -> list[int]:
     tables.insert_event(
         conn,
         ctx.now,
-        "gate.rejected",
+        EventKind.GATE_REJECTED,
         f"{task.ref} rejected by {ctx.actor}" + (f": {reason}" if reason else ""),
         task_id=task_id,
         actor=ctx.actor,

@@ -6,12 +6,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from core.event_kinds import EventKind
 from core.models import task_ref
 from core.store.conn import Conn
 from core.workspaces.work import TaskWork, branch_of, turns
 
-MOVES = ("task.requeued", "task.retried", "task.failed")
-REPORTS = ("task.started", "task.progress", "task.note", "task.failed")
+MOVES = (EventKind.TASK_REQUEUED, EventKind.TASK_RETRIED, EventKind.TASK_FAILED)
+REPORTS = (
+    EventKind.TASK_STARTED,
+    EventKind.TASK_PROGRESS,
+    EventKind.TASK_NOTE,
+    EventKind.TASK_FAILED,
+)
 
 
 @dataclass
@@ -76,7 +82,7 @@ def facts(conn: Conn, task_id: int, agent: str) -> Handoff | None:
         "SELECT kind, text, agent_id AS agent, data FROM events WHERE task_id = $1 ORDER BY id",
         (task_id,),
     ).fetchall()
-    assigned = [i for i, r in enumerate(rows) if r["kind"] == "task.assigned"]
+    assigned = [i for i, r in enumerate(rows) if r["kind"] == EventKind.TASK_ASSIGNED]
     mine = [i for i in assigned if rows[i]["agent"] == agent]
     if not mine:
         return None

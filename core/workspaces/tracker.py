@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from core.context import Ctx
 from core.errors import InvalidInput, InvalidState, NotFound, ReservationConflict, SwarmError
+from core.event_kinds import EventKind
 from core.history.events import EventFilter, find_events
 from core.models import Event, parse_task_ref, task_ref
 from core.reservations import reserving
@@ -126,7 +127,7 @@ class WorkspaceTracker:
 
     async def commit_events(self, task_id: int, limit: int = 3) -> list[Event]:
         """The task's last ``task.commits`` events (one per turn done), oldest first."""
-        found = EventFilter(kinds=("task.commits",), task_id=task_id)
+        found = EventFilter(kinds=(EventKind.TASK_COMMITS,), task_id=task_id)
         return await self.service.db.read(find_events, found, 0, limit, True)
 
     async def after_done(self, task_id: int, actor: str) -> None:
@@ -220,7 +221,7 @@ def _crossed(
     insert_event(
         conn,
         ctx.now,
-        "reservation.crossed",
+        EventKind.RESERVATION_CROSSED,
         text + (": merge refused" if refused else ": merged anyway"),
         task_id=task_id,
         agent=agent,

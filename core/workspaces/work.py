@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx
+from core.event_kinds import EventKind
 from core.models import task_ref
 from core.store.conn import Conn, values
 from core.store.tables import insert_event
@@ -98,7 +99,7 @@ def record_end(
     insert_event(
         conn,
         ctx.now,
-        "task.commits",
+        EventKind.TASK_COMMITS,
         text,
         task_id=work.task_id,
         agent=work.agent,
@@ -109,7 +110,9 @@ def record_end(
 
 def record_merge(conn: Conn, ctx: Ctx, task_id: int, text: str, data: dict[str, Any]) -> None:
     """Put a merge of the task's commits in its history."""
-    insert_event(conn, ctx.now, "task.merged", text, task_id=task_id, actor=ctx.actor, data=data)
+    insert_event(
+        conn, ctx.now, EventKind.TASK_MERGED, text, task_id=task_id, actor=ctx.actor, data=data
+    )
 
 
 def reopen_turn(conn: Conn, task_id: int, agent: str) -> None:

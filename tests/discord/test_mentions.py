@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 from localdiscord import LocalDiscordServer, running_client
 
+from core.event_kinds import EventKind
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.store.conn import Conn
@@ -53,8 +54,10 @@ async def test_alerts_ping_only_the_configured_role(
     loud = _loud(server)
 
     def alert(conn: Conn) -> None:
-        insert_event(conn, 0, "alert.opened", f"Agent-3 is stalled on {loud}", agent="Agent-3")
-        insert_event(conn, 0, "alert.cleared", f"Agent-3 is back {loud}", agent="Agent-3")
+        insert_event(
+            conn, 0, EventKind.ALERT_OPENED, f"Agent-3 is stalled on {loud}", agent="Agent-3"
+        )
+        insert_event(conn, 0, EventKind.ALERT_CLEARED, f"Agent-3 is back {loud}", agent="Agent-3")
 
     builder = builder_for(server, service, discord=settings)
     async with builder.ai(service) as ai, running_client(server, builder.bot(service, ai)):

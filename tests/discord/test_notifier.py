@@ -72,6 +72,19 @@ async def test_a_task_has_one_message_edited_through_its_life_with_a_thread(
     assert server.messages(channel) == [card]
 
 
+async def test_a_line_in_a_tasks_thread_has_its_kinds_icon(world: World) -> None:
+    """One icon per kind (core.event_kinds), in the thread as in the channel and on the
+    dashboard: a done task's note read "• T-1 done ..." in its thread."""
+    server = world.server
+    await world.service.create_task(TaskSpec("ship it"), "cli")
+    await world.service.queue.assign_next()
+    card = await server.wait_for_message(has("assigned to Agent-1"), channel=world.channel)
+    await world.service.complete_task("T-1", "Agent-1", "shipped")
+    thread = await thread_of(server, card)
+    line = await server.wait_for_message(has("T-1 done by Agent-1"), channel=thread)
+    assert line.content == "✅ T-1 done by Agent-1: shipped"
+
+
 async def test_a_failed_task_offers_retry_only_and_retry_edits_the_card(world: World) -> None:
     server = world.server
     await world.service.create_task(TaskSpec("job"), "cli")

@@ -24,6 +24,7 @@ from bot.discordbot.post_failures import Failure, classify, describe
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
 from core.agents.alerts import list_alerts
+from core.event_kinds import EventKind
 from core.history.events import EventFilter
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
@@ -302,7 +303,7 @@ async def test_what_fails_for_good_and_what_for_now(world: World) -> None:
 
 def _malformed_event(conn: Any, ctx: Any) -> None:
     # a row no handler can read (an older version's, or a bug's): its message id is no number
-    insert_event(conn, ctx.now, "message.queued", "cli → all: hi", data={"message": "x"})
+    insert_event(conn, ctx.now, EventKind.MESSAGE_QUEUED, "cli → all: hi", data={"message": "x"})
 
 
 async def test_an_event_that_fails_every_time_is_skipped_not_retried_for_ever(

@@ -11,6 +11,7 @@ import pytest
 from localdiscord import LocalDiscordServer, running_client
 from PIL import Image
 
+from core.event_kinds import EventKind
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.store.conn import Conn
@@ -104,9 +105,9 @@ async def test_alerts_go_to_the_alerts_channel_and_summaries_are_split(
     main, alerts = server.guild.channels[0], server.guild.channels[1]
 
     def events(conn: Conn) -> None:
-        insert_event(conn, 0, "alert.opened", "Agent-3 is stalled on T-9", agent="Agent-3")
+        insert_event(conn, 0, EventKind.ALERT_OPENED, "Agent-3 is stalled on T-9", agent="Agent-3")
         insert_event(
-            conn, 0, "summary.posted", "\n".join(f"line {i} " + "x" * 90 for i in range(40))
+            conn, 0, EventKind.SUMMARY_POSTED, "\n".join(f"line {i} " + "x" * 90 for i in range(40))
         )
 
     await service.db.write(events)

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from core.event_kinds import EventKind
 from core.service.swarm import SwarmService
 from core.store.tables import insert_event
+
+HELD = cast(EventKind, "test.held")  # a kind no code writes: these rows are the test's own
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
 
 
 def _hold(conn: Any, ctx: Any, started: threading.Event, go: threading.Event) -> None:
     """Write an event, then keep the transaction open until ``go``."""
-    insert_event(conn, ctx.now, "test.held", "held")
+    insert_event(conn, ctx.now, HELD, "held")
     started.set()
     go.wait(30)
 
@@ -55,5 +58,5 @@ async def test_a_cancelled_write_does_not_commit_after_its_caller_went(
         await write
     go.set()  # the thread goes on from here: it must roll back, not commit
     assert await service.db.read(_count) == 0  # after the write thread: reads queue on SQLite
-    await service.write("test", lambda conn, ctx: insert_event(conn, ctx.now, "test.held", "x"))
+    await service.write("test", lambda conn, ctx: insert_event(conn, ctx.now, HELD, "x"))
     assert await service.db.read(_count) == 1, "the store goes on working"

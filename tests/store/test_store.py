@@ -12,6 +12,7 @@ import pytest
 from core.context import Ctx
 from core.delivery import assignment
 from core.errors import DatabaseTooNew
+from core.event_kinds import EventKind
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -193,7 +194,7 @@ async def test_every_change_writes_its_event_in_the_same_transaction(
         from core.store import tables
 
         conn.execute("UPDATE tasks SET title = 'changed' WHERE id = 1")
-        tables.insert_event(conn, 0, "test.half", "half-way")
+        tables.insert_event(conn, 0, cast(EventKind, "test.half"), "half-way")
         raise RuntimeError("crash in the middle of a transaction")
 
     with pytest.raises(RuntimeError):
@@ -218,7 +219,7 @@ async def test_a_change_is_dated_when_it_runs_not_when_it_queued_for_the_writer(
 
     def dated(conn: Conn, ctx: Ctx) -> None:
         seen.append(ctx.now)
-        tables.insert_event(conn, ctx.now, "test.dated", "dated")
+        tables.insert_event(conn, ctx.now, cast(EventKind, "test.dated"), "dated")
 
     await asyncio.gather(service.write("me", slow), service.write("me", dated))
     assert seen == [started + 30]

@@ -12,13 +12,14 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 import pytest
 
 from core.delivery import assignment
 from core.errors import InvalidState
+from core.event_kinds import EventKind
 from core.models import Receipt, TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -264,13 +265,15 @@ def _hold_xid_then_event(conn: Any, ctx: Any, steps: dict[str, threading.Event])
     conn.execute("UPDATE swarm_clock SET version = version")
     steps["b_has_xid"].set()
     assert steps["a_has_event"].wait(WAIT_S)
-    insert_event(conn, ctx.now, "test.b", "b: lower transaction id, higher event id")
+    insert_event(
+        conn, ctx.now, cast(EventKind, "test.b"), "b: lower transaction id, higher event id"
+    )
 
 
 def _event_then_linger(conn: Any, ctx: Any, steps: dict[str, threading.Event]) -> None:
     """Write the event now (its row goes to the server at once), commit only when told."""
     assert steps["b_has_xid"].wait(WAIT_S)
-    insert_event(conn, ctx.now, "test.a", "a: lower event id, committed last")
+    insert_event(conn, ctx.now, cast(EventKind, "test.a"), "a: lower event id, committed last")
     conn.flush_events()  # sends the held row now
     steps["a_has_event"].set()
     assert steps["a_may_commit"].wait(WAIT_S)

@@ -7,8 +7,8 @@ import re
 import httpx
 import pytest
 
-from bot.discordbot.render import event_text
 from core.coordinator.scheduler import Scheduler
+from core.event_kinds import EventKind, event_text
 from core.formats.jsonshape import iso_utc
 from core.models import TaskSpec
 from core.protocols import ManualClock
@@ -105,6 +105,20 @@ async def test_activity_uses_the_notifiers_words_and_charts_are_svg(
     assert re.search(r"<td>Agent-\d</td><td>1</td>", charts)  # one delivery per agent shown
 
 
+async def test_a_question_and_its_answer_show_their_icons_on_the_activity_page(
+    client: httpx.AsyncClient, service: SwarmService, admin_token: str
+) -> None:
+    """The icons of the task's thread in Discord (❓, 💬): the dashboard showed • for both."""
+    await service.create_task(TaskSpec(title="Pick a database", agent="Agent-1"), "cli")
+    await Scheduler(service, RecordingDeliverer()).run_burst()
+    await service.questions.ask("T-1", "Which database?", "Agent-1")
+    await service.questions.reply("T-1", "Postgres", "cli")
+    await login(client, admin_token)
+    activity = (await client.get("/activity")).text
+    assert "❓ T-1 question from Agent-1: Which database?" in activity
+    assert "💬 T-1 answered by cli: Postgres" in activity
+
+
 async def test_agents_page_and_a_missing_frame(
     client: httpx.AsyncClient, service: SwarmService, admin_token: str
 ) -> None:
@@ -121,7 +135,7 @@ def _commits_event(conn: Conn, now: float, agent: str) -> None:
     insert_event(
         conn,
         now,
-        "task.commits",
+        EventKind.TASK_COMMITS,
         "T-1: 1 commit(s)",
         task_id=1,
         agent=agent,
