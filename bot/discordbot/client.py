@@ -120,6 +120,7 @@ class SwarmBot(discord.Client):
         self.service = service
         self.settings = settings
         self.ai = ai  # owned by the composition root, which closes it
+        self.github = github or GitHubSettings()  # a task's PR is merged on GitHub, gated
         self.tree = SwarmTree(self)
         self.acks = AckWatch(service)
         self.notifier = Notifier(self, service)
@@ -131,7 +132,7 @@ class SwarmBot(discord.Client):
         workflow_commands.register(self)
         workspace_commands.register(self)
         reservation_commands.register(self)
-        github_commands.register(self, github or GitHubSettings())
+        github_commands.register(self, self.github)
 
     async def setup_hook(self) -> None:
         """Check the configured guild and channels, sync commands, start the notifier."""

@@ -13,6 +13,7 @@ from discord import app_commands
 if TYPE_CHECKING:
     from bot.discordbot.access import Access
     from bot.discordbot.settings import DiscordSettings
+    from core.github.settings import GitHubSettings
     from core.service.ai import AIService
     from core.service.swarm import SwarmService
 
@@ -36,6 +37,11 @@ class Bot(Protocol):
     @property
     def ai(self) -> AIService:
         """Plans, summaries and usage (``/plan``, ``/summary``, ``/usage``)."""
+        ...
+
+    @property
+    def github(self) -> GitHubSettings:
+        """GitHub in the loop: a task's PR is merged there (``/task merge``)."""
         ...
 
     @property

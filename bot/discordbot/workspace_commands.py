@@ -48,11 +48,23 @@ class MergeButton(
         if not await bot.authorize(interaction, "button merge", self.needed, ref):
             return
         try:
-            said = await bot.service.workspaces.merge(ref, actor(interaction), self.into)
+            said = await _merge(bot, ref, actor(interaction), self.into)
         except SwarmError as exc:
             await interaction.response.edit_message(content=f"⚠️ {exc}", view=None)
             return
         await interaction.response.edit_message(content=f"🔀 {said}", view=None)
+
+
+async def _merge(bot: Bot, ref: str, who: str, into: str | None) -> str:
+    """A task with a GitHub PR is merged there, as ``swarm task merge`` does (CI green on
+    its head, a review approving, no conflict); any other in its workspace."""
+    if into is None:
+        from core.github.merge import merge_if_pull
+
+        said = await merge_if_pull(bot.service, bot.github, ref, who)
+        if said is not None:
+            return said
+    return await bot.service.workspaces.merge(ref, who, into)
 
 
 def register(bot: Bot) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.context import Ctx
 from core.errors import InvalidState
@@ -56,12 +56,7 @@ async def _merge(
         raise InvalidState(f"PR #{link.pr} of {ref} is closed: nothing merged")
     head = str(pull["head"]["sha"])
     base = str(pull["base"]["ref"])
-    checks = await client.checks(head)
-    waiting = [f"{c.name} ({c.state})" for c in checks if c.state != "success"]
-    if waiting:
-        raise InvalidState(
-            f"PR #{link.pr} of {ref}: checks not green: {', '.join(waiting)}: nothing merged"
-        )
+    await _require_green(client, pull, f"PR #{link.pr} of {ref}")
     verdicts = await _verdicts(client, link.pr)
     if "APPROVED" not in verdicts.values() or "CHANGES_REQUESTED" in verdicts.values():
         raise InvalidState(
@@ -85,6 +80,26 @@ async def _merge(
         await client.remove_label(link.issue, rules.status_label(link.shown))
     await client.add_labels(link.issue, [rules.status_label("merged")])
     return f"PR #{link.pr} of {ref} merged into {base} on GitHub ({sha})"
+
+
+async def _require_green(client: GitHub, pull: dict[str, Any], what: str) -> None:
+    """InvalidState unless CI ran on the PR's current head and every check there passed:
+    each check the base's head has must be on the PR's head too (a head pushed after CI ran
+    has none of them: "CI never ran on it"), and at least one check must have run."""
+    head = str(pull["head"]["sha"])
+    checks = await client.checks(head)
+    waiting = [f"{c.name} ({c.state})" for c in checks if c.state != "success"]
+    if waiting:
+        raise InvalidState(f"{what}: checks not green: {', '.join(waiting)}: nothing merged")
+    base_sha = str((pull.get("base") or {}).get("sha") or "")
+    expected = {c.name for c in await client.checks(base_sha)} if base_sha else set()
+    missing = sorted(expected - {c.name for c in checks})
+    if missing or not checks:
+        named = f" (missing: {', '.join(missing)})" if missing else ""
+        raise InvalidState(
+            f"{what}: no green CI on its head {head[:12]}{named}: CI has not run on the "
+            "commit that would be merged; nothing merged"
+        )
 
 
 async def _verdicts(client: GitHub, pr: int) -> dict[str, str]:

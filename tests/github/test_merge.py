@@ -27,8 +27,11 @@ def _commit(tree: Path, name: str, text: str, message: str) -> str:
     return sh(tree, "rev-parse", "HEAD").strip()
 
 
-async def _pull_request(world: World, service: SwarmService, tmp_path: Path, name: str) -> int:
-    """An issue's task done by Agent-1 (``name`` rewritten) and its PR; the task id."""
+async def _pull_request(
+    world: World, service: SwarmService, tmp_path: Path, name: str, ci: bool = True
+) -> int:
+    """An issue's task done by Agent-1 (``name`` rewritten) and its PR (``ci``: its head's
+    tests passed); the task id."""
     repo = tmp_path / "project"
     await asyncio.to_thread(sh, tmp_path, "clone", "-q", world.gh.clone_url(REPO), str(repo))
     home = service.settings.home
@@ -41,7 +44,8 @@ async def _pull_request(world: World, service: SwarmService, tmp_path: Path, nam
     head = _commit(home / "workspaces/project/Agent-1", name, "# by the agent\n", "agent edit")
     await service.complete_task(task_id, "Agent-1")
     await world.sync.run_pass(poll=False)
-    world.gh.set_check(REPO, head, "tests", "success")
+    if ci:
+        world.gh.set_check(REPO, head, "tests", "success")
     return task_id
 
 
@@ -91,3 +95,39 @@ async def test_past_the_ci_budget_a_person_is_asked(
     assert "swarm:ci-failed" in world.gh.issue(REPO, 1).labels
     (said,) = query(service.settings, "SELECT text FROM events WHERE kind = 'github.ci_exhausted'")
     assert said[0] == "CI of PR #2 failed (lint) past 0 retries" and task_id == 1
+
+
+def _approved(world: World) -> int:
+    """The PR, approved by a writer; its number."""
+    (pr,) = [i.number for i in world.gh.repo(REPO).issues.values() if i.pull is not None]
+    world.gh.submit_review(REPO, pr, user=world.maintainer, event="APPROVE")
+    return pr
+
+
+async def test_a_head_on_which_ci_never_ran_is_not_merged(
+    world: World, service: SwarmService, tmp_path: Path
+) -> None:
+    """Issue 41, item 5: no check at all on the PR's head is no green CI (before: merged,
+    approved, with CI never run)."""
+    task_id = await _pull_request(world, service, tmp_path, "NEW.md", ci=False)
+    pr = _approved(world)
+    with pytest.raises(InvalidState, match=r"no green CI on its head \w{12}: CI has not run"):
+        await merge_if_pull(service, world.settings, task_id, "cli")
+    pull = world.gh.issue(REPO, pr).pull
+    assert pull is not None and not pull.merged
+
+
+async def test_a_check_the_base_has_and_the_head_lacks_is_named(
+    world: World, service: SwarmService, tmp_path: Path
+) -> None:
+    task_id = await _pull_request(world, service, tmp_path, "NEW.md")  # tests: success
+    pr = _approved(world)
+    base = world.gh.branch_sha(REPO, "main") or ""
+    world.gh.set_check(REPO, base, "tests", "success")
+    world.gh.set_check(REPO, base, "lint", "success")
+    with pytest.raises(InvalidState, match=r"\(missing: lint\).*nothing merged"):
+        await merge_if_pull(service, world.settings, task_id, "cli")
+    head = world.gh.branch_sha(REPO, f"swarm/T-{task_id}-change-it") or ""
+    world.gh.set_check(REPO, head, "lint", "success")
+    said = await merge_if_pull(service, world.settings, task_id, "cli")
+    assert said is not None and f"PR #{pr} of T-{task_id} merged into main" in said
