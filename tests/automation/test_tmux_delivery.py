@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import shlex
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -84,6 +85,13 @@ def chats(tmux: Tmux, folder: Path, count: int) -> list[Chat]:
     return [Chat(tmux, folder, f"Agent-{n}") for n in range(1, count + 1)]
 
 
+def buffers(tmux: Tmux) -> list[str]:
+    """The tmux server's paste buffers, by name."""
+    done = subprocess.run(["tmux", "-S", str(tmux.socket), "list-buffers", "-F", "#{buffer_name}"],
+                          capture_output=True, text=True, timeout=10, check=True)  # fmt: skip
+    return done.stdout.split()
+
+
 def parcel(n: int, agent: Agent, text: str, **extra: object) -> Parcel:
     return Parcel(n, agent, text, "test", **extra)  # type: ignore[arg-type]
 
@@ -124,6 +132,7 @@ async def test_parallel_deliveries_arrive_once_each_whole(
     for n, text in enumerate(short, 10):
         assert (await tmux_deliverer.deliver(parcel(n, one.agent, text))).ok
     assert one.received() == [texts[0], *short]
+    assert buffers(tmux) == []  # each delivery's buffer deleted
 
 
 @pytest.mark.timeout(240)
@@ -152,6 +161,7 @@ async def test_a_pane_killed_mid_delivery_fails_that_delivery_only(
     assert victim.received() == []
     for n in (0, 1, 3):
         assert receipts[n].ok and four[n].received() == [texts[n]]
+    assert buffers(tmux) == []
 
 
 @pytest.mark.timeout(120)
