@@ -6,10 +6,10 @@ parallel; every tmux call runs in a worker thread. A delivery:
 
 1. reads the pane (gone: failed for good) and classifies it with the agent's rule file
    (``cli``; else every rule file): a dialog on screen gets nothing (failed, retried);
-2. clears the input with the agent's ``clear`` keys when they are all editing keys
-   (``SAFE_CLEAR_KEYS``: never a key that interrupts, quits or switches a mode), pass after
-   pass until the input stops changing; with other clear keys it presses nothing and
-   refuses when the input line holds text;
+2. an input line that holds text (or that no rule finds) is cleared with the agent's
+   ``clear`` keys when they are all editing keys (``SAFE_CLEAR_KEYS``: never a key that
+   interrupts, quits or switches a mode), pass after pass until it stops changing; with
+   other clear keys nothing is pressed and a delivery into text is refused;
 3. ``load-buffer`` (the text on stdin) into a buffer named for this delivery, then
    ``paste-buffer -p -d`` (a bracketed paste when the program asked for one; the buffer is
    deleted after, also when the paste fails);
@@ -344,11 +344,13 @@ class TmuxDeliverer:
             time.sleep(self.options.poll_s)
 
     def _clear(self, agent: Agent, ref: PaneRef, pane: PaneText, deadline: float) -> None:
-        """Empty the input with the agent's clear keys (if safe), or refuse when it holds
-        text that cannot be cleared safely."""
+        """Empty an input that holds text (or that no rule finds) with the agent's clear keys,
+        if safe; refuse when it holds text that cannot be cleared safely."""
+        words = self._typed(agent, pane)
+        if self._input_line(agent, pane) is not None and not words:
+            return  # the input line is empty (or shows its placeholder): nothing to clear
         unsafe = [combo for combo in agent.clear if not _safe_clear(combo)]
         if unsafe or not agent.clear:
-            words = self._typed(agent, pane)
             if words:
                 keys = ", ".join(unsafe) or "none"
                 raise _Stop(_failed(
@@ -488,19 +490,25 @@ class TmuxDeliverer:
     def _input(self, agent: Agent | None, pane: PaneText) -> tuple[str, ...]:
         """The pane's input: from the lowest line an idle rule takes for the input line to
         the end; without one, its last ``INPUT_FALLBACK_LINES`` non-blank lines."""
-        lines = list(pane.lines)
+        index = self._input_line(agent, pane)
+        if index is not None:
+            return pane.lines[index:]
+        shown = [line for line in pane.lines if line.strip()]
+        return tuple(shown[-INPUT_FALLBACK_LINES:])
+
+    def _input_line(self, agent: Agent | None, pane: PaneText) -> int | None:
+        """The index of the lowest line an idle rule takes for the input line, if any."""
         rules = [
             rule
             for rs in (self._rule_sets(agent) if agent is not None else self.rule_sets)
             for rule in rs.rules
             if rule.state is AgentState.IDLE
         ]
-        for index in range(len(lines) - 1, -1, -1):
-            line = clean_line(lines[index])
+        for index in range(len(pane.lines) - 1, -1, -1):
+            line = clean_line(pane.lines[index])
             if line and any(rule.match.search(line) for rule in rules):
-                return tuple(lines[index:])
-        shown = [line for line in lines if line.strip()]
-        return tuple(shown[-INPUT_FALLBACK_LINES:])
+                return index
+        return None
 
     def _holds(self, agent: Agent, pane: PaneText, sample: str) -> bool:
         """Whether the pane's input shows the text (its sample, or a paste marker)."""
