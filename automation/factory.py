@@ -1,4 +1,5 @@
-"""Choose how each agent gets its messages: the desktop driver or the inbox files."""
+"""Choose how each agent gets its messages: the desktop driver, its tmux pane or the inbox
+files."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Sequence
 from automation.gui import GuiDriver, GuiOptions
 from automation.message_files import INBOX_TIME_LIMIT_S, InboxDeliverer
 from automation.screen import NoDisplay, detect_screens, display_available, validate_agents
+from automation.tmux_delivery import TmuxDeliverer
 from core.delivery.killswitch import KillSwitch
 from core.models import Agent, Receipt
 from core.protocols import Parcel
@@ -17,33 +19,50 @@ log = logging.getLogger(__name__)
 
 
 class RoutingDeliverer:
-    """A Deliverer that sends ``delivery = "inbox"`` agents (or all, without GUI) to the inbox."""
+    """A Deliverer that sends each agent's messages its way (``method_for``): the desktop
+    driver, its tmux pane, or the inbox files."""
 
-    def __init__(self, inbox: InboxDeliverer, gui: GuiDriver | None) -> None:
+    def __init__(
+        self, inbox: InboxDeliverer, gui: GuiDriver | None, tmux: TmuxDeliverer | None = None
+    ) -> None:
         self.inbox = inbox
         self.gui = gui
+        self.tmux = tmux
 
     @property
     def time_limit_s(self) -> float:
-        """The longest one delivery takes (the desktop driver's deadline; files are quick)."""
-        return self.gui.time_limit_s if self.gui is not None else INBOX_TIME_LIMIT_S
+        """The longest one delivery takes (the slowest route's deadline; files are quick)."""
+        limits = [INBOX_TIME_LIMIT_S]
+        limits += [route.time_limit_s for route in (self.gui, self.tmux) if route is not None]
+        return max(limits)
 
     def method_for(self, agent: Agent) -> str:
-        """``"gui"`` or ``"inbox"``: how ``agent`` gets its messages."""
-        return "gui" if self.gui is not None and agent.delivery == "gui" else "inbox"
+        """``"gui"``, ``"tmux"`` or ``"inbox"``: how ``agent`` gets its messages. A desktop
+        agent with a tmux pane gets them through tmux when there is no desktop driver."""
+        if agent.delivery == "gui" and self.gui is not None:
+            return "gui"
+        if agent.delivery in ("gui", "tmux") and agent.tmux and self.tmux is not None:
+            return "tmux"
+        return "inbox"
 
     async def deliver(self, parcel: Parcel) -> Receipt:
         """Deliver through the agent's route."""
-        if self.gui is not None and self.method_for(parcel.agent) == "gui":
+        method = self.method_for(parcel.agent)
+        if method == "gui" and self.gui is not None:
             return await self.gui.deliver(parcel)
+        if method == "tmux" and self.tmux is not None:
+            return await self.tmux.deliver(parcel)
         return await self.inbox.deliver(parcel)
 
     async def press_keys(self, agent: Agent, keys: Sequence[str]) -> Receipt:
-        """Press ``keys`` into the agent's window through the desktop driver (a decided
-        prompt's answer); failed when there is none or the agent gets files."""
-        if self.gui is None or self.method_for(agent) != "gui":
-            return Receipt.failed("no desktop driver for this agent", "inbox", retryable=False)
-        return await self.gui.press_keys(agent, keys)
+        """Press ``keys`` into the agent's window or pane (a decided prompt's answer);
+        failed when the agent gets files."""
+        method = self.method_for(agent)
+        if method == "gui" and self.gui is not None:
+            return await self.gui.press_keys(agent, keys)
+        if method == "tmux" and self.tmux is not None:
+            return await self.tmux.press_keys(agent, keys)
+        return Receipt.failed("no desktop driver for this agent", "inbox", retryable=False)
 
     def use_agents(self, agents: Sequence[Agent]) -> None:
         """Know the agents of a reloaded agents file: the driver looks in every desktop
@@ -52,9 +71,11 @@ class RoutingDeliverer:
             self.gui.agents = tuple(agent for agent in agents if agent.delivery == "gui")
 
     def close(self) -> None:
-        """Stop the desktop driver's worker, if any."""
+        """Stop the desktop driver's and the tmux deliverer's workers."""
         if self.gui is not None:
             self.gui.close()
+        if self.tmux is not None:
+            self.tmux.close()
 
 
 def build_deliverer(
@@ -63,28 +84,48 @@ def build_deliverer(
     kill_switch: KillSwitch,
     gui_options: GuiOptions | None = None,
 ) -> RoutingDeliverer:
-    """The deliverer for these agents; without a usable display everything goes to the inbox.
+    """The deliverer for these agents: ``delivery = "tmux"`` agents through their panes;
+    without a usable display the desktop agents with a ``tmux`` pane through it too (said
+    once in the log), the others to the inbox.
 
     ``gui_options`` come from the composition root (``bot.config``); default: the defaults.
     """
     inbox = InboxDeliverer(settings.inbox_dir)
+    tmux = TmuxDeliverer(settings.home, kill_switch)
     gui_agents = [agent for agent in agents if agent.delivery == "gui"]
     if not gui_agents:
-        return RoutingDeliverer(inbox, None)
+        return RoutingDeliverer(inbox, None, tmux)
     usable, why = display_available()
     if not usable:
-        log.warning(
-            "no display (%s): all %d agents get their messages as files in %s",
-            why,
-            len(agents),
-            settings.inbox_dir,
-        )
-        return RoutingDeliverer(inbox, None)
+        routing = RoutingDeliverer(inbox, None, tmux)
+        _log_no_display(why, agents, routing, settings)
+        return routing
     _log_coordinate_problems(gui_agents)
     options = gui_options or GuiOptions()
     driver = GuiDriver(settings.home, kill_switch, options, gui_agents)
     driver.release_left_held()  # a killed driver's keys must not repeat until a delivery
-    return RoutingDeliverer(inbox, driver)
+    return RoutingDeliverer(inbox, driver, tmux)
+
+
+def _log_no_display(
+    why: str, agents: Sequence[Agent], routing: RoutingDeliverer, settings: Settings
+) -> None:
+    """Say once where the desktop agents' messages go without a display."""
+    by_tmux = [a.id for a in agents if a.delivery == "gui" and routing.method_for(a) == "tmux"]
+    to_files = [a for a in agents if routing.method_for(a) == "inbox"]
+    if not by_tmux:
+        every = "all " if len(to_files) == len(agents) else ""
+        log.warning("no display (%s): %s%d agents get their messages as files in %s",
+                    why, every, len(to_files), settings.inbox_dir)  # fmt: skip
+        return
+    log.warning(
+        "no display (%s): the desktop agents with a tmux pane get their messages through "
+        "tmux (%s); %d agents as files in %s",
+        why,
+        ", ".join(by_tmux),
+        len(to_files),
+        settings.inbox_dir,
+    )
 
 
 def _log_coordinate_problems(agents: Sequence[Agent]) -> None:

@@ -217,7 +217,7 @@ class Builder:
                 f"{a.id} is a desktop agent, but this coordinator started without the desktop "
                 "driver (no desktop agent or no display then): its messages go to inbox files"
                 for a in agents
-                if routes is not None and a.delivery == "gui" and routes.method_for(a) != "gui"
+                if routes is not None and a.delivery == "gui" and routes.method_for(a) == "inbox"
             ]
 
         report = say if self.log_file else (lambda _: None)  # else the log is on the terminal

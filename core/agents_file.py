@@ -36,7 +36,7 @@ ALLOWED_KEYS = {
     "mcp",
 }
 TOP_LEVEL_KEYS = {"agent", "desktop"}  # [desktop]: read by ``swarm desktop up``
-DELIVERY_METHODS = ("gui", "inbox")
+DELIVERY_METHODS = ("gui", "inbox", "tmux")
 AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 RULE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # an agent-rules file's name, no suffix
 
@@ -93,7 +93,9 @@ def _parse_agent(path: Path, index: int, entry: Any) -> Agent:
     capacity = entry.get("capacity", 1)
     if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
         raise ConfigError(f"{where}: capacity must be a whole number of at least 1")
-    app = entry.get("app", "chat")
+    if delivery == "tmux" and entry.get("tmux") is None:
+        raise ConfigError(f'{where}: delivery = "tmux" needs a tmux pane (tmux = "session:window")')
+    app = entry.get("app", "terminal" if delivery == "tmux" else "chat")
     if app not in PRESETS:
         raise ConfigError(f"{where}: app must be one of {', '.join(PRESETS)}")
     preset = PRESETS[app]

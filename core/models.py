@@ -131,7 +131,7 @@ class Agent:
     watch: tuple[int, int, int, int] | None = None
     capacity: int = 1
     submit: str = "enter"
-    delivery: str = "gui"
+    delivery: str = "gui"  # gui (the desktop driver), tmux (into its pane), inbox (files)
     app: str = "chat"  # the application preset the keys below came from
     input_box: tuple[int, int, int, int] | None = None  # where typed text shows (x, y, w, h)
     clear: tuple[str, ...] = ("ctrl+a", "delete")  # key combinations that empty the input

@@ -49,11 +49,12 @@ class Deliverer(Protocol):
 
 @runtime_checkable
 class RoutesAgents(Protocol):
-    """A deliverer that routes each agent (desktop driver or inbox) and keeps its own list of
-    the agents (where a stray paste may land): told when the agents file is reloaded."""
+    """A deliverer that routes each agent (desktop driver, tmux pane or inbox) and keeps its
+    own list of the agents (where a stray paste may land): told when the agents file is
+    reloaded."""
 
     def method_for(self, agent: Agent) -> str:
-        """``"gui"`` or ``"inbox"``: how ``agent`` gets its messages."""
+        """``"gui"``, ``"tmux"`` or ``"inbox"``: how ``agent`` gets its messages."""
         ...
 
     def use_agents(self, agents: Sequence[Agent]) -> None:

@@ -68,8 +68,8 @@ class DeliveryNode:
         self.agents = sorted(a.id for a in service.agents.values() if a.node == name)
         if not self.agents:
             raise ConfigError(f"no agent has node = {name!r} in {service.settings.config_path}")
-        limit = deliverer.time_limit_s  # the desktop driver's deadline
-        on_desktop = any(service.agents[a].delivery == "gui" for a in self.agents)
+        limit = deliverer.time_limit_s  # the desktop driver's (or tmux's) deadline
+        on_desktop = any(service.agents[a].delivery != "inbox" for a in self.agents)
         if on_desktop and limit is not None and lease_s <= limit:
             raise ConfigError(
                 f"the lease ({lease_s:g} s) must be longer than one delivery's "

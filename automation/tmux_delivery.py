@@ -1,0 +1,541 @@
+"""Delivery straight into tmux panes: no display, no clipboard, no global input lock.
+
+For ``delivery = "tmux"`` agents (and desktop agents with a ``tmux`` pane when there is no
+display). One delivery at a time per pane (an ``asyncio.Lock`` each), different panes in
+parallel; every tmux call runs in a worker thread. A delivery:
+
+1. reads the pane (gone: failed for good) and classifies it with the agent's rule file
+   (``cli``; else every rule file): a dialog on screen gets nothing (failed, retried);
+2. an input line that holds text (or that no rule finds) is cleared with the agent's
+   ``clear`` keys when they are all editing keys (``SAFE_CLEAR_KEYS``: never a key that
+   interrupts, quits or switches a mode), pass after pass until it stops changing; with
+   other clear keys nothing is pressed and a delivery into text is refused;
+3. ``load-buffer`` (the text on stdin) into a buffer named for this delivery, then
+   ``paste-buffer -p -d`` (a bracketed paste when the program asked for one; the buffer is
+   deleted after, also when the paste fails);
+4. waits until the paste has landed (the input changed, then stayed still; ``settle_s`` at
+   least), presses the submit key and confirms: the agent works, or the input changed
+   again and no longer holds the text (its last line, or the CLI's ``[Pasted text ...]``).
+
+A retry never pastes twice: text still in the input gets the submit key only; text gone
+from the input after this deliverer's own submit, or shown in the transcript, counts as
+delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from automation.failures import Failure
+from core.agent_state import AgentState
+from core.agents.text_rules import RuleSet, TextMatch, classify_any, load_rule_sets
+from core.delivery.killswitch import KillSwitch
+from core.dialogs.pane import clean_line
+from core.formats.text import control_chars, escape_controls, shorten
+from core.keys import TEXT_STEP, KeyComboError, parse_combo
+from core.models import Agent, Receipt
+from core.protocols import Parcel
+from core.tmux import PaneRef, PaneText, capture
+
+log = logging.getLogger(__name__)
+
+METHOD = "tmux"
+WORKERS = 16  # panes served at once (threads; each waits on tmux most of the time)
+SAMPLE_CHARS = 24  # of the text's last line: looked for in the input and the transcript
+TRANSCRIPT_SAMPLE_MIN = 8  # a shorter sample is too common to tell a transcript line by
+INPUT_FALLBACK_LINES = 3  # the input, when no rule finds the input line: the last lines
+PASTE_MARK = re.compile(r"(?i)\[past(?:ed|e)\b[^\]]*\]")  # "[Pasted text #1 +80 lines]"
+# Editing keys only: they move in or delete from the input and mean nothing else in Claude
+# Code, Codex, Gemini CLI, Aider or opencode (Escape interrupts a turn, Ctrl+C interrupts
+# or quits, Ctrl+D quits, Tab and Shift+Tab switch modes, Enter submits).
+SAFE_CLEAR_KEYS = frozenset(
+    {("ctrl", "a"), ("ctrl", "e"), ("ctrl", "u"), ("ctrl", "k"), ("home",), ("end",),
+     ("left",), ("right",), ("backspace",), ("delete",)}
+)  # fmt: skip
+# What an empty input shows in grey (a plain capture cannot tell it from typed text).
+PLACEHOLDERS = re.compile(
+    r"^(?:Try \".*\"|Resend your message to try again|Ask Codex to do anything"
+    r"|Type your message or @path/to/file)$"
+)
+_MARKER = re.compile(r"^(?:[a-z-]*>|❯|›|▌)\s?")  # the input line's prompt marker
+_TMUX_NAMES = {
+    "enter": "Enter", "tab": "Tab", "space": "Space", "backspace": "BSpace", "delete": "DC",
+    "escape": "Escape", "insert": "IC", "home": "Home", "end": "End", "pageup": "PPage",
+    "pagedown": "NPage", "up": "Up", "down": "Down", "left": "Left", "right": "Right",
+} | {f"f{n}": f"F{n}" for n in range(1, 13)}  # fmt: skip
+_TMUX_MODIFIERS = {"ctrl": "C-", "alt": "M-", "shift": "S-"}
+
+
+@dataclass(frozen=True)
+class TmuxOptions:
+    """The waits of one tmux delivery (seconds)."""
+
+    land_timeout_s: float = 10.0  # the paste must show in the input within this
+    settle_s: float = 0.5  # from the paste to the submit key at least (Gemini: an Enter
+    # within ~30 ms of the previous key is a newline)
+    quiet_s: float = 0.2  # the input unchanged this long: a paste or a clear is done
+    confirm_timeout_s: float = 10.0  # the submit must show within this
+    poll_s: float = 0.05
+    key_gap_s: float = 0.1  # between two keys pressed (an option key, then Enter)
+    clear_passes: int = 30  # the clear keys, pressed again while the input still changes
+    command_timeout_s: float = 10.0  # one tmux command
+
+    @property
+    def time_limit_s(self) -> float:
+        """The longest one delivery takes (reading and clearing, paste, submit)."""
+        return self.land_timeout_s + self.confirm_timeout_s + self.settle_s + 10.0
+
+
+class _Stop(Exception):
+    """The delivery ends here with this receipt."""
+
+    def __init__(self, receipt: Receipt) -> None:
+        super().__init__(receipt.reason)
+        self.receipt = receipt
+
+
+@dataclass
+class _Pending:
+    """An attempt not confirmed yet: its delivery and whether its submit key was pressed."""
+
+    delivery_id: int
+    submitted: bool = False
+
+
+def pane_of(agent: Agent) -> PaneRef | None:
+    """The agent's tmux pane, or None when it has none."""
+    return PaneRef(agent.tmux, agent.tmux_socket) if agent.tmux else None
+
+
+def tmux_key(combo: str) -> str:
+    """``"ctrl+u"`` -> ``"C-u"``, ``"enter"`` -> ``"Enter"`` (tmux ``send-keys`` names);
+    KeyComboError when tmux has no name for it."""
+    *mods, key = parse_combo(combo)
+    if mods == ["shift"] and key == "tab":
+        return "BTab"
+    name = _TMUX_NAMES.get(key, key)
+    if len(key) > 1 and key not in _TMUX_NAMES:
+        raise KeyComboError(f"tmux has no key {key!r} ({combo!r})")
+    prefix = ""
+    for mod in mods:
+        base = mod.removesuffix("left").removesuffix("right")
+        if base not in _TMUX_MODIFIERS:
+            raise KeyComboError(f"tmux cannot press {mod!r} ({combo!r})")
+        prefix += _TMUX_MODIFIERS[base]
+    if name == ";":
+        name = "\\;"  # a lone ";" ends a tmux command
+    return prefix + name
+
+
+def paste_text(text: str) -> tuple[str, int]:
+    """``text`` as it is pasted: line ends as ``\\n``, and without control characters (an
+    escape sequence in it could end the bracketed paste and type keys); how many went."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    bad = set(control_chars(text, "\n\t"))
+    if not bad:
+        return text, 0
+    kept = "".join(char for char in text if char not in bad)
+    return kept, len(text) - len(kept)
+
+
+def sample_of(text: str) -> str:
+    """What of ``text`` shows in an input that holds it: the start of its last line's
+    longest piece between tabs (a terminal shows a tab as spaces)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    piece = max(lines[-1].split("\t"), key=lambda p: len(p.strip())).strip()
+    return piece[:SAMPLE_CHARS]
+
+
+class TmuxDeliverer:
+    """A Deliverer (and KeyPresser) that types into each agent's tmux pane."""
+
+    def __init__(
+        self,
+        home: Path | None,
+        kill_switch: KillSwitch,
+        options: TmuxOptions | None = None,
+        rule_sets: Sequence[RuleSet] | None = None,
+    ) -> None:
+        self.options = options or TmuxOptions()
+        self._kill = kill_switch
+        self._home = home
+        self._rules = tuple(rule_sets) if rule_sets is not None else None
+        self._executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="swarm-tmux")
+        self._locks: dict[PaneRef, asyncio.Lock] = {}
+        self._pending: dict[str, _Pending] = {}  # agent -> its attempt not confirmed
+
+    @property
+    def time_limit_s(self) -> float:
+        """The longest one ``deliver`` call takes (the scheduler waits a little longer)."""
+        return self.options.time_limit_s
+
+    @property
+    def rule_sets(self) -> tuple[RuleSet, ...]:
+        """The agent rule files (bundled, and the home's own), read at first use."""
+        if self._rules is None:
+            rule_sets, errors = load_rule_sets(self._home)
+            for error in errors:
+                log.warning("%s", error)
+            self._rules = tuple(rule_sets)
+        return self._rules
+
+    async def deliver(self, parcel: Parcel) -> Receipt:
+        """Deliver once into the agent's pane (after the pane's earlier deliveries)."""
+        ref = pane_of(parcel.agent)
+        if ref is None:
+            return _failed('no tmux pane: set tmux = "session:window"', retryable=False)
+        deadline = time.monotonic() + self.options.time_limit_s
+        return await self._in_pane(ref, self.deliver_blocking, parcel, ref, deadline)
+
+    async def press_keys(self, agent: Agent, keys: Sequence[str]) -> Receipt:
+        """Press ``keys`` (a decided prompt's answer: ``1``, then ``enter``) into the pane."""
+        ref = pane_of(agent)
+        if ref is None:
+            return _failed('no tmux pane: set tmux = "session:window"', retryable=False)
+        return await self._in_pane(ref, self.press_blocking, agent, ref, tuple(keys))
+
+    async def _in_pane(self, ref: PaneRef, work: Callable[..., Receipt], *args: object) -> Receipt:
+        """Run ``work(*args)`` in a worker thread while holding the pane's lock; the lock is
+        held until the thread ends, even when the caller stops waiting."""
+        lock = self._locks.setdefault(ref, asyncio.Lock())
+        await lock.acquire()
+        try:
+            future = asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
+        except BaseException:
+            lock.release()
+            raise
+        future.add_done_callback(lambda _done: lock.release())
+        receipt: Receipt = await asyncio.shield(future)
+        return receipt
+
+    def close(self) -> None:
+        """Wait for the deliveries in flight, cancel queued ones."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    # -- a delivery (blocking, in a worker thread) --------------------------------------
+
+    def deliver_blocking(self, parcel: Parcel, ref: PaneRef, deadline: float) -> Receipt:
+        """Deliver once from the calling thread; never raises."""
+        started = time.perf_counter()
+        try:
+            receipt = self._deliver(parcel, ref, deadline)
+        except _Stop as stop:
+            receipt = stop.receipt
+        except Exception:
+            log.exception("delivery %s to %s: error", parcel.delivery_id, parcel.agent.id)
+            receipt = _failed(Failure.DRIVER_ERROR)
+        ms = (time.perf_counter() - started) * 1000
+        what = f"delivery {parcel.delivery_id} to {parcel.agent.id} (tmux {ref.target})"
+        if receipt.ok:
+            log.info("%s: done in %.0f ms", what, ms)
+        else:
+            log.warning("%s: failed (%s) after %.0f ms", what, receipt.reason, ms)
+        return receipt
+
+    def _deliver(self, parcel: Parcel, ref: PaneRef, deadline: float) -> Receipt:
+        agent = parcel.agent
+        self._check_paused(deadline)
+        pane = self._read(ref)
+        match = self._classify(agent, pane)
+        if match is not None and match.state is AgentState.WAITING:
+            return _failed(f"a dialog is open: {escape_controls(shorten(match.line, 80))}")
+        if parcel.reset:
+            return self._reset(parcel, ref, pane, deadline)
+        text, removed = paste_text(parcel.text)
+        if removed:
+            log.warning("delivery %s: %d control characters removed", parcel.delivery_id, removed)
+        sample = sample_of(text)
+        if parcel.is_retry:
+            earlier = self._earlier(parcel, pane, sample)
+            if earlier == "delivered":
+                self._pending.pop(agent.id, None)
+                return Receipt.delivered(METHOD)
+            if earlier == "submit":
+                landed = self._quiet(ref, self._input(agent, pane), deadline, agent)
+                return self._submit(parcel, ref, landed, sample, deadline)
+        self._clear(agent, ref, pane, deadline)
+        before = self._read(ref)
+        self._pending[agent.id] = _Pending(parcel.delivery_id)
+        pasted_at = time.monotonic()
+        self._paste(ref, text, f"swarm-d{parcel.delivery_id}-{uuid.uuid4().hex[:8]}")
+        landed = self._landed(agent, ref, before, deadline)
+        time.sleep(max(0.0, pasted_at + self.options.settle_s - time.monotonic()))
+        return self._submit(parcel, ref, landed, sample, deadline)
+
+    def _earlier(self, parcel: Parcel, pane: PaneText, sample: str) -> str | None:
+        """On a retry: ``"submit"`` (the text is still in the input), ``"delivered"`` (it
+        left the input after this deliverer's submit, or the transcript shows it), or None
+        (paste it)."""
+        agent = parcel.agent
+        if self._holds(agent, pane, sample):
+            return "submit"
+        pending = self._pending.get(agent.id)
+        if pending is not None and pending.delivery_id == parcel.delivery_id and pending.submitted:
+            log.info("delivery %s: its text left the input after the last try's submit",
+                     parcel.delivery_id)  # fmt: skip
+            return "delivered"
+        if len(sample) >= TRANSCRIPT_SAMPLE_MIN:
+            area = self._input(agent, pane)
+            above = pane.lines[: len(pane.lines) - len(area)] if area else pane.lines
+            if any(sample in line for line in above[-200:]):
+                log.info("delivery %s: the transcript shows it already", parcel.delivery_id)
+                return "delivered"
+        return None
+
+    def _submit(
+        self, parcel: Parcel, ref: PaneRef, landed: PaneText, sample: str, deadline: float
+    ) -> Receipt:
+        """Press the submit key, then wait for the agent to take the text."""
+        agent = parcel.agent
+        self._check_paused(deadline)
+        self._keys(ref, (agent.submit,))
+        pending = self._pending.setdefault(agent.id, _Pending(parcel.delivery_id))
+        pending.submitted = True
+        before = self._input(agent, landed)
+        until = min(deadline, time.monotonic() + self.options.confirm_timeout_s)
+        while True:
+            pane = self._read(ref)
+            match = self._classify(agent, pane)
+            working = match is not None and match.state is AgentState.WORKING
+            moved = self._input(agent, pane) != before
+            if working or (moved and not self._holds(agent, pane, sample)):
+                self._pending.pop(agent.id, None)
+                return Receipt.delivered(METHOD)
+            if time.monotonic() >= until:
+                return _failed(f"{Failure.SUBMIT_NOT_SEEN}: the input still holds the text")
+            time.sleep(self.options.poll_s)
+
+    def _landed(self, agent: Agent, ref: PaneRef, before: PaneText, deadline: float) -> PaneText:
+        """The pane once the paste shows in the input and the input stays still."""
+        start = self._input(agent, before)
+        until = min(deadline, time.monotonic() + self.options.land_timeout_s)
+        while True:
+            pane = self._read(ref)
+            area = self._input(agent, pane)
+            if area != start:
+                return self._quiet(ref, area, until, agent)
+            if time.monotonic() >= until:
+                raise _Stop(_failed(Failure.PASTE_NOT_SEEN))
+            time.sleep(self.options.poll_s)
+
+    def _quiet(
+        self, ref: PaneRef, area: tuple[str, ...], until: float, agent: Agent | None = None
+    ) -> PaneText:
+        """The pane once its input has not changed for ``quiet_s`` (or at ``until``)."""
+        still_since = time.monotonic()
+        while True:
+            pane = self._read(ref)
+            now = self._input(agent, pane) if agent is not None else area
+            if now != area:
+                area, still_since = now, time.monotonic()
+            if time.monotonic() - still_since >= self.options.quiet_s or time.monotonic() >= until:
+                return pane
+            time.sleep(self.options.poll_s)
+
+    def _clear(self, agent: Agent, ref: PaneRef, pane: PaneText, deadline: float) -> None:
+        """Empty an input that holds text (or that no rule finds) with the agent's clear keys,
+        if safe; refuse when it holds text that cannot be cleared safely."""
+        words = self._typed(agent, pane)
+        if self._input_line(agent, pane) is not None and not words:
+            return  # the input line is empty (or shows its placeholder): nothing to clear
+        unsafe = [combo for combo in agent.clear if not _safe_clear(combo)]
+        if unsafe or not agent.clear:
+            if words:
+                keys = ", ".join(unsafe) or "none"
+                raise _Stop(_failed(
+                    f"{Failure.INPUT_NOT_EMPTY} ({shorten(words, 40)!r}): the clear keys "
+                    f"({keys}) are not safe for {agent.cli or 'its CLI'}; use editing keys "
+                    'like clear = ["ctrl+e", "ctrl+u"]'
+                ))  # fmt: skip
+            return
+        area = self._input(agent, pane)
+        for _ in range(self.options.clear_passes):
+            self._check_paused(deadline)
+            self._keys(ref, agent.clear, gap=0.0)
+            now = self._input(agent, self._quiet(ref, area, deadline, agent))
+            if now == area:
+                return
+            area = now
+        words = self._typed(agent, self._read(ref))
+        if words:
+            raise _Stop(_failed(f"{Failure.INPUT_NOT_EMPTY} ({shorten(words, 40)!r})"))
+
+    def _reset(self, parcel: Parcel, ref: PaneRef, pane: PaneText, deadline: float) -> Receipt:
+        """The agent's reset action: the clear, then each step (keys, or ``text:...``
+        typed); not confirmed on screen (what a reset shows differs by CLI)."""
+        self._clear(parcel.agent, ref, pane, deadline)
+        after_text = False
+        for step in parcel.reset:
+            self._check_paused(deadline)
+            if step.startswith(TEXT_STEP):
+                self._type(ref, step[len(TEXT_STEP) :], parcel.delivery_id)
+                after_text = True
+                continue
+            if after_text:
+                time.sleep(self.options.settle_s)
+            self._keys(ref, (step,))
+            after_text = False
+        return Receipt.delivered(METHOD)
+
+    def _type(self, ref: PaneRef, text: str, delivery_id: int) -> None:
+        """A reset's text (``/clear``): typed as keys when it is one plain line, else
+        pasted like a prompt."""
+        clean, _ = paste_text(text)
+        if "\n" in clean or ";" in clean:
+            self._paste(ref, clean, f"swarm-r{delivery_id}-{uuid.uuid4().hex[:8]}")
+        else:
+            self._tmux(ref, "send-keys", "-t", ref.target, "-l", "--", clean)
+
+    # -- keys ------------------------------------------------------------------------
+
+    def press_blocking(self, agent: Agent, ref: PaneRef, keys: tuple[str, ...]) -> Receipt:
+        """Press ``keys`` into the pane; ok once pressed (with a note when the pane did not
+        change). Never raises."""
+        try:
+            if self._kill.engaged:
+                return _failed(Failure.PAUSED, deferred=True)
+            before = self._read(ref)
+            self._keys(ref, keys)
+            until = time.monotonic() + self.options.confirm_timeout_s
+            while self._read(ref).lines == before.lines and time.monotonic() < until:
+                time.sleep(self.options.poll_s)
+            changed = self._read(ref).lines != before.lines
+        except _Stop as stop:
+            receipt = stop.receipt
+        except Exception:
+            log.exception("keys %s for %s: error", "+".join(keys), agent.id)
+            receipt = _failed(Failure.DRIVER_ERROR)
+        else:
+            note = None if changed else "no change was seen in the pane after the keys"
+            receipt = Receipt(True, note, METHOD, retryable=False)
+        log.info("keys %s for %s (tmux %s): %s", "+".join(keys), agent.id, ref.target,
+                 receipt.reason or "pressed")  # fmt: skip
+        return receipt
+
+    def _keys(self, ref: PaneRef, combos: Sequence[str], gap: float | None = None) -> None:
+        """Press each key combination, ``key_gap_s`` apart (one tmux call when no gap)."""
+        try:
+            names = [tmux_key(combo) for combo in combos]
+        except KeyComboError as exc:
+            log.warning("%s", exc)
+            raise _Stop(_failed(f"{Failure.BAD_KEY}: {exc}", retryable=False)) from None
+        gap = self.options.key_gap_s if gap is None else gap
+        if not gap:
+            self._tmux(ref, "send-keys", "-t", ref.target, *names)
+            return
+        for index, name in enumerate(names):
+            if index:
+                time.sleep(gap)
+            self._tmux(ref, "send-keys", "-t", ref.target, name)
+
+    # -- the pane ---------------------------------------------------------------------
+
+    def _paste(self, ref: PaneRef, text: str, buffer: str) -> None:
+        """``text`` into tmux buffer ``buffer``, pasted into the pane (bracketed when the
+        program asked for it) and deleted; deleted also when the paste fails."""
+        self._tmux(ref, "load-buffer", "-b", buffer, "-", stdin=text.encode("utf-8"))
+        try:
+            self._tmux(ref, "paste-buffer", "-p", "-d", "-b", buffer, "-t", ref.target)
+        except _Stop:
+            subprocess.run(ref.command("delete-buffer", "-b", buffer), capture_output=True,
+                           timeout=self.options.command_timeout_s, check=False)  # fmt: skip
+            raise
+
+    def _tmux(self, ref: PaneRef, *args: str, stdin: bytes | None = None) -> None:
+        """One tmux command; a failure (the pane gone, no server) stops the delivery."""
+        try:
+            done = subprocess.run(
+                ref.command(*args),
+                input=stdin if stdin is not None else b"",
+                capture_output=True,
+                timeout=self.options.command_timeout_s,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise _Stop(_failed(f"tmux {args[0]} failed: {exc}")) from None
+        if done.returncode != 0:
+            why = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            reason = escape_controls(why[-1]) if why else f"exit status {done.returncode}"
+            gone = self._read(ref)
+            if not gone.ok:
+                raise _Stop(_failed(gone.gone or reason, retryable=False))
+            raise _Stop(_failed(f"tmux {args[0]} on {ref.target} failed: {reason}"))
+
+    def _read(self, ref: PaneRef) -> PaneText:
+        """The pane's text; its being gone stops the delivery for good."""
+        pane = capture(ref, self.options.command_timeout_s)
+        if not pane.ok:
+            raise _Stop(_failed(pane.gone or f"tmux pane {ref.target} is gone", retryable=False))
+        return pane
+
+    def _classify(self, agent: Agent, pane: PaneText) -> TextMatch | None:
+        return classify_any(self._rule_sets(agent), pane.lines, time.time())
+
+    def _rule_sets(self, agent: Agent) -> list[RuleSet]:
+        """The agent's rule file (``cli``), else all of them."""
+        own = [rs for rs in self.rule_sets if rs.cli == agent.cli]
+        return own or list(self.rule_sets)
+
+    def _input(self, agent: Agent | None, pane: PaneText) -> tuple[str, ...]:
+        """The pane's input: from the lowest line an idle rule takes for the input line to
+        the end; without one, its last ``INPUT_FALLBACK_LINES`` non-blank lines."""
+        index = self._input_line(agent, pane)
+        if index is not None:
+            return pane.lines[index:]
+        shown = [line for line in pane.lines if line.strip()]
+        return tuple(shown[-INPUT_FALLBACK_LINES:])
+
+    def _input_line(self, agent: Agent | None, pane: PaneText) -> int | None:
+        """The index of the lowest line an idle rule takes for the input line, if any."""
+        rules = [
+            rule
+            for rs in (self._rule_sets(agent) if agent is not None else self.rule_sets)
+            for rule in rs.rules
+            if rule.state is AgentState.IDLE
+        ]
+        for index in range(len(pane.lines) - 1, -1, -1):
+            line = clean_line(pane.lines[index])
+            if line and any(rule.match.search(line) for rule in rules):
+                return index
+        return None
+
+    def _holds(self, agent: Agent, pane: PaneText, sample: str) -> bool:
+        """Whether the pane's input shows the text (its sample, or a paste marker)."""
+        area = self._input(agent, pane)
+        return any((sample and sample in line) or PASTE_MARK.search(line) for line in area)
+
+    def _typed(self, agent: Agent, pane: PaneText) -> str:
+        """The text on the input line after its marker ("" when empty or a placeholder)."""
+        area = self._input(agent, pane)
+        if not area:
+            return ""
+        words = _MARKER.sub("", clean_line(area[0]), count=1).strip()
+        return "" if PLACEHOLDERS.match(words) else words
+
+    def _check_paused(self, deadline: float) -> None:
+        if self._kill.engaged:
+            raise _Stop(_failed(Failure.PAUSED, deferred=True))
+        if time.monotonic() >= deadline:
+            raise _Stop(_failed(Failure.DEADLINE_PASSED))
+
+
+def _safe_clear(combo: str) -> bool:
+    try:
+        return parse_combo(combo) in SAFE_CLEAR_KEYS
+    except KeyComboError:
+        return False
+
+
+def _failed(reason: str, retryable: bool = True, deferred: bool = False) -> Receipt:
+    return Receipt.failed(reason, METHOD, retryable=retryable, deferred=deferred)

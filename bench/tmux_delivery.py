@@ -1,0 +1,120 @@
+"""Benchmark of delivery into tmux panes: broadcasts to 8 agents, no display.
+
+Run: ``.venv/bin/python bench/tmux_delivery.py [--agents 8] [--broadcasts 10] [--json]``.
+Each agent is the scripted agent CLI (tests/apps/term_chat.py: prompt_toolkit, bracketed
+paste) in a pane of a private tmux server. A broadcast gives one message to every agent at
+once (the tmux deliverer serves the panes in parallel). Prints the wall time per broadcast
+(p50, max), per delivery, and the lost / corrupted / duplicated counts (all must be 0).
+Compare with ``bench/delivery.py --apps terminal`` (the desktop driver: one at a time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "automation")]
+
+from messages import make_texts, parcel  # noqa: E402
+
+from automation.tmux_delivery import TmuxDeliverer  # noqa: E402
+from core.delivery.killswitch import KillSwitch  # noqa: E402
+from core.models import Agent  # noqa: E402
+from tests.tmux_server import Tmux  # noqa: E402
+
+
+def start_agents(tmux: Tmux, folder: Path, count: int) -> list[tuple[Agent, Path]]:
+    """``count`` panes running the scripted CLI, each once its prompt is drawn."""
+    started = []
+    for n in range(1, count + 1):
+        name, out, ready = f"Agent-{n}", folder / f"{n}.jsonl", folder / f"{n}.ready"
+        out.touch()
+        root = shlex.quote(str(ROOT))
+        command = (
+            f"cd {root} && exec env -u DISPLAY PYTHONPATH={root} {shlex.quote(sys.executable)} "
+            f"-m tests.apps.term_chat {shlex.quote(str(out))} --name {name} "
+            f"--ready {shlex.quote(str(ready))}"
+        )
+        tmux.window("bench", name, command, "120x40")
+        started.append((ready, out, name))
+    deadline = time.monotonic() + 60
+    while not all(ready.exists() for ready, _, _ in started):
+        if time.monotonic() > deadline:
+            raise SystemExit("the agents never drew their prompts")
+        time.sleep(0.05)
+    return [
+        (Agent(id=name, role="dev", delivery="tmux", app="terminal", tmux=f"bench:{name}",
+               tmux_socket=str(tmux.socket), clear=("ctrl+e", "ctrl+u")), out)
+        for _, out, name in started
+    ]  # fmt: skip
+
+
+async def measure(agents: list[tuple[Agent, Path]], runs: int, home: Path) -> dict:
+    """Broadcast ``runs`` messages; the figures and the audit."""
+    deliverer = TmuxDeliverer(home, KillSwitch(home))
+    texts = make_texts(runs * len(agents), seed=11, long_every=5)
+    walls, each, failed = [], [], 0
+    try:
+        for run in range(runs):
+
+            async def timed(n: int, agent: Agent, text: str) -> bool:
+                began = time.perf_counter()
+                receipt = await deliverer.deliver(parcel(n, agent, text))
+                each.append(time.perf_counter() - began)
+                return receipt.ok
+
+            batch = texts[run * len(agents) : (run + 1) * len(agents)]
+            began = time.perf_counter()
+            pairs = enumerate(zip(agents, batch, strict=True))
+            oks = await asyncio.gather(*(timed(run * 100 + i, a, t) for i, ((a, _), t) in pairs))
+            walls.append(time.perf_counter() - began)
+            failed += oks.count(False)
+    finally:
+        deliverer.close()
+    wrong = 0
+    for i, (_, out) in enumerate(agents):
+        got = [json.loads(line)["text"] for line in out.read_text().splitlines()]
+        wrong += got != [texts[run * len(agents) + i] for run in range(runs)]
+    return {
+        "agents": len(agents),
+        "broadcasts": runs,
+        "broadcast_s_p50": round(statistics.median(walls), 3),
+        "broadcast_s_max": round(max(walls), 3),
+        "delivery_s_p50": round(statistics.median(each), 3),
+        "failed": failed,
+        "agents_with_wrong_messages": wrong,
+    }
+
+
+def main() -> None:
+    """Parse the arguments, run, print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=8)
+    parser.add_argument("--broadcasts", type=int, default=10)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="swarm-tmux-bench-") as workdir:
+        folder = Path(workdir)
+        tmux = Tmux(folder / "tmux.sock")
+        try:
+            agents = start_agents(tmux, folder, args.agents)
+            result = asyncio.run(measure(agents, args.broadcasts, folder / "home"))
+        finally:
+            tmux.stop()
+    if args.json:
+        print(json.dumps(result))
+        return
+    for key, value in result.items():
+        print(f"{key:28} {value}")
+
+
+if __name__ == "__main__":
+    main()

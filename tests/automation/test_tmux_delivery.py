@@ -1,0 +1,303 @@
+"""Delivery straight into tmux panes (issue 39): real tmux, no display, the scripted agent
+CLI (tests/apps/term_chat.py: prompt_toolkit, bracketed paste) in each pane, recording
+every message it receives."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from automation.factory import build_deliverer
+from automation.tmux_delivery import TmuxDeliverer, TmuxOptions, paste_text, tmux_key
+from core.agents_file import load_agents
+from core.coordinator.scheduler import Scheduler
+from core.delivery.killswitch import KillSwitch
+from core.errors import ConfigError
+from core.models import Agent, TaskSpec
+from core.protocols import ManualClock, Parcel
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from tests.helpers import write_agents
+from tests.tmux_server import Tmux, wait_text
+
+ROOT = Path(__file__).resolve().parents[2]
+PANES = ROOT / "core" / "agents" / "agent_rules" / "panes"
+OPTIONS = TmuxOptions(land_timeout_s=60.0, confirm_timeout_s=30.0)
+PIECES = (
+    "\tindented;with a tab; and 'single' \"double\" `back` quotes $(not run) && echo x",
+    "Unicode: café Straße ½ ≠ ¼ → ✓ 你好，世界 한국어 😀 👩‍💻",
+    "    spaces kept   ",
+    "```python\ndef f(x):\n\treturn x * 2\n```",
+)
+
+
+def long_text(name: str, size: int = 100_000) -> str:
+    """About ``size`` characters over many lines, ending on a line of its own."""
+    lines, n = [f"[{name}] the long prompt"], 0
+    while sum(len(line) + 1 for line in lines) < size:
+        lines.append(f"{n:05d} {PIECES[n % len(PIECES)]}")
+        n += 1
+    lines.append(f"end of {name}'s prompt")
+    return "\n".join(lines)
+
+
+class Chat:
+    """One pane running the scripted agent CLI, and what it received."""
+
+    def __init__(self, tmux: Tmux, folder: Path, name: str, size: str = "120x40") -> None:
+        self.tmux, self.name = tmux, name
+        self.out, ready = folder / f"{name}.jsonl", folder / f"{name}.ready"
+        self.out.touch()
+        root = shlex.quote(str(ROOT))
+        command = (
+            f"cd {root} && exec env -u DISPLAY PYTHONPATH={root} "
+            f"{shlex.quote(sys.executable)} -m tests.apps.term_chat {shlex.quote(str(self.out))} "
+            f"--name {name} --ready {shlex.quote(str(ready))}"
+        )
+        tmux.window("agents", name, command, size)
+        deadline = time.monotonic() + 30
+        while not ready.exists():
+            assert time.monotonic() < deadline, f"{name} never drew its prompt"
+            time.sleep(0.05)
+        self.agent = Agent(
+            id=name, role="dev", delivery="tmux", app="terminal", tmux=f"agents:{name}",
+            tmux_socket=str(tmux.socket), clear=("ctrl+e", "ctrl+u"),
+        )  # fmt: skip
+
+    def received(self) -> list[str]:
+        """The messages it received, in order."""
+        lines = self.out.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line)["text"] for line in lines]
+
+
+def chats(tmux: Tmux, folder: Path, count: int) -> list[Chat]:
+    return [Chat(tmux, folder, f"Agent-{n}") for n in range(1, count + 1)]
+
+
+def buffers(tmux: Tmux) -> list[str]:
+    """The tmux server's paste buffers, by name."""
+    done = subprocess.run(["tmux", "-S", str(tmux.socket), "list-buffers", "-F", "#{buffer_name}"],
+                          capture_output=True, text=True, timeout=10, check=True)  # fmt: skip
+    return done.stdout.split()
+
+
+def parcel(n: int, agent: Agent, text: str, **extra: object) -> Parcel:
+    return Parcel(n, agent, text, "test", **extra)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def no_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing here may need a display."""
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+
+
+@pytest.fixture
+def tmux_deliverer(home: Path) -> Iterator[TmuxDeliverer]:
+    deliverer = TmuxDeliverer(home, KillSwitch(home), OPTIONS)
+    yield deliverer
+    deliverer.close()
+
+
+@pytest.mark.timeout(240)
+async def test_parallel_deliveries_arrive_once_each_whole(
+    tmux: Tmux, tmp_path: Path, tmux_deliverer: TmuxDeliverer
+) -> None:
+    four = chats(tmux, tmp_path, 4)
+    texts = [long_text(chat.name) for chat in four]
+    receipts = await asyncio.gather(
+        *(
+            tmux_deliverer.deliver(parcel(n, c.agent, t))
+            for n, (c, t) in enumerate(zip(four, texts, strict=True))
+        )
+    )
+    assert [(r.ok, r.method, r.reason) for r in receipts] == [(True, "tmux", None)] * 4
+    for chat, text in zip(four, texts, strict=True):
+        assert chat.received() == [text]
+    assert len(texts[0]) >= 100_000 and "\t" in texts[0] and ";" in texts[0]
+    # short ones too, one after the other into one pane: in order, each once
+    one = four[0]
+    short = ["hello", 'say "hi"; then\tstop', "two\nlines"]
+    for n, text in enumerate(short, 10):
+        assert (await tmux_deliverer.deliver(parcel(n, one.agent, text))).ok
+    assert one.received() == [texts[0], *short]
+    assert buffers(tmux) == []  # each delivery's buffer deleted
+
+
+@pytest.mark.timeout(240)
+async def test_a_pane_killed_mid_delivery_fails_that_delivery_only(
+    tmux: Tmux, tmp_path: Path, tmux_deliverer: TmuxDeliverer
+) -> None:
+    four = chats(tmux, tmp_path, 4)
+    texts = [long_text(chat.name, 20_000) for chat in four]
+    victim = four[2]
+
+    async def kill_once_pasted() -> None:
+        await asyncio.to_thread(wait_text, tmux.ref(victim.agent.tmux or ""), "end of", 60)
+        tmux.run("kill-window", "-t", victim.agent.tmux or "")
+
+    killer = asyncio.create_task(kill_once_pasted())
+    receipts = await asyncio.gather(
+        *(
+            tmux_deliverer.deliver(parcel(n, c.agent, t))
+            for n, (c, t) in enumerate(zip(four, texts, strict=True))
+        )
+    )
+    await killer
+    dead = receipts[2]
+    assert (dead.ok, dead.retryable) == (False, False)
+    assert "tmux pane agents:Agent-3 is gone" in (dead.reason or "")
+    assert victim.received() == []
+    for n in (0, 1, 3):
+        assert receipts[n].ok and four[n].received() == [texts[n]]
+    assert buffers(tmux) == []
+
+
+@pytest.mark.timeout(120)
+async def test_a_pane_showing_a_dialog_gets_nothing_pasted(
+    tmux: Tmux, tmp_path: Path, tmux_deliverer: TmuxDeliverer
+) -> None:
+    saved = PANES / "claude-code" / "claude-code-2.1.328-permission-dialog.txt"
+    got = tmp_path / "got.txt"
+    command = f"cat {shlex.quote(str(saved))}; stty raw -echo; exec cat > {shlex.quote(str(got))}"
+    tmux.window("agents", "cc", f"sh -c {shlex.quote(command)}", "130x45")
+    ref = tmux.ref("agents:cc")
+    shown = wait_text(ref, "4. No")
+    agent = Agent(
+        id="Agent-1", role="dev", delivery="tmux", app="terminal", tmux="agents:cc",
+        tmux_socket=str(tmux.socket), cli="claude-code", clear=("ctrl+e", "ctrl+u"),
+    )  # fmt: skip
+    receipt = await tmux_deliverer.deliver(parcel(1, agent, "do the thing"))
+    assert (receipt.ok, receipt.retryable) == (False, True)
+    assert receipt.reason == "a dialog is open: Do you want to proceed?"
+    press = await tmux_deliverer.deliver(parcel(2, agent, "", reset=("text:/clear", "enter")))
+    assert not press.ok and "a dialog is open" in (press.reason or "")
+    await asyncio.sleep(0.3)
+    assert got.read_bytes() == b""  # not a key, not a byte
+    assert wait_text(ref, "4. No") == shown
+
+
+@pytest.mark.timeout(120)
+async def test_a_retry_never_pastes_twice(tmux: Tmux, tmp_path: Path, home: Path) -> None:
+    (chat,) = chats(tmux, tmp_path, 1)
+    quick = TmuxDeliverer(home, KillSwitch(home), replace(OPTIONS, confirm_timeout_s=1.0))
+    try:
+        # the submit key did nothing (F5): the text stays in the input; the retry submits it
+        text = "first line\nsecond line; with 'quotes'\tand a tab"
+        stuck = await quick.deliver(parcel(1, replace(chat.agent, submit="f5"), text))
+        assert (stuck.ok, stuck.reason) == (
+            False,
+            "submit not seen: the input still holds the text",
+        )
+        retried = await quick.deliver(parcel(1, chat.agent, text, is_retry=True))
+        assert retried.ok
+        assert chat.received() == [text]
+        # a submit that took effect after the deadline: the retry counts it, pastes nothing
+        late = TmuxDeliverer(home, KillSwitch(home), replace(OPTIONS, confirm_timeout_s=0.0))
+        try:
+            await late.deliver(parcel(2, chat.agent, "the second message, sent once"))
+            wait_text(tmux.ref(chat.agent.tmux or ""), "[2] received")
+            again = await late.deliver(
+                parcel(2, chat.agent, "the second message, sent once", is_retry=True)
+            )
+        finally:
+            late.close()
+        assert again.ok
+        assert chat.received() == [text, "the second message, sent once"]
+    finally:
+        quick.close()
+
+
+@pytest.mark.timeout(120)
+async def test_a_reset_and_pressed_keys_go_through_tmux(
+    tmux: Tmux, tmp_path: Path, tmux_deliverer: TmuxDeliverer
+) -> None:
+    (chat,) = chats(tmux, tmp_path, 1)
+    ref = tmux.ref(chat.agent.tmux or "")
+    tmux.run("send-keys", "-t", ref.target, "-l", "a draft left in the input")
+    wait_text(ref, "a draft left")
+    reset = await tmux_deliverer.deliver(parcel(1, chat.agent, "", reset=("text:/clear", "enter")))
+    assert reset.ok
+    wait_text(ref, "[1] received")
+    assert chat.received() == ["/clear"]  # the draft was cleared first
+    pressed = await tmux_deliverer.press_keys(chat.agent, ["2", "enter"])
+    assert (pressed.ok, pressed.method, pressed.reason) == (True, "tmux", None)
+    wait_text(ref, "[2] received")
+    assert chat.received() == ["/clear", "2"]
+    bad = await tmux_deliverer.press_keys(chat.agent, ["win+r"])
+    assert (bad.ok, bad.retryable) == (False, False) and "bad key" in (bad.reason or "")
+    assert chat.received() == ["/clear", "2"]
+
+
+@pytest.mark.timeout(180)
+async def test_the_scheduler_delivers_through_tmux_without_a_display(
+    tmux: Tmux, tmp_path: Path, home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    one, two = chats(tmux, tmp_path, 2)
+    path = write_agents(
+        tmp_path / "agents.toml",
+        [
+            {"id": "Agent-1", "role": "dev", "delivery": "tmux", "tmux": "agents:Agent-1",
+             "tmux_socket": str(tmux.socket)},
+            {"id": "Agent-2", "role": "ops", "app": "terminal", "tmux": "agents:Agent-2",
+             "tmux_socket": str(tmux.socket)},
+            {"id": "Agent-3", "role": "qa"},
+        ],
+    )  # fmt: skip
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(path)})
+    service = await SwarmService.open(settings, ManualClock())
+    with caplog.at_level(logging.INFO):
+        deliverer = build_deliverer(settings, list(service.agents.values()), service.kill_switch)
+    try:
+        warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert warned == [
+            "no display (DISPLAY is not set): the desktop agents with a tmux pane get their "
+            f"messages through tmux (Agent-2); 1 agents as files in {settings.inbox_dir}"
+        ]
+        agents = service.agents
+        assert [deliverer.method_for(agents[a]) for a in agents] == ["tmux", "tmux", "inbox"]
+        dev = await service.create_task(TaskSpec("Ship the login page", role="dev"), "me")
+        ops = await service.create_task(TaskSpec("Rotate the keys", role="ops"), "me")
+        await Scheduler(service, deliverer).run_burst()
+        deliveries = await service.deliveries()
+        assert {(d.task_id, d.state.value) for d in deliveries} == {
+            (dev.id, "delivered"), (ops.id, "delivered")
+        }  # fmt: skip
+        (got1,), (got2,) = one.received(), two.received()
+        assert "Ship the login page" in got1 and "Rotate the keys" in got2
+    finally:
+        deliverer.close()
+        await service.close()
+
+
+def test_agents_file_delivery_tmux(tmp_path: Path) -> None:
+    path = write_agents(
+        tmp_path / "agents.toml",
+        [{"id": "A", "role": "dev", "delivery": "tmux", "tmux": "swarm:1"}],
+    )
+    (agent,) = load_agents(path)
+    assert (agent.delivery, agent.app, agent.clear, agent.submit) == (
+        "tmux", "terminal", ("ctrl+e", "ctrl+u"), "enter"
+    )  # fmt: skip
+    write_agents(path, [{"id": "A", "role": "dev", "delivery": "tmux"}])
+    with pytest.raises(ConfigError, match='delivery = "tmux" needs a tmux pane'):
+        load_agents(path)
+
+
+def test_keys_and_text_as_tmux_takes_them() -> None:
+    assert [tmux_key(k) for k in ("enter", "ctrl+u", "2", "shift+tab", "alt+f4", ";")] == [
+        "Enter", "C-u", "2", "BTab", "M-F4", "\\;"
+    ]  # fmt: skip
+    assert paste_text("a\x1b[201~b\r\nc\td\x07") == ("a[201~b\nc\td", 2)
+    assert os.environ.get("DISPLAY") is None
