@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import io
 import re
 import subprocess
 import sys
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,6 +199,52 @@ def text_files() -> list[Path]:
     return files
 
 
+def substitute(text: str, patterns: list[tuple[re.Pattern[str], str]]) -> str:
+    for pattern, repl in patterns:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def in_strings_and_comments(text: str, patterns: list[tuple[re.Pattern[str], str]]) -> str:
+    """``patterns`` applied to the string literals and comments of Python source only (in
+    code, ``bot.github`` is as likely an attribute as the old package)."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return text
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    out, done = [], 0
+    for tok in tokens:
+        if tok.type not in (tokenize.STRING, tokenize.COMMENT):
+            continue
+        begin = starts[tok.start[0] - 1] + tok.start[1]
+        end = starts[tok.end[0] - 1] + tok.end[1]
+        out += [text[done:begin], substitute(text[begin:end], patterns)]
+        done = end
+    out.append(text[done:])
+    return "".join(out)
+
+
+def rewrite_plain_imports(text: str, names: Renames) -> str:
+    """``import core.store.tables [as t]`` statements naming a moved module, rewritten."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text
+    lines = text.splitlines(keepends=True)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and node.lineno == node.end_lineno:
+            line = lines[node.lineno - 1]
+            for alias in node.names:
+                new = names.new(alias.name)
+                if new and _module_exists(new):
+                    line = re.sub(rf"(?<![\w.]){re.escape(alias.name)}(?![\w.])", new, line)
+            lines[node.lineno - 1] = line
+    return "".join(lines)
+
+
 def rewrite(check: bool) -> list[str]:
     """Rewrite every text file; the files changed (or, with ``check``, that would change)."""
     names = renames()
@@ -204,9 +252,11 @@ def rewrite(check: bool) -> list[str]:
     changed = []
     for path in text_files():
         text = path.read_text()
-        new = rewrite_imports(text, names) if path.suffix == ".py" else text
-        for pattern, repl in patterns:
-            new = pattern.sub(repl, new)
+        if path.suffix == ".py":
+            new = rewrite_plain_imports(rewrite_imports(text, names), names)
+            new = in_strings_and_comments(new, patterns)
+        else:
+            new = substitute(text, patterns)
         if new != text:
             changed.append(path.relative_to(ROOT).as_posix())
             if not check:
