@@ -28,13 +28,18 @@ class RoutingDeliverer:
         self.inbox = inbox
         self.gui = gui
         self.tmux = tmux
+        self.routes: set[str] = {"gui", "tmux", "inbox"}  # the ones agents use (use_agents)
 
     @property
     def time_limit_s(self) -> float:
-        """The longest one delivery takes (the slowest route's deadline; files are quick)."""
-        limits = [INBOX_TIME_LIMIT_S]
-        limits += [route.time_limit_s for route in (self.gui, self.tmux) if route is not None]
-        return max(limits)
+        """The longest one delivery takes: the deadline of the slowest screen or tmux route an
+        agent uses (files are quick: their 30 s counts only when nothing else is used)."""
+        limits = [
+            route.time_limit_s
+            for name, route in (("gui", self.gui), ("tmux", self.tmux))
+            if route is not None and name in self.routes
+        ]
+        return max(limits, default=INBOX_TIME_LIMIT_S)
 
     def method_for(self, agent: Agent) -> str:
         """``"gui"``, ``"tmux"`` or ``"inbox"``: how ``agent`` gets its messages. A desktop
@@ -69,6 +74,7 @@ class RoutingDeliverer:
         agent's input for a stray paste (a point is the agent's own, not another's)."""
         if self.gui is not None:
             self.gui.agents = tuple(agent for agent in agents if agent.delivery == "gui")
+        self.routes = {self.method_for(agent) for agent in agents}
 
     def close(self) -> None:
         """Stop the desktop driver's and the tmux deliverer's workers."""
@@ -94,17 +100,23 @@ def build_deliverer(
     tmux = TmuxDeliverer(settings.home, kill_switch)
     gui_agents = [agent for agent in agents if agent.delivery == "gui"]
     if not gui_agents:
-        return RoutingDeliverer(inbox, None, tmux)
+        return _routed(RoutingDeliverer(inbox, None, tmux), agents)
     usable, why = display_available()
     if not usable:
-        routing = RoutingDeliverer(inbox, None, tmux)
+        routing = _routed(RoutingDeliverer(inbox, None, tmux), agents)
         _log_no_display(why, agents, routing, settings)
         return routing
     _log_coordinate_problems(gui_agents)
     options = gui_options or GuiOptions()
     driver = GuiDriver(settings.home, kill_switch, options, gui_agents)
     driver.release_left_held()  # a killed driver's keys must not repeat until a delivery
-    return RoutingDeliverer(inbox, driver, tmux)
+    return _routed(RoutingDeliverer(inbox, driver, tmux), agents)
+
+
+def _routed(routing: RoutingDeliverer, agents: Sequence[Agent]) -> RoutingDeliverer:
+    """``routing`` knowing the routes ``agents`` use (its time limit is theirs)."""
+    routing.routes = {routing.method_for(agent) for agent in agents}
+    return routing
 
 
 def _log_no_display(

@@ -17,7 +17,7 @@ import discord
 
 from bot.discordbot.settings import DiscordSettings
 from core.errors import ConfigError
-from core.waits import wait_set
+from core.waits import doubled, wait_set
 
 log = logging.getLogger(__name__)
 FATAL = (ConfigError, discord.LoginFailure, discord.PrivilegedIntentsRequired)
@@ -47,7 +47,7 @@ async def keep_connected(
         if stop.is_set():
             return
         failures = 1 if ready[0] else failures + 1  # a session that got ready starts over
-        delay = min(settings.reconnect_max_s, settings.reconnect_first_s * 2 ** (failures - 1))
+        delay = doubled(settings.reconnect_first_s, failures, settings.reconnect_max_s)
         log.warning(
             "Discord unreachable (%s): attempt %d failed, next in %.1f s; the "
             "coordinator keeps scheduling",

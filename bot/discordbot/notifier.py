@@ -48,7 +48,7 @@ from core.models import Event, Task
 from core.posts.health import CONSUMER, URGENT, URGENT_CONSUMER
 from core.posts.queries import Post
 from core.service.swarm import SwarmService
-from core.waits import wait_set
+from core.waits import ErrorBackoff, wait_set
 
 if TYPE_CHECKING:
     from bot.discordbot.context import Bot
@@ -109,22 +109,22 @@ class Notifier:
         """Run ``step`` until stopped: at once while it finds events, else on a change or
         every ``poll_s``; a failure for now (Discord down, a lost connection) is recorded and
         tried again with a growing pause, from the cursor saved."""
-        backoff = 1.0
+        backoff = ErrorBackoff(1.0, MAX_BACKOFF_S)
         while not self._stopping:
             wake.clear()
             try:
                 cursor, posted = await step(channel, cursor)
-                backoff = 1.0
+                backoff.succeeded()
             except Exception as exc:  # a lost connection must not end the notifier
+                delay = backoff.failed()
                 log.warning(
                     "%s: posting to Discord failed (%s); retrying in %.0f s",
                     loop.consumer,
                     describe(exc),
-                    backoff,
+                    delay,
                 )
                 cursor = await loop.retried(exc, cursor)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                await asyncio.sleep(delay)
                 continue
             if not posted and not self._stopping:
                 await wait_set(wake, self.poll_s)

@@ -33,7 +33,7 @@ from core.protocols import Deliverer
 from core.service.swarm import SwarmService
 from core.store.errors import Transient
 from core.store.sqlite import Store
-from core.waits import wait_set
+from core.waits import ErrorBackoff, wait_set
 
 if TYPE_CHECKING:
     from core.coordinator.jobs import Watcher
@@ -138,7 +138,8 @@ class DeliveryNode:
     ) -> list[ClaimOutcome]:
         """The receipts in one transaction, retried with backoff while the database refuses
         (until the claims' lease ends: after it they may go out again anyway)."""
-        delay, until = RECEIPT_RETRY_FIRST_S, min(held.until for held, _, _ in done)
+        backoff = ErrorBackoff(RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S)
+        until = min(held.until for held, _, _ in done)
         while True:
             try:
                 states: list[ClaimOutcome] = await self.service.write(
@@ -146,13 +147,13 @@ class DeliveryNode:
                 )
                 return states
             except Transient as exc:
+                delay = backoff.failed()
                 if self.service.clock.now() + delay >= until:
                     raise
                 log.warning(
                     "node %s: receipts not written (%s); retrying in %.2g s", self.name, exc, delay
                 )
             await asyncio.sleep(delay)
-            delay = min(delay * 2, RECEIPT_RETRY_MAX_S)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set: listen, heartbeat, claim and deliver."""

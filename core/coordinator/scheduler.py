@@ -24,7 +24,7 @@ from core.delivery import assignment, prompt
 from core.models import Delivery, Receipt
 from core.protocols import Deliverer, Timer
 from core.service.swarm import SwarmService
-from core.waits import wait_set
+from core.waits import ErrorBackoff, wait_set
 
 log = logging.getLogger(__name__)
 MAX_ERROR_BACKOFF_S = 60.0
@@ -55,24 +55,6 @@ class InFlight:
         d = self.delivery
         what = f"the T-{d.task_id} prompt" if d.task_id is not None else "a message"
         return f"{what} to {d.agent} (delivery {d.id})"
-
-
-class ErrorBackoff:
-    """How long a failing step waits before its next try: ``first_s`` doubled per failure."""
-
-    def __init__(self, first_s: float, max_s: float = MAX_ERROR_BACKOFF_S) -> None:
-        self.first_s = first_s
-        self.max_s = max_s
-        self.failures = 0
-
-    def failed(self) -> float:
-        """Count one more failure in a row; the wait before the next try."""
-        self.failures += 1
-        return min(self.max_s, self.first_s * 2.0 ** min(self.failures - 1, 30))
-
-    def succeeded(self) -> None:
-        """The streak is over."""
-        self.failures = 0
 
 
 class Scheduler:
@@ -165,7 +147,8 @@ class Scheduler:
             try:
                 ran += await timer.fire()
             except Exception:
-                backoff, _ = self._failing.get(id(timer), (ErrorBackoff(self.poll_s), 0.0))
+                fresh = (ErrorBackoff(self.poll_s, MAX_ERROR_BACKOFF_S), 0.0)
+                backoff, _ = self._failing.get(id(timer), fresh)
                 delay = backoff.failed()
                 self._failing[id(timer)] = (backoff, self.service.clock.now() + delay)
                 log.exception(
@@ -254,7 +237,7 @@ class Scheduler:
 
     async def _timer_loop(self, stop: asyncio.Event) -> None:
         seen = await self.service.queue.data_version()
-        backoff = ErrorBackoff(self.poll_s)
+        backoff = ErrorBackoff(self.poll_s, MAX_ERROR_BACKOFF_S)
         while not stop.is_set():
             self._assign_wake.clear()
             worked = await self._guarded(stop, backoff, self._step, "scheduler step")
@@ -268,7 +251,7 @@ class Scheduler:
                 backoff.succeeded()
 
     async def _delivery_worker(self, stop: asyncio.Event) -> None:
-        backoff = ErrorBackoff(self.poll_s)
+        backoff = ErrorBackoff(self.poll_s, MAX_ERROR_BACKOFF_S)
         while not stop.is_set():
             self._deliver_wake.clear()
             deliver = functools.partial(self.deliver_once, stop)

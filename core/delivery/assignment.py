@@ -19,6 +19,7 @@ from core.models import Agent, Delivery, DeliveryState, Priority, Receipt, TaskS
 from core.store.conn import Args, Conn, Row, values
 from core.store.tables import insert_event
 from core.tasks import lifecycle, messages
+from core.waits import doubled
 
 
 @dataclass(frozen=True)
@@ -308,8 +309,7 @@ def expire_leases(conn: Conn, ctx: Ctx) -> int:
 
 def backoff(ctx: Ctx, attempts: int) -> float:
     """Delay before the next attempt: doubles each time, capped."""
-    base = ctx.settings.retry_backoff_s * 2 ** max(attempts - 1, 0)
-    return float(min(base, ctx.settings.retry_backoff_max_s))
+    return doubled(ctx.settings.retry_backoff_s, attempts, ctx.settings.retry_backoff_max_s)
 
 
 def record_receipt(

@@ -16,6 +16,7 @@ from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.store.errors import Transient
 from core.tasks import messages
+from core.waits import ErrorBackoff
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -96,11 +97,12 @@ class DeliveryQueue:
     ) -> T:
         """``access.write(actor, fn, *args)``, retried with backoff while the database is
         locked (or full): the receipt of ``delivery`` must land."""
-        delay = RECEIPT_RETRY_FIRST_S
+        backoff = ErrorBackoff(RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S)
         while True:
             try:
                 return await self.access.write(actor, fn, *args)
             except Transient as exc:
+                delay = backoff.failed()
                 log.warning(
                     "receipt of delivery %d not written (%s); retrying in %.2g s",
                     delivery.id,
@@ -108,7 +110,6 @@ class DeliveryQueue:
                     delay,
                 )
             await asyncio.sleep(delay)
-            delay = min(delay * 2, RECEIPT_RETRY_MAX_S)
 
     async def recover(self, actor: str = "swarm") -> int:
         """Put interrupted deliveries back in the queue (start-up after a crash)."""

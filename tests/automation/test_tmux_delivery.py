@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from automation.factory import build_deliverer
+from automation.message_files import INBOX_TIME_LIMIT_S
 from automation.tmux_delivery import TmuxDeliverer, TmuxOptions, paste_text, tmux_key
 from core.agents_file import load_agents
 from core.coordinator.scheduler import Scheduler
@@ -301,3 +302,20 @@ def test_keys_and_text_as_tmux_takes_them() -> None:
     ]  # fmt: skip
     assert paste_text("a\x1b[201~b\r\nc\td\x07") == ("a[201~b\nc\td", 2)
     assert os.environ.get("DISPLAY") is None
+
+
+def test_the_time_limit_is_the_slowest_route_an_agent_uses(tmp_path: Path) -> None:
+    """A coordinator or node whose agents all get files waits a file's time for a delivery,
+    not the tmux route's (its lease check said "the lease (9 s) must be longer than one
+    delivery's time limit (30.5 s)" for a desktop node without a display)."""
+    settings = Settings.from_env({"SWARM_HOME": str(tmp_path)})
+    files = [Agent("A", "dev", delivery="inbox"), Agent("B", "dev", delivery="inbox")]
+    routing = build_deliverer(settings, files, KillSwitch(tmp_path))
+    try:
+        assert routing.time_limit_s == INBOX_TIME_LIMIT_S
+        routing.use_agents([*files, Agent("C", "dev", delivery="tmux", tmux="swarm:c")])
+        assert routing.tmux is not None and routing.time_limit_s == routing.tmux.time_limit_s
+        routing.use_agents([Agent("C", "dev", delivery="tmux", tmux="swarm:c")])
+        assert routing.time_limit_s == routing.tmux.time_limit_s  # files' 30 s not counted
+    finally:
+        routing.close()

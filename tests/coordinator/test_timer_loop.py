@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from core.coordinator.scheduler import ErrorBackoff, Scheduler
+from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.waits import ErrorBackoff
 from tests.helpers import RecordingDeliverer
 
 

@@ -33,6 +33,7 @@ from core.errors import InvalidState, LockLost, StorageError
 from core.privacy.redact import redact_urls
 from core.store.postgres.net import client_timeouts, server_timeouts_sql
 from core.store.postgres.store import SCHEDULER_LOCK, CannotConnect, connect_error, error_line
+from core.waits import doubled
 
 log = logging.getLogger(__name__)
 APP_NAME = "swarm scheduler"
@@ -74,7 +75,7 @@ class SchedulerLock:
         password, no such database, unknown host) is raised at once: waiting cannot fix it.
         """
         announced = False
-        attempt, delay = 0, self.poll_s
+        attempt = 0
         while True:
             try:
                 taken = await self._try()
@@ -84,11 +85,11 @@ class SchedulerLock:
                 if not wait:
                     raise
                 attempt += 1
+                delay = doubled(self.poll_s, attempt, self.retry_max_s)
                 log.warning("standby: %s; trying again in %.1f s (attempt %d)", exc, delay, attempt)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.retry_max_s)
                 continue
-            attempt, delay = 0, self.poll_s
+            attempt = 0
             if taken:
                 if announced:
                     log.warning("took over as the scheduler")
