@@ -67,14 +67,14 @@ class PgServer:
         """``swarm_template``: an empty database at the latest schema, copied per test."""
         import psycopg
 
-        from core.store.migrations import MIGRATIONS
+        from core.store.migrations import migrations
         from core.store.postgres.store import connect, migrate
 
         with psycopg.connect(self.cluster.url(), autocommit=True) as admin:
             admin.execute("CREATE DATABASE swarm_template")
         conn = connect(self.cluster.url("swarm_template"))
         try:
-            migrate(conn, MIGRATIONS)
+            migrate(conn, migrations("postgres"))
         finally:
             conn.raw.close()
 

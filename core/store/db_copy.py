@@ -48,7 +48,7 @@ def sqlite_path(url: str) -> Path:
 
 def copy(source: Path, url: str) -> CopyReport:
     """Copy every table of the SQLite file ``source`` into the PostgreSQL database ``url``."""
-    from core.store.migrations import MIGRATIONS
+    from core.store.migrations import migrations
     from core.store.postgres.store import connect, migrate, run_in_transaction
 
     with _snapshot(source) as lite:
@@ -61,7 +61,7 @@ def copy(source: Path, url: str) -> CopyReport:
         tables = _ordered_tables(lite)
         pg = connect(url)
         try:
-            migrate(pg, MIGRATIONS)
+            migrate(pg, migrations("postgres"))
             return run_in_transaction(pg, _copy_all, lite, tables)
         finally:
             pg.raw.close()

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 from core.store.calls import Abandoned, StoreCall
 from core.store.conn import MIN_SQLITE, Channel, Conn, SqliteConn, sqlite_error
 from core.store.errors import Busy, StoreError, Unavailable
-from core.store.migrations import LATEST, MIGRATIONS, sqlite_ddl
+from core.store.migrations import LATEST, migrations
 
 log = logging.getLogger(__name__)
 
@@ -430,8 +430,8 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST) -> int:
 def _apply_migrations(conn: sqlite3.Connection, target: int) -> int:
     current = user_version(conn)  # another process may have migrated meanwhile
     for version in range(current + 1, target + 1):
-        for statement in MIGRATIONS[version - 1]:
-            conn.execute(sqlite_ddl(statement))
+        for statement in migrations("sqlite")[version - 1]:
+            conn.execute(statement)
         log.info("database migrated to version %d", version)
     conn.execute(f"PRAGMA user_version = {max(current, target)}")
     return max(current, target)

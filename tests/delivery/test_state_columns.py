@@ -21,7 +21,7 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store import sqlite as dbmod
-from core.store.migrations import MIGRATIONS
+from core.store.migrations import migrations
 from core.tasks import messages, person
 from core.workflows import WorkflowService
 from tests.conftest import BACKENDS
@@ -186,7 +186,7 @@ _OLD_ROWS = (
 # the version before the state-columns migration (later ones may follow it)
 _BEFORE = next(
     number
-    for number, steps in enumerate(MIGRATIONS)
+    for number, steps in enumerate(migrations("sqlite"))
     if "ALTER TABLE deliveries ADD COLUMN deferred INTEGER NOT NULL DEFAULT 0" in steps
 )
 
@@ -214,7 +214,7 @@ def _old_database(backend: str, request: pytest.FixtureRequest, home: Path) -> I
         url = server.cluster.url(name)
         pg = connect(url)
         try:
-            assert migrate(pg, MIGRATIONS[:_BEFORE]) == _BEFORE
+            assert migrate(pg, migrations("postgres")[:_BEFORE]) == _BEFORE
             for statement in _OLD_ROWS:
                 pg.raw.execute(statement)
         finally:

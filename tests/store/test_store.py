@@ -19,8 +19,8 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store import row_locks, tables
 from core.store import sqlite as dbmod
-from core.store.conn import EVENT_COLUMNS, Conn, Pair, SqliteConn
-from core.store.migrations import LATEST, MIGRATIONS
+from core.store.conn import EVENT_COLUMNS, Conn, SqliteConn
+from core.store.migrations import LATEST, migrations
 from core.store.sqlite import Database
 from tests.helpers import query_plan, run_cli
 
@@ -83,8 +83,8 @@ async def test_old_database_is_migrated_and_keeps_its_rows(tmp_path: Path) -> No
 # the version before the migration that gives SQLite its own indexes (later ones may follow)
 _BEFORE_SQLITE_INDEXES = next(
     number
-    for number, steps in enumerate(MIGRATIONS)
-    if any(isinstance(s, Pair) and s.sqlite == "DROP INDEX IF EXISTS events_txid" for s in steps)
+    for number, steps in enumerate(migrations("sqlite"))
+    if "DROP INDEX IF EXISTS events_txid" in steps
 )
 
 

@@ -38,7 +38,7 @@ from core.store.errors import (
     StoreError,
     Unavailable,
 )
-from core.store.migrations import MIGRATIONS, Step, postgres_ddl
+from core.store.migrations import migrations as dialect_migrations
 from core.store.postgres.net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql, shut_down
 
 log = logging.getLogger(__name__)
@@ -488,13 +488,13 @@ def _rollback(conn: PgConn) -> None:
             log.warning("rollback failed; the connection will be replaced")
 
 
-def migrate(conn: PgConn, migrations: tuple[tuple[Step, ...], ...]) -> int:
+def migrate(conn: PgConn, migrations: tuple[tuple[str, ...], ...]) -> int:
     """Apply ``migrations`` not yet applied, in one locked transaction (so processes that
     start together on an empty database create the schema once); the version."""
     return run_locked(conn, MIGRATE_LOCK, _apply, migrations)
 
 
-def _apply(conn: PgConn, migrations: tuple[tuple[Step, ...], ...]) -> int:
+def _apply(conn: PgConn, migrations: tuple[tuple[str, ...], ...]) -> int:
     from core.errors import DatabaseTooNew
 
     exists = conn.raw.execute("SELECT to_regclass('swarm_schema')").fetchone()
@@ -509,7 +509,7 @@ def _apply(conn: PgConn, migrations: tuple[tuple[Step, ...], ...]) -> int:
         )
     for version in range(current + 1, len(migrations) + 1):
         for step in migrations[version - 1]:
-            conn.raw.execute(postgres_ddl(step))
+            conn.raw.execute(step)
         log.info("database migrated to version %d", version)
     if current < len(migrations):
         conn.raw.execute("UPDATE swarm_schema SET version = $1 WHERE id = 1", (len(migrations),))
@@ -623,7 +623,7 @@ class PgDatabase:
             raise
         db = cls(url, conn, pool, readers)
         try:
-            await db._call(migrate, MIGRATIONS)
+            await db._call(migrate, dialect_migrations("postgres"))
         except BaseException:
             await db.close()
             raise

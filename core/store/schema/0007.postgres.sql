@@ -1,0 +1,16 @@
+-- workspaces (task heads and commits), onboarding
+-- step
+CREATE TABLE task_work (
+        task_id BIGINT NOT NULL REFERENCES tasks(id),
+        agent_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        branch TEXT,
+        base TEXT,
+        start_sha TEXT,
+        end_sha TEXT,
+        started_at DOUBLE PRECISION NOT NULL,
+        finished_at DOUBLE PRECISION,
+        PRIMARY KEY (task_id, agent_id)
+)
+-- step
+ALTER TABLE agent_state ADD COLUMN onboarded_at DOUBLE PRECISION
