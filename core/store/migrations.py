@@ -541,6 +541,13 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         # that its leaving the pane (answered in the terminal) closes the prompt.
         "ALTER TABLE agent_prompts ADD COLUMN pane_seen_at REAL",
     ),
+    (  # A delivery that failed for good waits in "Needs you" until a person retries or
+        # dismisses it (issue 41): who dismissed it, and when; the open ones get an index.
+        "ALTER TABLE deliveries ADD COLUMN dismissed_by TEXT",
+        "ALTER TABLE deliveries ADD COLUMN dismissed_at REAL",
+        "CREATE INDEX deliveries_failed_open ON deliveries (id) "
+        "WHERE state = 'failed' AND dismissed_at IS NULL",
+    ),
 )
 
 LATEST = len(MIGRATIONS)
