@@ -7,9 +7,9 @@ import json
 import pytest
 from localmodel import LocalModel, Step
 
+from core.agents import alerts
 from core.ai import AISettings
 from core.errors import InvalidInput
-from core.agents import alerts
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.reports.summary import parse_period
