@@ -39,8 +39,10 @@ class EventKind(enum.StrEnum):
     DELIVERY_CLAIMED = "delivery.claimed"
     DELIVERY_DEFERRED = "delivery.deferred"
     DELIVERY_DELIVERED = "delivery.delivered"
+    DELIVERY_DISMISSED = "delivery.dismissed"
     DELIVERY_FAILED = "delivery.failed"
     DELIVERY_RECOVERED = "delivery.recovered"
+    DELIVERY_RETRIED = "delivery.retried"
     DELIVERY_RETRYING = "delivery.retrying"
     DELIVERY_SUPERSEDED = "delivery.superseded"
     DISCORD_POST_FAILED = "discord.post_failed"
@@ -186,10 +188,12 @@ SHOWN: dict[EventKind, Shown] = {
     EventKind.DELIVERY_DELIVERED: Shown(
         task=True, thread=Thread.VERBOSE, message=True, summary=False
     ),
+    EventKind.DELIVERY_DISMISSED: Shown(hidden=_HELD),
     EventKind.DELIVERY_FAILED: Shown(
         icon="⚠️", task=True, card=True, thread=Thread.QUIET, message=True, quiet=True
     ),
     EventKind.DELIVERY_RECOVERED: Shown(hidden=_DELIVERY),
+    EventKind.DELIVERY_RETRIED: Shown(hidden=_HELD),
     EventKind.DELIVERY_RETRYING: Shown(summary=False, hidden=_DELIVERY),
     EventKind.DELIVERY_SUPERSEDED: Shown(hidden=_DELIVERY),
     EventKind.DISCORD_POST_FAILED: Shown(hidden="the notifier's own failure: its health shows"),

@@ -24,8 +24,19 @@ Everything that waits for a person, oldest first, each with its reference:
   P-3   a draft plan                  swarm approve P-3 (creates its tasks) | swarm reject P-3
   H-4   held from outside (an         swarm approve H-4 (it reaches the agent) | swarm reject H-4
         outsider's GitHub review...)  (dropped)
-  A-2   an open alert                 clears itself when its condition ends
+  A-2   an open alert                 clears itself when its condition ends; a stalled
+                                      agent's: swarm inbox handon|nudge|cancel A-2
+  D-5   a delivery failed for good    swarm inbox retry D-5 | swarm inbox dismiss D-5
+  T-3   a task held by a limited      swarm inbox handon|nudge|cancel T-3
+        agent, or no agent can take   (a stranded task: swarm inbox cancel T-3)
 A long text shows its head and its tail; swarm inbox show REF prints it whole."""
+ACTIONS = {  # swarm inbox ACTION REF (core/inbox/actions.py)
+    "retry": "send a failed delivery again (D-5)",
+    "dismiss": "let a failed delivery go (D-5)",
+    "handon": "take the task of a stalled or limited agent back for another agent",
+    "nudge": "remind a stalled or limited agent to report on its task",
+    "cancel": "cancel the task of a stalled or limited agent, or a stranded task",
+}
 
 
 def register(sub: Any) -> None:
@@ -38,12 +49,18 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the items as JSON")
     p.set_defaults(handler=cmd_inbox)
-    q = p.add_subparsers(dest="inbox_command", metavar="{show}").add_parser(
+    subs = p.add_subparsers(dest="inbox_command", metavar="{show," + ",".join(ACTIONS) + "}")
+    q = subs.add_parser(
         "show", help="one item with its whole text (a prompt: also once decided or closed)"
     )
-    q.add_argument("ref", metavar="REF", help="Q-3, R-7, T-12, P-3, H-4 or A-2")
+    q.add_argument("ref", metavar="REF", help="Q-3, R-7, T-12, P-3, H-4, A-2 or D-5")
     q.add_argument("--json", action="store_true", help="print the item as JSON")
     q.set_defaults(handler=cmd_inbox_show)
+    for action, helptext in ACTIONS.items():
+        q = subs.add_parser(action, help=helptext)
+        q.add_argument("ref", metavar="REF")
+        q.add_argument("--json", action="store_true", help="print what was done as JSON")
+        q.set_defaults(handler=cmd_act, action=action, person_only=f"{action} of an item")
     for name, helptext, which in (
         ("approve", "approve a gate, a plan or a held item, or answer a prompt", "first"),
         ("reject", "reject a gate, a plan or a held item, or answer a prompt 'no'", "last"),
@@ -125,7 +142,10 @@ def answers(need: Need) -> str:
             shown += f"; reject = {last.key} {last.label}"
         return f"{shown}; --option {keys}"
     if need.actions:
-        return " | ".join(f"swarm {a} {need.ref}" for a in need.actions)
+        return " | ".join(
+            f"swarm inbox {a} {need.ref}" if a in ACTIONS else f"swarm {a} {need.ref}"
+            for a in need.actions
+        )
     return need.hint or "-"
 
 
@@ -136,6 +156,15 @@ def ago(ts: float, now: float) -> str:
         if whole >= 2 * size:
             return f"{whole // size} {unit}"
     return f"{whole} s"
+
+
+async def cmd_act(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm inbox retry|dismiss|handon|nudge|cancel REF [--json]``."""
+    answered = await service.inbox_act(args.ref, args.action, args.actor)
+    if args.json:
+        emit_json(answered.to_json())
+    else:
+        print(answered.text)
 
 
 async def cmd_decide(service: SwarmService, args: argparse.Namespace) -> None:

@@ -15,6 +15,7 @@ from bot.discordbot import (
     commands,
     github_commands,
     history_commands,
+    inbox_commands,
     reservation_commands,
     watch_commands,
     workflow_commands,
@@ -132,6 +133,7 @@ class SwarmBot(discord.Client):
         workflow_commands.register(self)
         workspace_commands.register(self)
         reservation_commands.register(self)
+        inbox_commands.register(self)
         github_commands.register(self, self.github)
 
     async def setup_hook(self) -> None:
@@ -140,7 +142,7 @@ class SwarmBot(discord.Client):
         self.add_dynamic_items(
             TaskButton, ai_commands.PlanButton, GateButton, workspace_commands.MergeButton
         )
-        self.add_dynamic_items(PromptButton, CiButton)
+        self.add_dynamic_items(PromptButton, CiButton, inbox_commands.NeedButton)
         guild = discord.Object(self.settings.guild_id or 0)
         self.tree.copy_global_to(guild=guild)
         await self.tree.sync(guild=guild)

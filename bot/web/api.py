@@ -7,7 +7,7 @@ texts as ``{"error": "..."}`` (see ``bot.web.errors``).
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -364,6 +364,19 @@ async def inbox_reject(
     service = web_context(request).service
     call = service.inbox_reject(ref, who.actor, body.option, body.note)
     return (await acting(request, who, call)).to_json()
+
+
+@router.post("/inbox/{ref}/{action}")
+async def inbox_act(
+    request: Request,
+    ref: str,
+    action: Literal["retry", "dismiss", "handon", "nudge", "cancel"],
+    who: Admin,
+) -> dict[str, Any]:
+    """Retry or dismiss a failed delivery (``D-5``); hand on (Reassign), nudge or cancel the
+    task of a stalled or limited agent (``A-2``, ``T-3``), or cancel a stranded task."""
+    service = web_context(request).service
+    return (await acting(request, who, service.inbox_act(ref, action, who.actor))).to_json()
 
 
 @router.post("/prompts/{prompt_id}/decide")

@@ -6,7 +6,9 @@ issues closed or unlabelled, and follows the checks and reviews of open PRs. Eve
 ``tick_s`` (2 s) it reads the local database only: a task that moved gets its issue comment
 edited and its status label set; a task that is done gets its branch pushed and its PR. A
 used-up rate limit stops every call until the reset, said in one log line; nothing is lost,
-since what is done is read back from the database and GitHub on the next pass.
+since what is done is read back from the database and GitHub on the next pass. A loop that
+fails (``FAILING_AFTER`` passes in a row) or waits for a rate limit's reset opens the alert
+``github sync_failed`` ("Needs you", the alerts channel); a poll that succeeds clears it.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from core.agents.alerts import clear_alert, open_alert
 from core.errors import SwarmError
 from core.event_kinds import EventKind
+from core.formats.text import one_line, shorten
 from core.formats.timetext import local_text
 from core.github import links, once, review_out, rules, webhook
 from core.github.client import GitHub, GitHubError, RateLimited
@@ -39,6 +43,8 @@ LOG_TAIL_LINES = 40
 SLOW_S = 300.0  # an open PR that did not change: its checks and reviews read this often
 TAIL_CHARS = 4000  # of the log tail kept for the Discord post and a retry
 PAUSE_MAX_S = 3660.0  # GitHub's limits reset within the hour: a later reset is not believed
+SYNC_FAILED = "sync_failed"  # the alert of a failing loop (its "agent": ACTOR)
+FAILING_AFTER = 2  # failed passes in a row that open the alert (one is a blip)
 
 
 class GitHubSync:
@@ -63,6 +69,8 @@ class GitHubSync:
         self._base: str | None = settings.base
         self._lock = asyncio.Lock()
         self._warned: str | None = None  # the last failure logged
+        self._failures = 0  # failed passes in a row
+        self._alerted: bool | None = None  # the alert is open (None: not known yet)
         self._webhook_seen: int | None = None  # the newest github.webhook event handled
         self._pulls: dict[int, dict[str, Any]] = {}  # this poll's open PRs, by number
         self._pull_seen: dict[int, tuple[str, str, float]] = {}  # PR → updated_at, head, when
@@ -91,17 +99,49 @@ class GitHubSync:
         except RateLimited as exc:
             self._pause(exc)
             poll = False  # the poll runs as soon as the pause ends
+            until = local_text(exc.reset_at, "%H:%M:%S")
+            await self._alert(f"GitHub rate limit used up: no GitHub call until {until}")
         except (GitHubError, SwarmError, OSError) as exc:
             self._warn(str(exc))
             poll = True  # the next poll waits its interval
+            self._failures += 1
+            if self._failures >= FAILING_AFTER:
+                await self._alert(f"GitHub sync failing: {shorten(one_line(str(exc)), 300)}")
         else:
             self._warned = None
+            if poll:  # a tick without GitHub calls proves nothing
+                self._failures = 0
+                await self._works_again()
         finally:
             now = self.service.clock.now()
             self._next_tick = now + self.settings.tick_s
             if poll:
                 self._next_poll = now + self.settings.poll_every
         return len(result.imported) + len(result.cancelled) + len(result.pushed)
+
+    async def _alert(self, text: str) -> None:
+        """Open the loop's alert (once: an open one is kept with its first text)."""
+        if self._alerted:
+            return
+        try:
+            await self.service.write(ACTOR, open_alert, ACTOR, SYNC_FAILED, text)
+        except SwarmError as exc:  # the database: said in the log, tried at the next failure
+            log.warning("GitHub: could not open the alert: %s", exc)
+            return
+        self._alerted = True
+
+    async def _works_again(self) -> None:
+        """A poll succeeded: clear the loop's alert if it is open (looked at once at start)."""
+        if self._alerted is False:
+            return
+        try:
+            await self.service.write(
+                ACTOR, clear_alert, ACTOR, SYNC_FAILED, "GitHub sync works again"
+            )
+        except SwarmError as exc:
+            log.warning("GitHub: could not clear the alert: %s", exc)
+            return
+        self._alerted = False
 
     def _warn(self, text: str) -> None:
         """A failing pass is logged once until a pass succeeds (not once a minute)."""

@@ -4,15 +4,18 @@ inbox``, the dashboard's "Needs you" panel, ``GET /api/v1/inbox``).
 
 Each item has a stable reference that names its kind: ``Q-3`` (a question), ``R-7`` (a
 permission request: an agent's prompt), ``T-12`` (a gate: its task), ``P-3`` (a draft plan),
-``H-4`` (held: an outsider's review, an outsider's edit of an issue), ``A-2`` (an alert).
-The actions answer an item in one transaction, by that reference:
+``H-4`` (held: an outsider's review, an outsider's edit of an issue), ``A-2`` (an alert),
+``D-5`` (a delivery that failed for good). The actions answer an item in one transaction, by
+that reference:
 
 - ``reply``: a question (the answer goes to the agent, quoting it);
 - ``approve`` / ``reject``: a gate (its dependents are released / cancelled), a plan (its
   tasks are created / it is discarded), a held item (accepted: it reaches the agent /
   dropped) or a prompt. A prompt's ``approve`` chooses its first option (Claude Code lists
   "Yes" first) and ``reject`` its last ("No"); ``option`` chooses any option by its key;
-- an alert is not answered: it clears itself when its condition ends.
+- an alert is not answered: it clears itself when its condition ends;
+- ``retry`` / ``dismiss`` a failed delivery; ``handon`` / ``nudge`` / ``cancel`` the task of
+  a stalled agent, of a limited one, or a stranded task (``core/inbox/actions.py``).
 
 An item already decided is refused with one line naming who decided; every answer is a
 person's: an actor that is a configured agent is refused (``Ctx.require_person``).
@@ -40,17 +43,33 @@ from core.questions import asking as questions
 from core.store.conn import Conn, values
 from core.store.tables import list_tasks
 from core.tasks import held
+from core.tasks import undelivered as failed
 from core.workflows import runs
 
 QUESTION, PROMPT, GATE, PLAN, ALERT = "question", "prompt", "gate", "plan", "alert"
 HELD = "held"
 STRANDED = "stranded"  # a ready task no configured agent can take (its ref: the task's)
 HOLDING = "holding"  # a task held by an agent that is limited (its ref: the task's)
-KIND_OF_PREFIX = {"Q": QUESTION, "R": PROMPT, "T": GATE, "P": PLAN, "H": HELD, "A": ALERT}
+UNDELIVERED = "undelivered"  # a delivery that failed for good
+KIND_OF_PREFIX = {
+    "Q": QUESTION,
+    "R": PROMPT,
+    "T": GATE,
+    "P": PLAN,
+    "H": HELD,
+    "A": ALERT,
+    "D": UNDELIVERED,
+}
 PREFIX_OF_KIND = {kind: prefix for prefix, kind in KIND_OF_PREFIX.items()}
-REF_HELP = "Q-3 (question), R-7 (prompt), T-12 (gate), P-3 (plan), H-4 (held) or A-2 (alert)"
+REF_HELP = (
+    "Q-3 (question), R-7 (prompt), T-12 (gate), P-3 (plan), H-4 (held), A-2 (alert) "
+    "or D-5 (failed delivery)"
+)
+# reasons of a failed delivery that are no failure: dropped on purpose
+NOT_FAILURES = (failed.SUPERSEDED, questions.PRINTED)
 TEXT_LIMIT = 1000  # characters of an item's text in the queue (the whole text: `show` it)
 ALERT_HINT = "clears itself when its condition ends (see swarm alerts)"
+TASK_ACTIONS = ("handon", "nudge", "cancel")  # a task an agent holds and does not do
 
 
 @dataclass(frozen=True)
@@ -128,6 +147,7 @@ def needs(conn: Conn, whole: bool = False, ctx: Ctx | None = None) -> list[Need]
         *_plans(conn, whole),
         *_held(conn, whole),
         *_alerts(conn, whole),
+        *_undelivered(conn, whole),
         *(_stranded(conn, ctx) + _holding(conn, ctx) if ctx is not None else []),
     ]
     return sorted(found, key=lambda n: (n.since, n.kind, n.ref))
@@ -271,19 +291,60 @@ def _held(conn: Conn, whole: bool) -> list[Need]:
 
 
 def _alerts(conn: Conn, whole: bool) -> list[Need]:
-    return [
-        Need(
-            ref=f"A-{a.id}",
-            kind=ALERT,
-            text=_text(a.text, f"A-{a.id}", whole),
-            since=a.opened_at,
-            concerns=a.agent,
-            agent=a.agent,
-            hint=ALERT_HINT,
-            extra={"alert": a.kind},
+    out = []
+    for a in reversed(alerts.list_alerts(conn, limit=1000)):
+        # a stalled agent's tasks: handed on, cancelled, or the agent nudged about them
+        tasks = held_by(conn, a.agent) if a.kind == alerts.STALLED else []
+        out.append(
+            Need(
+                ref=f"A-{a.id}",
+                kind=ALERT,
+                text=_text(a.text, f"A-{a.id}", whole),
+                since=a.opened_at,
+                concerns=a.agent,
+                agent=a.agent,
+                task=tasks[0].ref if tasks else None,
+                actions=TASK_ACTIONS if tasks else (),
+                hint=ALERT_HINT,
+                extra={"alert": a.kind, "tasks": [t.ref for t in tasks]},
+            )
         )
-        for a in reversed(alerts.list_alerts(conn, limit=1000))
+    return out
+
+
+def held_by(conn: Conn, agent: str) -> list[Task]:
+    """The tasks ``agent`` holds (assigned or in progress), oldest first."""
+    found = [
+        task
+        for status in (TaskStatus.assigned, TaskStatus.in_progress)
+        for task in list_tasks(conn, status, agent=agent, limit=1000)
+        if task.agent == agent  # not one pinned to it that another holds
     ]
+    return sorted(found, key=lambda t: t.id)
+
+
+def _undelivered(conn: Conn, whole: bool) -> list[Need]:
+    out = []
+    for d in failed.failed_for_good(conn, NOT_FAILURES):
+        task = task_ref(d.task_id) if d.task_id is not None else None
+        out.append(
+            Need(
+                ref=d.ref,
+                kind=UNDELIVERED,
+                text=_text(d.describe(), d.ref, whole),
+                since=d.failed_at,
+                concerns=d.agent + (f" on {task}" if task else ""),
+                agent=d.agent,
+                task=task,
+                actions=("retry", "dismiss"),
+                hint=(
+                    f"send it again (swarm inbox retry {d.ref}) or dismiss it "
+                    f"(swarm inbox dismiss {d.ref})"
+                ),
+                extra={"delivery": d.id, "message": d.message_id, "reason": d.reason},
+            )
+        )
+    return out
 
 
 def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
@@ -304,6 +365,7 @@ def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
                 since=task.updated_at,
                 concerns=task.pinned or task.role or "no agent",
                 task=ref,
+                actions=("cancel",),
                 hint=(
                     f"give it to an agent (swarm task assign {ref} AGENT), change what it "
                     f"needs (swarm task edit {ref} --role ROLE) or cancel it "
@@ -358,6 +420,7 @@ def _holding(conn: Conn, ctx: Ctx) -> list[Need]:
                         concerns=agent,
                         agent=agent,
                         task=ref,
+                        actions=TASK_ACTIONS,
                         hint=(
                             f"hand it on (swarm task assign {ref} AGENT), wait for the reset, "
                             f"or cancel it (swarm task cancel {ref})"
@@ -451,6 +514,11 @@ def _decide(conn: Conn, ctx: Ctx, ref: str, action: str, option: str | None, not
         shown = ref.strip().upper()
         if kind == ALERT:
             raise InvalidInput(f"{shown} is an alert: nothing to {action}; it {ALERT_HINT}")
+        if kind == UNDELIVERED:
+            raise InvalidInput(
+                f"{shown} is a failed delivery: retry it (swarm inbox retry {shown}) or "
+                f"dismiss it (swarm inbox dismiss {shown})"
+            )
         raise InvalidInput(f"{shown} is a question: answer it with swarm reply {shown} TEXT")
     if option is not None and kind != PROMPT:
         raise InvalidInput(f"--option is for a prompt (R-7); {ref.strip().upper()} is a {kind}")

@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from core.ai import AIClient, AIError, BudgetExceeded
 from core.ai.errors import ENABLE_HINT
@@ -31,6 +32,7 @@ MAX_PERIOD_S = 31 * 86_400
 STALL_S = 3600.0
 NARRATIVE_LIMIT = 1800
 LIST_LIMIT = 10
+OLDEST_LIMIT = 5  # of the needs-you items named in "needs attention"
 NOISE = kinds_where(lambda shown: not shown.summary)  # left out of the notable events
 NO_MODEL = f"No AI model is configured, so here are the plain numbers ({ENABLE_HINT})."
 SYSTEM = (
@@ -78,18 +80,41 @@ class Summary:
         }
 
 
-class SummaryService:
-    """Builds summaries over a StoreAccess's database, with a model when one is set."""
+class Waiting(Protocol):
+    """One item of "Needs you" (``core.inbox.queue.Need``), as the summary reads it."""
 
-    def __init__(self, service: StoreAccess, ai: AIClient) -> None:
+    @property
+    def ref(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def since(self) -> float: ...
+    @property
+    def concerns(self) -> str: ...
+
+
+class SummaryService:
+    """Builds summaries over a StoreAccess's database, with a model when one is set;
+    ``inbox``: the needs-you queue ("needs attention" is read from it)."""
+
+    def __init__(
+        self,
+        service: StoreAccess,
+        ai: AIClient,
+        inbox: Callable[[], Awaitable[Sequence[Waiting]]] | None = None,
+    ) -> None:
         self.service = service
         self.ai = ai
+        self.inbox = inbox
 
     async def summarize(self, period: str = "1d", actor: str = "swarm") -> Summary:
         """The period's summary: a narrative if a model answers, else the plain numbers."""
         seconds = parse_period(period)
         until = self.service.clock.now()
         stats = await self.service.db.read(gather_stats, until - seconds, until, STALL_S)
+        stats["attention"] = attention(await self.inbox() if self.inbox else [], until)
         plain = render_stats(stats, period)
         if not self.ai.settings.enabled:
             return Summary(
@@ -161,7 +186,6 @@ def gather_stats(conn: Conn, since: float, until: float, stall_s: float) -> dict
         "deliveries": _deliveries(conn, window),
         "blocked": _blocked(conn),
         "stalled": _stalled(conn, until - stall_s, until),
-        "attention": _attention(conn, window, until - stall_s),
         "ai_cost_usd": _ai_cost(conn, window),
         "events": _events(conn, window),
     }
@@ -245,30 +269,30 @@ def _stalled(conn: Conn, before: float, now: float) -> list[dict[str, Any]]:
     ]
 
 
-def _attention(
-    conn: Conn, window: tuple[float, float], stall_before: float
-) -> dict[str, list[str]]:
-    reasons: dict[str, list[str]] = {}
-    for agent, data in _per_agent(conn, window).items():
-        if data["failed"]:
-            reasons.setdefault(agent, []).append(f"{data['failed']} failed")
-    for agent, paused, score in map(
-        values, conn.execute("SELECT id, paused, score FROM agent_state ORDER BY id")
-    ):
-        if paused:
-            reasons.setdefault(agent, []).append("paused")
-        if score < 0.5:
-            reasons.setdefault(agent, []).append(f"success rate {score:.2f}")
-    for agent, task_id in map(
-        values,
-        conn.execute(
-            "SELECT assignee, id FROM tasks WHERE status = 'in_progress' AND updated_at < $1 "
-            "ORDER BY id",
-            (stall_before,),
-        ),
-    ):
-        reasons.setdefault(agent, []).append(f"{task_ref(task_id)} without a report")
-    return dict(sorted(reasons.items()))
+def attention(found: Sequence[Waiting], now: float) -> dict[str, Any]:
+    """What waits for a person ("Needs you", as ``swarm inbox`` lists it): how many, per
+    kind, and the oldest items."""
+    kinds: dict[str, int] = {}
+    for need in found:
+        kinds[need.kind] = kinds.get(need.kind, 0) + 1
+    oldest = sorted(found, key=lambda n: n.since)[:OLDEST_LIMIT]
+    return {
+        "count": len(found),
+        "kinds": dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "oldest": [
+            f"{n.ref} {n.kind} ({shorten(n.concerns, 60)}, {_minutes((now - n.since) / 60)}): "
+            f"{shorten(' '.join(n.text.split()), 120)}"
+            for n in oldest
+        ],
+    }
+
+
+def attention_line(found: dict[str, Any] | None) -> str:
+    """``needs attention: 3 (2 alert, 1 undelivered); oldest: A-1 alert (...): ...``."""
+    if not found or not found["count"]:
+        return "needs attention: nothing (swarm inbox is empty)"
+    kinds = ", ".join(f"{n} {kind}" for kind, n in found["kinds"].items())
+    return f"needs attention: {found['count']} ({kinds}); oldest: " + "; ".join(found["oldest"])
 
 
 def _ai_cost(conn: Conn, window: tuple[float, float]) -> float:
@@ -323,8 +347,7 @@ def render_stats(stats: dict[str, Any], period: str) -> str:
             f"blocked ({blocked['total']}): "
             + "; ".join(f"{t['id']} {t['title']}: {t['reason']}" for t in blocked["tasks"])
         )
-    attention = "; ".join(f"{a} ({', '.join(r)})" for a, r in stats["attention"].items())
-    lines.append(f"needs attention: {attention or 'nobody'}")
+    lines.append(attention_line(stats.get("attention")))
     if stats["ai_cost_usd"]:
         lines.append(f"AI cost: ${stats['ai_cost_usd']:.4f}")
     return "\n".join(lines)

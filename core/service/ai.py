@@ -30,7 +30,7 @@ class AIService:
         self.settings = settings
         self.client = AIClient(self.settings, service.db, service.clock, sleep)
         self.plans = PlanService(service, self.client)
-        self.summaries = SummaryService(service, self.client)
+        self.summaries = SummaryService(service, self.client, service.inbox)
 
     async def usage(self, days: int = 30) -> dict[str, Any]:
         """Calls, tokens and cost per purpose, model and day; the month's spend and budget."""

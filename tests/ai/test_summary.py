@@ -7,6 +7,7 @@ import json
 import pytest
 from localmodel import LocalModel, Step
 
+from core.agents import alerts
 from core.ai import AISettings
 from core.errors import InvalidInput
 from core.models import TaskSpec
@@ -15,6 +16,7 @@ from core.reports.summary import parse_period
 from core.service.ai import AIService
 from core.service.swarm import SwarmService
 from tests.ai.conftest import RecordingSleep, ai_settings
+from tests.inbox.test_inbox import fail_delivery
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(30)]
 
@@ -49,7 +51,7 @@ async def test_without_a_model_the_plain_numbers_are_posted_and_said(
     assert "per agent: Agent-4 1 done, 1 failed" in text
     assert "stalled: T-4 Build API (Agent-1, 2.0 h without a report)" in text
     assert "blocked (1): T-3 Release: dependency T-2 failed" in text
-    assert "needs attention: Agent-1 (T-4 without a report); Agent-4 (1 failed)" in text
+    assert "needs attention: nothing (swarm inbox is empty)" in text
     stats = summary.stats
     assert stats["per_agent"] == {"Agent-4": {"done": 1, "failed": 1}}
     assert stats["avg_minutes_to_done"] == {"from_creation": 10.0, "from_start": 10.0}
@@ -71,7 +73,7 @@ async def test_with_a_model_the_narrative_is_written_from_the_facts(
     assert "Period: the last 12h" in facts
     assert "task.failed: T-2 failed: runner is down" in facts
     payload = json.loads(facts.split("Facts (JSON):\n")[1].split("\nNotable events")[0])
-    assert payload["attention"]["Agent-4"] == ["1 failed"]
+    assert payload["attention"] == {"count": 0, "kinds": {}, "oldest": []}
     assert usage["by_purpose"][0]["purpose"] == "summary"
 
 
@@ -109,3 +111,26 @@ def test_periods(text: str, seconds: float) -> None:
 def test_bad_periods_are_refused(text: str) -> None:
     with pytest.raises(InvalidInput, match="period"):
         parse_period(text)
+
+
+async def test_needs_attention_is_the_needs_you_queue(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    """Issue 41, item 1: the summary's "needs attention" is what ``swarm inbox`` lists: how
+    many, per kind, and the oldest items (a stalled agent, a delivery failed for good)."""
+    await service.write("watch", alerts.open_alert, "Agent-1", alerts.STALLED, "Agent-1 stalled")
+    clock.advance(600)
+    failed = await fail_delivery(service, "Agent-3", "please rebase")
+    clock.advance(60)
+    async with AIService(service, AISettings()) as ai:
+        summary = await ai.summaries.summarize("1d")
+    refs = [n.ref for n in await service.inbox()]
+    assert refs == ["A-1", f"D-{failed}"]
+    assert summary.stats["attention"]["count"] == len(refs)
+    assert summary.stats["attention"]["kinds"] == {"alert": 1, "undelivered": 1}
+    line = next(x for x in summary.text.splitlines() if x.startswith("needs attention"))
+    assert line == (
+        "needs attention: 2 (1 alert, 1 undelivered); oldest: A-1 alert (Agent-1, 11 min): "
+        f"Agent-1 stalled; D-{failed} undelivered (Agent-3, 1 min): message to Agent-3 failed "
+        "after 1 attempt(s): window gone: 'please rebase'"
+    )

@@ -13,7 +13,7 @@ import pytest
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from tests.helpers import run_cli
-from tests.inbox.test_inbox import every_kind
+from tests.inbox.test_inbox import every_kind, fail_delivery
 
 pytestmark = pytest.mark.both_databases
 
@@ -82,3 +82,31 @@ async def test_wrong_references_are_one_line_and_write_nothing(
     assert await service.last_events(1) == before
     code, out, _ = await swarm(home, "approve", "--help")
     assert code == 0 and "R-7   an agent's permission prompt" in out
+
+
+async def test_a_failed_delivery_is_retried_or_dismissed_from_the_cli(
+    home: Path, service: SwarmService
+) -> None:
+    """``swarm inbox retry|dismiss D-5``: its answer in one line, a second one refused in one
+    line; the table names the commands."""
+    failed = await fail_delivery(service, "Agent-3", "please rebase")
+    second = await fail_delivery(service, "Agent-4", "stand-up")
+    code, out, err = await swarm(home, "inbox")
+    assert code == 0, err
+    assert f"swarm inbox retry D-{failed} | swarm inbox dismiss D-{failed}" in out
+    assert await swarm(home, "inbox", "retry", f"D-{failed}") == (
+        0,
+        f"D-{failed}: message to Agent-3 queued again\n",
+        "",
+    )
+    code, out, _ = await swarm(home, "inbox", "dismiss", f"D-{second}", "--json")
+    assert code == 0 and json.loads(out)["text"] == f"D-{second} dismissed by boss" + (
+        " (message to Agent-4)"
+    )
+    code, out, err = await swarm(home, "inbox", "dismiss", f"D-{second}", actor="carol")
+    assert (code, out) == (2, "")
+    assert err == f"swarm: error: D-{second} was already dismissed by boss\n"
+    code, out, err = await swarm(home, "inbox", "nudge", f"D-{failed}")
+    assert (code, out) == (2, "") and err.count("\n") == 1
+    assert "does not wait for a person" in err or "is queued" in err
+    assert await service.inbox() == []

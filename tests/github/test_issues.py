@@ -155,3 +155,34 @@ async def test_two_writers_importing_the_same_issue_make_one_task(
             (task_id,),
         )
         assert imported == [(1,)]
+
+
+async def test_a_failing_sync_is_an_alert_in_needs_you_until_a_poll_succeeds(
+    world: World, service: SwarmService, clock: ManualClock
+) -> None:
+    """Issue 41, item 1: GitHub answering errors for two polls in a row is an alert (one is
+    a blip); the next poll that succeeds clears it. A used-up rate limit is one at once."""
+    gh = world.gh
+    gh.fail("GET", f"/repos/{REPO}/issues*", status=502, after=False, times=2)
+    await world.sync.fire()
+    assert await service.inbox() == []  # one failure: a blip
+    clock.advance(60)
+    await world.sync.fire()
+    (need,) = await service.inbox()
+    assert (need.kind, need.agent, need.extra["alert"]) == ("alert", "github", "sync_failed")
+    assert need.text.startswith("GitHub sync failing: ") and "502" in need.text
+    clock.advance(60)
+    await world.sync.fire()
+    assert await service.inbox() == []
+    cleared = query(service.settings, "SELECT text FROM events WHERE kind = 'alert.cleared'")
+    assert [c[0] for c in cleared] == ["GitHub sync works again"]
+
+    gh.rate_limit(remaining=0, reset_in=600)
+    clock.advance(60)
+    await world.sync.fire()
+    (need,) = await service.inbox()
+    assert need.text.startswith("GitHub rate limit used up: no GitHub call until ")
+    gh.rate_limit(remaining=5000, reset_in=3600)
+    clock.advance(660)  # the reset (and a second of rounding)
+    await world.sync.fire()
+    assert await service.inbox() == []

@@ -13,8 +13,8 @@ from core.agents import alerts
 from core.agents import signals as agent_signals
 from core.dialogs import permissions as prompts
 from core.dialogs.permissions import PromptOption
-from core.errors import InvalidInput, InvalidState, NotFound
-from core.models import TaskSpec, TaskStatus
+from core.errors import InvalidInput, InvalidState, NotFound, PersonOnly
+from core.models import Receipt, TaskSpec, TaskStatus
 from core.planning.store import insert_plan
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -268,3 +268,128 @@ async def test_a_task_held_by_a_limited_agent_is_listed_until_the_limit_ends(
     assert need.to_json()["limited_until"] == reset
     clock.advance(601)
     assert await service.inbox() == []
+
+
+async def fail_delivery(service: SwarmService, agent: str, text: str) -> int:
+    """A message to ``agent`` whose delivery fails for good; the delivery's id."""
+    await service.send(agent, text, "cli")
+    return await fail_next(service)
+
+
+async def fail_next(service: SwarmService, why: str = "window gone") -> int:
+    """The next due delivery fails for good; its id."""
+    delivery = await service.queue.claim_delivery()
+    assert delivery is not None
+    await service.queue.record_receipt(delivery, Receipt.failed(why, "test", retryable=False))
+    return delivery.id
+
+
+async def deliver_next(service: SwarmService) -> int:
+    """The next due delivery gets through; its id."""
+    delivery = await service.queue.claim_delivery()
+    assert delivery is not None
+    await service.queue.record_receipt(delivery, Receipt.delivered("test"))
+    return delivery.id
+
+
+async def test_a_delivery_failed_for_good_waits_until_retried_or_dismissed(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    """Issue 41, item 1: a delivery that failed for good is an item (D-N) until a person
+    retries it (queued again, its attempts anew) or dismisses it; a second action is told
+    who acted; approve/reject and a retry of a delivery not waiting are one line."""
+    first = await fail_delivery(service, "Agent-3", "please rebase on main")
+    clock.advance(1)
+    second = await fail_delivery(service, "Agent-4", "stand-up at 10")
+    (one, two) = await service.inbox()
+    assert (one.ref, one.kind, one.agent, one.actions) == (
+        f"D-{first}",
+        "undelivered",
+        "Agent-3",
+        ("retry", "dismiss"),
+    )
+    assert one.text == (
+        "message to Agent-3 failed after 1 attempt(s): window gone: 'please rebase on main'"
+    )
+    assert f"swarm inbox retry D-{first}" in one.hint and two.ref == f"D-{second}"
+    with pytest.raises(InvalidInput, match=f"D-{first} is a failed delivery: retry it"):
+        await service.inbox_approve(f"D-{first}", "boss")
+    retried = await service.inbox_act(f"D-{first}", "retry", "cli:boss")
+    assert retried.text == f"D-{first}: message to Agent-3 queued again"
+    assert [n.ref for n in await service.inbox()] == [f"D-{second}"]
+    (again,) = [d for d in await service.deliveries() if d.id == first]
+    assert (again.state.value, again.attempts) == ("queued", 0)
+    assert await deliver_next(service) == first
+    said = await service.inbox_act(f"D-{second}", "dismiss", "web:eve")
+    assert said.text == f"D-{second} dismissed by web:eve (message to Agent-4)"
+    assert await service.inbox() == []
+    with pytest.raises(InvalidState, match=f"D-{second} was already dismissed by web:eve"):
+        await service.inbox_act(f"D-{second}", "retry", "cli:boss")
+    with pytest.raises(InvalidState, match=f"D-{first} is delivered: only a failed delivery"):
+        await service.inbox_act(f"D-{first}", "dismiss", "cli:boss")
+    with pytest.raises(NotFound, match="unknown delivery D-99"):
+        await service.inbox_act("D-99", "retry", "cli:boss")
+    with pytest.raises(InvalidInput, match="unknown action 'redo': one of retry, dismiss"):
+        await service.inbox_act(f"D-{first}", "redo", "cli:boss")
+
+
+async def test_a_failed_delivery_leaves_the_queue_once_a_later_one_gets_through(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    """A task's prompt that failed for good: the task went back to the queue; when a later
+    prompt of it reaches the same agent, the failure is no longer an item. A prompt of a
+    task the agent no longer holds is not retried (one line says so); a superseded one is
+    never an item."""
+    await service.create_task(TaskSpec("Fix the build", agent="Agent-1"), "cli")
+    await service.queue.assign_batch()
+    failed = await fail_next(service)
+    (need,) = await service.inbox()
+    assert need.ref == f"D-{failed}" and need.task == "T-1"
+    assert need.text.startswith("T-1 prompt to Agent-1 failed after 1 attempt(s): window gone")
+    with pytest.raises(InvalidState, match=f"D-{failed} is T-1's prompt and Agent-1 no longer"):
+        await service.inbox_act(f"D-{failed}", "retry", "cli:boss")
+    clock.advance(3600)  # the task's backoff
+    await service.queue.assign_batch()  # pinned to Agent-1: its prompt again
+    assert [n.ref for n in await service.inbox()] == [f"D-{failed}"]
+    await deliver_next(service)
+    assert await service.inbox() == []
+    with pytest.raises(InvalidState, match="a later delivery to Agent-1 got through"):
+        await service.inbox_act(f"D-{failed}", "dismiss", "cli:boss")
+
+
+async def test_a_stalled_or_limited_agents_task_is_handed_on_nudged_or_cancelled(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    """Issue 41, item 1: the actions on a stalled agent's alert and on a task held by a
+    limited agent: a nudge is a note to the agent, hand on takes the task back for another
+    agent, cancel stops it; a stranded task can be cancelled; each refused elsewhere."""
+    await service.create_task(TaskSpec("Fix the build", agent="Agent-1"), "cli")
+    await service.create_task(TaskSpec("Write the docs", agent="Agent-2"), "cli")
+    await service.queue.assign_batch()
+    one, two = await service.get_task(1), await service.get_task(2)
+    await service.write("watch", alerts.open_alert, one.agent, alerts.STALLED, "stalled", 1)
+    limit = Observation(
+        two.agent, Signal.TEXT, AgentState.LIMITED, clock.now(), "usage limit", until=9e12
+    )
+    await service.db.write(agent_signals.record, limit)
+    found = {n.kind: n for n in await service.inbox()}
+    assert found["alert"].actions == ("handon", "nudge", "cancel")
+    assert found["holding"].actions == ("handon", "nudge", "cancel")
+    nudged = await service.inbox_act("A-1", "nudge", "discord:boss")
+    assert nudged.text == f"A-1: {one.agent} nudged about T-1"
+    note = (await service.deliveries(nudged.detail["message"]))[0]
+    assert note.agent == one.agent and note.text.startswith("discord:boss asks how T-1 is going")
+    handed = await service.inbox_act("T-2", "handon", "web:eve")
+    assert handed.text == f"T-2: T-2 taken from {two.agent}, queued for another agent"
+    assert (await service.get_task(2)).status is TaskStatus.ready
+    cancelled = await service.inbox_act("A-1", "cancel", "cli:boss")
+    assert cancelled.text == "A-1: T-1 cancelled"
+    assert (await service.get_task(1)).status is TaskStatus.cancelled
+    assert [n.kind for n in await service.inbox()] == ["alert"]  # clears itself; no task now
+    assert (await service.inbox())[0].actions == ()
+    with pytest.raises(
+        InvalidInput, match=r"A-1 \(alert\) takes no action: it clears itself, not nudge"
+    ):
+        await service.inbox_act("A-1", "nudge", "cli:boss")
+    with pytest.raises(PersonOnly):
+        await service.inbox_act("A-1", "nudge", "Agent-1")

@@ -7,9 +7,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from core.agents import alerts
+from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from tests.inbox.test_inbox import every_kind, open_prompt
+from tests.inbox.test_inbox import every_kind, fail_delivery, open_prompt
 from tests.web.conftest import bearer
 from tests.web.test_pages import login
 
@@ -134,3 +136,40 @@ async def test_a_long_prompt_links_to_its_whole_text(
     await service.decide_prompt(prompt_id, "3", "cli")
     decided = await client.get(f"/inbox/{ref}")
     assert "answered &#39;3&#39; by cli" in decided.text and "data-need-action" not in decided.text
+
+
+async def test_failed_deliveries_and_stalled_agents_have_their_buttons_and_endpoints(
+    client: httpx.AsyncClient, service: SwarmService, admin_token: str, viewer_token: str
+) -> None:
+    """Issue 41, item 1: Retry / Dismiss on a failed delivery, Reassign / Nudge / Cancel on
+    a stalled agent's task, on the page (the board, the phone layout) and in the REST API
+    (admins only; a second action is 409 naming who acted)."""
+    failed = await fail_delivery(service, "Agent-3", "please rebase")
+    await service.create_task(TaskSpec("Fix the build", agent="Agent-2"), "cli")
+    await service.queue.assign_batch()
+    await service.write("watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled")
+    await login(client, admin_token)
+    page = await client.get("/inbox")
+    for action in ("retry", "dismiss"):
+        assert f'data-need-action="/api/v1/inbox/D-{failed}/{action}"' in page.text
+    for action, word in (("handon", "Reassign"), ("nudge", "Nudge"), ("cancel", "Cancel")):
+        assert f'data-need-action="/api/v1/inbox/A-1/{action}" data-confirm="{word} A-1?"' in (
+            page.text
+        )
+    refused = await client.post(f"/api/v1/inbox/D-{failed}/retry", headers=bearer(viewer_token))
+    assert refused.status_code == 403
+    admin = bearer(admin_token)
+    retried = await client.post(f"/api/v1/inbox/D-{failed}/retry", headers=admin)
+    assert retried.status_code == 200
+    assert retried.json()["text"] == f"D-{failed}: message to Agent-3 queued again"
+    nudged = await client.post("/api/v1/inbox/A-1/nudge", headers=admin)
+    assert nudged.json()["text"] == "A-1: Agent-2 nudged about T-1"
+    cancelled = await client.post("/api/v1/inbox/A-1/cancel", headers=admin)
+    assert cancelled.json()["text"] == "A-1: T-1 cancelled"
+    again = await client.post("/api/v1/inbox/A-1/cancel", headers=admin)
+    assert again.status_code == 400 and "takes no action" in again.json()["error"]
+    gone = await client.post(f"/api/v1/inbox/D-{failed}/dismiss", headers=admin)
+    assert gone.status_code == 409
+    assert gone.json() == {"error": f"D-{failed} is queued: only a failed delivery waits for you"}
+    unknown = await client.post(f"/api/v1/inbox/D-{failed}/explode", headers=admin)
+    assert unknown.status_code == 422

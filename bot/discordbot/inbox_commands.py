@@ -1,0 +1,178 @@
+"""``/inbox``: what needs a person ("Needs you", ``core/inbox/queue.py``), oldest first, with
+a row of buttons per item: Reply (a form) for a question; Approve / Reject for a gate, a plan
+or a held item; the options of a prompt; Reassign (hand on), Nudge, Cancel for a stalled or
+limited agent's task or a stranded task; Retry / Dismiss for a failed delivery. Listing is
+for users, every button for admins (decisions); the custom id carries the action and the
+item's reference, so a button survives restarts, and a second press is told who acted."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.discordbot.access import Access
+from bot.discordbot.context import Bot, actor
+from bot.discordbot.prompt_posts import LABEL_LIMIT
+from core.errors import NotFound, SwarmError
+from core.formats.text import one_line, shorten
+from core.inbox.queue import Need
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
+
+MAX_ITEMS = 5  # a row of buttons each: Discord's 5 rows
+MAX_BUTTONS = 5  # per row
+LINE_LIMIT = 300  # characters of an item's text in the list
+LABELS = {  # action → the button's word, its style
+    "reply": ("Reply", discord.ButtonStyle.primary),
+    "approve": ("Approve", discord.ButtonStyle.success),
+    "reject": ("Reject", discord.ButtonStyle.danger),
+    "retry": ("Retry", discord.ButtonStyle.primary),
+    "dismiss": ("Dismiss", discord.ButtonStyle.secondary),
+    "handon": ("Reassign", discord.ButtonStyle.primary),
+    "nudge": ("Nudge", discord.ButtonStyle.secondary),
+    "cancel": ("Cancel", discord.ButtonStyle.danger),
+}
+_ACTIONS = "|".join([*LABELS, "option"])
+
+
+class NeedButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=rf"swarm:need:(?P<action>{_ACTIONS}):(?P<ref>[A-Z]-\d{{1,18}})(?::(?P<index>\d{{1,2}}))?",
+):
+    """One action on one item of the queue (``option``: a prompt's option, by its index);
+    the custom id carries them."""
+
+    needed = Access.admin
+
+    def __init__(
+        self, action: str, ref: str, row: int | None = None, index: int = 0, label: str = ""
+    ) -> None:
+        word, style = LABELS.get(action, ("", discord.ButtonStyle.primary))
+        option = f":{index}" if action == "option" else ""
+        super().__init__(
+            discord.ui.Button(
+                label=shorten(label, LABEL_LIMIT) or f"{word} {ref}",
+                style=style,
+                custom_id=f"swarm:need:{action}:{ref}{option}",
+                row=row,
+            )
+        )
+        self.action = action
+        self.ref = ref
+        self.index = index
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> NeedButton:
+        """Rebuild the button from its custom id."""
+        return cls(match["action"], match["ref"], index=int(match["index"] or 0))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Answer the item (Reply opens a form); say what was done, or why not (ephemeral)."""
+        bot: Bot = interaction.client  # type: ignore[assignment]
+        if not await bot.authorize(interaction, f"button {self.action}", self.needed, self.ref):
+            return
+        if self.action == "reply":
+            await interaction.response.send_modal(ReplyModal(self.ref))
+            return
+        service, who = bot.service, actor(interaction)
+        try:
+            if self.action == "approve":
+                answered = await service.inbox_approve(self.ref, who)
+            elif self.action == "reject":
+                answered = await service.inbox_reject(self.ref, who)
+            elif self.action == "option":
+                answered = await service.inbox_approve(self.ref, who, await self._key(service))
+            else:
+                answered = await service.inbox_act(self.ref, self.action, who)
+        except SwarmError as exc:
+            await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
+            return
+        await interaction.response.send_message(f"✅ {one_line(answered.text)}")
+
+    async def _key(self, service: SwarmService) -> str:
+        """The key of the prompt's option this button chooses."""
+        prompt = await service.prompt(int(self.ref.partition("-")[2]))
+        if self.index >= len(prompt.options):
+            raise NotFound(f"{self.ref} has no option {self.index + 1}")
+        return prompt.options[self.index].key
+
+
+class ReplyModal(discord.ui.Modal):
+    """The answer to a question, typed in a form."""
+
+    answer: discord.ui.TextInput[ReplyModal] = discord.ui.TextInput(
+        label="Answer", style=discord.TextStyle.paragraph, max_length=4000
+    )
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(title=f"Reply to {ref}", timeout=900)
+        self.ref = ref
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        """Answer the question (the answer goes to its agent)."""
+        bot: Bot = interaction.client  # type: ignore[assignment]
+        try:
+            question = await bot.service.inbox_reply(
+                self.ref, self.answer.value, actor(interaction)
+            )
+        except SwarmError as exc:
+            await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
+            return
+        await interaction.response.send_message(
+            f"✅ {self.ref} answered: queued for {question.agent or 'nobody'}"
+        )
+
+
+def need_line(need: Need) -> str:
+    """``**A-2** alert · Agent-3: Agent-3 stalled ...`` (one line, the text bounded)."""
+    text = discord.utils.escape_markdown(shorten(one_line(need.text), LINE_LIMIT))
+    return f"**{need.ref}** {need.kind} · {one_line(need.concerns)}: {text}"
+
+
+def inbox_view(found: list[Need]) -> discord.ui.View | None:
+    """A row of buttons per item shown (the first ``MAX_ITEMS``); None: nothing to press."""
+    view = discord.ui.View(timeout=None)
+    for row, need in enumerate(found[:MAX_ITEMS]):
+        for item in _buttons(need, row)[:MAX_BUTTONS]:
+            view.add_item(item)
+    return view if view.children else None
+
+
+def _buttons(need: Need, row: int) -> list[discord.ui.Item[Any]]:
+    if need.kind == "prompt":
+        if not need.actions:
+            return []
+        return [
+            NeedButton("option", need.ref, row, index, f"{need.ref} {o.key}. {one_line(o.label)}")
+            for index, o in enumerate(need.options[:MAX_BUTTONS])
+        ]
+    return [NeedButton(action, need.ref, row) for action in need.actions if action in LABELS]
+
+
+def inbox_text(found: list[Need]) -> str:
+    """The list: the first ``MAX_ITEMS`` items, and how many more wait."""
+    if not found:
+        return "✅ nothing needs you"
+    lines = [f"✋ {len(found)} item(s) need you, oldest first:"]
+    lines += [need_line(n) for n in found[:MAX_ITEMS]]
+    if len(found) > MAX_ITEMS:
+        lines.append(f"… and {len(found) - MAX_ITEMS} more: swarm inbox, or the dashboard")
+    return "\n".join(lines)[:2000]
+
+
+def register(bot: Bot) -> None:
+    """Add ``/inbox``."""
+
+    @bot.tree.command(name="inbox", description="What needs a person, with its actions")
+    async def inbox(interaction: discord.Interaction) -> None:
+        found = await bot.service.inbox()
+        view = inbox_view(found)
+        if view is None:
+            await interaction.response.send_message(inbox_text(found))
+            return
+        await interaction.response.send_message(inbox_text(found), view=view)

@@ -1,0 +1,143 @@
+"""What answers an item that is neither approved nor rejected, in one transaction, by its
+reference (``swarm inbox ACTION REF``, Discord's ``/inbox`` buttons, the dashboard):
+
+- ``retry`` / ``dismiss``: a delivery that failed for good (``D-5``): queued again (its
+  attempts anew), or seen and let go;
+- ``handon`` / ``nudge`` / ``cancel``: the task(s) of a stalled agent (``A-2``), a task held by
+  a limited agent (``T-3``, ``holding``): taken back for another agent (its attempts kept),
+  the agent reminded to report, or cancelled; a ready task no agent can take (``stranded``):
+  cancelled.
+
+An action is taken only on an item the queue lists with it: anything else is refused in one
+line (who already acted, or what the item takes). Every action is a person's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from core.context import Ctx
+from core.delivery.envelope import swarm_command
+from core.errors import InvalidInput, InvalidState, NotFound
+from core.event_kinds import EventKind
+from core.inbox.queue import (
+    NOT_FAILURES,
+    PREFIX_OF_KIND,
+    UNDELIVERED,
+    Answered,
+    Need,
+    needs,
+    parse,
+)
+from core.models import parse_task_ref
+from core.store.conn import Conn
+from core.store.tables import insert_event
+from core.tasks import lifecycle, messages
+from core.tasks import undelivered as failed
+
+ACTIONS = ("retry", "dismiss", "handon", "nudge", "cancel")
+
+
+def act(conn: Conn, ctx: Ctx, ref: str, action: str) -> Answered:
+    """Take ``action`` on the waiting item ``ref``."""
+    if action not in ACTIONS:
+        raise InvalidInput(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
+    shown = ref.strip().upper()
+    ctx.require_person(f"{action} of {shown}")
+    need = _waiting(conn, ctx, ref)
+    if action not in need.actions:
+        takes = " or ".join(need.actions) or "no action: it clears itself"
+        raise InvalidInput(f"{need.ref} ({need.kind}) takes {takes}, not {action}")
+    return _HANDLERS[action](conn, ctx, need)
+
+
+def _waiting(conn: Conn, ctx: Ctx, ref: str) -> Need:
+    """The listed item ``ref``; one line saying why when it does not wait (any more)."""
+    kind, number = parse(ref)
+    wanted = f"{PREFIX_OF_KIND[kind]}-{number}"
+    for need in needs(conn, whole=True, ctx=ctx):
+        if need.ref == wanted:
+            return need
+    if kind == UNDELIVERED:  # raises the reason: dismissed by whom, retried, got through
+        failed.waiting(conn, number, NOT_FAILURES)
+    raise NotFound(f"{wanted} does not wait for a person: swarm inbox lists what does")
+
+
+def _retry(conn: Conn, ctx: Ctx, need: Need) -> Answered:
+    found = failed.retry(conn, ctx, need.extra["delivery"], NOT_FAILURES)
+    text = f"{need.ref}: {found.what} to {found.agent} queued again"
+    return Answered(need.ref, need.kind, "retry", text, ctx.actor, {"agent": found.agent})
+
+
+def _dismiss(conn: Conn, ctx: Ctx, need: Need) -> Answered:
+    found = failed.dismiss(conn, ctx, need.extra["delivery"], NOT_FAILURES)
+    text = f"{need.ref} dismissed by {ctx.actor} ({found.what} to {found.agent})"
+    return Answered(need.ref, need.kind, "dismiss", text, ctx.actor, {"agent": found.agent})
+
+
+def _tasks(need: Need) -> list[int]:
+    """The task ids the item is about: a stalled agent's, or the item's own."""
+    refs = need.extra.get("tasks") or ([need.task] if need.task else [])
+    return [parse_task_ref(r) for r in refs]
+
+
+def _handon(conn: Conn, ctx: Ctx, need: Need) -> Answered:
+    ids = _tasks(need)
+    for task_id in ids:
+        lifecycle.requeue(conn, ctx, task_id)
+    refs = ", ".join(f"T-{i}" for i in ids)
+    text = f"{need.ref}: {refs} taken from {need.agent}, queued for another agent"
+    return Answered(need.ref, need.kind, "handon", text, ctx.actor, {"tasks": refs.split(", ")})
+
+
+def _cancel(conn: Conn, ctx: Ctx, need: Need) -> Answered:
+    ids = _tasks(need)
+    for task_id in ids:
+        lifecycle.cancel(conn, ctx, task_id)
+    refs = ", ".join(f"T-{i}" for i in ids)
+    return Answered(
+        need.ref,
+        need.kind,
+        "cancel",
+        f"{need.ref}: {refs} cancelled",
+        ctx.actor,
+        {"tasks": refs.split(", ")},
+    )
+
+
+def _nudge(conn: Conn, ctx: Ctx, need: Need) -> Answered:
+    """A note to the agent about its task(s), from the person who pressed Nudge."""
+    ids, agent = _tasks(need), need.agent
+    if agent is None or not ids:
+        raise InvalidState(f"{need.ref} concerns no agent holding a task: nobody to nudge")
+    refs = ", ".join(f"T-{i}" for i in ids)
+    swarm = swarm_command(ctx.settings.custom_home)
+    text = (
+        f"{ctx.actor} asks how {refs} is going. If you are still working, report progress: "
+        f'{swarm} task start T-{ids[0]} --note "..."; if you are stuck, say why: '
+        f'{swarm} task fail T-{ids[0]} --reason "...".'
+    )
+    message_id = messages.queue(
+        conn, ctx, [agent], text, target=f"{messages.NOTE_TARGET}{agent}", task_id=ids[0]
+    )
+    insert_event(
+        conn,
+        ctx.now,
+        EventKind.AGENT_NUDGED,
+        f"{agent} nudged by {ctx.actor} about {refs}",
+        task_id=ids[0],
+        agent=agent,
+        actor=ctx.actor,
+        data={"message": message_id, "by": ctx.actor},
+    )
+    text = f"{need.ref}: {agent} nudged about {refs}"
+    return Answered(need.ref, need.kind, "nudge", text, ctx.actor, {"message": message_id})
+
+
+_HANDLERS: dict[str, Callable[[Conn, Ctx, Need], Answered]] = {
+    "retry": _retry,
+    "dismiss": _dismiss,
+    "handon": _handon,
+    "nudge": _nudge,
+    "cancel": _cancel,
+}

@@ -1,0 +1,78 @@
+"""``/inbox`` on the local Discord: the needs-you queue with a row of buttons per item; a
+user lists it, only an admin presses (audited); each press is one answer, a second press is
+told why not; Reply opens a form (issue 41, item 1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.agents import alerts
+from core.models import TaskSpec, TaskStatus
+from tests.discord.conftest import World
+from tests.discord.test_prompt_posts import open_prompt
+from tests.inbox.test_inbox import fail_delivery
+
+pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
+
+
+async def test_inbox_lists_the_queue_and_its_buttons_answer_each_item(world: World) -> None:
+    service, server = world.service, world.server
+    failed = await fail_delivery(service, "Agent-3", "please rebase")
+    await service.create_task(TaskSpec("Pick a database", agent="Agent-2"), "cli")
+    await service.queue.assign_batch()
+    question = await service.questions.ask("T-1", "Which database?", "Agent-2")
+    await service.write("watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled")
+    prompt = await open_prompt(service, "Edit main.py?")
+    handle = await server.invoke_slash(world.user, "inbox")
+    listed = await handle.wait_original()
+    assert listed.content.startswith("✋ 4 item(s) need you, oldest first:")
+    for line in (
+        f"**D-{failed}** undelivered · Agent-3: message to Agent-3 failed after 1 attempt(s)",
+        f"**Q-{question.id}** question · Agent-2 on T-1: Which database?",
+        "**A-1** alert · Agent-2: Agent-2 stalled",
+        f"**R-{prompt}** prompt · Agent-1: Edit main.py?",
+    ):
+        assert line in listed.content, line
+    assert set(listed.custom_ids()) == {
+        f"swarm:need:retry:D-{failed}",
+        f"swarm:need:dismiss:D-{failed}",
+        f"swarm:need:reply:Q-{question.id}",
+        "swarm:need:handon:A-1",
+        "swarm:need:nudge:A-1",
+        "swarm:need:cancel:A-1",
+        *(f"swarm:need:option:R-{prompt}:{i}" for i in range(3)),
+    }
+
+    async def press(user: object, custom_id: str) -> dict[str, object]:
+        return (await (await server.click_button(user, listed, custom_id)).wait_callback()).data
+
+    refused = await press(world.user, f"swarm:need:retry:D-{failed}")
+    assert "admins only" in str(refused["content"])
+    retried = await press(world.admin, f"swarm:need:retry:D-{failed}")
+    assert retried["content"] == f"✅ D-{failed}: message to Agent-3 queued again"
+    again = await press(world.admin, f"swarm:need:dismiss:D-{failed}")
+    assert again["content"] == f"⚠️ D-{failed} is queued: only a failed delivery waits for you"
+    assert int(str(again["flags"])) & 64  # ephemeral
+    nudged = await press(world.admin, "swarm:need:nudge:A-1")
+    assert nudged["content"] == "✅ A-1: Agent-2 nudged about T-1"
+    chosen = await press(world.admin, f"swarm:need:option:R-{prompt}:1")
+    assert chosen["content"] == f'✅ R-{prompt}: "Yes, and don\'t ask again" chosen for Agent-1'
+
+    opened = await server.click_button(world.admin, listed, f"swarm:need:reply:Q-{question.id}")
+    assert (await opened.wait_callback()).type == 9  # a form
+    sent = await (
+        await server.submit_modal(world.admin, opened, {"Answer": "Postgres"})
+    ).wait_callback()
+    assert sent.data["content"] == f"✅ Q-{question.id} answered: queued for Agent-2"
+    assert (await service.questions.open_question("T-1")) is None
+
+    handed = await press(world.admin, "swarm:need:handon:A-1")
+    assert handed["content"] == "✅ A-1: T-1 taken from Agent-2, queued for another agent"
+    assert (await service.get_task(1)).status is TaskStatus.ready
+    audit = [(r["user_name"], r["command"]) for r in await service.audit_rows()]
+    assert ("boss", "button handon A-1") in audit and ("dev", f"button retry D-{failed}") in audit
+    left = await (await server.invoke_slash(world.user, "inbox")).wait_callback()
+    assert left.data["content"] == "✋ 1 item(s) need you, oldest first:\n" + (
+        "**A-1** alert · Agent-2: Agent-2 stalled"
+    )  # its task handed on: nothing to press; the alert clears itself
+    assert not left.data.get("components")
