@@ -4,6 +4,8 @@ told why not; Reply opens a form (issue 41, item 1)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from core.agents import alerts
@@ -43,7 +45,7 @@ async def test_inbox_lists_the_queue_and_its_buttons_answer_each_item(world: Wor
         *(f"swarm:need:option:R-{prompt}:{i}" for i in range(3)),
     }
 
-    async def press(user: object, custom_id: str) -> dict[str, object]:
+    async def press(user: Any, custom_id: str) -> dict[str, object]:
         return (await (await server.click_button(user, listed, custom_id)).wait_callback()).data
 
     refused = await press(world.user, f"swarm:need:retry:D-{failed}")

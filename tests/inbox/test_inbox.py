@@ -367,6 +367,7 @@ async def test_a_stalled_or_limited_agents_task_is_handed_on_nudged_or_cancelled
     await service.create_task(TaskSpec("Write the docs", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
     one, two = await service.get_task(1), await service.get_task(2)
+    assert one.agent is not None and two.agent is not None
     await service.write("watch", alerts.open_alert, one.agent, alerts.STALLED, "stalled", 1)
     limit = Observation(
         two.agent, Signal.TEXT, AgentState.LIMITED, clock.now(), "usage limit", until=9e12
