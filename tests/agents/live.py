@@ -117,11 +117,16 @@ class LocalModel:
         """Every request recorded so far."""
         return self.admin.requests()
 
-    def wait_request(self, prompt: str, timeout: float = 30.0) -> dict[str, Any]:
-        """The first recorded request whose latest prompt contains ``prompt``."""
+    def wait_request(self, prompt: str, path: str = "", timeout: float = 30.0) -> dict[str, Any]:
+        """The first recorded request whose latest prompt contains ``prompt`` (and whose path
+        contains ``path``)."""
         deadline = time.monotonic() + timeout
         while True:
-            found = [r for r in self.requests() if prompt in str(r.get("prompt") or "")]
+            found = [
+                r
+                for r in self.requests()
+                if prompt in str(r.get("prompt") or "") and path in r["path"]
+            ]
             if found:
                 return found[0]
             assert time.monotonic() < deadline, f"no request with {prompt!r}: {self.requests()}"
