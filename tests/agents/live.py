@@ -166,6 +166,17 @@ class LiveCLI:
         """The pane's lines once ``text`` shows."""
         return wait_text(self.tmux.ref(self.target), text, timeout)
 
+    def wait_last(self, line: str, timeout: float = 30.0) -> str:
+        """The pane once its last non-blank line (trailing spaces aside) is ``line``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            lines = [x.rstrip() for x in screen.split("\n") if x.strip()]
+            if lines and lines[-1] == line:
+                return screen
+            assert time.monotonic() < deadline, f"the last line never was {line!r}: {lines[-5:]}"
+            time.sleep(0.05)
+
     def screen(self) -> str:
         """The pane as a watcher reads it (``capture-pane -p -J``)."""
         done = subprocess.run(
