@@ -43,7 +43,8 @@ MODEL_INFO = {
                            "litellm_provider": "openai", "mode": "chat"},
 }  # fmt: skip
 ARGS = ["--model", "openai/local-model", "--edit-format", "diff", "--no-check-update",
-        "--analytics-disable", "--no-show-release-notes", "--no-auto-commits", "--no-gitignore"]  # fmt: skip
+        "--analytics-disable", "--no-show-release-notes", "--no-auto-commits",
+        "--no-gitignore"]  # fmt: skip
 
 
 def _repo(work: Path) -> None:
