@@ -5,7 +5,7 @@ LOCALDISCORD := packages/localdiscord
 LOCALGITHUB := packages/localgithub
 LOCALMODEL := packages/localmodel
 
-.PHONY: demo test lint typecheck wheel-check bench clean
+.PHONY: demo test lint typecheck wheel-check bench agents clean
 
 # swarm, the local Discord (its `demo` extra), GitHub and model server, all editable, with the
 # dev tools.
@@ -29,8 +29,8 @@ test: $(STAMP)
 	$(VENV)/bin/lint-imports
 	@log=$$(mktemp); \
 	$(MAKE) --no-print-directory typecheck >"$$log" 2>&1 & checker=$$!; \
-	echo "$(PY) -m pytest -n $(TEST_WORKERS)  (make typecheck runs beside it)"; \
-	$(PY) -m pytest -n $(TEST_WORKERS); tests=$$?; \
+	echo "$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup  (make typecheck runs beside it)"; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup; tests=$$?; \
 	wait $$checker; types=$$?; \
 	echo "--- make typecheck (exit $$types) ---"; cat "$$log"; rm -f "$$log"; \
 	[ $$tests -eq 0 ] && [ $$types -eq 0 ]
@@ -52,6 +52,11 @@ typecheck: $(STAMP)
 # The wheel is the product: build it, install it in a fresh venv, run it from there.
 wheel-check: $(STAMP)
 	.ci/wheel-check
+
+# The real agent CLIs the live tests run (tests/agents/test_*_live.py), at their pinned
+# versions, into .cache/agents (never globally); what is there at its version is kept.
+agents:
+	python3 tools/install_agents.py
 
 bench: $(STAMP)
 	$(PY) bench/scheduler.py

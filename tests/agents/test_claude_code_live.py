@@ -2,18 +2,15 @@
 
 Claude Code is started ONCE for the module (its own HOME, a trusted work folder, no
 telemetry) against ``python -m localmodel`` on a free port; each test reads its live pane
-through ``TextWatcher`` with the bundled rule files. Skipped, with the reason, when the
-``claude`` binary is not found: ``SWARM_CLAUDE_BIN``, then ``.cache/agents`` in the
-repository, then PATH.
-Not in ``.ci/run`` yet (issue 38, item 2).
+through ``TextWatcher`` with the bundled rule files. The binary is found by
+tests/agents/live.py (``SWARM_CLAUDE_BIN``, ``.cache/agents``, PATH) at its pinned version:
+else skipped with the reason, a failure under ``SWARM_REQUIRE_AGENTS=1`` (CI).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -30,11 +27,12 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.watch.text_signal import TextWatcher
-from tests.helpers import ROOT, write_agents
+from tests.agents.live import require_binary
+from tests.helpers import write_agents
 from tests.tmux_server import Tmux, wait_text
 
-VERSION = "2.1.328"  # the pinned version (issue 38); another one is said in the skip reason
-CACHE = ROOT / ".cache/agents/node_modules"  # npm install --prefix .cache/agents (ignored by git)
+pytestmark = pytest.mark.xdist_group("claude-code-live")  # one worker starts it, once
+
 KEY = "sk-ant-localmodel-test-key-0123456789"
 SCRIPT = """
 default = [{ text = "localmodel default answer" }]
@@ -47,16 +45,6 @@ steps = [{ text = "Creating it.", shell = "touch made-by-localmodel.txt" }, { te
 match = "limit me"
 steps = [{ rate_limit = true, retry_after = 30, reset_in = 300, should_retry = false }]
 """
-
-
-def claude_binary() -> Path | None:
-    """``SWARM_CLAUDE_BIN``, the npm cache's install, or ``claude`` on PATH."""
-    named = os.environ.get("SWARM_CLAUDE_BIN")
-    candidates = [Path(named)] if named else []
-    candidates += [CACHE / "@anthropic-ai/claude-code/bin/claude.exe", CACHE / ".bin/claude"]
-    on_path = shutil.which("claude")
-    candidates += [Path(on_path)] if on_path else []
-    return next((c for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
 
 
 @dataclass
@@ -110,14 +98,7 @@ def _localmodel(root: Path) -> tuple[subprocess.Popen[str], str]:
 @pytest.fixture(scope="module")
 def claude(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveClaude]:
     """Claude Code in tmux (120x40) against localmodel, at its input box."""
-    binary = claude_binary()
-    if binary is None:
-        pytest.skip(
-            f"the real Claude Code {VERSION} is not installed: set SWARM_CLAUDE_BIN, or "
-            f"npm install --prefix .cache/agents @anthropic-ai/claude-code@{VERSION}"
-        )
-    if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed (apt-get install tmux)")
+    binary = require_binary("claude-code")
     root = tmp_path_factory.mktemp("claude").resolve()
     work = root / "work"
     work.mkdir()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp
@@ -118,3 +119,43 @@ async def test_no_contents_is_an_invalid_argument(
 ) -> None:
     reply = await post(session, url(model, "generateContent"), {"contents": "x"})
     assert reply.status == 400 and reply.json["error"]["status"] == "INVALID_ARGUMENT"
+
+
+async def test_a_request_for_json_gets_a_value_of_its_schema(
+    model: LocalModel, session: aiohttp.ClientSession
+) -> None:
+    """Gemini CLI 0.61's model router asks, before each prompt, for a complexity score as JSON
+    of a schema (no tools); plain text there made it retry for ever, "Thinking..."."""
+    model.script = Script((Turn("say hello", (Step(text="hello"),)),))
+    schema = {
+        "type": "OBJECT",
+        "properties": {
+            "complexity_reasoning": {"type": "STRING", "description": "Brief explanation."},
+            "complexity_score": {"type": "INTEGER", "description": "1-100."},
+            "model": {"type": "STRING", "enum": ["flash", "pro"]},
+        },
+        "required": ["complexity_reasoning", "complexity_score"],
+    }
+    config = {"responseMimeType": "application/json", "responseJsonSchema": schema}
+    request = body(user("say hello"), tools=False) | {"generationConfig": config}
+    reply = await post(session, url(model, "generateContent", "gemini-3.5-flash-lite"), request)
+    (part,) = reply.json["candidates"][0]["content"]["parts"]
+    assert json.loads(part["text"]) == {
+        "complexity_reasoning": "hello",
+        "complexity_score": 1,
+        "model": "flash",
+    }
+    assert model.requests[0].outcome == "turn step 1 (JSON asked: its schema's value): text 'hello'"
+    plain = await post(session, url(model, "generateContent"), body(user("say hello")))
+    assert plain.json["candidates"][0]["content"]["parts"] == [{"text": "hello"}]
+
+
+async def test_the_prompt_is_without_gemini_clis_session_context(
+    model: LocalModel, session: aiohttp.ClientSession
+) -> None:
+    """Gemini CLI 0.61 sends its session context (date, folders) as a text part before the
+    prompt, in the same user content."""
+    context = "<session_context>\nThis is the Gemini CLI.\n- /work\n</session_context>"
+    content = {"role": "user", "parts": [{"text": context}, {"text": "say hello"}]}
+    await post(session, url(model, "streamGenerateContent") + "?alt=sse", body(content))
+    assert model.requests[0].prompt == "say hello"

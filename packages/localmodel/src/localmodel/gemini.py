@@ -75,6 +75,7 @@ class Gemini:
             tools=_tools(body.get("tools")),
             key=conversation_key(self.api, system, contents[: index + 1]),
             text="\n".join([system, *(_text(c) for c in contents)]).strip(),
+            json_schema=_json_schema(body.get("generationConfig")),
         )
 
     def answer(self, outcome: Outcome, view: View) -> web.Response:
@@ -200,6 +201,13 @@ def _has_function_response(content: Mapping[str, Any]) -> bool:
 
 def _text(content: Mapping[str, Any]) -> str:
     return "\n".join(str(p["text"]) for p in _parts(content) if "text" in p)
+
+
+def _json_schema(config: Any) -> Mapping[str, Any] | None:
+    """The schema of the JSON a request asks for (``responseMimeType: application/json``)."""
+    if not isinstance(config, Mapping) or config.get("responseMimeType") != "application/json":
+        return None
+    return schema_of(config.get("responseJsonSchema") or config.get("responseSchema"))
 
 
 def _tools(value: Any) -> tuple[OfferedTool, ...]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from localmodel.script import Script, Step
 from localmodel.tools import Choice, named_choice, shell_choice
-from localmodel.view import View, estimate_tokens
+from localmodel.view import View, estimate_tokens, schema_instance
 
 if TYPE_CHECKING:
     from localmodel.recording import RecordedRequest
@@ -129,6 +129,10 @@ class Player:
                 log.warning("localmodel: %s", choice.problem)
                 text = f"localmodel: {choice.problem}"
                 note += f" ({choice.problem})"
+        if view.json_schema is not None and call is None and not step.failure:
+            # a side request that asks for JSON (Gemini CLI's model router): a value of its schema
+            text = json.dumps(schema_instance(view.json_schema, step.text or SIDE_TEXT))
+            note += " (JSON asked: its schema's value)"
         spoken = text + (call.arguments_json if call else "")
         return Outcome(
             step,

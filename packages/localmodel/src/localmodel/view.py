@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Context a client adds to user messages, not the prompt a person typed: Claude Code's
-# reminders, Codex's environment and instructions (AGENTS.md).
-CONTEXT_TAGS = ("system-reminder", "environment_context", "user_instructions")
+# reminders, Codex's environment and instructions (AGENTS.md), Gemini CLI's session context.
+CONTEXT_TAGS = ("system-reminder", "environment_context", "user_instructions", "session_context")
 _CONTEXT = re.compile(
     r"<(" + "|".join(CONTEXT_TAGS) + r")\b[^>]*>.*?</\1>", re.DOTALL | re.IGNORECASE
 )
@@ -46,6 +46,7 @@ class View:
     text: str
     extra: Mapping[str, Any] = field(default_factory=dict)
     deferred: tuple[str, ...] = ()
+    json_schema: Mapping[str, Any] | None = None  # the JSON the answer must be (a side request)
 
     @property
     def tool_names(self) -> list[str]:
@@ -92,3 +93,20 @@ def as_text(value: Any) -> str:
 def schema_of(value: Any) -> Mapping[str, Any]:
     """A JSON schema, or {} when the value is not one."""
     return value if isinstance(value, Mapping) else {}
+
+
+def schema_instance(schema: Mapping[str, Any], text: str) -> Any:
+    """A value of the JSON ``schema`` (OpenAPI's upper-case types too): every property of an
+    object, ``text`` for a string, an enum's first value, 1 for a number, false, []."""
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        return enum[0]
+    kind = schema.get("type")
+    kind = str((kind[0] if kind else "") if isinstance(kind, list) else kind or "").lower()
+    properties = schema.get("properties")
+    if kind == "object" or (not kind and isinstance(properties, Mapping)):
+        fields = properties if isinstance(properties, Mapping) else {}
+        return {k: schema_instance(schema_of(v), text) for k, v in fields.items()}
+    return {"string": text, "integer": 1, "number": 1, "boolean": False, "array": []}.get(
+        kind, text
+    )

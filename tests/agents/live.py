@@ -1,0 +1,212 @@
+"""The real agent CLIs for the live tests: where each is, at its pinned version, and how one
+runs in a private tmux server against ``python -m localmodel``.
+
+A CLI's binary is ``SWARM_<CLI>_BIN`` when set, else its install in ``.cache/agents``
+(``make agents``), else the CLI's name on PATH; it must say the pinned version (``--version``).
+Missing or another version: the test skips with the reason on a developer's machine and fails
+when ``SWARM_REQUIRE_AGENTS=1`` (CI).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from localmodel import AdminClient
+
+from tests.conftest import skip_or_fail
+from tests.helpers import ROOT
+from tests.tmux_server import Tmux, wait_text
+from tools.install_agents import PINS, Pin
+
+CACHE = ROOT / ".cache" / "agents"
+REQUIRE = "SWARM_REQUIRE_AGENTS"
+# the environment variable naming each CLI's binary, and its name on PATH
+OVERRIDES = {
+    "claude-code": ("SWARM_CLAUDE_BIN", "claude"),
+    "codex": ("SWARM_CODEX_BIN", "codex"),
+    "gemini": ("SWARM_GEMINI_BIN", "gemini"),
+    "opencode": ("SWARM_OPENCODE_BIN", "opencode"),
+    "aider": ("SWARM_AIDER_BIN", "aider"),
+}
+_VERSION = re.compile(r"\d+\.\d+\.\d+")
+BASE_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def pin(cli: str) -> Pin:
+    """The pinned version of ``cli`` (tools/install_agents.py)."""
+    return next(p for p in PINS if p.cli == cli)
+
+
+def find_binary(cli: str) -> tuple[Path | None, str]:
+    """``cli``'s binary at its pinned version, or None and why not."""
+    wanted = pin(cli)
+    variable, name = OVERRIDES[cli]
+    hint = f"make agents, or set {variable}"
+    named = os.environ.get(variable)
+    if named:
+        binary: Path | None = Path(named)
+        where = f"{variable}={named}"
+    else:
+        on_path = shutil.which(name, path=os.environ.get("PATH"))
+        candidates = [CACHE / wanted.binary, *([Path(on_path)] if on_path else [])]
+        binary = next((c for c in candidates if _executable(c)), None)
+        where = str(binary)
+    if binary is None or not _executable(binary):
+        return None, f"{cli} {wanted.version} is not installed ({hint})"
+    found = binary_version(str(binary))
+    if found != wanted.version:
+        return None, f"{where} is {cli} {found or '(no version)'}, not {wanted.version} ({hint})"
+    return binary, ""
+
+
+def _executable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+@functools.cache
+def binary_version(binary: str) -> str | None:
+    """The first x.y.z that ``binary --version`` prints."""
+    try:
+        done = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=60, check=False,
+            env={**os.environ, "NO_COLOR": "1"}, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = _VERSION.search(done.stdout + done.stderr)
+    return found.group(0) if found else None
+
+
+def require_binary(cli: str) -> Path:
+    """``cli``'s binary, else skip (fail under ``SWARM_REQUIRE_AGENTS=1``) with the reason."""
+    binary, reason = find_binary(cli)
+    if binary is None:
+        skip_or_fail(reason, REQUIRE)
+    if shutil.which("tmux") is None:
+        skip_or_fail("tmux is not installed (apt-get install tmux)", REQUIRE)
+    assert binary is not None
+    return binary
+
+
+class LocalModel:
+    """``python -m localmodel --port 0 --script FILE`` as a process, with its admin client."""
+
+    def __init__(self, root: Path, script: str) -> None:
+        path = root / "script.toml"
+        path.write_text(script, encoding="utf-8")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "localmodel", "--port", "0", "--script", str(path)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        self.url = self.process.stdout.readline().strip()
+        assert self.url.startswith("http://127.0.0.1:"), f"localmodel did not start: {self.url!r}"
+        self.admin = AdminClient(self.url)
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Every request recorded so far."""
+        return self.admin.requests()
+
+    def wait_request(self, prompt: str, path: str = "", timeout: float = 30.0) -> dict[str, Any]:
+        """The first recorded request whose latest prompt contains ``prompt`` (and whose path
+        contains ``path``)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [
+                r
+                for r in self.requests()
+                if prompt in str(r.get("prompt") or "") and path in r["path"]
+            ]
+            if found:
+                return found[0]
+            assert time.monotonic() < deadline, f"no request with {prompt!r}: {self.requests()}"
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Terminate the server."""
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+@dataclass
+class LiveCLI:
+    """A real CLI running in a private tmux server's pane."""
+
+    tmux: Tmux
+    target: str
+    model: LocalModel
+    root: Path
+
+    def send(self, text: str, enter_after: float = 0.5) -> None:
+        """Paste ``text`` bracketed (load-buffer, paste-buffer -p), Enter a moment later."""
+        source = self.root / "paste.txt"
+        source.write_text(text, encoding="utf-8")
+        self.tmux.run("load-buffer", "-b", "prompt", str(source))
+        self.tmux.run("paste-buffer", "-p", "-d", "-b", "prompt", "-t", self.target)
+        time.sleep(enter_after)
+        self.tmux.run("send-keys", "-t", self.target, "Enter")
+
+    def keys(self, *keys: str) -> None:
+        """Press ``keys`` (tmux key names)."""
+        self.tmux.run("send-keys", "-t", self.target, *keys)
+
+    def wait(self, text: str, timeout: float = 30.0) -> list[str]:
+        """The pane's lines once ``text`` shows."""
+        return wait_text(self.tmux.ref(self.target), text, timeout)
+
+    def wait_last(self, line: str, timeout: float = 30.0) -> str:
+        """The pane once its last non-blank line (trailing spaces aside) is ``line``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            lines = [x.rstrip() for x in screen.split("\n") if x.strip()]
+            if lines and lines[-1] == line:
+                return screen
+            assert time.monotonic() < deadline, f"the last line never was {line!r}: {lines[-5:]}"
+            time.sleep(0.05)
+
+    def screen(self) -> str:
+        """The pane as a watcher reads it (``capture-pane -p -J``)."""
+        done = subprocess.run(
+            ["tmux", "-S", str(self.tmux.socket), "capture-pane", "-p", "-J", "-t", self.target],
+            capture_output=True, text=True, timeout=10, check=True,
+        )  # fmt: skip
+        return done.stdout
+
+
+def start(
+    name: str, root: Path, model: LocalModel, argv: list[str], env: Mapping[str, str], cwd: Path
+) -> LiveCLI:
+    """``argv`` in a new tmux server's 120x40 pane, with only ``env`` in its environment."""
+    command = " ".join(["env", "-i", *(f"{k}={v}" for k, v in env.items()), *argv])
+    tmux = Tmux(root / "tmux.sock")
+    tmux.run("new-session", "-d", "-s", name, "-x", "120", "-y", "40", "-c", str(cwd), command)
+    tmux.run("set-option", "-t", name, "remain-on-exit", "on")  # a crash stays readable
+    return LiveCLI(tmux, f"{name}:0", model, root)
+
+
+def base_env(home: Path) -> dict[str, str]:
+    """What every CLI gets: its own HOME, a terminal, UTF-8, no colour preferences."""
+    return {"PATH": BASE_PATH, "HOME": str(home), "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+
+
+def save_pane(live: LiveCLI, cli: str, what: str) -> None:
+    """With ``SWARM_SAVE_PANES=1``, the pane saved as the fixture ``<cli>-<version>-<what>.txt``
+    (how the fixtures under core/agents/agent_rules/panes were captured)."""
+    if os.environ.get("SWARM_SAVE_PANES") != "1":
+        return
+    folder = ROOT / "core" / "agents" / "agent_rules" / "panes" / cli
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{cli}-{pin(cli).version}-{what}.txt").write_text(live.screen(), encoding="utf-8")

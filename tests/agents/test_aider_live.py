@@ -1,0 +1,118 @@
+"""The real Aider (pinned in tools/install_agents.py, in its own venv) in tmux against localmodel.
+
+Started ONCE for the module with its own HOME in a git repository, on localmodel's Chat
+Completions API (``--model openai/local-model``, the diff edit format, no update check, no
+analytics). Skipped with the reason when the binary is missing or another version (a failure
+under ``SWARM_REQUIRE_AGENTS=1``: see tests/agents/live.py). ``SWARM_SAVE_PANES=1`` saves the
+panes it reaches as the fixtures ``panes/aider/aider-VERSION-*.txt``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.agents.live import LiveCLI, LocalModel, base_env, require_binary, save_pane, start
+
+pytestmark = pytest.mark.xdist_group("aider-live")  # one worker starts it, once
+
+CLI = "aider"
+READY = "diff>"  # its input prompt, named after the edit format
+SCRIPT = """
+default = [{ text = "localmodel default answer" }]
+
+[[turns]]
+match = "say hello"
+text = "hello from localmodel"
+
+[[turns]]
+match = "run a command"
+text = "Run this:\\n\\n```bash\\ntouch made-by-localmodel.txt\\n```\\n"
+
+[[turns]]
+match = "take your time"
+steps = [{ text = "slowly, piece by piece", delay = 3 }]
+"""
+# what litellm knows of the model (else Aider fetches its price list from the internet)
+MODEL_INFO = {
+    "openai/local-model": {"max_input_tokens": 128000, "max_output_tokens": 4096,
+                           "litellm_provider": "openai", "mode": "chat"},
+}  # fmt: skip
+ARGS = ["--model", "openai/local-model", "--edit-format", "diff", "--no-check-update",
+        "--analytics-disable", "--no-show-release-notes", "--no-auto-commits",
+        "--no-gitignore"]  # fmt: skip
+
+
+def _repo(work: Path) -> None:
+    """A git repository with a commit and a committer (Aider asks otherwise)."""
+    for args in (["init", "-q"], ["config", "user.name", "swarm test"],
+                 ["config", "user.email", "test@example.invalid"],
+                 ["commit", "-q", "--allow-empty", "-m", "start"]):  # fmt: skip
+        subprocess.run(["git", "-C", str(work), *args], check=True, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def aider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCLI]:
+    """Aider in tmux (120x40) against localmodel, at its input."""
+    binary = require_binary(CLI)
+    root = tmp_path_factory.mktemp("aider").resolve()
+    work, home = root / "work", root / "home"
+    work.mkdir()
+    _repo(work)
+    caches = home / ".aider" / "caches"
+    caches.mkdir(parents=True)
+    (caches / "model_prices_and_context_window.json").write_text(json.dumps(MODEL_INFO))
+    model = LocalModel(root, SCRIPT)
+    env = {**base_env(home), "OPENAI_API_BASE": model.url + "/v1", "OPENAI_API_KEY": "sk-local"}
+    live = start("aider", root, model, [str(binary), *ARGS], env, work)
+    try:
+        live.wait_last(READY, timeout=90)
+        yield live
+    finally:
+        live.tmux.stop()
+        model.stop()
+
+
+def test_starts_at_its_input(aider: LiveCLI) -> None:
+    screen = aider.screen()
+    assert "Aider v0.86.2" in screen
+    assert "Model: openai/local-model with diff edit format" in screen
+    save_pane(aider, CLI, "idle-start")
+
+
+def test_a_pasted_prompt_is_answered(aider: LiveCLI) -> None:
+    aider.wait_last(READY)
+    aider.send("say hello")
+    aider.wait("hello from localmodel")
+    request = aider.model.wait_request("say hello")
+    assert (request["path"], request["status"]) == ("/v1/chat/completions", 200)
+    assert request["body"]["stream"] is True
+    assert request["outcome"] == "turn step 1: text 'hello from localmodel'"
+    aider.wait_last(READY)
+    save_pane(aider, CLI, "answer")
+
+
+def test_a_slow_answer_shows_it_waiting(aider: LiveCLI) -> None:
+    aider.wait_last(READY)
+    aider.send("take your time")
+    aider.wait("Waiting for openai/local-model")
+    save_pane(aider, CLI, "working")
+    aider.wait("slowly, piece by piece")
+    aider.wait_last(READY)
+
+
+def test_a_suggested_shell_command_asks_then_runs(aider: LiveCLI) -> None:
+    """Aider offers the answer's bash block as a command and runs it only when told yes."""
+    aider.wait_last(READY)
+    aider.send("run a command")
+    aider.wait_last("Run shell command? (Y)es/(N)o/(D)on't ask again [Yes]:")
+    assert not (aider.root / "work" / "made-by-localmodel.txt").exists()
+    save_pane(aider, CLI, "confirm-command")
+    aider.keys("y", "Enter")
+    aider.wait("Running touch made-by-localmodel.txt")
+    aider.wait_last(READY)
+    assert (aider.root / "work" / "made-by-localmodel.txt").is_file()

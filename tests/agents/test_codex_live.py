@@ -1,0 +1,122 @@
+"""The real Codex CLI (pinned in tools/install_agents.py) in tmux against localmodel.
+
+Started ONCE for the module with its own HOME and ``CODEX_HOME`` (a ``local`` provider on
+localmodel's Responses API, the work folder trusted, no background app-server daemon). Skipped
+with the reason when the binary is missing or another version (a failure under
+``SWARM_REQUIRE_AGENTS=1``: see tests/agents/live.py). ``SWARM_SAVE_PANES=1`` saves the panes
+it reaches as the fixtures ``panes/codex/codex-VERSION-*.txt``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from tests.agents.live import LiveCLI, LocalModel, base_env, require_binary, save_pane, start
+
+pytestmark = pytest.mark.xdist_group("codex-live")  # one worker starts it, once
+
+CLI = "codex"
+READY = "? for shortcuts"
+SCRIPT = """
+default = [{ text = "localmodel default answer" }]
+
+[[turns]]
+match = "say hello"
+text = "hello from localmodel"
+
+[[turns]]
+match = "make a file"
+steps = [{ text = "Creating it.", shell = "touch made-by-localmodel.txt" }, { text = "file made" }]
+
+[[turns]]
+match = "take your time"
+steps = [{ text = "slowly, piece by piece", delay = 3, chunk_chars = 4, chunk_delay = 0.5 }]
+"""
+
+
+def _config(url: str, work: str) -> str:
+    return f"""model = "local-model"
+model_provider = "local"
+
+[model_providers.local]
+name = "local"
+base_url = "{url}/v1"
+env_key = "LOCALMODEL_KEY"
+wire_api = "responses"
+
+[features]
+daemon_auto_start = false  # else a background app-server outlives the test
+
+[projects."{work}"]
+trust_level = "trusted"
+"""
+
+
+@pytest.fixture(scope="module")
+def codex(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCLI]:
+    """Codex in tmux (120x40) against localmodel, at its input."""
+    binary = require_binary(CLI)
+    root = tmp_path_factory.mktemp("codex").resolve()
+    work, home = root / "work", root / "home"
+    work.mkdir()
+    subprocess.run(["git", "init", "-q", str(work)], check=True, timeout=30)
+    (home / ".codex").mkdir(parents=True)
+    model = LocalModel(root, SCRIPT)
+    (home / ".codex" / "config.toml").write_text(_config(model.url, str(work)), encoding="utf-8")
+    env = {**base_env(home), "CODEX_HOME": str(home / ".codex"), "LOCALMODEL_KEY": "sk-local"}
+    live = start("codex", root, model, [str(binary)], env, work)
+    try:
+        live.wait(READY, timeout=60)
+        yield live
+    finally:
+        live.tmux.stop()
+        model.stop()
+
+
+def test_starts_at_its_input(codex: LiveCLI) -> None:
+    screen = codex.screen()
+    assert "OpenAI Codex (v0.169.0)" in screen
+    assert "› Ask Codex to do anything" in screen
+    save_pane(codex, CLI, "idle-start")
+
+
+def test_a_pasted_prompt_is_answered(codex: LiveCLI) -> None:
+    codex.wait(READY)
+    codex.send("say hello")
+    codex.wait("• hello from localmodel")
+    request = codex.model.wait_request("say hello")
+    assert (request["path"], request["status"]) == ("/v1/responses", 200)
+    assert "say hello" in str(request["body"]["input"])
+    assert request["outcome"] == "turn step 1: text 'hello from localmodel'"
+    codex.wait(READY)
+    save_pane(codex, CLI, "answer")
+
+
+def test_working_shows_until_the_answer_streams(codex: LiveCLI) -> None:
+    """0.169 shows "Working (Ns • esc to interrupt)" while it waits for the model's first
+    piece only: while the text streams in, no status line says it is working."""
+    codex.wait(READY)
+    codex.send("take your time")
+    codex.wait("esc to interrupt")
+    save_pane(codex, CLI, "working")
+    lines = codex.wait("• slowly")
+    if "piece by piece" not in "\n".join(lines):  # caught mid-stream
+        save_pane(codex, CLI, "streaming")
+    codex.wait("piece by piece", timeout=60)
+
+
+def test_a_scripted_shell_command_runs_without_asking(codex: LiveCLI) -> None:
+    """In a trusted folder Codex's default sandbox lets a command write in it unasked."""
+    codex.wait(READY)
+    codex.send("make a file")
+    codex.wait("• Ran touch made-by-localmodel.txt")
+    codex.wait("• file made")
+    assert (codex.root / "work" / "made-by-localmodel.txt").is_file()
+    calls = [r for r in codex.model.requests() if r["prompt"] == "make a file"]
+    assert [r["outcome"] for r in calls] == [
+        "turn step 1: shell 'touch made-by-localmodel.txt'",
+        "turn step 2: text 'file made'",
+    ]

@@ -1,0 +1,163 @@
+"""Install the pinned real agent CLIs the live tests run into ``.cache/agents/`` (never globally).
+
+npm packages go under ``.cache/agents/node_modules`` (``npm install --prefix``), Aider into its
+own venv ``.cache/agents/aider-venv``. A CLI already there at its pinned version is left alone.
+Prints one line per CLI (installed, already there, or failed with the reason) and exits 1 when
+one failed. Standard library only: CI runs it with the system's python3 before the tests.
+
+    python3 tools/install_agents.py [--dest DIR] [CLI ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEST = ROOT / ".cache" / "agents"
+TIMEOUT = 900  # seconds for one install command
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One CLI at its pinned version: its registry package and where its binary lands."""
+
+    cli: str
+    package: str
+    version: str
+    binary: str  # relative to the destination folder
+    registry: str = "npm"  # or "pypi"
+    extras: tuple[str, ...] = ()  # more npm packages installed with it (name@version)
+
+
+# The versions the live tests are written against (issue 38); tests/agents/live.py reads them.
+PINS = (
+    Pin("claude-code", "@anthropic-ai/claude-code", "2.1.328",
+        "node_modules/@anthropic-ai/claude-code/bin/claude.exe"),
+    Pin("codex", "@openai/codex", "0.169.0", "node_modules/.bin/codex"),
+    Pin("gemini", "@google/gemini-cli", "0.61.0", "node_modules/.bin/gemini"),
+    Pin("opencode", "opencode-ai", "1.18.33", "node_modules/.bin/opencode"),
+    Pin("aider", "aider-chat", "0.86.2", "aider-venv/bin/aider", registry="pypi"),
+)  # fmt: skip
+
+
+def installed_version(pin: Pin, dest: Path) -> str | None:
+    """The version of ``pin``'s package installed under ``dest``, or None."""
+    if pin.registry == "pypi":
+        return _pip_version(pin, dest)
+    manifest = dest / "node_modules" / pin.package / "package.json"
+    try:
+        version = json.loads(manifest.read_text(encoding="utf-8")).get("version")
+    except (OSError, ValueError):
+        return None
+    return version if isinstance(version, str) else None
+
+
+def _pip_version(pin: Pin, dest: Path) -> str | None:
+    python = dest / "aider-venv" / "bin" / "python"
+    if not python.is_file():
+        return None
+    shown = subprocess.run(
+        [str(python), "-c", f"import importlib.metadata as m; print(m.version({pin.package!r}))"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    return shown.stdout.strip() or None if shown.returncode == 0 else None
+
+
+def is_ready(pin: Pin, dest: Path) -> bool:
+    """The pinned version is installed and its binary (and extras) are in place."""
+    binary = dest / pin.binary
+    return (
+        installed_version(pin, dest) == pin.version
+        and binary.is_file()
+        and os.access(binary, os.X_OK)
+        and all((dest / "node_modules" / _name(extra)).is_dir() for extra in pin.extras)
+        and not (pin.cli == "claude-code" and _claude_placeholder(dest))
+    )
+
+
+def _name(spec: str) -> str:
+    """``@scope/name@1.2`` -> ``@scope/name``."""
+    return spec.rsplit("@", 1)[0] if spec.rfind("@") > 0 else spec
+
+
+def _claude_placeholder(dest: Path) -> bool:
+    """Claude Code's ``bin/claude.exe`` is still the small stub its postinstall replaces."""
+    exe = dest / "node_modules/@anthropic-ai/claude-code/bin/claude.exe"
+    return exe.is_file() and exe.stat().st_size < 1_000_000
+
+
+def install(pin: Pin, dest: Path) -> None:
+    """Install ``pin`` under ``dest``; raises ``RuntimeError`` with a one-line reason."""
+    if pin.registry == "pypi":
+        venv = dest / "aider-venv"
+        if not (venv / "bin" / "python").is_file():
+            _run([sys.executable, "-m", "venv", str(venv)], dest)
+        _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
+              "--disable-pip-version-check", f"{pin.package}=={pin.version}"], dest)  # fmt: skip
+    else:
+        npm = shutil.which("npm")
+        if npm is None:
+            raise RuntimeError("npm is not installed (apt-get install nodejs npm)")
+        _run([npm, "install", "--prefix", str(dest), "--no-fund", "--no-audit", "--save-exact",
+              "--loglevel=error", f"{pin.package}@{pin.version}", *pin.extras], dest)  # fmt: skip
+        if pin.cli == "claude-code" and _claude_placeholder(dest):
+            # npm may skip install scripts: this copies the native binary over bin/claude.exe
+            _run(["node", "install.cjs"], dest / "node_modules" / pin.package)
+    if not is_ready(pin, dest):
+        found = installed_version(pin, dest)
+        raise RuntimeError(f"after the install {pin.binary} is missing or the version is {found}")
+
+
+def _run(argv: list[str], cwd: Path) -> None:
+    try:
+        done = subprocess.run(
+            argv, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"{Path(argv[0]).name} took over {TIMEOUT} s") from None
+    if done.returncode != 0:
+        lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+        last = lines[-1].strip() if lines else "no output"
+        raise RuntimeError(f"{Path(argv[0]).name} exited {done.returncode}: {last}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dest", type=Path, default=DEST, help="install folder (.cache/agents)")
+    parser.add_argument("cli", nargs="*", help="only these CLIs (default: all)")
+    args = parser.parse_args(argv)
+    known = {pin.cli for pin in PINS}
+    unknown = [name for name in args.cli if name not in known]
+    if unknown:
+        parser.error(f"unknown CLI {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    dest: Path = args.dest.resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for pin in PINS:
+        if args.cli and pin.cli not in args.cli:
+            continue
+        label = f"{pin.cli} {pin.version}"
+        if is_ready(pin, dest):
+            print(f"agents: {label}: already there", flush=True)
+            continue
+        started = time.monotonic()
+        try:
+            install(pin, dest)
+        except (RuntimeError, OSError) as exc:
+            failed += 1
+            print(f"agents: {label}: failed: {exc}", flush=True)
+            continue
+        print(f"agents: {label}: installed ({time.monotonic() - started:.0f} s)", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
