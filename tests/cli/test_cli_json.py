@@ -24,6 +24,7 @@ from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.conftest import skip_or_fail
 from tests.helpers import run_cli
+from tests.inbox.test_inbox import fail_delivery
 
 pytestmark = pytest.mark.both_databases
 
@@ -87,6 +88,7 @@ CASES: list[tuple[str, list[str], str, type]] = [
 ]
 NEEDS_A_DISPLAY = {"agents check", "desktop up", "desktop status"}  # tests/desktop/
 NEEDS_GITHUB = {"github import"}  # tests/github/test_cli.py (against packages/localgithub)
+INBOX_ACTIONS = {"inbox retry", "inbox dismiss", "inbox nudge", "inbox handon", "inbox cancel"}
 
 
 def json_commands(parser: argparse.ArgumentParser, path: str = "") -> Iterator[str]:
@@ -154,7 +156,7 @@ def test_every_json_command_prints_one_shape(
     database_url: str | None,
 ) -> None:
     tree = set(json_commands(build_parser()))
-    assert tree == {path for path, *_ in CASES} | NEEDS_A_DISPLAY | NEEDS_GITHUB
+    assert tree == {path for path, *_ in CASES} | NEEDS_A_DISPLAY | NEEDS_GITHUB | INBOX_ACTIONS
     home = tmp_path / "home"
     for name in [n for n in os.environ if n.startswith(("SWARM_", "DISCORD_", "OPENAI_"))]:
         monkeypatch.delenv(name)
@@ -187,3 +189,52 @@ def test_agents_check_json_is_an_array(tmp_path: Path, shared_xvfb: Any) -> None
     rows = json.loads(result.out)
     assert isinstance(rows, list) and len(rows) == 8
     check_shape(rows, "agents check", [])
+
+
+async def _needs(home: Path, database_url: str | None) -> dict[str, str]:
+    """Two failed deliveries and two stalled agents holding a task each: their refs."""
+    env = {"SWARM_HOME": str(home), "SWARM_DATABASE_URL": database_url or ""}
+    service = await SwarmService.open(Settings.from_env(env))
+    try:
+        failed = [await fail_delivery(service, agent, "hello") for agent in ("Agent-5", "Agent-6")]
+        for agent in ("Agent-2", "Agent-4"):
+            await service.create_task(TaskSpec(f"{agent}'s work", agent=agent), "cli")
+        await service.queue.assign_batch()
+        alerts = []
+        for agent in ("Agent-2", "Agent-4"):
+            await service.write("cli", open_alert, agent, STALLED, "no activity for 10m")
+            alerts.append(next(n.ref for n in await service.inbox() if n.agent == agent))
+    finally:
+        await service.close()
+    return {
+        "inbox retry": f"D-{failed[0]}",
+        "inbox dismiss": f"D-{failed[1]}",
+        "inbox nudge": alerts[0],
+        "inbox handon": alerts[0],
+        "inbox cancel": alerts[1],
+    }
+
+
+def test_the_inbox_actions_print_one_shape(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    database_url: str | None,
+) -> None:
+    home = tmp_path / "home"
+    for name in [n for n in os.environ if n.startswith(("SWARM_", "DISCORD_", "OPENAI_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("SWARM_HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-user-config"))
+    if database_url:
+        monkeypatch.setenv("SWARM_DATABASE_URL", database_url)
+    refs = asyncio.run(_needs(home, database_url))
+    assert set(refs) == INBOX_ACTIONS
+    times: list[str] = []
+    for path, ref in refs.items():
+        code = main([*path.split(), ref, "--json", "--as", "cli"])
+        out, err = capsys.readouterr()
+        assert code == 0, f"{path}: {err}"
+        value = json.loads(out)
+        assert isinstance(value, OBJECT) and value["ref"] == ref, path
+        check_shape(value, path, times)

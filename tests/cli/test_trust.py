@@ -43,6 +43,11 @@ PERSON_ONLY = {
     "task merge",
     "web token create",
     "web token revoke",
+    "inbox retry",
+    "inbox dismiss",
+    "inbox nudge",
+    "inbox handon",
+    "inbox cancel",
 }
 
 
