@@ -50,6 +50,11 @@ class RoutingDeliverer:
             return "tmux"
         return "inbox"
 
+    def parallel(self, agent: Agent) -> bool:
+        """Tmux panes and inbox files take different agents' deliveries at once; the desktop
+        driver one at a time (its input lock)."""
+        return self.method_for(agent) != "gui"
+
     async def deliver(self, parcel: Parcel) -> Receipt:
         """Deliver through the agent's route."""
         method = self.method_for(parcel.agent)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from automation.failures import Failure
-from core.models import Receipt
+from core.models import Agent, Receipt
 from core.privacy.files import make_dirs, open_file
 from core.protocols import Clock, Parcel, SystemClock
 
@@ -52,6 +52,10 @@ class InboxDeliverer:
 
     def close(self) -> None:
         """Nothing to release: each delivery opens and closes its own file."""
+
+    def parallel(self, agent: Agent) -> bool:
+        """Every agent's files are written beside the others'."""
+        return True
 
     async def deliver(self, parcel: Parcel) -> Receipt:
         """Write the parcel's file (in a worker thread); never raises for a failed write."""

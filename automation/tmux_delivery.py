@@ -190,6 +190,10 @@ class TmuxDeliverer:
             self._rules = tuple(rule_sets)
         return self._rules
 
+    def parallel(self, agent: Agent) -> bool:
+        """Every pane takes its deliveries beside the others'."""
+        return True
+
     async def deliver(self, parcel: Parcel) -> Receipt:
         """Deliver once into the agent's pane (after the pane's earlier deliveries)."""
         ref = pane_of(parcel.agent)

@@ -1,10 +1,13 @@
 """Benchmark of delivery into tmux panes: broadcasts to 8 agents, no display.
 
-Run: ``.venv/bin/python bench/tmux_delivery.py [--agents 8] [--broadcasts 10] [--json]``.
-Each agent is the scripted agent CLI (tests/apps/term_chat.py: prompt_toolkit, bracketed
-paste) in a pane of a private tmux server. A broadcast gives one message to every agent at
-once (the tmux deliverer serves the panes in parallel). Prints the wall time per broadcast
-(p50, max), per delivery, and the lost / corrupted / duplicated counts (all must be 0).
+Run: ``.venv/bin/python bench/tmux_delivery.py [--agents 8] [--broadcasts 10]
+[--direct] [--json]``. Each agent is the scripted agent CLI (tests/apps/term_chat.py:
+prompt_toolkit, bracketed paste) in a pane of a private tmux server. A broadcast gives one
+message to every agent: queued through swarm (a SQLite home) and delivered by the scheduler
+(``Scheduler.run_burst``: its delivery worker's path, different agents at once), or with
+``--direct`` handed to the tmux deliverer all at once, without the queue. Prints the wall
+time per broadcast (p50, max), per delivery, and the lost / corrupted / duplicated counts
+(all must be 0).
 Compare with ``bench/delivery.py --apps terminal`` (the desktop driver: one at a time).
 """
 
@@ -94,11 +97,65 @@ async def measure(agents: list[tuple[Agent, Path]], runs: int, home: Path) -> di
     }
 
 
+async def through_scheduler(agents: list[tuple[Agent, Path]], runs: int, home: Path) -> dict:
+    """Each broadcast queued (one message per agent) and delivered by the scheduler; the
+    figures and the audit (every agent got its texts, in order, once)."""
+    from automation.factory import build_deliverer
+    from core.coordinator.scheduler import Scheduler
+    from core.service.swarm import SwarmService
+    from core.settings import Settings
+    from tests.helpers import write_agents
+
+    config = write_agents(home / "agents.toml", [
+        {"id": a.id, "role": "dev", "delivery": "tmux", "tmux": a.tmux,
+         "tmux_socket": a.tmux_socket} for a, _ in agents
+    ])  # fmt: skip
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+    service = await SwarmService.open(settings)
+    deliverer = build_deliverer(settings, list(service.agents.values()), service.kill_switch)
+    scheduler = Scheduler(service, deliverer)
+    texts = make_texts(runs * len(agents), seed=11, long_every=5)
+    walls = []
+    try:
+        for run in range(runs):
+            batch = texts[run * len(agents) : (run + 1) * len(agents)]
+            began = time.perf_counter()
+            for (agent, _), text in zip(agents, batch, strict=True):
+                await service.send(agent.id, text, "bench")
+            await scheduler.run_burst()
+            walls.append(time.perf_counter() - began)
+        deliveries = await service.deliveries(limit=10_000)
+    finally:
+        deliverer.close()
+        await service.close()
+    wrong = 0
+    for i, (_, out) in enumerate(agents):
+        got = [json.loads(line)["text"] for line in out.read_text().splitlines()]
+        mine = [texts[run * len(agents) + i] for run in range(runs)]
+        wrong += len(got) != runs or any(
+            _words(text) not in _words(g) for text, g in zip(mine, got, strict=False)
+        )  # the envelope ends a message's trailing spaces
+    return {
+        "agents": len(agents),
+        "broadcasts": runs,
+        "via": "scheduler",
+        "broadcast_s_p50": round(statistics.median(walls), 3),
+        "broadcast_s_max": round(max(walls), 3),
+        "failed": sum(d.state.value != "delivered" for d in deliveries),
+        "agents_with_wrong_messages": wrong,
+    }
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
 def main() -> None:
     """Parse the arguments, run, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=8)
     parser.add_argument("--broadcasts", type=int, default=10)
+    parser.add_argument("--direct", action="store_true", help="the deliverer alone, no queue")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="swarm-tmux-bench-") as workdir:
@@ -106,7 +163,9 @@ def main() -> None:
         tmux = Tmux(folder / "tmux.sock")
         try:
             agents = start_agents(tmux, folder, args.agents)
-            result = asyncio.run(measure(agents, args.broadcasts, folder / "home"))
+            run = measure if args.direct else through_scheduler
+            (folder / "home").mkdir()
+            result = asyncio.run(run(agents, args.broadcasts, folder / "home"))
         finally:
             tmux.stop()
     if args.json:

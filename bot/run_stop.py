@@ -81,16 +81,26 @@ class RunStopper:
             return
         left = max(0.0, flight.ends_by - time.monotonic())
         say(
-            f"stopping: waiting for {flight.describe()} to finish (the desktop driver may be "
+            f"stopping: waiting for {self._flights()} to finish (the desktop driver may be "
             f"waiting for the mouse to rest: someone is using it); it ends within {left:.0f} s. "
             "Ctrl+C again stops at once"
         )
 
+    def _flights(self) -> str:
+        """``the T-3 prompt to Agent-2 (delivery 5)``, ``... and 3 more`` (different agents'
+        deliveries made at once)."""
+        flight = self.scheduler.in_flight
+        more = len(self.scheduler.flights) - 1
+        said = flight.describe() if flight else "nothing"
+        return f"{said} and {more} more" if more > 0 else said
+
     def force(self) -> None:
         """Exit now, saying what was left; nothing is lost (see the module's docstring)."""
         flight = self.scheduler.in_flight
+        many = len(self.scheduler.flights) > 1
         left = (
-            f"{flight.describe()} was left in flight; it is retried at the next start"
+            f"{self._flights()} {'were' if many else 'was'} left in flight; "
+            f"{'they are' if many else 'it is'} retried at the next start"
             if flight
             else "nothing was in flight"
         )

@@ -48,6 +48,21 @@ class Deliverer(Protocol):
 
 
 @runtime_checkable
+class Parallel(Protocol):
+    """A deliverer that can deliver to several agents at once (tmux panes, inbox files).
+
+    ``parallel(agent)``: whether ``agent``'s deliveries may run beside other agents'; still
+    one at a time per agent, in order. The agents it says False for share one lane, one
+    delivery at a time (the desktop driver, under its input lock). A deliverer without this
+    method delivers one at a time.
+    """
+
+    def parallel(self, agent: Agent) -> bool:
+        """Whether ``agent``'s deliveries may run beside other agents'."""
+        ...
+
+
+@runtime_checkable
 class RoutesAgents(Protocol):
     """A deliverer that routes each agent (desktop driver, tmux pane or inbox) and keeps its
     own list of the agents (where a stray paste may land): told when the agents file is

@@ -32,7 +32,10 @@ An agent with a workspace of its own gets swarm's hooks there first (Claude Code
 .claude/settings.local.json, Codex CLI's .codex/config.toml: swarm agents hooks install),
 so its state is known from its first prompt, and with mcp = true its MCP server (swarm
 agents mcp install); --no-hooks leaves them out.
-What to run is set in the agents file's [desktop] section (see docs/desktop.md)."""
+What to run is set in the agents file's [desktop] section (see docs/desktop.md).
+--headless opens no window and needs no display (a server or a VM over SSH): it starts the
+same sessions and writes delivery = "tmux", so prompts go straight into the panes; swarm
+attach AGENT shows one. --node NAME: only the agents of that delivery node (this machine's)."""
 
 
 def register(sub: Any) -> None:
@@ -60,12 +63,20 @@ def register(sub: Any) -> None:
         action="store_true",
         help="do not install swarm's agent hooks in the agents' workspaces",
     )
+    q.add_argument(
+        "--headless",
+        action="store_true",
+        help='no windows, no display: start the tmux sessions only (delivery = "tmux")',
+    )
+    q.add_argument("--node", metavar="NAME", help="only the agents with node = NAME")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_up, no_service=True)
     q = dsub.add_parser("status", help="each agent's window, tmux session and process")
+    q.add_argument("--headless", action="store_true", help="the sessions only (no display)")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_status, no_service=True)
     q = dsub.add_parser("down", help="close the windows swarm opened (nothing else)")
+    q.add_argument("--headless", action="store_true", help="end the sessions (no display)")
     q.add_argument("--agent", action="append", metavar="A", help="only this agent (repeatable)")
     q.add_argument(
         "--keep-sessions",
@@ -83,13 +94,27 @@ def register(sub: Any) -> None:
     q.add_argument("agent", metavar="AGENT", help="a gui agent whose window is open")
     q.add_argument("--app", required=True, metavar="APP", help="the layout profile's name")
     q.set_defaults(handler=cmd_calibrate, no_service=True)
+    q = sub.add_parser(
+        "attach",
+        help="show an agent's tmux session in this terminal (detach: Ctrl+B then D)",
+        description="Attach this terminal to the tmux session swarm-AGENT that swarm desktop "
+        "up (with or without --headless) started; detaching leaves the agent running.",
+    )
+    q.add_argument("agent", metavar="AGENT")
+    q.set_defaults(handler=cmd_attach, no_service=True)
 
 
 @contextlib.contextmanager
-def _session(settings: Settings) -> Iterator[DesktopSession]:
+def _session(settings: Settings, headless: bool = False) -> Iterator[DesktopSession]:
+    """The desktop session on the display; with ``headless``, the sessions only."""
     from automation.desktop_session import DesktopSession
     from automation.screen import NoDisplay, open_x_display
 
+    if headless:
+        from automation.headless_session import HeadlessSession
+
+        yield HeadlessSession(settings.home, settings.config_path)
+        return
     try:
         display = open_x_display()
     except NoDisplay as exc:
@@ -149,6 +174,9 @@ def _up(args: argparse.Namespace) -> int:
     config = load_desktop(
         settings.config_path, [a.id for a in agents], args.configuration.user_tables.get("desktop")
     )
+    agents = _of_node(settings, agents, args.node)
+    if args.headless:
+        return _up_headless(args, settings, agents, config)
     if args.layout is not None:
         config = replace(config, layout=parse_layout(args.layout, "--layout"))
     if args.monitor is not None:
@@ -201,6 +229,61 @@ def _up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _of_node(settings: Settings, agents: list[Agent], node: str | None) -> list[Agent]:
+    """The agents of delivery node ``node`` (all when None); InvalidInput when it has none."""
+    if node is None:
+        return agents
+    mine = [agent for agent in agents if agent.node == node]
+    if not mine:
+        raise InvalidInput(f"no agent has node = {node!r} in {settings.config_path}")
+    return mine
+
+
+def _up_headless(
+    args: argparse.Namespace, settings: Settings, agents: list[Agent], config: Any
+) -> int:
+    """``swarm desktop up --headless``: the tmux sessions, no window, no display."""
+    from automation.headless_session import plan
+
+    if args.layout is not None or args.monitor is not None:
+        raise InvalidInput("--layout and --monitor place windows: --headless opens none")
+    planned, left = plan(agents, config, _workspace_finder(settings, agents), args.agents)
+    if not planned:
+        raise InvalidInput(
+            f"no terminal agent to start: {', '.join(left)} run in an editor, which needs "
+            "a display (swarm desktop up without --headless)"
+        )
+    settings = _own_copy(settings)
+    with _session(settings, headless=True) as session:
+        hooks = {} if args.no_hooks else _install_hooks(settings, args, agents, planned)
+        outcomes = session.up(planned)
+    if args.json:
+        emit_json(
+            [
+                {
+                    "agent": o.agent,
+                    "action": o.action,
+                    "session": o.session,
+                    "hooks": hooks.get(o.agent, []),
+                    **o.values,
+                }
+                for o in outcomes
+            ]
+        )
+        return 0
+    for o in outcomes:
+        print(f"{o.agent:<12} {o.action:<10} tmux {o.values['tmux']}  (swarm attach {o.agent})")
+        for line in hooks.get(o.agent, []):
+            if not line.endswith(ALREADY):
+                print(f"{'':<12} hooks: {line}")
+    for agent in left:
+        print(f"{agent:<12} left out: an editor needs a display (swarm desktop up)")
+    if already := _already_installed(hooks):
+        print(already)
+    print(f'agents file written: {settings.config_path} (delivery = "tmux"; {RELOADED})')
+    return 0
+
+
 def _already_installed(hooks: dict[str, list[str]]) -> str:
     """One line for every file that had swarm's hooks (or MCP server) already, not one each."""
     agents = [agent for agent, lines in hooks.items() if any(x.endswith(ALREADY) for x in lines)]
@@ -242,7 +325,7 @@ async def cmd_status(_: SwarmService | None, args: argparse.Namespace) -> int:
     agents = _agents(settings)
 
     def read() -> list[Any]:
-        with _session(settings) as session:
+        with _session(settings, args.headless) as session:
             return session.status([a.id for a in agents])
 
     rows = await asyncio.to_thread(read)
@@ -257,7 +340,7 @@ async def cmd_status(_: SwarmService | None, args: argparse.Namespace) -> int:
                 f"{row.agent:<12} {window:<18} {row.session or 'no session':<20} "
                 f"{process:<24} {state}"
             )
-    return 0 if all(row.window is not None and row.alive for row in rows) else 1
+    return 0 if all((args.headless or row.window is not None) and row.alive for row in rows) else 1
 
 
 async def cmd_down(_: SwarmService | None, args: argparse.Namespace) -> int:
@@ -273,12 +356,38 @@ async def cmd_down(_: SwarmService | None, args: argparse.Namespace) -> int:
         chosen = [by_lower[a.lower()] for a in args.agent]
 
     def close() -> list[str]:
-        with _session(settings) as session:
+        with _session(settings, args.headless) as session:
             return session.down(chosen, keep_sessions=args.keep_sessions)
 
     lines = await asyncio.to_thread(close)
     print("\n".join(lines) if lines else "nothing of swarm's was open")
     return 0
+
+
+async def cmd_attach(_: SwarmService | None, args: argparse.Namespace) -> int:
+    """``swarm attach AGENT``: this terminal becomes a tmux client of the agent's session."""
+    import os
+    import sys
+
+    from automation import desktop_tmux as tmux
+
+    settings = args.configuration.core
+    by_lower = {a.id.lower(): a.id for a in _agents(settings)}
+    agent = by_lower.get(args.agent.lower())
+    if agent is None:
+        raise InvalidInput(f"unknown agent {args.agent} in {settings.config_path}")
+    program = tmux.require_tmux()
+    name = tmux.session_name(agent)
+    if not tmux.exists(os.environ, name):
+        raise InvalidState(
+            f"{agent} has no tmux session {name} on this machine: swarm desktop up --headless "
+            "starts it"
+        )
+    if not sys.stdin.isatty():
+        raise InvalidState("swarm attach needs a terminal (run it in one, e.g. over ssh -t)")
+    inside = "TMUX" in os.environ  # inside tmux: switch this client instead of nesting
+    argv = [program, "switch-client" if inside else "attach-session", "-t", f"={name}"]
+    os.execve(program, argv, dict(os.environ) if inside else tmux.client_env(os.environ))
 
 
 async def cmd_calibrate(_: SwarmService | None, args: argparse.Namespace) -> int:

@@ -29,7 +29,7 @@ from core.delivery import node_claims, prompt
 from core.delivery.queue import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S
 from core.errors import ConfigError
 from core.models import ClaimOutcome, Receipt
-from core.protocols import Deliverer
+from core.protocols import Deliverer, Parallel
 from core.service.swarm import SwarmService
 from core.store.errors import Transient
 from core.store.sqlite import Store
@@ -116,9 +116,41 @@ class DeliveryNode:
     async def deliver(
         self, claimed: list[tuple[node_claims.Claim, prompt.PromptFacts | None]]
     ) -> list[ClaimOutcome]:
-        """Deliver what is still this node's; store the receipts (one transaction)."""
+        """Deliver what is still this node's; store the receipts (one transaction).
+        Different agents' deliveries go at once when the deliverer can (``Parallel``: tmux
+        panes, inbox files); each agent's in order, the desktop driver's one at a time."""
+        lanes: dict[str, list[tuple[node_claims.Claim, prompt.PromptFacts | None]]] = {}
+        for item in claimed:
+            lanes.setdefault(self._lane(item[0].delivery.agent), []).append(item)
         done: list[tuple[node_claims.Claim, Receipt, bool]] = []
-        for held, facts in claimed:
+        ran = [self._deliver_lane(lane, done) for lane in lanes.values()]
+        failed = [r for r in await asyncio.gather(*ran, return_exceptions=True) if r is not None]
+        position = {held.delivery.id: n for n, (held, _) in enumerate(claimed)}
+        done.sort(key=lambda d: position[d[0].delivery.id])
+        states = await self._store(done) if done else []  # the other lanes' too on an error
+        self.delivered += states.count(ClaimOutcome.delivered)
+        self.lost += states.count(ClaimOutcome.lost)
+        if failed:
+            raise failed[0]
+        return states
+
+    def _lane(self, agent: str) -> str:
+        """The agent's own lane when the deliverer serves it beside others; else the one
+        shared lane ("")."""
+        deliverer = self.worker.deliverer
+        found = self.service.agents.get(agent)
+        if isinstance(deliverer, Parallel) and found is not None and deliverer.parallel(found):
+            return agent
+        return ""
+
+    async def _deliver_lane(
+        self,
+        lane: list[tuple[node_claims.Claim, prompt.PromptFacts | None]],
+        done: list[tuple[node_claims.Claim, Receipt, bool]],
+    ) -> None:
+        """Deliver one lane's claims one after another (those still this node's), each
+        added to ``done`` as it ends."""
+        for held, facts in lane:
             if self.service.clock.now() >= held.until and not await self._db.read(
                 node_claims.holds, self.claimer, held.delivery.id
             ):
@@ -126,12 +158,6 @@ class DeliveryNode:
                 continue
             receipt, onboarded = await self.worker.deliver_one(held.delivery, facts)
             done.append((held, receipt, onboarded))
-        if not done:
-            return []
-        states = await self._store(done)
-        self.delivered += states.count(ClaimOutcome.delivered)
-        self.lost += states.count(ClaimOutcome.lost)
-        return states
 
     async def _store(
         self, done: list[tuple[node_claims.Claim, Receipt, bool]]

@@ -16,13 +16,13 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from core.delivery import assignment, prompt
 from core.models import Delivery, Receipt
-from core.protocols import Deliverer, Timer
+from core.protocols import Deliverer, Parallel, Timer
 from core.service.swarm import SwarmService
 from core.waits import ErrorBackoff, wait_set
 
@@ -31,6 +31,7 @@ MAX_ERROR_BACKOFF_S = 60.0
 R = TypeVar("R")
 
 DELIVERY_MARGIN_S = 10.0  # the scheduler outwaits a deliverer's own deadline by this much
+MAX_PARALLEL = 16  # deliveries at once to different agents (a Parallel deliverer)
 
 
 @dataclass
@@ -78,9 +79,7 @@ class Scheduler:
         self._assign_wake = asyncio.Event()
         self._deliver_wake = asyncio.Event()
         self._failing: dict[int, tuple[ErrorBackoff, float]] = {}  # timer -> backoff, retry at
-        self.in_flight: InFlight | None = (
-            None  # the delivery being made now (what a stop waits for)
-        )
+        self.flights: dict[int, InFlight] = {}  # the deliveries being made (a stop waits)
         service.on_change(self.wake)
 
     def wake(self) -> None:
@@ -103,28 +102,25 @@ class Scheduler:
             assigned += len(made)
         return expired, assigned
 
+    @property
+    def in_flight(self) -> InFlight | None:
+        """The delivery being made that ends last (what a stop waits for), if any."""
+        return max(self.flights.values(), key=lambda f: f.ends_by, default=None)
+
     async def deliver_once(self, stop: asyncio.Event | None = None) -> int:
-        """Deliver every due delivery (until ``stop``); return how many were attempted."""
+        """Deliver every due delivery (until ``stop``); return how many were attempted.
+        A deliverer that can (``Parallel``) gets different agents' deliveries at once; with
+        the desktop driver's agents only, one at a time as ever."""
+        deliverer = self.deliverer
+        agents = self.service.agents.values()
+        if isinstance(deliverer, Parallel) and any(deliverer.parallel(a) for a in agents):
+            return await self._deliver_parallel(deliverer, stop)
         count = 0
         queue = self.service.queue
         claimed = None if stop and stop.is_set() else await queue.claim_prompt()
         while claimed is not None:
             delivery, facts = claimed
-            started = time.perf_counter()
-            self.in_flight = InFlight(delivery, time.monotonic() + self.delivery_timeout())
-            try:
-                receipt = await self._deliver(delivery, facts)
-            finally:
-                self.in_flight = None
-            self.service.observe(
-                "delivery",
-                time.perf_counter() - started,
-                agent=delivery.agent,
-                method=receipt.method,
-                result=_result(receipt),
-            )
-            onboarded = delivery.id in self._onboarding
-            self._onboarding.discard(delivery.id)
+            receipt, onboarded = await self._deliver_timed(delivery, facts)
             count += 1
             if stop and stop.is_set():
                 await queue.record_receipt(delivery, receipt, onboarded=onboarded)
@@ -132,6 +128,97 @@ class Scheduler:
             # the receipt and the next claim: one transaction
             claimed = await queue.receipt_then_claim(delivery, receipt, onboarded=onboarded)
         return count
+
+    async def _deliver_timed(
+        self, delivery: Delivery, facts: prompt.PromptFacts | None
+    ) -> tuple[Receipt, bool]:
+        """Deliver one claimed delivery, as in flight; its receipt, and whether it onboarded
+        its agent."""
+        started = time.perf_counter()
+        self.flights[delivery.id] = InFlight(delivery, time.monotonic() + self.delivery_timeout())
+        try:
+            receipt = await self._deliver(delivery, facts)
+        finally:
+            self.flights.pop(delivery.id, None)
+        self.service.observe(
+            "delivery",
+            time.perf_counter() - started,
+            agent=delivery.agent,
+            method=receipt.method,
+            result=_result(receipt),
+        )
+        onboarded = delivery.id in self._onboarding
+        self._onboarding.discard(delivery.id)
+        return receipt, onboarded
+
+    async def _deliver_parallel(self, deliverer: Parallel, stop: asyncio.Event | None) -> int:
+        """Deliver every due delivery, up to ``MAX_PARALLEL`` at once: one at a time per
+        agent (in order: an agent with one in flight is not claimed from), and one at a time
+        over the agents the deliverer serves one by one (the desktop driver). Each receipt is
+        stored as its delivery ends; a change (a new message) is claimed at once. At ``stop``
+        nothing more is claimed and those in flight end with their receipts; so do they
+        after an error (a claim or a receipt the database refused), which is raised then."""
+        running: dict[asyncio.Task[None], Delivery] = {}
+        count = 0
+        error: BaseException | None = None
+        try:
+            while True:
+                claiming = error is None and not (stop and stop.is_set())
+                if claiming:
+                    self._deliver_wake.clear()  # what changed before this is claimed now
+                    try:
+                        await self._claim_into(deliverer, running)
+                    except Exception as exc:
+                        error = exc
+                if not running:
+                    break
+                # stopping: the wake is the worker's (left set), not waited for
+                wake = asyncio.ensure_future(self._deliver_wake.wait()) if claiming else None
+                waits: list[asyncio.Future[Any]] = [*running, *([wake] if wake else [])]
+                try:
+                    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    if wake is not None:
+                        wake.cancel()
+                for task in [t for t in running if t.done()]:
+                    running.pop(task)
+                    count += 1
+                    if error is None:
+                        error = task.exception()
+        finally:
+            for task in running:  # cancelled (a forced stop): left delivering, recovered
+                task.cancel()
+        if error is not None:
+            raise error
+        return count
+
+    async def _claim_into(
+        self, deliverer: Parallel, running: dict[asyncio.Task[None], Delivery]
+    ) -> None:
+        """Claim and start due deliveries until none is due for a free agent (or the
+        ``MAX_PARALLEL``-th runs)."""
+        while len(running) < MAX_PARALLEL:
+            busy = self._busy(deliverer, running.values())
+            claimed = await self.service.queue.claim_prompt(busy=busy)
+            if claimed is None:
+                return
+            delivery, facts = claimed
+            work = self._deliver_and_record(delivery, facts)
+            running[asyncio.create_task(work, name=f"delivery {delivery.id}")] = delivery
+
+    def _busy(self, deliverer: Parallel, flying: Iterable[Delivery]) -> set[str]:
+        """The agents not to claim for now: those with a delivery in flight, and every agent
+        of the one-at-a-time lane while one of them has one."""
+        busy = {delivery.agent for delivery in flying}
+        agents = self.service.agents
+        serial = {a for a, agent in agents.items() if not deliverer.parallel(agent)}
+        return busy | serial if busy & serial else busy
+
+    async def _deliver_and_record(
+        self, delivery: Delivery, facts: prompt.PromptFacts | None
+    ) -> None:
+        receipt, onboarded = await self._deliver_timed(delivery, facts)
+        await self.service.queue.record_receipt(delivery, receipt, onboarded=onboarded)
 
     async def fire_timers(self) -> int:
         """Fire every timer that is due now; how many things ran.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from core.context import Ctx
@@ -53,13 +53,14 @@ class DeliveryQueue:
         return await self.access.write(actor, messages.claim)
 
     async def claim_prompt(
-        self, actor: str = "delivery"
+        self, actor: str = "delivery", busy: Collection[str] = ()
     ) -> tuple[Delivery, PromptFacts | None] | None:
-        """Take the next due delivery with what its prompt needs (one trip to the database);
-        None at once when delivery nodes serve every agent (nothing is this process's)."""
+        """Take the next due delivery with what its prompt needs (one trip to the database),
+        not one of the ``busy`` agents'; None at once when delivery nodes serve every agent
+        (nothing is this process's)."""
         if all(a.node for a in self.access.agents.values()):
             return None
-        return await self.access.write(actor, _claim_with_facts)
+        return await self.access.write(actor, _claim_with_facts, busy)
 
     async def record_receipt(
         self,
@@ -146,9 +147,11 @@ def _receipt_then_claim(
     return _claim_with_facts(conn, ctx)
 
 
-def _claim_with_facts(conn: Conn, ctx: Ctx) -> tuple[Delivery, PromptFacts | None] | None:
+def _claim_with_facts(
+    conn: Conn, ctx: Ctx, busy: Collection[str] = ()
+) -> tuple[Delivery, PromptFacts | None] | None:
     conn.flush_events()  # FACT_COLUMNS read events
-    found = messages.claim_row(conn, ctx, FACT_COLUMNS)  # the prompt's flags in the same read
+    found = messages.claim_row(conn, ctx, FACT_COLUMNS, busy)  # the prompt's flags in the same read
     if found is None:
         return None
     delivery, row = found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Collection
 from typing import Any
 
 from core.context import Ctx
@@ -118,10 +119,14 @@ def claim(conn: Conn, ctx: Ctx) -> Delivery | None:
     return None if found is None else found[0]
 
 
-def claim_row(conn: Conn, ctx: Ctx, extra: str = "") -> tuple[Delivery, Any] | None:
+def claim_row(
+    conn: Conn, ctx: Ctx, extra: str = "", busy: Collection[str] = ()
+) -> tuple[Delivery, Any] | None:
     """As ``claim``, with ``extra`` columns (SQL over deliveries ``d`` and messages ``m``)
-    read by the same select: the delivery, and the row that has them."""
+    read by the same select: the delivery, and the row that has them. ``busy``: agents
+    whose deliveries wait (one of theirs is being made: one at a time per agent, in order)."""
     skip = [a.id for a in ctx.agents.values() if a.node]  # no node on SQLite: StoreAccess
+    skip += sorted(busy)
     args = Args([ctx.now])
     others = f" AND agent_id NOT IN ({args.many(skip)})" if skip else ""
     select = (

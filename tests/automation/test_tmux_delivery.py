@@ -22,6 +22,7 @@ from automation.factory import build_deliverer
 from automation.message_files import INBOX_TIME_LIMIT_S
 from automation.tmux_delivery import TmuxDeliverer, TmuxOptions, paste_text, tmux_key
 from core.agents_file import load_agents
+from core.coordinator.node import DeliveryNode
 from core.coordinator.scheduler import Scheduler
 from core.delivery.killswitch import KillSwitch
 from core.errors import ConfigError
@@ -29,6 +30,7 @@ from core.models import Agent, TaskSpec
 from core.protocols import ManualClock, Parcel
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.tmux import capture
 from tests.helpers import write_agents
 from tests.tmux_server import Tmux, wait_text
 
@@ -319,3 +321,135 @@ def test_the_time_limit_is_the_slowest_route_an_agent_uses(tmp_path: Path) -> No
         assert routing.time_limit_s == routing.tmux.time_limit_s  # files' 30 s not counted
     finally:
         routing.close()
+
+
+@pytest.mark.timeout(240)
+async def test_the_scheduler_delivers_to_different_panes_at_once_in_order_per_agent(
+    tmux: Tmux, tmp_path: Path, home: Path
+) -> None:
+    """Two messages to each of four tmux agents: the first four are all claimed before any
+    receipt (made at once; one at a time before: claim, receipt, claim...), each agent's
+    second only after its first's receipt, and every pane gets its two once, in order."""
+    four = chats(tmux, tmp_path, 4)
+    path = write_agents(
+        tmp_path / "agents.toml",
+        [{"id": c.name, "role": "dev", "delivery": "tmux", "tmux": f"agents:{c.name}",
+          "tmux_socket": str(tmux.socket)} for c in four],
+    )  # fmt: skip
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(path)})
+    service = await SwarmService.open(settings, ManualClock())
+    deliverer = build_deliverer(settings, list(service.agents.values()), service.kill_switch)
+    try:
+        for n in (1, 2):
+            for chat in four:
+                await service.send(chat.name, f"message {n} for {chat.name}", "me")
+        await Scheduler(service, deliverer).run_burst()
+        for chat in four:
+            got = chat.received()
+            assert len(got) == 2 and "message 1 for" in got[0] and "message 2 for" in got[1]
+            assert all(chat.name in text for text in got)
+        events = await service.events(limit=1000)
+        order = [
+            (e.kind, e.agent)
+            for e in events
+            if e.kind in ("delivery.claimed", "delivery.delivered")
+        ]
+        assert len(order) == 16, order
+        assert {kind for kind, _ in order[:4]} == {"delivery.claimed"}  # all four at once
+        for chat in four:
+            mine = [kind for kind, agent in order if agent == chat.name]
+            assert mine == ["delivery.claimed", "delivery.delivered"] * 2, order
+        assert {d.state.value for d in await service.deliveries()} == {"delivered"}
+        assert all(d.attempts == 1 for d in await service.deliveries())
+    finally:
+        deliverer.close()
+        await service.close()
+
+
+@pytest.mark.timeout(240)
+async def test_a_stop_lets_every_delivery_in_flight_end_with_its_receipt(
+    tmux: Tmux, tmp_path: Path, home: Path
+) -> None:
+    """A stop while four panes' deliveries are made at once: each ends with its receipt,
+    nothing more is claimed (the second messages wait queued), none is left delivering."""
+    four = chats(tmux, tmp_path, 4)
+    path = write_agents(
+        tmp_path / "agents.toml",
+        [{"id": c.name, "role": "dev", "delivery": "tmux", "tmux": f"agents:{c.name}",
+          "tmux_socket": str(tmux.socket)} for c in four],
+    )  # fmt: skip
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(path)})
+    service = await SwarmService.open(settings, ManualClock())
+    deliverer = build_deliverer(settings, list(service.agents.values()), service.kill_switch)
+    try:
+        for n in (1, 2):
+            for chat in four:
+                await service.send(chat.name, f"message {n} for {chat.name}", "me")
+        scheduler = Scheduler(service, deliverer)
+        stop = asyncio.Event()
+        running = asyncio.create_task(scheduler.run(stop))
+        deadline = time.monotonic() + 30
+        while len(scheduler.flights) < 4:
+            assert time.monotonic() < deadline and not running.done(), scheduler.flights
+            await asyncio.sleep(0.005)
+        stop.set()
+        async with asyncio.timeout(30):  # not the worker left waiting for its time limit
+            await running
+        states = sorted((d.agent, d.state.value) for d in await service.deliveries())
+        assert states == sorted(
+            [(c.name, "delivered") for c in four] + [(c.name, "queued") for c in four]
+        )
+        assert [len(chat.received()) for chat in four] == [1, 1, 1, 1]
+        assert scheduler.flights == {}
+    finally:
+        deliverer.close()
+        await service.close()
+
+
+def typed_inputs(four: list[Chat]) -> int:
+    """How many of the panes show text typed in their input line right now (the lowest line
+    with the prompt ``>``; a sent message's stays above it)."""
+    typed = 0
+    for chat in four:
+        read = capture(chat.tmux.ref(f"agents:{chat.name}"))
+        lines = [line for line in read.lines if line.startswith(">")]
+        typed += bool(lines and lines[-1][1:].strip())
+    return typed
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_node_delivers_to_its_tmux_agents_at_once(
+    tmux: Tmux, tmp_path: Path, home: Path, database_url: str
+) -> None:
+    """A delivery node's batch for four tmux panes: pasted at once (while each waits its
+    second before the submit key, several inputs hold their text; one at a time before,
+    never two), each once."""
+    four = chats(tmux, tmp_path, 4)
+    path = write_agents(
+        tmp_path / "agents.toml",
+        [{"id": c.name, "role": "dev", "delivery": "tmux", "tmux": f"agents:{c.name}",
+          "tmux_socket": str(tmux.socket), "node": "desk-1"} for c in four],
+    )  # fmt: skip
+    settings = Settings.from_env(
+        {"SWARM_HOME": str(home), "SWARM_CONFIG": str(path), "SWARM_DATABASE_URL": database_url}
+    )
+    service = await SwarmService.open(settings)
+    deliverer = TmuxDeliverer(home, KillSwitch(home), replace(OPTIONS, settle_s=1.0))
+    try:
+        for chat in four:
+            await service.send(chat.name, f"hello {chat.name}", "me")
+        node = DeliveryNode(service, deliverer, "desk-1", lease_s=120)
+        step = asyncio.create_task(node.step())
+        most = 0
+        while not step.done():
+            most = max(most, await asyncio.to_thread(typed_inputs, four))
+            await asyncio.sleep(0.02)
+        assert await step == 4 and node.delivered == 4
+        assert most >= 2, "the panes were typed into one at a time"
+        for chat in four:
+            (got,) = chat.received()
+            assert f"hello {chat.name}" in got
+    finally:
+        deliverer.close()
+        await service.close()

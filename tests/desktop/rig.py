@@ -22,11 +22,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class DesktopRig:
-    """Everything ``swarm desktop up`` needs, in ``workdir``."""
+    """Everything ``swarm desktop up`` needs, in ``workdir`` (``server`` None: no display at
+    all, for ``--headless``)."""
 
     def __init__(
         self,
-        server: XServer,
+        server: XServer | None,
         workdir: Path,
         agents: int = 4,
         terminal: str = "xterm",
@@ -47,7 +48,7 @@ class DesktopRig:
         claude.write_text(f'#!/bin/sh\nexec {sys.executable} -m tests.apps.agent_cli "$@"\n')
         claude.chmod(0o755)
         self.env = {
-            **server.env,
+            **(server.env if server is not None else {}),
             "PATH": f"{workdir / 'bin'}:{os.environ['PATH']}",
             "HOME": str(workdir / "user"),
             "XDG_CONFIG_HOME": str(workdir / "user" / "config"),

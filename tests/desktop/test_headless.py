@@ -1,0 +1,163 @@
+"""``swarm desktop up --headless`` and ``swarm attach`` (issue 39, item 3): the agents' tmux
+sessions with no window and no display at all (no X server runs for these tests), real tmux,
+the scripted agent CLI, and prompts delivered by the scheduler straight into the panes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pty
+import select
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from automation.factory import build_deliverer
+from core.agents_file import load_agents
+from core.coordinator.scheduler import Scheduler
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from tests.conftest import skip_or_fail
+from tests.desktop.rig import DesktopRig
+
+
+@pytest.fixture
+def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DesktopRig]:
+    """Four terminal agents (two with a workspace folder), no display: this process too
+    talks to the rig's tmux server (``TMUX_TMPDIR``), as a coordinator on that machine."""
+    if shutil.which("tmux") is None:
+        skip_or_fail("tmux is not installed (apt-get install tmux)")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "TMUX", "TMUX_PANE"):
+        monkeypatch.delenv(name, raising=False)
+    made = DesktopRig(None, tmp_path / "rig")
+    monkeypatch.setenv("TMUX_TMPDIR", made.env["TMUX_TMPDIR"])
+    assert "DISPLAY" not in made.env
+    yield made
+    made.swarm("desktop", "down", "--headless")
+    made.stop()
+
+
+def up(rig: DesktopRig, *args: str) -> dict[str, dict[str, object]]:
+    done = rig.swarm("desktop", "up", "--headless", "--json", *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return {row["agent"]: row for row in json.loads(done.stdout)}
+
+
+@pytest.mark.timeout(180)
+async def test_headless_up_starts_the_sessions_and_prompts_go_straight_into_them(
+    rig: DesktopRig,
+) -> None:
+    rows = up(rig)
+    assert {a: r["action"] for a, r in rows.items()} == dict.fromkeys(rig.names, "started")
+    rig.wait_ready()
+    agents = {a.id: a for a in load_agents(rig.config)}
+    for name in rig.names:
+        assert (agents[name].delivery, agents[name].tmux) == ("tmux", f"swarm-{name}:0")
+        start = rig.starts(name)[0]
+        assert start["cwd"] == str(rig.workspaces.get(name, rig.workdir))
+    assert "# the team (a comment swarm desktop up keeps)" in rig.config.read_text()
+    hooks = rig.workspaces["Agent-1"] / ".claude" / "settings.local.json"
+    assert hooks.exists()  # swarm's hooks, before the CLI started
+    settings = Settings.from_env({"SWARM_HOME": str(rig.home), "SWARM_CONFIG": str(rig.config)})
+    service = await SwarmService.open(settings)
+    deliverer = build_deliverer(settings, list(service.agents.values()), service.kill_switch)
+    try:
+        for name in rig.names:
+            await service.send(name, f"hello {name}", "me")
+        await Scheduler(service, deliverer).run_burst()
+    finally:
+        deliverer.close()
+        await service.close()
+    for name in rig.names:
+        (got,) = rig.wait_for(name, 1)
+        assert f"hello {name}" in got
+
+
+@pytest.mark.timeout(180)
+def test_headless_up_again_keeps_resumes_and_down_ends_the_sessions(rig: DesktopRig) -> None:
+    up(rig)
+    rig.wait_ready()
+    again = up(rig)
+    assert {r["action"] for r in again.values()} == {"kept"}
+    assert rig.tmux("kill-session", "-t", "swarm-Agent-3").returncode == 0  # a reboot
+    again = up(rig)
+    assert again["Agent-3"]["action"] == "resumed" and again["Agent-1"]["action"] == "kept"
+    rig.wait_ready(["Agent-3"], starts=2)
+    assert rig.starts("Agent-3")[1]["argv"] == ["--continue"]
+    status = rig.swarm("desktop", "status", "--headless")
+    assert status.returncode == 0 and status.stdout.count("running") == 4, status.stdout
+    done = rig.swarm("desktop", "down", "--headless", "--agent", "agent-2")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Agent-2: session swarm-Agent-2 ended"
+    done = rig.swarm("desktop", "down", "--headless")
+    assert done.returncode == 0, done.stderr
+    assert rig.tmux("ls").returncode != 0  # every session ended
+    assert {r["action"] for r in up(rig, "--agents", "1").values()} == {"started"}  # afresh
+
+
+def test_headless_up_of_one_node_starts_only_its_agents(rig: DesktopRig) -> None:
+    text = rig.config.read_text(encoding="utf-8")
+    for name, node in (("Agent-3", "desk-2"), ("Agent-4", "desk-2")):
+        text = text.replace(f'id = "{name}"', f'id = "{name}"\nnode = "{node}"')
+    rig.config.write_text(text, encoding="utf-8")
+    rows = up(rig, "--node", "desk-2")
+    assert sorted(rows) == ["Agent-3", "Agent-4"]
+    assert rig.tmux("has-session", "-t", "=swarm-Agent-1").returncode != 0
+    agents = {a.id: a for a in load_agents(rig.config)}
+    assert agents["Agent-1"].delivery == "gui" and agents["Agent-3"].delivery == "tmux"
+    bad = rig.swarm("desktop", "up", "--headless", "--node", "desk-9")
+    assert bad.returncode != 0 and bad.stdout == ""
+    assert bad.stderr.strip().endswith(f"no agent has node = 'desk-9' in {rig.config}")
+    assert len(bad.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.timeout(120)
+def test_attach_shows_the_agents_session_in_this_terminal(rig: DesktopRig) -> None:
+    up(rig, "--agents", "2")
+    rig.wait_ready(["Agent-1", "Agent-2"])
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: swarm attach in a terminal (a pty), no display
+        os.chdir(rig.workdir)
+        os.execve(sys.executable, [sys.executable, "-m", "bot.cli", "attach", "agent-2"],
+                  {**rig.env, "TERM": "xterm"})  # fmt: skip
+    try:
+        seen = b""
+        deadline = time.monotonic() + 30
+        while not clients(rig, "swarm-Agent-2"):
+            assert time.monotonic() < deadline, seen
+            if select.select([fd], [], [], 0.1)[0]:
+                seen += os.read(fd, 65536)
+        os.write(fd, b"\x02d")  # Ctrl+B, D: detach
+        status = drain_until_exit(pid, fd)
+        assert status == 0, seen
+    finally:
+        os.close(fd)
+    assert rig.tmux("has-session", "-t", "=swarm-Agent-2").returncode == 0  # still running
+    unknown = rig.swarm("attach", "Agent-9")
+    assert unknown.returncode != 0 and f"unknown agent Agent-9 in {rig.config}" in unknown.stderr
+    gone = rig.swarm("attach", "Agent-3")  # not started
+    assert "no tmux session swarm-Agent-3" in gone.stderr and gone.returncode != 0
+
+
+def drain_until_exit(pid: int, fd: int, timeout: float = 30.0) -> int:
+    """The child's exit code, reading its terminal meanwhile (a full pty would block it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        assert time.monotonic() < deadline, "swarm attach did not end at the detach key"
+        if select.select([fd], [], [], 0.1)[0]:
+            with contextlib.suppress(OSError):
+                os.read(fd, 65536)
+
+
+def clients(rig: DesktopRig, session: str) -> list[str]:
+    """The tmux clients attached to ``session``."""
+    done = rig.tmux("list-clients", "-t", f"={session}", "-F", "#{client_name}")
+    return done.stdout.split() if done.returncode == 0 else []
