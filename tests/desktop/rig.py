@@ -34,7 +34,7 @@ class DesktopRig:
         layout: str = "4x2",
         with_workspaces: int = 2,
     ) -> None:
-        self.server = server
+        self._server = server
         self.workdir = workdir
         self.names = [f"Agent-{i + 1}" for i in range(agents)]
         self.home = workdir / "home"
@@ -62,6 +62,13 @@ class DesktopRig:
         }
         self.env.pop("TMUX", None)
         self.config.write_text(self.agents_toml(terminal, layout), encoding="utf-8")
+
+    @property
+    def server(self) -> XServer:
+        """The rig's X server (a headless rig has none: asking for it is a test's mistake)."""
+        if self._server is None:
+            raise AssertionError("this rig has no display (it is for --headless)")
+        return self._server
 
     def agents_toml(self, terminal: str, layout: str) -> str:
         """The agents file: a comment, an unrelated key and workspaces a user would keep."""
