@@ -1,4 +1,5 @@
-"""Rewrite the input points (and input boxes) in the agents file, keeping everything else.
+"""Rewrite the input points (and input boxes) in the agents file, keeping everything else;
+park, bring back or remove whole agents.
 
 The file is edited as text (comments, order and other keys stay as they were) and the result
 is checked by parsing it; when a table is written in a form the text edit does not know, the
@@ -12,7 +13,7 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ AGENT_KEY_ORDER = (
 )
 _HEADER = re.compile(r"^\s*\[")
 _AGENT_HEADER = re.compile(r"^\s*\[\[\s*agent\s*\]\]\s*(#.*)?$")
+_TEAM_HEADER = re.compile(r"^(\s*\[\[\s*)(agent|parked)(\s*\]\]\s*(?:#.*)?)$", re.DOTALL)
+_DESKTOP_AGENT = re.compile(r"^\s*\[\s*desktop\s*\.\s*agent\s*\.\s*(\"?)([^\]\"]+)\1\s*\]")
+_KEPT = re.compile(r"^\s*(#.*)?$")  # a blank or comment line
 _ID_LINE = re.compile(r"^\s*id\s*=")
 Point = tuple[int, int]
 AgentValues = Mapping[str, Mapping[str, list[int] | str]]  # agent id -> key -> numbers or text
@@ -53,6 +57,105 @@ def write_agent_values(path: Path, values: AgentValues) -> Path:
     atomic_write(backup, original)
     atomic_write(path, text)
     return backup
+
+
+def move_agents(
+    path: Path,
+    park: Sequence[str] = (),
+    unpark: Sequence[str] = (),
+    remove: Sequence[str] = (),
+) -> Path:
+    """Make the named agents' tables ``[[parked]]`` (``park``) or ``[[agent]]`` again
+    (``unpark``), or delete them with their ``[desktop.agent.NAME]`` (``remove``); comments,
+    order and other keys stay. Atomic, with a backup (returned)."""
+    original = path.read_text(encoding="utf-8")
+    expected = _moved(path, _parse(path, original), park, unpark, remove)
+    text = _move_text(original, set(park), set(unpark), set(remove))
+    if text is None or _by_id(_parse(path, text)) != _by_id(expected):
+        text = dumps(expected)
+    backup = path.with_name(path.name + ".bak")
+    atomic_write(backup, original)
+    atomic_write(path, text)
+    return backup
+
+
+def _moved(
+    path: Path,
+    data: dict[str, Any],
+    park: Sequence[str],
+    unpark: Sequence[str],
+    remove: Sequence[str],
+) -> dict[str, Any]:
+    """The parsed file as ``move_agents`` leaves it (agents first, then the parked ones)."""
+    result = copy.deepcopy(data)
+    entries = [("agent", e) for e in result.pop("agent", [])]
+    entries += [("parked", e) for e in result.pop("parked", [])]
+    known = {entry.get("id") for _, entry in entries}
+    missing = [a for a in (*park, *unpark, *remove) if a not in known]
+    if missing:
+        raise NotFound(f"agent {missing[0]} is not in {path}")
+    kinds = {a: "parked" for a in park} | {a: "agent" for a in unpark}
+    moved: dict[str, list[Any]] = {"agent": [], "parked": []}
+    for kind, entry in entries:
+        if entry.get("id") not in remove:
+            moved[kinds.get(entry.get("id"), kind)].append(entry)
+    desktop = result.get("desktop", {})
+    for agent in remove:
+        desktop.get("agent", {}).pop(agent, None)
+    if desktop.get("agent") == {}:
+        del desktop["agent"]
+    return {**result, **{k: v for k, v in moved.items() if v}}
+
+
+def _by_id(data: dict[str, Any]) -> dict[str, Any]:
+    """The parsed file with its agents and parked agents by id (their order aside: a table
+    brought back stays where it is in the text), empty tables left out."""
+    return {
+        k: {e.get("id"): e for e in v} if k in ("agent", "parked") else v
+        for k, v in data.items()
+        if v != {} and not (k == "desktop" and v.keys() == {"agent"} and v["agent"] == {})
+    }
+
+
+def _move_text(text: str, park: set[str], unpark: set[str], remove: set[str]) -> str | None:
+    """The text with the headers renamed and the removed tables cut; None when a table is
+    too unusual (no id line)."""
+    lines = text.splitlines(keepends=True)
+    header = len(lines)
+    while (header := min(header, len(lines)) - 1) >= 0:  # bottom up: a cut moves no table above
+        team = _TEAM_HEADER.match(lines[header])
+        desktop = _DESKTOP_AGENT.match(lines[header])
+        if team is None and (desktop is None or desktop.group(2).strip() not in remove):
+            continue
+        table = _table_range(lines, header)
+        agent = desktop.group(2).strip() if desktop is not None else _table_id(lines, table)
+        if agent is None:
+            return None
+        if agent in remove:
+            _cut(lines, header, _own_end(lines, table))
+        elif team is not None and agent in park | unpark:
+            kind = "parked" if agent in park else "agent"
+            lines[header] = f"{team.group(1)}{kind}{team.group(3)}"
+    return "".join(lines)
+
+
+def _cut(lines: list[str], start: int, end: int) -> None:
+    """Delete lines ``start`` to ``end`` and the blank line before them when one follows."""
+    del lines[start:end]
+    blank_after = start == len(lines) or not lines[start].strip()
+    if start > 0 and not lines[start - 1].strip() and blank_after:
+        del lines[start - 1]
+
+
+def _own_end(lines: list[str], table: range) -> int:
+    """Where a table's own lines end: the blank and comment lines just before the next
+    header are the next table's."""
+    end = table.stop
+    if end == len(lines):
+        return end
+    while end > table.start and _KEPT.match(lines[end - 1]):
+        end -= 1
+    return end
 
 
 def atomic_write(path: Path, text: str) -> None:

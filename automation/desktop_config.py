@@ -101,12 +101,14 @@ def load_desktop(
         raise ConfigError(f"agents file {path} cannot be read: {exc}") from None
     own = raw.get("desktop", {})
     where = f"agents file {path}, [desktop]"
+    parked = [e.get("id") for e in raw.get("parked", []) if isinstance(e, Mapping)]
+    known = [*agent_ids, *(i for i in parked if isinstance(i, str))]  # parked ones may stay
     if not user_section:
-        return parse_desktop(own, agent_ids, where)
+        return parse_desktop(own, agent_ids, where, known)
     if not isinstance(own, Mapping):
         raise ConfigError(f"{where} must be a table")
     return parse_desktop(
-        merge_sections(user_section, own), agent_ids, f"{where} (with the user config's)"
+        merge_sections(user_section, own), agent_ids, f"{where} (with the user config's)", known
     )
 
 
@@ -129,8 +131,11 @@ def _merge_agent(under: Any, over: Any) -> Any:
     return over if over != {} else under
 
 
-def parse_desktop(section: Any, agent_ids: Sequence[str], where: str) -> DesktopConfig:
-    """Validate a ``[desktop]`` table; one ConfigError naming the key on the first problem."""
+def parse_desktop(
+    section: Any, agent_ids: Sequence[str], where: str, known: Sequence[str] = ()
+) -> DesktopConfig:
+    """Validate a ``[desktop]`` table; one ConfigError naming the key on the first problem.
+    ``known``: more agents a ``[desktop.agent.NAME]`` may name (the parked ones)."""
     if not isinstance(section, Mapping):
         raise ConfigError(f"{where} must be a table")
     _check_keys(section, SECTION_KEYS, where)
@@ -141,7 +146,7 @@ def parse_desktop(section: Any, agent_ids: Sequence[str], where: str) -> Desktop
     per_agent = section.get("agent", {})
     if not isinstance(per_agent, Mapping):
         raise ConfigError(f"{where}: agent must be a table of [desktop.agent.NAME] tables")
-    unknown = sorted(set(per_agent) - set(agent_ids))
+    unknown = sorted(set(per_agent) - {*agent_ids, *known})
     if unknown:
         raise ConfigError(f"{where}: [desktop.agent.{unknown[0]}] names no agent of the file")
     launches = {}

@@ -35,7 +35,9 @@ ALLOWED_KEYS = {
     "cli",
     "mcp",
 }
-TOP_LEVEL_KEYS = {"agent", "desktop"}  # [desktop]: read by ``swarm desktop up``
+# [desktop]: read by ``swarm desktop up``; [[parked]]: agents kept aside by ``desktop up
+# --agents N`` (not served; a larger N makes them [[agent]] again)
+TOP_LEVEL_KEYS = {"agent", "parked", "desktop"}
 DELIVERY_METHODS = ("gui", "inbox", "tmux")
 AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 RULE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # an agent-rules file's name, no suffix
@@ -43,6 +45,16 @@ RULE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # an agent-rules file's nam
 
 def load_agents(path: Path) -> list[Agent]:
     """Read the agents file; raise ConfigError naming the file and the problem."""
+    agents, parked = load_team(path)
+    if not agents:
+        hint = f" ({len(parked)} parked: swarm desktop up --agents N)" if parked else ""
+        raise ConfigError(f"agents file {path} defines no agents: add [[agent]] tables{hint}")
+    return agents
+
+
+def load_team(path: Path) -> tuple[list[Agent], list[Agent]]:
+    """The file's agents and its parked agents (``[[parked]]``), each in file order, checked
+    alike (ids unique across both); ConfigError naming the file and the problem."""
     try:
         raw = loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -59,19 +71,20 @@ def load_agents(path: Path) -> list[Agent]:
             f"agents file {path}: unknown top-level key(s) {', '.join(sorted(unknown))} "
             "(agents are [[agent]] tables, the desktop layout is [desktop])"
         )
-    entries = raw.get("agent")
-    if not isinstance(entries, list) or not entries:
+    entries, kept = raw.get("agent", []), raw.get("parked", [])
+    if not isinstance(entries, list) or not isinstance(kept, list) or not (entries or kept):
         raise ConfigError(f"agents file {path} defines no agents: add [[agent]] tables")
     agents = [_parse_agent(path, i, entry) for i, entry in enumerate(entries, 1)]
-    _check_unique(path, agents)
+    parked = [_parse_agent(path, i, entry, "parked") for i, entry in enumerate(kept, 1)]
+    _check_unique(path, [*agents, *parked])
     captains = [a.id for a in agents if a.captain]
     if len(captains) > 1:
         raise ConfigError(f"agents file {path}: only one captain, not {', '.join(captains)}")
-    return agents
+    return agents, parked
 
 
-def _parse_agent(path: Path, index: int, entry: Any) -> Agent:
-    where = f"agents file {path}, agent #{index}"
+def _parse_agent(path: Path, index: int, entry: Any, kind: str = "agent") -> Agent:
+    where = f"agents file {path}, {kind} #{index}"
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: must be a table")
     unknown = set(entry) - ALLOWED_KEYS
@@ -83,7 +96,7 @@ def _parse_agent(path: Path, index: int, entry: Any) -> Agent:
             f"{where}: id {agent_id!r} must be 1-64 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
         )
-    where = f"agents file {path}, agent {agent_id}"
+    where = f"agents file {path}, {kind} {agent_id}"
     caps = entry.get("capabilities", [])
     if not isinstance(caps, list) or not all(isinstance(c, str) and c for c in caps):
         raise ConfigError(f"{where}: capabilities must be a list of names")

@@ -1,9 +1,10 @@
-"""``swarm agents``: list agents, pause or resume one; :mod:`bot.cli.desktop` and
-:mod:`bot.cli.workspaces` add their agent actions."""
+"""``swarm agents``: list agents, pause or resume one or all, remove some;
+:mod:`bot.cli.desktop` and :mod:`bot.cli.workspaces` add their agent actions."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.cli import agent_hooks, agent_mcp, desktop, workspaces
@@ -11,9 +12,20 @@ from bot.cli import format as fmt
 from bot.cli.args import only_reads
 from bot.cli.output import emit_json
 from bot.cli.style import painter
+from core.errors import InvalidInput
+from core.models import ACTIVE
 
 if TYPE_CHECKING:
+    from core.models import Task
     from core.service.swarm import SwarmService
+
+REMOVE_HELP = """\
+Delete agents from the agents file (an [[agent]] table or a [[parked]] one, with its
+[desktop.agent.NAME] section): atomically, the file 0600, the previous one kept as .bak,
+comments and other agents as they were. A running swarm run reloads it within seconds.
+An agent holding a task is refused unless --hand-on puts its tasks back in the queue for
+another agent; the last agent is never removed. Its window and tmux session are left as
+they are (close them first: swarm desktop down --agent AGENT)."""
 
 
 def register(sub: Any) -> None:
@@ -24,11 +36,25 @@ def register(sub: Any) -> None:
     asub = p.add_subparsers(dest="agents_command", metavar="ACTION")
     for name, paused in (("pause", True), ("resume", False)):
         what = "no new tasks" if paused else "take tasks again"
-        q = asub.add_parser(name, help=f"{name} one agent ({what})")
-        q.add_argument("agent")
+        q = asub.add_parser(name, help=f"{name} one agent or --all ({what})")
+        q.add_argument("agent", nargs="?", help="the agent (or --all)")
+        q.add_argument("--all", action="store_true", help=f"{name} every agent of the file")
         q.set_defaults(handler=cmd_agent_pause, paused=paused)
         if not paused:  # anyone may stop an agent; only a person undoes it
             q.set_defaults(person_only="resuming a paused agent")
+    q = asub.add_parser(
+        "remove",
+        help="delete agents from the agents file",
+        description=REMOVE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    q.add_argument("agents", nargs="+", metavar="AGENT")
+    q.add_argument(
+        "--hand-on",
+        action="store_true",
+        help="put the tasks they hold back in the queue for another agent",
+    )
+    q.set_defaults(handler=cmd_agent_remove, person_only="removing an agent")
     desktop.register(asub)
     workspaces.register_agents(asub)
     agent_hooks.register_agents(asub)
@@ -43,8 +69,68 @@ async def cmd_agents(service: SwarmService, args: argparse.Namespace) -> None:
 
 
 async def cmd_agent_pause(service: SwarmService, args: argparse.Namespace) -> None:
-    """``swarm agents pause|resume A``."""
-    changed = await service.set_agent_paused(args.agent, args.paused, args.actor)
+    """``swarm agents pause|resume A`` or ``--all``."""
     word = "paused" if args.paused else "resumed"
-    agent = service.ctx(args.actor).agent(args.agent).id
-    print(f"{agent} {word}" if changed else f"{agent} was already {word}")
+    if args.all == (args.agent is not None):
+        verb = "pause" if args.paused else "resume"
+        raise InvalidInput(f"name one agent or --all (swarm agents {verb} Agent-3)")
+    if not args.all:
+        changed = await service.set_agent_paused(args.agent, args.paused, args.actor)
+        agent = service.ctx(args.actor).agent(args.agent).id
+        print(f"{agent} {word}" if changed else f"{agent} was already {word}")
+        return
+    done = 0
+    for agent in list(service.agents):
+        done += await service.set_agent_paused(agent, args.paused, args.actor)
+    already = len(service.agents) - done
+    were = "were already paused" if args.paused else "were not paused"
+    print(f"{word} {done} of {len(service.agents)} agents ({already} {were})")
+
+
+async def cmd_agent_remove(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm agents remove AGENT... [--hand-on]``."""
+    from automation.agents_file_writer import move_agents
+    from core.agents_file import load_team
+
+    path = service.settings.config_path
+    agents, parked = load_team(path)
+    by_lower = {a.id.lower(): a.id for a in [*agents, *parked]}
+    unknown = [name for name in args.agents if name.lower() not in by_lower]
+    if unknown:
+        raise InvalidInput(f"unknown agent(s) {', '.join(unknown)} in {path}: nothing removed")
+    chosen = list(dict.fromkeys(by_lower[name.lower()] for name in args.agents))
+    if all(a.id in chosen for a in agents):
+        raise InvalidInput(f"{path} would have no agent left: nothing removed")
+    held = await _held_tasks(service, chosen)
+    if held and not args.hand_on:
+        which = ", ".join(f"{t.agent} holds {t.ref} ({t.status})" for t in held)
+        raise InvalidInput(
+            f"{which}: nothing removed (--hand-on puts the tasks back in the queue for "
+            "another agent)"
+        )
+    path = _own_copy(service, path)
+    for task in held:
+        await service.requeue_task(task.id, args.actor)
+    backup = move_agents(path, remove=chosen)
+    handed = f"; {', '.join(t.ref for t in held)} back in the queue" if held else ""
+    print(f"removed {', '.join(chosen)} from {path} (the file before: {backup}){handed}")
+
+
+async def _held_tasks(service: SwarmService, agents: list[str]) -> list[Task]:
+    """The active tasks the agents hold (a parked agent's too), oldest first."""
+    tasks = await service.list_tasks(open_only=True, limit=100_000)
+    return [t for t in reversed(tasks) if t.status in ACTIVE and t.agent in agents]
+
+
+def _own_copy(service: SwarmService, path: Path) -> Path:
+    """The agents file to write: the bundled one is copied to the home first."""
+    from core.privacy.files import copy_file, make_dirs
+    from core.settings import bundled_agents_file
+
+    if path.resolve() != bundled_agents_file().resolve():
+        return path
+    own = service.settings.home / "agents.toml"
+    make_dirs(own.parent)
+    copy_file(bundled_agents_file(), own)
+    print(f"using a copy of the bundled agents file: {own} (used from now on)")
+    return own

@@ -32,6 +32,10 @@ An agent with a workspace of its own gets swarm's hooks there first (Claude Code
 .claude/settings.local.json, Codex CLI's .codex/config.toml: swarm agents hooks install),
 so its state is known from its first prompt, and with mcp = true its MCP server (swarm
 agents mcp install); --no-hooks leaves them out.
+--agents N opens the first N agents (the [[agent]] tables, then the [[parked]] ones) and parks
+the rest: their tables become [[parked]] (kept with their comments, given no tasks, their
+coordinates no longer used), their windows are closed and their tmux sessions kept; a later
+--agents with a larger N brings them back. swarm agents remove deletes an agent for good.
 What to run is set in the agents file's [desktop] section (see docs/desktop.md).
 --headless opens no window and needs no display (a server or a VM over SSH): it starts the
 same sessions and writes delivery = "tmux", so prompts go straight into the panes; swarm
@@ -48,7 +52,12 @@ def register(sub: Any) -> None:
         description=UP_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    q.add_argument("--agents", type=int, metavar="N", help="only the first N agents of the file")
+    q.add_argument(
+        "--agents",
+        type=int,
+        metavar="N",
+        help="open the first N agents and park the others (a larger N brings them back)",
+    )
     q.add_argument("--layout", metavar="CxR", help="grid columns x rows (default 4x2)")
     q.add_argument("--monitor", type=int, metavar="M", help="monitor number (default 0)")
     q.add_argument(
@@ -131,6 +140,13 @@ def _agents(settings: Settings) -> list[Agent]:
     return load_agents(settings.config_path)
 
 
+def _team(settings: Settings) -> tuple[list[Agent], list[Agent]]:
+    """The agents and the parked agents of the agents file."""
+    from core.agents_file import load_team
+
+    return load_team(settings.config_path)
+
+
 def _own_copy(settings: Settings) -> Settings:
     """The settings on an agents file swarm may write: the bundled one is copied first."""
     from dataclasses import replace
@@ -170,9 +186,10 @@ def _up(args: argparse.Namespace) -> int:
     from automation.screen import detect_screens
 
     settings = args.configuration.core
-    agents = _agents(settings)
+    agents, parked = _team(settings)
+    team = [*agents, *parked]
     config = load_desktop(
-        settings.config_path, [a.id for a in agents], args.configuration.user_tables.get("desktop")
+        settings.config_path, [a.id for a in team], args.configuration.user_tables.get("desktop")
     )
     agents = _of_node(settings, agents, args.node)
     if args.headless:
@@ -185,15 +202,16 @@ def _up(args: argparse.Namespace) -> int:
         config = replace(config, monitor=args.monitor)
     with _session(settings) as session:
         planned = plan(
-            agents,
+            team if args.agents is not None else agents,
             config,
             detect_screens(session.desk.display),
-            _workspace_finder(settings, agents),
+            _workspace_finder(settings, team),
             args.agents,
         )
         settings = _own_copy(settings)  # only now: a bad option or no display writes nothing
         session.config_path = settings.config_path
-        hooks = {} if args.no_hooks else _install_hooks(settings, args, agents, planned)
+        parking = _park_rest(session, settings, agents, parked, planned, args.agents)
+        hooks = {} if args.no_hooks else _install_hooks(settings, args, team, planned)
         outcomes = session.up(planned, timeout=args.timeout)
     if args.json:
         emit_json(
@@ -208,6 +226,7 @@ def _up(args: argparse.Namespace) -> int:
                 }
                 for o in outcomes
             ]
+            + [{"agent": a, "action": "parked"} for a in parking]
         )
         return 0
     for o in outcomes:
@@ -225,6 +244,12 @@ def _up(args: argparse.Namespace) -> int:
                 print(f"{'':<12} hooks: {line}")
     if already := _already_installed(hooks):
         print(already)
+    if parking:
+        print(
+            f"parked {', '.join(parking)}: [[parked]] in the agents file, given no tasks, "
+            f"windows closed, tmux sessions kept (swarm desktop up --agents {len(team)} opens "
+            "them again; swarm agents remove AGENT deletes one)"
+        )
     print(f"agents file written: {settings.config_path} ({RELOADED})")
     return 0
 
@@ -282,6 +307,30 @@ def _up_headless(
         print(already)
     print(f'agents file written: {settings.config_path} (delivery = "tmux"; {RELOADED})')
     return 0
+
+
+def _park_rest(
+    session: DesktopSession,
+    settings: Settings,
+    agents: list[Agent],
+    parked: list[Agent],
+    planned: list[Any],
+    count: int | None,
+) -> list[str]:
+    """With ``--agents N``: the agents not planned become ``[[parked]]`` (their windows
+    closed, their sessions kept), the parked ones planned ``[[agent]]`` again; the parked."""
+    from automation.agents_file_writer import move_agents
+
+    if count is None:
+        return []
+    chosen = {item.agent for item in planned}
+    park = [a.id for a in agents if a.id not in chosen]
+    unpark = [a.id for a in parked if a.id in chosen]
+    if park or unpark:
+        move_agents(settings.config_path, park=park, unpark=unpark)
+    if park:
+        session.down(park, keep_sessions=True)
+    return park
 
 
 def _already_installed(hooks: dict[str, list[str]]) -> str:
@@ -344,9 +393,9 @@ async def cmd_status(_: SwarmService | None, args: argparse.Namespace) -> int:
 
 
 async def cmd_down(_: SwarmService | None, args: argparse.Namespace) -> int:
-    """``swarm desktop down [--agent A]``."""
+    """``swarm desktop down [--agent A]``: the parked agents' sessions too."""
     settings = args.configuration.core
-    ids = [a.id for a in _agents(settings)]
+    ids = [a.id for group in _team(settings) for a in group]
     chosen = ids
     if args.agent:
         by_lower = {i.lower(): i for i in ids}
