@@ -37,6 +37,7 @@ PERSON_ONLY = {
     "reply",
     "resume",
     "agents resume",
+    "agents remove",
     "workflow approve",
     "workflow reject",
     "plan",  # approve|discard P-3 only (plan_decision)
