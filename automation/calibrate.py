@@ -322,17 +322,22 @@ def overlap_problems(agents: Sequence[Agent], captures: dict[str, AgentCapture])
 
 def _conflicts(agents: Sequence[Agent], captures: dict[str, AgentCapture]) -> dict[str, list[str]]:
     """Per agent: its point shared with another agent's (named once, on the first of them)
-    or inside another agent's input box (``captures`` override the file's values)."""
+    or inside another agent's input box, else inside its window (its watch region: a click
+    there types into that agent); ``captures`` override the file's values."""
     points: dict[str, tuple[int, int]] = {}
     boxes: dict[str, tuple[int, int, int, int]] = {}
+    watches: dict[str, tuple[int, int, int, int]] = {}
     for agent in agents:
         capture = captures.get(agent.id)
         point = capture.input if capture else agent.input
         box = capture.input_box if capture and capture.input_box else agent.input_box
+        watch = capture.watch if capture and capture.watch else agent.watch
         if point is not None:
             points[agent.id] = point
         if box is not None:
             boxes[agent.id] = box
+        if watch is not None:
+            watches[agent.id] = watch
     problems: dict[str, list[str]] = {agent.id: [] for agent in agents}
     for agent_id, point in points.items():
         same = [other for other, p in points.items() if p == point and other != agent_id]
@@ -340,11 +345,17 @@ def _conflicts(agents: Sequence[Agent], captures: dict[str, AgentCapture]) -> di
             problems[agent_id].append(
                 f"{agent_id} and {', '.join(same)} share the input point {list(point)}"
             )
-        for other, box in boxes.items():
-            if other != agent_id and Rect(*box).contains(*point):
+        for other in (a.id for a in agents if a.id != agent_id):
+            box, watch = boxes.get(other), watches.get(other)
+            if box is not None and Rect(*box).contains(*point):
                 problems[agent_id].append(
                     f"{agent_id}'s input point {list(point)} is inside "
                     f"{other}'s input box {list(box)}"
+                )
+            elif watch is not None and Rect(*watch).contains(*point):
+                problems[agent_id].append(
+                    f"{agent_id}'s input point {list(point)} is inside {other}'s window "
+                    f"(its watch region {list(watch)}): swarm run does not deliver to it"
                 )
     return problems
 

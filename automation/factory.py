@@ -8,7 +8,14 @@ from collections.abc import Sequence
 
 from automation.gui import GuiDriver, GuiOptions
 from automation.message_files import INBOX_TIME_LIMIT_S, InboxDeliverer
-from automation.screen import NoDisplay, detect_screens, display_available, validate_agents
+from automation.screen import (
+    NoDisplay,
+    detect_screens,
+    display_available,
+    inside_others,
+    validate_agents,
+    window_owner,
+)
 from automation.tmux_delivery import TmuxDeliverer
 from core.delivery.killswitch import KillSwitch
 from core.models import Agent, Receipt
@@ -16,6 +23,10 @@ from core.protocols import Parcel
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+NOT_OWN = (
+    "not delivered to until its input point is its own (swarm desktop up writes it; "
+    "desktop up --agents N parks the agents it does not open; swarm agents remove)"
+)
 
 
 class RoutingDeliverer:
@@ -29,6 +40,7 @@ class RoutingDeliverer:
         self.gui = gui
         self.tmux = tmux
         self.routes: set[str] = {"gui", "tmux", "inbox"}  # the ones agents use (use_agents)
+        self.agents: tuple[Agent, ...] = ()  # every agent: whose window a point may be in
 
     @property
     def time_limit_s(self) -> float:
@@ -58,6 +70,8 @@ class RoutingDeliverer:
     async def deliver(self, parcel: Parcel) -> Receipt:
         """Deliver through the agent's route."""
         method = self.method_for(parcel.agent)
+        if method == "gui" and (refused := self._not_own(parcel.agent)) is not None:
+            return refused
         if method == "gui" and self.gui is not None:
             return await self.gui.deliver(parcel)
         if method == "tmux" and self.tmux is not None:
@@ -68,18 +82,32 @@ class RoutingDeliverer:
         """Press ``keys`` into the agent's window or pane (a decided prompt's answer);
         failed when the agent gets files."""
         method = self.method_for(agent)
+        if method == "gui" and (refused := self._not_own(agent)) is not None:
+            return refused
         if method == "gui" and self.gui is not None:
             return await self.gui.press_keys(agent, keys)
         if method == "tmux" and self.tmux is not None:
             return await self.tmux.press_keys(agent, keys)
         return Receipt.failed("no desktop driver for this agent", "inbox", retryable=False)
 
+    def _not_own(self, agent: Agent) -> Receipt | None:
+        """Refused (not retried) when the agent's input point lies in another agent's
+        window: a click there types into that agent."""
+        owner = window_owner(agent, self.agents)
+        if owner is None:
+            return None
+        return Receipt.failed(f"input point inside {owner[0].id}'s window", "gui", retryable=False)
+
     def use_agents(self, agents: Sequence[Agent]) -> None:
         """Know the agents of a reloaded agents file: the driver looks in every desktop
-        agent's input for a stray paste (a point is the agent's own, not another's)."""
+        agent's input for a stray paste (a point is the agent's own, not another's); an
+        agent whose point lies in another's window is said once more."""
         if self.gui is not None:
             self.gui.agents = tuple(agent for agent in agents if agent.delivery == "gui")
         self.routes = {self.method_for(agent) for agent in agents}
+        self.agents = tuple(agents)
+        if self.gui is not None:
+            log_not_own(self)
 
     def close(self) -> None:
         """Stop the desktop driver's and the tmux deliverer's workers."""
@@ -115,13 +143,25 @@ def build_deliverer(
     options = gui_options or GuiOptions()
     driver = GuiDriver(settings.home, kill_switch, options, gui_agents)
     driver.release_left_held()  # a killed driver's keys must not repeat until a delivery
-    return _routed(RoutingDeliverer(inbox, driver, tmux), agents)
+    routing = _routed(RoutingDeliverer(inbox, driver, tmux), agents)
+    log_not_own(routing)
+    return routing
 
 
 def _routed(routing: RoutingDeliverer, agents: Sequence[Agent]) -> RoutingDeliverer:
-    """``routing`` knowing the routes ``agents`` use (its time limit is theirs)."""
+    """``routing`` knowing the agents and the routes they use (its time limit is theirs)."""
     routing.routes = {routing.method_for(agent) for agent in agents}
+    routing.agents = tuple(agents)
     return routing
+
+
+def log_not_own(routing: RoutingDeliverer) -> None:
+    """One warning per screen-delivered agent whose input point lies in another agent's
+    window, naming both: its deliveries are refused."""
+    for agent_id, why in inside_others(routing.agents).items():
+        agent = next(a for a in routing.agents if a.id == agent_id)
+        if routing.method_for(agent) == "gui":
+            log.warning("%s: %s: %s", agent_id, why, NOT_OWN)
 
 
 def _log_no_display(

@@ -132,6 +132,35 @@ def agent_problems(agent: Agent, screens: Sequence[Rect]) -> list[str]:
     return problems
 
 
+def window_owner(agent: Agent, agents: Iterable[Agent]) -> tuple[Agent, str] | None:
+    """The other on-screen agent whose window holds ``agent``'s input point, with the region
+    that says so (``watch region [x, y, w, h]``, else ``input box [...]``); None when the
+    point is in no other agent's window (a click there would type into that agent)."""
+    if agent.input is None:
+        return None
+    for other in agents:
+        if other.id == agent.id or other.delivery == "inbox":
+            continue
+        for name, region in (("watch region", other.watch), ("input box", other.input_box)):
+            if region is not None and Rect(*region).contains(*agent.input):
+                return other, f"{name} {list(region)}"
+    return None
+
+
+def inside_others(agents: Sequence[Agent]) -> dict[str, str]:
+    """Agent id -> why its input point is not its own (in another agent's window), for each
+    desktop agent whose point lies in another's window."""
+    found = {}
+    for agent in agents:
+        owner = window_owner(agent, agents) if agent.delivery != "inbox" else None
+        if owner is not None and agent.input is not None:
+            x, y = agent.input
+            found[agent.id] = (
+                f"input point ({x}, {y}) lies inside {owner[0].id}'s window (its {owner[1]})"
+            )
+    return found
+
+
 def validate_agents(agents: Iterable[Agent], screens: Sequence[Rect]) -> dict[str, list[str]]:
     """Agent id -> list of coordinate problems (an empty list when all is well)."""
     return {agent.id: agent_problems(agent, screens) for agent in agents}

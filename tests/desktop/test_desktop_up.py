@@ -25,6 +25,7 @@ from tests.apps import launchers
 from tests.automation.messages import make_texts
 from tests.conftest import skip_or_fail
 from tests.desktop.rig import DesktopRig
+from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 CELL_W, CELL_H = 480, 540
@@ -225,6 +226,79 @@ def test_up_twice_opens_nothing_twice_and_down_leaves_the_users_window(
         assert all(r["window"] is None and not r["alive"] for r in json.loads(status.stdout))
     finally:
         user.stop()
+
+
+def test_up_with_fewer_agents_parks_the_rest_and_a_larger_n_brings_them_back(
+    rig: DesktopRig,
+) -> None:
+    """Issue 41, item 4: after ``up --agents 2`` the two agents not opened keep no
+    coordinates inside the others' windows: they are ``[[parked]]`` (not served), their
+    windows closed, their sessions kept; ``up --agents 3`` brings the third back."""
+    rig.up()
+    assert len(swarm_windows(rig.server)) == 4
+    rows = rig.up("--agents", "2", "--layout", "2x1")
+    assert [(r["agent"], r["action"]) for r in rows] == [
+        ("Agent-1", "kept"), ("Agent-2", "kept"), ("Agent-3", "parked"), ("Agent-4", "parked")
+    ]  # fmt: skip
+    assert [a.id for a in load_agents(rig.config)] == ["Agent-1", "Agent-2"]
+    text = rig.config.read_text(encoding="utf-8")
+    assert text.count("[[parked]]") == 2 and "# the team (a comment swarm desktop up keeps)" in text
+    assert text.count('role = "coder"  # keep me') == 4
+    assert len(swarm_windows(rig.server)) == 2
+    assert rig.tmux("has-session", "-t", "swarm-Agent-3").returncode == 0  # kept
+    said = rig.swarm("desktop", "up", "--agents", "2", "--layout", "2x1")
+    assert said.returncode == 0, said.stderr
+    assert "parked Agent-3, Agent-4: [[parked]] in the agents file" not in said.stdout
+    back = rig.up("--agents", "3")
+    assert [(r["agent"], r["action"]) for r in back] == [
+        ("Agent-1", "kept"), ("Agent-2", "kept"), ("Agent-3", "reattached")
+    ]  # fmt: skip
+    agents = {a.id: a for a in load_agents(rig.config)}
+    assert list(agents) == ["Agent-1", "Agent-2", "Agent-3"]
+    assert agents["Agent-3"].input is not None and inside(
+        (*agents["Agent-3"].input, 1, 1), cell_of(2)
+    )
+    assert len(swarm_windows(rig.server)) == 3
+    too_many = rig.swarm("desktop", "up", "--agents", "5")
+    assert too_many.returncode == 2 and "--agents must be from 1 to 4" in too_many.stderr
+    done = rig.swarm("desktop", "down")
+    assert done.returncode == 0 and "Agent-4: session swarm-Agent-4 ended" in done.stdout
+
+
+def test_run_refuses_an_agent_whose_point_is_in_another_agents_window(
+    shared_xvfb: XServer, tmp_path: Path
+) -> None:
+    """Issue 41, item 4: ``swarm run`` says at start that Agent-2's input point lies inside
+    Agent-1's window and does not deliver to it (a click there would type into Agent-1);
+    ``swarm agents check`` names both too."""
+    config = tmp_path / "agents.toml"
+    config.write_text(
+        '[[agent]]\nid = "Agent-1"\nrole = "coder"\ninput = [480, 500]\n'
+        "watch = [0, 0, 960, 540]\n\n"
+        '[[agent]]\nid = "Agent-2"\nrole = "qa"\ninput = [300, 200]\n'
+        "watch = [960, 0, 960, 540]\n",
+        encoding="utf-8",
+    )
+    home = tmp_path / "home"
+    env = {"DISPLAY": shared_xvfb.display, "XAUTHORITY": str(shared_xvfb.xauthority)}
+    assert run_cli(home, "task", "add", "Check it", "--role", "qa", config=config).code == 0
+    burst = run_cli(home, "run", "--no-discord", "--burst", config=config, env=env, timeout=90)
+    assert burst.code == 0, burst.err
+    warned = [line for line in burst.err.splitlines() if "lies inside" in line]
+    assert len(warned) == 1, burst.err
+    assert (
+        "Agent-2: input point (300, 200) lies inside Agent-1's window (its watch region "
+        in (warned[0])
+    )
+    assert "not delivered to" in warned[0]
+    events = json.loads(run_cli(home, "events", "--json", config=config).out)
+    failed = [e for e in events if e["kind"] == "delivery.failed"]
+    assert len(failed) == 1 and failed[0]["agent"] == "Agent-2", events
+    assert failed[0]["text"].endswith("input point inside Agent-1's window"), failed[0]
+    assert not [e for e in events if e["kind"] == "delivery.retrying"]
+    check = run_cli(home, "agents", "check", config=config, env=env)
+    assert check.code == 1
+    assert "Agent-2's input point [300, 200] is inside Agent-1's input box" in check.out, check.out
 
 
 def test_up_names_bad_input_in_one_line_and_writes_nothing(rig: DesktopRig) -> None:
