@@ -18,8 +18,9 @@ parallel; every tmux call runs in a worker thread. A delivery:
    again and no longer holds the text (its last line, or the CLI's ``[Pasted text ...]``).
 
 A retry never pastes twice: text still in the input gets the submit key only; text gone
-from the input after this deliverer's own submit, or shown in the transcript, counts as
-delivered.
+from the input after this deliverer's own submit, or shown in the transcript above an input
+line a rule found, counts as delivered (without such a line, text on screen may be sitting
+unsubmitted in an input box swarm cannot see: it is pasted again, never counted).
 """
 
 from __future__ import annotations
@@ -289,12 +290,13 @@ class TmuxDeliverer:
             log.info("delivery %s: its text left the input after the last try's submit",
                      parcel.delivery_id)  # fmt: skip
             return "delivered"
-        if len(sample) >= TRANSCRIPT_SAMPLE_MIN:
-            area = self._input(agent, pane)
-            above = pane.lines[: len(pane.lines) - len(area)] if area else pane.lines
-            if any(sample in line for line in above[-200:]):
-                log.info("delivery %s: the transcript shows it already", parcel.delivery_id)
-                return "delivered"
+        # only above an input line a rule found: elsewhere the text may sit in an input
+        # box swarm does not see, unsubmitted
+        line = self._input_line(agent, pane)
+        above = pane.lines[:line][-200:] if line is not None else ()
+        if len(sample) >= TRANSCRIPT_SAMPLE_MIN and any(sample in text for text in above):
+            log.info("delivery %s: the transcript shows it already", parcel.delivery_id)
+            return "delivered"
         return None
 
     def _submit(

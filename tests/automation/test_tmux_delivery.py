@@ -453,3 +453,34 @@ async def test_a_node_delivers_to_its_tmux_agents_at_once(
     finally:
         deliverer.close()
         await service.close()
+
+
+@pytest.mark.timeout(120)
+async def test_an_input_no_rule_finds_is_never_taken_for_the_transcript(
+    tmux: Tmux, tmp_path: Path, home: Path
+) -> None:
+    """A program whose input line sits above a footer of three lines (opencode's start
+    screen, a CLI with no rule file): the paste lands where swarm does not look, so the try
+    fails "paste not seen"; a retry must not read the unsubmitted text on screen as the
+    transcript and count it delivered (it did before: the prompt sat in the input, never
+    sent, recorded as delivered)."""
+    out = tmp_path / "taken.txt"
+    footer = "\\n".join(["", "", "", "footer one", "footer two", "footer three"])
+    program = f"printf '{footer}\\033[5A\\r> '; exec cat > {shlex.quote(str(out))}"
+    tmux.window("agents", "odd", f"bash -c {shlex.quote(program)}", "120x40")
+    wait_text(tmux.ref("agents:odd"), "footer three", 10)
+    agent = Agent(
+        id="Odd", role="dev", delivery="tmux", app="terminal", cli="no-such-cli",
+        tmux="agents:odd", tmux_socket=str(tmux.socket), clear=("ctrl+e", "ctrl+u"),
+    )  # fmt: skip
+    quick = replace(OPTIONS, land_timeout_s=1.0, confirm_timeout_s=1.0)
+    deliverer = TmuxDeliverer(home, KillSwitch(home), quick, rule_sets=())
+    try:
+        text = "a prompt that is never submitted here"
+        receipts = [
+            await deliverer.deliver(parcel(1, agent, text, is_retry=n > 0)) for n in range(3)
+        ]
+    finally:
+        deliverer.close()
+    assert out.read_text(encoding="utf-8") == ""  # cat got no line: nothing was submitted
+    assert [r.ok for r in receipts] == [False, False, False], receipts
