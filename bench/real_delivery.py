@@ -3,21 +3,10 @@
 Run: ``.venv/bin/python bench/real_delivery.py [--cli gemini ...] [--prompts 200] [--json]``.
 Each pinned CLI (tests/agents/launch.py: its own HOME, against ``python -m localmodel``) runs
 in a private tmux pane; swarm's ``TmuxDeliverer`` delivers ``--prompts`` prompts to it one
-after another, as the scheduler would (the next once the CLI's turn ended; a failed attempt
-retried up to 3 times with ``is_retry``). The prompts vary: one line, several lines, tabs,
-quotes and ``;``, 2 KB. For each prompt the model server's records say what the CLI took:
-
-- **taken**: a model request whose latest prompt holds the prompt's marker;
-- **whole**: that prompt holds the text sent, every word in order (whitespace runs as one
-  space: Claude Code turns a tab into spaces and wraps a long paste in
-  ``<pasted_content>`` tags, Aider appends its edit-format rules);
-- **lost**: never taken (delivered or not); **false delivered**: the deliverer said
-  delivered and the CLI never took it; **doubled**: taken in more turns than one (more main
-  requests with its marker than the CLI makes for one prompt, measured on a first prompt);
-- **turn start**: from the delivery's start to the first request with its marker (p50/p99).
-
-All counts but taken must be 0. The turn's model time is not in the figures (the script
-answers at once).
+after another, as the scheduler would. The prompts vary: one line, several lines, tabs,
+quotes and ``;``, 2 KB. What is counted (taken, whole, lost, falsely delivered, doubled,
+turn start p50/p99) is said in tests/agents/deliveries.py. All counts but taken and whole
+must be 0. The turn's model time is not in the figures (the script answers at once).
 """
 
 from __future__ import annotations
@@ -25,184 +14,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
-import statistics
 import sys
 import tempfile
-import time
-import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from automation.tmux_delivery import TmuxDeliverer  # noqa: E402
-from core.delivery.killswitch import KillSwitch  # noqa: E402
-from core.models import Agent, Receipt  # noqa: E402
-from core.protocols import Parcel  # noqa: E402
-from tests.agents.launch import CLIS, agent_of, launch, stop  # noqa: E402
-from tests.agents.live import LiveCLI  # noqa: E402
+from tests.agents.deliveries import count_deliveries  # noqa: E402
+from tests.agents.launch import CLIS, launch, stop  # noqa: E402
 
 SCRIPT = 'default = [{ text = "localmodel default answer" }]\n'
-ATTEMPTS = 3
-PASTED_TAG = re.compile(r"</?pasted_content[^>]*>")
-# the request paths of a CLI's turns (not its side requests: token counts, model lists)
-MAIN_PATHS = {
-    "claude-code": "/v1/messages",
-    "codex": "/v1/responses",
-    "gemini": ":streamGenerateContent",
-    "aider": "/v1/chat/completions",
-    "opencode": "/v1/chat/completions",
-}
-
-
-def prompt_text(n: int, marker: str) -> str:
-    """The n-th prompt: its shape cycles through one line, lines, tabs, quotes, 2 KB."""
-    shapes = (
-        f"{marker} please reply briefly",
-        f"{marker} first line\nsecond line\n\nfourth line after a blank one",
-        f"{marker}\tcolumns\tseparated\tby tabs",
-        f"{marker} quotes \"double\" and 'single'; semicolons; $HOME `ticks` \\ backslash",
-        f"{marker} long: " + " ".join(f"word{k}" for k in range(300)),
-    )
-    return shapes[n % len(shapes)]
-
-
-@dataclass
-class Tally:
-    """What happened to one CLI's prompts."""
-
-    cli: str
-    prompts: int = 0
-    taken: int = 0
-    whole: int = 0
-    lost: list[str] = field(default_factory=list)
-    false_delivered: list[str] = field(default_factory=list)
-    doubled: list[str] = field(default_factory=list)
-    retries: int = 0
-    failures: list[str] = field(default_factory=list)
-    turn_start_ms: list[float] = field(default_factory=list)
-    per_turn: int = 1
-
-    def summary(self) -> dict[str, Any]:
-        """The figures as one JSON object."""
-        times = sorted(self.turn_start_ms)
-        return {
-            "cli": self.cli, "prompts": self.prompts, "taken": self.taken, "whole": self.whole,
-            "lost": len(self.lost), "false_delivered": len(self.false_delivered),
-            "doubled": len(self.doubled), "retries": self.retries,
-            "failures": self.failures[:5], "lost_markers": self.lost[:5],
-            "turn_start_ms_p50": round(statistics.median(times)) if times else None,
-            "turn_start_ms_p99": round(times[min(len(times) - 1, int(len(times) * 0.99))])
-            if times else None,
-        }  # fmt: skip
-
-
-def main_requests(live: LiveCLI, cli: str, marker: str) -> list[dict[str, Any]]:
-    """The CLI's turn requests whose latest prompt holds ``marker``."""
-    path = MAIN_PATHS[cli]
-    return [
-        r for r in live.model.requests()
-        if path in r["path"] and "count_tokens" not in r["path"]
-        and marker in str(r.get("prompt") or "")
-    ]  # fmt: skip
-
-
-async def deliver(deliverer: TmuxDeliverer, agent: Agent, n: int, text: str, tally: Tally) -> bool:
-    """Deliver like the scheduler: up to ATTEMPTS tries; True when a receipt said delivered."""
-    for attempt in range(ATTEMPTS):
-        parcel = Parcel(n, agent, text, "bench", is_retry=attempt > 0)
-        receipt: Receipt = await deliverer.deliver(parcel)
-        if receipt.ok:
-            return True
-        tally.retries += attempt < ATTEMPTS - 1
-        tally.failures.append(f"#{n}: {receipt.reason}")
-        await asyncio.sleep(1.0)
-    return False
-
-
-def settle(live: LiveCLI, quiet_s: float = 1.0, timeout: float = 60.0) -> None:
-    """Until the pane has not changed for ``quiet_s`` (the turn ended and was drawn)."""
-    deadline = time.monotonic() + timeout
-    last, since = live.screen(), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.2)
-        now = live.screen()
-        if now != last:
-            last, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet_s:
-            return
-
-
-def wait_taken(live: LiveCLI, cli: str, marker: str, timeout: float) -> list[dict[str, Any]]:
-    """The turn requests with ``marker``, once there is one (or [] at ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = main_requests(live, cli, marker)
-        if found:
-            return found
-        time.sleep(0.1)
-    return []
-
-
-async def run_cli(cli: str, prompts: int, folder: Path) -> Tally:
-    """Start ``cli``, calibrate its requests per turn, deliver ``prompts`` prompts."""
-    live = launch(cli, folder / cli, SCRIPT)
-    home = folder / f"{cli}-swarm"
-    home.mkdir()
-    deliverer = TmuxDeliverer(home, KillSwitch(home))
-    agent = agent_of(live, cli)
-    tally = Tally(cli)
-    try:
-        settle(live, quiet_s=2.0)
-        first = f"calibrate-{uuid.uuid4().hex[:8]}"
-        await deliver(deliverer, agent, 0, f"{first} please reply briefly", tally)
-        wait_taken(live, cli, first, 30)
-        settle(live)
-        tally.per_turn = max(1, len(main_requests(live, cli, first)))
-        tally.failures.clear()
-        tally.retries = 0
-        for n in range(1, prompts + 1):
-            await one(deliverer, agent, live, n, tally)
-    finally:
-        deliverer.close()
-        stop(live)
-    return tally
-
-
-async def one(deliverer: TmuxDeliverer, agent: Agent, live: LiveCLI, n: int, tally: Tally) -> None:
-    """Deliver prompt ``n`` and count what the CLI did with it."""
-    cli = tally.cli
-    marker = f"m{n:04d}-{uuid.uuid4().hex[:6]}"
-    text = prompt_text(n, marker)
-    tally.prompts += 1
-    started = time.monotonic()
-    delivered = await deliver(deliverer, agent, n, text, tally)
-    found = wait_taken(live, cli, marker, 30 if delivered else 5)
-    if not found:
-        tally.lost.append(marker)
-        if delivered:
-            tally.false_delivered.append(marker)
-        return
-    tally.taken += 1
-    tally.turn_start_ms.append((_first_at(found) - started) * 1000)
-    tally.whole += any(words(text) in words(str(r.get("prompt") or "")) for r in found)
-    settle(live)
-    if len(main_requests(live, cli, marker)) > tally.per_turn:
-        tally.doubled.append(marker)
-
-
-def words(text: str) -> str:
-    """``text`` with its whitespace runs as one space (and no ``<pasted_content>`` tags)."""
-    return " ".join(PASTED_TAG.sub(" ", text).split())
-
-
-def _first_at(found: list[dict[str, Any]]) -> float:
-    """The monotonic time of the first request, from its record's wall time."""
-    at = min(float(r.get("at", time.time())) for r in found)
-    return time.monotonic() - (time.time() - at)
 
 
 async def main() -> None:
@@ -214,7 +36,12 @@ async def main() -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="swarm-real-delivery-") as tmp:
         for cli in args.cli or CLIS:
-            tally = await run_cli(cli, args.prompts, Path(tmp))
+            live = launch(cli, Path(tmp) / cli, SCRIPT)
+            (Path(tmp) / f"{cli}-swarm").mkdir()
+            try:
+                tally = await count_deliveries(live, cli, args.prompts, Path(tmp) / f"{cli}-swarm")
+            finally:
+                stop(live)
             results.append(tally.summary())
             if not args.json:
                 print(json.dumps(results[-1]), flush=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.agents.deliveries import SHAPES, count_deliveries
 from tests.agents.live import LiveCLI, LocalModel, base_env, require_binary, save_pane, start
 
 pytestmark = pytest.mark.xdist_group("aider-live")  # one worker starts it, once
@@ -116,3 +117,14 @@ def test_a_suggested_shell_command_asks_then_runs(aider: LiveCLI) -> None:
     aider.wait("Running touch made-by-localmodel.txt")
     aider.wait_last(READY)
     assert (aider.root / "work" / "made-by-localmodel.txt").is_file()
+
+
+async def test_swarms_tmux_deliveries_are_each_taken_once_whole(
+    aider: LiveCLI, tmp_path: Path
+) -> None:
+    """One prompt of each shape (lines, tabs, quotes, 2 KB) through swarm's own tmux
+    deliverer: each taken once, whole, none recorded delivered that the CLI never took."""
+    aider.wait_last(READY)
+    tally = await count_deliveries(aider, CLI, SHAPES, tmp_path)
+    assert tally.summary()["taken"] == tally.summary()["whole"] == SHAPES, tally.summary()
+    assert (tally.lost, tally.false_delivered, tally.doubled) == ([], [], []), tally.summary()

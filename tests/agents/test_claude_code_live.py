@@ -10,12 +10,7 @@ else skipped with the reason, a failure under ``SWARM_REQUIRE_AGENTS=1`` (CI).
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,13 +22,13 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.watch.text_signal import TextWatcher
-from tests.agents.live import require_binary
+from tests.agents.deliveries import SHAPES, count_deliveries
+from tests.agents.launch import launch, stop
+from tests.agents.live import LiveCLI
 from tests.helpers import write_agents
-from tests.tmux_server import Tmux, wait_text
 
 pytestmark = pytest.mark.xdist_group("claude-code-live")  # one worker starts it, once
 
-KEY = "sk-ant-localmodel-test-key-0123456789"
 SCRIPT = """
 default = [{ text = "localmodel default answer" }]
 
@@ -47,91 +42,19 @@ steps = [{ rate_limit = true, retry_after = 30, reset_in = 300, should_retry = f
 """
 
 
-@dataclass
-class LiveClaude:
-    """The running Claude Code: its tmux server and pane."""
-
-    tmux: Tmux
-    target: str
-
-    def send(self, text: str) -> None:
-        """Paste ``text`` bracketed, then Enter half a second later (as a person would)."""
-        self.tmux.run("set-buffer", "-b", "prompt", text)
-        self.tmux.run("paste-buffer", "-p", "-d", "-b", "prompt", "-t", self.target)
-        time.sleep(0.5)
-        self.tmux.run("send-keys", "-t", self.target, "Enter")
-
-    def wait(self, text: str, timeout: float = 20.0) -> list[str]:
-        """The pane's lines once ``text`` shows."""
-        return wait_text(self.tmux.ref(self.target), text, timeout)
-
-
-def _home(root: Path, work: Path) -> Path:
-    """A HOME where Claude Code starts at its input box: onboarded, key and folder trusted."""
-    home = root / "home"
-    (home / ".claude").mkdir(parents=True)
-    state = {
-        "hasCompletedOnboarding": True,
-        "customApiKeyResponses": {"approved": [KEY[-20:]], "rejected": []},
-        "projects": {str(work): {"hasTrustDialogAccepted": True, "allowedTools": []}},
-    }
-    (home / ".claude.json").write_text(json.dumps(state), encoding="utf-8")
-    (home / ".claude" / "settings.json").write_text("{}", encoding="utf-8")
-    return home
-
-
-def _localmodel(root: Path) -> tuple[subprocess.Popen[str], str]:
-    script = root / "script.toml"
-    script.write_text(SCRIPT, encoding="utf-8")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "localmodel", "--port", "0", "--script", str(script)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert server.stdout is not None
-    url = server.stdout.readline().strip()
-    assert url.startswith("http://127.0.0.1:"), f"localmodel did not start: {url!r}"
-    return server, url
-
-
 @pytest.fixture(scope="module")
-def claude(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveClaude]:
+def claude(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCLI]:
     """Claude Code in tmux (120x40) against localmodel, at its input box."""
-    binary = require_binary("claude-code")
-    root = tmp_path_factory.mktemp("claude").resolve()
-    work = root / "work"
-    work.mkdir()
-    home = _home(root, work)
-    server, url = _localmodel(root)
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "TERM": "xterm-256color",
-        "LANG": "C.UTF-8", "ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": KEY,
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_TELEMETRY": "1",
-        "DISABLE_AUTOUPDATER": "1", "IS_SANDBOX": "1",
-    }  # fmt: skip
-    command = " ".join(
-        ["env", "-i", *(f"{k}={v}" for k, v in env.items()), str(binary),
-         "--permission-mode", "default"]
-    )  # fmt: skip
-    tmux = Tmux(root / "tmux.sock")
+    live = launch("claude-code", tmp_path_factory.mktemp("claude").resolve(), SCRIPT)
     try:
-        tmux.run("new-session", "-d", "-s", "cc", "-x", "120", "-y", "40", "-c", str(work),
-                 command)  # fmt: skip
-        live = LiveClaude(tmux, "cc:0")
-        live.wait("? for shortcuts", timeout=30)
         yield live
     finally:
-        tmux.stop()
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stdout is not None:
-            server.stdout.close()
+        stop(live)
 
 
 @pytest.fixture
 async def service(
-    home: Path, tmp_path: Path, clock: ManualClock, claude: LiveClaude
+    home: Path, tmp_path: Path, clock: ManualClock, claude: LiveCLI
 ) -> AsyncIterator[SwarmService]:
     """Agent A: the live Claude Code's pane, read with the claude-code rules."""
     config = write_agents(
@@ -164,7 +87,7 @@ async def test_idle_after_start(service: SwarmService) -> None:
 
 
 async def test_a_bash_permission_dialog_is_waiting_with_its_options(
-    service: SwarmService, claude: LiveClaude
+    service: SwarmService, claude: LiveCLI
 ) -> None:
     claude.send("make a file")
     claude.wait("Do you want to proceed?")
@@ -182,10 +105,21 @@ async def test_a_bash_permission_dialog_is_waiting_with_its_options(
     assert state is AgentState.IDLE, evidence
 
 
-async def test_a_scripted_429_is_limited(service: SwarmService, claude: LiveClaude) -> None:
+async def test_a_scripted_429_is_limited(service: SwarmService, claude: LiveCLI) -> None:
     claude.wait("? for shortcuts")  # at its input box
     claude.send("limit me")
     claude.wait("Request rejected (429)")
     state, evidence, until = await look(service)
     assert state is AgentState.LIMITED, evidence
     assert "rule rate-limited" in evidence and until is None  # no reset shown
+
+
+async def test_swarms_tmux_deliveries_are_each_taken_once_whole(
+    claude: LiveCLI, tmp_path: Path
+) -> None:
+    """One prompt of each shape (lines, tabs, quotes, 2 KB) through swarm's own tmux
+    deliverer: each taken once, whole, none recorded delivered that Claude Code never took."""
+    claude.wait("? for shortcuts")
+    tally = await count_deliveries(claude, "claude-code", SHAPES, tmp_path)
+    assert tally.summary()["taken"] == tally.summary()["whole"] == SHAPES, tally.summary()
+    assert (tally.lost, tally.false_delivered, tally.doubled) == ([], [], []), tally.summary()

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.agents.deliveries import SHAPES, count_deliveries
 from tests.agents.live import LiveCLI, LocalModel, base_env, require_binary, save_pane, start
 
 pytestmark = pytest.mark.xdist_group("codex-live")  # one worker starts it, once
@@ -120,3 +122,14 @@ def test_a_scripted_shell_command_runs_without_asking(codex: LiveCLI) -> None:
         "turn step 1: shell 'touch made-by-localmodel.txt'",
         "turn step 2: text 'file made'",
     ]
+
+
+async def test_swarms_tmux_deliveries_are_each_taken_once_whole(
+    codex: LiveCLI, tmp_path: Path
+) -> None:
+    """One prompt of each shape (lines, tabs, quotes, 2 KB) through swarm's own tmux
+    deliverer: each taken once, whole, none recorded delivered that the CLI never took."""
+    codex.wait(READY)
+    tally = await count_deliveries(codex, CLI, SHAPES, tmp_path)
+    assert tally.summary()["taken"] == tally.summary()["whole"] == SHAPES, tally.summary()
+    assert (tally.lost, tally.false_delivered, tally.doubled) == ([], [], []), tally.summary()

@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.agents.deliveries import SHAPES, count_deliveries
 from tests.agents.live import LiveCLI, LocalModel, base_env, require_binary, save_pane, start
 
 pytestmark = pytest.mark.xdist_group("gemini-live")  # one worker starts it, once
@@ -102,3 +104,14 @@ def test_a_scripted_shell_command_asks_then_runs(gemini: LiveCLI) -> None:
     gemini.keys("1")
     gemini.wait("✦ file made")
     assert (gemini.root / "work" / "made-by-localmodel.txt").is_file()
+
+
+async def test_swarms_tmux_deliveries_are_each_taken_once_whole(
+    gemini: LiveCLI, tmp_path: Path
+) -> None:
+    """One prompt of each shape (lines, tabs, quotes, 2 KB) through swarm's own tmux
+    deliverer: each taken once, whole, none recorded delivered that the CLI never took."""
+    gemini.wait(READY)
+    tally = await count_deliveries(gemini, CLI, SHAPES, tmp_path)
+    assert tally.summary()["taken"] == tally.summary()["whole"] == SHAPES, tally.summary()
+    assert (tally.lost, tally.false_delivered, tally.doubled) == ([], [], []), tally.summary()
