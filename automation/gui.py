@@ -30,6 +30,7 @@ from automation.focus import FocusDropped, FocusLost, XFocus
 from automation.gui_options import GuiOptions
 from automation.held_keys import release_held
 from automation.input_clearing import InputClearer
+from automation.pane_input import PaneInput, pane_of, sample_of
 from automation.screen import (
     IS_X11,
     Grabber,
@@ -46,6 +47,7 @@ from core.keys import TEXT_STEP, KeyComboError, parse_combo
 from core.models import Agent, Receipt
 from core.privacy.files import make_dirs
 from core.protocols import Parcel
+from core.tmux import PaneRef, capture
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,8 @@ UNSENT_NAME = "input.unsent"  # the agents whose input may hold an unsent paste
 # A terminal in canonical mode may only be busy (a prompt_toolkit agent between two prompts
 # leaves raw mode while it works): wait this long for its prompt before refusing.
 LINE_MODE_WAIT_S = 1.5
+PANE_READ_S = 2.0  # one tmux capture of a terminal agent's pane
+PANE_POLL_S = 0.02  # between two reads of the pane while confirming a submit
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,7 @@ class GuiDriver:
         self._inputs = InputClearer(
             self._grab, self._waits, lambda: self.options, home / UNSENT_NAME
         )
+        self._panes = PaneInput(home)  # a terminal agent's pane confirms its submit
 
     def release_left_held(self, wait_s: float = 5.0) -> list[str]:
         """At start: release the keys and buttons a killed driver left held down on this
@@ -452,6 +457,7 @@ class GuiDriver:
         # from the paste on, text may be left in the input (of that window)
         self._inputs.dirty.add(agent.id, self._inputs.windows.get(agent.id, ""))
         others = self._others_in(window, agent, box)
+        pasted_at = time.monotonic()
         pag.hotkey(*keys.paste)
         # Not a paste: the focus ring or caret drawn late (the input as it looks empty).
         pasted = self._waits.change(box, empty, opts.paste_timeout_s, sudden=True, also=known)
@@ -460,11 +466,43 @@ class GuiDriver:
                 raise Abort(Failure.PASTE_ELSEWHERE, retryable=False)
             raise Abort(Failure.PASTE_NOT_SEEN)
         pasted = self._waits.quiet(box, pasted, opts.quiet_s)
+        if agent.app == "terminal":
+            time.sleep(max(0.0, pasted_at + opts.submit_gap_s - time.monotonic()))
         self._check_step(x, y, window)
+        on_pane = self._pane_input(agent)
         pag.hotkey(*keys.submit)
         if self._waits.change(box, pasted, opts.submit_timeout_s, sudden=True) is None:
             raise Abort(Failure.SUBMIT_NOT_SEEN)
+        if on_pane is not None:
+            self._confirm_on_pane(agent, on_pane, sample_of(parcel.text))
         self._inputs.dirty.discard(agent.id)
+
+    def _pane_input(self, agent: Agent) -> tuple[PaneRef, tuple[str, ...]] | None:
+        """The agent's tmux pane and its input as the paste left it (None: no pane, or
+        it cannot be read: the screen alone confirms then)."""
+        ref = pane_of(agent)
+        if ref is None:
+            return None
+        pane = capture(ref, PANE_READ_S)
+        return (ref, self._panes.area(agent, pane)) if pane.ok else None
+
+    def _confirm_on_pane(
+        self, agent: Agent, on_pane: tuple[PaneRef, tuple[str, ...]], sample: str
+    ) -> None:
+        """Wait until the agent's pane shows it took the text (working, or its input
+        changed and no longer holds the text): a submit key the CLI took as a newline
+        changes the box too. Else "submit not seen" (the input stays marked dirty)."""
+        ref, before = on_pane
+        until = time.monotonic() + self._wait_s(self.options.submit_timeout_s)
+        while True:
+            pane = capture(ref, PANE_READ_S)
+            if not pane.ok or self._panes.took(agent, pane, before, sample):
+                return
+            if time.monotonic() >= until:
+                log.warning("%s: the pane still holds the text after the submit key", agent.id)
+                raise Abort(Failure.SUBMIT_NOT_SEEN)
+            self._check_paused()
+            time.sleep(PANE_POLL_S)
 
     def _reset(self, parcel: Parcel, keys: AgentKeys, x: int, y: int) -> None:
         """The agent's reset action: the clear keys, then each step (keys, or ``text:...``

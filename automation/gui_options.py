@@ -18,6 +18,9 @@ class GuiOptions:
     focus_timeout_s: float = 1.0  # until the keyboard focus is in the window clicked
     paste_timeout_s: float = 2.0  # until the paste shows, else "paste not seen"
     submit_timeout_s: float = 2.0  # until the input changes after submit, else "submit not seen"
+    # a terminal agent: from the paste key to the submit key at least (Gemini CLI takes an
+    # Enter within 40 ms of a paste for a newline)
+    submit_gap_s: float = 0.15
     quiet_s: float = 0.005  # the input must rest this long before paste and before submit
     quiet_timeout_s: float = 0.5  # ...but never wait longer than this for it to rest
     clear_settle_s: float = 0.025  # a clear pass showing no change within this changed nothing

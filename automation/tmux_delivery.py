@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import subprocess
 import time
 import uuid
@@ -37,10 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from automation.failures import Failure
+from automation.pane_input import PaneInput, pane_of, sample_of
 from core.agent_state import AgentState
-from core.agents.text_rules import RuleSet, TextMatch, classify_any, load_rule_sets
+from core.agents.text_rules import RuleSet
 from core.delivery.killswitch import KillSwitch
-from core.dialogs.pane import clean_line
 from core.formats.text import control_chars, escape_controls, shorten
 from core.keys import TEXT_STEP, KeyComboError, parse_combo
 from core.models import Agent, Receipt
@@ -51,10 +50,7 @@ log = logging.getLogger(__name__)
 
 METHOD = "tmux"
 WORKERS = 16  # panes served at once (threads; each waits on tmux most of the time)
-SAMPLE_CHARS = 24  # of the text's last line: looked for in the input and the transcript
 TRANSCRIPT_SAMPLE_MIN = 8  # a shorter sample is too common to tell a transcript line by
-INPUT_FALLBACK_LINES = 3  # the input, when no rule finds the input line: the last lines
-PASTE_MARK = re.compile(r"(?i)\[past(?:ed|e)\b[^\]]*\]")  # "[Pasted text #1 +80 lines]"
 # Editing keys only: they move in or delete from the input and mean nothing else in Claude
 # Code, Codex, Gemini CLI, Aider or opencode (Escape interrupts a turn, Ctrl+C interrupts
 # or quits, Ctrl+D quits, Tab and Shift+Tab switch modes, Enter submits).
@@ -62,12 +58,6 @@ SAFE_CLEAR_KEYS = frozenset(
     {("ctrl", "a"), ("ctrl", "e"), ("ctrl", "u"), ("ctrl", "k"), ("home",), ("end",),
      ("left",), ("right",), ("backspace",), ("delete",)}
 )  # fmt: skip
-# What an empty input shows in grey (a plain capture cannot tell it from typed text).
-PLACEHOLDERS = re.compile(
-    r"^(?:Try \".*\"|Resend your message to try again|Ask Codex to do anything"
-    r"|Type your message or @path/to/file)$"
-)
-_MARKER = re.compile(r"^(?:[a-z-]*>|❯|›|▌)\s?")  # the input line's prompt marker
 _TMUX_NAMES = {
     "enter": "Enter", "tab": "Tab", "space": "Space", "backspace": "BSpace", "delete": "DC",
     "escape": "Escape", "insert": "IC", "home": "Home", "end": "End", "pageup": "PPage",
@@ -112,11 +102,6 @@ class _Pending:
     submitted: bool = False
 
 
-def pane_of(agent: Agent) -> PaneRef | None:
-    """The agent's tmux pane, or None when it has none."""
-    return PaneRef(agent.tmux, agent.tmux_socket) if agent.tmux else None
-
-
 def tmux_key(combo: str) -> str:
     """``"ctrl+u"`` -> ``"C-u"``, ``"enter"`` -> ``"Enter"`` (tmux ``send-keys`` names);
     KeyComboError when tmux has no name for it."""
@@ -148,16 +133,6 @@ def paste_text(text: str) -> tuple[str, int]:
     return kept, len(text) - len(kept)
 
 
-def sample_of(text: str) -> str:
-    """What of ``text`` shows in an input that holds it: the start of its last line's
-    longest piece between tabs (a terminal shows a tab as spaces)."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
-        return ""
-    piece = max(lines[-1].split("\t"), key=lambda p: len(p.strip())).strip()
-    return piece[:SAMPLE_CHARS]
-
-
 class TmuxDeliverer:
     """A Deliverer (and KeyPresser) that types into each agent's tmux pane."""
 
@@ -170,8 +145,7 @@ class TmuxDeliverer:
     ) -> None:
         self.options = options or TmuxOptions()
         self._kill = kill_switch
-        self._home = home
-        self._rules = tuple(rule_sets) if rule_sets is not None else None
+        self.panes = PaneInput(home, rule_sets)
         self._executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="swarm-tmux")
         self._locks: dict[PaneRef, asyncio.Lock] = {}
         self._pending: dict[str, _Pending] = {}  # agent -> its attempt not confirmed
@@ -184,12 +158,7 @@ class TmuxDeliverer:
     @property
     def rule_sets(self) -> tuple[RuleSet, ...]:
         """The agent rule files (bundled, and the home's own), read at first use."""
-        if self._rules is None:
-            rule_sets, errors = load_rule_sets(self._home)
-            for error in errors:
-                log.warning("%s", error)
-            self._rules = tuple(rule_sets)
-        return self._rules
+        return self.panes.rule_sets
 
     def parallel(self, agent: Agent) -> bool:
         """Every pane takes its deliveries beside the others'."""
@@ -252,7 +221,7 @@ class TmuxDeliverer:
         agent = parcel.agent
         self._check_paused(deadline)
         pane = self._read(ref)
-        match = self._classify(agent, pane)
+        match = self.panes.classify(agent, pane)
         if match is not None and match.state is AgentState.WAITING:
             return _failed(f"a dialog is open: {escape_controls(shorten(match.line, 80))}")
         if parcel.reset:
@@ -267,7 +236,7 @@ class TmuxDeliverer:
                 self._pending.pop(agent.id, None)
                 return Receipt.delivered(METHOD)
             if earlier == "submit":
-                landed = self._quiet(ref, self._input(agent, pane), deadline, agent)
+                landed = self._quiet(ref, self.panes.area(agent, pane), deadline, agent)
                 return self._submit(parcel, ref, landed, sample, deadline)
         self._clear(agent, ref, pane, deadline)
         before = self._read(ref)
@@ -283,7 +252,7 @@ class TmuxDeliverer:
         left the input after this deliverer's submit, or the transcript shows it), or None
         (paste it)."""
         agent = parcel.agent
-        if self._holds(agent, pane, sample):
+        if self.panes.holds(agent, pane, sample):
             return "submit"
         pending = self._pending.get(agent.id)
         if pending is not None and pending.delivery_id == parcel.delivery_id and pending.submitted:
@@ -292,7 +261,7 @@ class TmuxDeliverer:
             return "delivered"
         # only above an input line a rule found: elsewhere the text may sit in an input
         # box swarm does not see, unsubmitted
-        line = self._input_line(agent, pane)
+        line = self.panes.input_line(agent, pane)
         above = pane.lines[:line][-200:] if line is not None else ()
         if len(sample) >= TRANSCRIPT_SAMPLE_MIN and any(sample in text for text in above):
             log.info("delivery %s: the transcript shows it already", parcel.delivery_id)
@@ -308,14 +277,11 @@ class TmuxDeliverer:
         self._keys(ref, (agent.submit,))
         pending = self._pending.setdefault(agent.id, _Pending(parcel.delivery_id))
         pending.submitted = True
-        before = self._input(agent, landed)
+        before = self.panes.area(agent, landed)
         until = min(deadline, time.monotonic() + self.options.confirm_timeout_s)
         while True:
             pane = self._read(ref)
-            match = self._classify(agent, pane)
-            working = match is not None and match.state is AgentState.WORKING
-            moved = self._input(agent, pane) != before
-            if working or (moved and not self._holds(agent, pane, sample)):
+            if self.panes.took(agent, pane, before, sample):
                 self._pending.pop(agent.id, None)
                 return Receipt.delivered(METHOD)
             if time.monotonic() >= until:
@@ -324,11 +290,11 @@ class TmuxDeliverer:
 
     def _landed(self, agent: Agent, ref: PaneRef, before: PaneText, deadline: float) -> PaneText:
         """The pane once the paste shows in the input and the input stays still."""
-        start = self._input(agent, before)
+        start = self.panes.area(agent, before)
         until = min(deadline, time.monotonic() + self.options.land_timeout_s)
         while True:
             pane = self._read(ref)
-            area = self._input(agent, pane)
+            area = self.panes.area(agent, pane)
             if area != start:
                 return self._quiet(ref, area, until, agent)
             if time.monotonic() >= until:
@@ -342,7 +308,7 @@ class TmuxDeliverer:
         still_since = time.monotonic()
         while True:
             pane = self._read(ref)
-            now = self._input(agent, pane) if agent is not None else area
+            now = self.panes.area(agent, pane) if agent is not None else area
             if now != area:
                 area, still_since = now, time.monotonic()
             if time.monotonic() - still_since >= self.options.quiet_s or time.monotonic() >= until:
@@ -352,8 +318,8 @@ class TmuxDeliverer:
     def _clear(self, agent: Agent, ref: PaneRef, pane: PaneText, deadline: float) -> None:
         """Empty an input that holds text (or that no rule finds) with the agent's clear keys,
         if safe; refuse when it holds text that cannot be cleared safely."""
-        words = self._typed(agent, pane)
-        if self._input_line(agent, pane) is not None and not words:
+        words = self.panes.typed(agent, pane)
+        if self.panes.input_line(agent, pane) is not None and not words:
             return  # the input line is empty (or shows its placeholder): nothing to clear
         unsafe = [combo for combo in agent.clear if not _safe_clear(combo)]
         if unsafe or not agent.clear:
@@ -365,15 +331,15 @@ class TmuxDeliverer:
                     'like clear = ["ctrl+e", "ctrl+u"]'
                 ))  # fmt: skip
             return
-        area = self._input(agent, pane)
+        area = self.panes.area(agent, pane)
         for _ in range(self.options.clear_passes):
             self._check_paused(deadline)
             self._keys(ref, agent.clear, gap=0.0)
-            now = self._input(agent, self._quiet(ref, area, deadline, agent))
+            now = self.panes.area(agent, self._quiet(ref, area, deadline, agent))
             if now == area:
                 return
             area = now
-        words = self._typed(agent, self._read(ref))
+        words = self.panes.typed(agent, self._read(ref))
         if words:
             raise _Stop(_failed(f"{Failure.INPUT_NOT_EMPTY} ({shorten(words, 40)!r})"))
 
@@ -484,50 +450,6 @@ class TmuxDeliverer:
         if not pane.ok:
             raise _Stop(_failed(pane.gone or f"tmux pane {ref.target} is gone", retryable=False))
         return pane
-
-    def _classify(self, agent: Agent, pane: PaneText) -> TextMatch | None:
-        return classify_any(self._rule_sets(agent), pane.lines, time.time())
-
-    def _rule_sets(self, agent: Agent) -> list[RuleSet]:
-        """The agent's rule file (``cli``), else all of them."""
-        own = [rs for rs in self.rule_sets if rs.cli == agent.cli]
-        return own or list(self.rule_sets)
-
-    def _input(self, agent: Agent | None, pane: PaneText) -> tuple[str, ...]:
-        """The pane's input: from the lowest line an idle rule takes for the input line to
-        the end; without one, its last ``INPUT_FALLBACK_LINES`` non-blank lines."""
-        index = self._input_line(agent, pane)
-        if index is not None:
-            return pane.lines[index:]
-        shown = [line for line in pane.lines if line.strip()]
-        return tuple(shown[-INPUT_FALLBACK_LINES:])
-
-    def _input_line(self, agent: Agent | None, pane: PaneText) -> int | None:
-        """The index of the lowest line an idle rule takes for the input line, if any."""
-        rules = [
-            rule
-            for rs in (self._rule_sets(agent) if agent is not None else self.rule_sets)
-            for rule in rs.rules
-            if rule.state is AgentState.IDLE
-        ]
-        for index in range(len(pane.lines) - 1, -1, -1):
-            line = clean_line(pane.lines[index])
-            if line and any(rule.match.search(line) for rule in rules):
-                return index
-        return None
-
-    def _holds(self, agent: Agent, pane: PaneText, sample: str) -> bool:
-        """Whether the pane's input shows the text (its sample, or a paste marker)."""
-        area = self._input(agent, pane)
-        return any((sample and sample in line) or PASTE_MARK.search(line) for line in area)
-
-    def _typed(self, agent: Agent, pane: PaneText) -> str:
-        """The text on the input line after its marker ("" when empty or a placeholder)."""
-        area = self._input(agent, pane)
-        if not area:
-            return ""
-        words = _MARKER.sub("", clean_line(area[0]), count=1).strip()
-        return "" if PLACEHOLDERS.match(words) else words
 
     def _check_paused(self, deadline: float) -> None:
         if self._kill.engaged:

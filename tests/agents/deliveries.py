@@ -23,6 +23,7 @@ import re
 import statistics
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from core.delivery.killswitch import KillSwitch
 from core.models import Agent, Receipt
 from core.protocols import Parcel
 from tests.agents.launch import agent_of
-from tests.agents.live import LiveCLI
+from tests.agents.live import LiveCLI, LocalModel
 
 ATTEMPTS = 3
 PASTED_TAG = re.compile(r"</?pasted_content[^>]*>")
@@ -91,9 +92,13 @@ class Tally:
 
 def main_requests(live: LiveCLI, cli: str, marker: str) -> list[dict[str, Any]]:
     """The CLI's turn requests whose latest prompt holds ``marker``."""
-    path = MAIN_PATHS[cli]
+    return requests_with(live.model, MAIN_PATHS[cli], marker)
+
+
+def requests_with(model: LocalModel, path: str, marker: str) -> list[dict[str, Any]]:
+    """The model's requests on ``path`` whose latest prompt holds ``marker``."""
     return [
-        r for r in live.model.requests()
+        r for r in model.requests()
         if path in r["path"] and "count_tokens" not in r["path"]
         and marker in str(r.get("prompt") or "")
     ]  # fmt: skip
@@ -114,11 +119,16 @@ async def deliver(deliverer: TmuxDeliverer, agent: Agent, n: int, text: str, tal
 
 def settle(live: LiveCLI, quiet_s: float = 0.8, timeout: float = 60.0) -> None:
     """Until the pane has not changed for ``quiet_s`` (the turn ended and was drawn)."""
+    settle_pane(live.screen, quiet_s, timeout)
+
+
+def settle_pane(read: Callable[[], str], quiet_s: float = 0.8, timeout: float = 60.0) -> None:
+    """Until ``read()`` has not changed for ``quiet_s`` (or at ``timeout``)."""
     deadline = time.monotonic() + timeout
-    last, since = live.screen(), time.monotonic()
+    last, since = read(), time.monotonic()
     while time.monotonic() < deadline:
         time.sleep(0.2)
-        now = live.screen()
+        now = read()
         if now != last:
             last, since = now, time.monotonic()
         elif time.monotonic() - since >= quiet_s:
@@ -127,9 +137,17 @@ def settle(live: LiveCLI, quiet_s: float = 0.8, timeout: float = 60.0) -> None:
 
 def wait_taken(live: LiveCLI, cli: str, marker: str, timeout: float) -> list[dict[str, Any]]:
     """The turn requests with ``marker``, once there is one (or [] at ``timeout``)."""
+    return wait_taken_by(live.model, MAIN_PATHS[cli], marker, timeout)
+
+
+def wait_taken_by(
+    model: LocalModel, path: str, marker: str, timeout: float
+) -> list[dict[str, Any]]:
+    """The model's requests on ``path`` with ``marker``, once there is one (or [] at
+    ``timeout``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = main_requests(live, cli, marker)
+        found = requests_with(model, path, marker)
         if found:
             return found
         time.sleep(0.1)

@@ -1,0 +1,121 @@
+"""An agent's input as its tmux pane shows it: where the input line is, what it holds, and
+whether the agent took a submitted text. Shared by the tmux deliverer and the desktop
+driver (which confirms on the pane what its screenshots cannot tell: a submit key the CLI
+took as a newline changes the input box just as a submit does).
+
+The input line is the lowest line one of the agent's idle rules takes for it (its rule
+file, ``cli``; else every rule file); without one, the pane's last non-blank lines stand
+for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from core.agent_state import AgentState
+from core.agents.text_rules import RuleSet, TextMatch, classify_any, load_rule_sets
+from core.dialogs.pane import clean_line
+from core.models import Agent
+from core.tmux import PaneRef, PaneText
+
+log = logging.getLogger(__name__)
+
+SAMPLE_CHARS = 24  # of the text's last line: looked for in the input and the transcript
+INPUT_FALLBACK_LINES = 3  # the input, when no rule finds the input line: the last lines
+PASTE_MARK = re.compile(r"(?i)\[past(?:ed|e)\b[^\]]*\]")  # "[Pasted text #1 +80 lines]"
+# What an empty input shows in grey (a plain capture cannot tell it from typed text).
+PLACEHOLDERS = re.compile(
+    r"^(?:Try \".*\"|Resend your message to try again|Ask Codex to do anything"
+    r"|Type your message or @path/to/file)$"
+)
+_MARKER = re.compile(r"^(?:[a-z-]*>|❯|›|▌)\s?")  # the input line's prompt marker
+
+
+def pane_of(agent: Agent) -> PaneRef | None:
+    """The agent's tmux pane, or None when it has none."""
+    return PaneRef(agent.tmux, agent.tmux_socket) if agent.tmux else None
+
+
+def sample_of(text: str) -> str:
+    """What of ``text`` shows in an input that holds it: the start of its last line's
+    longest piece between tabs (a terminal shows a tab as spaces)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    piece = max(lines[-1].split("\t"), key=lambda p: len(p.strip())).strip()
+    return piece[:SAMPLE_CHARS]
+
+
+class PaneInput:
+    """Reads agents' inputs on their panes with the agent rule files."""
+
+    def __init__(self, home: Path | None, rule_sets: Sequence[RuleSet] | None = None) -> None:
+        self._home = home
+        self._rules = tuple(rule_sets) if rule_sets is not None else None
+
+    @property
+    def rule_sets(self) -> tuple[RuleSet, ...]:
+        """The agent rule files (bundled, and the home's own), read at first use."""
+        if self._rules is None:
+            rule_sets, errors = load_rule_sets(self._home)
+            for error in errors:
+                log.warning("%s", error)
+            self._rules = tuple(rule_sets)
+        return self._rules
+
+    def own_rules(self, agent: Agent | None) -> list[RuleSet]:
+        """The agent's rule file (``cli``), else all of them."""
+        own = [rs for rs in self.rule_sets if agent is not None and rs.cli == agent.cli]
+        return own or list(self.rule_sets)
+
+    def classify(self, agent: Agent, pane: PaneText) -> TextMatch | None:
+        """What the agent's rules read on the pane now."""
+        return classify_any(self.own_rules(agent), pane.lines, time.time())
+
+    def input_line(self, agent: Agent | None, pane: PaneText) -> int | None:
+        """The index of the lowest line an idle rule takes for the input line, if any."""
+        rules = [
+            rule for rs in self.own_rules(agent) for rule in rs.rules
+            if rule.state is AgentState.IDLE
+        ]  # fmt: skip
+        for index in range(len(pane.lines) - 1, -1, -1):
+            line = clean_line(pane.lines[index])
+            if line and any(rule.match.search(line) for rule in rules):
+                return index
+        return None
+
+    def area(self, agent: Agent | None, pane: PaneText) -> tuple[str, ...]:
+        """The pane's input: from the input line to the end; without one, its last
+        ``INPUT_FALLBACK_LINES`` non-blank lines."""
+        index = self.input_line(agent, pane)
+        if index is not None:
+            return pane.lines[index:]
+        shown = [line for line in pane.lines if line.strip()]
+        return tuple(shown[-INPUT_FALLBACK_LINES:])
+
+    def holds(self, agent: Agent, pane: PaneText, sample: str) -> bool:
+        """Whether the pane's input shows the text (its sample, or a paste marker)."""
+        area = self.area(agent, pane)
+        return any((sample and sample in line) or PASTE_MARK.search(line) for line in area)
+
+    def typed(self, agent: Agent, pane: PaneText) -> str:
+        """The text on the input line after its marker ("" when empty or a placeholder)."""
+        area = self.area(agent, pane)
+        if not area:
+            return ""
+        words = _MARKER.sub("", clean_line(area[0]), count=1).strip()
+        return "" if PLACEHOLDERS.match(words) else words
+
+    def took(self, agent: Agent, pane: PaneText, before: tuple[str, ...], sample: str) -> bool:
+        """Whether the agent took a submitted text: its rules read it working, or its input
+        changed from ``before`` (the input as the paste left it) and no longer holds the
+        text. A submit key the CLI took as a newline leaves the text in the input: not
+        taken."""
+        match = self.classify(agent, pane)
+        if match is not None and match.state is AgentState.WORKING:
+            return True
+        return self.area(agent, pane) != before and not self.holds(agent, pane, sample)

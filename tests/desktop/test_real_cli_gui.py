@@ -1,0 +1,119 @@
+"""The desktop driver into a real agent CLI: ``swarm desktop up`` opens the pinned Gemini CLI
+(against localmodel) in an xterm on the shared Xvfb, and swarm's own ``GuiDriver`` delivers
+prompts by click, paste and Enter. What the CLI took is read from localmodel's records.
+
+Gemini CLI 0.61 takes an Enter that comes within 40 ms of a paste for a newline: the input
+box changes as it does on a submit, so swarm counted prompts delivered that sat unsent in
+the input (3 of 3 before). The driver now waits ``submit_gap_s`` from the paste to the
+submit key in a terminal, and confirms on the agent's tmux pane that the CLI took the text.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from automation.gui import GuiDriver
+from automation.gui_options import GuiOptions
+from automation.virtual_desktop import XServer, display_env
+from core.agents_file import load_agents
+from core.delivery.killswitch import KillSwitch
+from core.models import Agent
+from core.protocols import Parcel
+from tests.agents.deliveries import MAIN_PATHS, prompt_text, settle_pane, wait_taken_by
+from tests.agents.launch import SETUPS
+from tests.agents.live import LocalModel, require_binary
+from tests.conftest import skip_or_fail
+from tests.desktop.rig import DesktopRig
+
+pytestmark = pytest.mark.xdist_group("gemini-gui")  # one worker starts it, once
+
+CLI = "gemini"
+SCRIPT = 'default = [{ text = "localmodel default answer" }]\n'
+
+
+@dataclass
+class GuiGemini:
+    """The rig with one agent running the real Gemini CLI, and its model server."""
+
+    rig: DesktopRig
+    model: LocalModel
+    agent: Agent
+
+
+@pytest.fixture(scope="module")
+def gemini(shared_xvfb: XServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GuiGemini]:
+    """``swarm desktop up`` of one agent whose command is the real Gemini CLI."""
+    missing = [p for p in ("xterm", "tmux", "xwininfo") if shutil.which(p) is None]
+    if missing:
+        skip_or_fail(f"{', '.join(missing)} not installed (apt-get install xterm tmux x11-utils)")
+    binary = require_binary(CLI)
+    root = tmp_path_factory.mktemp("gemini-gui").resolve()
+    rig = DesktopRig(shared_xvfb, root / "rig", agents=1, with_workspaces=0)
+    model = LocalModel(root, SCRIPT)
+    try:
+        setup = SETUPS[CLI](binary, rig.workdir / "user", rig.workdir, model.url)
+        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in setup.env.items() if k != "PATH")
+        command = " ".join(shlex.quote(arg) for arg in setup.argv)
+        (rig.workdir / "bin" / "claude").write_text(f"#!/bin/sh\nexec env {env} {command}\n")
+        text = rig.config.read_text(encoding="utf-8")
+        rig.config.write_text(text.replace("# keep me", '# keep me\ncli = "gemini"'))
+        rig.up()
+        (agent,) = load_agents(rig.config)
+        yield GuiGemini(rig, model, agent)
+    finally:
+        rig.stop()
+        model.stop()
+
+
+def pane_text(gemini: GuiGemini) -> str:
+    """The agent's pane as the rig's tmux server shows it."""
+    target = gemini.agent.tmux or ""
+    return gemini.rig.tmux("capture-pane", "-p", "-J", "-t", target).stdout
+
+
+async def deliver_all(gemini: GuiGemini, options: GuiOptions, count: int) -> dict[str, list[str]]:
+    """``count`` prompts through a new GuiDriver, up to 3 tries each: which were recorded
+    delivered, which the CLI took, and the failures."""
+    home = gemini.rig.workdir / f"driver-{uuid.uuid4().hex[:6]}"
+    driver = GuiDriver(home, KillSwitch(home), options, [gemini.agent])
+    seen: dict[str, list[str]] = {"delivered": [], "taken": [], "failures": []}
+    try:
+        for n in range(count):
+            marker = f"g{n:02d}-{uuid.uuid4().hex[:6]}"
+            for attempt in range(3):
+                parcel = Parcel(n + 1, gemini.agent, prompt_text(n, marker), "test",
+                                is_retry=attempt > 0)  # fmt: skip
+                receipt = await driver.deliver(parcel)
+                if receipt.ok:
+                    seen["delivered"].append(marker)
+                    break
+                seen["failures"].append(str(receipt.reason))
+            if wait_taken_by(gemini.model, MAIN_PATHS[CLI], marker, 15):
+                seen["taken"].append(marker)
+            settle_pane(lambda: pane_text(gemini))
+    finally:
+        driver.close()
+    return seen
+
+
+async def test_each_prompt_is_taken_once_and_none_counted_that_was_not(
+    gemini: GuiGemini, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the driver's defaults every prompt of each shape is taken; with no gap before
+    the Enter (the CLI makes it a newline) none is recorded delivered that was not taken
+    (the confirmation on the pane; 3 of 3 were before)."""
+    monkeypatch.setenv("TMUX_TMPDIR", str(gemini.rig.workdir))  # the rig's tmux server
+    quick = GuiOptions(human_idle_s=0.05)
+    with display_env(gemini.rig.server):
+        gemini.rig.server.xdotool("mousemove", "960", "1000")
+        settle_pane(lambda: pane_text(gemini), quiet_s=2.0)
+        good = await deliver_all(gemini, quick, 5)
+        assert good["delivered"] == good["taken"] and len(good["taken"]) == 5, good
+        rushed = await deliver_all(gemini, GuiOptions(human_idle_s=0.05, submit_gap_s=0.0), 1)
+    assert not [m for m in rushed["delivered"] if m not in rushed["taken"]], rushed
