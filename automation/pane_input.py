@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.agent_state import AgentState
-from core.agents.text_rules import RuleSet, TextMatch, classify_any, load_rule_sets
+from core.agents.text_rules import Rule, RuleSet, TextMatch, classify_any, load_rule_sets
 from core.dialogs.pane import clean_line
 from core.models import Agent
 from core.tmux import PaneRef, PaneText
@@ -30,7 +30,7 @@ PASTE_MARK = re.compile(r"(?i)\[past(?:ed|e)\b[^\]]*\]")  # "[Pasted text #1 +80
 # What an empty input shows in grey (a plain capture cannot tell it from typed text).
 PLACEHOLDERS = re.compile(
     r"^(?:Try \".*\"|Resend your message to try again|Ask Codex to do anything"
-    r"|Type your message or @path/to/file)$"
+    r"|Type your message or @path/to/file|Ask anything… \".*\")$"
 )
 _MARKER = re.compile(r"^(?:[a-z-]*>|❯|›|▌)\s?")  # the input line's prompt marker
 
@@ -48,6 +48,16 @@ def sample_of(text: str) -> str:
         return ""
     piece = max(lines[-1].split("\t"), key=lambda p: len(p.strip())).strip()
     return piece[:SAMPLE_CHARS]
+
+
+def _top_of(rule: Rule, lines: Sequence[str], index: int) -> int:
+    """The input box's first line: ``index``, or with the rule's ``above`` the topmost of
+    the lines right above it that match it."""
+    if rule.above is None:
+        return index
+    while index > 0 and rule.above.search(lines[index - 1]):
+        index -= 1
+    return index
 
 
 class PaneInput:
@@ -84,8 +94,9 @@ class PaneInput:
         ]  # fmt: skip
         for index in range(len(pane.lines) - 1, -1, -1):
             line = clean_line(pane.lines[index])
-            if line and any(rule.match.search(line) for rule in rules):
-                return index
+            found = next((rule for rule in rules if line and rule.match.search(line)), None)
+            if found is not None:
+                return _top_of(found, pane.lines, index)
         return None
 
     def area(self, agent: Agent | None, pane: PaneText) -> tuple[str, ...]:

@@ -34,6 +34,7 @@ MAX_LINES = 200
 FILE_KEYS = {"version", "cli", "title", "lines", "rule"}
 RULE_KEYS = {
     "name", "state", "match", "lines", "option", "options", "before", "submit", "reset", "framed",
+    "above",
 }  # fmt: skip
 STATES = {s.value for s in AgentState} - {"stalled", "unknown"}  # judged elsewhere / no rule
 OPTION_PLACES = ("below", "inline")
@@ -63,6 +64,10 @@ class Rule:
     submit: tuple[str, ...] = ()  # keys pressed after an option's key (aider: enter)
     reset: re.Pattern[str] | None = None  # a limit's reset: groups time [zone], or in
     framed: bool = False  # the matched line must sit between two horizontal borders (a box)
+    # an idle rule's input box goes up from the matched line over the lines (as the pane
+    # shows them, borders kept) right above it that match this: opencode's "┃" box, whose
+    # last line (its mode and model) is what the rule finds
+    above: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,9 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
     framed = entry.get("framed", False)
     if not isinstance(framed, bool):
         raise RuleError(f"{where}: framed must be true or false")
+    above = _regex(entry, "above", where, ())
+    if above is not None and state != "idle":
+        raise RuleError(f"{where}: above is for an idle rule's input box only")
     match = _regex(entry, "match", where, ())
     if match is None:
         raise RuleError(f"{where}: match (a regular expression) is missing")
@@ -184,6 +192,7 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
         submit=tuple(submit),
         reset=reset,
         framed=framed,
+        above=above,
     )
 
 

@@ -125,10 +125,6 @@ def test_a_scripted_shell_command_runs_without_asking(opencode: LiveCLI) -> None
     assert (opencode.root / "work" / "made-by-localmodel.txt").is_file()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no opencode rule file yet: swarm cannot find its input box, so no paste lands",
-)
 async def test_swarms_tmux_deliveries_are_each_taken_once_whole(
     opencode: LiveCLI, tmp_path: Path
 ) -> None:

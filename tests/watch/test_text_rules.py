@@ -36,6 +36,8 @@ REAL_PANES = {
     ("claude-code", "api-wait"): "claude-code-2.1.328-stall-waiting-for-api",
     ("claude-code", "rate-limited"): "claude-code-2.1.328-limit-429-rejected",
     ("claude-code", "bypass-warning"): "claude-code-2.1.328-bypass-warning",
+    ("opencode", "working"): "opencode-1.18.33-working",
+    ("opencode", "input"): "opencode-1.18.33-answer",
 }
 KEYLESS_DIALOGS = {("claude-code", "bypass-warning")}  # chosen with the arrows: no prompt
 # a screen whose footer still says "esc to interrupt": without a cli key, working wins
@@ -51,9 +53,9 @@ def pane(cli: str, rule: str) -> list[str]:
     return (BUNDLED_DIR / "panes" / cli / f"{name}.txt").read_text(encoding="utf-8").split("\n")
 
 
-def test_the_four_agent_clis_have_rule_files() -> None:
+def test_the_five_agent_clis_have_rule_files() -> None:
     names = {path.stem for path in bundled_rule_files()}
-    assert names == {"claude-code", "codex", "aider", "gemini"}
+    assert names == {"claude-code", "codex", "aider", "gemini", "opencode"}
     for path in bundled_rule_files():
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
         assert raw["version"] >= 1 and raw["cli"] == path.stem
@@ -227,6 +229,8 @@ def test_a_users_rule_file_is_used_and_can_replace_a_bundled_one(home: Path) -> 
         ("version = [", "is not valid TOML"),
         ("version = 1\ncli = 'x'\n[[rule]]\nname='box'\nstate='idle'\nmatch='x'\nframed='yes'",
          "rule box: framed must be true or false"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='working'\nmatch='x'\nabove='y'",
+         "rule a: above is for an idle rule's input box only"),
     ],
 )  # fmt: skip
 def test_a_bad_users_rule_file_is_one_line_naming_file_and_rule(
@@ -243,7 +247,7 @@ def test_a_bad_users_rule_file_is_one_line_naming_file_and_rule(
     assert "\n" not in message
     sets, errors = load_rule_sets(home)  # the bundled rules keep working
     assert len(errors) == 1 and str(bad) in errors[0] and "\n" not in errors[0]
-    assert {rs.cli for rs in sets} == {"claude-code", "codex", "aider", "gemini"}
+    assert {rs.cli for rs in sets} == {"claude-code", "codex", "aider", "gemini", "opencode"}
 
 
 def test_the_rule_files_and_panes_are_package_data() -> None:
