@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.clis import for_command
 from core.errors import ConfigError
 from core.formats.tomltext import TomlError, loads
 
@@ -38,9 +39,6 @@ AGENT_KEYS = ("kind", "command", "resume", "terminal", "app", "class")
 SECTION_KEYS = (*AGENT_KEYS, "layout", "monitor", "agent")
 LAYOUT = re.compile(r"\s*([1-9][0-9]?)\s*x\s*([1-9][0-9]?)\s*")
 PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-# how each agent CLI resumes its last conversation: an option added, or words put first
-RESUME_OPTIONS = {"claude": "--continue", "aider": "--restore-chat-history"}
-RESUME_SUBCOMMANDS = {"codex": "resume --last"}
 
 
 @dataclass(frozen=True)
@@ -80,13 +78,15 @@ def parse_layout(text: str, where: str = "layout") -> tuple[int, int]:
 
 def default_resume(command: str) -> str:
     """The command that continues the last conversation (the command itself when unknown)."""
-    words = shlex.split(command)
-    program = Path(words[0]).name if words else ""
-    if program in RESUME_OPTIONS:
-        return f"{command} {RESUME_OPTIONS[program]}"
-    if program in RESUME_SUBCOMMANDS:
-        rest = shlex.join(words[1:])
-        return f"{words[0]} {RESUME_SUBCOMMANDS[program]} {rest}".strip()
+    cli = for_command(command)
+    if cli is not None and cli.resume_option:
+        return f"{command} {cli.resume_option}"
+    if cli is not None and cli.resume_subcommand:
+        words = shlex.split(command)
+        at = next(i for i, word in enumerate(words) if Path(word).name in cli.programs)
+        rest = shlex.join(words[at + 1 :])
+        first = shlex.join(words[: at + 1])
+        return f"{first} {cli.resume_subcommand} {rest}".strip()
     return command
 
 

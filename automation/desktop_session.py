@@ -30,6 +30,7 @@ from automation.desktop_config import DesktopConfig, Launch, fill
 from automation.screen import Rect
 from automation.terminals import TERMINALS, Terminal
 from automation.window_place import Desk, WindowInfo
+from core.clis import for_command
 from core.errors import InvalidInput, InvalidState, MissingDependency
 from core.models import Agent
 from core.privacy.files import make_dirs
@@ -40,6 +41,22 @@ WINDOW_TIMEOUT_S = 20.0
 STATE_FILE = "state.json"
 
 
+def agent_cli(agent: Agent, launch: Launch) -> str | None:
+    """The agent's ``cli``: its own, else the one its command starts (``claude`` is
+    claude-code: without it the pane was read with every rule file)."""
+    if agent.cli:
+        return agent.cli
+    cli = for_command(launch.command) if launch.kind == "terminal" else None
+    return cli.name if cli else None
+
+
+def cli_env(command: str, env: Mapping[str, str]) -> dict[str, str]:
+    """What the agent CLI a command starts needs in its environment (opencode: its mouse
+    off), where ``env`` does not already say."""
+    cli = for_command(command)
+    return {k: v for k, v in (cli.env if cli else {}).items() if k not in env}
+
+
 @dataclass(frozen=True)
 class Planned:
     """One agent to open: its launch, its cell and its working folder."""
@@ -48,6 +65,12 @@ class Planned:
     launch: Launch
     cell: Rect
     workspace: Path
+    cli: str | None = None  # written to the agents file: its own, else the command's CLI
+
+    @property
+    def values(self) -> dict[str, list[int] | str]:
+        """What the agents file gets besides the window's values: its ``cli``."""
+        return {"cli": self.cli} if self.cli else {}
 
 
 @dataclass
@@ -119,7 +142,13 @@ def plan(
         )
     folder = default_folder or Path.cwd()
     return [
-        Planned(agent.id, config.launches[agent.id], cell, workspace_of(agent.id) or folder)
+        Planned(
+            agent.id,
+            config.launches[agent.id],
+            cell,
+            workspace_of(agent.id) or folder,
+            agent_cli(agent, config.launches[agent.id]),
+        )
         for agent, cell in zip(chosen, cells, strict=False)
     ]
 
@@ -199,7 +228,7 @@ class DesktopSession:
         for item, outcome, process in pending:
             if item.launch.kind == "terminal":
                 self._settle(item, outcome, process, deadline)
-        values = {outcome.agent: outcome.values for _, outcome, _ in pending}
+        values = {outcome.agent: {**item.values, **outcome.values} for item, outcome, _ in pending}
         write_agent_values(self.config_path, values)
         self._save_state(state)
         return [outcome for _, outcome, _ in pending]
@@ -258,6 +287,7 @@ class DesktopSession:
         if not item.workspace.is_dir():
             raise InvalidState(f"{item.agent}'s workspace {item.workspace} is not a folder")
         extra = {
+            **cli_env(item.launch.command, self.env),
             "SWARM_AGENT": item.agent,
             "SWARM_HOME": str(self.home),
             "SWARM_CONFIG": str(self.config_path),

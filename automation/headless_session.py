@@ -18,7 +18,7 @@ from pathlib import Path
 from automation import desktop_tmux as tmux
 from automation.agents_file_writer import write_agent_values
 from automation.desktop_config import DesktopConfig
-from automation.desktop_session import DesktopSession, Outcome, Planned
+from automation.desktop_session import DesktopSession, Outcome, Planned, agent_cli
 from automation.screen import Rect
 from automation.window_place import WindowInfo
 from core.errors import InvalidInput, InvalidState
@@ -45,7 +45,13 @@ def plan(
     chosen = list(agents) if count is None else list(agents)[:count]
     folder = default_folder or Path.cwd()
     planned = [
-        Planned(agent.id, config.launches[agent.id], NO_CELL, workspace_of(agent.id) or folder)
+        Planned(
+            agent.id,
+            config.launches[agent.id],
+            NO_CELL,
+            workspace_of(agent.id) or folder,
+            agent_cli(agent, config.launches[agent.id]),
+        )
         for agent in chosen
         if config.launches[agent.id].kind == "terminal"
     ]
@@ -87,6 +93,7 @@ class HeadlessSession(DesktopSession):
             if pane is None:
                 raise InvalidState(f"tmux session {name} of {item.agent} ended at once")
             values: dict[str, list[int] | str] = {
+                **item.values,
                 "app": "terminal",
                 "delivery": "tmux",
                 "tmux": pane.target,

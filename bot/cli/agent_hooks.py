@@ -57,24 +57,37 @@ async def cmd_hooks_install(service: SwarmService, args: argparse.Namespace) -> 
                     agent_hooks.remove_codex(home, folder),
                 ]
             else:
-                changes = install(service.settings, args, name, folder)
-                codex = True
+                cli = service.agents[name].cli
+                changes = install(service.settings, args, name, folder, cli)
+                codex = codex or any(c.path.parent.name == ".codex" for c in changes)
             for change in changes:
                 print(f"{name}: {change.path}: {said(change)}")
     if codex:
         print(CODEX_NOTE)
 
 
-def install(settings: Settings, args: argparse.Namespace, agent: str, folder: Path) -> list[Change]:
-    """swarm's Claude Code and Codex CLI hooks for ``agent`` in its workspace ``folder``."""
+def install(
+    settings: Settings, args: argparse.Namespace, agent: str, folder: Path, cli: str | None
+) -> list[Change]:
+    """swarm's hooks for ``agent`` in its workspace ``folder``: the files its CLI reads
+    (``cli``: Claude Code's, Codex CLI's, none for a CLI that runs no hooks of swarm's);
+    both Claude Code's and Codex CLI's when its CLI is not known."""
     from core.agents import hook_files as agent_hooks
+    from core.clis import by_name
 
-    command = hook_command(settings, args, agent)
-    agent_hooks.keep_out_of_git(folder)
-    return [
-        agent_hooks.install_claude(settings.home, folder, command, settings.approval_wait_s),
-        agent_hooks.install_codex(settings.home, folder, hook_argv(settings, args, agent)),
-    ]
+    known = by_name(cli)
+    kinds = {known.hooks} if known is not None else {"claude", "codex"}
+    changes = []
+    if kinds & {"claude", "codex"}:
+        agent_hooks.keep_out_of_git(folder)
+    if "claude" in kinds:
+        command = hook_command(settings, args, agent)
+        wait = settings.approval_wait_s
+        changes.append(agent_hooks.install_claude(settings.home, folder, command, wait))
+    if "codex" in kinds:
+        argv = hook_argv(settings, args, agent)
+        changes.append(agent_hooks.install_codex(settings.home, folder, argv))
+    return changes
 
 
 def workspaces_of(service: SwarmService, args: argparse.Namespace) -> list[tuple[str, list[Path]]]:

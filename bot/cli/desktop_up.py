@@ -360,7 +360,8 @@ def _install_hooks(
         folder = workspace_of(item.agent)
         if folder is None:
             continue
-        lines = [f"{c.path}: {said(c)}" for c in install(settings, args, item.agent, folder)]
+        changes = install(settings, args, item.agent, folder, item.cli)
+        lines = [f"{c.path}: {said(c)}" for c in changes]
         if by_id[item.agent].mcp:
             mcp = agent_mcp.install(settings.home, folder, server(settings, args, item.agent))
             lines += [f"{c.path}: {SAID[c.what]}" for c in mcp]

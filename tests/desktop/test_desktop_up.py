@@ -199,10 +199,10 @@ def test_up_twice_opens_nothing_twice_and_down_leaves_the_users_window(
     second = rig.up()
     assert [r["action"] for r in second] == ["kept"] * 4
     assert [r["window"] for r in second] == [r["window"] for r in first]
-    said = rig.swarm("desktop", "up")  # two agents with a workspace, two files each
+    said = rig.swarm("desktop", "up")  # two agents with a workspace: Claude Code's file each
     assert said.returncode == 0, said.stdout + said.stderr
     assert said.stdout.count("already installed") == 1, said.stdout  # once per run
-    assert "hooks: already installed (4 files in the workspaces of Agent-" in said.stdout
+    assert "hooks: already installed (2 files in the workspaces of Agent-" in said.stdout
     assert len(swarm_windows(rig.server)) == 4
     user = launchers.launch_xterm(
         rig.server, "user (swarm)", (0, 0, 480, 540), tmp_path / "user.jsonl", tmp_path

@@ -63,6 +63,10 @@ async def test_headless_up_starts_the_sessions_and_prompts_go_straight_into_them
     assert "# the team (a comment swarm desktop up keeps)" in rig.config.read_text()
     hooks = rig.workspaces["Agent-1"] / ".claude" / "settings.local.json"
     assert hooks.exists()  # swarm's hooks, before the CLI started
+    # the command is claude: the agents file says cli = "claude-code" (its pane is read with
+    # Claude Code's rules), and no Codex hook file goes into a Claude Code workspace
+    assert {agents[name].cli for name in rig.names} == {"claude-code"}
+    assert not (rig.workspaces["Agent-1"] / ".codex").exists()
     settings = Settings.from_env({"SWARM_HOME": str(rig.home), "SWARM_CONFIG": str(rig.config)})
     service = await SwarmService.open(settings)
     deliverer = build_deliverer(settings, list(service.agents.values()), service.kill_switch)

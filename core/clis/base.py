@@ -1,0 +1,29 @@
+"""What swarm knows of one agent CLI (``AgentCli``); each CLI's module makes one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class AgentCli:
+    """One agent CLI.
+
+    ``name`` is the agents file's ``cli`` value and its rule file's name
+    (core/agents/agent_rules/NAME.toml); ``programs`` the executables that start it;
+    ``resume_option`` is added to the command to continue the last conversation, or
+    ``resume_subcommand`` put right after the program; ``hooks`` names the hook files swarm
+    writes into its workspace (``"claude"``: .claude/settings.local.json, ``"codex"``:
+    .codex/ files; None: it runs no hooks of swarm's, its pane alone tells its state);
+    ``turn_start`` the hook events that say it took a prompt; ``env`` what its launch needs
+    in the environment (set only where the user's environment does not).
+    """
+
+    name: str
+    title: str
+    programs: tuple[str, ...]
+    hooks: str | None = None
+    resume_option: str | None = None
+    resume_subcommand: str | None = None
+    turn_start: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,6 @@
+"""Gemini CLI (Google): ``gemini``. An Enter within 40 ms of a paste is a newline to it
+(the desktop driver's ``submit_gap_s``, the tmux route's ``settle_s``)."""
+
+from core.clis.base import AgentCli
+
+CLI = AgentCli(name="gemini", title="Gemini CLI", programs=("gemini",))

@@ -1,0 +1,57 @@
+"""The agent CLIs swarm knows (core/clis): one module each, each with its rule file and
+saved real panes; the command line that starts one names it."""
+
+from __future__ import annotations
+
+import pytest
+
+from automation.desktop_config import default_resume
+from core.agents.text_rules import BUNDLED_DIR, bundled_rule_files
+from core.clis import CLIS, by_name, for_command
+from tools.install_agents import PINS
+
+
+def test_every_cli_has_its_rule_file_its_real_panes_and_a_pin() -> None:
+    """Adding a CLI is one module plus its rule file and panes: none may be missing."""
+    assert {cli.name for cli in CLIS} == {path.stem for path in bundled_rule_files()}
+    for cli in CLIS:
+        real = list((BUNDLED_DIR / "panes" / cli.name).glob(f"{cli.name}-*.txt"))
+        assert real, f"{cli.name}: no saved real pane"
+        assert cli.name in {pin.cli for pin in PINS}, f"{cli.name}: not pinned"
+        assert cli.hooks in (None, "claude", "codex"), cli
+        assert by_name(cli.name) is cli
+
+
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [
+        ("claude", "claude-code"),
+        ("claude --model opus", "claude-code"),
+        ("/opt/bin/codex --search", "codex"),
+        ("env GEMINI_API_KEY=x gemini", "gemini"),
+        ("FOO=1 aider --no-git", "aider"),
+        ("opencode", "opencode"),
+        ("vim", None),
+        ("claude-wrapper", None),
+        ('"unterminated', None),
+        ("env", None),
+    ],
+)
+def test_a_command_line_names_its_cli(command: str, name: str | None) -> None:
+    found = for_command(command)
+    assert (found.name if found else None) == name
+
+
+@pytest.mark.parametrize(
+    ("command", "resume"),
+    [
+        ("claude", "claude --continue"),
+        ("aider --model x", "aider --model x --restore-chat-history"),
+        ("codex --search", "codex resume --last --search"),
+        ("env A=1 codex", "env A=1 codex resume --last"),
+        ("gemini", "gemini"),
+        ("my-agent", "my-agent"),
+    ],
+)
+def test_each_cli_resumes_its_own_way(command: str, resume: str) -> None:
+    assert default_resume(command) == resume
