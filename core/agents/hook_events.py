@@ -39,6 +39,7 @@ _STATES = {
     "PreToolUse": AgentState.WORKING,
     PERMISSION_REQUEST: AgentState.WAITING,
     "Stop": AgentState.IDLE,
+    "StopFailure": AgentState.ERRORED,  # the turn ended by an API error (a rate limit: limited)
     "SubagentStop": AgentState.WORKING,  # a subagent finished; the main agent carries on
     "SessionEnd": AgentState.OFFLINE,
 }
@@ -60,8 +61,10 @@ ACTING = (
 DESCRIPTION = "description"
 # Events after which no permission dialog of their session is still open.
 ENDS_TURN = frozenset(
-    {"Stop", "UserPromptSubmit", "SessionStart", "SessionEnd", CODEX_TURN_COMPLETE}
+    {"Stop", "StopFailure", "UserPromptSubmit", "SessionStart", "SessionEnd", CODEX_TURN_COMPLETE}
 )
+# StopFailure's error that is a limit (the others: an API error the person must see)
+LIMIT_ERRORS = frozenset({"rate_limit"})
 # Events that say a prompt was submitted to the agent (by swarm or a person): the agent is
 # busy with it, but that is no progress of its own (the stall clock does not restart).
 PROMPT_SUBMITTED = frozenset({"UserPromptSubmit"})
@@ -200,8 +203,23 @@ def _state_of(name: str, payload: Mapping[str, Any]) -> tuple[AgentState, str]:
         detail = str(payload.get("source") or "")
     elif name == "SessionEnd":
         detail = str(payload.get("reason") or "")
+    elif name == "StopFailure":
+        return _failure(payload)
     words = f"hook: {name}" + (f" {detail}" if detail else "")
     return _STATES[name], shorten(one_line(words), 200)
+
+
+def _failure(payload: Mapping[str, Any]) -> tuple[AgentState, str]:
+    """Claude Code's ``StopFailure``: ``limited`` for a rate limit, else ``errored``, with
+    its error type and details in the evidence (the details are the API's words)."""
+    error = payload.get("error")
+    error = shorten(one_line(error), 40) if isinstance(error, str) and error else "unknown"
+    details = payload.get("error_details")
+    words = f"hook: StopFailure {error}"
+    if isinstance(details, str) and details.strip():
+        words += f": {one_line(details)}"
+    state = AgentState.LIMITED if error in LIMIT_ERRORS else AgentState.ERRORED
+    return state, shorten(words, 200)
 
 
 def decision_json(key: str, by: str, payload: Mapping[str, Any]) -> str:

@@ -34,6 +34,7 @@ EVENTS = (
     "PermissionRequest",
     "Notification",
     "Stop",
+    "StopFailure",  # Claude Code 2.1: the turn ended by an API error (a rate limit, a 500)
     "SubagentStop",
     "SessionEnd",
 )

@@ -104,6 +104,17 @@ EVENTS: list[tuple[str, dict[str, Any], str, str]] = [
         "Notification elicitation_dialog",
     ),
     ("Stop", {"stop_hook_active": False}, "idle", "Stop"),
+    # Claude Code 2.1: the turn ended by an API error (its "error" is one of a fixed list)
+    (
+        "StopFailure",
+        {
+            "error": "server_error",
+            "error_details": "500 Internal Server Error",
+            "last_assistant_message": "API Error: 500",
+        },
+        "errored",
+        "StopFailure server_error: 500 Internal Server Error",
+    ),
     ("SessionEnd", {"reason": "prompt_input_exit"}, "offline", "SessionEnd prompt_input_exit"),
 ]
 
@@ -226,6 +237,27 @@ async def test_every_documented_event_sets_the_state_with_its_evidence(
     ]
     explained = desk.cli("agents", "explain", "Agent-1").out
     assert "hook: SessionEnd prompt_input_exit at " in explained and "→ offline" in explained
+
+
+async def test_a_turn_ended_by_a_rate_limit_makes_the_agent_limited(
+    desk: Desk, desk_service: SwarmService
+) -> None:
+    """Claude Code 2.1's ``StopFailure`` with ``error: rate_limit`` (its 429 after its own
+    retries): the agent is ``limited`` with the API's words, not idle after the turn."""
+    fields = {"error": "rate_limit", "error_details": "Request rejected (429) · over the limit",
+              "last_assistant_message": "API Error: Request rejected (429)"}  # fmt: skip
+    done = desk.claude(
+        "Agent-1", "StopFailure", payload(desk.ws["Agent-1"], "StopFailure", **fields)
+    )
+    assert (done.returncode, done.stdout) == (0, ""), done.stderr
+    shown = await row(desk_service, "Agent-1")
+    assert (shown["state"], shown["signal"]) == ("limited", "hook"), shown
+    assert shown["evidence"].startswith("hook: StopFailure rate_limit: Request rejected (429)")
+    odd = {"error": ["not", "a", "string"], "error_details": 42}
+    done = desk.claude("Agent-2", "StopFailure", payload(desk.ws["Agent-2"], "StopFailure", **odd))
+    assert (done.returncode, done.stdout) == (0, ""), done.stderr
+    shown = await row(desk_service, "Agent-2")
+    assert (shown["state"], shown["evidence"]) == ("errored", "hook: StopFailure unknown")
 
 
 async def test_a_hook_is_recorded_when_its_agent_cannot_be_judged(
@@ -537,7 +569,7 @@ def test_install_twice_keeps_the_users_hooks_and_remove_restores_the_file(
     assert [g.get("matcher") for g in hooks["PreToolUse"]] == ["Bash", "*"]
     assert set(hooks) == {
         "SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionRequest",
-        "Notification", "Stop", "SubagentStop", "SessionEnd",
+        "Notification", "Stop", "StopFailure", "SubagentStop", "SessionEnd",
     }  # fmt: skip
     permission = hooks["PermissionRequest"][0]["hooks"][0]
     assert permission["timeout"] > 120  # Claude Code must not stop it before its own wait
