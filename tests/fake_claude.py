@@ -4,8 +4,9 @@ workspace's ``.claude/settings.local.json`` configures for an event, as Claude C
 ``claude EVENT PAYLOAD_FILE`` (run in the workspace): every hook group of EVENT whose matcher
 fits (``*``, empty or missing, or the tool's name) has each command run through ``sh -c``
 with the payload on stdin and the hook's own ``timeout``; the hooks' stdout is printed and the
-exit status is the highest one. ``claude codex PAYLOAD_FILE`` runs Codex CLI's ``notify``
-program of ``.codex/config.toml`` with the payload as its last argument.
+exit status is the highest one. ``claude codex PAYLOAD_FILE`` does the same with Codex CLI's
+``.codex/hooks.json`` for the payload's ``hook_event_name`` (Codex CLI's hooks, in Claude
+Code's format).
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 
-def _claude(event: str, payload: str) -> int:
-    settings = json.loads(Path(".claude/settings.local.json").read_text(encoding="utf-8"))
+def _claude(event: str, payload: str, file: str = ".claude/settings.local.json") -> int:
+    settings = json.loads(Path(file).read_text(encoding="utf-8"))
     try:  # Claude Code picks the hooks by the tool's name; bad JSON reaches every hook
         tool = str(json.loads(payload).get("tool_name", ""))
     except (ValueError, AttributeError):
@@ -43,11 +43,8 @@ def _claude(event: str, payload: str) -> int:
 
 
 def _codex(payload: str) -> int:
-    config = tomllib.loads(Path(".codex/config.toml").read_text(encoding="utf-8"))
-    done = subprocess.run([*config["notify"], payload], capture_output=True, text=True)
-    sys.stdout.write(done.stdout)
-    sys.stderr.write(done.stderr)
-    return done.returncode
+    event = str(json.loads(payload).get("hook_event_name", ""))
+    return _claude(event, payload, ".codex/hooks.json")
 
 
 def main() -> int:

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 CODEX_NOTE = (
-    "Codex CLI reads .codex/config.toml of a trusted project; where it does not, put the same "
-    "notify line in ~/.codex/config.toml"
+    "Codex CLI runs the hooks of .codex/hooks.json in a trusted project after you review them "
+    'once: at its next start it shows "Hooks need review"; accept them there'
 )
 
 
@@ -54,7 +54,7 @@ async def cmd_hooks_install(service: SwarmService, args: argparse.Namespace) -> 
             if args.remove:
                 changes = [
                     agent_hooks.remove_claude(home, folder),
-                    agent_hooks.remove_codex(home, folder),
+                    *agent_hooks.remove_codex(home, folder),
                 ]
             else:
                 cli = service.agents[name].cli
@@ -85,8 +85,8 @@ def install(
         wait = settings.approval_wait_s
         changes.append(agent_hooks.install_claude(settings.home, folder, command, wait))
     if "codex" in kinds:
-        argv = hook_argv(settings, args, agent)
-        changes.append(agent_hooks.install_codex(settings.home, folder, argv))
+        command = hook_command(settings, args, agent)
+        changes += agent_hooks.install_codex(settings.home, folder, command)
     return changes
 
 
@@ -158,12 +158,6 @@ def hook_command(settings: Settings, args: argparse.Namespace, agent: str) -> st
     --agent A`` (``swarm hook --agent A``, started faster)."""
     words = [*env_pairs(settings, args), *_hook_program(), "--agent", agent]
     return " ".join(shlex.quote(w) for w in words)
-
-
-def hook_argv(settings: Settings, args: argparse.Namespace, agent: str) -> list[str]:
-    """The program Codex CLI runs (it adds the event's JSON as the last argument)."""
-    env = env_pairs(settings, args)
-    return [*(["env", *env] if env else []), *_hook_program(), "--agent", agent]
 
 
 async def cmd_explain(service: SwarmService, args: argparse.Namespace) -> None:

@@ -1,5 +1,5 @@
 """swarm's hooks in an agent's workspace: Claude Code's ``.claude/settings.local.json`` and
-Codex CLI's ``.codex/config.toml`` (its ``notify`` program), merged with the user's own.
+Codex CLI's ``.codex/hooks.json`` (the same format), merged with the user's own.
 
 Install is idempotent (ours are taken out, then put in once) and keeps every hook of the
 user's. Remove takes only ours out; when the file is still exactly what install wrote, the
@@ -25,7 +25,10 @@ from core.privacy.files import make_dirs, write_file
 CLAUDE_FILE = Path(".claude") / "settings.local.json"
 CODEX_FILE = Path(".codex") / "config.toml"
 BACKUPS = "hooks-backup"
-CODEX_MARK = "# swarm agent state (swarm agents hooks install)"
+CODEX_HOOKS_FILE = Path(".codex") / "hooks.json"
+CODEX_MARK = "# swarm agent state (swarm agents hooks install)"  # an older swarm's notify line
+# Codex CLI's hook events swarm listens to (its permission dialog is read on its pane)
+CODEX_EVENTS = ("SessionStart", "UserPromptSubmit", "PreToolUse", "Stop")
 # Claude Code's events swarm listens to; the tool events match every tool.
 EVENTS = (
     "SessionStart",
@@ -59,14 +62,21 @@ def is_ours(command: object) -> bool:
 
 def install_claude(home: Path, folder: Path, command: str, wait_s: float) -> Change:
     """Merge swarm's hooks into ``folder``'s Claude Code settings (the user's are kept)."""
-    path = folder / CLAUDE_FILE
+    return _install_json(home, folder / CLAUDE_FILE, command, EVENTS, wait_s)
+
+
+def _install_json(
+    home: Path, path: Path, command: str, events: Sequence[str], wait_s: float
+) -> Change:
+    """Merge swarm's hook for each of ``events`` into the Claude-format hooks file ``path``
+    (Claude Code's settings, Codex CLI's hooks.json; the user's hooks are kept)."""
     original = _read(path)
     settings = _claude_settings(path, original)
     _drop_ours(settings)
     hooks = settings.setdefault("hooks", {})
     if not isinstance(hooks, dict):
         raise InvalidState(f"{path}: 'hooks' is not an object: not changed")
-    for event in EVENTS:
+    for event in events:
         timeout = round(wait_s) + 30 if event == "PermissionRequest" else HOOK_TIMEOUT_S
         entry: dict[str, Any] = {"hooks": [{"type": "command", "command": command}]}
         entry["hooks"][0]["timeout"] = timeout
@@ -90,25 +100,38 @@ def remove_claude(home: Path, folder: Path) -> Change:
     return Change(path, "removed")
 
 
-def install_codex(home: Path, folder: Path, argv: Sequence[str]) -> Change:
-    """Set Codex CLI's ``notify`` program in ``folder``'s ``.codex/config.toml`` (a user's own
-    ``notify`` is kept: Codex runs one program)."""
-    path = folder / CODEX_FILE
-    original = _read(path)
-    lines = [] if original is None else original.splitlines(keepends=True)
-    kept = [line for line in lines if not line.rstrip().endswith(CODEX_MARK)]
-    try:
-        if "notify" in loads("".join(kept)):
-            return Change(path, "kept")  # the user's own notify program
-    except TomlError as exc:
-        raise InvalidState(f"{path}: not TOML ({exc}): not changed") from None
-    ours = f"notify = {json.dumps(list(argv))}  {CODEX_MARK}\n"
-    text = ours + "".join(kept)  # a top-level key: before any [table]
-    return write_installed(path, original, text, lambda: _remember(home, path, original, text))
+def install_codex(home: Path, folder: Path, command: str) -> list[Change]:
+    """swarm's hook in ``folder``'s ``.codex/hooks.json`` (Codex CLI's own hooks, in Claude
+    Code's format and with its JSON on stdin; the user's hooks kept), and the ``notify`` line
+    an older swarm put in ``.codex/config.toml`` taken out (Codex 0.169 ignores a project's
+    ``notify``). Codex asks the person once to review new hooks before they run."""
+    path = folder / CODEX_HOOKS_FILE
+    changes = [_install_json(home, path, command, CODEX_EVENTS, 0.0)]
+    old = _remove_notify(home, folder)
+    return changes + ([old] if old.what in ("removed", "restored") else [])
 
 
-def remove_codex(home: Path, folder: Path) -> Change:
-    """Take swarm's ``notify`` line out of ``folder``'s Codex config."""
+def remove_codex(home: Path, folder: Path) -> list[Change]:
+    """Take swarm's hooks out of ``folder``'s Codex CLI files (hooks.json, and the
+    ``notify`` line of an older swarm)."""
+    path = folder / CODEX_HOOKS_FILE
+    changes = []
+    current = read_for_remove(path, lambda text: _restore(home, path, text))
+    if isinstance(current, Change):
+        changes.append(current)
+    else:
+        settings = _claude_settings(path, current)
+        if _drop_ours(settings):
+            _write(path, json.dumps(settings, indent=2, ensure_ascii=False) + "\n")
+            changes.append(Change(path, "removed"))
+        else:
+            changes.append(Change(path, "not installed"))
+    old = _remove_notify(home, folder)
+    return changes + ([old] if old.what in ("removed", "restored") else [])
+
+
+def _remove_notify(home: Path, folder: Path) -> Change:
+    """Take the ``notify`` line an older swarm wrote out of ``folder``'s Codex config."""
     path = folder / CODEX_FILE
     current = read_for_remove(path, lambda text: _restore(home, path, text))
     if isinstance(current, Change):
@@ -188,7 +211,9 @@ def read_for_remove(path: Path, restore: Callable[[str], Change | None]) -> str 
     return current if restored is None else restored
 
 
-def keep_out_of_git(folder: Path, files: Sequence[Path] = (CLAUDE_FILE, CODEX_FILE)) -> list[str]:
+def keep_out_of_git(
+    folder: Path, files: Sequence[Path] = (CLAUDE_FILE, CODEX_HOOKS_FILE)
+) -> list[str]:
     """Name swarm's ``files`` (relative to ``folder``; the hooks' by default) in the
     repository's ``info/exclude`` when ``folder`` is a git work tree and they are not tracked
     there, so an agent's ``git add -A`` never commits them (they hold this machine's paths);

@@ -4,7 +4,8 @@ A test executable named ``claude`` (tests/fake_claude.py, on PATH) runs the hook
 ``swarm agents hooks install`` wrote into the agent's workspace, with JSON shaped as Claude
 Code's hooks reference documents each event (common fields: ``session_id``,
 ``transcript_path``, ``cwd``, ``permission_mode``, ``hook_event_name``), and Codex CLI's
-``notify`` program with its ``agent-turn-complete`` JSON as the last argument.
+hooks of ``.codex/hooks.json`` (the same format; its ``Stop`` JSON), and the ``notify``
+program an older swarm installed (its ``agent-turn-complete`` JSON as the last argument).
 
 The permission requests (a waiting hook, the decision it returns, its deadline) run on SQLite
 and PostgreSQL (``both_databases``, per test): the wait is where the databases differ (SQLite:
@@ -284,19 +285,32 @@ async def test_a_hook_is_recorded_when_its_agent_cannot_be_judged(
     assert "swarm cannot judge Agent-1's state" in alert.text
 
 
-async def test_codex_notify_json_as_the_last_argument(
+async def test_codex_runs_swarms_hook_from_its_hooks_json(
     desk: Desk, desk_service: SwarmService
 ) -> None:
-    body = {
-        "type": "agent-turn-complete",
-        "thread-id": "b5f6c1c2-1111-2222-3333-444455556666",
-        "turn-id": "12345",
-        "cwd": str(desk.ws["Agent-2"]),
-        "input-messages": ["Rename `foo` to `bar` and update the callsites."],
-        "last-assistant-message": "Rename complete and verified `cargo build` succeeds.",
-    }
-    done = desk.claude("Agent-2", "codex", body)
-    assert done.returncode == 0, done.stderr
+    """Codex CLI 0.169 ignores a project's ``notify``; its ``.codex/hooks.json`` (Claude
+    Code's format, JSON on stdin) runs swarm's hook."""
+    for event, extra, state in (
+        ("UserPromptSubmit", {"prompt": "Rename foo"}, "working"),
+        ("Stop", {"stop_hook_active": False, "last_assistant_message": "Done."}, "idle"),
+    ):
+        body = {"session_id": "b5f6c1c2-1111", "turn_id": "12345", "cwd": str(desk.ws["Agent-2"]),
+                "hook_event_name": event, "model": "gpt-5-codex", **extra}  # fmt: skip
+        done = desk.claude("Agent-2", "codex", body)
+        assert done.returncode == 0, done.stderr
+        shown = await row(desk_service, "Agent-2")
+        assert (shown["state"], shown["evidence"]) == (state, f"hook: {event}")
+
+
+async def test_an_older_swarms_codex_notify_still_reports(
+    desk: Desk, desk_service: SwarmService
+) -> None:
+    """A ``notify`` line an older swarm wrote (or the user's own ~/.codex one) calls the
+    hook with Codex's JSON as the last argument: still read."""
+    body = {"type": "agent-turn-complete", "thread-id": "b5f6c1c2", "turn-id": "1",
+            "cwd": str(desk.ws["Agent-2"]), "last-assistant-message": "Done."}  # fmt: skip
+    hook = desk.cli("hook", "--agent", "Agent-2", json.dumps(body))
+    assert hook.code == 0, hook.err
     shown = await row(desk_service, "Agent-2")
     assert (shown["state"], shown["evidence"]) == ("idle", "hook: Codex agent-turn-complete")
 
@@ -552,9 +566,15 @@ def test_install_twice_keeps_the_users_hooks_and_remove_restores_the_file(
         '"hooks": [{"type": "command", "command": "./check.sh"}]}]}\n}\n'
     )
     mine.write_text(original, encoding="utf-8")
-    codex = desk.ws["Agent-2"] / ".codex" / "config.toml"
-    codex.parent.mkdir()
-    codex.write_text('model = "o3"\n\n[profiles.fast]\nmodel = "o4-mini"\n', encoding="utf-8")
+    config = desk.ws["Agent-2"] / ".codex" / "config.toml"
+    config.parent.mkdir()
+    mark = "# swarm agent state (swarm agents hooks install)"
+    older = f'notify = ["swarm", "hook", "--agent", "Agent-2"]  {mark}\n'  # an older swarm's
+    config.write_text(older + 'model = "o3"\n\n[profiles.fast]\nmodel = "o4-mini"\n')
+    codex = desk.ws["Agent-2"] / ".codex" / "hooks.json"
+    codex.write_text(
+        '{"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "say done"}]}]}}'
+    )
     codex_before = codex.read_bytes()
     first = desk.cli("agents", "hooks", "install")
     assert first.code == 0 and first.out.count("hooks added") == 4
@@ -573,8 +593,11 @@ def test_install_twice_keeps_the_users_hooks_and_remove_restores_the_file(
     }  # fmt: skip
     permission = hooks["PermissionRequest"][0]["hooks"][0]
     assert permission["timeout"] > 120  # Claude Code must not stop it before its own wait
-    assert codex.read_text().startswith('notify = ["env", "SWARM_HOME=')
-    assert codex.read_text().endswith('[profiles.fast]\nmodel = "o4-mini"\n')
+    codex_hooks = json.loads(codex.read_text())["hooks"]
+    assert set(codex_hooks) == {"SessionStart", "UserPromptSubmit", "PreToolUse", "Stop"}
+    codex_stop = [h["command"] for g in codex_hooks["Stop"] for h in g["hooks"]]
+    assert codex_stop[0] == "say done" and "--agent Agent-2" in codex_stop[1]
+    assert config.read_text() == 'model = "o3"\n\n[profiles.fast]\nmodel = "o4-mini"\n'
     removed = desk.cli("agents", "hooks", "install", "--remove")
     assert removed.code == 0, removed.err
     assert mine.read_text(encoding="utf-8") == original  # byte for byte
