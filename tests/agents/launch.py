@@ -137,18 +137,31 @@ SETUPS: dict[str, Callable[[Path, Path, Path, str], Setup]] = {
 }
 
 
-def launch(cli: str, root: Path, script: str, timeout: float = 90.0) -> LiveCLI:
+def launch(
+    cli: str,
+    root: Path,
+    script: str,
+    timeout: float = 90.0,
+    work: Path | None = None,
+    ready: str | None = None,
+) -> LiveCLI:
     """``cli`` running in tmux under ``root`` against a new localmodel with ``script``, once
-    its screen shows it ready (skipped with the reason when the binary is missing)."""
+    its screen shows it ready (or ``ready``); in ``work`` when given (a folder made ready
+    by the caller: a git repository is made in it if none), else ``root/work``. Skipped
+    with the reason when the binary is missing."""
     binary = require_binary(cli)
-    work, home = root / "work", root / "home"
-    work.mkdir(parents=True)
-    _git(work, commit=cli == "aider")
+    home = root / "home"
+    if work is None:
+        work = root / "work"
+        work.mkdir(parents=True)
+    root.mkdir(parents=True, exist_ok=True)
+    if not (work / ".git").exists():
+        _git(work, commit=cli == "aider")
     model = LocalModel(root, script)
     setup = SETUPS[cli](binary, home, work, model.url)
     live = start(cli.replace("-", ""), root, model, setup.argv, setup.env, work)
     try:
-        live.wait(setup.ready, timeout=timeout)
+        live.wait(ready or setup.ready, timeout=timeout)
     except BaseException:
         stop(live)
         raise

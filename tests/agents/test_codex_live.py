@@ -9,7 +9,10 @@ it reaches as the fixtures ``panes/codex/codex-VERSION-*.txt``.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -133,3 +136,54 @@ async def test_swarms_tmux_deliveries_are_each_taken_once_whole(
     tally = await count_deliveries(codex, CLI, SHAPES, tmp_path)
     assert tally.summary()["taken"] == tally.summary()["whole"] == SHAPES, tally.summary()
     assert (tally.lost, tally.false_delivered, tally.doubled) == ([], [], []), tally.summary()
+
+
+async def test_swarms_hooks_in_hooks_json_report_after_the_person_trusts_them(
+    tmp_path: Path,
+) -> None:
+    """``swarm agents hooks install``'s ``.codex/hooks.json`` in the workspace: Codex asks
+    once to review them (swarm reads that as waiting, with its three options), and once
+    trusted each turn reports through swarm's hook: the agent is working on its
+    ``UserPromptSubmit``, idle on its ``Stop`` (a project's ``notify`` never ran)."""
+    from core.agents.hook_files import install_codex
+    from core.service.swarm import SwarmService
+    from core.settings import Settings
+    from tests.agents.launch import launch, stop
+    from tests.agents.live import ROOT
+    from tests.helpers import write_agents
+
+    work, home = tmp_path / "work", tmp_path / "swarm"
+    work.mkdir()
+    agent = {"id": "A", "role": "dev", "workspace": str(work), "cli": CLI}
+    config = write_agents(tmp_path / "agents.toml", [agent])
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+    service = await SwarmService.open(settings)
+    command = (
+        f"env SWARM_HOME={home} SWARM_CONFIG={config} PYTHONPATH={ROOT} "
+        f"{sys.executable} -m bot.cli.hook --agent A"
+    )
+    install_codex(home, work, command)
+    live = launch(CLI, tmp_path / "codex", SCRIPT, work=work, ready="Hooks need review")
+    try:
+        from core.agents.text_rules import classify, load_rule_sets
+
+        rules = {rs.cli: rs for rs in load_rule_sets(None)[0]}[CLI]
+        seen = classify(rules, live.screen().split("\n"), 0)
+        assert seen is not None and (seen.rule, seen.state.value) == ("hooks-review", "waiting")
+        assert [o.key for o in seen.options] == ["1", "2", "3"] and seen.submit == ("enter",)
+        live.keys("2")  # a person's answer: the option's key, then Enter
+        live.wait("› 2. Trust all and continue")
+        live.keys("Enter")
+        live.wait(READY)
+        live.send("say hello")
+        live.wait("hello from localmodel")
+        deadline = time.monotonic() + 20
+        while True:
+            row = next(r for r in await service.agent_rows() if r["id"] == "A")
+            if row["evidence"] == "hook: Stop" or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        assert (row["state"], row["signal"], row["evidence"]) == ("idle", "hook", "hook: Stop")
+    finally:
+        stop(live)
+        await service.close()

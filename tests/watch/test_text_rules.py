@@ -37,6 +37,7 @@ REAL_PANES = {
     ("claude-code", "rate-limited"): "claude-code-2.1.328-limit-429-rejected",
     ("claude-code", "bypass-warning"): "claude-code-2.1.328-bypass-warning",
     ("opencode", "working"): "opencode-1.18.33-working",
+    ("codex", "hooks-review"): "codex-0.169.0-hooks-review",
     ("opencode", "input"): "opencode-1.18.33-answer",
 }
 KEYLESS_DIALOGS = {("claude-code", "bypass-warning")}  # chosen with the arrows: no prompt
