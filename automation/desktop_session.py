@@ -30,7 +30,7 @@ from automation.desktop_config import DesktopConfig, Launch, fill
 from automation.screen import Rect
 from automation.terminals import TERMINALS, Terminal
 from automation.window_place import Desk, WindowInfo
-from core.clis import for_command
+from core.clis import for_command, with_launch_args
 from core.errors import InvalidInput, InvalidState, MissingDependency
 from core.models import Agent
 from core.privacy.files import make_dirs
@@ -283,7 +283,7 @@ class DesktopSession:
 
     def _start_session(self, item: Planned, name: str, resume: bool) -> None:
         command = item.launch.resume if resume else item.launch.command
-        line = fill(command, item.agent, item.workspace)
+        line = fill(with_launch_args(command), item.agent, item.workspace)
         if not item.workspace.is_dir():
             raise InvalidState(f"{item.agent}'s workspace {item.workspace} is not a folder")
         extra = {

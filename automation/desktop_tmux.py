@@ -81,7 +81,8 @@ def start(
     env: Mapping[str, str], name: str, command: str, cwd: Path, extra: Mapping[str, str]
 ) -> Pane:
     """Start the session detached running ``command`` in ``cwd`` with ``extra`` in its
-    environment; its status line off (a clock there would look like activity)."""
+    environment; its status line off (a clock there would look like activity); the
+    server's focus events on (Claude Code and Codex ask the terminal for them)."""
     args = ["new-session", "-d", "-s", name, "-c", str(cwd), "-x", "200", "-y", "50"]
     for key, value in extra.items():
         args += ["-e", f"{key}={value}"]
@@ -91,6 +92,9 @@ def start(
     status = _tmux(env, "set-option", "-t", f"={name}:", "status", "off")
     if status.returncode != 0:
         log.warning("tmux status line of %s left on: %s", name, status.stderr.strip())
+    focus = _tmux(env, "set-option", "-s", "focus-events", "on")  # the CLIs ask for them
+    if focus.returncode != 0:
+        log.warning("tmux focus events left off: %s", focus.stderr.strip())
     found = pane(env, name)
     if found is None:
         raise InvalidState(f"tmux session {name} ended at once: does `{command}` run in {cwd}?")

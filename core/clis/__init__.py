@@ -21,7 +21,7 @@ CLIS: tuple[AgentCli, ...] = (
 )
 BY_NAME = {cli.name: cli for cli in CLIS}
 
-__all__ = ["BY_NAME", "CLIS", "AgentCli", "by_name", "for_command"]
+__all__ = ["BY_NAME", "CLIS", "AgentCli", "by_name", "for_command", "with_launch_args"]
 
 
 def by_name(name: str | None) -> AgentCli | None:
@@ -32,13 +32,33 @@ def by_name(name: str | None) -> AgentCli | None:
 def for_command(command: str) -> AgentCli | None:
     """The CLI a command line starts (``claude --model x``, ``/opt/bin/codex``, ``env A=1
     gemini``); None when its program is none of them."""
+    found = _program(command)
+    return found[0] if found else None
+
+
+def with_launch_args(command: str) -> str:
+    """``command`` with its CLI's ``launch_args`` right after the program (Codex: its
+    background server off), unless the command has them already or is none of the CLIs'."""
+    found = _program(command)
+    if found is None or not found[0].launch_args:
+        return command
+    cli, words, at = found
+    if all(arg in words for arg in cli.launch_args):
+        return command
+    return shlex.join([*words[: at + 1], *cli.launch_args, *words[at + 1 :]])
+
+
+def _program(command: str) -> tuple[AgentCli, list[str], int] | None:
+    """The CLI of ``command``'s program, its words and the program's index."""
     try:
         words = shlex.split(command)
     except ValueError:
         return None
-    while words and (words[0] == "env" or "=" in words[0]):
-        words = words[1:]  # "env A=1 B=2 prog", "A=1 prog"
-    if not words:
+    at = 0
+    while at < len(words) and (words[at] == "env" or "=" in words[at]):
+        at += 1  # "env A=1 B=2 prog", "A=1 prog"
+    if at >= len(words):
         return None
-    program = Path(words[0]).name
-    return next((cli for cli in CLIS if program in cli.programs), None)
+    program = Path(words[at]).name
+    cli = next((cli for cli in CLIS if program in cli.programs), None)
+    return (cli, words, at) if cli else None

@@ -16,7 +16,8 @@ class AgentCli:
     writes into its workspace (``"claude"``: .claude/settings.local.json, ``"codex"``:
     .codex/ files; None: it runs no hooks of swarm's, its pane alone tells its state);
     ``turn_start`` the hook events that say it took a prompt; ``env`` what its launch needs
-    in the environment (set only where the user's environment does not).
+    in the environment (set only where the user's environment does not); ``launch_args``
+    what ``swarm desktop up`` puts right after the program (unless the command says it).
     """
 
     name: str
@@ -27,3 +28,4 @@ class AgentCli:
     resume_subcommand: str | None = None
     turn_start: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    launch_args: tuple[str, ...] = ()

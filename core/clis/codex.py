@@ -1,4 +1,6 @@
-"""Codex CLI (OpenAI): ``codex``."""
+"""Codex CLI (OpenAI): ``codex``. Started with its background app-server off: else one
+outlives the agent's session (measured with 0.169: ``codex app-server --managed-daemon``
+left running after its pane ended; none with the option)."""
 
 from core.clis.base import AgentCli
 
@@ -8,4 +10,5 @@ CLI = AgentCli(
     programs=("codex",),
     hooks="codex",
     resume_subcommand="resume --last",
+    launch_args=("-c", "features.daemon_auto_start=false"),
 )

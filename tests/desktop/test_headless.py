@@ -66,6 +66,8 @@ async def test_headless_up_starts_the_sessions_and_prompts_go_straight_into_them
     # the command is claude: the agents file says cli = "claude-code" (its pane is read with
     # Claude Code's rules), and no Codex hook file goes into a Claude Code workspace
     assert {agents[name].cli for name in rig.names} == {"claude-code"}
+    focus = rig.tmux("show-options", "-s", "focus-events").stdout.strip()
+    assert focus == "focus-events on"  # Claude Code and Codex ask the terminal for them
     assert not (rig.workspaces["Agent-1"] / ".codex").exists()
     settings = Settings.from_env({"SWARM_HOME": str(rig.home), "SWARM_CONFIG": str(rig.config)})
     service = await SwarmService.open(settings)

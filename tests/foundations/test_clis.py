@@ -7,7 +7,7 @@ import pytest
 
 from automation.desktop_config import default_resume
 from core.agents.text_rules import BUNDLED_DIR, bundled_rule_files
-from core.clis import CLIS, by_name, for_command
+from core.clis import CLIS, by_name, for_command, with_launch_args
 from tools.install_agents import PINS
 
 
@@ -55,3 +55,20 @@ def test_a_command_line_names_its_cli(command: str, name: str | None) -> None:
 )
 def test_each_cli_resumes_its_own_way(command: str, resume: str) -> None:
     assert default_resume(command) == resume
+
+
+@pytest.mark.parametrize(
+    ("command", "started"),
+    [
+        ("codex", "codex -c features.daemon_auto_start=false"),
+        ("codex resume --last", "codex -c features.daemon_auto_start=false resume --last"),
+        ("env A=1 codex --search", "env A=1 codex -c features.daemon_auto_start=false --search"),
+        ("codex -c features.daemon_auto_start=false", "codex -c features.daemon_auto_start=false"),
+        ("claude --continue", "claude --continue"),
+        ("my-agent", "my-agent"),
+    ],
+)
+def test_desktop_up_starts_codex_without_its_background_server(command: str, started: str) -> None:
+    """Codex 0.169 leaves a ``codex app-server`` daemon running after its session ends
+    unless ``features.daemon_auto_start`` is off (measured: with the option, none)."""
+    assert with_launch_args(command) == started
