@@ -18,6 +18,7 @@ from typing import Any
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import judge as agent_judge
 from core.agents import signals as agent_signals
+from core.clis import CLIS
 from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.dialogs.permissions import PromptOption
@@ -67,7 +68,7 @@ ENDS_TURN = frozenset(
 LIMIT_ERRORS = frozenset({"rate_limit"})
 # Events that say a prompt was submitted to the agent (by swarm or a person): the agent is
 # busy with it, but that is no progress of its own (the stall clock does not restart).
-PROMPT_SUBMITTED = frozenset({"UserPromptSubmit"})
+PROMPT_SUBMITTED = frozenset(event for cli in CLIS for event in cli.turn_start)
 _NOTIFICATIONS = {
     "permission_prompt": AgentState.WAITING,
     "idle_prompt": AgentState.IDLE,

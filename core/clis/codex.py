@@ -11,4 +11,5 @@ CLI = AgentCli(
     hooks="codex",
     resume_subcommand="resume --last",
     launch_args=("-c", "features.daemon_auto_start=false"),
+    turn_start=("UserPromptSubmit",),  # from its .codex/hooks.json
 )
