@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidState
-from core.formats.tomltext import TomlError, loads
 from core.privacy.files import make_dirs, write_file
 
 CLAUDE_FILE = Path(".claude") / "settings.local.json"
