@@ -428,6 +428,7 @@ class GuiDriver:
         pag, opts, agent = self._pag, self.options, parcel.agent
         assert agent.input is not None and self._clipboard is not None
         x, y = agent.input
+        self._check_pane_ready(agent)
         if parcel.reset:
             self._reset(parcel, keys, x, y)
             return
@@ -476,6 +477,16 @@ class GuiDriver:
         if on_pane is not None:
             self._confirm_on_pane(agent, on_pane, sample_of(parcel.text))
         self._inputs.dirty.discard(agent.id)
+
+    def _check_pane_ready(self, agent: Agent) -> None:
+        """A terminal agent whose pane shows a dialog, or not yet its CLI's input, gets
+        nothing typed (retried later); an agent without a readable pane is not judged."""
+        ref = pane_of(agent)
+        pane = capture(ref, PANE_READ_S) if ref is not None else None
+        blocker = self._panes.blocker(agent, pane) if pane is not None and pane.ok else None
+        if blocker is not None:
+            log.info("%s: nothing typed: %s", agent.id, blocker)
+            raise Abort(blocker)
 
     def _pane_input(self, agent: Agent) -> tuple[PaneRef, tuple[str, ...]] | None:
         """The agent's tmux pane and its input as the paste left it (None: no pane, or
@@ -807,7 +818,7 @@ def _bound_display(pag: Any) -> str | None:
     return display.get_display_name() if display is not None else None
 
 
-def _failed(reason: Failure, retryable: bool = True, deferred: bool = False) -> Receipt:
+def _failed(reason: str, retryable: bool = True, deferred: bool = False) -> Receipt:
     return Receipt.failed(reason, METHOD, retryable=retryable, deferred=deferred)
 
 

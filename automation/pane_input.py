@@ -16,9 +16,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from automation.failures import Failure
 from core.agent_state import AgentState
 from core.agents.text_rules import Rule, RuleSet, TextMatch, classify_any, load_rule_sets
 from core.dialogs.pane import clean_line
+from core.formats.text import escape_controls, shorten
 from core.models import Agent
 from core.tmux import PaneRef, PaneText
 
@@ -86,6 +88,21 @@ class PaneInput:
         """What the agent's rules read on the pane now."""
         return classify_any(self.own_rules(agent), pane.lines, time.time())
 
+    def blocker(self, agent: Agent, pane: PaneText) -> str | None:
+        """Why nothing may be pasted into the agent's pane now, or None: a dialog is open
+        (its line), or its CLI's rules find neither its input line nor work on it (the CLI
+        still starting: a paste would land in the terminal before it reads keys). An agent
+        of no known CLI is not judged here."""
+        match = self.classify(agent, pane)
+        if match is not None and match.state is AgentState.WAITING:
+            return f"a dialog is open: {escape_controls(shorten(match.line, 80))}"
+        if not self._knows(agent):
+            return None
+        working = match is not None and match.state is AgentState.WORKING
+        if working or self.input_line(agent, pane) is not None:
+            return None
+        return str(Failure.NOT_AT_INPUT)
+
     def input_line(self, agent: Agent | None, pane: PaneText) -> int | None:
         """The index of the lowest line an idle rule takes for the input line, if any."""
         rules = [
@@ -127,6 +144,12 @@ class PaneInput:
         text. A submit key the CLI took as a newline leaves the text in the input: not
         taken."""
         match = self.classify(agent, pane)
-        if match is not None and match.state is AgentState.WORKING:
-            return True
+        if match is not None and match.state in (AgentState.WORKING, AgentState.WAITING):
+            return True  # at work on it, or asking about it (no dialog was open before)
+        if self.input_line(agent, pane) is None and self._knows(agent):
+            return False  # a change with no input line on screen says nothing of the text
         return self.area(agent, pane) != before and not self.holds(agent, pane, sample)
+
+    def _knows(self, agent: Agent) -> bool:
+        """Whether the agent's CLI has a rule file (its input line can be found)."""
+        return agent.cli is not None and any(rs.cli == agent.cli for rs in self.rule_sets)

@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 from PIL import Image, ImageChops
 
-from automation.failures import Failure
 from automation.gui_options import GuiOptions
 from automation.screen import Rect
 
@@ -23,7 +22,7 @@ _SIGNIFICANT = [0] * (LEVEL_TOLERANCE + 1) + [255] * (255 - LEVEL_TOLERANCE)
 class Abort(Exception):
     """Stop this delivery with a receipt reason."""
 
-    def __init__(self, reason: Failure, retryable: bool = True, deferred: bool = False) -> None:
+    def __init__(self, reason: str, retryable: bool = True, deferred: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable

@@ -37,7 +37,6 @@ from pathlib import Path
 
 from automation.failures import Failure
 from automation.pane_input import PaneInput, pane_of, sample_of
-from core.agent_state import AgentState
 from core.agents.text_rules import RuleSet
 from core.delivery.killswitch import KillSwitch
 from core.formats.text import control_chars, escape_controls, shorten
@@ -221,9 +220,9 @@ class TmuxDeliverer:
         agent = parcel.agent
         self._check_paused(deadline)
         pane = self._read(ref)
-        match = self.panes.classify(agent, pane)
-        if match is not None and match.state is AgentState.WAITING:
-            return _failed(f"a dialog is open: {escape_controls(shorten(match.line, 80))}")
+        blocker = self.panes.blocker(agent, pane)
+        if blocker is not None:
+            return _failed(blocker)
         if parcel.reset:
             return self._reset(parcel, ref, pane, deadline)
         text, removed = paste_text(parcel.text)

@@ -207,3 +207,12 @@ def _first_at(found: list[dict[str, Any]]) -> float:
     """The monotonic time of the first request, from its record's wall time."""
     at = min(float(r.get("at", time.time())) for r in found)
     return time.monotonic() - (time.time() - at)
+
+
+async def check_deliveries(live: LiveCLI, cli: str, home: Path) -> None:
+    """One prompt of each shape through swarm's tmux deliverer: each taken once and whole,
+    none recorded delivered that the CLI never took (AssertionError with the figures)."""
+    tally = await count_deliveries(live, cli, SHAPES, home)
+    shown = tally.summary()
+    assert shown["taken"] == shown["whole"] == SHAPES, shown
+    assert (tally.lost, tally.false_delivered, tally.doubled) == ([], [], []), shown

@@ -9,15 +9,14 @@ panes it reaches as the fixtures ``panes/aider/aider-VERSION-*.txt``.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.agents.deliveries import SHAPES, count_deliveries
-from tests.agents.live import LiveCLI, LocalModel, base_env, require_binary, save_pane, start
+from tests.agents.deliveries import check_deliveries
+from tests.agents.launch import launch, stop
+from tests.agents.live import LiveCLI, save_pane
 
 pytestmark = pytest.mark.xdist_group("aider-live")  # one worker starts it, once
 
@@ -38,44 +37,17 @@ text = "Run this:\\n\\n```bash\\ntouch made-by-localmodel.txt\\n```\\n"
 match = "take your time"
 steps = [{ text = "slowly, piece by piece", delay = 3 }]
 """
-# what litellm knows of the model (else Aider fetches its price list from the internet)
-MODEL_INFO = {
-    "openai/local-model": {"max_input_tokens": 128000, "max_output_tokens": 4096,
-                           "litellm_provider": "openai", "mode": "chat"},
-}  # fmt: skip
-ARGS = ["--model", "openai/local-model", "--edit-format", "diff", "--no-check-update",
-        "--analytics-disable", "--no-show-release-notes", "--no-auto-commits",
-        "--no-gitignore"]  # fmt: skip
-
-
-def _repo(work: Path) -> None:
-    """A git repository with a commit and a committer (Aider asks otherwise)."""
-    for args in (["init", "-q"], ["config", "user.name", "swarm test"],
-                 ["config", "user.email", "test@example.invalid"],
-                 ["commit", "-q", "--allow-empty", "-m", "start"]):  # fmt: skip
-        subprocess.run(["git", "-C", str(work), *args], check=True, timeout=30)
 
 
 @pytest.fixture(scope="module")
 def aider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCLI]:
     """Aider in tmux (120x40) against localmodel, at its input."""
-    binary = require_binary(CLI)
-    root = tmp_path_factory.mktemp("aider").resolve()
-    work, home = root / "work", root / "home"
-    work.mkdir()
-    _repo(work)
-    caches = home / ".aider" / "caches"
-    caches.mkdir(parents=True)
-    (caches / "model_prices_and_context_window.json").write_text(json.dumps(MODEL_INFO))
-    model = LocalModel(root, SCRIPT)
-    env = {**base_env(home), "OPENAI_API_BASE": model.url + "/v1", "OPENAI_API_KEY": "sk-local"}
-    live = start("aider", root, model, [str(binary), *ARGS], env, work)
+    live = launch(CLI, tmp_path_factory.mktemp("aider").resolve(), SCRIPT)
     try:
         live.wait_last(READY, timeout=90)
         yield live
     finally:
-        live.tmux.stop()
-        model.stop()
+        stop(live)
 
 
 def test_starts_at_its_input(aider: LiveCLI) -> None:
@@ -125,6 +97,4 @@ async def test_swarms_tmux_deliveries_are_each_taken_once_whole(
     """One prompt of each shape (lines, tabs, quotes, 2 KB) through swarm's own tmux
     deliverer: each taken once, whole, none recorded delivered that the CLI never took."""
     aider.wait_last(READY)
-    tally = await count_deliveries(aider, CLI, SHAPES, tmp_path)
-    assert tally.summary()["taken"] == tally.summary()["whole"] == SHAPES, tally.summary()
-    assert (tally.lost, tally.false_delivered, tally.doubled) == ([], [], []), tally.summary()
+    await check_deliveries(aider, CLI, tmp_path)

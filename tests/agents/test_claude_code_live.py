@@ -22,7 +22,7 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.watch.text_signal import TextWatcher
-from tests.agents.deliveries import SHAPES, count_deliveries
+from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
 from tests.agents.live import LiveCLI
 from tests.helpers import write_agents
@@ -120,6 +120,4 @@ async def test_swarms_tmux_deliveries_are_each_taken_once_whole(
     """One prompt of each shape (lines, tabs, quotes, 2 KB) through swarm's own tmux
     deliverer: each taken once, whole, none recorded delivered that Claude Code never took."""
     claude.wait("? for shortcuts")
-    tally = await count_deliveries(claude, "claude-code", SHAPES, tmp_path)
-    assert tally.summary()["taken"] == tally.summary()["whole"] == SHAPES, tally.summary()
-    assert (tally.lost, tally.false_delivered, tally.doubled) == ([], [], []), tally.summary()
+    await check_deliveries(claude, "claude-code", tmp_path)

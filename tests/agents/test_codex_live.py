@@ -10,7 +10,6 @@ it reaches as the fixtures ``panes/codex/codex-VERSION-*.txt``.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -18,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.agents.deliveries import SHAPES, count_deliveries
-from tests.agents.live import LiveCLI, LocalModel, base_env, require_binary, save_pane, start
+from tests.agents.deliveries import check_deliveries
+from tests.agents.launch import launch, stop
+from tests.agents.live import LiveCLI, save_pane
 
 pytestmark = pytest.mark.xdist_group("codex-live")  # one worker starts it, once
 
@@ -42,43 +42,15 @@ steps = [{ text = "slowly, piece by piece", delay = 3, chunk_chars = 4, chunk_de
 """
 
 
-def _config(url: str, work: str) -> str:
-    return f"""model = "local-model"
-model_provider = "local"
-
-[model_providers.local]
-name = "local"
-base_url = "{url}/v1"
-env_key = "LOCALMODEL_KEY"
-wire_api = "responses"
-
-[features]
-daemon_auto_start = false  # else a background app-server outlives the test
-
-[projects."{work}"]
-trust_level = "trusted"
-"""
-
-
 @pytest.fixture(scope="module")
 def codex(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCLI]:
-    """Codex in tmux (120x40) against localmodel, at its input."""
-    binary = require_binary(CLI)
-    root = tmp_path_factory.mktemp("codex").resolve()
-    work, home = root / "work", root / "home"
-    work.mkdir()
-    subprocess.run(["git", "init", "-q", str(work)], check=True, timeout=30)
-    (home / ".codex").mkdir(parents=True)
-    model = LocalModel(root, SCRIPT)
-    (home / ".codex" / "config.toml").write_text(_config(model.url, str(work)), encoding="utf-8")
-    env = {**base_env(home), "CODEX_HOME": str(home / ".codex"), "LOCALMODEL_KEY": "sk-local"}
-    live = start("codex", root, model, [str(binary)], env, work)
+    """Codex in tmux (120x40) against localmodel, at its input (tests/agents/launch.py: its
+    own HOME and CODEX_HOME, a ``local`` provider, the work folder trusted, no daemon)."""
+    live = launch(CLI, tmp_path_factory.mktemp("codex").resolve(), SCRIPT)
     try:
-        live.wait(READY, timeout=60)
         yield live
     finally:
-        live.tmux.stop()
-        model.stop()
+        stop(live)
 
 
 def test_starts_at_its_input(codex: LiveCLI) -> None:
@@ -133,9 +105,7 @@ async def test_swarms_tmux_deliveries_are_each_taken_once_whole(
     """One prompt of each shape (lines, tabs, quotes, 2 KB) through swarm's own tmux
     deliverer: each taken once, whole, none recorded delivered that the CLI never took."""
     codex.wait(READY)
-    tally = await count_deliveries(codex, CLI, SHAPES, tmp_path)
-    assert tally.summary()["taken"] == tally.summary()["whole"] == SHAPES, tally.summary()
-    assert (tally.lost, tally.false_delivered, tally.doubled) == ([], [], []), tally.summary()
+    await check_deliveries(codex, CLI, tmp_path)
 
 
 async def test_swarms_hooks_in_hooks_json_report_after_the_person_trusts_them(
@@ -154,7 +124,7 @@ async def test_swarms_hooks_in_hooks_json_report_after_the_person_trusts_them(
 
     work, home = tmp_path / "work", tmp_path / "swarm"
     work.mkdir()
-    agent = {"id": "A", "role": "dev", "workspace": str(work), "cli": CLI}
+    agent: dict[str, object] = {"id": "A", "role": "dev", "workspace": str(work), "cli": CLI}
     config = write_agents(tmp_path / "agents.toml", [agent])
     settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
     service = await SwarmService.open(settings)

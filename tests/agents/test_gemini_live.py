@@ -10,14 +10,14 @@ version (a failure under ``SWARM_REQUIRE_AGENTS=1``: see tests/agents/live.py).
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.agents.deliveries import SHAPES, count_deliveries
-from tests.agents.live import LiveCLI, LocalModel, base_env, require_binary, save_pane, start
+from tests.agents.deliveries import check_deliveries
+from tests.agents.launch import launch, stop
+from tests.agents.live import LiveCLI, save_pane
 
 pytestmark = pytest.mark.xdist_group("gemini-live")  # one worker starts it, once
 
@@ -38,33 +38,17 @@ steps = [{ text = "Creating it.", shell = "touch made-by-localmodel.txt" }, { te
 match = "take your time"
 steps = [{ text = "slowly, piece by piece", delay = 3 }]
 """
-SETTINGS = {
-    "security": {"folderTrust": {"enabled": False}, "auth": {"selectedType": "gemini-api-key"}},
-    "general": {"disableAutoUpdate": True},
-    "privacy": {"usageStatisticsEnabled": False},
-}
 
 
 @pytest.fixture(scope="module")
 def gemini(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCLI]:
     """Gemini CLI in tmux (120x40) against localmodel, at its input."""
-    binary = require_binary(CLI)
-    root = tmp_path_factory.mktemp("gemini").resolve()
-    work, home = root / "work", root / "home"
-    work.mkdir()
-    subprocess.run(["git", "init", "-q", str(work)], check=True, timeout=30)
-    (home / ".gemini").mkdir(parents=True)
-    (home / ".gemini" / "settings.json").write_text(json.dumps(SETTINGS), encoding="utf-8")
-    model = LocalModel(root, SCRIPT)
-    env = {**base_env(home), "GOOGLE_GEMINI_BASE_URL": model.url, "GEMINI_API_KEY": "local"}
-    live = start("gemini", root, model, [str(binary)], env, work)
+    live = launch(CLI, tmp_path_factory.mktemp("gemini").resolve(), SCRIPT)
     try:
-        live.wait(READY, timeout=60)
         live.wait("Gemini CLI v0.61.0")
         yield live
     finally:
-        live.tmux.stop()
-        model.stop()
+        stop(live)
 
 
 def test_starts_at_its_input(gemini: LiveCLI) -> None:
@@ -112,6 +96,4 @@ async def test_swarms_tmux_deliveries_are_each_taken_once_whole(
     """One prompt of each shape (lines, tabs, quotes, 2 KB) through swarm's own tmux
     deliverer: each taken once, whole, none recorded delivered that the CLI never took."""
     gemini.wait(READY)
-    tally = await count_deliveries(gemini, CLI, SHAPES, tmp_path)
-    assert tally.summary()["taken"] == tally.summary()["whole"] == SHAPES, tally.summary()
-    assert (tally.lost, tally.false_delivered, tally.doubled) == ([], [], []), tally.summary()
+    await check_deliveries(gemini, CLI, tmp_path)

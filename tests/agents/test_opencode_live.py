@@ -11,16 +11,15 @@ tests/agents/live.py). ``SWARM_SAVE_PANES=1`` saves the panes it reaches as the 
 
 from __future__ import annotations
 
-import json
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.agents.deliveries import SHAPES, count_deliveries
-from tests.agents.live import LiveCLI, LocalModel, base_env, require_binary, save_pane, start
+from tests.agents.deliveries import check_deliveries
+from tests.agents.launch import launch, stop
+from tests.agents.live import LiveCLI, save_pane
 
 pytestmark = pytest.mark.xdist_group("opencode-live")  # one worker starts it, once
 
@@ -42,43 +41,16 @@ steps = [{ text = "Creating it.", shell = "touch made-by-localmodel.txt" }, { te
 match = "take your time"
 steps = [{ text = "slowly, piece by piece", delay = 3 }]
 """
-OFFLINE = {
-    "OPENCODE_DISABLE_MODELS_FETCH": "1", "OPENCODE_DISABLE_AUTOUPDATE": "1",
-    "OPENCODE_DISABLE_LSP_DOWNLOAD": "1", "OPENCODE_DISABLE_MOUSE": "1",
-    "OPENCODE_DISABLE_DEFAULT_PLUGINS": "1",
-}  # fmt: skip
-
-
-def _config(url: str) -> dict[str, object]:
-    provider = {
-        "npm": "@ai-sdk/openai-compatible",
-        "name": "localmodel",
-        "options": {"baseURL": url + "/v1", "apiKey": "sk-local"},
-        "models": {"local-model": {"name": "Local model"}},
-    }
-    return {"autoupdate": False, "share": "disabled", "model": "local/local-model",
-            "provider": {"local": provider}}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def opencode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCLI]:
     """opencode in tmux (120x40) against localmodel, at its input."""
-    binary = require_binary(CLI)
-    root = tmp_path_factory.mktemp("opencode").resolve()
-    work, home = root / "work", root / "home"
-    work.mkdir()
-    subprocess.run(["git", "init", "-q", str(work)], check=True, timeout=30)
-    config = home / ".config" / "opencode"
-    config.mkdir(parents=True)
-    model = LocalModel(root, SCRIPT)
-    (config / "opencode.json").write_text(json.dumps(_config(model.url)), encoding="utf-8")
-    live = start("opencode", root, model, [str(binary)], {**base_env(home), **OFFLINE}, work)
+    live = launch(CLI, tmp_path_factory.mktemp("opencode").resolve(), SCRIPT)
     try:
-        live.wait(READY, timeout=60)
         yield live
     finally:
-        live.tmux.stop()
-        model.stop()
+        stop(live)
 
 
 def _idle(live: LiveCLI, timeout: float = 60.0) -> None:
@@ -131,6 +103,4 @@ async def test_swarms_tmux_deliveries_are_each_taken_once_whole(
     """One prompt of each shape (lines, tabs, quotes, 2 KB) through swarm's own tmux
     deliverer: each taken once, whole, none recorded delivered that the CLI never took."""
     _idle(opencode)
-    tally = await count_deliveries(opencode, CLI, SHAPES, tmp_path)
-    assert tally.summary()["taken"] == tally.summary()["whole"] == SHAPES, tally.summary()
-    assert (tally.lost, tally.false_delivered, tally.doubled) == ([], [], []), tally.summary()
+    await check_deliveries(opencode, CLI, tmp_path)

@@ -192,6 +192,27 @@ async def test_a_pane_showing_a_dialog_gets_nothing_pasted(
 
 
 @pytest.mark.timeout(120)
+async def test_a_cli_not_yet_at_its_input_gets_nothing_pasted(
+    tmux: Tmux, tmp_path: Path, tmux_deliverer: TmuxDeliverer
+) -> None:
+    """A Gemini CLI still starting (its pane blank, the terminal not yet raw): a paste would
+    land in the terminal's echo, and the CLI's first screen would then look like a taken
+    prompt (the desktop driver counted one delivered that Gemini never got). Nothing is
+    sent; the delivery fails to be retried."""
+    got = tmp_path / "got.txt"
+    command = f"sleep 30; exec cat > {shlex.quote(str(got))}"
+    tmux.window("agents", "starting", f"sh -c {shlex.quote(command)}", "120x40")
+    agent = Agent(
+        id="Agent-1", role="dev", delivery="tmux", app="terminal", tmux="agents:starting",
+        tmux_socket=str(tmux.socket), cli="gemini", clear=("ctrl+e", "ctrl+u"),
+    )  # fmt: skip
+    receipt = await tmux_deliverer.deliver(parcel(1, agent, "do the thing"))
+    assert (receipt.ok, receipt.retryable) == (False, True)
+    assert receipt.reason == "its input is not on its pane"
+    assert "do the thing" not in "".join(capture(tmux.ref("agents:starting")).lines)
+
+
+@pytest.mark.timeout(120)
 async def test_a_retry_never_pastes_twice(tmux: Tmux, tmp_path: Path, home: Path) -> None:
     (chat,) = chats(tmux, tmp_path, 1)
     quick = TmuxDeliverer(home, KillSwitch(home), replace(OPTIONS, confirm_timeout_s=1.0))

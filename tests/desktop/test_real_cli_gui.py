@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from automation.desktop_session import title_of
 from automation.gui import GuiDriver
 from automation.gui_options import GuiOptions
 from automation.virtual_desktop import XServer, display_env
@@ -28,12 +29,14 @@ from core.protocols import Parcel
 from tests.agents.deliveries import MAIN_PATHS, prompt_text, settle_pane, wait_taken_by
 from tests.agents.launch import SETUPS
 from tests.agents.live import LocalModel, require_binary
+from tests.apps.launchers import find_window, wait_until
 from tests.conftest import skip_or_fail
 from tests.desktop.rig import DesktopRig
 
 pytestmark = pytest.mark.xdist_group("gemini-gui")  # one worker starts it, once
 
 CLI = "gemini"
+READY = "Type your message"  # its input's placeholder: the CLI reads keys
 SCRIPT = 'default = [{ text = "localmodel default answer" }]\n'
 
 
@@ -102,6 +105,7 @@ async def deliver_all(gemini: GuiGemini, options: GuiOptions, count: int) -> dic
     return seen
 
 
+@pytest.mark.timeout(180)  # the CLI's start and 6 turns; a failure asserts well before
 async def test_each_prompt_is_taken_once_and_none_counted_that_was_not(
     gemini: GuiGemini, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -110,8 +114,16 @@ async def test_each_prompt_is_taken_once_and_none_counted_that_was_not(
     (the confirmation on the pane; 3 of 3 were before)."""
     monkeypatch.setenv("TMUX_TMPDIR", str(gemini.rig.workdir))  # the rig's tmux server
     quick = GuiOptions(human_idle_s=0.05)
-    with display_env(gemini.rig.server):
-        gemini.rig.server.xdotool("mousemove", "960", "1000")
+    server = gemini.rig.server
+    title = title_of(gemini.agent.id).replace("(", r"\(").replace(")", r"\)")  # a regex
+    window = find_window(server, title)
+    assert window is not None, "the agent's xterm is not on the display"
+    with display_env(server):
+        # the session's other windows share the display (a Chromium another test opened
+        # may cover the agent's input point): this test's window goes on top
+        server.xdotool("windowraise", str(window))
+        server.xdotool("mousemove", "960", "1000")
+        wait_until(lambda: READY in pane_text(gemini), 60, "Gemini CLI at its input")
         settle_pane(lambda: pane_text(gemini), quiet_s=2.0)
         good = await deliver_all(gemini, quick, 5)
         assert good["delivered"] == good["taken"] and len(good["taken"]) == 5, good
