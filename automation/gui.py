@@ -47,7 +47,7 @@ from core.keys import TEXT_STEP, KeyComboError, parse_combo
 from core.models import Agent, Receipt
 from core.privacy.files import make_dirs
 from core.protocols import Parcel
-from core.tmux import PaneRef, capture
+from core.tmux import PaneRef, PaneText, capture
 
 log = logging.getLogger(__name__)
 
@@ -428,7 +428,7 @@ class GuiDriver:
         pag, opts, agent = self._pag, self.options, parcel.agent
         assert agent.input is not None and self._clipboard is not None
         x, y = agent.input
-        self._check_pane_ready(agent)
+        pane = self._check_pane_ready(agent)
         if parcel.reset:
             self._reset(parcel, keys, x, y)
             return
@@ -441,6 +441,8 @@ class GuiDriver:
         pag.click(x, y)
         window = self._take_focus(x, y)
         found = self._meet_window(parcel, window)
+        if parcel.is_retry and pane is not None and self._retry_done(parcel, keys, box, pane):
+            return
         if agent.app == "terminal" and "\n" in parcel.text.strip() and found is not None:
             self._check_reads_lines(parcel, found)
         known = self._inputs.empty_look.get(agent.id)
@@ -478,15 +480,39 @@ class GuiDriver:
             self._confirm_on_pane(agent, on_pane, sample_of(parcel.text))
         self._inputs.dirty.discard(agent.id)
 
-    def _check_pane_ready(self, agent: Agent) -> None:
-        """A terminal agent whose pane shows a dialog, or not yet its CLI's input, gets
-        nothing typed (retried later); an agent without a readable pane is not judged."""
+    def _check_pane_ready(self, agent: Agent) -> PaneText | None:
+        """A terminal agent's pane, read (None: it has none, or it cannot be read: not
+        judged). One that shows a dialog, or not yet its CLI's input, gets nothing typed
+        (retried later)."""
         ref = pane_of(agent)
         pane = capture(ref, PANE_READ_S) if ref is not None else None
-        blocker = self._panes.blocker(agent, pane) if pane is not None and pane.ok else None
+        if pane is None or not pane.ok:
+            return None
+        blocker = self._panes.blocker(agent, pane)
         if blocker is not None:
             log.info("%s: nothing typed: %s", agent.id, blocker)
             raise Abort(blocker)
+        return pane
+
+    def _retry_done(self, parcel: Parcel, keys: AgentKeys, box: Rect, pane: PaneText) -> bool:
+        """A retry to an agent whose pane shows the earlier try's text: in the transcript
+        it was taken (nothing typed); still in the input, only the submit key is pressed,
+        and confirmed (a clear may not empty a CLI's multi-line input). False: type it."""
+        agent, sample = parcel.agent, sample_of(parcel.text)
+        seen = self._panes.earlier(agent, pane, sample)
+        if seen is None:
+            return False
+        log.info("delivery %s: the earlier try's text is in the %s", parcel.delivery_id, seen)
+        if seen == "input":
+            ref = pane_of(agent)
+            assert ref is not None
+            before = self._grabber.grab(box)
+            self._pag.hotkey(*keys.submit)
+            if self._waits.change(box, before, self.options.submit_timeout_s, sudden=True) is None:
+                raise Abort(Failure.SUBMIT_NOT_SEEN)
+            self._confirm_on_pane(agent, (ref, self._panes.area(agent, pane)), sample)
+        self._inputs.dirty.discard(agent.id)
+        return True
 
     def _pane_input(self, agent: Agent) -> tuple[PaneRef, tuple[str, ...]] | None:
         """The agent's tmux pane and its input as the paste left it (None: no pane, or

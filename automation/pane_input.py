@@ -27,6 +27,8 @@ from core.tmux import PaneRef, PaneText
 log = logging.getLogger(__name__)
 
 SAMPLE_CHARS = 24  # of the text's last line: looked for in the input and the transcript
+TRANSCRIPT_SAMPLE_MIN = 8  # a shorter sample is too common to tell a transcript line by
+TRANSCRIPT_LINES = 200  # how far above the input line an earlier try's text is looked for
 INPUT_FALLBACK_LINES = 3  # the input, when no rule finds the input line: the last lines
 PASTE_MARK = re.compile(r"(?i)\[past(?:ed|e)\b[^\]]*\]")  # "[Pasted text #1 +80 lines]"
 # What an empty input shows in grey (a plain capture cannot tell it from typed text).
@@ -129,6 +131,19 @@ class PaneInput:
         """Whether the pane's input shows the text (its sample, or a paste marker)."""
         area = self.area(agent, pane)
         return any((sample and sample in line) or PASTE_MARK.search(line) for line in area)
+
+    def earlier(self, agent: Agent, pane: PaneText, sample: str) -> str | None:
+        """Where an earlier try's text shows on the pane: ``"input"`` (still unsent),
+        ``"transcript"`` (above an input line a rule found: taken), or None. Never the
+        transcript without an input line: the text may sit in an input swarm does not
+        see, unsubmitted."""
+        if self.holds(agent, pane, sample):
+            return "input"
+        line = self.input_line(agent, pane)
+        above = pane.lines[:line][-TRANSCRIPT_LINES:] if line is not None else ()
+        if len(sample) >= TRANSCRIPT_SAMPLE_MIN and any(sample in text for text in above):
+            return "transcript"
+        return None
 
     def typed(self, agent: Agent, pane: PaneText) -> str:
         """The text on the input line after its marker ("" when empty or a placeholder)."""

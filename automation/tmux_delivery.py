@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 
 METHOD = "tmux"
 WORKERS = 16  # panes served at once (threads; each waits on tmux most of the time)
-TRANSCRIPT_SAMPLE_MIN = 8  # a shorter sample is too common to tell a transcript line by
 # Editing keys only: they move in or delete from the input and mean nothing else in Claude
 # Code, Codex, Gemini CLI, Aider or opencode (Escape interrupts a turn, Ctrl+C interrupts
 # or quits, Ctrl+D quits, Tab and Shift+Tab switch modes, Enter submits).
@@ -251,18 +250,15 @@ class TmuxDeliverer:
         left the input after this deliverer's submit, or the transcript shows it), or None
         (paste it)."""
         agent = parcel.agent
-        if self.panes.holds(agent, pane, sample):
+        seen = self.panes.earlier(agent, pane, sample)
+        if seen == "input":
             return "submit"
         pending = self._pending.get(agent.id)
         if pending is not None and pending.delivery_id == parcel.delivery_id and pending.submitted:
             log.info("delivery %s: its text left the input after the last try's submit",
                      parcel.delivery_id)  # fmt: skip
             return "delivered"
-        # only above an input line a rule found: elsewhere the text may sit in an input
-        # box swarm does not see, unsubmitted
-        line = self.panes.input_line(agent, pane)
-        above = pane.lines[:line][-200:] if line is not None else ()
-        if len(sample) >= TRANSCRIPT_SAMPLE_MIN and any(sample in text for text in above):
+        if seen == "transcript":
             log.info("delivery %s: the transcript shows it already", parcel.delivery_id)
             return "delivered"
         return None

@@ -26,7 +26,13 @@ from core.agents_file import load_agents
 from core.delivery.killswitch import KillSwitch
 from core.models import Agent
 from core.protocols import Parcel
-from tests.agents.deliveries import MAIN_PATHS, prompt_text, settle_pane, wait_taken_by
+from tests.agents.deliveries import (
+    MAIN_PATHS,
+    prompt_text,
+    requests_with,
+    settle_pane,
+    wait_taken_by,
+)
 from tests.agents.launch import SETUPS
 from tests.agents.live import LocalModel, require_binary
 from tests.apps.launchers import find_window, wait_until
@@ -111,7 +117,8 @@ async def test_each_prompt_is_taken_once_and_none_counted_that_was_not(
 ) -> None:
     """With the driver's defaults every prompt of each shape is taken; with no gap before
     the Enter (the CLI makes it a newline) none is recorded delivered that was not taken
-    (the confirmation on the pane; 3 of 3 were before)."""
+    (the confirmation on the pane; 3 of 3 were before), and the retry submits the text
+    left in the input instead of failing "input not empty" or pasting it twice."""
     monkeypatch.setenv("TMUX_TMPDIR", str(gemini.rig.workdir))  # the rig's tmux server
     quick = GuiOptions(human_idle_s=0.05)
     server = gemini.rig.server
@@ -129,3 +136,8 @@ async def test_each_prompt_is_taken_once_and_none_counted_that_was_not(
         assert good["delivered"] == good["taken"] and len(good["taken"]) == 5, good
         rushed = await deliver_all(gemini, GuiOptions(human_idle_s=0.05, submit_gap_s=0.0), 1)
     assert not [m for m in rushed["delivered"] if m not in rushed["taken"]], rushed
+    # its retry found the text the first try left in the input (Gemini cannot clear a
+    # multi-line input): only the submit key was pressed, and the CLI took it once
+    assert rushed["taken"] == rushed["delivered"] != [], rushed
+    per_turn = len(requests_with(gemini.model, MAIN_PATHS[CLI], good["taken"][-1]))
+    assert len(requests_with(gemini.model, MAIN_PATHS[CLI], rushed["taken"][0])) == per_turn
