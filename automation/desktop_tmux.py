@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import InvalidState, MissingDependency
-from core.workspaces.procs import pid_alive
+from core.workspaces.procs import alive_of, end_processes, pid_alive, session_members
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 10.0
+END_GRACE_S = 1.0  # from the session's end to SIGTERM for what outlived it (then SIGKILL)
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,19 @@ def start(
     return found
 
 
-def kill(env: Mapping[str, str], name: str) -> bool:
-    """End the session (its programs get SIGHUP); False when it did not run."""
-    return _tmux(env, "kill-session", "-t", f"={name}").returncode == 0
+def kill(env: Mapping[str, str], name: str, grace_s: float = END_GRACE_S) -> bool:
+    """End the session; False when it did not run. Its programs get SIGHUP; those of its
+    panes (each pane's process session) still running ``grace_s`` later get SIGTERM, then
+    SIGKILL: Gemini CLI 0.61 outlives its pane otherwise, at work on nothing."""
+    fields = ("list-panes", "-s", "-t", f"={name}", "-F", "#{pane_pid}")
+    leaders = [int(pid) for pid in _tmux(env, *fields).stdout.split() if pid.isdigit()]
+    procs = alive_of([pid for leader in leaders for pid in session_members(leader)])
+    ended = _tmux(env, "kill-session", "-t", f"={name}").returncode == 0
+    signalled = end_processes(procs, grace_s)
+    if signalled:
+        log.info("%s: %d process(es) outlived the session: ended (pids %s)",
+                 name, len(signalled), signalled)  # fmt: skip
+    return ended
 
 
 def attach_command(name: str) -> list[str]:

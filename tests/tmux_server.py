@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from core.tmux import PaneRef, capture
+from core.workspaces.procs import alive_of, end_processes, session_members
 
 
 class Tmux:
@@ -38,9 +39,15 @@ class Tmux:
         return PaneRef(target, str(self.socket))
 
     def stop(self) -> None:
-        """Kill the server (and its panes)."""
+        """Kill the server and what its panes ran (a program that ignores the SIGHUP, as
+        Gemini CLI does, is ended too: it would run on after the test)."""
+        panes = ["tmux", "-S", str(self.socket), "list-panes", "-a", "-F", "#{pane_pid}"]
+        listed = subprocess.run(panes, capture_output=True, text=True, timeout=10)
+        leaders = [int(pid) for pid in listed.stdout.split() if pid.isdigit()]
+        procs = alive_of([pid for leader in leaders for pid in session_members(leader)])
         subprocess.run(["tmux", "-S", str(self.socket), "kill-server"], capture_output=True,
                        timeout=10, check=False)  # fmt: skip
+        end_processes(procs, 1.0)
 
 
 def wait_text(ref: PaneRef, text: str, timeout: float = 10.0) -> list[str]:

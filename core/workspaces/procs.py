@@ -129,6 +129,30 @@ def stop_session(leader: Proc) -> list[int]:
     return members
 
 
+def alive_of(pids: list[int]) -> list[Proc]:
+    """The processes ``pids`` that run now, each named with its start time."""
+    found = [Proc(pid, start_time(pid) or "") for pid in pids]
+    return [proc for proc in found if proc.started and proc.alive()]
+
+
+def end_processes(procs: list[Proc], grace_s: float) -> list[int]:
+    """Processes that were asked to end (a SIGHUP): those still running after ``grace_s``
+    get SIGTERM, and SIGKILL after another ``grace_s``; the pids that had to be signalled.
+    A pid the kernel gave to another process since is never touched (its start time)."""
+    signalled: list[int] = []
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        deadline = time.monotonic() + grace_s
+        while (left := [p for p in procs if p.alive()]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for proc in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(proc.pid, signum)
+            signalled += [proc.pid] if proc.pid not in signalled else []
+        procs = left
+    _wait_gone([p.pid for p in procs])
+    return signalled
+
+
 def _wait_gone(pids: list[int]) -> None:
     """Wait until the killed processes have exited (a SIGKILL is delivered asynchronously:
     one may still finish the write it was in)."""

@@ -22,6 +22,7 @@ from core.agents_file import load_agents
 from core.coordinator.scheduler import Scheduler
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.workspaces.procs import alive_of
 from tests.conftest import skip_or_fail
 from tests.desktop.rig import DesktopRig
 
@@ -104,6 +105,26 @@ def test_headless_up_again_keeps_resumes_and_down_ends_the_sessions(rig: Desktop
     assert done.returncode == 0, done.stderr
     assert rig.tmux("ls").returncode != 0  # every session ended
     assert {r["action"] for r in up(rig, "--agents", "1").values()} == {"started"}  # afresh
+
+
+@pytest.mark.timeout(120)
+def test_headless_down_ends_a_cli_that_outlives_its_pane(rig: DesktopRig) -> None:
+    """Gemini CLI 0.61 ignores the SIGHUP its pane's end sends and keeps the child it
+    relaunched itself in (both ran on, parent 1, after every test run): ``down`` ends what
+    is left of each pane's processes."""
+    child_pid = rig.workdir / "child.pid"
+    (rig.workdir / "bin" / "claude").write_text(
+        f"#!/bin/sh\ntrap '' HUP\nsleep 600 &\necho $! > {child_pid}\n"
+        f'exec {sys.executable} -m tests.apps.agent_cli "$@"\n'
+    )
+    up(rig, "--agents", "1")
+    rig.wait_ready(["Agent-1"])
+    panes = rig.tmux("list-panes", "-s", "-t", "=swarm-Agent-1", "-F", "#{pane_pid}")
+    procs = alive_of([int(panes.stdout.split()[0]), int(child_pid.read_text())])
+    assert len(procs) == 2
+    done = rig.swarm("desktop", "down", "--headless")
+    assert done.returncode == 0, done.stderr
+    assert [p.pid for p in procs if p.alive()] == []
 
 
 def test_headless_up_of_one_node_starts_only_its_agents(rig: DesktopRig) -> None:
