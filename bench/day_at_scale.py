@@ -237,7 +237,7 @@ async def the_day(day: Day, service: SwarmService, tasks: int, broadcasts: int) 
 def _count_done(conn: Any, ids: list[int]) -> int:
     rows = conn.execute("SELECT id FROM tasks WHERE status = 'done'").fetchall()
     wanted = set(ids)
-    return sum(1 for row in rows if row[0] in wanted)
+    return sum(1 for row in rows if row["id"] in wanted)
 
 
 def audit(day: Day, ids: list[int]) -> dict[str, Any]:
