@@ -309,11 +309,29 @@ class Builder:
                     ai = self.ai(service)
                     stack.push_async_callback(ai.close)
                     jobs = self.jobs(service, ai)
+                    await _serve_hooks(stack, service, self.config)
                     yield Coordinator(
                         service, deliverer, ai, jobs, self.scheduler(service, deliverer, jobs)
                     )
             finally:
                 await service.close()
+
+
+async def _serve_hooks(
+    stack: contextlib.AsyncExitStack, service: SwarmService, config: Config
+) -> None:
+    """The hooks' socket (``bot.hook_server``) while the coordinator runs; without it
+    (said in the log) the hooks write to the database themselves."""
+    from bot.hook_server import HookServer
+
+    server = HookServer(service, config)
+    try:
+        started = await server.start()
+    except OSError as exc:
+        log.warning("hooks use the database: the hook socket %s: %s", server.path, exc)
+        return
+    if started:
+        stack.push_async_callback(server.close)
 
 
 @contextlib.asynccontextmanager

@@ -16,25 +16,22 @@ killed outright (``core.watch.dead_hooks``).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import dataclasses
 import functools
+import io
 import logging
 import os
 import signal
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from core.agent_state import AgentState
-from core.agents import hook_events
-from core.agents.hook_events import HookEvent, UnknownHookEvent, decision_json, parse
+if TYPE_CHECKING:  # the rest is imported where used: the relay path needs none of it
+    import asyncio
 
-if TYPE_CHECKING:
     from bot.config import Config
+    from core.agents.hook_events import HookEvent
     from core.agents.judge import Freshness
     from core.dialogs.permissions import HookProcess
     from core.store.access import StoreAccess
@@ -79,6 +76,8 @@ async def cmd_hook(service: None, args: argparse.Namespace) -> int:
 
 def run(argv: list[str]) -> int:
     """``swarm hook ...`` straight from ``main``: no command tree to build; exits 0 always."""
+    import asyncio
+
     try:
         parser = argparse.ArgumentParser(prog="swarm hook", add_help=False)
         parser.add_argument("payload", nargs="?")
@@ -103,6 +102,8 @@ async def hook(
 ) -> int:
     """Read the event, record it for its agent, answer a PermissionRequest; 0 always (also
     when a stop signal ends it: its prompt is closed first)."""
+    import asyncio
+
     task = asyncio.current_task()
     assert task is not None
     with _stop_on_signals(task) as stopped:
@@ -120,6 +121,8 @@ def _stop_on_signals(task: asyncio.Task[int]) -> Iterator[list[str]]:
     """While inside, each of ``STOP_SIGNALS`` cancels ``task`` (once: a second signal does
     not cut short the close of its prompt); the names of the signals that came. The handlers
     before are put back after (Python's own ``SIGPIPE``: ignored)."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     stopped: list[str] = []
 
@@ -148,6 +151,9 @@ def _stop_on_signals(task: asyncio.Task[int]) -> Iterator[list[str]]:
 async def _hook(
     config: Config, payload: str | None, agent: str | None, stdin: TextIO, stdout: TextIO
 ) -> int:
+    from core.agents import hook_events
+    from core.agents.hook_events import UnknownHookEvent, parse
+
     try:
         raw = payload if payload is not None else ("" if stdin.isatty() else stdin.read())
         event = parse(raw)
@@ -170,7 +176,9 @@ async def _hook(
                 event.cwd or os.getcwd(),
             )
             return 0
-        fresh = _freshness(config)
+        from bot.hook_server import freshness
+
+        fresh = freshness(config)
         if event.asks_permission:
             await _ask(access, who, event, fresh, stdout)
         else:
@@ -185,6 +193,8 @@ async def _hook(
 async def _open(config: Config) -> StoreAccess | None:
     """The store with its agents (not the whole service: a lighter start), with a short busy
     timeout; None (logged) when there is no database."""
+    import dataclasses
+
     from core.agents_file import load_agents
     from core.protocols import SystemClock
     from core.store.access import StoreAccess
@@ -204,43 +214,22 @@ async def _open(config: Config) -> StoreAccess | None:
 def _agent_of(
     service: StoreAccess, config: Config, given: str | None, event: HookEvent
 ) -> str | None:
-    """``--agent``, else ``$SWARM_AGENT``, else the workspace of ``cwd``. A name given that
-    is no configured agent is refused (NotFound: the hook logs one line), never credited to
-    the agent of the workspace."""
-    lowered = {a.lower(): a for a in service.agents}
-    for source, name in (("--agent", given), ("SWARM_AGENT", config.env.get("SWARM_AGENT"))):
-        if name and name.strip():
-            if name.strip().lower() not in lowered:
-                from core.errors import NotFound
-                from core.formats.text import one_line, shorten
+    """The agent of a hook run here (``agent_of`` with this process's environment)."""
+    from bot.hook_server import agent_of
 
-                shown = shorten(one_line(name.strip()), 100)
-                raise NotFound(f"{source} '{shown}' is not a configured agent")
-            return lowered[name.strip().lower()]
-    from core.workspaces.ops import agent_at
-
-    where = Path(event.cwd or os.getcwd())
-    return agent_at(service.settings.home, service.agents, where)
-
-
-def _freshness(config: Config) -> Freshness:
-    """How long observations count (the watch settings; their defaults if one is bad)."""
-    from core.agents.judge import Freshness
-    from core.errors import ConfigError
-    from core.watch.settings import WatchSettings
-
-    try:
-        watch = config.watch
-    except ConfigError as exc:
-        log.warning("swarm hook: %s: using the default watch settings", exc)
-        watch = WatchSettings()
-    return Freshness.of(watch.interval_s, watch.stall_after_s, config.core.limit_backoff_s)
+    return agent_of(service, given, config.env.get("SWARM_AGENT"), event, os.getcwd())
 
 
 async def _ask(
     access: StoreAccess, agent: str, event: HookEvent, fresh: Freshness, stdout: TextIO
 ) -> None:
     """Open the prompt and wait (bounded) for its decision; print Claude Code's answer."""
+    import asyncio
+    import dataclasses
+
+    from core.agent_state import AgentState
+    from core.agents import hook_events
+    from core.agents.hook_events import decision_json
     from core.dialogs import permissions as prompts
 
     wait_s = access.settings.approval_wait_s
@@ -315,10 +304,31 @@ def _changes(access: StoreAccess, prompt_id: int) -> CommitWatch | NotifyWait:
         return CommitWatch(None)
 
 
+def relay_or_run(argv: list[str], stdin: TextIO) -> int:
+    """The event to the coordinator's socket on this machine (``bot.hook_relay``: no
+    database opened here), else ``run`` through the database; 0 always."""
+    try:
+        parser = argparse.ArgumentParser(prog="swarm hook", add_help=False)
+        parser.add_argument("payload", nargs="?")
+        parser.add_argument("--agent")
+        args, _ = parser.parse_known_args(argv)
+        raw = args.payload if args.payload is not None else ("" if stdin.isatty() else stdin.read())
+        from bot import hook_relay
+
+        if hook_relay.send(raw, args.agent):
+            return 0
+        if args.payload is None:
+            sys.stdin = io.StringIO(raw)  # read once already: ``run`` reads it again
+    except (Exception, SystemExit) as exc:  # never fails its agent: the database path decides
+        log.debug("swarm hook: the relay failed (%s)", exc)
+    return run(argv)
+
+
 def main() -> None:
     """``python -m bot.cli.hook``: what ``swarm agents hooks install`` writes; the same as
-    ``swarm hook`` without importing the whole command tree (a faster start)."""
-    sys.exit(run(sys.argv[1:]))
+    ``swarm hook`` without importing the whole command tree (a faster start), through the
+    coordinator's socket when one runs here."""
+    sys.exit(relay_or_run(sys.argv[1:], sys.stdin))
 
 
 if __name__ == "__main__":

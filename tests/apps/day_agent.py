@@ -8,10 +8,11 @@ Run in a tmux pane: ``python -m tests.apps.day_agent OUTFILE --name AGENT --read
 Every message is appended to OUTFILE as a JSON line ``{"text", "at"}`` (wall time of its
 arrival). A task's prompt (the scheduler's ``[swarm] ... | task T-<n> |`` header) starts a
 turn, as Claude Code does: the ``UserPromptSubmit`` hook, ``--work`` seconds of "work" (a
-``PreToolUse`` hook half-way), every ``--ask-every``-th task a question asked with ``swarm ask --wait``, every
-``--prompt-every``-th a permission prompt (a ``PermissionRequest`` hook that waits for a
-person's answer), then ``swarm task done`` and the ``Stop`` hook. Each such command's CPU
-time is appended to ``OUTFILE.cpu`` (``{"what", "cpu_s", "wall_s", "code"}``).
+``PreToolUse`` hook half-way), every ``--ask-every``-th task a question asked with
+``swarm ask --wait``, every ``--prompt-every``-th a permission prompt (a
+``PermissionRequest`` hook that waits for a person's answer), then ``swarm task done`` and
+the ``Stop`` hook. Each such command's CPU time is appended to ``OUTFILE.cpu``
+(``{"what", "cpu_s", "wall_s", "code"}``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,200 @@
+"""The coordinator's end of the hooks' fast path (``bot.hook_relay``): a Unix socket at
+``$SWARM_HOME/hook.sock`` (0600) where the agents' hooks on this machine hand over their
+events; each is recorded as ``swarm hook`` records it (the same parse, the same agent
+resolution, one write), then answered ``{"done": true}``.
+
+A hook falls back to the database when this says ``{"done": false}``: a
+``PermissionRequest`` (it waits for its answer itself), a hook of another agents file, a
+line that is no relay message. Hostile text cannot stop it: a bad line is one log line and
+that connection's end; a slow sender is cut off after ``READ_S``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from bot.hook_relay import SOCKET_NAME
+from core.agents import hook_events
+from core.agents.hook_events import HookEvent, UnknownHookEvent, parse
+from core.agents.judge import Freshness
+from core.errors import ConfigError, NotFound
+from core.formats.text import one_line, shorten
+from core.watch.settings import WatchSettings
+from core.workspaces.ops import agent_at
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from core.models import Agent
+    from core.service.swarm import SwarmService
+    from core.settings import Settings
+
+log = logging.getLogger(__name__)
+READ_S = 2.0  # the longest a hook may take to send its line
+LINE_MAX = 1 << 20  # a hook's JSON is small; more is no hook
+PATH_MAX = 100  # a Unix socket's path is at most 107 bytes on Linux, 103 on macOS
+
+
+class WithAgents(Protocol):
+    """What names a hook's agent: the configured agents and the settings (their home)."""
+
+    @property
+    def agents(self) -> Mapping[str, Agent]: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+
+class HookServer:
+    """Serves ``$SWARM_HOME/hook.sock`` while the coordinator runs."""
+
+    def __init__(self, service: SwarmService, config: Config) -> None:
+        self.service = service
+        self.config = config
+        self.path = service.settings.home / SOCKET_NAME
+        self.recorded = 0  # events written (tests and the log read it)
+        self._server: asyncio.AbstractServer | None = None
+        self._inode: int | None = None
+
+    async def start(self) -> bool:
+        """Listen; False (said once in the log) when the hooks keep the database path."""
+        if len(os.fsencode(self.path)) > PATH_MAX:
+            log.info("hooks use the database: the socket path %s is too long", self.path)
+            return False
+        if self.path.exists():
+            if _answers(self.path):
+                log.warning("hooks use the database: another process serves %s", self.path)
+                return False
+            self.path.unlink()  # left by a coordinator that was killed
+        old = os.umask(0o177)
+        try:
+            self._server = await asyncio.start_unix_server(
+                self._serve, path=str(self.path), limit=LINE_MAX
+            )
+        finally:
+            os.umask(old)
+        self._inode = self.path.stat().st_ino
+        log.info("hooks on this machine report through %s", self.path)
+        return True
+
+    async def close(self) -> None:
+        """Stop listening; remove the socket if it is still this server's."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        await server.wait_closed()
+        with contextlib.suppress(OSError):
+            if self.path.stat().st_ino == self._inode:
+                self.path.unlink()
+        log.info("hook socket closed after %d events", self.recorded)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        done = False
+        try:
+            line = await asyncio.wait_for(reader.readline(), READ_S)
+            done = await self._take(line)
+        except (TimeoutError, ValueError, asyncio.LimitOverrunError) as exc:
+            log.warning("hook socket: a message not taken (%s)", type(exc).__name__)
+        except Exception:
+            log.exception("hook socket: a message not taken")
+        try:
+            writer.write(json.dumps({"done": done}).encode("utf-8") + b"\n")
+            await writer.drain()
+            writer.close()
+            await writer.wait_closed()
+        except OSError:
+            pass  # the hook gave up: it records through the database itself
+
+    async def _take(self, line: bytes) -> bool:
+        """Record one relay message; False: the hook must use the database."""
+        message = json.loads(line)
+        if not isinstance(message, dict) or not isinstance(message.get("payload"), str):
+            return False
+        if not self._same_config(message.get("config")):
+            return False
+        try:
+            event = parse(message["payload"])
+        except UnknownHookEvent as exc:
+            log.warning("swarm hook: %s: nothing recorded", exc)
+            return True
+        if event.asks_permission:
+            return False
+        return await self._record(message, event)
+
+    async def _record(self, message: dict[str, Any], event: HookEvent) -> bool:
+        given, env_agent = _text(message.get("agent")), _text(message.get("swarm_agent"))
+        cwd = _text(message.get("cwd")) or str(self.service.settings.home)
+        try:
+            who = agent_of(self.service, given, env_agent, event, cwd)
+        except NotFound as exc:
+            log.warning("swarm hook: %s: nothing recorded", exc)
+            return True
+        if who is None:
+            log.warning("swarm hook: %s from %s: no agent (set SWARM_AGENT or --agent): "
+                        "nothing recorded", event.name, event.cwd or cwd)  # fmt: skip
+            return True
+        fresh = freshness(self.config)
+        await self.service.write(who, hook_events.record, who, event, fresh, False)
+        self.recorded += 1
+        return True
+
+    def _same_config(self, config: object) -> bool:
+        """A hook that names an agents file names this coordinator's."""
+        if config is None:
+            return True
+        if not isinstance(config, str):
+            return False
+        try:
+            return Path(config).resolve() == self.service.settings.config_path.resolve()
+        except OSError:
+            return False
+
+
+def agent_of(
+    service: WithAgents, given: str | None, env_agent: str | None, event: HookEvent, cwd: str
+) -> str | None:
+    """``--agent``, else ``$SWARM_AGENT``, else the workspace of the event's ``cwd`` (else
+    the hook's). A name given that is no configured agent is refused (NotFound: the hook
+    logs one line), never credited to the agent of the workspace."""
+    lowered = {a.lower(): a for a in service.agents}
+    for source, name in (("--agent", given), ("SWARM_AGENT", env_agent)):
+        if name and name.strip():
+            if name.strip().lower() not in lowered:
+                shown = shorten(one_line(name.strip()), 100)
+                raise NotFound(f"{source} '{shown}' is not a configured agent")
+            return lowered[name.strip().lower()]
+    where = Path(event.cwd or cwd)
+    return agent_at(service.settings.home, service.agents, where)
+
+
+def freshness(config: Config) -> Freshness:
+    """How long observations count (the watch settings; their defaults if one is bad)."""
+    try:
+        watch = config.watch
+    except ConfigError as exc:
+        log.warning("swarm hook: %s: using the default watch settings", exc)
+        watch = WatchSettings()
+    return Freshness.of(watch.interval_s, watch.stall_after_s, config.core.limit_backoff_s)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _answers(path: Path) -> bool:
+    """Whether a process listens on the socket ``path``."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
