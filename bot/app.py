@@ -26,6 +26,7 @@ from core.service.swarm import SwarmService
 
 if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loads lazily
     from bot.discordbot.client import SwarmBot
+    from bot.hook_server import HookServer
     from bot.web.server import WebServer
     from core.agents.frames import FrameSource
     from core.coordinator.agents_reload import AgentsReload
@@ -309,7 +310,9 @@ class Builder:
                     ai = self.ai(service)
                     stack.push_async_callback(ai.close)
                     jobs = self.jobs(service, ai)
-                    await _serve_hooks(stack, service, self.config)
+                    hooks = await serve_hooks(service, self.config)
+                    if hooks is not None:
+                        stack.push_async_callback(hooks.close)
                     yield Coordinator(
                         service, deliverer, ai, jobs, self.scheduler(service, deliverer, jobs)
                     )
@@ -317,21 +320,17 @@ class Builder:
                 await service.close()
 
 
-async def _serve_hooks(
-    stack: contextlib.AsyncExitStack, service: SwarmService, config: Config
-) -> None:
-    """The hooks' socket (``bot.hook_server``) while the coordinator runs; without it
-    (said in the log) the hooks write to the database themselves."""
+async def serve_hooks(service: SwarmService, config: Config) -> HookServer | None:
+    """The hooks' socket on this machine (``bot.hook_server``), or None: without it (said in
+    the log) the hooks write to the database themselves. The caller closes it."""
     from bot.hook_server import HookServer
 
     server = HookServer(service, config)
     try:
-        started = await server.start()
+        return server if await server.start() else None
     except OSError as exc:
         log.warning("hooks use the database: the hook socket %s: %s", server.path, exc)
-        return
-    if started:
-        stack.push_async_callback(server.close)
+        return None
 
 
 @contextlib.asynccontextmanager

@@ -27,6 +27,7 @@ from core.agents.hook_events import HookEvent, UnknownHookEvent, parse
 from core.agents.judge import Freshness
 from core.errors import ConfigError, NotFound
 from core.formats.text import one_line, shorten
+from core.privacy.files import make_dirs
 from core.watch.settings import WatchSettings
 from core.workspaces.ops import agent_at
 
@@ -68,6 +69,7 @@ class HookServer:
         if len(os.fsencode(self.path)) > PATH_MAX:
             log.info("hooks use the database: the socket path %s is too long", self.path)
             return False
+        make_dirs(self.path.parent)  # a node's home on PostgreSQL may hold nothing yet
         if self.path.exists():
             if _answers(self.path):
                 log.warning("hooks use the database: another process serves %s", self.path)

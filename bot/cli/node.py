@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
 
 async def cmd_node(_service: None, args: argparse.Namespace) -> int:
     """``swarm node``."""
-    from bot.app import Builder, stop_on_signals
+    from bot.app import Builder, serve_hooks, stop_on_signals
     from core.coordinator.jobs import Watcher
     from core.coordinator.node import DeliveryNode
     from core.errors import ConfigError
@@ -47,6 +47,7 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
             "swarm node needs SWARM_DATABASE_URL: the PostgreSQL database that swarm run uses"
         )
     service = await builder.service(readers=0)  # its reads share its write connection
+    hooks = await serve_hooks(service, builder.config)  # this machine's agents' hooks
     try:
         deliverer = builder.deliverer(service)
         text = builder.text(service, node=args.name)  # its tmux agents' panes
@@ -75,6 +76,8 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
             await watcher.close()
             deliverer.close()
     finally:
+        if hooks is not None:
+            await hooks.close()
         await service.close()
     return 0
 

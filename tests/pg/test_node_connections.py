@@ -4,6 +4,10 @@ claims it makes (a fleet of 100 nodes on one cluster must not run out of connect
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from functools import partial
@@ -51,8 +55,10 @@ def _wait(check: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None
 def test_a_node_process_opens_its_write_connection_and_its_listen_only(
     tmp_path: Path, node_settings: Settings, database_url: str
 ) -> None:
+    """... and serves its machine's hooks: a hook whose own database URL leads nowhere
+    records through the node's socket."""
     env = {
-        "SWARM_HOME": str(tmp_path / "node-home"),
+        "SWARM_HOME": str(tmp_path / "h"),  # short: a Unix socket's path is at most ~100 B
         "SWARM_CONFIG": str(node_settings.config_path),
         "SWARM_DATABASE_URL": database_url,
     }
@@ -68,6 +74,14 @@ def test_a_node_process_opens_its_write_connection_and_its_listen_only(
             _wait(ready, f"the node never listened:\n{proc.text()}")
             queries = _clients(conn)
         assert len(queries) == 2, queries  # its writer (reads too) and its LISTEN: no pool
+        hook = {**os.environ, **env, "SWARM_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"}
+        event = {"session_id": "s", "cwd": "/", "hook_event_name": "PreToolUse",
+                 "tool_name": "Bash", "tool_input": {"command": "make"}}  # fmt: skip
+        subprocess.run([sys.executable, "-m", "bot.cli.hook", "--agent", "A-1"], env=hook,
+                       input=json.dumps(event), text=True, timeout=30, check=True)  # fmt: skip
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            signals = conn.execute("SELECT state FROM agent_signals WHERE agent = 'A-1'")
+            assert [r[0] for r in signals.fetchall()] == ["working"]
     finally:
         proc.stop()
 
