@@ -1,0 +1,54 @@
+"""What each saved real pane shows, as a person reads it: the labels the state-accuracy
+figures (``bench/pane_accuracy.py``) and their test compare swarm's reading with.
+
+A label is the state the screen means, never what the rules make of it: Codex's
+``streaming`` pane is an answer still arriving (working) although no line on it says so.
+Claude Code's labels are its table in ``tests/watch/test_claude_code_panes.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.agent_state import AgentState
+from core.agents.text_rules import BUNDLED_DIR
+from tests.watch.test_claude_code_panes import REAL as CLAUDE_CODE
+
+IDLE, WORKING, WAITING = AgentState.IDLE, AgentState.WORKING, AgentState.WAITING
+VERSIONS = {
+    "claude-code": "2.1.328",
+    "codex": "0.169.0",
+    "gemini": "0.61.0",
+    "aider": "0.86.2",
+    "opencode": "1.18.33",
+}
+LABELS: dict[str, dict[str, AgentState]] = {
+    "claude-code": {name: state for name, (_, state, _) in CLAUDE_CODE.items()},
+    "codex": {
+        "answer": IDLE,
+        "hooks-review": WAITING,
+        "idle-start": IDLE,
+        "streaming": WORKING,
+        "working": WORKING,
+    },
+    "gemini": {
+        "answer": IDLE,
+        "idle-start": IDLE,
+        "permission-dialog": WAITING,
+        "working": WORKING,
+    },
+    "aider": {
+        "answer": IDLE,
+        "confirm-command": WAITING,
+        "idle-start": IDLE,
+        "working": WORKING,
+    },
+    "opencode": {"answer": IDLE, "idle-start": IDLE, "working": WORKING},
+}
+
+
+def real_panes(cli: str) -> dict[str, Path]:
+    """The saved real panes of ``cli``'s pinned version, by name (without the prefix)."""
+    prefix = f"{cli}-{VERSIONS[cli]}-"
+    folder = BUNDLED_DIR / "panes" / cli
+    return {p.stem.removeprefix(prefix): p for p in sorted(folder.glob(f"{prefix}*.txt"))}

@@ -1,0 +1,32 @@
+"""State accuracy over the saved real panes (issue 38, item 9): every real pane of the
+pinned CLIs is labelled with what it shows, and what swarm reads on it differs from the
+label exactly where a known misreading says (a CLI version that changes its screens, or a
+rule that changes, makes this fail by name)."""
+
+from __future__ import annotations
+
+from bench.pane_accuracy import figures, readings
+from tests.watch.pane_labels import LABELS, real_panes
+
+# Codex 0.169 shows nothing that says "working" while an answer streams in (no spinner, no
+# "esc to interrupt"): one screen of it cannot be told from an answered one.
+KNOWN_MISREADS = ["codex/streaming: working read idle"]
+# without the agent's cli, another file's working rule sees Claude Code's footer first
+WITHOUT_CLI = [
+    "claude-code/limit-429-retrying: limited read working",
+    "claude-code/overload-529-retrying: limited read working",
+    "claude-code/stall-waiting-for-api: errored read working",
+]
+
+
+def test_every_real_pane_is_labelled() -> None:
+    for cli, labels in LABELS.items():
+        assert sorted(real_panes(cli)) == sorted(labels), cli
+
+
+def test_what_swarm_reads_differs_from_the_labels_only_where_known() -> None:
+    known = figures(readings(with_cli=True))
+    assert known["misread"] == KNOWN_MISREADS
+    assert known["waiting_recall"] == "6 of 6"
+    unknown = figures(readings(with_cli=False))
+    assert unknown["misread"] == sorted(WITHOUT_CLI + KNOWN_MISREADS)
