@@ -34,7 +34,7 @@ MAX_LINES = 200
 FILE_KEYS = {"version", "cli", "title", "lines", "rule"}
 RULE_KEYS = {
     "name", "state", "match", "lines", "option", "options", "before", "submit", "reset", "framed",
-    "above",
+    "above", "moving",
 }  # fmt: skip
 STATES = {s.value for s in AgentState} - {"stalled", "unknown"}  # judged elsewhere / no rule
 OPTION_PLACES = ("below", "inline")
@@ -68,6 +68,10 @@ class Rule:
     # shows them, borders kept) right above it that match this: opencode's "┃" box, whose
     # last line (its mode and model) is what the rule finds
     above: re.Pattern[str] | None = None
+    # an idle rule whose screen may still be filling (Codex streams its answer with no line
+    # saying so): when the lines above the matched one moved since the last look, the agent
+    # is working (``core.watch.text_signal``)
+    moving: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,7 @@ class TextMatch:
     submit: tuple[str, ...] = ()
     until: float | None = None  # a limit's reset time, when the text gives one
     questions: tuple[int, ...] = ()  # a dialog's: every dialog's place (dialogs.Dialog)
+    above: tuple[str, ...] | None = None  # a ``moving`` rule's: the lines above its match
 
     @property
     def ambiguous(self) -> bool:
@@ -178,6 +183,9 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
     above = _regex(entry, "above", where, ())
     if above is not None and state != "idle":
         raise RuleError(f"{where}: above is for an idle rule's input box only")
+    moving = entry.get("moving", False)
+    if not isinstance(moving, bool) or (moving and state != "idle"):
+        raise RuleError(f"{where}: moving is true or false, and for an idle rule only")
     match = _regex(entry, "match", where, ())
     if match is None:
         raise RuleError(f"{where}: match (a regular expression) is missing")
@@ -193,6 +201,7 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
         reset=reset,
         framed=framed,
         above=above,
+        moving=moving,
     )
 
 
@@ -260,7 +269,10 @@ def classify(rule_set: RuleSet, lines: Sequence[str], now: float) -> TextMatch |
                                     now, dialog)  # fmt: skip
             continue
         window = last_lines(lines, rule.lines)
-        for index, line in enumerate(window):
+        # a moving rule's match is its lowest line (the input, not an echo of a past prompt)
+        order = range(len(window) - 1, -1, -1) if rule.moving else range(len(window))
+        for index in order:
+            line = window[index]
             if rule.match.search(line) is not None and (not rule.framed or _framed(window, index)):
                 return _matched(rule_set, rule, window, index, now)
     return None
@@ -325,6 +337,7 @@ def _matched(
         submit=rule.submit,
         until=until,
         questions=dialog.questions if dialog is not None else (),
+        above=tuple(window[:index]) if rule.moving else None,
     )
 
 

@@ -28,7 +28,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from core.agent_state import AgentState, Observation, Signal
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from core.service.swarm import SwarmService
 
 log = logging.getLogger(__name__)
+MOVING = "the screen above its input moved since the last look: its answer is arriving"
 VERIFY_S = 5.0  # how long a typed answer has to make its prompt leave the pane
 RETRY_S = 2.0  # a deferred typing (the human is busy, input paused) is tried again after this
 GIVE_UP_S = 600.0  # a decision still not typed this long after it was made never will be
@@ -123,6 +124,7 @@ class TextWatcher:
         self._executor: ThreadPoolExecutor | None = None
         self._known = {rs.cli for rs in self.rule_sets}
         self._unclassified: set[str] = set()  # agents whose pane failed to classify (logged)
+        self._above: dict[str, tuple[str, ...]] = {}  # a moving rule's lines at the last look
         for agent in self.agents():
             if agent.cli is not None and agent.cli not in self._known:
                 log.error(
@@ -165,7 +167,19 @@ class TextWatcher:
             self._unclassified.add(agent.id)
             return PaneReading(agent.id, pane, None, shorten(f"{type(exc).__name__}: {exc}", 200))
         self._unclassified.discard(agent.id)
-        return PaneReading(agent.id, pane, found)
+        return PaneReading(agent.id, pane, self._moving(agent.id, found))
+
+    def _moving(self, agent: str, found: TextMatch | None) -> TextMatch | None:
+        """An idle reading of a ``moving`` rule whose lines above the input changed since
+        the last look: the answer is still arriving, the agent works."""
+        above = found.above if found is not None else None
+        before = self._above.pop(agent, None)
+        if found is None or above is None:
+            return found
+        self._above[agent] = above
+        if before is None or before == above:
+            return found
+        return replace(found, state=AgentState.WORKING, line=MOVING)
 
     def _cli(self, agent: Agent) -> str | None:
         return agent.cli if agent.cli in self._known else None

@@ -477,3 +477,30 @@ async def test_a_dialog_answered_through_the_hook_opens_no_item_while_it_leaves_
     assert await text_service.inbox() == []
     assert [p.source for p in await text_service.db.read(prompts.open_prompts, "A")] == []
     await text.close()
+
+
+async def test_a_codex_answer_still_arriving_reads_working_until_its_screen_stops(
+    text_service: SwarmService, tmux: Tmux, clock: ManualClock
+) -> None:
+    """Codex 0.169 streams its answer with nothing on screen saying so (its real pane: the
+    answer's first words above an empty composer), so one look reads idle; the lines above
+    its input having moved since the last look read working, until they stop."""
+    codex = PANES / "codex"
+    tmux.window("swarm", "b", show(codex / "codex-0.169.0-answer.txt"), "130x45")
+    wait_text(tmux.ref("swarm:b"), "hello from localmodel")
+    text = watcher(text_service)
+    states = []
+    for command, shown in (
+        (None, ""),
+        (show(codex / "codex-0.169.0-streaming.txt"), "slowly,"),
+        (None, ""),
+    ):
+        if command is not None:
+            tmux.run("respawn-pane", "-k", "-t", "swarm:b", f"clear; {command}")
+            wait_text(tmux.ref("swarm:b"), shown)
+        clock.advance(5)
+        observed = {o.agent: o for o in await text.tick()}
+        states.append((observed["B"].state, observed["B"].evidence))
+    await text.close()
+    assert [state for state, _ in states] == [AgentState.IDLE, AgentState.WORKING, AgentState.IDLE]
+    assert text_signal.MOVING in states[1][1]
