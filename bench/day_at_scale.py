@@ -45,6 +45,8 @@ import psycopg  # noqa: E402
 
 from bench.pg_load import _cpu, server_cpu  # noqa: E402
 from bench.scale import new_database, pg_programs  # noqa: E402
+from core.errors import SwarmError  # noqa: E402
+from core.inbox.queue import Need  # noqa: E402
 from core.models import TaskSpec  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402
@@ -172,22 +174,30 @@ class Person:
         self.service = service
         self.waited: dict[str, list[float]] = {"question": [], "prompt": []}
         self.done: set[str] = set()
+        self.failed: list[str] = []
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             for need in await self.service.inbox():
-                if need.ref in self.done:
-                    continue
-                if need.ref.startswith("Q-"):
-                    await self.service.inbox_reply(need.ref, "main, as usual", "person")
-                    self.waited["question"].append(time.time() - need.since)
-                elif need.ref.startswith("R-"):
-                    await self.service.inbox_approve(need.ref, "person")
-                    self.waited["prompt"].append(time.time() - need.since)
-                else:
-                    continue
-                self.done.add(need.ref)
+                if need.ref not in self.done:
+                    await self.answer(need)
             await asyncio.sleep(0.3)
+
+    async def answer(self, need: Need) -> None:
+        """Answer one question or prompt; one that cannot be answered is said once."""
+        kind = {"Q": "question", "R": "prompt"}.get(need.ref.split("-")[0])
+        if kind is None:
+            return
+        self.done.add(need.ref)
+        try:
+            if kind == "question":
+                await self.service.inbox_reply(need.ref, "main, as usual", "person")
+            else:
+                await self.service.inbox_approve(need.ref, "person")
+        except SwarmError as exc:
+            self.failed.append(f"{need.ref}: {exc}")
+            return
+        self.waited[kind].append(time.time() - need.since)
 
 
 async def broadcast(service: SwarmService, day: Day, k: int) -> float:
@@ -220,6 +230,8 @@ async def the_day(day: Day, service: SwarmService, tasks: int, broadcasts: int) 
                 spread.append(await broadcast(service, day, len(spread)))
             if done == len(ids):
                 break
+            if answering.done():
+                answering.result()  # the person stopped: its error, now
             await asyncio.sleep(0.5)
     finally:
         stop.set()
@@ -231,6 +243,7 @@ async def the_day(day: Day, service: SwarmService, tasks: int, broadcasts: int) 
         "cpu_s": swarm_cpu(day) - cpu0,
         "broadcast_s": spread,
         "person": person.waited,
+        "person_failed": person.failed,
     }
 
 
@@ -369,6 +382,8 @@ def summary(day: Day, args: argparse.Namespace, ran: dict, checked: dict, idle: 
         },
         "swarm_rss_mb": {"total": round(rss, 1), "per_agent": round(rss / len(day.agents), 2)},
         "person_waited": {k: percentiles(v) for k, v in ran["person"].items()},
+        "person_answered": {k: len(v) for k, v in ran["person"].items()},
+        "person_could_not_answer": ran["person_failed"][:5],
         **agent_commands(day, args.tasks),
         "postgres": {**checked["pg"], "cpu_s": round(pg_cpu, 1)},
         "examples": {k: checked[k][:5] for k in ("lost", "doubled", "false_delivered")},
