@@ -41,6 +41,12 @@ WINDOW_TIMEOUT_S = 20.0
 STATE_FILE = "state.json"
 
 
+def planned(agent: Agent, config: DesktopConfig, cell: Rect, workspace: Path) -> Planned:
+    """``agent`` to open on ``cell`` in ``workspace``, with its launch and its CLI."""
+    launch = config.launches[agent.id]
+    return Planned(agent.id, launch, cell, workspace, agent_cli(agent, launch))
+
+
 def agent_cli(agent: Agent, launch: Launch) -> str | None:
     """The agent's ``cli``: its own, else the one its command starts (``claude`` is
     claude-code: without it the pane was read with every rule file)."""
@@ -142,13 +148,7 @@ def plan(
         )
     folder = default_folder or Path.cwd()
     return [
-        Planned(
-            agent.id,
-            config.launches[agent.id],
-            cell,
-            workspace_of(agent.id) or folder,
-            agent_cli(agent, config.launches[agent.id]),
-        )
+        planned(agent, config, cell, workspace_of(agent.id) or folder)
         for agent, cell in zip(chosen, cells, strict=False)
     ]
 

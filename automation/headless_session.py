@@ -18,7 +18,7 @@ from pathlib import Path
 from automation import desktop_tmux as tmux
 from automation.agents_file_writer import write_agent_values
 from automation.desktop_config import DesktopConfig
-from automation.desktop_session import DesktopSession, Outcome, Planned, agent_cli
+from automation.desktop_session import DesktopSession, Outcome, Planned, planned
 from automation.screen import Rect
 from automation.window_place import WindowInfo
 from core.errors import InvalidInput, InvalidState
@@ -44,19 +44,13 @@ def plan(
         )
     chosen = list(agents) if count is None else list(agents)[:count]
     folder = default_folder or Path.cwd()
-    planned = [
-        Planned(
-            agent.id,
-            config.launches[agent.id],
-            NO_CELL,
-            workspace_of(agent.id) or folder,
-            agent_cli(agent, config.launches[agent.id]),
-        )
+    made = [
+        planned(agent, config, NO_CELL, workspace_of(agent.id) or folder)
         for agent in chosen
         if config.launches[agent.id].kind == "terminal"
     ]
     left = [agent.id for agent in chosen if config.launches[agent.id].kind != "terminal"]
-    return planned, left
+    return made, left
 
 
 class HeadlessSession(DesktopSession):

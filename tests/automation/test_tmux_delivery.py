@@ -167,6 +167,14 @@ async def test_a_pane_killed_mid_delivery_fails_that_delivery_only(
     assert buffers(tmux) == []
 
 
+def pane_agent(tmux: Tmux, window: str, cli: str) -> Agent:
+    """Agent-1 on the pane ``agents:<window>``, read with ``cli``'s rules."""
+    return Agent(
+        id="Agent-1", role="dev", delivery="tmux", app="terminal", tmux=f"agents:{window}",
+        tmux_socket=str(tmux.socket), cli=cli, clear=("ctrl+e", "ctrl+u"),
+    )  # fmt: skip
+
+
 @pytest.mark.timeout(120)
 async def test_a_pane_showing_a_dialog_gets_nothing_pasted(
     tmux: Tmux, tmp_path: Path, tmux_deliverer: TmuxDeliverer
@@ -177,10 +185,7 @@ async def test_a_pane_showing_a_dialog_gets_nothing_pasted(
     tmux.window("agents", "cc", f"sh -c {shlex.quote(command)}", "130x45")
     ref = tmux.ref("agents:cc")
     shown = wait_text(ref, "4. No")
-    agent = Agent(
-        id="Agent-1", role="dev", delivery="tmux", app="terminal", tmux="agents:cc",
-        tmux_socket=str(tmux.socket), cli="claude-code", clear=("ctrl+e", "ctrl+u"),
-    )  # fmt: skip
+    agent = pane_agent(tmux, "cc", "claude-code")
     receipt = await tmux_deliverer.deliver(parcel(1, agent, "do the thing"))
     assert (receipt.ok, receipt.retryable) == (False, True)
     assert receipt.reason == "a dialog is open: Do you want to proceed?"
@@ -202,10 +207,7 @@ async def test_a_cli_not_yet_at_its_input_gets_nothing_pasted(
     got = tmp_path / "got.txt"
     command = f"sleep 30; exec cat > {shlex.quote(str(got))}"
     tmux.window("agents", "starting", f"sh -c {shlex.quote(command)}", "120x40")
-    agent = Agent(
-        id="Agent-1", role="dev", delivery="tmux", app="terminal", tmux="agents:starting",
-        tmux_socket=str(tmux.socket), cli="gemini", clear=("ctrl+e", "ctrl+u"),
-    )  # fmt: skip
+    agent = pane_agent(tmux, "starting", "gemini")
     receipt = await tmux_deliverer.deliver(parcel(1, agent, "do the thing"))
     assert (receipt.ok, receipt.retryable) == (False, True)
     assert receipt.reason == "its input is not on its pane"
