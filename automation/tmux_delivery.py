@@ -229,6 +229,9 @@ class TmuxDeliverer:
             log.warning("delivery %s: %d control characters removed", parcel.delivery_id, removed)
         sample = sample_of(text)
         if parcel.is_retry:
+            # judged on a still pane: mid-redraw, the CLI's echo of the text just taken can
+            # be the lowest input line for a moment (it read as the text still unsent)
+            pane = self._quiet(ref, self.panes.area(agent, pane), deadline, agent)
             earlier = self._earlier(parcel, pane, sample)
             if earlier == "delivered":
                 self._pending.pop(agent.id, None)
