@@ -111,7 +111,15 @@ async def deliver_all(gemini: GuiGemini, options: GuiOptions, count: int) -> dic
     return seen
 
 
-@pytest.mark.timeout(180)  # the CLI's start and 6 turns; a failure asserts well before
+def at_input(gemini: GuiGemini) -> None:
+    """Wait for the CLI's input; a failure shows what its pane showed instead."""
+    try:
+        wait_until(lambda: READY in pane_text(gemini), 90, "Gemini CLI at its input")
+    except RuntimeError as exc:
+        raise AssertionError(f"{exc}; its pane:\n{pane_text(gemini)}") from None
+
+
+@pytest.mark.timeout(210)  # the CLI's start and 6 turns; a failure asserts well before
 async def test_each_prompt_is_taken_once_and_none_counted_that_was_not(
     gemini: GuiGemini, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -130,7 +138,7 @@ async def test_each_prompt_is_taken_once_and_none_counted_that_was_not(
         # may cover the agent's input point): this test's window goes on top
         server.xdotool("windowraise", str(window))
         server.xdotool("mousemove", "960", "1000")
-        wait_until(lambda: READY in pane_text(gemini), 60, "Gemini CLI at its input")
+        at_input(gemini)
         settle_pane(lambda: pane_text(gemini), quiet_s=2.0)
         good = await deliver_all(gemini, quick, 5)
         assert good["delivered"] == good["taken"] and len(good["taken"]) == 5, good
