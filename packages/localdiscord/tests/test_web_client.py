@@ -132,7 +132,7 @@ async def test_what_discord_would_refuse_is_one_line_on_the_page(
 async def test_buttons_ephemeral_answers_and_modals(page: Page) -> None:
     await page.post("command", {"text": "/status"})
     status = await page.message("Status")
-    assert status["embeds"][0]["fields"] == [{"name": "queue", "value": "2"}]
+    assert status["embeds"][0]["fields"] == [{"name": "queue", "value": "2", "inline": True}]
     button = status["rows"][0][0]
     assert button == {
         "kind": "button",

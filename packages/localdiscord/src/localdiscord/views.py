@@ -79,7 +79,11 @@ def _embed(embed: Json) -> Json:
         "description": str(embed.get("description") or ""),
         "author": str(author.get("name") or ""),
         "fields": [
-            {"name": str(f.get("name") or ""), "value": str(f.get("value") or "")}
+            {
+                "name": str(f.get("name") or ""),
+                "value": str(f.get("value") or ""),
+                "inline": bool(f.get("inline")),
+            }
             for f in embed.get("fields") or []
         ],
         "footer": str(footer.get("text") or ""),

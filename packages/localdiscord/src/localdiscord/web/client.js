@@ -46,6 +46,23 @@ async function act(path, body) {
   return answer;
 }
 
+// Discord's markdown, the little that bots use: ```blocks```, **bold**, `code`; as DOM nodes.
+function markdown(text, className) {
+  const box = el("div", className);
+  text.split("```").forEach((part, index) => {
+    if (index % 2 === 1) {
+      box.append(el("pre", "", part.replace(/^[a-z]*\n/, "")));
+      return;
+    }
+    part.split(/(\*\*[^*]+\*\*|`[^`\n]+`)/).forEach((piece) => {
+      if (/^\*\*[^*]+\*\*$/.test(piece)) box.append(el("strong", "", piece.slice(2, -2)));
+      else if (/^`[^`\n]+`$/.test(piece)) box.append(el("code", "", piece.slice(1, -1)));
+      else if (piece) box.append(document.createTextNode(piece));
+    });
+  });
+  return box;
+}
+
 // -- messages ------------------------------------------------------------------------------
 
 function embedNode(embed) {
@@ -53,12 +70,14 @@ function embedNode(embed) {
   if (embed.color) box.style.borderLeftColor = embed.color;
   if (embed.author) box.append(el("div", "name", embed.author));
   if (embed.title) box.append(el("div", "title", embed.title));
-  if (embed.description) box.append(el("div", "description", embed.description));
+  if (embed.description) box.append(markdown(embed.description, "description"));
+  const fields = el("div", "fields");
   for (const field of embed.fields) {
-    const item = el("div", "field");
-    item.append(el("div", "name", field.name), el("div", "value", field.value));
-    box.append(item);
+    const item = el("div", "field" + (field.inline ? " inline" : ""));
+    item.append(el("div", "name", field.name), markdown(field.value, "value"));
+    fields.append(item);
   }
+  box.append(fields);
   if (embed.footer) box.append(el("div", "footer", embed.footer));
   return box;
 }
@@ -115,7 +134,7 @@ function messageNode(message) {
   if (message.ephemeral) meta.append(el("span", "", "· only you can see this"));
   box.append(meta);
   if (message.thinking) box.append(el("div", "text hint", "thinking…"));
-  if (message.content) box.append(el("div", "text", message.content));
+  if (message.content) box.append(markdown(message.content, "text"));
   for (const embed of message.embeds) box.append(embedNode(embed));
   for (const row of message.rows) {
     const line = el("div", "row");
@@ -222,7 +241,7 @@ async function closeModal() {
 
 function render(state) {
   document.getElementById("where").textContent =
-    state.guild + " · #" + state.channel + " · you are " + state.user;
+    state.guild + " · #" + state.channel + " · signed in as " + state.user;
   const bot = document.getElementById("bot");
   bot.textContent = state.bot_ready ? "bot connected" : "bot not connected";
   bot.className = "status" + (state.bot_ready ? " ready" : "");
