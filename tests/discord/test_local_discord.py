@@ -108,6 +108,14 @@ def test_flags_that_do_not_go_together(tmp_path: Path, args: list[str], error: s
     assert len(result.err.strip().splitlines()) == 1
 
 
+def test_swarm_run_without_a_token_points_at_the_local_discord(tmp_path: Path) -> None:
+    result = run_cli(tmp_path / "home", "run")
+    assert result.code != 0
+    assert result.err.strip().endswith(
+        "or try the bot without a Discord application: swarm run --local-discord (or swarm demo)"
+    )
+
+
 def test_the_demos_next_steps_name_terminal_agents_not_calibration() -> None:
     assert "swarm workspaces init" in NEXT_STEPS and "swarm desktop up" in NEXT_STEPS
     assert "swarm run --local-discord" in NEXT_STEPS
