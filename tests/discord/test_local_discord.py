@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from bot.demo import NEXT_STEPS
 from tests.discord.local_run import local_run, message_with
-from tests.helpers import run_cli, write_agents
+from tests.helpers import ROOT, cli_env, run_cli, write_agents
 from tests.web.live import free_port
 
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
@@ -106,6 +108,27 @@ def test_flags_that_do_not_go_together(tmp_path: Path, args: list[str], error: s
     result = run_cli(tmp_path / "home", "run", *args)
     assert result.code != 0 and error in result.err
     assert len(result.err.strip().splitlines()) == 1
+
+
+def test_without_localdiscord_it_names_the_extra(tmp_path: Path) -> None:
+    hide = (
+        "import sys; sys.modules['localdiscord'] = None; "  # as if it were not installed
+        "from bot.cli.main import main; sys.exit(main(['run', '--local-discord']))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", hide],
+        env=cli_env(tmp_path / "home"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "swarm: error: --local-discord needs the localdiscord package (the swarm[demo] extra): "
+        "in the swarm repository run make, or pip install ./packages/localdiscord"
+    ]
+    assert proc.stdout == "" and not (tmp_path / "home").exists()
 
 
 def test_swarm_run_without_a_token_points_at_the_local_discord(tmp_path: Path) -> None:
