@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.discord.local_run import local_run
-from tests.web.test_browser import browser, contains, has_text, until
+from tests.web.test_browser import browser, contains, has_count, has_text, until
 
 __all__ = ["browser"]  # the session's Chromium (a fixture)
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
@@ -57,6 +57,14 @@ async def test_the_page_drives_the_bot_and_shows_hostile_text_as_text(
             await page.locator("#modal-send").click()
             await until(lambda: contains(feed, "With a form"), "the task from the form")
             assert await page.locator("#modal").is_hidden()
+
+            await page.locator("#command").fill("/task create title:Third agent:Age")
+            choices = page.locator("#choices li")
+            await until(lambda: has_count(choices, 1), "the bot's suggestion of an agent")
+            await choices.first.click()
+            assert await page.locator("#command").input_value() == (
+                "/task create title:Third agent:Agent-1 "
+            )
 
             await page.locator("#commands li", has_text="/task create").first.click()
             assert (await page.locator("#command").input_value()).startswith("/task create ")

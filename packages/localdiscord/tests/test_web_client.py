@@ -192,3 +192,35 @@ async def test_parse_slash_reads_mentions_and_booleans(page: Page) -> None:
     assert values == {"title": 'see https://x.org/a Note: "b"', "priority": "low"}
     _, values = parse_slash(r'/echo text:"say \"hi\" role:x"', commands, guild)
     assert values == {"text": 'say "hi" role:x'}
+
+
+async def test_an_answer_too_late_reads_did_not_respond(page: Page) -> None:
+    page.server.ack_deadline_s = 0.1  # the bot answers /late after 0.3 s: too late
+    await page.post("command", {"text": "/late seconds:0.3"})
+    handle = next(iter(page.client.sent.values()))
+    await page.server.wait_until(lambda: handle.rejected, what="the late answer refused")
+    state = await page.state()
+    assert state["waiting"] == [{"what": "/late", "state": "did not respond"}]
+    assert page.server.messages() == []  # nothing was posted
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("/task show id:T-1", ["T-1", "T-10", "T-11"]),  # the bot's autocomplete
+        ("/task show id:", ["T-1", "T-2", "T-10", "T-11"]),
+        ("/task create title:x priority:h", ["high"]),  # the option's choices
+        ("/task create title:x priority:", ["low", "high"]),
+        ("/task show id:T-1 ", []),  # moved on
+        ('/task show id:"T-1"', []),
+        ("/task create title:x", []),  # no suggestions for a title
+        ("/nope id:T", []),
+        ("/task", []),
+    ],
+)
+async def test_suggestions_come_from_the_bot_or_the_choices(
+    page: Page, text: str, names: list[str]
+) -> None:
+    answer = await page.post("complete", {"text": text})
+    assert [choice["name"] for choice in answer["choices"]] == names
+    assert not page.client.sent  # not shown as the person's interactions

@@ -12,7 +12,9 @@ a ``ValueError`` of one line.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from localdiscord.commands import SUB_COMMAND, SUB_COMMAND_GROUP
@@ -30,6 +32,46 @@ SUBS = (SUB_COMMAND, SUB_COMMAND_GROUP)
 def parse_slash(text: str, commands: list[Json], guild: GuildSpec) -> tuple[str, dict[str, Any]]:
     """``("task create", {"title": "Fix the login", ...})`` for ``text``; ``commands``: the
     synced chat-input commands (the guild's first, as Discord's client lists them)."""
+    path, node, rest = _leaf(text, commands)
+    definitions = {o["name"]: o for o in node.get("options") or []}
+    raw, _ = _split_options(rest, definitions, " ".join(path))
+    values = {name: _typed(definitions[name], value, guild) for name, value in raw.items()}
+    return " ".join(path), values
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A command being typed: its name, the options given before, the one being typed."""
+
+    name: str
+    values: dict[str, Any]
+    focused: Json  # the option's definition
+    typed: str
+
+
+def partial_option(text: str, commands: list[Json], guild: GuildSpec) -> Partial | None:
+    """The option whose value ``text`` ends in (unquoted), for suggestions; None when the
+    text ends elsewhere or does not read."""
+    try:
+        path, node, rest = _leaf(text, commands)
+        definitions = {o["name"]: o for o in node.get("options") or []}
+        raw, quoted = _split_options(rest, definitions, " ".join(path))
+    except ValueError:
+        return None
+    if not raw or quoted:
+        return None
+    name, typed = list(raw.items())[-1]
+    if typed and text != text.rstrip():
+        return None  # a space after the value: the person moved on
+    values = {}
+    for other, value in list(raw.items())[:-1]:
+        with contextlib.suppress(ValueError):  # what does not read yet is left out
+            values[other] = _typed(definitions[other], value, guild)
+    return Partial(" ".join(path), values, definitions[name], typed)
+
+
+def _leaf(text: str, commands: list[Json]) -> tuple[list[str], Json, str]:
+    """The command's path, its leaf (the subcommand run) and the text of its options."""
     line = " ".join(text.strip().splitlines()).strip()
     if not line.startswith("/") or len(line) == 1:
         raise ValueError("a slash command starts with /, e.g. /help")
@@ -49,10 +91,7 @@ def parse_slash(text: str, commands: list[Json], guild: GuildSpec) -> tuple[str,
         node = found
         path.append(head)
         rest = tail
-    definitions = {o["name"]: o for o in node.get("options") or []}
-    raw = _split_options(rest, definitions, " ".join(path))
-    values = {name: _typed(definitions[name], value, guild) for name, value in raw.items()}
-    return " ".join(path), values
+    return path, node, rest
 
 
 def usage(commands: list[Json]) -> list[Json]:
@@ -89,9 +128,13 @@ def _subcommands(node: Json) -> list[Json]:
     return [o for o in node.get("options") or [] if o["type"] in SUBS]
 
 
-def _split_options(rest: str, definitions: dict[str, Json], where: str) -> dict[str, str]:
-    """``title:Fix the login role:backend`` → ``{"title": "Fix the login", "role": ...}``."""
+def _split_options(
+    rest: str, definitions: dict[str, Json], where: str
+) -> tuple[dict[str, str], bool]:
+    """``title:Fix the login role:backend`` → ``{"title": "Fix the login", "role": ...}``,
+    and whether the last value was quoted."""
     found: dict[str, str] = {}
+    quoted = False
     pos = _skip_spaces(rest, 0)
     while pos < len(rest):
         match = _OPTION.match(rest, pos)
@@ -107,10 +150,12 @@ def _split_options(rest: str, definitions: dict[str, Json], where: str) -> dict[
             )
         if name in found:
             raise ValueError(f"option {name!r} is given twice")
-        value, pos = _value(rest, _skip_spaces(rest, match.end()))
+        start = _skip_spaces(rest, match.end())
+        quoted = rest.startswith('"', start)
+        value, pos = _value(rest, start)
         found[name] = value
         pos = _skip_spaces(rest, pos)
-    return found
+    return found, quoted
 
 
 def _value(rest: str, pos: int) -> tuple[str, int]:

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from localdiscord.errors import ApiError
 from localdiscord.interactions import MODAL, InteractionHandle
-from localdiscord.slash_text import parse_slash, usage
+from localdiscord.slash_text import Partial, parse_slash, partial_option, usage
 from localdiscord.views import message_view, modal_view
 from localdiscord.world import ChannelSpec, UserSpec
 
@@ -36,6 +36,7 @@ Json = dict[str, Any]
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 PREFIX = "/client/"
 SHOWN = 100  # the channel's latest messages the page shows
+SUGGEST_WITHIN = 3.0  # seconds: Discord's deadline for an autocomplete answer
 FILES = {"": "client.html", "client.js": "client.js", "client.css": "client.css"}
 TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
 HEADERS = {
@@ -76,6 +77,7 @@ class WebClient:
         router.add_get(api + "state", _refusals(self.state))
         posts = {
             "command": self.command,
+            "complete": self.complete,
             "button": self.button,
             "select": self.select,
             "modal": self.modal,
@@ -97,8 +99,7 @@ class WebClient:
         """What the page shows; only ``{"version"}`` when nothing changed since ``since``."""
         self._check_key(request)
         version = self.server.world.changes.version
-        waiting = any(h.callback is None and not h.rejected for h in self.sent.values())
-        if request.query.get("since") == str(version) and not waiting:
+        if request.query.get("since") == str(version) and not self._may_turn_late():
             return _json({"version": version})
         return _json({"version": version, **self.view()})
 
@@ -146,6 +147,44 @@ class WebClient:
         except (ValueError, LookupError) as error:
             return _error(_said(error))
         return self._sent(handle, "/" + name)
+
+    async def complete(self, request: web.Request) -> web.Response:
+        """``{"text"}`` ending in an option's value: ``{"choices": [{"name", "value"}]}``,
+        the bot's (an autocomplete interaction) or the option's fixed choices."""
+        body = await self._body(request)
+        guild = self.server.world.guild
+        typing = partial_option(str(body.get("text") or ""), self.commands(), guild)
+        if typing is None:
+            return _json({"choices": []})
+        option = typing.focused
+        if option.get("autocomplete"):
+            return _json({"choices": await self._ask_bot(typing)})
+        said = typing.typed.lower()
+        choices = [
+            {"name": str(c["name"]), "value": str(c["value"])}
+            for c in option.get("choices") or []
+            if str(c["name"]).lower().startswith(said)
+        ]
+        return _json({"choices": choices})
+
+    async def _ask_bot(self, typing: Partial) -> list[Json]:
+        """The bot's suggestions, as Discord's client asks while a person types (none when
+        it does not answer in time)."""
+        name, focused = typing.name, typing.focused["name"]
+        try:
+            choices = await self.server.invoke_autocomplete(
+                self.user,
+                name,
+                focused,
+                typing.typed,
+                typing.values,
+                channel=self.channel,
+                timeout_s=SUGGEST_WITHIN,
+            )
+        except (ValueError, LookupError, TimeoutError, AssertionError) as error:
+            log.info("web client: no suggestions for %s %s: %s", name, focused, error)
+            return []
+        return [{"name": str(c.get("name")), "value": str(c.get("value"))} for c in choices]
 
     async def button(self, request: web.Request) -> web.Response:
         """``{"message_id", "custom_id"}``: a click on a button of a shown message."""
@@ -232,6 +271,17 @@ class WebClient:
             and handle.callback.type == MODAL
             and handle.id not in self.closed_modals
         ]
+
+    def _may_turn_late(self) -> bool:
+        """Whether an unanswered interaction is near its deadline: time, not a change of
+        the server's state, turns it into "did not respond" on the page."""
+        deadline = self.server.ack_deadline_s
+        if deadline is None:
+            return False
+        return any(
+            h.callback is None and not h.rejected and h.elapsed() < deadline + 2
+            for h in self.sent.values()
+        )
 
     def _unanswered(self) -> list[Json]:
         """Interactions the bot has not answered: thinking, or too late (Discord's "The

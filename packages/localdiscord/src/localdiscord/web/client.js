@@ -270,10 +270,49 @@ async function poll(now) {
   timer = setTimeout(poll, POLL_MS);
 }
 
+// -- suggestions: the bot's autocomplete, or an option's choices -----------------------------
+
+let suggestTimer = null;
+let suggestFor = "";
+
+function showChoices(choices, text) {
+  const list = document.getElementById("choices");
+  list.replaceChildren();
+  list.hidden = !choices.length;
+  for (const choice of choices) {
+    const item = el("li", "", choice.name === choice.value
+      ? choice.value : choice.name + " → " + choice.value);
+    item.addEventListener("click", () => pickChoice(text, choice.value));
+    list.append(item);
+  }
+}
+
+function pickChoice(text, value) {
+  const input = document.getElementById("command");
+  const start = text.search(/[-_a-z0-9]+:\s*[^:]*$/);
+  const head = start < 0 ? text : text.slice(0, start) + text.slice(start).split(":")[0] + ":";
+  const quoted = /\s|"|[-_a-z0-9]+:/.test(value) ? '"' + value.replace(/"/g, '\\"') + '"' : value;
+  input.value = head + quoted + " ";
+  showChoices([], "");
+  input.focus();
+}
+
+function suggest() {
+  clearTimeout(suggestTimer);
+  suggestTimer = setTimeout(async () => {
+    const text = document.getElementById("command").value;
+    suggestFor = text;
+    if (!/:\S*$/.test(text)) return showChoices([], "");
+    const answer = await api("complete", { text });
+    if (suggestFor === text) showChoices(answer.choices || [], text);
+  }, 250);
+}
+
 async function sendCommand() {
   const input = document.getElementById("command");
   const text = input.value.trim();
   if (!text) return;
+  showChoices([], "");
   const answer = await act("command", { text });
   if (!answer.error) input.value = "";
 }
@@ -283,6 +322,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("command").addEventListener("keydown", (event) => {
     if (event.key === "Enter") sendCommand();
   });
+  document.getElementById("command").addEventListener("input", suggest);
   document.getElementById("modal-send").addEventListener("click", submitModal);
   document.getElementById("modal-cancel").addEventListener("click", closeModal);
   poll(true);
