@@ -55,9 +55,11 @@ TASK_IN_TEXT = re.compile(r"\btask (T-\d+)\b")
 TIMEOUT_S = 90.0
 NEXT_STEPS = """
 next steps:
-  your own Discord bot:      docs/discord-setup.md, then: swarm doctor
-  your agents' windows:      swarm agents calibrate (writes the agents file)
+  your agents, in terminals: swarm workspaces init ~/src/your-repo (a worktree per agent),
+                             then swarm desktop up (opens each in its own window)
   the coordinator:           swarm run
+  the bot, before Discord:   swarm run --local-discord (a page to use it from a browser)
+  your own Discord bot:      docs/discord-setup.md, then: swarm doctor
   from each agent terminal:  swarm task start T-1 / swarm task done T-1 --note "..."
 """
 
@@ -115,10 +117,17 @@ class _NoVoiceWarnings(logging.Filter):
         return "voice will NOT be supported" not in record.getMessage()
 
 
+def quiet_voice_warning() -> None:
+    """Leave out discord.py's voice warning (swarm's bot has no voice)."""
+    logger = logging.getLogger("discord.client")
+    if not any(isinstance(f, _NoVoiceWarnings) for f in logger.filters):
+        logger.addFilter(_NoVoiceWarnings())
+
+
 async def run_demo(keep: bool = False, inbox: bool = False) -> int:
     """Play the scenario; 0 when every task got done."""
     require_localdiscord()
-    logging.getLogger("discord.client").addFilter(_NoVoiceWarnings())
+    quiet_voice_warning()
     home = Path(tempfile.mkdtemp(prefix="swarm-demo-"))
     print(f"swarm demo: SWARM_HOME={home}")
     config = Config({"SWARM_HOME": str(home)})  # the demo ignores the user's settings

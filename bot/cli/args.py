@@ -38,6 +38,14 @@ def count_arg(maximum: int) -> Callable[[str], int]:
     return parse
 
 
+def port_arg(raw: str) -> int:
+    """An argparse type: a TCP port, 0 (any free one) to 65535."""
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {raw!r}")
+    return int(text)
+
+
 def json_option(parser: Any) -> None:
     """Add ``--json``: print the result as JSON."""
     parser.add_argument("--json", action="store_true", help="print the result as JSON")

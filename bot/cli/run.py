@@ -6,6 +6,9 @@ import argparse
 import logging
 from typing import TYPE_CHECKING, Any
 
+from bot.cli.args import port_arg
+from bot.local_discord import DEFAULT_PORT as DEFAULT_LOCAL_PORT
+
 if TYPE_CHECKING:
     from bot.app import Builder
 
@@ -19,6 +22,20 @@ def register(sub: Any) -> None:
         "--no-discord",
         action="store_true",
         help="headless: scheduler and delivery only, no Discord bot",
+    )
+    p.add_argument(
+        "--local-discord",
+        action="store_true",
+        help="the bot on a local Discord in this process, with a page to use it from a "
+        "browser: try the bot before creating a Discord application (no token needed)",
+    )
+    p.add_argument(
+        "--local-discord-port",
+        type=port_arg,
+        default=None,
+        metavar="PORT",
+        help=f"the local Discord's port on 127.0.0.1 (default {DEFAULT_LOCAL_PORT}; 0: any "
+        "free port)",
     )
     p.add_argument(
         "--burst",
@@ -41,12 +58,34 @@ async def cmd_run(_service: None, args: argparse.Namespace) -> int:
     standby (it takes the lock again when it is free: a holder only slow to answer, or alone,
     carries on by itself)."""
     from bot.app import Builder
-    from core.errors import ConfigError, LockLost
 
     logging.getLogger().setLevel(logging.INFO)
     builder = Builder(args.configuration, serve_web=not args.burst)
+    _check_flags(args)
+    if args.local_discord:
+        from bot.local_discord import local_discord
+
+        port = DEFAULT_LOCAL_PORT if args.local_discord_port is None else args.local_discord_port
+        async with local_discord(builder, port):
+            return await _run_until_stopped(builder, args)
+    return await _run_until_stopped(builder, args)
+
+
+def _check_flags(args: argparse.Namespace) -> None:
+    """One line for flags that cannot go together."""
+    from core.errors import ConfigError
+
+    if args.local_discord and args.no_discord:
+        raise ConfigError("--local-discord runs the bot: leave out --no-discord")
     if args.burst and not args.no_discord:
         raise ConfigError("--burst needs --no-discord")
+    if args.local_discord_port is not None and not args.local_discord:
+        raise ConfigError("--local-discord-port goes with --local-discord")
+
+
+async def _run_until_stopped(builder: Builder, args: argparse.Namespace) -> int:
+    from core.errors import LockLost
+
     while True:
         try:
             return await _run_once(builder, args)

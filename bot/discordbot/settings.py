@@ -12,7 +12,7 @@ HOW_TO_GET_A_TOKEN = (
     "set DISCORD_TOKEN (create a bot at https://discord.com/developers/applications, "
     "Bot > Reset Token, invite it with the applications.commands and bot scopes), "
     "SWARM_GUILD_ID and SWARM_CHANNEL_ID in the environment or .env; "
-    "or try everything locally with 'swarm demo'"
+    "or try the bot without a Discord application: swarm run --local-discord (or swarm demo)"
 )
 
 

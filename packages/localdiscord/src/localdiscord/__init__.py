@@ -21,6 +21,7 @@ from localdiscord.messages import RecordedAttachment, RecordedMessage, UploadedF
 from localdiscord.ratelimits import DISCORD_BUCKETS, DISCORD_RATE_LIMITS, Limit, RateLimits
 from localdiscord.server import LocalDiscordServer, RecordedRequest
 from localdiscord.snowflake import SnowflakeGenerator, snowflake_time
+from localdiscord.webclient import WebClient
 from localdiscord.world import ChannelSpec, GuildSpec, Overwrite, RoleSpec, UserSpec
 
 if TYPE_CHECKING:  # the real names, for type checkers; loaded lazily below
@@ -45,6 +46,7 @@ __all__ = [
     "SnowflakeGenerator",
     "UploadedFile",
     "UserSpec",
+    "WebClient",
     "local_client_options",
     "pointed_at",
     "running_client",

@@ -30,6 +30,7 @@ from localdiscord.payloads import (
     user_payload,
 )
 from localdiscord.ratelimits import Admission
+from localdiscord.webclient import PREFIX as WEB_CLIENT
 from localdiscord.webhooks import InteractionResponder
 from localdiscord.world import PUBLIC_THREAD, SEND_MESSAGES, VIEW_CHANNEL, ChannelSpec
 
@@ -39,7 +40,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 API = "/api/v10"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-_PUBLIC_PREFIXES = (f"{API}/interactions/", f"{API}/webhooks/", "/attachments/", "/gateway/")
+# the web client's routes check its own key (``localdiscord.webclient``)
+_PUBLIC_PREFIXES = (
+    f"{API}/interactions/",
+    f"{API}/webhooks/",
+    "/attachments/",
+    "/gateway/",
+    WEB_CLIENT,
+)
 
 
 def build_app(server: LocalDiscordServer) -> web.Application:
@@ -50,6 +58,8 @@ def build_app(server: LocalDiscordServer) -> web.Application:
     app.router.add_get("/gateway/", server.gateway.handle)
     rest.register(app.router)
     responder.register(app.router, API)
+    if server.web_client is not None:
+        server.web_client.register(app.router)
     app.router.add_route("*", "/{tail:.*}", rest.unknown_route)
     return app
 
@@ -79,7 +89,7 @@ def _middleware(server: LocalDiscordServer) -> Callable[..., Awaitable[web.Strea
         if request.path.startswith(API) and not response.prepared:
             response.headers.update(admission.headers)
             response.headers["Via"] = "1.1 google"  # as Discord's; discord.py wants it on a 429
-        if not request.path.startswith("/gateway/"):
+        if not request.path.startswith(("/gateway/", WEB_CLIENT)):  # the bot's requests
             server.record_request(request.method, request.path, response.status)
         return response
 

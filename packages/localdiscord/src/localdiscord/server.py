@@ -18,6 +18,7 @@ from localdiscord.messages import MessageStore, RecordedMessage
 from localdiscord.ratelimits import DISCORD_RATE_LIMITS, RateLimiter, RateLimits
 from localdiscord.rest import build_app
 from localdiscord.snowflake import SnowflakeGenerator
+from localdiscord.webclient import WebClient
 from localdiscord.world import (
     DEFAULT_EVERYONE_PERMISSIONS,
     ChannelRef,
@@ -87,6 +88,7 @@ class LocalDiscordServer(InteractionDriver):
         self.rate_limiter: RateLimiter | None = None
         self.set_rate_limits(rate_limits)
         self.outage: int | None = None  # every REST request answered with this status
+        self.web_client: WebClient | None = None  # a person's page, when opened
         self._runner: web.AppRunner | None = None
 
     # -- configuration -------------------------------------------------------------------
@@ -143,6 +145,21 @@ class LocalDiscordServer(InteractionDriver):
             self.guild.owner_id = user.id
         return user
 
+    def open_web_client(self, user: UserRef, channel: ChannelRef | None = None) -> WebClient:
+        """A page at ``/client/`` where a person acts as ``user`` in ``channel`` (default:
+        the first text channel) from a browser; before ``start``. Its ``url`` (with its key)
+        is known once the server listens."""
+        if self._runner is not None:
+            raise RuntimeError("open the web client before the server starts")
+        target = channel if channel is not None else self._first_channel()
+        self.web_client = WebClient(self, self.guild.user(user), self.guild.channel(target))
+        return self.web_client
+
+    def _first_channel(self) -> ChannelSpec:
+        if not self.guild.channels:
+            raise ValueError("the guild has no text channel; add one with add_text_channel()")
+        return self.guild.channels[0]
+
     # -- lifecycle -----------------------------------------------------------------------
 
     @property
@@ -164,11 +181,15 @@ class LocalDiscordServer(InteractionDriver):
         return self.world.gateway_url
 
     async def start(self, port: int = 0) -> None:
-        """Listen on the host and a free (or given) port."""
+        """Listen on the host and a free (or given) port; OSError (nothing left listening)
+        when it is taken."""
         runner = web.AppRunner(build_app(self), handle_signals=False, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, self._host, port)
-        await site.start()
+        try:
+            await web.TCPSite(runner, self._host, port).start()
+        except OSError:
+            await runner.cleanup()
+            raise
         self._runner = runner
         host, bound_port = runner.addresses[0][:2]
         self.world.http_base = f"http://{host}:{bound_port}"

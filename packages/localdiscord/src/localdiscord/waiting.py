@@ -14,9 +14,11 @@ class Changes:
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
+        self.version = 0  # counts the changes: a poller compares it with the one it saw
 
     def notify(self) -> None:
         """Signal that something changed."""
+        self.version += 1
         self._event.set()
         self._event = asyncio.Event()
 
