@@ -53,6 +53,7 @@ VERIFY_S = 5.0  # how long a typed answer has to make its prompt leave the pane
 RETRY_S = 2.0  # a deferred typing (the human is busy, input paused) is tried again after this
 GIVE_UP_S = 600.0  # a decision still not typed this long after it was made never will be
 DIALOGS = "dialogs"  # the alert kind: a pane shows more than one dialog
+TERMINAL_DIALOG = "terminal-dialog"  # the alert kind: a dialog only its terminal can answer
 HOOK_SETTLE_S = 15.0  # a hook prompt's dialog may stay in the pane this long after its answer
 ANSWERED_IN_TERMINAL = "answered in the agent's terminal: its dialog left the pane"
 LEFT = "the prompt left the pane before its answer was typed"
@@ -205,7 +206,9 @@ def record_readings(conn: Conn, ctx: Ctx, readings: Sequence[PaneReading]) -> li
     """Each reading as the agent's TEXT observation; its prompt opened, stale ones closed;
     the ``dialogs`` alert of a pane with more than one dialog opened, or cleared."""
     out = []
-    flagged = {agent for agent, kinds in alerts.open_kinds(conn).items() if DIALOGS in kinds}
+    open_kinds = alerts.open_kinds(conn)
+    flagged = {agent for agent, kinds in open_kinds.items() if DIALOGS in kinds}
+    keyless = {agent for agent, kinds in open_kinds.items() if TERMINAL_DIALOG in kinds}
     for reading in readings:
         obs = reading.observation(ctx.now)
         agent_signals.record(conn, obs)
@@ -230,6 +233,7 @@ def record_readings(conn: Conn, ctx: Ctx, readings: Sequence[PaneReading]) -> li
             if stale.source is Signal.TEXT and stale.id != keep:
                 prompts.close(conn, ctx, stale.id, why)
         _flag_dialogs(conn, ctx, reading, reading.agent in flagged)
+        _flag_keyless(conn, ctx, reading, reading.agent in keyless)
     return out
 
 
@@ -268,6 +272,27 @@ def _flag_dialogs(conn: Conn, ctx: Ctx, reading: PaneReading, flagged: bool) -> 
         ), _current_task(conn, agent))  # fmt: skip
     elif flagged and not reading.ambiguous:
         alerts.clear_alert(conn, ctx, agent, DIALOGS, f"{agent}'s pane shows one dialog or none")
+
+
+def _flag_keyless(conn: Conn, ctx: Ctx, reading: PaneReading, flagged: bool) -> None:
+    """Open the agent's ``terminal-dialog`` alert while its pane shows a dialog whose
+    options have no key (chosen with the arrows: swarm opens no prompt for it, and no hook
+    may ask either), so that "Needs you" says so; clear it once the dialog has left."""
+    if not reading.pane.ok or reading.failed is not None:
+        return  # not read this time: no news either way
+    agent, match = reading.agent, reading.match
+    shown = match is not None and match.state is AgentState.WAITING and not match.options
+    if shown and not flagged:
+        assert match is not None
+        alerts.open_alert(conn, ctx, agent, TERMINAL_DIALOG, (
+            f"{agent}'s pane {reading.pane.ref.target} shows a dialog swarm cannot answer "
+            f"({match.rule}: {shorten(match.line, 120)!r}): answer it in the agent's "
+            f"terminal (swarm attach {agent})"
+        ), _current_task(conn, agent))  # fmt: skip
+    elif flagged and not shown:
+        alerts.clear_alert(
+            conn, ctx, agent, TERMINAL_DIALOG, f"{agent}'s pane no longer shows that dialog"
+        )
 
 
 def _answering(conn: Conn, agent: str, text: str) -> int | None:

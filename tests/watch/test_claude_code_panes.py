@@ -47,6 +47,8 @@ REAL = {
     "stall-released": ("input", AgentState.IDLE, None),
     "bypass-warning": ("bypass-warning", AgentState.WAITING, None),
     "auto-mode-start": ("input", AgentState.IDLE, None),
+    "auto-mode-gateway": ("auto-mode-gateway", AgentState.WAITING, None),
+    "auto-mode-approval": ("auto-mode-approval", AgentState.WAITING, None),
 }
 
 
@@ -97,6 +99,23 @@ def test_the_mcp_three_option_dialog() -> None:
         "No",
     ]
     assert any('status: "done"' in line for line in found.prompt.splitlines())
+
+
+def test_auto_mode_behind_a_gateway_is_a_prompt_of_its_three_keys() -> None:
+    """Claude Code's default launch (auto mode) against another base URL stops at the first
+    action on "Auto mode can't check actions in this session". Before: no rule knew it, the
+    hook's PreToolUse kept the agent working for ever, nothing needed anyone."""
+    found = classify(CLAUDE, real_pane("auto-mode-gateway"), NOW)
+    assert found is not None and found.state is AgentState.WAITING
+    assert found.options == (
+        PromptOption("Enter", "stay in auto mode"),
+        PromptOption("shift+Tab", "leave for accept edits mode and stop"),
+        PromptOption("Esc", "cancel"),
+    )
+    # the dialog alone: the turn's blinking spinner above it would make each look new
+    shown = found.prompt.splitlines()
+    assert shown[0].strip() == "Auto mode can't check actions in this session", shown
+    assert shown[-1].strip().startswith("Enter to stay in auto mode")
 
 
 def test_idle_is_read_from_the_input_box_not_from_past_prompts() -> None:
@@ -156,6 +175,45 @@ async def test_a_frozen_streams_wait_line_ends_in_stalled(
         rows = {r["id"]: r for r in (await service.status())["agents"]}
         assert rows["A"]["state"] == "stalled"
         assert [a.kind for a in await service.read(list_alerts)] == ["stalled"]
+    finally:
+        await text.close()
+        await service.close()
+
+
+async def test_a_dialog_only_the_terminal_can_answer_needs_the_person(
+    home: Path, tmp_path: Path, tmux: Tmux, clock: ManualClock
+) -> None:
+    """Auto mode's approval behind a gateway ("❯ No" / "Yes", chosen with the arrows) opens
+    no prompt and no hook asks: before, the agent read as working (its PreToolUse) and
+    nothing needed anyone. Now the pane reads waiting and an alert in "Needs you" says to
+    answer it in the terminal; it clears once the dialog has left."""
+    config = write_agents(
+        tmp_path / "agents.toml",
+        [{"id": "A", "role": "dev", "tmux": "swarm:a", "tmux_socket": str(tmux.socket),
+          "cli": "claude-code"}],
+    )  # fmt: skip
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+    service = await SwarmService.open(settings, clock)
+    panes = BUNDLED_DIR / "panes" / "claude-code"
+    approval = panes / f"claude-code-{VERSION}-auto-mode-approval.txt"
+    tmux.window("swarm", "a", f"cat {approval}; sleep 600", size="200x50")
+    wait_text(tmux.ref("swarm:a"), "so this one needs your approval")
+    text = TextWatcher(service, RULE_SETS)
+    watcher = Watcher(service, watch_settings(interval_s=1.0), text=text)
+    try:
+        await watcher.tick()
+        rows = {r["id"]: r for r in (await service.status())["agents"]}
+        assert rows["A"]["state"] == "waiting"
+        needs = [n for n in await service.inbox() if n.kind == "alert"]
+        assert len(needs) == 1 and "swarm attach A" in needs[0].text, needs
+        assert await service.read(list_alerts) != []
+        idle = panes / f"claude-code-{VERSION}-idle-start.txt"
+        tmux.run("respawn-pane", "-k", "-t", "swarm:a", f"cat {idle}; sleep 600")
+        wait_text(tmux.ref("swarm:a"), "? for shortcuts")
+        clock.advance(5.0)
+        await watcher.tick()
+        assert await service.read(list_alerts) == []
+        assert [n for n in await service.inbox() if n.kind == "alert"] == []
     finally:
         await text.close()
         await service.close()

@@ -36,11 +36,15 @@ REAL_PANES = {
     ("claude-code", "api-wait"): "claude-code-2.1.328-stall-waiting-for-api",
     ("claude-code", "rate-limited"): "claude-code-2.1.328-limit-429-rejected",
     ("claude-code", "bypass-warning"): "claude-code-2.1.328-bypass-warning",
+    ("claude-code", "auto-mode-gateway"): "claude-code-2.1.328-auto-mode-gateway",
+    ("claude-code", "auto-mode-approval"): "claude-code-2.1.328-auto-mode-approval",
     ("opencode", "working"): "opencode-1.18.33-working",
     ("codex", "hooks-review"): "codex-0.169.0-hooks-review",
     ("opencode", "input"): "opencode-1.18.33-answer",
 }
-KEYLESS_DIALOGS = {("claude-code", "bypass-warning")}  # chosen with the arrows: no prompt
+KEYLESS_DIALOGS = {  # chosen with the arrows: no prompt
+    ("claude-code", "bypass-warning"), ("claude-code", "auto-mode-approval"),
+}  # fmt: skip
 # a screen whose footer still says "esc to interrupt": without a cli key, working wins
 # (another file's working rule sees the footer; an agent needs cli = "claude-code")
 UNDER_A_SPINNER = {
