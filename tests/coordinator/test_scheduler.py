@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.agent_state import AgentState, Signal
+from core.agents import signals as agent_signals
 from core.coordinator.scheduler import DELIVERY_MARGIN_S, Scheduler
 from core.delivery import assignment
 from core.models import TaskSpec, TaskStatus
@@ -267,3 +269,29 @@ async def test_the_next_deadline_finds_a_backoff_without_reading_every_ready_tas
     assert await service.db.read(assignment.next_deadline, now) == now + 90
     plan = await service.db.read(query_plan, assignment._NEXT_DEADLINE, now)
     assert "tasks_ready_by_not_before" in plan, plan
+
+
+async def test_a_lease_is_kept_while_the_agent_waits_for_a_person(
+    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
+) -> None:
+    """Before: the real Claude Code waiting on its permission dialog for 300 s lost its task
+    to another agent (lease expired) while the person had not answered yet."""
+    await service.create_task(TaskSpec("api", capabilities=("python",)), "me")
+    scheduler = Scheduler(service, deliverer)
+    await scheduler.run_burst()
+    first = (await service.get_task("T-1")).agent
+    assert first is not None
+    await service.db.write(
+        agent_signals.set_state, first, AgentState.WAITING, clock.now(), Signal.HOOK,
+        "hook: Notification permission_prompt",
+    )  # fmt: skip
+    clock.advance(61)
+    await scheduler.run_burst()
+    kept = await service.get_task("T-1")
+    assert (kept.status, kept.agent) == (TaskStatus.assigned, first)
+    await service.db.write(
+        agent_signals.set_state, first, AgentState.IDLE, clock.now(), Signal.HOOK, "hook: Stop"
+    )
+    clock.advance(61)  # a lease after the wait ended: no report, back to the queue
+    await scheduler.run_burst()
+    assert (await service.get_task("T-1")).status is TaskStatus.ready
