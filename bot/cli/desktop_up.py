@@ -193,7 +193,7 @@ def _up(args: argparse.Namespace) -> int:
     )
     agents = _of_node(settings, agents, args.node)
     if args.headless:
-        return _up_headless(args, settings, agents, config)
+        return _up_headless(args, settings, (agents, parked), config)
     if args.layout is not None:
         config = replace(config, layout=parse_layout(args.layout, "--layout"))
     if args.monitor is not None:
@@ -265,14 +265,20 @@ def _of_node(settings: Settings, agents: list[Agent], node: str | None) -> list[
 
 
 def _up_headless(
-    args: argparse.Namespace, settings: Settings, agents: list[Agent], config: Any
+    args: argparse.Namespace,
+    settings: Settings,
+    served: tuple[list[Agent], list[Agent]],
+    config: Any,
 ) -> int:
-    """``swarm desktop up --headless``: the tmux sessions, no window, no display."""
+    """``swarm desktop up --headless``: the tmux sessions, no window, no display; with
+    ``--agents N`` the others are parked as on a desktop."""
     from automation.headless_session import plan
 
     if args.layout is not None or args.monitor is not None:
         raise InvalidInput("--layout and --monitor place windows: --headless opens none")
-    planned, left = plan(agents, config, _workspace_finder(settings, agents), args.agents)
+    agents, parked = served
+    team = [*agents, *parked] if args.agents is not None else agents
+    planned, left = plan(team, config, _workspace_finder(settings, team), args.agents)
     if not planned:
         raise InvalidInput(
             f"no terminal agent to start: {', '.join(left)} run in an editor, which needs "
@@ -280,7 +286,9 @@ def _up_headless(
         )
     settings = _own_copy(settings)
     with _session(settings, headless=True) as session:
-        hooks = {} if args.no_hooks else _install_hooks(settings, args, agents, planned)
+        session.config_path = settings.config_path
+        parking = _park_rest(session, settings, agents, parked, planned, args.agents)
+        hooks = {} if args.no_hooks else _install_hooks(settings, args, team, planned)
         outcomes = session.up(planned)
     if args.json:
         emit_json(
@@ -294,6 +302,7 @@ def _up_headless(
                 }
                 for o in outcomes
             ]
+            + [{"agent": a, "action": "parked"} for a in parking]
         )
         return 0
     for o in outcomes:
@@ -305,6 +314,12 @@ def _up_headless(
         print(f"{agent:<12} left out: an editor needs a display (swarm desktop up)")
     if already := _already_installed(hooks):
         print(already)
+    if parking:
+        print(
+            f"parked {', '.join(parking)}: [[parked]] in the agents file, given no tasks "
+            f"(swarm desktop up --headless --agents {len(team)} starts them again; swarm "
+            "agents remove AGENT deletes one)"
+        )
     print(f'agents file written: {settings.config_path} (delivery = "tmux"; {RELOADED})')
     return 0
 
@@ -422,17 +437,20 @@ async def cmd_attach(_: SwarmService | None, args: argparse.Namespace) -> int:
     from automation import desktop_tmux as tmux
 
     settings = args.configuration.core
-    by_lower = {a.id.lower(): a.id for a in _agents(settings)}
+    agents, parked = _team(settings)
+    by_lower = {a.id.lower(): a.id for a in [*agents, *parked]}
     agent = by_lower.get(args.agent.lower())
     if agent is None:
         raise InvalidInput(f"unknown agent {args.agent} in {settings.config_path}")
     program = tmux.require_tmux()
     name = tmux.session_name(agent)
     if not tmux.exists(os.environ, name):
-        raise InvalidState(
-            f"{agent} has no tmux session {name} on this machine: swarm desktop up --headless "
-            "starts it"
-        )
+        how = "swarm desktop up --headless starts it"
+        waiting = [a.id for a in parked]
+        if agent in waiting:  # parked (its session may still run): the N that brings it back
+            count = len(agents) + waiting.index(agent) + 1
+            how = f"it is parked; swarm desktop up --headless --agents {count} starts it"
+        raise InvalidState(f"{agent} has no tmux session {name} on this machine: {how}")
     if not sys.stdin.isatty():
         raise InvalidState("swarm attach needs a terminal (run it in one, e.g. over ssh -t)")
     inside = "TMUX" in os.environ  # inside tmux: switch this client instead of nesting

@@ -104,7 +104,26 @@ def test_headless_up_again_keeps_resumes_and_down_ends_the_sessions(rig: Desktop
     done = rig.swarm("desktop", "down", "--headless")
     assert done.returncode == 0, done.stderr
     assert rig.tmux("ls").returncode != 0  # every session ended
-    assert {r["action"] for r in up(rig, "--agents", "1").values()} == {"started"}  # afresh
+    again = up(rig, "--agents", "1")
+    assert again["Agent-1"]["action"] == "started"  # afresh
+    assert {r["action"] for a, r in again.items() if a != "Agent-1"} == {"parked"}
+
+
+def test_headless_up_of_fewer_agents_parks_the_rest(rig: DesktopRig) -> None:
+    """Before: ``--headless --agents 2`` started two and left the other two served, with
+    no session: the scheduler gave them tasks nobody could take."""
+    rows = up(rig, "--agents", "2")
+    assert {a: r["action"] for a, r in rows.items()} == {
+        "Agent-1": "started", "Agent-2": "started", "Agent-3": "parked", "Agent-4": "parked",
+    }  # fmt: skip
+    assert [a.id for a in load_agents(rig.config)] == ["Agent-1", "Agent-2"]
+    assert rig.config.read_text().count("[[parked]]") == 2
+    text = rig.swarm("desktop", "up", "--headless", "--agents", "3")
+    assert text.returncode == 0, text.stderr
+    assert [a.id for a in load_agents(rig.config)] == ["Agent-1", "Agent-2", "Agent-3"]
+    assert rig.config.read_text().count("[[parked]]") == 1  # Agent-4 still
+    again = rig.swarm("desktop", "up", "--headless", "--agents", "1")
+    assert "parked Agent-2, Agent-3: [[parked]] in the agents file" in again.stdout
 
 
 @pytest.mark.timeout(120)
@@ -167,8 +186,9 @@ def test_attach_shows_the_agents_session_in_this_terminal(rig: DesktopRig) -> No
     assert rig.tmux("has-session", "-t", "=swarm-Agent-2").returncode == 0  # still running
     unknown = rig.swarm("attach", "Agent-9")
     assert unknown.returncode != 0 and f"unknown agent Agent-9 in {rig.config}" in unknown.stderr
-    gone = rig.swarm("attach", "Agent-3")  # not started
+    gone = rig.swarm("attach", "Agent-3")  # not started: parked by --agents 2
     assert "no tmux session swarm-Agent-3" in gone.stderr and gone.returncode != 0
+    assert "it is parked" in gone.stderr
 
 
 def drain_until_exit(pid: int, fd: int, timeout: float = 30.0) -> int:
