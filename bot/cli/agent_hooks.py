@@ -30,7 +30,7 @@ def register_agents(asub: Any) -> None:
     q = hsub.add_parser(
         "install",
         help="write swarm's hooks into each agent's workspace (Claude Code's "
-        ".claude/settings.local.json, Codex CLI's .codex/config.toml), keeping the user's own",
+        ".claude/settings.local.json, Codex CLI's .codex/hooks.json), keeping the user's own",
     )
     q.add_argument("--agent", help="only this agent (default: every agent with a workspace)")
     q.add_argument("--remove", action="store_true", help="take swarm's hooks out again (only ours)")

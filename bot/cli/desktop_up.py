@@ -29,7 +29,7 @@ what is missing: a closed window is opened again on its running session, a sessi
 ended (a reboot) is started with the resume command. The agents file gets each agent's
 input point, input box, watch region, app, paste keys and tmux pane: no calibration.
 An agent with a workspace of its own gets swarm's hooks there first (Claude Code's
-.claude/settings.local.json, Codex CLI's .codex/config.toml: swarm agents hooks install),
+.claude/settings.local.json, Codex CLI's .codex/hooks.json: swarm agents hooks install),
 so its state is known from its first prompt, and with mcp = true its MCP server (swarm
 agents mcp install); --no-hooks leaves them out.
 --agents N opens the first N agents (the [[agent]] tables, then the [[parked]] ones) and parks
