@@ -59,6 +59,13 @@ def free_agents(conn: Conn, ctx: Ctx, rows: list[Any] | None = None) -> list[_Ag
     """Configured agents that are not paused, not held by a usage limit or by a state that
     cannot be judged (an open ``unjudged`` alert), and below their capacity (``rows``: the
     agents' rows, already read)."""
+    return _free_and_limited(conn, ctx, rows)[0]
+
+
+def _free_and_limited(
+    conn: Conn, ctx: Ctx, rows: list[Any] | None
+) -> tuple[list[_AgentView], frozenset[str]]:
+    """``free_agents``, and the agents held by a usage limit now."""
     if rows is None:
         rows = conn.execute(f"{_AGENTS} FROM agent_state s").fetchall()
     state = {r["id"]: r for r in rows}
@@ -82,7 +89,7 @@ def free_agents(conn: Conn, ctx: Ctx, rows: list[Any] | None = None) -> list[_Ag
         if agent.id in held:
             continue
         views.append(_AgentView(agent, row["load"], row["score"], row["idle_since"]))
-    return views
+    return views, frozenset(limits.ends)
 
 
 _READY = (
@@ -111,7 +118,7 @@ def assign_batch(
     agent could take stays untakeable for the rest of the pass (agents only fill up), so one
     pass decides what repeating "the first task that fits" would.
     """
-    free = free_agents(conn, ctx, agents)
+    free, limited = _free_and_limited(conn, ctx, agents)
     if not free:  # every agent busy: the ready tasks need no reading
         return []
     picks: list[tuple[Row, _AgentView]] = []
@@ -120,7 +127,10 @@ def assign_batch(
         if not free or len(picks) >= limit:
             break
         caps = tuple(json.loads(row["capabilities"])) if row["capabilities"] != "[]" else ()
-        choice = _best_agent(free, row["role"], caps, row["pinned_agent"], row["prev_agent"])
+        shunned = _limited_cli(ctx, row["prev_agent"], limited)
+        choice = _best_agent(
+            free, row["role"], caps, row["pinned_agent"], row["prev_agent"], shunned
+        )
         if choice is None:
             continue
         picks.append((row, choice))
@@ -151,21 +161,42 @@ def _ready_rows(conn: Conn, ctx: Ctx, first: int) -> Iterator[Row]:
         ).fetchall()
 
 
+def _limited_cli(ctx: Ctx, prev: str | None, limited: frozenset[str]) -> str | None:
+    """The CLI of a task's last holder when a usage limit holds it now (the task was handed
+    on, or its lease ran out, while it was limited): a vendor's limit likely holds that
+    vendor's other agents too. None otherwise, or when its CLI is not named."""
+    if prev is None or prev not in limited or prev not in ctx.agents:
+        return None
+    return ctx.agents[prev].cli
+
+
 def _best_agent(
     free: list[_AgentView],
     role: str | None,
     caps: tuple[str, ...],
     pinned: str | None,
     prev: str | None,
+    shunned_cli: str | None = None,
 ) -> _AgentView | None:
-    """Least loaded, then best recent success rate, then longest idle; avoid the last holder."""
+    """Least loaded, then best recent success rate, then longest idle; avoid the last holder
+    and, after it, agents of ``shunned_cli`` (the CLI of a limited last holder: another
+    vendor's agent first, the same vendor's when no other can take it)."""
     if pinned:
         eligible = [v for v in free if v.agent.id == pinned]
     else:
         eligible = [v for v in free if v.agent.can_take(role, caps)]
     if not eligible:
         return None
-    return min(eligible, key=lambda v: (v.agent.id == prev, v.load, -v.score, v.idle_since))
+    return min(
+        eligible,
+        key=lambda v: (
+            v.agent.id == prev,
+            shunned_cli is not None and v.agent.cli == shunned_cli,
+            v.load,
+            -v.score,
+            v.idle_since,
+        ),
+    )
 
 
 def _assign_all(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> list[Assignment]:
