@@ -41,16 +41,15 @@ from core.agent_state import (
     Signal,
     believable_until,
 )
+from core.agents import limit_events
 from core.agents import signals as agent_signals
 from core.agents.alerts import UNJUDGED, clear_alert, open_alert
 from core.context import Ctx
 from core.dialogs import permissions as prompts
-from core.event_kinds import EventKind
 from core.formats.text import head_tail, shorten
 from core.formats.timetext import local_text
 from core.store.conn import Conn, values
 from core.store.errors import StoreError
-from core.store.tables import insert_event
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -243,7 +242,8 @@ def apply(conn: Conn, ctx: Ctx, agent: str, verdict: Verdict, *, force: bool = F
 
     Leaving ``waiting`` or ``limited`` restarts the stall clock (``agent_watch.resumed_at``);
     a limit's start and end are events of their own (``agent.limited``,
-    ``agent.limit_ended``: one post each). True when the state changed.
+    ``agent.limit_ended``: one post each; a flap of the same limit is ``agent.limit_flapped``,
+    not posted: ``core.agents.limit_events``). True when the state changed.
     """
     before = agent_signals.get_state(conn, agent)
     keeps_stall = verdict.state in ENDS_STALL or verdict.state is AgentState.STALLED
@@ -258,24 +258,9 @@ def apply(conn: Conn, ctx: Ctx, agent: str, verdict: Verdict, *, force: bool = F
     resume_clock(conn, agent, before.state, verdict.state, ctx.now)
     if verdict.state is AgentState.LIMITED:
         until = f" until {until_text(verdict.until, ctx.now)}" if verdict.until else ""
-        insert_event(
-            conn,
-            ctx.now,
-            EventKind.AGENT_LIMITED,
-            f"{agent} hit a usage limit{until}: no new task meanwhile ({verdict.evidence})",
-            agent=agent,
-            actor=ctx.actor,
-            data={"until": verdict.until},
-        )
+        limit_events.started(conn, ctx, agent, verdict.until, until, verdict.evidence)
     elif before.state is AgentState.LIMITED:
-        insert_event(
-            conn,
-            ctx.now,
-            EventKind.AGENT_LIMIT_ENDED,
-            f"{agent}'s usage limit is over: it takes tasks again ({verdict.state.value})",
-            agent=agent,
-            actor=ctx.actor,
-        )
+        limit_events.ended(conn, ctx, agent, verdict.state)
     return True
 
 
