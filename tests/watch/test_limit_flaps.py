@@ -22,11 +22,11 @@ LIMIT_KINDS = ("agent.limited", "agent.limit_ended", "agent.limit_flapped")
 
 
 async def observe(
-    service: SwarmService, clock: ManualClock, state: AgentState, **kw: float
+    service: SwarmService, clock: ManualClock, state: AgentState, until: float | None = None
 ) -> None:
     """Agent-7's hook sees it ``state`` now (``until``: a limit's reset)."""
     words = "hook: rate limit" if state is AgentState.LIMITED else "hook: PreToolUse"
-    obs = Observation("Agent-7", Signal.HOOK, state, clock.now(), words, **kw)
+    obs = Observation("Agent-7", Signal.HOOK, state, clock.now(), words, until=until)
     await service.db.write(agent_signals.record, obs)
 
 

@@ -24,10 +24,7 @@ CLIS = {"Agent-1": "claude-code", "Agent-2": "claude-code", "Agent-3": "codex"}
 
 async def three_agents(service: SwarmService, tmp_path: Path) -> None:
     """Agent-1 and Agent-2 run Claude Code, Agent-3 Codex; the others leave."""
-    kept = [
-        dataclasses.replace(service.agents[agent], cli=cli)
-        for agent, cli in CLIS.items()
-    ]
+    kept = [dataclasses.replace(service.agents[agent], cli=cli) for agent, cli in CLIS.items()]
     await service.replace_agents(kept, tmp_path / "agents.toml")
 
 
