@@ -6,7 +6,8 @@ The rules, in order (docs/agent-state.md says them to users):
    ``waiting``, whatever the signals say: a person has to answer.
 2. **Limited**: a ``limited`` observation (any signal) holds until its reset time, or for
    ``limit_backoff_s`` from when the limit was first seen when the agent showed none, unless
-   a signal saw the agent working after it; a decided limit (``agent_state.state_until``)
+   a hook, terminal text or a report saw the agent work after it (a screen change alone does
+   not: ``worked_since``); a decided limit (``agent_state.state_until``)
    holds until its end even when no signal shows it any more. No limit holds longer than
    ``LIMIT_MAX_S`` (a week): a reset further away is taken as none shown.
 3. **Strongest fresh signal**: hook, then text, then screen, then report. An observation is
@@ -142,7 +143,7 @@ def current_limit(
     for obs in (seen[s] for s in SIGNAL_ORDER if s in seen):
         if obs.state is not AgentState.LIMITED:
             continue
-        if any(o.state is AgentState.WORKING and o.at > obs.at for o in seen.values()):
+        if worked_since(seen, obs.at):
             continue  # seen working since: the limit is over
         started = limited_since if limited_since is not None else obs.at
         reset = believable_until(obs.until, obs.at)
@@ -154,9 +155,20 @@ def current_limit(
     until = believable_until(held.until, now) if held is not None else None
     if held is None or until is None or until <= now:
         return None
-    if any(o.state is AgentState.WORKING and o.at > held.since for o in seen.values()):
+    if worked_since(seen, held.since):
         return None  # seen working since: the limit is over
     return Verdict(AgentState.LIMITED, held.signal, held.evidence, until)
+
+
+def worked_since(seen: Mapping[Signal, Observation], since: float) -> bool:
+    """True when a signal saw the agent do work after ``since``: a hook or terminal text
+    saw it working (not a hook's answer to a prompt given to it: ``Observation.work``), or
+    it reported. A change of its window's picture is not enough: the window re-placed,
+    raised or redrawn changes it too, often by swarm's own doing."""
+    return any(
+        o.state is AgentState.WORKING and o.work and o.signal is not Signal.SCREEN and o.at > since
+        for o in seen.values()
+    )
 
 
 def combine(
