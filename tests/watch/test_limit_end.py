@@ -13,6 +13,8 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import hook_events
 from core.agents import signals as agent_signals
 from core.coordinator.jobs import Watcher
+from core.formats.timetext import local_text
+from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.watch.stalls import freshness
@@ -73,3 +75,32 @@ async def test_a_limit_outlasts_screen_changes_a_restart_and_the_hooks_echo(
     assert await state(service) == "working"
     kinds = [e.kind for e in await service.events(limit=200) if e.kind.startswith("agent.limit")]
     assert sorted(kinds) == ["agent.limit_ended", "agent.limited"]
+
+
+async def test_a_reset_days_away_shows_its_date_wherever_the_limit_is_said(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    """Issue 41, item 2 (already so since issue 40, item 9; this holds it for every place
+    item 2 shows a limit): the post, the agent's evidence, "Needs you" and the handoff's
+    reason say the date of a reset three days away, not only its time."""
+    held = await service.create_task(TaskSpec("Fix the build"), "cli")
+    await service.queue.assign_batch()
+    holder = (await service.get_task(held.id)).agent
+    assert holder is not None
+    reset = clock.now() + 3 * 86400 + 7200
+    limit = Observation(
+        holder, Signal.TEXT, AgentState.LIMITED, clock.now(), "text: usage limit", until=reset
+    )
+    await service.db.write(agent_signals.record, limit)
+    dated = local_text(reset)  # 2026-11-28 14:00:00
+    (need,) = await service.inbox()
+    assert f"limited until {dated}" in need.text
+    watcher = Watcher(service, watch_settings(interval_s=1.0, limit_handoff_s=0.0), FakeFrames())
+    clock.advance(1)
+    assert (await watcher.tick()).handed_on == [held.id]
+    (posted,) = [e for e in await service.events(limit=100) if e.kind == "agent.limited"]
+    assert f"until {dated}:" in posted.text
+    assert f"until {dated})" in (await service.explain_agent(holder))["evidence"]
+    assert f"{holder} is limited until {dated}: handed on" in (
+        (await service.get_task(held.id)).reason or ""
+    )
