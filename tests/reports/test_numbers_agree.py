@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.discordbot.embeds import campaign_embed
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
 from core.ai.settings import AISettings
@@ -128,6 +129,9 @@ async def test_stats_dashboard_campaign_and_summary_count_one_history_alike(
     assert f"history:    {tasks_line}; deliveries: {deliveries_text(in_campaign)}" in campaign_text(
         campaign, clock.now()
     )
+
+    history = {f.name: f.value for f in campaign_embed(campaign, clock.now()).fields}["history"]
+    assert history == f"{tasks_line}; deliveries: {deliveries_text(in_campaign)}"  # Discord's
 
     per_agent = {a.agent: a.counts for a in found.agents}
     for agent, counted in summary.stats["per_agent"].items():
