@@ -17,7 +17,7 @@ from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.reports import stats
-from core.reports.counts import deliveries_text, tasks_text
+from core.reports.counts import count, deliveries_text, tasks_text
 from core.service.ai import AIService
 from core.service.swarm import SwarmService
 from core.tasks import lifecycle
@@ -165,3 +165,15 @@ async def test_a_campaign_whose_rest_no_agent_can_take_says_so(
     assert basis == "no agent can take the rest: T-1 needs a 'data' agent: none is configured"
     shown = campaign_text(campaign, clock.now())
     assert "no agent can take the rest: T-1 needs a 'data' agent" in shown
+
+
+async def test_an_event_late_in_an_hour_counts_in_that_hour_on_both_databases(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    """The dashboard's hourly chart: PostgreSQL's CAST rounds (10:45 read as 11:00), so the
+    hour is ``floor`` there (SQLite's CAST truncates)."""
+    hour = int(clock.now() // 3600) * 3600 + 3600  # the next hour, ahead of the clock
+    clock.advance(hour + 2700 - clock.now())  # 45 minutes past
+    await service.create_task(TaskSpec("late in the hour"), "cli")
+    found = await service.read(count, hour - 3600, hour + 7200)
+    assert {h: n["created"] for h, n in found.per_hour.items()} == {hour: 1}
