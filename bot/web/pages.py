@@ -430,7 +430,7 @@ def _hourly_chart(per_hour: dict[int, dict[str, int]], since: float, now: float)
     start = int(since // queries.HOUR) * int(queries.HOUR)
     hours = list(range(start, int(now) + 1, int(queries.HOUR)))
     return charts.bar_chart(
-        "What happened per hour: tasks",
+        "Tasks per hour",
         [local_text(h, "%a %d %H:00") for h in hours],
         [
             charts.Series(_label(name), [per_hour.get(h, {}).get(name, 0) for h in hours])
@@ -444,7 +444,7 @@ def _hourly_chart(per_hour: dict[int, dict[str, int]], since: float, now: float)
 def _agent_chart(per_agent: dict[str, dict[str, int]], agents: list[str]) -> str:
     agents = agents + sorted(set(per_agent) - set(agents))
     return charts.bar_chart(
-        "What happened per agent: tasks, failed deliveries",
+        "Per agent",
         agents,
         [
             charts.Series(_label(name), [per_agent.get(a, {}).get(name, 0) for a in agents])

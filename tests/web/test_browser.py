@@ -370,7 +370,7 @@ async def test_the_charts_have_titles_axes_whole_counts_and_the_full_width(
     await asyncio.to_thread(live.call, _one_done_one_failed)
     page = await open_page(browser, live, "/charts")
     hourly = page.locator("figure svg").first
-    assert await hourly.locator("text.title").text_content() == "What happened per hour: tasks"
+    assert await hourly.locator("text.title").text_content() == "Tasks per hour"
     titles = await hourly.locator("text.axis-title").all_text_contents()
     assert titles == ["tasks", "hour (the server's local time)"]
     ticks = await hourly.locator("text.tick").all_text_contents()
