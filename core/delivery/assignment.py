@@ -55,17 +55,12 @@ _AGENTS_AND_EXPIRY = (
 )
 
 
-def free_agents(conn: Conn, ctx: Ctx, rows: list[Any] | None = None) -> list[_AgentView]:
+def free_agents(
+    conn: Conn, ctx: Ctx, rows: list[Any] | None = None
+) -> tuple[list[_AgentView], frozenset[str]]:
     """Configured agents that are not paused, not held by a usage limit or by a state that
     cannot be judged (an open ``unjudged`` alert), and below their capacity (``rows``: the
-    agents' rows, already read)."""
-    return _free_and_limited(conn, ctx, rows)[0]
-
-
-def _free_and_limited(
-    conn: Conn, ctx: Ctx, rows: list[Any] | None
-) -> tuple[list[_AgentView], frozenset[str]]:
-    """``free_agents``, and the agents held by a usage limit now."""
+    agents' rows, already read); and the agents a usage limit holds now."""
     if rows is None:
         rows = conn.execute(f"{_AGENTS} FROM agent_state s").fetchall()
     state = {r["id"]: r for r in rows}
@@ -118,7 +113,7 @@ def assign_batch(
     agent could take stays untakeable for the rest of the pass (agents only fill up), so one
     pass decides what repeating "the first task that fits" would.
     """
-    free, limited = _free_and_limited(conn, ctx, agents)
+    free, limited = free_agents(conn, ctx, agents)
     if not free:  # every agent busy: the ready tasks need no reading
         return []
     picks: list[tuple[Row, _AgentView]] = []
@@ -162,12 +157,10 @@ def _ready_rows(conn: Conn, ctx: Ctx, first: int) -> Iterator[Row]:
 
 
 def _limited_cli(ctx: Ctx, prev: str | None, limited: frozenset[str]) -> str | None:
-    """The CLI of a task's last holder when a usage limit holds it now (the task was handed
-    on, or its lease ran out, while it was limited): a vendor's limit likely holds that
-    vendor's other agents too. None otherwise, or when its CLI is not named."""
-    if prev is None or prev not in limited or prev not in ctx.agents:
-        return None
-    return ctx.agents[prev].cli
+    """The CLI of a task's last holder while a usage limit holds it (a vendor's limit likely
+    holds its other agents too); None otherwise, or when its CLI is not named."""
+    agent = ctx.agents.get(prev) if prev in limited else None
+    return agent.cli if agent is not None else None
 
 
 def _best_agent(
@@ -179,19 +172,19 @@ def _best_agent(
     shunned_cli: str | None = None,
 ) -> _AgentView | None:
     """Least loaded, then best recent success rate, then longest idle; avoid the last holder
-    and, after it, agents of ``shunned_cli`` (the CLI of a limited last holder: another
-    vendor's agent first, the same vendor's when no other can take it)."""
+    and then agents of ``shunned_cli`` (a limited last holder's: another vendor first)."""
     if pinned:
         eligible = [v for v in free if v.agent.id == pinned]
     else:
         eligible = [v for v in free if v.agent.can_take(role, caps)]
     if not eligible:
         return None
+    shun = shunned_cli is not None
     return min(
         eligible,
         key=lambda v: (
             v.agent.id == prev,
-            shunned_cli is not None and v.agent.cli == shunned_cli,
+            shun and v.agent.cli == shunned_cli,
             v.load,
             -v.score,
             v.idle_since,
