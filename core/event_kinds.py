@@ -23,6 +23,7 @@ class EventKind(enum.StrEnum):
 
     ACCESS_REFUSED = "access.refused"
     AGENT_LIMIT_ENDED = "agent.limit_ended"
+    AGENT_LIMIT_FLAPPED = "agent.limit_flapped"
     AGENT_LIMITED = "agent.limited"
     AGENT_NUDGED = "agent.nudged"
     AGENT_ONBOARDED = "agent.onboarded"
@@ -170,6 +171,11 @@ _CAMPAIGN = "the campaign's live message (/campaign show) follows it"
 SHOWN: dict[EventKind, Shown] = {
     EventKind.ACCESS_REFUSED: Shown(icon="🛑", line=True, quiet=True),
     EventKind.AGENT_LIMIT_ENDED: Shown(icon="▶️", line=True),
+    EventKind.AGENT_LIMIT_FLAPPED: Shown(
+        summary=False,
+        hidden="the same limit again within the reset window already posted (agent.limited), "
+        "or its end: one post per limit, not one per flap",
+    ),
     EventKind.AGENT_LIMITED: Shown(icon="⏳", line=True),
     EventKind.AGENT_NUDGED: Shown(icon="👉", line=True),
     EventKind.AGENT_ONBOARDED: Shown(hidden="part of a delivery: the agent's first prompt"),

@@ -14,6 +14,7 @@ from core.event_kinds import event_text
 from core.formats.text import MULTI_LINE, escape_controls, one_line, shorten
 from core.formats.timetext import showable, whole_seconds
 from core.models import Event, Task, TaskStatus, task_ref
+from core.reports.counts import deliveries_text, tasks_text
 from core.workflows.campaigns import Campaign
 from core.workflows.pace import duration_text
 
@@ -170,6 +171,12 @@ def campaign_embed(campaign: Campaign, now: float) -> discord.Embed:
     embed.add_field(name="started", value=f"<t:{int(campaign.created_at)}:R>")
     embed.add_field(
         name="finish", value=shorten(_finish_text(summary, now), FIELD_LIMIT), inline=False
+    )
+    happened = summary["happened"]
+    embed.add_field(
+        name="history",
+        value=f"{tasks_text(happened)}; deliveries: {deliveries_text(happened)}",
+        inline=False,
     )
     return embed
 

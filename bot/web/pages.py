@@ -29,6 +29,7 @@ from core.github import links
 from core.history.events import EventFilter
 from core.models import Event, Priority, Task, TaskStatus, parse_task_ref
 from core.posts.health import notifier_health
+from core.reports import counts
 from core.reports import dashboard as queries
 from core.reports.chart_style import hour_labels
 from core.reviews.queries import ReviewComment
@@ -397,13 +398,13 @@ def _event_filter(request: Request, filters: dict[str, str]) -> EventFilter:
 
 @router.get("/charts")
 async def charts_page(request: Request, who: Page, hours: int = 24) -> HTMLResponse:
-    """Done/failed per hour and per agent, delivery latency percentiles."""
+    """What happened per hour and per agent (``core.reports.counts``, the count of
+    ``swarm stats`` and the summary), delivery latency percentiles."""
     service = web_context(request).service
     hours = max(1, min(hours, 24 * 14))
     now = service.clock.now()
     since = now - hours * queries.HOUR
-    per_hour = await service.read(queries.finished_per_hour, since)
-    per_agent = await service.read(queries.finished_per_agent, since)
+    found = await service.read(counts.count, since, now)
     latency = await service.read(queries.delivery_latency, since)
     return await render(
         request,
@@ -412,41 +413,50 @@ async def charts_page(request: Request, who: Page, hours: int = 24) -> HTMLRespo
         hours=hours,
         since=since,
         now=now,
-        done=sum(h.get("done", 0) for h in per_hour.values()),
-        failed=sum(h.get("failed", 0) for h in per_hour.values()),
-        deliveries=sum(int(p["n"]) for p in latency.values()),
+        tasks=counts.tasks_text(found.total),
+        deliveries=counts.deliveries_text(found.total),
         latency=latency,
-        hourly=_hourly_chart(per_hour, since, now),
-        by_agent=_agent_chart(per_agent, list(service.agents)),
+        hourly=_hourly_chart(found.per_hour, since, now),
+        by_agent=_agent_chart(found.per_agent, list(service.agents)),
         latency_chart=_latency_chart(latency),
     )
+
+
+HOURLY = ("done", "failed", "cancelled", "reopened", "requeued")  # the series per hour
+PER_AGENT = (*HOURLY, "delivery_failed")  # and per agent
 
 
 def _hourly_chart(per_hour: dict[int, dict[str, int]], since: float, now: float) -> str:
     start = int(since // queries.HOUR) * int(queries.HOUR)
     hours = list(range(start, int(now) + 1, int(queries.HOUR)))
     return charts.bar_chart(
-        "Tasks done and failed per hour",
+        "Tasks per hour",
         [local_text(h, "%a %d %H:00") for h in hours],
         [
-            charts.Series(name, [per_hour.get(h, {}).get(name, 0) for h in hours])
-            for name in ("done", "failed")
+            charts.Series(_label(name), [per_hour.get(h, {}).get(name, 0) for h in hours])
+            for name in HOURLY
         ],
-        charts.Axes("hour (the server's local time)", "tasks", empty="no task finished"),
+        charts.Axes("hour (the server's local time)", "tasks", empty="nothing happened"),
         tick_labels=hour_labels(hours),
     )
 
 
 def _agent_chart(per_agent: dict[str, dict[str, int]], agents: list[str]) -> str:
+    agents = agents + sorted(set(per_agent) - set(agents))
     return charts.bar_chart(
-        "Tasks done and failed per agent",
+        "Per agent",
         agents,
         [
-            charts.Series(name, [per_agent.get(a, {}).get(name, 0) for a in agents])
-            for name in ("done", "failed")
+            charts.Series(_label(name), [per_agent.get(a, {}).get(name, 0) for a in agents])
+            for name in PER_AGENT
         ],
-        charts.Axes("agent", "tasks", empty="no task finished"),
+        charts.Axes("agent", "count", empty="nothing happened"),
     )
+
+
+def _label(name: str) -> str:
+    """A count's name in a chart's legend (its colour is chosen by it)."""
+    return name.replace("_", " ")
 
 
 def _latency_chart(latency: dict[str, dict[str, float]]) -> str:

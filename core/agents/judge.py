@@ -6,7 +6,8 @@ The rules, in order (docs/agent-state.md says them to users):
    ``waiting``, whatever the signals say: a person has to answer.
 2. **Limited**: a ``limited`` observation (any signal) holds until its reset time, or for
    ``limit_backoff_s`` from when the limit was first seen when the agent showed none, unless
-   a signal saw the agent working after it; a decided limit (``agent_state.state_until``)
+   a hook, terminal text or a report saw the agent work after it (a screen change alone does
+   not: ``worked_since``); a decided limit (``agent_state.state_until``)
    holds until its end even when no signal shows it any more. No limit holds longer than
    ``LIMIT_MAX_S`` (a week): a reset further away is taken as none shown.
 3. **Strongest fresh signal**: hook, then text, then screen, then report. An observation is
@@ -41,16 +42,15 @@ from core.agent_state import (
     Signal,
     believable_until,
 )
+from core.agents import limit_events
 from core.agents import signals as agent_signals
 from core.agents.alerts import UNJUDGED, clear_alert, open_alert
 from core.context import Ctx
 from core.dialogs import permissions as prompts
-from core.event_kinds import EventKind
 from core.formats.text import head_tail, shorten
 from core.formats.timetext import local_text
 from core.store.conn import Conn, values
 from core.store.errors import StoreError
-from core.store.tables import insert_event
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -143,7 +143,7 @@ def current_limit(
     for obs in (seen[s] for s in SIGNAL_ORDER if s in seen):
         if obs.state is not AgentState.LIMITED:
             continue
-        if any(o.state is AgentState.WORKING and o.at > obs.at for o in seen.values()):
+        if worked_since(seen, obs.at):
             continue  # seen working since: the limit is over
         started = limited_since if limited_since is not None else obs.at
         reset = believable_until(obs.until, obs.at)
@@ -155,9 +155,20 @@ def current_limit(
     until = believable_until(held.until, now) if held is not None else None
     if held is None or until is None or until <= now:
         return None
-    if any(o.state is AgentState.WORKING and o.at > held.since for o in seen.values()):
+    if worked_since(seen, held.since):
         return None  # seen working since: the limit is over
     return Verdict(AgentState.LIMITED, held.signal, held.evidence, until)
+
+
+def worked_since(seen: Mapping[Signal, Observation], since: float) -> bool:
+    """True when a signal saw the agent do work after ``since``: a hook or terminal text
+    saw it working (not a hook's answer to a prompt given to it: ``Observation.work``), or
+    it reported. A change of its window's picture is not enough: the window re-placed,
+    raised or redrawn changes it too, often by swarm's own doing."""
+    return any(
+        o.state is AgentState.WORKING and o.work and o.signal is not Signal.SCREEN and o.at > since
+        for o in seen.values()
+    )
 
 
 def combine(
@@ -243,7 +254,8 @@ def apply(conn: Conn, ctx: Ctx, agent: str, verdict: Verdict, *, force: bool = F
 
     Leaving ``waiting`` or ``limited`` restarts the stall clock (``agent_watch.resumed_at``);
     a limit's start and end are events of their own (``agent.limited``,
-    ``agent.limit_ended``: one post each). True when the state changed.
+    ``agent.limit_ended``: one post each; a flap of the same limit is ``agent.limit_flapped``,
+    not posted: ``core.agents.limit_events``). True when the state changed.
     """
     before = agent_signals.get_state(conn, agent)
     keeps_stall = verdict.state in ENDS_STALL or verdict.state is AgentState.STALLED
@@ -258,24 +270,9 @@ def apply(conn: Conn, ctx: Ctx, agent: str, verdict: Verdict, *, force: bool = F
     resume_clock(conn, agent, before.state, verdict.state, ctx.now)
     if verdict.state is AgentState.LIMITED:
         until = f" until {until_text(verdict.until, ctx.now)}" if verdict.until else ""
-        insert_event(
-            conn,
-            ctx.now,
-            EventKind.AGENT_LIMITED,
-            f"{agent} hit a usage limit{until}: no new task meanwhile ({verdict.evidence})",
-            agent=agent,
-            actor=ctx.actor,
-            data={"until": verdict.until},
-        )
+        limit_events.started(conn, ctx, agent, verdict.until, until, verdict.evidence)
     elif before.state is AgentState.LIMITED:
-        insert_event(
-            conn,
-            ctx.now,
-            EventKind.AGENT_LIMIT_ENDED,
-            f"{agent}'s usage limit is over: it takes tasks again ({verdict.state.value})",
-            agent=agent,
-            actor=ctx.actor,
-        )
+        limit_events.ended(conn, ctx, agent, verdict.state)
     return True
 
 

@@ -95,7 +95,7 @@ def observations(
     is left out and noted there (agent -> why): one agent's row never spoils another's.
     """
     rows = conn.execute(
-        "SELECT agent, signal, state, at, evidence, until, detail FROM agent_signals"
+        "SELECT agent, signal, state, at, evidence, until, detail, active_at FROM agent_signals"
     ).fetchall()
     wanted = set(agents) if agents is not None else None
     out: dict[str, dict[Signal, Observation]] = {}
@@ -120,17 +120,27 @@ class UnreadableRow(ValueError):
 
 
 def _observation(
-    agent: str, signal: str, state: str, at: Any, evidence: str, until: Any, detail: Any
+    agent: str,
+    signal: str,
+    state: str,
+    at: Any,
+    evidence: str,
+    until: Any,
+    detail: Any,
+    active_at: Any = None,
 ) -> Observation:
     seen_at = float(at)
+    seen_state = AgentState(state)
     return Observation(
         agent=agent,
         signal=Signal(signal),
-        state=AgentState(state),
+        state=seen_state,
         at=seen_at,
         evidence=evidence,
         until=believable_until(float(until), seen_at) if until is not None else None,
         detail=json.loads(detail) if detail else {},
+        # a working row whose active time is not its own was not work (``record``)
+        work=seen_state is not AgentState.WORKING or active_at == at,
     )
 
 

@@ -59,10 +59,12 @@ _AGENTS_AND_EXPIRY = (
 )
 
 
-def free_agents(conn: Conn, ctx: Ctx, rows: list[Any] | None = None) -> list[_AgentView]:
+def free_agents(
+    conn: Conn, ctx: Ctx, rows: list[Any] | None = None
+) -> tuple[list[_AgentView], frozenset[str]]:
     """Configured agents that are not paused, not held by a usage limit or by a state that
     cannot be judged (an open ``unjudged`` alert), and below their capacity (``rows``: the
-    agents' rows, already read)."""
+    agents' rows, already read); and the agents a usage limit holds now."""
     if rows is None:
         rows = conn.execute(f"{_AGENTS} FROM agent_state s").fetchall()
     state = {r["id"]: r for r in rows}
@@ -86,7 +88,7 @@ def free_agents(conn: Conn, ctx: Ctx, rows: list[Any] | None = None) -> list[_Ag
         if agent.id in held:
             continue
         views.append(_AgentView(agent, row["load"], row["score"], row["idle_since"]))
-    return views
+    return views, frozenset(limits.ends)
 
 
 _READY = (
@@ -115,7 +117,7 @@ def assign_batch(
     agent could take stays untakeable for the rest of the pass (agents only fill up), so one
     pass decides what repeating "the first task that fits" would.
     """
-    free = free_agents(conn, ctx, agents)
+    free, limited = free_agents(conn, ctx, agents)
     if not free:  # every agent busy: the ready tasks need no reading
         return []
     picks: list[tuple[Row, _AgentView]] = []
@@ -124,7 +126,10 @@ def assign_batch(
         if not free or len(picks) >= limit:
             break
         caps = tuple(json.loads(row["capabilities"])) if row["capabilities"] != "[]" else ()
-        choice = _best_agent(free, row["role"], caps, row["pinned_agent"], row["prev_agent"])
+        shunned = _limited_cli(ctx, row["prev_agent"], limited)
+        choice = _best_agent(
+            free, row["role"], caps, row["pinned_agent"], row["prev_agent"], shunned
+        )
         if choice is None:
             continue
         picks.append((row, choice))
@@ -155,21 +160,40 @@ def _ready_rows(conn: Conn, ctx: Ctx, first: int) -> Iterator[Row]:
         ).fetchall()
 
 
+def _limited_cli(ctx: Ctx, prev: str | None, limited: frozenset[str]) -> str | None:
+    """The CLI of a task's last holder while a usage limit holds it (a vendor's limit likely
+    holds its other agents too); None otherwise, or when its CLI is not named."""
+    agent = ctx.agents.get(prev) if prev in limited else None
+    return agent.cli if agent is not None else None
+
+
 def _best_agent(
     free: list[_AgentView],
     role: str | None,
     caps: tuple[str, ...],
     pinned: str | None,
     prev: str | None,
+    shunned_cli: str | None = None,
 ) -> _AgentView | None:
-    """Least loaded, then best recent success rate, then longest idle; avoid the last holder."""
+    """Least loaded, then best recent success rate, then longest idle; avoid the last holder
+    and then agents of ``shunned_cli`` (a limited last holder's: another vendor first)."""
     if pinned:
         eligible = [v for v in free if v.agent.id == pinned]
     else:
         eligible = [v for v in free if v.agent.can_take(role, caps)]
     if not eligible:
         return None
-    return min(eligible, key=lambda v: (v.agent.id == prev, v.load, -v.score, v.idle_since))
+    shun = shunned_cli is not None
+    return min(
+        eligible,
+        key=lambda v: (
+            v.agent.id == prev,
+            shun and v.agent.cli == shunned_cli,
+            v.load,
+            -v.score,
+            v.idle_since,
+        ),
+    )
 
 
 def _assign_all(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> list[Assignment]:

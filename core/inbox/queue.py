@@ -44,6 +44,7 @@ from core.store.conn import Conn, values
 from core.store.tables import list_tasks
 from core.tasks import held
 from core.tasks import undelivered as failed
+from core.tasks.takers import nobody_takes
 from core.workflows import runs
 
 QUESTION, PROMPT, GATE, PLAN, ALERT = "question", "prompt", "gate", "plan", "alert"
@@ -353,7 +354,7 @@ def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
     changed after they were made). Nothing answers them here: the hint names the commands."""
     found = []
     for task in reversed(list_tasks(conn, TaskStatus.ready, limit=10_000)):
-        why = _nobody_takes(task, ctx)
+        why = nobody_takes(task, ctx.agents)
         if why is None:
             continue
         ref = task.ref
@@ -374,27 +375,6 @@ def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
             )
         )
     return found
-
-
-def _nobody_takes(task: Task, ctx: Ctx) -> str | None:
-    """Why no configured agent can take ``task``, or None when one can."""
-    if task.pinned is not None:
-        agent = ctx.agents.get(task.pinned)
-        if agent is None:
-            return f"{task.pinned}, which is not configured"
-        if agent.can_take(task.role, task.capabilities):
-            return None
-        return f"{task.pinned}, which cannot take it ({_wanted(task)})"
-    if any(a.can_take(task.role, task.capabilities) for a in ctx.agents.values()):
-        return None
-    return f"{_wanted(task)}: none is configured"
-
-
-def _wanted(task: Task) -> str:
-    parts = [f"a {task.role!r} agent" if task.role else "an agent"]
-    if task.capabilities:
-        parts.append(f"with {', '.join(task.capabilities)}")
-    return " ".join(parts)
 
 
 def _holding(conn: Conn, ctx: Ctx) -> list[Need]:

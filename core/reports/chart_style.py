@@ -11,6 +11,10 @@ from collections.abc import Sequence
 COLOURS = {
     "done": "#57f287",
     "failed": "#ed4245",
+    "cancelled": "#949ba4",  # what else happened to tasks (core.reports.counts)
+    "reopened": "#fee75c",
+    "requeued": "#eb459e",
+    "delivery failed": "#f0b232",
     "time": "#5865f2",  # durations (median time to done)
     "p50": "#8ab4f8",  # delivery latency percentiles: one blue-violet family, light to dark
     "p90": "#5865f2",

@@ -99,36 +99,6 @@ def board(conn: Conn, flt: TaskFilter, per_column: int) -> list[tuple[TaskStatus
     return columns
 
 
-def finished_per_hour(conn: Conn, since: float) -> dict[int, dict[str, int]]:
-    """Done and failed tasks per hour (hour start, epoch seconds) since ``since``."""
-    out: dict[int, dict[str, int]] = {}
-    for hour, status, n in map(
-        values,
-        conn.execute(
-            "SELECT CAST(finished_at / 3600 AS INTEGER) AS hour, status, count(*) AS n FROM tasks "
-            "WHERE finished_at >= $1 AND status IN ('done', 'failed') GROUP BY 1, 2",
-            (since,),
-        ),
-    ):
-        out.setdefault(int(hour) * int(HOUR), {})[status] = n
-    return out
-
-
-def finished_per_agent(conn: Conn, since: float) -> dict[str, dict[str, int]]:
-    """Done and failed tasks per agent since ``since``."""
-    out: dict[str, dict[str, int]] = {}
-    for agent, status, n in map(
-        values,
-        conn.execute(
-            "SELECT assignee, status, count(*) AS n FROM tasks WHERE finished_at >= $1 AND "
-            "status IN ('done', 'failed') AND assignee IS NOT NULL GROUP BY 1, 2",
-            (since,),
-        ),
-    ):
-        out.setdefault(agent, {})[status] = n
-    return out
-
-
 def delivery_latency(conn: Conn, since: float, limit: int = 5000) -> dict[str, dict[str, float]]:
     """Per agent: p50/p90/p99 seconds from queued to delivered, over the newest ``limit``
     deliveries delivered since ``since`` (and ``n``, how many)."""

@@ -1,9 +1,9 @@
 """Per-agent numbers over a period, as a text table and as a PNG chart (Pillow).
 
-Done and failed counts, deliveries and the period come from ``core.reports.summary`` (the numbers
-the
-daily summary posts); this module adds the failure rate, the median time from assignment to
-done, and the stalls seen by the watcher.
+What happened (done, failed, cancelled, reopened, back in the queue, leases expired, retried,
+deliveries) is :func:`core.reports.counts.count`, the count the summary, the dashboard's
+charts and campaigns read too; this module adds the failure rate, the median time from
+assignment to done, and the stalls seen by the watcher.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from core.formats.timetext import utc_text
 from core.reports.chart_style import colour as series_colour
-from core.reports.summary import STALL_S, gather_stats, parse_period
+from core.reports.counts import Counts, count, deliveries_text, tasks_text
+from core.reports.summary import parse_period
 from core.store.conn import Conn, values
 
 if TYPE_CHECKING:
@@ -24,6 +25,15 @@ if TYPE_CHECKING:
 
     from core.store.access import StoreAccess
 
+COLUMNS = {  # count -> its column in the table
+    "done": "DONE",
+    "failed": "FAILED",
+    "cancelled": "CANCELLED",
+    "reopened": "REOPENED",
+    "requeued": "REQUEUED",
+    "lease_expired": "LEASE EXP",
+    "delivery_failed": "DLV FAILED",
+}
 WIDTH, MARGIN, ROW, LABEL_W, TITLE_H = 1000, 20, 28, 110, 92
 BACKGROUND, INK, MUTED, GRID = "#2b2d31", "#f2f3f5", "#b5bac1", "#3f4147"
 # (title, colour, full-length value: None = the largest value shown)
@@ -39,10 +49,19 @@ class AgentStats:
     """One agent's numbers over the period."""
 
     agent: str
-    done: int
-    failed: int
+    counts: dict[str, int]  # core.reports.counts.NAMES
     median_minutes: float | None
     stalls: int
+
+    @property
+    def done(self) -> int:
+        """Tasks it finished done."""
+        return self.counts["done"]
+
+    @property
+    def failed(self) -> int:
+        """Tasks it failed."""
+        return self.counts["failed"]
 
     @property
     def failure_rate(self) -> float | None:
@@ -60,6 +79,7 @@ class AgentStats:
             "failure_rate": None if rate is None else round(rate, 4),
             "median_minutes_to_done": self.median_minutes,
             "stalls": self.stalls,
+            "counts": self.counts,
         }
 
 
@@ -71,17 +91,17 @@ class Stats:
     since: float
     until: float
     agents: tuple[AgentStats, ...]
-    deliveries: dict[str, int]
+    counts: Counts
 
     @property
     def done(self) -> int:
         """Tasks done by anyone."""
-        return sum(a.done for a in self.agents)
+        return self.counts.total["done"]
 
     @property
     def failed(self) -> int:
         """Tasks failed by anyone."""
-        return sum(a.failed for a in self.agents)
+        return self.counts.total["failed"]
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for ``--json`` output and the bot."""
@@ -91,7 +111,7 @@ class Stats:
             "until": self.until,
             "done": self.done,
             "failed": self.failed,
-            "deliveries": self.deliveries,
+            "counts": self.counts.total,
             "agents": [a.to_json() for a in self.agents],
         }
 
@@ -99,23 +119,16 @@ class Stats:
 def gather(conn: Conn, agent_ids: Iterable[str], period: str, since: float, until: float) -> Stats:
     """The numbers of ``[since, until]`` for the configured agents (and any other that
     finished work in the period)."""
-    base = gather_stats(conn, since, until, STALL_S)
-    per_agent: dict[str, dict[str, int]] = base["per_agent"]
+    counts = count(conn, since, until)
     medians = _median_minutes(conn, since, until)
     stalls = _stalls(conn, since, until)
     names = list(agent_ids)
-    names += sorted((set(per_agent) | set(medians)) - set(names))
+    names += sorted((set(counts.per_agent) | set(medians)) - set(names))
     rows = tuple(
-        AgentStats(
-            name,
-            per_agent.get(name, {}).get("done", 0),
-            per_agent.get(name, {}).get("failed", 0),
-            medians.get(name),
-            stalls.get(name, 0),
-        )
+        AgentStats(name, counts.agent(name), medians.get(name), stalls.get(name, 0))
         for name in names
     )
-    return Stats(period, since, until, rows, base["deliveries"])
+    return Stats(period, since, until, rows, counts)
 
 
 def _median_minutes(conn: Conn, since: float, until: float) -> dict[str, float]:
@@ -162,12 +175,11 @@ def heading(stats: Stats) -> str:
 
 def render_table(stats: Stats) -> str:
     """The numbers as a plain-text table (fits a Discord code block)."""
-    header = ("AGENT", "DONE", "FAILED", "FAIL%", "MEDIAN MIN", "STALLS")
+    header = ("AGENT", *COLUMNS.values(), "FAIL%", "MEDIAN MIN", "STALLS")
     rows = [
         (
             a.agent,
-            str(a.done),
-            str(a.failed),
+            *(str(a.counts[name]) for name in COLUMNS),
             _percent(a.failure_rate),
             _number(a.median_minutes),
             str(a.stalls),
@@ -178,8 +190,7 @@ def render_table(stats: Stats) -> str:
     rows.append(
         (
             "total",
-            str(stats.done),
-            str(stats.failed),
+            *(str(stats.counts.total[name]) for name in COLUMNS),
             _percent(total_rate),
             "",
             str(sum(a.stalls for a in stats.agents)),
@@ -193,8 +204,9 @@ def render_table(stats: Stats) -> str:
         ).rstrip()
         for row in [header, *rows]
     ]
-    deliveries = ", ".join(f"{n} {s}" for s, n in stats.deliveries.items()) or "none"
-    return "\n".join([heading(stats), *lines, f"deliveries: {deliveries}"])
+    total = stats.counts.total
+    tail = [f"tasks: {tasks_text(total)}", f"deliveries: {deliveries_text(total)}"]
+    return "\n".join([heading(stats), *lines, *tail])
 
 
 def _percent(rate: float | None) -> str:
@@ -221,9 +233,7 @@ def render_png(stats: Stats) -> bytes:
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=15)
     draw.text((MARGIN, MARGIN), heading(stats), fill=INK, font=font)
-    draw.text(
-        (MARGIN, MARGIN + 22), f"{stats.done} done, {stats.failed} failed", fill=MUTED, font=font
-    )
+    draw.text((MARGIN, MARGIN + 22), tasks_text(stats.counts.total), fill=MUTED, font=font)
     panel_w = (WIDTH - 2 * MARGIN - LABEL_W) // len(PANELS)
     columns = _columns(stats)
     for index, ((title, colour, full), bars) in enumerate(zip(PANELS, columns, strict=True)):

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from core.ai import AIClient, AIError, BudgetExceeded
 from core.ai.errors import ENABLE_HINT
 from core.errors import InvalidInput
-from core.event_kinds import EventKind, kinds_where
+from core.event_kinds import kinds_where
 from core.formats.text import shorten
 from core.formats.timetext import utc_text
 from core.models import task_ref
+from core.reports.counts import count, deliveries_text, tasks_text
 from core.store.conn import Args, Conn, values
 
 if TYPE_CHECKING:
@@ -34,6 +35,15 @@ NARRATIVE_LIMIT = 1800
 LIST_LIMIT = 10
 OLDEST_LIMIT = 5  # of the needs-you items named in "needs attention"
 NOISE = kinds_where(lambda shown: not shown.summary)  # left out of the notable events
+AGENT_WORDS = {  # an agent's counts in the per-agent line, in this order
+    "done": "done",
+    "failed": "failed",
+    "cancelled": "cancelled",
+    "reopened": "reopened",
+    "requeued": "back in the queue",
+    "lease_expired": "leases expired",
+    "delivery_failed": "deliveries failed",
+}
 NO_MODEL = f"No AI model is configured, so here are the plain numbers ({ENABLE_HINT})."
 SYSTEM = (
     "You write a short report for the person running a swarm of AI coding agents. Use only "
@@ -173,43 +183,26 @@ def _messages(stats: dict[str, Any], period: str) -> list[dict[str, str]]:
 
 
 def gather_stats(conn: Conn, since: float, until: float, stall_s: float) -> dict[str, Any]:
-    """Tasks done/failed per agent, times to done, deliveries, blocked and stalled tasks."""
+    """What happened (``core.reports.counts``: in all and per agent), times to done, blocked
+    and stalled tasks, AI cost, notable events."""
     window = (since, until)
+    counts = count(conn, since, until)
     return {
         "since": since,
         "until": until,
-        "created": _count_events(conn, EventKind.TASK_CREATED, window),
-        "done": _count_events(conn, EventKind.TASK_DONE, window),
-        "failed": _count_events(conn, EventKind.TASK_FAILED, window),
-        "per_agent": _per_agent(conn, window),
+        "created": counts.total["created"],
+        "done": counts.total["done"],
+        "failed": counts.total["failed"],
+        "counts": counts.total,
+        "per_agent": {
+            agent: {k: n for k, n in found.items() if n}
+            for agent, found in sorted(counts.per_agent.items())
+        },
         "avg_minutes_to_done": _avg_minutes(conn, window),
-        "deliveries": _deliveries(conn, window),
         "blocked": _blocked(conn),
         "stalled": _stalled(conn, until - stall_s, until),
         "ai_cost_usd": _ai_cost(conn, window),
         "events": _events(conn, window),
-    }
-
-
-def _count_events(conn: Conn, kind: str, window: tuple[float, float]) -> int:
-    row = conn.execute(
-        "SELECT count(*) AS n FROM events WHERE kind = $1 AND ts >= $2 AND ts <= $3",
-        (kind, *window),
-    ).fetchone()
-    return int(row["n"])
-
-
-def _per_agent(conn: Conn, window: tuple[float, float]) -> dict[str, dict[str, Any]]:
-    rows = conn.execute(
-        f"SELECT agent_id, COUNT(*) FILTER (WHERE kind = '{EventKind.TASK_DONE}') AS done, "
-        f"COUNT(*) FILTER (WHERE kind = '{EventKind.TASK_FAILED}') AS failed FROM events "
-        f"WHERE kind IN ('{EventKind.TASK_DONE}', '{EventKind.TASK_FAILED}') "
-        "AND agent_id IS NOT NULL AND ts >= $1 AND ts <= $2 GROUP BY agent_id ORDER BY agent_id",
-        window,
-    )
-    return {
-        agent: {"done": int(done), "failed": int(failed)}
-        for agent, done, failed in map(values, rows)
     }
 
 
@@ -225,15 +218,6 @@ def _avg_minutes(conn: Conn, window: tuple[float, float]) -> dict[str, Any]:
         "from_creation": None if total is None else round(total / 60, 1),
         "from_start": None if work is None else round(work / 60, 1),
     }
-
-
-def _deliveries(conn: Conn, window: tuple[float, float]) -> dict[str, int]:
-    rows = conn.execute(
-        "SELECT state, count(*) AS n FROM deliveries WHERE updated_at >= $1 AND "
-        "updated_at <= $2 GROUP BY state ORDER BY state",
-        window,
-    )
-    return {state: int(n) for state, n in map(values, rows)}
 
 
 def _blocked(conn: Conn) -> dict[str, Any]:
@@ -320,8 +304,7 @@ def render_stats(stats: dict[str, Any], period: str) -> str:
     avg = stats["avg_minutes_to_done"]
     lines = [
         f"Swarm, last {period} ({_utc(stats['since'])} to {_utc(stats['until'])} UTC):",
-        f"tasks: {stats['done']} done, {stats['failed']} failed, {stats['created']} "
-        "created"
+        f"tasks: {stats['created']} created, {tasks_text(stats['counts'])}"
         + (
             f"; {_minutes(avg['from_creation'])} from creation to done on "
             f"average ({_minutes(avg['from_start'])} of work)"
@@ -329,11 +312,11 @@ def render_stats(stats: dict[str, Any], period: str) -> str:
             else ""
         ),
     ]
-    deliveries = ", ".join(f"{n} {s}" for s, n in stats["deliveries"].items()) or "none"
-    lines.append(f"deliveries: {deliveries}")
+    lines.append(f"deliveries: {deliveries_text(stats['counts'])}")
     per_agent = "; ".join(
-        f"{a} {d['done']} done" + (f", {d['failed']} failed" if d["failed"] else "")
+        f"{a} " + ", ".join(f"{n} {AGENT_WORDS[k]}" for k, n in d.items() if k in AGENT_WORDS)
         for a, d in stats["per_agent"].items()
+        if any(k in AGENT_WORDS for k in d)
     )
     lines.append(f"per agent: {per_agent or 'no reports'}")
     lines += [

@@ -4,7 +4,7 @@ transaction (``conn, ctx, ...``), like :mod:`core.tasks.lifecycle`."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +14,7 @@ from core.event_kinds import EventKind
 from core.models import (
     FINISHED,
     FINISHED_SQL,
+    Agent,
     BlockedOn,
     Task,
     TaskStatus,
@@ -21,10 +22,12 @@ from core.models import (
     parse_task_ref,
     task_ref,
 )
+from core.reports.counts import count, zero
 from core.store import tables
 from core.store.conn import Conn, Row
 from core.store.row_locks import hold
 from core.tasks import campaign_end, lifecycle
+from core.tasks.takers import nobody_takes
 from core.workflows.pace import Pace, recent_pace
 
 
@@ -53,6 +56,8 @@ class Campaign:
     tasks: list[Task] = field(default_factory=list)
     kinds: dict[int, str] = field(default_factory=dict)
     pace: Pace | None = None  # the agents' recent pace, when read with it
+    happened: dict[str, int] = field(default_factory=zero)  # core.reports.counts, all time
+    untakeable: dict[int, str] = field(default_factory=dict)  # task id -> why nobody takes it
 
     @property
     def ref(self) -> str:
@@ -99,22 +104,39 @@ class Campaign:
         """Seconds to the end and what the figure stands on: the agents' recent pace (the
         median task of the campaign's agents, shared among them) when they finished enough
         tasks lately; else the campaign's pace so far (tasks finished per second since it
-        started); None before the first finish, with only gates left, or once nothing is."""
+        started); None before the first finish, with only gates left, once nothing is, or
+        when no configured agent can take any task left (``untakeable``, the rule of "Needs
+        you"). Tasks nobody can take are named and left out of the figure."""
         finished = self.count(*FINISHED)
         left = len(self.tasks) - finished
         if self.state() != "open" or not left:
             return None, ""
-        work_left = sum(
-            t.status not in FINISHED and self.kinds.get(t.id) != "gate" for t in self.tasks
-        )
-        if not work_left:
+        work = [
+            t for t in self.tasks if t.status not in FINISHED and self.kinds.get(t.id) != "gate"
+        ]
+        if not work:
             return None, "only gates left: a person decides"
+        stuck = [t for t in work if t.id in self.untakeable]
+        if len(stuck) == len(work):
+            return None, "no agent can take the rest: " + self._stuck_text(stuck)
+        seconds, basis = self._pace_estimate(now, len(work) - len(stuck), left - len(stuck))
+        if stuck:
+            basis = f"{basis}; no agent can take {self._stuck_text(stuck)}"
+        return seconds, basis
+
+    def _pace_estimate(self, now: float, work_left: int, left: int) -> tuple[float | None, str]:
         if self.pace is not None and self.pace.usable:
             return self.pace.remaining_s(work_left), self.pace.basis()
+        finished = self.count(*FINISHED)
         elapsed = self.elapsed(now)
         if not finished or elapsed <= 0:
             return None, "no estimate before the first task is finished"
         return left * elapsed / finished, "at the campaign's own pace so far"
+
+    def _stuck_text(self, stuck: Sequence[Task]) -> str:
+        """``T-3 needs a 'data' agent: none is configured; T-4 ...`` (the first three)."""
+        shown = "; ".join(f"{t.ref} needs {self.untakeable[t.id]}" for t in stuck[:3])
+        return shown + (f" (and {len(stuck) - 3} more)" if len(stuck) > 3 else "")
 
     def to_json(self, now: float) -> dict[str, Any]:
         """Totals, counts per status, gates waiting, time so far, every task."""
@@ -138,6 +160,8 @@ class Campaign:
             "waiting": self._waiting_count(),
             "gates_waiting": [t.ref for t in self.gates_waiting],
             "counts": counts,
+            "happened": self.happened,
+            "untakeable": {task_ref(i): why for i, why in sorted(self.untakeable.items())},
             "tasks": [{**t.to_json(), "kind": self.kinds.get(t.id, "work")} for t in self.tasks],
         }
 
@@ -287,14 +311,26 @@ def get(conn: Conn, campaign_id: int) -> Campaign:
     found = _campaign(row)
     found.tasks = [tables.row_to_task(r, deps[r["id"]]) for r in rows]
     found.kinds = {r["id"]: r["kind"] for r in rows}
+    found.happened = count(conn, 0.0, campaign_id=campaign_id).total
     return found
 
 
-def get_with_pace(conn: Conn, campaign_id: int, now: float) -> Campaign:
+def get_with_pace(
+    conn: Conn, campaign_id: int, now: float, agents: Mapping[str, Agent] | None = None
+) -> Campaign:
     """A campaign with the recent pace of its agents (of the swarm's when none of its tasks
-    went to an agent yet)."""
+    went to an agent yet) and, given the configured ``agents``, the tasks left that none of
+    them can take."""
     found = get(conn, campaign_id)
     found.pace = recent_pace(conn, {t.agent for t in found.tasks if t.agent}, now)
+    if agents is not None:
+        found.untakeable = {
+            t.id: why
+            for t in found.tasks
+            if t.status not in FINISHED
+            and found.kinds.get(t.id) != "gate"
+            and (why := nobody_takes(t, agents)) is not None
+        }
     return found
 
 

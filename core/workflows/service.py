@@ -115,7 +115,10 @@ class WorkflowService:
     async def campaign(self, ref: str | int) -> Campaign:
         """One campaign with its tasks and its agents' recent pace."""
         return await self.service.db.read(
-            campaigns.get_with_pace, parse_campaign_ref(ref), self.service.clock.now()
+            campaigns.get_with_pace,
+            parse_campaign_ref(ref),
+            self.service.clock.now(),
+            self.service.agents,
         )
 
     async def campaigns(self, limit: int = 50) -> list[Campaign]:

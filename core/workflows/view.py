@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.formats.text import one_line
+from core.reports.counts import deliveries_text, tasks_text
 from core.workflows.campaigns import Campaign
 from core.workflows.model import Workflow
 from core.workflows.pace import duration_text as _duration
@@ -54,6 +55,8 @@ def campaign_text(campaign: Campaign, now: float) -> str:
         f"{summary['failed']} failed, {summary['waiting']} waiting for other tasks, "
         f"{summary['blocked']} blocked (a person must act)",
         f"  gates:      {gates} waiting for approval",
+        f"  history:    {tasks_text(summary['happened'])}; deliveries: "
+        f"{deliveries_text(summary['happened'])}",
         f"  time:       {_duration(summary['elapsed_s'])}" + _so_far(summary),
         "",
     ]

@@ -47,7 +47,8 @@ async def test_without_a_model_the_plain_numbers_are_posted_and_said(
     first, *rest = summary.text.splitlines()
     assert first.startswith("No AI model is configured, so here are the plain numbers")
     text = "\n".join(rest)
-    assert "tasks: 1 done, 1 failed, 4 created; 10 min from creation to done" in text
+    assert "tasks: 4 created, 1 done, 1 failed, 0 cancelled, 0 reopened" in text
+    assert "0 retried; 10 min from creation to done" in text
     assert "per agent: Agent-4 1 done, 1 failed" in text
     assert "stalled: T-4 Build API (Agent-1, 2.0 h without a report)" in text
     assert "blocked (1): T-3 Release: dependency T-2 failed" in text
@@ -97,7 +98,7 @@ async def test_past_the_budget_the_numbers_are_posted(
     async with AIService(service, ai_settings(server, budget_usd=0.0), sleep) as ai:
         summary = await ai.summaries.summarize("1w")
     assert "budget of $0.00 is used up" in summary.text and server.requests == []
-    assert "tasks: 0 done, 0 failed, 0 created" in summary.text
+    assert "tasks: 0 created, 0 done, 0 failed, 0 cancelled" in summary.text
 
 
 @pytest.mark.parametrize(

@@ -84,6 +84,8 @@ async def test_stats_and_export_commands(home: Path, settings: Settings, tmp_pat
     shown = run_cli(home, "stats", "--period", "31d", "--png", str(png), "--json")
     assert shown.code == 0, shown.err
     agents = {a["agent"]: a for a in json.loads(shown.out)["agents"]}
+    counted = agents["Agent-2"].pop("counts")
+    assert counted["done"] == 1 and counted["failed"] == counted["reopened"] == 0
     assert agents["Agent-2"] == {
         "agent": "Agent-2",
         "done": 1,
@@ -97,11 +99,8 @@ async def test_stats_and_export_commands(home: Path, settings: Settings, tmp_pat
     table = run_cli(home, "stats", "--period", "31d").out.splitlines()
     assert next(line for line in table if line.startswith("Agent-2")).split() == [
         "Agent-2",
-        "1",
-        "0",
-        "0%",
-        "10",
-        "0",
+        *("1", "0", "0", "0", "0", "0", "0"),  # done, failed, cancelled, reopened, requeued,
+        *("0%", "10", "0"),  # leases expired, deliveries failed; fail %, median min, stalls
     ]
     out = tmp_path / "events.json"
     written = run_cli(home, "export", "--what", "events", "--format", "json", "-o", str(out))

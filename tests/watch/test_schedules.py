@@ -271,5 +271,5 @@ async def test_the_default_summarizer_posts_the_plain_numbers_without_a_model(
     [posted] = await kinds(service, "summary.posted")
     lines = posted.text.splitlines()
     assert lines[0] == f"Summary ({made.ref}):" and lines[1].startswith("No AI model")
-    assert any(line.startswith("tasks: 0 done, 0 failed") for line in lines)
+    assert any(line.startswith("tasks: 0 created, 0 done, 0 failed") for line in lines)
     assert lines[-1].startswith("watcher: 0 stall(s)")

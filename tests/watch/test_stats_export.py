@@ -86,11 +86,13 @@ async def test_stats_match_the_database(history: SwarmService, clock: ManualCloc
     assert rows["Agent-4"].failure_rate is None and found.done == 4 and found.failed == 2
     table = stats.render_table(found).splitlines()
     assert table[0].startswith("Swarm stats, last 7d (")
-    cells = {line.split()[0]: line.split()[1:] for line in table[2:-1]}
-    assert cells["Agent-1"] == ["3", "0", "0%", "20", "0"]
-    assert cells["Agent-2"] == ["1", "1", "50%", "30", "1"]
-    assert cells["Agent-3"] == ["0", "1", "100%", "-", "0"]
-    assert cells["total"] == ["4", "2", "33%", "1"]
+    cells = {line.split()[0]: line.split()[1:] for line in table[2:-2]}
+    quiet = ["0"] * 5  # cancelled, reopened, requeued, leases expired, deliveries failed
+    assert cells["Agent-1"] == ["3", "0", *quiet, "0%", "20", "0"]
+    assert cells["Agent-2"] == ["1", "1", *quiet, "50%", "30", "1"]
+    assert cells["Agent-3"] == ["0", "1", *quiet, "100%", "-", "0"]
+    assert cells["total"] == ["4", "2", *quiet, "33%", "1"]
+    assert table[-2].startswith("tasks: 4 done, 2 failed, 0 cancelled")
     assert table[-1].startswith("deliveries: ")
     wider = await stats.collect(history, "2w")
     assert {a.agent: a.done for a in wider.agents}["Agent-1"] == 4

@@ -1,0 +1,106 @@
+"""A usage limit's start and end as events: one Discord post per limit, not one per flap.
+
+A limit that returns before the reset time of the limit last posted (the agent was seen
+working for a while, then limited again, with the same reset) is the same limit: its start
+and its end are ``agent.limit_flapped``, which the notifier does not post.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from core.agent_state import AgentState
+from core.context import Ctx
+from core.event_kinds import EventKind
+from core.store.conn import Conn
+from core.store.tables import insert_event
+
+SAME_RESET_S = 600.0  # two reset times this close are one limit's (read off a screen twice)
+
+
+def started(
+    conn: Conn, ctx: Ctx, agent: str, until: float | None, until_words: str, evidence: str
+) -> None:
+    """``agent.limited`` (posted), or ``agent.limit_flapped`` when the reset window of the
+    limit last posted has not passed and this limit ends with it (``until_words``: `` until
+    15:00:00``, or empty when no reset is known)."""
+    window = posted_window(conn, agent)
+    if (
+        window is not None
+        and ctx.now < window
+        and (until is None or until <= window + SAME_RESET_S)
+    ):
+        insert_event(
+            conn,
+            ctx.now,
+            EventKind.AGENT_LIMIT_FLAPPED,
+            f"{agent} is limited again{until_words}: the limit posted before, not posted "
+            f"again ({evidence})",
+            agent=agent,
+            actor=ctx.actor,
+            data={"until": until, "window": window, "limited": True},
+        )
+        return
+    insert_event(
+        conn,
+        ctx.now,
+        EventKind.AGENT_LIMITED,
+        f"{agent} hit a usage limit{until_words}: no new task meanwhile ({evidence})",
+        agent=agent,
+        actor=ctx.actor,
+        data={"until": until},
+    )
+
+
+def ended(conn: Conn, ctx: Ctx, agent: str, state: AgentState) -> None:
+    """``agent.limit_ended`` (posted), or ``agent.limit_flapped`` when the limit that ends
+    was itself a flap (its return was not posted either); ``state``: the agent's new one."""
+    last = last_limit(conn, agent)
+    if last is not None and last[0] == EventKind.AGENT_LIMIT_FLAPPED:
+        insert_event(
+            conn,
+            ctx.now,
+            EventKind.AGENT_LIMIT_FLAPPED,
+            f"{agent} takes tasks again ({state.value}) within its limit's reset window",
+            agent=agent,
+            actor=ctx.actor,
+            data={"window": last[1].get("window"), "limited": False},
+        )
+        return
+    insert_event(
+        conn,
+        ctx.now,
+        EventKind.AGENT_LIMIT_ENDED,
+        f"{agent}'s usage limit is over: it takes tasks again ({state.value})",
+        agent=agent,
+        actor=ctx.actor,
+    )
+
+
+def last_limit(conn: Conn, agent: str) -> tuple[str, dict[str, Any]] | None:
+    """The kind and data of ``agent``'s newest limit start or flap, if any. A limit starts
+    or ends rarely: the events are read newest first, up to the first match."""
+    row = conn.execute(
+        "SELECT kind, data FROM events WHERE agent_id = $1 AND kind IN ($2, $3) "
+        "ORDER BY id DESC LIMIT 1",
+        (agent, EventKind.AGENT_LIMITED, EventKind.AGENT_LIMIT_FLAPPED),
+    ).fetchone()
+    if row is None:
+        return None
+    try:
+        data = json.loads(row["data"]) if row["data"] else {}
+    except ValueError:
+        data = {}
+    return str(row["kind"]), data if isinstance(data, dict) else {}
+
+
+def posted_window(conn: Conn, agent: str) -> float | None:
+    """When the reset window of ``agent``'s limit last posted ends (its reset time), if
+    known."""
+    last = last_limit(conn, agent)
+    if last is None:
+        return None
+    kind, data = last
+    window = data.get("until") if kind == EventKind.AGENT_LIMITED else data.get("window")
+    return float(window) if isinstance(window, int | float) else None

@@ -1,0 +1,32 @@
+"""Who can take a task: the one rule "Needs you" (a ready task nobody can take) and a
+campaign's estimate ("no agent can take the rest") both read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from core.models import Agent, Task
+
+
+def nobody_takes(task: Task, agents: Mapping[str, Agent]) -> str | None:
+    """Why no configured agent (``agents``, by id) can take ``task``, or None when one can:
+    its pin names an agent not configured or one that cannot take it, or no agent has its
+    role and capabilities."""
+    if task.pinned is not None:
+        agent = agents.get(task.pinned)
+        if agent is None:
+            return f"{task.pinned}, which is not configured"
+        if agent.can_take(task.role, task.capabilities):
+            return None
+        return f"{task.pinned}, which cannot take it ({wanted(task)})"
+    if any(a.can_take(task.role, task.capabilities) for a in agents.values()):
+        return None
+    return f"{wanted(task)}: none is configured"
+
+
+def wanted(task: Task) -> str:
+    """``a 'data' agent with gpu``: what an agent needs to take ``task``."""
+    parts = [f"a {task.role!r} agent" if task.role else "an agent"]
+    if task.capabilities:
+        parts.append(f"with {', '.join(task.capabilities)}")
+    return " ".join(parts)
