@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from core.context import Ctx
-from core.delivery import assignment
+from core.delivery import assignment, leases
 from core.delivery.prompt import FACT_COLUMNS, PromptFacts, facts_from
 from core.models import Delivery, Receipt
 from core.store.access import StoreAccess
@@ -46,7 +46,7 @@ class DeliveryQueue:
 
     async def expire_leases(self, actor: str = "scheduler") -> int:
         """Requeue or fail tasks whose lease ran out."""
-        return await self.access.write(actor, assignment.expire_leases)
+        return await self.access.write(actor, leases.expire_leases)
 
     async def claim_delivery(self, actor: str = "delivery") -> Delivery | None:
         """Take the next due delivery."""

@@ -1,0 +1,65 @@
+"""Leases: an assigned task whose agent does not report within ``SWARM_LEASE`` goes back to
+the queue (with a doubling backoff) or fails when its attempts are used up; one whose agent
+waits for a person keeps it."""
+
+from __future__ import annotations
+
+import logging
+
+from core.agent_state import AgentState
+from core.context import Ctx
+from core.event_kinds import EventKind
+from core.models import task_ref
+from core.store.conn import Conn, values
+from core.store.tables import insert_event
+from core.tasks import lifecycle
+from core.waits import doubled
+
+log = logging.getLogger(__name__)
+
+
+def expire_leases(conn: Conn, ctx: Ctx) -> int:
+    """Requeue (with backoff) or fail every assigned task whose lease has run out; a task
+    whose agent waits for a person (a permission prompt, a dialog: judged ``waiting``) keeps
+    it for another lease: the wait is the person's, and another agent would do it twice."""
+    rows = conn.execute(
+        "SELECT t.id, t.assignee, t.attempts, t.max_attempts, s.state FROM tasks t "
+        "LEFT JOIN agent_state s ON s.id = t.assignee "
+        "WHERE t.lease_expires_at <= $1 AND t.status = 'assigned'",
+        (ctx.now,),
+    ).fetchall()
+    expired = 0
+    for task_id, agent, attempts, max_attempts, state in map(values, rows):
+        if state == AgentState.WAITING.value:
+            _lease_kept(conn, ctx, task_id, agent)
+            continue
+        expired += 1
+        why = f"no report from {agent} within {ctx.settings.lease_s:g} s"
+        insert_event(
+            conn,
+            ctx.now,
+            EventKind.TASK_LEASE_EXPIRED,
+            f"{task_ref(task_id)}: {why}",
+            task_id=task_id,
+            agent=agent,
+            actor=ctx.actor,
+        )
+        if attempts >= max_attempts:
+            lifecycle.fail_held(conn, ctx, task_id, agent, f"{why} ({attempts} attempts)")
+        else:
+            lifecycle.release(conn, ctx, task_id, why, backoff=backoff(ctx, attempts))
+    return expired
+
+
+def _lease_kept(conn: Conn, ctx: Ctx, task_id: int, agent: str) -> None:
+    """Another lease for a task whose agent waits for a person (said in the log)."""
+    conn.execute(
+        "UPDATE tasks SET lease_expires_at = $1 WHERE id = $2",
+        (ctx.now + ctx.settings.lease_s, task_id),
+    )
+    log.info("%s: lease renewed, %s waits for a person", task_ref(task_id), agent)
+
+
+def backoff(ctx: Ctx, attempts: int) -> float:
+    """Delay before the next attempt: doubles each time, capped."""
+    return doubled(ctx.settings.retry_backoff_s, attempts, ctx.settings.retry_backoff_max_s)
