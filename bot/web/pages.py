@@ -115,6 +115,7 @@ async def render(request: Request, name: str, who: Principal | None, **values: A
             "paused": ctx.service.kill_switch.reason(),
             "last_event": newest[-1].id if newest else 0,
             "needs_count": len(needs or ()),
+            "agent_ids": list(ctx.service.agents),  # a Reassign's choices
             **values,
         },
     )

@@ -69,7 +69,7 @@ REF_HELP = (
 NOT_FAILURES = (failed.SUPERSEDED, questions.PRINTED)
 TEXT_LIMIT = 1000  # characters of an item's text in the queue (the whole text: `show` it)
 ALERT_HINT = "clears itself when its condition ends (see swarm alerts)"
-TASK_ACTIONS = ("handon", "nudge", "cancel")  # a task an agent holds and does not do
+TASK_ACTIONS = ("handon", "reassign", "nudge", "cancel")  # a task an agent holds, not doing
 
 
 @dataclass(frozen=True)
@@ -365,9 +365,9 @@ def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
                 since=task.updated_at,
                 concerns=task.pinned or task.role or "no agent",
                 task=ref,
-                actions=("cancel",),
+                actions=("reassign", "cancel"),
                 hint=(
-                    f"give it to an agent (swarm task assign {ref} AGENT), change what it "
+                    f"give it to an agent (swarm inbox reassign {ref} AGENT), change what it "
                     f"needs (swarm task edit {ref} --role ROLE) or cancel it "
                     f"(swarm task cancel {ref})"
                 ),
@@ -377,14 +377,13 @@ def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
 
 
 def _nobody_takes(task: Task, ctx: Ctx) -> str | None:
-    """Why no configured agent can take ``task``, or None when one can."""
+    """Why no configured agent can take ``task``, or None when one can. A task pinned to a
+    configured agent is that agent's whatever it needs (the scheduler gives it; a person's
+    reassign pins it)."""
     if task.pinned is not None:
-        agent = ctx.agents.get(task.pinned)
-        if agent is None:
+        if task.pinned not in ctx.agents:
             return f"{task.pinned}, which is not configured"
-        if agent.can_take(task.role, task.capabilities):
-            return None
-        return f"{task.pinned}, which cannot take it ({_wanted(task)})"
+        return None
     if any(a.can_take(task.role, task.capabilities) for a in ctx.agents.values()):
         return None
     return f"{_wanted(task)}: none is configured"
@@ -422,8 +421,8 @@ def _holding(conn: Conn, ctx: Ctx) -> list[Need]:
                         task=ref,
                         actions=TASK_ACTIONS,
                         hint=(
-                            f"hand it on (swarm task assign {ref} AGENT), wait for the reset, "
-                            f"or cancel it (swarm task cancel {ref})"
+                            f"hand it on (swarm inbox handon {ref}), give it to one agent (swarm "
+                            f"inbox reassign {ref} AGENT), wait for the reset, or cancel it"
                         ),
                         extra={"limited_until": until},
                     )

@@ -97,3 +97,40 @@ async def test_a_card_follows_its_holders_state_and_done_keeps_its_latest(
     assert await page.locator("#count-done").inner_text() == "21"
     await page.screenshot(path=str(tmp_path / "board.png"), full_page=True)
     await page.close()
+
+
+async def _stalled_holder(service: SwarmService) -> str:
+    """A task Agent-1 holds and a stalled alert on Agent-1: the alert's ref."""
+    from core.agents import alerts
+
+    await service.create_task(TaskSpec("stuck work", agent="Agent-1"), "cli")
+    await service.queue.assign_batch()
+    await service.write("watch", alerts.open_alert, "Agent-1", alerts.STALLED, "Agent-1 stalled")
+    return next(n.ref for n in await service.inbox() if n.kind == "alert")
+
+
+def _pinned(ref: str) -> Any:
+    async def read(service: SwarmService) -> str | None:
+        return (await service.get_task(ref)).pinned
+
+    return read
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_reassign_in_needs_you_gives_the_task_to_the_agent_picked(
+    browser: Any,  # noqa: F811
+    board_home: LiveDashboard,
+) -> None:
+    live = board_home
+    alert = await asyncio.to_thread(live.call, _stalled_holder)
+    task = await asyncio.to_thread(live.call, lambda s: s.inbox_item(alert))
+    page = await open_page(browser, live, "/inbox")
+    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await page.select_option(f"#reassign-{alert}", "Agent-2")
+    await page.click(f"#need-{alert} button.need-reassign")
+
+    async def given() -> bool:
+        return await asyncio.to_thread(live.call, _pinned(task.task)) == "Agent-2"
+
+    await until(given, "the task pinned to Agent-2")
+    await page.close()

@@ -167,6 +167,7 @@ function refreshNeeds() {
 async function answerNeed(button) {
   if (!window.confirm(button.dataset.confirm || "Are you sure?")) return;
   const body = button.dataset.option !== undefined ? {option: button.dataset.option} : {};
+  if (button.dataset.agentFrom) body.agent = document.getElementById(button.dataset.agentFrom).value;
   const answer = await postJSON(button.dataset.needAction, body);
   if (answer) toast(answer.text || "done");
   refreshNeeds();
