@@ -95,8 +95,11 @@ def check_points(
     are problems, as is a point inside another agent's input box. Inbox agents are "inbox".
 
     With ``screenshot_path``, also save a PNG of the desktop with each input point marked
-    (a cross and the agent id) and each watch region outlined. Raises NoDisplay without one.
+    (a cross and the agent id) and each watch region outlined. Raises NoDisplay without one,
+    unless every agent is an inbox agent and no screenshot is asked for: nothing to look at.
     """
+    if screenshot_path is None and all(agent.delivery == "inbox" for agent in agents):
+        return [PointCheck(agent.id, True, inbox=True) for agent in agents]
     if IS_X11 and display is None and screens is None:
         with x_display() as opened:
             return check_points(agents, screenshot_path, None, opened)

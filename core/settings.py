@@ -35,6 +35,9 @@ class Settings:
     failover_s: float = 5.0  # a dead scheduler's successor takes over within this
     limit_backoff_s: float = 1800.0  # a usage limit without a reset time: no task for this long
     approval_wait_s: float = 120.0  # a PermissionRequest hook waits this long for a decision
+    # a task's prompt waits while its agent's hook says it is mid-turn, the hook read at
+    # most this long ago (SWARM_STALL_AFTER: older, the stall rules call the agent idle)
+    turn_hold_s: float = 600.0
     # task merge over another agent's exclusive file reservation: "warn" (merged, with an
     # event) or "strict" (refused)
     reservations: str = "warn"
@@ -83,6 +86,7 @@ class Settings:
             database_url=database_url(env),
             failover_s=env_seconds(env, "SWARM_FAILOVER", 5.0),
             limit_backoff_s=env_seconds(env, "SWARM_LIMIT_BACKOFF", 1800.0),
+            turn_hold_s=_turn_hold(env),
             approval_wait_s=env_number(
                 env, "SWARM_APPROVAL_WAIT", 120.0, minimum=0, what="a number of seconds"
             ),
@@ -91,6 +95,15 @@ class Settings:
 
 
 RESERVATION_MODES = ("warn", "strict")
+
+
+def _turn_hold(env: Mapping[str, str]) -> float:
+    """``SWARM_STALL_AFTER`` as the bound of a mid-turn hold; its default when the value is
+    bad (the watcher's settings name it and stop ``swarm run``; an agent's report goes on)."""
+    try:
+        return env_number(env, "SWARM_STALL_AFTER", 600.0, minimum=1)
+    except ConfigError:
+        return 600.0
 
 
 def reservations_mode(env: Mapping[str, str]) -> str:

@@ -25,15 +25,18 @@ Everything that waits for a person, oldest first, each with its reference:
   H-4   held from outside (an         swarm approve H-4 (it reaches the agent) | swarm reject H-4
         outsider's GitHub review...)  (dropped)
   A-2   an open alert                 clears itself when its condition ends; a stalled
-                                      agent's: swarm inbox handon|nudge|cancel A-2
+                                      agent's: swarm inbox handon|nudge|cancel A-2,
+                                      swarm inbox reassign A-2 AGENT
   D-5   a delivery failed for good    swarm inbox retry D-5 | swarm inbox dismiss D-5
-  T-3   a task held by a limited      swarm inbox handon|nudge|cancel T-3
-        agent, or no agent can take   (a stranded task: swarm inbox cancel T-3)
+  T-3   a task held by a limited      swarm inbox handon|nudge|cancel T-3,
+        agent, or no agent can take   swarm inbox reassign T-3 AGENT (a stranded task:
+                                      reassign or cancel)
 A long text shows its head and its tail; swarm inbox show REF prints it whole."""
 ACTIONS = {  # swarm inbox ACTION REF (core/inbox/actions.py)
     "retry": "send a failed delivery again (D-5)",
     "dismiss": "let a failed delivery go (D-5)",
     "handon": "take the task of a stalled or limited agent back for another agent",
+    "reassign": "give the task of a stalled or limited agent, or a stranded task, to AGENT",
     "nudge": "remind a stalled or limited agent to report on its task",
     "cancel": "cancel the task of a stalled or limited agent, or a stranded task",
 }
@@ -59,6 +62,8 @@ def register(sub: Any) -> None:
     for action, helptext in ACTIONS.items():
         q = subs.add_parser(action, help=helptext)
         q.add_argument("ref", metavar="REF")
+        if action == "reassign":
+            q.add_argument("agent", metavar="AGENT", help="the agent to give it to")
         q.add_argument("--json", action="store_true", help="print what was done as JSON")
         q.set_defaults(handler=cmd_act, action=action, person_only=f"{action} of an item")
     for name, helptext, which in (
@@ -143,7 +148,9 @@ def answers(need: Need) -> str:
         return f"{shown}; --option {keys}"
     if need.actions:
         return " | ".join(
-            f"swarm inbox {a} {need.ref}" if a in ACTIONS else f"swarm {a} {need.ref}"
+            f"swarm inbox {a} {need.ref}{' AGENT' if a == 'reassign' else ''}"
+            if a in ACTIONS
+            else f"swarm {a} {need.ref}"
             for a in need.actions
         )
     return need.hint or "-"
@@ -159,8 +166,9 @@ def ago(ts: float, now: float) -> str:
 
 
 async def cmd_act(service: SwarmService, args: argparse.Namespace) -> None:
-    """``swarm inbox retry|dismiss|handon|nudge|cancel REF [--json]``."""
-    answered = await service.inbox_act(args.ref, args.action, args.actor)
+    """``swarm inbox retry|dismiss|handon|nudge|cancel REF`` or ``reassign REF AGENT``."""
+    agent = getattr(args, "agent", None)
+    answered = await service.inbox_act(args.ref, args.action, args.actor, agent)
     if args.json:
         emit_json(answered.to_json())
     else:

@@ -100,7 +100,12 @@ class Card:
 
 def creates_card(event: Event, level: NotifyLevel) -> bool:
     """Whether this event may post a task's card when it has none yet."""
-    entry = shown(event.kind)
+    return kind_creates_card(event.kind, level)
+
+
+def kind_creates_card(kind: str, level: NotifyLevel) -> bool:
+    """Whether an event of this kind may post a task's card at this level."""
+    entry = shown(kind)
     return entry.card and (level is not NotifyLevel.quiet or entry.quiet)
 
 

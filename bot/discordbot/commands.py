@@ -208,13 +208,13 @@ def _task_group(bot: Bot) -> app_commands.Group:
             agent=agent,
             after=tuple(parse_refs(after)),
         )
-        if details_form:
-            from bot.discordbot.views import DetailsModal
+        from bot.discordbot.views import DetailsModal, reply_created
 
+        if details_form:
             await interaction.response.send_modal(DetailsModal(spec, actor(interaction)))
             return
         task = await bot.service.create_task(spec, actor(interaction))
-        await interaction.response.send_message(embed=embeds.task_embed(task))
+        await reply_created(interaction, task)
 
     create.autocomplete("agent")(agent_choices(bot))
     create.autocomplete("after")(_task_choices(bot))

@@ -1,7 +1,8 @@
 """``/inbox``: what needs a person ("Needs you", ``core/inbox/queue.py``), oldest first, with
 a row of buttons per item: Reply (a form) for a question; Approve / Reject for a gate, a plan
-or a held item; the options of a prompt; Reassign (hand on), Nudge, Cancel for a stalled or
-limited agent's task or a stranded task; Retry / Dismiss for a failed delivery. Listing is
+or a held item; the options of a prompt; Hand on, Reassign (a menu of the agents to give it
+to), Nudge, Cancel for a stalled or limited agent's task, Reassign or Cancel for a stranded
+task; Retry / Dismiss for a failed delivery. Listing is
 for users, every button for admins (decisions); the custom id carries the action and the
 item's reference, so a button survives restarts, and a second press is told who acted."""
 
@@ -31,7 +32,8 @@ LABELS = {  # action → the button's word, its style
     "reject": ("Reject", discord.ButtonStyle.danger),
     "retry": ("Retry", discord.ButtonStyle.primary),
     "dismiss": ("Dismiss", discord.ButtonStyle.secondary),
-    "handon": ("Reassign", discord.ButtonStyle.primary),
+    "handon": ("Hand on", discord.ButtonStyle.primary),
+    "reassign": ("Reassign", discord.ButtonStyle.primary),
     "nudge": ("Nudge", discord.ButtonStyle.secondary),
     "cancel": ("Cancel", discord.ButtonStyle.danger),
 }
@@ -79,6 +81,9 @@ class NeedButton(
         if self.action == "reply":
             await interaction.response.send_modal(ReplyModal(self.ref))
             return
+        if self.action == "reassign":
+            await self._agent_menu(interaction, bot)
+            return
         service, who = bot.service, actor(interaction)
         try:
             if self.action == "approve":
@@ -94,12 +99,48 @@ class NeedButton(
             return
         await interaction.response.send_message(f"✅ {one_line(answered.text)}")
 
+    async def _agent_menu(self, interaction: discord.Interaction, bot: Bot) -> None:
+        """Which agent: a menu of the others than the holder, only the presser sees it."""
+        try:
+            need = await bot.service.inbox_item(self.ref)
+        except SwarmError as exc:
+            await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
+            return
+        view = discord.ui.View(timeout=900)
+        view.add_item(AgentMenu(self.ref, [a for a in bot.service.agents if a != need.agent]))
+        await interaction.response.send_message(
+            f"Reassign {self.ref} to:", view=view, ephemeral=True
+        )
+
     async def _key(self, service: SwarmService) -> str:
         """The key of the prompt's option this button chooses."""
         prompt = await service.prompt(int(self.ref.partition("-")[2]))
         if self.index >= len(prompt.options):
             raise NotFound(f"{self.ref} has no option {self.index + 1}")
         return prompt.options[self.index].key
+
+
+class AgentMenu(discord.ui.Select[Any]):
+    """The agent a Reassign gives the item's task(s) to (Discord's 25 options at most)."""
+
+    def __init__(self, ref: str, agents: list[str]) -> None:
+        options = [discord.SelectOption(label=a, value=a) for a in agents[:25]]
+        super().__init__(custom_id=f"swarm:reassign:{ref}", placeholder="agent", options=options)
+        self.ref = ref
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Reassign to the agent picked (admins, as the button); say what was done."""
+        bot: Bot = interaction.client  # type: ignore[assignment]
+        if not await bot.authorize(interaction, "button reassign", Access.admin, self.ref):
+            return
+        try:
+            answered = await bot.service.inbox_act(
+                self.ref, "reassign", actor(interaction), self.values[0]
+            )
+        except SwarmError as exc:
+            await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
+            return
+        await interaction.response.send_message(f"✅ {one_line(answered.text)}")
 
 
 class ReplyModal(discord.ui.Modal):

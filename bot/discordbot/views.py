@@ -11,10 +11,17 @@ from typing import Any
 import discord
 
 from bot.discordbot.access import Access
-from bot.discordbot.cards import card_actions, task_card
+from bot.discordbot.cards import (
+    STATE_ICONS,
+    NotifyLevel,
+    card_actions,
+    kind_creates_card,
+    task_card,
+)
 from bot.discordbot.context import Bot
 from bot.discordbot.context import actor as actor_of
 from core.errors import SwarmError
+from core.event_kinds import EventKind
 from core.models import Task, TaskSpec, TaskStatus, task_ref
 
 log = logging.getLogger(__name__)
@@ -98,8 +105,6 @@ class DetailsModal(discord.ui.Modal, title="Task details"):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         """Create the task with the details typed."""
-        from bot.discordbot import embeds
-
         bot: Bot = interaction.client  # type: ignore[assignment]
         spec = dataclasses.replace(self.spec, details=self.details.value)
         try:
@@ -107,4 +112,21 @@ class DetailsModal(discord.ui.Modal, title="Task details"):
         except SwarmError as exc:
             await interaction.response.send_message(f"⚠️ {exc}", ephemeral=True)
             return
+        await reply_created(interaction, task)
+
+
+async def reply_created(interaction: discord.Interaction, task: Task) -> None:
+    """The answer to ``/task create``: one visible post per task. When the notifier posts
+    the task's card (every level but quiet), the person gets a short acknowledgement only
+    they see, naming the card's channel; at quiet (no card) the task's embed is the post."""
+    from bot.discordbot import embeds
+
+    bot: Bot = interaction.client  # type: ignore[assignment]
+    if not kind_creates_card(EventKind.TASK_CREATED, NotifyLevel(bot.settings.notify)):
         await interaction.response.send_message(embed=embeds.task_embed(task))
+        return
+    where = f" in <#{bot.settings.channel_id}>" if bot.settings.channel_id else ""
+    await interaction.response.send_message(
+        f"{STATE_ICONS[task.status]} {task.ref} created: its card follows{where}",
+        ephemeral=True,
+    )

@@ -321,6 +321,12 @@ class OptionIn(BaseModel):
     option: str
 
 
+class ReassignIn(BaseModel):
+    """The agent a Reassign gives the item's task(s) to (only ``reassign`` takes one)."""
+
+    agent: str | None = None
+
+
 @router.get("/inbox")
 async def inbox(request: Request, _: Viewer) -> dict[str, Any]:
     """Open questions, permission prompts, gates, draft plans and open alerts, oldest
@@ -370,13 +376,17 @@ async def inbox_reject(
 async def inbox_act(
     request: Request,
     ref: str,
-    action: Literal["retry", "dismiss", "handon", "nudge", "cancel"],
+    action: Literal["retry", "dismiss", "handon", "reassign", "nudge", "cancel"],
     who: Admin,
+    body: ReassignIn | None = None,
 ) -> dict[str, Any]:
-    """Retry or dismiss a failed delivery (``D-5``); hand on (Reassign), nudge or cancel the
-    task of a stalled or limited agent (``A-2``, ``T-3``), or cancel a stranded task."""
+    """Retry or dismiss a failed delivery (``D-5``); hand on, reassign (``{"agent":
+    "Agent-2"}``), nudge or cancel the task of a stalled or limited agent (``A-2``,
+    ``T-3``); reassign or cancel a stranded task."""
     service = web_context(request).service
-    return (await acting(request, who, service.inbox_act(ref, action, who.actor))).to_json()
+    agent = body.agent if body is not None else None
+    call = service.inbox_act(ref, action, who.actor, agent)
+    return (await acting(request, who, call)).to_json()
 
 
 @router.post("/prompts/{prompt_id}/decide")

@@ -48,8 +48,15 @@ templates.env.filters["line"] = event_text
 templates.env.filters["lines"] = lambda event: _event_lines(event)
 templates.env.filters["iso"] = iso_utc
 templates.env.filters["ago"] = lambda ts, now: _ago(now - ts)
+templates.env.globals["holder_words"] = {  # the task page: who has it, by its state
+    TaskStatus.assigned.value: "assigned to",
+    TaskStatus.in_progress.value: "held by",  # also once a review reopened it
+    TaskStatus.done.value: "done by",
+    TaskStatus.failed.value: "failed with",
+}
 Page = Annotated[Principal, Depends(page_viewer)]
 PER_COLUMN = 50  # cards per board column: the count says how many match in all
+DONE_SHOWN = 20  # the Done column: the latest finished; "show all" opens the whole column
 COLUMN_MAX = 500
 COOKIE_DAYS = 30
 ACTIVITY_MAX = 200  # events on the activity page
@@ -109,6 +116,7 @@ async def render(request: Request, name: str, who: Principal | None, **values: A
             "paused": ctx.service.kill_switch.reason(),
             "last_event": newest[-1].id if newest else 0,
             "needs_count": len(needs or ()),
+            "agent_ids": list(ctx.service.agents),  # a Reassign's choices
             **values,
         },
     )
@@ -176,13 +184,16 @@ async def board_page(
         text=q or None,
     )
     per_column = COLUMN_MAX if status else PER_COLUMN  # one column asked for: show more
-    columns = await service.read(queries.board, flt, per_column)
+    capped = {} if status else {TaskStatus.done: DONE_SHOWN}
+    columns = await service.read(queries.board, flt, per_column, capped)
     return await render(
         request,
         "board.html",
         who,
         columns=columns,
         per_column=per_column,
+        capped={s.value: n for s, n in capped.items()},
+        holders=await _holder_states(service),
         questions=await service.questions.open_questions(),
         now=service.clock.now(),
         needs=await service.inbox(),
@@ -190,6 +201,20 @@ async def board_page(
         priorities=[p.name for p in Priority],
         filters={"agent": agent, "role": role, "priority": priority, "q": q, "status": status},
     )
+
+
+async def _holder_states(service: SwarmService) -> dict[str, dict[str, Any]]:
+    """Each agent's decided state as a card shows its holder's: the state, paused, open
+    alerts, and the evidence (the reason: "hook: Stop", "no news for 14 m")."""
+    return {
+        row["id"]: {
+            "state": row["state"],
+            "paused": row["paused"],
+            "alerts": row["alerts"],
+            "evidence": row["evidence"],
+        }
+        for row in await service.agent_rows()
+    }
 
 
 @router.get("/board/card/{ref}")
@@ -202,6 +227,7 @@ async def card(request: Request, ref: str, who: Page) -> HTMLResponse:
         "card.html",
         who,
         task=task,
+        holders=await _holder_states(service),
         questions=await service.questions.open_questions(),
         now=service.clock.now(),
     )
@@ -219,6 +245,7 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
         "task.html",
         who,
         task=task,
+        holders=await _holder_states(service),
         github=await service.read(links.link_of_task, task.id),  # its issue and PR, if any
         history=history,
         question=(await service.questions.open_questions()).get(task.id),

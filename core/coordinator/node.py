@@ -111,6 +111,7 @@ class DeliveryNode:
             self.service.clock.now(),
             self.lease_s,
             self.batch,
+            self.service.settings.turn_hold_s,
         )
 
     async def deliver(
@@ -280,11 +281,12 @@ def _claim_with_facts(
     now: float,
     lease_s: float,
     limit: int,
+    hold_s: float,
 ) -> list[tuple[node_claims.Claim, prompt.PromptFacts | None]]:
     """The claims and, in the same transaction, what each task prompt needs."""
     return [
         (held, prompt.facts_from(conn, held.delivery, held.fresh_agent, held.handed_over))
-        for held in node_claims.claim(conn, node, agents, now, lease_s, limit)
+        for held in node_claims.claim(conn, node, agents, now, lease_s, limit, hold_s)
     ]
 
 

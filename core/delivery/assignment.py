@@ -44,7 +44,9 @@ _AGENTS = (
     "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load, "
     "s.state = 'limited' OR EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = s.id "
     "AND g.state = 'limited') AS limited, EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = "
-    "s.id AND a.kind = 'unjudged' AND a.cleared_at IS NULL) AS unjudged"
+    "s.id AND a.kind = 'unjudged' AND a.cleared_at IS NULL) AS unjudged, "
+    "(SELECT max(h.at) FROM agent_signals h WHERE h.agent = s.id AND h.signal = 'hook' "
+    "AND h.state IN ('working', 'waiting')) AS turn_at"
 )
 # The agents' read of a scheduling round's first pass also says whether any lease ran out
 # (the same on every row: a subquery of no row, computed once), so a round with none costs
@@ -59,8 +61,9 @@ def free_agents(
     conn: Conn, ctx: Ctx, rows: list[Any] | None = None
 ) -> tuple[list[_AgentView], frozenset[str]]:
     """Configured agents that are not paused, not held by a usage limit or by a state that
-    cannot be judged (an open ``unjudged`` alert), and below their capacity (``rows``: the
-    agents' rows, already read); and the agents a usage limit holds now."""
+    cannot be judged (an open ``unjudged`` alert), below their capacity, and, holding no
+    task, not mid-turn by their hook (``rows``: the agents' rows, already read); and the
+    agents a usage limit holds now."""
     if rows is None:
         rows = conn.execute(f"{_AGENTS} FROM agent_state s").fetchall()
     state = {r["id"]: r for r in rows}
@@ -81,10 +84,17 @@ def free_agents(
         row = state.get(agent.id)
         if row is None or row["paused"] or row["unjudged"] or row["load"] >= agent.capacity:
             continue
-        if agent.id in held:
+        if agent.id in held or (row["load"] == 0 and _mid_turn(ctx, row["turn_at"])):
             continue
         views.append(_AgentView(agent, row["load"], row["score"], row["idle_since"]))
     return views, frozenset(limits.ends)
+
+
+def _mid_turn(ctx: Ctx, turn_at: Any) -> bool:
+    """Whether the agent's hook said it is mid-turn (working, or waiting on a dialog) within
+    ``turn_hold_s``: an agent that reported its task done from a tool call gets its next
+    task when its turn ends (``messages.not_mid_turn`` holds a prompt already queued)."""
+    return turn_at is not None and float(turn_at) > ctx.now - ctx.settings.turn_hold_s
 
 
 _READY = (

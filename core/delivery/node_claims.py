@@ -38,7 +38,8 @@ _CLAIM = (
     "WITH picked AS (SELECT d.id, d.state AS was, d.node AS held_by, d.node_run AS held_run "
     "FROM deliveries d "
     "WHERE d.agent_id = ANY($1) AND ((d.state = 'queued' AND d.not_before <= $2) OR "
-    "(d.state = 'delivering' AND d.claim_until < $3)) ORDER BY d.id LIMIT $4 "
+    "(d.state = 'delivering' AND d.claim_until < $3)) "
+    f"AND {messages.not_mid_turn('d', '$9')} ORDER BY d.id LIMIT $4 "
     "FOR UPDATE SKIP LOCKED) "
     "UPDATE deliveries d SET state = 'delivering', node = $5, node_run = $6, claim_until = $7, "
     "attempts = d.attempts + 1, updated_at = $8 FROM picked p, messages m "
@@ -80,12 +81,15 @@ def claim(
     now: float,
     lease_s: float,
     limit: int,
+    hold_s: float = 600.0,
 ) -> list[Claim]:
     """Take up to ``limit`` due deliveries of ``agents`` (queued, or claimed by a node whose
-    lease ran out), oldest first, skipping rows another node is claiming right now."""
+    lease ran out), oldest first, skipping rows another node is claiming right now and task
+    prompts to an agent mid-turn (``messages.not_mid_turn``, its hook read within
+    ``hold_s``)."""
     until = now + lease_s
     rows = conn.execute(
-        _CLAIM, (agents, now, now, limit, claimer.name, claimer.run, until, now)
+        _CLAIM, (agents, now, now, limit, claimer.name, claimer.run, until, now, now - hold_s)
     ).fetchall()
     claims = []
     for row in sorted(rows, key=lambda r: int(r["id"])):

@@ -3,9 +3,11 @@ reference (``swarm inbox ACTION REF``, Discord's ``/inbox`` buttons, the dashboa
 
 - ``retry`` / ``dismiss``: a delivery that failed for good (``D-5``): queued again (its
   attempts anew), or seen and let go;
-- ``handon`` / ``nudge`` / ``cancel``: the task(s) of a stalled agent (``A-2``), a task held by
-  a limited agent (``T-3``, ``holding``): taken back for another agent (its attempts kept),
-  the agent reminded to report, or cancelled; a ready task no agent can take (``stranded``):
+- ``handon`` / ``reassign`` / ``nudge`` / ``cancel``: the task(s) of a stalled agent
+  (``A-2``), a task held by a limited agent (``T-3``, ``holding``): taken back for any other
+  agent (its attempts kept), given to the agent the person picks (``reassign AGENT``: taken
+  from the holder, which is told it is withdrawn), the agent reminded to report, or
+  cancelled; a ready task no agent can take (``stranded``): given to the agent picked, or
   cancelled.
 
 An action is taken only on an item the queue lists with it: anything else is refused in one
@@ -35,19 +37,26 @@ from core.store.tables import insert_event
 from core.tasks import lifecycle, messages
 from core.tasks import undelivered as failed
 
-ACTIONS = ("retry", "dismiss", "handon", "nudge", "cancel")
+ACTIONS = ("retry", "dismiss", "handon", "reassign", "nudge", "cancel")
 
 
-def act(conn: Conn, ctx: Ctx, ref: str, action: str) -> Answered:
-    """Take ``action`` on the waiting item ``ref``."""
+def act(conn: Conn, ctx: Ctx, ref: str, action: str, agent: str | None = None) -> Answered:
+    """Take ``action`` on the waiting item ``ref`` (``reassign``: to ``agent``)."""
     if action not in ACTIONS:
         raise InvalidInput(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
     shown = ref.strip().upper()
     ctx.require_person(f"{action} of {shown}")
+    if (action == "reassign") != (agent is not None):
+        raise InvalidInput(
+            f"reassign names the agent to give the task to (swarm inbox reassign {shown} "
+            "AGENT); only reassign takes an agent"
+        )
     need = _waiting(conn, ctx, ref)
     if action not in need.actions:
         takes = " or ".join(need.actions) or "no action: it clears itself"
         raise InvalidInput(f"{need.ref} ({need.kind}) takes {takes}, not {action}")
+    if agent is not None:
+        return _reassign(conn, ctx, need, agent)
     return _HANDLERS[action](conn, ctx, need)
 
 
@@ -88,6 +97,21 @@ def _handon(conn: Conn, ctx: Ctx, need: Need) -> Answered:
     refs = ", ".join(f"T-{i}" for i in ids)
     text = f"{need.ref}: {refs} taken from {need.agent}, queued for another agent"
     return Answered(need.ref, need.kind, "handon", text, ctx.actor, {"tasks": refs.split(", ")})
+
+
+def _reassign(conn: Conn, ctx: Ctx, need: Need, agent_id: str) -> Answered:
+    """Give the item's task(s) to ``agent_id``: pinned to it, taken from their holder."""
+    agent = ctx.agent(agent_id).id  # NotFound names the configured agents
+    if agent == need.agent:
+        raise InvalidInput(f"{need.ref}: {agent} already holds it: pick another agent")
+    ids = _tasks(need)
+    for task_id in ids:
+        lifecycle.pin(conn, ctx, task_id, agent)
+    refs = ", ".join(f"T-{i}" for i in ids)
+    held = f" from {need.agent}" if need.agent else ""
+    text = f"{need.ref}: {refs} reassigned{held} to {agent}"
+    data = {"tasks": refs.split(", "), "agent": agent}
+    return Answered(need.ref, need.kind, "reassign", text, ctx.actor, data)
 
 
 def _cancel(conn: Conn, ctx: Ctx, need: Need) -> Answered:

@@ -70,7 +70,7 @@ REF_HELP = (
 NOT_FAILURES = (failed.SUPERSEDED, questions.PRINTED)
 TEXT_LIMIT = 1000  # characters of an item's text in the queue (the whole text: `show` it)
 ALERT_HINT = "clears itself when its condition ends (see swarm alerts)"
-TASK_ACTIONS = ("handon", "nudge", "cancel")  # a task an agent holds and does not do
+TASK_ACTIONS = ("handon", "reassign", "nudge", "cancel")  # a task an agent holds, not doing
 
 
 @dataclass(frozen=True)
@@ -366,9 +366,9 @@ def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
                 since=task.updated_at,
                 concerns=task.pinned or task.role or "no agent",
                 task=ref,
-                actions=("cancel",),
+                actions=("reassign", "cancel"),
                 hint=(
-                    f"give it to an agent (swarm task assign {ref} AGENT), change what it "
+                    f"give it to an agent (swarm inbox reassign {ref} AGENT), change what it "
                     f"needs (swarm task edit {ref} --role ROLE) or cancel it "
                     f"(swarm task cancel {ref})"
                 ),
@@ -402,8 +402,8 @@ def _holding(conn: Conn, ctx: Ctx) -> list[Need]:
                         task=ref,
                         actions=TASK_ACTIONS,
                         hint=(
-                            f"hand it on (swarm task assign {ref} AGENT), wait for the reset, "
-                            f"or cancel it (swarm task cancel {ref})"
+                            f"hand it on (swarm inbox handon {ref}), give it to one agent (swarm "
+                            f"inbox reassign {ref} AGENT), wait for the reset, or cancel it"
                         ),
                         extra={"limited_until": until},
                     )

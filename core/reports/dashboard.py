@@ -7,11 +7,11 @@ through ``SwarmService``, like every other front end.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from core.event_kinds import EventKind
-from core.models import Priority, Task, TaskStatus
+from core.models import FINISHED, Priority, Task, TaskStatus
 from core.store.conn import Args, Conn, Row, values
 from core.store.tables import TASK_COLUMNS, deps_of, row_to_task
 
@@ -71,9 +71,12 @@ def find_tasks(conn: Conn, flt: TaskFilter, before_id: int | None, limit: int) -
     return _tasks(conn, rows)
 
 
-def board(conn: Conn, flt: TaskFilter, per_column: int) -> list[tuple[TaskStatus, int, list[Task]]]:
-    """Each status column: how many tasks match, and the first ``per_column`` of them in
-    queue order (priority, then oldest first: what the scheduler takes next)."""
+def board(
+    conn: Conn, flt: TaskFilter, per_column: int, capped: Mapping[TaskStatus, int] | None = None
+) -> list[tuple[TaskStatus, int, list[Task]]]:
+    """Each status column: how many tasks match, and the first ``per_column`` of them (of
+    a status in ``capped``, its number): open ones in queue order (priority, then oldest
+    first: what the scheduler takes next), finished ones the latest finished first."""
     where, args = flt.where()
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     counts = {
@@ -89,10 +92,12 @@ def board(conn: Conn, flt: TaskFilter, per_column: int) -> list[tuple[TaskStatus
         shown: list[Task] = []
         if counts.get(status.value):
             more = Args(args)
+            order = "finished_at DESC, id DESC" if status in FINISHED else "priority DESC, id"
+            limit = (capped or {}).get(status, per_column)
             sql = (
                 f"SELECT {TASK_COLUMNS} FROM tasks WHERE "
                 f"{' AND '.join([*where, f'status = {more(status.value)}'])}"
-                f" ORDER BY priority DESC, id LIMIT {more(per_column)}"
+                f" ORDER BY {order} LIMIT {more(limit)}"
             )
             shown = _tasks(conn, conn.execute(sql, more).fetchall())
         columns.append((status, int(counts.get(status.value, 0)), shown))

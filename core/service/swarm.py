@@ -365,12 +365,15 @@ class SwarmService(StoreAccess):
 
         return await self.write(actor, inbox.reject, ref, option, note)
 
-    async def inbox_act(self, ref: str, action: str, actor: str) -> Answered:
-        """Retry or dismiss a failed delivery (``D-5``); hand on, nudge or cancel the task
-        of a stalled or limited agent, or a stranded task (``core/inbox/actions.py``)."""
+    async def inbox_act(
+        self, ref: str, action: str, actor: str, agent: str | None = None
+    ) -> Answered:
+        """Retry or dismiss a failed delivery (``D-5``); hand on, reassign (to ``agent``),
+        nudge or cancel the task of a stalled or limited agent, or a stranded task
+        (``core/inbox/actions.py``)."""
         from core.inbox import actions
 
-        return await self.write(actor, actions.act, ref, action)
+        return await self.write(actor, actions.act, ref, action, agent)
 
     async def decide_prompt(self, prompt_id: int, key: str, actor: str) -> Answered:
         """Choose option ``key`` of an open prompt, once (InvalidState names who decided)."""

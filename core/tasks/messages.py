@@ -31,6 +31,21 @@ WITHDRAW_TARGET = "withdraw:"  # a task taken back from an agent: ``withdraw:<ag
 _NOT_WITHDRAWAL = f"m.target NOT LIKE '{WITHDRAW_TARGET}%'"
 
 
+def not_mid_turn(d: str, since: str) -> str:
+    """SQL: delivery ``d`` may go now. A task's prompt (``agent:`` target, with its task)
+    waits while its agent's hook says it is mid-turn (working, or waiting on a permission
+    dialog) and said so after ``since`` (now less ``Settings.turn_hold_s``: an older reading
+    is stale, as the stall rules take it); the hook's Stop (idle) lets it go. Plain messages,
+    notes (a nudge, an answer, review comments) and withdrawals are meant for the turn under
+    way: not held."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM agent_signals s JOIN messages hm ON hm.id = {d}.message_id "
+        f"WHERE s.agent = {d}.agent_id AND s.signal = 'hook' "
+        f"AND s.state IN ('working', 'waiting') AND s.at > {since} "
+        "AND hm.task_id IS NOT NULL AND hm.target LIKE 'agent:%')"
+    )
+
+
 def queue(
     conn: Conn,
     ctx: Ctx,
@@ -129,14 +144,15 @@ def claim_row(
     skip += sorted(busy)
     args = Args([ctx.now])
     others = f" AND agent_id NOT IN ({args.many(skip)})" if skip else ""
+    free = not_mid_turn("q", args(ctx.now - ctx.settings.turn_hold_s))
     select = (
         f"SELECT {extra}, {DELIVERY_SELECT.removeprefix('SELECT ')}" if extra else DELIVERY_SELECT
     )
     # the oldest due id first: the columns (``extra``'s subqueries) are then computed for
     # that one row, not for every due delivery the ordering looks at
     row = conn.execute(
-        f"{select} WHERE d.id = (SELECT id FROM deliveries WHERE state = 'queued' "
-        f"AND not_before <= $1{others} ORDER BY id LIMIT 1)",
+        f"{select} WHERE d.id = (SELECT id FROM deliveries q WHERE state = 'queued' "
+        f"AND not_before <= $1{others} AND {free} ORDER BY id LIMIT 1)",
         args,
     ).fetchone()
     if row is None:

@@ -10,15 +10,13 @@ from core.models import Agent, Task
 
 def nobody_takes(task: Task, agents: Mapping[str, Agent]) -> str | None:
     """Why no configured agent (``agents``, by id) can take ``task``, or None when one can:
-    its pin names an agent not configured or one that cannot take it, or no agent has its
-    role and capabilities."""
+    its pin names an agent not configured, or no agent has its role and capabilities. A
+    task pinned to a configured agent is that agent's whatever it needs (the scheduler gives
+    it; a person's reassign pins it)."""
     if task.pinned is not None:
-        agent = agents.get(task.pinned)
-        if agent is None:
+        if task.pinned not in agents:
             return f"{task.pinned}, which is not configured"
-        if agent.can_take(task.role, task.capabilities):
-            return None
-        return f"{task.pinned}, which cannot take it ({wanted(task)})"
+        return None
     if any(a.can_take(task.role, task.capabilities) for a in agents.values()):
         return None
     return f"{wanted(task)}: none is configured"

@@ -102,3 +102,27 @@ def test_the_agents_file_swarm_writes_and_its_backup_are_0600(
 def test_check_without_a_display_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli(tmp_path / "home", "agents", "check")
     assert result.code == 2 and "no display to check against" in result.err
+
+
+def test_check_of_inbox_agents_needs_no_display(tmp_path: Path) -> None:
+    # issue 41, item 8: inbox agents have no window to look at; it said "DISPLAY is not set"
+    config = tmp_path / "agents.toml"
+    write_agents(
+        config,
+        [
+            {"id": "Agent-1", "role": "dev", "delivery": "inbox"},
+            {"id": "Agent-2", "role": "qa", "delivery": "inbox"},
+        ],
+    )
+    result = run_cli(tmp_path / "home", "agents", "check", config=config)  # no DISPLAY
+    assert (result.code, result.err) == (0, ""), result.err
+    assert result.out.split("\n")[:2] == ["Agent-1      inbox", "Agent-2      inbox"]
+    rows = json.loads(run_cli(tmp_path / "home", "agents", "check", "--json", config=config).out)
+    assert [(r["agent"], r["ok"], r["delivery"]) for r in rows] == [
+        ("Agent-1", True, "inbox"),
+        ("Agent-2", True, "inbox"),
+    ]
+    shot = run_cli(
+        tmp_path / "home", "agents", "check", "--screenshot", str(tmp_path / "s.png"), config=config
+    )
+    assert shot.code == 2 and "no display to check against" in shot.err  # a screenshot needs one

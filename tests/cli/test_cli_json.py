@@ -88,7 +88,14 @@ CASES: list[tuple[str, list[str], str, type]] = [
 ]
 NEEDS_A_DISPLAY = {"agents check", "desktop up", "desktop status"}  # tests/desktop/
 NEEDS_GITHUB = {"github import"}  # tests/github/test_cli.py (against packages/localgithub)
-INBOX_ACTIONS = {"inbox retry", "inbox dismiss", "inbox nudge", "inbox handon", "inbox cancel"}
+INBOX_ACTIONS = {
+    "inbox retry",
+    "inbox dismiss",
+    "inbox nudge",
+    "inbox handon",
+    "inbox reassign",
+    "inbox cancel",
+}
 
 
 def json_commands(parser: argparse.ArgumentParser, path: str = "") -> Iterator[str]:
@@ -197,11 +204,11 @@ async def _needs(home: Path, database_url: str | None) -> dict[str, str]:
     service = await SwarmService.open(Settings.from_env(env))
     try:
         failed = [await fail_delivery(service, agent, "hello") for agent in ("Agent-5", "Agent-6")]
-        for agent in ("Agent-2", "Agent-4"):
+        for agent in ("Agent-2", "Agent-4", "Agent-7"):
             await service.create_task(TaskSpec(f"{agent}'s work", agent=agent), "cli")
         await service.queue.assign_batch()
         alerts = []
-        for agent in ("Agent-2", "Agent-4"):
+        for agent in ("Agent-2", "Agent-4", "Agent-7"):
             await service.write("cli", open_alert, agent, STALLED, "no activity for 10m")
             alerts.append(next(n.ref for n in await service.inbox() if n.agent == agent))
     finally:
@@ -211,6 +218,7 @@ async def _needs(home: Path, database_url: str | None) -> dict[str, str]:
         "inbox dismiss": f"D-{failed[1]}",
         "inbox nudge": alerts[0],
         "inbox handon": alerts[0],
+        "inbox reassign": f"{alerts[2]} Agent-8",  # REF AGENT
         "inbox cancel": alerts[1],
     }
 
@@ -232,9 +240,9 @@ def test_the_inbox_actions_print_one_shape(
     assert set(refs) == INBOX_ACTIONS
     times: list[str] = []
     for path, ref in refs.items():
-        code = main([*path.split(), ref, "--json", "--as", "cli"])
+        code = main([*path.split(), *ref.split(), "--json", "--as", "cli"])
         out, err = capsys.readouterr()
         assert code == 0, f"{path}: {err}"
         value = json.loads(out)
-        assert isinstance(value, OBJECT) and value["ref"] == ref, path
+        assert isinstance(value, OBJECT) and value["ref"] == ref.split()[0], path
         check_shape(value, path, times)

@@ -48,6 +48,7 @@ PERSON_ONLY = {
     "inbox dismiss",
     "inbox nudge",
     "inbox handon",
+    "inbox reassign",
     "inbox cancel",
 }
 

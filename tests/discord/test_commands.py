@@ -2,26 +2,55 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
+from localdiscord import LocalDiscordServer, RecordedMessage, running_client
 
 from core.models import TaskSpec, TaskStatus
-from tests.discord.conftest import World, slash
+from core.service.swarm import SwarmService
+from tests.discord.conftest import World, builder_for, discord_settings, slash
 
 pytestmark = pytest.mark.both_databases
 
 
-async def test_task_create_replies_with_an_embed_and_stores_the_task(world: World) -> None:
+async def test_task_create_makes_one_post_the_card_and_acknowledges_only_to_the_person(
+    world: World,
+) -> None:
+    # issue 41, item 8: a reply embed and a card were two posts for one task
     handle = await world.server.invoke_slash(
         world.user,
         "task create",
         {"title": "Write docs", "priority": "high", "role": "coordination"},
     )
     callback = await handle.wait_callback()
-    embed = callback.data["embeds"][0]
-    assert embed["title"] == "T-1: Write docs"
-    assert {"name": "priority", "value": "high", "inline": True} in embed["fields"]
+    assert callback.data["flags"] & 64  # ephemeral: only the person sees it
+    assert callback.data["content"] == f"🆕 T-1 created: its card follows in <#{world.channel.id}>"
+    await world.server.wait_for_message(lambda m: "**T-1**" in m.content, channel=world.channel)
+    await world.service.create_task(TaskSpec("later"), "cli")  # the notifier went past T-1
+    await world.server.wait_for_message(lambda m: "**T-2**" in m.content, channel=world.channel)
+    visible = [m for m in world.server.messages(world.channel) if "T-1" in _shown(m)]
+    assert len(visible) == 1 and "Write docs" in visible[0].content, visible
     task = await world.service.get_task("T-1")
     assert task.priority.name == "high" and task.created_by == "discord:dev"
+
+
+async def test_task_create_at_quiet_the_reply_embed_is_the_one_post(
+    server: LocalDiscordServer, service: SwarmService
+) -> None:
+    settings = replace(discord_settings(server), notify="quiet")  # no card is posted
+    builder = builder_for(server, service, discord=settings)
+    user = next(u for u in server.guild.users if u.name == "dev")
+    async with builder.ai(service) as ai, running_client(server, builder.bot(service, ai)):
+        await server.wait_for_commands("task")
+        handle = await server.invoke_slash(user, "task create", {"title": "Write docs"})
+        callback = await handle.wait_callback()
+    assert not callback.data.get("flags", 0) & 64
+    assert callback.data["embeds"][0]["title"] == "T-1: Write docs"
+
+
+def _shown(message: RecordedMessage) -> str:
+    return message.content + str(message.embeds)
 
 
 async def test_task_create_with_capabilities(world: World) -> None:
@@ -32,7 +61,7 @@ async def test_task_create_with_capabilities(world: World) -> None:
     created = await slash(
         world, world.user, "task create", {"title": "Load the data", "capabilities": "sql, etl"}
     )
-    assert created.data["embeds"][0]["title"] == "T-1: Load the data"
+    assert created.data["content"].startswith("🆕 T-1 created")
     assert (await world.service.get_task("T-1")).capabilities == ("etl", "sql")
     refused = await slash(world, world.user, "task create", {"title": "x", "capabilities": "cobol"})
     assert refused.data["flags"] & 64
@@ -243,7 +272,7 @@ async def test_task_create_details_form_opens_a_modal(world: World) -> None:
         world.user, opened, {"Details": "line one\nline two"}
     )
     reply = await submitted.wait_callback()
-    assert "Write docs" in str(reply.data["embeds"])
+    assert reply.data["content"].startswith("🆕 T-1 created") and reply.data["flags"] & 64
     task = await world.service.get_task("T-1")
     assert (task.details, task.created_by) == ("line one\nline two", "discord:dev")
     wrong = await world.server.invoke_slash(

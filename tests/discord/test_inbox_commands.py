@@ -40,6 +40,7 @@ async def test_inbox_lists_the_queue_and_its_buttons_answer_each_item(world: Wor
         f"swarm:need:dismiss:D-{failed}",
         f"swarm:need:reply:Q-{question.id}",
         "swarm:need:handon:A-1",
+        "swarm:need:reassign:A-1",
         "swarm:need:nudge:A-1",
         "swarm:need:cancel:A-1",
         *(f"swarm:need:option:R-{prompt}:{i}" for i in range(3)),
@@ -78,3 +79,30 @@ async def test_inbox_lists_the_queue_and_its_buttons_answer_each_item(world: Wor
         "**A-1** alert · Agent-2: Agent-2 stalled"
     )  # its task handed on: nothing to press; the alert clears itself
     assert not left.data.get("components")
+
+
+async def test_reassign_opens_a_menu_of_the_other_agents_and_gives_the_task(
+    world: World,
+) -> None:
+    service, server = world.service, world.server
+    await service.create_task(TaskSpec("Fix the build", agent="Agent-2"), "cli")
+    await service.queue.assign_batch()
+    await service.write("watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled")
+    listed = await (await server.invoke_slash(world.user, "inbox")).wait_original()
+    refused = await (
+        await server.click_button(world.user, listed, "swarm:need:reassign:A-1")
+    ).wait_callback()
+    assert "admins only" in str(refused.data["content"])
+    pressed = await server.click_button(world.admin, listed, "swarm:need:reassign:A-1")
+    menu = await pressed.wait_original()
+    assert menu.content == "Reassign A-1 to:" and menu.flags & 64  # only the presser sees it
+    (select,) = [c for row in menu.components for c in row["components"]]
+    offered = [o["value"] for o in select["options"]]
+    assert "Agent-2" not in offered and "Agent-5" in offered  # not its holder
+    chosen = await (
+        await server.select_menu(world.admin, menu, "swarm:reassign:A-1", ["Agent-5"])
+    ).wait_callback()
+    assert chosen.data["content"] == "✅ A-1: T-1 reassigned from Agent-2 to Agent-5"
+    assert (await service.get_task(1)).pinned == "Agent-5"
+    audit = [(r["user_name"], r["command"]) for r in await service.audit_rows()]
+    assert ("boss", "button reassign A-1") in audit

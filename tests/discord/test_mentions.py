@@ -27,7 +27,7 @@ def _loud(server: LocalDiscordServer) -> str:
 async def test_slash_created_task_pings_nobody(world: World) -> None:
     title = _loud(world.server)
     reply = await slash(world, world.admin, "task create", {"title": title})
-    assert title in str(reply.data["embeds"])
+    assert reply.data["content"].startswith("🆕 T-1 created")
     assert reply.data["allowed_mentions"] == NONE  # the body the bot sent
     posted = await world.server.wait_for_message(
         lambda m: "**T-1**" in m.content, channel=world.channel

@@ -14,6 +14,7 @@ from core.agents import signals as agent_signals
 from core.dialogs import permissions as prompts
 from core.dialogs.permissions import PromptOption
 from core.errors import InvalidInput, InvalidState, NotFound, PersonOnly
+from core.history.events import EventFilter
 from core.models import Receipt, TaskSpec, TaskStatus
 from core.planning.store import insert_plan
 from core.protocols import ManualClock
@@ -244,7 +245,7 @@ async def test_a_ready_task_no_configured_agent_can_take_is_listed_with_what_to_
     assert found["T-1"].kind == "stranded"
     assert found["T-1"].text == "T-1 'Load the data' waits for a 'data' agent: none is configured"
     assert found["T-2"].text == "T-2 'Draw the design' waits for Agent-2, which is not configured"
-    assert "swarm task assign T-1 AGENT" in found["T-1"].hint
+    assert "swarm inbox reassign T-1 AGENT" in found["T-1"].hint
     assert "swarm task cancel T-1" in found["T-1"].hint
     assert (await service.inbox_item("T-2")).kind == "stranded"
 
@@ -264,7 +265,8 @@ async def test_a_task_held_by_a_limited_agent_is_listed_until_the_limit_ends(
     (need,) = await service.inbox()
     assert (need.ref, need.kind, need.agent) == ("T-1", "holding", "Agent-1")
     assert need.text.startswith("T-1 'Fix the build' is held by Agent-1, which is limited until ")
-    assert "hand it on (swarm task assign T-1 AGENT)" in need.hint
+    assert "hand it on (swarm inbox handon T-1)" in need.hint
+    assert "swarm inbox reassign T-1 AGENT" in need.hint
     assert need.to_json()["limited_until"] == reset
     clock.advance(601)
     assert await service.inbox() == []
@@ -374,8 +376,8 @@ async def test_a_stalled_or_limited_agents_task_is_handed_on_nudged_or_cancelled
     )
     await service.db.write(agent_signals.record, limit)
     found = {n.kind: n for n in await service.inbox()}
-    assert found["alert"].actions == ("handon", "nudge", "cancel")
-    assert found["holding"].actions == ("handon", "nudge", "cancel")
+    assert found["alert"].actions == ("handon", "reassign", "nudge", "cancel")
+    assert found["holding"].actions == ("handon", "reassign", "nudge", "cancel")
     nudged = await service.inbox_act("A-1", "nudge", "discord:boss")
     assert nudged.text == f"A-1: {one.agent} nudged about T-1"
     note = (await service.deliveries(nudged.detail["message"]))[0]
@@ -394,3 +396,52 @@ async def test_a_stalled_or_limited_agents_task_is_handed_on_nudged_or_cancelled
         await service.inbox_act("A-1", "nudge", "cli:boss")
     with pytest.raises(PersonOnly):
         await service.inbox_act("A-1", "nudge", "Agent-1")
+
+
+async def test_reassign_gives_a_stranded_or_held_task_to_the_agent_picked(
+    service: SwarmService, clock: ManualClock, tmp_path: Path
+) -> None:
+    """Issue 41, item 1: Reassign lets the person pick another agent for a stranded task, a
+    limited agent's task or a stalled agent's; a person's action only, refused in one line
+    without an agent, to the holder itself, or to an agent not configured."""
+    await service.create_task(TaskSpec("Load the data", role="data"), "cli")
+    await service.create_task(TaskSpec("Fix the build", agent="Agent-1"), "cli")
+    await service.create_task(TaskSpec("Write the docs", agent="Agent-3"), "cli")
+    kept = [a for a in service.agents.values() if a.id != "Agent-5"]  # the data agent left
+    await service.replace_agents(kept, tmp_path / "agents.toml")
+    await service.queue.assign_batch()
+    limit = Observation(
+        "Agent-1", Signal.TEXT, AgentState.LIMITED, clock.now(), "usage limit", until=9e12
+    )
+    await service.db.write(agent_signals.record, limit)
+    await service.write("watch", alerts.open_alert, "Agent-3", alerts.STALLED, "stalled", 1)
+    found = {n.ref: n for n in await service.inbox()}
+    assert found["T-1"].actions == ("reassign", "cancel")  # stranded
+    with pytest.raises(PersonOnly):
+        await service.inbox_act("T-1", "reassign", "Agent-2", "Agent-2")
+    with pytest.raises(InvalidInput, match=r"reassign names the agent to give the task to"):
+        await service.inbox_act("T-1", "reassign", "cli:boss")
+    with pytest.raises(InvalidInput, match=r"only reassign takes an agent"):
+        await service.inbox_act("T-1", "cancel", "cli:boss", "Agent-2")
+    with pytest.raises(NotFound, match="Agent-99"):
+        await service.inbox_act("T-1", "reassign", "cli:boss", "Agent-99")
+    with pytest.raises(InvalidInput, match="T-2: Agent-1 already holds it: pick another agent"):
+        await service.inbox_act("T-2", "reassign", "cli:boss", "agent-1")
+    stranded = await service.inbox_act("T-1", "reassign", "cli:boss", "agent-2")
+    assert stranded.text == "T-1: T-1 reassigned to Agent-2"
+    assert stranded.detail == {"tasks": ["T-1"], "agent": "Agent-2"}
+    held = await service.inbox_act("T-2", "reassign", "web:eve", "Agent-4")
+    assert held.text == "T-2: T-2 reassigned from Agent-1 to Agent-4"
+    alert = next(n.ref for n in await service.inbox() if n.kind == "alert")
+    stalled = await service.inbox_act(alert, "reassign", "discord:boss", "Agent-6")
+    assert stalled.text == f"{alert}: T-3 reassigned from Agent-3 to Agent-6"
+    await service.queue.assign_batch()
+    given = {t.id: t.agent for t in await service.list_tasks()}
+    assert given == {1: "Agent-2", 2: "Agent-4", 3: "Agent-6"}
+    assert [n.kind for n in await service.inbox()] == ["alert"]  # no task left to act on
+    pinned = await service.find_events(EventFilter(kinds=("task.pinned",)))
+    assert [e.text for e in pinned][-3:] == [
+        "T-1 given to Agent-2 by cli:boss",
+        "T-2 given to Agent-4 by web:eve",
+        "T-3 given to Agent-6 by discord:boss",
+    ]

@@ -4,6 +4,8 @@ buttons for admins only), the nav's badge."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -152,10 +154,16 @@ async def test_failed_deliveries_and_stalled_agents_have_their_buttons_and_endpo
     page = await client.get("/inbox")
     for action in ("retry", "dismiss"):
         assert f'data-need-action="/api/v1/inbox/D-{failed}/{action}"' in page.text
-    for action, word in (("handon", "Reassign"), ("nudge", "Nudge"), ("cancel", "Cancel")):
+    for action, word in (("handon", "Hand on"), ("nudge", "Nudge"), ("cancel", "Cancel")):
         assert f'data-need-action="/api/v1/inbox/A-1/{action}" data-confirm="{word} A-1?"' in (
             page.text
         )
+    picker = re.search(r'<select id="reassign-A-1"[^>]*>(.*?)</select>', page.text, re.S)
+    assert picker is not None and "<option>Agent-2</option>" not in picker.group(1)  # holder
+    assert "<option>Agent-3</option>" in picker.group(1)
+    assert 'data-need-action="/api/v1/inbox/A-1/reassign" data-agent-from="reassign-A-1"' in (
+        page.text
+    )
     refused = await client.post(f"/api/v1/inbox/D-{failed}/retry", headers=bearer(viewer_token))
     assert refused.status_code == 403
     admin = bearer(admin_token)
@@ -173,3 +181,23 @@ async def test_failed_deliveries_and_stalled_agents_have_their_buttons_and_endpo
     assert gone.json() == {"error": f"D-{failed} is queued: only a failed delivery waits for you"}
     unknown = await client.post(f"/api/v1/inbox/D-{failed}/explode", headers=admin)
     assert unknown.status_code == 422
+
+
+async def test_reassign_from_the_dashboard_gives_the_task_to_the_agent_picked(
+    client: httpx.AsyncClient, service: SwarmService, admin_token: str, viewer_token: str
+) -> None:
+    """Issue 41, item 1: Reassign on a limited agent's task, with the agent in the body
+    (admins only; without an agent, one line saying what it needs)."""
+    await service.create_task(TaskSpec("Fix the build", agent="Agent-2"), "cli")
+    await service.queue.assign_batch()
+    await service.write("watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled")
+    url = "/api/v1/inbox/A-1/reassign"
+    viewer = await client.post(url, json={"agent": "Agent-3"}, headers=bearer(viewer_token))
+    assert viewer.status_code == 403
+    admin = bearer(admin_token)
+    bare = await client.post(url, headers=admin)
+    assert bare.status_code == 400 and "reassign names the agent" in bare.json()["error"]
+    done = await client.post(url, json={"agent": "Agent-3"}, headers=admin)
+    assert done.status_code == 200, done.text
+    assert done.json()["text"] == "A-1: T-1 reassigned from Agent-2 to Agent-3"
+    assert (await service.get_task("T-1")).pinned == "Agent-3"

@@ -2,6 +2,7 @@
 "use strict";
 
 const TASK_KINDS = /^task\.|^delivery\.(delivered|failed)$/;
+const AGENT_KINDS = /^agent\.(state|limited|limit_ended|paused|resumed)$|^alert\./;
 
 function toast(text, bad) {
   const box = document.getElementById("toast");
@@ -94,7 +95,21 @@ async function refreshCard(ref) {
   const old = document.getElementById("task-" + ref);
   const column = document.querySelector("#col-" + fresh.dataset.status + " .cards");
   if (old) { setCount(old.dataset.status, -1); old.remove(); }
-  if (column) { column.prepend(fresh); setCount(fresh.dataset.status, +1); }
+  if (column) { column.prepend(fresh); setCount(fresh.dataset.status, +1); capColumn(column); }
+}
+
+function capColumn(cards) {
+  // A capped column (Done) keeps its latest cards only; its "show all" link opens the rest.
+  const cap = Number(cards.closest(".column").dataset.cap || 0);
+  while (cap && cards.children.length > cap) cards.lastElementChild.remove();
+}
+
+function refreshHolderCards(agent) {
+  // An agent's state changed: the cards it holds show it (working, waiting, stalled...).
+  for (const card of document.querySelectorAll(".card[data-agent]")) {
+    const active = card.dataset.status === "assigned" || card.dataset.status === "in_progress";
+    if (active && card.dataset.agent === agent) refreshCard(card.id.slice("task-".length));
+  }
 }
 
 function showInput(kind) {
@@ -152,6 +167,7 @@ function refreshNeeds() {
 async function answerNeed(button) {
   if (!window.confirm(button.dataset.confirm || "Are you sure?")) return;
   const body = button.dataset.option !== undefined ? {option: button.dataset.option} : {};
+  if (button.dataset.agentFrom) body.agent = document.getElementById(button.dataset.agentFrom).value;
   const answer = await postJSON(button.dataset.needAction, body);
   if (answer) toast(answer.text || "done");
   refreshNeeds();
@@ -295,6 +311,7 @@ function onEvent(message) {
   if (event.kind === "input.paused" || event.kind === "input.resumed") showInput(event.kind);
   if (NEED_KINDS.test(event.kind)) refreshNeeds();
   if (page === "board" && event.task && TASK_KINDS.test(event.kind)) refreshCard(event.task);
+  if (page === "board" && event.agent && AGENT_KINDS.test(event.kind)) refreshHolderCards(event.agent);
   if (page === "activity") activityUpTo(event.id);
   if (page === "task" && event.task === document.querySelector("[data-task]").dataset.task) {
     setTimeout(() => location.reload(), 200);

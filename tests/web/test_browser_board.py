@@ -1,0 +1,136 @@
+"""The board in a real browser (issue 41, item 8): an active card follows its holder's state
+live, and the Done column keeps its latest cards as tasks finish."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.agents import hook_events
+from core.agents.judge import Freshness
+from core.coordinator.scheduler import Scheduler
+from core.models import TaskSpec
+from core.service.swarm import SwarmService
+from tests.helpers import RecordingDeliverer, write_agents
+from tests.web.live import LiveDashboard
+from tests.web.test_browser import browser, contains, open_page, until  # noqa: F401
+
+
+@pytest.fixture(scope="module")
+def board_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveDashboard]:
+    """A dashboard over a home of its own with two inbox agents."""
+    root = tmp_path_factory.mktemp("board")
+    agents_file = root / "agents.toml"
+    write_agents(
+        agents_file,
+        [
+            {"id": "Agent-1", "role": "dev", "delivery": "inbox"},
+            {"id": "Agent-2", "role": "dev", "delivery": "inbox"},
+        ],
+    )
+    live = LiveDashboard({"SWARM_HOME": str(root / "home"), "SWARM_CONFIG": str(agents_file)})
+    live.start()
+    yield live
+    live.stop()
+
+
+def _hook(agent: str, event: str, **fields: object) -> Any:
+    async def record(service: SwarmService) -> None:
+        body = {"session_id": "s1", "cwd": "/tmp", "hook_event_name": event, **fields}
+        parsed = hook_events.parse(json.dumps(body))
+        await service.write(agent, hook_events.record, agent, parsed, Freshness(), False)
+
+    return record
+
+
+async def _working_and_done(service: SwarmService) -> str:
+    """A task Agent-1 works on, and 20 done by Agent-2; the working one's ref."""
+    for n in range(20):
+        task = await service.create_task(TaskSpec(f"chore {n}", agent="Agent-2"), "cli")
+        await service.queue.assign_batch()
+        await service.complete_task(task.ref, "Agent-2")
+    held = await service.create_task(TaskSpec("parse the grammar", agent="Agent-1"), "cli")
+    await Scheduler(service, RecordingDeliverer()).run_burst()
+    await service.start_task(held.ref, "Agent-1")
+    return held.ref
+
+
+async def _one_more_done(service: SwarmService) -> str:
+    task = await service.create_task(TaskSpec("the 21st", agent="Agent-2"), "cli")
+    await service.queue.assign_batch()
+    await service.complete_task(task.ref, "Agent-2")
+    return task.ref
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_card_follows_its_holders_state_and_done_keeps_its_latest(
+    browser: Any,  # noqa: F811
+    board_home: LiveDashboard,
+    tmp_path: Path,
+) -> None:
+    live = board_home
+    ref = await asyncio.to_thread(live.call, _working_and_done)
+    page = await open_page(browser, live, "/")
+    state = page.locator(f"#task-{ref} .agent-state")
+    await asyncio.to_thread(live.call, _hook("Agent-1", "PreToolUse", tool_name="Bash"))
+    await until(lambda: contains(state, "working: hook: PreToolUse Bash"), "the card says working")
+    await asyncio.to_thread(
+        live.call,
+        _hook(
+            "Agent-1",
+            "Notification",
+            message="Claude needs your permission to use Bash",
+            notification_type="permission_prompt",
+        ),
+    )
+    await until(lambda: contains(state, "waiting: hook: Notification"), "the card says waiting")
+    assert await page.locator("#col-done .card").count() == 20
+    latest = await asyncio.to_thread(live.call, _one_more_done)
+    first = page.locator("#col-done .card").first
+    await until(lambda: contains(first, latest), "the new done card on top")
+    assert await page.locator("#col-done .card").count() == 20  # the oldest left the column
+    assert await page.locator("#count-done").inner_text() == "21"
+    await page.screenshot(path=str(tmp_path / "board.png"), full_page=True)
+    await page.close()
+
+
+async def _stalled_holder(service: SwarmService) -> str:
+    """A task Agent-1 holds and a stalled alert on Agent-1: the alert's ref."""
+    from core.agents import alerts
+
+    await service.create_task(TaskSpec("stuck work", agent="Agent-1"), "cli")
+    await service.queue.assign_batch()
+    await service.write("watch", alerts.open_alert, "Agent-1", alerts.STALLED, "Agent-1 stalled")
+    return next(n.ref for n in await service.inbox() if n.kind == "alert")
+
+
+def _pinned(ref: str) -> Any:
+    async def read(service: SwarmService) -> str | None:
+        return (await service.get_task(ref)).pinned
+
+    return read
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_reassign_in_needs_you_gives_the_task_to_the_agent_picked(
+    browser: Any,  # noqa: F811
+    board_home: LiveDashboard,
+) -> None:
+    live = board_home
+    alert = await asyncio.to_thread(live.call, _stalled_holder)
+    task = await asyncio.to_thread(live.call, lambda s: s.inbox_item(alert))
+    page = await open_page(browser, live, "/inbox")
+    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await page.select_option(f"#reassign-{alert}", "Agent-2")
+    await page.click(f"#need-{alert} button.need-reassign")
+
+    async def given() -> bool:
+        return await asyncio.to_thread(live.call, _pinned(task.task)) == "Agent-2"
+
+    await until(given, "the task pinned to Agent-2")
+    await page.close()
