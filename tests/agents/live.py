@@ -23,6 +23,7 @@ from typing import Any
 
 from localmodel import AdminClient
 
+from core.agents.text_rules import TextMatch, classify, load_rule_sets
 from tests.conftest import skip_or_fail
 from tests.helpers import ROOT
 from tests.tmux_server import Tmux, wait_text
@@ -200,6 +201,12 @@ def start(
 def base_env(home: Path) -> dict[str, str]:
     """What every CLI gets: its own HOME, a terminal, UTF-8, no colour preferences."""
     return {"PATH": BASE_PATH, "HOME": str(home), "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+
+
+def reading(live: LiveCLI, cli: str) -> TextMatch | None:
+    """What swarm reads on the live pane now with ``cli``'s bundled rule file."""
+    rules = {rs.cli: rs for rs in load_rule_sets(None)[0]}[cli]
+    return classify(rules, live.screen().split("\n"), time.time())
 
 
 def save_pane(live: LiveCLI, cli: str, what: str) -> None:

@@ -15,6 +15,7 @@ from core.agents.text_rules import BUNDLED_DIR
 from tests.watch.test_claude_code_panes import REAL as CLAUDE_CODE
 
 IDLE, WORKING, WAITING = AgentState.IDLE, AgentState.WORKING, AgentState.WAITING
+LIMITED, ERRORED = AgentState.LIMITED, AgentState.ERRORED
 VERSIONS = {
     "claude-code": "2.1.328",
     "codex": "0.169.0",
@@ -35,6 +36,13 @@ LABELS: dict[str, dict[str, AgentState]] = {
         "answer": IDLE,
         "idle-start": IDLE,
         "permission-dialog": WAITING,
+        "error-400": ERRORED,
+        "limit-429-minute": LIMITED,  # its spinner on while it retries a per-minute 429
+        "quota-daily": LIMITED,
+        "quota-dialog": WAITING,
+        "quota-dialog-keep-trying": WAITING,  # a person's choice: keep trying, or stop
+        "quota-dialog-switch": WAITING,
+        "quota-then-answer": IDLE,
         "working": WORKING,
     },
     "aider": {

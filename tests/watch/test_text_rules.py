@@ -39,6 +39,7 @@ REAL_PANES = {
     ("opencode", "working"): "opencode-1.18.33-working",
     ("codex", "hooks-review"): "codex-0.169.0-hooks-review",
     ("opencode", "input"): "opencode-1.18.33-answer",
+    ("gemini", "quota-dialog"): "gemini-0.61.0-quota-dialog-switch",
 }
 KEYLESS_DIALOGS = {("claude-code", "bypass-warning")}  # chosen with the arrows: no prompt
 # a screen whose footer still says "esc to interrupt": without a cli key, working wins
@@ -232,6 +233,10 @@ def test_a_users_rule_file_is_used_and_can_replace_a_bundled_one(home: Path) -> 
          "rule box: framed must be true or false"),
         ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='working'\nmatch='x'\nabove='y'",
          "rule a: above is for an idle rule's input box only"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='errored'\nmatch='x'\nended_by='('",
+         "rule a: ended_by is not a valid regular expression"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='idle'\nmatch='x'\nmoving=true\n"
+         "ended_by='y'", "rule a: ended_by is for a message, not a dialog or a moving rule"),
     ],
 )  # fmt: skip
 def test_a_bad_users_rule_file_is_one_line_naming_file_and_rule(

@@ -1,0 +1,85 @@
+"""The real screens of Gemini CLI, Codex, Aider and opencode at their pinned versions
+(captured unedited with ``tmux capture-pane -p -J`` against localmodel, saved as
+``panes/<cli>/<cli>-<version>-<screen>.txt``): what each one reads as with its CLI's rule
+file. Claude Code's are in test_claude_code_panes.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from core.agent_state import AgentState
+from core.agents.text_rules import classify, load_rule_sets
+from tests.watch.pane_labels import real_panes
+
+NOW = dt.datetime(2027, 1, 15, 8, 0, tzinfo=dt.UTC).timestamp()
+RULE_SETS = {rs.cli: rs for rs in load_rule_sets(None)[0]}
+IDLE, WORKING, WAITING = AgentState.IDLE, AgentState.WORKING, AgentState.WAITING
+LIMITED, ERRORED = AgentState.LIMITED, AgentState.ERRORED
+
+# cli -> screen (without "<cli>-<version>-") -> (rule, state, reset in seconds or None)
+READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
+    "gemini": {
+        "idle-start": ("input", IDLE, None),
+        "answer": ("input", IDLE, None),
+        "working": ("working", WORKING, None),
+        "permission-dialog": ("confirmation", WAITING, None),
+        "quota-dialog-switch": ("quota-dialog", WAITING, None),
+        "quota-dialog-keep-trying": ("quota-dialog", WAITING, None),
+        "quota-daily": ("quota", LIMITED, None),
+        "quota-dialog": ("quota-dialog", WAITING, None),
+        "quota-then-answer": ("input", IDLE, None),
+        "error-400": ("api-error", ERRORED, None),
+        # a per-minute 429: 0.61 retries on and on behind its spinner (7 min seen), no line
+        # says so: working (cannot be seen on the pane; pane_labels says limited)
+        "limit-429-minute": ("working", WORKING, None),
+    },
+}
+
+
+def real_pane(cli: str, screen: str) -> list[str]:
+    """A saved real pane, as captured."""
+    return real_panes(cli)[screen].read_text(encoding="utf-8").split("\n")
+
+
+CASES = [(cli, screen) for cli, screens in READS.items() for screen in screens]
+
+
+@pytest.mark.parametrize(("cli", "screen"), CASES, ids=[f"{c}/{s}" for c, s in CASES])
+def test_each_real_pane_reads_as_its_state(cli: str, screen: str) -> None:
+    """Before (issue 38, item 4): Gemini's "exhausted your daily quota" and its "✕ [API
+    Error: ...]" read idle (11 and 9 lines up: the rules looked at the last 8, and none knew
+    "exhausted"), its quota dialogs as nothing of their own."""
+    rule, state, reset_in = READS[cli][screen]
+    found = classify(RULE_SETS[cli], real_pane(cli, screen), NOW)
+    assert found is not None and (found.rule, found.state) == (rule, state)
+    assert found.until == (None if reset_in is None else NOW + reset_in)
+
+
+@pytest.mark.parametrize("cli", sorted(READS))
+def test_every_real_pane_is_in_the_table(cli: str) -> None:
+    assert sorted(real_panes(cli)) == sorted(READS[cli])
+
+
+def test_geminis_quota_dialogs_are_asked_with_their_options() -> None:
+    switch = classify(RULE_SETS["gemini"], real_pane("gemini", "quota-dialog-switch"), NOW)
+    assert switch is not None and switch.line == "Usage limit reached for gemini-3.5-flash-lite."
+    assert [(o.key, o.label) for o in switch.options] == [
+        ("1", "Switch to gemini-3.1-pro-preview-customtools"), ("2", "Stop"),
+    ]  # fmt: skip
+    keep = classify(RULE_SETS["gemini"], real_pane("gemini", "quota-dialog-keep-trying"), NOW)
+    assert keep is not None and [o.label for o in keep.options] == ["Keep trying", "Stop"]
+    assert any("/model to switch models." in line for line in keep.prompt.splitlines())
+
+
+def test_an_error_the_next_answer_follows_no_longer_counts() -> None:
+    """The daily-quota error stays 12 lines up after a short next turn: the next answer
+    ("✦ goodbye from localmodel") below it ends it (``ended_by``), the input box is idle.
+    Cut above that answer, the same screen reads limited."""
+    lines = real_pane("gemini", "quota-then-answer")
+    found = classify(RULE_SETS["gemini"], lines, NOW)
+    assert found is not None and found.state is IDLE
+    answer = next(i for i, line in enumerate(lines) if line.startswith("✦ goodbye"))
+    still = classify(RULE_SETS["gemini"], lines[:answer], NOW)
+    assert still is not None and (still.rule, still.state) == ("quota", LIMITED)
