@@ -27,8 +27,15 @@ LABELS: dict[str, dict[str, AgentState]] = {
     "claude-code": {name: state for name, (_, state, _) in CLAUDE_CODE.items()},
     "codex": {
         "answer": IDLE,
+        "error-500": ERRORED,
         "hooks-review": WAITING,
         "idle-start": IDLE,
+        "limit-429": LIMITED,
+        "limit-then-answer": IDLE,
+        "quota-exceeded": LIMITED,
+        "reconnecting": ERRORED,  # retrying a 500 on its own: no work done meanwhile
+        "reconnecting-stream": ERRORED,  # retrying a stream cut off (an idle timeout)
+        "stream-disconnected": ERRORED,
         "streaming": WORKING,
         "working": WORKING,
     },

@@ -35,6 +35,20 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
         # says so: working (cannot be seen on the pane; pane_labels says limited)
         "limit-429-minute": ("working", WORKING, None),
     },
+    "codex": {
+        "idle-start": ("input", IDLE, None),
+        "answer": ("input", IDLE, None),
+        "working": ("working", WORKING, None),
+        "streaming": ("input", IDLE, None),  # one look: no line says it (pane_labels)
+        "hooks-review": ("hooks-review", WAITING, None),
+        "limit-429": ("rate-limited", LIMITED, None),
+        "quota-exceeded": ("rate-limited", LIMITED, None),
+        "limit-then-answer": ("input", IDLE, None),
+        "reconnecting": ("reconnecting", ERRORED, None),
+        "reconnecting-stream": ("reconnecting", ERRORED, None),
+        "error-500": ("error", ERRORED, None),
+        "stream-disconnected": ("error", ERRORED, None),
+    },
 }
 
 
@@ -48,9 +62,10 @@ CASES = [(cli, screen) for cli, screens in READS.items() for screen in screens]
 
 @pytest.mark.parametrize(("cli", "screen"), CASES, ids=[f"{c}/{s}" for c, s in CASES])
 def test_each_real_pane_reads_as_its_state(cli: str, screen: str) -> None:
-    """Before (issue 38, item 4): Gemini's "exhausted your daily quota" and its "✕ [API
-    Error: ...]" read idle (11 and 9 lines up: the rules looked at the last 8, and none knew
-    "exhausted"), its quota dialogs as nothing of their own."""
+    """Before (issue 38, item 4): Codex's API-key 429 and spent quota read errored (any
+    "■" line), its "Reconnecting... 1/5" working (its "esc to interrupt"); Gemini's
+    "exhausted your daily quota" and "✕ [API Error: ...]" read idle (11 and 9 lines up: the
+    rules looked at the last 8, none knew "exhausted"), its quota dialogs as nothing."""
     rule, state, reset_in = READS[cli][screen]
     found = classify(RULE_SETS[cli], real_pane(cli, screen), NOW)
     assert found is not None and (found.rule, found.state) == (rule, state)
@@ -83,3 +98,14 @@ def test_an_error_the_next_answer_follows_no_longer_counts() -> None:
     answer = next(i for i, line in enumerate(lines) if line.startswith("✦ goodbye"))
     still = classify(RULE_SETS["gemini"], lines[:answer], NOW)
     assert still is not None and (still.rule, still.state) == ("quota", LIMITED)
+
+
+def test_codexs_limits_no_answer_followed_still_count_an_answered_one_does_not() -> None:
+    """limit-then-answer: a 429, then a spent quota, then an answer ("• goodbye from
+    localmodel"): idle; cut above the answer, the same screen reads limited."""
+    lines = real_pane("codex", "limit-then-answer")
+    assert classify(RULE_SETS["codex"], lines, NOW).state is IDLE  # type: ignore[union-attr]
+    answer = next(i for i, line in enumerate(lines) if line.startswith("• goodbye"))
+    still = classify(RULE_SETS["codex"], lines[:answer], NOW)
+    assert still is not None and (still.rule, still.state) == ("rate-limited", LIMITED)
+    assert still.line.startswith("■ exceeded retry limit, last status: 429 Too Many Requests")

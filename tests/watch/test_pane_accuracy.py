@@ -21,6 +21,8 @@ WITHOUT_CLI = [
     "claude-code/limit-429-retrying: limited read working",
     "claude-code/overload-529-retrying: limited read working",
     "claude-code/stall-waiting-for-api: errored read working",
+    "codex/reconnecting: errored read working",
+    "codex/reconnecting-stream: errored read working",
 ]
 
 

@@ -40,12 +40,15 @@ REAL_PANES = {
     ("codex", "hooks-review"): "codex-0.169.0-hooks-review",
     ("opencode", "input"): "opencode-1.18.33-answer",
     ("gemini", "quota-dialog"): "gemini-0.61.0-quota-dialog-switch",
+    ("codex", "reconnecting"): "codex-0.169.0-reconnecting",
+    ("codex", "rate-limited"): "codex-0.169.0-limit-429",
 }
 KEYLESS_DIALOGS = {("claude-code", "bypass-warning")}  # chosen with the arrows: no prompt
 # a screen whose footer still says "esc to interrupt": without a cli key, working wins
 # (another file's working rule sees the footer; an agent needs cli = "claude-code")
 UNDER_A_SPINNER = {
     ("claude-code", "api-retrying"), ("claude-code", "overloaded"), ("claude-code", "api-wait"),
+    ("codex", "reconnecting"),
 }  # fmt: skip
 
 
