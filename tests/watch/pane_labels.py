@@ -55,7 +55,12 @@ LABELS: dict[str, dict[str, AgentState]] = {
     "aider": {
         "answer": IDLE,
         "confirm-command": WAITING,
+        "error-500-gave-up": ERRORED,
+        "error-500-retrying": ERRORED,  # retrying on its own: no work done meanwhile
         "idle-start": IDLE,
+        "limit-429-gave-up": LIMITED,
+        "limit-429-retrying": LIMITED,
+        "limit-then-answer": IDLE,
         "working": WORKING,
     },
     "opencode": {"answer": IDLE, "idle-start": IDLE, "working": WORKING},

@@ -49,6 +49,17 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
         "error-500": ("error", ERRORED, None),
         "stream-disconnected": ("error", ERRORED, None),
     },
+    "aider": {
+        "idle-start": ("input", IDLE, None),
+        "answer": ("input", IDLE, None),
+        "working": ("waiting-for-model", WORKING, None),
+        "confirm-command": ("confirm", WAITING, None),
+        "limit-429-retrying": ("rate-limit", LIMITED, 0.5),  # "Retrying in 0.5 seconds..."
+        "limit-429-gave-up": ("rate-limit", LIMITED, None),
+        "limit-then-answer": ("input", IDLE, None),
+        "error-500-retrying": ("api-error", ERRORED, None),
+        "error-500-gave-up": ("api-error", ERRORED, None),
+    },
 }
 
 
@@ -62,7 +73,8 @@ CASES = [(cli, screen) for cli, screens in READS.items() for screen in screens]
 
 @pytest.mark.parametrize(("cli", "screen"), CASES, ids=[f"{c}/{s}" for c, s in CASES])
 def test_each_real_pane_reads_as_its_state(cli: str, screen: str) -> None:
-    """Before (issue 38, item 4): Codex's API-key 429 and spent quota read errored (any
+    """Before (issue 38, item 4): Aider's 429 and 500 retries read working (its spinner
+    below them); Codex's API-key 429 and spent quota read errored (any
     "■" line), its "Reconnecting... 1/5" working (its "esc to interrupt"); Gemini's
     "exhausted your daily quota" and "✕ [API Error: ...]" read idle (11 and 9 lines up: the
     rules looked at the last 8, none knew "exhausted"), its quota dialogs as nothing."""
