@@ -63,7 +63,17 @@ LABELS: dict[str, dict[str, AgentState]] = {
         "limit-then-answer": IDLE,
         "working": WORKING,
     },
-    "opencode": {"answer": IDLE, "idle-start": IDLE, "working": WORKING},
+    "opencode": {
+        "answer": IDLE,
+        "error-500-gave-up": ERRORED,
+        "error-500-retrying": ERRORED,  # retrying on its own: no work done meanwhile
+        "idle-start": IDLE,
+        "limit-429-gave-up": LIMITED,
+        "limit-429-retrying": LIMITED,
+        "limit-429-retrying-live": LIMITED,
+        "limit-then-answer": IDLE,
+        "working": WORKING,
+    },
 }
 
 

@@ -60,6 +60,17 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
         "error-500-retrying": ("api-error", ERRORED, None),
         "error-500-gave-up": ("api-error", ERRORED, None),
     },
+    "opencode": {
+        "idle-start": ("input", IDLE, None),
+        "answer": ("input", IDLE, None),
+        "working": ("working", WORKING, None),
+        "limit-429-retrying": ("retrying-limit", LIMITED, 4),  # "[retrying in 4s attempt #2]"
+        "limit-429-retrying-live": ("retrying-limit", LIMITED, 1),  # "... try again in 1s."
+        "limit-429-gave-up": ("gave-up-limit", LIMITED, 1),
+        "limit-then-answer": ("input", IDLE, None),
+        "error-500-retrying": ("retrying", ERRORED, None),
+        "error-500-gave-up": ("api-error", ERRORED, None),
+    },
 }
 
 
@@ -73,7 +84,8 @@ CASES = [(cli, screen) for cli, screens in READS.items() for screen in screens]
 
 @pytest.mark.parametrize(("cli", "screen"), CASES, ids=[f"{c}/{s}" for c, s in CASES])
 def test_each_real_pane_reads_as_its_state(cli: str, screen: str) -> None:
-    """Before (issue 38, item 4): Aider's 429 and 500 retries read working (its spinner
+    """Before (issue 38, item 4): opencode had no limit or error rule (its retries read
+    working, its given-up errors idle); Aider's 429 and 500 retries read working (its spinner
     below them); Codex's API-key 429 and spent quota read errored (any
     "■" line), its "Reconnecting... 1/5" working (its "esc to interrupt"); Gemini's
     "exhausted your daily quota" and "✕ [API Error: ...]" read idle (11 and 9 lines up: the

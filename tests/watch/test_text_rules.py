@@ -42,6 +42,10 @@ REAL_PANES = {
     ("gemini", "quota-dialog"): "gemini-0.61.0-quota-dialog-switch",
     ("codex", "reconnecting"): "codex-0.169.0-reconnecting",
     ("codex", "rate-limited"): "codex-0.169.0-limit-429",
+    ("opencode", "retrying-limit"): "opencode-1.18.33-limit-429-retrying",
+    ("opencode", "retrying"): "opencode-1.18.33-error-500-retrying",
+    ("opencode", "gave-up-limit"): "opencode-1.18.33-limit-429-gave-up",
+    ("opencode", "api-error"): "opencode-1.18.33-error-500-gave-up",
 }
 KEYLESS_DIALOGS = {("claude-code", "bypass-warning")}  # chosen with the arrows: no prompt
 # a screen whose footer still says "esc to interrupt": without a cli key, working wins
