@@ -34,7 +34,7 @@ MAX_LINES = 200
 FILE_KEYS = {"version", "cli", "title", "lines", "rule"}
 RULE_KEYS = {
     "name", "state", "match", "lines", "option", "options", "before", "submit", "reset", "framed",
-    "above", "moving",
+    "above", "moving", "ended_by",
 }  # fmt: skip
 STATES = {s.value for s in AgentState} - {"stalled", "unknown"}  # judged elsewhere / no rule
 OPTION_PLACES = ("below", "inline")
@@ -72,6 +72,9 @@ class Rule:
     # saying so): when the lines above the matched one moved since the last look, the agent
     # is working (``core.watch.text_signal``)
     moving: bool = False
+    # a message that belongs to one turn (an error, a limit): a line below the match that
+    # matches this (the next turn's answer) means it is over, the match no longer counts
+    ended_by: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,9 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
     moving = entry.get("moving", False)
     if not isinstance(moving, bool) or (moving and state != "idle"):
         raise RuleError(f"{where}: moving is true or false, and for an idle rule only")
+    ended_by = _regex(entry, "ended_by", where, ())
+    if ended_by is not None and (moving or option is not None):
+        raise RuleError(f"{where}: ended_by is for a message, not a dialog or a moving rule")
     match = _regex(entry, "match", where, ())
     if match is None:
         raise RuleError(f"{where}: match (a regular expression) is missing")
@@ -202,6 +208,7 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
         framed=framed,
         above=above,
         moving=moving,
+        ended_by=ended_by,
     )
 
 
@@ -273,9 +280,18 @@ def classify(rule_set: RuleSet, lines: Sequence[str], now: float) -> TextMatch |
         order = range(len(window) - 1, -1, -1) if rule.moving else range(len(window))
         for index in order:
             line = window[index]
-            if rule.match.search(line) is not None and (not rule.framed or _framed(window, index)):
+            if rule.match.search(line) is not None and _counts(rule, window, index):
                 return _matched(rule_set, rule, window, index, now)
     return None
+
+
+def _counts(rule: Rule, window: Sequence[str], index: int) -> bool:
+    """Whether the match on ``window[index]`` counts: framed when the rule says so, and no
+    line below it says its message's turn is over (``ended_by``)."""
+    if rule.framed and not _framed(window, index):
+        return False
+    ended_by = rule.ended_by
+    return ended_by is None or not any(ended_by.search(x) for x in window[index + 1 :])
 
 
 def _framed(window: Sequence[str], index: int) -> bool:

@@ -23,6 +23,7 @@ from typing import Any
 
 from localmodel import AdminClient
 
+from core.agents.text_rules import TextMatch, classify, load_rule_sets
 from tests.conftest import skip_or_fail
 from tests.helpers import ROOT
 from tests.tmux_server import Tmux, wait_text
@@ -202,11 +203,28 @@ def base_env(home: Path) -> dict[str, str]:
     return {"PATH": BASE_PATH, "HOME": str(home), "TERM": "xterm-256color", "LANG": "C.UTF-8"}
 
 
-def save_pane(live: LiveCLI, cli: str, what: str) -> None:
-    """With ``SWARM_SAVE_PANES=1``, the pane saved as the fixture ``<cli>-<version>-<what>.txt``
-    (how the fixtures under core/agents/agent_rules/panes were captured)."""
+def reading(live: LiveCLI, cli: str) -> TextMatch | None:
+    """What swarm reads on the live pane now with ``cli``'s bundled rule file."""
+    rules = {rs.cli: rs for rs in load_rule_sets(None)[0]}[cli]
+    return classify(rules, live.screen().split("\n"), time.time())
+
+
+def save_pane(live: LiveCLI, cli: str, what: str, screen: str | None = None) -> None:
+    """With ``SWARM_SAVE_PANES=1``, the pane (or ``screen``, a capture of it just taken)
+    saved as the fixture ``<cli>-<version>-<what>.txt`` (how the fixtures under
+    core/agents/agent_rules/panes were captured)."""
     if os.environ.get("SWARM_SAVE_PANES") != "1":
         return
     folder = ROOT / "core" / "agents" / "agent_rules" / "panes" / cli
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{cli}-{pin(cli).version}-{what}.txt").write_text(live.screen(), encoding="utf-8")
+    text = live.screen() if screen is None else screen
+    (folder / f"{cli}-{pin(cli).version}-{what}.txt").write_text(text, encoding="utf-8")
+
+
+def capture_when(live: LiveCLI, text: str, timeout: float = 30.0) -> str:
+    """The first capture of the pane that shows ``text`` (a screen that may pass quickly)."""
+    deadline = time.monotonic() + timeout
+    while text not in (screen := live.screen()):
+        assert time.monotonic() < deadline, f"{text!r} never showed: {screen}"
+        time.sleep(0.05)
+    return screen

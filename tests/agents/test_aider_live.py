@@ -9,14 +9,16 @@ panes it reaches as the fixtures ``panes/aider/aider-VERSION-*.txt``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from core.agents.text_rules import classify, load_rule_sets
 from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
-from tests.agents.live import LiveCLI, save_pane
+from tests.agents.live import LiveCLI, capture_when, save_pane
 
 pytestmark = pytest.mark.xdist_group("aider-live")  # one worker starts it, once
 
@@ -32,6 +34,10 @@ text = "hello from localmodel"
 [[turns]]
 match = "run a command"
 text = "Run this:\\n\\n```bash\\ntouch made-by-localmodel.txt\\n```\\n"
+
+[[turns]]
+match = "hit the rate limit"
+steps = [{ rate_limit = true, reset_in = 20, times = 6 }, { text = "through at last" }]
 
 [[turns]]
 match = "take your time"
@@ -98,3 +104,24 @@ async def test_swarms_tmux_deliveries_are_each_taken_once_whole(
     deliverer: each taken once, whole, none recorded delivered that the CLI never took."""
     aider.wait_last(READY)
     await check_deliveries(aider, CLI, tmp_path)
+
+
+def test_a_429_it_retries_reads_limited_until_its_retry(aider: LiveCLI) -> None:
+    """A 429: 0.86 prints "litellm.RateLimitError: ..." and "Retrying in 0.5 seconds...",
+    and its spinner ("Waiting for openai/local-model") comes back below: limited until the
+    retry (before: working, from the spinner). The retry gets through; the answer's
+    "Tokens: ..." line below the old errors ends them: idle."""
+    rules = {rs.cli: rs for rs in load_rule_sets(None)[0]}[CLI]
+    aider.wait_last(READY)
+    aider.send("hit the rate limit")
+    screen = capture_when(aider, "Retrying in 0.5 seconds")
+    now = time.time()
+    seen = classify(rules, screen.split("\n"), now)
+    assert seen is not None and (seen.rule, seen.state.value) == ("rate-limit", "limited")
+    assert seen.until == now + 0.5
+    save_pane(aider, CLI, "limit-429-retrying", screen)
+    aider.wait("through at last")
+    aider.wait_last(READY)
+    seen = classify(rules, aider.screen().split("\n"), time.time())
+    assert seen is not None and seen.state.value == "idle"
+    save_pane(aider, CLI, "limit-then-answer")

@@ -19,7 +19,7 @@ import pytest
 
 from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
-from tests.agents.live import LiveCLI, save_pane
+from tests.agents.live import LiveCLI, reading, save_pane
 
 pytestmark = pytest.mark.xdist_group("codex-live")  # one worker starts it, once
 
@@ -35,6 +35,22 @@ text = "hello from localmodel"
 [[turns]]
 match = "make a file"
 steps = [{ text = "Creating it.", shell = "touch made-by-localmodel.txt" }, { text = "file made" }]
+
+[[turns]]
+match = "hit the rate limit"
+steps = [{ rate_limit = true, reset_in = 20 }]
+
+[[turns]]
+match = "spend the quota"
+steps = [{ rate_limit = true, quota = "day" }]
+
+[[turns]]
+match = "say goodbye"
+text = "goodbye from localmodel"
+
+[[turns]]
+match = "fail once"
+steps = [{ fail = 500, times = 8 }, { text = "through at last" }]
 
 [[turns]]
 match = "take your time"
@@ -157,3 +173,45 @@ async def test_swarms_hooks_in_hooks_json_report_after_the_person_trusts_them(
     finally:
         stop(live)
         await service.close()
+
+
+def test_an_api_keys_429_and_a_spent_quota_read_limited_until_the_next_answer(
+    codex: LiveCLI,
+) -> None:
+    """0.169 does not retry an API key's 429: "■ exceeded retry limit, last status: 429 Too
+    Many Requests, ..." at once, and "■ Quota exceeded. ..." for insufficient_quota: both
+    limited, no reset shown (before: errored, as any "■" line). The next answer below them
+    ("• goodbye from localmodel") ends them: idle."""
+    codex.wait(READY)
+    codex.send("hit the rate limit")
+    codex.wait("429 Too Many Requests")
+    seen = reading(codex, CLI)
+    assert seen is not None and (seen.rule, seen.state.value) == ("rate-limited", "limited")
+    assert seen.until is None
+    save_pane(codex, CLI, "limit-429")
+    codex.send("spend the quota")
+    codex.wait("■ Quota exceeded")
+    seen = reading(codex, CLI)
+    assert seen is not None and (seen.rule, seen.state.value) == ("rate-limited", "limited")
+    save_pane(codex, CLI, "quota-exceeded")
+    codex.send("say goodbye")
+    codex.wait("• goodbye from localmodel")
+    deadline = time.monotonic() + 30
+    while (found := reading(codex, CLI)) is None or found.state.value != "idle":
+        assert time.monotonic() < deadline, codex.screen()
+        time.sleep(0.2)
+    save_pane(codex, CLI, "limit-then-answer")
+
+
+def test_reconnecting_after_a_500_reads_errored_then_working_again(codex: LiveCLI) -> None:
+    """A 500: 0.169 retries on its own, 5 requests (0-3 s, nothing shown), then "◦
+    Reconnecting... 1/5 (3s • esc to interrupt)" over "└ We're currently experiencing high
+    demand, ...": errored, not working (no work is done; before: working, from its "esc to
+    interrupt"). The 8th request gets through."""
+    codex.wait(READY)
+    codex.send("fail once")
+    codex.wait("Reconnecting... 1/5")
+    seen = reading(codex, CLI)
+    assert seen is not None and (seen.rule, seen.state.value) == ("reconnecting", "errored")
+    save_pane(codex, CLI, "reconnecting")
+    codex.wait("• through at last")

@@ -10,6 +10,7 @@ version (a failure under ``SWARM_REQUIRE_AGENTS=1``: see tests/agents/live.py).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 
 from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
-from tests.agents.live import LiveCLI, save_pane
+from tests.agents.live import LiveCLI, reading, save_pane
 
 pytestmark = pytest.mark.xdist_group("gemini-live")  # one worker starts it, once
 
@@ -33,6 +34,18 @@ text = "hello from localmodel"
 [[turns]]
 match = "make a file"
 steps = [{ text = "Creating it.", shell = "touch made-by-localmodel.txt" }, { text = "file made" }]
+
+[[turns]]
+match = "spend the quota"
+steps = [{ rate_limit = true, quota = "day", model = "3.8-flash" }, { text = "never" }]
+
+[[turns]]
+match = "send a bad request"
+steps = [{ fail = 400, model = "3.8-flash" }, { text = "never" }]
+
+[[turns]]
+match = "say goodbye"
+text = "goodbye from localmodel"
 
 [[turns]]
 match = "take your time"
@@ -97,3 +110,55 @@ async def test_swarms_tmux_deliveries_are_each_taken_once_whole(
     deliverer: each taken once, whole, none recorded delivered that the CLI never took."""
     gemini.wait(READY)
     await check_deliveries(gemini, CLI, tmp_path)
+
+
+def submit(gemini: LiveCLI, text: str) -> None:
+    """Paste ``text`` and press Enter until the model server gets it: an Enter pressed too
+    soon after the CLI started is sometimes not taken."""
+    gemini.send(text)
+    for _ in range(5):
+        time.sleep(1)
+        if any(text in str(r.get("prompt") or "") for r in gemini.model.requests()):
+            return
+        gemini.keys("Enter")
+    raise AssertionError(f"{text!r} was never submitted: {gemini.screen()}")
+
+
+def test_a_spent_daily_quota_asks_then_reads_limited_until_the_next_answer(
+    gemini: LiveCLI,
+) -> None:
+    """The answering model's daily quota spent (its router's request goes through): 0.61
+    asks "Usage limit reached for gemini-3.8-flash." (1. Keep trying / 2. Stop): waiting,
+    with those options. Stopped, it prints "✕ [API Error: You have exhausted your daily quota
+    on this model.]" 11 lines above the bottom: limited (before: idle, the error rules looked
+    at the last 8 lines and knew no "exhausted"). The next answer below it ends it: idle."""
+    submit(gemini, "spend the quota")
+    gemini.wait("● 1. Keep trying")
+    time.sleep(0.5)  # a key pressed as the dialog draws can be lost
+    seen = reading(gemini, CLI)
+    assert seen is not None and (seen.rule, seen.state.value) == ("quota-dialog", "waiting")
+    assert seen.line == "Usage limit reached for gemini-3.8-flash."
+    assert [o.label for o in seen.options] == ["Keep trying", "Stop"]
+    save_pane(gemini, CLI, "quota-dialog")
+    gemini.keys("2")
+    gemini.wait("exhausted your daily quota")
+    seen = reading(gemini, CLI)
+    assert seen is not None and (seen.rule, seen.state.value) == ("quota", "limited")
+    save_pane(gemini, CLI, "quota-daily")
+    submit(gemini, "say goodbye")
+    gemini.wait("✦ goodbye from localmodel")
+    seen = reading(gemini, CLI)
+    assert seen is not None and seen.state.value == "idle"
+    save_pane(gemini, CLI, "quota-then-answer")
+
+
+def test_an_api_error_below_the_last_8_lines_reads_errored(gemini: LiveCLI) -> None:
+    """A 400 of the answering model (the router's request goes through): "✕ [API Error:
+    {...INVALID_ARGUMENT...}]" 9 lines above the bottom, under it 0.61's "ℹ This request
+    failed" note and the input box. Before: idle (the rule looked at the last 8 lines)."""
+    gemini.wait(READY)
+    submit(gemini, "send a bad request")
+    gemini.wait("INVALID_ARGUMENT")
+    seen = reading(gemini, CLI)
+    assert seen is not None and (seen.rule, seen.state.value) == ("api-error", "errored")
+    save_pane(gemini, CLI, "error-400")

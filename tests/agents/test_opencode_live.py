@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from core.agents.text_rules import classify, load_rule_sets
 from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
-from tests.agents.live import LiveCLI, save_pane
+from tests.agents.live import LiveCLI, capture_when, reading, save_pane
 
 pytestmark = pytest.mark.xdist_group("opencode-live")  # one worker starts it, once
 
@@ -36,6 +37,10 @@ text = "hello from localmodel"
 [[turns]]
 match = "make a file"
 steps = [{ text = "Creating it.", shell = "touch made-by-localmodel.txt" }, { text = "file made" }]
+
+[[turns]]
+match = "hit the rate limit"
+steps = [{ rate_limit = true, retry_after = 1, times = 2 }, { text = "through at last" }]
 
 [[turns]]
 match = "take your time"
@@ -104,3 +109,21 @@ async def test_swarms_tmux_deliveries_are_each_taken_once_whole(
     deliverer: each taken once, whole, none recorded delivered that the CLI never took."""
     _idle(opencode)
     await check_deliveries(opencode, CLI, tmp_path)
+
+
+def test_a_429_it_retries_reads_limited_then_idle_after_the_answer(opencode: LiveCLI) -> None:
+    """A 429: 1.18 retries it, its footer saying "Rate limit reached for requests. Please
+    try again in 1s. [retrying in 1s attempt #2]  esc interrupt": limited (before: working,
+    the rule file had no limit rule). The 3rd request gets through: idle after the answer."""
+    rules = {rs.cli: rs for rs in load_rule_sets(None)[0]}[CLI]
+    _idle(opencode)
+    opencode.send("hit the rate limit")
+    screen = capture_when(opencode, "[retrying", timeout=60)
+    seen = classify(rules, screen.split("\n"), time.time())
+    assert seen is not None and (seen.rule, seen.state.value) == ("retrying-limit", "limited")
+    save_pane(opencode, CLI, "limit-429-retrying-live", screen)
+    opencode.wait("through at last", timeout=60)
+    _idle(opencode)
+    seen = reading(opencode, CLI)
+    assert seen is not None and seen.state.value == "idle"
+    save_pane(opencode, CLI, "limit-then-answer")

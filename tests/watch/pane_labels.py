@@ -15,6 +15,7 @@ from core.agents.text_rules import BUNDLED_DIR
 from tests.watch.test_claude_code_panes import REAL as CLAUDE_CODE
 
 IDLE, WORKING, WAITING = AgentState.IDLE, AgentState.WORKING, AgentState.WAITING
+LIMITED, ERRORED = AgentState.LIMITED, AgentState.ERRORED
 VERSIONS = {
     "claude-code": "2.1.328",
     "codex": "0.169.0",
@@ -26,8 +27,15 @@ LABELS: dict[str, dict[str, AgentState]] = {
     "claude-code": {name: state for name, (_, state, _) in CLAUDE_CODE.items()},
     "codex": {
         "answer": IDLE,
+        "error-500": ERRORED,
         "hooks-review": WAITING,
         "idle-start": IDLE,
+        "limit-429": LIMITED,
+        "limit-then-answer": IDLE,
+        "quota-exceeded": LIMITED,
+        "reconnecting": ERRORED,  # retrying a 500 on its own: no work done meanwhile
+        "reconnecting-stream": ERRORED,  # retrying a stream cut off (an idle timeout)
+        "stream-disconnected": ERRORED,
         "streaming": WORKING,
         "working": WORKING,
     },
@@ -35,15 +43,37 @@ LABELS: dict[str, dict[str, AgentState]] = {
         "answer": IDLE,
         "idle-start": IDLE,
         "permission-dialog": WAITING,
+        "error-400": ERRORED,
+        "limit-429-minute": LIMITED,  # its spinner on while it retries a per-minute 429
+        "quota-daily": LIMITED,
+        "quota-dialog": WAITING,
+        "quota-dialog-keep-trying": WAITING,  # a person's choice: keep trying, or stop
+        "quota-dialog-switch": WAITING,
+        "quota-then-answer": IDLE,
         "working": WORKING,
     },
     "aider": {
         "answer": IDLE,
         "confirm-command": WAITING,
+        "error-500-gave-up": ERRORED,
+        "error-500-retrying": ERRORED,  # retrying on its own: no work done meanwhile
         "idle-start": IDLE,
+        "limit-429-gave-up": LIMITED,
+        "limit-429-retrying": LIMITED,
+        "limit-then-answer": IDLE,
         "working": WORKING,
     },
-    "opencode": {"answer": IDLE, "idle-start": IDLE, "working": WORKING},
+    "opencode": {
+        "answer": IDLE,
+        "error-500-gave-up": ERRORED,
+        "error-500-retrying": ERRORED,  # retrying on its own: no work done meanwhile
+        "idle-start": IDLE,
+        "limit-429-gave-up": LIMITED,
+        "limit-429-retrying": LIMITED,
+        "limit-429-retrying-live": LIMITED,
+        "limit-then-answer": IDLE,
+        "working": WORKING,
+    },
 }
 
 

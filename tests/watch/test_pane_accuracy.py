@@ -10,12 +10,19 @@ from tests.watch.pane_labels import LABELS, real_panes
 
 # Codex 0.169 shows nothing that says "working" while an answer streams in (no spinner, no
 # "esc to interrupt"): one screen of it cannot be told from an answered one.
-KNOWN_MISREADS = ["codex/streaming: working read idle"]
+# Gemini CLI 0.61 retries a per-minute 429 behind its "Thinking..." spinner, for minutes,
+# with no line saying so.
+KNOWN_MISREADS = [
+    "codex/streaming: working read idle",
+    "gemini/limit-429-minute: limited read working",
+]
 # without the agent's cli, another file's working rule sees Claude Code's footer first
 WITHOUT_CLI = [
     "claude-code/limit-429-retrying: limited read working",
     "claude-code/overload-529-retrying: limited read working",
     "claude-code/stall-waiting-for-api: errored read working",
+    "codex/reconnecting: errored read working",
+    "codex/reconnecting-stream: errored read working",
 ]
 
 
@@ -27,6 +34,6 @@ def test_every_real_pane_is_labelled() -> None:
 def test_what_swarm_reads_differs_from_the_labels_only_where_known() -> None:
     known = figures(readings(with_cli=True))
     assert known["misread"] == KNOWN_MISREADS
-    assert known["waiting_recall"] == "8 of 8"
+    assert known["waiting_recall"] == "11 of 11"
     unknown = figures(readings(with_cli=False))
     assert unknown["misread"] == sorted(WITHOUT_CLI + KNOWN_MISREADS)

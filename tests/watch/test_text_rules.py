@@ -41,6 +41,13 @@ REAL_PANES = {
     ("opencode", "working"): "opencode-1.18.33-working",
     ("codex", "hooks-review"): "codex-0.169.0-hooks-review",
     ("opencode", "input"): "opencode-1.18.33-answer",
+    ("gemini", "quota-dialog"): "gemini-0.61.0-quota-dialog-switch",
+    ("codex", "reconnecting"): "codex-0.169.0-reconnecting",
+    ("codex", "rate-limited"): "codex-0.169.0-limit-429",
+    ("opencode", "retrying-limit"): "opencode-1.18.33-limit-429-retrying",
+    ("opencode", "retrying"): "opencode-1.18.33-error-500-retrying",
+    ("opencode", "gave-up-limit"): "opencode-1.18.33-limit-429-gave-up",
+    ("opencode", "api-error"): "opencode-1.18.33-error-500-gave-up",
 }
 KEYLESS_DIALOGS = {  # chosen with the arrows: no prompt
     ("claude-code", "bypass-warning"), ("claude-code", "auto-mode-approval"),
@@ -49,6 +56,7 @@ KEYLESS_DIALOGS = {  # chosen with the arrows: no prompt
 # (another file's working rule sees the footer; an agent needs cli = "claude-code")
 UNDER_A_SPINNER = {
     ("claude-code", "api-retrying"), ("claude-code", "overloaded"), ("claude-code", "api-wait"),
+    ("codex", "reconnecting"),
 }  # fmt: skip
 
 
@@ -236,6 +244,10 @@ def test_a_users_rule_file_is_used_and_can_replace_a_bundled_one(home: Path) -> 
          "rule box: framed must be true or false"),
         ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='working'\nmatch='x'\nabove='y'",
          "rule a: above is for an idle rule's input box only"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='errored'\nmatch='x'\nended_by='('",
+         "rule a: ended_by is not a valid regular expression"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='idle'\nmatch='x'\nmoving=true\n"
+         "ended_by='y'", "rule a: ended_by is for a message, not a dialog or a moving rule"),
     ],
 )  # fmt: skip
 def test_a_bad_users_rule_file_is_one_line_naming_file_and_rule(

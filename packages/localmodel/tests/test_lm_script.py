@@ -76,6 +76,8 @@ def test_turns_match_in_order_by_substring_or_regex_with_a_default() -> None:
         ({"turns": [{"match": "x", "rate_limit": "yes"}]}, "turn 'x': rate_limit must be true"),
         ({"default": [{"quota": "week", "fail": 429}]},
          "default, step 1: quota must be 'minute' or 'day'"),
+        ({"default": [{"model": "pro", "text": "y"}]},
+         "default, step 1: model names whose requests a failure is for: add fail"),
         ({"steps": []}, "unknown script keys: steps (turns, default)"),
         ([], "a script is a table/object, got list"),
     ],
@@ -160,6 +162,21 @@ async def test_replacing_the_script_restarts_the_failure_counts(
     model.script = limited
     third = (await post(session, url, message)).status
     assert (first, second, third) == (429, 200, 429)
+
+
+async def test_a_failure_for_one_model_lets_the_others_through(
+    model: LocalModel, session: aiohttp.ClientSession
+) -> None:
+    """A per-model quota (Gemini CLI's router asks gemini-*-flash-lite, then the chosen model
+    answers): only the requests to a model whose name contains ``model`` get the failure."""
+    model.script = Script((Turn("x", (Step.rate_limit(model="8-flash"), Step(text="ok"))),))
+    url = model.url + "/v1beta/models/{}:generateContent"
+    body = {"contents": [{"role": "user", "parts": [{"text": "x"}]}]}
+    router = await post(session, url.format("gemini-3.5-flash-lite"), body)
+    chosen = await post(session, url.format("gemini-3.8-flash"), body)
+    assert (router.status, chosen.status) == (200, 429)
+    outcomes = [r.outcome for r in model.requests]
+    assert outcomes == ["turn step 2: text 'ok'", "turn step 1: fail 429"]
 
 
 async def test_wait_for_sees_past_and_coming_requests(

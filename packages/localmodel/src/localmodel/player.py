@@ -3,8 +3,8 @@
 Queued steps (:meth:`Player.queue`) answer the next requests in order, whatever they say (a
 planner test's "the next call gets this"). Otherwise the latest prompt picks the turn and the
 request's ``position`` picks the step: output steps (text, tool calls) are counted by the
-answers already in the history; failures are served ``times`` times per conversation, then the
-turn goes on.
+answers already in the history; failures are served ``times`` times per conversation (to the
+requests for their ``model`` only), then the turn goes on.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class Player:
         outputs = 0
         for index, step in enumerate(steps):
             if outputs == view.position and step.failure:
-                if self._take(view.key, index, step.times):
+                if step.model in view.model and self._take(view.key, index, step.times):
                     return index, step, False
             elif outputs == view.position:
                 stall = step.stall_after is not None and self._take(view.key, index, step.times)

@@ -35,7 +35,9 @@ class Step:
     ``chunk_chars`` characters, ``stall_after`` chunks then silence for ``stall_for`` seconds
     (None: until released or closed). ``times`` bounds how many requests get a failure or a
     stall. ``retry_after`` and ``reset_in`` (seconds) set a 429's headers; ``quota`` is
-    Gemini's ("minute" or "day"); ``should_retry`` sends ``x-should-retry``.
+    Gemini's ("minute" or "day"); ``should_retry`` sends ``x-should-retry``. ``model``: a
+    failure only for requests to a model whose name contains it (a per-model quota); the
+    other models' requests go on to the next step.
     """
 
     text: str = ""
@@ -48,6 +50,7 @@ class Step:
     reset_in: float = 60.0
     quota: str = "minute"
     should_retry: bool | None = None
+    model: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
     times: int | None = None
     delay: float = 0.0
@@ -161,7 +164,7 @@ _FIELDS = {f.name: f for f in fields(Step)}
 _ALIASES = {"fail": "status"}  # {"fail": 500}; {"rate_limit": true} is status 429
 _NUMBERS = {"retry_after", "reset_in", "delay", "chunk_delay", "stall_for"}
 _INTS = {"status", "times", "chunk_chars", "stall_after", "input_tokens", "output_tokens"}
-_STRINGS = {"text", "shell", "tool", "message", "quota"}
+_STRINGS = {"text", "shell", "tool", "message", "quota", "model"}
 
 
 def parse_step(data: Any, where: str = "step") -> Step:
@@ -216,6 +219,8 @@ def _check_step(step: Step, where: str) -> None:
         raise ScriptError(f"{where}: chunk_chars must be at least 1")
     if step.times is not None and step.times < 1:
         raise ScriptError(f"{where}: times must be at least 1")
+    if step.model and not step.failure:
+        raise ScriptError(f"{where}: model names whose requests a failure is for: add fail")
     if step.quota not in ("minute", "day"):
         raise ScriptError(f"{where}: quota must be 'minute' or 'day'")
 
