@@ -52,6 +52,7 @@ SCENARIO: list[tuple[str, dict[str, str]]] = [
 ]
 TASKS = sum(1 for name, _ in SCENARIO if name == "task create")
 TASK_IN_TEXT = re.compile(r"\btask (T-\d+)\b")
+CHANNEL_MENTION = re.compile(r"<#(\d+)>")
 TIMEOUT_S = 90.0
 NEXT_STEPS = """
 next steps:
@@ -244,7 +245,14 @@ async def _slash(server: Any, user: Any, name: str, options: dict[str, str]) -> 
     callback = await (await server.invoke_slash(user, name, options)).wait_callback()
     data = callback.data
     text = data.get("content") or (data.get("embeds") or [{}])[0].get("title", "")
+    text = CHANNEL_MENTION.sub(lambda m: f"#{_channel_name(server, int(m[1]))}", text)
     print(f"  bot ({callback.latency * 1000:.0f} ms)> {text}")
+
+
+def _channel_name(server: Any, channel_id: int) -> str:
+    """A channel's name as Discord's client shows a ``<#id>`` mention."""
+    found = [c.name for c in server.guild.channels if c.id == channel_id]
+    return found[0] if found else str(channel_id)
 
 
 async def _show_channel(server: Any, channel: Any, stop: asyncio.Event) -> None:

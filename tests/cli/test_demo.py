@@ -27,6 +27,7 @@ def test_demo_runs_the_scenario_through_discord(tmp_path: Path) -> None:
     assert "voice will NOT be supported" not in result.out + result.err
     assert "next steps:" in result.out and "docs/discord-setup.md" in result.out
     assert "you> /task create title:Write the API tests role:qa after:T-2,T-3" in result.out
+    assert "T-4 created: its card follows in #swarm\n" in result.out  # not a raw <#id>
     assert "#swarm (edited) | ✅ **T-4** · Write the API tests — done by Agent-4" in result.out
     assert "summary: 5/5 tasks done, 0 failed" in result.out
     posts = re.search(r"(\d+) channel posts", result.out)

@@ -30,10 +30,11 @@ async def test_a_slash_command_from_the_page_makes_a_card_and_its_button_acts(
         await run.until(lambda s: s["bot_ready"] and s["commands"], "the bot's commands")
         sent = await run.post("command", {"text": f"/task create title:{HOSTILE} Fix role:backend"})
         assert sent["ok"]
-        answer = await run.until(message_with("T-1: "), "the bot's answer")
-        assert answer["embeds"][0]["title"] == f"T-1: {HOSTILE} Fix"  # as typed: the page
-        assert answer["answers"] == "/task create"  # shows it as text (test_local_discord_page)
+        answer = await run.until(message_with("T-1 created"), "the bot's answer")
+        assert answer["ephemeral"] and answer["answers"] == "/task create"
+        assert answer["content"] == "🆕 T-1 created: its card follows in #swarm"  # the mention
         card = await run.until(message_with("— assigned to Agent-1"), "the task's card")
+        # as typed: the page shows it as text (test_local_discord_page)
         assert card["content"] == f"📨 **T-1** · {HOSTILE} Fix — assigned to Agent-1"
         inbox = list((tmp_path / "home" / "inbox" / "Agent-1").glob("*.txt"))
         assert len(inbox) == 1 and HOSTILE in inbox[0].read_text()  # delivered before the card

@@ -39,7 +39,8 @@ async def test_the_page_drives_the_bot_and_shows_hostile_text_as_text(
             feed = page.locator("#feed")
             await until(lambda: contains(feed, "assigned to Agent-1"), "the card", 15)
             assert await page.locator("#command").input_value() == ""  # sent: cleared
-            assert f"T-1: {HOSTILE} Fix" in (await feed.text_content() or "")
+            shown = await feed.text_content() or ""
+            assert f"T-1 · {HOSTILE} Fix" in shown and "its card follows in #swarm" in shown
             assert await page.locator("#feed script, #feed img").count() == 0
 
             await page.locator("#feed button", has_text="Done").first.click()

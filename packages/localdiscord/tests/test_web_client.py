@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 from localdiscord import LocalDiscordServer, running_client
 from localdiscord.slash_text import parse_slash
+from localdiscord.views import shown_mentions
 from localdiscord.webclient import WebClient
 from sample_bot import SampleBot
 
@@ -224,3 +225,11 @@ async def test_suggestions_come_from_the_bot_or_the_choices(
     answer = await page.post("complete", {"text": text})
     assert [choice["name"] for choice in answer["choices"]] == names
     assert not page.client.sent  # not shown as the person's interactions
+
+
+def test_mentions_are_shown_as_discords_client_shows_them() -> None:
+    server = LocalDiscordServer()
+    channel = server.add_text_channel("swarm")
+    person = server.add_user("you")
+    text = f"see <#{channel.id}>, <@{person.id}> and <#42>"
+    assert shown_mentions(text, server.world) == "see #swarm, @you and <#42>"

@@ -3,6 +3,7 @@ page puts on screen as text (never as HTML)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from localdiscord.messages import RecordedMessage
@@ -11,6 +12,7 @@ from localdiscord.world import World
 Json = dict[str, Any]
 ACTION_ROW, BUTTON, STRING_SELECT, TEXT_INPUT, LABEL = 1, 2, 3, 4, 18
 APPLICATION_COMMAND = 2
+MENTION = re.compile(r"<(#|@!?|@&)(\d+)>")
 
 
 def message_view(message: RecordedMessage, world: World) -> Json:
@@ -21,7 +23,7 @@ def message_view(message: RecordedMessage, world: World) -> Json:
         "id": str(message.id),
         "author": message.author.name,
         "bot": message.author.bot,
-        "content": message.content,
+        "content": shown_mentions(message.content, world),
         "ephemeral": message.ephemeral,
         "thinking": message.loading,
         "edited": message.edited_at is not None,
@@ -30,6 +32,24 @@ def message_view(message: RecordedMessage, world: World) -> Json:
         "rows": [_row(row) for row in message.components if row.get("type") == ACTION_ROW],
         "attachments": [a.filename for a in message.attachments],
     }
+
+
+def shown_mentions(text: str, world: World) -> str:
+    """``text`` with its mentions as Discord's client shows them: ``<#id>`` as ``#name``,
+    ``<@id>`` as ``@name``, ``<@&id>`` as ``@role`` (an unknown id is left as it is)."""
+
+    def name(m: re.Match[str]) -> str:
+        kind, ref = m[1], int(m[2])
+        try:
+            if kind == "#":
+                return f"#{world.guild.channel(ref).name}"
+            if kind == "@&":
+                return f"@{world.guild.role(ref).name}"
+            return f"@{world.guild.user(ref).name}"
+        except KeyError:
+            return m[0]
+
+    return MENTION.sub(name, text)
 
 
 def modal_view(interaction_id: int, data: Json) -> Json:
