@@ -40,7 +40,10 @@ FAST = {
     "limit_handoff_s": 10.0,
 }
 AGENTS = ("Agent-1", "Agent-2", "Agent-3", "Agent-4")
-LIMITED, FROZEN, ASKING, WORKER = AGENTS
+LIMIT_429: dict[str, Any] = {
+    "error": "rate_limit",
+    "error_details": "Request rejected (429) · over the limit",
+}
 
 
 async def no_summary(period: str) -> str:
@@ -62,6 +65,7 @@ class Day:
         self.fresh = freshness(service.ctx("hook"), watch_settings(**FAST))
         self.seen = 0  # parcels the agents have reacted to
         self.frozen: set[str] = set()  # agents that acknowledge every paste, nothing more
+        self.limited: set[str] = set()  # agents whose turns end by a usage limit
         self.working: dict[str, int] = {}  # agent -> task it works on (a tool call a second)
 
     async def hook(self, agent: str, name: str, ask: bool = False, **fields: Any) -> Any:
@@ -82,15 +86,28 @@ class Day:
         for parcel in new:
             agent = parcel.agent.id
             await self.hook(agent, "UserPromptSubmit", prompt=parcel.text)
-            if agent in self.frozen:
+            if agent in self.limited:  # each turn ends by the API's 429
+                await self.hook(agent, "StopFailure", **LIMIT_429)
+            elif agent in self.frozen:
                 await self.hook(agent, "Stop")  # acknowledged, nothing done
-            elif parcel.task_id is not None:
+            elif parcel.task_id is not None and await self.holds(agent, parcel.task_id):
                 self.working[agent] = parcel.task_id
         for agent in list(self.working):
             await self.hook(agent, "PreToolUse", tool_name="Bash", tool_input={"command": "make"})
 
     async def start(self) -> None:
         await self.jobs.start()
+
+    async def holds(self, agent: str, task_id: int) -> bool:
+        """Whether ``agent`` holds the task (a prompt, not a notice that it was withdrawn)."""
+        task = await self.service.get_task(task_id)
+        return task.agent == agent and task.status in ACTIVE
+
+    async def limit(self, agent: str) -> None:
+        """``agent`` hits its usage limit: its turn ends by a 429, and every turn after."""
+        self.working.pop(agent, None)
+        self.limited.add(agent)
+        await self.hook(agent, "StopFailure", **LIMIT_429)
 
     async def seconds(self, count: int) -> None:
         for _ in range(count):
@@ -126,6 +143,7 @@ async def test_an_unattended_day_ends_with_everything_in_needs_you_or_handled(
     channel = server.guild.channels[0]
     async with builder.ai(service) as ai, running_client(server, builder.bot(service, ai)):
         limited, limited_agent = await new_task(day, "Fix the parser")
+        lexer = await service.create_task(TaskSpec("Fix the lexer", agent=limited_agent), "cli")
         frozen, frozen_agent = await new_task(day, "Write the changelog")
         frozen_at = clock.now()
         day.frozen.add(frozen_agent)
@@ -139,14 +157,10 @@ async def test_an_unattended_day_ends_with_everything_in_needs_you_or_handled(
         anew = await server.wait_for_message(
             has(f"**T-{review}** · Review the API — working ({review_agent})"), channel=channel
         )
-        # the usage limit: the turn ends by a 429 (twice: one post per limit, not per flap)
-        day.working.pop(limited_agent, None)
-        fields: dict[str, Any] = {"error": "rate_limit", "error_details": "Request rejected (429)"}
+        # the usage limit: the turn ends by a 429; so does each later turn (a notice pasted)
         limited_at = clock.now()
-        await day.hook(limited_agent, "StopFailure", **fields)
-        await day.seconds(5)
-        await day.hook(limited_agent, "StopFailure", **fields)
-        await day.seconds(40)
+        await day.limit(limited_agent)
+        await day.seconds(45)
         # the day ends with a permission prompt open
         prompt = await day.hook(
             review_agent, "PermissionRequest", ask=True, tool_name="Bash",
@@ -203,6 +217,10 @@ async def check_the_evening(day: Day, local: LocalDiscordServer, seen: dict[str,
     handed = await service.find_events(EventFilter(task_id=parser.id, kinds=("task.requeued",)))
     assert f"{limited_agent} is limited until" in handed[0].text
     assert handed[0].ts - seen["limited_at"] >= FAST["limit_handoff_s"]  # not before
+    # the task pinned to the limited agent waits for its reset, and says so
+    pinned = needs[f"T-{seen['lexer'].id}"]
+    assert pinned.kind == "stranded" and pinned.actions == ("reassign", "cancel")
+    assert f"waits for {limited_agent}, which is limited until " in pinned.text
     # the freeze: stalled, nudged, taken back with the reason, within the documented bound
     frozen_agent, frozen = seen["frozen_agent"], seen["frozen"]
     took = await service.find_events(EventFilter(task_id=frozen, kinds=("task.requeued",)))
