@@ -232,6 +232,11 @@ async def check_the_evening(day: Day, local: LocalDiscordServer, seen: dict[str,
     # the only free agent then is the frozen one: the task goes back to it (the last holder
     # is avoided, not excluded), and each round is taken back again with its reason
     assert len(took) >= 2 and all(f"{frozen_agent} stalled" in e.text for e in took)
+    # what needs a person reached Discord too: the stall alert, the prompt with its buttons
+    shown = [m for m in local.store.all() if not m.deleted]
+    assert any(f"🚨 {frozen_agent} stalled" in m.content for m in shown)
+    (asked,) = [m for m in shown if f"R-{seen['prompt'].id} · " in m.content]
+    assert len(asked.custom_ids()) == 3
     # the deleted card: posted anew (the live card now) and recorded
     assert seen["anew"].id != seen["card"].id and not seen["anew"].deleted
     reposted = await service.find_events(EventFilter(kinds=("discord.reposted",)))
