@@ -44,7 +44,7 @@ from core.store.conn import Conn, values
 from core.store.tables import list_tasks
 from core.tasks import held
 from core.tasks import undelivered as failed
-from core.tasks.takers import nobody_takes
+from core.tasks.takers import nobody_takes, only_limited, wanted
 from core.workflows import runs
 
 QUESTION, PROMPT, GATE, PLAN, ALERT = "question", "prompt", "gate", "plan", "alert"
@@ -351,10 +351,12 @@ def _undelivered(conn: Conn, whole: bool) -> list[Need]:
 def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
     """Ready tasks that no configured agent can take: pinned to an agent that is not
     configured, or for a role or capabilities that no configured agent has (the agents file
-    changed after they were made). Nothing answers them here: the hint names the commands."""
+    changed after they were made); or that only agents held by a usage limit can take (they
+    wait for its reset). Nothing answers them here: the hint names the commands."""
+    ends = judge.limited_agents(conn, ctx.now, ctx.settings.limit_backoff_s)
     found = []
     for task in reversed(list_tasks(conn, TaskStatus.ready, limit=10_000)):
-        why = nobody_takes(task, ctx.agents)
+        why = nobody_takes(task, ctx.agents) or _limit_bound(task, ctx, ends)
         if why is None:
             continue
         ref = task.ref
@@ -375,6 +377,19 @@ def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
             )
         )
     return found
+
+
+def _limit_bound(task: Task, ctx: Ctx, ends: dict[str, float]) -> str | None:
+    """``Agent-1, which is limited until 15:00:00`` (pinned) or ``a 'data' agent: Agent-5
+    is limited until ...`` when only limited agents can take ``task``; else None."""
+    found = only_limited(task, ctx.agents, ends) if ends else None
+    if found is None:
+        return None
+    agent, until = found
+    when = judge.until_text(until, ctx.now)
+    if task.pinned:
+        return f"{agent}, which is limited until {when}"
+    return f"{wanted(task)}: {agent} is limited until {when}"
 
 
 def _holding(conn: Conn, ctx: Ctx) -> list[Need]:

@@ -445,3 +445,32 @@ async def test_reassign_gives_a_stranded_or_held_task_to_the_agent_picked(
         "T-2 given to Agent-4 by web:eve",
         "T-3 given to Agent-6 by discord:boss",
     ]
+
+
+async def test_a_ready_task_only_limited_agents_can_take_is_listed_until_the_reset(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    """Issue 41's replayed day: a ready task pinned to a limited agent, or of a role only
+    limited agents have, waited for the reset without a word (not held, so not "holding";
+    its agent configured, so not "stranded")."""
+    pinned = await service.create_task(TaskSpec("Fix the lexer", agent="Agent-1"), "cli")
+    data = await service.create_task(TaskSpec("Load the data", role="data"), "cli")
+    assert await service.inbox() == []
+    for agent, hours in (("Agent-1", 1), ("Agent-5", 2)):
+        until = clock.now() + hours * 3600
+        limit = Observation(
+            agent, Signal.TEXT, AgentState.LIMITED, clock.now(), "text: limit", until=until
+        )
+        await service.db.write(agent_signals.record, limit)
+    found = {n.ref: n for n in await service.inbox()}
+    assert set(found) == {pinned.ref, data.ref}
+    assert found[pinned.ref].kind == "stranded" and found[pinned.ref].actions == (
+        "reassign",
+        "cancel",
+    )
+    assert "waits for Agent-1, which is limited until " in found[pinned.ref].text
+    assert "waits for a 'data' agent: Agent-5 is limited until " in found[data.ref].text
+    await service.inbox_act(pinned.ref, "reassign", "boss", agent="Agent-2")  # in place
+    assert (await service.get_task(pinned.id)).pinned == "Agent-2"
+    clock.advance(2 * 3600 + 1)  # both limits are over: nothing waits on them
+    assert await service.inbox() == []
