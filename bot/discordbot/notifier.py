@@ -339,17 +339,38 @@ class Notifier:
         )
 
     async def _alert(self, event: Event) -> None:
-        """Alerts go to the alerts channel; an opened one pings ``SWARM_ALERTS_ROLE_ID``
-        (the only mention the bot ever allows)."""
+        """Alerts go to the alerts channel; an opened one carries its "Needs you" actions
+        (a stalled agent's task: Hand on, Reassign, Nudge, Cancel) and pings
+        ``SWARM_ALERTS_ROLE_ID`` (the only mention the bot ever allows)."""
         import discord
 
         alerts = await self._channel(self.bot.settings.alerts_channel_id)
         role = self.bot.settings.alerts_role_id
-        if role is None or event.kind != EventKind.ALERT_OPENED:
+        if event.kind != EventKind.ALERT_OPENED:
             await self.urgent.send(alerts, event_text(event))
+            return
+        actions = await self._alert_actions(event)
+        if role is None:
+            await self.urgent.send(alerts, event_text(event), **actions)
             return
         await self.urgent.send(
             alerts,
             f"<@&{role}> {event_text(event)}",
             allowed_mentions=discord.AllowedMentions(roles=[discord.Object(role)]),
+            **actions,
         )
+
+    async def _alert_actions(self, event: Event) -> dict[str, Any]:
+        """``{"view": ...}`` with the opened alert's buttons, as ``/inbox`` shows them;
+        nothing when it has none or is no longer open (cleared by the time it is posted)."""
+        from bot.discordbot.inbox_commands import inbox_view
+
+        number = (event.data or {}).get("alert")
+        if not isinstance(number, int):
+            return {}
+        try:
+            need = await self.service.inbox_item(f"A-{number}")
+        except SwarmError:
+            return {}
+        view = inbox_view([need])
+        return {} if view is None else {"view": view}

@@ -234,7 +234,9 @@ async def check_the_evening(day: Day, local: LocalDiscordServer, seen: dict[str,
     assert len(took) >= 2 and all(f"{frozen_agent} stalled" in e.text for e in took)
     # what needs a person reached Discord too: the stall alert, the prompt with its buttons
     shown = [m for m in local.store.all() if not m.deleted]
-    assert any(f"🚨 {frozen_agent} stalled" in m.content for m in shown)
+    stall_posts = [m for m in shown if f"🚨 {frozen_agent} stalled" in m.content]
+    actions = {i.split(":")[2] for m in stall_posts for i in m.custom_ids()}
+    assert {"handon", "nudge", "cancel"} <= actions, actions  # the alert carries its actions
     (asked,) = [m for m in shown if f"R-{seen['prompt'].id} · " in m.content]
     assert len(asked.custom_ids()) == 3
     # the deleted card: posted anew (the live card now) and recorded
