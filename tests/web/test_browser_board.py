@@ -134,3 +134,47 @@ async def test_reassign_in_needs_you_gives_the_task_to_the_agent_picked(
 
     await until(given, "the task pinned to Agent-2")
     await page.close()
+
+
+async def _stalled_second(service: SwarmService) -> str:
+    """Another task, held by Agent-2, and a stalled alert on Agent-2: the alert's ref."""
+    from core.agents import alerts
+
+    await service.create_task(TaskSpec("phone work", agent="Agent-2"), "cli")
+    await service.queue.assign_batch()
+    await service.write("watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled")
+    return next(n.ref for n in await service.inbox() if n.kind == "alert" and n.agent == "Agent-2")
+
+
+async def _nudges(service: SwarmService) -> int:
+    return len([e for e in await service.events(limit=500) if e.kind == "agent.nudged"])
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_needs_you_on_a_phone_shows_every_action_in_view_and_they_work(
+    browser: Any,  # noqa: F811
+    board_home: LiveDashboard,
+) -> None:
+    """Issue 41, item 1: the phone layout (390 px) on its own: a stalled agent's alert
+    offers Hand on, Reassign, Nudge and Cancel inside the screen, no sideways scroll, and a
+    press acts."""
+    live = board_home
+    alert = await asyncio.to_thread(live.call, _stalled_second)
+    page = await open_page(browser, live, "/inbox", width=390)
+    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    need = page.locator(f"#need-{alert}")
+    for action in ("handon", "nudge", "cancel", "reassign"):
+        button = need.locator(f'button[data-need-action$="/{alert}/{action}"]')
+        assert await button.count() == 1, action
+        await button.scroll_into_view_if_needed()
+        box = await button.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, action
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    before = await asyncio.to_thread(live.call, _nudges)
+    await need.locator(f'button[data-need-action$="/{alert}/nudge"]').click()
+
+    async def nudged() -> bool:
+        return await asyncio.to_thread(live.call, _nudges) > before
+
+    await until(nudged, "the agent nudged")
+    await page.close()
