@@ -138,19 +138,25 @@ def test_the_500_shows_the_resend_placeholder_in_the_box_yet_reads_errored() -> 
     assert found.line.startswith("● API Error: 500 Internal server error")
 
 
-async def test_a_frozen_streams_wait_line_ends_in_stalled(
-    home: Path, tmp_path: Path, tmux: Tmux, clock: ManualClock
-) -> None:
-    """Before: the real "Waiting for API response · will retry in 4m 12s" screen read as
-    working (its footer says ``esc to interrupt``): the stall clock never ran, the agent was
-    working for ever. Now it is errored, and the stall rules judge it stalled."""
+async def claude_agent(home: Path, tmp_path: Path, tmux: Tmux, clock: ManualClock) -> SwarmService:
+    """A service whose one agent, A, is a Claude Code agent on the pane ``swarm:a`` of
+    ``tmux``."""
     config = write_agents(
         tmp_path / "agents.toml",
         [{"id": "A", "role": "dev", "tmux": "swarm:a", "tmux_socket": str(tmux.socket),
           "cli": "claude-code"}],
     )  # fmt: skip
     settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
-    service = await SwarmService.open(settings, clock)
+    return await SwarmService.open(settings, clock)
+
+
+async def test_a_frozen_streams_wait_line_ends_in_stalled(
+    home: Path, tmp_path: Path, tmux: Tmux, clock: ManualClock
+) -> None:
+    """Before: the real "Waiting for API response · will retry in 4m 12s" screen read as
+    working (its footer says ``esc to interrupt``): the stall clock never ran, the agent was
+    working for ever. Now it is errored, and the stall rules judge it stalled."""
+    service = await claude_agent(home, tmp_path, tmux, clock)
     path = (
         BUNDLED_DIR / "panes" / "claude-code" / f"claude-code-{VERSION}-stall-waiting-for-api.txt"
     )
@@ -187,13 +193,7 @@ async def test_a_dialog_only_the_terminal_can_answer_needs_the_person(
     no prompt and no hook asks: before, the agent read as working (its PreToolUse) and
     nothing needed anyone. Now the pane reads waiting and an alert in "Needs you" says to
     answer it in the terminal; it clears once the dialog has left."""
-    config = write_agents(
-        tmp_path / "agents.toml",
-        [{"id": "A", "role": "dev", "tmux": "swarm:a", "tmux_socket": str(tmux.socket),
-          "cli": "claude-code"}],
-    )  # fmt: skip
-    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
-    service = await SwarmService.open(settings, clock)
+    service = await claude_agent(home, tmp_path, tmux, clock)
     panes = BUNDLED_DIR / "panes" / "claude-code"
     approval = panes / f"claude-code-{VERSION}-auto-mode-approval.txt"
     tmux.window("swarm", "a", f"cat {approval}; sleep 600", size="200x50")
