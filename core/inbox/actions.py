@@ -4,11 +4,11 @@ reference (``swarm inbox ACTION REF``, Discord's ``/inbox`` buttons, the dashboa
 - ``retry`` / ``dismiss``: a delivery that failed for good (``D-5``): queued again (its
   attempts anew), or seen and let go;
 - ``handon`` / ``reassign`` / ``nudge`` / ``cancel``: the task(s) of a stalled agent
-  (``A-2``), a task held by a limited agent (``T-3``, ``holding``): taken back for any other
-  agent (its attempts kept), given to the agent the person picks (``reassign AGENT``: taken
-  from the holder, which is told it is withdrawn), the agent reminded to report, or
-  cancelled; a ready task no agent can take (``stranded``): given to the agent picked, or
-  cancelled.
+  (``A-2``), a task held by a limited or offline agent (``T-3``, ``holding``): taken back
+  for any other agent (its attempts kept), given to the agent the person picks
+  (``reassign AGENT``: taken from the holder, which is told it is withdrawn), the agent
+  reminded to report, or cancelled; a ready task no agent can take (``stranded``): given
+  to the agent picked, or cancelled.
 
 An action is taken only on an item the queue lists with it: anything else is refused in one
 line (who already acted, or what the item takes). Every action is a person's.

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.agent_state import AgentState
 from core.agents import alerts, judge
 from core.context import Ctx
 from core.dialogs import permissions as prompts
@@ -50,7 +51,7 @@ from core.workflows import runs
 QUESTION, PROMPT, GATE, PLAN, ALERT = "question", "prompt", "gate", "plan", "alert"
 HELD = "held"
 STRANDED = "stranded"  # a ready task no configured agent can take (its ref: the task's)
-HOLDING = "holding"  # a task held by an agent that is limited (its ref: the task's)
+HOLDING = "holding"  # a task held by an agent limited or offline (its ref: the task's)
 UNDELIVERED = "undelivered"  # a delivery that failed for good
 KIND_OF_PREFIX = {
     "Q": QUESTION,
@@ -393,37 +394,52 @@ def _limit_bound(task: Task, ctx: Ctx, ends: dict[str, float]) -> str | None:
 
 
 def _holding(conn: Conn, ctx: Ctx) -> list[Need]:
-    """Tasks held by an agent that is limited now: the person may hand them on, wait for
-    the reset, or cancel them."""
+    """Tasks held by an agent that is limited or offline now (its pane gone, its CLI ended):
+    the person may hand them on, give them to one agent, wait, or cancel them."""
     ends = judge.limited_agents(conn, ctx.now, ctx.settings.limit_backoff_s)
+    why = {a: f"limited until {judge.until_text(u, ctx.now)}" for a, u in ends.items()}
+    rows = conn.execute(
+        "SELECT id, state_evidence FROM agent_state WHERE state = $1", (AgentState.OFFLINE.value,)
+    ).fetchall()
+    for agent, evidence in map(values, rows):
+        if agent not in why and agent in ctx.agents:
+            why[agent] = f"offline ({one_line(evidence or 'no signal sees it')})"
     found = []
-    for agent, until in sorted(ends.items()):
-        for status in (TaskStatus.assigned, TaskStatus.in_progress):
-            for task in reversed(list_tasks(conn, status, agent=agent, limit=1000)):
-                if task.agent != agent:
-                    continue  # pinned to it, held by another
-                ref = task.ref
-                found.append(
-                    Need(
-                        ref=ref,
-                        kind=HOLDING,
-                        text=(
-                            f"{ref} {one_line(task.title)!r} is held by {agent}, which is "
-                            f"limited until {judge.until_text(until, ctx.now)}"
-                        ),
-                        since=task.assigned_at or task.updated_at,
-                        concerns=agent,
-                        agent=agent,
-                        task=ref,
-                        actions=TASK_ACTIONS,
-                        hint=(
-                            f"hand it on (swarm inbox handon {ref}), give it to one agent (swarm "
-                            f"inbox reassign {ref} AGENT), wait for the reset, or cancel it"
-                        ),
-                        extra={"limited_until": until},
-                    )
-                )
+    for agent, state in sorted(why.items()):
+        for task in _held_tasks(conn, agent):
+            found.append(_held_need(task, agent, state, ends.get(agent)))
     return found
+
+
+def _held_tasks(conn: Conn, agent: str) -> list[Task]:
+    """The tasks ``agent`` holds (assigned or in progress), oldest first."""
+    held = []
+    for status in (TaskStatus.assigned, TaskStatus.in_progress):
+        held += [
+            t
+            for t in reversed(list_tasks(conn, status, agent=agent, limit=1000))
+            if t.agent == agent
+        ]  # fmt: skip (pinned to it, held by another: not its)
+    return held
+
+
+def _held_need(task: Task, agent: str, state: str, until: float | None) -> Need:
+    ref = task.ref
+    return Need(
+        ref=ref,
+        kind=HOLDING,
+        text=f"{ref} {one_line(task.title)!r} is held by {agent}, which is {state}",
+        since=task.assigned_at or task.updated_at,
+        concerns=agent,
+        agent=agent,
+        task=ref,
+        actions=TASK_ACTIONS,
+        hint=(
+            f"hand it on (swarm inbox handon {ref}), give it to one agent (swarm inbox "
+            f"reassign {ref} AGENT), wait for {agent}, or cancel it"
+        ),
+        extra={} if until is None else {"limited_until": until},
+    )
 
 
 # -- references ---------------------------------------------------------------------------

@@ -272,6 +272,27 @@ async def test_a_task_held_by_a_limited_agent_is_listed_until_the_limit_ends(
     assert await service.inbox() == []
 
 
+async def test_a_task_held_by_an_offline_agent_is_listed_while_it_is_offline(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    """Issue 41, item 1: an agent whose CLI ended (its pane gone: offline) while it holds a
+    task; before, nothing needed the person until the stall rules took the task back."""
+    await service.create_task(TaskSpec("Fix the build", agent="Agent-1"), "cli")
+    await service.queue.assign_batch()
+    gone = "text: the tmux pane swarm-Agent-1:0 is gone"
+    await service.db.write(
+        agent_signals.set_state, "Agent-1", AgentState.OFFLINE, clock.now(), Signal.TEXT, gone
+    )
+    (need,) = await service.inbox()
+    assert (need.ref, need.kind, need.agent) == ("T-1", "holding", "Agent-1")
+    assert need.text == (f"T-1 'Fix the build' is held by Agent-1, which is offline ({gone})")
+    assert need.actions == ("handon", "reassign", "nudge", "cancel")
+    await service.db.write(
+        agent_signals.set_state, "Agent-1", AgentState.IDLE, clock.now(), Signal.TEXT, "text: ❯"
+    )
+    assert await service.inbox() == []
+
+
 async def fail_delivery(service: SwarmService, agent: str, text: str) -> int:
     """A message to ``agent`` whose delivery fails for good; the delivery's id."""
     await service.send(agent, text, "cli")
