@@ -18,6 +18,10 @@ class AgentCli:
     ``turn_start`` the hook events that say it took a prompt; ``env`` what its launch needs
     in the environment (set only where the user's environment does not); ``launch_args``
     what ``swarm desktop up`` puts right after the program (unless the command says it).
+
+    ``mcp`` names the file swarm's MCP server goes in (``"claude"``: .mcp.json, ``"codex"``:
+    .codex/config.toml, ``"gemini"``: .gemini/settings.json, ``"opencode"``: opencode.json;
+    None: it reads no MCP server).
     """
 
     name: str
@@ -29,3 +33,4 @@ class AgentCli:
     turn_start: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     launch_args: tuple[str, ...] = ()
+    mcp: str | None = None
