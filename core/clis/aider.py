@@ -8,4 +8,5 @@ CLI = AgentCli(
     title="Aider",
     programs=("aider",),
     resume_option="--restore-chat-history",
+    reset=("text:/clear", "enter"),
 )

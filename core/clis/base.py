@@ -21,7 +21,11 @@ class AgentCli:
 
     ``mcp`` names the file swarm's MCP server goes in (``"claude"``: .mcp.json, ``"codex"``:
     .codex/config.toml, ``"gemini"``: .gemini/settings.json, ``"opencode"``: opencode.json;
-    None: it reads no MCP server).
+    None: it reads no MCP server). Its keys are an agent's defaults when the agents file does
+    not say them: ``reset`` the steps that start a fresh conversation (key combinations, or
+    ``"text:..."`` typed), ``submit`` the key that sends the prompt, ``clear`` editing keys
+    that empty its input (never a key that means something else to it), ``submit_gap_s`` the
+    least time from the paste to the submit key (0: none needed).
     """
 
     name: str
@@ -34,3 +38,7 @@ class AgentCli:
     env: dict[str, str] = field(default_factory=dict)
     launch_args: tuple[str, ...] = ()
     mcp: str | None = None
+    reset: tuple[str, ...] = ("text:/clear", "enter")
+    submit: str = "enter"
+    clear: tuple[str, ...] = ("ctrl+e", "ctrl+u")  # end of line, delete to its start
+    submit_gap_s: float = 0.0

@@ -12,4 +12,5 @@ CLI = AgentCli(
     mcp="claude",
     resume_option="--continue",
     turn_start=("UserPromptSubmit",),
+    reset=("text:/clear", "enter"),
 )

@@ -15,4 +15,5 @@ CLI = AgentCli(
     resume_subcommand="resume --last",
     launch_args=("-c", "features.daemon_auto_start=false"),
     turn_start=("UserPromptSubmit",),  # from its .codex/hooks.json
+    reset=("text:/new", "enter"),
 )

@@ -10,4 +10,6 @@ CLI = AgentCli(
     title="Gemini CLI",
     programs=("gemini",),
     mcp="gemini",
+    reset=("text:/clear", "enter"),
+    submit_gap_s=0.15,
 )

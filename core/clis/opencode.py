@@ -11,4 +11,5 @@ CLI = AgentCli(
     programs=("opencode",),
     mcp="opencode",
     env={"OPENCODE_DISABLE_MOUSE": "1"},
+    reset=("text:/new", "enter"),
 )
