@@ -199,6 +199,7 @@ def codex_table(server: Server) -> str:
             f"[mcp_servers.{NAME}]",
             f"command = {json.dumps(server.command, ensure_ascii=False)}",
             f"args = {_toml_list(server.args)}",
+            'default_tools_approval_mode = "approve"',  # no dialog per report (0.169)
             f"env = {{ {env} }}" if env else "env = {}",
             CODEX_END,
             "",

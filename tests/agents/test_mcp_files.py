@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import stat
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,8 @@ def test_an_agent_of_a_known_cli_gets_only_its_file(tmp_path: Path) -> None:
         "opencode": ["opencode.json"],
     }
     assert [cli.name for cli in CLIS if cli.mcp is None] == ["aider"]
+    codex = tomllib.loads((tmp_path / "codex" / ".codex" / "config.toml").read_text())
+    assert codex["mcp_servers"]["swarm"]["default_tools_approval_mode"] == "approve"
 
 
 def test_swarm_agents_mcp_install_writes_each_agents_clis_file(tmp_path: Path) -> None:
