@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from core.clis import AgentCli, by_name, for_command
 from core.errors import ConfigError
 from core.formats.tomltext import TomlError, loads
 from core.keys import PRESETS, TEXT_STEP, KeyComboError, parse_combo
@@ -74,8 +75,9 @@ def load_team(path: Path) -> tuple[list[Agent], list[Agent]]:
     entries, kept = raw.get("agent", []), raw.get("parked", [])
     if not isinstance(entries, list) or not isinstance(kept, list) or not (entries or kept):
         raise ConfigError(f"agents file {path} defines no agents: add [[agent]] tables")
-    agents = [_parse_agent(path, i, entry) for i, entry in enumerate(entries, 1)]
-    parked = [_parse_agent(path, i, entry, "parked") for i, entry in enumerate(kept, 1)]
+    commands = _desktop_commands(raw.get("desktop"))
+    agents = [_parse_agent(path, i, entry, commands) for i, entry in enumerate(entries, 1)]
+    parked = [_parse_agent(path, i, entry, commands, "parked") for i, entry in enumerate(kept, 1)]
     _check_unique(path, [*agents, *parked])
     captains = [a.id for a in agents if a.captain]
     if len(captains) > 1:
@@ -83,7 +85,31 @@ def load_team(path: Path) -> tuple[list[Agent], list[Agent]]:
     return agents, parked
 
 
-def _parse_agent(path: Path, index: int, entry: Any, kind: str = "agent") -> Agent:
+def _desktop_commands(section: Any) -> dict[str, str]:
+    """Each agent's command in the ``[desktop]`` section (``""``: the section's own, for an
+    agent without one); only strings (``swarm desktop up`` checks the rest)."""
+    if not isinstance(section, dict):
+        return {}
+    found = {"": section["command"]} if isinstance(section.get("command"), str) else {}
+    agents = section.get("agent")
+    for name, own in agents.items() if isinstance(agents, dict) else ():
+        if isinstance(own, dict) and isinstance(own.get("command"), str):
+            found[name] = own["command"]
+    return found
+
+
+def agent_cli(cli: str | None, agent_id: str, commands: dict[str, str]) -> AgentCli | None:
+    """The agent CLI of an agent: its ``cli`` key, else the CLI its ``[desktop]`` command
+    starts; None when neither says one swarm knows."""
+    if cli is not None:
+        return by_name(cli)
+    command = commands.get(agent_id, commands.get(""))
+    return for_command(command) if command else None
+
+
+def _parse_agent(
+    path: Path, index: int, entry: Any, commands: dict[str, str], kind: str = "agent"
+) -> Agent:
     where = f"agents file {path}, {kind} #{index}"
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: must be a table")
@@ -112,6 +138,8 @@ def _parse_agent(path: Path, index: int, entry: Any, kind: str = "agent") -> Age
     if app not in PRESETS:
         raise ConfigError(f"{where}: app must be one of {', '.join(PRESETS)}")
     preset = PRESETS[app]
+    cli = _cli(entry.get("cli"), where)
+    known = agent_cli(cli, agent_id, commands)  # its keys, where the entry has none
     point = _ints(entry.get("input"), 2, "input", where)
     watch = _region(entry.get("watch"), "watch", where)
     return Agent(
@@ -121,21 +149,23 @@ def _parse_agent(path: Path, index: int, entry: Any, kind: str = "agent") -> Age
         input=point,
         watch=watch,
         capacity=capacity,
-        submit=_combo(entry.get("submit", preset.submit), "submit", where),
+        submit=_combo(
+            entry.get("submit", known.submit if known else preset.submit), "submit", where
+        ),
         delivery=delivery,
         app=app,
         input_box=_input_box(entry.get("input_box"), point, watch, where),
-        clear=_clear_keys(entry.get("clear", list(preset.clear)), where),
+        clear=_clear_keys(entry.get("clear", list(known.clear if known else preset.clear)), where),
         paste=_combo(entry.get("paste", preset.paste), "paste", where),
         set_primary=preset.set_primary,
         workspace=_workspace(entry.get("workspace"), where),
         captain=_flag(entry, "captain", where),
         reset_between_tasks=_flag(entry, "reset_between_tasks", where),
-        reset=_reset_keys(entry.get("reset", list(preset.reset)), where),
+        reset=_reset_keys(entry.get("reset", list(known.reset if known else preset.reset)), where),
         node=_node(entry.get("node"), where),
         tmux=_tmux(entry.get("tmux"), where),
         tmux_socket=_tmux_socket(entry, where),
-        cli=_cli(entry.get("cli"), where),
+        cli=cli,
         mcp=_flag(entry, "mcp", where),
     )
 

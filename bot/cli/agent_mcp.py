@@ -1,5 +1,5 @@
 """``swarm agents mcp install [--agent A] [--remove]``: swarm's MCP server in each agent's
-workspace, for Claude Code, Cursor and Codex CLI."""
+workspace, for Claude Code, Cursor, Codex CLI, Gemini CLI and opencode."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 CODEX_NOTE = (
     "Codex CLI reads .codex/config.toml of a trusted project; where it does not, put the same "
-    "[mcp_servers.swarm] table in ~/.codex/config.toml"
+    "[mcp_servers.swarm] table in ~/.codex/config.toml. Gemini CLI reads .gemini/settings.json "
+    "in a trusted folder only (its trust dialog, or gemini trust)"
 )
 SAID = {  # what happened to one file, in words
     "added": "MCP server added",
@@ -35,7 +36,9 @@ def register_agents(asub: Any) -> None:
     q = msub.add_parser(
         "install",
         help="write swarm's MCP server into each agent's workspace (Claude Code's .mcp.json, "
-        "Cursor's .cursor/mcp.json, Codex CLI's .codex/config.toml), keeping the user's own",
+        "Cursor's .cursor/mcp.json, Codex CLI's .codex/config.toml, Gemini CLI's "
+        ".gemini/settings.json, opencode's opencode.json; only its CLI's file for an agent "
+        "whose cli is known), keeping the user's own",
     )
     q.add_argument("--agent", help="only this agent (default: every agent with a workspace)")
     q.add_argument(
@@ -52,11 +55,16 @@ async def cmd_mcp_install(service: SwarmService, args: argparse.Namespace) -> No
     untold = []
     found = workspaces_of(service, args)
     for name, folders in found:
+        kind = mcp_kind(service.agents[name].cli)
+        if not args.remove and kind is None:
+            print(f"{name}: {service.agents[name].cli} reads no MCP server: nothing to do")
+            continue
         for folder in folders:
             if args.remove:
                 changes = agent_mcp.remove(home, folder)
             else:
-                changes = agent_mcp.install(home, folder, server(service.settings, args, name))
+                serve = server(service.settings, args, name)
+                changes = agent_mcp.install(home, folder, serve, kind or agent_mcp.EVERY)
             for change in changes:
                 print(f"{name}: {change.path}: {SAID[change.what]}")
         if not args.remove and not service.agents[name].mcp:
@@ -68,6 +76,16 @@ async def cmd_mcp_install(service: SwarmService, args: argparse.Namespace) -> No
             f"{', '.join(untold)}: add mcp = true to their agents-file entries so that their "
             "prompts name the MCP tools instead of the shell commands"
         )
+
+
+def mcp_kind(cli: str | None) -> str | None:
+    """Which MCP file an agent of ``cli`` reads (its AgentCli's ``mcp``): ``EVERY`` when its
+    CLI is not known (every CLI's file), None when its CLI reads none (Aider)."""
+    from core.agents.mcp_files import EVERY
+    from core.clis import by_name
+
+    known = by_name(cli)
+    return EVERY if known is None else known.mcp
 
 
 def server(settings: Settings, args: argparse.Namespace, agent: str) -> Server:

@@ -365,7 +365,7 @@ def _install_hooks(
     the current folder, which it may share: none there), before its CLI starts and reads
     them."""
     from bot.cli.agent_hooks import install, said
-    from bot.cli.agent_mcp import SAID, server
+    from bot.cli.agent_mcp import SAID, mcp_kind, server
     from core.agents import mcp_files as agent_mcp
 
     workspace_of = _workspace_finder(settings, agents)
@@ -377,8 +377,10 @@ def _install_hooks(
             continue
         changes = install(settings, args, item.agent, folder, item.cli)
         lines = [f"{c.path}: {said(c)}" for c in changes]
-        if by_id[item.agent].mcp:
-            mcp = agent_mcp.install(settings.home, folder, server(settings, args, item.agent))
+        kind = mcp_kind(item.cli)
+        if by_id[item.agent].mcp and kind is not None:
+            serve = server(settings, args, item.agent)
+            mcp = agent_mcp.install(settings.home, folder, serve, kind)
             lines += [f"{c.path}: {SAID[c.what]}" for c in mcp]
         done[item.agent] = lines
     return done

@@ -1,6 +1,8 @@
 """swarm's MCP server in an agent's workspace, for each agent CLI: Claude Code's ``.mcp.json``,
-Cursor's ``.cursor/mcp.json`` (both ``{"mcpServers": {"swarm": {...}}}``) and Codex CLI's
-``.codex/config.toml`` (a ``[mcp_servers.swarm]`` table), merged with the user's own.
+Cursor's ``.cursor/mcp.json``, Gemini CLI's ``.gemini/settings.json`` (each ``{"mcpServers":
+{"swarm": {...}}}``), opencode's ``opencode.json`` (``{"mcp": {"swarm": {"type": "local",
+...}}}``) and Codex CLI's ``.codex/config.toml`` (a ``[mcp_servers.swarm]`` table), merged
+with the user's own.
 
 The same approach as :mod:`core.agents.hook_files`, and its helpers: install is
 idempotent and keeps every server of the user's (a server of theirs named ``swarm`` too: it
@@ -12,7 +14,7 @@ is still what install wrote. The copies kept for that live apart from the hooks'
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,8 @@ from core.formats.tomltext import TomlError, loads
 
 CLAUDE_FILE = Path(".mcp.json")
 CURSOR_FILE = Path(".cursor") / "mcp.json"
-JSON_FILES = (CLAUDE_FILE, CURSOR_FILE)
+GEMINI_FILE = Path(".gemini") / "settings.json"
+OPENCODE_FILE = Path("opencode.json")
 NAME = "swarm"  # the server's name in each file
 BACKUPS = "mcp"  # $SWARM_HOME/mcp/hooks-backup/: apart from the hooks' copies
 CODEX_BEGIN = "# >>> swarm MCP server (swarm agents mcp install)"
@@ -54,22 +57,66 @@ class Server:
         """The ``mcpServers`` entry (Claude Code and Cursor read the same shape)."""
         return {"command": self.command, "args": list(self.args), "env": dict(self.env)}
 
+    def gemini_entry(self) -> dict[str, Any]:
+        """Gemini CLI's entry: the same, trusted (its tools run without a confirmation
+        dialog each call: they act on swarm's own tasks only, as this agent)."""
+        return {**self.entry(), "trust": True}
+
+    def opencode_entry(self) -> dict[str, Any]:
+        """opencode's ``local`` server: the whole command line as one list."""
+        return {
+            "type": "local",
+            "command": [self.command, *self.args],
+            "environment": dict(self.env),
+            "enabled": True,
+        }
+
+
+@dataclass(frozen=True)
+class JsonFile:
+    """A JSON file of one or more agent CLIs: where, under which key, in which shape."""
+
+    relative: Path
+    key: str  # the object of servers: "mcpServers", opencode's "mcp"
+    entry: Callable[[Server], dict[str, Any]]
+
+
+CLAUDE = JsonFile(CLAUDE_FILE, "mcpServers", Server.entry)
+CURSOR = JsonFile(CURSOR_FILE, "mcpServers", Server.entry)
+GEMINI = JsonFile(GEMINI_FILE, "mcpServers", Server.gemini_entry)
+OPENCODE = JsonFile(OPENCODE_FILE, "mcp", Server.opencode_entry)
+JSON_FILES = (CLAUDE, CURSOR, GEMINI, OPENCODE)
+EVERY = "every"  # install's kind for an agent whose CLI is not known: every CLI's file
+# the files of each agent CLI (core.clis: an AgentCli's ``mcp``); unknown CLI: every file
+FOR_CLI: dict[str, tuple[JsonFile, ...]] = {
+    "claude": (CLAUDE,),
+    "gemini": (GEMINI,),
+    "opencode": (OPENCODE,),
+    "codex": (),
+}
+
 
 def is_ours(entry: object) -> bool:
-    """True for a server entry that runs ``swarm mcp`` (or ``python -m bot.cli mcp``)."""
+    """True for a server entry that runs ``swarm mcp`` (or ``python -m bot.cli mcp``), in
+    the ``command`` + ``args`` shape or opencode's one ``command`` list."""
     if not isinstance(entry, dict):
         return False
     args, command = entry.get("args"), entry.get("command")
+    if isinstance(command, list) and command and args is None:
+        command, args = command[0], command[1:]
     if not isinstance(args, list) or not isinstance(command, str):
         return False
     return args[-2:] == ["bot.cli", "mcp"] or (Path(command).name == "swarm" and args == ["mcp"])
 
 
-def install(home: Path, folder: Path, server: Server) -> list[Change]:
-    """Add swarm's server to every agent CLI's file in ``folder`` (kept out of git)."""
-    keep_out_of_git(folder, (*JSON_FILES, CODEX_FILE))
-    changes = [install_json(home, folder, f, server) for f in JSON_FILES]
-    return [*changes, install_codex(home, folder, server)]
+def install(home: Path, folder: Path, server: Server, kind: str = EVERY) -> list[Change]:
+    """Add swarm's server to the file of the agent CLI whose ``mcp`` is ``kind`` in
+    ``folder``, or to every agent CLI's file (``EVERY``: its CLI not known); kept out of git."""
+    files = JSON_FILES if kind == EVERY else FOR_CLI.get(kind, ())
+    codex = kind in (EVERY, "codex")
+    keep_out_of_git(folder, (*(f.relative for f in files), *((CODEX_FILE,) if codex else ())))
+    changes = [install_json(home, folder, f, server) for f in files]
+    return [*changes, install_codex(home, folder, server)] if codex else changes
 
 
 def remove(home: Path, folder: Path) -> list[Change]:
@@ -77,38 +124,38 @@ def remove(home: Path, folder: Path) -> list[Change]:
     return [*(remove_json(home, folder, f) for f in JSON_FILES), remove_codex(home, folder)]
 
 
-def install_json(home: Path, folder: Path, relative: Path, server: Server) -> Change:
-    """Put swarm's server in ``folder / relative`` (``mcpServers``), the user's kept."""
-    path = folder / relative
+def install_json(home: Path, folder: Path, file: JsonFile, server: Server) -> Change:
+    """Put swarm's server in ``file`` of ``folder``, the user's settings and servers kept."""
+    path = folder / file.relative
     original = _read(path)
     settings = _claude_settings(path, original)
-    servers = settings.setdefault("mcpServers", {})
+    servers = settings.setdefault(file.key, {})
     if not isinstance(servers, dict):
-        raise InvalidState(f"{path}: 'mcpServers' is not an object: not changed")
+        raise InvalidState(f"{path}: {file.key!r} is not an object: not changed")
     if NAME in servers and not is_ours(servers[NAME]):
         return Change(path, "kept")
-    servers[NAME] = server.entry()
+    servers[NAME] = file.entry(server)
     text = json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
-    ours = _json_has_ours(path, original)
+    ours = _json_has_ours(path, original, file.key)
     return write_installed(
         path, original, text, lambda: _keep_original(home, path, original, text, ours)
     )
 
 
-def remove_json(home: Path, folder: Path, relative: Path) -> Change:
-    """Take swarm's server out of ``folder / relative``."""
-    path = folder / relative
-    prune = relative.parent != Path(".")
+def remove_json(home: Path, folder: Path, file: JsonFile) -> Change:
+    """Take swarm's server out of ``file`` of ``folder``."""
+    path = folder / file.relative
+    prune = file.relative.parent != Path(".")
     current = read_for_remove(path, lambda text: _restore(home / BACKUPS, path, text, prune=prune))
     if isinstance(current, Change):
         return current
     settings = _claude_settings(path, current)
-    servers = settings.get("mcpServers")
+    servers = settings.get(file.key)
     if not isinstance(servers, dict) or not is_ours(servers.get(NAME)):
         return Change(path, "not installed")
     del servers[NAME]
     if not servers:
-        del settings["mcpServers"]
+        del settings[file.key]
     _write(path, json.dumps(settings, indent=2, ensure_ascii=False) + "\n")
     return Change(path, "removed")
 
@@ -152,6 +199,7 @@ def codex_table(server: Server) -> str:
             f"[mcp_servers.{NAME}]",
             f"command = {json.dumps(server.command, ensure_ascii=False)}",
             f"args = {_toml_list(server.args)}",
+            'default_tools_approval_mode = "approve"',  # no dialog per report (0.169)
             f"env = {{ {env} }}" if env else "env = {}",
             CODEX_END,
             "",
@@ -183,11 +231,11 @@ def _parse(path: Path, text: str) -> dict[str, Any]:
         raise InvalidState(f"{path}: not TOML ({exc}): not changed") from None
 
 
-def _json_has_ours(path: Path, text: str | None) -> bool:
+def _json_has_ours(path: Path, text: str | None, key: str) -> bool:
     if text is None:
         return False
     try:
-        servers = _claude_settings(path, text).get("mcpServers")
+        servers = _claude_settings(path, text).get(key)
     except InvalidState:
         return False
     return isinstance(servers, dict) and is_ours(servers.get(NAME))

@@ -1,4 +1,5 @@
-"""Aider: ``aider``."""
+"""Aider: ``aider``. ``/clear`` clears the chat history (0.86's ``cmd_clear``; ``/reset``
+drops the added files too). It reads no MCP server."""
 
 from core.clis.base import AgentCli
 
@@ -7,4 +8,5 @@ CLI = AgentCli(
     title="Aider",
     programs=("aider",),
     resume_option="--restore-chat-history",
+    reset=("text:/clear", "enter"),
 )

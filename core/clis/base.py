@@ -18,6 +18,14 @@ class AgentCli:
     ``turn_start`` the hook events that say it took a prompt; ``env`` what its launch needs
     in the environment (set only where the user's environment does not); ``launch_args``
     what ``swarm desktop up`` puts right after the program (unless the command says it).
+
+    ``mcp`` names the file swarm's MCP server goes in (``"claude"``: .mcp.json, ``"codex"``:
+    .codex/config.toml, ``"gemini"``: .gemini/settings.json, ``"opencode"``: opencode.json;
+    None: it reads no MCP server). Its keys are an agent's defaults when the agents file does
+    not say them: ``reset`` the steps that start a fresh conversation (key combinations, or
+    ``"text:..."`` typed), ``submit`` the key that sends the prompt, ``clear`` editing keys
+    that empty its input (never a key that means something else to it), ``submit_gap_s`` the
+    least time from the paste to the submit key (0: none needed).
     """
 
     name: str
@@ -29,3 +37,8 @@ class AgentCli:
     turn_start: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     launch_args: tuple[str, ...] = ()
+    mcp: str | None = None
+    reset: tuple[str, ...] = ("text:/clear", "enter")
+    submit: str = "enter"
+    clear: tuple[str, ...] = ("ctrl+e", "ctrl+u")  # end of line, delete to its start
+    submit_gap_s: float = 0.0

@@ -1,4 +1,6 @@
-"""Claude Code (Anthropic): ``claude``."""
+"""Claude Code (Anthropic): ``claude``. ``/clear`` starts a new session with empty context
+(2.1.328's own command list: "Start a new session with empty context", aliases ``reset``,
+``new``)."""
 
 from core.clis.base import AgentCli
 
@@ -7,6 +9,8 @@ CLI = AgentCli(
     title="Claude Code",
     programs=("claude",),
     hooks="claude",
+    mcp="claude",
     resume_option="--continue",
     turn_start=("UserPromptSubmit",),
+    reset=("text:/clear", "enter"),
 )

@@ -20,12 +20,14 @@ import pytest
 from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
 from tests.agents.live import LiveCLI, reading, save_pane
+from tests.agents.mcp_live import TURN, Desk, prepare, task_now
 
 pytestmark = pytest.mark.xdist_group("codex-live")  # one worker starts it, once
 
 CLI = "codex"
 READY = "? for shortcuts"
-SCRIPT = """
+SCRIPT = (
+    """
 default = [{ text = "localmodel default answer" }]
 
 [[turns]]
@@ -56,13 +58,22 @@ steps = [{ fail = 500, times = 8 }, { text = "through at last" }]
 match = "take your time"
 steps = [{ text = "slowly, piece by piece", delay = 3, chunk_chars = 4, chunk_delay = 0.5 }]
 """
+    + TURN
+)
 
 
 @pytest.fixture(scope="module")
-def codex(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCLI]:
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
+    """A SWARM_HOME where agent A holds a task, and the work folder with swarm's MCP server
+    in codex's file, written before the CLI starts and reads it."""
+    return prepare(tmp_path_factory.mktemp("codex").resolve(), CLI)
+
+
+@pytest.fixture(scope="module")
+def codex(desk: Desk) -> Iterator[LiveCLI]:
     """Codex in tmux (120x40) against localmodel, at its input (tests/agents/launch.py: its
     own HOME and CODEX_HOME, a ``local`` provider, the work folder trusted, no daemon)."""
-    live = launch(CLI, tmp_path_factory.mktemp("codex").resolve(), SCRIPT)
+    live = launch(CLI, desk.work.parent, SCRIPT, work=desk.work)
     try:
         yield live
     finally:
@@ -113,6 +124,23 @@ def test_a_scripted_shell_command_runs_without_asking(codex: LiveCLI) -> None:
         "turn step 1: shell 'touch made-by-localmodel.txt'",
         "turn step 2: text 'file made'",
     ]
+
+
+def test_swarms_mcp_report_reaches_swarm(codex: LiveCLI, desk: Desk) -> None:
+    """The model calls ``report`` through swarm's ``[mcp_servers.swarm]`` in the trusted work
+    folder's .codex/config.toml (``default_tools_approval_mode = "approve"``: no dialog):
+    swarm has A's task started, with its note."""
+    for _ in range(10):  # its MCP servers start in the background: a prompt sent before
+        codex.wait(READY)  # swarm's is connected gets no swarm tools, so ask again
+        codex.send("report to swarm")
+        codex.model.wait_request("report to swarm")
+        asked = [r for r in codex.model.requests() if "report to swarm" in str(r.get("prompt"))]
+        time.sleep(1)
+        if "no tool 'report'" not in str(asked[-1].get("outcome")):
+            break
+    codex.wait("• reported", timeout=30)  # the approval default: no dialog
+    status, events = task_now(desk)
+    assert status == "in_progress" and any("begun" in e for e in events), events
 
 
 async def test_swarms_tmux_deliveries_are_each_taken_once_whole(

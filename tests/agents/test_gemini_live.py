@@ -19,12 +19,14 @@ import pytest
 from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
 from tests.agents.live import LiveCLI, reading, save_pane
+from tests.agents.mcp_live import TURN, Desk, prepare, task_now
 
 pytestmark = pytest.mark.xdist_group("gemini-live")  # one worker starts it, once
 
 CLI = "gemini"
 READY = "Type your message or @path/to/file"
-SCRIPT = """
+SCRIPT = (
+    """
 default = [{ text = "localmodel default answer" }]
 
 [[turns]]
@@ -51,12 +53,21 @@ text = "goodbye from localmodel"
 match = "take your time"
 steps = [{ text = "slowly, piece by piece", delay = 3 }]
 """
+    + TURN
+)
 
 
 @pytest.fixture(scope="module")
-def gemini(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCLI]:
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
+    """A SWARM_HOME where agent A holds a task, and the work folder with swarm's MCP server
+    in gemini's file, written before the CLI starts and reads it."""
+    return prepare(tmp_path_factory.mktemp("gemini").resolve(), CLI)
+
+
+@pytest.fixture(scope="module")
+def gemini(desk: Desk) -> Iterator[LiveCLI]:
     """Gemini CLI in tmux (120x40) against localmodel, at its input."""
-    live = launch(CLI, tmp_path_factory.mktemp("gemini").resolve(), SCRIPT)
+    live = launch(CLI, desk.work.parent, SCRIPT, work=desk.work)
     try:
         live.wait("Gemini CLI v0.61.0")
         yield live
@@ -79,6 +90,17 @@ def test_a_pasted_prompt_is_answered(gemini: LiveCLI) -> None:
     assert request["outcome"] == "turn step 1: text 'hello from localmodel'"
     gemini.wait(READY)
     save_pane(gemini, CLI, "answer")
+
+
+def test_swarms_mcp_report_reaches_swarm(gemini: LiveCLI, desk: Desk) -> None:
+    """The model calls ``report`` through swarm's server in the work folder's
+    .gemini/settings.json (trusted there: no confirmation): swarm has A's task started,
+    with its note."""
+    gemini.wait(READY)
+    submit(gemini, "report to swarm")
+    gemini.wait("✦ reported")
+    status, events = task_now(desk)
+    assert status == "in_progress" and any("begun" in e for e in events), events
 
 
 def test_a_slow_answer_shows_it_thinking(gemini: LiveCLI) -> None:

@@ -21,13 +21,15 @@ from core.agents.text_rules import classify, load_rule_sets
 from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
 from tests.agents.live import LiveCLI, capture_when, reading, save_pane
+from tests.agents.mcp_live import TURN, Desk, prepare, task_now
 
 pytestmark = pytest.mark.xdist_group("opencode-live")  # one worker starts it, once
 
 CLI = "opencode"
 READY = "Ask anything"  # the empty input's placeholder on its start screen
 WORKING = "esc interrupt"
-SCRIPT = """
+SCRIPT = (
+    """
 default = [{ text = "localmodel default answer" }]
 
 [[turns]]
@@ -46,12 +48,21 @@ steps = [{ rate_limit = true, retry_after = 1, times = 2 }, { text = "through at
 match = "take your time"
 steps = [{ text = "slowly, piece by piece", delay = 3 }]
 """
+    + TURN
+)
 
 
 @pytest.fixture(scope="module")
-def opencode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCLI]:
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
+    """A SWARM_HOME where agent A holds a task, and the work folder with swarm's MCP server
+    in opencode's file, written before the CLI starts and reads it."""
+    return prepare(tmp_path_factory.mktemp("opencode").resolve(), CLI)
+
+
+@pytest.fixture(scope="module")
+def opencode(desk: Desk) -> Iterator[LiveCLI]:
     """opencode in tmux (120x40) against localmodel, at its input."""
-    live = launch(CLI, tmp_path_factory.mktemp("opencode").resolve(), SCRIPT)
+    live = launch(CLI, desk.work.parent, SCRIPT, work=desk.work)
     try:
         yield live
     finally:
@@ -83,6 +94,16 @@ def test_a_pasted_prompt_is_answered(opencode: LiveCLI) -> None:
     assert request["outcome"] == "turn step 1: text 'hello from localmodel'"
     _idle(opencode)
     save_pane(opencode, CLI, "answer")
+
+
+def test_swarms_mcp_report_reaches_swarm(opencode: LiveCLI, desk: Desk) -> None:
+    """The model calls ``report`` through swarm's local server in the work folder's
+    opencode.json: swarm has A's task started, with its note."""
+    _idle(opencode)
+    opencode.send("report to swarm")
+    opencode.wait("reported", timeout=60)
+    status, events = task_now(desk)
+    assert status == "in_progress" and any("begun" in e for e in events), events
 
 
 def test_a_slow_answer_shows_it_working(opencode: LiveCLI) -> None:

@@ -447,7 +447,7 @@ def test_an_agent_starts_in_the_worktree_workspaces_init_made(
         hooks = json.loads((worktree / ".claude" / "settings.local.json").read_text())
         commands = [h["command"] for e in hooks["hooks"]["Stop"] for h in e["hooks"]]
         assert any("bot.cli.hook --agent Agent-2" in c for c in commands), commands
-        assert (worktree / ".codex" / "config.toml").is_file()
+        assert not (worktree / ".codex").exists()  # a Claude Code agent: only Claude's files
         servers = json.loads((worktree / ".mcp.json").read_text())["mcpServers"]
         assert servers["swarm"]["env"]["SWARM_AGENT"] == "Agent-2"
         assert not (rig.workdir / ".claude").exists()

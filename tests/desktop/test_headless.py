@@ -109,6 +109,28 @@ def test_headless_up_again_keeps_resumes_and_down_ends_the_sessions(rig: Desktop
     assert {r["action"] for a, r in again.items() if a != "Agent-1"} == {"parked"}
 
 
+def test_headless_up_writes_swarms_mcp_server_for_each_agents_cli(rig: DesktopRig) -> None:
+    """``mcp = true``: a Gemini CLI agent gets swarm's server in .gemini/settings.json, an
+    opencode agent in opencode.json, each before its CLI starts, and nothing of the other
+    CLIs' (the rig's scripted CLI under each name)."""
+    for program in ("gemini", "opencode"):
+        (rig.workdir / "bin" / program).symlink_to(rig.workdir / "bin" / "claude")
+    text = rig.config.read_text(encoding="utf-8")
+    for name, program in (("Agent-1", "gemini"), ("Agent-2", "opencode")):
+        text = text.replace(f'id = "{name}"', f'id = "{name}"\nmcp = true')
+        text += f'\n[desktop.agent.{name}]\ncommand = "{program}"\n'
+    rig.config.write_text(text, encoding="utf-8")
+    up(rig, "--agents", "2")
+    gemini, opencode = rig.workspaces["Agent-1"], rig.workspaces["Agent-2"]
+    servers = json.loads((gemini / ".gemini" / "settings.json").read_text())["mcpServers"]
+    assert servers["swarm"]["env"]["SWARM_AGENT"] == "Agent-1" and servers["swarm"]["trust"]
+    local = json.loads((opencode / "opencode.json").read_text())["mcp"]["swarm"]
+    assert local["type"] == "local" and local["command"][-3:] == ["-m", "bot.cli", "mcp"]
+    assert local["environment"]["SWARM_AGENT"] == "Agent-2"
+    assert sorted(p.name for p in gemini.iterdir()) == [".gemini"]
+    assert sorted(p.name for p in opencode.iterdir()) == ["opencode.json"]
+
+
 def test_headless_up_of_fewer_agents_parks_the_rest(rig: DesktopRig) -> None:
     """Before: ``--headless --agents 2`` started two and left the other two served, with
     no session: the scheduler gave them tasks nobody could take."""

@@ -1,6 +1,7 @@
 """``swarm agents mcp install``: the MCP server in each agent's workspace for Claude Code,
-Cursor and Codex CLI, merged with the user's files; twice is once; ``--remove`` takes only
-ours out. The installed entry starts a working server (spawned by the SDK's client)."""
+Cursor, Codex CLI, Gemini CLI and opencode, merged with the user's files; twice is once;
+``--remove`` takes only ours out. The installed entry starts a working server (spawned by
+the SDK's client)."""
 
 from __future__ import annotations
 
@@ -46,14 +47,14 @@ async def test_install_twice_keeps_theirs_and_remove_gives_the_files_back(tmp_pa
     for path, content in ((claude, mine), (cursor, mine), (codex, CODEX)):
         path.write_text(content, encoding="utf-8")
     first = run_cli(home, "agents", "mcp", "install", config=config)
-    assert first.code == 0 and first.out.count("MCP server added") == 6, first
+    assert first.code == 0 and first.out.count("MCP server added") == 10, first
     assert first.out.endswith(
         "Agent-1, Agent-2: add mcp = true to their agents-file entries so "
         "that their prompts name the MCP tools instead of the shell commands\n"
     )
     installed = {p: p.read_bytes() for p in (claude, cursor, codex)}
     again = run_cli(home, "agents", "mcp", "install", config=config)
-    assert again.code == 0 and again.out.count("already installed") == 6
+    assert again.code == 0 and again.out.count("already installed") == 10
     assert {p: p.read_bytes() for p in installed} == installed  # idempotent
     for path in (claude, cursor):
         servers = json.loads(path.read_text())["mcpServers"]
@@ -69,7 +70,7 @@ async def test_install_twice_keeps_theirs_and_remove_gives_the_files_back(tmp_pa
     }
     await _installed_server_works(home, ws["Agent-1"])
     removed = run_cli(home, "agents", "mcp", "install", "--remove", config=config)
-    assert removed.code == 0 and removed.out.count("restored as it was before install") == 6
+    assert removed.code == 0 and removed.out.count("restored as it was before install") == 10
     assert (claude.read_text(), cursor.read_text(), codex.read_text()) == (mine, mine, CODEX)
     assert sorted(p.name for p in ws["Agent-1"].iterdir()) == []  # made by install: gone
 
@@ -126,6 +127,6 @@ def test_removing_a_top_level_file_never_removes_the_workspace(tmp_path: Path) -
     home, folder = tmp_path / "home", tmp_path / "empty-workspace"
     folder.mkdir()
     server = agent_mcp.Server("/usr/bin/python3", ("-m", "bot.cli", "mcp"), {"SWARM_AGENT": "A"})
-    assert agent_mcp.install_json(home, folder, agent_mcp.CLAUDE_FILE, server).what == "added"
-    assert agent_mcp.remove_json(home, folder, agent_mcp.CLAUDE_FILE).what == "restored"
+    assert agent_mcp.install_json(home, folder, agent_mcp.CLAUDE, server).what == "added"
+    assert agent_mcp.remove_json(home, folder, agent_mcp.CLAUDE).what == "restored"
     assert folder.is_dir() and not any(folder.iterdir())

@@ -1,0 +1,171 @@
+"""swarm's MCP server in Gemini CLI's ``.gemini/settings.json`` and opencode's
+``opencode.json``: merged with the user's settings and servers, twice is once, only the
+agent's CLI's file when its CLI is known, ``remove`` takes only ours out (the file back byte
+for byte while still as install wrote it), the file's mode kept."""
+
+from __future__ import annotations
+
+import json
+import stat
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.agents import mcp_files as agent_mcp
+from core.clis import CLIS
+from core.errors import InvalidState
+from tests.helpers import run_cli, write_agents
+
+SERVER = agent_mcp.Server(
+    "/usr/bin/python3", ("-m", "bot.cli", "mcp"), {"SWARM_AGENT": "A", "SWARM_HOME": "/h"}
+)
+GEMINI_OWN: dict[str, Any] = {
+    "theme": "GitHub",
+    "mcpServers": {"docs": {"command": "npx", "args": ["-y", "docs-mcp"]}},
+}
+OPENCODE_OWN: dict[str, Any] = {
+    "$schema": "https://opencode.ai/config.json",
+    "model": "local/m",
+    "mcp": {"docs": {"type": "local", "command": ["npx", "-y", "docs-mcp"], "enabled": True}},
+}
+CASES = [
+    (agent_mcp.GEMINI_FILE, "gemini", "mcpServers", GEMINI_OWN),
+    (agent_mcp.OPENCODE_FILE, "opencode", "mcp", OPENCODE_OWN),
+]
+
+
+@pytest.mark.parametrize(("relative", "kind", "key", "own"), CASES)
+def test_install_keeps_theirs_and_remove_gives_the_file_back(
+    tmp_path: Path, relative: Path, kind: str, key: str, own: dict[str, Any]
+) -> None:
+    home, folder = tmp_path / "home", tmp_path / "ws"
+    path = folder / relative
+    path.parent.mkdir(parents=True)
+    mine = json.dumps(own, indent=4)  # their own formatting
+    path.write_text(mine, encoding="utf-8")
+    path.chmod(0o600)
+    (change,) = agent_mcp.install(home, folder, SERVER, kind)
+    assert (change.path, change.what) == (path, "added")
+    installed = path.read_bytes()
+    settings = json.loads(installed)
+    assert {k: v for k, v in settings.items() if k != key} == {
+        k: v for k, v in own.items() if k != key
+    }
+    assert settings[key]["docs"] == own[key]["docs"]
+    assert agent_mcp.is_ours(settings[key]["swarm"])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [c.what for c in agent_mcp.install(home, folder, SERVER, kind)] == ["already installed"]
+    assert path.read_bytes() == installed
+    assert {c.path.name: c.what for c in agent_mcp.remove(home, folder)}[path.name] == "restored"
+    assert path.read_text(encoding="utf-8") == mine
+
+
+def test_the_entries_are_in_each_clis_shape(tmp_path: Path) -> None:
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    agent_mcp.install(tmp_path / "home", folder, SERVER, "gemini")
+    agent_mcp.install(tmp_path / "home", folder, SERVER, "opencode")
+    gemini = json.loads((folder / ".gemini" / "settings.json").read_text())
+    assert gemini == {
+        "mcpServers": {
+            "swarm": {
+                "command": "/usr/bin/python3",
+                "args": ["-m", "bot.cli", "mcp"],
+                "env": {"SWARM_AGENT": "A", "SWARM_HOME": "/h"},
+                "trust": True,
+            }
+        }
+    }
+    opencode = json.loads((folder / "opencode.json").read_text())
+    assert opencode == {
+        "mcp": {
+            "swarm": {
+                "type": "local",
+                "command": ["/usr/bin/python3", "-m", "bot.cli", "mcp"],
+                "environment": {"SWARM_AGENT": "A", "SWARM_HOME": "/h"},
+                "enabled": True,
+            }
+        }
+    }
+    assert sorted(p.name for p in folder.iterdir()) == [".gemini", "opencode.json"]
+
+
+@pytest.mark.parametrize(("relative", "kind", "key", "own"), CASES)
+def test_remove_after_the_user_edited_takes_only_ours_out(
+    tmp_path: Path, relative: Path, kind: str, key: str, own: dict[str, Any]
+) -> None:
+    home, folder = tmp_path / "home", tmp_path / "ws"
+    folder.mkdir()
+    agent_mcp.install(home, folder, SERVER, kind)
+    path = folder / relative
+    settings = json.loads(path.read_text())
+    settings[key]["docs"] = own[key]["docs"]
+    settings["added"] = 1
+    path.write_text(json.dumps(settings))
+    changes = {c.path: c.what for c in agent_mcp.remove(home, folder)}
+    assert changes[path] == "removed"
+    assert json.loads(path.read_text()) == {key: {"docs": own[key]["docs"]}, "added": 1}
+
+
+@pytest.mark.parametrize(("relative", "kind", "key", "own"), CASES)
+def test_a_server_of_theirs_named_swarm_is_kept_and_a_broken_file_refused(
+    tmp_path: Path, relative: Path, kind: str, key: str, own: dict[str, Any]
+) -> None:
+    home, folder = tmp_path / "home", tmp_path / "ws"
+    path = folder / relative
+    path.parent.mkdir(parents=True)
+    theirs = {key: {"swarm": {"type": "local", "command": ["their-swarm"]}}}
+    path.write_text(json.dumps(theirs))
+    assert [c.what for c in agent_mcp.install(home, folder, SERVER, kind)] == ["kept"]
+    assert json.loads(path.read_text()) == theirs
+    path.write_text("{oops")
+    with pytest.raises(InvalidState, match="not JSON"):
+        agent_mcp.install(home, folder, SERVER, kind)
+    assert path.read_text() == "{oops"
+
+
+def test_an_agent_of_a_known_cli_gets_only_its_file(tmp_path: Path) -> None:
+    written = {}
+    for cli in CLIS:
+        if cli.mcp is None:
+            continue
+        folder = tmp_path / cli.name
+        folder.mkdir()
+        agent_mcp.install(tmp_path / "home", folder, SERVER, cli.mcp)
+        written[cli.name] = sorted(
+            str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()
+        )
+    assert written == {
+        "claude-code": [".mcp.json"],
+        "codex": [".codex/config.toml"],
+        "gemini": [".gemini/settings.json"],
+        "opencode": ["opencode.json"],
+    }
+    assert [cli.name for cli in CLIS if cli.mcp is None] == ["aider"]
+    codex = tomllib.loads((tmp_path / "codex" / ".codex" / "config.toml").read_text())
+    assert codex["mcp_servers"]["swarm"]["default_tools_approval_mode"] == "approve"
+
+
+def test_swarm_agents_mcp_install_writes_each_agents_clis_file(tmp_path: Path) -> None:
+    """``cli = "gemini"``: only .gemini/settings.json; ``"opencode"``: only opencode.json;
+    ``"aider"``: nothing (it reads no MCP server), said so."""
+    home = tmp_path / "home"
+    home.mkdir()
+    folders = {cli: tmp_path / cli for cli in ("gemini", "opencode", "aider")}
+    for folder in folders.values():
+        folder.mkdir()
+    config = write_agents(
+        tmp_path / "agents.toml",
+        [
+            {"id": cli, "role": "dev", "delivery": "inbox", "workspace": str(f), "cli": cli}
+            for cli, f in folders.items()
+        ],
+    )
+    done = run_cli(home, "agents", "mcp", "install", config=config)
+    assert done.code == 0, done.err
+    assert "aider: aider reads no MCP server: nothing to do" in done.out
+    assert [p.name for p in folders["gemini"].iterdir()] == [".gemini"]
+    assert [p.name for p in folders["opencode"].iterdir()] == ["opencode.json"]
+    assert list(folders["aider"].iterdir()) == []
