@@ -9,7 +9,8 @@ A private Xvfb; ``swarm desktop up`` opens ``--agents`` agent-like programs
 xterm windows, the agents file getting their input points and panes as for any user. A
 SQLite home (one machine, no nodes). Then ``--rounds`` rounds of two legs, ``tmux`` then
 ``gui``: each leg sets every agent's ``delivery``, starts a real ``swarm run
---no-discord`` (its display the Xvfb), broadcasts ``--idle-broadcasts`` times with every
+--no-discord`` (its display the Xvfb), broadcasts once unmeasured (a fresh driver's
+first use), then ``--idle-broadcasts`` times with every
 agent at its input, runs the day of ``bench/day_at_scale.py`` (``--tasks`` tasks in three
 roles with dependencies, ``--broadcasts`` broadcasts during it, a question every 25 tasks and
 a permission prompt every 20 answered through swarm's inbox) and stops the coordinator.
@@ -57,6 +58,7 @@ from bench.day_at_scale import (  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from tests.desktop.rig import DesktopRig  # noqa: E402
+from tests.pgcluster import free_port  # noqa: E402
 
 ROUTES = ("tmux", "gui")
 ROUND_KEY = 10_000  # each leg's broadcasts apart from the earlier legs'
@@ -113,7 +115,8 @@ def legs(rounds: int) -> list[str]:
 
 def start_coordinator(rig: DayRig, day: Day, name: str) -> subprocess.Popen[bytes]:
     """A real ``swarm run --no-discord`` on the rig's home and display, its log in the day."""
-    env = {**os.environ, **rig.env, "PYTHONPATH": os.environ.get("PYTHONPATH", str(ROOT))}
+    env = {**os.environ, **rig.env, "PYTHONPATH": os.environ.get("PYTHONPATH", str(ROOT)),
+           "SWARM_WEB_PORT": str(free_port())}  # fmt: skip
     env.pop("TMUX", None)
     argv = [sys.executable, "-m", "bot.cli.main", "run", "--no-discord"]
     with (day.root / f"{name}.log").open("wb") as log:
@@ -140,6 +143,7 @@ async def leg(rig: DayRig, day: Day, n: int, route: str, args: argparse.Namespac
             before = max(
                 (d[0] for d in (await service.db.read(store_rows))["delivered"]), default=0
             )
+            await broadcast(service, day, key + 3000)  # unmeasured: the driver's first use
             idle = [
                 await broadcast(service, day, key + 2000 + i) for i in range(args.idle_broadcasts)
             ]

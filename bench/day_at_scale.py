@@ -323,6 +323,7 @@ def judge(day: Day, ids: list[int], rows: dict[str, Any]) -> dict[str, Any]:
         d_id for d_id, agent, text in rows["delivered"]
         if not any(_sample(text) in got for got in texts.get(agent, []))
     ]  # fmt: skip
+    received = {t: at for t, at in received.items() if t in set(ids)}  # this day's tasks
     starts = [min(at) - assigned[t] for t, at in received.items() if t in assigned]
     return {
         "tasks_done": len([t for t in ids if status.get(t) == "done"]),

@@ -42,10 +42,11 @@ async def test_store_rows_reads_the_tasks_of_either_store(settings: Settings) ->
 
 def test_judge_finds_lost_doubled_and_falsely_delivered(tmp_path: Path) -> None:
     day = Day(tmp_path, "", ["A", "B"], {})
-    _received(tmp_path, "A", [(_header(1), 10.5), (_header(2), 11.0), (_header(2), 12.0)])
+    earlier = [(_header(9), 1.0), (_header(9), 2.0)]  # an earlier day's task, doubled
+    _received(tmp_path, "A", [*earlier, (_header(1), 10.5), (_header(2), 11.0), (_header(2), 12.0)])
     _received(tmp_path, "B", [("broadcast 7: 42\nplease read the new guidelines", 13.0)])
     rows = {
-        "assigned": {1: 10.0, 2: 10.8, 3: 11.0},
+        "assigned": {1: 10.0, 2: 10.8, 3: 11.0, 9: 0.0},
         "status": {1: "done", 2: "done", 3: "done"},
         "delivered": [
             (1, "A", _header(1)),
