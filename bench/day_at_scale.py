@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 import psycopg  # noqa: E402
+from psycopg.rows import dict_row  # noqa: E402
 
 from bench.pg_load import _cpu, server_cpu  # noqa: E402
 from bench.scale import new_database, pg_programs  # noqa: E402
@@ -59,7 +60,6 @@ from tests.tmux_server import Tmux  # noqa: E402
 ROLES = ("dev", "test", "docs")
 NODES = ("desk-1", "desk-2")
 ASK_EVERY, PROMPT_EVERY = 25, 20
-PG_FIGURES = ("commits", "rollbacks", "inserted", "updated", "fetched")
 
 
 @dataclass
@@ -72,6 +72,7 @@ class Day:
     env: dict[str, str]
     tmux: dict[str, Tmux] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    children: bool = False  # swarm's CPU counts the children it waited for (tmux, xclip)
 
     def records(self, agent: str) -> list[dict[str, Any]]:
         """What ``agent`` received so far, in order."""
@@ -135,8 +136,20 @@ def start_swarm(day: Day) -> None:
 
 
 def swarm_cpu(day: Day) -> float:
-    """CPU seconds so far of the coordinator and the nodes."""
-    return sum(_cpu(f"/proc/{p.pid}/stat") or 0.0 for p in day.procs.values())
+    """CPU seconds so far of the coordinator and the nodes (and, with ``day.children``, of
+    the processes they ran and waited for)."""
+    own = sum(_cpu(f"/proc/{p.pid}/stat") or 0.0 for p in day.procs.values())
+    return own + (sum(_reaped_cpu(p.pid) for p in day.procs.values()) if day.children else 0.0)
+
+
+def _reaped_cpu(pid: int) -> float:
+    """CPU seconds of the children ``pid`` waited for (cutime + cstime; 0 when it is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = text[text.rindex(")") + 2 :].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
 
 
 def swarm_rss_mb(day: Day) -> float:
@@ -216,12 +229,15 @@ async def broadcast(service: SwarmService, day: Day, k: int) -> float:
     return float("inf")
 
 
-async def the_day(day: Day, service: SwarmService, tasks: int, broadcasts: int) -> dict:
-    """Create the tasks, answer the inbox, broadcast; until every task is done."""
+async def the_day(
+    day: Day, service: SwarmService, tasks: int, broadcasts: int, key: int = 0
+) -> dict:
+    """Create the tasks, answer the inbox, broadcast; until every task is done. ``key``
+    keeps this day's broadcasts apart from an earlier day's on the same agents."""
     stop = asyncio.Event()
     person = Person(service)
     answering = asyncio.create_task(person.run(stop))
-    idle = [await broadcast(service, day, 1000)]  # every agent at its input
+    idle = [await broadcast(service, day, key + 1000)]  # every agent at its input
     began, cpu0 = time.monotonic(), swarm_cpu(day)
     ids = await service.create_tasks(specs(tasks), "person")
     spread: list[float] = []
@@ -230,7 +246,7 @@ async def the_day(day: Day, service: SwarmService, tasks: int, broadcasts: int) 
         while time.monotonic() < deadline:
             done = await service.db.read(_count_done, ids)
             if len(spread) < broadcasts and done >= len(spread) * tasks / max(1, broadcasts):
-                spread.append(await broadcast(service, day, len(spread)))
+                spread.append(await broadcast(service, day, key + len(spread)))
             if done == len(ids):
                 break
             if answering.done():
@@ -241,7 +257,7 @@ async def the_day(day: Day, service: SwarmService, tasks: int, broadcasts: int) 
         await answering
     wall = time.monotonic() - began
     await asyncio.sleep(3.0)  # the last turns' Stop hooks: every agent idle again
-    idle.append(await broadcast(service, day, 1001))
+    idle.append(await broadcast(service, day, key + 1001))
     return {
         "ids": ids,
         "wall_s": wall,
@@ -260,7 +276,39 @@ def _count_done(conn: Any, ids: list[int]) -> int:
 
 
 def audit(day: Day, ids: list[int]) -> dict[str, Any]:
-    """Lost, doubled and falsely delivered prompts; assignment to turn start."""
+    """Lost, doubled and falsely delivered prompts; assignment to turn start; PostgreSQL's
+    figures."""
+    with psycopg.connect(day.url, row_factory=dict_row) as conn:
+        rows = store_rows(conn)
+        stats = conn.execute(
+            "SELECT xact_commit AS commits, xact_rollback AS rollbacks, tup_inserted AS "
+            "inserted, tup_updated AS updated, tup_fetched AS fetched "
+            "FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return {**judge(day, ids, rows), "pg": dict(stats or {})}
+
+
+def store_rows(conn: Any) -> dict[str, Any]:
+    """From swarm's store (SQLite or PostgreSQL, rows by column name): each task's first
+    assignment time, each task's status, and the deliveries recorded delivered."""
+    assigned = conn.execute(
+        "SELECT task_id, min(ts) AS at FROM events WHERE kind = 'task.assigned' GROUP BY task_id"
+    ).fetchall()
+    status = conn.execute("SELECT id, status FROM tasks").fetchall()
+    delivered = conn.execute(
+        "SELECT d.id, d.agent_id, m.text FROM deliveries d JOIN messages m "
+        "ON m.id = d.message_id WHERE d.state = 'delivered'"
+    ).fetchall()
+    return {
+        "assigned": {r["task_id"]: r["at"] for r in assigned},
+        "status": {r["id"]: r["status"] for r in status},
+        "delivered": [(r["id"], r["agent_id"], r["text"]) for r in delivered],
+    }
+
+
+def judge(day: Day, ids: list[int], rows: dict[str, Any]) -> dict[str, Any]:
+    """Lost, doubled and falsely delivered prompts (of ``rows["delivered"]``); assignment
+    to turn start, from what the agents received and ``store_rows``."""
     received: dict[int, list[float]] = {}
     texts: dict[str, list[str]] = {}
     for agent in day.agents:
@@ -269,23 +317,13 @@ def audit(day: Day, ids: list[int]) -> dict[str, Any]:
         for record in records:
             for found in TASK.finditer(record["text"]):
                 received.setdefault(int(found.group(1)), []).append(record["at"])
-    with psycopg.connect(day.url) as conn:
-        assigned: dict[int, float] = dict(conn.execute(
-            "SELECT task_id, min(ts) FROM events WHERE kind = 'task.assigned' GROUP BY task_id"
-        ).fetchall())  # fmt: skip
-        status: dict[int, str] = dict(conn.execute("SELECT id, status FROM tasks").fetchall())
-        delivered = conn.execute(
-            "SELECT d.id, d.agent_id, m.text FROM deliveries d JOIN messages m "
-            "ON m.id = d.message_id WHERE d.state = 'delivered'"
-        ).fetchall()
-        stats = conn.execute(
-            "SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_fetched "
-            "FROM pg_stat_database WHERE datname = current_database()"
-        ).fetchone()
+    assigned: dict[int, float] = rows["assigned"]
+    status: dict[int, str] = rows["status"]
     false_delivered = [
-        d_id for d_id, agent, text in delivered
+        d_id for d_id, agent, text in rows["delivered"]
         if not any(_sample(text) in got for got in texts.get(agent, []))
     ]  # fmt: skip
+    received = {t: at for t, at in received.items() if t in set(ids)}  # this day's tasks
     starts = [min(at) - assigned[t] for t, at in received.items() if t in assigned]
     return {
         "tasks_done": len([t for t in ids if status.get(t) == "done"]),
@@ -293,7 +331,6 @@ def audit(day: Day, ids: list[int]) -> dict[str, Any]:
         "doubled": [t for t, at in received.items() if len(at) > 1],
         "false_delivered": false_delivered,
         "turn_start_s": starts,
-        "pg": dict(zip(PG_FIGURES, stats or (), strict=False)),
     }
 
 
