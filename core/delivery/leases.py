@@ -16,21 +16,29 @@ from core.tasks import lifecycle
 from core.waits import doubled
 
 log = logging.getLogger(__name__)
+# something in "Needs you" about the task or its agent: an open prompt, question or alert
+_SHOWN = (
+    "(EXISTS (SELECT 1 FROM agent_prompts p WHERE p.agent = t.assignee "
+    "AND p.decided_at IS NULL AND p.closed_at IS NULL) "
+    "OR EXISTS (SELECT 1 FROM questions q WHERE q.task_id = t.id AND q.answered_at IS NULL) "
+    "OR EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = t.assignee AND a.cleared_at IS NULL))"
+)
 
 
 def expire_leases(conn: Conn, ctx: Ctx) -> int:
     """Requeue (with backoff) or fail every assigned task whose lease has run out; a task
-    whose agent waits for a person (a permission prompt, a dialog: judged ``waiting``) keeps
-    it for another lease: the wait is the person's, and another agent would do it twice."""
+    whose agent waits for a person (judged ``waiting``) while "Needs you" shows why (its
+    prompt, its question, an alert) keeps it for another lease: the wait is the person's,
+    and another agent would do it twice. A wait nobody is shown expires as any other."""
     rows = conn.execute(
-        "SELECT t.id, t.assignee, t.attempts, t.max_attempts, s.state FROM tasks t "
-        "LEFT JOIN agent_state s ON s.id = t.assignee "
+        f"SELECT t.id, t.assignee, t.attempts, t.max_attempts, s.state, {_SHOWN} AS shown "
+        "FROM tasks t LEFT JOIN agent_state s ON s.id = t.assignee "
         "WHERE t.lease_expires_at <= $1 AND t.status = 'assigned'",
         (ctx.now,),
     ).fetchall()
     expired = 0
-    for task_id, agent, attempts, max_attempts, state in map(values, rows):
-        if state == AgentState.WAITING.value:
+    for task_id, agent, attempts, max_attempts, state, shown in map(values, rows):
+        if state == AgentState.WAITING.value and shown:
             _lease_kept(conn, ctx, task_id, agent)
             continue
         expired += 1

@@ -8,6 +8,8 @@ from core.agent_state import AgentState, Signal
 from core.agents import signals as agent_signals
 from core.coordinator.scheduler import DELIVERY_MARGIN_S, Scheduler
 from core.delivery import assignment
+from core.dialogs import permissions as prompts
+from core.dialogs.permissions import PromptOption
 from core.models import TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -285,6 +287,9 @@ async def test_a_lease_is_kept_while_the_agent_waits_for_a_person(
         agent_signals.set_state, first, AgentState.WAITING, clock.now(), Signal.HOOK,
         "hook: Notification permission_prompt",
     )  # fmt: skip
+    await service.write(
+        first, prompts.open_prompt, first, Signal.HOOK, "Bash(make)", [PromptOption("1", "Yes")]
+    )  # the dialog, in Needs you
     clock.advance(61)
     await scheduler.run_burst()
     kept = await service.get_task("T-1")
@@ -293,5 +298,24 @@ async def test_a_lease_is_kept_while_the_agent_waits_for_a_person(
         agent_signals.set_state, first, AgentState.IDLE, clock.now(), Signal.HOOK, "hook: Stop"
     )
     clock.advance(61)  # a lease after the wait ended: no report, back to the queue
+    await scheduler.run_burst()
+    assert (await service.get_task("T-1")).status is TaskStatus.ready
+
+
+async def test_a_wait_nobody_is_shown_does_not_keep_the_lease(
+    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
+) -> None:
+    """An agent judged waiting with nothing in "Needs you" (no prompt, question or alert)
+    would have kept its task for ever, said only in the log: its lease runs out as usual."""
+    await service.create_task(TaskSpec("api", capabilities=("python",)), "me")
+    scheduler = Scheduler(service, deliverer)
+    await scheduler.run_burst()
+    first = (await service.get_task("T-1")).agent
+    assert first is not None
+    await service.db.write(
+        agent_signals.set_state, first, AgentState.WAITING, clock.now(), Signal.HOOK,
+        "hook: Notification idle_prompt",
+    )  # fmt: skip
+    clock.advance(61)
     await scheduler.run_burst()
     assert (await service.get_task("T-1")).status is TaskStatus.ready
