@@ -100,13 +100,13 @@ async def swarm_cli(home: Path, *args: str, agent: str | None = None) -> str:
     return out.decode().strip()
 
 
-def require_localdiscord() -> None:
+def require_localdiscord(what: str = "swarm demo") -> None:
     """Fail with one clear line when the local Discord (the ``demo`` extra) is missing."""
     try:
         import localdiscord  # noqa: F401
     except ImportError:
         raise ConfigError(
-            "swarm demo needs the localdiscord package (the swarm[demo] extra): in the swarm "
+            f"{what} needs the localdiscord package (the swarm[demo] extra): in the swarm "
             "repository run make, or pip install ./packages/localdiscord"
         ) from None
 

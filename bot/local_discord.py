@@ -35,30 +35,19 @@ HOST = "127.0.0.1"
 GUILD, CHANNEL, PERSON = "swarm (local)", "swarm", "you"
 
 
-def require_localdiscord() -> None:
-    """Fail with one clear line when the local Discord (the ``demo`` extra) is missing."""
-    try:
-        import localdiscord  # noqa: F401
-    except ImportError:
-        raise ConfigError(
-            "--local-discord needs the localdiscord package (the swarm[demo] extra): in the "
-            "swarm repository run make, or pip install ./packages/localdiscord"
-        ) from None
-
-
 @contextlib.asynccontextmanager
 async def local_discord(builder: Builder, port: int = DEFAULT_PORT) -> AsyncIterator[WebClient]:
     """The local Discord on ``127.0.0.1:port`` (0: a free one) while the block runs, with
     ``builder`` pointed at it (its Discord settings and discord.py's URLs) and the home's
     lock held (SQLite); yields the page. A taken port, a bad setting or a coordinator
     already running on the home is a ConfigError, with nothing started."""
-    require_localdiscord()
+    from bot.demo import quiet_voice_warning, require_localdiscord
+
+    require_localdiscord("--local-discord")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
         import discord  # noqa: F401
     from localdiscord import LocalDiscordServer, local_client_options, pointed_at
-
-    from bot.demo import quiet_voice_warning
 
     quiet_voice_warning()
     configured = _configured_token(builder)
