@@ -24,8 +24,9 @@ class AgentCli:
     None: it reads no MCP server). Its keys are an agent's defaults when the agents file does
     not say them: ``reset`` the steps that start a fresh conversation (key combinations, or
     ``"text:..."`` typed), ``submit`` the key that sends the prompt, ``clear`` editing keys
-    that empty its input (never a key that means something else to it), ``submit_gap_s`` the
-    least time from the paste to the submit key (0: none needed).
+    that empty its input (never a key that means something else to it). The wait from a
+    paste to the submit key is the routes' (``GuiOptions.submit_gap_s``, ``settle_s``), the
+    same for every CLI (Gemini CLI's need).
     """
 
     name: str
@@ -41,4 +42,3 @@ class AgentCli:
     reset: tuple[str, ...] = ("text:/clear", "enter")
     submit: str = "enter"
     clear: tuple[str, ...] = ("ctrl+e", "ctrl+u")  # end of line, delete to its start
-    submit_gap_s: float = 0.0

@@ -11,5 +11,4 @@ CLI = AgentCli(
     programs=("gemini",),
     mcp="gemini",
     reset=("text:/clear", "enter"),
-    submit_gap_s=0.15,
 )
