@@ -126,12 +126,14 @@ def test_a_scripted_shell_command_runs_without_asking(codex: LiveCLI) -> None:
     ]
 
 
+@pytest.mark.timeout(150)  # its MCP server's start, then one turn
 def test_swarms_mcp_report_reaches_swarm(codex: LiveCLI, desk: Desk) -> None:
     """The model calls ``report`` through swarm's ``[mcp_servers.swarm]`` in the trusted work
     folder's .codex/config.toml (``default_tools_approval_mode = "approve"``: no dialog):
     swarm has A's task started, with its note."""
-    for _ in range(10):  # its MCP servers start in the background: a prompt sent before
-        codex.wait(READY)  # swarm's is connected gets no swarm tools, so ask again
+    deadline = time.monotonic() + 90  # `swarm mcp` took 7 s to answer on a loaded machine
+    while time.monotonic() < deadline:  # its MCP servers start in the background: a prompt
+        codex.wait(READY)  # sent before swarm's is connected gets no swarm tools: ask again
         codex.send("report to swarm")
         codex.model.wait_request("report to swarm")
         asked = [r for r in codex.model.requests() if "report to swarm" in str(r.get("prompt"))]
