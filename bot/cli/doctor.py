@@ -243,7 +243,7 @@ def _database(config: Config) -> list[Finding]:
         if os.access(parent, os.W_OK):
             return [Finding("database", OK, f"{db} (created on first use)")]
         return [Finding("database", PROBLEM, f"{db}: cannot create it ({parent} is read-only)")]
-    from core.store.errors import StoreError
+    from core.errors import StoreError
     from core.store.sqlite import check_writable
 
     try:

@@ -287,8 +287,8 @@ def _changes(access: StoreAccess, prompt_id: int) -> CommitWatch | NotifyWait:
     """How the hook sees the prompt decided: the SQLite store's commit watch
     (``core.store.commit_watch``), or on PostgreSQL a LISTEN for the prompt's
     ``swarm_prompt`` notification."""
+    from core.errors import StoreError
     from core.store.commit_watch import CommitWatch
-    from core.store.errors import StoreError
 
     settings = access.settings
     if settings.database_url:

@@ -19,9 +19,9 @@ from core.privacy.files import create_empty, make_dirs
 if TYPE_CHECKING:
     from core.settings import Settings
 
+from core.errors import Busy, StoreError, Unavailable
 from core.store.calls import Abandoned, StoreCall
 from core.store.conn import MIN_SQLITE, Channel, Conn, SqliteConn, sqlite_error
-from core.store.errors import Busy, StoreError, Unavailable
 from core.store.migrations import LATEST, migrations
 
 log = logging.getLogger(__name__)

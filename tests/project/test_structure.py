@@ -74,7 +74,7 @@ def test_an_import_against_the_contracts_fails_the_check(tmp_path: Path) -> None
 
 
 # the store's SQLite part: the only modules that may name the sqlite3 driver (every other
-# module reads rows through core.store.conn.Row and catches core.store.errors)
+# module reads rows through core.store.conn.Row and catches core.errors)
 SQLITE_PART = {
     "core/store/conn.py",  # SqliteConn, and sqlite_error: SQLite's errors as the store's
     "core/store/sqlite.py",  # the SQLite store (aiosqlite), its migrations, check_writable
