@@ -20,7 +20,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar, TypeVarTuple, cast
+from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, cast
 
 import psycopg
 import psycopg_pool
@@ -40,6 +40,9 @@ from core.store.calls import Abandoned, StoreCall
 from core.store.conn import EVENT_COLUMNS, EVENT_INSERT, Args, Channel, Conn, Dialect, Params
 from core.store.migrations import migrations as dialect_migrations
 from core.store.postgres.net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql, shut_down
+
+if TYPE_CHECKING:
+    from core.store.commit_watch import CommitWait
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -688,6 +691,16 @@ class PgDatabase:
                 log.warning("%s: channels not read (%s); again in 1 s", what, exc)
                 await asyncio.sleep(1.0)
         await listen(self.url, names, heard, ready, what)
+
+    def watch_prompt(self, prompt_id: int) -> CommitWait:
+        """A LISTEN for the prompt's own ``swarm_prompt`` notification (sent by a trigger when
+        it is decided or closed; ``core.store.postgres.listen.NotifyWait``), on a connection
+        of its own; without one (unreachable), a wait that reads each time."""
+        from core.store.commit_watch import CommitWatch
+        from core.store.postgres.listen import NotifyWait
+
+        found = NotifyWait.open(self.url, PROMPT_CHANNEL, str(prompt_id))
+        return found if found is not None else CommitWatch(None)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._submit(self._pool, self._run, fn, args)
