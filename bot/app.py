@@ -30,12 +30,12 @@ if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loa
     from bot.web.server import WebServer
     from core.agents.frames import FrameSource
     from core.coordinator.agents_reload import AgentsReload
+    from core.coordinator.db_lock import HeldLock
     from core.coordinator.home_lock import CoordinatorLock
     from core.coordinator.jobs import Jobs, Summarizer
     from core.coordinator.scheduler import BurstResult, Scheduler
     from core.github.sync import GitHubSync
     from core.service.ai import AIService
-    from core.store.postgres.failover import SchedulerLock
     from core.watch.text_signal import TextWatcher
 
 log = logging.getLogger(__name__)
@@ -302,7 +302,7 @@ class Builder:
         async with _coordinator_lock(self, wait) as lock:
             service = await self.service()
             if lock is not None:
-                lock.fence(service.db)
+                lock.guard(service)
             try:
                 async with contextlib.AsyncExitStack() as stack:
                     deliverer = self.deliverer(service)
@@ -334,14 +334,14 @@ async def serve_hooks(service: SwarmService, config: Config) -> HookServer | Non
 
 
 @contextlib.asynccontextmanager
-async def _coordinator_lock(builder: Builder, wait: bool) -> AsyncIterator[SchedulerLock | None]:
-    """The PostgreSQL scheduler lock (``core/store/postgres/failover.py``, yielded: the store
-    is fenced when it is lost) or the home's lock file (``Builder.home_lock``)."""
+async def _coordinator_lock(builder: Builder, wait: bool) -> AsyncIterator[HeldLock | None]:
+    """The PostgreSQL scheduler lock (``core/coordinator/db_lock.py``, yielded: the service
+    it guards is fenced when it is lost) or the home's lock file (``Builder.home_lock``)."""
     settings = builder.config.core
     if settings.database_url:
-        from core.store.postgres.failover import scheduler_lock
+        from core.coordinator import db_lock
 
-        async with scheduler_lock(settings.database_url, settings.failover_s, wait) as lock:
+        async with db_lock.hold(settings.database_url, settings.failover_s, wait) as lock:
             yield lock
         return
     with builder.home_lock():

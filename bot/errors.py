@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import errno
 
-from core.errors import SwarmError
+from core.errors import Busy, StoreError, SwarmError
 from core.formats.text import one_line
 from core.privacy.redact import redact_urls
-from core.store.errors import Busy, StoreError
 
 _SQLITE_HINTS = (
     ("database is locked", "the database stayed busy longer than SWARM_BUSY_TIMEOUT: try again"),

@@ -55,27 +55,18 @@ def register(sub: Any) -> None:
 
 async def cmd_db_copy(_service: None, args: argparse.Namespace) -> int:
     """``swarm db copy``: one line per table, then the total."""
-    from core.errors import ConfigError
-    from core.privacy.redact import redact_urls
-    from core.store.db_copy import copy, sqlite_path
+    from core.database import copy
 
-    source = sqlite_path(args.source)
-    target = args.target.strip()
-    if target.split("://", 1)[0].lower() not in {"postgresql", "postgres"} or "://" not in target:
-        raise ConfigError(f"--to must be a postgresql:// URL, got {redact_urls(target)!r}")
-    try:
-        from core.store.postgres import store as postgres  # noqa: F401  (psycopg is installed)
-    except ImportError:
-        raise ConfigError("swarm db copy needs psycopg: pip install 'swarm[postgresql]'") from None
-    with _source_held(source.parent, args.force) as warning:
+    job = copy.plan(args.source, args.target)
+    with _source_held(job.home, args.force) as warning:
         if warning:
             print(f"swarm: warning: {warning}", file=sys.stderr)
-        report = await asyncio.to_thread(copy, source, target)
+        report = await asyncio.to_thread(copy.run, job)
     for table, count in report.counts.items():
         print(f"{table:<16} {count:>8} rows")
     print(
-        f"copied {report.total} rows in {len(report.counts)} tables from {source} to "
-        f"{redact_urls(target)}; counts match"
+        f"copied {report.total} rows in {len(report.counts)} tables from {job.source} to "
+        f"{job.target_shown}; counts match"
         + (
             "; a coordinator was running: what it wrote after the copy started is not in it"
             if warning

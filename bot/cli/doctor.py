@@ -243,13 +243,11 @@ def _database(config: Config) -> list[Finding]:
         if os.access(parent, os.W_OK):
             return [Finding("database", OK, f"{db} (created on first use)")]
         return [Finding("database", PROBLEM, f"{db}: cannot create it ({parent} is read-only)")]
-    from core.store.errors import StoreError
-    from core.store.sqlite import check_writable
+    from core.database.checks import sqlite_problem
 
-    try:
-        check_writable(db, config.core.busy_timeout_s)
-    except StoreError as exc:
-        return [Finding("database", PROBLEM, f"{db}: not writable ({exc})")]
+    problem = sqlite_problem(db, config.core.busy_timeout_s)
+    if problem is not None:
+        return [Finding("database", PROBLEM, f"{db}: not writable ({problem})")]
     return [Finding("database", OK, f"{db} (writable)")]
 
 

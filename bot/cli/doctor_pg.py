@@ -16,46 +16,37 @@ CONNECT_S = 5.0
 
 def database(config: Config) -> list[Finding]:
     """Connect; report the schema version (writes nothing)."""
-    from core.store.migrations import LATEST
-    from core.store.postgres.store import connect, schema_version
+    from core.database.checks import postgres_schema
 
     shown = config.core.database_shown
     assert config.core.database_url is not None
     try:
-        conn = connect(config.core.database_url, CONNECT_S)
+        schema = postgres_schema(config.core.database_url, CONNECT_S)
     except StorageError as exc:
         return [Finding("database", PROBLEM, str(exc))]
-    try:
-        version = schema_version(conn)
-    finally:
-        conn.raw.close()
-    if version > LATEST:
+    if schema.too_new:
         return [
             Finding(
                 "database",
                 PROBLEM,
-                f"{shown}: schema v{version} is newer than this swarm (v{LATEST}): upgrade swarm",
+                f"{shown}: schema v{schema.version} is newer than this swarm "
+                f"(v{schema.latest}): upgrade swarm",
             )
         ]
-    state = f"schema v{version}" if version else "empty: created on first use"
+    state = f"schema v{schema.version}" if schema.version else "empty: created on first use"
     return [Finding("database", OK, f"{shown} (reachable, {state})")]
 
 
 def coordinator(config: Config) -> list[Finding]:
     """Who holds the scheduler lock of the database, on any machine."""
+    from core.coordinator.db_lock import running_at
     from core.formats.jsonshape import iso_utc
-    from core.store.postgres.failover import scheduler_holder
-    from core.store.postgres.store import connect
 
     assert config.core.database_url is not None
     try:
-        conn = connect(config.core.database_url, CONNECT_S)
+        running = running_at(config.core.database_url, CONNECT_S)
     except StorageError as exc:
         return [Finding("coordinator", PROBLEM, f"unknown: {exc}")]
-    try:
-        running = scheduler_holder(conn)
-    finally:
-        conn.raw.close()
     if running is None:
         return [
             Finding(

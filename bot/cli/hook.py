@@ -23,7 +23,6 @@ import logging
 import os
 import signal
 import sys
-import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -32,23 +31,9 @@ if TYPE_CHECKING:  # the rest is imported where used: the relay path needs none 
 
     from bot.config import Config
     from core.agents.hook_events import HookEvent
-    from core.agents.judge import Freshness
-    from core.dialogs.permissions import HookProcess
-    from core.store.access import StoreAccess
-    from core.store.commit_watch import CommitWatch
-    from core.store.postgres.listen import NotifyWait
+    from core.agents.hook_intake import HookIntake
 
 log = logging.getLogger(__name__)
-HOOK_BUSY_S = 2.0  # the longest a hook waits for the database's write lock
-# A waiting PermissionRequest wakes when the SQLite store is written (inotify on its log) or
-# on PostgreSQL when its prompt is decided (LISTEN), and at least every SAFETY_S. Where it
-# cannot (no inotify, no LISTEN connection) it looks every POLL_S
-# during its first FAST_S, then every POLL_MAX_S: each wake-up costs CPU (0.8 % of a core at
-# 20 ms on the build machine, in asyncio's sleep alone), and a person answers after seconds.
-SAFETY_S = 0.25
-POLL_S = 0.02
-FAST_S = 1.0
-POLL_MAX_S = 0.1
 # Signals that stop a waiting hook the way SIGTERM does: its prompt is closed, it exits 0.
 STOP_SIGNALS = ("SIGTERM", "SIGHUP", "SIGINT", "SIGPIPE")
 
@@ -151,8 +136,8 @@ def _stop_on_signals(task: asyncio.Task[int]) -> Iterator[list[str]]:
 async def _hook(
     config: Config, payload: str | None, agent: str | None, stdin: TextIO, stdout: TextIO
 ) -> int:
-    from core.agents import hook_events
     from core.agents.hook_events import UnknownHookEvent, parse
+    from core.agents.hook_intake import HookIntake
 
     try:
         raw = payload if payload is not None else ("" if stdin.isatty() else stdin.read())
@@ -161,14 +146,14 @@ async def _hook(
         log.warning("swarm hook: %s: nothing recorded", exc)
         return 0
     try:
-        access = await _open(config)
+        intake = await HookIntake.open(config.core)
     except Exception as exc:
         log.warning("swarm hook: the swarm database cannot be used (%s): nothing recorded", exc)
         return 0
-    if access is None:
+    if intake is None:
         return 0
     try:
-        who = _agent_of(access, config, agent, event)
+        who = _agent_of(intake, config, agent, event)
         if who is None:
             log.warning(
                 "swarm hook: %s from %s: no agent (set SWARM_AGENT or --agent): nothing recorded",
@@ -180,128 +165,29 @@ async def _hook(
 
         fresh = freshness(config)
         if event.asks_permission:
-            await _ask(access, who, event, fresh, stdout)
+            await intake.ask(who, event, fresh, functools.partial(_print, stdout))
         else:
-            await access.write(who, hook_events.record, who, event, fresh, False)
+            await intake.record(who, event, fresh)
     except Exception as exc:
         log.warning("swarm hook: %s not recorded: %s", event.name, exc)
     finally:
-        await access.db.close()
+        await intake.close()
     return 0
 
 
-async def _open(config: Config) -> StoreAccess | None:
-    """The store with its agents (not the whole service: a lighter start), with a short busy
-    timeout; None (logged) when there is no database."""
-    import dataclasses
-
-    from core.agents_file import load_agents
-    from core.protocols import SystemClock
-    from core.store.access import StoreAccess
-    from core.store.sqlite import open_store
-
-    settings = config.core
-    if not settings.database_url and not settings.db_path.exists():
-        log.warning("swarm hook: no swarm database at %s: nothing recorded", settings.db_path)
-        return None
-    agents = load_agents(settings.config_path)
-    settings = dataclasses.replace(
-        settings, busy_timeout_s=min(settings.busy_timeout_s, HOOK_BUSY_S)
-    )
-    return StoreAccess(settings, agents, await open_store(settings), SystemClock())
+def _print(stdout: TextIO, answer: str) -> None:
+    """The decision JSON to the agent CLI, at once (it waits for it)."""
+    stdout.write(answer + "\n")
+    stdout.flush()
 
 
 def _agent_of(
-    service: StoreAccess, config: Config, given: str | None, event: HookEvent
+    intake: HookIntake, config: Config, given: str | None, event: HookEvent
 ) -> str | None:
     """The agent of a hook run here (``agent_of`` with this process's environment)."""
     from bot.hook_server import agent_of
 
-    return agent_of(service, given, config.env.get("SWARM_AGENT"), event, os.getcwd())
-
-
-async def _ask(
-    access: StoreAccess, agent: str, event: HookEvent, fresh: Freshness, stdout: TextIO
-) -> None:
-    """Open the prompt and wait (bounded) for its decision; print Claude Code's answer."""
-    import asyncio
-    import dataclasses
-
-    from core.agent_state import AgentState
-    from core.agents import hook_events
-    from core.agents.hook_events import decision_json
-    from core.dialogs import permissions as prompts
-
-    wait_s = access.settings.approval_wait_s
-    deadline = time.monotonic() + wait_s
-    ask = functools.partial(hook_events.record, hook=_this_process(), wait_s=wait_s)
-    prompt = await access.write(agent, ask, agent, event, fresh, True)
-    if prompt is None:  # too long to show: the agent's own dialog decides
-        log.warning("swarm hook: %s: too long to show: nothing asked", event.evidence)
-        return
-    changes = _changes(access, prompt.id)
-    fast_until = time.monotonic() + FAST_S
-    try:
-        while True:
-            # the prompt is read again only when something was committed since the last look
-            current = (
-                await access.read(prompts.get_prompt, prompt.id) if changes.changed() else None
-            )
-            if current is not None and current.decision is not None:
-                by = current.decided_by or "someone"
-                stdout.write(decision_json(current.decision, by, event.payload) + "\n")
-                stdout.flush()
-                label = current.option(current.decision).label
-                answered = f"{event.evidence} answered {label!r} by {by}"
-                done = dataclasses.replace(event, state=AgentState.WORKING, evidence=answered)
-                await access.write(agent, hook_events.record, agent, done, fresh, False)
-                return
-            if current is not None and current.closed_at is not None:
-                return  # closed elsewhere: the agent's own dialog decides
-            if time.monotonic() >= deadline:
-                why = f"no answer within {wait_s:g} s"
-                await access.write(agent, prompts.close, prompt.id, why)
-                return
-            if changes.wakes_on_commits:  # woken by the next commit (or to check anyway)
-                await changes.wait(min(SAFETY_S, max(0.0, deadline - time.monotonic())))
-            else:
-                await asyncio.sleep(POLL_S if time.monotonic() < fast_until else POLL_MAX_S)
-    except asyncio.CancelledError as exc:  # a stop signal (SIGTERM, SIGHUP...), Ctrl+C
-        why = "the agent stopped waiting" + (f" ({exc.args[0]})" if exc.args else "")
-        await access.write(agent, hook_events.abandon, prompt.id, why, fresh)
-        raise
-    finally:
-        changes.close()
-
-
-def _this_process() -> HookProcess:
-    """This hook process: where it runs and which process it is."""
-    from core.dialogs.permissions import HookProcess
-    from core.workspaces import procs
-
-    me = procs.me()
-    return HookProcess(procs.host(), me.pid, me.started, procs.pid_namespace())
-
-
-def _changes(access: StoreAccess, prompt_id: int) -> CommitWatch | NotifyWait:
-    """How the hook sees the prompt decided: the SQLite store's commit watch
-    (``core.store.commit_watch``), or on PostgreSQL a LISTEN for the prompt's
-    ``swarm_prompt`` notification."""
-    from core.store.commit_watch import CommitWatch
-    from core.store.errors import StoreError
-
-    settings = access.settings
-    if settings.database_url:
-        from core.store.postgres.listen import NotifyWait
-        from core.store.postgres.store import PROMPT_CHANNEL
-
-        found = NotifyWait.open(settings.database_url, PROMPT_CHANNEL, str(prompt_id))
-        return found if found is not None else CommitWatch(None)
-    try:
-        return CommitWatch(settings.db_path)
-    except StoreError as exc:
-        log.debug("swarm hook: no commit watch (%s): reading the prompt each time", exc)
-        return CommitWatch(None)
+    return agent_of(intake, given, config.env.get("SWARM_AGENT"), event, os.getcwd())
 
 
 def relay_or_run(argv: list[str], stdin: TextIO) -> int:

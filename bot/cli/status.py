@@ -10,7 +10,8 @@ from bot.cli import format as fmt
 from bot.cli.args import LIMIT_MAX, count_arg, only_reads
 from bot.cli.output import emit_json, json_line
 from bot.cli.style import painter
-from core.coordinator.home_lock import last_heartbeat, running_coordinator
+from core.coordinator import db_lock
+from core.coordinator.home_lock import last_heartbeat
 from core.formats.jsonshape import iso_utc
 from core.models import Event
 from core.posts.health import with_notifier
@@ -50,12 +51,7 @@ def register(sub: Any) -> None:
 async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm status``."""
     overview = await service.status()
-    if service.settings.database_url:  # the scheduler lock's holder, on any machine
-        from core.store.postgres.failover import scheduler_holder
-
-        running = await service.read(scheduler_holder)
-    else:
-        running = running_coordinator(service.settings.home)
+    running = await db_lock.running(service)  # PostgreSQL: the scheduler lock's, any machine
     overview["coordinator"] = (
         None
         if running is None

@@ -18,11 +18,11 @@ from typing import Any
 
 import discord
 
+from core.errors import StoreError
 from core.formats.text import one_line, shorten
 from core.models import Event
 from core.posts.queries import Post
 from core.service.swarm import SwarmService
-from core.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 BUG_TRIES = 3  # an event whose handling raises a bug this many times in a row is skipped

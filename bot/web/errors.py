@@ -18,14 +18,17 @@ from bot.web.auth import LoginNeeded
 from core.errors import (
     ConfigError,
     DatabaseTooNew,
+    IntegrityError,
     InvalidInput,
     InvalidState,
     NotFound,
     StorageError,
+    StoreError,
     SwarmError,
+    Transient,
+    Unavailable,
 )
 from core.formats.text import one_line
-from core.store.errors import IntegrityError, StoreError, Transient, Unavailable
 
 STATUS = (
     (NotFound, 404),

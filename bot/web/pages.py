@@ -34,9 +34,9 @@ from core.reports import dashboard as queries
 from core.reports.chart_style import hour_labels
 from core.reviews.queries import ReviewComment
 from core.schedules.timing import parse_every
-from core.store.conn import Conn
 from core.tasks.actions import allowed
 from core.workspaces.diff_view import FileDiff
+from core.workspaces.handoff import handoff_text
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
@@ -239,7 +239,7 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
     service = web_context(request).service
     task = await service.get_task(ref)
     history = await service.events(task=task.id, limit=1000)
-    handoff = await service.read(_handoff_text, task)
+    handoff = await service.read(handoff_text, task.id, task.agent)
     return await render(
         request,
         "task.html",
@@ -494,15 +494,6 @@ def _latency_chart(latency: dict[str, dict[str, float]]) -> str:
         [charts.Series(p, [latency[a][p] for a in agents]) for p in ("p50", "p90", "p99")],
         charts.Axes("agent", "seconds", counts=False, unit="s", empty="no delivery"),
     )
-
-
-def _handoff_text(conn: Conn, task: Task) -> str | None:
-    from core.workspaces.handoff import facts
-
-    if not task.agent:
-        return None
-    found = facts(conn, task.id, task.agent)
-    return found.text() if found is not None else None
 
 
 def _diffstat(history: list[Event]) -> str | None:

@@ -47,10 +47,10 @@ from core.agents import signals as agent_signals
 from core.agents.alerts import UNJUDGED, clear_alert, open_alert
 from core.context import Ctx
 from core.dialogs import permissions as prompts
+from core.errors import StoreError
 from core.formats.text import head_tail, shorten
 from core.formats.timetext import local_text
 from core.store.conn import Conn, values
-from core.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -27,11 +27,10 @@ from typing import TYPE_CHECKING, Any
 from core.coordinator.scheduler import Scheduler
 from core.delivery import node_claims, prompt
 from core.delivery.queue import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S
-from core.errors import ConfigError
+from core.errors import ConfigError, Transient
 from core.models import ClaimOutcome, Receipt
 from core.protocols import Deliverer, Parallel
 from core.service.swarm import SwarmService
-from core.store.errors import Transient
 from core.store.sqlite import Store
 from core.waits import ErrorBackoff, wait_set
 

@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 from core.context import Ctx
 from core.delivery import assignment, leases
 from core.delivery.prompt import FACT_COLUMNS, PromptFacts, facts_from
+from core.errors import Transient
 from core.models import Delivery, Receipt
 from core.store.access import StoreAccess
 from core.store.conn import Conn
-from core.store.errors import Transient
 from core.tasks import messages
 from core.waits import ErrorBackoff
 

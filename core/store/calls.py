@@ -3,7 +3,7 @@ databases: ``core.store.sqlite`` and ``core.store.postgres.store``)."""
 
 from __future__ import annotations
 
-from core.store.errors import StoreError
+from core.errors import StoreError
 
 
 class Abandoned(StoreError):

@@ -19,12 +19,32 @@ import os
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Protocol
 
 from core.store.conn import sqlite_error
 
 log = logging.getLogger(__name__)
 IN_MODIFY = 0x2  # <sys/inotify.h>
 SETTLE_S = 0.002  # after the log is written, the commit's index update follows at once
+
+
+class CommitWait(Protocol):
+    """A wait for another process's change: ``CommitWatch`` (SQLite's commits) or
+    ``core.store.postgres.listen.NotifyWait`` (a PostgreSQL notification), as
+    ``Store.watch_prompt`` gives them."""
+
+    @property
+    def wakes_on_commits(self) -> bool:
+        """``wait`` ends when the change comes, not only at its timeout."""
+
+    def changed(self) -> bool:
+        """True when the change came since the last call (and at the first call)."""
+
+    async def wait(self, longest_s: float) -> None:
+        """Until the change comes or ``longest_s`` seconds pass."""
+
+    def close(self) -> None:
+        """Let go of what it watches with."""
 
 
 class CommitWatch:

@@ -11,7 +11,7 @@ calls a named operation of the connection (``data_version``, ``give_back_space``
 Rows are read by column name (``row["id"]``, the ``Row`` protocol): ``sqlite3.Row`` here,
 psycopg's ``dict_row`` on PostgreSQL (``core.store.postgres.store.PgConn``), never by index; code
 that unpacks a row does it through ``values(row)`` (unpacking a dict would give its column
-names). Errors are the store's own (``core.store.errors``; ``sqlite_error`` maps SQLite's).
+names). Errors are the store's own (``core.errors``; ``sqlite_error`` maps SQLite's).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any, Literal, Protocol
 
-from core.store.errors import (
+from core.errors import (
     Busy,
     Constraint,
     IntegrityError,

@@ -18,10 +18,11 @@ from core.privacy.files import create_empty, make_dirs
 
 if TYPE_CHECKING:
     from core.settings import Settings
+    from core.store.commit_watch import CommitWait
 
+from core.errors import Busy, StoreError, Unavailable
 from core.store.calls import Abandoned, StoreCall
 from core.store.conn import MIN_SQLITE, Channel, Conn, SqliteConn, sqlite_error
-from core.store.errors import Busy, StoreError, Unavailable
 from core.store.migrations import LATEST, migrations
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,11 @@ class Store(Protocol):
         """Refuse all work from now on (raising StorageError(reason)) and cut any statement
         in flight: this process lost the scheduler lock."""
 
+    def watch_prompt(self, prompt_id: int) -> CommitWait:
+        """A wait for another process's decision of permission prompt ``prompt_id`` (a
+        waiting ``PermissionRequest`` hook): woken by the change where the store can tell,
+        else one that says "changed" at every look (the caller reads each time)."""
+
     async def close(self) -> None:
         """Close the connection."""
 
@@ -104,6 +110,14 @@ async def open_store(
             return await PgDatabase.open(settings.database_url)
         return await PgDatabase.open(settings.database_url, readers)
     return await Database.open(settings.db_path, settings.busy_timeout_s, reads_only=reads_only)
+
+
+def missing_file(settings: Settings) -> Path | None:
+    """The SQLite file of ``settings`` when it does not exist (``open_store`` would create
+    it); None when it exists, or when the store is PostgreSQL's."""
+    if settings.database_url or settings.db_path.exists():
+        return None
+    return settings.db_path
 
 
 class Database:
@@ -244,6 +258,17 @@ class Database:
     def fence(self, reason: str) -> None:
         """Refuse all work from now on (a statement in flight ends by itself: no network)."""
         self._fenced = reason
+
+    def watch_prompt(self, prompt_id: int) -> CommitWait:
+        """Any commit to this file (``core.store.commit_watch``: ``PRAGMA data_version``,
+        woken by inotify on its ``-wal``); the caller reads its prompt after each."""
+        from core.store.commit_watch import CommitWatch
+
+        try:
+            return CommitWatch(self.path)
+        except StoreError as exc:
+            log.debug("no commit watch (%s): the prompt is read each time", exc)
+            return CommitWatch(None)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         if self._fenced is not None:

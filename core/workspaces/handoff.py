@@ -104,3 +104,12 @@ def facts(conn: Conn, task_id: int, agent: str) -> Handoff | None:
     found.turn = next((t for t in reversed(turns(conn, task_id)) if t.agent == previous), None)
     found.branch = branch_of(conn, task_id)
     return found
+
+
+def handoff_text(conn: Conn, task_id: int, agent: str | None) -> str | None:
+    """The handoff ``agent`` (the task's holder; None: nobody) was given, as its prompt says
+    it; None when nobody held the task before (the dashboard's task page)."""
+    if not agent:
+        return None
+    found = facts(conn, task_id, agent)
+    return found.text() if found is not None else None

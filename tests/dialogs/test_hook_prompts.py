@@ -242,7 +242,7 @@ async def test_the_coordinator_closes_a_prompt_its_hook_did_not_close_by_its_dea
 def test_a_hook_prompts_process_is_this_one(tmp_path: Path) -> None:
     """What the hook records about itself: this machine, its pid and start time."""
     probe = (
-        "from bot.cli.hook import _this_process; p = _this_process(); import os; "
+        "from core.agents.hook_intake import this_process; p = this_process(); import os; "
         "print(p.host, p.pid == os.getpid(), p.started, p.pidns)"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

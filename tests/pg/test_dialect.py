@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from core.errors import ConfigError
+from core.errors import ConfigError, StoreError
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store.errors import StoreError
 from core.store.migrations import LATEST, SCHEMA, migrations
 from core.store.postgres.store import clock_version
 from tests.helpers import run_cli

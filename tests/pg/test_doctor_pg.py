@@ -1,16 +1,19 @@
 """``swarm doctor`` and the CLI's errors on PostgreSQL name the database without the URL's
-password; the doctor finds the scheduler lock's holder through the database."""
+password; the doctor and ``swarm status`` find the scheduler lock's holder through the
+database (``core.coordinator.db_lock``)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 from pathlib import Path
 
 import pytest
 
+from core.coordinator import db_lock
 from core.privacy.redact import redact_urls
 from core.service.swarm import SwarmService
-from core.store.postgres.failover import scheduler_lock
 from tests.conftest import PgServer
 from tests.helpers import run_cli
 
@@ -27,8 +30,13 @@ async def test_doctor_names_the_database_without_its_password(
     env = {"SWARM_DATABASE_URL": url}
     home = service.settings.home
     idle = await asyncio.to_thread(run_cli, home, "doctor", "--timeout", "1", env=env)
-    async with scheduler_lock(url, 5.0):
+    assert await db_lock.running(service) is None
+    async with db_lock.hold(url, 5.0):  # what `swarm run` holds on PostgreSQL
         held = await asyncio.to_thread(run_cli, home, "doctor", "--timeout", "1", env=env)
+        status = await asyncio.to_thread(run_cli, home, "status", "--json", env=env)
+        running = await db_lock.running(service)
+    assert running is not None and running[0] == os.getpid()
+    assert json.loads(status.out)["coordinator"]["pid"] == os.getpid()
     missing = await asyncio.to_thread(run_cli, home, "task", "show", "T-99", env=env)
     for result in (idle, held, missing):
         assert PASSWORD not in result.out + result.err

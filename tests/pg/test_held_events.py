@@ -10,10 +10,10 @@ from typing import Any, cast
 import pytest
 
 from core.context import Ctx
+from core.errors import IntegrityError
 from core.event_kinds import EventKind
 from core.service.swarm import SwarmService
 from core.store.conn import Conn
-from core.store.errors import IntegrityError
 from core.store.tables import insert_event
 
 HELD = cast(EventKind, "test.held")  # a kind no code writes: these rows are the test's own

@@ -1,6 +1,7 @@
 """A waiting PermissionRequest hook on PostgreSQL: woken by its prompt's notification
-(``swarm_prompt``, sent by a trigger when the prompt is decided or closed), not by a poll.
-A real hook answered on PostgreSQL: tests/agents/test_agent_hooks.py (``both_databases``)."""
+(``swarm_prompt``, sent by a trigger when the prompt is decided or closed), not by a poll:
+what ``Store.watch_prompt`` gives it. A real hook answered on PostgreSQL:
+tests/agents/test_agent_hooks.py (``both_databases``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.postgres.listen import NotifyWait
-from core.store.postgres.store import PROMPT_CHANNEL
 from tests.conftest import PgServer
 
 pytestmark = pytest.mark.timeout(90)
@@ -42,8 +42,8 @@ async def test_the_wait_ends_when_its_prompt_is_decided_and_not_before(
     service = await SwarmService.open(settings)
     try:
         mine, other = await _prompt(service, "Agent-1"), await _prompt(service, "Agent-2")
-        watch = NotifyWait.open(pg_url, PROMPT_CHANNEL, str(mine))
-        assert watch is not None
+        watch = service.db.watch_prompt(mine)  # what a waiting hook's intake asks for
+        assert isinstance(watch, NotifyWait)
         try:
             assert watch.changed()  # the first look always reads
             assert not watch.changed()

@@ -74,7 +74,7 @@ def test_an_import_against_the_contracts_fails_the_check(tmp_path: Path) -> None
 
 
 # the store's SQLite part: the only modules that may name the sqlite3 driver (every other
-# module reads rows through core.store.conn.Row and catches core.store.errors)
+# module reads rows through core.store.conn.Row and catches core.errors)
 SQLITE_PART = {
     "core/store/conn.py",  # SqliteConn, and sqlite_error: SQLite's errors as the store's
     "core/store/sqlite.py",  # the SQLite store (aiosqlite), its migrations, check_writable
@@ -133,3 +133,25 @@ def test_no_command_group_imports_the_entry_point() -> None:
             elif isinstance(node, ast.Import):
                 found += [path.name for a in node.names if a.name == "bot.cli.main"]
     assert found == []
+
+
+def test_the_front_ends_reach_the_store_through_features_only_with_no_exceptions() -> None:
+    # issue 42, item 2: the list of exceptions only shrank, and is empty: bot and automation
+    # call the features' operations (core.database, core.coordinator.db_lock,
+    # core.agents.hook_intake) and name the store's errors from core.errors
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    (contract,) = [
+        c
+        for c in config["tool"]["importlinter"]["contracts"]
+        if c.get("forbidden_modules") == ["core.store"]
+    ]
+    assert contract["source_modules"] == ["bot", "automation"]
+    assert contract.get("ignore_imports", []) == []
+
+
+def test_core_keeps_at_most_twelve_loose_modules() -> None:
+    # the foundations; anything new goes into a feature package
+    loose = sorted(p.name for p in (ROOT / "core").glob("*.py") if p.name != "__init__.py")
+    assert len(loose) <= 12, loose

@@ -1,4 +1,4 @@
-"""The store's own errors (``core.store.errors``) on both databases: a constraint, a lock held
+"""The store's own errors (``core.errors``) on both databases: a constraint, a lock held
 too long, a lost connection, a deadlock; the driver's error is kept as ``__cause__``, and what
 the front ends say (``bot.errors.describe``) is one line, the same on both databases."""
 
@@ -12,9 +12,7 @@ from typing import Any
 import pytest
 
 from bot.errors import describe
-from core.service.swarm import SwarmService
-from core.store.conn import Conn
-from core.store.errors import (
+from core.errors import (
     Busy,
     Conflict,
     IntegrityError,
@@ -22,6 +20,8 @@ from core.store.errors import (
     Transient,
     Unavailable,
 )
+from core.service.swarm import SwarmService
+from core.store.conn import Conn
 from core.store.sqlite import Database
 
 pytestmark = pytest.mark.both_databases

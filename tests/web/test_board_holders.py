@@ -107,3 +107,19 @@ async def test_the_task_page_names_the_holder_by_state_also_after_a_review_reope
     page = (await client.get(f"/tasks/{task.ref}")).text
     assert '<span id="task-holder">held by <b>Agent-2</b></span>' in page
     assert 'class="agent-state state-working"' in page
+
+
+async def test_the_task_page_shows_the_handoff_of_a_task_that_changed_hands(
+    client: httpx.AsyncClient, service: SwarmService, admin_token: str
+) -> None:
+    task = await service.create_task(TaskSpec("parse", agent="Agent-1"), "cli")
+    scheduler = Scheduler(service, RecordingDeliverer())
+    await scheduler.run_burst()
+    await service.start_task(task.ref, "Agent-1", "lexer done")
+    await login(client, admin_token)
+    assert "<h2>Handoff</h2>" not in (await client.get(f"/tasks/{task.ref}")).text
+    await service.assign_task(task.id, "Agent-2", "cli")
+    await scheduler.run_burst()
+    page = (await client.get(f"/tasks/{task.ref}")).text
+    assert "<h2>Handoff</h2>" in page
+    assert "HANDOFF: T-1 comes to you from Agent-1" in page and "- lexer done" in page

@@ -11,6 +11,7 @@ from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
+from core.workspaces.handoff import handoff_text
 from core.workspaces.manager import InitRequest, init
 from tests.workspaces.conftest import commit_file, sh
 
@@ -46,6 +47,12 @@ async def test_reassigned_task_hands_notes_and_commits_over(
     assert f"- {sha[:10]} parser: first version" in prompt
     assert "What remains:" in prompt
     assert f"Work in {tree2} on branch swarm/Agent-2" in prompt
+    # the dashboard's task page shows the same text (handoff_text, one read)
+    shown = await service.read(handoff_text, task.id, "Agent-2")
+    assert shown is not None and shown.startswith("HANDOFF: T-1 comes to you from Agent-1")
+    assert "Notes from Agent-1:\n- parser done, tests next\n- tests half written" in shown
+    assert await service.read(handoff_text, task.id, "Agent-1") is None  # nobody before it
+    assert await service.read(handoff_text, task.id, None) is None  # nobody holds the task
     first, withdrawal = _delivered(home, "Agent-1")  # its prompt, then the task taken back
     assert "HANDOFF" not in first and "WITHDRAWN from cli to Agent-1 | T-1 " in withdrawal
     command = next(line for line in prompt.splitlines() if "git cherry-pick" in line)

@@ -10,7 +10,7 @@ the rows it decides on (``core.store.row_locks``: ``FOR UPDATE``) or writes cond
 event consumers read only below the outbox horizon (``events.txid`` under the oldest running
 transaction, ``core.history.events``), so an event committed late is never skipped. A
 transaction the server ends as a deadlock is run again whole. Driver errors leave as the
-store's own (``core.store.errors``, by SQLSTATE), the driver's error as ``__cause__``.
+store's own (``core.errors``, by SQLSTATE), the driver's error as ``__cause__``.
 """
 
 from __future__ import annotations
@@ -20,26 +20,29 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar, TypeVarTuple, cast
+from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, cast
 
 import psycopg
 import psycopg_pool
 from psycopg.rows import dict_row
 
-from core.errors import StorageError
-from core.privacy.redact import redact_quoted, redact_urls
-from core.store.calls import Abandoned, StoreCall
-from core.store.conn import EVENT_COLUMNS, EVENT_INSERT, Args, Channel, Conn, Dialect, Params
-from core.store.errors import (
+from core.errors import (
     Busy,
     Conflict,
     Constraint,
     IntegrityError,
+    StorageError,
     StoreError,
     Unavailable,
 )
+from core.privacy.redact import redact_quoted, redact_urls
+from core.store.calls import Abandoned, StoreCall
+from core.store.conn import EVENT_COLUMNS, EVENT_INSERT, Args, Channel, Conn, Dialect, Params
 from core.store.migrations import migrations as dialect_migrations
 from core.store.postgres.net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql, shut_down
+
+if TYPE_CHECKING:
+    from core.store.commit_watch import CommitWait
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -306,7 +309,7 @@ def store_error(exc: psycopg.Error) -> StoreError:
 
 
 def _integrity(exc: psycopg.Error) -> IntegrityError:
-    """A constraint violation, told as SQLite tells it (``core.store.errors.integrity_text``):
+    """A constraint violation, told as SQLite tells it (``core.errors.integrity_text``):
     unique keys and NOT NULL name their table and columns, the others only their kind."""
     constraint = _CONSTRAINTS.get(exc.sqlstate or "", "other")
     table = exc.diag.table_name or ""
@@ -688,6 +691,16 @@ class PgDatabase:
                 log.warning("%s: channels not read (%s); again in 1 s", what, exc)
                 await asyncio.sleep(1.0)
         await listen(self.url, names, heard, ready, what)
+
+    def watch_prompt(self, prompt_id: int) -> CommitWait:
+        """A LISTEN for the prompt's own ``swarm_prompt`` notification (sent by a trigger when
+        it is decided or closed; ``core.store.postgres.listen.NotifyWait``), on a connection
+        of its own; without one (unreachable), a wait that reads each time."""
+        from core.store.commit_watch import CommitWatch
+        from core.store.postgres.listen import NotifyWait
+
+        found = NotifyWait.open(self.url, PROMPT_CHANNEL, str(prompt_id))
+        return found if found is not None else CommitWatch(None)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._submit(self._pool, self._run, fn, args)
