@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ from core.context import Ctx
 from core.delivery.leases import backoff, expire_leases
 from core.event_kinds import EventKind
 from core.models import Agent, Delivery, DeliveryState, Priority, Receipt, TaskStatus, task_ref
-from core.store.conn import Args, Conn, Row, values
+from core.store.conn import Args, Conn, Pair, Row, values
 from core.store.tables import insert_event
 from core.tasks import lifecycle, messages
 
@@ -207,10 +207,7 @@ def _assign_all(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -> li
     few statements (the tasks, their messages, their deliveries, the agents), not per task."""
     if not picks:
         return []
-    if conn.dialect == "postgres":
-        message_ids = _take_and_queue(conn, ctx, picks)
-    else:
-        message_ids = _take_then_queue(conn, ctx, picks)
+    message_ids = _TAKE.on(conn)(conn, ctx, picks)
     picks = [(row, view) for row, view in picks if row["id"] in message_ids]
     made = []
     for row, view in picks:
@@ -299,6 +296,11 @@ def _take_and_queue(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) -
         take=take, prompts=prompts, actor=args(ctx.actor), now=args(ctx.now)
     )
     return {int(r["task_id"]): int(r["id"]) for r in conn.execute(sql, args).fetchall()}
+
+
+# The pass's writes: a statement each on SQLite (no data-modifying CTEs), one on PostgreSQL.
+_Take = Callable[[Conn, Ctx, list[tuple[Row, _AgentView]]], dict[int, int]]
+_TAKE: Pair[_Take] = Pair(sqlite=_take_then_queue, postgres=_take_and_queue)
 
 
 def _prompt_text(row: Row) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.event_kinds import EventKind
-from core.store.conn import Args, Conn, values
+from core.store.conn import Args, Conn, Pair, values
 
 HOUR = 3600
 FOREVER = 1e18  # "until" of a count over all time
@@ -71,7 +71,7 @@ def count(
     if campaign_id is not None:
         scope = f" AND task_id IN (SELECT id FROM tasks WHERE campaign_id = {args(campaign_id)})"
     rows = conn.execute(
-        f"SELECT kind, agent_id, {_hour(conn)} AS hour, count(*) AS n FROM events "
+        f"SELECT kind, agent_id, {_HOUR.on(conn)} AS hour, count(*) AS n FROM events "
         f"WHERE ts >= $1 AND ts <= $2 AND kind IN ({args.many(sorted(_BY_KIND))}){scope} "
         "GROUP BY kind, agent_id, hour",
         args,
@@ -86,10 +86,9 @@ def count(
     return found
 
 
-def _hour(conn: Conn) -> str:
-    """The hour of ``ts`` (its start / 3600), in the database's own words: PostgreSQL's
-    CAST rounds, SQLite's truncates (``ts`` is never negative)."""
-    return "floor(ts / 3600)" if conn.dialect == "postgres" else "CAST(ts / 3600 AS INTEGER)"
+# The hour of ``ts`` (its start / 3600), in the database's own words: PostgreSQL's CAST
+# rounds, SQLite's truncates (``ts`` is never negative).
+_HOUR = Pair(sqlite="CAST(ts / 3600 AS INTEGER)", postgres="floor(ts / 3600)")
 
 
 def tasks_text(total: dict[str, int]) -> str:

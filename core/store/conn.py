@@ -6,7 +6,8 @@ bound from a sequence, ``INSERT ... ON CONFLICT DO NOTHING``, ``RETURNING id``,
 ``lower(x) LIKE lower($1)`` where matching is case-blind, ``id`` (never ``rowid``) for order.
 Nothing rewrites a statement at run time. Where the dialects truly differ a function either
 calls a named operation of the connection (``data_version``, ``give_back_space``,
-``add_event``/``flush_events``) or picks one statement of a ``Pair``.
+``add_event``/``flush_events``), one of the store's row locks (``core.store.row_locks``), or
+picks one statement or one operation of a ``Pair``; it never reads ``conn.dialect`` itself.
 
 Rows are read by column name (``row["id"]``, the ``Row`` protocol): ``sqlite3.Row`` here,
 psycopg's ``dict_row`` on PostgreSQL (``core.store.postgres.store.PgConn``), never by index; code
@@ -20,7 +21,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from core.errors import (
     Busy,
@@ -30,6 +31,7 @@ from core.errors import (
     Unavailable,
 )
 
+T = TypeVar("T")
 MIN_SQLITE = (3, 35)  # RETURNING (3.35), ON CONFLICT DO NOTHING (3.24)
 Dialect = Literal["sqlite", "postgres"]
 Params = Sequence[Any] | Mapping[str, Any]
@@ -107,14 +109,16 @@ class Conn(Protocol):
 
 
 @dataclass(frozen=True)
-class Pair:
-    """One statement written in each dialect, where they truly differ."""
+class Pair(Generic[T]):
+    """One statement, fragment or operation written for each dialect, where they truly
+    differ: the one place outside the store's connections where the dialect is read (domain
+    code picks with ``on``, never by asking ``conn.dialect``: ``tests/project``)."""
 
-    sqlite: str
-    postgres: str
+    sqlite: T
+    postgres: T
 
-    def on(self, conn: Conn) -> str:
-        """The statement for ``conn``'s database."""
+    def on(self, conn: Conn) -> T:
+        """The one for ``conn``'s database."""
         return self.sqlite if conn.dialect == "sqlite" else self.postgres
 
 

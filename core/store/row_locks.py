@@ -8,7 +8,9 @@ wrote. On PostgreSQL, where write transactions run side by side at ``READ COMMIT
 crosswise). On SQLite, ``BEGIN IMMEDIATE`` already holds the whole database for the
 transaction, so there is nothing more to take. ``hold_key`` is for an invariant over a whole
 table (no row to lock: two reservations of overlapping globs), a lock of its own on
-PostgreSQL. The cases, and why each lock is there: docs/architecture.md ("Write races").
+PostgreSQL; ``hold_found`` holds the rows a caller's own ``SELECT ... FOR UPDATE`` picks (a
+join: a finished task's dependents) and says whether there were any. The cases, and why each
+lock is there: docs/architecture.md ("Write races").
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 from core.store.capability import implements
-from core.store.conn import Conn
+from core.store.conn import Conn, Params
 
 # The tables whose rows a write function may hold (names go into SQL: only these).
 TABLES = frozenset({"tasks", "deliveries", "campaigns", "prompts", "questions", "schedules"})
@@ -58,6 +60,15 @@ def read_held(conn: Conn, table: str, columns: str, row_id: int) -> Any:
         raise ValueError(f"no row locks on table {table!r}")
     lock = " FOR UPDATE" if _locks_rows(conn) else ""
     return conn.execute(f"SELECT {columns} FROM {table} WHERE id = $1{lock}", (row_id,)).fetchone()
+
+
+def hold_found(conn: Conn, select: str, params: Params) -> bool:
+    """Hold the rows ``select`` picks (a ``SELECT ... FOR UPDATE``, run only on a connection
+    that locks rows) until this write transaction ends; whether there may be any: False only
+    when it found none. A connection that holds the whole database runs nothing and says True
+    (the caller's own read finds what there is)."""
+    locks = _locks_rows(conn)  # (a bool: ``conn`` stays a Conn below)
+    return not locks or bool(conn.execute(select, params).fetchall())
 
 
 def hold_key(conn: Conn, name: str) -> None:

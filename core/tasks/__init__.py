@@ -3,5 +3,6 @@
 ``lifecycle`` (create, start, done, fail, cancel, retry, pin, release, readiness), ``rules``
 (when a task not yet started may run, per kind), ``actions``, ``edit``, ``person``, ``held``
 (what came from outside and waits for a person), ``messages`` (messages with one delivery row
-per recipient: claim, finish, recover) and ``campaign_end``.
+per recipient: claim, finish, recover), ``campaign_end`` and ``queries`` (the lifecycle's
+statements where the databases differ, one named operation each).
 """

@@ -32,7 +32,7 @@ from core.reservations import reserving
 from core.store.conn import Args, Conn
 from core.store.row_locks import hold, read_held
 from core.store.tables import get_task, held_task, insert_event, task_exists
-from core.tasks import campaign_end, messages, rules
+from core.tasks import campaign_end, messages, queries, rules
 from core.tasks.actions import TaskAction, require
 
 if TYPE_CHECKING:
@@ -403,38 +403,17 @@ def _rule_event(conn: Conn, ctx: Ctx, task_id: int, now: rules.Rule) -> None:
     insert_event(conn, ctx.now, rules.event_kind(now), text, task_id=task_id, actor=ctx.actor)
 
 
-# Every dependent not yet started, with each of its dependencies' status: one read for all.
-_DEPENDENTS = (
-    "SELECT x.id, x.status, x.reason, x.kind, x.blocked_on, t.id AS dep, "
-    "t.status AS dep_status "
-    "FROM task_deps w JOIN tasks x ON x.id = w.task_id JOIN task_deps d ON d.task_id = x.id "
-    "JOIN tasks t ON t.id = d.dep_id WHERE w.dep_id = $1 AND x.status IN ('blocked', 'ready') "
-    "ORDER BY x.id, t.id"
-)
-
-
-# The dependents not yet started, held (PostgreSQL): a dependency finishing at the same moment
-# waits, then reads what this transaction decided; the read of their dependencies comes after,
-# in a statement of its own (a fresh snapshot: it sees what such a writer committed first).
-_HOLD_DEPENDENTS = (
-    "SELECT x.id FROM task_deps w JOIN tasks x ON x.id = w.task_id WHERE w.dep_id = $1 "
-    "AND x.status IN ('blocked', 'ready') ORDER BY x.id FOR UPDATE OF x"
-)
-
-
 def settle_dependents(
     conn: Conn, ctx: Ctx, task_id: int, *, campaign: bool = True, dependents: bool = True
 ) -> None:
     """Re-evaluate every task that depends directly on ``task_id`` (``campaign=False``: the
     caller knows the task is in no campaign, so no campaign can have finished;
     ``dependents=False``: the caller read the task's ``has_dependents`` 0 from the row it
-    updated, so none are read). PostgreSQL: the dependents are held first, and read only
-    when there are any."""
+    updated, so none are read). The dependents are held first (``queries.hold_dependents``),
+    then read in a statement of their own, only when there are any."""
     rows = []
-    if dependents and (
-        conn.dialect == "sqlite" or conn.execute(_HOLD_DEPENDENTS, (task_id,)).fetchall()
-    ):
-        rows = conn.execute(_DEPENDENTS, (task_id,)).fetchall()
+    if dependents and queries.hold_dependents(conn, task_id):
+        rows = queries.dependents(conn, task_id)
     found: dict[int, tuple[rules.Rule, str, list[tuple[int, str, bool]]]] = {}
     for row in rows:
         entry = found.setdefault(row["id"], (_stored_rule(row), row["kind"], []))
@@ -550,45 +529,18 @@ def add_note(conn: Conn, ctx: Ctx, task_id: int, note: str, force: bool = False)
     )
 
 
-# The done task's row, updated where it is still active: its holder, its campaign and whether
-# any reservation was taken for it come back with it (no read first).
-_DONE = (
-    "UPDATE tasks SET status = 'done', result_note = $1, reason = NULL, finished_at = $2, "
-    "lease_expires_at = NULL, updated_at = $2 WHERE id = $3 AND status IN ('assigned', "
-    "'in_progress') RETURNING assignee, campaign_id, has_dependents, EXISTS (SELECT 1 FROM "
-    "reservations r WHERE r.task_id = tasks.id) AS reserved"
-)
-# PostgreSQL: the done in one statement (data-modifying CTEs, all from the row ``t`` the
-# update returns, so nothing is written when the task was not active): the holder credited
-# (``_credit``) and the report signal's observation of it stored (``_reported``; its evidence
-# is ``$7`` followed by the agent's id, which ``AGENT_ID`` keeps short and free of control
-# characters, so ``agent_signals.record`` would store the same). Its dependents are read in
-# statements of their own (``settle_dependents``), and only when the row says it has any
-# (``has_dependents``: a writer adding a dependent updates the row, so a done that waited for
-# it reads the flag from the version it updated): a statement's snapshot is taken when it
-# starts, so a read here that waited for a writer holding the task (a task created after it)
-# would not see that writer's new dependent.
-_DONE_AT_ONCE = (
-    f"WITH t AS ({_DONE}), "
-    "c AS (UPDATE agent_state SET score = score * $4 + $5, done_count = done_count + 1, "
-    "last_report_at = $2, idle_since = $2 FROM t WHERE agent_state.id = t.assignee), "
-    f"s AS ({agent_signals.INSERT_HEAD}SELECT t.assignee, CAST($6 AS TEXT), "
-    "CAST($8 AS TEXT), $2, CAST($7 AS TEXT) || t.assignee, CAST(NULL AS DOUBLE PRECISION), "
-    "CAST(NULL AS TEXT), CAST(NULL AS DOUBLE PRECISION) FROM t WHERE t.assignee IS NOT NULL "
-    f"{agent_signals.ON_CONFLICT}) "
-    "SELECT assignee, campaign_id, has_dependents, reserved FROM t"
-)
-
-
 def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = False) -> None:
     """The task is done: record the note, credit the agent, release its dependents. The row
-    is updated by the statement that reads its holder; a check that fails after it raises,
-    and the transaction is rolled back (nothing written)."""
+    is updated by the statement that reads its holder, which also credits it and stores its
+    report signal (``queries.mark_done``); a check that fails after it raises, and the
+    transaction is rolled back (nothing written)."""
     try:
         note, bad = (ctx.check_text(note, "note") if note.strip() else ""), None
     except InvalidInput as exc:
         note, bad = "", exc
-    row = _mark_done(conn, ctx, task_id, note)
+    row = queries.mark_done(
+        conn, task_id=task_id, note=note, now=ctx.now, window=ctx.settings.success_window
+    )
     if row is None:
         _active(conn, task_id, "marked done")  # raises: NotFound, or its status
         raise InvalidState(f"{task_ref(task_id)} is not active")  # (read as active: a race)
@@ -596,9 +548,6 @@ def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = F
     by, data = ctx.report_by(task_ref(task_id), agent, force)
     if bad is not None:
         raise bad
-    if conn.dialect == "sqlite":  # the credit and the signal in statements of their own
-        _credit(conn, ctx, agent, success=True)
-        _reported(conn, ctx, agent, AgentState.IDLE, f"{task_ref(task_id)} done by {agent}")
     insert_event(
         conn,
         ctx.now,
@@ -618,19 +567,6 @@ def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = F
         campaign=campaign_id is not None,
         dependents=bool(row["has_dependents"]),
     )
-
-
-def _mark_done(conn: Conn, ctx: Ctx, task_id: int, note: str) -> Any:
-    """Mark the task done where it is still active; its row (holder, campaign, reserved),
-    or None. PostgreSQL: one statement that also credits the holder and stores the report
-    signal (``_DONE_AT_ONCE``); SQLite: the update alone."""
-    if conn.dialect == "sqlite":
-        return conn.execute(_DONE, (note or None, ctx.now, task_id)).fetchone()
-    w = ctx.settings.success_window
-    signal = (Signal.REPORT.value, f"report: {task_ref(task_id)} done by ", AgentState.IDLE.value)
-    return conn.execute(
-        _DONE_AT_ONCE, (note or None, ctx.now, task_id, 1 - w, w, *signal)
-    ).fetchone()
 
 
 def fail(conn: Conn, ctx: Ctx, task_id: int, reason: str, force: bool = False) -> None:
@@ -659,8 +595,8 @@ def finish_failed(
         "updated_at = $3 WHERE id = $4",
         (reason, ctx.now, ctx.now, task_id),
     )
-    if agent:
-        _credit(conn, ctx, agent, success=False)
+    window = ctx.settings.success_window
+    queries.credit(conn, agent, success=False, now=ctx.now, window=window)
     insert_event(
         conn,
         ctx.now,
@@ -892,14 +828,3 @@ def _reported(conn: Conn, ctx: Ctx, agent: str | None, state: AgentState, words:
 def _touch_agent(conn: Conn, ctx: Ctx, agent: str | None) -> None:
     if agent:
         conn.execute("UPDATE agent_state SET last_report_at = $1 WHERE id = $2", (ctx.now, agent))
-
-
-def _credit(conn: Conn, ctx: Ctx, agent: str | None, success: bool) -> None:
-    if not agent:
-        return
-    w = ctx.settings.success_window
-    conn.execute(
-        "UPDATE agent_state SET score = score * $1 + $2, done_count = done_count + $3, "
-        "fail_count = fail_count + $4, last_report_at = $5, idle_since = $6 WHERE id = $7",
-        (1 - w, w if success else 0.0, int(success), int(not success), ctx.now, ctx.now, agent),
-    )

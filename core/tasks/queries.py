@@ -1,0 +1,131 @@
+"""The task lifecycle's statements where the two databases differ: a task's done and its
+dependents' hold. Each is one named operation; the dialect is chosen here, through the
+store's seams (``Pair``, ``row_locks``), never in ``core.tasks.lifecycle``.
+
+Why the done is one statement on PostgreSQL, and why its dependents are held in a statement
+of their own after it: docs/architecture.md ("The lifecycle's hot path in PostgreSQL's own
+SQL"); the races they close are in ``tests/store/test_write_races.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from core.agent_state import AgentState, Observation, Signal
+from core.agents import signals as agent_signals
+from core.models import task_ref
+from core.store.conn import Conn, Pair
+from core.store.row_locks import hold_found
+
+# Every dependent not yet started, with each of its dependencies' status: one read for all.
+_DEPENDENTS = (
+    "SELECT x.id, x.status, x.reason, x.kind, x.blocked_on, t.id AS dep, "
+    "t.status AS dep_status "
+    "FROM task_deps w JOIN tasks x ON x.id = w.task_id JOIN task_deps d ON d.task_id = x.id "
+    "JOIN tasks t ON t.id = d.dep_id WHERE w.dep_id = $1 AND x.status IN ('blocked', 'ready') "
+    "ORDER BY x.id, t.id"
+)
+
+# The dependents not yet started, held (run only where rows are locked: PostgreSQL): a
+# dependency finishing at the same moment waits, then reads what this transaction decided; the
+# read of their dependencies comes after, in a statement of its own (a fresh snapshot: it sees
+# what such a writer committed first).
+_HOLD_DEPENDENTS = (
+    "SELECT x.id FROM task_deps w JOIN tasks x ON x.id = w.task_id WHERE w.dep_id = $1 "
+    "AND x.status IN ('blocked', 'ready') ORDER BY x.id FOR UPDATE OF x"
+)
+
+
+def hold_dependents(conn: Conn, task_id: int) -> bool:
+    """Hold the dependents of ``task_id`` not yet started; False when it has none (read only
+    where rows are locked: on SQLite, which holds the whole database, True without a
+    statement)."""
+    return hold_found(conn, _HOLD_DEPENDENTS, (task_id,))
+
+
+def dependents(conn: Conn, task_id: int) -> list[Any]:
+    """Each dependent of ``task_id`` not yet started, a row per dependency of it (``id``,
+    ``status``, ``reason``, ``kind``, ``blocked_on``, ``dep``, ``dep_status``), by id."""
+    rows: list[Any] = conn.execute(_DEPENDENTS, (task_id,)).fetchall()
+    return rows
+
+
+def credit(conn: Conn, agent: str | None, *, success: bool, now: float, window: float) -> None:
+    """Count a finished task to ``agent`` (its success score, over ``window``) and stamp its
+    report; nothing for no agent."""
+    if not agent:
+        return
+    conn.execute(
+        "UPDATE agent_state SET score = score * $1 + $2, done_count = done_count + $3, "
+        "fail_count = fail_count + $4, last_report_at = $5, idle_since = $6 WHERE id = $7",
+        (1 - window, window if success else 0.0, int(success), int(not success), now, now, agent),
+    )
+
+
+# The done task's row, updated where it is still active: its holder, its campaign and whether
+# any reservation was taken for it come back with it (no read first). $1 the note (or NULL),
+# $2 now, $3 the task.
+_DONE = (
+    "UPDATE tasks SET status = 'done', result_note = $1, reason = NULL, finished_at = $2, "
+    "lease_expires_at = NULL, updated_at = $2 WHERE id = $3 AND status IN ('assigned', "
+    "'in_progress') RETURNING assignee, campaign_id, has_dependents, EXISTS (SELECT 1 FROM "
+    "reservations r WHERE r.task_id = tasks.id) AS reserved"
+)
+# PostgreSQL: the done in one statement (data-modifying CTEs, all from the row ``t`` the
+# update returns, so nothing is written when the task was not active): the holder credited
+# (``credit``: $4 the score kept, $5 the score a success adds) and the report signal's
+# observation of it stored ($6 the signal, $7 the evidence before the agent's id, which
+# ``AGENT_ID`` keeps short and free of control characters, $8 the state: what
+# ``agent_signals.record`` would store; its upsert is that module's, so the two never
+# differ). Its dependents are read in statements of their own (``hold_dependents``), and only
+# when the row says it has any (``has_dependents``: a writer adding a dependent updates the
+# row, so a done that waited for it reads the flag from the version it updated): a
+# statement's snapshot is taken when it starts, so a read here that waited for a writer
+# holding the task (a task created after it) would not see that writer's new dependent.
+_DONE_AT_ONCE = (
+    f"WITH t AS ({_DONE}), "
+    "c AS (UPDATE agent_state SET score = score * $4 + $5, done_count = done_count + 1, "
+    "last_report_at = $2, idle_since = $2 FROM t WHERE agent_state.id = t.assignee), "
+    f"s AS ({agent_signals.INSERT_HEAD}SELECT t.assignee, CAST($6 AS TEXT), "
+    "CAST($8 AS TEXT), $2, CAST($7 AS TEXT) || t.assignee, CAST(NULL AS DOUBLE PRECISION), "
+    "CAST(NULL AS TEXT), CAST(NULL AS DOUBLE PRECISION) FROM t WHERE t.assignee IS NOT NULL "
+    f"{agent_signals.ON_CONFLICT}) "
+    "SELECT assignee, campaign_id, has_dependents, reserved FROM t"
+)
+
+
+def _done_words(task_id: int) -> str:
+    """The report signal's evidence of a done, before the agent's id."""
+    return f"report: {task_ref(task_id)} done by "
+
+
+def _done_at_once(conn: Conn, task_id: int, note: str, now: float, window: float) -> Any:
+    """PostgreSQL: ``_DONE_AT_ONCE``, one statement."""
+    signal = (Signal.REPORT.value, _done_words(task_id), AgentState.IDLE.value)
+    args = (note or None, now, task_id, 1 - window, window, *signal)
+    return conn.execute(_DONE_AT_ONCE, args).fetchone()
+
+
+def _done_apart(conn: Conn, task_id: int, note: str, now: float, window: float) -> Any:
+    """SQLite (no data-modifying CTEs): the update, then the credit and the signal in
+    statements of their own, when it was done."""
+    row = conn.execute(_DONE, (note or None, now, task_id)).fetchone()
+    agent = row["assignee"] if row is not None else None
+    if agent:
+        credit(conn, agent, success=True, now=now, window=window)
+        words = _done_words(task_id) + agent
+        agent_signals.record(conn, Observation(agent, Signal.REPORT, AgentState.IDLE, now, words))
+    return row
+
+
+_MarkDone = Callable[[Conn, int, str, float, float], Any]
+_MARK_DONE: Pair[_MarkDone] = Pair(sqlite=_done_apart, postgres=_done_at_once)
+
+
+def mark_done(conn: Conn, *, task_id: int, note: str, now: float, window: float) -> Any:
+    """Mark the task done where it is still active, credit its holder (a success over
+    ``window``) and store the report signal's observation of it (idle); the task's row
+    (``assignee``, ``campaign_id``, ``has_dependents``, ``reserved``), or None when it was
+    not active (nothing written)."""
+    return _MARK_DONE.on(conn)(conn, task_id, note, now, window)
