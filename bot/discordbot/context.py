@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from core.service.swarm import SwarmService
 
 Choice = app_commands.Choice
+SlashCommand = app_commands.Command[Any, Any, None]
 Completer = Callable[[discord.Interaction[Any], str], Coroutine[Any, Any, list[Choice[str]]]]
 
 
@@ -70,6 +71,11 @@ class Bot(Protocol):
     def get_partial_messageable(self, id: int) -> discord.PartialMessageable:
         """A channel or thread to send to or edit in, by id, without a request."""
         ...
+
+
+def bot_of(interaction: discord.Interaction) -> Bot:
+    """The bot an interaction came to (a completer's way to the service)."""
+    return interaction.client  # type: ignore[return-value]
 
 
 def actor(interaction: discord.Interaction) -> str:
