@@ -7,7 +7,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from bot.discordbot import completers, embeds
+from bot.discordbot import completers, embeds, workspace_commands
 from bot.discordbot.access import ADMIN_ONLY
 from bot.discordbot.completers import ACTIVE_ONLY, tasks_in
 from bot.discordbot.context import Bot, SlashCommand, actor
@@ -152,7 +152,7 @@ class SwarmCommands:
 
 
 class AgentGroup(app_commands.Group, name="agent", description="Pause or resume one agent"):
-    """``/agent pause|resume`` (admins)."""
+    """``/agent pause|resume|reset`` (admins)."""
 
     def __init__(self, bot: Bot) -> None:
         super().__init__()
@@ -179,3 +179,12 @@ class AgentGroup(app_commands.Group, name="agent", description="Pause or resume 
         await interaction.response.send_message(
             f"▶️ {name} resumed" if changed else f"{name} was not paused"
         )
+
+    @app_commands.command(
+        name="reset",
+        description="Clear an agent's conversation, then onboard it (admins)",
+        extras=ADMIN_ONLY,
+    )
+    @app_commands.autocomplete(agent=completers.agents)
+    async def reset(self, interaction: discord.Interaction, agent: str) -> None:
+        await workspace_commands.reset_agent(self.bot, interaction, agent)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from bot.discordbot import completers, embeds
+from bot.discordbot import completers, embeds, workspace_commands
 from bot.discordbot.access import ADMIN_ONLY
 from bot.discordbot.completers import ACTIVE_ONLY, OPEN, RETRYABLE, tasks_in
 from bot.discordbot.context import Bot, Choice, SlashCommand, actor
@@ -162,6 +162,19 @@ class TaskGroup(app_commands.Group, name="task", description="Tasks"):
             + (" (reopened)" if sent.reopened else "")
             + f": {task_line(task)}"
         )
+
+    @app_commands.command(name="diff", description="The diff of a task's commits, as a file")
+    async def diff(self, interaction: discord.Interaction, id: str) -> None:
+        await workspace_commands.send_diff(self.bot, interaction, id)
+
+    @app_commands.command(
+        name="merge", description="Merge a task's commits (admins; asks first)", extras=ADMIN_ONLY
+    )
+    @app_commands.describe(into="target branch (default: the workspace's base)")
+    async def merge(
+        self, interaction: discord.Interaction, id: str, into: str | None = None
+    ) -> None:
+        await workspace_commands.ask_merge(self.bot, interaction, id, into)
 
     async def _answer(self, interaction: discord.Interaction, ref: str, icon: str) -> None:
         task = await self.bot.service.get_task(ref)
