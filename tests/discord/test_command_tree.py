@@ -13,8 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from discord import app_commands
 
+from bot.app import Builder
+from bot.config import Config
+from bot.discordbot.client import SwarmBot
+from bot.discordbot.settings import DiscordSettings
 from core.models import TaskSpec
+from core.service.swarm import SwarmService
+from core.settings import Settings
 from tests.discord.conftest import World
 
 FIXTURES = Path(__file__).parent.parent / "data" / "discord"
@@ -80,3 +87,45 @@ async def test_every_autocompleted_option_offers_the_same_choices(world: World) 
             }
     assert len(offered) > 10
     _check("autocomplete.json", offered)
+
+
+def _role_choices(bot: SwarmBot) -> dict[str, list[str]]:
+    """The roles /broadcast and /task create offer, as the bot's tree would sync them."""
+    found = {}
+    for name in ("broadcast", "task create"):
+        command = bot.tree.get_command(name.split()[0])
+        if isinstance(command, app_commands.Group):
+            command = command.get_command(name.split()[1])
+        assert isinstance(command, app_commands.Command)
+        role = next(o for o in command.to_dict(bot.tree)["options"] if o["name"] == "role")
+        found[name] = [c["value"] for c in role["choices"]]
+    return found
+
+
+async def test_each_bot_offers_its_own_configured_roles(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    # the roles are set on the commands built per bot: a class-level declaration shared by
+    # every bot would make a second bot's roles the first one's too
+    home = tmp_path / "other-home"
+    home.mkdir()
+    (home / "agents.toml").write_text(
+        '[[agent]]\nid = "Solo"\nrole = "writer"\ninput = [10, 10]\n', encoding="utf-8"
+    )
+    other = await SwarmService.open(
+        Settings.from_env({"SWARM_HOME": str(home), "SWARM_DATABASE_URL": ""})
+    )
+    bots = []
+    try:
+        for svc in (service, other):
+            builder = Builder(Config({}, core=svc.settings, discord=DiscordSettings(token="-")))
+            async with builder.ai(svc) as ai:
+                bots.append(builder.bot(svc, ai))
+        first, second = (_role_choices(bot) for bot in bots)
+    finally:
+        for bot in bots:
+            await bot.close()
+        await other.close()
+    assert second == {"broadcast": ["writer"], "task create": ["writer"]}
+    assert first["broadcast"] == first["task create"] == service.roles()
+    assert "writer" not in first["broadcast"]
