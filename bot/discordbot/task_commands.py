@@ -22,8 +22,10 @@ class TaskGroup(app_commands.Group, name="task", description="Tasks"):
     def __init__(self, bot: Bot) -> None:
         super().__init__()
         self.bot = bot
+        # /task create is built here, for this bot: its role choices are the bot's roles (a
+        # class-level declaration is shared by every bot). It stays first, as Discord lists it.
         own = self.commands
-        for command in own:  # create first, as Discord has always listed it
+        for command in own:
             self.remove_command(command.name)
         created: SlashCommand = app_commands.Command(
             name="create", description="Create a task", callback=self.create
