@@ -12,8 +12,9 @@ from bot.discordbot.settings import DiscordSettings
 log = logging.getLogger(__name__)
 
 # A command (or group) only swarm admins may use says so itself:
-# ``@tree.command(..., extras=ADMIN_ONLY)``; ``needed_for`` reads it, and the tree checks it
-# before every command. Buttons name the access of each action beside it.
+# ``@app_commands.command(..., extras=ADMIN_ONLY)``, or ``extras=`` of an ``app_commands.Command``
+# or ``Group``; ``needed_for`` reads it, and the tree checks it before every command. Buttons
+# name the access of each action beside it.
 ADMIN_ONLY: dict[str, Any] = {"admin": True}
 
 

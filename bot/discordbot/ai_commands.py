@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 
 from bot.discordbot.access import Access
-from bot.discordbot.context import Bot, actor
+from bot.discordbot.context import Bot, SlashCommand, actor
 from bot.discordbot.render import code_block_chunks
 from core.ai.usage import render_usage
 from core.errors import SwarmError
@@ -75,42 +75,70 @@ def plan_buttons(plan_id: int) -> discord.ui.View:
 
 def register(bot: Bot) -> None:
     """Add /plan new|show, /summary and /usage."""
-    bot.tree.add_command(_plan_group(bot))
+    bot.tree.add_command(PlanGroup(bot))
+    for command in AiCommands(bot).commands():
+        bot.tree.add_command(command)
 
-    @bot.tree.command(name="summary", description="What got done, what is stuck (AI if set)")
+
+class AiCommands:
+    """/summary and /usage, built by :meth:`commands` from methods bound to this object."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    def commands(self) -> list[SlashCommand]:
+        """The commands, in the order Discord lists them."""
+        return [
+            app_commands.Command(
+                name="summary",
+                description="What got done, what is stuck (AI if set)",
+                callback=self.summary,
+            ),
+            app_commands.Command(
+                name="usage", description="Model calls, tokens and cost", callback=self.usage
+            ),
+        ]
+
     @app_commands.choices(period=[app_commands.Choice(name=p, value=p) for p in PERIODS])
-    async def summary(interaction: discord.Interaction, period: str = "1d") -> None:
+    async def summary(self, interaction: discord.Interaction, period: str = "1d") -> None:
+        """/summary: the model's summary of the period (a plain one without a model)."""
         await interaction.response.defer(thinking=True)
-        result = await bot.ai.summaries.summarize(period, actor(interaction))
+        result = await self.bot.ai.summaries.summarize(period, actor(interaction))
         await _followups(interaction, split_text(result.text))
 
-    @bot.tree.command(name="usage", description="Model calls, tokens and cost")
-    async def usage(interaction: discord.Interaction) -> None:
-        report = await bot.ai.usage()
+    async def usage(self, interaction: discord.Interaction) -> None:
+        """/usage."""
+        report = await self.bot.ai.usage()
         await _followups(interaction, code_block_chunks(render_usage(report)), first=True)
 
 
-def _plan_group(bot: Bot) -> app_commands.Group:
-    group = app_commands.Group(name="plan", description="Turn a goal into a reviewed task graph")
+class PlanGroup(
+    app_commands.Group, name="plan", description="Turn a goal into a reviewed task graph"
+):
+    """``/plan new|show``: a drafted plan, with Approve / Discard buttons."""
 
-    @group.command(name="new", description="Ask the model for a plan, then review it")
+    def __init__(self, bot: Bot) -> None:
+        super().__init__()
+        self.bot = bot
+
+    @app_commands.command(name="new", description="Ask the model for a plan, then review it")
     @app_commands.describe(
         goal="what should get done", context="a review or analysis whose findings become work items"
     )
-    async def new(interaction: discord.Interaction, goal: str, context: str = "") -> None:
+    async def new(self, interaction: discord.Interaction, goal: str, context: str = "") -> None:
         await interaction.response.defer(thinking=True)
-        plan = await bot.ai.plans.draft(goal, context, actor(interaction))
+        plan = await self.bot.ai.plans.draft(goal, context, actor(interaction))
         pieces = split_text(render_preview(plan))
         for piece in pieces[:-1]:
             await interaction.followup.send(piece)
         await interaction.followup.send(pieces[-1], view=plan_buttons(plan.id))
 
-    @group.command(name="show", description="A plan's progress: done / total, what is blocked")
-    async def show(interaction: discord.Interaction, id: str) -> None:
-        progress = await bot.ai.plans.progress(parse_plan_ref(id))
+    @app_commands.command(
+        name="show", description="A plan's progress: done / total, what is blocked"
+    )
+    async def show(self, interaction: discord.Interaction, id: str) -> None:
+        progress = await self.bot.ai.plans.progress(parse_plan_ref(id))
         await _followups(interaction, split_text(render_progress(progress)), first=True)
-
-    return group
 
 
 async def _followups(

@@ -131,7 +131,6 @@ class SwarmBot(discord.Client):
         watch_commands.register(self)
         history_commands.register(self)
         workflow_commands.register(self)
-        workspace_commands.register(self)
         reservation_commands.register(self)
         inbox_commands.register(self)
         github_commands.register(self, self.github)

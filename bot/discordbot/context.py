@@ -1,6 +1,7 @@
 """What the command modules, buttons, notifier and campaign posts share: :class:`Bot`, the part
 of :class:`bot.discordbot.client.SwarmBot` they use (so none of them imports ``client.py``,
-which imports them), who acts (:func:`actor`) and the agent autocompletion."""
+which imports them), the bot of an interaction (:func:`bot_of`), who acts (:func:`actor`) and
+the types of a built command and of a completer (:mod:`bot.discordbot.completers`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from core.service.swarm import SwarmService
 
 Choice = app_commands.Choice
+SlashCommand = app_commands.Command[Any, Any, None]
 Completer = Callable[[discord.Interaction[Any], str], Coroutine[Any, Any, list[Choice[str]]]]
 
 
@@ -72,20 +74,11 @@ class Bot(Protocol):
         ...
 
 
+def bot_of(interaction: discord.Interaction) -> Bot:
+    """The bot an interaction came to (a completer's way to the service)."""
+    return interaction.client  # type: ignore[return-value]
+
+
 def actor(interaction: discord.Interaction) -> str:
     """How a Discord user is named in events."""
     return f"discord:{interaction.user.name}"
-
-
-def agent_choices(bot: Bot) -> Completer:
-    """Autocompletion of an agent option: the agents whose id or role holds what was typed."""
-
-    async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
-        low = current.lower()
-        return [
-            Choice(name=f"{a.id} ({a.role})", value=a.id)
-            for a in bot.service.agents.values()
-            if low in a.id.lower() or low in a.role.lower()
-        ][:25]
-
-    return complete

@@ -14,39 +14,43 @@ NOT_SET = "GitHub is not configured: set SWARM_GITHUB_REPO and GITHUB_TOKEN (doc
 
 def register(bot: Bot, settings: GitHubSettings) -> None:
     """Add the ``/github`` group."""
-    bot.tree.add_command(_group(bot, settings))
+    bot.tree.add_command(GitHubGroup(bot, settings))
 
 
-def _group(bot: Bot, settings: GitHubSettings) -> app_commands.Group:
-    group = app_commands.Group(name="github", description="Labelled issues → tasks → PRs")
+class GitHubGroup(app_commands.Group, name="github", description="Labelled issues → tasks → PRs"):
+    """``/github status|import``, holding the bot and the GitHub settings."""
 
-    @group.command(name="status", description="The token, its access, the rate limit left")
-    async def status(interaction: discord.Interaction) -> None:
+    def __init__(self, bot: Bot, settings: GitHubSettings) -> None:
+        super().__init__()
+        self.bot = bot
+        self.settings = settings
+
+    @app_commands.command(name="status", description="The token, its access, the rate limit left")
+    async def status(self, interaction: discord.Interaction) -> None:
         from core.github import links
         from core.github.status import check
 
         await interaction.response.defer(thinking=True)
-        verdict = await check(settings)
+        verdict = await check(self.settings)
         lines = [f"GitHub: {verdict.state}: {verdict.detail}"]
-        if settings.repo:
-            for link in await bot.service.read(links.all_links, settings.repo, 10):
+        if self.settings.repo:
+            for link in await self.bot.service.read(links.all_links, self.settings.repo, 10):
                 pr = f", PR #{link.pr}" if link.pr else ""
                 lines.append(f"#{link.issue} → T-{link.task_id}: {link.shown or 'queued'}{pr}")
         await interaction.followup.send("\n".join(lines)[:1900])
 
-    @group.command(
+    @app_commands.command(
         name="import", description="Look at GitHub now (issues, checks, reviews)", extras=ADMIN_ONLY
     )
-    async def import_(interaction: discord.Interaction) -> None:
+    async def import_(self, interaction: discord.Interaction) -> None:
         from core.github import webhook
 
-        if not settings.enabled:
+        if not self.settings.enabled:
             await interaction.response.send_message(NOT_SET, ephemeral=True)
             return
-        await bot.service.write(actor(interaction), webhook.record, "discord", str(interaction.id))
+        who = actor(interaction)
+        await self.bot.service.write(who, webhook.record, "discord", str(interaction.id))
         await interaction.response.send_message(
-            f"The GitHub loop looks at {settings.repo} now (within a few seconds): new labelled "
-            "issues become tasks, CI and reviews of open PRs are read."
+            f"The GitHub loop looks at {self.settings.repo} now (within a few seconds): new "
+            "labelled issues become tasks, CI and reviews of open PRs are read."
         )
-
-    return group

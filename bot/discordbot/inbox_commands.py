@@ -12,9 +12,10 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import discord
+from discord import app_commands
 
 from bot.discordbot.access import Access
-from bot.discordbot.context import Bot, actor
+from bot.discordbot.context import Bot, SlashCommand, actor
 from bot.discordbot.prompt_posts import LABEL_LIMIT
 from core.errors import NotFound, SwarmError
 from core.formats.text import one_line, shorten
@@ -208,10 +209,29 @@ def inbox_text(found: list[Need]) -> str:
 
 def register(bot: Bot) -> None:
     """Add ``/inbox``."""
+    for command in InboxCommands(bot).commands():
+        bot.tree.add_command(command)
 
-    @bot.tree.command(name="inbox", description="What needs a person, with its actions")
-    async def inbox(interaction: discord.Interaction) -> None:
-        found = await bot.service.inbox()
+
+class InboxCommands:
+    """``/inbox``, built by :meth:`commands` from a method bound to this object."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    def commands(self) -> list[SlashCommand]:
+        """The one command."""
+        return [
+            app_commands.Command(
+                name="inbox",
+                description="What needs a person, with its actions",
+                callback=self.inbox,
+            )
+        ]
+
+    async def inbox(self, interaction: discord.Interaction) -> None:
+        """The queue, oldest first, with a row of buttons per item shown."""
+        found = await self.bot.service.inbox()
         view = inbox_view(found)
         if view is None:
             await interaction.response.send_message(inbox_text(found))

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.discordbot.context import agent_choices
+from bot.discordbot import completers
 from bot.discordbot.render import code_block_chunks, table
 from core.formats.timetext import local_text
 
 if TYPE_CHECKING:
-    from bot.discordbot.context import Bot
+    from bot.discordbot.context import Bot, SlashCommand
     from core.reservations.queries import Reservation
 
 NONE = discord.AllowedMentions.none()
@@ -36,12 +36,33 @@ def reservations_text(rows: list[Reservation], agent: str | None) -> str:
 
 def register(bot: Bot) -> None:
     """Add /reservations."""
+    for command in ReservationCommands(bot).commands():
+        bot.tree.add_command(command)
 
-    @bot.tree.command(name="reservations", description="Live file reservations (only you see)")
+
+class ReservationCommands:
+    """``/reservations``, built by :meth:`commands` from a method bound to this object."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    def commands(self) -> list[SlashCommand]:
+        """The one command."""
+        return [
+            app_commands.Command(
+                name="reservations",
+                description="Live file reservations (only you see)",
+                callback=self.reservations,
+            )
+        ]
+
     @app_commands.describe(agent="only this agent's")
-    @app_commands.autocomplete(agent=agent_choices(bot))
-    async def reservations(interaction: discord.Interaction, agent: str | None = None) -> None:
-        rows = await bot.service.reservations.held(agent)
+    @app_commands.autocomplete(agent=completers.agents)
+    async def reservations(
+        self, interaction: discord.Interaction, agent: str | None = None
+    ) -> None:
+        """The table, only to the person who asked."""
+        rows = await self.bot.service.reservations.held(agent)
         chunks = code_block_chunks(reservations_text(rows, agent))
         await interaction.response.send_message(chunks[0], ephemeral=True, allowed_mentions=NONE)
         for chunk in chunks[1:]:

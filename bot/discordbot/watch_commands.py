@@ -8,8 +8,9 @@ import io
 import discord
 from discord import app_commands
 
+from bot.discordbot import completers
 from bot.discordbot.access import ADMIN_ONLY
-from bot.discordbot.context import Bot, actor, agent_choices
+from bot.discordbot.context import Bot, SlashCommand, actor
 from bot.discordbot.render import code_block_chunks
 from core.errors import InvalidInput
 from core.reports import export, stats
@@ -19,17 +20,47 @@ from core.schedules.timing import parse_every
 Choice = app_commands.Choice
 PERIODS = [Choice(name=p, value=p) for p in ("1d", "7d", "30d")]
 FORMATS = [Choice(name=f, value=f) for f in ("csv", "json")]
+WHATS = [Choice(name=w, value=w) for w in ("tasks", "events")]
 
 
 def register(bot: Bot) -> None:
     """Add the watching commands."""
-    bot.tree.add_command(_schedule_group(bot))
+    bot.tree.add_command(ScheduleGroup(bot))
+    for command in WatchCommands(bot).commands():
+        bot.tree.add_command(command)
 
-    @bot.tree.command(name="stats", description="Per-agent tasks done, failure rate, time to done")
+
+class WatchCommands:
+    """/stats, /screenshot and /export, built by :meth:`commands` from methods bound to this
+    object."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    def commands(self) -> list[SlashCommand]:
+        """The commands, in the order Discord lists them."""
+        return [
+            app_commands.Command(
+                name="stats",
+                description="Per-agent tasks done, failure rate, time to done",
+                callback=self.stats_,
+            ),
+            app_commands.Command(
+                name="screenshot",
+                description="An agent's watched region (admins)",
+                callback=self.screenshot,
+                extras=ADMIN_ONLY,
+            ),
+            app_commands.Command(
+                name="export", description="Tasks or events as CSV or JSON", callback=self.export_
+            ),
+        ]
+
     @app_commands.choices(period=PERIODS)
-    async def stats_(interaction: discord.Interaction, period: str = "7d") -> None:
+    async def stats_(self, interaction: discord.Interaction, period: str = "7d") -> None:
+        """/stats: a chart and a table."""
         await interaction.response.defer(thinking=True)  # a long period can take a while
-        found = await stats.collect(bot.service, period)
+        found = await stats.collect(self.bot.service, period)
         png = await asyncio.to_thread(stats.render_png, found)
         table = code_block_chunks(stats.render_table(found))
         await interaction.followup.send(
@@ -38,18 +69,17 @@ def register(bot: Bot) -> None:
         for chunk in table[1:]:
             await interaction.followup.send(chunk)
 
-    @bot.tree.command(
-        name="screenshot", description="An agent's watched region (admins)", extras=ADMIN_ONLY
-    )
     @app_commands.describe(
         public="show it in the channel (default: only to you, since agent windows can show code)"
     )
+    @app_commands.autocomplete(agent=completers.agents)
     async def screenshot(
-        interaction: discord.Interaction, agent: str, public: bool = False
+        self, interaction: discord.Interaction, agent: str, public: bool = False
     ) -> None:
+        """/screenshot: only to the person who asked unless ``public``."""
         from automation.watch import screenshot_png
 
-        found = bot.service.resolve_agent(agent)
+        found = self.bot.service.resolve_agent(agent)
         await interaction.response.defer(thinking=True, ephemeral=not public)
         png = await asyncio.to_thread(screenshot_png, found)
         await interaction.followup.send(
@@ -58,27 +88,29 @@ def register(bot: Bot) -> None:
             ephemeral=not public,
         )
 
-    @bot.tree.command(name="export", description="Tasks or events as CSV or JSON")
-    @app_commands.choices(
-        what=[Choice(name=w, value=w) for w in ("tasks", "events")], format=FORMATS
-    )
+    @app_commands.choices(what=WHATS, format=FORMATS)
     async def export_(
-        interaction: discord.Interaction, what: str = "tasks", format: str = "csv"
+        self, interaction: discord.Interaction, what: str = "tasks", format: str = "csv"
     ) -> None:
+        """/export: the file."""
         await interaction.response.defer(thinking=True)
-        data = await export.export_bytes(bot.service, what, format)
-        name = export.filename(what, format, bot.service.clock.now())
+        data = await export.export_bytes(self.bot.service, what, format)
+        name = export.filename(what, format, self.bot.service.clock.now())
         await interaction.followup.send(
             f"{what}: {len(data)} bytes", file=discord.File(io.BytesIO(data), filename=name)
         )
 
-    screenshot.autocomplete("agent")(agent_choices(bot))
 
+class ScheduleGroup(
+    app_commands.Group, name="schedule", description="Recurring prompts and summaries"
+):
+    """``/schedule add|list|remove``."""
 
-def _schedule_group(bot: Bot) -> app_commands.Group:
-    group = app_commands.Group(name="schedule", description="Recurring prompts and summaries")
+    def __init__(self, bot: Bot) -> None:
+        super().__init__()
+        self.bot = bot
 
-    @group.command(name="add", description="A prompt or a summary on a cron or an interval")
+    @app_commands.command(name="add", description="A prompt or a summary on a cron or an interval")
     @app_commands.describe(
         target="agent id, role:NAME, all, or summary",
         cron="e.g. 0 9 * * 1-5 (local time)",
@@ -86,31 +118,30 @@ def _schedule_group(bot: Bot) -> app_commands.Group:
         text="the prompt (not for a summary)",
     )
     async def add(
+        self,
         interaction: discord.Interaction,
         target: str,
         text: str = "",
         cron: str | None = None,
         every: str | None = None,
     ) -> None:
-        spec = _spec(bot, target, text, cron, every)
-        made = await add_schedule(bot.service, spec, actor(interaction))
+        spec = _spec(self.bot, target, text, cron, every)
+        made = await add_schedule(self.bot.service, spec, actor(interaction))
         await interaction.response.send_message(f"🗓️ {made.ref}: {made.what}, {made.when}")
 
-    @group.command(name="list", description="Every schedule")
-    async def list_(interaction: discord.Interaction) -> None:
-        found = await list_schedules(bot.service)
+    @app_commands.command(name="list", description="Every schedule")
+    async def list_(self, interaction: discord.Interaction) -> None:
+        found = await list_schedules(self.bot.service)
         lines = [f"{s.ref}  {s.what}  {s.when}  runs {s.runs}" for s in found]
         chunks = code_block_chunks("\n".join(lines) or "no schedules")
         await interaction.response.send_message(chunks[0])
         for chunk in chunks[1:]:
             await interaction.followup.send(chunk)
 
-    @group.command(name="remove", description="Remove a schedule")
-    async def remove(interaction: discord.Interaction, id: str) -> None:
-        gone = await remove_schedule(bot.service, id, actor(interaction))
+    @app_commands.command(name="remove", description="Remove a schedule")
+    async def remove(self, interaction: discord.Interaction, id: str) -> None:
+        gone = await remove_schedule(self.bot.service, id, actor(interaction))
         await interaction.response.send_message(f"🗑️ {gone.ref} removed ({gone.what})")
-
-    return group
 
 
 def _spec(bot: Bot, target: str, text: str, cron: str | None, every: str | None) -> ScheduleSpec:

@@ -149,62 +149,76 @@ async def _run_or_preview(
 
 def register(bot: Bot) -> None:
     """Add /workflow list|run and /campaign show."""
-    bot.tree.add_command(_workflow_group(bot))
-    bot.tree.add_command(_campaign_group(bot))
+    bot.tree.add_command(WorkflowGroup(bot))
+    bot.tree.add_command(CampaignGroup(bot))
 
 
-def _workflow_group(bot: Bot) -> app_commands.Group:
-    group = app_commands.Group(name="workflow", description="Reusable task graphs")
-    flows = WorkflowService(bot.service)
+class WorkflowGroup(app_commands.Group, name="workflow", description="Reusable task graphs"):
+    """``/workflow list|run``, holding the workflow service of the bot's swarm."""
 
-    @group.command(name="list", description="The workflows that can be run")
-    async def list_(interaction: discord.Interaction) -> None:
+    def __init__(self, bot: Bot) -> None:
+        super().__init__()
+        self.flows = WorkflowService(bot.service)
+
+    @app_commands.command(name="list", description="The workflows that can be run")
+    async def list_(self, interaction: discord.Interaction) -> None:
         lines = [
             f"{name}: " + (f"INVALID: {flow}" if isinstance(flow, Exception) else flow.description)
-            for name, flow in flows.catalog()
+            for name, flow in self.flows.catalog()
         ]
         await _send(interaction, "\n".join(lines) or "no workflows")
 
-    @group.command(name="run", description="Create a workflow's tasks, grouped in a campaign")
+    @app_commands.command(
+        name="run", description="Create a workflow's tasks, grouped in a campaign"
+    )
     @app_commands.describe(
         name="the workflow",
         variables="NAME=VALUE pairs separated by ; (without: a form asks)",
         dry_run="only show the task graph; create nothing",
     )
     async def run(
-        interaction: discord.Interaction, name: str, variables: str = "", dry_run: bool = False
+        self,
+        interaction: discord.Interaction,
+        name: str,
+        variables: str = "",
+        dry_run: bool = False,
     ) -> None:
-        flow = flows.find(name)
+        flow = self.flows.find(name)
         if not variables.strip() and flow.vars:
-            await interaction.response.send_modal(VariablesModal(flows, flow, dry_run))
+            await interaction.response.send_modal(VariablesModal(self.flows, flow, dry_run))
             return
-        await _run_or_preview(interaction, flows, flow, parse_var_text(variables), dry_run)
+        await _run_or_preview(interaction, self.flows, flow, parse_var_text(variables), dry_run)
 
     @run.autocomplete("name")
-    async def names(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+    async def names(self, interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+        """The workflows whose name holds what was typed."""
         return [
-            Choice(name=n, value=n) for n, _ in flows.available() if current.lower() in n.lower()
+            Choice(name=n, value=n)
+            for n, _ in self.flows.available()
+            if current.lower() in n.lower()
         ][:25]
 
-    return group
 
+class CampaignGroup(
+    app_commands.Group, name="campaign", description="Groups of tasks followed to the end"
+):
+    """``/campaign show``: a campaign's message, which the notifier keeps up to date."""
 
-def _campaign_group(bot: Bot) -> app_commands.Group:
-    group = app_commands.Group(name="campaign", description="Groups of tasks followed to the end")
+    def __init__(self, bot: Bot) -> None:
+        super().__init__()
+        self.bot = bot
 
-    @group.command(
+    @app_commands.command(
         name="show", description="Progress of a campaign, kept up to date; gates to approve"
     )
-    async def show(interaction: discord.Interaction, id: str) -> None:
-        campaign = await WorkflowService(bot.service).campaign(id)
+    async def show(self, interaction: discord.Interaction, id: str) -> None:
+        campaign = await WorkflowService(self.bot.service).campaign(id)
         embed, view, shown = campaign_message(campaign, time.time())
         kwargs: dict[str, Any] = {"view": view} if view is not None else {}
         await interaction.response.send_message(embed=embed, **kwargs)
         if campaign.state() == "open":  # the notifier edits it from now on
             message = await interaction.original_response()
-            await CampaignPosts(bot).follow(campaign, message, shown)
-
-    return group
+            await CampaignPosts(self.bot).follow(campaign, message, shown)
 
 
 async def _send(

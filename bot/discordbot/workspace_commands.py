@@ -1,4 +1,6 @@
-"""/task diff, /task merge (admins, with a confirmation button) and /agent reset."""
+"""What /task diff, /task merge (admins, with a confirmation button) and /agent reset do
+(declared in :class:`~bot.discordbot.task_commands.TaskGroup` and
+:class:`~bot.discordbot.commands.AgentGroup`), and the Merge button."""
 
 from __future__ import annotations
 
@@ -7,10 +9,9 @@ import re
 from typing import Any
 
 import discord
-from discord import app_commands
 
-from bot.discordbot.access import ADMIN_ONLY, Access
-from bot.discordbot.context import Bot, actor, agent_choices
+from bot.discordbot.access import Access
+from bot.discordbot.context import Bot, actor
 from core.errors import InvalidInput, SwarmError
 from core.models import task_ref
 
@@ -67,52 +68,39 @@ async def _merge(bot: Bot, ref: str, who: str, into: str | None) -> str:
     return await bot.service.workspaces.merge(ref, who, into)
 
 
-def register(bot: Bot) -> None:
-    """Add /task diff, /task merge and /agent reset to the groups of ``commands``."""
-    task = bot.tree.get_command("task")
-    agent = bot.tree.get_command("agent")
-    assert isinstance(task, app_commands.Group) and isinstance(agent, app_commands.Group)
-
-    @task.command(name="diff", description="The diff of a task's commits, as a file")
-    async def diff(interaction: discord.Interaction, id: str) -> None:
-        found = await bot.service.get_task(id)
-        text = await bot.service.workspaces.diff(found.id)
-        if not text:
-            await interaction.response.send_message(f"{found.ref}: no changes")
-            return
-        await interaction.response.send_message(
-            f"{found.ref}: {text.count(chr(10))} diff lines",
-            file=discord.File(io.BytesIO(text.encode()), filename=f"{found.ref}.diff"),
-        )
-
-    @task.command(
-        name="merge", description="Merge a task's commits (admins; asks first)", extras=ADMIN_ONLY
+async def send_diff(bot: Bot, interaction: discord.Interaction, ref: str) -> None:
+    """``/task diff``: the diff of a task's commits, as a file."""
+    found = await bot.service.get_task(ref)
+    text = await bot.service.workspaces.diff(found.id)
+    if not text:
+        await interaction.response.send_message(f"{found.ref}: no changes")
+        return
+    await interaction.response.send_message(
+        f"{found.ref}: {text.count(chr(10))} diff lines",
+        file=discord.File(io.BytesIO(text.encode()), filename=f"{found.ref}.diff"),
     )
-    @app_commands.describe(into="target branch (default: the workspace's base)")
-    async def merge(interaction: discord.Interaction, id: str, into: str | None = None) -> None:
-        found = await bot.service.get_task(id)
-        if into and len(into) > MAX_BRANCH:
-            raise InvalidInput(f"branch names up to {MAX_BRANCH} characters here")
-        turns = [t for t in await bot.service.workspaces.turns(found.id) if t.start_sha]
-        if not turns:
-            raise InvalidInput(f"{found.ref} was not worked on in a workspace: nothing to merge")
-        view = discord.ui.View(timeout=None)
-        view.add_item(MergeButton(found.id, into))
-        target = into or turns[-1].base or "?"
-        await interaction.response.send_message(
-            f"Merge {found.ref} ({turns[-1].branch}) into {target}?", view=view
-        )
 
-    @agent.command(
-        name="reset",
-        description="Clear an agent's conversation, then onboard it (admins)",
-        extras=ADMIN_ONLY,
+
+async def ask_merge(bot: Bot, interaction: discord.Interaction, ref: str, into: str | None) -> None:
+    """``/task merge``: what would be merged where, with the Merge button that does it."""
+    found = await bot.service.get_task(ref)
+    if into and len(into) > MAX_BRANCH:
+        raise InvalidInput(f"branch names up to {MAX_BRANCH} characters here")
+    turns = [t for t in await bot.service.workspaces.turns(found.id) if t.start_sha]
+    if not turns:
+        raise InvalidInput(f"{found.ref} was not worked on in a workspace: nothing to merge")
+    view = discord.ui.View(timeout=None)
+    view.add_item(MergeButton(found.id, into))
+    target = into or turns[-1].base or "?"
+    await interaction.response.send_message(
+        f"Merge {found.ref} ({turns[-1].branch}) into {target}?", view=view
     )
-    async def reset(interaction: discord.Interaction, agent: str) -> None:
-        from core.delivery.onboarding import reset as queue_reset
 
-        name = bot.service.resolve_agent(agent).id
-        await queue_reset(bot.service, name, actor(interaction))
-        await interaction.response.send_message(f"🧹 reset of {name} queued, then its onboarding")
 
-    reset.autocomplete("agent")(agent_choices(bot))
+async def reset_agent(bot: Bot, interaction: discord.Interaction, agent: str) -> None:
+    """``/agent reset``: clear an agent's conversation, then onboard it."""
+    from core.delivery.onboarding import reset as queue_reset
+
+    name = bot.service.resolve_agent(agent).id
+    await queue_reset(bot.service, name, actor(interaction))
+    await interaction.response.send_message(f"🧹 reset of {name} queued, then its onboarding")
