@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.hook_relay import SOCKET_NAME
-from core.agents import hook_events
 from core.agents.hook_events import HookEvent, UnknownHookEvent, parse
 from core.agents.judge import Freshness
+from core.agents.service import SignalBook
 from core.errors import ConfigError, NotFound
 from core.formats.text import one_line, shorten
 from core.privacy.files import make_dirs
@@ -144,7 +144,7 @@ class HookServer:
                         "nothing recorded", event.name, event.cwd or cwd)  # fmt: skip
             return True
         fresh = freshness(self.config)
-        await self.service.write(who, hook_events.record, who, event, fresh, False)
+        await SignalBook(self.service).record_hook(who, event, fresh)
         self.recorded += 1
         return True
 

@@ -39,13 +39,13 @@ def register(sub: Any) -> None:
 
 async def cmd_status(service: SwarmService, args: argparse.Namespace) -> int:
     """``swarm github status``: the connection's verdict and the issues followed."""
-    from core.github import links
+    from core.github.service import GitHubBook
     from core.github.status import check
 
     settings = args.configuration.github
     verdict = await check(settings, args.timeout)
     followed = (
-        [link.to_json() for link in await service.read(links.all_links, settings.repo, 50)]
+        [link.to_json() for link in await GitHubBook(service).links(settings.repo, 50)]
         if settings.repo
         else []
     )

@@ -212,9 +212,9 @@ async def _run(args: argparse.Namespace) -> int:
     from core.errors import MissingDependency, UnknownTask
 
     service = await Builder(args.configuration).service(reads_only=reads_only(handler))
-    if service.db.read_only is not None:
+    if service.read_only is not None:
         print(
-            f"swarm: warning: cannot write the database ({service.db.read_only}: is the "
+            f"swarm: warning: cannot write the database ({service.read_only}: is the "
             "disk full?), so it is shown read-only: free some space to change anything",
             file=sys.stderr,
         )

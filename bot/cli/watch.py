@@ -191,9 +191,9 @@ async def cmd_alerts(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm alerts``."""
     from bot.cli.format import table
     from bot.cli.style import painter
-    from core.agents.alerts import list_alerts
+    from core.agents.service import SignalBook
 
-    found = await service.read(list_alerts, args.all, 200)
+    found = await SignalBook(service).alerts(args.all, 200)
     if args.json:
         emit_json([a.to_json() for a in found])
         return

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.args import count_arg
@@ -97,6 +96,7 @@ async def cmd_web(service: SwarmService, args: argparse.Namespace) -> int:
 async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm web token create``: print the token once."""
     from core.access import tokens
+    from core.access.service import TokenBook
     from core.errors import InvalidInput
 
     if (args.role is None) == (args.agent is None):
@@ -107,11 +107,14 @@ async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> N
     role = tokens.Role.agent if agent else tokens.Role(args.role)
     name = tokens.check_name(args.name or agent or args.role)
     token = tokens.new_token()
-    now = service.clock.now()
-    expires = now + args.expires * 86400 if args.expires is not None else None
-    by = {"by": args.actor, "user": os_user()}  # the event and audit row of the creation
-    token_id = await service.update(
-        partial(tokens.create, **by), token, name, role, now, expires, agent
+    token_id = await TokenBook(service).create(
+        token,
+        name,
+        role,
+        expires_in_s=args.expires * 86400 if args.expires is not None else None,
+        agent=agent,
+        by=args.actor,  # the event and audit row of the creation
+        user=os_user(),
     )
     print(token)
     what = f"{agent}'s MCP token" if agent else role.value
@@ -123,11 +126,9 @@ async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> N
 async def cmd_token_list(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm web token list``."""
     from bot.cli import format as fmt
-    from core.access import tokens
+    from core.access.service import TokenBook
 
-    rows = await service.read(tokens.rows)
-    for row in rows:
-        row["state"] = tokens.state(row, service.clock.now())
+    rows = await TokenBook(service).rows()
     if args.json:
         emit_json(rows)
         return
@@ -146,8 +147,7 @@ async def cmd_token_list(service: SwarmService, args: argparse.Namespace) -> Non
 
 async def cmd_token_revoke(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm web token revoke ID``."""
-    from core.access import tokens
+    from core.access.service import TokenBook
 
-    by = {"by": args.actor, "user": os_user()}
-    await service.update(partial(tokens.revoke, **by), args.id, service.clock.now())
+    await TokenBook(service).revoke(args.id, by=args.actor, user=os_user())
     print(f"token {args.id} revoked")

@@ -21,8 +21,8 @@ from core.errors import SwarmError
 from core.event_kinds import EventKind
 from core.formats.text import escape_controls, one_line, shorten
 from core.github import links
+from core.github.service import GitHubBook
 from core.models import Event, task_ref
-from core.posts import queries as posts
 from core.posts.queries import Post
 
 if TYPE_CHECKING:
@@ -92,20 +92,18 @@ class CiButton(
         if not await bot.authorize(interaction, "button github-ci", self.needed, details):
             return
         try:
-            decided = await bot.service.write(
-                actor(interaction), links.decide_ci, self.task_id, self.action
+            decided = await GitHubBook(bot.service).decide_ci(
+                self.task_id, self.action, actor(interaction)
             )
         except SwarmError as exc:
             await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
             return
-        data = await bot.service.read(_exhausted_data, self.task_id)
+        data = await GitHubBook(bot.service).ci_exhausted(self.task_id)
         text = ci_text(data, self.task_id, decided)
         await interaction.response.edit_message(content=text, view=None)
         message = interaction.message
         if message is not None:  # the notifier finds the post up to date: no second edit
-            await bot.service.db.write(
-                posts.keep_post, Post(post_key(self.task_id), message.id, shown=text)
-            )
+            await bot.service.posts.keep_post(Post(post_key(self.task_id), message.id, shown=text))
 
 
 def ci_buttons(task_id: int) -> discord.ui.View:
@@ -116,17 +114,6 @@ def ci_buttons(task_id: int) -> discord.ui.View:
     return view
 
 
-def _exhausted_data(conn: Any, task_id: int) -> dict[str, Any]:
-    import json
-
-    row = conn.execute(
-        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_CI_EXHAUSTED}' AND task_id = $1 "
-        "ORDER BY id DESC LIMIT 1",
-        (task_id,),
-    ).fetchone()
-    return dict(json.loads(row["data"] or "{}")) if row is not None else {}
-
-
 class CiPosts:
     """Posts each PR whose CI failed past its retries; edits the post when a choice is made."""
 
@@ -134,6 +121,7 @@ class CiPosts:
         self.bot = bot
         self.loop = loop
         self.consumer = loop.consumer
+        self.github = GitHubBook(bot.service)
 
     async def handle(self, channel: Any, event: Event) -> None:
         """Post or edit what ``event`` (``github.ci_exhausted`` / ``_decided``) changes (a post
@@ -144,8 +132,8 @@ class CiPosts:
             await service.posts.set_cursor(self.consumer, event.id)
             return
         post = await service.posts.post(post_key(task_id))
-        decided = await service.read(links.ci_decision, task_id)
-        text = ci_text(await service.read(_exhausted_data, task_id), task_id, decided)
+        decided = await self.github.ci_decision(task_id)
+        text = ci_text(await self.github.ci_exhausted(task_id), task_id, decided)
         if post is None:
             if event.kind != EventKind.GITHUB_CI_EXHAUSTED or decided is not None:
                 await service.posts.set_cursor(self.consumer, event.id)

@@ -26,7 +26,6 @@ from core.event_kinds import EventKind
 from core.formats.text import head_tail, one_line, shorten
 from core.inbox.queue import prompt_ref
 from core.models import Event, task_ref
-from core.posts import queries as posts
 from core.posts.queries import Post
 
 if TYPE_CHECKING:
@@ -144,9 +143,7 @@ class PromptButton(
         await interaction.response.edit_message(content=text, view=None)
         message = interaction.message
         if message is not None:  # the notifier finds the post up to date: no second edit
-            await bot.service.db.write(
-                posts.keep_post, Post(post_key(prompt.id), message.id, shown=text)
-            )
+            await bot.service.posts.keep_post(Post(post_key(prompt.id), message.id, shown=text))
 
 
 def option_buttons(prompt: Prompt) -> discord.ui.View:

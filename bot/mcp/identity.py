@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.mcp.limits import CallLimits, McpBusy
-from core.access import tokens
+from core.access.service import TokenBook
 from core.agents_file import load_agents
 from core.context import find_agent
 from core.errors import ConfigError, InvalidInput, NotFound
@@ -99,7 +99,7 @@ class StdioBackend:
             assert self.agent is not None
             return self.agent
         service = await self.service()
-        found = await service.read(tokens.lookup, self.token, service.clock.now())
+        found = await TokenBook(service).lookup(self.token)
         if found is None or found.agent is None:
             raise InvalidInput(BAD_TOKEN)
         if self.agent is not None and found.agent != self.agent:
@@ -190,7 +190,7 @@ class McpAuth:
                 "(make one with: swarm web token create --agent A)",
             )
             return
-        found = await self.service.read(tokens.lookup, token, self.service.clock.now())
+        found = await TokenBook(self.service).lookup(token)
         if found is None:
             await _refuse(send, 401, "unknown, revoked or expired token")
             return

@@ -26,7 +26,6 @@ from core.delivery.onboarding import captain_of
 from core.errors import InvalidInput, InvalidState, MissingDependency, NotFound, UnknownTask
 from core.models import ACTIVE, Task
 from core.reservations.queries import released_text
-from core.workspaces import handoff
 
 if TYPE_CHECKING:
     from bot.mcp.identity import Backend
@@ -99,8 +98,7 @@ async def my_task(ctx: Context, task: str = "") -> str:
         if deps:
             lines += ["", "Depends on:"]
             lines += [f"- {_line(d)}" + (f": {d.note}" if d.note else "") for d in deps]
-        facts = await service.db.read(handoff.facts, found.id, me)
-        handed = await service.workspaces.handoff_text(facts)
+        handed = await service.workspaces.handoff(found.id, me)
         if handed:
             lines += ["", handed]
         question = await service.questions.open_question(found.id)

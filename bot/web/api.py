@@ -21,7 +21,8 @@ from core.errors import InvalidInput
 from core.formats.jsonshape import shaped
 from core.models import TaskSpec, TaskStatus, parse_task_ref
 from core.posts.health import with_notifier
-from core.reports.dashboard import PAGE_MAX, TaskFilter, find_tasks
+from core.reports.dashboard import PAGE_MAX, TaskFilter
+from core.reports.service import ReportBook
 
 
 class ShapedJSON(JSONResponse):
@@ -106,7 +107,7 @@ async def list_tasks(
         text=q or None,
     )
     before = parse_task_ref(cursor) if cursor else None
-    found = await service.read(find_tasks, flt, before, limit)
+    found = await ReportBook(service).find_tasks(flt, before, limit)
     more = len(found) == limit
     return {
         "tasks": [t.to_json() for t in found],

@@ -14,7 +14,7 @@ from typing import TypeVar
 from fastapi import HTTPException, Request
 
 from bot.web.context import WebContext, web_context
-from core.access import tokens
+from core.access.service import TokenBook
 from core.access.tokens import Principal
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ async def principal_of(ctx: WebContext, token: str) -> Principal | None:
 
 async def live_principal(ctx: WebContext, token: str) -> Principal | None:
     """The principal of any live token, an agent's too; else None."""
-    return await ctx.service.read(tokens.lookup, token, ctx.service.clock.now())
+    return await TokenBook(ctx.service).lookup(token)
 
 
 async def require_viewer(request: Request) -> Principal:

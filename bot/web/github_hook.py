@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from bot.web.context import web_context
 from core.github import webhook
+from core.github.service import GitHubBook
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/github", tags=["github"])
@@ -25,12 +26,8 @@ async def github_webhook(request: Request) -> JSONResponse:
     verdict = webhook.judge(ctx.settings.github_webhook_secret, body, headers)
     if verdict.record:
         delivery = headers.get("x-github-delivery", "")
-        fresh = await ctx.service.write(
-            "github",
-            webhook.receive,
-            headers.get("x-github-event", ""),
-            delivery,
-            webhook.digest(body),
+        fresh = await GitHubBook(ctx.service).receive(
+            headers.get("x-github-event", ""), delivery, webhook.digest(body)
         )
         if not fresh:
             log.warning("GitHub webhook delivery %.80r refused: a replay", delivery)

@@ -19,7 +19,8 @@ from prometheus_client.registry import Collector
 
 from core.posts.health import notifier_health
 from core.posts.queries import LoopHealth
-from core.reports.dashboard import Snapshot, read_snapshot
+from core.reports.dashboard import Snapshot
+from core.reports.service import ReportBook
 from core.service.swarm import SwarmService
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -72,7 +73,7 @@ class Metrics:
 
     async def render(self, service: SwarmService) -> bytes:
         """The whole exposition: the in-process registry, then the database's figures."""
-        snapshot = await service.read(read_snapshot)
+        snapshot = await ReportBook(service).snapshot()
         agents = await service.agent_rows()
         scrape = CollectorRegistry(auto_describe=True)
         scrape.register(_SnapshotCollector(snapshot, agents, await notifier_health(service.posts)))

@@ -15,7 +15,7 @@ from bot.web.app import create_app
 from bot.web.guard import connection_cap, guarded_protocol
 from bot.web.metrics import Metrics
 from bot.web.settings import WebSettings
-from core.access import tokens
+from core.access.service import TokenBook
 from core.errors import ConfigError
 from core.service.swarm import SwarmService
 
@@ -119,7 +119,7 @@ async def check_access(service: SwarmService, settings: WebSettings) -> None:
     """ConfigError when bound beyond localhost while no token exists."""
     if settings.local:
         return
-    if not await service.read(tokens.any_live, service.clock.now()):
+    if not await TokenBook(service).any_live():
         raise ConfigError(
             f"SWARM_WEB_HOST={settings.host} opens the dashboard beyond this machine and no "
             "web token exists: create one first (swarm web token create --role admin) or "

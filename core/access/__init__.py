@@ -1,1 +1,2 @@
-"""Who may act: bearer tokens of the dashboard, the REST API and MCP."""
+"""Who may act: bearer tokens of the dashboard, the REST API and MCP (``tokens``: the rows;
+``service``: ``TokenBook``, what the front ends call)."""

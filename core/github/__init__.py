@@ -7,6 +7,7 @@ labels, dependencies, the PR body), ``client`` (gidgethub over httpx: ETags, rat
 imported, outsiders' reviews and edits held for a person), ``once`` (comments and reviews
 written once), ``push`` (git push with the token in the environment only), ``sync`` (the
 loop's timer), ``status`` (what ``swarm github status`` and doctor say), ``webhook`` (the
-dashboard's endpoint logic: each delivery taken once). Imports the features below it;
+dashboard's endpoint logic: each delivery taken once), ``service`` (``GitHubBook``: what the
+front ends call). Imports the features below it;
 only ``coordinator`` and ``watch`` sit above it.
 """

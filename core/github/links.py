@@ -342,6 +342,17 @@ def ci_decision(conn: Conn, task_id: int) -> CiDecision | None:
     )
 
 
+def exhausted_data(conn: Conn, task_id: int) -> dict[str, Any] | None:
+    """What ``github.ci_exhausted`` said of ``task_id`` last (check, log tail, PR, retries),
+    None when its CI never failed past the retries."""
+    row = conn.execute(
+        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_CI_EXHAUSTED}' AND task_id = $1 "
+        "ORDER BY id DESC LIMIT 1",
+        (task_id,),
+    ).fetchone()
+    return dict(json.loads(row["data"] or "{}")) if row is not None else None
+
+
 def decide_ci(conn: Conn, ctx: Ctx, task_id: int, action: str) -> CiDecision:
     """Retry, take over or close the PR of a task whose CI failed past its retries, as
     ``ctx.actor``; once only (a second choice is refused, naming who chose what)."""
@@ -354,11 +365,7 @@ def decide_ci(conn: Conn, ctx: Ctx, task_id: int, action: str) -> CiDecision:
             f"chosen by {done.by}"
         )
     link = link_of_task(conn, task_id)
-    started = conn.execute(
-        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_CI_EXHAUSTED}' AND task_id = $1 "
-        "ORDER BY id DESC LIMIT 1",
-        (task_id,),
-    ).fetchone()
+    started = exhausted_data(conn, task_id)
     if link is None or link.task_id != task_id or link.ci != EXHAUSTED or started is None:
         raise InvalidState(f"{task_ref(task_id)}: its CI no longer waits for a person")
     taken = conn.execute(
@@ -368,7 +375,7 @@ def decide_ci(conn: Conn, ctx: Ctx, task_id: int, action: str) -> CiDecision:
     ).rowcount
     if taken != 1:  # another writer chose in between: say who
         return decide_ci(conn, ctx, task_id, action)
-    return _apply_ci(conn, ctx, link, action, json.loads(started["data"] or "{}"))
+    return _apply_ci(conn, ctx, link, action, started)
 
 
 def _apply_ci(conn: Conn, ctx: Ctx, link: Link, action: str, data: dict[str, Any]) -> CiDecision:

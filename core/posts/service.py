@@ -30,6 +30,11 @@ class PostBook:
         """Store a live post and advance ``consumer``'s cursor in one transaction."""
         await self.access.db.write(posts.save_post, post, consumer, cursor)
 
+    async def keep_post(self, post: posts.Post) -> None:
+        """Store ``post`` as shown now (a button edited it): the notifier finds it up to date,
+        so it does not edit it a second time. The cursor is left where it is."""
+        await self.access.db.write(posts.keep_post, post)
+
     async def task_of_thread(self, channel_id: int) -> int | None:
         """The task whose Discord thread (or message) has this id, if any."""
         return await self.access.db.read(posts.task_of_thread, channel_id)

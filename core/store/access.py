@@ -35,6 +35,11 @@ class StoreAccess:
         self._listeners: list[Callable[[], None]] = []
         self.observers: list[Observer] = []  # metrics (bot/web/metrics.py)
 
+    @property
+    def read_only(self) -> str | None:
+        """Why the store only reads (a command that only reads, on a full disk), else None."""
+        return self.db.read_only
+
     def as_served(self, agents: Iterable[Agent]) -> list[Agent]:
         """``agents`` as this store serves them: with no node on a store that serves no nodes
         (SQLite: the coordinator delivers to every agent)."""

@@ -13,6 +13,7 @@ import pytest
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
 from core.github import webhook
+from core.github.service import GitHubBook
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from tests.helpers import query
@@ -107,3 +108,12 @@ async def test_deliveries_are_forgotten_after_the_window(
     assert await service.write("github", webhook.receive, "issues", "d-2", "def")
     kept = query(service.settings, "SELECT delivery FROM github_deliveries")
     assert kept == [("d-2",)]  # the old one pruned: the table stays bounded
+
+
+async def test_look_now_wakes_the_loop_like_a_delivery(service: SwarmService) -> None:
+    # /github import's call (GitHubBook.look_now): a github.webhook event the loop wakes on
+    before = await service.read(webhook.latest)
+    await GitHubBook(service).look_now("Admin", "discord", "1234")
+    assert await service.read(webhook.latest) > before
+    (event,) = await service.last_events(1)
+    assert (event.actor, event.text) == ("Admin", "GitHub webhook: discord")

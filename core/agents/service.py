@@ -1,0 +1,24 @@
+"""What agents' hooks and the watcher say, as the front ends hand it in or ask for it."""
+
+from __future__ import annotations
+
+from core.agents import hook_events
+from core.agents.alerts import Alert, list_alerts
+from core.agents.hook_events import HookEvent
+from core.agents.judge import Freshness
+from core.store.access import StoreAccess
+
+
+class SignalBook:
+    """Hook events recorded (the hook server, ``swarm hook``) and the watcher's alerts."""
+
+    def __init__(self, access: StoreAccess) -> None:
+        self.access = access
+
+    async def record_hook(self, agent: str, event: HookEvent, fresh: Freshness) -> None:
+        """One hook call that asks nothing: its observation, then ``agent`` judged at once."""
+        await self.access.write(agent, hook_events.record, agent, event, fresh, False)
+
+    async def alerts(self, include_cleared: bool = False, limit: int = 100) -> list[Alert]:
+        """Open alerts (and cleared ones), newest first."""
+        return await self.access.read(list_alerts, include_cleared, limit)
