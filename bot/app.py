@@ -159,7 +159,7 @@ class Builder:
         github = self.github(service)
         if github is not None:
             timers.append(github)
-        if service.db.listens:  # other processes' writes wake the loop at once
+        if service.listens:  # other processes' writes wake the loop at once
             from core.coordinator.changes import ChangeListener
 
             listener = ChangeListener(service)

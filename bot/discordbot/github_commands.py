@@ -27,14 +27,14 @@ class GitHubGroup(app_commands.Group, name="github", description="Labelled issue
 
     @app_commands.command(name="status", description="The token, its access, the rate limit left")
     async def status(self, interaction: discord.Interaction) -> None:
-        from core.github import links
+        from core.github.service import GitHubBook
         from core.github.status import check
 
         await interaction.response.defer(thinking=True)
         verdict = await check(self.settings)
         lines = [f"GitHub: {verdict.state}: {verdict.detail}"]
         if self.settings.repo:
-            for link in await self.bot.service.read(links.all_links, self.settings.repo, 10):
+            for link in await GitHubBook(self.bot.service).links(self.settings.repo, 10):
                 pr = f", PR #{link.pr}" if link.pr else ""
                 lines.append(f"#{link.issue} → T-{link.task_id}: {link.shown or 'queued'}{pr}")
         await interaction.followup.send("\n".join(lines)[:1900])
@@ -43,13 +43,13 @@ class GitHubGroup(app_commands.Group, name="github", description="Labelled issue
         name="import", description="Look at GitHub now (issues, checks, reviews)", extras=ADMIN_ONLY
     )
     async def import_(self, interaction: discord.Interaction) -> None:
-        from core.github import webhook
+        from core.github.service import GitHubBook
 
         if not self.settings.enabled:
             await interaction.response.send_message(NOT_SET, ephemeral=True)
             return
         who = actor(interaction)
-        await self.bot.service.write(who, webhook.record, "discord", str(interaction.id))
+        await GitHubBook(self.bot.service).look_now(who, "discord", str(interaction.id))
         await interaction.response.send_message(
             f"The GitHub loop looks at {self.settings.repo} now (within a few seconds): new "
             "labelled issues become tasks, CI and reviews of open PRs are read."

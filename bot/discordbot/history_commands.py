@@ -88,9 +88,9 @@ class HistoryCommands:
 
     async def alerts(self, interaction: discord.Interaction, all: bool = False) -> None:
         """/alerts: the open ones, or (all) the cleared ones too."""
-        from core.agents.alerts import list_alerts
+        from core.agents.service import SignalBook
 
-        found = await self.bot.service.read(list_alerts, all, 50)
+        found = await SignalBook(self.bot.service).alerts(all, 50)
         text = _alerts_table(found) if found else ("no alerts" if all else "no open alerts")
         await interaction.response.send_message(code_block_chunks(text)[0])
 

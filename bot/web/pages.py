@@ -25,18 +25,18 @@ from core.event_kinds import EventKind, event_text, shown
 from core.formats.jsonshape import iso_utc
 from core.formats.text import MULTI_LINE, escape_controls, shorten
 from core.formats.timetext import local_text
-from core.github import links
+from core.github.service import GitHubBook
 from core.history.events import EventFilter
 from core.models import Event, Priority, Task, TaskStatus, parse_task_ref
 from core.posts.health import notifier_health
 from core.reports import counts
 from core.reports import dashboard as queries
 from core.reports.chart_style import hour_labels
+from core.reports.service import ReportBook
 from core.reviews.queries import ReviewComment
 from core.schedules.timing import parse_every
 from core.tasks.actions import allowed
 from core.workspaces.diff_view import FileDiff
-from core.workspaces.handoff import handoff_text
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
@@ -185,7 +185,7 @@ async def board_page(
     )
     per_column = COLUMN_MAX if status else PER_COLUMN  # one column asked for: show more
     capped = {} if status else {TaskStatus.done: DONE_SHOWN}
-    columns = await service.read(queries.board, flt, per_column, capped)
+    columns = await ReportBook(service).board(flt, per_column, capped)
     return await render(
         request,
         "board.html",
@@ -239,14 +239,14 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
     service = web_context(request).service
     task = await service.get_task(ref)
     history = await service.events(task=task.id, limit=1000)
-    handoff = await service.read(handoff_text, task.id, task.agent)
+    handoff = await service.workspaces.handoff_shown(task.id, task.agent)
     return await render(
         request,
         "task.html",
         who,
         task=task,
         holders=await _holder_states(service),
-        github=await service.read(links.link_of_task, task.id),  # its issue and PR, if any
+        github=await GitHubBook(service).link_of_task(task.id),  # its issue and PR, if any
         history=history,
         question=(await service.questions.open_questions()).get(task.id),
         now=service.clock.now(),
@@ -431,8 +431,9 @@ async def charts_page(request: Request, who: Page, hours: int = 24) -> HTMLRespo
     hours = max(1, min(hours, 24 * 14))
     now = service.clock.now()
     since = now - hours * queries.HOUR
-    found = await service.read(counts.count, since, now)
-    latency = await service.read(queries.delivery_latency, since)
+    book = ReportBook(service)
+    found = await book.counts(since, now)
+    latency = await book.delivery_latency(since)
     return await render(
         request,
         "charts.html",

@@ -40,6 +40,11 @@ class StoreAccess:
         """Why the store only reads (a command that only reads, on a full disk), else None."""
         return self.db.read_only
 
+    @property
+    def listens(self) -> bool:
+        """Whether other processes' writes can wake this one at once (PostgreSQL's NOTIFY)."""
+        return self.db.listens
+
     def as_served(self, agents: Iterable[Agent]) -> list[Agent]:
         """``agents`` as this store serves them: with no node on a store that serves no nodes
         (SQLite: the coordinator delivers to every agent)."""

@@ -106,6 +106,10 @@ class WorkspaceTracker:
         """The handoff section for ``agent``'s turn, None when nobody held the task before."""
         return await self.handoff_text(await self.service.db.read(handoff.facts, task_id, agent))
 
+    async def handoff_shown(self, task_id: int, agent: str | None) -> str | None:
+        """The handoff as the task page shows it (``handoff.handoff_text``: no git read)."""
+        return await self.service.db.read(handoff.handoff_text, task_id, agent)
+
     async def handoff_text(self, found: Handoff | None) -> str | None:
         """The section for facts read by :func:`handoff.facts` (commits read from git)."""
         if found is None:

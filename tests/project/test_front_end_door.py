@@ -28,14 +28,7 @@ HOLDERS = {"service", "access", "store"}  # ``service.read(fn, ...)`` whatever `
 # more places fails, and so does one with fewer until its count is lowered). The composition
 # root holds the store it opens; the others are files other work is changing, each with the
 # feature operation it is to call.
-EXCEPTIONS = {
-    "bot/app.py": (2, "the composition root: it opens the store and fences the scheduler's lock"),
-    "bot/cli/hook.py": (7, "the hook's fast path on its own StoreAccess: core.agents.service"),
-    "bot/cli/status.py": (1, "the scheduler lock's holder (PostgreSQL) run as a transaction"),
-    "bot/discordbot/github_commands.py": (2, "GitHubBook(service).links and .look_now"),
-    "bot/discordbot/history_commands.py": (1, "SignalBook(service).alerts"),
-    "bot/web/pages.py": (5, "ReportBook (board, counts, delivery_latency), GitHubBook"),
-}
+EXCEPTIONS: dict[str, tuple[int, str]] = {}  # none left: keep it so
 
 
 def _bound_names(tree: ast.AST) -> tuple[set[str], set[str]]:
