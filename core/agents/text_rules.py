@@ -34,7 +34,7 @@ MAX_LINES = 200
 FILE_KEYS = {"version", "cli", "title", "lines", "rule"}
 RULE_KEYS = {
     "name", "state", "match", "lines", "option", "options", "before", "submit", "reset", "framed",
-    "above", "moving", "ended_by",
+    "above", "moving", "ended_by", "spinner",
 }  # fmt: skip
 STATES = {s.value for s in AgentState} - {"stalled", "unknown"}  # judged elsewhere / no rule
 OPTION_PLACES = ("below", "inline")
@@ -43,6 +43,7 @@ _DURATION = re.compile(
 )
 _CLOCK = re.compile(r"(?i)^\s*(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)?\s*$")
 _BORDER = re.compile(r"^[╭╰┌└]?([─━═])\1{2,}[╮╯┐┘]?$")  # an input box's top or bottom edge
+STILL = "; nothing but its spinner moved since the last look: no progress"
 ZONE_MAX = 64  # characters of a zone name (IANA names are shorter; a longer one is no zone)
 
 
@@ -75,6 +76,10 @@ class Rule:
     # a message that belongs to one turn (an error, a limit): a line below the match that
     # matches this (the next turn's answer) means it is over, the match no longer counts
     ended_by: re.Pattern[str] | None = None
+    # a working rule's line that changes by itself (its spinner's glyph, its elapsed time:
+    # the parts this matches, removed before comparing): it is the agent's progress only
+    # when it or the lines above it changed since the last look (``core.watch.text_signal``)
+    spinner: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,11 @@ class TextMatch:
     submit: tuple[str, ...] = ()
     until: float | None = None  # a limit's reset time, when the text gives one
     questions: tuple[int, ...] = ()  # a dialog's: every dialog's place (dialogs.Dialog)
-    above: tuple[str, ...] | None = None  # a ``moving`` rule's: the lines above its match
+    # a ``moving`` rule's: the lines above its match; a ``spinner`` rule's: those and its
+    # line without the parts that change by themselves (compared with the last look's)
+    above: tuple[str, ...] | None = None
+    spinner: bool = False  # a ``spinner`` rule's match (``above`` says whether it moved)
+    still: bool = False  # a spinner's reading whose screen did not move since the last look
 
     @property
     def ambiguous(self) -> bool:
@@ -118,6 +127,7 @@ class TextMatch:
     def evidence(self) -> str:
         """``text: 'Do you want to proceed?' (claude-code v1, rule permission)``."""
         more = f"; {len(self.questions)} dialogs in the last lines" if self.ambiguous else ""
+        more += STILL if self.still else ""
         return f"text: {self.line!r} ({self.cli} v{self.version}, rule {self.rule}{more})"
 
 
@@ -189,6 +199,9 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
     moving = entry.get("moving", False)
     if not isinstance(moving, bool) or (moving and state != "idle"):
         raise RuleError(f"{where}: moving is true or false, and for an idle rule only")
+    spinner = _regex(entry, "spinner", where, ())
+    if spinner is not None and state != "working":
+        raise RuleError(f"{where}: spinner is for a working rule only")
     ended_by = _regex(entry, "ended_by", where, ())
     if ended_by is not None and (moving or option is not None):
         raise RuleError(f"{where}: ended_by is for a message, not a dialog or a moving rule")
@@ -209,6 +222,7 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
         above=above,
         moving=moving,
         ended_by=ended_by,
+        spinner=spinner,
     )
 
 
@@ -353,8 +367,16 @@ def _matched(
         submit=rule.submit,
         until=until,
         questions=dialog.questions if dialog is not None else (),
-        above=tuple(window[:index]) if rule.moving else None,
+        above=_above(rule, window, index),
+        spinner=rule.spinner is not None,
     )
+
+
+def _above(rule: Rule, window: list[str], index: int) -> tuple[str, ...] | None:
+    """What a ``moving`` or ``spinner`` rule compares with the last look."""
+    if rule.spinner is not None:
+        return (*window[:index], rule.spinner.sub("", window[index]))
+    return tuple(window[:index]) if rule.moving else None
 
 
 def _reset(rule: Rule, lines: list[str], now: float) -> float | None:

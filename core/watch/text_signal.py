@@ -83,7 +83,8 @@ class PaneReading:
                                "text: no rule matched the pane's last lines")  # fmt: skip
         detail = {"cli": self.match.cli, "version": self.match.version, "rule": self.match.rule}
         return Observation(self.agent, Signal.TEXT, self.match.state, now, self.match.evidence,
-                           until=self.match.until, detail=detail)  # fmt: skip
+                           until=self.match.until, detail=detail,
+                           work=not self.match.still)  # fmt: skip
 
     @property
     def prompt(self) -> TextMatch | None:
@@ -171,13 +172,16 @@ class TextWatcher:
         return PaneReading(agent.id, pane, self._moving(agent.id, found))
 
     def _moving(self, agent: str, found: TextMatch | None) -> TextMatch | None:
-        """An idle reading of a ``moving`` rule whose lines above the input changed since
-        the last look: the answer is still arriving, the agent works."""
+        """Against the last look: an idle reading of a ``moving`` rule whose lines above the
+        input changed reads working (the answer is still arriving); a ``spinner`` rule's
+        working reading whose screen did not move but for its spinner is no progress."""
         above = found.above if found is not None else None
         before = self._above.pop(agent, None)
         if found is None or above is None:
             return found
         self._above[agent] = above
+        if found.spinner:
+            return replace(found, still=True) if before == above else found
         if before is None or before == above:
             return found
         return replace(found, state=AgentState.WORKING, line=MOVING)

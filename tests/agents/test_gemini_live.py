@@ -9,17 +9,24 @@ version (a failure under ``SWARM_REQUIRE_AGENTS=1``: see tests/agents/live.py).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from core.agent_state import Observation
+from core.agents.text_rules import STILL, load_rule_sets
+from core.service.swarm import SwarmService
+from core.settings import Settings
+from core.watch.text_signal import TextWatcher
 from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
 from tests.agents.live import LiveCLI, reading, save_pane
 from tests.agents.mcp_live import TURN, Desk, prepare, task_now
+from tests.helpers import write_agents
 
 pytestmark = pytest.mark.xdist_group("gemini-live")  # one worker starts it, once
 
@@ -52,6 +59,17 @@ text = "goodbye from localmodel"
 [[turns]]
 match = "take your time"
 steps = [{ text = "slowly, piece by piece", delay = 3 }]
+
+[[turns]]
+match = "retry the minute"
+steps = [{ rate_limit = true, model = "3.8-flash" }, { text = "never" }]
+
+[[turns]]
+match = "stream it slowly"
+[[turns.steps]]
+text = "one two three four five six seven eight nine ten eleven twelve thirteen"
+chunk_chars = 4
+chunk_delay = 0.4
 """
     + TURN
 )
@@ -184,3 +202,64 @@ def test_an_api_error_below_the_last_8_lines_reads_errored(gemini: LiveCLI) -> N
     seen = reading(gemini, CLI)
     assert seen is not None and (seen.rule, seen.state.value) == ("api-error", "errored")
     save_pane(gemini, CLI, "error-400")
+
+
+@pytest.fixture
+async def watcher(gemini: LiveCLI, tmp_path: Path) -> AsyncIterator[TextWatcher]:
+    """swarm's text watcher over agent A, the live Gemini CLI's pane."""
+    config = write_agents(
+        tmp_path / "agents.toml",
+        [{"id": "A", "role": "dev", "tmux": gemini.target, "tmux_socket": str(gemini.tmux.socket),
+          "cli": CLI}],
+    )  # fmt: skip
+    (tmp_path / "home").mkdir()
+    env = {"SWARM_HOME": str(tmp_path / "home"), "SWARM_CONFIG": str(config)}
+    service = await SwarmService.open(Settings.from_env(env))
+    text = TextWatcher(service, load_rule_sets(None)[0])
+    try:
+        yield text
+    finally:
+        await text.close()
+        await service.close()
+
+
+async def look(watcher: TextWatcher) -> Observation:
+    """One tick of the watcher: what it recorded of A."""
+    (seen,) = await watcher.tick()
+    return seen
+
+
+async def test_a_minute_429_retried_under_its_spinner_is_no_progress(
+    gemini: LiveCLI, watcher: TextWatcher
+) -> None:
+    """0.61 retries a per-minute 429 under "⠼ Thinking... (esc to cancel, 4s)" with nothing
+    else on the screen moving (it went on for 7 minutes with a model that kept refusing):
+    the first look reads working, a later one with only the glyph and the time changed is
+    working but not the agent's progress (the stall clock runs). Before: progress at every
+    look, never stalled. (The model here refuses every request; the turn is cancelled.)"""
+    gemini.wait(READY)
+    submit(gemini, "retry the minute")
+    gemini.wait("(esc to cancel")
+    first = await look(watcher)
+    await asyncio.sleep(2.5)  # the spinner's time moves on; the model keeps refusing
+    second = await look(watcher)
+    gemini.keys("Escape")  # the turn cancelled: the CLI at its input again
+    gemini.wait("Request cancelled")
+    assert (first.state.value, first.work) == ("working", True), first.evidence
+    assert (second.state.value, second.work) == ("working", False), second.evidence
+    assert STILL in second.evidence and "rule working" in second.evidence
+
+
+async def test_an_answer_streaming_under_its_spinner_is_progress(
+    gemini: LiveCLI, watcher: TextWatcher
+) -> None:
+    """The answer's words arriving above the spinner line: each look is progress."""
+    gemini.wait(READY)
+    submit(gemini, "stream it slowly")
+    gemini.wait("✦ one")
+    seen = [await look(watcher)]
+    for _ in range(2):
+        await asyncio.sleep(1.2)
+        seen.append(await look(watcher))
+    assert [(o.state.value, o.work) for o in seen] == [("working", True)] * 3, seen
+    gemini.wait("thirteen", timeout=30)

@@ -248,6 +248,10 @@ def test_a_users_rule_file_is_used_and_can_replace_a_bundled_one(home: Path) -> 
          "rule a: ended_by is not a valid regular expression"),
         ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='idle'\nmatch='x'\nmoving=true\n"
          "ended_by='y'", "rule a: ended_by is for a message, not a dialog or a moving rule"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='idle'\nmatch='x'\nspinner='y'",
+         "rule a: spinner is for a working rule only"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='working'\nmatch='x'\nspinner='('",
+         "rule a: spinner is not a valid regular expression"),
     ],
 )  # fmt: skip
 def test_a_bad_users_rule_file_is_one_line_naming_file_and_rule(
