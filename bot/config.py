@@ -134,7 +134,7 @@ class Config:
         """Who is acting when nobody says (``SWARM_AGENT``, else ``cli``)."""
         from core.settings import AGENT
 
-        return str(AGENT.read(self.env)).strip() or "cli"
+        return AGENT.read(self.env) or "cli"
 
     def _section(self, name: str, parse: Callable[[], T]) -> T:
         if name not in self._sections:

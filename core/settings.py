@@ -63,7 +63,12 @@ STALL_AFTER = Setting(
 HOME = Setting("SWARM_HOME", "", Path("~/.swarm"), _path, "state folder", unset="{0.home}")
 CONFIG = Setting("SWARM_CONFIG", "", None, _path, "agents file", unset="{0.config_path}")
 AGENT = Setting(
-    "SWARM_AGENT", "", "cli", text, "who is acting (an agent's terminal sets it); --as overrides"
+    "SWARM_AGENT",
+    "",
+    None,
+    text,
+    "who is acting (an agent's terminal sets it); --as overrides",
+    unset="cli",
 )
 MCP_TOKEN = Setting(
     "SWARM_MCP_TOKEN",
