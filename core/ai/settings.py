@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from core.ai.errors import ENABLE_HINT, AINotConfigured
 from core.envvars import Setting, count, defaults, number, read_fields, verbatim
@@ -29,14 +30,16 @@ class Price:
 
 
 # A small default table (USD per 1M tokens); SWARM_AI_PRICES adds to or overrides it.
-DEFAULT_PRICES: Mapping[str, Price] = {
-    "gpt-4o-mini": Price(0.15, 0.60),
-    "gpt-4o": Price(2.50, 10.00),
-    "gpt-4.1": Price(2.00, 8.00),
-    "gpt-4.1-mini": Price(0.40, 1.60),
-    "gpt-4.1-nano": Price(0.10, 0.40),
-    "o4-mini": Price(1.10, 4.40),
-}
+DEFAULT_PRICES: Mapping[str, Price] = MappingProxyType(
+    {
+        "gpt-4o-mini": Price(0.15, 0.60),
+        "gpt-4o": Price(2.50, 10.00),
+        "gpt-4.1": Price(2.00, 8.00),
+        "gpt-4.1-mini": Price(0.40, 1.60),
+        "gpt-4.1-nano": Price(0.10, 0.40),
+        "o4-mini": Price(1.10, 4.40),
+    }
+)
 
 
 def _prices(name: str, raw: str) -> dict[str, Price]:

@@ -50,10 +50,10 @@ USER_FILE = 'lease = 300\nmax_attempts = 5\n[github]\nrepo = "o/n"\ntoken = "fro
 UNSET = {name: "" for name in UNPREFIXED}  # set but empty: shown as set, parsed as unset
 
 
-def _run(tmp_path: Path, env: dict[str, str], *args: str) -> str:
+def _run(tmp_path: Path, env: dict[str, str], *args: str, user_file: str = USER_FILE) -> str:
     folder = tmp_path / "xdg" / "swarm"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.toml").write_text(USER_FILE, encoding="utf-8")
+    (folder / "config.toml").write_text(user_file, encoding="utf-8")
     env = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), **env}
     result = run_cli(tmp_path / "home", "config", "show", *args, env=env)
     assert result.code == 0, result.err
@@ -80,6 +80,13 @@ def test_config_show_of_the_defaults_with_bad_values(tmp_path: Path) -> None:
     shutil.copyfile(bundled_agents_file(), agents)
     bad = {"SWARM_LEASE": "soon", "SWARM_WEB_PORT": "x", "SWARM_NOTIFY": "loud"}
     _check("defaults", _run(tmp_path, UNSET | bad, "--config", str(agents)))
+
+
+@pytest.mark.skipif((ROOT / ".env").exists(), reason="a .env in the repository would show")
+def test_config_show_of_every_default_with_values_out_of_range(tmp_path: Path) -> None:
+    bad = {"SWARM_MAX_ATTEMPTS": "0", "SWARM_WEB_BODY_MAX": "1", "SWARM_GITHUB_DRAFT": "maybe"}
+    bad |= {"SWARM_KEEP_DAYS": "inf", "SWARM_AI_RETRIES": "2.5", "SWARM_GUILD_ID": "me"}
+    _check("plain", _run(tmp_path, UNSET | bad, user_file=""))
 
 
 @pytest.mark.skipif((ROOT / ".env").exists(), reason="a .env in the repository would show")
