@@ -45,7 +45,7 @@ def _reads(tree: ast.AST) -> set[str]:
         elif isinstance(node, ast.Compare) and isinstance(node.ops[0], ast.In | ast.NotIn):
             literal = node.left
         if isinstance(literal, ast.Constant) and SETTING_NAME.match(str(literal.value)):
-            found.add(literal.value)
+            found.add(str(literal.value))
     return found
 
 
