@@ -89,8 +89,10 @@ class Config:
     def discord(self) -> DiscordSettings:
         """Token, guild, channels, who may command the bot."""
         from bot.discordbot.settings import DiscordSettings
+        from bot.settings_index import DISCORD
+        from core.envvars import read_fields
 
-        return self._section("discord", lambda: DiscordSettings.from_env(self.env))
+        return self._section("discord", lambda: DiscordSettings(**read_fields(DISCORD, self.env)))
 
     @property
     def ai(self) -> AISettings:
@@ -130,7 +132,9 @@ class Config:
     @property
     def actor(self) -> str:
         """Who is acting when nobody says (``SWARM_AGENT``, else ``cli``)."""
-        return (self.env.get("SWARM_AGENT") or "").strip() or "cli"
+        from core.settings import AGENT
+
+        return AGENT.read(self.env) or "cli"
 
     def _section(self, name: str, parse: Callable[[], T]) -> T:
         if name not in self._sections:

@@ -20,106 +20,9 @@ from core.formats.tomltext import TomlError, loads
 from core.privacy.redact import redact_urls
 
 ENV, DOTENV, USER, DEFAULT, FLAG = "env", ".env", "user config", "default", "flag"
-UNPREFIXED = (
-    "DISCORD_TOKEN",
-    "DISCORD_API_BASE",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "GITHUB_TOKEN",
-)
-SECRETS = frozenset(
-    {
-        "DISCORD_TOKEN",
-        "OPENAI_API_KEY",
-        "GITHUB_TOKEN",
-        "SWARM_GITHUB_WEBHOOK_SECRET",
-        "SWARM_MCP_TOKEN",
-    }
-)
 # Tables of the file whose keys are a group's settings: ``[github] repo = "o/n"`` is
 # ``SWARM_GITHUB_REPO``; ``token`` there is ``GITHUB_TOKEN``.
 TABLES = {"github": {"token": "github_token", "ci_retries": "ci_retries"}}
-KNOWN_SETTINGS = (
-    "SWARM_HOME",
-    "SWARM_CONFIG",
-    "SWARM_AGENT",
-    "SWARM_MCP_TOKEN",
-    "SWARM_LOG_FILE",
-    "SWARM_LOG_MAX_BYTES",
-    "SWARM_LOG_BACKUPS",
-    "SWARM_MAX_TEXT",
-    "SWARM_LEASE",
-    "SWARM_MAX_ATTEMPTS",
-    "SWARM_RETRY_BACKOFF",
-    "SWARM_DELIVERY_ATTEMPTS",
-    "SWARM_BUSY_TIMEOUT",
-    "SWARM_KEEP_DAYS",
-    "SWARM_DATABASE_URL",
-    "SWARM_FAILOVER",
-    "SWARM_LIMIT_BACKOFF",
-    "SWARM_APPROVAL_WAIT",
-    "SWARM_RESERVATIONS",
-    "DISCORD_TOKEN",
-    "SWARM_GUILD_ID",
-    "SWARM_CHANNEL_ID",
-    "SWARM_ALERTS_CHANNEL_ID",
-    "SWARM_ALERTS_ROLE_ID",
-    "SWARM_ADMIN_IDS",
-    "SWARM_ADMIN_ROLE_IDS",
-    "SWARM_USER_IDS",
-    "SWARM_USER_ROLE_IDS",
-    "SWARM_NOTIFY",
-    "DISCORD_API_BASE",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "SWARM_MODEL_PLAN",
-    "SWARM_MODEL_SUMMARY",
-    "SWARM_AI_TIMEOUT",
-    "SWARM_AI_RETRIES",
-    "SWARM_AI_BACKOFF",
-    "SWARM_AI_BUDGET",
-    "SWARM_AI_PRICES",
-    "SWARM_PLAN_MAX_TASKS",
-    "SWARM_PLAN_MAX_CONTEXT",
-    "SWARM_WATCH_INTERVAL",
-    "SWARM_STALL_AFTER",
-    "SWARM_UNREACHABLE_AFTER",
-    "SWARM_NUDGE_COOLDOWN",
-    "SWARM_MAX_NUDGES",
-    "SWARM_REASSIGN_AFTER",
-    "SWARM_DAILY_SUMMARY",
-    "SWARM_LIMIT_HANDOFF",
-    "SWARM_GRACE",
-    "SWARM_HUMAN_IDLE",
-    "SWARM_HUMAN_WAIT",
-    "SWARM_INPUT_LOCK_TIMEOUT",
-    "SWARM_FOCUS_TIMEOUT",
-    "SWARM_PASTE_TIMEOUT",
-    "SWARM_SUBMIT_TIMEOUT",
-    "SWARM_DELIVERY_STEPS",
-    "SWARM_WEB",
-    "SWARM_WEB_HOST",
-    "SWARM_WEB_PORT",
-    "SWARM_WEB_METRICS",
-    "SWARM_WEB_HOSTS",
-    "SWARM_WEB_BODY_MAX",
-    "SWARM_WEB_MAX_CONNECTIONS",
-    "SWARM_WEB_IDLE_TIMEOUT",
-    "SWARM_MCP_MAX_CALLS",
-    "SWARM_MCP_MAX_WAITS",
-    "SWARM_GITHUB_REPO",
-    "GITHUB_TOKEN",
-    "SWARM_GITHUB_LABEL",
-    "SWARM_GITHUB_API_URL",
-    "SWARM_GITHUB_GIT_URL",
-    "SWARM_GITHUB_POLL",
-    "SWARM_GITHUB_WEBHOOK_SECRET",
-    "SWARM_GITHUB_BASE",
-    "SWARM_GITHUB_DRAFT",
-    "SWARM_CI_RETRIES",
-)
-
-
 SECTIONS = ("desktop",)  # the user config's own sections: what swarm desktop up opens
 
 
@@ -131,9 +34,25 @@ def user_config_path() -> Path:
 
 
 def env_name(key: str) -> str:
-    """``lease`` → ``SWARM_LEASE``; ``discord_token`` → ``DISCORD_TOKEN``."""
+    """``lease`` → ``SWARM_LEASE``; ``discord_token`` → ``DISCORD_TOKEN`` (a setting whose
+    name has no ``SWARM_``)."""
     upper = key.strip().upper()
-    return upper if upper in UNPREFIXED else f"SWARM_{upper}"
+    if _known(f"SWARM_{upper}"):
+        return f"SWARM_{upper}"
+    return upper if _known(upper) else f"SWARM_{upper}"
+
+
+def _known(name: str) -> bool:
+    """True when ``name`` is a declared setting. The core's declarations are imported by
+    every command; the whole list (``bot.settings_index``: some 25 ms of CPU on the build
+    machine, measured on ``swarm hook``'s path) only for a name that is not the core's."""
+    from core.settings import CORE
+
+    if any(s.name == name for s in CORE):
+        return True
+    from bot.settings_index import every_setting
+
+    return name in every_setting()
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -161,7 +80,7 @@ def read_user_config(path: Path) -> dict[str, str]:
                 raise ConfigError(f"{path}: {key} must be a table ([{key}])")
             continue
         name = env_name(key)
-        if name not in KNOWN_SETTINGS:
+        if not _known(name):
             raise ConfigError(
                 f"{path}: unknown setting {key!r} (keys are the SWARM_ "
                 "environment names without SWARM_, in lower case)"
@@ -218,6 +137,8 @@ def layered_environment(
 
 def shown_value(name: str, value: str) -> str:
     """A value fit to print: secrets hidden, credentials in URLs removed."""
-    if name in SECRETS:
+    from bot.settings_index import secret_names
+
+    if name in secret_names():
         return "(set, hidden)" if value else "(empty)"
     return redact_urls(value)

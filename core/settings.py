@@ -1,17 +1,176 @@
-"""Typed settings parsed from an environment mapping (``bot.config`` reads it once)."""
+"""Typed settings parsed from an environment mapping (``bot.config`` reads it once).
+
+``CORE`` declares the core's settings (``core/envvars.py``): the process-wide ones first
+(home, agents file, who is acting, the log file), then the coordinator's. ``Settings``
+takes its defaults from it and ``Settings.from_env`` reads it."""
 
 from __future__ import annotations
 
 import atexit
 import contextlib
 import functools
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.agent_state import LIMIT_MAX_S
+from core.envvars import (
+    Setting,
+    count,
+    defaults,
+    number,
+    read_fields,
+    seconds,
+    show,
+    text,
+)
 from core.errors import ConfigError
+
+RESERVATION_MODES = ("warn", "strict")
+
+
+def _path(name: str, raw: str) -> Path:
+    return Path(raw).expanduser()
+
+
+def _reservations(name: str, raw: str) -> str:
+    mode = raw.strip().lower()
+    if mode not in RESERVATION_MODES:
+        raise ConfigError(f"{name} must be warn or strict, got {show(raw)}")
+    return mode
+
+
+def _database_url(name: str, raw: str) -> str:
+    """A ``postgresql://`` URL; ConfigError otherwise (its credentials never shown)."""
+    raw = raw.strip()
+    scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
+    if scheme not in {"postgresql", "postgres"}:
+        from core.privacy.redact import redact_urls
+
+        raise ConfigError(f"{name} must be a postgresql:// URL, got {show(redact_urls(raw))}")
+    return raw
+
+
+# SWARM_STALL_AFTER is the watcher's (core.watch.settings lists it); the core holds a task's
+# prompt at most this long while the agent's hook says it is mid-turn.
+STALL_AFTER = Setting(
+    "SWARM_STALL_AFTER",
+    "stall_after_s",
+    600.0,
+    seconds(1),
+    "seconds without a sign of life before a busy agent counts as stalled",
+)
+HOME = Setting("SWARM_HOME", "", Path("~/.swarm"), _path, "state folder", unset="{0.home}")
+CONFIG = Setting("SWARM_CONFIG", "", None, _path, "agents file", unset="{0.config_path}")
+AGENT = Setting(
+    "SWARM_AGENT",
+    "",
+    None,
+    text,
+    "who is acting (an agent's terminal sets it); --as overrides",
+    unset="cli",
+)
+MCP_TOKEN = Setting(
+    "SWARM_MCP_TOKEN",
+    "",
+    None,
+    text,
+    "swarm mcp acts as this token's agent",
+    secret=True,
+    unset="(not set)",
+)
+LOG_FILE = Setting(
+    "SWARM_LOG_FILE", "", "", text, "log to this file", unset="(none: logs go to stderr)"
+)
+LOG_MAX_BYTES = Setting(
+    "SWARM_LOG_MAX_BYTES", "", 10_000_000, count(10_000, 10**10), "log file rotated at this size"
+)
+LOG_BACKUPS = Setting("SWARM_LOG_BACKUPS", "", 5, count(1, 100), "rotated log files kept")
+CORE: tuple[Setting, ...] = (
+    HOME,
+    CONFIG,
+    AGENT,
+    MCP_TOKEN,
+    LOG_FILE,
+    LOG_MAX_BYTES,
+    LOG_BACKUPS,
+    Setting("SWARM_MAX_TEXT", "max_text", 8000, count(1, 100_000), "longest message or details"),
+    Setting(
+        "SWARM_LEASE",
+        "lease_s",
+        300.0,
+        seconds(positive=True),
+        "seconds an assigned task may go without a report before it is reassigned",
+    ),
+    Setting(
+        "SWARM_MAX_ATTEMPTS", "max_attempts", 3, count(1, 100), "assignments before a task fails"
+    ),
+    Setting(
+        "SWARM_RETRY_BACKOFF",
+        "retry_backoff_s",
+        5.0,
+        seconds(0, 3600, positive=True),
+        "first backoff in seconds, doubled per attempt",
+    ),
+    Setting(
+        "SWARM_DELIVERY_ATTEMPTS",
+        "delivery_attempts",
+        3,
+        count(1, 100),
+        "tries per delivery before it fails",
+    ),
+    Setting(
+        "SWARM_BUSY_TIMEOUT",
+        "busy_timeout_s",
+        30.0,
+        seconds(0, 3600, positive=True),
+        "seconds a writer waits for the database",
+    ),
+    Setting(
+        "SWARM_KEEP_DAYS",
+        "keep_days",
+        90.0,
+        number(1, 36_500),
+        "days of finished history kept in the database",
+    ),
+    Setting(
+        "SWARM_DATABASE_URL",
+        "database_url",
+        None,
+        _database_url,
+        "keep the state in PostgreSQL instead of SQLite",
+        unset="(none: SQLite {0.db_path})",
+    ),
+    Setting(
+        "SWARM_FAILOVER",
+        "failover_s",
+        5.0,
+        seconds(0, 600, positive=True),
+        "PostgreSQL: a standby takes over within this many seconds",
+    ),
+    Setting(
+        "SWARM_LIMIT_BACKOFF",
+        "limit_backoff_s",
+        1800.0,
+        seconds(0, LIMIT_MAX_S, positive=True),  # no usage limit holds longer than a week
+        "no task for this long after a usage limit without a reset time",
+    ),
+    Setting(
+        "SWARM_APPROVAL_WAIT",
+        "approval_wait_s",
+        120.0,
+        seconds(0, 3600),
+        "seconds a PermissionRequest hook waits for a person's decision",
+    ),
+    Setting(
+        "SWARM_RESERVATIONS",
+        "reservations",
+        "warn",
+        _reservations,
+        "a merge over another agent's exclusive reservation: warn or strict",
+    ),
+)
+_DEFAULT = defaults(CORE)
 
 
 @dataclass(frozen=True)
@@ -20,27 +179,27 @@ class Settings:
 
     home: Path
     config_path: Path
-    max_text: int = 8000
+    max_text: int = _DEFAULT["max_text"]
     max_title: int = 200
-    lease_s: float = 300.0
-    max_attempts: int = 3
-    retry_backoff_s: float = 5.0
+    lease_s: float = _DEFAULT["lease_s"]
+    max_attempts: int = _DEFAULT["max_attempts"]
+    retry_backoff_s: float = _DEFAULT["retry_backoff_s"]
     retry_backoff_max_s: float = 300.0
-    delivery_attempts: int = 3
-    busy_timeout_s: float = 30.0
+    delivery_attempts: int = _DEFAULT["delivery_attempts"]
+    busy_timeout_s: float = _DEFAULT["busy_timeout_s"]
     success_window: float = 0.2
-    keep_days: float = 90.0  # history and inbox files of finished work kept this long
+    keep_days: float = _DEFAULT["keep_days"]  # history and inbox files of finished work
     # PostgreSQL instead of the SQLite file (may hold a password: never in a repr or a log)
-    database_url: str | None = field(default=None, repr=False)
-    failover_s: float = 5.0  # a dead scheduler's successor takes over within this
-    limit_backoff_s: float = 1800.0  # a usage limit without a reset time: no task for this long
-    approval_wait_s: float = 120.0  # a PermissionRequest hook waits this long for a decision
+    database_url: str | None = field(default=_DEFAULT["database_url"], repr=False)
+    failover_s: float = _DEFAULT["failover_s"]  # a dead scheduler's successor takes over
+    limit_backoff_s: float = _DEFAULT["limit_backoff_s"]  # a limit without a reset time
+    approval_wait_s: float = _DEFAULT["approval_wait_s"]  # a PermissionRequest hook waits
     # a task's prompt waits while its agent's hook says it is mid-turn, the hook read at
     # most this long ago (SWARM_STALL_AFTER: older, the stall rules call the agent idle)
-    turn_hold_s: float = 600.0
+    turn_hold_s: float = STALL_AFTER.default
     # task merge over another agent's exclusive file reservation: "warn" (merged, with an
     # event) or "strict" (refused)
-    reservations: str = "warn"
+    reservations: str = _DEFAULT["reservations"]
 
     @property
     def db_path(self) -> Path:
@@ -71,71 +230,31 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], config: str | Path | None = None) -> Settings:
-        """Build settings from ``env`` (``SWARM_HOME``, ``SWARM_LEASE``...)."""
-        home = Path(env.get("SWARM_HOME") or Path.home() / ".swarm").expanduser()
+        """Build settings from ``env`` (``SWARM_HOME``, ``SWARM_LEASE``...: ``CORE``)."""
+        home = HOME.read(env).expanduser()
         return cls(
             home=home,
-            config_path=_config_path(env, home, config),
-            max_text=env_int(env, "SWARM_MAX_TEXT", 8000),
-            lease_s=env_seconds(env, "SWARM_LEASE", 300.0),
-            max_attempts=env_int(env, "SWARM_MAX_ATTEMPTS", 3),
-            retry_backoff_s=env_seconds(env, "SWARM_RETRY_BACKOFF", 5.0),
-            delivery_attempts=env_int(env, "SWARM_DELIVERY_ATTEMPTS", 3),
-            busy_timeout_s=env_seconds(env, "SWARM_BUSY_TIMEOUT", 30.0),
-            keep_days=env_number(env, "SWARM_KEEP_DAYS", 90.0, minimum=1),
-            database_url=database_url(env),
-            failover_s=env_seconds(env, "SWARM_FAILOVER", 5.0),
-            limit_backoff_s=env_seconds(env, "SWARM_LIMIT_BACKOFF", 1800.0),
+            config_path=_config_path(CONFIG.read(env), home, config),
             turn_hold_s=_turn_hold(env),
-            approval_wait_s=env_number(
-                env, "SWARM_APPROVAL_WAIT", 120.0, minimum=0, what="a number of seconds"
-            ),
-            reservations=reservations_mode(env),
+            **read_fields(CORE, env),
         )
-
-
-RESERVATION_MODES = ("warn", "strict")
 
 
 def _turn_hold(env: Mapping[str, str]) -> float:
     """``SWARM_STALL_AFTER`` as the bound of a mid-turn hold; its default when the value is
     bad (the watcher's settings name it and stop ``swarm run``; an agent's report goes on)."""
     try:
-        return env_number(env, "SWARM_STALL_AFTER", 600.0, minimum=1)
+        return float(STALL_AFTER.read(env))
     except ConfigError:
-        return 600.0
+        return float(STALL_AFTER.default)
 
 
-def reservations_mode(env: Mapping[str, str]) -> str:
-    """``SWARM_RESERVATIONS``: ``warn`` (the default) or ``strict``; ConfigError otherwise."""
-    raw = env.get("SWARM_RESERVATIONS", "").strip().lower() or "warn"
-    if raw not in RESERVATION_MODES:
-        raise ConfigError(
-            f"SWARM_RESERVATIONS must be warn or strict, got {_show(env['SWARM_RESERVATIONS'])}"
-        )
-    return raw
-
-
-def database_url(env: Mapping[str, str]) -> str | None:
-    """``SWARM_DATABASE_URL`` when set: a ``postgresql://`` URL; ConfigError otherwise."""
-    raw = env.get("SWARM_DATABASE_URL", "").strip()
-    if not raw:
-        return None
-    scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
-    if scheme not in {"postgresql", "postgres"}:
-        from core.privacy.redact import redact_urls
-
-        raise ConfigError(
-            f"SWARM_DATABASE_URL must be a postgresql:// URL, got {_show(redact_urls(raw))}"
-        )
-    return raw
-
-
-def _config_path(env: Mapping[str, str], home: Path, explicit: str | Path | None) -> Path:
+def _config_path(given: Path | None, home: Path, explicit: str | Path | None) -> Path:
+    """``--config``, else ``SWARM_CONFIG``, else the home's ``agents.toml``, else the bundled."""
     if explicit:
         return Path(explicit).expanduser()
-    if env.get("SWARM_CONFIG"):
-        return Path(env["SWARM_CONFIG"]).expanduser()
+    if given:
+        return given
     in_home = home / "agents.toml"
     return in_home if in_home.is_file() else bundled_agents_file()
 
@@ -156,81 +275,3 @@ def bundled_file(name: str) -> Path:
     stack = contextlib.ExitStack()  # installed as a zip: a temporary copy for this process
     atexit.register(stack.close)
     return stack.enter_context(as_file(resource))
-
-
-# Ranges of the numeric settings (inclusive unless noted); anything else is refused with a
-# one-line error naming the variable. Seconds default to (0, 1 week], counts to [min, 10**6].
-SECONDS_MAX = 7 * 24 * 3600.0
-COUNT_MAX = 1_000_000
-RANGES: dict[str, tuple[float, float]] = {
-    "SWARM_MAX_TEXT": (1, 100_000),
-    "SWARM_MAX_ATTEMPTS": (1, 100),
-    "SWARM_DELIVERY_ATTEMPTS": (1, 100),
-    "SWARM_BUSY_TIMEOUT": (0, 3600),
-    "SWARM_RETRY_BACKOFF": (0, 3600),
-    "SWARM_KEEP_DAYS": (0, 36_500),
-    "SWARM_FAILOVER": (0, 600),
-    "SWARM_LIMIT_BACKOFF": (0, LIMIT_MAX_S),  # no usage limit holds longer than a week
-    "SWARM_APPROVAL_WAIT": (0, 3600),
-    "SWARM_AI_RETRIES": (0, 10),
-    "SWARM_AI_TIMEOUT": (0.01, 3600),
-    "SWARM_AI_BACKOFF": (0, 600),
-    "SWARM_MAX_NUDGES": (0, 1000),
-    "SWARM_PLAN_MAX_TASKS": (1, 500),
-    "SWARM_LOG_MAX_BYTES": (10_000, 10**10),
-    "SWARM_LOG_BACKUPS": (1, 100),
-    "SWARM_CI_RETRIES": (0, 20),
-    "SWARM_GITHUB_POLL": (1, 3600),
-}
-
-
-def env_int(env: Mapping[str, str], name: str, default: int) -> int:
-    """A whole number of at least 1 from ``env[name]``; ConfigError naming it otherwise."""
-    return int(env_number(env, name, default, minimum=1, whole=True))
-
-
-def env_seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    """A positive number of seconds from ``env[name]``; ConfigError naming it otherwise."""
-    raw = env.get(name, "").strip()
-    if raw and _parse(name, raw, False, "a number of seconds") <= 0:
-        raise ConfigError(f"{name} must be more than 0 seconds, got {raw}")
-    return env_number(env, name, default, minimum=0, what="a number of seconds")
-
-
-def env_number(
-    env: Mapping[str, str],
-    name: str,
-    default: float,
-    *,
-    minimum: float,
-    whole: bool = False,
-    what: str = "a number",
-) -> float:
-    """``env[name]`` as a finite number in its range (``RANGES``, else ``minimum`` up to
-    ``SECONDS_MAX`` / ``COUNT_MAX``); ConfigError naming it otherwise."""
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    value = _parse(name, raw, whole, what)
-    low, high = RANGES.get(name, (minimum, COUNT_MAX if whole else SECONDS_MAX))
-    low = max(low, minimum)
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {_show(raw)}")
-    return value
-
-
-def _parse(name: str, raw: str, whole: bool, what: str) -> float:
-    """``raw`` as an int (``whole``) or a finite float; ConfigError naming ``name``."""
-    kind = "a whole number" if whole else what
-    try:
-        value = int(raw) if whole else float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be {kind}, got {_show(raw)}") from None
-    if not math.isfinite(value):
-        raise ConfigError(f"{name} must be {kind} (finite), got {_show(raw)}")
-    return value
-
-
-def _show(raw: str) -> str:
-    """``raw`` quoted, shortened and with control characters escaped (for one-line errors)."""
-    return repr(raw if len(raw) <= 40 else raw[:37] + "...")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.output import emit_json
 from core.errors import NotFound
+from core.settings import CONFIG
 
 if TYPE_CHECKING:
     from core.agents.hook_files import Change
@@ -148,7 +149,7 @@ def env_pairs(settings: Settings, args: argparse.Namespace) -> list[str]:
     pairs = []
     if settings.custom_home is not None:
         pairs.append(f"SWARM_HOME={settings.custom_home}")
-    if args.config or args.configuration.env.get("SWARM_CONFIG"):
+    if args.config or CONFIG.read(args.configuration.env):
         pairs.append(f"SWARM_CONFIG={settings.config_path.absolute()}")
     return pairs
 

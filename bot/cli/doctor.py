@@ -145,7 +145,8 @@ def _secrets_in(path: Path) -> list[str]:
     token, the API key, a database URL with a password."""
     from urllib.parse import urlsplit
 
-    from bot.config_file import SECRETS, read_user_config
+    from bot.config_file import read_user_config
+    from bot.settings_index import secret_names
 
     dotenv = path.name == ".env"
     if dotenv:
@@ -154,7 +155,7 @@ def _secrets_in(path: Path) -> list[str]:
         values = {k: v or "" for k, v in dotenv_values(path).items()}
     else:
         values = read_user_config(path)
-    names = [name for name in sorted(SECRETS) if values.get(name)]
+    names = [name for name in sorted(secret_names()) if values.get(name)]
     try:
         if urlsplit(values.get("SWARM_DATABASE_URL", "")).password:
             names.append("SWARM_DATABASE_URL")

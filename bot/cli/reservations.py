@@ -19,6 +19,7 @@ from bot.cli.output import emit_json
 from core.errors import InvalidInput, ReservationConflict
 from core.formats.timetext import local_text
 from core.reservations.queries import released_text
+from core.settings import AGENT, CONFIG
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
@@ -82,7 +83,7 @@ def _agent_option(parser: Any) -> None:
 def caller(service: SwarmService, args: argparse.Namespace) -> str:
     """The configured agent asking: ``--agent``, else ``--as`` / ``SWARM_AGENT``."""
     name = args.agent
-    if not name and (args.actor_flag or args.configuration.env.get("SWARM_AGENT", "").strip()):
+    if not name and (args.actor_flag or AGENT.read(args.configuration.env)):
         name = args.actor
     if not name:
         raise InvalidInput(WHO)
@@ -121,7 +122,7 @@ async def cmd_release(service: SwarmService, args: argparse.Namespace) -> None:
 @only_reads
 async def cmd_conflicts(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm conflicts PATH...``."""
-    mine = args.agent or args.configuration.env.get("SWARM_AGENT", "").strip() or None
+    mine = args.agent or AGENT.read(args.configuration.env)
     found = await service.reservations.conflicts(args.paths, agent=mine)
     if args.json:
         emit_json([c.to_json() for c in found])
@@ -223,6 +224,6 @@ def hook_command(service: SwarmService, args: argparse.Namespace) -> list[str]:
     words = []
     if service.settings.custom_home is not None:
         words.append(f"SWARM_HOME={service.settings.custom_home}")
-    if args.config or args.configuration.env.get("SWARM_CONFIG"):
+    if args.config or CONFIG.read(args.configuration.env):
         words.append(f"SWARM_CONFIG={service.settings.config_path.absolute()}")
     return [*words, sys.executable, "-m", "bot.cli.main"]

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from core.errors import PersonOnly
 from core.formats.text import one_line, shorten
+from core.settings import AGENT, MCP_TOKEN
 
 if TYPE_CHECKING:
     from core.models import Agent
@@ -54,7 +55,7 @@ async def check(service: SwarmService, args: argparse.Namespace) -> None:
     an ``--as`` naming someone else in a terminal whose ``SWARM_AGENT`` names an agent."""
     env = args.configuration.env
     agents = service.agents
-    named = _agent_named(agents, env.get("SWARM_AGENT", ""))
+    named = _agent_named(agents, AGENT.read(env) or "")
     if named is not None and args.actor_flag and _agent_named(agents, args.actor) != named:
         why = f"this terminal is {named}'s (SWARM_AGENT): --as may name only {named} here"
         await _refuse(service, args, named, why)
@@ -75,13 +76,13 @@ def agent_here(
     (terminal, pane, folder; the agent is None for an MCP token, not looked up); None when
     it is a person's."""
     for name, why in (
-        (env.get("SWARM_AGENT", ""), "this terminal is {}'s (SWARM_AGENT)"),
+        (AGENT.read(env) or "", "this terminal is {}'s (SWARM_AGENT)"),
         (actor, "it would be done as {}, an agent (--as)"),
     ):
         agent = _agent_named(agents, name)
         if agent is not None:
             return agent, why.format(agent)
-    if env.get("SWARM_MCP_TOKEN", "").strip():
+    if MCP_TOKEN.read(env):
         return None, "this terminal holds an agent's MCP token (SWARM_MCP_TOKEN)"
     pane = _pane_agent(agents, env)
     if pane is not None:

@@ -21,6 +21,7 @@ from core.access.service import TokenBook
 from core.agents_file import load_agents
 from core.context import find_agent
 from core.errors import ConfigError, InvalidInput, NotFound
+from core.settings import AGENT, MCP_TOKEN
 
 if TYPE_CHECKING:
     from core.service.swarm import SwarmService
@@ -75,8 +76,7 @@ class StdioBackend:
     ) -> StdioBackend:
         """The caller from ``SWARM_AGENT`` / ``SWARM_MCP_TOKEN`` of ``env``; ConfigError (one
         line) for neither, or for an agent ``agents_file`` does not name."""
-        agent = (env.get("SWARM_AGENT") or "").strip() or None
-        token = (env.get("SWARM_MCP_TOKEN") or "").strip() or None
+        agent, token = AGENT.read(env), MCP_TOKEN.read(env)
         if agent is None and token is None:
             raise ConfigError(NO_IDENTITY)
         if agent is not None:

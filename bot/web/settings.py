@@ -5,10 +5,12 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from core.envvars import Setting, defaults, read_fields, text
 from core.errors import ConfigError
+from core.github.settings import WEBHOOK_SECRET
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -17,19 +19,106 @@ _HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9.:-]{0,252})")
 OFF_WORDS = frozenset({"off", "0", "no", "false"})
 ON_WORDS = frozenset({"on", "1", "yes", "true", ""})
 METRICS_MODES = ("local", "open", "token")
-BODY_MAX = 1_048_576  # bytes: the largest request body (a task's details are 100,000 characters)
-MAX_CONNECTIONS = 100
-IDLE_TIMEOUT_S = 5.0
-MCP_CALLS = 8  # /mcp requests one agent may have in progress at once
-MCP_WAITS = 2  # ask_human calls of one agent waiting for an answer at once
-# name: (default, minimum, maximum, whole)
-LIMITS: dict[str, tuple[float, float, float, bool]] = {
-    "SWARM_WEB_BODY_MAX": (BODY_MAX, 1024, 100 * 1_048_576, True),
-    "SWARM_WEB_MAX_CONNECTIONS": (MAX_CONNECTIONS, 1, 10_000, True),
-    "SWARM_WEB_IDLE_TIMEOUT": (IDLE_TIMEOUT_S, 0.1, 600, False),
-    "SWARM_MCP_MAX_CALLS": (MCP_CALLS, 1, 1000, True),
-    "SWARM_MCP_MAX_WAITS": (MCP_WAITS, 0, 1000, True),
-}
+
+
+def _limit(low: float, high: float, whole: bool) -> Callable[[str, str], float]:
+    """A number within ``[low, high]`` (``whole``: an int); a one-line ConfigError otherwise."""
+
+    def parse(name: str, raw: str) -> float:
+        value_text = raw.strip()
+        try:
+            value = float(int(value_text)) if whole else float(value_text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or not low <= value <= high:
+            kind = "a whole number" if whole else "a number"
+            raise ConfigError(
+                f"{name} must be {kind} from {low:g} to {high:g}, not {value_text[:40]!r}"
+            )
+        return int(value) if whole else value
+
+    return parse
+
+
+def _switch(name: str, raw: str) -> bool:
+    word = raw.strip().lower()
+    if word not in OFF_WORDS | ON_WORDS:
+        raise ConfigError(f"{name} must be on or off, not {word!r}")
+    return word not in OFF_WORDS
+
+
+def _metrics(name: str, raw: str) -> str:
+    mode = raw.strip().lower()
+    if mode not in METRICS_MODES:
+        raise ConfigError(f"{name} must be one of {', '.join(METRICS_MODES)}, not {mode!r}")
+    return mode
+
+
+def _port(name: str, raw: str) -> int:
+    port = raw.strip()
+    if not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"{name} must be a port number 0-65535 (0: off), not {port!r}")
+    return int(port)
+
+
+def _hosts(name: str, raw: str) -> tuple[str, ...]:
+    hosts = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+    bad = [h for h in hosts if not _HOST_NAME.fullmatch(h)]
+    if bad:
+        raise ConfigError(f"{name} must be host names separated by commas, not {bad[0]!r}")
+    return hosts
+
+
+WEB: tuple[Setting, ...] = (
+    Setting("SWARM_WEB", "enabled", True, _switch, "serve the dashboard with swarm run (on/off)"),
+    Setting("SWARM_WEB_HOST", "host", DEFAULT_HOST, text, "the address the dashboard listens on"),
+    Setting("SWARM_WEB_PORT", "port", DEFAULT_PORT, _port, "the dashboard's port (0: off)"),
+    Setting("SWARM_WEB_METRICS", "metrics", "local", _metrics, "who may read /metrics"),
+    Setting(
+        "SWARM_WEB_HOSTS",
+        "hosts",
+        (),
+        _hosts,
+        "more host names served, beyond localhost and the host",
+        unset="(none: localhost and the host)",
+    ),
+    Setting(
+        "SWARM_WEB_BODY_MAX",
+        "body_max",
+        1_048_576,  # a task's details are 100,000 characters
+        _limit(1024, 100 * 1_048_576, True),
+        "bytes of the largest request body",
+    ),
+    Setting(
+        "SWARM_WEB_MAX_CONNECTIONS",
+        "max_connections",
+        100,
+        _limit(1, 10_000, True),
+        "connections served at once",
+    ),
+    Setting(
+        "SWARM_WEB_IDLE_TIMEOUT",
+        "idle_timeout",
+        5.0,
+        _limit(0.1, 600, False),
+        "seconds a connection may take to send a whole request",
+    ),
+    Setting(
+        "SWARM_MCP_MAX_CALLS",
+        "mcp_calls",
+        8,
+        _limit(1, 1000, True),
+        "/mcp requests one agent may have in progress at once",
+    ),
+    Setting(
+        "SWARM_MCP_MAX_WAITS",
+        "mcp_waits",
+        2,
+        _limit(0, 1000, True),
+        "ask_human calls of one agent waiting for an answer at once",
+    ),
+)
+_DEFAULT = defaults(WEB)
 
 
 @dataclass(frozen=True)
@@ -43,53 +132,26 @@ class WebSettings:
     share of ``/mcp``: ``SWARM_MCP_MAX_CALLS`` requests in progress at once, of which
     ``SWARM_MCP_MAX_WAITS`` ``ask_human`` calls waiting for an answer."""
 
-    host: str = DEFAULT_HOST
-    port: int = DEFAULT_PORT
-    enabled: bool = True
-    metrics: str = "local"
-    body_max: int = BODY_MAX
-    max_connections: int = MAX_CONNECTIONS
-    idle_timeout: float = IDLE_TIMEOUT_S
-    hosts: tuple[str, ...] = ()
-    mcp_calls: int = MCP_CALLS
-    mcp_waits: int = MCP_WAITS
+    host: str = _DEFAULT["host"]
+    port: int = _DEFAULT["port"]
+    enabled: bool = _DEFAULT["enabled"]  # SWARM_WEB on, and a port (0: off)
+    metrics: str = _DEFAULT["metrics"]
+    body_max: int = _DEFAULT["body_max"]
+    max_connections: int = _DEFAULT["max_connections"]
+    idle_timeout: float = _DEFAULT["idle_timeout"]
+    hosts: tuple[str, ...] = _DEFAULT["hosts"]
+    mcp_calls: int = _DEFAULT["mcp_calls"]
+    mcp_waits: int = _DEFAULT["mcp_waits"]
     # SWARM_GITHUB_WEBHOOK_SECRET: POST /api/v1/github/webhook checks its HMAC (None: off)
     github_webhook_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WebSettings:
-        """Read the ``SWARM_WEB*`` variables; a bad value is a one-line ConfigError."""
-        switch = (env.get("SWARM_WEB") or "").strip().lower()
-        if switch not in OFF_WORDS | ON_WORDS:
-            raise ConfigError(f"SWARM_WEB must be on or off, not {switch!r}")
-        host = (env.get("SWARM_WEB_HOST") or "").strip() or DEFAULT_HOST
-        metrics = (env.get("SWARM_WEB_METRICS") or "").strip().lower() or "local"
-        if metrics not in METRICS_MODES:
-            raise ConfigError(
-                f"SWARM_WEB_METRICS must be one of {', '.join(METRICS_MODES)}, not {metrics!r}"
-            )
-        port = _port(env.get("SWARM_WEB_PORT"))
-        hosts = tuple(
-            h.strip().lower() for h in (env.get("SWARM_WEB_HOSTS") or "").split(",") if h.strip()
-        )
-        bad = [h for h in hosts if not _HOST_NAME.fullmatch(h)]
-        if bad:
-            raise ConfigError(
-                f"SWARM_WEB_HOSTS must be host names separated by commas, not {bad[0]!r}"
-            )
-        return cls(
-            host=host,
-            port=port,
-            enabled=switch not in OFF_WORDS and port != 0,
-            metrics=metrics,
-            body_max=int(_limit(env, "SWARM_WEB_BODY_MAX")),
-            max_connections=int(_limit(env, "SWARM_WEB_MAX_CONNECTIONS")),
-            idle_timeout=_limit(env, "SWARM_WEB_IDLE_TIMEOUT"),
-            mcp_calls=int(_limit(env, "SWARM_MCP_MAX_CALLS")),
-            mcp_waits=int(_limit(env, "SWARM_MCP_MAX_WAITS")),
-            hosts=hosts,
-            github_webhook_secret=(env.get("SWARM_GITHUB_WEBHOOK_SECRET") or "").strip() or None,
-        )
+        """Read ``WEB`` (the ``SWARM_WEB*`` variables) and the GitHub webhook's secret; a bad
+        value is a one-line ConfigError."""
+        values = read_fields(WEB, env)
+        values["enabled"] = values["enabled"] and values["port"] != 0
+        return cls(**values, github_webhook_secret=WEBHOOK_SECRET.read(env))
 
     @property
     def local(self) -> bool:
@@ -132,28 +194,3 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _limit(env: Mapping[str, str], name: str) -> float:
-    """The number ``env[name]`` within its ``LIMITS``; a one-line ConfigError otherwise."""
-    default, low, high, whole = LIMITS[name]
-    text = (env.get(name) or "").strip()
-    if not text:
-        return default
-    try:
-        value = float(int(text)) if whole else float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or not low <= value <= high:
-        kind = "a whole number" if whole else "a number"
-        raise ConfigError(f"{name} must be {kind} from {low:g} to {high:g}, not {text[:40]!r}")
-    return value
-
-
-def _port(raw: str | None) -> int:
-    text = (raw or "").strip()
-    if not text:
-        return DEFAULT_PORT
-    if not text.isdigit() or int(text) > 65535:
-        raise ConfigError(f"SWARM_WEB_PORT must be a port number 0-65535 (0: off), not {text!r}")
-    return int(text)

@@ -1,26 +1,7 @@
-"""Calls to an OpenAI-compatible model: settings, a recording client, usage and cost.
+"""Calls to an OpenAI-compatible model: settings (``core.ai.settings``), a recording client
+(``core.ai.client``), usage and cost (``core.ai.usage``), errors (``core.ai.errors``).
 
-``openai`` is imported only when a call is made, so importing this package stays cheap.
+Nothing is imported here, so reading the AI settings' declarations (every command that checks
+a user config file) does not import the client; ``openai`` is imported only when a call is
+made.
 """
-
-from __future__ import annotations
-
-from core.ai.client import AIClient, ChatResult, redact
-from core.ai.errors import AIError, AINotConfigured, BudgetExceeded, PlanRejected
-from core.ai.settings import DEFAULT_MODEL, DEFAULT_PRICES, AISettings, Price
-from core.ai.usage import usage_report
-
-__all__ = [
-    "DEFAULT_MODEL",
-    "DEFAULT_PRICES",
-    "AIClient",
-    "AIError",
-    "AINotConfigured",
-    "AISettings",
-    "BudgetExceeded",
-    "ChatResult",
-    "PlanRejected",
-    "Price",
-    "redact",
-    "usage_report",
-]

@@ -6,10 +6,11 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from core.ai.errors import ENABLE_HINT, AINotConfigured
+from core.envvars import Setting, count, defaults, number, read_fields, verbatim
 from core.errors import ConfigError
-from core.settings import env_number
 
 DEFAULT_MODEL = "gpt-4o-mini"
 OPENAI_URL = "https://api.openai.com/v1"
@@ -29,32 +30,99 @@ class Price:
 
 
 # A small default table (USD per 1M tokens); SWARM_AI_PRICES adds to or overrides it.
-DEFAULT_PRICES: Mapping[str, Price] = {
-    "gpt-4o-mini": Price(0.15, 0.60),
-    "gpt-4o": Price(2.50, 10.00),
-    "gpt-4.1": Price(2.00, 8.00),
-    "gpt-4.1-mini": Price(0.40, 1.60),
-    "gpt-4.1-nano": Price(0.10, 0.40),
-    "o4-mini": Price(1.10, 4.40),
-}
+DEFAULT_PRICES: Mapping[str, Price] = MappingProxyType(
+    {
+        "gpt-4o-mini": Price(0.15, 0.60),
+        "gpt-4o": Price(2.50, 10.00),
+        "gpt-4.1": Price(2.00, 8.00),
+        "gpt-4.1-mini": Price(0.40, 1.60),
+        "gpt-4.1-nano": Price(0.10, 0.40),
+        "o4-mini": Price(1.10, 4.40),
+    }
+)
+
+
+def _prices(name: str, raw: str) -> dict[str, Price]:
+    return {**DEFAULT_PRICES, **parse_prices(raw)}
+
+
+def _shown_prices(prices: Mapping[str, Price]) -> str:
+    return ", ".join(f"{m}={p.input_per_m:g}/{p.output_per_m:g}" for m, p in prices.items())
+
+
+AI: tuple[Setting, ...] = (
+    Setting(
+        "OPENAI_API_KEY",
+        "api_key",
+        None,
+        verbatim,
+        "the model API's key (OpenAI)",
+        secret=True,
+        unset="(not set)",
+    ),
+    Setting(
+        "OPENAI_BASE_URL",
+        "base_url",
+        None,
+        lambda name, raw: raw.rstrip("/") or None,
+        "a local OpenAI-compatible server instead of OpenAI",
+        unset=f"(none: {OPENAI_URL})",
+    ),
+    Setting("SWARM_MODEL_PLAN", "model_plan", DEFAULT_MODEL, verbatim, "the model that plans"),
+    Setting(
+        "SWARM_MODEL_SUMMARY", "model_summary", DEFAULT_MODEL, verbatim, "the model that summarises"
+    ),
+    Setting(
+        "SWARM_AI_TIMEOUT", "timeout_s", 60.0, number(0.01, 3600), "seconds a model call may take"
+    ),
+    Setting("SWARM_AI_RETRIES", "retries", 2, count(0, 10), "retries of a failed model call"),
+    Setting(
+        "SWARM_AI_BACKOFF", "backoff_s", 1.0, number(0, 600), "first wait before a retry, doubled"
+    ),
+    Setting(
+        "SWARM_AI_BUDGET",
+        "budget_usd",
+        None,
+        lambda name, raw: _budget(raw),
+        "US dollars a month the model may cost",
+        unset="(no limit)",
+    ),
+    Setting(
+        "SWARM_AI_PRICES",
+        "prices",
+        DEFAULT_PRICES,
+        _prices,
+        "prices per 1M tokens, over the built-in table",
+        unset=_shown_prices(DEFAULT_PRICES),
+    ),
+    Setting("SWARM_PLAN_MAX_TASKS", "plan_max_tasks", 20, count(1, 500), "most tasks in one plan"),
+    Setting(
+        "SWARM_PLAN_MAX_CONTEXT",
+        "plan_max_context",
+        24_000,
+        count(100),
+        "characters of context a plan's prompt may hold",
+    ),
+)
+_DEFAULT = defaults(AI)
 
 
 @dataclass(frozen=True)
 class AISettings:
     """Where the model is, which model does what, what it costs and how long to wait."""
 
-    api_key: str | None = field(default=None, repr=False)
-    base_url: str | None = None
-    model_plan: str = DEFAULT_MODEL
-    model_summary: str = DEFAULT_MODEL
-    timeout_s: float = 60.0
-    retries: int = 2
-    backoff_s: float = 1.0
+    api_key: str | None = field(default=_DEFAULT["api_key"], repr=False)
+    base_url: str | None = _DEFAULT["base_url"]
+    model_plan: str = _DEFAULT["model_plan"]
+    model_summary: str = _DEFAULT["model_summary"]
+    timeout_s: float = _DEFAULT["timeout_s"]
+    retries: int = _DEFAULT["retries"]
+    backoff_s: float = _DEFAULT["backoff_s"]
     backoff_max_s: float = 20.0
-    prices: Mapping[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))
-    budget_usd: float | None = None
-    plan_max_tasks: int = 20
-    plan_max_context: int = 24_000
+    prices: Mapping[str, Price] = field(default_factory=lambda: dict(_DEFAULT["prices"]))
+    budget_usd: float | None = _DEFAULT["budget_usd"]
+    plan_max_tasks: int = _DEFAULT["plan_max_tasks"]
+    plan_max_context: int = _DEFAULT["plan_max_context"]
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @property
@@ -85,23 +153,8 @@ class AISettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AISettings:
-        """Read the settings from ``env`` (``OPENAI_API_KEY``, ``SWARM_MODEL_PLAN``...)."""
-        return cls(
-            api_key=env.get("OPENAI_API_KEY") or None,
-            base_url=(env.get("OPENAI_BASE_URL") or "").rstrip("/") or None,
-            model_plan=env.get("SWARM_MODEL_PLAN") or DEFAULT_MODEL,
-            model_summary=env.get("SWARM_MODEL_SUMMARY") or DEFAULT_MODEL,
-            timeout_s=env_number(env, "SWARM_AI_TIMEOUT", 60.0, minimum=0.01),
-            retries=int(env_number(env, "SWARM_AI_RETRIES", 2, minimum=0, whole=True)),
-            backoff_s=env_number(env, "SWARM_AI_BACKOFF", 1.0, minimum=0.0),
-            prices={**DEFAULT_PRICES, **parse_prices(env.get("SWARM_AI_PRICES", ""))},
-            budget_usd=_budget(env.get("SWARM_AI_BUDGET", "")),
-            plan_max_tasks=int(env_number(env, "SWARM_PLAN_MAX_TASKS", 20, minimum=1, whole=True)),
-            plan_max_context=int(
-                env_number(env, "SWARM_PLAN_MAX_CONTEXT", 24_000, minimum=100, whole=True)
-            ),
-            secrets=_secrets(env),
-        )
+        """Read the settings from ``env`` (``AI``: ``OPENAI_API_KEY``, ``SWARM_MODEL_PLAN``...)."""
+        return cls(**read_fields(AI, env), secrets=_secrets(env))
 
 
 def parse_prices(raw: str) -> dict[str, Price]:

@@ -7,8 +7,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from core.envvars import Setting, count, defaults, read_fields, seconds, text
 from core.errors import ConfigError
-from core.settings import env_number
 
 GITHUB_API = "https://api.github.com"
 WEBHOOK_POLL_S = 900.0  # with a webhook: a safety poll every 15 minutes
@@ -21,21 +21,106 @@ HOW_TO_CONNECT = (
 )
 
 
+def _repo(name: str, raw: str) -> str | None:
+    repo = raw.strip().removesuffix(".git")
+    if not repo:
+        return None
+    if not REPO_NAME.match(repo) or repo.split("/")[1] in {".", ".."}:
+        raise ConfigError(f"{name} must be owner/name, got {repo[:80]!r}")
+    return repo
+
+
+def _label(name: str, raw: str) -> str:
+    label = raw.strip()
+    if not LABEL_NAME.match(label):
+        raise ConfigError(
+            f"{name} must be a label name (1-50 characters, no comma), got {label[:80]!r}"
+        )
+    return label
+
+
+def _url(name: str, raw: str) -> str:
+    url = raw.strip().rstrip("/")
+    if not re.match(r"^https?://[^\s/@]+(/\S*)?$", url):
+        raise ConfigError(f"{name} must be an http(s) URL without credentials, got {url[:80]!r}")
+    return url
+
+
+def _flag(name: str, raw: str) -> bool:
+    word = raw.strip().lower()
+    if word in {"0", "false", "no", "off"}:
+        return False
+    if word in {"1", "true", "yes", "on"}:
+        return True
+    raise ConfigError(f"{name} must be on or off, got {word[:20]!r}")
+
+
+WEBHOOK_SECRET = Setting(
+    "SWARM_GITHUB_WEBHOOK_SECRET",
+    "webhook_secret",
+    None,
+    text,
+    "GitHub's webhook deliveries are checked with this secret",
+    secret=True,
+    unset="(not set: no webhook)",
+)
+GITHUB: tuple[Setting, ...] = (
+    Setting(
+        "SWARM_GITHUB_REPO",
+        "repo",
+        None,
+        _repo,
+        "the repository (owner/name) whose labelled issues become tasks",
+        unset="(none: GitHub off)",
+    ),
+    Setting("GITHUB_TOKEN", "token", None, text, "GitHub token", secret=True, unset="(not set)"),
+    Setting("SWARM_GITHUB_LABEL", "label", "swarm", _label, "the label that makes an issue a task"),
+    Setting("SWARM_GITHUB_API_URL", "api_url", GITHUB_API, _url, "GitHub's REST API"),
+    Setting(
+        "SWARM_GITHUB_GIT_URL",
+        "git_url",
+        None,
+        _url,
+        "where the repository's git lives",
+        unset="{0.git_root}",
+    ),
+    Setting("SWARM_GITHUB_POLL", "poll_s", 60.0, seconds(1, 3600), "seconds between two polls"),
+    WEBHOOK_SECRET,
+    Setting(
+        "SWARM_GITHUB_BASE",
+        "base",
+        None,
+        text,
+        "the pull requests' base branch",
+        unset="(the repository's default branch)",
+    ),
+    Setting("SWARM_GITHUB_DRAFT", "draft", False, _flag, "open pull requests as drafts"),
+    Setting(
+        "SWARM_CI_RETRIES",
+        "ci_retries",
+        2,
+        count(0, 20),
+        "failed CI sends the task back this many times",
+    ),
+)
+_DEFAULT = defaults(GITHUB)
+
+
 @dataclass(frozen=True)
 class GitHubSettings:
     """Which repository, with which token, which label makes an issue a task, how often."""
 
-    repo: str | None = None  # owner/name
-    token: str | None = field(default=None, repr=False)
-    label: str = "swarm"
-    api_url: str = GITHUB_API
-    git_url: str | None = None  # where the repository's git lives (default: from api_url)
-    poll_s: float = 60.0  # issues, checks and reviews are polled this often (ETags)
+    repo: str | None = _DEFAULT["repo"]  # owner/name
+    token: str | None = field(default=_DEFAULT["token"], repr=False)
+    label: str = _DEFAULT["label"]
+    api_url: str = _DEFAULT["api_url"]
+    git_url: str | None = _DEFAULT["git_url"]  # default: from api_url
+    poll_s: float = _DEFAULT["poll_s"]  # issues, checks and reviews are polled (ETags)
     tick_s: float = 2.0  # the local database is looked at this often (done tasks → PR)
-    ci_retries: int = 2  # failed CI sends the task back this many times, then asks a person
-    webhook_secret: str | None = field(default=None, repr=False)
-    base: str | None = None  # the PRs' base branch (default: the repository's default)
-    draft: bool = False  # open PRs as drafts until CI is green
+    ci_retries: int = _DEFAULT["ci_retries"]  # then it asks a person
+    webhook_secret: str | None = field(default=_DEFAULT["webhook_secret"], repr=False)
+    base: str | None = _DEFAULT["base"]
+    draft: bool = _DEFAULT["draft"]  # drafts until CI is green
 
     @property
     def enabled(self) -> bool:
@@ -90,21 +175,8 @@ class GitHubSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GitHubSettings:
-        """Read SWARM_GITHUB_*, GITHUB_TOKEN and SWARM_CI_RETRIES."""
-        return cls(
-            repo=_repo(env),
-            token=(env.get("GITHUB_TOKEN") or "").strip() or None,
-            label=_label(env),
-            api_url=_url(env, "SWARM_GITHUB_API_URL") or GITHUB_API,
-            git_url=_url(env, "SWARM_GITHUB_GIT_URL"),
-            poll_s=env_number(
-                env, "SWARM_GITHUB_POLL", 60.0, minimum=1, what="a number of seconds"
-            ),
-            ci_retries=int(env_number(env, "SWARM_CI_RETRIES", 2, minimum=0, whole=True)),
-            webhook_secret=(env.get("SWARM_GITHUB_WEBHOOK_SECRET") or "").strip() or None,
-            base=(env.get("SWARM_GITHUB_BASE") or "").strip() or None,
-            draft=_flag(env, "SWARM_GITHUB_DRAFT"),
-        )
+        """Read ``GITHUB``: SWARM_GITHUB_*, GITHUB_TOKEN and SWARM_CI_RETRIES."""
+        return cls(**read_fields(GITHUB, env))
 
 
 def require_library() -> None:
@@ -117,39 +189,3 @@ def require_library() -> None:
             f"GitHub needs {' and '.join(missing)}: pip install 'swarm[github]' (or the "
             "github extra of your install)"
         )
-
-
-def _repo(env: Mapping[str, str]) -> str | None:
-    raw = (env.get("SWARM_GITHUB_REPO") or "").strip().removesuffix(".git")
-    if not raw:
-        return None
-    if not REPO_NAME.match(raw) or raw.split("/")[1] in {".", ".."}:
-        raise ConfigError(f"SWARM_GITHUB_REPO must be owner/name, got {raw[:80]!r}")
-    return raw
-
-
-def _label(env: Mapping[str, str]) -> str:
-    raw = (env.get("SWARM_GITHUB_LABEL") or "").strip() or "swarm"
-    if not LABEL_NAME.match(raw):
-        raise ConfigError(
-            f"SWARM_GITHUB_LABEL must be a label name (1-50 characters, no comma), got {raw[:80]!r}"
-        )
-    return raw
-
-
-def _url(env: Mapping[str, str], name: str) -> str | None:
-    raw = (env.get(name) or "").strip().rstrip("/")
-    if not raw:
-        return None
-    if not re.match(r"^https?://[^\s/@]+(/\S*)?$", raw):
-        raise ConfigError(f"{name} must be an http(s) URL without credentials, got {raw[:80]!r}")
-    return raw
-
-
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = (env.get(name) or "").strip().lower()
-    if raw in {"", "0", "false", "no", "off"}:
-        return False
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    raise ConfigError(f"{name} must be on or off, got {raw[:20]!r}")

@@ -18,7 +18,7 @@ from pathlib import Path
 from core.logs.fold import install_folding
 from core.privacy.files import open_file
 from core.privacy.redact import install_log_redaction
-from core.settings import env_number
+from core.settings import LOG_BACKUPS, LOG_FILE, LOG_MAX_BYTES
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -29,7 +29,7 @@ def configure_logging(env: Mapping[str, str], verbose: bool = False) -> None:
     a message repeated in a flood is folded (``core/logs/fold.py``)."""
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    path = (env.get("SWARM_LOG_FILE") or "").strip()
+    path = LOG_FILE.read(env)
     to_file = bool(path) and _file_handler_added(root, Path(path).expanduser(), env)
     if not to_file and not root.handlers:
         logging.basicConfig(format=FORMAT)
@@ -39,8 +39,7 @@ def configure_logging(env: Mapping[str, str], verbose: bool = False) -> None:
 
 def log_rotation(env: Mapping[str, str]) -> tuple[int, int]:
     """``SWARM_LOG_MAX_BYTES`` and ``SWARM_LOG_BACKUPS``: bytes per file, old files kept."""
-    max_bytes = int(env_number(env, "SWARM_LOG_MAX_BYTES", 10_000_000, minimum=10_000, whole=True))
-    return max_bytes, int(env_number(env, "SWARM_LOG_BACKUPS", 5, minimum=1, whole=True))
+    return int(LOG_MAX_BYTES.read(env)), int(LOG_BACKUPS.read(env))
 
 
 def _file_handler_added(root: logging.Logger, path: Path, env: Mapping[str, str]) -> bool:

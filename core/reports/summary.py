@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from core.ai import AIClient, AIError, BudgetExceeded
-from core.ai.errors import ENABLE_HINT
+from core.ai.client import AIClient
+from core.ai.errors import ENABLE_HINT, AIError, BudgetExceeded
 from core.errors import InvalidInput
 from core.event_kinds import kinds_where
 from core.formats.text import shorten

@@ -2,29 +2,102 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from core.envvars import Setting, count, defaults, read_fields, seconds
 from core.errors import ConfigError
-from core.settings import env_number
+from core.settings import STALL_AFTER
 
 OFF = {"off", "no", "none", "false", "0"}
+
+
+def _handoff(name: str, raw: str) -> float | None:
+    """Seconds a limited agent keeps its tasks (``0``: none), or ``off`` (it keeps them until
+    its limit ends)."""
+    if raw.strip().lower() in OFF - {"0"}:
+        return None
+    return float(seconds()(name, raw))
+
+
+def _daily(name: str, raw: str) -> str | None:
+    """A cron expression (local time) or ``off``."""
+    raw = raw.strip()
+    if raw.lower() in OFF:
+        return None
+    from core.schedules.timing import InvalidSchedule, cron_trigger
+
+    try:
+        cron_trigger(raw)
+    except InvalidSchedule as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+    return " ".join(raw.split())
+
+
+WATCH: tuple[Setting, ...] = (
+    Setting(
+        "SWARM_WATCH_INTERVAL",
+        "interval_s",
+        5.0,
+        seconds(0.1),
+        "seconds between two looks at the agents",
+    ),
+    STALL_AFTER,
+    Setting(
+        "SWARM_UNREACHABLE_AFTER",
+        "unreachable_after",
+        3,
+        count(1),
+        "failed deliveries in a row before an agent counts as unreachable",
+    ),
+    Setting(
+        "SWARM_NUDGE_COOLDOWN",
+        "nudge_cooldown_s",
+        300.0,
+        seconds(0),
+        "seconds between two nudges of a stalled agent",
+    ),
+    Setting("SWARM_MAX_NUDGES", "max_nudges", 2, count(0, 1000), "nudges before an alert"),
+    Setting(
+        "SWARM_REASSIGN_AFTER",
+        "reassign_after_s",
+        1800.0,
+        seconds(1),
+        "seconds stalled before the agent's task is reassigned",
+    ),
+    Setting(
+        "SWARM_DAILY_SUMMARY",
+        "daily_summary",
+        "0 18 * * *",
+        _daily,
+        "when the daily summary is posted (cron, local time), or off",
+    ),
+    Setting(
+        "SWARM_LIMIT_HANDOFF",
+        "limit_handoff_s",
+        300.0,
+        _handoff,
+        "seconds a limited agent keeps its tasks, or off",
+    ),
+    Setting("SWARM_GRACE", "grace_s", 120.0, seconds(0), "seconds a new task is not yet stalled"),
+)
+_DEFAULT = defaults(WATCH)
 
 
 @dataclass(frozen=True)
 class WatchSettings:
     """When an agent counts as stalled, how it is nudged, when its task is taken back."""
 
-    interval_s: float = 5.0
-    stall_after_s: float = 600.0
-    nudge_cooldown_s: float = 300.0
-    max_nudges: int = 2
-    reassign_after_s: float = 1800.0
-    grace_s: float = 120.0
-    unreachable_after: int = 3
-    daily_summary: str | None = "0 18 * * *"
-    limit_handoff_s: float | None = 300.0  # a limited agent's tasks go on after this; None: kept
+    interval_s: float = _DEFAULT["interval_s"]
+    stall_after_s: float = _DEFAULT["stall_after_s"]
+    nudge_cooldown_s: float = _DEFAULT["nudge_cooldown_s"]
+    max_nudges: int = _DEFAULT["max_nudges"]
+    reassign_after_s: float = _DEFAULT["reassign_after_s"]
+    grace_s: float = _DEFAULT["grace_s"]
+    unreachable_after: int = _DEFAULT["unreachable_after"]
+    daily_summary: str | None = _DEFAULT["daily_summary"]
+    # a limited agent's tasks go on after this; None: kept
+    limit_handoff_s: float | None = _DEFAULT["limit_handoff_s"]
 
     @property
     def echo_s(self) -> float:
@@ -33,48 +106,11 @@ class WatchSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WatchSettings:
-        """Read ``SWARM_WATCH_INTERVAL``, ``SWARM_STALL_AFTER``... from ``env``."""
-        seconds = functools.partial(env_number, env, what="a number of seconds")
-        count = functools.partial(env_number, env, whole=True)
-        settings = cls(
-            interval_s=seconds("SWARM_WATCH_INTERVAL", 5.0, minimum=0.1),
-            stall_after_s=seconds("SWARM_STALL_AFTER", 600.0, minimum=1),
-            nudge_cooldown_s=seconds("SWARM_NUDGE_COOLDOWN", 300.0, minimum=0),
-            max_nudges=int(count("SWARM_MAX_NUDGES", 2, minimum=0)),
-            reassign_after_s=seconds("SWARM_REASSIGN_AFTER", 1800.0, minimum=1),
-            grace_s=seconds("SWARM_GRACE", 120.0, minimum=0),
-            unreachable_after=int(count("SWARM_UNREACHABLE_AFTER", 3, minimum=1)),
-            daily_summary=_daily(env),
-            limit_handoff_s=_handoff(env),
-        )
+        """Read ``WATCH`` (``SWARM_WATCH_INTERVAL``, ``SWARM_STALL_AFTER``...) from ``env``."""
+        settings = cls(**read_fields(WATCH, env))
         if settings.reassign_after_s < settings.stall_after_s:
             raise ConfigError(
                 f"SWARM_REASSIGN_AFTER ({settings.reassign_after_s:g} s) must not be shorter "
                 f"than SWARM_STALL_AFTER ({settings.stall_after_s:g} s)"
             )
         return settings
-
-
-def _handoff(env: Mapping[str, str]) -> float | None:
-    """``SWARM_LIMIT_HANDOFF``: seconds a limited agent keeps its tasks (``0``: none), or
-    ``off`` (it keeps them until its limit ends)."""
-    raw = env.get("SWARM_LIMIT_HANDOFF", "").strip()
-    if raw.lower() in OFF - {"0"}:
-        return None
-    return env_number(env, "SWARM_LIMIT_HANDOFF", 300.0, minimum=0, what="a number of seconds")
-
-
-def _daily(env: Mapping[str, str]) -> str | None:
-    """``SWARM_DAILY_SUMMARY``: a cron expression (local time) or ``off``."""
-    raw = env.get("SWARM_DAILY_SUMMARY", "").strip()
-    if not raw:
-        return WatchSettings.daily_summary
-    if raw.lower() in OFF:
-        return None
-    from core.schedules.timing import InvalidSchedule, cron_trigger
-
-    try:
-        cron_trigger(raw)
-    except InvalidSchedule as exc:
-        raise ConfigError(f"SWARM_DAILY_SUMMARY: {exc}") from None
-    return " ".join(raw.split())

@@ -10,16 +10,9 @@ from typing import Any
 import pytest
 from localmodel import LocalModel, Step
 
-from core.ai import (
-    DEFAULT_MODEL,
-    AIClient,
-    AIError,
-    AINotConfigured,
-    AISettings,
-    BudgetExceeded,
-    Price,
-)
-from core.ai.settings import parse_prices
+from core.ai.client import AIClient
+from core.ai.errors import AIError, AINotConfigured, BudgetExceeded
+from core.ai.settings import DEFAULT_MODEL, AISettings, Price, parse_prices
 from core.ai.usage import month_start, render_usage
 from core.errors import ConfigError
 from core.protocols import ManualClock

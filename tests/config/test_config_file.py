@@ -12,9 +12,12 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config
-from bot.config_file import KNOWN_SETTINGS, layered_environment, read_user_config
+from bot.config_file import layered_environment, read_user_config
+from bot.settings_index import every_setting
 from core.errors import ConfigError
 from tests.helpers import ROOT, run_cli
+
+KNOWN = tuple(every_setting())
 
 
 def _user_config(tmp_path: Path, text: str) -> dict[str, str]:
@@ -64,7 +67,7 @@ def test_every_setting_the_code_reads_is_known() -> None:
         for path in (ROOT / folder).rglob("*.py")
         for name in names.findall(path.read_text())
     }
-    assert read - {"SWARM_REQUIRE_XVFB"} == set(KNOWN_SETTINGS)
+    assert read - {"SWARM_REQUIRE_XVFB"} == set(KNOWN)
 
 
 def test_config_show_names_each_source_and_hides_secrets(tmp_path: Path) -> None:
@@ -110,9 +113,9 @@ def test_config_show_prints_every_default_value(tmp_path: Path) -> None:
     lines = {
         line.split()[0]: line.split(None, 1)[1]
         for line in result.out.splitlines()
-        if line.split() and line.split()[0] in KNOWN_SETTINGS
+        if line.split() and line.split()[0] in KNOWN
     }
-    assert set(KNOWN_SETTINGS) <= set(lines)
+    assert set(KNOWN) <= set(lines)
     assert lines["SWARM_LEASE"] == "300  (default)"
     assert lines["SWARM_REASSIGN_AFTER"] == "1800  (default)"
     assert lines["SWARM_STALL_AFTER"] == "900  (env)"
