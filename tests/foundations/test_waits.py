@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import re
 
 import pytest
 
 from core.waits import ErrorBackoff, doubled, wait_set
-from tests.helpers import ROOT
 
 
 async def test_a_cancellation_as_the_event_is_set_is_not_swallowed() -> None:
@@ -36,16 +34,3 @@ def test_every_retry_waits_the_one_doubling_way() -> None:
     assert [backoff.failed() for _ in range(5)] == [1.0, 2.0, 4.0, 8.0, 8.0]
     backoff.succeeded()
     assert backoff.failed() == 1.0
-
-
-def test_no_retry_loop_doubles_its_wait_by_hand() -> None:
-    hand = re.compile(r"\* 2\b|\b2(\.0)? \*\* ")  # delay * 2, 2 ** attempts
-    found = [
-        f"{path.relative_to(ROOT)}:{n}"
-        for top in ("core", "bot", "automation")
-        for path in sorted((ROOT / top).rglob("*.py"))
-        if path != ROOT / "core/waits.py"
-        for n, line in enumerate(path.read_text().splitlines(), 1)
-        if hand.search(line)
-    ]
-    assert found == []
