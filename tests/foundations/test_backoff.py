@@ -1,6 +1,6 @@
 """One backoff (issue 42, item 5): every retry loop's waits come from ``core.waits``.
 
-The sequences each call site waited before the loops shared ``doubled`` / ``ErrorBackoff``
+The sequences each call site waited when it wrote its backoff by hand (before 26f8410)
 are pinned here with the call sites' own parameters; a scan of bot/, core/ and automation/
 keeps a hand-written exponential out.
 """
@@ -23,7 +23,7 @@ from core.delivery import leases
 from core.delivery.queue import RECEIPT_RETRY_FIRST_S, RECEIPT_RETRY_MAX_S
 from core.settings import Settings
 from core.store.postgres.failover import SchedulerLock
-from core.waits import ErrorBackoff, doubled
+from core.waits import ErrorBackoff
 from tests.helpers import ROOT
 
 # The waits after the 1st, 2nd, ... failure in a row, as each loop computed them by hand.
@@ -52,14 +52,16 @@ def test_a_failing_loop_waits_as_it_did(site: str) -> None:
 def test_discord_reconnects_wait_as_they_did() -> None:
     """min(reconnect_max_s, reconnect_first_s * 2 ** (failures - 1)), failures from 1."""
     s = DiscordSettings()
-    waits = [doubled(s.reconnect_first_s, n, s.reconnect_max_s) for n in range(1, 9)]
+    backoff = ErrorBackoff(s.reconnect_first_s, s.reconnect_max_s)
+    waits = [backoff.failed() for _ in range(8)]
     assert waits == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
 
 
 def test_an_unreachable_database_is_tried_as_it_was() -> None:
     """The standby: poll_s, then doubled up to retry_max_s (failover_s 5 s: 1 s to 5 s)."""
     lock = SchedulerLock("postgresql://unused", 5.0)
-    waits = [doubled(lock.poll_s, n, lock.retry_max_s) for n in range(1, 6)]
+    backoff = ErrorBackoff(lock.poll_s, lock.retry_max_s)
+    waits = [backoff.failed() for _ in range(5)]
     assert waits == [1.0, 2.0, 4.0, 5.0, 5.0]
 
 

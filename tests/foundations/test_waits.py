@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from core.waits import ErrorBackoff, doubled, wait_set
+from core.waits import ErrorBackoff, wait_set
 
 
 async def test_a_cancellation_as_the_event_is_set_is_not_swallowed() -> None:
@@ -28,8 +28,9 @@ async def test_it_says_whether_the_event_was_set() -> None:
 
 def test_every_retry_waits_the_one_doubling_way() -> None:
     """Issue 42, item 5: one backoff (``core.waits``), used by every retry loop."""
-    assert [doubled(0.5, n, 4.0) for n in range(0, 6)] == [0.5, 0.5, 1.0, 2.0, 4.0, 4.0]
-    assert doubled(1.0, 10**9, 60.0) == 60.0  # a long streak never overflows
+    waits = ErrorBackoff(0.5, 4.0)
+    assert [waits.delay(n) for n in range(0, 6)] == [0.5, 0.5, 1.0, 2.0, 4.0, 4.0]
+    assert ErrorBackoff(1.0, 60.0).delay(10**9) == 60.0  # a long streak never overflows
     backoff = ErrorBackoff(1.0, 8.0)
     assert [backoff.failed() for _ in range(5)] == [1.0, 2.0, 4.0, 8.0, 8.0]
     backoff.succeeded()
