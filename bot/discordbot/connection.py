@@ -17,7 +17,7 @@ import discord
 
 from bot.discordbot.settings import DiscordSettings
 from core.errors import ConfigError
-from core.waits import doubled, wait_set
+from core.waits import ErrorBackoff, wait_set
 
 log = logging.getLogger(__name__)
 FATAL = (ConfigError, discord.LoginFailure, discord.PrivilegedIntentsRequired)
@@ -28,7 +28,7 @@ async def keep_connected(
 ) -> None:
     """Run the bot until ``stop`` is set, reconnecting with backoff; ConfigError when fatal."""
     _one_line_reconnects()
-    failures = 0
+    backoff = ErrorBackoff(settings.reconnect_first_s, settings.reconnect_max_s)
     while not stop.is_set():
         bot = make_bot()
         ready = [False]
@@ -46,13 +46,14 @@ async def keep_connected(
             await bot.close()
         if stop.is_set():
             return
-        failures = 1 if ready[0] else failures + 1  # a session that got ready starts over
-        delay = doubled(settings.reconnect_first_s, failures, settings.reconnect_max_s)
+        if ready[0]:  # a session that got ready starts over
+            backoff.succeeded()
+        delay = backoff.failed()
         log.warning(
             "Discord unreachable (%s): attempt %d failed, next in %.1f s; the "
             "coordinator keeps scheduling",
             reason,
-            failures,
+            backoff.failures,
             delay,
         )
         await wait_set(stop, delay)

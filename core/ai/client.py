@@ -18,7 +18,7 @@ from core.ai.usage import UsageRecord, month_start, record_usage, spent_since
 from core.privacy.redact import redact_urls
 from core.protocols import Clock
 from core.store.sqlite import Store
-from core.waits import doubled
+from core.waits import ErrorBackoff
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class AIClient:
 
     def _backoff(self, attempt: int, retry_after_s: float | None) -> float:
         cap = self.settings.backoff_max_s
-        delay = doubled(self.settings.backoff_s, attempt, cap)
+        delay = ErrorBackoff(self.settings.backoff_s, cap).delay(attempt)
         return min(max(delay, retry_after_s or 0.0), cap)
 
     def _describe(self, exc: Exception, attempt: int) -> _Failure:

@@ -13,7 +13,7 @@ from core.models import task_ref
 from core.store.conn import Conn, values
 from core.store.tables import insert_event
 from core.tasks import lifecycle
-from core.waits import doubled
+from core.waits import ErrorBackoff
 
 log = logging.getLogger(__name__)
 # something in "Needs you" about the task or its agent: an open prompt, question or alert
@@ -70,4 +70,5 @@ def _lease_kept(conn: Conn, ctx: Ctx, task_id: int, agent: str) -> None:
 
 def backoff(ctx: Ctx, attempts: int) -> float:
     """Delay before the next attempt: doubles each time, capped."""
-    return doubled(ctx.settings.retry_backoff_s, attempts, ctx.settings.retry_backoff_max_s)
+    settings = ctx.settings
+    return ErrorBackoff(settings.retry_backoff_s, settings.retry_backoff_max_s).delay(attempts)

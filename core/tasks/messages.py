@@ -14,7 +14,7 @@ from core.models import Delivery, DeliveryState, Priority, Receipt, task_ref
 from core.store.conn import Args, Conn, values
 from core.store.row_locks import read_held
 from core.store.tables import DELIVERY_SELECT, insert_event, row_to_delivery
-from core.waits import doubled
+from core.waits import ErrorBackoff
 
 DEFER_DELAY_S = 1.0  # a deferred delivery (not attempted) is looked at again after this
 # A message about a task that is not its prompt (an answer, a nudge): its target is
@@ -218,9 +218,8 @@ def finish(
         _requeue(conn, ctx, delivery.id, DEFER_DELAY_S, why, counted=False)
         return DeliveryState.queued
     if receipt.retryable and delivery.attempts < ctx.settings.delivery_attempts:
-        delay = doubled(
-            ctx.settings.retry_backoff_s, delivery.attempts, ctx.settings.retry_backoff_max_s
-        )
+        backoff = ErrorBackoff(ctx.settings.retry_backoff_s, ctx.settings.retry_backoff_max_s)
+        delay = backoff.delay(delivery.attempts)
         _requeue(conn, ctx, delivery.id, delay, receipt.reason or "failed", counted=True)
         insert_event(
             conn,

@@ -33,7 +33,7 @@ from core.errors import InvalidState, LockLost, StorageError
 from core.privacy.redact import redact_urls
 from core.store.postgres.net import client_timeouts, server_timeouts_sql
 from core.store.postgres.store import SCHEDULER_LOCK, CannotConnect, connect_error, error_line
-from core.waits import doubled
+from core.waits import ErrorBackoff
 
 log = logging.getLogger(__name__)
 APP_NAME = "swarm scheduler"
@@ -75,7 +75,7 @@ class SchedulerLock:
         password, no such database, unknown host) is raised at once: waiting cannot fix it.
         """
         announced = False
-        attempt = 0
+        backoff = ErrorBackoff(self.poll_s, self.retry_max_s)
         while True:
             try:
                 taken = await self._try()
@@ -84,12 +84,13 @@ class SchedulerLock:
             except StorageError as exc:
                 if not wait:
                     raise
-                attempt += 1
-                delay = doubled(self.poll_s, attempt, self.retry_max_s)
-                log.warning("standby: %s; trying again in %.1f s (attempt %d)", exc, delay, attempt)
+                delay = backoff.failed()
+                log.warning(
+                    "standby: %s; trying again in %.1f s (attempt %d)", exc, delay, backoff.failures
+                )
                 await asyncio.sleep(delay)
                 continue
-            attempt = 0
+            backoff.succeeded()
             if taken:
                 if announced:
                     log.warning("took over as the scheduler")
