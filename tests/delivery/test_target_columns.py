@@ -1,7 +1,8 @@
 """Message targets in columns (issue 42, item 4): migration 31 turns the ``target`` grammar
 of a database at the previous version ("agent:X", "role:R", "all", "note:X", "reset:X",
-"withdraw:X") into ``target_kind`` and ``target_name``, and the delivery reads the kind. On
-SQLite and PostgreSQL."""
+"withdraw:X"; a schedule's "agent:X", "role:R", "all") into ``target_kind`` and
+``target_name``, and the delivery and the schedules read the kind. On SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from core.coordinator.scheduler import Scheduler
 from core.delivery.onboarding import RESET_TEXT
 from core.models import Target, TargetKind
 from core.protocols import ManualClock
+from core.schedules import recurring
+from core.schedules.timing import local_zone
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store import sqlite as dbmod
@@ -53,6 +56,11 @@ _OLD_ROWS = (
     "(3, 'Agent-1', 'delivered', 1, NULL, 0, 0), (4, 'Agent-2', 'queued', 0, NULL, 0, 0), "
     "(5, 'Agent-3', 'queued', 0, NULL, 0, 0), (6, 'Agent-2', 'failed', 3, 'gone', 0, 0), "
     "(7, 'Agent-1', 'delivered', 1, NULL, 0, 0)",
+    "INSERT INTO schedules (kind, target, text, period, cron, next_run_at, created_at) VALUES "
+    "('prompt', 'agent:Agent-1', 'ping', NULL, '0 9 * * *', 0, 0), "
+    "('prompt', 'role:qa', 'run the tests', NULL, '0 9 * * *', 0, 0), "
+    "('prompt', 'all', 'hi all', NULL, '0 9 * * *', 0, 0), "
+    "('summary', NULL, '', '1d', '0 18 * * *', 0, 0)",
 )
 
 
@@ -134,3 +142,38 @@ async def _check_upgraded(service: SwarmService, backend: str) -> None:
     (note,) = deliverer.for_agent("Agent-2")
     assert note.task_id == 1 and "an answer" in note.text
     assert "workspace" not in note.text.lower()  # a note: no prompt's workspace
+    await _check_schedules(service)
+
+
+async def _check_schedules(service: SwarmService) -> None:
+    rows = query(service.settings, "SELECT target_kind, target_name FROM schedules ORDER BY id")
+    assert rows == [("agent", "Agent-1"), ("role", "qa"), ("all", None), (None, None)]
+    listed = await recurring.list_schedules(service)
+    assert [(s.what, s.to_json()["target"]) for s in listed] == [
+        ("prompt to agent:Agent-1", "agent:Agent-1"),
+        ("prompt to role:qa", "role:qa"),
+        ("prompt to all", "all"),
+        ("summary of 1d", None),
+    ]
+    sent = []
+    for schedule in listed[:3]:  # each prompt goes to its agent, role or everyone
+        await service.write("scheduler", recurring.claim, schedule.id, local_zone())
+        message = await service.db.read(_last_message)
+        sent.append(message)
+    roles = {a.id: a.role for a in service.agents.values()}
+    testers = sorted(a for a, role in roles.items() if role == "qa")
+    assert sent == [
+        ("agent", "Agent-1", ["Agent-1"]),
+        ("role", "qa", testers),
+        ("all", None, sorted(roles)),
+    ]
+
+
+def _last_message(conn: Any) -> tuple[str, str | None, list[str]]:
+    row = conn.execute(
+        "SELECT id, target_kind, target_name FROM messages ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    agents = conn.execute(
+        "SELECT agent_id FROM deliveries WHERE message_id = $1 ORDER BY agent_id", (row["id"],)
+    ).fetchall()
+    return (row["target_kind"], row["target_name"], [a["agent_id"] for a in agents])

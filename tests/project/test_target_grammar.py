@@ -19,12 +19,11 @@ _SQL = re.compile(
     r"\btarget\s+(NOT\s+)?LIKE\b|substr\(\s*target\b|'(agent|role|note|reset|withdraw):'\s*\|\|",
     re.IGNORECASE,
 )
-# Where a "kind:name" string is not a message's target: a schedule's target as a person
-# types it (``--target agent:NAME``, parsed once by ``recurring.check_spec``; the schedules
-# table keeps it as typed) and the front ends that build it from their options; a Discord
-# card that shows an old ``message.queued`` event's ``target`` text.
+# Where a "kind:name" string is not a stored target: the front ends that build a schedule's
+# target as a person types it (``--target agent:NAME``; ``recurring.parse_target`` reads it
+# once, the schedules table keeps its kind and name); a Discord card that shows an old
+# ``message.queued`` event's ``target`` text.
 ALLOWED = {
-    Path("core/schedules/recurring.py"): "a schedule's target, as typed",
     Path("bot/discordbot/watch_commands.py"): "builds a schedule's target from /watch",
     Path("bot/cli/watch.py"): "builds a schedule's target from --agent/--role",
     Path("bot/discordbot/cards.py"): "shows a message.queued event's target text",
