@@ -260,6 +260,30 @@ class Event:
         }
 
 
+class TargetKind(enum.StrEnum):
+    """Whom a message is for (``messages.target_kind``); the name, if any, is
+    ``messages.target_name``."""
+
+    agent = "agent"  # one agent: a plain message, or a task's prompt (with its task)
+    role = "role"  # every agent of the role named (a broadcast)
+    all = "all"  # every agent (no name)
+    note = "note"  # a note about a task to its agent (an answer, a nudge): sent as it is
+    reset = "reset"  # the agent's reset action (its own parcel)
+    withdraw = "withdraw"  # a task taken back from the agent
+
+
+@dataclass(frozen=True)
+class Target:
+    """A message's target: its kind and the agent or role it names (None for ``all``)."""
+
+    kind: TargetKind
+    name: str | None = None
+
+    def __str__(self) -> str:
+        """``agent:Agent-1``, ``role:dev``, ``all``: as events and listings show it."""
+        return self.kind.value if self.name is None else f"{self.kind.value}:{self.name}"
+
+
 @dataclass(frozen=True)
 class Delivery:
     """One message on its way to one agent."""
@@ -275,7 +299,7 @@ class Delivery:
     attempts: int = 0
     reason: str | None = None
     is_retry: bool = False
-    target: str = ""  # the message's target: agent:X, role:R, all, reset:X (a reset action)
+    target: Target = Target(TargetKind.all)  # the message's (a reset: ``Target(reset, X)``)
     deferred: bool = False  # its last try was put off (not attempted): ``reason`` says why
 
     def to_json(self) -> dict[str, Any]:

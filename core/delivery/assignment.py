@@ -269,11 +269,11 @@ def _take_then_queue(conn: Conn, ctx: Ctx, picks: list[tuple[Row, _AgentView]]) 
 # retry, at a fleet's start).
 _TAKE_AND_QUEUE = (
     "WITH t AS ({take}), v (n, task_id, agent, text, priority) AS (VALUES {prompts}), "
-    "m AS (INSERT INTO messages (sender, target, text, task_id, priority, created_at) "
-    "SELECT {actor}, 'agent:' || v.agent, v.text, v.task_id, v.priority, {now} FROM v "
-    "JOIN t ON t.id = v.task_id ORDER BY v.n RETURNING id, task_id, target), "
+    "m AS (INSERT INTO messages (sender, target_kind, target_name, text, task_id, priority, "
+    "created_at) SELECT {actor}, 'agent', v.agent, v.text, v.task_id, v.priority, {now} "
+    "FROM v JOIN t ON t.id = v.task_id ORDER BY v.n RETURNING id, task_id, target_name), "
     "d AS (INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
-    "SELECT id, substr(target, 7), 'queued', {now}, {now} FROM m ORDER BY id) "
+    "SELECT id, target_name, 'queued', {now}, {now} FROM m ORDER BY id) "
     "SELECT id, task_id FROM m"
 )
 _PROMPT_ROW = (

@@ -45,8 +45,8 @@ _CLAIM = (
     "attempts = d.attempts + 1, updated_at = $8 FROM picked p, messages m "
     "WHERE d.id = p.id AND m.id = d.message_id "
     "RETURNING d.id, d.message_id, d.agent_id, p.was AS state, d.attempts - 1 AS attempts, "
-    "d.reason, d.deferred, m.text, m.sender, m.task_id, m.priority, m.target, p.held_by, "
-    f"p.held_run, {FACT_COLUMNS}"
+    "d.reason, d.deferred, m.text, m.sender, m.task_id, m.priority, m.target_kind, "
+    f"m.target_name, p.held_by, p.held_run, {FACT_COLUMNS}"
 )
 
 

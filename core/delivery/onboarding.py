@@ -20,7 +20,7 @@ from core.delivery import assignment
 from core.delivery.envelope import swarm_command
 from core.errors import ConfigError
 from core.event_kinds import EventKind
-from core.models import Agent, Delivery, DeliveryState, Receipt
+from core.models import Agent, Delivery, DeliveryState, Receipt, Target, TargetKind
 from core.store.conn import Conn
 from core.store.tables import insert_event
 from core.tasks import messages
@@ -36,7 +36,6 @@ OLD_ASK = '`${swarm} send ${captain} "question"` to reach the captain'  # read a
 NO_CAPTAIN = "the person running swarm"
 
 
-RESET_TARGET = "reset:"
 RESET_TEXT = (
     "[swarm] reset: clear your conversation now and forget earlier tasks; the next "
     "message from swarm says who you are and what to do."
@@ -107,7 +106,7 @@ async def onboard(service: StoreAccess, agent_id: str, actor: str) -> int:
 
 def queue_onboarding(conn: Conn, ctx: Ctx, agent: str, text: str) -> int:
     """Store the onboarding message for ``agent`` and remember that it was onboarded."""
-    message_id = messages.queue(conn, ctx, [agent], text, target=f"agent:{agent}")
+    message_id = messages.queue(conn, ctx, [agent], text, target=Target(TargetKind.agent, agent))
     conn.execute("UPDATE agent_state SET onboarded_at = $1 WHERE id = $2", (ctx.now, agent))
     insert_event(
         conn,
@@ -149,7 +148,9 @@ def record_receipt_onboarded(
 
 def queue_reset(conn: Conn, ctx: Ctx, agent: str, text: str) -> int:
     """Queue the agent's reset action, then its onboarding; the reset's message id."""
-    message_id = messages.queue(conn, ctx, [agent], RESET_TEXT, target=f"{RESET_TARGET}{agent}")
+    message_id = messages.queue(
+        conn, ctx, [agent], RESET_TEXT, target=Target(TargetKind.reset, agent)
+    )
     insert_event(
         conn,
         ctx.now,

@@ -1,6 +1,6 @@
 """What one delivery puts in front of an agent: the enveloped text, plus for a task prompt
 its workspace, the handoff and (first task, or after a reset) the onboarding; a reset
-(``target`` ``reset:<agent>``, or ``reset_between_tasks``) is its own parcel, sent first."""
+(a ``reset`` target, or ``reset_between_tasks``) is its own parcel, sent first."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 
 from core.delivery import onboarding
 from core.delivery.envelope import render, swarm_command
-from core.delivery.onboarding import RESET_TARGET, RESET_TEXT
+from core.delivery.onboarding import RESET_TEXT
 from core.errors import SwarmError
 from core.event_kinds import EventKind
 from core.formats.text import shorten
-from core.models import Agent, Delivery
+from core.models import Agent, Delivery, TargetKind
 from core.protocols import Parcel
 from core.store.conn import Conn
-from core.tasks.messages import WITHDRAW_TARGET, is_note
+from core.tasks.messages import is_note
 from core.workspaces import handoff as handoff_facts
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from core.workspaces.tracker import WorkspaceTracker
 
 ONBOARDING_RULE = "\n\n---\n\n"
+_NOT_PROMPTS = (TargetKind.reset, TargetKind.withdraw, TargetKind.note)  # about a task
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,12 @@ async def plan(
     facts: PromptFacts | None = None,
 ) -> Plan:
     """The parcels for ``delivery`` to ``agent`` (``facts``: read with the claim, if so)."""
-    if delivery.target.startswith(RESET_TARGET):
+    if delivery.target.kind is TargetKind.reset:
         return Plan((reset_parcel(delivery, agent),), False)
     place, handoff = None, None
     parcels: list[Parcel] = []
     onboards = False
-    withdrawn = delivery.target.startswith(WITHDRAW_TARGET)  # no workspace, handoff, reset
+    withdrawn = delivery.target.kind is TargetKind.withdraw  # no workspace, handoff, reset
     if _is_prompt(delivery) and delivery.task_id is not None:
         place = await workspaces.before_prompt(delivery.task_id, agent.id)
         if facts is None:
@@ -155,11 +156,7 @@ def _agent_sender(service: StoreAccess, delivery: Delivery) -> str | None:
 def _is_prompt(delivery: Delivery) -> bool:
     """A task's prompt (not a plain message, a reset, a note about the task or its
     withdrawal)."""
-    return (
-        delivery.task_id is not None
-        and not delivery.target.startswith((RESET_TARGET, WITHDRAW_TARGET))
-        and not is_note(delivery.target)
-    )
+    return delivery.task_id is not None and delivery.target.kind not in _NOT_PROMPTS
 
 
 def reset_parcel(delivery: Delivery, agent: Agent) -> Parcel:

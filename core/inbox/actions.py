@@ -142,7 +142,7 @@ def _nudge(conn: Conn, ctx: Ctx, need: Need) -> Answered:
         f'{swarm} task fail T-{ids[0]} --reason "...".'
     )
     message_id = messages.queue(
-        conn, ctx, [agent], text, target=f"{messages.NOTE_TARGET}{agent}", task_id=ids[0]
+        conn, ctx, [agent], text, target=messages.note_to(agent), task_id=ids[0]
     )
     insert_event(
         conn,

@@ -14,7 +14,7 @@ from core.context import Ctx
 from core.errors import InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import shorten
-from core.models import ACTIVE, task_ref
+from core.models import ACTIVE, TargetKind, task_ref
 from core.store.conn import Conn
 from core.store.tables import get_task, insert_event
 from core.tasks import messages
@@ -135,7 +135,7 @@ def _answer(conn: Conn, ctx: Ctx, question: Question, text: str) -> Question:
             ctx,
             [question.agent],
             answer_text(ref, question.text, ctx.actor, text),
-            target=f"{messages.NOTE_TARGET}{question.agent}",
+            target=messages.note_to(question.agent),
             task_id=task_id,
         )
         conn.execute(  # held: an asker waiting in its terminal prints it and takes it back
@@ -167,8 +167,9 @@ def take_answer(conn: Conn, ctx: Ctx, question_id: int) -> bool:
     question = get_question(conn, question_id)
     rows = conn.execute(
         "SELECT d.id FROM deliveries d JOIN messages m ON m.id = d.message_id "
-        "WHERE m.task_id = $1 AND m.target = $2 AND m.created_at = $3 AND d.state = 'queued'",
-        (question.task_id, f"{messages.NOTE_TARGET}{question.agent}", question.answered_at),
+        "WHERE m.task_id = $1 AND m.target_kind = $2 AND m.target_name = $3 "
+        "AND m.created_at = $4 AND d.state = 'queued'",
+        (question.task_id, TargetKind.note.value, question.agent, question.answered_at),
     ).fetchall()
     for delivery_id in (r["id"] for r in rows):
         conn.execute(

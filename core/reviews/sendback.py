@@ -90,7 +90,7 @@ def send(
         ctx,
         [agent],
         text,
-        target=f"{messages.NOTE_TARGET}{agent}",
+        target=messages.note_to(agent),
         task_id=task_id,
         priority=task.priority,
     )

@@ -16,7 +16,7 @@ from core.context import Ctx
 from core.errors import NotFound, SwarmError
 from core.event_kinds import EventKind
 from core.formats.timetext import utc_text
-from core.models import parse_ref
+from core.models import Target, TargetKind, parse_ref
 from core.schedules.timing import InvalidSchedule, cron_trigger, local_zone, next_run, span
 from core.store.conn import Conn, Row
 from core.store.tables import insert_event
@@ -46,11 +46,11 @@ class ScheduleSpec:
 
 @dataclass(frozen=True)
 class Schedule:
-    """One stored schedule."""
+    """One stored schedule (``target``: a prompt's, from ``target_kind`` and ``target_name``)."""
 
     id: int
     kind: str
-    target: str | None
+    target: Target | None
     text: str
     period: str | None
     cron: str | None
@@ -85,7 +85,7 @@ class Schedule:
         return {
             "id": self.ref,
             "kind": self.kind,
-            "target": self.target,
+            "target": None if self.target is None else str(self.target),
             "text": self.text,
             "period": self.period,
             "cron": self.cron,
@@ -140,17 +140,19 @@ def check_spec(ctx: Ctx, spec: ScheduleSpec, zone: tzinfo) -> ScheduleSpec:
         parse_period(period)
         return ScheduleSpec("summary", None, "", cron, spec.every_s, period)
     text = ctx.check_text(spec.text, "scheduled prompt")
-    return ScheduleSpec("prompt", _check_target(ctx, spec.target), text, cron, spec.every_s)
+    return ScheduleSpec("prompt", str(parse_target(ctx, spec.target)), text, cron, spec.every_s)
 
 
-def _check_target(ctx: Ctx, target: str | None) -> str:
+def parse_target(ctx: Ctx, target: str | None) -> Target:
+    """A prompt's target as a person types it (``agent:NAME``, ``role:NAME`` or ``all``):
+    the one place that reads that text; the row keeps its kind and name."""
     kind, _, name = (target or "").partition(":")
     if kind == "all" and not name:
-        return "all"
+        return Target(TargetKind.all)
     if kind == "agent" and name:
-        return f"agent:{ctx.agent(name).id}"
+        return Target(TargetKind.agent, ctx.agent(name).id)
     if kind == "role" and name:
-        return f"role:{ctx.check_role(name)}"
+        return Target(TargetKind.role, ctx.check_role(name))
     raise InvalidSchedule(f"invalid target {target!r}: use agent:NAME, role:NAME or all")
 
 
@@ -160,14 +162,16 @@ def _check_target(ctx: Ctx, target: str | None) -> str:
 def add(conn: Conn, ctx: Ctx, spec: ScheduleSpec, zone: tzinfo, builtin: str | None = None) -> int:
     """Validate and store a schedule; return its id."""
     clean = check_spec(ctx, spec, zone)
+    target = parse_target(ctx, clean.target) if clean.kind == "prompt" else None
     first = next_run(clean.cron, clean.every_s, ctx.now, zone)
     cur = conn.execute(
-        "INSERT INTO schedules (kind, target, text, period, cron, every_s, next_run_at, "
-        "builtin, created_by, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        "INSERT INTO schedules (kind, target_kind, target_name, text, period, cron, every_s, "
+        "next_run_at, builtin, created_by, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         (
             clean.kind,
-            clean.target,
+            None if target is None else target.kind.value,
+            None if target is None else target.name,
             clean.text,
             clean.period,
             clean.cron,
@@ -284,7 +288,9 @@ def _row(row: Row) -> Schedule:
     return Schedule(
         id=row["id"],
         kind=row["kind"],
-        target=row["target"],
+        target=Target(TargetKind(row["target_kind"]), row["target_name"])
+        if row["target_kind"]
+        else None,
         text=row["text"],
         period=row["period"],
         cron=row["cron"],
@@ -329,12 +335,12 @@ def claim(conn: Conn, ctx: Ctx, schedule_id: int, zone: tzinfo, late: bool = Fal
 
 def _send(conn: Conn, ctx: Ctx, made: Claim) -> None:
     schedule = made.schedule
-    kind, _, name = (schedule.target or "").partition(":")
+    target = schedule.target or Target(TargetKind.all)
     try:
-        if kind == "agent":
-            message_id = messages.send(conn, ctx, name, schedule.text)
-        else:
-            message_id = messages.broadcast(conn, ctx, schedule.text, name or None)
+        if target.kind is TargetKind.agent and target.name:
+            message_id = messages.send(conn, ctx, target.name, schedule.text)
+        else:  # a role's agents, or all
+            message_id = messages.broadcast(conn, ctx, schedule.text, target.name)
     except SwarmError as exc:  # raised before anything was queued
         record_failure(conn, ctx, made, str(exc))
         return

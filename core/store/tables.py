@@ -15,6 +15,8 @@ from core.models import (
     DeliveryState,
     Event,
     Priority,
+    Target,
+    TargetKind,
     Task,
     TaskStatus,
     task_ref,
@@ -232,6 +234,11 @@ def delivery_counts(conn: Conn) -> dict[str, int]:
     return counts
 
 
+def message_target(row: Row) -> Target:
+    """A message's target from its ``target_kind`` and ``target_name`` columns."""
+    return Target(TargetKind(row["target_kind"]), row["target_name"])
+
+
 def row_to_delivery(row: Row) -> Delivery:
     """Build a Delivery from a deliveries-join-messages row."""
     return Delivery(
@@ -246,14 +253,14 @@ def row_to_delivery(row: Row) -> Delivery:
         attempts=row["attempts"],
         reason=row["reason"],
         is_retry=row["attempts"] > 0,
-        target=row["target"],
+        target=message_target(row),
         deferred=bool(row["deferred"]),
     )
 
 
 DELIVERY_SELECT = (
     "SELECT d.id, d.message_id, d.agent_id, d.state, d.attempts, d.reason, d.deferred, "
-    "m.text, m.sender, m.task_id, m.priority, m.target FROM deliveries d "
+    "m.text, m.sender, m.task_id, m.priority, m.target_kind, m.target_name FROM deliveries d "
     "JOIN messages m ON m.id = d.message_id"
 )
 

@@ -23,6 +23,8 @@ from core.models import (
     ACTIVE,
     BlockedOn,
     Priority,
+    Target,
+    TargetKind,
     TaskSpec,
     TaskStatus,
     parse_task_ref,
@@ -639,7 +641,7 @@ def cancel(conn: Conn, ctx: Ctx, task_id: int) -> None:
                 ctx,
                 [task.agent],
                 f"{task.ref} ({task.title}) was cancelled: stop working on it.",
-                target=f"agent:{task.agent}",
+                target=Target(TargetKind.agent, task.agent),
             )
     settle_dependents(conn, ctx, task_id)
 
@@ -802,7 +804,7 @@ def withdraw(conn: Conn, ctx: Ctx, task: Task, agent: str, why: str) -> None:
         ctx,
         [agent],
         text,
-        target=f"{messages.WITHDRAW_TARGET}{agent}",
+        target=Target(TargetKind.withdraw, agent),
         task_id=task.id,
         priority=task.priority,
     )

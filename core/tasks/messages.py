@@ -10,29 +10,31 @@ from typing import Any
 from core.context import Ctx
 from core.event_kinds import EventKind
 from core.formats.text import shorten
-from core.models import Delivery, DeliveryState, Priority, Receipt, task_ref
+from core.models import Delivery, DeliveryState, Priority, Receipt, Target, TargetKind, task_ref
 from core.store.conn import Args, Conn, values
 from core.store.row_locks import read_held
 from core.store.tables import DELIVERY_SELECT, insert_event, row_to_delivery
 from core.waits import ErrorBackoff
 
 DEFER_DELAY_S = 1.0  # a deferred delivery (not attempted) is looked at again after this
-# A message about a task that is not its prompt (an answer, a nudge): its target is
-# ``note:<agent>``; it is delivered as it is, without the workspace, handoff and footer.
-NOTE_TARGET = "note:"
+# A message's target is two columns, ``target_kind`` (``TargetKind``) and ``target_name``.
+# A note about a task that is not its prompt (an answer, a nudge) is delivered as it is,
+# without the workspace, handoff and footer; a withdrawal takes a task back.
+_NOT_WITHDRAWAL = f"m.target_kind <> '{TargetKind.withdraw}'"
 
 
-def is_note(target: str) -> bool:
+def note_to(agent: str) -> Target:
+    """The target of a note about a task to ``agent``."""
+    return Target(TargetKind.note, agent)
+
+
+def is_note(target: Target) -> bool:
     """True for a note about a task (not the task's prompt)."""
-    return target.startswith(NOTE_TARGET)
-
-
-WITHDRAW_TARGET = "withdraw:"  # a task taken back from an agent: ``withdraw:<agent>``
-_NOT_WITHDRAWAL = f"m.target NOT LIKE '{WITHDRAW_TARGET}%'"
+    return target.kind is TargetKind.note
 
 
 def not_mid_turn(d: str, since: str) -> str:
-    """SQL: delivery ``d`` may go now. A task's prompt (``agent:`` target, with its task)
+    """SQL: delivery ``d`` may go now. A task's prompt (an ``agent`` target, with its task)
     waits while its agent's hook says it is mid-turn (working, or waiting on a permission
     dialog) and said so after ``since`` (now less ``Settings.turn_hold_s``: an older reading
     is stale, as the stall rules take it); the hook's Stop (idle) lets it go. Plain messages,
@@ -42,7 +44,7 @@ def not_mid_turn(d: str, since: str) -> str:
         f"NOT EXISTS (SELECT 1 FROM agent_signals s JOIN messages hm ON hm.id = {d}.message_id "
         f"WHERE s.agent = {d}.agent_id AND s.signal = 'hook' "
         f"AND s.state IN ('working', 'waiting') AND s.at > {since} "
-        "AND hm.task_id IS NOT NULL AND hm.target LIKE 'agent:%')"
+        f"AND hm.task_id IS NOT NULL AND hm.target_kind = '{TargetKind.agent}')"
     )
 
 
@@ -52,15 +54,15 @@ def queue(
     recipients: list[str],
     text: str,
     *,
-    target: str,
+    target: Target,
     task_id: int | None = None,
     priority: Priority = Priority.normal,
 ) -> int:
     """Store one message and a queued delivery per recipient; return the message id."""
     cur = conn.execute(
-        "INSERT INTO messages (sender, target, text, task_id, priority, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        (ctx.actor, target, text, task_id, int(priority), ctx.now),
+        "INSERT INTO messages (sender, target_kind, target_name, text, task_id, priority, "
+        "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        (ctx.actor, target.kind.value, target.name, text, task_id, int(priority), ctx.now),
     )
     message_id = int(cur.fetchone()["id"])
     conn.executemany(
@@ -75,7 +77,7 @@ def queue(
             EventKind.MESSAGE_QUEUED,
             f"message from {ctx.actor} to {', '.join(recipients)}: {shorten(text, 80)}",
             actor=ctx.actor,
-            data={"message": message_id, "target": target, "text": shorten(text, 300)},
+            data={"message": message_id, "target": str(target), "text": shorten(text, 300)},
         )
     return message_id
 
@@ -85,13 +87,14 @@ def queue_prompts(
 ) -> dict[int, int]:
     """Store the prompts (agent, text, task id, priority) of distinct tasks, each with its
     queued delivery, in two statements; the message id of each task."""
-    args = Args()
+    args, kind = Args(), TargetKind.agent.value
     groups = ", ".join(
-        f"({args.many((ctx.actor, f'agent:{agent}', text, task_id, int(priority), ctx.now))})"
+        f"({args.many((ctx.actor, kind, agent, text, task_id, int(priority), ctx.now))})"
         for agent, text, task_id, priority in prompts
     )
     rows = conn.execute(
-        "INSERT INTO messages (sender, target, text, task_id, priority, created_at) "
+        "INSERT INTO messages (sender, target_kind, target_name, text, task_id, priority, "
+        "created_at) "
         f"VALUES {groups} RETURNING id, task_id",
         args,
     ).fetchall()
@@ -113,7 +116,7 @@ def send(conn: Conn, ctx: Ctx, agent_id: str, text: str) -> int:
     """A message to one agent."""
     agent = ctx.agent(agent_id).id
     text = ctx.check_text(text, "message")
-    return queue(conn, ctx, [agent], text, target=f"agent:{agent}")
+    return queue(conn, ctx, [agent], text, target=Target(TargetKind.agent, agent))
 
 
 def broadcast(conn: Conn, ctx: Ctx, text: str, role: str | None = None) -> int:
@@ -122,8 +125,8 @@ def broadcast(conn: Conn, ctx: Ctx, text: str, role: str | None = None) -> int:
     if role:
         ctx.check_role(role)
         recipients = [a.id for a in ctx.agents.values() if a.role == role]
-        return queue(conn, ctx, recipients, text, target=f"role:{role}")
-    return queue(conn, ctx, list(ctx.agents), text, target="all")
+        return queue(conn, ctx, recipients, text, target=Target(TargetKind.role, role))
+    return queue(conn, ctx, list(ctx.agents), text, target=Target(TargetKind.all))
 
 
 def claim(conn: Conn, ctx: Ctx) -> Delivery | None:

@@ -11,16 +11,15 @@ from core.context import Ctx
 from core.errors import InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import one_line, shorten
-from core.models import TaskStatus, task_ref
+from core.models import Target, TargetKind, TaskStatus, task_ref
 from core.store.conn import Args, Conn, Row
-from core.store.tables import insert_event
-from core.tasks.messages import NOTE_TARGET, WITHDRAW_TARGET
+from core.store.tables import insert_event, message_target
 
 SUPERSEDED = "superseded"  # dropped on purpose (the task moved on): not a failure
 
 _COLUMNS = (
     "SELECT d.id, d.agent_id, d.state, d.reason, d.attempts, d.updated_at, d.dismissed_by, "
-    "m.id AS message_id, m.task_id, m.target, m.text"
+    "m.id AS message_id, m.task_id, m.target_kind, m.target_name, m.text"
 )
 _FROM = " FROM deliveries d JOIN messages m ON m.id = d.message_id"
 # a later delivery to the same agent, of the same message or about the same task, that
@@ -43,7 +42,7 @@ class Undelivered:
     failed_at: float
     message_id: int
     task_id: int | None
-    target: str
+    target: Target
     text: str
 
     @property
@@ -56,9 +55,9 @@ class Undelivered:
         """``T-3 prompt``, ``T-3 note`` or ``message``."""
         if self.task_id is None:
             return "message"
-        if self.target.startswith(NOTE_TARGET):
+        if self.target.kind is TargetKind.note:
             return f"{task_ref(self.task_id)} note"
-        if self.target.startswith(WITHDRAW_TARGET):
+        if self.target.kind is TargetKind.withdraw:
             return f"{task_ref(self.task_id)} withdrawal"
         return f"{task_ref(self.task_id)} prompt"
 
@@ -102,7 +101,7 @@ def _undelivered(r: Row) -> Undelivered:
         failed_at=float(r["updated_at"]),
         message_id=int(r["message_id"]),
         task_id=r["task_id"],
-        target=r["target"],
+        target=message_target(r),
         text=r["text"],
     )
 

@@ -429,7 +429,7 @@ def _nudge(
         ctx,
         [view.agent],
         text,
-        target=f"{messages.NOTE_TARGET}{view.agent}",
+        target=messages.note_to(view.agent),
         task_id=view.tasks[0].id,
     )
     conn.execute(

@@ -20,7 +20,7 @@ import pytest
 from core.delivery import assignment
 from core.errors import InvalidState
 from core.event_kinds import EventKind
-from core.models import Receipt, TaskSpec
+from core.models import Receipt, TargetKind, TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
@@ -115,7 +115,7 @@ async def _assigned(service: SwarmService, title: str) -> int:
 async def _claimed_prompt(service: SwarmService, task_id: int) -> Any:
     """The delivery of the task's prompt, claimed (others due before it go out first)."""
     while (delivery := await service.queue.claim_delivery()) is not None:
-        if delivery.task_id == task_id and "withdraw" not in (delivery.target or ""):
+        if delivery.task_id == task_id and delivery.target.kind is not TargetKind.withdraw:
             return delivery
         await service.queue.record_receipt(delivery, Receipt.delivered("test"))
     raise AssertionError(f"no prompt of T-{task_id} to claim")

@@ -178,7 +178,7 @@ async def test_a_schedule_that_cannot_run_says_why_and_moves_on(
     made = await add_schedule(
         service, ScheduleSpec("prompt", "role:qa", "hi", every_s=600), "test", UTC
     )
-    await service.db.write(lambda conn: conn.execute("UPDATE schedules SET target = 'role:gone'"))
+    await service.db.write(lambda conn: conn.execute("UPDATE schedules SET target_name = 'gone'"))
     clock.advance(600)
     await jobs_for(service).run_due()
     [failed] = await kinds(service, "schedule.failed")
