@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from core.envvars import Setting, defaults, read_fields, seconds
+from core.settings.envvars import Setting, defaults, read_fields, seconds
 
 _SECONDS = seconds(positive=True)
 GUI: tuple[Setting, ...] = (

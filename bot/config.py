@@ -90,7 +90,7 @@ class Config:
         """Token, guild, channels, who may command the bot."""
         from bot.discordbot.settings import DiscordSettings
         from bot.settings_index import DISCORD
-        from core.envvars import read_fields
+        from core.settings.envvars import read_fields
 
         return self._section("discord", lambda: DiscordSettings(**read_fields(DISCORD, self.env)))
 

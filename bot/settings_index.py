@@ -1,5 +1,5 @@
 """Every setting, by part, in ``swarm config show``'s order: each part's declarations
-(``core/envvars.py``) gathered here, for the user config file's known names, the secrets
+(``core/settings/envvars.py``) gathered here, for the user config file's known names, the secrets
 that are never printed, ``swarm config show`` and the check of the docs.
 
 Imported only where the whole list is needed (a user config file to check, ``config show``,
@@ -15,9 +15,9 @@ from automation.gui_options import GUI
 from bot.discordbot.settings import DISCORD_API, _api_base, _id, _ids, _notify
 from bot.web.settings import WEB
 from core.ai.settings import AI
-from core.envvars import Parser, Setting, text
 from core.github.settings import GITHUB
 from core.settings import CORE
+from core.settings.envvars import Parser, Setting, text
 from core.watch.settings import WATCH
 
 

@@ -10,8 +10,8 @@ from bot.cli.output import emit_json
 from bot.config import SECTIONS
 from bot.config_file import DEFAULT, FLAG, shown_value, user_config_path
 from bot.settings_index import every_setting
-from core.envvars import shown
 from core.errors import ConfigError
+from core.settings.envvars import shown
 
 if TYPE_CHECKING:
     from bot.config import Config

@@ -8,9 +8,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from core.envvars import Setting, defaults, read_fields, text
 from core.errors import ConfigError
 from core.github.settings import WEBHOOK_SECRET
+from core.settings.envvars import Setting, defaults, read_fields, text
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from core.ai.errors import ENABLE_HINT, AINotConfigured
-from core.envvars import Setting, count, defaults, number, read_fields, verbatim
 from core.errors import ConfigError
+from core.settings.envvars import Setting, count, defaults, number, read_fields, verbatim
 
 DEFAULT_MODEL = "gpt-4o-mini"
 OPENAI_URL = "https://api.openai.com/v1"

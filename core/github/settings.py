@@ -7,8 +7,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from core.envvars import Setting, count, defaults, read_fields, seconds, text
 from core.errors import ConfigError
+from core.settings.envvars import Setting, count, defaults, read_fields, seconds, text
 
 GITHUB_API = "https://api.github.com"
 WEBHOOK_POLL_S = 900.0  # with a webhook: a safety poll every 15 minutes

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from core.envvars import Setting, count, defaults, read_fields, seconds
 from core.errors import ConfigError
 from core.settings import STALL_AFTER
+from core.settings.envvars import Setting, count, defaults, read_fields, seconds
 
 OFF = {"off", "no", "none", "false", "0"}
 

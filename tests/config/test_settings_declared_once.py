@@ -1,4 +1,4 @@
-"""Each setting is declared once (``core/envvars.py``, issue 42 item 5): every declared
+"""Each setting is declared once (``core/settings/envvars.py``, issue 42 item 5): every declared
 setting is shown by ``swarm config show`` and documented, and no code reads a setting from
 an environment mapping by name outside the declarations.
 """

@@ -115,7 +115,7 @@ def test_core_asks_the_store_not_the_database_url() -> None:
         for path in (ROOT / "core").rglob("*.py")
         if "database_url" in path.read_text(encoding="utf-8")
     }
-    assert readers == {"core/settings.py", "core/store/sqlite.py"}
+    assert readers == {"core/settings/__init__.py", "core/store/sqlite.py"}
 
 
 def test_no_command_group_imports_the_entry_point() -> None:

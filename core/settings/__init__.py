@@ -1,6 +1,6 @@
 """Typed settings parsed from an environment mapping (``bot.config`` reads it once).
 
-``CORE`` declares the core's settings (``core/envvars.py``): the process-wide ones first
+``CORE`` declares the core's settings (``core/settings/envvars.py``): the process-wide ones first
 (home, agents file, who is acting, the log file), then the coordinator's. ``Settings``
 takes its defaults from it and ``Settings.from_env`` reads it."""
 
@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.agent_state import LIMIT_MAX_S
-from core.envvars import (
+from core.errors import ConfigError
+from core.settings.envvars import (
     Setting,
     count,
     defaults,
@@ -24,7 +25,6 @@ from core.envvars import (
     show,
     text,
 )
-from core.errors import ConfigError
 
 RESERVATION_MODES = ("warn", "strict")
 
