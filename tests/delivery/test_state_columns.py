@@ -5,11 +5,7 @@ of a database at the previous version; states returned as enums. On SQLite and P
 from __future__ import annotations
 
 import contextlib
-import sqlite3
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,11 +16,11 @@ from core.models import BlockedOn, ClaimOutcome, DeliveryState, Receipt, TaskSpe
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store import sqlite as dbmod
 from core.store.migrations import migrations
 from core.tasks import messages, person
 from core.workflows import WorkflowService
 from tests.conftest import BACKENDS
+from tests.delivery.old_database import old_database
 from tests.helpers import RecordingDeliverer, query
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
@@ -191,40 +187,11 @@ _BEFORE = next(
 )
 
 
-@contextlib.contextmanager
-def _old_database(backend: str, request: pytest.FixtureRequest, home: Path) -> Iterator[Settings]:
+def _old_database(
+    backend: str, request: pytest.FixtureRequest, home: Path
+) -> contextlib.AbstractContextManager[Settings]:
     """Settings on a database migrated to the previous version, holding ``_OLD_ROWS``."""
-    url = ""
-    if backend == "sqlite":
-        home.mkdir(parents=True, exist_ok=True)
-        with contextlib.closing(sqlite3.connect(home / "swarm.db")) as lite:
-            lite.isolation_level = None
-            dbmod.migrate(lite, target=_BEFORE)
-            for statement in _OLD_ROWS:
-                lite.execute(statement)
-    else:
-        import psycopg
-
-        from core.store.postgres.store import connect, migrate
-
-        server: Any = request.getfixturevalue("pg_server")
-        name = f"swarm_old_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(server.cluster.url(), autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name}")
-        url = server.cluster.url(name)
-        pg = connect(url)
-        try:
-            assert migrate(pg, migrations("postgres")[:_BEFORE]) == _BEFORE
-            for statement in _OLD_ROWS:
-                pg.raw.execute(statement)
-        finally:
-            pg.raw.close()
-    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_DATABASE_URL": url})
-    try:
-        yield settings
-    finally:
-        if url:
-            server.drop(url)
+    return old_database(backend, request, home, _BEFORE, _OLD_ROWS)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

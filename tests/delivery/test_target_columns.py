@@ -7,9 +7,6 @@ PostgreSQL."""
 from __future__ import annotations
 
 import contextlib
-import sqlite3
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +20,10 @@ from core.schedules import recurring
 from core.schedules.timing import local_zone
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.store import sqlite as dbmod
 from core.store.migrations import migrations
 from core.tasks import undelivered
 from tests.conftest import BACKENDS
+from tests.delivery.old_database import old_database
 from tests.helpers import RecordingDeliverer, query
 
 pytestmark = pytest.mark.timeout(60)
@@ -64,40 +61,11 @@ _OLD_ROWS = (
 )
 
 
-@contextlib.contextmanager
-def _old_database(backend: str, request: pytest.FixtureRequest, home: Path) -> Iterator[Settings]:
+def _old_database(
+    backend: str, request: pytest.FixtureRequest, home: Path
+) -> contextlib.AbstractContextManager[Settings]:
     """Settings on a database migrated to the previous version, holding ``_OLD_ROWS``."""
-    url = ""
-    if backend == "sqlite":
-        home.mkdir(parents=True, exist_ok=True)
-        with contextlib.closing(sqlite3.connect(home / "swarm.db")) as lite:
-            lite.isolation_level = None
-            dbmod.migrate(lite, target=_BEFORE)
-            for statement in _OLD_ROWS:
-                lite.execute(statement)
-    else:
-        import psycopg
-
-        from core.store.postgres.store import connect, migrate
-
-        server: Any = request.getfixturevalue("pg_server")
-        name = f"swarm_old_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(server.cluster.url(), autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name}")
-        url = server.cluster.url(name)
-        pg = connect(url)
-        try:
-            assert migrate(pg, migrations("postgres")[:_BEFORE]) == _BEFORE
-            for statement in _OLD_ROWS:
-                pg.raw.execute(statement)
-        finally:
-            pg.raw.close()
-    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_DATABASE_URL": url})
-    try:
-        yield settings
-    finally:
-        if url:
-            server.drop(url)
+    return old_database(backend, request, home, _BEFORE, _OLD_ROWS)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
