@@ -273,20 +273,29 @@ async def test_the_next_deadline_finds_a_backoff_without_reading_every_ready_tas
     assert "tasks_ready_by_not_before" in plan, plan
 
 
-async def test_a_lease_is_kept_while_the_agent_waits_for_a_person(
-    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
-) -> None:
-    """Before: the real Claude Code waiting on its permission dialog for 300 s lost its task
-    to another agent (lease expired) while the person had not answered yet."""
+async def _assigned_then_waiting(
+    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock, evidence: str
+) -> tuple[Scheduler, str]:
+    """T-1 given to an agent, then that agent judged waiting by its hook (``evidence``)."""
     await service.create_task(TaskSpec("api", capabilities=("python",)), "me")
     scheduler = Scheduler(service, deliverer)
     await scheduler.run_burst()
     first = (await service.get_task("T-1")).agent
     assert first is not None
     await service.db.write(
-        agent_signals.set_state, first, AgentState.WAITING, clock.now(), Signal.HOOK,
-        "hook: Notification permission_prompt",
-    )  # fmt: skip
+        agent_signals.set_state, first, AgentState.WAITING, clock.now(), Signal.HOOK, evidence
+    )
+    return scheduler, first
+
+
+async def test_a_lease_is_kept_while_the_agent_waits_for_a_person(
+    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
+) -> None:
+    """Before: the real Claude Code waiting on its permission dialog for 300 s lost its task
+    to another agent (lease expired) while the person had not answered yet."""
+    scheduler, first = await _assigned_then_waiting(
+        service, deliverer, clock, "hook: Notification permission_prompt"
+    )
     await service.write(
         first, prompts.open_prompt, first, Signal.HOOK, "Bash(make)", [PromptOption("1", "Yes")]
     )  # the dialog, in Needs you
@@ -307,15 +316,9 @@ async def test_a_wait_nobody_is_shown_does_not_keep_the_lease(
 ) -> None:
     """An agent judged waiting with nothing in "Needs you" (no prompt, question or alert)
     would have kept its task for ever, said only in the log: its lease runs out as usual."""
-    await service.create_task(TaskSpec("api", capabilities=("python",)), "me")
-    scheduler = Scheduler(service, deliverer)
-    await scheduler.run_burst()
-    first = (await service.get_task("T-1")).agent
-    assert first is not None
-    await service.db.write(
-        agent_signals.set_state, first, AgentState.WAITING, clock.now(), Signal.HOOK,
-        "hook: Notification idle_prompt",
-    )  # fmt: skip
+    scheduler, _ = await _assigned_then_waiting(
+        service, deliverer, clock, "hook: Notification idle_prompt"
+    )
     clock.advance(61)
     await scheduler.run_burst()
     assert (await service.get_task("T-1")).status is TaskStatus.ready

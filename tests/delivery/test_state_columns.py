@@ -4,7 +4,6 @@ of a database at the previous version; states returned as enums. On SQLite and P
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from core.delivery.node_claims import Claimer
 from core.models import BlockedOn, ClaimOutcome, DeliveryState, Receipt, TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
-from core.settings import Settings
 from core.store.migrations import migrations
 from core.tasks import messages, person
 from core.workflows import WorkflowService
@@ -187,18 +185,11 @@ _BEFORE = next(
 )
 
 
-def _old_database(
-    backend: str, request: pytest.FixtureRequest, home: Path
-) -> contextlib.AbstractContextManager[Settings]:
-    """Settings on a database migrated to the previous version, holding ``_OLD_ROWS``."""
-    return old_database(backend, request, home, _BEFORE, _OLD_ROWS)
-
-
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_an_upgraded_database_keeps_its_state_in_the_new_columns(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
 ) -> None:
-    with _old_database(backend, request, tmp_path / "home") as settings:
+    with old_database(backend, request, tmp_path / "home", _BEFORE, _OLD_ROWS) as settings:
         service = await SwarmService.open(settings, clock)
         try:
             await _check_upgraded(service)

@@ -6,7 +6,6 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from core.protocols import ManualClock
 from core.schedules import recurring
 from core.schedules.timing import local_zone
 from core.service.swarm import SwarmService
-from core.settings import Settings
 from core.store.migrations import migrations
 from core.tasks import undelivered
 from tests.conftest import BACKENDS
@@ -61,18 +59,11 @@ _OLD_ROWS = (
 )
 
 
-def _old_database(
-    backend: str, request: pytest.FixtureRequest, home: Path
-) -> contextlib.AbstractContextManager[Settings]:
-    """Settings on a database migrated to the previous version, holding ``_OLD_ROWS``."""
-    return old_database(backend, request, home, _BEFORE, _OLD_ROWS)
-
-
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_an_upgraded_database_keeps_its_targets_in_columns(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
 ) -> None:
-    with _old_database(backend, request, tmp_path / "home") as settings:
+    with old_database(backend, request, tmp_path / "home", _BEFORE, _OLD_ROWS) as settings:
         service = await SwarmService.open(settings, clock)
         try:
             await _check_upgraded(service, backend)
