@@ -88,8 +88,7 @@ class Config:
     @property
     def discord(self) -> DiscordSettings:
         """Token, guild, channels, who may command the bot."""
-        from bot.discordbot.settings import DiscordSettings
-        from bot.settings_index import DISCORD
+        from bot.discordbot.settings import DISCORD, DiscordSettings
         from core.settings.envvars import read_fields
 
         return self._section("discord", lambda: DiscordSettings(**read_fields(DISCORD, self.env)))

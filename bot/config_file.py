@@ -37,18 +37,27 @@ def env_name(key: str) -> str:
     """``lease`` → ``SWARM_LEASE``; ``discord_token`` → ``DISCORD_TOKEN`` (a setting whose
     name has no ``SWARM_``)."""
     upper = key.strip().upper()
-    if _known(f"SWARM_{upper}"):
-        return f"SWARM_{upper}"
-    return upper if _known(upper) else f"SWARM_{upper}"
+    names = (f"SWARM_{upper}", upper)
+    for known in (_usual, _known):  # the whole index only for a name the usual ones lack
+        found = next((name for name in names if known(name)), None)
+        if found is not None:
+            return found
+    return f"SWARM_{upper}"
+
+
+def _usual(name: str) -> bool:
+    """True for a setting of the core or of Discord (a user file's usual keys): their
+    declarations are cheap to import, and ``swarm hook`` reads the user file at every call."""
+    from bot.discordbot.settings import DISCORD
+    from core.settings import CORE
+
+    return any(s.name == name for table in (CORE, DISCORD) for s in table)
 
 
 def _known(name: str) -> bool:
-    """True when ``name`` is a declared setting. The core's declarations are imported by
-    every command; the whole list (``bot.settings_index``: some 25 ms of CPU on the build
-    machine, measured on ``swarm hook``'s path) only for a name that is not the core's."""
-    from core.settings import CORE
-
-    if any(s.name == name for s in CORE):
+    """True when ``name`` is a declared setting (the whole list, ``bot.settings_index``: some
+    25 ms of CPU on the build machine, measured on ``swarm hook``'s path)."""
+    if _usual(name):
         return True
     from bot.settings_index import every_setting
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from core.errors import ConfigError
+from core.settings.envvars import Parser, Setting, text
 
 DISCORD_API = "https://discord.com/api/v10"
 HOW_TO_GET_A_TOKEN = (
@@ -103,3 +104,50 @@ def _notify(env: Mapping[str, str]) -> str:
     if raw not in NOTIFY_LEVELS:
         raise ConfigError(f"SWARM_NOTIFY must be one of {', '.join(NOTIFY_LEVELS)}, got {raw!r}")
     return raw
+
+
+def _by_name(parse: object) -> Parser:
+    """A parser of ``bot/discordbot/settings.py`` (``(env, name)``) as a declaration's."""
+    return lambda name, raw: parse({name: raw}, name)  # type: ignore[operator]
+
+
+_ID, _IDS = _by_name(_id), _by_name(_ids)
+# Discord's declarations: Config.discord builds DiscordSettings from them (its from_env is no
+# longer called); the user config file's names are checked against them before the whole
+# index (bot.settings_index) is imported, off the hook's path.
+DISCORD: tuple[Setting, ...] = (
+    Setting(
+        "DISCORD_TOKEN", "token", None, text, "the bot's token", secret=True, unset="(not set)"
+    ),
+    Setting("SWARM_GUILD_ID", "guild_id", None, _ID, "the Discord server (guild) id"),
+    Setting("SWARM_CHANNEL_ID", "channel_id", None, _ID, "the channel the swarm posts in"),
+    Setting(
+        "SWARM_ALERTS_CHANNEL_ID",
+        "alerts_channel_id",
+        None,
+        _ID,
+        "the channel of alerts",
+        unset="(the channel)",
+    ),
+    Setting("SWARM_ALERTS_ROLE_ID", "alerts_role_id", None, _ID, "the role an alert mentions"),
+    Setting("SWARM_ADMIN_IDS", "admin_ids", frozenset(), _IDS, "users who may administer"),
+    Setting(
+        "SWARM_ADMIN_ROLE_IDS", "admin_role_ids", frozenset(), _IDS, "roles who may administer"
+    ),
+    Setting("SWARM_USER_IDS", "user_ids", frozenset(), _IDS, "users who may command the swarm"),
+    Setting("SWARM_USER_ROLE_IDS", "user_role_ids", frozenset(), _IDS, "roles who may command"),
+    Setting(
+        "SWARM_NOTIFY",
+        "notify",
+        "normal",
+        lambda name, raw: _notify({name: raw}),
+        "quiet, normal or verbose posts",
+    ),
+    Setting(
+        "DISCORD_API_BASE",
+        "api_base",
+        DISCORD_API,
+        lambda name, raw: _api_base({name: raw}),
+        "Discord's REST API",
+    ),
+)
