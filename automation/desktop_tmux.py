@@ -128,10 +128,17 @@ def capture(env: Mapping[str, str], name: str) -> str:
     return done.stdout if done.returncode == 0 else ""
 
 
+# set where swarm runs (a CI job, a container's defaults), these make an agent CLI start
+# non-interactive: Gemini CLI 0.61 with CI=true or GITHUB_ACTIONS=true reads no keys, finds no
+# prompt and exits at once (the pane ended blank in every CI run of the real-Gemini GUI test)
+NOT_INTERACTIVE = ("CI", "GITHUB_ACTIONS")
+
+
 def server_env(env: Mapping[str, str]) -> dict[str, str]:
-    """The environment for starting sessions: ``env`` minus ``TMUX``, with a UTF-8 locale
-    when none is set (tmux draws other characters as ``_`` otherwise)."""
-    result = client_env(env)
+    """The environment for starting sessions: ``env`` minus ``TMUX`` and the variables that
+    say "no person here" (:data:`NOT_INTERACTIVE`: the agents are interactive CLIs), with a
+    UTF-8 locale when none is set (tmux draws other characters as ``_`` otherwise)."""
+    result = {k: v for k, v in client_env(env).items() if k not in NOT_INTERACTIVE}
     if not any("UTF-8" in result.get(k, "").upper() for k in ("LC_ALL", "LC_CTYPE", "LANG")):
         result["LANG"] = "C.UTF-8"
     return result

@@ -149,6 +149,21 @@ def test_headless_up_of_fewer_agents_parks_the_rest(rig: DesktopRig) -> None:
 
 
 @pytest.mark.timeout(120)
+def test_headless_up_from_a_ci_shell_starts_the_agents_interactive(rig: DesktopRig) -> None:
+    """Run where ``CI=true`` (a CI job, a container's defaults), the agents' sessions did
+    inherit it, and Gemini CLI 0.61 then starts headless and exits: the real-Gemini GUI test
+    failed so in every CI run. Their environment leaves out CI and GITHUB_ACTIONS."""
+    rig.env.update(CI="true", GITHUB_ACTIONS="true", SWARM_TEST_MARK="kept")
+    up(rig, "--agents", "1")
+    rig.wait_ready(["Agent-1"])
+    panes = rig.tmux("list-panes", "-s", "-t", "=swarm-Agent-1", "-F", "#{pane_pid}")
+    environ = Path(f"/proc/{panes.stdout.split()[0]}/environ").read_bytes().split(b"\0")
+    names = {entry.split(b"=", 1)[0].decode() for entry in environ if entry}
+    assert "SWARM_TEST_MARK" in names  # the rest of swarm's environment is passed on
+    assert not names & {"CI", "GITHUB_ACTIONS"}
+
+
+@pytest.mark.timeout(120)
 def test_headless_down_ends_a_cli_that_outlives_its_pane(rig: DesktopRig) -> None:
     """Gemini CLI 0.61 ignores the SIGHUP its pane's end sends and keeps the child it
     relaunched itself in (both ran on, parent 1, after every test run): ``down`` ends what
