@@ -76,9 +76,10 @@ class Rule:
     # a message that belongs to one turn (an error, a limit): a line below the match that
     # matches this (the next turn's answer) means it is over, the match no longer counts
     ended_by: re.Pattern[str] | None = None
-    # a working rule's line that changes by itself (its spinner's glyph, its elapsed time:
-    # the parts this matches, removed before comparing): it is the agent's progress only
-    # when it or the lines above it changed since the last look (``core.watch.text_signal``)
+    # the parts of a working rule's screen that change by themselves (its spinner's glyph,
+    # its elapsed time: what this matches on its line and the lines above it, removed before
+    # comparing): the screen is the agent's progress only when the rest of it changed since
+    # the last look (``core.watch.text_signal``)
     spinner: re.Pattern[str] | None = None
 
 
@@ -113,7 +114,7 @@ class TextMatch:
     until: float | None = None  # a limit's reset time, when the text gives one
     questions: tuple[int, ...] = ()  # a dialog's: every dialog's place (dialogs.Dialog)
     # a ``moving`` rule's: the lines above its match; a ``spinner`` rule's: those and its
-    # line without the parts that change by themselves (compared with the last look's)
+    # line, without the parts that change by themselves (compared with the last look's)
     above: tuple[str, ...] | None = None
     spinner: bool = False  # a ``spinner`` rule's match (``above`` says whether it moved)
     still: bool = False  # a spinner's reading whose screen did not move since the last look
@@ -374,8 +375,8 @@ def _matched(
 
 def _above(rule: Rule, window: list[str], index: int) -> tuple[str, ...] | None:
     """What a ``moving`` or ``spinner`` rule compares with the last look."""
-    if rule.spinner is not None:
-        return (*window[:index], rule.spinner.sub("", window[index]))
+    if rule.spinner is not None:  # its line or one above it (Claude Code's, over its footer)
+        return tuple(rule.spinner.sub("", line) for line in window[: index + 1])
     return tuple(window[:index]) if rule.moving else None
 
 

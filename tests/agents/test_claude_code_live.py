@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from core.agent_state import AgentState
-from core.agents.text_rules import load_rule_sets
+from core.agents.text_rules import STILL, load_rule_sets
 from core.dialogs import permissions as prompts
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -35,6 +35,10 @@ default = [{ text = "localmodel default answer" }]
 [[turns]]
 match = "make a file"
 steps = [{ text = "Creating it.", shell = "touch made-by-localmodel.txt" }, { text = "file made" }]
+
+[[turns]]
+match = "freeze now"
+steps = [{ text = "A start, then a freeze until released", chunk_chars = 8, stall_after = 1 }]
 
 [[turns]]
 match = "limit me"
@@ -112,6 +116,36 @@ async def test_a_scripted_429_is_limited(service: SwarmService, claude: LiveCLI)
     state, evidence, until = await look(service)
     assert state is AgentState.LIMITED, evidence
     assert "rule rate-limited" in evidence and until is None  # no reset shown
+
+
+async def test_a_frozen_stream_is_working_but_no_progress(
+    service: SwarmService, claude: LiveCLI
+) -> None:
+    """A stream frozen after its first bytes: for ~45 s Claude Code shows only its spinner
+    line moving (glyph, seconds; the token count stays) over "esc to interrupt". The first
+    look is working; a later one is working but no progress, so the stall clock runs (before:
+    progress at every look until the "Waiting for API response" line)."""
+    claude.wait("? for shortcuts")
+    claude.send("freeze now")
+    claude.wait("tokens)")  # its spinner line, with the token count
+    # its turn's first hints ("← for agents" in the footer, "◐ medium · /effort") go after
+    # a few seconds: a real change, so the looks are taken once they are gone
+    claude.wait_last("  ⏸ manual mode on · esc to interrupt", timeout=20)
+    assert "/effort" not in claude.screen()
+    rule_sets, errors = load_rule_sets(service.settings.home)
+    assert errors == []
+    watcher = TextWatcher(service, rule_sets)
+    try:
+        (first,) = await watcher.tick()
+        await asyncio.sleep(2.5)  # its seconds move on; nothing else does
+        (second,) = await watcher.tick()
+    finally:
+        await watcher.close()
+        assert claude.model.admin.release() == 1  # the stream goes on; the turn ends
+    claude.wait("? for shortcuts", timeout=60)
+    assert (first.state, first.work) == (AgentState.WORKING, True), first.evidence
+    assert (second.state, second.work) == (AgentState.WORKING, False), second.evidence
+    assert STILL in second.evidence
 
 
 async def test_swarms_tmux_deliveries_are_each_taken_once_whole(

@@ -37,6 +37,13 @@ REAL = {
     "after-approve": ("input", AgentState.IDLE, None),
     "working-slow-stream": ("working", AgentState.WORKING, None),
     "stall-4s": ("working", AgentState.WORKING, None),
+    # pairs 2-10 s apart (tests/watch/test_text_signal.py: which moved by themselves only)
+    "stall-5s": ("working", AgentState.WORKING, None),
+    "stall-10s": ("working", AgentState.WORKING, None),
+    "working-stream-7s": ("working", AgentState.WORKING, None),
+    "working-stream-9s": ("working", AgentState.WORKING, None),
+    "tool-running-19s": ("working", AgentState.WORKING, None),
+    "tool-running-30s": ("working", AgentState.WORKING, None),
     "permission-dialog": ("permission", AgentState.WAITING, None),
     "mcp-permission-dialog": ("permission", AgentState.WAITING, None),
     "limit-429-retrying": ("api-retrying", AgentState.LIMITED, 17),

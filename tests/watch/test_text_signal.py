@@ -504,3 +504,48 @@ async def test_a_codex_answer_still_arriving_reads_working_until_its_screen_stop
     await text.close()
     assert [state for state, _ in states] == [AgentState.IDLE, AgentState.WORKING, AgentState.IDLE]
     assert text_signal.MOVING in states[1][1]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "work"),
+    [
+        ("stall-5s", "stall-10s", False),  # a frozen stream: only the glyph and seconds move
+        ("working-stream-7s", "working-stream-9s", True),  # its token count rises
+        ("tool-running-19s", "tool-running-30s", True),  # a command runs: its timer moves
+    ],
+    ids=["frozen", "streaming", "tool"],
+)
+async def test_claude_codes_frozen_stream_is_no_progress_a_stream_or_a_running_tool_is(
+    text_service: SwarmService,
+    tmux: Tmux,
+    clock: ManualClock,
+    first: str,
+    second: str,
+    work: bool,
+) -> None:
+    """Claude Code 2.1.328 (real panes 5 s apart): for ~45 s a frozen stream shows only its
+    spinner line moving ("✽ Beboppin'… (10s · ↓ 2 tokens)") under the footer's "esc to
+    interrupt"; every look was progress, so the stall clock never ran before the "Waiting for
+    API response" line. Its glyph and seconds are now no progress; the token count and a
+    running command's own timer are."""
+    claude = PANES / "claude-code"
+    name = "claude-code-2.1.328-{}.txt"
+    tmux.window("swarm", "a", show(claude / name.format(first)), "120x40")
+    wait_text(tmux.ref("swarm:a"), "esc to interrupt")
+    text = watcher(text_service)
+    seen = []
+    for shown in (None, second):
+        if shown is not None:  # its spinner line's seconds say the second pane is shown
+            tmux.run(
+                "respawn-pane", "-k", "-t", "swarm:a", f"clear; {show(claude / name.format(shown))}"
+            )
+            wait_text(tmux.ref("swarm:a"), f"({shown.rsplit('-', 1)[1]} ·")
+        clock.advance(5)
+        observed = {o.agent: o for o in await text.tick()}
+        seen.append(observed["A"])
+    await text.close()
+    assert [(o.state, o.work) for o in seen] == [
+        (AgentState.WORKING, True),
+        (AgentState.WORKING, work),
+    ], seen
+    assert (text_rules.STILL in seen[1].evidence) is not work
