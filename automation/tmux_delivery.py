@@ -43,12 +43,13 @@ from core.formats.text import control_chars, escape_controls, shorten
 from core.keys import TEXT_STEP, KeyComboError, parse_combo
 from core.models import Agent, Receipt
 from core.protocols import Parcel
-from core.tmux import PaneRef, PaneText, capture
+from core.tmux import PaneRef, PaneText, SharedReads
 
 log = logging.getLogger(__name__)
 
 METHOD = "tmux"
-WORKERS = 16  # panes served at once (threads; each waits on tmux most of the time)
+WORKERS = 64  # panes served at once (threads; each waits on tmux most of the time: with 16,
+# a broadcast to 32 agents went in two waves)
 # Editing keys only: they move in or delete from the input and mean nothing else in Claude
 # Code, Codex, Gemini CLI, Aider or opencode (Escape interrupts a turn, Ctrl+C interrupts
 # or quits, Ctrl+D quits, Tab and Shift+Tab switch modes, Enter submits).
@@ -145,6 +146,7 @@ class TmuxDeliverer:
         self._kill = kill_switch
         self.panes = PaneInput(home, rule_sets)
         self._executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="swarm-tmux")
+        self.reads = SharedReads(self.options.command_timeout_s)  # polls of panes at once
         self._locks: dict[PaneRef, asyncio.Lock] = {}
         self._pending: dict[str, _Pending] = {}  # agent -> its attempt not confirmed
 
@@ -444,7 +446,7 @@ class TmuxDeliverer:
 
     def _read(self, ref: PaneRef) -> PaneText:
         """The pane's text; its being gone stops the delivery for good."""
-        pane = capture(ref, self.options.command_timeout_s)
+        pane = self.reads.capture(ref)
         if not pane.ok:
             raise _Stop(_failed(pane.gone or f"tmux pane {ref.target} is gone", retryable=False))
         return pane

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -89,7 +90,8 @@ def capture(ref: PaneRef, timeout: float = CAPTURE_TIMEOUT_S) -> PaneText:
 def capture_all(refs: Sequence[PaneRef], timeout: float = CAPTURE_TIMEOUT_S) -> list[PaneText]:
     """Each pane's text, in order (blocking): one tmux client per server for all its panes
     (``capture-pane ... ; display-message MARK ; capture-pane ...``: starting a client is
-    most of a read's cost); each pane alone when that fails (one is gone: its reason)."""
+    most of a read's cost); a pane that fails (gone) is read alone for its reason, the panes
+    after it together again; each alone when the client's output cannot be told apart."""
     read: dict[PaneRef, PaneText] = {}
     for socket in dict.fromkeys(ref.socket for ref in refs):
         group = list(dict.fromkeys(ref for ref in refs if ref.socket == socket))
@@ -117,9 +119,74 @@ def _capture_together(refs: Sequence[PaneRef], timeout: float) -> list[PaneText]
     except (OSError, subprocess.TimeoutExpired):
         return None
     parts = done.stdout.decode("utf-8", "replace").split(f"{mark}\n")
-    if done.returncode != 0 or len(parts) != len(refs) + 1 or parts[-1]:
+    read = len(parts) - 1  # the panes read before a command failed (tmux stops there)
+    if done.returncode == 0 and read == len(refs) and not parts[-1]:
+        return [PaneText(r, lines=split_lines(t)) for r, t in zip(refs, parts[:-1], strict=True)]
+    if done.returncode == 0 or read >= len(refs):
         return None
-    return [PaneText(ref, lines=split_lines(text)) for ref, text in zip(refs, parts, strict=False)]
+    # the pane after them failed: alone, it says why (gone); the rest in one client again
+    first = [PaneText(r, lines=split_lines(t)) for r, t in zip(refs, parts[:read], strict=False)]
+    return [*first, capture(refs[read], timeout), *capture_all(refs[read + 1 :], timeout)]
+
+
+class SharedReads:
+    """Reads of panes from many threads at once (deliveries to different panes, each polling
+    its own): those of one tmux server waiting at the same time are made by one tmux client
+    (``capture_all``). One thread reads for the others of its server, then hands the next
+    batch to one of the threads that came meanwhile; each gets its own pane's text."""
+
+    def __init__(self, timeout: float = CAPTURE_TIMEOUT_S) -> None:
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._queued: dict[str | None, list[_Read]] = {}
+        self._reading: set[str | None] = set()  # servers a thread reads for now
+        self.clients = 0  # tmux clients started (a figure for the benches)
+
+    def capture(self, ref: PaneRef) -> PaneText:
+        """The visible text of ``ref``, as ``capture`` gives it (blocking)."""
+        read = _Read(ref)
+        with self._lock:
+            self._queued.setdefault(ref.socket, []).append(read)
+            lead = ref.socket not in self._reading
+            self._reading.add(ref.socket)
+        while True:
+            if lead:
+                self._read_queued(ref.socket)
+            read.done.wait()
+            if read.text is not None:
+                return read.text
+            lead = True  # handed the next batch
+
+    def _read_queued(self, socket: str | None) -> None:
+        with self._lock:
+            batch = self._queued.pop(socket, [])
+        try:
+            texts = capture_all([r.ref for r in batch], self.timeout) if batch else []
+        except BaseException:  # never leave a waiting thread without its text
+            texts = [PaneText(r.ref, gone=f"tmux pane {r.ref.target} cannot be read")
+                     for r in batch]  # fmt: skip
+            raise
+        finally:
+            with self._lock:
+                if batch:
+                    self.clients += 1
+                for read, text in zip(batch, texts, strict=False):
+                    read.text = text
+                    read.done.set()
+                waiting = self._queued.get(socket)
+                if waiting:
+                    waiting[0].done.set()  # it reads the next batch (its text still None)
+                else:
+                    self._reading.discard(socket)
+
+
+class _Read:
+    """One thread's read: its pane, and its text once read."""
+
+    def __init__(self, ref: PaneRef) -> None:
+        self.ref = ref
+        self.text: PaneText | None = None
+        self.done = threading.Event()
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ MAX_ERROR_BACKOFF_S = 60.0
 R = TypeVar("R")
 
 DELIVERY_MARGIN_S = 10.0  # the scheduler outwaits a deliverer's own deadline by this much
-MAX_PARALLEL = 16  # deliveries at once to different agents (a Parallel deliverer)
+MAX_PARALLEL = 64  # deliveries at once to different agents (a Parallel deliverer; with
+# 16, a broadcast to 32 tmux agents went in two waves)
 
 
 @dataclass

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from core import tmux as tmux_module
 from core.agents_file import load_agents
 from core.errors import ConfigError
-from core.tmux import capture, capture_all
+from core.tmux import SharedReads, capture, capture_all
 from tests.config.test_toml_files import assert_one_line_error
 from tests.helpers import run_cli, write_agents
 from tests.tmux_server import Tmux, wait_text
@@ -113,3 +115,34 @@ def test_the_panes_of_one_server_are_read_by_one_tmux_client(
     with_gone = capture_all([refs[1], tmux.ref("swarm:nine"), refs[2]])  # each alone then
     assert [p.lines[:1] for p in with_gone] == [("second",), (), ("third",)]
     assert with_gone[1].gone == "tmux pane swarm:nine is gone: can't find window: nine"
+
+
+def test_threads_reading_panes_at_once_share_tmux_clients_and_each_gets_its_own(
+    tmux: Tmux, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deliveries to many panes poll them at once (a broadcast to 32 agents: a tmux client
+    per poll per pane took most of 2 cores): the reads waiting together are one client's,
+    and each thread gets its own pane's text, a gone pane its reason."""
+    calls = tmp_path / "tmux-calls"
+    slow = tmp_path / "tmux"  # the real tmux, each client noted and slow to start
+    slow.write_text(f'#!/bin/sh\necho x >> {calls}\nsleep 0.2\nexec {shutil.which("tmux")} "$@"\n')
+    slow.chmod(0o755)
+    names = [f"w{n}" for n in range(8)]
+    for name in names:
+        tmux.window("swarm", name, f"printf 'text of {name}\\n'; sleep 60")
+        wait_text(tmux.ref(f"swarm:{name}"), f"text of {name}")
+    monkeypatch.setattr(tmux_module, "TMUX", str(slow))
+    reads = SharedReads()
+    start = threading.Barrier(len(names) + 1)
+
+    def poll(name: str) -> list[tuple[str, ...] | str | None]:
+        start.wait()
+        return [(p.lines[:1] if p.ok else p.gone) for p in
+                (reads.capture(tmux.ref(f"swarm:{name}")) for _ in range(3))]  # fmt: skip
+
+    with ThreadPoolExecutor(len(names) + 1) as pool:
+        seen = list(pool.map(poll, [*names, "gone"]))
+    assert seen[:-1] == [[(f"text of {name}",)] * 3 for name in names]
+    assert seen[-1] == ["tmux pane swarm:gone is gone: can't find window: gone"] * 3
+    # 27 reads, each alone a client; a batch with the gone pane: two more (it alone, the rest)
+    assert reads.clients + 3 * 2 >= len(calls.read_text().split()) < 27 / 2
