@@ -1,7 +1,7 @@
 """A day at scale: terminal agents in tmux on two delivery nodes over PostgreSQL, measured.
 
 Run: ``.venv/bin/python bench/day_at_scale.py [--agents 32] [--tasks 500] [--work 1.0]
-[--broadcasts 5] [--idle 20] [--json]``.
+[--broadcasts 5] [--idle 20] [--keep]``.
 
 A throwaway PostgreSQL cluster (``tests/pgcluster.py``); ``--agents`` agent-like programs
 (``tests/apps/day_agent.py``: prompt_toolkit with bracketed paste, swarm's hooks and report

@@ -41,6 +41,10 @@ match = "freeze now"
 steps = [{ text = "A start, then a freeze until released", chunk_chars = 8, stall_after = 1 }]
 
 [[turns]]
+match = "retry a limit"
+steps = [{ rate_limit = true, retry_after = 40, reset_in = 300 }]
+
+[[turns]]
 match = "limit me"
 steps = [{ rate_limit = true, retry_after = 30, reset_in = 300, should_retry = false }]
 """
@@ -146,6 +150,26 @@ async def test_a_frozen_stream_is_working_but_no_progress(
     assert (first.state, first.work) == (AgentState.WORKING, True), first.evidence
     assert (second.state, second.work) == (AgentState.WORKING, False), second.evidence
     assert STILL in second.evidence
+
+
+async def test_a_429_it_retries_is_limited_until_the_retry_it_shows(
+    service: SwarmService, claude: LiveCLI
+) -> None:
+    """A 429 with ``retry-after: 40``: Claude Code retries on its own and says when ("✻ API
+    error · retrying in 39s · attempt 1/10"); swarm reads limited with that reset."""
+    claude.wait("? for shortcuts")
+    claude.send("retry a limit")
+    lines = claude.wait("API error · retrying in")
+    shown = next(x for x in lines if "retrying in" in x)
+    state, evidence, until = await look(service)
+    claude.keys("Escape")  # the turn interrupted: no retry left running; Claude Code puts
+    claude.wait_last("  ⏸ manual mode on", timeout=30)  # the prompt back into its input
+    claude.keys("C-e", "C-u")  # swarm's clear keys for it
+    claude.wait("? for shortcuts", timeout=30)
+    assert state is AgentState.LIMITED and "rule api-retrying" in evidence, evidence
+    seconds = int(shown.split("retrying in ")[1].split("s")[0])
+    now = service.clock.now()
+    assert until is not None and now + seconds - 5 <= until <= now + seconds + 1, (shown, until)
 
 
 async def test_swarms_tmux_deliveries_are_each_taken_once_whole(
