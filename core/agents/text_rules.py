@@ -34,7 +34,7 @@ MAX_LINES = 200
 FILE_KEYS = {"version", "cli", "title", "lines", "rule"}
 RULE_KEYS = {
     "name", "state", "match", "lines", "option", "options", "before", "submit", "reset", "framed",
-    "above", "moving", "ended_by", "spinner",
+    "above", "moving", "ended_by", "spinner", "followed_by",
 }  # fmt: skip
 STATES = {s.value for s in AgentState} - {"stalled", "unknown"}  # judged elsewhere / no rule
 OPTION_PLACES = ("below", "inline")
@@ -43,7 +43,7 @@ _DURATION = re.compile(
 )
 _CLOCK = re.compile(r"(?i)^\s*(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)?\s*$")
 _BORDER = re.compile(r"^[╭╰┌└]?([─━═])\1{2,}[╮╯┐┘]?$")  # an input box's top or bottom edge
-STILL = "; nothing but its spinner moved since the last look: no progress"
+STILL = "; its screen did not move since the last look (its spinner aside): no progress"
 ZONE_MAX = 64  # characters of a zone name (IANA names are shorter; a longer one is no zone)
 
 
@@ -71,11 +71,15 @@ class Rule:
     above: re.Pattern[str] | None = None
     # an idle rule whose screen may still be filling (Codex streams its answer with no line
     # saying so): when the lines above the matched one moved since the last look, the agent
-    # is working (``core.watch.text_signal``)
+    # is working; a working rule's reading is progress only when its lines moved since the
+    # last look (``core.watch.text_signal``)
     moving: bool = False
     # a message that belongs to one turn (an error, a limit): a line below the match that
     # matches this (the next turn's answer) means it is over, the match no longer counts
     ended_by: re.Pattern[str] | None = None
+    # the match counts only when a line below it matches this (the CLI's own input box: a
+    # line another CLI draws alike, above its own input, is not this CLI's)
+    followed_by: re.Pattern[str] | None = None
     # the parts of a working rule's screen that change by themselves (its spinner's glyph,
     # its elapsed time: what this matches on its line and the lines above it, removed before
     # comparing): the screen is the agent's progress only when the rest of it changed since
@@ -113,11 +117,11 @@ class TextMatch:
     submit: tuple[str, ...] = ()
     until: float | None = None  # a limit's reset time, when the text gives one
     questions: tuple[int, ...] = ()  # a dialog's: every dialog's place (dialogs.Dialog)
-    # a ``moving`` rule's: the lines above its match; a ``spinner`` rule's: those and its
-    # line, without the parts that change by themselves (compared with the last look's)
+    # what is compared with the last look's: an idle ``moving`` rule's lines above its match;
+    # a ``spinner`` rule's, those and its line without the parts that change by themselves;
+    # a working ``moving`` rule's, all its lines
     above: tuple[str, ...] | None = None
-    spinner: bool = False  # a ``spinner`` rule's match (``above`` says whether it moved)
-    still: bool = False  # a spinner's reading whose screen did not move since the last look
+    still: bool = False  # a working reading whose screen did not move since the last look
 
     @property
     def ambiguous(self) -> bool:
@@ -198,14 +202,15 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
     if above is not None and state != "idle":
         raise RuleError(f"{where}: above is for an idle rule's input box only")
     moving = entry.get("moving", False)
-    if not isinstance(moving, bool) or (moving and state != "idle"):
-        raise RuleError(f"{where}: moving is true or false, and for an idle rule only")
+    if not isinstance(moving, bool) or (moving and state not in ("idle", "working")):
+        raise RuleError(f"{where}: moving is true or false, and for an idle or working rule only")
     spinner = _regex(entry, "spinner", where, ())
     if spinner is not None and state != "working":
         raise RuleError(f"{where}: spinner is for a working rule only")
     ended_by = _regex(entry, "ended_by", where, ())
-    if ended_by is not None and (moving or option is not None):
-        raise RuleError(f"{where}: ended_by is for a message, not a dialog or a moving rule")
+    if ended_by is not None and ((moving and state == "idle") or option is not None):
+        raise RuleError(f"{where}: ended_by is for a message, not a dialog or an input box")
+    followed_by = _regex(entry, "followed_by", where, ())
     match = _regex(entry, "match", where, ())
     if match is None:
         raise RuleError(f"{where}: match (a regular expression) is missing")
@@ -224,6 +229,7 @@ def _rule(entry: Any, index: int, lines: int, where: str) -> Rule:
         moving=moving,
         ended_by=ended_by,
         spinner=spinner,
+        followed_by=followed_by,
     )
 
 
@@ -291,8 +297,9 @@ def classify(rule_set: RuleSet, lines: Sequence[str], now: float) -> TextMatch |
                                     now, dialog)  # fmt: skip
             continue
         window = last_lines(lines, rule.lines)
-        # a moving rule's match is its lowest line (the input, not an echo of a past prompt)
-        order = range(len(window) - 1, -1, -1) if rule.moving else range(len(window))
+        # an input box's match is its lowest line (the input, not an echo of a past prompt)
+        lowest = rule.moving and rule.state is AgentState.IDLE
+        order = range(len(window) - 1, -1, -1) if lowest else range(len(window))
         for index in order:
             line = window[index]
             if rule.match.search(line) is not None and _counts(rule, window, index):
@@ -301,12 +308,16 @@ def classify(rule_set: RuleSet, lines: Sequence[str], now: float) -> TextMatch |
 
 
 def _counts(rule: Rule, window: Sequence[str], index: int) -> bool:
-    """Whether the match on ``window[index]`` counts: framed when the rule says so, and no
-    line below it says its message's turn is over (``ended_by``)."""
+    """Whether the match on ``window[index]`` counts: framed when the rule says so, no line
+    below it says its message's turn is over (``ended_by``), and one below it is the CLI's
+    input (``followed_by``) when the rule says so."""
     if rule.framed and not _framed(window, index):
         return False
+    below = window[index + 1 :]
+    if rule.followed_by is not None and not any(rule.followed_by.search(x) for x in below):
+        return False
     ended_by = rule.ended_by
-    return ended_by is None or not any(ended_by.search(x) for x in window[index + 1 :])
+    return ended_by is None or not any(ended_by.search(x) for x in below)
 
 
 def _framed(window: Sequence[str], index: int) -> bool:
@@ -369,7 +380,6 @@ def _matched(
         until=until,
         questions=dialog.questions if dialog is not None else (),
         above=_above(rule, window, index),
-        spinner=rule.spinner is not None,
     )
 
 
@@ -377,7 +387,9 @@ def _above(rule: Rule, window: list[str], index: int) -> tuple[str, ...] | None:
     """What a ``moving`` or ``spinner`` rule compares with the last look."""
     if rule.spinner is not None:  # its line or one above it (Claude Code's, over its footer)
         return tuple(rule.spinner.sub("", line) for line in window[: index + 1])
-    return tuple(window[:index]) if rule.moving else None
+    if not rule.moving:
+        return None
+    return tuple(window) if rule.state is AgentState.WORKING else tuple(window[:index])
 
 
 def _reset(rule: Rule, lines: list[str], now: float) -> float | None:

@@ -173,14 +173,15 @@ class TextWatcher:
 
     def _moving(self, agent: str, found: TextMatch | None) -> TextMatch | None:
         """Against the last look: an idle reading of a ``moving`` rule whose lines above the
-        input changed reads working (the answer is still arriving); a ``spinner`` rule's
-        working reading whose screen did not move but for its spinner is no progress."""
+        input changed reads working (the answer is still arriving); a working reading of a
+        ``spinner`` or ``moving`` rule whose screen did not move (but for its spinner) is no
+        progress."""
         above = found.above if found is not None else None
         before = self._above.pop(agent, None)
         if found is None or above is None:
             return found
         self._above[agent] = above
-        if found.spinner:
+        if found.state is AgentState.WORKING:
             return replace(found, still=True) if before == above else found
         if before is None or before == above:
             return found

@@ -57,6 +57,14 @@ steps = [{ fail = 500, times = 8 }, { text = "through at last" }]
 [[turns]]
 match = "take your time"
 steps = [{ text = "slowly, piece by piece", delay = 3, chunk_chars = 4, chunk_delay = 0.5 }]
+
+[[turns]]
+match = "freeze midway"
+[[turns.steps]]
+text = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu"
+chunk_chars = 6
+chunk_delay = 0.2
+stall_after = 3
 """
     + TURN
 )
@@ -80,6 +88,14 @@ def codex(desk: Desk) -> Iterator[LiveCLI]:
         stop(live)
 
 
+def idle(codex: LiveCLI, timeout: float = 30.0) -> None:
+    """Until swarm reads the pane idle (the turn's "Worked for" line below its answer)."""
+    deadline = time.monotonic() + timeout
+    while (found := reading(codex, CLI)) is None or found.state.value != "idle":
+        assert time.monotonic() < deadline, codex.screen()
+        time.sleep(0.1)
+
+
 def test_starts_at_its_input(codex: LiveCLI) -> None:
     screen = codex.screen()
     assert "OpenAI Codex (v0.169.0)" in screen
@@ -95,7 +111,7 @@ def test_a_pasted_prompt_is_answered(codex: LiveCLI) -> None:
     assert (request["path"], request["status"]) == ("/v1/responses", 200)
     assert "say hello" in str(request["body"]["input"])
     assert request["outcome"] == "turn step 1: text 'hello from localmodel'"
-    codex.wait(READY)
+    idle(codex)  # its "Worked for <1s • 14:02" below the answer: the turn is over
     save_pane(codex, CLI, "answer")
 
 
@@ -226,10 +242,7 @@ def test_an_api_keys_429_and_a_spent_quota_read_limited_until_the_next_answer(
     save_pane(codex, CLI, "quota-exceeded")
     codex.send("say goodbye")
     codex.wait("• goodbye from localmodel")
-    deadline = time.monotonic() + 30
-    while (found := reading(codex, CLI)) is None or found.state.value != "idle":
-        assert time.monotonic() < deadline, codex.screen()
-        time.sleep(0.2)
+    idle(codex)
     save_pane(codex, CLI, "limit-then-answer")
 
 
@@ -245,3 +258,72 @@ def test_reconnecting_after_a_500_reads_errored_then_working_again(codex: LiveCL
     assert seen is not None and (seen.rule, seen.state.value) == ("reconnecting", "errored")
     save_pane(codex, CLI, "reconnecting")
     codex.wait("• through at last")
+
+
+def frozen(codex: LiveCLI, text: str, timeout: float = 30.0) -> str:
+    """The pane once ``text`` shows and the screen then stays the same for a second."""
+    codex.wait(text, timeout)
+    deadline = time.monotonic() + timeout
+    before = codex.screen()
+    while True:
+        time.sleep(1.0)
+        now = codex.screen()
+        if now == before:
+            return now
+        assert time.monotonic() < deadline, f"the screen never stood still: {now}"
+        before = now
+
+
+async def test_a_stream_frozen_mid_answer_is_working_without_progress_then_stalled(
+    codex: LiveCLI, tmp_path: Path
+) -> None:
+    """A stream frozen after its first words: 0.169 shows the answer so far ("• alpha beta
+    gamma d") above its composer and nothing else, no spinner, no "Worked for" line (which
+    ends every turn). swarm's text watcher reads working, progress at the first look only;
+    the stall clock runs, and the agent holding a task is stalled after SWARM_STALL_AFTER.
+    Before: idle at every look (the composer). Released, the answer completes: idle."""
+    from core.agents.alerts import list_alerts
+    from core.agents.text_rules import STILL, load_rule_sets
+    from core.coordinator.jobs import Watcher
+    from core.coordinator.scheduler import Scheduler
+    from core.models import TaskSpec
+    from core.protocols import ManualClock
+    from core.service.swarm import SwarmService
+    from core.settings import Settings
+    from core.watch.text_signal import TextWatcher
+    from tests.helpers import RecordingDeliverer, write_agents
+    from tests.watch.conftest import watch_settings
+
+    socket = str(codex.tmux.socket)
+    agent: dict[str, object] = {"id": "A", "role": "dev", "tmux": codex.target,
+                                "tmux_socket": socket, "cli": CLI}  # fmt: skip
+    config = write_agents(tmp_path / "agents.toml", [agent])
+    env = {"SWARM_HOME": str(tmp_path / "home"), "SWARM_CONFIG": str(config)}
+    (tmp_path / "home").mkdir()
+    clock = ManualClock()
+    service = await SwarmService.open(Settings.from_env(env), clock)
+    text = TextWatcher(service, load_rule_sets(None)[0])
+    watcher = Watcher(service, watch_settings(stall_after_s=30.0, grace_s=5.0), text=text)
+    try:
+        task = await service.create_task(TaskSpec("answer slowly"), "test")
+        await service.assign_task(task.id, "A", "test")
+        await Scheduler(service, RecordingDeliverer()).run_burst()
+        codex.wait(READY)
+        codex.send("freeze midway")
+        save_pane(codex, CLI, "stream-frozen", frozen(codex, "• alpha"))
+        looks = []
+        for _ in range(8):  # one look every 10 s of the watcher's clock
+            await watcher.tick()
+            row = next(r for r in (await service.status())["agents"] if r["id"] == "A")
+            looks.append((row["state"], row["evidence"]))
+            clock.advance(10.0)
+        assert looks[0] == ("working", looks[0][1]) and "rule turn" in looks[0][1], looks
+        assert looks[1][0] == "working" and STILL in looks[1][1], looks
+        assert looks[-1][0] == "stalled", looks
+        assert [a.kind for a in await service.read(list_alerts)] == ["stalled"]
+        codex.model.admin.release()
+        idle(codex)
+        assert "Worked for" in codex.screen().split("freeze midway")[-1]
+    finally:
+        await text.close()
+        await service.close()

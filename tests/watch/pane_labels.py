@@ -37,6 +37,7 @@ LABELS: dict[str, dict[str, AgentState]] = {
         "reconnecting-stream": ERRORED,  # retrying a stream cut off (an idle timeout)
         "stream-disconnected": ERRORED,
         "streaming": WORKING,
+        "stream-frozen": WORKING,  # a turn not over: its stream stopped mid-answer
         "working": WORKING,
     },
     "gemini": {

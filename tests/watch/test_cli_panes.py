@@ -39,7 +39,10 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
         "idle-start": ("input", IDLE, None),
         "answer": ("input", IDLE, None),
         "working": ("working", WORKING, None),
-        "streaming": ("input", IDLE, None),  # one look: no line says it (pane_labels)
+        # a turn's prompt with no "Worked for" (nor "■") below it: its answer is arriving
+        # (before: idle, the composer; one look could not tell) or its stream is frozen
+        "streaming": ("turn", WORKING, None),
+        "stream-frozen": ("turn", WORKING, None),
         "hooks-review": ("hooks-review", WAITING, None),
         "limit-429": ("rate-limited", LIMITED, None),
         "quota-exceeded": ("rate-limited", LIMITED, None),

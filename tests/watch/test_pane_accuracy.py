@@ -8,12 +8,10 @@ from __future__ import annotations
 from bench.pane_accuracy import figures, readings
 from tests.watch.pane_labels import LABELS, real_panes
 
-# Codex 0.169 shows nothing that says "working" while an answer streams in (no spinner, no
-# "esc to interrupt"): one screen of it cannot be told from an answered one.
 # Gemini CLI 0.61 retries a per-minute 429 behind its "Thinking..." spinner, for minutes,
-# with no line saying so.
+# with no line saying so (no setting shows it: docs/agents.md). (Codex 0.169's streaming
+# answer read idle until its turn rule: a prompt with no "Worked for" below it.)
 KNOWN_MISREADS = [
-    "codex/streaming: working read idle",
     "gemini/limit-429-minute: limited read working",
 ]
 # without the agent's cli, another file's working rule sees Claude Code's footer first

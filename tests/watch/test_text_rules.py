@@ -40,6 +40,7 @@ REAL_PANES = {
     ("claude-code", "auto-mode-approval"): "claude-code-2.1.328-auto-mode-approval",
     ("opencode", "working"): "opencode-1.18.33-working",
     ("codex", "hooks-review"): "codex-0.169.0-hooks-review",
+    ("codex", "turn"): "codex-0.169.0-stream-frozen",
     ("opencode", "input"): "opencode-1.18.33-answer",
     ("gemini", "quota-dialog"): "gemini-0.61.0-quota-dialog-switch",
     ("codex", "reconnecting"): "codex-0.169.0-reconnecting",
@@ -196,6 +197,22 @@ def test_the_cli_key_chooses_one_rule_file() -> None:
     assert classify_any(RULE_SETS, lines, NOW, cli="claude-code") is None
 
 
+def test_a_codex_turn_counts_only_above_its_composer_and_until_its_end() -> None:
+    """Codex's turn rule: its prompt with no "Worked for" (nor "■") below it, above the
+    composer (``followed_by``). Cut above the composer, the frozen stream's prompt is no
+    turn (the input rule takes it); the answered screen's "Worked for" ends it."""
+    codex = {rs.cli: rs for rs in RULE_SETS}["codex"]
+    frozen = pane("codex", "turn")
+    found = classify(codex, frozen, NOW)
+    assert found is not None and (found.rule, found.line) == ("turn", "› freeze midway")
+    composer = next(i for i, line in enumerate(frozen) if line.startswith("› Ask Codex"))
+    cut = classify(codex, frozen[:composer], NOW)  # its echo is then the lowest "›"
+    assert cut is not None and (cut.rule, cut.line) == ("input", "› freeze midway")
+    answered = (BUNDLED_DIR / "panes" / "codex" / "codex-0.169.0-answer.txt").read_text()
+    found = classify(codex, answered.split("\n"), NOW)
+    assert found is not None and (found.rule, found.state) == ("input", AgentState.IDLE)
+
+
 # -- users' rule files ------------------------------------------------------------------------
 
 GOOD = """
@@ -247,7 +264,11 @@ def test_a_users_rule_file_is_used_and_can_replace_a_bundled_one(home: Path) -> 
         ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='errored'\nmatch='x'\nended_by='('",
          "rule a: ended_by is not a valid regular expression"),
         ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='idle'\nmatch='x'\nmoving=true\n"
-         "ended_by='y'", "rule a: ended_by is for a message, not a dialog or a moving rule"),
+         "ended_by='y'", "rule a: ended_by is for a message, not a dialog or an input box"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='errored'\nmatch='x'\nmoving=true",
+         "rule a: moving is true or false, and for an idle or working rule only"),
+        ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='working'\nmatch='x'\n"
+         "followed_by='('", "rule a: followed_by is not a valid regular expression"),
         ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='idle'\nmatch='x'\nspinner='y'",
          "rule a: spinner is for a working rule only"),
         ("version = 1\ncli = 'x'\n[[rule]]\nname='a'\nstate='working'\nmatch='x'\nspinner='('",

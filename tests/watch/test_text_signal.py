@@ -17,7 +17,7 @@ from bot.config import Config
 from core.agent_state import AgentState, Signal
 from core.agents import hook_events, text_rules
 from core.agents import signals as agent_signals
-from core.agents.text_rules import BUNDLED_DIR, load_rule_sets
+from core.agents.text_rules import BUNDLED_DIR, STILL, load_rule_sets
 from core.dialogs import answer_keys as prompt_typing
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput
@@ -25,6 +25,7 @@ from core.models import Agent, Receipt
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.tmux import PaneRef, PaneText
 from core.watch import text_signal
 from core.watch.stalls import freshness
 from core.watch.text_signal import PromptKeys, TextWatcher
@@ -479,17 +480,20 @@ async def test_a_dialog_answered_through_the_hook_opens_no_item_while_it_leaves_
     await text.close()
 
 
-async def test_a_codex_answer_still_arriving_reads_working_until_its_screen_stops(
+async def test_a_codex_turn_is_working_while_its_screen_moves_then_no_progress(
     text_service: SwarmService, tmux: Tmux, clock: ManualClock
 ) -> None:
-    """Codex 0.169 streams its answer with nothing on screen saying so (its real pane: the
-    answer's first words above an empty composer), so one look reads idle; the lines above
-    its input having moved since the last look read working, until they stop."""
+    """Codex 0.169 streams its answer with nothing on screen saying so, and ends each turn
+    with "Worked for ..." below it: its real answered pane reads idle; the streaming one (a
+    prompt with no "Worked for" below) working, progress while it moves; the same screen
+    again (a stream frozen mid-answer) working without progress, so the stall clock runs.
+    Before: idle at the first and the third look (the composer; the moving rule saw it
+    still)."""
     codex = PANES / "codex"
     tmux.window("swarm", "b", show(codex / "codex-0.169.0-answer.txt"), "130x45")
-    wait_text(tmux.ref("swarm:b"), "hello from localmodel")
+    wait_text(tmux.ref("swarm:b"), "Worked for")
     text = watcher(text_service)
-    states = []
+    looks = []
     for command, shown in (
         (None, ""),
         (show(codex / "codex-0.169.0-streaming.txt"), "slowly,"),
@@ -500,10 +504,12 @@ async def test_a_codex_answer_still_arriving_reads_working_until_its_screen_stop
             wait_text(tmux.ref("swarm:b"), shown)
         clock.advance(5)
         observed = {o.agent: o for o in await text.tick()}
-        states.append((observed["B"].state, observed["B"].evidence))
+        looks.append(observed["B"])
     await text.close()
-    assert [state for state, _ in states] == [AgentState.IDLE, AgentState.WORKING, AgentState.IDLE]
-    assert text_signal.MOVING in states[1][1]
+    assert [(o.state, o.work) for o in looks] == [
+        (AgentState.IDLE, True), (AgentState.WORKING, True), (AgentState.WORKING, False),
+    ], looks  # fmt: skip
+    assert "rule turn" in looks[1].evidence and STILL in looks[2].evidence
 
 
 @pytest.mark.parametrize(
@@ -549,3 +555,34 @@ async def test_claude_codes_frozen_stream_is_no_progress_a_stream_or_a_running_t
         (AgentState.WORKING, work),
     ], seen
     assert (text_rules.STILL in seen[1].evidence) is not work
+
+
+async def test_a_codex_answer_longer_than_the_screen_reads_working_while_it_moves(
+    text_service: SwarmService,
+) -> None:
+    """An answer that scrolled its prompt off the screen: no turn to see, only the composer
+    (idle), but the lines above it moving since the last look read working until they stop."""
+    composer = ["", "› Ask Codex to do anything", "", "  local-model default · /work"]
+    screens = [
+        [f"  line {n} of a long answer" for n in range(1, 30)] + composer,
+        [f"  line {n} of a long answer" for n in range(5, 34)] + composer,
+        [f"  line {n} of a long answer" for n in range(5, 34)] + composer,
+    ]
+    shown = iter(screens)
+
+    def reader(refs: Sequence[PaneRef]) -> list[PaneText]:
+        return [PaneText(ref, tuple(next(shown))) for ref in refs]
+
+    b = text_service.agents["B"]
+    text = TextWatcher(text_service, load_rule_sets(None)[0], reader=reader)
+    states = []
+    for _ in screens:
+        (reading,) = await text.read([b])
+        assert reading.match is not None
+        states.append((reading.match.state, reading.match.line))
+    await text.close()
+    assert states == [
+        (AgentState.IDLE, "› Ask Codex to do anything"),
+        (AgentState.WORKING, text_signal.MOVING),
+        (AgentState.IDLE, "› Ask Codex to do anything"),
+    ]
