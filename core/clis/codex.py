@@ -1,8 +1,9 @@
 """Codex CLI (OpenAI): ``codex``. Started with its background app-server off: else one
 outlives the agent's session (measured with 0.169: ``codex app-server --managed-daemon``
-left running after its pane ended; none with the option). ``/new`` starts a new chat (0.169's
-command list: "start a new chat during a conversation"; its ``/clear`` also clears the
-terminal)."""
+left running after its pane ended; none with the option). ``/clear`` clears the terminal and
+starts a new chat; its ``/new`` ("start a new chat during a conversation") asks first, in a git
+workspace, "Where should the new conversation run?" (current worktree or a new one): a dialog
+the next prompt would be pasted into."""
 
 from core.clis.base import AgentCli
 
@@ -15,5 +16,5 @@ CLI = AgentCli(
     resume_subcommand="resume --last",
     launch_args=("-c", "features.daemon_auto_start=false"),
     turn_start=("UserPromptSubmit",),  # from its .codex/hooks.json
-    reset=("text:/new", "enter"),
+    reset=("text:/clear", "enter"),
 )

@@ -14,7 +14,7 @@ from tests.helpers import write_agents
 EDIT = ("ctrl+e", "ctrl+u")  # end of line, delete to its start: editing keys in all five
 KEYS = {  # cli: (reset, submit, clear)
     "claude-code": (("text:/clear", "enter"), "enter", EDIT),
-    "codex": (("text:/new", "enter"), "enter", EDIT),
+    "codex": (("text:/clear", "enter"), "enter", EDIT),
     "gemini": (("text:/clear", "enter"), "enter", EDIT),
     "aider": (("text:/clear", "enter"), "enter", EDIT),
     "opencode": (("text:/new", "enter"), "enter", EDIT),
@@ -52,7 +52,7 @@ def test_without_a_cli_key_the_desktop_command_says_the_cli(tmp_path: Path) -> N
     a, b, c = load_agents(path)
     assert a.reset == ("text:/new", "enter")  # opencode, the section's command
     assert b.reset == ("text:/clear", "enter")  # gemini, its own command
-    assert c.reset == ("text:/new", "enter")  # the cli key over the command
+    assert c.reset == ("text:/clear", "enter")  # the cli key (codex) over the command
 
 
 def test_an_agent_of_no_known_cli_keeps_its_apps_keys(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ LABELS: dict[str, dict[str, AgentState]] = {
         "answer": IDLE,
         "error-500": ERRORED,
         "hooks-review": WAITING,
+        "new-chat-where": WAITING,
         "idle-start": IDLE,
         "limit-429": LIMITED,
         "limit-then-answer": IDLE,

@@ -44,6 +44,7 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
         "streaming": ("turn", WORKING, None),
         "stream-frozen": ("turn", WORKING, None),
         "hooks-review": ("hooks-review", WAITING, None),
+        "new-chat-where": ("new-chat-where", WAITING, None),  # its /new in a git workspace
         "limit-429": ("rate-limited", LIMITED, None),
         "quota-exceeded": ("rate-limited", LIMITED, None),
         "limit-then-answer": ("input", IDLE, None),
@@ -113,6 +114,16 @@ def test_geminis_quota_dialogs_are_asked_with_their_options() -> None:
     keep = classify(RULE_SETS["gemini"], real_pane("gemini", "quota-dialog-keep-trying"), NOW)
     assert keep is not None and [o.label for o in keep.options] == ["Keep trying", "Stop"]
     assert any("/model to switch models." in line for line in keep.prompt.splitlines())
+
+
+def test_codexs_new_chat_question_is_a_dialog_with_its_two_choices() -> None:
+    """0.169's /new in a git workspace asks where the new chat runs: a dialog (nothing is
+    pasted into it), its choices without their descriptions (before: idle, the "›" line)."""
+    found = classify(RULE_SETS["codex"], real_pane("codex", "new-chat-where"), NOW)
+    assert found is not None and (found.rule, found.state) == ("new-chat-where", WAITING)
+    assert [(o.key, o.label) for o in found.options] == [
+        ("1", "Use current Git worktree"), ("2", "Create new Git worktree"),
+    ]  # fmt: skip
 
 
 def test_an_error_the_next_answer_follows_no_longer_counts() -> None:

@@ -32,6 +32,6 @@ def test_every_real_pane_is_labelled() -> None:
 def test_what_swarm_reads_differs_from_the_labels_only_where_known() -> None:
     known = figures(readings(with_cli=True))
     assert known["misread"] == KNOWN_MISREADS
-    assert known["waiting_recall"] == "11 of 11"
+    assert known["waiting_recall"] == "12 of 12"
     unknown = figures(readings(with_cli=False))
     assert unknown["misread"] == sorted(WITHOUT_CLI + KNOWN_MISREADS)

@@ -40,6 +40,7 @@ REAL_PANES = {
     ("claude-code", "auto-mode-approval"): "claude-code-2.1.328-auto-mode-approval",
     ("opencode", "working"): "opencode-1.18.33-working",
     ("codex", "hooks-review"): "codex-0.169.0-hooks-review",
+    ("codex", "new-chat-where"): "codex-0.169.0-new-chat-where",
     ("codex", "turn"): "codex-0.169.0-stream-frozen",
     ("opencode", "input"): "opencode-1.18.33-answer",
     ("gemini", "quota-dialog"): "gemini-0.61.0-quota-dialog-switch",
