@@ -15,7 +15,7 @@ from core.github.rules import ci_prompt, task_branch
 from core.models import Task, TaskSpec, TaskStatus, task_ref
 from core.store.conn import Args, Conn, values
 from core.store.tables import get_task, insert_event
-from core.tasks import lifecycle, person
+from core.tasks import creation, lifecycle, person
 from core.workspaces import work
 
 OPEN, CLOSED = "open", "closed"  # CLOSED: cancelled, merged or closed on GitHub: left alone
@@ -119,7 +119,7 @@ def import_issues(conn: Conn, ctx: Ctx, repo: str, new: Sequence[NewIssue]) -> d
                 ref=f"issue-{item.issue}",
             )
         )
-    ids = lifecycle.create_tasks(conn, ctx, specs)
+    ids = creation.create_tasks(conn, ctx, specs)
     made = {}
     for item, task_id in zip(fresh, ids, strict=True):
         branch = task_branch(task_ref(task_id), item.issue_title or item.spec.title)
@@ -243,7 +243,7 @@ def follow_up(
 ) -> int:
     """A task that sends CI failures or review comments back to the agent (``spec.agent``):
     created, made the issue's current task, with an event saying why."""
-    (task_id,) = lifecycle.create_tasks(conn, ctx, [spec])
+    (task_id,) = creation.create_tasks(conn, ctx, [spec])
     branch = work.branch_of(conn, link.first_task)
     if branch is not None:  # the follow-up works on the branch of the PR it fixes
         work.set_branch(conn, task_id, branch, ctx.now)

@@ -15,7 +15,7 @@ from core.event_kinds import EventKind
 from core.models import FINISHED, BlockedOn, Task, TaskStatus, task_ref
 from core.store import tables
 from core.store.conn import Conn
-from core.tasks import lifecycle
+from core.tasks import creation, dependencies, lifecycle
 from core.workflows.campaigns import campaign_ref, insert_campaign
 from core.workflows.expand import PlannedTask
 
@@ -43,7 +43,7 @@ def create_run(
 ) -> RunResult:
     """The campaign and every task of a run, dependencies wired (one transaction)."""
     campaign_id = insert_campaign(conn, ctx, title, workflow, values)
-    ids = lifecycle.create_tasks(conn, ctx, [p.spec for p in planned], None, campaign_id)
+    ids = creation.create_tasks(conn, ctx, [p.spec for p in planned], None, campaign_id)
     refs = [task_ref(i) for i in ids]
     tables.insert_event(
         conn,
@@ -75,7 +75,7 @@ def approve(conn: Conn, ctx: Ctx, task_id: int, note: str = "") -> None:
         task_id=task_id,
         actor=ctx.actor,
     )
-    lifecycle.settle_dependents(conn, ctx, task_id)
+    dependencies.settle_dependents(conn, ctx, task_id)
 
 
 def reject(conn: Conn, ctx: Ctx, task_id: int, reason: str = "") -> list[int]:
