@@ -67,7 +67,6 @@ WRITTEN_IN_PLACE = {
     "core/tasks/campaign_end.py": 3,
     "core/tasks/edit.py": 1,
     "core/tasks/held.py": 7,
-    "core/tasks/messages.py": 16,
     "core/tasks/person.py": 2,
     "core/tasks/undelivered.py": 4,
     "core/watch/stalls.py": 15,
