@@ -69,7 +69,6 @@ WRITTEN_IN_PLACE = {
     "core/tasks/held.py": 7,
     "core/tasks/person.py": 2,
     "core/tasks/undelivered.py": 4,
-    "core/watch/stalls.py": 15,
     "core/watch/text_signal.py": 1,
     "core/workflows/campaigns.py": 10,
     "core/workflows/pace.py": 1,
