@@ -43,7 +43,6 @@ WRITTEN_IN_PLACE = {
     "core/dialogs/permissions.py": 7,
     "core/github/client.py": 1,
     "core/github/intake.py": 1,
-    "core/github/links.py": 13,
     "core/github/review_out.py": 4,
     "core/github/webhook.py": 3,
     "core/history/events.py": 1,
