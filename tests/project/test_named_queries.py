@@ -55,7 +55,6 @@ WRITTEN_IN_PLACE = {
     "core/reports/export.py": 1,
     "core/reports/stats.py": 2,
     "core/reports/summary.py": 6,
-    "core/schedules/recurring.py": 11,
     "core/service/swarm.py": 3,
     "core/store/conn.py": 2,
     "core/store/db_copy.py": 8,
