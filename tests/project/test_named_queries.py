@@ -46,7 +46,6 @@ WRITTEN_IN_PLACE = {
     "core/github/review_out.py": 4,
     "core/github/webhook.py": 3,
     "core/history/events.py": 1,
-    "core/history/retention.py": 13,
     "core/inbox/queue.py": 2,
     "core/planning/store.py": 6,
     "core/questions/asking.py": 9,
