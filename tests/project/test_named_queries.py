@@ -67,9 +67,7 @@ WRITTEN_IN_PLACE = {
     "core/tasks/person.py": 2,
     "core/tasks/undelivered.py": 4,
     "core/watch/text_signal.py": 1,
-    "core/workflows/campaigns.py": 10,
     "core/workflows/pace.py": 1,
-    "core/workflows/runs.py": 4,
     "core/workspaces/handoff.py": 1,
     "core/workspaces/work.py": 7,
 }
