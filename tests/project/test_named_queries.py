@@ -48,7 +48,6 @@ WRITTEN_IN_PLACE = {
     "core/history/events.py": 1,
     "core/inbox/queue.py": 2,
     "core/planning/store.py": 6,
-    "core/questions/asking.py": 9,
     "core/reports/counts.py": 1,
     "core/reports/dashboard.py": 8,
     "core/reports/export.py": 1,
