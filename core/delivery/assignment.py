@@ -93,7 +93,7 @@ def free_agents(
 def _mid_turn(ctx: Ctx, turn_at: Any) -> bool:
     """Whether the agent's hook said it is mid-turn (working, or waiting on a dialog) within
     ``turn_hold_s``: an agent that reported its task done from a tool call gets its next
-    task when its turn ends (``messages.not_mid_turn`` holds a prompt already queued)."""
+    task when its turn ends (``message_queries.not_mid_turn`` holds a prompt already queued)."""
     return turn_at is not None and float(turn_at) > ctx.now - ctx.settings.turn_hold_s
 
 

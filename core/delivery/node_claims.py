@@ -28,7 +28,7 @@ from core.event_kinds import EventKind
 from core.models import ClaimOutcome, Delivery, DeliveryState, Receipt, task_ref
 from core.store.conn import Args, Conn
 from core.store.tables import row_to_delivery
-from core.tasks import messages
+from core.tasks import message_queries, messages
 
 # One statement (as procrastinate's ``procrastinate_fetch_job``): pick the due rows, skipping
 # those another node is claiming, and mark them ours; the rows come back with what was there
@@ -39,7 +39,7 @@ _CLAIM = (
     "FROM deliveries d "
     "WHERE d.agent_id = ANY($1) AND ((d.state = 'queued' AND d.not_before <= $2) OR "
     "(d.state = 'delivering' AND d.claim_until < $3)) "
-    f"AND {messages.not_mid_turn('d', '$9')} ORDER BY d.id LIMIT $4 "
+    f"AND {message_queries.not_mid_turn('d', '$9')} ORDER BY d.id LIMIT $4 "
     "FOR UPDATE SKIP LOCKED) "
     "UPDATE deliveries d SET state = 'delivering', node = $5, node_run = $6, claim_until = $7, "
     "attempts = d.attempts + 1, updated_at = $8 FROM picked p, messages m "
@@ -85,7 +85,7 @@ def claim(
 ) -> list[Claim]:
     """Take up to ``limit`` due deliveries of ``agents`` (queued, or claimed by a node whose
     lease ran out), oldest first, skipping rows another node is claiming right now and task
-    prompts to an agent mid-turn (``messages.not_mid_turn``, its hook read within
+    prompts to an agent mid-turn (``message_queries.not_mid_turn``, its hook read within
     ``hold_s``)."""
     until = now + lease_s
     rows = conn.execute(

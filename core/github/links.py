@@ -11,22 +11,15 @@ from typing import Any
 from core.context import Ctx
 from core.errors import InvalidState
 from core.event_kinds import EventKind
+from core.github import queries
 from core.github.rules import ci_prompt, task_branch
 from core.models import Task, TaskSpec, TaskStatus, task_ref
-from core.store.conn import Args, Conn, values
+from core.store.conn import Conn, values
 from core.store.tables import get_task, insert_event
-from core.tasks import lifecycle, person
+from core.tasks import creation, lifecycle, person
 from core.workspaces import work
 
 OPEN, CLOSED = "open", "closed"  # CLOSED: cancelled, merged or closed on GitHub: left alone
-COLUMNS = (
-    "id, repo, issue, first_task, task_id, state, comment_id, shown, history, pr, branch, "
-    "head_sha, ci, ci_retries, review_id, issue_url, pr_url, created_at, updated_at"
-)
-CHANGEABLE = frozenset(
-    {"task_id", "state", "comment_id", "shown", "pr", "branch", "head_sha", "ci", "ci_retries"}
-    | {"review_id", "history", "pr_url"}
-)
 
 
 @dataclass
@@ -70,7 +63,7 @@ class Link:
 
 
 def _row(row: Sequence[Any]) -> Link:
-    fields = list(values(row))  # in COLUMNS' order
+    fields = list(values(row))  # in queries.COLUMNS' order
     fields[8] = json.loads(fields[8] or "[]")
     return Link(*fields)
 
@@ -96,10 +89,7 @@ def import_issues(conn: Conn, ctx: Ctx, repo: str, new: Sequence[NewIssue]) -> d
     fresh = [n for n in new if n.issue in claimed]
     if not fresh:
         return {}
-    linked = {
-        r["issue"]: r["task_id"]
-        for r in conn.execute("SELECT issue, task_id FROM github_issues WHERE repo = $1", (repo,))
-    }
+    linked = queries.linked_tasks(conn, repo)
     batch = {n.issue for n in fresh}
     specs = []
     for item in fresh:
@@ -119,16 +109,12 @@ def import_issues(conn: Conn, ctx: Ctx, repo: str, new: Sequence[NewIssue]) -> d
                 ref=f"issue-{item.issue}",
             )
         )
-    ids = lifecycle.create_tasks(conn, ctx, specs)
+    ids = creation.create_tasks(conn, ctx, specs)
     made = {}
     for item, task_id in zip(fresh, ids, strict=True):
         branch = task_branch(task_ref(task_id), item.issue_title or item.spec.title)
         work.set_branch(conn, task_id, branch, ctx.now)
-        conn.execute(
-            "UPDATE github_issues SET first_task = $1, task_id = $2, issue_url = $3 "
-            "WHERE repo = $4 AND issue = $5",
-            (task_id, task_id, web_url(item.url), repo, item.issue),
-        )
+        queries.link_task(conn, repo, item.issue, task_id, web_url(item.url))
         insert_event(
             conn,
             ctx.now,
@@ -143,22 +129,11 @@ def import_issues(conn: Conn, ctx: Ctx, repo: str, new: Sequence[NewIssue]) -> d
 
 
 def _claim(conn: Conn, ctx: Ctx, repo: str, issues: Sequence[int]) -> set[int]:
-    """The ``issues`` not imported yet, each now held by a row of this transaction (its task
-    filled in by the caller). One statement on the unique ``(repo, issue)``: an issue
-    another writer is importing now waits for that writer's end, then is left out
-    (PostgreSQL); on SQLite the write transaction already holds the whole database."""
+    """The ``issues`` not imported yet, each now held by a row of this transaction
+    (``queries.claim_issues``; its task filled in by the caller)."""
     if not issues:
         return set()
-    args = Args()
-    rows = ", ".join(
-        f"({args(repo)}, {args(issue)}, 0, 0, {args(ctx.now)}, {args(ctx.now)})" for issue in issues
-    )
-    found = conn.execute(
-        "INSERT INTO github_issues (repo, issue, first_task, task_id, created_at, updated_at) "
-        f"VALUES {rows} ON CONFLICT (repo, issue) DO NOTHING RETURNING issue",
-        args,
-    ).fetchall()
-    return {int(r["issue"]) for r in found}
+    return queries.claim_issues(conn, repo, issues, ctx.now)
 
 
 def web_url(url: object) -> str | None:
@@ -170,25 +145,17 @@ def web_url(url: object) -> str | None:
 
 def open_links(conn: Conn, repo: str) -> list[Link]:
     """Every issue swarm still follows on ``repo``, oldest first."""
-    rows = conn.execute(
-        f"SELECT {COLUMNS} FROM github_issues WHERE repo = $1 AND state = $2 ORDER BY id",
-        (repo, OPEN),
-    )
-    return [_row(r) for r in rows]
+    return [_row(r) for r in queries.rows_in_state(conn, repo, OPEN)]
 
 
 def all_links(conn: Conn, repo: str, limit: int = 200) -> list[Link]:
     """The newest imported issues of ``repo``."""
-    rows = conn.execute(
-        f"SELECT {COLUMNS} FROM github_issues WHERE repo = $1 ORDER BY id DESC LIMIT $2",
-        (repo, limit),
-    )
-    return [_row(r) for r in rows]
+    return [_row(r) for r in queries.newest_rows(conn, repo, limit)]
 
 
 def link_by_id(conn: Conn, link_id: int) -> Link | None:
     """One link by its id."""
-    row = conn.execute(f"SELECT {COLUMNS} FROM github_issues WHERE id = $1", (link_id,)).fetchone()
+    row = queries.row_by_id(conn, link_id)
     return _row(row) if row is not None else None
 
 
@@ -199,38 +166,21 @@ def current_task(conn: Conn, link: Link) -> Task:
 
 def link_of_task(conn: Conn, task_id: int) -> Link | None:
     """The issue a task (first or follow-up) works on; None for other tasks."""
-    row = conn.execute(
-        f"SELECT {COLUMNS} FROM github_issues WHERE task_id = $1 OR first_task = $2 "
-        "ORDER BY id DESC LIMIT 1",
-        (task_id, task_id),
-    ).fetchone()
+    row = queries.row_of_task(conn, task_id)
     if row is not None:
         return _row(row)
-    found = conn.execute(
-        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_FOLLOWUP}' "
-        "AND task_id = $1 LIMIT 1",
-        (task_id,),
-    ).fetchone()
+    found = queries.followup_data(conn, task_id)
     if found is None:
         return None
-    link_id = json.loads(found["data"])["link"]
-    row = conn.execute(f"SELECT {COLUMNS} FROM github_issues WHERE id = $1", (link_id,)).fetchone()
-    return _row(row) if row is not None else None
+    return link_by_id(conn, json.loads(found)["link"])
 
 
 def change(conn: Conn, link_id: int, now: float, **fields: Any) -> None:
     """Set some of a link's columns."""
-    unknown = set(fields) - CHANGEABLE
-    if unknown:
-        raise ValueError(f"not a github_issues column: {sorted(unknown)}")
+    queries.check_columns(fields)
     if "history" in fields:
         fields["history"] = json.dumps(fields["history"][-50:])
-    args = Args()
-    sets = ", ".join(f"{name} = {args(value)}" for name, value in fields.items())
-    conn.execute(
-        f"UPDATE github_issues SET {sets}, updated_at = {args(now)} WHERE id = {args(link_id)}",
-        args,
-    )
+    queries.change(conn, link_id, now, fields)
 
 
 def follow_up(
@@ -243,7 +193,7 @@ def follow_up(
 ) -> int:
     """A task that sends CI failures or review comments back to the agent (``spec.agent``):
     created, made the issue's current task, with an event saying why."""
-    (task_id,) = lifecycle.create_tasks(conn, ctx, [spec])
+    (task_id,) = creation.create_tasks(conn, ctx, [spec])
     branch = work.branch_of(conn, link.first_task)
     if branch is not None:  # the follow-up works on the branch of the PR it fixes
         work.set_branch(conn, task_id, branch, ctx.now)
@@ -329,11 +279,7 @@ def exhausted(conn: Conn, ctx: Ctx, link: Link, task_id: int, data: dict[str, An
 
 def ci_decision(conn: Conn, task_id: int) -> CiDecision | None:
     """The choice made for ``task_id``'s exhausted CI, if one was."""
-    row = conn.execute(
-        f"SELECT actor, text, data FROM events WHERE kind = '{EventKind.GITHUB_CI_DECIDED}' "
-        "AND task_id = $1 ORDER BY id LIMIT 1",
-        (task_id,),
-    ).fetchone()
+    row = queries.ci_decided(conn, task_id)
     if row is None:
         return None
     data = json.loads(row["data"] or "{}")
@@ -345,12 +291,8 @@ def ci_decision(conn: Conn, task_id: int) -> CiDecision | None:
 def exhausted_data(conn: Conn, task_id: int) -> dict[str, Any] | None:
     """What ``github.ci_exhausted`` said of ``task_id`` last (check, log tail, PR, retries),
     None when its CI never failed past the retries."""
-    row = conn.execute(
-        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_CI_EXHAUSTED}' AND task_id = $1 "
-        "ORDER BY id DESC LIMIT 1",
-        (task_id,),
-    ).fetchone()
-    return dict(json.loads(row["data"] or "{}")) if row is not None else None
+    data = queries.ci_exhausted(conn, task_id)
+    return dict(json.loads(data)) if data is not None else None
 
 
 def decide_ci(conn: Conn, ctx: Ctx, task_id: int, action: str) -> CiDecision:
@@ -368,12 +310,9 @@ def decide_ci(conn: Conn, ctx: Ctx, task_id: int, action: str) -> CiDecision:
     started = exhausted_data(conn, task_id)
     if link is None or link.task_id != task_id or link.ci != EXHAUSTED or started is None:
         raise InvalidState(f"{task_ref(task_id)}: its CI no longer waits for a person")
-    taken = conn.execute(
-        "UPDATE github_issues SET ci = $1, updated_at = $2 WHERE id = $3 AND task_id = $4 AND "
-        "ci = $5",
-        (CI_PENDING.get(action, "failure"), ctx.now, link.id, task_id, EXHAUSTED),
-    ).rowcount
-    if taken != 1:  # another writer chose in between: say who
+    pending = CI_PENDING.get(action, "failure")
+    if not queries.take_ci(conn, link.id, task_id, pending, EXHAUSTED, ctx.now):
+        # another writer chose in between: say who
         return decide_ci(conn, ctx, task_id, action)
     return _apply_ci(conn, ctx, link, action, started)
 

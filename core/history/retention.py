@@ -24,19 +24,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from core.models import FINISHED_SQL
+from core.history import retention_queries as queries
+from core.history.retention_queries import BATCH
 from core.privacy.files import make_dirs, open_file
 from core.protocols import PeriodicTimer
 from core.store.access import StoreAccess
-from core.store.conn import Args, Conn
+from core.store.conn import Conn
 
 log = logging.getLogger(__name__)
 
-BATCH = 2000
 TEMP_MAX_AGE_S = 60.0
 EVERY_S = 3600.0
 DAY_S = 86_400.0
-_FINISHED = FINISHED_SQL
 
 
 @dataclass
@@ -64,77 +63,48 @@ class GcReport:
         )
 
 
-# -- which rows are old (the cutoff is each statement's one parameter, $1) ------------------
-
-_OLD_EVENTS = (
-    "SELECT e.* FROM events e LEFT JOIN tasks t ON t.id = e.task_id WHERE e.ts < $1 AND "
-    f"(e.task_id IS NULL OR (t.status IN {_FINISHED} AND t.finished_at < $1))"
-)
-_OLD_MESSAGES = (
-    "SELECT m.* FROM messages m LEFT JOIN tasks t ON t.id = m.task_id WHERE m.created_at < "
-    f"$1 AND (m.task_id IS NULL OR (t.status IN {_FINISHED} AND t.finished_at < $1))"
-    " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND (d.state IN "
-    "('queued', 'delivering') OR d.updated_at >= $1))"
-)
-
-
-_OLD_AUDIT = "SELECT * FROM audit WHERE ts < $1"
+# -- old rows: archived, then deleted (the statements: ``retention_queries``) --------------
 
 
 def count_old_audit(conn: Conn, cutoff: float) -> int:
     """Audit rows a pass would remove."""
-    row = conn.execute(f"SELECT count(*) AS n FROM ({_OLD_AUDIT}) AS old", (cutoff,)).fetchone()
-    return int(row["n"])
+    return queries.old_audit_count(conn, cutoff)
 
 
 def archive_audit(conn: Conn, cutoff: float, out: Path) -> int:
     """Archive and delete one batch of old audit rows (who ran what, allowed or refused)."""
-    rows = conn.execute(f"{_OLD_AUDIT} ORDER BY id LIMIT {BATCH}", (cutoff,)).fetchall()
+    rows = queries.old_audit(conn, cutoff)
     if rows:
         append_archive(out, ({"table": "audit", **dict(r)} for r in rows))
-        conn.executemany("DELETE FROM audit WHERE id = $1", [(r["id"],) for r in rows])
+        queries.delete_audit(conn, rows)
     return len(rows)
 
 
 def count_old(conn: Conn, cutoff: float) -> tuple[int, int, int]:
     """Events, messages and deliveries a pass would remove."""
-    args = (cutoff,)
-    conn.flush_events()
-    events = conn.execute(f"SELECT count(*) AS n FROM ({_OLD_EVENTS}) AS old", args).fetchone()
-    messages = conn.execute(f"SELECT count(*) AS n FROM ({_OLD_MESSAGES}) AS old", args).fetchone()
-    deliveries = conn.execute(
-        "SELECT count(*) AS n FROM deliveries WHERE message_id IN "
-        f"(SELECT id FROM ({_OLD_MESSAGES}) AS old)",
-        args,
-    ).fetchone()
-    return int(events["n"]), int(messages["n"]), int(deliveries["n"])
+    return queries.old_counts(conn, cutoff)
 
 
 def archive_events(conn: Conn, cutoff: float, out: Path) -> int:
     """Archive and delete one batch of old events (in the caller's transaction)."""
-    conn.flush_events()
-    rows = conn.execute(f"{_OLD_EVENTS} ORDER BY e.id LIMIT {BATCH}", (cutoff,)).fetchall()
+    rows = queries.old_events(conn, cutoff)
     if rows:
         append_archive(out, ({"table": "events", **dict(r)} for r in rows))
-        conn.executemany("DELETE FROM events WHERE id = $1", [(r["id"],) for r in rows])
+        queries.delete_events(conn, rows)
     return len(rows)
 
 
 def archive_messages(conn: Conn, cutoff: float, out: Path) -> tuple[int, int]:
     """Archive and delete one batch of old messages with their deliveries."""
-    rows = conn.execute(f"{_OLD_MESSAGES} ORDER BY m.id LIMIT {BATCH}", (cutoff,)).fetchall()
+    rows = queries.old_messages(conn, cutoff)
     if not rows:
         return 0, 0
-    ids = [(r["id"],) for r in rows]
-    args = Args()
-    sent = conn.execute(
-        f"SELECT * FROM deliveries WHERE message_id IN ({args.many(i for (i,) in ids)})", args
-    ).fetchall()
+    ids = [int(r["id"]) for r in rows]
+    sent = queries.deliveries_of(conn, ids)
     lines = [{"table": "messages", **dict(r)} for r in rows]
     lines += [{"table": "deliveries", **dict(r)} for r in sent]
     append_archive(out, iter(lines))
-    conn.executemany("DELETE FROM deliveries WHERE message_id = $1", ids)
-    conn.executemany("DELETE FROM messages WHERE id = $1", ids)
+    queries.delete_messages(conn, ids)
     return len(rows), len(sent)
 
 
@@ -213,10 +183,7 @@ def sweep_temp_files(home: Path, now: float | None = None, dry_run: bool = False
 
 
 def _idle(conn: Conn) -> bool:
-    row = conn.execute(
-        "SELECT count(*) AS n FROM deliveries WHERE state IN ('queued', 'delivering')"
-    ).fetchone()
-    return bool(row["n"] == 0)
+    return queries.pending_deliveries(conn) == 0
 
 
 # -- one pass ------------------------------------------------------------------------------

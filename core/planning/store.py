@@ -13,7 +13,7 @@ from core.models import task_ref
 from core.planning.model import Plan, PlanProgress, item_from_json, plan_ref
 from core.store import tables
 from core.store.conn import Args, Conn, Row
-from core.tasks import lifecycle
+from core.tasks import creation
 
 
 def insert_plan(
@@ -103,7 +103,7 @@ def _decide(conn: Conn, ctx: Ctx, plan_id: int, status: str) -> Plan:
 def approve_plan(conn: Conn, ctx: Ctx, plan_id: int) -> list[int]:
     """Create every task of a draft (one transaction, under the plan id); their ids."""
     plan = _decide(conn, ctx, plan_id, "approved")
-    ids = lifecycle.create_tasks(conn, ctx, [i.spec() for i in plan.items], plan.ref)
+    ids = creation.create_tasks(conn, ctx, [i.spec() for i in plan.items], plan.ref)
     conn.execute("UPDATE plans SET task_ids = $1 WHERE id = $2", (json.dumps(ids), plan_id))
     refs = [task_ref(i) for i in ids]
     tables.insert_event(

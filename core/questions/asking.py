@@ -14,14 +14,14 @@ from core.context import Ctx
 from core.errors import InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import shorten
-from core.models import ACTIVE, TargetKind, task_ref
+from core.models import ACTIVE, task_ref
+from core.questions import queries
 from core.store.conn import Conn
 from core.store.tables import get_task, insert_event
 from core.tasks import messages
 
 ANSWER_HOLD_S = 5.0  # an answer waits this long for ``swarm ask --wait`` to print it instead
 PRINTED = "printed by swarm ask --wait"
-COLUMNS = "id, task_id, agent_id, text, asked_by, asked_at, answer, answered_by, answered_at"
 
 
 @dataclass(frozen=True)
@@ -82,12 +82,7 @@ def ask(conn: Conn, ctx: Ctx, task_id: int, text: str) -> Question:
         )
     text = ctx.check_text(text, "question")
     by, data = ctx.report_by(task.ref, task.agent, False)
-    cur = conn.execute(
-        "INSERT INTO questions (task_id, agent_id, text, asked_by, asked_at) "
-        "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        (task_id, task.agent, text, ctx.actor, ctx.now),
-    )
-    question_id = int(cur.fetchone()["id"])
+    question_id = queries.insert(conn, task_id, task.agent, text, ctx.actor, ctx.now)
     insert_event(
         conn,
         ctx.now,
@@ -120,12 +115,7 @@ def answer_one(conn: Conn, ctx: Ctx, question_id: int, text: str) -> Question:
 def _answer(conn: Conn, ctx: Ctx, question: Question, text: str) -> Question:
     task_id = question.task_id
     text = ctx.check_text(text, "answer")
-    updated = conn.execute(
-        "UPDATE questions SET answer = $1, answered_by = $2, answered_at = $3 "
-        "WHERE id = $4 AND answered_at IS NULL",
-        (text, ctx.actor, ctx.now, question.id),
-    ).rowcount
-    if updated != 1:  # answered by another writer in between
+    if not queries.answer(conn, question.id, text, ctx.actor, ctx.now):  # another was first
         by = get_question(conn, question.id).answered_by
         raise InvalidState(f"Q-{question.id} was already answered by {by}")
     ref = task_ref(task_id)
@@ -138,10 +128,7 @@ def _answer(conn: Conn, ctx: Ctx, question: Question, text: str) -> Question:
             target=messages.note_to(question.agent),
             task_id=task_id,
         )
-        conn.execute(  # held: an asker waiting in its terminal prints it and takes it back
-            "UPDATE deliveries SET not_before = $1 WHERE message_id = $2",
-            (ctx.now + ANSWER_HOLD_S, message_id),
-        )
+        queries.hold_deliveries(conn, message_id, ctx.now + ANSWER_HOLD_S)
     insert_event(
         conn,
         ctx.now,
@@ -165,18 +152,9 @@ def take_answer(conn: Conn, ctx: Ctx, question_id: int) -> bool:
     """``swarm ask --wait`` printed the answer: its delivery, if still held, is not sent.
     True when it was taken back (False: already on its way, or no agent to send it to)."""
     question = get_question(conn, question_id)
-    rows = conn.execute(
-        "SELECT d.id FROM deliveries d JOIN messages m ON m.id = d.message_id "
-        "WHERE m.task_id = $1 AND m.target_kind = $2 AND m.target_name = $3 "
-        "AND m.created_at = $4 AND d.state = 'queued'",
-        (question.task_id, TargetKind.note.value, question.agent, question.answered_at),
-    ).fetchall()
+    rows = queries.queued_answers(conn, question.task_id, question.agent, question.answered_at)
     for delivery_id in (r["id"] for r in rows):
-        conn.execute(
-            "UPDATE deliveries SET state = 'failed', reason = $1, deferred = 0, updated_at = $2 "
-            "WHERE id = $3",
-            (PRINTED, ctx.now, delivery_id),
-        )
+        queries.drop_delivery(conn, delivery_id, PRINTED, ctx.now)
         insert_event(
             conn,
             ctx.now,
@@ -197,8 +175,7 @@ def _brief(text: str) -> str:
 
 def get_question(conn: Conn, question_id: int) -> Question:
     """A question by id; NotFound otherwise."""
-    row = conn.execute(f"SELECT {COLUMNS} FROM questions WHERE id = $1", (question_id,))
-    found = row.fetchone()
+    found = queries.row(conn, question_id)
     if found is None:
         raise NotFound(f"unknown question Q-{question_id}")
     return _row(found)
@@ -207,24 +184,15 @@ def get_question(conn: Conn, question_id: int) -> Question:
 def oldest_open(conn: Conn, task_id: int) -> Question | None:
     """The task's oldest unanswered question, if any."""
     get_task(conn, task_id)  # NotFound for an unknown task
-    row = conn.execute(
-        f"SELECT {COLUMNS} FROM questions WHERE task_id = $1 AND answered_at IS "
-        "NULL ORDER BY id LIMIT 1",
-        (task_id,),
-    ).fetchone()
+    row = queries.oldest_open(conn, task_id)
     return _row(row) if row else None
 
 
 def open_on_active(conn: Conn) -> dict[int, Question]:
     """The oldest unanswered question of every assigned or in-progress task, by task id
     (what the task lists, cards and boards show as "waiting for an answer")."""
-    rows = conn.execute(
-        f"SELECT {', '.join('q.' + c for c in COLUMNS.split(', '))} FROM questions q "
-        "JOIN tasks t ON t.id = q.task_id WHERE q.answered_at IS NULL "
-        "AND t.status IN ('assigned', 'in_progress') ORDER BY q.id"
-    ).fetchall()
     found: dict[int, Question] = {}
-    for row in rows:
+    for row in queries.open_on_active(conn):
         question = _row(row)
         found.setdefault(question.task_id, question)
     return found
@@ -232,9 +200,4 @@ def open_on_active(conn: Conn) -> dict[int, Question]:
 
 def open_questions(conn: Conn) -> list[Question]:
     """Every unanswered question of an assigned or in-progress task, oldest first."""
-    rows = conn.execute(
-        f"SELECT {', '.join('q.' + c for c in COLUMNS.split(', '))} FROM questions q "
-        "JOIN tasks t ON t.id = q.task_id WHERE q.answered_at IS NULL "
-        "AND t.status IN ('assigned', 'in_progress') ORDER BY q.id"
-    ).fetchall()
-    return [_row(row) for row in rows]
+    return [_row(row) for row in queries.open_on_active(conn)]

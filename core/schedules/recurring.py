@@ -17,6 +17,7 @@ from core.errors import NotFound, SwarmError
 from core.event_kinds import EventKind
 from core.formats.timetext import utc_text
 from core.models import Target, TargetKind, parse_ref
+from core.schedules import queries
 from core.schedules.timing import InvalidSchedule, cron_trigger, local_zone, next_run, span
 from core.store.conn import Conn, Row
 from core.store.tables import insert_event
@@ -164,25 +165,20 @@ def add(conn: Conn, ctx: Ctx, spec: ScheduleSpec, zone: tzinfo, builtin: str | N
     clean = check_spec(ctx, spec, zone)
     target = parse_target(ctx, clean.target) if clean.kind == "prompt" else None
     first = next_run(clean.cron, clean.every_s, ctx.now, zone)
-    cur = conn.execute(
-        "INSERT INTO schedules (kind, target_kind, target_name, text, period, cron, every_s, "
-        "next_run_at, builtin, created_by, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        (
-            clean.kind,
-            None if target is None else target.kind.value,
-            None if target is None else target.name,
-            clean.text,
-            clean.period,
-            clean.cron,
-            clean.every_s,
-            first,
-            builtin,
-            ctx.actor,
-            ctx.now,
-        ),
+    new_id = queries.insert(
+        conn,
+        kind=clean.kind,
+        target=target,
+        text=clean.text,
+        period=clean.period,
+        cron=clean.cron,
+        every_s=clean.every_s,
+        first=first,
+        builtin=builtin,
+        by=ctx.actor,
+        now=ctx.now,
     )
-    schedule = get(conn, int(cur.fetchone()["id"]))
+    schedule = get(conn, new_id)
     insert_event(
         conn,
         ctx.now,
@@ -198,9 +194,7 @@ def add(conn: Conn, ctx: Ctx, spec: ScheduleSpec, zone: tzinfo, builtin: str | N
 def remove(conn: Conn, ctx: Ctx, schedule_id: int) -> Schedule:
     """Stop a schedule for good (the row stays, marked removed)."""
     schedule = get(conn, schedule_id)
-    conn.execute(
-        "UPDATE schedules SET enabled = 0, removed_at = $1 WHERE id = $2", (ctx.now, schedule_id)
-    )
+    queries.remove(conn, schedule_id, ctx.now)
     insert_event(
         conn,
         ctx.now,
@@ -214,9 +208,7 @@ def remove(conn: Conn, ctx: Ctx, schedule_id: int) -> Schedule:
 
 def get(conn: Conn, schedule_id: int) -> Schedule:
     """One schedule that was not removed; NotFound otherwise."""
-    row = conn.execute(
-        "SELECT * FROM schedules WHERE id = $1 AND removed_at IS NULL", (schedule_id,)
-    ).fetchone()
+    row = queries.row(conn, schedule_id)
     if row is None:
         raise NotFound(f"unknown schedule {schedule_ref(schedule_id)}")
     return _row(row)
@@ -224,25 +216,17 @@ def get(conn: Conn, schedule_id: int) -> Schedule:
 
 def list_all(conn: Conn) -> list[Schedule]:
     """Every schedule not removed, oldest first."""
-    rows = conn.execute("SELECT * FROM schedules WHERE removed_at IS NULL ORDER BY id")
-    return [_row(r) for r in rows]
+    return [_row(r) for r in queries.rows(conn)]
 
 
 def planned(conn: Conn) -> dict[int, float]:
     """Enabled schedule id -> next run."""
-    rows = conn.execute(
-        "SELECT id, next_run_at FROM schedules WHERE enabled = 1 AND "
-        "removed_at IS NULL AND next_run_at IS NOT NULL ORDER BY id"
-    )
-    return {r["id"]: r["next_run_at"] for r in rows}
+    return queries.planned(conn)
 
 
 def next_due(conn: Conn) -> float | None:
     """The earliest next run of an enabled schedule (a deadline of the scheduler loop)."""
-    row = conn.execute(
-        "SELECT min(next_run_at) AS due FROM schedules WHERE enabled = 1 AND removed_at IS NULL"
-    ).fetchone()
-    return None if row["due"] is None else float(row["due"])
+    return queries.next_due(conn)
 
 
 def sync_builtin(
@@ -250,7 +234,7 @@ def sync_builtin(
 ) -> int | None:
     """Keep a built-in schedule as the settings say: created once (a removed one stays
     removed), its cron updated, disabled when ``spec`` is None. Its id, if it exists."""
-    row = conn.execute("SELECT * FROM schedules WHERE builtin = $1", (name,)).fetchone()
+    row = queries.builtin_row(conn, name)
     if row is None:
         return add(conn, ctx, spec, zone, builtin=name) if spec else None
     schedule = _row(row)
@@ -258,17 +242,14 @@ def sync_builtin(
         return None
     if spec is None:
         if schedule.enabled:
-            conn.execute("UPDATE schedules SET enabled = 0 WHERE id = $1", (schedule.id,))
+            queries.disable(conn, schedule.id)
             _changed(conn, ctx, schedule, "turned off by the settings")
         return schedule.id
     if schedule.enabled and (schedule.cron, schedule.every_s) == (spec.cron, spec.every_s):
         return schedule.id
     check_spec(ctx, spec, zone)
     first = next_run(spec.cron, spec.every_s, ctx.now, zone)
-    conn.execute(
-        "UPDATE schedules SET cron = $1, every_s = $2, enabled = 1, next_run_at = $3 WHERE id = $4",
-        (spec.cron, spec.every_s, first, schedule.id),
-    )
+    queries.set_timing(conn, schedule.id, spec.cron, spec.every_s, first)
     _changed(conn, ctx, get(conn, schedule.id), f"set by the settings (next {_utc(first)} UTC)")
     return schedule.id
 
@@ -314,20 +295,14 @@ def claim(conn: Conn, ctx: Ctx, schedule_id: int, zone: tzinfo, late: bool = Fal
     None when it is not due (another process ran it, or it was removed). Missed runs are
     not repeated: one late run stands for all of them.
     """
-    row = conn.execute(
-        "SELECT * FROM schedules WHERE id = $1 AND enabled = 1 AND removed_at IS NULL",
-        (schedule_id,),
-    ).fetchone()
+    row = queries.enabled_row(conn, schedule_id)
     if row is None or row["next_run_at"] is None or row["next_run_at"] > ctx.now + DUE_TOLERANCE_S:
         return None
     schedule = _row(row)
     due = float(row["next_run_at"])
     made = Claim(schedule, due, late or ctx.now - due > LATE_AFTER_S)
     following = next_run(schedule.cron, schedule.every_s, max(ctx.now, due), zone)
-    conn.execute(
-        "UPDATE schedules SET last_run_at = $1, next_run_at = $2, runs = runs + 1 WHERE id = $3",
-        (ctx.now, following, schedule_id),
-    )
+    queries.ran(conn, schedule_id, ctx.now, following)
     if schedule.kind == "prompt":
         _send(conn, ctx, made)
     return made

@@ -1,8 +1,11 @@
 """The task graph and what is said to agents.
 
-``lifecycle`` (create, start, done, fail, cancel, retry, pin, release, readiness), ``rules``
-(when a task not yet started may run, per kind), ``actions``, ``edit``, ``person``, ``held``
-(what came from outside and waits for a person), ``messages`` (messages with one delivery row
-per recipient: claim, finish, recover), ``campaign_end`` and ``queries`` (the lifecycle's
-statements where the databases differ, one named operation each).
+``creation`` (batches with refs, cycle check), ``dependencies`` (readiness: settle a task
+and its dependents, add dependencies), ``lifecycle`` (start, done, fail, cancel, retry, pin,
+reopen, release, withdraw), ``rules`` (when a task not yet started may run, per kind),
+``actions``, ``edit``, ``person``, ``held`` (what came from outside and waits for a person),
+``messages`` (messages with one delivery row per recipient: claim, finish, recover),
+``campaign_end``; ``queries`` and ``graph_queries`` (the lifecycle's statements, one named
+operation each, with what it holds and why; the dialect chosen there where the databases
+differ).
 """

@@ -1,4 +1,5 @@
-"""Messages and their deliveries. Each function runs inside one write transaction."""
+"""Messages and their deliveries. Each function runs inside one write transaction; the
+statements are ``core.tasks.message_queries``."""
 
 from __future__ import annotations
 
@@ -11,16 +12,12 @@ from core.context import Ctx
 from core.event_kinds import EventKind
 from core.formats.text import shorten
 from core.models import Delivery, DeliveryState, Priority, Receipt, Target, TargetKind, task_ref
-from core.store.conn import Args, Conn, values
-from core.store.row_locks import read_held
-from core.store.tables import DELIVERY_SELECT, insert_event, row_to_delivery
+from core.store.conn import Conn, values
+from core.store.tables import insert_event, row_to_delivery
+from core.tasks import message_queries
 from core.waits import ErrorBackoff
 
 DEFER_DELAY_S = 1.0  # a deferred delivery (not attempted) is looked at again after this
-# A message's target is two columns, ``target_kind`` (``TargetKind``) and ``target_name``.
-# A note about a task that is not its prompt (an answer, a nudge) is delivered as it is,
-# without the workspace, handoff and footer; a withdrawal takes a task back.
-_NOT_WITHDRAWAL = f"m.target_kind <> '{TargetKind.withdraw}'"
 
 
 def note_to(agent: str) -> Target:
@@ -31,21 +28,6 @@ def note_to(agent: str) -> Target:
 def is_note(target: Target) -> bool:
     """True for a note about a task (not the task's prompt)."""
     return target.kind is TargetKind.note
-
-
-def not_mid_turn(d: str, since: str) -> str:
-    """SQL: delivery ``d`` may go now. A task's prompt (an ``agent`` target, with its task)
-    waits while its agent's hook says it is mid-turn (working, or waiting on a permission
-    dialog) and said so after ``since`` (now less ``Settings.turn_hold_s``: an older reading
-    is stale, as the stall rules take it); the hook's Stop (idle) lets it go. Plain messages,
-    notes (a nudge, an answer, review comments) and withdrawals are meant for the turn under
-    way: not held."""
-    return (
-        f"NOT EXISTS (SELECT 1 FROM agent_signals s JOIN messages hm ON hm.id = {d}.message_id "
-        f"WHERE s.agent = {d}.agent_id AND s.signal = 'hook' "
-        f"AND s.state IN ('working', 'waiting') AND s.at > {since} "
-        f"AND hm.task_id IS NOT NULL AND hm.target_kind = '{TargetKind.agent}')"
-    )
 
 
 def queue(
@@ -59,17 +41,10 @@ def queue(
     priority: Priority = Priority.normal,
 ) -> int:
     """Store one message and a queued delivery per recipient; return the message id."""
-    cur = conn.execute(
-        "INSERT INTO messages (sender, target_kind, target_name, text, task_id, priority, "
-        "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        (ctx.actor, target.kind.value, target.name, text, task_id, int(priority), ctx.now),
+    message_id = message_queries.insert_message(
+        conn, ctx.actor, target, text, task_id, priority, ctx.now
     )
-    message_id = int(cur.fetchone()["id"])
-    conn.executemany(
-        "INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
-        "VALUES ($1, $2, 'queued', $3, $4)",
-        [(message_id, agent, ctx.now, ctx.now) for agent in recipients],
-    )
+    message_queries.insert_deliveries(conn, message_id, recipients, ctx.now)
     if task_id is None:
         insert_event(
             conn,
@@ -87,29 +62,7 @@ def queue_prompts(
 ) -> dict[int, int]:
     """Store the prompts (agent, text, task id, priority) of distinct tasks, each with its
     queued delivery, in two statements; the message id of each task."""
-    args, kind = Args(), TargetKind.agent.value
-    groups = ", ".join(
-        f"({args.many((ctx.actor, kind, agent, text, task_id, int(priority), ctx.now))})"
-        for agent, text, task_id, priority in prompts
-    )
-    rows = conn.execute(
-        "INSERT INTO messages (sender, target_kind, target_name, text, task_id, priority, "
-        "created_at) "
-        f"VALUES {groups} RETURNING id, task_id",
-        args,
-    ).fetchall()
-    ids = {int(r["task_id"]): int(r["id"]) for r in rows}
-    args = Args()
-    groups = ", ".join(
-        f"({args(ids[task_id])}, {args(agent)}, 'queued', {args(ctx.now)}, {args(ctx.now)})"
-        for agent, _, task_id, _ in prompts
-    )
-    conn.execute(
-        "INSERT INTO deliveries (message_id, agent_id, state, created_at, updated_at) "
-        f"VALUES {groups}",
-        args,
-    )
-    return ids
+    return message_queries.insert_prompts(conn, ctx.actor, ctx.now, prompts)
 
 
 def send(conn: Conn, ctx: Ctx, agent_id: str, text: str) -> int:
@@ -145,27 +98,11 @@ def claim_row(
     whose deliveries wait (one of theirs is being made: one at a time per agent, in order)."""
     skip = [a.id for a in ctx.agents.values() if a.node]  # no node on SQLite: StoreAccess
     skip += sorted(busy)
-    args = Args([ctx.now])
-    others = f" AND agent_id NOT IN ({args.many(skip)})" if skip else ""
-    free = not_mid_turn("q", args(ctx.now - ctx.settings.turn_hold_s))
-    select = (
-        f"SELECT {extra}, {DELIVERY_SELECT.removeprefix('SELECT ')}" if extra else DELIVERY_SELECT
-    )
-    # the oldest due id first: the columns (``extra``'s subqueries) are then computed for
-    # that one row, not for every due delivery the ordering looks at
-    row = conn.execute(
-        f"{select} WHERE d.id = (SELECT id FROM deliveries q WHERE state = 'queued' "
-        f"AND not_before <= $1{others} AND {free} ORDER BY id LIMIT 1)",
-        args,
-    ).fetchone()
+    since = ctx.now - ctx.settings.turn_hold_s
+    row = message_queries.oldest_due(conn, ctx.now, since, skip, extra)
     if row is None:
         return None
-    taken = conn.execute(
-        "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, updated_at = $1 "
-        "WHERE id = $2 AND state = 'queued'",
-        (ctx.now, row["id"]),
-    )
-    if taken.rowcount == 0:  # dropped or claimed meanwhile by another writer: next time
+    if not message_queries.take(conn, row["id"], ctx.now):  # taken by another: next time
         return None
     found = row_to_delivery(row)  # is_retry: an earlier attempt was made
     if not found.deferred:  # a deferral streak is recorded once
@@ -200,8 +137,8 @@ def finish(
         return _delivered(conn, ctx, delivery, receipt, checked=delivering)
     state = (
         DeliveryState.delivering
-        if delivering  # held: a receipt and a requeue or drop of it at once take turns
-        else DeliveryState(read_held(conn, "deliveries", "state", delivery.id)["state"])
+        if delivering
+        else DeliveryState(message_queries.held_state(conn, delivery.id))
     )
     if state is not DeliveryState.delivering:  # superseded (task cancelled or reassigned)
         return state
@@ -238,11 +175,6 @@ def finish(
     return _failed(conn, ctx, delivery, receipt)
 
 
-def _state(conn: Conn, delivery_id: int) -> DeliveryState:
-    row = conn.execute("SELECT state FROM deliveries WHERE id = $1", (delivery_id,)).fetchone()
-    return DeliveryState(row["state"])
-
-
 def _delivered(
     conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt, *, checked: bool
 ) -> DeliveryState:
@@ -252,14 +184,11 @@ def _delivered(
     takes them (never crosswise), unless the caller already holds the delivery."""
     if not checked:
         _restart_lease(conn, ctx, delivery)
-    still = "" if checked else " AND state = 'delivering'"
-    cur = conn.execute(
-        "UPDATE deliveries SET state = 'delivered', method = $1, reason = NULL, deferred = 0, "
-        f"updated_at = $2, claim_until = NULL WHERE id = $3{still}",
-        (receipt.method, ctx.now, delivery.id),
+    done = message_queries.mark_delivered(
+        conn, delivery.id, receipt.method, ctx.now, checked=checked
     )
-    if cur.rowcount == 0 and not checked:
-        return _state(conn, delivery.id)
+    if not done and not checked:
+        return DeliveryState(message_queries.state(conn, delivery.id))
     conn.add_event(delivered_event(ctx, delivery, receipt))
     if checked:
         _restart_lease(conn, ctx, delivery)
@@ -270,11 +199,8 @@ def _restart_lease(conn: Conn, ctx: Ctx, delivery: Delivery) -> None:
     """A task prompt arrived: the lease of the agent's task starts again (a no-op for a
     task no longer the agent's)."""
     if renews_lease(delivery):
-        conn.execute(
-            "UPDATE tasks SET lease_expires_at = $1 WHERE id = $2 AND status = 'assigned' "
-            "AND assignee = $3",
-            (ctx.now + ctx.settings.lease_s, delivery.task_id, delivery.agent),
-        )
+        until = ctx.now + ctx.settings.lease_s
+        message_queries.restart_lease(conn, delivery.task_id, delivery.agent, until)
 
 
 def delivered_event(ctx: Ctx, delivery: Delivery, receipt: Receipt) -> tuple[Any, ...]:
@@ -303,11 +229,7 @@ def renews_lease(delivery: Delivery) -> bool:
 
 def _failed(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> DeliveryState:
     reason = receipt.reason or "failed"
-    conn.execute(
-        "UPDATE deliveries SET state = 'failed', reason = $1, deferred = 0, updated_at = $2, "
-        "claim_until = NULL WHERE id = $3",
-        (reason, ctx.now, delivery.id),
-    )
+    message_queries.mark_failed(conn, delivery.id, reason, ctx.now)
     insert_event(
         conn,
         ctx.now,
@@ -324,29 +246,16 @@ def _failed(conn: Conn, ctx: Ctx, delivery: Delivery, receipt: Receipt) -> Deliv
 def _requeue(conn: Conn, ctx: Ctx, delivery_id: int, delay: float, why: str, counted: bool) -> None:
     """Back to the queue after ``delay``: a retry (``counted``: a try was used) or a
     deferral (not attempted: ``deferred``, the try given back)."""
-    conn.execute(
-        "UPDATE deliveries SET state = 'queued', reason = $1, deferred = $2, not_before = $3, "
-        "attempts = attempts - $4, updated_at = $5, claim_until = NULL WHERE id = $6",
-        (why, 0 if counted else 1, ctx.now + delay, 0 if counted else 1, ctx.now, delivery_id),
+    message_queries.requeue(
+        conn, delivery_id, why, counted=counted, not_before=ctx.now + delay, now=ctx.now
     )
 
 
 def drop_pending(conn: Conn, ctx: Ctx, task_id: int, agent: str) -> None:
     """Cancel prompts for a task that an agent has not received yet (it no longer holds it).
     A withdrawal stays: it may take back a prompt of an earlier turn that did arrive."""
-    rows = conn.execute(
-        "SELECT d.id, d.state FROM deliveries d JOIN messages m ON m.id = d.message_id "
-        "WHERE d.agent_id = $1 AND d.state IN ('queued', 'delivering') AND m.task_id = $2 "
-        f"AND {_NOT_WITHDRAWAL}",
-        (agent, task_id),
-    ).fetchall()
-    for delivery_id, state in map(values, rows):
-        dropped = conn.execute(
-            "UPDATE deliveries SET state = 'failed', reason = 'superseded', deferred = 0, "
-            "updated_at = $1 WHERE id = $2 AND state IN ('queued', 'delivering')",
-            (ctx.now, delivery_id),
-        )
-        if dropped.rowcount == 0:  # its receipt came first (another writer): it stays so
+    for delivery_id, state in map(values, message_queries.pending(conn, agent, task_id)):
+        if not message_queries.supersede(conn, delivery_id, ctx.now):  # received first
             continue
         insert_event(
             conn,
@@ -365,14 +274,7 @@ def prompt_reached(conn: Conn, task_id: int, agent: str, since: float | None = N
     """True when a prompt of the task was delivered to the agent, or may be on its screen
     (a delivery in flight); ``since``: only messages queued from then on (the agent's
     current turn with the task). Withdrawals do not count."""
-    turn = "" if since is None else " AND m.created_at >= $3"
-    row = conn.execute(
-        "SELECT 1 FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE "
-        "d.agent_id = $1 AND m.task_id = $2 AND d.state IN ('delivered', 'delivering') "
-        f"AND {_NOT_WITHDRAWAL}{turn} LIMIT 1",
-        (agent, task_id) if since is None else (agent, task_id, since),
-    ).fetchone()
-    return row is not None
+    return message_queries.reached(conn, task_id, agent, since)
 
 
 def _what(delivery: Delivery) -> str:
@@ -384,19 +286,10 @@ def _what(delivery: Delivery) -> str:
 def recover(conn: Conn, ctx: Ctx) -> int:
     """After a crash: deliveries left 'delivering' go back to the queue, marked as retries
     (not a node's claim: it comes back when its lease ends, ``core/delivery/node_claims.py``)."""
-    rows = conn.execute(
-        "SELECT d.id, d.agent_id, m.task_id FROM deliveries d JOIN messages m "
-        "ON m.id = d.message_id WHERE d.state = 'delivering' AND d.node IS NULL"
-    ).fetchall()
     recovered = 0
-    for delivery_id, agent, task_id in map(values, rows):
-        back = conn.execute(
-            "UPDATE deliveries SET state = 'queued', reason = 'interrupted', deferred = 0, "
-            "updated_at = $1 WHERE id = $2 AND state = 'delivering' AND node IS NULL",
-            (ctx.now, delivery_id),
-        )
-        if back.rowcount == 0:  # its receipt was stored meanwhile
-            continue
+    for delivery_id, agent, task_id in map(values, message_queries.interrupted(conn)):
+        if not message_queries.requeue_interrupted(conn, delivery_id, ctx.now):
+            continue  # its receipt was stored meanwhile
         recovered += 1
         insert_event(
             conn,

@@ -11,7 +11,7 @@ from core.event_kinds import EventKind
 from core.models import TaskStatus
 from core.store.conn import Conn
 from core.store.tables import held_task, insert_event
-from core.tasks import lifecycle
+from core.tasks import dependencies
 
 
 def take_over(conn: Conn, ctx: Ctx, task_id: int, why: str) -> None:
@@ -33,7 +33,7 @@ def take_over(conn: Conn, ctx: Ctx, task_id: int, why: str) -> None:
         agent=task.agent,
         actor=ctx.actor,
     )
-    lifecycle.settle_dependents(conn, ctx, task_id)
+    dependencies.settle_dependents(conn, ctx, task_id)
 
 
 def discard(conn: Conn, ctx: Ctx, task_id: int, why: str) -> None:
@@ -53,7 +53,7 @@ def discard(conn: Conn, ctx: Ctx, task_id: int, why: str) -> None:
         agent=task.agent,
         actor=ctx.actor,
     )
-    lifecycle.settle_dependents(conn, ctx, task_id)
+    dependencies.settle_dependents(conn, ctx, task_id)
 
 
 def _require_done(ref: str, status: TaskStatus) -> None:

@@ -1,6 +1,9 @@
-"""The task lifecycle's statements where the two databases differ: a task's done and its
-dependents' hold. Each is one named operation; the dialect is chosen here, through the
-store's seams (``Pair``, ``row_locks``), never in ``core.tasks.lifecycle``.
+"""The task lifecycle's statements: an active task's changes of state (started, done,
+failed, cancelled, retried, pinned, reopened, back in the queue) and its holder's credit.
+Each is one named operation of ``core.tasks.lifecycle``; where the two databases differ (the
+done) the dialect is chosen here, through the store's seams (``Pair``, ``row_locks``), never
+in the lifecycle. The task graph's statements (creation, dependencies, the dependents' hold)
+are in ``core.tasks.graph_queries``.
 
 Why the done is one statement on PostgreSQL, and why its dependents are held in a statement
 of their own after it: docs/architecture.md ("The lifecycle's hot path in PostgreSQL's own
@@ -16,39 +19,7 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import signals as agent_signals
 from core.models import task_ref
 from core.store.conn import Conn, Pair
-from core.store.row_locks import hold_found
-
-# Every dependent not yet started, with each of its dependencies' status: one read for all.
-_DEPENDENTS = (
-    "SELECT x.id, x.status, x.reason, x.kind, x.blocked_on, t.id AS dep, "
-    "t.status AS dep_status "
-    "FROM task_deps w JOIN tasks x ON x.id = w.task_id JOIN task_deps d ON d.task_id = x.id "
-    "JOIN tasks t ON t.id = d.dep_id WHERE w.dep_id = $1 AND x.status IN ('blocked', 'ready') "
-    "ORDER BY x.id, t.id"
-)
-
-# The dependents not yet started, held (run only where rows are locked: PostgreSQL): a
-# dependency finishing at the same moment waits, then reads what this transaction decided; the
-# read of their dependencies comes after, in a statement of its own (a fresh snapshot: it sees
-# what such a writer committed first).
-_HOLD_DEPENDENTS = (
-    "SELECT x.id FROM task_deps w JOIN tasks x ON x.id = w.task_id WHERE w.dep_id = $1 "
-    "AND x.status IN ('blocked', 'ready') ORDER BY x.id FOR UPDATE OF x"
-)
-
-
-def hold_dependents(conn: Conn, task_id: int) -> bool:
-    """Hold the dependents of ``task_id`` not yet started; False when it has none (read only
-    where rows are locked: on SQLite, which holds the whole database, True without a
-    statement)."""
-    return hold_found(conn, _HOLD_DEPENDENTS, (task_id,))
-
-
-def dependents(conn: Conn, task_id: int) -> list[Any]:
-    """Each dependent of ``task_id`` not yet started, a row per dependency of it (``id``,
-    ``status``, ``reason``, ``kind``, ``blocked_on``, ``dep``, ``dep_status``), by id."""
-    rows: list[Any] = conn.execute(_DEPENDENTS, (task_id,)).fetchall()
-    return rows
+from core.store.row_locks import read_held
 
 
 def credit(conn: Conn, agent: str | None, *, success: bool, now: float, window: float) -> None:
@@ -78,7 +49,8 @@ _DONE = (
 # observation of it stored ($6 the signal, $7 the evidence before the agent's id, which
 # ``AGENT_ID`` keeps short and free of control characters, $8 the state: what
 # ``agent_signals.record`` would store; its upsert is that module's, so the two never
-# differ). Its dependents are read in statements of their own (``hold_dependents``), and only
+# differ). Its dependents are read in statements of their own
+# (``graph_queries.hold_dependents``), and only
 # when the row says it has any (``has_dependents``: a writer adding a dependent updates the
 # row, so a done that waited for it reads the flag from the version it updated): a
 # statement's snapshot is taken when it starts, so a read here that waited for a writer
@@ -129,3 +101,89 @@ def mark_done(conn: Conn, *, task_id: int, note: str, now: float, window: float)
     (``assignee``, ``campaign_id``, ``has_dependents``, ``reserved``), or None when it was
     not active (nothing written)."""
     return _MARK_DONE.on(conn)(conn, task_id, note, now, window)
+
+
+def held_holder(conn: Conn, task_id: int) -> Any:
+    """The task's ``status`` and ``assignee``, read as it is held (``row_locks.read_held``):
+    a concurrent report or cancel of the task waits, then reads what this one wrote; None
+    when there is no such task."""
+    return read_held(conn, "tasks", "status, assignee", task_id)
+
+
+def mark_started(conn: Conn, task_id: int, now: float) -> None:
+    """The task in progress (started now, unless it had started), its lease gone."""
+    conn.execute(
+        "UPDATE tasks SET status = 'in_progress', started_at = COALESCE(started_at, $1), "
+        "lease_expires_at = NULL, updated_at = $2 WHERE id = $3",
+        (now, now, task_id),
+    )
+
+
+def touch_agent(conn: Conn, agent: str, now: float) -> None:
+    """Stamp ``agent``'s last report now."""
+    conn.execute("UPDATE agent_state SET last_report_at = $1 WHERE id = $2", (now, agent))
+
+
+def mark_failed(conn: Conn, task_id: int, reason: str, now: float) -> None:
+    """The task failed for ``reason``, finished now, its lease gone."""
+    conn.execute(
+        "UPDATE tasks SET status = 'failed', reason = $1, blocked_on = NULL, finished_at = $2, "
+        "lease_expires_at = NULL, "
+        "updated_at = $3 WHERE id = $4",
+        (reason, now, now, task_id),
+    )
+
+
+def mark_cancelled(conn: Conn, task_id: int, now: float) -> None:
+    """The task cancelled, finished now, its lease gone."""
+    conn.execute(
+        "UPDATE tasks SET status = 'cancelled', blocked_on = NULL, finished_at = $1, "
+        "lease_expires_at = NULL, updated_at = $2 WHERE id = $3",
+        (now, now, task_id),
+    )
+
+
+def mark_retried(conn: Conn, task_id: int, now: float) -> None:
+    """The task waits again with no attempt used and no holder (the last one kept as
+    ``prev_agent``), to be settled by its rule."""
+    conn.execute(
+        "UPDATE tasks SET status = 'blocked', reason = NULL, blocked_on = 'dependencies', "
+        "attempts = 0, prev_agent = assignee, assignee = NULL, finished_at = NULL, "
+        "not_before = 0, updated_at = $1 WHERE id = $2",
+        (now, task_id),
+    )
+
+
+def pin(conn: Conn, task_id: int, agent: str, now: float) -> None:
+    """The task is for ``agent`` only."""
+    conn.execute(
+        "UPDATE tasks SET pinned_agent = $1, updated_at = $2 WHERE id = $3",
+        (agent, now, task_id),
+    )
+
+
+def unpin(conn: Conn, task_id: int) -> None:
+    """The task is for any agent that can take it."""
+    conn.execute("UPDATE tasks SET pinned_agent = NULL WHERE id = $1", (task_id,))
+
+
+def mark_reopened(conn: Conn, task_id: int, now: float) -> None:
+    """A done task in progress again with the agent that did it, no longer finished."""
+    conn.execute(
+        "UPDATE tasks SET status = 'in_progress', finished_at = NULL, reason = NULL, "
+        "lease_expires_at = NULL, updated_at = $1 WHERE id = $2",
+        (now, task_id),
+    )
+
+
+def mark_requeued(
+    conn: Conn, task_id: int, *, not_before: float, why: str, refund: int, now: float
+) -> None:
+    """The task back in the queue from ``not_before`` for ``why``, its holder kept as
+    ``prev_agent``; ``refund`` (0 or 1) attempts given back."""
+    conn.execute(
+        "UPDATE tasks SET status = 'ready', prev_agent = assignee, assignee = NULL, "
+        "lease_expires_at = NULL, not_before = $1, reason = $2, attempts = attempts - $3, "
+        "updated_at = $4 WHERE id = $5",
+        (not_before, why, refund, now, task_id),
+    )

@@ -42,9 +42,10 @@ from core.context import Ctx
 from core.delivery.envelope import swarm_command
 from core.event_kinds import EventKind
 from core.models import Agent, DeliveryState, Task, TaskStatus, task_ref
-from core.store.conn import Conn, values
+from core.store.conn import Conn
 from core.store.tables import insert_event, list_tasks
 from core.tasks import lifecycle, messages
+from core.watch import queries
 from core.watch.settings import WatchSettings
 
 
@@ -107,7 +108,7 @@ def tick(
     report = TickReport()
     fresh = freshness(ctx, settings)
     _record_screen(conn, ctx, settings, screen_changed, report)
-    _store_first_frames(conn, first_frames or {})
+    queries.keep_first_frames(conn, first_frames or {})
     starts = _watch_since(conn, ctx, settings, since)
     _observe_screens(conn, ctx, settings, report)
     verdicts = _verdicts(conn, ctx, fresh)
@@ -196,12 +197,7 @@ def record_screen(
     """A delivery node's part of the tick: the screen activity of its agents (``changed``,
     less our own pastes) and when it first captured each (``first_seen``); the active ones."""
     for agent, seen in first_seen.items():
-        conn.execute(
-            "INSERT INTO agent_watch (agent_id, screen_seen_at) VALUES ($1, $2) "
-            "ON CONFLICT(agent_id) DO UPDATE SET screen_seen_at = "
-            "excluded.screen_seen_at",
-            (agent, seen),
-        )
+        queries.first_seen(conn, agent, seen)
     report = TickReport()
     _record_screen(conn, ctx, settings, changed, report)
     return report.active
@@ -218,65 +214,37 @@ def _record_screen(
         if _own_echo(conn, ctx, settings, agent):
             report.echoes.append(agent)
             continue
-        conn.execute(
-            "INSERT INTO agent_watch (agent_id, screen_active_at) VALUES ($1, $2) "
-            "ON CONFLICT(agent_id) DO UPDATE SET screen_active_at = "
-            "excluded.screen_active_at",
-            (agent, ctx.now),
-        )
+        queries.screen_changed(conn, agent, ctx.now)
         report.active.append(agent)
 
 
 def _own_echo(conn: Conn, ctx: Ctx, settings: WatchSettings, agent: str) -> bool:
     """True while a delivery to the agent is being pasted, or just was."""
-    row = conn.execute(
-        "SELECT state, updated_at FROM deliveries WHERE agent_id = $1 AND state "
-        "IN ('delivering', 'delivered') ORDER BY id DESC LIMIT 1",
-        (agent,),
-    ).fetchone()
+    row = queries.last_paste(conn, agent)
     return row is not None and (
         row["state"] == DeliveryState.delivering or ctx.now - row["updated_at"] <= settings.echo_s
-    )
-
-
-def _store_first_frames(conn: Conn, first_frames: Mapping[str, float]) -> None:
-    """Keep when each screen was first captured (the earliest: a restart keeps it)."""
-    conn.executemany(
-        "INSERT INTO agent_watch (agent_id, screen_seen_at) VALUES ($1, $2) "
-        "ON CONFLICT(agent_id) DO UPDATE SET screen_seen_at = "
-        "COALESCE(agent_watch.screen_seen_at, excluded.screen_seen_at)",
-        list(first_frames.items()),
     )
 
 
 def _watch_since(conn: Conn, ctx: Ctx, settings: WatchSettings, since: float) -> dict[str, float]:
     """agent -> since when it has been watched without a gap (stored: a restart keeps it;
     a gap longer than ``stall_after`` starts it again at this watcher's start)."""
-    stored = {
-        r["agent_id"]: (r["watch_since"], r["ticked_at"])
-        for r in conn.execute("SELECT agent_id, watch_since, ticked_at FROM agent_watch")
-    }
+    stored = queries.watch_clocks(conn)
     starts = {}
     for agent in ctx.agents:
         began, ticked = stored.get(agent, (None, None))
         if began is None or ticked is None or ctx.now - ticked > settings.stall_after_s:
             began = since
         starts[agent] = began
-    conn.executemany(
-        "INSERT INTO agent_watch (agent_id, watch_since, ticked_at) VALUES ($1, $2, $3) "
-        "ON CONFLICT(agent_id) DO UPDATE SET watch_since = excluded.watch_since, "
-        "ticked_at = excluded.ticked_at",
-        [(agent, began, ctx.now) for agent, began in starts.items()],
-    )
+    queries.store_watch_clocks(conn, starts, ctx.now)
     return starts
 
 
 def screen_seen(conn: Conn, ctx: Ctx) -> dict[str, tuple[float, float | None]]:
     """Screen agents whose screen was captured: agent -> (first frame, last change)."""
-    rows = conn.execute("SELECT agent_id, screen_seen_at, screen_active_at FROM agent_watch")
     return {
         agent: (float(seen), active)
-        for agent, seen, active in map(values, rows)
+        for agent, seen, active in queries.screen_times(conn)
         if seen is not None and agent in ctx.agents and has_screen(ctx.agents[agent])
     }
 
@@ -304,23 +272,10 @@ def _views(
     verdicts: Mapping[str, Verdict],
 ) -> Iterator[_View]:
     held: dict[str, list[_Held]] = {}
-    for task_id, agent, assigned_at, attempts, most in map(
-        values,
-        conn.execute(
-            "SELECT id, assignee, assigned_at, attempts, max_attempts FROM tasks "
-            "WHERE status IN ('assigned', 'in_progress') ORDER BY id"
-        ),
-    ):
+    for task_id, agent, assigned_at, attempts, most in queries.active_tasks(conn):
         held.setdefault(agent, []).append(_Held(task_id, assigned_at or 0.0, attempts, most))
-    watch = {
-        r["agent_id"]: r
-        for r in conn.execute(
-            "SELECT agent_id, screen_active_at, watched_tasks, "
-            "nudges, last_nudge_at, screen_seen_at, resumed_at "
-            "FROM agent_watch"
-        )
-    }
-    reports = dict(map(values, conn.execute("SELECT id, last_report_at FROM agent_state")))
+    watch = queries.watch_rows(conn)
+    reports = queries.last_reports(conn)
     active = agent_signals.active_times(conn)
     for agent_id, agent in ctx.agents.items():
         mine = held.get(agent_id, [])
@@ -334,7 +289,7 @@ def _views(
             assert row is not None
             times += [row["screen_active_at"] or 0.0, row["screen_seen_at"]]
         if mine:
-            times.append(_prompt_delivered_at(conn, agent_id) + settings.grace_s)
+            times.append(queries.prompt_delivered_at(conn, agent_id) + settings.grace_s)
         verdict = verdicts.get(agent_id)
         yield _View(
             agent_id,
@@ -348,34 +303,16 @@ def _views(
         )
 
 
-def _prompt_delivered_at(conn: Conn, agent: str) -> float:
-    """When the prompt of a task the agent holds reached it (0 when none did yet): the first
-    delivery of the task's messages made since its assignment. Nudges, answers and other
-    messages swarm sends later are not the agent's activity."""
-    row = conn.execute(
-        "SELECT max(first_at) AS first_at FROM (SELECT min(d.updated_at) AS first_at FROM tasks t "
-        "JOIN messages m ON m.task_id = t.id AND m.created_at >= t.assigned_at "
-        "JOIN deliveries d ON d.message_id = m.id AND d.agent_id = t.assignee "
-        "WHERE t.assignee = $1 AND t.status IN ('assigned', 'in_progress') "
-        "AND d.state = 'delivered' GROUP BY t.id) AS firsts",
-        (agent,),
-    ).fetchone()
-    return float(row["first_at"]) if row and row["first_at"] is not None else 0.0
-
-
 def _stall_verdict(conn: Conn, agent: str) -> Verdict | None:
     """The stall as a state, in the open alert's words; None once its tasks were taken back
     (the alert is then cleared)."""
-    row = conn.execute(
-        "SELECT text FROM alerts WHERE agent_id = $1 AND kind = $2 AND cleared_at IS NULL",
-        (agent, STALLED),
-    ).fetchone()
-    return None if row is None else Verdict(AgentState.STALLED, None, row["text"])
+    text = queries.open_alert_text(conn, agent, STALLED)
+    return None if text is None else Verdict(AgentState.STALLED, None, text)
 
 
 def _judge(conn: Conn, ctx: Ctx, settings: WatchSettings, view: _View, report: TickReport) -> None:
     if view.key != view.watched:  # another set of tasks: its nudges count from zero
-        _set_watched(conn, view.agent, view.key)
+        queries.set_watched(conn, view.agent, view.key)
         view = _View(view.agent, view.tasks, view.last_activity, view.key, 0, None)
     quiet = ctx.now - view.last_activity
     if view.held is not None:
@@ -432,10 +369,7 @@ def _nudge(
         target=messages.note_to(view.agent),
         task_id=view.tasks[0].id,
     )
-    conn.execute(
-        "UPDATE agent_watch SET nudges = nudges + 1, last_nudge_at = $1 WHERE agent_id = $2",
-        (ctx.now, view.agent),
-    )
+    queries.count_nudge(conn, view.agent, ctx.now)
     count = view.nudges + 1
     insert_event(
         conn,
@@ -468,16 +402,7 @@ def _reassign(conn: Conn, ctx: Ctx, view: _View, quiet: float, report: TickRepor
         f"{view.agent}: {view.refs} taken back after {minutes(quiet)} without activity",
         report,
     )
-    _set_watched(conn, view.agent, None)
-
-
-def _set_watched(conn: Conn, agent: str, key: str | None) -> None:
-    conn.execute(
-        "INSERT INTO agent_watch (agent_id, watched_tasks) VALUES ($1, $2) "
-        "ON CONFLICT(agent_id) DO UPDATE SET watched_tasks = excluded.watched_tasks, "
-        "nudges = 0, last_nudge_at = NULL",
-        (agent, key),
-    )
+    queries.set_watched(conn, view.agent, None)
 
 
 def _clear(conn: Conn, ctx: Ctx, agent: str, kind: str, text: str, report: TickReport) -> None:
@@ -490,11 +415,7 @@ def _check_reachable(
 ) -> None:
     """Unreachable: its last N finished deliveries failed; cleared when one gets through."""
     count = settings.unreachable_after
-    rows = conn.execute(
-        "SELECT state, reason FROM deliveries WHERE agent_id = $1 AND state IN ('delivered', "
-        "'failed') AND COALESCE(reason, '') != 'superseded' ORDER BY id DESC LIMIT $2",
-        (agent, count),
-    ).fetchall()
+    rows = queries.last_finished_deliveries(conn, agent, count)
     if len(rows) == count and all(r["state"] == DeliveryState.failed for r in rows):
         text = f"{agent} unreachable: its last {count} deliveries failed ({rows[0]['reason']})"
         if open_alert(conn, ctx, agent, UNREACHABLE, text):

@@ -13,7 +13,6 @@ from core.errors import InvalidInput, InvalidState, NotFound, UnknownTask
 from core.event_kinds import EventKind
 from core.models import (
     FINISHED,
-    FINISHED_SQL,
     Agent,
     BlockedOn,
     Task,
@@ -28,6 +27,7 @@ from core.store.conn import Conn, Row
 from core.store.row_locks import hold
 from core.tasks import campaign_end, lifecycle
 from core.tasks.takers import nobody_takes
+from core.workflows import queries
 from core.workflows.pace import Pace, recent_pace
 
 
@@ -195,19 +195,8 @@ def insert_campaign(
 ) -> int:
     """Store a new open campaign; return its id."""
     title = ctx.check_text(title, "campaign title", ctx.settings.max_title, one_line=True)
-    cur = conn.execute(
-        "INSERT INTO campaigns (title, workflow, vars, created_by, created_at, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        (
-            title,
-            workflow,
-            json.dumps(values) if values is not None else None,
-            ctx.actor,
-            ctx.now,
-            ctx.now,
-        ),
-    )
-    return int(cur.fetchone()["id"])
+    variables = json.dumps(values) if values is not None else None
+    return queries.insert_campaign(conn, title, workflow, variables, ctx.actor, ctx.now)
 
 
 def create(conn: Conn, ctx: Ctx, title: str, refs: Sequence[str | int]) -> int:
@@ -244,15 +233,13 @@ def add(
     if not ids:
         raise InvalidInput("name at least one task, e.g. T-12")
     for task_id in ids:
-        row = conn.execute("SELECT campaign_id FROM tasks WHERE id = $1", (task_id,)).fetchone()
+        row = queries.campaign_of(conn, task_id)
         if row is None:
             raise UnknownTask(f"unknown task {task_ref(task_id)}")
         owner = row["campaign_id"]
         if owner is not None and owner != campaign_id:
             raise InvalidState(f"{task_ref(task_id)} already belongs to {campaign_ref(owner)}")
-    conn.executemany(
-        "UPDATE tasks SET campaign_id = $1 WHERE id = $2", [(campaign_id, i) for i in ids]
-    )
+    queries.join(conn, campaign_id, ids)
     campaign_end.note_if_finished(conn, ctx, ids[0])
     if announce:
         shown = ", ".join(task_ref(i) for i in ids)
@@ -273,19 +260,8 @@ def cancel(conn: Conn, ctx: Ctx, campaign_id: int) -> list[int]:
     campaign = _row(conn, campaign_id)
     if campaign["status"] != "open":
         raise InvalidState(f"{campaign_ref(campaign_id)} is already {campaign['status']}")
-    open_ids = [
-        r["id"]
-        for r in conn.execute(
-            f"SELECT id FROM tasks WHERE campaign_id = $1 AND status NOT IN {FINISHED_SQL} "
-            "ORDER BY id DESC",
-            (campaign_id,),
-        )
-    ]
-    conn.execute(
-        "UPDATE campaigns SET status = 'cancelled', cancelled_at = $1, updated_at = $2 "
-        "WHERE id = $3",
-        (ctx.now, ctx.now, campaign_id),
-    )  # first: it never "finishes"
+    open_ids = queries.unfinished_tasks(conn, campaign_id)
+    queries.mark_cancelled(conn, campaign_id, ctx.now)  # first: it never "finishes"
     for task_id in open_ids:  # dependents first: nobody is released by a cancel mid-way
         lifecycle.cancel(conn, ctx, task_id)
     tables.insert_event(
@@ -303,10 +279,7 @@ def cancel(conn: Conn, ctx: Ctx, campaign_id: int) -> list[int]:
 def get(conn: Conn, campaign_id: int) -> Campaign:
     """A campaign with its tasks in creation order; NotFound when there is none."""
     row = _row(conn, campaign_id)
-    rows = conn.execute(
-        f"SELECT {tables.TASK_COLUMNS} FROM tasks WHERE campaign_id = $1 ORDER BY id",
-        (campaign_id,),
-    ).fetchall()
+    rows = queries.task_rows(conn, campaign_id)
     deps = tables.deps_of(conn, [r["id"] for r in rows])
     found = _campaign(row)
     found.tasks = [tables.row_to_task(r, deps[r["id"]]) for r in rows]
@@ -336,31 +309,20 @@ def get_with_pace(
 
 def campaign_of_task(conn: Conn, task_id: int, live_only: bool = False) -> int | None:
     """The campaign a task belongs to (``live_only``: only when it has a live post)."""
-    if live_only:
-        row = conn.execute(
-            "SELECT t.campaign_id FROM tasks t JOIN posts p ON p.key = "
-            "'campaign:' || t.campaign_id WHERE t.id = $1",
-            (task_id,),
-        ).fetchone()
-    else:
-        row = conn.execute("SELECT campaign_id FROM tasks WHERE id = $1", (task_id,)).fetchone()
+    row = (queries.live_campaign_of if live_only else queries.campaign_of)(conn, task_id)
     return int(row["campaign_id"]) if row and row["campaign_id"] is not None else None
 
 
 def list_all(conn: Conn, limit: int = 50) -> list[Campaign]:
     """Campaigns, newest first, each with its tasks."""
-    ids = [
-        r["id"]
-        for r in conn.execute("SELECT id FROM campaigns ORDER BY id DESC LIMIT $1", (limit,))
-    ]
-    return [get(conn, i) for i in ids]
+    return [get(conn, i) for i in queries.newest_ids(conn, limit)]
 
 
 def _row(conn: Conn, campaign_id: int) -> Row:
-    row = conn.execute("SELECT * FROM campaigns WHERE id = $1", (campaign_id,)).fetchone()
+    row = queries.campaign_row(conn, campaign_id)
     if row is None:
         raise NotFound(f"unknown campaign {campaign_ref(campaign_id)}")
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 def _campaign(row: Row) -> Campaign:

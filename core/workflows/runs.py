@@ -15,7 +15,8 @@ from core.event_kinds import EventKind
 from core.models import FINISHED, BlockedOn, Task, TaskStatus, task_ref
 from core.store import tables
 from core.store.conn import Conn
-from core.tasks import lifecycle
+from core.tasks import creation, dependencies, lifecycle
+from core.workflows import queries
 from core.workflows.campaigns import campaign_ref, insert_campaign
 from core.workflows.expand import PlannedTask
 
@@ -43,7 +44,7 @@ def create_run(
 ) -> RunResult:
     """The campaign and every task of a run, dependencies wired (one transaction)."""
     campaign_id = insert_campaign(conn, ctx, title, workflow, values)
-    ids = lifecycle.create_tasks(conn, ctx, [p.spec for p in planned], None, campaign_id)
+    ids = creation.create_tasks(conn, ctx, [p.spec for p in planned], None, campaign_id)
     refs = [task_ref(i) for i in ids]
     tables.insert_event(
         conn,
@@ -62,10 +63,8 @@ def approve(conn: Conn, ctx: Ctx, task_id: int, note: str = "") -> None:
     ctx.require_person(f"approving gate {task_ref(task_id)}")
     task = _gate(conn, task_id, "approved")
     note = ctx.check_text(note, "note") if note.strip() else ""
-    conn.execute(
-        "UPDATE tasks SET status = 'done', reason = NULL, blocked_on = NULL, result_note = $1, "
-        "finished_at = $2, updated_at = $3 WHERE id = $4",
-        (f"approved by {ctx.actor}" + (f": {note}" if note else ""), ctx.now, ctx.now, task_id),
+    queries.approve_gate(
+        conn, task_id, f"approved by {ctx.actor}" + (f": {note}" if note else ""), ctx.now
     )
     tables.insert_event(
         conn,
@@ -75,7 +74,7 @@ def approve(conn: Conn, ctx: Ctx, task_id: int, note: str = "") -> None:
         task_id=task_id,
         actor=ctx.actor,
     )
-    lifecycle.settle_dependents(conn, ctx, task_id)
+    dependencies.settle_dependents(conn, ctx, task_id)
 
 
 def reject(conn: Conn, ctx: Ctx, task_id: int, reason: str = "") -> list[int]:
@@ -83,10 +82,9 @@ def reject(conn: Conn, ctx: Ctx, task_id: int, reason: str = "") -> list[int]:
     ctx.require_person(f"rejecting gate {task_ref(task_id)}")
     task = _gate(conn, task_id, "rejected")
     reason = ctx.check_text(reason, "reason", one_line=True) if reason.strip() else ""
-    downstream = _downstream(conn, task_id)
-    conn.execute(
-        "UPDATE tasks SET result_note = $1 WHERE id = $2",
-        (f"rejected by {ctx.actor}" + (f": {reason}" if reason else ""), task_id),
+    downstream = queries.downstream(conn, task_id)
+    queries.note_rejection(
+        conn, task_id, f"rejected by {ctx.actor}" + (f": {reason}" if reason else "")
     )
     tables.insert_event(
         conn,
@@ -107,8 +105,7 @@ def reject(conn: Conn, ctx: Ctx, task_id: int, reason: str = "") -> list[int]:
 
 def _gate(conn: Conn, task_id: int, action: str) -> Task:
     task = tables.held_task(conn, task_id)  # approve and reject at once: one after the other
-    kind = conn.execute("SELECT kind FROM tasks WHERE id = $1", (task_id,)).fetchone()["kind"]
-    if kind != "gate":
+    if queries.task_kind(conn, task_id) != "gate":
         raise InvalidState(f"{task.ref} is not a gate: only a gate step is approved or rejected")
     if task.status is TaskStatus.done:
         raise InvalidState(f"{task.ref} was already {task.note or 'approved'}")
@@ -117,12 +114,3 @@ def _gate(conn: Conn, task_id: int, action: str) -> Task:
     if task.blocked_on is not BlockedOn.gate and action == "approved":
         raise InvalidState(f"{task.ref} cannot be approved yet: {task.reason}")
     return task
-
-
-def _downstream(conn: Conn, task_id: int) -> set[int]:
-    rows = conn.execute(
-        "WITH RECURSIVE down(id) AS (SELECT task_id FROM task_deps WHERE dep_id = $1 UNION "
-        "SELECT d.task_id FROM task_deps d JOIN down ON d.dep_id = down.id) SELECT id FROM down",
-        (task_id,),
-    ).fetchall()
-    return {r["id"] for r in rows}

@@ -1,0 +1,152 @@
+"""The statements of ``github_issues`` (``core.github.links``): an issue's row claimed and
+linked to its task, the rows read, a row's columns changed, and the CI events a person's
+choice is read from. Each is one named operation; the rows come back in ``COLUMNS``' order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from core.event_kinds import EventKind
+from core.store.conn import Args, Conn
+
+COLUMNS = (
+    "id, repo, issue, first_task, task_id, state, comment_id, shown, history, pr, branch, "
+    "head_sha, ci, ci_retries, review_id, issue_url, pr_url, created_at, updated_at"
+)
+# The columns ``change`` may set (their names go into SQL: only these).
+CHANGEABLE = frozenset(
+    {"task_id", "state", "comment_id", "shown", "pr", "branch", "head_sha", "ci", "ci_retries"}
+    | {"review_id", "history", "pr_url"}
+)
+
+
+def claim_issues(conn: Conn, repo: str, issues: Sequence[int], now: float) -> set[int]:
+    """The ``issues`` (at least one) not imported yet, each now held by a row of this
+    transaction, its task 0 until ``link_task``. One statement on the unique ``(repo,
+    issue)``: an issue another writer is importing now waits for that writer's end, then is
+    left out (PostgreSQL); on SQLite the write transaction already holds the whole
+    database."""
+    args = Args()
+    rows = ", ".join(
+        f"({args(repo)}, {args(issue)}, 0, 0, {args(now)}, {args(now)})" for issue in issues
+    )
+    found = conn.execute(
+        "INSERT INTO github_issues (repo, issue, first_task, task_id, created_at, updated_at) "
+        f"VALUES {rows} ON CONFLICT (repo, issue) DO NOTHING RETURNING issue",
+        args,
+    ).fetchall()
+    return {int(r["issue"]) for r in found}
+
+
+def linked_tasks(conn: Conn, repo: str) -> dict[int, int]:
+    """Issue -> its task now, for every issue of ``repo`` swarm imported."""
+    return {
+        r["issue"]: r["task_id"]
+        for r in conn.execute("SELECT issue, task_id FROM github_issues WHERE repo = $1", (repo,))
+    }
+
+
+def link_task(conn: Conn, repo: str, issue: int, task_id: int, url: str | None) -> None:
+    """The claimed issue's first (and current) task is ``task_id``; its page ``url``."""
+    conn.execute(
+        "UPDATE github_issues SET first_task = $1, task_id = $2, issue_url = $3 "
+        "WHERE repo = $4 AND issue = $5",
+        (task_id, task_id, url, repo, issue),
+    )
+
+
+def rows_in_state(conn: Conn, repo: str, state: str) -> list[Any]:
+    """The rows of ``repo`` in ``state``, oldest first."""
+    return list(
+        conn.execute(
+            f"SELECT {COLUMNS} FROM github_issues WHERE repo = $1 AND state = $2 ORDER BY id",
+            (repo, state),
+        )
+    )
+
+
+def newest_rows(conn: Conn, repo: str, limit: int) -> list[Any]:
+    """The newest ``limit`` rows of ``repo``."""
+    return list(
+        conn.execute(
+            f"SELECT {COLUMNS} FROM github_issues WHERE repo = $1 ORDER BY id DESC LIMIT $2",
+            (repo, limit),
+        )
+    )
+
+
+def row_by_id(conn: Conn, link_id: int) -> Any:
+    """One row by its id, or None."""
+    return conn.execute(f"SELECT {COLUMNS} FROM github_issues WHERE id = $1", (link_id,)).fetchone()
+
+
+def row_of_task(conn: Conn, task_id: int) -> Any:
+    """The newest row whose first or current task is ``task_id``, or None."""
+    return conn.execute(
+        f"SELECT {COLUMNS} FROM github_issues WHERE task_id = $1 OR first_task = $2 "
+        "ORDER BY id DESC LIMIT 1",
+        (task_id, task_id),
+    ).fetchone()
+
+
+def followup_data(conn: Conn, task_id: int) -> Any:
+    """The data of the ``github.followup`` event that made ``task_id`` (its link's id), or
+    None for a task no follow-up made."""
+    found = conn.execute(
+        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_FOLLOWUP}' "
+        "AND task_id = $1 LIMIT 1",
+        (task_id,),
+    ).fetchone()
+    return None if found is None else found["data"]
+
+
+def check_columns(fields: dict[str, Any]) -> None:
+    """ValueError unless every name of ``fields`` is a column ``change`` may set."""
+    unknown = set(fields) - CHANGEABLE
+    if unknown:
+        raise ValueError(f"not a github_issues column: {sorted(unknown)}")
+
+
+def change(conn: Conn, link_id: int, now: float, fields: dict[str, Any]) -> None:
+    """Set the columns ``fields`` (names from ``CHANGEABLE``, checked: they go into the
+    statement) of a row, stamped ``now``."""
+    check_columns(fields)
+    args = Args()
+    sets = ", ".join(f"{name} = {args(value)}" for name, value in fields.items())
+    conn.execute(
+        f"UPDATE github_issues SET {sets}, updated_at = {args(now)} WHERE id = {args(link_id)}",
+        args,
+    )
+
+
+def ci_decided(conn: Conn, task_id: int) -> Any:
+    """The first ``github.ci_decided`` event of ``task_id`` (``actor``, ``text``,
+    ``data``), or None."""
+    return conn.execute(
+        f"SELECT actor, text, data FROM events WHERE kind = '{EventKind.GITHUB_CI_DECIDED}' "
+        "AND task_id = $1 ORDER BY id LIMIT 1",
+        (task_id,),
+    ).fetchone()
+
+
+def ci_exhausted(conn: Conn, task_id: int) -> str | None:
+    """The data of the last ``github.ci_exhausted`` event of ``task_id``, or None."""
+    row = conn.execute(
+        f"SELECT data FROM events WHERE kind = '{EventKind.GITHUB_CI_EXHAUSTED}' AND task_id = $1 "
+        "ORDER BY id DESC LIMIT 1",
+        (task_id,),
+    ).fetchone()
+    return None if row is None else str(row["data"] or "{}")
+
+
+def take_ci(conn: Conn, link_id: int, task_id: int, pending: str, was: str, now: float) -> bool:
+    """Set the row's ``ci`` to ``pending`` while it is still ``was`` for ``task_id``; False
+    when another writer chose in between."""
+    taken = conn.execute(
+        "UPDATE github_issues SET ci = $1, updated_at = $2 WHERE id = $3 AND task_id = $4 AND "
+        "ci = $5",
+        (pending, now, link_id, task_id, was),
+    ).rowcount
+    return bool(taken == 1)

@@ -1,0 +1,126 @@
+"""The statements of ``schedules`` (``core.schedules.recurring``): a schedule stored,
+read, changed, removed (the row stays, marked), and taken for one run. Each is one named
+operation; a run is taken in a write transaction that reads the row first, so two processes
+never run one due schedule twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.models import Target
+from core.store.conn import Conn, Row
+
+
+def insert(
+    conn: Conn,
+    *,
+    kind: str,
+    target: Target | None,
+    text: str,
+    period: str | None,
+    cron: str | None,
+    every_s: float | None,
+    first: float,
+    builtin: str | None,
+    by: str,
+    now: float,
+) -> int:
+    """Store a schedule (its cron or its period in seconds, its first run ``first``); its
+    id."""
+    cur = conn.execute(
+        "INSERT INTO schedules (kind, target_kind, target_name, text, period, cron, every_s, "
+        "next_run_at, builtin, created_by, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        (
+            kind,
+            None if target is None else target.kind.value,
+            None if target is None else target.name,
+            text,
+            period,
+            cron,
+            every_s,
+            first,
+            builtin,
+            by,
+            now,
+        ),
+    )
+    return int(cur.fetchone()["id"])
+
+
+def remove(conn: Conn, schedule_id: int, now: float) -> None:
+    """The schedule stopped for good, removed now (its row stays)."""
+    conn.execute(
+        "UPDATE schedules SET enabled = 0, removed_at = $1 WHERE id = $2", (now, schedule_id)
+    )
+
+
+def row(conn: Conn, schedule_id: int) -> Row | None:
+    """The schedule's row, unless it was removed."""
+    found: Row | None = conn.execute(
+        "SELECT * FROM schedules WHERE id = $1 AND removed_at IS NULL", (schedule_id,)
+    ).fetchone()
+    return found
+
+
+def rows(conn: Conn) -> Any:
+    """Every schedule's row not removed, oldest first."""
+    return conn.execute("SELECT * FROM schedules WHERE removed_at IS NULL ORDER BY id")
+
+
+def planned(conn: Conn) -> dict[int, float]:
+    """Enabled schedule id -> next run."""
+    found = conn.execute(
+        "SELECT id, next_run_at FROM schedules WHERE enabled = 1 AND "
+        "removed_at IS NULL AND next_run_at IS NOT NULL ORDER BY id"
+    )
+    return {r["id"]: r["next_run_at"] for r in found}
+
+
+def next_due(conn: Conn) -> float | None:
+    """The earliest next run of an enabled schedule."""
+    due = conn.execute(
+        "SELECT min(next_run_at) AS due FROM schedules WHERE enabled = 1 AND removed_at IS NULL"
+    ).fetchone()
+    return None if due["due"] is None else float(due["due"])
+
+
+def builtin_row(conn: Conn, name: str) -> Row | None:
+    """The row of the built-in schedule ``name`` (removed or not)."""
+    found: Row | None = conn.execute(
+        "SELECT * FROM schedules WHERE builtin = $1", (name,)
+    ).fetchone()
+    return found
+
+
+def disable(conn: Conn, schedule_id: int) -> None:
+    """The schedule runs no more until enabled again."""
+    conn.execute("UPDATE schedules SET enabled = 0 WHERE id = $1", (schedule_id,))
+
+
+def set_timing(
+    conn: Conn, schedule_id: int, cron: str | None, every_s: float | None, first: float
+) -> None:
+    """The schedule enabled with a new cron or period, next run ``first``."""
+    conn.execute(
+        "UPDATE schedules SET cron = $1, every_s = $2, enabled = 1, next_run_at = $3 WHERE id = $4",
+        (cron, every_s, first, schedule_id),
+    )
+
+
+def enabled_row(conn: Conn, schedule_id: int) -> Row | None:
+    """The schedule's row while it is enabled and not removed."""
+    found: Row | None = conn.execute(
+        "SELECT * FROM schedules WHERE id = $1 AND enabled = 1 AND removed_at IS NULL",
+        (schedule_id,),
+    ).fetchone()
+    return found
+
+
+def ran(conn: Conn, schedule_id: int, now: float, following: float | None) -> None:
+    """The schedule ran ``now``; its next run ``following``."""
+    conn.execute(
+        "UPDATE schedules SET last_run_at = $1, next_run_at = $2, runs = runs + 1 WHERE id = $3",
+        (now, following, schedule_id),
+    )

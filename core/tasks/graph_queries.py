@@ -1,0 +1,166 @@
+"""The task graph's statements: tasks and their edges inserted, a task's dependencies read, a
+not-yet-started task's rule stored, the rows held before a read decides on them. Each is one
+named operation of ``core.tasks.creation`` and ``core.tasks.dependencies``; the rows held, and
+why, are said with each (the races are in ``tests/store/test_write_races.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from core.store.conn import Args, Conn
+from core.store.row_locks import hold, hold_found, read_held
+
+# The columns a task is created with, in the order of ``task_values``.
+_TASK_COLUMNS = (
+    "title, details, priority, role, capabilities, pinned_agent, status, reason, blocked_on, "
+    "max_attempts, created_by, created_at, updated_at, plan_id, campaign_id, kind"
+)
+FREE_ROWS = 62  # tasks per INSERT (16 parameters each: SqliteConn binds up to $1000)
+
+_INSERT_TASK = (
+    f"INSERT INTO tasks ({_TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+    "$10, $11, $12, $13, $14, $15, $16) RETURNING id"
+)
+
+
+def hold_tasks(conn: Conn, ids: Iterable[int]) -> None:
+    """Hold the tasks ``ids`` until this transaction ends (``row_locks.hold``, in id order;
+    nothing on SQLite): a writer finishing one of them either commits first, and a read after
+    this sees its status, or waits for this commit and then settles the dependents it added."""
+    hold(conn, "tasks", ids)
+
+
+def insert_task(conn: Conn, task: Sequence[Any]) -> int:
+    """Insert one task, ``task`` its 16 column values in the order of ``_TASK_COLUMNS``; its
+    id."""
+    return int(conn.execute(_INSERT_TASK, tuple(task)).fetchone()["id"])
+
+
+def insert_tasks(conn: Conn, tasks: Sequence[Sequence[Any]]) -> list[int]:
+    """Insert the tasks ``tasks`` (at most ``FREE_ROWS``, each as ``insert_task`` takes it) in
+    one multi-row INSERT; their ids, sorted: both databases number the rows of one INSERT in
+    the order of its VALUES, so the n-th id is the n-th task's."""
+    args = Args()
+    rows = [f"({args.many(task)})" for task in tasks]
+    cur = conn.execute(
+        f"INSERT INTO tasks ({_TASK_COLUMNS}) VALUES {', '.join(rows)} RETURNING id", args
+    )
+    return sorted(int(r["id"]) for r in cur.fetchall())
+
+
+def insert_edges(conn: Conn, task_id: int, deps: Iterable[int], triggers: Sequence[int]) -> None:
+    """The new task ``task_id`` waits for ``deps`` and its failure triggers ``triggers`` (a
+    trigger is also a dependency: one row each in ``task_deps``, a row in ``task_triggers``
+    more; none for no triggers). Each ``task_deps`` row sets its dependency's
+    ``has_dependents`` (the ``task_deps_mark`` trigger)."""
+    conn.executemany(
+        "INSERT INTO task_deps (task_id, dep_id) VALUES ($1, $2)",
+        [(task_id, d) for d in deps],
+    )
+    if triggers:
+        conn.executemany(
+            "INSERT INTO task_triggers (task_id, dep_id) VALUES ($1, $2)",
+            [(task_id, d) for d in triggers],
+        )
+
+
+def add_edges(conn: Conn, task_id: int, after: Sequence[int]) -> None:
+    """A stored task waits for ``after`` too (a dependency it already has is kept as is)."""
+    conn.executemany(
+        "INSERT INTO task_deps (task_id, dep_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        [(task_id, d) for d in after],
+    )
+
+
+def statuses(conn: Conn, ids: list[int]) -> list[tuple[int, str]]:
+    """The tasks ``ids`` (fewer than SQLite binds) with their status, by id."""
+    args = Args()
+    marks = args.many(ids)
+    rows = conn.execute(f"SELECT id, status FROM tasks WHERE id IN ({marks}) ORDER BY id", args)
+    return [(r["id"], r["status"]) for r in rows]
+
+
+def dependency_states(conn: Conn, task_id: int) -> list[tuple[int, str]]:
+    """Each dependency of ``task_id`` with its status, by id."""
+    rows = conn.execute(
+        "SELECT t.id, t.status FROM task_deps d JOIN tasks t ON "
+        "t.id = d.dep_id WHERE d.task_id = $1 ORDER BY t.id",
+        (task_id,),
+    )
+    return [(r["id"], r["status"]) for r in rows]
+
+
+def dependency_triggers(conn: Conn, task_id: int) -> list[tuple[int, str, bool]]:
+    """Each dependency of ``task_id`` with its status and whether it is a failure trigger,
+    by id."""
+    rows = conn.execute(
+        "SELECT t.id, t.status, g.dep_id IS NOT NULL AS trig FROM task_deps d "
+        "JOIN tasks t ON t.id = d.dep_id LEFT JOIN task_triggers g "
+        "ON g.task_id = d.task_id AND g.dep_id = d.dep_id WHERE d.task_id = $1 ORDER BY t.id",
+        (task_id,),
+    ).fetchall()
+    return [(r["id"], r["status"], bool(r["trig"])) for r in rows]
+
+
+def reaches(conn: Conn, start: int, target: int) -> bool:
+    """True when ``start`` depends, directly or not, on ``target``."""
+    row = conn.execute(
+        "WITH RECURSIVE up(id) AS (SELECT $1 UNION SELECT d.dep_id FROM task_deps d "
+        "JOIN up ON d.task_id = up.id) SELECT 1 FROM up WHERE id = $2 LIMIT 1",
+        (start, target),
+    ).fetchone()
+    return row is not None
+
+
+def held_rule(conn: Conn, task_id: int) -> Any:
+    """The task's ``status``, ``reason``, ``kind`` and ``blocked_on``, read as it is held
+    (``row_locks.read_held``): two of its dependencies finishing at once settle it one after
+    the other, the second reading what the first wrote."""
+    return read_held(conn, "tasks", "status, reason, kind, blocked_on", task_id)
+
+
+def store_rule(
+    conn: Conn, task_id: int, rule: tuple[str, str | None, str | None], now: float, ended: bool
+) -> None:
+    """Store a not-yet-started task's rule (status, reason, blocked_on), finished now when
+    ``ended`` (skipped)."""
+    conn.execute(
+        "UPDATE tasks SET status = $1, reason = $2, blocked_on = $3, updated_at = $4, "
+        "finished_at = $5 WHERE id = $6",
+        (*rule, now, now if ended else None, task_id),
+    )
+
+
+# Every dependent not yet started, with each of its dependencies' status: one read for all.
+_DEPENDENTS = (
+    "SELECT x.id, x.status, x.reason, x.kind, x.blocked_on, t.id AS dep, "
+    "t.status AS dep_status "
+    "FROM task_deps w JOIN tasks x ON x.id = w.task_id JOIN task_deps d ON d.task_id = x.id "
+    "JOIN tasks t ON t.id = d.dep_id WHERE w.dep_id = $1 AND x.status IN ('blocked', 'ready') "
+    "ORDER BY x.id, t.id"
+)
+
+# The dependents not yet started, held (run only where rows are locked: PostgreSQL).
+_HOLD_DEPENDENTS = (
+    "SELECT x.id FROM task_deps w JOIN tasks x ON x.id = w.task_id WHERE w.dep_id = $1 "
+    "AND x.status IN ('blocked', 'ready') ORDER BY x.id FOR UPDATE OF x"
+)
+
+
+def hold_dependents(conn: Conn, task_id: int) -> bool:
+    """Hold the dependents of ``task_id`` not yet started; False when it has none (read only
+    where rows are locked: on SQLite, which holds the whole database, True without a
+    statement). A dependency finishing at the same moment waits, then reads what this
+    transaction decided. The read of their dependencies (``dependents``) must come after, in
+    a statement of its own: a statement's snapshot is taken when it starts, so a read in this
+    one that waited for such a writer would not see what it committed."""
+    return hold_found(conn, _HOLD_DEPENDENTS, (task_id,))
+
+
+def dependents(conn: Conn, task_id: int) -> list[Any]:
+    """Each dependent of ``task_id`` not yet started, a row per dependency of it (``id``,
+    ``status``, ``reason``, ``kind``, ``blocked_on``, ``dep``, ``dep_status``), by id."""
+    rows: list[Any] = conn.execute(_DEPENDENTS, (task_id,)).fetchall()
+    return rows

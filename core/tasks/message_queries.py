@@ -1,0 +1,234 @@
+"""The statements of messages and their deliveries (``core.tasks.messages``): a message
+stored with a queued delivery per recipient, the oldest due delivery claimed, a receipt
+stored, a pending prompt dropped, a crash's deliveries taken back. Each is one named
+operation; the conditions it writes under (``WHERE ... AND state = ...``) are what a writer
+racing it can change, and its rowcount says whether it won.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from core.models import Priority, Target, TargetKind
+from core.store.conn import Args, Conn
+from core.store.row_locks import read_held
+from core.store.tables import DELIVERY_SELECT
+
+# A message's target is two columns, ``target_kind`` (``TargetKind``) and ``target_name``.
+# A note about a task that is not its prompt (an answer, a nudge) is delivered as it is,
+# without the workspace, handoff and footer; a withdrawal takes a task back.
+_NOT_WITHDRAWAL = f"m.target_kind <> '{TargetKind.withdraw}'"
+_MESSAGE_COLUMNS = "sender, target_kind, target_name, text, task_id, priority, created_at"
+_DELIVERY_COLUMNS = "message_id, agent_id, state, created_at, updated_at"
+
+
+def not_mid_turn(d: str, since: str) -> str:
+    """SQL: delivery ``d`` may go now. A task's prompt (an ``agent`` target, with its task)
+    waits while its agent's hook says it is mid-turn (working, or waiting on a permission
+    dialog) and said so after ``since`` (now less ``Settings.turn_hold_s``: an older reading
+    is stale, as the stall rules take it); the hook's Stop (idle) lets it go. Plain messages,
+    notes (a nudge, an answer, review comments) and withdrawals are meant for the turn under
+    way: not held."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM agent_signals s JOIN messages hm ON hm.id = {d}.message_id "
+        f"WHERE s.agent = {d}.agent_id AND s.signal = 'hook' "
+        f"AND s.state IN ('working', 'waiting') AND s.at > {since} "
+        f"AND hm.task_id IS NOT NULL AND hm.target_kind = '{TargetKind.agent}')"
+    )
+
+
+def insert_message(
+    conn: Conn,
+    sender: str,
+    target: Target,
+    text: str,
+    task_id: int | None,
+    priority: Priority,
+    now: float,
+) -> int:
+    """Store one message; its id."""
+    cur = conn.execute(
+        f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "RETURNING id",
+        (sender, target.kind.value, target.name, text, task_id, int(priority), now),
+    )
+    return int(cur.fetchone()["id"])
+
+
+def insert_deliveries(conn: Conn, message_id: int, agents: Sequence[str], now: float) -> None:
+    """A queued delivery of the message to each of ``agents``."""
+    conn.executemany(
+        f"INSERT INTO deliveries ({_DELIVERY_COLUMNS}) VALUES ($1, $2, 'queued', $3, $4)",
+        [(message_id, agent, now, now) for agent in agents],
+    )
+
+
+def insert_prompts(
+    conn: Conn, sender: str, now: float, prompts: list[tuple[str, str, int, Priority]]
+) -> dict[int, int]:
+    """Store the prompts (agent, text, task id, priority) of distinct tasks, each with its
+    queued delivery, in two multi-row INSERTs; the message id of each task."""
+    args, kind = Args(), TargetKind.agent.value
+    groups = ", ".join(
+        f"({args.many((sender, kind, agent, text, task_id, int(priority), now))})"
+        for agent, text, task_id, priority in prompts
+    )
+    rows = conn.execute(
+        f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES {groups} RETURNING id, task_id",
+        args,
+    ).fetchall()
+    ids = {int(r["task_id"]): int(r["id"]) for r in rows}
+    args = Args()
+    groups = ", ".join(
+        f"({args(ids[task_id])}, {args(agent)}, 'queued', {args(now)}, {args(now)})"
+        for agent, _, task_id, _ in prompts
+    )
+    conn.execute(f"INSERT INTO deliveries ({_DELIVERY_COLUMNS}) VALUES {groups}", args)
+    return ids
+
+
+def oldest_due(conn: Conn, now: float, since: float, skip: list[str], extra: str = "") -> Any:
+    """The oldest queued delivery due at ``now`` (``DELIVERY_SELECT``'s row, with ``extra``
+    columns over deliveries ``d`` and messages ``m`` first), not one of the agents ``skip``
+    and not a prompt to an agent mid-turn since ``since`` (``not_mid_turn``); None when
+    there is none. The due id is picked first: the columns (``extra``'s subqueries) are
+    then computed for that one row, not for every due delivery the ordering looks at."""
+    args = Args([now])
+    others = f" AND agent_id NOT IN ({args.many(skip)})" if skip else ""
+    free = not_mid_turn("q", args(since))
+    select = (
+        f"SELECT {extra}, {DELIVERY_SELECT.removeprefix('SELECT ')}" if extra else DELIVERY_SELECT
+    )
+    return conn.execute(
+        f"{select} WHERE d.id = (SELECT id FROM deliveries q WHERE state = 'queued' "
+        f"AND not_before <= $1{others} AND {free} ORDER BY id LIMIT 1)",
+        args,
+    ).fetchone()
+
+
+def take(conn: Conn, delivery_id: int, now: float) -> bool:
+    """Mark a queued delivery delivering (one more attempt); False when it was no longer
+    queued (dropped or claimed meanwhile by another writer)."""
+    taken = conn.execute(
+        "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, updated_at = $1 "
+        "WHERE id = $2 AND state = 'queued'",
+        (now, delivery_id),
+    )
+    return bool(taken.rowcount != 0)
+
+
+def state(conn: Conn, delivery_id: int) -> str:
+    """The delivery's state."""
+    row = conn.execute("SELECT state FROM deliveries WHERE id = $1", (delivery_id,)).fetchone()
+    return str(row["state"])
+
+
+def held_state(conn: Conn, delivery_id: int) -> str:
+    """The delivery's state, read as it is held (``row_locks.read_held``): a receipt and a
+    requeue or drop of it at once take turns."""
+    return str(read_held(conn, "deliveries", "state", delivery_id)["state"])
+
+
+def mark_delivered(
+    conn: Conn, delivery_id: int, method: str | None, now: float, *, checked: bool
+) -> bool:
+    """Mark the delivery delivered by ``method``, its claim over; ``checked``: the caller read
+    it as delivering in this transaction, else only while it still is. False when it was not
+    (superseded meanwhile)."""
+    still = "" if checked else " AND state = 'delivering'"
+    cur = conn.execute(
+        "UPDATE deliveries SET state = 'delivered', method = $1, reason = NULL, deferred = 0, "
+        f"updated_at = $2, claim_until = NULL WHERE id = $3{still}",
+        (method, now, delivery_id),
+    )
+    return bool(cur.rowcount != 0)
+
+
+def restart_lease(conn: Conn, task_id: int | None, agent: str, until: float) -> None:
+    """The task's lease runs to ``until`` while it is assigned to ``agent`` (nothing for a
+    task no longer the agent's)."""
+    conn.execute(
+        "UPDATE tasks SET lease_expires_at = $1 WHERE id = $2 AND status = 'assigned' "
+        "AND assignee = $3",
+        (until, task_id, agent),
+    )
+
+
+def mark_failed(conn: Conn, delivery_id: int, reason: str, now: float) -> None:
+    """The delivery failed for ``reason``, its claim over."""
+    conn.execute(
+        "UPDATE deliveries SET state = 'failed', reason = $1, deferred = 0, updated_at = $2, "
+        "claim_until = NULL WHERE id = $3",
+        (reason, now, delivery_id),
+    )
+
+
+def requeue(
+    conn: Conn, delivery_id: int, why: str, *, counted: bool, not_before: float, now: float
+) -> None:
+    """The delivery back in the queue from ``not_before``, its claim over: a retry
+    (``counted``: a try was used) or a deferral (not attempted: ``deferred``, the try given
+    back)."""
+    conn.execute(
+        "UPDATE deliveries SET state = 'queued', reason = $1, deferred = $2, not_before = $3, "
+        "attempts = attempts - $4, updated_at = $5, claim_until = NULL WHERE id = $6",
+        (why, 0 if counted else 1, not_before, 0 if counted else 1, now, delivery_id),
+    )
+
+
+def pending(conn: Conn, agent: str, task_id: int) -> list[Any]:
+    """The deliveries (``id``, ``state``) of the task's messages to ``agent`` not yet
+    received (queued or delivering), withdrawals left out."""
+    rows: list[Any] = conn.execute(
+        "SELECT d.id, d.state FROM deliveries d JOIN messages m ON m.id = d.message_id "
+        "WHERE d.agent_id = $1 AND d.state IN ('queued', 'delivering') AND m.task_id = $2 "
+        f"AND {_NOT_WITHDRAWAL}",
+        (agent, task_id),
+    ).fetchall()
+    return rows
+
+
+def supersede(conn: Conn, delivery_id: int, now: float) -> bool:
+    """Fail a delivery not yet received as superseded; False when its receipt came first
+    (another writer): it stays so."""
+    dropped = conn.execute(
+        "UPDATE deliveries SET state = 'failed', reason = 'superseded', deferred = 0, "
+        "updated_at = $1 WHERE id = $2 AND state IN ('queued', 'delivering')",
+        (now, delivery_id),
+    )
+    return bool(dropped.rowcount != 0)
+
+
+def reached(conn: Conn, task_id: int, agent: str, since: float | None) -> bool:
+    """Whether a message of the task (not a withdrawal) queued from ``since`` on (any, for
+    None) was delivered to ``agent`` or is being delivered."""
+    turn = "" if since is None else " AND m.created_at >= $3"
+    row = conn.execute(
+        "SELECT 1 FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE "
+        "d.agent_id = $1 AND m.task_id = $2 AND d.state IN ('delivered', 'delivering') "
+        f"AND {_NOT_WITHDRAWAL}{turn} LIMIT 1",
+        (agent, task_id) if since is None else (agent, task_id, since),
+    ).fetchone()
+    return row is not None
+
+
+def interrupted(conn: Conn) -> list[Any]:
+    """The deliveries (``id``, ``agent_id``, ``task_id``) left delivering by this process,
+    not by a node (a node's claim comes back when its lease ends)."""
+    rows: list[Any] = conn.execute(
+        "SELECT d.id, d.agent_id, m.task_id FROM deliveries d JOIN messages m "
+        "ON m.id = d.message_id WHERE d.state = 'delivering' AND d.node IS NULL"
+    ).fetchall()
+    return rows
+
+
+def requeue_interrupted(conn: Conn, delivery_id: int, now: float) -> bool:
+    """An interrupted delivery back in the queue; False when its receipt was stored
+    meanwhile."""
+    back = conn.execute(
+        "UPDATE deliveries SET state = 'queued', reason = 'interrupted', deferred = 0, "
+        "updated_at = $1 WHERE id = $2 AND state = 'delivering' AND node IS NULL",
+        (now, delivery_id),
+    )
+    return bool(back.rowcount != 0)
