@@ -244,7 +244,7 @@ async def the_day(
     try:
         deadline = time.monotonic() + tasks * 3 + 120
         while time.monotonic() < deadline:
-            done = await service.db.read(_count_done, ids)
+            done = await service.store.read(_count_done, ids)
             if len(spread) < broadcasts and done >= len(spread) * tasks / max(1, broadcasts):
                 spread.append(await broadcast(service, day, key + len(spread)))
             if done == len(ids):

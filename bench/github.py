@@ -73,7 +73,7 @@ async def latency(
         title = f"{'hooked' if hook else 'polled'} issue {index}"
         server.open_issue(REPO, title, "x", labels=["swarm"], labeled_by="maria")
         if hook:  # what POST /api/v1/github/webhook records for an `issues` delivery
-            await service.write("github", webhook.record, "issues", f"d-{index}")
+            await service.store.write("github", webhook.record, "issues", f"d-{index}")
         found.append(await wait_for(partial(has_task, service, title)))
         print(f"  {title}: {found[-1]:.1f} s", file=sys.stderr)
     return found
@@ -111,7 +111,7 @@ async def done_to_pr(
     for index in range(runs):
         title = f"pr issue {index}"
         server.open_issue(REPO, title, "x", labels=["swarm"], labeled_by="maria")
-        await service.write("github", webhook.record, "issues", f"pr-{index}")
+        await service.store.write("github", webhook.record, "issues", f"pr-{index}")
         await wait_for(partial(has_task, service, title))
         (task,) = [t for t in await service.list_tasks(limit=500) if t.title.endswith(title)]
         await service.assign_task(task.id, "Agent-1", "cli")
@@ -225,13 +225,13 @@ async def count_requests(
                         other, f"busy {index}", "x", labels=["swarm"], labeled_by="maria"
                     )
             if what == "50 open PRs":
-                followed = await service.read(links.open_links, other)
+                followed = await service.store.read(links.open_links, other)
                 sha, numbers = await _pulls_of(server, sync, other, token, folder, len(followed))
                 server.set_check(other, sha, "tests", "success")
                 for link, number in zip(followed, numbers, strict=True):
                     # the bench's shortcut: 50 finished tasks, each following its own real PR
                     # (50 branches of one commit), without running 50 agents
-                    await service.update(_finished, link.id, link.task_id, sha, number)
+                    await service.store.update(_finished, link.id, link.task_id, sha, number)
                 sync_module.SLOW_S = 0.0  # baseline: every PR's checks and reviews each poll
                 base, base_304 = await requests_per_pass(server, sync, args.idle_passes)
                 sync_module.SLOW_S = slow

@@ -139,7 +139,7 @@ async def prepare(service: SwarmService) -> str:
     await service.start_task("T-1", AGENT)
     token = tokens.new_token()
     now = service.clock.now()
-    await service.db.write(tokens.create, token, "bench", tokens.Role.agent, now, None, AGENT)
+    await service.store.update(tokens.create, token, "bench", tokens.Role.agent, now, None, AGENT)
     return token
 
 

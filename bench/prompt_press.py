@@ -38,7 +38,7 @@ async def open_prompt(service: SwarmService, round_: int) -> int:
     """An agent's prompt, as its hook would report it; its id."""
     agent = f"Agent-{round_ % 8 + 1}"
     text = f"Bash(make test-{round_})"
-    found = await service.write(agent, prompts.open_prompt, agent, Signal.HOOK, text, OPTIONS)
+    found = await service.store.write(agent, prompts.open_prompt, agent, Signal.HOOK, text, OPTIONS)
     return found.id
 
 

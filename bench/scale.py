@@ -364,17 +364,17 @@ async def lifecycles(
                     [TaskSpec(f"t{k}") for k in range(i, min(tasks, i + 500))], "bench"
                 )
             created = time.time()  # the events' clock
-            while await coordinator.db.read(_done_count) < tasks:  # noqa: ASYNC110 (polls the store)
+            while await coordinator.store.read(_done_count) < tasks:  # noqa: ASYNC110 (polls the store)
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - start
             cpu_ms = cpu.per_lifecycle(tasks)
             stop.set()
             await asyncio.gather(*runners)
         per_statement = stats.read(tasks) if stats is not None else None
-        claims = await coordinator.db.read(_claims)
+        claims = await coordinator.store.read(_claims)
         latency = [seconds for _, seconds in claims]
         retries = sum(
-            getattr(getattr(s.db, "_conn", None), "retries", 0)
+            getattr(getattr(s.store.db, "_conn", None), "retries", 0)
             for s in [coordinator, *node_services]
         )  # write transactions run again after a conflict (none before there were any)
     finally:

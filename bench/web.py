@@ -102,7 +102,9 @@ async def _admin_token(service: SwarmService) -> str:
     from core.access import tokens
 
     token = tokens.new_token()
-    await service.db.write(tokens.create, token, "bench", tokens.Role.admin, service.clock.now())
+    await service.store.update(
+        tokens.create, token, "bench", tokens.Role.admin, service.clock.now()
+    )
     return token
 
 
@@ -210,7 +212,7 @@ async def _deliveries(folder: Path, messages: int, clients: int) -> dict[str, fl
                     listeners.wait(10)
         stop.set()
         await runner
-        samples = await service.db.read(_latencies)
+        samples = await service.store.read(_latencies)
         return summary(samples)
     finally:
         await service.close()

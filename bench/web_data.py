@@ -63,7 +63,7 @@ async def many_tasks(service: SwarmService, count: int, seed: int = 7) -> None:
             for n in range(start, min(count, start + 500))
         ]
         await service.create_tasks(specs, "bench")
-    await service.db.write(_finish_most, count, rng.random())
+    await service.store.update(_finish_most, count, rng.random())
 
 
 def _finish_most(conn: Conn, count: int, salt: float) -> None:

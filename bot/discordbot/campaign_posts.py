@@ -51,7 +51,7 @@ class CampaignPosts:
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
-        self.flows = WorkflowService(bot.service)
+        self.flows = WorkflowService(bot.service.store)
         self.touched: set[int] = set()
 
     async def follow(self, campaign: Campaign, message: Any, shown: str) -> None:

@@ -90,7 +90,7 @@ class HistoryCommands:
         """/alerts: the open ones, or (all) the cleared ones too."""
         from core.agents.service import SignalBook
 
-        found = await SignalBook(self.bot.service).alerts(all, 50)
+        found = await SignalBook(self.bot.service.store).alerts(all, 50)
         text = _alerts_table(found) if found else ("no alerts" if all else "no open alerts")
         await interaction.response.send_message(code_block_chunks(text)[0])
 

@@ -102,5 +102,5 @@ async def reset_agent(bot: Bot, interaction: discord.Interaction, agent: str) ->
     from core.delivery.onboarding import reset as queue_reset
 
     name = bot.service.resolve_agent(agent).id
-    await queue_reset(bot.service, name, actor(interaction))
+    await queue_reset(bot.service.store, name, actor(interaction))
     await interaction.response.send_message(f"🧹 reset of {name} queued, then its onboarding")

@@ -107,7 +107,7 @@ async def list_tasks(
         text=q or None,
     )
     before = parse_task_ref(cursor) if cursor else None
-    found = await ReportBook(service).find_tasks(flt, before, limit)
+    found = await ReportBook(service.store).find_tasks(flt, before, limit)
     more = len(found) == limit
     return {
         "tasks": [t.to_json() for t in found],

@@ -47,7 +47,7 @@ async def principal_of(ctx: WebContext, token: str) -> Principal | None:
 
 async def live_principal(ctx: WebContext, token: str) -> Principal | None:
     """The principal of any live token, an agent's too; else None."""
-    return await TokenBook(ctx.service).lookup(token)
+    return await TokenBook(ctx.service.store).lookup(token)
 
 
 async def require_viewer(request: Request) -> Principal:

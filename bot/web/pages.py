@@ -185,7 +185,7 @@ async def board_page(
     )
     per_column = COLUMN_MAX if status else PER_COLUMN  # one column asked for: show more
     capped = {} if status else {TaskStatus.done: DONE_SHOWN}
-    columns = await ReportBook(service).board(flt, per_column, capped)
+    columns = await ReportBook(service.store).board(flt, per_column, capped)
     return await render(
         request,
         "board.html",
@@ -246,7 +246,7 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
         who,
         task=task,
         holders=await _holder_states(service),
-        github=await GitHubBook(service).link_of_task(task.id),  # its issue and PR, if any
+        github=await GitHubBook(service.store).link_of_task(task.id),  # its issue and PR, if any
         history=history,
         question=(await service.questions.open_questions()).get(task.id),
         now=service.clock.now(),
@@ -431,7 +431,7 @@ async def charts_page(request: Request, who: Page, hours: int = 24) -> HTMLRespo
     hours = max(1, min(hours, 24 * 14))
     now = service.clock.now()
     since = now - hours * queries.HOUR
-    book = ReportBook(service)
+    book = ReportBook(service.store)
     found = await book.counts(since, now)
     latency = await book.delivery_latency(since)
     return await render(

@@ -82,7 +82,7 @@ async def _read(desk: Desk) -> tuple[str, list[str]]:
     service = await SwarmService.open(desk.settings)
     try:
         number = int(desk.task[2:])
-        task = await service.db.read(tables.get_task, number)
+        task = await service.store.read(tables.get_task, number)
         return task.status.value, [e.text for e in await service.events(task=number)]
     finally:
         await service.close()

@@ -119,7 +119,9 @@ async def test_needs_attention_is_the_needs_you_queue(
 ) -> None:
     """Issue 41, item 1: the summary's "needs attention" is what ``swarm inbox`` lists: how
     many, per kind, and the oldest items (a stalled agent, a delivery failed for good)."""
-    await service.write("watch", alerts.open_alert, "Agent-1", alerts.STALLED, "Agent-1 stalled")
+    await service.store.write(
+        "watch", alerts.open_alert, "Agent-1", alerts.STALLED, "Agent-1 stalled"
+    )
     clock.advance(600)
     failed = await fail_delivery(service, "Agent-3", "please rebase")
     clock.advance(60)

@@ -182,7 +182,7 @@ async def test_show_says_in_words_what_a_blocked_task_waits_for(
     await service.cancel_task(cancelled, "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
     await service.complete_task(first, "Agent-1")
-    await service.write("cli", person.take_over, first, "the vendor's fix first")
+    await service.store.write("cli", person.take_over, first, "the vendor's fix first")
     expected = {
         first: "a person, who took the work over (no agent takes it)",
         after: "its dependencies to finish (nobody needs to act)",

@@ -139,9 +139,9 @@ async def _history(home: Path, database_url: str | None) -> None:
         await service.queue.assign_batch()
         await service.questions.ask("T-1", "Which database?", "Agent-1")
         document = {"summary": "an API", "tasks": [{"ref": "api", "title": "Build it"}]}
-        await service.write("cli", insert_plan, "an API", document, "test-model", [])
-        await service.write("cli", insert_plan, "an API", document, "test-model", [])
-        await service.write("cli", open_alert, "Agent-2", STALLED, "no activity for 10m")
+        await service.store.write("cli", insert_plan, "an API", document, "test-model", [])
+        await service.store.write("cli", insert_plan, "an API", document, "test-model", [])
+        await service.store.write("cli", open_alert, "Agent-2", STALLED, "no activity for 10m")
         await add_schedule(service, ScheduleSpec("prompt", "all", "hello", every_s=60), "cli")
     finally:
         await service.close()
@@ -209,7 +209,7 @@ async def _needs(home: Path, database_url: str | None) -> dict[str, str]:
         await service.queue.assign_batch()
         alerts = []
         for agent in ("Agent-2", "Agent-4", "Agent-7"):
-            await service.write("cli", open_alert, agent, STALLED, "no activity for 10m")
+            await service.store.write("cli", open_alert, agent, STALLED, "no activity for 10m")
             alerts.append(next(n.ref for n in await service.inbox() if n.agent == agent))
     finally:
         await service.close()

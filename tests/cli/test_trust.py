@@ -115,14 +115,14 @@ async def test_credentials_are_a_persons_and_every_token_is_recorded(
     for args in (("--role", "admin"), ("--agent", "Agent-1"), ("--role", "viewer")):
         refused = await swarm(cli_home, "web", "token", "create", *args, SWARM_AGENT="Agent-1")
         refused_once(*refused, "creating a credential is a person's to decide")
-    assert await service.read(web_tokens.rows) == []
+    assert await service.store.read(web_tokens.rows) == []
     code, token, err = await swarm(cli_home, "web", "token", "create", "--role", "admin")
     assert code == 0 and token.startswith("swt_"), err
     refused_once(
         *await swarm(cli_home, "web", "token", "revoke", "1", SWARM_AGENT="Agent-2"),
         "revoking a credential",
     )
-    assert (await service.read(web_tokens.rows))[0]["revoked_at"] is None
+    assert (await service.store.read(web_tokens.rows))[0]["revoked_at"] is None
     assert (await swarm(cli_home, "web", "token", "revoke", "1"))[0] == 0
     created, revoked = await kinds(service, "token.created", "token.revoked")
     assert created.kind == "token.created" and created.actor == "cli"
@@ -168,7 +168,7 @@ async def test_a_service_call_as_an_agent_decides_nothing(
         service.decide_prompt(prompt, "2", "agent-2"),
         service.inbox_reject(refs["gate"], "Agent-4"),
         service.inbox_reply(refs["question"], "yes", "Agent-2"),
-        WorkflowService(service).approve(refs["gate"], "Agent-3"),
+        WorkflowService(service.store).approve(refs["gate"], "Agent-3"),
     ):
         with pytest.raises(PersonOnly, match="is a person's decision, not Agent-"):
             await call

@@ -216,7 +216,7 @@ async def test_a_second_coordinator_on_one_home_is_refused_and_recovers_nothing(
             Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
         )
         try:
-            flying = await service.write("test", _in_flight)
+            flying = await service.store.write("test", _in_flight)
             assert flying is not None
             # a dashboard port of its own: the default one may be held by a swarm on this machine
             web = {"SWARM_WEB_PORT": str(free_port())}

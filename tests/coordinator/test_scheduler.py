@@ -267,9 +267,9 @@ async def test_the_next_deadline_finds_a_backoff_without_reading_every_ready_tas
     def hold_back(conn: Conn, task_id: int, until: float) -> None:
         conn.execute("UPDATE tasks SET not_before = $1 WHERE id = $2", (until, task_id))
 
-    await service.db.write(hold_back, held.id, now + 90)
-    assert await service.db.read(assignment.next_deadline, now) == now + 90
-    plan = await service.db.read(query_plan, assignment._NEXT_DEADLINE, now)
+    await service.store.update(hold_back, held.id, now + 90)
+    assert await service.store.read(assignment.next_deadline, now) == now + 90
+    plan = await service.store.read(query_plan, assignment._NEXT_DEADLINE, now)
     assert "tasks_ready_by_not_before" in plan, plan
 
 
@@ -282,7 +282,7 @@ async def _assigned_then_waiting(
     await scheduler.run_burst()
     first = (await service.get_task("T-1")).agent
     assert first is not None
-    await service.db.write(
+    await service.store.update(
         agent_signals.set_state, first, AgentState.WAITING, clock.now(), Signal.HOOK, evidence
     )
     return scheduler, first
@@ -296,14 +296,14 @@ async def test_a_lease_is_kept_while_the_agent_waits_for_a_person(
     scheduler, first = await _assigned_then_waiting(
         service, deliverer, clock, "hook: Notification permission_prompt"
     )
-    await service.write(
+    await service.store.write(
         first, prompts.open_prompt, first, Signal.HOOK, "Bash(make)", [PromptOption("1", "Yes")]
     )  # the dialog, in Needs you
     clock.advance(61)
     await scheduler.run_burst()
     kept = await service.get_task("T-1")
     assert (kept.status, kept.agent) == (TaskStatus.assigned, first)
-    await service.db.write(
+    await service.store.update(
         agent_signals.set_state, first, AgentState.IDLE, clock.now(), Signal.HOOK, "hook: Stop"
     )
     clock.advance(61)  # a lease after the wait ended: no report, back to the queue

@@ -103,11 +103,11 @@ async def test_a_failing_step_backs_off_then_the_loop_carries_on(
     live: SwarmService, caplog: pytest.LogCaptureFixture
 ) -> None:
     deliverer = RecordingDeliverer()
-    await live.db.write(lambda conn: conn.execute("ALTER TABLE tasks RENAME TO tasks_away"))
+    await live.store.update(lambda conn: conn.execute("ALTER TABLE tasks RENAME TO tasks_away"))
 
     async def during() -> None:
         await asyncio.sleep(1.2)
-        await live.db.write(lambda conn: conn.execute("ALTER TABLE tasks_away RENAME TO tasks"))
+        await live.store.update(lambda conn: conn.execute("ALTER TABLE tasks_away RENAME TO tasks"))
         await live.create_task(TaskSpec("after the repair"), "test")
         await _until(lambda: bool(deliverer.parcels), "the task's prompt after the repair")
 

@@ -33,7 +33,7 @@ async def test_store_rows_reads_the_tasks_of_either_store(settings: Settings) ->
     service = await SwarmService.open(settings)
     try:
         ids = await service.create_tasks([TaskSpec(f"task {n}") for n in range(3)], "person")
-        rows = await service.db.read(store_rows)
+        rows = await service.store.read(store_rows)
     finally:
         await service.close()
     assert set(ids) <= set(rows["status"])

@@ -107,11 +107,11 @@ async def test_a_person_waiting_for_someone_is_blocked_whatever_the_text_says(
         [TaskSpec("first", ref="a", agent="Agent-1"), TaskSpec("after", ref="b", after=("a",))],
         "cli",
     )
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     campaign = await flows.create_campaign("C", [f"T-{first}", f"T-{after}"], "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
     await service.complete_task(first, "Agent-1")
-    await service.write("cli", person.take_over, first, "waiting for the vendor's fix")
+    await service.store.write("cli", person.take_over, first, "waiting for the vendor's fix")
     taken = await service.get_task(first)
     assert (taken.status, taken.blocked_on) == (TaskStatus.blocked, BlockedOn.person)
     summary = (await flows.campaign(f"C-{campaign}")).to_json(0)
@@ -122,9 +122,9 @@ async def test_a_receipt_returns_the_delivery_state_enum(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
     await service.send("Agent-2", "hello", "cli")
-    claimed = await service.write("cli", messages.claim)
+    claimed = await service.store.write("cli", messages.claim)
     assert claimed is not None
-    state = await service.write("cli", messages.finish, claimed, Receipt.delivered("test"))
+    state = await service.store.write("cli", messages.finish, claimed, Receipt.delivered("test"))
     assert state is DeliveryState.delivered
 
 
@@ -135,20 +135,22 @@ async def test_a_claimer_is_a_name_and_a_run_and_a_name_may_hold_a_colon(
     await service.send("Agent-1", "hello", "cli")
     first, second = Claimer("desk:1", "run-a"), Claimer("desk:1", "run-b")
     now = clock.now()
-    (held,) = await service.db.write_concurrent(node_claims.claim, first, ["Agent-1"], now, 30.0, 8)
+    (held,) = await service.store.db.write_concurrent(
+        node_claims.claim, first, ["Agent-1"], now, 30.0, 8
+    )
     assert query(service.settings, "SELECT node, node_run FROM deliveries") == [("desk:1", "run-a")]
     for name in ("desk", "desk:1"):  # "desk" is a prefix of the other's name
-        await service.db.write_concurrent(
+        await service.store.db.write_concurrent(
             node_claims.heartbeat, name, ["Agent-1"], "host", 1, now, now
         )
-    rows = await service.db.read(node_claims.node_rows)
+    rows = await service.store.read(node_claims.node_rows)
     assert {r["name"]: r["in_flight"] for r in rows} == {"desk": 0, "desk:1": 1}
-    assert await service.db.read(node_claims.holds, first, held.delivery.id)
-    assert not await service.db.read(node_claims.holds, second, held.delivery.id)
+    assert await service.store.read(node_claims.holds, first, held.delivery.id)
+    assert not await service.store.read(node_claims.holds, second, held.delivery.id)
     done = [(held, Receipt.delivered("test"), False)]
-    lost = await service.write("desk:1", node_claims.finish, second, done)  # another run
+    lost = await service.store.write("desk:1", node_claims.finish, second, done)  # another run
     assert lost == [ClaimOutcome.lost] and isinstance(lost[0], ClaimOutcome)
-    (outcome,) = await service.write("desk:1", node_claims.finish, first, done)
+    (outcome,) = await service.store.write("desk:1", node_claims.finish, first, done)
     assert outcome is ClaimOutcome.delivered
     (claimed,) = [e for e in await service.events() if e.kind == "delivery.claimed"]
     assert "delivering by desk:1 (attempt 1)" in claimed.text
@@ -222,5 +224,5 @@ async def _check_upgraded(service: SwarmService) -> None:
     deliverer = RecordingDeliverer(deferring={"Agent-2": "paused"})
     await Scheduler(service, deliverer).deliver_once()
     assert [e.kind for e in await service.events()] == []
-    await WorkflowService(service).approve("T-3", "alice")
+    await WorkflowService(service.store).approve("T-3", "alice")
     assert (await service.get_task(3)).status is TaskStatus.done

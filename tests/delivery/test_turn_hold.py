@@ -39,7 +39,7 @@ async def hook(service: SwarmService, agent: str, event: str, **fields: object) 
         **fields,
     }
     parsed = hook_events.parse(json.dumps(body))
-    await service.write(agent, hook_events.record, agent, parsed, Freshness(), False)
+    await service.store.write(agent, hook_events.record, agent, parsed, Freshness(), False)
 
 
 def prompts_to(deliverer: RecordingDeliverer, agent: str) -> list[int | None]:
@@ -140,7 +140,7 @@ async def test_a_delivery_node_holds_the_prompt_as_the_coordinator_does(
     hold = service.settings.turn_hold_s
 
     async def claim() -> list[node_claims.Claim]:
-        return await service.db.write_concurrent(
+        return await service.store.db.write_concurrent(
             node_claims.claim, node, ["Agent-1"], clock.now(), 30.0, 8, hold
         )
 

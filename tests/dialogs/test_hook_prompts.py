@@ -69,7 +69,7 @@ async def prompt_of(service: SwarmService, command: str) -> prompts.Prompt:
     """The open prompt asking to run ``command`` (waits until its hook opened it)."""
     deadline = time.monotonic() + 30
     while True:
-        for found in await service.db.read(prompts.open_prompts, None):
+        for found in await service.store.read(prompts.open_prompts, None):
             if found.text.endswith(f" {command}"):
                 return found
         assert time.monotonic() < deadline, f"no prompt for {command!r}"
@@ -113,7 +113,7 @@ async def test_a_stop_signal_closes_the_hooks_prompt_and_it_exits_0(
         assert (code, out) == (0, ""), (sig.name, err)
         closed = await desk_service.prompt(opened[sig].id)
         assert closed.closed_why == f"the agent stopped waiting ({sig.name})", closed
-    assert await desk_service.db.read(prompts.open_prompts, None) == []
+    assert await desk_service.store.read(prompts.open_prompts, None) == []
     # four hooks closing at once each judged the agent with the others' prompts still open
     # (PostgreSQL: none saw another's uncommitted close); the next watch tick judges it anew
     await Watcher(desk_service, watch_settings()).tick()
@@ -215,7 +215,7 @@ async def test_the_coordinator_closes_a_prompt_its_hook_did_not_close_by_its_dea
             ask = functools.partial(
                 prompts.open_prompt, hook=hook, expires_at=stuck.opened_at + 100
             )
-            opened = await desk_service.write("hook", ask, "Agent-2", Signal.HOOK,
+            opened = await desk_service.store.write("hook", ask, "Agent-2", Signal.HOOK,
                                               f"Allow {name}?", PERMISSION_OPTIONS)  # fmt: skip
             ids[name] = opened.id
         later = ManualClock(stuck.opened_at + 5 + hook_prompts.GRACE_S - 1)
@@ -267,7 +267,7 @@ async def test_a_delivery_nodes_watch_closes_its_own_machines_gone_hooks_only(
         ask = functools.partial(
             prompts.open_prompt, hook=HookProcess(host, pid, "1", ns), expires_at=time.time() + 600
         )
-        made = await desk_service.write("hook", ask, "Agent-1", Signal.HOOK, f"Allow {host}?",
+        made = await desk_service.store.write("hook", ask, "Agent-1", Signal.HOOK, f"Allow {host}?",
                                         PERMISSION_OPTIONS)  # fmt: skip
         ids.append(made.id)
     await Watcher(desk_service, watch_settings(), node="desk-2").record()

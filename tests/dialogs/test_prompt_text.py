@@ -84,7 +84,7 @@ async def test_a_long_command_is_kept_whole_and_shown_head_and_tail(
 
 async def _opened(service: SwarmService) -> prompts.Prompt:
     deadline = time.monotonic() + 30
-    while not (found := await service.db.read(prompts.open_prompts, None)):
+    while not (found := await service.store.read(prompts.open_prompts, None)):
         assert time.monotonic() < deadline, "the hook opened no prompt"
         await asyncio.sleep(0.02)
     return found[0]
@@ -158,7 +158,7 @@ async def test_a_request_too_long_to_show_opens_no_prompt(
     err = ask(desk, "Agent-2", "Bash", {"command": huge}, wait="60")
     assert time.monotonic() - started < 30  # no wait: nobody is asked
     assert "too long to show" in err
-    assert await service.db.read(prompts.open_prompts, None) == []
+    assert await service.store.read(prompts.open_prompts, None) == []
     shown = await row(service, "Agent-2")
     length = len(f"Allow Bash:\ncommand: {huge}")
     assert shown["state"] == "waiting"

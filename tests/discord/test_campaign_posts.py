@@ -28,7 +28,7 @@ async def test_campaign_show_is_one_live_message_kept_across_a_restart(
 ) -> None:
     channel = server.guild.channels[0]
     dev = next(u for u in server.guild.users if u.name == "dev")
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     flow = (
         Workflow("ship")
         .step("a", "Build A")

@@ -256,7 +256,7 @@ async def test_task_depend_events_and_alerts(world: World) -> None:
     assert "no open alerts" in none.data["content"]
     from core.agents.alerts import open_alert
 
-    await world.service.write("watcher", open_alert, "Agent-3", "stalled", "no screen change")
+    await world.service.store.write("watcher", open_alert, "Agent-3", "stalled", "no screen change")
     listed = await slash(world, world.user, "alerts")
     assert "Agent-3  stalled" in listed.data["content"]
     assert "no screen change" in listed.data["content"]

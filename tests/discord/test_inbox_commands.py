@@ -23,7 +23,9 @@ async def test_inbox_lists_the_queue_and_its_buttons_answer_each_item(world: Wor
     await service.create_task(TaskSpec("Pick a database", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
     question = await service.questions.ask("T-1", "Which database?", "Agent-2")
-    await service.write("watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled")
+    await service.store.write(
+        "watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled"
+    )
     prompt = await open_prompt(service, "Edit main.py?")
     handle = await server.invoke_slash(world.user, "inbox")
     listed = await handle.wait_original()
@@ -87,7 +89,9 @@ async def test_reassign_opens_a_menu_of_the_other_agents_and_gives_the_task(
     service, server = world.service, world.server
     await service.create_task(TaskSpec("Fix the build", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
-    await service.write("watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled")
+    await service.store.write(
+        "watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled"
+    )
     listed = await (await server.invoke_slash(world.user, "inbox")).wait_original()
     refused = await (
         await server.click_button(world.user, listed, "swarm:need:reassign:A-1")

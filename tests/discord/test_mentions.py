@@ -61,7 +61,7 @@ async def test_alerts_ping_only_the_configured_role(
 
     builder = builder_for(server, service, discord=settings)
     async with builder.ai(service) as ai, running_client(server, builder.bot(service, ai)):
-        await service.db.write(alert)
+        await service.store.update(alert)
         opened = await server.wait_for_message(lambda m: "stalled" in m.content)
         cleared = await server.wait_for_message(lambda m: "is back" in m.content)
     assert opened.content.startswith(f"<@&{alerts_role.id}> ")
@@ -76,7 +76,7 @@ async def test_embeds_and_lines_escape_control_characters(service: SwarmService)
     from bot.discordbot.render import task_line
 
     task = await service.create_task(TaskSpec("plain", details="ok"), "cli")
-    await service.db.write(
+    await service.store.update(
         lambda c: c.execute("UPDATE tasks SET title = 'a\x1b[2Jb', details = 'x\ty\n\x07z'")
     )
     stored = await service.get_task(task.ref)

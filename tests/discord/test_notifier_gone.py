@@ -210,7 +210,7 @@ async def test_a_post_refused_for_good_is_skipped_recorded_alerted_and_shown(
     await service.create_task(TaskSpec("unseen"), "cli")
 
     async def alerted() -> list[Any]:
-        return [a for a in await service.read(list_alerts) if a.agent == "discord"]
+        return [a for a in await service.store.read(list_alerts) if a.agent == "discord"]
 
     (alert,) = await until(alerted, "the notifier's alert")
     assert alert.kind == "post_failed" and alert.text.startswith("Discord refused the post of")
@@ -230,7 +230,7 @@ async def test_a_post_refused_for_good_is_skipped_recorded_alerted_and_shown(
     await server.wait_for_message(has("**T-3** · seen again"), channel=channel)
 
     async def all_cleared() -> bool:
-        return not await service.read(list_alerts)
+        return not await service.store.read(list_alerts)
 
     await until(all_cleared, "the alerts cleared once posts got through again")
     prompt_id = await open_prompt(service, "Edit main.py?")
@@ -274,7 +274,7 @@ async def test_an_outage_is_tried_again_and_its_lag_and_failures_are_shown(
         return health is not None and health.behind_s == 0
 
     await until(caught_up, "the notifier to catch up")
-    assert await service.read(list_alerts) == []  # failures for now open no alert
+    assert await service.store.read(list_alerts) == []  # failures for now open no alert
 
 
 async def test_what_fails_for_good_and_what_for_now(world: World) -> None:
@@ -310,10 +310,10 @@ async def test_an_event_that_fails_every_time_is_skipped_not_retried_for_ever(
     world: World,
 ) -> None:
     server, channel, service = world.server, world.channel, world.service
-    await service.write("cli", _malformed_event)  # int("x") raises in the handler
+    await service.store.write("cli", _malformed_event)  # int("x") raises in the handler
     await service.create_task(TaskSpec("after the bad one"), "cli")
     await server.wait_for_message(has("**T-1** · after the bad one"), channel=channel)
     (failed,) = await service.find_events(EventFilter(kinds=("discord.post_failed",)))
     assert "message.queued" in failed.text and "ValueError" in failed.text
-    alerts = [a for a in await service.read(list_alerts) if a.agent == "discord"]
+    alerts = [a for a in await service.store.read(list_alerts) if a.agent == "discord"]
     assert alerts == [] or alerts[0].kind == "post_failed"  # cleared once T-1's card went

@@ -27,7 +27,7 @@ OPTIONS = (
 
 async def open_prompt(service: SwarmService, text: str, agent: str = "Agent-1") -> int:
     """``agent`` shows a permission prompt (as its hook would report it); its id."""
-    found = await service.write(agent, prompts.open_prompt, agent, Signal.HOOK, text, OPTIONS)
+    found = await service.store.write(agent, prompts.open_prompt, agent, Signal.HOOK, text, OPTIONS)
     return found.id
 
 
@@ -90,7 +90,7 @@ async def test_a_decision_or_a_close_made_elsewhere_edits_the_post(world: World)
     )
     closed_post = await world.server.wait_for_message(has(f"R-{closed_id}"), channel=world.channel)
     await world.service.inbox_reject(f"R-{decided_id}", "cli")  # swarm reject R-1
-    await world.service.write("Agent-2", prompts.close, closed_id, "the agent moved on")
+    await world.service.store.write("Agent-2", prompts.close, closed_id, "the agent moved on")
     await edited_to(world.server, decided_post, "3. 'No' chosen by cli")
     await edited_to(world.server, closed_post, "closed without a decision (the agent moved on)")
     assert decided_post.custom_ids() == [] and closed_post.custom_ids() == []

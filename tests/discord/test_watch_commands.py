@@ -110,7 +110,7 @@ async def test_alerts_go_to_the_alerts_channel_and_summaries_are_split(
             conn, 0, EventKind.SUMMARY_POSTED, "\n".join(f"line {i} " + "x" * 90 for i in range(40))
         )
 
-    await service.db.write(events)
+    await service.store.update(events)
     await server.wait_for_message(lambda m: "Agent-3 is stalled" in m.content, channel=alerts)
     await server.wait_for_message(lambda m: "line 39" in m.content, channel=main)
     summary = [m.content for m in server.messages(main) if "line " in m.content]

@@ -47,7 +47,7 @@ async def test_workflow_list_and_run_from_discord(world: World) -> None:
 
 async def test_gate_buttons_are_for_admins(world: World) -> None:
     assert GateButton.needed is Access.admin
-    flows = WorkflowService(world.service)
+    flows = WorkflowService(world.service.store)
     flow = (
         Workflow("ship")
         .step("ok", "Approve shipping", gate=True)

@@ -102,7 +102,7 @@ async def test_ci_past_its_retries_asks_a_person_on_discord(
             assert sum(a["type"] == 7 for a in answers) == 1 and int(str(lost["flags"])) & 64
             assert lost["content"] == f"⚠️ T-{first}: 'retry' was already chosen by discord:boss"
             await edited_to(server, post, "retry chosen by discord:boss")
-            link = await service.read(links.link_of_task, first)
+            link = await service.store.read(links.link_of_task, first)
             assert link is not None and link.task_id != first and link.ci_retries == 0
             fix = await service.get_task(link.task_id)
             assert fix.pinned == "Agent-1" and "@\u200beveryone FAILED" in fix.details
@@ -138,11 +138,11 @@ async def test_close_closes_the_pr_and_cancels_the_task(
     sync = GitHubSync(service, dataclasses.replace(world.settings, ci_retries=0))
     try:
         task_id, pr = await _failed_past_retries(world, service, sync, "Agent-1", "One")
-        decided = await service.write("cli", links.decide_ci, task_id, "close")
+        decided = await service.store.write("cli", links.decide_ci, task_id, "close")
         assert decided.text == f"T-{task_id}: PR #{pr} closed and T-{task_id} cancelled by cli"
         assert (await service.get_task(task_id)).status == TaskStatus.cancelled
         await sync.run_pass(poll=False)
         assert world.gh.issue(REPO, pr).state == "closed"
-        assert await service.read(links.open_links, REPO) == []
+        assert await service.store.read(links.open_links, REPO) == []
     finally:
         await sync.stop()

@@ -139,8 +139,8 @@ async def test_two_writers_importing_the_same_issue_make_one_task(
         new = [NewIssue(issue, TaskSpec(f"#{issue} Same issue"), ())]
         meet = Meet(settings.database_url)
         results = await _race(
-            service.write("github", meet("a", links.import_issues), REPO, new),
-            other.write("github", meet("b", links.import_issues), REPO, new),
+            service.store.write("github", meet("a", links.import_issues), REPO, new),
+            other.store.write("github", meet("b", links.import_issues), REPO, new),
         )
         made = [r for r in results if r]
         assert results.count({}) == 1 and len(made) == 1, results  # one imported, one skipped

@@ -55,7 +55,7 @@ async def test_with_a_webhook_the_loop_polls_on_deliveries(
         world.gh.open_issue(REPO, "Two", "x", labels=["swarm"], labeled_by=world.maintainer)
         clock.advance(120)
         assert await sync.fire() == 0  # no delivery: no poll a minute on
-        await service.write("github", webhook.record, "issues", "d-1")
+        await service.store.write("github", webhook.record, "issues", "d-1")
         clock.advance(2)
         assert await sync.fire() == 1  # the delivery: polled now
         world.gh.open_issue(REPO, "Three", "x", labels=["swarm"], labeled_by=world.maintainer)

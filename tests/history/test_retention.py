@@ -57,9 +57,9 @@ async def test_old_history_is_archived_then_deleted(
         when = clock.now() - (100 * DAY_S if path in old_files else 0)
         os.utime(path, (when, when))
     events_before = _rows(service.settings, "events")
-    dry = await collect_garbage(service, dry_run=True)
+    dry = await collect_garbage(service.store, dry_run=True)
     assert _rows(service.settings, "events") == events_before
-    report = await collect_garbage(service)
+    report = await collect_garbage(service.store)
     assert (report.events, report.messages, report.deliveries, report.inbox_files) == (
         dry.events,
         dry.messages,
@@ -82,7 +82,7 @@ async def test_old_history_is_archived_then_deleted(
     assert not any(p.exists() for p in old_files)
     assert [p for p in files if p.exists()] == [p for p in files if p not in old_files]
     assert any("an old message" in r["text"] for r in by_table["messages"])
-    again = await collect_garbage(service)
+    again = await collect_garbage(service.store)
     assert (again.events, again.messages, again.inbox_files) == (0, 0, 0)
 
 
@@ -95,9 +95,9 @@ async def test_leftover_temp_files_older_than_a_minute_are_removed(
     stale.write_text("half")
     fresh.write_text("being written")
     os.utime(stale, (stale.stat().st_mtime - 120,) * 2)
-    report = await collect_garbage(service, dry_run=True)
+    report = await collect_garbage(service.store, dry_run=True)
     assert report.temp_files == 1 and stale.exists()
-    report = await collect_garbage(service)
+    report = await collect_garbage(service.store)
     assert report.temp_files == 1 and not stale.exists() and fresh.exists()
 
 
@@ -107,7 +107,7 @@ async def test_an_old_database_is_converted_once_then_vacuumed_incrementally(
 ) -> None:
     service = await SwarmService.open(settings, clock)
     try:
-        await service.db.read(
+        await service.store.read(
             lambda c: cast(sqlite3.Connection, c).executescript(
                 "PRAGMA auto_vacuum = NONE; VACUUM;"
             )
@@ -117,10 +117,12 @@ async def test_an_old_database_is_converted_once_then_vacuumed_incrementally(
         for task in await service.list_tasks(limit=1000):
             await service.cancel_task(task.ref, "cli")
         clock.advance(100 * DAY_S)
-        first = await collect_garbage(service)
+        first = await collect_garbage(service.store)
         assert first.vacuumed == "database converted to incremental auto-vacuum (VACUUM)"
-        assert await service.db.read(lambda c: c.execute("PRAGMA auto_vacuum").fetchone()[0]) == 2
-        second = await collect_garbage(service)
+        assert (
+            await service.store.read(lambda c: c.execute("PRAGMA auto_vacuum").fetchone()[0]) == 2
+        )
+        second = await collect_garbage(service.store)
         assert "converted" not in second.vacuumed
     finally:
         await service.close()
@@ -174,8 +176,8 @@ async def test_the_running_coordinator_runs_a_pass_at_start(settings: Settings) 
     service = await SwarmService.open(settings)  # on the real clock
     old = await service.create_task(TaskSpec("long ago"), "cli")
     await service.cancel_task(old.ref, "cli")
-    await service.db.write(lambda c: c.execute("UPDATE events SET ts = ts - 100 * 86400"))
-    await service.db.write(lambda c: c.execute("UPDATE tasks SET finished_at = 1"))
+    await service.store.update(lambda c: c.execute("UPDATE events SET ts = ts - 100 * 86400"))
+    await service.store.update(lambda c: c.execute("UPDATE tasks SET finished_at = 1"))
     try:
         async with headless_run(recording_builder(settings)) as runner:
             for _ in range(500):

@@ -33,7 +33,7 @@ OPTIONS = (
 
 async def open_prompt(service: SwarmService, agent: str, text: str, **kw: Any) -> int:
     """A permission prompt ``agent`` shows; its id."""
-    found = await service.write(
+    found = await service.store.write(
         agent, prompts.open_prompt, agent, Signal.HOOK, text, kw.pop("options", OPTIONS)
     )
     return found.id
@@ -48,12 +48,12 @@ async def draft_plan(service: SwarmService, summary: str) -> int:
             {"ref": "b", "title": "Test the parser", "after": ["a"]},
         ],
     }
-    return await service.write("boss", insert_plan, "parse things", document, "m", [])
+    return await service.store.write("boss", insert_plan, "parse things", document, "m", [])
 
 
 async def waiting_gate(service: SwarmService) -> tuple[int, int]:
     """A workflow run whose gate waits for a person: (gate, the task after it)."""
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     flow = Workflow("ship").step("ok", "Approve shipping", gate=True)
     flow = flow.step("go", "Ship", needs=["ok"]).check()
     gate, go = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
@@ -63,7 +63,9 @@ async def waiting_gate(service: SwarmService) -> tuple[int, int]:
 async def every_kind(service: SwarmService, clock: ManualClock) -> dict[str, str]:
     """One item of each kind, a second apart, in the order alert, plan, gate, prompt,
     question: the queue must put them in that order whatever their kind."""
-    await service.write("watch", alerts.open_alert, "Agent-3", alerts.STALLED, "Agent-3 stalled")
+    await service.store.write(
+        "watch", alerts.open_alert, "Agent-3", alerts.STALLED, "Agent-3 stalled"
+    )
     clock.advance(1)
     plan = await draft_plan(service, "A parser")
     clock.advance(1)
@@ -119,7 +121,7 @@ async def test_each_item_is_answered_in_place_and_leaves_the_queue(
     question = await service.inbox_reply(refs["question"], "Postgres", "boss")
     assert question.answer == "Postgres" and question.answered_by == "boss"
     assert [n.ref for n in await service.inbox()] == ["A-1"]  # an alert clears itself
-    await service.write("watch", alerts.clear_alert, "Agent-3", alerts.STALLED, "works again")
+    await service.store.write("watch", alerts.clear_alert, "Agent-3", alerts.STALLED, "works again")
     assert await service.inbox() == []
 
 
@@ -157,7 +159,7 @@ async def test_a_prompt_takes_any_of_its_options_and_refuses_others(
     )
     with pytest.raises(InvalidInput, match="one option only"):
         await service.inbox_reject(f"R-{single}", "boss")
-    await service.write("hook", prompts.close, single, "the agent moved on")
+    await service.store.write("hook", prompts.close, single, "the agent moved on")
     with pytest.raises(InvalidState, match=f"R-{single} is closed: the agent moved on"):
         await service.inbox_approve(f"R-{single}", "boss")
 
@@ -201,12 +203,14 @@ async def test_a_held_item_is_listed_then_accepted_once_or_rejected(
     service: SwarmService,
 ) -> None:
     data = {"on_accept": "the review goes to Agent-1", "on_reject": "it is dropped"}
-    first = await service.write(
+    first = await service.store.write(
         "github", held.hold, "github", "review", "k-1", "otto reviewed", data, None, "Agent-1"
     )
     assert first == 1
-    assert await service.write("github", held.hold, "github", "review", "k-1", "x", {}) is None
-    second = await service.write("github", held.hold, "github", "issue", "k-2", "edited", {})
+    assert (
+        await service.store.write("github", held.hold, "github", "review", "k-1", "x", {}) is None
+    )
+    second = await service.store.write("github", held.hold, "github", "issue", "k-2", "edited", {})
     (one, two) = await service.inbox()
     assert (one.ref, one.kind, one.agent, one.actions) == (
         "H-1",
@@ -223,7 +227,7 @@ async def test_a_held_item_is_listed_then_accepted_once_or_rejected(
         f"H-{second} rejected by web:eve"
     )
     assert await service.inbox() == []
-    (accepted,) = await service.read(held.accepted, "github")
+    (accepted,) = await service.store.read(held.accepted, "github")
     assert accepted.id == 1 and accepted.decided_by == "cli:boss"
     with pytest.raises(NotFound, match="unknown item H-99"):
         await service.inbox_approve("H-99", "cli:boss")
@@ -261,7 +265,7 @@ async def test_a_task_held_by_a_limited_agent_is_listed_until_the_limit_ends(
     limit = Observation(
         "Agent-1", Signal.TEXT, AgentState.LIMITED, clock.now(), "text: usage limit", until=reset
     )
-    await service.db.write(agent_signals.record, limit)
+    await service.store.update(agent_signals.record, limit)
     (need,) = await service.inbox()
     assert (need.ref, need.kind, need.agent) == ("T-1", "holding", "Agent-1")
     assert need.text.startswith("T-1 'Fix the build' is held by Agent-1, which is limited until ")
@@ -280,14 +284,14 @@ async def test_a_task_held_by_an_offline_agent_is_listed_while_it_is_offline(
     await service.create_task(TaskSpec("Fix the build", agent="Agent-1"), "cli")
     await service.queue.assign_batch()
     gone = "text: the tmux pane swarm-Agent-1:0 is gone"
-    await service.db.write(
+    await service.store.update(
         agent_signals.set_state, "Agent-1", AgentState.OFFLINE, clock.now(), Signal.TEXT, gone
     )
     (need,) = await service.inbox()
     assert (need.ref, need.kind, need.agent) == ("T-1", "holding", "Agent-1")
     assert need.text == (f"T-1 'Fix the build' is held by Agent-1, which is offline ({gone})")
     assert need.actions == ("handon", "reassign", "nudge", "cancel")
-    await service.db.write(
+    await service.store.update(
         agent_signals.set_state, "Agent-1", AgentState.IDLE, clock.now(), Signal.TEXT, "text: ❯"
     )
     assert await service.inbox() == []
@@ -391,11 +395,11 @@ async def test_a_stalled_or_limited_agents_task_is_handed_on_nudged_or_cancelled
     await service.queue.assign_batch()
     one, two = await service.get_task(1), await service.get_task(2)
     assert one.agent is not None and two.agent is not None
-    await service.write("watch", alerts.open_alert, one.agent, alerts.STALLED, "stalled", 1)
+    await service.store.write("watch", alerts.open_alert, one.agent, alerts.STALLED, "stalled", 1)
     limit = Observation(
         two.agent, Signal.TEXT, AgentState.LIMITED, clock.now(), "usage limit", until=9e12
     )
-    await service.db.write(agent_signals.record, limit)
+    await service.store.update(agent_signals.record, limit)
     found = {n.kind: n for n in await service.inbox()}
     assert found["alert"].actions == ("handon", "reassign", "nudge", "cancel")
     assert found["holding"].actions == ("handon", "reassign", "nudge", "cancel")
@@ -434,8 +438,8 @@ async def test_reassign_gives_a_stranded_or_held_task_to_the_agent_picked(
     limit = Observation(
         "Agent-1", Signal.TEXT, AgentState.LIMITED, clock.now(), "usage limit", until=9e12
     )
-    await service.db.write(agent_signals.record, limit)
-    await service.write("watch", alerts.open_alert, "Agent-3", alerts.STALLED, "stalled", 1)
+    await service.store.update(agent_signals.record, limit)
+    await service.store.write("watch", alerts.open_alert, "Agent-3", alerts.STALLED, "stalled", 1)
     found = {n.ref: n for n in await service.inbox()}
     assert found["T-1"].actions == ("reassign", "cancel")  # stranded
     with pytest.raises(PersonOnly):
@@ -482,7 +486,7 @@ async def test_a_ready_task_only_limited_agents_can_take_is_listed_until_the_res
         limit = Observation(
             agent, Signal.TEXT, AgentState.LIMITED, clock.now(), "text: limit", until=until
         )
-        await service.db.write(agent_signals.record, limit)
+        await service.store.update(agent_signals.record, limit)
     found = {n.ref: n for n in await service.inbox()}
     assert set(found) == {pinned.ref, data.ref}
     assert found[pinned.ref].kind == "stranded" and found[pinned.ref].actions == (

@@ -72,7 +72,9 @@ class Day:
         """``agent``'s Claude Code hook sends ``name`` (as ``swarm hook`` records it)."""
         raw = json.dumps({"hook_event_name": name, "session_id": f"s-{agent}"} | fields)
         event = hook_events.parse(raw)
-        return await self.service.write(agent, hook_events.record, agent, event, self.fresh, ask)
+        return await self.service.store.write(
+            agent, hook_events.record, agent, event, self.fresh, ask
+        )
 
     async def second(self) -> None:
         """One second: the agents react to what reached them and work; the scheduler

@@ -44,7 +44,7 @@ async def agent_token(service: SwarmService, agent: str) -> str:
     """A new agent token for ``agent``."""
     token = tokens.new_token()
     now = service.clock.now()
-    await service.db.write(tokens.create, token, agent, tokens.Role.agent, now, None, agent)
+    await service.store.update(tokens.create, token, agent, tokens.Role.agent, now, None, agent)
     return token
 
 

@@ -68,7 +68,7 @@ async def test_every_tool_over_stdio_as_swarm_agent(home: Path, live: SwarmServi
         await _errors_are_the_clis(mcp, home, theirs)
         done = await mcp.call_tool("report", {"action": "done", "note": "parser in place"})
         assert text(done).startswith(f"{parser} [done")
-    task = await live.db.read(tables.get_task, int(parser[2:]))
+    task = await live.store.read(tables.get_task, int(parser[2:]))
     assert (task.status.value, task.note) == ("done", "parser in place")
 
 

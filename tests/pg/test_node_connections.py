@@ -120,7 +120,7 @@ async def test_a_node_hears_only_its_own_agents_deliveries_and_old_databases_are
         admin.execute(OLD_WAKE)  # a database made before the channel per agent
     service = await SwarmService.open(node_settings)  # brings the trigger's function up
     try:
-        channels = await service.db.read(delivery_channels, ["A-1", "A-2"])
+        channels = await service.store.read(delivery_channels, ["A-1", "A-2"])
         with psycopg.connect(database_url, autocommit=True) as listener:
             for channel in channels:
                 listener.execute(f'LISTEN "{channel}"')

@@ -88,13 +88,13 @@ async def test_done_is_one_statement_and_credits_its_agent(svc: SwarmService) ->
     task = await svc.create_task(TaskSpec("work"), "cli")
     await svc.queue.assign_batch()
     with statements() as sent:
-        await svc.write("A-1", lifecycle.complete, task.id, "")
+        await svc.store.write("A-1", lifecycle.complete, task.id, "")
     assert len(sent) == 1, sent
-    (agent,) = await svc.db.read(
+    (agent,) = await svc.store.read(
         lambda c: c.execute("SELECT done_count, score FROM agent_state").fetchall()
     )
     assert agent["done_count"] == 1 and agent["score"] == pytest.approx(1.0)
-    (signal,) = await svc.db.read(
+    (signal,) = await svc.store.read(
         lambda c: c.execute("SELECT signal, state, evidence, at FROM agent_signals").fetchall()
     )
     assert signal == {
@@ -107,7 +107,7 @@ async def test_done_is_one_statement_and_credits_its_agent(svc: SwarmService) ->
     then = await svc.create_task(TaskSpec("then", after=(first.id,)), "cli")
     await svc.queue.assign_batch()
     with statements() as sent:
-        await svc.write("A-1", lifecycle.complete, first.id, "")
+        await svc.store.write("A-1", lifecycle.complete, first.id, "")
     assert len(sent) == 4 and "FOR UPDATE" in sent[1], sent  # held, read, made ready
     assert (await svc.get_task(then.id)).status is TaskStatus.ready
 
@@ -121,21 +121,21 @@ async def test_a_batch_of_receipts_is_one_statement_and_a_lost_claim_writes_noth
     held = await node.claim()
     assert len(held) == 3
     lost = held[1][0].delivery.id
-    await svc.db.write(
+    await svc.store.update(
         lambda c: c.execute("UPDATE deliveries SET node = 'desk-2:other' WHERE id = $1", (lost,))
     )
-    before = await svc.db.read(clock_version)
+    before = await svc.store.read(clock_version)
     with statements() as sent:
         assert await node.deliver(held) == ["delivered", "lost", "delivered"]
     assert len(sent) == 1, sent
     # a commit that changed rows: the scheduler's data version moves (and it is notified)
-    assert await svc.db.read(clock_version) == before + 1
+    assert await svc.store.read(clock_version) == before + 1
     states = {d.id: d.state for d in await svc.deliveries()}
     assert states[lost] is DeliveryState.delivering
     assert {states[h.delivery.id] for h, _ in held if h.delivery.id != lost} == {
         DeliveryState.delivered
     }
-    rows = await svc.db.read(
+    rows = await svc.store.read(
         lambda c: c.execute(
             "SELECT kind, data FROM events WHERE kind LIKE 'delivery.%' ORDER BY id"
         ).fetchall()
@@ -153,7 +153,7 @@ async def test_an_assignment_pass_writes_in_one_statement(svc: SwarmService) -> 
     """The agents' read, the ready tasks' read, then the tasks taken, their prompts, their
     deliveries and the agents' stamp in one statement (the events go with the COMMIT)."""
     task = await svc.create_task(TaskSpec("work"), "cli")
-    before = await svc.db.read(_agent_versions)
+    before = await svc.store.read(_agent_versions)
     with statements() as sent:
         (made,) = await svc.queue.assign_batch()
     assert len(sent) == 3, sent
@@ -167,7 +167,7 @@ async def test_an_assignment_pass_writes_in_one_statement(svc: SwarmService) -> 
     assert delivery.state is DeliveryState.queued
     # no agent row written (its version unchanged): a pass that stamped its agents locked
     # them in its own order and deadlocked with a node's receipts onboarding them
-    assert await svc.db.read(_agent_versions) == before
+    assert await svc.store.read(_agent_versions) == before
     assert (await svc.get_task(task.ref)).agent == "A-1"
 
 

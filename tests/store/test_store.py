@@ -29,12 +29,12 @@ async def test_database_is_wal_with_busy_timeout(service: SwarmService) -> None:
     with sqlite3.connect(service.settings.db_path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
-    assert await service.db.read(lambda c: c.execute("PRAGMA busy_timeout").fetchone()[0]) > 0
+    assert await service.store.read(lambda c: c.execute("PRAGMA busy_timeout").fetchone()[0]) > 0
 
 
 async def test_the_wal_is_copied_back_in_longer_stretches(service: SwarmService) -> None:
     """A checkpoint every 4,000 WAL pages, not SQLite's 1,000: hot pages copied once."""
-    pages = await service.db.read(lambda c: c.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+    pages = await service.store.read(lambda c: c.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
     assert pages == dbmod.WAL_CHECKPOINT_PAGES == 4000
 
 
@@ -198,7 +198,7 @@ async def test_every_change_writes_its_event_in_the_same_transaction(
         raise RuntimeError("crash in the middle of a transaction")
 
     with pytest.raises(RuntimeError):
-        await service.db.write(explode)
+        await service.store.update(explode)
     assert (await service.get_task("T-1")).title == "A"
     assert all(e.kind != "test.half" for e in await service.events(limit=10_000))
 
@@ -221,7 +221,7 @@ async def test_a_change_is_dated_when_it_runs_not_when_it_queued_for_the_writer(
         seen.append(ctx.now)
         tables.insert_event(conn, ctx.now, cast(EventKind, "test.dated"), "dated")
 
-    await asyncio.gather(service.write("me", slow), service.write("me", dated))
+    await asyncio.gather(service.store.write("me", slow), service.store.write("me", dated))
     assert seen == [started + 30]
     [event] = [e for e in await service.events(limit=100) if e.kind == "test.dated"]
     assert event.ts == started + 30

@@ -48,11 +48,11 @@ async def traced(service: SwarmService) -> AsyncIterator[Trace]:
     def attach(conn: Conn, callback: Trace | None) -> None:
         cast(sqlite3.Connection, conn).set_trace_callback(callback)
 
-    await service.db.read(attach, trace)
+    await service.store.read(attach, trace)
     try:
         yield trace
     finally:
-        await service.db.read(attach, None)
+        await service.store.read(attach, None)
 
 
 async def test_done_reads_its_task_once_and_its_dependents_once(

@@ -136,7 +136,7 @@ async def test_an_open_permission_prompt_holds_off_the_stall_rules(
     watcher = Watcher(service, watch_settings(**FAST), frames)
     await assign(service, "Agent-4")
     options = (PromptOption("1", "Yes"), PromptOption("3", "No"))
-    prompt = await service.write(
+    prompt = await service.store.write(
         "hook", prompts.open_prompt, "Agent-4", Signal.HOOK, "Allow Bash(make)?", options
     )
     for _ in range(30):
@@ -184,7 +184,7 @@ async def test_an_inbox_agent_is_judged_on_its_hooks_and_reports_not_a_screen(
             obs = Observation(
                 "Agent-6", Signal.HOOK, AgentState.WORKING, clock.now(), "hook: PreToolUse Bash"
             )
-            await service.db.write(agent_signals.record, obs)
+            await service.store.update(agent_signals.record, obs)
         assert not (await watcher.tick()).stalled
     assert (await state_of(service, "Agent-6"))["state"] == "working"
     for _ in range(8):  # the hooks fall silent
@@ -205,7 +205,7 @@ async def test_a_limited_agent_gets_no_task_until_its_reset_and_is_no_stall(
     limit = Observation(
         "Agent-7", Signal.TEXT, AgentState.LIMITED, clock.now(), "text: usage limit", until=reset
     )
-    await service.db.write(agent_signals.record, limit)
+    await service.store.update(agent_signals.record, limit)
     for _ in range(30):
         clock.advance(1)
         report = await watcher.tick()
@@ -213,7 +213,7 @@ async def test_a_limited_agent_gets_no_task_until_its_reset_and_is_no_stall(
     await service.complete_task(task_id, "Agent-7")
     # the limit's message leaves the pane (a new reading says idle): the limit still holds
     gone = Observation("Agent-7", Signal.TEXT, AgentState.IDLE, clock.now(), "text: prompt")
-    await service.db.write(agent_signals.record, gone)
+    await service.store.update(agent_signals.record, gone)
     await watcher.tick()
     assert (await state_of(service, "Agent-7"))["state"] == "limited"
     waiting = await service.create_task(TaskSpec("next", agent="Agent-7"), "test")
@@ -232,7 +232,7 @@ async def test_without_a_reset_time_the_limit_backs_off_and_all_limited_is_said(
 ) -> None:
     for agent in service.agents:
         obs = Observation(agent, Signal.TEXT, AgentState.LIMITED, clock.now(), "text: limit")
-        await service.db.write(agent_signals.record, obs)
+        await service.store.update(agent_signals.record, obs)
     await service.create_task(TaskSpec("queued work"), "test")
     assert await service.queue.assign_batch() == []
     status = await service.status()
@@ -272,7 +272,7 @@ async def limited(service: SwarmService, clock: ManualClock, agent: str) -> None
     limit = Observation(
         agent, Signal.TEXT, AgentState.LIMITED, clock.now(), "text: usage limit", until=until
     )
-    await service.db.write(agent_signals.record, limit)
+    await service.store.update(agent_signals.record, limit)
 
 
 async def test_a_limited_agents_task_is_handed_on_after_the_handoff_time(
@@ -338,7 +338,7 @@ async def test_an_agent_whose_hook_acknowledges_each_nudge_and_does_nothing_is_t
 
     async def hook(name: str) -> None:
         event = hook_events.parse(json.dumps({"hook_event_name": name, "session_id": "s"}))
-        await service.write("Agent-6", hook_events.record, "Agent-6", event, fresh, False)
+        await service.store.write("Agent-6", hook_events.record, "Agent-6", event, fresh, False)
 
     task_id = await assign(service, "Agent-6")
     await deliver_all(service, frames)

@@ -180,7 +180,7 @@ async def test_a_frozen_streams_wait_line_ends_in_stalled(
             await watcher.tick()
         rows = {r["id"]: r for r in (await service.status())["agents"]}
         assert rows["A"]["state"] == "stalled"
-        assert [a.kind for a in await service.read(list_alerts)] == ["stalled"]
+        assert [a.kind for a in await service.store.read(list_alerts)] == ["stalled"]
     finally:
         await text.close()
         await service.close()
@@ -206,13 +206,13 @@ async def test_a_dialog_only_the_terminal_can_answer_needs_the_person(
         assert rows["A"]["state"] == "waiting"
         needs = [n for n in await service.inbox() if n.kind == "alert"]
         assert len(needs) == 1 and "swarm attach A" in needs[0].text, needs
-        assert await service.read(list_alerts) != []
+        assert await service.store.read(list_alerts) != []
         idle = panes / f"claude-code-{VERSION}-idle-start.txt"
         tmux.run("respawn-pane", "-k", "-t", "swarm:a", f"cat {idle}; sleep 600")
         wait_text(tmux.ref("swarm:a"), "? for shortcuts")
         clock.advance(5.0)
         await watcher.tick()
-        assert await service.read(list_alerts) == []
+        assert await service.store.read(list_alerts) == []
         assert [n for n in await service.inbox() if n.kind == "alert"] == []
     finally:
         await text.close()

@@ -33,7 +33,7 @@ async def hook(service: SwarmService, name: str) -> None:
     """``AGENT``'s hook reports ``name`` (as ``swarm hook`` would)."""
     fresh = freshness(service.ctx("hook"), watch_settings(interval_s=1.0))
     event = hook_events.parse(json.dumps({"hook_event_name": name, "session_id": "s"}))
-    await service.write(AGENT, hook_events.record, AGENT, event, fresh, False)
+    await service.store.write(AGENT, hook_events.record, AGENT, event, fresh, False)
 
 
 async def test_a_limit_outlasts_screen_changes_a_restart_and_the_hooks_echo(
@@ -49,7 +49,7 @@ async def test_a_limit_outlasts_screen_changes_a_restart_and_the_hooks_echo(
         AGENT, Signal.TEXT, AgentState.LIMITED, clock.now(), "text: usage limit",
         until=clock.now() + 3600,
     )  # fmt: skip
-    await service.db.write(agent_signals.record, limit)
+    await service.store.update(agent_signals.record, limit)
     clock.advance(1)
     await watcher.tick()
     assert await state(service) == "limited"
@@ -91,7 +91,7 @@ async def test_a_reset_days_away_shows_its_date_wherever_the_limit_is_said(
     limit = Observation(
         holder, Signal.TEXT, AgentState.LIMITED, clock.now(), "text: usage limit", until=reset
     )
-    await service.db.write(agent_signals.record, limit)
+    await service.store.update(agent_signals.record, limit)
     dated = local_text(reset)  # 2026-11-28 14:00:00
     (need,) = await service.inbox()
     assert f"limited until {dated}" in need.text

@@ -27,7 +27,7 @@ async def observe(
     """Agent-7's hook sees it ``state`` now (``until``: a limit's reset)."""
     words = "hook: rate limit" if state is AgentState.LIMITED else "hook: PreToolUse"
     obs = Observation("Agent-7", Signal.HOOK, state, clock.now(), words, until=until)
-    await service.db.write(agent_signals.record, obs)
+    await service.store.update(agent_signals.record, obs)
 
 
 async def limit_events(service: SwarmService) -> list[Event]:

@@ -42,7 +42,7 @@ async def hand_on_from_agent_1(service: SwarmService, clock: ManualClock) -> str
         "text: usage limit",
         until=clock.now() + 3600,
     )
-    await service.db.write(agent_signals.record, limit)
+    await service.store.update(agent_signals.record, limit)
     watcher = Watcher(service, watch_settings(interval_s=1.0, limit_handoff_s=0.0), FakeFrames())
     clock.advance(1)
     assert (await watcher.tick()).handed_on == [task.id]

@@ -52,7 +52,7 @@ async def test_frozen_agent_is_nudged_once_per_cooldown_then_its_task_is_reassig
     opened, cleared = await kinds(service, "alert.opened"), await kinds(service, "alert.cleared")
     assert [e.ts - start for e in opened] == [600] and [e.ts - start for e in cleared] == [1800]
     assert await state_of(service, "Agent-2") == "idle"
-    assert await service.db.read(digest, start, clock.now()) == (
+    assert await service.store.read(digest, start, clock.now()) == (
         "watcher: 1 stall(s) (Agent-2 1), 2 nudge(s), 1 task(s) taken back, 0 unreachable alert(s)"
     )
     await watcher.close()
@@ -122,7 +122,7 @@ async def test_activity_ends_the_stall_and_clears_the_alert_once(
     cleared = await kinds(service, "alert.cleared")
     assert [e.text for e in cleared] == ["Agent-4 is no longer stalled: activity seen"]
     assert (await service.get_task(task_id)).agent == "Agent-4"
-    assert await service.db.read(list_alerts) == []
+    assert await service.store.read(list_alerts) == []
 
 
 async def test_max_nudges_count_per_task_not_per_stall(
@@ -191,7 +191,7 @@ async def test_a_stalled_task_out_of_attempts_fails(
     service: SwarmService, clock: ManualClock, frames: FakeFrames
 ) -> None:
     task_id = await assign(service, "Agent-8")
-    await service.db.write(lambda conn: conn.execute("UPDATE tasks SET max_attempts = 1"))
+    await service.store.update(lambda conn: conn.execute("UPDATE tasks SET max_attempts = 1"))
     watcher = Watcher(service, watch_settings(), frames)
     await run_ticks(watcher, clock, 1800)
     task = await service.get_task(task_id)

@@ -178,7 +178,9 @@ async def test_a_schedule_that_cannot_run_says_why_and_moves_on(
     made = await add_schedule(
         service, ScheduleSpec("prompt", "role:qa", "hi", every_s=600), "test", UTC
     )
-    await service.db.write(lambda conn: conn.execute("UPDATE schedules SET target_name = 'gone'"))
+    await service.store.update(
+        lambda conn: conn.execute("UPDATE schedules SET target_name = 'gone'")
+    )
     clock.advance(600)
     await jobs_for(service).run_due()
     [failed] = await kinds(service, "schedule.failed")
@@ -237,7 +239,7 @@ async def test_the_timer_loop_fires_the_tick_and_a_schedule_changed_by_another_p
         made = await add_schedule(
             other, ScheduleSpec("prompt", "all", "hi", every_s=60), "test", UTC
         )
-        await other.db.write(
+        await other.store.update(
             lambda conn: conn.execute(  # no wake-up: seen via data_version
                 "UPDATE schedules SET next_run_at = $1", (time.time() + 0.2,)
             )

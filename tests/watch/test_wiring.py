@@ -54,7 +54,7 @@ async def test_swarm_run_without_discord_runs_the_watch_jobs(settings: Settings)
             "test",
             UTC,
         )
-        await service.db.write(
+        await service.store.update(
             lambda conn: conn.execute(
                 "UPDATE schedules SET next_run_at = $1 WHERE builtin IS NULL", (time.time() + 0.3,)
             )

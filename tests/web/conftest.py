@@ -19,7 +19,7 @@ async def make_token(
 ) -> str:
     """Store a new token of ``role`` and return it."""
     token = tokens.new_token()
-    await service.db.write(
+    await service.store.update(
         tokens.create, token, name, tokens.Role(role), service.clock.now(), expires_at
     )
     return token

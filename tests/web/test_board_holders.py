@@ -26,7 +26,7 @@ async def hook(service: SwarmService, agent: str, event: str, **fields: object) 
     """Claude Code's hook ``event`` for ``agent``, recorded as ``swarm hook`` records it."""
     body = {"session_id": "s1", "cwd": "/tmp", "hook_event_name": event, **fields}
     parsed = hook_events.parse(json.dumps(body))
-    await service.write(agent, hook_events.record, agent, parsed, Freshness(), False)
+    await service.store.write(agent, hook_events.record, agent, parsed, Freshness(), False)
 
 
 def card_of(page: str, ref: str) -> str:

@@ -480,10 +480,10 @@ async def test_needs_you_is_answered_in_place_and_follows_other_processes(
         options = [
             PromptOption(k, label) for k, label in (("1", "Yes"), ("2", "Always"), ("3", "No"))
         ]
-        prompt = await service.write(
+        prompt = await service.store.write(
             "Agent-1", prompts.open_prompt, "Agent-1", Signal.HOOK, "Bash(make <all>)", options
         )
-        flows = WorkflowService(service)
+        flows = WorkflowService(service.store)
         flow = Workflow("ship").step("ok", "Approve shipping", gate=True).check()
         (gate,) = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
         return task.ref, f"R-{prompt.id}", f"T-{gate}"

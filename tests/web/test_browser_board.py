@@ -43,7 +43,7 @@ def _hook(agent: str, event: str, **fields: object) -> Any:
     async def record(service: SwarmService) -> None:
         body = {"session_id": "s1", "cwd": "/tmp", "hook_event_name": event, **fields}
         parsed = hook_events.parse(json.dumps(body))
-        await service.write(agent, hook_events.record, agent, parsed, Freshness(), False)
+        await service.store.write(agent, hook_events.record, agent, parsed, Freshness(), False)
 
     return record
 
@@ -105,7 +105,9 @@ async def _stalled_holder(service: SwarmService) -> str:
 
     await service.create_task(TaskSpec("stuck work", agent="Agent-1"), "cli")
     await service.queue.assign_batch()
-    await service.write("watch", alerts.open_alert, "Agent-1", alerts.STALLED, "Agent-1 stalled")
+    await service.store.write(
+        "watch", alerts.open_alert, "Agent-1", alerts.STALLED, "Agent-1 stalled"
+    )
     return next(n.ref for n in await service.inbox() if n.kind == "alert")
 
 
@@ -142,7 +144,9 @@ async def _stalled_second(service: SwarmService) -> str:
 
     await service.create_task(TaskSpec("phone work", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
-    await service.write("watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled")
+    await service.store.write(
+        "watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled"
+    )
     return next(n.ref for n in await service.inbox() if n.kind == "alert" and n.agent == "Agent-2")
 
 

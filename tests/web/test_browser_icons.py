@@ -56,7 +56,7 @@ async def _every_icon(service: SwarmService) -> str:
             if entry.icon != "•":
                 insert_event(conn, 0, EventKind(kind), f"{kind} happened", task_id=task.id)
 
-    await service.db.write(write)
+    await service.store.update(write)
     return task.ref
 
 

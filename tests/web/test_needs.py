@@ -149,7 +149,9 @@ async def test_failed_deliveries_and_stalled_agents_have_their_buttons_and_endpo
     failed = await fail_delivery(service, "Agent-3", "please rebase")
     await service.create_task(TaskSpec("Fix the build", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
-    await service.write("watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled")
+    await service.store.write(
+        "watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled"
+    )
     await login(client, admin_token)
     page = await client.get("/inbox")
     for action in ("retry", "dismiss"):
@@ -190,7 +192,9 @@ async def test_reassign_from_the_dashboard_gives_the_task_to_the_agent_picked(
     (admins only; without an agent, one line saying what it needs)."""
     await service.create_task(TaskSpec("Fix the build", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
-    await service.write("watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled")
+    await service.store.write(
+        "watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled"
+    )
     url = "/api/v1/inbox/A-1/reassign"
     viewer = await client.post(url, json={"agent": "Agent-3"}, headers=bearer(viewer_token))
     assert viewer.status_code == 403

@@ -41,7 +41,7 @@ async def running_node(service: SwarmService) -> None:
     await service.send("A-1", "hello", "test")
     assert len(await DeliveryNode(service, RecordingDeliverer(), "desk-1").claim()) == 1
     now = service.clock.now()
-    database: Any = service.db  # a core.store.postgres.store.PgDatabase
+    database: Any = service.store.db  # a core.store.postgres.store.PgDatabase
     await database.write_concurrent(
         node_claims.heartbeat, "desk-1", ["A-1", "A-2"], "desk-host", 4242, now - 60, now - 7
     )

@@ -79,7 +79,7 @@ async def test_task_page_shows_history_notes_and_diff_stat(
     holder = (await service.get_task("T-1")).agent
     assert holder is not None
     await service.start_task("T-1", holder, "reading the grammar")
-    await service.db.write(_commits_event, service.clock.now(), holder)
+    await service.store.update(_commits_event, service.clock.now(), holder)
     await login(client, admin_token)
     page = (await client.get("/tasks/T-1")).text
     assert "parse &lt;b&gt;it&lt;/b&gt;" in page  # escaped

@@ -153,7 +153,7 @@ async def test_metrics_from_the_database_and_from_the_scheduler(service: SwarmSe
     await service.create_tasks([TaskSpec(title="a"), TaskSpec(title="b")], "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
     for agent in ("Agent-1", "Agent-2"):  # states as the watch tick decides them
-        await service.db.write(
+        await service.store.update(
             agent_signals.set_state, agent, AgentState.WORKING, 1.0, Signal.HOOK, "hook: PreToolUse"
         )
     text = (await metrics.render(service)).decode()

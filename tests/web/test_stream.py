@@ -54,7 +54,7 @@ async def _until_end(lines: AsyncIterator[str]) -> list[str]:
 @pytest.mark.both_databases
 async def test_revoking_a_token_through_the_cli_ends_its_open_stream(service: SwarmService) -> None:
     token = await make_token(service, "viewer", "wall")
-    token_id = (await service.db.read(tokens.rows))[-1]["id"]
+    token_id = (await service.store.read(tokens.rows))[-1]["id"]
     async with streaming(service, token) as lines:
         assert await anext(lines) == "retry: 1000"
         revoked = await asyncio.to_thread(

@@ -71,10 +71,10 @@ async def _run(database: ExampleDatabase, flow: Workflow, given: dict[str, str],
 async def _drive(
     service: SwarmService, flow: Workflow, given: dict[str, str], rng: random.Random
 ) -> None:
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     run = await flows.run(await flows.plan(flow, given), "prop")
     edges: dict[str, list[str]] = {str(i): [] for i in run.task_ids}
-    for task_id, dep in await service.db.read(_task_deps):
+    for task_id, dep in await service.store.read(_task_deps):
         edges[str(task_id)].append(str(dep))
     assert find_cycle(edges) is None
     scheduler = Scheduler(service, RecordingDeliverer())

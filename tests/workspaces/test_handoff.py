@@ -48,11 +48,11 @@ async def test_reassigned_task_hands_notes_and_commits_over(
     assert "What remains:" in prompt
     assert f"Work in {tree2} on branch swarm/Agent-2" in prompt
     # the dashboard's task page shows the same text (handoff_text, one read)
-    shown = await service.read(handoff_text, task.id, "Agent-2")
+    shown = await service.store.read(handoff_text, task.id, "Agent-2")
     assert shown is not None and shown.startswith("HANDOFF: T-1 comes to you from Agent-1")
     assert "Notes from Agent-1:\n- parser done, tests next\n- tests half written" in shown
-    assert await service.read(handoff_text, task.id, "Agent-1") is None  # nobody before it
-    assert await service.read(handoff_text, task.id, None) is None  # nobody holds the task
+    assert await service.store.read(handoff_text, task.id, "Agent-1") is None  # nobody before it
+    assert await service.store.read(handoff_text, task.id, None) is None  # nobody holds the task
     first, withdrawal = _delivered(home, "Agent-1")  # its prompt, then the task taken back
     assert "HANDOFF" not in first and "WITHDRAWN from cli to Agent-1 | T-1 " in withdrawal
     command = next(line for line in prompt.splitlines() if "git cherry-pick" in line)
@@ -71,7 +71,7 @@ async def test_lease_expiry_hands_over_without_commits(
     scheduler = Scheduler(service, InboxDeliverer(home / "inbox", clock))
     task = await service.create_task(TaskSpec("silent work", agent="Agent-1"), "cli")
     await scheduler.run_burst()
-    await service.write(
+    await service.store.write(
         "cli",
         lambda conn, ctx: conn.execute(
             "UPDATE tasks SET pinned_agent = NULL WHERE id = $1", (task.id,)

@@ -74,7 +74,7 @@ async def test_onboard_every_agent_with_an_override(service: SwarmService) -> No
         "Hello ${agent} (${role}); ask ${captain}. Folder: ${workspace}, ${branch}.\n"
     )
     for name in service.agents:
-        await onboard(service, name, "cli")
+        await onboard(service.store, name, "cli")
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
     texts = {a: _delivered(home, a) for a in service.agents}
     assert all(len(t) == 1 for t in texts.values())
@@ -98,7 +98,7 @@ async def test_no_workspace_reads_as_a_sentence(service: SwarmService) -> None:
     (home / "roles").mkdir()
     (home / "roles" / "web.md").write_text("Work in ${workspace} on branch ${branch}.\n")
     for name in ("Agent-1", "Agent-7"):
-        await onboard(service, name, "cli")
+        await onboard(service.store, name, "cli")
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
     bundled, override = _delivered(home, "Agent-1")[0], _delivered(home, "Agent-7")[0]
     assert "Your workspace is your current folder, on your current branch (no swarm " in bundled
@@ -122,7 +122,7 @@ async def test_report_commands_in_onboarding_carry_the_home(service: SwarmServic
     """A custom home reaches the agent's terminal in the role text too, as in the prompts."""
     home = service.settings.home
     assert service.settings.custom_home == home
-    await onboard(service, "Agent-1", "cli")
+    await onboard(service.store, "Agent-1", "cli")
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
     text = _delivered(home, "Agent-1")[0]
     assert f"`SWARM_HOME={shlex.quote(str(home))} swarm task start T-N`" in text
@@ -150,7 +150,7 @@ async def test_without_a_captain_the_template_says_how_to_reach_a_person(
     service = await SwarmService.open(settings, ManualClock())
     try:
         for name in ("Agent-1", "Agent-2"):
-            await onboard(service, name, "cli")
+            await onboard(service.store, name, "cli")
         await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
     finally:
         await service.close()
@@ -163,7 +163,7 @@ async def test_without_a_captain_the_template_says_how_to_reach_a_person(
 
 async def test_reset_then_onboarding_in_order(service: SwarmService) -> None:
     home = service.settings.home
-    await reset(service, "agent-3", "cli")
+    await reset(service.store, "agent-3", "cli")
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
     cleared, intro = _delivered(home, "Agent-3")
     assert cleared.endswith(RESET_TEXT)

@@ -109,13 +109,13 @@ async def test_task_merge_warns_or_refuses_over_another_agents_reservation(
     await service.complete_task(mine, "Agent-1")
     before = sh(repo, "rev-parse", "main").strip()
 
-    service.settings = dataclasses.replace(service.settings, reservations="strict")
+    service.store.settings = dataclasses.replace(service.settings, reservations="strict")
     with pytest.raises(ReservationConflict, match=r"SWARM_RESERVATIONS=strict") as err:
         await service.workspaces.merge(mine, "cli")
     assert f"Agent-2's exclusive reservation src/api/** (T-{theirs})" in str(err.value)
     assert sh(repo, "rev-parse", "main").strip() == before  # nothing merged
 
-    service.settings = dataclasses.replace(service.settings, reservations="warn")
+    service.store.settings = dataclasses.replace(service.settings, reservations="warn")
     said = await service.workspaces.merge(mine, "cli")
     assert said.startswith("warning: ") and "merged into main" in said
     assert sh(repo, "rev-parse", "main").strip() != before

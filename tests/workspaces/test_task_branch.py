@@ -29,7 +29,7 @@ async def _prompted(service: SwarmService, agent: str, title: str, branch: str |
     """A task for ``agent`` (with its own ``branch``, if given) whose prompt went out."""
     task = await service.create_task(TaskSpec(title, agent=agent), "cli")
     if branch is not None:
-        await service.write("github", _own_branch, task.id, branch)
+        await service.store.write("github", _own_branch, task.id, branch)
     home = service.settings.home
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
     return task.id
