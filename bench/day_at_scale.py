@@ -239,7 +239,7 @@ async def the_day(
     answering = asyncio.create_task(person.run(stop))
     idle = [await broadcast(service, day, key + 1000)]  # every agent at its input
     began, cpu0 = time.monotonic(), swarm_cpu(day)
-    ids = await service.create_tasks(specs(tasks), "person")
+    ids = await service.tasks.create_many(specs(tasks), "person")
     spread: list[float] = []
     try:
         deadline = time.monotonic() + tasks * 3 + 120

@@ -245,7 +245,7 @@ async def _batch(coordinator: SwarmService, scheduler: Any, node: Any, tasks: in
     """One batch: created, assigned, claimed, done, received; how many the node claimed."""
     from core.models import TaskSpec
 
-    await coordinator.create_tasks([TaskSpec(f"t{k}") for k in range(tasks)], "bench")
+    await coordinator.tasks.create_many([TaskSpec(f"t{k}") for k in range(tasks)], "bench")
     await scheduler.schedule_once()
     await scheduler.next_deadline()
     return int(await node.step())

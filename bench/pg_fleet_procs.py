@@ -111,7 +111,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             start = time.perf_counter()
             for i in range(0, args.tasks, 500):
                 specs = [TaskSpec(f"t{k}") for k in range(i, min(args.tasks, i + 500))]
-                await coordinator.create_tasks(specs, "bench")
+                await coordinator.tasks.create_many(specs, "bench")
             while await coordinator.store.read(_done_count) < args.tasks:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - start

@@ -50,7 +50,7 @@ class InboxAgents:
         path = await asyncio.to_thread(self.inbox.write, parcel)
         os.utime(path, (self.clock.now(), self.clock.now()))
         if parcel.task_id is not None:
-            await self.service.complete_task(parcel.task_id, parcel.agent.id, "done")
+            await self.service.tasks.complete(parcel.task_id, parcel.agent.id, "done")
         return Receipt(True, None, "inbox")
 
 
@@ -83,7 +83,7 @@ async def run(tasks: int, per_day: int, keep_days: float | None) -> dict[str, ob
                     TaskSpec(f"day {day} task {n}", details="do the thing " * 20)
                     for n in range(per_day)
                 ]
-                await service.create_tasks(specs, "bench")
+                await service.tasks.create_many(specs, "bench")
                 await scheduler.run_burst()
                 clock.advance(DAY_S)
                 if keep_days is not None:

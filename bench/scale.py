@@ -94,7 +94,7 @@ class CompletingAgents:
             if not written.ok:
                 return written
         if parcel.task_id is not None:
-            report = self.service.complete_task(parcel.task_id, parcel.agent.id, "done")
+            report = self.service.tasks.complete(parcel.task_id, parcel.agent.id, "done")
             if self.later:
                 task = asyncio.create_task(report)
                 self._reports.add(task)
@@ -360,7 +360,7 @@ async def lifecycles(
             cpu = CpuWindow(server, children)
             start = time.perf_counter()
             for i in range(0, tasks, 500):
-                await coordinator.create_tasks(
+                await coordinator.tasks.create_many(
                     [TaskSpec(f"t{k}") for k in range(i, min(tasks, i + 500))], "bench"
                 )
             created = time.time()  # the events' clock

@@ -56,7 +56,7 @@ class CompletingAgents:
     async def deliver(self, parcel: Parcel) -> Receipt:
         """Finish the parcel's task straight away (a plain message needs nothing)."""
         if parcel.task_id is not None:
-            await self.service.complete_task(parcel.task_id, parcel.agent.id, "done")
+            await self.service.tasks.complete(parcel.task_id, parcel.agent.id, "done")
             self.done += 1
         return Receipt.delivered("bench")
 
@@ -122,7 +122,7 @@ async def lifecycles(
             specs = random_graph(count, random.Random(seed))
             start = time.perf_counter()
             for i in range(0, count, 500):
-                await service.create_tasks(specs[i : i + 500], "bench")
+                await service.tasks.create_many(specs[i : i + 500], "bench")
             created = time.perf_counter() - start
             if counter is not None:
                 await service.store.read(lambda c: cast(SqliteConn, c).set_trace_callback(counter))
@@ -174,7 +174,7 @@ async def _decisions(
         for i in range(decisions)
     ]
     for i in range(0, decisions, 500):
-        await service.create_tasks(specs[i : i + 500], "bench")
+        await service.tasks.create_many(specs[i : i + 500], "bench")
     calls, inside = [], []
     for _ in range(decisions):
         start = time.perf_counter()
@@ -182,7 +182,7 @@ async def _decisions(
         calls.append(time.perf_counter() - start)
         inside.append(seconds)
         assert assignment is not None
-        await service.complete_task(assignment.task_id, assignment.agent)
+        await service.tasks.complete(assignment.task_id, assignment.agent)
     return {"stored": stored, **_percentiles("call", calls), **_percentiles("sql", inside)}
 
 

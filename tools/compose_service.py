@@ -14,7 +14,8 @@ What it rewrites, from mypy's exact spans (``--show-error-end``):
   (the same call: ``StoreAccess.read`` and ``update`` call the store's); any other
   ``X.db`` -> ``X.store.db``;
 - a ``SwarmService`` given where a ``StoreAccess`` is expected: ``X`` -> ``X.store``;
-- ``X.settings = ...`` -> ``X.store.settings = ...``.
+- ``X.settings = ...`` -> ``X.store.settings = ...``;
+- an operation moved into a book (``MOVED``): ``X.create_task(...)`` -> ``X.tasks.create(...)``.
 
 Where ``X`` is untyped mypy says nothing: those are listed by ``--check``'s pattern scan
 (``service.write(`` ...) for a person to look at.
@@ -33,10 +34,28 @@ ROOT = Path(__file__).resolve().parents[1]
 SPAN = re.compile(
     r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+):(?P<eline>\d+):(?P<ecol>\d+): error: "
 )
-ATTR = re.compile(r'"SwarmService" has no attribute "(?P<name>write|read|update|db)"')
+ATTR = re.compile(r'"SwarmService" has no attribute "(?P<name>\w+)"')
+# operations moved from SwarmService into the book it holds: old name -> (book, new name)
+MOVED = {
+    "create_task": ("tasks", "create"),
+    "create_tasks": ("tasks", "create_many"),
+    "get_task": ("tasks", "get"),
+    "list_tasks": ("tasks", "newest"),
+    "find_tasks": ("tasks", "find"),
+    "add_dependencies": ("tasks", "add_dependencies"),
+    "start_task": ("tasks", "start"),
+    "note_task": ("tasks", "note"),
+    "complete_task": ("tasks", "complete"),
+    "fail_task": ("tasks", "fail"),
+    "cancel_task": ("tasks", "cancel"),
+    "retry_task": ("tasks", "retry"),
+    "assign_task": ("tasks", "assign"),
+    "requeue_task": ("tasks", "requeue"),
+    "edit_task": ("tasks", "edit"),
+}
 ARG = re.compile(r'has incompatible type "SwarmService"; expected "StoreAccess"')
 SETTER = re.compile(r'Property "settings" defined in "SwarmService" is read-only')
-LEFT = re.compile(r"\b(?:service|svc)\.(?:write|read|update|db)\b")
+LEFT = re.compile(r"\b\w*(?:service|svc)\.(?:write|read|update|db|" + "|".join(MOVED) + r")\b")
 Edit = tuple[int, int, str, str]  # line (0-based), start, end (0-based, end exclusive), text
 
 
@@ -67,6 +86,11 @@ def edit_for(message: str, line: str, col: int, ecol: int) -> tuple[int, int, st
         if not span.endswith("." + name):
             return None
         base = span[: -len(name) - 1]
+        if name in MOVED:
+            book, new = MOVED[name]
+            return col, ecol, f"{base}.{book}.{new}"
+        if name not in {"write", "read", "update", "db"}:
+            return None
         if name != "db":
             return col, ecol, f"{base}.store.{name}"
         after = re.match(r"\.(read|write)\(", line[ecol:])

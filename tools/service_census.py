@@ -5,7 +5,7 @@
 
 A method *forwards* when its body (past the docstring and a local import) is one statement
 that awaits ``write``/``read``/``update`` of the store (``self.write``, ``self.store.write``,
-``self.db.read``, ``self.store.db.read``...): ``same`` when every argument is one of its
+``self.db.read``, ``self.store.db.read``, a book's ``self.access.write``...): ``same`` when every argument is one of its
 own parameters or a module's function, ``parsed`` when an argument is a parameter passed
 through a call (``parse_task_ref(ref)``). A *caller* is a call ``X.name(...)`` whose receiver
 ``X`` is a name ending in ``service`` or ``svc`` (``service``, ``self.service``,
@@ -48,7 +48,7 @@ def _transaction(expr: ast.expr | None) -> ast.Call | None:
     while isinstance(base, ast.Attribute):
         names.append(base.attr)
         base = base.value
-    if isinstance(base, ast.Name) and base.id == "self" and set(names) <= {"db", "store"}:
+    if isinstance(base, ast.Name) and base.id == "self" and set(names) <= {"db", "store", "access"}:
         return call
     return None
 
@@ -77,13 +77,17 @@ def forwarding(fn: ast.AsyncFunctionDef | ast.FunctionDef) -> str | None:
     return kind
 
 
+def _is_property(fn: ast.AsyncFunctionDef | ast.FunctionDef) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "property" for d in fn.decorator_list)
+
+
 def methods(cls_name: str = "SwarmService", path: Path = SERVICE) -> dict[str, str | None]:
     """Each method of ``cls_name`` with its forwarding kind (None: it does more)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == cls_name:
             return {
-                f.name: forwarding(f)
+                f.name: "property" if _is_property(f) else forwarding(f)
                 for f in node.body
                 if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
             }
@@ -144,7 +148,8 @@ def main() -> int:
     for c in calls.values():
         total.update(c)
     print(
-        f"{len(found)} methods: {kinds['same']} forward as given, {kinds['parsed']} forward"
+        f"{len(found) - kinds['property']} methods and {kinds['property']} properties:"
+        f" {kinds['same']} forward as given, {kinds['parsed']} forward"
         f" a parsed argument, {kinds['more']} do more; calls: front ends {total['front']},"
         f" core {total['core']}, tests {total['tests']}, bench {total['bench']}"
     )

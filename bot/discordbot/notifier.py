@@ -243,7 +243,7 @@ class Notifier:
         assert event.task_id is not None
         post = await self.service.posts.post(f"task:{event.task_id}")
         try:
-            task = await self.service.get_task(event.task_id)
+            task = await self.service.tasks.get(event.task_id)
         except SwarmError:  # gone (archived): nothing left to show
             await self.service.posts.set_cursor(CONSUMER, event.id)
             return

@@ -119,7 +119,7 @@ async def list_tasks(
 async def get_task(request: Request, ref: str, _: Viewer) -> dict[str, Any]:
     """One task with its history."""
     service = web_context(request).service
-    task = await service.get_task(ref)
+    task = await service.tasks.get(ref)
     history = await service.events(task=task.id, limit=1000)
     return {**task.to_json(), "events": [e.to_json() for e in history]}
 
@@ -137,7 +137,7 @@ async def create_task(request: Request, body: TaskIn, who: Admin) -> dict[str, A
         agent=body.agent,
         after=tuple(body.after),
     )
-    task = await acting(request, who, service.create_task(spec, who.actor))
+    task = await acting(request, who, service.tasks.create(spec, who.actor))
     return task.to_json()
 
 
@@ -148,7 +148,7 @@ async def start_task(
     """Report that the holder has begun (a person reports for the holder)."""
     body = body or ReportIn()
     service = web_context(request).service
-    await acting(request, who, service.start_task(ref, who.actor, body.note, force=body.force))
+    await acting(request, who, service.tasks.start(ref, who.actor, body.note, force=body.force))
     return await _task_json(request, ref)
 
 
@@ -159,7 +159,7 @@ async def done_task(
     """Report the task done."""
     body = body or ReportIn()
     service = web_context(request).service
-    await acting(request, who, service.complete_task(ref, who.actor, body.note, force=body.force))
+    await acting(request, who, service.tasks.complete(ref, who.actor, body.note, force=body.force))
     return await _task_json(request, ref)
 
 
@@ -169,21 +169,21 @@ async def fail_task(request: Request, ref: str, body: ReportIn, who: Admin) -> d
     if not body.reason.strip():
         raise InvalidInput("a failure needs a reason")
     service = web_context(request).service
-    await acting(request, who, service.fail_task(ref, who.actor, body.reason, force=body.force))
+    await acting(request, who, service.tasks.fail(ref, who.actor, body.reason, force=body.force))
     return await _task_json(request, ref)
 
 
 @router.post("/tasks/{ref}/cancel")
 async def cancel_task(request: Request, ref: str, who: Admin) -> dict[str, Any]:
     """Stop a task that has not finished."""
-    await acting(request, who, web_context(request).service.cancel_task(ref, who.actor))
+    await acting(request, who, web_context(request).service.tasks.cancel(ref, who.actor))
     return await _task_json(request, ref)
 
 
 @router.post("/tasks/{ref}/retry")
 async def retry_task(request: Request, ref: str, who: Admin) -> dict[str, Any]:
     """Give a failed or cancelled task new attempts."""
-    await acting(request, who, web_context(request).service.retry_task(ref, who.actor))
+    await acting(request, who, web_context(request).service.tasks.retry(ref, who.actor))
     return await _task_json(request, ref)
 
 
@@ -191,7 +191,7 @@ async def retry_task(request: Request, ref: str, who: Admin) -> dict[str, Any]:
 async def assign_task(request: Request, ref: str, body: AssignIn, who: Admin) -> dict[str, Any]:
     """Give the task to one agent."""
     service = web_context(request).service
-    await acting(request, who, service.assign_task(ref, body.agent, who.actor))
+    await acting(request, who, service.tasks.assign(ref, body.agent, who.actor))
     return await _task_json(request, ref)
 
 
@@ -295,7 +295,7 @@ async def event_stream(
 
 
 async def _task_json(request: Request, ref: str) -> dict[str, Any]:
-    task = await web_context(request).service.get_task(ref)
+    task = await web_context(request).service.tasks.get(ref)
     return task.to_json()
 
 

@@ -221,7 +221,7 @@ async def _holder_states(service: SwarmService) -> dict[str, dict[str, Any]]:
 async def card(request: Request, ref: str, who: Page) -> HTMLResponse:
     """One task's card (the board replaces a card with it when the task changes)."""
     service = web_context(request).service
-    task = await service.get_task(ref)
+    task = await service.tasks.get(ref)
     return await render(
         request,
         "card.html",
@@ -237,7 +237,7 @@ async def card(request: Request, ref: str, who: Page) -> HTMLResponse:
 async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
     """A task with its history, notes, handoff and diff stat."""
     service = web_context(request).service
-    task = await service.get_task(ref)
+    task = await service.tasks.get(ref)
     history = await service.events(task=task.id, limit=1000)
     handoff = await service.workspaces.handoff_shown(task.id, task.agent)
     return await render(

@@ -225,7 +225,7 @@ class GitHubSync:
     # -- one followed issue --------------------------------------------------------------
 
     async def _follow(self, link: Link, result: PassResult, poll: bool) -> None:
-        task = await self.service.get_task(link.task_id)
+        task = await self.service.tasks.get(link.task_id)
         await self._show(link, task)
         if link.ci in (links.CI_PENDING["takeover"], links.CI_PENDING["close"]):
             await self._decided(link)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.agents import judge as agent_judge
@@ -22,9 +21,6 @@ from core.models import (
     Agent,
     Delivery,
     Event,
-    Task,
-    TaskSpec,
-    TaskStatus,
     parse_task_ref,
 )
 from core.posts.service import PostBook
@@ -37,8 +33,8 @@ from core.store import tables
 from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.store.sqlite import Store, open_store
-from core.tasks import edit, lifecycle, messages
-from core.tasks.edit import TaskEdit
+from core.tasks import messages
+from core.tasks.service import TaskBook
 from core.tmux import PaneRef, capture
 from core.workspaces.tracker import WorkspaceTracker
 
@@ -78,6 +74,7 @@ class SwarmService:
         self.posts = PostBook(store)  # the Discord notifier's live posts and cursors
         self.reviews = ReviewBook(store, self.workspaces)  # review comments sent to agents
         self.reservations = ReservationBook(store)  # file reservations
+        self.tasks = TaskBook(store, self.workspaces)  # create, report on, change tasks
 
     @property
     def settings(self) -> Settings:
@@ -155,97 +152,6 @@ class SwarmService:
     async def close(self) -> None:
         """Close the database."""
         await self.store.db.close()
-
-    # -- tasks -------------------------------------------------------------------------
-
-    async def create_task(self, spec: TaskSpec, actor: str) -> Task:
-        """Create one task; refuse bad input with a SwarmError and write nothing."""
-        (task_id,) = await self.store.write(actor, lifecycle.create_tasks, [spec])
-        return await self.get_task(task_id)
-
-    async def create_tasks(
-        self, specs: Sequence[TaskSpec], actor: str, plan_id: str | None = None
-    ) -> list[int]:
-        """Create a batch of tasks atomically; ``after`` may name other specs' ``ref``."""
-        return await self.store.write(actor, lifecycle.create_tasks, list(specs), plan_id)
-
-    async def get_task(self, ref: str | int) -> Task:
-        """One task by id (``T-12`` or 12)."""
-        return await self.store.read(tables.get_task, parse_task_ref(ref))
-
-    async def list_tasks(
-        self,
-        status: str | None = None,
-        agent: str | None = None,
-        limit: int = 200,
-        *,
-        open_only: bool = False,
-    ) -> list[Task]:
-        """Tasks, newest first, filtered by status (or unfinished ones) and agent."""
-        wanted = TaskStatus.parse(status) if status else None
-        agent_id = self.ctx("").agent(agent).id if agent else None
-        return await self.store.read(tables.list_tasks, wanted, agent_id, limit, open_only)
-
-    async def add_dependencies(
-        self, ref: str | int, after: Sequence[str | int], actor: str
-    ) -> None:
-        """Make a task wait for more tasks."""
-        ids = [parse_task_ref(a) for a in after]
-        await self.store.write(actor, lifecycle.add_dependencies, parse_task_ref(ref), ids)
-
-    async def start_task(
-        self, ref: str | int, actor: str, note: str = "", *, force: bool = False
-    ) -> None:
-        """The agent has begun (or reports progress); ``force``: another agent reports anyway."""
-        await self.store.write(actor, lifecycle.start, parse_task_ref(ref), note, force)
-
-    async def note_task(
-        self, ref: str | int, actor: str, note: str, *, force: bool = False
-    ) -> None:
-        """A progress note on an active task (the handoff carries it to a next agent)."""
-        await self.store.write(actor, lifecycle.add_note, parse_task_ref(ref), note, force)
-
-    async def complete_task(
-        self, ref: str | int, actor: str, note: str = "", *, force: bool = False
-    ) -> None:
-        """The agent finished the task (its commits, in a workspace, join the history)."""
-        task_id = parse_task_ref(ref)
-        await self.store.write(actor, lifecycle.complete, task_id, note, force)
-        await self.workspaces.after_done(task_id, actor)
-
-    async def fail_task(
-        self, ref: str | int, actor: str, reason: str, *, force: bool = False
-    ) -> None:
-        """The agent could not do the task; ``force``: another agent reports anyway."""
-        await self.store.write(actor, lifecycle.fail, parse_task_ref(ref), reason, force)
-
-    async def cancel_task(self, ref: str | int, actor: str) -> None:
-        """Stop a task that has not finished."""
-        await self.store.write(actor, lifecycle.cancel, parse_task_ref(ref))
-
-    async def retry_task(self, ref: str | int, actor: str) -> None:
-        """Give a failed or cancelled task new attempts."""
-        await self.store.write(actor, lifecycle.retry, parse_task_ref(ref))
-
-    async def assign_task(self, ref: str | int, agent: str, actor: str) -> None:
-        """Give a task to one agent (taken from another if needed)."""
-        await self.store.write(actor, lifecycle.pin, parse_task_ref(ref), agent)
-
-    async def requeue_task(self, ref: str | int, actor: str) -> None:
-        """Take an active task from its agent and queue it for another one."""
-        await self.store.write(actor, lifecycle.requeue, parse_task_ref(ref))
-
-    async def edit_task(self, ref: str | int, change: TaskEdit, actor: str) -> list[str]:
-        """Change an unfinished task's title, details, priority or role; what changed."""
-        return await self.store.write(actor, edit.edit, parse_task_ref(ref), change)
-
-    async def find_tasks(
-        self, prefix: str = "", statuses: Sequence[TaskStatus] | None = None, limit: int = 25
-    ) -> list[Task]:
-        """Tasks in ``statuses`` (None: any) whose id or title starts with / contains
-        ``prefix``, newest first (what autocomplete offers)."""
-        wanted = [s.value for s in statuses] if statuses is not None else None
-        return await self.store.read(tables.search_tasks, prefix, wanted, limit)
 
     # -- messages and agents -----------------------------------------------------------
 

@@ -66,7 +66,7 @@ def prepare(root: Path, cli: str) -> Desk:
 async def _give(settings: Settings) -> str:
     service = await SwarmService.open(settings)
     try:
-        task = await service.create_task(TaskSpec("Say you began", "", agent=AGENT), "cli")
+        task = await service.tasks.create(TaskSpec("Say you began", "", agent=AGENT), "cli")
         await service.queue.assign_batch()
         return task.ref
     finally:

@@ -23,17 +23,17 @@ pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(30)]
 
 async def busy_day(service: SwarmService, clock: ManualClock) -> None:
     """Agent-4 finishes one task and fails one, Agent-1 stalls on one, one task is blocked."""
-    done = await service.create_task(TaskSpec("Write tests", role="qa"), "alice")
+    done = await service.tasks.create(TaskSpec("Write tests", role="qa"), "alice")
     await service.queue.assign_next()
     clock.advance(600)
-    await service.complete_task(done.id, "Agent-4")
-    failing = await service.create_task(TaskSpec("Fix flaky CI", role="qa"), "alice")
-    await service.create_task(TaskSpec("Release", role="qa", after=(failing.id,)), "alice")
+    await service.tasks.complete(done.id, "Agent-4")
+    failing = await service.tasks.create(TaskSpec("Fix flaky CI", role="qa"), "alice")
+    await service.tasks.create(TaskSpec("Release", role="qa", after=(failing.id,)), "alice")
     await service.queue.assign_next()
-    await service.fail_task(failing.id, "Agent-4", "runner is down")
-    stalled = await service.create_task(TaskSpec("Build API", role="integration"), "alice")
+    await service.tasks.fail(failing.id, "Agent-4", "runner is down")
+    stalled = await service.tasks.create(TaskSpec("Build API", role="integration"), "alice")
     await service.queue.assign_next()
-    await service.start_task(stalled.id, "Agent-1")
+    await service.tasks.start(stalled.id, "Agent-1")
     clock.advance(7200)
 
 

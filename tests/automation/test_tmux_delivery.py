@@ -293,8 +293,8 @@ async def test_the_scheduler_delivers_through_tmux_without_a_display(
         ]
         agents = service.agents
         assert [deliverer.method_for(agents[a]) for a in agents] == ["tmux", "tmux", "inbox"]
-        dev = await service.create_task(TaskSpec("Ship the login page", role="dev"), "me")
-        ops = await service.create_task(TaskSpec("Rotate the keys", role="ops"), "me")
+        dev = await service.tasks.create(TaskSpec("Ship the login page", role="dev"), "me")
+        ops = await service.tasks.create(TaskSpec("Rotate the keys", role="ops"), "me")
         await Scheduler(service, deliverer).run_burst()
         deliveries = await service.deliveries()
         assert {(d.task_id, d.state.value) for d in deliveries} == {

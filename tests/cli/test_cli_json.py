@@ -132,10 +132,10 @@ async def _history(home: Path, database_url: str | None) -> None:
     env = {"SWARM_HOME": str(home), "SWARM_DATABASE_URL": database_url or ""}
     service = await SwarmService.open(Settings.from_env(env))
     try:
-        await service.create_task(TaskSpec("Build the API", agent="Agent-1"), "cli")
-        await service.create_task(TaskSpec("Test it", after=("T-1",)), "cli")
-        await service.create_task(TaskSpec("Write docs"), "cli")
-        await service.create_task(TaskSpec("Fill the disk", agent="Agent-3"), "cli")
+        await service.tasks.create(TaskSpec("Build the API", agent="Agent-1"), "cli")
+        await service.tasks.create(TaskSpec("Test it", after=("T-1",)), "cli")
+        await service.tasks.create(TaskSpec("Write docs"), "cli")
+        await service.tasks.create(TaskSpec("Fill the disk", agent="Agent-3"), "cli")
         await service.queue.assign_batch()
         await service.questions.ask("T-1", "Which database?", "Agent-1")
         document = {"summary": "an API", "tasks": [{"ref": "api", "title": "Build it"}]}
@@ -205,7 +205,7 @@ async def _needs(home: Path, database_url: str | None) -> dict[str, str]:
     try:
         failed = [await fail_delivery(service, agent, "hello") for agent in ("Agent-5", "Agent-6")]
         for agent in ("Agent-2", "Agent-4", "Agent-7"):
-            await service.create_task(TaskSpec(f"{agent}'s work", agent=agent), "cli")
+            await service.tasks.create(TaskSpec(f"{agent}'s work", agent=agent), "cli")
         await service.queue.assign_batch()
         alerts = []
         for agent in ("Agent-2", "Agent-4", "Agent-7"):

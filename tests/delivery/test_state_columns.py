@@ -72,7 +72,7 @@ async def test_a_retry_after_a_deferral_is_no_longer_deferred(
 
 
 async def test_what_a_blocked_task_waits_for_is_a_column(service: SwarmService) -> None:
-    first, after, gate = await service.create_tasks(
+    first, after, gate = await service.tasks.create_many(
         [
             TaskSpec("first", ref="a", agent="Agent-1"),
             TaskSpec("after", ref="b", after=("a",)),
@@ -80,39 +80,39 @@ async def test_what_a_blocked_task_waits_for_is_a_column(service: SwarmService) 
         ],
         "cli",
     )
-    assert (await service.get_task(first)).blocked_on is None  # ready
-    assert {(await service.get_task(t)).blocked_on for t in (after, gate)} == {
+    assert (await service.tasks.get(first)).blocked_on is None  # ready
+    assert {(await service.tasks.get(t)).blocked_on for t in (after, gate)} == {
         BlockedOn.dependencies
     }
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    await service.fail_task(first, "Agent-1", "broke")
-    blocked = await service.get_task(after)
+    await service.tasks.fail(first, "Agent-1", "broke")
+    blocked = await service.tasks.get(after)
     assert (blocked.status, blocked.blocked_on) == (TaskStatus.blocked, BlockedOn.dependency_failed)
     assert blocked.to_json()["blocked_on"] == "dependency_failed"
-    await service.retry_task(first, "cli")
+    await service.tasks.retry(first, "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    await service.complete_task(first, "Agent-1")
-    assert (await service.get_task(after)).blocked_on is None  # ready now
-    assert (await service.get_task(gate)).blocked_on is BlockedOn.gate
+    await service.tasks.complete(first, "Agent-1")
+    assert (await service.tasks.get(after)).blocked_on is None  # ready now
+    assert (await service.tasks.get(gate)).blocked_on is BlockedOn.gate
     assert query(service.settings, "SELECT id FROM tasks WHERE blocked_on = 'gate'") == [(gate,)]
-    await service.cancel_task(gate, "cli")
-    assert (await service.get_task(gate)).blocked_on is None
+    await service.tasks.cancel(gate, "cli")
+    assert (await service.tasks.get(gate)).blocked_on is None
 
 
 async def test_a_person_waiting_for_someone_is_blocked_whatever_the_text_says(
     service: SwarmService,
 ) -> None:
     """The reason is a person's text: one that starts with "waiting" is still a person's."""
-    first, after = await service.create_tasks(
+    first, after = await service.tasks.create_many(
         [TaskSpec("first", ref="a", agent="Agent-1"), TaskSpec("after", ref="b", after=("a",))],
         "cli",
     )
     flows = WorkflowService(service.store)
     campaign = await flows.create_campaign("C", [f"T-{first}", f"T-{after}"], "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    await service.complete_task(first, "Agent-1")
+    await service.tasks.complete(first, "Agent-1")
     await service.store.write("cli", person.take_over, first, "waiting for the vendor's fix")
-    taken = await service.get_task(first)
+    taken = await service.tasks.get(first)
     assert (taken.status, taken.blocked_on) == (TaskStatus.blocked, BlockedOn.person)
     summary = (await flows.campaign(f"C-{campaign}")).to_json(0)
     assert (summary["blocked"], summary["waiting"]) == (1, 1)  # a person; T-after waits
@@ -211,7 +211,7 @@ async def _check_upgraded(service: SwarmService) -> None:
     ]
     # a later migration marks the tasks others wait for (T-4 waits for T-1)
     assert query(settings, "SELECT id FROM tasks WHERE has_dependents = 1") == [(1,)]
-    waits = {t.title: t.blocked_on for t in await service.list_tasks()}
+    waits = {t.title: t.blocked_on for t in await service.tasks.newest()}
     assert waits == {
         "first": None,
         "waits": BlockedOn.dependencies,
@@ -225,4 +225,4 @@ async def _check_upgraded(service: SwarmService) -> None:
     await Scheduler(service, deliverer).deliver_once()
     assert [e.kind for e in await service.events()] == []
     await WorkflowService(service.store).approve("T-3", "alice")
-    assert (await service.get_task(3)).status is TaskStatus.done
+    assert (await service.tasks.get(3)).status is TaskStatus.done

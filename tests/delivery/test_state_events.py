@@ -63,7 +63,7 @@ async def _until(condition: Any, what: str, timeout_s: float = 20.0) -> None:
 async def test_receipt_is_retried_until_the_lock_is_released(
     impatient: SwarmService, caplog: pytest.LogCaptureFixture
 ) -> None:
-    task = await impatient.create_task(TaskSpec("locked out"), "cli")
+    task = await impatient.tasks.create(TaskSpec("locked out"), "cli")
     deliverer = LockingDeliverer(str(impatient.settings.db_path))
     scheduler = Scheduler(impatient, deliverer)
     await impatient.queue.assign_batch()
@@ -107,9 +107,9 @@ async def test_claim_and_deferral_have_events_a_streak_once(
 async def test_cancel_before_delivery_supersedes_the_prompt_and_sends_no_stop(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
-    task = await service.create_task(TaskSpec("never seen"), "cli")
+    task = await service.tasks.create(TaskSpec("never seen"), "cli")
     (assignment,) = await service.queue.assign_batch()
-    await service.cancel_task(task.ref, "cli")
+    await service.tasks.cancel(task.ref, "cli")
     await Scheduler(service, deliverer).deliver_once()
     assert deliverer.parcels == []  # neither the prompt nor "stop working on it"
     (prompt,) = await service.deliveries()
@@ -126,11 +126,11 @@ async def test_cancel_before_delivery_supersedes_the_prompt_and_sends_no_stop(
 async def test_cancel_after_delivery_tells_the_agent(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
-    task = await service.create_task(TaskSpec("seen"), "cli")
+    task = await service.tasks.create(TaskSpec("seen"), "cli")
     (assignment,) = await service.queue.assign_batch()
     scheduler = Scheduler(service, deliverer)
     await scheduler.deliver_once()
-    await service.cancel_task(task.ref, "cli")
+    await service.tasks.cancel(task.ref, "cli")
     await scheduler.deliver_once()
     texts = [p.text for p in deliverer.for_agent(assignment.agent)]
     assert len(texts) == 2 and f"{task.ref} (seen) was cancelled: stop working on it." in texts[1]

@@ -112,17 +112,17 @@ async def delete_message(server: LocalDiscordServer, message: RecordedMessage) -
 
 async def test_a_deleted_card_is_posted_anew_and_later_posts_still_come(world: World) -> None:
     server, channel, service = world.server, world.channel, world.service
-    await service.create_task(TaskSpec("ship it"), "cli")
+    await service.tasks.create(TaskSpec("ship it"), "cli")
     card = await server.wait_for_message(has("**T-1** · ship it — ready"), channel=channel)
     await delete_message(server, card)
     await service.queue.assign_next()  # an edit of the deleted card: 404 Unknown Message
     anew = await server.wait_for_message(has("**T-1** · ship it — assigned to Agent-1"))
     assert anew.id != card.id and anew.custom_ids() == ["swarm:done:1", "swarm:reassign:1"]
-    await service.create_task(TaskSpec("next"), "cli")
+    await service.tasks.create(TaskSpec("next"), "cli")
     await server.wait_for_message(has("**T-2** · next — ready"), channel=channel)
     prompt_id = await open_prompt(service, "Edit main.py?")
     await server.wait_for_message(has(f"R-{prompt_id}"), channel=channel)
-    await service.start_task("T-1", "Agent-1", "halfway")
+    await service.tasks.start("T-1", "Agent-1", "halfway")
     await edited_to(server, anew, "working (Agent-1): halfway")  # the new card is the live one
     (event,) = await service.find_events(EventFilter(kinds=("discord.reposted",)))
     assert event.task_id == 1 and "404 Unknown Message (10008)" in event.text
@@ -141,7 +141,7 @@ async def test_a_deleted_prompt_post_is_posted_anew_and_later_prompts_still_come
     second = await open_prompt(service, "Push to main?", agent="Agent-2")
     later = await server.wait_for_message(has(f"R-{second}"), channel=channel)
     assert later.custom_ids() == [f"swarm:prompt:{second}:{i}" for i in range(3)]
-    await service.create_task(TaskSpec("still carded"), "cli")
+    await service.tasks.create(TaskSpec("still carded"), "cli")
     await server.wait_for_message(has("**T-1** · still carded"), channel=channel)
     (event,) = await service.find_events(EventFilter(kinds=("discord.reposted",)))
     assert event.text == (
@@ -157,7 +157,7 @@ async def test_posts_deleted_while_the_bot_was_down_are_posted_anew_after_its_re
     builder = builder_for(server, service)
     ai = builder.ai(service)
     async with running_client(server, builder.bot(service, ai)):
-        await service.create_task(TaskSpec("before"), "cli")
+        await service.tasks.create(TaskSpec("before"), "cli")
         card = await server.wait_for_message(has("**T-1** · before — ready"), channel=channel)
         first = await open_prompt(service, "Edit main.py?")
         post = await server.wait_for_message(has(f"R-{first}"), channel=channel)
@@ -165,7 +165,7 @@ async def test_posts_deleted_while_the_bot_was_down_are_posted_anew_after_its_re
     await delete_message(server, post)
     await service.queue.assign_next()
     await service.decide_prompt(first, "1", "cli")
-    await service.create_task(TaskSpec("after"), "cli")
+    await service.tasks.create(TaskSpec("after"), "cli")
     second = await open_prompt(service, "Run the tests?", agent="Agent-2")
     async with running_client(server, builder.bot(service, ai)):  # a new process, as after
         await server.wait_for_message(has("**T-1** · before — assigned to Agent-1"))  # a restart
@@ -179,21 +179,21 @@ async def test_posts_deleted_while_the_bot_was_down_are_posted_anew_after_its_re
 
 async def test_a_deleted_thread_gets_its_card_posted_anew_with_a_new_thread(world: World) -> None:
     server, channel, service = world.server, world.channel, world.service
-    await service.create_task(TaskSpec("notes"), "cli")
+    await service.tasks.create(TaskSpec("notes"), "cli")
     await service.queue.assign_next()
-    await service.start_task("T-1", "Agent-1", "first note")
+    await service.tasks.start("T-1", "Agent-1", "first note")
     card = await server.wait_for_message(has("working (Agent-1): first note"), channel=channel)
     thread = await thread_of(server, card)
     await server.wait_for_message(has("first note"), channel=thread)
     await moderator(server, "DELETE", f"/channels/{thread.id}")
-    await service.start_task("T-1", "Agent-1", "second note")  # the card is edited, the note
+    await service.tasks.start("T-1", "Agent-1", "second note")  # the card is edited, the note
     anew = await server.wait_for_message(  # goes to a thread that is gone: a new card
         lambda m: "working (Agent-1): second note" in m.content and m.id != card.id,
         channel=channel,
     )
     new_thread = await thread_of(server, anew)
     await server.wait_for_message(has("second note"), channel=new_thread)
-    await service.start_task("T-1", "Agent-1", "third note")
+    await service.tasks.start("T-1", "Agent-1", "third note")
     await server.wait_for_message(has("third note"), channel=new_thread)  # the live thread
     assert new_thread.id != thread.id
     cards = [m for m in server.messages(channel) if "**T-1**" in m.content]
@@ -204,10 +204,10 @@ async def test_a_post_refused_for_good_is_skipped_recorded_alerted_and_shown(
     world: World, home: Path, database_url: str | None
 ) -> None:
     server, channel, service = world.server, world.channel, world.service
-    await service.create_task(TaskSpec("warm-up"), "cli")
+    await service.tasks.create(TaskSpec("warm-up"), "cli")
     await server.wait_for_message(has("**T-1** · warm-up"), channel=channel)
     await hide_channel(server, channel, hidden=True)  # 403 Missing Access from now on
-    await service.create_task(TaskSpec("unseen"), "cli")
+    await service.tasks.create(TaskSpec("unseen"), "cli")
 
     async def alerted() -> list[Any]:
         return [a for a in await service.store.read(list_alerts) if a.agent == "discord"]
@@ -226,7 +226,7 @@ async def test_a_post_refused_for_good_is_skipped_recorded_alerted_and_shown(
     assert 'id="notifier-discord"' in seen.page and "403 Missing Access (50001)" in seen.page
 
     await hide_channel(server, channel, hidden=False)
-    await service.create_task(TaskSpec("seen again"), "cli")  # later posts still come
+    await service.tasks.create(TaskSpec("seen again"), "cli")  # later posts still come
     await server.wait_for_message(has("**T-3** · seen again"), channel=channel)
 
     async def all_cleared() -> bool:
@@ -241,10 +241,10 @@ async def test_an_outage_is_tried_again_and_its_lag_and_failures_are_shown(
     world: World, home: Path, database_url: str | None
 ) -> None:
     server, channel, service = world.server, world.channel, world.service
-    await service.create_task(TaskSpec("warm-up"), "cli")
+    await service.tasks.create(TaskSpec("warm-up"), "cli")
     await server.wait_for_message(has("**T-1** · warm-up"), channel=channel)
     server.set_outage(503)
-    await service.create_task(TaskSpec("during the outage"), "cli")
+    await service.tasks.create(TaskSpec("during the outage"), "cli")
 
     async def lagging() -> bool:
         health = await service.posts.loop_health("discord")
@@ -311,7 +311,7 @@ async def test_an_event_that_fails_every_time_is_skipped_not_retried_for_ever(
 ) -> None:
     server, channel, service = world.server, world.channel, world.service
     await service.store.write("cli", _malformed_event)  # int("x") raises in the handler
-    await service.create_task(TaskSpec("after the bad one"), "cli")
+    await service.tasks.create(TaskSpec("after the bad one"), "cli")
     await server.wait_for_message(has("**T-1** · after the bad one"), channel=channel)
     (failed,) = await service.find_events(EventFilter(kinds=("discord.post_failed",)))
     assert "message.queued" in failed.text and "ValueError" in failed.text

@@ -100,10 +100,10 @@ async def test_a_prompt_is_posted_ahead_of_a_flood_of_task_cards(world: World) -
     """60 new tasks are 60 card posts, about 6 s of the channel's rate limit here (60 s on
     Discord); a permission prompt opened after them is posted while the cards still go out."""
     service = world.service
-    await service.create_task(TaskSpec("warm-up"), "cli")  # the notifier has its cursor
+    await service.tasks.create(TaskSpec("warm-up"), "cli")  # the notifier has its cursor
     await world.server.wait_for_message(has("**T-1** · warm-up"), channel=world.channel)
     for n in range(60):
-        await service.create_task(TaskSpec(f"flood {n}"), "cli")
+        await service.tasks.create(TaskSpec(f"flood {n}"), "cli")
     prompt_id = await open_prompt(service, "Edit main.py?")
     await world.server.wait_for_message(has(f"R-{prompt_id}"), channel=world.channel)
     cards = [m for m in world.server.messages(world.channel) if "flood " in m.content]

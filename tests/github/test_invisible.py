@@ -19,7 +19,7 @@ async def test_an_issues_invisible_text_never_reaches_the_task(
         REPO, "Fix login" + HIDDEN, body, labels=["swarm"], labeled_by=world.maintainer
     )
     assert list((await world.sync.run_pass()).imported) == [1]
-    (task,) = await service.list_tasks()
+    (task,) = await service.tasks.newest()
     assert task.title == "#1 Fix login"
     assert "The form breaks." in task.details and "@\u200beveryone look" in task.details
     assert all(not 0xE0000 <= ord(c) <= 0xE007F for c in task.title + task.details)

@@ -25,7 +25,7 @@ async def test_an_unchanged_green_pr_costs_no_request_of_its_own(
     init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     task_id, tree = await _started(world, service, sync, "Feature")
     sha = _commit(tree, "f.py", "F = 1\n", "f")
-    await service.complete_task(task_id, "Agent-1", "done")
+    await service.tasks.complete(task_id, "Agent-1", "done")
     (number,) = (await sync.run_pass(poll=False)).pushed
     gh.set_check(REPO, sha, "tests", "success")
     await sync.run_pass()  # green: review

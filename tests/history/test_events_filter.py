@@ -17,9 +17,9 @@ from tests.helpers import run_cli
 
 
 async def _history(service: SwarmService, clock: ManualClock) -> None:
-    await service.create_task(TaskSpec("Old work"), "cli")
+    await service.tasks.create(TaskSpec("Old work"), "cli")
     clock.advance(7200)
-    await service.create_task(TaskSpec("New_work 100%"), "cli")
+    await service.tasks.create(TaskSpec("New_work 100%"), "cli")
     await service.broadcast("stand-up", "cli")
 
 
@@ -79,7 +79,7 @@ async def test_since_takes_seconds_with_a_unit(
 ) -> None:
     """``--since 20s`` is accepted like ``--since 20`` (issue 28, item 13)."""
     clock.advance(time.time() - 3600 - clock.now())  # an hour ago
-    await service.create_task(TaskSpec("an hour ago"), "cli")
+    await service.tasks.create(TaskSpec("an hour ago"), "cli")
     await asyncio.to_thread(run_cli, home, "task", "add", "just now")
     for age in ("20s", "20 S", "20"):
         result = run_cli(home, "events", "--since", age, "--kind", "task.created")

@@ -30,14 +30,14 @@ pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
 async def _finished_and_active(service: SwarmService, clock: ManualClock) -> tuple[int, int]:
     """Two tasks done (prompts delivered to inbox files), one still in progress."""
     scheduler = Scheduler(service, InboxDeliverer(service.settings.inbox_dir, clock))
-    done = [await service.create_task(TaskSpec(f"old {n}"), "cli") for n in range(2)]
+    done = [await service.tasks.create(TaskSpec(f"old {n}"), "cli") for n in range(2)]
     await scheduler.run_burst()
     for task in done:
-        await service.complete_task(task.ref, (await service.get_task(task.ref)).agent or "")
+        await service.tasks.complete(task.ref, (await service.tasks.get(task.ref)).agent or "")
     await service.send("Agent-3", "an old message", "cli")
     await scheduler.run_burst()
     clock.advance(100 * DAY_S)
-    active = await service.create_task(TaskSpec("still going", agent="Agent-8"), "cli")
+    active = await service.tasks.create(TaskSpec("still going", agent="Agent-8"), "cli")
     await scheduler.run_burst()
     return len(done), active.id
 
@@ -113,9 +113,9 @@ async def test_an_old_database_is_converted_once_then_vacuumed_incrementally(
             )
         )  # as files made before retention were
         for n in range(300):
-            await service.create_task(TaskSpec(f"task {n}", details="x" * 2000), "cli")
-        for task in await service.list_tasks(limit=1000):
-            await service.cancel_task(task.ref, "cli")
+            await service.tasks.create(TaskSpec(f"task {n}", details="x" * 2000), "cli")
+        for task in await service.tasks.newest(limit=1000):
+            await service.tasks.cancel(task.ref, "cli")
         clock.advance(100 * DAY_S)
         first = await collect_garbage(service.store)
         assert first.vacuumed == "database converted to incremental auto-vacuum (VACUUM)"
@@ -174,8 +174,8 @@ async def test_the_running_coordinator_runs_a_pass_at_start(settings: Settings) 
     leftover.write_text("half a prompt")
     os.utime(leftover, (time.time() - 3600,) * 2)
     service = await SwarmService.open(settings)  # on the real clock
-    old = await service.create_task(TaskSpec("long ago"), "cli")
-    await service.cancel_task(old.ref, "cli")
+    old = await service.tasks.create(TaskSpec("long ago"), "cli")
+    await service.tasks.cancel(old.ref, "cli")
     await service.store.update(lambda c: c.execute("UPDATE events SET ts = ts - 100 * 86400"))
     await service.store.update(lambda c: c.execute("UPDATE tasks SET finished_at = 1"))
     try:

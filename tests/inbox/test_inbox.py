@@ -73,9 +73,9 @@ async def every_kind(service: SwarmService, clock: ManualClock) -> dict[str, str
     clock.advance(1)
     prompt = await open_prompt(service, "Agent-1", "Bash(rm -rf build)\nAllow?")
     clock.advance(1)
-    await service.create_task(TaskSpec("Pick a database", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("Pick a database", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
-    task = (await service.list_tasks(agent="Agent-2"))[0]
+    task = (await service.tasks.newest(agent="Agent-2"))[0]
     question = await service.questions.ask(task.ref, "Which database?", "Agent-2")
     return {
         "alert": "A-1",
@@ -113,7 +113,7 @@ async def test_each_item_is_answered_in_place_and_leaves_the_queue(
     gate = int(refs["gate"][2:])
     answered = await service.inbox_approve(refs["gate"], "boss")
     assert answered.text == f"{refs['gate']} approved"
-    assert (await service.get_task(gate + 1)).status is TaskStatus.ready
+    assert (await service.tasks.get(gate + 1)).status is TaskStatus.ready
     approved = await service.inbox_approve(refs["plan"], "boss")
     assert approved.text.startswith(f"{refs['plan']} approved: 2 task(s) created")
     prompt = await service.inbox_reject(refs["prompt"], "boss")
@@ -185,7 +185,7 @@ async def test_a_wrong_reference_is_one_line_and_changes_nothing(
 
 
 async def test_reply_takes_a_question_or_a_task_and_only_those(service: SwarmService) -> None:
-    await service.create_task(TaskSpec("Pick a database", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("Pick a database", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
     first = await service.questions.ask("T-1", "Which database?", "Agent-2")
     second = await service.questions.ask("T-1", "Which version?", "Agent-2")
@@ -238,9 +238,9 @@ async def test_a_ready_task_no_configured_agent_can_take_is_listed_with_what_to_
 ) -> None:
     """Issue 41, item 1: the agents file changed after the tasks were made (the data agent
     and Agent-2 left): their ready tasks wait for nobody, and the queue says so."""
-    await service.create_task(TaskSpec("Load the data", role="data"), "cli")
-    await service.create_task(TaskSpec("Draw the design", agent="Agent-2"), "cli")
-    await service.create_task(TaskSpec("Any agent will do"), "cli")
+    await service.tasks.create(TaskSpec("Load the data", role="data"), "cli")
+    await service.tasks.create(TaskSpec("Draw the design", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("Any agent will do"), "cli")
     assert await service.inbox() == []
     kept = [a for a in service.agents.values() if a.id not in {"Agent-2", "Agent-5"}]
     await service.replace_agents(kept, tmp_path / "agents.toml")
@@ -259,7 +259,7 @@ async def test_a_task_held_by_a_limited_agent_is_listed_until_the_limit_ends(
 ) -> None:
     """Issue 41, item 1: an agent limited while it holds a task: the person may hand the
     task on, wait or cancel it; the item goes when the limit ends."""
-    await service.create_task(TaskSpec("Fix the build", agent="Agent-1"), "cli")
+    await service.tasks.create(TaskSpec("Fix the build", agent="Agent-1"), "cli")
     await service.queue.assign_batch()
     reset = clock.now() + 600
     limit = Observation(
@@ -281,7 +281,7 @@ async def test_a_task_held_by_an_offline_agent_is_listed_while_it_is_offline(
 ) -> None:
     """Issue 41, item 1: an agent whose CLI ended (its pane gone: offline) while it holds a
     task; before, nothing needed the person until the stall rules took the task back."""
-    await service.create_task(TaskSpec("Fix the build", agent="Agent-1"), "cli")
+    await service.tasks.create(TaskSpec("Fix the build", agent="Agent-1"), "cli")
     await service.queue.assign_batch()
     gone = "text: the tmux pane swarm-Agent-1:0 is gone"
     await service.store.update(
@@ -367,7 +367,7 @@ async def test_a_failed_delivery_leaves_the_queue_once_a_later_one_gets_through(
     prompt of it reaches the same agent, the failure is no longer an item. A prompt of a
     task the agent no longer holds is not retried (one line says so); a superseded one is
     never an item."""
-    await service.create_task(TaskSpec("Fix the build", agent="Agent-1"), "cli")
+    await service.tasks.create(TaskSpec("Fix the build", agent="Agent-1"), "cli")
     await service.queue.assign_batch()
     failed = await fail_next(service)
     (need,) = await service.inbox()
@@ -390,10 +390,10 @@ async def test_a_stalled_or_limited_agents_task_is_handed_on_nudged_or_cancelled
     """Issue 41, item 1: the actions on a stalled agent's alert and on a task held by a
     limited agent: a nudge is a note to the agent, hand on takes the task back for another
     agent, cancel stops it; a stranded task can be cancelled; each refused elsewhere."""
-    await service.create_task(TaskSpec("Fix the build", agent="Agent-1"), "cli")
-    await service.create_task(TaskSpec("Write the docs", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("Fix the build", agent="Agent-1"), "cli")
+    await service.tasks.create(TaskSpec("Write the docs", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
-    one, two = await service.get_task(1), await service.get_task(2)
+    one, two = await service.tasks.get(1), await service.tasks.get(2)
     assert one.agent is not None and two.agent is not None
     await service.store.write("watch", alerts.open_alert, one.agent, alerts.STALLED, "stalled", 1)
     limit = Observation(
@@ -409,10 +409,10 @@ async def test_a_stalled_or_limited_agents_task_is_handed_on_nudged_or_cancelled
     assert note.agent == one.agent and note.text.startswith("discord:boss asks how T-1 is going")
     handed = await service.inbox_act("T-2", "handon", "web:eve")
     assert handed.text == f"T-2: T-2 taken from {two.agent}, queued for another agent"
-    assert (await service.get_task(2)).status is TaskStatus.ready
+    assert (await service.tasks.get(2)).status is TaskStatus.ready
     cancelled = await service.inbox_act("A-1", "cancel", "cli:boss")
     assert cancelled.text == "A-1: T-1 cancelled"
-    assert (await service.get_task(1)).status is TaskStatus.cancelled
+    assert (await service.tasks.get(1)).status is TaskStatus.cancelled
     assert [n.kind for n in await service.inbox()] == ["alert"]  # clears itself; no task now
     assert (await service.inbox())[0].actions == ()
     with pytest.raises(
@@ -429,9 +429,9 @@ async def test_reassign_gives_a_stranded_or_held_task_to_the_agent_picked(
     """Issue 41, item 1: Reassign lets the person pick another agent for a stranded task, a
     limited agent's task or a stalled agent's; a person's action only, refused in one line
     without an agent, to the holder itself, or to an agent not configured."""
-    await service.create_task(TaskSpec("Load the data", role="data"), "cli")
-    await service.create_task(TaskSpec("Fix the build", agent="Agent-1"), "cli")
-    await service.create_task(TaskSpec("Write the docs", agent="Agent-3"), "cli")
+    await service.tasks.create(TaskSpec("Load the data", role="data"), "cli")
+    await service.tasks.create(TaskSpec("Fix the build", agent="Agent-1"), "cli")
+    await service.tasks.create(TaskSpec("Write the docs", agent="Agent-3"), "cli")
     kept = [a for a in service.agents.values() if a.id != "Agent-5"]  # the data agent left
     await service.replace_agents(kept, tmp_path / "agents.toml")
     await service.queue.assign_batch()
@@ -461,7 +461,7 @@ async def test_reassign_gives_a_stranded_or_held_task_to_the_agent_picked(
     stalled = await service.inbox_act(alert, "reassign", "discord:boss", "Agent-6")
     assert stalled.text == f"{alert}: T-3 reassigned from Agent-3 to Agent-6"
     await service.queue.assign_batch()
-    given = {t.id: t.agent for t in await service.list_tasks()}
+    given = {t.id: t.agent for t in await service.tasks.newest()}
     assert given == {1: "Agent-2", 2: "Agent-4", 3: "Agent-6"}
     assert [n.kind for n in await service.inbox()] == ["alert"]  # no task left to act on
     pinned = await service.find_events(EventFilter(kinds=("task.pinned",)))
@@ -478,8 +478,8 @@ async def test_a_ready_task_only_limited_agents_can_take_is_listed_until_the_res
     """Issue 41's replayed day: a ready task pinned to a limited agent, or of a role only
     limited agents have, waited for the reset without a word (not held, so not "holding";
     its agent configured, so not "stranded")."""
-    pinned = await service.create_task(TaskSpec("Fix the lexer", agent="Agent-1"), "cli")
-    data = await service.create_task(TaskSpec("Load the data", role="data"), "cli")
+    pinned = await service.tasks.create(TaskSpec("Fix the lexer", agent="Agent-1"), "cli")
+    data = await service.tasks.create(TaskSpec("Load the data", role="data"), "cli")
     assert await service.inbox() == []
     for agent, hours in (("Agent-1", 1), ("Agent-5", 2)):
         until = clock.now() + hours * 3600
@@ -496,6 +496,6 @@ async def test_a_ready_task_only_limited_agents_can_take_is_listed_until_the_res
     assert "waits for Agent-1, which is limited until " in found[pinned.ref].text
     assert "waits for a 'data' agent: Agent-5 is limited until " in found[data.ref].text
     await service.inbox_act(pinned.ref, "reassign", "boss", agent="Agent-2")  # in place
-    assert (await service.get_task(pinned.id)).pinned == "Agent-2"
+    assert (await service.tasks.get(pinned.id)).pinned == "Agent-2"
     clock.advance(2 * 3600 + 1)  # both limits are over: nothing waits on them
     assert await service.inbox() == []

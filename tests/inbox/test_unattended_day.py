@@ -102,7 +102,7 @@ class Day:
 
     async def holds(self, agent: str, task_id: int) -> bool:
         """Whether ``agent`` holds the task (a prompt, not a notice that it was withdrawn)."""
-        task = await self.service.get_task(task_id)
+        task = await self.service.tasks.get(task_id)
         return task.agent == agent and task.status in ACTIVE
 
     async def limit(self, agent: str) -> None:
@@ -117,12 +117,12 @@ class Day:
 
 
 async def holder(service: SwarmService, task_id: int) -> str | None:
-    return (await service.get_task(task_id)).agent
+    return (await service.tasks.get(task_id)).agent
 
 
 async def new_task(day: Day, title: str) -> tuple[int, str]:
     """A task anyone may take, assigned and delivered; (its id, its holder)."""
-    task = await day.service.create_task(TaskSpec(title), "cli")
+    task = await day.service.tasks.create(TaskSpec(title), "cli")
     await day.second()
     agent = await holder(day.service, task.id)
     assert agent is not None, title
@@ -136,7 +136,7 @@ async def test_an_unattended_day_ends_with_everything_in_needs_you_or_handled(
     tmp_path: Path,
 ) -> None:
     # overnight the agents file lost the data agent: four hooked agents are left
-    stranded = await service.create_task(TaskSpec("Load the sales data", role="data"), "cli")
+    stranded = await service.tasks.create(TaskSpec("Load the sales data", role="data"), "cli")
     kept = [a for a in service.agents.values() if a.id in AGENTS]
     await service.replace_agents(kept, tmp_path / "agents.toml")
     day = Day(service, clock)
@@ -145,7 +145,7 @@ async def test_an_unattended_day_ends_with_everything_in_needs_you_or_handled(
     channel = server.guild.channels[0]
     async with builder.ai(service) as ai, running_client(server, builder.bot(service, ai)):
         limited, limited_agent = await new_task(day, "Fix the parser")
-        lexer = await service.create_task(TaskSpec("Fix the lexer", agent=limited_agent), "cli")
+        lexer = await service.tasks.create(TaskSpec("Fix the lexer", agent=limited_agent), "cli")
         frozen, frozen_agent = await new_task(day, "Write the changelog")
         frozen_at = clock.now()
         day.frozen.add(frozen_agent)
@@ -155,7 +155,7 @@ async def test_an_unattended_day_ends_with_everything_in_needs_you_or_handled(
             has(f"**T-{review}** · Review the API"), channel=channel
         )
         await delete_message(server, card)  # a person deletes the bot's card
-        await service.start_task(review, review_agent, "reading the handlers")
+        await service.tasks.start(review, review_agent, "reading the handlers")
         anew = await server.wait_for_message(
             has(f"**T-{review}** · Review the API — working ({review_agent})"), channel=channel
         )
@@ -212,7 +212,7 @@ async def check_the_evening(day: Day, local: LocalDiscordServer, seen: dict[str,
     assert prompt.kind == "prompt" and prompt.agent == seen["review_agent"]
     assert "rm -rf build" in prompt.text and prompt.actions == ("approve", "reject", "decide")
     # the limit: one post, the task handed on with its reason, worked on by another agent
-    limited_agent, parser = seen["limited_agent"], await service.get_task(seen["limited"])
+    limited_agent, parser = seen["limited_agent"], await service.tasks.get(seen["limited"])
     posts = [m for m in local.store.all() if "⏳" in m.content and limited_agent in m.content]
     assert len(posts) == 1, [m.content for m in posts]
     assert parser.agent not in (None, limited_agent)
@@ -247,7 +247,7 @@ async def check_the_evening(day: Day, local: LocalDiscordServer, seen: dict[str,
     assert [e.task_id for e in reposted] == [seen["review"]]
     # no task parked without a word
     stalled = {n.agent for n in needs.values() if n.kind == "alert" and n.agent}
-    for task in await service.list_tasks():
+    for task in await service.tasks.newest():
         if task.status is TaskStatus.done:
             continue
         events = await service.find_events(EventFilter(task_id=task.id), limit=1000)

@@ -30,8 +30,8 @@ TOOLS = {
 
 async def test_every_tool_over_stdio_as_swarm_agent(home: Path, live: SwarmService) -> None:
     schema = await given(live, "Agent-2", "Design the schema")
-    await live.start_task(schema, "Agent-2")
-    await live.complete_task(schema, "Agent-2", "tables in db/schema.sql")
+    await live.tasks.start(schema, "Agent-2")
+    await live.tasks.complete(schema, "Agent-2", "tables in db/schema.sql")
     parser = await given(live, "Agent-1", "Write the parser", "Parse agents.toml", (schema,))
     theirs = await given(live, "Agent-3", "Draw the logo")
     async with stdio_session(home, SWARM_AGENT="agent-1") as mcp:

@@ -45,7 +45,7 @@ async def _delivered(settings: Settings, count: int, timeout_s: float = 30.0) ->
 async def _add(settings: Settings, titles: list[str]) -> None:
     service = await SwarmService.open(settings)
     try:
-        await service.create_tasks([TaskSpec(t) for t in titles], "test")
+        await service.tasks.create_many([TaskSpec(t) for t in titles], "test")
     finally:
         await service.close()
 

@@ -49,7 +49,7 @@ async def test_the_wait_ends_when_its_prompt_is_decided_and_not_before(
         try:
             assert watch.changed()  # the first look always reads
             assert not watch.changed()
-            await service.create_task(TaskSpec("unrelated"), "cli")
+            await service.tasks.create(TaskSpec("unrelated"), "cli")
             await service.store.write("discord:ann", prompts.decide, other, "1")
             await watch.wait(0.5)  # other commits and another prompt's decision: no wake
             assert not watch.changed()

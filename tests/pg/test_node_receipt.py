@@ -62,11 +62,11 @@ def statements() -> Iterator[list[str]]:
 
 async def test_a_delivered_receipt_is_one_statement_with_its_events(svc: SwarmService) -> None:
     node = DeliveryNode(svc, RecordingDeliverer(), "desk-1", lease_s=30.0)
-    first = await svc.create_task(TaskSpec("first: carries the onboarding"), "cli")
+    first = await svc.tasks.create(TaskSpec("first: carries the onboarding"), "cli")
     await svc.queue.assign_batch()
     assert await node.step() == 1
-    await svc.complete_task(first.id, "A-1")
-    task = await svc.create_task(TaskSpec("prompt"), "cli")
+    await svc.tasks.complete(first.id, "A-1")
+    task = await svc.tasks.create(TaskSpec("prompt"), "cli")
     await svc.queue.assign_batch()
     held = await node.claim()
     with statements() as sent:
@@ -77,7 +77,7 @@ async def test_a_delivered_receipt_is_one_statement_with_its_events(svc: SwarmSe
     assert {d.state for d in await svc.deliveries()} == {DeliveryState.delivered}
     kinds = [e.kind for e in await svc.events(task=task.ref)]
     assert kinds[-2:] == ["delivery.claimed", "delivery.delivered"]
-    (lease,) = [t.lease_expires_at for t in await svc.list_tasks(status="assigned")]
+    (lease,) = [t.lease_expires_at for t in await svc.tasks.newest(status="assigned")]
     assert lease is not None and lease == pytest.approx(svc.clock.now() + svc.settings.lease_s)
 
 
@@ -85,7 +85,7 @@ async def test_done_is_one_statement_and_credits_its_agent(svc: SwarmService) ->
     """The done (the update, the agent's credit, its report signal) is one statement; a task
     no task waits for (``has_dependents`` 0, from the row it updated) holds and reads no
     dependents; one that has them holds them, then reads and settles them."""
-    task = await svc.create_task(TaskSpec("work"), "cli")
+    task = await svc.tasks.create(TaskSpec("work"), "cli")
     await svc.queue.assign_batch()
     with statements() as sent:
         await svc.store.write("A-1", lifecycle.complete, task.id, "")
@@ -103,13 +103,13 @@ async def test_done_is_one_statement_and_credits_its_agent(svc: SwarmService) ->
         "evidence": f"report: {task.ref} done by A-1",
         "at": svc.clock.now(),
     }
-    first = await svc.create_task(TaskSpec("first"), "cli")
-    then = await svc.create_task(TaskSpec("then", after=(first.id,)), "cli")
+    first = await svc.tasks.create(TaskSpec("first"), "cli")
+    then = await svc.tasks.create(TaskSpec("then", after=(first.id,)), "cli")
     await svc.queue.assign_batch()
     with statements() as sent:
         await svc.store.write("A-1", lifecycle.complete, first.id, "")
     assert len(sent) == 4 and "FOR UPDATE" in sent[1], sent  # held, read, made ready
-    assert (await svc.get_task(then.id)).status is TaskStatus.ready
+    assert (await svc.tasks.get(then.id)).status is TaskStatus.ready
 
 
 async def test_a_batch_of_receipts_is_one_statement_and_a_lost_claim_writes_nothing(
@@ -152,7 +152,7 @@ async def test_a_batch_of_receipts_is_one_statement_and_a_lost_claim_writes_noth
 async def test_an_assignment_pass_writes_in_one_statement(svc: SwarmService) -> None:
     """The agents' read, the ready tasks' read, then the tasks taken, their prompts, their
     deliveries and the agents' stamp in one statement (the events go with the COMMIT)."""
-    task = await svc.create_task(TaskSpec("work"), "cli")
+    task = await svc.tasks.create(TaskSpec("work"), "cli")
     before = await svc.store.read(_agent_versions)
     with statements() as sent:
         (made,) = await svc.queue.assign_batch()
@@ -168,7 +168,7 @@ async def test_an_assignment_pass_writes_in_one_statement(svc: SwarmService) -> 
     # no agent row written (its version unchanged): a pass that stamped its agents locked
     # them in its own order and deadlocked with a node's receipts onboarding them
     assert await svc.store.read(_agent_versions) == before
-    assert (await svc.get_task(task.ref)).agent == "A-1"
+    assert (await svc.tasks.get(task.ref)).agent == "A-1"
 
 
 def _agent_versions(conn: Any) -> list[tuple[str, str]]:

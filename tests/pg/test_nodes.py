@@ -125,7 +125,7 @@ async def test_the_coordinator_hears_another_processes_write_without_polling(
     try:
         async with headless_run(builder) as runner:
             await asyncio.sleep(1.0)  # the loop is asleep for its 30 s poll by now
-            await other.create_task(TaskSpec("wake up", agent="C-1"), "cli")
+            await other.tasks.create(TaskSpec("wake up", agent="C-1"), "cli")
             for _ in range(200):
                 if recorded.parcels or runner.done():
                     break

@@ -19,9 +19,9 @@ async def test_the_board_counts_and_latency_read_through_the_book(
     service: SwarmService, clock: ManualClock
 ) -> None:
     since = clock.now()
-    first = await service.create_task(TaskSpec(title="first"), "tester")
-    await service.create_task(TaskSpec(title="second"), "tester")
-    await service.cancel_task(first.id, "tester")
+    first = await service.tasks.create(TaskSpec(title="first"), "tester")
+    await service.tasks.create(TaskSpec(title="second"), "tester")
+    await service.tasks.cancel(first.id, "tester")
     book = ReportBook(service.store)
     columns = {
         status: (n, [t.title for t in tasks])

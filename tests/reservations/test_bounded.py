@@ -44,7 +44,7 @@ async def test_other_writes_go_on_while_a_heavy_reserve_is_checked(
     started = time.monotonic()
     made_meanwhile = 0
     while not heavy.done():
-        await service.create_task(TaskSpec(f"Beside the check {made_meanwhile}"), "boss")
+        await service.tasks.create(TaskSpec(f"Beside the check {made_meanwhile}"), "boss")
         made_meanwhile += heavy.done() is False
     took = time.monotonic() - started
     assert [r.pattern for r in heavy.result()] == MINE[:1]

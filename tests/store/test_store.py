@@ -175,15 +175,15 @@ async def test_every_change_writes_its_event_in_the_same_transaction(
 ) -> None:
     """Each state change adds events; a change that fails half-way adds neither."""
     steps = [
-        lambda: service.create_task(TaskSpec("A"), "me"),
-        lambda: service.create_task(TaskSpec("B", after=("T-1",)), "me"),
+        lambda: service.tasks.create(TaskSpec("A"), "me"),
+        lambda: service.tasks.create(TaskSpec("B", after=("T-1",)), "me"),
         lambda: service.queue.assign_next(),
-        lambda: service.start_task("T-1", "Agent-1"),
-        lambda: service.complete_task("T-1", "Agent-1"),
+        lambda: service.tasks.start("T-1", "Agent-1"),
+        lambda: service.tasks.complete("T-1", "Agent-1"),
         lambda: service.send("Agent-2", "hi", "me"),
         lambda: service.set_agent_paused("Agent-2", True, "me"),
-        lambda: service.cancel_task("T-2", "me"),
-        lambda: service.retry_task("T-2", "me"),
+        lambda: service.tasks.cancel("T-2", "me"),
+        lambda: service.tasks.retry("T-2", "me"),
     ]
     for step in steps:
         before = len(await service.events(limit=10_000))
@@ -199,7 +199,7 @@ async def test_every_change_writes_its_event_in_the_same_transaction(
 
     with pytest.raises(RuntimeError):
         await service.store.update(explode)
-    assert (await service.get_task("T-1")).title == "A"
+    assert (await service.tasks.get("T-1")).title == "A"
     assert all(e.kind != "test.half" for e in await service.events(limit=10_000))
 
 

@@ -106,7 +106,7 @@ def _kinds(settings: Settings, task_id: int, prefix: str) -> list[str]:
 
 
 async def _assigned(service: SwarmService, title: str) -> int:
-    task = await service.create_task(TaskSpec(title), "test")
+    task = await service.tasks.create(TaskSpec(title), "test")
     made = await service.queue.assign_batch()
     assert task.id in [a.task_id for a in made], made
     return task.id
@@ -144,7 +144,7 @@ async def test_two_assignments_of_one_task_give_it_to_one_agent(
     service: SwarmService, other: SwarmService, settings: Settings
 ) -> None:
     for n in range(ROUNDS):
-        task = await service.create_task(TaskSpec(f"one {n}"), "test")
+        task = await service.tasks.create(TaskSpec(f"one {n}"), "test")
         meet = Meet(settings.database_url)
         made = await _race(
             service.store.write("s1", meet("a", assignment.assign_batch)),
@@ -154,7 +154,7 @@ async def test_two_assignments_of_one_task_give_it_to_one_agent(
         assert _kinds(settings, task.id, "task.assigned") == ["task.assigned"]
         prompts = query(settings, "SELECT count(*) FROM messages WHERE task_id = $1", (task.id,))
         assert prompts == [(1,)]
-        await service.complete_task(task.id, made[0][0].agent if made[0] else made[1][0].agent)
+        await service.tasks.complete(task.id, made[0][0].agent if made[0] else made[1][0].agent)
 
 
 async def test_a_receipt_and_a_requeue_at_once_leave_one_outcome(
@@ -182,11 +182,11 @@ async def test_a_receipt_and_a_requeue_at_once_leave_one_outcome(
 
 
 async def _waiting_gate(service: SwarmService, n: int) -> int:
-    first, gate = await service.create_tasks(
+    first, gate = await service.tasks.create_many(
         [TaskSpec(f"work {n}", ref="w"), TaskSpec(f"gate {n}", kind="gate", after=("w",))], "test"
     )
     await service.queue.assign_batch()
-    await service.complete_task(first, (await service.get_task(first)).agent or "")
+    await service.tasks.complete(first, (await service.tasks.get(first)).agent or "")
     return gate
 
 
@@ -213,7 +213,7 @@ async def test_the_last_task_done_as_a_task_is_added_leaves_the_campaign_open(
 ) -> None:
     for n in range(ROUNDS):
         last = await _assigned(service, f"last {n}")
-        added = await service.create_task(TaskSpec(f"added {n}"), "test")  # not assigned
+        added = await service.tasks.create(TaskSpec(f"added {n}"), "test")  # not assigned
         campaign = await service.store.write("test", campaigns.create, f"c{n}", [last])
         meet = Meet(settings.database_url)
         await _race(
@@ -249,7 +249,7 @@ async def test_two_dependencies_done_at_once_make_their_dependent_ready(
     for n in range(ROUNDS):
         one = await _assigned(service, f"one {n}")
         two = await _assigned(service, f"two {n}")
-        after = await service.create_task(TaskSpec(f"after {n}", after=(one, two)), "test")
+        after = await service.tasks.create(TaskSpec(f"after {n}", after=(one, two)), "test")
         meet = Meet(settings.database_url)
         await _race(
             service.store.write("agent", meet("a", lifecycle.complete), one, "", True),

@@ -62,6 +62,6 @@ async def test_the_cli_takes_them_out_and_the_events_say_so(
     assert edited.code == 0, edited.err
     (last,) = await service.last_events(1)
     assert last.kind == "task.edited" and last.text.endswith("; 2 invisible characters removed")
-    assert (await service.get_task(1)).title == "Fix the form"
+    assert (await service.tasks.get(1)).title == "Fix the form"
     only = run_cli(cli_home, "task", "add", HIDDEN)  # nothing visible: no title
     assert only.code == 2 and "title must not be empty" in only.err

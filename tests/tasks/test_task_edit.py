@@ -16,7 +16,7 @@ pytestmark = pytest.mark.both_databases
 
 
 async def test_edit_changes_what_is_asked_and_records_it(home: Path, service: SwarmService) -> None:
-    await service.create_task(TaskSpec("Fix login", role="qa"), "cli")
+    await service.tasks.create(TaskSpec("Fix login", role="qa"), "cli")
     edited = run_cli(
         home,
         "task",
@@ -34,7 +34,7 @@ async def test_edit_changes_what_is_asked_and_records_it(home: Path, service: Sw
     )
     assert (edited.code, edited.err) == (0, "")
     assert edited.out == "T-1 edited: title, details, priority, role\n"
-    task = await service.get_task("T-1")
+    task = await service.tasks.get("T-1")
     assert (task.title, task.details, task.priority.name, task.role) == (
         "Fix the login form",
         "Both forms.\nSee #4",
@@ -54,9 +54,9 @@ async def test_edit_changes_what_is_asked_and_records_it(home: Path, service: Sw
 async def test_edit_refusals_are_one_line_and_write_nothing(
     home: Path, service: SwarmService
 ) -> None:
-    await service.create_task(TaskSpec("Pinned", agent="Agent-3"), "cli")  # infrastructure
-    await service.create_task(TaskSpec("Finished"), "cli")
-    await service.cancel_task("T-2", "cli")
+    await service.tasks.create(TaskSpec("Pinned", agent="Agent-3"), "cli")  # infrastructure
+    await service.tasks.create(TaskSpec("Finished"), "cli")
+    await service.tasks.cancel("T-2", "cli")
     cases = {
         ("T-1",): "nothing to change: give --title, --details, --priority or --role",
         ("T-1", "--priority", "urgent-ish"): "invalid priority 'urgent-ish'",

@@ -167,10 +167,10 @@ async def test_a_frozen_streams_wait_line_ends_in_stalled(
     text = TextWatcher(service, rule_sets)
     watcher = Watcher(service, watch_settings(interval_s=1.0, stall_after_s=30.0), text=text)
     try:
-        task = await service.create_task(TaskSpec("answer the question"), "test")
-        await service.assign_task(task.id, "A", "test")  # pinned: the scheduler gives it to A
+        task = await service.tasks.create(TaskSpec("answer the question"), "test")
+        await service.tasks.assign(task.id, "A", "test")  # pinned: the scheduler gives it to A
         await Scheduler(service, RecordingDeliverer()).run_burst()
-        assert (await service.get_task(task.id)).agent == "A"
+        assert (await service.tasks.get(task.id)).agent == "A"
         await watcher.tick()
         rows = {r["id"]: r for r in (await service.status())["agents"]}
         assert rows["A"]["state"] == "errored"

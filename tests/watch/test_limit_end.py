@@ -83,9 +83,9 @@ async def test_a_reset_days_away_shows_its_date_wherever_the_limit_is_said(
     """Issue 41, item 2 (already so since issue 40, item 9; this holds it for every place
     item 2 shows a limit): the post, the agent's evidence, "Needs you" and the handoff's
     reason say the date of a reset three days away, not only its time."""
-    held = await service.create_task(TaskSpec("Fix the build"), "cli")
+    held = await service.tasks.create(TaskSpec("Fix the build"), "cli")
     await service.queue.assign_batch()
-    holder = (await service.get_task(held.id)).agent
+    holder = (await service.tasks.get(held.id)).agent
     assert holder is not None
     reset = clock.now() + 3 * 86400 + 7200
     limit = Observation(
@@ -102,5 +102,5 @@ async def test_a_reset_days_away_shows_its_date_wherever_the_limit_is_said(
     assert f"until {dated}:" in posted.text
     assert f"until {dated})" in (await service.explain_agent(holder))["evidence"]
     assert f"{holder} is limited until {dated}: handed on" in (
-        (await service.get_task(held.id)).reason or ""
+        (await service.tasks.get(held.id)).reason or ""
     )

@@ -83,11 +83,11 @@ def show_line(line: str) -> str:
 
 
 async def add_tasks(service: SwarmService, count: int) -> list[int]:
-    return [(await service.create_task(TaskSpec(f"work {i}"), "test")).id for i in range(count)]
+    return [(await service.tasks.create(TaskSpec(f"work {i}"), "test")).id for i in range(count)]
 
 
 async def holders(service: SwarmService, ids: list[int]) -> set[str | None]:
-    return {(await service.get_task(i)).agent for i in ids}
+    return {(await service.tasks.get(i)).agent for i in ids}
 
 
 async def test_an_absurd_reset_in_a_pane_is_a_backoff_and_the_others_get_work(

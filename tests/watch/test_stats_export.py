@@ -28,13 +28,13 @@ async def work(
     service: SwarmService, clock: ManualClock, agent: str, minutes: float, ok: bool = True
 ) -> int:
     """One task pinned to ``agent``: assigned now, finished ``minutes`` later."""
-    task = await service.create_task(TaskSpec(f"job for {agent}", agent=agent), "test")
+    task = await service.tasks.create(TaskSpec(f"job for {agent}", agent=agent), "test")
     await service.queue.assign_batch()
     clock.advance(minutes * 60)
     if ok:
-        await service.complete_task(task.id, agent, "ok")
+        await service.tasks.complete(task.id, agent, "ok")
     else:
-        await service.fail_task(task.id, agent, "broken")
+        await service.tasks.fail(task.id, agent, "broken")
     return task.id
 
 
@@ -118,11 +118,11 @@ async def test_stats_chart_is_a_png_whose_bars_follow_the_numbers(history: Swarm
 
 
 async def test_csv_and_json_exports_round_trip(history: SwarmService) -> None:
-    await history.create_task(
+    await history.tasks.create(
         TaskSpec('Quote "this", then, a comma', details="line 1\nline 2 é", after=("T-1",)), "test"
     )
     tasks = shaped(
-        sorted((t.to_json() for t in await history.list_tasks()), key=lambda t: t["id"])
+        sorted((t.to_json() for t in await history.tasks.newest()), key=lambda t: t["id"])
     )  # times as ISO text, like --json
     events = shaped([e.to_json() for e in await history.events(limit=100_000)])
     assert json.loads(await export.export_bytes(history.store, "tasks", "json")) == tasks

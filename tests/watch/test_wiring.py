@@ -47,7 +47,7 @@ async def test_swarm_run_without_discord_runs_the_watch_jobs(settings: Settings)
     runner = asyncio.create_task(run_headless(builder, stop=stop))
     service = await SwarmService.open(settings)  # as the CLI would, from another connection
     try:
-        await service.create_task(TaskSpec("quiet work", agent="Agent-2"), "test")
+        await service.tasks.create(TaskSpec("quiet work", agent="Agent-2"), "test")
         await add_schedule(
             service,
             ScheduleSpec("prompt", "agent:Agent-5", "hourly check", every_s=3600),

@@ -37,7 +37,7 @@ async def test_a_viewer_reads_but_may_not_act_and_the_refusal_is_audited(
         "/api/v1/tasks", json={"title": "sneaky"}, headers=bearer(viewer_token)
     )
     assert refused.status_code == 403 and "viewer token" in refused.json()["error"]
-    assert await service.list_tasks() == []
+    assert await service.tasks.newest() == []
     (row,) = await acting_rows(service)
     assert (row["user_name"], row["command"], row["allowed"]) == ("wall", "POST /api/v1/tasks", 0)
     assert row["outcome"] == "refused: viewer token"
@@ -105,7 +105,7 @@ async def test_tasks_are_filtered_and_paged_with_a_cursor(
 ) -> None:
     from core.models import TaskSpec
 
-    await service.create_tasks(
+    await service.tasks.create_many(
         [TaskSpec(title=f"task {n}") for n in range(5)] + [TaskSpec(title="the 100% parser")], "cli"
     )
     auth = bearer(viewer_token)
@@ -129,7 +129,7 @@ async def test_events_after_an_id_and_the_status(
     from core.models import TaskSpec
 
     (made,) = await service.last_events(1)  # the viewer token's creation (token.created)
-    await service.create_task(TaskSpec(title="a"), "cli")
+    await service.tasks.create(TaskSpec(title="a"), "cli")
     auth = bearer(viewer_token)
     page = (await client.get(f"/api/v1/events?after={made.id}&limit=1", headers=auth)).json()
     assert page["events"][0]["kind"] == "task.created" and page["last_id"] == made.id + 1

@@ -51,19 +51,19 @@ def _hook(agent: str, event: str, **fields: object) -> Any:
 async def _working_and_done(service: SwarmService) -> str:
     """A task Agent-1 works on, and 20 done by Agent-2; the working one's ref."""
     for n in range(20):
-        task = await service.create_task(TaskSpec(f"chore {n}", agent="Agent-2"), "cli")
+        task = await service.tasks.create(TaskSpec(f"chore {n}", agent="Agent-2"), "cli")
         await service.queue.assign_batch()
-        await service.complete_task(task.ref, "Agent-2")
-    held = await service.create_task(TaskSpec("parse the grammar", agent="Agent-1"), "cli")
+        await service.tasks.complete(task.ref, "Agent-2")
+    held = await service.tasks.create(TaskSpec("parse the grammar", agent="Agent-1"), "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    await service.start_task(held.ref, "Agent-1")
+    await service.tasks.start(held.ref, "Agent-1")
     return held.ref
 
 
 async def _one_more_done(service: SwarmService) -> str:
-    task = await service.create_task(TaskSpec("the 21st", agent="Agent-2"), "cli")
+    task = await service.tasks.create(TaskSpec("the 21st", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
-    await service.complete_task(task.ref, "Agent-2")
+    await service.tasks.complete(task.ref, "Agent-2")
     return task.ref
 
 
@@ -103,7 +103,7 @@ async def _stalled_holder(service: SwarmService) -> str:
     """A task Agent-1 holds and a stalled alert on Agent-1: the alert's ref."""
     from core.agents import alerts
 
-    await service.create_task(TaskSpec("stuck work", agent="Agent-1"), "cli")
+    await service.tasks.create(TaskSpec("stuck work", agent="Agent-1"), "cli")
     await service.queue.assign_batch()
     await service.store.write(
         "watch", alerts.open_alert, "Agent-1", alerts.STALLED, "Agent-1 stalled"
@@ -113,7 +113,7 @@ async def _stalled_holder(service: SwarmService) -> str:
 
 def _pinned(ref: str) -> Any:
     async def read(service: SwarmService) -> str | None:
-        return (await service.get_task(ref)).pinned
+        return (await service.tasks.get(ref)).pinned
 
     return read
 
@@ -142,7 +142,7 @@ async def _stalled_second(service: SwarmService) -> str:
     """Another task, held by Agent-2, and a stalled alert on Agent-2: the alert's ref."""
     from core.agents import alerts
 
-    await service.create_task(TaskSpec("phone work", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("phone work", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
     await service.store.write(
         "watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled"

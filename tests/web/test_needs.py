@@ -147,7 +147,7 @@ async def test_failed_deliveries_and_stalled_agents_have_their_buttons_and_endpo
     a stalled agent's task, on the page (the board, the phone layout) and in the REST API
     (admins only; a second action is 409 naming who acted)."""
     failed = await fail_delivery(service, "Agent-3", "please rebase")
-    await service.create_task(TaskSpec("Fix the build", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("Fix the build", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
     await service.store.write(
         "watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled"
@@ -190,7 +190,7 @@ async def test_reassign_from_the_dashboard_gives_the_task_to_the_agent_picked(
 ) -> None:
     """Issue 41, item 1: Reassign on a limited agent's task, with the agent in the body
     (admins only; without an agent, one line saying what it needs)."""
-    await service.create_task(TaskSpec("Fix the build", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("Fix the build", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
     await service.store.write(
         "watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled"
@@ -204,4 +204,4 @@ async def test_reassign_from_the_dashboard_gives_the_task_to_the_agent_picked(
     done = await client.post(url, json={"agent": "Agent-3"}, headers=admin)
     assert done.status_code == 200, done.text
     assert done.json()["text"] == "A-1: T-1 reassigned from Agent-2 to Agent-3"
-    assert (await service.get_task("T-1")).pinned == "Agent-3"
+    assert (await service.tasks.get("T-1")).pinned == "Agent-3"

@@ -81,7 +81,7 @@ async def test_an_expiring_token_ends_its_open_stream(
 async def test_a_client_far_behind_gets_every_event_it_missed_then_live_ones(
     service: SwarmService,
 ) -> None:
-    await service.create_tasks([TaskSpec(title=f"missed {n}") for n in range(1200)], "cli")
+    await service.tasks.create_many([TaskSpec(title=f"missed {n}") for n in range(1200)], "cli")
     newest = (await service.last_events(1))[-1].id
     assert newest >= 1200
     token = await make_token(service, "viewer", "wall")
@@ -92,7 +92,7 @@ async def test_a_client_far_behind_gets_every_event_it_missed_then_live_ones(
                 seen.append(int(line[4:]))
                 if seen[-1] == newest:
                     break
-        await service.create_task(TaskSpec(title="live"), "cli")
+        await service.tasks.create(TaskSpec(title="live"), "cli")
         async for line in lines:
             if line.startswith("data: ") and json.loads(line[6:])["kind"] == "task.created":
                 assert "live" in line

@@ -87,9 +87,9 @@ async def _drive(
             break
         for task in active:
             if rng.random() < 0.7:
-                await service.complete_task(task.id, task.agent or "")
+                await service.tasks.complete(task.id, task.agent or "")
             else:
-                await service.fail_task(task.id, task.agent or "", "it broke")
+                await service.tasks.fail(task.id, task.agent or "", "it broke")
         for gate in gates:
             # a gate rejected just before may have cancelled this one (its dependent): a
             # person's approve of it is refused then ("already cancelled"), rightly

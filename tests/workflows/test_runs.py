@@ -25,18 +25,18 @@ def _counts(service: SwarmService) -> tuple[int, int, int]:
 
 
 async def _status(service: SwarmService, task_id: int) -> TaskStatus:
-    return (await service.get_task(task_id)).status
+    return (await service.tasks.get(task_id)).status
 
 
 async def _finish(service: SwarmService, task_id: int, ok: bool = True) -> None:
     """The scheduler assigns the task; its agent reports done or failed."""
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    task = await service.get_task(task_id)
+    task = await service.tasks.get(task_id)
     assert task.status is TaskStatus.assigned, task
     if ok:
-        await service.complete_task(task_id, task.agent or "")
+        await service.tasks.complete(task_id, task.agent or "")
     else:
-        await service.fail_task(task_id, task.agent or "", "tests fail")
+        await service.tasks.fail(task_id, task.agent or "", "tests fail")
 
 
 async def test_release_runs_to_the_end_through_its_gate(service: SwarmService) -> None:
@@ -45,7 +45,7 @@ async def test_release_runs_to_the_end_through_its_gate(service: SwarmService) -
     assert _counts(service) == (0, 0, 0), "planning writes nothing"
     run = await flows.run(plan, "cli")
     bump, changelog, review1, review2, gate, tag, fix = run.task_ids
-    assert (await service.get_task(gate)).after == sorted([changelog, review1, review2])
+    assert (await service.tasks.get(gate)).after == sorted([changelog, review1, review2])
     assert await _status(service, bump) is TaskStatus.ready
     with pytest.raises(InvalidState, match="cannot be approved yet: waiting for"):
         await flows.approve(f"T-{gate}", "cli")
@@ -75,8 +75,8 @@ async def test_a_false_condition_skips_and_releases_its_dependents(service: Swar
     )
     flows = WorkflowService(service.store)
     docs, ship = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
-    assert (await service.get_task(docs)).status is TaskStatus.skipped
-    assert (await service.get_task(ship)).status is TaskStatus.ready
+    assert (await service.tasks.get(docs)).status is TaskStatus.skipped
+    assert (await service.tasks.get(ship)).status is TaskStatus.ready
 
 
 async def test_a_failure_runs_the_branch_and_a_pass_skips_the_rest(service: SwarmService) -> None:
@@ -147,14 +147,14 @@ async def test_200_fanned_out_items_in_one_transaction(service: SwarmService) ->
     plan = await flows.plan(flow, {"items": ",".join(f"i{n}" for n in range(200))})
     run = await flows.run(plan, "cli")
     assert len(run.task_ids) == 201
-    assert len((await service.get_task(run.task_ids[-1])).after) == 200
+    assert len((await service.tasks.get(run.task_ids[-1])).after) == 200
     assert _counts(service) == (201, 1, 200)
 
 
 async def test_campaigns_by_hand_and_cancelled_mid_run(service: SwarmService) -> None:
     from core.models import TaskSpec
 
-    a, b, c = await service.create_tasks(
+    a, b, c = await service.tasks.create_many(
         [
             TaskSpec("A", ref="a", role="integration"),
             TaskSpec("B", ref="b", after=("a",)),
@@ -244,6 +244,6 @@ async def test_campaign_finished_is_recorded_once_and_again_after_a_retry(
     await _finish(service, second, ok=False)
     await _finish(service, fix)
     assert await finished() == ["C-1 finished: w (2 done, 1 failed; took 0 min)"]
-    await service.retry_task(f"T-{second}", "cli")  # reopened, then finished again
+    await service.tasks.retry(f"T-{second}", "cli")  # reopened, then finished again
     await _finish(service, second)
     assert (await finished())[1:] == ["C-1 finished: w (3 done; took 0 min)"]

@@ -31,13 +31,13 @@ async def test_reassigned_task_hands_notes_and_commits_over(
     tree1 = home / "workspaces" / "project" / "Agent-1"
     tree2 = home / "workspaces" / "project" / "Agent-2"
     scheduler = Scheduler(service, InboxDeliverer(home / "inbox"))
-    task = await service.create_task(TaskSpec("write the parser", agent="Agent-1"), "cli")
+    task = await service.tasks.create(TaskSpec("write the parser", agent="Agent-1"), "cli")
     await scheduler.run_burst()
-    await service.start_task(task.id, "Agent-1", "parser done, tests next")
+    await service.tasks.start(task.id, "Agent-1", "parser done, tests next")
     sha = commit_file(tree1, "parser.py", "def parse(): ...\n", "parser: first version")
-    await service.note_task(task.id, "Agent-1", "tests half written")
+    await service.tasks.note(task.id, "Agent-1", "tests half written")
     assert not (home / "inbox" / "Agent-2").exists()
-    await service.assign_task(task.id, "Agent-2", "cli")
+    await service.tasks.assign(task.id, "Agent-2", "cli")
     await scheduler.run_burst()
     (prompt,) = _delivered(home, "Agent-2")
     assert "HANDOFF: T-1 comes to you from Agent-1 (reassigned to Agent-2 by cli)" in prompt
@@ -69,7 +69,7 @@ async def test_lease_expiry_hands_over_without_commits(
     home = service.settings.home
     init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     scheduler = Scheduler(service, InboxDeliverer(home / "inbox", clock))
-    task = await service.create_task(TaskSpec("silent work", agent="Agent-1"), "cli")
+    task = await service.tasks.create(TaskSpec("silent work", agent="Agent-1"), "cli")
     await scheduler.run_burst()
     await service.store.write(
         "cli",
@@ -81,7 +81,7 @@ async def test_lease_expiry_hands_over_without_commits(
     await service.queue.expire_leases()
     clock.advance(10)
     await scheduler.run_burst()
-    holder = (await service.get_task(task.id)).agent
+    holder = (await service.tasks.get(task.id)).agent
     assert holder not in (None, "Agent-1")
     (prompt,) = _delivered(home, holder or "")
     assert "HANDOFF: T-1 comes to you from Agent-1 (no report from Agent-1 within 60 s)" in prompt

@@ -47,9 +47,9 @@ async def test_first_task_starts_with_the_role_template(repo: Path, service: Swa
     init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     scheduler = Scheduler(service, InboxDeliverer(home / "inbox"))
     for title in ("first", "second"):
-        task = await service.create_task(TaskSpec(title, agent="Agent-1"), "cli")
+        task = await service.tasks.create(TaskSpec(title, agent="Agent-1"), "cli")
         await scheduler.run_burst()
-        await service.complete_task(task.id, "Agent-1")
+        await service.tasks.complete(task.id, "Agent-1")
     first, second = _delivered(home, "Agent-1")
     intro, _, prompt = first.partition("\n\n---\n\n")
     assert intro.startswith("# Agent-1: Integration\n")
@@ -85,7 +85,7 @@ async def test_onboard_every_agent_with_an_override(service: SwarmService) -> No
     for agent in service.agents.values():
         if agent.role != "web":
             assert f"Your role is\n**{agent.role}**" in texts[agent.id][0]
-    task = await service.create_task(TaskSpec("after onboarding", agent="Agent-2"), "cli")
+    task = await service.tasks.create(TaskSpec("after onboarding", agent="Agent-2"), "cli")
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
     assert _delivered(home, "Agent-2")[1].startswith(
         f"[swarm] from scheduler to Agent-2 | task {task.ref}"
@@ -189,9 +189,9 @@ async def test_reset_between_tasks(resetting: SwarmService) -> None:
     home = resetting.settings.home
     scheduler = Scheduler(resetting, InboxDeliverer(home / "inbox"))
     for title in ("one", "two"):
-        task = await resetting.create_task(TaskSpec(title, agent="Agent-1"), "cli")
+        task = await resetting.tasks.create(TaskSpec(title, agent="Agent-1"), "cli")
         await scheduler.run_burst()
-        await resetting.complete_task(task.id, "Agent-1")
+        await resetting.tasks.complete(task.id, "Agent-1")
     reset1, prompt1, reset2, prompt2 = _delivered(home, "Agent-1")
     assert reset1 == reset2 == RESET_TEXT
     for prompt, ref in ((prompt1, "T-1"), (prompt2, "T-2")):

@@ -23,9 +23,9 @@ from tests.workspaces.conftest import sh
 
 
 async def _held(service: SwarmService, agent: str, title: str) -> int:
-    task = await service.create_task(TaskSpec(title, agent=agent), "cli")
+    task = await service.tasks.create(TaskSpec(title, agent=agent), "cli")
     await Scheduler(service, InboxDeliverer(service.settings.home / "inbox")).run_burst()
-    await service.start_task(task.id, agent)
+    await service.tasks.start(task.id, agent)
     return task.id
 
 
@@ -106,7 +106,7 @@ async def test_task_merge_warns_or_refuses_over_another_agents_reservation(
     await service.reservations.reserve("Agent-2", ["src/api/**"])
     sneaked = _commit(home, tree1, "src/api/users.py", "--no-verify")  # the escape hatch
     assert sneaked.returncode == 0, sneaked.stderr
-    await service.complete_task(mine, "Agent-1")
+    await service.tasks.complete(mine, "Agent-1")
     before = sh(repo, "rev-parse", "main").strip()
 
     service.store.settings = dataclasses.replace(service.settings, reservations="strict")
