@@ -5,12 +5,13 @@
 
 A method *forwards* when its body (past the docstring and a local import) is one statement
 that awaits ``write``/``read``/``update`` of the store (``self.write``, ``self.store.write``,
-``self.db.read``, ``self.store.db.read``, a book's ``self.access.write``...): ``same`` when every argument is one of its
-own parameters or a module's function, ``parsed`` when an argument is a parameter passed
-through a call (``parse_task_ref(ref)``). A *caller* is a call ``X.name(...)`` whose receiver
-``X`` is a name ending in ``service`` or ``svc`` (``service``, ``self.service``,
-``bot.service``, ``text_service``...) or a book the service holds (``--books tasks``:
-``service.tasks``); counted by area: front ends (bot/, automation/), core/, tests/, bench/.
+``self.db.read``, ``self.store.db.read``, a book's ``self.access.write``...): ``same``
+when every argument is one of its own parameters or a module's function, ``parsed`` when an
+argument is a parameter passed through a call (``parse_task_ref(ref)``). A *caller* is a
+call ``X.name(...)`` whose receiver ``X`` is a name ending in ``service`` or ``svc``
+(``service``, ``self.service``, ``bot.service``, ``text_service``...) or a book the
+service holds (``--books tasks``: ``service.tasks``); counted by area: front ends (bot/,
+automation/), core/, tests/, bench/.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def methods(cls_name: str = "SwarmService", path: Path = SERVICE) -> dict[str, s
     raise SystemExit(f"no class {cls_name} in {path}")
 
 
-def _holder(expr: ast.expr, books: set[str]) -> bool:
+def _holder(expr: ast.expr, books: frozenset[str]) -> bool:
     if isinstance(expr, ast.Name):
         return expr.id.endswith(HOLDER_ENDS)
     if isinstance(expr, ast.Attribute):
@@ -104,7 +105,7 @@ def _holder(expr: ast.expr, books: set[str]) -> bool:
     return False
 
 
-def callers(names: set[str], books: set[str] = frozenset()) -> dict[str, Counter[str]]:
+def callers(names: set[str], books: frozenset[str] = frozenset()) -> dict[str, Counter[str]]:
     """For each name, how many calls ``holder.name(...)`` each area makes."""
     found: dict[str, Counter[str]] = {n: Counter() for n in names}
     for top, area in AREAS.items():
@@ -120,7 +121,7 @@ def callers(names: set[str], books: set[str] = frozenset()) -> dict[str, Counter
                     isinstance(node, ast.Call)
                     and isinstance(node.func, ast.Attribute)
                     and node.func.attr in names
-                    and _holder(node.func.value, set(books))
+                    and _holder(node.func.value, books)
                 ):
                     found[node.func.attr][area] += 1
     return found
@@ -134,7 +135,7 @@ def main() -> int:
     parser.add_argument("--books", default="", help="books the service holds, comma-separated")
     args = parser.parse_args()
     found = methods(args.cls, args.path)
-    calls = callers(set(found), {b for b in args.books.split(",") if b})
+    calls = callers(set(found), frozenset(b for b in args.books.split(",") if b))
     kinds = Counter(k or "more" for k in found.values())
     if not args.sum:
         print(f"{'method':<22}{'kind':<8}{'front':>6}{'core':>6}{'tests':>6}{'bench':>6}")
