@@ -193,7 +193,7 @@ class Person:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            for need in await self.service.inbox():
+            for need in await self.service.inbox.needs():
                 if need.ref not in self.done:
                     await self.answer(need)
             await asyncio.sleep(0.3)
@@ -206,9 +206,9 @@ class Person:
         self.done.add(need.ref)
         try:
             if kind == "question":
-                await self.service.inbox_reply(need.ref, "main, as usual", "person")
+                await self.service.inbox.reply(need.ref, "main, as usual", "person")
             else:
-                await self.service.inbox_approve(need.ref, "person")
+                await self.service.inbox.approve(need.ref, "person")
         except SwarmError as exc:
             self.failed.append(f"{need.ref}: {exc}")
             return

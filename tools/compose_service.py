@@ -15,7 +15,8 @@ What it rewrites, from mypy's exact spans (``--show-error-end``):
   ``X.db`` -> ``X.store.db``;
 - a ``SwarmService`` given where a ``StoreAccess`` is expected: ``X`` -> ``X.store``;
 - ``X.settings = ...`` -> ``X.store.settings = ...``;
-- an operation moved into a book (``MOVED``): ``X.create_task(...)`` -> ``X.tasks.create(...)``.
+- an operation moved into a book (``MOVED``): ``X.create_task(...)`` -> ``X.tasks.create(...)``;
+  one whose name is now the book's (``CALLED``): ``X.inbox()`` -> ``X.inbox.needs()``.
 
 Where ``X`` is untyped mypy says nothing: those are listed by ``--check``'s pattern scan
 (``service.write(`` ...) for a person to look at.
@@ -52,10 +53,22 @@ MOVED = {
     "assign_task": ("tasks", "assign"),
     "requeue_task": ("tasks", "requeue"),
     "edit_task": ("tasks", "edit"),
+    "inbox_item": ("inbox", "item"),
+    "inbox_reply": ("inbox", "reply"),
+    "inbox_approve": ("inbox", "approve"),
+    "inbox_reject": ("inbox", "reject"),
+    "inbox_act": ("inbox", "act"),
+    "decide_prompt": ("inbox", "decide_prompt"),
+    "prompt": ("inbox", "prompt"),
 }
+# a method whose name is now its book's: ``service.inbox()`` -> ``service.inbox.needs()``
+CALLED = {"InboxBook": "needs"}
+NOT_CALLABLE = re.compile(r'"(?P<book>\w+)" not callable')
 ARG = re.compile(r'has incompatible type "SwarmService"; expected "StoreAccess"')
 SETTER = re.compile(r'Property "settings" defined in "SwarmService" is read-only')
-LEFT = re.compile(r"\b\w*(?:service|svc)\.(?:write|read|update|db|" + "|".join(MOVED) + r")\b")
+LEFT = re.compile(
+    r"\b\w*(?:service|svc)\.(?:(?:write|read|update|db|" + "|".join(MOVED) + r")\b|inbox\()"
+)
 Edit = tuple[int, int, str, str]  # line (0-based), start, end (0-based, end exclusive), text
 
 
@@ -78,6 +91,18 @@ def mypy() -> list[str]:
     return done.stdout.splitlines()
 
 
+def _last_call(span: str) -> int | None:
+    """Where the argument list of the call ``span`` ends with opens (``a(b).c(d)`` -> 6)."""
+    if not span.endswith(")"):
+        return None
+    depth = 0
+    for index in range(len(span) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(span[index], 0)
+        if depth == 0:
+            return index
+    return None
+
+
 def edit_for(message: str, line: str, col: int, ecol: int) -> tuple[int, int, str] | None:
     """The replacement ``(start, end, text)`` on ``line`` for one mypy error, else None."""
     span = line[col:ecol]
@@ -98,6 +123,11 @@ def edit_for(message: str, line: str, col: int, ecol: int) -> tuple[int, int, st
             return col, ecol, f"{base}.store.db"
         call = "read" if after[1] == "read" else "update"
         return col, ecol + len(after[1]) + 1, f"{base}.store.{call}"
+    if (found := NOT_CALLABLE.search(message)) is not None and found["book"] in CALLED:
+        opening = _last_call(span)
+        if opening is None:
+            return None
+        return col, col + opening, f"{span[:opening]}.{CALLED[found['book']]}"
     if ARG.search(message) or SETTER.search(message):
         if not re.fullmatch(r"[A-Za-z_][\w.]*", span):
             return None
@@ -113,7 +143,7 @@ def plan(errors: list[str]) -> tuple[dict[Path, list[Edit]], list[str]]:
     unknown = []
     for error in errors:
         found = SPAN.match(error)
-        if found is None or "SwarmService" not in error:
+        if found is None or not ("SwarmService" in error or NOT_CALLABLE.search(error)):
             continue
         if found["line"] != found["eline"]:
             unknown.append(error)

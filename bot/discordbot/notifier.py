@@ -369,7 +369,7 @@ class Notifier:
         if not isinstance(number, int):
             return {}
         try:
-            need = await self.service.inbox_item(f"A-{number}")
+            need = await self.service.inbox.item(f"A-{number}")
         except SwarmError:
             return {}
         view = inbox_view([need])

@@ -332,21 +332,21 @@ class ReassignIn(BaseModel):
 async def inbox(request: Request, _: Viewer) -> dict[str, Any]:
     """Open questions, permission prompts, gates, draft plans and open alerts, oldest
     first, each with its reference (``Q-3``, ``R-7``, ``T-12``, ``P-3``, ``A-2``) and actions."""
-    found = await web_context(request).service.inbox()
+    found = await web_context(request).service.inbox.needs()
     return {"items": [n.to_json() for n in found], "count": len(found)}
 
 
 @router.get("/inbox/{ref}")
 async def inbox_item(request: Request, ref: str, _: Viewer) -> dict[str, Any]:
     """One item with its whole text (``R-7``: also once decided or closed)."""
-    return (await web_context(request).service.inbox_item(ref)).to_json()
+    return (await web_context(request).service.inbox.item(ref)).to_json()
 
 
 @router.post("/inbox/{ref}/reply")
 async def inbox_reply(request: Request, ref: str, body: ReplyIn, who: Admin) -> dict[str, Any]:
     """Answer question ``Q-3`` (the answer goes to its agent)."""
     service = web_context(request).service
-    question = await acting(request, who, service.inbox_reply(ref, body.text, who.actor))
+    question = await acting(request, who, service.inbox.reply(ref, body.text, who.actor))
     return question.to_json()
 
 
@@ -357,7 +357,7 @@ async def inbox_approve(
     """Approve a gate or a plan, or choose a prompt's first option (or ``option``)."""
     body = body or DecisionIn()
     service = web_context(request).service
-    call = service.inbox_approve(ref, who.actor, body.option, body.note)
+    call = service.inbox.approve(ref, who.actor, body.option, body.note)
     return (await acting(request, who, call)).to_json()
 
 
@@ -369,7 +369,7 @@ async def inbox_reject(
     a prompt's last option (or ``option``)."""
     body = body or DecisionIn()
     service = web_context(request).service
-    call = service.inbox_reject(ref, who.actor, body.option, body.note)
+    call = service.inbox.reject(ref, who.actor, body.option, body.note)
     return (await acting(request, who, call)).to_json()
 
 
@@ -386,7 +386,7 @@ async def inbox_act(
     ``T-3``); reassign or cancel a stranded task."""
     service = web_context(request).service
     agent = body.agent if body is not None else None
-    call = service.inbox_act(ref, action, who.actor, agent)
+    call = service.inbox.act(ref, action, who.actor, agent)
     return (await acting(request, who, call)).to_json()
 
 
@@ -396,7 +396,7 @@ async def decide_prompt(
 ) -> dict[str, Any]:
     """Choose option ``option`` of an open permission prompt; once (409 names who decided)."""
     service = web_context(request).service
-    call = service.decide_prompt(prompt_id, body.option, who.actor)
+    call = service.inbox.decide_prompt(prompt_id, body.option, who.actor)
     return (await acting(request, who, call)).to_json()
 
 

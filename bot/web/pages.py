@@ -107,7 +107,7 @@ async def render(request: Request, name: str, who: Principal | None, **values: A
     newest = await ctx.service.last_events(1) if who is not None else []
     needs = values.get("needs")
     if who is not None and needs is None:  # the nav's "Needs you" badge
-        needs = await ctx.service.inbox()
+        needs = await ctx.service.inbox.needs()
     return templates.TemplateResponse(
         request,
         name,
@@ -196,7 +196,7 @@ async def board_page(
         holders=await _holder_states(service),
         questions=await service.questions.open_questions(),
         now=service.clock.now(),
-        needs=await service.inbox(),
+        needs=await service.inbox.needs(),
         agents=list(service.agents.values()),
         priorities=[p.name for p in Priority],
         filters={"agent": agent, "role": role, "priority": priority, "q": q, "status": status},
@@ -515,7 +515,7 @@ async def needs_page(request: Request, who: Page) -> HTMLResponse:
     """What needs a person, oldest first, answerable in place ("Needs you")."""
     service = web_context(request).service
     return await render(
-        request, "needs.html", who, needs=await service.inbox(), now=service.clock.now()
+        request, "needs.html", who, needs=await service.inbox.needs(), now=service.clock.now()
     )
 
 
@@ -524,7 +524,7 @@ async def needs_panel(request: Request, who: Page) -> HTMLResponse:
     """The "Needs you" panel alone (the pages replace theirs with it when an event comes)."""
     service = web_context(request).service
     return await render(
-        request, "needs_panel.html", who, needs=await service.inbox(), now=service.clock.now()
+        request, "needs_panel.html", who, needs=await service.inbox.needs(), now=service.clock.now()
     )
 
 
@@ -532,5 +532,5 @@ async def needs_panel(request: Request, who: Page) -> HTMLResponse:
 async def need_page(request: Request, ref: str, who: Page) -> HTMLResponse:
     """One item whole (a long prompt's panel shows its head and tail), answerable in place."""
     service = web_context(request).service
-    need = await service.inbox_item(ref)
+    need = await service.inbox.item(ref)
     return await render(request, "need.html", who, need=need, now=service.clock.now())

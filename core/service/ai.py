@@ -30,7 +30,7 @@ class AIService:
         self.settings = settings
         self.client = AIClient(self.settings, service.store.db, service.clock, sleep)
         self.plans = PlanService(service.store, self.client)
-        self.summaries = SummaryService(service.store, self.client, service.inbox)
+        self.summaries = SummaryService(service.store, self.client, service.inbox.needs)
 
     async def usage(self, days: int = 30) -> dict[str, Any]:
         """Calls, tokens and cost per purpose, model and day; the month's spend and budget."""

@@ -17,6 +17,7 @@ from core.dialogs import permissions as prompts
 from core.errors import InvalidInput
 from core.event_kinds import EventKind
 from core.history import events as event_query
+from core.inbox.service import InboxBook
 from core.models import (
     Agent,
     Delivery,
@@ -41,9 +42,6 @@ from core.workspaces.tracker import WorkspaceTracker
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from core.dialogs.permissions import Prompt
-    from core.inbox.queue import Answered, Need
-    from core.questions.asking import Question
 
 log = logging.getLogger(__name__)
 PANE_LINES = 20  # lines of a tmux agent's pane shown on its card
@@ -75,6 +73,7 @@ class SwarmService:
         self.reviews = ReviewBook(store, self.workspaces)  # review comments sent to agents
         self.reservations = ReservationBook(store)  # file reservations
         self.tasks = TaskBook(store, self.workspaces)  # create, report on, change tasks
+        self.inbox = InboxBook(store)  # what needs a person, and the answers
 
     @property
     def settings(self) -> Settings:
@@ -271,66 +270,6 @@ class SwarmService:
             raise InvalidInput(f"lines must be from 1 to {MAX_PANE_LINES}, not {count}")
         read = await asyncio.to_thread(capture, PaneRef(agent.tmux, agent.tmux_socket))
         return {"agent": agent.id, "tmux": agent.tmux, "lines": read.last(count), "gone": read.gone}
-
-    # -- what needs a person (core/inbox/queue.py) -----------------------------------
-
-    async def inbox(self) -> list[Need]:
-        """Open questions, prompts, gates, draft plans, held items, open alerts, ready tasks
-        no configured agent can take and tasks held by a limited agent, oldest first."""
-        from core.inbox import (
-            queue as inbox,  # plans and workflows: loaded by the commands using them
-        )
-
-        return await self.store.read(inbox.needs, False, self.ctx("swarm"))
-
-    async def inbox_item(self, ref: str) -> Need:
-        """One item with its whole text (a prompt also once decided or closed)."""
-        from core.inbox import queue as inbox
-
-        return await self.store.read(inbox.show, ref, self.ctx("swarm"))
-
-    async def inbox_reply(self, ref: str, text: str, actor: str) -> Question:
-        """Answer question ``Q-3`` (or task ``T-3``'s oldest open question)."""
-        from core.inbox import queue as inbox
-
-        return await self.store.write(actor, inbox.reply, ref, text)
-
-    async def inbox_approve(
-        self, ref: str, actor: str, option: str | None = None, note: str = ""
-    ) -> Answered:
-        """Approve a gate (``T-12``) or a plan (``P-3``), or choose a prompt's (``R-7``)
-        first option or ``option``."""
-        from core.inbox import queue as inbox
-
-        return await self.store.write(actor, inbox.approve, ref, option, note)
-
-    async def inbox_reject(
-        self, ref: str, actor: str, option: str | None = None, note: str = ""
-    ) -> Answered:
-        """Reject a gate or a plan, or choose a prompt's last option (or ``option``)."""
-        from core.inbox import queue as inbox
-
-        return await self.store.write(actor, inbox.reject, ref, option, note)
-
-    async def inbox_act(
-        self, ref: str, action: str, actor: str, agent: str | None = None
-    ) -> Answered:
-        """Retry or dismiss a failed delivery (``D-5``); hand on, reassign (to ``agent``),
-        nudge or cancel the task of a stalled or limited agent, or a stranded task
-        (``core/inbox/actions.py``)."""
-        from core.inbox import actions
-
-        return await self.store.write(actor, actions.act, ref, action, agent)
-
-    async def decide_prompt(self, prompt_id: int, key: str, actor: str) -> Answered:
-        """Choose option ``key`` of an open prompt, once (InvalidState names who decided)."""
-        from core.inbox import queue as inbox
-
-        return await self.store.write(actor, inbox.decide_prompt, prompt_id, key)
-
-    async def prompt(self, prompt_id: int) -> Prompt:
-        """One permission prompt, open, decided or closed."""
-        return await self.store.read(prompts.get_prompt, prompt_id)
 
     # -- agent state -----------------------------------------------------------------------
 

@@ -517,7 +517,7 @@ async def test_a_plan_to_approve_makes_its_agent_waiting_and_is_answered(
         explained = await desk_service.explain_agent("Agent-1")
         assert "hook: PermissionRequest ExitPlanMode: a plan to approve" in json.dumps(explained)
         assert (await row(desk_service, "Agent-2"))["state"] == "working"  # per agent
-        await desk_service.inbox_reject(f"R-{prompt.id}", "cli")  # swarm reject R-1
+        await desk_service.inbox.reject(f"R-{prompt.id}", "cli")  # swarm reject R-1
         out, err = await asyncio.to_thread(agent.communicate, timeout=60)
     finally:
         agent.kill()

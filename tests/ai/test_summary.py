@@ -127,7 +127,7 @@ async def test_needs_attention_is_the_needs_you_queue(
     clock.advance(60)
     async with AIService(service, AISettings()) as ai:
         summary = await ai.summaries.summarize("1d")
-    refs = [n.ref for n in await service.inbox()]
+    refs = [n.ref for n in await service.inbox.needs()]
     assert refs == ["A-1", f"D-{failed}"]
     assert summary.stats["attention"]["count"] == len(refs)
     assert summary.stats["attention"]["kinds"] == {"alert": 1, "undelivered": 1}

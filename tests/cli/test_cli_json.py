@@ -210,7 +210,7 @@ async def _needs(home: Path, database_url: str | None) -> dict[str, str]:
         alerts = []
         for agent in ("Agent-2", "Agent-4", "Agent-7"):
             await service.store.write("cli", open_alert, agent, STALLED, "no activity for 10m")
-            alerts.append(next(n.ref for n in await service.inbox() if n.agent == agent))
+            alerts.append(next(n.ref for n in await service.inbox.needs() if n.agent == agent))
     finally:
         await service.close()
     return {

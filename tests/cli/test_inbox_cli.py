@@ -109,4 +109,4 @@ async def test_a_failed_delivery_is_retried_or_dismissed_from_the_cli(
     code, out, err = await swarm(home, "inbox", "nudge", f"D-{failed}")
     assert (code, out) == (2, "") and err.count("\n") == 1
     assert "does not wait for a person" in err or "is queued" in err
-    assert await service.inbox() == []
+    assert await service.inbox.needs() == []

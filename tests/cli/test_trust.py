@@ -96,8 +96,8 @@ async def test_an_agents_terminal_cannot_answer_a_prompt_question_gate_or_plan(
     ]
     for args, env, why, _ in tries:
         refused_once(*await swarm(cli_home, *args, **env), why)
-    assert [n.ref for n in await service.inbox()] == list(refs.values())  # nothing decided
-    assert (await service.prompt(int(prompt[2:]))).decision is None
+    assert [n.ref for n in await service.inbox.needs()] == list(refs.values())  # nothing decided
+    assert (await service.inbox.prompt(int(prompt[2:]))).decision is None
     refusals = await kinds(service, "access.refused")
     assert [e.agent for e in refusals] == [agent for *_, agent in tries]
     assert refusals[0].text.startswith(f"swarm approve {prompt} refused (Agent-1, os:")
@@ -153,7 +153,7 @@ async def test_the_kill_switch_a_paused_agent_a_gate_a_plan_and_a_merge_stay_a_p
         refused_once(*await swarm(home, *args, SWARM_AGENT="Agent-3"), "is Agent-3's")
     assert (home / "PAUSED").exists()
     assert next(r for r in await service.agent_rows() if r["id"] == "Agent-3")["paused"]
-    assert [n.ref for n in await service.inbox()] == list(refs.values())
+    assert [n.ref for n in await service.inbox.needs()] == list(refs.values())
     code, out, err = await swarm(home, "agents", "pause", "Agent-2", SWARM_AGENT="Agent-3")
     assert (code, out) == (0, "Agent-2 paused\n"), err  # anyone may stop; a person resumes
 
@@ -164,15 +164,15 @@ async def test_a_service_call_as_an_agent_decides_nothing(
     refs = await every_kind(service, clock)
     prompt = int(refs["prompt"][2:])
     for call in (
-        service.inbox_approve(refs["prompt"], "Agent-1"),
-        service.decide_prompt(prompt, "2", "agent-2"),
-        service.inbox_reject(refs["gate"], "Agent-4"),
-        service.inbox_reply(refs["question"], "yes", "Agent-2"),
+        service.inbox.approve(refs["prompt"], "Agent-1"),
+        service.inbox.decide_prompt(prompt, "2", "agent-2"),
+        service.inbox.reject(refs["gate"], "Agent-4"),
+        service.inbox.reply(refs["question"], "yes", "Agent-2"),
         WorkflowService(service.store).approve(refs["gate"], "Agent-3"),
     ):
         with pytest.raises(PersonOnly, match="is a person's decision, not Agent-"):
             await call
-    assert [n.ref for n in await service.inbox()] == list(refs.values())
+    assert [n.ref for n in await service.inbox.needs()] == list(refs.values())
 
 
 def test_person_only_commands_are_marked_where_they_are_defined() -> None:

@@ -135,7 +135,7 @@ async def test_the_fields_that_act_are_shown_not_only_the_description(
         "Edit",
         {"file_path": "a.py", "old_string": "x = 1", "new_string": "import os; os.system('sh')"},
     )
-    texts = [(await service.prompt(n)).text for n in (1, 2, 3)]
+    texts = [(await service.inbox.prompt(n)).text for n in (1, 2, 3)]
     assert texts == [
         "Allow mcp__db__query:\ndescription (the model's words): Count the users\n"
         "sql: DROP TABLE users",
@@ -143,7 +143,7 @@ async def test_the_fields_that_act_are_shown_not_only_the_description(
         "Allow Edit:\nfile_path: a.py\nold_string: x = 1\nnew_string: import os; os.system('sh')",
     ]
     for n in (1, 2, 3):
-        assert (await service.prompt(n)).closed_why == "no answer within 0 s"
+        assert (await service.inbox.prompt(n)).closed_why == "no answer within 0 s"
     shown = desk.cli("inbox", "show", "R-1").out
     assert "sql: DROP TABLE users" in shown and "closed without a decision" in shown
 

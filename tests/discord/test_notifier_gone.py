@@ -135,7 +135,7 @@ async def test_a_deleted_prompt_post_is_posted_anew_and_later_prompts_still_come
     first = await open_prompt(service, "Run the migrations?")
     post = await server.wait_for_message(has(f"R-{first}"), channel=channel)
     await delete_message(server, post)
-    await service.inbox_reject(f"R-{first}", "cli")  # the urgent loop edits the deleted post
+    await service.inbox.reject(f"R-{first}", "cli")  # the urgent loop edits the deleted post
     anew = await server.wait_for_message(has(f"R-{first} · Agent-1: 3. 'No' chosen by cli"))
     assert anew.id != post.id and anew.custom_ids() == []
     second = await open_prompt(service, "Push to main?", agent="Agent-2")
@@ -164,7 +164,7 @@ async def test_posts_deleted_while_the_bot_was_down_are_posted_anew_after_its_re
     await delete_message(server, card)
     await delete_message(server, post)
     await service.queue.assign_next()
-    await service.decide_prompt(first, "1", "cli")
+    await service.inbox.decide_prompt(first, "1", "cli")
     await service.tasks.create(TaskSpec("after"), "cli")
     second = await open_prompt(service, "Run the tests?", agent="Agent-2")
     async with running_client(server, builder.bot(service, ai)):  # a new process, as after
@@ -217,7 +217,7 @@ async def test_a_post_refused_for_good_is_skipped_recorded_alerted_and_shown(
     assert alert.text.endswith("(task.created, T-2) for good: 403 Missing Access (50001); skipped")
     failed = await service.find_events(EventFilter(kinds=("discord.post_failed",)))
     assert failed[0].task_id == 2 and failed[0].text == alert.text
-    assert any(need.ref == f"A-{alert.id}" for need in await service.inbox())  # needs you
+    assert any(need.ref == f"A-{alert.id}" for need in await service.inbox.needs())  # needs you
     seen = await shown(service, home, database_url)
     assert seen.loop("discord")["skipped"] >= 1
     assert seen.loop("discord")["last_error"] == "403 Missing Access (50001)"

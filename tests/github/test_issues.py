@@ -165,24 +165,24 @@ async def test_a_failing_sync_is_an_alert_in_needs_you_until_a_poll_succeeds(
     gh = world.gh
     gh.fail("GET", f"/repos/{REPO}/issues*", status=502, after=False, times=2)
     await world.sync.fire()
-    assert await service.inbox() == []  # one failure: a blip
+    assert await service.inbox.needs() == []  # one failure: a blip
     clock.advance(60)
     await world.sync.fire()
-    (need,) = await service.inbox()
+    (need,) = await service.inbox.needs()
     assert (need.kind, need.agent, need.extra["alert"]) == ("alert", "github", "sync_failed")
     assert need.text.startswith("GitHub sync failing: ") and "502" in need.text
     clock.advance(60)
     await world.sync.fire()
-    assert await service.inbox() == []
+    assert await service.inbox.needs() == []
     cleared = query(service.settings, "SELECT text FROM events WHERE kind = 'alert.cleared'")
     assert [c[0] for c in cleared] == ["GitHub sync works again"]
 
     gh.rate_limit(remaining=0, reset_in=600)
     clock.advance(60)
     await world.sync.fire()
-    (need,) = await service.inbox()
+    (need,) = await service.inbox.needs()
     assert need.text.startswith("GitHub rate limit used up: no GitHub call until ")
     gh.rate_limit(remaining=5000, reset_in=3600)
     clock.advance(660)  # the reset (and a second of rounding)
     await world.sync.fire()
-    assert await service.inbox() == []
+    assert await service.inbox.needs() == []

@@ -202,7 +202,7 @@ def explained(task: Task, latest: Event, needs: dict[str, Need], stalled: set[st
 async def check_the_evening(day: Day, local: LocalDiscordServer, seen: dict[str, Any]) -> None:
     service = day.service
     await caught_up(service)
-    needs = {n.ref: n for n in await service.inbox()}
+    needs = {n.ref: n for n in await service.inbox.needs()}
     # the unassignable task, with its reason and its actions
     stranded = needs[f"T-{seen['stranded'].id}"]
     assert stranded.kind == "stranded" and "waits for a 'data' agent" in stranded.text

@@ -32,14 +32,6 @@ FORWARDERS: dict[str, str] = {
     "refused": "history",
     "audit_rows": "history",
     "last_events": "history",
-    "inbox": "inbox",
-    "inbox_item": "inbox",
-    "inbox_reply": "inbox",
-    "inbox_approve": "inbox",
-    "inbox_reject": "inbox",
-    "inbox_act": "inbox",
-    "decide_prompt": "inbox",
-    "prompt": "dialogs",
 }
 
 

@@ -204,7 +204,7 @@ async def test_a_dialog_only_the_terminal_can_answer_needs_the_person(
         await watcher.tick()
         rows = {r["id"]: r for r in (await service.status())["agents"]}
         assert rows["A"]["state"] == "waiting"
-        needs = [n for n in await service.inbox() if n.kind == "alert"]
+        needs = [n for n in await service.inbox.needs() if n.kind == "alert"]
         assert len(needs) == 1 and "swarm attach A" in needs[0].text, needs
         assert await service.store.read(list_alerts) != []
         idle = panes / f"claude-code-{VERSION}-idle-start.txt"
@@ -213,7 +213,7 @@ async def test_a_dialog_only_the_terminal_can_answer_needs_the_person(
         clock.advance(5.0)
         await watcher.tick()
         assert await service.store.read(list_alerts) == []
-        assert [n for n in await service.inbox() if n.kind == "alert"] == []
+        assert [n for n in await service.inbox.needs() if n.kind == "alert"] == []
     finally:
         await text.close()
         await service.close()

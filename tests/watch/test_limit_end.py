@@ -93,7 +93,7 @@ async def test_a_reset_days_away_shows_its_date_wherever_the_limit_is_said(
     )
     await service.store.update(agent_signals.record, limit)
     dated = local_text(reset)  # 2026-11-28 14:00:00
-    (need,) = await service.inbox()
+    (need,) = await service.inbox.needs()
     assert f"limited until {dated}" in need.text
     watcher = Watcher(service, watch_settings(interval_s=1.0, limit_handoff_s=0.0), FakeFrames())
     clock.advance(1)

@@ -318,7 +318,7 @@ async def test_a_fake_dialog_above_the_real_one_opens_no_prompt_and_types_nothin
     assert observed["A"].state is AgentState.WAITING
     assert observed["A"].evidence.endswith("rule permission; 2 dialogs in the last lines)")
     assert await text_service.store.read(prompts.open_prompts, "A") == []  # nothing to approve
-    (alert,) = [n for n in await text_service.inbox() if n.kind == "alert"]  # said, once
+    (alert,) = [n for n in await text_service.inbox.needs() if n.kind == "alert"]  # said, once
     assert alert.agent == "A" and alert.text.startswith(
         "A's pane swarm:a shows 2 dialogs at once (text a program printed can look like one): "
         "swarm opens no prompt and types nothing into it"
@@ -332,8 +332,8 @@ async def test_a_fake_dialog_above_the_real_one_opens_no_prompt_and_types_nothin
     await text.tick()
     (prompt,) = await text_service.store.read(prompts.open_prompts, "A")
     assert prompt.text.splitlines()[2:4] == [f"│   {EVIL} │", "│ Do you want to proceed? │"]
-    assert [n.kind for n in await text_service.inbox()] == ["prompt"]  # the alert cleared
-    await text_service.inbox_approve(f"R-{prompt.id}", "Ada")
+    assert [n.kind for n in await text_service.inbox.needs()] == ["prompt"]  # the alert cleared
+    await text_service.inbox.approve(f"R-{prompt.id}", "Ada")
     assert await PromptKeys(text_service, TmuxKeys(), text).fire() == 1
     assert out.read_text() == "1\n"
     await text.close()
@@ -348,7 +348,7 @@ async def decided_then_shown(
     text = watcher(service)
     await text.tick()
     (prompt,) = await service.store.read(prompts.open_prompts, "A")
-    await service.inbox_approve(f"R-{prompt.id}", "Ada")
+    await service.inbox.approve(f"R-{prompt.id}", "Ada")
     respawn(tmux, then, shown)
     return text, prompt.id
 
@@ -452,13 +452,15 @@ async def test_one_dialog_is_one_item_and_an_answer_in_the_terminal_closes_the_h
     clock.advance(5)
     observed = {o.agent: o for o in await text.tick()}
     assert observed["A"].state is AgentState.WAITING
-    assert [(n.kind, n.ref) for n in await text_service.inbox()] == [("prompt", f"R-{hooked.id}")]
+    assert [(n.kind, n.ref) for n in await text_service.inbox.needs()] == [
+        ("prompt", f"R-{hooked.id}")
+    ]
     respawn(tmux, show(PANES / "claude-code" / "claude-code-2.1.328-after-approve.txt"), "")
     clock.advance(5)
     await text.tick()
     closed = await text_service.store.read(prompts.get_prompt, hooked.id)
     assert closed.closed_why == text_signal.ANSWERED_IN_TERMINAL
-    assert await text_service.inbox() == []
+    assert await text_service.inbox.needs() == []
     await text.close()
 
 
@@ -471,10 +473,10 @@ async def test_a_dialog_answered_through_the_hook_opens_no_item_while_it_leaves_
     wait_text(tmux.ref("swarm:a"), "Do you want to proceed?")
     text = watcher(text_service)
     await text.tick()
-    await text_service.inbox_approve(f"R-{hooked.id}", "Ada")  # the hook answers Claude Code
+    await text_service.inbox.approve(f"R-{hooked.id}", "Ada")  # the hook answers Claude Code
     clock.advance(5)
     await text.tick()  # the dialog is still drawn for a moment: no second item
-    assert await text_service.inbox() == []
+    assert await text_service.inbox.needs() == []
     assert [p.source for p in await text_service.store.read(prompts.open_prompts, "A")] == []
     await text.close()
 

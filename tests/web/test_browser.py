@@ -507,7 +507,7 @@ async def test_needs_you_is_answered_in_place_and_follows_other_processes(
     page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
     await page.click(f"#need-{prompt} button[data-option='2']")
     await page.wait_for_selector(f"#need-{prompt}", state="detached", timeout=5000)
-    decided = await asyncio.to_thread(dashboard.call, lambda s: s.prompt(int(prompt[2:])))
+    decided = await asyncio.to_thread(dashboard.call, lambda s: s.inbox.prompt(int(prompt[2:])))
     assert (decided.decision, decided.decided_by) == ("2", "web:browser")
     shown = await asyncio.to_thread(run_cli, home, "task", "show", task, config=agents_file)
     assert "Postgres 16" in shown.out, shown.out

@@ -108,7 +108,7 @@ async def _stalled_holder(service: SwarmService) -> str:
     await service.store.write(
         "watch", alerts.open_alert, "Agent-1", alerts.STALLED, "Agent-1 stalled"
     )
-    return next(n.ref for n in await service.inbox() if n.kind == "alert")
+    return next(n.ref for n in await service.inbox.needs() if n.kind == "alert")
 
 
 def _pinned(ref: str) -> Any:
@@ -125,7 +125,7 @@ async def test_reassign_in_needs_you_gives_the_task_to_the_agent_picked(
 ) -> None:
     live = board_home
     alert = await asyncio.to_thread(live.call, _stalled_holder)
-    task = await asyncio.to_thread(live.call, lambda s: s.inbox_item(alert))
+    task = await asyncio.to_thread(live.call, lambda s: s.inbox.item(alert))
     page = await open_page(browser, live, "/inbox")
     page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
     await page.select_option(f"#reassign-{alert}", "Agent-2")
@@ -147,7 +147,9 @@ async def _stalled_second(service: SwarmService) -> str:
     await service.store.write(
         "watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled"
     )
-    return next(n.ref for n in await service.inbox() if n.kind == "alert" and n.agent == "Agent-2")
+    return next(
+        n.ref for n in await service.inbox.needs() if n.kind == "alert" and n.agent == "Agent-2"
+    )
 
 
 async def _nudges(service: SwarmService) -> int:

@@ -135,7 +135,7 @@ async def test_a_long_prompt_links_to_its_whole_text(
     assert whole.status_code == 200 and whole.json()["text"] == text
     missing = await client.get("/api/v1/inbox/R-99", headers=bearer(viewer_token))
     assert missing.status_code == 404 and missing.json() == {"error": "unknown prompt R-99"}
-    await service.decide_prompt(prompt_id, "3", "cli")
+    await service.inbox.decide_prompt(prompt_id, "3", "cli")
     decided = await client.get(f"/inbox/{ref}")
     assert "answered &#39;3&#39; by cli" in decided.text and "data-need-action" not in decided.text
 
