@@ -60,6 +60,12 @@ MOVED = {
     "inbox_act": ("inbox", "act"),
     "decide_prompt": ("inbox", "decide_prompt"),
     "prompt": ("inbox", "prompt"),
+    "events": ("history", "events"),
+    "find_events": ("history", "find"),
+    "last_events": ("history", "last"),
+    "audit": ("history", "audit"),
+    "refused": ("history", "refused"),
+    "audit_rows": ("history", "audit_rows"),
 }
 # a method whose name is now its book's: ``service.inbox()`` -> ``service.inbox.needs()``
 CALLED = {"InboxBook": "needs"}

@@ -164,7 +164,7 @@ async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None
 async def cmd_task_show(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task show``."""
     task = await service.tasks.get(args.id)
-    history = await service.events(task=task.id, limit=1000)
+    history = await service.history.events(task=task.id, limit=1000)
     question = (await service.questions.open_questions()).get(task.id)
     if args.json:
         emit_json({**_task_json(task, question), "events": [e.to_json() for e in history]})

@@ -74,7 +74,7 @@ class HistoryCommands:
             grep=grep or "",
             task_id=parse_task_ref(task) if task else None,
         )
-        found = await service.find_events(flt, limit=limit, newest=True)
+        found = await service.history.find(flt, limit=limit, newest=True)
         text = (
             "\n".join(
                 one_line(f"{_when(e.ts)}  {e.kind:<16} {shorten(e.text, 120)}") for e in found

@@ -90,7 +90,7 @@ class TaskGroup(app_commands.Group, name="task", description="Tasks"):
     @app_commands.autocomplete(id=tasks_in(None))
     async def show(self, interaction: discord.Interaction, id: str) -> None:
         task = await self.bot.service.tasks.get(id)
-        history = await self.bot.service.events(task=task.id, limit=20)
+        history = await self.bot.service.history.events(task=task.id, limit=20)
         commits = await self.bot.service.workspaces.commit_events(task.id)
         await interaction.response.send_message(embed=embeds.task_embed(task, history, commits))
 

@@ -120,7 +120,7 @@ async def get_task(request: Request, ref: str, _: Viewer) -> dict[str, Any]:
     """One task with its history."""
     service = web_context(request).service
     task = await service.tasks.get(ref)
-    history = await service.events(task=task.id, limit=1000)
+    history = await service.history.events(task=task.id, limit=1000)
     return {**task.to_json(), "events": [e.to_json() for e in history]}
 
 
@@ -270,7 +270,7 @@ async def events(
     task: str | None = None,
 ) -> dict[str, Any]:
     """Events after ``after``, oldest first; ``last_id`` is the cursor of the next call."""
-    found = await web_context(request).service.events(after, limit, task)
+    found = await web_context(request).service.history.events(after, limit, task)
     return {"events": [e.to_json() for e in found], "last_id": found[-1].id if found else after}
 
 

@@ -100,7 +100,7 @@ async def page_viewer(request: Request) -> Principal:
 async def audit(request: Request, principal: Principal, *, allowed: bool, outcome: str) -> None:
     """One audit row for an acting request: the token's name, the method and path."""
     command = f"{request.method} {request.url.path}"
-    await web_context(request).service.audit(
+    await web_context(request).service.history.audit(
         f"web-token:{principal.token_id}", principal.name, command, allowed, outcome
     )
 

@@ -104,7 +104,7 @@ async def render(request: Request, name: str, who: Principal | None, **values: A
     """A page with what every page shows (who is logged in, the input pause, the newest
     event id: the page's live stream starts after it, so nothing written since is missed)."""
     ctx = web_context(request)
-    newest = await ctx.service.last_events(1) if who is not None else []
+    newest = await ctx.service.history.last(1) if who is not None else []
     needs = values.get("needs")
     if who is not None and needs is None:  # the nav's "Needs you" badge
         needs = await ctx.service.inbox.needs()
@@ -238,7 +238,7 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
     """A task with its history, notes, handoff and diff stat."""
     service = web_context(request).service
     task = await service.tasks.get(ref)
-    history = await service.events(task=task.id, limit=1000)
+    history = await service.history.events(task=task.id, limit=1000)
     handoff = await service.workspaces.handoff_shown(task.id, task.agent)
     return await render(
         request,
@@ -373,7 +373,7 @@ async def activity_page(
     error, events = "", []
     try:
         flt = _event_filter(request, filters)
-        events = await web_context(request).service.find_events(
+        events = await web_context(request).service.history.find(
             flt, limit=ACTIVITY_MAX, newest=True
         )
     except (InvalidInput, NotFound) as exc:  # a bad --since or --task
@@ -404,7 +404,7 @@ async def activity_rows(
     newest first (the activity page adds them as the live stream says they exist)."""
     filters = {"kind": kind, "grep": grep, "since": since, "task": task}
     flt = dataclasses.replace(_event_filter(request, filters), until_id=upto)
-    found = await web_context(request).service.find_events(
+    found = await web_context(request).service.history.find(
         flt, after_id=after, limit=ACTIVITY_MAX, newest=True
     )
     return await render(request, "activity_rows.html", who, events=list(reversed(found)))

@@ -16,13 +16,11 @@ from core.delivery.queue import DeliveryQueue
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput
 from core.event_kinds import EventKind
-from core.history import events as event_query
+from core.history.service import HistoryBook
 from core.inbox.service import InboxBook
 from core.models import (
     Agent,
     Delivery,
-    Event,
-    parse_task_ref,
 )
 from core.posts.service import PostBook
 from core.protocols import Clock, Observer, SystemClock
@@ -74,6 +72,7 @@ class SwarmService:
         self.reservations = ReservationBook(store)  # file reservations
         self.tasks = TaskBook(store, self.workspaces)  # create, report on, change tasks
         self.inbox = InboxBook(store)  # what needs a person, and the answers
+        self.history = HistoryBook(store)  # events and audit rows
 
     @property
     def settings(self) -> Settings:
@@ -191,53 +190,6 @@ class SwarmService:
 
     # -- reading -----------------------------------------------------------------------
 
-    async def events(
-        self, after_id: int = 0, limit: int = 100, task: str | int | None = None
-    ) -> list[Event]:
-        """Events after ``after_id``, oldest first (optionally of one task)."""
-        task_id = parse_task_ref(task) if task is not None else None
-        return await self.store.read(tables.events_after, after_id, limit, task_id)
-
-    async def find_events(
-        self,
-        flt: event_query.EventFilter,
-        after_id: int = 0,
-        limit: int = 100,
-        newest: bool = False,
-    ) -> list[Event]:
-        """Events matching ``flt`` after ``after_id``, oldest first (``newest``: the last
-        ``limit`` of them)."""
-        return await self.store.read(event_query.find_events, flt, after_id, limit, newest)
-
-    async def audit(
-        self, user_id: int | str, user_name: str, command: str, allowed: bool, outcome: str = ""
-    ) -> None:
-        """Record who ran what, allowed or refused."""
-        await self.store.update(
-            tables.insert_audit,
-            self.clock.now(),
-            str(user_id),
-            user_name,
-            command,
-            allowed,
-            outcome,
-        )
-
-    async def refused(
-        self, actor: str, agent: str | None, command: str, why: str, user: str
-    ) -> None:
-        """Record a person's decision refused to an agent's terminal (``bot/cli/trust.py``):
-        an ``access.refused`` event and an audit row (``user``: the OS user), together."""
-        await self.store.write(actor, _refused, agent, command, why, user)
-
-    async def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The newest audit rows, newest first."""
-        return await self.store.read(tables.audit_rows, limit)
-
-    async def last_events(self, limit: int = 20) -> list[Event]:
-        """The newest events, oldest first."""
-        return await self.store.read(tables.last_events, limit)
-
     async def status(self) -> dict[str, Any]:
         """Overview: tasks per status, deliveries per state, agents, input pause."""
         tasks_by, deliveries_by = await self.store.read(_counts)
@@ -327,19 +279,6 @@ def _limits(conn: Conn, agents: list[str], now: float, backoff_s: float) -> dict
         "all": every,
         "until": min(ends.values()) if every else None,
     }
-
-
-def _refused(conn: Conn, ctx: Ctx, agent: str | None, command: str, why: str, user: str) -> None:
-    tables.insert_event(
-        conn,
-        ctx.now,
-        EventKind.ACCESS_REFUSED,
-        f"{command} refused ({ctx.actor}, {user}): {why}",
-        agent=agent,
-        actor=ctx.actor,
-        data={"command": command, "why": why, "user": user},
-    )
-    tables.insert_audit(conn, ctx.now, user, ctx.actor, command, False, f"refused: {why}")
 
 
 def _input_event(conn: Conn, ctx: Ctx, kind: EventKind, text: str) -> None:

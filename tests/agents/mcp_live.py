@@ -83,6 +83,6 @@ async def _read(desk: Desk) -> tuple[str, list[str]]:
     try:
         number = int(desk.task[2:])
         task = await service.store.read(tables.get_task, number)
-        return task.status.value, [e.text for e in await service.events(task=number)]
+        return task.status.value, [e.text for e in await service.history.events(task=number)]
     finally:
         await service.close()

@@ -57,7 +57,7 @@ async def test_state_is_unknown_until_decided_and_an_event_marks_each_change(
         Signal.TEXT,
         "text: spin",
     )
-    kinds = [e.kind for e in await service.events() if e.agent == "Agent-2"]
+    kinds = [e.kind for e in await service.history.events() if e.agent == "Agent-2"]
     assert kinds.count("agent.state") == 1
 
 
@@ -82,7 +82,7 @@ async def test_a_prompt_is_decided_once_and_names_who_decided(service: SwarmServ
     )
     closed = await service.store.write("watch", prompts.close, other.id, "the prompt left the pane")
     assert closed.closed_why == "the prompt left the pane" and not closed.open
-    kinds = [e.kind for e in await service.events() if e.kind.startswith("prompt.")]
+    kinds = [e.kind for e in await service.history.events() if e.kind.startswith("prompt.")]
     assert kinds == ["prompt.opened", "prompt.decided", "prompt.opened", "prompt.closed"]
 
 

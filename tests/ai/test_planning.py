@@ -52,7 +52,7 @@ async def test_valid_plan_is_previewed_then_approved_in_one_batch(
     assert b.after == [a.id] and sorted(c.after) == [a.id, b.id] and d.after == []
     assert {t.plan_id for t in created.values()} == {"P-1"}
     assert b.status is TaskStatus.blocked and b.reason == f"waiting for {a.ref}"
-    kinds = [e.kind for e in await service.last_events(50)]
+    kinds = [e.kind for e in await service.history.last(50)]
     assert kinds.count("plan.created") == 1 and kinds.count("plan.approved") == 1
     assert (await ai.plans.get(1)).status == "approved"
 

@@ -371,7 +371,7 @@ async def test_the_scheduler_delivers_to_different_panes_at_once_in_order_per_ag
             got = chat.received()
             assert len(got) == 2 and "message 1 for" in got[0] and "message 2 for" in got[1]
             assert all(chat.name in text for text in got)
-        events = await service.events(limit=1000)
+        events = await service.history.events(limit=1000)
         order = [
             (e.kind, e.agent)
             for e in events

@@ -87,7 +87,7 @@ async def test_as_after_the_subcommand_reports_as_that_agent(
     await service.queue.assign_batch()
     started = run_cli(home, "task", "start", "T-1", "--as", "Agent-2", "--note", "on it")
     assert started.code == 0, started.err
-    assert (await service.events(task="T-1"))[-1].actor == "Agent-2"
+    assert (await service.history.events(task="T-1"))[-1].actor == "Agent-2"
 
 
 async def test_task_list_shows_open_tasks_unless_all(home: Path, service: SwarmService) -> None:

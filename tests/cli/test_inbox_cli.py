@@ -67,7 +67,7 @@ async def test_wrong_references_are_one_line_and_write_nothing(
     home: Path, service: SwarmService, clock: ManualClock
 ) -> None:
     refs = await every_kind(service, clock)
-    before = await service.last_events(1)
+    before = await service.history.last(1)
     for args, error in (
         (("approve", "Z-1"), "unknown item 'Z-1': items look like Q-3 (question), R-7 (prompt)"),
         (("reject", "A-1"), "A-1 is an alert: nothing to reject; it clears itself"),
@@ -79,7 +79,7 @@ async def test_wrong_references_are_one_line_and_write_nothing(
         code, out, err = await swarm(home, *args)
         assert (code, out) == (2, ""), args
         assert err.startswith("swarm: error: ") and error in err and err.count("\n") == 1, err
-    assert await service.last_events(1) == before
+    assert await service.history.last(1) == before
     code, out, _ = await swarm(home, "approve", "--help")
     assert code == 0 and "R-7   an agent's permission prompt" in out
 

@@ -169,7 +169,7 @@ async def test_killed_mid_run_loses_nothing_and_never_double_assigns(tmp_path: P
 async def _check_history(service: SwarmService, home: Path) -> None:
     tasks = await service.tasks.newest()
     assert len(tasks) == 60 and all(t.status is TaskStatus.done for t in tasks)
-    events = await service.events(limit=100_000)
+    events = await service.history.events(limit=100_000)
     holder: dict[int, str | None] = {}
     for event in events:
         if event.kind == "task.assigned":

@@ -134,7 +134,7 @@ async def test_lease_expiry_reassigns_with_backoff_then_fails(
     failed = await service.tasks.get("T-1")
     assert failed.status is TaskStatus.failed
     assert "(3 attempts)" in (failed.reason or "")
-    kinds = [e.kind for e in await service.events(task="T-1")]
+    kinds = [e.kind for e in await service.history.events(task="T-1")]
     assert kinds.count("task.lease_expired") == 3
 
 
@@ -213,7 +213,7 @@ async def test_retry_after_crash_marks_the_delivery(
     await Scheduler(service, deliverer).run_burst()
     (parcel,) = deliverer.parcels
     assert parcel.is_retry and "RETRY" in parcel.text
-    kinds = [e.kind for e in await service.events()]
+    kinds = [e.kind for e in await service.history.events()]
     assert "delivery.recovered" in kinds
 
 

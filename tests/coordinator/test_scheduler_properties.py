@@ -90,7 +90,9 @@ async def _drive(
             done_order.append(task.id)
     assert sorted(done_order) == sorted(t.id for t in await service.tasks.newest())
     assert all(t.status is TaskStatus.done for t in await service.tasks.newest())
-    assigned_events = [e for e in await service.events(limit=100_000) if e.kind == "task.assigned"]
+    assigned_events = [
+        e for e in await service.history.events(limit=100_000) if e.kind == "task.assigned"
+    ]
     assert len(assigned_events) == len(specs), "a task was assigned twice"
 
 

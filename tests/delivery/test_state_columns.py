@@ -53,7 +53,7 @@ async def test_a_deferral_is_a_flag_and_its_reason_only_the_human_text(
     await scheduler.deliver_once()
     (landed,) = await service.deliveries()
     assert (landed.state, landed.reason, landed.deferred) == (DeliveryState.delivered, None, False)
-    texts = [e.text for e in await service.events() if e.kind == "delivery.deferred"]
+    texts = [e.text for e in await service.history.events() if e.kind == "delivery.deferred"]
     assert [t.rsplit(": ", 1)[1] for t in texts] == ["paused", "the human is typing"]
 
 
@@ -67,7 +67,7 @@ async def test_a_retry_after_a_deferral_is_no_longer_deferred(
     await scheduler.deliver_once()
     (retrying,) = await service.deliveries()
     assert (retrying.reason, retrying.deferred, retrying.attempts) == ("window gone", False, 1)
-    claimed = [e for e in await service.events() if e.kind == "delivery.claimed"]
+    claimed = [e for e in await service.history.events() if e.kind == "delivery.claimed"]
     assert len(claimed) == 1  # the deferral streak's second claim was not recorded
 
 
@@ -152,7 +152,7 @@ async def test_a_claimer_is_a_name_and_a_run_and_a_name_may_hold_a_colon(
     assert lost == [ClaimOutcome.lost] and isinstance(lost[0], ClaimOutcome)
     (outcome,) = await service.store.write("desk:1", node_claims.finish, first, done)
     assert outcome is ClaimOutcome.delivered
-    (claimed,) = [e for e in await service.events() if e.kind == "delivery.claimed"]
+    (claimed,) = [e for e in await service.history.events() if e.kind == "delivery.claimed"]
     assert "delivering by desk:1 (attempt 1)" in claimed.text
     assert claimed.data is not None and (claimed.data["node"], claimed.data["run"]) == (
         "desk:1",
@@ -223,6 +223,6 @@ async def _check_upgraded(service: SwarmService) -> None:
     # it behaves as before: the deferral streak goes on unrecorded, the gate can be approved
     deliverer = RecordingDeliverer(deferring={"Agent-2": "paused"})
     await Scheduler(service, deliverer).deliver_once()
-    assert [e.kind for e in await service.events()] == []
+    assert [e.kind for e in await service.history.events()] == []
     await WorkflowService(service.store).approve("T-3", "alice")
     assert (await service.tasks.get(3)).status is TaskStatus.done

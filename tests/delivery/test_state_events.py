@@ -83,7 +83,7 @@ async def test_receipt_is_retried_until_the_lock_is_released(
         assert await asyncio.wait_for(running, 20) == 1
     (landed,) = await impatient.deliveries()  # ...and recorded once it let go
     assert landed.state.value == "delivered" and len(deliverer.parcels) == 1
-    kinds = [e.kind for e in await impatient.events(task=task.ref)]
+    kinds = [e.kind for e in await impatient.history.events(task=task.ref)]
     assert kinds[-3:] == ["task.assigned", "delivery.claimed", "delivery.delivered"]
 
 
@@ -99,7 +99,7 @@ async def test_claim_and_deferral_have_events_a_streak_once(
         clock.advance(2)
     del deliverer.deferring["Agent-2"]
     await scheduler.deliver_once()
-    kinds = [e.kind for e in await service.events() if e.kind.startswith("delivery.")]
+    kinds = [e.kind for e in await service.history.events() if e.kind.startswith("delivery.")]
     assert kinds == ["delivery.claimed", "delivery.deferred", "delivery.delivered"]
 
 
@@ -114,7 +114,7 @@ async def test_cancel_before_delivery_supersedes_the_prompt_and_sends_no_stop(
     assert deliverer.parcels == []  # neither the prompt nor "stop working on it"
     (prompt,) = await service.deliveries()
     assert (prompt.state.value, prompt.reason) == ("failed", "superseded")
-    events = await service.events(task=task.ref)
+    events = await service.history.events(task=task.ref)
     assert [e.kind for e in events][-2:] == ["task.cancelled", "delivery.superseded"]
     assert events[-1].text == (
         f"{task.ref} prompt to {assignment.agent} superseded (queued): "

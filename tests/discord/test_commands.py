@@ -201,7 +201,7 @@ async def test_unauthorized_users_are_refused_and_audited(world: World) -> None:
     assert not world.service.kill_switch.engaged and await world.service.tasks.newest() == []
     allowed = await (await world.server.invoke_slash(world.user, "status")).wait_callback()
     assert allowed.data["embeds"]
-    audit = await world.service.audit_rows()
+    audit = await world.service.history.audit_rows()
     summary = [(r["user_name"], r["command"].split()[0], bool(r["allowed"])) for r in audit]
     assert summary[:3] == [
         ("dev", "status", True),
@@ -237,7 +237,7 @@ async def test_fail_retry_cancel_and_agent_resume(world: World) -> None:
     await slash(world, world.admin, "agent pause", {"agent": "Agent-5"})
     resumed = await slash(world, world.admin, "agent resume", {"agent": "agent-5"})
     assert resumed.data["content"] == "▶️ Agent-5 resumed"
-    kinds = [e.kind for e in await world.service.events(limit=1000)]
+    kinds = [e.kind for e in await world.service.history.events(limit=1000)]
     assert kinds.count("agent.paused") == 1 and kinds.count("agent.resumed") == 1
 
 

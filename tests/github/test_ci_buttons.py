@@ -122,7 +122,7 @@ async def test_ci_past_its_retries_asks_a_person_on_discord(
             assert "swarm:taken-over" in set(world.gh.issue(REPO, 3).labels)
     finally:
         await sync.stop()
-    audit = await service.audit_rows()
+    audit = await service.history.audit_rows()
     assert ("dev", f"button github-ci retry T-{first}", False) in [
         (r["user_name"], r["command"], bool(r["allowed"])) for r in audit
     ]

@@ -115,5 +115,5 @@ async def test_look_now_wakes_the_loop_like_a_delivery(service: SwarmService) ->
     before = await service.store.read(webhook.latest)
     await GitHubBook(service.store).look_now("Admin", "discord", "1234")
     assert await service.store.read(webhook.latest) > before
-    (event,) = await service.last_events(1)
+    (event,) = await service.history.last(1)
     assert (event.actor, event.text) == ("Admin", "GitHub webhook: discord")

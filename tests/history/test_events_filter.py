@@ -28,7 +28,7 @@ async def test_since_kind_and_grep_combine(service: SwarmService, clock: ManualC
     await _history(service, clock)
 
     async def texts(**given: object) -> list[str]:
-        found = await service.find_events(EventFilter(**given), limit=100)  # type: ignore[arg-type]
+        found = await service.history.find(EventFilter(**given), limit=100)  # type: ignore[arg-type]
         return [e.text for e in found]
 
     recent = await texts(since=clock.now() - 3600)
@@ -46,7 +46,7 @@ async def test_since_kind_and_grep_combine(service: SwarmService, clock: ManualC
         "Agent-4, Agent-5, Agent-6, Agent-7, Agent-8: "
         "stand-up"
     ]
-    newest = await service.find_events(EventFilter(kinds=("task",)), limit=1, newest=True)
+    newest = await service.history.find(EventFilter(kinds=("task",)), limit=1, newest=True)
     assert [e.text for e in newest] == ["T-2 is ready"]
 
 

@@ -67,7 +67,7 @@ async def test_old_history_is_archived_then_deleted(
         dry.inbox_files,
     )
     assert report.events > 10 and report.messages == 3 and report.inbox_files == 3
-    kept = await service.events()
+    kept = await service.history.events()
     assert kept and all(e.task_id in (None, 3) for e in kept)  # the active task keeps all
     assert not any(e.task_id is None and e.ts < clock.now() - DAY_S for e in kept)
     archived = read_archive(report.archive)  # type: ignore[arg-type]
@@ -181,11 +181,11 @@ async def test_the_running_coordinator_runs_a_pass_at_start(settings: Settings) 
     try:
         async with headless_run(recording_builder(settings)) as runner:
             for _ in range(500):
-                if not leftover.exists() and not await service.events(task=old.ref):
+                if not leftover.exists() and not await service.history.events(task=old.ref):
                     break
                 assert not runner.done()
                 await asyncio.sleep(0.02)
-            assert not leftover.exists() and await service.events(task=old.ref) == []
+            assert not leftover.exists() and await service.history.events(task=old.ref) == []
             assert list((settings.home / "archive").glob("*.jsonl.gz"))
     finally:
         await service.close()

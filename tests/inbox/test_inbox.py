@@ -178,10 +178,10 @@ async def test_a_prompt_takes_any_of_its_options_and_refuses_others(
 async def test_a_wrong_reference_is_one_line_and_changes_nothing(
     service: SwarmService, ref: str, error: type[Exception], text: str
 ) -> None:
-    before = await service.last_events(1)
+    before = await service.history.last(1)
     with pytest.raises(error, match=text.replace("(", r"\(").replace(")", r"\)")):
         await service.inbox.approve(ref, "boss")
-    assert await service.last_events(1) == before
+    assert await service.history.last(1) == before
 
 
 async def test_reply_takes_a_question_or_a_task_and_only_those(service: SwarmService) -> None:
@@ -464,7 +464,7 @@ async def test_reassign_gives_a_stranded_or_held_task_to_the_agent_picked(
     given = {t.id: t.agent for t in await service.tasks.newest()}
     assert given == {1: "Agent-2", 2: "Agent-4", 3: "Agent-6"}
     assert [n.kind for n in await service.inbox.needs()] == ["alert"]  # no task left to act on
-    pinned = await service.find_events(EventFilter(kinds=("task.pinned",)))
+    pinned = await service.history.find(EventFilter(kinds=("task.pinned",)))
     assert [e.text for e in pinned][-3:] == [
         "T-1 given to Agent-2 by cli:boss",
         "T-2 given to Agent-4 by web:eve",

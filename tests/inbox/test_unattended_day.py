@@ -175,8 +175,8 @@ async def test_an_unattended_day_ends_with_everything_in_needs_you_or_handled(
 async def caught_up(service: SwarmService) -> None:
     """Wait until the bot has handled every event so far (its urgent loop, only those it
     posts)."""
-    last = (await service.last_events(1))[-1].id
-    urgent = await service.find_events(EventFilter(kinds=URGENT), limit=100_000)
+    last = (await service.history.last(1))[-1].id
+    urgent = await service.history.find(EventFilter(kinds=URGENT), limit=100_000)
     last_urgent = urgent[-1].id if urgent else 0
 
     async def done() -> bool:
@@ -216,7 +216,7 @@ async def check_the_evening(day: Day, local: LocalDiscordServer, seen: dict[str,
     posts = [m for m in local.store.all() if "⏳" in m.content and limited_agent in m.content]
     assert len(posts) == 1, [m.content for m in posts]
     assert parser.agent not in (None, limited_agent)
-    handed = await service.find_events(EventFilter(task_id=parser.id, kinds=("task.requeued",)))
+    handed = await service.history.find(EventFilter(task_id=parser.id, kinds=("task.requeued",)))
     assert f"{limited_agent} is limited until" in handed[0].text
     assert handed[0].ts - seen["limited_at"] >= FAST["limit_handoff_s"]  # not before
     # the task pinned to the limited agent waits for its reset, and says so
@@ -225,9 +225,9 @@ async def check_the_evening(day: Day, local: LocalDiscordServer, seen: dict[str,
     assert f"waits for {limited_agent}, which is limited until " in pinned.text
     # the freeze: stalled, nudged, taken back with the reason, within the documented bound
     frozen_agent, frozen = seen["frozen_agent"], seen["frozen"]
-    took = await service.find_events(EventFilter(task_id=frozen, kinds=("task.requeued",)))
+    took = await service.history.find(EventFilter(task_id=frozen, kinds=("task.requeued",)))
     assert took and f"{frozen_agent} stalled" in took[0].text
-    nudged = await service.find_events(EventFilter(task_id=frozen, kinds=("agent.nudged",)))
+    nudged = await service.history.find(EventFilter(task_id=frozen, kinds=("agent.nudged",)))
     assert nudged and nudged[0].ts < took[0].ts
     bound = FAST["grace_s"] + FAST["reassign_after_s"] + FAST["interval_s"]
     assert took[0].ts - seen["frozen_at"] <= bound
@@ -243,13 +243,13 @@ async def check_the_evening(day: Day, local: LocalDiscordServer, seen: dict[str,
     assert len(asked.custom_ids()) == 3
     # the deleted card: posted anew (the live card now) and recorded
     assert seen["anew"].id != seen["card"].id and not seen["anew"].deleted
-    reposted = await service.find_events(EventFilter(kinds=("discord.reposted",)))
+    reposted = await service.history.find(EventFilter(kinds=("discord.reposted",)))
     assert [e.task_id for e in reposted] == [seen["review"]]
     # no task parked without a word
     stalled = {n.agent for n in needs.values() if n.kind == "alert" and n.agent}
     for task in await service.tasks.newest():
         if task.status is TaskStatus.done:
             continue
-        events = await service.find_events(EventFilter(task_id=task.id), limit=1000)
+        events = await service.history.find(EventFilter(task_id=task.id), limit=1000)
         latest = [e for e in events if e.kind.startswith("task.")][-1]
         assert explained(task, latest, needs, stalled), (task, latest, list(needs))

@@ -53,7 +53,9 @@ async def test_every_tool_over_stdio_as_swarm_agent(home: Path, live: SwarmServi
         assert text(await mcp.call_tool("handoff_note", {"text": "parser half done"})) == (
             f"note added to {parser}"
         )
-        notes = [e.text for e in await live.events(task=int(parser[2:])) if e.kind == "task.note"]
+        notes = [
+            e.text for e in await live.history.events(task=int(parser[2:])) if e.kind == "task.note"
+        ]
         assert notes == [
             f"{parser} note by Agent-1: lexer done (evidence: 12 tests pass)",
             f"{parser} note by Agent-1: parser half done",

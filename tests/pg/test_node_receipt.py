@@ -75,7 +75,7 @@ async def test_a_delivered_receipt_is_one_statement_with_its_events(svc: SwarmSe
     assert len(receipts) == 1, sent  # the update, the lease and both events together
     assert not any(s.lstrip().startswith("INSERT INTO events") for s in sent), sent
     assert {d.state for d in await svc.deliveries()} == {DeliveryState.delivered}
-    kinds = [e.kind for e in await svc.events(task=task.ref)]
+    kinds = [e.kind for e in await svc.history.events(task=task.ref)]
     assert kinds[-2:] == ["delivery.claimed", "delivery.delivered"]
     (lease,) = [t.lease_expires_at for t in await svc.tasks.newest(status="assigned")]
     assert lease is not None and lease == pytest.approx(svc.clock.now() + svc.settings.lease_s)

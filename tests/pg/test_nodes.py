@@ -41,7 +41,7 @@ async def test_each_node_delivers_only_its_agents_and_the_coordinator_the_rest(
     assert sorted(p.agent.id for p in desk1.parcels) == ["A-1", "A-2"]
     assert [p.agent.id for p in desk2.parcels] == ["B-1"]
     assert all(d.state is DeliveryState.delivered for d in await svc.deliveries())
-    claimed = [e.text for e in await svc.events() if e.kind == "delivery.claimed"]
+    claimed = [e.text for e in await svc.history.events() if e.kind == "delivery.claimed"]
     assert sum("delivering by desk-1" in t for t in claimed) == 2
     status = await svc.status()
     assert [(n["name"], n["in_flight"]) for n in status.get("nodes", [])] == []  # no heartbeat
@@ -71,7 +71,7 @@ async def test_a_dead_nodes_claim_goes_out_again_as_a_retry_and_the_dead_node_ne
     assert dead_deliverer.parcels == [] and dead.lost == 1
     (delivery,) = await svc.deliveries()
     assert delivery.state is DeliveryState.delivered and delivery.attempts == 2
-    taken = [e for e in await svc.events() if e.kind == "delivery.claimed"]
+    taken = [e for e in await svc.history.events() if e.kind == "delivery.claimed"]
     assert len(taken) == 1 and f"taken over from desk-1 (run {dead.claimer.run})" in taken[0].text
 
 
@@ -88,7 +88,7 @@ async def test_a_late_receipt_of_a_claim_taken_over_is_dropped(
     clock.advance(-LEASE_S)  # the slow node still believes its lease runs
     assert await slow.deliver(held) == ["lost"]  # sent (at least once), but not recorded
     assert len(slow_deliverer.parcels) == 1
-    delivered = [e for e in await svc.events() if e.kind == "delivery.delivered"]
+    delivered = [e for e in await svc.history.events() if e.kind == "delivery.delivered"]
     assert len(delivered) == 1
 
 

@@ -95,7 +95,9 @@ async def test_a_nodes_tmux_agents_are_delivered_to_by_that_node_only(
                 break
             assert time.monotonic() < deadline, [(d.agent, d.state.value) for d in deliveries]
             await asyncio.sleep(0.2)
-        claimed = [e for e in await service.events(limit=1000) if e.kind == "delivery.claimed"]
+        claimed = [
+            e for e in await service.history.events(limit=1000) if e.kind == "delivery.claimed"
+        ]
     finally:
         if service is not None:
             await service.close()

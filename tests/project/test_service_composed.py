@@ -27,11 +27,6 @@ FORWARDERS: dict[str, str] = {
     "deliveries": "messages",
     "set_agent_paused": "agents",
     "agent_rows": "agents",
-    "find_events": "history",
-    "audit": "history",
-    "refused": "history",
-    "audit_rows": "history",
-    "last_events": "history",
 }
 
 

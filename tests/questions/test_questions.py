@@ -61,7 +61,7 @@ async def test_ask_wait_blocks_until_reply_and_the_answer_reaches_the_agent(
     prompt, delivery = await service.queue.claim_delivery(), await service.queue.claim_delivery()
     assert prompt is not None and prompt.text == "T-1: Pick a database"
     assert delivery is None  # printed by ask --wait: not pasted into the window as well
-    history = [(e.kind, e.text) for e in await service.events(task="T-1")]
+    history = [(e.kind, e.text) for e in await service.history.events(task="T-1")]
     assert (
         "delivery.superseded",
         "T-1 answer to Agent-2 not pasted: printed by swarm ask --wait",

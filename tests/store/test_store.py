@@ -186,9 +186,9 @@ async def test_every_change_writes_its_event_in_the_same_transaction(
         lambda: service.tasks.retry("T-2", "me"),
     ]
     for step in steps:
-        before = len(await service.events(limit=10_000))
+        before = len(await service.history.events(limit=10_000))
         await step()
-        assert len(await service.events(limit=10_000)) > before
+        assert len(await service.history.events(limit=10_000)) > before
 
     def explode(conn: Conn) -> None:
         from core.store import tables
@@ -200,7 +200,7 @@ async def test_every_change_writes_its_event_in_the_same_transaction(
     with pytest.raises(RuntimeError):
         await service.store.update(explode)
     assert (await service.tasks.get("T-1")).title == "A"
-    assert all(e.kind != "test.half" for e in await service.events(limit=10_000))
+    assert all(e.kind != "test.half" for e in await service.history.events(limit=10_000))
 
 
 @pytest.mark.both_databases
@@ -223,5 +223,5 @@ async def test_a_change_is_dated_when_it_runs_not_when_it_queued_for_the_writer(
 
     await asyncio.gather(service.store.write("me", slow), service.store.write("me", dated))
     assert seen == [started + 30]
-    [event] = [e for e in await service.events(limit=100) if e.kind == "test.dated"]
+    [event] = [e for e in await service.history.events(limit=100) if e.kind == "test.dated"]
     assert event.ts == started + 30

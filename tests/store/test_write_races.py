@@ -286,13 +286,13 @@ async def test_a_consumer_never_misses_an_event_whose_transaction_commits_late(
     steps = {k: threading.Event() for k in ("b_has_xid", "a_has_event", "a_may_commit")}
     late = asyncio.create_task(service.store.write("a", _event_then_linger, steps))
     await other.store.write("b", _hold_xid_then_event, steps)  # commits first, with the higher id
-    first = await service.events(0, 1000)  # a consumer (the notifier, SSE) reads ...
+    first = await service.history.events(0, 1000)  # a consumer (the notifier, SSE) reads ...
     cursor = first[-1].id if first else 0  # ... and keeps the last event it handled
     steps["a_may_commit"].set()
     await late
-    seen = [e.kind for e in first + await service.events(cursor, 1000)]
+    seen = [e.kind for e in first + await service.history.events(cursor, 1000)]
     assert sorted(k for k in seen if k.startswith("test.")) == ["test.a", "test.b"], seen
-    ids = {e.kind: e.id for e in await service.find_events(_all(), 0, 1000)}
+    ids = {e.kind: e.id for e in await service.history.find(_all(), 0, 1000)}
     assert ids["test.a"] < ids["test.b"]  # the lower id did commit last
 
 

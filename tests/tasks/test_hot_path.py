@@ -137,7 +137,7 @@ async def test_a_task_with_nothing_to_wait_for_is_stored_ready_at_once(
         task = await service.tasks.create(TaskSpec("free"), "cli")
     assert not [s for s in trace.statements if s.startswith("UPDATE")], trace.statements
     assert task.status is TaskStatus.ready
-    kinds = [e.kind for e in await service.events(task=task.ref)]
+    kinds = [e.kind for e in await service.history.events(task=task.ref)]
     assert kinds == ["task.created", "task.ready"]
     gate = await service.tasks.create(TaskSpec("approve", kind="gate"), "cli")
     assert (gate.status, gate.reason) == (TaskStatus.blocked, "waiting for approval")
@@ -157,7 +157,7 @@ async def test_a_task_with_dependencies_is_stored_as_its_rule_decides(
     assert len(trace.statements) == 8, "\n".join(s[:70] for s in trace.statements)
     assert trace.triggered >= 1
     assert (waiting.status, waiting.reason) == (TaskStatus.blocked, f"waiting for {first.ref}")
-    assert [e.kind for e in await service.events(task=waiting.ref)] == [
+    assert [e.kind for e in await service.history.events(task=waiting.ref)] == [
         "task.created",
         "task.waiting",
     ]
@@ -182,7 +182,7 @@ async def test_a_refused_done_leaves_the_task_as_it_was(
         await service.tasks.complete(task.id, held.agent, "bell \x07 in the note")
     again = await service.tasks.get(task.ref)
     assert (again.status, again.agent) == (TaskStatus.assigned, held.agent)
-    assert "task.done" not in [e.kind for e in await service.events(task=task.ref)]
+    assert "task.done" not in [e.kind for e in await service.history.events(task=task.ref)]
     await service.tasks.complete(task.id, held.agent, "fine")
     assert (await service.tasks.get(task.ref)).status is TaskStatus.done
 
@@ -227,7 +227,7 @@ async def test_a_batch_of_free_tasks_is_one_insert_per_64_in_their_order(
         ids[3],
         ids[5],
     }
-    events = [(e.kind, e.task_id) for e in await service.events(limit=500)]
+    events = [(e.kind, e.task_id) for e in await service.history.events(limit=500)]
     created = [e for e in events if e[0] in ("task.created", "task.ready")]
     assert created[:4] == [
         ("task.created", ids[0]),

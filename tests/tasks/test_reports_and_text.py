@@ -40,14 +40,14 @@ async def test_another_agent_is_refused_naming_the_holder(
         await calls[action]()
     task = await service.tasks.get(ref)
     assert task.status is TaskStatus.assigned and task.agent == holder
-    assert [e.kind for e in await service.events(task=ref)][-1] == "task.assigned"
+    assert [e.kind for e in await service.history.events(task=ref)][-1] == "task.assigned"
 
 
 async def test_forced_report_is_recorded_with_the_real_actor(service: SwarmService) -> None:
     ref, holder = await _held(service)
     other = "Agent-5" if holder != "Agent-5" else "Agent-6"
     await service.tasks.complete(ref, other.lower(), "took over", force=True)  # case-insensitive
-    last = (await service.events(task=ref))[-1]
+    last = (await service.history.events(task=ref))[-1]
     assert last.kind == "task.done" and last.actor == other.lower()
     assert last.text == f"{ref} done by {holder} (forced by {other}; held by {holder}): took over"
     assert last.data == {
@@ -61,7 +61,7 @@ async def test_forced_report_is_recorded_with_the_real_actor(service: SwarmServi
 async def test_a_person_may_report_and_is_named(service: SwarmService) -> None:
     ref, holder = await _held(service)
     await service.tasks.fail(ref, "cli", "no longer needed")
-    last = (await service.events(task=ref))[-1]
+    last = (await service.history.events(task=ref))[-1]
     assert last.text == f"{ref} failed (reported by cli): no longer needed"
     assert last.agent == holder and last.actor == "cli"
 
@@ -70,7 +70,7 @@ async def test_the_holder_reports_as_before(service: SwarmService) -> None:
     ref, holder = await _held(service)
     await service.tasks.start(ref, holder)
     await service.tasks.complete(ref, holder, "ok")
-    texts = [e.text for e in await service.events(task=ref)][-2:]
+    texts = [e.text for e in await service.history.events(task=ref)][-2:]
     assert texts == [f"{ref} started by {holder}", f"{ref} done by {holder}: ok"]
 
 

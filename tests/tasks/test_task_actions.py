@@ -72,11 +72,11 @@ async def test_the_service_refuses_exactly_what_the_rule_does_not_allow(
     ]
     for state, task in tasks.items():
         permitted = action in allowed(task)
-        before = await service.events(task=task.id, limit=1000)
+        before = await service.history.events(task=task.id, limit=1000)
         refused = await _try(service, action, task.ref)
         assert (refused is None) == permitted, (state, action, refused)
         if refused is not None:  # nothing written
-            assert await service.events(task=task.id, limit=1000) == before
+            assert await service.history.events(task=task.id, limit=1000) == before
     if action is TaskAction.assign:
         gate = tasks["gate"]
         assert await _try(service, action, gate.ref) == (

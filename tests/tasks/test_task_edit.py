@@ -41,7 +41,7 @@ async def test_edit_changes_what_is_asked_and_records_it(home: Path, service: Sw
         "high",
         "web",
     )
-    event = [e for e in await service.events(task="T-1") if e.kind == "task.edited"][-1]
+    event = [e for e in await service.history.events(task="T-1") if e.kind == "task.edited"][-1]
     assert event.actor == "boss"
     assert event.text == (
         "T-1 edited by boss: title 'Fix login' → 'Fix the login form'; details changed "
@@ -67,10 +67,10 @@ async def test_edit_refusals_are_one_line_and_write_nothing(
         ("T-2", "--priority", "high"): "T-2 is cancelled: a finished task is not edited",
         ("T-9", "--priority", "high"): "unknown task T-9",
     }
-    before = [e.id for e in await service.events(limit=1000)]
+    before = [e.id for e in await service.history.events(limit=1000)]
     for args, error in cases.items():
         result = run_cli(home, "task", "edit", *args)
         assert result.code == 2 and result.out == "", (args, result)
         assert result.err.startswith("swarm: error: ") and error in result.err, (args, result.err)
         assert result.err.count("\n") == 1
-    assert [e.id for e in await service.events(limit=1000)] == before
+    assert [e.id for e in await service.history.events(limit=1000)] == before

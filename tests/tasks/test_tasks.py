@@ -94,7 +94,7 @@ async def test_start_then_done_records_note_and_times(service: SwarmService) -> 
     done = await service.tasks.get(task.ref)
     assert done.status is TaskStatus.done and done.note == "shipped"
     assert done.started_at is not None and done.finished_at is not None
-    kinds = [e.kind for e in await service.events(task=task.ref)]
+    kinds = [e.kind for e in await service.history.events(task=task.ref)]
     assert kinds == ["task.created", "task.ready", "task.assigned", "task.started", "task.done"]
 
 

@@ -72,7 +72,7 @@ async def assign(service: SwarmService, agent: str, title: str = "work") -> int:
 
 async def kinds(service: SwarmService, kind: str) -> list[Any]:
     """Every event of one kind, oldest first."""
-    return [e for e in await service.events(limit=100_000) if e.kind == kind]
+    return [e for e in await service.history.events(limit=100_000) if e.kind == kind]
 
 
 @pytest.fixture

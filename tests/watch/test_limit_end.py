@@ -73,7 +73,9 @@ async def test_a_limit_outlasts_screen_changes_a_restart_and_the_hooks_echo(
     await hook(service, "PreToolUse")  # the agent works (a tool call): the limit is over
     await restarted.tick()
     assert await state(service) == "working"
-    kinds = [e.kind for e in await service.events(limit=200) if e.kind.startswith("agent.limit")]
+    kinds = [
+        e.kind for e in await service.history.events(limit=200) if e.kind.startswith("agent.limit")
+    ]
     assert sorted(kinds) == ["agent.limit_ended", "agent.limited"]
 
 
@@ -98,7 +100,7 @@ async def test_a_reset_days_away_shows_its_date_wherever_the_limit_is_said(
     watcher = Watcher(service, watch_settings(interval_s=1.0, limit_handoff_s=0.0), FakeFrames())
     clock.advance(1)
     assert (await watcher.tick()).handed_on == [held.id]
-    (posted,) = [e for e in await service.events(limit=100) if e.kind == "agent.limited"]
+    (posted,) = [e for e in await service.history.events(limit=100) if e.kind == "agent.limited"]
     assert f"until {dated}:" in posted.text
     assert f"until {dated})" in (await service.explain_agent(holder))["evidence"]
     assert f"{holder} is limited until {dated}: handed on" in (

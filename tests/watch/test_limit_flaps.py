@@ -31,7 +31,7 @@ async def observe(
 
 
 async def limit_events(service: SwarmService) -> list[Event]:
-    found = [e for e in await service.events(limit=500) if e.kind in LIMIT_KINDS]
+    found = [e for e in await service.history.events(limit=500) if e.kind in LIMIT_KINDS]
     return sorted(found, key=lambda e: e.id)
 
 

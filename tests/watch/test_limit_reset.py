@@ -200,7 +200,7 @@ async def test_rows_stored_with_an_absurd_reset_read_as_a_backoff_everywhere(
     json.dumps(shaped(status), allow_nan=False)
     everyone = dict(status, limited={**status["limited"], "all": True, "until": 1e300})
     assert "<t:253402128000:f>" in str(status_embed(everyone).fields[3].value)
-    events = [shaped(e.to_json()) for e in await panes_service.events(limit=100)]
+    events = [shaped(e.to_json()) for e in await panes_service.history.events(limit=100)]
     assert {"until": "9999-12-30T00:00:00Z"} in [e["data"] for e in events]
     for args in (("status",), ("status", "--json"), ("agents", "explain", "A")):
         shown = run_cli(cli_home, *args, config=agents_file)
@@ -259,7 +259,7 @@ async def test_one_agent_that_cannot_be_judged_is_held_alone_and_said_once(
     more = await add_tasks(panes_service, 1)  # the others are full: A takes it
     await Scheduler(panes_service, RecordingDeliverer()).run_burst()
     assert await holders(panes_service, more) == {"A"}
-    opened = [e for e in await panes_service.events(limit=1000) if e.kind == "alert.opened"]
+    opened = [e for e in await panes_service.history.events(limit=1000) if e.kind == "alert.opened"]
     assert len(opened) == 1
 
 
@@ -273,7 +273,7 @@ async def test_a_limit_days_away_is_announced_with_its_date(
                           until=clock.now() + away)  # fmt: skip
         await panes_service.store.update(agent_signals.record, obs)
     await Watcher(panes_service, watch_settings(interval_s=1.0)).tick()
-    said = {e.agent: e.text for e in await panes_service.events(limit=100)
+    said = {e.agent: e.text for e in await panes_service.history.events(limit=100)
             if e.kind == "agent.limited"}  # fmt: skip
     dated = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(clock.now() + 3 * 86400 + 7200))
     assert f"A hit a usage limit until {dated}: no new task meanwhile" in said["A"]

@@ -68,7 +68,7 @@ async def test_invalid_schedules_are_refused_with_the_reason_and_nothing_is_writ
             service, ScheduleSpec("prompt", "agent:Agent-9", "hi", every_s=60), "test", UTC
         )
     assert await list_schedules(service) == []
-    assert await service.events() == []
+    assert await service.history.events() == []
 
 
 def test_cron_weekdays_count_from_sunday_like_crontab() -> None:

@@ -124,7 +124,7 @@ async def test_csv_and_json_exports_round_trip(history: SwarmService) -> None:
     tasks = shaped(
         sorted((t.to_json() for t in await history.tasks.newest()), key=lambda t: t["id"])
     )  # times as ISO text, like --json
-    events = shaped([e.to_json() for e in await history.events(limit=100_000)])
+    events = shaped([e.to_json() for e in await history.history.events(limit=100_000)])
     assert json.loads(await export.export_bytes(history.store, "tasks", "json")) == tasks
     assert json.loads(await export.export_bytes(history.store, "events", "json")) == events
     assert tuple(tasks[0]) == export.TASK_FIELDS and tuple(events[0]) == export.EVENT_FIELDS

@@ -69,7 +69,7 @@ def watcher(service: SwarmService) -> TextWatcher:
 
 
 async def events(service: SwarmService, kind: str) -> list[str]:
-    return [e.text for e in await service.events(limit=10_000) if e.kind == kind]
+    return [e.text for e in await service.history.events(limit=10_000) if e.kind == kind]
 
 
 async def test_each_tick_records_what_the_panes_say(text_service: SwarmService,
@@ -211,7 +211,9 @@ async def test_a_decided_prompt_is_typed_once(text_service: SwarmService, tmux: 
     assert out.read_text() == "2\n"
     typed_at, typed, result = await text_service.store.read(prompt_typing.typed_state, prompt.id)
     assert typed_at is not None and (typed, result) == ("2", "the prompt left the pane")
-    (event,) = [e for e in await text_service.events(limit=10_000) if e.kind == "prompt.typed"]
+    (event,) = [
+        e for e in await text_service.history.events(limit=10_000) if e.kind == "prompt.typed"
+    ]
     assert event.data == {"prompt": prompt.id, "keys": "2", "verified": True}
     assert await keys.next_due() is None and await keys.fire() == 0  # once
     await text.close()
@@ -415,7 +417,9 @@ async def test_a_typing_found_begun_is_settled_by_the_pane_and_never_typed_again
         "the typing of '2' began and was never settled (swarm stopped in between); the prompt "
         "has left the pane since"
     )
-    (event,) = [e for e in await text_service.events(limit=10_000) if e.kind == "prompt.typed"]
+    (event,) = [
+        e for e in await text_service.history.events(limit=10_000) if e.kind == "prompt.typed"
+    ]
     assert event.data == {"prompt": prompt.id, "keys": "2", "verified": False}
     await text.close()
 

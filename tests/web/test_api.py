@@ -88,11 +88,11 @@ async def test_errors_are_the_cli_texts_as_json_and_nothing_is_written(
     empty = await client.post("/api/v1/tasks", headers=auth, json={"title": "  "})
     assert empty.status_code == 400 and empty.json() == {"error": "title must not be empty"}
     made = (await client.post("/api/v1/tasks", headers=auth, json={"title": "x"})).json()
-    before = len(await service.events(limit=1000))
+    before = len(await service.history.events(limit=1000))
     done = await client.post(f"/api/v1/tasks/{made['id']}/done", headers=auth)
     assert done.status_code == 409 and made["id"] in done.json()["error"]
-    assert len(await service.events(limit=1000)) == before
-    outcome = (await service.audit_rows())[0]["outcome"]
+    assert len(await service.history.events(limit=1000)) == before
+    outcome = (await service.history.audit_rows())[0]["outcome"]
     assert outcome == f"error: {done.json()['error']}"
     bad = await client.post("/api/v1/tasks", headers=auth, json={"details": "no title"})
     assert bad.status_code == 422 and bad.json()["error"].startswith("invalid request: title")
@@ -128,7 +128,7 @@ async def test_events_after_an_id_and_the_status(
 ) -> None:
     from core.models import TaskSpec
 
-    (made,) = await service.last_events(1)  # the viewer token's creation (token.created)
+    (made,) = await service.history.last(1)  # the viewer token's creation (token.created)
     await service.tasks.create(TaskSpec(title="a"), "cli")
     auth = bearer(viewer_token)
     page = (await client.get(f"/api/v1/events?after={made.id}&limit=1", headers=auth)).json()

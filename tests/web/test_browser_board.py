@@ -153,7 +153,7 @@ async def _stalled_second(service: SwarmService) -> str:
 
 
 async def _nudges(service: SwarmService) -> int:
-    return len([e for e in await service.events(limit=500) if e.kind == "agent.nudged"])
+    return len([e for e in await service.history.events(limit=500) if e.kind == "agent.nudged"])
 
 
 @pytest.mark.asyncio(loop_scope="session")

@@ -66,7 +66,7 @@ async def test_the_inbox_api_lists_and_answers_each_kind(
     assert huge.status_code == 422
     left = (await client.get("/api/v1/inbox", headers=admin)).json()
     assert [i["ref"] for i in left["items"]] == ["A-1"]
-    rows = await service.audit_rows()
+    rows = await service.history.audit_rows()
     commands = [(r["command"], r["outcome"]) for r in rows]
     assert (f"POST /api/v1/prompts/{prompt_id}/decide", "ok") in commands
     assert any(c.endswith("/decide") and o.startswith("error: ") for c, o in commands)

@@ -97,7 +97,7 @@ async def test_activity_uses_the_notifiers_words_and_charts_are_svg(
     await service.tasks.complete("T-1", "cli", "shipped")
     await login(client, admin_token)
     activity = (await client.get("/activity")).text
-    newest = (await service.last_events(1))[0]
+    newest = (await service.history.last(1))[0]
     assert event_text(newest).replace("'", "&#39;") in activity
     assert activity.index(f'data-id="{newest.id}"') < activity.index('data-id="1"')
     charts = (await client.get("/charts")).text

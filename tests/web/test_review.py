@@ -83,7 +83,7 @@ async def test_three_comments_on_two_files_go_as_one_prompt_and_reopen_the_task(
     }
     task = await service.tasks.get(ref)
     assert (task.status, task.agent) == (TaskStatus.in_progress, "Agent-1")
-    (review,) = [e for e in await service.events(task=ref) if e.kind == "task.review"]
+    (review,) = [e for e in await service.history.events(task=ref) if e.kind == "task.review"]
     assert review.data is not None
     assert (review.data["count"], review.data["by"]) == (3, "web:laptop")
     assert "review by web:laptop: 3 comments sent to Agent-1 (reopened)" in review.text
@@ -108,7 +108,7 @@ async def test_three_comments_on_two_files_go_as_one_prompt_and_reopen_the_task(
     await service.tasks.complete(ref, "Agent-1", "B is 20")
     assert (await service.tasks.get(ref)).status is TaskStatus.done
     assert (await service.tasks.get(dependent.ref)).status is TaskStatus.ready
-    *_, commits = [e for e in await service.events(task=ref) if e.kind == "task.commits"]
+    *_, commits = [e for e in await service.history.events(task=ref) if e.kind == "task.commits"]
     assert commits.data is not None and len(commits.data["commits"]) == 3
 
 
@@ -183,7 +183,7 @@ async def test_review_errors_are_one_line_and_write_nothing(
         f"{failed.ref} is failed: only a done, assigned or in-progress task can be reviewed",
     )
     assert (await service.tasks.get(failed.ref)).status is TaskStatus.failed
-    assert not [e for e in await service.events(task=queued.ref) if e.kind == "task.review"]
+    assert not [e for e in await service.history.events(task=queued.ref) if e.kind == "task.review"]
 
 
 async def test_a_cookie_needs_the_csrf_header_to_delete_or_edit(

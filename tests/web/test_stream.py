@@ -82,7 +82,7 @@ async def test_a_client_far_behind_gets_every_event_it_missed_then_live_ones(
     service: SwarmService,
 ) -> None:
     await service.tasks.create_many([TaskSpec(title=f"missed {n}") for n in range(1200)], "cli")
-    newest = (await service.last_events(1))[-1].id
+    newest = (await service.history.last(1))[-1].id
     assert newest >= 1200
     token = await make_token(service, "viewer", "wall")
     seen: list[int] = []

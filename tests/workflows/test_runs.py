@@ -175,7 +175,7 @@ async def test_campaigns_by_hand_and_cancelled_mid_run(service: SwarmService) ->
     assert await _status(service, b) is TaskStatus.assigned
     cancelled = await flows.cancel_campaign(f"C-{campaign_id}", "alice")
     assert sorted(cancelled) == [b, c]
-    kinds = [e.kind for e in await service.events(limit=1000)]
+    kinds = [e.kind for e in await service.history.events(limit=1000)]
     assert "campaign.cancelled" in kinds and "campaign.finished" not in kinds
     shown = await flows.campaign(f"C-{campaign_id}")
     assert shown.state() == "cancelled"
@@ -237,7 +237,11 @@ async def test_campaign_finished_is_recorded_once_and_again_after_a_retry(
     first, second, fix = run.task_ids
 
     async def finished() -> list[str]:
-        return [e.text for e in await service.events(limit=1000) if e.kind == "campaign.finished"]
+        return [
+            e.text
+            for e in await service.history.events(limit=1000)
+            if e.kind == "campaign.finished"
+        ]
 
     await _finish(service, first)
     assert await finished() == []

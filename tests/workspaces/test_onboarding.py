@@ -63,7 +63,7 @@ async def test_first_task_starts_with_the_role_template(repo: Path, service: Swa
     done = '--note "what you did"'
     assert first.count(done) == 1 and "Report back" not in first
     assert second.count(done) == 1 and "Report back from your terminal: " in second
-    kinds = [e.kind for e in await service.last_events(100)]
+    kinds = [e.kind for e in await service.history.last(100)]
     assert kinds.count("agent.onboarded") == 1
 
 

@@ -119,7 +119,9 @@ async def test_task_merge_warns_or_refuses_over_another_agents_reservation(
     said = await service.workspaces.merge(mine, "cli")
     assert said.startswith("warning: ") and "merged into main" in said
     assert sh(repo, "rev-parse", "main").strip() != before
-    crossed = [e for e in await service.events(task=mine) if e.kind == "reservation.crossed"]
+    crossed = [
+        e for e in await service.history.events(task=mine) if e.kind == "reservation.crossed"
+    ]
     assert [e.data["refused"] for e in crossed if e.data] == [True, False]
     assert crossed[0].data and crossed[0].data["files"] == ["src/api/users.py"]
 

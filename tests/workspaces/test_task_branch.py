@@ -71,7 +71,7 @@ async def test_each_task_of_its_own_starts_from_the_base_and_keeps_its_commits(
     commits = {
         task: [c["sha"] for c in (e.data or {}).get("commits", [])]
         for task in (first, plain, third)
-        for e in await service.events(task=task)
+        for e in await service.history.events(task=task)
         if e.kind == "task.commits"
     }
     assert commits[first] == [one] and commits[third] == [three] and len(commits[plain]) == 1

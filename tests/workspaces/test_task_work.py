@@ -40,7 +40,7 @@ async def test_task_in_a_workspace_from_prompt_to_merge(repo: Path, service: Swa
     first = commit_file(tree, "feature.py", "FEATURE = 1\n", "feature: first part")
     second = commit_file(tree, "feature_test.py", "assert True\n", "feature: tests")
     await service.tasks.complete(task_id, "Agent-1", "feature added")
-    (commits,) = [e for e in await service.events(task=task_id) if e.kind == "task.commits"]
+    (commits,) = [e for e in await service.history.events(task=task_id) if e.kind == "task.commits"]
     assert commits.data is not None
     assert [c["sha"] for c in commits.data["commits"]] == [first, second]
     assert [c["subject"] for c in commits.data["commits"]] == [
@@ -55,7 +55,7 @@ async def test_task_in_a_workspace_from_prompt_to_merge(repo: Path, service: Swa
     assert "merged into main (fast-forward" in said
     assert sh(repo, "rev-parse", "main").strip() == second
     assert (repo / "feature.py").exists()
-    merged = [e for e in await service.events(task=task_id) if e.kind == "task.merged"]
+    merged = [e for e in await service.history.events(task=task_id) if e.kind == "task.merged"]
     assert merged and merged[0].data is not None and merged[0].data["how"] == "fast-forward"
     assert "already in main" in await service.workspaces.merge(task_id, "cli")
 
