@@ -219,7 +219,7 @@ async def broadcast(service: SwarmService, day: Day, k: int) -> float:
     """Broadcast one message; seconds until every agent received it."""
     marker = f"broadcast {k}: {random.Random(k).randrange(10**9)}"
     began = time.time()
-    await service.broadcast(f"{marker}\nplease read the new guidelines", "person")
+    await service.messages.broadcast(f"{marker}\nplease read the new guidelines", "person")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         got = [r for a in day.agents for r in day.records(a) if marker in r["text"]]

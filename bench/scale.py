@@ -611,7 +611,7 @@ async def _queue_rows(url: str, claims: int) -> None:
     service = await SwarmService.open(settings)  # migrates; queues the rows to claim
     try:
         for _ in range(claims // len(service.agents) + 1):
-            await service.broadcast("x" * 50, "bench", None)
+            await service.messages.broadcast("x" * 50, "bench", None)
     finally:
         await service.close()
 

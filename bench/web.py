@@ -203,7 +203,7 @@ async def _deliveries(folder: Path, messages: int, clients: int) -> dict[str, fl
             try:
                 await _until(lambda: server.app.state.web.hub.listeners >= clients)
                 for n in range(messages):
-                    await service.send(f"Agent-{n % 8 + 1}", f"bench message {n}", "bench")
+                    await service.messages.send(f"Agent-{n % 8 + 1}", f"bench message {n}", "bench")
                     await asyncio.sleep(0.01)
                 await _until_delivered(service, messages)
             finally:

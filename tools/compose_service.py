@@ -66,6 +66,9 @@ MOVED = {
     "audit": ("history", "audit"),
     "refused": ("history", "refused"),
     "audit_rows": ("history", "audit_rows"),
+    "send": ("messages", "send"),
+    "broadcast": ("messages", "broadcast"),
+    "deliveries": ("messages", "deliveries"),
 }
 # a method whose name is now its book's: ``service.inbox()`` -> ``service.inbox.needs()``
 CALLED = {"InboxBook": "needs"}

@@ -162,7 +162,7 @@ async def message(ctx: Context, to: str, text: str) -> str:
             agent = captain_of(service.agents)
             if agent not in service.agents:
                 raise NotFound("no agent is captain (captain = true in the agents file)")
-        message_id = await service.send(agent, text, me)
+        message_id = await service.messages.send(agent, text, me)
         return f"message {message_id} queued for {service.ctx(me).agent(agent).id}"
 
 

@@ -237,11 +237,11 @@ async def send_message(request: Request, body: MessageIn, who: Admin) -> dict[st
     """Queue a message for one agent, or for all (``role``: one role's)."""
     service = web_context(request).service
     if body.agent:
-        call = service.send(body.agent, body.text, who.actor)
+        call = service.messages.send(body.agent, body.text, who.actor)
     else:
-        call = service.broadcast(body.text, who.actor, body.role)
+        call = service.messages.broadcast(body.text, who.actor, body.role)
     message_id = await acting(request, who, call)
-    deliveries = await service.deliveries(message_id)
+    deliveries = await service.messages.deliveries(message_id)
     return {"message": message_id, "agents": sorted(d.agent for d in deliveries)}
 
 

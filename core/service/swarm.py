@@ -13,6 +13,7 @@ from core.context import Ctx
 from core.delivery import assignment, node_claims
 from core.delivery.killswitch import KillSwitch
 from core.delivery.queue import DeliveryQueue
+from core.delivery.service import MessageBook
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput
 from core.event_kinds import EventKind
@@ -20,7 +21,6 @@ from core.history.service import HistoryBook
 from core.inbox.service import InboxBook
 from core.models import (
     Agent,
-    Delivery,
 )
 from core.posts.service import PostBook
 from core.protocols import Clock, Observer, SystemClock
@@ -32,7 +32,6 @@ from core.store import tables
 from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.store.sqlite import Store, open_store
-from core.tasks import messages
 from core.tasks.service import TaskBook
 from core.tmux import PaneRef, capture
 from core.workspaces.tracker import WorkspaceTracker
@@ -73,6 +72,7 @@ class SwarmService:
         self.tasks = TaskBook(store, self.workspaces)  # create, report on, change tasks
         self.inbox = InboxBook(store)  # what needs a person, and the answers
         self.history = HistoryBook(store)  # events and audit rows
+        self.messages = MessageBook(store)  # messages to agents and their deliveries
 
     @property
     def settings(self) -> Settings:
@@ -151,19 +151,7 @@ class SwarmService:
         """Close the database."""
         await self.store.db.close()
 
-    # -- messages and agents -----------------------------------------------------------
-
-    async def send(self, agent: str, text: str, actor: str) -> int:
-        """Queue a message to one agent; return the message id."""
-        return await self.store.write(actor, messages.send, agent, text)
-
-    async def broadcast(self, text: str, actor: str, role: str | None = None) -> int:
-        """Queue a message to all agents (or one role's); return the message id."""
-        return await self.store.write(actor, messages.broadcast, text, role)
-
-    async def deliveries(self, message_id: int | None = None, limit: int = 100) -> list[Delivery]:
-        """Deliveries, newest first (or all of one message)."""
-        return await self.store.read(tables.list_deliveries, message_id, limit)
+    # -- agents -----------------------------------------------------------------------
 
     async def set_agent_paused(self, agent: str, paused: bool, actor: str) -> bool:
         """Pause or resume an agent; False when nothing changed."""

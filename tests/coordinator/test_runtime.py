@@ -179,7 +179,9 @@ async def _check_history(service: SwarmService, home: Path) -> None:
             holder[event.task_id or 0] = None
     done = [e.task_id for e in events if e.kind == "task.done" and e.task_id is not None]
     assert sorted(done) == sorted(t.id for t in tasks)
-    assert not [d for d in await service.deliveries(limit=10_000) if d.state.value == "delivering"]
+    assert not [
+        d for d in await service.messages.deliveries(limit=10_000) if d.state.value == "delivering"
+    ]
     prompts = [p.read_text() for p in (home / "inbox").glob("*/*")]
     for task in tasks:
         assert any(f"task {task.ref} |" in text for text in prompts), f"{task.ref} not delivered"
@@ -230,7 +232,7 @@ async def test_a_second_coordinator_on_one_home_is_refused_and_recovers_nothing(
                     f"{since} (another coordinator holds "
                     f"{home / 'coordinator.lock'}; stop it first)\n"
                 )
-            [delivery] = await service.deliveries()
+            [delivery] = await service.messages.deliveries()
             assert (delivery.id, delivery.state.value) == (flying.id, "delivering")  # untouched
         finally:
             await service.close()

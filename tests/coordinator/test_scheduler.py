@@ -161,7 +161,7 @@ async def test_failed_delivery_is_retried_then_task_goes_to_another_agent(
     for delay in (5, 10):  # delivery backoff doubles
         clock.advance(delay)
         await scheduler.run_burst()
-    deliveries = [d for d in await service.deliveries() if d.task_id == 1]
+    deliveries = [d for d in await service.messages.deliveries() if d.task_id == 1]
     assert [(d.state.value, d.attempts) for d in deliveries] == [("failed", 3)]
     t1 = await service.tasks.get("T-1")
     assert t1.status is TaskStatus.ready and "could not deliver to Agent-1" in (t1.reason or "")
@@ -176,16 +176,16 @@ async def test_deferred_delivery_does_not_use_up_attempts(
     service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
 ) -> None:
     deliverer.deferring["Agent-2"] = "paused"
-    await service.send("Agent-2", "hello", "me")
+    await service.messages.send("Agent-2", "hello", "me")
     scheduler = Scheduler(service, deliverer)
     for _ in range(5):
         await scheduler.run_burst()
         clock.advance(1)
-    (queued,) = await service.deliveries()
+    (queued,) = await service.messages.deliveries()
     assert queued.state.value == "queued" and queued.attempts == 0
     del deliverer.deferring["Agent-2"]
     await scheduler.run_burst()
-    (done,) = await service.deliveries()
+    (done,) = await service.messages.deliveries()
     assert done.state.value == "delivered"
 
 
@@ -207,7 +207,7 @@ async def test_manual_assign_moves_the_task(
 async def test_retry_after_crash_marks_the_delivery(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
-    await service.send("Agent-1", "hello", "me")
+    await service.messages.send("Agent-1", "hello", "me")
     claimed = await service.queue.claim_delivery()  # the process dies while delivering
     assert claimed is not None and not claimed.is_retry
     await Scheduler(service, deliverer).run_burst()

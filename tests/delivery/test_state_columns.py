@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
 
 async def _deferred_once(service: SwarmService, deliverer: RecordingDeliverer) -> Scheduler:
     """A message to Agent-2 deferred once ("paused"); the scheduler that deferred it."""
-    await service.send("Agent-2", "hello", "cli")
+    await service.messages.send("Agent-2", "hello", "cli")
     deliverer.deferring["Agent-2"] = "paused"
     scheduler = Scheduler(service, deliverer)
     await scheduler.deliver_once()
@@ -37,7 +37,7 @@ async def test_a_deferral_is_a_flag_and_its_reason_only_the_human_text(
     service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
 ) -> None:
     scheduler = await _deferred_once(service, deliverer)
-    (waiting,) = await service.deliveries()
+    (waiting,) = await service.messages.deliveries()
     assert (waiting.state, waiting.reason, waiting.deferred) == (
         DeliveryState.queued,
         "paused",
@@ -51,7 +51,7 @@ async def test_a_deferral_is_a_flag_and_its_reason_only_the_human_text(
     clock.advance(2)
     del deliverer.deferring["Agent-2"]
     await scheduler.deliver_once()
-    (landed,) = await service.deliveries()
+    (landed,) = await service.messages.deliveries()
     assert (landed.state, landed.reason, landed.deferred) == (DeliveryState.delivered, None, False)
     texts = [e.text for e in await service.history.events() if e.kind == "delivery.deferred"]
     assert [t.rsplit(": ", 1)[1] for t in texts] == ["paused", "the human is typing"]
@@ -65,7 +65,7 @@ async def test_a_retry_after_a_deferral_is_no_longer_deferred(
     deliverer.failing["Agent-2"] = "window gone"
     clock.advance(2)
     await scheduler.deliver_once()
-    (retrying,) = await service.deliveries()
+    (retrying,) = await service.messages.deliveries()
     assert (retrying.reason, retrying.deferred, retrying.attempts) == ("window gone", False, 1)
     claimed = [e for e in await service.history.events() if e.kind == "delivery.claimed"]
     assert len(claimed) == 1  # the deferral streak's second claim was not recorded
@@ -121,7 +121,7 @@ async def test_a_person_waiting_for_someone_is_blocked_whatever_the_text_says(
 async def test_a_receipt_returns_the_delivery_state_enum(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
-    await service.send("Agent-2", "hello", "cli")
+    await service.messages.send("Agent-2", "hello", "cli")
     claimed = await service.store.write("cli", messages.claim)
     assert claimed is not None
     state = await service.store.write("cli", messages.finish, claimed, Receipt.delivered("test"))
@@ -132,7 +132,7 @@ async def test_a_receipt_returns_the_delivery_state_enum(
 async def test_a_claimer_is_a_name_and_a_run_and_a_name_may_hold_a_colon(
     service: SwarmService, clock: ManualClock
 ) -> None:
-    await service.send("Agent-1", "hello", "cli")
+    await service.messages.send("Agent-1", "hello", "cli")
     first, second = Claimer("desk:1", "run-a"), Claimer("desk:1", "run-b")
     now = clock.now()
     (held,) = await service.store.db.write_concurrent(

@@ -77,11 +77,11 @@ async def test_receipt_is_retried_until_the_lock_is_released(
             "three failed receipt writes",
         )
         assert not running.done()
-        (stuck,) = await impatient.deliveries()
+        (stuck,) = await impatient.messages.deliveries()
         assert stuck.state.value == "delivering"  # held by the other connection...
         deliverer.release()
         assert await asyncio.wait_for(running, 20) == 1
-    (landed,) = await impatient.deliveries()  # ...and recorded once it let go
+    (landed,) = await impatient.messages.deliveries()  # ...and recorded once it let go
     assert landed.state.value == "delivered" and len(deliverer.parcels) == 1
     kinds = [e.kind for e in await impatient.history.events(task=task.ref)]
     assert kinds[-3:] == ["task.assigned", "delivery.claimed", "delivery.delivered"]
@@ -91,7 +91,7 @@ async def test_receipt_is_retried_until_the_lock_is_released(
 async def test_claim_and_deferral_have_events_a_streak_once(
     service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
 ) -> None:
-    await service.send("Agent-2", "hello", "cli")
+    await service.messages.send("Agent-2", "hello", "cli")
     deliverer.deferring["Agent-2"] = "paused"
     scheduler = Scheduler(service, deliverer)
     for _ in range(3):
@@ -112,7 +112,7 @@ async def test_cancel_before_delivery_supersedes_the_prompt_and_sends_no_stop(
     await service.tasks.cancel(task.ref, "cli")
     await Scheduler(service, deliverer).deliver_once()
     assert deliverer.parcels == []  # neither the prompt nor "stop working on it"
-    (prompt,) = await service.deliveries()
+    (prompt,) = await service.messages.deliveries()
     assert (prompt.state.value, prompt.reason) == ("failed", "superseded")
     events = await service.history.events(task=task.ref)
     assert [e.kind for e in events][-2:] == ["task.cancelled", "delivery.superseded"]

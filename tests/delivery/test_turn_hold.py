@@ -61,7 +61,7 @@ async def test_the_next_task_waits_for_the_hooks_stop(
     await scheduler.run_burst()
     assert (await service.tasks.get(second.ref)).status is TaskStatus.ready  # not given yet
     assert prompts_to(deliverer, "Agent-1") == [first.id]
-    await service.send("Agent-1", "a note from the person", "cli")  # a message is not held
+    await service.messages.send("Agent-1", "a note from the person", "cli")  # a message is not held
     await hook(service, "Agent-1", "PreToolUse", tool_name="Read", tool_input={"file_path": "a"})
     await scheduler.run_burst()
     assert prompts_to(deliverer, "Agent-1") == [first.id, None]

@@ -147,7 +147,7 @@ async def test_send_is_the_command_and_msg_its_alias(world: World) -> None:
             )
         ).wait_callback()
         assert reply.data["content"] == "📨 queued for Agent-3"
-    texts = [d.text for d in await world.service.deliveries()]
+    texts = [d.text for d in await world.service.messages.deliveries()]
     assert sorted(texts) == ["via /msg", "via /send"]
 
 

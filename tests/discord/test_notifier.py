@@ -121,7 +121,7 @@ async def test_reassign_is_for_admins_and_checks_the_state(world: World) -> None
 
 
 async def test_a_broadcast_is_one_line_counting_deliveries(world: World) -> None:
-    message_id = await world.service.broadcast("stand-up in 5", "cli")
+    message_id = await world.service.messages.broadcast("stand-up in 5", "cli")
     line = await world.server.wait_for_message(
         has("📣 cli → all: stand-up in 5 — delivered 0/8"), channel=world.channel
     )
@@ -154,7 +154,7 @@ async def test_quiet_posts_failures_only(server: LocalDiscordServer, service: Sw
     async with builder.ai(service) as ai, running_client(server, builder.bot(service, ai)):
         await service.tasks.create(TaskSpec("fine"), "cli")
         await service.tasks.create(TaskSpec("doomed"), "cli")
-        await service.broadcast("hello", "cli")
+        await service.messages.broadcast("hello", "cli")
         await service.queue.assign_batch()
         await service.tasks.complete("T-1", "Agent-1")
         await service.tasks.fail("T-2", "Agent-2", "broken")
@@ -175,7 +175,7 @@ async def test_the_notifier_resumes_after_a_restart_without_loss_or_repeats(
     for title in ("while down 1", "while down 2"):
         await service.tasks.create(TaskSpec(title), "cli")
     await service.queue.assign_next()  # T-1's card was posted before the restart: edited after it
-    await service.broadcast("hello all", "cli")
+    await service.messages.broadcast("hello all", "cli")
     async with running_client(server, builder.bot(service, ai)):  # a new client, as after
         await edited_to(server, first, "assigned to Agent-1")  # a lost connection
         await server.wait_for_message(has("**T-3**"), channel=channel)

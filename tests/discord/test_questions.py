@@ -34,7 +34,7 @@ async def test_a_question_waits_in_the_thread_and_reply_there_answers_it(world: 
     assert answered.data["flags"] & 64
     await edited_to(server, card, "📨 **T-1** · Pick a database — assigned to Agent-1")
     await server.wait_for_message(has("💬 T-1 answered by discord:dev: Postgres"), channel=thread)
-    (answer,) = [d for d in await world.service.deliveries() if "Postgres" in d.text]
+    (answer,) = [d for d in await world.service.messages.deliveries() if "Postgres" in d.text]
     assert answer.agent == "Agent-1" and "(Which database?)" in answer.text  # a note about it
     assert len(server.messages(world.channel)) == 1
 

@@ -71,7 +71,7 @@ async def test_diff_merge_and_reset(world: World, tmp_path: Path) -> None:
     assert sh(repo, "rev-parse", "main").strip() == head
     reset = await slash(world, world.admin, "agent reset", {"agent": "agent-3"})
     assert reset.data["content"] == "🧹 reset of Agent-3 queued, then its onboarding"
-    queued = await service.deliveries()
+    queued = await service.messages.deliveries()
     assert [d.agent for d in queued[:2]] == ["Agent-3", "Agent-3"]
 
 

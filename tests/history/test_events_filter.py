@@ -20,7 +20,7 @@ async def _history(service: SwarmService, clock: ManualClock) -> None:
     await service.tasks.create(TaskSpec("Old work"), "cli")
     clock.advance(7200)
     await service.tasks.create(TaskSpec("New_work 100%"), "cli")
-    await service.broadcast("stand-up", "cli")
+    await service.messages.broadcast("stand-up", "cli")
 
 
 @pytest.mark.both_databases

@@ -34,7 +34,7 @@ async def _finished_and_active(service: SwarmService, clock: ManualClock) -> tup
     await scheduler.run_burst()
     for task in done:
         await service.tasks.complete(task.ref, (await service.tasks.get(task.ref)).agent or "")
-    await service.send("Agent-3", "an old message", "cli")
+    await service.messages.send("Agent-3", "an old message", "cli")
     await scheduler.run_burst()
     clock.advance(100 * DAY_S)
     active = await service.tasks.create(TaskSpec("still going", agent="Agent-8"), "cli")

@@ -299,7 +299,7 @@ async def test_a_task_held_by_an_offline_agent_is_listed_while_it_is_offline(
 
 async def fail_delivery(service: SwarmService, agent: str, text: str) -> int:
     """A message to ``agent`` whose delivery fails for good; the delivery's id."""
-    await service.send(agent, text, "cli")
+    await service.messages.send(agent, text, "cli")
     return await fail_next(service)
 
 
@@ -344,7 +344,7 @@ async def test_a_delivery_failed_for_good_waits_until_retried_or_dismissed(
     retried = await service.inbox.act(f"D-{first}", "retry", "cli:boss")
     assert retried.text == f"D-{first}: message to Agent-3 queued again"
     assert [n.ref for n in await service.inbox.needs()] == [f"D-{second}"]
-    (again,) = [d for d in await service.deliveries() if d.id == first]
+    (again,) = [d for d in await service.messages.deliveries() if d.id == first]
     assert (again.state.value, again.attempts) == ("queued", 0)
     assert await deliver_next(service) == first
     said = await service.inbox.act(f"D-{second}", "dismiss", "web:eve")
@@ -405,7 +405,7 @@ async def test_a_stalled_or_limited_agents_task_is_handed_on_nudged_or_cancelled
     assert found["holding"].actions == ("handon", "reassign", "nudge", "cancel")
     nudged = await service.inbox.act("A-1", "nudge", "discord:boss")
     assert nudged.text == f"A-1: {one.agent} nudged about T-1"
-    note = (await service.deliveries(nudged.detail["message"]))[0]
+    note = (await service.messages.deliveries(nudged.detail["message"]))[0]
     assert note.agent == one.agent and note.text.startswith("discord:boss asks how T-1 is going")
     handed = await service.inbox.act("T-2", "handon", "web:eve")
     assert handed.text == f"T-2: T-2 taken from {two.agent}, queued for another agent"

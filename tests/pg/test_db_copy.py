@@ -31,7 +31,7 @@ async def _sqlite_home(home: Path) -> Settings:
         await service.tasks.create_many(
             [TaskSpec(f"test {i}", after=(first.ref,)) for i in range(3)], "me"
         )
-        await service.send("Agent-2", "hello", "me")
+        await service.messages.send("Agent-2", "hello", "me")
         await service.history.audit(42, "ann", "/task add", True, "ok")
         await Scheduler(service, RecordingDeliverer()).run_burst()
         await service.tasks.complete(first.ref, "Agent-1", "done", force=True)

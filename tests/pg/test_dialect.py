@@ -59,9 +59,9 @@ async def test_data_version_moves_on_another_connections_commit_only(settings: S
     mine, other = await SwarmService.open(settings), await SwarmService.open(settings)
     try:
         before = await mine.queue.data_version()
-        await mine.send("Agent-1", "own write", "test")
+        await mine.messages.send("Agent-1", "own write", "test")
         assert await mine.queue.data_version() == before
-        await other.send("Agent-1", "another process", "test")
+        await other.messages.send("Agent-1", "another process", "test")
         assert await mine.queue.data_version() != before
     finally:
         await mine.close()
@@ -81,7 +81,7 @@ async def test_a_commit_moves_the_data_version_without_updating_a_shared_row(
         before = await mine.queue.data_version()
         written = await mine.store.read(lambda c: c.execute(row).fetchone()["x"])
         for i in range(3):
-            await other.send("Agent-1", f"another process {i}", "test")
+            await other.messages.send("Agent-1", f"another process {i}", "test")
         assert await mine.queue.data_version() == before + 3
         assert await other.store.read(clock_version) == version + 3
         assert await mine.store.read(lambda c: c.execute(row).fetchone()["x"]) == written

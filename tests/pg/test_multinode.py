@@ -61,7 +61,7 @@ async def test_three_nodes_two_coordinators_kill_9_at_random_nothing_lost(
                 next_kill = time.monotonic() + rng.uniform(0.3, 1.0)
             await asyncio.sleep(0.1)
         tasks = await service.tasks.newest(status="done", limit=1000)
-        deliveries = await service.deliveries(limit=10_000)
+        deliveries = await service.messages.deliveries(limit=10_000)
     finally:
         await service.close()
         fleet.stop()

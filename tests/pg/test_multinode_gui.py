@@ -162,7 +162,7 @@ async def test_a_gui_node_beside_inbox_nodes_kill_9_at_random_nothing_lost_or_do
             kills.step(sum(map(len, _typed(apps_desktop, before).values())))
             await asyncio.sleep(0.1)
         finished = await service.tasks.newest(status="done", limit=1000)
-        deliveries = await service.deliveries(limit=10_000)
+        deliveries = await service.messages.deliveries(limit=10_000)
     finally:
         await service.close()
         fleet.stop()

@@ -74,7 +74,7 @@ async def test_a_delivered_receipt_is_one_statement_with_its_events(svc: SwarmSe
     receipts = [s for s in sent if "deliveries" in s and "SELECT node, state" not in s]
     assert len(receipts) == 1, sent  # the update, the lease and both events together
     assert not any(s.lstrip().startswith("INSERT INTO events") for s in sent), sent
-    assert {d.state for d in await svc.deliveries()} == {DeliveryState.delivered}
+    assert {d.state for d in await svc.messages.deliveries()} == {DeliveryState.delivered}
     kinds = [e.kind for e in await svc.history.events(task=task.ref)]
     assert kinds[-2:] == ["delivery.claimed", "delivery.delivered"]
     (lease,) = [t.lease_expires_at for t in await svc.tasks.newest(status="assigned")]
@@ -117,7 +117,7 @@ async def test_a_batch_of_receipts_is_one_statement_and_a_lost_claim_writes_noth
 ) -> None:
     node = DeliveryNode(svc, RecordingDeliverer(), "desk-1", lease_s=30.0)
     for i in range(3):
-        await svc.send("A-1", f"message {i}", "cli")
+        await svc.messages.send("A-1", f"message {i}", "cli")
     held = await node.claim()
     assert len(held) == 3
     lost = held[1][0].delivery.id
@@ -130,7 +130,7 @@ async def test_a_batch_of_receipts_is_one_statement_and_a_lost_claim_writes_noth
     assert len(sent) == 1, sent
     # a commit that changed rows: the scheduler's data version moves (and it is notified)
     assert await svc.store.read(clock_version) == before + 1
-    states = {d.id: d.state for d in await svc.deliveries()}
+    states = {d.id: d.state for d in await svc.messages.deliveries()}
     assert states[lost] is DeliveryState.delivering
     assert {states[h.delivery.id] for h, _ in held if h.delivery.id != lost} == {
         DeliveryState.delivered
@@ -158,7 +158,7 @@ async def test_an_assignment_pass_writes_in_one_statement(svc: SwarmService) -> 
         (made,) = await svc.queue.assign_batch()
     assert len(sent) == 3, sent
     assert (made.task_id, made.agent) == (task.id, "A-1")
-    (delivery,) = await svc.deliveries()
+    (delivery,) = await svc.messages.deliveries()
     assert (delivery.message_id, delivery.agent, delivery.task_id) == (
         made.message_id,
         "A-1",

@@ -22,9 +22,6 @@ STORE_CALLS = {"write", "read", "update", "write_concurrent"}
 
 # Forwarders still on SwarmService, each a feature's book to move to (the list only shrinks).
 FORWARDERS: dict[str, str] = {
-    "send": "messages",
-    "broadcast": "messages",
-    "deliveries": "messages",
     "set_agent_paused": "agents",
     "agent_rows": "agents",
 }

@@ -180,7 +180,7 @@ async def test_every_change_writes_its_event_in_the_same_transaction(
         lambda: service.queue.assign_next(),
         lambda: service.tasks.start("T-1", "Agent-1"),
         lambda: service.tasks.complete("T-1", "Agent-1"),
-        lambda: service.send("Agent-2", "hi", "me"),
+        lambda: service.messages.send("Agent-2", "hi", "me"),
         lambda: service.set_agent_paused("Agent-2", True, "me"),
         lambda: service.tasks.cancel("T-2", "me"),
         lambda: service.tasks.retry("T-2", "me"),

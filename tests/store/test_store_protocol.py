@@ -51,7 +51,7 @@ async def test_a_node_serves_its_agent_only_where_the_store_shares_nodes(
         shared = service.store.db.serves_nodes
         assert shared == (database_url is not None)
         assert service.agents["A"].node == ("desk" if shared else None)
-        await service.send("A", "hello", "test")
+        await service.messages.send("A", "hello", "test")
         from core.coordinator.scheduler import Scheduler
 
         deliverer = RecordingDeliverer()
@@ -93,7 +93,7 @@ async def test_a_store_that_listens_hears_another_processs_commit_and_queued_del
     other = await SwarmService.open(service.settings, clock)  # another process, in effect
     try:
         await asyncio.wait_for(asyncio.gather(*(e.wait() for e in ready.values())), 10)
-        await other.send("Agent-1", "hello", "test")
+        await other.messages.send("Agent-1", "hello", "test")
         await asyncio.wait_for(asyncio.gather(*(e.wait() for e in got.values())), 10)
         assert {pid for pid, _ in heard["changes"]} == {other.store.db.backend_pid()}
         assert {text for _, text in heard["deliveries"]} == {"Agent-1"}

@@ -106,13 +106,13 @@ async def test_a_run_of_deliveries_costs_one_transaction_each(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
     for i in range(3):
-        await service.send("Agent-2", f"message {i}", "cli")
+        await service.messages.send("Agent-2", f"message {i}", "cli")
     async with traced(service) as trace:
         assert await Scheduler(service, deliverer).deliver_once() == 3
     # the first claim, then each receipt with the next claim (the last finds none)
     assert trace.transactions == 4, trace.statements
     assert [p.text.count("message") for p in deliverer.for_agent("Agent-2")] == [1, 1, 1]
-    assert {d.state.value for d in await service.deliveries()} == {"delivered"}
+    assert {d.state.value for d in await service.messages.deliveries()} == {"delivered"}
 
 
 async def test_a_prompt_claim_reads_its_facts_in_the_same_select(
@@ -198,7 +198,7 @@ async def test_an_assignment_pass_writes_set_based(service: SwarmService) -> Non
     # no agent row written
     assert len(trace.statements) == 5 + len(tasks), trace.statements
     assert not [s for s in trace.statements if s.startswith("UPDATE agent_state")]
-    prompts = {d.task_id: d for d in await service.deliveries()}
+    prompts = {d.task_id: d for d in await service.messages.deliveries()}
     assert {prompts[a.task_id].agent for a in made} == {a.agent for a in made}
     for a in made:
         assert prompts[a.task_id].agent == a.agent and prompts[a.task_id].message_id == a.message_id

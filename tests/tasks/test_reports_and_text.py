@@ -120,7 +120,7 @@ async def test_multi_line_text_keeps_newlines_and_tabs_refuses_the_rest(
     with pytest.raises(InvalidInput, match="note must be text without control characters"):
         await service.tasks.complete(ref, holder, "done\x1b[1A")
     with pytest.raises(InvalidInput, match="message must be text without control"):
-        await service.send("Agent-1", "hi\x08", "cli")
+        await service.messages.send("Agent-1", "hi\x08", "cli")
 
 
 def test_printable_ascii_is_let_through_without_a_look_at_each_character(

@@ -79,7 +79,7 @@ async def test_cancel_blocks_dependents_and_tells_the_agent(service: SwarmServic
     await service.queue.record_receipt(prompt, Receipt(True, None, "test"))  # the agent has it
     await service.tasks.cancel(a.ref, "me")
     assert (await service.tasks.get(b.ref)).reason == "dependency T-1 cancelled"
-    texts = [d.text for d in await service.deliveries()]
+    texts = [d.text for d in await service.messages.deliveries()]
     assert any("T-1 (A) was cancelled" in t for t in texts)
     with pytest.raises(InvalidState, match="already cancelled"):
         await service.tasks.cancel(a.ref, "me")
@@ -186,17 +186,17 @@ async def test_reports_on_inactive_tasks_are_refused(service: SwarmService) -> N
 
 
 async def test_messages_to_agent_role_and_all(service: SwarmService) -> None:
-    one = await service.send("agent-3", "hello", "me")
-    assert [d.agent for d in await service.deliveries(one)] == ["Agent-3"]
-    qa = await service.broadcast("qa only", "me", role="qa")
-    assert [d.agent for d in await service.deliveries(qa)] == ["Agent-4"]
-    everyone = await service.broadcast("all hands", "me")
-    assert len(await service.deliveries(everyone)) == 8
+    one = await service.messages.send("agent-3", "hello", "me")
+    assert [d.agent for d in await service.messages.deliveries(one)] == ["Agent-3"]
+    qa = await service.messages.broadcast("qa only", "me", role="qa")
+    assert [d.agent for d in await service.messages.deliveries(qa)] == ["Agent-4"]
+    everyone = await service.messages.broadcast("all hands", "me")
+    assert len(await service.messages.deliveries(everyone)) == 8
     before = counts(service)
     with pytest.raises(NotFound):
-        await service.send("Agent-9", "hi", "me")
+        await service.messages.send("Agent-9", "hi", "me")
     with pytest.raises(InvalidInput, match="limit is 8000"):
-        await service.send("Agent-1", "x" * 8001, "me")
+        await service.messages.send("Agent-1", "x" * 8001, "me")
     with pytest.raises(InvalidInput, match="unknown role"):
-        await service.broadcast("hi", "me", role="nobody")
+        await service.messages.broadcast("hi", "me", role="nobody")
     assert counts(service) == before

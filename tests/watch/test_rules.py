@@ -204,7 +204,7 @@ async def test_an_agent_whose_deliveries_keep_failing_is_unreachable(
     watcher = Watcher(service, watch_settings(), None)
 
     async def deliver(ok: bool) -> None:
-        await service.send("Agent-3", "hello", "test")
+        await service.messages.send("Agent-3", "hello", "test")
         delivery: Delivery | None = await service.queue.claim_delivery()
         assert delivery is not None
         receipt = (

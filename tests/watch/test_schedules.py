@@ -98,7 +98,7 @@ async def test_prompt_and_summary_run_when_due_and_plan_the_next_run(
     clock.advance(3600)
     ran = await jobs.run_due()
     assert [(c.schedule.ref, c.late) for c in ran] == [(prompt.ref, False)]
-    [delivery] = await service.deliveries()
+    [delivery] = await service.messages.deliveries()
     assert delivery.agent == "Agent-4" and delivery.text == "Run the tests"
     clock.advance(3600)
     assert [c.schedule.ref for c in await jobs.run_due()] == [prompt.ref, post.ref]
@@ -167,7 +167,7 @@ async def test_schedules_survive_a_restart_and_overdue_ones_run_once_late(
         assert ran.data and ran.data["late"] and "late: was due" in ran.text
         [posted] = await kinds(service, "summary.posted")
         assert posted.data and posted.data["late"] and "late: was due" in posted.text
-        assert len(await service.deliveries()) == 1
+        assert len(await service.messages.deliveries()) == 1
     finally:
         await service.close()
 

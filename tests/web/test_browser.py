@@ -291,7 +291,7 @@ async def test_create_a_task_and_message_an_agent_from_the_dashboard(
 
     async def counts(service: SwarmService) -> tuple[int, int]:
         status = await service.status()
-        return sum(status["tasks"].values()), len(await service.deliveries())
+        return sum(status["tasks"].values()), len(await service.messages.deliveries())
 
     before = await asyncio.to_thread(live.call, counts)
     page = await open_page(browser, live, "/")
@@ -345,7 +345,7 @@ async def test_create_a_task_and_message_an_agent_from_the_dashboard(
     await form.locator("button[type=submit]").click()
     await form.locator(".form-done").wait_for(state="visible", timeout=5000)
     assert "queued for Agent-2" in await form.locator(".form-done").inner_text()
-    deliveries = await asyncio.to_thread(live.call, lambda s: s.deliveries())
+    deliveries = await asyncio.to_thread(live.call, lambda s: s.messages.deliveries())
     assert len(deliveries) == sent + 1 and deliveries[0].agent == "Agent-2"
     await form.locator("[name=to]").select_option("role:web")
     await form.locator("[name=text]").fill("Web agents: pull main")
