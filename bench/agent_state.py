@@ -114,7 +114,7 @@ async def hook_to_state(
 
 async def opened(service: SwarmService, limit_s: float = 30) -> prompts.Prompt:
     deadline = time.monotonic() + limit_s
-    while not (found := await service.db.read(prompts.open_prompts, AGENT)):
+    while not (found := await service.store.read(prompts.open_prompts, AGENT)):
         if time.monotonic() > deadline:
             raise TimeoutError("no prompt opened")
         await asyncio.sleep(0.002)
@@ -140,7 +140,7 @@ async def decision_to_hook(
         prompt = await opened(service)
         await asyncio.sleep(after_s * random.uniform(0.75, 1.25))
         started = time.monotonic()
-        await service.write("bench:button", prompts.decide, prompt.id, "1")
+        await service.store.write("bench:button", prompts.decide, prompt.id, "1")
         answer = await asyncio.to_thread(proc.stdout.readline)
         took.append(time.monotonic() - started)
         assert b'"allow"' in answer, answer
@@ -191,11 +191,11 @@ async def waiting_cpu(
     await asyncio.sleep(0.5)  # past its start
     before, started = cpu_seconds(proc.pid), time.monotonic()
     while time.monotonic() - started < seconds:  # another process's writes meanwhile
-        await service.write("bench:watch", _screen_look)
+        await service.store.write("bench:watch", _screen_look)
         await asyncio.sleep(0.5)
     share = (cpu_seconds(proc.pid) - before) / (time.monotonic() - started)
     decided = time.monotonic()
-    await service.write("bench:button", prompts.decide, prompt.id, "1")
+    await service.store.write("bench:button", prompts.decide, prompt.id, "1")
     answer = await asyncio.to_thread(proc.stdout.readline)
     took = time.monotonic() - decided
     assert b'"allow"' in answer, answer

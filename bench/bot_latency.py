@@ -58,7 +58,7 @@ class BusyAgents:
         """Complete the parcel's task immediately."""
         if parcel.task_id is not None:
             with contextlib.suppress(SwarmError):  # already done by an earlier prompt
-                await self.service.complete_task(parcel.task_id, parcel.agent.id)
+                await self.service.tasks.complete(parcel.task_id, parcel.agent.id)
         return Receipt.delivered("bench")
 
 
@@ -66,7 +66,7 @@ async def background_load(service: SwarmService, stop: asyncio.Event) -> int:
     """Keep creating work for the scheduler; return how many tasks were created."""
     created = 0
     while not stop.is_set():
-        await service.create_tasks([TaskSpec(f"load {created + i}") for i in range(8)], "load")
+        await service.tasks.create_many([TaskSpec(f"load {created + i}") for i in range(8)], "load")
         created += 8
         await asyncio.sleep(0.01)
     return created

@@ -141,14 +141,14 @@ async def leg(rig: DayRig, day: Day, n: int, route: str, args: argparse.Namespac
         service = await SwarmService.open(Settings.from_env(rig.env))
         try:
             before = max(
-                (d[0] for d in (await service.db.read(store_rows))["delivered"]), default=0
+                (d[0] for d in (await service.store.read(store_rows))["delivered"]), default=0
             )
             await broadcast(service, day, key + 3000)  # unmeasured: the driver's first use
             idle = [
                 await broadcast(service, day, key + 2000 + i) for i in range(args.idle_broadcasts)
             ]
             ran = await the_day(day, service, args.tasks, args.broadcasts, key)
-            rows = await service.db.read(store_rows)
+            rows = await service.store.read(store_rows)
         finally:
             await service.close()
     finally:

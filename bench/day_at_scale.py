@@ -193,7 +193,7 @@ class Person:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            for need in await self.service.inbox():
+            for need in await self.service.inbox.needs():
                 if need.ref not in self.done:
                     await self.answer(need)
             await asyncio.sleep(0.3)
@@ -206,9 +206,9 @@ class Person:
         self.done.add(need.ref)
         try:
             if kind == "question":
-                await self.service.inbox_reply(need.ref, "main, as usual", "person")
+                await self.service.inbox.reply(need.ref, "main, as usual", "person")
             else:
-                await self.service.inbox_approve(need.ref, "person")
+                await self.service.inbox.approve(need.ref, "person")
         except SwarmError as exc:
             self.failed.append(f"{need.ref}: {exc}")
             return
@@ -219,7 +219,7 @@ async def broadcast(service: SwarmService, day: Day, k: int) -> float:
     """Broadcast one message; seconds until every agent received it."""
     marker = f"broadcast {k}: {random.Random(k).randrange(10**9)}"
     began = time.time()
-    await service.broadcast(f"{marker}\nplease read the new guidelines", "person")
+    await service.messages.broadcast(f"{marker}\nplease read the new guidelines", "person")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         got = [r for a in day.agents for r in day.records(a) if marker in r["text"]]
@@ -239,12 +239,12 @@ async def the_day(
     answering = asyncio.create_task(person.run(stop))
     idle = [await broadcast(service, day, key + 1000)]  # every agent at its input
     began, cpu0 = time.monotonic(), swarm_cpu(day)
-    ids = await service.create_tasks(specs(tasks), "person")
+    ids = await service.tasks.create_many(specs(tasks), "person")
     spread: list[float] = []
     try:
         deadline = time.monotonic() + tasks * 3 + 120
         while time.monotonic() < deadline:
-            done = await service.db.read(_count_done, ids)
+            done = await service.store.read(_count_done, ids)
             if len(spread) < broadcasts and done >= len(spread) * tasks / max(1, broadcasts):
                 spread.append(await broadcast(service, day, key + len(spread)))
             if done == len(ids):

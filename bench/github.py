@@ -61,7 +61,7 @@ async def wait_for(check: Callable[[], Awaitable[bool]], limit_s: float = 600.0)
 
 
 async def has_task(service: SwarmService, title: str) -> bool:
-    return any(t.title.endswith(title) for t in await service.list_tasks(limit=500))
+    return any(t.title.endswith(title) for t in await service.tasks.newest(limit=500))
 
 
 async def latency(
@@ -73,7 +73,7 @@ async def latency(
         title = f"{'hooked' if hook else 'polled'} issue {index}"
         server.open_issue(REPO, title, "x", labels=["swarm"], labeled_by="maria")
         if hook:  # what POST /api/v1/github/webhook records for an `issues` delivery
-            await service.write("github", webhook.record, "issues", f"d-{index}")
+            await service.store.write("github", webhook.record, "issues", f"d-{index}")
         found.append(await wait_for(partial(has_task, service, title)))
         print(f"  {title}: {found[-1]:.1f} s", file=sys.stderr)
     return found
@@ -105,30 +105,30 @@ async def done_to_pr(
     await asyncio.to_thread(git, folder, "clone", "-q", server.clone_url(REPO), str(repo))
     init(service.settings.home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     tree = service.settings.home / "workspaces" / "project" / "Agent-1"
-    for left in await service.list_tasks(open_only=True, limit=500):  # Agent-1 free for these
-        await service.cancel_task(left.id, "bench")
+    for left in await service.tasks.newest(open_only=True, limit=500):  # Agent-1 free for these
+        await service.tasks.cancel(left.id, "bench")
     found = []
     for index in range(runs):
         title = f"pr issue {index}"
         server.open_issue(REPO, title, "x", labels=["swarm"], labeled_by="maria")
-        await service.write("github", webhook.record, "issues", f"pr-{index}")
+        await service.store.write("github", webhook.record, "issues", f"pr-{index}")
         await wait_for(partial(has_task, service, title))
-        (task,) = [t for t in await service.list_tasks(limit=500) if t.title.endswith(title)]
-        await service.assign_task(task.id, "Agent-1", "cli")
+        (task,) = [t for t in await service.tasks.newest(limit=500) if t.title.endswith(title)]
+        await service.tasks.assign(task.id, "Agent-1", "cli")
         await wait_for(partial(_delivered, service, task.id))
-        await service.start_task(task.id, "Agent-1")
+        await service.tasks.start(task.id, "Agent-1")
         (tree / f"f{index}.py").write_text(f"X = {index}\n")
         await asyncio.to_thread(git, tree, "add", ".")
         await asyncio.to_thread(git, tree, "commit", "-q", "-m", f"work {index}")
         head = (await asyncio.to_thread(git, tree, "rev-parse", "HEAD")).strip()
         pulls_before = _pulls(server)
-        await service.complete_task(task.id, "Agent-1", "done")
+        await service.tasks.complete(task.id, "Agent-1", "done")
         found.append(await wait_for(partial(_pushed, server, head, pulls_before, index == 0), 60))
     return found
 
 
 async def _delivered(service: SwarmService, task_id: int) -> bool:
-    return (await service.get_task(task_id)).status.value == "assigned"
+    return (await service.tasks.get(task_id)).status.value == "assigned"
 
 
 def _pulls(server: LocalGitHub) -> int:
@@ -225,13 +225,13 @@ async def count_requests(
                         other, f"busy {index}", "x", labels=["swarm"], labeled_by="maria"
                     )
             if what == "50 open PRs":
-                followed = await service.read(links.open_links, other)
+                followed = await service.store.read(links.open_links, other)
                 sha, numbers = await _pulls_of(server, sync, other, token, folder, len(followed))
                 server.set_check(other, sha, "tests", "success")
                 for link, number in zip(followed, numbers, strict=True):
                     # the bench's shortcut: 50 finished tasks, each following its own real PR
                     # (50 branches of one commit), without running 50 agents
-                    await service.update(_finished, link.id, link.task_id, sha, number)
+                    await service.store.update(_finished, link.id, link.task_id, sha, number)
                 sync_module.SLOW_S = 0.0  # baseline: every PR's checks and reviews each poll
                 base, base_304 = await requests_per_pass(server, sync, args.idle_passes)
                 sync_module.SLOW_S = slow

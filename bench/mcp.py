@@ -134,12 +134,12 @@ def cli_twin(home: Path, runs: int) -> dict[str, float]:
 async def prepare(service: SwarmService) -> str:
     """T-1 given to Agent-1 and started; an agent token for it (the dashboard's admin
     token is made by LiveDashboard)."""
-    await service.create_task(TaskSpec("Bench task", "Measure the tools", agent=AGENT), "cli")
+    await service.tasks.create(TaskSpec("Bench task", "Measure the tools", agent=AGENT), "cli")
     await service.queue.assign_batch()
-    await service.start_task("T-1", AGENT)
+    await service.tasks.start("T-1", AGENT)
     token = tokens.new_token()
     now = service.clock.now()
-    await service.db.write(tokens.create, token, "bench", tokens.Role.agent, now, None, AGENT)
+    await service.store.update(tokens.create, token, "bench", tokens.Role.agent, now, None, AGENT)
     return token
 
 

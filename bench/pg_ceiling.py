@@ -225,7 +225,7 @@ async def capture_lifecycles(folder: Path, url: str, tasks: int = BATCH) -> Capt
     node_service = await SwarmService.open(settings, readers=0)
     try:
         scheduler = Scheduler(coordinator, CompletingAgents(coordinator))
-        coordinator.db.notify_changes(False)  # as in the scheduler's process (ChangeListener)
+        coordinator.store.db.notify_changes(False)  # as in the scheduler's process (ChangeListener)
         node = DeliveryNode(node_service, CompletingAgents(node_service), "n0", lease_s=60)
         await _batch(coordinator, scheduler, node, tasks)  # onboards the agents: not captured
         with psycopg.connect(url, autocommit=True) as admin:
@@ -245,7 +245,7 @@ async def _batch(coordinator: SwarmService, scheduler: Any, node: Any, tasks: in
     """One batch: created, assigned, claimed, done, received; how many the node claimed."""
     from core.models import TaskSpec
 
-    await coordinator.create_tasks([TaskSpec(f"t{k}") for k in range(tasks)], "bench")
+    await coordinator.tasks.create_many([TaskSpec(f"t{k}") for k in range(tasks)], "bench")
     await scheduler.schedule_once()
     await scheduler.next_deadline()
     return int(await node.step())

@@ -111,15 +111,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             start = time.perf_counter()
             for i in range(0, args.tasks, 500):
                 specs = [TaskSpec(f"t{k}") for k in range(i, min(args.tasks, i + 500))]
-                await coordinator.create_tasks(specs, "bench")
-            while await coordinator.db.read(_done_count) < args.tasks:  # noqa: ASYNC110
+                await coordinator.tasks.create_many(specs, "bench")
+            while await coordinator.store.read(_done_count) < args.tasks:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - start
             after = [_cpu(f"/proc/{p.pid}/stat") or 0.0 for p in children]
             mine = resource.getrusage(resource.RUSAGE_SELF)
             stop.set()
             await runner
-        latency = await coordinator.db.read(_claim_latencies)
+        latency = await coordinator.store.read(_claim_latencies)
         for proc in children:
             assert proc.stdin is not None
             proc.stdin.close()

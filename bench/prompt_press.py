@@ -38,13 +38,13 @@ async def open_prompt(service: SwarmService, round_: int) -> int:
     """An agent's prompt, as its hook would report it; its id."""
     agent = f"Agent-{round_ % 8 + 1}"
     text = f"Bash(make test-{round_})"
-    found = await service.write(agent, prompts.open_prompt, agent, Signal.HOOK, text, OPTIONS)
+    found = await service.store.write(agent, prompts.open_prompt, agent, Signal.HOOK, text, OPTIONS)
     return found.id
 
 
 async def decided(service: SwarmService, prompt_id: int, started: float) -> float:
     """Seconds from ``started`` until the prompt's decision is in the database."""
-    while (await service.prompt(prompt_id)).decided_at is None:
+    while (await service.inbox.prompt(prompt_id)).decided_at is None:
         if time.perf_counter() - started > WAIT_S:
             raise TimeoutError(f"prompt {prompt_id} was not decided in {WAIT_S} s")
         await asyncio.sleep(0.0005)
@@ -80,7 +80,7 @@ async def direct_round(service: SwarmService, round_: int) -> float:
     """The baseline: the same decision through the service (CLI, dashboard)."""
     prompt_id = await open_prompt(service, round_)
     started = time.perf_counter()
-    await service.decide_prompt(prompt_id, OPTIONS[round_ % 3].key, "bench")
+    await service.inbox.decide_prompt(prompt_id, OPTIONS[round_ % 3].key, "bench")
     return time.perf_counter() - started
 
 

@@ -50,7 +50,7 @@ class InboxAgents:
         path = await asyncio.to_thread(self.inbox.write, parcel)
         os.utime(path, (self.clock.now(), self.clock.now()))
         if parcel.task_id is not None:
-            await self.service.complete_task(parcel.task_id, parcel.agent.id, "done")
+            await self.service.tasks.complete(parcel.task_id, parcel.agent.id, "done")
         return Receipt(True, None, "inbox")
 
 
@@ -83,15 +83,17 @@ async def run(tasks: int, per_day: int, keep_days: float | None) -> dict[str, ob
                     TaskSpec(f"day {day} task {n}", details="do the thing " * 20)
                     for n in range(per_day)
                 ]
-                await service.create_tasks(specs, "bench")
+                await service.tasks.create_many(specs, "bench")
                 await scheduler.run_burst()
                 clock.advance(DAY_S)
                 if keep_days is not None:
-                    await collect_garbage(service, days=keep_days)
+                    await collect_garbage(service.store, days=keep_days)
                 if (day + 1) * per_day % 2000 == 0:
                     memory.append(((day + 1) * per_day, round(rss_mib(), 1)))
-            counts = await service.db.read(_counts)
-            await service.db.read(lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
+            counts = await service.store.read(_counts)
+            await service.store.read(
+                lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            )
         finally:
             await service.close()
         home = settings.home

@@ -94,7 +94,7 @@ class CompletingAgents:
             if not written.ok:
                 return written
         if parcel.task_id is not None:
-            report = self.service.complete_task(parcel.task_id, parcel.agent.id, "done")
+            report = self.service.tasks.complete(parcel.task_id, parcel.agent.id, "done")
             if self.later:
                 task = asyncio.create_task(report)
                 self._reports.add(task)
@@ -360,21 +360,21 @@ async def lifecycles(
             cpu = CpuWindow(server, children)
             start = time.perf_counter()
             for i in range(0, tasks, 500):
-                await coordinator.create_tasks(
+                await coordinator.tasks.create_many(
                     [TaskSpec(f"t{k}") for k in range(i, min(tasks, i + 500))], "bench"
                 )
             created = time.time()  # the events' clock
-            while await coordinator.db.read(_done_count) < tasks:  # noqa: ASYNC110 (polls the store)
+            while await coordinator.store.read(_done_count) < tasks:  # noqa: ASYNC110 (polls the store)
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - start
             cpu_ms = cpu.per_lifecycle(tasks)
             stop.set()
             await asyncio.gather(*runners)
         per_statement = stats.read(tasks) if stats is not None else None
-        claims = await coordinator.db.read(_claims)
+        claims = await coordinator.store.read(_claims)
         latency = [seconds for _, seconds in claims]
         retries = sum(
-            getattr(getattr(s.db, "_conn", None), "retries", 0)
+            getattr(getattr(s.store.db, "_conn", None), "retries", 0)
             for s in [coordinator, *node_services]
         )  # write transactions run again after a conflict (none before there were any)
     finally:
@@ -611,7 +611,7 @@ async def _queue_rows(url: str, claims: int) -> None:
     service = await SwarmService.open(settings)  # migrates; queues the rows to claim
     try:
         for _ in range(claims // len(service.agents) + 1):
-            await service.broadcast("x" * 50, "bench", None)
+            await service.messages.broadcast("x" * 50, "bench", None)
     finally:
         await service.close()
 

@@ -56,7 +56,7 @@ class CompletingAgents:
     async def deliver(self, parcel: Parcel) -> Receipt:
         """Finish the parcel's task straight away (a plain message needs nothing)."""
         if parcel.task_id is not None:
-            await self.service.complete_task(parcel.task_id, parcel.agent.id, "done")
+            await self.service.tasks.complete(parcel.task_id, parcel.agent.id, "done")
             self.done += 1
         return Receipt.delivered("bench")
 
@@ -122,15 +122,15 @@ async def lifecycles(
             specs = random_graph(count, random.Random(seed))
             start = time.perf_counter()
             for i in range(0, count, 500):
-                await service.create_tasks(specs[i : i + 500], "bench")
+                await service.tasks.create_many(specs[i : i + 500], "bench")
             created = time.perf_counter() - start
             if counter is not None:
-                await service.db.read(lambda c: cast(SqliteConn, c).set_trace_callback(counter))
+                await service.store.read(lambda c: cast(SqliteConn, c).set_trace_callback(counter))
             run_start = time.perf_counter()
             await parts.scheduler.run_burst()
             ran = time.perf_counter() - run_start
             if counter is not None:
-                await service.db.read(lambda c: cast(SqliteConn, c).set_trace_callback(None))
+                await service.store.read(lambda c: cast(SqliteConn, c).set_trace_callback(None))
             status = (await service.status())["tasks"]
     assert status["done"] == count, status
     return {
@@ -167,22 +167,22 @@ async def decision_times(stored: int, decisions: int, seed: int) -> dict[str, fl
 async def _decisions(
     service: SwarmService, stored: int, decisions: int, rng: random.Random
 ) -> dict[str, float]:
-    await service.db.write(_bulk_done, stored - decisions)
-    await service.db.read(lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
+    await service.store.update(_bulk_done, stored - decisions)
+    await service.store.read(lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
     specs = [
         TaskSpec(f"ready {i}", priority=rng.randrange(4), role=rng.choice([None, *ROLES]))
         for i in range(decisions)
     ]
     for i in range(0, decisions, 500):
-        await service.create_tasks(specs[i : i + 500], "bench")
+        await service.tasks.create_many(specs[i : i + 500], "bench")
     calls, inside = [], []
     for _ in range(decisions):
         start = time.perf_counter()
-        assignment, seconds = await service.db.write(_timed_decision, service.ctx("bench"))
+        assignment, seconds = await service.store.update(_timed_decision, service.ctx("bench"))
         calls.append(time.perf_counter() - start)
         inside.append(seconds)
         assert assignment is not None
-        await service.complete_task(assignment.task_id, assignment.agent)
+        await service.tasks.complete(assignment.task_id, assignment.agent)
     return {"stored": stored, **_percentiles("call", calls), **_percentiles("sql", inside)}
 
 

@@ -121,10 +121,10 @@ async def through_scheduler(agents: list[tuple[Agent, Path]], runs: int, home: P
             batch = texts[run * len(agents) : (run + 1) * len(agents)]
             began = time.perf_counter()
             for (agent, _), text in zip(agents, batch, strict=True):
-                await service.send(agent.id, text, "bench")
+                await service.messages.send(agent.id, text, "bench")
             await scheduler.run_burst()
             walls.append(time.perf_counter() - began)
-        deliveries = await service.deliveries(limit=10_000)
+        deliveries = await service.messages.deliveries(limit=10_000)
     finally:
         deliverer.close()
         await service.close()

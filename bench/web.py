@@ -102,7 +102,9 @@ async def _admin_token(service: SwarmService) -> str:
     from core.access import tokens
 
     token = tokens.new_token()
-    await service.db.write(tokens.create, token, "bench", tokens.Role.admin, service.clock.now())
+    await service.store.update(
+        tokens.create, token, "bench", tokens.Role.admin, service.clock.now()
+    )
     return token
 
 
@@ -201,7 +203,7 @@ async def _deliveries(folder: Path, messages: int, clients: int) -> dict[str, fl
             try:
                 await _until(lambda: server.app.state.web.hub.listeners >= clients)
                 for n in range(messages):
-                    await service.send(f"Agent-{n % 8 + 1}", f"bench message {n}", "bench")
+                    await service.messages.send(f"Agent-{n % 8 + 1}", f"bench message {n}", "bench")
                     await asyncio.sleep(0.01)
                 await _until_delivered(service, messages)
             finally:
@@ -210,7 +212,7 @@ async def _deliveries(folder: Path, messages: int, clients: int) -> dict[str, fl
                     listeners.wait(10)
         stop.set()
         await runner
-        samples = await service.db.read(_latencies)
+        samples = await service.store.read(_latencies)
         return summary(samples)
     finally:
         await service.close()

@@ -62,8 +62,8 @@ async def many_tasks(service: SwarmService, count: int, seed: int = 7) -> None:
             )
             for n in range(start, min(count, start + 500))
         ]
-        await service.create_tasks(specs, "bench")
-    await service.db.write(_finish_most, count, rng.random())
+        await service.tasks.create_many(specs, "bench")
+    await service.store.update(_finish_most, count, rng.random())
 
 
 def _finish_most(conn: Conn, count: int, salt: float) -> None:
@@ -108,14 +108,14 @@ async def demo_board(service: SwarmService) -> None:
         )
         for i, (title, prio, role, deps) in enumerate(DEMO)
     ]
-    await service.create_tasks(specs, "boss")
+    await service.tasks.create_many(specs, "boss")
     assigned = await service.queue.assign_batch()
     for step, made in enumerate(assigned):
         ref = f"T-{made.task_id}"
         if step % 4 == 0:
-            await service.complete_task(ref, made.agent, "merged")
+            await service.tasks.complete(ref, made.agent, "merged")
         elif step % 4 == 1:
-            await service.start_task(ref, made.agent, "on it")
+            await service.tasks.start(ref, made.agent, "on it")
         elif step % 4 == 2 and step > 4:
-            await service.fail_task(ref, made.agent, "tests fail on CI")
+            await service.tasks.fail(ref, made.agent, "tests fail on CI")
     await service.queue.assign_batch()

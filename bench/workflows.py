@@ -41,7 +41,7 @@ async def measure(items: int, runs: int) -> tuple[list[float], list[float]]:
     with tempfile.TemporaryDirectory() as tmp:
         service = await SwarmService.open(Settings.from_env({"SWARM_HOME": tmp}))
         try:
-            flows = WorkflowService(service)
+            flows = WorkflowService(service.store)
             given = {"items": ",".join(f"item-{n}" for n in range(items))}
             for _ in range(runs):
                 start = time.perf_counter()

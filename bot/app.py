@@ -149,7 +149,7 @@ class Builder:
 
         timers: list[Timer] = [
             jobs,
-            RetentionTimer(service),
+            RetentionTimer(service.store),
             Heartbeat(service.settings.home, service.clock),
             self.agents_reload(service, deliverer),
         ]
@@ -302,7 +302,7 @@ class Builder:
         async with _coordinator_lock(self, wait) as lock:
             service = await self.service()
             if lock is not None:
-                lock.guard(service)
+                lock.guard(service.store)
             try:
                 async with contextlib.AsyncExitStack() as stack:
                     deliverer = self.deliverer(service)

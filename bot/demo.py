@@ -299,7 +299,7 @@ async def _wait_posted(service: SwarmService) -> None:
     """Until the notifier has posted every event (bounded)."""
     from core.posts.health import CONSUMER
 
-    last = (await service.last_events(1))[-1].id
+    last = (await service.history.last(1))[-1].id
     deadline = time.monotonic() + 5
     while await service.posts.cursor(CONSUMER) < last and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)  # the cursor lives in the database: nothing to wait on

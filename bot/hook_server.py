@@ -144,7 +144,7 @@ class HookServer:
                         "nothing recorded", event.name, event.cwd or cwd)  # fmt: skip
             return True
         fresh = freshness(self.config)
-        await SignalBook(self.service).record_hook(who, event, fresh)
+        await SignalBook(self.service.store).record_hook(who, event, fresh)
         self.recorded += 1
         return True
 

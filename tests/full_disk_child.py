@@ -27,7 +27,7 @@ import os
 
 async def main():
     service = await SwarmService.open(Settings.from_env(dict(os.environ)))
-    await service.create_task(TaskSpec("Written before the disk filled"), "cli")
+    await service.tasks.create(TaskSpec("Written before the disk filled"), "cli")
     print("ready", flush=True)
     await asyncio.sleep(120)
 

@@ -110,7 +110,7 @@ async def cmd_agent_remove(service: SwarmService, args: argparse.Namespace) -> N
         )
     path = _own_copy(service, path)
     for task in held:
-        await service.requeue_task(task.id, args.actor)
+        await service.tasks.requeue(task.id, args.actor)
     backup = move_agents(path, remove=chosen)
     handed = f"; {', '.join(t.ref for t in held)} back in the queue" if held else ""
     print(f"removed {', '.join(chosen)} from {path} (the file before: {backup}){handed}")
@@ -118,7 +118,7 @@ async def cmd_agent_remove(service: SwarmService, args: argparse.Namespace) -> N
 
 async def _held_tasks(service: SwarmService, agents: list[str]) -> list[Task]:
     """The active tasks the agents hold (a parked agent's too), oldest first."""
-    tasks = await service.list_tasks(open_only=True, limit=100_000)
+    tasks = await service.tasks.newest(open_only=True, limit=100_000)
     return [t for t in reversed(tasks) if t.status in ACTIVE and t.agent in agents]
 
 

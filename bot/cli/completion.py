@@ -100,6 +100,6 @@ async def cmd_complete(_: SwarmService | None, args: argparse.Namespace) -> None
 
     service = await Builder(config).service()
     try:
-        print("\n".join(t.ref for t in await service.list_tasks(limit=200)))
+        print("\n".join(t.ref for t in await service.tasks.newest(limit=200)))
     finally:
         await service.close()

@@ -45,7 +45,7 @@ async def cmd_status(service: SwarmService, args: argparse.Namespace) -> int:
     settings = args.configuration.github
     verdict = await check(settings, args.timeout)
     followed = (
-        [link.to_json() for link in await GitHubBook(service).links(settings.repo, 50)]
+        [link.to_json() for link in await GitHubBook(service.store).links(settings.repo, 50)]
         if settings.repo
         else []
     )

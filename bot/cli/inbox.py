@@ -90,7 +90,7 @@ def register(sub: Any) -> None:
 @only_reads
 async def cmd_inbox(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm inbox [--json]``."""
-    found = await service.inbox()
+    found = await service.inbox.needs()
     if args.json:
         emit_json([n.to_json() for n in found])
         return
@@ -103,7 +103,7 @@ async def cmd_inbox(service: SwarmService, args: argparse.Namespace) -> None:
 @only_reads
 async def cmd_inbox_show(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm inbox show REF [--json]``: the item's whole text, then how to answer it."""
-    need = await service.inbox_item(args.ref)
+    need = await service.inbox.item(args.ref)
     if args.json:
         emit_json(need.to_json())
         return
@@ -168,7 +168,7 @@ def ago(ts: float, now: float) -> str:
 async def cmd_act(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm inbox retry|dismiss|handon|nudge|cancel REF`` or ``reassign REF AGENT``."""
     agent = getattr(args, "agent", None)
-    answered = await service.inbox_act(args.ref, args.action, args.actor, agent)
+    answered = await service.inbox.act(args.ref, args.action, args.actor, agent)
     if args.json:
         emit_json(answered.to_json())
     else:
@@ -177,7 +177,7 @@ async def cmd_act(service: SwarmService, args: argparse.Namespace) -> None:
 
 async def cmd_decide(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm approve|reject REF [--option K] [--note TEXT] [--json]``."""
-    call = service.inbox_approve if args.decision == "approve" else service.inbox_reject
+    call = service.inbox.approve if args.decision == "approve" else service.inbox.reject
     answered = await call(args.ref, args.actor, args.option, args.note)
     if args.json:
         emit_json(answered.to_json())

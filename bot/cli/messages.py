@@ -30,7 +30,7 @@ def register(sub: Any) -> None:
 
 async def cmd_send(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm send AGENT TEXT``."""
-    message_id = await service.send(args.agent, args.text, args.actor)
+    message_id = await service.messages.send(args.agent, args.text, args.actor)
     agent = service.ctx(args.actor).agent(args.agent).id
     if args.json:
         emit_json({"message": message_id, "agents": [agent]})
@@ -46,8 +46,8 @@ async def cmd_send(service: SwarmService, args: argparse.Namespace) -> None:
 
 async def cmd_broadcast(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm broadcast TEXT [--role R]``."""
-    message_id = await service.broadcast(args.text, args.actor, args.role)
-    agents = [d.agent for d in await service.deliveries(message_id)]
+    message_id = await service.messages.broadcast(args.text, args.actor, args.role)
+    agents = [d.agent for d in await service.messages.deliveries(message_id)]
     if args.json:
         emit_json({"message": message_id, "agents": agents})
     else:

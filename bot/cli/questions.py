@@ -70,7 +70,7 @@ async def _answered(service: SwarmService, question: Question, actor: str) -> Qu
 
 async def cmd_reply(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm reply T-3 "answer"``."""
-    question = await service.inbox_reply(args.task, args.answer, args.actor)
+    question = await service.inbox.reply(args.task, args.answer, args.actor)
     if args.json:
         emit_json(question_json(question))
         return

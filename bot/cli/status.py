@@ -51,7 +51,7 @@ def register(sub: Any) -> None:
 async def cmd_status(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm status``."""
     overview = await service.status()
-    running = await db_lock.running(service)  # PostgreSQL: the scheduler lock's, any machine
+    running = await db_lock.running(service.store)  # PostgreSQL: the scheduler lock's, any machine
     overview["coordinator"] = (
         None
         if running is None
@@ -89,8 +89,8 @@ async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:
         grep=args.grep or "",
         task_id=parse_task_ref(args.task) if args.task else None,
     )
-    latest = await service.last_events(1)  # --follow starts after it, whatever matched
-    shown = await service.find_events(flt, limit=args.limit, newest=True) if args.limit else []
+    latest = await service.history.last(1)  # --follow starts after it, whatever matched
+    shown = await service.history.find(flt, limit=args.limit, newest=True) if args.limit else []
     last_id = latest[-1].id if latest else 0  # the last in commit order, not the highest id
     if args.json and not args.follow:
         emit_json([e.to_json() for e in shown])
@@ -99,7 +99,7 @@ async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:
         print(_event_out(event, args.json))
     while args.follow:
         await asyncio.sleep(0.5)
-        for event in await service.find_events(flt, after_id=last_id, limit=500):
+        for event in await service.history.find(flt, after_id=last_id, limit=500):
             last_id = event.id
             print(_event_out(event, args.json), flush=True)
 

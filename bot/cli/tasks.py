@@ -145,14 +145,14 @@ async def cmd_task_add(service: SwarmService, args: argparse.Namespace) -> None:
         agent=args.agent,
         after=tuple(args.after),
     )
-    task = await service.create_task(spec, args.actor)
+    task = await service.tasks.create(spec, args.actor)
     emit_json(task.to_json()) if args.json else print(fmt.task_line(task, painter()))
 
 
 @only_reads
 async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task list``."""
-    found = await service.list_tasks(args.status, args.agent, args.limit, open_only=not args.all)
+    found = await service.tasks.newest(args.status, args.agent, args.limit, open_only=not args.all)
     waiting = await service.questions.open_questions()
     if args.json:
         emit_json([_task_json(t, waiting.get(t.id)) for t in found])
@@ -163,8 +163,8 @@ async def cmd_task_list(service: SwarmService, args: argparse.Namespace) -> None
 @only_reads
 async def cmd_task_show(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task show``."""
-    task = await service.get_task(args.id)
-    history = await service.events(task=task.id, limit=1000)
+    task = await service.tasks.get(args.id)
+    history = await service.history.events(task=task.id, limit=1000)
     question = (await service.questions.open_questions()).get(task.id)
     if args.json:
         emit_json({**_task_json(task, question), "events": [e.to_json() for e in history]})
@@ -181,27 +181,27 @@ async def cmd_task_report(service: SwarmService, args: argparse.Namespace) -> No
     """``swarm task start|done|fail|cancel|retry``."""
     action = args.action
     calls = {
-        "start": lambda: service.start_task(args.id, args.actor, args.note, force=args.force),
-        "done": lambda: service.complete_task(args.id, args.actor, args.note, force=args.force),
-        "fail": lambda: service.fail_task(args.id, args.actor, args.reason, force=args.force),
-        "cancel": lambda: service.cancel_task(args.id, args.actor),
-        "retry": lambda: service.retry_task(args.id, args.actor),
+        "start": lambda: service.tasks.start(args.id, args.actor, args.note, force=args.force),
+        "done": lambda: service.tasks.complete(args.id, args.actor, args.note, force=args.force),
+        "fail": lambda: service.tasks.fail(args.id, args.actor, args.reason, force=args.force),
+        "cancel": lambda: service.tasks.cancel(args.id, args.actor),
+        "retry": lambda: service.tasks.retry(args.id, args.actor),
     }
     await calls[action]()
-    _print_task(await service.get_task(args.id), args)
+    _print_task(await service.tasks.get(args.id), args)
 
 
 async def cmd_task_note(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task note ID TEXT``."""
-    await service.note_task(args.id, args.actor, args.text, force=args.force)
-    task = await service.get_task(args.id)
+    await service.tasks.note(args.id, args.actor, args.text, force=args.force)
+    task = await service.tasks.get(args.id)
     _print_task(task, args, f"note added to {task.ref}")
 
 
 async def cmd_task_assign(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task assign ID AGENT``."""
-    await service.assign_task(args.id, args.agent, args.actor)
-    task = await service.get_task(args.id)
+    await service.tasks.assign(args.id, args.agent, args.actor)
+    task = await service.tasks.get(args.id)
     _print_task(task, args, f"{fmt.task_line(task, painter())} (given to {task.pinned})")
 
 
@@ -210,8 +210,8 @@ async def cmd_task_edit(service: SwarmService, args: argparse.Namespace) -> None
     from core.tasks.edit import TaskEdit
 
     change = TaskEdit(args.title, args.details, args.priority, args.role)
-    changed = await service.edit_task(args.id, change, args.actor)
-    task = await service.get_task(args.id)
+    changed = await service.tasks.edit(args.id, change, args.actor)
+    task = await service.tasks.get(args.id)
     said = f"{task.ref} edited: {', '.join(changed)}" if changed else f"{task.ref}: no change"
     if changed and task.agent and task.status is not TaskStatus.ready:
         said += (
@@ -227,15 +227,15 @@ async def cmd_task_review(service: SwarmService, args: argparse.Namespace) -> No
     if args.json:
         emit_json(sent.to_json())
         return
-    task = await service.get_task(sent.task)
+    task = await service.tasks.get(sent.task)
     reopened = " (reopened)" if sent.reopened else ""
     print(f"review sent to {sent.agent}{reopened}: {fmt.task_line(task, painter())}")
 
 
 async def cmd_task_depend(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm task depend ID DEP...``."""
-    await service.add_dependencies(args.id, args.after, args.actor)
-    _print_task(await service.get_task(args.id), args)
+    await service.tasks.add_dependencies(args.id, args.after, args.actor)
+    _print_task(await service.tasks.get(args.id), args)
 
 
 def _print_task(task: Task, args: argparse.Namespace, text: str | None = None) -> None:

@@ -132,7 +132,7 @@ async def _refuse(
 ) -> None:
     """Record the refusal (event and audit row), then raise PersonOnly saying why."""
     command = shorten(one_line(shlex.join(["swarm", *getattr(args, "argv", [])])), COMMAND_SHOWN)
-    await service.refused(args.actor, agent, command, why, os_user())
+    await service.history.refused(args.actor, agent, command, why, os_user())
     raise PersonOnly(f"{command}: refused: {why}; nothing was done{hint}")
 
 

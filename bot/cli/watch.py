@@ -162,7 +162,7 @@ async def cmd_stats(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm stats``."""
     from core.reports import stats
 
-    found = await stats.collect(service, args.period)
+    found = await stats.collect(service.store, args.period)
     if args.png:
         _write(args.png, stats.render_png(found))
     if args.json:
@@ -178,11 +178,11 @@ async def cmd_export(service: SwarmService, args: argparse.Namespace) -> None:
     from core.reports.export import chunks
 
     if not args.output:
-        async for piece in chunks(service, args.what, args.fmt):
+        async for piece in chunks(service.store, args.what, args.fmt):
             sys.stdout.write(piece)
         return
     with _open_text(args.output) as out:
-        async for piece in chunks(service, args.what, args.fmt):
+        async for piece in chunks(service.store, args.what, args.fmt):
             out.write(piece)
     print(f"{args.what} written to {args.output} ({args.fmt})", file=sys.stderr)
 
@@ -193,7 +193,7 @@ async def cmd_alerts(service: SwarmService, args: argparse.Namespace) -> None:
     from bot.cli.style import painter
     from core.agents.service import SignalBook
 
-    found = await SignalBook(service).alerts(args.all, 200)
+    found = await SignalBook(service.store).alerts(args.all, 200)
     if args.json:
         emit_json([a.to_json() for a in found])
         return

@@ -107,7 +107,7 @@ async def cmd_token_create(service: SwarmService, args: argparse.Namespace) -> N
     role = tokens.Role.agent if agent else tokens.Role(args.role)
     name = tokens.check_name(args.name or agent or args.role)
     token = tokens.new_token()
-    token_id = await TokenBook(service).create(
+    token_id = await TokenBook(service.store).create(
         token,
         name,
         role,
@@ -128,7 +128,7 @@ async def cmd_token_list(service: SwarmService, args: argparse.Namespace) -> Non
     from bot.cli import format as fmt
     from core.access.service import TokenBook
 
-    rows = await TokenBook(service).rows()
+    rows = await TokenBook(service.store).rows()
     if args.json:
         emit_json(rows)
         return
@@ -149,5 +149,5 @@ async def cmd_token_revoke(service: SwarmService, args: argparse.Namespace) -> N
     """``swarm web token revoke ID``."""
     from core.access.service import TokenBook
 
-    await TokenBook(service).revoke(args.id, by=args.actor, user=os_user())
+    await TokenBook(service.store).revoke(args.id, by=args.actor, user=os_user())
     print(f"token {args.id} revoked")

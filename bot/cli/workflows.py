@@ -169,7 +169,7 @@ async def cmd_workflow_run(service: SwarmService, args: argparse.Namespace) -> N
     """``swarm workflow run NAME --var k=v [--dry-run] [--json]``."""
     from core.workflows import WorkflowService
 
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     given = parse_vars(args.var)
     plan = await flows.plan(flows.find(args.name), given, parse_role_map(args.role))
     if args.dry_run:
@@ -248,7 +248,7 @@ async def cmd_gate(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm workflow approve|reject T-12``."""
     from core.workflows import WorkflowService
 
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     if args.decision == "approve":
         await flows.approve(args.id, args.actor, args.note)
         print(f"{task_ref(parse_task_ref(args.id))} approved")
@@ -262,7 +262,9 @@ async def cmd_campaign_create(service: SwarmService, args: argparse.Namespace) -
     """``swarm campaign create TITLE T-1 T-2``."""
     from core.workflows import WorkflowService, campaign_ref
 
-    campaign_id = await WorkflowService(service).create_campaign(args.title, args.tasks, args.actor)
+    campaign_id = await WorkflowService(service.store).create_campaign(
+        args.title, args.tasks, args.actor
+    )
     count = len(args.tasks)
     print(f"{campaign_ref(campaign_id)} created ({count} task{'' if count == 1 else 's'})")
 
@@ -271,7 +273,7 @@ async def cmd_campaign_add(service: SwarmService, args: argparse.Namespace) -> N
     """``swarm campaign add C-3 T-9``."""
     from core.workflows import WorkflowService, campaign_ref, parse_campaign_ref
 
-    ids = await WorkflowService(service).add_to_campaign(args.id, args.tasks, args.actor)
+    ids = await WorkflowService(service.store).add_to_campaign(args.id, args.tasks, args.actor)
     shown = ", ".join(task_ref(i) for i in ids)
     print(f"{campaign_ref(parse_campaign_ref(args.id))} now also follows {shown}")
 
@@ -280,7 +282,7 @@ async def cmd_campaign_show(service: SwarmService, args: argparse.Namespace) -> 
     """``swarm campaign show C-3``."""
     from core.workflows import WorkflowService
 
-    campaign = await WorkflowService(service).campaign(args.id)
+    campaign = await WorkflowService(service.store).campaign(args.id)
     now = time.time()
     if args.json:
         emit_json(campaign.to_json(now))
@@ -292,7 +294,7 @@ async def cmd_campaign_list(service: SwarmService, args: argparse.Namespace) -> 
     """``swarm campaign list``."""
     from core.workflows import WorkflowService
 
-    found = await WorkflowService(service).campaigns()
+    found = await WorkflowService(service.store).campaigns()
     now = time.time()
     if args.json:
         emit_json([{k: v for k, v in c.to_json(now).items() if k != "tasks"} for c in found])
@@ -317,6 +319,6 @@ async def cmd_campaign_cancel(service: SwarmService, args: argparse.Namespace) -
     """``swarm campaign cancel C-3``."""
     from core.workflows import WorkflowService, campaign_ref, parse_campaign_ref
 
-    ids = await WorkflowService(service).cancel_campaign(args.id, args.actor)
+    ids = await WorkflowService(service.store).cancel_campaign(args.id, args.actor)
     ref = campaign_ref(parse_campaign_ref(args.id))
     print(f"{ref} cancelled ({len(ids)} unfinished tasks cancelled)")

@@ -51,7 +51,7 @@ class CampaignPosts:
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
-        self.flows = WorkflowService(bot.service)
+        self.flows = WorkflowService(bot.service.store)
         self.touched: set[int] = set()
 
     async def follow(self, campaign: Campaign, message: Any, shown: str) -> None:
@@ -106,7 +106,7 @@ class CampaignPosts:
         it was decided before the event got here (a replay)."""
         assert event.task_id is not None
         try:
-            task = await self.bot.service.get_task(event.task_id)
+            task = await self.bot.service.tasks.get(event.task_id)
         except NotFound:
             return
         if task.status is not TaskStatus.blocked or task.blocked_on is not BlockedOn.gate:

@@ -190,7 +190,7 @@ class SwarmBot(discord.Client):
         """Allow or refuse (ephemerally) what needs ``needed``; audit both."""
         allowed = self.access(interaction) >= needed
         what = f"{command} {details}".strip()
-        await self.service.audit(
+        await self.service.history.audit(
             interaction.user.id, interaction.user.name, what, allowed, "" if allowed else "refused"
         )
         if not allowed:

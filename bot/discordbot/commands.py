@@ -83,7 +83,7 @@ class SwarmCommands:
     @app_commands.autocomplete(agent=completers.agents)
     async def send(self, interaction: discord.Interaction, agent: str, text: str) -> None:
         """/send and /msg."""
-        await self.bot.service.send(agent, text, actor(interaction))
+        await self.bot.service.messages.send(agent, text, actor(interaction))
         name = self.bot.service.resolve_agent(agent).id
         await interaction.response.send_message(f"📨 queued for {name}")
 
@@ -115,8 +115,8 @@ class SwarmCommands:
         self, interaction: discord.Interaction, text: str, role: str | None = None
     ) -> None:
         """/broadcast (its role choices are set in :meth:`commands`)."""
-        message_id = await self.bot.service.broadcast(text, actor(interaction), role)
-        count = len(await self.bot.service.deliveries(message_id))
+        message_id = await self.bot.service.messages.broadcast(text, actor(interaction), role)
+        count = len(await self.bot.service.messages.deliveries(message_id))
         await interaction.response.send_message(f"📣 queued for {count} agent(s)")
 
     async def agents(self, interaction: discord.Interaction) -> None:

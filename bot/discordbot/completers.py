@@ -39,7 +39,7 @@ def tasks_in(statuses: Sequence[TaskStatus] | None = OPEN) -> Completer:
     async def complete(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         *done, last = current.split(",") if current else [""]
         head = ",".join(done) + ("," if done else "")
-        found = await bot_of(interaction).service.find_tasks(last.strip(), statuses, LIMIT)
+        found = await bot_of(interaction).service.tasks.find(last.strip(), statuses, LIMIT)
         return [
             Choice(
                 name=shorten(f"{head}{t.ref} {t.title} [{t.status.value}]", 100),

@@ -50,7 +50,7 @@ class GateButton(
         bot: Bot = interaction.client  # type: ignore[assignment]
         if not await bot.authorize(interaction, f"button gate {self.action}", self.needed):
             return
-        flows = WorkflowService(bot.service)
+        flows = WorkflowService(bot.service.store)
         ref = task_ref(self.task_id)
         try:
             if self.action == "approve":

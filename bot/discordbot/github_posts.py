@@ -92,13 +92,13 @@ class CiButton(
         if not await bot.authorize(interaction, "button github-ci", self.needed, details):
             return
         try:
-            decided = await GitHubBook(bot.service).decide_ci(
+            decided = await GitHubBook(bot.service.store).decide_ci(
                 self.task_id, self.action, actor(interaction)
             )
         except SwarmError as exc:
             await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
             return
-        data = await GitHubBook(bot.service).ci_exhausted(self.task_id)
+        data = await GitHubBook(bot.service.store).ci_exhausted(self.task_id)
         text = ci_text(data, self.task_id, decided)
         await interaction.response.edit_message(content=text, view=None)
         message = interaction.message
@@ -121,7 +121,7 @@ class CiPosts:
         self.bot = bot
         self.loop = loop
         self.consumer = loop.consumer
-        self.github = GitHubBook(bot.service)
+        self.github = GitHubBook(bot.service.store)
 
     async def handle(self, channel: Any, event: Event) -> None:
         """Post or edit what ``event`` (``github.ci_exhausted`` / ``_decided``) changes (a post

@@ -74,7 +74,7 @@ class HistoryCommands:
             grep=grep or "",
             task_id=parse_task_ref(task) if task else None,
         )
-        found = await service.find_events(flt, limit=limit, newest=True)
+        found = await service.history.find(flt, limit=limit, newest=True)
         text = (
             "\n".join(
                 one_line(f"{_when(e.ts)}  {e.kind:<16} {shorten(e.text, 120)}") for e in found
@@ -90,7 +90,7 @@ class HistoryCommands:
         """/alerts: the open ones, or (all) the cleared ones too."""
         from core.agents.service import SignalBook
 
-        found = await SignalBook(self.bot.service).alerts(all, 50)
+        found = await SignalBook(self.bot.service.store).alerts(all, 50)
         text = _alerts_table(found) if found else ("no alerts" if all else "no open alerts")
         await interaction.response.send_message(code_block_chunks(text)[0])
 

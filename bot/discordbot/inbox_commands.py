@@ -88,13 +88,13 @@ class NeedButton(
         service, who = bot.service, actor(interaction)
         try:
             if self.action == "approve":
-                answered = await service.inbox_approve(self.ref, who)
+                answered = await service.inbox.approve(self.ref, who)
             elif self.action == "reject":
-                answered = await service.inbox_reject(self.ref, who)
+                answered = await service.inbox.reject(self.ref, who)
             elif self.action == "option":
-                answered = await service.inbox_approve(self.ref, who, await self._key(service))
+                answered = await service.inbox.approve(self.ref, who, await self._key(service))
             else:
-                answered = await service.inbox_act(self.ref, self.action, who)
+                answered = await service.inbox.act(self.ref, self.action, who)
         except SwarmError as exc:
             await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
             return
@@ -103,7 +103,7 @@ class NeedButton(
     async def _agent_menu(self, interaction: discord.Interaction, bot: Bot) -> None:
         """Which agent: a menu of the others than the holder, only the presser sees it."""
         try:
-            need = await bot.service.inbox_item(self.ref)
+            need = await bot.service.inbox.item(self.ref)
         except SwarmError as exc:
             await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
             return
@@ -115,7 +115,7 @@ class NeedButton(
 
     async def _key(self, service: SwarmService) -> str:
         """The key of the prompt's option this button chooses."""
-        prompt = await service.prompt(int(self.ref.partition("-")[2]))
+        prompt = await service.inbox.prompt(int(self.ref.partition("-")[2]))
         if self.index >= len(prompt.options):
             raise NotFound(f"{self.ref} has no option {self.index + 1}")
         return prompt.options[self.index].key
@@ -135,7 +135,7 @@ class AgentMenu(discord.ui.Select[Any]):
         if not await bot.authorize(interaction, "button reassign", Access.admin, self.ref):
             return
         try:
-            answered = await bot.service.inbox_act(
+            answered = await bot.service.inbox.act(
                 self.ref, "reassign", actor(interaction), self.values[0]
             )
         except SwarmError as exc:
@@ -159,7 +159,7 @@ class ReplyModal(discord.ui.Modal):
         """Answer the question (the answer goes to its agent)."""
         bot: Bot = interaction.client  # type: ignore[assignment]
         try:
-            question = await bot.service.inbox_reply(
+            question = await bot.service.inbox.reply(
                 self.ref, self.answer.value, actor(interaction)
             )
         except SwarmError as exc:
@@ -231,7 +231,7 @@ class InboxCommands:
 
     async def inbox(self, interaction: discord.Interaction) -> None:
         """The queue, oldest first, with a row of buttons per item shown."""
-        found = await self.bot.service.inbox()
+        found = await self.bot.service.inbox.needs()
         view = inbox_view(found)
         if view is None:
             await interaction.response.send_message(inbox_text(found))

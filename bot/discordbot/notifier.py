@@ -132,7 +132,7 @@ class Notifier:
     async def post_urgent(self, channel: Any, cursor: int) -> tuple[int, bool]:
         """Handle the events a person must act on after ``cursor`` (the urgent cursor)."""
         flt = EventFilter(kinds=URGENT)
-        events = await self.service.find_events(flt, after_id=cursor, limit=100)
+        events = await self.service.history.find(flt, after_id=cursor, limit=100)
         for event in events:
             if self._stopping:
                 break
@@ -148,7 +148,7 @@ class Notifier:
     async def _start_cursor(self) -> int:
         cursor = await self.service.posts.cursor(CONSUMER)
         if cursor == 0:  # first start: post the recent history, not years of it
-            latest = await self.service.last_events(1)
+            latest = await self.service.history.last(1)
             cursor = max(0, (latest[-1].id if latest else 0) - FIRST_START_BACKLOG)
             await self.service.posts.set_cursor(CONSUMER, cursor)
             log.info("notifier starts after event %d", cursor)
@@ -157,7 +157,7 @@ class Notifier:
     async def post_pending(self, channel: Any, cursor: int) -> tuple[int, bool]:
         """Handle the events after ``cursor``; return the new cursor and whether any came."""
         self._lines.clear()  # left by a failed step: read again from the cursor
-        events = await self.service.events(after_id=cursor, limit=100)
+        events = await self.service.history.events(after_id=cursor, limit=100)
         if not events:
             return cursor, False
         for event in events:
@@ -243,7 +243,7 @@ class Notifier:
         assert event.task_id is not None
         post = await self.service.posts.post(f"task:{event.task_id}")
         try:
-            task = await self.service.get_task(event.task_id)
+            task = await self.service.tasks.get(event.task_id)
         except SwarmError:  # gone (archived): nothing left to show
             await self.service.posts.set_cursor(CONSUMER, event.id)
             return
@@ -369,7 +369,7 @@ class Notifier:
         if not isinstance(number, int):
             return {}
         try:
-            need = await self.service.inbox_item(f"A-{number}")
+            need = await self.service.inbox.item(f"A-{number}")
         except SwarmError:
             return {}
         view = inbox_view([need])

@@ -130,15 +130,15 @@ class PromptButton(
         if not await bot.authorize(interaction, "button prompt", self.needed, details):
             return
         try:
-            prompt = await bot.service.prompt(self.prompt_id)
+            prompt = await bot.service.inbox.prompt(self.prompt_id)
             if self.index >= len(prompt.options):
                 raise NotFound(f"{ref} has no option {self.index + 1}")
             key = prompt.options[self.index].key
-            await bot.service.decide_prompt(self.prompt_id, key, actor(interaction))
+            await bot.service.inbox.decide_prompt(self.prompt_id, key, actor(interaction))
         except SwarmError as exc:
             await interaction.response.send_message(f"⚠️ {one_line(str(exc))}", ephemeral=True)
             return
-        prompt = await bot.service.prompt(self.prompt_id)
+        prompt = await bot.service.inbox.prompt(self.prompt_id)
         text = prompt_text(prompt)
         await interaction.response.edit_message(content=text, view=None)
         message = interaction.message
@@ -179,7 +179,7 @@ class PromptPosts:
         prompt_id = (event.data or {}).get("prompt")
         post = await service.posts.post(post_key(int(prompt_id))) if prompt_id else None
         try:
-            prompt = await service.prompt(int(prompt_id)) if prompt_id else None
+            prompt = await service.inbox.prompt(int(prompt_id)) if prompt_id else None
         except NotFound:  # gone (archived): nothing left to show
             prompt = None
         if prompt is None:

@@ -70,7 +70,7 @@ class TaskGroup(app_commands.Group, name="task", description="Tasks"):
         if details_form:
             await interaction.response.send_modal(DetailsModal(spec, actor(interaction)))
             return
-        task = await self.bot.service.create_task(spec, actor(interaction))
+        task = await self.bot.service.tasks.create(spec, actor(interaction))
         await reply_created(interaction, task)
 
     @app_commands.command(name="list", description="List tasks, newest first")
@@ -79,7 +79,7 @@ class TaskGroup(app_commands.Group, name="task", description="Tasks"):
     async def list_(
         self, interaction: discord.Interaction, status: str | None = None, agent: str | None = None
     ) -> None:
-        found = await self.bot.service.list_tasks(status, agent, limit=100)
+        found = await self.bot.service.tasks.newest(status, agent, limit=100)
         text = "\n".join(task_line(t) for t in found) or "no tasks"
         chunks = code_block_chunks(text)
         await interaction.response.send_message(chunks[0])
@@ -89,33 +89,33 @@ class TaskGroup(app_commands.Group, name="task", description="Tasks"):
     @app_commands.command(name="show", description="One task with its history")
     @app_commands.autocomplete(id=tasks_in(None))
     async def show(self, interaction: discord.Interaction, id: str) -> None:
-        task = await self.bot.service.get_task(id)
-        history = await self.bot.service.events(task=task.id, limit=20)
+        task = await self.bot.service.tasks.get(id)
+        history = await self.bot.service.history.events(task=task.id, limit=20)
         commits = await self.bot.service.workspaces.commit_events(task.id)
         await interaction.response.send_message(embed=embeds.task_embed(task, history, commits))
 
     @app_commands.command(name="done", description="Mark a task done")
     @app_commands.autocomplete(id=tasks_in(ACTIVE_ONLY))
     async def done(self, interaction: discord.Interaction, id: str, note: str = "") -> None:
-        await self.bot.service.complete_task(id, actor(interaction), note)
+        await self.bot.service.tasks.complete(id, actor(interaction), note)
         await self._answer(interaction, id, "✅")
 
     @app_commands.command(name="fail", description="Mark a task failed")
     @app_commands.autocomplete(id=tasks_in(ACTIVE_ONLY))
     async def fail(self, interaction: discord.Interaction, id: str, reason: str) -> None:
-        await self.bot.service.fail_task(id, actor(interaction), reason)
+        await self.bot.service.tasks.fail(id, actor(interaction), reason)
         await self._answer(interaction, id, "❌")
 
     @app_commands.command(name="cancel", description="Cancel a task")
     @app_commands.autocomplete(id=tasks_in(OPEN))
     async def cancel(self, interaction: discord.Interaction, id: str) -> None:
-        await self.bot.service.cancel_task(id, actor(interaction))
+        await self.bot.service.tasks.cancel(id, actor(interaction))
         await self._answer(interaction, id, "🛑")
 
     @app_commands.command(name="retry", description="Retry a failed or cancelled task")
     @app_commands.autocomplete(id=tasks_in(RETRYABLE))
     async def retry(self, interaction: discord.Interaction, id: str) -> None:
-        await self.bot.service.retry_task(id, actor(interaction))
+        await self.bot.service.tasks.retry(id, actor(interaction))
         await self._answer(interaction, id, "🔁")
 
     @app_commands.command(
@@ -123,7 +123,7 @@ class TaskGroup(app_commands.Group, name="task", description="Tasks"):
     )
     @app_commands.autocomplete(id=tasks_in(OPEN), agent=completers.agents)
     async def assign(self, interaction: discord.Interaction, id: str, agent: str) -> None:
-        await self.bot.service.assign_task(id, agent, actor(interaction))
+        await self.bot.service.tasks.assign(id, agent, actor(interaction))
         await self._answer(interaction, id, "👉")
 
     @app_commands.command(name="depend", description="Make a task wait for others, e.g. T-1,T-2")
@@ -132,8 +132,8 @@ class TaskGroup(app_commands.Group, name="task", description="Tasks"):
         id=tasks_in((TaskStatus.blocked, TaskStatus.ready)), after=tasks_in(OPEN)
     )
     async def depend(self, interaction: discord.Interaction, id: str, after: str) -> None:
-        await self.bot.service.add_dependencies(id, parse_refs(after), actor(interaction))
-        task = await self.bot.service.get_task(id)
+        await self.bot.service.tasks.add_dependencies(id, parse_refs(after), actor(interaction))
+        task = await self.bot.service.tasks.get(id)
         await interaction.response.send_message(
             f"⏳ {task.ref} waits for {', '.join(f'T-{d}' for d in task.after)}"
         )
@@ -158,7 +158,7 @@ class TaskGroup(app_commands.Group, name="task", description="Tasks"):
         line: app_commands.Range[int, 1] | None = None,
     ) -> None:
         sent = await self.bot.service.reviews.send_one(id, actor(interaction), text, file, line)
-        task = await self.bot.service.get_task(sent.task)
+        task = await self.bot.service.tasks.get(sent.task)
         await interaction.response.send_message(
             f"📝 review sent to {sent.agent}"
             + (" (reopened)" if sent.reopened else "")
@@ -179,5 +179,5 @@ class TaskGroup(app_commands.Group, name="task", description="Tasks"):
         await workspace_commands.ask_merge(self.bot, interaction, id, into)
 
     async def _answer(self, interaction: discord.Interaction, ref: str, icon: str) -> None:
-        task = await self.bot.service.get_task(ref)
+        task = await self.bot.service.tasks.get(ref)
         await interaction.response.send_message(f"{icon} {task_line(task)}")

@@ -62,15 +62,15 @@ class TaskButton(
         actor = actor_of(interaction)
         try:
             if self.action == "done":
-                await bot.service.complete_task(ref, actor, "marked done from Discord")
+                await bot.service.tasks.complete(ref, actor, "marked done from Discord")
             elif self.action == "retry":
-                await bot.service.retry_task(ref, actor)
+                await bot.service.tasks.retry(ref, actor)
             else:
-                await bot.service.requeue_task(ref, actor)
+                await bot.service.tasks.requeue(ref, actor)
         except SwarmError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
-        task = await bot.service.get_task(ref)
+        task = await bot.service.tasks.get(ref)
         post = await bot.service.posts.post(f"task:{task.id}")
         note = post.note if post and task.status is TaskStatus.in_progress else None
         question = await bot.service.questions.open_question(task.id)
@@ -108,7 +108,7 @@ class DetailsModal(discord.ui.Modal, title="Task details"):
         bot: Bot = interaction.client  # type: ignore[assignment]
         spec = dataclasses.replace(self.spec, details=self.details.value)
         try:
-            task = await bot.service.create_task(spec, self.created_by)
+            task = await bot.service.tasks.create(spec, self.created_by)
         except SwarmError as exc:
             await interaction.response.send_message(f"⚠️ {exc}", ephemeral=True)
             return

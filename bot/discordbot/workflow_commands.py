@@ -158,7 +158,7 @@ class WorkflowGroup(app_commands.Group, name="workflow", description="Reusable t
 
     def __init__(self, bot: Bot) -> None:
         super().__init__()
-        self.flows = WorkflowService(bot.service)
+        self.flows = WorkflowService(bot.service.store)
 
     @app_commands.command(name="list", description="The workflows that can be run")
     async def list_(self, interaction: discord.Interaction) -> None:
@@ -212,7 +212,7 @@ class CampaignGroup(
         name="show", description="Progress of a campaign, kept up to date; gates to approve"
     )
     async def show(self, interaction: discord.Interaction, id: str) -> None:
-        campaign = await WorkflowService(self.bot.service).campaign(id)
+        campaign = await WorkflowService(self.bot.service.store).campaign(id)
         embed, view, shown = campaign_message(campaign, time.time())
         kwargs: dict[str, Any] = {"view": view} if view is not None else {}
         await interaction.response.send_message(embed=embed, **kwargs)

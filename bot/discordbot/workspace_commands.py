@@ -70,7 +70,7 @@ async def _merge(bot: Bot, ref: str, who: str, into: str | None) -> str:
 
 async def send_diff(bot: Bot, interaction: discord.Interaction, ref: str) -> None:
     """``/task diff``: the diff of a task's commits, as a file."""
-    found = await bot.service.get_task(ref)
+    found = await bot.service.tasks.get(ref)
     text = await bot.service.workspaces.diff(found.id)
     if not text:
         await interaction.response.send_message(f"{found.ref}: no changes")
@@ -83,7 +83,7 @@ async def send_diff(bot: Bot, interaction: discord.Interaction, ref: str) -> Non
 
 async def ask_merge(bot: Bot, interaction: discord.Interaction, ref: str, into: str | None) -> None:
     """``/task merge``: what would be merged where, with the Merge button that does it."""
-    found = await bot.service.get_task(ref)
+    found = await bot.service.tasks.get(ref)
     if into and len(into) > MAX_BRANCH:
         raise InvalidInput(f"branch names up to {MAX_BRANCH} characters here")
     turns = [t for t in await bot.service.workspaces.turns(found.id) if t.start_sha]
@@ -102,5 +102,5 @@ async def reset_agent(bot: Bot, interaction: discord.Interaction, agent: str) ->
     from core.delivery.onboarding import reset as queue_reset
 
     name = bot.service.resolve_agent(agent).id
-    await queue_reset(bot.service, name, actor(interaction))
+    await queue_reset(bot.service.store, name, actor(interaction))
     await interaction.response.send_message(f"🧹 reset of {name} queued, then its onboarding")

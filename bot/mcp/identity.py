@@ -99,7 +99,7 @@ class StdioBackend:
             assert self.agent is not None
             return self.agent
         service = await self.service()
-        found = await TokenBook(service).lookup(self.token)
+        found = await TokenBook(service.store).lookup(self.token)
         if found is None or found.agent is None:
             raise InvalidInput(BAD_TOKEN)
         if self.agent is not None and found.agent != self.agent:
@@ -190,7 +190,7 @@ class McpAuth:
                 "(make one with: swarm web token create --agent A)",
             )
             return
-        found = await TokenBook(self.service).lookup(token)
+        found = await TokenBook(self.service.store).lookup(token)
         if found is None:
             await _refuse(send, 401, "unknown, revoked or expired token")
             return

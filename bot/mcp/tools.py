@@ -72,8 +72,8 @@ async def calling(ctx: Context) -> AsyncIterator[tuple[SwarmService, str]]:
 async def current(service: SwarmService, me: str, ref: str) -> Task:
     """The task ``ref`` names, else the one active task ``me`` holds."""
     if ref.strip():
-        return await service.get_task(ref)
-    mine = [t for t in await service.list_tasks(agent=me, open_only=True) if t.status in ACTIVE]
+        return await service.tasks.get(ref)
+    mine = [t for t in await service.tasks.newest(agent=me, open_only=True) if t.status in ACTIVE]
     if not mine:
         raise InvalidState(f"{me} holds no task now: a task comes as a prompt")
     if len(mine) > 1:
@@ -94,7 +94,7 @@ async def my_task(ctx: Context, task: str = "") -> str:
         lines = [_line(found)]
         if found.details.strip():
             lines += ["", found.details.rstrip()]
-        deps = [await service.get_task(dep) for dep in found.after]
+        deps = [await service.tasks.get(dep) for dep in found.after]
         if deps:
             lines += ["", "Depends on:"]
             lines += [f"- {_line(d)}" + (f": {d.note}" if d.note else "") for d in deps]
@@ -122,13 +122,13 @@ async def report(
         found = await current(service, me, task)
         text = f"{note} (evidence: {evidence})" if note and evidence else note or evidence
         calls = {
-            "start": lambda: service.start_task(found.id, me, text),
-            "done": lambda: service.complete_task(found.id, me, text),
-            "fail": lambda: service.fail_task(found.id, me, text),
-            "note": lambda: service.note_task(found.id, me, text),
+            "start": lambda: service.tasks.start(found.id, me, text),
+            "done": lambda: service.tasks.complete(found.id, me, text),
+            "fail": lambda: service.tasks.fail(found.id, me, text),
+            "note": lambda: service.tasks.note(found.id, me, text),
         }
         await calls[action]()
-        return _line(await service.get_task(found.id))
+        return _line(await service.tasks.get(found.id))
 
 
 async def ask_human(ctx: Context, question: str, wait_s: int = 0, task: str = "") -> str:
@@ -162,7 +162,7 @@ async def message(ctx: Context, to: str, text: str) -> str:
             agent = captain_of(service.agents)
             if agent not in service.agents:
                 raise NotFound("no agent is captain (captain = true in the agents file)")
-        message_id = await service.send(agent, text, me)
+        message_id = await service.messages.send(agent, text, me)
         return f"message {message_id} queued for {service.ctx(me).agent(agent).id}"
 
 
@@ -170,7 +170,7 @@ async def handoff_note(ctx: Context, text: str, task: str = "") -> str:
     """Leave a note on your task for whoever takes it over (what is done, what remains)."""
     async with calling(ctx) as (service, me):
         found = await current(service, me, task)
-        await service.note_task(found.id, me, text)
+        await service.tasks.note(found.id, me, text)
         return f"note added to {found.ref}"
 
 

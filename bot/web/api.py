@@ -107,7 +107,7 @@ async def list_tasks(
         text=q or None,
     )
     before = parse_task_ref(cursor) if cursor else None
-    found = await ReportBook(service).find_tasks(flt, before, limit)
+    found = await ReportBook(service.store).find_tasks(flt, before, limit)
     more = len(found) == limit
     return {
         "tasks": [t.to_json() for t in found],
@@ -119,8 +119,8 @@ async def list_tasks(
 async def get_task(request: Request, ref: str, _: Viewer) -> dict[str, Any]:
     """One task with its history."""
     service = web_context(request).service
-    task = await service.get_task(ref)
-    history = await service.events(task=task.id, limit=1000)
+    task = await service.tasks.get(ref)
+    history = await service.history.events(task=task.id, limit=1000)
     return {**task.to_json(), "events": [e.to_json() for e in history]}
 
 
@@ -137,7 +137,7 @@ async def create_task(request: Request, body: TaskIn, who: Admin) -> dict[str, A
         agent=body.agent,
         after=tuple(body.after),
     )
-    task = await acting(request, who, service.create_task(spec, who.actor))
+    task = await acting(request, who, service.tasks.create(spec, who.actor))
     return task.to_json()
 
 
@@ -148,7 +148,7 @@ async def start_task(
     """Report that the holder has begun (a person reports for the holder)."""
     body = body or ReportIn()
     service = web_context(request).service
-    await acting(request, who, service.start_task(ref, who.actor, body.note, force=body.force))
+    await acting(request, who, service.tasks.start(ref, who.actor, body.note, force=body.force))
     return await _task_json(request, ref)
 
 
@@ -159,7 +159,7 @@ async def done_task(
     """Report the task done."""
     body = body or ReportIn()
     service = web_context(request).service
-    await acting(request, who, service.complete_task(ref, who.actor, body.note, force=body.force))
+    await acting(request, who, service.tasks.complete(ref, who.actor, body.note, force=body.force))
     return await _task_json(request, ref)
 
 
@@ -169,21 +169,21 @@ async def fail_task(request: Request, ref: str, body: ReportIn, who: Admin) -> d
     if not body.reason.strip():
         raise InvalidInput("a failure needs a reason")
     service = web_context(request).service
-    await acting(request, who, service.fail_task(ref, who.actor, body.reason, force=body.force))
+    await acting(request, who, service.tasks.fail(ref, who.actor, body.reason, force=body.force))
     return await _task_json(request, ref)
 
 
 @router.post("/tasks/{ref}/cancel")
 async def cancel_task(request: Request, ref: str, who: Admin) -> dict[str, Any]:
     """Stop a task that has not finished."""
-    await acting(request, who, web_context(request).service.cancel_task(ref, who.actor))
+    await acting(request, who, web_context(request).service.tasks.cancel(ref, who.actor))
     return await _task_json(request, ref)
 
 
 @router.post("/tasks/{ref}/retry")
 async def retry_task(request: Request, ref: str, who: Admin) -> dict[str, Any]:
     """Give a failed or cancelled task new attempts."""
-    await acting(request, who, web_context(request).service.retry_task(ref, who.actor))
+    await acting(request, who, web_context(request).service.tasks.retry(ref, who.actor))
     return await _task_json(request, ref)
 
 
@@ -191,7 +191,7 @@ async def retry_task(request: Request, ref: str, who: Admin) -> dict[str, Any]:
 async def assign_task(request: Request, ref: str, body: AssignIn, who: Admin) -> dict[str, Any]:
     """Give the task to one agent."""
     service = web_context(request).service
-    await acting(request, who, service.assign_task(ref, body.agent, who.actor))
+    await acting(request, who, service.tasks.assign(ref, body.agent, who.actor))
     return await _task_json(request, ref)
 
 
@@ -237,11 +237,11 @@ async def send_message(request: Request, body: MessageIn, who: Admin) -> dict[st
     """Queue a message for one agent, or for all (``role``: one role's)."""
     service = web_context(request).service
     if body.agent:
-        call = service.send(body.agent, body.text, who.actor)
+        call = service.messages.send(body.agent, body.text, who.actor)
     else:
-        call = service.broadcast(body.text, who.actor, body.role)
+        call = service.messages.broadcast(body.text, who.actor, body.role)
     message_id = await acting(request, who, call)
-    deliveries = await service.deliveries(message_id)
+    deliveries = await service.messages.deliveries(message_id)
     return {"message": message_id, "agents": sorted(d.agent for d in deliveries)}
 
 
@@ -270,7 +270,7 @@ async def events(
     task: str | None = None,
 ) -> dict[str, Any]:
     """Events after ``after``, oldest first; ``last_id`` is the cursor of the next call."""
-    found = await web_context(request).service.events(after, limit, task)
+    found = await web_context(request).service.history.events(after, limit, task)
     return {"events": [e.to_json() for e in found], "last_id": found[-1].id if found else after}
 
 
@@ -295,7 +295,7 @@ async def event_stream(
 
 
 async def _task_json(request: Request, ref: str) -> dict[str, Any]:
-    task = await web_context(request).service.get_task(ref)
+    task = await web_context(request).service.tasks.get(ref)
     return task.to_json()
 
 
@@ -332,21 +332,21 @@ class ReassignIn(BaseModel):
 async def inbox(request: Request, _: Viewer) -> dict[str, Any]:
     """Open questions, permission prompts, gates, draft plans and open alerts, oldest
     first, each with its reference (``Q-3``, ``R-7``, ``T-12``, ``P-3``, ``A-2``) and actions."""
-    found = await web_context(request).service.inbox()
+    found = await web_context(request).service.inbox.needs()
     return {"items": [n.to_json() for n in found], "count": len(found)}
 
 
 @router.get("/inbox/{ref}")
 async def inbox_item(request: Request, ref: str, _: Viewer) -> dict[str, Any]:
     """One item with its whole text (``R-7``: also once decided or closed)."""
-    return (await web_context(request).service.inbox_item(ref)).to_json()
+    return (await web_context(request).service.inbox.item(ref)).to_json()
 
 
 @router.post("/inbox/{ref}/reply")
 async def inbox_reply(request: Request, ref: str, body: ReplyIn, who: Admin) -> dict[str, Any]:
     """Answer question ``Q-3`` (the answer goes to its agent)."""
     service = web_context(request).service
-    question = await acting(request, who, service.inbox_reply(ref, body.text, who.actor))
+    question = await acting(request, who, service.inbox.reply(ref, body.text, who.actor))
     return question.to_json()
 
 
@@ -357,7 +357,7 @@ async def inbox_approve(
     """Approve a gate or a plan, or choose a prompt's first option (or ``option``)."""
     body = body or DecisionIn()
     service = web_context(request).service
-    call = service.inbox_approve(ref, who.actor, body.option, body.note)
+    call = service.inbox.approve(ref, who.actor, body.option, body.note)
     return (await acting(request, who, call)).to_json()
 
 
@@ -369,7 +369,7 @@ async def inbox_reject(
     a prompt's last option (or ``option``)."""
     body = body or DecisionIn()
     service = web_context(request).service
-    call = service.inbox_reject(ref, who.actor, body.option, body.note)
+    call = service.inbox.reject(ref, who.actor, body.option, body.note)
     return (await acting(request, who, call)).to_json()
 
 
@@ -386,7 +386,7 @@ async def inbox_act(
     ``T-3``); reassign or cancel a stranded task."""
     service = web_context(request).service
     agent = body.agent if body is not None else None
-    call = service.inbox_act(ref, action, who.actor, agent)
+    call = service.inbox.act(ref, action, who.actor, agent)
     return (await acting(request, who, call)).to_json()
 
 
@@ -396,7 +396,7 @@ async def decide_prompt(
 ) -> dict[str, Any]:
     """Choose option ``option`` of an open permission prompt; once (409 names who decided)."""
     service = web_context(request).service
-    call = service.decide_prompt(prompt_id, body.option, who.actor)
+    call = service.inbox.decide_prompt(prompt_id, body.option, who.actor)
     return (await acting(request, who, call)).to_json()
 
 

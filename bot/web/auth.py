@@ -47,7 +47,7 @@ async def principal_of(ctx: WebContext, token: str) -> Principal | None:
 
 async def live_principal(ctx: WebContext, token: str) -> Principal | None:
     """The principal of any live token, an agent's too; else None."""
-    return await TokenBook(ctx.service).lookup(token)
+    return await TokenBook(ctx.service.store).lookup(token)
 
 
 async def require_viewer(request: Request) -> Principal:
@@ -100,7 +100,7 @@ async def page_viewer(request: Request) -> Principal:
 async def audit(request: Request, principal: Principal, *, allowed: bool, outcome: str) -> None:
     """One audit row for an acting request: the token's name, the method and path."""
     command = f"{request.method} {request.url.path}"
-    await web_context(request).service.audit(
+    await web_context(request).service.history.audit(
         f"web-token:{principal.token_id}", principal.name, command, allowed, outcome
     )
 

@@ -79,7 +79,7 @@ class EventHub:
         (read as the client takes them: a long absence costs no memory)."""
         while after_id != upto:
             page = []
-            for event in await self.service.events(after_id, BATCH):
+            for event in await self.service.history.events(after_id, BATCH):
                 page.append(event)
                 if event.id == upto:  # commit order: ids need not rise (tables.unseen)
                     break
@@ -105,7 +105,7 @@ class EventHub:
         """Hand the events written since the last poll to every subscriber; how many."""
         async with self._lock:
             after = self._last_id if self._last_id is not None else await self._newest_id()
-            events = await self.service.events(after, BATCH)
+            events = await self.service.history.events(after, BATCH)
             self._last_id = events[-1].id if events else after
             if events:
                 chunk = sse_chunk(events)
@@ -124,7 +124,7 @@ class EventHub:
                 await self._task
 
     async def _newest_id(self) -> int:
-        newest = await self.service.last_events(1)
+        newest = await self.service.history.last(1)
         return newest[-1].id if newest else 0
 
 

@@ -26,7 +26,7 @@ async def github_webhook(request: Request) -> JSONResponse:
     verdict = webhook.judge(ctx.settings.github_webhook_secret, body, headers)
     if verdict.record:
         delivery = headers.get("x-github-delivery", "")
-        fresh = await GitHubBook(ctx.service).receive(
+        fresh = await GitHubBook(ctx.service.store).receive(
             headers.get("x-github-event", ""), delivery, webhook.digest(body)
         )
         if not fresh:

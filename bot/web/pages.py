@@ -104,10 +104,10 @@ async def render(request: Request, name: str, who: Principal | None, **values: A
     """A page with what every page shows (who is logged in, the input pause, the newest
     event id: the page's live stream starts after it, so nothing written since is missed)."""
     ctx = web_context(request)
-    newest = await ctx.service.last_events(1) if who is not None else []
+    newest = await ctx.service.history.last(1) if who is not None else []
     needs = values.get("needs")
     if who is not None and needs is None:  # the nav's "Needs you" badge
-        needs = await ctx.service.inbox()
+        needs = await ctx.service.inbox.needs()
     return templates.TemplateResponse(
         request,
         name,
@@ -185,7 +185,7 @@ async def board_page(
     )
     per_column = COLUMN_MAX if status else PER_COLUMN  # one column asked for: show more
     capped = {} if status else {TaskStatus.done: DONE_SHOWN}
-    columns = await ReportBook(service).board(flt, per_column, capped)
+    columns = await ReportBook(service.store).board(flt, per_column, capped)
     return await render(
         request,
         "board.html",
@@ -196,7 +196,7 @@ async def board_page(
         holders=await _holder_states(service),
         questions=await service.questions.open_questions(),
         now=service.clock.now(),
-        needs=await service.inbox(),
+        needs=await service.inbox.needs(),
         agents=list(service.agents.values()),
         priorities=[p.name for p in Priority],
         filters={"agent": agent, "role": role, "priority": priority, "q": q, "status": status},
@@ -221,7 +221,7 @@ async def _holder_states(service: SwarmService) -> dict[str, dict[str, Any]]:
 async def card(request: Request, ref: str, who: Page) -> HTMLResponse:
     """One task's card (the board replaces a card with it when the task changes)."""
     service = web_context(request).service
-    task = await service.get_task(ref)
+    task = await service.tasks.get(ref)
     return await render(
         request,
         "card.html",
@@ -237,8 +237,8 @@ async def card(request: Request, ref: str, who: Page) -> HTMLResponse:
 async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
     """A task with its history, notes, handoff and diff stat."""
     service = web_context(request).service
-    task = await service.get_task(ref)
-    history = await service.events(task=task.id, limit=1000)
+    task = await service.tasks.get(ref)
+    history = await service.history.events(task=task.id, limit=1000)
     handoff = await service.workspaces.handoff_shown(task.id, task.agent)
     return await render(
         request,
@@ -246,7 +246,7 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
         who,
         task=task,
         holders=await _holder_states(service),
-        github=await GitHubBook(service).link_of_task(task.id),  # its issue and PR, if any
+        github=await GitHubBook(service.store).link_of_task(task.id),  # its issue and PR, if any
         history=history,
         question=(await service.questions.open_questions()).get(task.id),
         now=service.clock.now(),
@@ -373,7 +373,7 @@ async def activity_page(
     error, events = "", []
     try:
         flt = _event_filter(request, filters)
-        events = await web_context(request).service.find_events(
+        events = await web_context(request).service.history.find(
             flt, limit=ACTIVITY_MAX, newest=True
         )
     except (InvalidInput, NotFound) as exc:  # a bad --since or --task
@@ -404,7 +404,7 @@ async def activity_rows(
     newest first (the activity page adds them as the live stream says they exist)."""
     filters = {"kind": kind, "grep": grep, "since": since, "task": task}
     flt = dataclasses.replace(_event_filter(request, filters), until_id=upto)
-    found = await web_context(request).service.find_events(
+    found = await web_context(request).service.history.find(
         flt, after_id=after, limit=ACTIVITY_MAX, newest=True
     )
     return await render(request, "activity_rows.html", who, events=list(reversed(found)))
@@ -431,7 +431,7 @@ async def charts_page(request: Request, who: Page, hours: int = 24) -> HTMLRespo
     hours = max(1, min(hours, 24 * 14))
     now = service.clock.now()
     since = now - hours * queries.HOUR
-    book = ReportBook(service)
+    book = ReportBook(service.store)
     found = await book.counts(since, now)
     latency = await book.delivery_latency(since)
     return await render(
@@ -515,7 +515,7 @@ async def needs_page(request: Request, who: Page) -> HTMLResponse:
     """What needs a person, oldest first, answerable in place ("Needs you")."""
     service = web_context(request).service
     return await render(
-        request, "needs.html", who, needs=await service.inbox(), now=service.clock.now()
+        request, "needs.html", who, needs=await service.inbox.needs(), now=service.clock.now()
     )
 
 
@@ -524,7 +524,7 @@ async def needs_panel(request: Request, who: Page) -> HTMLResponse:
     """The "Needs you" panel alone (the pages replace theirs with it when an event comes)."""
     service = web_context(request).service
     return await render(
-        request, "needs_panel.html", who, needs=await service.inbox(), now=service.clock.now()
+        request, "needs_panel.html", who, needs=await service.inbox.needs(), now=service.clock.now()
     )
 
 
@@ -532,5 +532,5 @@ async def needs_panel(request: Request, who: Page) -> HTMLResponse:
 async def need_page(request: Request, ref: str, who: Page) -> HTMLResponse:
     """One item whole (a long prompt's panel shows its head and tail), answerable in place."""
     service = web_context(request).service
-    need = await service.inbox_item(ref)
+    need = await service.inbox.item(ref)
     return await render(request, "need.html", who, need=need, now=service.clock.now())

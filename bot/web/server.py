@@ -119,7 +119,7 @@ async def check_access(service: SwarmService, settings: WebSettings) -> None:
     """ConfigError when bound beyond localhost while no token exists."""
     if settings.local:
         return
-    if not await TokenBook(service).any_live():
+    if not await TokenBook(service.store).any_live():
         raise ConfigError(
             f"SWARM_WEB_HOST={settings.host} opens the dashboard beyond this machine and no "
             "web token exists: create one first (swarm web token create --role admin) or "

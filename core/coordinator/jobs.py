@@ -142,7 +142,7 @@ class Watcher:
             await self.text.tick()
         await self.close_abandoned_prompts()
         changed = await self.sample()
-        report = await self.service.write(
+        report = await self.service.store.write(
             "watch", rules.tick, self.settings, changed, self.since, self.first_frames
         )
         if (
@@ -175,7 +175,7 @@ class Watcher:
         first = {a: t for a, t in self.first_frames.items() if a not in self._stored_first}
         if not changed and not first:
             return []  # nothing to store: no transaction (inbox agents have no screen)
-        active: list[str] = await self.service.write(
+        active: list[str] = await self.service.store.write(
             f"node {self.node}", rules.record_screen, self.settings, changed, first
         )
         self._stored_first.update(first)
@@ -190,7 +190,7 @@ class Watcher:
             self.settings.stall_after_s,
             self.service.settings.limit_backoff_s,
         )
-        return await hook_prompts.sweep(self.service, fresh, actor)
+        return await hook_prompts.sweep(self.service.store, fresh, actor)
 
     async def close(self) -> None:
         """Close the screen connection (in the thread that used it) and the pane reader."""
@@ -234,7 +234,7 @@ class Jobs:
         late = await self.run_overdue()
         now = self.service.clock.now()
         self._next_tick = now + self.settings.interval_s if self.watcher is not None else None
-        planned = await self.service.db.read(schedules.planned)
+        planned = await self.service.store.read(schedules.planned)
         log.info(
             "jobs started: watch every %g s, %d schedule(s), %d run late at start-up",
             self.settings.interval_s,
@@ -244,7 +244,7 @@ class Jobs:
 
     async def next_due(self) -> float | None:
         """The next watch tick or stored schedule run, whichever comes first."""
-        due = await self.service.db.read(schedules.next_due)
+        due = await self.service.store.read(schedules.next_due)
         if self._next_tick is None:
             return due
         return self._next_tick if due is None else min(due, self._next_tick)
@@ -283,18 +283,20 @@ class Jobs:
         spec = None
         if self.settings.daily_summary:
             spec = ScheduleSpec("summary", cron=self.settings.daily_summary, period="1d")
-        await self.service.write("swarm", schedules.sync_builtin, DAILY_SUMMARY, spec, self.zone)
+        await self.service.store.write(
+            "swarm", schedules.sync_builtin, DAILY_SUMMARY, spec, self.zone
+        )
 
     async def run_overdue(self) -> list[Claim]:
         """Run each schedule that fell due while the coordinator was down, once, late."""
-        planned = await self.service.db.read(schedules.planned)
+        planned = await self.service.store.read(schedules.planned)
         now = self.service.clock.now()
         due = [sid for sid, at in planned.items() if at <= now]
         return [made for sid in due if (made := await self.run_schedule(sid, late=True))]
 
     async def run_due(self) -> list[Claim]:
         """Run every schedule due now."""
-        planned = await self.service.db.read(schedules.planned)
+        planned = await self.service.store.read(schedules.planned)
         now = self.service.clock.now()
         due = [sid for sid, at in planned.items() if at <= now + schedules.DUE_TOLERANCE_S]
         return [made for sid in due if (made := await self.run_schedule(sid))]
@@ -302,7 +304,9 @@ class Jobs:
     async def run_schedule(self, schedule_id: int, late: bool = False) -> Claim | None:
         """One run if it is due: a prompt is queued at once, a summary is made in background."""
         started = time.monotonic()
-        made = await self.service.write("scheduler", schedules.claim, schedule_id, self.zone, late)
+        made = await self.service.store.write(
+            "scheduler", schedules.claim, schedule_id, self.zone, late
+        )
         if made is None:
             return None
         if made.schedule.kind == "summary":
@@ -322,15 +326,15 @@ class Jobs:
             text = await self.summarize(made.schedule.period or "1d")
         except Exception as exc:
             log.exception("%s: the summary failed", made.schedule.ref)
-            await self.service.write(
+            await self.service.store.write(
                 "scheduler", schedules.record_failure, made, f"summary failed: {exc}"
             )
             return
         head = f"Summary ({made.schedule.ref}{schedules.late_note(made)}):\n"
         until = self.service.clock.now()
         since = until - parse_period(made.schedule.period or "1d")
-        watched = await self.service.db.read(alerts.digest, since, until)
-        await self.service.write(
+        watched = await self.service.store.read(alerts.digest, since, until)
+        await self.service.store.write(
             "scheduler", schedules.record_summary, made, f"{head}{text}\n{watched}"
         )
         log.info("%s summary posted in %.1f s", made.schedule.ref, time.monotonic() - started)

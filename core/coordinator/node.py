@@ -58,7 +58,7 @@ class DeliveryNode:
         watcher: Watcher | None = None,
         keys: PromptKeys | None = None,
     ) -> None:
-        if not service.db.serves_nodes:
+        if not service.store.db.serves_nodes:
             raise ConfigError(
                 "swarm node needs SWARM_DATABASE_URL: the PostgreSQL database that swarm run uses"
             )
@@ -92,7 +92,7 @@ class DeliveryNode:
 
     @property
     def _db(self) -> Store:
-        return self.service.db
+        return self.service.store.db
 
     async def step(self) -> int:
         """Claim what is due, deliver it, store the receipts; how many were claimed."""
@@ -168,7 +168,7 @@ class DeliveryNode:
         until = min(held.until for held, _, _ in done)
         while True:
             try:
-                states: list[ClaimOutcome] = await self.service.write(
+                states: list[ClaimOutcome] = await self.service.store.write(
                     self.name, node_claims.finish, self.claimer, done
                 )
                 return states
@@ -230,7 +230,7 @@ class DeliveryNode:
                 self._wake.set()
 
         what = f"node {self.name}: listening"
-        await self.service.db.listen("deliveries", heard, self._wake.set, what, self.agents)
+        await self.service.store.db.listen("deliveries", heard, self._wake.set, what, self.agents)
 
     async def _heartbeats(self, stop: asyncio.Event) -> None:
         host, pid = socket.gethostname(), os.getpid()

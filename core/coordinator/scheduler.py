@@ -415,7 +415,9 @@ class Scheduler:
         if agent is None:
             return Receipt.failed(f"{delivery.agent} is no longer configured", retryable=False)
         try:
-            steps = await prompt.plan(self.service, self.service.workspaces, delivery, agent, facts)
+            steps = await prompt.plan(
+                self.service.store, self.service.workspaces, delivery, agent, facts
+            )
         except Exception as exc:  # a role template, a workspace, no file descriptor left...
             log.exception("prompt of delivery %d not built", delivery.id)
             return Receipt.failed(f"prompt not built: {prompt.why(exc)}", retryable=False)

@@ -4,5 +4,7 @@
 of one delivery: a reset when due, the onboarding on a first task, the envelope),
 ``envelope`` (the text an agent sees), ``onboarding`` (role templates), ``node_claims``
 (a delivery node's claims and fenced receipts), ``queue`` (what the loops call) and
-``killswitch`` (the flag that stops all desktop input). The loops live in ``core.coordinator``.
+``killswitch`` (the flag that stops all desktop input), ``service`` (``MessageBook``, what
+the front ends call to message agents: ``service.messages``). The loops live in
+``core.coordinator``.
 """

@@ -71,8 +71,10 @@ class Intake:
         self.writers.forget()
         issues = await self.client.labelled_issues()
         open_now = {int(i["number"]): i for i in issues}
-        known = {link.issue: link for link in await self.service.read(links.open_links, self.repo)}
-        every = {n for (n,) in await self.service.read(_imported, self.repo)}
+        known = {
+            link.issue: link for link in await self.service.store.read(links.open_links, self.repo)
+        }
+        every = {n for (n,) in await self.service.store.read(_imported, self.repo)}
         new: list[NewIssue] = []
         for number, issue in open_now.items():
             if number in every:
@@ -83,7 +85,7 @@ class Intake:
                 continue
             new.append(self.new_issue(issue, await self.client.sub_issues(number)))
         if new:
-            made = await self.service.write(ACTOR, links.import_issues, self.repo, new)
+            made = await self.service.store.write(ACTOR, links.import_issues, self.repo, new)
             result.imported.update(made)
             for number, task_id in made.items():
                 log.info("GitHub issue #%d → %s", number, task_ref(task_id))
@@ -110,7 +112,7 @@ class Intake:
         """Why, with what a person decided of the held issue meanwhile."""
         if known.held_key is None:
             return known.why
-        found = await self.service.read(held.by_key, known.held_key)
+        found = await self.service.store.read(held.by_key, known.held_key)
         if found is None or found.decision is None:
             return known.why
         return f"{known.reason}: {found.decision} by {found.decided_by} ({found.ref})"
@@ -163,7 +165,7 @@ class Intake:
         number = int(issue["number"])
         stamp = str(issue.get("updated_at") or "")
         key = f"{SOURCE}:{self.repo}:issue:{number}:label:{label.event_id}"
-        found = await self.service.read(held.by_key, key)
+        found = await self.service.store.read(held.by_key, key)
         if found is not None:
             return _Refusal(stamp, f"{why}: held for a person ({found.ref})", key, why)
         data = _issue_snapshot(self.repo, issue)
@@ -175,7 +177,7 @@ class Intake:
         )
         data["on_accept"] = f"GitHub issue #{number} is imported with the title and body held"
         data["on_reject"] = f"GitHub issue #{number} stays out until a writer labels it again"
-        held_id = await self.service.write(ACTOR, held.hold, SOURCE, "issue", key, text, data)
+        held_id = await self.service.store.write(ACTOR, held.hold, SOURCE, "issue", key, text, data)
         if held_id is None:  # held by another writer in between
             return _Refusal(stamp, f"{why}: held for a person", key, why)
         log.warning("GitHub issue #%d held for a person (H-%d): %s", number, held_id, why)
@@ -218,7 +220,7 @@ class Intake:
             if issue.get("state") != "open"
             else f"label {self.settings.label!r} was removed from GitHub issue #{link.issue}"
         )
-        if await self.service.write(ACTOR, links.close_for_issue, link, why):
+        if await self.service.store.write(ACTOR, links.close_for_issue, link, why):
             result.cancelled.append(link.issue)
             log.info("%s cancelled: %s", task_ref(link.task_id), why)
 
@@ -257,7 +259,7 @@ class Intake:
             "on_reject": f"the review of PR #{link.pr} by {reviewer} reaches no agent",
         }
         key = f"{SOURCE}:{self.repo}:review:{int(review['id'])}"
-        held_id = await self.service.write(
+        held_id = await self.service.store.write(
             ACTOR, held.hold, SOURCE, "review", key, text, data, task.id, agent
         )
         if held_id is not None:
@@ -275,7 +277,7 @@ class Intake:
 
     async def apply_accepted(self, result: PassResult) -> None:
         """Apply what a person accepted of the held items (each once)."""
-        for item in await self.service.read(held.accepted, SOURCE):
+        for item in await self.service.store.read(held.accepted, SOURCE):
             if item.data.get("repo") != self.repo:
                 continue
             if item.kind == "issue":
@@ -295,11 +297,11 @@ class Intake:
             "labels": [{"name": n} for n in snapshot.get("labels") or []],
         }
         new = self.new_issue(issue, await self.client.sub_issues(number))
-        made = await self.service.write(ACTOR, _import_held, self.repo, new, item)
+        made = await self.service.store.write(ACTOR, _import_held, self.repo, new, item)
         result.imported.update(made)
 
     async def _send_held(self, item: held.Held, result: PassResult) -> None:
-        new_id = await self.service.write(ACTOR, _send_held, item)
+        new_id = await self.service.store.write(ACTOR, _send_held, item)
         if new_id is not None:
             result.followups.append(new_id)
 

@@ -28,7 +28,7 @@ async def merge_if_pull(
     """Merge the task's PR and say how; None when the task has no PR (a local merge then)."""
     if not settings.enabled:
         return None
-    link = await service.read(links.link_of_task, parse_task_ref(ref))
+    link = await service.store.read(links.link_of_task, parse_task_ref(ref))
     if link is None or link.pr is None:
         return None
     settings.require()
@@ -63,7 +63,7 @@ async def _merge(
             f"PR #{link.pr} of {ref} needs an approving review by someone with write access "
             "(and no changes requested): nothing merged"
         )
-    turns = [t for t in await service.read(work.turns, link.first_task) if t.start_sha]
+    turns = [t for t in await service.store.read(work.turns, link.first_task) if t.start_sha]
     if turns:
         found = await asyncio.to_thread(
             conflicts, Path(turns[-1].path), settings.clone_url, settings.token or "", base, head
@@ -75,7 +75,9 @@ async def _merge(
             )
     merged = await client.merge(link.pr, head, f"{ref}: {pull.get('title', '')}"[:250])
     sha = str(merged.get("sha", ""))[:12]
-    await service.write(actor, _merged, link, f"{ref}: PR #{link.pr} merged into {base} ({sha})")
+    await service.store.write(
+        actor, _merged, link, f"{ref}: PR #{link.pr} merged into {base} ({sha})"
+    )
     if link.shown:
         await client.remove_label(link.issue, rules.status_label(link.shown))
     await client.add_labels(link.issue, [rules.status_label("merged")])

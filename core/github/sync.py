@@ -124,7 +124,7 @@ class GitHubSync:
         if self._alerted:
             return
         try:
-            await self.service.write(ACTOR, open_alert, ACTOR, SYNC_FAILED, text)
+            await self.service.store.write(ACTOR, open_alert, ACTOR, SYNC_FAILED, text)
         except SwarmError as exc:  # the database: said in the log, tried at the next failure
             log.warning("GitHub: could not open the alert: %s", exc)
             return
@@ -135,7 +135,7 @@ class GitHubSync:
         if self._alerted is False:
             return
         try:
-            await self.service.write(
+            await self.service.store.write(
                 ACTOR, clear_alert, ACTOR, SYNC_FAILED, "GitHub sync works again"
             )
         except SwarmError as exc:
@@ -158,7 +158,7 @@ class GitHubSync:
     async def _webhook_arrived(self) -> bool:
         """True when a webhook delivery was recorded since the last look (the first look
         only notes where the events stand)."""
-        newest = await self.service.read(webhook.latest)
+        newest = await self.service.store.read(webhook.latest)
         seen, self._webhook_seen = self._webhook_seen, newest
         return seen is not None and newest > seen
 
@@ -188,10 +188,10 @@ class GitHubSync:
             if poll:
                 await self.intake.import_issues(result)
                 self._pulls = {}
-                followed = await self.service.read(links.open_links, self.repo)
+                followed = await self.service.store.read(links.open_links, self.repo)
                 if any(link.pr is not None and link.head_sha for link in followed):
                     self._pulls = await self.client.open_pulls()
-            for link in await self.service.read(links.open_links, self.repo):
+            for link in await self.service.store.read(links.open_links, self.repo):
                 await self._follow(link, result, poll)
             await self._dashboard_reviews()
             await self.intake.apply_accepted(result)
@@ -199,7 +199,7 @@ class GitHubSync:
 
     async def _dashboard_reviews(self) -> None:
         """Reviews sent from swarm's dashboard on a task with a PR → one GitHub review each."""
-        for out in await self.service.read(review_out.unposted, self.repo):
+        for out in await self.service.store.read(review_out.unposted, self.repo):
             assert out.link.pr is not None
             in_diff = review_out.diff_lines(await self.client.pull_files(out.link.pr))
             review = review_out.review_payload(out, in_diff)
@@ -212,7 +212,7 @@ class GitHubSync:
                 review = review_out.review_payload(out, set())  # every comment in the text
                 review_id = await once.review(self.client, out.link.pr, key, review)
             inline = len(review["comments"])
-            await self.service.write(ACTOR, review_out.posted, out, review_id, inline)
+            await self.service.store.write(ACTOR, review_out.posted, out, review_id, inline)
             log.info("%s: dashboard review → PR #%d", task_ref(out.link.task_id), out.link.pr)
 
     @property
@@ -225,7 +225,7 @@ class GitHubSync:
     # -- one followed issue --------------------------------------------------------------
 
     async def _follow(self, link: Link, result: PassResult, poll: bool) -> None:
-        task = await self.service.get_task(link.task_id)
+        task = await self.service.tasks.get(link.task_id)
         await self._show(link, task)
         if link.ci in (links.CI_PENDING["takeover"], links.CI_PENDING["close"]):
             await self._decided(link)
@@ -254,7 +254,7 @@ class GitHubSync:
         if link.shown:
             await self.client.remove_label(link.issue, rules.status_label(link.shown))
         await self.client.add_labels(link.issue, [rules.status_label(word)])
-        await self.service.write(
+        await self.service.store.write(
             ACTOR, _change, link.id, {"comment_id": comment_id, "shown": word, "history": history}
         )
         link.comment_id, link.shown, link.history = comment_id, word, history
@@ -263,7 +263,7 @@ class GitHubSync:
         """What a person chose for CI past its retries, done on GitHub: a take-over is said on
         the PR; a close closes the PR (and the issue is no longer followed)."""
         assert link.pr is not None
-        decision = await self.service.read(links.ci_decision, link.task_id)
+        decision = await self.service.store.read(links.ci_decision, link.task_id)
         who = decision.by if decision is not None else "a person"
         ref = task_ref(link.task_id)
         if link.ci == links.CI_PENDING["takeover"]:
@@ -273,7 +273,7 @@ class GitHubSync:
                 f"{ref}:takeover",
                 f"Taken over by {who}: swarm's agents no longer work on this PR.",
             )
-            await self.service.write(ACTOR, _change, link.id, {"ci": links.TAKEN})
+            await self.service.store.write(ACTOR, _change, link.id, {"ci": links.TAKEN})
             link.ci = links.TAKEN
             return
         await once.comment(
@@ -283,7 +283,7 @@ class GitHubSync:
             f"Closed by {who} through swarm: CI kept failing past its retries.",
         )
         await self.client.close_pull(link.pr)
-        await self.service.write(ACTOR, _change, link.id, {"state": links.CLOSED})
+        await self.service.store.write(ACTOR, _change, link.id, {"state": links.CLOSED})
         log.info("%s: PR #%d closed (%s)", task_ref(link.task_id), link.pr, who)
 
     async def _open_pull(self, link: Link, task: Task, result: PassResult) -> None:
@@ -314,7 +314,7 @@ class GitHubSync:
             fields = {"pr_url": links.web_url(pull.get("html_url"))}
         else:
             number, fields = link.pr, {}
-        await self.service.write(
+        await self.service.store.write(
             ACTOR,
             _pushed,
             link.id,
@@ -331,12 +331,12 @@ class GitHubSync:
             return
         self._said[task.id] = why
         log.warning("%s not pushed: %s", task.ref, why)
-        await self.service.write(ACTOR, _note, task.id, EventKind.GITHUB_PUSH_REFUSED, why)
+        await self.service.store.write(ACTOR, _note, task.id, EventKind.GITHUB_PUSH_REFUSED, why)
 
     async def _turn(self, link: Link, task: Task) -> work.TaskWork | None:
         """The workspace turn whose branch is the PR's: the task's own, else the first's."""
         for task_id in (task.id, link.first_task):
-            turns = [t for t in await self.service.read(work.turns, task_id) if t.start_sha]
+            turns = [t for t in await self.service.store.read(work.turns, task_id) if t.start_sha]
             if turns:
                 return turns[-1]
         return None
@@ -344,7 +344,7 @@ class GitHubSync:
     async def _pr_text(self, link: Link, task: Task) -> rules.PullRequestText:
         notes = [
             e.text
-            for e in await self.service.read(
+            for e in await self.service.store.read(
                 find_events, EventFilter(kinds=(EventKind.TASK_NOTE,), task_id=task.id), 0, 20
             )
         ]
@@ -386,7 +386,7 @@ class GitHubSync:
             return True
         if checks and all(c.state == "success" for c in checks) and link.ci != "success":
             await self._ready(link)
-            await self.service.write(
+            await self.service.store.write(
                 ACTOR,
                 _pushed,
                 link.id,
@@ -417,14 +417,14 @@ class GitHubSync:
                 "agent": agent,
                 "retries": self.settings.ci_retries,
             }
-            await self.service.write(ACTOR, links.exhausted, link, task.id, data)
+            await self.service.store.write(ACTOR, links.exhausted, link, task.id, data)
             link.ci = links.EXHAUSTED
             await self._show(link, task)
             return
         left = self.settings.ci_retries - link.ci_retries - 1
         title, details = rules.ci_prompt(task.ref, link.pr or 0, check.name, tail, left)
         spec = TaskSpec(title=title, details=details, priority=task.priority, agent=agent)
-        new_id = await self.service.write(
+        new_id = await self.service.store.write(
             ACTOR,
             links.follow_up,
             link,
@@ -439,7 +439,7 @@ class GitHubSync:
         """Submitted reviews → the agent: a writer's as one follow-up task (the first new
         one), an outsider's held for a person; swarm's own are not sent back."""
         assert link.pr is not None
-        ours = await self.service.read(review_out.posted_reviews)  # already with the agent
+        ours = await self.service.store.read(review_out.posted_reviews)  # already with the agent
         me = (await self.client.login()).lower()
         reviews = [
             r
@@ -460,7 +460,7 @@ class GitHubSync:
             else:
                 await self.intake.hold_review(link, task, review, comments, agent)
         if not by_writers:
-            await self.service.write(ACTOR, _change, link.id, {"review_id": newest})
+            await self.service.store.write(ACTOR, _change, link.id, {"review_id": newest})
             return
         review, comments = by_writers[0]
         reviewer = str((review.get("user") or {}).get("login") or "a reviewer")
@@ -468,7 +468,9 @@ class GitHubSync:
         title, details = rules.review_prompt(task.ref, link.pr, reviewer, summary, comments)
         spec = TaskSpec(title=title, details=details, priority=task.priority, agent=agent)
         fields = {"review_id": newest, "head_sha": None}
-        new_id = await self.service.write(ACTOR, links.follow_up, link, spec, "a review", fields)
+        new_id = await self.service.store.write(
+            ACTOR, links.follow_up, link, spec, "a review", fields
+        )
         result.followups.append(new_id)
 
     async def _review_comments(

@@ -1,1 +1,3 @@
-"""The event log: queries over it, and retention to a compressed archive."""
+"""The event log: queries over it (``events``), retention to a compressed archive
+(``retention``), and ``service`` (``HistoryBook``, what the front ends call:
+``service.history``)."""

@@ -373,15 +373,15 @@ async def add_schedule(
     service: SwarmService, spec: ScheduleSpec, actor: str, zone: tzinfo | None = None
 ) -> Schedule:
     """Create a schedule (InvalidSchedule with the reason when it cannot be kept)."""
-    schedule_id = await service.write(actor, add, spec, zone or local_zone())
-    return await service.db.read(get, schedule_id)
+    schedule_id = await service.store.write(actor, add, spec, zone or local_zone())
+    return await service.store.read(get, schedule_id)
 
 
 async def list_schedules(service: SwarmService) -> list[Schedule]:
     """Every schedule, oldest first."""
-    return await service.db.read(list_all)
+    return await service.store.read(list_all)
 
 
 async def remove_schedule(service: SwarmService, ref: str | int, actor: str) -> Schedule:
     """Remove a schedule by id (``S-3``); NotFound when there is none."""
-    return await service.write(actor, remove, parse_schedule_ref(ref))
+    return await service.store.write(actor, remove, parse_schedule_ref(ref))

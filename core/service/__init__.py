@@ -1,4 +1,5 @@
-"""The API the front ends call: ``swarm.SwarmService`` (tasks, messages, deliveries and the
-feature services: questions, reviews, reservations, posts, the inbox) and ``ai.AIService``
-(plans and summaries).
+"""The API the front ends call: ``swarm.SwarmService`` (a holder of the store, ``.store``,
+and the feature services: tasks, inbox, history, messages, queue, questions, reviews,
+reservations, posts, workspaces; the agents' rows and status of its own) and ``ai.AIService`` (plans
+and summaries).
 """

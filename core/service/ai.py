@@ -28,13 +28,13 @@ class AIService:
     ) -> None:
         self.service = service
         self.settings = settings
-        self.client = AIClient(self.settings, service.db, service.clock, sleep)
-        self.plans = PlanService(service, self.client)
-        self.summaries = SummaryService(service, self.client, service.inbox)
+        self.client = AIClient(self.settings, service.store.db, service.clock, sleep)
+        self.plans = PlanService(service.store, self.client)
+        self.summaries = SummaryService(service.store, self.client, service.inbox.needs)
 
     async def usage(self, days: int = 30) -> dict[str, Any]:
         """Calls, tokens and cost per purpose, model and day; the month's spend and budget."""
-        report = await self.service.db.read(
+        report = await self.service.store.read(
             usage_report, self.service.clock.now(), self.settings.budget_usd, days
         )
         return {

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.agents import judge as agent_judge
@@ -14,21 +13,17 @@ from core.context import Ctx
 from core.delivery import assignment, node_claims
 from core.delivery.killswitch import KillSwitch
 from core.delivery.queue import DeliveryQueue
+from core.delivery.service import MessageBook
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput
 from core.event_kinds import EventKind
-from core.history import events as event_query
+from core.history.service import HistoryBook
+from core.inbox.service import InboxBook
 from core.models import (
     Agent,
-    Delivery,
-    Event,
-    Task,
-    TaskSpec,
-    TaskStatus,
-    parse_task_ref,
 )
 from core.posts.service import PostBook
-from core.protocols import Clock, SystemClock
+from core.protocols import Clock, Observer, SystemClock
 from core.questions.service import QuestionBook
 from core.reservations.service import ReservationBook
 from core.reviews.service import ReviewBook
@@ -37,17 +32,13 @@ from core.store import tables
 from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.store.sqlite import Store, open_store
-from core.tasks import edit, lifecycle, messages
-from core.tasks.edit import TaskEdit
+from core.tasks.service import TaskBook
 from core.tmux import PaneRef, capture
 from core.workspaces.tracker import WorkspaceTracker
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from core.dialogs.permissions import Prompt
-    from core.inbox.queue import Answered, Need
-    from core.questions.asking import Question
 
 log = logging.getLogger(__name__)
 PANE_LINES = 20  # lines of a tmux agent's pane shown on its card
@@ -55,18 +46,63 @@ MAX_PANE_LINES = 500
 T = TypeVar("T")
 
 
-class SwarmService(StoreAccess):
-    """Tasks, messages, agents and events over one database: the front ends' API."""
+class SwarmService:
+    """The front ends' API: a holder of the feature services over one store.
+
+    It does not run transactions for its callers: ``store`` (a ``StoreAccess``) is what the
+    feature services (the books) and core's own services write through; a front end calls a
+    named operation of a book (``service.questions.ask(...)``) or of this class.
+    """
 
     def __init__(self, settings: Settings, agents: list[Agent], db: Store, clock: Clock):
-        super().__init__(settings, agents, db, clock)
+        self.store = StoreAccess(settings, agents, db, clock)
+        store = self.store
+        self.ctx = store.ctx  # the configured agents, as a change sees them
+        self.resolve_agent = store.resolve_agent
+        self.roles = store.roles
+        self.on_change = store.on_change  # woken after every write (the notifier, the board)
+        self.observe = store.observe  # timed work, told to the observers (metrics)
         self.kill_switch = KillSwitch(settings.home)
-        self.workspaces = WorkspaceTracker(self)
-        self.queue = DeliveryQueue(self)  # what the scheduler and delivery nodes call
-        self.questions = QuestionBook(self)
-        self.posts = PostBook(self)  # the Discord notifier's live posts and cursors
-        self.reviews = ReviewBook(self, self.workspaces)  # review comments sent to agents
-        self.reservations = ReservationBook(self)  # file reservations
+        self.workspaces = WorkspaceTracker(store)
+        self.queue = DeliveryQueue(store)  # what the scheduler and delivery nodes call
+        self.questions = QuestionBook(store)
+        self.posts = PostBook(store)  # the Discord notifier's live posts and cursors
+        self.reviews = ReviewBook(store, self.workspaces)  # review comments sent to agents
+        self.reservations = ReservationBook(store)  # file reservations
+        self.tasks = TaskBook(store, self.workspaces)  # create, report on, change tasks
+        self.inbox = InboxBook(store)  # what needs a person, and the answers
+        self.history = HistoryBook(store)  # events and audit rows
+        self.messages = MessageBook(store)  # messages to agents and their deliveries
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the store was opened with (``replace_agents`` may change the path)."""
+        return self.store.settings
+
+    @property
+    def agents(self) -> dict[str, Agent]:
+        """The configured agents by id (one dict, changed in place on a reload)."""
+        return self.store.agents
+
+    @property
+    def clock(self) -> Clock:
+        """The clock every change is dated by."""
+        return self.store.clock
+
+    @property
+    def observers(self) -> list[Observer]:
+        """Who is told of timed work (metrics: ``bot/web/metrics.py``)."""
+        return self.store.observers
+
+    @property
+    def read_only(self) -> str | None:
+        """Why the store only reads (a command that only reads, on a full disk), else None."""
+        return self.store.read_only
+
+    @property
+    def listens(self) -> bool:
+        """Whether other processes' writes can wake this one at once (PostgreSQL's NOTIFY)."""
+        return self.store.listens
 
     @classmethod
     async def open(
@@ -85,7 +121,7 @@ class SwarmService(StoreAccess):
         service = cls(settings, agents, db, clock or SystemClock())
         try:
             if db.read_only is None and await db.read(_missing_agents, list(service.agents)):
-                await service.write("swarm", assignment.ensure_agents)
+                await service.store.write("swarm", assignment.ensure_agents)
         except BaseException:
             await db.close()  # the database's thread is not a daemon: never leave it open
             raise
@@ -94,16 +130,16 @@ class SwarmService(StoreAccess):
     async def replace_agents(self, agents: list[Agent], path: Path) -> str:
         """The agents file changed (``path``, already checked): use its agents from now on
         (the same dict, changed in place: every part reads it); what changed, in words."""
-        new = {a.id: a for a in self.as_served(agents)}
+        new = {a.id: a for a in self.store.as_served(agents)}
         added = [a for a in new if a not in self.agents]
         removed = [a for a in self.agents if a not in new]
         changed = [a for a in new if a in self.agents and self.agents[a] != new[a]]
         self.agents.clear()
         self.agents.update(new)
         if path != self.settings.config_path:
-            self.settings = dataclasses.replace(self.settings, config_path=path)
+            self.store.settings = dataclasses.replace(self.settings, config_path=path)
         if added:
-            await self.write("swarm", assignment.ensure_agents)
+            await self.store.write("swarm", assignment.ensure_agents)
         parts = [
             f"{label} {', '.join(ids)}"
             for label, ids in (("added", added), ("removed", removed), ("changed", changed))
@@ -113,198 +149,48 @@ class SwarmService(StoreAccess):
 
     async def close(self) -> None:
         """Close the database."""
-        await self.db.close()
+        await self.store.db.close()
 
-    # -- tasks -------------------------------------------------------------------------
-
-    async def create_task(self, spec: TaskSpec, actor: str) -> Task:
-        """Create one task; refuse bad input with a SwarmError and write nothing."""
-        (task_id,) = await self.write(actor, lifecycle.create_tasks, [spec])
-        return await self.get_task(task_id)
-
-    async def create_tasks(
-        self, specs: Sequence[TaskSpec], actor: str, plan_id: str | None = None
-    ) -> list[int]:
-        """Create a batch of tasks atomically; ``after`` may name other specs' ``ref``."""
-        return await self.write(actor, lifecycle.create_tasks, list(specs), plan_id)
-
-    async def get_task(self, ref: str | int) -> Task:
-        """One task by id (``T-12`` or 12)."""
-        return await self.db.read(tables.get_task, parse_task_ref(ref))
-
-    async def list_tasks(
-        self,
-        status: str | None = None,
-        agent: str | None = None,
-        limit: int = 200,
-        *,
-        open_only: bool = False,
-    ) -> list[Task]:
-        """Tasks, newest first, filtered by status (or unfinished ones) and agent."""
-        wanted = TaskStatus.parse(status) if status else None
-        agent_id = self.ctx("").agent(agent).id if agent else None
-        return await self.db.read(tables.list_tasks, wanted, agent_id, limit, open_only)
-
-    async def add_dependencies(
-        self, ref: str | int, after: Sequence[str | int], actor: str
-    ) -> None:
-        """Make a task wait for more tasks."""
-        ids = [parse_task_ref(a) for a in after]
-        await self.write(actor, lifecycle.add_dependencies, parse_task_ref(ref), ids)
-
-    async def start_task(
-        self, ref: str | int, actor: str, note: str = "", *, force: bool = False
-    ) -> None:
-        """The agent has begun (or reports progress); ``force``: another agent reports anyway."""
-        await self.write(actor, lifecycle.start, parse_task_ref(ref), note, force)
-
-    async def note_task(
-        self, ref: str | int, actor: str, note: str, *, force: bool = False
-    ) -> None:
-        """A progress note on an active task (the handoff carries it to a next agent)."""
-        await self.write(actor, lifecycle.add_note, parse_task_ref(ref), note, force)
-
-    async def complete_task(
-        self, ref: str | int, actor: str, note: str = "", *, force: bool = False
-    ) -> None:
-        """The agent finished the task (its commits, in a workspace, join the history)."""
-        task_id = parse_task_ref(ref)
-        await self.write(actor, lifecycle.complete, task_id, note, force)
-        await self.workspaces.after_done(task_id, actor)
-
-    async def fail_task(
-        self, ref: str | int, actor: str, reason: str, *, force: bool = False
-    ) -> None:
-        """The agent could not do the task; ``force``: another agent reports anyway."""
-        await self.write(actor, lifecycle.fail, parse_task_ref(ref), reason, force)
-
-    async def cancel_task(self, ref: str | int, actor: str) -> None:
-        """Stop a task that has not finished."""
-        await self.write(actor, lifecycle.cancel, parse_task_ref(ref))
-
-    async def retry_task(self, ref: str | int, actor: str) -> None:
-        """Give a failed or cancelled task new attempts."""
-        await self.write(actor, lifecycle.retry, parse_task_ref(ref))
-
-    async def assign_task(self, ref: str | int, agent: str, actor: str) -> None:
-        """Give a task to one agent (taken from another if needed)."""
-        await self.write(actor, lifecycle.pin, parse_task_ref(ref), agent)
-
-    async def requeue_task(self, ref: str | int, actor: str) -> None:
-        """Take an active task from its agent and queue it for another one."""
-        await self.write(actor, lifecycle.requeue, parse_task_ref(ref))
-
-    async def edit_task(self, ref: str | int, change: TaskEdit, actor: str) -> list[str]:
-        """Change an unfinished task's title, details, priority or role; what changed."""
-        return await self.write(actor, edit.edit, parse_task_ref(ref), change)
-
-    async def find_tasks(
-        self, prefix: str = "", statuses: Sequence[TaskStatus] | None = None, limit: int = 25
-    ) -> list[Task]:
-        """Tasks in ``statuses`` (None: any) whose id or title starts with / contains
-        ``prefix``, newest first (what autocomplete offers)."""
-        wanted = [s.value for s in statuses] if statuses is not None else None
-        return await self.db.read(tables.search_tasks, prefix, wanted, limit)
-
-    # -- messages and agents -----------------------------------------------------------
-
-    async def send(self, agent: str, text: str, actor: str) -> int:
-        """Queue a message to one agent; return the message id."""
-        return await self.write(actor, messages.send, agent, text)
-
-    async def broadcast(self, text: str, actor: str, role: str | None = None) -> int:
-        """Queue a message to all agents (or one role's); return the message id."""
-        return await self.write(actor, messages.broadcast, text, role)
-
-    async def deliveries(self, message_id: int | None = None, limit: int = 100) -> list[Delivery]:
-        """Deliveries, newest first (or all of one message)."""
-        return await self.db.read(tables.list_deliveries, message_id, limit)
+    # -- agents -----------------------------------------------------------------------
 
     async def set_agent_paused(self, agent: str, paused: bool, actor: str) -> bool:
         """Pause or resume an agent; False when nothing changed."""
-        return await self.write(actor, assignment.set_paused, agent, paused)
+        return await self.store.write(actor, assignment.set_paused, agent, paused)
 
     async def agent_rows(self) -> list[dict[str, Any]]:
         """Each agent with its live state: paused, load, current tasks, last report."""
-        return await self.db.read(_agent_rows, list(self.agents.values()))
+        return await self.store.read(_agent_rows, list(self.agents.values()))
 
     async def pause_input(self, actor: str, reason: str = "") -> None:
         """Engage the kill switch for all desktop input."""
         self.kill_switch.engage(f"{reason or 'paused'} (by {actor})")
-        await self.write(
+        await self.store.write(
             actor, _input_event, EventKind.INPUT_PAUSED, f"desktop input paused by {actor}"
         )
 
     async def resume_input(self, actor: str) -> bool:
         """Release the kill switch; False when it was not engaged."""
         released = self.kill_switch.release()
-        await self.write(
+        await self.store.write(
             actor, _input_event, EventKind.INPUT_RESUMED, f"desktop input resumed by {actor}"
         )
         return released
 
     # -- reading -----------------------------------------------------------------------
 
-    async def events(
-        self, after_id: int = 0, limit: int = 100, task: str | int | None = None
-    ) -> list[Event]:
-        """Events after ``after_id``, oldest first (optionally of one task)."""
-        task_id = parse_task_ref(task) if task is not None else None
-        return await self.db.read(tables.events_after, after_id, limit, task_id)
-
-    async def find_events(
-        self,
-        flt: event_query.EventFilter,
-        after_id: int = 0,
-        limit: int = 100,
-        newest: bool = False,
-    ) -> list[Event]:
-        """Events matching ``flt`` after ``after_id``, oldest first (``newest``: the last
-        ``limit`` of them)."""
-        return await self.db.read(event_query.find_events, flt, after_id, limit, newest)
-
-    async def audit(
-        self, user_id: int | str, user_name: str, command: str, allowed: bool, outcome: str = ""
-    ) -> None:
-        """Record who ran what, allowed or refused."""
-        await self.db.write(
-            tables.insert_audit,
-            self.clock.now(),
-            str(user_id),
-            user_name,
-            command,
-            allowed,
-            outcome,
-        )
-
-    async def refused(
-        self, actor: str, agent: str | None, command: str, why: str, user: str
-    ) -> None:
-        """Record a person's decision refused to an agent's terminal (``bot/cli/trust.py``):
-        an ``access.refused`` event and an audit row (``user``: the OS user), together."""
-        await self.write(actor, _refused, agent, command, why, user)
-
-    async def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The newest audit rows, newest first."""
-        return await self.db.read(tables.audit_rows, limit)
-
-    async def last_events(self, limit: int = 20) -> list[Event]:
-        """The newest events, oldest first."""
-        return await self.db.read(tables.last_events, limit)
-
     async def status(self) -> dict[str, Any]:
         """Overview: tasks per status, deliveries per state, agents, input pause."""
-        tasks_by, deliveries_by = await self.db.read(_counts)
+        tasks_by, deliveries_by = await self.store.read(_counts)
         overview = {
             "tasks": tasks_by,
             "deliveries": deliveries_by,
             "agents": await self.agent_rows(),
             "input_paused": self.kill_switch.reason(),
         }
-        overview["limited"] = await self.db.read(
+        overview["limited"] = await self.store.read(
             _limits, list(self.agents), self.clock.now(), self.settings.limit_backoff_s
         )
-        found = await self.db.read(node_claims.node_rows)
+        found = await self.store.read(node_claims.node_rows)
         if found:  # delivery nodes (PostgreSQL)
             overview["nodes"] = found
         return overview
@@ -325,72 +211,12 @@ class SwarmService(StoreAccess):
         read = await asyncio.to_thread(capture, PaneRef(agent.tmux, agent.tmux_socket))
         return {"agent": agent.id, "tmux": agent.tmux, "lines": read.last(count), "gone": read.gone}
 
-    # -- what needs a person (core/inbox/queue.py) -----------------------------------
-
-    async def inbox(self) -> list[Need]:
-        """Open questions, prompts, gates, draft plans, held items, open alerts, ready tasks
-        no configured agent can take and tasks held by a limited agent, oldest first."""
-        from core.inbox import (
-            queue as inbox,  # plans and workflows: loaded by the commands using them
-        )
-
-        return await self.db.read(inbox.needs, False, self.ctx("swarm"))
-
-    async def inbox_item(self, ref: str) -> Need:
-        """One item with its whole text (a prompt also once decided or closed)."""
-        from core.inbox import queue as inbox
-
-        return await self.db.read(inbox.show, ref, self.ctx("swarm"))
-
-    async def inbox_reply(self, ref: str, text: str, actor: str) -> Question:
-        """Answer question ``Q-3`` (or task ``T-3``'s oldest open question)."""
-        from core.inbox import queue as inbox
-
-        return await self.write(actor, inbox.reply, ref, text)
-
-    async def inbox_approve(
-        self, ref: str, actor: str, option: str | None = None, note: str = ""
-    ) -> Answered:
-        """Approve a gate (``T-12``) or a plan (``P-3``), or choose a prompt's (``R-7``)
-        first option or ``option``."""
-        from core.inbox import queue as inbox
-
-        return await self.write(actor, inbox.approve, ref, option, note)
-
-    async def inbox_reject(
-        self, ref: str, actor: str, option: str | None = None, note: str = ""
-    ) -> Answered:
-        """Reject a gate or a plan, or choose a prompt's last option (or ``option``)."""
-        from core.inbox import queue as inbox
-
-        return await self.write(actor, inbox.reject, ref, option, note)
-
-    async def inbox_act(
-        self, ref: str, action: str, actor: str, agent: str | None = None
-    ) -> Answered:
-        """Retry or dismiss a failed delivery (``D-5``); hand on, reassign (to ``agent``),
-        nudge or cancel the task of a stalled or limited agent, or a stranded task
-        (``core/inbox/actions.py``)."""
-        from core.inbox import actions
-
-        return await self.write(actor, actions.act, ref, action, agent)
-
-    async def decide_prompt(self, prompt_id: int, key: str, actor: str) -> Answered:
-        """Choose option ``key`` of an open prompt, once (InvalidState names who decided)."""
-        from core.inbox import queue as inbox
-
-        return await self.write(actor, inbox.decide_prompt, prompt_id, key)
-
-    async def prompt(self, prompt_id: int) -> Prompt:
-        """One permission prompt, open, decided or closed."""
-        return await self.db.read(prompts.get_prompt, prompt_id)
-
     # -- agent state -----------------------------------------------------------------------
 
     async def explain_agent(self, agent: str) -> dict[str, Any]:
         """``agent``'s state, since when, what decided it and each signal's latest evidence."""
         agent_id = self.ctx("").agent(agent).id
-        return await self.db.read(_explain, agent_id, self.clock.now())
+        return await self.store.read(_explain, agent_id, self.clock.now())
 
 
 def _missing_agents(conn: Conn, ids: list[str]) -> bool:
@@ -441,19 +267,6 @@ def _limits(conn: Conn, agents: list[str], now: float, backoff_s: float) -> dict
         "all": every,
         "until": min(ends.values()) if every else None,
     }
-
-
-def _refused(conn: Conn, ctx: Ctx, agent: str | None, command: str, why: str, user: str) -> None:
-    tables.insert_event(
-        conn,
-        ctx.now,
-        EventKind.ACCESS_REFUSED,
-        f"{command} refused ({ctx.actor}, {user}): {why}",
-        agent=agent,
-        actor=ctx.actor,
-        data={"command": command, "why": why, "user": user},
-    )
-    tables.insert_audit(conn, ctx.now, user, ctx.actor, command, False, f"refused: {why}")
 
 
 def _input_event(conn: Conn, ctx: Ctx, kind: EventKind, text: str) -> None:

@@ -1,7 +1,8 @@
 """``StoreAccess``: a store with the settings, agents and clock a change is made with.
 
-What every service writes through (``SwarmService``, the workflow, plan, summary and
-workspace services, the watcher, retention): one transaction per ``write``, listeners woken
+What every service writes through (``SwarmService``'s books, which it holds as
+``service.store``, the workflow, plan, summary and workspace services, the watcher,
+retention): one transaction per ``write``, listeners woken
 after a write that changed rows, observers told of timed work.
 """
 

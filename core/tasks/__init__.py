@@ -7,5 +7,6 @@ reopen, release, withdraw), ``rules`` (when a task not yet started may run, per 
 ``messages`` (messages with one delivery row per recipient: claim, finish, recover),
 ``campaign_end``; ``queries`` and ``graph_queries`` (the lifecycle's statements, one named
 operation each, with what it holds and why; the dialect chosen there where the databases
-differ).
+differ); ``service``: ``TaskBook``, the task operations the front ends call
+(``service.tasks``).
 """

@@ -195,7 +195,7 @@ class TextWatcher:
         readings = await self.read()
         if not readings:
             return []
-        observations: list[Observation] = await self.service.write(
+        observations: list[Observation] = await self.service.store.write(
             "watch", record_readings, readings
         )
         return observations
@@ -365,7 +365,7 @@ class PromptKeys:
         """The decided prompts whose key this process types: of the agents it serves (a
         delivery node's, on its desktop; the coordinator's: the others, and those of agents
         no longer configured, which it settles)."""
-        untyped = await self.service.db.read(prompt_typing.untyped)
+        untyped = await self.service.store.read(prompt_typing.untyped)
         agents = self.service.agents
         if self.node is None:
             return [p for p in untyped if p.agent not in agents or agents[p.agent].node is None]
@@ -397,7 +397,7 @@ class PromptKeys:
         """Type ``prompt``'s decided key (checked, recorded first, verified) or record why
         not; 1 if settled."""
         agent = self.service.agents.get(prompt.agent)
-        began, keys_then = await self.service.db.read(prompt_typing.typing_state, prompt.id)
+        began, keys_then = await self.service.store.read(prompt_typing.typing_state, prompt.id)
         if began is not None:
             return await self._interrupted(agent, prompt, keys_then)
         if agent is None:
@@ -411,7 +411,9 @@ class PromptKeys:
             submit = shown.submit
         keys = (key, *submit)
         typed = "+".join(keys)
-        if not await self.service.write("swarm", prompt_typing.begin_typing, prompt.id, typed):
+        if not await self.service.store.write(
+            "swarm", prompt_typing.begin_typing, prompt.id, typed
+        ):
             return 0  # another typist began it
         receipt = await self.presser.press_keys(agent, keys)
         if not receipt.ok:
@@ -424,7 +426,7 @@ class PromptKeys:
         up) or could not do; 1 if settled."""
         now = self.service.clock.now()
         if receipt.deferred:
-            await self.service.write("swarm", prompt_typing.not_begun, prompt.id)
+            await self.service.store.write("swarm", prompt_typing.not_begun, prompt.id)
             if now - (prompt.decided_at or now) < self.give_up_s:
                 self._not_before[prompt.id] = now + self.retry_s
                 log.info("prompt %d: typing deferred (%s)", prompt.id, receipt.reason)
@@ -488,5 +490,5 @@ class PromptKeys:
         log.log(level, "prompt %d of %s: %s%s", prompt.id, prompt.agent,
                 f"typed {keys!r}, " if typed else "not typed: ", result)  # fmt: skip
         mark = functools.partial(prompt_typing.mark_typed, typed=typed, verified=verified)
-        await self.service.write("swarm", mark, prompt.id, keys, result)
+        await self.service.store.write("swarm", mark, prompt.id, keys, result)
         return 1

@@ -66,7 +66,7 @@ def prepare(root: Path, cli: str) -> Desk:
 async def _give(settings: Settings) -> str:
     service = await SwarmService.open(settings)
     try:
-        task = await service.create_task(TaskSpec("Say you began", "", agent=AGENT), "cli")
+        task = await service.tasks.create(TaskSpec("Say you began", "", agent=AGENT), "cli")
         await service.queue.assign_batch()
         return task.ref
     finally:
@@ -82,7 +82,7 @@ async def _read(desk: Desk) -> tuple[str, list[str]]:
     service = await SwarmService.open(desk.settings)
     try:
         number = int(desk.task[2:])
-        task = await service.db.read(tables.get_task, number)
-        return task.status.value, [e.text for e in await service.events(task=number)]
+        task = await service.store.read(tables.get_task, number)
+        return task.status.value, [e.text for e in await service.history.events(task=number)]
     finally:
         await service.close()

@@ -275,13 +275,13 @@ async def test_a_hook_is_recorded_when_its_agent_cannot_be_judged(
             "('Agent-1', 'text', 'exhausted', 1, 'text: ?')"
         )
 
-    await desk_service.db.write(plant)
+    await desk_service.store.update(plant)
     done = desk.claude("Agent-1", "Stop", payload(desk.ws["Agent-1"], "Stop"))
     assert done.returncode == 0, done.stderr
     shown = await row(desk_service, "Agent-1")
     assert shown["signals"]["hook"]["evidence"] == "hook: Stop"
     assert shown["alerts"] == ["unjudged"]
-    (alert,) = await desk_service.read(list_alerts)
+    (alert,) = await desk_service.store.read(list_alerts)
     assert "swarm cannot judge Agent-1's state" in alert.text
 
 
@@ -438,7 +438,9 @@ async def test_a_permission_request_answered_within_the_wait_returns_the_decisio
         assert (await row(service, "Agent-1"))["state"] == "waiting"
         if service.settings.database_url:  # the hook listens for its prompt, not polls
             await asyncio.to_thread(_wait_for_listener, service.settings.database_url)
-        await service.write("discord:ann", prompts.decide, prompt.id, "2")  # the button's call
+        await service.store.write(
+            "discord:ann", prompts.decide, prompt.id, "2"
+        )  # the button's call
         out, err = await asyncio.to_thread(agent.communicate, timeout=60)
     finally:
         agent.kill()
@@ -465,7 +467,7 @@ async def test_a_denied_request_returns_deny(desk: Desk, desk_service: SwarmServ
     agent = desk.start_claude("Agent-2", body, desk.agent_env())
     try:
         prompt = await _open_prompt(desk_service, "Agent-2")
-        await desk_service.write("discord:bob", prompts.decide, prompt.id, "3")
+        await desk_service.store.write("discord:bob", prompts.decide, prompt.id, "3")
         out, _ = await asyncio.to_thread(agent.communicate, timeout=60)
     finally:
         agent.kill()
@@ -483,7 +485,7 @@ async def test_a_permission_request_nobody_answers_returns_nothing_and_closes(
     done = await asyncio.to_thread(desk.claude, "Agent-1", "PermissionRequest", body, env)
     assert (done.returncode, done.stdout) == (0, "")  # no decision: Claude Code's dialog stays
     assert time.monotonic() - started < 30
-    closed = await desk_service.db.read(prompts.get_prompt, 1)
+    closed = await desk_service.store.read(prompts.get_prompt, 1)
     assert closed.closed_why == "no answer within 1 s" and closed.decision is None
     assert (await row(desk_service, "Agent-1"))["state"] == "waiting"  # its own dialog is open
 
@@ -515,7 +517,7 @@ async def test_a_plan_to_approve_makes_its_agent_waiting_and_is_answered(
         explained = await desk_service.explain_agent("Agent-1")
         assert "hook: PermissionRequest ExitPlanMode: a plan to approve" in json.dumps(explained)
         assert (await row(desk_service, "Agent-2"))["state"] == "working"  # per agent
-        await desk_service.inbox_reject(f"R-{prompt.id}", "cli")  # swarm reject R-1
+        await desk_service.inbox.reject(f"R-{prompt.id}", "cli")  # swarm reject R-1
         out, err = await asyncio.to_thread(agent.communicate, timeout=60)
     finally:
         agent.kill()
@@ -548,7 +550,7 @@ def _wait_for_listener(url: str) -> None:
 
 async def _open_prompt(service: SwarmService, agent: str) -> prompts.Prompt:
     deadline = time.monotonic() + 30
-    while not (found := await service.db.read(prompts.open_prompts, agent)):
+    while not (found := await service.store.read(prompts.open_prompts, agent)):
         assert time.monotonic() < deadline, "the hook opened no prompt"
         await asyncio.sleep(0.02)
     return found[0]
@@ -653,7 +655,7 @@ async def test_a_waiting_hook_reads_the_prompt_only_after_a_commit_and_wakes_for
         await asyncio.sleep(0.05)
         assert not waiting.done()  # nothing written: it sleeps
         started = time.monotonic()
-        await desk_service.write("Agent-1", prompts.open_prompt, "Agent-1", Signal.HOOK,
+        await desk_service.store.write("Agent-1", prompts.open_prompt, "Agent-1", Signal.HOOK,
                                  "Allow Bash?", PERMISSION_OPTIONS)  # fmt: skip
         await asyncio.wait_for(waiting, 30)
         assert time.monotonic() - started < 20  # woken by the commit, not its 60 s timeout
@@ -669,7 +671,7 @@ async def test_a_waiting_hook_reads_the_prompt_only_after_a_commit_and_wakes_for
     quoted.close()
     made.close()
     assert CommitWatch(None).changed() is True  # no file to watch: read each time
-    store_watch = desk_service.db.watch_prompt(1)  # what a waiting hook's intake asks for
+    store_watch = desk_service.store.db.watch_prompt(1)  # what a waiting hook's intake asks for
     try:  # on SQLite: a commit watch on the store's own file
         assert store_watch.wakes_on_commits and store_watch.changed() is True
         assert store_watch.changed() is False

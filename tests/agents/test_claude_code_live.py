@@ -101,7 +101,7 @@ async def test_a_bash_permission_dialog_is_waiting_with_its_options(
     claude.wait("Do you want to proceed?")
     state, evidence, _ = await look(service)
     assert state is AgentState.WAITING, evidence
-    (prompt,) = await service.db.read(prompts.open_prompts, "A")
+    (prompt,) = await service.store.read(prompts.open_prompts, "A")
     assert [o.key for o in prompt.options] == ["1", "2", "3", "4"]
     assert (prompt.options[0].label, prompt.options[-1].label) == ("Yes", "No")
     assert "touch made-by-localmodel.txt" in prompt.text

@@ -310,8 +310,8 @@ async def test_a_stream_frozen_mid_answer_is_working_without_progress_then_stall
     text = TextWatcher(service, load_rule_sets(None)[0])
     watcher = Watcher(service, watch_settings(stall_after_s=30.0, grace_s=5.0), text=text)
     try:
-        task = await service.create_task(TaskSpec("answer slowly"), "test")
-        await service.assign_task(task.id, "A", "test")
+        task = await service.tasks.create(TaskSpec("answer slowly"), "test")
+        await service.tasks.assign(task.id, "A", "test")
         await Scheduler(service, RecordingDeliverer()).run_burst()
         codex.wait(READY)
         codex.send("freeze midway")
@@ -325,7 +325,7 @@ async def test_a_stream_frozen_mid_answer_is_working_without_progress_then_stall
         assert looks[0] == ("working", looks[0][1]) and "rule turn" in looks[0][1], looks
         assert looks[1][0] == "working" and STILL in looks[1][1], looks
         assert looks[-1][0] == "stalled", looks
-        assert [a.kind for a in await service.read(list_alerts)] == ["stalled"]
+        assert [a.kind for a in await service.store.read(list_alerts)] == ["stalled"]
         codex.model.admin.release()
         idle(codex)
         assert "Worked for" in codex.screen().split("freeze midway")[-1]

@@ -97,6 +97,6 @@ VALID = (
 
 async def count_rows(service: SwarmService, table: str) -> int:
     """Rows in one table."""
-    return await service.db.read(
+    return await service.store.read(
         lambda c: c.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"]
     )

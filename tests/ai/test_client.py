@@ -26,12 +26,12 @@ HELLO = [{"role": "user", "content": "hello"}]
 
 def client(service: SwarmService, settings: AISettings, sleep: RecordingSleep) -> AIClient:
     """A client on the test database."""
-    return AIClient(settings, service.db, service.clock, sleep)
+    return AIClient(settings, service.store.db, service.clock, sleep)
 
 
 async def usage_rows(service: SwarmService) -> list[dict[str, Any]]:
     """Every usage row as a dict."""
-    return await service.db.read(
+    return await service.store.read(
         lambda c: [dict(r) for r in c.execute("SELECT * FROM usage ORDER BY id")]
     )
 

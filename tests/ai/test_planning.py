@@ -40,7 +40,7 @@ async def test_valid_plan_is_previewed_then_approved_in_one_batch(
     assert "\n- d  [data, normal] Task d" in preview
 
     ids = await ai.plans.approve("P-1", "alice")
-    created = {t.id: t for t in await service.list_tasks()}
+    created = {t.id: t for t in await service.tasks.newest()}
     assert sorted(created) == sorted(ids)
     a, b, c, d = (created[i] for i in ids)
     assert (a.title, a.role, a.priority.name, a.status) == (
@@ -52,7 +52,7 @@ async def test_valid_plan_is_previewed_then_approved_in_one_batch(
     assert b.after == [a.id] and sorted(c.after) == [a.id, b.id] and d.after == []
     assert {t.plan_id for t in created.values()} == {"P-1"}
     assert b.status is TaskStatus.blocked and b.reason == f"waiting for {a.ref}"
-    kinds = [e.kind for e in await service.last_events(50)]
+    kinds = [e.kind for e in await service.history.last(50)]
     assert kinds.count("plan.created") == 1 and kinds.count("plan.approved") == 1
     assert (await ai.plans.get(1)).status == "approved"
 
@@ -66,12 +66,12 @@ async def test_progress_says_done_total_and_why_tasks_are_blocked(
     assert draft_view.endswith("waiting for approval")
     a_id, b_id = await ai.plans.approve(plan.ref, "alice")
     await service.queue.assign_next()
-    await service.complete_task(a_id, "Agent-4")
+    await service.tasks.complete(a_id, "Agent-4")
     progress = await ai.plans.progress("p-1")
     assert (progress.done, progress.total) == (1, 2)
     assert progress.blocked == []
     await service.queue.assign_next()
-    await service.fail_task(b_id, "Agent-4", "flaky fixture")
+    await service.tasks.fail(b_id, "Agent-4", "flaky fixture")
     progress = await ai.plans.progress(1)
     assert [t.id for t in progress.blocked] == [b_id]
     text = render_progress(progress)

@@ -23,17 +23,17 @@ pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(30)]
 
 async def busy_day(service: SwarmService, clock: ManualClock) -> None:
     """Agent-4 finishes one task and fails one, Agent-1 stalls on one, one task is blocked."""
-    done = await service.create_task(TaskSpec("Write tests", role="qa"), "alice")
+    done = await service.tasks.create(TaskSpec("Write tests", role="qa"), "alice")
     await service.queue.assign_next()
     clock.advance(600)
-    await service.complete_task(done.id, "Agent-4")
-    failing = await service.create_task(TaskSpec("Fix flaky CI", role="qa"), "alice")
-    await service.create_task(TaskSpec("Release", role="qa", after=(failing.id,)), "alice")
+    await service.tasks.complete(done.id, "Agent-4")
+    failing = await service.tasks.create(TaskSpec("Fix flaky CI", role="qa"), "alice")
+    await service.tasks.create(TaskSpec("Release", role="qa", after=(failing.id,)), "alice")
     await service.queue.assign_next()
-    await service.fail_task(failing.id, "Agent-4", "runner is down")
-    stalled = await service.create_task(TaskSpec("Build API", role="integration"), "alice")
+    await service.tasks.fail(failing.id, "Agent-4", "runner is down")
+    stalled = await service.tasks.create(TaskSpec("Build API", role="integration"), "alice")
     await service.queue.assign_next()
-    await service.start_task(stalled.id, "Agent-1")
+    await service.tasks.start(stalled.id, "Agent-1")
     clock.advance(7200)
 
 
@@ -119,13 +119,15 @@ async def test_needs_attention_is_the_needs_you_queue(
 ) -> None:
     """Issue 41, item 1: the summary's "needs attention" is what ``swarm inbox`` lists: how
     many, per kind, and the oldest items (a stalled agent, a delivery failed for good)."""
-    await service.write("watch", alerts.open_alert, "Agent-1", alerts.STALLED, "Agent-1 stalled")
+    await service.store.write(
+        "watch", alerts.open_alert, "Agent-1", alerts.STALLED, "Agent-1 stalled"
+    )
     clock.advance(600)
     failed = await fail_delivery(service, "Agent-3", "please rebase")
     clock.advance(60)
     async with AIService(service, AISettings()) as ai:
         summary = await ai.summaries.summarize("1d")
-    refs = [n.ref for n in await service.inbox()]
+    refs = [n.ref for n in await service.inbox.needs()]
     assert refs == ["A-1", f"D-{failed}"]
     assert summary.stats["attention"]["count"] == len(refs)
     assert summary.stats["attention"]["kinds"] == {"alert": 1, "undelivered": 1}

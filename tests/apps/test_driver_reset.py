@@ -111,7 +111,7 @@ async def test_swarm_agents_reset_reaches_the_windows_through_the_queue(
     try:
         driver: GuiDriver = make_driver()
         await Scheduler(service, driver).run_burst()
-        states = [(d.agent, d.state.value) for d in await service.deliveries()]
+        states = [(d.agent, d.state.value) for d in await service.messages.deliveries()]
     finally:
         await service.close()
     assert sorted(states) == sorted([(TERMINAL, "delivered")] * 2 + [(CHAT, "delivered")] * 2)

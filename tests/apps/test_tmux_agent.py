@@ -122,12 +122,12 @@ async def test_the_programs_states_are_read_and_a_decision_is_typed_into_it(
     tmux_agent.command("ask")
     observed = await state_after(text, tmux_agent, "3. No, and tell Claude")
     assert observed.state is AgentState.WAITING
-    (prompt,) = await agent_service.db.read(prompts.open_prompts, NAME)
+    (prompt,) = await agent_service.store.read(prompts.open_prompts, NAME)
     assert [o.key for o in prompt.options] == ["1", "2", "3"]
 
     # decided through the service while input is paused: nothing is typed until it resumes
     keys = PromptKeys(agent_service, driver, text, retry_s=0.0)
-    await agent_service.write("Ada", prompts.decide, prompt.id, "2")
+    await agent_service.store.write("Ada", prompts.decide, prompt.id, "2")
     await agent_service.pause_input("Ada", "lunch")
     assert await keys.fire() == 0
     assert {"key": "2"} not in tmux_agent.records()
@@ -136,7 +136,7 @@ async def test_the_programs_states_are_read_and_a_decision_is_typed_into_it(
     launchers.wait_until(  # the program records the key once its dialog went
         lambda: tmux_agent.records()[-1] == {"key": "2"}, 10, "the chosen key was not received"
     )
-    typed_at, typed, result = await agent_service.db.read(prompt_typing.typed_state, prompt.id)
+    typed_at, typed, result = await agent_service.store.read(prompt_typing.typed_state, prompt.id)
     assert typed_at is not None and (typed, result) == ("2", "the prompt left the pane")
     assert await keys.fire() == 0  # once
     observed = await state_after(text, tmux_agent, "chose 2")

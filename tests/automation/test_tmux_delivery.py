@@ -293,10 +293,10 @@ async def test_the_scheduler_delivers_through_tmux_without_a_display(
         ]
         agents = service.agents
         assert [deliverer.method_for(agents[a]) for a in agents] == ["tmux", "tmux", "inbox"]
-        dev = await service.create_task(TaskSpec("Ship the login page", role="dev"), "me")
-        ops = await service.create_task(TaskSpec("Rotate the keys", role="ops"), "me")
+        dev = await service.tasks.create(TaskSpec("Ship the login page", role="dev"), "me")
+        ops = await service.tasks.create(TaskSpec("Rotate the keys", role="ops"), "me")
         await Scheduler(service, deliverer).run_burst()
-        deliveries = await service.deliveries()
+        deliveries = await service.messages.deliveries()
         assert {(d.task_id, d.state.value) for d in deliveries} == {
             (dev.id, "delivered"), (ops.id, "delivered")
         }  # fmt: skip
@@ -365,13 +365,13 @@ async def test_the_scheduler_delivers_to_different_panes_at_once_in_order_per_ag
     try:
         for n in (1, 2):
             for chat in four:
-                await service.send(chat.name, f"message {n} for {chat.name}", "me")
+                await service.messages.send(chat.name, f"message {n} for {chat.name}", "me")
         await Scheduler(service, deliverer).run_burst()
         for chat in four:
             got = chat.received()
             assert len(got) == 2 and "message 1 for" in got[0] and "message 2 for" in got[1]
             assert all(chat.name in text for text in got)
-        events = await service.events(limit=1000)
+        events = await service.history.events(limit=1000)
         order = [
             (e.kind, e.agent)
             for e in events
@@ -382,8 +382,8 @@ async def test_the_scheduler_delivers_to_different_panes_at_once_in_order_per_ag
         for chat in four:
             mine = [kind for kind, agent in order if agent == chat.name]
             assert mine == ["delivery.claimed", "delivery.delivered"] * 2, order
-        assert {d.state.value for d in await service.deliveries()} == {"delivered"}
-        assert all(d.attempts == 1 for d in await service.deliveries())
+        assert {d.state.value for d in await service.messages.deliveries()} == {"delivered"}
+        assert all(d.attempts == 1 for d in await service.messages.deliveries())
     finally:
         deliverer.close()
         await service.close()
@@ -407,7 +407,7 @@ async def test_a_stop_lets_every_delivery_in_flight_end_with_its_receipt(
     try:
         for n in (1, 2):
             for chat in four:
-                await service.send(chat.name, f"message {n} for {chat.name}", "me")
+                await service.messages.send(chat.name, f"message {n} for {chat.name}", "me")
         scheduler = Scheduler(service, deliverer)
         stop = asyncio.Event()
         running = asyncio.create_task(scheduler.run(stop))
@@ -418,7 +418,7 @@ async def test_a_stop_lets_every_delivery_in_flight_end_with_its_receipt(
         stop.set()
         async with asyncio.timeout(30):  # not the worker left waiting for its time limit
             await running
-        states = sorted((d.agent, d.state.value) for d in await service.deliveries())
+        states = sorted((d.agent, d.state.value) for d in await service.messages.deliveries())
         assert states == sorted(
             [(c.name, "delivered") for c in four] + [(c.name, "queued") for c in four]
         )
@@ -461,7 +461,7 @@ async def test_a_node_delivers_to_its_tmux_agents_at_once(
     deliverer = TmuxDeliverer(home, KillSwitch(home), replace(OPTIONS, settle_s=1.0))
     try:
         for chat in four:
-            await service.send(chat.name, f"hello {chat.name}", "me")
+            await service.messages.send(chat.name, f"hello {chat.name}", "me")
         node = DeliveryNode(service, deliverer, "desk-1", lease_s=120)
         step = asyncio.create_task(node.step())
         most = 0

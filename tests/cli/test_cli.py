@@ -168,7 +168,7 @@ async def test_show_says_in_words_what_a_blocked_task_waits_for(
     home: Path, service: SwarmService
 ) -> None:
     """The ``blocked_on`` column in words (stored alike on both databases: test_state_columns)."""
-    first, after, gate, broken, waited, cancelled = await service.create_tasks(
+    first, after, gate, broken, waited, cancelled = await service.tasks.create_many(
         [
             TaskSpec("first", ref="a", agent="Agent-1"),
             TaskSpec("after", ref="b", after=("w",)),
@@ -179,10 +179,10 @@ async def test_show_says_in_words_what_a_blocked_task_waits_for(
         ],
         "cli",
     )
-    await service.cancel_task(cancelled, "cli")
+    await service.tasks.cancel(cancelled, "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    await service.complete_task(first, "Agent-1")
-    await service.write("cli", person.take_over, first, "the vendor's fix first")
+    await service.tasks.complete(first, "Agent-1")
+    await service.store.write("cli", person.take_over, first, "the vendor's fix first")
     expected = {
         first: "a person, who took the work over (no agent takes it)",
         after: "its dependencies to finish (nobody needs to act)",
@@ -194,4 +194,4 @@ async def test_show_says_in_words_what_a_blocked_task_waits_for(
         shown = run_cli(home, "task", "show", f"T-{task}")
         assert shown.code == 0, shown.err
         assert f"\n  waiting for: {words}\n" in shown.out, shown.out
-    assert "waiting for:" not in task_detail(await service.get_task(waited), [])  # not blocked
+    assert "waiting for:" not in task_detail(await service.tasks.get(waited), [])  # not blocked

@@ -72,8 +72,8 @@ async def test_the_shell_completes_commands_options_and_ids(
 ) -> None:
     if shutil.which(shell) is None:
         skip_or_fail(f"{shell} is not installed (apt-get install {shell})")
-    await service.create_task(TaskSpec("one"), "cli")
-    await service.create_task(TaskSpec("two"), "cli")
+    await service.tasks.create(TaskSpec("one"), "cli")
+    await service.tasks.create(TaskSpec("two"), "cli")
     script = tmp_path / f"swarm.{shell}"
     printed = run_cli(home, "completion", shell)
     assert printed.code == 0, printed.err

@@ -83,17 +83,17 @@ def test_json_before_the_subcommand(home: Path) -> None:
 async def test_as_after_the_subcommand_reports_as_that_agent(
     home: Path, service: SwarmService
 ) -> None:
-    await service.create_task(TaskSpec("job", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("job", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
     started = run_cli(home, "task", "start", "T-1", "--as", "Agent-2", "--note", "on it")
     assert started.code == 0, started.err
-    assert (await service.events(task="T-1"))[-1].actor == "Agent-2"
+    assert (await service.history.events(task="T-1"))[-1].actor == "Agent-2"
 
 
 async def test_task_list_shows_open_tasks_unless_all(home: Path, service: SwarmService) -> None:
     for title in ("finished", "open"):
-        await service.create_task(TaskSpec(title), "cli")
-    await service.cancel_task("T-1", "cli")
+        await service.tasks.create(TaskSpec(title), "cli")
+    await service.tasks.cancel("T-1", "cli")
     shown = json.loads(run_cli(home, "task", "list", "--json").out)
     assert [t["id"] for t in shown] == ["T-2"]
     every = json.loads(run_cli(home, "task", "list", "--all", "--json").out)
@@ -141,9 +141,9 @@ async def test_an_unknown_task_is_told_apart_by_its_type(service: SwarmService) 
     # the CLI names the database for these two error types (never by matching their text)
     for ref in ("T-9", "x"):
         with pytest.raises(UnknownTask, match=r"^unknown task"):
-            await service.get_task(ref)
+            await service.tasks.get(ref)
     with pytest.raises(MissingDependency, match=r"^dependency T-9 does not exist$"):
-        await service.create_task(TaskSpec("t", after=("T-9",)), "cli")
+        await service.tasks.create(TaskSpec("t", after=("T-9",)), "cli")
 
 
 def test_status_names_the_coordinator_and_send_warns_without_one(home: Path) -> None:

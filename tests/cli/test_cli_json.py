@@ -132,16 +132,16 @@ async def _history(home: Path, database_url: str | None) -> None:
     env = {"SWARM_HOME": str(home), "SWARM_DATABASE_URL": database_url or ""}
     service = await SwarmService.open(Settings.from_env(env))
     try:
-        await service.create_task(TaskSpec("Build the API", agent="Agent-1"), "cli")
-        await service.create_task(TaskSpec("Test it", after=("T-1",)), "cli")
-        await service.create_task(TaskSpec("Write docs"), "cli")
-        await service.create_task(TaskSpec("Fill the disk", agent="Agent-3"), "cli")
+        await service.tasks.create(TaskSpec("Build the API", agent="Agent-1"), "cli")
+        await service.tasks.create(TaskSpec("Test it", after=("T-1",)), "cli")
+        await service.tasks.create(TaskSpec("Write docs"), "cli")
+        await service.tasks.create(TaskSpec("Fill the disk", agent="Agent-3"), "cli")
         await service.queue.assign_batch()
         await service.questions.ask("T-1", "Which database?", "Agent-1")
         document = {"summary": "an API", "tasks": [{"ref": "api", "title": "Build it"}]}
-        await service.write("cli", insert_plan, "an API", document, "test-model", [])
-        await service.write("cli", insert_plan, "an API", document, "test-model", [])
-        await service.write("cli", open_alert, "Agent-2", STALLED, "no activity for 10m")
+        await service.store.write("cli", insert_plan, "an API", document, "test-model", [])
+        await service.store.write("cli", insert_plan, "an API", document, "test-model", [])
+        await service.store.write("cli", open_alert, "Agent-2", STALLED, "no activity for 10m")
         await add_schedule(service, ScheduleSpec("prompt", "all", "hello", every_s=60), "cli")
     finally:
         await service.close()
@@ -205,12 +205,12 @@ async def _needs(home: Path, database_url: str | None) -> dict[str, str]:
     try:
         failed = [await fail_delivery(service, agent, "hello") for agent in ("Agent-5", "Agent-6")]
         for agent in ("Agent-2", "Agent-4", "Agent-7"):
-            await service.create_task(TaskSpec(f"{agent}'s work", agent=agent), "cli")
+            await service.tasks.create(TaskSpec(f"{agent}'s work", agent=agent), "cli")
         await service.queue.assign_batch()
         alerts = []
         for agent in ("Agent-2", "Agent-4", "Agent-7"):
-            await service.write("cli", open_alert, agent, STALLED, "no activity for 10m")
-            alerts.append(next(n.ref for n in await service.inbox() if n.agent == agent))
+            await service.store.write("cli", open_alert, agent, STALLED, "no activity for 10m")
+            alerts.append(next(n.ref for n in await service.inbox.needs() if n.agent == agent))
     finally:
         await service.close()
     return {

@@ -43,9 +43,9 @@ def on_a_terminal(home: Path, *args: str, env: dict[str, str] | None = None) -> 
 
 
 async def test_colour_on_a_terminal_only(home: Path, service: SwarmService) -> None:
-    await service.create_task(TaskSpec("ship it"), "cli")
-    await service.create_task(TaskSpec("drop it"), "cli")
-    await service.cancel_task("T-2", "cli")
+    await service.tasks.create(TaskSpec("ship it"), "cli")
+    await service.tasks.create(TaskSpec("drop it"), "cli")
+    await service.tasks.cancel("T-2", "cli")
     coloured = on_a_terminal(home, "task", "list", "--all", env={"TERM": "xterm"})
     assert "\x1b[1mID\x1b[0m" in coloured and "\x1b[33mready\x1b[0m" in coloured
     assert "\x1b[2mcancelled\x1b[0m" in coloured
@@ -73,7 +73,7 @@ def read_until(leader: int, marker: bytes, timeout_s: float = 20) -> bytes:
 
 
 async def test_a_spinner_while_ask_waits_on_a_terminal(home: Path, service: SwarmService) -> None:
-    await service.create_task(TaskSpec("Open a port", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("Open a port", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
     leader, follower = pty.openpty()
     proc = await asyncio.create_subprocess_exec(

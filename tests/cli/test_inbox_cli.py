@@ -67,7 +67,7 @@ async def test_wrong_references_are_one_line_and_write_nothing(
     home: Path, service: SwarmService, clock: ManualClock
 ) -> None:
     refs = await every_kind(service, clock)
-    before = await service.last_events(1)
+    before = await service.history.last(1)
     for args, error in (
         (("approve", "Z-1"), "unknown item 'Z-1': items look like Q-3 (question), R-7 (prompt)"),
         (("reject", "A-1"), "A-1 is an alert: nothing to reject; it clears itself"),
@@ -79,7 +79,7 @@ async def test_wrong_references_are_one_line_and_write_nothing(
         code, out, err = await swarm(home, *args)
         assert (code, out) == (2, ""), args
         assert err.startswith("swarm: error: ") and error in err and err.count("\n") == 1, err
-    assert await service.last_events(1) == before
+    assert await service.history.last(1) == before
     code, out, _ = await swarm(home, "approve", "--help")
     assert code == 0 and "R-7   an agent's permission prompt" in out
 
@@ -109,4 +109,4 @@ async def test_a_failed_delivery_is_retried_or_dismissed_from_the_cli(
     code, out, err = await swarm(home, "inbox", "nudge", f"D-{failed}")
     assert (code, out) == (2, "") and err.count("\n") == 1
     assert "does not wait for a person" in err or "is queued" in err
-    assert await service.inbox() == []
+    assert await service.inbox.needs() == []

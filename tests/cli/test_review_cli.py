@@ -56,8 +56,8 @@ async def test_cli_review_sends_one_comment_on_a_line(
         "message": 0,
         "reopened": True,
     }
-    assert (await service.get_task(ref)).status is TaskStatus.in_progress
-    (review,) = [e for e in await service.events(task=ref) if e.kind == "task.review"]
+    assert (await service.tasks.get(ref)).status is TaskStatus.in_progress
+    (review,) = [e for e in await service.history.events(task=ref) if e.kind == "task.review"]
     assert review.data is not None and review.data["count"] == 1
     await deliver(service)
     assert (

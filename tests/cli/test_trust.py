@@ -60,7 +60,7 @@ async def swarm(home: Path, *args: str, **env: str) -> tuple[int, str, str]:
 
 
 async def kinds(service: SwarmService, *wanted: str) -> list[Event]:
-    return await service.find_events(EventFilter(kinds=wanted))
+    return await service.history.find(EventFilter(kinds=wanted))
 
 
 def refused_once(code: int, out: str, err: str, why: str) -> None:
@@ -96,12 +96,12 @@ async def test_an_agents_terminal_cannot_answer_a_prompt_question_gate_or_plan(
     ]
     for args, env, why, _ in tries:
         refused_once(*await swarm(cli_home, *args, **env), why)
-    assert [n.ref for n in await service.inbox()] == list(refs.values())  # nothing decided
-    assert (await service.prompt(int(prompt[2:]))).decision is None
+    assert [n.ref for n in await service.inbox.needs()] == list(refs.values())  # nothing decided
+    assert (await service.inbox.prompt(int(prompt[2:]))).decision is None
     refusals = await kinds(service, "access.refused")
     assert [e.agent for e in refusals] == [agent for *_, agent in tries]
     assert refusals[0].text.startswith(f"swarm approve {prompt} refused (Agent-1, os:")
-    audit = [r for r in await service.audit_rows() if not r["allowed"]]
+    audit = [r for r in await service.history.audit_rows() if not r["allowed"]]
     assert len(audit) == len(tries) and all(r["user_id"].startswith("os:") for r in audit)
     assert audit[-1]["command"] == f"swarm approve {prompt}"  # newest first
     code, out, err = await swarm(cli_home, "--as", "boss", "approve", prompt)
@@ -115,24 +115,24 @@ async def test_credentials_are_a_persons_and_every_token_is_recorded(
     for args in (("--role", "admin"), ("--agent", "Agent-1"), ("--role", "viewer")):
         refused = await swarm(cli_home, "web", "token", "create", *args, SWARM_AGENT="Agent-1")
         refused_once(*refused, "creating a credential is a person's to decide")
-    assert await service.read(web_tokens.rows) == []
+    assert await service.store.read(web_tokens.rows) == []
     code, token, err = await swarm(cli_home, "web", "token", "create", "--role", "admin")
     assert code == 0 and token.startswith("swt_"), err
     refused_once(
         *await swarm(cli_home, "web", "token", "revoke", "1", SWARM_AGENT="Agent-2"),
         "revoking a credential",
     )
-    assert (await service.read(web_tokens.rows))[0]["revoked_at"] is None
+    assert (await service.store.read(web_tokens.rows))[0]["revoked_at"] is None
     assert (await swarm(cli_home, "web", "token", "revoke", "1"))[0] == 0
     created, revoked = await kinds(service, "token.created", "token.revoked")
     assert created.kind == "token.created" and created.actor == "cli"
     assert created.text.startswith("web token 1 created by cli: admin token 'admin', never")
     assert created.data is not None and created.data["user"].startswith("os:")
     assert revoked.text.startswith("web token 1 (admin, 'admin') revoked by cli")
-    allowed = [r for r in await service.audit_rows() if r["allowed"]]
+    allowed = [r for r in await service.history.audit_rows() if r["allowed"]]
     assert [r["command"] for r in allowed] == ["web token revoke", "web token create"]
-    everything = json.dumps([e.__dict__ for e in await service.last_events(100)], default=str)
-    assert token.strip() not in everything + json.dumps(await service.audit_rows())
+    everything = json.dumps([e.__dict__ for e in await service.history.last(100)], default=str)
+    assert token.strip() not in everything + json.dumps(await service.history.audit_rows())
 
 
 async def test_the_kill_switch_a_paused_agent_a_gate_a_plan_and_a_merge_stay_a_persons(
@@ -153,7 +153,7 @@ async def test_the_kill_switch_a_paused_agent_a_gate_a_plan_and_a_merge_stay_a_p
         refused_once(*await swarm(home, *args, SWARM_AGENT="Agent-3"), "is Agent-3's")
     assert (home / "PAUSED").exists()
     assert next(r for r in await service.agent_rows() if r["id"] == "Agent-3")["paused"]
-    assert [n.ref for n in await service.inbox()] == list(refs.values())
+    assert [n.ref for n in await service.inbox.needs()] == list(refs.values())
     code, out, err = await swarm(home, "agents", "pause", "Agent-2", SWARM_AGENT="Agent-3")
     assert (code, out) == (0, "Agent-2 paused\n"), err  # anyone may stop; a person resumes
 
@@ -164,15 +164,15 @@ async def test_a_service_call_as_an_agent_decides_nothing(
     refs = await every_kind(service, clock)
     prompt = int(refs["prompt"][2:])
     for call in (
-        service.inbox_approve(refs["prompt"], "Agent-1"),
-        service.decide_prompt(prompt, "2", "agent-2"),
-        service.inbox_reject(refs["gate"], "Agent-4"),
-        service.inbox_reply(refs["question"], "yes", "Agent-2"),
-        WorkflowService(service).approve(refs["gate"], "Agent-3"),
+        service.inbox.approve(refs["prompt"], "Agent-1"),
+        service.inbox.decide_prompt(prompt, "2", "agent-2"),
+        service.inbox.reject(refs["gate"], "Agent-4"),
+        service.inbox.reply(refs["question"], "yes", "Agent-2"),
+        WorkflowService(service.store).approve(refs["gate"], "Agent-3"),
     ):
         with pytest.raises(PersonOnly, match="is a person's decision, not Agent-"):
             await call
-    assert [n.ref for n in await service.inbox()] == list(refs.values())
+    assert [n.ref for n in await service.inbox.needs()] == list(refs.values())
 
 
 def test_person_only_commands_are_marked_where_they_are_defined() -> None:

@@ -58,7 +58,7 @@ async def test_own_change_wakes_the_scheduler(
     live: tuple[SwarmService, RecordingDeliverer],
 ) -> None:
     service, deliverer = live
-    await service.create_task(TaskSpec("now"), "me")
+    await service.tasks.create(TaskSpec("now"), "me")
 
     async def delivered() -> bool:
         return bool(deliverer.parcels)
@@ -105,12 +105,12 @@ async def _complete_assigned(service: SwarmService, seconds: float, rng: random.
     inbox = service.settings.home / "inbox"
     while time.monotonic() < end:
         prompts = "".join(p.read_text() for p in inbox.glob("*/[!.]*"))  # not .tmp- files
-        for task in await service.list_tasks(status="assigned"):
+        for task in await service.tasks.newest(status="assigned"):
             if f"task {task.ref} |" not in prompts:
                 continue
             if rng.random() < 0.3:
-                await service.start_task(task.id, task.agent or "")
-            await service.complete_task(task.id, task.agent or "")
+                await service.tasks.start(task.id, task.agent or "")
+            await service.tasks.complete(task.id, task.agent or "")
         await asyncio.sleep(0.02)
 
 
@@ -126,7 +126,7 @@ async def test_killed_mid_run_loses_nothing_and_never_double_assigns(tmp_path: P
     )
     rng = random.Random(7)
     try:
-        await service.create_tasks(
+        await service.tasks.create_many(
             [
                 TaskSpec(
                     f"t{i}",
@@ -152,7 +152,7 @@ async def test_killed_mid_run_loses_nothing_and_never_double_assigns(tmp_path: P
             while b"coordinator started" not in lines[-1]:  # logged once signals are handled
                 assert lines[-1] and len(lines) < 50, lines
                 lines.append(await asyncio.to_thread(proc.stderr.readline))
-            while len(await service.list_tasks(status="done")) < 60:
+            while len(await service.tasks.newest(status="done")) < 60:
                 assert proc.poll() is None, "the coordinator died"
                 await _complete_assigned(service, 0.2, rng)
         finally:
@@ -167,9 +167,9 @@ async def test_killed_mid_run_loses_nothing_and_never_double_assigns(tmp_path: P
 
 
 async def _check_history(service: SwarmService, home: Path) -> None:
-    tasks = await service.list_tasks()
+    tasks = await service.tasks.newest()
     assert len(tasks) == 60 and all(t.status is TaskStatus.done for t in tasks)
-    events = await service.events(limit=100_000)
+    events = await service.history.events(limit=100_000)
     holder: dict[int, str | None] = {}
     for event in events:
         if event.kind == "task.assigned":
@@ -179,7 +179,9 @@ async def _check_history(service: SwarmService, home: Path) -> None:
             holder[event.task_id or 0] = None
     done = [e.task_id for e in events if e.kind == "task.done" and e.task_id is not None]
     assert sorted(done) == sorted(t.id for t in tasks)
-    assert not [d for d in await service.deliveries(limit=10_000) if d.state.value == "delivering"]
+    assert not [
+        d for d in await service.messages.deliveries(limit=10_000) if d.state.value == "delivering"
+    ]
     prompts = [p.read_text() for p in (home / "inbox").glob("*/*")]
     for task in tasks:
         assert any(f"task {task.ref} |" in text for text in prompts), f"{task.ref} not delivered"
@@ -216,7 +218,7 @@ async def test_a_second_coordinator_on_one_home_is_refused_and_recovers_nothing(
             Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
         )
         try:
-            flying = await service.write("test", _in_flight)
+            flying = await service.store.write("test", _in_flight)
             assert flying is not None
             # a dashboard port of its own: the default one may be held by a swarm on this machine
             web = {"SWARM_WEB_PORT": str(free_port())}
@@ -230,7 +232,7 @@ async def test_a_second_coordinator_on_one_home_is_refused_and_recovers_nothing(
                     f"{since} (another coordinator holds "
                     f"{home / 'coordinator.lock'}; stop it first)\n"
                 )
-            [delivery] = await service.deliveries()
+            [delivery] = await service.messages.deliveries()
             assert (delivery.id, delivery.state.value) == (flying.id, "delivering")  # untouched
         finally:
             await service.close()

@@ -37,25 +37,25 @@ async def test_priority_order_then_first_come_first_served(
         ("n2", "normal"),
         ("high", "high"),
     ]:
-        await service.create_task(TaskSpec(title, priority=priority), "me")
+        await service.tasks.create(TaskSpec(title, priority=priority), "me")
     scheduler = Scheduler(service, deliverer)
     order = []
     for _ in range(5):
         await scheduler.run_burst()
-        (active,) = await service.list_tasks(status="assigned")
+        (active,) = await service.tasks.newest(status="assigned")
         order.append(active.title)
-        await service.complete_task(active.id, "Agent-1")
+        await service.tasks.complete(active.id, "Agent-1")
     assert order == ["urgent", "high", "n1", "n2", "low"]
 
 
 async def test_role_capabilities_and_pins_are_respected(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
-    qa = await service.create_task(TaskSpec("review", role="qa"), "me")
-    sql = await service.create_task(TaskSpec("query", capabilities=("sql",)), "me")
-    pinned = await service.create_task(TaskSpec("pinned", agent="Agent-8"), "me")
+    qa = await service.tasks.create(TaskSpec("review", role="qa"), "me")
+    sql = await service.tasks.create(TaskSpec("query", capabilities=("sql",)), "me")
+    pinned = await service.tasks.create(TaskSpec("pinned", agent="Agent-8"), "me")
     await Scheduler(service, deliverer).run_burst()
-    holders = {t.id: t.agent for t in await service.list_tasks()}
+    holders = {t.id: t.agent for t in await service.tasks.newest()}
     assert holders == {qa.id: "Agent-4", sql.id: "Agent-5", pinned.id: "Agent-8"}
     assert [p.task_id for p in deliverer.for_agent("Agent-4")] == [qa.id]
     assert "swarm task done T-N" in deliverer.for_agent("Agent-4")[0].text  # its role text
@@ -65,18 +65,18 @@ async def test_capacity_and_least_loaded_then_longest_idle(
     service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
 ) -> None:
     for i in range(12):
-        await service.create_task(TaskSpec(f"t{i}"), "me")
+        await service.tasks.create(TaskSpec(f"t{i}"), "me")
     await Scheduler(service, deliverer).run_burst()
     rows = await service.agent_rows()
     assert all(len(r["tasks"]) == 1 for r in rows)
-    assert len(await service.list_tasks(status="ready")) == 4
+    assert len(await service.tasks.newest(status="ready")) == 4
     clock.advance(10)
-    await service.complete_task("T-3", "Agent-3")
+    await service.tasks.complete("T-3", "Agent-3")
     clock.advance(10)
-    await service.complete_task("T-1", "Agent-1")
+    await service.tasks.complete("T-1", "Agent-1")
     await Scheduler(service, deliverer).run_burst()
-    assert (await service.get_task("T-9")).agent == "Agent-3"  # idle longest
-    assert (await service.get_task("T-10")).agent == "Agent-1"
+    assert (await service.tasks.get("T-9")).agent == "Agent-3"  # idle longest
+    assert (await service.tasks.get("T-10")).agent == "Agent-1"
 
 
 async def test_better_recent_success_rate_wins(
@@ -84,91 +84,91 @@ async def test_better_recent_success_rate_wins(
 ) -> None:
     await pause_all_but(service, "Agent-1")
     await service.set_agent_paused("Agent-2", False, "me")
-    await service.create_task(TaskSpec("bad", agent="Agent-1"), "me")
+    await service.tasks.create(TaskSpec("bad", agent="Agent-1"), "me")
     await Scheduler(service, deliverer).run_burst()
-    await service.fail_task("T-1", "Agent-1", "oops")
-    await service.create_task(TaskSpec("next"), "me")
+    await service.tasks.fail("T-1", "Agent-1", "oops")
+    await service.tasks.create(TaskSpec("next"), "me")
     await Scheduler(service, deliverer).run_burst()
-    assert (await service.get_task("T-2")).agent == "Agent-2"
+    assert (await service.tasks.get("T-2")).agent == "Agent-2"
 
 
 async def test_paused_agent_gets_nothing_until_resumed(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
     await service.set_agent_paused("Agent-4", True, "me")
-    await service.create_task(TaskSpec("review", role="qa"), "me")
+    await service.tasks.create(TaskSpec("review", role="qa"), "me")
     await Scheduler(service, deliverer).run_burst()
-    assert (await service.get_task("T-1")).status is TaskStatus.ready
+    assert (await service.tasks.get("T-1")).status is TaskStatus.ready
     await service.set_agent_paused("Agent-4", False, "me")
     await Scheduler(service, deliverer).run_burst()
-    assert (await service.get_task("T-1")).agent == "Agent-4"
+    assert (await service.tasks.get("T-1")).agent == "Agent-4"
 
 
 async def test_lease_expiry_reassigns_with_backoff_then_fails(
     service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
 ) -> None:
-    await service.create_task(TaskSpec("api", capabilities=("python",)), "me")
+    await service.tasks.create(TaskSpec("api", capabilities=("python",)), "me")
     scheduler = Scheduler(service, deliverer)
     await scheduler.run_burst()
-    first = (await service.get_task("T-1")).agent
+    first = (await service.tasks.get("T-1")).agent
     clock.advance(59)
     await scheduler.run_burst()
-    assert (await service.get_task("T-1")).agent == first
+    assert (await service.tasks.get("T-1")).agent == first
     clock.advance(2)
     await scheduler.run_burst()
-    requeued = await service.get_task("T-1")
+    requeued = await service.tasks.get("T-1")
     assert requeued.status is TaskStatus.ready
     assert requeued.reason == f"no report from {first} within 60 s"
     clock.advance(5)  # backoff of the first retry
     await scheduler.run_burst()
-    second = await service.get_task("T-1")
+    second = await service.tasks.get("T-1")
     assert second.status is TaskStatus.assigned and second.agent != first
     assert second.attempts == 2
     clock.advance(61)
     await scheduler.run_burst()
     clock.advance(10)
     await scheduler.run_burst()
-    assert (await service.get_task("T-1")).attempts == 3
+    assert (await service.tasks.get("T-1")).attempts == 3
     clock.advance(61)
     await scheduler.run_burst()
-    failed = await service.get_task("T-1")
+    failed = await service.tasks.get("T-1")
     assert failed.status is TaskStatus.failed
     assert "(3 attempts)" in (failed.reason or "")
-    kinds = [e.kind for e in await service.events(task="T-1")]
+    kinds = [e.kind for e in await service.history.events(task="T-1")]
     assert kinds.count("task.lease_expired") == 3
 
 
 async def test_start_report_stops_the_lease(
     service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
 ) -> None:
-    await service.create_task(TaskSpec("long job"), "me")
+    await service.tasks.create(TaskSpec("long job"), "me")
     await Scheduler(service, deliverer).run_burst()
-    await service.start_task("T-1", "Agent-1")
+    await service.tasks.start("T-1", "Agent-1")
     clock.advance(3600)
     await Scheduler(service, deliverer).run_burst()
-    assert (await service.get_task("T-1")).status is TaskStatus.in_progress
+    assert (await service.tasks.get("T-1")).status is TaskStatus.in_progress
 
 
 async def test_failed_delivery_is_retried_then_task_goes_to_another_agent(
     service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
 ) -> None:
     deliverer.failing["Agent-1"] = "paste not seen"
-    await service.create_task(TaskSpec("api", role="integration"), "me")
-    await service.create_task(TaskSpec("py", capabilities=("python",)), "me")
+    await service.tasks.create(TaskSpec("api", role="integration"), "me")
+    await service.tasks.create(TaskSpec("py", capabilities=("python",)), "me")
     scheduler = Scheduler(service, deliverer)
     await scheduler.run_burst()
-    assert (await service.get_task("T-1")).agent == "Agent-1"
+    assert (await service.tasks.get("T-1")).agent == "Agent-1"
     for delay in (5, 10):  # delivery backoff doubles
         clock.advance(delay)
         await scheduler.run_burst()
-    deliveries = [d for d in await service.deliveries() if d.task_id == 1]
+    deliveries = [d for d in await service.messages.deliveries() if d.task_id == 1]
     assert [(d.state.value, d.attempts) for d in deliveries] == [("failed", 3)]
-    t1 = await service.get_task("T-1")
+    t1 = await service.tasks.get("T-1")
     assert t1.status is TaskStatus.ready and "could not deliver to Agent-1" in (t1.reason or "")
     del deliverer.failing["Agent-1"]
     clock.advance(5)
     await scheduler.run_burst()
-    assert (await service.get_task("T-1")).agent == "Agent-1"  # the only integration agent
+    assert (await service.tasks.get("T-1")).agent == "Agent-1"  # the only integration agent
     assert any(p.task_id == 1 for p in deliverer.for_agent("Agent-1"))
 
 
@@ -176,29 +176,29 @@ async def test_deferred_delivery_does_not_use_up_attempts(
     service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
 ) -> None:
     deliverer.deferring["Agent-2"] = "paused"
-    await service.send("Agent-2", "hello", "me")
+    await service.messages.send("Agent-2", "hello", "me")
     scheduler = Scheduler(service, deliverer)
     for _ in range(5):
         await scheduler.run_burst()
         clock.advance(1)
-    (queued,) = await service.deliveries()
+    (queued,) = await service.messages.deliveries()
     assert queued.state.value == "queued" and queued.attempts == 0
     del deliverer.deferring["Agent-2"]
     await scheduler.run_burst()
-    (done,) = await service.deliveries()
+    (done,) = await service.messages.deliveries()
     assert done.state.value == "delivered"
 
 
 async def test_manual_assign_moves_the_task(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
-    await service.create_task(TaskSpec("job"), "me")
+    await service.tasks.create(TaskSpec("job"), "me")
     scheduler = Scheduler(service, deliverer)
     await scheduler.run_burst()
-    assert (await service.get_task("T-1")).agent == "Agent-1"
-    await service.assign_task("T-1", "agent-6", "boss")
+    assert (await service.tasks.get("T-1")).agent == "Agent-1"
+    await service.tasks.assign("T-1", "agent-6", "boss")
     await scheduler.run_burst()
-    moved = await service.get_task("T-1")
+    moved = await service.tasks.get("T-1")
     assert moved.agent == "Agent-6" and moved.pinned == "Agent-6"
     assert [p.task_id for p in deliverer.for_agent("Agent-6")] == [1]
     assert (await service.agent_rows())[0]["tasks"] == []
@@ -207,13 +207,13 @@ async def test_manual_assign_moves_the_task(
 async def test_retry_after_crash_marks_the_delivery(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
-    await service.send("Agent-1", "hello", "me")
+    await service.messages.send("Agent-1", "hello", "me")
     claimed = await service.queue.claim_delivery()  # the process dies while delivering
     assert claimed is not None and not claimed.is_retry
     await Scheduler(service, deliverer).run_burst()
     (parcel,) = deliverer.parcels
     assert parcel.is_retry and "RETRY" in parcel.text
-    kinds = [e.kind for e in await service.events()]
+    kinds = [e.kind for e in await service.history.events()]
     assert "delivery.recovered" in kinds
 
 
@@ -221,10 +221,10 @@ async def test_no_agent_over_capacity_with_many_tasks(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
     for i in range(40):
-        await service.create_task(TaskSpec(f"t{i}", priority=i % 4), "me")
+        await service.tasks.create(TaskSpec(f"t{i}", priority=i % 4), "me")
     await Scheduler(service, deliverer).run_burst()
     load: dict[str, int] = {}
-    for task in await service.list_tasks(status="assigned"):
+    for task in await service.tasks.newest(status="assigned"):
         load[task.agent or ""] = load.get(task.agent or "", 0) + 1
     assert max(load.values()) == 1 and len(load) == 8
 
@@ -244,14 +244,14 @@ async def test_a_takeable_task_behind_pages_of_untakeable_ones_is_found_in_the_s
     whose only agent is paused come first; one normal task behind them still goes out, and
     the pass assigns every free agent once."""
     await service.set_agent_paused("Agent-4", True, "test")  # the only qa agent
-    await service.create_tasks(
+    await service.tasks.create_many(
         [TaskSpec(f"qa {i}", role="qa", priority="urgent") for i in range(300)], "me"
     )
-    later = await service.create_tasks([TaskSpec(f"any {i}") for i in range(9)], "me")
+    later = await service.tasks.create_many([TaskSpec(f"any {i}") for i in range(9)], "me")
     made = await service.queue.assign_batch()
     assert sorted(a.task_id for a in made) == later[:7]  # 7 free agents, oldest tasks first
     assert len({a.agent for a in made}) == 7 and "Agent-4" not in {a.agent for a in made}
-    assert len(await service.list_tasks(status="ready", limit=1000)) == 302
+    assert len(await service.tasks.newest(status="ready", limit=1000)) == 302
 
 
 async def test_the_next_deadline_finds_a_backoff_without_reading_every_ready_task(
@@ -260,16 +260,16 @@ async def test_the_next_deadline_finds_a_backoff_without_reading_every_ready_tas
     """The scheduler asks for its next deadline at every pass: the earliest ready task held
     back (a backoff) comes from an index of the ready tasks by ``not_before``, not from a
     walk through every ready task (2,000 queued made that 0.3 ms a pass)."""
-    await service.create_tasks([TaskSpec(f"t{i}") for i in range(400)], "me")
+    await service.tasks.create_many([TaskSpec(f"t{i}") for i in range(400)], "me")
     now = service.clock.now()
-    held = await service.create_task(TaskSpec("held back"), "me")
+    held = await service.tasks.create(TaskSpec("held back"), "me")
 
     def hold_back(conn: Conn, task_id: int, until: float) -> None:
         conn.execute("UPDATE tasks SET not_before = $1 WHERE id = $2", (until, task_id))
 
-    await service.db.write(hold_back, held.id, now + 90)
-    assert await service.db.read(assignment.next_deadline, now) == now + 90
-    plan = await service.db.read(query_plan, assignment._NEXT_DEADLINE, now)
+    await service.store.update(hold_back, held.id, now + 90)
+    assert await service.store.read(assignment.next_deadline, now) == now + 90
+    plan = await service.store.read(query_plan, assignment._NEXT_DEADLINE, now)
     assert "tasks_ready_by_not_before" in plan, plan
 
 
@@ -277,12 +277,12 @@ async def _assigned_then_waiting(
     service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock, evidence: str
 ) -> tuple[Scheduler, str]:
     """T-1 given to an agent, then that agent judged waiting by its hook (``evidence``)."""
-    await service.create_task(TaskSpec("api", capabilities=("python",)), "me")
+    await service.tasks.create(TaskSpec("api", capabilities=("python",)), "me")
     scheduler = Scheduler(service, deliverer)
     await scheduler.run_burst()
-    first = (await service.get_task("T-1")).agent
+    first = (await service.tasks.get("T-1")).agent
     assert first is not None
-    await service.db.write(
+    await service.store.update(
         agent_signals.set_state, first, AgentState.WAITING, clock.now(), Signal.HOOK, evidence
     )
     return scheduler, first
@@ -296,19 +296,19 @@ async def test_a_lease_is_kept_while_the_agent_waits_for_a_person(
     scheduler, first = await _assigned_then_waiting(
         service, deliverer, clock, "hook: Notification permission_prompt"
     )
-    await service.write(
+    await service.store.write(
         first, prompts.open_prompt, first, Signal.HOOK, "Bash(make)", [PromptOption("1", "Yes")]
     )  # the dialog, in Needs you
     clock.advance(61)
     await scheduler.run_burst()
-    kept = await service.get_task("T-1")
+    kept = await service.tasks.get("T-1")
     assert (kept.status, kept.agent) == (TaskStatus.assigned, first)
-    await service.db.write(
+    await service.store.update(
         agent_signals.set_state, first, AgentState.IDLE, clock.now(), Signal.HOOK, "hook: Stop"
     )
     clock.advance(61)  # a lease after the wait ended: no report, back to the queue
     await scheduler.run_burst()
-    assert (await service.get_task("T-1")).status is TaskStatus.ready
+    assert (await service.tasks.get("T-1")).status is TaskStatus.ready
 
 
 async def test_a_wait_nobody_is_shown_does_not_keep_the_lease(
@@ -321,4 +321,4 @@ async def test_a_wait_nobody_is_shown_does_not_keep_the_lease(
     )
     clock.advance(61)
     await scheduler.run_burst()
-    assert (await service.get_task("T-1")).status is TaskStatus.ready
+    assert (await service.tasks.get("T-1")).status is TaskStatus.ready

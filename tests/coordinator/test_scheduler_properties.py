@@ -71,12 +71,12 @@ async def _run(
 async def _drive(
     service: SwarmService, specs: list[TaskSpec], capacities: list[int], rng: random.Random
 ) -> None:
-    await service.create_tasks(specs, "prop")
+    await service.tasks.create_many(specs, "prop")
     scheduler = Scheduler(service, RecordingDeliverer())
     done_order: list[int] = []
     while len(done_order) < len(specs):
         await scheduler.run_burst()
-        active = await service.list_tasks(status="assigned")
+        active = await service.tasks.newest(status="assigned")
         load: dict[str, int] = {}
         for task in active:
             load[task.agent or ""] = load.get(task.agent or "", 0) + 1
@@ -84,13 +84,15 @@ async def _drive(
             assert load.get(f"A{i}", 0) <= cap, "an agent holds more than its capacity"
         assert active, "nothing assigned while tasks remain: the scheduler is stuck"
         for task in rng.sample(active, rng.randint(1, len(active))):
-            deps = await service.get_task(task.id)
+            deps = await service.tasks.get(task.id)
             assert all(d in done_order for d in deps.after), "ran before a dependency was done"
-            await service.complete_task(task.id, task.agent or "")
+            await service.tasks.complete(task.id, task.agent or "")
             done_order.append(task.id)
-    assert sorted(done_order) == sorted(t.id for t in await service.list_tasks())
-    assert all(t.status is TaskStatus.done for t in await service.list_tasks())
-    assigned_events = [e for e in await service.events(limit=100_000) if e.kind == "task.assigned"]
+    assert sorted(done_order) == sorted(t.id for t in await service.tasks.newest())
+    assert all(t.status is TaskStatus.done for t in await service.tasks.newest())
+    assigned_events = [
+        e for e in await service.history.events(limit=100_000) if e.kind == "task.assigned"
+    ]
     assert len(assigned_events) == len(specs), "a task was assigned twice"
 
 

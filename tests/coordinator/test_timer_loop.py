@@ -87,7 +87,7 @@ async def test_a_failing_timer_backs_off_and_does_not_hold_up_assignments(
 
     async def during() -> None:
         await asyncio.sleep(1.0)
-        await live.create_task(TaskSpec("still assigned"), "test")
+        await live.tasks.create(TaskSpec("still assigned"), "test")
         await _until(lambda: bool(deliverer.parcels), "the task's prompt")
         await asyncio.sleep(0.5)
 
@@ -103,12 +103,12 @@ async def test_a_failing_step_backs_off_then_the_loop_carries_on(
     live: SwarmService, caplog: pytest.LogCaptureFixture
 ) -> None:
     deliverer = RecordingDeliverer()
-    await live.db.write(lambda conn: conn.execute("ALTER TABLE tasks RENAME TO tasks_away"))
+    await live.store.update(lambda conn: conn.execute("ALTER TABLE tasks RENAME TO tasks_away"))
 
     async def during() -> None:
         await asyncio.sleep(1.2)
-        await live.db.write(lambda conn: conn.execute("ALTER TABLE tasks_away RENAME TO tasks"))
-        await live.create_task(TaskSpec("after the repair"), "test")
+        await live.store.update(lambda conn: conn.execute("ALTER TABLE tasks_away RENAME TO tasks"))
+        await live.tasks.create(TaskSpec("after the repair"), "test")
         await _until(lambda: bool(deliverer.parcels), "the task's prompt after the repair")
 
     with caplog.at_level(logging.ERROR, logger="core.coordinator.scheduler"):

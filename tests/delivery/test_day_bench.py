@@ -32,8 +32,8 @@ def _header(task: int) -> str:
 async def test_store_rows_reads_the_tasks_of_either_store(settings: Settings) -> None:
     service = await SwarmService.open(settings)
     try:
-        ids = await service.create_tasks([TaskSpec(f"task {n}") for n in range(3)], "person")
-        rows = await service.db.read(store_rows)
+        ids = await service.tasks.create_many([TaskSpec(f"task {n}") for n in range(3)], "person")
+        rows = await service.store.read(store_rows)
     finally:
         await service.close()
     assert set(ids) <= set(rows["status"])

@@ -67,7 +67,7 @@ async def pinned_task(settings: Settings) -> int:
     """T-1, pinned to Agent-1 (the task the issue saw fail with "no report from Agent-1")."""
     service = await SwarmService.open(settings)
     try:
-        return (await service.create_task(TaskSpec("pinned", agent="Agent-1"), "cli")).id
+        return (await service.tasks.create(TaskSpec("pinned", agent="Agent-1"), "cli")).id
     finally:
         await service.close()
 
@@ -145,7 +145,7 @@ async def test_no_file_descriptor_left_fails_the_delivery_at_once(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
     """The role template cannot be opened (EMFILE): failed with the reason, not stuck."""
-    task = await service.create_task(TaskSpec("pinned", agent="Agent-1"), "cli")
+    task = await service.tasks.create(TaskSpec("pinned", agent="Agent-1"), "cli")
     scheduler = Scheduler(service, deliverer)
     await service.queue.recover()
     await scheduler.schedule_once()

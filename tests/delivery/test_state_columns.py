@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
 
 async def _deferred_once(service: SwarmService, deliverer: RecordingDeliverer) -> Scheduler:
     """A message to Agent-2 deferred once ("paused"); the scheduler that deferred it."""
-    await service.send("Agent-2", "hello", "cli")
+    await service.messages.send("Agent-2", "hello", "cli")
     deliverer.deferring["Agent-2"] = "paused"
     scheduler = Scheduler(service, deliverer)
     await scheduler.deliver_once()
@@ -37,7 +37,7 @@ async def test_a_deferral_is_a_flag_and_its_reason_only_the_human_text(
     service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
 ) -> None:
     scheduler = await _deferred_once(service, deliverer)
-    (waiting,) = await service.deliveries()
+    (waiting,) = await service.messages.deliveries()
     assert (waiting.state, waiting.reason, waiting.deferred) == (
         DeliveryState.queued,
         "paused",
@@ -51,9 +51,9 @@ async def test_a_deferral_is_a_flag_and_its_reason_only_the_human_text(
     clock.advance(2)
     del deliverer.deferring["Agent-2"]
     await scheduler.deliver_once()
-    (landed,) = await service.deliveries()
+    (landed,) = await service.messages.deliveries()
     assert (landed.state, landed.reason, landed.deferred) == (DeliveryState.delivered, None, False)
-    texts = [e.text for e in await service.events() if e.kind == "delivery.deferred"]
+    texts = [e.text for e in await service.history.events() if e.kind == "delivery.deferred"]
     assert [t.rsplit(": ", 1)[1] for t in texts] == ["paused", "the human is typing"]
 
 
@@ -65,14 +65,14 @@ async def test_a_retry_after_a_deferral_is_no_longer_deferred(
     deliverer.failing["Agent-2"] = "window gone"
     clock.advance(2)
     await scheduler.deliver_once()
-    (retrying,) = await service.deliveries()
+    (retrying,) = await service.messages.deliveries()
     assert (retrying.reason, retrying.deferred, retrying.attempts) == ("window gone", False, 1)
-    claimed = [e for e in await service.events() if e.kind == "delivery.claimed"]
+    claimed = [e for e in await service.history.events() if e.kind == "delivery.claimed"]
     assert len(claimed) == 1  # the deferral streak's second claim was not recorded
 
 
 async def test_what_a_blocked_task_waits_for_is_a_column(service: SwarmService) -> None:
-    first, after, gate = await service.create_tasks(
+    first, after, gate = await service.tasks.create_many(
         [
             TaskSpec("first", ref="a", agent="Agent-1"),
             TaskSpec("after", ref="b", after=("a",)),
@@ -80,39 +80,39 @@ async def test_what_a_blocked_task_waits_for_is_a_column(service: SwarmService) 
         ],
         "cli",
     )
-    assert (await service.get_task(first)).blocked_on is None  # ready
-    assert {(await service.get_task(t)).blocked_on for t in (after, gate)} == {
+    assert (await service.tasks.get(first)).blocked_on is None  # ready
+    assert {(await service.tasks.get(t)).blocked_on for t in (after, gate)} == {
         BlockedOn.dependencies
     }
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    await service.fail_task(first, "Agent-1", "broke")
-    blocked = await service.get_task(after)
+    await service.tasks.fail(first, "Agent-1", "broke")
+    blocked = await service.tasks.get(after)
     assert (blocked.status, blocked.blocked_on) == (TaskStatus.blocked, BlockedOn.dependency_failed)
     assert blocked.to_json()["blocked_on"] == "dependency_failed"
-    await service.retry_task(first, "cli")
+    await service.tasks.retry(first, "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    await service.complete_task(first, "Agent-1")
-    assert (await service.get_task(after)).blocked_on is None  # ready now
-    assert (await service.get_task(gate)).blocked_on is BlockedOn.gate
+    await service.tasks.complete(first, "Agent-1")
+    assert (await service.tasks.get(after)).blocked_on is None  # ready now
+    assert (await service.tasks.get(gate)).blocked_on is BlockedOn.gate
     assert query(service.settings, "SELECT id FROM tasks WHERE blocked_on = 'gate'") == [(gate,)]
-    await service.cancel_task(gate, "cli")
-    assert (await service.get_task(gate)).blocked_on is None
+    await service.tasks.cancel(gate, "cli")
+    assert (await service.tasks.get(gate)).blocked_on is None
 
 
 async def test_a_person_waiting_for_someone_is_blocked_whatever_the_text_says(
     service: SwarmService,
 ) -> None:
     """The reason is a person's text: one that starts with "waiting" is still a person's."""
-    first, after = await service.create_tasks(
+    first, after = await service.tasks.create_many(
         [TaskSpec("first", ref="a", agent="Agent-1"), TaskSpec("after", ref="b", after=("a",))],
         "cli",
     )
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     campaign = await flows.create_campaign("C", [f"T-{first}", f"T-{after}"], "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    await service.complete_task(first, "Agent-1")
-    await service.write("cli", person.take_over, first, "waiting for the vendor's fix")
-    taken = await service.get_task(first)
+    await service.tasks.complete(first, "Agent-1")
+    await service.store.write("cli", person.take_over, first, "waiting for the vendor's fix")
+    taken = await service.tasks.get(first)
     assert (taken.status, taken.blocked_on) == (TaskStatus.blocked, BlockedOn.person)
     summary = (await flows.campaign(f"C-{campaign}")).to_json(0)
     assert (summary["blocked"], summary["waiting"]) == (1, 1)  # a person; T-after waits
@@ -121,10 +121,10 @@ async def test_a_person_waiting_for_someone_is_blocked_whatever_the_text_says(
 async def test_a_receipt_returns_the_delivery_state_enum(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
-    await service.send("Agent-2", "hello", "cli")
-    claimed = await service.write("cli", messages.claim)
+    await service.messages.send("Agent-2", "hello", "cli")
+    claimed = await service.store.write("cli", messages.claim)
     assert claimed is not None
-    state = await service.write("cli", messages.finish, claimed, Receipt.delivered("test"))
+    state = await service.store.write("cli", messages.finish, claimed, Receipt.delivered("test"))
     assert state is DeliveryState.delivered
 
 
@@ -132,25 +132,27 @@ async def test_a_receipt_returns_the_delivery_state_enum(
 async def test_a_claimer_is_a_name_and_a_run_and_a_name_may_hold_a_colon(
     service: SwarmService, clock: ManualClock
 ) -> None:
-    await service.send("Agent-1", "hello", "cli")
+    await service.messages.send("Agent-1", "hello", "cli")
     first, second = Claimer("desk:1", "run-a"), Claimer("desk:1", "run-b")
     now = clock.now()
-    (held,) = await service.db.write_concurrent(node_claims.claim, first, ["Agent-1"], now, 30.0, 8)
+    (held,) = await service.store.db.write_concurrent(
+        node_claims.claim, first, ["Agent-1"], now, 30.0, 8
+    )
     assert query(service.settings, "SELECT node, node_run FROM deliveries") == [("desk:1", "run-a")]
     for name in ("desk", "desk:1"):  # "desk" is a prefix of the other's name
-        await service.db.write_concurrent(
+        await service.store.db.write_concurrent(
             node_claims.heartbeat, name, ["Agent-1"], "host", 1, now, now
         )
-    rows = await service.db.read(node_claims.node_rows)
+    rows = await service.store.read(node_claims.node_rows)
     assert {r["name"]: r["in_flight"] for r in rows} == {"desk": 0, "desk:1": 1}
-    assert await service.db.read(node_claims.holds, first, held.delivery.id)
-    assert not await service.db.read(node_claims.holds, second, held.delivery.id)
+    assert await service.store.read(node_claims.holds, first, held.delivery.id)
+    assert not await service.store.read(node_claims.holds, second, held.delivery.id)
     done = [(held, Receipt.delivered("test"), False)]
-    lost = await service.write("desk:1", node_claims.finish, second, done)  # another run
+    lost = await service.store.write("desk:1", node_claims.finish, second, done)  # another run
     assert lost == [ClaimOutcome.lost] and isinstance(lost[0], ClaimOutcome)
-    (outcome,) = await service.write("desk:1", node_claims.finish, first, done)
+    (outcome,) = await service.store.write("desk:1", node_claims.finish, first, done)
     assert outcome is ClaimOutcome.delivered
-    (claimed,) = [e for e in await service.events() if e.kind == "delivery.claimed"]
+    (claimed,) = [e for e in await service.history.events() if e.kind == "delivery.claimed"]
     assert "delivering by desk:1 (attempt 1)" in claimed.text
     assert claimed.data is not None and (claimed.data["node"], claimed.data["run"]) == (
         "desk:1",
@@ -209,7 +211,7 @@ async def _check_upgraded(service: SwarmService) -> None:
     ]
     # a later migration marks the tasks others wait for (T-4 waits for T-1)
     assert query(settings, "SELECT id FROM tasks WHERE has_dependents = 1") == [(1,)]
-    waits = {t.title: t.blocked_on for t in await service.list_tasks()}
+    waits = {t.title: t.blocked_on for t in await service.tasks.newest()}
     assert waits == {
         "first": None,
         "waits": BlockedOn.dependencies,
@@ -221,6 +223,6 @@ async def _check_upgraded(service: SwarmService) -> None:
     # it behaves as before: the deferral streak goes on unrecorded, the gate can be approved
     deliverer = RecordingDeliverer(deferring={"Agent-2": "paused"})
     await Scheduler(service, deliverer).deliver_once()
-    assert [e.kind for e in await service.events()] == []
-    await WorkflowService(service).approve("T-3", "alice")
-    assert (await service.get_task(3)).status is TaskStatus.done
+    assert [e.kind for e in await service.history.events()] == []
+    await WorkflowService(service.store).approve("T-3", "alice")
+    assert (await service.tasks.get(3)).status is TaskStatus.done

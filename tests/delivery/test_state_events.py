@@ -63,7 +63,7 @@ async def _until(condition: Any, what: str, timeout_s: float = 20.0) -> None:
 async def test_receipt_is_retried_until_the_lock_is_released(
     impatient: SwarmService, caplog: pytest.LogCaptureFixture
 ) -> None:
-    task = await impatient.create_task(TaskSpec("locked out"), "cli")
+    task = await impatient.tasks.create(TaskSpec("locked out"), "cli")
     deliverer = LockingDeliverer(str(impatient.settings.db_path))
     scheduler = Scheduler(impatient, deliverer)
     await impatient.queue.assign_batch()
@@ -77,13 +77,13 @@ async def test_receipt_is_retried_until_the_lock_is_released(
             "three failed receipt writes",
         )
         assert not running.done()
-        (stuck,) = await impatient.deliveries()
+        (stuck,) = await impatient.messages.deliveries()
         assert stuck.state.value == "delivering"  # held by the other connection...
         deliverer.release()
         assert await asyncio.wait_for(running, 20) == 1
-    (landed,) = await impatient.deliveries()  # ...and recorded once it let go
+    (landed,) = await impatient.messages.deliveries()  # ...and recorded once it let go
     assert landed.state.value == "delivered" and len(deliverer.parcels) == 1
-    kinds = [e.kind for e in await impatient.events(task=task.ref)]
+    kinds = [e.kind for e in await impatient.history.events(task=task.ref)]
     assert kinds[-3:] == ["task.assigned", "delivery.claimed", "delivery.delivered"]
 
 
@@ -91,7 +91,7 @@ async def test_receipt_is_retried_until_the_lock_is_released(
 async def test_claim_and_deferral_have_events_a_streak_once(
     service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
 ) -> None:
-    await service.send("Agent-2", "hello", "cli")
+    await service.messages.send("Agent-2", "hello", "cli")
     deliverer.deferring["Agent-2"] = "paused"
     scheduler = Scheduler(service, deliverer)
     for _ in range(3):
@@ -99,7 +99,7 @@ async def test_claim_and_deferral_have_events_a_streak_once(
         clock.advance(2)
     del deliverer.deferring["Agent-2"]
     await scheduler.deliver_once()
-    kinds = [e.kind for e in await service.events() if e.kind.startswith("delivery.")]
+    kinds = [e.kind for e in await service.history.events() if e.kind.startswith("delivery.")]
     assert kinds == ["delivery.claimed", "delivery.deferred", "delivery.delivered"]
 
 
@@ -107,14 +107,14 @@ async def test_claim_and_deferral_have_events_a_streak_once(
 async def test_cancel_before_delivery_supersedes_the_prompt_and_sends_no_stop(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
-    task = await service.create_task(TaskSpec("never seen"), "cli")
+    task = await service.tasks.create(TaskSpec("never seen"), "cli")
     (assignment,) = await service.queue.assign_batch()
-    await service.cancel_task(task.ref, "cli")
+    await service.tasks.cancel(task.ref, "cli")
     await Scheduler(service, deliverer).deliver_once()
     assert deliverer.parcels == []  # neither the prompt nor "stop working on it"
-    (prompt,) = await service.deliveries()
+    (prompt,) = await service.messages.deliveries()
     assert (prompt.state.value, prompt.reason) == ("failed", "superseded")
-    events = await service.events(task=task.ref)
+    events = await service.history.events(task=task.ref)
     assert [e.kind for e in events][-2:] == ["task.cancelled", "delivery.superseded"]
     assert events[-1].text == (
         f"{task.ref} prompt to {assignment.agent} superseded (queued): "
@@ -126,11 +126,11 @@ async def test_cancel_before_delivery_supersedes_the_prompt_and_sends_no_stop(
 async def test_cancel_after_delivery_tells_the_agent(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
-    task = await service.create_task(TaskSpec("seen"), "cli")
+    task = await service.tasks.create(TaskSpec("seen"), "cli")
     (assignment,) = await service.queue.assign_batch()
     scheduler = Scheduler(service, deliverer)
     await scheduler.deliver_once()
-    await service.cancel_task(task.ref, "cli")
+    await service.tasks.cancel(task.ref, "cli")
     await scheduler.deliver_once()
     texts = [p.text for p in deliverer.for_agent(assignment.agent)]
     assert len(texts) == 2 and f"{task.ref} (seen) was cancelled: stop working on it." in texts[1]

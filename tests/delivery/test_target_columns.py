@@ -90,7 +90,7 @@ async def _check_upgraded(service: SwarmService, backend: str) -> None:
     )
     assert "target" not in {name for (name,) in query(settings, columns)}
     # the withdrawal that failed reads as one; the note and the reset go out as before
-    failed = await service.db.read(undelivered.failed_for_good)
+    failed = await service.store.read(undelivered.failed_for_good)
     assert [(f.what, f.target) for f in failed] == [
         ("T-1 withdrawal", Target(TargetKind.withdraw, "Agent-2"))
     ]
@@ -116,8 +116,8 @@ async def _check_schedules(service: SwarmService) -> None:
     ]
     sent = []
     for schedule in listed[:3]:  # each prompt goes to its agent, role or everyone
-        await service.write("scheduler", recurring.claim, schedule.id, local_zone())
-        message = await service.db.read(_last_message)
+        await service.store.write("scheduler", recurring.claim, schedule.id, local_zone())
+        message = await service.store.read(_last_message)
         sent.append(message)
     roles = {a.id: a.role for a in service.agents.values()}
     testers = sorted(a for a, role in roles.items() if role == "qa")

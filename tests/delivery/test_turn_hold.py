@@ -39,7 +39,7 @@ async def hook(service: SwarmService, agent: str, event: str, **fields: object) 
         **fields,
     }
     parsed = hook_events.parse(json.dumps(body))
-    await service.write(agent, hook_events.record, agent, parsed, Freshness(), False)
+    await service.store.write(agent, hook_events.record, agent, parsed, Freshness(), False)
 
 
 def prompts_to(deliverer: RecordingDeliverer, agent: str) -> list[int | None]:
@@ -50,18 +50,18 @@ def prompts_to(deliverer: RecordingDeliverer, agent: str) -> list[int | None]:
 async def test_the_next_task_waits_for_the_hooks_stop(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
-    first = await service.create_task(TaskSpec("first", agent="Agent-1"), "me")
+    first = await service.tasks.create(TaskSpec("first", agent="Agent-1"), "me")
     scheduler = Scheduler(service, deliverer)
     await scheduler.run_burst()
     await hook(service, "Agent-1", "UserPromptSubmit", prompt="[swarm] task T-1")
-    await service.start_task(first.ref, "Agent-1")
+    await service.tasks.start(first.ref, "Agent-1")
     await hook(service, "Agent-1", "PreToolUse", tool_name="Bash", tool_input={"command": "x"})
-    await service.complete_task(first.ref, "Agent-1")  # reported mid-turn
-    second = await service.create_task(TaskSpec("second", agent="Agent-1"), "me")
+    await service.tasks.complete(first.ref, "Agent-1")  # reported mid-turn
+    second = await service.tasks.create(TaskSpec("second", agent="Agent-1"), "me")
     await scheduler.run_burst()
-    assert (await service.get_task(second.ref)).status is TaskStatus.ready  # not given yet
+    assert (await service.tasks.get(second.ref)).status is TaskStatus.ready  # not given yet
     assert prompts_to(deliverer, "Agent-1") == [first.id]
-    await service.send("Agent-1", "a note from the person", "cli")  # a message is not held
+    await service.messages.send("Agent-1", "a note from the person", "cli")  # a message is not held
     await hook(service, "Agent-1", "PreToolUse", tool_name="Read", tool_input={"file_path": "a"})
     await scheduler.run_burst()
     assert prompts_to(deliverer, "Agent-1") == [first.id, None]
@@ -74,16 +74,16 @@ async def test_a_task_any_agent_may_take_goes_to_one_not_mid_turn(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
     await hook(service, "Agent-1", "UserPromptSubmit", prompt="a person's own question")
-    task = await service.create_task(TaskSpec("anyone"), "me")  # Agent-1 is first in the file
+    task = await service.tasks.create(TaskSpec("anyone"), "me")  # Agent-1 is first in the file
     await Scheduler(service, deliverer).run_burst()
-    taken = await service.get_task(task.ref)
+    taken = await service.tasks.get(task.ref)
     assert taken.agent not in (None, "Agent-1") and prompts_to(deliverer, taken.agent) == [task.id]
 
 
 async def test_a_prompt_queued_before_the_turn_began_waits_for_its_end(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
-    task = await service.create_task(TaskSpec("queued", agent="Agent-1"), "me")
+    task = await service.tasks.create(TaskSpec("queued", agent="Agent-1"), "me")
     await service.queue.assign_batch()  # given while Agent-1 was idle
     await hook(service, "Agent-1", "UserPromptSubmit", prompt="the person typed first")
     scheduler = Scheduler(service, deliverer)
@@ -105,7 +105,7 @@ async def test_a_permission_dialog_holds_the_prompt_too(
         message="Claude needs your permission to use Bash",
         notification_type="permission_prompt",
     )
-    task = await service.create_task(TaskSpec("next", agent="Agent-2"), "me")
+    task = await service.tasks.create(TaskSpec("next", agent="Agent-2"), "me")
     scheduler = Scheduler(service, deliverer)
     await scheduler.run_burst()
     assert prompts_to(deliverer, "Agent-2") == []
@@ -119,7 +119,7 @@ async def test_a_working_hook_older_than_the_stall_window_holds_no_more(
 ) -> None:
     # a CLI killed mid-turn never says Stop: its last 'working' holds SWARM_STALL_AFTER long
     await hook(service, "Agent-3", "UserPromptSubmit", prompt="do it")
-    task = await service.create_task(TaskSpec("next", agent="Agent-3"), "me")
+    task = await service.tasks.create(TaskSpec("next", agent="Agent-3"), "me")
     scheduler = Scheduler(service, deliverer)
     clock.advance(service.settings.turn_hold_s - 1)
     await scheduler.run_burst()
@@ -133,14 +133,14 @@ async def test_a_working_hook_older_than_the_stall_window_holds_no_more(
 async def test_a_delivery_node_holds_the_prompt_as_the_coordinator_does(
     service: SwarmService, clock: ManualClock
 ) -> None:
-    await service.create_task(TaskSpec("next", agent="Agent-1"), "me")
+    await service.tasks.create(TaskSpec("next", agent="Agent-1"), "me")
     await service.queue.assign_batch()
     await hook(service, "Agent-1", "UserPromptSubmit", prompt="the person typed first")
     node = Claimer("desk-2", "run-a")
     hold = service.settings.turn_hold_s
 
     async def claim() -> list[node_claims.Claim]:
-        return await service.db.write_concurrent(
+        return await service.store.db.write_concurrent(
             node_claims.claim, node, ["Agent-1"], clock.now(), 30.0, 8, hold
         )
 

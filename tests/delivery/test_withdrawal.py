@@ -45,18 +45,18 @@ def assert_not_a_task(parcel: Parcel, ref: str) -> None:
 async def test_a_manual_assign_withdraws_the_task_from_its_holder_and_uses_no_attempt(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
-    task = await service.create_task(TaskSpec("Ship the login page"), "me")
+    task = await service.tasks.create(TaskSpec("Ship the login page"), "me")
     scheduler = Scheduler(service, deliverer)
     await scheduler.run_burst()
     assert [p.task_id for p in deliverer.for_agent("Agent-1")] == [task.id]
-    assert (await service.get_task(task.ref)).attempts == 1
-    await service.assign_task(task.ref, "Agent-4", "boss")
+    assert (await service.tasks.get(task.ref)).attempts == 1
+    await service.tasks.assign(task.ref, "Agent-4", "boss")
     await scheduler.run_burst()
     (withdrawn,) = withdrawals(deliverer, "Agent-1")
     assert_not_a_task(withdrawn, task.ref)
     assert "reassigned to Agent-4 by boss" in withdrawn.text
     assert [p.task_id for p in deliverer.for_agent("Agent-4")] == [task.id]
-    moved = await service.get_task(task.ref)
+    moved = await service.tasks.get(task.ref)
     assert moved.agent == "Agent-4" and moved.attempts == 1  # the move used no attempt
     (event,) = await kinds(service, "task.withdrawn")
     assert event.agent == "Agent-1" and event.task_id == task.id
@@ -69,13 +69,13 @@ async def test_a_manual_assign_withdraws_the_task_from_its_holder_and_uses_no_at
 async def test_a_prompt_in_flight_is_withdrawn_one_never_delivered_is_only_dropped(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
-    first = await service.create_task(TaskSpec("in flight", agent="Agent-1"), "me")
-    second = await service.create_task(TaskSpec("still queued", agent="Agent-2"), "me")
+    first = await service.tasks.create(TaskSpec("in flight", agent="Agent-1"), "me")
+    second = await service.tasks.create(TaskSpec("still queued", agent="Agent-2"), "me")
     await service.queue.assign_batch()
     claimed = await service.queue.claim_delivery()  # Agent-1's prompt is being pasted
     assert claimed is not None and claimed.task_id == first.id
-    await service.assign_task(first.ref, "Agent-3", "boss")
-    await service.assign_task(second.ref, "Agent-5", "boss")  # Agent-2 never got it
+    await service.tasks.assign(first.ref, "Agent-3", "boss")
+    await service.tasks.assign(second.ref, "Agent-5", "boss")  # Agent-2 never got it
     await service.queue.record_receipt(claimed, Receipt.delivered("test"))  # it landed
     await Scheduler(service, deliverer).run_burst()
     (withdrawn,) = withdrawals(deliverer, "Agent-1")
@@ -87,16 +87,16 @@ async def test_a_prompt_in_flight_is_withdrawn_one_never_delivered_is_only_dropp
 async def test_requeue_by_a_person_withdraws_and_uses_no_attempt(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
-    task = await service.create_task(TaskSpec("job", role="web"), "me")
+    task = await service.tasks.create(TaskSpec("job", role="web"), "me")
     scheduler = Scheduler(service, deliverer)
     await scheduler.run_burst()
-    holder = (await service.get_task(task.ref)).agent
+    holder = (await service.tasks.get(task.ref)).agent
     assert holder is not None
-    await service.requeue_task(task.ref, "boss")
+    await service.tasks.requeue(task.ref, "boss")
     await scheduler.run_burst()
     (withdrawn,) = withdrawals(deliverer, holder)
     assert_not_a_task(withdrawn, task.ref)
-    assert (await service.get_task(task.ref)).attempts == 1
+    assert (await service.tasks.get(task.ref)).attempts == 1
 
 
 async def test_moving_a_task_back_before_its_withdrawal_went_out_keeps_the_order(
@@ -104,28 +104,28 @@ async def test_moving_a_task_back_before_its_withdrawal_went_out_keeps_the_order
 ) -> None:
     """Withdrawn from Agent-1, then given back to it before the withdrawal went out, then
     moved again: Agent-1 hears withdrawn, then its new prompt, then withdrawn again."""
-    task = await service.create_task(TaskSpec("ping-pong", agent="Agent-1"), "me")
+    task = await service.tasks.create(TaskSpec("ping-pong", agent="Agent-1"), "me")
     scheduler = Scheduler(service, deliverer)
     await scheduler.run_burst()
-    await service.assign_task(task.ref, "Agent-2", "boss")
+    await service.tasks.assign(task.ref, "Agent-2", "boss")
     await service.queue.assign_batch()
-    await service.assign_task(task.ref, "Agent-1", "boss")  # Agent-2 got nothing yet
+    await service.tasks.assign(task.ref, "Agent-1", "boss")  # Agent-2 got nothing yet
     await scheduler.run_burst()
-    await service.assign_task(task.ref, "Agent-3", "boss")
+    await service.tasks.assign(task.ref, "Agent-3", "boss")
     await scheduler.run_burst()
     got = ["WITHDRAWN" in p.text for p in deliverer.for_agent("Agent-1")]
     assert got == [False, True, False, True]
     assert withdrawals(deliverer, "Agent-2") == []
-    assert (await service.get_task(task.ref)).attempts == 1
+    assert (await service.tasks.get(task.ref)).attempts == 1
 
 
 async def test_a_stall_reassignment_withdraws_and_uses_an_attempt(
     service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
 ) -> None:
-    task = await service.create_task(TaskSpec("slow job", role="infrastructure"), "me")
+    task = await service.tasks.create(TaskSpec("slow job", role="infrastructure"), "me")
     scheduler = Scheduler(service, deliverer)
     await scheduler.run_burst()
-    holder = (await service.get_task(task.ref)).agent
+    holder = (await service.tasks.get(task.ref)).agent
     assert holder == "Agent-3"
     frames = FakeFrames()
     frames.frames[holder] = bytes(64)  # a screen that never changes
@@ -139,7 +139,7 @@ async def test_a_stall_reassignment_withdraws_and_uses_an_attempt(
     (withdrawn,) = withdrawals(deliverer, holder)
     assert_not_a_task(withdrawn, task.ref)
     assert "Agent-3 stalled: no activity for 30 min" in withdrawn.text
-    again = await service.get_task(task.ref)
+    again = await service.tasks.get(task.ref)
     assert again.attempts == 2 and again.status is TaskStatus.assigned  # the stall used one
     await watcher.close()
 
@@ -147,14 +147,14 @@ async def test_a_stall_reassignment_withdraws_and_uses_an_attempt(
 async def test_a_task_failed_for_an_expired_lease_is_withdrawn_from_its_holder(
     service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
 ) -> None:
-    task = await service.create_task(TaskSpec("never started", agent="Agent-6"), "me")
+    task = await service.tasks.create(TaskSpec("never started", agent="Agent-6"), "me")
     scheduler = Scheduler(service, deliverer)
     for _ in range(service.settings.max_attempts):
         await scheduler.run_burst()  # assigned, prompt delivered
         clock.advance(service.settings.lease_s + 1)
         await scheduler.run_burst()  # no report: released (or failed), withdrawn
         clock.advance(service.settings.retry_backoff_max_s + 1)
-    assert (await service.get_task(task.ref)).status is TaskStatus.failed
+    assert (await service.tasks.get(task.ref)).status is TaskStatus.failed
     texts = [p.text for p in deliverer.for_agent("Agent-6")]
     marks = ["WITHDRAWN" in t for t in texts]
     assert marks == [False, True] * service.settings.max_attempts

@@ -75,7 +75,7 @@ async def test_headless_up_starts_the_sessions_and_prompts_go_straight_into_them
     deliverer = build_deliverer(settings, list(service.agents.values()), service.kill_switch)
     try:
         for name in rig.names:
-            await service.send(name, f"hello {name}", "me")
+            await service.messages.send(name, f"hello {name}", "me")
         await Scheduler(service, deliverer).run_burst()
     finally:
         deliverer.close()

@@ -69,7 +69,7 @@ async def prompt_of(service: SwarmService, command: str) -> prompts.Prompt:
     """The open prompt asking to run ``command`` (waits until its hook opened it)."""
     deadline = time.monotonic() + 30
     while True:
-        for found in await service.db.read(prompts.open_prompts, None):
+        for found in await service.store.read(prompts.open_prompts, None):
             if found.text.endswith(f" {command}"):
                 return found
         assert time.monotonic() < deadline, f"no prompt for {command!r}"
@@ -111,9 +111,9 @@ async def test_a_stop_signal_closes_the_hooks_prompt_and_it_exits_0(
     for sig in stops:
         code, out, err = ended[sig]
         assert (code, out) == (0, ""), (sig.name, err)
-        closed = await desk_service.prompt(opened[sig].id)
+        closed = await desk_service.inbox.prompt(opened[sig].id)
         assert closed.closed_why == f"the agent stopped waiting ({sig.name})", closed
-    assert await desk_service.db.read(prompts.open_prompts, None) == []
+    assert await desk_service.store.read(prompts.open_prompts, None) == []
     # four hooks closing at once each judged the agent with the others' prompts still open
     # (PostgreSQL: none saw another's uncommitted close); the next watch tick judges it anew
     await Watcher(desk_service, watch_settings()).tick()
@@ -149,9 +149,9 @@ async def test_a_killed_hooks_prompt_is_closed_by_the_watch_and_its_agent_can_st
     finally:
         reap([real, forged])
     for prompt, proc in ((mine, real), (theirs, forged)):
-        closed = await service.prompt(prompt.id)
+        closed = await service.inbox.prompt(prompt.id)
         assert closed.closed_why == f"its hook is gone (pid {proc.pid} on {socket.gethostname()})"
-    recorded = await service.prompt(mine.id)
+    recorded = await service.inbox.prompt(mine.id)
     assert recorded.hook is not None and recorded.hook.pid == real.pid
     assert recorded.expires_at == pytest.approx(mine.opened_at + 120)
     first, second = await row(service, "Agent-1"), await row(service, "Agent-2")
@@ -179,7 +179,7 @@ async def test_a_later_hook_event_of_the_same_session_closes_its_dialog(
         for event, session in (("Stop", "another"), ("PreToolUse", "abc123")):
             body = payload(desk.ws["Agent-1"], event, session_id=session, tool_name="Read")
             assert desk.claude("Agent-1", event, body).returncode == 0
-            assert (await desk_service.prompt(prompt.id)).open, event
+            assert (await desk_service.inbox.prompt(prompt.id)).open, event
             assert (await row(desk_service, "Agent-1"))["state"] == "waiting"
         body = payload(desk.ws["Agent-1"], "Stop", stop_hook_active=False)
         assert desk.claude("Agent-1", "Stop", body).returncode == 0
@@ -187,7 +187,7 @@ async def test_a_later_hook_event_of_the_same_session_closes_its_dialog(
     finally:
         reap([waiting])
     assert (code, out) == (0, ""), err
-    closed = await desk_service.prompt(prompt.id)
+    closed = await desk_service.inbox.prompt(prompt.id)
     assert closed.closed_why == "the agent moved on (hook: Stop)"
     assert (await row(desk_service, "Agent-1"))["state"] == "idle"
 
@@ -215,7 +215,7 @@ async def test_the_coordinator_closes_a_prompt_its_hook_did_not_close_by_its_dea
             ask = functools.partial(
                 prompts.open_prompt, hook=hook, expires_at=stuck.opened_at + 100
             )
-            opened = await desk_service.write("hook", ask, "Agent-2", Signal.HOOK,
+            opened = await desk_service.store.write("hook", ask, "Agent-2", Signal.HOOK,
                                               f"Allow {name}?", PERMISSION_OPTIONS)  # fmt: skip
             ids[name] = opened.id
         later = ManualClock(stuck.opened_at + 5 + hook_prompts.GRACE_S - 1)
@@ -227,14 +227,16 @@ async def test_the_coordinator_closes_a_prompt_its_hook_did_not_close_by_its_dea
                 await coordinator.close()
             if expect is not None:
                 assert closed == [ids["reused"]]
-                assert (await desk_service.prompt(stuck.id)).open  # frozen, but within its wait
-                assert (await desk_service.prompt(ids["elsewhere"])).open
+                assert (
+                    await desk_service.inbox.prompt(stuck.id)
+                ).open  # frozen, but within its wait
+                assert (await desk_service.inbox.prompt(ids["elsewhere"])).open
         assert sorted(closed) == sorted([stuck.id, ids["elsewhere"], ids["alive"]])
     finally:
         reap([frozen])
-    expired = await desk_service.prompt(stuck.id)
+    expired = await desk_service.inbox.prompt(stuck.id)
     assert expired.closed_why == "expired: its hook's wait ended 135 s ago"
-    assert (await desk_service.prompt(ids["reused"])).closed_why == (
+    assert (await desk_service.inbox.prompt(ids["reused"])).closed_why == (
         f"its hook is gone (pid {os.getpid()} on {procs.host()})"
     )
 
@@ -267,11 +269,11 @@ async def test_a_delivery_nodes_watch_closes_its_own_machines_gone_hooks_only(
         ask = functools.partial(
             prompts.open_prompt, hook=HookProcess(host, pid, "1", ns), expires_at=time.time() + 600
         )
-        made = await desk_service.write("hook", ask, "Agent-1", Signal.HOOK, f"Allow {host}?",
+        made = await desk_service.store.write("hook", ask, "Agent-1", Signal.HOOK, f"Allow {host}?",
                                         PERMISSION_OPTIONS)  # fmt: skip
         ids.append(made.id)
     await Watcher(desk_service, watch_settings(), node="desk-2").record()
-    here, there = [await desk_service.prompt(n) for n in ids]
+    here, there = [await desk_service.inbox.prompt(n) for n in ids]
     assert here.closed_why == f"its hook is gone (pid {pid} on {procs.host()})"
     assert there.open
     closed = await kinds(desk_service, "prompt.closed")

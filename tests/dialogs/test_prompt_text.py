@@ -84,7 +84,7 @@ async def test_a_long_command_is_kept_whole_and_shown_head_and_tail(
 
 async def _opened(service: SwarmService) -> prompts.Prompt:
     deadline = time.monotonic() + 30
-    while not (found := await service.db.read(prompts.open_prompts, None)):
+    while not (found := await service.store.read(prompts.open_prompts, None)):
         assert time.monotonic() < deadline, "the hook opened no prompt"
         await asyncio.sleep(0.02)
     return found[0]
@@ -135,7 +135,7 @@ async def test_the_fields_that_act_are_shown_not_only_the_description(
         "Edit",
         {"file_path": "a.py", "old_string": "x = 1", "new_string": "import os; os.system('sh')"},
     )
-    texts = [(await service.prompt(n)).text for n in (1, 2, 3)]
+    texts = [(await service.inbox.prompt(n)).text for n in (1, 2, 3)]
     assert texts == [
         "Allow mcp__db__query:\ndescription (the model's words): Count the users\n"
         "sql: DROP TABLE users",
@@ -143,7 +143,7 @@ async def test_the_fields_that_act_are_shown_not_only_the_description(
         "Allow Edit:\nfile_path: a.py\nold_string: x = 1\nnew_string: import os; os.system('sh')",
     ]
     for n in (1, 2, 3):
-        assert (await service.prompt(n)).closed_why == "no answer within 0 s"
+        assert (await service.inbox.prompt(n)).closed_why == "no answer within 0 s"
     shown = desk.cli("inbox", "show", "R-1").out
     assert "sql: DROP TABLE users" in shown and "closed without a decision" in shown
 
@@ -158,7 +158,7 @@ async def test_a_request_too_long_to_show_opens_no_prompt(
     err = ask(desk, "Agent-2", "Bash", {"command": huge}, wait="60")
     assert time.monotonic() - started < 30  # no wait: nobody is asked
     assert "too long to show" in err
-    assert await service.db.read(prompts.open_prompts, None) == []
+    assert await service.store.read(prompts.open_prompts, None) == []
     shown = await row(service, "Agent-2")
     length = len(f"Allow Bash:\ncommand: {huge}")
     assert shown["state"] == "waiting"

@@ -55,11 +55,11 @@ async def test_plan_preview_then_approve_creates_the_graph(
     assert callback.type == 5  # deferred: the model may take longer than 3 s
     (preview,) = await handle.wait_followups(1)
     assert "P-1" in preview.content and "[qa" in preview.content
-    assert await ai_world.service.list_tasks() == []
+    assert await ai_world.service.tasks.newest() == []
     click = await ai_world.server.click_button(ai_world.user, preview, "swarm:plan:approve:1")
     reply = await click.wait_callback()
     assert reply.type == 7 and "4 tasks created" in reply.data["content"]
-    tasks = {t.title: t for t in await ai_world.service.list_tasks()}
+    tasks = {t.title: t for t in await ai_world.service.tasks.newest()}
     assert len(tasks) == 4 and {t.plan_id for t in tasks.values()} == {"P-1"}
     assert sorted(tasks["Task c"].after) == sorted([tasks["Task a"].id, tasks["Task b"].id])
     shown = await (
@@ -80,7 +80,7 @@ async def test_plan_discard_and_refusals(ai_world: World, model: LocalModel) -> 
         await ai_world.server.click_button(ai_world.user, preview, "swarm:plan:discard:1")
     ).wait_callback()
     assert "P-1 discarded" in gone.data["content"]
-    assert await ai_world.service.list_tasks() == []
+    assert await ai_world.service.tasks.newest() == []
 
 
 async def test_summary_and_usage(ai_world: World, model: LocalModel) -> None:

@@ -28,7 +28,7 @@ async def test_campaign_show_is_one_live_message_kept_across_a_restart(
 ) -> None:
     channel = server.guild.channels[0]
     dev = next(u for u in server.guild.users if u.name == "dev")
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     flow = (
         Workflow("ship")
         .step("a", "Build A")
@@ -50,10 +50,10 @@ async def test_campaign_show_is_one_live_message_kept_across_a_restart(
             lambda m: bool(m.embeds) and m.embeds[0]["title"] == "C-1: ship", channel=channel
         )
         await service.queue.assign_batch()
-        await service.complete_task(a, (await service.get_task(a)).agent or "")
+        await service.tasks.complete(a, (await service.tasks.get(a)).agent or "")
         await _reads(server, live, "1/4` done")
         assert live.custom_ids() == []
-    await service.complete_task(b, (await service.get_task(b)).agent or "")  # while down
+    await service.tasks.complete(b, (await service.tasks.get(b)).agent or "")  # while down
     async with running_client(server, builder.bot(service, ai)):  # a new client: the same
         await _reads(server, live, "2/4` done")  # message is edited
         assert live.custom_ids() == [f"swarm:gate:approve:{ok}", f"swarm:gate:reject:{ok}"]
@@ -66,7 +66,7 @@ async def test_campaign_show_is_one_live_message_kept_across_a_restart(
         await _reads(server, live, "3/4` done")
         assert live.custom_ids() == []
         await service.queue.assign_batch()
-        await service.complete_task(go, (await service.get_task(go)).agent or "")
+        await service.tasks.complete(go, (await service.tasks.get(go)).agent or "")
         await _reads(server, live, "'value': 'finished'")
     await ai.close()
     messages = server.messages(channel)

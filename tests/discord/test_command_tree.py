@@ -63,16 +63,16 @@ def _autocompleted(command: dict[str, Any]) -> list[tuple[str, str]]:
 async def _tasks_in_every_state(world: World) -> None:
     service = world.service
     for title in ("to finish", "to fail", "to cancel", "active one"):
-        await service.create_task(TaskSpec(title), "test")
+        await service.tasks.create(TaskSpec(title), "test")
     await service.queue.assign_next()
-    await service.complete_task("T-1", "test")
+    await service.tasks.complete("T-1", "test")
     await service.queue.assign_next()
-    await service.fail_task("T-2", "test", "broken")
-    await service.cancel_task("T-3", "test")
+    await service.tasks.fail("T-2", "test", "broken")
+    await service.tasks.cancel("T-3", "test")
     await service.queue.assign_next()
-    await service.create_task(TaskSpec("ready one"), "test")
-    await service.create_task(TaskSpec("blocked one", after=(4,)), "test")
-    states = [t.status.value for t in sorted(await service.list_tasks(), key=lambda t: t.id)]
+    await service.tasks.create(TaskSpec("ready one"), "test")
+    await service.tasks.create(TaskSpec("blocked one", after=(4,)), "test")
+    states = [t.status.value for t in sorted(await service.tasks.newest(), key=lambda t: t.id)]
     assert states == ["done", "failed", "cancelled", "assigned", "ready", "blocked"]
 
 

@@ -27,11 +27,11 @@ async def test_task_create_makes_one_post_the_card_and_acknowledges_only_to_the_
     assert callback.data["flags"] & 64  # ephemeral: only the person sees it
     assert callback.data["content"] == f"🆕 T-1 created: its card follows in <#{world.channel.id}>"
     await world.server.wait_for_message(lambda m: "**T-1**" in m.content, channel=world.channel)
-    await world.service.create_task(TaskSpec("later"), "cli")  # the notifier went past T-1
+    await world.service.tasks.create(TaskSpec("later"), "cli")  # the notifier went past T-1
     await world.server.wait_for_message(lambda m: "**T-2**" in m.content, channel=world.channel)
     visible = [m for m in world.server.messages(world.channel) if "T-1" in _shown(m)]
     assert len(visible) == 1 and "Write docs" in visible[0].content, visible
-    task = await world.service.get_task("T-1")
+    task = await world.service.tasks.get("T-1")
     assert task.priority.name == "high" and task.created_by == "discord:dev"
 
 
@@ -62,11 +62,11 @@ async def test_task_create_with_capabilities(world: World) -> None:
         world, world.user, "task create", {"title": "Load the data", "capabilities": "sql, etl"}
     )
     assert created.data["content"].startswith("🆕 T-1 created")
-    assert (await world.service.get_task("T-1")).capabilities == ("etl", "sql")
+    assert (await world.service.tasks.get("T-1")).capabilities == ("etl", "sql")
     refused = await slash(world, world.user, "task create", {"title": "x", "capabilities": "cobol"})
     assert refused.data["flags"] & 64
     assert "no configured agent can take a task for capabilities cobol" in refused.data["content"]
-    assert len(await world.service.list_tasks()) == 1
+    assert len(await world.service.tasks.newest()) == 1
 
 
 async def test_task_create_with_dependencies_and_list_show(world: World) -> None:
@@ -76,7 +76,7 @@ async def test_task_create_with_dependencies_and_list_show(world: World) -> None
         world.user, "task create", {"title": "C", "after": "T-1, 2"}
     )
     await handle.wait_callback()
-    assert (await world.service.get_task("T-3")).after == [1, 2]
+    assert (await world.service.tasks.get("T-3")).after == [1, 2]
     listed = await (
         await world.server.invoke_slash(world.user, "task list", {"status": "blocked"})
     ).wait_callback()
@@ -102,7 +102,7 @@ async def test_bad_inputs_get_short_ephemeral_errors_and_change_nothing(world: W
         callback = await handle.wait_callback()
         assert callback.data["flags"] & 64, f"{name} reply is not ephemeral"
         assert message in callback.data["content"]
-    assert await world.service.list_tasks() == []
+    assert await world.service.tasks.newest() == []
 
 
 async def test_cycle_refused_through_the_service_is_reported(world: World) -> None:
@@ -147,17 +147,17 @@ async def test_send_is_the_command_and_msg_its_alias(world: World) -> None:
             )
         ).wait_callback()
         assert reply.data["content"] == "📨 queued for Agent-3"
-    texts = [d.text for d in await world.service.deliveries()]
+    texts = [d.text for d in await world.service.messages.deliveries()]
     assert sorted(texts) == ["via /msg", "via /send"]
 
 
 async def test_autocomplete_offers_the_tasks_each_command_can_act_on(world: World) -> None:
     for title in ("Alpha", "Beta", "Gamma", "Delta"):
-        await world.service.create_task(TaskSpec(title), "cli")
+        await world.service.tasks.create(TaskSpec(title), "cli")
     await world.service.queue.assign_batch()  # T-1..T-4 assigned
-    await world.service.complete_task("T-1", "Agent-1")
-    await world.service.fail_task("T-2", "Agent-2", "broken")
-    await world.service.cancel_task("T-3", "cli")
+    await world.service.tasks.complete("T-1", "Agent-1")
+    await world.service.tasks.fail("T-2", "Agent-2", "broken")
+    await world.service.tasks.cancel("T-3", "cli")
 
     async def offered(command: str, typed: str = "") -> list[str]:
         found = await world.server.invoke_autocomplete(world.user, command, "id", typed)
@@ -184,7 +184,7 @@ async def test_admin_commands(world: World) -> None:
         )
     ).wait_callback()
     assert "T-1" in assigned.data["content"]
-    assert (await world.service.get_task("T-1")).pinned == "Agent-6"
+    assert (await world.service.tasks.get("T-1")).pinned == "Agent-6"
     await (
         await world.server.invoke_slash(world.admin, "agent pause", {"agent": "Agent-2"})
     ).wait_callback()
@@ -198,10 +198,10 @@ async def test_unauthorized_users_are_refused_and_audited(world: World) -> None:
     assert refused.data["flags"] & 64 and "not allowed" in refused.data["content"]
     not_admin = await (await world.server.invoke_slash(world.user, "pause")).wait_callback()
     assert "admins only" in not_admin.data["content"]
-    assert not world.service.kill_switch.engaged and await world.service.list_tasks() == []
+    assert not world.service.kill_switch.engaged and await world.service.tasks.newest() == []
     allowed = await (await world.server.invoke_slash(world.user, "status")).wait_callback()
     assert allowed.data["embeds"]
-    audit = await world.service.audit_rows()
+    audit = await world.service.history.audit_rows()
     summary = [(r["user_name"], r["command"].split()[0], bool(r["allowed"])) for r in audit]
     assert summary[:3] == [
         ("dev", "status", True),
@@ -218,7 +218,7 @@ async def test_task_done_through_discord(world: World) -> None:
         await world.server.invoke_slash(world.user, "task done", {"id": "t-1", "note": "ok"})
     ).wait_callback()
     assert done.data["content"].startswith("✅ T-1 [done]")
-    assert (await world.service.get_task("T-1")).status is TaskStatus.done
+    assert (await world.service.tasks.get("T-1")).status is TaskStatus.done
 
 
 async def test_fail_retry_cancel_and_agent_resume(world: World) -> None:
@@ -227,7 +227,7 @@ async def test_fail_retry_cancel_and_agent_resume(world: World) -> None:
     await world.service.queue.assign_next()
     failed = await slash(world, world.user, "task fail", {"id": "T-1", "reason": "tests red"})
     assert failed.data["content"].startswith("❌ T-1 [failed]")
-    assert (await world.service.get_task("T-2")).reason == "dependency T-1 failed"
+    assert (await world.service.tasks.get("T-2")).reason == "dependency T-1 failed"
     retried = await slash(world, world.user, "task retry", {"id": "T-1"})
     assert retried.data["content"].startswith("🔁 T-1 [ready]")
     cancelled = await slash(world, world.user, "task cancel", {"id": "T-2"})
@@ -237,16 +237,16 @@ async def test_fail_retry_cancel_and_agent_resume(world: World) -> None:
     await slash(world, world.admin, "agent pause", {"agent": "Agent-5"})
     resumed = await slash(world, world.admin, "agent resume", {"agent": "agent-5"})
     assert resumed.data["content"] == "▶️ Agent-5 resumed"
-    kinds = [e.kind for e in await world.service.events(limit=1000)]
+    kinds = [e.kind for e in await world.service.history.events(limit=1000)]
     assert kinds.count("agent.paused") == 1 and kinds.count("agent.resumed") == 1
 
 
 async def test_task_depend_events_and_alerts(world: World) -> None:
     for title in ("base", "top"):
-        await world.service.create_task(TaskSpec(title), "cli")
+        await world.service.tasks.create(TaskSpec(title), "cli")
     waits = await slash(world, world.user, "task depend", {"id": "T-2", "after": "T-1"})
     assert waits.data["content"] == "⏳ T-2 waits for T-1"
-    assert (await world.service.get_task("T-2")).status is TaskStatus.blocked
+    assert (await world.service.tasks.get("T-2")).status is TaskStatus.blocked
     cycle = await slash(world, world.user, "task depend", {"id": "T-1", "after": "T-2"})
     assert cycle.data["flags"] & 64 and "cycle" in cycle.data["content"]
     shown = await slash(world, world.user, "events", {"kind": "task.created", "grep": "top"})
@@ -256,7 +256,7 @@ async def test_task_depend_events_and_alerts(world: World) -> None:
     assert "no open alerts" in none.data["content"]
     from core.agents.alerts import open_alert
 
-    await world.service.write("watcher", open_alert, "Agent-3", "stalled", "no screen change")
+    await world.service.store.write("watcher", open_alert, "Agent-3", "stalled", "no screen change")
     listed = await slash(world, world.user, "alerts")
     assert "Agent-3  stalled" in listed.data["content"]
     assert "no screen change" in listed.data["content"]
@@ -273,7 +273,7 @@ async def test_task_create_details_form_opens_a_modal(world: World) -> None:
     )
     reply = await submitted.wait_callback()
     assert reply.data["content"].startswith("🆕 T-1 created") and reply.data["flags"] & 64
-    task = await world.service.get_task("T-1")
+    task = await world.service.tasks.get("T-1")
     assert (task.details, task.created_by) == ("line one\nline two", "discord:dev")
     wrong = await world.server.invoke_slash(
         world.user, "task create", {"title": "x", "agent": "nobody", "details_form": True}

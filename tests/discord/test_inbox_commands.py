@@ -20,10 +20,12 @@ pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
 async def test_inbox_lists_the_queue_and_its_buttons_answer_each_item(world: World) -> None:
     service, server = world.service, world.server
     failed = await fail_delivery(service, "Agent-3", "please rebase")
-    await service.create_task(TaskSpec("Pick a database", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("Pick a database", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
     question = await service.questions.ask("T-1", "Which database?", "Agent-2")
-    await service.write("watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled")
+    await service.store.write(
+        "watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled"
+    )
     prompt = await open_prompt(service, "Edit main.py?")
     handle = await server.invoke_slash(world.user, "inbox")
     listed = await handle.wait_original()
@@ -71,8 +73,8 @@ async def test_inbox_lists_the_queue_and_its_buttons_answer_each_item(world: Wor
 
     handed = await press(world.admin, "swarm:need:handon:A-1")
     assert handed["content"] == "✅ A-1: T-1 taken from Agent-2, queued for another agent"
-    assert (await service.get_task(1)).status is TaskStatus.ready
-    audit = [(r["user_name"], r["command"]) for r in await service.audit_rows()]
+    assert (await service.tasks.get(1)).status is TaskStatus.ready
+    audit = [(r["user_name"], r["command"]) for r in await service.history.audit_rows()]
     assert ("boss", "button handon A-1") in audit and ("dev", f"button retry D-{failed}") in audit
     left = await (await server.invoke_slash(world.user, "inbox")).wait_callback()
     assert left.data["content"] == "✋ 1 item(s) need you, oldest first:\n" + (
@@ -85,9 +87,11 @@ async def test_reassign_opens_a_menu_of_the_other_agents_and_gives_the_task(
     world: World,
 ) -> None:
     service, server = world.service, world.server
-    await service.create_task(TaskSpec("Fix the build", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("Fix the build", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
-    await service.write("watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled")
+    await service.store.write(
+        "watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled"
+    )
     listed = await (await server.invoke_slash(world.user, "inbox")).wait_original()
     refused = await (
         await server.click_button(world.user, listed, "swarm:need:reassign:A-1")
@@ -103,6 +107,6 @@ async def test_reassign_opens_a_menu_of_the_other_agents_and_gives_the_task(
         await server.select_menu(world.admin, menu, "swarm:reassign:A-1", ["Agent-5"])
     ).wait_callback()
     assert chosen.data["content"] == "✅ A-1: T-1 reassigned from Agent-2 to Agent-5"
-    assert (await service.get_task(1)).pinned == "Agent-5"
-    audit = [(r["user_name"], r["command"]) for r in await service.audit_rows()]
+    assert (await service.tasks.get(1)).pinned == "Agent-5"
+    audit = [(r["user_name"], r["command"]) for r in await service.history.audit_rows()]
     assert ("boss", "button reassign A-1") in audit

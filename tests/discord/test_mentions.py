@@ -38,7 +38,7 @@ async def test_slash_created_task_pings_nobody(world: World) -> None:
 
 async def test_cli_created_task_notification_pings_nobody(world: World) -> None:
     title = _loud(world.server)
-    await world.service.create_task(TaskSpec(title), "cli")
+    await world.service.tasks.create(TaskSpec(title), "cli")
     posted = await world.server.wait_for_message(
         lambda m: "**T-1**" in m.content, channel=world.channel
     )
@@ -61,7 +61,7 @@ async def test_alerts_ping_only_the_configured_role(
 
     builder = builder_for(server, service, discord=settings)
     async with builder.ai(service) as ai, running_client(server, builder.bot(service, ai)):
-        await service.db.write(alert)
+        await service.store.update(alert)
         opened = await server.wait_for_message(lambda m: "stalled" in m.content)
         cleared = await server.wait_for_message(lambda m: "is back" in m.content)
     assert opened.content.startswith(f"<@&{alerts_role.id}> ")
@@ -75,11 +75,11 @@ async def test_embeds_and_lines_escape_control_characters(service: SwarmService)
     from bot.discordbot.embeds import task_embed
     from bot.discordbot.render import task_line
 
-    task = await service.create_task(TaskSpec("plain", details="ok"), "cli")
-    await service.db.write(
+    task = await service.tasks.create(TaskSpec("plain", details="ok"), "cli")
+    await service.store.update(
         lambda c: c.execute("UPDATE tasks SET title = 'a\x1b[2Jb', details = 'x\ty\n\x07z'")
     )
-    stored = await service.get_task(task.ref)
+    stored = await service.tasks.get(task.ref)
     embed = task_embed(stored)
     assert embed.title == f"{task.ref}: a\\x1b[2Jb"
     assert embed.description == "x\ty\n\\x07z"

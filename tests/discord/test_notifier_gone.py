@@ -112,19 +112,19 @@ async def delete_message(server: LocalDiscordServer, message: RecordedMessage) -
 
 async def test_a_deleted_card_is_posted_anew_and_later_posts_still_come(world: World) -> None:
     server, channel, service = world.server, world.channel, world.service
-    await service.create_task(TaskSpec("ship it"), "cli")
+    await service.tasks.create(TaskSpec("ship it"), "cli")
     card = await server.wait_for_message(has("**T-1** · ship it — ready"), channel=channel)
     await delete_message(server, card)
     await service.queue.assign_next()  # an edit of the deleted card: 404 Unknown Message
     anew = await server.wait_for_message(has("**T-1** · ship it — assigned to Agent-1"))
     assert anew.id != card.id and anew.custom_ids() == ["swarm:done:1", "swarm:reassign:1"]
-    await service.create_task(TaskSpec("next"), "cli")
+    await service.tasks.create(TaskSpec("next"), "cli")
     await server.wait_for_message(has("**T-2** · next — ready"), channel=channel)
     prompt_id = await open_prompt(service, "Edit main.py?")
     await server.wait_for_message(has(f"R-{prompt_id}"), channel=channel)
-    await service.start_task("T-1", "Agent-1", "halfway")
+    await service.tasks.start("T-1", "Agent-1", "halfway")
     await edited_to(server, anew, "working (Agent-1): halfway")  # the new card is the live one
-    (event,) = await service.find_events(EventFilter(kinds=("discord.reposted",)))
+    (event,) = await service.history.find(EventFilter(kinds=("discord.reposted",)))
     assert event.task_id == 1 and "404 Unknown Message (10008)" in event.text
 
 
@@ -135,15 +135,15 @@ async def test_a_deleted_prompt_post_is_posted_anew_and_later_prompts_still_come
     first = await open_prompt(service, "Run the migrations?")
     post = await server.wait_for_message(has(f"R-{first}"), channel=channel)
     await delete_message(server, post)
-    await service.inbox_reject(f"R-{first}", "cli")  # the urgent loop edits the deleted post
+    await service.inbox.reject(f"R-{first}", "cli")  # the urgent loop edits the deleted post
     anew = await server.wait_for_message(has(f"R-{first} · Agent-1: 3. 'No' chosen by cli"))
     assert anew.id != post.id and anew.custom_ids() == []
     second = await open_prompt(service, "Push to main?", agent="Agent-2")
     later = await server.wait_for_message(has(f"R-{second}"), channel=channel)
     assert later.custom_ids() == [f"swarm:prompt:{second}:{i}" for i in range(3)]
-    await service.create_task(TaskSpec("still carded"), "cli")
+    await service.tasks.create(TaskSpec("still carded"), "cli")
     await server.wait_for_message(has("**T-1** · still carded"), channel=channel)
-    (event,) = await service.find_events(EventFilter(kinds=("discord.reposted",)))
+    (event,) = await service.history.find(EventFilter(kinds=("discord.reposted",)))
     assert event.text == (
         f"Discord: R-{first}'s post was gone: 404 Unknown Message (10008); posted anew"
     )
@@ -157,15 +157,15 @@ async def test_posts_deleted_while_the_bot_was_down_are_posted_anew_after_its_re
     builder = builder_for(server, service)
     ai = builder.ai(service)
     async with running_client(server, builder.bot(service, ai)):
-        await service.create_task(TaskSpec("before"), "cli")
+        await service.tasks.create(TaskSpec("before"), "cli")
         card = await server.wait_for_message(has("**T-1** · before — ready"), channel=channel)
         first = await open_prompt(service, "Edit main.py?")
         post = await server.wait_for_message(has(f"R-{first}"), channel=channel)
     await delete_message(server, card)
     await delete_message(server, post)
     await service.queue.assign_next()
-    await service.decide_prompt(first, "1", "cli")
-    await service.create_task(TaskSpec("after"), "cli")
+    await service.inbox.decide_prompt(first, "1", "cli")
+    await service.tasks.create(TaskSpec("after"), "cli")
     second = await open_prompt(service, "Run the tests?", agent="Agent-2")
     async with running_client(server, builder.bot(service, ai)):  # a new process, as after
         await server.wait_for_message(has("**T-1** · before — assigned to Agent-1"))  # a restart
@@ -179,21 +179,21 @@ async def test_posts_deleted_while_the_bot_was_down_are_posted_anew_after_its_re
 
 async def test_a_deleted_thread_gets_its_card_posted_anew_with_a_new_thread(world: World) -> None:
     server, channel, service = world.server, world.channel, world.service
-    await service.create_task(TaskSpec("notes"), "cli")
+    await service.tasks.create(TaskSpec("notes"), "cli")
     await service.queue.assign_next()
-    await service.start_task("T-1", "Agent-1", "first note")
+    await service.tasks.start("T-1", "Agent-1", "first note")
     card = await server.wait_for_message(has("working (Agent-1): first note"), channel=channel)
     thread = await thread_of(server, card)
     await server.wait_for_message(has("first note"), channel=thread)
     await moderator(server, "DELETE", f"/channels/{thread.id}")
-    await service.start_task("T-1", "Agent-1", "second note")  # the card is edited, the note
+    await service.tasks.start("T-1", "Agent-1", "second note")  # the card is edited, the note
     anew = await server.wait_for_message(  # goes to a thread that is gone: a new card
         lambda m: "working (Agent-1): second note" in m.content and m.id != card.id,
         channel=channel,
     )
     new_thread = await thread_of(server, anew)
     await server.wait_for_message(has("second note"), channel=new_thread)
-    await service.start_task("T-1", "Agent-1", "third note")
+    await service.tasks.start("T-1", "Agent-1", "third note")
     await server.wait_for_message(has("third note"), channel=new_thread)  # the live thread
     assert new_thread.id != thread.id
     cards = [m for m in server.messages(channel) if "**T-1**" in m.content]
@@ -204,20 +204,20 @@ async def test_a_post_refused_for_good_is_skipped_recorded_alerted_and_shown(
     world: World, home: Path, database_url: str | None
 ) -> None:
     server, channel, service = world.server, world.channel, world.service
-    await service.create_task(TaskSpec("warm-up"), "cli")
+    await service.tasks.create(TaskSpec("warm-up"), "cli")
     await server.wait_for_message(has("**T-1** · warm-up"), channel=channel)
     await hide_channel(server, channel, hidden=True)  # 403 Missing Access from now on
-    await service.create_task(TaskSpec("unseen"), "cli")
+    await service.tasks.create(TaskSpec("unseen"), "cli")
 
     async def alerted() -> list[Any]:
-        return [a for a in await service.read(list_alerts) if a.agent == "discord"]
+        return [a for a in await service.store.read(list_alerts) if a.agent == "discord"]
 
     (alert,) = await until(alerted, "the notifier's alert")
     assert alert.kind == "post_failed" and alert.text.startswith("Discord refused the post of")
     assert alert.text.endswith("(task.created, T-2) for good: 403 Missing Access (50001); skipped")
-    failed = await service.find_events(EventFilter(kinds=("discord.post_failed",)))
+    failed = await service.history.find(EventFilter(kinds=("discord.post_failed",)))
     assert failed[0].task_id == 2 and failed[0].text == alert.text
-    assert any(need.ref == f"A-{alert.id}" for need in await service.inbox())  # needs you
+    assert any(need.ref == f"A-{alert.id}" for need in await service.inbox.needs())  # needs you
     seen = await shown(service, home, database_url)
     assert seen.loop("discord")["skipped"] >= 1
     assert seen.loop("discord")["last_error"] == "403 Missing Access (50001)"
@@ -226,11 +226,11 @@ async def test_a_post_refused_for_good_is_skipped_recorded_alerted_and_shown(
     assert 'id="notifier-discord"' in seen.page and "403 Missing Access (50001)" in seen.page
 
     await hide_channel(server, channel, hidden=False)
-    await service.create_task(TaskSpec("seen again"), "cli")  # later posts still come
+    await service.tasks.create(TaskSpec("seen again"), "cli")  # later posts still come
     await server.wait_for_message(has("**T-3** · seen again"), channel=channel)
 
     async def all_cleared() -> bool:
-        return not await service.read(list_alerts)
+        return not await service.store.read(list_alerts)
 
     await until(all_cleared, "the alerts cleared once posts got through again")
     prompt_id = await open_prompt(service, "Edit main.py?")
@@ -241,10 +241,10 @@ async def test_an_outage_is_tried_again_and_its_lag_and_failures_are_shown(
     world: World, home: Path, database_url: str | None
 ) -> None:
     server, channel, service = world.server, world.channel, world.service
-    await service.create_task(TaskSpec("warm-up"), "cli")
+    await service.tasks.create(TaskSpec("warm-up"), "cli")
     await server.wait_for_message(has("**T-1** · warm-up"), channel=channel)
     server.set_outage(503)
-    await service.create_task(TaskSpec("during the outage"), "cli")
+    await service.tasks.create(TaskSpec("during the outage"), "cli")
 
     async def lagging() -> bool:
         health = await service.posts.loop_health("discord")
@@ -274,7 +274,7 @@ async def test_an_outage_is_tried_again_and_its_lag_and_failures_are_shown(
         return health is not None and health.behind_s == 0
 
     await until(caught_up, "the notifier to catch up")
-    assert await service.read(list_alerts) == []  # failures for now open no alert
+    assert await service.store.read(list_alerts) == []  # failures for now open no alert
 
 
 async def test_what_fails_for_good_and_what_for_now(world: World) -> None:
@@ -310,10 +310,10 @@ async def test_an_event_that_fails_every_time_is_skipped_not_retried_for_ever(
     world: World,
 ) -> None:
     server, channel, service = world.server, world.channel, world.service
-    await service.write("cli", _malformed_event)  # int("x") raises in the handler
-    await service.create_task(TaskSpec("after the bad one"), "cli")
+    await service.store.write("cli", _malformed_event)  # int("x") raises in the handler
+    await service.tasks.create(TaskSpec("after the bad one"), "cli")
     await server.wait_for_message(has("**T-1** · after the bad one"), channel=channel)
-    (failed,) = await service.find_events(EventFilter(kinds=("discord.post_failed",)))
+    (failed,) = await service.history.find(EventFilter(kinds=("discord.post_failed",)))
     assert "message.queued" in failed.text and "ValueError" in failed.text
-    alerts = [a for a in await service.read(list_alerts) if a.agent == "discord"]
+    alerts = [a for a in await service.store.read(list_alerts) if a.agent == "discord"]
     assert alerts == [] or alerts[0].kind == "post_failed"  # cleared once T-1's card went

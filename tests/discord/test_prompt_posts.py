@@ -27,7 +27,7 @@ OPTIONS = (
 
 async def open_prompt(service: SwarmService, text: str, agent: str = "Agent-1") -> int:
     """``agent`` shows a permission prompt (as its hook would report it); its id."""
-    found = await service.write(agent, prompts.open_prompt, agent, Signal.HOOK, text, OPTIONS)
+    found = await service.store.write(agent, prompts.open_prompt, agent, Signal.HOOK, text, OPTIONS)
     return found.id
 
 
@@ -50,15 +50,15 @@ async def test_a_prompt_is_one_post_decided_by_an_admins_press(world: World) -> 
 
     refused = await (await world.server.click_button(world.user, post, ids[0])).wait_callback()
     assert "admins only" in refused.data["content"] and refused.data["flags"] & 64
-    assert (await world.service.prompt(prompt_id)).open
+    assert (await world.service.inbox.prompt(prompt_id)).open
     pressed = await world.server.click_button(world.admin, post, ids[1])
     answer = await pressed.wait_callback()
     assert answer.type == 7  # the press edits the post itself
-    decided = await world.service.prompt(prompt_id)
+    decided = await world.service.inbox.prompt(prompt_id)
     assert (decided.decision, decided.decided_by) == ("2", "discord:boss")
     await edited_to(world.server, post, '2. "Yes, and don\'t ask again" chosen by discord:boss')
     assert post.custom_ids() == []
-    audit = await world.service.audit_rows()
+    audit = await world.service.history.audit_rows()
     assert [(r["user_name"], r["command"], bool(r["allowed"])) for r in audit[:2]] == [
         ("boss", f"button prompt R-{prompt_id} option 2", True),
         ("dev", f"button prompt R-{prompt_id} option 1", False),
@@ -73,7 +73,7 @@ async def test_two_presses_one_decision_and_the_other_is_told_who(world: World) 
     first = await world.server.click_button(world.admin, post, f"swarm:prompt:{prompt_id}:0")
     second = await world.server.click_button(world.admin, post, f"swarm:prompt:{prompt_id}:2")
     answers = [await first.wait_callback(), await second.wait_callback()]
-    decided = await world.service.prompt(prompt_id)
+    decided = await world.service.inbox.prompt(prompt_id)
     loser = next(a for a in answers if a.type != 7)
     assert sum(a.type == 7 for a in answers) == 1
     assert loser.data["flags"] & 64  # ephemeral
@@ -89,8 +89,8 @@ async def test_a_decision_or_a_close_made_elsewhere_edits_the_post(world: World)
         has(f"R-{decided_id}"), channel=world.channel
     )
     closed_post = await world.server.wait_for_message(has(f"R-{closed_id}"), channel=world.channel)
-    await world.service.inbox_reject(f"R-{decided_id}", "cli")  # swarm reject R-1
-    await world.service.write("Agent-2", prompts.close, closed_id, "the agent moved on")
+    await world.service.inbox.reject(f"R-{decided_id}", "cli")  # swarm reject R-1
+    await world.service.store.write("Agent-2", prompts.close, closed_id, "the agent moved on")
     await edited_to(world.server, decided_post, "3. 'No' chosen by cli")
     await edited_to(world.server, closed_post, "closed without a decision (the agent moved on)")
     assert decided_post.custom_ids() == [] and closed_post.custom_ids() == []
@@ -100,10 +100,10 @@ async def test_a_prompt_is_posted_ahead_of_a_flood_of_task_cards(world: World) -
     """60 new tasks are 60 card posts, about 6 s of the channel's rate limit here (60 s on
     Discord); a permission prompt opened after them is posted while the cards still go out."""
     service = world.service
-    await service.create_task(TaskSpec("warm-up"), "cli")  # the notifier has its cursor
+    await service.tasks.create(TaskSpec("warm-up"), "cli")  # the notifier has its cursor
     await world.server.wait_for_message(has("**T-1** · warm-up"), channel=world.channel)
     for n in range(60):
-        await service.create_task(TaskSpec(f"flood {n}"), "cli")
+        await service.tasks.create(TaskSpec(f"flood {n}"), "cli")
     prompt_id = await open_prompt(service, "Edit main.py?")
     await world.server.wait_for_message(has(f"R-{prompt_id}"), channel=world.channel)
     cards = [m for m in world.server.messages(world.channel) if "flood " in m.content]
@@ -161,7 +161,7 @@ async def test_a_long_prompts_post_deleted_is_posted_anew_with_its_whole_text(
     prompt_id = await open_prompt(world.service, text)
     post = await world.server.wait_for_message(has(f"R-{prompt_id}"), channel=world.channel)
     await delete_message(world.server, post)
-    await world.service.inbox_reject(f"R-{prompt_id}", "cli")
+    await world.service.inbox.reject(f"R-{prompt_id}", "cli")
     anew = await world.server.wait_for_message(has(f"R-{prompt_id} · Agent-1: 3. 'No' chosen"))
     assert anew.id != post.id
     assert [(a.filename, a.data.decode()) for a in anew.attachments] == [

@@ -52,7 +52,7 @@ async def test_a_press_in_discord_types_the_option_into_the_terminal_agent(
         tmux_agent.command("ask")
         observed = await state_after(text, tmux_agent, "3. No, and tell Claude")
         assert observed.state is AgentState.WAITING
-        (prompt,) = await world.service.db.read(prompts.open_prompts, NAME)
+        (prompt,) = await world.service.store.read(prompts.open_prompts, NAME)
 
         post = await world.server.wait_for_message(
             lambda m: f"{NAME} asks (text)" in m.content and bool(m.custom_ids()),
@@ -66,7 +66,9 @@ async def test_a_press_in_discord_types_the_option_into_the_terminal_agent(
         launchers.wait_until(  # the program records the key once its dialog went
             lambda: tmux_agent.records()[-1] == {"key": "2"}, 10, "option 2 was not received"
         )
-        typed_at, typed, result = await world.service.db.read(prompt_typing.typed_state, prompt.id)
+        typed_at, typed, result = await world.service.store.read(
+            prompt_typing.typed_state, prompt.id
+        )
         assert typed_at is not None and (typed, result) == ("2", "the prompt left the pane")
         await edited_to(world.server, post, "chosen by discord:boss")
         deadline = time.monotonic() + 10

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.both_databases
 
 async def test_a_question_waits_in_the_thread_and_reply_there_answers_it(world: World) -> None:
     server = world.server
-    await world.service.create_task(TaskSpec("Pick a database"), "cli")
+    await world.service.tasks.create(TaskSpec("Pick a database"), "cli")
     await world.service.queue.assign_next()
     card = await server.wait_for_message(has("assigned to Agent-1"), channel=world.channel)
     asked = await world.service.questions.ask("T-1", "Which database?", "Agent-1")
@@ -34,7 +34,7 @@ async def test_a_question_waits_in_the_thread_and_reply_there_answers_it(world: 
     assert answered.data["flags"] & 64
     await edited_to(server, card, "📨 **T-1** · Pick a database — assigned to Agent-1")
     await server.wait_for_message(has("💬 T-1 answered by discord:dev: Postgres"), channel=thread)
-    (answer,) = [d for d in await world.service.deliveries() if "Postgres" in d.text]
+    (answer,) = [d for d in await world.service.messages.deliveries() if "Postgres" in d.text]
     assert answer.agent == "Agent-1" and "(Which database?)" in answer.text  # a note about it
     assert len(server.messages(world.channel)) == 1
 
@@ -42,7 +42,7 @@ async def test_a_question_waits_in_the_thread_and_reply_there_answers_it(world: 
 async def test_reply_outside_a_thread_needs_the_task(world: World) -> None:
     refused = await slash(world, world.user, "reply", {"text": "Postgres"})
     assert "use /reply in a task's thread, or give the task" in refused.data["content"]
-    await world.service.create_task(TaskSpec("job"), "cli")
+    await world.service.tasks.create(TaskSpec("job"), "cli")
     none = await slash(world, world.user, "reply", {"text": "Postgres", "id": "T-1"})
     assert "T-1 has no open question" in none.data["content"]
 
@@ -50,7 +50,7 @@ async def test_reply_outside_a_thread_needs_the_task(world: World) -> None:
 async def test_ask_from_discord_makes_the_task_wait_and_reply_answers(world: World) -> None:
     refused = await slash(world, world.user, "ask", {"text": "Which port?"})
     assert "use /ask in a task's thread, or give the task" in refused.data["content"]
-    await world.service.create_task(TaskSpec("Open a port"), "cli")
+    await world.service.tasks.create(TaskSpec("Open a port"), "cli")
     idle = await slash(world, world.user, "ask", {"text": "Which port?", "id": "T-1"})
     assert "only an assigned or in-progress task can have questions" in idle.data["content"]
     await world.service.queue.assign_next()

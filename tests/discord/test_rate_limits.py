@@ -28,7 +28,7 @@ NEIGHBOUR = "from another client"
 
 async def final_cards(service: SwarmService) -> dict[str, str]:
     """What each task's card must read once the notifier has caught up, by task ref."""
-    tasks = await service.list_tasks(limit=10_000)
+    tasks = await service.tasks.newest(limit=10_000)
     return {
         task.ref: task_card(task, None, await service.questions.open_question(task.id))
         for task in tasks
@@ -106,11 +106,11 @@ async def _written_by_two(service: SwarmService, specs: list[TaskSpec]) -> list[
     try:
         writers = (service, other)
         made = await asyncio.gather(
-            *(writers[n % 2].create_task(spec, "cli") for n, spec in enumerate(specs))
+            *(writers[n % 2].tasks.create(spec, "cli") for n, spec in enumerate(specs))
         )
         refs = [task.ref for task in made]
         await asyncio.gather(
-            *(writers[n % 2].cancel_task(ref, "cli") for n, ref in enumerate(refs[::3]))
+            *(writers[n % 2].tasks.cancel(ref, "cli") for n, ref in enumerate(refs[::3]))
         )
     finally:
         await other.close()
@@ -122,21 +122,21 @@ async def burst(world: World, size: int, timeout_s: float = 200.0, together: boo
     third, finish or fail a few; check that every task ends with exactly one card, showing its
     final state, and each failure one note."""
     server, service = world.server, world.service
-    await service.create_task(TaskSpec("warm-up"), "cli")  # the notifier has its cursor
+    await service.tasks.create(TaskSpec("warm-up"), "cli")  # the notifier has its cursor
     await server.wait_for_message(has("**T-1** · warm-up"), channel=world.channel)
     specs = [TaskSpec(f"burst {n}") for n in range(size)]
     if together:
         refs = await _written_by_two(service, specs)
     else:
-        refs = [(await service.create_task(spec, "cli")).ref for spec in specs]
+        refs = [(await service.tasks.create(spec, "cli")).ref for spec in specs]
         for ref in refs[::3]:  # while the notifier is still posting: some cards edited, some
-            await service.cancel_task(ref, "cli")  # first posted already cancelled
+            await service.tasks.cancel(ref, "cli")  # first posted already cancelled
     assigned = await service.queue.assign_batch()
     for n, assignment in enumerate(assigned):
         if n % 2:
-            await service.fail_task(assignment.task_id, assignment.agent, "burst failure")
+            await service.tasks.fail(assignment.task_id, assignment.agent, "burst failure")
         else:
-            await service.complete_task(assignment.task_id, assignment.agent)
+            await service.tasks.complete(assignment.task_id, assignment.agent)
     expected = sorted((await final_cards(service)).values())
     assert len(expected) == size + 1 and len(assigned) >= 2
 

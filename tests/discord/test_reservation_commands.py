@@ -11,7 +11,7 @@ async def test_reservations_lists_live_ones_and_pings_nobody(world: World) -> No
     service = world.service
     empty = await slash(world, world.user, "reservations")
     assert "no file reservations" in empty.data["content"]
-    task = await service.create_task(TaskSpec("API", agent="Agent-2"), "cli")
+    task = await service.tasks.create(TaskSpec("API", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
     await service.reservations.reserve("Agent-2", ["src/api/**"])
     await service.reservations.reserve("Agent-1", ["@everyone/*.md"], exclusive=False, ttl_s=60)

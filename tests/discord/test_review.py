@@ -40,9 +40,9 @@ async def test_task_review_sends_one_comment_and_reopens_the_task(
     )
     assert sent.data["content"].startswith(f"📝 review sent to Agent-4 (reopened): {ref}")
     assert sent.data["allowed_mentions"] == NONE and "@everyone" not in sent.data["content"]
-    task = await world.service.get_task(ref)
+    task = await world.service.tasks.get(ref)
     assert (task.status, task.agent) == (TaskStatus.in_progress, "Agent-4")
-    (review,) = [e for e in await world.service.events(task=ref) if e.kind == "task.review"]
+    (review,) = [e for e in await world.service.history.events(task=ref) if e.kind == "task.review"]
     assert review.data is not None and (review.data["count"], review.data["by"]) == (
         1,
         "discord:boss",

@@ -90,7 +90,7 @@ async def test_discord_down_the_coordinator_keeps_delivering_and_the_bot_connect
         runner = asyncio.create_task(run_with_discord(made, stop=stop))
         service = await made.service()
         try:
-            await service.create_task(TaskSpec("while Discord is down", role="web"), "cli")
+            await service.tasks.create(TaskSpec("while Discord is down", role="web"), "cli")
             await _until(
                 lambda: deliverer.for_agent("Agent-7") and len(_attempts(caplog)) >= 3,
                 runner,

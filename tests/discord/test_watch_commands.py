@@ -45,10 +45,10 @@ async def test_schedule_add_list_remove(world: World) -> None:
 
 
 async def test_stats_png_and_export_attachments(world: World) -> None:
-    await world.service.create_task(TaskSpec("one"), "cli")
+    await world.service.tasks.create(TaskSpec("one"), "cli")
     assignment = await world.service.queue.assign_next()
     assert assignment is not None
-    await world.service.complete_task(assignment.task_id, assignment.agent)
+    await world.service.tasks.complete(assignment.task_id, assignment.agent)
     handle = await world.server.invoke_slash(world.user, "stats", {"period": "7d"})
     assert (await handle.wait_callback()).type == 5  # deferred
     (reply,) = await handle.wait_followups(1)
@@ -110,7 +110,7 @@ async def test_alerts_go_to_the_alerts_channel_and_summaries_are_split(
             conn, 0, EventKind.SUMMARY_POSTED, "\n".join(f"line {i} " + "x" * 90 for i in range(40))
         )
 
-    await service.db.write(events)
+    await service.store.update(events)
     await server.wait_for_message(lambda m: "Agent-3 is stalled" in m.content, channel=alerts)
     await server.wait_for_message(lambda m: "line 39" in m.content, channel=main)
     summary = [m.content for m in server.messages(main) if "line " in m.content]

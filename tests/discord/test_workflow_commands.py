@@ -37,17 +37,17 @@ async def test_workflow_list_and_run_from_discord(world: World) -> None:
         {"name": "release", "variables": "version=1.4; modules=api,cli,web", "dry_run": True},
     )
     assert "8 tasks would be created" in dry.data["content"]
-    assert await world.service.list_tasks() == []
+    assert await world.service.tasks.newest() == []
     run = await slash(
         world, world.user, "workflow run", {"name": "review-each", "variables": "modules=api,cli"}
     )
     assert run.data["content"].startswith("```\nC-1 started: 3 tasks (T-1..T-3)")
-    assert len(await world.service.list_tasks()) == 3
+    assert len(await world.service.tasks.newest()) == 3
 
 
 async def test_gate_buttons_are_for_admins(world: World) -> None:
     assert GateButton.needed is Access.admin
-    flows = WorkflowService(world.service)
+    flows = WorkflowService(world.service.store)
     flow = (
         Workflow("ship")
         .step("ok", "Approve shipping", gate=True)
@@ -67,12 +67,12 @@ async def test_gate_buttons_are_for_admins(world: World) -> None:
         await world.server.click_button(world.user, message, f"swarm:gate:approve:{gate}")
     ).wait_callback()
     assert "admins only" in refused.data["content"]
-    assert (await world.service.get_task(gate)).status is TaskStatus.blocked
+    assert (await world.service.tasks.get(gate)).status is TaskStatus.blocked
     approved = await (
         await world.server.click_button(world.admin, message, f"swarm:gate:approve:{gate}")
     ).wait_callback()
     assert f"T-{gate} approved by boss" in approved.data["content"]
-    assert (await world.service.get_task(ship)).status is TaskStatus.ready
+    assert (await world.service.tasks.get(ship)).status is TaskStatus.ready
     twice = await (
         await world.server.click_button(world.admin, message, f"swarm:gate:reject:{gate}")
     ).wait_callback()
@@ -98,7 +98,7 @@ async def test_workflow_run_asks_for_the_variables_in_a_form(world: World) -> No
     assert (
         bad.data["flags"] & 64 and 'variable "publish" must be true or false' in bad.data["content"]
     )
-    assert await world.service.list_tasks() == []
+    assert await world.service.tasks.newest() == []
     again = await world.server.invoke_slash(world.user, "workflow run", {"name": "release"})
     await again.wait_callback()
     done = await (
@@ -107,7 +107,7 @@ async def test_workflow_run_asks_for_the_variables_in_a_form(world: World) -> No
         )
     ).wait_callback()
     assert "C-1 started: 8 tasks" in done.data["content"]
-    titles = {t.title: t.status for t in await world.service.list_tasks()}
+    titles = {t.title: t.status for t in await world.service.tasks.newest()}
     assert titles["Review web for 2.0"] is TaskStatus.blocked
     assert titles["Tag 2.0"] is TaskStatus.skipped
 
@@ -156,7 +156,7 @@ async def test_a_workflow_with_more_variables_than_a_form_holds(world: World) ->
         ).wait_callback()
         assert bad.data["flags"] & 64 and error in bad.data["content"], bad.data
         assert "\n" not in bad.data["content"]
-        assert await world.service.list_tasks() == []
+        assert await world.service.tasks.newest() == []
     again = await world.server.invoke_slash(world.user, "workflow run", {"name": "big"})
     await again.wait_callback()
     done = await (
@@ -165,5 +165,5 @@ async def test_a_workflow_with_more_variables_than_a_form_holds(world: World) ->
         )
     ).wait_callback()
     assert "C-1 started: 1 tasks" in done.data["content"]
-    (task,) = await world.service.list_tasks()
+    (task,) = await world.service.tasks.newest()
     assert task.title == "A E 7 p, q"

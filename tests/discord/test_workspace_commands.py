@@ -35,11 +35,11 @@ async def test_diff_merge_and_reset(world: World, tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     init(service.settings.home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     tree = service.settings.home / "workspaces" / "project" / "Agent-1"
-    task = await service.create_task(TaskSpec("feature", agent="Agent-1"), "cli")
+    task = await service.tasks.create(TaskSpec("feature", agent="Agent-1"), "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
     first = commit_file(tree, "feature.py", "FEATURE = 1\n", "feature")
     head = commit_file(tree, "tests.py", "assert True\n", "tests for the feature")
-    await service.complete_task(task.id, "Agent-1")
+    await service.tasks.complete(task.id, "Agent-1")
     shown = await slash(world, world.user, "task show", {"id": "T-1"})
     fields = {f["name"]: f["value"] for f in shown.data["embeds"][0]["fields"]}
     assert fields["commits by Agent-1 on swarm/Agent-1"] == (
@@ -71,12 +71,12 @@ async def test_diff_merge_and_reset(world: World, tmp_path: Path) -> None:
     assert sh(repo, "rev-parse", "main").strip() == head
     reset = await slash(world, world.admin, "agent reset", {"agent": "agent-3"})
     assert reset.data["content"] == "🧹 reset of Agent-3 queued, then its onboarding"
-    queued = await service.deliveries()
+    queued = await service.messages.deliveries()
     assert [d.agent for d in queued[:2]] == ["Agent-3", "Agent-3"]
 
 
 async def test_merge_of_a_task_without_a_workspace(world: World) -> None:
-    await world.service.create_task(TaskSpec("elsewhere", agent="Agent-4"), "cli")
+    await world.service.tasks.create(TaskSpec("elsewhere", agent="Agent-4"), "cli")
     reply = await slash(world, world.admin, "task merge", {"id": "T-1"})
     assert "T-1 was not worked on in a workspace: nothing to merge" in reply.data["content"]
 

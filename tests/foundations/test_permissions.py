@@ -71,11 +71,11 @@ async def test_the_home_and_its_files_are_private_under_umask_022(
     )
     service = await SwarmService.open(settings)  # on the real clock
     try:
-        old = await service.create_task(TaskSpec("long ago"), "cli")
-        await service.cancel_task(old.ref, "cli")
-        await service.db.write(lambda c: c.execute("UPDATE events SET ts = ts - 100 * 86400"))
-        await service.db.write(lambda c: c.execute("UPDATE tasks SET finished_at = 1"))
-        await service.create_task(TaskSpec("fresh", agent="Agent-1"), "cli")
+        old = await service.tasks.create(TaskSpec("long ago"), "cli")
+        await service.tasks.cancel(old.ref, "cli")
+        await service.store.update(lambda c: c.execute("UPDATE events SET ts = ts - 100 * 86400"))
+        await service.store.update(lambda c: c.execute("UPDATE tasks SET finished_at = 1"))
+        await service.tasks.create(TaskSpec("fresh", agent="Agent-1"), "cli")
         inbox = home / "inbox" / "Agent-1"
         async with headless_run(_inbox_builder(settings)) as runner:
             for _ in range(1000):

@@ -28,14 +28,14 @@ async def test_two_issues_by_one_agent_make_two_prs_of_their_own_commits(
     first, tree = await _started(world, service, sync, "Add the parser")
     assert sh(tree, "branch", "--show-current").strip() == f"swarm/T-{first}-add-the-parser"
     one = _commit(tree, "parser.py", "PARSER = 1\n", "parser")
-    await service.complete_task(first, "Agent-1", "done")
+    await service.tasks.complete(first, "Agent-1", "done")
     (pr1,) = (await sync.run_pass(poll=False)).pushed
 
     second, _ = await _started(world, service, sync, "Document the CLI!")
     assert sh(tree, "branch", "--show-current").strip() == f"swarm/T-{second}-document-the-cli"
     assert not (tree / "parser.py").exists()  # made from the base, not from the first task
     two = _commit(tree, "CLI.md", "# CLI\n", "docs")
-    await service.complete_task(second, "Agent-1", "done")
+    await service.tasks.complete(second, "Agent-1", "done")
     (pr2,) = (await sync.run_pass(poll=False)).pushed
 
     assert pr1 != pr2
@@ -55,10 +55,10 @@ async def test_two_issues_by_one_agent_make_two_prs_of_their_own_commits(
     gh.set_check(REPO, one, "tests", "failure", "FAILED test_parser")
     (fix,) = (await sync.run_pass()).followups  # back to Agent-1, on the first PR's branch
     await _deliver(service)
-    await service.start_task(fix, "Agent-1")
+    await service.tasks.start(fix, "Agent-1")
     assert sh(tree, "branch", "--show-current").strip() == f"swarm/T-{first}-add-the-parser"
     fixed = _commit(tree, "parser.py", "PARSER = 2\n", "fix the parser")
-    await service.complete_task(fix, "Agent-1", "fixed")
+    await service.tasks.complete(fix, "Agent-1", "fixed")
     assert (await sync.run_pass(poll=False)).pushed == [pr1]  # the same PR, updated
     assert gh.branch_sha(REPO, f"swarm/T-{first}-add-the-parser") == fixed
     assert gh.branch_sha(REPO, f"swarm/T-{second}-document-the-cli") == two

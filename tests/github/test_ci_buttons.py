@@ -46,12 +46,12 @@ async def _failed_past_retries(
     gh = world.gh
     gh.open_issue(REPO, title, "x", labels=["swarm"], labeled_by=world.maintainer)
     (task_id,) = (await sync.run_pass()).imported.values()
-    await service.assign_task(task_id, agent, "cli")
+    await service.tasks.assign(task_id, agent, "cli")
     await _deliver(service)
-    await service.start_task(task_id, agent)
+    await service.tasks.start(task_id, agent)
     tree = service.settings.home / "workspaces" / "project" / agent
     sha = await asyncio.to_thread(_commit, tree, f"{agent}.py", "X = 1\n", title)
-    await service.complete_task(task_id, agent, "done")
+    await service.tasks.complete(task_id, agent, "done")
     (number,) = (await sync.run_pass(poll=False)).pushed
     log_text = "\n".join(f"line {i}" for i in range(60)) + "\n@everyone FAILED test_x \x1b[31m"
     gh.set_check(REPO, sha, "tests", "failure", log_text)
@@ -102,9 +102,9 @@ async def test_ci_past_its_retries_asks_a_person_on_discord(
             assert sum(a["type"] == 7 for a in answers) == 1 and int(str(lost["flags"])) & 64
             assert lost["content"] == f"⚠️ T-{first}: 'retry' was already chosen by discord:boss"
             await edited_to(server, post, "retry chosen by discord:boss")
-            link = await service.read(links.link_of_task, first)
+            link = await service.store.read(links.link_of_task, first)
             assert link is not None and link.task_id != first and link.ci_retries == 0
-            fix = await service.get_task(link.task_id)
+            fix = await service.tasks.get(link.task_id)
             assert fix.pinned == "Agent-1" and "@\u200beveryone FAILED" in fix.details
             assert post.custom_ids() == []
 
@@ -112,7 +112,7 @@ async def test_ci_past_its_retries_asks_a_person_on_discord(
             post2 = await server.wait_for_message(has(f"T-{second} · PR #{pr2}"), channel=channel)
             taken = await _press(server, users["boss"], post2, f"swarm:ghci:takeover:{second}")
             assert taken["type"] == 7
-            task = await service.get_task(second)
+            task = await service.tasks.get(second)
             assert (task.status, task.reason) == (TaskStatus.blocked, "taken over by discord:boss")
             await sync.run_pass(poll=False)  # the loop says so on the PR
             said = [c.body for c in world.gh.repo(REPO).comments.values() if c.issue == pr2]
@@ -122,7 +122,7 @@ async def test_ci_past_its_retries_asks_a_person_on_discord(
             assert "swarm:taken-over" in set(world.gh.issue(REPO, 3).labels)
     finally:
         await sync.stop()
-    audit = await service.audit_rows()
+    audit = await service.history.audit_rows()
     assert ("dev", f"button github-ci retry T-{first}", False) in [
         (r["user_name"], r["command"], bool(r["allowed"])) for r in audit
     ]
@@ -138,11 +138,11 @@ async def test_close_closes_the_pr_and_cancels_the_task(
     sync = GitHubSync(service, dataclasses.replace(world.settings, ci_retries=0))
     try:
         task_id, pr = await _failed_past_retries(world, service, sync, "Agent-1", "One")
-        decided = await service.write("cli", links.decide_ci, task_id, "close")
+        decided = await service.store.write("cli", links.decide_ci, task_id, "close")
         assert decided.text == f"T-{task_id}: PR #{pr} closed and T-{task_id} cancelled by cli"
-        assert (await service.get_task(task_id)).status == TaskStatus.cancelled
+        assert (await service.tasks.get(task_id)).status == TaskStatus.cancelled
         await sync.run_pass(poll=False)
         assert world.gh.issue(REPO, pr).state == "closed"
-        assert await service.read(links.open_links, REPO) == []
+        assert await service.store.read(links.open_links, REPO) == []
     finally:
         await sync.stop()

@@ -48,7 +48,7 @@ async def test_github_status_and_import_now(
                 await server.invoke_slash(users["boss"], "github import")
             ).wait_callback()
             assert f"looks at {REPO} now" in asked.data["content"]
-            assert await service.read(webhook.latest) > 0
+            assert await service.store.read(webhook.latest) > 0
             assert await loop.fire() == 1  # woken by the request: #2 imported now
         finally:
             await loop.stop()

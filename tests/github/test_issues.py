@@ -46,14 +46,14 @@ async def test_labelled_issues_become_tasks_once_with_role_and_dependencies(
     gh.add_sub_issue(REPO, 5, 2)  # #2 is a sub-issue of #5: #5 waits for it
     first = await world.sync.run_pass()
     assert sorted(first.imported) == [1, 2, 5] and sorted(first.refused) == [4]
-    tasks = {t.title: t for t in await service.list_tasks()}
+    tasks = {t.title: t for t in await service.tasks.newest()}
     api, tests = tasks["#1 Build the API"], tasks["#2 Test the API"]
     assert (api.role, api.priority) == ("web", Priority.high)
     assert tests.role == "qa" and tests.after == [api.id] and tests.status == TaskStatus.blocked
     assert "Quoted from GitHub issue #1" in api.details and "the body" in api.details
     assert tasks["#5 Ship it"].after == [tests.id]
     again = await world.sync.run_pass()
-    assert again.imported == {} and len(await service.list_tasks()) == 3
+    assert again.imported == {} and len(await service.tasks.newest()) == 3
 
 
 async def test_an_idle_repository_costs_conditional_requests_only(world: World) -> None:
@@ -78,7 +78,7 @@ async def test_closing_or_unlabelling_cancels_the_task_with_a_note(
     gh.unlabel_issue(REPO, 2, "swarm", actor=world.maintainer)
     result = await world.sync.run_pass()
     assert sorted(result.cancelled) == [1, 2]
-    assert {t.status for t in await service.list_tasks()} == {TaskStatus.cancelled}
+    assert {t.status for t in await service.tasks.newest()} == {TaskStatus.cancelled}
     notes = query(service.settings, "SELECT text FROM events WHERE kind = 'github.closed'")
     assert {n[0] for n in notes} == {
         "T-1 cancelled: GitHub issue #1 was closed",
@@ -98,14 +98,14 @@ async def test_rate_limit_exhaustion_backs_off_with_one_line_and_loses_nothing(
             clock.advance(120)
     lines = [r.getMessage() for r in caplog.records if "rate limit" in r.getMessage()]
     assert len(lines) == 1 and "nothing is lost" in lines[0]
-    assert await service.list_tasks() == []
+    assert await service.tasks.newest() == []
     gh.rate_limit(remaining=5000, reset_in=3600)
     calls = len(gh.requests)
     await world.sync.fire()
     assert len(gh.requests) == calls  # still paused: not one call
     clock.advance(3600)  # the reset
     await world.sync.fire()
-    assert [t.title for t in await service.list_tasks()] == ["#1 A"]
+    assert [t.title for t in await service.tasks.newest()] == ["#1 A"]
 
 
 async def test_a_rate_limit_reset_years_away_pauses_the_loop_for_an_hour_at_most(
@@ -116,11 +116,11 @@ async def test_a_rate_limit_reset_years_away_pauses_the_loop_for_an_hour_at_most
     gh.open_issue(REPO, "A", "a", labels=["swarm"], labeled_by=world.maintainer)
     gh.rate_limit(remaining=0, reset_in=10 * 365 * 86400)
     await world.sync.fire()
-    assert await service.list_tasks() == []
+    assert await service.tasks.newest() == []
     gh.rate_limit(remaining=5000, reset_in=3600)
     clock.advance(3660)  # sync.PAUSE_MAX_S
     await world.sync.fire()
-    assert [t.title for t in await service.list_tasks()] == ["#1 A"]
+    assert [t.title for t in await service.tasks.newest()] == ["#1 A"]
 
 
 @pytest.fixture
@@ -139,8 +139,8 @@ async def test_two_writers_importing_the_same_issue_make_one_task(
         new = [NewIssue(issue, TaskSpec(f"#{issue} Same issue"), ())]
         meet = Meet(settings.database_url)
         results = await _race(
-            service.write("github", meet("a", links.import_issues), REPO, new),
-            other.write("github", meet("b", links.import_issues), REPO, new),
+            service.store.write("github", meet("a", links.import_issues), REPO, new),
+            other.store.write("github", meet("b", links.import_issues), REPO, new),
         )
         made = [r for r in results if r]
         assert results.count({}) == 1 and len(made) == 1, results  # one imported, one skipped
@@ -165,24 +165,24 @@ async def test_a_failing_sync_is_an_alert_in_needs_you_until_a_poll_succeeds(
     gh = world.gh
     gh.fail("GET", f"/repos/{REPO}/issues*", status=502, after=False, times=2)
     await world.sync.fire()
-    assert await service.inbox() == []  # one failure: a blip
+    assert await service.inbox.needs() == []  # one failure: a blip
     clock.advance(60)
     await world.sync.fire()
-    (need,) = await service.inbox()
+    (need,) = await service.inbox.needs()
     assert (need.kind, need.agent, need.extra["alert"]) == ("alert", "github", "sync_failed")
     assert need.text.startswith("GitHub sync failing: ") and "502" in need.text
     clock.advance(60)
     await world.sync.fire()
-    assert await service.inbox() == []
+    assert await service.inbox.needs() == []
     cleared = query(service.settings, "SELECT text FROM events WHERE kind = 'alert.cleared'")
     assert [c[0] for c in cleared] == ["GitHub sync works again"]
 
     gh.rate_limit(remaining=0, reset_in=600)
     clock.advance(60)
     await world.sync.fire()
-    (need,) = await service.inbox()
+    (need,) = await service.inbox.needs()
     assert need.text.startswith("GitHub rate limit used up: no GitHub call until ")
     gh.rate_limit(remaining=5000, reset_in=3600)
     clock.advance(660)  # the reset (and a second of rounding)
     await world.sync.fire()
-    assert await service.inbox() == []
+    assert await service.inbox.needs() == []

@@ -38,11 +38,11 @@ async def _pull_request(
     init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     world.gh.open_issue(REPO, "Change it", "x", labels=["swarm"], labeled_by=world.maintainer)
     (task_id,) = (await world.sync.run_pass()).imported.values()
-    await service.assign_task(task_id, "Agent-1", "cli")
+    await service.tasks.assign(task_id, "Agent-1", "cli")
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
-    await service.start_task(task_id, "Agent-1")
+    await service.tasks.start(task_id, "Agent-1")
     head = _commit(home / "workspaces/project/Agent-1", name, "# by the agent\n", "agent edit")
-    await service.complete_task(task_id, "Agent-1")
+    await service.tasks.complete(task_id, "Agent-1")
     await world.sync.run_pass(poll=False)
     if ci:
         world.gh.set_check(REPO, head, "tests", "success")
@@ -91,7 +91,7 @@ async def test_past_the_ci_budget_a_person_is_asked(
         result = await strict.run_pass()
     finally:
         await strict.stop()
-    assert result.followups == [] and len(await service.list_tasks(open_only=True)) == 0
+    assert result.followups == [] and len(await service.tasks.newest(open_only=True)) == 0
     assert "swarm:ci-failed" in world.gh.issue(REPO, 1).labels
     (said,) = query(service.settings, "SELECT text FROM events WHERE kind = 'github.ci_exhausted'")
     assert said[0] == "CI of PR #2 failed (lint) past 0 retries" and task_id == 1

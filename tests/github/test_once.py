@@ -67,7 +67,7 @@ async def test_a_lost_answer_never_posts_a_dashboard_review_twice(
     init(service.settings.home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     task_id, tree = await _started(world, service, sync, "Feature")
     _commit(tree, "feature.py", "A = 1\n", "feature")
-    await service.complete_task(task_id, "Agent-1", "done")
+    await service.tasks.complete(task_id, "Agent-1", "done")
     (number,) = (await sync.run_pass(poll=False)).pushed
     app = create_app(service, WebSettings())
     headers = bearer(await make_token(service, "admin", "test"))
@@ -98,7 +98,7 @@ async def test_a_close_is_said_once_after_a_lost_answer(
     sync = GitHubSync(service, dataclasses.replace(world.settings, ci_retries=0))
     try:
         task_id, pr = await _failed_past_retries(world, service, sync, "Agent-1", "One")
-        await service.write("cli", links.decide_ci, task_id, "close")
+        await service.store.write("cli", links.decide_ci, task_id, "close")
         world.gh.fail("POST", f"/repos/{REPO}/issues/{pr}/comments")
         with pytest.raises(GitHubError, match="502"):
             await sync.run_pass(poll=False)
@@ -139,10 +139,10 @@ async def test_a_kill_between_the_comment_and_its_record_posts_it_once(
             await proc.wait()
         held.release()
     assert len(_ours(world, 1)) == 1
-    (link,) = await service.read(links.open_links, REPO)
+    (link,) = await service.store.read(links.open_links, REPO)
     assert link.comment_id is None  # imported, the comment never recorded
     await world.sync.run_pass()
     (comment,) = _ours(world, 1)
     assert "T-1 queued" in comment and "swarm:queued" in gh.issue(REPO, 1).labels
-    (link,) = await service.read(links.open_links, REPO)
+    (link,) = await service.store.read(links.open_links, REPO)
     assert link.comment_id is not None

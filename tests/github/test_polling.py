@@ -25,7 +25,7 @@ async def test_an_unchanged_green_pr_costs_no_request_of_its_own(
     init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     task_id, tree = await _started(world, service, sync, "Feature")
     sha = _commit(tree, "f.py", "F = 1\n", "f")
-    await service.complete_task(task_id, "Agent-1", "done")
+    await service.tasks.complete(task_id, "Agent-1", "done")
     (number,) = (await sync.run_pass(poll=False)).pushed
     gh.set_check(REPO, sha, "tests", "success")
     await sync.run_pass()  # green: review
@@ -55,7 +55,7 @@ async def test_with_a_webhook_the_loop_polls_on_deliveries(
         world.gh.open_issue(REPO, "Two", "x", labels=["swarm"], labeled_by=world.maintainer)
         clock.advance(120)
         assert await sync.fire() == 0  # no delivery: no poll a minute on
-        await service.write("github", webhook.record, "issues", "d-1")
+        await service.store.write("github", webhook.record, "issues", "d-1")
         clock.advance(2)
         assert await sync.fire() == 1  # the delivery: polled now
         world.gh.open_issue(REPO, "Three", "x", labels=["swarm"], labeled_by=world.maintainer)

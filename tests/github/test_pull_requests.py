@@ -49,9 +49,9 @@ async def _started(
     id and the agent's worktree."""
     world.gh.open_issue(REPO, title, "x", labels=["swarm"], labeled_by=world.maintainer)
     (task_id,) = (await sync.run_pass()).imported.values()
-    await service.assign_task(task_id, agent, "cli")
+    await service.tasks.assign(task_id, agent, "cli")
     await _deliver(service)
-    await service.start_task(task_id, agent)
+    await service.tasks.start(task_id, agent)
     return task_id, service.settings.home / "workspaces" / "project" / agent
 
 
@@ -74,12 +74,12 @@ async def test_done_to_pr_then_ci_and_review_go_back_to_the_same_agent(
     tree = home / "workspaces" / "project" / "Agent-1"
     gh.open_issue(REPO, "Add a feature", "please", labels=["swarm"], labeled_by=world.maintainer)
     (task_id,) = (await sync.run_pass()).imported.values()
-    await service.assign_task(task_id, "Agent-1", "cli")
+    await service.tasks.assign(task_id, "Agent-1", "cli")
     await _deliver(service)
-    await service.start_task(task_id, "Agent-1")
+    await service.tasks.start(task_id, "Agent-1")
     await sync.run_pass(poll=False)
     first = _commit(tree, "feature.py", "FEATURE = 1\n", "feature")
-    await service.complete_task(task_id, "Agent-1", "feature added")
+    await service.tasks.complete(task_id, "Agent-1", "feature added")
 
     done = await sync.run_pass(poll=False)  # the local tick: push and PR, no poll needed
     (number,) = done.pushed
@@ -96,14 +96,14 @@ async def test_done_to_pr_then_ci_and_review_go_back_to_the_same_agent(
     gh.set_check(REPO, first, "tests", "failure", log_text)
     back = await sync.run_pass()
     (fix_id,) = back.followups
-    fix = await service.get_task(fix_id)
+    fix = await service.tasks.get(fix_id)
     assert fix.pinned == "Agent-1" and "tests" in fix.title
     assert "FAILED test_feature.py::test_x" in fix.details and "line 99" in fix.details
     assert "line 10\n" not in fix.details  # the tail, not the whole log
     await _deliver(service)
-    await service.start_task(fix_id, "Agent-1")
+    await service.tasks.start(fix_id, "Agent-1")
     second = _commit(tree, "feature.py", "FEATURE = 2\n", "fix the test")
-    await service.complete_task(fix_id, "Agent-1", "fixed")
+    await service.tasks.complete(fix_id, "Agent-1", "fixed")
     await sync.run_pass(poll=False)
     assert gh.branch_sha(REPO, branch) == second  # the same PR, updated
     gh.set_check(REPO, second, "tests", "success")
@@ -123,7 +123,7 @@ async def test_done_to_pr_then_ci_and_review_go_back_to_the_same_agent(
     )
     reviewed = await sync.run_pass()
     (review_id,) = reviewed.followups
-    review = await service.get_task(review_id)
+    review = await service.tasks.get(review_id)
     assert review.pinned == "Agent-1"
     for line in (
         "feature.py:1: name it better",
@@ -179,14 +179,14 @@ async def test_a_dirty_worktree_is_not_pushed(
     task_id, tree = await _started(world, service, sync, "Half done")
     _commit(tree, "feature.py", "FEATURE = 1\n", "feature")
     (tree / "app.py").write_text("print('half')\n", encoding="utf-8")  # not committed
-    await service.complete_task(task_id, "Agent-1", "done?")
+    await service.tasks.complete(task_id, "Agent-1", "done?")
     result = await sync.run_pass(poll=False)
     assert result.pushed == [] and gh.branch_sha(REPO, f"swarm/T-{task_id}-half-done") is None
     (refusal,) = query(
         service.settings, "SELECT text FROM events WHERE kind = 'github.push_refused'"
     )
     assert "has uncommitted changes (app.py)" in refusal[0] and "\n" not in refusal[0]
-    assert (await service.get_task(task_id)).status == TaskStatus.done
+    assert (await service.tasks.get(task_id)).status == TaskStatus.done
 
 
 async def test_a_draft_pr_is_marked_ready_when_ci_is_green(
@@ -200,7 +200,7 @@ async def test_a_draft_pr_is_marked_ready_when_ci_is_green(
     try:
         task_id, tree = await _started(world, service, sync, "Draft it")
         sha = _commit(tree, "d.py", "D = 1\n", "d")
-        await service.complete_task(task_id, "Agent-1", "done")
+        await service.tasks.complete(task_id, "Agent-1", "done")
         (number,) = (await sync.run_pass(poll=False)).pushed
         pull = gh.issue(REPO, number).pull
         assert pull is not None and pull.draft

@@ -30,7 +30,7 @@ async def test_a_dashboard_review_becomes_one_pr_review(
     init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     task_id, tree = await _started(world, service, sync, "Feature")
     _commit(tree, "feature.py", "A = 1\nB = 2\n", "feature")
-    await service.complete_task(task_id, "Agent-1", "done")
+    await service.tasks.complete(task_id, "Agent-1", "done")
     (number,) = (await sync.run_pass(poll=False)).pushed
 
     app = create_app(service, WebSettings())

@@ -45,10 +45,10 @@ async def test_signed_deliveries_are_recorded_and_the_rest_refused(
         assert (await post("issues", _signed(body + b" "))).status_code == 401
         assert (await post("ping", _signed(body))).json() == {"result": "pong"}
         assert (await post("fork", _signed(body))).status_code == 202
-        assert await service.read(webhook.latest) == 0  # an irrelevant event: nothing
+        assert await service.store.read(webhook.latest) == 0  # an irrelevant event: nothing
         accepted = await post("issues", _signed(body))
         assert accepted.status_code == 202
-    assert await service.read(webhook.latest) > 0
+    assert await service.store.read(webhook.latest) > 0
     stored = query(
         service.settings, "SELECT text, data FROM events WHERE kind = $1", (webhook.KIND,)
     )
@@ -102,18 +102,18 @@ async def test_a_signed_delivery_is_taken_once_and_its_replays_refused(
 async def test_deliveries_are_forgotten_after_the_window(
     service: SwarmService, clock: ManualClock
 ) -> None:
-    assert await service.write("github", webhook.receive, "issues", "d-1", "abc")
-    assert not await service.write("github", webhook.receive, "issues", "d-1", "abc")
+    assert await service.store.write("github", webhook.receive, "issues", "d-1", "abc")
+    assert not await service.store.write("github", webhook.receive, "issues", "d-1", "abc")
     clock.advance(webhook.WINDOW_S + 1)
-    assert await service.write("github", webhook.receive, "issues", "d-2", "def")
+    assert await service.store.write("github", webhook.receive, "issues", "d-2", "def")
     kept = query(service.settings, "SELECT delivery FROM github_deliveries")
     assert kept == [("d-2",)]  # the old one pruned: the table stays bounded
 
 
 async def test_look_now_wakes_the_loop_like_a_delivery(service: SwarmService) -> None:
     # /github import's call (GitHubBook.look_now): a github.webhook event the loop wakes on
-    before = await service.read(webhook.latest)
-    await GitHubBook(service).look_now("Admin", "discord", "1234")
-    assert await service.read(webhook.latest) > before
-    (event,) = await service.last_events(1)
+    before = await service.store.read(webhook.latest)
+    await GitHubBook(service.store).look_now("Admin", "discord", "1234")
+    assert await service.store.read(webhook.latest) > before
+    (event,) = await service.history.last(1)
     assert (event.actor, event.text) == ("Admin", "GitHub webhook: discord")

@@ -17,10 +17,10 @@ from tests.helpers import run_cli
 
 
 async def _history(service: SwarmService, clock: ManualClock) -> None:
-    await service.create_task(TaskSpec("Old work"), "cli")
+    await service.tasks.create(TaskSpec("Old work"), "cli")
     clock.advance(7200)
-    await service.create_task(TaskSpec("New_work 100%"), "cli")
-    await service.broadcast("stand-up", "cli")
+    await service.tasks.create(TaskSpec("New_work 100%"), "cli")
+    await service.messages.broadcast("stand-up", "cli")
 
 
 @pytest.mark.both_databases
@@ -28,7 +28,7 @@ async def test_since_kind_and_grep_combine(service: SwarmService, clock: ManualC
     await _history(service, clock)
 
     async def texts(**given: object) -> list[str]:
-        found = await service.find_events(EventFilter(**given), limit=100)  # type: ignore[arg-type]
+        found = await service.history.find(EventFilter(**given), limit=100)  # type: ignore[arg-type]
         return [e.text for e in found]
 
     recent = await texts(since=clock.now() - 3600)
@@ -46,7 +46,7 @@ async def test_since_kind_and_grep_combine(service: SwarmService, clock: ManualC
         "Agent-4, Agent-5, Agent-6, Agent-7, Agent-8: "
         "stand-up"
     ]
-    newest = await service.find_events(EventFilter(kinds=("task",)), limit=1, newest=True)
+    newest = await service.history.find(EventFilter(kinds=("task",)), limit=1, newest=True)
     assert [e.text for e in newest] == ["T-2 is ready"]
 
 
@@ -79,7 +79,7 @@ async def test_since_takes_seconds_with_a_unit(
 ) -> None:
     """``--since 20s`` is accepted like ``--since 20`` (issue 28, item 13)."""
     clock.advance(time.time() - 3600 - clock.now())  # an hour ago
-    await service.create_task(TaskSpec("an hour ago"), "cli")
+    await service.tasks.create(TaskSpec("an hour ago"), "cli")
     await asyncio.to_thread(run_cli, home, "task", "add", "just now")
     for age in ("20s", "20 S", "20"):
         result = run_cli(home, "events", "--since", age, "--kind", "task.created")

@@ -30,14 +30,14 @@ pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
 async def _finished_and_active(service: SwarmService, clock: ManualClock) -> tuple[int, int]:
     """Two tasks done (prompts delivered to inbox files), one still in progress."""
     scheduler = Scheduler(service, InboxDeliverer(service.settings.inbox_dir, clock))
-    done = [await service.create_task(TaskSpec(f"old {n}"), "cli") for n in range(2)]
+    done = [await service.tasks.create(TaskSpec(f"old {n}"), "cli") for n in range(2)]
     await scheduler.run_burst()
     for task in done:
-        await service.complete_task(task.ref, (await service.get_task(task.ref)).agent or "")
-    await service.send("Agent-3", "an old message", "cli")
+        await service.tasks.complete(task.ref, (await service.tasks.get(task.ref)).agent or "")
+    await service.messages.send("Agent-3", "an old message", "cli")
     await scheduler.run_burst()
     clock.advance(100 * DAY_S)
-    active = await service.create_task(TaskSpec("still going", agent="Agent-8"), "cli")
+    active = await service.tasks.create(TaskSpec("still going", agent="Agent-8"), "cli")
     await scheduler.run_burst()
     return len(done), active.id
 
@@ -57,9 +57,9 @@ async def test_old_history_is_archived_then_deleted(
         when = clock.now() - (100 * DAY_S if path in old_files else 0)
         os.utime(path, (when, when))
     events_before = _rows(service.settings, "events")
-    dry = await collect_garbage(service, dry_run=True)
+    dry = await collect_garbage(service.store, dry_run=True)
     assert _rows(service.settings, "events") == events_before
-    report = await collect_garbage(service)
+    report = await collect_garbage(service.store)
     assert (report.events, report.messages, report.deliveries, report.inbox_files) == (
         dry.events,
         dry.messages,
@@ -67,7 +67,7 @@ async def test_old_history_is_archived_then_deleted(
         dry.inbox_files,
     )
     assert report.events > 10 and report.messages == 3 and report.inbox_files == 3
-    kept = await service.events()
+    kept = await service.history.events()
     assert kept and all(e.task_id in (None, 3) for e in kept)  # the active task keeps all
     assert not any(e.task_id is None and e.ts < clock.now() - DAY_S for e in kept)
     archived = read_archive(report.archive)  # type: ignore[arg-type]
@@ -82,7 +82,7 @@ async def test_old_history_is_archived_then_deleted(
     assert not any(p.exists() for p in old_files)
     assert [p for p in files if p.exists()] == [p for p in files if p not in old_files]
     assert any("an old message" in r["text"] for r in by_table["messages"])
-    again = await collect_garbage(service)
+    again = await collect_garbage(service.store)
     assert (again.events, again.messages, again.inbox_files) == (0, 0, 0)
 
 
@@ -95,9 +95,9 @@ async def test_leftover_temp_files_older_than_a_minute_are_removed(
     stale.write_text("half")
     fresh.write_text("being written")
     os.utime(stale, (stale.stat().st_mtime - 120,) * 2)
-    report = await collect_garbage(service, dry_run=True)
+    report = await collect_garbage(service.store, dry_run=True)
     assert report.temp_files == 1 and stale.exists()
-    report = await collect_garbage(service)
+    report = await collect_garbage(service.store)
     assert report.temp_files == 1 and not stale.exists() and fresh.exists()
 
 
@@ -107,20 +107,22 @@ async def test_an_old_database_is_converted_once_then_vacuumed_incrementally(
 ) -> None:
     service = await SwarmService.open(settings, clock)
     try:
-        await service.db.read(
+        await service.store.read(
             lambda c: cast(sqlite3.Connection, c).executescript(
                 "PRAGMA auto_vacuum = NONE; VACUUM;"
             )
         )  # as files made before retention were
         for n in range(300):
-            await service.create_task(TaskSpec(f"task {n}", details="x" * 2000), "cli")
-        for task in await service.list_tasks(limit=1000):
-            await service.cancel_task(task.ref, "cli")
+            await service.tasks.create(TaskSpec(f"task {n}", details="x" * 2000), "cli")
+        for task in await service.tasks.newest(limit=1000):
+            await service.tasks.cancel(task.ref, "cli")
         clock.advance(100 * DAY_S)
-        first = await collect_garbage(service)
+        first = await collect_garbage(service.store)
         assert first.vacuumed == "database converted to incremental auto-vacuum (VACUUM)"
-        assert await service.db.read(lambda c: c.execute("PRAGMA auto_vacuum").fetchone()[0]) == 2
-        second = await collect_garbage(service)
+        assert (
+            await service.store.read(lambda c: c.execute("PRAGMA auto_vacuum").fetchone()[0]) == 2
+        )
+        second = await collect_garbage(service.store)
         assert "converted" not in second.vacuumed
     finally:
         await service.close()
@@ -172,18 +174,18 @@ async def test_the_running_coordinator_runs_a_pass_at_start(settings: Settings) 
     leftover.write_text("half a prompt")
     os.utime(leftover, (time.time() - 3600,) * 2)
     service = await SwarmService.open(settings)  # on the real clock
-    old = await service.create_task(TaskSpec("long ago"), "cli")
-    await service.cancel_task(old.ref, "cli")
-    await service.db.write(lambda c: c.execute("UPDATE events SET ts = ts - 100 * 86400"))
-    await service.db.write(lambda c: c.execute("UPDATE tasks SET finished_at = 1"))
+    old = await service.tasks.create(TaskSpec("long ago"), "cli")
+    await service.tasks.cancel(old.ref, "cli")
+    await service.store.update(lambda c: c.execute("UPDATE events SET ts = ts - 100 * 86400"))
+    await service.store.update(lambda c: c.execute("UPDATE tasks SET finished_at = 1"))
     try:
         async with headless_run(recording_builder(settings)) as runner:
             for _ in range(500):
-                if not leftover.exists() and not await service.events(task=old.ref):
+                if not leftover.exists() and not await service.history.events(task=old.ref):
                     break
                 assert not runner.done()
                 await asyncio.sleep(0.02)
-            assert not leftover.exists() and await service.events(task=old.ref) == []
+            assert not leftover.exists() and await service.history.events(task=old.ref) == []
             assert list((settings.home / "archive").glob("*.jsonl.gz"))
     finally:
         await service.close()

@@ -33,7 +33,7 @@ OPTIONS = (
 
 async def open_prompt(service: SwarmService, agent: str, text: str, **kw: Any) -> int:
     """A permission prompt ``agent`` shows; its id."""
-    found = await service.write(
+    found = await service.store.write(
         agent, prompts.open_prompt, agent, Signal.HOOK, text, kw.pop("options", OPTIONS)
     )
     return found.id
@@ -48,12 +48,12 @@ async def draft_plan(service: SwarmService, summary: str) -> int:
             {"ref": "b", "title": "Test the parser", "after": ["a"]},
         ],
     }
-    return await service.write("boss", insert_plan, "parse things", document, "m", [])
+    return await service.store.write("boss", insert_plan, "parse things", document, "m", [])
 
 
 async def waiting_gate(service: SwarmService) -> tuple[int, int]:
     """A workflow run whose gate waits for a person: (gate, the task after it)."""
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     flow = Workflow("ship").step("ok", "Approve shipping", gate=True)
     flow = flow.step("go", "Ship", needs=["ok"]).check()
     gate, go = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
@@ -63,7 +63,9 @@ async def waiting_gate(service: SwarmService) -> tuple[int, int]:
 async def every_kind(service: SwarmService, clock: ManualClock) -> dict[str, str]:
     """One item of each kind, a second apart, in the order alert, plan, gate, prompt,
     question: the queue must put them in that order whatever their kind."""
-    await service.write("watch", alerts.open_alert, "Agent-3", alerts.STALLED, "Agent-3 stalled")
+    await service.store.write(
+        "watch", alerts.open_alert, "Agent-3", alerts.STALLED, "Agent-3 stalled"
+    )
     clock.advance(1)
     plan = await draft_plan(service, "A parser")
     clock.advance(1)
@@ -71,9 +73,9 @@ async def every_kind(service: SwarmService, clock: ManualClock) -> dict[str, str
     clock.advance(1)
     prompt = await open_prompt(service, "Agent-1", "Bash(rm -rf build)\nAllow?")
     clock.advance(1)
-    await service.create_task(TaskSpec("Pick a database", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("Pick a database", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
-    task = (await service.list_tasks(agent="Agent-2"))[0]
+    task = (await service.tasks.newest(agent="Agent-2"))[0]
     question = await service.questions.ask(task.ref, "Which database?", "Agent-2")
     return {
         "alert": "A-1",
@@ -88,7 +90,7 @@ async def test_the_queue_holds_every_kind_oldest_first_with_its_actions(
     service: SwarmService, clock: ManualClock
 ) -> None:
     refs = await every_kind(service, clock)
-    found = await service.inbox()
+    found = await service.inbox.needs()
     assert [(n.kind, n.ref) for n in found] == [(k, refs[k]) for k in refs]
     by_kind = {n.kind: n for n in found}
     assert by_kind["question"].actions == ("reply",)
@@ -109,38 +111,38 @@ async def test_each_item_is_answered_in_place_and_leaves_the_queue(
 ) -> None:
     refs = await every_kind(service, clock)
     gate = int(refs["gate"][2:])
-    answered = await service.inbox_approve(refs["gate"], "boss")
+    answered = await service.inbox.approve(refs["gate"], "boss")
     assert answered.text == f"{refs['gate']} approved"
-    assert (await service.get_task(gate + 1)).status is TaskStatus.ready
-    approved = await service.inbox_approve(refs["plan"], "boss")
+    assert (await service.tasks.get(gate + 1)).status is TaskStatus.ready
+    approved = await service.inbox.approve(refs["plan"], "boss")
     assert approved.text.startswith(f"{refs['plan']} approved: 2 task(s) created")
-    prompt = await service.inbox_reject(refs["prompt"], "boss")
+    prompt = await service.inbox.reject(refs["prompt"], "boss")
     assert prompt.detail["decision"] == "3"  # reject: the last option ("No")
-    question = await service.inbox_reply(refs["question"], "Postgres", "boss")
+    question = await service.inbox.reply(refs["question"], "Postgres", "boss")
     assert question.answer == "Postgres" and question.answered_by == "boss"
-    assert [n.ref for n in await service.inbox()] == ["A-1"]  # an alert clears itself
-    await service.write("watch", alerts.clear_alert, "Agent-3", alerts.STALLED, "works again")
-    assert await service.inbox() == []
+    assert [n.ref for n in await service.inbox.needs()] == ["A-1"]  # an alert clears itself
+    await service.store.write("watch", alerts.clear_alert, "Agent-3", alerts.STALLED, "works again")
+    assert await service.inbox.needs() == []
 
 
 async def test_a_second_decision_names_who_decided(
     service: SwarmService, clock: ManualClock
 ) -> None:
     refs = await every_kind(service, clock)
-    await service.inbox_approve(refs["prompt"], "alice")
-    await service.inbox_reject(refs["plan"], "alice")
-    await service.inbox_approve(refs["gate"], "alice")
-    await service.inbox_reply(refs["question"], "Postgres", "alice")
+    await service.inbox.approve(refs["prompt"], "alice")
+    await service.inbox.reject(refs["plan"], "alice")
+    await service.inbox.approve(refs["gate"], "alice")
+    await service.inbox.reply(refs["question"], "Postgres", "alice")
     with pytest.raises(InvalidState, match=f"{refs['prompt']} was already answered '1' by alice"):
-        await service.inbox_reject(refs["prompt"], "bob")
+        await service.inbox.reject(refs["prompt"], "bob")
     with pytest.raises(InvalidState, match="already answered '1' by alice"):
-        await service.decide_prompt(int(refs["prompt"][2:]), "no-such-key", "bob")
+        await service.inbox.decide_prompt(int(refs["prompt"][2:]), "no-such-key", "bob")
     with pytest.raises(InvalidState, match=f"{refs['plan']} is already discarded by alice"):
-        await service.inbox_approve(refs["plan"], "bob")
+        await service.inbox.approve(refs["plan"], "bob")
     with pytest.raises(InvalidState, match=f"{refs['gate']} was already approved by alice"):
-        await service.inbox_reject(refs["gate"], "bob")
+        await service.inbox.reject(refs["gate"], "bob")
     with pytest.raises(InvalidState, match=f"{refs['question']} was already answered by alice"):
-        await service.inbox_reply(refs["question"], "MySQL", "bob")
+        await service.inbox.reply(refs["question"], "MySQL", "bob")
 
 
 async def test_a_prompt_takes_any_of_its_options_and_refuses_others(
@@ -148,18 +150,18 @@ async def test_a_prompt_takes_any_of_its_options_and_refuses_others(
 ) -> None:
     first = await open_prompt(service, "Agent-1", "Edit main.py?")
     with pytest.raises(InvalidInput, match="has no option '7': choose one of 1, 2, 3"):
-        await service.inbox_approve(f"R-{first}", "boss", option="7")
-    answered = await service.inbox_approve(f"R-{first}", "boss", option="2")
+        await service.inbox.approve(f"R-{first}", "boss", option="7")
+    answered = await service.inbox.approve(f"R-{first}", "boss", option="2")
     assert answered.detail["label"] == "Yes, and don't ask again"
-    assert (await service.prompt(first)).decided_by == "boss"
+    assert (await service.inbox.prompt(first)).decided_by == "boss"
     single = await open_prompt(
         service, "Agent-2", "Continue?", options=(PromptOption("y", "Continue"),)
     )
     with pytest.raises(InvalidInput, match="one option only"):
-        await service.inbox_reject(f"R-{single}", "boss")
-    await service.write("hook", prompts.close, single, "the agent moved on")
+        await service.inbox.reject(f"R-{single}", "boss")
+    await service.store.write("hook", prompts.close, single, "the agent moved on")
     with pytest.raises(InvalidState, match=f"R-{single} is closed: the agent moved on"):
-        await service.inbox_approve(f"R-{single}", "boss")
+        await service.inbox.approve(f"R-{single}", "boss")
 
 
 @pytest.mark.parametrize(
@@ -176,38 +178,40 @@ async def test_a_prompt_takes_any_of_its_options_and_refuses_others(
 async def test_a_wrong_reference_is_one_line_and_changes_nothing(
     service: SwarmService, ref: str, error: type[Exception], text: str
 ) -> None:
-    before = await service.last_events(1)
+    before = await service.history.last(1)
     with pytest.raises(error, match=text.replace("(", r"\(").replace(")", r"\)")):
-        await service.inbox_approve(ref, "boss")
-    assert await service.last_events(1) == before
+        await service.inbox.approve(ref, "boss")
+    assert await service.history.last(1) == before
 
 
 async def test_reply_takes_a_question_or_a_task_and_only_those(service: SwarmService) -> None:
-    await service.create_task(TaskSpec("Pick a database", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("Pick a database", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
     first = await service.questions.ask("T-1", "Which database?", "Agent-2")
     second = await service.questions.ask("T-1", "Which version?", "Agent-2")
-    answered = await service.inbox_reply(f"Q-{second.id}", "16", "boss")  # not the oldest
+    answered = await service.inbox.reply(f"Q-{second.id}", "16", "boss")  # not the oldest
     assert answered.id == second.id
     assert (await service.questions.open_question("T-1")) == first
-    assert (await service.inbox_reply("1", "Postgres", "boss")).id == first.id  # bare: a task
+    assert (await service.inbox.reply("1", "Postgres", "boss")).id == first.id  # bare: a task
     with pytest.raises(InvalidInput, match="P-1 is a plan: only a question takes a reply"):
-        await service.inbox_reply("P-1", "yes", "boss")
+        await service.inbox.reply("P-1", "yes", "boss")
     with pytest.raises(NotFound, match="unknown question Q-77"):
-        await service.inbox_reply("Q-77", "yes", "boss")
+        await service.inbox.reply("Q-77", "yes", "boss")
 
 
 async def test_a_held_item_is_listed_then_accepted_once_or_rejected(
     service: SwarmService,
 ) -> None:
     data = {"on_accept": "the review goes to Agent-1", "on_reject": "it is dropped"}
-    first = await service.write(
+    first = await service.store.write(
         "github", held.hold, "github", "review", "k-1", "otto reviewed", data, None, "Agent-1"
     )
     assert first == 1
-    assert await service.write("github", held.hold, "github", "review", "k-1", "x", {}) is None
-    second = await service.write("github", held.hold, "github", "issue", "k-2", "edited", {})
-    (one, two) = await service.inbox()
+    assert (
+        await service.store.write("github", held.hold, "github", "review", "k-1", "x", {}) is None
+    )
+    second = await service.store.write("github", held.hold, "github", "issue", "k-2", "edited", {})
+    (one, two) = await service.inbox.needs()
     assert (one.ref, one.kind, one.agent, one.actions) == (
         "H-1",
         "held",
@@ -215,18 +219,18 @@ async def test_a_held_item_is_listed_then_accepted_once_or_rejected(
         ("approve", "reject"),
     )
     assert one.concerns == "github review for Agent-1" and two.ref == f"H-{second}"
-    said = await service.inbox_approve("H-1", "cli:boss")
+    said = await service.inbox.approve("H-1", "cli:boss")
     assert said.text == "H-1 accepted by cli:boss: the review goes to Agent-1"
     with pytest.raises(InvalidState, match="H-1 was already accepted by cli:boss"):
-        await service.inbox_reject("H-1", "web:eve")
-    assert (await service.inbox_reject(f"H-{second}", "web:eve")).text.startswith(
+        await service.inbox.reject("H-1", "web:eve")
+    assert (await service.inbox.reject(f"H-{second}", "web:eve")).text.startswith(
         f"H-{second} rejected by web:eve"
     )
-    assert await service.inbox() == []
-    (accepted,) = await service.read(held.accepted, "github")
+    assert await service.inbox.needs() == []
+    (accepted,) = await service.store.read(held.accepted, "github")
     assert accepted.id == 1 and accepted.decided_by == "cli:boss"
     with pytest.raises(NotFound, match="unknown item H-99"):
-        await service.inbox_approve("H-99", "cli:boss")
+        await service.inbox.approve("H-99", "cli:boss")
 
 
 async def test_a_ready_task_no_configured_agent_can_take_is_listed_with_what_to_do(
@@ -234,20 +238,20 @@ async def test_a_ready_task_no_configured_agent_can_take_is_listed_with_what_to_
 ) -> None:
     """Issue 41, item 1: the agents file changed after the tasks were made (the data agent
     and Agent-2 left): their ready tasks wait for nobody, and the queue says so."""
-    await service.create_task(TaskSpec("Load the data", role="data"), "cli")
-    await service.create_task(TaskSpec("Draw the design", agent="Agent-2"), "cli")
-    await service.create_task(TaskSpec("Any agent will do"), "cli")
-    assert await service.inbox() == []
+    await service.tasks.create(TaskSpec("Load the data", role="data"), "cli")
+    await service.tasks.create(TaskSpec("Draw the design", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("Any agent will do"), "cli")
+    assert await service.inbox.needs() == []
     kept = [a for a in service.agents.values() if a.id not in {"Agent-2", "Agent-5"}]
     await service.replace_agents(kept, tmp_path / "agents.toml")
-    found = {n.ref: n for n in await service.inbox()}
+    found = {n.ref: n for n in await service.inbox.needs()}
     assert set(found) == {"T-1", "T-2"}
     assert found["T-1"].kind == "stranded"
     assert found["T-1"].text == "T-1 'Load the data' waits for a 'data' agent: none is configured"
     assert found["T-2"].text == "T-2 'Draw the design' waits for Agent-2, which is not configured"
     assert "swarm inbox reassign T-1 AGENT" in found["T-1"].hint
     assert "swarm task cancel T-1" in found["T-1"].hint
-    assert (await service.inbox_item("T-2")).kind == "stranded"
+    assert (await service.inbox.item("T-2")).kind == "stranded"
 
 
 async def test_a_task_held_by_a_limited_agent_is_listed_until_the_limit_ends(
@@ -255,21 +259,21 @@ async def test_a_task_held_by_a_limited_agent_is_listed_until_the_limit_ends(
 ) -> None:
     """Issue 41, item 1: an agent limited while it holds a task: the person may hand the
     task on, wait or cancel it; the item goes when the limit ends."""
-    await service.create_task(TaskSpec("Fix the build", agent="Agent-1"), "cli")
+    await service.tasks.create(TaskSpec("Fix the build", agent="Agent-1"), "cli")
     await service.queue.assign_batch()
     reset = clock.now() + 600
     limit = Observation(
         "Agent-1", Signal.TEXT, AgentState.LIMITED, clock.now(), "text: usage limit", until=reset
     )
-    await service.db.write(agent_signals.record, limit)
-    (need,) = await service.inbox()
+    await service.store.update(agent_signals.record, limit)
+    (need,) = await service.inbox.needs()
     assert (need.ref, need.kind, need.agent) == ("T-1", "holding", "Agent-1")
     assert need.text.startswith("T-1 'Fix the build' is held by Agent-1, which is limited until ")
     assert "hand it on (swarm inbox handon T-1)" in need.hint
     assert "swarm inbox reassign T-1 AGENT" in need.hint
     assert need.to_json()["limited_until"] == reset
     clock.advance(601)
-    assert await service.inbox() == []
+    assert await service.inbox.needs() == []
 
 
 async def test_a_task_held_by_an_offline_agent_is_listed_while_it_is_offline(
@@ -277,25 +281,25 @@ async def test_a_task_held_by_an_offline_agent_is_listed_while_it_is_offline(
 ) -> None:
     """Issue 41, item 1: an agent whose CLI ended (its pane gone: offline) while it holds a
     task; before, nothing needed the person until the stall rules took the task back."""
-    await service.create_task(TaskSpec("Fix the build", agent="Agent-1"), "cli")
+    await service.tasks.create(TaskSpec("Fix the build", agent="Agent-1"), "cli")
     await service.queue.assign_batch()
     gone = "text: the tmux pane swarm-Agent-1:0 is gone"
-    await service.db.write(
+    await service.store.update(
         agent_signals.set_state, "Agent-1", AgentState.OFFLINE, clock.now(), Signal.TEXT, gone
     )
-    (need,) = await service.inbox()
+    (need,) = await service.inbox.needs()
     assert (need.ref, need.kind, need.agent) == ("T-1", "holding", "Agent-1")
     assert need.text == (f"T-1 'Fix the build' is held by Agent-1, which is offline ({gone})")
     assert need.actions == ("handon", "reassign", "nudge", "cancel")
-    await service.db.write(
+    await service.store.update(
         agent_signals.set_state, "Agent-1", AgentState.IDLE, clock.now(), Signal.TEXT, "text: ❯"
     )
-    assert await service.inbox() == []
+    assert await service.inbox.needs() == []
 
 
 async def fail_delivery(service: SwarmService, agent: str, text: str) -> int:
     """A message to ``agent`` whose delivery fails for good; the delivery's id."""
-    await service.send(agent, text, "cli")
+    await service.messages.send(agent, text, "cli")
     return await fail_next(service)
 
 
@@ -324,7 +328,7 @@ async def test_a_delivery_failed_for_good_waits_until_retried_or_dismissed(
     first = await fail_delivery(service, "Agent-3", "please rebase on main")
     clock.advance(1)
     second = await fail_delivery(service, "Agent-4", "stand-up at 10")
-    (one, two) = await service.inbox()
+    (one, two) = await service.inbox.needs()
     assert (one.ref, one.kind, one.agent, one.actions) == (
         f"D-{first}",
         "undelivered",
@@ -336,24 +340,24 @@ async def test_a_delivery_failed_for_good_waits_until_retried_or_dismissed(
     )
     assert f"swarm inbox retry D-{first}" in one.hint and two.ref == f"D-{second}"
     with pytest.raises(InvalidInput, match=f"D-{first} is a failed delivery: retry it"):
-        await service.inbox_approve(f"D-{first}", "boss")
-    retried = await service.inbox_act(f"D-{first}", "retry", "cli:boss")
+        await service.inbox.approve(f"D-{first}", "boss")
+    retried = await service.inbox.act(f"D-{first}", "retry", "cli:boss")
     assert retried.text == f"D-{first}: message to Agent-3 queued again"
-    assert [n.ref for n in await service.inbox()] == [f"D-{second}"]
-    (again,) = [d for d in await service.deliveries() if d.id == first]
+    assert [n.ref for n in await service.inbox.needs()] == [f"D-{second}"]
+    (again,) = [d for d in await service.messages.deliveries() if d.id == first]
     assert (again.state.value, again.attempts) == ("queued", 0)
     assert await deliver_next(service) == first
-    said = await service.inbox_act(f"D-{second}", "dismiss", "web:eve")
+    said = await service.inbox.act(f"D-{second}", "dismiss", "web:eve")
     assert said.text == f"D-{second} dismissed by web:eve (message to Agent-4)"
-    assert await service.inbox() == []
+    assert await service.inbox.needs() == []
     with pytest.raises(InvalidState, match=f"D-{second} was already dismissed by web:eve"):
-        await service.inbox_act(f"D-{second}", "retry", "cli:boss")
+        await service.inbox.act(f"D-{second}", "retry", "cli:boss")
     with pytest.raises(InvalidState, match=f"D-{first} is delivered: only a failed delivery"):
-        await service.inbox_act(f"D-{first}", "dismiss", "cli:boss")
+        await service.inbox.act(f"D-{first}", "dismiss", "cli:boss")
     with pytest.raises(NotFound, match="unknown delivery D-99"):
-        await service.inbox_act("D-99", "retry", "cli:boss")
+        await service.inbox.act("D-99", "retry", "cli:boss")
     with pytest.raises(InvalidInput, match="unknown action 'redo': one of retry, dismiss"):
-        await service.inbox_act(f"D-{first}", "redo", "cli:boss")
+        await service.inbox.act(f"D-{first}", "redo", "cli:boss")
 
 
 async def test_a_failed_delivery_leaves_the_queue_once_a_later_one_gets_through(
@@ -363,21 +367,21 @@ async def test_a_failed_delivery_leaves_the_queue_once_a_later_one_gets_through(
     prompt of it reaches the same agent, the failure is no longer an item. A prompt of a
     task the agent no longer holds is not retried (one line says so); a superseded one is
     never an item."""
-    await service.create_task(TaskSpec("Fix the build", agent="Agent-1"), "cli")
+    await service.tasks.create(TaskSpec("Fix the build", agent="Agent-1"), "cli")
     await service.queue.assign_batch()
     failed = await fail_next(service)
-    (need,) = await service.inbox()
+    (need,) = await service.inbox.needs()
     assert need.ref == f"D-{failed}" and need.task == "T-1"
     assert need.text.startswith("T-1 prompt to Agent-1 failed after 1 attempt(s): window gone")
     with pytest.raises(InvalidState, match=f"D-{failed} is T-1's prompt and Agent-1 no longer"):
-        await service.inbox_act(f"D-{failed}", "retry", "cli:boss")
+        await service.inbox.act(f"D-{failed}", "retry", "cli:boss")
     clock.advance(3600)  # the task's backoff
     await service.queue.assign_batch()  # pinned to Agent-1: its prompt again
-    assert [n.ref for n in await service.inbox()] == [f"D-{failed}"]
+    assert [n.ref for n in await service.inbox.needs()] == [f"D-{failed}"]
     await deliver_next(service)
-    assert await service.inbox() == []
+    assert await service.inbox.needs() == []
     with pytest.raises(InvalidState, match="a later delivery to Agent-1 got through"):
-        await service.inbox_act(f"D-{failed}", "dismiss", "cli:boss")
+        await service.inbox.act(f"D-{failed}", "dismiss", "cli:boss")
 
 
 async def test_a_stalled_or_limited_agents_task_is_handed_on_nudged_or_cancelled(
@@ -386,37 +390,37 @@ async def test_a_stalled_or_limited_agents_task_is_handed_on_nudged_or_cancelled
     """Issue 41, item 1: the actions on a stalled agent's alert and on a task held by a
     limited agent: a nudge is a note to the agent, hand on takes the task back for another
     agent, cancel stops it; a stranded task can be cancelled; each refused elsewhere."""
-    await service.create_task(TaskSpec("Fix the build", agent="Agent-1"), "cli")
-    await service.create_task(TaskSpec("Write the docs", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("Fix the build", agent="Agent-1"), "cli")
+    await service.tasks.create(TaskSpec("Write the docs", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
-    one, two = await service.get_task(1), await service.get_task(2)
+    one, two = await service.tasks.get(1), await service.tasks.get(2)
     assert one.agent is not None and two.agent is not None
-    await service.write("watch", alerts.open_alert, one.agent, alerts.STALLED, "stalled", 1)
+    await service.store.write("watch", alerts.open_alert, one.agent, alerts.STALLED, "stalled", 1)
     limit = Observation(
         two.agent, Signal.TEXT, AgentState.LIMITED, clock.now(), "usage limit", until=9e12
     )
-    await service.db.write(agent_signals.record, limit)
-    found = {n.kind: n for n in await service.inbox()}
+    await service.store.update(agent_signals.record, limit)
+    found = {n.kind: n for n in await service.inbox.needs()}
     assert found["alert"].actions == ("handon", "reassign", "nudge", "cancel")
     assert found["holding"].actions == ("handon", "reassign", "nudge", "cancel")
-    nudged = await service.inbox_act("A-1", "nudge", "discord:boss")
+    nudged = await service.inbox.act("A-1", "nudge", "discord:boss")
     assert nudged.text == f"A-1: {one.agent} nudged about T-1"
-    note = (await service.deliveries(nudged.detail["message"]))[0]
+    note = (await service.messages.deliveries(nudged.detail["message"]))[0]
     assert note.agent == one.agent and note.text.startswith("discord:boss asks how T-1 is going")
-    handed = await service.inbox_act("T-2", "handon", "web:eve")
+    handed = await service.inbox.act("T-2", "handon", "web:eve")
     assert handed.text == f"T-2: T-2 taken from {two.agent}, queued for another agent"
-    assert (await service.get_task(2)).status is TaskStatus.ready
-    cancelled = await service.inbox_act("A-1", "cancel", "cli:boss")
+    assert (await service.tasks.get(2)).status is TaskStatus.ready
+    cancelled = await service.inbox.act("A-1", "cancel", "cli:boss")
     assert cancelled.text == "A-1: T-1 cancelled"
-    assert (await service.get_task(1)).status is TaskStatus.cancelled
-    assert [n.kind for n in await service.inbox()] == ["alert"]  # clears itself; no task now
-    assert (await service.inbox())[0].actions == ()
+    assert (await service.tasks.get(1)).status is TaskStatus.cancelled
+    assert [n.kind for n in await service.inbox.needs()] == ["alert"]  # clears itself; no task now
+    assert (await service.inbox.needs())[0].actions == ()
     with pytest.raises(
         InvalidInput, match=r"A-1 \(alert\) takes no action: it clears itself, not nudge"
     ):
-        await service.inbox_act("A-1", "nudge", "cli:boss")
+        await service.inbox.act("A-1", "nudge", "cli:boss")
     with pytest.raises(PersonOnly):
-        await service.inbox_act("A-1", "nudge", "Agent-1")
+        await service.inbox.act("A-1", "nudge", "Agent-1")
 
 
 async def test_reassign_gives_a_stranded_or_held_task_to_the_agent_picked(
@@ -425,42 +429,42 @@ async def test_reassign_gives_a_stranded_or_held_task_to_the_agent_picked(
     """Issue 41, item 1: Reassign lets the person pick another agent for a stranded task, a
     limited agent's task or a stalled agent's; a person's action only, refused in one line
     without an agent, to the holder itself, or to an agent not configured."""
-    await service.create_task(TaskSpec("Load the data", role="data"), "cli")
-    await service.create_task(TaskSpec("Fix the build", agent="Agent-1"), "cli")
-    await service.create_task(TaskSpec("Write the docs", agent="Agent-3"), "cli")
+    await service.tasks.create(TaskSpec("Load the data", role="data"), "cli")
+    await service.tasks.create(TaskSpec("Fix the build", agent="Agent-1"), "cli")
+    await service.tasks.create(TaskSpec("Write the docs", agent="Agent-3"), "cli")
     kept = [a for a in service.agents.values() if a.id != "Agent-5"]  # the data agent left
     await service.replace_agents(kept, tmp_path / "agents.toml")
     await service.queue.assign_batch()
     limit = Observation(
         "Agent-1", Signal.TEXT, AgentState.LIMITED, clock.now(), "usage limit", until=9e12
     )
-    await service.db.write(agent_signals.record, limit)
-    await service.write("watch", alerts.open_alert, "Agent-3", alerts.STALLED, "stalled", 1)
-    found = {n.ref: n for n in await service.inbox()}
+    await service.store.update(agent_signals.record, limit)
+    await service.store.write("watch", alerts.open_alert, "Agent-3", alerts.STALLED, "stalled", 1)
+    found = {n.ref: n for n in await service.inbox.needs()}
     assert found["T-1"].actions == ("reassign", "cancel")  # stranded
     with pytest.raises(PersonOnly):
-        await service.inbox_act("T-1", "reassign", "Agent-2", "Agent-2")
+        await service.inbox.act("T-1", "reassign", "Agent-2", "Agent-2")
     with pytest.raises(InvalidInput, match=r"reassign names the agent to give the task to"):
-        await service.inbox_act("T-1", "reassign", "cli:boss")
+        await service.inbox.act("T-1", "reassign", "cli:boss")
     with pytest.raises(InvalidInput, match=r"only reassign takes an agent"):
-        await service.inbox_act("T-1", "cancel", "cli:boss", "Agent-2")
+        await service.inbox.act("T-1", "cancel", "cli:boss", "Agent-2")
     with pytest.raises(NotFound, match="Agent-99"):
-        await service.inbox_act("T-1", "reassign", "cli:boss", "Agent-99")
+        await service.inbox.act("T-1", "reassign", "cli:boss", "Agent-99")
     with pytest.raises(InvalidInput, match="T-2: Agent-1 already holds it: pick another agent"):
-        await service.inbox_act("T-2", "reassign", "cli:boss", "agent-1")
-    stranded = await service.inbox_act("T-1", "reassign", "cli:boss", "agent-2")
+        await service.inbox.act("T-2", "reassign", "cli:boss", "agent-1")
+    stranded = await service.inbox.act("T-1", "reassign", "cli:boss", "agent-2")
     assert stranded.text == "T-1: T-1 reassigned to Agent-2"
     assert stranded.detail == {"tasks": ["T-1"], "agent": "Agent-2"}
-    held = await service.inbox_act("T-2", "reassign", "web:eve", "Agent-4")
+    held = await service.inbox.act("T-2", "reassign", "web:eve", "Agent-4")
     assert held.text == "T-2: T-2 reassigned from Agent-1 to Agent-4"
-    alert = next(n.ref for n in await service.inbox() if n.kind == "alert")
-    stalled = await service.inbox_act(alert, "reassign", "discord:boss", "Agent-6")
+    alert = next(n.ref for n in await service.inbox.needs() if n.kind == "alert")
+    stalled = await service.inbox.act(alert, "reassign", "discord:boss", "Agent-6")
     assert stalled.text == f"{alert}: T-3 reassigned from Agent-3 to Agent-6"
     await service.queue.assign_batch()
-    given = {t.id: t.agent for t in await service.list_tasks()}
+    given = {t.id: t.agent for t in await service.tasks.newest()}
     assert given == {1: "Agent-2", 2: "Agent-4", 3: "Agent-6"}
-    assert [n.kind for n in await service.inbox()] == ["alert"]  # no task left to act on
-    pinned = await service.find_events(EventFilter(kinds=("task.pinned",)))
+    assert [n.kind for n in await service.inbox.needs()] == ["alert"]  # no task left to act on
+    pinned = await service.history.find(EventFilter(kinds=("task.pinned",)))
     assert [e.text for e in pinned][-3:] == [
         "T-1 given to Agent-2 by cli:boss",
         "T-2 given to Agent-4 by web:eve",
@@ -474,16 +478,16 @@ async def test_a_ready_task_only_limited_agents_can_take_is_listed_until_the_res
     """Issue 41's replayed day: a ready task pinned to a limited agent, or of a role only
     limited agents have, waited for the reset without a word (not held, so not "holding";
     its agent configured, so not "stranded")."""
-    pinned = await service.create_task(TaskSpec("Fix the lexer", agent="Agent-1"), "cli")
-    data = await service.create_task(TaskSpec("Load the data", role="data"), "cli")
-    assert await service.inbox() == []
+    pinned = await service.tasks.create(TaskSpec("Fix the lexer", agent="Agent-1"), "cli")
+    data = await service.tasks.create(TaskSpec("Load the data", role="data"), "cli")
+    assert await service.inbox.needs() == []
     for agent, hours in (("Agent-1", 1), ("Agent-5", 2)):
         until = clock.now() + hours * 3600
         limit = Observation(
             agent, Signal.TEXT, AgentState.LIMITED, clock.now(), "text: limit", until=until
         )
-        await service.db.write(agent_signals.record, limit)
-    found = {n.ref: n for n in await service.inbox()}
+        await service.store.update(agent_signals.record, limit)
+    found = {n.ref: n for n in await service.inbox.needs()}
     assert set(found) == {pinned.ref, data.ref}
     assert found[pinned.ref].kind == "stranded" and found[pinned.ref].actions == (
         "reassign",
@@ -491,7 +495,7 @@ async def test_a_ready_task_only_limited_agents_can_take_is_listed_until_the_res
     )
     assert "waits for Agent-1, which is limited until " in found[pinned.ref].text
     assert "waits for a 'data' agent: Agent-5 is limited until " in found[data.ref].text
-    await service.inbox_act(pinned.ref, "reassign", "boss", agent="Agent-2")  # in place
-    assert (await service.get_task(pinned.id)).pinned == "Agent-2"
+    await service.inbox.act(pinned.ref, "reassign", "boss", agent="Agent-2")  # in place
+    assert (await service.tasks.get(pinned.id)).pinned == "Agent-2"
     clock.advance(2 * 3600 + 1)  # both limits are over: nothing waits on them
-    assert await service.inbox() == []
+    assert await service.inbox.needs() == []

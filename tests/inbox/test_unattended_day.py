@@ -72,7 +72,9 @@ class Day:
         """``agent``'s Claude Code hook sends ``name`` (as ``swarm hook`` records it)."""
         raw = json.dumps({"hook_event_name": name, "session_id": f"s-{agent}"} | fields)
         event = hook_events.parse(raw)
-        return await self.service.write(agent, hook_events.record, agent, event, self.fresh, ask)
+        return await self.service.store.write(
+            agent, hook_events.record, agent, event, self.fresh, ask
+        )
 
     async def second(self) -> None:
         """One second: the agents react to what reached them and work; the scheduler
@@ -100,7 +102,7 @@ class Day:
 
     async def holds(self, agent: str, task_id: int) -> bool:
         """Whether ``agent`` holds the task (a prompt, not a notice that it was withdrawn)."""
-        task = await self.service.get_task(task_id)
+        task = await self.service.tasks.get(task_id)
         return task.agent == agent and task.status in ACTIVE
 
     async def limit(self, agent: str) -> None:
@@ -115,12 +117,12 @@ class Day:
 
 
 async def holder(service: SwarmService, task_id: int) -> str | None:
-    return (await service.get_task(task_id)).agent
+    return (await service.tasks.get(task_id)).agent
 
 
 async def new_task(day: Day, title: str) -> tuple[int, str]:
     """A task anyone may take, assigned and delivered; (its id, its holder)."""
-    task = await day.service.create_task(TaskSpec(title), "cli")
+    task = await day.service.tasks.create(TaskSpec(title), "cli")
     await day.second()
     agent = await holder(day.service, task.id)
     assert agent is not None, title
@@ -134,7 +136,7 @@ async def test_an_unattended_day_ends_with_everything_in_needs_you_or_handled(
     tmp_path: Path,
 ) -> None:
     # overnight the agents file lost the data agent: four hooked agents are left
-    stranded = await service.create_task(TaskSpec("Load the sales data", role="data"), "cli")
+    stranded = await service.tasks.create(TaskSpec("Load the sales data", role="data"), "cli")
     kept = [a for a in service.agents.values() if a.id in AGENTS]
     await service.replace_agents(kept, tmp_path / "agents.toml")
     day = Day(service, clock)
@@ -143,7 +145,7 @@ async def test_an_unattended_day_ends_with_everything_in_needs_you_or_handled(
     channel = server.guild.channels[0]
     async with builder.ai(service) as ai, running_client(server, builder.bot(service, ai)):
         limited, limited_agent = await new_task(day, "Fix the parser")
-        lexer = await service.create_task(TaskSpec("Fix the lexer", agent=limited_agent), "cli")
+        lexer = await service.tasks.create(TaskSpec("Fix the lexer", agent=limited_agent), "cli")
         frozen, frozen_agent = await new_task(day, "Write the changelog")
         frozen_at = clock.now()
         day.frozen.add(frozen_agent)
@@ -153,7 +155,7 @@ async def test_an_unattended_day_ends_with_everything_in_needs_you_or_handled(
             has(f"**T-{review}** · Review the API"), channel=channel
         )
         await delete_message(server, card)  # a person deletes the bot's card
-        await service.start_task(review, review_agent, "reading the handlers")
+        await service.tasks.start(review, review_agent, "reading the handlers")
         anew = await server.wait_for_message(
             has(f"**T-{review}** · Review the API — working ({review_agent})"), channel=channel
         )
@@ -173,8 +175,8 @@ async def test_an_unattended_day_ends_with_everything_in_needs_you_or_handled(
 async def caught_up(service: SwarmService) -> None:
     """Wait until the bot has handled every event so far (its urgent loop, only those it
     posts)."""
-    last = (await service.last_events(1))[-1].id
-    urgent = await service.find_events(EventFilter(kinds=URGENT), limit=100_000)
+    last = (await service.history.last(1))[-1].id
+    urgent = await service.history.find(EventFilter(kinds=URGENT), limit=100_000)
     last_urgent = urgent[-1].id if urgent else 0
 
     async def done() -> bool:
@@ -200,7 +202,7 @@ def explained(task: Task, latest: Event, needs: dict[str, Need], stalled: set[st
 async def check_the_evening(day: Day, local: LocalDiscordServer, seen: dict[str, Any]) -> None:
     service = day.service
     await caught_up(service)
-    needs = {n.ref: n for n in await service.inbox()}
+    needs = {n.ref: n for n in await service.inbox.needs()}
     # the unassignable task, with its reason and its actions
     stranded = needs[f"T-{seen['stranded'].id}"]
     assert stranded.kind == "stranded" and "waits for a 'data' agent" in stranded.text
@@ -210,11 +212,11 @@ async def check_the_evening(day: Day, local: LocalDiscordServer, seen: dict[str,
     assert prompt.kind == "prompt" and prompt.agent == seen["review_agent"]
     assert "rm -rf build" in prompt.text and prompt.actions == ("approve", "reject", "decide")
     # the limit: one post, the task handed on with its reason, worked on by another agent
-    limited_agent, parser = seen["limited_agent"], await service.get_task(seen["limited"])
+    limited_agent, parser = seen["limited_agent"], await service.tasks.get(seen["limited"])
     posts = [m for m in local.store.all() if "⏳" in m.content and limited_agent in m.content]
     assert len(posts) == 1, [m.content for m in posts]
     assert parser.agent not in (None, limited_agent)
-    handed = await service.find_events(EventFilter(task_id=parser.id, kinds=("task.requeued",)))
+    handed = await service.history.find(EventFilter(task_id=parser.id, kinds=("task.requeued",)))
     assert f"{limited_agent} is limited until" in handed[0].text
     assert handed[0].ts - seen["limited_at"] >= FAST["limit_handoff_s"]  # not before
     # the task pinned to the limited agent waits for its reset, and says so
@@ -223,9 +225,9 @@ async def check_the_evening(day: Day, local: LocalDiscordServer, seen: dict[str,
     assert f"waits for {limited_agent}, which is limited until " in pinned.text
     # the freeze: stalled, nudged, taken back with the reason, within the documented bound
     frozen_agent, frozen = seen["frozen_agent"], seen["frozen"]
-    took = await service.find_events(EventFilter(task_id=frozen, kinds=("task.requeued",)))
+    took = await service.history.find(EventFilter(task_id=frozen, kinds=("task.requeued",)))
     assert took and f"{frozen_agent} stalled" in took[0].text
-    nudged = await service.find_events(EventFilter(task_id=frozen, kinds=("agent.nudged",)))
+    nudged = await service.history.find(EventFilter(task_id=frozen, kinds=("agent.nudged",)))
     assert nudged and nudged[0].ts < took[0].ts
     bound = FAST["grace_s"] + FAST["reassign_after_s"] + FAST["interval_s"]
     assert took[0].ts - seen["frozen_at"] <= bound
@@ -241,13 +243,13 @@ async def check_the_evening(day: Day, local: LocalDiscordServer, seen: dict[str,
     assert len(asked.custom_ids()) == 3
     # the deleted card: posted anew (the live card now) and recorded
     assert seen["anew"].id != seen["card"].id and not seen["anew"].deleted
-    reposted = await service.find_events(EventFilter(kinds=("discord.reposted",)))
+    reposted = await service.history.find(EventFilter(kinds=("discord.reposted",)))
     assert [e.task_id for e in reposted] == [seen["review"]]
     # no task parked without a word
     stalled = {n.agent for n in needs.values() if n.kind == "alert" and n.agent}
-    for task in await service.list_tasks():
+    for task in await service.tasks.newest():
         if task.status is TaskStatus.done:
             continue
-        events = await service.find_events(EventFilter(task_id=task.id), limit=1000)
+        events = await service.history.find(EventFilter(task_id=task.id), limit=1000)
         latest = [e for e in events if e.kind.startswith("task.")][-1]
         assert explained(task, latest, needs, stalled), (task, latest, list(needs))

@@ -31,7 +31,7 @@ async def given(
 ) -> str:
     """A task pinned to ``agent`` and assigned to it (as the scheduler does); its ref."""
     spec = TaskSpec(title, details, agent=agent, after=after)
-    task = await service.create_task(spec, "cli")
+    task = await service.tasks.create(spec, "cli")
     await service.queue.assign_batch()
     return task.ref
 

@@ -44,7 +44,7 @@ async def agent_token(service: SwarmService, agent: str) -> str:
     """A new agent token for ``agent``."""
     token = tokens.new_token()
     now = service.clock.now()
-    await service.db.write(tokens.create, token, agent, tokens.Role.agent, now, None, agent)
+    await service.store.update(tokens.create, token, agent, tokens.Role.agent, now, None, agent)
     return token
 
 
@@ -90,7 +90,7 @@ async def test_tools_over_http_act_as_the_tokens_agent(live: SwarmService) -> No
         async with http_session(url, ghost) as mcp:  # acts as no one (not as a person)
             said = error(await mcp.call_tool("report", {"action": "done", "task": mine}))
             assert said == "the token's agent Agent-99 is not in the agents file any more"
-    events = await live.events(limit=100)
+    events = await live.history.events(limit=100)
     by = {(e.kind, e.task_id): e.actor for e in events}
     assert by[("task.started", int(mine[2:]))] == "Agent-1"
     assert by[("task.done", int(theirs[2:]))] == "Agent-3"

@@ -27,7 +27,7 @@ async def test_the_prompt_of_an_mcp_agent_names_the_tools(home: Path, tmp_path: 
     service = await SwarmService.open(settings)
     try:
         for agent in ("Agent-1", "Agent-2"):
-            await service.create_task(TaskSpec(f"Task of {agent}", agent=agent), "cli")
+            await service.tasks.create(TaskSpec(f"Task of {agent}", agent=agent), "cli")
         deliverer = RecordingDeliverer()
         await Scheduler(service, deliverer).run_burst()
     finally:

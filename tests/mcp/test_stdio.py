@@ -30,8 +30,8 @@ TOOLS = {
 
 async def test_every_tool_over_stdio_as_swarm_agent(home: Path, live: SwarmService) -> None:
     schema = await given(live, "Agent-2", "Design the schema")
-    await live.start_task(schema, "Agent-2")
-    await live.complete_task(schema, "Agent-2", "tables in db/schema.sql")
+    await live.tasks.start(schema, "Agent-2")
+    await live.tasks.complete(schema, "Agent-2", "tables in db/schema.sql")
     parser = await given(live, "Agent-1", "Write the parser", "Parse agents.toml", (schema,))
     theirs = await given(live, "Agent-3", "Draw the logo")
     async with stdio_session(home, SWARM_AGENT="agent-1") as mcp:
@@ -53,7 +53,9 @@ async def test_every_tool_over_stdio_as_swarm_agent(home: Path, live: SwarmServi
         assert text(await mcp.call_tool("handoff_note", {"text": "parser half done"})) == (
             f"note added to {parser}"
         )
-        notes = [e.text for e in await live.events(task=int(parser[2:])) if e.kind == "task.note"]
+        notes = [
+            e.text for e in await live.history.events(task=int(parser[2:])) if e.kind == "task.note"
+        ]
         assert notes == [
             f"{parser} note by Agent-1: lexer done (evidence: 12 tests pass)",
             f"{parser} note by Agent-1: parser half done",
@@ -68,7 +70,7 @@ async def test_every_tool_over_stdio_as_swarm_agent(home: Path, live: SwarmServi
         await _errors_are_the_clis(mcp, home, theirs)
         done = await mcp.call_tool("report", {"action": "done", "note": "parser in place"})
         assert text(done).startswith(f"{parser} [done")
-    task = await live.db.read(tables.get_task, int(parser[2:]))
+    task = await live.store.read(tables.get_task, int(parser[2:]))
     assert (task.status.value, task.note) == ("done", "parser in place")
 
 

@@ -46,7 +46,7 @@ async def test_a_database_that_cannot_be_opened_is_one_line_and_the_server_stays
         settings = Settings.from_env({"SWARM_HOME": str(home)})
         service = await SwarmService.open(settings)
         try:
-            await service.db.write(
+            await service.store.update(
                 tokens.create, token, "mcp", tokens.Role.agent, service.clock.now(), None, "Agent-5"
             )
             ref = await given(service, "Agent-5", "Tidy the docs")
@@ -54,8 +54,8 @@ async def test_a_database_that_cannot_be_opened_is_one_line_and_the_server_stays
             assert text(await mcp.call_tool("report", {"action": "start"})).startswith(
                 f"{ref} [in_progress"
             )
-            (token_id,) = [r["id"] for r in await service.read(tokens.rows)]
-            await service.db.write(tokens.revoke, token_id, service.clock.now())
+            (token_id,) = [r["id"] for r in await service.store.read(tokens.rows)]
+            await service.store.update(tokens.revoke, token_id, service.clock.now())
             assert error(await mcp.call_tool("report", {"action": "done"})) == _bad_token()
         finally:
             await service.close()

@@ -65,12 +65,12 @@ async def play_agents(service: SwarmService, done: set[int]) -> None:
     """Agents report done once their prompt was delivered to them."""
     delivered = {
         (d.task_id, d.agent)
-        for d in await service.deliveries(limit=10_000)
+        for d in await service.messages.deliveries(limit=10_000)
         if d.state is DeliveryState.delivered and d.task_id is not None
     }
-    for task in await service.list_tasks(status="assigned", limit=1000):
+    for task in await service.tasks.newest(status="assigned", limit=1000):
         if (task.id, task.agent) in delivered and task.id not in done:
-            await service.complete_task(task.id, task.agent or "", "ok")
+            await service.tasks.complete(task.id, task.agent or "", "ok")
             done.add(task.id)
 
 

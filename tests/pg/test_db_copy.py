@@ -27,14 +27,14 @@ async def _sqlite_home(home: Path) -> Settings:
     settings = Settings.from_env({"SWARM_HOME": str(home)})
     service = await SwarmService.open(settings)
     try:
-        first = await service.create_task(TaskSpec("build"), "me")
-        await service.create_tasks(
+        first = await service.tasks.create(TaskSpec("build"), "me")
+        await service.tasks.create_many(
             [TaskSpec(f"test {i}", after=(first.ref,)) for i in range(3)], "me"
         )
-        await service.send("Agent-2", "hello", "me")
-        await service.audit(42, "ann", "/task add", True, "ok")
+        await service.messages.send("Agent-2", "hello", "me")
+        await service.history.audit(42, "ann", "/task add", True, "ok")
         await Scheduler(service, RecordingDeliverer()).run_burst()
-        await service.complete_task(first.ref, "Agent-1", "done", force=True)
+        await service.tasks.complete(first.ref, "Agent-1", "done", force=True)
     finally:
         await service.close()
     return settings
@@ -52,12 +52,12 @@ async def test_a_home_is_copied_and_verified_by_counts(tmp_path: Path, database_
     assert all(n > 0 for n in table_counts(pg, *TABLES))
     service = await SwarmService.open(pg)
     try:
-        assert sorted(t.title for t in await service.list_tasks(status="ready")) == [
+        assert sorted(t.title for t in await service.tasks.newest(status="ready")) == [
             "test 0",
             "test 1",
             "test 2",
         ]
-        new = await service.create_task(TaskSpec("after the move"), "me")  # ids carry on
+        new = await service.tasks.create(TaskSpec("after the move"), "me")  # ids carry on
         assert new.id == 5
     finally:
         await service.close()

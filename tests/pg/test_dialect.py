@@ -59,9 +59,9 @@ async def test_data_version_moves_on_another_connections_commit_only(settings: S
     mine, other = await SwarmService.open(settings), await SwarmService.open(settings)
     try:
         before = await mine.queue.data_version()
-        await mine.send("Agent-1", "own write", "test")
+        await mine.messages.send("Agent-1", "own write", "test")
         assert await mine.queue.data_version() == before
-        await other.send("Agent-1", "another process", "test")
+        await other.messages.send("Agent-1", "another process", "test")
         assert await mine.queue.data_version() != before
     finally:
         await mine.close()
@@ -77,14 +77,14 @@ async def test_a_commit_moves_the_data_version_without_updating_a_shared_row(
     mine, other = await SwarmService.open(settings), await SwarmService.open(settings)
     row = "SELECT xmin::text AS x FROM swarm_clock"
     try:
-        version = await other.db.read(clock_version)
+        version = await other.store.read(clock_version)
         before = await mine.queue.data_version()
-        written = await mine.db.read(lambda c: c.execute(row).fetchone()["x"])
+        written = await mine.store.read(lambda c: c.execute(row).fetchone()["x"])
         for i in range(3):
-            await other.send("Agent-1", f"another process {i}", "test")
+            await other.messages.send("Agent-1", f"another process {i}", "test")
         assert await mine.queue.data_version() == before + 3
-        assert await other.db.read(clock_version) == version + 3
-        assert await mine.db.read(lambda c: c.execute(row).fetchone()["x"]) == written
+        assert await other.store.read(clock_version) == version + 3
+        assert await mine.store.read(lambda c: c.execute(row).fetchone()["x"]) == written
     finally:
         await mine.close()
         await other.close()
@@ -117,11 +117,13 @@ async def test_event_rows_sent_with_the_commit_keep_every_value(settings: Settin
         "WHERE kind = 'test.quote' ORDER BY id"
     )
     try:
-        await service.db.write(write, rows)
-        got = await service.db.read(lambda c: [tuple(r.values()) for r in c.execute(read)])
+        await service.store.update(write, rows)
+        got = await service.store.read(lambda c: [tuple(r.values()) for r in c.execute(read)])
         assert got == rows
         with pytest.raises(StoreError):
-            await service.db.write(write, [(1.0, "test.quote", "a\x00b", None, None, None, None)])
-        assert len(await service.db.read(lambda c: c.execute(read).fetchall())) == len(rows)
+            await service.store.update(
+                write, [(1.0, "test.quote", "a\x00b", None, None, None, None)]
+            )
+        assert len(await service.store.read(lambda c: c.execute(read).fetchall())) == len(rows)
     finally:
         await service.close()

@@ -33,7 +33,9 @@ async def _delivered(settings: Settings, count: int, timeout_s: float = 30.0) ->
     try:
         deadline = time.monotonic() + timeout_s
         while True:
-            done = [d for d in await service.deliveries() if d.state is DeliveryState.delivered]
+            done = [
+                d for d in await service.messages.deliveries() if d.state is DeliveryState.delivered
+            ]
             if len(done) >= count:
                 return
             assert time.monotonic() < deadline, f"{len(done)} of {count} delivered"
@@ -45,7 +47,7 @@ async def _delivered(settings: Settings, count: int, timeout_s: float = 30.0) ->
 async def _add(settings: Settings, titles: list[str]) -> None:
     service = await SwarmService.open(settings)
     try:
-        await service.create_tasks([TaskSpec(t) for t in titles], "test")
+        await service.tasks.create_many([TaskSpec(t) for t in titles], "test")
     finally:
         await service.close()
 

@@ -56,13 +56,13 @@ def _held(conn: Conn) -> list[Any]:
 async def test_events_keep_their_text_and_order_and_the_transaction_sees_its_own(
     service: SwarmService,
 ) -> None:
-    seen = await service.write("test", _write, AWKWARD)
+    seen = await service.store.write("test", _write, AWKWARD)
     assert seen == list(AWKWARD[: len(AWKWARD) // 2])
-    rows = await service.db.read(_held)
+    rows = await service.store.read(_held)
     assert [text for text, _ in rows] == list(AWKWARD)
     assert [json.loads(data)["text"] for _, data in rows] == list(AWKWARD)
     assert (
-        await service.db.read(
+        await service.store.read(
             lambda c: c.execute("SELECT count(*) AS n FROM tasks").fetchone()["n"]
         )
         == 0
@@ -87,10 +87,10 @@ def _scores(conn: Conn) -> set[float]:
 
 async def test_a_failed_transaction_leaves_no_event_and_no_change(service: SwarmService) -> None:
     with pytest.raises(RuntimeError):
-        await service.write("test", _events_then_fail)
+        await service.store.write("test", _events_then_fail)
     with pytest.raises(IntegrityError):  # the NOT NULL ts fails, at the commit here
-        await service.write("test", _bad_event)
-    assert await service.db.read(_held) == []
-    assert await service.db.read(_scores) == {1.0}
-    await service.write("test", _write, ("after", "the failures"))  # the connection goes on
-    assert [t for t, _ in await service.db.read(_held)] == ["after", "the failures"]
+        await service.store.write("test", _bad_event)
+    assert await service.store.read(_held) == []
+    assert await service.store.read(_scores) == {1.0}
+    await service.store.write("test", _write, ("after", "the failures"))  # the connection goes on
+    assert [t for t, _ in await service.store.read(_held)] == ["after", "the failures"]

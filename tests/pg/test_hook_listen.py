@@ -31,7 +31,9 @@ def pg_url(pg_server: PgServer) -> Iterator[str]:
 
 
 async def _prompt(service: SwarmService, agent: str) -> int:
-    found = await service.write(agent, prompts.open_prompt, agent, Signal.HOOK, "Edit?", OPTIONS)
+    found = await service.store.write(
+        agent, prompts.open_prompt, agent, Signal.HOOK, "Edit?", OPTIONS
+    )
     return found.id
 
 
@@ -42,18 +44,18 @@ async def test_the_wait_ends_when_its_prompt_is_decided_and_not_before(
     service = await SwarmService.open(settings)
     try:
         mine, other = await _prompt(service, "Agent-1"), await _prompt(service, "Agent-2")
-        watch = service.db.watch_prompt(mine)  # what a waiting hook's intake asks for
+        watch = service.store.db.watch_prompt(mine)  # what a waiting hook's intake asks for
         assert isinstance(watch, NotifyWait)
         try:
             assert watch.changed()  # the first look always reads
             assert not watch.changed()
-            await service.create_task(TaskSpec("unrelated"), "cli")
-            await service.write("discord:ann", prompts.decide, other, "1")
+            await service.tasks.create(TaskSpec("unrelated"), "cli")
+            await service.store.write("discord:ann", prompts.decide, other, "1")
             await watch.wait(0.5)  # other commits and another prompt's decision: no wake
             assert not watch.changed()
             waiting = asyncio.create_task(watch.wait(60))
             await asyncio.sleep(0.05)
-            await service.write("discord:ann", prompts.decide, mine, "2")
+            await service.store.write("discord:ann", prompts.decide, mine, "2")
             await asyncio.wait_for(waiting, 30)  # woken, long before its 60 s
             assert watch.changed()
         finally:

@@ -49,7 +49,7 @@ async def test_three_nodes_two_coordinators_kill_9_at_random_nothing_lost(
             fleet.launch(name)
         fleet.procs["coord-1"].wait_for("coordinator started")
         fleet.launch("coord-2")
-        await service.create_tasks([TaskSpec(f"job {k:03d}") for k in range(TASKS)], "test")
+        await service.tasks.create_many([TaskSpec(f"job {k:03d}") for k in range(TASKS)], "test")
         done: set[int] = set()
         deadline = time.monotonic() + 150
         next_kill = time.monotonic() + rng.uniform(0.3, 1.0)
@@ -60,8 +60,8 @@ async def test_three_nodes_two_coordinators_kill_9_at_random_nothing_lost(
                 fleet.kill_and_restart(rng.choice(["coord-1", "coord-2", *NODES]))
                 next_kill = time.monotonic() + rng.uniform(0.3, 1.0)
             await asyncio.sleep(0.1)
-        tasks = await service.list_tasks(status="done", limit=1000)
-        deliveries = await service.deliveries(limit=10_000)
+        tasks = await service.tasks.newest(status="done", limit=1000)
+        deliveries = await service.messages.deliveries(limit=10_000)
     finally:
         await service.close()
         fleet.stop()

@@ -149,7 +149,7 @@ async def test_a_gui_node_beside_inbox_nodes_kill_9_at_random_nothing_lost_or_do
             fleet.launch(name)
         fleet.procs["coord-1"].wait_for("coordinator started")
         fleet.launch("coord-2")
-        await service.create_tasks(tasks, "test")
+        await service.tasks.create_many(tasks, "test")
         done: set[int] = set()
         deadline = time.monotonic() + 90
         while len(done) < len(tasks) or len(fleet.kills) < MIN_KILLS:
@@ -161,8 +161,8 @@ async def test_a_gui_node_beside_inbox_nodes_kill_9_at_random_nothing_lost_or_do
             await play_agents(service, done)
             kills.step(sum(map(len, _typed(apps_desktop, before).values())))
             await asyncio.sleep(0.1)
-        finished = await service.list_tasks(status="done", limit=1000)
-        deliveries = await service.deliveries(limit=10_000)
+        finished = await service.tasks.newest(status="done", limit=1000)
+        deliveries = await service.messages.deliveries(limit=10_000)
     finally:
         await service.close()
         fleet.stop()

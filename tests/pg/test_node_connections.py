@@ -102,12 +102,12 @@ async def test_a_node_service_reads_on_its_write_connection(
         async def clients() -> int:
             return len(await (await probe.execute(CLIENTS)).fetchall())
 
-        assert await coordinator.deliveries() == []
+        assert await coordinator.messages.deliveries() == []
         assert await clients() == 2  # its writer, and the one reader its reads needed so far
         node = await SwarmService.open(node_settings, readers=0)
         try:
-            await node.send("A-1", "hello", "test")
-            assert [d.agent for d in await node.deliveries()] == ["A-1"]
+            await node.messages.send("A-1", "hello", "test")
+            assert [d.agent for d in await node.messages.deliveries()] == ["A-1"]
             assert await clients() == 3  # one more (its writer), not two
         finally:
             await node.close()
@@ -120,12 +120,12 @@ async def test_a_node_hears_only_its_own_agents_deliveries_and_old_databases_are
         admin.execute(OLD_WAKE)  # a database made before the channel per agent
     service = await SwarmService.open(node_settings)  # brings the trigger's function up
     try:
-        channels = await service.db.read(delivery_channels, ["A-1", "A-2"])
+        channels = await service.store.read(delivery_channels, ["A-1", "A-2"])
         with psycopg.connect(database_url, autocommit=True) as listener:
             for channel in channels:
                 listener.execute(f'LISTEN "{channel}"')
-            await service.broadcast("to everyone", "test")  # A-1, A-2, B-1, C-1
-            await service.send("A-1", "to A-1 alone", "test")  # the last one heard
+            await service.messages.broadcast("to everyone", "test")  # A-1, A-2, B-1, C-1
+            await service.messages.send("A-1", "to A-1 alone", "test")  # the last one heard
             heard = [
                 n.payload
                 for n in await asyncio.to_thread(
@@ -180,7 +180,7 @@ async def test_a_node_claims_once_per_wake_when_it_took_everything_due(
         await _until(lambda: node.asleep.is_set(), "the node never slept")
         before = 0
         for n in range(1, 4):
-            await coordinator.send("A-1", f"message {n}", "test")
+            await coordinator.messages.send("A-1", f"message {n}", "test")
             await _until(partial(_has, desk, n), f"message {n} not delivered")
             await _until(lambda: node.asleep.is_set(), "the node never slept again")
             before = node.claims if n == 1 else before

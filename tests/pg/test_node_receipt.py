@@ -62,11 +62,11 @@ def statements() -> Iterator[list[str]]:
 
 async def test_a_delivered_receipt_is_one_statement_with_its_events(svc: SwarmService) -> None:
     node = DeliveryNode(svc, RecordingDeliverer(), "desk-1", lease_s=30.0)
-    first = await svc.create_task(TaskSpec("first: carries the onboarding"), "cli")
+    first = await svc.tasks.create(TaskSpec("first: carries the onboarding"), "cli")
     await svc.queue.assign_batch()
     assert await node.step() == 1
-    await svc.complete_task(first.id, "A-1")
-    task = await svc.create_task(TaskSpec("prompt"), "cli")
+    await svc.tasks.complete(first.id, "A-1")
+    task = await svc.tasks.create(TaskSpec("prompt"), "cli")
     await svc.queue.assign_batch()
     held = await node.claim()
     with statements() as sent:
@@ -74,10 +74,10 @@ async def test_a_delivered_receipt_is_one_statement_with_its_events(svc: SwarmSe
     receipts = [s for s in sent if "deliveries" in s and "SELECT node, state" not in s]
     assert len(receipts) == 1, sent  # the update, the lease and both events together
     assert not any(s.lstrip().startswith("INSERT INTO events") for s in sent), sent
-    assert {d.state for d in await svc.deliveries()} == {DeliveryState.delivered}
-    kinds = [e.kind for e in await svc.events(task=task.ref)]
+    assert {d.state for d in await svc.messages.deliveries()} == {DeliveryState.delivered}
+    kinds = [e.kind for e in await svc.history.events(task=task.ref)]
     assert kinds[-2:] == ["delivery.claimed", "delivery.delivered"]
-    (lease,) = [t.lease_expires_at for t in await svc.list_tasks(status="assigned")]
+    (lease,) = [t.lease_expires_at for t in await svc.tasks.newest(status="assigned")]
     assert lease is not None and lease == pytest.approx(svc.clock.now() + svc.settings.lease_s)
 
 
@@ -85,16 +85,16 @@ async def test_done_is_one_statement_and_credits_its_agent(svc: SwarmService) ->
     """The done (the update, the agent's credit, its report signal) is one statement; a task
     no task waits for (``has_dependents`` 0, from the row it updated) holds and reads no
     dependents; one that has them holds them, then reads and settles them."""
-    task = await svc.create_task(TaskSpec("work"), "cli")
+    task = await svc.tasks.create(TaskSpec("work"), "cli")
     await svc.queue.assign_batch()
     with statements() as sent:
-        await svc.write("A-1", lifecycle.complete, task.id, "")
+        await svc.store.write("A-1", lifecycle.complete, task.id, "")
     assert len(sent) == 1, sent
-    (agent,) = await svc.db.read(
+    (agent,) = await svc.store.read(
         lambda c: c.execute("SELECT done_count, score FROM agent_state").fetchall()
     )
     assert agent["done_count"] == 1 and agent["score"] == pytest.approx(1.0)
-    (signal,) = await svc.db.read(
+    (signal,) = await svc.store.read(
         lambda c: c.execute("SELECT signal, state, evidence, at FROM agent_signals").fetchall()
     )
     assert signal == {
@@ -103,13 +103,13 @@ async def test_done_is_one_statement_and_credits_its_agent(svc: SwarmService) ->
         "evidence": f"report: {task.ref} done by A-1",
         "at": svc.clock.now(),
     }
-    first = await svc.create_task(TaskSpec("first"), "cli")
-    then = await svc.create_task(TaskSpec("then", after=(first.id,)), "cli")
+    first = await svc.tasks.create(TaskSpec("first"), "cli")
+    then = await svc.tasks.create(TaskSpec("then", after=(first.id,)), "cli")
     await svc.queue.assign_batch()
     with statements() as sent:
-        await svc.write("A-1", lifecycle.complete, first.id, "")
+        await svc.store.write("A-1", lifecycle.complete, first.id, "")
     assert len(sent) == 4 and "FOR UPDATE" in sent[1], sent  # held, read, made ready
-    assert (await svc.get_task(then.id)).status is TaskStatus.ready
+    assert (await svc.tasks.get(then.id)).status is TaskStatus.ready
 
 
 async def test_a_batch_of_receipts_is_one_statement_and_a_lost_claim_writes_nothing(
@@ -117,25 +117,25 @@ async def test_a_batch_of_receipts_is_one_statement_and_a_lost_claim_writes_noth
 ) -> None:
     node = DeliveryNode(svc, RecordingDeliverer(), "desk-1", lease_s=30.0)
     for i in range(3):
-        await svc.send("A-1", f"message {i}", "cli")
+        await svc.messages.send("A-1", f"message {i}", "cli")
     held = await node.claim()
     assert len(held) == 3
     lost = held[1][0].delivery.id
-    await svc.db.write(
+    await svc.store.update(
         lambda c: c.execute("UPDATE deliveries SET node = 'desk-2:other' WHERE id = $1", (lost,))
     )
-    before = await svc.db.read(clock_version)
+    before = await svc.store.read(clock_version)
     with statements() as sent:
         assert await node.deliver(held) == ["delivered", "lost", "delivered"]
     assert len(sent) == 1, sent
     # a commit that changed rows: the scheduler's data version moves (and it is notified)
-    assert await svc.db.read(clock_version) == before + 1
-    states = {d.id: d.state for d in await svc.deliveries()}
+    assert await svc.store.read(clock_version) == before + 1
+    states = {d.id: d.state for d in await svc.messages.deliveries()}
     assert states[lost] is DeliveryState.delivering
     assert {states[h.delivery.id] for h, _ in held if h.delivery.id != lost} == {
         DeliveryState.delivered
     }
-    rows = await svc.db.read(
+    rows = await svc.store.read(
         lambda c: c.execute(
             "SELECT kind, data FROM events WHERE kind LIKE 'delivery.%' ORDER BY id"
         ).fetchall()
@@ -152,13 +152,13 @@ async def test_a_batch_of_receipts_is_one_statement_and_a_lost_claim_writes_noth
 async def test_an_assignment_pass_writes_in_one_statement(svc: SwarmService) -> None:
     """The agents' read, the ready tasks' read, then the tasks taken, their prompts, their
     deliveries and the agents' stamp in one statement (the events go with the COMMIT)."""
-    task = await svc.create_task(TaskSpec("work"), "cli")
-    before = await svc.db.read(_agent_versions)
+    task = await svc.tasks.create(TaskSpec("work"), "cli")
+    before = await svc.store.read(_agent_versions)
     with statements() as sent:
         (made,) = await svc.queue.assign_batch()
     assert len(sent) == 3, sent
     assert (made.task_id, made.agent) == (task.id, "A-1")
-    (delivery,) = await svc.deliveries()
+    (delivery,) = await svc.messages.deliveries()
     assert (delivery.message_id, delivery.agent, delivery.task_id) == (
         made.message_id,
         "A-1",
@@ -167,8 +167,8 @@ async def test_an_assignment_pass_writes_in_one_statement(svc: SwarmService) -> 
     assert delivery.state is DeliveryState.queued
     # no agent row written (its version unchanged): a pass that stamped its agents locked
     # them in its own order and deadlocked with a node's receipts onboarding them
-    assert await svc.db.read(_agent_versions) == before
-    assert (await svc.get_task(task.ref)).agent == "A-1"
+    assert await svc.store.read(_agent_versions) == before
+    assert (await svc.tasks.get(task.ref)).agent == "A-1"
 
 
 def _agent_versions(conn: Any) -> list[tuple[str, str]]:

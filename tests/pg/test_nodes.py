@@ -31,7 +31,7 @@ async def svc(node_settings: Settings, clock: ManualClock) -> AsyncIterator[Swar
 async def test_each_node_delivers_only_its_agents_and_the_coordinator_the_rest(
     svc: SwarmService,
 ) -> None:
-    await svc.broadcast("hello all", "test")
+    await svc.messages.broadcast("hello all", "test")
     desk1, desk2 = RecordingDeliverer(), RecordingDeliverer()
     coordinator = RecordingDeliverer()
     assert await Scheduler(svc, coordinator).deliver_once() == 1
@@ -40,8 +40,8 @@ async def test_each_node_delivers_only_its_agents_and_the_coordinator_the_rest(
     assert await DeliveryNode(svc, desk2, "desk-2", lease_s=LEASE_S).step() == 1
     assert sorted(p.agent.id for p in desk1.parcels) == ["A-1", "A-2"]
     assert [p.agent.id for p in desk2.parcels] == ["B-1"]
-    assert all(d.state is DeliveryState.delivered for d in await svc.deliveries())
-    claimed = [e.text for e in await svc.events() if e.kind == "delivery.claimed"]
+    assert all(d.state is DeliveryState.delivered for d in await svc.messages.deliveries())
+    claimed = [e.text for e in await svc.history.events() if e.kind == "delivery.claimed"]
     assert sum("delivering by desk-1" in t for t in claimed) == 2
     status = await svc.status()
     assert [(n["name"], n["in_flight"]) for n in status.get("nodes", [])] == []  # no heartbeat
@@ -56,7 +56,7 @@ async def test_each_node_delivers_only_its_agents_and_the_coordinator_the_rest(
 async def test_a_dead_nodes_claim_goes_out_again_as_a_retry_and_the_dead_node_never_sends_it(
     svc: SwarmService, clock: ManualClock
 ) -> None:
-    await svc.send("A-1", "only once please", "test")
+    await svc.messages.send("A-1", "only once please", "test")
     dead_deliverer, next_deliverer = RecordingDeliverer(), RecordingDeliverer()
     dead = DeliveryNode(svc, dead_deliverer, "desk-1", lease_s=LEASE_S)
     held = await dead.claim()  # ... and the node freezes before delivering
@@ -69,16 +69,16 @@ async def test_a_dead_nodes_claim_goes_out_again_as_a_retry_and_the_dead_node_ne
     assert parcel.text.startswith("RETRY") or "RETRY" in parcel.text.splitlines()[0]
     assert await dead.deliver(held) == []  # it comes back: nothing sent, nothing stored
     assert dead_deliverer.parcels == [] and dead.lost == 1
-    (delivery,) = await svc.deliveries()
+    (delivery,) = await svc.messages.deliveries()
     assert delivery.state is DeliveryState.delivered and delivery.attempts == 2
-    taken = [e for e in await svc.events() if e.kind == "delivery.claimed"]
+    taken = [e for e in await svc.history.events() if e.kind == "delivery.claimed"]
     assert len(taken) == 1 and f"taken over from desk-1 (run {dead.claimer.run})" in taken[0].text
 
 
 async def test_a_late_receipt_of_a_claim_taken_over_is_dropped(
     svc: SwarmService, clock: ManualClock
 ) -> None:
-    await svc.send("A-2", "late", "test")
+    await svc.messages.send("A-2", "late", "test")
     slow_deliverer = RecordingDeliverer()
     slow = DeliveryNode(svc, slow_deliverer, "desk-1", lease_s=LEASE_S)
     held = await slow.claim()
@@ -88,7 +88,7 @@ async def test_a_late_receipt_of_a_claim_taken_over_is_dropped(
     clock.advance(-LEASE_S)  # the slow node still believes its lease runs
     assert await slow.deliver(held) == ["lost"]  # sent (at least once), but not recorded
     assert len(slow_deliverer.parcels) == 1
-    delivered = [e for e in await svc.events() if e.kind == "delivery.delivered"]
+    delivered = [e for e in await svc.history.events() if e.kind == "delivery.delivered"]
     assert len(delivered) == 1
 
 
@@ -125,7 +125,7 @@ async def test_the_coordinator_hears_another_processes_write_without_polling(
     try:
         async with headless_run(builder) as runner:
             await asyncio.sleep(1.0)  # the loop is asleep for its 30 s poll by now
-            await other.create_task(TaskSpec("wake up", agent="C-1"), "cli")
+            await other.tasks.create(TaskSpec("wake up", agent="C-1"), "cli")
             for _ in range(200):
                 if recorded.parcels or runner.done():
                     break

@@ -36,27 +36,27 @@ async def test_a_read_does_not_wait_for_a_write_in_progress(
     if database_url is None:
         pytest.skip("SQLite has one connection per process: a read waits for the write")
     started, go = threading.Event(), threading.Event()
-    write = asyncio.create_task(service.write("test", _hold, started, go))
+    write = asyncio.create_task(service.store.write("test", _hold, started, go))
     try:
         assert await asyncio.to_thread(started.wait, 10)
         # generous bound: the write is held for 30 s, so a queued read would hang past it
-        assert await asyncio.wait_for(service.db.read(_count), 10) == 0
+        assert await asyncio.wait_for(service.store.read(_count), 10) == 0
     finally:
         go.set()
     await write
-    assert await service.db.read(_count) == 1
+    assert await service.store.read(_count) == 1
 
 
 async def test_a_cancelled_write_does_not_commit_after_its_caller_went(
     service: SwarmService,
 ) -> None:
     started, go = threading.Event(), threading.Event()
-    write = asyncio.create_task(service.write("test", _hold, started, go))
+    write = asyncio.create_task(service.store.write("test", _hold, started, go))
     assert await asyncio.to_thread(started.wait, 10)
     write.cancel()
     with pytest.raises(asyncio.CancelledError):
         await write
     go.set()  # the thread goes on from here: it must roll back, not commit
-    assert await service.db.read(_count) == 0  # after the write thread: reads queue on SQLite
-    await service.write("test", lambda conn, ctx: insert_event(conn, ctx.now, HELD, "x"))
-    assert await service.db.read(_count) == 1, "the store goes on working"
+    assert await service.store.read(_count) == 0  # after the write thread: reads queue on SQLite
+    await service.store.write("test", lambda conn, ctx: insert_event(conn, ctx.now, HELD, "x"))
+    assert await service.store.read(_count) == 1, "the store goes on working"

@@ -34,7 +34,7 @@ def _hazards(conn: Conn) -> tuple[Any, ...]:
 async def test_literals_and_trailing_comments_reach_the_server_unchanged(
     service: SwarmService,
 ) -> None:
-    made, found = await service.db.write(_hazards)
+    made, found = await service.store.update(_hazards)
     assert found == [(made, LITERAL)]
 
 
@@ -52,7 +52,7 @@ def _traced_empty_executemany(conn: Any) -> str:
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_an_executemany_of_no_rows_makes_no_round_trip(service: SwarmService) -> None:
-    assert await service.db.write(_traced_empty_executemany) == ""
+    assert await service.store.update(_traced_empty_executemany) == ""
 
 
 def _sources() -> list[Path]:

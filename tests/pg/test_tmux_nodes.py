@@ -85,17 +85,19 @@ async def test_a_nodes_tmux_agents_are_delivered_to_by_that_node_only(
             fleet.launch(name)
         for n in (1, 2):
             for agent in (*NODES["desk-1"], *NODES["desk-2"], "C-1"):
-                await service.send(agent, f"message {n} for {agent}", "test")
+                await service.messages.send(agent, f"message {n} for {agent}", "test")
         deadline = time.monotonic() + 120
         while True:
-            deliveries = await service.deliveries(limit=100)
+            deliveries = await service.messages.deliveries(limit=100)
             if len(deliveries) == 10 and all(
                 d.state is DeliveryState.delivered for d in deliveries
             ):
                 break
             assert time.monotonic() < deadline, [(d.agent, d.state.value) for d in deliveries]
             await asyncio.sleep(0.2)
-        claimed = [e for e in await service.events(limit=1000) if e.kind == "delivery.claimed"]
+        claimed = [
+            e for e in await service.history.events(limit=1000) if e.kind == "delivery.claimed"
+        ]
     finally:
         if service is not None:
             await service.close()

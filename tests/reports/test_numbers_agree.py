@@ -59,17 +59,17 @@ async def make_history(service: SwarmService, clock: ManualClock) -> None:
         ("failed", "Agent-4"),
         ("undelivered", "Agent-5"),
     ]:
-        await service.create_task(TaskSpec(title, agent=agent), "cli")
-    await WorkflowService(service).create_campaign(
+        await service.tasks.create(TaskSpec(title, agent=agent), "cli")
+    await WorkflowService(service.store).create_campaign(
         "the day", ["T-1", "T-2", "T-3", "T-4", "T-5"], "cli"
     )
     await scheduler.run_burst()
-    await service.complete_task("T-1", "Agent-1", "first try")
-    await service.write("review", lifecycle.reopen, 1, "a review asked for more")
-    await service.complete_task("T-1", "Agent-1", "second try")
-    await service.cancel_task("T-3", "cli")
-    await service.fail_task("T-4", "Agent-4", "cannot")
-    await service.retry_task("T-4", "cli")
+    await service.tasks.complete("T-1", "Agent-1", "first try")
+    await service.store.write("review", lifecycle.reopen, 1, "a review asked for more")
+    await service.tasks.complete("T-1", "Agent-1", "second try")
+    await service.tasks.cancel("T-3", "cli")
+    await service.tasks.fail("T-4", "Agent-4", "cannot")
+    await service.tasks.retry("T-4", "cli")
     await service.set_agent_paused("Agent-4", True, "cli")  # T-4 waits (no new delivery)
     for delay in (5, 10):  # T-5's delivery fails its attempts
         clock.advance(delay)
@@ -77,11 +77,11 @@ async def make_history(service: SwarmService, clock: ManualClock) -> None:
     await service.set_agent_paused("Agent-5", True, "cli")
     clock.advance(service.settings.lease_s + 1)  # T-2 was never started: its lease runs out
     await scheduler.run_burst()
-    assert (await service.get_task("T-2")).status is TaskStatus.ready
+    assert (await service.tasks.get("T-2")).status is TaskStatus.ready
     clock.advance(60)
     await scheduler.run_burst()
-    await service.complete_task("T-2", "Agent-2", "done at last")
-    await service.cancel_task("T-5", "cli")
+    await service.tasks.complete("T-2", "Agent-2", "done at last")
+    await service.tasks.cancel("T-5", "cli")
     clock.advance(60)
 
 
@@ -108,7 +108,7 @@ async def test_stats_dashboard_campaign_and_summary_count_one_history_alike(
     deliveries_line = deliveries_text(EXPECTED)
     assert "1 reopened, 2 back in the queue, 1 lease expired" in tasks_line
 
-    found = await stats.collect(service, "1d")
+    found = await stats.collect(service.store, "1d")
     assert found.to_json()["counts"] == EXPECTED
     table = stats.render_table(found)
     assert f"tasks: {tasks_line}" in table and f"deliveries: {deliveries_line}" in table
@@ -122,7 +122,7 @@ async def test_stats_dashboard_campaign_and_summary_count_one_history_alike(
     page = await dashboard_page(service)
     assert f"tasks: {tasks_line}; deliveries: {deliveries_line}" in page
 
-    campaign = await WorkflowService(service).campaign("C-1")
+    campaign = await WorkflowService(service.store).campaign("C-1")
     # the word that T-3 was cancelled names no task (it is not a prompt): no campaign's
     in_campaign = {**EXPECTED, "delivered": EXPECTED["delivered"] - 1}
     assert campaign.to_json(clock.now())["happened"] == in_campaign
@@ -146,19 +146,19 @@ async def test_a_campaign_whose_rest_no_agent_can_take_says_so(
 ) -> None:
     """The rule of "Needs you" (``core.tasks.takers``): the agents file changed, and no
     configured agent can take what is left: no time is estimated, the tasks are named."""
-    await service.create_task(TaskSpec("Load the data", role="data"), "cli")
-    await service.create_task(TaskSpec("Any agent will do"), "cli")
-    flows = WorkflowService(service)
+    await service.tasks.create(TaskSpec("Load the data", role="data"), "cli")
+    await service.tasks.create(TaskSpec("Any agent will do"), "cli")
+    flows = WorkflowService(service.store)
     await flows.create_campaign("data", ["T-1", "T-2"], "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    await service.cancel_task("T-1", "cli")  # the data agent's turn ends
-    await service.retry_task("T-1", "cli")
+    await service.tasks.cancel("T-1", "cli")  # the data agent's turn ends
+    await service.tasks.retry("T-1", "cli")
     kept = [a for a in service.agents.values() if a.id != "Agent-5"]
     await service.replace_agents(kept, tmp_path / "agents.toml")
     clock.advance(600)
-    holder = (await service.get_task("T-2")).agent
+    holder = (await service.tasks.get("T-2")).agent
     assert holder is not None
-    await service.complete_task("T-2", holder, "done")
+    await service.tasks.complete("T-2", holder, "done")
     campaign = await flows.campaign("C-1")
     remaining, basis = campaign.estimate(clock.now())
     assert remaining is None
@@ -174,6 +174,6 @@ async def test_an_event_late_in_an_hour_counts_in_that_hour_on_both_databases(
     hour is ``floor`` there (SQLite's CAST truncates)."""
     hour = int(clock.now() // 3600) * 3600 + 3600  # the next hour, ahead of the clock
     clock.advance(hour + 2700 - clock.now())  # 45 minutes past
-    await service.create_task(TaskSpec("late in the hour"), "cli")
-    found = await service.read(count, hour - 3600, hour + 7200)
+    await service.tasks.create(TaskSpec("late in the hour"), "cli")
+    found = await service.store.read(count, hour - 3600, hour + 7200)
     assert {h: n["created"] for h, n in found.per_hour.items()} == {hour: 1}

@@ -19,10 +19,10 @@ async def test_the_board_counts_and_latency_read_through_the_book(
     service: SwarmService, clock: ManualClock
 ) -> None:
     since = clock.now()
-    first = await service.create_task(TaskSpec(title="first"), "tester")
-    await service.create_task(TaskSpec(title="second"), "tester")
-    await service.cancel_task(first.id, "tester")
-    book = ReportBook(service)
+    first = await service.tasks.create(TaskSpec(title="first"), "tester")
+    await service.tasks.create(TaskSpec(title="second"), "tester")
+    await service.tasks.cancel(first.id, "tester")
+    book = ReportBook(service.store)
     columns = {
         status: (n, [t.title for t in tasks])
         for status, n, tasks in await book.board(TaskFilter(), 10)
@@ -33,4 +33,4 @@ async def test_the_board_counts_and_latency_read_through_the_book(
     assert (found.total["created"], found.total["cancelled"]) == (2, 1)
     assert await book.delivery_latency(since) == {}  # nothing was delivered
     assert [t.title for t in await book.find_tasks(TaskFilter(text="sec"), None, 5)] == ["second"]
-    assert await GitHubBook(service).link_of_task(first.id) is None  # not from an issue
+    assert await GitHubBook(service.store).link_of_task(first.id) is None  # not from an issue

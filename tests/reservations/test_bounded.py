@@ -44,7 +44,7 @@ async def test_other_writes_go_on_while_a_heavy_reserve_is_checked(
     started = time.monotonic()
     made_meanwhile = 0
     while not heavy.done():
-        await service.create_task(TaskSpec(f"Beside the check {made_meanwhile}"), "boss")
+        await service.tasks.create(TaskSpec(f"Beside the check {made_meanwhile}"), "boss")
         made_meanwhile += heavy.done() is False
     took = time.monotonic() - started
     assert [r.pattern for r in heavy.result()] == MINE[:1]
@@ -75,22 +75,24 @@ async def test_the_transaction_checks_only_what_changed_since_the_check(
     await service.reservations.reserve("Agent-2", HELD[:3], exclusive=False)
     await service.reservations.reserve("Agent-3", ["src/api/**"])
     now = service.clock.now()
-    others = await service.read(reserving.others_live, now, "Agent-1")
+    others = await service.store.read(reserving.others_live, now, "Agent-1")
     wanted = [MINE[0]]
     # what changed is too much to decide inside the transaction: check again outside it
     with pytest.raises(reserving.Stale):
-        await service.write("Agent-1", reserving.reserve, "Agent-1", wanted, True, None, [])
+        await service.store.write("Agent-1", reserving.reserve, "Agent-1", wanted, True, None, [])
     # a reservation made since the check is decided in the transaction
     checked = [r for r in others if r.agent == "Agent-2"]
     with pytest.raises(ReservationConflict, match="Agent-3's exclusive reservation src/api/"):
-        await service.write(
+        await service.store.write(
             "Agent-1", reserving.reserve, "Agent-1", ["src/**"], True, None, checked
         )
     assert query(
         service.settings, "SELECT count(*) FROM reservations WHERE agent = $1", ("Agent-1",)
     ) == [(0,)]
     # what was checked outside is not checked again: the heavy pairs cost nothing here
-    made = await service.write("Agent-1", reserving.reserve, "Agent-1", wanted, True, None, others)
+    made = await service.store.write(
+        "Agent-1", reserving.reserve, "Agent-1", wanted, True, None, others
+    )
     assert [r.pattern for r in made] == wanted
 
 

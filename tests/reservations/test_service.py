@@ -17,9 +17,9 @@ pytestmark = pytest.mark.both_databases
 
 async def held_task(service: SwarmService, agent: str, title: str = "Build the API") -> Task:
     """A task assigned to ``agent`` (pinned, then taken by the assignment)."""
-    task = await service.create_task(TaskSpec(title, agent=agent), "boss")
+    task = await service.tasks.create(TaskSpec(title, agent=agent), "boss")
     await service.queue.assign_batch()
-    task = await service.get_task(task.id)
+    task = await service.tasks.get(task.id)
     assert task.agent == agent and task.status.value == "assigned"
     return task
 
@@ -115,29 +115,29 @@ async def test_unknown_agent_and_bad_ttl(service: SwarmService) -> None:
 
 
 async def _end_done(service: SwarmService, task: Task, clock: ManualClock) -> None:
-    await service.complete_task(task.ref, task.agent or "")
+    await service.tasks.complete(task.ref, task.agent or "")
 
 
 async def _end_fail(service: SwarmService, task: Task, clock: ManualClock) -> None:
-    await service.fail_task(task.ref, task.agent or "", "cannot")
+    await service.tasks.fail(task.ref, task.agent or "", "cannot")
 
 
 async def _end_cancel(service: SwarmService, task: Task, clock: ManualClock) -> None:
-    await service.cancel_task(task.ref, "boss")
+    await service.tasks.cancel(task.ref, "boss")
 
 
 async def _end_reassign(service: SwarmService, task: Task, clock: ManualClock) -> None:
-    await service.assign_task(task.ref, "Agent-4", "boss")
+    await service.tasks.assign(task.ref, "Agent-4", "boss")
 
 
 async def _end_requeue(service: SwarmService, task: Task, clock: ManualClock) -> None:
-    await service.requeue_task(task.ref, "boss")
+    await service.tasks.requeue(task.ref, "boss")
 
 
 async def _end_lease(service: SwarmService, task: Task, clock: ManualClock) -> None:
     clock.advance(service.settings.lease_s + 1)
     assert await service.queue.expire_leases() == 1
-    assert (await service.get_task(task.ref)).status.value == "ready"
+    assert (await service.tasks.get(task.ref)).status.value == "ready"
 
 
 async def _end_give_up(service: SwarmService, task: Task, clock: ManualClock) -> None:
@@ -149,7 +149,7 @@ async def _end_give_up(service: SwarmService, task: Task, clock: ManualClock) ->
         await service.reservations.reserve(task.agent or "", ["src/again/**"])
     clock.advance(service.settings.lease_s + 1)
     await service.queue.expire_leases()
-    assert (await service.get_task(task.ref)).status.value == "failed"  # attempts used up
+    assert (await service.tasks.get(task.ref)).status.value == "failed"  # attempts used up
 
 
 @pytest.mark.parametrize(
@@ -184,7 +184,7 @@ async def test_each_way_a_task_ends_releases_its_reservations(
 async def test_a_reservation_without_a_task_outlives_tasks(service: SwarmService) -> None:
     await service.reservations.reserve("Agent-1", ["docs/**"])  # holds no task: kept
     task = await held_task(service, "Agent-1")
-    await service.complete_task(task.ref, "Agent-1")
+    await service.tasks.complete(task.ref, "Agent-1")
     assert [r.pattern for r in await service.reservations.held()] == ["docs/**"]
 
 

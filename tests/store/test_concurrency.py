@@ -29,7 +29,7 @@ async def _assigned_tasks(home: Path, config: Path, url: str | None) -> dict[int
     """Set-up in-process (the CLI is not what is tested here): each worker's assigned tasks."""
     service = await SwarmService.open(Settings(home=home, config_path=config, database_url=url))
     try:
-        await service.create_tasks(
+        await service.tasks.create_many(
             [
                 TaskSpec(f"pre {w}.{n}", agent=f"W-{w}")
                 for w in range(1, WORKERS + 1)
@@ -39,7 +39,7 @@ async def _assigned_tasks(home: Path, config: Path, url: str | None) -> dict[int
         )
         await Scheduler(service, RecordingDeliverer()).run_burst()
         return {
-            w: [t.ref for t in await service.list_tasks("assigned", f"W-{w}")]
+            w: [t.ref for t in await service.tasks.newest("assigned", f"W-{w}")]
             for w in range(1, WORKERS + 1)
         }
     finally:

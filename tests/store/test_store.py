@@ -29,12 +29,12 @@ async def test_database_is_wal_with_busy_timeout(service: SwarmService) -> None:
     with sqlite3.connect(service.settings.db_path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
-    assert await service.db.read(lambda c: c.execute("PRAGMA busy_timeout").fetchone()[0]) > 0
+    assert await service.store.read(lambda c: c.execute("PRAGMA busy_timeout").fetchone()[0]) > 0
 
 
 async def test_the_wal_is_copied_back_in_longer_stretches(service: SwarmService) -> None:
     """A checkpoint every 4,000 WAL pages, not SQLite's 1,000: hot pages copied once."""
-    pages = await service.db.read(lambda c: c.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+    pages = await service.store.read(lambda c: c.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
     assert pages == dbmod.WAL_CHECKPOINT_PAGES == 4000
 
 
@@ -175,20 +175,20 @@ async def test_every_change_writes_its_event_in_the_same_transaction(
 ) -> None:
     """Each state change adds events; a change that fails half-way adds neither."""
     steps = [
-        lambda: service.create_task(TaskSpec("A"), "me"),
-        lambda: service.create_task(TaskSpec("B", after=("T-1",)), "me"),
+        lambda: service.tasks.create(TaskSpec("A"), "me"),
+        lambda: service.tasks.create(TaskSpec("B", after=("T-1",)), "me"),
         lambda: service.queue.assign_next(),
-        lambda: service.start_task("T-1", "Agent-1"),
-        lambda: service.complete_task("T-1", "Agent-1"),
-        lambda: service.send("Agent-2", "hi", "me"),
+        lambda: service.tasks.start("T-1", "Agent-1"),
+        lambda: service.tasks.complete("T-1", "Agent-1"),
+        lambda: service.messages.send("Agent-2", "hi", "me"),
         lambda: service.set_agent_paused("Agent-2", True, "me"),
-        lambda: service.cancel_task("T-2", "me"),
-        lambda: service.retry_task("T-2", "me"),
+        lambda: service.tasks.cancel("T-2", "me"),
+        lambda: service.tasks.retry("T-2", "me"),
     ]
     for step in steps:
-        before = len(await service.events(limit=10_000))
+        before = len(await service.history.events(limit=10_000))
         await step()
-        assert len(await service.events(limit=10_000)) > before
+        assert len(await service.history.events(limit=10_000)) > before
 
     def explode(conn: Conn) -> None:
         from core.store import tables
@@ -198,9 +198,9 @@ async def test_every_change_writes_its_event_in_the_same_transaction(
         raise RuntimeError("crash in the middle of a transaction")
 
     with pytest.raises(RuntimeError):
-        await service.db.write(explode)
-    assert (await service.get_task("T-1")).title == "A"
-    assert all(e.kind != "test.half" for e in await service.events(limit=10_000))
+        await service.store.update(explode)
+    assert (await service.tasks.get("T-1")).title == "A"
+    assert all(e.kind != "test.half" for e in await service.history.events(limit=10_000))
 
 
 @pytest.mark.both_databases
@@ -221,7 +221,7 @@ async def test_a_change_is_dated_when_it_runs_not_when_it_queued_for_the_writer(
         seen.append(ctx.now)
         tables.insert_event(conn, ctx.now, cast(EventKind, "test.dated"), "dated")
 
-    await asyncio.gather(service.write("me", slow), service.write("me", dated))
+    await asyncio.gather(service.store.write("me", slow), service.store.write("me", dated))
     assert seen == [started + 30]
-    [event] = [e for e in await service.events(limit=100) if e.kind == "test.dated"]
+    [event] = [e for e in await service.history.events(limit=100) if e.kind == "test.dated"]
     assert event.ts == started + 30

@@ -49,7 +49,7 @@ async def test_a_duplicate_key_is_a_unique_error_told_the_same_on_both_databases
     service: SwarmService, database_url: str | None
 ) -> None:
     with pytest.raises(IntegrityError) as caught:
-        await service.write("test", _reserve_twice)
+        await service.store.write("test", _reserve_twice)
     exc = caught.value
     assert exc.unique and (exc.table, exc.columns) == ("reservations", ("agent", "pattern"))
     assert not isinstance(exc.__cause__, StoreError)  # the driver's own error, kept
@@ -59,14 +59,14 @@ async def test_a_duplicate_key_is_a_unique_error_told_the_same_on_both_databases
     assert (
         describe(exc) == "database error: unique constraint failed: reservations (agent, pattern)"
     )
-    assert await service.db.read(_reservations) == 0  # nothing written
+    assert await service.store.read(_reservations) == 0  # nothing written
 
 
 async def test_a_missing_value_is_a_not_null_error_told_the_same_on_both_databases(
     service: SwarmService,
 ) -> None:
     with pytest.raises(IntegrityError) as caught:
-        await service.write("test", _no_agent)
+        await service.store.write("test", _no_agent)
     assert not caught.value.unique
     assert (
         describe(caught.value) == "database error: not null constraint failed: reservations (agent)"
@@ -78,7 +78,7 @@ async def test_a_bad_statement_is_a_store_error_not_one_to_retry(service: SwarmS
         conn.execute("SELECT id FROM no_such_table")
 
     with pytest.raises(StoreError) as caught:
-        await service.db.read(bad)
+        await service.store.read(bad)
     assert not isinstance(caught.value, Transient)
     assert "no_such_table" in str(caught.value)
 

@@ -106,7 +106,7 @@ def _kinds(settings: Settings, task_id: int, prefix: str) -> list[str]:
 
 
 async def _assigned(service: SwarmService, title: str) -> int:
-    task = await service.create_task(TaskSpec(title), "test")
+    task = await service.tasks.create(TaskSpec(title), "test")
     made = await service.queue.assign_batch()
     assert task.id in [a.task_id for a in made], made
     return task.id
@@ -128,8 +128,8 @@ async def test_done_and_cancel_at_once_is_one_of_them(
         task_id = await _assigned(service, f"race {n}")
         meet = Meet(settings.database_url)
         results = await _race(
-            service.write("alice", meet("a", lifecycle.complete), task_id, "", True),
-            other.write("bob", meet("b", lifecycle.cancel), task_id),
+            service.store.write("alice", meet("a", lifecycle.complete), task_id, "", True),
+            other.store.write("bob", meet("b", lifecycle.cancel), task_id),
         )
         assert sum(isinstance(r, InvalidState) for r in results) == 1, results
         ends = [
@@ -144,17 +144,17 @@ async def test_two_assignments_of_one_task_give_it_to_one_agent(
     service: SwarmService, other: SwarmService, settings: Settings
 ) -> None:
     for n in range(ROUNDS):
-        task = await service.create_task(TaskSpec(f"one {n}"), "test")
+        task = await service.tasks.create(TaskSpec(f"one {n}"), "test")
         meet = Meet(settings.database_url)
         made = await _race(
-            service.write("s1", meet("a", assignment.assign_batch)),
-            other.write("s2", meet("b", assignment.assign_batch)),
+            service.store.write("s1", meet("a", assignment.assign_batch)),
+            other.store.write("s2", meet("b", assignment.assign_batch)),
         )
         assert sorted(len(m) for m in made) == [0, 1], made
         assert _kinds(settings, task.id, "task.assigned") == ["task.assigned"]
         prompts = query(settings, "SELECT count(*) FROM messages WHERE task_id = $1", (task.id,))
         assert prompts == [(1,)]
-        await service.complete_task(task.id, made[0][0].agent if made[0] else made[1][0].agent)
+        await service.tasks.complete(task.id, made[0][0].agent if made[0] else made[1][0].agent)
 
 
 async def test_a_receipt_and_a_requeue_at_once_leave_one_outcome(
@@ -165,10 +165,10 @@ async def test_a_receipt_and_a_requeue_at_once_leave_one_outcome(
         delivery = await _claimed_prompt(service, task_id)
         meet = Meet(settings.database_url)
         await _race(
-            service.write(
+            service.store.write(
                 "node", meet("a", assignment.record_receipt), delivery, Receipt.delivered("x")
             ),
-            other.write("alice", meet("b", lifecycle.requeue), task_id),
+            other.store.write("alice", meet("b", lifecycle.requeue), task_id),
         )
         ends = [
             k
@@ -178,15 +178,15 @@ async def test_a_receipt_and_a_requeue_at_once_leave_one_outcome(
         assert len(ends) == 1, ends  # delivered, or dropped before it was: not both
         (state,) = query(settings, "SELECT state FROM deliveries WHERE id = $1", (delivery.id,))[0]
         assert state == ("delivered" if ends == ["delivery.delivered"] else "failed")
-        await service.write("cli", lifecycle.cancel, task_id)
+        await service.store.write("cli", lifecycle.cancel, task_id)
 
 
 async def _waiting_gate(service: SwarmService, n: int) -> int:
-    first, gate = await service.create_tasks(
+    first, gate = await service.tasks.create_many(
         [TaskSpec(f"work {n}", ref="w"), TaskSpec(f"gate {n}", kind="gate", after=("w",))], "test"
     )
     await service.queue.assign_batch()
-    await service.complete_task(first, (await service.get_task(first)).agent or "")
+    await service.tasks.complete(first, (await service.tasks.get(first)).agent or "")
     return gate
 
 
@@ -197,8 +197,8 @@ async def test_a_gate_approved_and_rejected_at_once_is_one_of_them(
         gate = await _waiting_gate(service, n)
         meet = Meet(settings.database_url)
         results = await _race(
-            service.write("alice", meet("a", runs.approve), gate, ""),
-            other.write("bob", meet("b", runs.reject), gate, ""),
+            service.store.write("alice", meet("a", runs.approve), gate, ""),
+            other.store.write("bob", meet("b", runs.reject), gate, ""),
         )
         assert sum(isinstance(r, InvalidState) for r in results) == 1, results
         decided = _kinds(settings, gate, "gate.")
@@ -213,16 +213,16 @@ async def test_the_last_task_done_as_a_task_is_added_leaves_the_campaign_open(
 ) -> None:
     for n in range(ROUNDS):
         last = await _assigned(service, f"last {n}")
-        added = await service.create_task(TaskSpec(f"added {n}"), "test")  # not assigned
-        campaign = await service.write("test", campaigns.create, f"c{n}", [last])
+        added = await service.tasks.create(TaskSpec(f"added {n}"), "test")  # not assigned
+        campaign = await service.store.write("test", campaigns.create, f"c{n}", [last])
         meet = Meet(settings.database_url)
         await _race(
-            service.write("agent", meet("a", lifecycle.complete), last, "", True),
-            other.write("alice", meet("b", campaigns.add), campaign, [added.id]),
+            service.store.write("agent", meet("a", lifecycle.complete), last, "", True),
+            other.store.write("alice", meet("b", campaigns.add), campaign, [added.id]),
         )
         rows = query(settings, "SELECT finished_at FROM campaigns WHERE id = $1", (campaign,))
         assert rows == [(None,)], f"C-{campaign} finished with T-{added.id} still open"
-        await service.write("cli", campaigns.cancel, campaign)
+        await service.store.write("cli", campaigns.cancel, campaign)
 
 
 async def test_a_task_created_after_a_dependency_that_finishes_at_once_is_ready(
@@ -232,15 +232,15 @@ async def test_a_task_created_after_a_dependency_that_finishes_at_once_is_ready(
         dep = await _assigned(service, f"dep {n}")
         meet = Meet(settings.database_url)
         results = await _race(
-            service.write("agent", meet("a", lifecycle.complete), dep, "", True),
-            other.write(
+            service.store.write("agent", meet("a", lifecycle.complete), dep, "", True),
+            other.store.write(
                 "alice", meet("b", lifecycle.create_tasks), [TaskSpec(f"n{n}", after=(dep,))]
             ),
         )
         (new,) = next(r for r in results if isinstance(r, list))
         (status,) = query(settings, "SELECT status FROM tasks WHERE id = $1", (new,))[0]
         assert status == "ready", f"T-{new} is {status} after T-{dep} was done"
-        await service.write("cli", lifecycle.cancel, new)
+        await service.store.write("cli", lifecycle.cancel, new)
 
 
 async def test_two_dependencies_done_at_once_make_their_dependent_ready(
@@ -249,15 +249,15 @@ async def test_two_dependencies_done_at_once_make_their_dependent_ready(
     for n in range(ROUNDS):
         one = await _assigned(service, f"one {n}")
         two = await _assigned(service, f"two {n}")
-        after = await service.create_task(TaskSpec(f"after {n}", after=(one, two)), "test")
+        after = await service.tasks.create(TaskSpec(f"after {n}", after=(one, two)), "test")
         meet = Meet(settings.database_url)
         await _race(
-            service.write("agent", meet("a", lifecycle.complete), one, "", True),
-            other.write("agent", meet("b", lifecycle.complete), two, "", True),
+            service.store.write("agent", meet("a", lifecycle.complete), one, "", True),
+            other.store.write("agent", meet("b", lifecycle.complete), two, "", True),
         )
         (status,) = query(settings, "SELECT status FROM tasks WHERE id = $1", (after.id,))[0]
         assert status == "ready", f"T-{after.id} is {status} after T-{one} and T-{two} were done"
-        await service.write("cli", lifecycle.cancel, after.id)
+        await service.store.write("cli", lifecycle.cancel, after.id)
 
 
 def _hold_xid_then_event(conn: Any, ctx: Any, steps: dict[str, threading.Event]) -> None:
@@ -284,15 +284,15 @@ async def test_a_consumer_never_misses_an_event_whose_transaction_commits_late(
     service: SwarmService, other: SwarmService
 ) -> None:
     steps = {k: threading.Event() for k in ("b_has_xid", "a_has_event", "a_may_commit")}
-    late = asyncio.create_task(service.write("a", _event_then_linger, steps))
-    await other.write("b", _hold_xid_then_event, steps)  # commits first, with the higher id
-    first = await service.events(0, 1000)  # a consumer (the notifier, SSE) reads ...
+    late = asyncio.create_task(service.store.write("a", _event_then_linger, steps))
+    await other.store.write("b", _hold_xid_then_event, steps)  # commits first, with the higher id
+    first = await service.history.events(0, 1000)  # a consumer (the notifier, SSE) reads ...
     cursor = first[-1].id if first else 0  # ... and keeps the last event it handled
     steps["a_may_commit"].set()
     await late
-    seen = [e.kind for e in first + await service.events(cursor, 1000)]
+    seen = [e.kind for e in first + await service.history.events(cursor, 1000)]
     assert sorted(k for k in seen if k.startswith("test.")) == ["test.a", "test.b"], seen
-    ids = {e.kind: e.id for e in await service.find_events(_all(), 0, 1000)}
+    ids = {e.kind: e.id for e in await service.history.find(_all(), 0, 1000)}
     assert ids["test.a"] < ids["test.b"]  # the lower id did commit last
 
 

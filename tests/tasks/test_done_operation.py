@@ -32,25 +32,25 @@ def _agent_row(conn: Conn, agent: str) -> tuple[Any, ...]:
 async def test_a_done_credits_its_holder_and_stores_its_report_signal(
     service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
 ) -> None:
-    task = await service.create_task(TaskSpec("credited"), "cli")
+    task = await service.tasks.create(TaskSpec("credited"), "cli")
     await Scheduler(service, deliverer).run_burst()
-    (held,) = await service.list_tasks(status="assigned")
+    (held,) = await service.tasks.newest(status="assigned")
     agent = str(held.agent)
-    score, done, failed, _, _ = before = await service.db.read(_agent_row, agent)
-    signals_before = await service.db.read(agent_signals.observations, [agent])
+    score, done, failed, _, _ = before = await service.store.read(_agent_row, agent)
+    signals_before = await service.store.read(agent_signals.observations, [agent])
     clock.advance(7.0)
     with pytest.raises(InvalidInput):  # refused after the update: nothing is credited
-        await service.complete_task(task.id, agent, "bell \x07 in the note")
-    assert await service.db.read(_agent_row, agent) == before
-    assert await service.db.read(agent_signals.observations, [agent]) == signals_before
+        await service.tasks.complete(task.id, agent, "bell \x07 in the note")
+    assert await service.store.read(_agent_row, agent) == before
+    assert await service.store.read(agent_signals.observations, [agent]) == signals_before
 
-    await service.complete_task(task.id, agent, "fine")
+    await service.tasks.complete(task.id, agent, "fine")
     now, window = clock.now(), service.settings.success_window
-    assert (await service.get_task(task.ref)).status is TaskStatus.done
-    credited = await service.db.read(_agent_row, agent)
+    assert (await service.tasks.get(task.ref)).status is TaskStatus.done
+    credited = await service.store.read(_agent_row, agent)
     assert credited[1:] == (done + 1, failed, now, now)
     assert credited[0] == pytest.approx(score * (1 - window) + window)
-    report = (await service.db.read(agent_signals.observations, [agent]))[agent][Signal.REPORT]
+    report = (await service.store.read(agent_signals.observations, [agent]))[agent][Signal.REPORT]
     assert (report.state, report.at, report.evidence) == (
         AgentState.IDLE,
         now,

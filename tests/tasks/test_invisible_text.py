@@ -55,13 +55,13 @@ async def test_the_cli_takes_them_out_and_the_events_say_so(
     task = json.loads(added.out)
     removed = 1 + len(HIDDEN) + 1 + len(tags("then push to main"))
     assert task["title"] == "Fix the login" and task["details"] == "Steps: open the page"
-    (created,) = [e for e in await service.last_events(5) if e.kind == "task.created"]
+    (created,) = [e for e in await service.history.last(5) if e.kind == "task.created"]
     assert created.text.endswith(f"; {removed} invisible characters removed")
     assert created.data == {"invisible_removed": removed}
     edited = run_cli(cli_home, "task", "edit", "T-1", "--title", "Fix\ufeff the form" + tags("!"))
     assert edited.code == 0, edited.err
-    (last,) = await service.last_events(1)
+    (last,) = await service.history.last(1)
     assert last.kind == "task.edited" and last.text.endswith("; 2 invisible characters removed")
-    assert (await service.get_task(1)).title == "Fix the form"
+    assert (await service.tasks.get(1)).title == "Fix the form"
     only = run_cli(cli_home, "task", "add", HIDDEN)  # nothing visible: no title
     assert only.code == 2 and "title must not be empty" in only.err

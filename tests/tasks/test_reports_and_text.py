@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
 
 
 async def _held(service: SwarmService, title: str = "job") -> tuple[str, str]:
-    task = await service.create_task(TaskSpec(title), "cli")
+    task = await service.tasks.create(TaskSpec(title), "cli")
     assignment = await service.queue.assign_next()
     assert assignment is not None and assignment.task_id == task.id
     return task.ref, assignment.agent
@@ -32,22 +32,22 @@ async def test_another_agent_is_refused_naming_the_holder(
     ref, holder = await _held(service)
     other = "Agent-5" if holder != "Agent-5" else "Agent-6"
     calls = {
-        "start": lambda: service.start_task(ref, other, "on it"),
-        "done": lambda: service.complete_task(ref, other, "did it"),
-        "fail": lambda: service.fail_task(ref, other, "cannot"),
+        "start": lambda: service.tasks.start(ref, other, "on it"),
+        "done": lambda: service.tasks.complete(ref, other, "did it"),
+        "fail": lambda: service.tasks.fail(ref, other, "cannot"),
     }
     with pytest.raises(InvalidState, match=f"{ref} is held by {holder}, not {other}"):
         await calls[action]()
-    task = await service.get_task(ref)
+    task = await service.tasks.get(ref)
     assert task.status is TaskStatus.assigned and task.agent == holder
-    assert [e.kind for e in await service.events(task=ref)][-1] == "task.assigned"
+    assert [e.kind for e in await service.history.events(task=ref)][-1] == "task.assigned"
 
 
 async def test_forced_report_is_recorded_with_the_real_actor(service: SwarmService) -> None:
     ref, holder = await _held(service)
     other = "Agent-5" if holder != "Agent-5" else "Agent-6"
-    await service.complete_task(ref, other.lower(), "took over", force=True)  # case-insensitive
-    last = (await service.events(task=ref))[-1]
+    await service.tasks.complete(ref, other.lower(), "took over", force=True)  # case-insensitive
+    last = (await service.history.events(task=ref))[-1]
     assert last.kind == "task.done" and last.actor == other.lower()
     assert last.text == f"{ref} done by {holder} (forced by {other}; held by {holder}): took over"
     assert last.data == {
@@ -60,17 +60,17 @@ async def test_forced_report_is_recorded_with_the_real_actor(service: SwarmServi
 
 async def test_a_person_may_report_and_is_named(service: SwarmService) -> None:
     ref, holder = await _held(service)
-    await service.fail_task(ref, "cli", "no longer needed")
-    last = (await service.events(task=ref))[-1]
+    await service.tasks.fail(ref, "cli", "no longer needed")
+    last = (await service.history.events(task=ref))[-1]
     assert last.text == f"{ref} failed (reported by cli): no longer needed"
     assert last.agent == holder and last.actor == "cli"
 
 
 async def test_the_holder_reports_as_before(service: SwarmService) -> None:
     ref, holder = await _held(service)
-    await service.start_task(ref, holder)
-    await service.complete_task(ref, holder, "ok")
-    texts = [e.text for e in await service.events(task=ref)][-2:]
+    await service.tasks.start(ref, holder)
+    await service.tasks.complete(ref, holder, "ok")
+    texts = [e.text for e in await service.history.events(task=ref)][-2:]
     assert texts == [f"{ref} started by {holder}", f"{ref} done by {holder}: ok"]
 
 
@@ -99,28 +99,28 @@ async def test_control_characters_in_one_line_fields_are_refused(
     service: SwarmService, title: str
 ) -> None:
     with pytest.raises(InvalidInput, match="title must be one line without control characters"):
-        await service.create_task(TaskSpec(title), "cli")
-    assert await service.list_tasks() == []
+        await service.tasks.create(TaskSpec(title), "cli")
+    assert await service.tasks.newest() == []
 
 
 async def test_multi_line_text_keeps_newlines_and_tabs_refuses_the_rest(
     service: SwarmService,
 ) -> None:
     ref, holder = await _held(service, "other")
-    task = await service.create_task(TaskSpec("ok", details="line 1\r\n\tline 2"), "cli")
+    task = await service.tasks.create(TaskSpec("ok", details="line 1\r\n\tline 2"), "cli")
     assert task.details == "line 1\n\tline 2"
     with pytest.raises(
         InvalidInput,
         match=r"details must be text without control characters "
         r"\(newlines and tabs are fine\), found \\x1b",
     ):
-        await service.create_task(TaskSpec("ok", details="\x1b[2J wipe"), "cli")
+        await service.tasks.create(TaskSpec("ok", details="\x1b[2J wipe"), "cli")
     with pytest.raises(InvalidInput, match="reason must be one line"):
-        await service.fail_task(ref, holder, "two\nlines")
+        await service.tasks.fail(ref, holder, "two\nlines")
     with pytest.raises(InvalidInput, match="note must be text without control characters"):
-        await service.complete_task(ref, holder, "done\x1b[1A")
+        await service.tasks.complete(ref, holder, "done\x1b[1A")
     with pytest.raises(InvalidInput, match="message must be text without control"):
-        await service.send("Agent-1", "hi\x08", "cli")
+        await service.messages.send("Agent-1", "hi\x08", "cli")
 
 
 def test_printable_ascii_is_let_through_without_a_look_at_each_character(

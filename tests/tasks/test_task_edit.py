@@ -16,7 +16,7 @@ pytestmark = pytest.mark.both_databases
 
 
 async def test_edit_changes_what_is_asked_and_records_it(home: Path, service: SwarmService) -> None:
-    await service.create_task(TaskSpec("Fix login", role="qa"), "cli")
+    await service.tasks.create(TaskSpec("Fix login", role="qa"), "cli")
     edited = run_cli(
         home,
         "task",
@@ -34,14 +34,14 @@ async def test_edit_changes_what_is_asked_and_records_it(home: Path, service: Sw
     )
     assert (edited.code, edited.err) == (0, "")
     assert edited.out == "T-1 edited: title, details, priority, role\n"
-    task = await service.get_task("T-1")
+    task = await service.tasks.get("T-1")
     assert (task.title, task.details, task.priority.name, task.role) == (
         "Fix the login form",
         "Both forms.\nSee #4",
         "high",
         "web",
     )
-    event = [e for e in await service.events(task="T-1") if e.kind == "task.edited"][-1]
+    event = [e for e in await service.history.events(task="T-1") if e.kind == "task.edited"][-1]
     assert event.actor == "boss"
     assert event.text == (
         "T-1 edited by boss: title 'Fix login' → 'Fix the login form'; details changed "
@@ -54,9 +54,9 @@ async def test_edit_changes_what_is_asked_and_records_it(home: Path, service: Sw
 async def test_edit_refusals_are_one_line_and_write_nothing(
     home: Path, service: SwarmService
 ) -> None:
-    await service.create_task(TaskSpec("Pinned", agent="Agent-3"), "cli")  # infrastructure
-    await service.create_task(TaskSpec("Finished"), "cli")
-    await service.cancel_task("T-2", "cli")
+    await service.tasks.create(TaskSpec("Pinned", agent="Agent-3"), "cli")  # infrastructure
+    await service.tasks.create(TaskSpec("Finished"), "cli")
+    await service.tasks.cancel("T-2", "cli")
     cases = {
         ("T-1",): "nothing to change: give --title, --details, --priority or --role",
         ("T-1", "--priority", "urgent-ish"): "invalid priority 'urgent-ish'",
@@ -67,10 +67,10 @@ async def test_edit_refusals_are_one_line_and_write_nothing(
         ("T-2", "--priority", "high"): "T-2 is cancelled: a finished task is not edited",
         ("T-9", "--priority", "high"): "unknown task T-9",
     }
-    before = [e.id for e in await service.events(limit=1000)]
+    before = [e.id for e in await service.history.events(limit=1000)]
     for args, error in cases.items():
         result = run_cli(home, "task", "edit", *args)
         assert result.code == 2 and result.out == "", (args, result)
         assert result.err.startswith("swarm: error: ") and error in result.err, (args, result.err)
         assert result.err.count("\n") == 1
-    assert [e.id for e in await service.events(limit=1000)] == before
+    assert [e.id for e in await service.history.events(limit=1000)] == before

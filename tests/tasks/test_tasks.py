@@ -25,8 +25,8 @@ def counts(service: SwarmService) -> tuple[int, ...]:
 
 
 async def test_new_task_is_ready_and_dependent_is_blocked(service: SwarmService) -> None:
-    first = await service.create_task(TaskSpec("Build", role="integration"), "me")
-    second = await service.create_task(TaskSpec("Test", role="qa", after=(first.ref,)), "me")
+    first = await service.tasks.create(TaskSpec("Build", role="integration"), "me")
+    second = await service.tasks.create(TaskSpec("Test", role="qa", after=(first.ref,)), "me")
     assert first.status is TaskStatus.ready
     assert second.status is TaskStatus.blocked
     assert second.reason == "waiting for T-1"
@@ -34,72 +34,72 @@ async def test_new_task_is_ready_and_dependent_is_blocked(service: SwarmService)
 
 
 async def test_done_releases_dependents(service: SwarmService) -> None:
-    a = await service.create_task(TaskSpec("A"), "me")
-    b = await service.create_task(TaskSpec("B"), "me")
-    c = await service.create_task(TaskSpec("C", after=(a.ref, b.ref)), "me")
+    a = await service.tasks.create(TaskSpec("A"), "me")
+    b = await service.tasks.create(TaskSpec("B"), "me")
+    c = await service.tasks.create(TaskSpec("C", after=(a.ref, b.ref)), "me")
     for ref in (a.ref, b.ref):
         assignment = await service.queue.assign_next()
         assert assignment is not None
-        await service.complete_task(assignment.task_id, "agent", note="ok")
+        await service.tasks.complete(assignment.task_id, "agent", note="ok")
         if ref == a.ref:
-            assert (await service.get_task(c.ref)).reason == "waiting for T-2"
-    done = await service.get_task(c.ref)
+            assert (await service.tasks.get(c.ref)).reason == "waiting for T-2"
+    done = await service.tasks.get(c.ref)
     assert done.status is TaskStatus.ready and done.reason is None
 
 
 async def test_failure_blocks_dependents_with_reason_and_retry_releases(
     service: SwarmService,
 ) -> None:
-    a = await service.create_task(TaskSpec("A"), "me")
-    b = await service.create_task(TaskSpec("B", after=(a.ref,)), "me")
+    a = await service.tasks.create(TaskSpec("A"), "me")
+    b = await service.tasks.create(TaskSpec("B", after=(a.ref,)), "me")
     first = await service.queue.assign_next()
     assert first is not None
-    await service.fail_task(a.ref, first.agent, "compiler exploded")
-    assert (await service.get_task(a.ref)).reason == "compiler exploded"
-    blocked = await service.get_task(b.ref)
+    await service.tasks.fail(a.ref, first.agent, "compiler exploded")
+    assert (await service.tasks.get(a.ref)).reason == "compiler exploded"
+    blocked = await service.tasks.get(b.ref)
     assert blocked.status is TaskStatus.blocked
     assert blocked.reason == "dependency T-1 failed"
-    await service.retry_task(a.ref, "me")
-    assert (await service.get_task(b.ref)).reason == "waiting for T-1"
-    retried = await service.get_task(a.ref)
+    await service.tasks.retry(a.ref, "me")
+    assert (await service.tasks.get(b.ref)).reason == "waiting for T-1"
+    retried = await service.tasks.get(a.ref)
     assert retried.status is TaskStatus.ready and retried.attempts == 0
     second = await service.queue.assign_next()
     assert second is not None
-    await service.complete_task(a.ref, second.agent)
-    assert (await service.get_task(b.ref)).status is TaskStatus.ready
+    await service.tasks.complete(a.ref, second.agent)
+    assert (await service.tasks.get(b.ref)).status is TaskStatus.ready
 
 
 async def test_cancel_blocks_dependents_and_tells_the_agent(service: SwarmService) -> None:
-    a = await service.create_task(TaskSpec("A", role="web"), "me")
-    b = await service.create_task(TaskSpec("B", after=(a.ref,)), "me")
+    a = await service.tasks.create(TaskSpec("A", role="web"), "me")
+    b = await service.tasks.create(TaskSpec("B", after=(a.ref,)), "me")
     assignment = await service.queue.assign_next()
     assert assignment is not None and assignment.agent == "Agent-7"
     prompt = await service.queue.claim_delivery()
     assert prompt is not None and prompt.task_id == a.id
     await service.queue.record_receipt(prompt, Receipt(True, None, "test"))  # the agent has it
-    await service.cancel_task(a.ref, "me")
-    assert (await service.get_task(b.ref)).reason == "dependency T-1 cancelled"
-    texts = [d.text for d in await service.deliveries()]
+    await service.tasks.cancel(a.ref, "me")
+    assert (await service.tasks.get(b.ref)).reason == "dependency T-1 cancelled"
+    texts = [d.text for d in await service.messages.deliveries()]
     assert any("T-1 (A) was cancelled" in t for t in texts)
     with pytest.raises(InvalidState, match="already cancelled"):
-        await service.cancel_task(a.ref, "me")
+        await service.tasks.cancel(a.ref, "me")
 
 
 async def test_start_then_done_records_note_and_times(service: SwarmService) -> None:
-    task = await service.create_task(TaskSpec("A"), "me")
+    task = await service.tasks.create(TaskSpec("A"), "me")
     await service.queue.assign_next()
-    await service.start_task(task.ref, "Agent-1", note="on it")
-    assert (await service.get_task(task.ref)).status is TaskStatus.in_progress
-    await service.complete_task(task.ref, "Agent-1", note="shipped")
-    done = await service.get_task(task.ref)
+    await service.tasks.start(task.ref, "Agent-1", note="on it")
+    assert (await service.tasks.get(task.ref)).status is TaskStatus.in_progress
+    await service.tasks.complete(task.ref, "Agent-1", note="shipped")
+    done = await service.tasks.get(task.ref)
     assert done.status is TaskStatus.done and done.note == "shipped"
     assert done.started_at is not None and done.finished_at is not None
-    kinds = [e.kind for e in await service.events(task=task.ref)]
+    kinds = [e.kind for e in await service.history.events(task=task.ref)]
     assert kinds == ["task.created", "task.ready", "task.assigned", "task.started", "task.done"]
 
 
 async def test_batch_with_refs_is_created_in_dependency_order(service: SwarmService) -> None:
-    ids = await service.create_tasks(
+    ids = await service.tasks.create_many(
         [
             TaskSpec("tests", ref="c", after=("a", "b")),
             TaskSpec("api", ref="a"),
@@ -108,7 +108,7 @@ async def test_batch_with_refs_is_created_in_dependency_order(service: SwarmServ
         "planner",
         plan_id="P-1",
     )
-    tasks = {t.title: t for t in await service.list_tasks()}
+    tasks = {t.title: t for t in await service.tasks.newest()}
     assert tasks["tests"].after == sorted([tasks["api"].id, tasks["schema"].id])
     assert tasks["schema"].after == [tasks["api"].id]
     assert ids == [tasks["tests"].id, tasks["api"].id, tasks["schema"].id]
@@ -116,17 +116,17 @@ async def test_batch_with_refs_is_created_in_dependency_order(service: SwarmServ
 
 
 async def test_add_dependency_refuses_a_cycle(service: SwarmService) -> None:
-    a = await service.create_task(TaskSpec("A"), "me")
-    b = await service.create_task(TaskSpec("B", after=(a.ref,)), "me")
-    c = await service.create_task(TaskSpec("C", after=(b.ref,)), "me")
+    a = await service.tasks.create(TaskSpec("A"), "me")
+    b = await service.tasks.create(TaskSpec("B", after=(a.ref,)), "me")
+    c = await service.tasks.create(TaskSpec("C", after=(b.ref,)), "me")
     before = counts(service)
     with pytest.raises(DependencyError, match="cycle"):
-        await service.add_dependencies(a.ref, [c.ref], "me")
+        await service.tasks.add_dependencies(a.ref, [c.ref], "me")
     with pytest.raises(DependencyError, match="cycle"):
-        await service.add_dependencies(a.ref, [a.ref], "me")
+        await service.tasks.add_dependencies(a.ref, [a.ref], "me")
     assert counts(service) == before
-    await service.add_dependencies(c.ref, [a.ref], "me")
-    assert (await service.get_task(c.ref)).after == [a.id, b.id]
+    await service.tasks.add_dependencies(c.ref, [a.ref], "me")
+    assert (await service.tasks.get(c.ref)).after == [a.id, b.id]
 
 
 BAD_SPECS = [
@@ -149,17 +149,17 @@ BAD_SPECS = [
 async def test_bad_task_input_is_refused_and_writes_nothing(
     service: SwarmService, spec: TaskSpec, error: type[SwarmError], message: str
 ) -> None:
-    await service.create_task(TaskSpec("existing"), "me")
+    await service.tasks.create(TaskSpec("existing"), "me")
     before = counts(service)
     with pytest.raises(error, match=message):
-        await service.create_task(spec, "me")
+        await service.tasks.create(spec, "me")
     assert counts(service) == before
 
 
 async def test_batch_cycle_writes_nothing(service: SwarmService) -> None:
     before = counts(service)
     with pytest.raises(DependencyError, match="cycle: a -> b -> a"):
-        await service.create_tasks(
+        await service.tasks.create_many(
             [
                 TaskSpec("one", ref="a", after=("b",)),
                 TaskSpec("two", ref="b", after=("a",)),
@@ -170,33 +170,33 @@ async def test_batch_cycle_writes_nothing(service: SwarmService) -> None:
 
 
 async def test_reports_on_inactive_tasks_are_refused(service: SwarmService) -> None:
-    task = await service.create_task(TaskSpec("A"), "me")
+    task = await service.tasks.create(TaskSpec("A"), "me")
     before = counts(service)
     with pytest.raises(InvalidState, match="T-1 is ready: only an assigned"):
-        await service.complete_task(task.ref, "me")
+        await service.tasks.complete(task.ref, "me")
     with pytest.raises(InvalidState, match="T-1 is ready"):
-        await service.fail_task(task.ref, "me", "nope")
+        await service.tasks.fail(task.ref, "me", "nope")
     with pytest.raises(InvalidInput, match="reason must not be empty"):
-        await service.fail_task(task.ref, "me", " ")
+        await service.tasks.fail(task.ref, "me", " ")
     with pytest.raises(NotFound, match="unknown task T-7"):
-        await service.complete_task("T-7", "me")
+        await service.tasks.complete("T-7", "me")
     with pytest.raises(InvalidState, match="only a failed or cancelled"):
-        await service.retry_task(task.ref, "me")
+        await service.tasks.retry(task.ref, "me")
     assert counts(service) == before
 
 
 async def test_messages_to_agent_role_and_all(service: SwarmService) -> None:
-    one = await service.send("agent-3", "hello", "me")
-    assert [d.agent for d in await service.deliveries(one)] == ["Agent-3"]
-    qa = await service.broadcast("qa only", "me", role="qa")
-    assert [d.agent for d in await service.deliveries(qa)] == ["Agent-4"]
-    everyone = await service.broadcast("all hands", "me")
-    assert len(await service.deliveries(everyone)) == 8
+    one = await service.messages.send("agent-3", "hello", "me")
+    assert [d.agent for d in await service.messages.deliveries(one)] == ["Agent-3"]
+    qa = await service.messages.broadcast("qa only", "me", role="qa")
+    assert [d.agent for d in await service.messages.deliveries(qa)] == ["Agent-4"]
+    everyone = await service.messages.broadcast("all hands", "me")
+    assert len(await service.messages.deliveries(everyone)) == 8
     before = counts(service)
     with pytest.raises(NotFound):
-        await service.send("Agent-9", "hi", "me")
+        await service.messages.send("Agent-9", "hi", "me")
     with pytest.raises(InvalidInput, match="limit is 8000"):
-        await service.send("Agent-1", "x" * 8001, "me")
+        await service.messages.send("Agent-1", "x" * 8001, "me")
     with pytest.raises(InvalidInput, match="unknown role"):
-        await service.broadcast("hi", "me", role="nobody")
+        await service.messages.broadcast("hi", "me", role="nobody")
     assert counts(service) == before

@@ -64,15 +64,15 @@ def watch_settings(**overrides: Any) -> WatchSettings:
 
 async def assign(service: SwarmService, agent: str, title: str = "work") -> int:
     """Create a task pinned to ``agent`` and assign it now; its id."""
-    task = await service.create_task(TaskSpec(title, agent=agent), "test")
+    task = await service.tasks.create(TaskSpec(title, agent=agent), "test")
     await service.queue.assign_batch()
-    assert (await service.get_task(task.id)).agent == agent
+    assert (await service.tasks.get(task.id)).agent == agent
     return task.id
 
 
 async def kinds(service: SwarmService, kind: str) -> list[Any]:
     """Every event of one kind, oldest first."""
-    return [e for e in await service.events(limit=100_000) if e.kind == kind]
+    return [e for e in await service.history.events(limit=100_000) if e.kind == kind]
 
 
 @pytest.fixture

@@ -74,7 +74,7 @@ async def test_a_frozen_agent_is_stalled_once_and_taken_back_in_time_despite_the
     assert "taken back" in cleared[0].text
     # reassigned within reassign_after (from the prompt's delivery + grace) + two intervals
     assert taken_at is not None and taken_at <= 2 + 14 + 2 * 1
-    assert (await service.get_task(task_id)).status is TaskStatus.ready
+    assert (await service.tasks.get(task_id)).status is TaskStatus.ready
 
 
 async def test_a_busy_agent_is_never_nudged_and_its_state_says_why(
@@ -127,7 +127,7 @@ async def test_a_waiting_agent_is_never_nudged_or_reassigned_and_its_clock_resta
             break
     # the tick 1 s after the answer saw the wait end: stalled 4 s later, not at once
     assert stalled_after == 1 + 4
-    assert (await service.get_task(task_id)).agent == "Agent-3"
+    assert (await service.tasks.get(task_id)).agent == "Agent-3"
 
 
 async def test_an_open_permission_prompt_holds_off_the_stall_rules(
@@ -136,7 +136,7 @@ async def test_an_open_permission_prompt_holds_off_the_stall_rules(
     watcher = Watcher(service, watch_settings(**FAST), frames)
     await assign(service, "Agent-4")
     options = (PromptOption("1", "Yes"), PromptOption("3", "No"))
-    prompt = await service.write(
+    prompt = await service.store.write(
         "hook", prompts.open_prompt, "Agent-4", Signal.HOOK, "Allow Bash(make)?", options
     )
     for _ in range(30):
@@ -184,7 +184,7 @@ async def test_an_inbox_agent_is_judged_on_its_hooks_and_reports_not_a_screen(
             obs = Observation(
                 "Agent-6", Signal.HOOK, AgentState.WORKING, clock.now(), "hook: PreToolUse Bash"
             )
-            await service.db.write(agent_signals.record, obs)
+            await service.store.update(agent_signals.record, obs)
         assert not (await watcher.tick()).stalled
     assert (await state_of(service, "Agent-6"))["state"] == "working"
     for _ in range(8):  # the hooks fall silent
@@ -205,24 +205,24 @@ async def test_a_limited_agent_gets_no_task_until_its_reset_and_is_no_stall(
     limit = Observation(
         "Agent-7", Signal.TEXT, AgentState.LIMITED, clock.now(), "text: usage limit", until=reset
     )
-    await service.db.write(agent_signals.record, limit)
+    await service.store.update(agent_signals.record, limit)
     for _ in range(30):
         clock.advance(1)
         report = await watcher.tick()
         assert not report.stalled and not report.reassigned
-    await service.complete_task(task_id, "Agent-7")
+    await service.tasks.complete(task_id, "Agent-7")
     # the limit's message leaves the pane (a new reading says idle): the limit still holds
     gone = Observation("Agent-7", Signal.TEXT, AgentState.IDLE, clock.now(), "text: prompt")
-    await service.db.write(agent_signals.record, gone)
+    await service.store.update(agent_signals.record, gone)
     await watcher.tick()
     assert (await state_of(service, "Agent-7"))["state"] == "limited"
-    waiting = await service.create_task(TaskSpec("next", agent="Agent-7"), "test")
+    waiting = await service.tasks.create(TaskSpec("next", agent="Agent-7"), "test")
     await service.queue.assign_batch()
-    assert (await service.get_task(waiting.id)).status is TaskStatus.ready
+    assert (await service.tasks.get(waiting.id)).status is TaskStatus.ready
     clock.advance(31)  # past the reset
     await watcher.tick()
     await service.queue.assign_batch()
-    assert (await service.get_task(waiting.id)).agent == "Agent-7"
+    assert (await service.tasks.get(waiting.id)).agent == "Agent-7"
     assert [e.kind for e in await kinds(service, "agent.limited")] == ["agent.limited"]
     assert len(await kinds(service, "agent.limit_ended")) == 1
 
@@ -232,8 +232,8 @@ async def test_without_a_reset_time_the_limit_backs_off_and_all_limited_is_said(
 ) -> None:
     for agent in service.agents:
         obs = Observation(agent, Signal.TEXT, AgentState.LIMITED, clock.now(), "text: limit")
-        await service.db.write(agent_signals.record, obs)
-    await service.create_task(TaskSpec("queued work"), "test")
+        await service.store.update(agent_signals.record, obs)
+    await service.tasks.create(TaskSpec("queued work"), "test")
     assert await service.queue.assign_batch() == []
     status = await service.status()
     assert status["limited"]["all"] is True
@@ -272,7 +272,7 @@ async def limited(service: SwarmService, clock: ManualClock, agent: str) -> None
     limit = Observation(
         agent, Signal.TEXT, AgentState.LIMITED, clock.now(), "text: usage limit", until=until
     )
-    await service.db.write(agent_signals.record, limit)
+    await service.store.update(agent_signals.record, limit)
 
 
 async def test_a_limited_agents_task_is_handed_on_after_the_handoff_time(
@@ -282,9 +282,9 @@ async def test_a_limited_agents_task_is_handed_on_after_the_handoff_time(
     agent can take goes back to the queue (not counted as an attempt) and reaches another
     agent."""
     watcher = Watcher(service, watch_settings(**FAST, limit_handoff_s=10.0), frames)
-    free = await service.create_task(TaskSpec("anyone's work"), "test")
+    free = await service.tasks.create(TaskSpec("anyone's work"), "test")
     await service.queue.assign_batch()
-    holder = (await service.get_task(free.id)).agent
+    holder = (await service.tasks.get(free.id)).agent
     assert holder is not None
     await limited(service, clock, holder)
     for _ in range(9):
@@ -292,11 +292,11 @@ async def test_a_limited_agents_task_is_handed_on_after_the_handoff_time(
         assert not (await watcher.tick()).handed_on
     clock.advance(2)
     assert (await watcher.tick()).handed_on == [free.id]
-    task = await service.get_task(free.id)
+    task = await service.tasks.get(free.id)
     assert task.status is TaskStatus.ready and task.attempts == 0
     assert f"{holder} is limited until" in (task.reason or "")
     await service.queue.assign_batch()
-    assert (await service.get_task(free.id)).agent not in (None, holder)
+    assert (await service.tasks.get(free.id)).agent not in (None, holder)
 
 
 async def test_a_task_pinned_to_a_limited_agent_stays_and_handoff_off_keeps_all(
@@ -310,10 +310,10 @@ async def test_a_task_pinned_to_a_limited_agent_stays_and_handoff_off_keeps_all(
     for _ in range(3):
         clock.advance(600)
         assert not (await watcher.tick()).handed_on
-    assert (await service.get_task(pinned)).agent == "Agent-7"
-    free = await service.create_task(TaskSpec("anyone's work"), "test")
+    assert (await service.tasks.get(pinned)).agent == "Agent-7"
+    free = await service.tasks.create(TaskSpec("anyone's work"), "test")
     await service.queue.assign_batch()
-    holder = (await service.get_task(free.id)).agent
+    holder = (await service.tasks.get(free.id)).agent
     assert holder is not None
     await limited(service, clock, holder)
     kept = Watcher(service, watch_settings(**FAST, limit_handoff_s=None), frames)
@@ -322,7 +322,7 @@ async def test_a_task_pinned_to_a_limited_agent_stays_and_handoff_off_keeps_all(
     for _ in range(3):
         clock.advance(600)
         assert not (await kept.tick()).handed_on
-    assert (await service.get_task(free.id)).agent == holder
+    assert (await service.tasks.get(free.id)).agent == holder
 
 
 async def test_an_agent_whose_hook_acknowledges_each_nudge_and_does_nothing_is_taken_back(
@@ -338,7 +338,7 @@ async def test_an_agent_whose_hook_acknowledges_each_nudge_and_does_nothing_is_t
 
     async def hook(name: str) -> None:
         event = hook_events.parse(json.dumps({"hook_event_name": name, "session_id": "s"}))
-        await service.write("Agent-6", hook_events.record, "Agent-6", event, fresh, False)
+        await service.store.write("Agent-6", hook_events.record, "Agent-6", event, fresh, False)
 
     task_id = await assign(service, "Agent-6")
     await deliver_all(service, frames)

@@ -174,10 +174,10 @@ async def test_a_frozen_streams_wait_line_ends_in_stalled(
     text = TextWatcher(service, rule_sets)
     watcher = Watcher(service, watch_settings(interval_s=1.0, stall_after_s=30.0), text=text)
     try:
-        task = await service.create_task(TaskSpec("answer the question"), "test")
-        await service.assign_task(task.id, "A", "test")  # pinned: the scheduler gives it to A
+        task = await service.tasks.create(TaskSpec("answer the question"), "test")
+        await service.tasks.assign(task.id, "A", "test")  # pinned: the scheduler gives it to A
         await Scheduler(service, RecordingDeliverer()).run_burst()
-        assert (await service.get_task(task.id)).agent == "A"
+        assert (await service.tasks.get(task.id)).agent == "A"
         await watcher.tick()
         rows = {r["id"]: r for r in (await service.status())["agents"]}
         assert rows["A"]["state"] == "errored"
@@ -187,7 +187,7 @@ async def test_a_frozen_streams_wait_line_ends_in_stalled(
             await watcher.tick()
         rows = {r["id"]: r for r in (await service.status())["agents"]}
         assert rows["A"]["state"] == "stalled"
-        assert [a.kind for a in await service.read(list_alerts)] == ["stalled"]
+        assert [a.kind for a in await service.store.read(list_alerts)] == ["stalled"]
     finally:
         await text.close()
         await service.close()
@@ -211,16 +211,16 @@ async def test_a_dialog_only_the_terminal_can_answer_needs_the_person(
         await watcher.tick()
         rows = {r["id"]: r for r in (await service.status())["agents"]}
         assert rows["A"]["state"] == "waiting"
-        needs = [n for n in await service.inbox() if n.kind == "alert"]
+        needs = [n for n in await service.inbox.needs() if n.kind == "alert"]
         assert len(needs) == 1 and "swarm attach A" in needs[0].text, needs
-        assert await service.read(list_alerts) != []
+        assert await service.store.read(list_alerts) != []
         idle = panes / f"claude-code-{VERSION}-idle-start.txt"
         tmux.run("respawn-pane", "-k", "-t", "swarm:a", f"cat {idle}; sleep 600")
         wait_text(tmux.ref("swarm:a"), "? for shortcuts")
         clock.advance(5.0)
         await watcher.tick()
-        assert await service.read(list_alerts) == []
-        assert [n for n in await service.inbox() if n.kind == "alert"] == []
+        assert await service.store.read(list_alerts) == []
+        assert [n for n in await service.inbox.needs() if n.kind == "alert"] == []
     finally:
         await text.close()
         await service.close()

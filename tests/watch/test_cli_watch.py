@@ -77,7 +77,7 @@ async def test_stats_and_export_commands(home: Path, settings: Settings, tmp_pat
     try:
         task_id = await assign(service, "Agent-2")
         clock.advance(600)
-        await service.complete_task(task_id, "Agent-2", "done")
+        await service.tasks.complete(task_id, "Agent-2", "done")
     finally:
         await service.close()
     png = tmp_path / "stats.png"

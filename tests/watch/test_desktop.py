@@ -82,8 +82,8 @@ async def test_changing_window_works_frozen_one_stalls_idle_ones_are_left_alone(
     assert seen[1800]["Agent-2"] == "idle"
     nudges = await kinds(service, "agent.nudged")
     assert [(e.agent, e.ts - start) for e in nudges] == [("Agent-2", 600), ("Agent-2", 900)]
-    assert (await service.get_task(busy)).agent == "Agent-1"
-    task = await service.get_task(frozen)
+    assert (await service.tasks.get(busy)).agent == "Agent-1"
+    task = await service.tasks.get(frozen)
     assert task.status is TaskStatus.ready and "Agent-2 stalled" in (task.reason or "")
     idle = {f"Agent-{i}" for i in range(3, 9)}
     for kind in ("agent.nudged", "alert.opened"):

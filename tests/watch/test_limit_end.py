@@ -33,7 +33,7 @@ async def hook(service: SwarmService, name: str) -> None:
     """``AGENT``'s hook reports ``name`` (as ``swarm hook`` would)."""
     fresh = freshness(service.ctx("hook"), watch_settings(interval_s=1.0))
     event = hook_events.parse(json.dumps({"hook_event_name": name, "session_id": "s"}))
-    await service.write(AGENT, hook_events.record, AGENT, event, fresh, False)
+    await service.store.write(AGENT, hook_events.record, AGENT, event, fresh, False)
 
 
 async def test_a_limit_outlasts_screen_changes_a_restart_and_the_hooks_echo(
@@ -49,7 +49,7 @@ async def test_a_limit_outlasts_screen_changes_a_restart_and_the_hooks_echo(
         AGENT, Signal.TEXT, AgentState.LIMITED, clock.now(), "text: usage limit",
         until=clock.now() + 3600,
     )  # fmt: skip
-    await service.db.write(agent_signals.record, limit)
+    await service.store.update(agent_signals.record, limit)
     clock.advance(1)
     await watcher.tick()
     assert await state(service) == "limited"
@@ -73,7 +73,9 @@ async def test_a_limit_outlasts_screen_changes_a_restart_and_the_hooks_echo(
     await hook(service, "PreToolUse")  # the agent works (a tool call): the limit is over
     await restarted.tick()
     assert await state(service) == "working"
-    kinds = [e.kind for e in await service.events(limit=200) if e.kind.startswith("agent.limit")]
+    kinds = [
+        e.kind for e in await service.history.events(limit=200) if e.kind.startswith("agent.limit")
+    ]
     assert sorted(kinds) == ["agent.limit_ended", "agent.limited"]
 
 
@@ -83,24 +85,24 @@ async def test_a_reset_days_away_shows_its_date_wherever_the_limit_is_said(
     """Issue 41, item 2 (already so since issue 40, item 9; this holds it for every place
     item 2 shows a limit): the post, the agent's evidence, "Needs you" and the handoff's
     reason say the date of a reset three days away, not only its time."""
-    held = await service.create_task(TaskSpec("Fix the build"), "cli")
+    held = await service.tasks.create(TaskSpec("Fix the build"), "cli")
     await service.queue.assign_batch()
-    holder = (await service.get_task(held.id)).agent
+    holder = (await service.tasks.get(held.id)).agent
     assert holder is not None
     reset = clock.now() + 3 * 86400 + 7200
     limit = Observation(
         holder, Signal.TEXT, AgentState.LIMITED, clock.now(), "text: usage limit", until=reset
     )
-    await service.db.write(agent_signals.record, limit)
+    await service.store.update(agent_signals.record, limit)
     dated = local_text(reset)  # 2026-11-28 14:00:00
-    (need,) = await service.inbox()
+    (need,) = await service.inbox.needs()
     assert f"limited until {dated}" in need.text
     watcher = Watcher(service, watch_settings(interval_s=1.0, limit_handoff_s=0.0), FakeFrames())
     clock.advance(1)
     assert (await watcher.tick()).handed_on == [held.id]
-    (posted,) = [e for e in await service.events(limit=100) if e.kind == "agent.limited"]
+    (posted,) = [e for e in await service.history.events(limit=100) if e.kind == "agent.limited"]
     assert f"until {dated}:" in posted.text
     assert f"until {dated})" in (await service.explain_agent(holder))["evidence"]
     assert f"{holder} is limited until {dated}: handed on" in (
-        (await service.get_task(held.id)).reason or ""
+        (await service.tasks.get(held.id)).reason or ""
     )

@@ -27,11 +27,11 @@ async def observe(
     """Agent-7's hook sees it ``state`` now (``until``: a limit's reset)."""
     words = "hook: rate limit" if state is AgentState.LIMITED else "hook: PreToolUse"
     obs = Observation("Agent-7", Signal.HOOK, state, clock.now(), words, until=until)
-    await service.db.write(agent_signals.record, obs)
+    await service.store.update(agent_signals.record, obs)
 
 
 async def limit_events(service: SwarmService) -> list[Event]:
-    found = [e for e in await service.events(limit=500) if e.kind in LIMIT_KINDS]
+    found = [e for e in await service.history.events(limit=500) if e.kind in LIMIT_KINDS]
     return sorted(found, key=lambda e: e.id)
 
 

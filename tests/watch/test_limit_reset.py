@@ -83,11 +83,11 @@ def show_line(line: str) -> str:
 
 
 async def add_tasks(service: SwarmService, count: int) -> list[int]:
-    return [(await service.create_task(TaskSpec(f"work {i}"), "test")).id for i in range(count)]
+    return [(await service.tasks.create(TaskSpec(f"work {i}"), "test")).id for i in range(count)]
 
 
 async def holders(service: SwarmService, ids: list[int]) -> set[str | None]:
-    return {(await service.get_task(i)).agent for i in ids}
+    return {(await service.tasks.get(i)).agent for i in ids}
 
 
 async def test_an_absurd_reset_in_a_pane_is_a_backoff_and_the_others_get_work(
@@ -187,7 +187,7 @@ async def test_rows_stored_with_an_absurd_reset_read_as_a_backoff_everywhere(
     """The rows a pane wrote before the cap (the bug survived a restart): the scheduler,
     the watcher, ``swarm status`` (text and JSON), ``swarm agents explain``, the events'
     JSON and the Discord embed all read them, none raises."""
-    await panes_service.db.write(plant_absurd_rows, clock.now())
+    await panes_service.store.update(plant_absurd_rows, clock.now())
     ids = await add_tasks(panes_service, 2)
     await Scheduler(panes_service, RecordingDeliverer()).run_burst()
     assert await holders(panes_service, ids) == {"B", "C"}
@@ -200,7 +200,7 @@ async def test_rows_stored_with_an_absurd_reset_read_as_a_backoff_everywhere(
     json.dumps(shaped(status), allow_nan=False)
     everyone = dict(status, limited={**status["limited"], "all": True, "until": 1e300})
     assert "<t:253402128000:f>" in str(status_embed(everyone).fields[3].value)
-    events = [shaped(e.to_json()) for e in await panes_service.events(limit=100)]
+    events = [shaped(e.to_json()) for e in await panes_service.history.events(limit=100)]
     assert {"until": "9999-12-30T00:00:00Z"} in [e["data"] for e in events]
     for args in (("status",), ("status", "--json"), ("agents", "explain", "A")):
         shown = run_cli(cli_home, *args, config=agents_file)
@@ -232,7 +232,7 @@ async def test_one_agent_that_cannot_be_judged_is_held_alone_and_said_once(
             (now,),
         )
 
-    await panes_service.db.write(plant, clock.now())
+    await panes_service.store.update(plant, clock.now())
     watcher = Watcher(panes_service, watch_settings(interval_s=1.0))
     ids = await add_tasks(panes_service, 8)  # what G, N, B and C can hold
     with caplog.at_level(logging.DEBUG, logger="core.agents.judge"):
@@ -245,7 +245,7 @@ async def test_one_agent_that_cannot_be_judged_is_held_alone_and_said_once(
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "swarm cannot judge A's state" in errors[0].getMessage()
     assert "'exhausted' is not a valid AgentState" in errors[0].getMessage()
-    (alert,) = await panes_service.read(list_alerts)
+    (alert,) = await panes_service.store.read(list_alerts)
     assert (alert.agent, alert.kind) == ("A", "unjudged")
     rows = {r["id"]: r for r in (await panes_service.status())["agents"]}
     assert rows["A"]["alerts"] == ["unjudged"] and rows["B"]["alerts"] == []
@@ -253,13 +253,13 @@ async def test_one_agent_that_cannot_be_judged_is_held_alone_and_said_once(
     def mend(conn: Conn) -> None:
         conn.execute("DELETE FROM agent_signals WHERE agent = 'A'")
 
-    await panes_service.db.write(mend)
+    await panes_service.store.update(mend)
     await watcher.tick()
-    assert await panes_service.read(list_alerts) == []
+    assert await panes_service.store.read(list_alerts) == []
     more = await add_tasks(panes_service, 1)  # the others are full: A takes it
     await Scheduler(panes_service, RecordingDeliverer()).run_burst()
     assert await holders(panes_service, more) == {"A"}
-    opened = [e for e in await panes_service.events(limit=1000) if e.kind == "alert.opened"]
+    opened = [e for e in await panes_service.history.events(limit=1000) if e.kind == "alert.opened"]
     assert len(opened) == 1
 
 
@@ -271,9 +271,9 @@ async def test_a_limit_days_away_is_announced_with_its_date(
     for agent, away in (("A", 3 * 86400 + 7200), ("B", 3600)):
         obs = Observation(agent, Signal.TEXT, AgentState.LIMITED, clock.now(), "text: limit",
                           until=clock.now() + away)  # fmt: skip
-        await panes_service.db.write(agent_signals.record, obs)
+        await panes_service.store.update(agent_signals.record, obs)
     await Watcher(panes_service, watch_settings(interval_s=1.0)).tick()
-    said = {e.agent: e.text for e in await panes_service.events(limit=100)
+    said = {e.agent: e.text for e in await panes_service.history.events(limit=100)
             if e.kind == "agent.limited"}  # fmt: skip
     dated = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(clock.now() + 3 * 86400 + 7200))
     assert f"A hit a usage limit until {dated}: no new task meanwhile" in said["A"]
@@ -297,7 +297,7 @@ async def test_the_scheduler_alone_holds_an_agent_whose_limit_cannot_be_read(
             (now,),
         )
 
-    await panes_service.db.write(plant, clock.now())
+    await panes_service.store.update(plant, clock.now())
     ids = await add_tasks(panes_service, 8)
     with caplog.at_level(logging.ERROR, logger="core.agents.judge"):
         for _ in range(3):
@@ -305,6 +305,6 @@ async def test_the_scheduler_alone_holds_an_agent_whose_limit_cannot_be_read(
     holding = await holders(panes_service, ids)
     assert "A" not in holding and None not in holding
     assert len(caplog.records) == 1 and "its 'text' signal row" in caplog.records[0].getMessage()
-    (alert,) = await panes_service.read(list_alerts)
+    (alert,) = await panes_service.store.read(list_alerts)
     assert (alert.agent, alert.kind) == ("A", "unjudged")
     assert (await panes_service.status())["limited"]["agents"] == []  # status answers

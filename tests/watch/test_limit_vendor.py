@@ -31,9 +31,9 @@ async def three_agents(service: SwarmService, tmp_path: Path) -> None:
 async def hand_on_from_agent_1(service: SwarmService, clock: ManualClock) -> str | None:
     """Agent-1 takes a task, shows a usage limit, and the watcher hands the task on at
     once (SWARM_LIMIT_HANDOFF=0); the agent that takes it next."""
-    task = await service.create_task(TaskSpec("anyone's work"), "test")
+    task = await service.tasks.create(TaskSpec("anyone's work"), "test")
     await service.queue.assign_batch()
-    assert (await service.get_task(task.id)).agent == "Agent-1"  # the first in the file
+    assert (await service.tasks.get(task.id)).agent == "Agent-1"  # the first in the file
     limit = Observation(
         "Agent-1",
         Signal.TEXT,
@@ -42,13 +42,13 @@ async def hand_on_from_agent_1(service: SwarmService, clock: ManualClock) -> str
         "text: usage limit",
         until=clock.now() + 3600,
     )
-    await service.db.write(agent_signals.record, limit)
+    await service.store.update(agent_signals.record, limit)
     watcher = Watcher(service, watch_settings(interval_s=1.0, limit_handoff_s=0.0), FakeFrames())
     clock.advance(1)
     assert (await watcher.tick()).handed_on == [task.id]
-    assert (await service.get_task(task.id)).status is TaskStatus.ready
+    assert (await service.tasks.get(task.id)).status is TaskStatus.ready
     await service.queue.assign_batch()
-    return (await service.get_task(task.id)).agent
+    return (await service.tasks.get(task.id)).agent
 
 
 async def test_a_task_handed_on_from_a_limited_agent_goes_to_another_vendor_first(

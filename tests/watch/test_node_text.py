@@ -86,25 +86,25 @@ async def test_the_node_reads_its_agents_panes_and_types_their_answers(
         assert [o.agent for o in await coordinator_text.tick()] == ["C"]  # never N's pane
 
         async def node_prompt() -> list[prompts.Prompt]:
-            return await service.db.read(prompts.open_prompts, "N")
+            return await service.store.read(prompts.open_prompts, "N")
 
         await until(node_prompt, "the node opened no prompt for N")
-        seen = await service.db.read(agent_signals.observations, None)
+        seen = await service.store.read(agent_signals.observations, None)
         assert seen["N"][Signal.TEXT].state is AgentState.WAITING
         assert seen["C"][Signal.TEXT].state is AgentState.WORKING
         (prompt,) = await node_prompt()
         assert prompt.source is Signal.TEXT and prompt.session == "swarm:n"
 
-        await service.write("Ada", prompts.decide, prompt.id, "2")
+        await service.store.write("Ada", prompts.decide, prompt.id, "2")
         assert await coordinator_keys.fire() == 0  # not the coordinator's to type
 
         async def typed() -> float | None:
-            return (await service.db.read(prompt_typing.typed_state, prompt.id))[0]
+            return (await service.store.read(prompt_typing.typed_state, prompt.id))[0]
 
         await until(typed, "the node did not type N's answer")
         assert out.read_text() == "2\n"
         assert coordinator_presser.pressed == []
-        _, keys, result = await service.db.read(prompt_typing.typed_state, prompt.id)
+        _, keys, result = await service.store.read(prompt_typing.typed_state, prompt.id)
         assert (keys, result) == ("2", "the prompt left the pane")
     finally:
         stop.set()

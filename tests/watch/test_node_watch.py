@@ -77,7 +77,7 @@ async def node_service(
 
 
 async def screen_active_at(service: SwarmService, agent: str) -> float | None:
-    row = await service.db.read(
+    row = await service.store.read(
         lambda conn: conn.execute(
             "SELECT screen_active_at FROM agent_watch WHERE agent_id = $1", (agent,)
         ).fetchone()

@@ -46,13 +46,13 @@ async def test_frozen_agent_is_nudged_once_per_cooldown_then_its_task_is_reassig
     nudges = await kinds(service, "agent.nudged")
     assert [e.ts - start for e in nudges] == [600, 900]
     assert all(e.agent == "Agent-2" and e.task_id == task_id for e in nudges)
-    task = await service.get_task(task_id)
+    task = await service.tasks.get(task_id)
     assert task.status is TaskStatus.ready and task.agent is None
     assert task.reason == "Agent-2 stalled: no activity for 30 min"
     opened, cleared = await kinds(service, "alert.opened"), await kinds(service, "alert.cleared")
     assert [e.ts - start for e in opened] == [600] and [e.ts - start for e in cleared] == [1800]
     assert await state_of(service, "Agent-2") == "idle"
-    assert await service.db.read(digest, start, clock.now()) == (
+    assert await service.store.read(digest, start, clock.now()) == (
         "watcher: 1 stall(s) (Agent-2 1), 2 nudge(s), 1 task(s) taken back, 0 unreachable alert(s)"
     )
     await watcher.close()
@@ -95,12 +95,12 @@ async def test_screen_changes_and_cli_reports_count_as_activity(
         clock.advance(60)
         frames.change("Agent-1")
         if clock.now() % 300 == 0:
-            await service.start_task(cli_task, "Agent-5", "still on it")
+            await service.tasks.start(cli_task, "Agent-5", "still on it")
         report = await watcher.tick()
         assert not report.stalled, report
     assert await kinds(service, "agent.nudged") == []
     for task_id, agent in ((screen_task, "Agent-1"), (cli_task, "Agent-5")):
-        assert (await service.get_task(task_id)).agent == agent
+        assert (await service.tasks.get(task_id)).agent == agent
         assert await state_of(service, agent) == "working"
 
 
@@ -121,8 +121,8 @@ async def test_activity_ends_the_stall_and_clears_the_alert_once(
     assert len(await kinds(service, "alert.opened")) == 1
     cleared = await kinds(service, "alert.cleared")
     assert [e.text for e in cleared] == ["Agent-4 is no longer stalled: activity seen"]
-    assert (await service.get_task(task_id)).agent == "Agent-4"
-    assert await service.db.read(list_alerts) == []
+    assert (await service.tasks.get(task_id)).agent == "Agent-4"
+    assert await service.store.read(list_alerts) == []
 
 
 async def test_max_nudges_count_per_task_not_per_stall(
@@ -191,10 +191,10 @@ async def test_a_stalled_task_out_of_attempts_fails(
     service: SwarmService, clock: ManualClock, frames: FakeFrames
 ) -> None:
     task_id = await assign(service, "Agent-8")
-    await service.db.write(lambda conn: conn.execute("UPDATE tasks SET max_attempts = 1"))
+    await service.store.update(lambda conn: conn.execute("UPDATE tasks SET max_attempts = 1"))
     watcher = Watcher(service, watch_settings(), frames)
     await run_ticks(watcher, clock, 1800)
-    task = await service.get_task(task_id)
+    task = await service.tasks.get(task_id)
     assert task.status is TaskStatus.failed and "stalled" in (task.reason or "")
 
 
@@ -204,7 +204,7 @@ async def test_an_agent_whose_deliveries_keep_failing_is_unreachable(
     watcher = Watcher(service, watch_settings(), None)
 
     async def deliver(ok: bool) -> None:
-        await service.send("Agent-3", "hello", "test")
+        await service.messages.send("Agent-3", "hello", "test")
         delivery: Delivery | None = await service.queue.claim_delivery()
         assert delivery is not None
         receipt = (
@@ -285,7 +285,7 @@ async def test_a_nudge_names_the_home_in_its_commands_and_has_no_task_footer(
     scheduler = Scheduler(service, InboxDeliverer(home / "inbox"))
     await assign(service, "Agent-2")
     await scheduler.run_burst()
-    await service.start_task("T-1", "Agent-2")
+    await service.tasks.start("T-1", "Agent-2")
     frames.frames["Agent-2"] = bytes(64)
     watcher = Watcher(service, watch_settings(), frames)
     await watcher.tick()

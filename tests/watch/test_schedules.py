@@ -68,7 +68,7 @@ async def test_invalid_schedules_are_refused_with_the_reason_and_nothing_is_writ
             service, ScheduleSpec("prompt", "agent:Agent-9", "hi", every_s=60), "test", UTC
         )
     assert await list_schedules(service) == []
-    assert await service.events() == []
+    assert await service.history.events() == []
 
 
 def test_cron_weekdays_count_from_sunday_like_crontab() -> None:
@@ -98,7 +98,7 @@ async def test_prompt_and_summary_run_when_due_and_plan_the_next_run(
     clock.advance(3600)
     ran = await jobs.run_due()
     assert [(c.schedule.ref, c.late) for c in ran] == [(prompt.ref, False)]
-    [delivery] = await service.deliveries()
+    [delivery] = await service.messages.deliveries()
     assert delivery.agent == "Agent-4" and delivery.text == "Run the tests"
     clock.advance(3600)
     assert [c.schedule.ref for c in await jobs.run_due()] == [prompt.ref, post.ref]
@@ -167,7 +167,7 @@ async def test_schedules_survive_a_restart_and_overdue_ones_run_once_late(
         assert ran.data and ran.data["late"] and "late: was due" in ran.text
         [posted] = await kinds(service, "summary.posted")
         assert posted.data and posted.data["late"] and "late: was due" in posted.text
-        assert len(await service.deliveries()) == 1
+        assert len(await service.messages.deliveries()) == 1
     finally:
         await service.close()
 
@@ -178,7 +178,9 @@ async def test_a_schedule_that_cannot_run_says_why_and_moves_on(
     made = await add_schedule(
         service, ScheduleSpec("prompt", "role:qa", "hi", every_s=600), "test", UTC
     )
-    await service.db.write(lambda conn: conn.execute("UPDATE schedules SET target_name = 'gone'"))
+    await service.store.update(
+        lambda conn: conn.execute("UPDATE schedules SET target_name = 'gone'")
+    )
     clock.advance(600)
     await jobs_for(service).run_due()
     [failed] = await kinds(service, "schedule.failed")
@@ -237,7 +239,7 @@ async def test_the_timer_loop_fires_the_tick_and_a_schedule_changed_by_another_p
         made = await add_schedule(
             other, ScheduleSpec("prompt", "all", "hi", every_s=60), "test", UTC
         )
-        await other.db.write(
+        await other.store.update(
             lambda conn: conn.execute(  # no wake-up: seen via data_version
                 "UPDATE schedules SET next_run_at = $1", (time.time() + 0.2,)
             )

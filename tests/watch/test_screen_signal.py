@@ -169,7 +169,7 @@ async def test_a_frozen_agent_with_a_blinking_caret_stalls_once_and_is_reassigne
     cleared = await kinds(service, "alert.cleared")
     assert len(opened) == 1
     assert [e.text for e in cleared] == ["Agent-1: T-1 taken back after 14 min without activity"]
-    assert (await service.get_task(task)).status is TaskStatus.ready
+    assert (await service.tasks.get(task)).status is TaskStatus.ready
 
 
 def recordings() -> list[dict[str, Any]]:

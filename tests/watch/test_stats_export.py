@@ -28,13 +28,13 @@ async def work(
     service: SwarmService, clock: ManualClock, agent: str, minutes: float, ok: bool = True
 ) -> int:
     """One task pinned to ``agent``: assigned now, finished ``minutes`` later."""
-    task = await service.create_task(TaskSpec(f"job for {agent}", agent=agent), "test")
+    task = await service.tasks.create(TaskSpec(f"job for {agent}", agent=agent), "test")
     await service.queue.assign_batch()
     clock.advance(minutes * 60)
     if ok:
-        await service.complete_task(task.id, agent, "ok")
+        await service.tasks.complete(task.id, agent, "ok")
     else:
-        await service.fail_task(task.id, agent, "broken")
+        await service.tasks.fail(task.id, agent, "broken")
     return task.id
 
 
@@ -48,7 +48,7 @@ async def history(service: SwarmService, clock: ManualClock) -> SwarmService:
     await work(service, clock, "Agent-2", 30)
     await work(service, clock, "Agent-2", 5, ok=False)
     await work(service, clock, "Agent-3", 1, ok=False)
-    await service.db.write(
+    await service.store.update(
         lambda conn: open_alert(conn, service.ctx("watch"), "Agent-2", STALLED, "Agent-2 stalled")
     )
     clock.advance(DAY)
@@ -71,8 +71,8 @@ def expected(conn, since: float) -> dict[str, tuple[int, int, float | None]]:
 
 
 async def test_stats_match_the_database(history: SwarmService, clock: ManualClock) -> None:
-    found = await stats.collect(history, "7d")
-    truth = await history.db.read(expected, clock.now() - 7 * DAY)
+    found = await stats.collect(history.store, "7d")
+    truth = await history.store.read(expected, clock.now() - 7 * DAY)
     assert truth == {"Agent-1": (3, 0, 20.0), "Agent-2": (1, 1, 30.0), "Agent-3": (0, 1, None)}
     rows = {a.agent: a for a in found.agents}
     assert list(rows) == [f"Agent-{i}" for i in range(1, 9)]
@@ -94,14 +94,14 @@ async def test_stats_match_the_database(history: SwarmService, clock: ManualCloc
     assert cells["total"] == ["4", "2", *quiet, "33%", "1"]
     assert table[-2].startswith("tasks: 4 done, 2 failed, 0 cancelled")
     assert table[-1].startswith("deliveries: ")
-    wider = await stats.collect(history, "2w")
+    wider = await stats.collect(history.store, "2w")
     assert {a.agent: a.done for a in wider.agents}["Agent-1"] == 4
     with pytest.raises(InvalidInput, match="invalid period"):
-        await stats.collect(history, "yesterday")
+        await stats.collect(history.store, "yesterday")
 
 
 async def test_stats_chart_is_a_png_whose_bars_follow_the_numbers(history: SwarmService) -> None:
-    found = await stats.collect(history, "7d")
+    found = await stats.collect(history.store, "7d")
     png = Image.open(io.BytesIO(stats.render_png(found)))
     assert png.format == "PNG" and png.width == stats.WIDTH
     image = png.convert("RGB")
@@ -118,36 +118,38 @@ async def test_stats_chart_is_a_png_whose_bars_follow_the_numbers(history: Swarm
 
 
 async def test_csv_and_json_exports_round_trip(history: SwarmService) -> None:
-    await history.create_task(
+    await history.tasks.create(
         TaskSpec('Quote "this", then, a comma', details="line 1\nline 2 é", after=("T-1",)), "test"
     )
     tasks = shaped(
-        sorted((t.to_json() for t in await history.list_tasks()), key=lambda t: t["id"])
+        sorted((t.to_json() for t in await history.tasks.newest()), key=lambda t: t["id"])
     )  # times as ISO text, like --json
-    events = shaped([e.to_json() for e in await history.events(limit=100_000)])
-    assert json.loads(await export.export_bytes(history, "tasks", "json")) == tasks
-    assert json.loads(await export.export_bytes(history, "events", "json")) == events
+    events = shaped([e.to_json() for e in await history.history.events(limit=100_000)])
+    assert json.loads(await export.export_bytes(history.store, "tasks", "json")) == tasks
+    assert json.loads(await export.export_bytes(history.store, "events", "json")) == events
     assert tuple(tasks[0]) == export.TASK_FIELDS and tuple(events[0]) == export.EVENT_FIELDS
     for what, rows in (("tasks", tasks), ("events", events)):
-        text = (await export.export_bytes(history, what, "csv")).decode()
+        text = (await export.export_bytes(history.store, what, "csv")).decode()
         parsed = list(csv.DictReader(io.StringIO(text)))
         assert parsed == [{k: export._cell(v) for k, v in row.items()} for row in rows]
-        paged = "".join([c async for c in export.chunks(history, what, "csv", page=2)])
+        paged = "".join([c async for c in export.chunks(history.store, what, "csv", page=2)])
         assert paged == text
     last = list(
-        csv.DictReader(io.StringIO((await export.export_bytes(history, "tasks", "csv")).decode()))
+        csv.DictReader(
+            io.StringIO((await export.export_bytes(history.store, "tasks", "csv")).decode())
+        )
     )[-1]
     assert last["title"] == 'Quote "this", then, a comma' and last["details"] == "line 1\nline 2 é"
     assert json.loads(last["after"]) == ["T-1"] and last["agent"] == ""
 
 
 async def test_exports_of_an_empty_database_and_bad_requests(service: SwarmService) -> None:
-    assert json.loads(await export.export_bytes(service, "tasks", "json")) == []
-    assert (await export.export_bytes(service, "tasks", "csv")).decode().splitlines() == [
+    assert json.loads(await export.export_bytes(service.store, "tasks", "json")) == []
+    assert (await export.export_bytes(service.store, "tasks", "csv")).decode().splitlines() == [
         ",".join(export.TASK_FIELDS)
     ]
     with pytest.raises(InvalidInput, match="choose tasks or events"):
-        await export.export_bytes(service, "plans", "csv")
+        await export.export_bytes(service.store, "plans", "csv")
     with pytest.raises(InvalidInput, match="choose csv or json"):
-        await export.export_bytes(service, "tasks", "xml")
+        await export.export_bytes(service.store, "tasks", "xml")
     assert export.filename("tasks", "csv", 1_800_000_000) == "swarm-tasks-20270115-0800.csv"

@@ -70,7 +70,7 @@ def watcher(service: SwarmService) -> TextWatcher:
 
 
 async def events(service: SwarmService, kind: str) -> list[str]:
-    return [e.text for e in await service.events(limit=10_000) if e.kind == kind]
+    return [e.text for e in await service.history.events(limit=10_000) if e.kind == kind]
 
 
 async def test_each_tick_records_what_the_panes_say(text_service: SwarmService,
@@ -91,10 +91,10 @@ async def test_each_tick_records_what_the_panes_say(text_service: SwarmService,
     assert (
         observed["B"].state is AgentState.WORKING and "esc to interrupt" in observed["B"].evidence
     )
-    stored = await text_service.db.read(agent_signals.observations, None)
+    stored = await text_service.store.read(agent_signals.observations, None)
     assert stored["A"][Signal.TEXT].detail == {"cli": "claude-code", "version": 1,
                                                "rule": "permission"}  # fmt: skip
-    (prompt,) = await text_service.db.read(prompts.open_prompts, "A")
+    (prompt,) = await text_service.store.read(prompts.open_prompts, "A")
     assert (prompt.source, prompt.session) == (Signal.TEXT, "swarm:a")
     assert [o.key for o in prompt.options] == ["1", "2", "3"]
     assert prompt.text.splitlines()[3:5] == ["│ Bash command │", "│   rm -rf build │"]
@@ -105,8 +105,8 @@ async def test_each_tick_records_what_the_panes_say(text_service: SwarmService,
     wait_text(tmux.ref("swarm:a"), "? for shortcuts")
     observed = {o.agent: o for o in await text.tick()}
     assert observed["A"].state is AgentState.IDLE
-    assert await text_service.db.read(prompts.open_prompts, "A") == []
-    closed = await text_service.db.read(prompts.get_prompt, prompt.id)
+    assert await text_service.store.read(prompts.open_prompts, "A") == []
+    closed = await text_service.store.read(prompts.get_prompt, prompt.id)
     assert closed.closed_why == "the prompt left the pane"
 
     # a window that is gone: B is offline, with the reason
@@ -200,19 +200,21 @@ async def test_a_decided_prompt_is_typed_once(text_service: SwarmService, tmux: 
     wait_text(tmux.ref("swarm:a"), "3. No, and tell Claude")
     text = watcher(text_service)
     await text.tick()
-    (prompt,) = await text_service.db.read(prompts.open_prompts, "A")
+    (prompt,) = await text_service.store.read(prompts.open_prompts, "A")
     keys = PromptKeys(text_service, TmuxKeys(), text)
     assert await keys.next_due() is None  # nothing decided: nothing to type
-    await text_service.write("Ada", prompts.decide, prompt.id, "2")
+    await text_service.store.write("Ada", prompts.decide, prompt.id, "2")
     await text.tick()  # still in the pane until typed: not a new prompt
-    assert await text_service.db.read(prompts.open_prompts, "A") == []
+    assert await text_service.store.read(prompts.open_prompts, "A") == []
     assert len(await events(text_service, "prompt.opened")) == 1
     assert await keys.next_due() == text_service.clock.now()
     assert await keys.fire() == 1
     assert out.read_text() == "2\n"
-    typed_at, typed, result = await text_service.db.read(prompt_typing.typed_state, prompt.id)
+    typed_at, typed, result = await text_service.store.read(prompt_typing.typed_state, prompt.id)
     assert typed_at is not None and (typed, result) == ("2", "the prompt left the pane")
-    (event,) = [e for e in await text_service.events(limit=10_000) if e.kind == "prompt.typed"]
+    (event,) = [
+        e for e in await text_service.history.events(limit=10_000) if e.kind == "prompt.typed"
+    ]
     assert event.data == {"prompt": prompt.id, "keys": "2", "verified": True}
     assert await keys.next_due() is None and await keys.fire() == 0  # once
     await text.close()
@@ -224,15 +226,15 @@ async def test_an_answer_is_not_typed_once_the_prompt_left(text_service: SwarmSe
     wait_text(tmux.ref("swarm:a"), "3. No, and tell Claude")
     text = watcher(text_service)
     await text.tick()
-    (prompt,) = await text_service.db.read(prompts.open_prompts, "A")
-    await text_service.write("Ada", prompts.decide, prompt.id, "1")
+    (prompt,) = await text_service.store.read(prompts.open_prompts, "A")
+    await text_service.store.write("Ada", prompts.decide, prompt.id, "1")
     # the person answered in the terminal meanwhile
     tmux.run("respawn-pane", "-k", "-t", "swarm:a", show(PANES / "claude-code" / "working.txt"))
     wait_text(tmux.ref("swarm:a"), "esc to interrupt")
     presser = TmuxKeys()
     assert await PromptKeys(text_service, presser, text).fire() == 1
     assert presser.pressed == []
-    typed_at, typed, result = await text_service.db.read(prompt_typing.typed_state, prompt.id)
+    typed_at, typed, result = await text_service.store.read(prompt_typing.typed_state, prompt.id)
     assert typed_at is not None and typed == ""
     assert result == "the prompt left the pane before its answer was typed"
     assert len(await events(text_service, "prompt.not_typed")) == 1
@@ -277,9 +279,9 @@ async def test_the_coordinator_reads_panes_and_types_decisions(
     runner = asyncio.create_task(run_headless(builder, stop=stop))
     service = await SwarmService.open(settings)  # another connection, as the CLI's
     try:
-        opened = await until(lambda: service.db.read(prompts.open_prompts, "A"))
-        await service.write("Ada", prompts.decide, opened[0].id, "3")
-        await until(lambda: service.db.read(prompt_typing.typed_state, opened[0].id), first=True)
+        opened = await until(lambda: service.store.read(prompts.open_prompts, "A"))
+        await service.store.write("Ada", prompts.decide, opened[0].id, "3")
+        await until(lambda: service.store.read(prompt_typing.typed_state, opened[0].id), first=True)
         assert out.read_text() == "3\n"  # typed by the coordinator's loop
     finally:
         stop.set()
@@ -318,8 +320,8 @@ async def test_a_fake_dialog_above_the_real_one_opens_no_prompt_and_types_nothin
     observed = {o.agent: o for o in await text.tick()}
     assert observed["A"].state is AgentState.WAITING
     assert observed["A"].evidence.endswith("rule permission; 2 dialogs in the last lines)")
-    assert await text_service.db.read(prompts.open_prompts, "A") == []  # nothing to approve
-    (alert,) = [n for n in await text_service.inbox() if n.kind == "alert"]  # said, once
+    assert await text_service.store.read(prompts.open_prompts, "A") == []  # nothing to approve
+    (alert,) = [n for n in await text_service.inbox.needs() if n.kind == "alert"]  # said, once
     assert alert.agent == "A" and alert.text.startswith(
         "A's pane swarm:a shows 2 dialogs at once (text a program printed can look like one): "
         "swarm opens no prompt and types nothing into it"
@@ -331,10 +333,10 @@ async def test_a_fake_dialog_above_the_real_one_opens_no_prompt_and_types_nothin
     # the real dialog alone: its prompt shows the pane's last lines; approved, "1" is typed
     respawn(tmux, f"cat {real}; {ASK.format(out=out)}", "curl -fsSL")
     await text.tick()
-    (prompt,) = await text_service.db.read(prompts.open_prompts, "A")
+    (prompt,) = await text_service.store.read(prompts.open_prompts, "A")
     assert prompt.text.splitlines()[2:4] == [f"│   {EVIL} │", "│ Do you want to proceed? │"]
-    assert [n.kind for n in await text_service.inbox()] == ["prompt"]  # the alert cleared
-    await text_service.inbox_approve(f"R-{prompt.id}", "Ada")
+    assert [n.kind for n in await text_service.inbox.needs()] == ["prompt"]  # the alert cleared
+    await text_service.inbox.approve(f"R-{prompt.id}", "Ada")
     assert await PromptKeys(text_service, TmuxKeys(), text).fire() == 1
     assert out.read_text() == "1\n"
     await text.close()
@@ -348,8 +350,8 @@ async def decided_then_shown(
     wait_text(tmux.ref("swarm:a"), "3. No, and tell Claude")
     text = watcher(service)
     await text.tick()
-    (prompt,) = await service.db.read(prompts.open_prompts, "A")
-    await service.inbox_approve(f"R-{prompt.id}", "Ada")
+    (prompt,) = await service.store.read(prompts.open_prompts, "A")
+    await service.inbox.approve(f"R-{prompt.id}", "Ada")
     respawn(tmux, then, shown)
     return text, prompt.id
 
@@ -368,7 +370,7 @@ async def test_a_decided_answer_is_not_typed_when_a_copy_is_drawn_above_another_
     presser = TmuxKeys()
     assert await PromptKeys(text_service, presser, text).fire() == 1  # settled: not typed
     assert presser.pressed == [] and not out.exists()
-    typed_at, typed, result = await text_service.db.read(prompt_typing.typed_state, prompt_id)
+    typed_at, typed, result = await text_service.store.read(prompt_typing.typed_state, prompt_id)
     assert typed_at is not None and typed == ""
     assert result == "the pane shows 2 dialogs at once: which one would take the key cannot be told"
     await text.close()
@@ -388,7 +390,7 @@ async def test_a_decided_answer_is_typed_only_into_the_whole_text_that_was_shown
     presser = TmuxKeys()
     assert await PromptKeys(text_service, presser, text).fire() == 1
     assert presser.pressed == [] and not out.exists()
-    _, typed, result = await text_service.db.read(prompt_typing.typed_state, prompt_id)
+    _, typed, result = await text_service.store.read(prompt_typing.typed_state, prompt_id)
     assert (typed, result) == ("", "the dialog at the input is not the one that was shown")
     await text.close()
 
@@ -400,23 +402,25 @@ async def test_a_typing_found_begun_is_settled_by_the_pane_and_never_typed_again
     wait_text(tmux.ref("swarm:a"), "3. No, and tell Claude")
     text = watcher(text_service)
     await text.tick()
-    (prompt,) = await text_service.db.read(prompts.open_prompts, "A")
-    await text_service.write("Ada", prompts.decide, prompt.id, "2")
+    (prompt,) = await text_service.store.read(prompts.open_prompts, "A")
+    await text_service.store.write("Ada", prompts.decide, prompt.id, "2")
     # a typist recorded the typing, sent the key and was killed: the prompt left the pane
-    assert await text_service.write("swarm", prompt_typing.begin_typing, prompt.id, "2")
-    assert not await text_service.write("swarm", prompt_typing.begin_typing, prompt.id, "2")
+    assert await text_service.store.write("swarm", prompt_typing.begin_typing, prompt.id, "2")
+    assert not await text_service.store.write("swarm", prompt_typing.begin_typing, prompt.id, "2")
     tmux.run("respawn-pane", "-k", "-t", "swarm:a", show(PANES / "claude-code" / "working.txt"))
     wait_text(tmux.ref("swarm:a"), "esc to interrupt")
     presser = TmuxKeys()
     assert await PromptKeys(text_service, presser, text).fire() == 1
     assert presser.pressed == []
-    typed_at, typed, result = await text_service.db.read(prompt_typing.typed_state, prompt.id)
+    typed_at, typed, result = await text_service.store.read(prompt_typing.typed_state, prompt.id)
     assert typed_at is not None and typed == "2"
     assert result == (
         "the typing of '2' began and was never settled (swarm stopped in between); the prompt "
         "has left the pane since"
     )
-    (event,) = [e for e in await text_service.events(limit=10_000) if e.kind == "prompt.typed"]
+    (event,) = [
+        e for e in await text_service.history.events(limit=10_000) if e.kind == "prompt.typed"
+    ]
     assert event.data == {"prompt": prompt.id, "keys": "2", "verified": False}
     await text.close()
 
@@ -431,7 +435,7 @@ async def hook_asks(service: SwarmService, agent: str, command: str) -> prompts.
     }
     event = hook_events.parse(json.dumps(payload))
     fresh = freshness(service.ctx("test"), watch_settings())
-    found = await service.write(agent, hook_events.record, agent, event, fresh, True)
+    found = await service.store.write(agent, hook_events.record, agent, event, fresh, True)
     assert isinstance(found, prompts.Prompt)
     return found
 
@@ -448,18 +452,20 @@ async def test_one_dialog_is_one_item_and_an_answer_in_the_terminal_closes_the_h
     hooked = await hook_asks(text_service, "A", "touch made-by-localmodel.txt")
     text = watcher(text_service)
     await text.tick()  # the pane does not show the dialog yet: the hook's prompt stays
-    assert (await text_service.db.read(prompts.get_prompt, hooked.id)).open
+    assert (await text_service.store.read(prompts.get_prompt, hooked.id)).open
     respawn(tmux, show(real), "Do you want to proceed?")
     clock.advance(5)
     observed = {o.agent: o for o in await text.tick()}
     assert observed["A"].state is AgentState.WAITING
-    assert [(n.kind, n.ref) for n in await text_service.inbox()] == [("prompt", f"R-{hooked.id}")]
+    assert [(n.kind, n.ref) for n in await text_service.inbox.needs()] == [
+        ("prompt", f"R-{hooked.id}")
+    ]
     respawn(tmux, show(PANES / "claude-code" / "claude-code-2.1.328-after-approve.txt"), "")
     clock.advance(5)
     await text.tick()
-    closed = await text_service.db.read(prompts.get_prompt, hooked.id)
+    closed = await text_service.store.read(prompts.get_prompt, hooked.id)
     assert closed.closed_why == text_signal.ANSWERED_IN_TERMINAL
-    assert await text_service.inbox() == []
+    assert await text_service.inbox.needs() == []
     await text.close()
 
 
@@ -472,11 +478,11 @@ async def test_a_dialog_answered_through_the_hook_opens_no_item_while_it_leaves_
     wait_text(tmux.ref("swarm:a"), "Do you want to proceed?")
     text = watcher(text_service)
     await text.tick()
-    await text_service.inbox_approve(f"R-{hooked.id}", "Ada")  # the hook answers Claude Code
+    await text_service.inbox.approve(f"R-{hooked.id}", "Ada")  # the hook answers Claude Code
     clock.advance(5)
     await text.tick()  # the dialog is still drawn for a moment: no second item
-    assert await text_service.inbox() == []
-    assert [p.source for p in await text_service.db.read(prompts.open_prompts, "A")] == []
+    assert await text_service.inbox.needs() == []
+    assert [p.source for p in await text_service.store.read(prompts.open_prompts, "A")] == []
     await text.close()
 
 

@@ -47,14 +47,14 @@ async def test_swarm_run_without_discord_runs_the_watch_jobs(settings: Settings)
     runner = asyncio.create_task(run_headless(builder, stop=stop))
     service = await SwarmService.open(settings)  # as the CLI would, from another connection
     try:
-        await service.create_task(TaskSpec("quiet work", agent="Agent-2"), "test")
+        await service.tasks.create(TaskSpec("quiet work", agent="Agent-2"), "test")
         await add_schedule(
             service,
             ScheduleSpec("prompt", "agent:Agent-5", "hourly check", every_s=3600),
             "test",
             UTC,
         )
-        await service.db.write(
+        await service.store.update(
             lambda conn: conn.execute(
                 "UPDATE schedules SET next_run_at = $1 WHERE builtin IS NULL", (time.time() + 0.3,)
             )

@@ -19,7 +19,7 @@ async def make_token(
 ) -> str:
     """Store a new token of ``role`` and return it."""
     token = tokens.new_token()
-    await service.db.write(
+    await service.store.update(
         tokens.create, token, name, tokens.Role(role), service.clock.now(), expires_at
     )
     return token
@@ -28,7 +28,7 @@ async def make_token(
 async def acting_rows(service: SwarmService, limit: int = 100) -> list[dict[str, Any]]:
     """The audit rows of requests made with a web token, newest first (the creation of each
     token is audited too: a person's row, left out here)."""
-    rows = await service.audit_rows(limit)
+    rows = await service.history.audit_rows(limit)
     return [r for r in rows if str(r["user_id"]).startswith("web-token:")]
 
 

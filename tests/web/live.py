@@ -68,7 +68,7 @@ class LiveDashboard:
         self._stop = asyncio.Event()
         self.service = await SwarmService.open(Settings.from_env(self.env))
         try:
-            await self.service.db.write(
+            await self.service.store.update(
                 tokens.create,
                 self.admin_token,
                 "browser",

@@ -35,14 +35,14 @@ async def worked_task(
     repo = make_repo(root)
     init(home, service.agents, InitRequest(repo, agents=(agent,)))
     tree = home / "workspaces" / "project" / agent
-    task = await service.create_task(TaskSpec("add the feature", agent=agent), "cli")
+    task = await service.tasks.create(TaskSpec("add the feature", agent=agent), "cli")
     await Scheduler(service, InboxDeliverer(service.settings.inbox_dir)).run_burst()
-    await service.start_task(task.id, agent)
+    await service.tasks.start(task.id, agent)
     commit_file(tree, "feature.py", FEATURE, "feature")
     commit_file(tree, "app.py", "print('hello')\nprint('bye')\n", "app says bye")
     for name, text in (more or {}).items():
         commit_file(tree, name, text, f"add {name}")
-    await service.complete_task(task.id, agent, "feature added")
+    await service.tasks.complete(task.id, agent, "feature added")
     return task.ref, tree
 
 

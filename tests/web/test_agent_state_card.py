@@ -13,7 +13,7 @@ from tests.web.test_pages import login
 async def test_the_agent_card_shows_the_state_and_its_evidence(
     client: httpx.AsyncClient, service: SwarmService, viewer_token: str
 ) -> None:
-    await service.db.write(
+    await service.store.update(
         agent_signals.set_state,
         "Agent-2",
         AgentState.WAITING,

@@ -37,7 +37,7 @@ async def test_a_viewer_reads_but_may_not_act_and_the_refusal_is_audited(
         "/api/v1/tasks", json={"title": "sneaky"}, headers=bearer(viewer_token)
     )
     assert refused.status_code == 403 and "viewer token" in refused.json()["error"]
-    assert await service.list_tasks() == []
+    assert await service.tasks.newest() == []
     (row,) = await acting_rows(service)
     assert (row["user_name"], row["command"], row["allowed"]) == ("wall", "POST /api/v1/tasks", 0)
     assert row["outcome"] == "refused: viewer token"
@@ -88,11 +88,11 @@ async def test_errors_are_the_cli_texts_as_json_and_nothing_is_written(
     empty = await client.post("/api/v1/tasks", headers=auth, json={"title": "  "})
     assert empty.status_code == 400 and empty.json() == {"error": "title must not be empty"}
     made = (await client.post("/api/v1/tasks", headers=auth, json={"title": "x"})).json()
-    before = len(await service.events(limit=1000))
+    before = len(await service.history.events(limit=1000))
     done = await client.post(f"/api/v1/tasks/{made['id']}/done", headers=auth)
     assert done.status_code == 409 and made["id"] in done.json()["error"]
-    assert len(await service.events(limit=1000)) == before
-    outcome = (await service.audit_rows())[0]["outcome"]
+    assert len(await service.history.events(limit=1000)) == before
+    outcome = (await service.history.audit_rows())[0]["outcome"]
     assert outcome == f"error: {done.json()['error']}"
     bad = await client.post("/api/v1/tasks", headers=auth, json={"details": "no title"})
     assert bad.status_code == 422 and bad.json()["error"].startswith("invalid request: title")
@@ -105,7 +105,7 @@ async def test_tasks_are_filtered_and_paged_with_a_cursor(
 ) -> None:
     from core.models import TaskSpec
 
-    await service.create_tasks(
+    await service.tasks.create_many(
         [TaskSpec(title=f"task {n}") for n in range(5)] + [TaskSpec(title="the 100% parser")], "cli"
     )
     auth = bearer(viewer_token)
@@ -128,8 +128,8 @@ async def test_events_after_an_id_and_the_status(
 ) -> None:
     from core.models import TaskSpec
 
-    (made,) = await service.last_events(1)  # the viewer token's creation (token.created)
-    await service.create_task(TaskSpec(title="a"), "cli")
+    (made,) = await service.history.last(1)  # the viewer token's creation (token.created)
+    await service.tasks.create(TaskSpec(title="a"), "cli")
     auth = bearer(viewer_token)
     page = (await client.get(f"/api/v1/events?after={made.id}&limit=1", headers=auth)).json()
     assert page["events"][0]["kind"] == "task.created" and page["last_id"] == made.id + 1

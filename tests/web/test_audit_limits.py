@@ -30,7 +30,7 @@ async def test_a_viewer_hammering_an_action_writes_few_audit_rows(
     assert (
         await client.post("/api/v1/input/pause", headers=bearer(viewer_token))
     ).status_code == 403
-    newest = (await service.audit_rows(1))[0]
+    newest = (await service.history.audit_rows(1))[0]
     assert newest["outcome"] == (
         "refused: viewer token (and 290 more refused since the previous row, not written)"
     )
@@ -41,14 +41,14 @@ async def test_retention_archives_and_deletes_old_audit_rows(
     service: SwarmService, clock: ManualClock
 ) -> None:
     for n in range(5):
-        await service.audit("web-token:1", "wall", f"POST /api/v1/x{n}", False, "refused")
+        await service.history.audit("web-token:1", "wall", f"POST /api/v1/x{n}", False, "refused")
     clock.advance(100 * DAY_S)
-    await service.audit("web-token:1", "wall", "POST /api/v1/recent", True, "ok")
-    dry = await collect_garbage(service, dry_run=True)
+    await service.history.audit("web-token:1", "wall", "POST /api/v1/recent", True, "ok")
+    dry = await collect_garbage(service.store, dry_run=True)
     assert dry.audit == 5 and "5 audit rows" in dry.summary(dry_run=True)
-    done = await collect_garbage(service)
+    done = await collect_garbage(service.store)
     assert done.audit == 5 and done.archive is not None
-    assert [r["command"] for r in await service.audit_rows(100)] == ["POST /api/v1/recent"]
+    assert [r["command"] for r in await service.history.audit_rows(100)] == ["POST /api/v1/recent"]
     archived = await asyncio.to_thread(read_archive, done.archive)
     assert sorted(r["command"] for r in archived if r["table"] == "audit") == [
         f"POST /api/v1/x{n}" for n in range(5)

@@ -26,7 +26,7 @@ async def hook(service: SwarmService, agent: str, event: str, **fields: object) 
     """Claude Code's hook ``event`` for ``agent``, recorded as ``swarm hook`` records it."""
     body = {"session_id": "s1", "cwd": "/tmp", "hook_event_name": event, **fields}
     parsed = hook_events.parse(json.dumps(body))
-    await service.write(agent, hook_events.record, agent, parsed, Freshness(), False)
+    await service.store.write(agent, hook_events.record, agent, parsed, Freshness(), False)
 
 
 def card_of(page: str, ref: str) -> str:
@@ -39,11 +39,11 @@ def card_of(page: str, ref: str) -> str:
 async def test_an_active_card_shows_its_holders_state_and_why(
     client: httpx.AsyncClient, service: SwarmService, admin_token: str
 ) -> None:
-    first = await service.create_task(TaskSpec("parse", agent="Agent-1"), "cli")
-    second = await service.create_task(TaskSpec("lint", agent="Agent-2"), "cli")
-    waiting = await service.create_task(TaskSpec("later", agent="Agent-3"), "cli")
+    first = await service.tasks.create(TaskSpec("parse", agent="Agent-1"), "cli")
+    second = await service.tasks.create(TaskSpec("lint", agent="Agent-2"), "cli")
+    waiting = await service.tasks.create(TaskSpec("later", agent="Agent-3"), "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    await service.start_task(first.ref, "Agent-1")
+    await service.tasks.start(first.ref, "Agent-1")
     await hook(service, "Agent-1", "PreToolUse", tool_name="Bash", tool_input={"command": "ls"})
     await hook(
         service,
@@ -74,9 +74,9 @@ async def test_the_done_column_shows_the_latest_finished_and_a_show_all_link(
     client: httpx.AsyncClient, service: SwarmService, admin_token: str, clock: ManualClock
 ) -> None:
     for n in range(25):  # T-1 finishes first, T-25 last
-        task = await service.create_task(TaskSpec(f"chore {n}", agent="Agent-1"), "cli")
+        task = await service.tasks.create(TaskSpec(f"chore {n}", agent="Agent-1"), "cli")
         await service.queue.assign_batch()
-        await service.complete_task(task.ref, "Agent-1")
+        await service.tasks.complete(task.ref, "Agent-1")
         clock.advance(1)
     await login(client, admin_token)
     board = (await client.get("/")).text
@@ -92,17 +92,17 @@ async def test_the_done_column_shows_the_latest_finished_and_a_show_all_link(
 async def test_the_task_page_names_the_holder_by_state_also_after_a_review_reopens_it(
     client: httpx.AsyncClient, service: SwarmService, admin_token: str
 ) -> None:
-    task = await service.create_task(TaskSpec("parse", agent="Agent-2"), "cli")
+    task = await service.tasks.create(TaskSpec("parse", agent="Agent-2"), "cli")
     scheduler = Scheduler(service, RecordingDeliverer())
     await scheduler.run_burst()
-    await service.start_task(task.ref, "Agent-2")
-    await service.complete_task(task.ref, "Agent-2", "parsed")
+    await service.tasks.start(task.ref, "Agent-2")
+    await service.tasks.complete(task.ref, "Agent-2", "parsed")
     await login(client, admin_token)
     page = (await client.get(f"/tasks/{task.ref}")).text
     assert '<span id="task-holder">done by <b>Agent-2</b></span>' in page
     assert "held by" not in page and "agent-state" not in page  # a done task has no holder
     await service.reviews.send_one(task.ref, "web:laptop", "handle empty input too")
-    assert (await service.get_task(task.ref)).status is TaskStatus.in_progress
+    assert (await service.tasks.get(task.ref)).status is TaskStatus.in_progress
     await hook(service, "Agent-2", "UserPromptSubmit", prompt="Review of T-1")
     page = (await client.get(f"/tasks/{task.ref}")).text
     assert '<span id="task-holder">held by <b>Agent-2</b></span>' in page
@@ -112,13 +112,13 @@ async def test_the_task_page_names_the_holder_by_state_also_after_a_review_reope
 async def test_the_task_page_shows_the_handoff_of_a_task_that_changed_hands(
     client: httpx.AsyncClient, service: SwarmService, admin_token: str
 ) -> None:
-    task = await service.create_task(TaskSpec("parse", agent="Agent-1"), "cli")
+    task = await service.tasks.create(TaskSpec("parse", agent="Agent-1"), "cli")
     scheduler = Scheduler(service, RecordingDeliverer())
     await scheduler.run_burst()
-    await service.start_task(task.ref, "Agent-1", "lexer done")
+    await service.tasks.start(task.ref, "Agent-1", "lexer done")
     await login(client, admin_token)
     assert "<h2>Handoff</h2>" not in (await client.get(f"/tasks/{task.ref}")).text
-    await service.assign_task(task.id, "Agent-2", "cli")
+    await service.tasks.assign(task.id, "Agent-2", "cli")
     await scheduler.run_burst()
     page = (await client.get(f"/tasks/{task.ref}")).text
     assert "<h2>Handoff</h2>" in page

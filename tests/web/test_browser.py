@@ -215,17 +215,19 @@ async def _tasks_in_every_state(service: SwarmService) -> dict[str, str]:
     from tests.helpers import RecordingDeliverer
 
     held = [
-        await service.create_task(TaskSpec(title=f"{name} one", agent=agent), "cli")
+        await service.tasks.create(TaskSpec(title=f"{name} one", agent=agent), "cli")
         for name, agent in (("done", "Agent-1"), ("failed", "Agent-2"), ("working", "Agent-3"))
     ]
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    await service.complete_task(held[0].ref, "cli", "shipped")
-    await service.fail_task(held[1].ref, "cli", "the build broke")
-    await service.start_task(held[2].ref, "cli", "on it")
-    cancelled = await service.create_task(TaskSpec(title="cancelled one"), "cli")
-    await service.cancel_task(cancelled.ref, "cli")
-    ready = await service.create_task(TaskSpec(title="ready one"), "cli")
-    gate = await service.create_tasks([TaskSpec(title="Approve the release", kind="gate")], "cli")
+    await service.tasks.complete(held[0].ref, "cli", "shipped")
+    await service.tasks.fail(held[1].ref, "cli", "the build broke")
+    await service.tasks.start(held[2].ref, "cli", "on it")
+    cancelled = await service.tasks.create(TaskSpec(title="cancelled one"), "cli")
+    await service.tasks.cancel(cancelled.ref, "cli")
+    ready = await service.tasks.create(TaskSpec(title="ready one"), "cli")
+    gate = await service.tasks.create_many(
+        [TaskSpec(title="Approve the release", kind="gate")], "cli"
+    )
     refs = [t.ref for t in held] + [cancelled.ref, ready.ref, f"T-{gate[0]}"]
     states = ("done", "failed", "in_progress", "cancelled", "ready", "gate")
     return dict(zip(states, refs, strict=True))
@@ -238,10 +240,10 @@ async def _one_done_one_failed(service: SwarmService) -> None:
     from tests.helpers import RecordingDeliverer
 
     specs = [TaskSpec(title=f"charted {n}", priority="urgent") for n in (1, 2)]
-    ids = await service.create_tasks(specs, "cli")
+    ids = await service.tasks.create_many(specs, "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    await service.complete_task(f"T-{ids[0]}", "cli", "charted")
-    await service.fail_task(f"T-{ids[1]}", "cli", "charted too")
+    await service.tasks.complete(f"T-{ids[0]}", "cli", "charted")
+    await service.tasks.fail(f"T-{ids[1]}", "cli", "charted too")
 
 
 async def _buttons(page: Any) -> set[str]:
@@ -289,7 +291,7 @@ async def test_create_a_task_and_message_an_agent_from_the_dashboard(
 
     async def counts(service: SwarmService) -> tuple[int, int]:
         status = await service.status()
-        return sum(status["tasks"].values()), len(await service.deliveries())
+        return sum(status["tasks"].values()), len(await service.messages.deliveries())
 
     before = await asyncio.to_thread(live.call, counts)
     page = await open_page(browser, live, "/")
@@ -321,7 +323,7 @@ async def test_create_a_task_and_message_an_agent_from_the_dashboard(
     await done.wait_for(state="visible", timeout=5000)
     assert await error.is_hidden()
     ref = (await done.locator("a").inner_text()).strip()
-    task = await asyncio.to_thread(live.call, lambda s: s.get_task(ref))
+    task = await asyncio.to_thread(live.call, lambda s: s.tasks.get(ref))
     assert (task.title, task.details, task.priority.name, task.role) == (
         "Made in the browser",
         "first step\nsecond step",
@@ -343,7 +345,7 @@ async def test_create_a_task_and_message_an_agent_from_the_dashboard(
     await form.locator("button[type=submit]").click()
     await form.locator(".form-done").wait_for(state="visible", timeout=5000)
     assert "queued for Agent-2" in await form.locator(".form-done").inner_text()
-    deliveries = await asyncio.to_thread(live.call, lambda s: s.deliveries())
+    deliveries = await asyncio.to_thread(live.call, lambda s: s.messages.deliveries())
     assert len(deliveries) == sent + 1 and deliveries[0].agent == "Agent-2"
     await form.locator("[name=to]").select_option("role:web")
     await form.locator("[name=text]").fill("Web agents: pull main")
@@ -475,15 +477,15 @@ async def test_needs_you_is_answered_in_place_and_follows_other_processes(
     before = int(await page.locator("#needs-count").inner_text())
 
     async def setup(service: Any) -> tuple[str, str, str]:
-        task = await service.create_task(TaskSpec("Pick a database", agent="Agent-2"), "cli")
+        task = await service.tasks.create(TaskSpec("Pick a database", agent="Agent-2"), "cli")
         await service.queue.assign_batch()
         options = [
             PromptOption(k, label) for k, label in (("1", "Yes"), ("2", "Always"), ("3", "No"))
         ]
-        prompt = await service.write(
+        prompt = await service.store.write(
             "Agent-1", prompts.open_prompt, "Agent-1", Signal.HOOK, "Bash(make <all>)", options
         )
-        flows = WorkflowService(service)
+        flows = WorkflowService(service.store)
         flow = Workflow("ship").step("ok", "Approve shipping", gate=True).check()
         (gate,) = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
         return task.ref, f"R-{prompt.id}", f"T-{gate}"
@@ -505,7 +507,7 @@ async def test_needs_you_is_answered_in_place_and_follows_other_processes(
     page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
     await page.click(f"#need-{prompt} button[data-option='2']")
     await page.wait_for_selector(f"#need-{prompt}", state="detached", timeout=5000)
-    decided = await asyncio.to_thread(dashboard.call, lambda s: s.prompt(int(prompt[2:])))
+    decided = await asyncio.to_thread(dashboard.call, lambda s: s.inbox.prompt(int(prompt[2:])))
     assert (decided.decision, decided.decided_by) == ("2", "web:browser")
     shown = await asyncio.to_thread(run_cli, home, "task", "show", task, config=agents_file)
     assert "Postgres 16" in shown.out, shown.out
@@ -597,7 +599,7 @@ async def test_review_three_comments_on_two_files_reach_the_agent_as_one_prompt(
     assert await page.locator("#review .review-comment").count() == 0
     await page.close()
 
-    task = await asyncio.to_thread(live.call, lambda s: s.get_task(ref))
+    task = await asyncio.to_thread(live.call, lambda s: s.tasks.get(ref))
     assert (task.status.value, task.agent) == ("in_progress", "Agent-2")
     await asyncio.to_thread(live.call, deliver)
     texts = await asyncio.to_thread(live.call, _async(inbox_texts, "Agent-2"))

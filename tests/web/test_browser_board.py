@@ -43,7 +43,7 @@ def _hook(agent: str, event: str, **fields: object) -> Any:
     async def record(service: SwarmService) -> None:
         body = {"session_id": "s1", "cwd": "/tmp", "hook_event_name": event, **fields}
         parsed = hook_events.parse(json.dumps(body))
-        await service.write(agent, hook_events.record, agent, parsed, Freshness(), False)
+        await service.store.write(agent, hook_events.record, agent, parsed, Freshness(), False)
 
     return record
 
@@ -51,19 +51,19 @@ def _hook(agent: str, event: str, **fields: object) -> Any:
 async def _working_and_done(service: SwarmService) -> str:
     """A task Agent-1 works on, and 20 done by Agent-2; the working one's ref."""
     for n in range(20):
-        task = await service.create_task(TaskSpec(f"chore {n}", agent="Agent-2"), "cli")
+        task = await service.tasks.create(TaskSpec(f"chore {n}", agent="Agent-2"), "cli")
         await service.queue.assign_batch()
-        await service.complete_task(task.ref, "Agent-2")
-    held = await service.create_task(TaskSpec("parse the grammar", agent="Agent-1"), "cli")
+        await service.tasks.complete(task.ref, "Agent-2")
+    held = await service.tasks.create(TaskSpec("parse the grammar", agent="Agent-1"), "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    await service.start_task(held.ref, "Agent-1")
+    await service.tasks.start(held.ref, "Agent-1")
     return held.ref
 
 
 async def _one_more_done(service: SwarmService) -> str:
-    task = await service.create_task(TaskSpec("the 21st", agent="Agent-2"), "cli")
+    task = await service.tasks.create(TaskSpec("the 21st", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
-    await service.complete_task(task.ref, "Agent-2")
+    await service.tasks.complete(task.ref, "Agent-2")
     return task.ref
 
 
@@ -103,15 +103,17 @@ async def _stalled_holder(service: SwarmService) -> str:
     """A task Agent-1 holds and a stalled alert on Agent-1: the alert's ref."""
     from core.agents import alerts
 
-    await service.create_task(TaskSpec("stuck work", agent="Agent-1"), "cli")
+    await service.tasks.create(TaskSpec("stuck work", agent="Agent-1"), "cli")
     await service.queue.assign_batch()
-    await service.write("watch", alerts.open_alert, "Agent-1", alerts.STALLED, "Agent-1 stalled")
-    return next(n.ref for n in await service.inbox() if n.kind == "alert")
+    await service.store.write(
+        "watch", alerts.open_alert, "Agent-1", alerts.STALLED, "Agent-1 stalled"
+    )
+    return next(n.ref for n in await service.inbox.needs() if n.kind == "alert")
 
 
 def _pinned(ref: str) -> Any:
     async def read(service: SwarmService) -> str | None:
-        return (await service.get_task(ref)).pinned
+        return (await service.tasks.get(ref)).pinned
 
     return read
 
@@ -123,7 +125,7 @@ async def test_reassign_in_needs_you_gives_the_task_to_the_agent_picked(
 ) -> None:
     live = board_home
     alert = await asyncio.to_thread(live.call, _stalled_holder)
-    task = await asyncio.to_thread(live.call, lambda s: s.inbox_item(alert))
+    task = await asyncio.to_thread(live.call, lambda s: s.inbox.item(alert))
     page = await open_page(browser, live, "/inbox")
     page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
     await page.select_option(f"#reassign-{alert}", "Agent-2")
@@ -140,14 +142,18 @@ async def _stalled_second(service: SwarmService) -> str:
     """Another task, held by Agent-2, and a stalled alert on Agent-2: the alert's ref."""
     from core.agents import alerts
 
-    await service.create_task(TaskSpec("phone work", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("phone work", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
-    await service.write("watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled")
-    return next(n.ref for n in await service.inbox() if n.kind == "alert" and n.agent == "Agent-2")
+    await service.store.write(
+        "watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled"
+    )
+    return next(
+        n.ref for n in await service.inbox.needs() if n.kind == "alert" and n.agent == "Agent-2"
+    )
 
 
 async def _nudges(service: SwarmService) -> int:
-    return len([e for e in await service.events(limit=500) if e.kind == "agent.nudged"])
+    return len([e for e in await service.history.events(limit=500) if e.kind == "agent.nudged"])
 
 
 @pytest.mark.asyncio(loop_scope="session")

@@ -49,14 +49,14 @@ def covers(family: str, char: str) -> bool:
 
 async def _every_icon(service: SwarmService) -> str:
     """A task whose history holds one event of each kind with an icon: its ref."""
-    task = await service.create_task(TaskSpec("icons"), "cli")
+    task = await service.tasks.create(TaskSpec("icons"), "cli")
 
     def write(conn: Conn) -> None:
         for kind, entry in SHOWN.items():
             if entry.icon != "•":
                 insert_event(conn, 0, EventKind(kind), f"{kind} happened", task_id=task.id)
 
-    await service.db.write(write)
+    await service.store.update(write)
     return task.ref
 
 

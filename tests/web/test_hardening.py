@@ -73,8 +73,8 @@ async def test_token_expiry_on_the_cli(tmp_path: Path, service: SwarmService) ->
     never = run_cli(home, "web", "token", "create", "--role", "viewer", "--expires", "0")
     assert never.code == 2 and never.out == ""
     assert never.err.startswith("swarm: error:") and len(never.err.splitlines()) == 1
-    assert await service.db.read(tokens.rows) == []  # nothing written
-    await service.db.write(
+    assert await service.store.read(tokens.rows) == []  # nothing written
+    await service.store.update(
         tokens.create, tokens.new_token(), "old", tokens.Role.viewer, 0.5, 1.0
     )  # expired in 1970
     assert (

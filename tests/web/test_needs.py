@@ -66,7 +66,7 @@ async def test_the_inbox_api_lists_and_answers_each_kind(
     assert huge.status_code == 422
     left = (await client.get("/api/v1/inbox", headers=admin)).json()
     assert [i["ref"] for i in left["items"]] == ["A-1"]
-    rows = await service.audit_rows()
+    rows = await service.history.audit_rows()
     commands = [(r["command"], r["outcome"]) for r in rows]
     assert (f"POST /api/v1/prompts/{prompt_id}/decide", "ok") in commands
     assert any(c.endswith("/decide") and o.startswith("error: ") for c, o in commands)
@@ -135,7 +135,7 @@ async def test_a_long_prompt_links_to_its_whole_text(
     assert whole.status_code == 200 and whole.json()["text"] == text
     missing = await client.get("/api/v1/inbox/R-99", headers=bearer(viewer_token))
     assert missing.status_code == 404 and missing.json() == {"error": "unknown prompt R-99"}
-    await service.decide_prompt(prompt_id, "3", "cli")
+    await service.inbox.decide_prompt(prompt_id, "3", "cli")
     decided = await client.get(f"/inbox/{ref}")
     assert "answered &#39;3&#39; by cli" in decided.text and "data-need-action" not in decided.text
 
@@ -147,9 +147,11 @@ async def test_failed_deliveries_and_stalled_agents_have_their_buttons_and_endpo
     a stalled agent's task, on the page (the board, the phone layout) and in the REST API
     (admins only; a second action is 409 naming who acted)."""
     failed = await fail_delivery(service, "Agent-3", "please rebase")
-    await service.create_task(TaskSpec("Fix the build", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("Fix the build", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
-    await service.write("watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled")
+    await service.store.write(
+        "watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled"
+    )
     await login(client, admin_token)
     page = await client.get("/inbox")
     for action in ("retry", "dismiss"):
@@ -188,9 +190,11 @@ async def test_reassign_from_the_dashboard_gives_the_task_to_the_agent_picked(
 ) -> None:
     """Issue 41, item 1: Reassign on a limited agent's task, with the agent in the body
     (admins only; without an agent, one line saying what it needs)."""
-    await service.create_task(TaskSpec("Fix the build", agent="Agent-2"), "cli")
+    await service.tasks.create(TaskSpec("Fix the build", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
-    await service.write("watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled")
+    await service.store.write(
+        "watch", alerts.open_alert, "Agent-2", alerts.STALLED, "Agent-2 stalled"
+    )
     url = "/api/v1/inbox/A-1/reassign"
     viewer = await client.post(url, json={"agent": "Agent-3"}, headers=bearer(viewer_token))
     assert viewer.status_code == 403
@@ -200,4 +204,4 @@ async def test_reassign_from_the_dashboard_gives_the_task_to_the_agent_picked(
     done = await client.post(url, json={"agent": "Agent-3"}, headers=admin)
     assert done.status_code == 200, done.text
     assert done.json()["text"] == "A-1: T-1 reassigned from Agent-2 to Agent-3"
-    assert (await service.get_task("T-1")).pinned == "Agent-3"
+    assert (await service.tasks.get("T-1")).pinned == "Agent-3"

@@ -38,10 +38,10 @@ def settings(home: Path, database_url: str) -> Settings:
 
 async def running_node(service: SwarmService) -> None:
     """desk-1 said it is alive 7 s ago and holds one claimed delivery."""
-    await service.send("A-1", "hello", "test")
+    await service.messages.send("A-1", "hello", "test")
     assert len(await DeliveryNode(service, RecordingDeliverer(), "desk-1").claim()) == 1
     now = service.clock.now()
-    database: Any = service.db  # a core.store.postgres.store.PgDatabase
+    database: Any = service.store.db  # a core.store.postgres.store.PgDatabase
     await database.write_concurrent(
         node_claims.heartbeat, "desk-1", ["A-1", "A-2"], "desk-host", 4242, now - 60, now - 7
     )

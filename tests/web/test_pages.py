@@ -56,7 +56,7 @@ async def test_the_board_counts_every_task_shows_a_column_page_and_filters(
 ) -> None:
     specs = [TaskSpec(title=f"chore {n}") for n in range(60)]
     specs.append(TaskSpec(title="urgent fix", priority="urgent", role="qa"))
-    await service.create_tasks(specs, "cli")
+    await service.tasks.create_many(specs, "cli")
     await login(client, admin_token)
     board = (await client.get("/")).text
     assert re.search(r'id="count-ready">61<', board)
@@ -74,12 +74,12 @@ async def test_the_board_counts_every_task_shows_a_column_page_and_filters(
 async def test_task_page_shows_history_notes_and_diff_stat(
     client: httpx.AsyncClient, service: SwarmService, admin_token: str
 ) -> None:
-    await service.create_task(TaskSpec(title="Parser", details="parse <b>it</b>"), "cli")
+    await service.tasks.create(TaskSpec(title="Parser", details="parse <b>it</b>"), "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    holder = (await service.get_task("T-1")).agent
+    holder = (await service.tasks.get("T-1")).agent
     assert holder is not None
-    await service.start_task("T-1", holder, "reading the grammar")
-    await service.db.write(_commits_event, service.clock.now(), holder)
+    await service.tasks.start("T-1", holder, "reading the grammar")
+    await service.store.update(_commits_event, service.clock.now(), holder)
     await login(client, admin_token)
     page = (await client.get("/tasks/T-1")).text
     assert "parse &lt;b&gt;it&lt;/b&gt;" in page  # escaped
@@ -92,12 +92,12 @@ async def test_task_page_shows_history_notes_and_diff_stat(
 async def test_activity_uses_the_notifiers_words_and_charts_are_svg(
     client: httpx.AsyncClient, service: SwarmService, admin_token: str
 ) -> None:
-    await service.create_tasks([TaskSpec(title="a"), TaskSpec(title="b")], "cli")
+    await service.tasks.create_many([TaskSpec(title="a"), TaskSpec(title="b")], "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    await service.complete_task("T-1", "cli", "shipped")
+    await service.tasks.complete("T-1", "cli", "shipped")
     await login(client, admin_token)
     activity = (await client.get("/activity")).text
-    newest = (await service.last_events(1))[0]
+    newest = (await service.history.last(1))[0]
     assert event_text(newest).replace("'", "&#39;") in activity
     assert activity.index(f'data-id="{newest.id}"') < activity.index('data-id="1"')
     charts = (await client.get("/charts")).text
@@ -109,7 +109,7 @@ async def test_a_question_and_its_answer_show_their_icons_on_the_activity_page(
     client: httpx.AsyncClient, service: SwarmService, admin_token: str
 ) -> None:
     """The icons of the task's thread in Discord (❓, 💬): the dashboard showed • for both."""
-    await service.create_task(TaskSpec(title="Pick a database", agent="Agent-1"), "cli")
+    await service.tasks.create(TaskSpec(title="Pick a database", agent="Agent-1"), "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
     await service.questions.ask("T-1", "Which database?", "Agent-1")
     await service.questions.reply("T-1", "Postgres", "cli")
@@ -147,8 +147,8 @@ async def test_a_card_shows_the_open_question_who_asked_and_since_when(
     client: httpx.AsyncClient, service: SwarmService, viewer_token: str, clock: ManualClock
 ) -> None:
     """Issue 23, item 11: the board, the card the board refreshes and the task page."""
-    await service.create_task(TaskSpec(title="Pick a database", agent="Agent-1"), "cli")
-    await service.create_task(TaskSpec(title="Other"), "cli")
+    await service.tasks.create(TaskSpec(title="Pick a database", agent="Agent-1"), "cli")
+    await service.tasks.create(TaskSpec(title="Other"), "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
     asked = await service.questions.ask("T-1", "Which <b>database</b>?", "Agent-1")
     clock.advance(300)

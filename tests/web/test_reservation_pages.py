@@ -13,7 +13,7 @@ from tests.web.test_pages import login
 async def test_task_and_agent_pages_show_reservations(
     client: httpx.AsyncClient, service: SwarmService, viewer_token: str
 ) -> None:
-    task = await service.create_task(TaskSpec("API", agent="Agent-2"), "cli")
+    task = await service.tasks.create(TaskSpec("API", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
     await service.reservations.reserve("Agent-2", ["src/api/**"])
     await service.reservations.reserve("Agent-3", ["<b>x</b>.md"], exclusive=False, ttl_s=60)
@@ -25,5 +25,5 @@ async def test_task_and_agent_pages_show_reservations(
     assert f"reserved: <code>src/api/**</code> exclusive ({task.ref})" in card2
     card3 = agents.split('id="agent-Agent-3"')[1].split("</article>")[0]
     assert "<code>&lt;b&gt;x&lt;/b&gt;.md</code> shared" in card3
-    other = await service.create_task(TaskSpec("docs", agent="Agent-4"), "cli")
+    other = await service.tasks.create(TaskSpec("docs", agent="Agent-4"), "cli")
     assert "File reservations" not in (await client.get(f"/tasks/{other.ref}")).text

@@ -41,8 +41,8 @@ async def test_three_comments_on_two_files_go_as_one_prompt_and_reopen_the_task(
     client: httpx.AsyncClient, service: SwarmService, admin_token: str, tmp_path: Path
 ) -> None:
     ref, tree = await worked_task(service, tmp_path, "Agent-1")
-    dependent = await service.create_task(TaskSpec("document it", after=(ref,)), "cli")
-    assert (await service.get_task(dependent.ref)).status is TaskStatus.ready
+    dependent = await service.tasks.create(TaskSpec("document it", after=(ref,)), "cli")
+    assert (await service.tasks.get(dependent.ref)).status is TaskStatus.ready
     before = len(inbox_texts(service, "Agent-1"))
     made = [
         await _comment(client, admin_token, ref, "B should be 20", "feature.py", 2),
@@ -81,9 +81,9 @@ async def test_three_comments_on_two_files_go_as_one_prompt_and_reopen_the_task(
         "message": 0,
         "reopened": True,
     }
-    task = await service.get_task(ref)
+    task = await service.tasks.get(ref)
     assert (task.status, task.agent) == (TaskStatus.in_progress, "Agent-1")
-    (review,) = [e for e in await service.events(task=ref) if e.kind == "task.review"]
+    (review,) = [e for e in await service.history.events(task=ref) if e.kind == "task.review"]
     assert review.data is not None
     assert (review.data["count"], review.data["by"]) == (3, "web:laptop")
     assert "review by web:laptop: 3 comments sent to Agent-1 (reopened)" in review.text
@@ -100,15 +100,15 @@ async def test_three_comments_on_two_files_go_as_one_prompt_and_reopen_the_task(
     assert "3. feature.py:2\n   line 2:\n   | B = 2\n   comment:\n   > B should be 20" in prompt
     assert f"task done {ref}" in prompt and "README" not in prompt
 
-    assert (await service.get_task(dependent.ref)).status is TaskStatus.blocked  # waits again
+    assert (await service.tasks.get(dependent.ref)).status is TaskStatus.blocked  # waits again
 
     # the agent's turn goes on: the diff follows its branch, its next done records the commits
     commit_file(tree, "feature.py", "A = 1\nB = 20\nC = 3\n", "B is 20")
     assert (await service.reviews.diff(ref)).line_text("feature.py", 2) == "B = 20"
-    await service.complete_task(ref, "Agent-1", "B is 20")
-    assert (await service.get_task(ref)).status is TaskStatus.done
-    assert (await service.get_task(dependent.ref)).status is TaskStatus.ready
-    *_, commits = [e for e in await service.events(task=ref) if e.kind == "task.commits"]
+    await service.tasks.complete(ref, "Agent-1", "B is 20")
+    assert (await service.tasks.get(ref)).status is TaskStatus.done
+    assert (await service.tasks.get(dependent.ref)).status is TaskStatus.ready
+    *_, commits = [e for e in await service.history.events(task=ref) if e.kind == "task.commits"]
     assert commits.data is not None and len(commits.data["commits"]) == 3
 
 
@@ -163,7 +163,7 @@ async def test_review_errors_are_one_line_and_write_nothing(
     assert said.status_code == 403
     assert await service.reviews.comments(ref) == []
 
-    queued = await service.create_task(TaskSpec("nobody holds it"), "cli")  # ready, no agent
+    queued = await service.tasks.create(TaskSpec("nobody holds it"), "cli")  # ready, no agent
     assert (await _comment(client, admin_token, queued.ref, "whole task")).status_code == 201
     said = await client.post(f"/api/v1/tasks/{queued.ref}/review/send", headers=admin)
     assert said.status_code == 409
@@ -171,9 +171,9 @@ async def test_review_errors_are_one_line_and_write_nothing(
         f"{queued.ref} has no agent: a review goes to the agent that did it"
     )
     assert len(await service.reviews.comments(queued.ref)) == 1  # still pending
-    failed = await service.create_task(TaskSpec("it broke", agent="Agent-2"), "cli")
+    failed = await service.tasks.create(TaskSpec("it broke", agent="Agent-2"), "cli")
     await service.queue.assign_batch()
-    await service.fail_task(failed.ref, "Agent-2", "the build broke")
+    await service.tasks.fail(failed.ref, "Agent-2", "the build broke")
     said = await client.post(
         f"/api/v1/tasks/{failed.ref}/review/comments", json={"text": "why?"}, headers=admin
     )
@@ -182,14 +182,14 @@ async def test_review_errors_are_one_line_and_write_nothing(
         409,
         f"{failed.ref} is failed: only a done, assigned or in-progress task can be reviewed",
     )
-    assert (await service.get_task(failed.ref)).status is TaskStatus.failed
-    assert not [e for e in await service.events(task=queued.ref) if e.kind == "task.review"]
+    assert (await service.tasks.get(failed.ref)).status is TaskStatus.failed
+    assert not [e for e in await service.history.events(task=queued.ref) if e.kind == "task.review"]
 
 
 async def test_a_cookie_needs_the_csrf_header_to_delete_or_edit(
     client: httpx.AsyncClient, service: SwarmService, admin_token: str
 ) -> None:
-    task = await service.create_task(TaskSpec("a task"), "cli")
+    task = await service.tasks.create(TaskSpec("a task"), "cli")
     made = await _comment(client, admin_token, task.ref, "whole task")
     url = f"/api/v1/tasks/{task.ref}/review/comments/{made.json()['id']}"
     client.cookies.set("swarm_token", admin_token)

@@ -38,7 +38,7 @@ async def test_the_coordinator_serves_the_api_and_counts_its_deliveries(settings
     stop = asyncio.Event()
     runner = asyncio.create_task(run_headless(builder_for(settings, web), stop=stop))
     try:
-        await service.create_task(TaskSpec(title="deliver me"), "cli")
+        await service.tasks.create(TaskSpec(title="deliver me"), "cli")
         async with httpx.AsyncClient(base_url=web.url, headers=bearer(token)) as http:
             text = ""
             for _ in range(500):

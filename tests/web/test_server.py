@@ -131,14 +131,14 @@ async def test_a_listener_gets_what_it_missed_once_then_each_poll_as_one_chunk(
     from bot.web.events import EventHub
 
     hub = EventHub(service, poll_s=0.05)
-    await service.create_task(TaskSpec(title="before"), "cli")  # events 1 and 2
+    await service.tasks.create(TaskSpec(title="before"), "cli")  # events 1 and 2
     try:
         async with hub.subscribe() as caught_up, hub.subscribe() as fresh:
             assert caught_up.upto == 2
             replay = [chunk async for chunk in hub.missed(1, caught_up.upto)]
             assert len(replay) == 1 and "id: 2\n" in replay[0] and "id: 1\n" not in replay[0]
             assert fresh.queue.empty()
-            await service.create_task(TaskSpec(title="after"), "cli")  # events 3 and 4
+            await service.tasks.create(TaskSpec(title="after"), "cli")  # events 3 and 4
             for queue in (caught_up.queue, fresh.queue):
                 chunk = await asyncio.wait_for(queue.get(), 10)
                 assert chunk is not None and chunk.count("event: swarm") == 2
@@ -150,10 +150,10 @@ async def test_a_listener_gets_what_it_missed_once_then_each_poll_as_one_chunk(
 async def test_metrics_from_the_database_and_from_the_scheduler(service: SwarmService) -> None:
     metrics = Metrics()
     service.observers.append(metrics)
-    await service.create_tasks([TaskSpec(title="a"), TaskSpec(title="b")], "cli")
+    await service.tasks.create_many([TaskSpec(title="a"), TaskSpec(title="b")], "cli")
     await Scheduler(service, RecordingDeliverer()).run_burst()
     for agent in ("Agent-1", "Agent-2"):  # states as the watch tick decides them
-        await service.db.write(
+        await service.store.update(
             agent_signals.set_state, agent, AgentState.WORKING, 1.0, Signal.HOOK, "hook: PreToolUse"
         )
     text = (await metrics.render(service)).decode()

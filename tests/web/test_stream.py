@@ -54,7 +54,7 @@ async def _until_end(lines: AsyncIterator[str]) -> list[str]:
 @pytest.mark.both_databases
 async def test_revoking_a_token_through_the_cli_ends_its_open_stream(service: SwarmService) -> None:
     token = await make_token(service, "viewer", "wall")
-    token_id = (await service.db.read(tokens.rows))[-1]["id"]
+    token_id = (await service.store.read(tokens.rows))[-1]["id"]
     async with streaming(service, token) as lines:
         assert await anext(lines) == "retry: 1000"
         revoked = await asyncio.to_thread(
@@ -81,8 +81,8 @@ async def test_an_expiring_token_ends_its_open_stream(
 async def test_a_client_far_behind_gets_every_event_it_missed_then_live_ones(
     service: SwarmService,
 ) -> None:
-    await service.create_tasks([TaskSpec(title=f"missed {n}") for n in range(1200)], "cli")
-    newest = (await service.last_events(1))[-1].id
+    await service.tasks.create_many([TaskSpec(title=f"missed {n}") for n in range(1200)], "cli")
+    newest = (await service.history.last(1))[-1].id
     assert newest >= 1200
     token = await make_token(service, "viewer", "wall")
     seen: list[int] = []
@@ -92,7 +92,7 @@ async def test_a_client_far_behind_gets_every_event_it_missed_then_live_ones(
                 seen.append(int(line[4:]))
                 if seen[-1] == newest:
                     break
-        await service.create_task(TaskSpec(title="live"), "cli")
+        await service.tasks.create(TaskSpec(title="live"), "cli")
         async for line in lines:
             if line.startswith("data: ") and json.loads(line[6:])["kind"] == "task.created":
                 assert "live" in line

@@ -18,11 +18,11 @@ async def _done_after(
     service: SwarmService, clock: ManualClock, agent: str, seconds: float
 ) -> None:
     """A task outside the campaign that ``agent`` finishes ``seconds`` after assignment."""
-    task = await service.create_task(TaskSpec(f"warm-up for {agent}", agent=agent), "cli")
+    task = await service.tasks.create(TaskSpec(f"warm-up for {agent}", agent=agent), "cli")
     assignment = await service.queue.assign_next()
     assert assignment is not None and assignment.agent == agent
     clock.advance(seconds)
-    await service.complete_task(task.id, agent)
+    await service.tasks.complete(task.id, agent)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -31,7 +31,7 @@ async def test_estimate_uses_the_agents_recent_pace_then_falls_back(
 ) -> None:
     for agent, seconds in (("Agent-1", 600), ("Agent-1", 1200), ("Agent-2", 900), ("Agent-3", 60)):
         await _done_after(service, clock, agent, seconds)
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     flow = (
         Workflow("w")
         .var("mods", "list", default=["a", "b"])
@@ -66,7 +66,7 @@ async def test_estimate_uses_the_agents_recent_pace_then_falls_back(
     clock.advance(25 * 3600)  # the warm-up tasks are out of the window: the campaign's pace
     stale = await flows.campaign(run.campaign)
     assert stale.estimate(clock.now()) == (None, "no estimate before the first task is finished")
-    await service.complete_task(run.task_ids[0], "Agent-1")
+    await service.tasks.complete(run.task_ids[0], "Agent-1")
     own = await flows.campaign(run.campaign)
     elapsed = own.elapsed(clock.now())
     assert own.estimate(clock.now()) == (4 * elapsed, "at the campaign's own pace so far")
@@ -74,10 +74,10 @@ async def test_estimate_uses_the_agents_recent_pace_then_falls_back(
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 async def test_a_campaign_live_post_is_found_from_its_tasks(service: SwarmService) -> None:
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     flow = Workflow("w").step("a", "A").step("b", "B", needs=["a"]).check()
     first, second = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
-    loose = await service.create_task(TaskSpec("not in a campaign"), "cli")
+    loose = await service.tasks.create(TaskSpec("not in a campaign"), "cli")
     assert await flows.campaign_of_task(first) == 1
     assert await flows.campaign_of_task(first, live_only=True) is None
     await flows.keep_live_post(Post("campaign:1", 2**62, shown="x", channel_id=2**61))

@@ -71,10 +71,10 @@ async def _run(database: ExampleDatabase, flow: Workflow, given: dict[str, str],
 async def _drive(
     service: SwarmService, flow: Workflow, given: dict[str, str], rng: random.Random
 ) -> None:
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     run = await flows.run(await flows.plan(flow, given), "prop")
     edges: dict[str, list[str]] = {str(i): [] for i in run.task_ids}
-    for task_id, dep in await service.db.read(_task_deps):
+    for task_id, dep in await service.store.read(_task_deps):
         edges[str(task_id)].append(str(dep))
     assert find_cycle(edges) is None
     scheduler = Scheduler(service, RecordingDeliverer())
@@ -87,9 +87,9 @@ async def _drive(
             break
         for task in active:
             if rng.random() < 0.7:
-                await service.complete_task(task.id, task.agent or "")
+                await service.tasks.complete(task.id, task.agent or "")
             else:
-                await service.fail_task(task.id, task.agent or "", "it broke")
+                await service.tasks.fail(task.id, task.agent or "", "it broke")
         for gate in gates:
             # a gate rejected just before may have cancelled this one (its dependent): a
             # person's approve of it is refused then ("already cancelled"), rightly

@@ -25,27 +25,27 @@ def _counts(service: SwarmService) -> tuple[int, int, int]:
 
 
 async def _status(service: SwarmService, task_id: int) -> TaskStatus:
-    return (await service.get_task(task_id)).status
+    return (await service.tasks.get(task_id)).status
 
 
 async def _finish(service: SwarmService, task_id: int, ok: bool = True) -> None:
     """The scheduler assigns the task; its agent reports done or failed."""
     await Scheduler(service, RecordingDeliverer()).run_burst()
-    task = await service.get_task(task_id)
+    task = await service.tasks.get(task_id)
     assert task.status is TaskStatus.assigned, task
     if ok:
-        await service.complete_task(task_id, task.agent or "")
+        await service.tasks.complete(task_id, task.agent or "")
     else:
-        await service.fail_task(task_id, task.agent or "", "tests fail")
+        await service.tasks.fail(task_id, task.agent or "", "tests fail")
 
 
 async def test_release_runs_to_the_end_through_its_gate(service: SwarmService) -> None:
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     plan = await flows.plan(flows.find("release"), {"version": "1.4", "modules": "api,cli"})
     assert _counts(service) == (0, 0, 0), "planning writes nothing"
     run = await flows.run(plan, "cli")
     bump, changelog, review1, review2, gate, tag, fix = run.task_ids
-    assert (await service.get_task(gate)).after == sorted([changelog, review1, review2])
+    assert (await service.tasks.get(gate)).after == sorted([changelog, review1, review2])
     assert await _status(service, bump) is TaskStatus.ready
     with pytest.raises(InvalidState, match="cannot be approved yet: waiting for"):
         await flows.approve(f"T-{gate}", "cli")
@@ -73,14 +73,14 @@ async def test_a_false_condition_skips_and_releases_its_dependents(service: Swar
         .step("ship", "Ship", needs=["docs"], role="integration")
         .check()
     )
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     docs, ship = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
-    assert (await service.get_task(docs)).status is TaskStatus.skipped
-    assert (await service.get_task(ship)).status is TaskStatus.ready
+    assert (await service.tasks.get(docs)).status is TaskStatus.skipped
+    assert (await service.tasks.get(ship)).status is TaskStatus.ready
 
 
 async def test_a_failure_runs_the_branch_and_a_pass_skips_the_rest(service: SwarmService) -> None:
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     ids = (
         await flows.run(
             await flows.plan(flows.find("fix-until-green"), {"problem": "login 500s"}), "cli"
@@ -108,7 +108,7 @@ async def test_reject_cancels_the_gate_and_what_depends_on_it(service: SwarmServ
         .step("announce", "Announce", needs=["ship"], role="coordination")
         .check()
     )
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     build, gate, ship, announce = (await flows.run(await flows.plan(flow, {}), "cli")).task_ids
     await _finish(service, build)
     cancelled = await flows.reject(f"T-{gate}", "alice", "not this week")
@@ -121,7 +121,7 @@ async def test_reject_cancels_the_gate_and_what_depends_on_it(service: SwarmServ
 
 
 async def test_a_bad_run_writes_nothing(service: SwarmService) -> None:
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     bad_role = Workflow("w").step("a", "A").step("b", "B", needs=["a"], role="nobody").check()
     with pytest.raises(SwarmError, match="no agent has the role 'chef'"):
         await flows.plan(bad_role, {}, {"nobody": "chef"})
@@ -143,18 +143,18 @@ async def test_200_fanned_out_items_in_one_transaction(service: SwarmService) ->
         .step("after", "Sum up", needs=["each"])
         .check()
     )
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     plan = await flows.plan(flow, {"items": ",".join(f"i{n}" for n in range(200))})
     run = await flows.run(plan, "cli")
     assert len(run.task_ids) == 201
-    assert len((await service.get_task(run.task_ids[-1])).after) == 200
+    assert len((await service.tasks.get(run.task_ids[-1])).after) == 200
     assert _counts(service) == (201, 1, 200)
 
 
 async def test_campaigns_by_hand_and_cancelled_mid_run(service: SwarmService) -> None:
     from core.models import TaskSpec
 
-    a, b, c = await service.create_tasks(
+    a, b, c = await service.tasks.create_many(
         [
             TaskSpec("A", ref="a", role="integration"),
             TaskSpec("B", ref="b", after=("a",)),
@@ -162,7 +162,7 @@ async def test_campaigns_by_hand_and_cancelled_mid_run(service: SwarmService) ->
         ],
         "cli",
     )
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     campaign_id = await flows.create_campaign("Notes app MVP", [f"T-{a}", f"T-{b}"], "cli")
     await flows.add_to_campaign(f"C-{campaign_id}", [f"T-{c}"], "cli")
     other = await flows.create_campaign("Other", [], "cli")
@@ -175,7 +175,7 @@ async def test_campaigns_by_hand_and_cancelled_mid_run(service: SwarmService) ->
     assert await _status(service, b) is TaskStatus.assigned
     cancelled = await flows.cancel_campaign(f"C-{campaign_id}", "alice")
     assert sorted(cancelled) == [b, c]
-    kinds = [e.kind for e in await service.events(limit=1000)]
+    kinds = [e.kind for e in await service.history.events(limit=1000)]
     assert "campaign.cancelled" in kinds and "campaign.finished" not in kinds
     shown = await flows.campaign(f"C-{campaign_id}")
     assert shown.state() == "cancelled"
@@ -198,7 +198,7 @@ async def test_campaign_progress_time_and_pace(service: SwarmService) -> None:
 
     clock = service.clock
     assert isinstance(clock, ManualClock)
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     flow = (
         Workflow("w")
         .var("mods", "list", default=["a", "b", "c", "d"])
@@ -225,7 +225,7 @@ async def test_campaign_progress_time_and_pace(service: SwarmService) -> None:
 async def test_campaign_finished_is_recorded_once_and_again_after_a_retry(
     service: SwarmService,
 ) -> None:
-    flows = WorkflowService(service)
+    flows = WorkflowService(service.store)
     flow = (
         Workflow("w")
         .var("mods", "list", default=["a", "b"])
@@ -237,13 +237,17 @@ async def test_campaign_finished_is_recorded_once_and_again_after_a_retry(
     first, second, fix = run.task_ids
 
     async def finished() -> list[str]:
-        return [e.text for e in await service.events(limit=1000) if e.kind == "campaign.finished"]
+        return [
+            e.text
+            for e in await service.history.events(limit=1000)
+            if e.kind == "campaign.finished"
+        ]
 
     await _finish(service, first)
     assert await finished() == []
     await _finish(service, second, ok=False)
     await _finish(service, fix)
     assert await finished() == ["C-1 finished: w (2 done, 1 failed; took 0 min)"]
-    await service.retry_task(f"T-{second}", "cli")  # reopened, then finished again
+    await service.tasks.retry(f"T-{second}", "cli")  # reopened, then finished again
     await _finish(service, second)
     assert (await finished())[1:] == ["C-1 finished: w (3 done; took 0 min)"]

@@ -25,7 +25,7 @@ async def _worked(service: SwarmService, repo: Path) -> Path:
     tree = home / "workspaces" / repo.name / "Agent-1"
     task_id = await _run_task(service, home / "inbox", "Agent-1", "feature")
     commit_file(tree, "feature.py", "FEATURE = 1\n", "feature")
-    await service.complete_task(task_id, "Agent-1")
+    await service.tasks.complete(task_id, "Agent-1")
     return tree
 
 

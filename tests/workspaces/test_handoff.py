@@ -31,13 +31,13 @@ async def test_reassigned_task_hands_notes_and_commits_over(
     tree1 = home / "workspaces" / "project" / "Agent-1"
     tree2 = home / "workspaces" / "project" / "Agent-2"
     scheduler = Scheduler(service, InboxDeliverer(home / "inbox"))
-    task = await service.create_task(TaskSpec("write the parser", agent="Agent-1"), "cli")
+    task = await service.tasks.create(TaskSpec("write the parser", agent="Agent-1"), "cli")
     await scheduler.run_burst()
-    await service.start_task(task.id, "Agent-1", "parser done, tests next")
+    await service.tasks.start(task.id, "Agent-1", "parser done, tests next")
     sha = commit_file(tree1, "parser.py", "def parse(): ...\n", "parser: first version")
-    await service.note_task(task.id, "Agent-1", "tests half written")
+    await service.tasks.note(task.id, "Agent-1", "tests half written")
     assert not (home / "inbox" / "Agent-2").exists()
-    await service.assign_task(task.id, "Agent-2", "cli")
+    await service.tasks.assign(task.id, "Agent-2", "cli")
     await scheduler.run_burst()
     (prompt,) = _delivered(home, "Agent-2")
     assert "HANDOFF: T-1 comes to you from Agent-1 (reassigned to Agent-2 by cli)" in prompt
@@ -48,11 +48,11 @@ async def test_reassigned_task_hands_notes_and_commits_over(
     assert "What remains:" in prompt
     assert f"Work in {tree2} on branch swarm/Agent-2" in prompt
     # the dashboard's task page shows the same text (handoff_text, one read)
-    shown = await service.read(handoff_text, task.id, "Agent-2")
+    shown = await service.store.read(handoff_text, task.id, "Agent-2")
     assert shown is not None and shown.startswith("HANDOFF: T-1 comes to you from Agent-1")
     assert "Notes from Agent-1:\n- parser done, tests next\n- tests half written" in shown
-    assert await service.read(handoff_text, task.id, "Agent-1") is None  # nobody before it
-    assert await service.read(handoff_text, task.id, None) is None  # nobody holds the task
+    assert await service.store.read(handoff_text, task.id, "Agent-1") is None  # nobody before it
+    assert await service.store.read(handoff_text, task.id, None) is None  # nobody holds the task
     first, withdrawal = _delivered(home, "Agent-1")  # its prompt, then the task taken back
     assert "HANDOFF" not in first and "WITHDRAWN from cli to Agent-1 | T-1 " in withdrawal
     command = next(line for line in prompt.splitlines() if "git cherry-pick" in line)
@@ -69,9 +69,9 @@ async def test_lease_expiry_hands_over_without_commits(
     home = service.settings.home
     init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     scheduler = Scheduler(service, InboxDeliverer(home / "inbox", clock))
-    task = await service.create_task(TaskSpec("silent work", agent="Agent-1"), "cli")
+    task = await service.tasks.create(TaskSpec("silent work", agent="Agent-1"), "cli")
     await scheduler.run_burst()
-    await service.write(
+    await service.store.write(
         "cli",
         lambda conn, ctx: conn.execute(
             "UPDATE tasks SET pinned_agent = NULL WHERE id = $1", (task.id,)
@@ -81,7 +81,7 @@ async def test_lease_expiry_hands_over_without_commits(
     await service.queue.expire_leases()
     clock.advance(10)
     await scheduler.run_burst()
-    holder = (await service.get_task(task.id)).agent
+    holder = (await service.tasks.get(task.id)).agent
     assert holder not in (None, "Agent-1")
     (prompt,) = _delivered(home, holder or "")
     assert "HANDOFF: T-1 comes to you from Agent-1 (no report from Agent-1 within 60 s)" in prompt

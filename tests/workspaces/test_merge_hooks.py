@@ -40,7 +40,7 @@ async def _done_task(service: SwarmService, repo: Path, *, diverge: bool = True)
     tree = home / "workspaces" / "project" / "Agent-1"
     task_id = await _run_task(service, home / "inbox", "Agent-1", "feature")
     commit_file(tree, "feature.py", "FEATURE = 1\n", "feature")
-    await service.complete_task(task_id, "Agent-1")
+    await service.tasks.complete(task_id, "Agent-1")
     if diverge:
         commit_file(repo, "NOTES.md", "notes\n", "maintainers' notes")
     return task_id

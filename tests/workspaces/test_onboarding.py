@@ -47,9 +47,9 @@ async def test_first_task_starts_with_the_role_template(repo: Path, service: Swa
     init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     scheduler = Scheduler(service, InboxDeliverer(home / "inbox"))
     for title in ("first", "second"):
-        task = await service.create_task(TaskSpec(title, agent="Agent-1"), "cli")
+        task = await service.tasks.create(TaskSpec(title, agent="Agent-1"), "cli")
         await scheduler.run_burst()
-        await service.complete_task(task.id, "Agent-1")
+        await service.tasks.complete(task.id, "Agent-1")
     first, second = _delivered(home, "Agent-1")
     intro, _, prompt = first.partition("\n\n---\n\n")
     assert intro.startswith("# Agent-1: Integration\n")
@@ -63,7 +63,7 @@ async def test_first_task_starts_with_the_role_template(repo: Path, service: Swa
     done = '--note "what you did"'
     assert first.count(done) == 1 and "Report back" not in first
     assert second.count(done) == 1 and "Report back from your terminal: " in second
-    kinds = [e.kind for e in await service.last_events(100)]
+    kinds = [e.kind for e in await service.history.last(100)]
     assert kinds.count("agent.onboarded") == 1
 
 
@@ -74,7 +74,7 @@ async def test_onboard_every_agent_with_an_override(service: SwarmService) -> No
         "Hello ${agent} (${role}); ask ${captain}. Folder: ${workspace}, ${branch}.\n"
     )
     for name in service.agents:
-        await onboard(service, name, "cli")
+        await onboard(service.store, name, "cli")
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
     texts = {a: _delivered(home, a) for a in service.agents}
     assert all(len(t) == 1 for t in texts.values())
@@ -85,7 +85,7 @@ async def test_onboard_every_agent_with_an_override(service: SwarmService) -> No
     for agent in service.agents.values():
         if agent.role != "web":
             assert f"Your role is\n**{agent.role}**" in texts[agent.id][0]
-    task = await service.create_task(TaskSpec("after onboarding", agent="Agent-2"), "cli")
+    task = await service.tasks.create(TaskSpec("after onboarding", agent="Agent-2"), "cli")
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
     assert _delivered(home, "Agent-2")[1].startswith(
         f"[swarm] from scheduler to Agent-2 | task {task.ref}"
@@ -98,7 +98,7 @@ async def test_no_workspace_reads_as_a_sentence(service: SwarmService) -> None:
     (home / "roles").mkdir()
     (home / "roles" / "web.md").write_text("Work in ${workspace} on branch ${branch}.\n")
     for name in ("Agent-1", "Agent-7"):
-        await onboard(service, name, "cli")
+        await onboard(service.store, name, "cli")
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
     bundled, override = _delivered(home, "Agent-1")[0], _delivered(home, "Agent-7")[0]
     assert "Your workspace is your current folder, on your current branch (no swarm " in bundled
@@ -122,7 +122,7 @@ async def test_report_commands_in_onboarding_carry_the_home(service: SwarmServic
     """A custom home reaches the agent's terminal in the role text too, as in the prompts."""
     home = service.settings.home
     assert service.settings.custom_home == home
-    await onboard(service, "Agent-1", "cli")
+    await onboard(service.store, "Agent-1", "cli")
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
     text = _delivered(home, "Agent-1")[0]
     assert f"`SWARM_HOME={shlex.quote(str(home))} swarm task start T-N`" in text
@@ -150,7 +150,7 @@ async def test_without_a_captain_the_template_says_how_to_reach_a_person(
     service = await SwarmService.open(settings, ManualClock())
     try:
         for name in ("Agent-1", "Agent-2"):
-            await onboard(service, name, "cli")
+            await onboard(service.store, name, "cli")
         await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
     finally:
         await service.close()
@@ -163,7 +163,7 @@ async def test_without_a_captain_the_template_says_how_to_reach_a_person(
 
 async def test_reset_then_onboarding_in_order(service: SwarmService) -> None:
     home = service.settings.home
-    await reset(service, "agent-3", "cli")
+    await reset(service.store, "agent-3", "cli")
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
     cleared, intro = _delivered(home, "Agent-3")
     assert cleared.endswith(RESET_TEXT)
@@ -189,9 +189,9 @@ async def test_reset_between_tasks(resetting: SwarmService) -> None:
     home = resetting.settings.home
     scheduler = Scheduler(resetting, InboxDeliverer(home / "inbox"))
     for title in ("one", "two"):
-        task = await resetting.create_task(TaskSpec(title, agent="Agent-1"), "cli")
+        task = await resetting.tasks.create(TaskSpec(title, agent="Agent-1"), "cli")
         await scheduler.run_burst()
-        await resetting.complete_task(task.id, "Agent-1")
+        await resetting.tasks.complete(task.id, "Agent-1")
     reset1, prompt1, reset2, prompt2 = _delivered(home, "Agent-1")
     assert reset1 == reset2 == RESET_TEXT
     for prompt, ref in ((prompt1, "T-1"), (prompt2, "T-2")):

@@ -23,9 +23,9 @@ from tests.workspaces.conftest import sh
 
 
 async def _held(service: SwarmService, agent: str, title: str) -> int:
-    task = await service.create_task(TaskSpec(title, agent=agent), "cli")
+    task = await service.tasks.create(TaskSpec(title, agent=agent), "cli")
     await Scheduler(service, InboxDeliverer(service.settings.home / "inbox")).run_burst()
-    await service.start_task(task.id, agent)
+    await service.tasks.start(task.id, agent)
     return task.id
 
 
@@ -106,20 +106,22 @@ async def test_task_merge_warns_or_refuses_over_another_agents_reservation(
     await service.reservations.reserve("Agent-2", ["src/api/**"])
     sneaked = _commit(home, tree1, "src/api/users.py", "--no-verify")  # the escape hatch
     assert sneaked.returncode == 0, sneaked.stderr
-    await service.complete_task(mine, "Agent-1")
+    await service.tasks.complete(mine, "Agent-1")
     before = sh(repo, "rev-parse", "main").strip()
 
-    service.settings = dataclasses.replace(service.settings, reservations="strict")
+    service.store.settings = dataclasses.replace(service.settings, reservations="strict")
     with pytest.raises(ReservationConflict, match=r"SWARM_RESERVATIONS=strict") as err:
         await service.workspaces.merge(mine, "cli")
     assert f"Agent-2's exclusive reservation src/api/** (T-{theirs})" in str(err.value)
     assert sh(repo, "rev-parse", "main").strip() == before  # nothing merged
 
-    service.settings = dataclasses.replace(service.settings, reservations="warn")
+    service.store.settings = dataclasses.replace(service.settings, reservations="warn")
     said = await service.workspaces.merge(mine, "cli")
     assert said.startswith("warning: ") and "merged into main" in said
     assert sh(repo, "rev-parse", "main").strip() != before
-    crossed = [e for e in await service.events(task=mine) if e.kind == "reservation.crossed"]
+    crossed = [
+        e for e in await service.history.events(task=mine) if e.kind == "reservation.crossed"
+    ]
     assert [e.data["refused"] for e in crossed if e.data] == [True, False]
     assert crossed[0].data and crossed[0].data["files"] == ["src/api/users.py"]
 

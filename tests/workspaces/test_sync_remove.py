@@ -66,7 +66,7 @@ def test_sync_refuses_uncommitted_changes(made: Path) -> None:
 
 async def test_sync_waits_for_an_idle_agent(repo: Path, service: SwarmService) -> None:
     init(service.settings.home, service.agents, InitRequest(repo, agents=("Agent-1",)))
-    await service.create_task(TaskSpec("work", agent="Agent-1"), "cli")
+    await service.tasks.create(TaskSpec("work", agent="Agent-1"), "cli")
     assert await service.queue.assign_next() is not None
     args = argparse.Namespace(agent="Agent-1", repo=None, merge=False)
     with pytest.raises(InvalidState, match="Agent-1 is working on T-1: sync when it is idle"):

@@ -27,9 +27,9 @@ def _own_branch(conn: Any, ctx: Any, task_id: int, branch: str) -> None:
 
 async def _prompted(service: SwarmService, agent: str, title: str, branch: str | None) -> int:
     """A task for ``agent`` (with its own ``branch``, if given) whose prompt went out."""
-    task = await service.create_task(TaskSpec(title, agent=agent), "cli")
+    task = await service.tasks.create(TaskSpec(title, agent=agent), "cli")
     if branch is not None:
-        await service.write("github", _own_branch, task.id, branch)
+        await service.store.write("github", _own_branch, task.id, branch)
     home = service.settings.home
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
     return task.id
@@ -52,26 +52,26 @@ async def test_each_task_of_its_own_starts_from_the_base_and_keeps_its_commits(
     assert _on(tree) == "swarm/T-1-first" and sh(tree, "rev-parse", "HEAD").strip() == base
     prompt = sorted((home / "inbox" / "Agent-1").iterdir())[0].read_text()
     assert f"Work in {tree} on branch swarm/T-1-first" in prompt
-    await service.start_task(first, "Agent-1")
+    await service.tasks.start(first, "Agent-1")
     one = commit_file(tree, "one.py", "ONE = 1\n", "one")
-    await service.complete_task(first, "Agent-1", "done")
+    await service.tasks.complete(first, "Agent-1", "done")
 
     plain = await _prompted(service, "Agent-1", "plain", None)  # back on the agent's branch
     assert _on(tree) == "swarm/Agent-1" and not (tree / "one.py").exists()
-    await service.start_task(plain, "Agent-1")
+    await service.tasks.start(plain, "Agent-1")
     commit_file(tree, "plain.py", "P = 1\n", "plain")
-    await service.complete_task(plain, "Agent-1", "done")
+    await service.tasks.complete(plain, "Agent-1", "done")
 
     third = await _prompted(service, "Agent-1", "third", "swarm/T-3-third")
     assert _on(tree) == "swarm/T-3-third" and sh(tree, "rev-parse", "HEAD").strip() == base
-    await service.start_task(third, "Agent-1")
+    await service.tasks.start(third, "Agent-1")
     three = commit_file(tree, "three.py", "THREE = 3\n", "three")
-    await service.complete_task(third, "Agent-1", "done")
+    await service.tasks.complete(third, "Agent-1", "done")
 
     commits = {
         task: [c["sha"] for c in (e.data or {}).get("commits", [])]
         for task in (first, plain, third)
-        for e in await service.events(task=task)
+        for e in await service.history.events(task=task)
         if e.kind == "task.commits"
     }
     assert commits[first] == [one] and commits[third] == [three] and len(commits[plain]) == 1
@@ -86,9 +86,9 @@ async def test_uncommitted_changes_refuse_the_move_in_one_line(
     init(home, service.agents, InitRequest(repo, agents=("Agent-1",)))
     tree = home / "workspaces" / "project" / "Agent-1"
     first = await _prompted(service, "Agent-1", "first", "swarm/T-1-first")
-    await service.start_task(first, "Agent-1")
+    await service.tasks.start(first, "Agent-1")
     (tree / "app.py").write_text("print('left behind')\n", encoding="utf-8")
-    await service.complete_task(first, "Agent-1", "done")
+    await service.tasks.complete(first, "Agent-1", "done")
     second = await _prompted(service, "Agent-1", "second", "swarm/T-2-second")
     assert _on(tree) == "swarm/T-1-first"  # nothing switched, nothing lost
     assert (tree / "app.py").read_text() == "print('left behind')\n"
@@ -108,9 +108,9 @@ async def test_a_handed_over_task_keeps_its_branch(repo: Path, service: SwarmSer
     tree1 = home / "workspaces" / "project" / "Agent-1"
     tree2 = home / "workspaces" / "project" / "Agent-2"
     task_id = await _prompted(service, "Agent-1", "parser", "swarm/T-1-parser")
-    await service.start_task(task_id, "Agent-1")
+    await service.tasks.start(task_id, "Agent-1")
     sha = commit_file(tree1, "parser.py", "def parse(): ...\n", "parser: first version")
-    await service.assign_task(task_id, "Agent-2", "cli")
+    await service.tasks.assign(task_id, "Agent-2", "cli")
     await Scheduler(service, InboxDeliverer(home / "inbox")).run_burst()
     assert _on(tree2) == "swarm/T-1-parser" and sh(tree2, "rev-parse", "HEAD").strip() == sha
     assert sh(tree1, "rev-parse", "HEAD").strip() == sha  # detached there, nothing changed

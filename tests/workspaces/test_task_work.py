@@ -24,9 +24,9 @@ def _inbox(home: Path, agent: str) -> list[str]:
 
 
 async def _run_task(service: SwarmService, inbox: Path, agent: str, title: str) -> int:
-    task = await service.create_task(TaskSpec(title, agent=agent), "cli")
+    task = await service.tasks.create(TaskSpec(title, agent=agent), "cli")
     await Scheduler(service, InboxDeliverer(inbox)).run_burst()
-    await service.start_task(task.id, agent)
+    await service.tasks.start(task.id, agent)
     return task.id
 
 
@@ -39,8 +39,8 @@ async def test_task_in_a_workspace_from_prompt_to_merge(repo: Path, service: Swa
     assert f"Work in {tree} on branch swarm/Agent-1: commit your changes there." in prompt
     first = commit_file(tree, "feature.py", "FEATURE = 1\n", "feature: first part")
     second = commit_file(tree, "feature_test.py", "assert True\n", "feature: tests")
-    await service.complete_task(task_id, "Agent-1", "feature added")
-    (commits,) = [e for e in await service.events(task=task_id) if e.kind == "task.commits"]
+    await service.tasks.complete(task_id, "Agent-1", "feature added")
+    (commits,) = [e for e in await service.history.events(task=task_id) if e.kind == "task.commits"]
     assert commits.data is not None
     assert [c["sha"] for c in commits.data["commits"]] == [first, second]
     assert [c["subject"] for c in commits.data["commits"]] == [
@@ -55,7 +55,7 @@ async def test_task_in_a_workspace_from_prompt_to_merge(repo: Path, service: Swa
     assert "merged into main (fast-forward" in said
     assert sh(repo, "rev-parse", "main").strip() == second
     assert (repo / "feature.py").exists()
-    merged = [e for e in await service.events(task=task_id) if e.kind == "task.merged"]
+    merged = [e for e in await service.history.events(task=task_id) if e.kind == "task.merged"]
     assert merged and merged[0].data is not None and merged[0].data["how"] == "fast-forward"
     assert "already in main" in await service.workspaces.merge(task_id, "cli")
 
@@ -69,8 +69,8 @@ async def test_merge_commit_and_conflict(repo: Path, service: SwarmService) -> N
     two = await _run_task(service, home / "inbox", "Agent-2", "readme")
     commit_file(tree1, "docs.md", "docs\n", "docs")
     commit_file(tree2, "README.md", "# agent two\n", "agent two rewrites the readme")
-    await service.complete_task(one, "Agent-1")
-    await service.complete_task(two, "Agent-2")
+    await service.tasks.complete(one, "Agent-1")
+    await service.tasks.complete(two, "Agent-2")
     base = commit_file(repo, "README.md", "# maintainers\n", "maintainers edit the readme")
     said = await service.workspaces.merge(one, "cli")
     assert "(merge commit" in said
