@@ -24,7 +24,7 @@ from core.planning.store import (
     list_plans,
     plan_progress,
 )
-from core.tasks import lifecycle
+from core.tasks import creation
 
 if TYPE_CHECKING:
     from core.store.access import StoreAccess
@@ -92,7 +92,7 @@ class PlanService:
             return document, errors
         specs = [item_from_json(t).spec() for t in document["tasks"]]
         try:
-            await self.service.db.read(lifecycle.check_tasks, ctx, specs)
+            await self.service.db.read(creation.check_tasks, ctx, specs)
         except SwarmError as exc:
             return document, [str(exc)]
         return document, []

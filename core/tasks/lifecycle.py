@@ -19,19 +19,15 @@ from core.store.conn import Conn
 from core.store.tables import get_task, held_task, insert_event
 from core.tasks import messages, queries
 from core.tasks.actions import TaskAction, require
-from core.tasks.creation import check_tasks, create_tasks
-from core.tasks.dependencies import add_dependencies, settle, settle_dependents
+from core.tasks.dependencies import settle, settle_dependents
 
 if TYPE_CHECKING:
     from core.models import Task
 
 __all__ = [
-    "add_dependencies",
     "add_note",
     "cancel",
-    "check_tasks",
     "complete",
-    "create_tasks",
     "fail",
     "fail_held",
     "finish_failed",
@@ -40,8 +36,6 @@ __all__ = [
     "reopen",
     "requeue",
     "retry",
-    "settle",
-    "settle_dependents",
     "start",
     "turn_reached",
     "withdraw",

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from core.models import Task, TaskSpec, TaskStatus, parse_task_ref
 from core.store import tables
 from core.store.access import StoreAccess
-from core.tasks import edit, lifecycle
+from core.tasks import creation, dependencies, edit, lifecycle
 from core.tasks.edit import TaskEdit
 from core.workspaces.tracker import WorkspaceTracker
 
@@ -22,14 +22,14 @@ class TaskBook:
 
     async def create(self, spec: TaskSpec, actor: str) -> Task:
         """Create one task; refuse bad input with a SwarmError and write nothing."""
-        (task_id,) = await self.access.write(actor, lifecycle.create_tasks, [spec])
+        (task_id,) = await self.access.write(actor, creation.create_tasks, [spec])
         return await self.get(task_id)
 
     async def create_many(
         self, specs: Sequence[TaskSpec], actor: str, plan_id: str | None = None
     ) -> list[int]:
         """Create a batch of tasks atomically; ``after`` may name other specs' ``ref``."""
-        return await self.access.write(actor, lifecycle.create_tasks, list(specs), plan_id)
+        return await self.access.write(actor, creation.create_tasks, list(specs), plan_id)
 
     async def get(self, ref: str | int) -> Task:
         """One task by id (``T-12`` or 12)."""
@@ -61,7 +61,7 @@ class TaskBook:
     ) -> None:
         """Make a task wait for more tasks."""
         ids = [parse_task_ref(a) for a in after]
-        await self.access.write(actor, lifecycle.add_dependencies, parse_task_ref(ref), ids)
+        await self.access.write(actor, dependencies.add_dependencies, parse_task_ref(ref), ids)
 
     async def start(
         self, ref: str | int, actor: str, note: str = "", *, force: bool = False

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from core.formats.text import shorten
 from core.models import parse_task_ref
 from core.posts import queries as posts
-from core.tasks import lifecycle
+from core.tasks import creation
 from core.workflows import campaigns, loader, runs
 from core.workflows.campaigns import Campaign, parse_campaign_ref
 from core.workflows.expand import PlannedTask, as_text, expand, resolve_vars
@@ -70,7 +70,7 @@ class WorkflowService:
             raise flow.fail("this run would create no task (every for_each list is empty)")
         planned, notes = fit_roles(flow, planned, self.service.agents, roles or {})
         ctx = self.service.ctx("dry-run")
-        await self.service.db.read(lifecycle.check_tasks, ctx, [p.spec for p in planned])
+        await self.service.db.read(creation.check_tasks, ctx, [p.spec for p in planned])
         return RunPlan(flow, values, planned, tuple(notes))
 
     async def run(self, plan: RunPlan, actor: str) -> runs.RunResult:

@@ -25,7 +25,7 @@ from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.store.tables import insert_event
-from core.tasks import lifecycle
+from core.tasks import creation, lifecycle
 from core.workflows import campaigns, runs
 from tests.helpers import query
 
@@ -234,7 +234,7 @@ async def test_a_task_created_after_a_dependency_that_finishes_at_once_is_ready(
         results = await _race(
             service.store.write("agent", meet("a", lifecycle.complete), dep, "", True),
             other.store.write(
-                "alice", meet("b", lifecycle.create_tasks), [TaskSpec(f"n{n}", after=(dep,))]
+                "alice", meet("b", creation.create_tasks), [TaskSpec(f"n{n}", after=(dep,))]
             ),
         )
         (new,) = next(r for r in results if isinstance(r, list))
