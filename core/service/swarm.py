@@ -13,6 +13,7 @@ from core.context import Ctx
 from core.delivery import assignment, node_claims
 from core.delivery.killswitch import KillSwitch
 from core.delivery.queue import DeliveryQueue
+from core.delivery.roster import RosterBook
 from core.delivery.service import MessageBook
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput
@@ -73,6 +74,7 @@ class SwarmService:
         self.inbox = InboxBook(store)  # what needs a person, and the answers
         self.history = HistoryBook(store)  # events and audit rows
         self.messages = MessageBook(store)  # messages to agents and their deliveries
+        self.roster = RosterBook(store)  # each agent's row, and its pause
 
     @property
     def settings(self) -> Settings:
@@ -153,14 +155,6 @@ class SwarmService:
 
     # -- agents -----------------------------------------------------------------------
 
-    async def set_agent_paused(self, agent: str, paused: bool, actor: str) -> bool:
-        """Pause or resume an agent; False when nothing changed."""
-        return await self.store.write(actor, assignment.set_paused, agent, paused)
-
-    async def agent_rows(self) -> list[dict[str, Any]]:
-        """Each agent with its live state: paused, load, current tasks, last report."""
-        return await self.store.read(_agent_rows, list(self.agents.values()))
-
     async def pause_input(self, actor: str, reason: str = "") -> None:
         """Engage the kill switch for all desktop input."""
         self.kill_switch.engage(f"{reason or 'paused'} (by {actor})")
@@ -184,7 +178,7 @@ class SwarmService:
         overview = {
             "tasks": tasks_by,
             "deliveries": deliveries_by,
-            "agents": await self.agent_rows(),
+            "agents": await self.roster.rows(),
             "input_paused": self.kill_switch.reason(),
         }
         overview["limited"] = await self.store.read(
@@ -271,58 +265,3 @@ def _limits(conn: Conn, agents: list[str], now: float, backoff_s: float) -> dict
 
 def _input_event(conn: Conn, ctx: Ctx, kind: EventKind, text: str) -> None:
     tables.insert_event(conn, ctx.now, kind, text, actor=ctx.actor)
-
-
-def _agent_rows(conn: Conn, agents: list[Agent]) -> list[dict[str, Any]]:
-    from core.agents import signals as agent_signals  # decided states and their evidence
-    from core.agents.alerts import open_kinds  # the watcher's alerts (a light import)
-
-    state = {r["id"]: r for r in conn.execute("SELECT * FROM agent_state")}
-    alerts = open_kinds(conn)
-    # a row that cannot be read is left out (the agent's ``unjudged`` alert says why)
-    seen = agent_signals.observations(conn, [a.id for a in agents], unreadable={})
-    holding: dict[str, list[str]] = {}
-    for row in conn.execute(
-        "SELECT id, assignee FROM tasks WHERE status IN ('assigned', 'in_progress') ORDER BY id"
-    ):
-        holding.setdefault(row["assignee"], []).append(f"T-{row['id']}")
-    rows = []
-    for agent in agents:
-        st = state.get(agent.id)
-        current = holding.get(agent.id, [])
-        paused = bool(st["paused"]) if st else False
-        decided = agent_signals.get_state(conn, agent.id)
-        rows.append(
-            {
-                "id": agent.id,
-                "role": agent.role,
-                "capabilities": list(agent.capabilities),
-                "state": decided.state.value,
-                "since": decided.since,
-                "signal": decided.signal.value if decided.signal else None,
-                "evidence": decided.evidence,
-                "signals": {
-                    obs.signal.value: {
-                        "state": obs.state.value,
-                        "seen_at": obs.at,
-                        "evidence": obs.evidence,
-                        "until": obs.until,
-                    }
-                    for obs in seen.get(agent.id, {}).values()
-                },
-                "alerts": sorted(alerts.get(agent.id, ())),
-                "paused": paused,
-                "tasks": current,
-                "capacity": agent.capacity,
-                "score": round(st["score"], 3) if st else 1.0,
-                "done": st["done_count"] if st else 0,
-                "failed": st["fail_count"] if st else 0,
-                "last_report_at": st["last_report_at"] if st else None,
-                "input": list(agent.input) if agent.input else None,
-                "delivery": agent.delivery,
-                "node": agent.node,
-                "tmux": agent.tmux,
-                "cli": agent.cli,
-            }
-        )
-    return rows

@@ -218,7 +218,7 @@ async def desk_service(desk: Desk, settings: Settings) -> AsyncIterator[SwarmSer
 
 
 async def row(service: SwarmService, agent: str) -> dict[str, Any]:
-    return next(r for r in await service.agent_rows() if r["id"] == agent)
+    return next(r for r in await service.roster.rows() if r["id"] == agent)
 
 
 async def test_every_documented_event_sets_the_state_with_its_evidence(

@@ -216,7 +216,7 @@ async def test_swarms_hooks_in_hooks_json_report_after_the_person_trusts_them(
         live.wait("hello from localmodel")
         deadline = time.monotonic() + 20
         while True:
-            row = next(r for r in await service.agent_rows() if r["id"] == "A")
+            row = next(r for r in await service.roster.rows() if r["id"] == "A")
             if row["evidence"] == "hook: Stop" or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.2)

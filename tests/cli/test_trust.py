@@ -152,7 +152,7 @@ async def test_the_kill_switch_a_paused_agent_a_gate_a_plan_and_a_merge_stay_a_p
     ):
         refused_once(*await swarm(home, *args, SWARM_AGENT="Agent-3"), "is Agent-3's")
     assert (home / "PAUSED").exists()
-    assert next(r for r in await service.agent_rows() if r["id"] == "Agent-3")["paused"]
+    assert next(r for r in await service.roster.rows() if r["id"] == "Agent-3")["paused"]
     assert [n.ref for n in await service.inbox.needs()] == list(refs.values())
     code, out, err = await swarm(home, "agents", "pause", "Agent-2", SWARM_AGENT="Agent-3")
     assert (code, out) == (0, "Agent-2 paused\n"), err  # anyone may stop; a person resumes

@@ -23,7 +23,7 @@ async def pause_all_but(service: SwarmService, keep: str) -> None:
     """Leave only one agent taking tasks."""
     for agent in service.agents:
         if agent != keep:
-            await service.set_agent_paused(agent, True, "test")
+            await service.roster.set_paused(agent, True, "test")
 
 
 async def test_priority_order_then_first_come_first_served(
@@ -67,7 +67,7 @@ async def test_capacity_and_least_loaded_then_longest_idle(
     for i in range(12):
         await service.tasks.create(TaskSpec(f"t{i}"), "me")
     await Scheduler(service, deliverer).run_burst()
-    rows = await service.agent_rows()
+    rows = await service.roster.rows()
     assert all(len(r["tasks"]) == 1 for r in rows)
     assert len(await service.tasks.newest(status="ready")) == 4
     clock.advance(10)
@@ -83,7 +83,7 @@ async def test_better_recent_success_rate_wins(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
     await pause_all_but(service, "Agent-1")
-    await service.set_agent_paused("Agent-2", False, "me")
+    await service.roster.set_paused("Agent-2", False, "me")
     await service.tasks.create(TaskSpec("bad", agent="Agent-1"), "me")
     await Scheduler(service, deliverer).run_burst()
     await service.tasks.fail("T-1", "Agent-1", "oops")
@@ -95,11 +95,11 @@ async def test_better_recent_success_rate_wins(
 async def test_paused_agent_gets_nothing_until_resumed(
     service: SwarmService, deliverer: RecordingDeliverer
 ) -> None:
-    await service.set_agent_paused("Agent-4", True, "me")
+    await service.roster.set_paused("Agent-4", True, "me")
     await service.tasks.create(TaskSpec("review", role="qa"), "me")
     await Scheduler(service, deliverer).run_burst()
     assert (await service.tasks.get("T-1")).status is TaskStatus.ready
-    await service.set_agent_paused("Agent-4", False, "me")
+    await service.roster.set_paused("Agent-4", False, "me")
     await Scheduler(service, deliverer).run_burst()
     assert (await service.tasks.get("T-1")).agent == "Agent-4"
 
@@ -201,7 +201,7 @@ async def test_manual_assign_moves_the_task(
     moved = await service.tasks.get("T-1")
     assert moved.agent == "Agent-6" and moved.pinned == "Agent-6"
     assert [p.task_id for p in deliverer.for_agent("Agent-6")] == [1]
-    assert (await service.agent_rows())[0]["tasks"] == []
+    assert (await service.roster.rows())[0]["tasks"] == []
 
 
 async def test_retry_after_crash_marks_the_delivery(
@@ -243,7 +243,7 @@ async def test_a_takeable_task_behind_pages_of_untakeable_ones_is_found_in_the_s
     """Ready tasks are read a page at a time (``scheduling._PAGE``): 300 urgent ``qa`` tasks
     whose only agent is paused come first; one normal task behind them still goes out, and
     the pass assigns every free agent once."""
-    await service.set_agent_paused("Agent-4", True, "test")  # the only qa agent
+    await service.roster.set_paused("Agent-4", True, "test")  # the only qa agent
     await service.tasks.create_many(
         [TaskSpec(f"qa {i}", role="qa", priority="urgent") for i in range(300)], "me"
     )

@@ -188,7 +188,7 @@ async def test_admin_commands(world: World) -> None:
     await (
         await world.server.invoke_slash(world.admin, "agent pause", {"agent": "Agent-2"})
     ).wait_callback()
-    assert next(r for r in await world.service.agent_rows() if r["id"] == "Agent-2")["paused"]
+    assert next(r for r in await world.service.roster.rows() if r["id"] == "Agent-2")["paused"]
 
 
 async def test_unauthorized_users_are_refused_and_audited(world: World) -> None:

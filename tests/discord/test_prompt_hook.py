@@ -84,7 +84,7 @@ async def test_a_press_in_discord_answers_the_waiting_hook(world: World, desk: D
     assert told.data["flags"] & 64
     assert told.data["content"].endswith("was already answered '2' by discord:boss")
     await edited_to(world.server, post, '2. "Yes, and don\'t ask again" chosen by discord:boss')
-    row = next(r for r in await world.service.agent_rows() if r["id"] == "Agent-1")
+    row = next(r for r in await world.service.roster.rows() if r["id"] == "Agent-1")
     assert row["state"] == "working"
     assert row["evidence"].endswith('answered "Yes, and don\'t ask again" by discord:boss')
 

@@ -53,7 +53,7 @@ WRITTEN_IN_PLACE = {
     "core/reports/export.py": 1,
     "core/reports/stats.py": 2,
     "core/reports/summary.py": 6,
-    "core/service/swarm.py": 3,
+    "core/service/swarm.py": 1,
     "core/store/conn.py": 2,
     "core/store/db_copy.py": 8,
     "core/store/postgres/failover.py": 4,

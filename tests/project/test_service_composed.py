@@ -21,10 +21,7 @@ SOURCE = ROOT / "core" / "service" / "swarm.py"
 STORE_CALLS = {"write", "read", "update", "write_concurrent"}
 
 # Forwarders still on SwarmService, each a feature's book to move to (the list only shrinks).
-FORWARDERS: dict[str, str] = {
-    "set_agent_paused": "agents",
-    "agent_rows": "agents",
-}
+FORWARDERS: dict[str, str] = {}
 
 
 def _the_class(source: str, name: str = "SwarmService") -> ast.ClassDef:

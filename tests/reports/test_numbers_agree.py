@@ -70,11 +70,11 @@ async def make_history(service: SwarmService, clock: ManualClock) -> None:
     await service.tasks.cancel("T-3", "cli")
     await service.tasks.fail("T-4", "Agent-4", "cannot")
     await service.tasks.retry("T-4", "cli")
-    await service.set_agent_paused("Agent-4", True, "cli")  # T-4 waits (no new delivery)
+    await service.roster.set_paused("Agent-4", True, "cli")  # T-4 waits (no new delivery)
     for delay in (5, 10):  # T-5's delivery fails its attempts
         clock.advance(delay)
         await scheduler.run_burst()
-    await service.set_agent_paused("Agent-5", True, "cli")
+    await service.roster.set_paused("Agent-5", True, "cli")
     clock.advance(service.settings.lease_s + 1)  # T-2 was never started: its lease runs out
     await scheduler.run_burst()
     assert (await service.tasks.get("T-2")).status is TaskStatus.ready

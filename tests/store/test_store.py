@@ -181,7 +181,7 @@ async def test_every_change_writes_its_event_in_the_same_transaction(
         lambda: service.tasks.start("T-1", "Agent-1"),
         lambda: service.tasks.complete("T-1", "Agent-1"),
         lambda: service.messages.send("Agent-2", "hi", "me"),
-        lambda: service.set_agent_paused("Agent-2", True, "me"),
+        lambda: service.roster.set_paused("Agent-2", True, "me"),
         lambda: service.tasks.cancel("T-2", "me"),
         lambda: service.tasks.retry("T-2", "me"),
     ]

@@ -58,7 +58,7 @@ async def test_a_node_serves_its_agent_only_where_the_store_shares_nodes(
         await Scheduler(service, deliverer).run_burst()
         # on SQLite the coordinator delivers (no node can); on PostgreSQL the node "desk" does
         assert len(deliverer.for_agent("A")) == (0 if shared else 1)
-        rows = {r["id"]: r["node"] for r in await service.agent_rows()}
+        rows = {r["id"]: r["node"] for r in await service.roster.rows()}
         assert rows == {"A": "desk" if shared else None}
     finally:
         await service.close()

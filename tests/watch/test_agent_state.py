@@ -46,7 +46,7 @@ async def deliver_all(service: SwarmService, frames: FakeFrames) -> list[str]:
 
 
 async def state_of(service: SwarmService, agent: str) -> dict:
-    return next(r for r in await service.agent_rows() if r["id"] == agent)
+    return next(r for r in await service.roster.rows() if r["id"] == agent)
 
 
 async def test_a_frozen_agent_is_stalled_once_and_taken_back_in_time_despite_the_nudges(

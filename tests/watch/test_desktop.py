@@ -52,7 +52,7 @@ def wait_until_shown(watcher: Watcher, agent: Any, timeout: float = 10.0) -> Non
 
 
 async def states(service: SwarmService) -> dict[str, str]:
-    return {r["id"]: r["state"] for r in await service.agent_rows()}
+    return {r["id"]: r["state"] for r in await service.roster.rows()}
 
 
 async def test_changing_window_works_frozen_one_stalls_idle_ones_are_left_alone(

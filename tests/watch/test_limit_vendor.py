@@ -63,5 +63,5 @@ async def test_the_same_vendor_takes_it_when_no_other_can(
     service: SwarmService, clock: ManualClock, tmp_path: Path
 ) -> None:
     await three_agents(service, tmp_path)
-    await service.set_agent_paused("Agent-3", True, "test")  # the only other vendor
+    await service.roster.set_paused("Agent-3", True, "test")  # the only other vendor
     assert await hand_on_from_agent_1(service, clock) == "Agent-2"

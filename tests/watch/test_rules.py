@@ -31,7 +31,7 @@ async def run_ticks(
 
 
 async def state_of(service: SwarmService, agent: str) -> str:
-    return next(r["state"] for r in await service.agent_rows() if r["id"] == agent)
+    return next(r["state"] for r in await service.roster.rows() if r["id"] == agent)
 
 
 async def test_frozen_agent_is_nudged_once_per_cooldown_then_its_task_is_reassigned(
@@ -67,7 +67,7 @@ async def test_an_idle_agent_is_never_nudged(
     assert not any(r.stalled or r.nudged or r.opened for r in reports)
     assert await kinds(service, "agent.nudged") == []
     # no signal has seen them (no frames, no hooks, no reports): unknown, never "idle"
-    assert {r["state"] for r in await service.agent_rows()} == {"unknown"}
+    assert {r["state"] for r in await service.roster.rows()} == {"unknown"}
 
 
 async def test_no_nudge_within_the_grace_period_after_an_assignment(
@@ -217,7 +217,7 @@ async def test_an_agent_whose_deliveries_keep_failing_is_unreachable(
         await watcher.tick()
 
     async def alerts_of(agent: str) -> list[str]:
-        return next(r["alerts"] for r in await service.agent_rows() if r["id"] == agent)
+        return next(r["alerts"] for r in await service.roster.rows() if r["id"] == agent)
 
     for _ in range(2):
         await deliver(False)

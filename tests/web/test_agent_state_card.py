@@ -21,7 +21,7 @@ async def test_the_agent_card_shows_the_state_and_its_evidence(
         Signal.HOOK,
         "hook: Notification permission_prompt: <b>Claude</b> needs you",
     )
-    await service.set_agent_paused("Agent-2", True, "test")
+    await service.roster.set_paused("Agent-2", True, "test")
     await login(client, viewer_token)
     page = (await client.get("/agents")).text
     card = page.split('id="agent-Agent-2"', 1)[1].split("</article>", 1)[0]

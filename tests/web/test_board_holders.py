@@ -52,7 +52,7 @@ async def test_an_active_card_shows_its_holders_state_and_why(
         message="Claude needs your permission to use Bash",
         notification_type="permission_prompt",
     )
-    await service.set_agent_paused("Agent-3", True, "cli")
+    await service.roster.set_paused("Agent-3", True, "cli")
     await login(client, admin_token)
     board = (await client.get("/")).text
     working = card_of(board, first.ref)

@@ -122,7 +122,7 @@ async def test_a_question_and_its_answer_show_their_icons_on_the_activity_page(
 async def test_agents_page_and_a_missing_frame(
     client: httpx.AsyncClient, service: SwarmService, admin_token: str
 ) -> None:
-    await service.set_agent_paused("Agent-5", True, "cli")
+    await service.roster.set_paused("Agent-5", True, "cli")
     await login(client, admin_token)
     page = (await client.get("/agents")).text
     assert page.count('class="agent ') == 8 and "state-paused" in page

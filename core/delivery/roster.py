@@ -1,0 +1,75 @@
+"""The agents as the front ends list them (``service.roster``): each agent's row (its decided
+state and signals, alerts, pause, the tasks it holds, its record) and its pause."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.agents import signals as agent_signals
+from core.agents.alerts import open_kinds
+from core.delivery import assignment, queries
+from core.models import Agent
+from core.store.access import StoreAccess
+from core.store.conn import Conn
+
+
+class RosterBook:
+    """Each configured agent's row, and pausing one (``service.roster``)."""
+
+    def __init__(self, access: StoreAccess) -> None:
+        self.access = access
+
+    async def rows(self) -> list[dict[str, Any]]:
+        """Each agent with its live state: paused, load, current tasks, last report."""
+        return await self.access.read(agent_rows, list(self.access.agents.values()))
+
+    async def set_paused(self, agent: str, paused: bool, actor: str) -> bool:
+        """Pause or resume an agent; False when nothing changed."""
+        return await self.access.write(actor, assignment.set_paused, agent, paused)
+
+
+def agent_rows(conn: Conn, agents: list[Agent]) -> list[dict[str, Any]]:
+    """The rows ``swarm agents --json`` prints, in the agents file's order."""
+    state = queries.agent_state_rows(conn)
+    alerts = open_kinds(conn)
+    # a row that cannot be read is left out (the agent's ``unjudged`` alert says why)
+    seen = agent_signals.observations(conn, [a.id for a in agents], unreadable={})
+    holding = queries.held_tasks(conn)
+    rows = []
+    for agent in agents:
+        st = state.get(agent.id)
+        decided = agent_signals.get_state(conn, agent.id)
+        rows.append(
+            {
+                "id": agent.id,
+                "role": agent.role,
+                "capabilities": list(agent.capabilities),
+                "state": decided.state.value,
+                "since": decided.since,
+                "signal": decided.signal.value if decided.signal else None,
+                "evidence": decided.evidence,
+                "signals": {
+                    obs.signal.value: {
+                        "state": obs.state.value,
+                        "seen_at": obs.at,
+                        "evidence": obs.evidence,
+                        "until": obs.until,
+                    }
+                    for obs in seen.get(agent.id, {}).values()
+                },
+                "alerts": sorted(alerts.get(agent.id, ())),
+                "paused": bool(st["paused"]) if st else False,
+                "tasks": holding.get(agent.id, []),
+                "capacity": agent.capacity,
+                "score": round(st["score"], 3) if st else 1.0,
+                "done": st["done_count"] if st else 0,
+                "failed": st["fail_count"] if st else 0,
+                "last_report_at": st["last_report_at"] if st else None,
+                "input": list(agent.input) if agent.input else None,
+                "delivery": agent.delivery,
+                "node": agent.node,
+                "tmux": agent.tmux,
+                "cli": agent.cli,
+            }
+        )
+    return rows
