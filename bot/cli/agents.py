@@ -64,7 +64,7 @@ def register(sub: Any) -> None:
 @only_reads
 async def cmd_agents(service: SwarmService, args: argparse.Namespace) -> None:
     """``swarm agents``."""
-    rows = await service.agent_rows()
+    rows = await service.roster.rows()
     emit_json(rows) if args.json else print(fmt.agents_table(rows, painter()))
 
 
@@ -75,13 +75,13 @@ async def cmd_agent_pause(service: SwarmService, args: argparse.Namespace) -> No
         verb = "pause" if args.paused else "resume"
         raise InvalidInput(f"name one agent or --all (swarm agents {verb} Agent-3)")
     if not args.all:
-        changed = await service.set_agent_paused(args.agent, args.paused, args.actor)
+        changed = await service.roster.set_paused(args.agent, args.paused, args.actor)
         agent = service.ctx(args.actor).agent(args.agent).id
         print(f"{agent} {word}" if changed else f"{agent} was already {word}")
         return
     done = 0
     for agent in list(service.agents):
-        done += await service.set_agent_paused(agent, args.paused, args.actor)
+        done += await service.roster.set_paused(agent, args.paused, args.actor)
     already = len(service.agents) - done
     were = "were already paused" if args.paused else "were not paused"
     print(f"{word} {done} of {len(service.agents)} agents ({already} {were})")

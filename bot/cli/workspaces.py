@@ -244,7 +244,7 @@ async def cmd_sync(service: SwarmService, args: argparse.Namespace) -> None:
     from core.workspaces.ops import require, sync
 
     place = require(service.settings.home, service.agents, args.agent, args.repo)
-    row = next(r for r in await service.agent_rows() if r["id"] == place.agent)
+    row = next(r for r in await service.roster.rows() if r["id"] == place.agent)
     if row["tasks"]:
         raise InvalidState(
             f"{place.agent} is working on {', '.join(row['tasks'])}: sync when "

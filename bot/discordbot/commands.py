@@ -121,7 +121,7 @@ class SwarmCommands:
 
     async def agents(self, interaction: discord.Interaction) -> None:
         """/agents."""
-        rows = await self.bot.service.agent_rows()
+        rows = await self.bot.service.roster.rows()
         await interaction.response.send_message(embed=embeds.agents_embed(rows))
 
     async def status(self, interaction: discord.Interaction) -> None:
@@ -163,7 +163,7 @@ class AgentGroup(app_commands.Group, name="agent", description="Pause or resume 
     )
     @app_commands.autocomplete(agent=completers.agents)
     async def pause(self, interaction: discord.Interaction, agent: str) -> None:
-        changed = await self.bot.service.set_agent_paused(agent, True, actor(interaction))
+        changed = await self.bot.service.roster.set_paused(agent, True, actor(interaction))
         name = self.bot.service.resolve_agent(agent).id
         await interaction.response.send_message(
             f"⏸️ {name} paused" if changed else f"{name} was already paused"
@@ -174,7 +174,7 @@ class AgentGroup(app_commands.Group, name="agent", description="Pause or resume 
     )
     @app_commands.autocomplete(agent=completers.agents)
     async def resume(self, interaction: discord.Interaction, agent: str) -> None:
-        changed = await self.bot.service.set_agent_paused(agent, False, actor(interaction))
+        changed = await self.bot.service.roster.set_paused(agent, False, actor(interaction))
         name = self.bot.service.resolve_agent(agent).id
         await interaction.response.send_message(
             f"▶️ {name} resumed" if changed else f"{name} was not paused"

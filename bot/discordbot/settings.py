@@ -35,23 +35,6 @@ class DiscordSettings:
     reconnect_first_s: float = 1.0  # wait after a failed connection attempt, doubled per
     reconnect_max_s: float = 60.0  # ...failure up to this (not settings: tests pass their own)
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> DiscordSettings:
-        """Read DISCORD_TOKEN, SWARM_GUILD_ID, SWARM_CHANNEL_ID and the access lists."""
-        return cls(
-            token=(env.get("DISCORD_TOKEN") or "").strip() or None,
-            guild_id=_id(env, "SWARM_GUILD_ID"),
-            channel_id=_id(env, "SWARM_CHANNEL_ID"),
-            alerts_channel_id=_id(env, "SWARM_ALERTS_CHANNEL_ID"),
-            alerts_role_id=_id(env, "SWARM_ALERTS_ROLE_ID"),
-            admin_ids=_ids(env, "SWARM_ADMIN_IDS"),
-            admin_role_ids=_ids(env, "SWARM_ADMIN_ROLE_IDS"),
-            user_ids=_ids(env, "SWARM_USER_IDS"),
-            user_role_ids=_ids(env, "SWARM_USER_ROLE_IDS"),
-            notify=_notify(env),
-            api_base=_api_base(env),
-        )
-
     def require_connection(self) -> None:
         """ConfigError saying what to set when the bot cannot connect."""
         missing = [
@@ -112,9 +95,9 @@ def _by_name(parse: object) -> Parser:
 
 
 _ID, _IDS = _by_name(_id), _by_name(_ids)
-# Discord's declarations: Config.discord builds DiscordSettings from them (its from_env is no
-# longer called); the user config file's names are checked against them before the whole
-# index (bot.settings_index) is imported, off the hook's path.
+# Discord's declarations: Config.discord builds DiscordSettings from them; the user config
+# file's names are checked against them before the whole index (bot.settings_index) is
+# imported, off the hook's path.
 DISCORD: tuple[Setting, ...] = (
     Setting(
         "DISCORD_TOKEN", "token", None, text, "the bot's token", secret=True, unset="(not set)"

@@ -198,14 +198,14 @@ async def assign_task(request: Request, ref: str, body: AssignIn, who: Admin) ->
 @router.get("/agents")
 async def agents(request: Request, _: Viewer) -> list[dict[str, Any]]:
     """Each agent with its state, load and current tasks."""
-    return await web_context(request).service.agent_rows()
+    return await web_context(request).service.roster.rows()
 
 
 @router.post("/agents/{agent}/pause")
 async def pause_agent(request: Request, agent: str, who: Admin) -> dict[str, Any]:
     """The agent gets nothing new until resumed."""
     service = web_context(request).service
-    changed = await acting(request, who, service.set_agent_paused(agent, True, who.actor))
+    changed = await acting(request, who, service.roster.set_paused(agent, True, who.actor))
     return {"agent": service.resolve_agent(agent).id, "paused": True, "changed": changed}
 
 
@@ -213,7 +213,7 @@ async def pause_agent(request: Request, agent: str, who: Admin) -> dict[str, Any
 async def resume_agent(request: Request, agent: str, who: Admin) -> dict[str, Any]:
     """The agent takes tasks again."""
     service = web_context(request).service
-    changed = await acting(request, who, service.set_agent_paused(agent, False, who.actor))
+    changed = await acting(request, who, service.roster.set_paused(agent, False, who.actor))
     return {"agent": service.resolve_agent(agent).id, "paused": False, "changed": changed}
 
 

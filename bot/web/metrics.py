@@ -74,7 +74,7 @@ class Metrics:
     async def render(self, service: SwarmService) -> bytes:
         """The whole exposition: the in-process registry, then the database's figures."""
         snapshot = await ReportBook(service.store).snapshot()
-        agents = await service.agent_rows()
+        agents = await service.roster.rows()
         scrape = CollectorRegistry(auto_describe=True)
         scrape.register(_SnapshotCollector(snapshot, agents, await notifier_health(service.posts)))
         return generate_latest(self.registry) + generate_latest(scrape)

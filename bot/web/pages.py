@@ -213,7 +213,7 @@ async def _holder_states(service: SwarmService) -> dict[str, dict[str, Any]]:
             "alerts": row["alerts"],
             "evidence": row["evidence"],
         }
-        for row in await service.agent_rows()
+        for row in await service.roster.rows()
     }
 
 
@@ -292,7 +292,7 @@ async def _review_view(service: SwarmService, task: Task) -> dict[str, Any]:
 async def agents_page(request: Request, who: Page) -> HTMLResponse:
     """The agents as cards."""
     ctx = web_context(request)
-    rows = await ctx.service.agent_rows()
+    rows = await ctx.service.roster.rows()
     home = ctx.service.settings.home
     held = await ctx.service.reservations.held()
     for row in rows:

@@ -23,7 +23,7 @@ SETTING_NAME = re.compile(r"^(SWARM|DISCORD|OPENAI|GITHUB)_[A-Z0-9_]+$")
 NOT_YET = {
     "bot/app.py": {"SWARM_LOG_FILE"},
     "bot/cli/hook.py": {"SWARM_AGENT"},
-    "bot/discordbot/settings.py": {"DISCORD_TOKEN", "DISCORD_API_BASE", "SWARM_NOTIFY"},
+    "bot/discordbot/settings.py": {"DISCORD_API_BASE", "SWARM_NOTIFY"},
     # the hook's fast relay (python -m bot.cli.hook) imports no settings module at all
     "bot/hook_relay.py": {"SWARM_HOME", "SWARM_AGENT", "SWARM_CONFIG"},
     # swarm doctor looks for a password in a settings file's raw text, not at a setting
