@@ -69,6 +69,8 @@ MOVED = {
     "send": ("messages", "send"),
     "broadcast": ("messages", "broadcast"),
     "deliveries": ("messages", "deliveries"),
+    "agent_rows": ("roster", "rows"),
+    "set_agent_paused": ("roster", "set_paused"),
 }
 # a method whose name is now its book's: ``service.inbox()`` -> ``service.inbox.needs()``
 CALLED = {"InboxBook": "needs"}
@@ -78,7 +80,7 @@ SETTER = re.compile(r'Property "settings" defined in "SwarmService" is read-only
 LEFT = re.compile(
     r"\b\w*(?:service|svc)\.(?:(?:write|read|update|db|" + "|".join(MOVED) + r")\b|inbox\()"
 )
-Edit = tuple[int, int, str, str]  # line (0-based), start, end (0-based, end exclusive), text
+Edit = tuple[int, int, int, str]  # line (0-based), start, end (0-based, end exclusive), text
 
 
 def mypy() -> list[str]:
