@@ -4,7 +4,7 @@ until the PermissionRequest hook returns it.
 Run: .venv/bin/python bench/agent_state.py [--runs 60]
 
 1. ``swarm hook`` runs as Claude Code runs it (a new process, the event's JSON on stdin);
-   from just before the process starts until ``SwarmService.agent_rows()`` (what
+   from just before the process starts until ``SwarmService.roster.rows()`` (what
    ``swarm agents --json`` prints) shows the event's state, polled every 2 ms.
 2. A ``PermissionRequest`` hook waits; from the decision's commit (what the Discord button
    does: ``prompts.decide`` through the service) until the hook's JSON reaches its stdout:
@@ -87,7 +87,7 @@ def event(name: str, cwd: Path, **fields: Any) -> str:
 async def wait_state(service: SwarmService, state: str, evidence: str, limit_s: float) -> None:
     deadline = time.monotonic() + limit_s
     while True:
-        row = next(r for r in await service.agent_rows() if r["id"] == AGENT)
+        row = next(r for r in await service.roster.rows() if r["id"] == AGENT)
         if row["state"] == state and row["evidence"] == evidence:
             return
         if time.monotonic() > deadline:

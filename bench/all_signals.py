@@ -150,7 +150,7 @@ async def run(seconds: float, interval: float, hook_every: float) -> dict[str, A
                         tmux_cpu = server_cpu_s(socket) - tmux0
                         out, _ = await agents.communicate()
                         hooks = json.loads(out)
-                        rows = await service.agent_rows()
+                        rows = await service.roster.rows()
                     finally:
                         await service.close()
                 finally:

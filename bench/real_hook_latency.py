@@ -51,7 +51,7 @@ class Looks:
 
     async def watch(self, service: SwarmService) -> None:
         while self.running:
-            rows = await service.agent_rows()
+            rows = await service.roster.rows()
             state = next(str(r["state"]) for r in rows if r["id"] == AGENT)
             self.seen.append((time.time(), state))
             await asyncio.sleep(0.002)
