@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import json
 import statistics
 import subprocess
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,8 +59,10 @@ class Looks:
             await asyncio.sleep(0.002)
 
     def shown_after(self, stamp: float, state: str) -> float | None:
-        """Seconds from ``stamp`` until the first look after it showing ``state``."""
-        return next((t - stamp for t, s in self.seen if t >= stamp and s == state), None)
+        """Seconds from ``stamp`` until the first look after it showing ``state`` (the looks
+        are in time order: the search starts at ``stamp``, not at the first look)."""
+        start = bisect.bisect_left(self.seen, (stamp, ""))
+        return next((t - stamp for t, s in islice(self.seen, start, None) if s == state), None)
 
 
 def install_hooks(work: Path, env: dict[str, str], stamps: Path) -> None:
