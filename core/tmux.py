@@ -153,6 +153,8 @@ class SharedReads:
             if lead:
                 self._read_queued(ref.socket)
             read.done.wait()
+            if read.error is not None:
+                raise read.error  # the batch's read failed: each thread in it says so
             if read.text is not None:
                 return read.text
             lead = True  # handed the next batch
@@ -160,18 +162,18 @@ class SharedReads:
     def _read_queued(self, socket: str | None) -> None:
         with self._lock:
             batch = self._queued.pop(socket, [])
+        texts: list[PaneText | None] = [None] * len(batch)
+        error: Exception | None = None
         try:
-            texts = capture_all([r.ref for r in batch], self.timeout) if batch else []
-        except BaseException:  # never leave a waiting thread without its text
-            texts = [PaneText(r.ref, gone=f"tmux pane {r.ref.target} cannot be read")
-                     for r in batch]  # fmt: skip
-            raise
-        finally:
+            texts = [*capture_all([r.ref for r in batch], self.timeout)] if batch else []
+        except Exception as exc:  # not "gone": an error each waiting thread raises
+            error = exc
+        finally:  # never leave a waiting thread without its text or the error
             with self._lock:
                 if batch:
                     self.clients += 1
-                for read, text in zip(batch, texts, strict=False):
-                    read.text = text
+                for read, text in zip(batch, texts, strict=True):
+                    read.text, read.error = text, error
                     read.done.set()
                 waiting = self._queued.get(socket)
                 if waiting:
@@ -186,6 +188,7 @@ class _Read:
     def __init__(self, ref: PaneRef) -> None:
         self.ref = ref
         self.text: PaneText | None = None
+        self.error: Exception | None = None
         self.done = threading.Event()
 
 

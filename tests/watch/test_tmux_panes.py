@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -146,3 +147,33 @@ def test_threads_reading_panes_at_once_share_tmux_clients_and_each_gets_its_own(
     assert seen[-1] == ["tmux pane swarm:gone is gone: can't find window: gone"] * 3
     # 27 reads, each alone a client; a batch with the gone pane: two more (it alone, the rest)
     assert reads.clients + 3 * 2 >= len(calls.read_text().split()) < 27 / 2
+
+
+def test_a_read_that_raises_reaches_every_waiting_thread_as_the_error(
+    tmux: Tmux, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected error while reading a batch is raised in each thread that waited for it
+    (a delivery then fails retryably, logged as a driver error), never turned into "gone",
+    which fails a delivery for good; the next reads work again."""
+    tmux.window("swarm", "one", "printf 'first\\n'; sleep 60")
+    wait_text(tmux.ref("swarm:one"), "first")
+    reads, real = SharedReads(), tmux_module.capture_all
+
+    def broken(refs: object, timeout: float) -> object:
+        time.sleep(0.3)  # the other threads queue meanwhile
+        raise RuntimeError("tmux answered nonsense")
+
+    monkeypatch.setattr(tmux_module, "capture_all", broken)
+
+    def poll(_: int) -> str:
+        try:
+            reads.capture(tmux.ref("swarm:one"))
+        except RuntimeError as exc:
+            return str(exc)
+        return "read"
+
+    with ThreadPoolExecutor(3) as pool:
+        seen = list(pool.map(poll, range(3)))
+    assert seen == ["tmux answered nonsense"] * 3
+    monkeypatch.setattr(tmux_module, "capture_all", real)
+    assert reads.capture(tmux.ref("swarm:one")).lines[:1] == ("first",)
