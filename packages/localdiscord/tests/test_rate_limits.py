@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import discord
 from localdiscord import Limit, LocalDiscordServer, RateLimits
+from localdiscord.ratelimits import RateLimiter
 from localdiscord.snowflake import DISCORD_EPOCH_MS
 from scene import Scene
 
@@ -168,3 +169,11 @@ async def test_discord_py_retries_after_the_global_limit(scene: Scene) -> None:
     assert server.rate_limited()  # refused globally, and retried
     posted = [m.content for m in server.messages()]
     assert sorted(posted) == sorted(f"n{n}" for n in range(6) for _ in range(2))
+
+
+def test_a_fresh_windows_reset_after_is_never_longer_than_the_window() -> None:
+    """At a clock reading of 12.7, ``(12.7 + 30) - 12.7`` is 30.000000000000004: rounded up
+    to the millisecond it read 30.001 (CI saw it), longer than the bucket's window."""
+    limiter = RateLimiter(RateLimits(buckets={"message create": Limit(5, 30.0)}), lambda: 12.7)
+    admission = limiter.admit("POST", "/channels/{channel_id}/messages", {"channel_id": "1"})
+    assert admission.headers["X-RateLimit-Reset-After"] == "30.000"

@@ -176,8 +176,10 @@ def _refused_globally(window: _Window, now: float) -> Admission:
 
 
 def _seconds(value: float) -> float:
-    """Seconds rounded up to the millisecond (never early by a rounding)."""
-    return max(0.001, math.ceil(value * 1000) / 1000)
+    """Seconds rounded up to the millisecond (never early by a rounding), after float noise
+    below a microsecond is rounded away: ``(12.7 + 30) - 12.7`` is 30.000000000000004, which
+    must read 30.000, not 30.001 (longer than the bucket's window)."""
+    return max(0.001, math.ceil(round(value * 1000, 3)) / 1000)
 
 
 def _bucket_headers(name: str, window: _Window, now: float) -> dict[str, str]:
