@@ -70,7 +70,7 @@ class TmuxOptions:
     """The waits of one tmux delivery (seconds)."""
 
     land_timeout_s: float = 10.0  # the paste must show in the input within this
-    settle_s: float = 0.5  # from the paste to the submit key at least (Gemini: an Enter
+    settle_s: float = 0.2  # from the paste to the submit key at least (Gemini: an Enter
     # within ~30 ms of the previous key is a newline)
     quiet_s: float = 0.2  # the input unchanged this long: a paste or a clear is done
     confirm_timeout_s: float = 10.0  # the submit must show within this

@@ -46,7 +46,10 @@ _AGENTS = (
     "AND g.state = 'limited') AS limited, EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = "
     "s.id AND a.kind = 'unjudged' AND a.cleared_at IS NULL) AS unjudged, "
     "(SELECT max(h.at) FROM agent_signals h WHERE h.agent = s.id AND h.signal = 'hook' "
-    "AND h.state IN ('working', 'waiting')) AS turn_at"
+    "AND h.state IN ('working', 'waiting')) AS turn_at, (SELECT w.taken_back_at FROM "
+    "agent_watch w WHERE w.agent_id = s.id AND s.state IN ('working', 'stalled') AND NOT "
+    "EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = s.id AND g.active_at > "
+    "w.taken_back_at)) AS frozen_since"
 )
 # The agents' read of a scheduling round's first pass also says whether any lease ran out
 # (the same on every row: a subquery of no row, computed once), so a round with none costs
@@ -61,9 +64,10 @@ def free_agents(
     conn: Conn, ctx: Ctx, rows: list[Any] | None = None
 ) -> tuple[list[_AgentView], frozenset[str]]:
     """Configured agents that are not paused, not held by a usage limit or by a state that
-    cannot be judged (an open ``unjudged`` alert), below their capacity, and, holding no
-    task, not mid-turn by their hook (``rows``: the agents' rows, already read); and the
-    agents a usage limit holds now."""
+    cannot be judged (an open ``unjudged`` alert), not frozen (their tasks were taken back
+    for a stall and they still show a turn that nothing has advanced since), below their
+    capacity, and, holding no task, not mid-turn by their hook (``rows``: the agents' rows,
+    already read); and the agents a usage limit holds now."""
     if rows is None:
         rows = conn.execute(f"{_AGENTS} FROM agent_state s").fetchall()
     state = {r["id"]: r for r in rows}
@@ -83,6 +87,8 @@ def free_agents(
     for agent in ctx.agents.values():
         row = state.get(agent.id)
         if row is None or row["paused"] or row["unjudged"] or row["load"] >= agent.capacity:
+            continue
+        if row["frozen_since"] is not None:  # its taken-back task would go to it again
             continue
         if agent.id in held or (row["load"] == 0 and _mid_turn(ctx, row["turn_at"])):
             continue

@@ -150,6 +150,16 @@ def set_watched(conn: Conn, agent: str, key: str | None) -> None:
     )
 
 
+def taken_back(conn: Conn, agent: str, at: float) -> None:
+    """The stall rules took ``agent``'s tasks back at ``at`` (``assignment.free_agents``
+    gives it none while it still shows the frozen turn)."""
+    conn.execute(
+        "INSERT INTO agent_watch (agent_id, taken_back_at) VALUES ($1, $2) "
+        "ON CONFLICT(agent_id) DO UPDATE SET taken_back_at = excluded.taken_back_at",
+        (agent, at),
+    )
+
+
 def last_finished_deliveries(conn: Conn, agent: str, count: int) -> list[Any]:
     """The last ``count`` deliveries to ``agent`` delivered or failed (``state``,
     ``reason``), newest first; superseded ones left out."""

@@ -29,6 +29,7 @@ can be again) and the tick goes on for the others.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -81,6 +82,7 @@ class _View:
     last_nudge_at: float | None
     screen: bool = False  # judged on its screen too (an inbox agent is not)
     held: Verdict | None = None  # waiting or limited: no stall, no nudge, no reassignment
+    reads_working: bool = False  # its signals read working (a frozen turn: no progress)
 
     @property
     def key(self) -> str | None:
@@ -300,6 +302,7 @@ def _views(
             row["last_nudge_at"] if row else None,
             screen,
             verdict if verdict is not None and verdict.state in HELD else None,
+            verdict is not None and verdict.state is AgentState.WORKING,
         )
 
 
@@ -313,7 +316,7 @@ def _stall_verdict(conn: Conn, agent: str) -> Verdict | None:
 def _judge(conn: Conn, ctx: Ctx, settings: WatchSettings, view: _View, report: TickReport) -> None:
     if view.key != view.watched:  # another set of tasks: its nudges count from zero
         queries.set_watched(conn, view.agent, view.key)
-        view = _View(view.agent, view.tasks, view.last_activity, view.key, 0, None)
+        view = dataclasses.replace(view, watched=view.key, nudges=0, last_nudge_at=None)
     quiet = ctx.now - view.last_activity
     if view.held is not None:
         why = f"it is {view.held.state.value} ({view.held.evidence})"
@@ -399,10 +402,12 @@ def _reassign(conn: Conn, ctx: Ctx, view: _View, quiet: float, report: TickRepor
         ctx,
         view.agent,
         STALLED,
-        f"{view.agent}: {view.refs} taken back after {minutes(quiet)} without activity",
+        f"{view.agent}: {view.refs} taken back after {minutes(quiet)} without activity"
+        + ("; it gets no new task while it still shows that turn" if view.reads_working else ""),
         report,
     )
     queries.set_watched(conn, view.agent, None)
+    queries.taken_back(conn, view.agent, ctx.now)
 
 
 def _clear(conn: Conn, ctx: Ctx, agent: str, kind: str, text: str, report: TickReport) -> None:

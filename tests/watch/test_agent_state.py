@@ -359,3 +359,44 @@ async def test_an_agent_whose_hook_acknowledges_each_nudge_and_does_nothing_is_t
     # the bound: SWARM_REASSIGN_AFTER from the task prompt's delivery + SWARM_GRACE, one tick
     bound = FAST["grace_s"] + FAST["reassign_after_s"] + FAST["interval_s"]
     assert taken_at is not None and taken_at <= bound
+
+
+async def test_a_frozen_agent_gets_no_task_until_its_pane_shows_it_free_again(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    """A frozen turn on the pane (working, nothing advancing: Claude Code's spinner over a
+    stream that stopped) gets the agent's task taken back; before, the agent was free again
+    at once and the task (pinned to it, or with no other agent free) went straight back into
+    the frozen turn. Now it waits until the pane shows it at its input."""
+    watcher = Watcher(service, watch_settings(**FAST), frames)  # Agent-6: no screen
+
+    async def pane(state: AgentState, words: str) -> None:
+        seen = Observation("Agent-6", Signal.TEXT, state, clock.now(), words, work=False)
+        await service.store.update(agent_signals.record, seen)
+
+    task_id = await assign(service, "Agent-6")
+    await deliver_all(service, frames)
+    taken = False
+    for _ in range(60):
+        clock.advance(1)
+        await pane(AgentState.WORKING, "text: '✽ Beboppin'… (esc to interrupt)' (no progress)")
+        report = await watcher.tick()
+        await deliver_all(service, frames)  # the nudges
+        if task_id in report.reassigned:
+            taken = True
+            break
+    assert taken
+    (cleared,) = await kinds(service, "alert.cleared")
+    assert "no new task while it still shows that turn" in cleared.text
+    for _ in range(3):
+        clock.advance(1)
+        await pane(AgentState.WORKING, "text: '✽ Beboppin'… (esc to interrupt)' (no progress)")
+        await watcher.tick()
+        await service.queue.assign_batch()
+        assert (await service.tasks.get(task_id)).status is TaskStatus.ready
+    clock.advance(1)
+    await pane(AgentState.IDLE, "text: '❯ ' (its input)")
+    await watcher.tick()
+    await service.queue.assign_batch()
+    task = await service.tasks.get(task_id)
+    assert (task.status, task.agent) == (TaskStatus.assigned, "Agent-6")
