@@ -39,7 +39,7 @@ def started(
             f"again ({evidence})",
             agent=agent,
             actor=ctx.actor,
-            data={"until": until, "window": window, "limited": True},
+            data={"until": until, "window": window, "limited": True, "since": _began(conn, agent)},
         )
         return
     insert_event(
@@ -65,7 +65,7 @@ def ended(conn: Conn, ctx: Ctx, agent: str, state: AgentState) -> None:
             f"{agent} takes tasks again ({state.value}) within its limit's reset window",
             agent=agent,
             actor=ctx.actor,
-            data={"window": last[1].get("window"), "limited": False},
+            data={"window": last[1].get("window"), "limited": False, "since": last[1].get("since")},
         )
         return
     insert_event(
@@ -79,10 +79,11 @@ def ended(conn: Conn, ctx: Ctx, agent: str, state: AgentState) -> None:
 
 
 def last_limit(conn: Conn, agent: str) -> tuple[str, dict[str, Any]] | None:
-    """The kind and data of ``agent``'s newest limit start or flap, if any. A limit starts
-    or ends rarely: the events are read newest first, up to the first match."""
+    """The kind and data of ``agent``'s newest limit start or flap, if any (a start's data
+    gains ``since``: its own time). A limit starts or ends rarely: the events are read
+    newest first, up to the first match."""
     row = conn.execute(
-        "SELECT kind, data FROM events WHERE agent_id = $1 AND kind IN ($2, $3) "
+        "SELECT kind, data, ts FROM events WHERE agent_id = $1 AND kind IN ($2, $3) "
         "ORDER BY id DESC LIMIT 1",
         (agent, EventKind.AGENT_LIMITED, EventKind.AGENT_LIMIT_FLAPPED),
     ).fetchone()
@@ -92,7 +93,30 @@ def last_limit(conn: Conn, agent: str) -> tuple[str, dict[str, Any]] | None:
         data = json.loads(row["data"]) if row["data"] else {}
     except ValueError:
         data = {}
-    return str(row["kind"]), data if isinstance(data, dict) else {}
+    data = data if isinstance(data, dict) else {}
+    if row["kind"] == EventKind.AGENT_LIMITED:
+        data["since"] = float(row["ts"])
+    return str(row["kind"]), data
+
+
+def _began(conn: Conn, agent: str) -> float | None:
+    """When the limit last posted for ``agent`` began (a flap carries it on)."""
+    return _since(last_limit(conn, agent))
+
+
+def _since(last: tuple[str, dict[str, Any]] | None) -> float | None:
+    since = last[1].get("since") if last is not None else None
+    return float(since) if isinstance(since, int | float) else None
+
+
+def episode_start(conn: Conn, agent: str) -> float | None:
+    """When the limit ``agent`` is in began, if it flapped (its newest limit event is a flap
+    of the limit posted before): that limit's start; None otherwise (the agent's state says
+    since when)."""
+    last = last_limit(conn, agent)
+    if last is None or last[0] != EventKind.AGENT_LIMIT_FLAPPED:
+        return None
+    return _since(last)
 
 
 def posted_window(conn: Conn, agent: str) -> float | None:

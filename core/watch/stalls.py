@@ -36,6 +36,7 @@ from functools import partial
 
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import judge as agent_judge
+from core.agents import limit_events
 from core.agents import signals as agent_signals
 from core.agents.alerts import STALLED, UNREACHABLE, clear_alert, open_alert
 from core.agents.judge import HELD, Freshness, Verdict, clock_time, duration
@@ -134,13 +135,16 @@ def tick(
 
 
 def _hand_on(conn: Conn, ctx: Ctx, after_s: float, report: TickReport) -> None:
-    """A limited agent's tasks go back to the queue once it has been limited ``after_s``,
-    each when another configured agent that is not limited can take it; a task pinned to
-    it stays (the needs-you queue asks the person). Its turn is not counted as an attempt:
-    the limit is not the task's failure."""
+    """A limited agent's tasks go back to the queue once it has been limited ``after_s``
+    (from the limit's first start when it flapped: ``limit_events.episode_start``), each
+    when another configured agent that is not limited can take it; a task pinned to it
+    stays (the needs-you queue asks the person). Its turn is not counted as an attempt: the
+    limit is not the task's failure."""
     ends = agent_judge.limited_agents(conn, ctx.now, ctx.settings.limit_backoff_s)
     for agent, until in ends.items():
-        since = agent_signals.get_state(conn, agent).since
+        since = (
+            limit_events.episode_start(conn, agent) or agent_signals.get_state(conn, agent).since
+        )
         if agent not in ctx.agents or since is None or ctx.now - since < after_s:
             continue
         others = [a for a in ctx.agents.values() if a.id != agent and a.id not in ends]

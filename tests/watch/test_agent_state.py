@@ -400,3 +400,36 @@ async def test_a_frozen_agent_gets_no_task_until_its_pane_shows_it_free_again(
     await service.queue.assign_batch()
     task = await service.tasks.get(task_id)
     assert (task.status, task.agent) == (TaskStatus.assigned, "Agent-6")
+
+
+async def test_a_flapping_limit_keeps_the_handoff_wait_from_its_first_start(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    """A limit that lets the agent through for a moment and then holds again with the same
+    reset (a flap: one Discord post) is one limit: its task is handed on
+    SWARM_LIMIT_HANDOFF after the limit began. Before, each return restarted the wait, so a
+    limit flapping more often than that never handed anything on."""
+    watcher = Watcher(service, watch_settings(**FAST, limit_handoff_s=10.0), frames)
+    free = await service.tasks.create(TaskSpec("anyone's work"), "test")
+    await service.queue.assign_batch()
+    holder = (await service.tasks.get(free.id)).agent
+    assert holder is not None
+    until = clock.now() + 3600
+    start = clock.now()
+
+    async def pane(state: AgentState, words: str) -> None:
+        seen = Observation(holder, Signal.TEXT, state, clock.now(), words, until=until)
+        await service.store.update(agent_signals.record, seen)
+
+    await pane(AgentState.LIMITED, "text: usage limit")
+    handed = None
+    for second in range(1, 16):
+        clock.advance(1)
+        if second == 6:
+            await pane(AgentState.WORKING, "text: 'esc to interrupt'")
+        if second == 8:
+            await pane(AgentState.LIMITED, "text: usage limit")
+        if (await watcher.tick()).handed_on and handed is None:
+            handed = clock.now() - start
+    assert await kinds(service, "agent.limit_flapped"), "the limit did not flap"
+    assert handed is not None and handed <= 10 + 1, handed
