@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.agents import judge as agent_judge
+from core.agents import queries as agent_queries
 from core.context import Ctx
 from core.delivery.leases import backoff, expire_leases
 from core.event_kinds import EventKind
@@ -46,10 +47,8 @@ _AGENTS = (
     "AND g.state = 'limited') AS limited, EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = "
     "s.id AND a.kind = 'unjudged' AND a.cleared_at IS NULL) AS unjudged, "
     "(SELECT max(h.at) FROM agent_signals h WHERE h.agent = s.id AND h.signal = 'hook' "
-    "AND h.state IN ('working', 'waiting')) AS turn_at, (SELECT w.taken_back_at FROM "
-    "agent_watch w WHERE w.agent_id = s.id AND s.state IN ('working', 'stalled') AND NOT "
-    "EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = s.id AND g.active_at > "
-    "w.taken_back_at)) AS frozen_since"
+    "AND h.state IN ('working', 'waiting')) AS turn_at, "
+    f"{agent_queries.FROZEN_SINCE} AS frozen_since"
 )
 # The agents' read of a scheduling round's first pass also says whether any lease ran out
 # (the same on every row: a subquery of no row, computed once), so a round with none costs

@@ -33,6 +33,7 @@ from typing import Any
 
 from core.agent_state import AgentState
 from core.agents import alerts, judge
+from core.agents import queries as agent_queries
 from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput, InvalidState, NotFound
@@ -353,11 +354,17 @@ def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
     """Ready tasks that no configured agent can take: pinned to an agent that is not
     configured, or for a role or capabilities that no configured agent has (the agents file
     changed after they were made); or that only agents held by a usage limit can take (they
-    wait for its reset). Nothing answers them here: the hint names the commands."""
+    wait for its reset), or only frozen agents. Nothing answers them here: the hint names the
+    commands."""
     ends = judge.limited_agents(conn, ctx.now, ctx.settings.limit_backoff_s)
+    frozen = agent_queries.frozen_agents(conn)
     found = []
     for task in reversed(list_tasks(conn, TaskStatus.ready, limit=10_000)):
-        why = nobody_takes(task, ctx.agents) or _limit_bound(task, ctx, ends)
+        why = (
+            nobody_takes(task, ctx.agents)
+            or _limit_bound(task, ctx, ends)
+            or _frozen_bound(task, ctx, frozen)
+        )
         if why is None:
             continue
         ref = task.ref
@@ -391,6 +398,21 @@ def _limit_bound(task: Task, ctx: Ctx, ends: dict[str, float]) -> str | None:
     if task.pinned:
         return f"{agent}, which is limited until {when}"
     return f"{wanted(task)}: {agent} is limited until {when}"
+
+
+def _frozen_bound(task: Task, ctx: Ctx, frozen: dict[str, float]) -> str | None:
+    """``Agent-1, whose turn froze: ...`` when the only agents that can take ``task`` are
+    frozen (their tasks taken back for a stall, their turn not moved since: they get no task
+    until they show their input); else None."""
+    found = only_limited(task, ctx.agents, frozen) if frozen else None
+    if found is None:
+        return None
+    agent, since = found
+    froze = (
+        f"turn froze: its tasks were taken back at {judge.clock_time(since)} and it gets "
+        "none until it shows its input"
+    )
+    return f"{agent}, whose {froze}" if task.pinned else f"{wanted(task)}: {agent}'s {froze}"
 
 
 def _holding(conn: Conn, ctx: Ctx) -> list[Need]:

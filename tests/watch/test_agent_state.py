@@ -394,12 +394,16 @@ async def test_a_frozen_agent_gets_no_task_until_its_pane_shows_it_free_again(
         await watcher.tick()
         await service.queue.assign_batch()
         assert (await service.tasks.get(task_id)).status is TaskStatus.ready
+    # the pinned task waiting for it is in "Needs you", saying why
+    (need,) = [n for n in await service.inbox.needs() if n.kind == "stranded"]
+    assert need.task == "T-1" and "Agent-6, whose turn froze" in need.text, need.text
     clock.advance(1)
     await pane(AgentState.IDLE, "text: '❯ ' (its input)")
     await watcher.tick()
     await service.queue.assign_batch()
     task = await service.tasks.get(task_id)
     assert (task.status, task.agent) == (TaskStatus.assigned, "Agent-6")
+    assert [n for n in await service.inbox.needs() if n.kind == "stranded"] == []
 
 
 async def test_a_flapping_limit_keeps_the_handoff_wait_from_its_first_start(

@@ -1,0 +1,20 @@
+"""The agents' SQL that other features share: which agents are frozen (their tasks taken back
+for a stall, their turn not moved since), read by assignment and by the needs-you list."""
+
+from __future__ import annotations
+
+from core.store.conn import Conn, values
+
+# over ``agent_state s``: when the stall rules took the agent's tasks back, while its state
+# still reads working or stalled and no signal has seen it work since; else NULL
+FROZEN_SINCE = (
+    "(SELECT w.taken_back_at FROM agent_watch w WHERE w.agent_id = s.id AND s.state IN "
+    "('working', 'stalled') AND NOT EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = "
+    "s.id AND g.active_at > w.taken_back_at))"
+)
+
+
+def frozen_agents(conn: Conn) -> dict[str, float]:
+    """agent -> when its tasks were taken back, for the agents frozen now."""
+    rows = conn.execute(f"SELECT s.id, {FROZEN_SINCE} AS since FROM agent_state s")
+    return {agent: float(since) for agent, since in map(values, rows) if since is not None}
