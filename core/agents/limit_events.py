@@ -25,7 +25,8 @@ def started(
     """``agent.limited`` (posted), or ``agent.limit_flapped`` when the reset window of the
     limit last posted has not passed and this limit ends with it (``until_words``: `` until
     15:00:00``, or empty when no reset is known)."""
-    window = posted_window(conn, agent)
+    last = last_limit(conn, agent)
+    window = posted_window(last)
     if (
         window is not None
         and ctx.now < window
@@ -39,7 +40,7 @@ def started(
             f"again ({evidence})",
             agent=agent,
             actor=ctx.actor,
-            data={"until": until, "window": window, "limited": True, "since": _began(conn, agent)},
+            data={"until": until, "window": window, "limited": True, "since": _since(last)},
         )
         return
     insert_event(
@@ -99,12 +100,8 @@ def last_limit(conn: Conn, agent: str) -> tuple[str, dict[str, Any]] | None:
     return str(row["kind"]), data
 
 
-def _began(conn: Conn, agent: str) -> float | None:
-    """When the limit last posted for ``agent`` began (a flap carries it on)."""
-    return _since(last_limit(conn, agent))
-
-
 def _since(last: tuple[str, dict[str, Any]] | None) -> float | None:
+    """When the limit last posted began (``last``: ``last_limit``'s; a flap carries it on)."""
     since = last[1].get("since") if last is not None else None
     return float(since) if isinstance(since, int | float) else None
 
@@ -119,10 +116,9 @@ def episode_start(conn: Conn, agent: str) -> float | None:
     return _since(last)
 
 
-def posted_window(conn: Conn, agent: str) -> float | None:
-    """When the reset window of ``agent``'s limit last posted ends (its reset time), if
-    known."""
-    last = last_limit(conn, agent)
+def posted_window(last: tuple[str, dict[str, Any]] | None) -> float | None:
+    """When the reset window of the limit last posted ends (its reset time), if known
+    (``last``: ``last_limit``'s)."""
     if last is None:
         return None
     kind, data = last
