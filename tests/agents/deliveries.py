@@ -19,6 +19,7 @@ screen is still; a failed attempt retried up to 3 times with ``is_retry``.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import statistics
 import time
@@ -29,11 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from automation.tmux_delivery import TmuxDeliverer
+from core import clis
 from core.delivery.killswitch import KillSwitch
 from core.models import Agent, Receipt
 from core.protocols import Parcel
 from tests.agents.launch import agent_of
-from tests.agents.live import LiveCLI, LocalModel
+from tests.agents.live import LiveCLI, LocalModel, reading
 
 ATTEMPTS = 3
 PASTED_TAG = re.compile(r"</?pasted_content[^>]*>")
@@ -216,3 +218,37 @@ async def check_deliveries(live: LiveCLI, cli: str, home: Path) -> None:
     shown = tally.summary()
     assert shown["taken"] == shown["whole"] == SHAPES, shown
     assert (tally.lost, tally.false_delivered, tally.doubled) == ([], [], []), shown
+
+
+async def check_reset(
+    live: LiveCLI, cli: str, home: Path, idle: Callable[[LiveCLI], None], shown: str
+) -> str:
+    """swarm's reset between tasks (``reset_between_tasks``) through its tmux deliverer,
+    between two prompts: the reset is typed, ``shown`` comes on screen and the pane reads
+    idle a second later (a dialog would read waiting), and the next prompt is taken alone in
+    a new conversation (no request of it holds the first prompt's marker). The screen after
+    the reset, for the caller's own checks."""
+    before = f"before-{uuid.uuid4().hex[:6]}"
+    live.send(f"say hello {before}")
+    assert wait_taken_by(live.model, MAIN_PATHS[cli], before, 60)
+    idle(live)
+    agent, own = agent_of(live, cli), clis.by_name(cli)
+    assert own is not None, cli
+    deliverer = TmuxDeliverer(home, KillSwitch(home))
+    try:
+        reset = await deliverer.deliver(Parcel(1, agent, "", "test", reset=own.reset))
+        assert reset.ok, reset.reason
+        live.wait(shown)
+        await asyncio.sleep(1.0)  # a dialog would be on screen by now
+        screen = live.screen()
+        seen = reading(live, cli)
+        assert seen is not None and seen.state.value == "idle", screen
+        after = f"after-{uuid.uuid4().hex[:6]}"
+        taken = await deliverer.deliver(Parcel(2, agent, f"say hello {after}", "test"))
+    finally:
+        deliverer.close()
+    assert taken.ok, taken.reason
+    found = wait_taken_by(live.model, MAIN_PATHS[cli], after, 60)
+    assert found and all(before not in json.dumps(r["body"]) for r in found)
+    idle(live)
+    return screen

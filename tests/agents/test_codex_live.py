@@ -12,18 +12,13 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from automation.tmux_delivery import TmuxDeliverer
-from core.clis.codex import CLI as CODEX
-from core.delivery.killswitch import KillSwitch
-from core.protocols import Parcel
-from tests.agents.deliveries import MAIN_PATHS, check_deliveries, wait_taken_by
-from tests.agents.launch import agent_of, launch, stop
+from tests.agents.deliveries import check_deliveries, check_reset
+from tests.agents.launch import launch, stop
 from tests.agents.live import LiveCLI, reading, save_pane
 from tests.agents.mcp_live import TURN, Desk, prepare, task_now
 
@@ -343,23 +338,5 @@ async def test_a_reset_starts_a_new_chat_with_no_dialog_in_a_git_workspace(
     idle, the next prompt was pasted into it. Its "/clear" starts a new chat at once: the
     next prompt is taken, alone in its conversation."""
     codex.wait(READY)
-    before = f"before-{uuid.uuid4().hex[:6]}"
-    codex.send(f"say hello {before}")
-    assert wait_taken_by(codex.model, MAIN_PATHS[CLI], before, 30)
-    idle(codex)
-    agent = agent_of(codex, CLI)
-    deliverer = TmuxDeliverer(tmp_path, KillSwitch(tmp_path))
-    try:
-        reset = await deliverer.deliver(Parcel(1, agent, "", "test", reset=CODEX.reset))
-        assert reset.ok, reset.reason
-        codex.wait("› Ask Codex to do anything")  # an empty composer
-        await asyncio.sleep(1.0)  # a dialog would be on screen by now
-        assert "Where should the new conversation run?" not in codex.screen()
-        after = f"after-{uuid.uuid4().hex[:6]}"
-        taken = await deliverer.deliver(Parcel(2, agent, f"say hello {after}", "test"))
-    finally:
-        deliverer.close()
-    assert taken.ok, taken.reason
-    (request, *_) = wait_taken_by(codex.model, MAIN_PATHS[CLI], after, 30)
-    assert before not in str(request["body"]["input"])  # a new conversation
-    idle(codex)
+    screen = await check_reset(codex, CLI, tmp_path, idle, "› Ask Codex to do anything")
+    assert "Where should the new conversation run?" not in screen

@@ -11,21 +11,15 @@ tests/agents/live.py). ``SWARM_SAVE_PANES=1`` saves the panes it reaches as the 
 
 from __future__ import annotations
 
-import asyncio
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from automation.tmux_delivery import TmuxDeliverer
 from core.agents.text_rules import classify, load_rule_sets
-from core.clis.opencode import CLI as OPENCODE
-from core.delivery.killswitch import KillSwitch
-from core.protocols import Parcel
-from tests.agents.deliveries import MAIN_PATHS, check_deliveries, wait_taken_by
-from tests.agents.launch import agent_of, launch, stop
+from tests.agents.deliveries import check_deliveries, check_reset
+from tests.agents.launch import launch, stop
 from tests.agents.live import LiveCLI, capture_when, reading, save_pane
 from tests.agents.mcp_live import TURN, Desk, prepare, task_now
 
@@ -169,24 +163,4 @@ async def test_a_reset_starts_a_new_session_with_no_dialog(
     (Codex's did: the next prompt went into it); its start screen comes back and the next
     prompt is taken, alone in its conversation."""
     _idle(opencode)
-    before = f"before-{uuid.uuid4().hex[:6]}"
-    opencode.send(f"say hello {before}")
-    assert wait_taken_by(opencode.model, MAIN_PATHS[CLI], before, 60)
-    _idle(opencode)
-    agent = agent_of(opencode, CLI)
-    deliverer = TmuxDeliverer(tmp_path, KillSwitch(tmp_path))
-    try:
-        reset = await deliverer.deliver(Parcel(1, agent, "", "test", reset=OPENCODE.reset))
-        assert reset.ok, reset.reason
-        opencode.wait(READY)  # the start screen's empty input
-        await asyncio.sleep(1.0)  # a dialog would be on screen by now
-        seen = reading(opencode, CLI)
-        assert seen is not None and seen.state.value == "idle", opencode.screen()
-        after = f"after-{uuid.uuid4().hex[:6]}"
-        taken = await deliverer.deliver(Parcel(2, agent, f"say hello {after}", "test"))
-    finally:
-        deliverer.close()
-    assert taken.ok, taken.reason
-    found = wait_taken_by(opencode.model, MAIN_PATHS[CLI], after, 60)
-    assert found and all(before not in str(r["body"]["messages"]) for r in found)
-    _idle(opencode)
+    await check_reset(opencode, CLI, tmp_path, _idle, READY)
