@@ -30,7 +30,8 @@ from automation.desktop_config import DesktopConfig, Launch, fill
 from automation.screen import Rect
 from automation.terminals import TERMINALS, Terminal
 from automation.window_place import Desk, WindowInfo
-from core.clis import for_command, with_launch_args
+from core.clis import by_name, for_command, with_launch_args
+from core.clis.logs import log_path
 from core.errors import InvalidInput, InvalidState, MissingDependency
 from core.models import Agent
 from core.privacy.files import make_dirs
@@ -56,11 +57,22 @@ def agent_cli(agent: Agent, launch: Launch) -> str | None:
     return cli.name if cli else None
 
 
-def cli_env(command: str, env: Mapping[str, str]) -> dict[str, str]:
-    """What the agent CLI a command starts needs in its environment (opencode: its mouse
-    off), where ``env`` does not already say."""
-    cli = for_command(command)
-    return {k: v for k, v in (cli.env if cli else {}).items() if k not in env}
+def cli_env(item: Planned, env: Mapping[str, str], home: Path) -> dict[str, str]:
+    """What ``item``'s agent CLI (its ``cli``, else the one its command starts) needs in its
+    environment (opencode: its mouse off; Gemini CLI: the debug log swarm reads, its folder
+    made), where ``env`` does not already say."""
+    cli = by_name(item.cli) or for_command(item.launch.command)
+    if cli is None:
+        return {}
+    wanted = dict(cli.env)
+    if cli.debug_log is not None:
+        wanted[cli.debug_log] = str(log_path(home, item.agent))
+        if cli.debug_log in env:
+            why = "swarm does not read that log: the retries it alone shows are not seen"
+            log.warning("%s: %s is set in swarm's environment; %s", item.agent, cli.debug_log, why)
+        else:
+            make_dirs(log_path(home, item.agent).parent)
+    return {k: v for k, v in wanted.items() if k not in env}
 
 
 @dataclass(frozen=True)
@@ -287,7 +299,7 @@ class DesktopSession:
         if not item.workspace.is_dir():
             raise InvalidState(f"{item.agent}'s workspace {item.workspace} is not a folder")
         extra = {
-            **cli_env(item.launch.command, self.env),
+            **cli_env(item, self.env, self.home),
             "SWARM_AGENT": item.agent,
             "SWARM_HOME": str(self.home),
             "SWARM_CONFIG": str(self.config_path),

@@ -122,6 +122,7 @@ class TextMatch:
     # a working ``moving`` rule's, all its lines
     above: tuple[str, ...] | None = None
     still: bool = False  # a working reading whose screen did not move since the last look
+    log: str = ""  # the CLI's own log line that decided the state (a retry its screen hides)
 
     @property
     def ambiguous(self) -> bool:
@@ -133,7 +134,8 @@ class TextMatch:
         """``text: 'Do you want to proceed?' (claude-code v1, rule permission)``."""
         more = f"; {len(self.questions)} dialogs in the last lines" if self.ambiguous else ""
         more += STILL if self.still else ""
-        return f"text: {self.line!r} ({self.cli} v{self.version}, rule {self.rule}{more})"
+        said = f"text: {self.line!r} ({self.cli} v{self.version}, rule {self.rule}{more})"
+        return f"its log: {self.log!r}; {said}" if self.log else said
 
 
 # -- loading ---------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.clis.logs import LogReader
+
 
 @dataclass(frozen=True)
 class AgentCli:
@@ -27,6 +29,10 @@ class AgentCli:
     that empty its input (never a key that means something else to it). The wait from a
     paste to the submit key is the routes' (``GuiOptions.submit_gap_s``, ``settle_s``), the
     same for every CLI (Gemini CLI's need).
+
+    ``debug_log`` names the environment variable by which the CLI writes a debug log, which
+    swarm sets at launch (``core.clis.logs.log_path``) and reads with ``log_reader`` for what
+    the screen does not show (Gemini CLI's retries of a 429 or a 5xx).
     """
 
     name: str
@@ -42,3 +48,5 @@ class AgentCli:
     reset: tuple[str, ...] = ("text:/clear", "enter")
     submit: str = "enter"
     clear: tuple[str, ...] = ("ctrl+e", "ctrl+u")  # end of line, delete to its start
+    debug_log: str | None = None
+    log_reader: LogReader | None = None

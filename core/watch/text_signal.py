@@ -35,6 +35,8 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import alerts
 from core.agents import signals as agent_signals
 from core.agents.text_rules import RuleSet, TextMatch, classify_any
+from core.clis import by_name
+from core.clis.logs import LogFinding, LogTail, log_path
 from core.context import Ctx
 from core.dialogs import answer_keys as prompt_typing
 from core.dialogs import permissions as prompts
@@ -127,6 +129,10 @@ class TextWatcher:
         self._known = {rs.cli for rs in self.rule_sets}
         self._unclassified: set[str] = set()  # agents whose pane failed to classify (logged)
         self._above: dict[str, tuple[str, ...]] = {}  # a moving rule's lines at the last look
+        self._tails: dict[str, LogTail] = {}  # agent -> its CLI's debug log (Gemini CLI)
+        self._retry: dict[str, LogFinding] = {}  # agent -> the newest retry its log said
+        self._looked: dict[str, float] = {}  # agent -> when its pane was last read
+        self._moved_after: dict[str, float] = {}  # agent -> its screen last moved after this
         for agent in self.agents():
             if agent.cli is not None and agent.cli not in self._known:
                 log.error(
@@ -151,11 +157,30 @@ class TextWatcher:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="panes")
         loop = asyncio.get_running_loop()
         panes = await loop.run_in_executor(self._executor, self.reader, refs)
+        retries = await loop.run_in_executor(self._executor, self._read_logs, chosen)
+        self._retry.update(retries)
         now = self.service.clock.now()
         return [
             self._classify(a, pane, now)
             for a, pane in zip([a for a in chosen if a.tmux], panes, strict=True)
         ]
+
+    def _read_logs(self, agents: Sequence[Agent]) -> dict[str, LogFinding]:
+        """agent -> the newest retry its CLI's debug log added since the last look (of the
+        agents whose CLI writes one that swarm named: ``core.clis.logs``); in the reading
+        thread."""
+        found = {}
+        for agent in agents:
+            tail = self._tails.get(agent.id)
+            if tail is None:
+                cli = by_name(agent.cli)
+                if cli is None or cli.log_reader is None or not agent.tmux:
+                    continue
+                path = log_path(self.service.settings.home, agent.id)
+                tail = self._tails[agent.id] = LogTail(path, cli.log_reader)
+            if (finding := tail.read()) is not None:
+                found[agent.id] = finding
+        return found
 
     def _classify(self, agent: Agent, pane: PaneText, now: float) -> PaneReading:
         """What ``agent``'s pane says. A text that cannot be classified reads as unknown with
@@ -169,7 +194,27 @@ class TextWatcher:
             self._unclassified.add(agent.id)
             return PaneReading(agent.id, pane, None, shorten(f"{type(exc).__name__}: {exc}", 200))
         self._unclassified.discard(agent.id)
-        return PaneReading(agent.id, pane, self._moving(agent.id, found))
+        return PaneReading(
+            agent.id, pane, self._retrying(agent.id, self._moving(agent.id, found), now)
+        )
+
+    def _retrying(self, agent: str, found: TextMatch | None, now: float) -> TextMatch | None:
+        """A working reading as the retry the CLI's log said since its screen last moved
+        (limited until the retry, or errored), until that retry is overdue; a reading that
+        is not working ends the log's news (the turn is over)."""
+        before, self._looked[agent] = self._looked.get(agent, now), now
+        if found is None or found.state is not AgentState.WORKING:
+            self._retry.pop(agent, None)
+            return found
+        if not found.still:  # moved since the last look: a retry said before it is past
+            self._moved_after[agent] = before
+        retry = self._retry.get(agent)
+        if retry is None or retry.at <= self._moved_after.get(agent, 0.0):
+            return found
+        if now > retry.expires:
+            del self._retry[agent]
+            return found
+        return replace(found, state=retry.state, until=retry.until, log=retry.line)
 
     def _moving(self, agent: str, found: TextMatch | None) -> TextMatch | None:
         """Against the last look: an idle reading of a ``moving`` rule whose lines above the

@@ -13,12 +13,14 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from core.agent_state import Observation
 from core.agents.text_rules import STILL, load_rule_sets
+from core.clis.logs import LOG_DIR, log_path
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.watch.text_signal import TextWatcher
@@ -65,6 +67,15 @@ match = "retry the minute"
 steps = [{ rate_limit = true, model = "3.8-flash" }, { text = "never" }]
 
 [[turns]]
+match = "limit me twice"
+steps = [{ rate_limit = true, model = "3.8-flash", retry_after = 3, times = 2 },
+         { text = "through after the limit" }]
+
+[[turns]]
+match = "fail me once"
+steps = [{ fail = 500, model = "3.8-flash", times = 1 }, { text = "through after the error" }]
+
+[[turns]]
 match = "stream it slowly"
 [[turns.steps]]
 text = "one two three four five six seven eight nine ten eleven twelve thirteen"
@@ -83,9 +94,20 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
 
 
 @pytest.fixture(scope="module")
-def gemini(desk: Desk) -> Iterator[LiveCLI]:
-    """Gemini CLI in tmux (120x40) against localmodel, at its input."""
-    live = launch(CLI, desk.work.parent, SCRIPT, work=desk.work)
+def logs(desk: Desk) -> Path:
+    """The SWARM_HOME whose agent-logs folder the CLI writes its debug log to, as
+    ``swarm desktop up`` names it for agent A (``core.clis.logs.log_path``)."""
+    home = desk.work.parent / "swarm-home"
+    log_path(home, "A").parent.mkdir(parents=True)
+    return home
+
+
+@pytest.fixture(scope="module")
+def gemini(desk: Desk, logs: Path) -> Iterator[LiveCLI]:
+    """Gemini CLI in tmux (120x40) against localmodel, at its input, writing its debug log
+    where swarm reads it."""
+    env = {"GEMINI_DEBUG_LOG_FILE": str(log_path(logs, "A"))}
+    live = launch(CLI, desk.work.parent, SCRIPT, work=desk.work, env=env)
     try:
         live.wait("Gemini CLI v0.61.0")
         yield live
@@ -205,14 +227,16 @@ def test_an_api_error_below_the_last_8_lines_reads_errored(gemini: LiveCLI) -> N
 
 
 @pytest.fixture
-async def watcher(gemini: LiveCLI, tmp_path: Path) -> AsyncIterator[TextWatcher]:
-    """swarm's text watcher over agent A, the live Gemini CLI's pane."""
+async def watcher(gemini: LiveCLI, logs: Path, tmp_path: Path) -> AsyncIterator[TextWatcher]:
+    """swarm's text watcher over agent A, the live Gemini CLI's pane (its SWARM_HOME's
+    agent-logs folder is the one the CLI writes to)."""
     config = write_agents(
         tmp_path / "agents.toml",
         [{"id": "A", "role": "dev", "tmux": gemini.target, "tmux_socket": str(gemini.tmux.socket),
           "cli": CLI}],
     )  # fmt: skip
     (tmp_path / "home").mkdir()
+    (tmp_path / "home" / LOG_DIR).symlink_to(logs / LOG_DIR)
     env = {"SWARM_HOME": str(tmp_path / "home"), "SWARM_CONFIG": str(config)}
     service = await SwarmService.open(Settings.from_env(env))
     text = TextWatcher(service, load_rule_sets(None)[0])
@@ -263,3 +287,59 @@ async def test_an_answer_streaming_under_its_spinner_is_progress(
         seen.append(await look(watcher))
     assert [(o.state.value, o.work) for o in seen] == [("working", True)] * 3, seen
     gemini.wait("thirteen", timeout=30)
+
+
+def wait_log(logs: Path, text: str, timeout: float = 30.0) -> str:
+    """The debug log's first line with ``text``, once the CLI has written it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [line for line in log_path(logs, "A").read_text("utf-8", "replace")
+                 .splitlines() if text in line]  # fmt: skip
+        if found:
+            return found[-1]
+        time.sleep(0.2)
+    raise AssertionError(f"no {text!r} in the debug log within {timeout:g} s")
+
+
+async def test_a_minute_429_it_retries_reads_limited_until_its_retry_from_its_log(
+    gemini: LiveCLI, watcher: TextWatcher, logs: Path
+) -> None:
+    """Its screen shows only "Thinking..." while it retries a per-minute 429; its debug log,
+    which swarm names at launch, says "Attempt 1 failed: You exceeded your current quota,
+    ... Retrying after 5432ms...": limited until that retry. When the retried request is
+    answered, the answer's arrival is progress again. Before: working, then no progress."""
+    gemini.wait(READY)
+    await look(watcher)  # at its input: the log's earlier lines are old news
+    submit(gemini, "limit me twice")
+    line = wait_log(logs, "Attempt 1 failed: You exceeded your current quota")
+    limited = await look(watcher)
+    wait_log(logs, "Attempt 2 failed")
+    again = await look(watcher)
+    gemini.wait("✦ through after the limit", timeout=60)
+    gemini.wait(READY)
+    after = await look(watcher)
+    assert limited.state.value == "limited" and limited.until is not None, limited.evidence
+    assert "its log: 'Attempt 1 failed: You exceeded your current quota" in limited.evidence
+    retry = limited.until - datetime.fromisoformat(line[1:25]).timestamp()  # 5 s, +20 %
+    assert 5 <= retry <= 6.1, line
+    assert again.state.value == "limited" and "Attempt 2 failed" in again.evidence
+    assert again.until is not None and again.until > limited.until
+    assert after.state.value == "idle", after.evidence
+
+
+async def test_a_500_it_retries_reads_errored_from_its_log(
+    gemini: LiveCLI, watcher: TextWatcher, logs: Path
+) -> None:
+    """A 500 it retries with backoff shows nothing but its spinner; its log says "Attempt 1
+    failed with status 500. Retrying with backoff...": errored until the answer arrives."""
+    gemini.wait(READY)
+    await look(watcher)
+    submit(gemini, "fail me once")
+    wait_log(logs, "Attempt 1 failed with status 500")
+    errored = await look(watcher)
+    gemini.wait("✦ through after the error", timeout=60)
+    gemini.wait(READY)
+    after = await look(watcher)
+    assert errored.state.value == "errored", errored.evidence
+    assert "its log: 'Attempt 1 failed with status 500. Retrying with backoff" in (errored.evidence)
+    assert after.state.value == "idle", after.evidence

@@ -19,6 +19,7 @@ import pytest
 
 from automation.factory import build_deliverer
 from core.agents_file import load_agents
+from core.clis.logs import log_path
 from core.coordinator.scheduler import Scheduler
 from core.service.swarm import SwarmService
 from core.settings import Settings
@@ -129,6 +130,19 @@ def test_headless_up_writes_swarms_mcp_server_for_each_agents_cli(rig: DesktopRi
     assert local["environment"]["SWARM_AGENT"] == "Agent-2"
     assert sorted(p.name for p in gemini.iterdir()) == [".gemini"]
     assert sorted(p.name for p in opencode.iterdir()) == ["opencode.json"]
+    home = rig.home  # each CLI's own needs in its environment
+    assert pane_env(rig, "Agent-1")["GEMINI_DEBUG_LOG_FILE"] == str(log_path(home, "Agent-1"))
+    assert log_path(home, "Agent-1").parent.is_dir()
+    assert pane_env(rig, "Agent-2")["OPENCODE_DISABLE_MOUSE"] == "1"
+    assert "GEMINI_DEBUG_LOG_FILE" not in pane_env(rig, "Agent-2")
+
+
+def pane_env(rig: DesktopRig, agent: str) -> dict[str, str]:
+    """The environment of the program in ``agent``'s session."""
+    panes = rig.tmux("list-panes", "-s", "-t", f"=swarm-{agent}", "-F", "#{pane_pid}")
+    environ = Path(f"/proc/{panes.stdout.split()[0]}/environ").read_bytes().split(b"\0")
+    pairs = (entry.decode().split("=", 1) for entry in environ if b"=" in entry)
+    return dict((name, value) for name, value in pairs)
 
 
 def test_headless_up_of_fewer_agents_parks_the_rest(rig: DesktopRig) -> None:
@@ -156,9 +170,7 @@ def test_headless_up_from_a_ci_shell_starts_the_agents_interactive(rig: DesktopR
     rig.env.update(CI="true", GITHUB_ACTIONS="true", SWARM_TEST_MARK="kept")
     up(rig, "--agents", "1")
     rig.wait_ready(["Agent-1"])
-    panes = rig.tmux("list-panes", "-s", "-t", "=swarm-Agent-1", "-F", "#{pane_pid}")
-    environ = Path(f"/proc/{panes.stdout.split()[0]}/environ").read_bytes().split(b"\0")
-    names = {entry.split(b"=", 1)[0].decode() for entry in environ if entry}
+    names = set(pane_env(rig, "Agent-1"))
     assert "SWARM_TEST_MARK" in names  # the rest of swarm's environment is passed on
     assert not names & {"CI", "GITHUB_ACTIONS"}
 
