@@ -28,6 +28,7 @@ LABELS: dict[str, dict[str, AgentState]] = {
     "codex": {
         "answer": IDLE,
         "error-500": ERRORED,
+        "error-after-limit": ERRORED,  # a 400's error below an earlier turn's 429
         "hooks-review": WAITING,
         "new-chat-where": WAITING,
         "idle-start": IDLE,
@@ -63,6 +64,7 @@ LABELS: dict[str, dict[str, AgentState]] = {
         "limit-429-gave-up": LIMITED,
         "limit-429-retrying": LIMITED,
         "limit-then-answer": IDLE,
+        "streaming": WORKING,  # its answer arriving below the echo of its prompt
         "working": WORKING,
     },
     "opencode": {

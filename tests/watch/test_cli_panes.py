@@ -51,6 +51,7 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
         "reconnecting": ("reconnecting", ERRORED, None),
         "reconnecting-stream": ("reconnecting", ERRORED, None),
         "error-500": ("error", ERRORED, None),
+        "error-after-limit": ("error", ERRORED, None),  # before: limited (the 429 above it)
         "stream-disconnected": ("error", ERRORED, None),
     },
     "aider": {
@@ -63,6 +64,7 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
         "limit-then-answer": ("input", IDLE, None),
         "error-500-retrying": ("api-error", ERRORED, None),
         "error-500-gave-up": ("api-error", ERRORED, None),
+        "streaming": ("streaming", WORKING, None),  # before: idle (the echo read as input)
     },
     "opencode": {
         "idle-start": ("input", IDLE, None),
@@ -140,10 +142,11 @@ def test_an_error_the_next_answer_follows_no_longer_counts() -> None:
 
 def test_codexs_limits_no_answer_followed_still_count_an_answered_one_does_not() -> None:
     """limit-then-answer: a 429, then a spent quota, then an answer ("• goodbye from
-    localmodel"): idle; cut above the answer, the same screen reads limited."""
+    localmodel"): idle; cut above the answer, the same screen reads limited, by the newer
+    of the two (a newer "■" below ends an older one)."""
     lines = real_pane("codex", "limit-then-answer")
     assert classify(RULE_SETS["codex"], lines, NOW).state is IDLE  # type: ignore[union-attr]
     answer = next(i for i, line in enumerate(lines) if line.startswith("• goodbye"))
     still = classify(RULE_SETS["codex"], lines[:answer], NOW)
     assert still is not None and (still.rule, still.state) == ("rate-limited", LIMITED)
-    assert still.line.startswith("■ exceeded retry limit, last status: 429 Too Many Requests")
+    assert still.line.startswith("■ Quota exceeded. Check your plan and billing details.")
