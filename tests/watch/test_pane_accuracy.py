@@ -35,3 +35,27 @@ def test_what_swarm_reads_differs_from_the_labels_only_where_known() -> None:
     assert known["waiting_recall"] == "12 of 12"
     unknown = figures(readings(with_cli=False))
     assert unknown["misread"] == sorted(WITHOUT_CLI + KNOWN_MISREADS)
+
+
+def test_the_live_benchs_figures_count_what_they_say() -> None:
+    """``bench/live_accuracy.py``'s summary (its runs need the five real CLIs: see
+    docs/performance.md): waiting recall over the looks whose truth is waiting, false idle
+    over the looks read idle, each misread counted once with its evidence."""
+    from bench.live_accuracy import summary
+
+    seen = [
+        ("dialog", "waiting", "waiting", "text: 'Do you want to proceed?'"),
+        ("dialog", "waiting", "working", "text: 'esc to interrupt'"),
+        ("streaming", "working", "idle", "text: 'diff> stream it slowly'"),
+        ("streaming", "working", "idle", "text: 'diff> stream it slowly'"),
+        ("start", "idle", "idle", "text: 'diff>'"),
+    ]
+    got = summary("aider", seen)
+    assert (got["looks"], got["right"]) == (5, 2)
+    assert (got["waiting_recall"], got["false_idle"]) == ("1 of 2", "2 of 3")
+    assert got["matrix"] == {"idle -> idle": 1, "waiting -> waiting": 1,
+                             "waiting -> working": 1, "working -> idle": 2}  # fmt: skip
+    assert got["misread"] == {
+        "streaming: working read idle (text: 'diff> stream it slowly')": 2,
+        "dialog: waiting read working (text: 'esc to interrupt')": 1,
+    }
