@@ -34,8 +34,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("database_url", BACKENDS, indirect=True)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The checks and marks of the collected tests (after xdist's own)."""
+    _refuse_unreached_both_databases(items)
+    _mark_xdist_groups(config, items)
+
+
+def _refuse_unreached_both_databases(items: list[pytest.Item]) -> None:
     """A module marked ``both_databases`` must have tests that run on PostgreSQL (that
     reach ``database_url``, not pinned to SQLite); else the mark says PostgreSQL while every
     test runs on SQLite: refuse the session."""
@@ -54,6 +60,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             "marked both_databases, but no test runs on PostgreSQL (none reaches the "
             "database_url fixture unpinned): " + ", ".join(silent)
         )
+
+
+def _mark_xdist_groups(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup`` (make test), each test marked ``xdist_group(NAME)`` gets
+    ``@NAME`` at the end of its node id, which is how pytest-xdist sends a group to one
+    worker. xdist 3.8 does it by setting ``item._nodeid``, which pytest 9 no longer reads
+    (its node id is ``item._id``): every group was spread over both workers, and each live
+    CLI module started its CLI on each (twice its start, two CLIs at once). Done here when
+    xdist's did not take."""
+    if not config.getoption("loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        names = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        if names and "@" not in item.nodeid:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(sorted(names))}")
 
 
 class PgServer:
