@@ -289,6 +289,14 @@ async def test_an_answer_streaming_under_its_spinner_is_progress(
     gemini.wait("thirteen", timeout=30)
 
 
+def turn_over(gemini: LiveCLI, timeout: float = 30.0) -> None:
+    """Until its spinner line ("Thinking... (esc to cancel, 4s)") has left the screen."""
+    deadline = time.monotonic() + timeout
+    while "(esc to cancel" in gemini.screen():
+        assert time.monotonic() < deadline, gemini.screen()
+        time.sleep(0.2)
+
+
 def wait_log(logs: Path, text: str, timeout: float = 30.0) -> str:
     """The debug log's first line with ``text``, once the CLI has written it."""
     deadline = time.monotonic() + timeout
@@ -316,7 +324,7 @@ async def test_a_minute_429_it_retries_reads_limited_until_its_retry_from_its_lo
     wait_log(logs, "Attempt 2 failed")
     again = await look(watcher)
     gemini.wait("✦ through after the limit", timeout=60)
-    gemini.wait(READY)
+    turn_over(gemini)
     after = await look(watcher)
     assert limited.state.value == "limited" and limited.until is not None, limited.evidence
     assert "its log: 'Attempt 1 failed: You exceeded your current quota" in limited.evidence
@@ -338,7 +346,7 @@ async def test_a_500_it_retries_reads_errored_from_its_log(
     wait_log(logs, "Attempt 1 failed with status 500")
     errored = await look(watcher)
     gemini.wait("✦ through after the error", timeout=60)
-    gemini.wait(READY)
+    turn_over(gemini)
     after = await look(watcher)
     assert errored.state.value == "errored", errored.evidence
     assert "its log: 'Attempt 1 failed with status 500. Retrying with backoff" in (errored.evidence)
