@@ -129,7 +129,8 @@ class TextWatcher:
         self._known = {rs.cli for rs in self.rule_sets}
         self._unclassified: set[str] = set()  # agents whose pane failed to classify (logged)
         self._above: dict[str, tuple[str, ...]] = {}  # a moving rule's lines at the last look
-        self._tails: dict[str, LogTail] = {}  # agent -> its CLI's debug log (Gemini CLI)
+        # (agent, cli) -> its CLI's debug log (Gemini CLI), None when it has none
+        self._tails: dict[tuple[str, str | None], LogTail | None] = {}
         self._retry: dict[str, LogFinding] = {}  # agent -> the newest retry its log said
         self._looked: dict[str, float] = {}  # agent -> when its pane was last read
         self._moved_after: dict[str, float] = {}  # agent -> its screen last moved after this
@@ -147,8 +148,12 @@ class TextWatcher:
         """The agents with a tmux pane that this process watches."""
         return [a for a in self.service.agents.values() if a.tmux and a.node == self.node]
 
-    async def read(self, agents: Sequence[Agent] | None = None) -> list[PaneReading]:
-        """Read and classify the panes of ``agents`` (default: all watched here)."""
+    async def read(
+        self, agents: Sequence[Agent] | None = None, logs: bool = False
+    ) -> list[PaneReading]:
+        """Read and classify the panes of ``agents`` (default: all watched here); with
+        ``logs`` (a watch look), what their CLIs' debug logs added too, in the same trip to
+        the reading thread (a prompt's check between looks reads the panes alone)."""
         chosen = list(self.agents() if agents is None else agents)
         refs = [ref for a in chosen if (ref := pane_ref(a)) is not None]
         if not refs:
@@ -156,8 +161,9 @@ class TextWatcher:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="panes")
         loop = asyncio.get_running_loop()
-        panes = await loop.run_in_executor(self._executor, self.reader, refs)
-        retries = await loop.run_in_executor(self._executor, self._read_logs, chosen)
+        panes, retries = await loop.run_in_executor(
+            self._executor, self._read_all, refs, chosen if logs else ()
+        )
         self._retry.update(retries)
         now = self.service.clock.now()
         return [
@@ -165,20 +171,26 @@ class TextWatcher:
             for a, pane in zip([a for a in chosen if a.tmux], panes, strict=True)
         ]
 
+    def _read_all(
+        self, refs: Sequence[PaneRef], agents: Sequence[Agent]
+    ) -> tuple[list[PaneText], dict[str, LogFinding]]:
+        """The panes of ``refs`` and the debug logs of ``agents``; in the reading thread."""
+        return self.reader(refs), self._read_logs(agents)
+
     def _read_logs(self, agents: Sequence[Agent]) -> dict[str, LogFinding]:
         """agent -> the newest retry its CLI's debug log added since the last look (of the
         agents whose CLI writes one that swarm named: ``core.clis.logs``); in the reading
         thread."""
         found = {}
         for agent in agents:
-            tail = self._tails.get(agent.id)
-            if tail is None:
+            key = (agent.id, agent.cli)  # its CLI may change when the agents file is reloaded
+            if key not in self._tails:
                 cli = by_name(agent.cli)
-                if cli is None or cli.log_reader is None or not agent.tmux:
-                    continue
+                reader = cli.log_reader if cli is not None and agent.tmux else None
                 path = log_path(self.service.settings.home, agent.id)
-                tail = self._tails[agent.id] = LogTail(path, cli.log_reader)
-            if (finding := tail.read()) is not None:
+                self._tails[key] = LogTail(path, reader) if reader is not None else None
+            tail = self._tails[key]  # None: its CLI writes no log swarm reads
+            if tail is not None and (finding := tail.read()) is not None:
                 found[agent.id] = finding
         return found
 
@@ -237,7 +249,7 @@ class TextWatcher:
 
     async def tick(self) -> list[Observation]:
         """One look at every pane, recorded in one transaction; the observations."""
-        readings = await self.read()
+        readings = await self.read(logs=True)
         if not readings:
             return []
         observations: list[Observation] = await self.service.store.write(
