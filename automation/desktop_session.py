@@ -59,20 +59,17 @@ def agent_cli(agent: Agent, launch: Launch) -> str | None:
 
 def cli_env(item: Planned, env: Mapping[str, str], home: Path) -> dict[str, str]:
     """What ``item``'s agent CLI (its ``cli``, else the one its command starts) needs in its
-    environment (opencode: its mouse off; Gemini CLI: the debug log swarm reads, its folder
-    made), where ``env`` does not already say."""
+    environment: its ``env`` where ``env`` does not already say (opencode: its mouse off),
+    and the debug log swarm reads, always swarm's (Gemini CLI: a file named in swarm's own
+    environment would be one swarm never reads), its folder made."""
     cli = by_name(item.cli) or for_command(item.launch.command)
     if cli is None:
         return {}
-    wanted = dict(cli.env)
+    wanted = {k: v for k, v in cli.env.items() if k not in env}
     if cli.debug_log is not None:
+        make_dirs(log_path(home, item.agent).parent)
         wanted[cli.debug_log] = str(log_path(home, item.agent))
-        if cli.debug_log in env:
-            why = "swarm does not read that log: the retries it alone shows are not seen"
-            log.warning("%s: %s is set in swarm's environment; %s", item.agent, cli.debug_log, why)
-        else:
-            make_dirs(log_path(home, item.agent).parent)
-    return {k: v for k, v in wanted.items() if k not in env}
+    return wanted
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,9 @@ def test_headless_up_writes_swarms_mcp_server_for_each_agents_cli(rig: DesktopRi
         text = text.replace(f'id = "{name}"', f'id = "{name}"\nmcp = true')
         text += f'\n[desktop.agent.{name}]\ncommand = "{program}"\n'
     rig.config.write_text(text, encoding="utf-8")
+    rig.env["GEMINI_DEBUG_LOG_FILE"] = str(
+        rig.home / "elsewhere.log"
+    )  # swarm's is set all the same
     up(rig, "--agents", "2")
     gemini, opencode = rig.workspaces["Agent-1"], rig.workspaces["Agent-2"]
     servers = json.loads((gemini / ".gemini" / "settings.json").read_text())["mcpServers"]
@@ -134,7 +137,7 @@ def test_headless_up_writes_swarms_mcp_server_for_each_agents_cli(rig: DesktopRi
     assert pane_env(rig, "Agent-1")["GEMINI_DEBUG_LOG_FILE"] == str(log_path(home, "Agent-1"))
     assert log_path(home, "Agent-1").parent.is_dir()
     assert pane_env(rig, "Agent-2")["OPENCODE_DISABLE_MOUSE"] == "1"
-    assert "GEMINI_DEBUG_LOG_FILE" not in pane_env(rig, "Agent-2")
+    assert pane_env(rig, "Agent-2")["GEMINI_DEBUG_LOG_FILE"] == str(rig.home / "elsewhere.log")
 
 
 def pane_env(rig: DesktopRig, agent: str) -> dict[str, str]:
