@@ -32,7 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
+from automation.tmux_delivery import tmux_key  # noqa: E402
 from core.agents.text_rules import load_rule_sets  # noqa: E402
+from core.clis import by_name  # noqa: E402
 from core.clis.logs import log_path  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402
@@ -142,6 +144,8 @@ class Run:
         self.cli, self.live, self.text, self.looks = cli, live, text, looks
         self.tally = Tally(cli)
         self.drive = DRIVES[cli]
+        known = by_name(cli)
+        self.clear = known.clear if known is not None else ("ctrl+e", "ctrl+u")
 
     async def look(self, phase: str, truth: str) -> None:
         """``looks`` looks 0.5 s apart, each recorded against ``truth``."""
@@ -194,17 +198,9 @@ class Run:
     async def phases(self) -> None:
         await self.settle(3)
         await self.look("at its input after start", "idle")
-        self.ask("take your time")
-        await self.settle(1.5)
-        await self.look("the model holding its answer", "working")
-        self.live.wait("slowly, piece by piece", timeout=60)
-        await self.settle(3)
+        await self.answered("take your time", 1.5, "the model holding its answer", "slowly, piece")
         await self.look("at its input after an answer", "idle")
-        self.ask("stream it slowly")
-        await self.settle(3)
-        await self.look("a slow answer streaming", "working")
-        self.live.wait("word40", timeout=60)
-        await self.settle(3)
+        await self.answered("stream it slowly", 3, "a slow answer streaming", "word40")
         if self.drive.dialog is not None:
             self.ask("make a file")
             self.live.wait(self.drive.dialog, timeout=60)
@@ -216,6 +212,15 @@ class Run:
             await self.settle(4)
         await self.interrupted("hit the rate limit", "a 429", "limited")
         await self.interrupted("send a bad request", "a 400", "errored", steady=True)
+
+    async def answered(self, prompt: str, after_s: float, phase: str, last: str) -> None:
+        """``prompt`` answered: looked at ``after_s`` into its turn (working), then waited
+        for until its ``last`` words show and 3 s more."""
+        self.ask(prompt)
+        await self.settle(after_s)
+        await self.look(phase, "working")
+        self.live.wait(last, timeout=60)
+        await self.settle(3)
 
     async def interrupted(self, prompt: str, phase: str, truth: str, steady: bool = False) -> None:
         """``prompt`` failed by the model; looked at 4 s later (``steady``: once its screen
@@ -231,7 +236,7 @@ class Run:
             await self.settle(0.5)
         if self.drive.cancel:
             await self.settle(2)  # an interrupted prompt may come back into the input: cleared
-            self.live.keys("C-e", "C-u")
+            self.live.keys(*(tmux_key(key) for key in self.clear))
         await self.settle(3)
 
 
