@@ -9,12 +9,15 @@ between the read and the emptying is lost, and the CLI's next retry writes anoth
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.agent_state import AgentState
+
+log = logging.getLogger(__name__)
 
 KEEP_BYTES = 1 << 20  # a log read past this is emptied
 READ_BYTES = 1 << 20  # read at most this much at one look (the newest part)
@@ -63,6 +66,7 @@ class LogTail:
         self.keep_bytes = keep_bytes
         self._offset: int | None = None  # None: not read yet
         self._partial = b""
+        self._warned = False
 
     def read(self) -> LogFinding | None:
         """The newest finding in the complete lines added since the last read."""
@@ -78,9 +82,12 @@ class LogTail:
                     self._partial = b""  # skipped a part: its cut line is no line
                 log.seek(start)
                 data = log.read(size - start)
-        except OSError:
+        except FileNotFoundError:
             if self._offset is None:
                 self._offset = 0  # made later: read whole
+            return None
+        except OSError as exc:  # there but unreadable: its retries go unseen, said once
+            self._failed(f"cannot be read ({exc.strerror})")
             return None
         self._offset = start + len(data)
         lines = (self._partial + data).split(b"\n")
@@ -95,6 +102,12 @@ class LogTail:
         """Empty the file (its writer appends: it goes on at the new end)."""
         try:
             os.truncate(self.path, 0)
-        except OSError:
+        except OSError as exc:
+            self._failed(f"cannot be emptied ({exc.strerror}): it grows; its newest MB is read")
             return
         self._offset = 0
+
+    def _failed(self, why: str) -> None:
+        if not self._warned:
+            self._warned = True
+            log.warning("agent log %s %s", self.path, why)

@@ -283,3 +283,16 @@ def test_a_gemini_agent_is_launched_writing_the_log_swarm_reads(home: Path) -> N
         "GEMINI_DEBUG_LOG_FILE": str(log_path(home, "G"))
     }
     assert cli_env(planned("O", "opencode"), {"OPENCODE_DISABLE_MOUSE": "0"}, home) == {}
+
+
+def test_a_log_that_cannot_be_read_is_said_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not a missing file (the CLI not started yet) but one that cannot be read: before,
+    nothing said so and its retries went unseen."""
+    path = tmp_path / "A.log"
+    path.mkdir()  # not a file: reading it fails
+    tail = LogTail(path, retries)
+    with caplog.at_level("WARNING"):
+        assert tail.read() is None and tail.read() is None
+    assert caplog.text.count(f"agent log {path} cannot be read") == 1
