@@ -78,21 +78,31 @@ class XServer:
         return int(fields["X"]), int(fields["Y"])
 
     def set_clipboard(self, text: str, timeout: float = 5.0) -> None:
-        """Put ``text`` on the clipboard (as the user would) and wait until it is there."""
+        """Put ``text`` on the clipboard (as the user would) and wait until it is there.
+
+        ``xsel --input`` returns before its background process owns the clipboard, so the
+        first read may go to the previous owner; one that never answers (a connection left
+        open by a process that no longer serves it) would hold that read for good, so each
+        read here gives up after a second and the next asks again.
+        """
         args = ["xsel", "--clipboard", "--input"]
         run = subprocess.run(args, input=text.encode(), env=self.env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, timeout=10)  # fmt: skip
         run.check_returncode()
         deadline = time.monotonic() + timeout
-        while self.clipboard() != text:
+        while True:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                if self.clipboard(answer_s=1.0) == text:
+                    return
             if time.monotonic() > deadline:
                 raise RuntimeError("xsel did not take the clipboard")
             time.sleep(0.01)
 
-    def clipboard(self) -> str:
-        """The clipboard text."""
+    def clipboard(self, answer_s: float = 10.0) -> str:
+        """The clipboard text; TimeoutExpired when its owner does not answer in ``answer_s``."""
         args = ["xsel", "--clipboard", "--output"]
-        return subprocess.run(args, env=self.env, capture_output=True, timeout=10).stdout.decode()
+        done = subprocess.run(args, env=self.env, capture_output=True, timeout=answer_s)
+        return done.stdout.decode()
 
     def stop(self) -> None:
         """Stop the server and the clipboard helpers left on it."""
