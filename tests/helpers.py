@@ -81,10 +81,19 @@ def run_cli(
     timeout: float = 30,
     env: dict[str, str] | None = None,
 ) -> CliResult:
-    """Run ``python -m bot.cli.main ARGS`` with SWARM_HOME=home (plus ``env``)."""
+    """Run ``python -m bot.cli.main ARGS`` with SWARM_HOME=home (plus ``env``): in a child
+    of the CLI zygote (:mod:`tests.cli_zygote`) when it can, else a fresh process."""
+    from tests import cli_zygote
+
+    full = cli_env(home, config, agent, env)
+    zygote = cli_zygote.shared(ROOT)
+    if zygote is not None and zygote.fits(full):
+        ran = zygote.run(list(args), full, ROOT, timeout)
+        if ran is not None:
+            return CliResult(*ran)
     proc = subprocess.run(
         [sys.executable, "-m", "bot.cli.main", *args],
-        env=cli_env(home, config, agent, env),
+        env=full,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -1,0 +1,241 @@
+"""The ``swarm`` CLI in a child process forked from one that has already imported it.
+
+The suite runs the CLI about a thousand times through :func:`tests.helpers.run_cli`, and each
+run spent ~0.45 s of CPU starting Python and importing swarm before doing anything: ~470 s of
+a 2-core machine's time per suite. A zygote per test process imports the CLI once; each run
+is then ``fork()`` of it: a process of its own with the caller's arguments, environment,
+working folder, stdout and stderr (files), stdin from ``/dev/null``, its exit status as
+``subprocess.run`` gives it (negative for a signal), its ``atexit`` handlers and threads
+finished by the interpreter as on any exit. What it cannot give a child is another start-up:
+an environment that changes how Python starts (``PYTHON*``, the locale) runs in a fresh
+process instead, as does a run while another is under way (runs at once stay at once).
+``SWARM_TEST_CLI_FORK=0`` turns the zygote off.
+
+Run as ``python -m tests.cli_zygote``: one JSON request per line on stdin (``argv``, ``env``,
+``cwd``, ``out``, ``err``), answered ``pid N`` when forked and ``exit N`` when it ended.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import locale
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+STARTUP_KEYS = ("LANG", "LC_ALL", "LC_CTYPE", "PYTHONIOENCODING", "PYTHONUTF8")
+# what a typical command imports; each module reads its settings when called, not on import
+PRELOAD = (
+    "bot.cli.main",
+    "bot.app",
+    "bot.cli.args",
+    "bot.cli.trust",
+    "bot.config",
+    "bot.errors",
+    "core.logs.setup",
+    "core.store.sqlite",
+)
+
+
+def _preload() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    from bot.cli.main import build_parser
+
+    build_parser()  # imports every command's module
+
+
+def _serve(requests: int, replies: int) -> None:
+    """Fork a child per request until stdin ends; the zygote itself never runs the CLI.
+
+    Plain file descriptors only: a child leaves through here by ``SystemExit``, and a file
+    object or ``with`` on the way out would act on descriptors the child has closed.
+    """
+    pending = b""
+    while True:
+        while b"\n" not in pending:
+            chunk = os.read(requests, 65536)
+            if not chunk:
+                return
+            pending += chunk
+        line, pending = pending.split(b"\n", 1)
+        pid = os.fork()
+        if pid == 0:
+            _child(json.loads(line), requests, replies)  # never returns
+        os.write(replies, f"pid {pid}\n".encode())
+        _, status = os.waitpid(pid, 0)
+        os.write(replies, f"exit {os.waitstatus_to_exitcode(status)}\n".encode())
+
+
+def _child(request: dict[str, object], requests: int, replies: int) -> None:
+    """Become the CLI run: its files, folder, environment and arguments; exit as it exits."""
+    import random
+
+    for fd in (requests, replies):
+        os.close(fd)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    for fd, key in ((1, "out"), (2, "err")):
+        target = os.open(str(request[key]), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(target, fd)
+        os.close(target)
+    os.chdir(str(request["cwd"]))
+    env = request["env"]
+    assert isinstance(env, dict)
+    os.environ.clear()
+    os.environ.update(env)
+    random.seed()  # a fresh process would not share its parent's random state
+    argv = request["argv"]
+    assert isinstance(argv, list)
+    cli = sys.modules["bot.cli.main"]
+    sys.argv = [str(cli.__file__), *map(str, argv)]
+    sys.exit(cli.main())  # as ``python -m bot.cli.main`` ends
+
+
+class Zygote:
+    """One zygote process for this test process; runs one CLI at a time (else: no)."""
+
+    def __init__(self, root: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_")}
+        env.pop("DISPLAY", None)
+        self.startup = {k: v for k, v in env.items() if _startup_key(k)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.cli_zygote"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=root,
+            env=env,
+        )
+        self.lock = threading.Lock()
+        self.folder = Path(tempfile.mkdtemp(prefix="swarm-cli-zygote-"))
+        self._buffer = b""
+
+    def fits(self, env: Mapping[str, str]) -> bool:
+        """True when a process started with ``env`` would start as the zygote did."""
+        mine = {k: v for k, v in env.items() if _startup_key(k)}
+        return mine == self.startup and self.process.poll() is None
+
+    def run(
+        self, argv: list[str], env: Mapping[str, str], cwd: Path, timeout: float
+    ) -> tuple[int, str, str] | None:
+        """``(exit status, stdout, stderr)`` of the CLI with ``argv``; None when the zygote
+        is busy with another run. TimeoutExpired as ``subprocess.run`` raises it."""
+        if not self.lock.acquire(blocking=False):
+            return None
+        try:
+            return self._run(argv, env, cwd, timeout)
+        finally:
+            self.lock.release()
+
+    def _run(
+        self, argv: list[str], env: Mapping[str, str], cwd: Path, timeout: float
+    ) -> tuple[int, str, str]:
+        out, err = self.folder / "out", self.folder / "err"
+        request = {"argv": argv, "env": dict(env), "cwd": str(cwd), "out": str(out)}
+        request["err"] = str(err)
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(request).encode() + b"\n")
+        self.process.stdin.flush()
+        deadline = time.monotonic() + timeout
+        pid = int(self._reply("pid", deadline + 30))
+        try:
+            code = int(self._reply("exit", deadline))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            self._reply("exit", time.monotonic() + 30)
+            raise subprocess.TimeoutExpired(
+                [sys.executable, "-m", "bot.cli.main", *argv], timeout, _read(out), _read(err)
+            ) from None
+        return code, _text(_read(out)), _text(_read(err))
+
+    def _reply(self, word: str, deadline: float) -> str:
+        assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise subprocess.TimeoutExpired("cli zygote", left)
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise RuntimeError("the CLI zygote ended")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        said, value = line.decode().split(" ", 1)
+        assert said == word, line
+        return value
+
+    def close(self) -> None:
+        """End the zygote and remove its files."""
+        import shutil
+
+        with contextlib.suppress(OSError):
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _startup_key(key: str) -> bool:
+    return key.startswith("PYTHON") or key in STARTUP_KEYS
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def _text(data: bytes) -> str:
+    """Decoded as ``subprocess.run(..., text=True)`` decodes (the locale's encoding, universal
+    newlines)."""
+    text = data.decode(locale.getpreferredencoding(False))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+_shared: list[Zygote | None] = []
+
+
+def shared(root: Path) -> Zygote | None:
+    """This process's zygote, started on first use; None when turned off."""
+    if not _shared:
+        zygote = None
+        if os.environ.get("SWARM_TEST_CLI_FORK", "1") != "0":
+            zygote = Zygote(root)
+            atexit.register(zygote.close)
+        _shared.append(zygote)
+    return _shared[0]
+
+
+def main() -> None:
+    """The zygote: import the CLI, keep the protocol off fds 0 and 1, serve."""
+    requests, replies = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    _preload()
+    _serve(requests, replies)
+
+
+if __name__ == "__main__":
+    main()
