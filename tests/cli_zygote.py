@@ -44,6 +44,7 @@ PRELOAD = (
     "core.logs.setup",
     "core.store.sqlite",
 )
+PRELOAD_IF_INSTALLED = ("core.store.postgres.store",)  # psycopg: the PostgreSQL tests' runs
 
 
 def _preload() -> None:
@@ -51,6 +52,9 @@ def _preload() -> None:
 
     for name in PRELOAD:
         importlib.import_module(name)
+    for name in PRELOAD_IF_INSTALLED:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
     from bot.cli.main import build_parser
 
     build_parser()  # imports every command's module
