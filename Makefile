@@ -25,9 +25,9 @@ demo: $(STAMP)
 # Bytecode is written during the tests even where PYTHONDONTWRITEBYTECODE is set (as on the
 # machines this runs on): else each `swarm` process a test starts compiles what it imports
 # again (0.85-1.0 s for `swarm task list` against 0.43 s), and each worker rewrites every test
-# module's asserts (tests/cli: 123 s against 175 s). Three workers on two cores: a third of
-# the suite's time is waiting (agents, windows, timeouts), which the third worker fills.
-TEST_WORKERS ?= 3
+# module's asserts (tests/cli: 123 s against 175 s). Two workers: three were faster (727 s
+# against 858 s) but typed a decided key twice once in three runs (tests/apps/test_typing_killed).
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
