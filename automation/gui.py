@@ -28,7 +28,7 @@ from automation.clipboard import Clipboard, ClipboardError, SavedSelections
 from automation.failures import Failure
 from automation.focus import FocusDropped, FocusLost, XFocus
 from automation.gui_options import GuiOptions
-from automation.held_keys import release_held
+from automation.held_keys import press_combo, release_held
 from automation.input_clearing import InputClearer
 from automation.pane_input import PaneInput, pane_of, sample_of
 from automation.screen import (
@@ -258,7 +258,7 @@ class GuiDriver:
             self._kill.engage(f"failsafe: the pointer was in a screen corner ({agent.id}'s keys)")
             return _failed(Failure.FAILSAFE, deferred=True)
         for combo in combos:  # from here on the answer is typed: never again
-            self._pag.hotkey(*combo)
+            press_combo(self._pag, combo)
         try:
             seen = self._waits.change(region, before, self.options.submit_timeout_s, sudden=True)
         except Abort:
@@ -461,7 +461,7 @@ class GuiDriver:
         self._inputs.dirty.add(agent.id, self._inputs.windows.get(agent.id, ""))
         others = self._others_in(window, agent, box)
         pasted_at = time.monotonic()
-        pag.hotkey(*keys.paste)
+        press_combo(pag, keys.paste)
         # Not a paste: the focus ring or caret drawn late (the input as it looks empty).
         pasted = self._waits.change(box, empty, opts.paste_timeout_s, sudden=True, also=known)
         if pasted is None:
@@ -473,7 +473,7 @@ class GuiDriver:
             time.sleep(max(0.0, pasted_at + opts.submit_gap_s - time.monotonic()))
         self._check_step(x, y, window)
         on_pane = self._pane_input(agent)
-        pag.hotkey(*keys.submit)
+        press_combo(pag, keys.submit)
         if self._waits.change(box, pasted, opts.submit_timeout_s, sudden=True) is None:
             raise Abort(Failure.SUBMIT_NOT_SEEN)
         if on_pane is not None:
@@ -507,7 +507,7 @@ class GuiDriver:
             ref = pane_of(agent)
             assert ref is not None
             before = self._grabber.grab(box)
-            self._pag.hotkey(*keys.submit)
+            press_combo(self._pag, keys.submit)
             if self._waits.change(box, before, self.options.submit_timeout_s, sudden=True) is None:
                 raise Abort(Failure.SUBMIT_NOT_SEEN)
             self._confirm_on_pane(agent, (ref, self._panes.area(agent, pane)), sample)
@@ -557,7 +557,7 @@ class GuiDriver:
                 text = step[len(TEXT_STEP) :]
                 self._paste_step(parcel, keys, text)
             else:
-                self._pag.hotkey(*self._keys(step))
+                press_combo(self._pag, self._keys(step))
         self._inputs.dirty.discard(parcel.agent.id)
 
     def _paste_step(self, parcel: Parcel, keys: AgentKeys, text: str) -> None:
@@ -570,7 +570,7 @@ class GuiDriver:
             raise Abort(Failure.CLIPBOARD_NOT_READY)
         box = self._input_box(parcel.agent)
         before = self._grab(box)
-        self._pag.hotkey(*keys.paste)
+        press_combo(self._pag, keys.paste)
         shown = self._waits.change(box, before, opts.paste_timeout_s, sudden=True)
         if shown is None:
             raise Abort(Failure.PASTE_NOT_SEEN)
@@ -710,7 +710,7 @@ class GuiDriver:
 
     def _press_each(self, combos: tuple[tuple[str, ...], ...]) -> None:
         for combo in combos:
-            self._pag.hotkey(*combo)
+            press_combo(self._pag, combo)
 
     def _agent_keys(self, clear: tuple[str, ...], paste: str, submit: str) -> AgentKeys:
         return AgentKeys(tuple(self._keys(c) for c in clear), self._keys(paste), self._keys(submit))

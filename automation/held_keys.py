@@ -5,11 +5,15 @@ release (``kill -9`` of ``swarm node`` or ``swarm run`` inside the paste hotkey)
 key down on the server's XTEST device, and nobody releases it: the server repeats a held
 letter or Enter into the focused window, and a held Ctrl or Shift turns the next delivery's
 click and paste into other commands (a paste that never shows), for the person at the desktop
-as well. So the driver releases whatever is held before it types, under the input lock.
+as well. So the driver presses each combination and its releases in one write to the server
+(:func:`press_combo`: a kill lands before it or after it, and no scheduling pause between a
+press and its release lets the server repeat the key), and releases whatever another XTEST
+client left held before it types, under the input lock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 BUTTONS = range(1, 6)  # left, middle, right, wheel up, wheel down
@@ -52,3 +56,40 @@ def release_held(display: Any) -> list[str]:
     return [f"key {code}" for code in keys if code not in keys_left] + [
         f"button {n}" for n in buttons if n not in buttons_left
     ]
+
+
+def press_combo(pag: Any, combo: Sequence[str]) -> None:
+    """Press ``combo`` (PyAutoGUI key names: ``ctrl``, ``v``) in order and release it in
+    reverse, as ``pyautogui.hotkey`` does, but in one write to the X server.
+
+    ``hotkey`` waits for the server after every press and every release: a driver killed
+    in between (``kill -9``, the OOM killer) left the key down, and the server repeated it
+    into the focused window 25 times a second until someone released it; a driver thread
+    descheduled for longer than the server's repeat delay (660 ms) under load typed the key
+    twice. Queued together, the presses and releases reach the server in one request
+    buffer, or none of them does. Off X11 (no python-xlib display): ``hotkey`` itself.
+    Keys that have no code on this keyboard are left out, as ``hotkey`` leaves them."""
+    x11: Any = getattr(pag, "_pyautogui_x11", None)
+    display = getattr(x11, "_display", None)
+    if display is None:
+        pag.hotkey(*combo)
+        return
+    from Xlib import X
+    from Xlib.ext import xtest
+
+    pag.failSafeCheck()
+    mapping, keys = x11.keyboardMapping, [k.lower() if len(k) > 1 else k for k in combo]
+    codes = [(mapping.get(k), pag.isShiftCharacter(k)) for k in keys]
+    shift = mapping.get("shift")
+    for code, shifted in codes:  # as PyAutoGUI presses one: Shift around a shifted character
+        if code is None:
+            continue
+        if shifted and shift is not None:
+            xtest.fake_input(display, X.KeyPress, shift)
+        xtest.fake_input(display, X.KeyPress, code)
+        if shifted and shift is not None:
+            xtest.fake_input(display, X.KeyRelease, shift)
+    for code, _ in reversed(codes):
+        if code is not None:
+            xtest.fake_input(display, X.KeyRelease, code)
+    display.sync()

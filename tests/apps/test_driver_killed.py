@@ -17,9 +17,11 @@ text is its own prompt and clears it all; text it does not know it refuses to pa
 
 from __future__ import annotations
 
+import random
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,7 @@ from core.models import Agent
 from tests.apps.conftest import Person
 from tests.apps.desktop import MixedDesktop
 from tests.apps.test_driver_on_apps import agents, make_driver, parcel  # noqa: F401 (fixtures)
+from tests.helpers import ROOT
 
 WINDOWS = ("Agent-3", "Agent-1", "Agent-5")  # xterm, Chromium, Tk: the first gets it first
 KILLED_INSIDE = r"""
@@ -100,6 +103,55 @@ async def test_keys_a_killed_driver_held_are_released_and_each_window_gets_its_p
         got = apps_desktop.wait_for(name, before[name] + 1, timeout=5)[before[name] :]
         assert got == [sent[name]], name
     assert keys_down(server) == []
+
+
+PRESSING = r"""
+import sys
+import pyautogui
+from automation.held_keys import press_combo
+pyautogui.PAUSE = 0
+print("pressing", flush=True)
+while True:
+    press_combo(pyautogui, sys.argv[1:])
+"""
+KILLS = 10
+
+
+def killed_while_pressing(server: XServer, keys: tuple[str, ...]) -> None:
+    """A process presses ``keys`` as the driver does, over and over, and is killed at a
+    moment of chance once it has begun."""
+    proc = subprocess.Popen([sys.executable, "-c", PRESSING, *keys], env=server.env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"pressing\n"
+        time.sleep(random.uniform(0.005, 0.05))
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+
+
+@pytest.mark.timeout(120)
+def test_a_driver_killed_at_any_moment_of_its_keys_leaves_none_held(
+    apps_desktop: MixedDesktop,
+) -> None:
+    """``kill -9`` of ``swarm run`` while it presses an answer's key or a paste: the press
+    and its release reach the server together or not at all, so no key is left down for
+    the server to repeat into the person's focused window until the next driver starts.
+    Ctrl+Shift alone does nothing in any window; with ``pyautogui.hotkey`` a kill left a
+    key down about three times in four."""
+    server = apps_desktop.xserver
+    keyboard_to_no_window(server)
+    held = []
+    try:
+        for _ in range(KILLS):
+            killed_while_pressing(server, ("ctrl", "shift"))
+            held.append(len(keys_down(server)))
+            with display_env(server), x_display(server.display) as connection:
+                release_held(connection)
+    finally:
+        with display_env(server), x_display(server.display) as connection:
+            release_held(connection)
+    assert held == [0] * KILLS
 
 
 @pytest.mark.timeout(60)
