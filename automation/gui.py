@@ -28,7 +28,7 @@ from automation.clipboard import Clipboard, ClipboardError, SavedSelections
 from automation.failures import Failure
 from automation.focus import FocusDropped, FocusLost, XFocus
 from automation.gui_options import GuiOptions
-from automation.held_keys import press_combo, release_held
+from automation.held_keys import click_at, press_combo, pyautogui_display, release_held
 from automation.input_clearing import InputClearer
 from automation.pane_input import PaneInput, pane_of, sample_of
 from automation.screen import (
@@ -244,7 +244,7 @@ class GuiDriver:
             self._release_held_keys(agent.id)
             home = self._wait_for_human(force=False)
             region = self._press_region(agent)
-            self._pag.click(x, y)
+            click_at(self._pag, x, y)
             window = self._take_focus(x, y)
             before = self._waits.quiet(region, self._grab(region), self.options.quiet_s)
             self._check_step(x, y, window)
@@ -275,7 +275,7 @@ class GuiDriver:
         return box or self._input_box(agent)
 
     def _release_held_keys(self, agent_id: str) -> None:
-        display = _x_display(self._pag)
+        display = pyautogui_display(self._pag)
         released = release_held(display) if display is not None else []
         if released:
             log.warning("keys for %s: released what was left held down: %s", agent_id,
@@ -365,7 +365,7 @@ class GuiDriver:
 
     def _release_held(self, parcel: Parcel) -> None:
         """Release the keys and buttons a killed delivery left held down (held_keys.py)."""
-        display = _x_display(self._pag)
+        display = pyautogui_display(self._pag)
         released = release_held(display) if display is not None else []
         if released:
             log.warning(
@@ -438,7 +438,7 @@ class GuiDriver:
         ):
             raise Abort(Failure.CLIPBOARD_NOT_READY)
         self._check_paused()
-        pag.click(x, y)
+        click_at(pag, x, y)
         window = self._take_focus(x, y)
         found = self._meet_window(parcel, window)
         if parcel.is_retry and pane is not None and self._retry_done(parcel, keys, box, pane):
@@ -547,7 +547,7 @@ class GuiDriver:
         reset clears differs by application."""
         assert self._clipboard is not None
         self._check_paused()
-        self._pag.click(x, y)
+        click_at(self._pag, x, y)
         window = self._take_focus(x, y)
         self._meet_window(parcel, window)
         self._press_each(keys.clear)
@@ -833,14 +833,9 @@ def _log_receipt(parcel: Parcel, receipt: Receipt, ms: float) -> None:
         )
 
 
-def _x_display(pag: Any) -> Any:
-    """PyAutoGUI's python-xlib connection (None when not on X11)."""
-    return getattr(getattr(pag, "_pyautogui_x11", None), "_display", None)
-
-
 def _bound_display(pag: Any) -> str | None:
     """The X display PyAutoGUI opened at import (it never changes afterwards)."""
-    display = _x_display(pag)
+    display = pyautogui_display(pag)
     return display.get_display_name() if display is not None else None
 
 

@@ -5,10 +5,10 @@ release (``kill -9`` of ``swarm node`` or ``swarm run`` inside the paste hotkey)
 key down on the server's XTEST device, and nobody releases it: the server repeats a held
 letter or Enter into the focused window, and a held Ctrl or Shift turns the next delivery's
 click and paste into other commands (a paste that never shows), for the person at the desktop
-as well. So the driver presses each combination and its releases in one write to the server
-(:func:`press_combo`: a kill lands before it or after it, and no scheduling pause between a
-press and its release lets the server repeat the key), and releases whatever another XTEST
-client left held before it types, under the input lock.
+as well. So the driver presses each combination and its releases, and clicks, in one write to
+the server (:func:`press_combo`, :func:`click_at`: a kill lands before it or after it, and no
+scheduling pause between a press and its release lets the server repeat the key), and
+releases whatever another XTEST client left held before it types, under the input lock.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def press_combo(pag: Any, combo: Sequence[str]) -> None:
     buffer, or none of them does. Off X11 (no python-xlib display): ``hotkey`` itself.
     Keys that have no code on this keyboard are left out, as ``hotkey`` leaves them."""
     x11: Any = getattr(pag, "_pyautogui_x11", None)
-    display = getattr(x11, "_display", None)
+    display = pyautogui_display(pag)
     if display is None:
         pag.hotkey(*combo)
         return
@@ -93,3 +93,28 @@ def press_combo(pag: Any, combo: Sequence[str]) -> None:
         if code is not None:
             xtest.fake_input(display, X.KeyRelease, code)
     display.sync()
+
+
+def click_at(pag: Any, x: int, y: int) -> None:
+    """Click the left button at ``(x, y)`` as ``pyautogui.click(x, y)`` does (the move
+    checked by its failsafe, the point itself too), the press and the release in one write
+    to the X server: a driver killed inside a click no longer leaves the button down, for
+    the person's next move of the mouse to drag with it. Off X11: ``click`` itself."""
+    display = pyautogui_display(pag)
+    if display is None:
+        pag.click(x, y)
+        return
+    from Xlib import X
+    from Xlib.ext import xtest
+
+    pag.moveTo(x, y)
+    pag.failSafeCheck()
+    xtest.fake_input(display, X.MotionNotify, x=x, y=y)
+    xtest.fake_input(display, X.ButtonPress, 1)
+    xtest.fake_input(display, X.ButtonRelease, 1)
+    display.sync()
+
+
+def pyautogui_display(pag: Any) -> Any:
+    """PyAutoGUI's python-xlib connection (None when not on X11)."""
+    return getattr(getattr(pag, "_pyautogui_x11", None), "_display", None)

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from automation.gui import UNSENT_NAME
-from automation.held_keys import held_keys, release_held
+from automation.held_keys import held_buttons, held_keys, release_held
 from automation.input_clearing import UnsentPastes
 from automation.screen import x_display
 from automation.virtual_desktop import XServer, display_env
@@ -108,19 +108,22 @@ async def test_keys_a_killed_driver_held_are_released_and_each_window_gets_its_p
 PRESSING = r"""
 import sys
 import pyautogui
-from automation.held_keys import press_combo
+from automation.held_keys import click_at, press_combo
 pyautogui.PAUSE = 0
 print("pressing", flush=True)
 while True:
-    press_combo(pyautogui, sys.argv[1:])
+    if sys.argv[1] == "click":
+        click_at(pyautogui, 960, 540)
+    else:
+        press_combo(pyautogui, sys.argv[1:])
 """
-KILLS = 10
+KILLS = 16
 
 
-def killed_while_pressing(server: XServer, keys: tuple[str, ...]) -> None:
-    """A process presses ``keys`` as the driver does, over and over, and is killed at a
-    moment of chance once it has begun."""
-    proc = subprocess.Popen([sys.executable, "-c", PRESSING, *keys], env=server.env, cwd=ROOT,
+def killed_while_pressing(server: XServer, what: tuple[str, ...]) -> None:
+    """A process presses keys ``what`` (or clicks, ``("click",)``) as the driver does, over
+    and over, and is killed at a moment of chance once it has begun."""
+    proc = subprocess.Popen([sys.executable, "-c", PRESSING, *what], env=server.env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     try:
         assert proc.stdout is not None and proc.stdout.readline() == b"pressing\n"
@@ -130,22 +133,30 @@ def killed_while_pressing(server: XServer, keys: tuple[str, ...]) -> None:
         proc.communicate(timeout=30)
 
 
+def down_on_server(server: XServer) -> list[int]:
+    """The keys and pointer buttons the server has down."""
+    with display_env(server), x_display(server.display) as connection:
+        return held_keys(connection) + held_buttons(connection)
+
+
 @pytest.mark.timeout(120)
+@pytest.mark.parametrize("what", [("ctrl", "shift"), ("click",)], ids=["keys", "click"])
 def test_a_driver_killed_at_any_moment_of_its_keys_leaves_none_held(
-    apps_desktop: MixedDesktop,
+    apps_desktop: MixedDesktop, what: tuple[str, ...]
 ) -> None:
-    """``kill -9`` of ``swarm run`` while it presses an answer's key or a paste: the press
-    and its release reach the server together or not at all, so no key is left down for
-    the server to repeat into the person's focused window until the next driver starts.
-    Ctrl+Shift alone does nothing in any window; with ``pyautogui.hotkey`` a kill left a
-    key down about three times in four."""
+    """``kill -9`` of ``swarm run`` while it presses an answer's key or a paste, or clicks
+    an input point: each press and its release reach the server together or not at all, so
+    no key is left down for the server to repeat into the person's focused window, nor a
+    button for their next move to drag with, until the next driver starts. Ctrl+Shift alone
+    does nothing in any window, nor a click on the desktop's empty cell; with
+    ``pyautogui.hotkey`` and ``click`` a kill left one down about every other time."""
     server = apps_desktop.xserver
     keyboard_to_no_window(server)
     held = []
     try:
         for _ in range(KILLS):
-            killed_while_pressing(server, ("ctrl", "shift"))
-            held.append(len(keys_down(server)))
+            killed_while_pressing(server, what)
+            held.append(len(down_on_server(server)))
             with display_env(server), x_display(server.display) as connection:
                 release_held(connection)
     finally:
