@@ -41,6 +41,16 @@ GEMINI_FILE = Path(".gemini") / "settings.json"
 OPENCODE_FILE = Path("opencode.json")
 NAME = "swarm"  # the server's name in each file
 BACKUPS = "mcp"  # $SWARM_HOME/mcp/hooks-backup/: apart from the hooks' copies
+# What swarm's MCP server needs to reach the store and swarm never writes into a file (the
+# database URL may hold a password; libpq's variables may say the rest). Claude Code, Gemini CLI
+# and opencode give their servers the agent's whole environment; Codex CLI only HOME, PATH,
+# LANG, TERM and the entry's ``env``, and the variables its ``env_vars`` names (0.169: without
+# them, swarm's server on a PostgreSQL swarm opened another store, and every report failed)
+FORWARDED_ENV = (
+    "SWARM_DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD",
+    "PGPASSFILE", "PGSERVICE", "PGSERVICEFILE", "PGSSLMODE", "PGSSLROOTCERT", "PGSSLCERT",
+    "PGSSLKEY",
+)  # fmt: skip
 CODEX_BEGIN = "# >>> swarm MCP server (swarm agents mcp install)"
 CODEX_END = "# <<< swarm MCP server"
 
@@ -201,6 +211,7 @@ def codex_table(server: Server) -> str:
             f"args = {_toml_list(server.args)}",
             'default_tools_approval_mode = "approve"',  # no dialog per report (0.169)
             f"env = {{ {env} }}" if env else "env = {}",
+            f"env_vars = {_toml_list(FORWARDED_ENV)}",
             CODEX_END,
             "",
         ]

@@ -6,9 +6,13 @@ recorded once the CLI's model called ``report``."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from core.agents import mcp_files
 from core.clis import by_name
@@ -35,15 +39,43 @@ class Desk:
     config: Path
     task: str
     work: Path
+    database_url: str | None = None  # None: SQLite in the home
 
     @property
     def settings(self) -> Settings:
-        return Settings.from_env({"SWARM_HOME": str(self.home), "SWARM_CONFIG": str(self.config)})
+        return Settings.from_env(
+            {"SWARM_HOME": str(self.home), "SWARM_CONFIG": str(self.config), **self.cli_env}
+        )
+
+    @property
+    def cli_env(self) -> dict[str, str]:
+        """What the CLI's own environment holds for swarm: the database URL, which swarm
+        never writes into the MCP entry's file (the CLI passes it on to the server)."""
+        return {"SWARM_DATABASE_URL": self.database_url} if self.database_url else {}
 
 
-def prepare(root: Path, cli: str) -> Desk:
-    """A's SWARM_HOME under ``root`` with one task assigned to A, and ``root/work`` with
-    swarm's MCP server in ``cli``'s file (the worktree's code on its PYTHONPATH)."""
+@contextlib.contextmanager
+def desk_on_postgresql(request: pytest.FixtureRequest, root: Path, cli: str) -> Iterator[Desk]:
+    """:func:`prepare` on a fresh database of the session's PostgreSQL cluster, as a swarm
+    across machines keeps its store (a desk on SQLite where PostgreSQL is not installed and
+    not required): swarm's MCP server must reach the store that the CLI's environment
+    names, whatever the CLI passes on to its servers."""
+    try:
+        server = request.getfixturevalue("pg_server")
+    except pytest.skip.Exception:
+        server = None
+    url = server.fresh_database() if server is not None else None
+    try:
+        yield prepare(root, cli, url)
+    finally:
+        if server is not None and url is not None:
+            server.drop(url)
+
+
+def prepare(root: Path, cli: str, database_url: str | None = None) -> Desk:
+    """A's SWARM_HOME under ``root`` (its store at ``database_url`` when given) with one
+    task assigned to A, and ``root/work`` with swarm's MCP server in ``cli``'s file (the
+    worktree's code on its PYTHONPATH)."""
     home, work = root / "swarm", root / "work"
     home.mkdir(parents=True)
     work.mkdir()
@@ -51,8 +83,8 @@ def prepare(root: Path, cli: str) -> Desk:
     lines = ["[[agent]]", f'id = "{AGENT}"', 'role = "dev"', 'delivery = "inbox"',
              f'cli = "{cli}"', "mcp = true", ""]  # fmt: skip
     config.write_text("\n".join(lines), encoding="utf-8")
-    desk = Desk(home, config, "", work)
-    desk = Desk(home, config, asyncio.run(_give(desk.settings)), work)
+    desk = Desk(home, config, "", work, database_url)
+    desk = Desk(home, config, asyncio.run(_give(desk.settings)), work, database_url)
     env = {"SWARM_AGENT": AGENT, "SWARM_HOME": str(home), "SWARM_CONFIG": str(config),
            "PYTHONPATH": str(ROOT)}  # fmt: skip
     server = mcp_files.Server(sys.executable, ("-m", "bot.cli", "mcp"), env)

@@ -20,7 +20,7 @@ import pytest
 from tests.agents.deliveries import check_deliveries, check_reset
 from tests.agents.launch import launch, stop
 from tests.agents.live import LiveCLI, reading, save_pane
-from tests.agents.mcp_live import TURN, Desk, prepare, task_now
+from tests.agents.mcp_live import TURN, Desk, desk_on_postgresql, task_now
 
 pytestmark = pytest.mark.xdist_group("codex-live")  # one worker starts it, once
 
@@ -71,17 +71,20 @@ stall_after = 3
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
-    """A SWARM_HOME where agent A holds a task, and the work folder with swarm's MCP server
-    in codex's file, written before the CLI starts and reads it."""
-    return prepare(tmp_path_factory.mktemp("codex").resolve(), CLI)
+def desk(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Desk]:
+    """A SWARM_HOME where agent A holds a task, its store on PostgreSQL, and the work folder
+    with swarm's MCP server in codex's file, written before the CLI starts and reads it."""
+    with desk_on_postgresql(request, tmp_path_factory.mktemp("codex").resolve(), CLI) as desk:
+        yield desk
 
 
 @pytest.fixture(scope="module")
 def codex(desk: Desk) -> Iterator[LiveCLI]:
     """Codex in tmux (120x40) against localmodel, at its input (tests/agents/launch.py: its
     own HOME and CODEX_HOME, a ``local`` provider, the work folder trusted, no daemon)."""
-    live = launch(CLI, desk.work.parent, SCRIPT, work=desk.work)
+    live = launch(CLI, desk.work.parent, SCRIPT, work=desk.work, env=desk.cli_env)
     try:
         yield live
     finally:

@@ -27,7 +27,7 @@ from core.watch.text_signal import TextWatcher
 from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
 from tests.agents.live import LiveCLI, reading, save_pane
-from tests.agents.mcp_live import TURN, Desk, prepare, task_now
+from tests.agents.mcp_live import TURN, Desk, desk_on_postgresql, task_now
 from tests.helpers import write_agents
 
 pytestmark = pytest.mark.xdist_group("gemini-live")  # one worker starts it, once
@@ -87,10 +87,13 @@ chunk_delay = 0.4
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
-    """A SWARM_HOME where agent A holds a task, and the work folder with swarm's MCP server
-    in gemini's file, written before the CLI starts and reads it."""
-    return prepare(tmp_path_factory.mktemp("gemini").resolve(), CLI)
+def desk(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Desk]:
+    """A SWARM_HOME where agent A holds a task, its store on PostgreSQL, and the work folder
+    with swarm's MCP server in gemini's file, written before the CLI starts and reads it."""
+    with desk_on_postgresql(request, tmp_path_factory.mktemp("gemini").resolve(), CLI) as desk:
+        yield desk
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +109,7 @@ def logs(desk: Desk) -> Path:
 def gemini(desk: Desk, logs: Path) -> Iterator[LiveCLI]:
     """Gemini CLI in tmux (120x40) against localmodel, at its input, writing its debug log
     where swarm reads it."""
-    env = {"GEMINI_DEBUG_LOG_FILE": str(log_path(logs, "A"))}
+    env = {"GEMINI_DEBUG_LOG_FILE": str(log_path(logs, "A")), **desk.cli_env}
     live = launch(CLI, desk.work.parent, SCRIPT, work=desk.work, env=env)
     try:
         live.wait("Gemini CLI v0.61.0")

@@ -146,6 +146,8 @@ def test_an_agent_of_a_known_cli_gets_only_its_file(tmp_path: Path) -> None:
     assert [cli.name for cli in CLIS if cli.mcp is None] == ["aider"]
     codex = tomllib.loads((tmp_path / "codex" / ".codex" / "config.toml").read_text())
     assert codex["mcp_servers"]["swarm"]["default_tools_approval_mode"] == "approve"
+    # Codex passes its servers no variable of the agent's environment it is not told to
+    assert "SWARM_DATABASE_URL" in codex["mcp_servers"]["swarm"]["env_vars"]
 
 
 def test_swarm_agents_mcp_install_writes_each_agents_clis_file(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from core.agents.text_rules import classify, load_rule_sets
 from tests.agents.deliveries import check_deliveries, check_reset
 from tests.agents.launch import launch, stop
 from tests.agents.live import LiveCLI, capture_when, reading, save_pane
-from tests.agents.mcp_live import TURN, Desk, prepare, task_now
+from tests.agents.mcp_live import TURN, Desk, desk_on_postgresql, task_now
 
 pytestmark = pytest.mark.xdist_group("opencode-live")  # one worker starts it, once
 
@@ -53,16 +53,19 @@ steps = [{ text = "slowly, piece by piece", delay = 3 }]
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
-    """A SWARM_HOME where agent A holds a task, and the work folder with swarm's MCP server
-    in opencode's file, written before the CLI starts and reads it."""
-    return prepare(tmp_path_factory.mktemp("opencode").resolve(), CLI)
+def desk(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Desk]:
+    """A SWARM_HOME where agent A holds a task, its store on PostgreSQL, and the work folder
+    with swarm's MCP server in opencode's file, written before the CLI starts and reads it."""
+    with desk_on_postgresql(request, tmp_path_factory.mktemp("opencode").resolve(), CLI) as desk:
+        yield desk
 
 
 @pytest.fixture(scope="module")
 def opencode(desk: Desk) -> Iterator[LiveCLI]:
     """opencode in tmux (120x40) against localmodel, at its input."""
-    live = launch(CLI, desk.work.parent, SCRIPT, work=desk.work)
+    live = launch(CLI, desk.work.parent, SCRIPT, work=desk.work, env=desk.cli_env)
     try:
         yield live
     finally:
