@@ -10,6 +10,7 @@ else skipped with the reason, a failure under ``SWARM_REQUIRE_AGENTS=1`` (CI).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -179,3 +180,64 @@ async def test_swarms_tmux_deliveries_are_each_taken_once_whole(
     deliverer: each taken once, whole, none recorded delivered that Claude Code never took."""
     claude.wait("? for shortcuts")
     await check_deliveries(claude, "claude-code", tmp_path)
+
+
+@pytest.mark.timeout(180)  # a second start of the CLI, its MCP server's start, two turns
+def test_swarms_mcp_server_is_asked_for_once_then_its_report_reaches_swarm(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """swarm's server in the project's ``.mcp.json``, as ``swarm agents mcp install`` writes
+    it: the first start asks "New MCP server found in this project: swarm", its options
+    chosen with the arrows (an Enter starts without swarm's tools). swarm reads it waiting
+    with no keys (no prompt opened: the terminal-dialog alert; before, no rule knew it: its
+    state unknown). Once the person uses the server, the model's ``report`` (loaded through
+    ``ToolSearch``, then the tool's own permission dialog, answered 1) reaches swarm's store
+    on PostgreSQL, named only in the CLI's environment."""
+    from tests.agents.live import reading
+    from tests.agents.mcp_live import TURN, desk_on_postgresql, task_now
+
+    with desk_on_postgresql(request, tmp_path.resolve(), "claude-code") as desk:
+        live = launch("claude-code", desk.work.parent, SCRIPT + TURN, work=desk.work,
+                      env=desk.cli_env, ready="New MCP server found")  # fmt: skip
+        try:
+            live.wait("Enter to confirm")
+            seen = reading(live, "claude-code")
+            assert seen is not None, live.screen()
+            assert (seen.rule, seen.state, seen.options) == (
+                "mcp-server-found", AgentState.WAITING, ()
+            )  # fmt: skip
+            time.sleep(1.0)  # keys pressed as it shows are lost (as the permission dialog's)
+            live.keys("Up")  # the person's choice, a line at a time
+            live.wait("❯ Use this and all future")
+            live.keys("Up")
+            live.wait("❯ Use this MCP server")
+            time.sleep(0.3)
+            live.keys("Enter")
+            asked_for_the_tool(live)
+            time.sleep(1.0)
+            live.keys("1")
+            live.wait("reported", timeout=60)
+            status, events = task_now(desk)
+            assert status == "in_progress" and any("begun" in e for e in events), events
+        finally:
+            stop(live)
+
+
+def asked_for_the_tool(live: LiveCLI, timeout: float = 90.0) -> None:
+    """Ask for the report until the tool's permission dialog shows: the CLI connects its MCP
+    servers in the background, and a turn before swarm's is connected gets no swarm tool
+    (the script says "no tool 'report'"): asked again then."""
+    deadline = time.monotonic() + timeout
+    while True:
+        live.wait("? for shortcuts")
+        failed = live.screen().count("no tool 'report'")
+        live.send("report to swarm")
+        while True:
+            screen = live.screen()
+            if "Do you want to proceed?" in screen:
+                return
+            if screen.count("no tool 'report'") > failed:
+                break
+            assert time.monotonic() < deadline, screen
+            time.sleep(0.2)
+        time.sleep(1.0)

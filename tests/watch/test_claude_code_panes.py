@@ -53,6 +53,7 @@ REAL = {
     "stall-waiting-for-api": ("api-wait", AgentState.ERRORED, None),
     "stall-released": ("input", AgentState.IDLE, None),
     "bypass-warning": ("bypass-warning", AgentState.WAITING, None),
+    "mcp-server-found": ("mcp-server-found", AgentState.WAITING, None),
     "auto-mode-start": ("input", AgentState.IDLE, None),
     "auto-mode-gateway": ("auto-mode-gateway", AgentState.WAITING, None),
     "auto-mode-approval": ("auto-mode-approval", AgentState.WAITING, None),
