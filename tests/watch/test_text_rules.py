@@ -36,6 +36,7 @@ REAL_PANES = {
     ("claude-code", "api-wait"): "claude-code-2.1.328-stall-waiting-for-api",
     ("claude-code", "rate-limited"): "claude-code-2.1.328-limit-429-rejected",
     ("claude-code", "bypass-warning"): "claude-code-2.1.328-bypass-warning",
+    ("claude-code", "mcp-server-found"): "claude-code-2.1.328-mcp-server-found",
     ("claude-code", "auto-mode-gateway"): "claude-code-2.1.328-auto-mode-gateway",
     ("claude-code", "auto-mode-approval"): "claude-code-2.1.328-auto-mode-approval",
     ("opencode", "working"): "opencode-1.18.33-working",
@@ -53,6 +54,7 @@ REAL_PANES = {
 }
 KEYLESS_DIALOGS = {  # chosen with the arrows: no prompt
     ("claude-code", "bypass-warning"), ("claude-code", "auto-mode-approval"),
+    ("claude-code", "mcp-server-found"),
 }  # fmt: skip
 # a screen whose footer still says "esc to interrupt": without a cli key, working wins
 # (another file's working rule sees the footer; an agent needs cli = "claude-code")
