@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -191,7 +192,8 @@ def start(
     name: str, root: Path, model: LocalModel, argv: list[str], env: Mapping[str, str], cwd: Path
 ) -> LiveCLI:
     """``argv`` in a new tmux server's 120x40 pane, with only ``env`` in its environment."""
-    command = " ".join(["env", "-i", *(f"{k}={v}" for k, v in env.items()), *argv])
+    words = ["env", "-i", *(f"{k}={v}" for k, v in env.items()), *argv]
+    command = " ".join(shlex.quote(word) for word in words)  # a value may hold & or ;
     tmux = Tmux(root / "tmux.sock")
     tmux.run("new-session", "-d", "-s", name, "-x", "120", "-y", "40", "-c", str(cwd), command)
     tmux.run("set-option", "-t", name, "remain-on-exit", "on")  # a crash stays readable
