@@ -472,7 +472,7 @@ class GuiDriver:
         if agent.app == "terminal":
             time.sleep(max(0.0, pasted_at + opts.submit_gap_s - time.monotonic()))
         self._check_step(x, y, window)
-        on_pane = self._pane_input(agent)
+        on_pane = self._pane_input(agent, parcel.text)
         press_combo(pag, keys.submit)
         if self._waits.change(box, pasted, opts.submit_timeout_s, sudden=True) is None:
             raise Abort(Failure.SUBMIT_NOT_SEEN)
@@ -514,14 +514,22 @@ class GuiDriver:
         self._inputs.dirty.discard(agent.id)
         return True
 
-    def _pane_input(self, agent: Agent) -> tuple[PaneRef, tuple[str, ...]] | None:
+    def _pane_input(self, agent: Agent, pasted: str) -> tuple[PaneRef, tuple[str, ...]] | None:
         """The agent's tmux pane and its input as the paste left it (None: no pane, or
-        it cannot be read: the screen alone confirms then)."""
+        it cannot be read: the screen alone confirms then). A dialog that opened since the
+        paste (the turn under way called a tool) aborts before the submit key, which would
+        take its highlighted option for the person; the text stays in the input."""
         ref = pane_of(agent)
         if ref is None:
             return None
         pane = capture(ref, PANE_READ_S)
-        return (ref, self._panes.area(agent, pane)) if pane.ok else None
+        if not pane.ok:
+            return None
+        opened = self._panes.dialog_since_paste(agent, pane, pasted)
+        if opened is not None:
+            log.info("%s: %s", agent.id, opened)
+            raise Abort(opened)
+        return ref, self._panes.area(agent, pane)
 
     def _confirm_on_pane(
         self, agent: Agent, on_pane: tuple[PaneRef, tuple[str, ...]], sample: str

@@ -105,6 +105,19 @@ class PaneInput:
             return None
         return str(Failure.NOT_AT_INPUT)
 
+    def dialog_since_paste(self, agent: Agent, pane: PaneText, pasted: str) -> str | None:
+        """Why the submit key may not be pressed after a paste: a dialog opened since (the
+        turn under way called a tool), whose highlighted option the key would take for the
+        person; None when none shows. A dialog's line that is the pasted text's own (a
+        prompt quoting one, still in the input) is not taken for one."""
+        match = self.classify(agent, pane)
+        if match is None or match.state is not AgentState.WAITING:
+            return None
+        if " ".join(match.line.split()) in " ".join(pasted.split()):
+            return None
+        line = escape_controls(shorten(match.line, 80))
+        return f"a dialog is open: {line} (opened after the paste: the submit key not pressed)"
+
     def input_line(self, agent: Agent | None, pane: PaneText) -> int | None:
         """The index of the lowest line an idle rule takes for the input line, if any."""
         rules = [

@@ -271,9 +271,14 @@ class TmuxDeliverer:
     def _submit(
         self, parcel: Parcel, ref: PaneRef, landed: PaneText, sample: str, deadline: float
     ) -> Receipt:
-        """Press the submit key, then wait for the agent to take the text."""
+        """Press the submit key, then wait for the agent to take the text. Not when a dialog
+        opened since the paste (the turn under way called a tool): the key would take its
+        highlighted option for the person; the text stays in the input for the retry."""
         agent = parcel.agent
         self._check_paused(deadline)
+        opened = self.panes.dialog_since_paste(agent, self._read(ref), parcel.text)
+        if opened is not None:
+            return _failed(opened)
         self._keys(ref, (agent.submit,))
         pending = self._pending.setdefault(agent.id, _Pending(parcel.delivery_id))
         pending.submitted = True

@@ -196,6 +196,85 @@ async def test_a_pane_showing_a_dialog_gets_nothing_pasted(
     assert wait_text(ref, "4. No") == shown
 
 
+# Claude Code at its input (screen 1); at the first byte it gets (the paste) it shows screen 2
+# (a permission dialog, as when the turn under way calls a tool), at a lone Enter screen 1;
+# every byte is recorded
+SHOWS_AT_THE_PASTE = r"""
+import os, sys, tty
+first_screen, second_screen, out = sys.argv[1:4]
+def show(path):
+    text = open(path, encoding="utf-8").read().replace("\n", "\r\n")
+    sys.stdout.write("\x1b[2J\x1b[H" + text)
+    sys.stdout.flush()
+show(first_screen)
+tty.setraw(0)
+with open(out, "ab") as got:
+    data = os.read(0, 1)
+    show(second_screen)
+    while data:
+        got.write(data)
+        got.flush()
+        if data == b"\r":  # the submit key alone (a paste's lines end in \r too)
+            show(first_screen)
+        data = os.read(0, 4096)
+"""
+
+
+def at_the_paste(tmux: Tmux, folder: Path, second: list[str]) -> tuple[Agent, Path]:
+    """Claude Code's real screen at its input in pane ``agents:cc``, ``second`` shown from
+    the first byte it gets; the agent, and the file of the bytes it got."""
+    first = PANES / "claude-code" / "claude-code-2.1.328-idle-start.txt"
+    (folder / "second.txt").write_text("\n".join(second), encoding="utf-8")
+    (folder / "program.py").write_text(SHOWS_AT_THE_PASTE, encoding="utf-8")
+    got = folder / "got.bin"
+    argv = [sys.executable, str(folder / "program.py"), str(first), str(folder / "second.txt"),
+            str(got)]  # fmt: skip
+    tmux.window("agents", "cc", " ".join(shlex.quote(a) for a in argv), "130x45")
+    wait_text(tmux.ref("agents:cc"), "? for shortcuts")
+    return pane_agent(tmux, "cc", "claude-code"), got
+
+
+@pytest.mark.timeout(120)
+async def test_a_dialog_that_opens_after_the_paste_gets_no_submit_key(
+    tmux: Tmux, tmp_path: Path, tmux_deliverer: TmuxDeliverer
+) -> None:
+    """A permission dialog that opens between the paste and the submit key (the turn under
+    way called a tool): Enter would take its highlighted option, "1. Yes", for the person
+    (it did, and the delivery was recorded delivered). The pane is read again just before
+    the key: the dialog is open, so the key is not pressed and the delivery fails, to be
+    retried once the dialog is answered (its text is left in the input: a retry submits it,
+    never pastes it again)."""
+    saved = PANES / "claude-code" / "claude-code-2.1.328-permission-dialog.txt"
+    agent, got = at_the_paste(tmux, tmp_path, saved.read_text(encoding="utf-8").split("\n"))
+    receipt = await tmux_deliverer.deliver(parcel(1, agent, "broadcast: read the guidelines"))
+    assert (receipt.ok, receipt.retryable) == (False, True)
+    assert receipt.reason == (
+        "a dialog is open: Do you want to proceed? (opened after the paste: the submit key "
+        "not pressed)"
+    )
+    await asyncio.sleep(0.5)
+    sent = got.read_bytes()
+    assert b"broadcast: read the guidelines" in sent  # the paste went in before the dialog
+    assert b"\r" not in sent, sent  # but no Enter after it
+
+
+@pytest.mark.timeout(120)
+async def test_a_prompt_that_quotes_a_dialog_is_submitted(
+    tmux: Tmux, tmp_path: Path, tmux_deliverer: TmuxDeliverer
+) -> None:
+    """The pasted text shows in the input as a dialog would ("Do you want to proceed?" and
+    numbered options on lines of their own): it is the prompt's own text, not a dialog that
+    opened, and it is submitted."""
+    quoted = "a screen to explain:\nDo you want to proceed?\n1. Yes\n2. No"
+    rule = "─" * 120
+    box = [rule, "❯ a screen to explain:", "  Do you want to proceed?", "  1. Yes", "  2. No", rule]
+    agent, got = at_the_paste(tmux, tmp_path, ["", *box, "  ⏸ manual mode on"])
+    receipt = await tmux_deliverer.deliver(parcel(1, agent, quoted))
+    assert receipt.ok, receipt
+    await asyncio.sleep(0.3)
+    assert got.read_bytes().endswith(b"\r")
+
+
 @pytest.mark.timeout(120)
 async def test_a_cli_not_yet_at_its_input_gets_nothing_pasted(
     tmux: Tmux, tmp_path: Path, tmux_deliverer: TmuxDeliverer
