@@ -489,9 +489,9 @@ class GuiDriver:
         if pane is None or not pane.ok:
             return None
         blocker = self._panes.blocker(agent, pane)
-        if blocker is not None:
+        if blocker is not None:  # a dialog waits for its person: no try used
             log.info("%s: nothing typed: %s", agent.id, blocker)
-            raise Abort(blocker)
+            raise Abort(blocker, deferred=self._panes.dialog(agent, pane) is not None)
         return pane
 
     def _retry_done(self, parcel: Parcel, keys: AgentKeys, box: Rect, pane: PaneText) -> bool:

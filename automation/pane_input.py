@@ -95,15 +95,24 @@ class PaneInput:
         (its line), or its CLI's rules find neither its input line nor work on it (the CLI
         still starting: a paste would land in the terminal before it reads keys). An agent
         of no known CLI is not judged here."""
-        match = self.classify(agent, pane)
-        if match is not None and match.state is AgentState.WAITING:
-            return f"a dialog is open: {escape_controls(shorten(match.line, 80))}"
+        opened = self.dialog(agent, pane)
+        if opened is not None:
+            return opened
         if not self._knows(agent):
             return None
+        match = self.classify(agent, pane)
         working = match is not None and match.state is AgentState.WORKING
         if working or self.input_line(agent, pane) is not None:
             return None
         return str(Failure.NOT_AT_INPUT)
+
+    def dialog(self, agent: Agent, pane: PaneText) -> str | None:
+        """``a dialog is open: <its line>`` while the agent's pane shows one (its person's to
+        answer: a delivery waits for it without using a try), else None."""
+        match = self.classify(agent, pane)
+        if match is None or match.state is not AgentState.WAITING:
+            return None
+        return f"a dialog is open: {escape_controls(shorten(match.line, 80))}"
 
     def dialog_since_paste(self, agent: Agent, pane: PaneText, pasted: str) -> str | None:
         """Why the submit key may not be pressed after a paste: a dialog opened since (the

@@ -222,8 +222,8 @@ class TmuxDeliverer:
         self._check_paused(deadline)
         pane = self._read(ref)
         blocker = self.panes.blocker(agent, pane)
-        if blocker is not None:
-            return _failed(blocker)
+        if blocker is not None:  # a dialog waits for its person: nothing typed, no try used
+            return _failed(blocker, deferred=self.panes.dialog(agent, pane) is not None)
         if parcel.reset:
             return self._reset(parcel, ref, pane, deadline)
         text, removed = paste_text(parcel.text)
