@@ -1,0 +1,429 @@
+"""A day with the real agent CLIs: Claude Code, Codex and Gemini CLI mixed, on two delivery
+nodes over PostgreSQL, each agent doing its tasks by calling swarm's MCP ``report`` tool.
+
+Run: ``.venv/bin/python bench/day_real.py [--each 2] [--tasks 60] [--broadcasts 2]
+[--keep]``.
+
+A throwaway PostgreSQL cluster; ``--each`` agents of each of the three pinned CLIs
+(tests/agents/launch.py: its own HOME and tmux server, against its own ``python -m
+localmodel``), half on each of two ``swarm node`` processes (``desk-1``, ``desk-2``, standing
+for two machines) beside a real ``swarm run --no-discord``. Each agent's workspace gets
+swarm's hooks and MCP server as a person gets them (``swarm agents hooks install``,
+``swarm agents mcp install``), and the first start's dialogs are answered as a person would
+(Claude Code's "New MCP server found", Codex's "Hooks need review"). The model's script: a
+task's prompt makes it call ``report`` (``action = "done"``), then say it did; a broadcast
+makes it answer in words. Claude Code asks the person before each MCP call (its default
+permission mode): that dialog reaches swarm through its hook and is approved through swarm's
+inbox, as a person would from Discord.
+
+Prints, from swarm's store and each model server's record of what its CLI sent: prompts lost
+(never in a model request), doubled (a prompt in more than one user message of its CLI's
+conversation), recorded delivered but never sent to the model; tasks whose prompt the model
+got but that were never reported done (the day ends once none was done for 60 s: the script
+answers only a turn's latest prompt, so a message typed into the turn, as Codex takes it,
+gets the answer in its place; a real model sees both); a
+broadcast until every agent's model has it; assignment to the agent's turn start (its first
+model request with the prompt: p50/p99, by CLI); swarm's CPU per agent (coordinator and
+nodes) and memory; the permission prompts approved. The model answers at once: model time
+is not in the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT)]
+
+import psycopg  # noqa: E402
+from psycopg.rows import dict_row  # noqa: E402
+
+from bench.day_at_scale import (  # noqa: E402
+    NODES,
+    ROLES,
+    Day,
+    Person,
+    cpu_share,
+    percentiles,
+    start_swarm,
+    swarm_cpu,
+    swarm_rss_mb,
+)
+from bench.pg_load import server_cpu  # noqa: E402
+from bench.scale import new_database, pg_programs  # noqa: E402
+from core.clis.logs import log_path  # noqa: E402
+from core.models import TaskSpec  # noqa: E402
+from core.service.swarm import SwarmService  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from tests.agents.deliveries import MAIN_PATHS  # noqa: E402
+from tests.agents.launch import launch, stop  # noqa: E402
+from tests.agents.live import LiveCLI  # noqa: E402
+from tests.pgcluster import Cluster, cluster, free_port  # noqa: E402
+
+CLIS = ("claude-code", "codex", "gemini")
+READY = {
+    "claude-code": "? for shortcuts",
+    "codex": "? for shortcuts",
+    "gemini": "Type your message or @path/to/file",
+}
+GUIDELINES = "please read the new guidelines"
+SCRIPT = f"""
+default = [{{ tool = "report", input = {{ action = "done", note = "done by the model" }} }},
+           {{ text = "reported" }}]
+
+[[turns]]
+match = "{GUIDELINES}"
+text = "read them"
+"""
+TASK = re.compile(r"\| task T-(\d+) \|")
+STUCK_S = 60.0  # the day ends when no task was done for this long (its figures say which)
+
+
+@dataclass
+class Agent:
+    """One real CLI agent: its id, CLI, node and live pane."""
+
+    id: str
+    cli: str
+    node: str
+    work: Path
+    live: LiveCLI | None = None
+
+
+def plan_agents(root: Path, each: int) -> list[Agent]:
+    """``each`` agents of every CLI, alternating over the nodes, each with its workspace."""
+    made = []
+    for n in range(each * len(CLIS)):
+        cli = CLIS[n % len(CLIS)]
+        work = root / "agents" / f"Agent-{n + 1}" / "work"
+        work.mkdir(parents=True)
+        subprocess.run(["git", "-C", str(work), "init", "-q"], check=True, timeout=30)
+        made.append(Agent(f"Agent-{n + 1}", cli, NODES[n % len(NODES)], work))
+    return made
+
+
+def write_agents(path: Path, agents: list[Agent]) -> Path:
+    """The agents file: tmux agents of known CLIs, with swarm's MCP server, in three roles."""
+    lines = []
+    for n, agent in enumerate(agents):
+        lines += [
+            "[[agent]]", f'id = "{agent.id}"', f'role = "{ROLES[n % len(ROLES)]}"',
+            f'cli = "{agent.cli}"', 'app = "terminal"',
+            f'node = "{agent.node}"', "mcp = true", f'workspace = "{agent.work}"',
+        ]  # fmt: skip
+        if agent.live is None:  # before its CLI starts (the installs read the workspaces)
+            lines.append('delivery = "inbox"')
+        else:
+            lines += ['delivery = "tmux"', f'tmux = "{agent.live.target}"',
+                      f'tmux_socket = "{agent.live.tmux.socket}"']  # fmt: skip
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def swarm_cli(day: Day, *args: str) -> str:
+    """``swarm ARGS`` as the person runs it on this day's swarm; its output."""
+    done = subprocess.run([sys.executable, "-m", "bot.cli.main", *args], cwd=ROOT,
+                          env={**os.environ, **day.env}, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"swarm {' '.join(args)}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def start_cli(day: Day, agent: Agent) -> None:
+    """The agent's CLI in its workspace, its first start's dialogs answered as a person."""
+    env = {"SWARM_DATABASE_URL": day.url, "SWARM_AGENT": agent.id}
+    if agent.cli == "gemini":  # its retries, read where swarm desktop up has it write them
+        log = log_path(Path(day.env["SWARM_HOME"]), agent.id)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        env["GEMINI_DEBUG_LOG_FILE"] = str(log)
+    first = {"claude-code": "New MCP server found", "codex": "Hooks need review"}
+    root = agent.work.parent
+    agent.live = live = launch(agent.cli, root, SCRIPT, work=agent.work, env=env,
+                               ready=first.get(agent.cli, READY[agent.cli]))  # fmt: skip
+    if agent.cli == "claude-code":  # "Use this MCP server", the arrows' first line
+        time.sleep(1.0)
+        live.keys("Up")
+        live.wait("❯ Use this and all future")
+        live.keys("Up")
+        live.wait("❯ Use this MCP server")
+        time.sleep(0.3)
+        live.keys("Enter")
+    elif agent.cli == "codex":  # "Trust all and continue"
+        time.sleep(1.0)
+        live.keys("2")
+        live.wait("› 2. Trust all and continue")
+        live.keys("Enter")
+    live.wait(READY[agent.cli], timeout=60)
+
+
+def user_prompts(body: Any) -> list[str]:
+    """The texts of the user's messages in a request's conversation (not tool results), in
+    each API's shape: Anthropic and Chat ``messages``, Responses ``input``, Gemini ``contents``."""
+    if not isinstance(body, dict):
+        return []
+    items = body.get("messages") or body.get("input") or body.get("contents") or []
+    texts = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or item.get("role") != "user":
+            continue
+        parts = item.get("content", item.get("parts"))
+        if isinstance(parts, str):
+            texts.append(parts)
+            continue
+        words = [p.get("text", "") for p in parts or [] if isinstance(p, dict)
+                 and p.get("type", "text") in ("text", "input_text")]  # fmt: skip
+        if any(words):
+            texts.append("\n".join(words))
+    return texts
+
+
+def model_record(agent: Agent) -> list[dict[str, Any]]:
+    """What the agent's CLI sent its model on its turns (not side requests)."""
+    assert agent.live is not None
+    path = MAIN_PATHS[agent.cli]
+    return [r for r in agent.live.model.requests() if path in r["path"]]
+
+
+def user_texts(agent: Agent) -> list[tuple[float, str]]:
+    """Every user text the agent's model was sent, with when it first was: a prompt typed
+    into a turn under way reaches it inside a later request (Claude Code: "The user sent a
+    new message while you were working"), not as the latest prompt."""
+    first: dict[str, float] = {}
+    for request in model_record(agent):
+        for text in user_prompts(request["body"]):
+            first.setdefault(text, request["at"])
+    return [(at, text) for text, at in first.items()]
+
+
+def judge(agents: list[Agent], ids: list[int], rows: dict[str, Any]) -> dict[str, Any]:
+    """Lost, doubled and falsely delivered prompts; assignment to turn start by CLI."""
+    first_seen: dict[int, float] = {}
+    doubled: set[int] = set()
+    sent: dict[str, list[str]] = {}
+    for agent in agents:
+        requests = model_record(agent)
+        sent[agent.id] = [" ".join(text.split()) for _, text in user_texts(agent)]
+        for request in requests:
+            counts: dict[int, int] = {}
+            for text in user_prompts(request["body"]):
+                for found in TASK.finditer(text):
+                    counts[int(found.group(1))] = counts.get(int(found.group(1)), 0) + 1
+            doubled |= {task for task, n in counts.items() if n > 1}
+            for task in counts:
+                first_seen[task] = min(first_seen.get(task, request["at"]), request["at"])
+    by_cli: dict[str, list[float]] = {}
+    owner = rows["assignee"]
+    cli_of = {a.id: a.cli for a in agents}
+    for task in ids:
+        if task in first_seen and task in rows["assigned"]:
+            cli = cli_of.get(owner.get(task, ""), "?")
+            by_cli.setdefault(cli, []).append(first_seen[task] - rows["assigned"][task])
+    false_delivered = [
+        (d_id, agent) for d_id, agent, text in rows["delivered"]
+        if not any(_line(text) in seen for seen in sent.get(agent, []))
+    ]  # fmt: skip
+    return {
+        "tasks_done": sum(1 for t in ids if rows["status"].get(t) == "done"),
+        "lost": [t for t in ids if t not in first_seen],
+        "received_not_done": [
+            t for t in ids if t in first_seen and rows["status"].get(t) != "done"
+        ],
+        "doubled": sorted(doubled & set(ids)),
+        "false_delivered": false_delivered,
+        "turn_start_s": by_cli,
+    }
+
+
+def _line(text: str) -> str:
+    """What of a delivered text must show in the prompt the model got: its longest line's
+    start, its blanks as the CLI may have folded them."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return " ".join(max(lines, key=len)[:40].split()) if lines else ""
+
+
+def done_count(url: str, ids: list[int]) -> int:
+    """How many of ``ids`` are done."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM tasks WHERE status = 'done' AND id = ANY(%s)",
+                           (ids,)).fetchone()  # fmt: skip
+    return int(row[0]) if row else 0
+
+
+def store_rows(url: str) -> dict[str, Any]:
+    """Each task's first assignment time, its assignee and status; deliveries recorded
+    delivered, with their text."""
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        assigned = conn.execute(
+            "SELECT task_id, min(ts) AS at FROM events WHERE kind = 'task.assigned' "
+            "GROUP BY task_id"
+        ).fetchall()
+        tasks = conn.execute("SELECT id, status, assignee FROM tasks").fetchall()
+        delivered = conn.execute(
+            "SELECT d.id, d.agent_id, m.text FROM deliveries d JOIN messages m "
+            "ON m.id = d.message_id WHERE d.state = 'delivered'"
+        ).fetchall()
+    return {
+        "assigned": {r["task_id"]: r["at"] for r in assigned},
+        "status": {r["id"]: r["status"] for r in tasks},
+        "assignee": {r["id"]: r["assignee"] for r in tasks},
+        "delivered": [(r["id"], r["agent_id"], r["text"]) for r in delivered],
+    }
+
+
+async def broadcast(service: SwarmService, agents: list[Agent], k: int) -> float:
+    """Broadcast one message; seconds until every agent's model got it (inf: not in 120 s)."""
+    marker = f"broadcast-{k}-{uuid.uuid4().hex[:8]}"
+    began = time.time()
+    await service.messages.broadcast(f"{marker}: {GUIDELINES}", "person")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        seen = [min((at for at, text in user_texts(a) if marker in text), default=None)
+                for a in agents]  # fmt: skip
+        if all(at is not None for at in seen):
+            return max(at for at in seen if at is not None) - began
+        await asyncio.sleep(0.2)
+    return float("inf")
+
+
+async def the_day(service: SwarmService, agents: list[Agent], args: argparse.Namespace) -> dict:
+    """The tasks, the broadcasts, the person answering swarm's inbox; until all are done."""
+    stop_event = asyncio.Event()
+    person = Person(service)
+    answering = asyncio.create_task(person.run(stop_event))
+    idle = [await broadcast(service, agents, 1000)]
+    specs = [TaskSpec(f"day task {n}", details=f"step {n} of the day",
+                      role=ROLES[n % len(ROLES)]) for n in range(args.tasks)]  # fmt: skip
+    began = time.monotonic()
+    ids = await service.tasks.create_many(specs, "person")
+    during: list[float] = []
+    try:
+        deadline = time.monotonic() + args.tasks * 10 + 300
+        last, moved = -1, time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - moved < STUCK_S:
+            done = done_count(service.settings.database_url or "", ids)
+            if done != last:
+                last, moved = done, time.monotonic()
+            if len(during) < args.broadcasts and done >= (len(during) + 1) * args.tasks / (
+                args.broadcasts + 1
+            ):
+                during.append(await broadcast(service, agents, len(during)))
+            if done == len(ids):
+                break
+            if answering.done():
+                answering.result()
+            await asyncio.sleep(1.0)
+    finally:
+        stop_event.set()
+        await answering
+    wall = time.monotonic() - began
+    await asyncio.sleep(5.0)
+    idle.append(await broadcast(service, agents, 1001))
+    return {"ids": ids, "wall_s": wall, "broadcast_s": during, "idle_broadcast_s": idle,
+            "person": person.waited, "person_failed": person.failed}  # fmt: skip
+
+
+async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str, Any]:
+    """One day on a fresh database; the figures."""
+    url = new_database(server, "dayreal")
+    home = root / "home"
+    home.mkdir()
+    env = {"SWARM_HOME": str(home), "SWARM_DATABASE_URL": url, "SWARM_WEB_PORT":
+           str(free_port()), "SWARM_APPROVAL_WAIT": "600"}  # fmt: skip
+    agents = plan_agents(root, args.each)
+    day = Day(root, url, [a.id for a in agents], env)
+    day.env["SWARM_CONFIG"] = str(write_agents(root / "agents.toml", agents))
+    swarm_cli(day, "agents", "hooks", "install")
+    swarm_cli(day, "agents", "mcp", "install")
+    pg0 = sum(server_cpu(server).values())
+    try:
+        for agent in agents:
+            start_cli(day, agent)
+        write_agents(root / "agents.toml", agents)
+        start_swarm(day)
+        await asyncio.sleep(
+            15.0
+        )  # every CLI's MCP servers connected (they start in the background)
+        cpu0, t0 = swarm_cpu(day), time.monotonic()
+        await asyncio.sleep(args.idle)
+        idle_cpu = cpu_share(day, swarm_cpu(day) - cpu0, time.monotonic() - t0)
+        rss = swarm_rss_mb(day)
+        cpu1 = swarm_cpu(day)
+        service = await SwarmService.open(Settings.from_env(day.env))
+        try:
+            ran = await the_day(service, agents, args)
+        finally:
+            await service.close()
+        load_cpu = cpu_share(day, swarm_cpu(day) - cpu1, ran["wall_s"])
+        checked = judge(agents, ran["ids"], store_rows(url))
+        pg_cpu = sum(server_cpu(server).values()) - pg0
+        return summary(agents, args, ran, checked, (idle_cpu, load_cpu), rss, pg_cpu)
+    finally:
+        for proc in day.procs.values():
+            proc.terminate()
+        for proc in day.procs.values():
+            proc.wait(30)
+        for agent in agents:
+            if agent.live is not None:
+                stop(agent.live)
+
+
+def summary(agents: list[Agent], args: argparse.Namespace, ran: dict, checked: dict,
+            cpu: tuple[float, float], rss: float, pg_cpu: float) -> dict[str, Any]:  # fmt: skip
+    """The figures of one day."""
+    counts = {cli: sum(1 for a in agents if a.cli == cli) for cli in CLIS}
+    return {
+        "agents": f"{len(agents)} real CLIs in tmux ({counts}), {len(NODES)} nodes",
+        "tasks": args.tasks,
+        "tasks_done": checked["tasks_done"],
+        "wall_s": round(ran["wall_s"], 1),
+        "lost": len(checked["lost"]),
+        "received_not_done": checked["received_not_done"],
+        "doubled": len(checked["doubled"]),
+        "false_delivered": len(checked["false_delivered"]),
+        "broadcast_to_all_idle": [round(x, 3) for x in ran["idle_broadcast_s"]],
+        "broadcast_to_all_during_the_day": [round(x, 3) for x in ran["broadcast_s"]],
+        "assignment_to_turn_start": {
+            cli: percentiles(v) for cli, v in sorted(checked["turn_start_s"].items())
+        },
+        "swarm_cpu_pct_core_per_agent": {"idle": cpu[0], "load": cpu[1]},
+        "swarm_rss_mb": {"total": round(rss, 1), "per_agent": round(rss / len(agents), 2)},
+        "person_answered": {k: len(v) for k, v in ran["person"].items()},
+        "person_waited": {k: percentiles(v) for k, v in ran["person"].items()},
+        "person_could_not_answer": ran["person_failed"][:5],
+        "postgres_cpu_s": round(pg_cpu, 1),
+        "examples": {k: checked[k][:5] for k in ("lost", "doubled", "false_delivered")},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--each", type=int, default=2, help="agents of each CLI")
+    parser.add_argument("--tasks", type=int, default=60)
+    parser.add_argument("--broadcasts", type=int, default=2)
+    parser.add_argument("--idle", type=float, default=15.0, help="seconds of idle measured")
+    parser.add_argument("--keep", action="store_true", help="keep the day's folder")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="swarm-day-real-"))
+    with cluster(pg_programs()) as server:
+        result = asyncio.run(run(args, server, root))
+    print(json.dumps(result, indent=2), flush=True)
+    if args.keep:
+        print(f"kept: {root}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
