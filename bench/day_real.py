@@ -1,8 +1,8 @@
 """A day with the real agent CLIs: Claude Code, Codex and Gemini CLI mixed, on two delivery
 nodes over PostgreSQL, each agent doing its tasks by calling swarm's MCP ``report`` tool.
 
-Run: ``.venv/bin/python bench/day_real.py [--each 2] [--tasks 60] [--broadcasts 2]
-[--keep]``.
+Run: ``.venv/bin/python bench/day_real.py [--each 2 | --agents N] [--tasks 60]
+[--broadcasts 2] [--keep]``.
 
 A throwaway PostgreSQL cluster; ``--each`` agents of each of the three pinned CLIs
 (tests/agents/launch.py: its own HOME and tmux server, against its own ``python -m
@@ -102,10 +102,11 @@ class Agent:
     live: LiveCLI | None = None
 
 
-def plan_agents(root: Path, each: int) -> list[Agent]:
-    """``each`` agents of every CLI, alternating over the nodes, each with its workspace."""
+def plan_agents(root: Path, count: int) -> list[Agent]:
+    """``count`` agents, the CLIs in turn, alternating over the nodes, each with its
+    workspace."""
     made = []
-    for n in range(each * len(CLIS)):
+    for n in range(count):
         cli = CLIS[n % len(CLIS)]
         work = root / "agents" / f"Agent-{n + 1}" / "work"
         work.mkdir(parents=True)
@@ -343,7 +344,7 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
     home.mkdir()
     env = {"SWARM_HOME": str(home), "SWARM_DATABASE_URL": url, "SWARM_WEB_PORT":
            str(free_port()), "SWARM_APPROVAL_WAIT": "600"}  # fmt: skip
-    agents = plan_agents(root, args.each)
+    agents = plan_agents(root, args.agents or args.each * len(CLIS))
     day = Day(root, url, [a.id for a in agents], env)
     day.env["SWARM_CONFIG"] = str(write_agents(root / "agents.toml", agents))
     swarm_cli(day, "agents", "hooks", "install")
@@ -412,6 +413,7 @@ def summary(agents: list[Agent], args: argparse.Namespace, ran: dict, checked: d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--each", type=int, default=2, help="agents of each CLI")
+    parser.add_argument("--agents", type=int, default=0, help="agents in all (the CLIs in turn)")
     parser.add_argument("--tasks", type=int, default=60)
     parser.add_argument("--broadcasts", type=int, default=2)
     parser.add_argument("--idle", type=float, default=15.0, help="seconds of idle measured")
