@@ -488,10 +488,10 @@ class GuiDriver:
         pane = capture(ref, PANE_READ_S) if ref is not None else None
         if pane is None or not pane.ok:
             return None
-        blocker = self._panes.blocker(agent, pane)
-        if blocker is not None:  # a dialog waits for its person: no try used
-            log.info("%s: nothing typed: %s", agent.id, blocker)
-            raise Abort(blocker, deferred=self._panes.dialog(agent, pane) is not None)
+        blocked = self._panes.blocker(agent, pane)
+        if blocked is not None:  # a dialog waits for its person: no try used
+            log.info("%s: nothing typed: %s", agent.id, blocked.reason)
+            raise Abort(blocked.reason, deferred=blocked.dialog)
         return pane
 
     def _retry_done(self, parcel: Parcel, keys: AgentKeys, box: Rect, pane: PaneText) -> bool:

@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from automation.failures import Failure
@@ -64,6 +65,19 @@ def _top_of(rule: Rule, lines: Sequence[str], index: int) -> int:
     return index
 
 
+@dataclass(frozen=True)
+class Blocked:
+    """Why nothing may be typed into a pane now; ``dialog``: a dialog is open, its person's
+    to answer (a delivery waits for it without using a try), not a CLI away from its input."""
+
+    reason: str
+    dialog: bool
+
+
+def _dialog_open(match: TextMatch) -> str:
+    return f"a dialog is open: {escape_controls(shorten(match.line, 80))}"
+
+
 class PaneInput:
     """Reads agents' inputs on their panes with the agent rule files."""
 
@@ -90,29 +104,21 @@ class PaneInput:
         """What the agent's rules read on the pane now."""
         return classify_any(self.own_rules(agent), pane.lines, time.time())
 
-    def blocker(self, agent: Agent, pane: PaneText) -> str | None:
+    def blocker(self, agent: Agent, pane: PaneText) -> Blocked | None:
         """Why nothing may be pasted into the agent's pane now, or None: a dialog is open
-        (its line), or its CLI's rules find neither its input line nor work on it (the CLI
-        still starting: a paste would land in the terminal before it reads keys). An agent
-        of no known CLI is not judged here."""
-        opened = self.dialog(agent, pane)
-        if opened is not None:
-            return opened
+        (its line; its person's to answer: a delivery waits for it without using a try), or
+        its CLI's rules find neither its input line nor work on it (the CLI still starting:
+        a paste would land in the terminal before it reads keys). An agent of no known CLI
+        is not judged here. The pane is classified once."""
+        match = self.classify(agent, pane)
+        if match is not None and match.state is AgentState.WAITING:
+            return Blocked(_dialog_open(match), dialog=True)
         if not self._knows(agent):
             return None
-        match = self.classify(agent, pane)
         working = match is not None and match.state is AgentState.WORKING
         if working or self.input_line(agent, pane) is not None:
             return None
-        return str(Failure.NOT_AT_INPUT)
-
-    def dialog(self, agent: Agent, pane: PaneText) -> str | None:
-        """``a dialog is open: <its line>`` while the agent's pane shows one (its person's to
-        answer: a delivery waits for it without using a try), else None."""
-        match = self.classify(agent, pane)
-        if match is None or match.state is not AgentState.WAITING:
-            return None
-        return f"a dialog is open: {escape_controls(shorten(match.line, 80))}"
+        return Blocked(str(Failure.NOT_AT_INPUT), dialog=False)
 
     def dialog_since_paste(self, agent: Agent, pane: PaneText, pasted: str) -> str | None:
         """Why the submit key may not be pressed after a paste: a dialog opened since (the
@@ -124,8 +130,7 @@ class PaneInput:
             return None
         if " ".join(match.line.split()) in " ".join(pasted.split()):
             return None
-        line = escape_controls(shorten(match.line, 80))
-        return f"a dialog is open: {line} (opened after the paste: the submit key not pressed)"
+        return f"{_dialog_open(match)} (opened after the paste: the submit key not pressed)"
 
     def input_line(self, agent: Agent | None, pane: PaneText) -> int | None:
         """The index of the lowest line an idle rule takes for the input line, if any."""

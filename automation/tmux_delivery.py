@@ -221,9 +221,9 @@ class TmuxDeliverer:
         agent = parcel.agent
         self._check_paused(deadline)
         pane = self._read(ref)
-        blocker = self.panes.blocker(agent, pane)
-        if blocker is not None:  # a dialog waits for its person: nothing typed, no try used
-            return _failed(blocker, deferred=self.panes.dialog(agent, pane) is not None)
+        blocked = self.panes.blocker(agent, pane)
+        if blocked is not None:  # a dialog waits for its person: nothing typed, no try used
+            return _failed(blocked.reason, deferred=blocked.dialog)
         if parcel.reset:
             return self._reset(parcel, ref, pane, deadline)
         text, removed = paste_text(parcel.text)
