@@ -63,6 +63,7 @@ from bench.day_at_scale import (  # noqa: E402
 )
 from bench.pg_load import server_cpu  # noqa: E402
 from bench.scale import new_database, pg_programs  # noqa: E402
+from core.agents.hook_files import HOOK_TIMEOUT_S  # noqa: E402
 from core.clis.logs import log_path  # noqa: E402
 from core.models import TaskSpec  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
@@ -249,6 +250,22 @@ def judge(agents: list[Agent], ids: list[int], rows: dict[str, Any]) -> dict[str
     }
 
 
+def claude_stop_hooks(agents: list[Agent]) -> dict[str, Any]:
+    """How long Claude Code's ``Stop`` hook (swarm's, run at every turn's end: the turn ends
+    after it) took, from each Claude Code agent's own transcript; how many ran into their
+    timeout (``HOOK_TIMEOUT_S``: killed, their event may never have reached swarm)."""
+    took = []
+    for agent in agents:
+        home = agent.work.parent / "home" / ".claude" / "projects"
+        for transcript in home.glob("*/*.jsonl") if agent.cli == "claude-code" else ():
+            for line in transcript.read_text(encoding="utf-8").splitlines():
+                entry = json.loads(line)
+                if entry.get("subtype") == "stop_hook_summary":
+                    took += [h.get("durationMs", 0) / 1000 for h in entry.get("hookInfos", [])]
+    timed_out = sum(1 for s in took if s >= HOOK_TIMEOUT_S)
+    return {**percentiles(took), "timed_out": timed_out, "of": len(took)}
+
+
 def _line(text: str) -> str:
     """What of a delivered text must show in the prompt the model got: its longest line's
     start, its blanks as the CLI may have folded them."""
@@ -404,9 +421,13 @@ def summary(agents: list[Agent], args: argparse.Namespace, ran: dict, checked: d
         "swarm_rss_mb": {"total": round(rss, 1), "per_agent": round(rss / len(agents), 2)},
         "person_answered": {k: len(v) for k, v in ran["person"].items()},
         "person_waited": {k: percentiles(v) for k, v in ran["person"].items()},
-        "person_could_not_answer": ran["person_failed"][:5],
+        "person_could_not_answer": len(ran["person_failed"]),
+        "claude_stop_hook": claude_stop_hooks(agents),
         "postgres_cpu_s": round(pg_cpu, 1),
-        "examples": {k: checked[k][:5] for k in ("lost", "doubled", "false_delivered")},
+        "examples": {
+            **{k: checked[k][:5] for k in ("lost", "doubled", "false_delivered")},
+            "person_could_not_answer": ran["person_failed"][:5],
+        },
     }
 
 

@@ -21,6 +21,7 @@ from core.models import Agent, Delivery, DeliveryState, Priority, Receipt, TaskS
 from core.store.conn import Args, Conn, Pair, Row, values
 from core.store.tables import insert_event
 from core.tasks import lifecycle, messages
+from core.tasks.message_queries import turn_ended_on_pane
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ _AGENTS = (
     "AND g.state = 'limited') AS limited, EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = "
     "s.id AND a.kind = 'unjudged' AND a.cleared_at IS NULL) AS unjudged, "
     "(SELECT max(h.at) FROM agent_signals h WHERE h.agent = s.id AND h.signal = 'hook' "
-    "AND h.state IN ('working', 'waiting')) AS turn_at, "
+    f"AND h.state IN ('working', 'waiting') AND NOT {turn_ended_on_pane('h')}) AS turn_at, "
     f"{agent_queries.FROZEN_SINCE} AS frozen_since"
 )
 # The agents' read of a scheduling round's first pass also says whether any lease ran out

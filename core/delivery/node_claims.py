@@ -84,8 +84,8 @@ def claim(
     hold_s: float = 600.0,
 ) -> list[Claim]:
     """Take up to ``limit`` due deliveries of ``agents`` (queued, or claimed by a node whose
-    lease ran out), oldest first, skipping rows another node is claiming right now and task
-    prompts to an agent mid-turn (``message_queries.not_mid_turn``, its hook read within
+    lease ran out), oldest first, skipping rows another node is claiming right now and
+    deliveries to an agent mid-turn (``message_queries.not_mid_turn``, its hook read within
     ``hold_s``)."""
     until = now + lease_s
     rows = conn.execute(

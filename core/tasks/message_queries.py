@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from core.agent_state import AgentState
 from core.models import Priority, Target, TargetKind
 from core.store.conn import Args, Conn
 from core.store.row_locks import read_held
@@ -23,18 +24,35 @@ _MESSAGE_COLUMNS = "sender, target_kind, target_name, text, task_id, priority, c
 _DELIVERY_COLUMNS = "message_id, agent_id, state, created_at, updated_at"
 
 
-def not_mid_turn(d: str, since: str) -> str:
-    """SQL: delivery ``d`` may go now. A task's prompt (an ``agent`` target, with its task)
-    waits while its agent's hook says it is mid-turn (working, or waiting on a permission
-    dialog) and said so after ``since`` (now less ``Settings.turn_hold_s``: an older reading
-    is stale, as the stall rules take it); the hook's Stop (idle) lets it go. Plain messages,
-    notes (a nudge, an answer, review comments) and withdrawals are meant for the turn under
-    way: not held."""
+# A hook's ``Stop`` can be lost (a hook that Claude Code killed at its timeout under load):
+# the pane's text seen idle this long after the hook last said mid-turn ends the turn too.
+TURN_END_ON_PANE_S = 10.0
+
+
+def turn_ended_on_pane(s: str) -> str:
+    """SQL: the pane's text (``agent_signals`` row ``text``) showed hook row ``s``'s agent
+    idle ``TURN_END_ON_PANE_S`` or more after ``s`` was read: that turn is over."""
     return (
-        f"NOT EXISTS (SELECT 1 FROM agent_signals s JOIN messages hm ON hm.id = {d}.message_id "
-        f"WHERE s.agent = {d}.agent_id AND s.signal = 'hook' "
-        f"AND s.state IN ('working', 'waiting') AND s.at > {since} "
-        f"AND hm.task_id IS NOT NULL AND hm.target_kind = '{TargetKind.agent}')"
+        f"EXISTS (SELECT 1 FROM agent_signals p WHERE p.agent = {s}.agent "
+        f"AND p.signal = 'text' AND p.state = 'idle' AND p.at >= {s}.at + {TURN_END_ON_PANE_S})"
+    )
+
+
+def not_mid_turn(d: str, since: str) -> str:
+    """SQL: delivery ``d`` may go now. Nothing is typed into an agent while its hook says it
+    is mid-turn (working, or waiting on a permission dialog) and said so after ``since``
+    (now less ``Settings.turn_hold_s``: an older reading is stale, as the stall rules take
+    it): the hook's Stop (idle) lets it go, or the pane seen idle since
+    (``turn_ended_on_pane``), or swarm judging the agent stalled (its turn is no work: the
+    nudge goes). A task's prompt, a plain message, a note (a nudge, an answer) and a
+    withdrawal alike: a submit key typed into a turn lands on the permission dialog its
+    next tool call opens meanwhile and answers it for the person (the pane read just before
+    the key narrows that window, and under load leaves it open for seconds)."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM agent_signals s WHERE s.agent = {d}.agent_id "
+        f"AND s.signal = 'hook' AND s.state IN ('working', 'waiting') AND s.at > {since} "
+        f"AND NOT {turn_ended_on_pane('s')} AND NOT EXISTS (SELECT 1 FROM agent_state j "
+        f"WHERE j.id = s.agent AND j.state = '{AgentState.STALLED}'))"
     )
 
 
@@ -91,7 +109,7 @@ def insert_prompts(
 def oldest_due(conn: Conn, now: float, since: float, skip: list[str], extra: str = "") -> Any:
     """The oldest queued delivery due at ``now`` (``DELIVERY_SELECT``'s row, with ``extra``
     columns over deliveries ``d`` and messages ``m`` first), not one of the agents ``skip``
-    and not a prompt to an agent mid-turn since ``since`` (``not_mid_turn``); None when
+    and not to an agent mid-turn since ``since`` (``not_mid_turn``); None when
     there is none. The due id is picked first: the columns (``extra``'s subqueries) are
     then computed for that one row, not for every due delivery the ordering looks at."""
     args = Args([now])

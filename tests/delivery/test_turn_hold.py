@@ -1,11 +1,14 @@
-"""The next task is not pasted while the agent's hooks say it is mid-turn (issue 41, item 8).
+"""Nothing is typed into an agent while its hooks say it is mid-turn (issue 41, item 8;
+issue 38: a broadcast's Enter typed into a real Claude Code turn answered the permission
+dialog its tool call opened meanwhile, for the person).
 
 An agent that reports its task done mid-turn (``swarm task done`` from a tool call) is still
 working: its hook said ``UserPromptSubmit``/``PreToolUse`` and no ``Stop`` yet. Its next task's
-prompt waits until the hook says the turn ended, or until that hook's reading is older than
-``SWARM_STALL_AFTER`` (the stall rules take it as no longer working then). A plain message and
-a withdrawal still go. The hook's input is Claude Code's documented JSON, read by
-``swarm hook``'s own parser and recorded as ``swarm hook`` does.
+prompt, a plain message, a note and a withdrawal wait until the hook says the turn ended, the
+pane shows it idle since (a ``Stop`` hook killed at its timeout is lost), or that hook's
+reading is older than ``SWARM_STALL_AFTER`` (the stall rules take it as no longer working
+then). The hook's input is Claude Code's documented JSON, read by ``swarm hook``'s own parser
+and recorded as ``swarm hook`` does.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from core.agents import hook_events
+from core.agent_state import AgentState, Observation, Signal
+from core.agents import hook_events, signals
 from core.agents.judge import Freshness
 from core.coordinator.scheduler import Scheduler
 from core.delivery import node_claims
@@ -23,6 +27,8 @@ from core.delivery.node_claims import Claimer
 from core.models import TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
+from core.store.conn import Conn
+from core.tasks import message_queries
 from tests.helpers import RecordingDeliverer
 
 pytestmark = pytest.mark.both_databases
@@ -40,6 +46,12 @@ async def hook(service: SwarmService, agent: str, event: str, **fields: object) 
     }
     parsed = hook_events.parse(json.dumps(body))
     await service.store.write(agent, hook_events.record, agent, parsed, Freshness(), False)
+
+
+async def pane_idle(service: SwarmService, agent: str, at: float) -> None:
+    """The watcher's reading of ``agent``'s pane at ``at``: Claude Code's empty input box."""
+    seen = Observation(agent, Signal.TEXT, AgentState.IDLE, at, "text: '❯' input box")
+    await service.store.write(agent, lambda conn, _, obs: signals.record(conn, obs), seen)
 
 
 def prompts_to(deliverer: RecordingDeliverer, agent: str) -> list[int | None]:
@@ -61,13 +73,56 @@ async def test_the_next_task_waits_for_the_hooks_stop(
     await scheduler.run_burst()
     assert (await service.tasks.get(second.ref)).status is TaskStatus.ready  # not given yet
     assert prompts_to(deliverer, "Agent-1") == [first.id]
-    await service.messages.send("Agent-1", "a note from the person", "cli")  # a message is not held
-    await hook(service, "Agent-1", "PreToolUse", tool_name="Read", tool_input={"file_path": "a"})
-    await scheduler.run_burst()
-    assert prompts_to(deliverer, "Agent-1") == [first.id, None]
     await hook(service, "Agent-1", "Stop", stop_hook_active=False)
     await scheduler.run_burst()
-    assert prompts_to(deliverer, "Agent-1") == [first.id, None, second.id]
+    assert prompts_to(deliverer, "Agent-1") == [first.id, second.id]
+
+
+async def test_a_message_a_note_and_a_withdrawal_wait_for_the_turns_end_too(
+    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
+) -> None:
+    task = await service.tasks.create(TaskSpec("theirs", agent="Agent-1"), "me")
+    scheduler = Scheduler(service, deliverer)
+    await scheduler.run_burst()
+    await hook(service, "Agent-1", "UserPromptSubmit", prompt="[swarm] task T-1")
+    await hook(service, "Agent-1", "PreToolUse", tool_name="Bash", tool_input={"command": "x"})
+    await service.messages.send("Agent-1", "a note from the person", "cli")
+    await service.questions.ask(task.ref, "Which branch?", "Agent-1")
+    await service.questions.reply(task.ref, "use the other branch", "me")
+    clock.advance(10)  # past the wait of an ``ask --wait`` that takes the answer itself
+    await scheduler.run_burst()
+    assert len(deliverer.for_agent("Agent-1")) == 1  # its task's prompt only
+    await hook(service, "Agent-1", "Stop", stop_hook_active=False)
+    await scheduler.run_burst()
+    got = [p.text for p in deliverer.for_agent("Agent-1")[1:]]
+    assert len(got) == 2 and "a note from the person" in got[0]
+    assert "use the other branch" in got[1]
+    await hook(service, "Agent-1", "UserPromptSubmit", prompt="the person's own question")
+    await service.tasks.assign(task.ref, "Agent-4", "boss")  # withdrawn from Agent-1
+    await scheduler.run_burst()
+    assert len(deliverer.for_agent("Agent-1")) == 3
+    await hook(service, "Agent-1", "Stop", stop_hook_active=False)
+    await scheduler.run_burst()
+    assert "WITHDRAWN" in deliverer.for_agent("Agent-1")[3].text
+
+
+async def test_the_pane_seen_idle_after_the_hook_ends_the_hold(
+    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
+) -> None:
+    # a Stop hook that Claude Code killed at its timeout never reaches swarm
+    await hook(service, "Agent-3", "UserPromptSubmit", prompt="do it")
+    said = clock.now()
+    await service.messages.send("Agent-3", "a broadcast", "cli")
+    task = await service.tasks.create(TaskSpec("next", agent="Agent-3"), "me")
+    scheduler = Scheduler(service, deliverer)
+    margin = message_queries.TURN_END_ON_PANE_S
+    await pane_idle(service, "Agent-3", said + margin - 1)  # the screen not yet drawn
+    clock.advance(margin + 5)
+    await scheduler.run_burst()
+    assert deliverer.for_agent("Agent-3") == []
+    await pane_idle(service, "Agent-3", said + margin)
+    await scheduler.run_burst()
+    assert [p.task_id for p in deliverer.for_agent("Agent-3")] == [None, task.id]
 
 
 async def test_a_task_any_agent_may_take_goes_to_one_not_mid_turn(
@@ -148,3 +203,21 @@ async def test_a_delivery_node_holds_the_prompt_as_the_coordinator_does(
     await hook(service, "Agent-1", "Stop", stop_hook_active=False)
     (held,) = await claim()
     assert held.delivery.task_id == 1
+
+
+async def test_an_agent_judged_stalled_gets_its_nudge_mid_turn(
+    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
+) -> None:
+    # its hook's last word was a tool call; nothing has moved since: the turn is no work
+    await hook(service, "Agent-2", "PreToolUse", tool_name="Bash", tool_input={"command": "x"})
+    await service.messages.send("Agent-2", "are you still there?", "cli")
+    scheduler = Scheduler(service, deliverer)
+    await scheduler.run_burst()
+    assert deliverer.for_agent("Agent-2") == []
+
+    def stalled(conn: Conn, _: object) -> None:
+        signals.set_state(conn, "Agent-2", AgentState.STALLED, clock.now(), None, "no news")
+
+    await service.store.write("watch", stalled)
+    await scheduler.run_burst()
+    assert len(deliverer.for_agent("Agent-2")) == 1
