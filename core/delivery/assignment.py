@@ -48,7 +48,8 @@ _AGENTS = (
     "AND g.state = 'limited') AS limited, EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = "
     "s.id AND a.kind = 'unjudged' AND a.cleared_at IS NULL) AS unjudged, "
     "(SELECT max(h.at) FROM agent_signals h WHERE h.agent = s.id AND h.signal = 'hook' "
-    f"AND h.state IN ('working', 'waiting') AND NOT {turn_ended_on_pane('h')}) AS turn_at, "
+    "AND h.state IN ('working', 'waiting') AND NOT "
+    f"{turn_ended_on_pane('h.agent', 'h.at')}) AS turn_at, "
     f"{agent_queries.FROZEN_SINCE} AS frozen_since"
 )
 # The agents' read of a scheduling round's first pass also says whether any lease ran out

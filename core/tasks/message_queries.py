@@ -29,30 +29,39 @@ _DELIVERY_COLUMNS = "message_id, agent_id, state, created_at, updated_at"
 TURN_END_ON_PANE_S = 10.0
 
 
-def turn_ended_on_pane(s: str) -> str:
-    """SQL: the pane's text (``agent_signals`` row ``text``) showed hook row ``s``'s agent
-    idle ``TURN_END_ON_PANE_S`` or more after ``s`` was read: that turn is over."""
+def turn_ended_on_pane(agent: str, at: str) -> str:
+    """SQL: the pane's text (``agent_signals`` row ``text``) showed ``agent`` idle
+    ``TURN_END_ON_PANE_S`` or more after ``at``: a turn under way then is over."""
     return (
-        f"EXISTS (SELECT 1 FROM agent_signals p WHERE p.agent = {s}.agent "
-        f"AND p.signal = 'text' AND p.state = 'idle' AND p.at >= {s}.at + {TURN_END_ON_PANE_S})"
+        f"EXISTS (SELECT 1 FROM agent_signals p WHERE p.agent = {agent} "
+        f"AND p.signal = 'text' AND p.state = 'idle' AND p.at >= {at} + {TURN_END_ON_PANE_S})"
     )
 
 
 def not_mid_turn(d: str, since: str) -> str:
-    """SQL: delivery ``d`` may go now. Nothing is typed into an agent while its hook says it
-    is mid-turn (working, or waiting on a permission dialog) and said so after ``since``
-    (now less ``Settings.turn_hold_s``: an older reading is stale, as the stall rules take
-    it): the hook's Stop (idle) lets it go, or the pane seen idle since
-    (``turn_ended_on_pane``), or swarm judging the agent stalled (its turn is no work: the
-    nudge goes). A task's prompt, a plain message, a note (a nudge, an answer) and a
-    withdrawal alike: a submit key typed into a turn lands on the permission dialog its
-    next tool call opens meanwhile and answers it for the person (the pane read just before
-    the key narrows that window, and under load leaves it open for seconds)."""
+    """SQL: delivery ``d`` may go now. Nothing is typed into an agent with hooks mid-turn:
+    while its hook says it is working or waiting on a permission dialog, or while a delivery
+    to it was submitted after the hook last spoke (its turn began; the hook that says so
+    took 10 s under load), either after ``since`` (now less ``Settings.turn_hold_s``: older
+    is stale, as the stall rules take it). The hook's Stop (idle) lets it go, or the pane
+    seen idle since (``turn_ended_on_pane``), or swarm judging the agent stalled (its turn is
+    no work: the nudge goes). A task's prompt, a plain message, a note (a nudge, an answer)
+    and a withdrawal alike: a submit key typed into a turn lands on the permission dialog
+    its next tool call opens meanwhile and answers it for the person (the pane read just
+    before the key narrows that window, and under load leaves it open for seconds)."""
+    hook_says = (
+        f"s.state IN ('working', 'waiting') AND s.at > {since} "
+        f"AND NOT {turn_ended_on_pane('s.agent', 's.at')}"
+    )
+    submitted = (
+        f"EXISTS (SELECT 1 FROM deliveries r WHERE r.agent_id = s.agent "
+        f"AND r.state = 'delivered' AND r.updated_at > s.at AND r.updated_at > {since} "
+        f"AND NOT {turn_ended_on_pane('r.agent_id', 'r.updated_at')})"
+    )
     return (
         f"NOT EXISTS (SELECT 1 FROM agent_signals s WHERE s.agent = {d}.agent_id "
-        f"AND s.signal = 'hook' AND s.state IN ('working', 'waiting') AND s.at > {since} "
-        f"AND NOT {turn_ended_on_pane('s')} AND NOT EXISTS (SELECT 1 FROM agent_state j "
-        f"WHERE j.id = s.agent AND j.state = '{AgentState.STALLED}'))"
+        f"AND s.signal = 'hook' AND ({hook_says} OR {submitted}) AND NOT EXISTS "
+        f"(SELECT 1 FROM agent_state j WHERE j.id = s.agent AND j.state = '{AgentState.STALLED}'))"
     )
 
 

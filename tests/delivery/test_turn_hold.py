@@ -122,7 +122,35 @@ async def test_the_pane_seen_idle_after_the_hook_ends_the_hold(
     assert deliverer.for_agent("Agent-3") == []
     await pane_idle(service, "Agent-3", said + margin)
     await scheduler.run_burst()
+    assert [p.task_id for p in deliverer.for_agent("Agent-3")] == [None]  # one turn at a time
+    clock.advance(margin)
+    await pane_idle(service, "Agent-3", clock.now())  # the broadcast's turn ended too
+    await scheduler.run_burst()
     assert [p.task_id for p in deliverer.for_agent("Agent-3")] == [None, task.id]
+
+
+async def test_a_turn_swarm_began_holds_before_its_hook_says_so(
+    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
+) -> None:
+    # under load the hook that says the turn began came 10 s after the prompt was submitted
+    await hook(service, "Agent-4", "Stop", stop_hook_active=False)
+    task = await service.tasks.create(TaskSpec("theirs", agent="Agent-4"), "me")
+    scheduler = Scheduler(service, deliverer)
+    clock.advance(1)
+    await scheduler.run_burst()
+    clock.advance(1)
+    await service.messages.send("Agent-4", "a broadcast", "cli")
+    await scheduler.run_burst()
+    assert [p.task_id for p in deliverer.for_agent("Agent-4")] == [task.id]
+    clock.advance(9)  # the pane has not shown it idle since
+    await pane_idle(service, "Agent-4", clock.now())
+    await hook(service, "Agent-4", "UserPromptSubmit", prompt="[swarm] task T-1")
+    await scheduler.run_burst()
+    assert len(deliverer.for_agent("Agent-4")) == 1
+    clock.advance(1)
+    await hook(service, "Agent-4", "Stop", stop_hook_active=False)
+    await scheduler.run_burst()
+    assert [p.task_id for p in deliverer.for_agent("Agent-4")] == [task.id, None]
 
 
 async def test_a_task_any_agent_may_take_goes_to_one_not_mid_turn(
