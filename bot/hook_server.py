@@ -1,7 +1,13 @@
 """The coordinator's end of the hooks' fast path (``bot.hook_relay``): a Unix socket at
 ``$SWARM_HOME/hook.sock`` (0600) where the agents' hooks on this machine hand over their
-events; each is recorded as ``swarm hook`` records it (the same parse, the same agent
-resolution, one write), then answered ``{"done": true}``.
+events. Each is parsed and its agent named as ``swarm hook`` does, answered
+``{"done": true}`` at once, and recorded after, one at a time in the order they came (a
+turn's ``Stop`` never overtaken by its ``PreToolUse``): the agent CLI waits for its hook
+(Claude Code ends a turn only after its ``Stop`` hook), and under load a database write
+took seconds (with 32 real CLIs on 2 cores, Claude Code's ``Stop`` hook took 2.8 s at the
+median and ran into its 10 s timeout 7 times in 85). A clean stop records what it took
+first; a coordinator killed outright loses the events taken and not yet written (the
+pane's text and the stall rules go on judging the agent).
 
 A hook falls back to the database when this says ``{"done": false}``: a
 ``PermissionRequest`` (it waits for its answer itself), a hook of another agents file, a
@@ -25,9 +31,10 @@ from bot.hook_relay import SOCKET_NAME
 from core.agents.hook_events import HookEvent, UnknownHookEvent, parse
 from core.agents.judge import Freshness
 from core.agents.service import SignalBook
-from core.errors import ConfigError, NotFound
+from core.errors import ConfigError, NotFound, Transient
 from core.formats.text import one_line, shorten
 from core.privacy.files import make_dirs
+from core.waits import ErrorBackoff
 from core.watch.settings import WatchSettings
 from core.workspaces.ops import agent_at
 
@@ -39,6 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 READ_S = 2.0  # the longest a hook may take to send its line
+DRAIN_S = 10.0  # a stop waits this long for the events taken to be written
+WRITE_TRIES = 6  # a taken event's write, tried again while the database is busy (~12 s)
 LINE_MAX = 1 << 20  # a hook's JSON is small; more is no hook
 PATH_MAX = 100  # a Unix socket's path is at most 107 bytes on Linux, 103 on macOS
 
@@ -63,6 +72,8 @@ class HookServer:
         self.recorded = 0  # events written (tests and the log read it)
         self._server: asyncio.AbstractServer | None = None
         self._inode: int | None = None
+        self._taken: asyncio.Queue[tuple[str, HookEvent]] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
 
     async def start(self) -> bool:
         """Listen; False (said once in the log) when the hooks keep the database path."""
@@ -83,8 +94,13 @@ class HookServer:
         finally:
             os.umask(old)
         self._inode = self.path.stat().st_ino
+        self._writer = asyncio.create_task(self._write_taken(), name="hook-socket-writer")
         log.info("hooks on this machine report through %s", self.path)
         return True
+
+    async def written(self) -> None:
+        """Return once every event taken so far is recorded (or its failure logged)."""
+        await self._taken.join()
 
     async def close(self) -> None:
         """Stop listening; remove the socket if it is still this server's."""
@@ -96,13 +112,57 @@ class HookServer:
         with contextlib.suppress(OSError):
             if self.path.stat().st_ino == self._inode:
                 self.path.unlink()
+        await self._stop_writer()
         log.info("hook socket closed after %d events", self.recorded)
+
+    async def _stop_writer(self) -> None:
+        """Write what was taken (at most ``DRAIN_S``: said in the log if not), then stop."""
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        try:
+            await asyncio.wait_for(self.written(), DRAIN_S)
+        except TimeoutError:
+            log.warning("hook socket: %d events taken were not recorded before the stop",
+                        self._taken.qsize())  # fmt: skip
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+
+    async def _write_taken(self) -> None:
+        """Record the events taken, one at a time, in the order they came."""
+        while True:
+            who, event = await self._taken.get()
+            try:
+                await self._write(who, event)
+            except Exception:
+                log.exception("hook socket: %s of %s not recorded", event.name, who)
+            finally:
+                self._taken.task_done()
+
+    async def _write(self, who: str, event: HookEvent) -> None:
+        """One event recorded; a database busy or away for now is tried again (``WRITE_TRIES``
+        in all, waiting longer each time): the hook that sent it is gone."""
+        backoff = ErrorBackoff(0.5, 5.0)
+        for left in range(WRITE_TRIES - 1, -1, -1):
+            try:
+                await SignalBook(self.service.store).record_hook(who, event, freshness(self.config))
+            except Transient as exc:
+                if not left:
+                    raise
+                wait = backoff.failed()
+                log.info("hook socket: %s of %s not recorded yet (%s): trying again in %.1f s",
+                         event.name, who, exc, wait)  # fmt: skip
+                await asyncio.sleep(wait)
+            else:
+                self.recorded += 1
+                return
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         done = False
         try:
             line = await asyncio.wait_for(reader.readline(), READ_S)
-            done = await self._take(line)
+            done = self._take(line)
         except (TimeoutError, ValueError, asyncio.LimitOverrunError) as exc:
             log.warning("hook socket: a message not taken (%s)", type(exc).__name__)
         except Exception:
@@ -115,8 +175,8 @@ class HookServer:
         except OSError:
             pass  # the hook gave up: it records through the database itself
 
-    async def _take(self, line: bytes) -> bool:
-        """Record one relay message; False: the hook must use the database."""
+    def _take(self, line: bytes) -> bool:
+        """Take one relay message to be recorded; False: the hook must use the database."""
         message = json.loads(line)
         if not isinstance(message, dict) or not isinstance(message.get("payload"), str):
             return False
@@ -129,9 +189,9 @@ class HookServer:
             return True
         if event.asks_permission:
             return False
-        return await self._record(message, event)
+        return self._queue(message, event)
 
-    async def _record(self, message: dict[str, Any], event: HookEvent) -> bool:
+    def _queue(self, message: dict[str, Any], event: HookEvent) -> bool:
         given, env_agent = _text(message.get("agent")), _text(message.get("swarm_agent"))
         cwd = _text(message.get("cwd")) or str(self.service.settings.home)
         try:
@@ -143,9 +203,7 @@ class HookServer:
             log.warning("swarm hook: %s from %s: no agent (set SWARM_AGENT or --agent): "
                         "nothing recorded", event.name, event.cwd or cwd)  # fmt: skip
             return True
-        fresh = freshness(self.config)
-        await SignalBook(self.service.store).record_hook(who, event, fresh)
-        self.recorded += 1
+        self._taken.put_nowait((who, event))
         return True
 
     def _same_config(self, config: object) -> bool:

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -79,12 +80,47 @@ async def test_a_hook_reports_through_the_coordinators_socket(relay: Relay) -> N
     the state comes through the socket, and the socket is the owner's only."""
     done = await run_hook({**relay.env, "SWARM_DATABASE_URL": NOWHERE}, PRE_TOOL)
     assert done.returncode == 0 and done.stdout == "", done.stderr
+    await relay.server.written()
     assert relay.server.recorded == 1
     assert await state_of(relay.service) == "working"
     assert relay.server.path.stat().st_mode & 0o777 == 0o600
     stop = {"session_id": "s", "cwd": "/", "hook_event_name": "Stop"}
     await run_hook({**relay.env, "SWARM_DATABASE_URL": NOWHERE}, stop)
+    await relay.server.written()
     assert relay.server.recorded == 2 and await state_of(relay.service) == "idle"
+
+
+async def test_a_busy_database_does_not_hold_the_agents_hook(relay: Relay) -> None:
+    """The socket answers once it has the event and writes after, in the order the events
+    came: a database busy for seconds (another writer's transaction) keeps no agent CLI
+    waiting for its hook, and a turn's ``Stop`` is not overtaken by its ``PreToolUse``."""
+    busy = sqlite3.connect(relay.service.settings.db_path, isolation_level=None)
+    busy.execute("BEGIN IMMEDIATE")  # the write lock, held
+    try:
+        stop = {"session_id": "s", "cwd": "/", "hook_event_name": "Stop"}
+        for body in (PRE_TOOL, stop):
+            began = time.monotonic()
+            done = await run_hook({**relay.env, "SWARM_DATABASE_URL": NOWHERE}, body)
+            assert done.returncode == 0 and time.monotonic() - began < hook_relay.RELAY_WAIT_S
+        assert relay.server.recorded == 0 and await state_of(relay.service) == "unknown"
+    finally:
+        busy.execute("ROLLBACK")
+        busy.close()
+    await relay.server.written()
+    assert relay.server.recorded == 2 and await state_of(relay.service) == "idle"
+
+
+async def test_a_stop_records_what_the_socket_took(relay: Relay) -> None:
+    busy = sqlite3.connect(relay.service.settings.db_path, isolation_level=None)
+    busy.execute("BEGIN IMMEDIATE")
+    await run_hook({**relay.env, "SWARM_DATABASE_URL": NOWHERE}, PRE_TOOL)
+    closing = asyncio.create_task(relay.server.close())
+    await asyncio.sleep(0.5)
+    assert not closing.done()  # it waits for the event taken to be written
+    busy.execute("ROLLBACK")
+    busy.close()
+    await closing
+    assert relay.server.recorded == 1 and await state_of(relay.service) == "working"
 
 
 async def test_what_the_socket_does_not_take_goes_to_the_database(relay: Relay) -> None:
@@ -120,6 +156,7 @@ async def test_hostile_lines_never_stop_the_socket(relay: Relay) -> None:
         assert reply in (b"", b'{"done": false}\n', b'{"done": true}\n'), reply
     assert relay.server.recorded == 0
     done = await run_hook({**relay.env, "SWARM_DATABASE_URL": NOWHERE}, PRE_TOOL)
+    await relay.server.written()
     assert done.returncode == 0 and relay.server.recorded == 1
 
 
