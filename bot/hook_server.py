@@ -7,7 +7,10 @@ turn's ``Stop`` never overtaken by its ``PreToolUse``): the agent CLI waits for 
 took seconds (with 32 real CLIs on 2 cores, Claude Code's ``Stop`` hook took 2.8 s at the
 median and ran into its 10 s timeout 7 times in 85). A clean stop records what it took
 first; a coordinator killed outright loses the events taken and not yet written (the
-pane's text and the stall rules go on judging the agent).
+pane's text and the stall rules go on judging the agent). Each is dated when it was taken
+(``hook_events.record``'s ``at``: written late, it never undoes a later one), and
+``bot.hook_relay.flush`` (the ``PermissionRequest`` hook's, before it opens its prompt
+through the database) is answered once everything taken before it is written.
 
 A hook falls back to the database when this says ``{"done": false}``: a
 ``PermissionRequest`` (it waits for its answer itself), a hook of another agents file, a
@@ -24,10 +27,11 @@ import logging
 import os
 import socket
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.hook_relay import SOCKET_NAME
+from bot.hook_relay import FLUSH_LINE, SOCKET_NAME
 from core.agents.hook_events import HookEvent, UnknownHookEvent, parse
 from core.agents.judge import Freshness
 from core.agents.service import SignalBook
@@ -47,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 READ_S = 2.0  # the longest a hook may take to send its line
 DRAIN_S = 10.0  # a stop waits this long for the events taken to be written
+FLUSH_S = 8.0  # a flush (the PermissionRequest hook's) waits at most this long
 WRITE_TRIES = 6  # a taken event's write, tried again while the database is busy (~12 s)
 LINE_MAX = 1 << 20  # a hook's JSON is small; more is no hook
 PATH_MAX = 100  # a Unix socket's path is at most 107 bytes on Linux, 103 on macOS
@@ -72,7 +77,8 @@ class HookServer:
         self.recorded = 0  # events written (tests and the log read it)
         self._server: asyncio.AbstractServer | None = None
         self._inode: int | None = None
-        self._taken: asyncio.Queue[tuple[str, HookEvent]] = asyncio.Queue()
+        # events taken (agent, event, when), and the flushes asked for, in the order they came
+        self._taken: asyncio.Queue[Taken | asyncio.Future[None]] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
 
     async def start(self) -> bool:
@@ -130,39 +136,59 @@ class HookServer:
             await writer
 
     async def _write_taken(self) -> None:
-        """Record the events taken, one at a time, in the order they came."""
+        """Record the events taken, one at a time, in the order they came; a flush is
+        answered once everything taken before it is."""
         while True:
-            who, event = await self._taken.get()
+            item = await self._taken.get()
             try:
-                await self._write(who, event)
+                if isinstance(item, asyncio.Future):
+                    if not item.done():
+                        item.set_result(None)
+                else:
+                    await self._write(item)
             except Exception:
-                log.exception("hook socket: %s of %s not recorded", event.name, who)
+                log.exception("hook socket: %s not recorded", item)
             finally:
                 self._taken.task_done()
 
-    async def _write(self, who: str, event: HookEvent) -> None:
+    async def _write(self, taken: Taken) -> None:
         """One event recorded; a database busy or away for now is tried again (``WRITE_TRIES``
         in all, waiting longer each time): the hook that sent it is gone."""
         backoff = ErrorBackoff(0.5, 5.0)
+        book = SignalBook(self.service.store)
         for left in range(WRITE_TRIES - 1, -1, -1):
             try:
-                await SignalBook(self.service.store).record_hook(who, event, freshness(self.config))
+                await book.record_hook(taken.agent, taken.event, freshness(self.config), taken.at)
             except Transient as exc:
                 if not left:
                     raise
                 wait = backoff.failed()
-                log.info("hook socket: %s of %s not recorded yet (%s): trying again in %.1f s",
-                         event.name, who, exc, wait)  # fmt: skip
+                log.info("hook socket: %s not recorded yet (%s): trying again in %.1f s",
+                         taken, exc, wait)  # fmt: skip
                 await asyncio.sleep(wait)
             else:
                 self.recorded += 1
                 return
 
+    async def _flushed(self) -> bool:
+        """Wait until every event taken so far is written (at most ``FLUSH_S``)."""
+        barrier: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._taken.put_nowait(barrier)
+        try:
+            await asyncio.wait_for(asyncio.shield(barrier), FLUSH_S)
+        except TimeoutError:
+            log.warning("hook socket: a flush waited %.0f s: the events before it are late",
+                        FLUSH_S)  # fmt: skip
+            return False
+        return True
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         done = False
         try:
             line = await asyncio.wait_for(reader.readline(), READ_S)
-            done = self._take(line)
+            # no line: a probe (another process asking whether this one serves)
+            if line:
+                done = await self._flushed() if _is_flush(line) else self._take(line)
         except (TimeoutError, ValueError, asyncio.LimitOverrunError) as exc:
             log.warning("hook socket: a message not taken (%s)", type(exc).__name__)
         except Exception:
@@ -203,7 +229,7 @@ class HookServer:
             log.warning("swarm hook: %s from %s: no agent (set SWARM_AGENT or --agent): "
                         "nothing recorded", event.name, event.cwd or cwd)  # fmt: skip
             return True
-        self._taken.put_nowait((who, event))
+        self._taken.put_nowait(Taken(who, event, self.service.clock.now()))
         return True
 
     def _same_config(self, config: object) -> bool:
@@ -243,6 +269,23 @@ def freshness(config: Config) -> Freshness:
         log.warning("swarm hook: %s: using the default watch settings", exc)
         watch = WatchSettings()
     return Freshness.of(watch.interval_s, watch.stall_after_s, config.core.limit_backoff_s)
+
+
+@dataclass(frozen=True)
+class Taken:
+    """An event the socket took: whose, what, and when it came."""
+
+    agent: str
+    event: HookEvent
+    at: float
+
+    def __str__(self) -> str:
+        return f"{self.event.name} of {self.agent}"
+
+
+def _is_flush(line: bytes) -> bool:
+    """Whether the line is ``bot.hook_relay.flush``'s."""
+    return line.strip() == FLUSH_LINE
 
 
 def _text(value: object) -> str | None:

@@ -203,6 +203,8 @@ def relay_or_run(argv: list[str], stdin: TextIO) -> int:
 
         if hook_relay.send(raw, args.agent):
             return 0
+        if '"PermissionRequest"' in raw:  # its prompt opens after the events of its turn
+            hook_relay.flush()
         if args.payload is None:
             sys.stdin = io.StringIO(raw)  # read once already: ``run`` reads it again
     except (Exception, SystemExit) as exc:  # never fails its agent: the database path decides

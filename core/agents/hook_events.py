@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ from core.dialogs import permissions as prompts
 from core.dialogs.permissions import PromptOption
 from core.formats.text import one_line, shorten
 from core.store.conn import Conn
+
+log = logging.getLogger(__name__)
 
 PERMISSION_REQUEST = "PermissionRequest"
 CODEX_TURN_COMPLETE = "agent-turn-complete"
@@ -252,19 +255,29 @@ def record(
     *,
     hook: prompts.HookProcess | None = None,
     wait_s: float | None = None,
+    at: float | None = None,
 ) -> Any:
     """One hook call as one transaction: the hook's observation (and, ``ask``, its permission
     prompt, on the agent's current task, with the ``hook`` process waiting ``wait_s`` for
     it), then the agent's state judged at once. An event that ends the agent's turn closes
-    the open prompts of its session. The prompt when ``ask`` (None when the request is too
-    long to show: the agent's own dialog decides), else the verdict."""
+    the open prompts of its session opened before it. The prompt when ``ask`` (None when the
+    request is too long to show: the agent's own dialog decides), else the verdict.
+
+    ``at``: when the event came (the hook socket took it; default now). An event written
+    after a later hook of the agent was (the socket writes what it took after answering)
+    records nothing: it would put back an older state and close the newer dialog."""
+    when = ctx.now if at is None else at
+    if not ask and _hook_spoke_after(conn, agent, when):
+        log.info("hook: %s of %s came before the hook's latest word: not recorded", event.name,
+                 agent)  # fmt: skip
+        return None
     text = prompts.escaped(event.prompt_text()) if ask else ""
     too_long = len(text) > prompts.PROMPT_TEXT_LIMIT
     evidence = event.evidence
     if too_long:
         evidence += f": {len(text):,} characters, too long to show: answer it in its terminal"
     work = event.name not in PROMPT_SUBMITTED  # a prompt given to it is not its progress
-    seen = Observation(agent, Signal.HOOK, event.state, ctx.now, evidence, work=work)
+    seen = Observation(agent, Signal.HOOK, event.state, when, evidence, work=work)
     agent_signals.record(conn, seen)
     found = None
     if ask and not too_long:
@@ -281,7 +294,7 @@ def record(
             expires_at=None if wait_s is None else ctx.now + wait_s,
         )
     elif not ask and event.ends_turn:
-        _close_session(conn, ctx, agent, event)
+        _close_session(conn, ctx, agent, event, when)
     # the hook's observation and prompt are kept even when the agent cannot be judged
     judge = functools.partial(agent_judge.judge, conn, agent, ctx.now, fresh)
     verdict = agent_judge.isolated(conn, ctx, agent, judge)
@@ -299,14 +312,24 @@ def _held_task(conn: Conn, agent: str) -> int | None:
     return None if row["id"] is None else int(row["id"])
 
 
-def _close_session(conn: Conn, ctx: Ctx, agent: str, event: HookEvent) -> None:
-    """Close ``agent``'s open hook prompts of ``event``'s session: its turn is over, so no
-    dialog of it waits any more (its hook, if still waiting, returns no decision)."""
+def _hook_spoke_after(conn: Conn, agent: str, at: float) -> bool:
+    """Whether ``agent``'s hook observation on record is later than ``at``."""
+    row = conn.execute(
+        "SELECT at FROM agent_signals WHERE agent = $1 AND signal = $2", (agent, Signal.HOOK.value)
+    ).fetchone()
+    return row is not None and float(row["at"]) > at
+
+
+def _close_session(conn: Conn, ctx: Ctx, agent: str, event: HookEvent, at: float) -> None:
+    """Close ``agent``'s open hook prompts of ``event``'s session opened before ``at``: its
+    turn is over, so no dialog of it waits any more (its hook, if still waiting, returns no
+    decision)."""
     if event.session is None:
         return
     why = f"the agent moved on ({event.evidence})"
     for prompt in prompts.open_prompts(conn, agent):
-        if prompt.source is Signal.HOOK and prompt.session == event.session:
+        ours = prompt.source is Signal.HOOK and prompt.session == event.session
+        if ours and prompt.opened_at <= at:
             prompts.close(conn, ctx, prompt.id, why)
 
 

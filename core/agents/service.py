@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from core.agents import hook_events
 from core.agents.alerts import Alert, list_alerts
 from core.agents.hook_events import HookEvent
@@ -15,9 +17,13 @@ class SignalBook:
     def __init__(self, access: StoreAccess) -> None:
         self.access = access
 
-    async def record_hook(self, agent: str, event: HookEvent, fresh: Freshness) -> None:
-        """One hook call that asks nothing: its observation, then ``agent`` judged at once."""
-        await self.access.write(agent, hook_events.record, agent, event, fresh, False)
+    async def record_hook(
+        self, agent: str, event: HookEvent, fresh: Freshness, at: float | None = None
+    ) -> None:
+        """One hook call that asks nothing: its observation, then ``agent`` judged at once
+        (``at``: when it came, if earlier than now: ``hook_events.record``)."""
+        record = functools.partial(hook_events.record, at=at)
+        await self.access.write(agent, record, agent, event, fresh, False)
 
     async def alerts(self, include_cleared: bool = False, limit: int = 100) -> list[Alert]:
         """Open alerts (and cleared ones), newest first."""

@@ -124,6 +124,14 @@ def head(repo: Path, rev: str = "HEAD") -> str:
     return git(repo, "rev-parse", "--verify", f"{rev}^{{commit}}").strip()
 
 
+def has_commits(repo: Path) -> bool:
+    """Whether the repository holds any commit (True when that cannot be read either)."""
+    try:
+        return bool(git(repo, "rev-list", "-n", "1", "--all").strip())
+    except (GitFailed, OSError):
+        return True
+
+
 def changed_files(repo: Path) -> list[str]:
     """Tracked files with uncommitted changes (staged or not); untracked files are not counted."""
     out = git(repo, "status", "--porcelain", "--untracked-files=no")

@@ -26,6 +26,7 @@ from core.workspaces.git import (
     changed_files,
     commits_between,
     git,
+    has_commits,
     head,
     ok,
     worktrees,
@@ -86,8 +87,9 @@ class WorkspaceTracker:
         except FolderMissing:
             raise  # deleted by hand: the delivery fails saying so (no prompt without its place)
         except (GitFailed, OSError) as exc:
-            log.warning("head of %s's workspace not read: %s", agent, exc)
-            sha = None
+            if await asyncio.to_thread(has_commits, place.path):
+                log.warning("head of %s's workspace not read: %s", agent, exc)
+            sha = None  # else a repository with no commit yet (a new project): no head
         turn = TaskWork(
             task_id,
             agent,

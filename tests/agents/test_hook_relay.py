@@ -123,6 +123,37 @@ async def test_a_stop_records_what_the_socket_took(relay: Relay) -> None:
     assert relay.server.recorded == 1 and await state_of(relay.service) == "working"
 
 
+async def test_a_permission_request_waits_for_the_events_taken_before_it(relay: Relay) -> None:
+    """The PermissionRequest hook opens its prompt through the database: first the socket
+    writes what it took of the turn, so the turn's own UserPromptSubmit, written late, never
+    closes the prompt as "the agent moved on" (it did, twice in 54, in a day with 32 real
+    CLIs before this)."""
+    busy = sqlite3.connect(relay.service.settings.db_path, isolation_level=None)
+    busy.execute("BEGIN IMMEDIATE")
+    try:
+        submit = {"session_id": "s", "cwd": "/", "hook_event_name": "UserPromptSubmit",
+                  "prompt": "do it"}  # fmt: skip
+        await run_hook({**relay.env, "SWARM_DATABASE_URL": NOWHERE}, submit)
+        flushing = asyncio.create_task(asyncio.to_thread(hook_relay.flush, relay.env))
+        await asyncio.sleep(1.0)
+        assert not flushing.done() and relay.server.recorded == 0
+    finally:
+        busy.execute("ROLLBACK")
+        busy.close()
+    assert await flushing and relay.server.recorded == 1
+    assert await state_of(relay.service) == "working"
+
+
+async def test_a_probe_of_the_socket_is_no_message(
+    relay: Relay, caplog: pytest.LogCaptureFixture
+) -> None:
+    # what another swarm process's start does to see whether this one serves
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.connect(str(relay.server.path))
+    await asyncio.sleep(0.3)
+    assert "not taken" not in caplog.text
+
+
 async def test_what_the_socket_does_not_take_goes_to_the_database(relay: Relay) -> None:
     """A permission prompt (it waits for its answer) and a hook of another agents file are
     not the socket's: the hook takes its database path."""

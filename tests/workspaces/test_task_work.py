@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,26 @@ def test_cli_merge_without_a_workspace_is_one_line(tmp_path: Path) -> None:
         assert result.err == (
             f"swarm: error: T-1 was not worked on in a workspace: nothing to {action}\n"
         )
+
+
+async def test_a_workspace_with_no_commit_yet_is_no_warning(
+    service: SwarmService, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a new project: `git init` and no commit; the prompt goes and the log stays quiet
+    new = tmp_path / "new-project"
+    new.mkdir()
+    sh(new, "init", "-q")
+    agents = [dataclasses.replace(a, workspace=str(new)) if a.id == "Agent-1" else a
+              for a in service.agents.values()]  # fmt: skip
+    await service.replace_agents(agents, tmp_path / "agents.toml")
+    home = service.settings.home
+    first = await _run_task(service, home / "inbox", "Agent-1", "start the project")
+    (prompt,) = _inbox(home, "Agent-1")
+    assert f"Work in {new}" in prompt
+    assert "not read" not in caplog.text
+    await service.tasks.complete(first, "Agent-1")
+    commit_file(new, "a.py", "A = 1\n", "first")
+    branch = sh(new, "symbolic-ref", "--short", "HEAD").strip()
+    (new / ".git" / "refs" / "heads" / branch).write_text("not a hash\n")
+    await _run_task(service, home / "inbox", "Agent-1", "go on")  # commits, a head unread
+    assert "head of Agent-1's workspace not read" in caplog.text
