@@ -1,8 +1,8 @@
 """The coordinator's end of the hooks' fast path (``bot.hook_relay``): a Unix socket at
 ``$SWARM_HOME/hook.sock`` (0600) where the agents' hooks on this machine hand over their
 events. Each is parsed and its agent named as ``swarm hook`` does, answered
-``{"done": true}`` at once, and recorded after, one at a time in the order they came (a
-turn's ``Stop`` never overtaken by its ``PreToolUse``): the agent CLI waits for its hook
+``{"done": true}`` at once, and recorded after in the order they came (a turn's ``Stop``
+never overtaken by its ``PreToolUse``), all that came meanwhile in one transaction: the agent CLI waits for its hook
 (Claude Code ends a turn only after its ``Stop`` hook), and under load a database write
 took seconds (with 32 real CLIs on 2 cores, Claude Code's ``Stop`` hook took 2.8 s at the
 median and ran into its 10 s timeout 7 times in 85). A clean stop records what it took
@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 READ_S = 2.0  # the longest a hook may take to send its line
 DRAIN_S = 10.0  # a stop waits this long for the events taken to be written
 FLUSH_S = 8.0  # a flush (the PermissionRequest hook's) waits at most this long
+BATCH_MAX = 200  # events written in one transaction at most
 WRITE_TRIES = 6  # a taken event's write, tried again while the database is busy (~12 s)
 LINE_MAX = 1 << 20  # a hook's JSON is small; more is no hook
 PATH_MAX = 100  # a Unix socket's path is at most 107 bytes on Linux, 103 on macOS
@@ -136,38 +137,49 @@ class HookServer:
             await writer
 
     async def _write_taken(self) -> None:
-        """Record the events taken, one at a time, in the order they came; a flush is
-        answered once everything taken before it is."""
+        """Record the events taken in the order they came, all that came meanwhile in one
+        transaction (at most ``BATCH_MAX``); a flush is answered once everything taken
+        before it is."""
         while True:
-            item = await self._taken.get()
+            batch = [await self._taken.get()]
+            while len(batch) < BATCH_MAX and not self._taken.empty():
+                batch.append(self._taken.get_nowait())
             try:
-                if isinstance(item, asyncio.Future):
-                    if not item.done():
-                        item.set_result(None)
-                else:
-                    await self._write(item)
-            except Exception:
-                log.exception("hook socket: %s not recorded", item)
+                await self._write([i for i in batch if isinstance(i, Taken)])
             finally:
-                self._taken.task_done()
+                for item in batch:
+                    if isinstance(item, asyncio.Future) and not item.done():
+                        item.set_result(None)
+                    self._taken.task_done()
 
-    async def _write(self, taken: Taken) -> None:
-        """One event recorded; a database busy or away for now is tried again (``WRITE_TRIES``
-        in all, waiting longer each time): the hook that sent it is gone."""
+    async def _write(self, taken: list[Taken]) -> None:
+        """Events recorded in one transaction; a database busy or away for now is tried
+        again (``WRITE_TRIES`` in all, waiting longer each time: the hooks that sent them are
+        gone); one that fails otherwise, each on its own (one bad event spoils no other)."""
+        if not taken:
+            return
+        book, rows = SignalBook(self.service.store), [(t.agent, t.event, t.at) for t in taken]
         backoff = ErrorBackoff(0.5, 5.0)
-        book = SignalBook(self.service.store)
         for left in range(WRITE_TRIES - 1, -1, -1):
             try:
-                await book.record_hook(taken.agent, taken.event, freshness(self.config), taken.at)
+                await book.record_taken(rows, freshness(self.config))
             except Transient as exc:
                 if not left:
-                    raise
+                    log.warning("hook socket: %d events not recorded: %s", len(rows), exc)
+                    return
                 wait = backoff.failed()
-                log.info("hook socket: %s not recorded yet (%s): trying again in %.1f s",
-                         taken, exc, wait)  # fmt: skip
+                log.info("hook socket: %d events not recorded yet (%s): trying again in "
+                         "%.1f s", len(rows), exc, wait)  # fmt: skip
                 await asyncio.sleep(wait)
+            except Exception:
+                if len(rows) == 1:
+                    log.exception("hook socket: %s not recorded", taken[0])
+                    return
+                for one in taken:
+                    await self._write([one])
+                return
             else:
-                self.recorded += 1
+                self.recorded += len(rows)
                 return
 
     async def _flushed(self) -> bool:

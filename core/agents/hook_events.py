@@ -9,6 +9,7 @@ exits 0, since a hook must never fail its agent.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -310,6 +311,15 @@ def _held_task(conn: Conn, agent: str) -> int | None:
         (agent,),
     ).fetchone()
     return None if row["id"] is None else int(row["id"])
+
+
+def record_taken(
+    conn: Conn, ctx: Ctx, taken: list[tuple[str, HookEvent, float]], fresh: agent_judge.Freshness
+) -> None:
+    """Events that ask nothing (agent, event, when it came), in their order, as one
+    transaction (the hook socket's: one commit for what came meanwhile), each by its agent."""
+    for agent, event, at in taken:
+        record(conn, dataclasses.replace(ctx, actor=agent), agent, event, fresh, False, at=at)
 
 
 def _hook_spoke_after(conn: Conn, agent: str, at: float) -> bool:

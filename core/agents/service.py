@@ -25,6 +25,13 @@ class SignalBook:
         record = functools.partial(hook_events.record, at=at)
         await self.access.write(agent, record, agent, event, fresh, False)
 
+    async def record_taken(
+        self, taken: list[tuple[str, HookEvent, float]], fresh: Freshness
+    ) -> None:
+        """Hook calls that ask nothing (agent, event, when it came) in one transaction
+        (``hook_events.record_taken``)."""
+        await self.access.write("hook", hook_events.record_taken, taken, fresh)
+
     async def alerts(self, include_cleared: bool = False, limit: int = 100) -> list[Alert]:
         """Open alerts (and cleared ones), newest first."""
         return await self.access.read(list_alerts, include_cleared, limit)
