@@ -190,6 +190,7 @@ class Person:
         self.waited: dict[str, list[float]] = {"question": [], "prompt": []}
         self.done: set[str] = set()
         self.failed: list[str] = []
+        self.answered: list[Need] = []  # what was answered, as the inbox showed it
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -213,6 +214,7 @@ class Person:
             self.failed.append(f"{need.ref}: {exc}")
             return
         self.waited[kind].append(time.time() - need.since)
+        self.answered.append(need)
 
 
 async def broadcast(service: SwarmService, day: Day, k: int) -> float:

@@ -11,10 +11,12 @@ for two machines) beside a real ``swarm run --no-discord``. Each agent's workspa
 swarm's hooks and MCP server as a person gets them (``swarm agents hooks install``,
 ``swarm agents mcp install``), and the first start's dialogs are answered as a person would
 (Claude Code's "New MCP server found", Codex's "Hooks need review"). The model's script: a
-task's prompt makes it call ``report`` (``action = "done"``), then say it did; a broadcast
-makes it answer in words. Claude Code asks the person before each MCP call (its default
-permission mode): that dialog reaches swarm through its hook and is approved through swarm's
-inbox, as a person would from Discord.
+task's prompt makes it call ``report`` (``action = "done"``), then say it did; one task in
+``ASK_EVERY`` makes it ask the person first (MCP ``ask_human``) and report once the answer
+comes; a broadcast makes it answer in words. The tasks are ``bench/day_at_scale.py``'s
+(about a third wait for one or two earlier ones). Claude Code asks the person before each
+MCP call (its default permission mode): that dialog reaches swarm through its hook and is
+approved through swarm's inbox, as a person would from Discord.
 
 Prints, from swarm's store and each model server's record of what its CLI sent: prompts lost
 (never in a model request), doubled (a prompt in more than one user message of its CLI's
@@ -32,6 +34,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import itertools
 import json
 import os
 import re
@@ -61,11 +65,11 @@ from bench.day_at_scale import (  # noqa: E402
     swarm_cpu,
     swarm_rss_mb,
 )
+from bench.day_at_scale import specs as day_specs  # noqa: E402
 from bench.pg_load import server_cpu  # noqa: E402
 from bench.scale import new_database, pg_programs  # noqa: E402
 from core.agents.hook_files import HOOK_TIMEOUT_S  # noqa: E402
 from core.clis.logs import log_path  # noqa: E402
-from core.models import TaskSpec  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from tests.agents.deliveries import MAIN_PATHS  # noqa: E402
@@ -80,6 +84,9 @@ READY = {
     "gemini": "Type your message or @path/to/file",
 }
 GUIDELINES = "please read the new guidelines"
+ASK = "ask the person which branch first"
+ANSWER = "main, as usual"  # what the person answers (bench.day_at_scale.Person)
+ASK_EVERY = 25  # a task in this many asks the person first
 SCRIPT = f"""
 default = [{{ tool = "report", input = {{ action = "done", note = "done by the model" }} }},
            {{ text = "reported" }}]
@@ -87,6 +94,11 @@ default = [{{ tool = "report", input = {{ action = "done", note = "done by the m
 [[turns]]
 match = "{GUIDELINES}"
 text = "read them"
+
+[[turns]]
+match = "{ASK}"
+steps = [{{ tool = "ask_human", input = {{ question = "Which branch?" }} }},
+         {{ text = "asked" }}]
 """
 TASK = re.compile(r"\| task T-(\d+) \|")
 STUCK_S = 60.0  # the day ends when no task was done for this long (its figures say which)
@@ -266,6 +278,24 @@ def claude_stop_hooks(agents: list[Agent]) -> dict[str, Any]:
     return {**percentiles(took), "timed_out": timed_out, "of": len(took)}
 
 
+def prompts_by_cli(agents: list[Agent], answered: list[Any]) -> dict[str, Any]:
+    """The permission prompts the person answered, by the agent's CLI; and twins: two of one
+    agent with the same text opened within 2 s of each other (one dialog, two items)."""
+    cli_of = {a.id: a.cli for a in agents}
+    asked = sorted((n for n in answered if n.ref.startswith("R-")), key=lambda n: n.since)
+    counts: dict[str, int] = {}
+    for need in asked:
+        cli = cli_of.get(need.agent or "", "?")
+        counts[cli] = counts.get(cli, 0) + 1
+    twins = [
+        f"{a.ref}+{b.ref} ({a.agent})"
+        for agent in {n.agent for n in asked}
+        for a, b in itertools.pairwise([n for n in asked if n.agent == agent])
+        if a.text == b.text and b.since - a.since < 2.0
+    ]
+    return {"by_cli": counts, "twins": twins}
+
+
 def _line(text: str) -> str:
     """What of a delivered text must show in the prompt the model got: its longest line's
     start, its blanks as the CLI may have folded them."""
@@ -302,6 +332,16 @@ def store_rows(url: str) -> dict[str, Any]:
     }
 
 
+def keep_store(url: str, folder: Path) -> None:
+    """The day's permission prompts, deliveries and events, as JSON lines into ``folder``
+    (``--keep``: the database goes with the run's PostgreSQL cluster)."""
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        for table in ("agent_prompts", "deliveries", "events"):
+            rows = conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+            lines = [json.dumps(row, default=str) for row in rows]
+            (folder / f"{table}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 async def broadcast(service: SwarmService, agents: list[Agent], k: int) -> float:
     """Broadcast one message; seconds until every agent's model got it (inf: not in 120 s)."""
     marker = f"broadcast-{k}-{uuid.uuid4().hex[:8]}"
@@ -323,8 +363,9 @@ async def the_day(service: SwarmService, agents: list[Agent], args: argparse.Nam
     person = Person(service)
     answering = asyncio.create_task(person.run(stop_event))
     idle = [await broadcast(service, agents, 1000)]
-    specs = [TaskSpec(f"day task {n}", details=f"step {n} of the day",
-                      role=ROLES[n % len(ROLES)]) for n in range(args.tasks)]  # fmt: skip
+    specs = [dataclasses.replace(spec, details=f"{spec.details}: {ASK}")
+             if n % ASK_EVERY == ASK_EVERY - 1 else spec
+             for n, spec in enumerate(day_specs(args.tasks))]  # fmt: skip
     began = time.monotonic()
     ids = await service.tasks.create_many(specs, "person")
     during: list[float] = []
@@ -351,7 +392,8 @@ async def the_day(service: SwarmService, agents: list[Agent], args: argparse.Nam
     await asyncio.sleep(5.0)
     idle.append(await broadcast(service, agents, 1001))
     return {"ids": ids, "wall_s": wall, "broadcast_s": during, "idle_broadcast_s": idle,
-            "person": person.waited, "person_failed": person.failed}  # fmt: skip
+            "person": person.waited, "person_failed": person.failed,
+            "answered": person.answered}  # fmt: skip
 
 
 async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str, Any]:
@@ -387,6 +429,8 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
             await service.close()
         load_cpu = cpu_share(day, swarm_cpu(day) - cpu1, ran["wall_s"])
         checked = judge(agents, ran["ids"], store_rows(url))
+        if args.keep:
+            keep_store(url, root)
         pg_cpu = sum(server_cpu(server).values()) - pg0
         return summary(agents, args, ran, checked, (idle_cpu, load_cpu), rss, pg_cpu)
     finally:
@@ -422,6 +466,7 @@ def summary(agents: list[Agent], args: argparse.Namespace, ran: dict, checked: d
         "person_answered": {k: len(v) for k, v in ran["person"].items()},
         "person_waited": {k: percentiles(v) for k, v in ran["person"].items()},
         "person_could_not_answer": len(ran["person_failed"]),
+        "prompts": prompts_by_cli(agents, ran["answered"]),
         "claude_stop_hook": claude_stop_hooks(agents),
         "postgres_cpu_s": round(pg_cpu, 1),
         "examples": {

@@ -2,11 +2,11 @@
 ``$SWARM_HOME/hook.sock`` (0600) where the agents' hooks on this machine hand over their
 events. Each is parsed and its agent named as ``swarm hook`` does, answered
 ``{"done": true}`` at once, and recorded after in the order they came (a turn's ``Stop``
-never overtaken by its ``PreToolUse``), all that came meanwhile in one transaction: the agent CLI waits for its hook
-(Claude Code ends a turn only after its ``Stop`` hook), and under load a database write
-took seconds (with 32 real CLIs on 2 cores, Claude Code's ``Stop`` hook took 2.8 s at the
-median and ran into its 10 s timeout 7 times in 85). A clean stop records what it took
-first; a coordinator killed outright loses the events taken and not yet written (the
+never overtaken by its ``PreToolUse``), all that came meanwhile in one transaction: the
+agent CLI waits for its hook (Claude Code ends a turn only after its ``Stop`` hook), and
+under load a database write took seconds (with 32 real CLIs on 2 cores, Claude Code's
+``Stop`` hook took 2.8 s at the median and ran into its 10 s timeout 7 times in 85). A clean
+stop records what it took first; a coordinator killed outright loses the events taken and not yet written (the
 pane's text and the stall rules go on judging the agent). Each is dated when it was taken
 (``hook_events.record``'s ``at``: written late, it never undoes a later one), and
 ``bot.hook_relay.flush`` (the ``PermissionRequest`` hook's, before it opens its prompt
@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 READ_S = 2.0  # the longest a hook may take to send its line
 DRAIN_S = 10.0  # a stop waits this long for the events taken to be written
 FLUSH_S = 8.0  # a flush (the PermissionRequest hook's) waits at most this long
+SLOW_WRITE_S = 2.0  # a write of the events taken that took this long is said in the log
 BATCH_MAX = 200  # events written in one transaction at most
 WRITE_TRIES = 6  # a taken event's write, tried again while the database is busy (~12 s)
 LINE_MAX = 1 << 20  # a hook's JSON is small; more is no hook
@@ -159,7 +161,7 @@ class HookServer:
         if not taken:
             return
         book, rows = SignalBook(self.service.store), [(t.agent, t.event, t.at) for t in taken]
-        backoff = ErrorBackoff(0.5, 5.0)
+        backoff, began = ErrorBackoff(0.5, 5.0), time.monotonic()
         for left in range(WRITE_TRIES - 1, -1, -1):
             try:
                 await book.record_taken(rows, freshness(self.config))
@@ -180,6 +182,10 @@ class HookServer:
                 return
             else:
                 self.recorded += len(rows)
+                took = time.monotonic() - began
+                if took >= SLOW_WRITE_S:
+                    log.info("hook socket: %d events written in %.1f s (%d waiting)", len(rows),
+                             took, self._taken.qsize())  # fmt: skip
                 return
 
     async def _flushed(self) -> bool:

@@ -28,6 +28,8 @@ from core.formats.text import one_line, shorten
 from core.store.conn import Conn
 
 log = logging.getLogger(__name__)
+# a pane's prompt opened this long before a hook's PermissionRequest is that dialog's twin
+TWIN_S = 30.0
 
 PERMISSION_REQUEST = "PermissionRequest"
 CODEX_TURN_COMPLETE = "agent-turn-complete"
@@ -294,6 +296,7 @@ def record(
             hook=hook,
             expires_at=None if wait_s is None else ctx.now + wait_s,
         )
+        _close_pane_twins(conn, ctx, found)
     elif not ask and event.ends_turn:
         _close_session(conn, ctx, agent, event, when)
     # the hook's observation and prompt are kept even when the agent cannot be judged
@@ -302,6 +305,17 @@ def record(
     if verdict is not None:
         agent_judge.apply(conn, ctx, agent, verdict)
     return found if ask else verdict
+
+
+def _close_pane_twins(conn: Conn, ctx: Ctx, asked: prompts.Prompt) -> None:
+    """Close the prompts the pane's text opened for the dialog this hook now asks about (the
+    CLI draws its dialog while its ``PermissionRequest`` hook starts: under load the pane
+    is read first): open ones of the agent opened less than ``TWIN_S`` before. One dialog,
+    one item: the person answers the hook's. A twin already decided is left to be typed."""
+    for twin in prompts.open_prompts(conn, asked.agent):
+        if twin.source is Signal.TEXT and asked.opened_at - twin.opened_at < TWIN_S:
+            prompts.close(conn, ctx, twin.id, f"the same dialog, asked through its hook as "
+                          f"R-{asked.id}")  # fmt: skip
 
 
 def _held_task(conn: Conn, agent: str) -> int | None:

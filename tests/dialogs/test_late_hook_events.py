@@ -2,7 +2,9 @@
 once and writes after: under load a write waits): it never puts back an older state and never
 closes a dialog opened after it. In a day with 32 real CLIs, 2 of 54 permission prompts were
 closed as "the agent moved on (hook: UserPromptSubmit)" by their own turn's first hook,
-written late. Claude Code's documented hook JSON, through ``swarm hook``'s own parser."""
+written late. And a dialog its pane showed before its ``PermissionRequest`` hook asked is one
+item, the hook's (the same day: 7 of 61 prompts answered twice). Claude Code's documented
+hook JSON, through ``swarm hook``'s own parser."""
 
 from __future__ import annotations
 
@@ -11,11 +13,14 @@ import json
 
 import pytest
 
+from core.agent_state import Signal
 from core.agents import hook_events
 from core.agents.judge import Freshness
+from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
+from core.store.conn import Conn
 
 pytestmark = pytest.mark.both_databases
 
@@ -63,3 +68,40 @@ async def test_a_stop_closes_only_the_dialogs_opened_before_it(
                  tool_input={"command": "rm -rf build"})  # fmt: skip
     await record(service, "Stop", at=ended, stop_hook_active=False)
     assert len(await service.store.read(prompts.open_prompts, "Agent-1")) == 1
+
+
+async def pane_asks(service: SwarmService, text: str) -> prompts.Prompt:
+    """The watcher's prompt for a dialog Claude Code's pane shows (its real options)."""
+    options = hook_events.PERMISSION_OPTIONS
+
+    def opened(conn: Conn, ctx: Ctx) -> prompts.Prompt:
+        return prompts.open_prompt(conn, ctx, "Agent-1", Signal.TEXT, text, options,
+                                   session="claudecode:0")  # fmt: skip
+
+    return await service.store.write("watch", opened)
+
+
+async def test_the_panes_prompt_of_a_dialog_its_hook_then_asks_about_closes(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    twin = await pane_asks(service, "Tool use swarm - report (MCP) Do you want to proceed?")
+    clock.advance(3)  # the hook, slower than the watcher under load
+    asked = await record(service, "PermissionRequest", tool_name="mcp__swarm__report",
+                         tool_input={"action": "done"})  # fmt: skip
+    assert isinstance(asked, prompts.Prompt)
+    (left,) = await service.store.read(prompts.open_prompts, "Agent-1")
+    assert left.id == asked.id
+    closed = await service.store.read(prompts.get_prompt, twin.id)
+    assert closed.closed_why == f"the same dialog, asked through its hook as R-{asked.id}"
+
+
+async def test_a_panes_prompt_already_answered_is_left_to_be_typed(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    twin = await pane_asks(service, "Bash command make test Do you want to proceed?")
+    await service.store.write("boss", prompts.decide, twin.id, "1")
+    clock.advance(3)
+    await record(service, "PermissionRequest", tool_name="Bash",
+                 tool_input={"command": "make test"})  # fmt: skip
+    kept = await service.store.read(prompts.get_prompt, twin.id)
+    assert kept.decision == "1" and kept.closed_at is None
