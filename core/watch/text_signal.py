@@ -56,6 +56,8 @@ RETRY_S = 2.0  # a deferred typing (the human is busy, input paused) is tried ag
 GIVE_UP_S = 600.0  # a decision still not typed this long after it was made never will be
 DIALOGS = "dialogs"  # the alert kind: a pane shows more than one dialog
 TERMINAL_DIALOG = "terminal-dialog"  # the alert kind: a dialog only its terminal can answer
+HOOK_ASKS_S = 10.0  # a dialog this soon after the hook's tool call waits for the hook's prompt
+TOOL_CALL = "hook: PreToolUse"  # the hook's evidence of a tool call about to run
 HOOK_SETTLE_S = 15.0  # a hook prompt's dialog may stay in the pane this long after its answer
 ANSWERED_IN_TERMINAL = "answered in the agent's terminal: its dialog left the pane"
 LEFT = "the prompt left the pane before its answer was typed"
@@ -282,6 +284,8 @@ def record_readings(conn: Conn, ctx: Ctx, readings: Sequence[PaneReading]) -> li
         if shown is not None and answering is None and hooked is not None:
             if hooked.open:  # the hook's own dialog: one item, answered through the hook
                 prompts.pane_shows(conn, hooked.id, ctx.now)
+        elif shown is not None and answering is None and _hook_asks_soon(conn, ctx, reading, shown):
+            pass  # its hook's own prompt of this dialog is on its way: one item, the hook's
         elif shown is not None and answering is None:
             keep = prompts.open_prompt(
                 conn, ctx, reading.agent, Signal.TEXT, shown.prompt, shown.options,
@@ -297,6 +301,24 @@ def record_readings(conn: Conn, ctx: Ctx, readings: Sequence[PaneReading]) -> li
         _flag_dialogs(conn, ctx, reading, reading.agent in flagged)
         _flag_keyless(conn, ctx, reading, reading.agent in keyless)
     return out
+
+
+def _hook_asks_soon(conn: Conn, ctx: Ctx, reading: PaneReading, shown: TextMatch) -> bool:
+    """Whether the agent's hook said a tool call began less than ``HOOK_ASKS_S`` ago and no
+    prompt of the pane's dialog is open yet: the CLI draws its dialog while its
+    ``PermissionRequest`` hook starts, and under load the pane is read first (with 32 real
+    CLIs, 7 of 61 dialogs became two items so)."""
+    row = conn.execute(
+        "SELECT state, evidence, at FROM agent_signals WHERE agent = $1 AND signal = $2",
+        (reading.agent, Signal.HOOK.value),
+    ).fetchone()
+    if row is None or row["state"] != AgentState.WORKING.value:
+        return False
+    if not str(row["evidence"]).startswith(TOOL_CALL) or float(row["at"]) < ctx.now - HOOK_ASKS_S:
+        return False
+    text = prompts.stored_text(shown.prompt)
+    return not any(p.source is Signal.TEXT and p.text == text
+                   for p in prompts.open_prompts(conn, reading.agent))  # fmt: skip
 
 
 def _answered_in_terminal(reading: PaneReading, hooked: prompts.Prompt | None) -> bool:

@@ -486,6 +486,37 @@ async def test_a_dialog_answered_through_the_hook_opens_no_item_while_it_leaves_
     await text.close()
 
 
+async def test_a_dialog_drawn_before_its_hook_asks_is_one_item_the_hooks(
+    text_service: SwarmService, tmux: Tmux, clock: ManualClock
+) -> None:
+    """Claude Code draws its dialog while its PermissionRequest hook starts; under load the
+    watcher reads the pane first. Right after the hook's tool call no pane item opens; the
+    hook's prompt is the one item. A dialog its hook never asks about is asked from the
+    pane once the hook has been quiet for 10 s."""
+    real = PANES / "claude-code" / "claude-code-2.1.328-permission-dialog.txt"
+    tool = {"hook_event_name": "PreToolUse", "session_id": "s-1", "tool_name": "Bash",
+            "tool_input": {"command": "touch made-by-localmodel.txt"}}  # fmt: skip
+    fresh = freshness(text_service.ctx("test"), watch_settings())
+    event = hook_events.parse(json.dumps(tool))
+    await text_service.store.write("A", hook_events.record, "A", event, fresh, False)
+    tmux.window("swarm", "a", show(real))
+    wait_text(tmux.ref("swarm:a"), "Do you want to proceed?")
+    text = watcher(text_service)
+    clock.advance(2)
+    await text.tick()
+    assert await text_service.inbox.needs() == []  # the hook's prompt is on its way
+    hooked = await hook_asks(text_service, "A", "touch made-by-localmodel.txt")
+    clock.advance(5)
+    await text.tick()
+    assert [n.ref for n in await text_service.inbox.needs()] == [f"R-{hooked.id}"]
+    await text_service.store.write("test", prompts.close, hooked.id, "its hook was stopped")
+    clock.advance(text_signal.HOOK_SETTLE_S + text_signal.HOOK_ASKS_S)
+    await text.tick()  # the dialog is still there, its hook quiet: asked from the pane
+    (pane,) = await text_service.store.read(prompts.open_prompts, "A")
+    assert pane.source is Signal.TEXT
+    await text.close()
+
+
 async def test_a_codex_turn_is_working_while_its_screen_moves_then_no_progress(
     text_service: SwarmService, tmux: Tmux, clock: ManualClock
 ) -> None:
