@@ -160,7 +160,11 @@ class HookServer:
         gone); one that fails otherwise, each on its own (one bad event spoils no other)."""
         if not taken:
             return
-        book, rows = SignalBook(self.service.store), [(t.agent, t.event, t.at) for t in taken]
+        # each agent's events in their order, the agents in the agents file's (as the watcher
+        # writes them): two writers taking the same rows in another order deadlock
+        place = {agent: n for n, agent in enumerate(self.service.agents)}
+        ordered = sorted(taken, key=lambda t: place.get(t.agent, len(place)))
+        book, rows = SignalBook(self.service.store), [(t.agent, t.event, t.at) for t in ordered]
         backoff, began = ErrorBackoff(0.5, 5.0), time.monotonic()
         for left in range(WRITE_TRIES - 1, -1, -1):
             try:
