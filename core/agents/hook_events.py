@@ -19,6 +19,7 @@ from typing import Any
 
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import judge as agent_judge
+from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.clis import CLIS
 from core.context import Ctx
@@ -266,11 +267,12 @@ def record(
     the open prompts of its session opened before it. The prompt when ``ask`` (None when the
     request is too long to show: the agent's own dialog decides), else the verdict.
 
-    ``at``: when the event came (the hook socket took it; default now). An event written
-    after a later hook of the agent was (the socket writes what it took after answering)
-    records nothing: it would put back an older state and close the newer dialog."""
+    ``at``: when the event came (the hook socket took it, and writes it after answering;
+    default now, a hook writing its own event). Such an event written after a later hook of
+    the agent was records nothing: it would put back an older state and close the newer
+    dialog."""
     when = ctx.now if at is None else at
-    if not ask and _hook_spoke_after(conn, agent, when):
+    if not ask and at is not None and _hook_spoke_after(conn, agent, at):
         log.info("hook: %s of %s came before the hook's latest word: not recorded", event.name,
                  agent)  # fmt: skip
         return None
@@ -338,9 +340,7 @@ def record_taken(
 
 def _hook_spoke_after(conn: Conn, agent: str, at: float) -> bool:
     """Whether ``agent``'s hook observation on record is later than ``at``."""
-    row = conn.execute(
-        "SELECT at FROM agent_signals WHERE agent = $1 AND signal = $2", (agent, Signal.HOOK.value)
-    ).fetchone()
+    row = agent_queries.hook_word(conn, agent)
     return row is not None and float(row["at"]) > at
 
 

@@ -1,7 +1,10 @@
 """The agents' SQL that other features share: which agents are frozen (their tasks taken back
-for a stall, their turn not moved since), read by assignment and by the needs-you list."""
+for a stall, their turn not moved since), read by assignment and by the needs-you list; an
+agent's hook's latest word, read by the hook's late writes and the pane's dialogs."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from core.store.conn import Conn, values
 
@@ -18,3 +21,11 @@ def frozen_agents(conn: Conn) -> dict[str, float]:
     """agent -> when its tasks were taken back, for the agents frozen now."""
     rows = conn.execute(f"SELECT s.id, {FROZEN_SINCE} AS since FROM agent_state s")
     return {agent: float(since) for agent, since in map(values, rows) if since is not None}
+
+
+def hook_word(conn: Conn, agent: str) -> Any:
+    """``agent``'s hook observation on record (``state``, ``evidence``, ``at``), or None."""
+    return conn.execute(
+        "SELECT state, evidence, at FROM agent_signals WHERE agent = $1 AND signal = 'hook'",
+        (agent,),
+    ).fetchone()

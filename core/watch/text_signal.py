@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import alerts
+from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.agents.text_rules import RuleSet, TextMatch, classify_any
 from core.clis import by_name
@@ -308,10 +309,7 @@ def _hook_asks_soon(conn: Conn, ctx: Ctx, reading: PaneReading, shown: TextMatch
     prompt of the pane's dialog is open yet: the CLI draws its dialog while its
     ``PermissionRequest`` hook starts, and under load the pane is read first (with 32 real
     CLIs, 7 of 61 dialogs became two items so)."""
-    row = conn.execute(
-        "SELECT state, evidence, at FROM agent_signals WHERE agent = $1 AND signal = $2",
-        (reading.agent, Signal.HOOK.value),
-    ).fetchone()
+    row = agent_queries.hook_word(conn, reading.agent)
     if row is None or row["state"] != AgentState.WORKING.value:
         return False
     if not str(row["evidence"]).startswith(TOOL_CALL) or float(row["at"]) < ctx.now - HOOK_ASKS_S:
