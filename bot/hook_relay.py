@@ -29,6 +29,12 @@ def socket_path(env: Mapping[str, str]) -> Path:
     return Path(env.get("SWARM_HOME") or "~/.swarm").expanduser() / SOCKET_NAME
 
 
+def asks_permission(raw: str) -> bool:
+    """Whether the hook's JSON may be a ``PermissionRequest`` (a plain look, no parse: one
+    that only names it goes the database's way, which parses it)."""
+    return '"PermissionRequest"' in raw
+
+
 def flush(env: Mapping[str, str] = os.environ) -> bool:
     """Wait until the coordinator has written every event it took before this call: a
     ``PermissionRequest`` hook opens its prompt through the database after the events of
@@ -44,7 +50,7 @@ def send(raw: str, agent: str | None, env: Mapping[str, str] = os.environ) -> bo
     """True when the coordinator took the event (to record it, or refused it for good and
     said why in its log)."""
     path = socket_path(env)
-    if '"PermissionRequest"' in raw or not path.exists():
+    if asks_permission(raw) or not path.exists():
         return False
     message = {
         "agent": agent,

@@ -8,10 +8,9 @@ under load a database write took seconds (with 32 real CLIs on 2 cores, Claude C
 ``Stop`` hook took 2.8 s at the median and ran into its 10 s timeout 7 times in 85). A
 clean stop records what it took first; a coordinator killed outright loses the events taken
 and not yet written (the pane's text and the stall rules go on judging the agent). Each is
-dated when it was taken
-(``hook_events.record``'s ``at``: written late, it never undoes a later one), and
-``bot.hook_relay.flush`` (the ``PermissionRequest`` hook's, before it opens its prompt
-through the database) is answered once everything taken before it is written.
+dated when it was taken (``hook_events.record``'s ``at``: written late, it never undoes a
+later one), and ``bot.hook_relay.flush`` (the ``PermissionRequest`` hook's, before it opens
+its prompt through the database) is answered once everything taken before it is written.
 
 A hook falls back to the database when this says ``{"done": false}``: a
 ``PermissionRequest`` (it waits for its answer itself), a hook of another agents file, a

@@ -203,7 +203,7 @@ def relay_or_run(argv: list[str], stdin: TextIO) -> int:
 
         if hook_relay.send(raw, args.agent):
             return 0
-        if '"PermissionRequest"' in raw:  # its prompt opens after the events of its turn
+        if hook_relay.asks_permission(raw):  # its prompt opens after the events of its turn
             hook_relay.flush()
         if args.payload is None:
             sys.stdin = io.StringIO(raw)  # read once already: ``run`` reads it again

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,6 +71,21 @@ def desk_on_postgresql(request: pytest.FixtureRequest, root: Path, cli: str) -> 
     finally:
         if server is not None and url is not None:
             server.drop(url)
+
+
+def desk_fixture(cli: str) -> Any:
+    """A live module's ``desk`` (module-scoped): a SWARM_HOME where agent A holds a task, its
+    store on PostgreSQL (:func:`desk_on_postgresql`), and the work folder with swarm's MCP
+    server in ``cli``'s file, written before the CLI starts and reads it."""
+
+    @pytest.fixture(scope="module")
+    def desk(
+        tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+    ) -> Iterator[Desk]:
+        with desk_on_postgresql(request, tmp_path_factory.mktemp(cli).resolve(), cli) as made:
+            yield made
+
+    return desk
 
 
 def prepare(root: Path, cli: str, database_url: str | None = None) -> Desk:

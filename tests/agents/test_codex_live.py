@@ -20,7 +20,7 @@ import pytest
 from tests.agents.deliveries import check_deliveries, check_reset
 from tests.agents.launch import launch, stop
 from tests.agents.live import LiveCLI, reading, save_pane
-from tests.agents.mcp_live import TURN, Desk, desk_on_postgresql, task_now
+from tests.agents.mcp_live import TURN, Desk, desk_fixture, task_now
 
 pytestmark = pytest.mark.xdist_group("codex-live")  # one worker starts it, once
 
@@ -70,14 +70,7 @@ stall_after = 3
 )
 
 
-@pytest.fixture(scope="module")
-def desk(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[Desk]:
-    """A SWARM_HOME where agent A holds a task, its store on PostgreSQL, and the work folder
-    with swarm's MCP server in codex's file, written before the CLI starts and reads it."""
-    with desk_on_postgresql(request, tmp_path_factory.mktemp("codex").resolve(), CLI) as desk:
-        yield desk
+desk = desk_fixture(CLI)  # agent A's SWARM_HOME (store on PostgreSQL) and work folder
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from core.watch.text_signal import TextWatcher
 from tests.agents.deliveries import check_deliveries
 from tests.agents.launch import launch, stop
 from tests.agents.live import LiveCLI, reading, save_pane
-from tests.agents.mcp_live import TURN, Desk, desk_on_postgresql, task_now
+from tests.agents.mcp_live import TURN, Desk, desk_fixture, task_now
 from tests.helpers import write_agents
 
 pytestmark = pytest.mark.xdist_group("gemini-live")  # one worker starts it, once
@@ -86,14 +86,7 @@ chunk_delay = 0.4
 )
 
 
-@pytest.fixture(scope="module")
-def desk(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[Desk]:
-    """A SWARM_HOME where agent A holds a task, its store on PostgreSQL, and the work folder
-    with swarm's MCP server in gemini's file, written before the CLI starts and reads it."""
-    with desk_on_postgresql(request, tmp_path_factory.mktemp("gemini").resolve(), CLI) as desk:
-        yield desk
+desk = desk_fixture(CLI)  # agent A's SWARM_HOME (store on PostgreSQL) and work folder
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from core.agents.text_rules import classify, load_rule_sets
 from tests.agents.deliveries import check_deliveries, check_reset
 from tests.agents.launch import launch, stop
 from tests.agents.live import LiveCLI, capture_when, reading, save_pane
-from tests.agents.mcp_live import TURN, Desk, desk_on_postgresql, task_now
+from tests.agents.mcp_live import TURN, Desk, desk_fixture, task_now
 
 pytestmark = pytest.mark.xdist_group("opencode-live")  # one worker starts it, once
 
@@ -52,14 +52,7 @@ steps = [{ text = "slowly, piece by piece", delay = 3 }]
 )
 
 
-@pytest.fixture(scope="module")
-def desk(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[Desk]:
-    """A SWARM_HOME where agent A holds a task, its store on PostgreSQL, and the work folder
-    with swarm's MCP server in opencode's file, written before the CLI starts and reads it."""
-    with desk_on_postgresql(request, tmp_path_factory.mktemp("opencode").resolve(), CLI) as desk:
-        yield desk
+desk = desk_fixture(CLI)  # agent A's SWARM_HOME (store on PostgreSQL) and work folder
 
 
 @pytest.fixture(scope="module")
