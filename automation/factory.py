@@ -1,5 +1,5 @@
-"""Choose how each agent gets its messages: the desktop driver, its tmux pane or the inbox
-files."""
+"""Choose how each agent gets its messages: the desktop driver, its tmux pane, its protocol
+host or the inbox files."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from automation.gui import GuiDriver, GuiOptions
 from automation.message_files import INBOX_TIME_LIMIT_S, InboxDeliverer
+from automation.protocol_delivery import ProtocolDeliverer
 from automation.screen import (
     NoDisplay,
     detect_screens,
@@ -34,11 +35,16 @@ class RoutingDeliverer:
     driver, its tmux pane, or the inbox files."""
 
     def __init__(
-        self, inbox: InboxDeliverer, gui: GuiDriver | None, tmux: TmuxDeliverer | None = None
+        self,
+        inbox: InboxDeliverer,
+        gui: GuiDriver | None,
+        tmux: TmuxDeliverer | None = None,
+        protocol: ProtocolDeliverer | None = None,
     ) -> None:
         self.inbox = inbox
         self.gui = gui
         self.tmux = tmux
+        self.protocol = protocol
         self.routes: set[str] = {"gui", "tmux", "inbox"}  # the ones agents use (use_agents)
         self.agents: tuple[Agent, ...] = ()  # every agent: whose window a point may be in
 
@@ -48,14 +54,17 @@ class RoutingDeliverer:
         agent uses (files are quick: their 30 s counts only when nothing else is used)."""
         limits = [
             route.time_limit_s
-            for name, route in (("gui", self.gui), ("tmux", self.tmux))
+            for name, route in (("gui", self.gui), ("tmux", self.tmux), ("protocol", self.protocol))
             if route is not None and name in self.routes
         ]
         return max(limits, default=INBOX_TIME_LIMIT_S)
 
     def method_for(self, agent: Agent) -> str:
-        """``"gui"``, ``"tmux"`` or ``"inbox"``: how ``agent`` gets its messages. A desktop
-        agent with a tmux pane gets them through tmux when there is no desktop driver."""
+        """``"gui"``, ``"tmux"``, ``"protocol"`` or ``"inbox"``: how ``agent`` gets its
+        messages. A desktop agent with a tmux pane gets them through tmux when there is no
+        desktop driver."""
+        if agent.delivery == "protocol" and self.protocol is not None:
+            return "protocol"
         if agent.delivery == "gui" and self.gui is not None:
             return "gui"
         if agent.delivery in ("gui", "tmux") and agent.tmux and self.tmux is not None:
@@ -76,7 +85,15 @@ class RoutingDeliverer:
             return await self.gui.deliver(parcel)
         if method == "tmux" and self.tmux is not None:
             return await self.tmux.deliver(parcel)
+        if method == "protocol" and self.protocol is not None:
+            return await self.protocol.deliver(parcel)
         return await self.inbox.deliver(parcel)
+
+    async def answer(self, agent: Agent, request: str, option: str) -> Receipt:
+        """A decided protocol prompt's option back to the agent's host (not typed)."""
+        if self.method_for(agent) != "protocol" or self.protocol is None:
+            return Receipt.failed(f"{agent.id} is not a protocol agent", "", retryable=False)
+        return await self.protocol.answer(agent, request, option)
 
     async def press_keys(self, agent: Agent, keys: Sequence[str]) -> Receipt:
         """Press ``keys`` into the agent's window or pane (a decided prompt's answer);
@@ -115,6 +132,8 @@ class RoutingDeliverer:
             self.gui.close()
         if self.tmux is not None:
             self.tmux.close()
+        if self.protocol is not None:
+            self.protocol.close()
 
 
 def build_deliverer(
@@ -131,19 +150,20 @@ def build_deliverer(
     """
     inbox = InboxDeliverer(settings.inbox_dir)
     tmux = TmuxDeliverer(settings.home, kill_switch)
+    protocol = ProtocolDeliverer(settings.home)
     gui_agents = [agent for agent in agents if agent.delivery == "gui"]
     if not gui_agents:
-        return _routed(RoutingDeliverer(inbox, None, tmux), agents)
+        return _routed(RoutingDeliverer(inbox, None, tmux, protocol), agents)
     usable, why = display_available()
     if not usable:
-        routing = _routed(RoutingDeliverer(inbox, None, tmux), agents)
+        routing = _routed(RoutingDeliverer(inbox, None, tmux, protocol), agents)
         _log_no_display(why, agents, routing, settings)
         return routing
     _log_coordinate_problems(gui_agents)
     options = gui_options or GuiOptions()
     driver = GuiDriver(settings.home, kill_switch, options, gui_agents)
     driver.release_left_held()  # a killed driver's keys must not repeat until a delivery
-    routing = _routed(RoutingDeliverer(inbox, driver, tmux), agents)
+    routing = _routed(RoutingDeliverer(inbox, driver, tmux, protocol), agents)
     log_not_own(routing)
     return routing
 

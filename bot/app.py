@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the CLI imports this module for every command: the rest loa
     from core.coordinator.scheduler import BurstResult, Scheduler
     from core.github.sync import GitHubSync
     from core.service.ai import AIService
+    from core.watch.protocol_signal import ProtocolWatch
     from core.watch.text_signal import TextWatcher
 
 log = logging.getLogger(__name__)
@@ -156,6 +157,8 @@ class Builder:
         keys = self.prompt_keys(service, deliverer, jobs)
         if keys is not None:
             timers.append(keys)
+        hosts = self.protocol_watch(service)
+        timers.append(hosts)
         github = self.github(service)
         if github is not None:
             timers.append(github)
@@ -167,8 +170,23 @@ class Builder:
                 service, deliverer, timers=[*timers, listener], poll_s=self.poll_s
             )
             listener.on_change = scheduler.wake
+            hosts.wake = scheduler.wake
             return scheduler
-        return Scheduler(service, deliverer, timers=timers, poll_s=self.poll_s)
+        scheduler = Scheduler(service, deliverer, timers=timers, poll_s=self.poll_s)
+        hosts.wake = scheduler.wake  # a host's news is written at once
+        return scheduler
+
+    def protocol_watch(self, service: SwarmService, node: str | None = None) -> ProtocolWatch:
+        """The protocol agents' host journals read into the store (of ``node``'s agents, or
+        the coordinator's): a timer that costs nothing while no agent is a protocol agent."""
+        from core.agents.judge import Freshness
+        from core.watch.protocol_signal import ProtocolWatch
+
+        watch = self.config.watch
+        fresh = Freshness.of(
+            watch.interval_s, watch.stall_after_s, self.config.core.limit_backoff_s
+        )
+        return ProtocolWatch(service, fresh, node=node)
 
     def github(self, service: SwarmService) -> GitHubSync | None:
         """The GitHub loop (a timer) when ``SWARM_GITHUB_REPO`` is set; None otherwise."""

@@ -32,13 +32,16 @@ class AgentState(enum.StrEnum):
 class Signal(enum.StrEnum):
     """Where an observation came from."""
 
+    PROTOCOL = "protocol"  # the agent's own protocol (ACP): its turns, requests and errors
     HOOK = "hook"  # the agent's own hooks (Claude Code, Codex CLI)
     TEXT = "text"  # its terminal's text (a tmux pane)
     SCREEN = "screen"  # its window's pixels
     REPORT = "report"  # its CLI reports (task start, done, fail, ask)
 
 
-SIGNAL_ORDER: tuple[Signal, ...] = (Signal.HOOK, Signal.TEXT, Signal.SCREEN, Signal.REPORT)
+SIGNAL_ORDER: tuple[Signal, ...] = (
+    Signal.PROTOCOL, Signal.HOOK, Signal.TEXT, Signal.SCREEN, Signal.REPORT,
+)  # fmt: skip
 """Signals, strongest first."""
 
 LIMIT_MAX_S = 7 * 24 * 3600.0

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from core.clis import AgentCli, by_name, for_command
+from core.clis import CLIS, AgentCli, by_name, for_command
 from core.errors import ConfigError
 from core.formats.tomltext import TomlError, loads
 from core.keys import PRESETS, TEXT_STEP, KeyComboError, parse_combo
@@ -39,7 +39,7 @@ ALLOWED_KEYS = {
 # [desktop]: read by ``swarm desktop up``; [[parked]]: agents kept aside by ``desktop up
 # --agents N`` (not served; a larger N makes them [[agent]] again)
 TOP_LEVEL_KEYS = {"agent", "parked", "desktop"}
-DELIVERY_METHODS = ("gui", "inbox", "tmux")
+DELIVERY_METHODS = ("gui", "inbox", "tmux", "protocol")
 AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 RULE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # an agent-rules file's name, no suffix
 
@@ -140,6 +140,12 @@ def _parse_agent(
     preset = PRESETS[app]
     cli = _cli(entry.get("cli"), where)
     known = agent_cli(cli, agent_id, commands)  # its keys, where the entry has none
+    if delivery == "protocol" and (known is None or not known.speaks_protocol):
+        speak = ", ".join(c.name for c in CLIS if c.speaks_protocol)
+        raise ConfigError(
+            f'{where}: delivery = "protocol" needs a cli that speaks one ({speak}): '
+            f"{known.title + ' has none' if known else 'set cli'}"
+        )
     point = _ints(entry.get("input"), 2, "input", where)
     watch = _region(entry.get("watch"), "watch", where)
     return Agent(

@@ -23,6 +23,7 @@ class Parcel:
     priority: Priority = Priority.normal
     is_retry: bool = False
     reset: tuple[str, ...] = ()  # not a message: the agent's reset action (keys, "text:...")
+    withdraw: bool = False  # the task is withdrawn from the agent (a protocol turn: cancelled)
 
 
 class Deliverer(Protocol):

@@ -41,7 +41,8 @@ class Pin:
 PINS = (
     Pin("claude-code", "@anthropic-ai/claude-code", "2.1.328",
         "node_modules/@anthropic-ai/claude-code/bin/claude.exe"),
-    Pin("codex", "@openai/codex", "0.169.0", "node_modules/.bin/codex"),
+    Pin("codex", "@openai/codex", "0.169.0", "node_modules/.bin/codex",
+        extras=("@zed-industries/codex-acp@0.16.0",)),  # its ACP adapter (the protocol route)
     Pin("gemini", "@google/gemini-cli", "0.61.0", "node_modules/.bin/gemini"),
     Pin("opencode", "opencode-ai", "1.18.33", "node_modules/.bin/opencode"),
     Pin("aider", "aider-chat", "0.86.2", "aider-venv/bin/aider", registry="pypi"),

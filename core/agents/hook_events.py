@@ -128,7 +128,7 @@ class HookEvent:
             return f"Allow {tool}?"
         if not isinstance(given, Mapping):
             return f"Allow {tool}:\n{_value(given)}"
-        return "\n".join([f"Allow {tool}:", *(_field(k, given[k]) for k in _field_order(given))])
+        return "\n".join([f"Allow {tool}:", *input_lines(given)])
 
     @property
     def ends_turn(self) -> bool:
@@ -140,6 +140,12 @@ class HookEvent:
         if self.name == "Notification":
             return self.payload.get("notification_type") == "idle_prompt"
         return self.name in ENDS_TURN
+
+
+def input_lines(given: Mapping[str, Any]) -> list[str]:
+    """A tool's input as lines a person reads: the model's description first, the fields that
+    act last (``ACTING``'s order), each ``name: value``."""
+    return [_field(k, given[k]) for k in _field_order(given)]
 
 
 def _field_order(given: Mapping[str, Any]) -> list[str]:
@@ -293,7 +299,7 @@ def record(
             Signal.HOOK,
             text,
             event.options,
-            task_id=_held_task(conn, agent),
+            task_id=held_task(conn, agent),
             session=event.session,
             hook=hook,
             expires_at=None if wait_s is None else ctx.now + wait_s,
@@ -320,7 +326,8 @@ def _close_pane_twins(conn: Conn, ctx: Ctx, asked: prompts.Prompt) -> None:
                           f"R-{asked.id}")  # fmt: skip
 
 
-def _held_task(conn: Conn, agent: str) -> int | None:
+def held_task(conn: Conn, agent: str) -> int | None:
+    """The agent's task in hand (its oldest assigned or in progress), or None."""
     row = conn.execute(
         "SELECT min(id) AS id FROM tasks WHERE assignee = $1 AND status IN ('assigned', "
         "'in_progress')",

@@ -4,6 +4,7 @@ agent's hook's latest word, read by the hook's late writes and the pane's dialog
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from core.store.conn import Conn, values
@@ -29,3 +30,16 @@ def hook_word(conn: Conn, agent: str) -> Any:
         "SELECT state, evidence, at FROM agent_signals WHERE agent = $1 AND signal = 'hook'",
         (agent,),
     ).fetchone()
+
+
+def protocol_cursor(conn: Conn, agent: str) -> tuple[int, int]:
+    """The host (its pid) and the last journal entry of it that ``agent``'s protocol
+    observation on record took in; (0, 0) when there is none."""
+    row = conn.execute(
+        "SELECT detail FROM agent_signals WHERE agent = $1 AND signal = 'protocol'", (agent,)
+    ).fetchone()
+    try:
+        detail = json.loads(row["detail"]) if row is not None and row["detail"] else {}
+        return int(detail.get("host") or 0), int(detail.get("seq") or 0)
+    except (TypeError, ValueError, AttributeError):
+        return 0, 0

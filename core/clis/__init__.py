@@ -21,7 +21,10 @@ CLIS: tuple[AgentCli, ...] = (
 )
 BY_NAME = {cli.name: cli for cli in CLIS}
 
-__all__ = ["BY_NAME", "CLIS", "AgentCli", "by_name", "for_command", "with_launch_args"]
+__all__ = [
+    "BY_NAME", "CLIS", "AgentCli", "by_name", "for_command", "protocol_command",
+    "with_launch_args",
+]  # fmt: skip
 
 
 def by_name(name: str | None) -> AgentCli | None:
@@ -62,3 +65,27 @@ def _program(command: str) -> tuple[AgentCli, list[str], int] | None:
     program = Path(words[at]).name
     cli = next((cli for cli in CLIS if program in cli.programs), None)
     return (cli, words, at) if cli else None
+
+
+def protocol_command(command: str, cli: AgentCli | None = None) -> list[str]:
+    """``command`` (the user's, e.g. ``env A=1 gemini --model x``) as the argv that speaks
+    ACP: its CLI's ``protocol_args`` right after the program, or its program replaced by the
+    CLI's adapter (its arguments kept). ValueError in one line when its CLI has no protocol
+    route or the command is not one of the CLIs'."""
+    found = _program(command)
+    if found is None:
+        raise ValueError(f"{command!r} starts none of the agent CLIs swarm knows")
+    known, words, at = found
+    cli = cli or known
+    if not cli.speaks_protocol:
+        raise ValueError(f"{cli.title} has no protocol route swarm speaks (use tmux)")
+    before, program, after = words[:at], words[at], words[at + 1 :]
+    if cli.protocol_adapter:
+        program = cli.protocol_adapter
+    elif all(arg in after for arg in cli.protocol_args):
+        return words
+    else:
+        after = [*cli.protocol_args, *after]
+    if before and before[0] == "env":
+        return [*before, program, *after]
+    return ["env", *before, program, *after] if before else [program, *after]

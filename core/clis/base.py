@@ -33,6 +33,11 @@ class AgentCli:
     ``debug_log`` names the environment variable by which the CLI writes a debug log, which
     swarm sets at launch (``core.clis.logs.log_path``) and reads with ``log_reader`` for what
     the screen does not show (Gemini CLI's retries of a 429 or a 5xx).
+
+    ``protocol_args`` make it speak ACP (Zed's Agent Client Protocol, JSON-RPC on its
+    standard input and output), put right after the program (``--acp``, a subcommand
+    ``acp``); ``protocol_adapter`` is a program that speaks ACP for it instead, given the
+    command's arguments; neither: it has no protocol route (``delivery = "protocol"``).
     """
 
     name: str
@@ -50,3 +55,10 @@ class AgentCli:
     clear: tuple[str, ...] = ("ctrl+e", "ctrl+u")  # end of line, delete to its start
     debug_log: str | None = None
     log_reader: LogReader | None = None
+    protocol_args: tuple[str, ...] = ()
+    protocol_adapter: str | None = None
+
+    @property
+    def speaks_protocol(self) -> bool:
+        """Whether swarm can drive it over ACP (``delivery = "protocol"``)."""
+        return bool(self.protocol_args or self.protocol_adapter)

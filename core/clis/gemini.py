@@ -92,4 +92,5 @@ CLI = AgentCli(
     reset=("text:/clear", "enter"),
     debug_log="GEMINI_DEBUG_LOG_FILE",
     log_reader=retries,
+    protocol_args=("--acp",),  # ACP built in (0.61)
 )

@@ -12,4 +12,5 @@ CLI = AgentCli(
     mcp="opencode",
     env={"OPENCODE_DISABLE_MOUSE": "1"},
     reset=("text:/new", "enter"),
+    protocol_args=("acp",),  # ACP built in (1.18)
 )

@@ -36,6 +36,7 @@ from core.waits import ErrorBackoff, wait_set
 
 if TYPE_CHECKING:
     from core.coordinator.jobs import Watcher
+    from core.watch.protocol_signal import ProtocolWatch
     from core.watch.text_signal import PromptKeys
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class DeliveryNode:
         heartbeat_s: float = 1.0,
         watcher: Watcher | None = None,
         keys: PromptKeys | None = None,
+        protocol: ProtocolWatch | None = None,
     ) -> None:
         if not service.store.db.serves_nodes:
             raise ConfigError(
@@ -85,6 +87,12 @@ class DeliveryNode:
         self.keys = keys  # types the decided text prompts of this node's agents
         if keys is not None and keys.node != name:
             raise ValueError(f"the prompt keys of node {keys.node!r} given to node {name!r}")
+        self.protocol = protocol  # this node's protocol agents' host journals
+        if protocol is not None and protocol.node != name:
+            raise ValueError(f"the protocol watch of node {protocol.node!r} given to node {name!r}")
+        self._protocol_wake = asyncio.Event()
+        if protocol is not None:
+            protocol.wake = self._protocol_wake.set
         self.delivered = 0
         self.lost = 0
         self._wake = asyncio.Event()
@@ -192,6 +200,8 @@ class DeliveryNode:
             helpers.append(asyncio.create_task(self._watch(stop), name="node-watch"))
         if self.keys is not None:
             helpers.append(asyncio.create_task(self._type_prompts(stop), name="node-keys"))
+        if self.protocol is not None:
+            helpers.append(asyncio.create_task(self._read_hosts(stop), name="node-protocol"))
         try:
             while not stop.is_set():
                 try:
@@ -271,6 +281,27 @@ class DeliveryNode:
             except Exception:
                 log.exception("node %s: typing a prompt's answer failed", self.name)
             await _wait(stop, KEYS_POLL_S)
+
+    async def _read_hosts(self, stop: asyncio.Event) -> None:
+        """Write what this node's protocol agents' hosts say, as it comes."""
+        assert self.protocol is not None
+        await self.protocol.start()
+        try:
+            while not stop.is_set():
+                try:
+                    due = await self.protocol.next_due()
+                    now = self.service.clock.now()
+                    if due is not None and due <= now:
+                        self._protocol_wake.clear()
+                        await self.protocol.fire()
+                        continue
+                    wait = 1.0 if due is None else min(1.0, due - now)
+                    await wait_set(self._protocol_wake, wait)
+                except Exception:
+                    log.exception("node %s: reading a protocol host failed", self.name)
+                    await _wait(stop, 1.0)
+        finally:
+            await self.protocol.stop()
 
 
 def _claim_with_facts(

@@ -132,6 +132,7 @@ async def plan(
             delivery.task_id,
             delivery.priority,
             delivery.is_retry,
+            withdraw=withdrawn,
         )
     )
     return Plan(tuple(parcels), onboards)

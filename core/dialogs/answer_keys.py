@@ -21,7 +21,8 @@ from core.event_kinds import EventKind
 from core.store.conn import Args, Conn
 from core.store.tables import insert_event
 
-TYPED_SOURCES = (Signal.TEXT, Signal.SCREEN)  # prompts answered with keys
+TYPED_SOURCES = (Signal.TEXT, Signal.SCREEN, Signal.PROTOCOL)  # answered by swarm (keys, or
+# a protocol agent's request answered through its host)
 
 
 def untyped(conn: Conn) -> list[Prompt]:

@@ -413,6 +413,15 @@ class KeyPresser(Protocol):
         ...
 
 
+@runtime_checkable
+class AnswersRequests(Protocol):
+    """Sends a decided protocol prompt's option back to the agent's host (nothing typed)."""
+
+    async def answer(self, agent: Agent, request: str, option: str) -> Receipt:
+        """Answer the agent's request ``request`` (the prompt's ``session``) with ``option``."""
+        ...
+
+
 class PromptKeys:
     """A Timer: types each decided text/screen prompt's key into its agent's window, once."""
 
@@ -480,6 +489,8 @@ class PromptKeys:
         if agent is None:
             return await self._settle(prompt, "", f"{prompt.agent} is not configured now")
         key = prompt.option(prompt.decision or "").key
+        if prompt.source is Signal.PROTOCOL:
+            return await self._answer_request(agent, prompt, key)
         submit: tuple[str, ...] = ()
         if prompt.source is Signal.TEXT:
             shown = await self._shown(agent, prompt)
@@ -497,6 +508,19 @@ class PromptKeys:
             return await self._not_pressed(prompt, receipt)
         verified, result = await self._verify(agent, prompt, receipt)
         return await self._settle(prompt, typed, result, typed=True, verified=verified)
+
+    async def _answer_request(self, agent: Agent, prompt: Prompt, key: str) -> int:
+        """A protocol prompt's option, sent to the agent's host as its request's response
+        (recorded first, once); 1 if settled."""
+        if not isinstance(self.presser, AnswersRequests) or prompt.session is None:
+            return await self._settle(prompt, "", "no protocol route to the agent here")
+        if not await self.service.store.write("swarm", prompt_typing.begin_typing, prompt.id, key):
+            return 0
+        receipt = await self.presser.answer(agent, prompt.session, key)
+        if not receipt.ok:
+            return await self._settle(prompt, "", f"not answered: {receipt.reason}")
+        return await self._settle(prompt, key, "sent as the request's answer", typed=True,
+                                  verified=True)  # fmt: skip
 
     async def _not_pressed(self, prompt: Prompt, receipt: Receipt) -> int:
         """A typing the driver deferred (nothing pressed: tried again later, until it gives

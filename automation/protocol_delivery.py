@@ -1,0 +1,100 @@
+"""Delivery to protocol agents (``delivery = "protocol"``): nothing typed, nothing read from a
+screen. A prompt goes to the agent's host (``core.hosts``) as an ACP ``session/prompt``, and is
+delivered when the agent accepted it (its first update of the turn, or its answer). A host
+whose agent is in a turn refuses it as busy: deferred, retried without using a try, delivered
+once the turn ended (nothing is ever put into a running turn). A delivery id the host took
+before is accepted again without a second prompt (a retry after a lost answer). A reset is a
+new session; a withdrawal cancels the running turn (``session/cancel``), then tells the agent.
+A decided permission prompt's answer goes back as the request's response (``answer``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from core.hosts import client, wire
+from core.hosts.host import ACCEPT_S
+from core.models import Agent, Receipt
+from core.protocols import Parcel
+
+log = logging.getLogger(__name__)
+METHOD = "protocol"
+
+
+class ProtocolDeliverer:
+    """A Deliverer (parallel: each agent has its own host) for the protocol agents."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+
+    @property
+    def time_limit_s(self) -> float:
+        """The host's own wait for the agent to accept a prompt, and a margin."""
+        return ACCEPT_S + 10.0
+
+    def parallel(self, agent: Agent) -> bool:
+        """Every host takes its agent's deliveries beside the others'."""
+        return True
+
+    async def deliver(self, parcel: Parcel) -> Receipt:
+        """Deliver once through the agent's host."""
+        started = time.perf_counter()
+        agent = parcel.agent.id
+        try:
+            if parcel.reset:
+                answer = await self._ask(agent, wire.NEW_SESSION)
+            else:
+                if parcel.withdraw:
+                    await self._ask(agent, wire.CANCEL)
+                answer = await self._ask(
+                    agent, wire.PROMPT, delivery=parcel.delivery_id, text=parcel.text
+                )
+        except client.HostUnreachable as exc:
+            return Receipt.failed(str(exc), METHOD)
+        ms = (time.perf_counter() - started) * 1000
+        what = f"delivery {parcel.delivery_id} to {agent} (protocol)"
+        if answer.get("ok"):
+            log.info(
+                "%s: accepted in %.0f ms%s",
+                what,
+                ms,
+                " (taken before)" if answer.get("again") else "",
+            )
+            return Receipt.delivered(METHOD)
+        reason = str(answer.get("reason") or "refused")
+        log.info("%s: not delivered (%s)", what, reason)
+        return Receipt.failed(reason, METHOD, deferred=bool(answer.get("busy")))
+
+    async def answer(self, agent: Agent, request: str, option: str) -> Receipt:
+        """A decided permission prompt's option, as the agent's request's response."""
+        try:
+            answer = await self._ask(agent.id, wire.ANSWER, request=request, option=option)
+        except client.HostUnreachable as exc:
+            return Receipt.failed(str(exc), METHOD)
+        if answer.get("ok"):
+            return Receipt.delivered(METHOD)
+        return Receipt.failed(str(answer.get("reason") or "refused"), METHOD, retryable=False)
+
+    async def cancel(self, agent: Agent) -> Receipt:
+        """``session/cancel`` the agent's running turn."""
+        try:
+            answer = await self._ask(agent.id, wire.CANCEL)
+        except client.HostUnreachable as exc:
+            return Receipt.failed(str(exc), METHOD)
+        return (
+            Receipt.delivered(METHOD) if answer.get("ok") else Receipt.failed(str(answer), METHOD)
+        )
+
+    async def press_keys(self, agent: Agent, keys: Sequence[str]) -> Receipt:
+        """Nothing is typed into a protocol agent."""
+        return Receipt.failed("a protocol agent takes no keys", METHOD, retryable=False)
+
+    async def _ask(self, agent: str, op: str, **fields: Any) -> dict[str, Any]:
+        return await client.request(self.home, agent, op, wait_s=self.time_limit_s, **fields)
+
+    def close(self) -> None:
+        """Nothing held between deliveries."""

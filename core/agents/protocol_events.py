@@ -1,0 +1,219 @@
+"""What a protocol agent's host journal says (``core.hosts.wire``), written as swarm's records:
+its ``protocol`` observation (the strongest signal), the permission prompts it asks with the
+agent's own options, and each turn's end with its stop reason and usage (``agent.turn``).
+
+A batch of one agent's entries is one transaction, and the observation keeps the host (its
+pid) and the last entry taken in (``detail``: ``host``, ``seq``): an entry taken in before is
+skipped, so a journal read again after a restart changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.agent_state import AgentState, Observation, Signal
+from core.agents import judge as agent_judge
+from core.agents import queries as agent_queries
+from core.agents import signals as agent_signals
+from core.agents.hook_events import held_task, input_lines
+from core.context import Ctx
+from core.dialogs import permissions as prompts
+from core.dialogs.permissions import PromptOption
+from core.event_kinds import EventKind
+from core.formats.text import one_line, shorten
+from core.store.conn import Conn
+from core.store.tables import insert_event
+
+# updates that are no work of the agent's: its commands, modes, titles, usage, and the
+# prompt's own words echoed back (a loaded session replays them)
+QUIET = frozenset(
+    {"available_commands_update", "current_mode_update", "config_option_update",
+     "session_info_update", "usage_update", "user_message_chunk"}
+)  # fmt: skip
+_LIMIT = re.compile(
+    r"(?i)\b429\b|rate.?limit|quota|resource.?exhausted|too many requests|usage limit"
+)
+UNREACHABLE = "unreachable"  # not the host's: the watcher could not reach it
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The state one entry shows, in words."""
+
+    state: AgentState
+    evidence: str
+    work: bool = True
+
+
+def record(
+    conn: Conn,
+    ctx: Ctx,
+    agent: str,
+    host: int,
+    entries: Sequence[Mapping[str, Any]],
+    fresh: agent_judge.Freshness,
+) -> int:
+    """Take ``agent``'s journal entries from host ``host`` in, in order (one transaction),
+    then judge the agent; the last entry's number now on record."""
+    known_host, known_seq = agent_queries.protocol_cursor(conn, agent)
+    host = host or known_host  # 0: the host was not reached (the cursor stays as it is)
+    last = known_seq if known_host == host else 0
+    seen: Seen | None = None
+    for entry in entries:
+        seq = int(entry.get("seq") or 0)
+        if seq and seq <= last:
+            continue
+        seen = _take(conn, ctx, agent, entry) or seen
+        last = max(last, seq)
+    if seen is None:
+        if last == known_seq and known_host == host:
+            return last
+        row = agent_signals.observations(conn, [agent]).get(agent, {}).get(Signal.PROTOCOL)
+        seen = Seen(row.state, row.evidence, row.work) if row else None
+    if seen is not None:
+        detail = {"host": host, "seq": last}
+        agent_signals.record(conn, Observation(
+            agent, Signal.PROTOCOL, seen.state, ctx.now, seen.evidence, detail=detail,
+            work=seen.work,
+        ))  # fmt: skip
+    judge = functools.partial(agent_judge.judge, conn, agent, ctx.now, fresh)
+    verdict = agent_judge.isolated(conn, ctx, agent, judge)
+    if verdict is not None:
+        agent_judge.apply(conn, ctx, agent, verdict)
+    return last
+
+
+def _take(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen | None:
+    """One entry's records; the state it shows (None: it shows none)."""
+    kind = entry.get("type")
+    if kind in ("ready", "session"):
+        return Seen(AgentState.IDLE, f"protocol: session {_short(entry.get('session'))} open")
+    if kind == "turn":
+        words = f"protocol: prompt taken (delivery {entry.get('delivery')})"
+        return Seen(AgentState.WORKING, words, work=False)
+    if kind == "update":
+        return _update(entry)
+    if kind == "permission":
+        return _permission(conn, ctx, agent, entry)
+    if kind == "permission_done":
+        return _permission_done(conn, ctx, agent, entry)
+    if kind == "turn_end":
+        return _turn_end(conn, ctx, agent, entry)
+    if kind == "turn_error":
+        return _turn_error(conn, ctx, agent, entry)
+    if kind == "exited":
+        _close_open(conn, ctx, agent, "the agent exited")
+        return Seen(AgentState.OFFLINE, f"protocol: the agent exited ({entry.get('code')})")
+    if kind == "host_error":
+        _close_open(conn, ctx, agent, "the agent's host failed")
+        return Seen(AgentState.OFFLINE, f"protocol: {_words(entry.get('message'))}")
+    if kind == UNREACHABLE:
+        return Seen(AgentState.OFFLINE, f"protocol: {_words(entry.get('message'))}")
+    return None
+
+
+def _update(entry: Mapping[str, Any]) -> Seen | None:
+    kind = str(entry.get("kind") or "")
+    if kind in QUIET:
+        return None
+    if kind in ("tool_call", "tool_call_update"):
+        title = _words(entry.get("title")) or "a tool"
+        status = entry.get("status")
+        return Seen(
+            AgentState.WORKING, f"protocol: tool call {title}" + (f" ({status})" if status else "")
+        )
+    if kind == "plan":
+        return Seen(AgentState.WORKING, "protocol: planning")
+    if kind == "agent_thought_chunk":
+        return Seen(AgentState.WORKING, "protocol: thinking")
+    return Seen(AgentState.WORKING, "protocol: answering")
+
+
+def _permission(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
+    request = str(entry.get("request") or "")
+    title = _words(entry.get("title")) or "a tool"
+    found = prompts.by_session(conn, agent, Signal.PROTOCOL, request)
+    if found is None:
+        options = [
+            PromptOption(str(o.get("id")), str(o.get("name") or o.get("id")))
+            for o in entry.get("options") or ()
+            if isinstance(o, Mapping) and o.get("id")
+        ]
+        if options:
+            prompts.open_prompt(
+                conn, ctx, agent, Signal.PROTOCOL, _request_text(entry), options,
+                task_id=held_task(conn, agent), session=request,
+            )  # fmt: skip
+    return Seen(AgentState.WAITING, f"protocol: asks to {title}")
+
+
+def _request_text(entry: Mapping[str, Any]) -> str:
+    """What the agent asks to do: its title, the tool's kind, every field of its input."""
+    title = one_line(str(entry.get("title") or "a tool"))
+    lines = [f"Allow {title}?"]
+    tool = entry.get("tool")
+    given = tool.get("rawInput") if isinstance(tool, Mapping) else None
+    if entry.get("kind"):
+        lines.append(f"kind: {entry.get('kind')}")
+    if isinstance(given, Mapping) and given:
+        lines += input_lines(given)
+    elif given:
+        lines.append(json.dumps(given, ensure_ascii=False))
+    return "\n".join(lines)
+
+
+def _permission_done(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
+    request = str(entry.get("request") or "")
+    found = prompts.by_session(conn, agent, Signal.PROTOCOL, request)
+    option = entry.get("option")
+    if found is not None and found.open:
+        why = (
+            "the agent withdrew the request"
+            if option is None
+            else f"answered {option!r} at the agent"
+        )
+        prompts.close(conn, ctx, found.id, why)
+    words = "cancelled" if option is None else f"answered {_words(option)}"
+    return Seen(AgentState.WORKING, f"protocol: permission {words}", work=False)
+
+
+def _turn_end(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
+    reason = _words(entry.get("stop_reason")) or "end_turn"
+    _close_open(conn, ctx, agent, f"the turn ended ({reason})")
+    _turn_event(conn, ctx, agent, entry, f"{agent}'s turn ended: {reason}")
+    return Seen(AgentState.IDLE, f"protocol: turn ended ({reason})")
+
+
+def _turn_error(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
+    message = _words(entry.get("message")) or "no message"
+    details = f"{entry.get('code')} {message} {json.dumps(entry.get('data'), default=str)}"
+    _close_open(conn, ctx, agent, "the turn failed")
+    _turn_event(conn, ctx, agent, entry, f"{agent}'s turn failed: {message}")
+    state = AgentState.LIMITED if _LIMIT.search(details) else AgentState.ERRORED
+    return Seen(state, f"protocol: the turn failed: {message}")
+
+
+def _turn_event(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any], text: str) -> None:
+    data = {k: entry.get(k) for k in ("delivery", "stop_reason", "usage", "code", "message")
+            if entry.get(k) is not None}  # fmt: skip
+    insert_event(conn, ctx.now, EventKind.AGENT_TURN, text, task_id=held_task(conn, agent),
+                 agent=agent, actor=agent, data=data)  # fmt: skip
+
+
+def _close_open(conn: Conn, ctx: Ctx, agent: str, why: str) -> None:
+    for prompt in prompts.open_prompts(conn, agent):
+        if prompt.source is Signal.PROTOCOL:
+            prompts.close(conn, ctx, prompt.id, why)
+
+
+def _words(value: Any) -> str:
+    return shorten(one_line(str(value)), 200) if value is not None else ""
+
+
+def _short(value: Any) -> str:
+    return shorten(one_line(str(value or "?")), 40)

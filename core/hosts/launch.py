@@ -1,0 +1,157 @@
+"""Starting and stopping protocol hosts (``swarm desktop up --protocol`` / ``down``).
+
+A host is started in its own session (``setsid``), detached from the terminal and from the
+swarm process that started it, so that neither's end ends the agent; its log is
+``$SWARM_HOME/hosts/<agent>.log``. ``start`` returns once the host said its session is open,
+or raises ``HostStartError`` with the host's own reason (the agent did not start, the
+session failed) in one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from core.hosts import client, wire
+
+START_S = 150.0  # the host's start: the CLI's own start and its session (Node CLIs: seconds)
+STOP_S = 10.0
+
+
+class HostStartError(Exception):
+    """A host that did not come up, and why (one line)."""
+
+
+def pid_path(home: Path, agent: str) -> Path:
+    """The host's pid file."""
+    return wire.stem(home, agent).with_suffix(".pid")
+
+
+def log_path(home: Path, agent: str) -> Path:
+    """The host's log (its own and the agent's standard error)."""
+    return wire.stem(home, agent).with_suffix(".log")
+
+
+def host_pid(home: Path, agent: str) -> int | None:
+    """The pid of ``agent``'s running host, or None (no pid file, or that process is gone)."""
+    try:
+        pid = int(pid_path(home, agent).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return None if stat.rpartition(")")[2].split()[:1] == ["Z"] else pid  # a zombie has ended
+
+
+async def start(
+    home: Path,
+    agent: str,
+    command: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    mcp: Sequence[Mapping[str, Any]] = (),
+    wait_s: float = START_S,
+) -> dict[str, Any]:
+    """Start ``agent``'s host running ``command`` (the CLI in its ACP mode) in ``cwd``; its
+    hello once the session is open. A host already running is left as it is (its hello)."""
+    if host_pid(home, agent) is not None:
+        with contextlib.suppress(client.HostUnreachable):
+            return await client.request(home, agent, wire.HELLO)
+    wire.folder(home).mkdir(parents=True, exist_ok=True)
+    seen = _journal_size(home, agent)
+    argv = [sys.executable, "-m", "core.hosts.host", "--home", str(home), "--agent", agent,
+            "--cwd", str(cwd), "--mcp", json.dumps(list(mcp)), "--", *command]  # fmt: skip
+    process = _spawn(home, agent, argv, cwd, env)
+    return await _wait_ready(home, agent, process, seen, wait_s)
+
+
+def _spawn(
+    home: Path, agent: str, argv: list[str], cwd: Path, env: Mapping[str, str]
+) -> subprocess.Popen[bytes]:
+    """The host process, in its own session, its output in its log; its pid file written."""
+    with log_path(home, agent).open("ab") as log:
+        process = subprocess.Popen(
+            argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            start_new_session=True,
+        )  # fmt: skip
+    pid_path(home, agent).write_text(str(process.pid), encoding="utf-8")
+    return process
+
+
+async def _wait_ready(
+    home: Path, agent: str, process: subprocess.Popen[bytes], seen: int, wait_s: float
+) -> dict[str, Any]:
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        for entry in _journal_since(home, agent, seen):
+            if entry.get("type") == wire.READY:
+                return await client.request(home, agent, wire.HELLO)
+            if entry.get("type") in (wire.HOST_ERROR, wire.EXITED):
+                _reap(process)
+                raise HostStartError(f"{agent}: {entry.get('message') or entry}")
+        if process.poll() is not None:
+            raise HostStartError(
+                f"{agent}'s protocol host exited ({process.returncode}) before its session "
+                f"opened: see {log_path(home, agent)}"
+            )
+        await asyncio.sleep(0.1)
+    _reap(process)
+    raise HostStartError(f"{agent}'s agent did not open its session in {wait_s:g} s")
+
+
+def _reap(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(STOP_S)
+
+
+def _journal_size(home: Path, agent: str) -> int:
+    try:
+        return wire.journal_path(home, agent).stat().st_size
+    except OSError:
+        return 0
+
+
+def _journal_since(home: Path, agent: str, offset: int) -> list[dict[str, Any]]:
+    try:
+        with wire.journal_path(home, agent).open("rb") as journal:
+            journal.seek(offset)
+            lines = journal.read().splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        with contextlib.suppress(ValueError):
+            found.append(wire.decode(line))
+    return found
+
+
+async def stop(home: Path, agent: str) -> bool:
+    """End ``agent``'s host and its agent; True when one was running."""
+    pid = host_pid(home, agent)
+    if pid is None:
+        return False
+    with contextlib.suppress(client.HostUnreachable):
+        await client.request(home, agent, wire.STOP, wait_s=STOP_S)
+    deadline = time.monotonic() + STOP_S
+    while time.monotonic() < deadline and host_pid(home, agent) is not None:  # noqa: ASYNC110
+        await asyncio.sleep(0.1)  # another process: nothing to wait on but its pid
+    if host_pid(home, agent) is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(FileNotFoundError):
+        pid_path(home, agent).unlink()
+    return True

@@ -1,0 +1,68 @@
+"""The host socket's messages: one JSON object a line each way, and the host's files.
+
+A client sends one request a line (``{"op": ...}``) and reads one answer a line
+(``{"ok": true, ...}`` or ``{"ok": false, "reason": ...}``), except ``events``, which turns
+the connection into a stream of the host's journal entries after ``after``, then live ones.
+
+Journal entries (``type``): ``ready`` (the session is open), ``turn`` (a prompt was sent),
+``update`` (the agent's ``session/update``: ``kind`` and its words), ``permission`` (the agent
+asks; ``request``, ``title``, ``options``), ``permission_done``, ``turn_end`` (the prompt's
+``stop_reason`` and ``usage``), ``turn_error`` (the prompt's error: ``code``, ``message``),
+``session`` (a new or loaded session), ``exited`` (the agent process ended), ``host_error``.
+Each has ``seq`` (1, 2, ... for the host's life) and ``at`` (epoch seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+LINE_LIMIT = 16 * 1024 * 1024  # bytes of one line (a prompt, a tool call's diff)
+HOSTS = "hosts"  # $SWARM_HOME/hosts/<agent>.{sock,jsonl,session,log,pid}
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+# requests
+HELLO, PROMPT, ANSWER, CANCEL, NEW_SESSION, EVENTS, ACK, STOP = (
+    "hello", "prompt", "answer", "cancel", "new_session", "events", "ack", "stop",
+)  # fmt: skip
+# journal entries
+READY, TURN, UPDATE, PERMISSION, PERMISSION_DONE, TURN_END, TURN_ERROR, SESSION, EXITED = (
+    "ready", "turn", "update", "permission", "permission_done", "turn_end", "turn_error",
+    "session", "exited",
+)  # fmt: skip
+HOST_ERROR = "host_error"
+
+
+def folder(home: Path) -> Path:
+    """Where the hosts' files live."""
+    return home / HOSTS
+
+
+def stem(home: Path, agent: str) -> Path:
+    """``agent``'s files without their suffix (its name made safe for a file name)."""
+    return folder(home) / _SAFE.sub("_", agent)
+
+
+def socket_path(home: Path, agent: str) -> Path:
+    """The Unix socket ``agent``'s host listens on."""
+    return stem(home, agent).with_suffix(".sock")
+
+
+def journal_path(home: Path, agent: str) -> Path:
+    """The host's journal: every entry as a JSON line (the transcript, after the host)."""
+    return stem(home, agent).with_suffix(".jsonl")
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    """One message as its line."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def decode(line: bytes) -> dict[str, Any]:
+    """One line as its message; ValueError when it is not a JSON object."""
+    found = json.loads(line)
+    if not isinstance(found, dict):
+        raise ValueError("not a JSON object")
+    return found

@@ -1,0 +1,140 @@
+"""The PROTOCOL signal: each protocol agent's host journal, read as it comes.
+
+A Timer of the scheduler loop (and of ``swarm node`` for its agents). One reader task per
+protocol agent streams its host's journal from the entry on record
+(``core.agents.queries.protocol_cursor``) and wakes the loop; ``fire`` writes what came, each
+agent's entries as one transaction (``core.agents.protocol_events``), then tells the host how
+far swarm has it (``ack``: the host may forget the rest). A host that cannot be reached makes
+its agent ``offline`` with the reason, once, and is tried again every ``RETRY_S``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from core.agents import protocol_events
+from core.agents import queries as agent_queries
+from core.agents.judge import Freshness
+from core.hosts import client, wire
+from core.models import Agent
+from core.service.swarm import SwarmService
+
+log = logging.getLogger(__name__)
+RETRY_S = 2.0  # between two tries to reach a host
+SYNC_S = 1.0  # how often the readers are matched to the agents file
+BATCH = 500  # entries of one agent written in one transaction at most
+
+
+class ProtocolWatch:
+    """A Timer: the protocol agents' journals into the store."""
+
+    def __init__(
+        self,
+        service: SwarmService,
+        fresh: Freshness,
+        node: str | None = None,
+        wake: Callable[[], None] | None = None,
+    ) -> None:
+        self.service = service
+        self.fresh = fresh
+        self.node = node
+        self.wake = wake or (lambda: None)
+        self.readers: dict[str, asyncio.Task[None]] = {}
+        self.pending: dict[str, list[dict[str, Any]]] = {}
+        self.hosts: dict[str, int] = {}  # agent -> its host's pid, as its hello said
+        self._next_sync = 0.0
+
+    def agents(self) -> list[Agent]:
+        """The protocol agents this process serves."""
+        return [a for a in self.service.agents.values()
+                if a.delivery == "protocol" and a.node == self.node]  # fmt: skip
+
+    async def start(self) -> None:
+        """Start a reader for each protocol agent."""
+        self._sync()
+
+    async def next_due(self) -> float | None:
+        """Now when entries wait; else the next match of readers to agents."""
+        now = self.service.clock.now()
+        if any(self.pending.values()):
+            return now
+        return self._next_sync if self.readers or self.agents() else None
+
+    async def fire(self) -> int:
+        """Write the entries that came; how many."""
+        self._sync()
+        taken = 0
+        for agent in list(self.pending):
+            entries, self.pending[agent] = self.pending[agent][:BATCH], self.pending[agent][BATCH:]
+            if not entries:
+                continue
+            host = self.hosts.get(agent, 0)
+            last = await self.service.store.write(
+                agent, protocol_events.record, agent, host, entries, self.fresh
+            )
+            taken += len(entries)
+            with contextlib.suppress(client.HostUnreachable):
+                if host:
+                    await client.request(self.service.settings.home, agent, wire.ACK, seq=last)
+        return taken
+
+    async def stop(self) -> None:
+        """Stop the readers (the hosts keep what comes meanwhile)."""
+        for task in self.readers.values():
+            task.cancel()
+        for task in self.readers.values():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.readers.clear()
+
+    def _sync(self) -> None:
+        now = self.service.clock.now()
+        if now < self._next_sync and self.readers:
+            return
+        self._next_sync = now + SYNC_S
+        wanted = {a.id for a in self.agents()}
+        for agent in set(self.readers) - wanted:
+            self.readers.pop(agent).cancel()
+        for agent in wanted - set(self.readers):
+            task = asyncio.get_running_loop().create_task(
+                self._read(agent), name=f"protocol:{agent}"
+            )
+            task.add_done_callback(_log_end)
+            self.readers[agent] = task
+
+    async def _read(self, agent: str) -> None:
+        """Stream ``agent``'s journal into ``pending``, reconnecting while swarm runs."""
+        home = self.service.settings.home
+        said_unreachable = False
+        while True:
+            try:
+                hello = await client.request(home, agent, wire.HELLO)
+                host = int(hello.get("pid") or 0)
+                known_host, seq = await self.service.store.read(
+                    agent_queries.protocol_cursor, agent
+                )
+                after = seq if known_host == host else 0
+                self.hosts[agent] = host
+                said_unreachable = False
+                async for entry in client.stream(home, agent, after):
+                    self.pending.setdefault(agent, []).append(entry)
+                    self.wake()
+            except client.HostUnreachable as exc:
+                if not said_unreachable:
+                    said_unreachable = True
+                    self.hosts[agent] = 0
+                    gone = {"type": protocol_events.UNREACHABLE, "message": str(exc)}
+                    self.pending.setdefault(agent, []).append(gone)
+                    self.wake()
+            except OSError as exc:
+                log.warning("protocol: %s's journal stream broke: %r", agent, exc)
+            await asyncio.sleep(RETRY_S)
+
+
+def _log_end(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("protocol: %s ended: %r", task.get_name(), task.exception())
