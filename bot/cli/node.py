@@ -59,7 +59,12 @@ async def cmd_node(_service: None, args: argparse.Namespace) -> int:
             keys = PromptKeys(service, deliverer, text, node=args.name)
         try:
             node = DeliveryNode(
-                service, deliverer, args.name, lease_s=args.lease, watcher=watcher, keys=keys,
+                service,
+                deliverer,
+                args.name,
+                lease_s=args.lease,
+                watcher=watcher,
+                keys=keys,
                 protocol=builder.protocol_watch(service, node=args.name),
             )
             stop = asyncio.Event()

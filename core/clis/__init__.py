@@ -7,6 +7,7 @@ its rule file and saved panes (core/agents/agent_rules/); ``CLIS`` lists them.
 from __future__ import annotations
 
 import shlex
+import shutil
 from pathlib import Path
 
 from core.clis import aider, claude_code, codex, gemini, opencode
@@ -51,8 +52,9 @@ def with_launch_args(command: str) -> str:
     return shlex.join([*words[: at + 1], *cli.launch_args, *words[at + 1 :]])
 
 
-def _program(command: str) -> tuple[AgentCli, list[str], int] | None:
-    """The CLI of ``command``'s program, its words and the program's index."""
+def _program(command: str, given: AgentCli | None = None) -> tuple[AgentCli, list[str], int] | None:
+    """The CLI of ``command``'s program (``given``: whatever the program is), its words and
+    the program's index."""
     try:
         words = shlex.split(command)
     except ValueError:
@@ -63,16 +65,18 @@ def _program(command: str) -> tuple[AgentCli, list[str], int] | None:
     if at >= len(words):
         return None
     program = Path(words[at]).name
-    cli = next((cli for cli in CLIS if program in cli.programs), None)
+    cli = given or next((cli for cli in CLIS if program in cli.programs), None)
     return (cli, words, at) if cli else None
 
 
 def protocol_command(command: str, cli: AgentCli | None = None) -> list[str]:
     """``command`` (the user's, e.g. ``env A=1 gemini --model x``) as the argv that speaks
-    ACP: its CLI's ``protocol_args`` right after the program, or its program replaced by the
-    CLI's adapter (its arguments kept). ValueError in one line when its CLI has no protocol
-    route or the command is not one of the CLIs'."""
+    its CLI's protocol: the CLI's ``protocol_args`` right after the program, or its program
+    replaced by the CLI's adapter (its arguments kept). ValueError in one line when its CLI
+    has no protocol route or the command is not one of the CLIs'."""
     found = _program(command)
+    if found is None and cli is not None:  # a wrapper script, a binary by another name
+        found = _program(command, cli)
     if found is None:
         raise ValueError(f"{command!r} starts none of the agent CLIs swarm knows")
     known, words, at = found
@@ -81,7 +85,7 @@ def protocol_command(command: str, cli: AgentCli | None = None) -> list[str]:
         raise ValueError(f"{cli.title} has no protocol route swarm speaks (use tmux)")
     before, program, after = words[:at], words[at], words[at + 1 :]
     if cli.protocol_adapter:
-        program = cli.protocol_adapter
+        program = _beside(program, cli.protocol_adapter)
     elif all(arg in after for arg in cli.protocol_args):
         return words
     else:
@@ -89,3 +93,12 @@ def protocol_command(command: str, cli: AgentCli | None = None) -> list[str]:
     if before and before[0] == "env":
         return [*before, program, *after]
     return ["env", *before, program, *after] if before else [program, *after]
+
+
+def _beside(program: str, adapter: str) -> str:
+    """``adapter`` from the folder of ``program`` when the program is named by a path and the
+    adapter is installed there (an npm ``.bin``), else by its name (found on the PATH)."""
+    folder = Path(program).parent
+    if str(folder) not in ("", ".") and shutil.which(adapter, path=str(folder)):
+        return str(folder / adapter)
+    return adapter

@@ -34,10 +34,12 @@ class AgentCli:
     swarm sets at launch (``core.clis.logs.log_path``) and reads with ``log_reader`` for what
     the screen does not show (Gemini CLI's retries of a 429 or a 5xx).
 
-    ``protocol_args`` make it speak ACP (Zed's Agent Client Protocol, JSON-RPC on its
-    standard input and output), put right after the program (``--acp``, a subcommand
-    ``acp``); ``protocol_adapter`` is a program that speaks ACP for it instead, given the
-    command's arguments; neither: it has no protocol route (``delivery = "protocol"``).
+    ``protocol`` is the structured protocol swarm speaks to it (``"acp"``: Zed's Agent Client
+    Protocol, JSON-RPC on its standard input and output; ``"stream-json"``: Claude Code's own
+    JSON lines, whose flags the host adds), None: no protocol route (``delivery =
+    "protocol"`` is refused); ``protocol_args`` make it speak it, put right after the program
+    (``--acp``, a subcommand ``acp``); ``protocol_adapter`` a program that speaks it for the
+    CLI instead, given the command's arguments (Codex's ``codex-acp``).
     """
 
     name: str
@@ -55,10 +57,11 @@ class AgentCli:
     clear: tuple[str, ...] = ("ctrl+e", "ctrl+u")  # end of line, delete to its start
     debug_log: str | None = None
     log_reader: LogReader | None = None
+    protocol: str | None = None
     protocol_args: tuple[str, ...] = ()
     protocol_adapter: str | None = None
 
     @property
     def speaks_protocol(self) -> bool:
-        """Whether swarm can drive it over ACP (``delivery = "protocol"``)."""
-        return bool(self.protocol_args or self.protocol_adapter)
+        """Whether swarm can drive it over a protocol (``delivery = "protocol"``)."""
+        return self.protocol is not None

@@ -17,5 +17,6 @@ CLI = AgentCli(
     launch_args=("-c", "features.daemon_auto_start=false"),
     turn_start=("UserPromptSubmit",),  # from its .codex/hooks.json
     reset=("text:/clear", "enter"),
+    protocol="acp",
     protocol_adapter="codex-acp",  # @zed-industries/codex-acp: Codex's engine over ACP
 )

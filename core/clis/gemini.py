@@ -92,5 +92,6 @@ CLI = AgentCli(
     reset=("text:/clear", "enter"),
     debug_log="GEMINI_DEBUG_LOG_FILE",
     log_reader=retries,
+    protocol="acp",
     protocol_args=("--acp",),  # ACP built in (0.61)
 )

@@ -12,5 +12,6 @@ CLI = AgentCli(
     mcp="opencode",
     env={"OPENCODE_DISABLE_MOUSE": "1"},
     reset=("text:/new", "enter"),
+    protocol="acp",
     protocol_args=("acp",),  # ACP built in (1.18)
 )

@@ -25,11 +25,13 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from core.hosts import wire
+from core.hosts.turns import Driver, TurnFailed
 
 log = logging.getLogger(__name__)
+ACP, STREAM_JSON = "acp", "stream-json"
 ACCEPT_S = 30.0  # a prompt with no update nor answer this long is taken as accepted (in flight)
 KEEP = 5_000  # journal entries kept in memory after their acknowledgement (the transcript)
 START_S = 120.0  # initialize and the session, at most
@@ -44,6 +46,7 @@ class Journal:
         self.entries: list[dict[str, Any]] = []
         self.seq = 0
         self.acked = 0
+        self.closed = False
         self.changed = asyncio.Condition()
         self._file = path.open("ab")
 
@@ -76,72 +79,75 @@ class Journal:
         if self.entries and self.entries[0]["seq"] <= keep_from:
             self.entries = [e for e in self.entries if e["seq"] > keep_from]
 
-    def close(self) -> None:
-        """Close the file."""
+    async def close(self) -> None:
+        """End the streams and close the file."""
+        self.closed = True
+        await self._notify()
         self._file.close()
 
 
 class Host:
-    """One agent's ACP client, its session and its turn; the socket's requests call it."""
+    """One agent's turn, its permission requests and its journal; the socket's requests and
+    the driver's callbacks call it."""
 
-    def __init__(self, agent: str, cwd: str, journal: Journal, mcp: list[dict[str, Any]]) -> None:
+    def __init__(self, agent: str, journal: Journal) -> None:
         self.agent = agent
-        self.cwd = cwd
         self.journal = journal
-        self.mcp = mcp
-        self.conn: Any = None  # acp.ClientSideConnection
-        self.process: asyncio.subprocess.Process | None = None
-        self.session: str | None = None
-        self.can_load = False
+        self.driver: Driver | None = None
         self.turn: asyncio.Task[None] | None = None
         self.delivery: int | None = None
         self.taken: set[int] = set()
-        self.updates = 0  # session updates of the current turn
+        self.updates = 0  # updates of the current turn
         self.accepted = asyncio.Event()
         self.pending: dict[int, asyncio.Future[str | None]] = {}
         self.asked = 0
         self.exit_code: int | None = None
         self.stopping = asyncio.Event()
 
-    # the agent's side (the ACP client's callbacks)
+    @property
+    def session(self) -> str | None:
+        """The agent's session now."""
+        return self.driver.session if self.driver is not None else None
 
-    async def request_permission(
-        self, session_id: str, tool_call: Any, options: list[Any], **_: Any
-    ) -> Any:
-        """A permission request: journaled, then answered with swarm's choice."""
-        from acp.schema import AllowedOutcome, DeniedOutcome, RequestPermissionResponse
+    # the agent's side (the driver's callbacks)
 
+    async def ask(
+        self, title: str, kind: str, tool: Any, options: list[dict[str, str]]
+    ) -> str | None:
+        """A permission request: journaled, then answered with swarm's choice (an option's
+        id; None: cancelled)."""
         self.asked += 1
         number = self.asked
+        request = f"{self.session}#{number}"
         future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self.pending[number] = future
         self.journal.add(
-            wire.PERMISSION,
-            request=f"{session_id}#{number}",
-            delivery=self.delivery,
-            title=tool_call.title or "",
-            kind=tool_call.kind or "",
-            tool=_plain(tool_call),
-            options=[{"id": o.option_id, "name": o.name, "kind": o.kind} for o in options],
-        )
+            wire.PERMISSION, request=request, delivery=self.delivery, title=title, kind=kind,
+            tool=tool, options=options,
+        )  # fmt: skip
         try:
             chosen = await future
         finally:
             self.pending.pop(number, None)
-        self.journal.add(wire.PERMISSION_DONE, request=f"{session_id}#{number}", option=chosen)
-        if chosen is None:
-            return RequestPermissionResponse(outcome=DeniedOutcome(outcome="cancelled"))
-        return RequestPermissionResponse(
-            outcome=AllowedOutcome(outcome="selected", option_id=chosen)
-        )
+        self.journal.add(wire.PERMISSION_DONE, request=request, option=chosen)
+        return chosen
 
-    async def session_update(self, session_id: str, update: Any, **_: Any) -> None:
-        """One ``session/update``: journaled in words; the first of a turn accepts its prompt."""
-        kind = getattr(update, "session_update", type(update).__name__)
-        self.journal.add(wire.UPDATE, session=session_id, kind=kind, **_words(update))
+    def on_update(self, kind: str, **words: Any) -> None:
+        """One update of the agent's: journaled; the first of a turn accepts its prompt."""
+        self.journal.add(wire.UPDATE, session=self.session, kind=kind, **words)
         if self.turn is not None and not self.turn.done():
             self.updates += 1
             self.accepted.set()
+
+    def saved_session(self) -> str | None:
+        """The session the host had before (to load it again), if any."""
+        path = _session_file(self.journal.path)
+        return path.read_text(encoding="utf-8").strip() or None if path.is_file() else None
+
+    def on_session(self, session: str, loaded: bool) -> None:
+        """A session opened: kept for a restart of the host, journaled."""
+        _session_file(self.journal.path).write_text(session, encoding="utf-8")
+        self.journal.add(wire.SESSION, session=session, loaded=loaded)
 
     # swarm's side (the socket's requests)
 
@@ -170,26 +176,21 @@ class Host:
         return {"ok": True, "updates": self.updates, "ended": self.turn.done()}
 
     async def _turn(self, delivery: int, text: str) -> None:
-        from acp import RequestError, text_block
-
+        assert self.driver is not None
         try:
-            answer = await self.conn.prompt(session_id=self.session, prompt=[text_block(text)])
-        except RequestError as exc:
-            self.journal.add(
-                wire.TURN_ERROR, delivery=delivery, code=exc.code, message=str(exc),
-                data=_jsonable(exc.data),
-            )  # fmt: skip
+            ended = await self.driver.prompt(text)
+        except TurnFailed as exc:
+            self.journal.add(wire.TURN_ERROR, delivery=delivery, code=exc.code,
+                             message=str(exc), data=_jsonable(exc.data))  # fmt: skip
             return
         except Exception as exc:  # the connection broke: the process is gone or talks nonsense
             self.journal.add(wire.TURN_ERROR, delivery=delivery, code=None, message=repr(exc))
             return
         finally:
             self.accepted.set()
-        usage = answer.usage.model_dump(by_alias=True) if answer.usage is not None else None
-        meta = _jsonable(answer.field_meta)
         self.journal.add(
-            wire.TURN_END, delivery=delivery, stop_reason=str(answer.stop_reason), usage=usage,
-            meta=meta,
+            wire.TURN_END, delivery=delivery, stop_reason=ended.stop_reason, usage=ended.usage,
+            cost_usd=ended.cost_usd, meta=_jsonable(ended.meta),
         )  # fmt: skip
 
     def answer(self, request: str, option: str | None) -> dict[str, Any]:
@@ -202,120 +203,62 @@ class Host:
         return {"ok": True}
 
     async def cancel(self) -> dict[str, Any]:
-        """``session/cancel`` the running turn; every waiting request is answered cancelled."""
+        """Cancel the running turn; every waiting request is answered cancelled."""
+        self._cancel_requests()
+        running = self.turn is not None and not self.turn.done()
+        if running and self.driver is not None:
+            await self.driver.cancel()
+        return {"ok": True, "running": running}
+
+    def _cancel_requests(self) -> None:
         for future in list(self.pending.values()):
             if not future.done():
                 future.set_result(None)
-        running = self.turn is not None and not self.turn.done()
-        if running and self.session is not None:
-            await self.conn.cancel(session_id=self.session)
-        return {"ok": True, "running": running}
 
     async def new_session(self) -> dict[str, Any]:
         """A new session (the agent's context cleared); refused while a turn runs."""
         if self.turn is not None and not self.turn.done():
             return {"ok": False, "reason": f"a turn is running (delivery {self.delivery})",
                     "busy": True}  # fmt: skip
-        await self._open(load=None)
+        assert self.driver is not None
+        await self.driver.new_session()
         return {"ok": True, "session": self.session}
 
     def hello(self) -> dict[str, Any]:
         """Who and where the host is."""
+        process = self.driver.process if self.driver is not None else None
         return {
             "ok": True, "agent": self.agent, "pid": os.getpid(),
-            "agent_pid": self.process.pid if self.process else None, "session": self.session,
+            "agent_pid": process.pid if process else None, "session": self.session,
             "busy": self.turn is not None and not self.turn.done(), "delivery": self.delivery,
             "seq": self.journal.seq, "acked": self.journal.acked, "exit_code": self.exit_code,
         }  # fmt: skip
 
-    # the session
-
-    async def start(self, command: Sequence[str], env: dict[str, str]) -> None:
-        """Start the agent and open (or load) its session."""
-        from acp import PROTOCOL_VERSION, Client, spawn_agent_process
-        from acp.schema import ClientCapabilities, Implementation
-
-        client = cast("Client", self)  # the callbacks an ACP client needs (no files, no terminals)
-        self._spawn = spawn_agent_process(
-            lambda _agent: client, command[0], *command[1:], env=env, cwd=self.cwd,
-            transport_kwargs={"limit": wire.LINE_LIMIT},
-        )  # fmt: skip
-        self.conn, self.process = await self._spawn.__aenter__()
-        started = await asyncio.wait_for(
-            self.conn.initialize(
-                protocol_version=PROTOCOL_VERSION,
-                client_capabilities=ClientCapabilities(),
-                client_info=Implementation(name="swarm", version="1"),
-            ),
-            START_S,
-        )
-        caps = started.agent_capabilities
-        self.can_load = bool(caps is not None and caps.load_session)
-        await asyncio.wait_for(self._open(load=self._saved_session()), START_S)
-        self.journal.add(wire.READY, session=self.session, pid=self.process.pid)
-
-    async def _open(self, load: str | None) -> None:
-        servers = [_mcp_server(entry) for entry in self.mcp]
-        if load is not None and self.can_load:
-            try:
-                await self.conn.load_session(cwd=self.cwd, session_id=load, mcp_servers=servers)
-            except Exception as exc:  # a session the CLI no longer has: a new one
-                log.warning("host %s: session %s not loaded: %r", self.agent, load, exc)
-            else:
-                self.session = load
-                self.journal.add(wire.SESSION, session=load, loaded=True)
-                return
-        made = await self.conn.new_session(cwd=self.cwd, mcp_servers=servers)
-        self.session = made.session_id
-        _session_file(self.journal.path).write_text(made.session_id, encoding="utf-8")
-        self.journal.add(wire.SESSION, session=made.session_id, loaded=False)
-
-    def _saved_session(self) -> str | None:
-        path = _session_file(self.journal.path)
-        return path.read_text(encoding="utf-8").strip() or None if path.is_file() else None
-
     async def watch_exit(self) -> None:
         """Journal the agent's exit (the host stays, so swarm reads why, until stopped)."""
-        assert self.process is not None
-        self.exit_code = await self.process.wait()
-        for future in list(self.pending.values()):
-            if not future.done():
-                future.set_result(None)
+        assert self.driver is not None and self.driver.process is not None
+        self.exit_code = await self.driver.process.wait()
+        self._cancel_requests()
         self.journal.add(wire.EXITED, code=self.exit_code)
 
     async def stop(self) -> None:
-        """End the agent (its process group) and this host."""
-        if self.process is not None and self.process.returncode is None:
+        """End the agent and this host."""
+        process = self.driver.process if self.driver is not None else None
+        if process is not None and process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                self.process.terminate()
+                process.terminate()
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.process.wait(), 5)
-            if self.process.returncode is None:
+                await asyncio.wait_for(process.wait(), 5)
+            if process.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
-                    self.process.kill()
+                    process.kill()
+        if self.driver is not None:
+            await self.driver.close()
         self.stopping.set()
 
 
 def _session_file(journal: Path) -> Path:
     return journal.with_suffix(".session")
-
-
-def _mcp_server(entry: dict[str, Any]) -> Any:
-    from acp.schema import EnvVariable, McpServerStdio
-
-    env = [EnvVariable(name=k, value=v) for k, v in dict(entry.get("env") or {}).items()]
-    return McpServerStdio(
-        name=str(entry["name"]), command=str(entry["command"]),
-        args=[str(a) for a in entry.get("args") or ()], env=env,
-    )  # fmt: skip
-
-
-def _plain(model: Any) -> Any:
-    """A pydantic model as JSON-able data (its wire names)."""
-    try:
-        return model.model_dump(mode="json", by_alias=True, exclude_none=True)
-    except Exception:  # anything the schema did not foresee is kept as its text
-        return repr(model)
 
 
 def _jsonable(value: Any) -> Any:
@@ -326,34 +269,22 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _words(update: Any) -> dict[str, Any]:
-    """What one update says, for the transcript: its text, a tool call's title and status,
-    a plan's entries, a usage update's figures."""
-    found: dict[str, Any] = {}
-    content = getattr(update, "content", None)
-    text = getattr(content, "text", None)
-    if isinstance(text, str):
-        found["text"] = text
-    for name in ("title", "status", "tool_call_id", "kind"):
-        value = getattr(update, name, None)
-        if value is not None and not isinstance(value, (dict, list)):
-            found[name if name != "kind" else "tool_kind"] = str(value)
-    entries = getattr(update, "entries", None)
-    if isinstance(entries, list):
-        found["plan"] = [getattr(e, "content", "") for e in entries]
-    if type(update).__name__ == "UsageUpdate":
-        found["usage"] = _plain(update)
-    return found
-
-
 class Server:
     """The Unix socket: one task per connection, one request a line."""
 
     def __init__(self, host: Host) -> None:
         self.host = host
+        self.writers: set[asyncio.StreamWriter] = set()
+
+    async def close(self) -> None:
+        """Close every connection (after the journal's streams ended)."""
+        for writer in list(self.writers):
+            writer.close()
+        await asyncio.sleep(0.05)  # their tasks see the end of their input
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Answer this connection's requests until it closes."""
+        self.writers.add(writer)
         try:
             while line := await reader.readline():
                 try:
@@ -369,6 +300,7 @@ class Server:
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass
         finally:
+            self.writers.discard(writer)
             writer.close()
 
     async def _answer(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -401,7 +333,7 @@ class Server:
     async def _stream(self, writer: asyncio.StreamWriter, after: int) -> None:
         journal = self.host.journal
         sent = after
-        while True:
+        while not journal.closed:
             for entry in journal.after(sent):
                 writer.write(wire.encode(entry))
                 sent = entry["seq"]
@@ -411,7 +343,7 @@ class Server:
 
 
 def _newer_than(journal: Journal, seq: int) -> Callable[[], bool]:
-    return lambda: journal.seq > seq
+    return lambda: journal.seq > seq or journal.closed
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -420,32 +352,54 @@ async def run(args: argparse.Namespace) -> int:
     wire.folder(home).mkdir(parents=True, exist_ok=True)
     sock = wire.socket_path(home, args.agent)
     journal = Journal(wire.journal_path(home, args.agent))
-    host = Host(args.agent, args.cwd, journal, json.loads(args.mcp) if args.mcp else [])
+    host = Host(args.agent, journal)
+    mcp = json.loads(args.mcp) if args.mcp else []
+    host.driver = _driver(args.protocol, host, args.command, args.cwd, mcp)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: loop.create_task(host.stop()))
     with contextlib.suppress(FileNotFoundError):
         sock.unlink()
-    server = await asyncio.start_unix_server(
-        Server(host).serve, path=str(sock), limit=wire.LINE_LIMIT
-    )
+    serving = Server(host)
+    server = await asyncio.start_unix_server(serving.serve, path=str(sock), limit=wire.LINE_LIMIT)
     os.chmod(sock, 0o600)
     try:
-        await host.start(args.command, dict(os.environ))
+        await asyncio.wait_for(host.driver.start(), START_S)
     except Exception as exc:
-        journal.add(wire.HOST_ERROR, message=f"the agent did not start: {exc!r}")
+        journal.add(wire.HOST_ERROR, message=f"the agent did not start: {_why(exc)}")
         log.exception("host %s: the agent did not start", args.agent)
         await host.stop()
         server.close()
+        await journal.close()
         return 1
+    journal.add(wire.READY, session=host.session, pid=host.hello()["agent_pid"])
     exit_watch = loop.create_task(host.watch_exit())
     await host.stopping.wait()
     exit_watch.cancel()
     server.close()
     with contextlib.suppress(FileNotFoundError):
         sock.unlink()
-    journal.close()
+    await journal.close()
+    await serving.close()
     return 0
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError) and exc.filename:
+        return f"{exc.filename} is not installed (not found)"
+    if isinstance(exc, asyncio.TimeoutError):
+        return f"no session within {START_S:g} s"
+    return repr(exc)
+
+
+def _driver(protocol: str, host: Host, command: list[str], cwd: str, mcp: list[Any]) -> Driver:
+    if protocol == STREAM_JSON:
+        from core.hosts.stream_json import StreamJsonDriver
+
+        return StreamJsonDriver(host, command, cwd, mcp)
+    from core.hosts.acp_driver import AcpDriver
+
+    return AcpDriver(host, command, cwd, mcp)
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -454,7 +408,13 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--home", required=True, help="SWARM_HOME (its hosts/ folder)")
     parser.add_argument("--agent", required=True, help="the agent's id")
     parser.add_argument("--cwd", required=True, help="the agent's workspace")
-    parser.add_argument("--mcp", default="", help="MCP servers for session/new, as JSON")
+    parser.add_argument("--mcp", default="", help="MCP servers for the session, as JSON")
+    parser.add_argument(
+        "--protocol",
+        choices=(ACP, STREAM_JSON),
+        default=ACP,
+        help="what the agent speaks (ACP; Claude Code's stream-json)",
+    )
     parser.add_argument("command", nargs="+", help="the agent CLI in its ACP mode")
     return parser.parse_args(argv)
 

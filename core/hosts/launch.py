@@ -61,17 +61,20 @@ async def start(
     cwd: Path,
     env: Mapping[str, str],
     mcp: Sequence[Mapping[str, Any]] = (),
+    protocol: str = "acp",
     wait_s: float = START_S,
 ) -> dict[str, Any]:
-    """Start ``agent``'s host running ``command`` (the CLI in its ACP mode) in ``cwd``; its
-    hello once the session is open. A host already running is left as it is (its hello)."""
+    """Start ``agent``'s host running ``command`` (the CLI in its protocol's mode, ``acp``
+    or ``stream-json``) in ``cwd``; its hello once the session is open. A host already
+    running is left as it is (its hello)."""
     if host_pid(home, agent) is not None:
         with contextlib.suppress(client.HostUnreachable):
             return await client.request(home, agent, wire.HELLO)
     wire.folder(home).mkdir(parents=True, exist_ok=True)
     seen = _journal_size(home, agent)
     argv = [sys.executable, "-m", "core.hosts.host", "--home", str(home), "--agent", agent,
-            "--cwd", str(cwd), "--mcp", json.dumps(list(mcp)), "--", *command]  # fmt: skip
+            "--cwd", str(cwd), "--mcp", json.dumps(list(mcp)), "--protocol", protocol, "--",
+            *command]  # fmt: skip
     process = _spawn(home, agent, argv, cwd, env)
     return await _wait_ready(home, agent, process, seen, wait_s)
 

@@ -1,0 +1,165 @@
+"""ACP (Zed's Agent Client Protocol) spoken to the agent through the ACP Python SDK: Gemini CLI
+(``--acp``), opencode (``acp``), Codex (``codex-acp``). The SDK does the JSON-RPC framing; this
+is the client's side: ``initialize``, ``session/new`` or ``session/load``, ``session/prompt``,
+``session/cancel``, and the agent's ``session/update`` and ``session/request_permission``
+handed to the host. The client offers no files and no terminals: the agent uses its own."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from core.hosts import wire
+from core.hosts.turns import Callbacks, Ended, TurnFailed
+
+if TYPE_CHECKING:
+    from acp import Client, ClientSideConnection
+
+log = logging.getLogger(__name__)
+
+
+class AcpDriver:
+    """The agent over ACP."""
+
+    def __init__(self, host: Callbacks, command: Sequence[str], cwd: str, mcp: list[Any]) -> None:
+        self.host = host
+        self.command = list(command)
+        self.cwd = cwd
+        self.mcp = mcp
+        self.process: asyncio.subprocess.Process | None = None
+        self.session: str | None = None
+        self.conn: ClientSideConnection | None = None
+        self.can_load = False
+        self._spawned: Any = None
+
+    async def start(self) -> None:
+        """Spawn the agent, ``initialize``, and load the session it had or open a new one."""
+        from acp import PROTOCOL_VERSION, spawn_agent_process
+        from acp.schema import ClientCapabilities, Implementation
+
+        client = cast("Client", self)  # the callbacks an ACP client needs (no files, terminals)
+        spawned = spawn_agent_process(
+            lambda _agent: client, self.command[0], *self.command[1:], cwd=self.cwd,
+            env=dict(os.environ),  # the SDK's default is a minimal one: the user's, whole
+            transport_kwargs={"limit": wire.LINE_LIMIT},
+        )  # fmt: skip
+        self._spawned = spawned  # held: the connection lives as long as this context
+        self.conn, self.process = await spawned.__aenter__()
+        started = await self.conn.initialize(
+            protocol_version=PROTOCOL_VERSION,
+            client_capabilities=ClientCapabilities(),
+            client_info=Implementation(name="swarm", version="1"),
+        )
+        caps = started.agent_capabilities
+        self.can_load = bool(caps is not None and caps.load_session)
+        await self._open(self.host.saved_session())
+
+    async def _open(self, load: str | None) -> None:
+        assert self.conn is not None
+        servers = [_mcp_server(entry) for entry in self.mcp]
+        if load is not None and self.can_load:
+            try:
+                await self.conn.load_session(cwd=self.cwd, session_id=load, mcp_servers=servers)
+            except Exception as exc:  # a session the CLI no longer has: a new one
+                log.warning("host %s: session %s not loaded: %r", self.host.agent, load, exc)
+            else:
+                self.session = load
+                self.host.on_session(load, loaded=True)
+                return
+        made = await self.conn.new_session(cwd=self.cwd, mcp_servers=servers)
+        self.session = made.session_id
+        self.host.on_session(made.session_id, loaded=False)
+
+    async def prompt(self, text: str) -> Ended:
+        """``session/prompt``: the turn, until its stop reason."""
+        from acp import RequestError, text_block
+
+        assert self.conn is not None and self.session is not None
+        try:
+            answer = await self.conn.prompt(session_id=self.session, prompt=[text_block(text)])
+        except RequestError as exc:
+            raise TurnFailed(str(exc), exc.code, exc.data) from None
+        usage = answer.usage.model_dump(by_alias=True) if answer.usage is not None else None
+        return Ended(str(answer.stop_reason), usage, None, answer.field_meta)
+
+    async def cancel(self) -> None:
+        """``session/cancel``."""
+        if self.conn is not None and self.session is not None:
+            await self.conn.cancel(session_id=self.session)
+
+    async def new_session(self) -> None:
+        """``session/new``."""
+        await self._open(None)
+
+    async def close(self) -> None:
+        """Close the SDK's connection and transport."""
+        spawned, self._spawned = self._spawned, None
+        if spawned is not None:
+            with contextlib.suppress(Exception):
+                await spawned.__aexit__(None, None, None)
+
+    # the ACP client's callbacks
+
+    async def request_permission(
+        self, session_id: str, tool_call: Any, options: list[Any], **_: Any
+    ) -> Any:
+        """The agent asks: the host waits for swarm's choice, sent back as the response."""
+        from acp.schema import AllowedOutcome, DeniedOutcome, RequestPermissionResponse
+
+        chosen = await self.host.ask(
+            tool_call.title or "", str(tool_call.kind or ""), _plain(tool_call),
+            [{"id": o.option_id, "name": o.name, "kind": str(o.kind)} for o in options],
+        )  # fmt: skip
+        if chosen is None:
+            return RequestPermissionResponse(outcome=DeniedOutcome(outcome="cancelled"))
+        return RequestPermissionResponse(
+            outcome=AllowedOutcome(outcome="selected", option_id=chosen)
+        )
+
+    async def session_update(self, session_id: str, update: Any, **_: Any) -> None:
+        """One ``session/update``, in words, to the host."""
+        self.host.on_update(
+            getattr(update, "session_update", type(update).__name__), **_words(update)
+        )
+
+
+def _mcp_server(entry: dict[str, Any]) -> Any:
+    from acp.schema import EnvVariable, McpServerStdio
+
+    env = [EnvVariable(name=k, value=v) for k, v in dict(entry.get("env") or {}).items()]
+    return McpServerStdio(
+        name=str(entry["name"]), command=str(entry["command"]),
+        args=[str(a) for a in entry.get("args") or ()], env=env,
+    )  # fmt: skip
+
+
+def _plain(model: Any) -> Any:
+    """A pydantic model as JSON-able data (its wire names)."""
+    try:
+        return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    except Exception:  # anything the schema did not foresee is kept as its text
+        return repr(model)
+
+
+def _words(update: Any) -> dict[str, Any]:
+    """What one update says, for the transcript: its text, a tool call's title and status,
+    a plan's entries, a usage update's figures."""
+    found: dict[str, Any] = {}
+    content = getattr(update, "content", None)
+    text = getattr(content, "text", None)
+    if isinstance(text, str):
+        found["text"] = text
+    for name in ("title", "status", "tool_call_id", "kind"):
+        value = getattr(update, name, None)
+        if value is not None and not isinstance(value, (dict, list)):
+            found[name if name != "kind" else "tool_kind"] = str(value)
+    entries = getattr(update, "entries", None)
+    if isinstance(entries, list):
+        found["plan"] = [getattr(e, "content", "") for e in entries]
+    if type(update).__name__ == "UsageUpdate":
+        found["usage"] = _plain(update)
+    return found

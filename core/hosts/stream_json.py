@@ -1,0 +1,191 @@
+"""Claude Code's own protocol: ``claude -p --input-format stream-json --output-format
+stream-json --verbose --permission-prompt-tool stdio``, JSON lines both ways (the protocol its
+Agent SDKs speak). A prompt is a ``user`` message; the turn ends with a ``result`` (its
+``stop_reason``, ``usage`` and ``total_cost_usd``); a tool that needs permission is a
+``control_request`` ``can_use_tool``, answered by a ``control_response`` (allow with the
+input unchanged, allow and keep the rules Claude Code suggested, or deny); a cancel is the
+``interrupt`` control request. A new session is named by swarm (``--session-id``) and resumed
+with ``--resume <id>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from core.hosts import wire
+from core.hosts.turns import Callbacks, Ended, TurnFailed
+
+log = logging.getLogger(__name__)
+ARGS = ("-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose",
+        "--permission-prompt-tool", "stdio")  # fmt: skip
+ALLOW, ALWAYS, DENY = "allow", "always", "deny"
+# Claude Code's own dialog's choices, in its order and words
+OPTIONS = (
+    {"id": ALLOW, "name": "Yes", "kind": "allow_once"},
+    {"id": ALWAYS, "name": "Yes, and don't ask again", "kind": "allow_always"},
+    {"id": DENY, "name": "No", "kind": "reject_once"},
+)
+CONTROL_S = 60.0  # a control request's answer (initialize: MCP servers start)
+
+
+class StreamJsonDriver:
+    """Claude Code over stream-json."""
+
+    def __init__(self, host: Callbacks, command: Sequence[str], cwd: str, mcp: list[Any]) -> None:
+        self.host = host
+        self.command = [*command, *(a for a in ARGS if a not in command)]
+        self.cwd = cwd
+        self.mcp = mcp
+        self.process: asyncio.subprocess.Process | None = None
+        self.session: str | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._controls: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._result: asyncio.Future[dict[str, Any]] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Spawn Claude Code (resuming the session the host had) and initialize."""
+        await self._spawn(self.host.saved_session())
+
+    async def _spawn(self, resume: str | None) -> None:
+        argv = list(self.command)
+        if self.mcp:
+            servers = {e["name"]: {k: e[k] for k in ("command", "args", "env") if k in e}
+                       for e in self.mcp}  # fmt: skip
+            argv += ["--mcp-config", json.dumps({"mcpServers": servers})]
+        session = resume or str(uuid.uuid4())
+        argv += ["--resume", resume] if resume else ["--session-id", session]
+        self.process = await asyncio.create_subprocess_exec(
+            *argv, cwd=self.cwd, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            limit=wire.LINE_LIMIT,
+        )  # fmt: skip
+        self._reader = asyncio.get_running_loop().create_task(self._read(self.process))
+        await self._control({"subtype": "initialize", "hooks": None})
+        self.session = session
+        self.host.on_session(session, loaded=resume is not None)
+
+    async def prompt(self, text: str) -> Ended:
+        """A ``user`` message; the turn until its ``result``."""
+        self._result = asyncio.get_running_loop().create_future()
+        message = {"role": "user", "content": [{"type": "text", "text": text}]}
+        await self._send({"type": "user", "message": message, "parent_tool_use_id": None,
+                          "session_id": self.session or ""})  # fmt: skip
+        result = await self._result
+        if result.get("is_error") or result.get("subtype") not in (None, "success"):
+            words = result.get("result") or result.get("subtype") or "error"
+            raise TurnFailed(str(words), None, {"subtype": result.get("subtype")})
+        return Ended(
+            str(result.get("stop_reason") or "end_turn"), result.get("usage"),
+            result.get("total_cost_usd"), {"duration_ms": result.get("duration_ms")},
+        )  # fmt: skip
+
+    async def cancel(self) -> None:
+        """The ``interrupt`` control request."""
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            await self._control({"subtype": "interrupt"})
+
+    async def new_session(self) -> None:
+        """Claude Code started again without ``--resume``: a new session."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            await self.process.wait()
+        await self._spawn(None)
+
+    async def close(self) -> None:
+        """Stop reading (the process has ended)."""
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        assert self.process is not None and self.process.stdin is not None
+        self.process.stdin.write(wire.encode(message))
+        await self.process.stdin.drain()
+
+    async def _control(self, request: dict[str, Any]) -> dict[str, Any]:
+        ident = uuid.uuid4().hex
+        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._controls[ident] = answer
+        try:
+            await self._send({"type": "control_request", "request_id": ident, "request": request})
+            return await asyncio.wait_for(answer, CONTROL_S)
+        finally:
+            self._controls.pop(ident, None)
+
+    async def _read(self, process: asyncio.subprocess.Process) -> None:
+        """Route each line Claude Code writes; at its end, a running turn fails."""
+        assert process.stdout is not None
+        try:
+            while line := await process.stdout.readline():
+                try:
+                    message = wire.decode(line)
+                except ValueError:
+                    continue
+                self._route(message)
+        finally:
+            gone = ConnectionError(f"Claude Code ended ({process.returncode})")
+            for future in [*self._controls.values(), self._result]:
+                if future is not None and not future.done():
+                    future.set_exception(gone)
+
+    def _route(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "control_response":
+            response = message.get("response") or {}
+            future = self._controls.get(str(response.get("request_id")))
+            if future is not None and not future.done():
+                future.set_result(response)
+        elif kind == "control_request":
+            task = asyncio.get_running_loop().create_task(self._permission(message))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        elif kind == "assistant":
+            self._assistant(message)
+        elif kind == "user":
+            self.host.on_update("tool_call_update", status="completed")
+        elif kind == "result" and self._result is not None and not self._result.done():
+            self._result.set_result(message)
+
+    def _assistant(self, message: dict[str, Any]) -> None:
+        for block in (message.get("message") or {}).get("content") or ():
+            if not isinstance(block, dict):
+                continue
+            if block.get("type") == "text":
+                self.host.on_update("agent_message_chunk", text=str(block.get("text") or ""))
+            elif block.get("type") == "thinking":
+                self.host.on_update("agent_thought_chunk")
+            elif block.get("type") == "tool_use":
+                self.host.on_update("tool_call", title=str(block.get("name")), status="pending")
+
+    async def _permission(self, message: dict[str, Any]) -> None:
+        """``can_use_tool``: the host asks swarm; the choice goes back (anything else asked
+        is refused, so Claude Code never waits for an answer that will not come)."""
+        ident, request = message.get("request_id"), message.get("request") or {}
+        if request.get("subtype") != "can_use_tool":
+            error = f"swarm does not answer {request.get('subtype')!r}"
+            reply = {"subtype": "error", "request_id": ident, "error": error}
+            await self._send({"type": "control_response", "response": reply})
+            return
+        given = request.get("input") or {}
+        title = str(request.get("description") or request.get("tool_name") or "a tool")
+        tool = {"toolName": request.get("tool_name"), "rawInput": given}
+        chosen = await self.host.ask(
+            title, str(request.get("tool_name") or ""), tool, list(OPTIONS)
+        )
+        answer: dict[str, Any]
+        if chosen in (ALLOW, ALWAYS):
+            answer = {"behavior": "allow", "updatedInput": given}
+            if chosen == ALWAYS and request.get("permission_suggestions"):
+                answer["updatedPermissions"] = request["permission_suggestions"]
+        else:
+            words = "Denied by a person through swarm." if chosen else "Cancelled through swarm."
+            answer = {"behavior": "deny", "message": words}
+        reply = {"subtype": "success", "request_id": ident, "response": answer}
+        await self._send({"type": "control_response", "response": reply})

@@ -1,0 +1,78 @@
+"""A turn's outcome and the two sides a host joins: the ``Driver`` that speaks the agent's
+protocol (``acp_driver``, ``stream_json``) and the ``Callbacks`` of the host it reports to."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Ended:
+    """How a turn ended: the agent's stop reason, its usage and cost when it says them."""
+
+    stop_reason: str
+    usage: dict[str, Any] | None = None
+    cost_usd: float | None = None
+    meta: Any = None
+
+
+class TurnFailed(Exception):
+    """The agent answered the prompt with an error (an API error, a limit)."""
+
+    def __init__(self, message: str, code: int | None = None, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.data = data
+
+
+class Driver(Protocol):
+    """One agent protocol spoken to the agent process (``acp_driver``, ``stream_json``)."""
+
+    process: asyncio.subprocess.Process | None
+    session: str | None
+
+    async def start(self) -> None:
+        """Start the agent and open (or load) its session."""
+        ...
+
+    async def prompt(self, text: str) -> Ended:
+        """One turn; TurnFailed when the agent answers it with an error."""
+        ...
+
+    async def cancel(self) -> None:
+        """Stop the running turn."""
+        ...
+
+    async def new_session(self) -> None:
+        """A new session: the agent's context cleared."""
+        ...
+
+    async def close(self) -> None:
+        """Release the connection (after the process ended)."""
+        ...
+
+
+class Callbacks(Protocol):
+    """What a driver tells its host (``core.hosts.host.Host``)."""
+
+    agent: str
+
+    async def ask(
+        self, title: str, kind: str, tool: Any, options: list[dict[str, str]]
+    ) -> str | None:
+        """A permission request; the chosen option's id (None: cancelled)."""
+        ...
+
+    def on_update(self, kind: str, **words: Any) -> None:
+        """One update of the agent's (its text, a tool call, a plan)."""
+        ...
+
+    def saved_session(self) -> str | None:
+        """The session to load again, if any."""
+        ...
+
+    def on_session(self, session: str, loaded: bool) -> None:
+        """A session opened."""
+        ...
