@@ -39,7 +39,11 @@ coordinates no longer used), their windows are closed and their tmux sessions ke
 What to run is set in the agents file's [desktop] section (see docs/desktop.md).
 --headless opens no window and needs no display (a server or a VM over SSH): it starts the
 same sessions and writes delivery = "tmux", so prompts go straight into the panes; swarm
-attach AGENT shows one. --node NAME: only the agents of that delivery node (this machine's)."""
+attach AGENT shows one. --protocol (implies --headless) runs each agent whose CLI speaks a
+protocol (Claude Code, Codex, Gemini CLI, opencode) under a host process of swarm's instead,
+its command the user's with the protocol's flags added, and writes delivery = "protocol":
+no typing, no screen; the others (Aider) get their tmux sessions. --node NAME: only the
+agents of that delivery node (this machine's)."""
 
 
 def register(sub: Any) -> None:
@@ -76,6 +80,11 @@ def register(sub: Any) -> None:
         "--headless",
         action="store_true",
         help='no windows, no display: start the tmux sessions only (delivery = "tmux")',
+    )
+    q.add_argument(
+        "--protocol",
+        action="store_true",
+        help='run the agents over their own protocol, each under a host (delivery = "protocol")',
     )
     q.add_argument("--node", metavar="NAME", help="only the agents with node = NAME")
     q.add_argument("--json", action="store_true")
@@ -114,11 +123,19 @@ def register(sub: Any) -> None:
 
 
 @contextlib.contextmanager
-def _session(settings: Settings, headless: bool = False) -> Iterator[DesktopSession]:
-    """The desktop session on the display; with ``headless``, the sessions only."""
+def _session(
+    settings: Settings, headless: bool = False, protocol: Any = None
+) -> Iterator[DesktopSession]:
+    """The desktop session on the display; with ``headless``, the sessions only; with
+    ``protocol`` (the MCP servers of an agent's session), the protocol agents' hosts too."""
     from automation.desktop_session import DesktopSession
     from automation.screen import NoDisplay, open_x_display
 
+    if protocol is not None:
+        from automation.protocol_session import ProtocolSession
+
+        yield ProtocolSession(settings.home, settings.config_path, mcp_for=protocol)
+        return
     if headless:
         from automation.headless_session import HeadlessSession
 
@@ -192,7 +209,7 @@ def _up(args: argparse.Namespace) -> int:
         settings.config_path, [a.id for a in team], args.configuration.user_tables.get("desktop")
     )
     agents = _of_node(settings, agents, args.node)
-    if args.headless:
+    if args.headless or args.protocol:
         return _up_headless(args, settings, (agents, parked), config)
     if args.layout is not None:
         config = replace(config, layout=parse_layout(args.layout, "--layout"))
@@ -285,10 +302,13 @@ def _up_headless(
             "a display (swarm desktop up without --headless)"
         )
     settings = _own_copy(settings)
-    with _session(settings, headless=True) as session:
+    hosted = _hosted(planned) if args.protocol else set()
+    typed = [item for item in planned if item.agent not in hosted]
+    mcp_for = _mcp_for(settings, args, team) if args.protocol else None
+    with _session(settings, headless=True, protocol=mcp_for) as session:
         session.config_path = settings.config_path
         parking = _park_rest(session, settings, agents, parked, planned, args.agents)
-        hooks = {} if args.no_hooks else _install_hooks(settings, args, team, planned)
+        hooks = {} if args.no_hooks else _install_hooks(settings, args, team, typed)
         outcomes = session.up(planned)
     if args.json:
         emit_json(
@@ -306,6 +326,9 @@ def _up_headless(
         )
         return 0
     for o in outcomes:
+        if o.values.get("delivery") == "protocol":
+            print(f"{o.agent:<12} {o.action:<10} protocol, {o.session}")
+            continue
         print(f"{o.agent:<12} {o.action:<10} tmux {o.values['tmux']}  (swarm attach {o.agent})")
         for line in hooks.get(o.agent, []):
             if not line.endswith(ALREADY):
@@ -320,8 +343,32 @@ def _up_headless(
             f"(swarm desktop up --headless --agents {len(team)} starts them again; swarm "
             "agents remove AGENT deletes one)"
         )
-    print(f'agents file written: {settings.config_path} (delivery = "tmux"; {RELOADED})')
+    routes = '"protocol" or "tmux"' if hosted else '"tmux"'
+    print(f"agents file written: {settings.config_path} (delivery = {routes}; {RELOADED})")
     return 0
+
+
+def _hosted(planned: list[Any]) -> set[str]:
+    """The planned agents whose CLI speaks a protocol (they get a host, not a pane)."""
+    from automation.protocol_session import protocol_cli
+
+    return {item.agent for item in planned if protocol_cli(item) is not None}
+
+
+def _mcp_for(settings: Settings, args: argparse.Namespace, agents: list[Agent]) -> Any:
+    """agent -> the MCP servers its protocol session gets: swarm's, for ``mcp = true``
+    (passed with the session: no file written, no dialog asking to trust it)."""
+    from bot.cli.agent_mcp import server
+    from core.agents.mcp_files import NAME
+
+    by_id = {agent.id: agent for agent in agents}
+
+    def servers(agent: str) -> list[dict[str, Any]]:
+        if not by_id[agent].mcp:
+            return []
+        return [{"name": NAME, **server(settings, args, agent).entry()}]
+
+    return servers
 
 
 def _park_rest(
@@ -423,8 +470,13 @@ async def cmd_down(_: SwarmService | None, args: argparse.Namespace) -> int:
         chosen = [by_lower[a.lower()] for a in args.agent]
 
     def close() -> list[str]:
+        from automation.protocol_session import stop_hosts
+
         with _session(settings, args.headless) as session:
-            return session.down(chosen, keep_sessions=args.keep_sessions)
+            return [
+                *session.down(chosen, keep_sessions=args.keep_sessions),
+                *stop_hosts(settings.home, chosen),
+            ]
 
     lines = await asyncio.to_thread(close)
     print("\n".join(lines) if lines else "nothing of swarm's was open")

@@ -14,12 +14,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from core.agents import protocol_events
 from core.agents import queries as agent_queries
 from core.agents.judge import Freshness
-from core.hosts import client, wire
+from core.hosts import client, launch, wire
 from core.models import Agent
 from core.service.swarm import SwarmService
 
@@ -127,12 +128,22 @@ class ProtocolWatch:
                 if not said_unreachable:
                     said_unreachable = True
                     self.hosts[agent] = 0
-                    gone = {"type": protocol_events.UNREACHABLE, "message": str(exc)}
+                    gone = {"type": protocol_events.UNREACHABLE, "message": _why(home, agent, exc)}
                     self.pending.setdefault(agent, []).append(gone)
                     self.wake()
             except OSError as exc:
                 log.warning("protocol: %s's journal stream broke: %r", agent, exc)
             await asyncio.sleep(RETRY_S)
+
+
+def _why(home: Path, agent: str, exc: client.HostUnreachable) -> str:
+    """Why ``agent``'s host cannot be reached, in words a person acts on."""
+    if launch.host_pid(home, agent) is None:
+        return (
+            f"{agent}'s protocol host is not running (swarm desktop up --protocol starts it "
+            "again, the agent's session loaded where its CLI can)"
+        )
+    return str(exc)
 
 
 def _log_end(task: asyncio.Task[None]) -> None:

@@ -1,0 +1,110 @@
+"""``swarm desktop up --headless --protocol``: each agent whose CLI speaks a protocol (ACP:
+Gemini CLI, opencode, Codex through codex-acp; Claude Code's stream-json) runs under its own
+host process (``core.hosts``) instead of a tmux pane; the others (Aider, any command swarm
+does not know) get their tmux sessions as with ``--headless``.
+
+The agent's command stays the user's (the ``[desktop]`` section: a wrapper, extra flags);
+swarm adds what its protocol needs (``core.clis.protocol_command``). The agents file gets
+``delivery = "protocol"``. A host outlives ``swarm run``: ``up`` again keeps a running one,
+``down`` ends it (and its agent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from automation.agents_file_writer import write_agent_values
+from automation.desktop_config import fill
+from automation.desktop_session import Outcome, Planned, cli_env
+from automation.headless_session import HeadlessSession
+from core.clis import AgentCli, by_name, for_command, protocol_command
+from core.errors import InvalidState
+from core.hosts import launch
+
+log = logging.getLogger(__name__)
+McpFor = Callable[[str], list[dict[str, Any]]]  # agent -> the MCP servers of its session
+
+
+def protocol_cli(item: Planned) -> AgentCli | None:
+    """The CLI of ``item`` when it speaks a protocol swarm drives, else None."""
+    cli = by_name(item.cli) or for_command(item.launch.command)
+    if item.launch.kind != "terminal" or cli is None or not cli.speaks_protocol:
+        return None
+    return cli
+
+
+class ProtocolSession(HeadlessSession):
+    """The hosts of the protocol agents, the tmux sessions of the others; no display."""
+
+    def __init__(
+        self,
+        home: Path,
+        config_path: Path,
+        env: Mapping[str, str] | None = None,
+        mcp_for: McpFor | None = None,
+    ) -> None:
+        super().__init__(home, config_path, env)
+        self.host_env = dict(os.environ if env is None else env)
+        self.mcp_for = mcp_for or (lambda _agent: [])
+
+    def up(self, planned: Sequence[Planned], timeout: float = 0.0) -> list[Outcome]:
+        """Start the hosts that do not run (keep the others), then the tmux sessions of the
+        agents without a protocol; the agents file says each one's delivery."""
+        hosted = [item for item in planned if protocol_cli(item) is not None]
+        outcomes = super().up([item for item in planned if protocol_cli(item) is None])
+        started = [self._host(item) for item in hosted]
+        if started:
+            write_agent_values(self.config_path, {o.agent: o.values for o in started})
+        return [*outcomes, *started]
+
+    def _host(self, item: Planned) -> Outcome:
+        cli = protocol_cli(item)
+        assert cli is not None and cli.protocol is not None
+        if not item.workspace.is_dir():
+            raise InvalidState(f"{item.agent}'s workspace {item.workspace} is not a folder")
+        running = launch.host_pid(self.home, item.agent) is not None
+        try:
+            command = protocol_command(fill(item.launch.command, item.agent, item.workspace), cli)
+        except ValueError as exc:
+            raise InvalidState(f"{item.agent}: {exc}") from None
+        env = {
+            **self.host_env,
+            **cli_env(item, self.host_env, self.home),
+            "SWARM_AGENT": item.agent,
+            "SWARM_HOME": str(self.home),
+            "SWARM_CONFIG": str(self.config_path),
+        }
+        try:
+            hello = asyncio.run(
+                launch.start(
+                    self.home,
+                    item.agent,
+                    command,
+                    item.workspace,
+                    env,
+                    self.mcp_for(item.agent),
+                    protocol=cli.protocol,
+                )
+            )
+        except launch.HostStartError as exc:
+            raise InvalidState(str(exc)) from None
+        log.info("protocol host of %s: pid %s, %s", item.agent, hello.get("pid"), command)
+        values: dict[str, list[int] | str] = {
+            **item.values, "app": "terminal", "delivery": "protocol",
+        }  # fmt: skip
+        host = f"host pid {hello.get('pid')}"
+        return Outcome(item.agent, "kept" if running else "started", session=host, values=values)
+
+
+def stop_hosts(home: Path, agent_ids: Sequence[str]) -> list[str]:
+    """End the protocol hosts (and their agents) of ``agent_ids``; one line each ended."""
+    return [
+        f"{agent}: protocol host ended"
+        for agent in agent_ids
+        if launch.host_pid(home, agent) is not None and asyncio.run(launch.stop(home, agent))
+    ]
