@@ -87,6 +87,11 @@ class ReservationConflict(InvalidState):
     pattern and task); nothing was reserved."""
 
 
+class ReservationHeld(InvalidState):
+    """An exclusive reservation too wide, or without a task, waits for a person's approval
+    (the text names the item, ``H-4``); nothing is reserved until then."""
+
+
 # The store's errors (both databases).
 
 Constraint = Literal["unique", "not_null", "foreign_key", "check", "other"]

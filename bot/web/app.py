@@ -56,7 +56,7 @@ def create_app(
     )
     app.state.web = WebContext(service, settings, hub, metrics)
     errors.install(app)
-    app.add_middleware(PortGuard, settings=settings)
+    app.add_middleware(PortGuard, settings=settings, service=service)
     app.include_router(api.router)
     app.include_router(github_hook.router)
     app.include_router(pages.router)

@@ -27,16 +27,42 @@ log = logging.getLogger(__name__)
 POLL_S = 0.1
 BATCH = 500
 QUEUE_MAX = 100  # chunks: a client this far behind is dropped (it reconnects: Last-Event-ID)
+QUEUE_BYTES = 4 * 1_048_576  # characters of chunks one client may have waiting, likewise
 HEARTBEAT_S = 15.0
 RECHECK_S = 2.0  # an open stream asks again whether its token still works
 REVOKED = 'event: revoked\ndata: {"error": "unknown, revoked or expired token"}\n\n'
+
+
+class ChunkQueue(asyncio.Queue[str | None]):
+    """A listener's chunks, counted in characters as well as chunks (``QUEUE_MAX``,
+    ``QUEUE_BYTES``): events with large texts fill it by size long before by count."""
+
+    def __init__(self) -> None:
+        super().__init__(QUEUE_MAX)
+        self.size = 0
+        self.ended = False  # told to go: nothing more is queued
+
+    def fits(self, chunk: str) -> bool:
+        """Room for ``chunk``: by count, and by size unless the queue is empty (one chunk,
+        however big, always passes: the client could never get it otherwise)."""
+        return not self.full() and (self.empty() or self.size + len(chunk) <= QUEUE_BYTES)
+
+    def _put(self, item: str | None) -> None:
+        self.ended = self.ended or item is None
+        self.size += len(item or "")
+        super()._put(item)
+
+    def _get(self) -> str | None:
+        item: str | None = super()._get()
+        self.size -= len(item or "")
+        return item
 
 
 @dataclass(frozen=True)
 class Subscription:
     """A listener's queue and the newest event id when it began listening."""
 
-    queue: asyncio.Queue[str | None]
+    queue: ChunkQueue
     upto: int
 
 
@@ -46,7 +72,7 @@ class EventHub:
     def __init__(self, service: SwarmService, poll_s: float = POLL_S) -> None:
         self.service = service
         self.poll_s = poll_s
-        self._subscribers: set[asyncio.Queue[str | None]] = set()
+        self._subscribers: set[ChunkQueue] = set()
         self._last_id: int | None = None  # None while nobody listens
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # a poll and a subscriber's catching up never interleave
@@ -60,7 +86,7 @@ class EventHub:
     async def subscribe(self) -> AsyncIterator[Subscription]:
         """A queue of chunks of server-sent events written after ``upto`` (the newest
         event when it starts); None in it means the client fell too far behind."""
-        queue: asyncio.Queue[str | None] = asyncio.Queue(QUEUE_MAX)
+        queue = ChunkQueue()
         async with self._lock:
             if self._last_id is None:
                 self._last_id = await self._newest_id()
@@ -183,15 +209,21 @@ async def sse_stream(
                 written = now
 
 
-def _offer(queue: asyncio.Queue[str | None], item: str | None, force: bool = False) -> None:
-    try:
-        queue.put_nowait(item)
-    except asyncio.QueueFull:
-        if force:
+def _offer(queue: ChunkQueue, item: str | None, force: bool = False) -> None:
+    """Queue ``item`` for one listener; a listener too far behind (by count or size) has its
+    backlog dropped and is told to go (it reconnects with Last-Event-ID and catches up from
+    the table, a page at a time): its memory is given back at once."""
+    if queue.ended:
+        return
+    if item is None or queue.fits(item):
+        with contextlib.suppress(asyncio.QueueFull):
+            queue.put_nowait(item)
             return
-        while not queue.empty():  # drop its backlog: the client reconnects and catches up
-            queue.get_nowait()
-        queue.put_nowait(None)
+    if force:
+        return
+    while not queue.empty():
+        queue.get_nowait()
+    queue.put_nowait(None)
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

@@ -9,9 +9,12 @@ client sends may take that loop's memory, time or descriptors:
   up to ``SWARM_WEB_BODY_MAX`` and within ``SWARM_WEB_IDLE_TIMEOUT``, before any parsing or
   token check (413 / 408); it adds the security headers (CSP, ``X-Frame-Options``) to
   every response.
-- ``guarded_protocol`` is uvicorn's h11 protocol that closes a connection which sends no
-  request line and headers within ``SWARM_WEB_IDLE_TIMEOUT`` (at first, or after a
-  response), and turns away a connection beyond ``connection_cap`` with a 503.
+- It tells the connection's book (``bot/web/connections.py``) whether the request carries
+  a live token: a request without one beyond the anonymous share of the port is refused
+  (503) before anything else is read, so authenticated requests keep their room.
+
+``bot/web/connections.py`` holds the connections themselves: the header deadline, the cap,
+and which connection is closed to make room.
 """
 
 from __future__ import annotations
@@ -19,13 +22,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import resource
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
-
+from bot.web.auth import COOKIE
+from bot.web.connections import CONNECTION_KEY
 from bot.web.settings import WebSettings
+from core.access.service import TokenBook
+
+if TYPE_CHECKING:
+    from core.service.swarm import SwarmService
 
 log = logging.getLogger(__name__)
 Scope = MutableMapping[str, Any]
@@ -34,7 +40,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-FD_RESERVE = 64  # descriptors the web port never takes: delivery, the database, logs
 SECURITY_HEADERS = (
     (
         b"content-security-policy",
@@ -46,19 +51,22 @@ SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
 )
-BUSY = (
-    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
-    b"connection: close\r\ncontent-length: 51\r\n\r\n"
-    b'{"error": "too many connections: try again later"}\n'
+ANONYMOUS_BUSY = (
+    "too many requests without a token in progress: try again shortly (requests with a "
+    "token keep their room)"
 )
 
 
 class PortGuard:
-    """ASGI middleware: the host check, the body limit and the security headers."""
+    """ASGI middleware: the host check, the anonymous share, the body limit and the
+    security headers."""
 
-    def __init__(self, app: ASGIApp, settings: WebSettings) -> None:
+    def __init__(
+        self, app: ASGIApp, settings: WebSettings, service: SwarmService | None = None
+    ) -> None:
         self.app = app
         self.settings = settings
+        self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,9 +81,25 @@ class PortGuard:
                 f"host {_host_name(host)[:80]!r} is not served here (add it to SWARM_WEB_HOSTS)",
             )
             return
+        connection = scope.get(CONNECTION_KEY)
+        if (
+            connection is not None
+            and not await self._trusted(headers)
+            and not connection.book.serve_anonymous(connection)
+        ):
+            await _refuse(send, 503, ANONYMOUS_BUSY)
+            return
         receive_body = await self._read_body(headers, receive, send)
         if receive_body is not None:
             await self.app(scope, receive_body, _secured(send))
+
+    async def _trusted(self, headers: dict[str, str]) -> bool:
+        """True when the request carries a live token (a dashboard token by header or
+        cookie, an agent's token): it is served on the room kept for authenticated ones."""
+        token = _token(headers)
+        if token is None or self.service is None:
+            return False
+        return await TokenBook(self.service.store).lookup(token) is not None
 
     async def _read_body(
         self, headers: dict[str, str], receive: Receive, send: Send
@@ -118,6 +142,18 @@ class PortGuard:
 
 def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def _token(headers: dict[str, str]) -> str | None:
+    """The bearer token, else the login cookie's (as ``bot/web/auth.py`` reads them)."""
+    scheme, _, value = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    for part in headers.get("cookie", "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == COOKIE and value:
+            return value
+    return None
 
 
 def _host_name(host: str) -> str:
@@ -163,88 +199,3 @@ async def _refuse(send: Send, status: int, text: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-def connection_cap(settings: WebSettings) -> int:
-    """``SWARM_WEB_MAX_CONNECTIONS``, lowered so that the port (with a burst of accepts the
-    same size) leaves ``FD_RESERVE`` descriptors of the process's limit to the rest."""
-    cap = _cap(settings)
-    if cap < settings.max_connections:
-        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-        log.warning("dashboard: at most %d connections (open files limit %d)", cap, soft)
-    return cap
-
-
-def port_share(settings: WebSettings) -> int:
-    """How many requests the agents' ``/mcp`` calls may hold at once: half the connections,
-    the other half left to people (``bot/mcp/limits.py``)."""
-    return max(1, _cap(settings) // 2)
-
-
-def _cap(settings: WebSettings) -> int:
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
-        return settings.max_connections
-    return max(1, min(settings.max_connections, (soft - FD_RESERVE) // 2))
-
-
-def guarded_protocol(settings: WebSettings, cap: int) -> type[H11Protocol]:
-    """uvicorn's h11 protocol with the idle deadline and the connection cap."""
-
-    class GuardedProtocol(H11Protocol):
-        """Closes a connection that sends no request in time; turns away one too many."""
-
-        _deadline: asyncio.TimerHandle | None = None
-        _refused = False
-        _started: object = None  # the request whose headers came last
-
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            if len(self.server_state.connections) >= cap:
-                self._refused = True
-                assert isinstance(transport, asyncio.WriteTransport)
-                transport.write(BUSY)
-                transport.close()
-                return
-            super().connection_made(transport)  # type: ignore[arg-type]
-            self._arm()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            if self._refused:
-                return
-            self._disarm()
-            super().connection_lost(exc)
-
-        def data_received(self, data: bytes) -> None:
-            if self._refused:
-                return
-            super().data_received(data)
-            if self.cycle is not None and self.cycle is not self._started:
-                self._started = self.cycle  # a request's headers arrived: it is served
-                self._disarm()
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if self.cycle is self._started and not self.transport.is_closing():
-                self._arm()  # waiting for the next request (keep-alive) has the same limit
-
-        def _arm(self) -> None:
-            self._disarm()
-            self._deadline = self.loop.call_later(settings.idle_timeout, self._expire)
-
-        def _disarm(self) -> None:
-            if self._deadline is not None:
-                self._deadline.cancel()
-                self._deadline = None
-
-        def _expire(self) -> None:
-            self._deadline = None
-            if (
-                self.cycle is self._started
-                and self.cycle is not None
-                and not self.cycle.response_complete
-            ):
-                return  # a request is being served (a live stream, a body being read)
-            if not self.transport.is_closing():
-                self.transport.close()
-
-    return GuardedProtocol

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 
 from bot.mcp.identity import McpAuth
 from bot.mcp.limits import CallLimits
-from bot.web.guard import port_share
+from bot.web.connections import port_share
 
 if TYPE_CHECKING:
     from bot.mcp.server import HttpEndpoint

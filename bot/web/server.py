@@ -12,7 +12,13 @@ from collections.abc import AsyncIterator, Iterator
 import uvicorn
 
 from bot.web.app import create_app
-from bot.web.guard import connection_cap, guarded_protocol
+from bot.web.connections import (
+    Connections,
+    accept_burst,
+    anonymous_share,
+    connection_cap,
+    guarded_protocol,
+)
 from bot.web.metrics import Metrics
 from bot.web.settings import WebSettings
 from core.access.service import TokenBook
@@ -49,6 +55,7 @@ class WebServer:
         self._server: _EmbeddedServer | None = None
         self._task: asyncio.Task[None] | None = None
         self.port = settings.port
+        self.connections: Connections | None = None  # the port's connections, once started
 
     async def start(self) -> None:
         """Refuse an open address without tokens, bind, serve until ``stop``."""
@@ -56,6 +63,7 @@ class WebServer:
         sock = self._sock or bind(self.settings.host, self.settings.port)
         self.port = sock.getsockname()[1]
         cap = connection_cap(self.settings)
+        self.connections = Connections(cap, anonymous_share(cap))
         config = uvicorn.Config(
             self.app,
             log_config=None,
@@ -63,9 +71,9 @@ class WebServer:
             lifespan="on",
             timeout_graceful_shutdown=2,
             log_level="warning",
-            http=guarded_protocol(self.settings, cap),
+            http=guarded_protocol(self.settings, self.connections),
             ws="none",
-            backlog=cap,
+            backlog=accept_burst(cap),
             timeout_keep_alive=max(1, round(self.settings.idle_timeout)),
             h11_max_incomplete_event_size=64 * 1024,
         )

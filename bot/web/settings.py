@@ -101,7 +101,14 @@ WEB: tuple[Setting, ...] = (
         "idle_timeout",
         5.0,
         _limit(0.1, 600, False),
-        "seconds a connection may take to send a whole request",
+        "seconds a connection may stay silent: before its request, between requests",
+    ),
+    Setting(
+        "SWARM_WEB_HEADER_TIMEOUT",
+        "header_timeout",
+        2.0,
+        _limit(0.1, 60, False),
+        "seconds a request's line and headers may take from its first byte",
     ),
     Setting(
         "SWARM_MCP_MAX_CALLS",
@@ -127,7 +134,8 @@ class WebSettings:
     ``SWARM_WEB_METRICS`` (``local``: ``/metrics`` without a token only on localhost;
     ``open``: always without a token; ``token``: always with one). The port's limits:
     ``SWARM_WEB_BODY_MAX`` (bytes of a request body), ``SWARM_WEB_MAX_CONNECTIONS``,
-    ``SWARM_WEB_IDLE_TIMEOUT`` (seconds a connection may take to send a whole request) and
+    ``SWARM_WEB_IDLE_TIMEOUT`` (seconds a connection may stay silent, and a body may take),
+    ``SWARM_WEB_HEADER_TIMEOUT`` (seconds a request's line and headers may take) and
     ``SWARM_WEB_HOSTS`` (more host names served, beyond localhost and ``host``). Each agent's
     share of ``/mcp``: ``SWARM_MCP_MAX_CALLS`` requests in progress at once, of which
     ``SWARM_MCP_MAX_WAITS`` ``ask_human`` calls waiting for an answer."""
@@ -139,6 +147,7 @@ class WebSettings:
     body_max: int = _DEFAULT["body_max"]
     max_connections: int = _DEFAULT["max_connections"]
     idle_timeout: float = _DEFAULT["idle_timeout"]
+    header_timeout: float = _DEFAULT["header_timeout"]
     hosts: tuple[str, ...] = _DEFAULT["hosts"]
     mcp_calls: int = _DEFAULT["mcp_calls"]
     mcp_waits: int = _DEFAULT["mcp_waits"]

@@ -42,6 +42,7 @@ from core.models import BlockedOn, Task, TaskStatus, task_ref
 from core.planning import store as plans
 from core.planning.model import plan_ref
 from core.questions import asking as questions
+from core.reservations import approval
 from core.store.conn import Conn, values
 from core.store.tables import list_tasks
 from core.tasks import held
@@ -611,6 +612,9 @@ def _prompt(
 def _held_item(conn: Conn, ctx: Ctx, held_id: int, action: str, _: str | None, __: str) -> Answered:
     item = held.decide(conn, ctx, held_id, action == "approve")
     what = str(item.data.get("on_accept" if action == "approve" else "on_reject") or "")
+    if item.source == approval.SOURCE and action == "approve" and item.agent is not None:
+        what = approval.approved(conn, ctx, item.agent, item.data)  # made here, or why not
+        held.applied(conn, ctx, held_id, what, item.task_id)
     text = f"{item.ref} {item.decision} by {ctx.actor}" + (f": {what}" if what else "")
     return Answered(item.ref, HELD, action, text, ctx.actor, {"decision": item.decision})
 

@@ -134,9 +134,30 @@ def reserve(
         _check(wanted, exclusive, new, Budget(LOCKED_STEPS))
     except TooComplex:
         raise Stale(f"{len(new)} reservations made since the check") from None
-    task_id = rows.current_task(conn, who)
+    return made(conn, ctx, who, wanted, exclusive, ttl_s, rows.current_task(conn, who))
+
+
+def check_locked(conn: Conn, ctx: Ctx, agent: str, wanted: Sequence[str]) -> None:
+    """Check exclusive ``wanted`` against every live reservation of the others, holding the
+    reservations' lock (a person's approval: one request, checked where it is written);
+    ReservationConflict, or TooComplex beyond ``LOCKED_STEPS``."""
+    hold_key(conn, "reservations")
+    rows.purge(conn, ctx.now)
+    _check(wanted, True, others_live(conn, ctx.now, agent), Budget(LOCKED_STEPS))
+
+
+def made(
+    conn: Conn,
+    ctx: Ctx,
+    who: str,
+    wanted: Sequence[str],
+    exclusive: bool,
+    ttl_s: float | None,
+    task_id: int | None,
+) -> list[Reservation]:
+    """Store ``who``'s reservations of ``wanted`` (checked already) with their event."""
     expires = ctx.now + ttl_s if ttl_s is not None else None
-    made = [rows.put(conn, who, task_id, p, exclusive, ctx.now, expires) for p in wanted]
+    rows_made = [rows.put(conn, who, task_id, p, exclusive, ctx.now, expires) for p in wanted]
     mode = "exclusive" if exclusive else "shared"
     until = f", for {ttl_s:g} s" if ttl_s is not None else ""
     insert_event(
@@ -150,7 +171,7 @@ def reserve(
         actor=ctx.actor,
         data={"patterns": list(wanted), "mode": mode, "ttl_s": ttl_s},
     )
-    return made
+    return rows_made
 
 
 def release(conn: Conn, ctx: Ctx, agent: str, patterns: Sequence[str] | None) -> int:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
-from core.errors import InvalidState
-from core.reservations import reserving
+from core.errors import InvalidState, ReservationHeld
+from core.reservations import approval, reserving
+from core.reservations import queries as rows
 from core.reservations.queries import Reservation
 from core.reservations.reserving import Conflict
 from core.store.access import StoreAccess
@@ -19,8 +20,15 @@ log = logging.getLogger(__name__)
 class ReservationBook:
     """Reserve, release and look up file reservations (``service.reservations``)."""
 
-    def __init__(self, access: StoreAccess) -> None:
+    def __init__(
+        self,
+        access: StoreAccess,
+        tree: Callable[[str], Awaitable[Sequence[str] | None]] | None = None,
+        hold: approval.Hold | None = None,
+    ) -> None:
         self.access = access
+        self.tree = tree  # the files of the agent's repository (None: not known)
+        self.hold = hold  # holds an item for a person (core.tasks.held.hold)
 
     async def reserve(
         self,
@@ -37,7 +45,11 @@ class ReservationBook:
         The overlaps are decided before the write transaction, against the live
         reservations as read, in a worker thread (neither the event loop nor the store's
         connection waits for them); the transaction re-checks only what changed since, and a
-        change too large to re-check there is checked again outside it."""
+        change too large to re-check there is checked again outside it.
+
+        An exclusive one that is too wide, or has no task and no TTL
+        (:mod:`core.reservations.approval`), is held for a person's approval instead:
+        ReservationHeld names the item; nothing is reserved until a person approves."""
         who = self.access.resolve_agent(agent).id
         wanted = reserving.patterns_of(patterns)
         reserving.check_ttl(ttl_s)
@@ -45,6 +57,8 @@ class ReservationBook:
             now = self.access.clock.now()
             others = await self.access.read(reserving.others_live, now, who)
             await asyncio.to_thread(reserving.check, wanted, exclusive, others)
+            if exclusive and self.hold is not None:
+                await self._approval_needed(agent, who, wanted, ttl_s)
             try:
                 return await self.access.write(
                     agent, reserving.reserve, who, wanted, exclusive, ttl_s, others
@@ -54,6 +68,25 @@ class ReservationBook:
         raise InvalidState(
             f"other agents' reservations kept changing while {who}'s were checked "
             f"({reserving.TRIES} tries): nothing reserved; try again"
+        )
+
+    async def _approval_needed(
+        self, actor: str, who: str, wanted: Sequence[str], ttl_s: float | None
+    ) -> None:
+        """ReservationHeld (with the item held, once) when a person must approve this."""
+        task_id = await self.access.read(rows.current_task, who)
+        files = await self.tree(who) if self.tree is not None else None
+        limit = self.access.settings.reserve_share
+        why = await asyncio.to_thread(approval.reason, wanted, ttl_s, task_id, files, limit)
+        if why is None:
+            return
+        assert self.hold is not None
+        held = await self.access.write(actor, approval.ask, self.hold, who, wanted, ttl_s, why)
+        item = f"H-{held}" if held is not None else "already asked (swarm inbox)"
+        raise ReservationHeld(
+            f"{', '.join(wanted)} (exclusive) waits for a person's approval: {why}; "
+            f"held as {item}, nothing reserved until then (reserve narrower paths, for your "
+            "task, to go on now)"
         )
 
     async def release(self, agent: str, patterns: Sequence[str] | None = None) -> int:

@@ -33,6 +33,7 @@ from core.store import tables
 from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.store.sqlite import Store, open_store
+from core.tasks import held
 from core.tasks.service import TaskBook
 from core.tmux import PaneRef, capture
 from core.workspaces.tracker import WorkspaceTracker
@@ -69,7 +70,8 @@ class SwarmService:
         self.questions = QuestionBook(store)
         self.posts = PostBook(store)  # the Discord notifier's live posts and cursors
         self.reviews = ReviewBook(store, self.workspaces)  # review comments sent to agents
-        self.reservations = ReservationBook(store)  # file reservations
+        # file reservations; a too wide one waits for a person as a held item
+        self.reservations = ReservationBook(store, self.workspaces.tracked_files, held.hold)
         self.tasks = TaskBook(store, self.workspaces)  # create, report on, change tasks
         self.inbox = InboxBook(store)  # what needs a person, and the answers
         self.history = HistoryBook(store)  # events and audit rows

@@ -169,6 +169,13 @@ CORE: tuple[Setting, ...] = (
         _reservations,
         "a merge over another agent's exclusive reservation: warn or strict",
     ),
+    Setting(
+        "SWARM_RESERVE_SHARE",
+        "reserve_share",
+        0.5,
+        number(0, 1),
+        "share of the repository's files an exclusive reservation may cover unapproved",
+    ),
 )
 _DEFAULT = defaults(CORE)
 
@@ -200,6 +207,9 @@ class Settings:
     # task merge over another agent's exclusive file reservation: "warn" (merged, with an
     # event) or "strict" (refused)
     reservations: str = _DEFAULT["reservations"]
+    # an exclusive reservation covering more of the tree's files (or with no task and no TTL)
+    # waits for a person's approval
+    reserve_share: float = _DEFAULT["reserve_share"]
 
     @property
     def db_path(self) -> Path:

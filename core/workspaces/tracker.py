@@ -52,6 +52,21 @@ class WorkspaceTracker:
         """The agent's workspace, or None."""
         return await asyncio.to_thread(find, self.service.settings.home, self.service.agents, agent)
 
+    async def tracked_files(self, agent: str) -> list[str] | None:
+        """The files git tracks in the agent's workspace (what a reservation's share of the
+        tree is measured against); None when it has none or git cannot say."""
+        if not self.may_have_workspace(agent):
+            return None
+        located = await self.locate(agent)
+        if located is None:
+            return None
+        try:
+            listing = await asyncio.to_thread(git, located.path, "ls-files", "-z")
+        except (GitFailed, FolderMissing) as exc:
+            log.info("the files of %s's workspace are not known: %s", agent, exc)
+            return None
+        return [f for f in listing.split("\0") if f]
+
     def may_have_workspace(self, agent: str) -> bool:
         """False when the agent surely has none (no ``workspace =``, no worktrees at all):
         one stat, so prompts of a swarm without workspaces pay nothing more."""

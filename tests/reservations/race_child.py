@@ -25,7 +25,8 @@ async def _rounds(
         for number in range(rounds):
             await asyncio.to_thread(barrier.wait, 60)
             try:
-                await service.reservations.reserve(agent, [glob.format(round=number)])
+                # a TTL: a reservation with no task and none waits for a person (approval.py)
+                await service.reservations.reserve(agent, [glob.format(round=number)], ttl_s=600)
             except ReservationConflict:
                 won.append(False)
             else:

@@ -23,6 +23,14 @@ from tests.helpers import ROOT, cli_env, query, run_cli
 
 pytestmark = pytest.mark.both_databases
 
+
+@pytest.fixture(autouse=True)
+def _no_approvals(service: SwarmService) -> None:
+    """The overlap rules alone: reservations with no task are made at once here (a wide or
+    task-less one waiting for a person is tests/reservations/test_approval.py's)."""
+    service.reservations.hold = None
+
+
 # one segment of 146 wildcards against two segments of 140: no common path, and each pair
 # takes the breadth-first search through ~40,000 pairs of states (~84,000 steps)
 MINE = ["*" + "a*" * 146 + f"{n:03d}*" for n in range(200)]

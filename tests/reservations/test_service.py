@@ -15,6 +15,13 @@ from tests.helpers import query
 pytestmark = pytest.mark.both_databases
 
 
+@pytest.fixture(autouse=True)
+def _no_approvals(service: SwarmService) -> None:
+    """The overlap rules alone: reservations with no task are made at once here (a wide or
+    task-less one waiting for a person is tests/reservations/test_approval.py's)."""
+    service.reservations.hold = None
+
+
 async def held_task(service: SwarmService, agent: str, title: str = "Build the API") -> Task:
     """A task assigned to ``agent`` (pinned, then taken by the assignment)."""
     task = await service.tasks.create(TaskSpec(title, agent=agent), "boss")

@@ -14,12 +14,16 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from bot.web.events import QUEUE_BYTES, EventHub
 from bot.web.server import WebServer
 from bot.web.settings import WebSettings
 from core.access import tokens
+from core.event_kinds import EventKind
 from core.models import TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
+from core.store.conn import Conn
+from core.store.tables import insert_event
 from tests.helpers import run_cli
 from tests.web.conftest import bearer, make_token
 from tests.web.live import free_port
@@ -98,3 +102,25 @@ async def test_a_client_far_behind_gets_every_event_it_missed_then_live_ones(
                 assert "live" in line
                 break
     assert seen == list(range(1, newest + 1))
+
+
+async def test_a_listener_that_does_not_read_holds_a_bounded_backlog(service: SwarmService) -> None:
+    """Events with large texts for a listener that never takes them: its queue is cut by
+    size (long before its 100 chunks), emptied and ended, its memory given back."""
+    hub = EventHub(service, poll_s=3600)  # polled by hand below
+    big = "x" * 200_000  # an event's data as large as what agents and outsiders may write
+    async with hub.subscribe() as subscription:
+        for number in range(60):
+            await service.store.update(_large_event, number, big)
+            await hub.poll_once()
+            assert subscription.queue.size <= QUEUE_BYTES + len(big) * 2
+        drained = []
+        while not subscription.queue.empty():
+            drained.append(subscription.queue.get_nowait())
+    assert drained[-1] is None, "told to go: it reconnects with Last-Event-ID"
+    assert len(drained) < 60
+    assert subscription.queue.size == 0
+
+
+def _large_event(conn: Conn, number: int, text: str) -> None:
+    insert_event(conn, 0.0, EventKind.TASK_PROGRESS, f"Large {number}", data={"note": text})
