@@ -48,6 +48,7 @@ class StreamJsonDriver:
         self._controls: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._result: asyncio.Future[dict[str, Any]] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._interrupted = False  # the running turn was asked to stop
 
     async def start(self) -> None:
         """Spawn Claude Code (resuming the session the host had) and initialize."""
@@ -73,10 +74,13 @@ class StreamJsonDriver:
     async def prompt(self, text: str) -> Ended:
         """A ``user`` message; the turn until its ``result``."""
         self._result = asyncio.get_running_loop().create_future()
+        self._interrupted = False
         message = {"role": "user", "content": [{"type": "text", "text": text}]}
         await self._send({"type": "user", "message": message, "parent_tool_use_id": None,
                           "session_id": self.session or ""})  # fmt: skip
         result = await self._result
+        if self._interrupted and result.get("subtype") == "error_during_execution":
+            return Ended("cancelled", result.get("usage"), result.get("total_cost_usd"))
         if result.get("is_error") or result.get("subtype") not in (None, "success"):
             words = result.get("result") or result.get("subtype") or "error"
             raise TurnFailed(str(words), None, {"subtype": result.get("subtype")})
@@ -86,7 +90,9 @@ class StreamJsonDriver:
         )  # fmt: skip
 
     async def cancel(self) -> None:
-        """The ``interrupt`` control request."""
+        """The ``interrupt`` control request (the turn then ends as an error during execution:
+        taken as cancelled)."""
+        self._interrupted = True
         with contextlib.suppress(TimeoutError, ConnectionError):
             await self._control({"subtype": "interrupt"})
 
@@ -148,7 +154,7 @@ class StreamJsonDriver:
             task.add_done_callback(self._tasks.discard)
         elif kind == "assistant":
             self._assistant(message)
-        elif kind == "user":
+        elif kind == "user" and _has_tool_result(message):
             self.host.on_update("tool_call_update", status="completed")
         elif kind == "result" and self._result is not None and not self._result.done():
             self._result.set_result(message)
@@ -189,3 +195,11 @@ class StreamJsonDriver:
             answer = {"behavior": "deny", "message": words}
         reply = {"subtype": "success", "request_id": ident, "response": answer}
         await self._send({"type": "control_response", "response": reply})
+
+
+def _has_tool_result(message: dict[str, Any]) -> bool:
+    """A ``user`` message carrying a tool's result (not Claude Code's own notes)."""
+    content = (message.get("message") or {}).get("content")
+    return isinstance(content, list) and any(
+        isinstance(b, dict) and b.get("type") == "tool_result" for b in content
+    )
