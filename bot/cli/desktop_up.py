@@ -116,7 +116,9 @@ def register(sub: Any) -> None:
         "attach",
         help="show an agent's tmux session in this terminal (detach: Ctrl+B then D)",
         description="Attach this terminal to the tmux session swarm-AGENT that swarm desktop "
-        "up (with or without --headless) started; detaching leaves the agent running.",
+        "up (with or without --headless) started; detaching leaves the agent running. A "
+        'protocol agent (delivery = "protocol") shows its live transcript instead, and '
+        "each line typed is sent to it as your message (Ctrl+D leaves it running).",
     )
     q.add_argument("agent", metavar="AGENT")
     q.set_defaults(handler=cmd_attach, no_service=True)
@@ -496,6 +498,8 @@ async def cmd_attach(_: SwarmService | None, args: argparse.Namespace) -> int:
     agent = by_lower.get(args.agent.lower())
     if agent is None:
         raise InvalidInput(f"unknown agent {args.agent} in {settings.config_path}")
+    if {a.id: a.delivery for a in [*agents, *parked]}[agent] == "protocol":
+        return await _attach_protocol(args, agent)
     program = tmux.require_tmux()
     name = tmux.session_name(agent)
     if not tmux.exists(os.environ, name):
@@ -510,6 +514,25 @@ async def cmd_attach(_: SwarmService | None, args: argparse.Namespace) -> int:
     inside = "TMUX" in os.environ  # inside tmux: switch this client instead of nesting
     argv = [program, "switch-client" if inside else "attach-session", "-t", f"={name}"]
     os.execve(program, argv, dict(os.environ) if inside else tmux.client_env(os.environ))
+
+
+async def _attach_protocol(args: argparse.Namespace, agent: str) -> int:
+    """``swarm attach`` of a protocol agent: its live transcript; a line typed is sent to it
+    as this person's message."""
+    from bot.cli.attach_protocol import attach
+    from core.service.swarm import SwarmService
+
+    settings = args.configuration.core
+    service = await SwarmService.open(settings)
+    try:
+
+        async def send(text: str) -> None:
+            message = await service.messages.send(agent, text, args.actor)
+            print(f"   (message {message} queued for {agent})", flush=True)
+
+        return await attach(settings.home, agent, send)
+    finally:
+        await service.close()
 
 
 async def cmd_calibrate(_: SwarmService | None, args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from core.agents import signals as agent_signals
 from core.agents.hook_events import held_task, input_lines
 from core.context import Ctx
 from core.dialogs import permissions as prompts
+from core.dialogs import queries as prompt_queries
 from core.dialogs.permissions import PromptOption
 from core.event_kinds import EventKind
 from core.formats.text import one_line, shorten
@@ -137,7 +138,7 @@ def _update(entry: Mapping[str, Any]) -> Seen | None:
 def _permission(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
     request = str(entry.get("request") or "")
     title = _words(entry.get("title")) or "a tool"
-    found = prompts.by_session(conn, agent, Signal.PROTOCOL, request)
+    found = prompt_queries.by_session(conn, agent, Signal.PROTOCOL, request)
     if found is None:
         options = [
             PromptOption(str(o.get("id")), str(o.get("name") or o.get("id")))
@@ -169,7 +170,7 @@ def _request_text(entry: Mapping[str, Any]) -> str:
 
 def _permission_done(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
     request = str(entry.get("request") or "")
-    found = prompts.by_session(conn, agent, Signal.PROTOCOL, request)
+    found = prompt_queries.by_session(conn, agent, Signal.PROTOCOL, request)
     option = entry.get("option")
     if found is not None and found.open:
         why = (

@@ -179,17 +179,6 @@ def open_prompts(conn: Conn, agent: str | None = None) -> list[Prompt]:
     return [_row(r) for r in conn.execute(sql + " ORDER BY opened_at, id", args).fetchall()]
 
 
-def by_session(conn: Conn, agent: str, source: Signal, session: str) -> Prompt | None:
-    """``agent``'s prompt from ``source`` with ``session`` (a protocol request's id), open,
-    decided or closed; None when there is none."""
-    row = conn.execute(
-        f"SELECT {COLUMNS} FROM agent_prompts WHERE agent = $1 AND source = $2 AND session = $3 "
-        "ORDER BY id DESC LIMIT 1",
-        (agent, source.value, session),
-    ).fetchone()
-    return None if row is None else _row(row)
-
-
 def escaped(text: str) -> str:
     """``text`` stripped, its control characters escaped (line breaks kept)."""
     return escape_controls(text.strip(), keep="\n")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -25,8 +24,16 @@ log = logging.getLogger(__name__)
 class AcpDriver:
     """The agent over ACP."""
 
-    def __init__(self, host: Callbacks, command: Sequence[str], cwd: str, mcp: list[Any]) -> None:
+    def __init__(
+        self,
+        host: Callbacks,
+        command: Sequence[str],
+        cwd: str,
+        mcp: list[Any],
+        env: dict[str, str],
+    ) -> None:
         self.host = host
+        self.env = env
         self.command = list(command)
         self.cwd = cwd
         self.mcp = mcp
@@ -44,7 +51,7 @@ class AcpDriver:
         client = cast("Client", self)  # the callbacks an ACP client needs (no files, terminals)
         spawned = spawn_agent_process(
             lambda _agent: client, self.command[0], *self.command[1:], cwd=self.cwd,
-            env=dict(os.environ),  # the SDK's default is a minimal one: the user's, whole
+            env=self.env,  # the SDK's default is a minimal one: the user's, whole
             transport_kwargs={"limit": wire.LINE_LIMIT},
         )  # fmt: skip
         self._spawned = spawned  # held: the connection lives as long as this context

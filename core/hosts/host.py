@@ -346,7 +346,7 @@ def _newer_than(journal: Journal, seq: int) -> Callable[[], bool]:
     return lambda: journal.seq > seq or journal.closed
 
 
-async def run(args: argparse.Namespace) -> int:
+async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
     """Start the agent, serve the socket until ``stop`` or a signal; the exit code."""
     home = Path(args.home)
     wire.folder(home).mkdir(parents=True, exist_ok=True)
@@ -354,7 +354,7 @@ async def run(args: argparse.Namespace) -> int:
     journal = Journal(wire.journal_path(home, args.agent))
     host = Host(args.agent, journal)
     mcp = json.loads(args.mcp) if args.mcp else []
-    host.driver = _driver(args.protocol, host, args.command, args.cwd, mcp)
+    host.driver = _driver(args.protocol, host, args.command, args.cwd, mcp, env)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: loop.create_task(host.stop()))
@@ -392,14 +392,21 @@ def _why(exc: BaseException) -> str:
     return repr(exc)
 
 
-def _driver(protocol: str, host: Host, command: list[str], cwd: str, mcp: list[Any]) -> Driver:
+def _driver(
+    protocol: str,
+    host: Host,
+    command: list[str],
+    cwd: str,
+    mcp: list[Any],
+    env: dict[str, str],
+) -> Driver:
     if protocol == STREAM_JSON:
         from core.hosts.stream_json import StreamJsonDriver
 
-        return StreamJsonDriver(host, command, cwd, mcp)
+        return StreamJsonDriver(host, command, cwd, mcp, env)
     from core.hosts.acp_driver import AcpDriver
 
-    return AcpDriver(host, command, cwd, mcp)
+    return AcpDriver(host, command, cwd, mcp, env)
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -423,7 +430,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point."""
     args = parse(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    return asyncio.run(run(args))
+    # the agent gets the host's environment whole, and its host's pid (its hooks and MCP
+    # server run under the host: swarm places them by their process tree)
+    return asyncio.run(run(args, {**os.environ, "SWARM_PROTOCOL_HOST": str(os.getpid())}))
 
 
 if __name__ == "__main__":

@@ -37,8 +37,16 @@ CONTROL_S = 60.0  # a control request's answer (initialize: MCP servers start)
 class StreamJsonDriver:
     """Claude Code over stream-json."""
 
-    def __init__(self, host: Callbacks, command: Sequence[str], cwd: str, mcp: list[Any]) -> None:
+    def __init__(
+        self,
+        host: Callbacks,
+        command: Sequence[str],
+        cwd: str,
+        mcp: list[Any],
+        env: dict[str, str],
+    ) -> None:
         self.host = host
+        self.env = env
         self.command = [*command, *(a for a in ARGS if a not in command)]
         self.cwd = cwd
         self.mcp = mcp
@@ -63,7 +71,8 @@ class StreamJsonDriver:
         session = resume or str(uuid.uuid4())
         argv += ["--resume", resume] if resume else ["--session-id", session]
         self.process = await asyncio.create_subprocess_exec(
-            *argv, cwd=self.cwd, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            *argv, cwd=self.cwd, env=self.env, stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
             limit=wire.LINE_LIMIT,
         )  # fmt: skip
         self._reader = asyncio.get_running_loop().create_task(self._read(self.process))

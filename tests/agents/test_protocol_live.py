@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -333,6 +334,48 @@ async def test_what_comes_while_swarm_is_stopped_is_taken_in_once_when_it_starts
             await service.close()
     swarm.service = await SwarmService.open(rig.settings)  # for the fixture's close
     swarm.watch = ProtocolWatch(swarm.service, Freshness())
+
+
+def _attach(rig: Rig) -> subprocess.Popen[str]:
+    """``swarm attach A`` as a person runs it, its input and output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "attach", AGENT], env=rig.env, cwd=rig.work,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+@pytest.mark.timeout(240)
+async def test_attach_shows_the_live_transcript_and_sends_what_the_person_types(
+    rig: Rig, swarm: Swarm
+) -> None:
+    attach = _attach(rig)
+    assert attach.stdin is not None and attach.stdout is not None
+    shown: list[str] = []
+    reader = threading.Thread(target=lambda: shown.extend(attach.stdout or ()), daemon=True)
+    reader.start()
+    try:
+        attach.stdin.write("say hello from attach\n")
+        attach.stdin.flush()
+
+        async def queued() -> bool:
+            return any(
+                "say hello from attach" in d.text for d in await swarm.service.messages.deliveries()
+            )
+
+        await swarm.until(queued)
+        await Scheduler(swarm.service, swarm.deliverer).run_burst()
+        deadline = time.monotonic() + 60
+        while not any("turn ended (end_turn)" in line for line in shown[2:]):
+            assert time.monotonic() < deadline, shown
+            await asyncio.sleep(0.1)
+    finally:
+        attach.stdin.close()
+        attach.wait(timeout=30)
+    text = "".join(shown)
+    assert attach.returncode == 0, text
+    assert f"{AGENT}: protocol session" in shown[0]
+    assert "> [swarm] from" in text and "say hello from attach" in text
+    assert "hello from localmodel" in text
 
 
 @pytest.mark.timeout(240)
