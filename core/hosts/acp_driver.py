@@ -52,7 +52,7 @@ class AcpDriver:
         spawned = spawn_agent_process(
             lambda _agent: client, self.command[0], *self.command[1:], cwd=self.cwd,
             env=self.env,  # the SDK's default is a minimal one: the user's, whole
-            transport_kwargs={"limit": wire.LINE_LIMIT},
+            transport_kwargs={"limit": wire.LINE_LIMIT, "stderr": None},  # its log: the host's
         )  # fmt: skip
         self._spawned = spawned  # held: the connection lives as long as this context
         self.conn, self.process = await spawned.__aenter__()

@@ -103,6 +103,7 @@ class Host:
         self.asked = 0
         self.exit_code: int | None = None
         self.stopping = asyncio.Event()
+        self._ending = False
 
     @property
     def session(self) -> str | None:
@@ -242,7 +243,10 @@ class Host:
         self.journal.add(wire.EXITED, code=self.exit_code)
 
     async def stop(self) -> None:
-        """End the agent and this host."""
+        """End the agent, what it started, and this host (once)."""
+        if self.stopping.is_set() or self._ending:
+            return
+        self._ending = True
         process = self.driver.process if self.driver is not None else None
         if process is not None and process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
@@ -254,7 +258,17 @@ class Host:
                     process.kill()
         if self.driver is not None:
             await self.driver.close()
+        _end_group()
         self.stopping.set()
+
+
+def _end_group() -> None:
+    """Terminate what the agent left in the host's process group (an npm wrapper's native
+    binary outlives the wrapper); only where the host leads its group (``launch`` starts it
+    in a session of its own). The host's own SIGTERM handler finds it ending already."""
+    if os.getpgrp() == os.getpid():
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(os.getpgrp(), signal.SIGTERM)
 
 
 def _session_file(journal: Path) -> Path:

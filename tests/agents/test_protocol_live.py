@@ -166,12 +166,13 @@ async def swarm(rig: Rig) -> AsyncIterator[Swarm]:
     deliverer = build_deliverer(rig.settings, list(service.agents.values()), service.kill_switch)
     watch = ProtocolWatch(service, Freshness())
     await watch.start()
+    made = Swarm(service, deliverer, watch, PromptKeys(service, deliverer, None))
     try:
-        yield Swarm(service, deliverer, watch, PromptKeys(service, deliverer, None))
-    finally:
-        await watch.stop()
+        yield made
+    finally:  # what the test left it with (a restart test opens them anew)
+        await made.watch.stop()
         deliverer.close()
-        await service.close()
+        await made.service.close()
 
 
 async def _prompt_to_idle(swarm: Swarm, text: str) -> int:
