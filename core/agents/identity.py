@@ -16,6 +16,7 @@ there is no ``/proc`` chain and nothing is placed (every agent is believed as be
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import threading
 import time
@@ -214,7 +215,7 @@ class Resolver:
     ``CACHE_S``). Thread-safe."""
 
     def __init__(self, env: Mapping[str, str]) -> None:
-        self.env = dict(env)
+        self.env = {**os.environ, **env}  # tmux is found on this process's PATH at least
         self._lock = threading.Lock()
         self._roots: list[Root] = []
         self._key: tuple[tuple[str, str | None, str | None], ...] | None = None
