@@ -88,6 +88,7 @@ class HookServer:
         self.waiting_bytes = 0
         self._freed = asyncio.Event()
         self._serving = asyncio.Semaphore(SERVE_MAX)
+        self._connections: set[asyncio.Task[Any]] = set()  # being served
         self._writer: asyncio.Task[None] | None = None
 
     async def start(self) -> bool:
@@ -124,6 +125,8 @@ class HookServer:
             return
         server.close()
         await server.wait_closed()
+        if self._connections:  # Python 3.11's wait_closed does not wait for them
+            await asyncio.wait(self._connections, timeout=READ_S + FULL_WAIT_S)
         with contextlib.suppress(OSError):
             if self.path.stat().st_ino == self._inode:
                 self.path.unlink()
@@ -225,6 +228,10 @@ class HookServer:
         return True
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._connections.add(task)
+            task.add_done_callback(self._connections.discard)
         done, flush = False, False
         try:
             await asyncio.wait_for(self._serving.acquire(), READ_S)
