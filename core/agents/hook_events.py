@@ -379,12 +379,11 @@ def _close_session(conn: Conn, ctx: Ctx, agent: str, event: HookEvent, at: float
     if event.session is None:
         return
     why = f"the agent moved on ({event.evidence})"
-    shown = _pane_shows_dialog(conn, agent)
     for prompt in prompts.open_prompts(conn, agent):
         ours = prompt.source is Signal.HOOK and prompt.session == event.session
         if not ours or prompt.opened_at > at:
             continue
-        if shown and prompt.pane_seen_at is not None:
+        if prompt.pane_seen_at is not None and _pane_shows_dialog(conn, agent):
             log.info("hook: %s of %s leaves R-%d open: its pane still shows it", event.name,
                      agent, prompt.id)  # fmt: skip
         else:
@@ -395,7 +394,10 @@ def _pane_shows_dialog(conn: Conn, agent: str) -> bool:
     """Whether the agent's pane, as last read, shows a dialog (its text observation says
     ``waiting``): a hook prompt the pane showed stays open until the pane no longer does
     (the watcher closes it then: answered in the terminal)."""
-    seen = agent_signals.observations(conn, [agent]).get(agent, {}).get(Signal.TEXT)
+    try:
+        seen = agent_signals.observations(conn, [agent]).get(agent, {}).get(Signal.TEXT)
+    except ValueError:  # a stored row swarm cannot read: no evidence either way
+        return False
     return seen is not None and seen.state is AgentState.WAITING
 
 
