@@ -104,8 +104,8 @@ async def desk(tmp_path: Path, tmux: Any) -> AsyncIterator[Desk]:
         shutil.rmtree(home)
 
 
-def body(name: str, session: str = "s2", **fields: object) -> dict[str, Any]:
-    return {"session_id": session, "cwd": "/", "hook_event_name": name, **fields}
+def body(name: str, **fields: object) -> dict[str, Any]:
+    return {"session_id": "s2", "cwd": "/", "hook_event_name": name, **fields}
 
 
 async def record(service: SwarmService, agent: str, name: str, **fields: object) -> Any:
@@ -247,7 +247,7 @@ async def test_a_flood_of_big_events_waits_in_bounded_memory(desk: Desk) -> None
     taken (the coordinator grew by 1.3 GB). Now at most ``QUEUE_BYTES_MAX`` of them wait;
     the next hook is told to write its own event (``{"done": false}``) after a short wait.
     Those taken are all written once the lock is let go."""
-    big = json.dumps(body("PreToolUse", session="c", tool_name="Bash",
+    big = json.dumps(body("PreToolUse", session_id="c", tool_name="Bash",
                           tool_input={"command": "x" * 900_000}))  # fmt: skip
     env = {"SWARM_HOME": desk.env["SWARM_HOME"], "SWARM_CONFIG": desk.env["SWARM_CONFIG"]}
     send = functools.partial(hook_relay.send, big, "C", env)
