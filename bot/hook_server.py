@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.hook_relay import FLUSH_LINE, SOCKET_NAME
 from core.agents.hook_events import HookEvent, UnknownHookEvent, parse
-from core.agents.identity import Placement, Refused, Resolver, hook_agent
+from core.agents.identity import Placement, Refused, Resolver, ancestry, hook_agent
 from core.agents.judge import Freshness
 from core.agents.service import SignalBook
 from core.errors import ConfigError, NotFound, Transient
@@ -232,7 +232,7 @@ class HookServer:
         if task is not None:
             self._connections.add(task)
             task.add_done_callback(self._connections.discard)
-        done, flush = False, False
+        done, flush, peer = False, False, _peer(writer)
         try:
             await asyncio.wait_for(self._serving.acquire(), READ_S)
             try:
@@ -240,7 +240,7 @@ class HookServer:
                 # no line: a probe (another process asking whether this one serves)
                 flush = _is_flush(line)
                 if line and not flush:
-                    done = await self._take(line, _peer(writer))
+                    done = await self._take(line, peer)
             finally:
                 self._serving.release()
             if flush:
@@ -279,7 +279,8 @@ class HookServer:
         given, env_agent = _text(message.get("agent")), _text(message.get("swarm_agent"))
         cwd = _text(message.get("cwd")) or str(self.service.settings.home)
         agents = self.service.agents
-        placed = await asyncio.to_thread(self.resolver.place, peer.pid if peer else None, agents)
+        pid, chain = (peer.pid, list(peer.chain)) if peer else (None, [])
+        placed = await asyncio.to_thread(self.resolver.place, pid, agents, chain)
         try:
             named = (("--agent", given), ("SWARM_AGENT", env_agent))
             where = Path(event.cwd or cwd)
@@ -392,6 +393,7 @@ class Peer:
 
     pid: int
     uid: int
+    chain: tuple[int, ...] = ()  # the process and its parents when it connected
 
 
 def _peer(writer: asyncio.StreamWriter) -> Peer | None:
@@ -405,7 +407,9 @@ def _peer(writer: asyncio.StreamWriter) -> Peer | None:
     except OSError:
         return None
     pid, uid, _ = struct.unpack("3i", raw)
-    return Peer(pid, uid) if pid > 0 else None
+    # its parents read now (a few small /proc reads): a hook that gives up and exits before
+    # its event is placed leaves no chain to walk
+    return Peer(pid, uid, tuple(ancestry(pid))) if pid > 0 else None
 
 
 def _is_flush(line: bytes) -> bool:

@@ -231,9 +231,12 @@ class Resolver:
                 self._key, self._at = key, time.monotonic()
             return self._roots
 
-    def place(self, pid: int | None, agents: Mapping[str, Agent]) -> Placement:
-        """Where process ``pid`` runs (None: unknown, e.g. no peer credentials)."""
-        chain = ancestry(pid) if pid is not None else []
+    def place(
+        self, pid: int | None, agents: Mapping[str, Agent], chain: list[int] | None = None
+    ) -> Placement:
+        """Where process ``pid`` runs (None: unknown, e.g. no peer credentials); ``chain``:
+        its :func:`ancestry` read before (when it connected: it may be gone since)."""
+        chain = chain if chain is not None else ancestry(pid) if pid is not None else []
         found = _nearest(chain, self.roots(agents))
         if found is None and chain:
             found = _nearest(chain, self.roots(agents, fresh=True))
