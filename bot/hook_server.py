@@ -12,10 +12,19 @@ dated when it was taken (``hook_events.record``'s ``at``: written late, it never
 later one), and ``bot.hook_relay.flush`` (the ``PermissionRequest`` hook's, before it opens
 its prompt through the database) is answered once everything taken before it is written.
 
+An event is recorded for the agent whose terminal the sender runs in: the socket's peer
+credentials (``SO_PEERCRED``) give the hook's process, ``core.agents.identity`` walks its
+parents up to an agent's pane (or another root it knows). A name in the message
+(``--agent``, ``SWARM_AGENT``) that is not that agent's is refused in one log line and an
+``access.refused`` event; a sender outside every agent's terminal is believed only for an
+agent swarm cannot place (issue 54).
+
 A hook falls back to the database when this says ``{"done": false}``: a
 ``PermissionRequest`` (it waits for its answer itself), a hook of another agents file, a
-line that is no relay message. Hostile text cannot stop it: a bad line is one log line and
-that connection's end; a slow sender is cut off after ``READ_S``.
+line that is no relay message, or a queue still full after ``FULL_WAIT_S`` (at most
+``QUEUE_MAX`` events and ``QUEUE_BYTES_MAX`` bytes of their JSON wait to be written; at
+most ``SERVE_MAX`` connections are read at once). Hostile text cannot stop it: a bad line
+is one log line and that connection's end; a slow sender is cut off after ``READ_S``.
 """
 
 from __future__ import annotations
@@ -26,28 +35,25 @@ import json
 import logging
 import os
 import socket
+import struct
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from bot.hook_relay import FLUSH_LINE, SOCKET_NAME
 from core.agents.hook_events import HookEvent, UnknownHookEvent, parse
+from core.agents.identity import Placement, Refused, Resolver, ancestry, hook_agent
 from core.agents.judge import Freshness
 from core.agents.service import SignalBook
 from core.errors import ConfigError, NotFound, Transient
-from core.formats.text import one_line, shorten
 from core.privacy.files import make_dirs
 from core.waits import ErrorBackoff
 from core.watch.settings import WatchSettings
-from core.workspaces.ops import agent_at
 
 if TYPE_CHECKING:
     from bot.config import Config
-    from core.models import Agent
     from core.service.swarm import SwarmService
-    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 READ_S = 2.0  # the longest a hook may take to send its line
@@ -58,16 +64,10 @@ BATCH_MAX = 200  # events written in one transaction at most
 WRITE_TRIES = 6  # a taken event's write, tried again while the database is busy (~12 s)
 LINE_MAX = 1 << 20  # a hook's JSON is small; more is no hook
 PATH_MAX = 100  # a Unix socket's path is at most 107 bytes on Linux, 103 on macOS
-
-
-class WithAgents(Protocol):
-    """What names a hook's agent: the configured agents and the settings (their home)."""
-
-    @property
-    def agents(self) -> Mapping[str, Agent]: ...
-
-    @property
-    def settings(self) -> Settings: ...
+QUEUE_MAX = 1000  # events taken and not yet written, at most
+QUEUE_BYTES_MAX = 16 << 20  # the bytes of their hooks' lines, at most
+FULL_WAIT_S = 1.0  # a hook waits this long for room, then writes its own event
+SERVE_MAX = 32  # connections read at once (the others wait, their lines in the kernel)
 
 
 class HookServer:
@@ -80,8 +80,15 @@ class HookServer:
         self.recorded = 0  # events written (tests and the log read it)
         self._server: asyncio.AbstractServer | None = None
         self._inode: int | None = None
-        # events taken (agent, event, when), and the flushes asked for, in the order they came
-        self._taken: asyncio.Queue[Taken | asyncio.Future[None]] = asyncio.Queue()
+        self.resolver = Resolver(config.env)  # whose terminal a hook runs in
+        # events taken (agent, event, when), refusals to record, and the flushes asked for,
+        # in the order they came; bounded (``_room``) by count and bytes
+        self._taken: asyncio.Queue[Taken | Refusal | asyncio.Future[None]] = asyncio.Queue()
+        self.waiting = 0  # events and refusals taken, not yet written
+        self.waiting_bytes = 0
+        self._freed = asyncio.Event()
+        self._serving = asyncio.Semaphore(SERVE_MAX)
+        self._connections: set[asyncio.Task[Any]] = set()  # being served
         self._writer: asyncio.Task[None] | None = None
 
     async def start(self) -> bool:
@@ -118,6 +125,8 @@ class HookServer:
             return
         server.close()
         await server.wait_closed()
+        if self._connections:  # Python 3.11's wait_closed does not wait for them
+            await asyncio.wait(self._connections, timeout=READ_S + FULL_WAIT_S)
         with contextlib.suppress(OSError):
             if self.path.stat().st_ino == self._inode:
                 self.path.unlink()
@@ -148,11 +157,25 @@ class HookServer:
                 batch.append(self._taken.get_nowait())
             try:
                 await self._write([i for i in batch if isinstance(i, Taken)])
+                await self._audit([i for i in batch if isinstance(i, Refusal)])
             finally:
                 for item in batch:
                     if isinstance(item, asyncio.Future) and not item.done():
                         item.set_result(None)
+                    elif not isinstance(item, asyncio.Future):
+                        self.waiting -= 1
+                        self.waiting_bytes -= item.size
                     self._taken.task_done()
+                self._freed.set()
+
+    async def _audit(self, refused: list[Refusal]) -> None:
+        """Record each refusal (an ``access.refused`` event and an audit row)."""
+        for one in refused:
+            try:
+                await self.service.history.refused(one.actor, one.agent, one.command, one.why,
+                                                   one.user)  # fmt: skip
+            except Exception as exc:
+                log.warning("hook socket: a refusal not recorded (%s): %s", exc, one.why)
 
     async def _write(self, taken: list[Taken]) -> None:
         """Events recorded in one transaction; a database busy or away for now is tried
@@ -205,12 +228,23 @@ class HookServer:
         return True
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        done = False
+        task = asyncio.current_task()
+        if task is not None:
+            self._connections.add(task)
+            task.add_done_callback(self._connections.discard)
+        done, flush, peer = False, False, _peer(writer)
         try:
-            line = await asyncio.wait_for(reader.readline(), READ_S)
-            # no line: a probe (another process asking whether this one serves)
-            if line:
-                done = await self._flushed() if _is_flush(line) else self._take(line)
+            await asyncio.wait_for(self._serving.acquire(), READ_S)
+            try:
+                line = await asyncio.wait_for(reader.readline(), READ_S)
+                # no line: a probe (another process asking whether this one serves)
+                flush = _is_flush(line)
+                if line and not flush:
+                    done = await self._take(line, peer)
+            finally:
+                self._serving.release()
+            if flush:
+                done = await self._flushed()
         except (TimeoutError, ValueError, asyncio.LimitOverrunError) as exc:
             log.warning("hook socket: a message not taken (%s)", type(exc).__name__)
         except Exception:
@@ -223,7 +257,7 @@ class HookServer:
         except OSError:
             pass  # the hook gave up: it records through the database itself
 
-    def _take(self, line: bytes) -> bool:
+    async def _take(self, line: bytes, peer: Peer | None) -> bool:
         """Take one relay message to be recorded; False: the hook must use the database."""
         message = json.loads(line)
         if not isinstance(message, dict) or not isinstance(message.get("payload"), str):
@@ -237,22 +271,68 @@ class HookServer:
             return True
         if event.asks_permission:
             return False
-        return self._queue(message, event)
+        return await self._queue(message, event, peer, len(line))
 
-    def _queue(self, message: dict[str, Any], event: HookEvent) -> bool:
+    async def _queue(
+        self, message: dict[str, Any], event: HookEvent, peer: Peer | None, size: int
+    ) -> bool:
         given, env_agent = _text(message.get("agent")), _text(message.get("swarm_agent"))
         cwd = _text(message.get("cwd")) or str(self.service.settings.home)
+        agents = self.service.agents
+        pid, chain = (peer.pid, list(peer.chain)) if peer else (None, [])
+        placed = await asyncio.to_thread(self.resolver.place, pid, agents, chain)
         try:
-            who = agent_of(self.service, given, env_agent, event, cwd)
+            named = (("--agent", given), ("SWARM_AGENT", env_agent))
+            where = Path(event.cwd or cwd)
+            who = hook_agent(agents, self.service.settings.home, placed, named, where)
         except NotFound as exc:
             log.warning("swarm hook: %s: nothing recorded", exc)
             return True
+        if isinstance(who, Refused):
+            return self._refuse(placed, who, event, peer)
         if who is None:
             log.warning("swarm hook: %s from %s: no agent (set SWARM_AGENT or --agent): "
                         "nothing recorded", event.name, event.cwd or cwd)  # fmt: skip
             return True
-        self._taken.put_nowait(Taken(who, event, self.service.clock.now()))
+        if not await self._room(size):
+            return False
+        self._put(Taken(who, event, self.service.clock.now(), size))
         return True
+
+    def _refuse(
+        self, placed: Placement, refused: Refused, event: HookEvent, peer: Peer | None
+    ) -> bool:
+        """Say the refusal in one log line; its event and audit row are written in turn
+        (when the queue has room: the log line is enough under a flood)."""
+        why = hook_refusal(event, refused)
+        log.warning("swarm hook: %s", why)
+        user = f"os:uid {peer.uid}" if peer else "os:unknown"
+        command = f"swarm hook {event.name} --agent {refused.named}"
+        if self.waiting < QUEUE_MAX:
+            self._put(Refusal(placed.agent or "hook", refused.named, command, why, user))
+        return True
+
+    async def _room(self, size: int) -> bool:
+        """Wait (at most ``FULL_WAIT_S``) until an event of ``size`` bytes fits the queue;
+        False when it still does not (logged: the hook writes its own event)."""
+        deadline = time.monotonic() + FULL_WAIT_S
+        while self.waiting >= QUEUE_MAX or (
+            self.waiting and self.waiting_bytes + size > QUEUE_BYTES_MAX
+        ):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                log.warning("hook socket: %d events (%.1f MB) wait to be written: the hook "
+                            "writes its own", self.waiting, self.waiting_bytes / 1e6)  # fmt: skip
+                return False
+            self._freed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._freed.wait(), left)
+        return True
+
+    def _put(self, item: Taken | Refusal) -> None:
+        self.waiting += 1
+        self.waiting_bytes += item.size
+        self._taken.put_nowait(item)
 
     def _same_config(self, config: object) -> bool:
         """A hook that names an agents file names this coordinator's."""
@@ -266,21 +346,10 @@ class HookServer:
             return False
 
 
-def agent_of(
-    service: WithAgents, given: str | None, env_agent: str | None, event: HookEvent, cwd: str
-) -> str | None:
-    """``--agent``, else ``$SWARM_AGENT``, else the workspace of the event's ``cwd`` (else
-    the hook's). A name given that is no configured agent is refused (NotFound: the hook
-    logs one line), never credited to the agent of the workspace."""
-    lowered = {a.lower(): a for a in service.agents}
-    for source, name in (("--agent", given), ("SWARM_AGENT", env_agent)):
-        if name and name.strip():
-            if name.strip().lower() not in lowered:
-                shown = shorten(one_line(name.strip()), 100)
-                raise NotFound(f"{source} '{shown}' is not a configured agent")
-            return lowered[name.strip().lower()]
-    where = Path(event.cwd or cwd)
-    return agent_at(service.settings.home, service.agents, where)
+def hook_refusal(event: HookEvent, refused: Refused) -> str:
+    """The one line a refused hook event is said in."""
+    return (f"{event.name} in {refused.named}'s name refused: {refused.why}; nothing "
+            "recorded")  # fmt: skip
 
 
 def freshness(config: Config) -> Freshness:
@@ -300,9 +369,47 @@ class Taken:
     agent: str
     event: HookEvent
     at: float
+    size: int = 0  # the bytes of its hook's line
 
     def __str__(self) -> str:
         return f"{self.event.name} of {self.agent}"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A hook event refused (its agent's name was not the sender's), to be recorded."""
+
+    actor: str
+    agent: str
+    command: str
+    why: str
+    user: str
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Who connected: the process and its user (the socket's peer credentials)."""
+
+    pid: int
+    uid: int
+    chain: tuple[int, ...] = ()  # the process and its parents when it connected
+
+
+def _peer(writer: asyncio.StreamWriter) -> Peer | None:
+    """The connected process (``SO_PEERCRED``; None where the system has no such option)."""
+    sock = writer.get_extra_info("socket")
+    option = getattr(socket, "SO_PEERCRED", None)
+    if sock is None or option is None:
+        return None
+    try:
+        raw = sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    except OSError:
+        return None
+    pid, uid, _ = struct.unpack("3i", raw)
+    # its parents read now (a few small /proc reads): a hook that gives up and exits before
+    # its event is placed leaves no chain to walk
+    return Peer(pid, uid, tuple(ancestry(pid))) if pid > 0 else None
 
 
 def _is_flush(line: bytes) -> bool:

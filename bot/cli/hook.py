@@ -153,7 +153,7 @@ async def _hook(
     if intake is None:
         return 0
     try:
-        who = _agent_of(intake, config, agent, event)
+        who = await _agent_of(intake, config, agent, event)
         if who is None:
             log.warning(
                 "swarm hook: %s from %s: no agent (set SWARM_AGENT or --agent): nothing recorded",
@@ -181,13 +181,31 @@ def _print(stdout: TextIO, answer: str) -> None:
     stdout.flush()
 
 
-def _agent_of(
+async def _agent_of(
     intake: HookIntake, config: Config, given: str | None, event: HookEvent
 ) -> str | None:
-    """The agent of a hook run here (``agent_of`` with this process's environment)."""
-    from bot.hook_server import agent_of
+    """The agent of a hook run here: the one whose terminal this process runs in, else the
+    name given (``--agent``, ``$SWARM_AGENT``, the workspace) when swarm cannot place that
+    agent (``core.agents.identity``); a refused name is said in one line and recorded
+    (None: nothing to record)."""
+    import asyncio
+    from pathlib import Path
 
-    return agent_of(intake, given, config.env.get("SWARM_AGENT"), event, os.getcwd())
+    from bot.hook_server import hook_refusal
+    from core.agents.identity import Refused, Resolver, hook_agent
+
+    place = functools.partial(Resolver(config.env).place, os.getpid(), intake.agents)
+    placed = await asyncio.to_thread(place)
+    named = (("--agent", given), ("SWARM_AGENT", config.env.get("SWARM_AGENT")))
+    where = Path(event.cwd or os.getcwd())
+    who = hook_agent(intake.agents, intake.settings.home, placed, named, where)
+    if not isinstance(who, Refused):
+        return who
+    why = hook_refusal(event, who)
+    log.warning("swarm hook: %s", why)
+    command = f"swarm hook {event.name} --agent {who.named}"
+    await intake.refused(placed.agent or "hook", who.named, command, why)
+    return None
 
 
 def relay_or_run(argv: list[str], stdin: TextIO) -> int:

@@ -25,7 +25,6 @@ user (docs/reliability.md, the trust model).
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import shlex
 from collections.abc import Callable, Mapping
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING
 from core.errors import PersonOnly
 from core.formats.text import one_line, shorten
 from core.settings import AGENT, MCP_TOKEN
+from core.workspaces.procs import os_user
 
 if TYPE_CHECKING:
     from core.models import Agent
@@ -52,21 +52,31 @@ def person_only(args: argparse.Namespace) -> str | None:
 
 async def check(service: SwarmService, args: argparse.Namespace) -> None:
     """Refuse (PersonOnly, recorded) a person's decision asked from an agent's terminal, and
-    an ``--as`` naming someone else in a terminal whose ``SWARM_AGENT`` names an agent."""
+    an ``--as`` naming someone else in a terminal whose ``SWARM_AGENT`` names an agent. In an
+    agent's pane (:func:`pane_here`) the actor is that agent, whatever the environment says
+    (``swarm send`` from it is the agent's message, quoted): a ``SWARM_AGENT`` or ``--as``
+    naming anyone else is refused."""
     env = args.configuration.env
     agents = service.agents
     named = _agent_named(agents, AGENT.read(env) or "")
-    if named is not None and args.actor_flag and _agent_named(agents, args.actor) != named:
+    pane = await pane_here(agents, env)
+    if pane is not None:
+        agent, where = pane
+        if named is not None and named != agent:
+            await _refuse(service, args, agent, f"{where}, not {named}'s (SWARM_AGENT)")
+        if args.actor_flag and _agent_named(agents, args.actor) != agent:
+            await _refuse(service, args, agent, f"{where}: --as may name only {agent} here")
+        args.actor = agent
+    elif named is not None and args.actor_flag and _agent_named(agents, args.actor) != named:
         why = f"this terminal is {named}'s (SWARM_AGENT): --as may name only {named} here"
         await _refuse(service, args, named, why)
     what = person_only(args)
     if what is None:
         return
-    found = agent_here(agents, env, args.actor, service.settings.home)
+    found = pane or agent_here(agents, env, args.actor, service.settings.home)
     if found is not None:
-        agent, where = found
-        why = f"{what} is a person's to decide, and {where}"
-        await _refuse(service, args, agent, why, " (a person runs it from their own terminal)")
+        why = f"{what} is a person's to decide, and {found[1]}"
+        await _refuse(service, args, found[0], why, " (a person runs it from their own terminal)")
 
 
 def agent_here(
@@ -88,6 +98,23 @@ def agent_here(
     if pane is not None:
         return pane, f"this terminal is {pane}'s tmux pane ({env.get('TMUX_PANE')})"
     return _folder_agent(agents, home)
+
+
+async def pane_here(agents: Mapping[str, Agent], env: Mapping[str, str]) -> tuple[str, str] | None:
+    """(the agent, why) when this process runs in an agent's terminal: ``$TMUX_PANE`` is a
+    pane of its tmux window, or one of this process's parents is its pane's process
+    (``core.agents.identity``: an environment cleared of ``TMUX`` does not hide it)."""
+    import asyncio
+
+    from core.agents.identity import Resolver
+
+    pane = _pane_agent(agents, env)
+    if pane is not None:
+        return pane, f"this terminal is {pane}'s tmux pane ({env.get('TMUX_PANE')})"
+    placed = await asyncio.to_thread(Resolver(env).place, os.getpid(), agents)
+    if placed.agent is None:
+        return None
+    return placed.agent, f"this terminal is {placed.agent}'s ({placed.how})"
 
 
 def _agent_named(agents: Mapping[str, Agent], name: str) -> str | None:
@@ -134,12 +161,3 @@ async def _refuse(
     command = shorten(one_line(shlex.join(["swarm", *getattr(args, "argv", [])])), COMMAND_SHOWN)
     await service.history.refused(args.actor, agent, command, why, os_user())
     raise PersonOnly(f"{command}: refused: {why}; nothing was done{hint}")
-
-
-def os_user() -> str:
-    """``os:NAME``: the operating system's user running this command (what the trust rests
-    on: anything running as this user can reach the database)."""
-    try:
-        return f"os:{getpass.getuser()}"
-    except (KeyError, OSError):  # no name for this uid (a container)
-        return f"os:uid {os.getuid()}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -75,12 +76,28 @@ class StdioBackend:
         agents_file: Path,
     ) -> StdioBackend:
         """The caller from ``SWARM_AGENT`` / ``SWARM_MCP_TOKEN`` of ``env``; ConfigError (one
-        line) for neither, or for an agent ``agents_file`` does not name."""
+        line) for neither, or for an agent ``agents_file`` does not name. Started in an
+        agent's terminal (``core.agents.identity``: its CLI starts this server), the caller is
+        that agent, whatever ``env`` says: a ``SWARM_AGENT`` naming another is refused (a
+        token of another agent is refused at its first call)."""
+        from core.agents.identity import Resolver
+
         agent, token = AGENT.read(env), MCP_TOKEN.read(env)
+        try:
+            agents = {a.id: a for a in load_agents(agents_file)}
+        except ConfigError:
+            if agent is not None:
+                raise
+            agents = {}  # a token's agent is checked at its first call
+        placed = Resolver(env).place(os.getpid(), agents) if agents else None
+        if placed is not None and placed.agent is not None:
+            if agent is not None and agent.strip().lower() != placed.agent.lower():
+                raise ConfigError(f"SWARM_AGENT: this server runs in {placed.agent}'s "
+                                  f"terminal ({placed.how}), not {agent}'s")  # fmt: skip
+            return cls(open_service, placed.agent, token)
         if agent is None and token is None:
             raise ConfigError(NO_IDENTITY)
         if agent is not None:
-            agents = {a.id: a for a in load_agents(agents_file)}
             try:
                 agent = find_agent(agents, agent).id
             except NotFound as exc:

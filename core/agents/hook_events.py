@@ -31,6 +31,7 @@ from core.store.conn import Conn
 log = logging.getLogger(__name__)
 # a pane's prompt opened this long before a hook's PermissionRequest is that dialog's twin
 TWIN_S = 30.0
+TWIN_CHARS = 60  # characters of a tool's acting field a pane's twin dialog must show
 
 PERMISSION_REQUEST = "PermissionRequest"
 CODEX_TURN_COMPLETE = "agent-turn-complete"
@@ -304,7 +305,7 @@ def record(
             hook=hook,
             expires_at=None if wait_s is None else ctx.now + wait_s,
         )
-        _close_pane_twins(conn, ctx, found)
+        _close_pane_twins(conn, ctx, found, event)
     elif not ask and event.ends_turn:
         _close_session(conn, ctx, agent, event, when)
     # the hook's observation and prompt are kept even when the agent cannot be judged
@@ -315,15 +316,42 @@ def record(
     return found if ask else verdict
 
 
-def _close_pane_twins(conn: Conn, ctx: Ctx, asked: prompts.Prompt) -> None:
+def _close_pane_twins(conn: Conn, ctx: Ctx, asked: prompts.Prompt, event: HookEvent) -> None:
     """Close the prompts the pane's text opened for the dialog this hook now asks about (the
     CLI draws its dialog while its ``PermissionRequest`` hook starts: under load the pane
-    is read first): open ones of the agent opened less than ``TWIN_S`` before. One dialog,
-    one item: the person answers the hook's. A twin already decided is left to be typed."""
+    is read first): open ones of the agent opened less than ``TWIN_S`` before whose text
+    agrees with the hook's (:func:`same_dialog`). One dialog, one item: the person answers
+    the hook's. A twin already decided is left to be typed."""
     for twin in prompts.open_prompts(conn, asked.agent):
-        if twin.source is Signal.TEXT and asked.opened_at - twin.opened_at < TWIN_S:
+        if twin.source is not Signal.TEXT or not same_dialog(twin.text, event):
+            continue
+        if asked.opened_at - twin.opened_at < TWIN_S:
             prompts.close(conn, ctx, twin.id, f"the same dialog, asked through its hook as "
                           f"R-{asked.id}")  # fmt: skip
+
+
+def same_dialog(shown: str, event: HookEvent) -> bool:
+    """Whether a pane's dialog text ``shown`` is the dialog ``event`` asks about: every field
+    of its tool's input that acts (``command``, ``file_path``, ``url``...: its first
+    ``TWIN_CHARS`` characters) shows in it, else (no such field) its tool's name does (an
+    MCP tool's as Claude Code draws it: ``server - tool``). Spaces are not compared (the
+    pane wraps and indents). A ``PermissionRequest`` "ls docs" is no twin of a dialog that
+    asks to run ``curl ... | sh``."""
+    pane = _squeezed(shown)
+    given = event.payload.get("tool_input")
+    acting = [_value(given[k]) for k in ACTING if isinstance(given, Mapping) and k in given]
+    if acting:
+        return all(_squeezed(value)[:TWIN_CHARS] in pane for value in acting)
+    tool = str(event.payload.get("tool_name") or "")
+    names = [tool]
+    if tool.startswith("mcp__") and tool.count("__") >= 2:
+        server, _, name = tool[len("mcp__") :].partition("__")
+        names.append(f"{server}-{name}")
+    return any(_squeezed(name) and _squeezed(name) in pane for name in names)
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split())
 
 
 def held_task(conn: Conn, agent: str) -> int | None:
@@ -360,8 +388,24 @@ def _close_session(conn: Conn, ctx: Ctx, agent: str, event: HookEvent, at: float
     why = f"the agent moved on ({event.evidence})"
     for prompt in prompts.open_prompts(conn, agent):
         ours = prompt.source is Signal.HOOK and prompt.session == event.session
-        if ours and prompt.opened_at <= at:
+        if not ours or prompt.opened_at > at:
+            continue
+        if prompt.pane_seen_at is not None and _pane_shows_dialog(conn, agent):
+            log.info("hook: %s of %s leaves R-%d open: its pane still shows it", event.name,
+                     agent, prompt.id)  # fmt: skip
+        else:
             prompts.close(conn, ctx, prompt.id, why)
+
+
+def _pane_shows_dialog(conn: Conn, agent: str) -> bool:
+    """Whether the agent's pane, as last read, shows a dialog (its text observation says
+    ``waiting``): a hook prompt the pane showed stays open until the pane no longer does
+    (the watcher closes it then: answered in the terminal)."""
+    try:
+        seen = agent_signals.observations(conn, [agent]).get(agent, {}).get(Signal.TEXT)
+    except ValueError:  # a stored row swarm cannot read: no evidence either way
+        return False
+    return seen is not None and seen.state is AgentState.WAITING
 
 
 def abandon(conn: Conn, ctx: Ctx, prompt_id: int, why: str, fresh: agent_judge.Freshness) -> bool:

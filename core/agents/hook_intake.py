@@ -75,6 +75,14 @@ class HookIntake:
         """The settings (their home holds the agents' workspaces)."""
         return self._access.settings
 
+    async def refused(self, actor: str, agent: str, command: str, why: str) -> None:
+        """Record a hook event refused (its agent's name is not its caller's): an
+        ``access.refused`` event and an audit row."""
+        from core.history.service import HistoryBook
+        from core.workspaces.procs import os_user
+
+        await HistoryBook(self._access).refused(actor, agent, command, why, os_user())
+
     async def record(self, agent: str, event: HookEvent, fresh: Freshness) -> None:
         """Write ``agent``'s observation from ``event`` (one transaction)."""
         from core.agents import hook_events

@@ -6,6 +6,7 @@ through their process group only."""
 from __future__ import annotations
 
 import contextlib
+import getpass
 import logging
 import os
 import signal
@@ -52,6 +53,15 @@ def me() -> Proc:
 def host() -> str:
     """This machine's name (what a process recorded elsewhere is compared with)."""
     return socket.gethostname()
+
+
+def os_user() -> str:
+    """``os:NAME``: the operating system's user running this process (what the trust rests
+    on: anything running as this user can reach the database)."""
+    try:
+        return f"os:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return f"os:uid {os.getuid()}"
 
 
 def pid_namespace() -> str:

@@ -155,7 +155,7 @@ class Swarm:
     async def turns(self) -> list[dict[str, Any]]:
         """The ``agent.turn`` events: each turn's end as swarm recorded it."""
         events = await self.service.history.events(0, 10_000)
-        return [e.data for e in events if e.kind == "agent.turn"]
+        return [e.data or {} for e in events if e.kind == "agent.turn"]
 
 
 @pytest.fixture
