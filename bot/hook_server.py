@@ -80,7 +80,7 @@ class HookServer:
         self.recorded = 0  # events written (tests and the log read it)
         self._server: asyncio.AbstractServer | None = None
         self._inode: int | None = None
-        self.resolver = Resolver(config.env)  # whose terminal a hook runs in
+        self.resolver = Resolver(config.env, service.settings.home)  # whose terminal a hook runs in
         # events taken (agent, event, when), refusals to record, and the flushes asked for,
         # in the order they came; bounded (``_room``) by count and bytes
         self._taken: asyncio.Queue[Taken | Refusal | asyncio.Future[None]] = asyncio.Queue()

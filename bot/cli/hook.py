@@ -194,7 +194,8 @@ async def _agent_of(
     from bot.hook_server import hook_refusal
     from core.agents.identity import Refused, Resolver, hook_agent
 
-    place = functools.partial(Resolver(config.env).place, os.getpid(), intake.agents)
+    resolver = Resolver(config.env, config.core.home)
+    place = functools.partial(resolver.place, os.getpid(), intake.agents)
     placed = await asyncio.to_thread(place)
     named = (("--agent", given), ("SWARM_AGENT", config.env.get("SWARM_AGENT")))
     where = Path(event.cwd or os.getcwd())

@@ -59,7 +59,7 @@ async def check(service: SwarmService, args: argparse.Namespace) -> None:
     env = args.configuration.env
     agents = service.agents
     named = _agent_named(agents, AGENT.read(env) or "")
-    pane = await pane_here(agents, env)
+    pane = await pane_here(agents, env, service.settings.home)
     if pane is not None:
         agent, where = pane
         if named is not None and named != agent:
@@ -100,7 +100,9 @@ def agent_here(
     return _folder_agent(agents, home)
 
 
-async def pane_here(agents: Mapping[str, Agent], env: Mapping[str, str]) -> tuple[str, str] | None:
+async def pane_here(
+    agents: Mapping[str, Agent], env: Mapping[str, str], home: Path | None = None
+) -> tuple[str, str] | None:
     """(the agent, why) when this process runs in an agent's terminal: ``$TMUX_PANE`` is a
     pane of its tmux window, or one of this process's parents is its pane's process
     (``core.agents.identity``: an environment cleared of ``TMUX`` does not hide it)."""
@@ -111,7 +113,7 @@ async def pane_here(agents: Mapping[str, Agent], env: Mapping[str, str]) -> tupl
     pane = _pane_agent(agents, env)
     if pane is not None:
         return pane, f"this terminal is {pane}'s tmux pane ({env.get('TMUX_PANE')})"
-    placed = await asyncio.to_thread(Resolver(env).place, os.getpid(), agents)
+    placed = await asyncio.to_thread(Resolver(env, home).place, os.getpid(), agents)
     if placed.agent is None:
         return None
     return placed.agent, f"this terminal is {placed.agent}'s ({placed.how})"

@@ -4,8 +4,9 @@ by a name the process writes (a hook's ``--agent``, ``SWARM_AGENT``, an ``agent`
 A process is an agent's when one of its ancestors (``/proc/<pid>/stat``'s parent chain) is
 a process swarm knows as that agent's root: the shell of its tmux pane (``tmux list-panes
 -a``, on the servers the agents file names: a pane in the window of the agent's ``tmux``
-target, or in its ``swarm-<agent>`` session), or a process another part registered
-(:func:`register_roots`: a terminal window's ``_NET_WM_PID``, a protocol host). The nearest
+target, or in its ``swarm-<agent>`` session), a protocol agent's host process (its pid
+file in the swarm home), or a process another part registered (:func:`register_roots`: a
+terminal window's ``_NET_WM_PID``). The nearest
 such ancestor names the agent. An agent with no root process found is one swarm cannot
 place: a name from outside every agent's terminal is believed for it, and only for it.
 
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from core.errors import NotFound
 from core.formats.text import one_line, shorten
+from core.hosts import launch
 from core.tmux import PaneRef
 from core.workspaces.ops import agent_at
 from core.workspaces.procs import PROC
@@ -195,6 +197,18 @@ def _panes(socket: str | None, env: Mapping[str, str]) -> list[tuple[str, str, s
     return rows
 
 
+def host_roots(agents: Mapping[str, Agent], home: Path) -> list[Root]:
+    """The protocol agents' hosts (``core.hosts``) running on this machine: the agent CLI
+    and everything it starts (its shell tool, ``swarm task done``, its MCP server) run under
+    its host."""
+    found = []
+    for agent in agents.values():
+        pid = launch.host_pid(home, agent.id) if agent.delivery == "protocol" else None
+        if pid is not None:
+            found.append(Root(agent.id, pid, f"protocol host pid {pid}"))
+    return found
+
+
 def registered_roots(agents: Mapping[str, Agent]) -> list[Root]:
     """The roots of every registered source (:func:`register_roots`)."""
     with _SOURCES_LOCK:
@@ -214,8 +228,9 @@ class Resolver:
     process they place (a process they do not place looks again, at most once a
     ``CACHE_S``). Thread-safe."""
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(self, env: Mapping[str, str], home: Path | None = None) -> None:
         self.env = {**os.environ, **env}  # tmux is found on this process's PATH at least
+        self.home = home  # the swarm home whose protocol hosts are roots too (None: none)
         self._lock = threading.Lock()
         self._roots: list[Root] = []
         self._key: tuple[tuple[str, str | None, str | None], ...] | None = None
@@ -228,6 +243,8 @@ class Resolver:
             due = time.monotonic() - self._at >= CACHE_S
             if self._key != key or (fresh and due):
                 self._roots = tmux_roots(agents, self.env) + registered_roots(agents)
+                if self.home is not None:
+                    self._roots += host_roots(agents, self.home)
                 self._key, self._at = key, time.monotonic()
             return self._roots
 

@@ -1,0 +1,72 @@
+"""A protocol agent is the process tree under its host (issue 54, item 1, with the protocol
+route of issue 50): its shell tool's ``swarm`` command, its MCP server and its hooks run
+under the host process whose pid ``swarm desktop up --protocol`` wrote, and are that agent's
+whatever name they give."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.agents.identity import Refused, Resolver, whose
+from core.hosts import launch, wire
+from core.models import Agent
+
+AGENTS = {
+    "A": Agent(id="A", role="dev", delivery="protocol", cli="gemini"),
+    "B": Agent(id="B", role="dev", delivery="protocol", cli="claude-code"),
+}
+# a stand-in host: a process that starts a child (the agent) and waits
+HOST = (
+    "import subprocess, time; p = subprocess.Popen(['sleep', '60']); print(p.pid, flush=True); "
+    "time.sleep(60)"
+)
+
+
+@pytest.fixture
+def host(tmp_path: Path) -> Iterator[tuple[Path, int, int]]:
+    """A's host running (its pid file written as launch writes it) and its agent's pid."""
+    home = tmp_path / "home"
+    wire.folder(home).mkdir(parents=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOST], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    assert process.stdout is not None
+    child = int(process.stdout.readline())
+    launch.pid_path(home, "A").write_text(str(process.pid), encoding="utf-8")
+    try:
+        yield home, process.pid, child
+    finally:
+        subprocess.run(["kill", str(child)], check=False)
+        process.kill()
+        process.wait()
+        process.stdout.close()
+
+
+def test_a_process_under_a_protocol_host_is_its_agent(host: tuple[Path, int, int]) -> None:
+    home, pid, child = host
+    placed = Resolver({}, home).place(child, AGENTS)
+    assert placed.agent == "A"
+    assert placed.how == f"protocol host pid {pid}, pid {child}"
+    assert whose(placed, "B") == Refused("B", f"it runs in A's terminal ({placed.how})")
+
+
+def test_outside_every_host_a_protocol_agents_name_is_refused(
+    host: tuple[Path, int, int],
+) -> None:
+    home, _, _ = host
+    placed = Resolver({}, home).place(os.getpid(), AGENTS)
+    assert placed.agent is None
+    assert placed.placeable == frozenset({"A"})  # B's host does not run: B cannot be placed
+    assert isinstance(whose(placed, "A"), Refused)
+    assert whose(placed, "B") == "B"
+
+
+def test_without_the_home_no_host_is_a_root(host: tuple[Path, int, int]) -> None:
+    _, _, child = host
+    assert Resolver({}).place(child, AGENTS).agent is None
