@@ -9,7 +9,10 @@ The rules, in order (docs/agent-state.md says them to users):
    a hook, terminal text or a report saw the agent work after it (a screen change alone does
    not: ``worked_since``); a decided limit (``agent_state.state_until``)
    holds until its end even when no signal shows it any more. No limit holds longer than
-   ``LIMIT_MAX_S`` (a week): a reset further away is taken as none shown.
+   ``LIMIT_MAX_S`` (a week): a reset further away is taken as none shown. A limit a hook
+   says is checked against the agent's pane where swarm reads one: the pane read
+   ``PANE_CHECK_S`` or more after it showing no limit and no error ends it
+   (``pane_denies``: a hook's word alone never holds an agent the pane shows free).
 3. **Strongest fresh signal**: hook, then text, then screen, then report. An observation is
    fresh while it is no older than its signal's horizon: ``sampled_s`` (three watch looks) for
    text and screen, which are read every look; ``event_s`` (the stall time) for hooks and
@@ -61,6 +64,10 @@ EVIDENCE_TEXT = 500  # characters of an unjudged alert's text
 CUT = " … "  # between the head and the tail of a long prompt in the evidence
 SAMPLED = frozenset({Signal.TEXT, Signal.SCREEN})  # read at every watch look
 HELD = frozenset({AgentState.WAITING, AgentState.LIMITED})  # no stall, no nudge, no reassign
+# a hook's limit, checked against the pane read this long after it (the CLI draws its error
+# line after its StopFailure hook starts); a pane showing a limit or an error confirms it
+PANE_CHECK_S = 5.0
+CONFIRMS = frozenset({AgentState.LIMITED, AgentState.ERRORED, AgentState.UNKNOWN})
 ENDS_STALL = frozenset(
     {AgentState.WORKING, AgentState.WAITING, AgentState.LIMITED, AgentState.OFFLINE}
 )
@@ -145,6 +152,8 @@ def current_limit(
             continue
         if worked_since(seen, obs.at):
             continue  # seen working since: the limit is over
+        if obs.signal is Signal.HOOK and pane_denies(seen, obs.at):
+            continue  # the pane, read since, shows the agent free
         started = limited_since if limited_since is not None else obs.at
         reset = believable_until(obs.until, obs.at)
         end = reset if reset is not None else min(started + backoff_s, now + backoff_s)
@@ -157,7 +166,17 @@ def current_limit(
         return None
     if worked_since(seen, held.since):
         return None  # seen working since: the limit is over
+    if held.signal is Signal.HOOK and pane_denies(seen, held.since):
+        return None  # a hook's limit the pane does not show
     return Verdict(AgentState.LIMITED, held.signal, held.evidence, until)
+
+
+def pane_denies(seen: Mapping[Signal, Observation], since: float) -> bool:
+    """Whether the agent's pane, read ``PANE_CHECK_S`` or more after ``since``, shows it
+    neither limited nor in error (nor a screen no rule knows): a hook's limit is then not
+    believed. No pane read since: nothing to check against (the limit holds)."""
+    text = seen.get(Signal.TEXT)
+    return text is not None and text.at >= since + PANE_CHECK_S and text.state not in CONFIRMS
 
 
 def worked_since(seen: Mapping[Signal, Observation], since: float) -> bool:
