@@ -3,7 +3,8 @@ Python SDK does the framing), opens or loads its session, and serves swarm on a 
 (``core.hosts.wire``). It outlives ``swarm run`` and ``swarm node``: what the agent says while
 swarm is away waits in the host's journal until swarm acknowledges it.
 
-    python -m core.hosts.host --home H --agent A --cwd DIR [--mcp JSON] -- COMMAND ARGS...
+    python -m bot.protocol_host --home H --agent A --cwd DIR [--mcp JSON] [--protocol P] \
+        -- COMMAND ARGS...
 
 One turn at a time: a prompt while a turn runs is refused as ``busy`` (swarm delivers it when
 the turn ends). A prompt is accepted when the agent sent its first update of the turn, or
@@ -21,7 +22,6 @@ import json
 import logging
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -425,7 +425,7 @@ def _driver(
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     """The host's arguments."""
-    parser = argparse.ArgumentParser(prog="python -m core.hosts.host", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bot.protocol_host", description=__doc__)
     parser.add_argument("--home", required=True, help="SWARM_HOME (its hosts/ folder)")
     parser.add_argument("--agent", required=True, help="the agent's id")
     parser.add_argument("--cwd", required=True, help="the agent's workspace")
@@ -438,16 +438,3 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("command", nargs="+", help="the agent CLI in its ACP mode")
     return parser.parse_args(argv)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point."""
-    args = parse(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    # the agent gets the host's environment whole, and its host's pid (its hooks and MCP
-    # server run under the host: swarm places them by their process tree)
-    return asyncio.run(run(args, {**os.environ, "SWARM_PROTOCOL_HOST": str(os.getpid())}))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -72,7 +72,7 @@ async def start(
             return await client.request(home, agent, wire.HELLO)
     wire.folder(home).mkdir(parents=True, exist_ok=True)
     seen = _journal_size(home, agent)
-    argv = [sys.executable, "-m", "core.hosts.host", "--home", str(home), "--agent", agent,
+    argv = [sys.executable, "-m", "bot.protocol_host", "--home", str(home), "--agent", agent,
             "--cwd", str(cwd), "--mcp", json.dumps(list(mcp)), "--protocol", protocol, "--",
             *command]  # fmt: skip
     process = _spawn(home, agent, argv, cwd, env)

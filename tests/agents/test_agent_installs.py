@@ -36,6 +36,7 @@ def test_the_installer_keeps_a_cli_already_at_its_pin(tmp_path: Path) -> None:
     package.mkdir(parents=True)
     (package / "package.json").write_text(json.dumps({"version": "0.169.0"}), encoding="utf-8")
     _fake_cli(tmp_path / "node_modules" / ".bin" / "codex", "codex-cli 0.169.0")
+    (tmp_path / "node_modules" / "@zed-industries" / "codex-acp").mkdir(parents=True)  # extra
     done = _install("--dest", str(tmp_path), "codex")
     assert (done.returncode, done.stdout) == (0, "agents: codex 0.169.0: already there\n")
 

@@ -40,7 +40,7 @@ UNSHARE = ["unshare", "-m", "--propagation", "private"]  # mounts seen by the ch
 def filled(home: Path) -> Path:
     """A home with a task and a reservation, no process holding it."""
     assert run_cli(home, "task", "add", "Parse the agents file").code == 0
-    assert run_cli(home, "reserve", "src/**", agent="Agent-2").code == 0
+    assert run_cli(home, "reserve", "src/**", "--ttl", "3600", agent="Agent-2").code == 0
     return home
 
 
