@@ -21,7 +21,7 @@ from typing import Any
 
 from core.agents import transcript_queries as queries
 from core.agents.hook_events import held_task
-from core.formats.text import one_line, shorten
+from core.formats.text import escape_controls, one_line, shorten
 from core.store.conn import Conn
 
 KEEP = 2000  # rows per agent
@@ -59,8 +59,10 @@ class Line:
         )  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
-        """The row for the API and the live stream, with its one line."""
-        return {**self.__dict__, "line": status_line(self)}
+        """The row for the API and the live stream (its time as ``ts``), with its one line
+        and the text a page shows."""
+        found = {k: v for k, v in self.__dict__.items() if k != "at"}
+        return {**found, "ts": self.at, "line": status_line(self), "shown": shown_text(self)}
 
 
 def status_line(line: Line, width: int = 200) -> str:
@@ -72,11 +74,19 @@ def status_line(line: Line, width: int = 200) -> str:
         TOOL: lambda: f"tool call {line.text or 'a tool'}" + (f" ({status})" if status else ""),
         PLAN: lambda: f"plan: {line.text}",
         PERMISSION: lambda: f"asks: {line.text}" + (f" ({status})" if status else " (waiting)"),
-        TURN_END: lambda: f"turn ended ({status})",
+        TURN_END: lambda: f"turn ended ({line.status})",
         TURN_ERROR: lambda: f"the turn failed: {line.text}",
         EXITED: lambda: f"the agent exited ({status})",
     }.get(line.kind, lambda: f"{line.kind}: {line.text}")()
     return shorten(one_line(words), width)
+
+
+def shown_text(line: Line) -> str:
+    """What a page shows of the row: an answer whole (its line breaks kept), the others as
+    their line; every other control character escaped."""
+    if line.kind == MESSAGE:
+        return escape_controls(line.text, keep="\n")
+    return status_line(line, TEXT_MAX)
 
 
 def _tail(text: str, width: int) -> str:
