@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from core.agents.transcript import Line, status_line
 from core.event_kinds import Thread, event_text, shown
 from core.formats.text import one_line, shorten
 from core.models import ACTIVE, Event, Task, TaskStatus
@@ -34,9 +35,13 @@ STATE_ICONS = {
 }
 
 
-def task_card(task: Task, note: str | None = None, question: Question | None = None) -> str:
+def task_card(
+    task: Task, note: str | None = None, question: Question | None = None,
+    activity: str | None = None,
+) -> str:  # fmt: skip
     """``🔨 **T-3** · Title — working (Agent-2): last note``; an open question shows who
-    asked it and when (a Discord timestamp: "5 minutes ago", kept current by the client)."""
+    asked it and when (a Discord timestamp: "5 minutes ago", kept current by the client);
+    while in progress, a second line with its protocol agent's latest activity."""
     state: str
     icon = STATE_ICONS[task.status]
     if question is not None and task.status in ACTIVE:
@@ -59,8 +64,21 @@ def task_card(task: Task, note: str | None = None, question: Question | None = N
         state = task.status.value + (f": {task.reason}" if task.reason else "")
         if task.pinned and task.status is TaskStatus.ready:
             state += f" (for {task.pinned})"
-    line = f"{icon} **{task.ref}** · {task.title} — {state}"
-    return shorten(one_line(line), 1900)
+    line = shorten(one_line(f"{icon} **{task.ref}** · {task.title} — {state}"), 1700)
+    if activity and task.status is TaskStatus.in_progress:
+        line += "\n" + activity_line(activity)
+    return line
+
+
+def activity_words(line: Line) -> str:
+    """A protocol agent's newest transcript row as its card says it: ``A: tool call x``."""
+    return f"{line.agent}: {status_line(line, 160)}"
+
+
+def activity_line(words: str) -> str:
+    """The card's status line: the agent's words as one line of inline code (no markdown,
+    links or mentions of theirs take effect; the bot allows no mention anyway)."""
+    return "↳ `" + shorten(one_line(words).replace("`", "ˋ"), 180) + "`"
 
 
 CARD_BUTTONS = (TaskAction.done, TaskAction.reassign, TaskAction.retry)  # those a card has
@@ -73,29 +91,32 @@ def card_actions(task: Task) -> tuple[str, ...]:
     return tuple(action.value for action in CARD_BUTTONS if action in permitted)
 
 
-def shown_key(task: Task, note: str | None, question: Question | None = None) -> str:
+def shown_key(
+    task: Task, note: str | None, question: Question | None = None, activity: str | None = None
+) -> str:
     """What a card shows (text and buttons), to skip edits that change nothing."""
-    return task_card(task, note, question) + "|" + ",".join(card_actions(task))
+    return task_card(task, note, question, activity) + "|" + ",".join(card_actions(task))
 
 
 @dataclass(frozen=True)
 class Card:
     """What a task's card shows: the task, the last note while it is worked on, its open
-    question."""
+    question, its protocol agent's latest activity (``agent: tool call touch x``)."""
 
     task: Task
     note: str | None = None
     question: Question | None = None
+    activity: str | None = None
 
     @property
     def text(self) -> str:
         """The card's text (``task_card``)."""
-        return task_card(self.task, self.note, self.question)
+        return task_card(self.task, self.note, self.question, self.activity)
 
     @property
     def shown(self) -> str:
         """Its text and buttons (``shown_key``)."""
-        return shown_key(self.task, self.note, self.question)
+        return shown_key(self.task, self.note, self.question, self.activity)
 
 
 def creates_card(event: Event, level: NotifyLevel) -> bool:

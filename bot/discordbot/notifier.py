@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,7 @@ from bot.discordbot.campaign_posts import CampaignPosts
 from bot.discordbot.cards import (
     Card,
     NotifyLevel,
+    activity_words,
     creates_card,
     message_headline,
     progress_line,
@@ -40,11 +43,12 @@ from bot.discordbot.post_failures import Loop, describe, for_good
 from bot.discordbot.prompt_posts import PromptPosts
 from bot.discordbot.render import MESSAGE_LIMIT
 from bot.discordbot.views import card_view
+from core.agents.service import TranscriptBook
 from core.errors import SwarmError
 from core.event_kinds import URGENT_KINDS, EventKind, Urgent, event_text, shown
 from core.formats.text import split_text
 from core.history.events import EventFilter
-from core.models import Event, Task
+from core.models import Event, Task, TaskStatus
 from core.posts.health import CONSUMER, URGENT, URGENT_CONSUMER
 from core.posts.queries import Post
 from core.service.swarm import SwarmService
@@ -56,6 +60,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 30.0
 FIRST_START_BACKLOG = 200
+ACTIVITY_S = 5.0  # a card's status line (its protocol agent's latest activity) at most this often
 
 
 class Notifier:
@@ -75,6 +80,9 @@ class Notifier:
         self.campaigns = CampaignPosts(bot)
         self.prompts = PromptPosts(bot, self.urgent)  # agents' permission prompts, buttons
         self.ci = CiPosts(bot, self.urgent)  # PRs whose CI failed past its retries
+        self.transcripts = TranscriptBook(service.store)
+        self.activity_s = ACTIVITY_S
+        self._activity_at = 0.0  # when the status lines were last looked at (monotonic)
         service.on_change(self._wake.set)
         service.on_change(self._urgent_wake.set)
 
@@ -157,6 +165,7 @@ class Notifier:
     async def post_pending(self, channel: Any, cursor: int) -> tuple[int, bool]:
         """Handle the events after ``cursor``; return the new cursor and whether any came."""
         self._lines.clear()  # left by a failed step: read again from the cursor
+        await self._refresh_activity(channel)
         events = await self.service.history.events(after_id=cursor, limit=100)
         if not events:
             return cursor, False
@@ -185,6 +194,39 @@ class Notifier:
             await self._flush(channel)
         await self.service.posts.set_cursor(CONSUMER, cursor)
         return cursor, True
+
+    async def _refresh_activity(self, channel: Any) -> None:
+        """At most every ``activity_s``: each task card whose protocol agent did something
+        since shows it on its status line (one edit a card, none when it reads the same;
+        never a message per chunk). A card gone is posted anew by its task's next event."""
+        now = time.monotonic()
+        if now - self._activity_at < self.activity_s:
+            return
+        self._activity_at = now
+        for task_id, line in (await self.transcripts.activity()).items():
+            post = await self.service.posts.post(f"task:{task_id}")
+            if post is None:
+                continue
+            task = await self.service.tasks.get(task_id)
+            question = await self.service.questions.open_question(task_id)
+            card = Card(task, post.note, question, activity_words(line))
+            if card.shown == post.shown:
+                continue
+            try:
+                await channel.get_partial_message(post.message_id).edit(
+                    content=card.text, view=card_view(task)
+                )
+            except Exception as exc:  # best effort: the next look tries again
+                log.warning("T-%d's status line not shown (%s)", task_id, describe(exc))
+                continue
+            await self.service.posts.keep_post(replace(post, shown=card.shown))
+
+    async def _activity_of(self, task: Task) -> str | None:
+        """The status line a card of ``task`` shows now (while in progress)."""
+        if task.status is not TaskStatus.in_progress:
+            return None
+        line = (await self.transcripts.activity()).get(task.id)
+        return activity_words(line) if line is not None else None
 
     def _wants_line(self, event: Event) -> bool:
         entry = shown(event.kind)
@@ -252,7 +294,8 @@ class Notifier:
             if event.kind in (EventKind.TASK_STARTED, EventKind.TASK_PROGRESS)
             else (post.note if post and task.status.value == "in_progress" else None)
         )
-        card = Card(task, note, await self.service.questions.open_question(task.id))
+        question = await self.service.questions.open_question(task.id)
+        card = Card(task, note, question, await self._activity_of(task))
         post = await self._show_card(channel, event, card, post)
         line = thread_note(event, self.level)
         if post is None or line is None:

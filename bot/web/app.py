@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Route
 
-from bot.web import api, errors, github_hook, pages
+from bot.web import api, errors, github_hook, pages, transcript
 from bot.web.auth import require_viewer
 from bot.web.context import WebContext, web_context
 from bot.web.events import EventHub
@@ -60,6 +60,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(github_hook.router)
     app.include_router(pages.router)
+    app.include_router(transcript.router)
     app.add_api_route("/metrics", scrape, methods=["GET"], include_in_schema=False)
     app.add_api_route("/api/openapi.json", openapi, methods=["GET"], include_in_schema=False)
     # /mcp itself, on this router: a mounted sub-application answers only /mcp/ (SDK #1367)

@@ -20,6 +20,7 @@ from bot.web.auth import COOKIE, page_viewer, principal_of
 from bot.web.context import web_context
 from core.access.tokens import Principal
 from core.agents.frames import frame_path
+from core.agents.service import TranscriptBook
 from core.errors import InvalidInput, NotFound, SwarmError
 from core.event_kinds import EventKind, event_text, shown
 from core.formats.jsonshape import iso_utc
@@ -257,6 +258,7 @@ async def task_page(request: Request, ref: str, who: Page) -> HTMLResponse:
         agents=list(service.agents),
         actions=[action.value for action in allowed(task)],  # the buttons its state allows
         review=await _review_view(service, task),
+        transcript=await TranscriptBook(service.store).of_task(task.id),  # its turns' words
     )
 
 

@@ -1,6 +1,7 @@
 """What a protocol agent's host journal says (``core.hosts.wire``), written as swarm's records:
 its ``protocol`` observation (the strongest signal), the permission prompts it asks with the
-agent's own options, and each turn's end with its stop reason and usage (``agent.turn``).
+agent's own options, each turn's end with its stop reason and usage (``agent.turn``), and
+what it said as its transcript (``core.agents.transcript``).
 
 A batch of one agent's entries is one transaction, and the observation keeps the host (its
 pid) and the last entry taken in (``detail``: ``host``, ``seq``): an entry taken in before is
@@ -21,6 +22,7 @@ from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.agents.hook_events import held_task, input_lines
+from core.agents.transcript import Transcriber
 from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.dialogs import queries as prompt_queries
@@ -65,12 +67,17 @@ def record(
     host = host or known_host  # 0: the host was not reached (the cursor stays as it is)
     last = known_seq if known_host == host else 0
     seen: Seen | None = None
+    said: Transcriber | None = None
     for entry in entries:
         seq = int(entry.get("seq") or 0)
         if seq and seq <= last:
             continue
         seen = _take(conn, ctx, agent, entry) or seen
+        said = said or Transcriber(conn, agent, ctx.now)
+        said.take(entry)
         last = max(last, seq)
+    if said is not None:
+        said.finish()
     if seen is None:
         if last == known_seq and known_host == host:
             return last

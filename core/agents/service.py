@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from core.agents import hook_events
+from core.agents import hook_events, transcript
 from core.agents.alerts import Alert, list_alerts
 from core.agents.hook_events import HookEvent
 from core.agents.judge import Freshness
@@ -35,3 +35,29 @@ class SignalBook:
     async def alerts(self, include_cleared: bool = False, limit: int = 100) -> list[Alert]:
         """Open alerts (and cleared ones), newest first."""
         return await self.access.read(list_alerts, include_cleared, limit)
+
+
+class TranscriptBook:
+    """Protocol agents' transcripts as the front ends read them (``core.agents.transcript``):
+    an agent's newest rows and those changed after a rev, a task's, the status lines."""
+
+    def __init__(self, access: StoreAccess) -> None:
+        self.access = access
+
+    async def newest(self, agent: str, limit: int = transcript.PAGE) -> list[transcript.Line]:
+        """``agent``'s newest rows, oldest first."""
+        return await self.access.read(transcript.newest, agent, limit)
+
+    async def after(
+        self, agent: str, rev: int, limit: int = transcript.PAGE
+    ) -> list[transcript.Line]:
+        """``agent``'s rows written or changed after ``rev``, in that order."""
+        return await self.access.read(transcript.after, agent, rev, limit)
+
+    async def of_task(self, task_id: int) -> list[transcript.Line]:
+        """The rows of a task's turns, in order."""
+        return await self.access.read(transcript.of_task, task_id)
+
+    async def activity(self) -> dict[int, transcript.Line]:
+        """task -> its holder's newest row, for the tasks in progress (the card's line)."""
+        return await self.access.read(transcript.activity)

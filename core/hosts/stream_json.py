@@ -163,8 +163,9 @@ class StreamJsonDriver:
             task.add_done_callback(self._tasks.discard)
         elif kind == "assistant":
             self._assistant(message)
-        elif kind == "user" and _has_tool_result(message):
-            self.host.on_update("tool_call_update", status="completed")
+        elif kind == "user":
+            for call in _tool_results(message):
+                self.host.on_update("tool_call_update", status="completed", tool_call_id=call)
         elif kind == "result" and self._result is not None and not self._result.done():
             self._result.set_result(message)
 
@@ -177,7 +178,10 @@ class StreamJsonDriver:
             elif block.get("type") == "thinking":
                 self.host.on_update("agent_thought_chunk")
             elif block.get("type") == "tool_use":
-                self.host.on_update("tool_call", title=str(block.get("name")), status="pending")
+                self.host.on_update(
+                    "tool_call", title=str(block.get("name")), status="pending",
+                    tool_call_id=str(block.get("id") or ""),
+                )  # fmt: skip
 
     async def _permission(self, message: dict[str, Any]) -> None:
         """``can_use_tool``: the host asks swarm; the choice goes back (anything else asked
@@ -206,9 +210,14 @@ class StreamJsonDriver:
         await self._send({"type": "control_response", "response": reply})
 
 
-def _has_tool_result(message: dict[str, Any]) -> bool:
-    """A ``user`` message carrying a tool's result (not Claude Code's own notes)."""
+def _tool_results(message: dict[str, Any]) -> list[str]:
+    """The tool calls (their ids) whose results a ``user`` message carries (none in Claude
+    Code's own notes)."""
     content = (message.get("message") or {}).get("content")
-    return isinstance(content, list) and any(
-        isinstance(b, dict) and b.get("type") == "tool_result" for b in content
-    )
+    if not isinstance(content, list):
+        return []
+    return [
+        str(b.get("tool_use_id") or "")
+        for b in content
+        if isinstance(b, dict) and b.get("type") == "tool_result"
+    ]

@@ -318,6 +318,35 @@ function onEvent(message) {
   }
 }
 
+function followTranscript() {
+  // The agent page: each transcript row written or changed after the page's rev, from its
+  // own stream; a row already shown (an answer growing, a tool call's status) is rewritten
+  // in place. The agent's words go in as text, never as HTML.
+  const holder = document.querySelector("[data-agent]");
+  const list = document.getElementById("transcript");
+  if (!holder || !list) return;
+  const agent = encodeURIComponent(holder.dataset.agent);
+  const stream = new EventSource(`/api/v1/agents/${agent}/transcript/stream?after=${holder.dataset.rev}`);
+  stream.addEventListener("transcript", (message) => {
+    const line = JSON.parse(message.data);
+    const bottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
+    let item = document.getElementById("line-" + line.id);
+    if (!item) {
+      item = document.createElement("li");
+      item.id = "line-" + line.id;
+      item.className = "line kind-" + line.kind;
+      item.append(document.createElement("time"), " ", document.createElement("span"));
+      item.lastChild.className = "text";
+      list.append(item);
+    }
+    item.querySelector("time").textContent = new Date(line.ts).toLocaleString();
+    item.querySelector(".text").textContent = line.shown;
+    holder.dataset.rev = line.rev;
+    document.getElementById("transcript-empty").hidden = true;
+    if (bottom) window.scrollTo(0, document.body.scrollHeight);
+  });
+}
+
 function refreshThumbnails() {
   for (const img of document.querySelectorAll("img[data-refresh]")) {
     const every = Number(img.dataset.refresh) * 1000;
@@ -333,6 +362,7 @@ document.addEventListener("DOMContentLoaded", () => {
     form.addEventListener("submit", (event) => { event.preventDefault(); submitForm(form); });
   }
   refreshThumbnails();
+  if (document.body.dataset.page === "agent") followTranscript();
   if (document.body.dataset.page && document.body.dataset.page !== "login") {
     const after = document.body.dataset.lastEvent || "0";
     lastSeen = Number(after);

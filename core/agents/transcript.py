@@ -1,0 +1,270 @@
+"""A protocol agent's transcript as people read it: what its host's journal says
+(``core.hosts.wire``), kept as rows of ``agent_transcript`` in the transaction that takes the
+entries in (``protocol_events.record``).
+
+One row per thing said: a prompt taken, an answer (its message chunks joined, continued by
+the next batch while nothing else came between), a tool call (one row per call, its status
+updated), a plan, a permission request (its answer written on it), a turn's end or failure,
+the agent's exit. A row written or changed takes its agent's next ``rev``, so the dashboard
+streams the rows after the rev it showed. Bounded: ``TEXT_MAX`` characters a row (a longer
+answer goes on in a new row) and each agent's newest ``KEEP`` rows.
+
+Nothing here is trusted: the words are stored as the agent gave them (cut to size) and each
+front end escapes them as it shows them (``status_line`` for one line: controls escaped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from core.agents import transcript_queries as queries
+from core.agents.hook_events import held_task
+from core.formats.text import escape_controls, one_line, shorten
+from core.store.conn import Conn
+
+KEEP = 2000  # rows per agent
+TEXT_MAX = 4000  # characters of one row
+FINAL = ("completed", "failed")  # a tool call's last statuses
+
+# the row kinds
+PROMPT, MESSAGE, TOOL, PLAN, PERMISSION, TURN_END, TURN_ERROR, EXITED = (
+    "prompt", "message", "tool", "plan", "permission", "turn_end", "turn_error", "exited",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Line:
+    """One transcript row."""
+
+    id: int
+    agent: str
+    rev: int
+    task_id: int | None
+    delivery_id: int | None
+    at: float
+    kind: str
+    call: str | None
+    status: str | None
+    text: str
+
+    @classmethod
+    def of(cls, row: Any) -> Line:
+        """The row as read (``transcript_queries.COLUMNS``)."""
+        return cls(
+            int(row["id"]), str(row["agent"]), int(row["rev"]), row["task_id"],
+            row["delivery_id"], float(row["at"]), str(row["kind"]), row["call"],
+            row["status"], str(row["text"]),
+        )  # fmt: skip
+
+    def to_json(self) -> dict[str, Any]:
+        """The row for the API and the live stream (its time as ``ts``), with its one line
+        and the text a page shows."""
+        found = {k: v for k, v in self.__dict__.items() if k != "at"}
+        return {**found, "ts": self.at, "line": status_line(self), "shown": shown_text(self)}
+
+
+def status_line(line: Line, width: int = 200) -> str:
+    """What the row says in one line, controls escaped: ``tool call touch x (in progress)``."""
+    status = (line.status or "").replace("_", " ")
+    words = {
+        PROMPT: lambda: f"prompt taken: {line.text}",
+        MESSAGE: lambda: f"says: {_tail(line.text, width)}",
+        TOOL: lambda: f"tool call {line.text or 'a tool'}" + (f" ({status})" if status else ""),
+        PLAN: lambda: f"plan: {line.text}",
+        PERMISSION: lambda: f"asks: {line.text}" + (f" ({status})" if status else " (waiting)"),
+        TURN_END: lambda: f"turn ended ({line.status})",
+        TURN_ERROR: lambda: f"the turn failed: {line.text}",
+        EXITED: lambda: f"the agent exited ({status})",
+    }.get(line.kind, lambda: f"{line.kind}: {line.text}")()
+    return shorten(one_line(words), width)
+
+
+def shown_text(line: Line) -> str:
+    """What a page shows of the row: an answer whole (its line breaks kept), the others as
+    their line; every other control character escaped."""
+    if line.kind == MESSAGE:
+        return escape_controls(line.text, keep="\n")
+    return status_line(line, TEXT_MAX)
+
+
+def _tail(text: str, width: int) -> str:
+    """The end of an answer (what it says now), on one line."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else "…" + flat[-(width - 1) :]
+
+
+class Transcriber:
+    """One batch of one agent's entries written as rows (``protocol_events.record``'s
+    transaction): message chunks gather in the open answer until something else comes."""
+
+    def __init__(self, conn: Conn, agent: str, now: float) -> None:
+        self.conn, self.agent, self.now = conn, agent, now
+        self.rev = queries.next_rev(conn, agent)
+        last = queries.last_row(conn, agent)
+        self.answer: Line | None = Line.of(last) if last is not None else None
+        if self.answer is not None and self.answer.kind != MESSAGE:
+            self.answer = None
+        self.delivery: int | None = last["delivery_id"] if last is not None else None
+        self.task: int | None = last["task_id"] if last is not None else None
+        self.looked = False  # the held task was looked up (rows before any turn)
+        self.grown = False  # the open answer has words not yet written
+        self.ended = False  # a turn ended in this batch: the agent's rows are pruned
+
+    def take(self, entry: Mapping[str, Any]) -> None:
+        """One journal entry's row, if it says anything people read."""
+        kind, at = entry.get("type"), float(entry.get("at") or self.now)
+        if kind == "update":
+            self._update(entry, at)
+            return
+        if kind in ("turn", "turn_end", "turn_error") and entry.get("delivery") is not None:
+            self._delivery(int(entry["delivery"]))
+        if kind == "turn":
+            self._add(PROMPT, at, text=str(entry.get("text") or ""))
+        elif kind == "permission":
+            self._add(PERMISSION, at, call=str(entry.get("request") or ""),
+                      text=str(entry.get("title") or "a tool"))  # fmt: skip
+        elif kind == "permission_done":
+            option = entry.get("option")
+            self._change(PERMISSION, str(entry.get("request") or ""), at,
+                         f"answered {option}" if option is not None else "cancelled")  # fmt: skip
+        elif kind == "turn_end":
+            self._add(TURN_END, at, status=str(entry.get("stop_reason") or "end_turn"))
+            self.ended = True
+        elif kind == "turn_error":
+            self._add(TURN_ERROR, at, text=str(entry.get("message") or "no message"))
+            self.ended = True
+        elif kind == "exited":
+            self._add(EXITED, at, status=str(entry.get("code")))
+
+    def finish(self) -> None:
+        """Write the open answer; at a turn's end keep only the agent's newest rows."""
+        self._flush()
+        if self.ended:
+            queries.prune(self.conn, self.agent, KEEP)
+
+    def _update(self, entry: Mapping[str, Any], at: float) -> None:
+        kind = entry.get("kind")
+        if kind == "agent_message_chunk":
+            self._say(str(entry.get("text") or ""), at)
+        elif kind == "tool_call":
+            call = str(entry.get("tool_call_id") or "") or None
+            self._add(TOOL, at, call=call, status=_status(entry),
+                      text=str(entry.get("title") or "a tool"))  # fmt: skip
+        elif kind == "tool_call_update":
+            self._tool_update(entry, at)
+        elif kind == "plan":
+            steps = "; ".join(str(step) for step in entry.get("plan") or ())
+            self._add(PLAN, at, text=steps)
+
+    def _say(self, text: str, at: float) -> None:
+        if not text:
+            return
+        answer = self.answer
+        if answer is None or len(answer.text) >= TEXT_MAX:
+            self._flush()
+            self.answer = answer = self._add(MESSAGE, at, text="")
+        room = TEXT_MAX - len(answer.text)
+        self.answer = replace(answer, text=answer.text + text[:room], at=at)
+        self.grown = True
+        if len(text) > room:
+            self._say(text[room:], at)
+
+    def _tool_update(self, entry: Mapping[str, Any], at: float) -> None:
+        call = str(entry.get("tool_call_id") or "")
+        found = (
+            queries.by_call(self.conn, self.agent, TOOL, call)
+            if call
+            else queries.last_open_tool(self.conn, self.agent)
+        )
+        if found is None:
+            self._add(TOOL, at, call=call or None, status=_status(entry),
+                      text=str(entry.get("title") or "a tool"))  # fmt: skip
+            return
+        self._flush()
+        line = Line.of(found)
+        title = str(entry.get("title") or "") or line.text
+        queries.update(self.conn, line.id, self._next(), at, _status(entry) or line.status,
+                       _cut(title))  # fmt: skip
+
+    def _change(self, kind: str, call: str, at: float, status: str) -> None:
+        found = queries.by_call(self.conn, self.agent, kind, call) if call else None
+        if found is None:
+            return
+        self._flush()
+        line = Line.of(found)
+        queries.update(self.conn, line.id, self._next(), at, status, line.text)
+
+    def _add(
+        self, kind: str, at: float, *, text: str = "", call: str | None = None,
+        status: str | None = None,
+    ) -> Line:  # fmt: skip
+        self._flush()
+        if kind != MESSAGE:
+            self.answer = None
+        rev, task = self._next(), self._task()
+        values = (self.agent, rev, task, self.delivery, at, kind, call, status, _cut(text))
+        row_id = queries.insert(self.conn, values)
+        return Line(row_id, self.agent, rev, task, self.delivery, at, kind, call, status,
+                    _cut(text))  # fmt: skip
+
+    def _flush(self) -> None:
+        """Write the open answer's new words (once per batch and row)."""
+        answer = self.answer
+        if answer is None or not self.grown:
+            return
+        self.grown = False
+        queries.update(self.conn, answer.id, self._next(), answer.at, None, answer.text)
+
+    def _delivery(self, delivery: int) -> None:
+        """A turn's delivery: its rows belong to the task its message is for."""
+        if delivery == self.delivery and self.task is not None:
+            return
+        self.delivery = delivery
+        known, task = queries.task_of_delivery(self.conn, delivery)
+        self.task = task if known else held_task(self.conn, self.agent)
+
+    def _task(self) -> int | None:
+        if self.task is None and self.delivery is None and not self.looked:
+            self.task, self.looked = held_task(self.conn, self.agent), True
+        return self.task
+
+    def _next(self) -> int:
+        self.rev += 1
+        return self.rev - 1
+
+
+def _status(entry: Mapping[str, Any]) -> str | None:
+    status = entry.get("status")
+    return str(status) if status else None
+
+
+def _cut(text: str) -> str:
+    return text[:TEXT_MAX]
+
+
+# -- what the front ends read ----------------------------------------------------------------
+
+PAGE = 500  # rows one read gives
+
+
+def after(conn: Conn, agent: str, rev: int, limit: int = PAGE) -> list[Line]:
+    """``agent``'s rows written or changed after ``rev`` (the live stream)."""
+    return [Line.of(r) for r in queries.after(conn, agent, rev, limit)]
+
+
+def newest(conn: Conn, agent: str, limit: int = PAGE) -> list[Line]:
+    """``agent``'s newest ``limit`` rows, oldest first (the agent's page)."""
+    return [Line.of(r) for r in reversed(queries.newest(conn, agent, limit))]
+
+
+def of_task(conn: Conn, task_id: int, limit: int = PAGE * 4) -> list[Line]:
+    """The rows of a task's turns, in order (the task's page)."""
+    return [Line.of(r) for r in queries.of_task(conn, task_id, limit)]
+
+
+def activity(conn: Conn) -> dict[int, Line]:
+    """task -> its holder's newest row, for each task in progress whose holder's newest row
+    is of it (the Discord card's status line)."""
+    return {int(r["task_id"]): Line.of(r) for r in queries.latest_of_tasks_in_progress(conn)}

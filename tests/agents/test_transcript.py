@@ -1,0 +1,120 @@
+"""A protocol agent's transcript (issue 50, item 4): the host's journal entries taken in by
+``protocol_events.record`` are kept as ``agent_transcript`` rows in the same transaction, on
+SQLite and PostgreSQL: the prompt, the answer's chunks joined (across batches), one row per
+tool call with its status, plans, permission requests with their answer, the turn's end; a
+journal read again adds nothing; each agent keeps its newest rows only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from core.agents import transcript
+from core.agents.service import TranscriptBook
+from core.service.swarm import SwarmService
+from tests.agents.protocol_journal import AGENT, journal, numbered, record, started
+from tests.helpers import query
+
+pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
+
+
+def shown(lines: list[transcript.Line]) -> list[tuple[str, str, str | None]]:
+    return [(r.kind, r.text, r.status) for r in lines]
+
+
+async def test_a_turn_is_kept_as_the_rows_people_read(service: SwarmService) -> None:
+    task, delivery = await started(service)
+    entries = journal(delivery)
+    # in three batches, as the watcher takes them: the answer's chunks split between two
+    assert await record(service, entries[:4]) == 4
+    await record(service, entries[4:10])
+    await record(service, entries[10:])
+    rows = await TranscriptBook(service.store).of_task(task)
+    assert shown(rows) == [
+        ("prompt", "Create x then say done", None),
+        ("message", "I will create x.", None),
+        ("plan", "create x; say done", None),
+        ("tool", "touch x", "completed"),
+        ("permission", "touch x", "answered allow"),
+        ("message", "Done.\x1b[2J", None),
+        ("turn_end", "", "end_turn"),
+    ]
+    assert {r.delivery_id for r in rows} == {delivery}
+    assert {r.task_id for r in rows} == {task}
+    # what people read is one line each, the agent's controls escaped
+    assert [transcript.status_line(r) for r in rows][3:6] == [
+        "tool call touch x (completed)",
+        "asks: touch x (answered allow)",
+        "says: Done.\\x1b[2J",
+    ]
+    # the rows changed last come last: the tool call after its permission's answer
+    revs = await TranscriptBook(service.store).after(AGENT, 0)
+    assert [r.kind for r in revs] == [
+        "prompt", "message", "plan", "permission", "tool", "message", "turn_end",
+    ]  # fmt: skip
+    assert len({r.rev for r in revs}) == len(revs)
+    # the whole journal read again (a restart of the watcher) changes nothing
+    before = query(service.settings, "SELECT id, rev, status, text FROM agent_transcript")
+    await record(service, entries)
+    assert query(service.settings, "SELECT id, rev, status, text FROM agent_transcript") == before
+
+
+async def test_the_card_line_is_the_holders_newest_row_of_its_task(
+    service: SwarmService,
+) -> None:
+    task, delivery = await started(service)
+    entries = journal(delivery)
+    await record(service, entries[:7])
+    book = TranscriptBook(service.store)
+    line = (await book.activity())[task]
+    assert transcript.status_line(line) == "tool call touch x (pending)"
+    await record(service, entries[7:10])
+    assert transcript.status_line((await book.activity())[task]) == (
+        "tool call touch x (in progress)"
+    )
+    await service.tasks.complete(task, AGENT)
+    assert await book.activity() == {}  # done: no line
+
+
+async def test_a_long_answer_goes_on_in_new_rows_and_an_agent_keeps_its_newest(
+    service: SwarmService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transcript, "KEEP", 5)
+    _, delivery = await started(service)
+    chunk: dict[str, Any] = {"type": "update", "kind": "agent_message_chunk", "text": "y" * 3000}
+    entries = [{"type": "turn", "delivery": delivery, "text": "long"}, chunk, chunk, chunk]
+    again: list[dict[str, Any]] = [{"type": "turn", "delivery": delivery, "text": "again"},
+             {"type": "turn_end", "stop_reason": "end_turn"}] * 2  # fmt: skip
+    taken = numbered(entries + again)
+    book = TranscriptBook(service.store)
+    await record(service, taken[:2])
+    await record(service, taken[2:4])  # 9,000 characters: rows of 4,000, 4,000, 1,000
+    assert [(r.kind, len(r.text)) for r in await book.newest(AGENT)] == [
+        ("prompt", 4), ("message", 4000), ("message", 4000), ("message", 1000),
+    ]  # fmt: skip
+    await record(service, taken[4:])  # a turn's end: the newest 5 are kept
+    assert [(r.kind, len(r.text)) for r in await book.newest(AGENT)] == [
+        ("message", 1000), ("prompt", 5), ("turn_end", 0), ("prompt", 5), ("turn_end", 0),
+    ]  # fmt: skip
+    assert max(len(t) for (t,) in query(service.settings, "SELECT text FROM agent_transcript")) <= (
+        transcript.TEXT_MAX
+    )
+
+
+async def test_a_tool_call_update_without_an_id_ends_the_open_call(service: SwarmService) -> None:
+    """Claude Code's stream-json before it named its calls: the update goes to the open one."""
+    task, delivery = await started(service)
+    entries: list[dict[str, Any]] = [
+        {"type": "turn", "delivery": delivery, "text": "go"},
+        {"type": "update", "kind": "tool_call", "title": "Bash", "status": "pending"},
+        {"type": "update", "kind": "tool_call_update", "status": "completed"},
+        {"type": "turn_error", "delivery": delivery, "message": "rate limit <@everyone>"},
+    ]
+    await record(service, numbered(entries))
+    rows = await TranscriptBook(service.store).of_task(task)
+    assert shown(rows) == [
+        ("prompt", "go", None),
+        ("tool", "Bash", "completed"),
+        ("turn_error", "rate limit <@everyone>", None),
+    ]

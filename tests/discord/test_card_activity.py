@@ -1,0 +1,48 @@
+"""A protocol agent's activity on its task's card (issue 50, item 4), on the local Discord:
+one status line, edited at most every ``activity_s``, never a message per chunk; the agent's
+words as inline code (no markdown or mention of theirs takes effect); gone once the task is
+done."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from tests.agents.protocol_journal import journal, numbered, record, started
+from tests.discord.conftest import World
+from tests.discord.test_notifier import edited_to, has
+
+pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(90)]
+
+
+async def test_a_card_shows_one_live_status_line_of_its_agent(world: World) -> None:
+    server, service = world.server, world.service
+    notifier = world.bot.notifier
+    notifier.activity_s = 1.0
+    task, delivery = await started(service)
+    card = await server.wait_for_message(has(f"**T-{task}**"), channel=world.channel)
+    await edited_to(server, card, "working (Agent-1)")
+    entries = journal(delivery)
+    await record(service, entries[:7])
+    await edited_to(server, card, "\n↳ `Agent-1: tool call touch x (pending)`")
+    # a flood of chunks, 300 batches in about two seconds: a few edits, no new message
+    edits = len(card.history)
+    started_at = time.monotonic()
+    chunk = {"type": "update", "kind": "agent_message_chunk", "text": "@everyone **bold** `x` "}
+    flood = numbered([*entries[:7], *[chunk] * 300])
+    for seq in range(8, len(flood) + 1):
+        await record(service, flood[seq - 1 : seq])
+        await asyncio.sleep(0.005)
+    await edited_to(server, card, "↳ `Agent-1: says: …")
+    await asyncio.sleep(notifier.activity_s * 1.5)  # the last look at the lines
+    took = time.monotonic() - started_at
+    assert len(card.history) - edits <= took / notifier.activity_s + 2
+    assert "`Agent-1: says: …" in card.content and "ˋxˋ" in card.content
+    assert card.content.count("`") == 2  # the agent's backticks cannot end the code span
+    assert card.pings == set()  # @everyone in the agent's words notifies no one
+    assert server.messages(world.channel) == [card]
+    await service.tasks.complete(task, "Agent-1")
+    done = await edited_to(server, card, "done by Agent-1")
+    assert "↳" not in done.content
