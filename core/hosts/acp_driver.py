@@ -9,11 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from core.hosts import wire
-from core.hosts.turns import Callbacks, Ended, TurnFailed
+from core.hosts.turns import Ended, Launched, TurnFailed
 
 if TYPE_CHECKING:
     from acp import Client, ClientSideConnection
@@ -24,19 +23,12 @@ log = logging.getLogger(__name__)
 class AcpDriver:
     """The agent over ACP."""
 
-    def __init__(
-        self,
-        host: Callbacks,
-        command: Sequence[str],
-        cwd: str,
-        mcp: list[Any],
-        env: dict[str, str],
-    ) -> None:
-        self.host = host
-        self.env = env
-        self.command = list(command)
-        self.cwd = cwd
-        self.mcp = mcp
+    def __init__(self, launched: Launched) -> None:
+        self.launched = launched
+        self.host, self.env, self.cwd, self.mcp = (
+            launched.host, launched.env, launched.cwd, launched.mcp,
+        )  # fmt: skip
+        self.command = list(launched.command)
         self.process: asyncio.subprocess.Process | None = None
         self.session: str | None = None
         self.conn: ClientSideConnection | None = None

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from core.hosts import wire
-from core.hosts.turns import Driver, TurnFailed
+from core.hosts.turns import Driver, Launched, TurnFailed
 
 log = logging.getLogger(__name__)
 ACP, STREAM_JSON = "acp", "stream-json"
@@ -368,7 +368,7 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
     journal = Journal(wire.journal_path(home, args.agent))
     host = Host(args.agent, journal)
     mcp = json.loads(args.mcp) if args.mcp else []
-    host.driver = _driver(args.protocol, host, args.command, args.cwd, mcp, env)
+    host.driver = _driver(args.protocol, Launched(host, args.command, args.cwd, mcp, env))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: loop.create_task(host.stop()))
@@ -406,21 +406,14 @@ def _why(exc: BaseException) -> str:
     return repr(exc)
 
 
-def _driver(
-    protocol: str,
-    host: Host,
-    command: list[str],
-    cwd: str,
-    mcp: list[Any],
-    env: dict[str, str],
-) -> Driver:
+def _driver(protocol: str, launched: Launched) -> Driver:
     if protocol == STREAM_JSON:
         from core.hosts.stream_json import StreamJsonDriver
 
-        return StreamJsonDriver(host, command, cwd, mcp, env)
+        return StreamJsonDriver(launched)
     from core.hosts.acp_driver import AcpDriver
 
-    return AcpDriver(host, command, cwd, mcp, env)
+    return AcpDriver(launched)
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:

@@ -15,11 +15,10 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from core.hosts import wire
-from core.hosts.turns import Callbacks, Ended, TurnFailed
+from core.hosts.turns import Ended, Launched, TurnFailed
 
 log = logging.getLogger(__name__)
 ARGS = ("-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose",
@@ -37,19 +36,11 @@ CONTROL_S = 60.0  # a control request's answer (initialize: MCP servers start)
 class StreamJsonDriver:
     """Claude Code over stream-json."""
 
-    def __init__(
-        self,
-        host: Callbacks,
-        command: Sequence[str],
-        cwd: str,
-        mcp: list[Any],
-        env: dict[str, str],
-    ) -> None:
-        self.host = host
-        self.env = env
-        self.command = [*command, *(a for a in ARGS if a not in command)]
-        self.cwd = cwd
-        self.mcp = mcp
+    def __init__(self, launched: Launched) -> None:
+        self.host, self.env, self.cwd, self.mcp = (
+            launched.host, launched.env, launched.cwd, launched.mcp,
+        )  # fmt: skip
+        self.command = [*launched.command, *(a for a in ARGS if a not in launched.command)]
         self.process: asyncio.subprocess.Process | None = None
         self.session: str | None = None
         self._reader: asyncio.Task[None] | None = None

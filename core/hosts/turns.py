@@ -76,3 +76,17 @@ class Callbacks(Protocol):
     def on_session(self, session: str, loaded: bool) -> None:
         """A session opened."""
         ...
+
+
+@dataclass
+class Launched:
+    """What a driver is given (the host it reports to, the agent's command, folder, MCP
+    servers and environment) and what it holds once started (the process, the session)."""
+
+    host: Callbacks
+    command: list[str]
+    cwd: str
+    mcp: list[Any]
+    env: dict[str, str]
+    process: asyncio.subprocess.Process | None = None
+    session: str | None = None
