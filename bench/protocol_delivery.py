@@ -77,6 +77,7 @@ class Route:
     own_s: list[float] = field(default_factory=list)  # protocol: swarm's own time
     before_s: list[float] = field(default_factory=list)  # claim -> the prompt sent (host)
     after_s: list[float] = field(default_factory=list)  # first update -> receipt
+    waits_s: list[float] = field(default_factory=list)  # the prompt sent -> its first update
     cpu_s: float = 0.0
 
 
@@ -220,6 +221,7 @@ def _own_time(bench: Bench, route: Route, delivery: int) -> None:
     route.before_s.append(start["at"] - claimed)
     route.after_s.append(receipted - accepted["at"])
     route.own_s.append(receipted - claimed - (accepted["at"] - start["at"]))
+    route.waits_s.append(accepted["at"] - start["at"])
 
 
 def agents_toml(cli: str, live: LiveCLI, work: Path) -> str:
@@ -337,7 +339,19 @@ def route_figures(route: Route, turns: dict[int, int] | None) -> dict[str, Any]:
         shown["swarm_own"] = percentiles(route.own_s)
         shown["claim_to_prompt_sent"] = percentiles(route.before_s)
         shown["first_update_to_receipt"] = percentiles(route.after_s)
+        shown["agent_wait_for_first_update"] = percentiles(route.waits_s)
+        shown["slowest_own_ms"] = _slowest(route)
     return shown
+
+
+def _slowest(route: Route, count: int = 3) -> list[dict[str, float]]:
+    """The protocol route's slowest own times, with their parts (ms)."""
+    rows = zip(route.own_s, route.before_s, route.after_s, route.waits_s, strict=True)
+    return [
+        {"own": round(own * 1000, 1), "claim_to_sent": round(before * 1000, 1),
+         "update_to_receipt": round(after * 1000, 1), "agent_wait": round(wait * 1000, 1)}
+        for own, before, after, wait in sorted(rows, reverse=True)[:count]
+    ]  # fmt: skip
 
 
 def figures(cli: str, routes: dict[str, Route], turns: dict[int, int], wall: float) -> dict:
