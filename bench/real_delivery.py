@@ -16,7 +16,9 @@ import asyncio
 import json
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
@@ -33,19 +35,34 @@ async def main() -> None:
     parser.add_argument("--prompts", type=int, default=200)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    await each_cli(args.cli or CLIS, lambda cli, root: one_cli(cli, root, args.prompts), args.json)
+
+
+async def one_cli(cli: str, root: Path, prompts: int) -> dict[str, Any]:
+    """``cli`` in tmux under ``root``, ``prompts`` prompts by swarm's tmux deliverer: the tally."""
+    live = launch(cli, root, SCRIPT)
+    (root / "swarm").mkdir()
+    try:
+        tally = await count_deliveries(live, cli, prompts, root / "swarm")
+    finally:
+        stop(live)
+    return tally.summary()
+
+
+async def each_cli(
+    names: Sequence[str],
+    run: Callable[[str, Path], Awaitable[dict[str, Any]]],
+    as_json: bool,
+) -> None:
+    """``run(cli, folder)`` for each CLI, each in its own folder of a temporary one; each
+    CLI's figures printed as one JSON line when it ends (``as_json``: one list at the end)."""
     results = []
     with tempfile.TemporaryDirectory(prefix="swarm-real-delivery-") as tmp:
-        for cli in args.cli or CLIS:
-            live = launch(cli, Path(tmp) / cli, SCRIPT)
-            (Path(tmp) / f"{cli}-swarm").mkdir()
-            try:
-                tally = await count_deliveries(live, cli, args.prompts, Path(tmp) / f"{cli}-swarm")
-            finally:
-                stop(live)
-            results.append(tally.summary())
-            if not args.json:
+        for cli in names:
+            results.append(await run(cli, Path(tmp) / cli))
+            if not as_json:
                 print(json.dumps(results[-1]), flush=True)
-    if args.json:
+    if as_json:
         print(json.dumps(results, indent=2))
 
 

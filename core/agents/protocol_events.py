@@ -207,7 +207,8 @@ def _turn_error(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> S
 
 
 def _turn_event(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any], text: str) -> None:
-    data = {k: entry.get(k) for k in ("delivery", "stop_reason", "usage", "code", "message")
+    data = {k: entry.get(k) for k in ("delivery", "stop_reason", "usage", "cost_usd", "code",
+                                      "message")
             if entry.get(k) is not None}  # fmt: skip
     insert_event(conn, ctx.now, EventKind.AGENT_TURN, text, task_id=held_task(conn, agent),
                  agent=agent, actor=agent, data=data)  # fmt: skip

@@ -23,12 +23,12 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from core.hosts import wire
-from core.hosts.turns import Driver, Launched, TurnFailed
+from core.hosts.turns import TOTAL_COST, Driver, Launched, TurnFailed
 
 log = logging.getLogger(__name__)
 ACP, STREAM_JSON = "acp", "stream-json"
@@ -144,6 +144,20 @@ class Host:
         """The session the host had before (to load it again), if any."""
         path = _session_file(self.journal.path)
         return path.read_text(encoding="utf-8").strip() or None if path.is_file() else None
+
+    def session_spent(self, session: str) -> float:
+        """``session``'s running total cost (Claude Code's) as the journal's last turn end
+        in it said; 0 when none did."""
+        spent, current = 0.0, None
+        for entry in _entries(self.journal.path):
+            meta = entry.get("meta")
+            if entry.get("type") == wire.SESSION:
+                current = entry.get("session")
+            elif (
+                entry.get("type") == wire.TURN_END and current == session and isinstance(meta, dict)
+            ):
+                spent = float(meta.get(TOTAL_COST, spent))
+        return spent
 
     def on_session(self, session: str, loaded: bool) -> None:
         """A session opened: kept for a restart of the host, journaled."""
@@ -269,6 +283,14 @@ def _end_group() -> None:
     if os.getpgrp() == os.getpid():
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(os.getpgrp(), signal.SIGTERM)
+
+
+def _entries(path: Path) -> Iterator[dict[str, Any]]:
+    """The entries of a journal file (none when it cannot be read; a bad line skipped)."""
+    with contextlib.suppress(OSError), path.open("rb") as journal:
+        for line in journal:
+            with contextlib.suppress(ValueError):
+                yield wire.decode(line)
 
 
 def _session_file(journal: Path) -> Path:

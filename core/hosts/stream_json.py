@@ -5,7 +5,8 @@ Agent SDKs speak). A prompt is a ``user`` message; the turn ends with a ``result
 ``control_request`` ``can_use_tool``, answered by a ``control_response`` (allow with the
 input unchanged, allow and keep the rules Claude Code suggested, or deny); a cancel is the
 ``interrupt`` control request. A new session is named by swarm (``--session-id``) and resumed
-with ``--resume <id>``.
+with ``--resume <id>``. Claude Code's ``total_cost_usd`` is its session's running total (kept
+over a ``--resume``): a turn's cost is what it adds to the total the last turn said.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import uuid
 from typing import Any
 
 from core.hosts import wire
-from core.hosts.turns import Ended, Launched, TurnFailed
+from core.hosts.turns import TOTAL_COST, Ended, Launched, TurnFailed
 
 log = logging.getLogger(__name__)
 ARGS = ("-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose",
@@ -48,6 +49,7 @@ class StreamJsonDriver:
         self._result: asyncio.Future[dict[str, Any]] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._interrupted = False  # the running turn was asked to stop
+        self.spent = 0.0  # the session's total_cost_usd at its last turn's end
 
     async def start(self) -> None:
         """Spawn Claude Code (resuming the session the host had) and initialize."""
@@ -60,6 +62,7 @@ class StreamJsonDriver:
                        for e in self.mcp}  # fmt: skip
             argv += ["--mcp-config", json.dumps({"mcpServers": servers})]
         session = resume or str(uuid.uuid4())
+        self.spent = self.host.session_spent(resume) if resume else 0.0
         argv += ["--resume", resume] if resume else ["--session-id", session]
         self.process = await asyncio.create_subprocess_exec(
             *argv, cwd=self.cwd, env=self.env, stdin=asyncio.subprocess.PIPE,
@@ -80,14 +83,24 @@ class StreamJsonDriver:
                           "session_id": self.session or ""})  # fmt: skip
         result = await self._result
         if self._interrupted and result.get("subtype") == "error_during_execution":
-            return Ended("cancelled", result.get("usage"), result.get("total_cost_usd"))
+            return Ended("cancelled", result.get("usage"), *self._cost(result))
         if result.get("is_error") or result.get("subtype") not in (None, "success"):
             words = result.get("result") or result.get("subtype") or "error"
             raise TurnFailed(str(words), None, {"subtype": result.get("subtype")})
+        cost, meta = self._cost(result)
         return Ended(
-            str(result.get("stop_reason") or "end_turn"), result.get("usage"),
-            result.get("total_cost_usd"), {"duration_ms": result.get("duration_ms")},
+            str(result.get("stop_reason") or "end_turn"), result.get("usage"), cost,
+            {**meta, "duration_ms": result.get("duration_ms")},
         )  # fmt: skip
+
+    def _cost(self, result: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:
+        """The turn's cost (its session's total less the total at the last turn's end) and
+        the total, for the turn's ``meta`` (None and {} when Claude Code gave none)."""
+        total = result.get("total_cost_usd")
+        if not isinstance(total, int | float) or isinstance(total, bool):
+            return None, {}
+        cost, self.spent = max(0.0, total - self.spent), float(total)
+        return round(cost, 9), {TOTAL_COST: self.spent}
 
     async def cancel(self) -> None:
         """The ``interrupt`` control request (the turn then ends as an error during execution:

@@ -7,6 +7,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+TOTAL_COST = "total_cost_usd"  # a turn end's meta: its session's running total (Claude Code)
+
 
 @dataclass(frozen=True)
 class Ended:
@@ -71,6 +73,10 @@ class Callbacks(Protocol):
 
     def saved_session(self) -> str | None:
         """The session to load again, if any."""
+        ...
+
+    def session_spent(self, session: str) -> float:
+        """``session``'s running total cost as its last turn's end said (0: none did)."""
         ...
 
     def on_session(self, session: str, loaded: bool) -> None:

@@ -78,6 +78,22 @@ class Tally:
     turn_start_ms: list[float] = field(default_factory=list)
     per_turn: int = 1
 
+    def count(
+        self, marker: str, text: str, delivered: bool, found: list[dict[str, Any]], started: float
+    ) -> bool:
+        """Count a prompt from its model requests ``found`` (``text`` sent, ``delivered`` said
+        by the deliverer, its turn start from ``started``, epoch seconds); False when lost."""
+        if not found:
+            self.lost.append(marker)
+            if delivered:
+                self.false_delivered.append(marker)
+            return False
+        self.taken += 1
+        first = min(float(r.get("at", time.time())) for r in found)
+        self.turn_start_ms.append((first - started) * 1000)
+        self.whole += any(words(text) in words(str(r.get("prompt") or "")) for r in found)
+        return True
+
     def summary(self) -> dict[str, Any]:
         """The figures as one JSON object."""
         times = sorted(self.turn_start_ms)
@@ -184,17 +200,11 @@ async def one(deliverer: TmuxDeliverer, agent: Agent, live: LiveCLI, n: int, tal
     marker = f"m{n:04d}-{uuid.uuid4().hex[:6]}"
     text = prompt_text(n, marker)
     tally.prompts += 1
-    started = time.monotonic()
+    started = time.time()
     delivered = await deliver(deliverer, agent, n, text, tally)
     found = wait_taken(live, cli, marker, 30 if delivered else 5)
-    if not found:
-        tally.lost.append(marker)
-        if delivered:
-            tally.false_delivered.append(marker)
+    if not tally.count(marker, text, delivered, found, started):
         return
-    tally.taken += 1
-    tally.turn_start_ms.append((_first_at(found) - started) * 1000)
-    tally.whole += any(words(text) in words(str(r.get("prompt") or "")) for r in found)
     settle(live)
     if len(main_requests(live, cli, marker)) > tally.per_turn:
         tally.doubled.append(marker)
@@ -203,12 +213,6 @@ async def one(deliverer: TmuxDeliverer, agent: Agent, live: LiveCLI, n: int, tal
 def words(text: str) -> str:
     """``text`` with its whitespace runs as one space (and no ``<pasted_content>`` tags)."""
     return " ".join(PASTED_TAG.sub(" ", text).split())
-
-
-def _first_at(found: list[dict[str, Any]]) -> float:
-    """The monotonic time of the first request, from its record's wall time."""
-    at = min(float(r.get("at", time.time())) for r in found)
-    return time.monotonic() - (time.time() - at)
 
 
 async def check_deliveries(live: LiveCLI, cli: str, home: Path) -> None:

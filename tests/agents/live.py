@@ -114,10 +114,13 @@ class LocalModel:
         self.url = self.process.stdout.readline().strip()
         assert self.url.startswith("http://127.0.0.1:"), f"localmodel did not start: {self.url!r}"
         self.admin = AdminClient(self.url)
+        self.seen: list[dict[str, Any]] = []
 
     def requests(self) -> list[dict[str, Any]]:
-        """Every request recorded so far."""
-        return self.admin.requests()
+        """Every request recorded so far (only the new ones fetched: a conversation's
+        requests grow with it, and a long run's record was read whole at every look)."""
+        self.seen += self.admin.requests(since=self.seen[-1]["seq"] if self.seen else 0)
+        return list(self.seen)
 
     def wait_request(self, prompt: str, path: str = "", timeout: float = 30.0) -> dict[str, Any]:
         """The first recorded request whose latest prompt contains ``prompt`` (and whose path

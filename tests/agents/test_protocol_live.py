@@ -212,6 +212,8 @@ async def test_a_task_prompt_is_taken_and_its_turn_ends_as_the_agent_says(
     assert [e.task_id for e in events if e.kind == "agent.turn"] == [task.id]
     if rig.cli in ("claude-code", "opencode"):  # they give the turn's usage
         assert turn["usage"]
+    if rig.cli == "claude-code":  # its cost on the event (a first turn: the session's total)
+        assert 0 < turn["cost_usd"] < 0.1
 
 
 async def _asked(swarm: Swarm) -> prompts.Prompt:
