@@ -23,7 +23,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ class Journal:
         self.seq = 0
         self.acked = 0
         self.closed = False
-        self.changed = asyncio.Condition()
+        self._waiters: list[asyncio.Future[None]] = []  # streams waiting for a new entry
         self._file = path.open("ab")
 
     def add(self, entry_type: str, /, **fields: Any) -> dict[str, Any]:
@@ -58,12 +58,21 @@ class Journal:
         self._file.write(wire.encode(entry))
         self._file.flush()
         self._prune()
-        asyncio.get_running_loop().create_task(self._notify())
+        self._wake()
         return entry
 
-    async def _notify(self) -> None:
-        async with self.changed:
-            self.changed.notify_all()
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait_after(self, seq: int) -> None:
+        """Return once an entry after ``seq`` is held, or the journal is closed."""
+        while self.seq <= seq and not self.closed:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            await waiter
 
     def after(self, seq: int) -> list[dict[str, Any]]:
         """The entries after ``seq`` still held."""
@@ -82,7 +91,7 @@ class Journal:
     async def close(self) -> None:
         """End the streams and close the file."""
         self.closed = True
-        await self._notify()
+        self._wake()
         self._file.close()
 
 
@@ -374,12 +383,7 @@ class Server:
                 writer.write(wire.encode(entry))
                 sent = entry["seq"]
             await writer.drain()
-            async with journal.changed:
-                await journal.changed.wait_for(_newer_than(journal, sent))
-
-
-def _newer_than(journal: Journal, seq: int) -> Callable[[], bool]:
-    return lambda: journal.seq > seq or journal.closed
+            await journal.wait_after(sent)
 
 
 async def run(args: argparse.Namespace, env: dict[str, str]) -> int:
