@@ -108,9 +108,11 @@ class ProtocolWatch:
             self.readers[agent] = task
 
     async def _read(self, agent: str) -> None:
-        """Stream ``agent``'s journal into ``pending``, reconnecting while swarm runs."""
+        """Stream ``agent``'s journal into ``pending``, reconnecting while swarm runs; why
+        the host cannot be reached is said each time it changes (a host killed a moment ago
+        refuses before its process is gone: then it is not running)."""
         home = self.service.settings.home
-        said_unreachable = False
+        said: str | None = None
         while True:
             try:
                 hello = await client.request(home, agent, wire.HELLO)
@@ -118,17 +120,15 @@ class ProtocolWatch:
                 known_host, seq = await self.service.store.read(
                     agent_queries.protocol_cursor, agent
                 )
-                after = seq if known_host == host else 0
-                self.hosts[agent] = host
-                said_unreachable = False
-                async for entry in client.stream(home, agent, after):
+                self.hosts[agent], said = host, None
+                async for entry in client.stream(home, agent, seq if known_host == host else 0):
                     self.pending.setdefault(agent, []).append(entry)
                     self.wake()
             except client.HostUnreachable as exc:
-                if not said_unreachable:
-                    said_unreachable = True
-                    self.hosts[agent] = 0
-                    gone = {"type": protocol_events.UNREACHABLE, "message": _why(home, agent, exc)}
+                why = _why(home, agent, exc)
+                if why != said:
+                    said, self.hosts[agent] = why, 0
+                    gone = {"type": protocol_events.UNREACHABLE, "message": why}
                     self.pending.setdefault(agent, []).append(gone)
                     self.wake()
             except OSError as exc:
