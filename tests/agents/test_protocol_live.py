@@ -313,9 +313,13 @@ async def test_a_prompt_while_a_turn_runs_waits_for_its_end_and_a_cancel_ends_it
     assert (await slow)["ok"]
 
     async def ended() -> list[dict[str, Any]]:
-        return [t for t in await swarm.turns() if t.get("stop_reason") == "cancelled"]
+        return [t for t in await swarm.turns() if t.get("delivery") == 10**9]
 
-    await swarm.until(ended)
+    (turn,) = await swarm.until(ended)
+    # opencode 1.18.33 was seen (1 run of 4) to end a turn cancelled at once with its answer
+    # as end_turn, the model's answer already come; the others say cancelled
+    reasons = ("cancelled", "end_turn") if rig.cli == "opencode" else ("cancelled",)
+    assert turn["stop_reason"] in reasons, turn
     assert (await swarm.state()).state is AgentState.IDLE
 
 
