@@ -124,26 +124,26 @@ class ProtocolWatch:
                 async for entry in client.stream(home, agent, seq if known_host == host else 0):
                     self.pending.setdefault(agent, []).append(entry)
                     self.wake()
-            except client.HostUnreachable as exc:
+            except (client.HostUnreachable, OSError) as exc:  # gone, or its stream broke
                 why = _why(home, agent, exc)
                 if why != said:
                     said, self.hosts[agent] = why, 0
                     gone = {"type": protocol_events.UNREACHABLE, "message": why}
                     self.pending.setdefault(agent, []).append(gone)
                     self.wake()
-            except OSError as exc:
-                log.warning("protocol: %s's journal stream broke: %r", agent, exc)
             await asyncio.sleep(RETRY_S)
 
 
-def _why(home: Path, agent: str, exc: client.HostUnreachable) -> str:
+def _why(home: Path, agent: str, exc: Exception) -> str:
     """Why ``agent``'s host cannot be reached, in words a person acts on."""
     if launch.host_pid(home, agent) is None:
         return (
             f"{agent}'s protocol host is not running (swarm desktop up --protocol starts it "
             "again, the agent's session loaded where its CLI can)"
         )
-    return str(exc)
+    if isinstance(exc, client.HostUnreachable):
+        return str(exc)
+    return f"{agent}'s protocol host's journal stream broke: {exc!r}"
 
 
 def _log_end(task: asyncio.Task[None]) -> None:
