@@ -87,11 +87,24 @@ def driver(shared_xvfb: Any, home: Path) -> Iterator[GuiDriver]:
             gui.close()
 
 
-async def state_after(text: TextWatcher, agent: TmuxAgent, shown: str) -> Any:
-    """The TEXT observation once ``shown`` is in the pane."""
-    wait_text(agent.tmux.ref(TARGET), shown)
+async def state_after(
+    text: TextWatcher, agent: TmuxAgent, shown: str, then_prompt: bool = False
+) -> Any:
+    """The TEXT observation once ``shown`` is in the pane (and, with ``then_prompt``,
+    the program's "> " prompt below it: it is drawn a moment after the line)."""
+    ref = agent.tmux.ref(TARGET)
+    wait_text(ref, shown)
+    if then_prompt:
+        launchers.wait_until(lambda: _prompt_below(ref, shown), 10, f"no prompt after {shown!r}")
     (observed,) = await text.tick()
     return observed
+
+
+def _prompt_below(ref: Any, shown: str) -> bool:
+    """Whether a "> " prompt line is drawn below the line holding ``shown``."""
+    lines = wait_text(ref, shown)
+    at = max(i for i, line in enumerate(lines) if shown in line)
+    return any(line.startswith(">") for line in lines[at + 1 :])
 
 
 @pytest.mark.timeout(180)
@@ -139,6 +152,6 @@ async def test_the_programs_states_are_read_and_a_decision_is_typed_into_it(
     typed_at, typed, result = await agent_service.store.read(prompt_typing.typed_state, prompt.id)
     assert typed_at is not None and (typed, result) == ("2", "the prompt left the pane")
     assert await keys.fire() == 0  # once
-    observed = await state_after(text, tmux_agent, "chose 2")
+    observed = await state_after(text, tmux_agent, "chose 2", then_prompt=True)
     assert observed.state is AgentState.IDLE
     await text.close()
