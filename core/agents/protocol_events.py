@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import judge as agent_judge
@@ -42,6 +42,7 @@ _LIMIT = re.compile(
     r"(?i)\b429\b|rate.?limit|quota|resource.?exhausted|too many requests|usage limit"
 )
 UNREACHABLE = "unreachable"  # not the host's: the watcher could not reach it
+API_RETRY = "api_retry"  # an update: the agent retries a failed API call (core.hosts.turns)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Seen:
     state: AgentState
     evidence: str
     work: bool = True
+    until: float | None = None  # a limit's reset, when the agent said it
 
 
 def record(
@@ -86,8 +88,8 @@ def record(
     if seen is not None:
         detail = {"host": host, "seq": last}
         agent_signals.record(conn, Observation(
-            agent, Signal.PROTOCOL, seen.state, ctx.now, seen.evidence, detail=detail,
-            work=seen.work,
+            agent, Signal.PROTOCOL, seen.state, ctx.now, seen.evidence, until=seen.until,
+            detail=detail, work=seen.work,
         ))  # fmt: skip
     judge = functools.partial(agent_judge.judge, conn, agent, ctx.now, fresh)
     verdict = agent_judge.isolated(conn, ctx, agent, judge)
@@ -129,6 +131,8 @@ def _update(entry: Mapping[str, Any]) -> Seen | None:
     kind = str(entry.get("kind") or "")
     if kind in QUIET:
         return None
+    if kind == API_RETRY:
+        return _retrying(entry)
     if kind in ("tool_call", "tool_call_update"):
         title = _words(entry.get("title")) or "a tool"
         status = entry.get("status")
@@ -140,6 +144,26 @@ def _update(entry: Mapping[str, Any]) -> Seen | None:
     if kind == "agent_thought_chunk":
         return Seen(AgentState.WORKING, "protocol: thinking")
     return Seen(AgentState.WORKING, "protocol: answering")
+
+
+def _retrying(entry: Mapping[str, Any]) -> Seen:
+    """An API call the agent retries: ``limited`` until the retry it said for a rate limit
+    (a 429, or an error it names a rate limit), else ``errored`` while it retries."""
+    status, error = entry.get("error_status"), _words(entry.get("error"))
+    wait = entry.get("retry_delay_ms")
+    retry_at = float(entry.get("at") or 0.0) + wait / 1000 if _number(wait) else None
+    attempt = f"{entry.get('attempt', '?')} of {entry.get('max_retries', '?')}"
+    what = f"API error {status}" if status is not None else "no answer from the API"
+    words = f"protocol: {what}{f' ({error})' if error else ''}, retry {attempt}"
+    if retry_at is not None:
+        words += f" at {agent_judge.clock_time(retry_at)}"
+    if status == 429 or _LIMIT.search(error):
+        return Seen(AgentState.LIMITED, words, work=False, until=retry_at)
+    return Seen(AgentState.ERRORED, words, work=False)
+
+
+def _number(value: Any) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
 
 
 def _permission(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:

@@ -29,8 +29,9 @@ TEXT_MAX = 4000  # characters of one row
 FINAL = ("completed", "failed")  # a tool call's last statuses
 
 # the row kinds
-PROMPT, MESSAGE, TOOL, PLAN, PERMISSION, TURN_END, TURN_ERROR, EXITED = (
+PROMPT, MESSAGE, TOOL, PLAN, PERMISSION, TURN_END, TURN_ERROR, EXITED, RETRY = (
     "prompt", "message", "tool", "plan", "permission", "turn_end", "turn_error", "exited",
+    "retry",
 )  # fmt: skip
 
 
@@ -77,6 +78,7 @@ def status_line(line: Line, width: int = 200) -> str:
         TURN_END: lambda: f"turn ended ({line.status})",
         TURN_ERROR: lambda: f"the turn failed: {line.text}",
         EXITED: lambda: f"the agent exited ({status})",
+        RETRY: lambda: f"API error {line.status or '(no answer)'}, retrying: {line.text}",
     }.get(line.kind, lambda: f"{line.kind}: {line.text}")()
     return shorten(one_line(words), width)
 
@@ -154,6 +156,9 @@ class Transcriber:
                       text=str(entry.get("title") or "a tool"))  # fmt: skip
         elif kind == "tool_call_update":
             self._tool_update(entry, at)
+        elif kind == "api_retry":
+            self._add(RETRY, at, status=str(entry.get("error_status") or ""),
+                      text=_retry_words(entry))  # fmt: skip
         elif kind == "plan":
             steps = "; ".join(str(step) for step in entry.get("plan") or ())
             self._add(PLAN, at, text=steps)
@@ -268,3 +273,12 @@ def activity(conn: Conn) -> dict[int, Line]:
     """task -> its holder's newest row, for each task in progress whose holder's newest row
     is of it (the Discord card's status line)."""
     return {int(r["task_id"]): Line.of(r) for r in queries.latest_of_tasks_in_progress(conn)}
+
+
+def _retry_words(entry: Mapping[str, Any]) -> str:
+    """``attempt 2 of 10 in 1.2 s (rate_limit)``: an API call the agent retries."""
+    wait = entry.get("retry_delay_ms")
+    words = f"attempt {entry.get('attempt', '?')} of {entry.get('max_retries', '?')}"
+    if isinstance(wait, int | float) and not isinstance(wait, bool):
+        words += f" in {wait / 1000:g} s"
+    return words + (f" ({entry['error']})" if entry.get("error") else "")

@@ -1,12 +1,17 @@
 """Claude Code's own protocol: ``claude -p --input-format stream-json --output-format
-stream-json --verbose --permission-prompt-tool stdio``, JSON lines both ways (the protocol its
-Agent SDKs speak). A prompt is a ``user`` message; the turn ends with a ``result`` (its
-``stop_reason``, ``usage`` and ``total_cost_usd``); a tool that needs permission is a
-``control_request`` ``can_use_tool``, answered by a ``control_response`` (allow with the
-input unchanged, allow and keep the rules Claude Code suggested, or deny); a cancel is the
-``interrupt`` control request. A new session is named by swarm (``--session-id``) and resumed
-with ``--resume <id>``. Claude Code's ``total_cost_usd`` is its session's running total (kept
-over a ``--resume``): a turn's cost is what it adds to the total the last turn said.
+stream-json --verbose --include-partial-messages --permission-prompt-tool stdio``, JSON lines
+both ways (the protocol its Agent SDKs speak). A prompt is a ``user`` message; the model's
+answer streams as ``stream_event`` pieces (its start, its text: the turn's progress, so a
+frozen stream shows as silence), then comes whole as an ``assistant`` message (its tool
+calls); the turn ends with a ``result`` (its ``stop_reason``, ``usage`` and
+``total_cost_usd``). A tool that needs permission is a ``control_request`` ``can_use_tool``,
+answered by a ``control_response`` (allow with the input unchanged, allow and keep the rules
+Claude Code suggested, or deny); a cancel is the ``interrupt`` control request. An API error
+Claude Code retries is a ``system`` ``api_retry`` message (its status, the attempt and the
+wait), journaled as an ``api_retry`` update. A new session is named by swarm
+(``--session-id``) and resumed with ``--resume <id>``. Claude Code's ``total_cost_usd`` is its
+session's running total (kept over a ``--resume``): a turn's cost is what it adds to the total
+the last turn said.
 """
 
 from __future__ import annotations
@@ -19,11 +24,11 @@ import uuid
 from typing import Any
 
 from core.hosts import wire
-from core.hosts.turns import TOTAL_COST, Ended, Launched, TurnFailed
+from core.hosts.turns import API_RETRY, STREAM_START, TOTAL_COST, Ended, Launched, TurnFailed
 
 log = logging.getLogger(__name__)
 ARGS = ("-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose",
-        "--permission-prompt-tool", "stdio")  # fmt: skip
+        "--include-partial-messages", "--permission-prompt-tool", "stdio")  # fmt: skip
 ALLOW, ALWAYS, DENY = "allow", "always", "deny"
 # Claude Code's own dialog's choices, in its order and words
 OPTIONS = (
@@ -50,6 +55,7 @@ class StreamJsonDriver:
         self._tasks: set[asyncio.Task[None]] = set()
         self._interrupted = False  # the running turn was asked to stop
         self.spent = 0.0  # the session's total_cost_usd at its last turn's end
+        self._streamed: set[str] = set()  # the turn's messages whose text came in pieces
 
     async def start(self) -> None:
         """Spawn Claude Code (resuming the session the host had) and initialize."""
@@ -78,6 +84,7 @@ class StreamJsonDriver:
         """A ``user`` message; the turn until its ``result``."""
         self._result = asyncio.get_running_loop().create_future()
         self._interrupted = False
+        self._streamed.clear()
         message = {"role": "user", "content": [{"type": "text", "text": text}]}
         await self._send({"type": "user", "message": message, "parent_tool_use_id": None,
                           "session_id": self.session or ""})  # fmt: skip
@@ -165,17 +172,42 @@ class StreamJsonDriver:
             task = asyncio.get_running_loop().create_task(self._permission(message))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        elif kind == "stream_event":
+            self._partial(message.get("event") or {})
         elif kind == "assistant":
             self._assistant(message)
         elif kind == "user":
             for call in _tool_results(message):
                 self.host.on_update("tool_call_update", status="completed", tool_call_id=call)
+        elif kind == "system" and message.get("subtype") == "api_retry":
+            self.host.on_update(API_RETRY, **_retry(message))
         elif kind == "result" and self._result is not None and not self._result.done():
             self._result.set_result(message)
 
+    def _partial(self, event: dict[str, Any]) -> None:
+        """A piece of the model's streamed answer (``--include-partial-messages``): its start
+        and its text and thinking as they come (a ``ping``, sent while the stream is silent,
+        is no progress and not journaled)."""
+        kind = event.get("type")
+        if kind == "message_start":
+            self._streamed.add(str((event.get("message") or {}).get("id") or ""))
+            self.host.on_update(STREAM_START)
+        elif kind == "content_block_delta":
+            delta = event.get("delta") or {}
+            if delta.get("type") == "text_delta" and delta.get("text"):
+                self.host.on_update("agent_message_chunk", text=str(delta["text"]))
+            elif delta.get("type") == "thinking_delta":
+                self.host.on_update("agent_thought_chunk")
+
     def _assistant(self, message: dict[str, Any]) -> None:
-        for block in (message.get("message") or {}).get("content") or ():
+        """A whole message of the model's: its tool calls; its text and thinking too when
+        they were not streamed (Claude Code's fallback to a request without streaming)."""
+        body = message.get("message") or {}
+        streamed = str(body.get("id") or "") in self._streamed
+        for block in body.get("content") or ():
             if not isinstance(block, dict):
+                continue
+            if streamed and block.get("type") in ("text", "thinking"):
                 continue
             if block.get("type") == "text":
                 self.host.on_update("agent_message_chunk", text=str(block.get("text") or ""))
@@ -212,6 +244,19 @@ class StreamJsonDriver:
             answer = {"behavior": "deny", "message": words}
         reply = {"subtype": "success", "request_id": ident, "response": answer}
         await self._send({"type": "control_response", "response": reply})
+
+
+def _retry(message: dict[str, Any]) -> dict[str, Any]:
+    """An ``api_retry`` message's figures: the attempt, of how many, the wait before it (ms),
+    the API's status and error kind (a number that is none is left out)."""
+    found: dict[str, Any] = {}
+    for key in ("attempt", "max_retries", "retry_delay_ms", "error_status"):
+        value = message.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            found[key] = value
+    if message.get("error") is not None:
+        found["error"] = str(message["error"])[:200]
+    return found
 
 
 def _tool_results(message: dict[str, Any]) -> list[str]:

@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 TOTAL_COST = "total_cost_usd"  # a turn end's meta: its session's running total (Claude Code)
+# an update: the agent retries a failed API call (its ``error_status``, ``attempt``,
+# ``max_retries``, ``retry_delay_ms``, ``error``: Claude Code's stream-json says them)
+API_RETRY = "api_retry"
+# an update: the model's answer began to stream (the agent took the prompt and asked it)
+STREAM_START = "stream_start"
 
 
 @dataclass(frozen=True)

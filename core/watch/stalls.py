@@ -84,6 +84,8 @@ class _View:
     screen: bool = False  # judged on its screen too (an inbox agent is not)
     held: Verdict | None = None  # waiting or limited: no stall, no nudge, no reassignment
     reads_working: bool = False  # its signals read working (a frozen turn: no progress)
+    protocol: bool = False  # on the protocol route: its host's updates are its activity, and
+    # nothing is typed into it (no nudge: a prompt would wait for the frozen turn's end)
 
     @property
     def key(self) -> str | None:
@@ -307,6 +309,7 @@ def _views(
             screen,
             verdict if verdict is not None and verdict.state in HELD else None,
             verdict is not None and verdict.state is AgentState.WORKING,
+            agent.delivery == "protocol",
         )
 
 
@@ -331,7 +334,7 @@ def _judge(conn: Conn, ctx: Ctx, settings: WatchSettings, view: _View, report: T
         _clear(conn, ctx, view.agent, STALLED, f"{view.agent} is no longer stalled: {why}", report)
         return
     report.stalled.append(view.agent)
-    what = "activity" if view.screen else "report or hook"
+    what = _quiet_words(view)
     text = f"{view.agent} stalled: no {what} for {minutes(quiet)} on {view.refs}"
     if open_alert(conn, ctx, view.agent, STALLED, text, view.tasks[0].id):
         report.opened.append(f"{view.agent} {STALLED}")
@@ -346,8 +349,14 @@ def _fresh(ctx: Ctx, settings: WatchSettings, view: _View) -> bool:
     return ctx.now - max(t.assigned_at for t in view.tasks) < settings.grace_s
 
 
+def _quiet_words(view: _View) -> str:
+    """What the agent gave none of: the update of its protocol, any activity on its screen,
+    or a report or hook."""
+    return "update" if view.protocol else "activity" if view.screen else "report or hook"
+
+
 def _may_nudge(ctx: Ctx, settings: WatchSettings, view: _View) -> bool:
-    if view.nudges >= settings.max_nudges:
+    if view.protocol or view.nudges >= settings.max_nudges:
         return False
     return view.last_nudge_at is None or ctx.now - view.last_nudge_at >= settings.nudge_cooldown_s
 
@@ -383,7 +392,7 @@ def _nudge(
         ctx.now,
         EventKind.AGENT_NUDGED,
         f"{view.agent} nudged ({count}/{settings.max_nudges}) about {view.refs}: "
-        f"no {'activity' if view.screen else 'report or hook'} for {minutes(quiet)}",
+        f"no {_quiet_words(view)} for {minutes(quiet)}",
         task_id=view.tasks[0].id,
         agent=view.agent,
         actor=ctx.actor,
@@ -393,7 +402,7 @@ def _nudge(
 
 
 def _reassign(conn: Conn, ctx: Ctx, view: _View, quiet: float, report: TickReport) -> None:
-    why = f"{view.agent} stalled: no {'activity' if view.screen else 'report or hook'} for "
+    why = f"{view.agent} stalled: no {_quiet_words(view)} for "
     why += minutes(quiet)
     for held in view.tasks:
         if held.attempts >= held.max_attempts:

@@ -27,7 +27,11 @@ import pytest
 from automation.factory import RoutingDeliverer, build_deliverer
 from core.agent_state import AgentState
 from core.agents import signals as agent_signals
+from core.agents import transcript
+from core.agents.alerts import list_alerts
 from core.agents.judge import Freshness
+from core.agents.service import TranscriptBook
+from core.coordinator.jobs import Watcher
 from core.coordinator.scheduler import Scheduler
 from core.dialogs import permissions as prompts
 from core.hosts import client, launch, wire
@@ -39,6 +43,7 @@ from core.watch.text_signal import PromptKeys
 from tests.agents.launch import SETUPS, _git
 from tests.agents.live import LocalModel, require_binary
 from tests.helpers import ROOT
+from tests.watch.conftest import watch_settings
 
 pytestmark = pytest.mark.xdist_group("protocol-live")
 AGENT = "A"
@@ -62,6 +67,23 @@ steps = [{ text = "Creating it.", shell = "touch refused.txt" }, { text = "done 
 [[turns]]
 match = "take your time"
 steps = [{ text = "slowly, piece by piece", delay = 6 }]
+
+[[turns]]
+match = "fail twice"
+steps = [{ fail = 500, times = 2 }, { text = "through after two errors" }]
+
+[[turns]]
+match = "wait for the limit"
+steps = [{ rate_limit = true, retry_after = 2, reset_in = 2, times = 1 },
+         { text = "through after the limit" }]
+
+[[turns]]
+match = "freeze midway"
+[[turns.steps]]
+text = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu"
+chunk_chars = 6
+chunk_delay = 0.2
+stall_after = 3
 
 [[turns]]
 match = "spend the quota"
@@ -440,3 +462,81 @@ async def test_a_spent_quota_reads_limited(quota: Rig, swarm: Swarm) -> None:
 
     row = await swarm.until(limited, within=120)
     assert row.evidence.startswith("protocol: the turn failed")
+
+
+async def _turn_of(swarm: Swarm, text: str) -> tuple[int, dict[str, Any]]:
+    """``text`` given to A as a task's prompt; the task's id and its turn's end."""
+    task = await swarm.service.tasks.create(TaskSpec(text, text, agent=AGENT), "me")
+    assert (await Scheduler(swarm.service, swarm.deliverer).run_burst()).delivered == 1
+
+    async def ended() -> list[dict[str, Any]]:
+        events = await swarm.service.history.events(0, 10_000)
+        return [e.data or {} for e in events if e.kind == "agent.turn" and e.task_id == task.id]
+
+    (turn,) = await swarm.until(ended, within=150)
+    await swarm.service.tasks.complete(task.ref, AGENT)
+    return task.id, turn
+
+
+@pytest.mark.timeout(240)
+async def test_a_500_the_agent_retries_ends_its_turn_once(rig: Rig, swarm: Swarm) -> None:
+    """Two 500s then the answer: the turn ends once, as the agent says; Claude Code says each
+    retry (stream-json's ``api_retry``), which its transcript keeps and reads ``errored``."""
+    task, turn = await _turn_of(swarm, "fail twice")
+    assert turn["stop_reason"] == "end_turn", turn
+    asked = [r for r in rig.model.requests() if "fail twice" in str(r.get("prompt") or "")]
+    assert len(asked) >= 3, asked  # the two 500s were served, then the answer
+    if rig.cli == "claude-code":
+        lines = await TranscriptBook(swarm.service.store).of_task(task)
+        retries = [transcript.status_line(r) for r in lines if r.kind == transcript.RETRY]
+        assert retries and all(r.startswith("API error 500, retrying") for r in retries), lines
+    assert (await swarm.state()).state is AgentState.IDLE
+
+
+@pytest.mark.timeout(240)
+async def test_a_429_the_agent_retries_ends_its_turn_once(rig: Rig, swarm: Swarm) -> None:
+    """A 429 with a reset 2 s away, then the answer: the turn ends once; Claude Code says the
+    retry, read ``limited`` until the retry it names, then work again."""
+    task, turn = await _turn_of(swarm, "wait for the limit")
+    assert turn["stop_reason"] == "end_turn", turn
+    if rig.cli == "claude-code":
+        lines = await TranscriptBook(swarm.service.store).of_task(task)
+        retries = [transcript.status_line(r) for r in lines if r.kind == transcript.RETRY]
+        assert retries and retries[0].startswith("API error 429, retrying"), lines
+        events = await swarm.service.history.events(0, 10_000)
+        limited = [e.text for e in events if e.kind == "agent.limited"]
+        assert any("protocol: API error 429" in text for text in limited), limited
+    assert (await swarm.state()).state is AgentState.IDLE
+
+
+@pytest.mark.timeout(240)
+async def test_a_stream_frozen_mid_answer_is_stalled_then_ends_when_it_flows(
+    rig: Rig, swarm: Swarm
+) -> None:
+    """The model's answer stops after three chunks: the agent's last update ages, and the
+    watcher's stall rule (SWARM_STALL_AFTER 6 s here) says it stalled, with no nudge typed
+    into it; the stream released, the turn ends and the stall is over."""
+    settings = watch_settings(stall_after_s=6.0, grace_s=1.0, reassign_after_s=600.0)
+    watcher = Watcher(swarm.service, settings)
+    task = await swarm.service.tasks.create(TaskSpec("freeze midway", "freeze midway",
+                                                     agent=AGENT), "me")  # fmt: skip
+    assert (await Scheduler(swarm.service, swarm.deliverer).run_burst()).delivered == 1
+
+    async def stalled() -> Any:
+        await watcher.tick()
+        row = await swarm.state()
+        return row if row.state is AgentState.STALLED else None
+
+    row = await swarm.until(stalled, within=90)
+    assert row.evidence.startswith(f"{AGENT} stalled: no update for "), row
+    assert [a.kind for a in await swarm.service.store.read(list_alerts)] == ["stalled"]
+    events = await swarm.service.history.events(0, 10_000)
+    assert not [e for e in events if e.kind == "agent.nudged"]
+    rig.model.admin.release()
+
+    async def flowed() -> Any:
+        await watcher.tick()
+        return not await swarm.service.store.read(list_alerts)
+
+    await swarm.until(flowed, within=90)
+    await swarm.service.tasks.complete(task.ref, AGENT)
