@@ -222,12 +222,22 @@ def _turn_end(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> See
 
 
 def _turn_error(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen:
-    message = _words(entry.get("message")) or "no message"
+    message = _words(_said(entry)) or "no message"
     details = f"{entry.get('code')} {message} {json.dumps(entry.get('data'), default=str)}"
     _close_open(conn, ctx, agent, "the turn failed")
-    _turn_event(conn, ctx, agent, entry, f"{agent}'s turn failed: {message}")
+    said = {**entry, "message": message}
+    _turn_event(conn, ctx, agent, said, f"{agent}'s turn failed: {message}")
     state = AgentState.LIMITED if _LIMIT.search(details) else AgentState.ERRORED
     return Seen(state, f"protocol: the turn failed: {message}")
+
+
+def _said(entry: Mapping[str, Any]) -> Any:
+    """A failed turn's words: the error's own message where the protocol's is a generic one
+    (codex-acp: "Internal error", its data saying "exceeded retry limit, last status: 429")."""
+    data = entry.get("data")
+    inner = data.get("message") if isinstance(data, Mapping) else None
+    generic = str(entry.get("message") or "").strip().lower() in ("", "internal error")
+    return inner if generic and isinstance(inner, str) and inner.strip() else entry.get("message")
 
 
 def _turn_event(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any], text: str) -> None:
