@@ -69,8 +69,9 @@ def free_agents(
     """Configured agents that are not paused, not offline (their pane or host gone), not
     held by a usage limit or by a state that cannot be judged (an open ``unjudged`` alert),
     not frozen (their tasks were taken back for a stall and they still show a turn that
-    nothing has advanced since), below their capacity, and, holding no task, not mid-turn by their hook (``rows``: the agents' rows,
-    already read); and the agents a usage limit holds now."""
+    nothing has advanced since), below their capacity, and, holding no task, not mid-turn
+    by their hook (``rows``: the agents' rows, already read); and the agents a usage limit
+    holds now."""
     if rows is None:
         rows = conn.execute(f"{_AGENTS} FROM agent_state s").fetchall()
     state = {r["id"]: r for r in rows}
