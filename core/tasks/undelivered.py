@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from core.context import Ctx
 from core.errors import InvalidState, NotFound
 from core.event_kinds import EventKind
-from core.formats.text import one_line, shorten
+from core.formats.text import flat, one_line, shorten
 from core.models import Target, TargetKind, TaskStatus, task_ref
 from core.store.conn import Args, Conn, Row
 from core.store.tables import insert_event, message_target
@@ -86,7 +86,7 @@ class Undelivered:
         """``T-3 prompt to Agent-1 failed after 3 attempt(s): window not found: '...'``."""
         return (
             f"{self.what} to {self.agent} failed after {self.attempts} attempt(s): "
-            f"{one_line(self.reason)}: {shorten(one_line(self.text), 200)!r}"
+            f"{one_line(self.reason)}: {shorten(flat(self.text), 200)!r}"
         )
 
 
