@@ -160,7 +160,8 @@ def needs(conn: Conn, whole: bool = False, ctx: Ctx | None = None) -> list[Need]
 
 def _not_told(undelivered: list[Need], waits: list[Need]) -> list[Need]:
     """The failed deliveries whose task's item does not already say it (a task that waits
-    for its offline agent is one item, not one more for its prompt that failed)."""
+    for its offline agent, or that its offline agent holds, is one item, not one more for
+    each prompt or note to that agent about it that failed)."""
     told = {(n.task, n.agent) for n in waits if n.extra.get("offline")}
     return [n for n in undelivered if (n.task, n.agent) not in told]
 
@@ -498,7 +499,7 @@ def _held_need(task: Task, agent: str, state: str, until: float | None) -> Need:
             f"hand it on (swarm inbox handon {ref}), give it to one agent (swarm inbox "
             f"reassign {ref} AGENT), wait for {agent}, or cancel it"
         ),
-        extra={} if until is None else {"limited_until": until},
+        extra={"offline": True} if until is None else {"limited_until": until},
     )
 
 

@@ -189,3 +189,22 @@ async def test_an_offline_agent_gets_no_task_and_a_held_one_is_one_item(
     got = await service.tasks.get(task.id)
     assert got.agent not in (None, first) and got.attempts == 1
     assert await service.inbox.needs() == []
+
+
+async def test_a_note_that_fails_to_an_offline_holder_is_told_by_the_holding_item(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    """Agent-1 holds T-1 and its pane is gone: "Needs you" holds T-1 (held by an offline
+    agent); a nudge about T-1 that then fails to reach it is not one more item."""
+    task = await service.tasks.create(TaskSpec("Fix the build", agent="Agent-1"), "cli")
+    await service.queue.assign_batch()
+    await deliver_next(service)
+    gone = "text: tmux pane swarm-Agent-1:0 is gone"
+    await service.store.update(agent_signals.set_state, "Agent-1", AgentState.OFFLINE,
+                               clock.now(), Signal.TEXT, gone)  # fmt: skip
+    await service.inbox.act(task.ref, "nudge", "cli:boss")
+    await fail_next(service)
+    (need,) = await service.inbox.needs()
+    assert (need.ref, need.kind, need.extra) == ("T-1", "holding", {"offline": True})
+    await fail_delivery(service, "Agent-1", "stand-up at 10")  # no task: its own item
+    assert [n.kind for n in await service.inbox.needs()] == ["holding", "undelivered"]
