@@ -371,13 +371,13 @@ def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
     offline = _offline(conn, ctx)
     found = []
     for task in reversed(list_tasks(conn, TaskStatus.ready, limit=10_000)):
-        gone = _offline_bound(task, ctx, offline)
         why = (
             nobody_takes(task, ctx.agents)
             or _limit_bound(task, ctx, ends)
             or _frozen_bound(task, ctx, frozen)
-            or (gone[1] if gone else None)
         )
+        gone = _offline_bound(task, ctx, offline) if why is None else None
+        why = why or (gone[1] if gone else None)
         if why is None:
             continue
         ref = task.ref
@@ -420,6 +420,8 @@ def _offline_bound(
 ) -> tuple[str, str] | None:
     """(agent, ``Agent-1, which is offline (...): it gets the task once it is back``) when
     the only agents that can take ``task`` are offline (their pane or host gone); else None."""
+    if not offline:
+        return None
     found = only_limited(task, ctx.agents, {a: s for a, (s, _) in offline.items()})
     if found is None:
         return None
