@@ -446,14 +446,14 @@ class TmuxDeliverer:
             reason = escape_controls(why[-1]) if why else f"exit status {done.returncode}"
             gone = self._read(ref)
             if not gone.ok:
-                raise _Stop(_failed(gone.gone or reason, retryable=False))
+                raise _Stop(_failed(gone.gone or reason, gone=True))
             raise _Stop(_failed(f"tmux {args[0]} on {ref.target} failed: {reason}"))
 
     def _read(self, ref: PaneRef) -> PaneText:
         """The pane's text; its being gone stops the delivery for good."""
         pane = self.reads.capture(ref)
         if not pane.ok:
-            raise _Stop(_failed(pane.gone or f"tmux pane {ref.target} is gone", retryable=False))
+            raise _Stop(_failed(pane.gone or f"tmux pane {ref.target} is gone", gone=True))
         return pane
 
     def _check_paused(self, deadline: float) -> None:
@@ -470,5 +470,7 @@ def _safe_clear(combo: str) -> bool:
         return False
 
 
-def _failed(reason: str, retryable: bool = True, deferred: bool = False) -> Receipt:
-    return Receipt.failed(reason, METHOD, retryable=retryable, deferred=deferred)
+def _failed(
+    reason: str, retryable: bool = True, deferred: bool = False, gone: bool = False
+) -> Receipt:
+    return Receipt.failed(reason, METHOD, retryable=retryable, deferred=deferred, gone=gone)

@@ -326,6 +326,7 @@ class Receipt:
     method: str = ""
     retryable: bool = True
     deferred: bool = False  # not attempted (paused, the human is busy): retry without a try
+    gone: bool = False  # the agent's session (its pane) is gone: it gets nothing until back
 
     @classmethod
     def delivered(cls, method: str) -> Receipt:
@@ -334,8 +335,15 @@ class Receipt:
 
     @classmethod
     def failed(
-        cls, reason: str, method: str = "", *, retryable: bool = True, deferred: bool = False
+        cls,
+        reason: str,
+        method: str = "",
+        *,
+        retryable: bool = True,
+        deferred: bool = False,
+        gone: bool = False,
     ) -> Receipt:
         """It did not arrive, and why; ``retryable=False``: another try cannot help;
-        ``deferred``: it was not attempted (retried later without using up a try)."""
-        return cls(False, reason, method, retryable, deferred)
+        ``deferred``: it was not attempted (retried later without using up a try);
+        ``gone``: the agent's session is gone (no try can help until it is back)."""
+        return cls(False, reason, method, retryable and not gone, deferred, gone)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -18,6 +19,7 @@ from core.errors import SwarmError
 
 if TYPE_CHECKING:
     from bot.config import Config
+    from core.models import Agent
     from core.service.swarm import SwarmService
 
 OPEN_BITS = 0o077  # group and others: any of their permissions
@@ -39,13 +41,18 @@ def register(sub: Any) -> None:
         metavar="S",
         help="seconds to wait for the AI endpoint and Discord (default 5)",
     )
+    p.add_argument(
+        "--no-discord",
+        action="store_true",
+        help="the coordinator runs without Discord (swarm run --no-discord): not checked",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_doctor, no_service=True)
 
 
 async def cmd_doctor(_: SwarmService | None, args: argparse.Namespace) -> int:
     """``swarm doctor``: print every finding; 1 when one is a problem."""
-    findings = await diagnose(args.configuration, args.timeout)
+    findings = await diagnose(args.configuration, args.timeout, discord=not args.no_discord)
     problems = sum(f.status == PROBLEM for f in findings)
     if args.json:
         emit_json([asdict(f) for f in findings])
@@ -65,8 +72,9 @@ async def cmd_doctor(_: SwarmService | None, args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-async def diagnose(config: Config, timeout_s: float) -> list[Finding]:
-    """Run every check; a failing check never stops the others."""
+async def diagnose(config: Config, timeout_s: float, discord: bool = True) -> list[Finding]:
+    """Run every check; a failing check never stops the others. ``discord``: False when
+    the coordinator runs without Discord (not checked)."""
     checks: list[Callable[[Config], list[Finding]]] = [
         _settings,
         _private,
@@ -75,7 +83,7 @@ async def diagnose(config: Config, timeout_s: float) -> list[Finding]:
         _clipboard,
         _database,
         _coordinator,
-        _discord,
+        _discord if discord else _no_discord,
     ]
     findings = [f for check in checks for f in await asyncio.to_thread(_safely, check, config)]
     if any(f.check == "discord" and f.status == OK for f in findings):
@@ -186,12 +194,22 @@ def _desktop(config: Config) -> list[Finding]:
     from automation.screen import NoDisplay, detect_screens, display_available
     from core.agents_file import load_agents
 
+    agents = load_agents(config.core.config_path)
+    on_screen = [a.id for a in agents if _on_screen(a)]
     available, why = display_available(config.env)
+    if not available and not on_screen:
+        return [Finding("display", SKIPPED, f"{why}; not needed: {_routes(agents)}")]
     if not available:
-        return [Finding("display", PROBLEM, f"{why}: deliveries go to inbox files")]
+        shown = ", ".join(on_screen)
+        return [
+            Finding(
+                "display",
+                PROBLEM,
+                f"{why}: {shown} (desktop window, no tmux pane) get inbox files instead",
+            )
+        ]
     screens = detect_screens()
     found = [Finding("display", OK, f"{why}, {len(screens)} screen(s)")]
-    agents = load_agents(config.core.config_path)
     try:
         checks = check_points(agents)
     except NoDisplay as exc:
@@ -226,7 +244,27 @@ def _desktop_windows(config: Config) -> list[Finding]:
     ]
 
 
+def _on_screen(agent: Agent) -> bool:
+    """Whether ``agent`` is delivered by the desktop driver only (a window, no tmux pane)."""
+    return agent.delivery == "gui" and not agent.tmux
+
+
+def _routes(agents: list[Agent]) -> str:
+    """``2 agent(s) through tmux, 1 through its protocol``: how the agents get messages
+    without a display."""
+    counts = Counter(
+        "tmux" if a.delivery in ("gui", "tmux") and a.tmux else a.delivery for a in agents
+    )
+    words = {"tmux": "through tmux", "protocol": "through their protocol"}
+    parts = [f"{n} agent(s) {words.get(route, 'as inbox files')}" for route, n in counts.items()]
+    return ", ".join(parts) or "no agent configured"
+
+
 def _clipboard(config: Config) -> list[Finding]:
+    from core.agents_file import load_agents
+
+    if not any(_on_screen(a) for a in load_agents(config.core.config_path)):
+        return [Finding("clipboard", SKIPPED, "not needed: no agent is delivered on screen")]
     tool = shutil.which("xsel")
     if tool is None:
         return [Finding("clipboard", PROBLEM, "xsel is not installed (apt-get install xsel)")]
@@ -301,6 +339,10 @@ def _discord(config: Config) -> list[Finding]:
             f"guild {settings.guild_id}, channel {settings.channel_id}, notify {settings.notify}",
         )
     ]
+
+
+def _no_discord(_: Config) -> list[Finding]:
+    return [Finding("discord", SKIPPED, "not checked (--no-discord)")]
 
 
 async def _discord_reach(config: Config, timeout_s: float) -> list[Finding]:

@@ -12,7 +12,7 @@ from core.coordinator.home_lock import HEARTBEAT_S
 from core.formats.jsonshape import (
     iso_utc as iso_utc,  # re-exported: bot/cli/web.py uses fmt.iso_utc
 )
-from core.formats.text import one_line, shorten
+from core.formats.text import flat, one_line, shorten
 from core.formats.timetext import local_text
 from core.models import BlockedOn, Event, Task, task_ref
 
@@ -199,7 +199,7 @@ def agents_table(rows: Sequence[dict[str, Any]], paint: Painter = PLAIN) -> str:
 
 def event_line(event: Event) -> str:
     """``2026-11-21 12:00:00  task.done  T-3 done by Agent-2``."""
-    return one_line(f"{_when(event.ts)}  {event.kind:<20} {event.text}")
+    return flat(f"{_when(event.ts)}  {event.kind:<20} {event.text}")
 
 
 def _coordinator_text(running: dict[str, Any], paint: Painter) -> str:

@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.output import emit_json
 from bot.cli.style import spinner
+from core.errors import InvalidInput
 
 if TYPE_CHECKING:
     from core.questions.asking import Question
     from core.service.swarm import SwarmService
 
 POLL_S = 0.5
+TASK_REF = re.compile(r"[Tt]-?[0-9]+")  # a lone task id is no question
 
 
 def register(sub: Any) -> None:
     """Add ``ask`` and ``reply``."""
-    p = sub.add_parser("ask", help="ask a question about your task (posted in its thread)")
-    p.add_argument("task", help="task id, e.g. T-3")
-    p.add_argument("question", help="the question (quote it)")
+    p = sub.add_parser(
+        "ask",
+        help="ask a question about your task (posted in its thread)",
+        usage='swarm ask [T-3] "question" [--wait] [--json]',
+    )
+    p.add_argument(
+        "task", metavar="[TASK]", help="task id, e.g. T-3 (left out: the one task you hold)"
+    )
+    p.add_argument("question", nargs="?", help="the question (quote it)")
     p.add_argument(
         "--wait",
         action="store_true",
@@ -39,8 +48,11 @@ def register(sub: Any) -> None:
 
 
 async def cmd_ask(service: SwarmService, args: argparse.Namespace) -> None:
-    """``swarm ask T-3 "question" [--wait] [--json]``."""
-    question = await service.questions.ask(args.task, args.question, args.actor)
+    """``swarm ask [T-3] "question" [--wait] [--json]``."""
+    task, text = (args.task, args.question) if args.question is not None else (None, args.task)
+    if task is None and TASK_REF.fullmatch(text.strip()):
+        raise InvalidInput(f'the question is missing: swarm ask {text.strip()} "question"')
+    question = await service.questions.ask(task, text, args.actor)
     ref = f"T-{question.task_id}"
     if args.json:  # with --wait: the question once answered
         if args.wait:

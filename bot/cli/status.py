@@ -97,6 +97,10 @@ async def cmd_events(service: SwarmService, args: argparse.Namespace) -> None:
         return
     for event in shown:
         print(_event_out(event, args.json))
+    if not args.json and shown and len(shown) == args.limit:
+        total = await service.history.count(flt)
+        if total > len(shown):
+            print(f"{len(shown):,} of {total:,} (--limit N)")
     while args.follow:
         await asyncio.sleep(0.5)
         for event in await service.history.find(flt, after_id=last_id, limit=500):

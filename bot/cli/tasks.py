@@ -4,6 +4,7 @@ done, note, fail) and a person's actions (cancel, retry, assign, depend, review)
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING, Any
 
 from bot.cli import format as fmt
@@ -147,6 +148,19 @@ async def cmd_task_add(service: SwarmService, args: argparse.Namespace) -> None:
     )
     task = await service.tasks.create(spec, args.actor)
     emit_json(task.to_json()) if args.json else print(fmt.task_line(task, painter()))
+    await _warn_without_coordinator(service, task)
+
+
+async def _warn_without_coordinator(service: SwarmService, task: Task) -> None:
+    """One line on stderr when no coordinator runs: nothing assigns the task until one does."""
+    from core.coordinator import db_lock
+
+    if await db_lock.running(service.store) is None:
+        print(
+            f"swarm: {task.ref} waits for a coordinator: none is running for this SWARM_HOME "
+            f"({service.settings.home}); 'swarm run' starts one",
+            file=sys.stderr,
+        )
 
 
 @only_reads

@@ -18,7 +18,7 @@ from bot.discordbot.access import Access
 from bot.discordbot.context import Bot, SlashCommand, actor
 from bot.discordbot.prompt_posts import LABEL_LIMIT
 from core.errors import NotFound, SwarmError
-from core.formats.text import one_line, shorten
+from core.formats.text import flat, one_line, shorten
 from core.inbox.queue import Need
 
 if TYPE_CHECKING:
@@ -172,7 +172,7 @@ class ReplyModal(discord.ui.Modal):
 
 def need_line(need: Need) -> str:
     """``**A-2** alert · Agent-3: Agent-3 stalled ...`` (one line, the text bounded)."""
-    text = discord.utils.escape_markdown(shorten(one_line(need.text), LINE_LIMIT))
+    text = discord.utils.escape_markdown(shorten(flat(need.text), LINE_LIMIT))
     return f"**{need.ref}** {need.kind} · {one_line(need.concerns)}: {text}"
 
 

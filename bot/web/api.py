@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from bot.web.auth import acting, presented_token, principal_of, require_admin, require_viewer
 from bot.web.context import web_context
@@ -308,18 +308,26 @@ class ReplyIn(BaseModel):
     text: str
 
 
-class DecisionIn(BaseModel):
-    """A decision: a prompt's option (default: approve its first, reject its last) or a
-    gate's note."""
+def _option_key(value: Any) -> Any:
+    """An option's key as given: ``"2"``, or its number ``2`` (a JSON number, not a bool)."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
-    option: str | None = None
+
+OptionKey = Annotated[str, BeforeValidator(_option_key)]
+
+
+class DecisionIn(BaseModel):
+    """A decision: a prompt's option (default: approve its first, reject its last), by its
+    key or number, or a gate's note."""
+
+    option: OptionKey | None = None
     note: str = ""
 
 
 class OptionIn(BaseModel):
-    """The key of a prompt's option."""
+    """The key of a prompt's option (``"2"`` or ``2``)."""
 
-    option: str
+    option: OptionKey
 
 
 class ReassignIn(BaseModel):

@@ -16,7 +16,7 @@ from typing import Any
 
 from core.agent_state import AgentState, Observation, Signal, believable_until
 from core.event_kinds import EventKind
-from core.formats.text import escape_controls, shorten
+from core.formats.text import flat, shorten
 from core.store.conn import Conn, values
 from core.store.tables import insert_event
 
@@ -60,7 +60,7 @@ class StateRow:
 
 def record(conn: Conn, obs: Observation) -> None:
     """Keep ``obs`` as its signal's latest observation of its agent."""
-    evidence = shorten(escape_controls(obs.evidence), EVIDENCE_LIMIT)
+    evidence = shorten(flat(obs.evidence), EVIDENCE_LIMIT)
     detail = json.dumps(dict(obs.detail)) if obs.detail else None
     active = obs.at if obs.state is AgentState.WORKING and obs.work else None
     conn.execute(
@@ -189,7 +189,7 @@ def set_state(
     evidence: str,
 ) -> bool:
     """Store ``agent``'s decided state; an ``agent.state`` event when it changed (True)."""
-    evidence = shorten(escape_controls(evidence), EVIDENCE_LIMIT)
+    evidence = shorten(flat(evidence), EVIDENCE_LIMIT)
     before = get_state(conn, agent)
     changed = before.state is not state
     since = now if changed or before.since is None else before.since

@@ -12,8 +12,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from core.agent_state import AgentState, Observation, Signal
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
+from core.agents import signals as agent_signals
 from core.context import Ctx
 from core.delivery.leases import backoff, expire_leases
 from core.event_kinds import EventKind
@@ -42,7 +44,7 @@ class _AgentView:
 
 
 _AGENTS = (
-    "SELECT s.id, s.paused, s.score, s.idle_since, (SELECT count(*) FROM tasks t WHERE "
+    "SELECT s.id, s.paused, s.score, s.idle_since, s.state, (SELECT count(*) FROM tasks t WHERE "
     "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load, "
     "s.state = 'limited' OR EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = s.id "
     "AND g.state = 'limited') AS limited, EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = "
@@ -64,11 +66,12 @@ _AGENTS_AND_EXPIRY = (
 def free_agents(
     conn: Conn, ctx: Ctx, rows: list[Any] | None = None
 ) -> tuple[list[_AgentView], frozenset[str]]:
-    """Configured agents that are not paused, not held by a usage limit or by a state that
-    cannot be judged (an open ``unjudged`` alert), not frozen (their tasks were taken back
-    for a stall and they still show a turn that nothing has advanced since), below their
-    capacity, and, holding no task, not mid-turn by their hook (``rows``: the agents' rows,
-    already read); and the agents a usage limit holds now."""
+    """Configured agents that are not paused, not offline (their pane or host gone), not
+    held by a usage limit or by a state that cannot be judged (an open ``unjudged`` alert),
+    not frozen (their tasks were taken back for a stall and they still show a turn that
+    nothing has advanced since), below their capacity, and, holding no task, not mid-turn
+    by their hook (``rows``: the agents' rows, already read); and the agents a usage limit
+    holds now."""
     if rows is None:
         rows = conn.execute(f"{_AGENTS} FROM agent_state s").fetchall()
     state = {r["id"]: r for r in rows}
@@ -90,6 +93,8 @@ def free_agents(
         if row is None or row["paused"] or row["unjudged"] or row["load"] >= agent.capacity:
             continue
         if row["frozen_since"] is not None:  # its taken-back task would go to it again
+            continue
+        if row["state"] == AgentState.OFFLINE:  # its pane or host is gone: nothing reaches it
             continue
         if agent.id in held or (row["load"] == 0 and _mid_turn(ctx, row["turn_at"])):
             continue
@@ -337,7 +342,9 @@ def record_receipt(
     (``delivering``: as in ``messages.finish``)."""
     state = messages.finish(conn, ctx, delivery, receipt, delivering=delivering)
     failed = state is DeliveryState.failed
-    if failed and delivery.task_id is not None and not messages.is_note(delivery.target):
+    if failed and receipt.gone:
+        _gone(conn, ctx, delivery.agent, receipt.reason or "its session is gone")
+    if failed and delivery.task_id is not None and messages.is_prompt(delivery.target):
         row = conn.execute(
             "SELECT status, assignee, attempts, max_attempts FROM tasks WHERE id = $1",
             (delivery.task_id,),
@@ -346,13 +353,25 @@ def record_receipt(
         if held and row["status"] == TaskStatus.assigned:
             why = f"could not deliver to {delivery.agent}: {receipt.reason or 'failed'}"
             attempts = row["attempts"]
-            if attempts >= row["max_attempts"]:
+            if receipt.gone:  # no try of the task: it waits for the agent, or goes elsewhere
+                lifecycle.release(conn, ctx, delivery.task_id, why, backoff=0.0, counts=False)
+            elif attempts >= row["max_attempts"]:
                 lifecycle.finish_failed(
                     conn, ctx, delivery.task_id, None, f"{why} ({attempts} attempts)"
                 )
             else:
                 lifecycle.release(conn, ctx, delivery.task_id, why, backoff=backoff(ctx, attempts))
     return state
+
+
+def _gone(conn: Conn, ctx: Ctx, agent: str, why: str) -> None:
+    """The deliverer read the agent's pane and it is gone: the agent is offline from now
+    (as its watcher would say), so it gets no task until a look sees it back."""
+    evidence = f"text: {why}"
+    agent_signals.record(
+        conn, Observation(agent, Signal.TEXT, AgentState.OFFLINE, ctx.now, evidence)
+    )
+    agent_signals.set_state(conn, agent, AgentState.OFFLINE, ctx.now, Signal.TEXT, evidence)
 
 
 # Each part reads an index: the backoff, the ready tasks' by their not_before (not every

@@ -67,7 +67,7 @@ def ask_command(captain: str, swarm: str) -> str:
     """How an agent reaches the captain: a message to it, or, with no captain, a question on
     the task for a person (``swarm send`` names an agent, not a person)."""
     if captain == NO_CAPTAIN:
-        return f'{swarm} ask T-N "question"'
+        return f'{swarm} ask "question"'
     return f'{swarm} send {captain} "question"'
 
 

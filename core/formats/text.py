@@ -74,6 +74,16 @@ def one_line(text: str) -> str:
     return escape_controls(text)
 
 
+_BREAKS = re.compile(r"[ \t]*(?:\r\n|[\r\n\t])[\s]*")
+
+
+def flat(text: str) -> str:
+    """``text`` shown on one line as a reader would read it: its line breaks and tabs (and
+    the blanks around them) as one space, every other control character escaped
+    (``one_line`` escapes them all: for names and errors, where a newline must be seen)."""
+    return escape_controls(_BREAKS.sub(" ", text))
+
+
 CUT_MARK = "\n[… {cut:,} of {total:,} characters cut here{more} …]\n"
 
 

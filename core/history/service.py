@@ -38,6 +38,10 @@ class HistoryBook:
         ``limit`` of them)."""
         return await self.access.read(event_query.find_events, flt, after_id, limit, newest)
 
+    async def count(self, flt: event_query.EventFilter) -> int:
+        """How many events match ``flt``."""
+        return await self.access.read(event_query.count_events, flt)
+
     async def last(self, limit: int = 20) -> list[Event]:
         """The newest events, oldest first."""
         return await self.access.read(tables.last_events, limit)

@@ -144,6 +144,7 @@ def needs(conn: Conn, whole: bool = False, ctx: Ctx | None = None) -> list[Need]
     """Everything that waits for a person, oldest first (``whole``: texts not cut). With
     ``ctx`` (the configured agents, the settings and the time) also the tasks that wait on
     the agents: ready tasks no configured agent can take, and tasks held by a limited agent."""
+    waits = _stranded(conn, ctx) + _holding(conn, ctx) if ctx is not None else []
     found = [
         *_questions(conn, whole),
         *_prompts(conn, whole),
@@ -151,10 +152,18 @@ def needs(conn: Conn, whole: bool = False, ctx: Ctx | None = None) -> list[Need]
         *_plans(conn, whole),
         *_held(conn, whole),
         *_alerts(conn, whole),
-        *_undelivered(conn, whole),
-        *(_stranded(conn, ctx) + _holding(conn, ctx) if ctx is not None else []),
+        *_not_told(_undelivered(conn, whole), waits),
+        *waits,
     ]
     return sorted(found, key=lambda n: (n.since, n.kind, n.ref))
+
+
+def _not_told(undelivered: list[Need], waits: list[Need]) -> list[Need]:
+    """The failed deliveries whose task's item does not already say it (a task that waits
+    for its offline agent, or that its offline agent holds, is one item, not one more for
+    each prompt or note to that agent about it that failed)."""
+    told = {(n.task, n.agent) for n in waits if n.extra.get("offline")}
+    return [n for n in undelivered if (n.task, n.agent) not in told]
 
 
 def show(conn: Conn, ref: str, ctx: Ctx | None = None) -> Need:
@@ -359,6 +368,7 @@ def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
     commands."""
     ends = judge.limited_agents(conn, ctx.now, ctx.settings.limit_backoff_s)
     frozen = agent_queries.frozen_agents(conn)
+    offline = _offline(conn, ctx)
     found = []
     for task in reversed(list_tasks(conn, TaskStatus.ready, limit=10_000)):
         why = (
@@ -366,6 +376,8 @@ def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
             or _limit_bound(task, ctx, ends)
             or _frozen_bound(task, ctx, frozen)
         )
+        gone = _offline_bound(task, ctx, offline) if why is None else None
+        why = why or (gone[1] if gone else None)
         if why is None:
             continue
         ref = task.ref
@@ -376,6 +388,7 @@ def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
                 text=f"{ref} {one_line(task.title)!r} waits for {why}",
                 since=task.updated_at,
                 concerns=task.pinned or task.role or "no agent",
+                agent=gone[0] if gone else None,
                 task=ref,
                 actions=("reassign", "cancel"),
                 hint=(
@@ -383,9 +396,40 @@ def _stranded(conn: Conn, ctx: Ctx) -> list[Need]:
                     f"needs (swarm task edit {ref} --role ROLE) or cancel it "
                     f"(swarm task cancel {ref})"
                 ),
+                extra={"offline": True} if gone else {},
             )
         )
     return found
+
+
+def _offline(conn: Conn, ctx: Ctx) -> dict[str, tuple[float, str]]:
+    """The configured agents that are offline now: agent -> (since, evidence)."""
+    rows = conn.execute(
+        "SELECT id, state_since, state_evidence FROM agent_state WHERE state = $1",
+        (AgentState.OFFLINE.value,),
+    ).fetchall()
+    return {
+        agent: (float(since or 0.0), one_line(evidence or "no signal sees it"))
+        for agent, since, evidence in map(values, rows)
+        if agent in ctx.agents
+    }
+
+
+def _offline_bound(
+    task: Task, ctx: Ctx, offline: dict[str, tuple[float, str]]
+) -> tuple[str, str] | None:
+    """(agent, ``Agent-1, which is offline (...): it gets the task once it is back``) when
+    the only agents that can take ``task`` are offline (their pane or host gone); else None."""
+    if not offline:
+        return None
+    found = only_limited(task, ctx.agents, {a: s for a, (s, _) in offline.items()})
+    if found is None:
+        return None
+    agent, _ = found
+    back = f"offline ({offline[agent][1]}): it gets the task once it is back"
+    if task.pinned:
+        return agent, f"{agent}, which is {back}"
+    return agent, f"{wanted(task)}: {agent} is {back}"
 
 
 def _limit_bound(task: Task, ctx: Ctx, ends: dict[str, float]) -> str | None:
@@ -421,12 +465,8 @@ def _holding(conn: Conn, ctx: Ctx) -> list[Need]:
     the person may hand them on, give them to one agent, wait, or cancel them."""
     ends = judge.limited_agents(conn, ctx.now, ctx.settings.limit_backoff_s)
     why = {a: f"limited until {judge.until_text(u, ctx.now)}" for a, u in ends.items()}
-    rows = conn.execute(
-        "SELECT id, state_evidence FROM agent_state WHERE state = $1", (AgentState.OFFLINE.value,)
-    ).fetchall()
-    for agent, evidence in map(values, rows):
-        if agent not in why and agent in ctx.agents:
-            why[agent] = f"offline ({one_line(evidence or 'no signal sees it')})"
+    for agent, (_, evidence) in _offline(conn, ctx).items():
+        why.setdefault(agent, f"offline ({evidence})")
     found = []
     for agent, state in sorted(why.items()):
         for task in _held_tasks(conn, agent):
@@ -461,7 +501,7 @@ def _held_need(task: Task, agent: str, state: str, until: float | None) -> Need:
             f"hand it on (swarm inbox handon {ref}), give it to one agent (swarm inbox "
             f"reassign {ref} AGENT), wait for {agent}, or cancel it"
         ),
-        extra={} if until is None else {"limited_until": until},
+        extra={"offline": True} if until is None else {"limited_until": until},
     )
 
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx
-from core.errors import InvalidState, NotFound
+from core.errors import InvalidInput, InvalidState, NotFound
 from core.event_kinds import EventKind
 from core.formats.text import shorten
 from core.models import ACTIVE, task_ref
 from core.questions import queries
 from core.store.conn import Conn
-from core.store.tables import get_task, insert_event
+from core.store.tables import get_task, insert_event, list_tasks
 from core.tasks import messages
 
 ANSWER_HOLD_S = 5.0  # an answer waits this long for ``swarm ask --wait`` to print it instead
@@ -94,6 +94,26 @@ def ask(conn: Conn, ctx: Ctx, task_id: int, text: str) -> Question:
         data={**(data or {}), "question": question_id},
     )
     return get_question(conn, question_id)
+
+
+def ask_mine(conn: Conn, ctx: Ctx, text: str) -> Question:
+    """The acting agent asks about the one task it holds (``swarm ask "question"``); a
+    person, an agent holding none or several is told to name the task, in one line."""
+    me = ctx.as_agent()
+    usage = 'name the task: swarm ask T-3 "question"'
+    if me is None:
+        raise InvalidInput(f"{usage} (only an agent holding one task may leave it out)")
+    held = sorted(
+        task.id
+        for status in ACTIVE
+        for task in list_tasks(conn, status, agent=me, limit=100)
+        if task.agent == me
+    )
+    if not held:
+        raise InvalidState(f"{me} holds no task: {usage}")
+    if len(held) > 1:
+        raise InvalidInput(f"{me} holds {', '.join(map(task_ref, held))}: {usage}")
+    return ask(conn, ctx, held[0], text)
 
 
 def answer(conn: Conn, ctx: Ctx, task_id: int, text: str) -> Question:

@@ -13,8 +13,11 @@ class QuestionBook:
     def __init__(self, access: StoreAccess) -> None:
         self.access = access
 
-    async def ask(self, ref: str | int, text: str, actor: str) -> questions.Question:
-        """The task's agent asks a question: the task waits for an answer."""
+    async def ask(self, ref: str | int | None, text: str, actor: str) -> questions.Question:
+        """The task's agent asks a question: the task waits for an answer (``ref`` None: the
+        one task the acting agent holds)."""
+        if ref is None:
+            return await self.access.write(actor, questions.ask_mine, text)
         return await self.access.write(actor, questions.ask, parse_task_ref(ref), text)
 
     async def reply(self, ref: str | int, text: str, actor: str) -> questions.Question:

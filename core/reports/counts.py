@@ -6,7 +6,9 @@ What is counted is what happened (the ``events`` of each kind), not the tasks' s
 a task done, reopened by a review and done again counts two ``done`` and one ``reopened``;
 a lease that ran out counts one ``lease_expired`` and then one ``requeued`` when the task
 went back to the queue (or one ``failed`` when its attempts were used up); a person's
-requeue or a limit's hand-on counts ``requeued`` alone.
+requeue or a limit's hand-on counts ``requeued`` alone. One exception: a failure that a
+person's retry took back, after which the task was done, is no failure (the task ended done:
+it counts ``retried`` and ``done``).
 """
 
 from __future__ import annotations
@@ -70,9 +72,11 @@ def count(
     scope = ""
     if campaign_id is not None:
         scope = f" AND task_id IN (SELECT id FROM tasks WHERE campaign_id = {args(campaign_id)})"
+    failed, retried = args(EventKind.TASK_FAILED.value), args(EventKind.TASK_RETRIED.value)
     rows = conn.execute(
-        f"SELECT kind, agent_id, {_HOUR.on(conn)} AS hour, count(*) AS n FROM events "
+        f"SELECT kind, agent_id, {_HOUR.on(conn)} AS hour, count(*) AS n FROM events e "
         f"WHERE ts >= $1 AND ts <= $2 AND kind IN ({args.many(sorted(_BY_KIND))}){scope} "
+        f"AND NOT (kind = {failed} AND {_RETRIED_THEN_DONE.format(retried=retried)}) "
         "GROUP BY kind, agent_id, hour",
         args,
     )
@@ -84,6 +88,14 @@ def count(
         if agent is not None:
             found.per_agent.setdefault(agent, zero())[name] += int(n)
     return found
+
+
+# a failure taken back: a later retry of its task, which is done now
+_RETRIED_THEN_DONE = (
+    "EXISTS (SELECT 1 FROM events r WHERE r.task_id = e.task_id AND r.kind = {retried} "
+    "AND r.id > e.id) AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = e.task_id "
+    "AND t.status = 'done')"
+)
 
 
 # The hour of ``ts`` (its start / 3600), in the database's own words: PostgreSQL's CAST

@@ -34,6 +34,7 @@ COLUMNS = {  # count -> its column in the table
     "lease_expired": "LEASE EXP",
     "delivery_failed": "DLV FAILED",
 }
+NO_AGENT = "(no agent)"  # the row of what happened to no agent
 WIDTH, MARGIN, ROW, LABEL_W, TITLE_H = 1000, 20, 28, 110, 92
 BACKGROUND, INK, MUTED, GRID = "#2b2d31", "#f2f3f5", "#b5bac1", "#3f4147"
 # (title, colour, full-length value: None = the largest value shown)
@@ -128,7 +129,19 @@ def gather(conn: Conn, agent_ids: Iterable[str], period: str, since: float, unti
         AgentStats(name, counts.agent(name), medians.get(name), stalls.get(name, 0))
         for name in names
     )
-    return Stats(period, since, until, rows, counts)
+    return Stats(period, since, until, rows + _no_agent(counts), counts)
+
+
+def _no_agent(counts: Counts) -> tuple[AgentStats, ...]:
+    """The row of what happened to no agent (a task failed by the scheduler, its prompt
+    never delivered), when anything did: the total is the sum of the rows."""
+    left = {
+        name: n - sum(c[name] for c in counts.per_agent.values())
+        for name, n in counts.total.items()
+    }
+    if not any(left[name] for name in COLUMNS):
+        return ()
+    return (AgentStats(NO_AGENT, left, None, 0),)
 
 
 def _median_minutes(conn: Conn, since: float, until: float) -> dict[str, float]:

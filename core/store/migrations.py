@@ -42,3 +42,11 @@ def _statements(path: Path) -> tuple[str, ...]:
 
 
 LATEST = len(_numbers())
+
+
+def migrated_text(before: int, after: int) -> str:
+    """The one line a migration run logs: ``database created (schema version 33)`` or
+    ``database migrated from schema version 30 to 33``."""
+    if before == 0:
+        return f"database created (schema version {after})"
+    return f"database migrated from schema version {before} to {after}"

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 from core.errors import Busy, StoreError, Unavailable
 from core.store.calls import Abandoned, StoreCall
 from core.store.conn import MIN_SQLITE, Channel, Conn, SqliteConn, sqlite_error
-from core.store.migrations import LATEST, migrations
+from core.store.migrations import LATEST, migrated_text, migrations
 
 log = logging.getLogger(__name__)
 
@@ -457,7 +457,8 @@ def _apply_migrations(conn: sqlite3.Connection, target: int) -> int:
     for version in range(current + 1, target + 1):
         for statement in migrations("sqlite")[version - 1]:
             conn.execute(statement)
-        log.info("database migrated to version %d", version)
+    if target > current:
+        log.info("%s", migrated_text(current, target))
     conn.execute(f"PRAGMA user_version = {max(current, target)}")
     return max(current, target)
 

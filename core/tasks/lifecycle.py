@@ -105,7 +105,12 @@ def complete(conn: Conn, ctx: Ctx, task_id: int, note: str = "", force: bool = F
     except InvalidInput as exc:
         note, bad = "", exc
     row = queries.mark_done(
-        conn, task_id=task_id, note=note, now=ctx.now, window=ctx.settings.success_window
+        conn,
+        task_id=task_id,
+        note=note,
+        now=ctx.now,
+        window=ctx.settings.success_window,
+        reporter=ctx.as_agent(),
     )
     if row is None:
         _active(conn, task_id, "marked done")  # raises: NotFound, or its status
@@ -157,7 +162,8 @@ def finish_failed(
     """Mark a task failed for ``reason`` (by its agent, or by the scheduler)."""
     queries.mark_failed(conn, task_id, reason, ctx.now)
     window = ctx.settings.success_window
-    queries.credit(conn, agent, success=False, now=ctx.now, window=window)
+    own = agent is not None and ctx.as_agent() == agent  # its report, not a person's
+    queries.credit(conn, agent, success=False, now=ctx.now, window=window, stamp=own)
     insert_event(
         conn,
         ctx.now,
@@ -362,12 +368,13 @@ def withdraw(conn: Conn, ctx: Ctx, task: Task, agent: str, why: str) -> None:
 
 
 def _reported(conn: Conn, ctx: Ctx, agent: str | None, state: AgentState, words: str) -> None:
-    """A report on the agent's task is the report signal's observation of it."""
-    if agent:
+    """The agent's own report on its task is the report signal's observation of it (a
+    person's, or another agent's forced one, says nothing of what the agent does)."""
+    if agent and ctx.as_agent() == agent:
         obs = Observation(agent, Signal.REPORT, state, ctx.now, f"report: {words}")
         agent_signals.record(conn, obs)
 
 
 def _touch_agent(conn: Conn, ctx: Ctx, agent: str | None) -> None:
-    if agent:
+    if agent and ctx.as_agent() == agent:
         queries.touch_agent(conn, agent, ctx.now)

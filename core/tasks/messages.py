@@ -30,6 +30,11 @@ def is_note(target: Target) -> bool:
     return target.kind is TargetKind.note
 
 
+def is_prompt(target: Target) -> bool:
+    """True for a task's prompt to its agent (not a note nor a withdrawal)."""
+    return target.kind is TargetKind.agent
+
+
 def queue(
     conn: Conn,
     ctx: Ctx,
@@ -278,9 +283,12 @@ def prompt_reached(conn: Conn, task_id: int, agent: str, since: float | None = N
 
 
 def _what(delivery: Delivery) -> str:
+    """``T-3 prompt``, ``T-3 note``, ``T-3 withdrawal notice`` or ``message``."""
     if delivery.task_id is None:
         return "message"
-    return f"{task_ref(delivery.task_id)} {'note' if is_note(delivery.target) else 'prompt'}"
+    kind = delivery.target.kind
+    word = {TargetKind.note: "note", TargetKind.withdraw: "withdrawal notice"}.get(kind, "prompt")
+    return f"{task_ref(delivery.task_id)} {word}"
 
 
 def recover(conn: Conn, ctx: Ctx) -> int:

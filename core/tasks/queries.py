@@ -22,16 +22,21 @@ from core.store.conn import Conn, Pair
 from core.store.row_locks import read_held
 
 
-def credit(conn: Conn, agent: str | None, *, success: bool, now: float, window: float) -> None:
-    """Count a finished task to ``agent`` (its success score, over ``window``) and stamp its
-    report; nothing for no agent."""
+def credit(
+    conn: Conn, agent: str | None, *, success: bool, now: float, window: float, stamp: bool = True
+) -> None:
+    """Count a finished task to ``agent`` (its success score, over ``window``) and, with
+    ``stamp`` (the agent reported it), stamp its report; nothing for no agent."""
     if not agent:
         return
     conn.execute(
         "UPDATE agent_state SET score = score * $1 + $2, done_count = done_count + $3, "
-        "fail_count = fail_count + $4, last_report_at = $5, idle_since = $6 WHERE id = $7",
-        (1 - window, window if success else 0.0, int(success), int(not success), now, now, agent),
-    )
+        "fail_count = fail_count + $4, last_report_at = CASE WHEN $5 = 1 THEN $6 "
+        "ELSE last_report_at END, idle_since = CASE WHEN $5 = 1 THEN $6 ELSE idle_since END "
+        "WHERE id = $7",
+        (1 - window, window if success else 0.0, int(success), int(not success), int(stamp), now,
+         agent),
+    )  # fmt: skip
 
 
 # The done task's row, updated where it is still active: its holder, its campaign and whether
@@ -58,11 +63,13 @@ _DONE = (
 _DONE_AT_ONCE = (
     f"WITH t AS ({_DONE}), "
     "c AS (UPDATE agent_state SET score = score * $4 + $5, done_count = done_count + 1, "
-    "last_report_at = $2, idle_since = $2 FROM t WHERE agent_state.id = t.assignee), "
+    "last_report_at = CASE WHEN t.assignee = $9 THEN $2 ELSE last_report_at END, "
+    "idle_since = CASE WHEN t.assignee = $9 THEN $2 ELSE idle_since END "
+    "FROM t WHERE agent_state.id = t.assignee), "
     f"s AS ({agent_signals.INSERT_HEAD}SELECT t.assignee, CAST($6 AS TEXT), "
     "CAST($8 AS TEXT), $2, CAST($7 AS TEXT) || t.assignee, CAST(NULL AS DOUBLE PRECISION), "
     "CAST(NULL AS TEXT), CAST(NULL AS DOUBLE PRECISION) FROM t WHERE t.assignee IS NOT NULL "
-    f"{agent_signals.ON_CONFLICT}) "
+    f"AND t.assignee = CAST($9 AS TEXT) {agent_signals.ON_CONFLICT}) "
     "SELECT assignee, campaign_id, has_dependents, reserved FROM t"
 )
 
@@ -72,35 +79,45 @@ def _done_words(task_id: int) -> str:
     return f"report: {task_ref(task_id)} done by "
 
 
-def _done_at_once(conn: Conn, task_id: int, note: str, now: float, window: float) -> Any:
+def _done_at_once(
+    conn: Conn, task_id: int, note: str, now: float, window: float, reporter: str | None
+) -> Any:
     """PostgreSQL: ``_DONE_AT_ONCE``, one statement."""
     signal = (Signal.REPORT.value, _done_words(task_id), AgentState.IDLE.value)
-    args = (note or None, now, task_id, 1 - window, window, *signal)
+    args = (note or None, now, task_id, 1 - window, window, *signal, reporter)
     return conn.execute(_DONE_AT_ONCE, args).fetchone()
 
 
-def _done_apart(conn: Conn, task_id: int, note: str, now: float, window: float) -> Any:
+def _done_apart(
+    conn: Conn, task_id: int, note: str, now: float, window: float, reporter: str | None
+) -> Any:
     """SQLite (no data-modifying CTEs): the update, then the credit and the signal in
     statements of their own, when it was done."""
     row = conn.execute(_DONE, (note or None, now, task_id)).fetchone()
     agent = row["assignee"] if row is not None else None
     if agent:
-        credit(conn, agent, success=True, now=now, window=window)
-        words = _done_words(task_id) + agent
-        agent_signals.record(conn, Observation(agent, Signal.REPORT, AgentState.IDLE, now, words))
+        own = agent == reporter
+        credit(conn, agent, success=True, now=now, window=window, stamp=own)
+        if own:
+            words = _done_words(task_id) + agent
+            obs = Observation(agent, Signal.REPORT, AgentState.IDLE, now, words)
+            agent_signals.record(conn, obs)
     return row
 
 
-_MarkDone = Callable[[Conn, int, str, float, float], Any]
+_MarkDone = Callable[[Conn, int, str, float, float, str | None], Any]
 _MARK_DONE: Pair[_MarkDone] = Pair(sqlite=_done_apart, postgres=_done_at_once)
 
 
-def mark_done(conn: Conn, *, task_id: int, note: str, now: float, window: float) -> Any:
+def mark_done(
+    conn: Conn, *, task_id: int, note: str, now: float, window: float, reporter: str | None
+) -> Any:
     """Mark the task done where it is still active, credit its holder (a success over
-    ``window``) and store the report signal's observation of it (idle); the task's row
-    (``assignee``, ``campaign_id``, ``has_dependents``, ``reserved``), or None when it was
-    not active (nothing written)."""
-    return _MARK_DONE.on(conn)(conn, task_id, note, now, window)
+    ``window``) and, when the holder is the ``reporter`` (the acting agent; None: a person),
+    stamp its report and store the report signal's observation of it (idle): a person's
+    done is not the agent's report. The task's row (``assignee``, ``campaign_id``,
+    ``has_dependents``, ``reserved``), or None when it was not active (nothing written)."""
+    return _MARK_DONE.on(conn)(conn, task_id, note, now, window, reporter)
 
 
 def held_holder(conn: Conn, task_id: int) -> Any:

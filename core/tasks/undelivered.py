@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from core.context import Ctx
 from core.errors import InvalidState, NotFound
 from core.event_kinds import EventKind
-from core.formats.text import one_line, shorten
+from core.formats.text import flat, one_line, shorten
 from core.models import Target, TargetKind, TaskStatus, task_ref
 from core.store.conn import Args, Conn, Row
 from core.store.tables import insert_event, message_target
@@ -28,6 +28,22 @@ _GOT_THROUGH = (
     "EXISTS (SELECT 1 FROM deliveries l JOIN messages lm ON lm.id = l.message_id "
     "WHERE l.agent_id = d.agent_id AND l.id > d.id AND l.state = 'delivered' "
     "AND (l.message_id = d.message_id OR lm.task_id = m.task_id))"
+)
+# a later delivery to the same agent, of the same message or about the same task, that
+# failed too (``$1``...: the reasons that are no failure): the newest failure stands for it
+_FAILED_AGAIN = (
+    "EXISTS (SELECT 1 FROM deliveries l JOIN messages lm ON lm.id = l.message_id "
+    "WHERE l.agent_id = d.agent_id AND l.id > d.id AND l.state = 'failed' "
+    "AND (COALESCE(l.reason, '') NOT IN ({ignored})) IS NOT FALSE "
+    "AND (l.message_id = d.message_id OR lm.task_id = m.task_id))"
+)
+# the task it was about ended, or another agent holds it now (the task moved on): its
+# status, else NULL
+_MOVED_ON = (
+    "(SELECT CASE WHEN t.status IN ('done', 'cancelled', 'skipped') THEN t.status "
+    "WHEN t.status IN ('assigned', 'in_progress') AND t.assignee <> d.agent_id "
+    "AND m.target_kind = 'agent' THEN 'held by ' || t.assignee END "
+    "FROM tasks t WHERE t.id = m.task_id)"
 )
 
 
@@ -58,7 +74,7 @@ class Undelivered:
         if self.target.kind is TargetKind.note:
             return f"{task_ref(self.task_id)} note"
         if self.target.kind is TargetKind.withdraw:
-            return f"{task_ref(self.task_id)} withdrawal"
+            return f"{task_ref(self.task_id)} withdrawal notice"
         return f"{task_ref(self.task_id)} prompt"
 
     @property
@@ -70,7 +86,7 @@ class Undelivered:
         """``T-3 prompt to Agent-1 failed after 3 attempt(s): window not found: '...'``."""
         return (
             f"{self.what} to {self.agent} failed after {self.attempts} attempt(s): "
-            f"{one_line(self.reason)}: {shorten(one_line(self.text), 200)!r}"
+            f"{one_line(self.reason)}: {shorten(flat(self.text), 200)!r}"
         )
 
 
@@ -81,12 +97,16 @@ def delivery_ref(delivery_id: int) -> str:
 
 def failed_for_good(conn: Conn, ignored: Sequence[str] = (SUPERSEDED,)) -> list[Undelivered]:
     """The failed deliveries nobody dismissed (``ignored``: reasons that are no failure),
-    none of whose message or task later got through to that agent, oldest first."""
+    none of whose message or task later got through to that agent or failed again there
+    (the newest failure stands for the others), whose task has not ended or gone to another
+    agent, oldest first."""
     args = Args()
-    skip = f"AND COALESCE(d.reason, '') NOT IN ({args.many(ignored)}) " if ignored else ""
+    reasons = args.many(ignored) if ignored else "NULL"  # NOT IN (NULL): nothing is kept
+    skip = f"AND COALESCE(d.reason, '') NOT IN ({reasons}) " if ignored else ""
     rows = conn.execute(
         f"{_COLUMNS}{_FROM} WHERE d.state = 'failed' AND d.dismissed_at IS NULL {skip}"
-        f"AND NOT {_GOT_THROUGH} ORDER BY d.id",
+        f"AND NOT {_GOT_THROUGH} AND NOT {_FAILED_AGAIN.format(ignored=reasons)} "
+        f"AND {_MOVED_ON} IS NULL ORDER BY d.id",
         args,
     ).fetchall()
     return [_undelivered(r) for r in rows]
@@ -109,8 +129,12 @@ def _undelivered(r: Row) -> Undelivered:
 def waiting(conn: Conn, delivery_id: int, ignored: Sequence[str]) -> Undelivered:
     """The delivery if it still waits for a person; else one line saying why not."""
     ref = delivery_ref(delivery_id)
+    args = Args([delivery_id])
+    reasons = args.many(ignored) if ignored else "NULL"
     row = conn.execute(
-        f"{_COLUMNS}, {_GOT_THROUGH} AS through{_FROM} WHERE d.id = $1", (delivery_id,)
+        f"{_COLUMNS}, {_GOT_THROUGH} AS through, {_FAILED_AGAIN.format(ignored=reasons)} "
+        f"AS again, {_MOVED_ON} AS moved_on{_FROM} WHERE d.id = $1",
+        args,
     ).fetchone()
     if row is None:
         raise NotFound(f"unknown delivery {ref}")
@@ -122,6 +146,12 @@ def waiting(conn: Conn, delivery_id: int, ignored: Sequence[str]) -> Undelivered
         raise InvalidState(f"{ref} was dropped on purpose ({row['reason']}): nothing to do")
     if row["through"]:
         raise InvalidState(f"{ref}: a later delivery to {row['agent_id']} got through")
+    if row["again"]:
+        raise InvalidState(f"{ref}: a later delivery to {row['agent_id']} failed too: see it")
+    if row["moved_on"] is not None:
+        raise InvalidState(
+            f"{ref}: {task_ref(row['task_id'])} is {row['moved_on']}: nothing to send again"
+        )
     return _undelivered(row)
 
 

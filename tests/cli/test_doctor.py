@@ -13,7 +13,7 @@ from localmodel import LocalModel
 from bot.discordbot.reach import Reach, reach
 from bot.discordbot.settings import DiscordSettings
 from core.coordinator.home_lock import CoordinatorLock
-from tests.helpers import run_cli
+from tests.helpers import run_cli, write_agents
 from tests.watch.conftest import desktop_agents, watch_xserver, windows  # noqa: F401 - fixtures
 
 
@@ -32,6 +32,50 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
     assert "skipped  AI endpoint" in result.out
     assert result.out.endswith("\n3 problem(s)\n")
     assert not (tmp_path / "home").exists()  # the doctor writes nothing
+
+
+def test_a_headless_fleet_needs_no_display_and_no_discord_needs_no_discord(
+    tmp_path: Path,
+) -> None:
+    """Issue 53, item 8: agents in tmux, through their protocol or as files need no display
+    and no clipboard (before: "PROBLEM display ...: deliveries go to inbox files", false);
+    ``--no-discord`` leaves Discord out. A desktop agent without a tmux pane still needs one,
+    named."""
+    home = tmp_path / "home"
+    agents = write_agents(
+        tmp_path / "agents.toml",
+        [
+            {"id": "Agent-1", "role": "dev", "delivery": "tmux", "tmux": "swarm-Agent-1:0"},
+            {"id": "Agent-2", "role": "dev", "tmux": "swarm-Agent-2:0"},
+            {"id": "Agent-3", "role": "qa", "delivery": "protocol", "cli": "gemini"},
+            {"id": "Agent-4", "role": "qa", "delivery": "inbox"},
+        ],
+    )
+    with CoordinatorLock(home):
+        result = run_cli(home, "doctor", "--no-discord", config=agents)
+    assert result.code == 0, result.out + result.err
+    assert (
+        "skipped  display      DISPLAY is not set; not needed: 2 agent(s) through tmux, "
+        "1 agent(s) through their protocol, 1 agent(s) as inbox files\n"
+    ) in result.out
+    assert "skipped  clipboard    not needed: no agent is delivered on screen" in result.out
+    assert "skipped  discord      not checked (--no-discord)" in result.out
+    assert result.out.endswith("\nno problems found\n")
+    write_agents(
+        agents,
+        [
+            {"id": "Agent-1", "role": "dev"},
+            {"id": "Agent-2", "role": "qa", "tmux": "swarm-Agent-2:0"},
+        ],
+    )
+    with CoordinatorLock(home):
+        result = run_cli(home, "doctor", "--no-discord", config=agents)
+    assert result.code == 1, result.out + result.err
+    assert (
+        "PROBLEM  display      DISPLAY is not set: Agent-1 (desktop window, no tmux pane) get "
+        "inbox files instead"
+    ) in result.out
+    assert "PROBLEM  discord" not in result.out and result.out.endswith("\n1 problem(s)\n")
 
 
 async def test_a_healthy_setup_passes_and_a_dead_endpoint_does_not(

@@ -92,7 +92,7 @@ async def _check_upgraded(service: SwarmService, backend: str) -> None:
     # the withdrawal that failed reads as one; the note and the reset go out as before
     failed = await service.store.read(undelivered.failed_for_good)
     assert [(f.what, f.target) for f in failed] == [
-        ("T-1 withdrawal", Target(TargetKind.withdraw, "Agent-2"))
+        ("T-1 withdrawal notice", Target(TargetKind.withdraw, "Agent-2"))
     ]
     deliverer = RecordingDeliverer()
     await Scheduler(service, deliverer).deliver_once()

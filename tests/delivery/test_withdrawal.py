@@ -64,6 +64,8 @@ async def test_a_manual_assign_withdraws_the_task_from_its_holder_and_uses_no_at
         1:
     ]
     assert delivered.task_id == task.id  # the withdrawal's delivery, verified and recorded
+    # named so (issue 53, item 8: it was logged as "T-1 prompt delivered")
+    assert delivered.text == f"{task.ref} withdrawal notice delivered to Agent-1 (test)"
 
 
 async def test_a_prompt_in_flight_is_withdrawn_one_never_delivered_is_only_dropped(

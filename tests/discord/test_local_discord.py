@@ -60,6 +60,11 @@ async def test_a_slash_command_from_the_page_makes_a_card_and_its_button_acts(
         await run.until(message_with("With a form"), "the task made by the form")
         assert await run.stop() == 0
     assert "swarm run: stopped" in run.lines
+    # the person's Done is the person's (issue 53, item 8): the event names them
+    done_events = run_cli(
+        tmp_path / "home", "events", "--kind", "task.done", config=tmp_path / "agents.toml"
+    )
+    assert "T-1 done by Agent-1 (reported by discord:" in done_events.out, done_events
 
 
 def test_the_flags_help_names_the_page_and_its_default_port(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from bot.web.app import create_app
 from bot.web.settings import WebSettings
 from core.ai.settings import AISettings
 from core.coordinator.scheduler import Scheduler
-from core.models import TaskSpec, TaskStatus
+from core.models import Receipt, TaskSpec, TaskStatus
 from core.protocols import ManualClock
 from core.reports import stats
 from core.reports.counts import count, deliveries_text, tasks_text
@@ -177,3 +177,44 @@ async def test_an_event_late_in_an_hour_counts_in_that_hour_on_both_databases(
     await service.tasks.create(TaskSpec("late in the hour"), "cli")
     found = await service.store.read(count, hour - 3600, hour + 7200)
     assert {h: n["created"] for h, n in found.per_hour.items()} == {hour: 1}
+
+
+async def test_stats_totals_are_the_sum_of_their_rows_and_a_retried_task_done_is_done(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    """Issue 53, item 8: a task whose prompt never reached its agent fails with no agent
+    (the scheduler's); its failure is on a row of its own, so the total row is the sum of
+    the rows (before: the total said 1 failed, every agent row 0). Retried and done, it is
+    done, not failed."""
+    task = await service.tasks.create(TaskSpec("undeliverable", agent="Agent-5"), "cli")
+    for _ in range(service.settings.max_attempts):
+        await service.queue.assign_batch()
+        delivery = await service.queue.claim_delivery()
+        assert delivery is not None
+        refused = Receipt.failed("window not found", "test", retryable=False)
+        await service.queue.record_receipt(delivery, refused)
+        clock.advance(3600)  # past the task's backoff
+    assert (await service.tasks.get(task.ref)).status is TaskStatus.failed
+    found = await stats.collect(service.store, "1d")
+    rows = {a.agent: a.counts for a in found.agents}
+    assert rows[stats.NO_AGENT]["failed"] == 1 and found.failed == 1
+    assert rows["Agent-5"]["failed"] == 0 and rows["Agent-5"]["delivery_failed"] == 3
+    for name in stats.COLUMNS:
+        assert sum(r[name] for r in rows.values()) == found.counts.total[name], name
+    (no_agent,) = [
+        line for line in stats.render_table(found).splitlines() if line.startswith("(no")
+    ]
+    assert no_agent.split()[2:4] == ["0", "1"]  # DONE, FAILED
+
+    await service.tasks.retry(task.ref, "cli")
+    await service.queue.assign_batch()
+    delivery = await service.queue.claim_delivery()
+    assert delivery is not None
+    await service.queue.record_receipt(delivery, Receipt.delivered("test"))
+    await service.tasks.complete(task.ref, "Agent-5", "done after all")
+    found = await stats.collect(service.store, "1d")
+    assert (found.done, found.failed, found.counts.total["retried"]) == (1, 0, 1)
+    rows = {a.agent: a.counts for a in found.agents}
+    assert rows["Agent-5"]["done"] == 1 and stats.NO_AGENT not in rows
+    for name in stats.COLUMNS:
+        assert sum(r[name] for r in rows.values()) == found.counts.total[name], name

@@ -57,3 +57,33 @@ async def test_a_done_credits_its_holder_and_stores_its_report_signal(
         f"report: {task.ref} done by {agent}",
     )
     assert (report.until, report.detail) == (None, {})
+
+
+async def test_a_persons_done_is_the_persons_not_the_agents_report(
+    service: SwarmService, deliverer: RecordingDeliverer, clock: ManualClock
+) -> None:
+    """Issue 53, item 8: a person pressing Done in Discord (actor ``discord:eve``) finishes
+    the task and is named; the agent did not report: its report signal and its last report
+    stay as they were (before, the person's Done was stored as the agent's report, idle);
+    the task still counts to the agent. Likewise a person's fail."""
+    done, failed = [await service.tasks.create(TaskSpec(t), "cli") for t in ("one", "two")]
+    await Scheduler(service, deliverer).run_burst()
+    agent = str((await service.tasks.get(done.ref)).agent)
+    await service.tasks.start(done.ref, agent)
+    started = clock.now()
+    signals_before = await service.store.read(agent_signals.observations, [agent])
+    assert signals_before[agent][Signal.REPORT].state is AgentState.WORKING
+    clock.advance(30.0)
+    await service.tasks.complete(done.ref, "discord:eve", "marked done from Discord")
+    row = await service.store.read(_agent_row, agent)
+    assert (row[1], row[3]) == (1, started)  # counted to the agent; its report not stamped
+    assert await service.store.read(agent_signals.observations, [agent]) == signals_before
+    (event,) = [e for e in await service.history.last(50) if e.kind == "task.done"]
+    assert event.text == (
+        f"{done.ref} done by {agent} (reported by discord:eve): marked done from Discord"
+    )
+    assert event.actor == "discord:eve"
+    holder = str((await service.tasks.get(failed.ref)).agent)
+    before = await service.store.read(agent_signals.observations, [holder])
+    await service.tasks.fail(failed.ref, "cli", "not wanted")
+    assert await service.store.read(agent_signals.observations, [holder]) == before

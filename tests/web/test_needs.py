@@ -73,6 +73,27 @@ async def test_the_inbox_api_lists_and_answers_each_kind(
     assert (f"POST /api/v1/inbox/{refs['gate']}/approve", "refused: viewer token") in commands
 
 
+async def test_a_prompt_is_decided_by_its_option_number_too(
+    client: httpx.AsyncClient, service: SwarmService, admin_token: str
+) -> None:
+    """Issue 53, item 8: ``{"option": 2}`` (a JSON number, as the options are numbered) is
+    option "2"; a boolean or a number no option has is refused, nothing decided."""
+    admin = bearer(admin_token)
+    first = await open_prompt(service, "Agent-1", "Bash(make)\nAllow?")
+    second = await open_prompt(service, "Agent-2", "Bash(make test)\nAllow?")
+    for bad, status in (({"option": True}, 422), ({"option": 7}, 400)):
+        refused = await client.post(f"/api/v1/prompts/{first}/decide", json=bad, headers=admin)
+        assert refused.status_code == status, refused.text
+    decided = await client.post(
+        f"/api/v1/prompts/{first}/decide", json={"option": 2}, headers=admin
+    )
+    assert decided.status_code == 200 and decided.json()["decision"] == "2"
+    rejected = await client.post(
+        f"/api/v1/inbox/R-{second}/reject", json={"option": 3}, headers=admin
+    )
+    assert rejected.status_code == 200 and rejected.json()["decision"] == "3"
+
+
 async def test_the_page_the_board_panel_and_the_badge(
     client: httpx.AsyncClient, service: SwarmService, clock: ManualClock, admin_token: str
 ) -> None:

@@ -155,7 +155,7 @@ async def test_without_a_captain_the_template_says_how_to_reach_a_person(
     finally:
         await service.close()
     swarm = f"SWARM_HOME={shlex.quote(str(home))} swarm"
-    line = f'- `{swarm} ask T-N "question"` to reach the person running swarm'
+    line = f'- `{swarm} ask "question"` to reach the person running swarm'
     bundled, override = _delivered(home, "Agent-1")[0], _delivered(home, "Agent-2")[0]
     assert f"{line}\n" in bundled and override.endswith(line)
     assert "send the person" not in bundled + override

@@ -38,6 +38,7 @@ from core.errors import (
 from core.privacy.redact import redact_quoted, redact_urls
 from core.store.calls import Abandoned, StoreCall
 from core.store.conn import EVENT_COLUMNS, EVENT_INSERT, Args, Channel, Conn, Dialect, Params
+from core.store.migrations import migrated_text
 from core.store.migrations import migrations as dialect_migrations
 from core.store.postgres.net import DATA_TIMEOUT_S, client_timeouts, server_timeouts_sql, shut_down
 
@@ -513,8 +514,8 @@ def _apply(conn: PgConn, migrations: tuple[tuple[str, ...], ...]) -> int:
     for version in range(current + 1, len(migrations) + 1):
         for step in migrations[version - 1]:
             conn.raw.execute(step)
-        log.info("database migrated to version %d", version)
     if current < len(migrations):
+        log.info("%s", migrated_text(current, len(migrations)))
         conn.raw.execute("UPDATE swarm_schema SET version = $1 WHERE id = 1", (len(migrations),))
         conn.total_changes += 1
     if _regclass(conn, CLOCK) is None:
