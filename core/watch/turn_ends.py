@@ -18,6 +18,7 @@ stall rules' (``agent_watch.nudges``): one budget of nudges per set of tasks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from core.agent_state import AgentState, Signal
 from core.agents import signals as agent_signals
@@ -85,22 +86,33 @@ def check(conn: Conn, ctx: Ctx, settings: WatchSettings) -> tuple[list[str], lis
     if not ends:
         return [], []
     rows = queries.watch_rows(conn)
-    nudged, opened = [], []
-    for end in ends.values():
-        row = rows.get(end.agent)
-        key = ",".join(str(t) for t in end.tasks)
-        if row is None or row["watched_tasks"] != key:  # another set: its nudges from zero
-            queries.set_watched(conn, end.agent, key)
-            count, last = 0, None
-        else:
-            count, last = int(row["nudges"] or 0), row["last_nudge_at"]
-        fresh = last is None or last < end.delivered_at  # no nudge since the prompt came
-        if fresh and count < settings.max_nudges:
-            _nudge(conn, ctx, end, count + 1)
-            nudged.append(end.agent)
-        elif (fresh or end.ended_at > last) and _alert(conn, ctx, end, None if fresh else last):
-            opened.append(end.agent)
-    return nudged, opened
+    done = {
+        end.agent: _judge_end(conn, ctx, settings, end, rows.get(end.agent))
+        for end in ends.values()
+    }
+    nudged = [agent for agent, said in done.items() if said == "nudged"]
+    return nudged, [agent for agent, said in done.items() if said == "opened"]
+
+
+def _judge_end(conn: Conn, ctx: Ctx, settings: WatchSettings, end: TurnEnd, row: Any) -> str | None:
+    """Nudge a first silent end, open the alert at a later one: ``"nudged"``, ``"opened"``,
+    or None (this end was nudged or alerted already)."""
+    key = ",".join(str(t) for t in end.tasks)
+    count, last = 0, None
+    if row is None or row["watched_tasks"] != key:  # another set: its nudges from zero
+        queries.set_watched(conn, end.agent, key)
+    else:
+        count, last = int(row["nudges"] or 0), row["last_nudge_at"]
+    fresh = last is None or float(last) < end.delivered_at  # no nudge since the prompt came
+    if fresh and count < settings.max_nudges:
+        _nudge(conn, ctx, end, count + 1)
+        return "nudged"
+    nudged_at = None if fresh or last is None else float(last)
+    if (fresh or (nudged_at is not None and end.ended_at > nudged_at)) and _alert(
+        conn, ctx, end, nudged_at
+    ):
+        return "opened"
+    return None
 
 
 def _nudge(conn: Conn, ctx: Ctx, end: TurnEnd, count: int) -> None:

@@ -33,7 +33,7 @@ async def deliver_all(service: SwarmService) -> list[str]:
     return texts
 
 
-def hook_of(service: SwarmService, agent: str):  # type: ignore[no-untyped-def]
+def hook_of(service: SwarmService, agent: str):
     fresh = freshness(service.ctx("test"), watch_settings(**SLOW_STALL))
 
     async def hook(name: str, **payload: object) -> None:
