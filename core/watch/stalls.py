@@ -38,7 +38,14 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import judge as agent_judge
 from core.agents import limit_events
 from core.agents import signals as agent_signals
-from core.agents.alerts import STALLED, UNREACHABLE, UNREPORTED, clear_alert, open_alert
+from core.agents.alerts import (
+    HOOKS_SILENT,
+    STALLED,
+    UNREACHABLE,
+    UNREPORTED,
+    clear_alert,
+    open_alert,
+)
 from core.agents.judge import HELD, Freshness, Verdict, clock_time, duration
 from core.context import Ctx
 from core.delivery.envelope import agent_swarm
@@ -47,7 +54,7 @@ from core.models import Agent, DeliveryState, Task, TaskStatus, task_ref
 from core.store.conn import Conn
 from core.store.tables import insert_event, list_tasks
 from core.tasks import lifecycle, messages
-from core.watch import queries, turn_ends
+from core.watch import queries, silent_hooks, turn_ends
 from core.watch.settings import WatchSettings
 
 
@@ -131,6 +138,7 @@ def tick(
     agent_judge.judged_again(conn, ctx, applied)
     report.nudged_turns, report.unreported = turn_ends.check(conn, ctx, settings)
     report.opened += [f"{agent} {UNREPORTED}" for agent in report.unreported]
+    report.opened += [f"{agent} {HOOKS_SILENT}" for agent in silent_hooks.check(conn, ctx)]
     if settings.limit_handoff_s is not None:
         _hand_on(conn, ctx, settings.limit_handoff_s, report)
     for agent in ctx.agents:

@@ -128,3 +128,22 @@ async def test_with_no_nudges_allowed_the_first_silent_end_needs_a_person(
     assert report.nudged_turns == [] and report.unreported == ["Agent-6"]
     (opened,) = await kinds(service, "alert.opened")
     assert "nudged at" not in opened.text and "ended its turn without reporting T-1" in opened.text
+
+
+async def test_a_protocol_turn_end_without_a_report_is_nudged(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    """The protocol route's turn end (its ``idle`` after ``working``) is a turn's end too."""
+    from core.agent_state import AgentState, Observation, Signal
+    from core.agents import signals as agent_signals
+
+    watcher = Watcher(service, watch_settings(**SLOW_STALL), frames)
+    await assign(service, "Agent-5")
+    await deliver_all(service)
+    for state, words in ((AgentState.WORKING, "turn started"), (AgentState.IDLE, "end_turn")):
+        clock.advance(1)
+        seen = Observation("Agent-5", Signal.PROTOCOL, state, clock.now(), f"protocol: {words}")
+        await service.store.update(agent_signals.record, seen)
+    clock.advance(1)
+    report = await watcher.tick()
+    assert report.nudged_turns == ["Agent-5"]
