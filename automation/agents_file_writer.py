@@ -41,7 +41,7 @@ _DESKTOP_AGENT = re.compile(r"^\s*\[\s*desktop\s*\.\s*agent\s*\.\s*(\"?)([^\]\"]
 _KEPT = re.compile(r"^\s*(#.*)?$")  # a blank or comment line
 _ID_LINE = re.compile(r"^\s*id\s*=")
 Point = tuple[int, int]
-AgentValues = Mapping[str, Mapping[str, list[int] | str]]  # agent id -> key -> numbers or text
+AgentValues = Mapping[str, Mapping[str, list[int] | str | bool]]  # id -> key -> numbers, text, flag
 
 
 def write_agent_values(path: Path, values: AgentValues) -> Path:
@@ -194,7 +194,9 @@ def _with_values(path: Path, data: dict[str, Any], values: AgentValues) -> dict[
         if agent_id not in by_id:
             raise NotFound(f"agent {agent_id} is not in {path}")
         for key, value in keys.items():
-            by_id[agent_id][key] = value if isinstance(value, str) else [int(n) for n in value]
+            by_id[agent_id][key] = (
+                value if isinstance(value, str | bool) else [int(n) for n in value]
+            )
     return result
 
 
@@ -234,8 +236,10 @@ def _table_id(lines: list[str], table: range) -> str | None:
     return None
 
 
-def _set_value(lines: list[str], table: range, key: str, numbers: list[int] | str) -> bool:
-    if isinstance(numbers, str):
+def _set_value(lines: list[str], table: range, key: str, numbers: list[int] | str | bool) -> bool:
+    if isinstance(numbers, bool):
+        value, old = _value(numbers), r"true|false"
+    elif isinstance(numbers, str):
         value = _value(numbers)
         old = r'"(?:[^"\\\n]|\\.)*"' + r"|'[^'\n]*'"  # a one-line string, either quote
     else:

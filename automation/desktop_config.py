@@ -15,7 +15,15 @@ kind = "gui"
 command = "code --new-window {workspace}"
 app = "vscode"               # the layout profile (``swarm agents calibrate --app vscode``)
 class = "Code"               # the window's WM_CLASS, to find it (default: by its pid)
+
+[desktop.agent.Agent-2.env]  # its CLI's environment (``[desktop.env]``: every agent's)
+OPENAI_BASE_URL = "http://127.0.0.1:8080/v1"   # a value
+OPENAI_API_KEY = "$TEAM_OPENAI_KEY"             # taken from swarm's environment by name
 ```
+``env`` may also be a list of names passed from swarm's environment as they are (``env =
+["ANTHROPIC_API_KEY"]``). A secret is named, never written: a literal value for a name that
+looks secret (``*KEY*``, ``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``) is refused, and the values
+taken from the environment never reach the agents file, a command line or a log.
 """
 
 from __future__ import annotations
@@ -35,10 +43,12 @@ KINDS = ("terminal", "gui")
 TERMINALS = ("xterm", "urxvt", "gnome-terminal", "konsole", "kitty", "alacritty", "wezterm")
 DEFAULTS = {"kind": "terminal", "command": "claude", "terminal": "xterm"}
 DEFAULT_LAYOUT = (4, 2)
-AGENT_KEYS = ("kind", "command", "resume", "terminal", "app", "class")
-SECTION_KEYS = (*AGENT_KEYS, "layout", "monitor", "agent")
+AGENT_KEYS = ("kind", "command", "resume", "terminal", "app", "class", "env")
+SECTION_KEYS = (*AGENT_KEYS, "layout", "monitor", "agent")  # "env" there: every agent's
 LAYOUT = re.compile(r"\s*([1-9][0-9]?)\s*x\s*([1-9][0-9]?)\s*")
 PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,8 @@ class Launch:
     terminal: str
     app: str | None = None  # gui: the layout profile's name
     window_class: str | None = None  # gui: WM_CLASS (instance or class) of its window
+    # its CLI's environment: (name, value or "$NAME" of swarm's environment), in order
+    env: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -191,7 +203,56 @@ def _launch(agent: str, section: Mapping[str, Any], own: Mapping[str, Any], wher
             f"{where}: a gui agent needs app = NAME (its layout profile, recorded once by "
             "swarm agents calibrate --app NAME)"
         )
-    return Launch(agent, kind, command, resume, terminal, app, value("class"))
+    env = parse_env(section.get("env"), f"{where.rsplit('.agent.', 1)[0]}: env")
+    env.update(parse_env(own.get("env"), f"{where}: env"))
+    return Launch(agent, kind, command, resume, terminal, app, value("class"), tuple(env.items()))
+
+
+def parse_env(value: Any, where: str) -> dict[str, str]:
+    """An ``env`` table (name -> a value, or ``$NAME`` of swarm's environment) or list of
+    names (each ``$NAME``); ConfigError naming the key (never a value) on the first problem."""
+    if value is None:
+        return {}
+    if isinstance(value, list):
+        if not all(isinstance(name, str) for name in value):
+            raise ConfigError(f"{where}: a list of env must hold variable names")
+        value = {name: f"${name}" for name in value}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f'{where} must be a table of NAME = "value" or a list of names')
+    found = {}
+    for name, given in value.items():
+        if not ENV_NAME.fullmatch(name):
+            raise ConfigError(f"{where}: {name!r} is not a variable name")
+        if not isinstance(given, str) or "\n" in given or "\0" in given:
+            raise ConfigError(f"{where}: {name} must be a one-line string")
+        if given.startswith("$") and not ENV_NAME.fullmatch(given[1:]):
+            raise ConfigError(f"{where}: {name} names no variable ($NAME)")
+        if not given.startswith("$") and SECRET_NAME.search(name):
+            raise ConfigError(
+                f"{where}: {name} looks secret: name it, never write it "
+                f'({name} = "${name}", taken from swarm\'s environment)'
+            )
+        found[name] = given
+    return found
+
+
+def launch_env(launch: Launch, environ: Mapping[str, str]) -> dict[str, str]:
+    """The agent's ``env`` with each ``$NAME`` taken from ``environ`` (swarm's own);
+    ConfigError naming the variable (never a value) when one is not set or holds a line
+    break."""
+    found = {}
+    for name, given in launch.env:
+        if not given.startswith("$"):
+            found[name] = given
+            continue
+        value = environ.get(given[1:])
+        where = f'[desktop.agent.{launch.agent}.env] {name} = "{given}"'
+        if value is None:
+            raise ConfigError(f"{where}: {given[1:]} is not set in swarm's environment")
+        if "\n" in value or "\0" in value:
+            raise ConfigError(f"{where}: {given[1:]} holds a line break: not passed")
+        found[name] = value
+    return found
 
 
 def _check_command(command: str, key: str, where: str) -> None:

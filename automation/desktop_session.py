@@ -26,7 +26,8 @@ from typing import Any
 from automation import desktop_tmux as tmux
 from automation import layout_profiles
 from automation.agents_file_writer import atomic_write, write_agent_values
-from automation.desktop_config import DesktopConfig, Launch, fill
+from automation.desktop_config import DesktopConfig, Launch, fill, launch_env
+from automation.leftovers import end_leftovers
 from automation.screen import Rect
 from automation.terminals import TERMINALS, Terminal
 from automation.window_place import Desk, WindowInfo
@@ -178,6 +179,7 @@ class DesktopSession:
         self.env = tmux.server_env(os.environ if env is None else env)
         self.state_path = home / "desktop" / STATE_FILE
         self._before: set[int] = set()  # windows open before this up: not ours
+        self.notes: dict[str, list[str]] = {}  # agent -> what up did besides (in words)
 
     # --- finding what is open ---
 
@@ -271,6 +273,7 @@ class DesktopSession:
         make_dirs(self.home / "desktop")
         env = {
             **self.env,
+            **launch_env(item.launch, self.env),
             "SWARM_AGENT": item.agent,
             "SWARM_HOME": str(self.home),
             "SWARM_CONFIG": str(self.config_path),
@@ -295,14 +298,24 @@ class DesktopSession:
         line = fill(with_launch_args(command), item.agent, item.workspace)
         if not item.workspace.is_dir():
             raise InvalidState(f"{item.agent}'s workspace {item.workspace} is not a folder")
+        own = launch_env(item.launch, self.env)  # before anything is ended or started
+        self._end_leftovers(item)
         extra = {
             **cli_env(item, self.env, self.home),
             "SWARM_AGENT": item.agent,
             "SWARM_HOME": str(self.home),
             "SWARM_CONFIG": str(self.config_path),
         }
-        tmux.start(self.env, name, line, item.workspace, extra)
+        tmux.start(self.env, name, line, item.workspace, extra, private=own)
         log.info("started tmux session %s: %s", name, line)
+
+    def _end_leftovers(self, item: Planned) -> None:
+        """End what an earlier session of the agent left running in its workspace (said in
+        ``notes``); InvalidState when a process of its CLI not started by swarm runs there."""
+        cli = by_name(item.cli) or for_command(item.launch.command)
+        if cli is not None:
+            said = end_leftovers(item.agent, self.home, item.workspace, cli.programs)
+            self.notes.setdefault(item.agent, []).extend(said)
 
     def _spawn_terminal(self, item: Planned, session: str) -> subprocess.Popen[bytes]:
         terminal = TERMINALS[item.launch.terminal]

@@ -63,6 +63,27 @@ def _tmux(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str
     )
 
 
+def _tmux_stdin(env: Mapping[str, str], words: list[str]) -> subprocess.CompletedProcess[str]:
+    """One tmux command given on tmux's standard input (``source-file -``), each word in
+    tmux's double quotes: its arguments (a secret among them) are on no command line that
+    ``ps`` shows."""
+    line = " ".join(_quoted(word) for word in words) + "\n"
+    return subprocess.run(  # the server started first when none runs
+        [require_tmux(), "start-server", ";", "source-file", "-"],
+        env=client_env(env),
+        input=line,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
+
+
+def _quoted(word: str) -> str:
+    """``word`` in tmux's double quotes: ``\\``, ``"`` and ``$`` escaped (no expansion)."""
+    escaped = word.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return f'"{escaped}"'
+
+
 def exists(env: Mapping[str, str], name: str) -> bool:
     """True when the session runs."""
     return _tmux(env, "has-session", "-t", f"={name}").returncode == 0
@@ -79,15 +100,22 @@ def pane(env: Mapping[str, str], name: str) -> Pane | None:
 
 
 def start(
-    env: Mapping[str, str], name: str, command: str, cwd: Path, extra: Mapping[str, str]
+    env: Mapping[str, str],
+    name: str,
+    command: str,
+    cwd: Path,
+    extra: Mapping[str, str],
+    private: Mapping[str, str] | None = None,
 ) -> Pane:
-    """Start the session detached running ``command`` in ``cwd`` with ``extra`` in its
-    environment; its status line off (a clock there would look like activity); the
-    server's focus events on (Claude Code and Codex ask the terminal for them)."""
+    """Start the session detached running ``command`` in ``cwd`` with ``extra`` and
+    ``private`` in its environment (``private``: values no command line may show, given to
+    tmux on its standard input); its status line off (a clock there would look like
+    activity); the server's focus events on (Claude Code and Codex ask the terminal for
+    them)."""
     args = ["new-session", "-d", "-s", name, "-c", str(cwd), "-x", "200", "-y", "50"]
-    for key, value in extra.items():
+    for key, value in {**extra, **(private or {})}.items():
         args += ["-e", f"{key}={value}"]
-    done = _tmux(env, *args, command)
+    done = _tmux_stdin(env, [*args, command]) if private else _tmux(env, *args, command)
     if done.returncode != 0:
         raise InvalidState(f"tmux could not start session {name}: {done.stderr.strip()}")
     status = _tmux(env, "set-option", "-t", f"={name}:", "status", "off")

@@ -62,6 +62,7 @@ class HeadlessSession(DesktopSession):
         self.env = tmux.server_env(os.environ if env is None else env)
         self.state_path = home / "desktop" / "state.json"
         self._before = set()
+        self.notes = {}
 
     def windows(self) -> dict[str, WindowInfo]:
         """None: there is no display (``down`` and ``status`` see the sessions only)."""

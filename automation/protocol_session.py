@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from automation.agents_file_writer import write_agent_values
-from automation.desktop_config import fill
+from automation.desktop_config import fill, launch_env
 from automation.desktop_session import Outcome, Planned, cli_env
 from automation.headless_session import HeadlessSession
 from core.clis import AgentCli, by_name, for_command, protocol_command
@@ -75,6 +75,7 @@ class ProtocolSession(HeadlessSession):
         env = {
             **self.host_env,
             **cli_env(item, self.host_env, self.home),
+            **launch_env(item.launch, self.host_env),
             "SWARM_AGENT": item.agent,
             "SWARM_HOME": str(self.home),
             "SWARM_CONFIG": str(self.config_path),

@@ -14,6 +14,7 @@ mapping, or whole sections, instead of patching the environment.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -83,7 +84,12 @@ class Config:
     @property
     def core(self) -> Settings:
         """State folder, agents file, leases, retries, limits."""
-        return self._section("core", lambda: Settings.from_env(self.env, self.agents_file))
+        return self._section(
+            "core",
+            lambda: replace(
+                Settings.from_env(self.env, self.agents_file), swarm_program=swarm_program()
+            ),
+        )
 
     @property
     def discord(self) -> DiscordSettings:
@@ -139,3 +145,16 @@ class Config:
         if name not in self._sections:
             self._sections[name] = parse()
         return self._sections[name]
+
+
+def swarm_program() -> str:
+    """How an agent's shell runs this installation's swarm, by absolute path: the ``swarm``
+    script beside this Python (a virtualenv's, pipx's), else ``python -m bot.cli``; a shell
+    that never activated the virtualenv (Codex's, a login shell) finds it all the same."""
+    import shlex
+    import sys
+
+    script = Path(sys.executable).absolute().parent / "swarm"
+    if script.is_file():
+        return shlex.quote(str(script))
+    return shlex.join([str(Path(sys.executable).absolute()), "-m", "bot.cli"])

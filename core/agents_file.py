@@ -35,6 +35,7 @@ ALLOWED_KEYS = {
     "tmux_socket",
     "cli",
     "mcp",
+    "hooks",
 }
 # [desktop]: read by ``swarm desktop up``; [[parked]]: agents kept aside by ``desktop up
 # --agents N`` (not served; a larger N makes them [[agent]] again)
@@ -172,7 +173,8 @@ def _parse_agent(
         tmux=_tmux(entry.get("tmux"), where),
         tmux_socket=_tmux_socket(entry, where),
         cli=cli,
-        mcp=_flag(entry, "mcp", where),
+        mcp=_flag(entry, "mcp", where, known is not None and known.reports_by_mcp),
+        hooks=_flag(entry, "hooks", where),
     )
 
 
@@ -214,8 +216,8 @@ def _cli(value: Any, where: str) -> str | None:
     return value
 
 
-def _flag(entry: dict[str, Any], key: str, where: str) -> bool:
-    value = entry.get(key, False)
+def _flag(entry: dict[str, Any], key: str, where: str, default: bool = False) -> bool:
+    value = entry.get(key, default)
     if not isinstance(value, bool):
         raise ConfigError(f"{where}: {key} must be true or false")
     return value

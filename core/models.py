@@ -146,6 +146,9 @@ class Agent:
     tmux_socket: str | None = None  # that tmux server's socket (tmux -S); None: the default
     cli: str | None = None  # the agent CLI it runs (its rule file); None: every rule file
     mcp: bool = False  # it has swarm's MCP tools: its prompts name them, not the shell commands
+    # swarm's hooks are in its workspace (``desktop up`` put them there): a prompt that reaches
+    # it with no hook event after is an alert (``core.watch.silent_hooks``)
+    hooks: bool = False
 
     def can_take(self, role: str | None, capabilities: tuple[str, ...]) -> bool:
         """True when this agent has the role (if any) and every capability asked for."""

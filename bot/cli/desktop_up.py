@@ -232,6 +232,7 @@ def _up(args: argparse.Namespace) -> int:
         parking = _park_rest(session, settings, agents, parked, planned, args.agents)
         hooks = {} if args.no_hooks else _install_hooks(settings, args, team, planned)
         outcomes = session.up(planned, timeout=args.timeout)
+    _hand_back_fresh(settings, args.actor, outcomes, session.notes)
     if args.json:
         emit_json(
             [
@@ -241,6 +242,7 @@ def _up(args: argparse.Namespace) -> int:
                     "window": o.window,
                     "session": o.session,
                     "hooks": hooks.get(o.agent, []),
+                    "notes": session.notes.get(o.agent, []),
                     **o.values,
                 }
                 for o in outcomes
@@ -258,6 +260,8 @@ def _up(args: argparse.Namespace) -> int:
         box = o.box
         where = f"{box.width}x{box.height}+{box.left}+{box.top}" if box else "?"
         print(f"{o.agent:<12} {o.action:<10} window {where:<18} tmux {o.values.get('tmux') or '-'}")
+        for line in session.notes.get(o.agent, []):
+            print(f"{'':<12} {line}")
         for line in hooks.get(o.agent, []):
             if not line.endswith(ALREADY):
                 print(f"{'':<12} hooks: {line}")
@@ -312,6 +316,7 @@ def _up_headless(
         parking = _park_rest(session, settings, agents, parked, planned, args.agents)
         hooks = {} if args.no_hooks else _install_hooks(settings, args, team, typed)
         outcomes = session.up(planned)
+    _hand_back_fresh(settings, args.actor, outcomes, session.notes)
     if args.json:
         emit_json(
             [
@@ -320,6 +325,7 @@ def _up_headless(
                     "action": o.action,
                     "session": o.session,
                     "hooks": hooks.get(o.agent, []),
+                    "notes": session.notes.get(o.agent, []),
                     **o.values,
                 }
                 for o in outcomes
@@ -332,6 +338,8 @@ def _up_headless(
             print(f"{o.agent:<12} {o.action:<10} protocol, {o.session}")
             continue
         print(f"{o.agent:<12} {o.action:<10} tmux {o.values['tmux']}  (swarm attach {o.agent})")
+        for line in session.notes.get(o.agent, []):
+            print(f"{'':<12} {line}")
         for line in hooks.get(o.agent, []):
             if not line.endswith(ALREADY):
                 print(f"{'':<12} hooks: {line}")
@@ -366,7 +374,7 @@ def _mcp_for(settings: Settings, args: argparse.Namespace, agents: list[Agent]) 
     by_id = {agent.id: agent for agent in agents}
 
     def servers(agent: str) -> list[dict[str, Any]]:
-        if not by_id[agent].mcp:
+        if not _wants_mcp(by_id[agent], by_id[agent].cli):
             return []
         return [{"name": NAME, **server(settings, args, agent).entry()}]
 
@@ -420,6 +428,7 @@ def _install_hooks(
     workspace_of = _workspace_finder(settings, agents)
     by_id = {agent.id: agent for agent in agents}
     done: dict[str, list[str]] = {}
+    hooked: list[str] = []
     for item in planned:
         folder = workspace_of(item.agent)
         if folder is None:
@@ -427,12 +436,34 @@ def _install_hooks(
         changes = install(settings, args, item.agent, folder, item.cli)
         lines = [f"{c.path}: {said(c)}" for c in changes]
         kind = mcp_kind(item.cli)
-        if by_id[item.agent].mcp and kind is not None:
+        if _wants_mcp(by_id[item.agent], item.cli) and kind is not None:
             serve = server(settings, args, item.agent)
             mcp = agent_mcp.install(settings.home, folder, serve, kind)
             lines += [f"{c.path}: {SAID[c.what]}" for c in mcp]
         done[item.agent] = lines
+        if any(c.what in ("added", "already installed") for c in changes):
+            hooked.append(item.agent)
+    _mark_hooked(settings, hooked)
     return done
+
+
+def _wants_mcp(agent: Agent, cli: str | None) -> bool:
+    """Whether the agent gets swarm's MCP server: ``mcp = true``, or a CLI whose agents
+    report through it by default (Codex CLI: its sandboxed shell may not reach swarm's
+    home), its agents-file entry not known yet (the cli only this up names)."""
+    from core.clis import by_name
+
+    known = by_name(cli)
+    return agent.mcp or (known is not None and known.reports_by_mcp)
+
+
+def _mark_hooked(settings: Settings, agents: list[str]) -> None:
+    """``hooks = true`` for ``agents`` in the agents file: their hooks are now installed, so
+    a prompt that reaches one with no hook event after is an alert (issue 53, item 1)."""
+    from automation.agents_file_writer import write_agent_values
+
+    if agents:
+        write_agent_values(settings.config_path, {agent: {"hooks": True} for agent in agents})
 
 
 async def cmd_status(_: SwarmService | None, args: argparse.Namespace) -> int:
@@ -481,8 +512,34 @@ async def cmd_down(_: SwarmService | None, args: argparse.Namespace) -> int:
             ]
 
     lines = await asyncio.to_thread(close)
+    if not args.keep_sessions:
+        lines += await asyncio.to_thread(_hand_back_ended, settings, args.actor, chosen, lines)
     print("\n".join(lines) if lines else "nothing of swarm's was open")
     return 0
+
+
+def _hand_back_ended(
+    settings: Settings, actor: str, chosen: list[str], closed: list[str]
+) -> list[str]:
+    """The tasks of the agents whose session or host ``down`` ended, back in the queue."""
+    from bot.cli.desktop_handback import hand_back
+
+    ended = [a for a in chosen if any(line.startswith(f"{a}: ") for line in closed)]
+    why = "its session was ended by swarm desktop down"
+    return [f"{a}: {line}" for a, line in hand_back(settings, actor, ended, why).items()]
+
+
+def _hand_back_fresh(
+    settings: Settings, actor: str, outcomes: list[Any], notes: dict[str, list[str]]
+) -> None:
+    """What the agents whose CLI ``up`` started anew held, back in the queue (in ``notes``,
+    the lines said under each agent)."""
+    from bot.cli.desktop_handback import FRESH, hand_back
+
+    fresh = [o.agent for o in outcomes if o.action in FRESH]
+    why = "swarm desktop up started a new session of its agent"
+    for agent, line in hand_back(settings, actor, fresh, why).items():
+        notes.setdefault(agent, []).append(line)
 
 
 async def cmd_attach(_: SwarmService | None, args: argparse.Namespace) -> int:

@@ -8,7 +8,6 @@ by the commands that need them, so ``swarm task done`` answers quickly from an a
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -169,7 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return hook.run(raw[1:])
     try:
         args = _parse(argv)
-        return asyncio.run(_run(args))
+        from bot.cli import sandbox
+
+        return sandbox.run(_run(args))
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -178,7 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = describe(exc)
         if message is None:
             raise
-        print(f"swarm: error: {message}", file=sys.stderr)
+        from bot.cli.sandbox import explained
+
+        print(f"swarm: error: {explained(message)}", file=sys.stderr)
         return 2
 
 

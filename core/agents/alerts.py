@@ -1,5 +1,5 @@
-"""Alerts: a condition of one agent (stalled, unreachable, unjudged), opened once and cleared
-once.
+"""Alerts: a condition of one agent (stalled, unreachable, unjudged, unreported, hooks
+silent), opened once and cleared once.
 
 Each change writes an ``alert.opened`` or ``alert.cleared`` event in the same transaction;
 the Discord notifier routes ``alert.*`` events to the alerts channel.
@@ -18,6 +18,8 @@ from core.store.tables import insert_event
 STALLED = "stalled"
 UNREACHABLE = "unreachable"
 UNJUDGED = "unjudged"  # an agent's state cannot be judged from its stored rows
+UNREPORTED = "unreported"  # its turn ended again without a report after a nudge (Needs you)
+HOOKS_SILENT = "hooks_silent"  # hooks swarm installed sent nothing after its first turn
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """swarm's MCP server in an agent's workspace, for each agent CLI: Claude Code's ``.mcp.json``,
 Cursor's ``.cursor/mcp.json``, Gemini CLI's ``.gemini/settings.json`` (each ``{"mcpServers":
 {"swarm": {...}}}``), opencode's ``opencode.json`` (``{"mcp": {"swarm": {"type": "local",
-...}}}``) and Codex CLI's ``.codex/config.toml`` (a ``[mcp_servers.swarm]`` table), merged
-with the user's own.
+...}}}``) and Codex CLI's ``.codex/config.toml`` (a ``[mcp_servers.swarm]`` table, and swarm's
+home as a writable root of its ``workspace-write`` sandbox), merged with the user's own.
 
 The same approach as :mod:`core.agents.hook_files`, and its helpers: install is
 idempotent and keeps every server of the user's (a server of theirs named ``swarm`` too: it
@@ -52,6 +52,9 @@ FORWARDED_ENV = (
     "PGSSLKEY",
 )  # fmt: skip
 CODEX_BEGIN = "# >>> swarm MCP server (swarm agents mcp install)"
+# Codex CLI's workspace-write sandbox: its writable roots (0.169 reads them from the project's
+# .codex/config.toml too); swarm's home among them, unless the user's file has this table
+SANDBOX_TABLE = "sandbox_workspace_write"
 CODEX_END = "# <<< swarm MCP server"
 
 
@@ -178,8 +181,10 @@ def install_codex(home: Path, folder: Path, server: Server) -> Change:
     servers = _parse(path, kept).get("mcp_servers")
     if isinstance(servers, dict) and NAME in servers:
         return Change(path, "kept")  # a swarm server of the user's own
+    parsed = _parse(path, kept)
+    writable = None if SANDBOX_TABLE in parsed else home.absolute()  # the user's own: kept
     head = kept.rstrip("\n")
-    text = (head + "\n\n" if head else "") + codex_table(server)
+    text = (head + "\n\n" if head else "") + codex_table(server, writable)
     _parse(path, text)  # e.g. an inline mcp_servers = {...} cannot take a table after it
     ours = original is not None and CODEX_BEGIN in original
     return write_installed(
@@ -200,9 +205,16 @@ def remove_codex(home: Path, folder: Path) -> Change:
     return Change(path, "removed")
 
 
-def codex_table(server: Server) -> str:
-    """The TOML block install writes (JSON strings are TOML basic strings)."""
+def codex_table(server: Server, writable: Path | None = None) -> str:
+    """The TOML block install writes (JSON strings are TOML basic strings); ``writable``:
+    swarm's home, made a writable root of Codex's ``workspace-write`` sandbox, so that the
+    shell's ``swarm task done`` (the fallback of the MCP tools) can write its database."""
     env = ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in server.env.items())
+    sandbox = (
+        [f"[{SANDBOX_TABLE}]", f"writable_roots = {_toml_list([str(writable)])}"]
+        if writable is not None
+        else []
+    )
     return "\n".join(
         [
             CODEX_BEGIN,
@@ -212,6 +224,7 @@ def codex_table(server: Server) -> str:
             'default_tools_approval_mode = "approve"',  # no dialog per report (0.169)
             f"env = {{ {env} }}" if env else "env = {}",
             f"env_vars = {_toml_list(FORWARDED_ENV)}",
+            *sandbox,
             CODEX_END,
             "",
         ]

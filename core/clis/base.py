@@ -23,7 +23,9 @@ class AgentCli:
 
     ``mcp`` names the file swarm's MCP server goes in (``"claude"``: .mcp.json, ``"codex"``:
     .codex/config.toml, ``"gemini"``: .gemini/settings.json, ``"opencode"``: opencode.json;
-    None: it reads no MCP server). Its keys are an agent's defaults when the agents file does
+    None: it reads no MCP server); ``reports_by_mcp``: its agents have swarm's MCP tools unless
+    the agents file says ``mcp = false`` (Codex CLI: its shell may be sandboxed from swarm's
+    home, its MCP servers are not). Its keys are an agent's defaults when the agents file does
     not say them: ``reset`` the steps that start a fresh conversation (key combinations, or
     ``"text:..."`` typed), ``submit`` the key that sends the prompt, ``clear`` editing keys
     that empty its input (never a key that means something else to it). The wait from a
@@ -52,6 +54,7 @@ class AgentCli:
     env: dict[str, str] = field(default_factory=dict)
     launch_args: tuple[str, ...] = ()
     mcp: str | None = None
+    reports_by_mcp: bool = False
     reset: tuple[str, ...] = ("text:/clear", "enter")
     submit: str = "enter"
     clear: tuple[str, ...] = ("ctrl+e", "ctrl+u")  # end of line, delete to its start

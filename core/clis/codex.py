@@ -13,6 +13,7 @@ CLI = AgentCli(
     programs=("codex",),
     hooks="codex",
     mcp="codex",
+    reports_by_mcp=True,  # its workspace-write sandbox keeps its shell from swarm's home
     resume_subcommand="resume --last",
     launch_args=("-c", "features.daemon_auto_start=false"),
     turn_start=("UserPromptSubmit",),  # from its .codex/hooks.json

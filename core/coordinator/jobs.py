@@ -147,15 +147,18 @@ class Watcher:
         )
         if (
             report.nudged
+            or report.nudged_turns
             or report.reassigned
             or report.handed_on
             or report.opened
             or report.cleared
         ):
             log.info(
-                "watch: stalled %s, nudged %s, reassigned %s, handed on %s, opened %s, cleared %s",
+                "watch: stalled %s, nudged %s, turn ended unreported %s, reassigned %s, "
+                "handed on %s, opened %s, cleared %s",
                 report.stalled,
                 report.nudged,
+                report.nudged_turns,
                 report.reassigned,
                 report.handed_on,
                 report.opened,

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.models import Priority, task_ref
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 
 def render(
@@ -24,6 +28,7 @@ def render(
     mcp: bool = False,
     from_agent: str | None = None,
     commands: bool = True,
+    program: str = "swarm",
 ) -> str:
     """Wrap ``text`` in the swarm envelope; ``workspace``: the folder and branch to work in;
     ``handoff``: what the previous agent left, when the task comes from another one;
@@ -34,7 +39,8 @@ def render(
     the report line names the tools, the shell commands only as the fallback; ``from_agent``:
     the text is that agent's words (a message it sent), quoted line by line
     (:func:`agent_words`); ``commands``: False when the prompt already lists the report
-    commands (the onboarding heading it): the shell commands are not said twice."""
+    commands (the onboarding heading it): the shell commands are not said twice;
+    ``program``: how the agent's shell runs swarm (:func:`agent_swarm`)."""
     if withdrawn and task_id is not None:
         head = [withdrawn_head(sender, agent, task_ref(task_id))]
         task_id = None
@@ -56,9 +62,9 @@ def render(
         on = f" on branch {branch}" if branch else ""
         lines += ["", f"Work in {folder}{on}: commit your changes there."]
     if task_id is not None and mcp:
-        lines += ["", mcp_report_line(task_ref(task_id), swarm_command(home))]
+        lines += ["", mcp_report_line(task_ref(task_id), swarm_command(home, program))]
     elif task_id is not None and commands:
-        lines += ["", report_line(task_ref(task_id), swarm_command(home))]
+        lines += ["", report_line(task_ref(task_id), swarm_command(home, program))]
     return "\n".join(lines)
 
 
@@ -100,6 +106,13 @@ def mcp_report_line(ref: str, swarm: str) -> str:
     )
 
 
-def swarm_command(home: Path | None) -> str:
-    """How an agent's terminal calls swarm: ``SWARM_HOME=... swarm`` for a custom home."""
-    return f"SWARM_HOME={shlex.quote(str(home))} swarm" if home else "swarm"
+def swarm_command(home: Path | None, program: str = "swarm") -> str:
+    """How an agent's terminal calls swarm: ``program`` (this installation's ``swarm`` by
+    absolute path: an agent's shell, a login shell too, may not have it on its PATH), with
+    ``SWARM_HOME=...`` before it for a custom home."""
+    return f"SWARM_HOME={shlex.quote(str(home))} {program}" if home else program
+
+
+def agent_swarm(settings: Settings) -> str:
+    """How an agent's terminal calls the swarm of ``settings`` (its home and program)."""
+    return swarm_command(settings.custom_home, settings.swarm_program)

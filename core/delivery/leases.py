@@ -72,3 +72,18 @@ def backoff(ctx: Ctx, attempts: int) -> float:
     """Delay before the next attempt: doubles each time, capped."""
     settings = ctx.settings
     return ErrorBackoff(settings.retry_backoff_s, settings.retry_backoff_max_s).delay(attempts)
+
+
+def hand_back(conn: Conn, ctx: Ctx, agent: str, why: str) -> list[int]:
+    """Every task ``agent`` holds back in the queue at once, no attempt used: the session
+    that had it is gone (``swarm desktop down``, or ``desktop up`` starting a fresh one). A
+    task pinned to the agent goes to its fresh session; the ids."""
+    rows = conn.execute(
+        "SELECT id FROM tasks WHERE assignee = $1 AND status IN ('assigned', 'in_progress') "
+        "ORDER BY id",
+        (agent,),
+    ).fetchall()
+    held = [int(values(row)[0]) for row in rows]
+    for task_id in held:
+        lifecycle.release(conn, ctx, task_id, why, backoff=0.0, counts=False)
+    return held

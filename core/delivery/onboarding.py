@@ -4,7 +4,8 @@ Templates are ``$SWARM_HOME/roles/<role>.md`` when present, else the bundled
 ``core/bundled/roles/<role>.md`` (``config/roles`` links to it), else the bundled
 ``default.md``; ``${agent}``, ``${role}``, ``${workspace}``, ``${branch}``, ``${place}`` (the
 folder and its branch as one phrase), ``${captain}``, ``${swarm}`` (how the agent's terminal
-calls swarm: ``SWARM_HOME=... swarm`` for a custom home, as in the task prompts) and ``${ask}``
+calls swarm: this installation's ``swarm`` by absolute path, ``SWARM_HOME=...`` before it
+for a custom home, as in the task prompts) and ``${ask}``
 (how to reach the captain: ``swarm send`` to it, or ``swarm ask`` with none) are filled in.
 """
 
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from core.context import Ctx
 from core.delivery import assignment
-from core.delivery.envelope import swarm_command
+from core.delivery.envelope import agent_swarm
 from core.errors import ConfigError
 from core.event_kinds import EventKind
 from core.models import Agent, Delivery, DeliveryState, Receipt, Target, TargetKind
@@ -76,7 +77,7 @@ def text_for(service: StoreAccess, agent: Agent) -> str:
     from core.workspaces.ops import find
 
     place = find(service.settings.home, service.agents, agent.id)
-    captain, swarm = captain_of(service.agents), swarm_command(service.settings.custom_home)
+    captain, swarm = captain_of(service.agents), agent_swarm(service.settings)
     values = {
         "agent": agent.id,
         "role": agent.role,

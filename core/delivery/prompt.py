@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.delivery import onboarding
-from core.delivery.envelope import render, swarm_command
+from core.delivery.envelope import agent_swarm, render
 from core.delivery.onboarding import RESET_TEXT
 from core.errors import SwarmError
 from core.event_kinds import EventKind
@@ -22,6 +21,7 @@ from core.tasks.messages import is_note
 from core.workspaces import handoff as handoff_facts
 
 if TYPE_CHECKING:
+    from core.settings import Settings
     from core.store.access import StoreAccess
     from core.workspaces.tracker import WorkspaceTracker
 
@@ -119,7 +119,8 @@ async def plan(
         withdrawn=withdrawn,
         mcp=agent.mcp,
         from_agent=_agent_sender(service, delivery),
-        commands=not _lists_commands(intro, service.settings.custom_home),
+        commands=not _lists_commands(intro, service.settings),
+        program=service.settings.swarm_program,
     )
     if onboards:
         text = intro.rstrip() + ONBOARDING_RULE + text
@@ -138,10 +139,10 @@ async def plan(
     return Plan(tuple(parcels), onboards)
 
 
-def _lists_commands(intro: str, home: Path | None) -> bool:
+def _lists_commands(intro: str, settings: Settings) -> bool:
     """Whether the onboarding text already gives the report commands (the bundled templates
     do: ``swarm task done T-N``), so that the prompt under it does not repeat them."""
-    return f"{swarm_command(home)} task done " in intro
+    return f"{agent_swarm(settings)} task done " in intro
 
 
 def _agent_sender(service: StoreAccess, delivery: Delivery) -> str | None:

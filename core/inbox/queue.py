@@ -306,8 +306,8 @@ def _held(conn: Conn, whole: bool) -> list[Need]:
 def _alerts(conn: Conn, whole: bool) -> list[Need]:
     out = []
     for a in reversed(alerts.list_alerts(conn, limit=1000)):
-        # a stalled agent's tasks: handed on, cancelled, or the agent nudged about them
-        tasks = held_by(conn, a.agent) if a.kind == alerts.STALLED else []
+        # a stalled (or unreported) agent's tasks: handed on, cancelled, or the agent nudged
+        tasks = held_by(conn, a.agent) if a.kind in (alerts.STALLED, alerts.UNREPORTED) else []
         out.append(
             Need(
                 ref=f"A-{a.id}",

@@ -227,6 +227,7 @@ def _counts(conn: Conn) -> tuple[dict[str, int], dict[str, int]]:
 def _explain(conn: Conn, agent: str, now: float) -> dict[str, Any]:
     from core.agent_state import SIGNAL_ORDER
     from core.agents import signals as agent_signals
+    from core.agents.alerts import list_alerts
 
     decided = agent_signals.get_state(conn, agent)
     seen = agent_signals.observations(conn, [agent], unreadable={}).get(agent, {})
@@ -248,6 +249,7 @@ def _explain(conn: Conn, agent: str, now: float) -> dict[str, Any]:
         ],
         "waiting_for": agent_judge.waiting_for(conn, agent),
         "prompts": [p.to_json() for p in prompts.open_prompts(conn, agent)],
+        "alerts": [a.to_json() for a in list_alerts(conn) if a.agent == agent],
     }
 
 

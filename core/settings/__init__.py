@@ -210,6 +210,9 @@ class Settings:
     # an exclusive reservation covering more of the tree's files (or with no task and no TTL)
     # waits for a person's approval
     reserve_share: float = _DEFAULT["reserve_share"]
+    # how an agent's shell runs swarm: this installation's program by absolute path (the
+    # composition root says; an agent's shell, a login shell too, may lack it on its PATH)
+    swarm_program: str = "swarm"
 
     @property
     def db_path(self) -> Path:

@@ -169,3 +169,13 @@ def last_finished_deliveries(conn: Conn, agent: str, count: int) -> list[Any]:
         (agent, count),
     ).fetchall()
     return rows
+
+
+def last_delivered(conn: Conn, agent: str) -> tuple[float, float] | None:
+    """The latest delivery that reached ``agent``: when it was queued and when it arrived."""
+    row = conn.execute(
+        "SELECT created_at, updated_at FROM deliveries WHERE agent_id = $1 AND state = "
+        "'delivered' ORDER BY id DESC LIMIT 1",
+        (agent,),
+    ).fetchone()
+    return None if row is None else (float(row["created_at"]), float(row["updated_at"]))

@@ -38,16 +38,23 @@ from core.agent_state import AgentState, Observation, Signal
 from core.agents import judge as agent_judge
 from core.agents import limit_events
 from core.agents import signals as agent_signals
-from core.agents.alerts import STALLED, UNREACHABLE, clear_alert, open_alert
+from core.agents.alerts import (
+    HOOKS_SILENT,
+    STALLED,
+    UNREACHABLE,
+    UNREPORTED,
+    clear_alert,
+    open_alert,
+)
 from core.agents.judge import HELD, Freshness, Verdict, clock_time, duration
 from core.context import Ctx
-from core.delivery.envelope import swarm_command
+from core.delivery.envelope import agent_swarm
 from core.event_kinds import EventKind
 from core.models import Agent, DeliveryState, Task, TaskStatus, task_ref
 from core.store.conn import Conn
 from core.store.tables import insert_event, list_tasks
 from core.tasks import lifecycle, messages
-from core.watch import queries
+from core.watch import queries, silent_hooks, turn_ends
 from core.watch.settings import WatchSettings
 
 
@@ -63,6 +70,8 @@ class TickReport:
     handed_on: list[int] = field(default_factory=list)  # from a limited agent
     opened: list[str] = field(default_factory=list)
     cleared: list[str] = field(default_factory=list)
+    nudged_turns: list[str] = field(default_factory=list)  # a turn ended without a report
+    unreported: list[str] = field(default_factory=list)  # ...again after the nudge: an alert
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,9 @@ def tick(
         if agent_judge.isolated(conn, ctx, agent, store) is not None:
             applied.add(agent)
     agent_judge.judged_again(conn, ctx, applied)
+    report.nudged_turns, report.unreported = turn_ends.check(conn, ctx, settings)
+    report.opened += [f"{agent} {UNREPORTED}" for agent in report.unreported]
+    report.opened += [f"{agent} {HOOKS_SILENT}" for agent in silent_hooks.check(conn, ctx)]
     if settings.limit_handoff_s is not None:
         _hand_on(conn, ctx, settings.limit_handoff_s, report)
     for agent in ctx.agents:
@@ -370,7 +382,7 @@ def _nudge(
     report: TickReport,
 ) -> None:
     first = task_ref(view.tasks[0].id)
-    swarm = swarm_command(ctx.settings.custom_home)
+    swarm = agent_swarm(ctx.settings)
     what = "activity seen" if view.screen else "report"
     text = (
         f"No {what} from you for {minutes(quiet)} on {view.refs}. If you are still "

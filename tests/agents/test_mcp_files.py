@@ -148,6 +148,25 @@ def test_an_agent_of_a_known_cli_gets_only_its_file(tmp_path: Path) -> None:
     assert codex["mcp_servers"]["swarm"]["default_tools_approval_mode"] == "approve"
     # Codex passes its servers no variable of the agent's environment it is not told to
     assert "SWARM_DATABASE_URL" in codex["mcp_servers"]["swarm"]["env_vars"]
+    # its workspace-write sandbox lets the shell's swarm write swarm's home (issue 53, item 1)
+    home = str((tmp_path / "home").absolute())
+    assert codex["sandbox_workspace_write"] == {"writable_roots": [home]}
+
+
+def test_a_sandbox_table_of_the_users_own_is_kept_as_it_is(tmp_path: Path) -> None:
+    """Codex reads one ``[sandbox_workspace_write]``: the user's stays whole, none of ours."""
+    path = tmp_path / ".codex" / "config.toml"
+    path.parent.mkdir()
+    theirs = "[sandbox_workspace_write]\nnetwork_access = true\n"
+    path.write_text(theirs)
+    assert [c.what for c in agent_mcp.install(tmp_path / "home", tmp_path, SERVER, "codex")] == [
+        "added"
+    ]
+    parsed = tomllib.loads(path.read_text())
+    assert parsed["sandbox_workspace_write"] == {"network_access": True}
+    assert "swarm" in parsed["mcp_servers"]
+    agent_mcp.remove(tmp_path / "home", tmp_path)
+    assert path.read_text() == theirs
 
 
 def test_swarm_agents_mcp_install_writes_each_agents_clis_file(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.format import task_detail
+from bot.config import swarm_program
 from core.coordinator.scheduler import Scheduler
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
@@ -65,7 +66,8 @@ def test_agent_reports_back_through_the_cli(cli_home: Path) -> None:
     assert shown["status"] == "assigned" and shown["agent"] == "Agent-4"
     inbox = list((home / "inbox" / "Agent-4").iterdir())
     assert len(inbox) == 1  # the prompt names this (not default) home in every command
-    assert f"SWARM_HOME={home} swarm task done T-N" in inbox[0].read_text()  # its role text
+    # its role text, swarm by absolute path: an agent's shell may lack the venv (issue 53)
+    assert f"SWARM_HOME={home} {swarm_program()} task done T-N" in inbox[0].read_text()
     started = run_cli(home, "task", "start", "T-1", agent="Agent-4")
     assert started.code == 0 and "[in_progress]" in started.out
     done = run_cli(home, "task", "done", "T-1", "--note", "fixed in abc123", agent="Agent-4")

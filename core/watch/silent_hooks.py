@@ -1,0 +1,55 @@
+"""Hooks that do not speak (issue 53, item 1): an agent whose workspace has swarm's hooks
+(``hooks = true``, written by ``swarm desktop up``) must have its hook say something after
+each prompt that reaches it (Claude Code's and Codex's ``UserPromptSubmit``, then ``Stop``).
+When ``PROOF_S`` pass after a delivery with no hook event since it was queued, a
+``hooks_silent`` alert opens ("Codex-1's hooks have not spoken since 10:02: ..."), shown in
+"Needs you" and by ``swarm agents explain``; the hook's next word clears it. Before, hooks a
+CLI never ran (Codex's "Hooks need review" left unanswered) went unnoticed for hours.
+"""
+
+from __future__ import annotations
+
+from core.agent_state import Signal
+from core.agents import signals as agent_signals
+from core.agents.alerts import HOOKS_SILENT, clear_alert, open_alert
+from core.agents.judge import clock_time
+from core.context import Ctx
+from core.models import Agent
+from core.store.conn import Conn
+from core.watch import queries
+
+PROOF_S = 30.0  # from a prompt's arrival to the hook's word (it runs at the prompt's submit)
+TYPED = ("tmux", "gui")  # the routes that type a prompt into the CLI (its hooks then run)
+
+
+def check(conn: Conn, ctx: Ctx) -> list[str]:
+    """Open or clear each hooked agent's ``hooks_silent`` alert; the agents opened now."""
+    opened = []
+    for agent in ctx.agents.values():
+        if not agent.hooks or agent.delivery not in TYPED:
+            continue
+        silent = _silence(conn, ctx, agent)
+        if silent is None:
+            clear_alert(conn, ctx, agent.id, HOOKS_SILENT, f"{agent.id}'s hooks speak again")
+        elif open_alert(conn, ctx, agent.id, HOOKS_SILENT, silent):
+            opened.append(agent.id)
+    return opened
+
+
+def _silence(conn: Conn, ctx: Ctx, agent: Agent) -> str | None:
+    """Why the agent's hooks count as silent, or None while they may still speak."""
+    last = queries.last_delivered(conn, agent.id)
+    if last is None:
+        return None
+    queued, arrived = last
+    seen = agent_signals.observations(conn, [agent.id], unreadable={}).get(agent.id, {})
+    hook = seen.get(Signal.HOOK)
+    if (hook is not None and hook.at >= queued) or ctx.now - arrived < PROOF_S:
+        return None
+    since = f"since {clock_time(hook.at)}" if hook is not None else "at all"
+    return (
+        f"{agent.id}'s hooks have not spoken {since}: a prompt reached it at "
+        f"{clock_time(arrived)} and no hook event came in {PROOF_S:.0f} s, so its state is "
+        'read from its pane alone; does its CLI ask to review them (Codex: "Hooks need '
+        f'review")? swarm agents hooks install --agent {agent.id} writes them again'
+    )

@@ -1,0 +1,161 @@
+"""Turns that end without a report (issue 53, item 2).
+
+An agent that holds a task, was seen working after the task's prompt reached it, and is now
+judged ``idle`` (its hook's ``Stop``, its protocol's turn end, its idle pane) has ended its
+turn without reporting: the task is still its own, neither done nor failed. The first such
+end is nudged at once (one note: "your turn ended without reporting T-4: ..."); a turn that
+ends after that nudge reached it, still without a report, opens an ``unreported`` alert, a
+"Needs you" item, cleared when the agent no longer holds the task or works again. The
+lease's silence (``SWARM_LEASE``) is no longer the first sign.
+
+A turn's end is when the agent's state became ``idle``, or when its hook or its protocol
+said the turn ended (their ``idle`` observation: a short turn between two looks counts too);
+it must come after the prompt's delivery (the first silent end) or after the last nudge (the
+second). The nudge is counted with the
+stall rules' (``agent_watch.nudges``): one budget of nudges per set of tasks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.agent_state import AgentState, Signal
+from core.agents import signals as agent_signals
+from core.agents.alerts import UNREPORTED, clear_alert, open_alert
+from core.agents.judge import clock_time
+from core.context import Ctx
+from core.delivery.envelope import agent_swarm
+from core.event_kinds import EventKind
+from core.models import task_ref
+from core.store.conn import Conn
+from core.store.tables import insert_event
+from core.tasks import messages
+from core.watch import queries
+from core.watch.settings import WatchSettings
+
+TURN_END = "turn_end"  # the nudge's reason in its event's data
+
+
+@dataclass(frozen=True)
+class TurnEnd:
+    """An agent whose turn is over while it holds tasks: when it ended."""
+
+    agent: str
+    tasks: tuple[int, ...]
+    ended_at: float  # its state became idle, or its hook or protocol said the turn ended
+    delivered_at: float  # the held task's prompt reached it
+
+
+TURN_SIGNALS = (Signal.HOOK, Signal.PROTOCOL)  # their idle word is the turn's end itself
+# the signals whose idle is a turn's end: the agent's own word, or its pane at its prompt (a
+# still screen is no end: the agent may think without drawing)
+IDLE_SIGNALS = (*TURN_SIGNALS, Signal.TEXT)
+
+
+def ended_turns(conn: Conn, ctx: Ctx) -> list[TurnEnd]:
+    """The agents judged idle now by their hook, protocol or pane, holding a task, whose
+    turn ended after its prompt came: their state became idle then, or their hook (``Stop``)
+    or protocol said so then."""
+    held: dict[str, list[int]] = {}
+    for task_id, agent, *_ in queries.active_tasks(conn):
+        held.setdefault(agent, []).append(task_id)
+    found = []
+    for agent, tasks in held.items():
+        state = agent_signals.get_state(conn, agent)
+        idle = state.state is AgentState.IDLE and state.signal in IDLE_SIGNALS
+        if agent not in ctx.agents or not idle:
+            continue
+        seen = agent_signals.observations(conn, [agent], unreadable={}).get(agent, {})
+        ends = [state.since or 0.0]
+        ends += [o.at for s, o in seen.items() if s in TURN_SIGNALS and o.state is AgentState.IDLE]
+        delivered = queries.prompt_delivered_at(conn, agent)
+        if delivered and max(ends) > delivered:
+            found.append(TurnEnd(agent, tuple(tasks), max(ends), delivered))
+    return found
+
+
+def check(conn: Conn, ctx: Ctx, settings: WatchSettings) -> tuple[list[str], list[str]]:
+    """Nudge each agent whose turn ended without a report for the first time; open an
+    ``unreported`` alert at a silent end after that nudge; clear it once the agent holds no
+    task or is not idle. The agents nudged and the agents whose alert opened."""
+    ends = {end.agent: end for end in ended_turns(conn, ctx)}
+    for agent in ctx.agents:
+        if agent not in ends and queries.open_alert_text(conn, agent, UNREPORTED) is not None:
+            clear_alert(conn, ctx, agent, UNREPORTED, _cleared_text(conn, agent))
+    if not ends:
+        return [], []
+    rows = queries.watch_rows(conn)
+    done = {
+        end.agent: _judge_end(conn, ctx, settings, end, rows.get(end.agent))
+        for end in ends.values()
+    }
+    nudged = [agent for agent, said in done.items() if said == "nudged"]
+    return nudged, [agent for agent, said in done.items() if said == "opened"]
+
+
+def _judge_end(conn: Conn, ctx: Ctx, settings: WatchSettings, end: TurnEnd, row: Any) -> str | None:
+    """Nudge a first silent end, open the alert at a later one: ``"nudged"``, ``"opened"``,
+    or None (this end was nudged or alerted already)."""
+    key = ",".join(str(t) for t in end.tasks)
+    count, last = 0, None
+    if row is None or row["watched_tasks"] != key:  # another set: its nudges from zero
+        queries.set_watched(conn, end.agent, key)
+    else:
+        count, last = int(row["nudges"] or 0), row["last_nudge_at"]
+    fresh = last is None or float(last) < end.delivered_at  # no nudge since the prompt came
+    if fresh and count < settings.max_nudges:
+        _nudge(conn, ctx, end, count + 1)
+        return "nudged"
+    nudged_at = None if fresh or last is None else float(last)
+    if (fresh or (nudged_at is not None and end.ended_at > nudged_at)) and _alert(
+        conn, ctx, end, nudged_at
+    ):
+        return "opened"
+    return None
+
+
+def _nudge(conn: Conn, ctx: Ctx, end: TurnEnd, count: int) -> None:
+    """The one note of a first silent turn end, and its event."""
+    ref = task_ref(end.tasks[0])
+    swarm = agent_swarm(ctx.settings)
+    agent = ctx.agents[end.agent]
+    how = f"report done on {ref} with the swarm MCP tools or run " if agent.mcp else "run "
+    text = (
+        f"Your turn ended without reporting {ref}: {how}`{swarm} task done {ref} --note "
+        f'"what you did"` or `{swarm} task fail {ref} --reason "why"`, or keep working.'
+    )
+    message_id = messages.queue(
+        conn, ctx, [end.agent], text, target=messages.note_to(end.agent), task_id=end.tasks[0]
+    )
+    queries.count_nudge(conn, end.agent, ctx.now)
+    insert_event(
+        conn,
+        ctx.now,
+        EventKind.AGENT_NUDGED,
+        f"{end.agent} nudged about {ref}: its turn ended at {clock_time(end.ended_at)} "
+        "without a report",
+        task_id=end.tasks[0],
+        agent=end.agent,
+        actor=ctx.actor,
+        data={"message": message_id, "nudge": count, "reason": TURN_END},
+    )
+
+
+def _alert(conn: Conn, ctx: Ctx, end: TurnEnd, nudged_at: float | None) -> bool:
+    """The "Needs you" item of a second silent end (of a first one when no nudge may be
+    sent: ``SWARM_MAX_NUDGES`` spent or 0); True when it opened now."""
+    refs = ", ".join(task_ref(t) for t in end.tasks)
+    nudged = f"nudged at {clock_time(nudged_at)}, " if nudged_at is not None else ""
+    text = (
+        f"{end.agent} ended its turn without reporting {refs} ({nudged}turn over at "
+        f"{clock_time(end.ended_at)}): look at its pane, or retry, reassign or cancel "
+        f"{task_ref(end.tasks[0])}"
+    )
+    return open_alert(conn, ctx, end.agent, UNREPORTED, text, end.tasks[0])
+
+
+def _cleared_text(conn: Conn, agent: str) -> str:
+    held = any(a == agent for _, a, *_ in queries.active_tasks(conn))
+    why = "it is at work again" if held else "it holds no task now"
+    return f"{agent} no longer has an unreported turn: {why}"

@@ -1,0 +1,149 @@
+"""A turn that ends without a report is seen at once (issue 53, item 2): the first silent end
+is nudged at the next look, the second is a "Needs you" item, cleared once the agent no
+longer holds the task; a report in the turn, a wait for a person, a turn still running are
+left alone (real store, manual clock, the agent's hooks as Claude Code and Codex send them).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.cli.agent_hooks import explain_text
+from core.agents import hook_events
+from core.coordinator.jobs import Watcher
+from core.models import Receipt
+from core.protocols import ManualClock
+from core.service.swarm import SwarmService
+from core.watch.stalls import freshness
+from tests.watch.conftest import FakeFrames, assign, kinds, watch_settings
+
+pytestmark = pytest.mark.both_databases
+
+SLOW_STALL = {"interval_s": 1.0, "stall_after_s": 600.0, "grace_s": 2.0}  # no stall rule here
+
+
+async def deliver_all(service: SwarmService) -> list[str]:
+    """Every due message reaches its agent (the tmux route's receipt)."""
+    texts = []
+    while (delivery := await service.queue.claim_delivery()) is not None:
+        await service.queue.record_receipt(delivery, Receipt.delivered("test"))
+        texts.append(delivery.text)
+    return texts
+
+
+def hook_of(service: SwarmService, agent: str):
+    fresh = freshness(service.ctx("test"), watch_settings(**SLOW_STALL))
+
+    async def hook(name: str, **payload: object) -> None:
+        raw = json.dumps({"hook_event_name": name, "session_id": "s", **payload})
+        event = hook_events.parse(raw)
+        await service.store.write(agent, hook_events.record, agent, event, fresh, False)
+
+    return hook
+
+
+async def turn(service: SwarmService, clock: ManualClock, agent: str) -> None:
+    """One turn of the agent: its prompt submitted, a tool call, its end (a second each)."""
+    hook = hook_of(service, agent)
+    await hook("UserPromptSubmit")
+    clock.advance(1)
+    await hook("PreToolUse", tool_name="Bash", tool_input={"command": "make"})
+    clock.advance(1)
+    await hook("Stop")
+
+
+async def test_a_silent_turn_end_is_nudged_at_once_and_the_second_needs_a_person(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    watcher = Watcher(service, watch_settings(**SLOW_STALL), frames)
+    task_id = await assign(service, "Agent-6")
+    await deliver_all(service)  # the task's prompt
+    await turn(service, clock, "Agent-6")  # ... and the turn ends: no report
+    ended = clock.now()
+    clock.advance(1)
+    report = await watcher.tick()
+    assert report.nudged_turns == ["Agent-6"]
+    (nudge,) = await deliver_all(service)
+    assert clock.now() - ended <= SLOW_STALL["grace_s"]  # within SWARM_GRACE of the end
+    assert "Your turn ended without reporting T-1" in nudge
+    assert " swarm task done T-1 --note" in nudge and "or keep working" in nudge
+    (event,) = await kinds(service, "agent.nudged")
+    assert event.data["reason"] == "turn_end" and event.task_id == task_id
+    for _ in range(3):  # nudged once: the same end is not nudged again
+        clock.advance(1)
+        assert (await watcher.tick()).nudged_turns == []
+    await turn(service, clock, "Agent-6")  # it read the nudge, and ended silent again
+    clock.advance(1)
+    report = await watcher.tick()
+    assert report.unreported == ["Agent-6"] and report.nudged_turns == []
+    (need,) = [n for n in await service.inbox.needs() if n.kind == "alert"]
+    assert (need.agent, need.task) == ("Agent-6", "T-1")  # retry, reassign, cancel on it
+    assert "Agent-6 ended its turn without reporting T-1 (nudged at " in need.text
+    lines = explain_text(await service.explain_agent("Agent-6"))
+    assert "Agent-6 ended its turn without reporting T-1" in lines
+    clock.advance(1)
+    assert (await watcher.tick()).unreported == []  # one alert, not one per look
+    await service.tasks.complete(task_id, "Agent-6", "late, but done")
+    clock.advance(1)
+    await watcher.tick()
+    (cleared,) = await kinds(service, "alert.cleared")
+    assert cleared.text == "Agent-6 no longer has an unreported turn: it holds no task now"
+    assert [n for n in await service.inbox.needs() if n.kind == "alert"] == []
+
+
+async def test_a_turn_with_its_report_a_running_turn_and_a_wait_are_not_nudged(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    watcher = Watcher(service, watch_settings(**SLOW_STALL), frames)
+    done = await assign(service, "Agent-6")
+    await deliver_all(service)
+    await service.tasks.complete(done, "Agent-6", "did it")  # reported in its turn
+    await turn(service, clock, "Agent-6")
+    running = await assign(service, "Agent-5")
+    await deliver_all(service)
+    await hook_of(service, "Agent-5")("UserPromptSubmit")  # its turn goes on
+    asking = await assign(service, "Agent-4")
+    await deliver_all(service)
+    await hook_of(service, "Agent-4")("UserPromptSubmit")
+    await service.questions.ask(asking, "Which database?", "Agent-4")
+    await hook_of(service, "Agent-4")("Stop")  # it waits for the answer
+    for _ in range(5):
+        clock.advance(1)
+        report = await watcher.tick()
+        assert report.nudged_turns == [] and report.unreported == []
+    assert running and await kinds(service, "agent.nudged") == []
+
+
+async def test_with_no_nudges_allowed_the_first_silent_end_needs_a_person(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    watcher = Watcher(service, watch_settings(**SLOW_STALL, max_nudges=0), frames)
+    await assign(service, "Agent-6")
+    await deliver_all(service)
+    await turn(service, clock, "Agent-6")
+    clock.advance(1)
+    report = await watcher.tick()
+    assert report.nudged_turns == [] and report.unreported == ["Agent-6"]
+    (opened,) = await kinds(service, "alert.opened")
+    assert "nudged at" not in opened.text and "ended its turn without reporting T-1" in opened.text
+
+
+async def test_a_protocol_turn_end_without_a_report_is_nudged(
+    service: SwarmService, clock: ManualClock, frames: FakeFrames
+) -> None:
+    """The protocol route's turn end (its ``idle`` after ``working``) is a turn's end too."""
+    from core.agent_state import AgentState, Observation, Signal
+    from core.agents import signals as agent_signals
+
+    watcher = Watcher(service, watch_settings(**SLOW_STALL), frames)
+    await assign(service, "Agent-5")
+    await deliver_all(service)
+    for state, words in ((AgentState.WORKING, "turn started"), (AgentState.IDLE, "end_turn")):
+        clock.advance(1)
+        seen = Observation("Agent-5", Signal.PROTOCOL, state, clock.now(), f"protocol: {words}")
+        await service.store.update(agent_signals.record, seen)
+    clock.advance(1)
+    report = await watcher.tick()
+    assert report.nudged_turns == ["Agent-5"]
