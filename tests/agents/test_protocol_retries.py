@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from core.agent_state import AgentState
-from core.agents import judge
+from core.agents import judge, transcript
 from core.agents import signals as agent_signals
-from core.agents import transcript
 from core.agents.service import TranscriptBook
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
@@ -24,7 +23,8 @@ pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
 def retry(at: float, seq: int, status: int | None, wait_ms: float, **more: Any) -> dict[str, Any]:
     """One ``api_retry`` update as the host journals it."""
     return {"seq": seq, "at": at, "type": "update", "kind": "api_retry", "attempt": 1,
-            "max_retries": 10, "retry_delay_ms": wait_ms, "error_status": status, **more}  # fmt: skip
+            "max_retries": 10, "retry_delay_ms": wait_ms, "error_status": status,
+            **more}  # fmt: skip
 
 
 def answer(at: float, seq: int) -> dict[str, Any]:
