@@ -39,6 +39,7 @@ REAL_PANES = {
     ("claude-code", "mcp-server-found"): "claude-code-2.1.328-mcp-server-found",
     ("claude-code", "auto-mode-gateway"): "claude-code-2.1.328-auto-mode-gateway",
     ("claude-code", "auto-mode-approval"): "claude-code-2.1.328-auto-mode-approval",
+    ("claude-code", "fullscreen-offer"): "claude-code-2.1.328-fullscreen-offer",
     ("opencode", "working"): "opencode-1.18.33-working",
     ("codex", "hooks-review"): "codex-0.169.0-hooks-review",
     ("codex", "new-chat-where"): "codex-0.169.0-new-chat-where",
@@ -103,11 +104,10 @@ def test_claude_code_permission_prompt_and_its_options() -> None:
         PromptOption("2", "Yes, and don't ask again for rm commands in /home/dev/project"),
         PromptOption("3", "No, and tell Claude what to do differently (esc)"),
     )
-    # the person sees the rule's last lines as the pane shows them (a box's padding and its
-    # borders' length shortened, blank lines left out), not a text rebuilt from the match
+    # the person sees the dialog as the pane shows it, from its box's top (a box's padding
+    # and its borders' length shortened, blank lines left out), not a text rebuilt from the
+    # match, nor the transcript above it (before: "> run the tests and clean ..." first)
     assert found.prompt.splitlines() == [
-        "> run the tests and clean the build folder",
-        "● I'll remove the old build output first.",
         "╭───╮",
         "│ Bash command │",
         "│   rm -rf build │",
