@@ -34,6 +34,11 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
         # a per-minute 429: 0.61 retries on and on behind its spinner (7 min seen), no line
         # says so: working (cannot be seen on the pane; pane_labels says limited)
         "limit-429-minute": ("working", WORKING, None),
+        # --approval-mode yolo: "*   Type your message" (before: unknown from the start)
+        "yolo-start": ("input", IDLE, None),
+        "yolo-working": ("working", WORKING, None),
+        "yolo-shell-ran": ("input", IDLE, None),
+        "auto-edit-start": ("input", IDLE, None),  # --approval-mode auto_edit
     },
     "codex": {
         "idle-start": ("input", IDLE, None),
@@ -50,6 +55,9 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
         "limit-then-answer": ("input", IDLE, None),
         "reconnecting": ("reconnecting", ERRORED, None),
         "reconnecting-stream": ("reconnecting", ERRORED, None),
+        # a 429 it retries: "Server is busy, reconnecting 1/5" (before: working)
+        "busy-reconnecting": ("busy-reconnecting", LIMITED, None),
+        "busy-reconnecting-3": ("busy-reconnecting", LIMITED, None),
         "error-500": ("error", ERRORED, None),
         "error-after-limit": ("error", ERRORED, None),  # before: limited (the 429 above it)
         "stream-disconnected": ("error", ERRORED, None),
@@ -67,6 +75,8 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
         "streaming": ("streaming", WORKING, None),  # before: idle (the echo read as input)
     },
     "opencode": {
+        # 1.18's permission dialog, chosen with the arrows (before: errored)
+        "permission-external-dir": ("permission", WAITING, None),
         "idle-start": ("input", IDLE, None),
         "answer": ("input", IDLE, None),
         "working": ("working", WORKING, None),

@@ -52,16 +52,19 @@ REAL_PANES = {
     ("opencode", "retrying"): "opencode-1.18.33-error-500-retrying",
     ("opencode", "gave-up-limit"): "opencode-1.18.33-limit-429-gave-up",
     ("opencode", "api-error"): "opencode-1.18.33-error-500-gave-up",
+    ("opencode", "permission"): "opencode-1.18.33-permission-external-dir",
+    ("codex", "busy-reconnecting"): "codex-0.169.0-busy-reconnecting",
+    ("gemini", "input"): "gemini-0.61.0-yolo-start",
 }
 KEYLESS_DIALOGS = {  # chosen with the arrows: no prompt
     ("claude-code", "bypass-warning"), ("claude-code", "auto-mode-approval"),
-    ("claude-code", "mcp-server-found"),
+    ("claude-code", "mcp-server-found"), ("opencode", "permission"),
 }  # fmt: skip
 # a screen whose footer still says "esc to interrupt": without a cli key, working wins
 # (another file's working rule sees the footer; an agent needs cli = "claude-code")
 UNDER_A_SPINNER = {
     ("claude-code", "api-retrying"), ("claude-code", "overloaded"), ("claude-code", "api-wait"),
-    ("codex", "reconnecting"),
+    ("codex", "reconnecting"), ("codex", "busy-reconnecting"),
 }  # fmt: skip
 
 
