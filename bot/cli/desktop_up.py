@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 # what a running coordinator does with the agents file these commands write
 RELOADED = "a running swarm run reloads it within seconds: its log says 'agents file reloaded'"
+FIRST_START = "first start: "  # a line of a first-start offer settled (automation.first_start)
 ALREADY = ": already installed"  # a hooks line saying the file was left as it was
 UP_HELP = """\
 Open every agent's window in its cell of the grid: a terminal running the tmux session
@@ -231,6 +232,7 @@ def _up(args: argparse.Namespace) -> int:
         session.config_path = settings.config_path
         parking = _park_rest(session, settings, agents, parked, planned, args.agents)
         hooks = {} if args.no_hooks else _install_hooks(settings, args, team, planned)
+        _settle_first_start(planned, hooks)
         outcomes = session.up(planned, timeout=args.timeout)
     if args.json:
         emit_json(
@@ -260,7 +262,7 @@ def _up(args: argparse.Namespace) -> int:
         print(f"{o.agent:<12} {o.action:<10} window {where:<18} tmux {o.values.get('tmux') or '-'}")
         for line in hooks.get(o.agent, []):
             if not line.endswith(ALREADY):
-                print(f"{'':<12} hooks: {line}")
+                print(f"{'':<12} {_line(line)}")
     if already := _already_installed(hooks):
         print(already)
     if parking:
@@ -311,6 +313,7 @@ def _up_headless(
         session.config_path = settings.config_path
         parking = _park_rest(session, settings, agents, parked, planned, args.agents)
         hooks = {} if args.no_hooks else _install_hooks(settings, args, team, typed)
+        _settle_first_start(typed, hooks)
         outcomes = session.up(planned)
     if args.json:
         emit_json(
@@ -334,7 +337,7 @@ def _up_headless(
         print(f"{o.agent:<12} {o.action:<10} tmux {o.values['tmux']}  (swarm attach {o.agent})")
         for line in hooks.get(o.agent, []):
             if not line.endswith(ALREADY):
-                print(f"{'':<12} hooks: {line}")
+                print(f"{'':<12} {_line(line)}")
     for agent in left:
         print(f"{agent:<12} left out: an editor needs a display (swarm desktop up)")
     if already := _already_installed(hooks):
@@ -433,6 +436,22 @@ def _install_hooks(
             lines += [f"{c.path}: {SAID[c.what]}" for c in mcp]
         done[item.agent] = lines
     return done
+
+
+def _line(line: str) -> str:
+    """A hooks line as printed (a first-start setting's says so itself)."""
+    return line if line.startswith(FIRST_START) else f"hooks: {line}"
+
+
+def _settle_first_start(planned: list[Any], said: dict[str, list[str]]) -> None:
+    """Each CLI's first-start offers settled in the folder it starts in, before it starts
+    (``automation.first_start``); a line for each file written, with its hooks' lines."""
+    from automation.first_start import settle
+
+    for item in planned:
+        lines = settle(item.cli, item.workspace)
+        if lines:
+            said.setdefault(item.agent, []).extend(f"{FIRST_START}{x}" for x in lines)
 
 
 async def cmd_status(_: SwarmService | None, args: argparse.Namespace) -> int:

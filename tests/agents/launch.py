@@ -64,8 +64,7 @@ def _claude(binary: Path, home: Path, work: Path, url: str) -> Setup:
     (home / ".claude.json").write_text(json.dumps(state), encoding="utf-8")
     (home / ".claude" / "settings.json").write_text("{}", encoding="utf-8")
     env = {**base_env(home), "ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": CLAUDE_KEY,
-           "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_TELEMETRY": "1",
-           "DISABLE_AUTOUPDATER": "1", "IS_SANDBOX": "1"}  # fmt: skip
+           "DISABLE_AUTOUPDATER": "1"}  # fmt: skip
     return Setup([str(binary), "--permission-mode", "default"], env, "? for shortcuts")
 
 

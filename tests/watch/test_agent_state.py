@@ -276,7 +276,9 @@ def test_the_pane_showing_the_turn_stopped_beats_an_older_hooks_working() -> Non
     pane = Observation("A", Signal.TEXT, AgentState.ERRORED, 1050, wait)
     verdict = combine({Signal.HOOK: hook, Signal.TEXT: pane}, 1050, fresh)
     assert (verdict.state, verdict.signal, verdict.evidence) == (
-        AgentState.ERRORED, Signal.TEXT, wait
+        AgentState.ERRORED,
+        Signal.TEXT,
+        wait,
     )
     dialog = Observation("A", Signal.TEXT, AgentState.WAITING, 1050, "text: 'Exit plan mode?'")
     assert combine({Signal.HOOK: hook, Signal.TEXT: dialog}, 1050, fresh).state == "waiting"

@@ -60,6 +60,11 @@ REAL = {
     # a user's first start (CLAUDE_CODE_FORCE_FULLSCREEN_UPSELL=1 shows it to any user)
     "fullscreen-offer": ("fullscreen-offer", AgentState.WAITING, None),
     "plan-exit": ("plan", AgentState.WAITING, None),  # --permission-mode plan, ExitPlanMode
+    # its permission modes: acceptEdits ("⏵⏵ accept edits on"), plan ("⏸ plan mode on")
+    "accept-edits-start": ("input", AgentState.IDLE, None),
+    "accept-edits-answer": ("input", AgentState.IDLE, None),
+    "plan-mode-start": ("input", AgentState.IDLE, None),
+    "plan-mode-answer": ("input", AgentState.IDLE, None),
 }
 
 
