@@ -55,6 +55,9 @@ class Asking(Protocol):
     @property
     def options(self) -> str: ...
 
+    @property
+    def before(self) -> int: ...
+
 
 R = TypeVar("R", bound=Asking)
 
@@ -112,19 +115,20 @@ def find(rules: Sequence[R], lines: Sequence[str]) -> Dialog[R] | None:
         return None
     questions = tuple(sorted({s[0] for s in seen}))
     raw = [line for _, line in window]
-    top = dialog_top(raw, index) if len(questions) == 1 else 0  # several: the person sees all
+    top = dialog_top(raw, index, rule.before) if len(questions) == 1 else 0  # several: all
     shown = shown_text(raw[top:])
     return Dialog(rule, clean, index, options, shown, questions)
 
 
-def dialog_top(raw: Sequence[str], index: int) -> int:
+def dialog_top(raw: Sequence[str], index: int, before: int = 0) -> int:
     """Where the dialog whose question is ``raw[index]`` begins: the nearest line above it
     that starts a box or is a rule drawn from the pane's left edge (Gemini CLI's box, Claude
-    Code's rule; a box nested in the dialog starts further in); 0 when none is."""
+    Code's rule; a box nested in the dialog starts further in); else ``before`` lines above
+    its question (Codex's "• Running touch x.txt" over its question), all the lines when 0."""
     for at in range(index - 1, -1, -1):
         if _TOP.match(raw[at]):
             return at
-    return 0
+    return max(index - before, 0) if before else 0
 
 
 def _after(window: tuple[str, ...], end: int) -> list[tuple[int, str]]:

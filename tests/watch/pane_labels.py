@@ -29,6 +29,10 @@ LABELS: dict[str, dict[str, AgentState]] = {
         "answer": IDLE,
         "busy-reconnecting": LIMITED,  # retrying a 429 on its own
         "busy-reconnecting-3": LIMITED,
+        "approval-dialog": WAITING,  # --sandbox read-only --ask-for-approval on-request
+        "read-only-start": IDLE,
+        "full-access-start": IDLE,  # --dangerously-bypass-approvals-and-sandbox
+        "full-access-answer": IDLE,
         "error-500": ERRORED,
         "error-after-limit": ERRORED,  # a 400's error below an earlier turn's 429
         "hooks-review": WAITING,
