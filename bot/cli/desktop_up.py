@@ -232,7 +232,7 @@ def _up(args: argparse.Namespace) -> int:
         session.config_path = settings.config_path
         parking = _park_rest(session, settings, agents, parked, planned, args.agents)
         hooks = {} if args.no_hooks else _install_hooks(settings, args, team, planned)
-        _settle_first_start(planned, hooks)
+        _settle_first_start(settings, team, planned, hooks)
         outcomes = session.up(planned, timeout=args.timeout)
     if args.json:
         emit_json(
@@ -313,7 +313,7 @@ def _up_headless(
         session.config_path = settings.config_path
         parking = _park_rest(session, settings, agents, parked, planned, args.agents)
         hooks = {} if args.no_hooks else _install_hooks(settings, args, team, typed)
-        _settle_first_start(typed, hooks)
+        _settle_first_start(settings, team, typed, hooks)
         outcomes = session.up(planned)
     if args.json:
         emit_json(
@@ -443,13 +443,19 @@ def _line(line: str) -> str:
     return line if line.startswith(FIRST_START) else f"hooks: {line}"
 
 
-def _settle_first_start(planned: list[Any], said: dict[str, list[str]]) -> None:
-    """Each CLI's first-start offers settled in the folder it starts in, before it starts
-    (``automation.first_start``); a line for each file written, with its hooks' lines."""
+def _settle_first_start(
+    settings: Settings, agents: list[Agent], planned: list[Any], said: dict[str, list[str]]
+) -> None:
+    """Each CLI's first-start offers settled in the workspace of each agent about to be
+    opened that has one of its own, before its CLI starts (``automation.first_start``; an
+    agent without one starts in the current folder, which it may share: nothing there, its
+    offer is read as a dialog); a line for each file written, with its hooks' lines."""
     from automation.first_start import settle
 
+    workspace_of = _workspace_finder(settings, agents)
     for item in planned:
-        lines = settle(item.cli, item.workspace)
+        folder = workspace_of(item.agent)
+        lines = settle(item.cli, folder) if folder is not None else []
         if lines:
             said.setdefault(item.agent, []).extend(f"{FIRST_START}{x}" for x in lines)
 
