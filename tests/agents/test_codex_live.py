@@ -270,7 +270,10 @@ def test_a_429_it_retries_reads_limited_while_it_reconnects(codex: LiveCLI) -> N
     assert seen is not None, lines
     assert (seen.rule, seen.state.value) == ("busy-reconnecting", "limited"), seen.evidence
     save_pane(codex, CLI, "busy-reconnecting")
-    codex.wait("■ exceeded retry limit", timeout=90)
+    deadline = time.monotonic() + 90  # its own "■" line below this turn's prompt
+    while "■ exceeded retry limit" not in codex.screen().split("› be busy")[-1]:
+        assert time.monotonic() < deadline, codex.screen()
+        time.sleep(0.2)
     seen = reading(codex, CLI)
     assert seen is not None and (seen.rule, seen.state.value) == ("rate-limited", "limited")
 
