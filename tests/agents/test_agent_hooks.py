@@ -457,7 +457,7 @@ async def test_a_permission_request_answered_within_the_wait_returns_the_decisio
     }
     shown = await row(service, "Agent-1")
     assert shown["state"] == "working"
-    assert 'answered "Yes, and don\'t ask again for Bash(make test)' in shown["evidence"]
+    assert "answered \"Yes, and don't ask again for Bash(make test)" in shown["evidence"]
 
 
 @pytest.mark.both_databases
