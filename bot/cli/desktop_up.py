@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 # what a running coordinator does with the agents file these commands write
 RELOADED = "a running swarm run reloads it within seconds: its log says 'agents file reloaded'"
+FIRST_START = "first start: "  # a line of a first-start offer settled (automation.first_start)
 ALREADY = ": already installed"  # a hooks line saying the file was left as it was
 UP_HELP = """\
 Open every agent's window in its cell of the grid: a terminal running the tmux session
@@ -231,6 +232,7 @@ def _up(args: argparse.Namespace) -> int:
         session.config_path = settings.config_path
         parking = _park_rest(session, settings, agents, parked, planned, args.agents)
         hooks = {} if args.no_hooks else _install_hooks(settings, args, team, planned)
+        _settle_first_start(settings, team, planned, hooks)
         outcomes = session.up(planned, timeout=args.timeout)
     _hand_back_fresh(settings, args.actor, outcomes, session.notes)
     if args.json:
@@ -264,7 +266,7 @@ def _up(args: argparse.Namespace) -> int:
             print(f"{'':<12} {line}")
         for line in hooks.get(o.agent, []):
             if not line.endswith(ALREADY):
-                print(f"{'':<12} hooks: {line}")
+                print(f"{'':<12} {_line(line)}")
     if already := _already_installed(hooks):
         print(already)
     if parking:
@@ -315,6 +317,7 @@ def _up_headless(
         session.config_path = settings.config_path
         parking = _park_rest(session, settings, agents, parked, planned, args.agents)
         hooks = {} if args.no_hooks else _install_hooks(settings, args, team, typed)
+        _settle_first_start(settings, team, typed, hooks)
         outcomes = session.up(planned)
     _hand_back_fresh(settings, args.actor, outcomes, session.notes)
     if args.json:
@@ -342,7 +345,7 @@ def _up_headless(
             print(f"{'':<12} {line}")
         for line in hooks.get(o.agent, []):
             if not line.endswith(ALREADY):
-                print(f"{'':<12} hooks: {line}")
+                print(f"{'':<12} {_line(line)}")
     for agent in left:
         print(f"{agent:<12} left out: an editor needs a display (swarm desktop up)")
     if already := _already_installed(hooks):
@@ -464,6 +467,28 @@ def _mark_hooked(settings: Settings, agents: list[str]) -> None:
 
     if agents:
         write_agent_values(settings.config_path, {agent: {"hooks": True} for agent in agents})
+
+
+def _line(line: str) -> str:
+    """A hooks line as printed (a first-start setting's says so itself)."""
+    return line if line.startswith(FIRST_START) else f"hooks: {line}"
+
+
+def _settle_first_start(
+    settings: Settings, agents: list[Agent], planned: list[Any], said: dict[str, list[str]]
+) -> None:
+    """Each CLI's first-start offers settled in the workspace of each agent about to be
+    opened that has one of its own, before its CLI starts (``automation.first_start``; an
+    agent without one starts in the current folder, which it may share: nothing there, its
+    offer is read as a dialog); a line for each file written, with its hooks' lines."""
+    from automation.first_start import settle
+
+    workspace_of = _workspace_finder(settings, agents)
+    for item in planned:
+        folder = workspace_of(item.agent)
+        lines = settle(item.cli, folder) if folder is not None else []
+        if lines:
+            said.setdefault(item.agent, []).extend(f"{FIRST_START}{x}" for x in lines)
 
 
 async def cmd_status(_: SwarmService | None, args: argparse.Namespace) -> int:

@@ -1,5 +1,5 @@
 """Alerts: a condition of one agent (stalled, unreachable, unjudged, unreported, hooks
-silent), opened once and cleared once.
+silent, a screen swarm does not know, its input not on its pane), opened once and cleared once.
 
 Each change writes an ``alert.opened`` or ``alert.cleared`` event in the same transaction;
 the Discord notifier routes ``alert.*`` events to the alerts channel.
@@ -20,6 +20,10 @@ UNREACHABLE = "unreachable"
 UNJUDGED = "unjudged"  # an agent's state cannot be judged from its stored rows
 UNREPORTED = "unreported"  # its turn ended again without a report after a nudge (Needs you)
 HOOKS_SILENT = "hooks_silent"  # hooks swarm installed sent nothing after its first turn
+UNKNOWN_SCREEN = "unknown-screen"  # its pane shows a screen no rule knows (core.watch.text_signal)
+INPUT_UNSEEN = "input-unseen"  # a delivery found its input not on its pane (core.delivery)
+# an agent with one of these open gets no new task (core.delivery.assignment.free_agents)
+HOLDING = (UNJUDGED, UNKNOWN_SCREEN, INPUT_UNSEEN)
 
 
 @dataclass(frozen=True)

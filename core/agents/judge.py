@@ -13,12 +13,17 @@ The rules, in order (docs/agent-state.md says them to users):
    says is checked against the agent's pane where swarm reads one: the pane read
    ``PANE_CHECK_S`` or more after it showing no limit and no error ends it
    (``pane_denies``: a hook's word alone never holds an agent the pane shows free).
-3. **Strongest fresh signal**: hook, then text, then screen, then report. An observation is
+3. **The pane over an older hook's work**: terminal text that shows the turn stopped (a
+   dialog, an error, a retry, an API wait, a reconnect: ``PANE_OVER_HOOK``), read after the
+   hook's latest ``working`` and fresh, decides: the hook spoke before the CLI began to wait
+   (Claude Code's "Waiting for API response · will retry in 3m 47s" read working on its
+   ``UserPromptSubmit``; Codex's "Reconnecting... 1/5", on its last tool call).
+4. **Strongest fresh signal**: hook, then text, then screen, then report. An observation is
    fresh while it is no older than its signal's horizon: ``sampled_s`` (three watch looks) for
    text and screen, which are read every look; ``event_s`` (the stall time) for hooks and
    reports, which speak only when something happens. So a stale observation never outweighs a
    fresh one, and a strong signal that went quiet gives way to a weaker one still watching.
-4. **Nothing fresh**: the newest observation's state, except that old ``working`` news is no
+5. **Nothing fresh**: the newest observation's state, except that old ``working`` news is no
    evidence of work: ``unknown`` then. No observation at all: ``unknown`` (never ``idle``).
 
 ``stalled`` is decided by the watcher's stall rules (``core.watch.stalls``), which use each
@@ -68,6 +73,8 @@ HELD = frozenset({AgentState.WAITING, AgentState.LIMITED})  # no stall, no nudge
 # line after its StopFailure hook starts); a pane showing a limit or an error confirms it
 PANE_CHECK_S = 5.0
 CONFIRMS = frozenset({AgentState.LIMITED, AgentState.ERRORED, AgentState.UNKNOWN})
+# what the pane shows that outweighs an older hook's working: the turn is not progressing
+PANE_OVER_HOOK = frozenset({AgentState.WAITING, AgentState.ERRORED})
 ENDS_STALL = frozenset(
     {AgentState.WORKING, AgentState.WAITING, AgentState.LIMITED, AgentState.OFFLINE}
 )
@@ -204,6 +211,9 @@ def combine(
     limit = current_limit(seen, now, fresh.limit_backoff_s, held)
     if limit is not None:
         return limit
+    stopped = pane_over_hook(seen, now, fresh)
+    if stopped is not None:
+        return Verdict(stopped.state, stopped.signal, stopped.evidence)
     ordered = [seen[s] for s in SIGNAL_ORDER if s in seen]
     usable = [obs for obs in ordered if obs.state is not AgentState.LIMITED]
     for obs in usable:
@@ -219,6 +229,20 @@ def combine(
             f"no news for {duration(now - newest.at)} (last: {newest.evidence})",
         )
     return Verdict(newest.state, newest.signal, newest.evidence)
+
+
+def pane_over_hook(
+    seen: Mapping[Signal, Observation], now: float, fresh: Freshness
+) -> Observation | None:
+    """The terminal text's observation when it outweighs the hook's: fresh, read after the
+    hook's latest word, which was ``working``, and showing the turn stopped
+    (``PANE_OVER_HOOK``); else None."""
+    text, hook = seen.get(Signal.TEXT), seen.get(Signal.HOOK)
+    if text is None or hook is None or hook.state is not AgentState.WORKING:
+        return None
+    if text.state not in PANE_OVER_HOOK or text.at <= hook.at:
+        return None
+    return text if is_fresh(text, now, fresh) else None
 
 
 def waiting_for(conn: Conn, agent: str) -> str | None:

@@ -61,7 +61,9 @@ class Rule:
     lines: int
     option: re.Pattern[str] | None = None  # a prompt's option: groups ``key`` and ``label``
     options: str = "below"  # where options are: on the lines below the match, or on its line
-    before: int = 0  # read, unused: a prompt shows all the rule's last lines (dialogs.py)
+    # a dialog with no box nor rule drawn above its question is shown from this many lines
+    # above its question (0: all the rule's last lines; ``core.dialogs.pane.dialog_top``)
+    before: int = 0
     submit: tuple[str, ...] = ()  # keys pressed after an option's key (aider: enter)
     reset: re.Pattern[str] | None = None  # a limit's reset: groups time [zone], or in
     framed: bool = False  # the matched line must sit between two horizontal borders (a box)

@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.clis.logs import LogReader
+
+
+@dataclass(frozen=True)
+class FirstStart:
+    """A first-start offer of the CLI settled as a user would, by a documented setting it
+    reads: ``key`` = ``value`` in the JSON file ``path`` of the folder it starts in, written
+    by ``swarm desktop up`` unless the file says ``key`` already; ``offer`` is the screen it
+    settles, in the CLI's words."""
+
+    path: str
+    key: str
+    value: Any
+    offer: str
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,7 @@ class AgentCli:
     protocol: str | None = None
     protocol_args: tuple[str, ...] = ()
     protocol_adapter: str | None = None
+    first_start: tuple[FirstStart, ...] = ()
 
     @property
     def speaks_protocol(self) -> bool:

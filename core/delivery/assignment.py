@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.agent_state import AgentState, Observation, Signal
+from core.agents import alerts
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
@@ -43,12 +44,17 @@ class _AgentView:
     idle_since: float
 
 
+# a tmux delivery's reason when the agent's CLI shows neither its input nor work
+# (automation.failures.Failure.NOT_AT_INPUT's words)
+INPUT_NOT_ON_PANE = "its input is not on its pane"
 _AGENTS = (
     "SELECT s.id, s.paused, s.score, s.idle_since, s.state, (SELECT count(*) FROM tasks t WHERE "
     "t.assignee = s.id AND t.status IN ('assigned', 'in_progress')) AS load, "
     "s.state = 'limited' OR EXISTS (SELECT 1 FROM agent_signals g WHERE g.agent = s.id "
     "AND g.state = 'limited') AS limited, EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = "
     "s.id AND a.kind = 'unjudged' AND a.cleared_at IS NULL) AS unjudged, "
+    "EXISTS (SELECT 1 FROM alerts a WHERE a.agent_id = s.id AND a.kind IN "
+    f"({', '.join(repr(kind) for kind in alerts.HOLDING)}) AND a.cleared_at IS NULL) AS held, "
     "(SELECT max(h.at) FROM agent_signals h WHERE h.agent = s.id AND h.signal = 'hook' "
     "AND h.state IN ('working', 'waiting') AND NOT "
     f"{turn_ended_on_pane('h.agent', 'h.at')}) AS turn_at, "
@@ -67,11 +73,11 @@ def free_agents(
     conn: Conn, ctx: Ctx, rows: list[Any] | None = None
 ) -> tuple[list[_AgentView], frozenset[str]]:
     """Configured agents that are not paused, not offline (their pane or host gone), not
-    held by a usage limit or by a state that cannot be judged (an open ``unjudged`` alert),
-    not frozen (their tasks were taken back for a stall and they still show a turn that
-    nothing has advanced since), below their capacity, and, holding no task, not mid-turn
-    by their hook (``rows``: the agents' rows, already read); and the agents a usage limit
-    holds now."""
+    held by a usage limit or by an open alert that holds it (``alerts.HOLDING``: a state that
+    cannot be judged, a screen swarm does not know, its input not on its pane), not frozen
+    (their tasks were taken back for a stall and they still show a turn that nothing has
+    advanced since), below their capacity, and, holding no task, not mid-turn by their hook
+    (``rows``: the agents' rows, already read); and the agents a usage limit holds now."""
     if rows is None:
         rows = conn.execute(f"{_AGENTS} FROM agent_state s").fetchall()
     state = {r["id"]: r for r in rows}
@@ -90,7 +96,7 @@ def free_agents(
     views = []
     for agent in ctx.agents.values():
         row = state.get(agent.id)
-        if row is None or row["paused"] or row["unjudged"] or row["load"] >= agent.capacity:
+        if row is None or row["paused"] or row["held"] or row["load"] >= agent.capacity:
             continue
         if row["frozen_since"] is not None:  # its taken-back task would go to it again
             continue
@@ -341,6 +347,11 @@ def record_receipt(
     """Store a delivery's outcome; a task prompt that could not be delivered is requeued
     (``delivering``: as in ``messages.finish``)."""
     state = messages.finish(conn, ctx, delivery, receipt, delivering=delivering)
+    if not receipt.ok and not receipt.deferred and receipt.reason == INPUT_NOT_ON_PANE:
+        hold_input_unseen(conn, ctx, delivery)
+    elif receipt.ok:
+        alerts.clear_alert(conn, ctx, delivery.agent, alerts.INPUT_UNSEEN,
+                           f"a delivery to {delivery.agent} got through")  # fmt: skip
     failed = state is DeliveryState.failed
     if failed and receipt.gone:
         _gone(conn, ctx, delivery.agent, receipt.reason or "its session is gone")
@@ -372,6 +383,19 @@ def _gone(conn: Conn, ctx: Ctx, agent: str, why: str) -> None:
         conn, Observation(agent, Signal.TEXT, AgentState.OFFLINE, ctx.now, evidence)
     )
     agent_signals.set_state(conn, agent, AgentState.OFFLINE, ctx.now, Signal.TEXT, evidence)
+
+
+def hold_input_unseen(conn: Conn, ctx: Ctx, delivery: Delivery) -> None:
+    """A delivery found the agent's input not on its pane (its CLI shows a screen that is
+    not its input, or no CLI): at the first such failure it gets no new task, and one
+    ``input-unseen`` alert says so, until its pane shows its input again (the text
+    watcher clears it) or a delivery gets through."""
+    agent = delivery.agent
+    alerts.open_alert(conn, ctx, agent, alerts.INPUT_UNSEEN, (
+        f"{agent}: {INPUT_NOT_ON_PANE} (a delivery could not type its prompt); it gets no "
+        f"new task until swarm sees its input again: look at its terminal (swarm attach "
+        f"{agent})"
+    ), delivery.task_id)  # fmt: skip
 
 
 # Each part reads an index: the backoff, the ready tasks' by their not_before (not every

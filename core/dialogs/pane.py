@@ -10,8 +10,10 @@ the question is decides, not which pattern matched first:
   recognises (the input box, the spinner): then it is old text above the agent's own UI;
 - every question line in those lines is counted (``questions``): a pane with more than one
   is ambiguous, and swarm opens no prompt for it (``core.watch.text_signal``);
-- the person is shown the rule's last lines as the pane shows them (``shown_text``), never a
-  text rebuilt from the match.
+- the person is shown the dialog as the pane shows it (``shown_text``), never a text rebuilt
+  from the match: the rule's last lines from the dialog's top (the box or the rule drawn
+  across the pane above its question: ``dialog_top``), so what the agent printed above the
+  dialog is not taken for what it asks (with several dialogs, all the rule's last lines).
 
 Lines are matched with the box's side borders and the spaces around them removed
 (``clean_line``); blank lines are skipped.
@@ -33,6 +35,7 @@ BORDERS = "│┃║|"
 _MARKED = re.compile(r"\((\w)\)(?=\w)")  # aider's "(Y)es": the key in parentheses
 RIGHT_BORDERS = ("│", "┃", "║")
 _RULE = re.compile(r"([─━═])\1{3,}")  # a box's horizontal border, drawn across the pane
+_TOP = re.compile(r"^[╭┌]?([─━═])\1{3,}")  # a dialog's top: its box's, or a rule across the pane
 _WORD = re.compile(r"[^\W_]")  # a letter or a digit: a line with something to read
 SHOWN_LIMIT = 4000  # characters of the pane text a person is shown: the bottom, and a digest
 
@@ -51,6 +54,9 @@ class Asking(Protocol):
 
     @property
     def options(self) -> str: ...
+
+    @property
+    def before(self) -> int: ...
 
 
 R = TypeVar("R", bound=Asking)
@@ -108,7 +114,21 @@ def find(rules: Sequence[R], lines: Sequence[str]) -> Dialog[R] | None:
     if any(_recognised(others, line, len(clean) - 1 - i) for i, line in _after(clean, end)):
         return None
     questions = tuple(sorted({s[0] for s in seen}))
-    return Dialog(rule, clean, index, options, shown_text([raw for _, raw in window]), questions)
+    raw = [line for _, line in window]
+    top = dialog_top(raw, index, rule.before) if len(questions) == 1 else 0  # several: all
+    shown = shown_text(raw[top:])
+    return Dialog(rule, clean, index, options, shown, questions)
+
+
+def dialog_top(raw: Sequence[str], index: int, before: int = 0) -> int:
+    """Where the dialog whose question is ``raw[index]`` begins: the nearest line above it
+    that starts a box or is a rule drawn from the pane's left edge (Gemini CLI's box, Claude
+    Code's rule; a box nested in the dialog starts further in); else ``before`` lines above
+    its question (Codex's "• Running touch x.txt" over its question), all the lines when 0."""
+    for at in range(index - 1, -1, -1):
+        if _TOP.match(raw[at]):
+            return at
+    return max(index - before, 0) if before else 0
 
 
 def _after(window: tuple[str, ...], end: int) -> list[tuple[int, str]]:

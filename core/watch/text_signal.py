@@ -57,6 +57,8 @@ RETRY_S = 2.0  # a deferred typing (the human is busy, input paused) is tried ag
 GIVE_UP_S = 600.0  # a decision still not typed this long after it was made never will be
 DIALOGS = "dialogs"  # the alert kind: a pane shows more than one dialog
 TERMINAL_DIALOG = "terminal-dialog"  # the alert kind: a dialog only its terminal can answer
+UNKNOWN_AFTER_S = 10.0  # a screen no rule knows this long (a CLI's start passes quicker)
+UNKNOWN_LINES = 8  # the last lines of such a screen that its alert shows
 HOOK_ASKS_S = 10.0  # a dialog this soon after the hook's tool call waits for the hook's prompt
 TOOL_CALL = "hook: PreToolUse"  # the hook's evidence of a tool call about to run
 HOOK_SETTLE_S = 15.0  # a hook prompt's dialog may stay in the pane this long after its answer
@@ -74,6 +76,12 @@ class PaneReading:
     pane: PaneText
     match: TextMatch | None
     failed: str | None = None  # why the pane's text could not be classified (a bug's error)
+    unknown_since: float | None = None  # since when no rule has known its screen
+
+    @property
+    def unknown(self) -> bool:
+        """The pane was read and no rule knows what it shows."""
+        return self.pane.ok and self.failed is None and self.match is None
 
     def observation(self, now: float) -> Observation:
         """The TEXT signal's observation of the agent."""
@@ -137,6 +145,7 @@ class TextWatcher:
         self._retry: dict[str, LogFinding] = {}  # agent -> the newest retry its log said
         self._looked: dict[str, float] = {}  # agent -> when its pane was last read
         self._moved_after: dict[str, float] = {}  # agent -> its screen last moved after this
+        self._unknown_since: dict[str, float] = {}  # agent -> since when no rule knows its pane
         for agent in self.agents():
             if agent.cli is not None and agent.cli not in self._known:
                 log.error(
@@ -209,9 +218,11 @@ class TextWatcher:
             self._unclassified.add(agent.id)
             return PaneReading(agent.id, pane, None, shorten(f"{type(exc).__name__}: {exc}", 200))
         self._unclassified.discard(agent.id)
-        return PaneReading(
-            agent.id, pane, self._retrying(agent.id, self._moving(agent.id, found), now)
-        )
+        match = self._retrying(agent.id, self._moving(agent.id, found), now)
+        since = self._unknown_since.pop(agent.id, now) if match is None and pane.ok else None
+        if since is not None:
+            self._unknown_since[agent.id] = since
+        return PaneReading(agent.id, pane, match, unknown_since=since)
 
     def _retrying(self, agent: str, found: TextMatch | None, now: float) -> TextMatch | None:
         """A working reading as the retry the CLI's log said since its screen last moved
@@ -301,6 +312,7 @@ def record_readings(conn: Conn, ctx: Ctx, readings: Sequence[PaneReading]) -> li
                 prompts.close(conn, ctx, stale.id, why)
         _flag_dialogs(conn, ctx, reading, reading.agent in flagged)
         _flag_keyless(conn, ctx, reading, reading.agent in keyless)
+        _flag_unknown(conn, ctx, reading, open_kinds.get(reading.agent, set()))
     return out
 
 
@@ -375,6 +387,40 @@ def _flag_keyless(conn: Conn, ctx: Ctx, reading: PaneReading, flagged: bool) -> 
         alerts.clear_alert(
             conn, ctx, agent, TERMINAL_DIALOG, f"{agent}'s pane no longer shows that dialog"
         )
+
+
+def _flag_unknown(conn: Conn, ctx: Ctx, reading: PaneReading, kinds: set[str]) -> None:
+    """Open the agent's ``unknown-screen`` alert once its pane has shown a screen no rule
+    knows for ``UNKNOWN_AFTER_S`` (its last lines in "Needs you"; it gets no new task and
+    nothing is typed into it meanwhile); clear it, and an ``input-unseen`` hold, once a rule
+    knows the screen again (an input, work, a dialog, a limit)."""
+    if not reading.pane.ok or reading.failed is not None:
+        return  # not read this time: no news either way
+    agent = reading.agent
+    since = reading.unknown_since
+    if reading.unknown and since is not None and ctx.now - since >= UNKNOWN_AFTER_S:
+        if alerts.UNKNOWN_SCREEN not in kinds:
+            alerts.open_alert(conn, ctx, agent, alerts.UNKNOWN_SCREEN,
+                              unknown_text(agent, reading), _current_task(conn, agent))  # fmt: skip
+        return
+    if reading.match is None:
+        return
+    said = f"{agent}'s pane shows a screen swarm knows again ({reading.match.rule})"
+    if alerts.UNKNOWN_SCREEN in kinds:
+        alerts.clear_alert(conn, ctx, agent, alerts.UNKNOWN_SCREEN, said)
+    if alerts.INPUT_UNSEEN in kinds and reading.match.state is AgentState.IDLE:
+        alerts.clear_alert(conn, ctx, agent, alerts.INPUT_UNSEEN, said)
+
+
+def unknown_text(agent: str, reading: PaneReading) -> str:
+    """``Agent-1 shows a screen swarm does not know: …`` with its last lines."""
+    lines = [escape_controls(shorten(x.rstrip(), 160)) for x in reading.pane.lines if x.strip()]
+    shown = "\n".join(lines[-UNKNOWN_LINES:]) or "(a blank screen)"
+    return (
+        f"{agent} shows a screen swarm does not know:\n{shown}\n(pane {reading.pane.ref.target}: "
+        "nothing is typed into it, and it gets no new task until it shows a screen swarm "
+        f"knows: answer it in its terminal, swarm attach {agent}, or add a rule for it)"
+    )
 
 
 def _answering(conn: Conn, agent: str, text: str) -> int | None:

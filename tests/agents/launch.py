@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,8 +64,7 @@ def _claude(binary: Path, home: Path, work: Path, url: str) -> Setup:
     (home / ".claude.json").write_text(json.dumps(state), encoding="utf-8")
     (home / ".claude" / "settings.json").write_text("{}", encoding="utf-8")
     env = {**base_env(home), "ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": CLAUDE_KEY,
-           "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_TELEMETRY": "1",
-           "DISABLE_AUTOUPDATER": "1", "IS_SANDBOX": "1"}  # fmt: skip
+           "DISABLE_AUTOUPDATER": "1"}  # fmt: skip
     return Setup([str(binary), "--permission-mode", "default"], env, "? for shortcuts")
 
 
@@ -145,11 +144,13 @@ def launch(
     work: Path | None = None,
     ready: str | None = None,
     env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
 ) -> LiveCLI:
     """``cli`` running in tmux under ``root`` against a new localmodel with ``script``, once
     its screen shows it ready (or ``ready``); in ``work`` when given (a folder made ready
     by the caller: a git repository is made in it if none), else ``root/work``; with
-    ``env`` added to its environment. Skipped with the reason when the binary is missing."""
+    ``env`` added to its environment and ``args`` to its command line (a mode: Gemini CLI's
+    ``--approval-mode yolo``). Skipped with the reason when the binary is missing."""
     binary = require_binary(cli)
     home = root / "home"
     if work is None:
@@ -160,7 +161,8 @@ def launch(
         _git(work, commit=cli == "aider")
     model = LocalModel(root, script)
     setup = SETUPS[cli](binary, home, work, model.url)
-    live = start(cli.replace("-", ""), root, model, setup.argv, {**setup.env, **(env or {})}, work)
+    argv = [*setup.argv, *args]
+    live = start(cli.replace("-", ""), root, model, argv, {**setup.env, **(env or {})}, work)
     try:
         live.wait(ready or setup.ready, timeout=timeout)
     except BaseException:

@@ -434,7 +434,11 @@ async def test_a_permission_request_answered_within_the_wait_returns_the_decisio
         assert prompt.text == (
             "Allow Bash:\ndescription (the model's words): Run the tests\ncommand: make test"
         )
-        assert [o.label for o in prompt.options] == ["Yes", "Yes, and don't ask again", "No"]
+        assert [o.label for o in prompt.options] == [
+            "Yes",
+            "Yes, and don't ask again for Bash(make test) in this project (its local settings)",
+            "No",
+        ]  # the request's own suggestion, in words (before: "Yes, and don't ask again")
         assert (await row(service, "Agent-1"))["state"] == "waiting"
         if service.settings.database_url:  # the hook listens for its prompt, not polls
             await asyncio.to_thread(_wait_for_listener, service.settings.database_url)
@@ -453,7 +457,7 @@ async def test_a_permission_request_answered_within_the_wait_returns_the_decisio
     }
     shown = await row(service, "Agent-1")
     assert shown["state"] == "working"
-    assert 'answered "Yes, and don\'t ask again" by discord:ann' in shown["evidence"]
+    assert "answered \"Yes, and don't ask again for Bash(make test)" in shown["evidence"]
 
 
 @pytest.mark.both_databases

@@ -43,6 +43,10 @@ match = "hit the rate limit"
 steps = [{ rate_limit = true, reset_in = 20 }]
 
 [[turns]]
+match = "be busy"
+steps = [{ fail = 429, retry_after = 3, times = 12 }, { text = "never" }]
+
+[[turns]]
 match = "spend the quota"
 steps = [{ rate_limit = true, quota = "day" }]
 
@@ -252,6 +256,26 @@ def test_an_api_keys_429_and_a_spent_quota_read_limited_until_the_next_answer(
     codex.wait("• goodbye from localmodel")
     idle(codex)
     save_pane(codex, CLI, "limit-then-answer")
+
+
+def test_a_429_it_retries_reads_limited_while_it_reconnects(codex: LiveCLI) -> None:
+    """A 429 with ``retry-after``: 0.169 retries it on its own, "• Server is busy,
+    reconnecting 1/5 (2s • esc to interrupt)" over "└ Exceeded retry limit, last status: 429
+    ...": limited (before: working, by its "esc to interrupt", for the whole retry), then
+    "■ exceeded retry limit, last status: 429 ..." once it gives up: limited still."""
+    codex.wait(READY)
+    codex.send("be busy")
+    lines = codex.wait("Server is busy, reconnecting", timeout=60)
+    seen = reading(codex, CLI)
+    assert seen is not None, lines
+    assert (seen.rule, seen.state.value) == ("busy-reconnecting", "limited"), seen.evidence
+    save_pane(codex, CLI, "busy-reconnecting")
+    deadline = time.monotonic() + 90  # its own "■" line below this turn's prompt
+    while "■ exceeded retry limit" not in codex.screen().split("› be busy")[-1]:
+        assert time.monotonic() < deadline, codex.screen()
+        time.sleep(0.2)
+    seen = reading(codex, CLI)
+    assert seen is not None and (seen.rule, seen.state.value) == ("rate-limited", "limited")
 
 
 def test_reconnecting_after_a_500_reads_errored_then_working_again(codex: LiveCLI) -> None:

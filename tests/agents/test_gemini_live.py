@@ -21,6 +21,7 @@ import pytest
 from core.agent_state import Observation
 from core.agents.text_rules import STILL, load_rule_sets
 from core.clis.logs import LOG_DIR, log_path
+from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from core.watch.text_signal import TextWatcher
@@ -347,3 +348,51 @@ async def test_a_500_it_retries_reads_errored_from_its_log(
     assert errored.state.value == "errored", errored.evidence
     assert "its log: 'Attempt 1 failed with status 500. Retrying with backoff" in (errored.evidence)
     assert after.state.value == "idle", after.evidence
+
+
+@pytest.mark.timeout(150)  # a second start of the CLI, one turn
+async def test_yolo_mode_reads_its_star_input_and_takes_swarms_delivery(
+    home: Path, tmp_path: Path, clock: ManualClock
+) -> None:
+    """``--approval-mode yolo``: its input line starts with ``*`` ("*   Type your message or
+    @path/to/file", under "YOLO Ctrl+Y"). Before: no rule knew it, the agent read unknown from
+    the start, and every delivery failed "its input is not on its pane". Now it reads idle,
+    swarm's own tmux deliverer delivers into it, its command runs without a dialog, and it
+    reads idle again once its answer is given."""
+    from automation.tmux_delivery import TmuxDeliverer
+    from core.agent_state import AgentState
+    from core.delivery.killswitch import KillSwitch
+    from core.protocols import Parcel
+    from tests.agents.launch import agent_of
+
+    live = launch(CLI, tmp_path / "yolo", SCRIPT, ready="YOLO Ctrl+Y",
+                  args=("--approval-mode", "yolo"))  # fmt: skip
+    config = write_agents(
+        tmp_path / "agents.toml",
+        [{"id": "A", "role": "dev", "tmux": live.target, "tmux_socket": str(live.tmux.socket),
+          "cli": CLI}],
+    )  # fmt: skip
+    settings = Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
+    service = await SwarmService.open(settings, clock)
+    deliverer = TmuxDeliverer(home, KillSwitch(home))
+    rule_sets, _ = load_rule_sets(None)
+    text = TextWatcher(service, rule_sets)
+    try:
+        live.wait(READY)
+        (seen,) = await text.tick()
+        assert seen.state is AgentState.IDLE, seen.evidence
+        assert "'*   Type your message or @path/to/file'" in seen.evidence
+        parcel = Parcel(1, agent_of(live, CLI), "make a file", "test")
+        receipt = await deliverer.deliver(parcel)
+        assert receipt.ok, receipt
+        live.wait("file made", timeout=60)
+        assert (tmp_path / "yolo" / "work" / "made-by-localmodel.txt").exists()
+        deadline = time.monotonic() + 30
+        while (seen := (await text.tick())[0]).state is not AgentState.IDLE:
+            assert time.monotonic() < deadline, seen.evidence
+            await asyncio.sleep(0.5)
+    finally:
+        await text.close()
+        deliverer.close()
+        await service.close()
+        stop(live)

@@ -260,3 +260,22 @@ def clients(rig: DesktopRig, session: str) -> list[str]:
     """The tmux clients attached to ``session``."""
     done = rig.tmux("list-clients", "-t", f"={session}", "-F", "#{client_name}")
     return done.stdout.split() if done.returncode == 0 else []
+
+
+def test_headless_up_settles_claude_codes_first_start_offer(rig: DesktopRig) -> None:
+    """Claude Code 2.1.328's "Try the new fullscreen renderer?" (a user's first start; before,
+    read unknown, and the first task's delivery failed on it) is settled before it starts, as
+    a user answering "Not now" once: its ``tui`` setting in the workspace's local settings,
+    with --no-hooks too; a user's own choice there is left as it is."""
+    mine = rig.workspaces["Agent-2"] / ".claude" / "settings.local.json"
+    mine.parent.mkdir(parents=True)
+    mine.write_text('{"tui": "fullscreen"}', encoding="utf-8")
+    done = rig.swarm("desktop", "up", "--headless", "--no-hooks", "--agents", "2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    settled = rig.workspaces["Agent-1"] / ".claude" / "settings.local.json"
+    assert json.loads(settled.read_text(encoding="utf-8")) == {"tui": "default"}
+    assert json.loads(mine.read_text(encoding="utf-8")) == {"tui": "fullscreen"}
+    said = [line.strip() for line in done.stdout.splitlines()]
+    assert f'first start: {settled}: tui = "default" settles "Try the new fullscreen ' \
+        'renderer?"' in said, done.stdout  # fmt: skip
+    assert not any(str(mine) in line for line in said)

@@ -27,6 +27,12 @@ LABELS: dict[str, dict[str, AgentState]] = {
     "claude-code": {name: state for name, (_, state, _) in CLAUDE_CODE.items()},
     "codex": {
         "answer": IDLE,
+        "busy-reconnecting": LIMITED,  # retrying a 429 on its own
+        "busy-reconnecting-3": LIMITED,
+        "approval-dialog": WAITING,  # --sandbox read-only --ask-for-approval on-request
+        "read-only-start": IDLE,
+        "full-access-start": IDLE,  # --dangerously-bypass-approvals-and-sandbox
+        "full-access-answer": IDLE,
         "error-500": ERRORED,
         "error-after-limit": ERRORED,  # a 400's error below an earlier turn's 429
         "hooks-review": WAITING,
@@ -54,6 +60,10 @@ LABELS: dict[str, dict[str, AgentState]] = {
         "quota-dialog-switch": WAITING,
         "quota-then-answer": IDLE,
         "working": WORKING,
+        "yolo-start": IDLE,  # --approval-mode yolo: its input line starts with "*"
+        "yolo-working": WORKING,
+        "yolo-shell-ran": IDLE,  # a command run without asking, its answer given
+        "auto-edit-start": IDLE,  # --approval-mode auto_edit
     },
     "aider": {
         "answer": IDLE,
@@ -76,6 +86,7 @@ LABELS: dict[str, dict[str, AgentState]] = {
         "limit-429-retrying": LIMITED,
         "limit-429-retrying-live": LIMITED,
         "limit-then-answer": IDLE,
+        "permission-external-dir": WAITING,  # "△ Permission required" (before: errored)
         "working": WORKING,
     },
 }

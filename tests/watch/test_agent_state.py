@@ -266,6 +266,32 @@ def test_a_stale_observation_does_not_outweigh_a_fresh_one() -> None:
     assert combine({Signal.SCREEN: late}, 1700, fresh, waiting="q").state is AgentState.WAITING
 
 
+def test_the_pane_showing_the_turn_stopped_beats_an_older_hooks_working() -> None:
+    """Issue 53, item 3. Before: Claude Code's "Waiting for API response · will retry in 3m
+    47s" read working on the evidence of its UserPromptSubmit hook (fresh for the stall
+    time), and Codex's "Reconnecting... 1/5" on its last tool call."""
+    fresh = Freshness(sampled_s=15, event_s=600, limit_backoff_s=1800)
+    hook = Observation("A", Signal.HOOK, AgentState.WORKING, 1000, "hook: UserPromptSubmit")
+    wait = "text: 'Waiting for API response · will retry in 3m 47s' (claude-code v1, rule api-wait)"
+    pane = Observation("A", Signal.TEXT, AgentState.ERRORED, 1050, wait)
+    verdict = combine({Signal.HOOK: hook, Signal.TEXT: pane}, 1050, fresh)
+    assert (verdict.state, verdict.signal, verdict.evidence) == (
+        AgentState.ERRORED,
+        Signal.TEXT,
+        wait,
+    )
+    dialog = Observation("A", Signal.TEXT, AgentState.WAITING, 1050, "text: 'Exit plan mode?'")
+    assert combine({Signal.HOOK: hook, Signal.TEXT: dialog}, 1050, fresh).state == "waiting"
+    # the hook spoke after the pane was read: the hook's word is the newer one
+    newer = Observation("A", Signal.HOOK, AgentState.WORKING, 1060, "hook: PreToolUse")
+    assert combine({Signal.HOOK: newer, Signal.TEXT: pane}, 1060, fresh).state == "working"
+    # a stale pane reading outweighs nothing
+    assert combine({Signal.HOOK: hook, Signal.TEXT: pane}, 1100, fresh).state == "working"
+    # a hook that said the turn ended (idle) is not outweighed: only its working is
+    stop = Observation("A", Signal.HOOK, AgentState.IDLE, 1000, "hook: Stop")
+    assert combine({Signal.HOOK: stop, Signal.TEXT: pane}, 1050, fresh).state == "idle"
+
+
 async def limited(service: SwarmService, clock: ManualClock, agent: str) -> None:
     """``agent`` shows a usage limit that ends in an hour."""
     until = clock.now() + 3600

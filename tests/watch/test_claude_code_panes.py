@@ -57,6 +57,14 @@ REAL = {
     "auto-mode-start": ("input", AgentState.IDLE, None),
     "auto-mode-gateway": ("auto-mode-gateway", AgentState.WAITING, None),
     "auto-mode-approval": ("auto-mode-approval", AgentState.WAITING, None),
+    # a user's first start (CLAUDE_CODE_FORCE_FULLSCREEN_UPSELL=1 shows it to any user)
+    "fullscreen-offer": ("fullscreen-offer", AgentState.WAITING, None),
+    "plan-exit": ("plan", AgentState.WAITING, None),  # --permission-mode plan, ExitPlanMode
+    # its permission modes: acceptEdits ("⏵⏵ accept edits on"), plan ("⏸ plan mode on")
+    "accept-edits-start": ("input", AgentState.IDLE, None),
+    "accept-edits-answer": ("input", AgentState.IDLE, None),
+    "plan-mode-start": ("input", AgentState.IDLE, None),
+    "plan-mode-answer": ("input", AgentState.IDLE, None),
 }
 
 
@@ -107,6 +115,42 @@ def test_the_mcp_three_option_dialog() -> None:
         "No",
     ]
     assert any('status: "done"' in line for line in found.prompt.splitlines())
+
+
+def test_the_first_start_fullscreen_offer_is_a_prompt_of_its_own_two_options() -> None:
+    """Before: no rule knew "Try the new fullscreen renderer?" (a user's first start of
+    2.1.328): its pane read unknown and the first task's delivery failed on it. Now it waits
+    for the person, with the dialog's own options, and from its top: the logo above it is
+    not what it asks."""
+    found = classify(CLAUDE, real_pane("fullscreen-offer"), NOW)
+    assert found is not None and found.state is AgentState.WAITING
+    assert found.options == (PromptOption("1", "Yes, try it"), PromptOption("2", "Not now"))
+    shown = [line.strip() for line in found.prompt.splitlines()]
+    assert shown[:2] == ["───", "Try the new fullscreen renderer?"], shown
+    assert shown[-1] == "Enter to confirm · Esc to cancel"
+
+
+def test_the_plan_modes_exit_dialog_is_a_prompt_of_its_own_options() -> None:
+    """Before: 2.1's "Exit plan mode?" read unknown (the rule wanted "Would you like to
+    proceed?" alone on its line)."""
+    found = classify(CLAUDE, real_pane("plan-exit"), NOW)
+    assert found is not None and found.state is AgentState.WAITING
+    assert found.options == (
+        PromptOption("1", "Yes, and switch to default (ask each time) for this session"),
+        PromptOption("2", "No"),
+    )
+    assert found.prompt.splitlines()[1].strip() == "Exit plan mode?"
+
+
+def test_a_dialog_is_shown_from_its_top_not_from_what_sits_above_it() -> None:
+    """Before: a prompt's text was the rule's last 15 lines, so its head (the item's
+    summary) was the transcript above the dialog ("❯ list files"). Now it starts at the
+    rule drawn above the dialog."""
+    found = classify(CLAUDE, real_pane("permission-dialog"), NOW)
+    assert found is not None
+    shown = [line.strip() for line in found.prompt.splitlines()]
+    assert shown[:2] == ["───", "Bash command"], shown
+    assert not any(line.startswith("❯ list files") for line in shown)
 
 
 def test_auto_mode_behind_a_gateway_is_a_prompt_of_its_three_keys() -> None:

