@@ -22,6 +22,7 @@ from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.clis import CLIS
+from core.clis.claude_permissions import suggestion_label, suggestions_of
 from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.dialogs.permissions import PromptOption
@@ -52,15 +53,6 @@ _STATES = {
     "SubagentStop": AgentState.WORKING,  # a subagent finished; the main agent carries on
     "SessionEnd": AgentState.OFFLINE,
 }
-MAX_SUGGESTIONS = 7  # a request's suggestions offered (keys 2-8; No is at most 9)
-SUGGESTION_CHARS = 200  # characters of a suggestion's option
-DESTINATIONS = {
-    "session": "for this session",
-    "localSettings": "in this project (its local settings)",
-    "projectSettings": "in this project",
-    "userSettings": "in all your projects",
-}
-MODES = {"acceptEdits": "accept edits", "bypassPermissions": "bypass permissions"}
 # Plan mode: Claude Code asks to leave it with the ExitPlanMode tool (its input: the plan);
 # the person approves the plan (allow) or sends Claude back to planning (deny).
 EXIT_PLAN_MODE = "ExitPlanMode"
@@ -247,15 +239,6 @@ def _failure(payload: Mapping[str, Any]) -> tuple[AgentState, str]:
     return state, shorten(words, 200)
 
 
-def suggestions_of(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The rules and modes a ``PermissionRequest`` suggests (``permission_suggestions``), at
-    most ``MAX_SUGGESTIONS``; none when it has none or they are not objects."""
-    found = payload.get("permission_suggestions")
-    if not isinstance(found, list):
-        return []
-    return [s for s in found if isinstance(s, Mapping)][:MAX_SUGGESTIONS]
-
-
 def permission_options(payload: Mapping[str, Any]) -> tuple[PromptOption, ...]:
     """A permission request's choices: ``1`` Yes, one per suggestion it carries (each does
     what it says: that suggestion alone is kept, ``decision_json``), and No last. Without
@@ -267,40 +250,6 @@ def permission_options(payload: Mapping[str, Any]) -> tuple[PromptOption, ...]:
         return PERMISSION_OPTIONS
     middle = [PromptOption(str(i), suggestion_label(s)) for i, s in enumerate(suggestions, 2)]
     return (PromptOption(ALLOW, "Yes"), *middle, PromptOption(str(len(middle) + 2), "No"))
-
-
-def suggestion_label(suggestion: Mapping[str, Any]) -> str:
-    """A suggestion in words: ``Yes, and don't ask again for Bash(make test) in this
-    project``, ``Yes, and allow access to /work for this session``, ``Yes, and switch to
-    accept edits mode for this session`` (the agent's text on one line, shortened)."""
-    kind = str(suggestion.get("type") or "")
-    where = DESTINATIONS.get(str(suggestion.get("destination") or ""), "")
-    if kind in ("addRules", "replaceRules"):
-        rules = suggestion.get("rules")
-        named = (
-            [_rule_name(r) for r in rules if isinstance(r, Mapping)]
-            if isinstance(rules, list)
-            else []
-        )
-        verb = str(suggestion.get("behavior") or "allow")
-        said = (
-            f"don't ask again for {', '.join(named)}"
-            if verb == "allow"
-            else f"{verb} {', '.join(named)}"
-        )
-    elif kind == "addDirectories" and isinstance(suggestion.get("directories"), list):
-        said = "allow access to " + ", ".join(str(d) for d in suggestion["directories"])
-    elif kind == "setMode":
-        mode = str(suggestion.get("mode") or "")
-        said = f"switch to {MODES.get(mode, mode)} mode"
-    else:
-        said = f"apply its suggestion {kind or '(of no type)'}"
-    return shorten(one_line(f"Yes, and {said} {where}".strip()), SUGGESTION_CHARS)
-
-
-def _rule_name(rule: Mapping[str, Any]) -> str:
-    tool, content = rule.get("toolName"), rule.get("ruleContent")
-    return f"{tool}({content})" if content else str(tool)
 
 
 def decision_json(key: str, by: str, payload: Mapping[str, Any]) -> str:

@@ -5,13 +5,13 @@ answer streams as ``stream_event`` pieces (its start, its text: the turn's progr
 frozen stream shows as silence), then comes whole as an ``assistant`` message (its tool
 calls); the turn ends with a ``result`` (its ``stop_reason``, ``usage`` and
 ``total_cost_usd``). A tool that needs permission is a ``control_request`` ``can_use_tool``,
-answered by a ``control_response`` (allow with the input unchanged, allow and keep the rules
-Claude Code suggested, or deny); a cancel is the ``interrupt`` control request. An API error
-Claude Code retries is a ``system`` ``api_retry`` message (its status, the attempt and the
-wait), journaled as an ``api_retry`` update. A new session is named by swarm
-(``--session-id``) and resumed with ``--resume <id>``. Claude Code's ``total_cost_usd`` is its
-session's running total (kept over a ``--resume``): a turn's cost is what it adds to the total
-the last turn said.
+answered by a ``control_response``: allow with the input unchanged, allow and keep one of the
+rules or modes Claude Code suggested (each its own option, in words), or deny. A cancel is
+the ``interrupt`` control request. An API error Claude Code retries is a ``system``
+``api_retry`` message (its status, the attempt and the wait), journaled as an ``api_retry``
+update. A new session is named by swarm (``--session-id``) and resumed with ``--resume
+<id>``. Claude Code's ``total_cost_usd`` is its session's running total (kept over a
+``--resume``): a turn's cost is what it adds to the total the last turn said.
 """
 
 from __future__ import annotations
@@ -21,21 +21,18 @@ import contextlib
 import json
 import logging
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
+from core.clis.claude_permissions import suggestion_label, suggestions_of
 from core.hosts import wire
 from core.hosts.turns import API_RETRY, STREAM_START, TOTAL_COST, Ended, Launched, TurnFailed
 
 log = logging.getLogger(__name__)
 ARGS = ("-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose",
         "--include-partial-messages", "--permission-prompt-tool", "stdio")  # fmt: skip
-ALLOW, ALWAYS, DENY = "allow", "always", "deny"
-# Claude Code's own dialog's choices, in its order and words
-OPTIONS = (
-    {"id": ALLOW, "name": "Yes", "kind": "allow_once"},
-    {"id": ALWAYS, "name": "Yes, and don't ask again", "kind": "allow_always"},
-    {"id": DENY, "name": "No", "kind": "reject_once"},
-)
+ALLOW, DENY = "allow", "deny"
+SUGGESTED = "keep-"  # an option's id: allow and keep the request's suggestion of this number
 CONTROL_S = 60.0  # a control request's answer (initialize: MCP servers start)
 
 
@@ -231,19 +228,40 @@ class StreamJsonDriver:
         given = request.get("input") or {}
         title = str(request.get("description") or request.get("tool_name") or "a tool")
         tool = {"toolName": request.get("tool_name"), "rawInput": given}
+        suggestions = suggestions_of(request)
         chosen = await self.host.ask(
-            title, str(request.get("tool_name") or ""), tool, list(OPTIONS)
+            title, str(request.get("tool_name") or ""), tool, _options(suggestions)
         )
         answer: dict[str, Any]
-        if chosen in (ALLOW, ALWAYS):
+        if chosen == ALLOW or (chosen or "").startswith(SUGGESTED):
             answer = {"behavior": "allow", "updatedInput": given}
-            if chosen == ALWAYS and request.get("permission_suggestions"):
-                answer["updatedPermissions"] = request["permission_suggestions"]
+            kept = _suggestion(suggestions, chosen or "")
+            if kept is not None:
+                answer["updatedPermissions"] = [kept]
         else:
             words = "Denied by a person through swarm." if chosen else "Cancelled through swarm."
             answer = {"behavior": "deny", "message": words}
         reply = {"subtype": "success", "request_id": ident, "response": answer}
         await self._send({"type": "control_response", "response": reply})
+
+
+def _options(suggestions: list[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """A permission request's choices, as Claude Code's dialog orders them: Yes, one per
+    suggestion it carries (in words: what choosing it keeps), No."""
+    kept = [
+        {"id": f"{SUGGESTED}{n}", "name": suggestion_label(s), "kind": "allow_always"}
+        for n, s in enumerate(suggestions)
+    ]
+    return [{"id": ALLOW, "name": "Yes", "kind": "allow_once"}, *kept,
+            {"id": DENY, "name": "No", "kind": "reject_once"}]  # fmt: skip
+
+
+def _suggestion(suggestions: list[Mapping[str, Any]], chosen: str) -> Mapping[str, Any] | None:
+    """The suggestion a ``keep-N`` option keeps (None: another option, or no such one)."""
+    number = chosen.removeprefix(SUGGESTED)
+    if not chosen.startswith(SUGGESTED) or not number.isdigit():
+        return None
+    return suggestions[int(number)] if int(number) < len(suggestions) else None
 
 
 def _retry(message: dict[str, Any]) -> dict[str, Any]:
