@@ -645,7 +645,7 @@ def summary(agents: list[Agent], args: argparse.Namespace, ran: dict, checked: d
         "swarm_rss_mb": {
             "total": round(total, 1),
             "per_agent": round(total / len(agents), 2),
-            "of_hosts": round(rss[1], 1),
+            **({"of_hosts": round(rss[1], 1)} if args.protocol else {}),
         },
         "person_answered": {k: len(v) for k, v in ran["person"].items()},
         "person_waited": {k: percentiles(v) for k, v in ran["person"].items()},
