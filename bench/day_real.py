@@ -122,6 +122,7 @@ TASK = re.compile(r"\| task T-(\d+) \|")
 # the settings that keep Claude Code quiet in tmux: a protocol agent runs without them, as a
 # user runs it (tests/agents/test_protocol_live.py)
 QUIETING = ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "IS_SANDBOX", "DISABLE_TELEMETRY")
+HOST_START_S = 30.0  # a host's start at most, loaded (Gemini CLI's: 15 s on 2 busy cores)
 STUCK_S = 60.0  # the day ends when no task was done for this long (its figures say which)
 
 
@@ -178,11 +179,11 @@ def write_agents(path: Path, agents: list[Agent]) -> Path:
     return path
 
 
-def swarm_cli(day: Day, *args: str) -> str:
+def swarm_cli(day: Day, *args: str, timeout: float = 120) -> str:
     """``swarm ARGS`` as the person runs it on this day's swarm; its output."""
     done = subprocess.run([sys.executable, "-m", "bot.cli.main", *args], cwd=ROOT,
                           env={**os.environ, **day.env}, capture_output=True, text=True,
-                          timeout=120)  # fmt: skip
+                          timeout=timeout)  # fmt: skip
     if done.returncode != 0:
         raise SystemExit(f"swarm {' '.join(args)}: {done.stderr.strip()}")
     return done.stdout
@@ -232,9 +233,12 @@ def start_hosts(day: Day, agents: list[Agent]) -> None:
     """``swarm desktop up --protocol --node NODE`` for each node, as its person runs it on
     that machine: every agent a protocol agent under its host."""
     for node in NODES:
-        if not any(a.node == node for a in agents):
+        count = sum(1 for a in agents if a.node == node)
+        if not count:
             continue
-        rows = json.loads(swarm_cli(day, "desktop", "up", "--protocol", "--node", node, "--json"))
+        up = ["desktop", "up", "--protocol", "--node", node, "--json"]
+        wait = 60 + HOST_START_S * count  # its hosts start one after another
+        rows = json.loads(swarm_cli(day, *up, timeout=wait))
         wrong = [r for r in rows if r.get("delivery") != "protocol"]
         if wrong:
             raise SystemExit(f"swarm desktop up --protocol: not protocol agents: {wrong}")
