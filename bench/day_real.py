@@ -2,7 +2,7 @@
 nodes over PostgreSQL, each agent doing its tasks by calling swarm's MCP ``report`` tool.
 
 Run: ``.venv/bin/python bench/day_real.py [--each 2 | --agents N] [--tasks 60]
-[--broadcasts 2] [--keep]``.
+[--broadcasts 2] [--protocol] [--keep]``.
 
 A throwaway PostgreSQL cluster; ``--each`` agents of each of the three pinned CLIs
 (tests/agents/launch.py: its own HOME and tmux server, against its own ``python -m
@@ -28,6 +28,20 @@ broadcast until every agent's model has it; assignment to the agent's turn start
 model request with the prompt: p50/p99, by CLI); swarm's CPU per agent (coordinator and
 nodes) and memory; the permission prompts approved. The model answers at once: model time
 is not in the figures.
+
+With ``--protocol`` (issue 50's route) each agent is a protocol agent instead of a tmux pane:
+its CLI under a host process of swarm's (ACP: Gemini CLI ``--acp``, Codex through codex-acp;
+Claude Code's stream-json), started as ``swarm desktop up --protocol --node NODE`` starts them,
+once per node, each agent's command its own ``[desktop.agent.<id>]`` ``command`` (``env HOME=...
+<its localmodel's URL> <cli> ...``: the agents file's way to give an agent its own
+environment), without the settings that quiet Claude Code; swarm's MCP server is passed with
+the session (no hooks, no ``.mcp.json``); Claude Code's permission requests reach swarm's inbox
+through its protocol. The hosts count as swarm's processes in its CPU and memory (their
+share also apart); they are ended when the day ends, also on failure, Ctrl-C or SIGTERM.
+From the hosts' journals it prints too: assignment to the host handing the prompt to its
+CLI, and swarm's own part of it (from the later of the assignment and the end of the agent's
+previous turn: a task is given once the last is reported, while that turn still ends); a
+broadcast until every host handed it over.
 """
 
 from __future__ import annotations
@@ -39,6 +53,8 @@ import itertools
 import json
 import os
 import re
+import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -66,15 +82,17 @@ from bench.day_at_scale import (  # noqa: E402
     swarm_rss_mb,
 )
 from bench.day_at_scale import specs as day_specs  # noqa: E402
-from bench.pg_load import server_cpu  # noqa: E402
+from bench.pg_load import _cpu, server_cpu  # noqa: E402
 from bench.scale import new_database, pg_programs  # noqa: E402
 from core.agents.hook_files import HOOK_TIMEOUT_S  # noqa: E402
 from core.clis.logs import log_path  # noqa: E402
+from core.hosts import launch as hosts  # noqa: E402
+from core.hosts import wire  # noqa: E402
 from core.service.swarm import SwarmService  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from tests.agents.deliveries import MAIN_PATHS  # noqa: E402
-from tests.agents.launch import launch, stop  # noqa: E402
-from tests.agents.live import LiveCLI  # noqa: E402
+from tests.agents.launch import SETUPS, launch, stop  # noqa: E402
+from tests.agents.live import LiveCLI, LocalModel, require_binary  # noqa: E402
 from tests.pgcluster import Cluster, cluster, free_port  # noqa: E402
 
 CLIS = ("claude-code", "codex", "gemini")
@@ -101,18 +119,25 @@ steps = [{{ tool = "ask_human", input = {{ question = "Which branch?" }} }},
          {{ text = "asked" }}]
 """
 TASK = re.compile(r"\| task T-(\d+) \|")
+# the settings that keep Claude Code quiet in tmux: a protocol agent runs without them, as a
+# user runs it (tests/agents/test_protocol_live.py)
+QUIETING = ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "IS_SANDBOX", "DISABLE_TELEMETRY")
+HOST_START_S = 30.0  # a host's start at most, loaded (Gemini CLI's: 15 s on 2 busy cores)
 STUCK_S = 60.0  # the day ends when no task was done for this long (its figures say which)
 
 
 @dataclass
 class Agent:
-    """One real CLI agent: its id, CLI, node and live pane."""
+    """One real CLI agent: its id, CLI, node, its live pane (tmux) or its command (protocol),
+    and its model server."""
 
     id: str
     cli: str
     node: str
     work: Path
     live: LiveCLI | None = None
+    command: str | None = None  # protocol: its [desktop.agent] command
+    model: LocalModel | None = None
 
 
 def plan_agents(root: Path, count: int) -> list[Agent]:
@@ -129,7 +154,9 @@ def plan_agents(root: Path, count: int) -> list[Agent]:
 
 
 def write_agents(path: Path, agents: list[Agent]) -> Path:
-    """The agents file: tmux agents of known CLIs, with swarm's MCP server, in three roles."""
+    """The agents file: agents of known CLIs, with swarm's MCP server, in three roles; tmux
+    agents, or (``command`` set) each protocol agent's command in its ``[desktop.agent]``
+    section, for ``swarm desktop up --protocol`` to start and write ``delivery = "protocol"``."""
     lines = []
     for n, agent in enumerate(agents):
         lines += [
@@ -137,21 +164,26 @@ def write_agents(path: Path, agents: list[Agent]) -> Path:
             f'cli = "{agent.cli}"', 'app = "terminal"',
             f'node = "{agent.node}"', "mcp = true", f'workspace = "{agent.work}"',
         ]  # fmt: skip
-        if agent.live is None:  # before its CLI starts (the installs read the workspaces)
+        if agent.command is not None:
+            pass
+        elif agent.live is None:  # before its CLI starts (the installs read the workspaces)
             lines.append('delivery = "inbox"')
         else:
             lines += ['delivery = "tmux"', f'tmux = "{agent.live.target}"',
                       f'tmux_socket = "{agent.live.tmux.socket}"']  # fmt: skip
         lines.append("")
+    for agent in agents:
+        if agent.command is not None:
+            lines += [f"[desktop.agent.{agent.id}]", f"command = {json.dumps(agent.command)}", ""]
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
 
 
-def swarm_cli(day: Day, *args: str) -> str:
+def swarm_cli(day: Day, *args: str, timeout: float = 120) -> str:
     """``swarm ARGS`` as the person runs it on this day's swarm; its output."""
     done = subprocess.run([sys.executable, "-m", "bot.cli.main", *args], cwd=ROOT,
                           env={**os.environ, **day.env}, capture_output=True, text=True,
-                          timeout=120)  # fmt: skip
+                          timeout=timeout)  # fmt: skip
     if done.returncode != 0:
         raise SystemExit(f"swarm {' '.join(args)}: {done.stderr.strip()}")
     return done.stdout
@@ -168,6 +200,7 @@ def start_cli(day: Day, agent: Agent) -> None:
     root = agent.work.parent
     agent.live = live = launch(agent.cli, root, SCRIPT, work=agent.work, env=env,
                                ready=first.get(agent.cli, READY[agent.cli]))  # fmt: skip
+    agent.model = live.model
     if agent.cli == "claude-code":  # "Use this MCP server", the arrows' first line
         time.sleep(1.0)
         live.keys("Up")
@@ -182,6 +215,77 @@ def start_cli(day: Day, agent: Agent) -> None:
         live.wait("› 2. Trust all and continue")
         live.keys("Enter")
     live.wait(READY[agent.cli], timeout=60)
+
+
+def protocol_command(agent: Agent) -> None:
+    """The agent's model server, and its command as a user writes it in the agents file: its
+    CLI's setup (its own HOME, its model's URL: tests/agents/launch.py) as ``env`` settings
+    before the program; swarm adds the protocol's flags."""
+    root = agent.work.parent
+    agent.model = LocalModel(root, SCRIPT)
+    setup = SETUPS[agent.cli](require_binary(agent.cli), root / "home", agent.work,
+                              agent.model.url)  # fmt: skip
+    env = [f"{k}={v}" for k, v in setup.env.items() if k not in QUIETING]
+    agent.command = shlex.join(["env", *env, *setup.argv])
+
+
+def start_hosts(day: Day, agents: list[Agent]) -> None:
+    """``swarm desktop up --protocol --node NODE`` for each node, as its person runs it on
+    that machine: every agent a protocol agent under its host."""
+    for node in NODES:
+        count = sum(1 for a in agents if a.node == node)
+        if not count:
+            continue
+        up = ["desktop", "up", "--protocol", "--node", node, "--json"]
+        wait = 60 + HOST_START_S * count  # its hosts start one after another
+        rows = json.loads(swarm_cli(day, *up, timeout=wait))
+        wrong = [r for r in rows if r.get("delivery") != "protocol"]
+        if wrong:
+            raise SystemExit(f"swarm desktop up --protocol: not protocol agents: {wrong}")
+
+
+def stop_hosts(home: Path, agents: list[str]) -> list[str]:
+    """End every protocol host of the day (and its CLI): the agents whose host still runs."""
+    left = [agent for agent in agents if hosts.host_pid(home, agent) is not None]
+    for agent in left:
+        asyncio.run(hosts.stop(home, agent))
+    return left
+
+
+def hosts_cpu(day: Day) -> float:
+    """CPU seconds so far of the day's protocol hosts (swarm's processes; not their CLIs)."""
+    home = Path(day.env["SWARM_HOME"])
+    pids = [hosts.host_pid(home, agent) for agent in day.agents]
+    return sum(_cpu(f"/proc/{pid}/stat") or 0.0 for pid in pids if pid is not None)
+
+
+def hosts_rss_mb(day: Day) -> float:
+    """Resident memory of the day's protocol hosts, MB."""
+    home = Path(day.env["SWARM_HOME"])
+    total = 0
+    for pid in (hosts.host_pid(home, agent) for agent in day.agents):
+        status = Path(f"/proc/{pid}/status")
+        for line in status.read_text().splitlines() if pid and status.exists() else ():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def host_prompts(home: Path, agent: str) -> list[tuple[float, str, float]]:
+    """The prompts ``agent``'s protocol host handed its CLI (its journal's ``turn`` entries):
+    when (swarm's own part of a turn start ends there, the CLI's begins), the text, and when
+    the turn before it ended (the host takes no prompt during a turn)."""
+    try:
+        lines = wire.journal_path(home, agent).read_bytes().splitlines()
+    except OSError:
+        return []
+    found, ended = [], 0.0
+    for entry in (wire.decode(line) for line in lines if line.strip()):
+        if entry.get("type") in (wire.TURN_END, wire.TURN_ERROR):
+            ended = float(entry["at"])
+        elif entry.get("type") == wire.TURN:
+            found.append((float(entry["at"]), str(entry.get("text") or ""), ended))
+    return found
 
 
 def user_prompts(body: Any) -> list[str]:
@@ -207,9 +311,9 @@ def user_prompts(body: Any) -> list[str]:
 
 def model_record(agent: Agent) -> list[dict[str, Any]]:
     """What the agent's CLI sent its model on its turns (not side requests)."""
-    assert agent.live is not None
+    assert agent.model is not None
     path = MAIN_PATHS[agent.cli]
-    return [r for r in agent.live.model.requests() if path in r["path"]]
+    return [r for r in agent.model.requests() if path in r["path"]]
 
 
 def user_texts(agent: Agent) -> list[tuple[float, str]]:
@@ -223,8 +327,9 @@ def user_texts(agent: Agent) -> list[tuple[float, str]]:
     return [(at, text) for text, at in first.items()]
 
 
-def judge(agents: list[Agent], ids: list[int], rows: dict[str, Any]) -> dict[str, Any]:
-    """Lost, doubled and falsely delivered prompts; assignment to turn start by CLI."""
+def judge(agents: list[Agent], ids: list[int], rows: dict[str, Any], home: Path) -> dict[str, Any]:
+    """Lost, doubled and falsely delivered prompts; assignment to turn start by CLI (and, of
+    protocol agents, to the prompt's hand-over by the host)."""
     first_seen: dict[int, float] = {}
     doubled: set[int] = set()
     sent: dict[str, list[str]] = {}
@@ -239,13 +344,46 @@ def judge(agents: list[Agent], ids: list[int], rows: dict[str, Any]) -> dict[str
             doubled |= {task for task, n in counts.items() if n > 1}
             for task in counts:
                 first_seen[task] = min(first_seen.get(task, request["at"]), request["at"])
+    handed: dict[int, float] = {}
+    ready: dict[int, float] = {}  # the agent's previous turn's end, when after the assignment
+    for agent in agents:
+        for at, text, ended in host_prompts(home, agent.id):
+            for found in TASK.finditer(text):
+                handed.setdefault(int(found.group(1)), at)
+                ready.setdefault(int(found.group(1)), ended)
+    own = {t: at - max(0.0, ready[t] - rows["assigned"].get(t, ready[t]))
+           for t, at in handed.items()}  # fmt: skip
+    return {
+        **_lost_and_doubled(ids, rows, first_seen, doubled, sent),
+        "turn_start_s": _by_cli(agents, ids, rows, first_seen),
+        "host_prompt_s": _by_cli(agents, ids, rows, handed),
+        "own_s": _by_cli(agents, ids, rows, own),
+    }
+
+
+def _by_cli(
+    agents: list[Agent], ids: list[int], rows: dict[str, Any], seen: dict[int, float]
+) -> dict[str, list[float]]:
+    """Seconds from each task's assignment to ``seen``, by its agent's CLI."""
     by_cli: dict[str, list[float]] = {}
     owner = rows["assignee"]
     cli_of = {a.id: a.cli for a in agents}
     for task in ids:
-        if task in first_seen and task in rows["assigned"]:
+        if task in seen and task in rows["assigned"]:
             cli = cli_of.get(owner.get(task, ""), "?")
-            by_cli.setdefault(cli, []).append(first_seen[task] - rows["assigned"][task])
+            by_cli.setdefault(cli, []).append(seen[task] - rows["assigned"][task])
+    return by_cli
+
+
+def _lost_and_doubled(
+    ids: list[int],
+    rows: dict[str, Any],
+    first_seen: dict[int, float],
+    doubled: set[int],
+    sent: dict[str, list[str]],
+) -> dict[str, Any]:
+    """Tasks done, lost (never sent to the model), received but not done, doubled; the
+    deliveries recorded delivered whose text the model never got."""
     false_delivered = [
         (d_id, agent) for d_id, agent, text in rows["delivered"]
         if not any(_line(text) in seen for seen in sent.get(agent, []))
@@ -258,7 +396,6 @@ def judge(agents: list[Agent], ids: list[int], rows: dict[str, Any]) -> dict[str
         ],
         "doubled": sorted(doubled & set(ids)),
         "false_delivered": false_delivered,
-        "turn_start_s": by_cli,
     }
 
 
@@ -280,7 +417,8 @@ def claude_stop_hooks(agents: list[Agent]) -> dict[str, Any]:
 
 def prompts_by_cli(agents: list[Agent], answered: list[Any]) -> dict[str, Any]:
     """The permission prompts the person answered, by the agent's CLI; and twins: two of one
-    agent with the same text opened within 2 s of each other (one dialog, two items)."""
+    agent and task with the same text opened within 2 s of each other (one dialog, two
+    items; a protocol agent's next task asks the same again within 2 s)."""
     cli_of = {a.id: a.cli for a in agents}
     asked = sorted((n for n in answered if n.ref.startswith("R-")), key=lambda n: n.since)
     counts: dict[str, int] = {}
@@ -291,7 +429,7 @@ def prompts_by_cli(agents: list[Agent], answered: list[Any]) -> dict[str, Any]:
         f"{a.ref}+{b.ref} ({a.agent})"
         for agent in {n.agent for n in asked}
         for a, b in itertools.pairwise([n for n in asked if n.agent == agent])
-        if a.text == b.text and b.since - a.since < 2.0
+        if a.text == b.text and a.task == b.task and b.since - a.since < 2.0
     ]
     return {"by_cli": counts, "twins": twins}
 
@@ -342,8 +480,11 @@ def keep_store(url: str, folder: Path) -> None:
             (folder / f"{table}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-async def broadcast(service: SwarmService, agents: list[Agent], k: int) -> float:
-    """Broadcast one message; seconds until every agent's model got it (inf: not in 120 s)."""
+async def broadcast(
+    service: SwarmService, agents: list[Agent], k: int
+) -> tuple[float, float | None]:
+    """Broadcast one message; seconds until every agent's model got it (inf: not in 120 s),
+    and until every protocol host handed it to its CLI (None: tmux agents)."""
     marker = f"broadcast-{k}-{uuid.uuid4().hex[:8]}"
     began = time.time()
     await service.messages.broadcast(f"{marker}: {GUIDELINES}", "person")
@@ -352,9 +493,22 @@ async def broadcast(service: SwarmService, agents: list[Agent], k: int) -> float
         seen = [min((at for at, text in user_texts(a) if marker in text), default=None)
                 for a in agents]  # fmt: skip
         if all(at is not None for at in seen):
-            return max(at for at in seen if at is not None) - began
+            return max(at for at in seen if at is not None) - began, _handed(
+                service.settings.home, agents, marker, began
+            )
         await asyncio.sleep(0.2)
-    return float("inf")
+    return float("inf"), None
+
+
+def _handed(home: Path, agents: list[Agent], marker: str, began: float) -> float | None:
+    """Seconds from ``began`` until the last host handed its CLI the prompt with ``marker``
+    (None: no host journaled it: tmux agents)."""
+    handed = [min((at for at, text, _ in host_prompts(home, a.id) if marker in text),
+                  default=None)
+              for a in agents]  # fmt: skip
+    if any(at is None for at in handed):
+        return None
+    return max(at for at in handed if at is not None) - began
 
 
 async def the_day(service: SwarmService, agents: list[Agent], args: argparse.Namespace) -> dict:
@@ -368,7 +522,7 @@ async def the_day(service: SwarmService, agents: list[Agent], args: argparse.Nam
              for n, spec in enumerate(day_specs(args.tasks))]  # fmt: skip
     began = time.monotonic()
     ids = await service.tasks.create_many(specs, "person")
-    during: list[float] = []
+    during: list[tuple[float, float | None]] = []
     try:
         deadline = time.monotonic() + args.tasks * 10 + 300
         last, moved = -1, time.monotonic()
@@ -391,7 +545,9 @@ async def the_day(service: SwarmService, agents: list[Agent], args: argparse.Nam
     wall = time.monotonic() - began
     await asyncio.sleep(5.0)
     idle.append(await broadcast(service, agents, 1001))
-    return {"ids": ids, "wall_s": wall, "broadcast_s": during, "idle_broadcast_s": idle,
+    hosts = [h for _, h in [idle[0], *during, *idle[1:]] if h is not None]
+    return {"ids": ids, "wall_s": wall, "broadcast_s": [m for m, _ in during],
+            "idle_broadcast_s": [m for m, _ in idle], "broadcast_hosts_s": hosts,
             "person": person.waited, "person_failed": person.failed,
             "answered": person.answered}  # fmt: skip
 
@@ -405,50 +561,73 @@ async def run(args: argparse.Namespace, server: Cluster, root: Path) -> dict[str
            str(free_port()), "SWARM_APPROVAL_WAIT": "600"}  # fmt: skip
     agents = plan_agents(root, args.agents or args.each * len(CLIS))
     day = Day(root, url, [a.id for a in agents], env)
-    day.env["SWARM_CONFIG"] = str(write_agents(root / "agents.toml", agents))
-    swarm_cli(day, "agents", "hooks", "install")
-    swarm_cli(day, "agents", "mcp", "install")
-    pg0 = sum(server_cpu(server).values())
     try:
-        for agent in agents:
-            start_cli(day, agent)
-        write_agents(root / "agents.toml", agents)
+        if args.protocol:
+            for agent in agents:
+                protocol_command(agent)
+        day.env["SWARM_CONFIG"] = str(write_agents(root / "agents.toml", agents))
+        if not args.protocol:  # a protocol agent gets swarm's MCP server with its session
+            swarm_cli(day, "agents", "hooks", "install")
+            swarm_cli(day, "agents", "mcp", "install")
+        pg0 = sum(server_cpu(server).values())
+        if args.protocol:
+            start_hosts(day, agents)
+        else:
+            for agent in agents:
+                start_cli(day, agent)
+            write_agents(root / "agents.toml", agents)
         start_swarm(day)
         await asyncio.sleep(
             15.0
         )  # every CLI's MCP servers connected (they start in the background)
-        cpu0, t0 = swarm_cpu(day), time.monotonic()
+        cpu0, host0, t0 = own_cpu(day), hosts_cpu(day), time.monotonic()
         await asyncio.sleep(args.idle)
-        idle_cpu = cpu_share(day, swarm_cpu(day) - cpu0, time.monotonic() - t0)
-        rss = swarm_rss_mb(day)
-        cpu1 = swarm_cpu(day)
+        idle_s = time.monotonic() - t0
+        idle_cpu = cpu_share(day, own_cpu(day) - cpu0, idle_s)
+        idle_hosts = cpu_share(day, hosts_cpu(day) - host0, idle_s)
+        rss = (swarm_rss_mb(day), hosts_rss_mb(day))
+        cpu1, host1 = own_cpu(day), hosts_cpu(day)
         service = await SwarmService.open(Settings.from_env(day.env))
         try:
             ran = await the_day(service, agents, args)
         finally:
             await service.close()
-        load_cpu = cpu_share(day, swarm_cpu(day) - cpu1, ran["wall_s"])
-        checked = judge(agents, ran["ids"], store_rows(url))
+        load_cpu = cpu_share(day, own_cpu(day) - cpu1, ran["wall_s"])
+        load_hosts = cpu_share(day, hosts_cpu(day) - host1, ran["wall_s"])
+        checked = judge(agents, ran["ids"], store_rows(url), home)
         if args.keep:
             keep_store(url, root)
         pg_cpu = sum(server_cpu(server).values()) - pg0
-        return summary(agents, args, ran, checked, (idle_cpu, load_cpu), rss, pg_cpu)
+        cpu = (idle_cpu, load_cpu, idle_hosts, load_hosts)
+        return summary(agents, args, ran, checked, cpu, rss, pg_cpu)
     finally:
         for proc in day.procs.values():
             proc.terminate()
         for proc in day.procs.values():
             proc.wait(30)
+        for agent_id in day.agents:  # each host ends its CLI
+            await hosts.stop(home, agent_id)
         for agent in agents:
             if agent.live is not None:
                 stop(agent.live)
+            elif agent.model is not None:
+                agent.model.stop()
+
+
+def own_cpu(day: Day) -> float:
+    """CPU seconds so far of swarm's processes: the coordinator, the nodes, the hosts."""
+    return swarm_cpu(day) + hosts_cpu(day)
 
 
 def summary(agents: list[Agent], args: argparse.Namespace, ran: dict, checked: dict,
-            cpu: tuple[float, float], rss: float, pg_cpu: float) -> dict[str, Any]:  # fmt: skip
+            cpu: tuple[float, float, float, float], rss: tuple[float, float],
+            pg_cpu: float) -> dict[str, Any]:  # fmt: skip
     """The figures of one day."""
     counts = {cli: sum(1 for a in agents if a.cli == cli) for cli in CLIS}
+    route = "under protocol hosts" if args.protocol else "in tmux"
+    total = sum(rss)
     return {
-        "agents": f"{len(agents)} real CLIs in tmux ({counts}), {len(NODES)} nodes",
+        "agents": f"{len(agents)} real CLIs {route} ({counts}), {len(NODES)} nodes",
         "tasks": args.tasks,
         "tasks_done": checked["tasks_done"],
         "wall_s": round(ran["wall_s"], 1),
@@ -461,8 +640,17 @@ def summary(agents: list[Agent], args: argparse.Namespace, ran: dict, checked: d
         "assignment_to_turn_start": {
             cli: percentiles(v) for cli, v in sorted(checked["turn_start_s"].items())
         },
-        "swarm_cpu_pct_core_per_agent": {"idle": cpu[0], "load": cpu[1]},
-        "swarm_rss_mb": {"total": round(rss, 1), "per_agent": round(rss / len(agents), 2)},
+        **(host_figures(ran, checked) if args.protocol else {}),
+        "swarm_cpu_pct_core_per_agent": {
+            "idle": cpu[0],
+            "load": cpu[1],
+            **({"of_hosts": {"idle": cpu[2], "load": cpu[3]}} if args.protocol else {}),
+        },
+        "swarm_rss_mb": {
+            "total": round(total, 1),
+            "per_agent": round(total / len(agents), 2),
+            **({"of_hosts": round(rss[1], 1)} if args.protocol else {}),
+        },
         "person_answered": {k: len(v) for k, v in ran["person"].items()},
         "person_waited": {k: percentiles(v) for k, v in ran["person"].items()},
         "person_could_not_answer": len(ran["person_failed"]),
@@ -476,6 +664,23 @@ def summary(agents: list[Agent], args: argparse.Namespace, ran: dict, checked: d
     }
 
 
+def host_figures(ran: dict, checked: dict) -> dict[str, Any]:
+    """The protocol route's figures from the hosts' journals: assignment to the host handing
+    the prompt to its CLI; swarm's own part of it (from the later of the assignment and the
+    end of the agent's previous turn: a task is given when the last one is reported, before
+    its turn ends, and a host takes no prompt during a turn); a broadcast until every host
+    handed it over (each broadcast of the day: idle, during, idle)."""
+    return {
+        "assignment_to_host_prompt": {
+            cli: percentiles(v) for cli, v in sorted(checked["host_prompt_s"].items())
+        },
+        "swarm_own_to_host_prompt": {
+            cli: percentiles(v) for cli, v in sorted(checked["own_s"].items())
+        },
+        "broadcast_to_all_hosts": [round(x, 3) for x in ran["broadcast_hosts_s"]],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--each", type=int, default=2, help="agents of each CLI")
@@ -483,14 +688,33 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=60)
     parser.add_argument("--broadcasts", type=int, default=2)
     parser.add_argument("--idle", type=float, default=15.0, help="seconds of idle measured")
+    parser.add_argument(
+        "--protocol", action="store_true",
+        help="each agent a protocol agent (delivery = \"protocol\"): its CLI under a host "
+        "process started by `swarm desktop up --protocol --node NODE` (ACP: Gemini CLI, Codex "
+        "through codex-acp; Claude Code's stream-json), swarm's MCP server passed with the "
+        "session; the hosts count in swarm's CPU and are ended with the day",
+    )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the day's folder")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="swarm-day-real-"))
-    with cluster(pg_programs()) as server:
-        result = asyncio.run(run(args, server, root))
+    signal.signal(signal.SIGTERM, _interrupted)  # the day's processes ended as on Ctrl-C
+    try:
+        with cluster(pg_programs()) as server:
+            result = asyncio.run(run(args, server, root))
+    finally:  # hosts run in their own sessions: Ctrl-C does not reach them
+        count = args.agents or args.each * len(CLIS)
+        left = stop_hosts(root / "home", [f"Agent-{n + 1}" for n in range(count)])
+        if left:
+            print(f"ended the protocol hosts of {', '.join(left)}", file=sys.stderr)
     print(json.dumps(result, indent=2), flush=True)
     if args.keep:
         print(f"kept: {root}", file=sys.stderr)
+
+
+def _interrupted(_signum: int, _frame: Any) -> None:
+    """SIGTERM as Ctrl-C: asyncio's own handler cancels the day, whose cleanup runs."""
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from core.hosts import wire
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from acp import Client, ClientSideConnection
 
 log = logging.getLogger(__name__)
+FORWARDED_PREFIXES = ("SWARM_", "PG")  # what swarm's MCP server needs to reach the store
 
 
 class AcpDriver:
@@ -59,7 +61,7 @@ class AcpDriver:
 
     async def _open(self, load: str | None) -> None:
         assert self.conn is not None
-        servers = [_mcp_server(entry) for entry in self.mcp]
+        servers = [_mcp_server(entry, self.env) for entry in self.mcp]
         if load is not None and self.can_load:
             try:
                 await self.conn.load_session(cwd=self.cwd, session_id=load, mcp_servers=servers)
@@ -126,10 +128,18 @@ class AcpDriver:
         )
 
 
-def _mcp_server(entry: dict[str, Any]) -> Any:
+def _mcp_server(entry: dict[str, Any], agent_env: Mapping[str, str]) -> Any:
+    """An MCP server of the session, given swarm's variables (``SWARM_*``) and libpq's
+    (``PG*``) from the agent's environment, under the entry's own ``env``. Claude Code, Gemini
+    CLI and opencode give their servers the agent's whole environment; Codex (through
+    codex-acp) only HOME, PATH, LANG, TERM and the entry's ``env``: swarm's server on a
+    PostgreSQL swarm (``SWARM_DATABASE_URL``, never put on a command line) opened another
+    store, and every ``report`` said the agent held no task."""
     from acp.schema import EnvVariable, McpServerStdio
 
-    env = [EnvVariable(name=k, value=v) for k, v in dict(entry.get("env") or {}).items()]
+    merged = {k: v for k, v in agent_env.items() if k.startswith(FORWARDED_PREFIXES)}
+    merged |= dict(entry.get("env") or {})
+    env = [EnvVariable(name=k, value=v) for k, v in merged.items()]
     return McpServerStdio(
         name=str(entry["name"]), command=str(entry["command"]),
         args=[str(a) for a in entry.get("args") or ()], env=env,

@@ -204,6 +204,16 @@ def requeue(
     )
 
 
+def hasten_deferred(conn: Conn, agent: str, now: float) -> None:
+    """``agent``'s deliveries put off while it was busy (``deferred``) due now: its turn
+    ended. Set ``queued`` again, which wakes the agent's node (its NOTIFY trigger)."""
+    conn.execute(
+        "UPDATE deliveries SET state = 'queued', not_before = $1 WHERE agent_id = $2 "
+        "AND state = 'queued' AND deferred = 1 AND not_before > $1",
+        (now, agent),
+    )
+
+
 def pending(conn: Conn, agent: str, task_id: int) -> list[Any]:
     """The deliveries (``id``, ``state``) of the task's messages to ``agent`` not yet
     received (queued or delivering), withdrawals left out."""

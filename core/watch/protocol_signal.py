@@ -20,14 +20,18 @@ from typing import Any
 from core.agents import protocol_events
 from core.agents import queries as agent_queries
 from core.agents.judge import Freshness
+from core.context import Ctx
 from core.hosts import client, launch, wire
 from core.models import Agent
 from core.service.swarm import SwarmService
+from core.store.conn import Conn
+from core.tasks import message_queries
 
 log = logging.getLogger(__name__)
 RETRY_S = 2.0  # between two tries to reach a host
 SYNC_S = 1.0  # how often the readers are matched to the agents file
 BATCH = 500  # entries of one agent written in one transaction at most
+TURN_OVER = (wire.TURN_END, wire.TURN_ERROR)  # the agent takes a prompt again
 
 
 class ProtocolWatch:
@@ -74,9 +78,7 @@ class ProtocolWatch:
             if not entries:
                 continue
             host = self.hosts.get(agent, 0)
-            last = await self.service.store.write(
-                agent, protocol_events.record, agent, host, entries, self.fresh
-            )
+            last = await self.service.store.write(agent, _take_in, agent, host, entries, self.fresh)
             taken += len(entries)
             with contextlib.suppress(client.HostUnreachable):
                 if host:
@@ -132,6 +134,23 @@ class ProtocolWatch:
                     self.pending.setdefault(agent, []).append(gone)
                     self.wake()
             await asyncio.sleep(RETRY_S)
+
+
+def _take_in(
+    conn: Conn,
+    ctx: Ctx,
+    agent: str,
+    host: int,
+    entries: list[dict[str, Any]],
+    fresh: Freshness,
+) -> int:
+    """``protocol_events.record``; and when a turn ended, the agent's deferred deliveries
+    (refused while it was busy) due now, not ``DEFER_DELAY_S`` after they were refused: the
+    next task's prompt goes as soon as the last turn ends."""
+    last = protocol_events.record(conn, ctx, agent, host, entries, fresh)
+    if any(entry.get("type") in TURN_OVER for entry in entries):
+        message_queries.hasten_deferred(conn, agent, ctx.now)
+    return last
 
 
 def _why(home: Path, agent: str, exc: Exception) -> str:

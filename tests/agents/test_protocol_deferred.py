@@ -1,0 +1,69 @@
+"""A prompt a protocol agent's host refused while a turn ran (a deferred delivery) goes as
+soon as the host journals the turn's end: the protocol watch makes it due then, not a
+deferral's delay later (issue 50 item 8: assignment to turn start). On SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from core.agents.judge import Freshness
+from core.protocols import ManualClock
+from core.service.swarm import SwarmService
+from core.tasks import message_queries
+from core.tasks.messages import DEFER_DELAY_S
+from core.watch.protocol_signal import ProtocolWatch
+from tests.agents.protocol_journal import AGENT, numbered, started
+from tests.helpers import query
+
+pytestmark = [pytest.mark.both_databases, pytest.mark.timeout(60)]
+TURN = {"type": "turn", "delivery": 1, "chars": 4, "text": "work"}
+CHUNK = {"type": "update", "kind": "agent_message_chunk", "text": "reported"}
+END = {"type": "turn_end", "delivery": 1, "stop_reason": "end_turn"}
+
+
+async def deferred(service: SwarmService, clock: ManualClock) -> int:
+    """The agent's task prompt, refused by its host as busy a moment ago: its id."""
+    _, delivery = await started(service)
+
+    def put_off(conn: Any, ctx: Any) -> None:
+        message_queries.requeue(conn, delivery, "a turn is running", counted=False,
+                                not_before=ctx.now + DEFER_DELAY_S, now=ctx.now)  # fmt: skip
+
+    await service.store.write("test", put_off)
+    return delivery
+
+
+def due_at(service: SwarmService, delivery: int) -> tuple[str, float, int]:
+    ((state, not_before, put_off),) = query(
+        service.settings,
+        "SELECT state, not_before, deferred FROM deliveries WHERE id = $1",
+        (delivery,),
+    )
+    return str(state), float(not_before), int(put_off)
+
+
+async def journaled(service: SwarmService, entries: list[dict[str, Any]]) -> None:
+    """The entries as the watch writes what a host streamed."""
+    watch = ProtocolWatch(service, Freshness())
+    watch.pending[AGENT] = numbered(entries)
+    assert await watch.fire() == len(entries)
+
+
+async def test_a_deferred_prompt_is_due_when_the_turn_ends(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    delivery = await deferred(service, clock)
+    await journaled(service, [TURN, CHUNK, END])
+    state, not_before, put_off = due_at(service, delivery)
+    assert (state, put_off) == ("queued", 1) and not_before <= clock.now()
+
+
+async def test_while_the_turn_runs_the_deferred_prompt_keeps_its_delay(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    delivery = await deferred(service, clock)
+    await journaled(service, [TURN, CHUNK])
+    assert due_at(service, delivery) == ("queued", clock.now() + DEFER_DELAY_S, 1)
