@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from core.watch.text_signal import PromptKeys
 
 log = logging.getLogger(__name__)
+BATCH = 8  # deliveries a claim takes when the deliverer serves its agents one at a time
 SAFETY_S = 5.0  # the longest sleep without a notification
 KEYS_POLL_S = 0.5  # how often the node looks for its agents' decided prompts to type
 
@@ -54,7 +55,7 @@ class DeliveryNode:
         name: str,
         *,
         lease_s: float = 60.0,
-        batch: int = 8,
+        batch: int | None = None,
         heartbeat_s: float = 1.0,
         watcher: Watcher | None = None,
         keys: PromptKeys | None = None,
@@ -78,7 +79,7 @@ class DeliveryNode:
             )
         self.claimer = node_claims.Claimer(name, uuid.uuid4().hex[:8])  # this run (fencing)
         self.lease_s = lease_s
-        self.batch = batch
+        self.batch = batch or self._batch_for(deliverer)
         self.heartbeat_s = heartbeat_s
         self.worker = Scheduler(service, deliverer)  # its delivery step only
         self.watcher = watcher
@@ -97,6 +98,16 @@ class DeliveryNode:
         self.lost = 0
         self._wake = asyncio.Event()
         self._started = service.clock.now()
+
+    def _batch_for(self, deliverer: Deliverer) -> int:
+        """How many deliveries a claim takes: every agent's at once when the deliverer serves
+        them all side by side (protocol hosts, tmux panes, inbox files: a broadcast to the
+        node's agents goes out in one round, not in rounds of ``BATCH`` each waiting for its
+        slowest agent to take its prompt); else ``BATCH``."""
+        side_by_side = isinstance(deliverer, Parallel) and all(
+            deliverer.parallel(self.service.agents[a]) for a in self.agents
+        )
+        return max(BATCH, len(self.agents)) if side_by_side else BATCH
 
     @property
     def _db(self) -> Store:
