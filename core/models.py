@@ -146,6 +146,8 @@ class Agent:
     tmux_socket: str | None = None  # that tmux server's socket (tmux -S); None: the default
     cli: str | None = None  # the agent CLI it runs (its rule file); None: every rule file
     mcp: bool = False  # it has swarm's MCP tools: its prompts name them, not the shell commands
+    account: str | None = None  # the account it runs on (its limits, its spend); None: derived
+    daily_budget: float | None = None  # dollars it may spend a day (UTC) before it gets no task
 
     def can_take(self, role: str | None, capabilities: tuple[str, ...]) -> bool:
         """True when this agent has the role (if any) and every capability asked for."""

@@ -8,6 +8,7 @@ from core.clis.base import AgentCli
 
 CLI = AgentCli(
     name="claude-code",
+    credentials=("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"),
     title="Claude Code",
     programs=("claude",),
     hooks="claude",

@@ -12,12 +12,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from core.accounts import breaker
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.context import Ctx
+from core.costs import budgets
 from core.delivery.leases import backoff, expire_leases
 from core.event_kinds import EventKind
 from core.models import Agent, Delivery, DeliveryState, Priority, Receipt, TaskStatus, task_ref
+from core.accounts.naming import account_of
 from core.store.conn import Args, Conn, Pair, Row, values
 from core.store.tables import insert_event
 from core.tasks import lifecycle, messages
@@ -133,11 +136,19 @@ def assign_batch(
     free, limited = free_agents(conn, ctx, agents)
     if not free:  # every agent busy: the ready tasks need no reading
         return []
+    holds = breaker.holds(conn, ctx)
+    spent = budgets.stopped(conn, ctx) if budgets.any_stopped(conn) else []
+    no_work = {s.agent for s in spent if s.agent} | holds.held.keys()
+    free = [v for v in free if v.agent.id not in no_work]
+    no_turn = {s.task_id for s in spent if s.task_id is not None}
     picks: list[tuple[Row, _AgentView]] = []
+    moved: dict[str, int] = {}
     slots = min(limit, sum(v.agent.capacity - v.load for v in free))
     for row in _ready_rows(conn, ctx, first=min(_PAGE, 4 * slots)):
         if not free or len(picks) >= limit:
             break
+        if row["id"] in no_turn:
+            continue
         caps = tuple(json.loads(row["capabilities"])) if row["capabilities"] != "[]" else ()
         shunned = _limited_cli(ctx, row["prev_agent"], limited)
         choice = _best_agent(
@@ -146,12 +157,54 @@ def assign_batch(
         if choice is None:
             continue
         picks.append((row, choice))
+        _count_moved(ctx, holds, row, caps, choice, moved)
         at = free.index(choice)  # in place: ties keep the agents file's order
         if choice.load + 1 < choice.agent.capacity:
             free[at] = dataclasses.replace(choice, load=choice.load + 1)
         else:
             del free[at]
-    return _assign_all(conn, ctx, picks)
+        account = _account(ctx, choice)
+        if account in holds.probing:  # one task probes a half-open account: its others wait
+            free = [v for v in free if _account(ctx, v) != account]
+    made = _assign_all(conn, ctx, picks)
+    _after_breakers(conn, ctx, holds, made, moved)
+    return made
+
+
+def _account(ctx: Ctx, view: _AgentView) -> str:
+    return account_of(view.agent, ctx.settings.credential_prints)
+
+
+def _count_moved(
+    ctx: Ctx,
+    holds: breaker.Holds,
+    row: Row,
+    caps: tuple[str, ...],
+    choice: _AgentView,
+    moved: dict[str, int],
+) -> None:
+    """Count ``row`` as moved for each account held by its breaker whose agents could have
+    taken it, when it went to an agent of another account."""
+    if not holds.held or row["pinned_agent"]:
+        return
+    mine = _account(ctx, choice)
+    for account in {a for a in holds.held.values() if a != mine}:
+        takers = (ctx.agents[a] for a, acc in holds.held.items() if acc == account)
+        if any(agent.can_take(row["role"], caps) for agent in takers):
+            moved[account] = moved.get(account, 0) + 1
+
+
+def _after_breakers(
+    conn: Conn, ctx: Ctx, holds: breaker.Holds, made: list[Assignment], moved: dict[str, int]
+) -> None:
+    """Record the probes of half-open accounts among ``made``, and the tasks moved."""
+    if holds.probing:
+        for assignment in made:
+            account = account_of(ctx.agents[assignment.agent], ctx.settings.credential_prints)
+            if account in holds.probing:
+                breaker.probe_taken(conn, ctx, account, assignment.agent, assignment.task_id)
+    if moved:
+        breaker.count_moved(conn, moved)
 
 
 def _ready_rows(conn: Conn, ctx: Ctx, first: int) -> Iterator[Row]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,6 +177,14 @@ CORE: tuple[Setting, ...] = (
         number(0, 1),
         "share of the repository's files an exclusive reservation may cover unapproved",
     ),
+    Setting(
+        "SWARM_PRICES",
+        "prices_file",
+        None,
+        _path,
+        "a TOML file of model prices ($ per million tokens) over swarm's own table",
+        unset="(none: swarm's own table)",
+    ),
 )
 _DEFAULT = defaults(CORE)
 
@@ -210,6 +219,10 @@ class Settings:
     # an exclusive reservation covering more of the tree's files (or with no task and no TTL)
     # waits for a person's approval
     reserve_share: float = _DEFAULT["reserve_share"]
+    prices_file: Path | None = _DEFAULT["prices_file"]  # model prices over swarm's own
+    # a fingerprint of each agent CLI's credential variable set in the environment (the
+    # one ``swarm desktop up`` launches agents with): an agent's derived account
+    credential_prints: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def db_path(self) -> Path:
@@ -246,8 +259,22 @@ class Settings:
             home=home,
             config_path=_config_path(CONFIG.read(env), home, config),
             turn_hold_s=_turn_hold(env),
+            credential_prints=credential_prints(env),
             **read_fields(CORE, env),
         )
+
+
+def credential_prints(env: Mapping[str, str]) -> dict[str, str]:
+    """Each agent CLI's credential variable set in ``env`` -> a short fingerprint of its
+    value (12 hex digits of a SHA-256: it names an account, never the credential)."""
+    from core.clis import CLIS
+
+    names = {name for cli in CLIS for name in cli.credentials}
+    return {
+        name: hashlib.sha256(f"swarm-account:{env[name]}".encode()).hexdigest()[:12]
+        for name in sorted(names)
+        if env.get(name, "").strip()
+    }
 
 
 def _turn_hold(env: Mapping[str, str]) -> float:
