@@ -35,9 +35,7 @@ def set_task_budget(conn: Conn, ctx: Ctx, task_id: int, dollars: float) -> None:
         "set_at = excluded.set_at, set_by = excluded.set_by",
         (TASK, str(task_id), dollars, ctx.now, ctx.actor),
     )
-    conn.execute(
-        "DELETE FROM budget_marks WHERE scope = $1 AND subject = $2", (TASK, str(task_id))
-    )
+    conn.execute("DELETE FROM budget_marks WHERE scope = $1 AND subject = $2", (TASK, str(task_id)))
     _check_task(conn, ctx, task_id)
 
 
@@ -180,6 +178,7 @@ def stopped(conn: Conn, ctx: Ctx) -> list[Stopped]:
 
 def any_stopped(conn: Conn) -> bool:
     """Whether any budget was ever spent (the assignment pass reads no more when none was)."""
-    return conn.execute(
-        "SELECT 1 FROM budget_marks WHERE level = $1 LIMIT 1", (STOP,)
-    ).fetchone() is not None
+    return (
+        conn.execute("SELECT 1 FROM budget_marks WHERE level = $1 LIMIT 1", (STOP,)).fetchone()
+        is not None
+    )

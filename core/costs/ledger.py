@@ -19,7 +19,7 @@ from core.accounts.naming import account_of
 from core.context import Ctx
 from core.costs import prices
 from core.formats.timetext import utc_text
-from core.store.conn import Conn
+from core.store.conn import Conn, values
 
 MAX_TOKENS = 10**12  # more in one turn is no count
 MAX_TURN_COST = 1e6  # dollars: more for one turn is no cost
@@ -87,7 +87,7 @@ class Turn:
     cost_usd: float | None = None
 
 
-def record(conn: Conn, ctx: Ctx, turn: Turn) -> float | None | bool:
+def record(conn: Conn, ctx: Ctx, turn: Turn) -> float | bool | None:
     """Add ``turn`` to the ledger: its cost (None: unknown), or False when its ``ref`` was
     recorded before (nothing added)."""
     agent = ctx.agents.get(turn.agent)
@@ -207,4 +207,4 @@ def turns_of_task(conn: Conn, task_id: int) -> list[dict[str, Any]]:
         "WHERE task_id = $1 ORDER BY id",
         (task_id,),
     ).fetchall()
-    return [{k: r[k] for k in r.keys()} for r in rows]
+    return [dict(zip(r.keys(), values(r), strict=True)) for r in rows]

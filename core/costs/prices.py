@@ -65,8 +65,10 @@ def _parse(text: str, where: str) -> dict[str, Price]:
 
 
 def _price(entry: Any, where: str) -> Price:
-    if not isinstance(entry, dict) or set(entry) - set(KINDS) or not {"input", "output"} <= set(
-        entry
+    if (
+        not isinstance(entry, dict)
+        or set(entry) - set(KINDS)
+        or not {"input", "output"} <= set(entry)
     ):
         raise ConfigError(f"{where}: needs input and output (and may have cache_read, cache_write)")
     for key, value in entry.items():
