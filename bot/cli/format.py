@@ -178,8 +178,8 @@ def agents_table(rows: Sequence[dict[str, Any]], paint: Painter = PLAIN) -> str:
     accounts = any(r.get("account") for r in rows)
     return table(
         ("AGENT", "ROLE", "STATE", "TASK", "DONE", "FAILED", "LAST REPORT", "EVIDENCE")
-        + (("TMUX",) if panes else ())
-        + (("ACCOUNT",) if accounts else ()),
+        + (("ACCOUNT",) if accounts else ())
+        + (("TMUX",) if panes else ()),
         [
             (
                 r["id"],
@@ -191,8 +191,8 @@ def agents_table(rows: Sequence[dict[str, Any]], paint: Painter = PLAIN) -> str:
                 _ago(r["last_report_at"]),
                 shorten(one_line(r.get("evidence") or "-"), 60),
             )
-            + ((r.get("tmux") or "-",) if panes else ())
             + ((account_label(r),) if accounts else ())
+            + ((r.get("tmux") or "-",) if panes else ())
             for r in rows
         ],
         paint,

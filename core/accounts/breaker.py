@@ -24,6 +24,7 @@ from core.formats.text import one_line, shorten
 from core.formats.timetext import local_text
 from core.store.conn import Conn
 from core.store.tables import insert_event
+from core.waits import ErrorBackoff
 
 OPEN, PROBING, CLOSED = "open", "probing", "closed"
 BACKOFF_CAP_S = 6 * 3600.0  # the longest wait after failed probes
@@ -101,7 +102,7 @@ def backoff_s(ctx: Ctx, failures: int) -> float:
     """The wait after ``failures`` failed probes: ``SWARM_LIMIT_BACKOFF`` doubled per failure,
     at most ``BACKOFF_CAP_S`` (or the setting, when it is longer)."""
     base = ctx.settings.limit_backoff_s
-    return min(base * 2 ** min(failures, 32), max(BACKOFF_CAP_S, base))
+    return ErrorBackoff(base, max(BACKOFF_CAP_S, base)).delay(failures + 1)
 
 
 def when(at: float, now: float) -> str:

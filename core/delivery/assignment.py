@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.accounts import breaker
+from core.accounts.naming import account_of
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.context import Ctx
@@ -20,7 +21,6 @@ from core.costs import budgets
 from core.delivery.leases import backoff, expire_leases
 from core.event_kinds import EventKind
 from core.models import Agent, Delivery, DeliveryState, Priority, Receipt, TaskStatus, task_ref
-from core.accounts.naming import account_of
 from core.store.conn import Args, Conn, Pair, Row, values
 from core.store.tables import insert_event
 from core.tasks import lifecycle, messages

@@ -8,8 +8,8 @@ from typing import Any
 from core.accounts import breaker
 from core.accounts.status import account_fields
 from core.agents import signals as agent_signals
-from core.context import Ctx
 from core.agents.alerts import open_kinds
+from core.context import Ctx
 from core.delivery import assignment, queries
 from core.models import Agent
 from core.store.access import StoreAccess

@@ -119,14 +119,9 @@ async def test_a_pinned_task_waits_and_says_why(
     pinned = await service.tasks.create(TaskSpec("for A2", agent="A2"), "test")
     await service.queue.assign_batch()
     assert await holder(service, pinned.id) is None
-    why = await service.store.read(breaker_why, service.ctx("test"), pinned.id)
-    assert why is not None and "anthropic-team" in why and "A2" in why
-
-
-def breaker_why(conn, ctx, task_id):  # type: ignore[no-untyped-def]
-    from core.accounts.waiting import why_waiting
-
-    return why_waiting(conn, ctx, task_id)
+    why = await service.costs.why_waiting(pinned.id)
+    assert why is not None and why.startswith("waits for A2, whose account anthropic-team is")
+    assert "limited until" in why and "(seen on A1)" in why
 
 
 async def test_a_probe_after_the_reset_closes_it(
@@ -206,10 +201,10 @@ async def test_the_breaker_survives_a_restart(
         await again.close()
 
 
-async def is_prompt(service: SwarmService, task_id: int | None, agent: str, withdraw: bool) -> bool:
+async def is_prompt(service: SwarmService, task_id: int, agent: str, withdraw: bool) -> bool:
     """Whether a parcel is a task's prompt to the agent it is assigned to (not a note about
     it, a nudge, or its withdrawal)."""
-    if task_id is None or withdraw:
+    if withdraw:
         return False
     task = await service.tasks.get(task_id)
     return task.status is TaskStatus.assigned and task.agent == agent
@@ -246,20 +241,20 @@ async def test_a_campaign_of_20_tasks_through_a_limit_runs_each_task_once(
         await scheduler.run_burst()
         clock.advance(1)  # the agents answer after their prompts
         for parcel in deliverer.parcels[seen:]:
-            agent = parcel.agent.id
-            if not await is_prompt(service, parcel.task_id, agent, parcel.withdraw):
+            agent, task_id = parcel.agent.id, parcel.task_id
+            if task_id is None or not await is_prompt(service, task_id, agent, parcel.withdraw):
                 continue
             taken += agent in TEAM
             if agent in TEAM and limited_from is None and taken == 5:
                 limited_from = clock.now()
-            limited = limited_from is not None and clock.now() < limited_from + RESET_S
-            if agent in TEAM and limited:
+            reset = None if limited_from is None else limited_from + RESET_S
+            if agent in TEAM and reset is not None and clock.now() < reset:
                 wasted += known is not None and known.state == breaker.OPEN
-                await show_limit(service, agent, limited_from + RESET_S)
+                await show_limit(service, agent, reset)
                 continue
-            await service.tasks.start(parcel.task_id, agent)
-            runs[parcel.task_id] = runs.get(parcel.task_id, 0) + 1
-            working[parcel.task_id] = (agent, clock.now() + (SLOW_S if agent == OTHER else 0))
+            await service.tasks.start(task_id, agent)
+            runs[task_id] = runs.get(task_id, 0) + 1
+            working[task_id] = (agent, clock.now() + (SLOW_S if agent == OTHER else 0))
         seen = len(deliverer.parcels)
         for task_id, (agent, due) in list(working.items()):
             if due <= clock.now():
