@@ -40,3 +40,20 @@ def take(conn: Conn, ctx: Ctx, turn: ledger.Turn) -> bool:
         return False
     budgets.after_turn(conn, ctx, turn.agent, turn.task_id)
     return True
+
+
+TRANSCRIPT = "transcript"
+
+
+def record_transcript_turns(
+    conn: Conn, ctx: Ctx, agent: str, task_id: int | None, turns: list[Any]
+) -> int:
+    """The turns a CLI's own files told (``core.clis``' readers: ``ref``, ``model``,
+    ``usage``, ``cost_usd``), each once; how many were new."""
+    new = 0
+    for turn in turns:
+        usage = ledger.Usage.from_wire(turn.usage) or ledger.Usage()
+        cost = ledger.given_cost(turn.cost_usd)
+        new += take(conn, ctx, ledger.Turn(agent, turn.ref, TRANSCRIPT, usage, task_id,
+                                           turn.model, cost))  # fmt: skip
+    return new

@@ -1,0 +1,81 @@
+"""Issue 51, item 4: Claude Code's own session transcript read for each turn's usage and cost
+(the tmux and desktop routes). The file is a real one: Claude Code 2.1.328 run twice
+(``claude -p``, then ``--resume``) against localmodel scripted to report 4321 input and 87
+output tokens, then 5000 and 13; Claude Code priced them itself (its ``cost-state`` lines:
+0.019024, then 0.039284 in all)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from core.clis.claude_code import TranscriptReader, transcript_dir
+from core.costs import turns as turn_cost
+from core.models import Agent
+from core.service.swarm import SwarmService
+from core.store.conn import values
+
+pytestmark = pytest.mark.both_databases
+
+FIXTURE = Path(__file__).parent / "data" / "claude-code-2.1.328-transcript.jsonl"
+
+
+def test_each_turn_is_its_answers_usage_and_what_the_sessions_total_grew_by() -> None:
+    reader = TranscriptReader(FIXTURE)
+    first, second = reader.read()
+    assert first.usage == {
+        "input_tokens": 4321, "output_tokens": 87, "cache_read_input_tokens": 0,
+        "cache_creation_input_tokens": 0,
+    }  # fmt: skip
+    assert first.cost_usd == pytest.approx(0.019024) and first.model == "claude-opus-5-5"
+    assert (second.usage["input_tokens"], second.usage["output_tokens"]) == (5000, 13)
+    assert second.cost_usd == pytest.approx(0.039284 - 0.019024)
+    assert first.session == second.session == "34633c89-6b08-4037-982f-ba228daa7ea0"
+    assert first.ref != second.ref
+    assert reader.read() == []  # nothing new
+
+
+def test_a_line_being_written_waits_and_a_file_read_in_pieces_gives_the_same_turns(
+    tmp_path: Path,
+) -> None:
+    data = FIXTURE.read_bytes()
+    path = tmp_path / "s.jsonl"
+    reader = TranscriptReader(path)
+    assert reader.read() == []  # no file yet
+    found = []
+    for cut in range(0, len(data), 7001):
+        with path.open("ab") as handle:
+            handle.write(data[cut : cut + 7001])
+        found += reader.read()
+    assert found == TranscriptReader(FIXTURE).read()
+
+
+def test_the_folder_of_a_workspaces_sessions() -> None:
+    assert transcript_dir(Path("/h/.claude"), "/tmp/claude-capture/work") == Path(
+        "/h/.claude/projects/-tmp-claude-capture-work"
+    )
+
+
+async def test_the_turns_reach_the_ledger_once(service: SwarmService, tmp_path: Path) -> None:
+    agent = Agent("T", "dev", cli="claude-code", account="team", delivery="inbox")
+    await service.replace_agents([agent], tmp_path / "agents.toml")
+    copy = tmp_path / "copy.jsonl"
+    shutil.copy(FIXTURE, copy)
+    for _ in range(2):  # read again from the start (a restart): nothing twice
+        turns = TranscriptReader(copy).read()
+        await service.store.write("T", turn_cost.record_transcript_turns, "T", None, turns)
+
+    def read(conn):  # type: ignore[no-untyped-def]
+        rows = conn.execute(
+            "SELECT source, input_tokens, output_tokens, cost_usd, cost_from, model "
+            "FROM turn_usage ORDER BY id"
+        ).fetchall()
+        return [values(r) for r in rows]
+
+    found = await service.store.read(read)
+    assert found == [
+        ("transcript", 4321, 87, pytest.approx(0.019024), "cli", "claude-opus-5-5"),
+        ("transcript", 5000, 13, pytest.approx(0.02026), "cli", "claude-opus-5-5"),
+    ]
