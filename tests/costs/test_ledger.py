@@ -232,3 +232,17 @@ def test_hostile_usage_counts_only_whole_token_numbers() -> None:
     assert ledger.Usage.from_wire("not a dict") is None
     assert ledger.given_cost(float("nan")) is None and ledger.given_cost(-1) is None
     assert ledger.given_cost(0.5) == 0.5
+
+
+async def test_metrics_show_the_turns_tokens_and_cost_by_agent_and_account(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    from bot.web.metrics import Metrics
+
+    await with_agents(service, tmp_path)
+    await Journal(service, "P1").turn(1, usage=CLAUDE, cost_usd=0.5)
+    await Journal(service, "P2").turn(2, usage=ACP)
+    text = (await Metrics().render(service)).decode()
+    assert 'swarm_turn_cost_usd_total{account="team",agent="P1"} 0.5' in text
+    assert 'swarm_turn_tokens_total{account="team",agent="P1",kind="cache_read"} 5000.0' in text
+    assert 'swarm_turns_unknown_cost_total{account="gemini-default",agent="P2"} 1.0' in text
