@@ -272,3 +272,25 @@ async def test_a_campaign_of_20_tasks_through_a_limit_runs_each_task_once(
     assert found is not None and found.state == breaker.CLOSED and found.moved > 0
     done_by = {(await service.tasks.get(t)).agent for t in ids}
     assert done_by == {*TEAM, OTHER}  # the account's agents took work again after the reset
+
+
+async def test_the_dashboards_agents_page_shows_the_account_and_its_limit(
+    service: SwarmService, clock: ManualClock, tmp_path: Path
+) -> None:
+    import httpx
+
+    from bot.web.app import create_app
+    from bot.web.settings import WebSettings
+    from tests.web.conftest import make_token
+    from tests.web.test_pages import login
+
+    await with_fleet(service, tmp_path)
+    await show_limit(service, "A1", clock.now() + RESET_S)
+    await watcher(service).tick()
+    transport = httpx.ASGITransport(app=create_app(service, WebSettings()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        await login(client, await make_token(service, "viewer", "wall"))
+        page = (await client.get("/agents")).text
+    assert page.count("account <code>anthropic-team</code>") == 3
+    assert page.count('class="account-limit">limited until ') == 3
+    assert page.count("account <code>openai-team</code>") == 1
