@@ -145,7 +145,7 @@ class Stopped:
     def to_json(self) -> dict[str, Any]:
         """A plain dict."""
         return {"ref": self.ref, "scope": self.scope, "name": self.name,
-                "budget": self.dollars, "at": self.at, **self.spent.to_json()}  # fmt: skip
+                "budget": self.dollars, "reached_at": self.at, **self.spent.to_json()}  # fmt: skip
 
 
 def stopped(conn: Conn, ctx: Ctx) -> list[Stopped]:

@@ -202,7 +202,8 @@ def of_agent_day(conn: Conn, agent: str, day: str) -> Spent:
 def turns_of_task(conn: Conn, task_id: int) -> list[dict[str, Any]]:
     """``task_id``'s turns, oldest first (``swarm task show --json``)."""
     rows = conn.execute(
-        "SELECT at, agent, account, cli, model, source, input_tokens, output_tokens, "
+        "SELECT at AS recorded_at, agent, account, cli, model, source, input_tokens, "
+        "output_tokens, "
         "cache_read_tokens, cache_write_tokens, cost_usd, cost_from FROM turn_usage "
         "WHERE task_id = $1 ORDER BY id",
         (task_id,),
