@@ -102,10 +102,10 @@ class TranscriptReader:
 
     def _turn(self, line: dict[str, Any]) -> TranscriptTurn:
         total = line.get("totalCostUSD")
-        number = isinstance(total, int | float) and not isinstance(total, bool)
         cost = None
-        if number and math.isfinite(total) and total >= self.spent:
-            cost, self.spent = round(float(total) - self.spent, 9), float(total)
+        number = float(total) if isinstance(total, int | float) else math.nan  # bool: 0 or 1
+        if not isinstance(total, bool) and math.isfinite(number) and number >= self.spent:
+            cost, self.spent = round(number - self.spent, 9), number
         usage = dict.fromkeys(_USAGE_KEYS, 0)
         for message in self.answers.values():
             for key in _USAGE_KEYS:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,7 +68,7 @@ async def test_the_turns_reach_the_ledger_once(service: SwarmService, tmp_path: 
         turns = TranscriptReader(copy).read()
         await service.store.write("T", turn_cost.record_transcript_turns, "T", None, turns)
 
-    def read(conn):  # type: ignore[no-untyped-def]
+    def read(conn: Any) -> list[tuple[Any, ...]]:
         rows = conn.execute(
             "SELECT source, input_tokens, output_tokens, cost_usd, cost_from, model "
             "FROM turn_usage ORDER BY id"
