@@ -29,6 +29,9 @@ from core.waits import ErrorBackoff
 OPEN, PROBING, CLOSED = "open", "probing", "closed"
 BACKOFF_CAP_S = 6 * 3600.0  # the longest wait after failed probes
 DAY_S = 86400.0
+# whether any account's breaker is open or probing (the assignment pass's read of its agents
+# says it, so that a pass with none reads no breaker)
+ANY_NOT_CLOSED = "EXISTS (SELECT 1 FROM account_breakers WHERE state <> 'closed')"
 _COLUMNS = (
     "id, account, state, opened_at, until, failures, agent, evidence, probe_agent, "
     "probe_task, probe_at, moved"

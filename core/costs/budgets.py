@@ -24,6 +24,9 @@ from core.store.tables import insert_event
 
 TASK, AGENT_DAY = "task", "agent_day"
 UNKNOWN, WARN, STOP = 0, 80, 100  # the marks: a turn of unknown cost, 80 %, 100 %
+# whether any budget was ever spent (the assignment pass's read of its agents says it, so
+# that a pass reads no budget while none was)
+ANY_SPENT = f"EXISTS (SELECT 1 FROM budget_marks WHERE level = {STOP})"
 
 
 def set_task_budget(conn: Conn, ctx: Ctx, task_id: int, dollars: float) -> None:
@@ -177,8 +180,5 @@ def stopped(conn: Conn, ctx: Ctx) -> list[Stopped]:
 
 
 def any_stopped(conn: Conn) -> bool:
-    """Whether any budget was ever spent (the assignment pass reads no more when none was)."""
-    return (
-        conn.execute("SELECT 1 FROM budget_marks WHERE level = $1 LIMIT 1", (STOP,)).fetchone()
-        is not None
-    )
+    """Whether any budget was ever spent (a read that needs no more when none was)."""
+    return bool(conn.execute(f"SELECT {ANY_SPENT} AS spent").fetchone()["spent"])

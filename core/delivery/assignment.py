@@ -53,7 +53,10 @@ _AGENTS = (
     "(SELECT max(h.at) FROM agent_signals h WHERE h.agent = s.id AND h.signal = 'hook' "
     "AND h.state IN ('working', 'waiting') AND NOT "
     f"{turn_ended_on_pane('h.agent', 'h.at')}) AS turn_at, "
-    f"{agent_queries.FROZEN_SINCE} AS frozen_since"
+    f"{agent_queries.FROZEN_SINCE} AS frozen_since, "
+    # the same on every row (computed once): whether an account's breaker or a spent budget
+    # may hold someone, so a pass with neither reads no more of them
+    f"{breaker.ANY_NOT_CLOSED} AS breakers, {budgets.ANY_SPENT} AS spent"
 )
 # The agents' read of a scheduling round's first pass also says whether any lease ran out
 # (the same on every row: a subquery of no row, computed once), so a round with none costs
@@ -133,11 +136,14 @@ def assign_batch(
     agent could take stays untakeable for the rest of the pass (agents only fill up), so one
     pass decides what repeating "the first task that fits" would.
     """
+    if agents is None:
+        agents = conn.execute(f"{_AGENTS} FROM agent_state s").fetchall()
     free, limited = free_agents(conn, ctx, agents)
     if not free:  # every agent busy: the ready tasks need no reading
         return []
-    holds = breaker.holds(conn, ctx)
-    spent = budgets.stopped(conn, ctx) if budgets.any_stopped(conn) else []
+    first = agents[0]
+    holds = breaker.holds(conn, ctx) if first["breakers"] else breaker.NO_HOLDS
+    spent = budgets.stopped(conn, ctx) if first["spent"] else []
     no_work = {s.agent for s in spent if s.agent} | holds.held.keys()
     free = [v for v in free if v.agent.id not in no_work]
     no_turn = {s.task_id for s in spent if s.task_id is not None}
