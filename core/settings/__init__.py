@@ -223,6 +223,9 @@ class Settings:
     # a fingerprint of each agent CLI's credential variable set in the environment (the
     # one ``swarm desktop up`` launches agents with): an agent's derived account
     credential_prints: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Claude Code's own folder for the agents swarm launches (``$CLAUDE_CONFIG_DIR``, else
+    # ``~/.claude``): its session transcripts give the turns' usage on the tmux route
+    claude_dir: Path | None = None
 
     @property
     def db_path(self) -> Path:
@@ -260,8 +263,17 @@ class Settings:
             config_path=_config_path(CONFIG.read(env), home, config),
             turn_hold_s=_turn_hold(env),
             credential_prints=credential_prints(env),
+            claude_dir=_claude_dir(env),
             **read_fields(CORE, env),
         )
+
+
+def _claude_dir(env: Mapping[str, str]) -> Path | None:
+    """``$CLAUDE_CONFIG_DIR``, else ``$HOME/.claude``; None when neither is set."""
+    if env.get("CLAUDE_CONFIG_DIR", "").strip():
+        return Path(env["CLAUDE_CONFIG_DIR"].strip()).expanduser()
+    home = env.get("HOME", "").strip()
+    return Path(home) / ".claude" if home else None
 
 
 def credential_prints(env: Mapping[str, str]) -> dict[str, str]:

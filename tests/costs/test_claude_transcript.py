@@ -14,7 +14,7 @@ import pytest
 
 from core.clis.claude_code import TranscriptReader, transcript_dir
 from core.costs import turns as turn_cost
-from core.models import Agent
+from core.models import Agent, TaskSpec
 from core.service.swarm import SwarmService
 from core.store.conn import values
 
@@ -80,3 +80,36 @@ async def test_the_turns_reach_the_ledger_once(service: SwarmService, tmp_path: 
         ("transcript", 4321, 87, pytest.approx(0.019024), "cli", "claude-opus-5-5"),
         ("transcript", 5000, 13, pytest.approx(0.02026), "cli", "claude-opus-5-5"),
     ]
+
+
+async def test_the_watch_records_the_turns_that_end_after_a_session_is_first_seen(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """A tmux agent's transcript: its past turns (the first) are not counted, the turn that
+    ends after it was first seen is, with the task the agent holds; read again, nothing."""
+    import dataclasses
+
+    from core.watch.usage_files import UsageFiles
+
+    work = "/srv/agents/T/work"
+    agent = Agent("T", "dev", cli="claude-code", delivery="tmux", tmux="s:1", workspace=work)
+    await service.replace_agents([agent], tmp_path / "agents.toml")
+    service.store.settings = dataclasses.replace(service.settings, claude_dir=tmp_path / "claude")
+    folder = transcript_dir(tmp_path / "claude", work)
+    folder.mkdir(parents=True)
+    lines = FIXTURE.read_bytes().splitlines(keepends=True)
+    first_end = next(i for i, line in enumerate(lines) if b'"cost-state"' in line) + 1
+    session = folder / "34633c89-6b08-4037-982f-ba228daa7ea0.jsonl"
+    session.write_bytes(b"".join(lines[:first_end]))
+    task = await service.tasks.create(TaskSpec("and again", agent="T"), "test")
+    await service.queue.assign_batch()
+    usage = UsageFiles(service.store)
+    assert await usage.tick() == 0  # first seen: its past is not counted
+    with session.open("ab") as handle:
+        handle.write(b"".join(lines[first_end:]))
+    assert await usage.tick() == 1
+    assert await usage.tick() == 0
+    spend = await service.costs.of_task(task.id)
+    assert (spend["cost"].input, spend["cost"].output) == (5000, 13)
+    assert spend["cost"].cost_usd == pytest.approx(0.02026)
+    assert spend["turns"][0]["source"] == "transcript"
