@@ -36,6 +36,8 @@ ALLOWED_KEYS = {
     "cli",
     "mcp",
     "hooks",
+    "account",
+    "daily_budget",
 }
 # [desktop]: read by ``swarm desktop up``; [[parked]]: agents kept aside by ``desktop up
 # --agents N`` (not served; a larger N makes them [[agent]] again)
@@ -175,7 +177,32 @@ def _parse_agent(
         cli=cli,
         mcp=_flag(entry, "mcp", where, known is not None and known.reports_by_mcp),
         hooks=_flag(entry, "hooks", where),
+        account=_account(entry.get("account"), where),
+        daily_budget=_dollars(entry.get("daily_budget"), "daily_budget", where),
     )
+
+
+def _account(value: Any, where: str) -> str | None:
+    """The account an agent runs on (its usage limits and spend are the account's), or None:
+    derived from its CLI and credential (``core.accounts``)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not AGENT_ID.fullmatch(value):
+        raise ConfigError(
+            f"{where}: account must be 1-64 letters, digits, '.', '_' or '-', "
+            f"starting with a letter or digit, not {value!r}"
+        )
+    return value
+
+
+def _dollars(value: Any, key: str, where: str) -> float | None:
+    """A sum of dollars above zero (a budget), or None."""
+    if value is None:
+        return None
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok or not 0 < value < 1e9:
+        raise ConfigError(f"{where}: {key} must be a number of dollars above 0, not {value!r}")
+    return float(value)
 
 
 def _tmux(value: Any, where: str) -> str | None:

@@ -22,9 +22,12 @@ class EventKind(enum.StrEnum):
     """What happened: the ``kind`` of an ``events`` row, ``family.what``."""
 
     ACCESS_REFUSED = "access.refused"
+    ACCOUNT_LIMITED = "account.limited"
+    ACCOUNT_LIMIT_ENDED = "account.limit_ended"
     AGENT_LIMIT_ENDED = "agent.limit_ended"
     AGENT_LIMIT_FLAPPED = "agent.limit_flapped"
     AGENT_LIMITED = "agent.limited"
+    AGENT_LIMITED_IN_ACCOUNT = "agent.limited_in_account"
     AGENT_NUDGED = "agent.nudged"
     AGENT_ONBOARDED = "agent.onboarded"
     AGENT_PAUSED = "agent.paused"
@@ -34,6 +37,8 @@ class EventKind(enum.StrEnum):
     AGENT_TURN = "agent.turn"
     ALERT_CLEARED = "alert.cleared"
     ALERT_OPENED = "alert.opened"
+    BUDGET_REACHED = "budget.reached"
+    BUDGET_WARNED = "budget.warned"
     CAMPAIGN_CANCELLED = "campaign.cancelled"
     CAMPAIGN_CHANGED = "campaign.changed"
     CAMPAIGN_CREATED = "campaign.created"
@@ -171,6 +176,8 @@ _CAMPAIGN = "the campaign's live message (/campaign show) follows it"
 
 SHOWN: dict[EventKind, Shown] = {
     EventKind.ACCESS_REFUSED: Shown(icon="🛑", line=True, quiet=True),
+    EventKind.ACCOUNT_LIMITED: Shown(icon="⏳", line=True, quiet=True),
+    EventKind.ACCOUNT_LIMIT_ENDED: Shown(icon="▶️", line=True),
     EventKind.AGENT_LIMIT_ENDED: Shown(icon="▶️", line=True),
     EventKind.AGENT_LIMIT_FLAPPED: Shown(
         summary=False,
@@ -178,6 +185,11 @@ SHOWN: dict[EventKind, Shown] = {
         "or its end: one post per limit, not one per flap",
     ),
     EventKind.AGENT_LIMITED: Shown(icon="⏳", line=True),
+    EventKind.AGENT_LIMITED_IN_ACCOUNT: Shown(
+        summary=False,
+        hidden="an agent's limit, or its end, while its account's breaker is open: the "
+        "account's one post (account.limited) says it for all its agents",
+    ),
     EventKind.AGENT_NUDGED: Shown(icon="👉", line=True),
     EventKind.AGENT_ONBOARDED: Shown(hidden="part of a delivery: the agent's first prompt"),
     EventKind.AGENT_PAUSED: _LINE,
@@ -187,6 +199,8 @@ SHOWN: dict[EventKind, Shown] = {
     EventKind.AGENT_TURN: Shown(hidden="a protocol agent's turn and its usage: the task's page"),
     EventKind.ALERT_CLEARED: Shown(icon="🟢", urgent=Urgent.ALERT),
     EventKind.ALERT_OPENED: Shown(icon="🚨", urgent=Urgent.ALERT, quiet=True),
+    EventKind.BUDGET_REACHED: Shown(icon="💸", line=True, quiet=True),
+    EventKind.BUDGET_WARNED: Shown(icon="💰", line=True),
     EventKind.CAMPAIGN_CANCELLED: _QUIET_LINE,
     EventKind.CAMPAIGN_CHANGED: Shown(hidden=_CAMPAIGN),
     EventKind.CAMPAIGN_CREATED: Shown(hidden=_CAMPAIGN),

@@ -149,6 +149,8 @@ class Agent:
     # swarm's hooks are in its workspace (``desktop up`` put them there): a prompt that reaches
     # it with no hook event after is an alert (``core.watch.silent_hooks``)
     hooks: bool = False
+    account: str | None = None  # the account it runs on (its limits, its spend); None: derived
+    daily_budget: float | None = None  # dollars it may spend a day (UTC) before it gets no task
 
     def can_take(self, role: str | None, capabilities: tuple[str, ...]) -> bool:
         """True when this agent has the role (if any) and every capability asked for."""

@@ -175,8 +175,10 @@ def agents_table(rows: Sequence[dict[str, Any]], paint: Painter = PLAIN) -> str:
     """Agents with role, state, current task, last report, the state's evidence (and tmux
     pane, if any has one)."""
     panes = any(r.get("tmux") for r in rows)
+    accounts = any(r.get("account") for r in rows)
     return table(
         ("AGENT", "ROLE", "STATE", "TASK", "DONE", "FAILED", "LAST REPORT", "EVIDENCE")
+        + (("ACCOUNT",) if accounts else ())
         + (("TMUX",) if panes else ()),
         [
             (
@@ -189,12 +191,21 @@ def agents_table(rows: Sequence[dict[str, Any]], paint: Painter = PLAIN) -> str:
                 _ago(r["last_report_at"]),
                 shorten(one_line(r.get("evidence") or "-"), 60),
             )
+            + ((account_label(r),) if accounts else ())
             + ((r.get("tmux") or "-",) if panes else ())
             for r in rows
         ],
         paint,
         coloured=(2,),
     )
+
+
+def account_label(row: dict[str, Any]) -> str:
+    """``anthropic-team``, or ``anthropic-team: limited until 15:00:00`` while its breaker
+    holds its agents."""
+    limit = row.get("account_limit")
+    name = str(row.get("account") or "-")
+    return f"{name}: {limit['text']}" if isinstance(limit, dict) else name
 
 
 def event_line(event: Event) -> str:

@@ -42,6 +42,12 @@ def register(sub: Any) -> None:
     )
     q.add_argument("--agent", help="pin to one agent")
     q.add_argument("--after", nargs="+", default=[], metavar="ID", help="tasks to finish first")
+    q.add_argument(
+        "--budget",
+        type=float,
+        metavar="DOLLARS",
+        help="stop giving it turns once its turns cost this much (80%% is posted)",
+    )
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_task_add)
     q = tsub.add_parser("list", help="list unfinished tasks, newest first (--all: every task)")
@@ -53,6 +59,11 @@ def register(sub: Any) -> None:
     )
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_task_list)
+    q = tsub.add_parser("budget", help="give a task a budget in dollars, or raise it")
+    q.add_argument("id")
+    q.add_argument("dollars", type=float)
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_task_budget, person_only="a task's budget")
     q = tsub.add_parser("show", help="one task with its history")
     q.add_argument("id")
     q.add_argument("--json", action="store_true")
@@ -146,7 +157,12 @@ async def cmd_task_add(service: SwarmService, args: argparse.Namespace) -> None:
         agent=args.agent,
         after=tuple(args.after),
     )
-    task = await service.tasks.create(spec, args.actor)
+    if args.budget is None:
+        task = await service.tasks.create(spec, args.actor)
+    else:
+        task = await service.tasks.get(
+            await service.costs.create_task(spec, args.actor, args.budget)
+        )
     emit_json(task.to_json()) if args.json else print(fmt.task_line(task, painter()))
     await _warn_without_coordinator(service, task)
 
@@ -161,6 +177,17 @@ async def _warn_without_coordinator(service: SwarmService, task: Task) -> None:
             f"({service.settings.home}); 'swarm run' starts one",
             file=sys.stderr,
         )
+
+
+async def cmd_task_budget(service: SwarmService, args: argparse.Namespace) -> None:
+    """``swarm task budget ID DOLLARS``."""
+    await service.costs.set_task_budget(args.id, args.dollars, args.actor)
+    spend = await service.costs.of_task(args.id)
+    task = await service.tasks.get(args.id)
+    if args.json:
+        emit_json({"task": task.ref, **cost_json(spend)})
+    else:
+        print(f"{task.ref}: budget ${spend['budget']:.2f}, spent {spend['cost'].cost_text()}")
 
 
 @only_reads
@@ -180,10 +207,46 @@ async def cmd_task_show(service: SwarmService, args: argparse.Namespace) -> None
     task = await service.tasks.get(args.id)
     history = await service.history.events(task=task.id, limit=1000)
     question = (await service.questions.open_questions()).get(task.id)
+    spend = await service.costs.of_task(task.id)
+    waits = await service.costs.why_waiting(task.id)
     if args.json:
-        emit_json({**_task_json(task, question), "events": [e.to_json() for e in history]})
+        emit_json(
+            {
+                **_task_json(task, question),
+                "events": [e.to_json() for e in history],
+                **cost_json(spend),
+                "waits": waits,
+            }
+        )
     else:
         print(fmt.task_detail(task, history, painter(), question))
+        print(cost_lines(spend))
+        if waits:
+            print(f"Waits:    {waits}")
+
+
+def cost_json(spend: dict[str, Any]) -> dict[str, Any]:
+    """A task's ``cost`` (its sums), ``turns`` and ``budget`` as JSON."""
+    return {"cost": spend["cost"].to_json(), "turns": spend["turns"], "budget": spend["budget"]}
+
+
+def cost_lines(spend: dict[str, Any]) -> str:
+    """``Cost:     $0.0123 (3 turns: 1200 in, 300 out, 0 cache read, 0 cache write tokens)``
+    and its budget, if any."""
+    cost = spend["cost"]
+    if not cost.turns:
+        text = "Cost:     no turn recorded (its route gives no usage, or it has not run)"
+    else:
+        text = (
+            f"Cost:     {cost.cost_text()} ({cost.turns} turn(s): {cost.input} in, "
+            f"{cost.output} out, {cost.cache_read} cache read, {cost.cache_write} cache "
+            "write tokens)"
+        )
+    budget = spend["budget"]
+    if budget is not None:
+        share = f", {cost.cost_usd / budget:.0%} spent" if budget else ""
+        text += f"\nBudget:   ${budget:.2f}{share}"
+    return text
 
 
 def _task_json(task: Task, question: Question | None) -> dict[str, Any]:

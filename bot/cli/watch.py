@@ -15,6 +15,7 @@ from core.formats.text import shorten
 from core.formats.timetext import local_text
 
 if TYPE_CHECKING:
+    from core.costs.ledger import Spent
     from core.service.swarm import SwarmService
 
 SCHEDULE_HELP = """\
@@ -25,6 +26,9 @@ swarm schedule remove S-3
 
 Cron expressions have 5 fields (minute hour day month weekday, 0 or 7 = Sunday) in local
 time; --every takes seconds or 30m, 2h, 1d. Schedules run in the coordinator (swarm run)."""
+
+
+COST_ROWS = 20  # rows of each cost table (--json: all)
 
 
 def register(sub: Any) -> None:
@@ -163,14 +167,43 @@ async def cmd_stats(service: SwarmService, args: argparse.Namespace) -> None:
     from core.reports import stats
 
     found = await stats.collect(service.store, args.period)
+    spend = await service.costs.spend(found.since)
     if args.png:
         _write(args.png, stats.render_png(found))
     if args.json:
-        emit_json(found.to_json())
+        emit_json({**found.to_json(), "cost": cost_json(spend)})
     else:
         print(stats.render_table(found))
+        print(cost_tables(spend))
         if args.png:
             print(f"chart written to {args.png}")
+
+
+def cost_json(spend: dict[str, list[Spent]]) -> dict[str, list[dict[str, Any]]]:
+    """``swarm stats --json``'s ``cost``: the sums ``by_task``, ``by_agent``, ``by_account``,
+    ``by_cli``, ``by_model``, ``by_day``."""
+    return {f"by_{dimension}": [s.to_json() for s in rows] for dimension, rows in spend.items()}
+
+
+def cost_tables(spend: dict[str, list[Spent]]) -> str:
+    """What the period's turns cost, one table per dimension (the most spent first); a turn
+    of unknown cost is counted as such."""
+    from bot.cli.format import table
+
+    if not any(spend.values()):
+        return "\nCost: no turn recorded in the period"
+    parts = []
+    for dimension, rows in spend.items():
+        body = [
+            (s.key, s.turns, s.input, s.output, s.cache_read, s.cache_write, s.cost_text())
+            for s in rows[:COST_ROWS]
+        ]
+        head = (dimension.upper(), "TURNS", "IN", "OUT", "CACHE READ", "CACHE WRITE", "COST")
+        more = (
+            f"\n({len(rows) - COST_ROWS} more: --json lists all)" if len(rows) > COST_ROWS else ""
+        )
+        parts.append(f"\nCost by {dimension}:\n{table(head, body)}{more}")
+    return "\n".join(parts)
 
 
 async def cmd_export(service: SwarmService, args: argparse.Namespace) -> None:

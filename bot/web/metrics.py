@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from core.costs.ledger import Spent
 from core.posts.health import notifier_health
 from core.posts.queries import LoopHealth
 from core.reports.dashboard import Snapshot
@@ -77,6 +78,7 @@ class Metrics:
         agents = await service.roster.rows()
         scrape = CollectorRegistry(auto_describe=True)
         scrape.register(_SnapshotCollector(snapshot, agents, await notifier_health(service.posts)))
+        scrape.register(_TurnCostCollector((await service.costs.spend())["agent"], agents))
         return generate_latest(self.registry) + generate_latest(scrape)
 
 
@@ -110,6 +112,41 @@ class _SnapshotCollector(Collector):
         yield tokens
         yield cost
         yield from _notifier_metrics(self.loops)
+
+
+class _TurnCostCollector(Collector):
+    """The agents' turns in the cost ledger: tokens by kind, dollars of the turns whose cost
+    is known, and how many turns have none (issue 51), by agent and account."""
+
+    def __init__(self, spent: list[Spent], agents: list[dict[str, Any]]) -> None:
+        self.spent = spent
+        self.accounts = {row["id"]: str(row.get("account") or "") for row in agents}
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ["agent", "account"]
+        tokens = CounterMetricFamily(
+            "swarm_turn_tokens", "Agents' turn tokens, by kind", labels=[*labels, "kind"]
+        )
+        cost = CounterMetricFamily(
+            "swarm_turn_cost_usd", "Agents' turn cost in dollars (known costs)", labels=labels
+        )
+        unknown = CounterMetricFamily(
+            "swarm_turns_unknown_cost", "Agents' turns whose cost is unknown", labels=labels
+        )
+        for s in self.spent:
+            who = [s.key, self.accounts.get(s.key, "")]
+            for kind, count in (
+                ("input", s.input),
+                ("output", s.output),
+                ("cache_read", s.cache_read),
+                ("cache_write", s.cache_write),
+            ):
+                tokens.add_metric([*who, kind], count)  # fmt: skip
+            cost.add_metric(who, s.cost_usd)
+            unknown.add_metric(who, s.unknown)
+        yield tokens
+        yield cost
+        yield unknown
 
 
 def _notifier_metrics(loops: list[LoopHealth]) -> Iterator[Metric]:

@@ -1,5 +1,9 @@
 """A usage limit's start and end as events: one Discord post per limit, not one per flap.
 
+An agent of an account (``core.accounts``) speaks through its account: its limit opens the
+account's breaker, whose event (``account.limited``) is the one post for all its agents; the
+agent's own start and end are ``agent.limited_in_account``, not posted.
+
 A limit that returns before the reset time of the limit last posted (the agent was seen
 working for a while, then limited again, with the same reset) is the same limit: its start
 and its end are ``agent.limit_flapped``, which the notifier does not post.
@@ -10,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from core.accounts import breaker
 from core.agent_state import AgentState
 from core.context import Ctx
 from core.event_kinds import EventKind
@@ -25,6 +30,18 @@ def started(
     """``agent.limited`` (posted), or ``agent.limit_flapped`` when the reset window of the
     limit last posted has not passed and this limit ends with it (``until_words``: `` until
     15:00:00``, or empty when no reset is known)."""
+    if breaker.limit_seen(conn, ctx, agent, until, evidence):
+        insert_event(
+            conn,
+            ctx.now,
+            EventKind.AGENT_LIMITED_IN_ACCOUNT,
+            f"{agent} hit a usage limit{until_words}: its account's breaker holds its "
+            f"agents ({evidence})",
+            agent=agent,
+            actor=ctx.actor,
+            data={"until": until, "limited": True},
+        )
+        return
     last = last_limit(conn, agent)
     window = posted_window(last)
     if (
@@ -58,6 +75,18 @@ def ended(conn: Conn, ctx: Ctx, agent: str, state: AgentState) -> None:
     """``agent.limit_ended`` (posted), or ``agent.limit_flapped`` when the limit that ends
     was itself a flap (its return was not posted either); ``state``: the agent's new one."""
     last = last_limit(conn, agent)
+    if last is not None and last[0] == EventKind.AGENT_LIMITED_IN_ACCOUNT:
+        insert_event(
+            conn,
+            ctx.now,
+            EventKind.AGENT_LIMITED_IN_ACCOUNT,
+            f"{agent}'s own limit is over ({state.value}); its account's breaker decides "
+            "when it takes tasks again",
+            agent=agent,
+            actor=ctx.actor,
+            data={"limited": False},
+        )
+        return
     if last is not None and last[0] == EventKind.AGENT_LIMIT_FLAPPED:
         insert_event(
             conn,
@@ -80,13 +109,19 @@ def ended(conn: Conn, ctx: Ctx, agent: str, state: AgentState) -> None:
 
 
 def last_limit(conn: Conn, agent: str) -> tuple[str, dict[str, Any]] | None:
-    """The kind and data of ``agent``'s newest limit start or flap, if any (a start's data
+    """The kind and data of ``agent``'s newest limit start or flap (or start or end within
+    its account), if any (a start's data
     gains ``since``: its own time). A limit starts or ends rarely: the events are read
     newest first, up to the first match."""
     row = conn.execute(
-        "SELECT kind, data, ts FROM events WHERE agent_id = $1 AND kind IN ($2, $3) "
+        "SELECT kind, data, ts FROM events WHERE agent_id = $1 AND kind IN ($2, $3, $4) "
         "ORDER BY id DESC LIMIT 1",
-        (agent, EventKind.AGENT_LIMITED, EventKind.AGENT_LIMIT_FLAPPED),
+        (
+            agent,
+            EventKind.AGENT_LIMITED,
+            EventKind.AGENT_LIMIT_FLAPPED,
+            EventKind.AGENT_LIMITED_IN_ACCOUNT,
+        ),
     ).fetchone()
     if row is None:
         return None

@@ -24,6 +24,7 @@ from core.agents import signals as agent_signals
 from core.agents.hook_events import held_task, input_lines
 from core.agents.transcript import Transcriber
 from core.context import Ctx
+from core.costs import turns as turn_cost
 from core.dialogs import permissions as prompts
 from core.dialogs import queries as prompt_queries
 from core.dialogs.permissions import PromptOption
@@ -244,8 +245,10 @@ def _turn_event(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any], text
     data = {k: entry.get(k) for k in ("delivery", "stop_reason", "usage", "cost_usd", "code",
                                       "message")
             if entry.get(k) is not None}  # fmt: skip
-    insert_event(conn, ctx.now, EventKind.AGENT_TURN, text, task_id=held_task(conn, agent),
+    task_id = held_task(conn, agent)
+    insert_event(conn, ctx.now, EventKind.AGENT_TURN, text, task_id=task_id,
                  agent=agent, actor=agent, data=data)  # fmt: skip
+    turn_cost.record_protocol_turn(conn, ctx, agent, task_id, entry)
 
 
 def _close_open(conn: Conn, ctx: Ctx, agent: str, why: str) -> None:

@@ -5,6 +5,7 @@ from core.clis.base import AgentCli
 
 CLI = AgentCli(
     name="aider",
+    credentials=("OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
     title="Aider",
     programs=("aider",),
     resume_option="--restore-chat-history",

@@ -56,6 +56,10 @@ class AgentCli:
     "protocol"`` is refused); ``protocol_args`` make it speak it, put right after the program
     (``--acp``, a subcommand ``acp``); ``protocol_adapter`` a program that speaks it for the
     CLI instead, given the command's arguments (Codex's ``codex-acp``).
+
+    ``credentials`` names the environment variables that hold the credential it runs with,
+    the first set wins (an agent's derived account is its CLI and a fingerprint of it:
+    ``core.accounts``).
     """
 
     name: str
@@ -78,6 +82,7 @@ class AgentCli:
     protocol_args: tuple[str, ...] = ()
     protocol_adapter: str | None = None
     first_start: tuple[FirstStart, ...] = ()
+    credentials: tuple[str, ...] = ()
 
     @property
     def speaks_protocol(self) -> bool:

@@ -9,10 +9,20 @@ shown up to three times until answered): its ``tui`` setting ("default": the cla
 what "Not now" keeps; read from the workspace's ``.claude/settings.local.json`` too, like its
 other settings) settles it; the CLI offers it only while ``tui`` is not set."""
 
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
 from core.clis.base import AgentCli, FirstStart
 
 CLI = AgentCli(
     name="claude-code",
+    credentials=("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"),
     title="Claude Code",
     programs=("claude",),
     hooks="claude",
@@ -27,3 +37,106 @@ CLI = AgentCli(
         ),
     ),
 )
+
+
+# -- its session transcript: each turn's usage and cost (the tmux and desktop routes) -------
+#
+# Claude Code writes each session to ``<config dir>/projects/<cwd, every / and . as ->/
+# <session id>.jsonl`` (the config dir: ``$CLAUDE_CONFIG_DIR``, else ``~/.claude``). Each
+# answer of the model is an ``assistant`` line whose ``message`` has its ``id``, ``model``
+# and ``usage`` (one line per content block of a message, the same id on each); at the end
+# of each turn a ``cost-state`` line holds the session's running ``totalCostUSD`` (measured
+# with 2.1.328: 0.019024 after the first turn, 0.039284 after the second). A turn is the
+# answers since the last ``cost-state``: their usage summed, its cost what the total grew by.
+
+TRANSCRIPT_LINE_BYTES = 1 << 20  # a longer line is no answer (a request's blob): skipped
+_USAGE_KEYS = (
+    "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
+)  # fmt: skip
+
+
+def transcript_dir(config_dir: Path, cwd: str) -> Path:
+    """The folder of the sessions Claude Code ran in ``cwd``."""
+    return config_dir / "projects" / re.sub(r"[^A-Za-z0-9-]", "-", cwd)
+
+
+@dataclass(frozen=True)
+class TranscriptTurn:
+    """One turn read from a transcript: ``ref`` names it once (its session and its last
+    answer's id); ``usage`` in the Anthropic API's names; ``cost_usd`` None when no
+    ``cost-state`` followed it with a total (the turn still runs, or the line was lost)."""
+
+    ref: str
+    session: str
+    model: str | None
+    usage: dict[str, int]
+    cost_usd: float | None
+
+
+@dataclass
+class TranscriptReader:
+    """Reads one session's transcript from where it stopped (``offset``); the turns ended
+    since. Read again from the start after a restart, it gives the same turns (their
+    ``ref`` is recorded once)."""
+
+    path: Path
+    offset: int = 0
+    spent: float = 0.0  # the session's total at the last cost-state read
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # message id -> line
+
+    def read(self) -> list[TranscriptTurn]:
+        """The turns whose ``cost-state`` was written since the last read."""
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self.offset)
+                data = handle.read()
+        except OSError:
+            return []
+        end = data.rfind(b"\n") + 1  # a line still being written waits for the next read
+        self.offset += end
+        turns = []
+        for raw in data[:end].splitlines():
+            line = _json_line(raw)
+            if line is None:
+                continue
+            if line.get("type") == "assistant":
+                self._answer(line)
+            elif line.get("type") == "cost-state" and self.answers:
+                turns.append(self._turn(line))
+        return turns
+
+    def _answer(self, line: dict[str, Any]) -> None:
+        message = line.get("message")
+        if isinstance(message, dict) and isinstance(message.get("usage"), dict):
+            self.answers[str(message.get("id") or line.get("uuid"))] = message
+
+    def _turn(self, line: dict[str, Any]) -> TranscriptTurn:
+        total = line.get("totalCostUSD")
+        cost = None
+        number = float(total) if isinstance(total, int | float) else math.nan  # bool: 0 or 1
+        if not isinstance(total, bool) and math.isfinite(number) and number >= self.spent:
+            cost, self.spent = round(number - self.spent, 9), number
+        usage = dict.fromkeys(_USAGE_KEYS, 0)
+        for message in self.answers.values():
+            for key in _USAGE_KEYS:
+                value = message["usage"].get(key)
+                if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                    usage[key] += value
+        last_id, last = list(self.answers.items())[-1]
+        session = str(line.get("sessionId") or self.path.stem)
+        self.answers = {}
+        model = last.get("model")
+        return TranscriptTurn(
+            f"transcript:{session}:{last_id}", session,
+            str(model) if isinstance(model, str) else None, usage, cost,
+        )  # fmt: skip
+
+
+def _json_line(raw: bytes) -> dict[str, Any] | None:
+    if len(raw) > TRANSCRIPT_LINE_BYTES:
+        return None
+    try:
+        line = json.loads(raw)
+    except ValueError:
+        return None
+    return line if isinstance(line, dict) else None

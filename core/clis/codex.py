@@ -9,6 +9,7 @@ from core.clis.base import AgentCli
 
 CLI = AgentCli(
     name="codex",
+    credentials=("OPENAI_API_KEY", "CODEX_API_KEY"),
     title="Codex CLI",
     programs=("codex",),
     hooks="codex",

@@ -86,6 +86,7 @@ def _finding(at: float, text: str) -> LogFinding:
 
 CLI = AgentCli(
     name="gemini",
+    credentials=("GEMINI_API_KEY", "GOOGLE_API_KEY"),
     title="Gemini CLI",
     programs=("gemini",),
     mcp="gemini",

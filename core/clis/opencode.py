@@ -7,6 +7,7 @@ from core.clis.base import AgentCli
 
 CLI = AgentCli(
     name="opencode",
+    credentials=("OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
     title="opencode",
     programs=("opencode",),
     mcp="opencode",

@@ -23,6 +23,7 @@ from core.agents import alerts
 from core.agents.frames import FrameSource, save_frame
 from core.agents.judge import Freshness
 from core.agents.screen_judge import RECHECK_S, RECHECK_STEP_S, SMALL, ScreenJudge, ScreenLook
+from core.errors import StoreError
 from core.models import Agent
 from core.reports.summary import parse_period
 from core.schedules import recurring as schedules
@@ -32,6 +33,7 @@ from core.watch import dead_hooks as hook_prompts
 from core.watch import stalls as rules
 from core.watch.settings import WatchSettings
 from core.watch.text_signal import TextWatcher
+from core.watch.usage_files import UsageFiles
 
 if TYPE_CHECKING:
     from core.service.ai import AIService
@@ -230,6 +232,8 @@ class Jobs:
         self.zone = zone or local_zone()
         self._next_tick: float | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        # the turns' usage from the CLIs' own files, read at each tick (issue 51)
+        self.usage = UsageFiles(service.store) if watcher is not None else None
 
     async def start(self) -> None:
         """Create the default schedules and run overdue ones (late); plan the first tick."""
@@ -260,8 +264,19 @@ class Jobs:
             self._next_tick = now + self.settings.interval_s  # missed ticks are not repeated
             assert self.watcher is not None
             await self.watcher.tick()
+            await self._read_usage()
             ran += 1
         return ran + len(await self.run_due())
+
+    async def _read_usage(self) -> None:
+        """The turns the CLIs' own files tell since the last tick, into the cost ledger; a
+        failure is logged and the tick goes on (the next one reads from where this stopped)."""
+        if self.usage is None:
+            return
+        try:
+            await self.usage.tick()
+        except (OSError, StoreError) as exc:
+            log.warning("the agents' usage files were not read: %s", exc)
 
     async def stop(self) -> None:
         """Let runs in flight finish (bounded), close the screen."""

@@ -12,12 +12,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from core.accounts import breaker
+from core.accounts.naming import account_of
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import alerts
 from core.agents import judge as agent_judge
 from core.agents import queries as agent_queries
 from core.agents import signals as agent_signals
 from core.context import Ctx
+from core.costs import budgets
 from core.delivery.leases import backoff, expire_leases
 from core.event_kinds import EventKind
 from core.models import Agent, Delivery, DeliveryState, Priority, Receipt, TaskStatus, task_ref
@@ -58,7 +61,10 @@ _AGENTS = (
     "(SELECT max(h.at) FROM agent_signals h WHERE h.agent = s.id AND h.signal = 'hook' "
     "AND h.state IN ('working', 'waiting') AND NOT "
     f"{turn_ended_on_pane('h.agent', 'h.at')}) AS turn_at, "
-    f"{agent_queries.FROZEN_SINCE} AS frozen_since"
+    f"{agent_queries.FROZEN_SINCE} AS frozen_since, "
+    # the same on every row (computed once): whether an account's breaker or a spent budget
+    # may hold someone, so a pass with neither reads no more of them
+    f"{breaker.ANY_NOT_CLOSED} AS breakers, {budgets.ANY_SPENT} AS spent"
 )
 # The agents' read of a scheduling round's first pass also says whether any lease ran out
 # (the same on every row: a subquery of no row, computed once), so a round with none costs
@@ -141,14 +147,25 @@ def assign_batch(
     agent could take stays untakeable for the rest of the pass (agents only fill up), so one
     pass decides what repeating "the first task that fits" would.
     """
+    if agents is None:
+        agents = conn.execute(f"{_AGENTS} FROM agent_state s").fetchall()
     free, limited = free_agents(conn, ctx, agents)
     if not free:  # every agent busy: the ready tasks need no reading
         return []
+    first = agents[0]
+    holds = breaker.holds(conn, ctx) if first["breakers"] else breaker.NO_HOLDS
+    spent = budgets.stopped(conn, ctx) if first["spent"] else []
+    no_work = {s.agent for s in spent if s.agent} | holds.held.keys()
+    free = [v for v in free if v.agent.id not in no_work]
+    no_turn = {s.task_id for s in spent if s.task_id is not None}
     picks: list[tuple[Row, _AgentView]] = []
+    moved: dict[str, int] = {}
     slots = min(limit, sum(v.agent.capacity - v.load for v in free))
     for row in _ready_rows(conn, ctx, first=min(_PAGE, 4 * slots)):
         if not free or len(picks) >= limit:
             break
+        if row["id"] in no_turn:
+            continue
         caps = tuple(json.loads(row["capabilities"])) if row["capabilities"] != "[]" else ()
         shunned = _limited_cli(ctx, row["prev_agent"], limited)
         choice = _best_agent(
@@ -157,12 +174,54 @@ def assign_batch(
         if choice is None:
             continue
         picks.append((row, choice))
+        _count_moved(ctx, holds, row, caps, choice, moved)
         at = free.index(choice)  # in place: ties keep the agents file's order
         if choice.load + 1 < choice.agent.capacity:
             free[at] = dataclasses.replace(choice, load=choice.load + 1)
         else:
             del free[at]
-    return _assign_all(conn, ctx, picks)
+        account = _account(ctx, choice)
+        if account in holds.probing:  # one task probes a half-open account: its others wait
+            free = [v for v in free if _account(ctx, v) != account]
+    made = _assign_all(conn, ctx, picks)
+    _after_breakers(conn, ctx, holds, made, moved)
+    return made
+
+
+def _account(ctx: Ctx, view: _AgentView) -> str:
+    return account_of(view.agent, ctx.settings.credential_prints)
+
+
+def _count_moved(
+    ctx: Ctx,
+    holds: breaker.Holds,
+    row: Row,
+    caps: tuple[str, ...],
+    choice: _AgentView,
+    moved: dict[str, int],
+) -> None:
+    """Count ``row`` as moved for each account held by its breaker whose agents could have
+    taken it, when it went to an agent of another account."""
+    if not holds.held or row["pinned_agent"]:
+        return
+    mine = _account(ctx, choice)
+    for account in {a for a in holds.held.values() if a != mine}:
+        takers = (ctx.agents[a] for a, acc in holds.held.items() if acc == account)
+        if any(agent.can_take(row["role"], caps) for agent in takers):
+            moved[account] = moved.get(account, 0) + 1
+
+
+def _after_breakers(
+    conn: Conn, ctx: Ctx, holds: breaker.Holds, made: list[Assignment], moved: dict[str, int]
+) -> None:
+    """Record the probes of half-open accounts among ``made``, and the tasks moved."""
+    if holds.probing:
+        for assignment in made:
+            account = account_of(ctx.agents[assignment.agent], ctx.settings.credential_prints)
+            if account in holds.probing:
+                breaker.probe_taken(conn, ctx, account, assignment.agent, assignment.task_id)
+    if moved:
+        breaker.count_moved(conn, moved)
 
 
 def _ready_rows(conn: Conn, ctx: Ctx, first: int) -> Iterator[Row]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.accounts import breaker
+from core.accounts.status import account_fields
 from core.agents import signals as agent_signals
 from core.agents.alerts import open_kinds
+from core.context import Ctx
 from core.delivery import assignment, queries
 from core.models import Agent
 from core.store.access import StoreAccess
@@ -21,20 +24,23 @@ class RosterBook:
 
     async def rows(self) -> list[dict[str, Any]]:
         """Each agent with its live state: paused, load, current tasks, last report."""
-        return await self.access.read(agent_rows, list(self.access.agents.values()))
+        ctx = self.access.ctx("swarm")
+        return await self.access.read(agent_rows, list(ctx.agents.values()), ctx)
 
     async def set_paused(self, agent: str, paused: bool, actor: str) -> bool:
         """Pause or resume an agent; False when nothing changed."""
         return await self.access.write(actor, assignment.set_paused, agent, paused)
 
 
-def agent_rows(conn: Conn, agents: list[Agent]) -> list[dict[str, Any]]:
-    """The rows ``swarm agents --json`` prints, in the agents file's order."""
+def agent_rows(conn: Conn, agents: list[Agent], ctx: Ctx | None = None) -> list[dict[str, Any]]:
+    """The rows ``swarm agents --json`` prints, in the agents file's order (``ctx``: with
+    each agent's account, its breaker and its spend today)."""
     state = queries.agent_state_rows(conn)
     alerts = open_kinds(conn)
     # a row that cannot be read is left out (the agent's ``unjudged`` alert says why)
     seen = agent_signals.observations(conn, [a.id for a in agents], unreadable={})
     holding = queries.held_tasks(conn)
+    breakers = breaker.not_closed(conn) if ctx is not None else {}
     rows = []
     for agent in agents:
         st = state.get(agent.id)
@@ -70,6 +76,7 @@ def agent_rows(conn: Conn, agents: list[Agent]) -> list[dict[str, Any]]:
                 "node": agent.node,
                 "tmux": agent.tmux,
                 "cli": agent.cli,
+                **(account_fields(ctx, agent, breakers) if ctx is not None else {}),
             }
         )
     return rows

@@ -94,7 +94,7 @@ class StreamJsonDriver:
         cost, meta = self._cost(result)
         return Ended(
             str(result.get("stop_reason") or "end_turn"), result.get("usage"), cost,
-            {**meta, "duration_ms": result.get("duration_ms")},
+            {**meta, "duration_ms": result.get("duration_ms"), "model": _model(result)},
         )  # fmt: skip
 
     def _cost(self, result: dict[str, Any]) -> tuple[float | None, dict[str, Any]]:
@@ -288,3 +288,18 @@ def _tool_results(message: dict[str, Any]) -> list[str]:
         for b in content
         if isinstance(b, dict) and b.get("type") == "tool_result"
     ]
+
+
+def _model(result: dict[str, Any]) -> str | None:
+    """The model that answered most of a turn (its ``modelUsage``' entry with the most output
+    tokens: Claude Code asks a small model for side work too), None when it names none."""
+    used = result.get("modelUsage")
+    if not isinstance(used, dict) or not used:
+        return None
+
+    def output(name: str) -> int:
+        entry = used.get(name)
+        value = entry.get("outputTokens") if isinstance(entry, dict) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    return str(max(used, key=output))

@@ -38,6 +38,7 @@ from core.context import Ctx
 from core.dialogs import permissions as prompts
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.formats.text import head_tail, one_line
+from core.inbox.spend import ACCOUNT, BUDGET, account_needs, budget_needs
 from core.models import BlockedOn, Task, TaskStatus, task_ref
 from core.planning import store as plans
 from core.planning.model import plan_ref
@@ -55,6 +56,8 @@ HELD = "held"
 STRANDED = "stranded"  # a ready task no configured agent can take (its ref: the task's)
 HOLDING = "holding"  # a task held by an agent limited or offline (its ref: the task's)
 UNDELIVERED = "undelivered"  # a delivery that failed for good
+# ACCOUNT: an account's usage limit, one item for all its agents; BUDGET: a budget spent,
+# what it covers gets no new work (issue 51: core/inbox/spend.py)
 KIND_OF_PREFIX = {
     "Q": QUESTION,
     "R": PROMPT,
@@ -63,11 +66,13 @@ KIND_OF_PREFIX = {
     "H": HELD,
     "A": ALERT,
     "D": UNDELIVERED,
+    "L": ACCOUNT,
+    "B": BUDGET,
 }
 PREFIX_OF_KIND = {kind: prefix for prefix, kind in KIND_OF_PREFIX.items()}
 REF_HELP = (
-    "Q-3 (question), R-7 (prompt), T-12 (gate), P-3 (plan), H-4 (held), A-2 (alert) "
-    "or D-5 (failed delivery)"
+    "Q-3 (question), R-7 (prompt), T-12 (gate), P-3 (plan), H-4 (held), A-2 (alert), "
+    "D-5 (failed delivery), L-1 (an account's limit) or B-2 (a budget spent)"
 )
 # reasons of a failed delivery that are no failure: dropped on purpose
 NOT_FAILURES = (failed.SUPERSEDED, questions.PRINTED)
@@ -154,6 +159,7 @@ def needs(conn: Conn, whole: bool = False, ctx: Ctx | None = None) -> list[Need]
         *_alerts(conn, whole),
         *_not_told(_undelivered(conn, whole), waits),
         *waits,
+        *(_spend(conn, ctx) if ctx is not None else []),
     ]
     return sorted(found, key=lambda n: (n.since, n.kind, n.ref))
 
@@ -164,6 +170,11 @@ def _not_told(undelivered: list[Need], waits: list[Need]) -> list[Need]:
     each prompt or note to that agent about it that failed)."""
     told = {(n.task, n.agent) for n in waits if n.extra.get("offline")}
     return [n for n in undelivered if (n.task, n.agent) not in told]
+
+
+def _spend(conn: Conn, ctx: Ctx) -> list[Need]:
+    """The accounts held by a usage limit and the budgets spent (``core.inbox.spend``)."""
+    return [Need(**fields) for fields in account_needs(conn, ctx) + budget_needs(conn, ctx)]
 
 
 def show(conn: Conn, ref: str, ctx: Ctx | None = None) -> Need:

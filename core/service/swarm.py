@@ -28,6 +28,7 @@ from core.protocols import Clock, Observer, SystemClock
 from core.questions.service import QuestionBook
 from core.reservations.service import ReservationBook
 from core.reviews.service import ReviewBook
+from core.service.costs import CostBook
 from core.settings import Settings
 from core.store import tables
 from core.store.access import StoreAccess
@@ -77,6 +78,7 @@ class SwarmService:
         self.history = HistoryBook(store)  # events and audit rows
         self.messages = MessageBook(store)  # messages to agents and their deliveries
         self.roster = RosterBook(store)  # each agent's row, and its pause
+        self.costs = CostBook(store)  # what turns cost, and the budgets
 
     @property
     def settings(self) -> Settings:

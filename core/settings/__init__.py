@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,6 +177,14 @@ CORE: tuple[Setting, ...] = (
         number(0, 1),
         "share of the repository's files an exclusive reservation may cover unapproved",
     ),
+    Setting(
+        "SWARM_PRICES",
+        "prices_file",
+        None,
+        _path,
+        "a TOML file of model prices ($ per million tokens) over swarm's own table",
+        unset="(none: swarm's own table)",
+    ),
 )
 _DEFAULT = defaults(CORE)
 
@@ -213,6 +222,13 @@ class Settings:
     # how an agent's shell runs swarm: this installation's program by absolute path (the
     # composition root says; an agent's shell, a login shell too, may lack it on its PATH)
     swarm_program: str = "swarm"
+    prices_file: Path | None = _DEFAULT["prices_file"]  # model prices over swarm's own
+    # a fingerprint of each agent CLI's credential variable set in the environment (the
+    # one ``swarm desktop up`` launches agents with): an agent's derived account
+    credential_prints: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Claude Code's own folder for the agents swarm launches (``$CLAUDE_CONFIG_DIR``, else
+    # ``~/.claude``): its session transcripts give the turns' usage on the tmux route
+    claude_dir: Path | None = None
 
     @property
     def db_path(self) -> Path:
@@ -249,8 +265,31 @@ class Settings:
             home=home,
             config_path=_config_path(CONFIG.read(env), home, config),
             turn_hold_s=_turn_hold(env),
+            credential_prints=credential_prints(env),
+            claude_dir=_claude_dir(env),
             **read_fields(CORE, env),
         )
+
+
+def _claude_dir(env: Mapping[str, str]) -> Path | None:
+    """``$CLAUDE_CONFIG_DIR``, else ``$HOME/.claude``; None when neither is set."""
+    if env.get("CLAUDE_CONFIG_DIR", "").strip():
+        return Path(env["CLAUDE_CONFIG_DIR"].strip()).expanduser()
+    home = env.get("HOME", "").strip()
+    return Path(home) / ".claude" if home else None
+
+
+def credential_prints(env: Mapping[str, str]) -> dict[str, str]:
+    """Each agent CLI's credential variable set in ``env`` -> a short fingerprint of its
+    value (12 hex digits of a SHA-256: it names an account, never the credential)."""
+    from core.clis import CLIS
+
+    names = {name for cli in CLIS for name in cli.credentials}
+    return {
+        name: hashlib.sha256(f"swarm-account:{env[name]}".encode()).hexdigest()[:12]
+        for name in sorted(names)
+        if env.get(name, "").strip()
+    }
 
 
 def _turn_hold(env: Mapping[str, str]) -> float:

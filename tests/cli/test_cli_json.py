@@ -45,6 +45,7 @@ CASES: list[tuple[str, list[str], str, type]] = [
     ("inbox", [], "cli", ARRAY),
     ("inbox show", ["P-1"], "cli", OBJECT),
     ("task edit", ["T-6", "--priority", "high"], "cli", OBJECT),
+    ("task budget", ["T-6", "2.50"], "cli", OBJECT),
     ("reply", ["T-1", "Postgres"], "cli", OBJECT),
     ("ask", ["T-1", "Which port?"], "Agent-1", OBJECT),
     ("task done", ["T-1", "--note", "shipped"], "Agent-1", OBJECT),

@@ -22,9 +22,16 @@ pytestmark = pytest.mark.both_databases
 CLIS = {"Agent-1": "claude-code", "Agent-2": "claude-code", "Agent-3": "codex"}
 
 
-async def three_agents(service: SwarmService, tmp_path: Path) -> None:
-    """Agent-1 and Agent-2 run Claude Code, Agent-3 Codex; the others leave."""
-    kept = [dataclasses.replace(service.agents[agent], cli=cli) for agent, cli in CLIS.items()]
+async def three_agents(
+    service: SwarmService, tmp_path: Path, accounts: dict[str, str] | None = None
+) -> None:
+    """Agent-1 and Agent-2 run Claude Code, Agent-3 Codex (``accounts``: named ones); the
+    others leave."""
+    named = accounts or {}
+    kept = [
+        dataclasses.replace(service.agents[agent], cli=cli, account=named.get(agent))
+        for agent, cli in CLIS.items()
+    ]
     await service.replace_agents(kept, tmp_path / "agents.toml")
 
 
@@ -62,6 +69,17 @@ async def test_a_task_handed_on_from_a_limited_agent_goes_to_another_vendor_firs
 async def test_the_same_vendor_takes_it_when_no_other_can(
     service: SwarmService, clock: ManualClock, tmp_path: Path
 ) -> None:
-    await three_agents(service, tmp_path)
+    """Agent-2 runs on another account (issue 51: an account's limit holds all its agents)."""
+    await three_agents(service, tmp_path, {"Agent-2": "second-key"})
     await service.roster.set_paused("Agent-3", True, "test")  # the only other vendor
     assert await hand_on_from_agent_1(service, clock) == "Agent-2"
+
+
+async def test_an_agent_of_the_limited_account_does_not_take_it(
+    service: SwarmService, clock: ManualClock, tmp_path: Path
+) -> None:
+    """Issue 51: Agent-2 shares Agent-1's account (the same CLI, no credential seen: the
+    CLI's default login): its breaker holds it, and the task waits."""
+    await three_agents(service, tmp_path)
+    await service.roster.set_paused("Agent-3", True, "test")
+    assert await hand_on_from_agent_1(service, clock) is None

@@ -1,0 +1,71 @@
+"""Why a ready task waits on an account's breaker: pinned to an agent of a limited account,
+or wanting a role or capabilities only such agents have (``swarm task show``, the inbox)."""
+
+from __future__ import annotations
+
+import json
+
+from core.accounts import breaker
+from core.accounts.naming import account_of
+from core.accounts.status import state_text
+from core.context import Ctx
+from core.models import Agent
+from core.store.conn import Conn
+
+
+def why_waiting(conn: Conn, ctx: Ctx, task_id: int) -> str | None:
+    """``waits for A2, whose account anthropic-team is limited until 15:00:00 (seen on A1)``
+    when ``task_id`` is ready and only agents held by their account's breaker can take it;
+    None otherwise."""
+    breakers = breaker.not_closed(conn)
+    if not breakers:
+        return None
+    row = conn.execute(
+        "SELECT status, role, capabilities, pinned_agent FROM tasks WHERE id = $1", (task_id,)
+    ).fetchone()
+    if row is None or row["status"] != "ready":
+        return None
+    prints = ctx.settings.credential_prints
+    pinned = ctx.agents.get(row["pinned_agent"]) if row["pinned_agent"] else None
+    if pinned is not None:
+        takers = [pinned]
+    else:
+        caps = tuple(json.loads(row["capabilities"] or "[]"))
+        takers = [a for a in ctx.agents.values() if a.can_take(row["role"], caps)]
+    accounts = {account_of(a, prints) for a in takers}
+    if not takers or not accounts <= breakers.keys():
+        return None
+    held = breakers[account_of(takers[0], prints)]
+    who = takers[0].id if pinned is not None else f"{len(takers)} agent(s) that can take it"
+    return (
+        f"waits for {who}, whose account {held.account} is "
+        f"{state_text(held, ctx.now)} (seen on {held.agent})"
+    )
+
+
+def waiting_by_account(
+    conn: Conn, ctx: Ctx, breakers: dict[str, breaker.Breaker]
+) -> dict[str, int]:
+    """account -> how many ready tasks an agent of it could take (pinned to one of its
+    agents, or for its role and capabilities): the work its limit keeps from it."""
+    found = dict.fromkeys(breakers, 0)
+    if not breakers:
+        return found
+    prints = ctx.settings.credential_prints
+    members = {
+        account: [a for a in ctx.agents.values() if account_of(a, prints) == account]
+        for account in breakers
+    }
+    rows = conn.execute(
+        "SELECT role, capabilities, pinned_agent FROM tasks WHERE status = 'ready'"
+    ).fetchall()
+    for row in rows:
+        caps = tuple(json.loads(row["capabilities"] or "[]"))
+        for account, agents in members.items():
+            if any(_takes(a, row["pinned_agent"], row["role"], caps) for a in agents):
+                found[account] += 1
+    return found
+
+
+def _takes(agent: Agent, pinned: str | None, role: str | None, caps: tuple[str, ...]) -> bool:
+    return agent.id == pinned if pinned else agent.can_take(role, caps)

@@ -1,0 +1,184 @@
+"""Budgets: a task's (``swarm task add --budget``) and an agent's per UTC day
+(``daily_budget`` in its ``[[agent]]`` table), in dollars.
+
+After each turn recorded, the budgets it counts against are checked: 80 % spent posts once
+(``budget.warned``); 100 % posts once (``budget.reached``), stops new work for what the
+budget covers (the task is not assigned again, the agent gets no new task that day:
+``stopped``) and waits in the needs-you queue until a person raises the budget or cancels the
+task; the turn running is not cancelled. A turn whose cost is unknown is counted as unknown
+and said once per budget (``budget.warned``): a budget is never passed silently for want of
+a figure. Each crossing is a ``budget_marks`` row, so it is said once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.context import Ctx
+from core.costs import ledger
+from core.event_kinds import EventKind
+from core.models import task_ref
+from core.store.conn import Conn
+from core.store.tables import insert_event
+
+TASK, AGENT_DAY = "task", "agent_day"
+UNKNOWN, WARN, STOP = 0, 80, 100  # the marks: a turn of unknown cost, 80 %, 100 %
+# whether any budget was ever spent (the assignment pass's read of its agents says it, so
+# that a pass reads no budget while none was)
+ANY_SPENT = f"EXISTS (SELECT 1 FROM budget_marks WHERE level = {STOP})"
+
+
+def set_task_budget(conn: Conn, ctx: Ctx, task_id: int, dollars: float) -> None:
+    """Give ``task_id`` a budget of ``dollars`` (a new one replaces the old: its crossings
+    are said again, and a task stopped by the old one goes on if this one is not spent)."""
+    conn.execute(
+        "INSERT INTO budgets (scope, subject, dollars, set_at, set_by) VALUES ($1, $2, $3, $4, "
+        "$5) ON CONFLICT (scope, subject) DO UPDATE SET dollars = excluded.dollars, "
+        "set_at = excluded.set_at, set_by = excluded.set_by",
+        (TASK, str(task_id), dollars, ctx.now, ctx.actor),
+    )
+    conn.execute("DELETE FROM budget_marks WHERE scope = $1 AND subject = $2", (TASK, str(task_id)))
+    _check_task(conn, ctx, task_id)
+
+
+def task_budget(conn: Conn, task_id: int) -> float | None:
+    """``task_id``'s budget in dollars, if it has one."""
+    row = conn.execute(
+        "SELECT dollars FROM budgets WHERE scope = $1 AND subject = $2", (TASK, str(task_id))
+    ).fetchone()
+    return None if row is None else float(row["dollars"])
+
+
+def after_turn(conn: Conn, ctx: Ctx, agent: str, task_id: int | None) -> None:
+    """Check the budgets a turn of ``agent`` on ``task_id`` counts against."""
+    if task_id is not None:
+        _check_task(conn, ctx, task_id)
+    configured = ctx.agents.get(agent)
+    if configured is not None and configured.daily_budget is not None:
+        day = ledger.day_of(ctx.now)
+        spent = ledger.of_agent_day(conn, agent, day)
+        _check(conn, ctx, _Subject(AGENT_DAY, agent, day, configured.daily_budget, agent), spent)
+
+
+def _check_task(conn: Conn, ctx: Ctx, task_id: int) -> None:
+    budget = task_budget(conn, task_id)
+    if budget is not None:
+        subject = _Subject(TASK, str(task_id), "", budget, task_ref(task_id), task_id)
+        _check(conn, ctx, subject, ledger.of_task(conn, task_id))
+
+
+@dataclass(frozen=True)
+class _Subject:
+    scope: str
+    subject: str
+    period: str
+    dollars: float
+    name: str  # T-3, Agent-1
+    task_id: int | None = None
+
+    @property
+    def what(self) -> str:
+        return f"{self.name}'s budget" + (f" for {self.period}" if self.period else "")
+
+    @property
+    def stops(self) -> str:
+        if self.scope == TASK:
+            return f"{self.name} gets no new turn until its budget is raised or it is cancelled"
+        return f"{self.name} gets no new task until tomorrow (UTC) or a higher daily_budget"
+
+
+def _check(conn: Conn, ctx: Ctx, subject: _Subject, spent: ledger.Spent) -> None:
+    share = spent.cost_usd / subject.dollars
+    figure = f"{spent.cost_text()} of ${subject.dollars:.2f}"
+    if spent.unknown and _mark(conn, ctx, subject, UNKNOWN):
+        _say(conn, ctx, subject, EventKind.BUDGET_WARNED, spent,
+             f"{subject.what} cannot be followed exactly: {figure} spent; a turn of unknown "
+             "cost counts as unknown (its model has no price: add it to SWARM_PRICES)")  # fmt: skip
+    if share >= 1 and _mark(conn, ctx, subject, STOP):
+        _say(conn, ctx, subject, EventKind.BUDGET_REACHED, spent,
+             f"{subject.what} is spent: {figure}; {subject.stops}")  # fmt: skip
+    elif share >= WARN / 100 and _mark(conn, ctx, subject, WARN):
+        _say(conn, ctx, subject, EventKind.BUDGET_WARNED, spent,
+             f"{subject.what} is {share:.0%} spent: {figure}")  # fmt: skip
+
+
+def _mark(conn: Conn, ctx: Ctx, subject: _Subject, level: int) -> bool:
+    """Record that ``subject`` crossed ``level``; False when it was recorded before."""
+    row = conn.execute(
+        "INSERT INTO budget_marks (scope, subject, period, level, at) VALUES ($1, $2, $3, $4, "
+        "$5) ON CONFLICT DO NOTHING RETURNING id",
+        (subject.scope, subject.subject, subject.period, level, ctx.now),
+    ).fetchone()
+    return row is not None
+
+
+def _say(
+    conn: Conn, ctx: Ctx, subject: _Subject, kind: EventKind, spent: ledger.Spent, text: str
+) -> None:
+    insert_event(
+        conn, ctx.now, kind, text, task_id=subject.task_id,
+        agent=subject.name if subject.scope == AGENT_DAY else None, actor=ctx.actor,
+        data={"scope": subject.scope, "subject": subject.subject, "period": subject.period,
+              "budget": subject.dollars, **spent.to_json()},
+    )  # fmt: skip
+
+
+# -- what the budgets stop ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """A budget spent: what it covers gets no new work. ``ref``: its needs-you item."""
+
+    ref: str
+    scope: str
+    name: str
+    dollars: float
+    spent: ledger.Spent
+    at: float
+    task_id: int | None = None
+    agent: str | None = None
+
+    def text(self) -> str:
+        """The needs-you item's words."""
+        period = "today's budget" if self.scope == AGENT_DAY else "budget"
+        return f"{self.name}'s {period} is spent: {self.spent.cost_text()} of ${self.dollars:.2f}"
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict."""
+        return {"ref": self.ref, "scope": self.scope, "name": self.name,
+                "budget": self.dollars, "reached_at": self.at, **self.spent.to_json()}  # fmt: skip
+
+
+def stopped(conn: Conn, ctx: Ctx) -> list[Stopped]:
+    """The budgets spent now: a task's (its budget as it stands), an agent's of today (its
+    ``daily_budget`` as the agents file says it now)."""
+    rows = conn.execute(
+        "SELECT id, scope, subject, period, at FROM budget_marks WHERE level = $1 AND "
+        "(scope = $2 OR (scope = $3 AND period = $4)) ORDER BY id",
+        (STOP, TASK, AGENT_DAY, ledger.day_of(ctx.now)),
+    ).fetchall()
+    found = []
+    for row in rows:
+        ref, at = f"B-{row['id']}", float(row["at"])
+        if row["scope"] == TASK:
+            task_id = int(row["subject"])
+            budget, spent = task_budget(conn, task_id), ledger.of_task(conn, task_id)
+            if budget is not None and spent.cost_usd >= budget:
+                found.append(Stopped(ref, TASK, task_ref(task_id), budget, spent, at, task_id))
+            continue
+        agent = ctx.agents.get(row["subject"])
+        if agent is None or agent.daily_budget is None:
+            continue
+        spent = ledger.of_agent_day(conn, agent.id, row["period"])
+        if spent.cost_usd >= agent.daily_budget:
+            found.append(
+                Stopped(ref, AGENT_DAY, agent.id, agent.daily_budget, spent, at, agent=agent.id)
+            )
+    return found
+
+
+def any_stopped(conn: Conn) -> bool:
+    """Whether any budget was ever spent (a read that needs no more when none was)."""
+    return bool(conn.execute(f"SELECT {ANY_SPENT} AS spent").fetchone()["spent"])

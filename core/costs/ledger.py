@@ -1,0 +1,211 @@
+"""The cost ledger: one row per agent turn (``turn_usage``) with its tokens (input, output,
+cache read, cache write), its cost in dollars or none (unknown), and the task, agent,
+account, CLI, model and source it came from; sums by task, agent, account, CLI or day.
+
+A turn's ``ref`` (``protocol:AGENT:HOST:SEQ``, ``transcript:SESSION:MESSAGE``) is recorded
+once: a source read again adds nothing. Its cost is the CLI's where the CLI gives one,
+else its tokens at the price table's price for its model (``core.costs.prices``), else
+unknown: counted as such, never as zero.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from core.accounts.naming import account_of
+from core.context import Ctx
+from core.costs import prices
+from core.formats.timetext import utc_text
+from core.store.conn import Conn, values
+
+MAX_TOKENS = 10**12  # more in one turn is no count
+MAX_TURN_COST = 1e6  # dollars: more for one turn is no cost
+# a usage's fields as each wire names them: Anthropic (Claude Code's stream-json and
+# transcripts), ACP (camelCase), OpenAI's Chat Completions and Responses, Gemini
+_FIELDS = {
+    "input": ("input_tokens", "inputTokens", "prompt_tokens", "promptTokenCount"),
+    "output": ("output_tokens", "outputTokens", "completion_tokens", "candidatesTokenCount"),
+    "cache_read": ("cache_read_input_tokens", "cachedReadTokens", "cached_tokens",
+                   "cachedContentTokenCount"),
+    "cache_write": ("cache_creation_input_tokens", "cachedWriteTokens"),
+}  # fmt: skip
+DIMENSIONS = {"task": "task_id", "agent": "agent", "account": "account", "cli": "cli",
+              "model": "model", "day": "day"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One turn's tokens."""
+
+    input: int = 0
+    output: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+
+    def tokens(self) -> dict[str, int]:
+        """kind -> count (the price table's kinds)."""
+        return {"input": self.input, "output": self.output, "cache_read": self.cache_read,
+                "cache_write": self.cache_write}  # fmt: skip
+
+    @classmethod
+    def from_wire(cls, raw: Any) -> Usage | None:
+        """A usage as a CLI or a model API reports it (any of ``_FIELDS``' names; a count
+        that is no whole number from 0 to ``MAX_TOKENS`` is left out); None when it names
+        none."""
+        if not isinstance(raw, Mapping):
+            return None
+        found: dict[str, int] = {}
+        for kind, names in _FIELDS.items():
+            for name in names:
+                value = raw.get(name)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    if 0 <= value <= MAX_TOKENS:
+                        found[kind] = value
+                    break
+        return cls(**found) if found else None
+
+
+def given_cost(value: Any) -> float | None:
+    """A cost the CLI gave, if it is one (a finite number of dollars from 0 to a million)."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return float(value) if number and math.isfinite(value) and 0 <= value <= MAX_TURN_COST else None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One turn to record: who, what it used, what it cost if the CLI said."""
+
+    agent: str
+    ref: str
+    source: str  # protocol, transcript...
+    usage: Usage
+    task_id: int | None = None
+    model: str | None = None
+    cost_usd: float | None = None
+
+
+def record(conn: Conn, ctx: Ctx, turn: Turn) -> float | bool | None:
+    """Add ``turn`` to the ledger: its cost (None: unknown), or False when its ``ref`` was
+    recorded before (nothing added)."""
+    agent = ctx.agents.get(turn.agent)
+    account = account_of(agent, ctx.settings.credential_prints) if agent else "unconfigured"
+    cost, source = turn.cost_usd, "cli" if turn.cost_usd is not None else None
+    if cost is None:
+        price = prices.price_of(prices.table(ctx.settings.prices_file), turn.model)
+        if price is not None:
+            cost, source = price.cost(turn.usage.tokens()), "price"
+    u = turn.usage
+    row = conn.execute(
+        "INSERT INTO turn_usage (at, day, ref, task_id, agent, account, cli, model, source, "
+        "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, "
+        "cost_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+        "ON CONFLICT (ref) DO NOTHING RETURNING id",
+        (
+            ctx.now, day_of(ctx.now), turn.ref, turn.task_id, turn.agent, account,
+            agent.cli if agent else None, turn.model, turn.source, u.input, u.output,
+            u.cache_read, u.cache_write, cost, source,
+        ),
+    ).fetchone()  # fmt: skip
+    return False if row is None else cost
+
+
+def day_of(at: float) -> str:
+    """``2026-11-26``: the UTC day of ``at`` (a day's budget and a day's sums)."""
+    return utc_text(at, "%Y-%m-%d")
+
+
+# -- sums ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spent:
+    """A sum of turns: their tokens, the dollars of those whose cost is known, and how many
+    have none (``unknown``)."""
+
+    key: str
+    turns: int
+    input: int
+    output: int
+    cache_read: int
+    cache_write: int
+    cost_usd: float
+    unknown: int
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict (``--json``)."""
+        return {
+            "key": self.key, "turns": self.turns, "input_tokens": self.input,
+            "output_tokens": self.output, "cache_read_tokens": self.cache_read,
+            "cache_write_tokens": self.cache_write, "cost_usd": round(self.cost_usd, 6),
+            "unknown_cost_turns": self.unknown,
+        }  # fmt: skip
+
+    def cost_text(self) -> str:
+        """``$0.42``, ``$0.42 + 2 turn(s) of unknown cost``, or ``unknown (3 turns)``."""
+        if self.unknown and self.unknown == self.turns:
+            return f"unknown ({self.turns} turn(s) with no cost)"
+        known = f"${self.cost_usd:.4f}" if self.cost_usd < 1 else f"${self.cost_usd:.2f}"
+        return known + (f" + {self.unknown} turn(s) of unknown cost" if self.unknown else "")
+
+
+_SUMS = (
+    "count(*) AS turns, coalesce(sum(input_tokens), 0) AS input, "
+    "coalesce(sum(output_tokens), 0) AS output, coalesce(sum(cache_read_tokens), 0) AS "
+    "cache_read, coalesce(sum(cache_write_tokens), 0) AS cache_write, "
+    "coalesce(sum(cost_usd), 0) AS cost, "
+    "coalesce(sum(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END), 0) AS unknown"
+)
+
+
+def _spent(key: str, row: Any) -> Spent:
+    return Spent(
+        key, int(row["turns"]), int(row["input"]), int(row["output"]), int(row["cache_read"]),
+        int(row["cache_write"]), float(row["cost"]), int(row["unknown"]),
+    )  # fmt: skip
+
+
+def by(conn: Conn, dimension: str, since: float | None = None) -> list[Spent]:
+    """The sums per task, agent, account, CLI, model or day (``DIMENSIONS``), turns since
+    ``since`` (None: all), the most spent first."""
+    column = DIMENSIONS[dimension]
+    rows = conn.execute(
+        f"SELECT {column} AS k, {_SUMS} FROM turn_usage WHERE at >= $1 GROUP BY {column} "
+        "ORDER BY cost DESC, turns DESC",
+        (since if since is not None else float("-inf"),),
+    ).fetchall()
+    return [_spent(_key(dimension, r["k"]), r) for r in rows]
+
+
+def _key(dimension: str, value: Any) -> str:
+    if value is None:
+        return "(none)"
+    return f"T-{value}" if dimension == "task" else str(value)
+
+
+def of_task(conn: Conn, task_id: int) -> Spent:
+    """What ``task_id``'s turns used and cost."""
+    row = conn.execute(f"SELECT {_SUMS} FROM turn_usage WHERE task_id = $1", (task_id,)).fetchone()
+    return _spent(f"T-{task_id}", row)
+
+
+def of_agent_day(conn: Conn, agent: str, day: str) -> Spent:
+    """What ``agent``'s turns of the UTC ``day`` used and cost."""
+    row = conn.execute(
+        f"SELECT {_SUMS} FROM turn_usage WHERE agent = $1 AND day = $2", (agent, day)
+    ).fetchone()
+    return _spent(agent, row)
+
+
+def turns_of_task(conn: Conn, task_id: int) -> list[dict[str, Any]]:
+    """``task_id``'s turns, oldest first (``swarm task show --json``)."""
+    rows = conn.execute(
+        "SELECT at AS recorded_at, agent, account, cli, model, source, input_tokens, "
+        "output_tokens, "
+        "cache_read_tokens, cache_write_tokens, cost_usd, cost_from FROM turn_usage "
+        "WHERE task_id = $1 ORDER BY id",
+        (task_id,),
+    ).fetchall()
+    return [dict(zip(r.keys(), values(r), strict=True)) for r in rows]

@@ -1,0 +1,70 @@
+"""The needs-you items of limits and spend (issue 51): one per account whose breaker holds
+its agents (``L-1``), one per budget spent (``B-2``), as the fields of a ``queue.Need``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.accounts import breaker
+from core.accounts.naming import by_account
+from core.accounts.status import state_text
+from core.accounts.waiting import waiting_by_account
+from core.context import Ctx
+from core.costs import budgets
+from core.store.conn import Conn
+
+ACCOUNT = "account"
+BUDGET = "budget"
+
+
+def account_needs(conn: Conn, ctx: Ctx) -> list[dict[str, Any]]:
+    """``anthropic-team limited until 15:00:00: 8 agents, 3 tasks waiting, 2 moved to other
+    accounts``: one item per account held by its breaker; it clears itself at the probe."""
+    breakers = breaker.not_closed(conn)
+    if not breakers:
+        return []
+    agents = by_account(ctx.agents.values(), ctx.settings.credential_prints)
+    waiting = waiting_by_account(conn, ctx, breakers)
+    found = []
+    for account, held in breakers.items():
+        mine = agents.get(account, [])
+        text = (
+            f"{account} {state_text(held, ctx.now)}: {len(mine)} agent(s), "
+            f"{waiting[account]} task(s) waiting, {held.moved} moved to other accounts "
+            f"(first seen on {held.agent}: {held.evidence})"
+        )
+        found.append(
+            dict(
+                ref=f"L-{held.id}", kind=ACCOUNT, text=text, since=held.opened_at,
+                concerns=f"account {account}: {', '.join(mine) or 'no configured agent'}",
+                agent=held.agent,
+                hint="clears itself when a task after the reset goes through (the probe); "
+                "pause its agents or give its tasks to others meanwhile",
+                extra={"account": held.to_json(), "waiting": waiting[account]},
+            )
+        )  # fmt: skip
+    return found
+
+
+def budget_needs(conn: Conn, ctx: Ctx) -> list[dict[str, Any]]:
+    """One item per budget spent: raise it or cancel what it covers."""
+    found = []
+    for spent in budgets.stopped(conn, ctx) if budgets.any_stopped(conn) else ():
+        if spent.task_id is not None:
+            hint = (
+                f"raise it (swarm task budget {spent.name} DOLLARS) or cancel the task "
+                f"(swarm task cancel {spent.name}); its running turn goes on"
+            )
+        else:
+            hint = (
+                f"raise daily_budget in {spent.name}'s [[agent]] table, or wait for tomorrow (UTC)"
+            )
+        found.append(
+            dict(
+                ref=spent.ref, kind=BUDGET, text=spent.text(), since=spent.at,
+                concerns=spent.name, agent=spent.agent,
+                task=spent.name if spent.task_id is not None else None,
+                hint=hint, extra={"budget": spent.to_json()},
+            )
+        )  # fmt: skip
+    return found

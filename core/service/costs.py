@@ -1,0 +1,92 @@
+"""Cost and budgets as the front ends ask for them (``service.costs``): what turns cost by
+task, agent, account, CLI, model or day; a task's spend and budget; a task made with a
+budget; a budget raised."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.accounts.waiting import why_waiting
+from core.context import Ctx
+from core.costs import budgets, ledger
+from core.errors import InvalidInput, NotFound
+from core.models import TaskSpec, parse_task_ref
+from core.store.access import StoreAccess
+from core.store.conn import Conn
+from core.tasks import creation
+
+MAX_BUDGET = 1e9  # dollars: more is a typo
+
+
+def check_dollars(value: float) -> float:
+    """A budget in dollars above 0; InvalidInput (one line) otherwise."""
+    if not 0 < value < MAX_BUDGET:  # NaN fails too
+        raise InvalidInput(f"a budget is a number of dollars above 0, not {value!r}")
+    return float(value)
+
+
+class CostBook:
+    """What the agents' turns cost, and the budgets (``service.costs``)."""
+
+    def __init__(self, access: StoreAccess) -> None:
+        self.access = access
+
+    async def spend(self, since: float | None = None) -> dict[str, list[ledger.Spent]]:
+        """The sums per task, agent, account, CLI, model and day of the turns since
+        ``since`` (None: all)."""
+        return await self.access.read(_spend, since)
+
+    async def of_task(self, ref: str | int) -> dict[str, Any]:
+        """A task's spend (``cost``: its sums, ``turns``: each turn, ``budget``)."""
+        return await self.access.read(_of_task, parse_task_ref(ref))
+
+    async def why_waiting(self, ref: str | int) -> str | None:
+        """Why a ready task waits: only agents of an account held by its usage limit can
+        take it, or its budget is spent; None when nothing of the kind holds it."""
+        task_id = parse_task_ref(ref)
+        ctx = self.access.ctx("swarm")
+        return await self.access.read(_why_waiting, ctx, task_id)
+
+    async def create_task(self, spec: TaskSpec, actor: str, dollars: float) -> int:
+        """Create one task with a budget, in one transaction; its id."""
+        check_dollars(dollars)
+        return await self.access.write(actor, _create_with_budget, spec, dollars)
+
+    async def set_task_budget(self, ref: str | int, dollars: float, actor: str) -> None:
+        """Give a task a budget, or a new one (its crossings are said again)."""
+        check_dollars(dollars)
+        await self.access.write(actor, _set_budget, parse_task_ref(ref), dollars)
+
+
+def _spend(conn: Conn, since: float | None) -> dict[str, list[ledger.Spent]]:
+    return {dimension: ledger.by(conn, dimension, since) for dimension in ledger.DIMENSIONS}
+
+
+def _of_task(conn: Conn, task_id: int) -> dict[str, Any]:
+    return {
+        "cost": ledger.of_task(conn, task_id),
+        "turns": ledger.turns_of_task(conn, task_id),
+        "budget": budgets.task_budget(conn, task_id),
+    }
+
+
+def _why_waiting(conn: Conn, ctx: Ctx, task_id: int) -> str | None:
+    held = why_waiting(conn, ctx, task_id)
+    if held is not None:
+        return held
+    for spent in budgets.stopped(conn, ctx) if budgets.any_stopped(conn) else ():
+        if spent.task_id == task_id:
+            return f"gets no new turn: {spent.text()} (swarm task budget T-{task_id} DOLLARS)"
+    return None
+
+
+def _create_with_budget(conn: Conn, ctx: Ctx, spec: TaskSpec, dollars: float) -> int:
+    (task_id,) = creation.create_tasks(conn, ctx, [spec])
+    budgets.set_task_budget(conn, ctx, task_id, dollars)
+    return int(task_id)
+
+
+def _set_budget(conn: Conn, ctx: Ctx, task_id: int, dollars: float) -> None:
+    if conn.execute("SELECT 1 FROM tasks WHERE id = $1", (task_id,)).fetchone() is None:
+        raise NotFound(f"T-{task_id} does not exist")
+    budgets.set_task_budget(conn, ctx, task_id, dollars)

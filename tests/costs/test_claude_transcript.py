@@ -1,0 +1,115 @@
+"""Issue 51, item 4: Claude Code's own session transcript read for each turn's usage and cost
+(the tmux and desktop routes). The file is a real one: Claude Code 2.1.328 run twice
+(``claude -p``, then ``--resume``) against localmodel scripted to report 4321 input and 87
+output tokens, then 5000 and 13; Claude Code priced them itself (its ``cost-state`` lines:
+0.019024, then 0.039284 in all)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.clis.claude_code import TranscriptReader, transcript_dir
+from core.costs import turns as turn_cost
+from core.models import Agent, TaskSpec
+from core.service.swarm import SwarmService
+from core.store.conn import values
+
+pytestmark = pytest.mark.both_databases
+
+FIXTURE = Path(__file__).parent / "data" / "claude-code-2.1.328-transcript.jsonl"
+
+
+def test_each_turn_is_its_answers_usage_and_what_the_sessions_total_grew_by() -> None:
+    reader = TranscriptReader(FIXTURE)
+    first, second = reader.read()
+    assert first.usage == {
+        "input_tokens": 4321, "output_tokens": 87, "cache_read_input_tokens": 0,
+        "cache_creation_input_tokens": 0,
+    }  # fmt: skip
+    assert first.cost_usd == pytest.approx(0.019024) and first.model == "claude-opus-5-5"
+    assert (second.usage["input_tokens"], second.usage["output_tokens"]) == (5000, 13)
+    assert second.cost_usd == pytest.approx(0.039284 - 0.019024)
+    assert first.session == second.session == "34633c89-6b08-4037-982f-ba228daa7ea0"
+    assert first.ref != second.ref
+    assert reader.read() == []  # nothing new
+
+
+def test_a_line_being_written_waits_and_a_file_read_in_pieces_gives_the_same_turns(
+    tmp_path: Path,
+) -> None:
+    data = FIXTURE.read_bytes()
+    path = tmp_path / "s.jsonl"
+    reader = TranscriptReader(path)
+    assert reader.read() == []  # no file yet
+    found = []
+    for cut in range(0, len(data), 7001):
+        with path.open("ab") as handle:
+            handle.write(data[cut : cut + 7001])
+        found += reader.read()
+    assert found == TranscriptReader(FIXTURE).read()
+
+
+def test_the_folder_of_a_workspaces_sessions() -> None:
+    assert transcript_dir(Path("/h/.claude"), "/tmp/claude-capture/work") == Path(
+        "/h/.claude/projects/-tmp-claude-capture-work"
+    )
+
+
+async def test_the_turns_reach_the_ledger_once(service: SwarmService, tmp_path: Path) -> None:
+    agent = Agent("T", "dev", cli="claude-code", account="team", delivery="inbox")
+    await service.replace_agents([agent], tmp_path / "agents.toml")
+    copy = tmp_path / "copy.jsonl"
+    shutil.copy(FIXTURE, copy)
+    for _ in range(2):  # read again from the start (a restart): nothing twice
+        turns = TranscriptReader(copy).read()
+        await service.store.write("T", turn_cost.record_transcript_turns, "T", None, turns)
+
+    def read(conn: Any) -> list[tuple[Any, ...]]:
+        rows = conn.execute(
+            "SELECT source, input_tokens, output_tokens, cost_usd, cost_from, model "
+            "FROM turn_usage ORDER BY id"
+        ).fetchall()
+        return [values(r) for r in rows]
+
+    found = await service.store.read(read)
+    assert found == [
+        ("transcript", 4321, 87, pytest.approx(0.019024), "cli", "claude-opus-5-5"),
+        ("transcript", 5000, 13, pytest.approx(0.02026), "cli", "claude-opus-5-5"),
+    ]
+
+
+async def test_the_watch_records_the_turns_that_end_after_a_session_is_first_seen(
+    service: SwarmService, tmp_path: Path
+) -> None:
+    """A tmux agent's transcript: its past turns (the first) are not counted, the turn that
+    ends after it was first seen is, with the task the agent holds; read again, nothing."""
+    import dataclasses
+
+    from core.watch.usage_files import UsageFiles
+
+    work = "/srv/agents/T/work"
+    agent = Agent("T", "dev", cli="claude-code", delivery="tmux", tmux="s:1", workspace=work)
+    await service.replace_agents([agent], tmp_path / "agents.toml")
+    service.store.settings = dataclasses.replace(service.settings, claude_dir=tmp_path / "claude")
+    folder = transcript_dir(tmp_path / "claude", work)
+    folder.mkdir(parents=True)
+    lines = FIXTURE.read_bytes().splitlines(keepends=True)
+    first_end = next(i for i, line in enumerate(lines) if b'"cost-state"' in line) + 1
+    session = folder / "34633c89-6b08-4037-982f-ba228daa7ea0.jsonl"
+    session.write_bytes(b"".join(lines[:first_end]))
+    task = await service.tasks.create(TaskSpec("and again", agent="T"), "test")
+    await service.queue.assign_batch()
+    usage = UsageFiles(service.store)
+    assert await usage.tick() == 0  # first seen: its past is not counted
+    with session.open("ab") as handle:
+        handle.write(b"".join(lines[first_end:]))
+    assert await usage.tick() == 1
+    assert await usage.tick() == 0
+    spend = await service.costs.of_task(task.id)
+    assert (spend["cost"].input, spend["cost"].output) == (5000, 13)
+    assert spend["cost"].cost_usd == pytest.approx(0.02026)
+    assert spend["turns"][0]["source"] == "transcript"
