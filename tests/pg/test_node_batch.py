@@ -23,8 +23,10 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 async def test_a_broadcast_to_a_nodes_side_by_side_agents_is_one_round(
     tmp_path: Path, database_url: str, clock: ManualClock
 ) -> None:
-    agents = [{"id": f"A-{n}", "role": "w", "delivery": "inbox", "node": "desk-1"}
-              for n in range(1, AGENTS + 1)]  # fmt: skip
+    agents: list[dict[str, object]] = [
+        {"id": f"A-{n}", "role": "w", "delivery": "inbox", "node": "desk-1"}
+        for n in range(1, AGENTS + 1)
+    ]
     config = write_agents(tmp_path / "agents.toml", agents)
     settings = Settings.from_env({"SWARM_HOME": str(tmp_path / "home"),
                                   "SWARM_CONFIG": str(config),
