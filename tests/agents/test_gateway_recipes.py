@@ -80,3 +80,10 @@ def test_the_recipe_points_the_cli_at_the_server(cli: str, tmp_path: Path) -> No
         assert asked["status"] == 200, asked
     finally:
         stop(live)
+        _end_left_behind(home)
+
+
+def _end_left_behind(home: Path) -> None:
+    """End what the CLI left running from its HOME after its pane went (Codex's background
+    ``codex app-server``, started unless ``daemon_auto_start = false``, outlives it)."""
+    subprocess.run(["pkill", "-KILL", "-f", str(home)], check=False, timeout=10)
