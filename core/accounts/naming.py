@@ -14,12 +14,12 @@ def account_of(agent: Agent, prints: Mapping[str, str]) -> str:
     """``agent``'s account: its ``account`` key; else ``CLI-PRINT``, the print of the first
     credential variable of its CLI set in the launch environment (``prints``: variable ->
     fingerprint, ``Settings.credential_prints``); else ``CLI-default``. An agent of no CLI
-    swarm knows shares nothing that can be told: its account is its own (``agent:ID``)."""
+    swarm knows shares nothing that can be told: its account is its own (``own-ID``)."""
     if agent.account:
         return agent.account
     cli = by_name(agent.cli)
     if cli is None:
-        return f"agent:{agent.id}"
+        return f"own-{agent.id}"
     for variable in cli.credentials:
         if variable in prints:
             return f"{cli.name}-{prints[variable]}"

@@ -26,7 +26,7 @@ def test_a_named_account_wins_else_the_cli_and_its_credentials_print() -> None:
     claude = Agent("A", "dev", cli="claude-code")
     assert account_of(claude, prints) == f"claude-code-{prints['ANTHROPIC_API_KEY']}"
     assert account_of(Agent("B", "dev", cli="codex"), prints) == "codex-default"
-    assert account_of(Agent("C", "dev"), prints) == "agent:C"  # no CLI: its own
+    assert account_of(Agent("C", "dev"), prints) == "own-C"  # no CLI: its own
     assert account_of(Agent("D", "dev", cli="codex", account="team"), prints) == "team"
     other = credential_prints({"ANTHROPIC_API_KEY": KEY + "x"})
     assert account_of(claude, other) != account_of(claude, prints)  # another key, another account

@@ -38,6 +38,7 @@ from core.hosts import client, launch, wire
 from core.models import TaskSpec
 from core.service.swarm import SwarmService
 from core.settings import Settings
+from core.store.conn import values
 from core.watch.protocol_signal import ProtocolWatch
 from core.watch.text_signal import PromptKeys
 from tests.agents.launch import SETUPS, _git
@@ -87,11 +88,17 @@ stall_after = 3
 times = 1
 
 [[turns]]
+match = "count my tokens"
+steps = [{ text = "counted", input_tokens = 4321, output_tokens = 87 }]
+
+[[turns]]
 match = "spend the quota"
 steps = [{ rate_limit = true, quota = "day", model = "3.8-flash", should_retry = false },
          { text = "never" }]
 """
 ASKS = ("gemini", "claude-code")  # ask before a shell command at their defaults
+IN, OUT = 4321, 87  # the usage localmodel reports for "count my tokens"
+COUNTED = ("claude-code", "opencode")  # give their turn's usage (issue 51's ledger)
 
 
 @dataclass
@@ -133,7 +140,8 @@ def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     config = root / "agents.toml"
     command = " ".join(setup.argv)
     config.write_text(
-        f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\nworkspace = "{work}"\ncli = "{cli}"\n\n'
+        f'[[agent]]\nid = "{AGENT}"\nrole = "dev"\nworkspace = "{work}"\ncli = "{cli}"\n'
+        f'account = "test-account"\n\n'
         f"[desktop]\ncommand = {json.dumps(command)}\n",
         encoding="utf-8",
     )
@@ -165,6 +173,14 @@ def quota(rig: Rig) -> Rig:
     """Gemini CLI's rig: its spent daily quota is the prompt's error (the others retry)."""
     if rig.cli != "gemini":
         pytest.skip("the quota case is scripted for Gemini's API (the others retry a 429)")
+    return rig
+
+
+@pytest.fixture
+def counted(rig: Rig) -> Rig:
+    """The rig of a CLI that gives its turn's usage (else skipped, before swarm's parts)."""
+    if rig.cli not in COUNTED:
+        pytest.skip(f"{rig.cli} gives no turn usage over its protocol")
     return rig
 
 
@@ -548,6 +564,49 @@ async def test_a_stream_frozen_mid_answer_is_stalled_then_ends_when_it_flows(
 
     await swarm.until(flowed, within=90)
     await swarm.service.tasks.complete(task.ref, AGENT)
+
+
+def _ledger(conn: Any, task: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT task_id, agent, account, cli, model, source, input_tokens, output_tokens, "
+        "cache_read_tokens, cache_write_tokens, cost_usd, cost_from FROM turn_usage "
+        "WHERE task_id = $1 ORDER BY id",
+        (task,),
+    ).fetchall()
+    return [dict(zip(r.keys(), values(r), strict=True)) for r in rows]
+
+
+@pytest.mark.timeout(240)
+async def test_a_turns_usage_in_the_ledger_is_what_localmodel_reported(
+    counted: Rig, swarm: Swarm
+) -> None:
+    """Issue 51, item 6: the turn's usage reaches the cost ledger as localmodel reported it
+    (the script fixes the answer's usage). Claude Code gives its cost too; opencode's model
+    is not in the price table: unknown, counted so."""
+    rig = counted
+    task, _ = await _turn_of(swarm, "count my tokens")
+
+    async def found() -> list[dict[str, Any]]:
+        return await swarm.service.store.read(_ledger, task)
+
+    (row,) = await swarm.until(found)
+    answered = [r for r in rig.model.requests() if "count my tokens" in str(r.get("prompt"))]
+    assert (row["agent"], row["account"], row["cli"], row["source"]) == (
+        AGENT, "test-account", rig.cli, "protocol",
+    )  # fmt: skip
+    # opencode also asks for a title with the prompt in it (answered by the same step:
+    # measured with opencode 1.18.33, two requests of 4321 in / 87 out each): its turn's
+    # usage leaves that request out, and so does the ledger (docs/watching.md says so)
+    assert len(answered) == (2 if rig.cli == "opencode" else 1), answered
+    assert row["output_tokens"] == OUT, row
+    assert row["input_tokens"] + row["cache_read_tokens"] + row["cache_write_tokens"] == IN, row
+    if rig.cli == "claude-code":  # its cost, from its own price of the model it asked
+        assert row["cost_from"] == "cli" and 0 < row["cost_usd"] < 1
+        assert row["model"]
+    else:  # opencode's model is localmodel's: no price
+        assert (row["cost_usd"], row["cost_from"]) == (None, None)
+    spend = await swarm.service.costs.of_task(task)
+    assert spend["cost"].turns == 1
 
 
 # last: the agent stays limited for the module's rest (Gemini says no reset)

@@ -48,6 +48,7 @@ PERSON_ONLY = {
     "inbox dismiss",
     "inbox nudge",
     "inbox handon",
+    "task budget",  # a budget is a person's to set (core.costs.budgets)
     "inbox reassign",
     "inbox cancel",
 }

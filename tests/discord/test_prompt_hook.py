@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from localdiscord import RecordedMessage
 
+from core.clis.claude_permissions import suggestion_label
 from core.service.swarm import SwarmService
 from core.settings import Settings
 from tests.agents.test_agent_hooks import SUGGESTIONS, TOOL, Desk, payload
@@ -83,7 +84,8 @@ async def test_a_press_in_discord_answers_the_waiting_hook(world: World, desk: D
     told = next(a for a in answers if a.type != 7)
     assert told.data["flags"] & 64
     assert told.data["content"].endswith("was already answered '2' by discord:boss")
-    await edited_to(world.server, post, '2. "Yes, and don\'t ask again" chosen by discord:boss')
+    kept = suggestion_label(SUGGESTIONS[0])  # option 2: the request's one suggestion, in words
+    await edited_to(world.server, post, f'2. "{kept}" chosen by discord:boss')
     row = next(r for r in await world.service.roster.rows() if r["id"] == "Agent-1")
     assert row["state"] == "working"
     assert row["evidence"].endswith('answered "Yes, and don\'t ask again" by discord:boss')

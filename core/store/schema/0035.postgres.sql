@@ -10,13 +10,13 @@ CREATE TABLE account_breakers (
         state TEXT NOT NULL,
         opened_at DOUBLE PRECISION NOT NULL,
         until DOUBLE PRECISION NOT NULL,
-        failures INTEGER NOT NULL DEFAULT 0,
+        failures BIGINT NOT NULL DEFAULT 0,
         agent TEXT NOT NULL,
         evidence TEXT NOT NULL DEFAULT '',
         probe_agent TEXT,
         probe_task BIGINT,
         probe_at DOUBLE PRECISION,
-        moved INTEGER NOT NULL DEFAULT 0,
+        moved BIGINT NOT NULL DEFAULT 0,
         updated_at DOUBLE PRECISION NOT NULL
 )
 -- step
@@ -59,7 +59,7 @@ CREATE TABLE budget_marks (
         scope TEXT NOT NULL,
         subject TEXT NOT NULL,
         period TEXT NOT NULL,
-        level INTEGER NOT NULL,
+        level BIGINT NOT NULL,
         at DOUBLE PRECISION NOT NULL,
         UNIQUE (scope, subject, period, level)
 )
