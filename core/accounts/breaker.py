@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from core.accounts import queries
 from core.accounts.naming import account_of, by_account
 from core.context import Ctx
 from core.event_kinds import EventKind
@@ -32,10 +33,6 @@ DAY_S = 86400.0
 # whether any account's breaker is open or probing (the assignment pass's read of its agents
 # says it, so that a pass with none reads no breaker)
 ANY_NOT_CLOSED = "EXISTS (SELECT 1 FROM account_breakers WHERE state <> 'closed')"
-_COLUMNS = (
-    "id, account, state, opened_at, until, failures, agent, evidence, probe_agent, "
-    "probe_task, probe_at, moved"
-)
 
 
 @dataclass(frozen=True)
@@ -87,17 +84,12 @@ def _breaker(row: Any) -> Breaker:
 
 def not_closed(conn: Conn) -> dict[str, Breaker]:
     """account -> its breaker, for each account whose breaker is open or probing."""
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM account_breakers WHERE state <> $1 ORDER BY id", (CLOSED,)
-    ).fetchall()
-    return {b.account: b for b in map(_breaker, rows)}
+    return {b.account: b for b in map(_breaker, queries.not_closed(conn, CLOSED))}
 
 
 def get(conn: Conn, account: str) -> Breaker | None:
     """``account``'s breaker in any state, if it ever opened."""
-    row = conn.execute(
-        f"SELECT {_COLUMNS} FROM account_breakers WHERE account = $1", (account,)
-    ).fetchone()
+    row = queries.of_account(conn, account)
     return None if row is None else _breaker(row)
 
 
@@ -137,10 +129,7 @@ def limit_seen(conn: Conn, ctx: Ctx, agent: str, until: float | None, evidence: 
         end = max(until or 0.0, ctx.now + backoff_s(ctx, failures))
         _open(conn, ctx, account, agent, end, failures, evidence, found)
     elif until is not None and until > found.until:
-        conn.execute(
-            "UPDATE account_breakers SET until = $1, updated_at = $2 WHERE id = $3",
-            (until, ctx.now, found.id),
-        )
+        queries.move_reset(conn, found.id, until, ctx.now)
     return True
 
 
@@ -154,16 +143,7 @@ def _open(
     evidence: str,
     before: Breaker | None,
 ) -> None:
-    conn.execute(
-        "INSERT INTO account_breakers (account, state, opened_at, until, failures, agent, "
-        "evidence, moved, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) "
-        "ON CONFLICT (account) DO UPDATE SET state = excluded.state, opened_at = "
-        "excluded.opened_at, until = excluded.until, failures = excluded.failures, agent = "
-        "excluded.agent, evidence = excluded.evidence, probe_agent = NULL, probe_task = NULL, "
-        "probe_at = NULL, moved = CASE WHEN account_breakers.state = $9 THEN 0 ELSE "
-        "account_breakers.moved END, updated_at = excluded.updated_at",
-        (account, OPEN, ctx.now, until, failures, agent, evidence, ctx.now, CLOSED),
-    )
+    queries.open_breaker(conn, account, OPEN, CLOSED, (ctx.now, until, failures, agent, evidence))
     agents = by_account(ctx.agents.values(), ctx.settings.credential_prints).get(account, [])
     if failures:
         text = (
@@ -232,22 +212,14 @@ def review(conn: Conn, ctx: Ctx) -> dict[str, Breaker]:
             _close(conn, ctx, breaker, passed)
             del found[account]
         elif ctx.now - breaker.probe_at >= ctx.settings.limit_backoff_s:
-            conn.execute(
-                "UPDATE account_breakers SET state = $1, until = $2, probe_agent = NULL, "
-                "probe_task = NULL, probe_at = NULL, updated_at = $2 WHERE id = $3",
-                (OPEN, ctx.now, breaker.id),
-            )
+            queries.probe_again(conn, breaker.id, OPEN, ctx.now)
             found[account] = get(conn, account) or breaker
     return found
 
 
 def _probe_passed(conn: Conn, breaker: Breaker) -> str | None:
     """What shows the probe went through, in words, or None."""
-    row = conn.execute(
-        "SELECT s.state, s.state_since, t.status, t.assignee FROM agent_state s LEFT JOIN "
-        "tasks t ON t.id = $1 WHERE s.id = $2",
-        (breaker.probe_task, breaker.probe_agent),
-    ).fetchone()
+    row = queries.probe_view(conn, breaker.probe_task, breaker.probe_agent)
     if row is None or breaker.probe_at is None:
         return None
     if row["state"] == "working" and float(row["state_since"] or 0) >= breaker.probe_at:
@@ -258,10 +230,7 @@ def _probe_passed(conn: Conn, breaker: Breaker) -> str | None:
 
 
 def _close(conn: Conn, ctx: Ctx, breaker: Breaker, why: str) -> None:
-    conn.execute(
-        "UPDATE account_breakers SET state = $1, updated_at = $2 WHERE id = $3",
-        (CLOSED, ctx.now, breaker.id),
-    )
+    queries.set_state(conn, breaker.id, CLOSED, ctx.now)
     insert_event(
         conn, ctx.now, EventKind.ACCOUNT_LIMIT_ENDED,
         f"{breaker.account}'s usage limit is over ({why}): its agents take tasks again",
@@ -272,20 +241,13 @@ def _close(conn: Conn, ctx: Ctx, breaker: Breaker, why: str) -> None:
 
 def probe_taken(conn: Conn, ctx: Ctx, account: str, agent: str, task_id: int) -> None:
     """``task_id`` went to ``agent`` as the probe of ``account``'s half-open breaker."""
-    conn.execute(
-        "UPDATE account_breakers SET state = $1, probe_agent = $2, probe_task = $3, "
-        "probe_at = $4, updated_at = $4 WHERE account = $5 AND state = $6",
-        (PROBING, agent, task_id, ctx.now, account, OPEN),
-    )
+    queries.take_probe(conn, account, (agent, task_id, ctx.now), PROBING, OPEN)
 
 
 def count_moved(conn: Conn, moved: dict[str, int]) -> None:
     """Add to each account's count of tasks that went to another account's agents."""
     for account, n in moved.items():
-        conn.execute(
-            "UPDATE account_breakers SET moved = moved + $1 WHERE account = $2 AND state <> $3",
-            (n, account, CLOSED),
-        )
+        queries.add_moved(conn, account, n, CLOSED)
 
 
 def accounts_of(ctx: Ctx, agents: Iterable[str]) -> set[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from core.accounts import breaker
+from core.accounts import breaker, queries
 from core.accounts.naming import account_of
 from core.accounts.status import state_text
 from core.context import Ctx
@@ -20,9 +20,7 @@ def why_waiting(conn: Conn, ctx: Ctx, task_id: int) -> str | None:
     breakers = breaker.not_closed(conn)
     if not breakers:
         return None
-    row = conn.execute(
-        "SELECT status, role, capabilities, pinned_agent FROM tasks WHERE id = $1", (task_id,)
-    ).fetchone()
+    row = queries.task_takers(conn, task_id)
     if row is None or row["status"] != "ready":
         return None
     prints = ctx.settings.credential_prints
@@ -56,10 +54,7 @@ def waiting_by_account(
         account: [a for a in ctx.agents.values() if account_of(a, prints) == account]
         for account in breakers
     }
-    rows = conn.execute(
-        "SELECT role, capabilities, pinned_agent FROM tasks WHERE status = 'ready'"
-    ).fetchall()
-    for row in rows:
+    for row in queries.ready_takers(conn):
         caps = tuple(json.loads(row["capabilities"] or "[]"))
         for account, agents in members.items():
             if any(_takes(a, row["pinned_agent"], row["role"], caps) for a in agents):

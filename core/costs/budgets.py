@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ctx
-from core.costs import ledger
+from core.costs import ledger, queries
 from core.event_kinds import EventKind
 from core.models import task_ref
 from core.store.conn import Conn
@@ -32,21 +32,13 @@ ANY_SPENT = f"EXISTS (SELECT 1 FROM budget_marks WHERE level = {STOP})"
 def set_task_budget(conn: Conn, ctx: Ctx, task_id: int, dollars: float) -> None:
     """Give ``task_id`` a budget of ``dollars`` (a new one replaces the old: its crossings
     are said again, and a task stopped by the old one goes on if this one is not spent)."""
-    conn.execute(
-        "INSERT INTO budgets (scope, subject, dollars, set_at, set_by) VALUES ($1, $2, $3, $4, "
-        "$5) ON CONFLICT (scope, subject) DO UPDATE SET dollars = excluded.dollars, "
-        "set_at = excluded.set_at, set_by = excluded.set_by",
-        (TASK, str(task_id), dollars, ctx.now, ctx.actor),
-    )
-    conn.execute("DELETE FROM budget_marks WHERE scope = $1 AND subject = $2", (TASK, str(task_id)))
+    queries.set_budget(conn, TASK, str(task_id), dollars, ctx.now, ctx.actor)
     _check_task(conn, ctx, task_id)
 
 
 def task_budget(conn: Conn, task_id: int) -> float | None:
     """``task_id``'s budget in dollars, if it has one."""
-    row = conn.execute(
-        "SELECT dollars FROM budgets WHERE scope = $1 AND subject = $2", (TASK, str(task_id))
-    ).fetchone()
+    row = queries.budget_of(conn, TASK, str(task_id))
     return None if row is None else float(row["dollars"])
 
 
@@ -105,12 +97,7 @@ def _check(conn: Conn, ctx: Ctx, subject: _Subject, spent: ledger.Spent) -> None
 
 def _mark(conn: Conn, ctx: Ctx, subject: _Subject, level: int) -> bool:
     """Record that ``subject`` crossed ``level``; False when it was recorded before."""
-    row = conn.execute(
-        "INSERT INTO budget_marks (scope, subject, period, level, at) VALUES ($1, $2, $3, $4, "
-        "$5) ON CONFLICT DO NOTHING RETURNING id",
-        (subject.scope, subject.subject, subject.period, level, ctx.now),
-    ).fetchone()
-    return row is not None
+    return queries.add_mark(conn, (subject.scope, subject.subject, subject.period, level, ctx.now))
 
 
 def _say(
@@ -154,11 +141,7 @@ class Stopped:
 def stopped(conn: Conn, ctx: Ctx) -> list[Stopped]:
     """The budgets spent now: a task's (its budget as it stands), an agent's of today (its
     ``daily_budget`` as the agents file says it now)."""
-    rows = conn.execute(
-        "SELECT id, scope, subject, period, at FROM budget_marks WHERE level = $1 AND "
-        "(scope = $2 OR (scope = $3 AND period = $4)) ORDER BY id",
-        (STOP, TASK, AGENT_DAY, ledger.day_of(ctx.now)),
-    ).fetchall()
+    rows = queries.stop_marks(conn, STOP, TASK, AGENT_DAY, ledger.day_of(ctx.now))
     found = []
     for row in rows:
         ref, at = f"B-{row['id']}", float(row["at"])
@@ -181,4 +164,4 @@ def stopped(conn: Conn, ctx: Ctx) -> list[Stopped]:
 
 def any_stopped(conn: Conn) -> bool:
     """Whether any budget was ever spent (a read that needs no more when none was)."""
-    return bool(conn.execute(f"SELECT {ANY_SPENT} AS spent").fetchone()["spent"])
+    return queries.any_mark(conn, STOP)

@@ -17,7 +17,7 @@ from typing import Any
 
 from core.accounts.naming import account_of
 from core.context import Ctx
-from core.costs import prices
+from core.costs import prices, queries
 from core.formats.timetext import utc_text
 from core.store.conn import Conn, values
 
@@ -98,18 +98,12 @@ def record(conn: Conn, ctx: Ctx, turn: Turn) -> float | bool | None:
         if price is not None:
             cost, source = price.cost(turn.usage.tokens()), "price"
     u = turn.usage
-    row = conn.execute(
-        "INSERT INTO turn_usage (at, day, ref, task_id, agent, account, cli, model, source, "
-        "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, "
-        "cost_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
-        "ON CONFLICT (ref) DO NOTHING RETURNING id",
-        (
-            ctx.now, day_of(ctx.now), turn.ref, turn.task_id, turn.agent, account,
-            agent.cli if agent else None, turn.model, turn.source, u.input, u.output,
-            u.cache_read, u.cache_write, cost, source,
-        ),
-    ).fetchone()  # fmt: skip
-    return False if row is None else cost
+    added = queries.add_turn(conn, (
+        ctx.now, day_of(ctx.now), turn.ref, turn.task_id, turn.agent, account,
+        agent.cli if agent else None, turn.model, turn.source, u.input, u.output,
+        u.cache_read, u.cache_write, cost, source,
+    ))  # fmt: skip
+    return cost if added else False
 
 
 def day_of(at: float) -> str:
@@ -151,15 +145,6 @@ class Spent:
         return known + (f" + {self.unknown} turn(s) of unknown cost" if self.unknown else "")
 
 
-_SUMS = (
-    "count(*) AS turns, coalesce(sum(input_tokens), 0) AS input, "
-    "coalesce(sum(output_tokens), 0) AS output, coalesce(sum(cache_read_tokens), 0) AS "
-    "cache_read, coalesce(sum(cache_write_tokens), 0) AS cache_write, "
-    "coalesce(sum(cost_usd), 0) AS cost, "
-    "coalesce(sum(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END), 0) AS unknown"
-)
-
-
 def _spent(key: str, row: Any) -> Spent:
     return Spent(
         key, int(row["turns"]), int(row["input"]), int(row["output"]), int(row["cache_read"]),
@@ -171,11 +156,7 @@ def by(conn: Conn, dimension: str, since: float | None = None) -> list[Spent]:
     """The sums per task, agent, account, CLI, model or day (``DIMENSIONS``), turns since
     ``since`` (None: all), the most spent first."""
     column = DIMENSIONS[dimension]
-    rows = conn.execute(
-        f"SELECT {column} AS k, {_SUMS} FROM turn_usage WHERE at >= $1 GROUP BY {column} "
-        "ORDER BY cost DESC, turns DESC",
-        (since if since is not None else float("-inf"),),
-    ).fetchall()
+    rows = queries.sums_by(conn, column, since if since is not None else float("-inf"))
     return [_spent(_key(dimension, r["k"]), r) for r in rows]
 
 
@@ -187,25 +168,17 @@ def _key(dimension: str, value: Any) -> str:
 
 def of_task(conn: Conn, task_id: int) -> Spent:
     """What ``task_id``'s turns used and cost."""
-    row = conn.execute(f"SELECT {_SUMS} FROM turn_usage WHERE task_id = $1", (task_id,)).fetchone()
+    row = queries.sums_of_task(conn, task_id)
     return _spent(f"T-{task_id}", row)
 
 
 def of_agent_day(conn: Conn, agent: str, day: str) -> Spent:
     """What ``agent``'s turns of the UTC ``day`` used and cost."""
-    row = conn.execute(
-        f"SELECT {_SUMS} FROM turn_usage WHERE agent = $1 AND day = $2", (agent, day)
-    ).fetchone()
+    row = queries.sums_of_agent_day(conn, agent, day)
     return _spent(agent, row)
 
 
 def turns_of_task(conn: Conn, task_id: int) -> list[dict[str, Any]]:
     """``task_id``'s turns, oldest first (``swarm task show --json``)."""
-    rows = conn.execute(
-        "SELECT at AS recorded_at, agent, account, cli, model, source, input_tokens, "
-        "output_tokens, "
-        "cache_read_tokens, cache_write_tokens, cost_usd, cost_from FROM turn_usage "
-        "WHERE task_id = $1 ORDER BY id",
-        (task_id,),
-    ).fetchall()
+    rows = queries.turns_of_task(conn, task_id)
     return [dict(zip(r.keys(), values(r), strict=True)) for r in rows]

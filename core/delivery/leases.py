@@ -13,6 +13,7 @@ from core.models import task_ref
 from core.store.conn import Conn, values
 from core.store.tables import insert_event
 from core.tasks import lifecycle
+from core.tasks import queries as task_queries
 from core.waits import ErrorBackoff
 
 log = logging.getLogger(__name__)
@@ -78,12 +79,7 @@ def hand_back(conn: Conn, ctx: Ctx, agent: str, why: str) -> list[int]:
     """Every task ``agent`` holds back in the queue at once, no attempt used: the session
     that had it is gone (``swarm desktop down``, or ``desktop up`` starting a fresh one). A
     task pinned to the agent goes to its fresh session; the ids."""
-    rows = conn.execute(
-        "SELECT id FROM tasks WHERE assignee = $1 AND status IN ('assigned', 'in_progress') "
-        "ORDER BY id",
-        (agent,),
-    ).fetchall()
-    held = [int(values(row)[0]) for row in rows]
+    held = task_queries.held_by(conn, agent)
     for task_id in held:
         lifecycle.release(conn, ctx, task_id, why, backoff=0.0, counts=False)
     return held

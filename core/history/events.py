@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.models import Event
-from core.store.conn import Args, Conn, values
+from core.store.conn import Args, Conn
 from core.store.tables import newest_first, row_to_event, unseen
 
 
@@ -70,10 +70,3 @@ def find_events(
     ).fetchall()
     found = [row_to_event(r) for r in rows]
     return found[::-1] if newest else found
-
-
-def count_events(conn: Conn, flt: EventFilter) -> int:
-    """How many events match ``flt``."""
-    params = Args()
-    row = conn.execute(f"SELECT count(*) FROM events WHERE {flt.where(params)}", params).fetchone()
-    return int(values(row)[0])

@@ -7,6 +7,7 @@ from typing import Any
 
 from core.context import Ctx
 from core.event_kinds import EventKind
+from core.history import event_queries as event_counts
 from core.history import events as event_query
 from core.models import Event, parse_task_ref
 from core.store import tables
@@ -40,7 +41,7 @@ class HistoryBook:
 
     async def count(self, flt: event_query.EventFilter) -> int:
         """How many events match ``flt``."""
-        return await self.access.read(event_query.count_events, flt)
+        return await self.access.read(event_counts.count_events, flt)
 
     async def last(self, limit: int = 20) -> list[Event]:
         """The newest events, oldest first."""

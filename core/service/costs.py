@@ -14,6 +14,7 @@ from core.models import TaskSpec, parse_task_ref
 from core.store.access import StoreAccess
 from core.store.conn import Conn
 from core.tasks import creation
+from core.tasks import queries as task_queries
 
 MAX_BUDGET = 1e9  # dollars: more is a typo
 
@@ -87,6 +88,6 @@ def _create_with_budget(conn: Conn, ctx: Ctx, spec: TaskSpec, dollars: float) ->
 
 
 def _set_budget(conn: Conn, ctx: Ctx, task_id: int, dollars: float) -> None:
-    if conn.execute("SELECT 1 FROM tasks WHERE id = $1", (task_id,)).fetchone() is None:
+    if not task_queries.exists(conn, task_id):
         raise NotFound(f"T-{task_id} does not exist")
     budgets.set_task_budget(conn, ctx, task_id, dollars)

@@ -18,7 +18,7 @@ from typing import Any
 from core.agent_state import AgentState, Observation, Signal
 from core.agents import signals as agent_signals
 from core.models import task_ref
-from core.store.conn import Conn, Pair
+from core.store.conn import Conn, Pair, values
 from core.store.row_locks import read_held
 
 
@@ -204,3 +204,18 @@ def mark_requeued(
         "updated_at = $4 WHERE id = $5",
         (not_before, why, refund, now, task_id),
     )
+
+
+def exists(conn: Conn, task_id: int) -> bool:
+    """Whether task ``task_id`` exists."""
+    return conn.execute("SELECT 1 FROM tasks WHERE id = $1", (task_id,)).fetchone() is not None
+
+
+def held_by(conn: Conn, agent: str) -> list[int]:
+    """The ids of the tasks ``agent`` holds (assigned or in progress), by id."""
+    rows = conn.execute(
+        "SELECT id FROM tasks WHERE assignee = $1 AND status IN ('assigned', 'in_progress') "
+        "ORDER BY id",
+        (agent,),
+    ).fetchall()
+    return [int(values(row)[0]) for row in rows]

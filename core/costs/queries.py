@@ -1,0 +1,112 @@
+"""Every statement of the cost feature, each a named operation: ``turn_usage`` (the ledger,
+``core.costs.ledger``), ``budgets`` and ``budget_marks`` (``core.costs.budgets``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.store.conn import Conn
+
+SUMS = (
+    "count(*) AS turns, coalesce(sum(input_tokens), 0) AS input, "
+    "coalesce(sum(output_tokens), 0) AS output, coalesce(sum(cache_read_tokens), 0) AS "
+    "cache_read, coalesce(sum(cache_write_tokens), 0) AS cache_write, "
+    "coalesce(sum(cost_usd), 0) AS cost, "
+    "coalesce(sum(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END), 0) AS unknown"
+)
+
+
+# -- the ledger ---------------------------------------------------------------------------
+
+
+def add_turn(conn: Conn, row: tuple[Any, ...]) -> bool:
+    """A turn's row (at, day, ref, task, agent, account, cli, model, source, its four token
+    counts, cost, where the cost came from); False when its ref was recorded before."""
+    found = conn.execute(
+        "INSERT INTO turn_usage (at, day, ref, task_id, agent, account, cli, model, source, "
+        "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, "
+        "cost_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+        "ON CONFLICT (ref) DO NOTHING RETURNING id",
+        row,
+    ).fetchone()
+    return found is not None
+
+
+def sums_by(conn: Conn, column: str, since: float) -> list[Any]:
+    """The sums per value of ``column`` (one of the ledger's own), turns since ``since``."""
+    rows: list[Any] = conn.execute(
+        f"SELECT {column} AS k, {SUMS} FROM turn_usage WHERE at >= $1 GROUP BY {column} "
+        "ORDER BY cost DESC, turns DESC",
+        (since,),
+    ).fetchall()
+    return rows
+
+
+def sums_of_task(conn: Conn, task_id: int) -> Any:
+    return conn.execute(f"SELECT {SUMS} FROM turn_usage WHERE task_id = $1", (task_id,)).fetchone()
+
+
+def sums_of_agent_day(conn: Conn, agent: str, day: str) -> Any:
+    return conn.execute(
+        f"SELECT {SUMS} FROM turn_usage WHERE agent = $1 AND day = $2", (agent, day)
+    ).fetchone()
+
+
+def turns_of_task(conn: Conn, task_id: int) -> list[Any]:
+    """``task_id``'s turn rows, oldest first."""
+    rows: list[Any] = conn.execute(
+        "SELECT at AS recorded_at, agent, account, cli, model, source, input_tokens, "
+        "output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, cost_from "
+        "FROM turn_usage WHERE task_id = $1 ORDER BY id",
+        (task_id,),
+    ).fetchall()
+    return rows
+
+
+# -- budgets ------------------------------------------------------------------------------
+
+
+def set_budget(conn: Conn, scope: str, subject: str, dollars: float, at: float, by: str) -> None:
+    """``subject``'s budget in ``scope`` now ``dollars`` (set at ``at`` by ``by``), its marks
+    forgotten."""
+    conn.execute(
+        "INSERT INTO budgets (scope, subject, dollars, set_at, set_by) VALUES ($1, $2, $3, $4, "
+        "$5) ON CONFLICT (scope, subject) DO UPDATE SET dollars = excluded.dollars, "
+        "set_at = excluded.set_at, set_by = excluded.set_by",
+        (scope, subject, dollars, at, by),
+    )
+    conn.execute("DELETE FROM budget_marks WHERE scope = $1 AND subject = $2", (scope, subject))
+
+
+def budget_of(conn: Conn, scope: str, subject: str) -> Any:
+    return conn.execute(
+        "SELECT dollars FROM budgets WHERE scope = $1 AND subject = $2", (scope, subject)
+    ).fetchone()
+
+
+def add_mark(conn: Conn, mark: tuple[str, str, str, int, float]) -> bool:
+    """A crossing (scope, subject, period, level, at); False when it was recorded before."""
+    row = conn.execute(
+        "INSERT INTO budget_marks (scope, subject, period, level, at) VALUES ($1, $2, $3, $4, "
+        "$5) ON CONFLICT DO NOTHING RETURNING id",
+        mark,
+    ).fetchone()
+    return row is not None
+
+
+def stop_marks(conn: Conn, level: int, task: str, agent_day: str, day: str) -> list[Any]:
+    """The marks at ``level``: every task's, and the agents' of ``day``, oldest first."""
+    rows: list[Any] = conn.execute(
+        "SELECT id, scope, subject, period, at FROM budget_marks WHERE level = $1 AND "
+        "(scope = $2 OR (scope = $3 AND period = $4)) ORDER BY id",
+        (level, task, agent_day, day),
+    ).fetchall()
+    return rows
+
+
+def any_mark(conn: Conn, level: int) -> bool:
+    """Whether any budget ever reached ``level``."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM budget_marks WHERE level = $1) AS found", (level,)
+    ).fetchone()
+    return bool(row["found"])
