@@ -88,7 +88,7 @@ async def test_a_press_in_discord_answers_the_waiting_hook(world: World, desk: D
     await edited_to(world.server, post, f'2. "{kept}" chosen by discord:boss')
     row = next(r for r in await world.service.roster.rows() if r["id"] == "Agent-1")
     assert row["state"] == "working"
-    assert row["evidence"].endswith('answered "Yes, and don\'t ask again" by discord:boss')
+    assert row["evidence"].endswith(f'answered "{kept}" by discord:boss')
 
 
 async def test_without_a_press_in_time_the_hook_returns_no_decision(
