@@ -558,13 +558,15 @@ async def test_a_stream_frozen_mid_answer_is_stalled_then_ends_when_it_flows(
 
     async def flowed() -> Any:  # (Gemini CLI's router request froze first, then its answer)
         rig.model.admin.release()
-        await watcher.tick()
         events = await swarm.service.history.events(0, 10_000)
-        ended = [e for e in events if e.kind == "agent.turn" and e.task_id == task.id]
-        return ended and not await swarm.service.store.read(list_alerts)
+        return [e for e in events if e.kind == "agent.turn" and e.task_id == task.id]
 
     await swarm.until(flowed, within=90)
+    # the task reported done before the watcher looks again (else it would nudge the agent
+    # about its turn that ended without a report, as it should): the stall is over
     await swarm.service.tasks.complete(task.ref, AGENT)
+    await watcher.tick()
+    assert not await swarm.service.store.read(list_alerts)
 
 
 def _ledger(conn: Any, task: int) -> list[dict[str, Any]]:
@@ -595,10 +597,11 @@ async def test_a_turns_usage_in_the_ledger_is_what_localmodel_reported(
     assert (row["agent"], row["account"], row["cli"], row["source"]) == (
         AGENT, "test-account", rig.cli, "protocol",
     )  # fmt: skip
-    # opencode also asks for a title with the prompt in it (answered by the same step:
-    # measured with opencode 1.18.33, two requests of 4321 in / 87 out each): its turn's
-    # usage leaves that request out, and so does the ledger (docs/watching.md says so)
-    assert len(answered) == (2 if rig.cli == "opencode" else 1), answered
+    # opencode also asks for a title with the prompt in it at a session's first prompt
+    # (answered by the same step: measured with opencode 1.18.33, two requests of 4321 in /
+    # 87 out each): its turn's usage leaves that request out, and so does the ledger
+    # (docs/watching.md says so); later in the session it asks once
+    assert len(answered) in ((1, 2) if rig.cli == "opencode" else (1,)), answered
     assert row["output_tokens"] == OUT, row
     assert row["input_tokens"] + row["cache_read_tokens"] + row["cache_write_tokens"] == IN, row
     if rig.cli == "claude-code":  # its cost, from its own price of the model it asked
