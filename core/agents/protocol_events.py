@@ -130,7 +130,7 @@ def _take(conn: Conn, ctx: Ctx, agent: str, entry: Mapping[str, Any]) -> Seen | 
 
 def _update(entry: Mapping[str, Any]) -> Seen | None:
     kind = str(entry.get("kind") or "")
-    if kind in QUIET:
+    if kind in QUIET or entry.get("outside"):  # (outside a turn: a loaded session's history)
         return None
     if kind == API_RETRY:
         return _retrying(entry)

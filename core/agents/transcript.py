@@ -118,7 +118,8 @@ class Transcriber:
         """One journal entry's row, if it says anything people read."""
         kind, at = entry.get("type"), float(entry.get("at") or self.now)
         if kind == "update":
-            self._update(entry, at)
+            if not entry.get("outside"):  # (a loaded session's history: kept before)
+                self._update(entry, at)
             return
         if kind in ("turn", "turn_end", "turn_error") and entry.get("delivery") is not None:
             self._delivery(int(entry["delivery"]))

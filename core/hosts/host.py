@@ -143,9 +143,14 @@ class Host:
         return chosen
 
     def on_update(self, kind: str, **words: Any) -> None:
-        """One update of the agent's: journaled; the first of a turn accepts its prompt."""
+        """One update of the agent's: journaled; the first of a turn accepts its prompt. One
+        that comes while no turn runs is marked ``outside`` (a loaded session's history, which
+        Gemini CLI replays after ``session/load``: no work of the agent's now)."""
+        running = self.turn is not None and not self.turn.done()
+        if not running:
+            words["outside"] = True
         self.journal.add(wire.UPDATE, session=self.session, kind=kind, **words)
-        if self.turn is not None and not self.turn.done():
+        if running:
             self.updates += 1
             self.accepted.set()
 

@@ -67,3 +67,23 @@ async def test_a_retried_500_is_errored_and_each_retry_a_transcript_row(
     ]
     await record(service, [answer(now + 4, 3)])
     assert (await state(service)).state is AgentState.WORKING
+
+
+async def test_a_loaded_sessions_history_replayed_outside_a_turn_is_no_work(
+    service: SwarmService, clock: ManualClock
+) -> None:
+    """Gemini CLI replays a loaded session's history as updates after ``session/load``: the
+    host marks what comes while no turn runs ``outside``; the agent stays idle and its
+    transcript gains nothing (before: read ``working``, "answering", for good)."""
+    task, _ = await started(service)
+    now = clock.now()
+    await record(service, [
+        {"seq": 1, "at": now, "type": "session", "session": "s-1", "loaded": True},
+        {"seq": 2, "at": now, "type": "ready", "session": "s-1"},
+        {"seq": 3, "at": now, "type": "update", "kind": "user_message_chunk", "text": "hi",
+         "outside": True},
+        {"seq": 4, "at": now, "type": "update", "kind": "agent_message_chunk", "text": "old",
+         "outside": True},
+    ])  # fmt: skip
+    assert (await state(service)).state is AgentState.IDLE
+    assert await TranscriptBook(service.store).of_task(task) == []
