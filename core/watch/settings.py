@@ -80,6 +80,13 @@ WATCH: tuple[Setting, ...] = (
         "seconds a limited agent keeps its tasks, or off",
     ),
     Setting("SWARM_GRACE", "grace_s", 120.0, seconds(0), "seconds a new task is not yet stalled"),
+    Setting(
+        "SWARM_HOOKS_SILENT_AFTER",
+        "hooks_silent_s",
+        30.0,
+        seconds(1),
+        "seconds after a prompt reached a hooked agent before its silent hooks are an alert",
+    ),
 )
 _DEFAULT = defaults(WATCH)
 
@@ -98,6 +105,7 @@ class WatchSettings:
     daily_summary: str | None = _DEFAULT["daily_summary"]
     # a limited agent's tasks go on after this; None: kept
     limit_handoff_s: float | None = _DEFAULT["limit_handoff_s"]
+    hooks_silent_s: float = _DEFAULT["hooks_silent_s"]
 
     @property
     def echo_s(self) -> float:

@@ -1,10 +1,11 @@
 """Hooks that do not speak (issue 53, item 1): an agent whose workspace has swarm's hooks
 (``hooks = true``, written by ``swarm desktop up``) must have its hook say something after
 each prompt that reaches it (Claude Code's and Codex's ``UserPromptSubmit``, then ``Stop``).
-When ``PROOF_S`` pass after a delivery with no hook event since it was queued, a
-``hooks_silent`` alert opens ("Codex-1's hooks have not spoken since 10:02: ..."), shown in
-"Needs you" and by ``swarm agents explain``; the hook's next word clears it. Before, hooks a
-CLI never ran (Codex's "Hooks need review" left unanswered) went unnoticed for hours.
+When ``SWARM_HOOKS_SILENT_AFTER`` (30 s) pass after a delivery with no hook event since it
+was queued, a ``hooks_silent`` alert opens ("Codex-1's hooks have not spoken since 10:02:
+..."), shown in "Needs you" and by ``swarm agents explain``; the hook's next word clears it.
+Before, hooks a CLI never ran (Codex's "Hooks need review" left unanswered) went unnoticed
+for hours.
 """
 
 from __future__ import annotations
@@ -18,17 +19,18 @@ from core.models import Agent
 from core.store.conn import Conn
 from core.watch import queries
 
-PROOF_S = 30.0  # from a prompt's arrival to the hook's word (it runs at the prompt's submit)
 TYPED = ("tmux", "gui")  # the routes that type a prompt into the CLI (its hooks then run)
 
 
-def check(conn: Conn, ctx: Ctx) -> list[str]:
-    """Open or clear each hooked agent's ``hooks_silent`` alert; the agents opened now."""
+def check(conn: Conn, ctx: Ctx, proof_s: float) -> list[str]:
+    """Open or clear each hooked agent's ``hooks_silent`` alert; the agents opened now.
+    ``proof_s``: seconds from a prompt's arrival to the hook's word (it runs at the prompt's
+    submit) before the hooks count as silent."""
     opened = []
     for agent in ctx.agents.values():
         if not agent.hooks or agent.delivery not in TYPED:
             continue
-        silent = _silence(conn, ctx, agent)
+        silent = _silence(conn, ctx, agent, proof_s)
         if silent is None:
             clear_alert(conn, ctx, agent.id, HOOKS_SILENT, f"{agent.id}'s hooks speak again")
         elif open_alert(conn, ctx, agent.id, HOOKS_SILENT, silent):
@@ -36,7 +38,7 @@ def check(conn: Conn, ctx: Ctx) -> list[str]:
     return opened
 
 
-def _silence(conn: Conn, ctx: Ctx, agent: Agent) -> str | None:
+def _silence(conn: Conn, ctx: Ctx, agent: Agent, proof_s: float) -> str | None:
     """Why the agent's hooks count as silent, or None while they may still speak."""
     last = queries.last_delivered(conn, agent.id)
     if last is None:
@@ -44,12 +46,12 @@ def _silence(conn: Conn, ctx: Ctx, agent: Agent) -> str | None:
     queued, arrived = last
     seen = agent_signals.observations(conn, [agent.id], unreadable={}).get(agent.id, {})
     hook = seen.get(Signal.HOOK)
-    if (hook is not None and hook.at >= queued) or ctx.now - arrived < PROOF_S:
+    if (hook is not None and hook.at >= queued) or ctx.now - arrived < proof_s:
         return None
     since = f"since {clock_time(hook.at)}" if hook is not None else "at all"
     return (
         f"{agent.id}'s hooks have not spoken {since}: a prompt reached it at "
-        f"{clock_time(arrived)} and no hook event came in {PROOF_S:.0f} s, so its state is "
+        f"{clock_time(arrived)} and no hook event came in {proof_s:.0f} s, so its state is "
         'read from its pane alone; does its CLI ask to review them (Codex: "Hooks need '
         f'review")? swarm agents hooks install --agent {agent.id} writes them again'
     )

@@ -140,7 +140,8 @@ def tick(
     agent_judge.judged_again(conn, ctx, applied)
     report.nudged_turns, report.unreported = turn_ends.check(conn, ctx, settings)
     report.opened += [f"{agent} {UNREPORTED}" for agent in report.unreported]
-    report.opened += [f"{agent} {HOOKS_SILENT}" for agent in silent_hooks.check(conn, ctx)]
+    silent = silent_hooks.check(conn, ctx, settings.hooks_silent_s)
+    report.opened += [f"{agent} {HOOKS_SILENT}" for agent in silent]
     if settings.limit_handoff_s is not None:
         _hand_on(conn, ctx, settings.limit_handoff_s, report)
     for agent in ctx.agents:

@@ -22,7 +22,6 @@ from core.coordinator.jobs import Watcher
 from core.coordinator.scheduler import Scheduler
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch.silent_hooks import PROOF_S
 from core.watch.text_signal import TextWatcher
 from tests.agents.launch import launch, stop
 from tests.helpers import ROOT
@@ -31,6 +30,7 @@ from tests.watch.conftest import watch_settings
 pytestmark = pytest.mark.xdist_group("codex-live")
 AGENT = "Codex-1"
 READY = "? for shortcuts"
+PROOF_S = 10.0  # SWARM_HOOKS_SILENT_AFTER here (30 s by default): Codex's hook runs at submit
 SCRIPT = 'default = [{ text = "localmodel default answer" }]\n'
 
 
@@ -57,7 +57,7 @@ async def test_hooks_codex_does_not_run_are_an_alert_after_its_first_prompt(
         Settings.from_env({"SWARM_HOME": str(home), "SWARM_CONFIG": str(config)})
     )
     text = TextWatcher(service, load_rule_sets(None)[0])
-    watcher = Watcher(service, watch_settings(interval_s=1.0), text=text)
+    watcher = Watcher(service, watch_settings(interval_s=1.0, hooks_silent_s=PROOF_S), text=text)
     deliverer = build_deliverer(
         service.settings, list(service.agents.values()), service.kill_switch
     )
@@ -71,7 +71,7 @@ async def test_hooks_codex_does_not_run_are_an_alert_after_its_first_prompt(
         codex.wait("localmodel default answer", timeout=60)
         delivered = time.monotonic()
         opened = None
-        while time.monotonic() - delivered < PROOF_S + 10:
+        while time.monotonic() - delivered < PROOF_S + 8:
             report = await watcher.tick()
             if report.opened and opened is None:
                 opened = time.monotonic() - delivered

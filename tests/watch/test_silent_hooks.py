@@ -20,11 +20,12 @@ from core.models import Receipt, TaskSpec
 from core.protocols import ManualClock
 from core.service.swarm import SwarmService
 from core.settings import Settings
-from core.watch.silent_hooks import PROOF_S
+from core.watch.settings import WatchSettings
 from core.watch.stalls import freshness
 from tests.watch.conftest import FakeFrames, kinds, watch_settings
 
 pytestmark = pytest.mark.both_databases
+PROOF_S = WatchSettings().hooks_silent_s  # the default, 30 s
 
 AGENTS = """
 [[agent]]
