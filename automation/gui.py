@@ -24,6 +24,7 @@ from filelock import FileLock, Timeout
 from PIL import Image
 
 from automation import terminal_modes, windows
+from automation.agent_windows import AgentWindows
 from automation.clipboard import Clipboard, ClipboardError, SavedSelections
 from automation.failures import Failure
 from automation.focus import FocusDropped, FocusLost, XFocus
@@ -138,6 +139,7 @@ class GuiDriver:
             self._grab, self._waits, lambda: self.options, home / UNSENT_NAME
         )
         self._panes = PaneInput(home)  # a terminal agent's pane confirms its submit
+        self._windows = AgentWindows(home)  # the window process of each agent's last prompt
 
     def release_left_held(self, wait_s: float = 5.0) -> list[str]:
         """At start: release the keys and buttons a killed driver left held down on this
@@ -361,7 +363,16 @@ class GuiDriver:
         finally:
             self._restore_clipboard(saved)
         self._restore_pointer(back_to, parcel)
+        if receipt.ok:
+            self._record_window(parcel.agent)
         return receipt
+
+    def _record_window(self, agent: Agent) -> None:
+        """The window the prompt went into is the agent's: its process places the agent."""
+        try:
+            self._windows.delivered(agent.id, self._grabber.connection())
+        except x_errors() as exc:  # closed meanwhile: recorded at the next delivery
+            log.debug("%s: its window not recorded: %s", agent.id, exc)
 
     def _release_held(self, parcel: Parcel) -> None:
         """Release the keys and buttons a killed delivery left held down (held_keys.py)."""
@@ -702,6 +713,7 @@ class GuiDriver:
         except x_errors() as exc:  # gone meanwhile: the next steps fail on their own
             log.debug("window 0x%x not described: %s", window, exc)
             return None
+        self._windows.met(parcel.agent.id, found)
         before = self._inputs.meet(parcel.agent.id, found.identity)
         if before is not None:
             log.warning(

@@ -5,9 +5,10 @@ A process is an agent's when one of its ancestors (``/proc/<pid>/stat``'s parent
 a process swarm knows as that agent's root: the shell of its tmux pane (``tmux list-panes
 -a``, on the servers the agents file names: a pane in the window of the agent's ``tmux``
 target, or in its ``swarm-<agent>`` session), a protocol agent's host process (its pid
-file in the swarm home), or a process another part registered (:func:`register_roots`: a
-terminal window's ``_NET_WM_PID``). The nearest
-such ancestor names the agent. An agent with no root process found is one swarm cannot
+file in the swarm home), a desktop agent's window process (:func:`record_window`: the
+``_NET_WM_PID`` of the window a prompt was last delivered into, while that process runs), or
+a process another part registered (:func:`register_roots`). The nearest such ancestor names
+the agent. An agent with no root process found is one swarm cannot
 place: a name from outside every agent's terminal is believed for it, and only for it.
 
 Blocking (a tmux client, ``/proc`` reads): run it off the event loop. Linux; elsewhere
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import threading
 import time
@@ -29,9 +31,10 @@ from typing import TYPE_CHECKING
 from core.errors import NotFound
 from core.formats.text import one_line, shorten
 from core.hosts import launch
+from core.privacy.files import make_dirs, write_file
 from core.tmux import PaneRef
 from core.workspaces.ops import agent_at
-from core.workspaces.procs import PROC
+from core.workspaces.procs import PROC, Proc, start_time
 
 if TYPE_CHECKING:
     from core.models import Agent
@@ -41,6 +44,8 @@ LIST_TIMEOUT_S = 2.0  # one ``tmux list-panes -a``; tmux answers in milliseconds
 ANCESTRY_MAX = 64  # parents followed at most (a loop or a very deep tree ends there)
 CACHE_S = 1.0  # the roots found are used again this long when they place the process
 SESSION_PREFIX = "swarm-"  # ``swarm desktop up``'s sessions (automation.desktop_tmux)
+WINDOWS = "windows"  # <home>/windows/<agent>.pid: a desktop agent's window process
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 # agent id -> pids of its root processes; given the configured agents
 RootSource = Callable[[Mapping[str, "Agent"]], Mapping[str, Iterable[int]]]
@@ -209,6 +214,49 @@ def host_roots(agents: Mapping[str, Agent], home: Path) -> list[Root]:
     return found
 
 
+def window_path(home: Path, agent: str) -> Path:
+    """Where ``agent``'s window process is recorded (its name made safe for a file name)."""
+    return home / WINDOWS / f"{_SAFE.sub('_', agent)}.pid"
+
+
+def record_window(home: Path, agent: str, pid: int | None) -> None:
+    """Record (None: forget) the process of the window a prompt to ``agent`` just went into:
+    the desktop driver's word, after a confirmed delivery. Its start time is kept with it,
+    so a later process given the same pid is nobody's root."""
+    path = window_path(home, agent)
+    started = start_time(pid) if pid is not None else None
+    if pid is None or started is None:
+        path.unlink(missing_ok=True)
+        return
+    line = f"{pid} {started}\n"
+    try:
+        if path.read_text(encoding="utf-8") == line:
+            return
+    except OSError:
+        make_dirs(path.parent)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    write_file(temporary, line.encode())
+    os.replace(temporary, path)
+
+
+def window_roots(agents: Mapping[str, Agent], home: Path) -> list[Root]:
+    """The desktop agents' window processes (:func:`record_window`) still running; a process
+    recorded for two agents is neither's (one terminal server, one editor, for both)."""
+    found: dict[str, int] = {}
+    for agent in agents.values():
+        if agent.delivery != "gui":
+            continue
+        try:
+            pid, started = window_path(home, agent.id).read_text(encoding="utf-8").split()
+            if Proc(int(pid), started).alive():
+                found[agent.id] = int(pid)
+        except (OSError, ValueError):
+            continue
+    pids = list(found.values())
+    return [Root(agent, pid, f"window process {pid}") for agent, pid in found.items()
+            if pids.count(pid) == 1]  # fmt: skip
+
+
 def registered_roots(agents: Mapping[str, Agent]) -> list[Root]:
     """The roots of every registered source (:func:`register_roots`)."""
     with _SOURCES_LOCK:
@@ -230,21 +278,21 @@ class Resolver:
 
     def __init__(self, env: Mapping[str, str], home: Path | None = None) -> None:
         self.env = {**os.environ, **env}  # tmux is found on this process's PATH at least
-        self.home = home  # the swarm home whose protocol hosts are roots too (None: none)
+        self.home = home  # the swarm home whose hosts and windows are roots too (None: none)
         self._lock = threading.Lock()
         self._roots: list[Root] = []
-        self._key: tuple[tuple[str, str | None, str | None], ...] | None = None
+        self._key: tuple[tuple[str, str | None, str | None, str], ...] | None = None
         self._at = -CACHE_S
 
     def roots(self, agents: Mapping[str, Agent], fresh: bool = False) -> list[Root]:
         """The agents' root processes (looked up again when ``fresh`` and due)."""
         with self._lock:
-            key = tuple((a.id, a.tmux, a.tmux_socket) for a in agents.values())
+            key = tuple((a.id, a.tmux, a.tmux_socket, a.delivery) for a in agents.values())
             due = time.monotonic() - self._at >= CACHE_S
             if self._key != key or (fresh and due):
                 self._roots = tmux_roots(agents, self.env) + registered_roots(agents)
                 if self.home is not None:
-                    self._roots += host_roots(agents, self.home)
+                    self._roots += host_roots(agents, self.home) + window_roots(agents, self.home)
                 self._key, self._at = key, time.monotonic()
             return self._roots
 

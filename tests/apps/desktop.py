@@ -22,7 +22,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,7 +116,8 @@ class MixedDesktop:
 
     def __init__(self, spec: Sequence[str], workdir: Path, window_manager: bool = False,
                  slow_paste_ms: int = 400, timeout: float = 40.0,
-                 server: XServer | None = None) -> None:  # fmt: skip
+                 server: XServer | None = None,
+                 beside: Mapping[str, str] | None = None) -> None:  # fmt: skip
         unknown = sorted(set(spec) - set(KINDS))
         if unknown or not 0 < len(spec) <= MAX_WINDOWS:
             raise ValueError(f"spec must list 1-{MAX_WINDOWS} of {KINDS}; got {list(spec)}")
@@ -126,6 +127,7 @@ class MixedDesktop:
         self.slow_paste_ms = slow_paste_ms
         self.timeout = timeout
         self.server: XServer | None = server
+        self.beside = dict(beside or {})  # window name -> a command run beside its program
         self._own_server = server is None  # else a shared X server, left running at stop()
         self.chat = ChatServer()
         self.windows: list[AppWindow] = []
@@ -171,6 +173,10 @@ class MixedDesktop:
             if window.name == name:
                 return window
         raise KeyError(name)
+
+    def pid(self, name: str) -> int:
+        """The process of window ``name``'s application (an xterm's ``_NET_WM_PID``)."""
+        return next(one for one in self._launched if one.name == name).process.pid
 
     def texts(self, name: str) -> list[str]:
         """Every text the application of window ``name`` received, in order."""
@@ -251,7 +257,8 @@ class MixedDesktop:
             launched = launchers.launch_chromium(server, name, self.chat.url(name), box,
                                                  self.workdir)  # fmt: skip
         elif kind == "xterm":
-            launched = launchers.launch_xterm(server, name, box, outfile, self.workdir)
+            launched = launchers.launch_xterm(server, name, box, outfile, self.workdir,
+                                              beside=self.beside.get(name))  # fmt: skip
         else:
             slow = self.slow_paste_ms if kind == "tk-slow" else 0
             launched = launchers.launch_tk(server, name, box, outfile, self.workdir, slow)

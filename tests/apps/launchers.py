@@ -116,9 +116,12 @@ def xterm_size(cell: Box) -> tuple[int, int]:
 
 
 def launch_xterm(server: XServer, name: str, cell: Box, outfile: Path, workdir: Path,
-                 program: list[str] | None = None) -> Launched:  # fmt: skip
+                 program: list[str] | None = None,
+                 beside: str | None = None) -> Launched:  # fmt: skip
     """Open an xterm on ``cell`` running ``term_chat`` that records into ``outfile`` (or
-    ``program``, which writes its pid to ``<workdir>/<name>-term.ready`` when ready)."""
+    ``program``, which writes its pid to ``<workdir>/<name>-term.ready`` when ready);
+    ``beside``: a shell command run in the background in the same window (a child of the
+    program: what the agent's tools and hooks would be)."""
     x, y, _width, _height = cell
     columns, rows = xterm_size(cell)
     ready = workdir / f"{name}-term.ready"
@@ -126,6 +129,8 @@ def launch_xterm(server: XServer, name: str, cell: Box, outfile: Path, workdir: 
     if program is None:
         program = [sys.executable, "-m", "tests.apps.term_chat", str(outfile), "--name", name,
                    "--ready", str(ready)]  # fmt: skip
+    if beside is not None:
+        program = ["sh", "-c", f'({beside}) </dev/null & exec "$@"', "sh", *program]
     args = ["xterm", "-u8", "-fn", XTERM_FONT, "-geometry", f"{columns}x{rows}+{x}+{y}",
             "-T", name, "-xrm", XTERM_PASTE, "-e", *program]  # fmt: skip
     env = {**server.env, **UTF8, "PYTHONPATH": str(REPO)}
