@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.clis.claude_permissions import suggestion_label, suggestions_of
-from core.hosts import wire
+from core.hosts import plan_mode, wire
 from core.hosts.turns import API_RETRY, STREAM_START, TOTAL_COST, Ended, Launched, TurnFailed
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class StreamJsonDriver:
         self._interrupted = False  # the running turn was asked to stop
         self.spent = 0.0  # the session's total_cost_usd at its last turn's end
         self._streamed: set[str] = set()  # the turn's messages whose text came in pieces
+        self._plan = plan_mode.PlanSeen()  # what the model planned (plan mode's request)
 
     async def start(self) -> None:
         """Spawn Claude Code (resuming the session the host had) and initialize."""
@@ -82,6 +83,7 @@ class StreamJsonDriver:
         self._result = asyncio.get_running_loop().create_future()
         self._interrupted = False
         self._streamed.clear()
+        self._plan.turn_started()
         message = {"role": "user", "content": [{"type": "text", "text": text}]}
         await self._send({"type": "user", "message": message, "parent_tool_use_id": None,
                           "session_id": self.session or ""})  # fmt: skip
@@ -192,6 +194,7 @@ class StreamJsonDriver:
         elif kind == "content_block_delta":
             delta = event.get("delta") or {}
             if delta.get("type") == "text_delta" and delta.get("text"):
+                self._plan.said(str(delta["text"]))
                 self.host.on_update("agent_message_chunk", text=str(delta["text"]))
             elif delta.get("type") == "thinking_delta":
                 self.host.on_update("agent_thought_chunk")
@@ -207,10 +210,13 @@ class StreamJsonDriver:
             if streamed and block.get("type") in ("text", "thinking"):
                 continue
             if block.get("type") == "text":
+                self._plan.said(str(block.get("text") or ""))
                 self.host.on_update("agent_message_chunk", text=str(block.get("text") or ""))
             elif block.get("type") == "thinking":
                 self.host.on_update("agent_thought_chunk")
             elif block.get("type") == "tool_use":
+                given = block.get("input")
+                self._plan.tool(str(block.get("name")), given if isinstance(given, dict) else {})
                 self.host.on_update(
                     "tool_call", title=str(block.get("name")), status="pending",
                     tool_call_id=str(block.get("id") or ""),
@@ -226,6 +232,9 @@ class StreamJsonDriver:
             await self._send({"type": "control_response", "response": reply})
             return
         given = request.get("input") or {}
+        if request.get("tool_name") == plan_mode.EXIT_PLAN:
+            await self._plan_request(ident, given)
+            return
         title = str(request.get("description") or request.get("tool_name") or "a tool")
         tool = {"toolName": request.get("tool_name"), "rawInput": given}
         suggestions = suggestions_of(request)
@@ -242,6 +251,16 @@ class StreamJsonDriver:
             words = "Denied by a person through swarm." if chosen else "Cancelled through swarm."
             answer = {"behavior": "deny", "message": words}
         reply = {"subtype": "success", "request_id": ident, "response": answer}
+        await self._send({"type": "control_response", "response": reply})
+
+    async def _plan_request(self, ident: Any, given: dict[str, Any]) -> None:
+        """Plan mode's "Ready to code?": the plan as the host saw it, the dialog's choices."""
+        tool = {"toolName": plan_mode.EXIT_PLAN, "rawInput": {"plan": self._plan.plan()}}
+        chosen = await self.host.ask(
+            plan_mode.TITLE, plan_mode.EXIT_PLAN, tool, plan_mode.options()
+        )
+        reply = {"subtype": "success", "request_id": ident,
+                 "response": plan_mode.answer(chosen, given)}  # fmt: skip
         await self._send({"type": "control_response", "response": reply})
 
 
