@@ -145,7 +145,7 @@ class SwarmCommands:
         self, interaction: discord.Interaction, ref: str | None, command: str
     ) -> str | int:
         """The task named, or the one whose thread the command was used in."""
-        found = ref or await self.bot.service.posts.task_of_thread(interaction.channel_id or 0)
+        found = ref or await self.bot.service.posts.task_of_thread(str(interaction.channel_id))
         if found is None:
             raise InvalidInput(f"use /{command} in a task's thread, or give the task: id:T-3")
         return found

@@ -11,18 +11,13 @@ from typing import Any
 import discord
 
 from bot.discordbot.access import Access
-from bot.discordbot.cards import (
-    STATE_ICONS,
-    NotifyLevel,
-    card_actions,
-    kind_creates_card,
-    task_card,
-)
+from bot.discordbot.cards import STATE_ICONS, card_actions, task_card
 from bot.discordbot.context import Bot
 from bot.discordbot.context import actor as actor_of
 from core.errors import SwarmError
 from core.event_kinds import EventKind
 from core.models import Task, TaskSpec, TaskStatus, task_ref
+from core.posts.notify import NotifyLevel, kind_creates_card
 
 log = logging.getLogger(__name__)
 ACTIONS = {  # label, style, who may press it

@@ -1,7 +1,9 @@
 """Where a front end's live posts are: one message (and thread) per task or message.
 
-The Discord notifier edits a task's message in place as its state changes; the ids it needs
-after a restart live in the ``posts`` table, saved in the same transaction as its cursor.
+The notifier (``core/coordinator/notifier.py``) edits a task's message in place as its state
+changes; the ids it needs after a restart (the front end's, as strings) live in the ``posts``
+table, saved in the same transaction as its cursor (``event_cursors``, one row per loop, named
+by its front end: ``discord``, ``discord:urgent``).
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ from core.store.tables import insert_event, set_cursor
 @dataclass(frozen=True)
 class Post:
     """A live post: ``key`` is ``task:3``, ``message:5`` or ``campaign:2``; ``shown`` what
-    it shows now; ``channel_id`` where it is when not in the notifier's channel."""
+    it shows now; ``channel_id`` where it is when not in the notifier's channel. The ids are
+    the front end's, as strings (Discord's snowflakes in decimal)."""
 
     key: str
-    message_id: int
-    thread_id: int | None = None
+    message_id: str
+    thread_id: str | None = None
     note: str | None = None
     shown: str | None = None
-    channel_id: int | None = None
+    channel_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ def get_post(conn: Conn, key: str) -> Post | None:
         return None
     return Post(
         row["key"],
-        int(row["message_id"]),
+        row["message_id"],
         row["thread_id"],
         row["note"],
         row["shown"],
@@ -81,7 +84,7 @@ def save_post(conn: Conn, post: Post, consumer: str, cursor: int) -> None:
     set_cursor(conn, consumer, cursor)
 
 
-def task_of_thread(conn: Conn, channel_id: int) -> int | None:
+def task_of_thread(conn: Conn, channel_id: str) -> int | None:
     """The task whose thread (or message) has this id, if any."""
     row = conn.execute(
         "SELECT key FROM posts WHERE key LIKE 'task:%' AND (thread_id = $1 OR message_id = $2)",
@@ -103,7 +106,7 @@ def message_progress(conn: Conn, message_id: int) -> Progress:
 
 # -- the notifier's failures, per loop (its consumer's row in event_cursors) -----------------
 
-POST_FAILED = "post_failed"  # the alert kind of a loop whose post Discord refused for good
+POST_FAILED = "post_failed"  # the alert kind of a loop whose post its front end refused for good
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,12 @@ class LoopHealth:
         }
 
 
+def loop_names(conn: Conn) -> list[str]:
+    """The consumers that keep a cursor over the events: the notifier's loops, by name."""
+    rows = conn.execute("SELECT consumer FROM event_cursors ORDER BY consumer").fetchall()
+    return [row["consumer"] for row in rows]
+
+
 def loop_health(
     conn: Conn, consumer: str, kinds: tuple[str, ...], now: float, fallback: int = 0
 ) -> LoopHealth | None:
@@ -158,7 +167,7 @@ def loop_health(
 
 
 def note_retry(conn: Conn, ctx: Ctx, consumer: str, error: str) -> None:
-    """A failure the loop tries again (Discord down, a lost connection): counted, kept."""
+    """A failure the loop tries again (its front end down, a lost connection): counted, kept."""
     _count(conn, ctx, consumer, "retried", error)
 
 
@@ -167,7 +176,7 @@ def note_reposted(conn: Conn, ctx: Ctx, consumer: str, key: str, event: Event, e
     anew; counted and written as a ``discord.reposted`` event."""
     drop_post(conn, key)
     _count(conn, ctx, consumer, "reposted", error)
-    text = f"Discord: {post_name(key)} was gone: {error}; posted anew"
+    text = f"{front_name(consumer)}: {post_name(key)} was gone: {error}; posted anew"
     insert_event(
         conn,
         ctx.now,
@@ -180,12 +189,12 @@ def note_reposted(conn: Conn, ctx: Ctx, consumer: str, key: str, event: Event, e
 
 
 def note_skipped(conn: Conn, ctx: Ctx, consumer: str, event: Event, error: str) -> bool:
-    """Discord refused the post of ``event`` for good: the loop moves past it, counted,
+    """The front end refused the post of ``event`` for good: the loop moves past it, counted,
     written as a ``discord.post_failed`` event, and the loop's alert opened (True when it
     was opened now)."""
     set_cursor(conn, consumer, event.id)
     _count(conn, ctx, consumer, "skipped", error)
-    text = f"Discord refused the post of {_what(event)} for good: {error}; skipped"
+    text = f"{front_name(consumer)} refused the post of {_what(event)} for good: {error}; skipped"
     data = {"loop": consumer, "event": event.id, "kind": event.kind, "error": error}
     insert_event(
         conn,
@@ -201,7 +210,13 @@ def note_skipped(conn: Conn, ctx: Ctx, consumer: str, event: Event, error: str) 
 
 def posts_get_through(conn: Conn, ctx: Ctx, consumer: str) -> bool:
     """Clear the loop's alert, if open: its posts get through again."""
-    return clear_alert(conn, ctx, consumer, POST_FAILED, "Discord takes the posts again")
+    text = f"{front_name(consumer)} takes the posts again"
+    return clear_alert(conn, ctx, consumer, POST_FAILED, text)
+
+
+def front_name(consumer: str) -> str:
+    """``Discord`` for the loops ``discord`` and ``discord:urgent``: their front end."""
+    return consumer.partition(":")[0].capitalize()
 
 
 def post_name(key: str) -> str:
