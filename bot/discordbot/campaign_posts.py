@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.discordbot.context import FRONT_END
 from bot.discordbot.embeds import campaign_embed
 from bot.discordbot.gates import gate_buttons
 from bot.discordbot.post_failures import for_good
@@ -65,12 +66,13 @@ class CampaignPosts:
         """Make ``message`` (just posted) the campaign's live message; catch up at once with
         what changed while it was being posted."""
         await self.flows.keep_live_post(
+            FRONT_END,
             Post(
                 live_key(campaign.id),
                 str(message.id),
                 shown=shown,
                 channel_id=str(message.channel.id),
-            )
+            ),
         )
         await self._refresh(campaign.id)
 
@@ -102,7 +104,7 @@ class CampaignPosts:
             self.touched.discard(campaign_id)
 
     async def _refresh(self, campaign_id: int) -> None:
-        post = await self.flows.live_post(campaign_id)
+        post = await self.flows.live_post(FRONT_END, campaign_id)
         if post is None or post.channel_id is None:
             return
         campaign = await self.flows.campaign(campaign_id)
@@ -116,6 +118,6 @@ class CampaignPosts:
             if not for_good(exc):
                 raise
             log.info("the live message of %s is gone (%s): no longer edited", campaign.ref, exc)
-            await self.flows.drop_live_post(campaign_id)
+            await self.flows.drop_live_post(FRONT_END, campaign_id)
             return
-        await self.flows.keep_live_post(replace(post, shown=shown))
+        await self.flows.keep_live_post(FRONT_END, replace(post, shown=shown))

@@ -14,6 +14,7 @@ import discord
 
 from bot.discordbot.campaign_posts import CampaignPosts, gate_text
 from bot.discordbot.cards import Card, progress_line
+from bot.discordbot.context import FRONT_END
 from bot.discordbot.gates import gate_buttons
 from bot.discordbot.github_posts import ci_buttons, ci_text
 from bot.discordbot.post_failures import describe, discord_failure
@@ -87,7 +88,7 @@ def fields(item: Item, new: bool) -> dict[str, Any]:
 class DiscordFrontEnd:
     """The notifier's posts as Discord messages in the bot's channel (``connect`` first)."""
 
-    name = "discord"
+    name = FRONT_END
     text_limit = MESSAGE_LIMIT
 
     def __init__(self, bot: Bot) -> None:

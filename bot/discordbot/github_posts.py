@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.discordbot.access import Access
-from bot.discordbot.context import actor
+from bot.discordbot.context import FRONT_END, actor
 from bot.discordbot.prompt_posts import fenced
 from core.coordinator.urgent_posts import ci_key
 from core.errors import SwarmError
@@ -98,7 +98,7 @@ class CiButton(
         message = interaction.message
         if message is not None:  # the notifier finds the post up to date: no second edit
             post = Post(ci_key(self.task_id), str(message.id), shown=text)
-            await bot.service.posts.keep_post(post)
+            await bot.service.posts.keep_post(FRONT_END, post)
 
 
 def ci_buttons(task_id: int) -> discord.ui.View:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.discordbot.access import Access
-from bot.discordbot.context import actor
+from bot.discordbot.context import FRONT_END, actor
 from core.coordinator.urgent_posts import prompt_key
 from core.dialogs.permissions import Prompt
 from core.errors import NotFound, SwarmError
@@ -139,7 +139,7 @@ class PromptButton(
         message = interaction.message
         if message is not None:  # the notifier finds the post up to date: no second edit
             post = Post(prompt_key(prompt.id), str(message.id), shown=text)
-            await bot.service.posts.keep_post(post)
+            await bot.service.posts.keep_post(FRONT_END, post)
 
 
 def option_buttons(prompt: Prompt) -> discord.ui.View:

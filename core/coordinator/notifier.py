@@ -195,7 +195,7 @@ class Notifier:
             return
         self._activity_at = now
         for task_id, line in (await self.transcripts.activity()).items():
-            post = await self.service.posts.post(task_key(task_id))
+            post = await self.service.posts.post(self.front.name, task_key(task_id))
             if post is None:
                 continue
             task = await self.service.tasks.get(task_id)
@@ -209,7 +209,7 @@ class Notifier:
             except Exception as exc:  # best effort: the next look tries again
                 log.warning("T-%d's status line not shown (%s)", task_id, self.front.describe(exc))
                 continue
-            await self.service.posts.keep_post(replace(post, shown=shown_now))
+            await self.service.posts.keep_post(self.front.name, replace(post, shown=shown_now))
 
     async def _activity_of(self, task: Task) -> str | None:
         """The status line a card of ``task`` shows now (while in progress)."""
@@ -259,7 +259,7 @@ class Notifier:
         """Create or edit the task's card; add the event's note to its thread. A card whose
         post or thread the front end refuses for good (deleted) is posted anew, once."""
         assert event.task_id is not None
-        post = await self.service.posts.post(task_key(event.task_id))
+        post = await self.service.posts.post(self.front.name, task_key(event.task_id))
         try:
             task = await self.service.tasks.get(event.task_id)
         except SwarmError:  # gone (archived): nothing left to show
@@ -307,7 +307,7 @@ class Notifier:
     async def _message_event(self, event: Event, message_id: int) -> None:
         """A message to agents: one line, edited as its deliveries land."""
         key = f"message:{message_id}"
-        post = await self.service.posts.post(key)
+        post = await self.service.posts.post(self.front.name, key)
         consumer = self.normal.consumer
         if event.kind == EventKind.MESSAGE_QUEUED:
             if post is not None or self.level is NotifyLevel.quiet:

@@ -35,6 +35,7 @@ class UrgentPosts:
         self.service = service
         self.loop = loop
         self.level = level
+        self.front_end = loop.front.name
         self.github = GitHubBook(service.store)
         self.flows = WorkflowService(service.store)
 
@@ -71,7 +72,11 @@ class UrgentPosts:
         """A ``prompt.*`` event: the prompt's post, as the prompt is now (posted while it is
         open, edited when decided or closed; a post that is gone: posted anew)."""
         prompt_id = (event.data or {}).get("prompt")
-        post = await self.service.posts.post(prompt_key(int(prompt_id))) if prompt_id else None
+        post = (
+            await self.service.posts.post(self.front_end, prompt_key(int(prompt_id)))
+            if prompt_id
+            else None
+        )
         try:
             prompt = await self.service.inbox.prompt(int(prompt_id)) if prompt_id else None
         except NotFound:  # gone (archived): nothing left to show
@@ -89,7 +94,7 @@ class UrgentPosts:
         if task_id is None:
             await self.service.posts.set_cursor(self.loop.consumer, event.id)
             return
-        post = await self.service.posts.post(ci_key(task_id))
+        post = await self.service.posts.post(self.front_end, ci_key(task_id))
         decided = await self.github.ci_decision(task_id)
         item = CiPost(task_id, await self.github.ci_exhausted(task_id), decided)
         creates = event.kind == EventKind.GITHUB_CI_EXHAUSTED and decided is None

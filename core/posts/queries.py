@@ -44,11 +44,12 @@ class Progress:
     total: int
 
 
-def get_post(conn: Conn, key: str) -> Post | None:
-    """The post stored under ``key``, if any."""
+def get_post(conn: Conn, front_end: str, key: str) -> Post | None:
+    """The post ``front_end`` stored under ``key``, if any."""
     row = conn.execute(
-        "SELECT key, message_id, thread_id, note, shown, channel_id FROM posts WHERE key = $1",
-        (key,),
+        "SELECT key, message_id, thread_id, note, shown, channel_id FROM posts "
+        "WHERE front_end = $1 AND key = $2",
+        (front_end, key),
     ).fetchone()
     if row is None:
         return None
@@ -62,35 +63,50 @@ def get_post(conn: Conn, key: str) -> Post | None:
     )
 
 
-def keep_post(conn: Conn, post: Post) -> None:
-    """Store ``post`` (replacing the one under its key)."""
+def keep_post(conn: Conn, front_end: str, post: Post) -> None:
+    """Store ``front_end``'s ``post`` (replacing the one under its key)."""
     conn.execute(
-        "INSERT INTO posts (key, message_id, thread_id, note, shown, channel_id) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT(key) DO UPDATE SET "
+        "INSERT INTO posts (front_end, key, message_id, thread_id, note, shown, channel_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT(front_end, key) DO UPDATE SET "
         "message_id = excluded.message_id, thread_id = excluded.thread_id, "
         "note = excluded.note, shown = excluded.shown, channel_id = excluded.channel_id",
-        (post.key, post.message_id, post.thread_id, post.note, post.shown, post.channel_id),
+        (
+            front_end,
+            post.key,
+            post.message_id,
+            post.thread_id,
+            post.note,
+            post.shown,
+            post.channel_id,
+        ),
     )
 
 
-def drop_post(conn: Conn, key: str) -> None:
-    """Forget the post under ``key`` (its message is gone)."""
-    conn.execute("DELETE FROM posts WHERE key = $1", (key,))
+def drop_post(conn: Conn, front_end: str, key: str) -> None:
+    """Forget ``front_end``'s post under ``key`` (its message is gone)."""
+    conn.execute("DELETE FROM posts WHERE front_end = $1 AND key = $2", (front_end, key))
 
 
 def save_post(conn: Conn, post: Post, consumer: str, cursor: int) -> None:
-    """Store ``post`` and advance ``consumer``'s cursor (one transaction: the caller's)."""
-    keep_post(conn, post)
+    """Store ``post`` of the loop ``consumer``'s front end and advance its cursor (one
+    transaction: the caller's)."""
+    keep_post(conn, front_end_of(consumer), post)
     set_cursor(conn, consumer, cursor)
 
 
-def task_of_thread(conn: Conn, channel_id: str) -> int | None:
-    """The task whose thread (or message) has this id, if any."""
+def task_of_thread(conn: Conn, front_end: str, channel_id: str) -> int | None:
+    """The task whose thread (or message) on ``front_end`` has this id, if any."""
     row = conn.execute(
-        "SELECT key FROM posts WHERE key LIKE 'task:%' AND (thread_id = $1 OR message_id = $2)",
-        (channel_id, channel_id),
+        "SELECT key FROM posts WHERE front_end = $1 AND key LIKE 'task:%' "
+        "AND (thread_id = $2 OR message_id = $3)",
+        (front_end, channel_id, channel_id),
     ).fetchone()
     return int(row["key"].removeprefix("task:")) if row else None
+
+
+def front_end_of(consumer: str) -> str:
+    """The front end of a notifier loop: ``discord`` for ``discord`` and ``discord:urgent``."""
+    return consumer.partition(":")[0]
 
 
 def message_progress(conn: Conn, message_id: int) -> Progress:
@@ -174,7 +190,7 @@ def note_retry(conn: Conn, ctx: Ctx, consumer: str, error: str) -> None:
 def note_reposted(conn: Conn, ctx: Ctx, consumer: str, key: str, event: Event, error: str) -> None:
     """The live post under ``key`` is gone (or refused for good): forgotten, to be posted
     anew; counted and written as a ``discord.reposted`` event."""
-    drop_post(conn, key)
+    drop_post(conn, front_end_of(consumer), key)
     _count(conn, ctx, consumer, "reposted", error)
     text = f"{front_name(consumer)}: {post_name(key)} was gone: {error}; posted anew"
     insert_event(
@@ -216,7 +232,7 @@ def posts_get_through(conn: Conn, ctx: Ctx, consumer: str) -> bool:
 
 def front_name(consumer: str) -> str:
     """``Discord`` for the loops ``discord`` and ``discord:urgent``: their front end."""
-    return consumer.partition(":")[0].capitalize()
+    return front_end_of(consumer).capitalize()
 
 
 def post_name(key: str) -> str:

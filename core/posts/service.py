@@ -23,22 +23,23 @@ class PostBook:
         """Remember that ``consumer`` has handled events up to ``event_id``."""
         await self.access.db.write(tables.set_cursor, consumer, event_id)
 
-    async def post(self, key: str) -> posts.Post | None:
-        """The live post stored under ``key`` (``task:3``, ``message:5``), if any."""
-        return await self.access.db.read(posts.get_post, key)
+    async def post(self, front_end: str, key: str) -> posts.Post | None:
+        """``front_end``'s live post under ``key`` (``task:3``, ``message:5``), if any."""
+        return await self.access.db.read(posts.get_post, front_end, key)
 
     async def save_post(self, post: posts.Post, consumer: str, cursor: int) -> None:
-        """Store a live post and advance ``consumer``'s cursor in one transaction."""
+        """Store a live post of ``consumer``'s front end and advance ``consumer``'s cursor in
+        one transaction."""
         await self.access.db.write(posts.save_post, post, consumer, cursor)
 
-    async def keep_post(self, post: posts.Post) -> None:
+    async def keep_post(self, front_end: str, post: posts.Post) -> None:
         """Store ``post`` as shown now (a button edited it): the notifier finds it up to date,
         so it does not edit it a second time. The cursor is left where it is."""
-        await self.access.db.write(posts.keep_post, post)
+        await self.access.db.write(posts.keep_post, front_end, post)
 
-    async def task_of_thread(self, channel_id: str) -> int | None:
-        """The task whose thread (or message) has this id, if any."""
-        return await self.access.db.read(posts.task_of_thread, channel_id)
+    async def task_of_thread(self, front_end: str, channel_id: str) -> int | None:
+        """The task whose thread (or message) on ``front_end`` has this id, if any."""
+        return await self.access.db.read(posts.task_of_thread, front_end, channel_id)
 
     async def message_progress(self, message_id: int) -> posts.Progress:
         """How many of a message's deliveries were delivered or failed, of how many."""
